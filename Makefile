@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: MIT
+# tlswatch build. Out-of-tree into build/; `make help` lists the targets.
+
+BUILD      ?= build
+CC         ?= cc
+CLANG      ?= clang
+BPFTOOL    ?= bpftool
+PKGS       := libbpf libpcap openssl sqlite3 libcurl libmicrohttpd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lm -lpthread
+
+WARN       := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS     ?= -O2 -g
+ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace \
+              -I$(BUILD) $(PKG_CFLAGS) -MMD -MP
+SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+              -fno-omit-frame-pointer
+
+LIB_SRCS   := $(sort $(filter-out userspace/cli/%,$(wildcard userspace/*/*.c)))
+CLI_SRCS   := $(sort $(wildcard userspace/cli/*.c))
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+BPF_SRCS   := $(sort $(wildcard bpf/*.bpf.c))
+
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_OBJS   := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+SAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/san/%.o)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+BPF_OBJS   := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
+SKELS      := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/%.skel.h)
+
+ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
+              -Wno-unused-parameter -Iinclude -I$(BUILD) -Ibpf
+
+.PHONY: all test unit e2e fuzz fuzz-build bench demo deps clean help san
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/tlswatch
+
+help:
+	@echo "make          build build/tlswatch"
+	@echo "make demo     install what is missing, build, run the live demo"
+	@echo "make test     install what is missing, build, run every test"
+	@echo "make bench    benchmarks, written into BENCHMARKS.md"
+	@echo "make fuzz     run each fuzzer for FUZZ_SECONDS (default 60)"
+	@echo "make clean    remove build/"
+
+deps:
+	@scripts/install-deps.sh
+
+# --- BPF side: vmlinux.h from the running kernel's BTF, objects, skeletons
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(@D)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard bpf/*.h include/tlswatch/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@
+
+# --- userspace
+$(BUILD)/obj/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libtlswatch.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tlswatch: $(CLI_OBJS) $(BUILD)/libtlswatch.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# --- sanitizer build of the library, for unit tests
+$(BUILD)/san/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/libtlswatch-san.a: $(SAN_LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtlswatch-san.a
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(BUILD)/libtlswatch-san.a $(PKG_LIBS)
+
+san: $(UNIT_BINS) $(BUILD)/tlswatch-san
+
+$(BUILD)/tlswatch-san: $(CLI_SRCS) $(BUILD)/libtlswatch-san.a
+	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $(CLI_SRCS) $(BUILD)/libtlswatch-san.a $(PKG_LIBS)
+
+# --- fuzzers (libFuzzer + ASan + UBSan)
+$(BUILD)/fuzzobj/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+FUZZ_SECONDS ?= 60
+fuzz: fuzz-build
+	@for f in $(FUZZ_BINS); do \
+	  name=$$(basename $$f); mkdir -p $(BUILD)/corpus/$$name; \
+	  echo "== $$name ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 $(BUILD)/corpus/$$name tests/fuzz/corpus/$$name 2>&1 | tail -3 || exit 1; \
+	done
+
+# --- the two commands of the README
+test: deps
+	@$(MAKE) --no-print-directory all san fuzz-build
+	@tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

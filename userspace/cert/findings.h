@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* Finding kinds of events.md and the checks that produce them. */
+#ifndef TW_FINDINGS_H
+#define TW_FINDINGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cert_info.h"
+
+enum finding_kind {
+	FINDING_REVOKED,
+	FINDING_EXPIRED,
+	FINDING_NOT_YET_VALID,
+	FINDING_SUPERSEDED,
+	FINDING_UNEXPECTED,
+	FINDING_UNTRUSTED,
+	FINDING_HOSTNAME_MISMATCH,
+	FINDING_REVOKED_STAPLE,
+	FINDING_STALE_STAPLE,
+	FINDING_EXPIRING_SOON,
+	FINDING_SELF_SIGNED,
+	FINDING_WEAK_KEY,
+	FINDING__COUNT,
+};
+
+enum finding_severity { SEV_CRITICAL, SEV_WARNING, SEV_INFO };
+
+struct finding {
+	enum finding_kind kind;
+	char detail[256];
+};
+
+#define FINDINGS_MAX FINDING__COUNT
+
+struct finding_list {
+	int n;
+	struct finding items[FINDINGS_MAX];   /* at most one per kind */
+};
+
+const char *finding_kind_name(enum finding_kind k);         /* "expired" */
+enum finding_severity finding_kind_severity(enum finding_kind k);
+const char *finding_severity_name(enum finding_severity s); /* "critical" */
+/* Parses "expired" etc.; returns -1 for an unknown name. */
+int finding_kind_parse(const char *name);
+
+/* Adds a finding (replacing the detail if the kind is present). */
+void finding_add(struct finding_list *l, enum finding_kind k,
+		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+bool finding_has(const struct finding_list *l, enum finding_kind k);
+
+struct leaf_check_opts {
+	int warn_days;            /* expiring_soon window, default 14 */
+	int min_rsa_bits;         /* weak_key below this, default 2048 */
+};
+
+/*
+ * The checks that need only the leaf, the SNI and the handshake time:
+ * expired, not_yet_valid, expiring_soon, self_signed, hostname_mismatch
+ * (only when @sni is non-NULL), weak_key. Appends to @out.
+ */
+void findings_check_leaf(const struct cert_info *leaf, const char *sni,
+			 int64_t at, const struct leaf_check_opts *opts,
+			 struct finding_list *out);
+
+#endif

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* A stapled OCSP response (CertificateStatus): parsed and checked. */
+#ifndef TW_STAPLE_H
+#define TW_STAPLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cert_info.h"
+
+enum ocsp_cert_status { OCSP_ST_GOOD, OCSP_ST_REVOKED, OCSP_ST_UNKNOWN };
+
+struct staple_info {
+	bool parsed;              /* a well-formed, successful OCSP response */
+	const char *error;        /* static reason when !parsed */
+	enum ocsp_cert_status status;
+	bool matches_leaf;        /* a SingleResponse for the leaf's serial/issuer */
+	bool verified;            /* signature verified against the issuer from the chain */
+	int64_t this_update;      /* 0 if absent */
+	int64_t next_update;      /* 0 if absent */
+	int64_t produced_at;
+	int64_t revoked_at;       /* 0 unless revoked */
+	int revocation_reason;    /* -1 unless given */
+};
+
+/*
+ * Parses @der for @leaf, issued by @issuer (may be NULL when the chain has
+ * only the leaf: then verified is false). Never fails hard: a malformed
+ * response gives parsed=false and a reason.
+ */
+void staple_check(const uint8_t *der, size_t len, const struct cert_info *leaf,
+		  const struct cert_info *issuer, struct staple_info *out);
+
+const char *ocsp_status_name(enum ocsp_cert_status s); /* "good" */
+
+#endif

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT
+#include <arpa/inet.h>
+#include <stdio.h>
+
+#include "endpoint.h"
+
+const char *tw_addr_format(const struct tw_addr *addr, char *buf)
+{
+	int af = addr->family == 6 ? AF_INET6 : AF_INET;
+
+	/* glibc's inet_ntop already prints RFC 5952 form: lowercase, the
+	 * longest run of zero groups compressed, no leading zeros. */
+	if (!inet_ntop(af, addr->bytes, buf, TW_ADDR_STRLEN))
+		snprintf(buf, TW_ADDR_STRLEN, "?");
+	return buf;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* Network endpoints as every stage sees them. */
+#ifndef TW_ENDPOINT_H
+#define TW_ENDPOINT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#define TW_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
+
+struct tw_addr {
+	uint8_t family;     /* 4 or 6 */
+	uint8_t bytes[16];  /* IPv4 uses the first 4 bytes, the rest are zero */
+};
+
+struct tw_endpoint {
+	struct tw_addr addr;
+	uint16_t port;      /* host byte order */
+};
+
+static inline bool tw_endpoint_equal(const struct tw_endpoint *a,
+				     const struct tw_endpoint *b)
+{
+	return a->port == b->port && a->addr.family == b->addr.family &&
+	       memcmp(a->addr.bytes, b->addr.bytes, 16) == 0;
+}
+
+/* RFC 5952 text for IPv6, dotted quad for IPv4. @buf has TW_ADDR_STRLEN bytes. */
+const char *tw_addr_format(const struct tw_addr *addr, char *buf);
+
+#endif

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MIT
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "log.h"
+
+static enum tw_log_level current_level = TW_LOG_WARN;
+
+void tw_log_set_level(enum tw_log_level level) { current_level = level; }
+enum tw_log_level tw_log_get_level(void) { return current_level; }
+
+void tw_log(enum tw_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > current_level)
+		return;
+	fputs("tlswatch: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}

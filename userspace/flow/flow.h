@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Flow table and TCP reassembly. Segments go in; in-order payload bytes per
+ * direction come out through callbacks. Memory is bounded per flow and
+ * globally; every eviction and every byte dropped is counted.
+ *
+ * A flow has two endpoints, ep[0] and ep[1]. ep[0] is the sender of the
+ * first segment seen. "from" in callbacks is the index of the sender.
+ * flow->client is the index of the client once known: set from the SYN
+ * when one is seen, otherwise by the consumer (see flow_set_client()).
+ */
+#ifndef TW_FLOW_H
+#define TW_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../capture/segment.h"
+
+enum flow_end_reason {
+	FLOW_END_FIN,          /* FIN seen from either side */
+	FLOW_END_RST,          /* RST seen */
+	FLOW_END_IDLE,         /* no packet for the idle timeout (packet time) */
+	FLOW_END_EVICTED,      /* pushed out by the flow or memory cap */
+	FLOW_END_CAPTURE_END,  /* flow_table_flush() at the end of input */
+};
+
+enum flow_state {
+	FLOW_NEW,              /* no payload delivered yet */
+	FLOW_TRACKED,          /* payload is reassembled and delivered */
+	FLOW_DONE,             /* consumer has what it needs: no buffering */
+	FLOW_IGNORED,          /* not TLS: each later packet costs one lookup */
+};
+
+struct flow {
+	struct tw_endpoint ep[2];
+	int8_t client;          /* 0 or 1, -1 while unknown */
+	enum flow_state state;
+	uint64_t first_ts_us;
+	uint64_t last_ts_us;
+	void *user;             /* the consumer's per-flow state */
+	/* reassembly internals follow in flow.c's private part */
+};
+
+struct flow_limits {
+	uint32_t max_flows;            /* default 262144 */
+	uint32_t max_ooo_bytes_per_dir;/* out-of-order bytes held per direction, default 256 KiB */
+	uint64_t max_ooo_bytes_total;  /* all flows, default 64 MiB */
+	uint32_t idle_timeout_s;       /* default 120 */
+};
+
+struct flow_stats {
+	uint64_t flows_created;
+	uint64_t flows_active;         /* in the table now */
+	uint64_t flows_evicted;        /* by max_flows or memory cap */
+	uint64_t flows_timed_out;
+	uint64_t segments;
+	uint64_t retransmitted_bytes;  /* already delivered, dropped */
+	uint64_t overlap_bytes;        /* overlapping parts trimmed */
+	uint64_t ooo_bytes_dropped;    /* out-of-order data over a cap */
+	uint64_t gaps;                 /* directions that hit a hole */
+	uint64_t ooo_bytes_held;       /* now */
+	uint64_t ooo_bytes_peak;
+};
+
+struct flow_callbacks {
+	/* In-order payload of direction @from. Called with contiguous bytes
+	 * only; after a gap no more data is delivered for that direction. */
+	void (*data)(void *ctx, struct flow *f, int from, const uint8_t *p,
+		     size_t n, uint64_t ts_us);
+	/* Direction @from has a hole that will not be filled (a segment past
+	 * the hole was seen and the out-of-order buffer gave up, or the flow
+	 * ended with data still missing). */
+	void (*gap)(void *ctx, struct flow *f, int from, uint64_t ts_us);
+	/* The flow is gone; @f->user must be released here. */
+	void (*end)(void *ctx, struct flow *f, enum flow_end_reason why,
+		    uint64_t ts_us);
+};
+
+struct flow_table;
+
+/* Zeroed fields of @lim take the defaults. NULL on allocation failure. */
+struct flow_table *flow_table_new(const struct flow_limits *lim,
+				  const struct flow_callbacks *cb, void *ctx);
+/* Ends every flow with FLOW_END_CAPTURE_END, then frees the table. */
+void flow_table_free(struct flow_table *t);
+
+/* Looks up or creates the flow of @seg, reassembles, delivers. Also
+ * expires idle flows as packet time advances. */
+void flow_table_push(struct flow_table *t, const struct tw_segment *seg);
+/* Ends every flow with FLOW_END_CAPTURE_END (table stays usable). */
+void flow_table_flush(struct flow_table *t, uint64_t ts_us);
+
+/* The consumer's decisions about a flow. */
+void flow_set_client(struct flow *f, int index);
+void flow_mark_done(struct flow_table *t, struct flow *f);    /* drop buffers, keep entry */
+void flow_mark_ignored(struct flow_table *t, struct flow *f); /* not TLS */
+
+const struct flow_stats *flow_table_stats(const struct flow_table *t);
+
+#endif

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The handshake record: one per TLS connection, filled by the TLS parser and
+ * handed, read-only, to certificate checks, inventory, spike detection and
+ * sinks. Every string in it came off the wire: sinks escape it.
+ */
+#ifndef TW_HS_RECORD_H
+#define TW_HS_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/endpoint.h"
+
+#define HS_MAX_ALPN      8
+#define HS_MAX_ALPN_LEN  255
+#define HS_MAX_CHAIN     10
+#define HS_MAX_ALERTS    8
+#define HS_MAX_SNI       255
+#define HS_JA4_LEN       36   /* "t13d1516h2_8daaf6152771_e5627efa2ab1" */
+#define HS_JA3_LEN       32   /* MD5 hex */
+
+enum hs_outcome {
+	HS_INCOMPLETE = 0,   /* capture ended, flow timed out, or a gap */
+	HS_OK,               /* handshake finished */
+	HS_FAILED,           /* a fatal alert (plaintext or inferred encrypted) */
+	HS_ABORTED,          /* FIN/RST before the handshake finished, no alert */
+};
+
+enum hs_alert_level {
+	HS_ALERT_WARNING = 1,
+	HS_ALERT_FATAL = 2,
+	HS_ALERT_UNKNOWN = 255,   /* encrypted: level and description unknown */
+};
+
+struct hs_alert {
+	bool from_client;
+	bool encrypted;           /* inferred from a TLS 1.3 encrypted record */
+	uint8_t level;            /* enum hs_alert_level */
+	uint8_t description;      /* RFC 8446 AlertDescription; 255 if unknown */
+	uint64_t ts_us;
+};
+
+struct hs_blob {
+	uint8_t *data;            /* owned by the record */
+	uint32_t len;
+};
+
+struct hs_string {
+	uint8_t len;
+	char bytes[HS_MAX_ALPN_LEN + 1]; /* NUL-terminated, may hold any byte */
+};
+
+struct hs_record {
+	uint64_t start_us;        /* first packet of the connection seen */
+	uint64_t end_us;          /* when the outcome was decided */
+	struct tw_endpoint client;
+	struct tw_endpoint server;
+
+	/* ClientHello */
+	bool has_client_hello;
+	bool has_sni;
+	uint16_t sni_len;
+	char sni[HS_MAX_SNI + 1];  /* raw bytes, NUL-terminated */
+	uint8_t n_alpn;
+	struct hs_string alpn[HS_MAX_ALPN];
+	bool alpn_truncated;      /* more than HS_MAX_ALPN offered */
+	uint16_t client_version;  /* highest offered (supported_versions or legacy) */
+	char ja4[HS_JA4_LEN + 1];
+	char ja3[HS_JA3_LEN + 1];
+
+	/* ServerHello */
+	bool has_server_hello;
+	bool hello_retry;         /* a HelloRetryRequest was seen */
+	uint16_t version;         /* negotiated, 0x0301..0x0304; 0 unknown */
+	uint16_t cipher;          /* negotiated cipher suite */
+
+	/* Certificate (TLS <= 1.2, or an active check) */
+	bool cert_visible;        /* false for TLS 1.3 */
+	uint8_t n_chain;
+	bool chain_truncated;     /* more than HS_MAX_CHAIN certificates */
+	struct hs_blob chain[HS_MAX_CHAIN]; /* DER, leaf first */
+
+	/* CertificateStatus (stapled OCSP response, DER) */
+	bool has_staple;
+	struct hs_blob staple;
+
+	uint8_t n_alerts;
+	struct hs_alert alerts[HS_MAX_ALERTS];
+
+	enum hs_outcome outcome;
+	bool gap;                 /* the parse of a direction stopped at a hole */
+	bool resumed;             /* abbreviated handshake (no Certificate) */
+	const char *parse_error;  /* static text when a message was malformed */
+};
+
+void hs_record_init(struct hs_record *r);
+/* Frees the owned blobs; the struct itself belongs to the caller. */
+void hs_record_release(struct hs_record *r);
+
+/* Names for output. Unknown values give NULL (callers omit the field). */
+const char *hs_version_name(uint16_t version);      /* "TLS1.2" */
+const char *hs_outcome_name(enum hs_outcome o);     /* "ok" */
+const char *hs_alert_level_name(uint8_t level);     /* "fatal" */
+const char *hs_alert_description_name(uint8_t d);   /* "bad_certificate" */
+const char *hs_cipher_name(uint16_t cipher);        /* IANA name */
+
+#endif

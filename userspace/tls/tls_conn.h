@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TLS parser for one connection: records, handshake messages reassembled
+ * across records, alerts, and the outcome state machine of events.md.
+ * Fed with in-order bytes of each direction by the flow stage.
+ */
+#ifndef TW_TLS_CONN_H
+#define TW_TLS_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hs_record.h"
+
+/* What a first payload looks like, to decide whether a flow is TLS. */
+enum tls_sniff {
+	TLS_SNIFF_NOT_TLS,        /* skip the flow */
+	TLS_SNIFF_NEED_MORE,      /* fewer than 6 bytes so far */
+	TLS_SNIFF_CLIENT_HELLO,   /* 0x16 0x03 0x0X .. .. 0x01: sender is the client */
+	TLS_SNIFF_SERVER_HANDSHAKE, /* a handshake record of another type: sender is the server */
+	TLS_SNIFF_SSLV2_HELLO,    /* SSLv2-style ClientHello: recognised, skipped */
+};
+enum tls_sniff tls_sniff(const uint8_t *p, size_t n);
+
+struct tls_conn;
+
+struct tls_limits {
+	uint32_t max_message_bytes;  /* one handshake message, default 256 KiB */
+};
+
+struct tls_conn *tls_conn_new(const struct tls_limits *lim);
+void tls_conn_free(struct tls_conn *c);
+
+/* In-order bytes from the client (@from_client) or the server. */
+void tls_conn_feed(struct tls_conn *c, bool from_client, const uint8_t *p,
+		   size_t n, uint64_t ts_us);
+/* That direction has a hole: stop parsing it. */
+void tls_conn_gap(struct tls_conn *c, bool from_client, uint64_t ts_us);
+/* The connection closed: FIN/RST (aborted if undecided) or, with
+ * @capture_end, the input ended or the flow timed out (incomplete). */
+void tls_conn_close(struct tls_conn *c, bool fin_or_rst, uint64_t ts_us);
+
+/* True once the outcome is decided (ok, failed, aborted, incomplete). */
+bool tls_conn_decided(const struct tls_conn *c);
+/* The record being built; valid until tls_conn_free(). */
+struct hs_record *tls_conn_record(struct tls_conn *c);
+
+#endif

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+/* tlswatch analyze: pcap/pcapng files through the pipeline. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture/pcap_source.h"
+#include "cli.h"
+#include "common/log.h"
+#include "pipeline/pipeline.h"
+
+#define MAX_PORTS 64
+
+struct analyze_opts {
+	bool json;
+	bool quiet;
+	uint16_t ports[MAX_PORTS];
+	int n_ports;
+	unsigned long warn_days;
+	uint32_t fail_on;
+	char **files;
+	int n_files;
+};
+
+static const char analyze_help[] =
+"Usage: tlswatch analyze [OPTIONS] FILE...\n"
+"\n"
+"Reads pcap or pcapng captures (FILE '-' is standard input) and reports every\n"
+"TLS handshake in them: server name, version, cipher, client fingerprint\n"
+"(JA4, JA3), the certificate chain served with its fingerprints and findings,\n"
+"the stapled OCSP answer, alerts, and the outcome. TLS is recognised by\n"
+"content on any TCP port. Link types: Ethernet (802.1Q/802.1ad VLAN), Linux\n"
+"cooked (SLL, SLL2), raw IPv4/IPv6, BSD loopback.\n"
+"\n"
+"Options:\n"
+"  --json              write JSON lines (handshake, cert, summary events; see\n"
+"                      the README's schema) instead of the text report\n"
+"  --port PORT         only TCP port PORT (repeatable, 1-65535);\n"
+"                      default: every port\n"
+"  --warn-days DAYS    expiring_soon when a certificate expires within DAYS\n"
+"                      days of the handshake (0-3650, default 14)\n"
+"  --fail-on KINDS     exit 1 if any handshake has one of these findings\n"
+"                      (comma-separated: revoked, expired, not_yet_valid,\n"
+"                      superseded, unexpected, untrusted, hostname_mismatch,\n"
+"                      revoked_staple, stale_staple, expiring_soon,\n"
+"                      self_signed, weak_key, spike)\n"
+"  -q, --quiet         no warnings or progress on standard error\n"
+"  -v, --verbose       more detail on standard error (repeat for debug)\n"
+"  -h, --help          this text\n"
+"\n"
+"Certificates are judged at the packet time of their handshake, not now.\n"
+"\n"
+"Exit status:\n"
+"  0  analysed (also for a truncated capture: a warning says so)\n"
+"  1  a --fail-on finding was present\n"
+"  2  bad command line\n"
+"  3  an input could not be read (missing, not a capture, unsupported link\n"
+"     type, read error)\n"
+"  4  internal error (out of memory)\n";
+
+enum { OPT_JSON = 256, OPT_PORT, OPT_WARN_DAYS, OPT_FAIL_ON };
+
+static const struct option analyze_options[] = {
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "warn-days", required_argument, NULL, OPT_WARN_DAYS },
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Returns -1 to exit with EXIT_USAGE, 1 to exit 0 (help), 0 to go on. */
+static int parse_args(int argc, char **argv, struct analyze_opts *o)
+{
+	int c, verbose = 0;
+
+	o->warn_days = 14;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":qvh", analyze_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_PORT:
+			if (!opt_add_port("analyze", optarg, o->ports, &o->n_ports, MAX_PORTS))
+				return -1;
+			break;
+		case OPT_WARN_DAYS:
+			if (!opt_parse_uint("analyze", "--warn-days", optarg, 0, 3650, &o->warn_days))
+				return -1;
+			break;
+		case OPT_FAIL_ON:
+			if (!opt_parse_fail_on("analyze", optarg, &o->fail_on))
+				return -1;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			fputs(analyze_help, stdout);
+			return 1;
+		case ':':
+			opt_usage_error("analyze", "%s needs a value", argv[optind - 1]);
+			return -1;
+		default:
+			opt_usage_error("analyze", "unknown option '%s'", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind >= argc) {
+		opt_usage_error("analyze", "no capture file given");
+		return -1;
+	}
+	o->files = argv + optind;
+	o->n_files = argc - optind;
+	tw_log_set_level(o->quiet ? TW_LOG_WARN : verbose >= 2 ? TW_LOG_DEBUG :
+			 verbose ? TW_LOG_INFO : TW_LOG_WARN);
+	return 0;
+}
+
+struct progress {
+	const char *name;
+	bool shown;
+};
+
+static void show_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct progress *p = ctx;
+
+	if (total)
+		fprintf(stderr, "\rtlswatch: %s: %3.0f%% (%llu of %llu MB)", p->name,
+			100.0 * (double)done / (double)total,
+			(unsigned long long)(done >> 20), (unsigned long long)(total >> 20));
+	else
+		fprintf(stderr, "\rtlswatch: %s: %llu MB", p->name,
+			(unsigned long long)(done >> 20));
+	p->shown = true;
+}
+
+static void add_capture_stats(struct summary *sum, const struct pcap_source_stats *st)
+{
+	sum->packets += st->packets;
+	sum->bytes += st->bytes;
+	sum->tcp_segments += st->decode.tcp_segments;
+	sum->not_ip += st->decode.not_ip;
+	sum->not_tcp += st->decode.not_tcp;
+	sum->ip_fragments += st->decode.ip_fragments;
+	sum->truncated_headers += st->decode.truncated_headers;
+	sum->bad_headers += st->decode.bad_headers;
+	sum->truncated_payload += st->decode.truncated_payload;
+	if (st->truncated_file)
+		sum->truncated_file = true;
+}
+
+static const char *source_name(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "stdin" : path;
+}
+
+/* Reads one capture through the pipeline. Returns an exit code. */
+static int analyze_file(const struct analyze_opts *o, struct pipeline *pl,
+			struct pcap_source *src, const char *path)
+{
+	const struct pcap_source_stats *st;
+	struct progress prog = { .name = source_name(path) };
+	bool tty = !o->quiet && isatty(STDERR_FILENO);
+	int rc;
+
+	pipeline_set_source(pl, source_name(path));
+	rc = pcap_source_run(src, o->ports, o->n_ports, pipeline_segment, pl,
+			     tty ? show_progress : NULL);
+	if (prog.shown)
+		fputs("\r\033[K", stderr);
+	st = pcap_source_stats(src);
+	pipeline_flush(pl, pipeline_summary(pl)->last_ts_us);
+	add_capture_stats(pipeline_summary(pl), st);
+	if (st->truncated_file)
+		pr_warn("%s: the capture is truncated; the report covers the %llu packets read\n",
+			source_name(path), (unsigned long long)st->packets);
+	if (rc < 0) {
+		pr_warn("%s\n", st->error);
+		return EXIT_INPUT;
+	}
+	return EXIT_OK;
+}
+
+static bool fail_on_matched(uint32_t mask, const struct summary *sum)
+{
+	int k;
+
+	if ((mask & FAIL_ON_SPIKE) && sum->spikes)
+		return true;
+	for (k = 0; k < FINDING__COUNT; k++)
+		if ((mask & (1u << k)) && sum->findings[k])
+			return true;
+	return false;
+}
+
+static int open_sources(const struct analyze_opts *o, struct pcap_source **srcs)
+{
+	char err[512];
+	int i;
+
+	for (i = 0; i < o->n_files; i++) {
+		srcs[i] = pcap_source_open(o->files[i], err, sizeof(err));
+		if (!srcs[i]) {
+			fprintf(stderr, "tlswatch analyze: %s\n", err);
+			return EXIT_INPUT;
+		}
+	}
+	return EXIT_OK;
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+	struct analyze_opts o = { 0 };
+	struct pipeline_opts po = { 0 };
+	struct pcap_source **srcs = NULL;
+	struct event_sink *sink = NULL;
+	struct pipeline *pl = NULL;
+	struct summary *sum;
+	int rc, i;
+
+	rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc < 0 ? EXIT_USAGE : EXIT_OK;
+	srcs = calloc((size_t)o.n_files, sizeof(*srcs));
+	if (!srcs)
+		return EXIT_INTERNAL;
+	rc = open_sources(&o, srcs);
+	if (rc)
+		goto cleanup;
+	/* 0 in leaf_check_opts means "default"; --warn-days 0 means off. */
+	po.leaf.warn_days = o.warn_days ? (int)o.warn_days : -1;
+	pl = pipeline_new(&po);
+	sink = o.json ? json_sink_new(stdout) : text_report_new(stdout);
+	if (!pl || !sink || pipeline_add_sink(pl, sink) < 0) {
+		fprintf(stderr, "tlswatch analyze: out of memory\n");
+		rc = EXIT_INTERNAL;
+		goto cleanup;
+	}
+	for (i = 0; i < o.n_files; i++) {
+		int frc = analyze_file(&o, pl, srcs[i], o.files[i]);
+
+		if (frc > rc)
+			rc = frc;
+	}
+	sum = pipeline_summary(pl);
+	sum->source = o.n_files == 1 ? source_name(o.files[0]) : "multiple files";
+	sum->files = (const char *const *)o.files;
+	sum->n_files = o.n_files;
+	pipeline_emit_summary(pl, sum);
+	if (fflush(stdout) != 0 || sink->write_errors) {
+		fprintf(stderr, "tlswatch analyze: cannot write the output\n");
+		rc = EXIT_INTERNAL;
+	}
+	if (rc == EXIT_OK && o.fail_on && fail_on_matched(o.fail_on, sum))
+		rc = EXIT_FINDINGS;
+cleanup:
+	pipeline_free(pl);
+	if (sink)
+		sink->destroy(sink);
+	for (i = 0; i < o.n_files; i++)
+		if (srcs[i])
+			pcap_source_close(srcs[i]);
+	free(srcs);
+	return rc;
+}

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "strmap.h"
+
+/* Entries live in an insertion-ordered array; the index table maps hash
+ * slots to entry numbers (+1, 0 = empty). */
+struct strmap_entry {
+	char *key;            /* NUL-terminated copy; may contain NULs */
+	size_t len;
+	uint64_t hash;
+	void *value;
+};
+
+struct strmap {
+	size_t value_size;
+	struct strmap_entry *entries;
+	size_t count;
+	size_t entries_cap;
+	uint32_t *slots;
+	size_t nslots;        /* power of two */
+	uint64_t seed;
+};
+
+static uint64_t strmap_hash(uint64_t seed, const void *key, size_t len)
+{
+	const unsigned char *p = key;
+	uint64_t h = seed ^ 0xcbf29ce484222325ULL;
+	size_t i;
+
+	/* FNV-1a over a random seed, then a final avalanche so that low
+	 * bits used for slot selection depend on every input byte. */
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+struct strmap *strmap_new(size_t value_size)
+{
+	struct strmap *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->value_size = value_size;
+	if (getrandom(&m->seed, sizeof(m->seed), GRND_NONBLOCK) != sizeof(m->seed))
+		m->seed = (uint64_t)(uintptr_t)m ^ 0x9e3779b97f4a7c15ULL;
+	return m;
+}
+
+void strmap_clear(struct strmap *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->count; i++) {
+		free(m->entries[i].key);
+		free(m->entries[i].value);
+	}
+	m->count = 0;
+	if (m->slots)
+		memset(m->slots, 0, m->nslots * sizeof(*m->slots));
+}
+
+void strmap_free(struct strmap *m)
+{
+	if (!m)
+		return;
+	strmap_clear(m);
+	free(m->entries);
+	free(m->slots);
+	free(m);
+}
+
+static size_t strmap_find_slot(const struct strmap *m, const void *key,
+			       size_t len, uint64_t hash)
+{
+	size_t mask = m->nslots - 1, i = hash & mask;
+
+	for (;;) {
+		uint32_t e = m->slots[i];
+		const struct strmap_entry *en;
+
+		if (e == 0)
+			return i;
+		en = &m->entries[e - 1];
+		if (en->hash == hash && en->len == len && memcmp(en->key, key, len) == 0)
+			return i;
+		i = (i + 1) & mask;
+	}
+}
+
+void *strmap_get(const struct strmap *m, const void *key, size_t len)
+{
+	uint64_t hash;
+	uint32_t e;
+
+	if (!m->nslots)
+		return NULL;
+	hash = strmap_hash(m->seed, key, len);
+	e = m->slots[strmap_find_slot(m, key, len, hash)];
+	return e ? m->entries[e - 1].value : NULL;
+}
+
+static bool strmap_grow(struct strmap *m)
+{
+	size_t nslots = m->nslots ? m->nslots * 2 : 64, i;
+	uint32_t *slots = calloc(nslots, sizeof(*slots));
+
+	if (!slots)
+		return false;
+	free(m->slots);
+	m->slots = slots;
+	m->nslots = nslots;
+	for (i = 0; i < m->count; i++) {
+		size_t s = strmap_find_slot(m, m->entries[i].key, m->entries[i].len,
+					    m->entries[i].hash);
+		m->slots[s] = (uint32_t)(i + 1);
+	}
+	return true;
+}
+
+void *strmap_put(struct strmap *m, const void *key, size_t len, bool *created)
+{
+	struct strmap_entry *en;
+	uint64_t hash;
+	size_t slot;
+
+	if (created)
+		*created = false;
+	if ((m->count + 1) * 2 > m->nslots && !strmap_grow(m))
+		return NULL;
+	hash = strmap_hash(m->seed, key, len);
+	slot = strmap_find_slot(m, key, len, hash);
+	if (m->slots[slot])
+		return m->entries[m->slots[slot] - 1].value;
+	if (m->count == m->entries_cap) {
+		size_t cap = m->entries_cap ? m->entries_cap * 2 : 32;
+		struct strmap_entry *n = realloc(m->entries, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		m->entries = n;
+		m->entries_cap = cap;
+	}
+	en = &m->entries[m->count];
+	en->key = malloc(len + 1);
+	en->value = calloc(1, m->value_size ? m->value_size : 1);
+	if (!en->key || !en->value) {
+		free(en->key);
+		free(en->value);
+		return NULL;
+	}
+	memcpy(en->key, key, len);
+	en->key[len] = '\0';
+	en->len = len;
+	en->hash = hash;
+	m->slots[slot] = (uint32_t)(++m->count);
+	if (created)
+		*created = true;
+	return en->value;
+}
+
+size_t strmap_count(const struct strmap *m)
+{
+	return m->count;
+}
+
+bool strmap_at(const struct strmap *m, size_t i, const char **key, size_t *len,
+	       void **value)
+{
+	if (i >= m->count)
+		return false;
+	if (key)
+		*key = m->entries[i].key;
+	if (len)
+		*len = m->entries[i].len;
+	if (value)
+		*value = m->entries[i].value;
+	return true;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A hash map from byte-string keys (copied) to a caller-sized value block.
+ * Open addressing, seeded hash (keys come off the wire), grows by doubling.
+ * Used for the small keyed sets of the sinks and the pipeline.
+ */
+#ifndef TW_STRMAP_H
+#define TW_STRMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct strmap;
+
+/* Each entry carries @value_size zeroed bytes for the caller. */
+struct strmap *strmap_new(size_t value_size);
+void strmap_free(struct strmap *m);
+
+/* The value of @key, or NULL. */
+void *strmap_get(const struct strmap *m, const void *key, size_t len);
+/* The value of @key, inserted (zeroed) if absent; *@created says which.
+ * NULL on allocation failure. */
+void *strmap_put(struct strmap *m, const void *key, size_t len, bool *created);
+size_t strmap_count(const struct strmap *m);
+void strmap_clear(struct strmap *m);
+
+/* Iteration in insertion order: for (i = 0; strmap_at(m, i, ...); i++). */
+bool strmap_at(const struct strmap *m, size_t i, const char **key,
+	       size_t *len, void **value);
+
+#endif

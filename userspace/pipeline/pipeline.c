@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The pipeline's flow-facing half: decides which flows are TLS, feeds their
+ * bytes to a TLS parser per connection, and hands every decided handshake
+ * to judge.c. Memory per connection is released as soon as the handshake
+ * is decided; the flow entry stays (FLOW_DONE) so later packets are cheap.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "pipeline_priv.h"
+
+#define SNIFF_BYTES 6
+
+struct conn {
+	struct tls_conn *tls;
+	uint8_t sniff[SNIFF_BYTES];    /* a first segment shorter than a sniff */
+	uint8_t sniff_len;
+	int8_t sniff_from;
+};
+
+static void conn_free(struct conn *c)
+{
+	if (!c)
+		return;
+	tls_conn_free(c->tls);
+	free(c);
+}
+
+/* The record is complete: fill in what only the flow knows, judge it. */
+static void conn_report(struct pipeline *pl, struct flow *f, struct conn *c)
+{
+	struct hs_record *rec = tls_conn_record(c->tls);
+	int client = f->client < 0 ? 0 : f->client;
+
+	rec->client = f->ep[client];
+	rec->server = f->ep[!client];
+	rec->start_us = f->first_ts_us;
+	judge_record(pl, rec);
+}
+
+static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c)
+{
+	const struct pipeline_opts *o = &pl->opts;
+	int client = f->client < 0 ? 0 : f->client;
+
+	conn_report(pl, f, c);
+	if (o->flow_done)
+		o->flow_done(o->flow_done_ctx, &f->ep[client], &f->ep[!client]);
+	conn_free(c);
+	f->user = NULL;
+	flow_mark_done(pl->flows, f);
+}
+
+/* Looks at the first bytes of a flow: TLS or not, and who is the client.
+ * Returns the new connection, or NULL when the flow is not followed. */
+static struct conn *conn_start(struct pipeline *pl, struct flow *f, int from,
+			       const uint8_t *p, size_t n)
+{
+	struct summary *sum = pipeline_summary(pl);
+	struct conn *c;
+
+	switch (tls_sniff(p, n)) {
+	case TLS_SNIFF_CLIENT_HELLO:
+		if (f->client < 0)
+			flow_set_client(f, from);
+		break;
+	case TLS_SNIFF_SERVER_HANDSHAKE:
+		if (f->client < 0)
+			flow_set_client(f, !from);
+		break;
+	case TLS_SNIFF_SSLV2_HELLO:
+		sum->sslv2_hellos++;
+		flow_mark_ignored(pl->flows, f);
+		return NULL;
+	case TLS_SNIFF_NOT_TLS:
+	case TLS_SNIFF_NEED_MORE:   /* the stream ended shorter than a record header */
+	default:
+		sum->non_tls_flows++;
+		flow_mark_ignored(pl->flows, f);
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c)
+		c->tls = tls_conn_new(&pl->opts.tls);
+	if (!c || !c->tls) {
+		pr_warn("out of memory: a TLS connection is not followed\n");
+		conn_free(c);
+		flow_mark_ignored(pl->flows, f);
+		return NULL;
+	}
+	sum->flows++;
+	f->user = c;
+	return c;
+}
+
+/*
+ * Returns the connection to feed the current bytes to, or NULL when they
+ * were held (a first segment shorter than a sniff: a client writing its
+ * hello a few bytes at a time) or the flow is not TLS. Held bytes are
+ * replayed into the new connection before returning.
+ */
+static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
+			       const uint8_t *p, size_t n, uint64_t ts_us)
+{
+	struct conn *hold = f->user, *c;
+	uint8_t buf[SNIFF_BYTES];
+	size_t have = 0, take;
+
+	if (hold && hold->sniff_from == from) {
+		have = hold->sniff_len;
+		memcpy(buf, hold->sniff, have);
+	}
+	take = n < SNIFF_BYTES - have ? n : SNIFF_BYTES - have;
+	memcpy(buf + have, p, take);
+	if (tls_sniff(have ? buf : p, have ? have + take : n) == TLS_SNIFF_NEED_MORE) {
+		if (!hold && !(hold = calloc(1, sizeof(*hold)))) {
+			flow_mark_ignored(pl->flows, f);
+			return NULL;
+		}
+		memcpy(hold->sniff, buf, have + take);
+		hold->sniff_len = (uint8_t)(have + take);
+		hold->sniff_from = (int8_t)from;
+		f->user = hold;
+		return NULL;
+	}
+	free(hold);
+	f->user = NULL;
+	c = conn_start(pl, f, from, have ? buf : p, have ? have + take : n);
+	if (c && have)
+		tls_conn_feed(c->tls, from == f->client, buf, have, ts_us);
+	return c;
+}
+
+static void on_data(void *ctx, struct flow *f, int from, const uint8_t *p,
+		    size_t n, uint64_t ts_us)
+{
+	struct pipeline *pl = ctx;
+	struct conn *c = f->user;
+
+	if (f->state != FLOW_NEW && f->state != FLOW_TRACKED)
+		return;
+	if (!c || !c->tls)
+		c = conn_sniff(pl, f, from, p, n, ts_us);
+	if (!c)
+		return;
+	tls_conn_feed(c->tls, from == f->client, p, n, ts_us);
+	if (tls_conn_decided(c->tls))
+		conn_finish(pl, f, c);
+}
+
+static void on_gap(void *ctx, struct flow *f, int from, uint64_t ts_us)
+{
+	struct pipeline *pl = ctx;
+	struct conn *c = f->user;
+
+	pipeline_summary(pl)->gaps++;
+	if (c && c->tls)
+		tls_conn_gap(c->tls, from == f->client, ts_us);
+}
+
+static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
+		   uint64_t ts_us)
+{
+	struct pipeline *pl = ctx;
+	struct conn *c = f->user;
+
+	if (why == FLOW_END_EVICTED)
+		pipeline_summary(pl)->flows_evicted++;
+	f->user = NULL;
+	if (!c)
+		return;
+	if (c->tls) {
+		tls_conn_close(c->tls, why == FLOW_END_FIN || why == FLOW_END_RST,
+			       ts_us);
+		conn_report(pl, f, c);
+	}
+	conn_free(c);
+}
+
+static const struct flow_callbacks pipeline_flow_callbacks = {
+	.data = on_data,
+	.gap = on_gap,
+	.end = on_end,
+};
+
+struct pipeline *pipeline_new(const struct pipeline_opts *o)
+{
+	struct pipeline *pl = calloc(1, sizeof(*pl));
+
+	if (!pl)
+		return NULL;
+	pl->opts = *o;
+	if (!pl->opts.observed)
+		pl->opts.observed = "passive";
+	pl->source = "";
+	pl->flows = flow_table_new(&pl->opts.flow, &pipeline_flow_callbacks, pl);
+	pl->certs = cert_cache_new(0);
+	pl->cert_events = strmap_new(sizeof(struct cert_seen));
+	pl->leaves = strmap_new(1);
+	if (!pl->flows || !pl->certs || !pl->cert_events || !pl->leaves) {
+		pipeline_free(pl);
+		return NULL;
+	}
+	return pl;
+}
+
+void pipeline_free(struct pipeline *pl)
+{
+	if (!pl)
+		return;
+	/* Flows end first: their end callbacks still report to the sinks. */
+	if (pl->flows)
+		flow_table_free(pl->flows);
+	strmap_free(pl->cert_events);
+	strmap_free(pl->leaves);
+	cert_cache_free(pl->certs);
+	free(pl->sinks);
+	free(pl);
+}
+
+int pipeline_add_sink(struct pipeline *pl, struct event_sink *s)
+{
+	struct event_sink **n = realloc(pl->sinks, (pl->n_sinks + 1) * sizeof(*n));
+
+	if (!n)
+		return -1;
+	n[pl->n_sinks++] = s;
+	pl->sinks = n;
+	return 0;
+}
+
+void pipeline_set_source(struct pipeline *pl, const char *source)
+{
+	pl->source = source ? source : "";
+}
+
+void pipeline_segment(void *ctx, const struct tw_segment *seg)
+{
+	struct pipeline *pl = ctx;
+
+	if (seg->ts_us > pl->sum.last_ts_us)
+		pl->sum.last_ts_us = seg->ts_us;
+	flow_table_push(pl->flows, seg);
+	judge_tick(pl, seg->ts_us);
+}
+
+void pipeline_flush(struct pipeline *pl, uint64_t ts_us)
+{
+	flow_table_flush(pl->flows, ts_us);
+}
+
+void pipeline_tick(struct pipeline *pl, uint64_t now_us)
+{
+	judge_tick(pl, now_us);
+}
+
+struct summary *pipeline_summary(struct pipeline *pl)
+{
+	const struct flow_stats *fs = flow_table_stats(pl->flows);
+
+	pl->sum.certificates = cert_cache_count(pl->certs);
+	pl->sum.leaf_certificates = strmap_count(pl->leaves);
+	pl->sum.flows_evicted = fs->flows_evicted;
+	return &pl->sum;
+}
+
+void pipeline_emit_summary(struct pipeline *pl, const struct summary *sum)
+{
+	int i;
+
+	for (i = 0; i < pl->n_sinks; i++)
+		if (pl->sinks[i]->summary)
+			pl->sinks[i]->summary(pl->sinks[i], sum);
+}
+
+struct cert_cache *pipeline_cert_cache(struct pipeline *pl)
+{
+	return pl->certs;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * segments -> flow table -> TLS parser -> judged handshake -> sinks.
+ * Both sources (pcap and the live ring buffer) feed pipeline_segment().
+ */
+#ifndef TW_PIPELINE_H
+#define TW_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "capture/segment.h"
+#include "cert/findings.h"
+#include "flow/flow.h"
+#include "sink/event_sink.h"
+#include "tls/tls_conn.h"
+#include "view.h"
+
+struct pipeline;
+struct cert_health;
+struct spike_detector;
+
+struct pipeline_opts {
+	struct flow_limits flow;
+	struct tls_limits tls;
+	struct leaf_check_opts leaf;
+	const char *observed;          /* "passive" (default) */
+	/* Called when a flow's handshake is decided, so a live source can stop
+	 * copying its bytes. May be NULL. */
+	void (*flow_done)(void *ctx, const struct tw_endpoint *client,
+			  const struct tw_endpoint *server);
+	void *flow_done_ctx;
+	struct cert_health *health;    /* optional: chain, revocation, inventory */
+	struct spike_detector *spikes; /* optional */
+};
+
+struct pipeline *pipeline_new(const struct pipeline_opts *o);
+void pipeline_free(struct pipeline *pl);
+
+/* Sinks receive every event; the pipeline does not own them. */
+int pipeline_add_sink(struct pipeline *pl, struct event_sink *s);
+/* Name put in "source" of the events that follow (interface or file). */
+void pipeline_set_source(struct pipeline *pl, const char *source);
+
+/* tw_segment_fn-compatible: @ctx is the pipeline. */
+void pipeline_segment(void *ctx, const struct tw_segment *seg);
+/* Ends every open connection (incomplete/aborted) at @ts_us. */
+void pipeline_flush(struct pipeline *pl, uint64_t ts_us);
+/* Wall/packet time passes without segments (spike windows, timeouts). */
+void pipeline_tick(struct pipeline *pl, uint64_t now_us);
+
+/* Judges a handshake that did not come from a flow (active checks). */
+void pipeline_report_record(struct pipeline *pl, struct hs_record *rec);
+
+/* Counters so far; the caller adds capture counters before emitting. */
+struct summary *pipeline_summary(struct pipeline *pl);
+/* Sends @sum to every sink's summary(). */
+void pipeline_emit_summary(struct pipeline *pl, const struct summary *sum);
+struct cert_cache *pipeline_cert_cache(struct pipeline *pl);
+
+#endif

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals shared by pipeline.c (flows) and judge.c (handshakes -> events). */
+#ifndef TW_PIPELINE_PRIV_H
+#define TW_PIPELINE_PRIV_H
+
+#include "common/strmap.h"
+#include "pipeline.h"
+
+/* What was last said about a leaf served for a (name, address, port), so
+ * a cert event is emitted once, and again only when its findings change. */
+struct cert_seen {
+	struct tw_endpoint server;
+	bool has_sni;
+	uint16_t sni_len;
+	char sni[HS_MAX_SNI + 1];
+	int n_chain;
+	const struct cert_info *chain[HS_MAX_CHAIN];
+	uint32_t finding_mask;        /* bit per enum finding_kind */
+	uint64_t ts_us;
+};
+
+/* Bound on remembered (name, address, port, leaf) tuples: past it the
+ * memory is reset and tuples are announced again (documented). */
+#define PIPELINE_MAX_CERT_EVENTS 65536
+
+struct pipeline {
+	struct pipeline_opts opts;
+	struct flow_table *flows;
+	struct cert_cache *certs;
+	struct strmap *cert_events;   /* key: sni|addr|port|sha -> cert_seen */
+	struct strmap *leaves;        /* distinct leaf fingerprints */
+	struct event_sink **sinks;
+	int n_sinks;
+	const char *source;
+	struct summary sum;
+};
+
+void judge_record(struct pipeline *pl, struct hs_record *rec);
+void judge_tick(struct pipeline *pl, uint64_t now_us);
+
+#endif

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: MIT
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/timefmt.h"
+#include "json.h"
+
+void jw_init(struct json_writer *j)
+{
+	memset(j, 0, sizeof(*j));
+}
+
+void jw_free(struct json_writer *j)
+{
+	free(j->buf);
+	jw_init(j);
+}
+
+void jw_reset(struct json_writer *j)
+{
+	j->len = 0;
+	j->depth = 0;
+	j->need_comma[0] = false;
+	j->after_key = false;
+	j->failed = false;
+	if (j->buf)
+		j->buf[0] = '\0';
+}
+
+static bool jw_reserve(struct json_writer *j, size_t more)
+{
+	size_t want = j->len + more + 1;
+	char *p;
+
+	if (j->failed)
+		return false;
+	if (want <= j->cap)
+		return true;
+	if (want < 2 * j->cap)
+		want = 2 * j->cap;
+	if (want < 512)
+		want = 512;
+	p = realloc(j->buf, want);
+	if (!p) {
+		j->failed = true;
+		return false;
+	}
+	j->buf = p;
+	j->cap = want;
+	return true;
+}
+
+static void jw_raw(struct json_writer *j, const char *s, size_t n)
+{
+	if (!jw_reserve(j, n))
+		return;
+	memcpy(j->buf + j->len, s, n);
+	j->len += n;
+	j->buf[j->len] = '\0';
+}
+
+static void jw_char(struct json_writer *j, char c)
+{
+	jw_raw(j, &c, 1);
+}
+
+/* Separates values: a comma unless this is the first in its container or
+ * the value of a key just written. */
+static void jw_value_prefix(struct json_writer *j)
+{
+	if (j->after_key) {
+		j->after_key = false;
+		return;
+	}
+	if (j->need_comma[j->depth])
+		jw_char(j, ',');
+	j->need_comma[j->depth] = true;
+}
+
+static void jw_open(struct json_writer *j, char c)
+{
+	jw_value_prefix(j);
+	jw_char(j, c);
+	if (j->depth < JW_MAX_DEPTH)
+		j->depth++;
+	else
+		j->failed = true;
+	j->need_comma[j->depth] = false;
+}
+
+static void jw_close(struct json_writer *j, char c)
+{
+	jw_char(j, c);
+	if (j->depth > 0)
+		j->depth--;
+}
+
+void jw_object_begin(struct json_writer *j) { jw_open(j, '{'); }
+void jw_object_end(struct json_writer *j) { jw_close(j, '}'); }
+void jw_array_begin(struct json_writer *j) { jw_open(j, '['); }
+void jw_array_end(struct json_writer *j) { jw_close(j, ']'); }
+
+/* Length of the valid UTF-8 sequence at @s (at most @n bytes), or 0. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, beyond U+10FFFF */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+static void jw_escape_byte(struct json_writer *j, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	char esc[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf], 0 };
+
+	switch (c) {
+	case '"':  jw_raw(j, "\\\"", 2); return;
+	case '\\': jw_raw(j, "\\\\", 2); return;
+	case '\n': jw_raw(j, "\\n", 2); return;
+	case '\r': jw_raw(j, "\\r", 2); return;
+	case '\t': jw_raw(j, "\\t", 2); return;
+	case '\b': jw_raw(j, "\\b", 2); return;
+	case '\f': jw_raw(j, "\\f", 2); return;
+	}
+	jw_raw(j, esc, 6);
+}
+
+void jw_string_n(struct json_writer *j, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run;
+
+	jw_value_prefix(j);
+	jw_char(j, '"');
+	while (i < n) {
+		if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\' || p[i] == 0x7f) {
+			jw_escape_byte(j, p[i++]);
+			continue;
+		}
+		run = utf8_seq_len(p + i, n - i);
+		if (run == 0) {
+			jw_raw(j, "\\ufffd", 6);
+			i++;
+			continue;
+		}
+		jw_raw(j, s + i, run);
+		i += run;
+	}
+	jw_char(j, '"');
+}
+
+void jw_string(struct json_writer *j, const char *s)
+{
+	jw_string_n(j, s, strlen(s));
+}
+
+void jw_key(struct json_writer *j, const char *key)
+{
+	jw_string(j, key);
+	jw_char(j, ':');
+	j->after_key = true;
+}
+
+static void jw_number(struct json_writer *j, const char *text)
+{
+	jw_value_prefix(j);
+	jw_raw(j, text, strlen(text));
+}
+
+void jw_int(struct json_writer *j, int64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, v);
+	jw_number(j, buf);
+}
+
+void jw_uint(struct json_writer *j, uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	jw_number(j, buf);
+}
+
+void jw_double(struct json_writer *j, double v)
+{
+	char buf[32];
+
+	if (v != v || v > 1e300 || v < -1e300)  /* NaN/inf are not JSON */
+		v = 0;
+	snprintf(buf, sizeof(buf), "%.6g", v);
+	jw_number(j, buf);
+}
+
+void jw_bool(struct json_writer *j, bool v)
+{
+	jw_number(j, v ? "true" : "false");
+}
+
+void jw_kv_str(struct json_writer *j, const char *key, const char *s)
+{
+	if (!s)
+		return;
+	jw_key(j, key);
+	jw_string(j, s);
+}
+
+void jw_kv_int(struct json_writer *j, const char *key, int64_t v)
+{
+	jw_key(j, key);
+	jw_int(j, v);
+}
+
+void jw_kv_uint(struct json_writer *j, const char *key, uint64_t v)
+{
+	jw_key(j, key);
+	jw_uint(j, v);
+}
+
+void jw_kv_double(struct json_writer *j, const char *key, double v)
+{
+	jw_key(j, key);
+	jw_double(j, v);
+}
+
+void jw_kv_bool(struct json_writer *j, const char *key, bool v)
+{
+	jw_key(j, key);
+	jw_bool(j, v);
+}
+
+void jw_kv_time_us(struct json_writer *j, const char *key, uint64_t ts_us)
+{
+	char buf[TW_TIME_STRLEN];
+
+	jw_kv_str(j, key, tw_time_format_us(ts_us, buf));
+}
+
+void jw_kv_time_s(struct json_writer *j, const char *key, int64_t ts)
+{
+	char buf[TW_TIME_STRLEN];
+
+	jw_kv_str(j, key, tw_time_format_s(ts, buf));
+}
+
+const char *jw_text(struct json_writer *j)
+{
+	return j->buf ? j->buf : "";
+}
+
+int jw_write_line(struct json_writer *j, FILE *f)
+{
+	int rc = 0;
+
+	if (j->failed || !j->buf)
+		rc = -1;
+	else if (fwrite(j->buf, 1, j->len, f) != j->len || fputc('\n', f) == EOF)
+		rc = -1;
+	jw_reset(j);
+	return rc;
+}

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: MIT
+/* JSON lines per events.md: handshake, cert and summary events. */
+#include <stdlib.h>
+
+#include "cert/staple.h"
+#include "common/hex.h"
+#include "event_sink.h"
+#include "json.h"
+
+struct json_sink {
+	struct event_sink base;       /* first: the sink is cast to it */
+	struct json_writer jw;
+	FILE *out;
+};
+
+static void write_endpoint(struct json_writer *j, const char *key,
+			   const struct tw_endpoint *ep)
+{
+	char buf[TW_ADDR_STRLEN];
+
+	jw_key(j, key);
+	jw_object_begin(j);
+	jw_kv_str(j, "ip", tw_addr_format(&ep->addr, buf));
+	jw_kv_uint(j, "port", ep->port);
+	jw_object_end(j);
+}
+
+static void write_common(struct json_writer *j, const char *event,
+			 uint64_t ts_us, const char *source)
+{
+	jw_object_begin(j);
+	jw_kv_str(j, "event", event);
+	jw_kv_time_us(j, "ts", ts_us);
+	jw_kv_str(j, "source", source);
+}
+
+static void write_alerts(struct json_writer *j, const struct hs_record *rec)
+{
+	int i;
+
+	jw_key(j, "alerts");
+	jw_array_begin(j);
+	for (i = 0; i < rec->n_alerts; i++) {
+		const struct hs_alert *a = &rec->alerts[i];
+		const char *level = a->encrypted ? "unknown" : hs_alert_level_name(a->level);
+		const char *desc = a->encrypted ? "unknown" : hs_alert_description_name(a->description);
+		char code[16];
+
+		if (!desc) {   /* unassigned codes keep their number */
+			snprintf(code, sizeof(code), "%u", a->description);
+			desc = code;
+		}
+		jw_object_begin(j);
+		jw_kv_str(j, "from", a->from_client ? "client" : "server");
+		jw_kv_str(j, "level", level ? level : "unknown");
+		jw_kv_str(j, "description", desc);
+		jw_kv_bool(j, "encrypted", a->encrypted);
+		jw_object_end(j);
+	}
+	jw_array_end(j);
+}
+
+static void write_chain(struct json_writer *j, const struct hs_view *v)
+{
+	int i;
+
+	jw_key(j, "chain");
+	jw_array_begin(j);
+	for (i = 0; i < v->n_chain; i++) {
+		const struct cert_info *ci = v->chain[i];
+		char hex[65];
+
+		jw_object_begin(j);
+		if (!ci) {   /* bytes that do not parse: still fingerprinted */
+			jw_kv_str(j, "error", "certificate does not parse");
+			jw_object_end(j);
+			continue;
+		}
+		jw_kv_str(j, "sha256", tw_hex(ci->sha256, 32, hex));
+		jw_kv_str(j, "subject", ci->subject);
+		jw_kv_str(j, "issuer", ci->issuer);
+		jw_kv_str(j, "serial", ci->serial_hex);
+		jw_kv_time_s(j, "not_before", ci->not_before);
+		jw_kv_time_s(j, "not_after", ci->not_after);
+		jw_object_end(j);
+	}
+	jw_array_end(j);
+}
+
+static void write_time_if(struct json_writer *j, const char *key, int64_t t)
+{
+	if (t)
+		jw_kv_time_s(j, key, t);
+}
+
+static void write_staple(struct json_writer *j, const struct hs_view *v)
+{
+	const struct staple_info *st = &v->staple;
+
+	jw_key(j, "staple");
+	jw_object_begin(j);
+	if (!st->parsed) {
+		jw_kv_str(j, "status", "unknown");
+		jw_kv_str(j, "error", st->error ? st->error : "malformed");
+		jw_kv_bool(j, "verified", false);
+		jw_object_end(j);
+		return;
+	}
+	jw_kv_str(j, "status", ocsp_status_name(st->status));
+	write_time_if(j, "this_update", st->this_update);
+	write_time_if(j, "next_update", st->next_update);
+	write_time_if(j, "produced_at", st->produced_at);
+	write_time_if(j, "revoked_at", st->revoked_at);
+	jw_kv_bool(j, "verified", st->verified);
+	jw_object_end(j);
+}
+
+static void write_sni(struct json_writer *j, const char *sni, size_t len)
+{
+	if (!sni)
+		return;
+	jw_key(j, "sni");
+	jw_string_n(j, sni, len);
+}
+
+static void json_handshake(struct event_sink *s, const struct hs_view *v)
+{
+	struct json_sink *js = (struct json_sink *)s;
+	struct json_writer *j = &js->jw;
+	const struct hs_record *rec = v->rec;
+	int i;
+
+	write_common(j, "handshake", rec->end_us ? rec->end_us : rec->start_us,
+		     v->source);
+	write_endpoint(j, "client", &rec->client);
+	write_endpoint(j, "server", &rec->server);
+	write_sni(j, rec->has_sni ? rec->sni : NULL, rec->sni_len);
+	if (rec->has_client_hello) {
+		jw_key(j, "alpn");
+		jw_array_begin(j);
+		for (i = 0; i < rec->n_alpn; i++)
+			jw_string_n(j, rec->alpn[i].bytes, rec->alpn[i].len);
+		jw_array_end(j);
+	}
+	if (rec->has_server_hello) {
+		jw_kv_str(j, "version", hs_version_name(rec->version));
+		jw_kv_str(j, "cipher", hs_cipher_name(rec->cipher));
+	}
+	if (rec->has_client_hello) {
+		jw_kv_str(j, "ja4", rec->ja4);
+		jw_kv_str(j, "ja3", rec->ja3);
+	}
+	jw_kv_str(j, "outcome", hs_outcome_name(rec->outcome));
+	write_alerts(j, rec);
+	if (rec->has_server_hello)
+		jw_kv_bool(j, "cert_visible", rec->cert_visible);
+	if (v->n_chain)
+		write_chain(j, v);
+	if (v->has_staple)
+		write_staple(j, v);
+	jw_key(j, "findings");
+	jw_array_begin(j);
+	for (i = 0; i < v->findings.n; i++)
+		jw_string(j, finding_kind_name(v->findings.items[i].kind));
+	jw_array_end(j);
+	if (rec->parse_error)
+		jw_kv_str(j, "parse_error", rec->parse_error);
+	jw_object_end(j);
+	if (jw_write_line(j, js->out) < 0)
+		s->write_errors++;
+}
+
+static void write_findings_objects(struct json_writer *j,
+				   const struct finding_list *l)
+{
+	int i;
+
+	jw_key(j, "findings");
+	jw_array_begin(j);
+	for (i = 0; i < l->n; i++) {
+		enum finding_kind k = l->items[i].kind;
+
+		jw_object_begin(j);
+		jw_kv_str(j, "kind", finding_kind_name(k));
+		jw_kv_str(j, "severity", finding_severity_name(finding_kind_severity(k)));
+		jw_kv_str(j, "detail", l->items[i].detail);
+		jw_object_end(j);
+	}
+	jw_array_end(j);
+}
+
+static void write_revocation(struct json_writer *j, const struct revocation_view *r)
+{
+	jw_key(j, "revocation");
+	jw_object_begin(j);
+	jw_kv_str(j, "method", r->method);
+	jw_kv_str(j, "status", r->status);
+	write_time_if(j, "revoked_at", r->revoked_at);
+	jw_kv_str(j, "reason", r->reason);
+	write_time_if(j, "checked_at", r->checked_at);
+	jw_object_end(j);
+}
+
+static void json_cert(struct event_sink *s, const struct cert_view *v)
+{
+	struct json_sink *js = (struct json_sink *)s;
+	struct json_writer *j = &js->jw;
+	const struct cert_info *leaf = v->chain[0];
+	int i;
+
+	write_common(j, "cert", v->ts_us, v->source);
+	write_endpoint(j, "server", v->server);
+	write_sni(j, v->sni, v->sni_len);
+	jw_kv_str(j, "observed", v->observed);
+	jw_kv_str(j, "sha256", leaf->sha256_hex);
+	jw_kv_str(j, "spki_sha256", leaf->spki_sha256_hex);
+	jw_kv_str(j, "subject", leaf->subject);
+	jw_kv_str(j, "issuer", leaf->issuer);
+	jw_kv_str(j, "serial", leaf->serial_hex);
+	jw_kv_time_s(j, "not_before", leaf->not_before);
+	jw_kv_time_s(j, "not_after", leaf->not_after);
+	jw_key(j, "san");
+	jw_array_begin(j);
+	for (i = 0; i < leaf->n_san; i++)
+		jw_string(j, leaf->san[i]);
+	jw_array_end(j);
+	jw_kv_str(j, "key", leaf->key);
+	jw_key(j, "chain_sha256");
+	jw_array_begin(j);
+	for (i = 1; i < v->n_chain; i++)
+		if (v->chain[i])
+			jw_string(j, v->chain[i]->sha256_hex);
+	jw_array_end(j);
+	jw_kv_str(j, "verify", v->verify);
+	if (v->revocation)
+		write_revocation(j, v->revocation);
+	write_findings_objects(j, v->findings);
+	jw_object_end(j);
+	if (jw_write_line(j, js->out) < 0)
+		s->write_errors++;
+}
+
+/* {"name": count, ...} of the non-zero counters. */
+static void write_counts(struct json_writer *j, const char *key,
+			 const uint64_t *counts, int n,
+			 const char *(*name)(int i))
+{
+	char code[16];
+	int i;
+
+	jw_key(j, key);
+	jw_object_begin(j);
+	for (i = 0; i < n; i++) {
+		const char *nm;
+
+		if (!counts[i])
+			continue;
+		nm = name(i);
+		if (!nm) {
+			snprintf(code, sizeof(code), "%d", i);
+			nm = code;
+		}
+		jw_kv_uint(j, nm, counts[i]);
+	}
+}
+
+static const char *outcome_name_i(int i) { return hs_outcome_name((enum hs_outcome)i); }
+static const char *version_name_i(int i) { return hs_version_name((uint16_t)(0x0300 + i)); }
+static const char *finding_name_i(int i) { return finding_kind_name((enum finding_kind)i); }
+static const char *alert_name_i(int i) { return hs_alert_description_name((uint8_t)i); }
+
+static void write_problems(struct json_writer *j, const struct summary *sum)
+{
+	jw_key(j, "problems");
+	jw_object_begin(j);
+	jw_kv_bool(j, "truncated_file", sum->truncated_file);
+	jw_kv_uint(j, "not_ip", sum->not_ip);
+	jw_kv_uint(j, "not_tcp", sum->not_tcp);
+	jw_kv_uint(j, "ip_fragments", sum->ip_fragments);
+	jw_kv_uint(j, "truncated_headers", sum->truncated_headers);
+	jw_kv_uint(j, "bad_headers", sum->bad_headers);
+	jw_kv_uint(j, "truncated_payload", sum->truncated_payload);
+	jw_kv_uint(j, "flows_evicted", sum->flows_evicted);
+	jw_kv_uint(j, "gaps", sum->gaps);
+	jw_kv_uint(j, "parse_errors", sum->parse_errors);
+	jw_kv_uint(j, "sslv2_hellos", sum->sslv2_hellos);
+	jw_kv_uint(j, "non_tls_flows", sum->non_tls_flows);
+	jw_object_end(j);
+}
+
+static void json_summary(struct event_sink *s, const struct summary *sum)
+{
+	struct json_sink *js = (struct json_sink *)s;
+	struct json_writer *j = &js->jw;
+	int i;
+
+	write_common(j, "summary", sum->last_ts_us, sum->source);
+	jw_key(j, "files");
+	jw_array_begin(j);
+	for (i = 0; i < sum->n_files; i++)
+		jw_string(j, sum->files[i]);
+	jw_array_end(j);
+	jw_kv_uint(j, "packets", sum->packets);
+	jw_kv_uint(j, "bytes", sum->bytes);
+	jw_kv_uint(j, "tcp_segments", sum->tcp_segments);
+	jw_kv_uint(j, "flows", sum->flows);
+	jw_kv_uint(j, "handshakes", sum->handshakes);
+	write_counts(j, "outcomes", sum->outcomes, 4, outcome_name_i);
+	jw_object_end(j);
+	write_counts(j, "versions", sum->versions, 5, version_name_i);
+	jw_object_end(j);
+	jw_kv_uint(j, "certificates", sum->certificates);
+	jw_kv_uint(j, "leaf_certificates", sum->leaf_certificates);
+	write_counts(j, "findings", sum->findings, FINDING__COUNT, finding_name_i);
+	jw_object_end(j);
+	write_counts(j, "alerts", sum->alerts, 256, alert_name_i);
+	if (sum->encrypted_alerts)
+		jw_kv_uint(j, "encrypted", sum->encrypted_alerts);
+	jw_object_end(j);
+	jw_kv_uint(j, "spikes", sum->spikes);
+	write_problems(j, sum);
+	jw_object_end(j);
+	if (jw_write_line(j, js->out) < 0)
+		s->write_errors++;
+}
+
+static void json_destroy(struct event_sink *s)
+{
+	struct json_sink *js = (struct json_sink *)s;
+
+	jw_free(&js->jw);
+	free(js);
+}
+
+struct event_sink *json_sink_new(FILE *out)
+{
+	struct json_sink *js = calloc(1, sizeof(*js));
+
+	if (!js)
+		return NULL;
+	jw_init(&js->jw);
+	js->out = out;
+	js->base.handshake = json_handshake;
+	js->base.cert = json_cert;
+	js->base.summary = json_summary;
+	js->base.destroy = json_destroy;
+	return &js->base;
+}

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The human report of `analyze` without --json: accumulates per server name
+ * and per certificate, prints everything when the summary arrives. Every
+ * wire string is made printable first.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/printable.h"
+#include "common/strmap.h"
+#include "common/timefmt.h"
+#include "event_sink.h"
+
+#define NAME_MAX_CERTS 8
+#define REPORT_MAX_SPIKE_LINES 1000
+
+struct cert_row {
+	const struct cert_info *ci;
+	struct finding_list findings;   /* as judged on its last handshake */
+};
+
+struct name_row {
+	uint64_t handshakes;
+	uint64_t outcomes[4];
+	int n_certs;
+	bool certs_truncated;
+	struct {
+		struct cert_row *row;
+		uint64_t count;
+	} certs[NAME_MAX_CERTS];
+	char server[TW_ADDR_STRLEN + 8];   /* first server address:port */
+	int n_servers;
+};
+
+struct text_report {
+	struct event_sink base;
+	FILE *out;
+	struct strmap *names;           /* sni bytes ("" = none) -> name_row */
+	struct strmap *certs;           /* sha256 -> cert_row */
+	uint64_t alerts[2][256];        /* [from_client][description] */
+	uint64_t encrypted_alerts[2];
+	char **spike_lines;
+	int n_spike_lines;
+};
+
+static void format_server(const struct tw_endpoint *ep, char *buf, size_t len)
+{
+	char addr[TW_ADDR_STRLEN];
+
+	tw_addr_format(&ep->addr, addr);
+	snprintf(buf, len, ep->addr.family == 6 ? "[%s]:%u" : "%s:%u", addr, ep->port);
+}
+
+static void note_cert(struct text_report *r, struct name_row *nr,
+		      const struct hs_view *v)
+{
+	struct cert_row *row = strmap_put(r->certs, v->chain[0]->sha256, 32, NULL);
+	int i;
+
+	if (!row)
+		return;
+	row->ci = v->chain[0];
+	row->findings = v->findings;
+	for (i = 0; i < nr->n_certs; i++) {
+		if (nr->certs[i].row == row) {
+			nr->certs[i].count++;
+			return;
+		}
+	}
+	if (nr->n_certs == NAME_MAX_CERTS) {
+		nr->certs_truncated = true;
+		return;
+	}
+	nr->certs[nr->n_certs].row = row;
+	nr->certs[nr->n_certs++].count = 1;
+}
+
+static void report_handshake(struct event_sink *s, const struct hs_view *v)
+{
+	struct text_report *r = (struct text_report *)s;
+	const struct hs_record *rec = v->rec;
+	struct name_row *nr;
+	char server[sizeof(nr->server)];
+	bool created;
+	int i;
+
+	nr = strmap_put(r->names, rec->has_sni ? rec->sni : "",
+			rec->has_sni ? rec->sni_len : 0, &created);
+	if (!nr)
+		return;
+	format_server(&rec->server, server, sizeof(server));
+	if (created || strcmp(nr->server, server) != 0)
+		nr->n_servers++;
+	if (created)
+		snprintf(nr->server, sizeof(nr->server), "%s", server);
+	nr->handshakes++;
+	nr->outcomes[rec->outcome & 3]++;
+	if (v->chain[0])
+		note_cert(r, nr, v);
+	for (i = 0; i < rec->n_alerts; i++) {
+		const struct hs_alert *a = &rec->alerts[i];
+
+		if (a->encrypted)
+			r->encrypted_alerts[a->from_client]++;
+		else
+			r->alerts[a->from_client][a->description]++;
+	}
+}
+
+static double percent(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static void print_cert(FILE *out, const struct cert_row *row, uint64_t count)
+{
+	const struct cert_info *ci = row->ci;
+	char subject[256], issuer[256], nb[TW_TIME_STRLEN], na[TW_TIME_STRLEN];
+	int i;
+
+	tw_printable(ci->subject, strlen(ci->subject), subject, sizeof(subject));
+	tw_printable(ci->issuer, strlen(ci->issuer), issuer, sizeof(issuer));
+	fprintf(out, "    certificate %s  served %llu time%s\n", ci->sha256_hex,
+		(unsigned long long)count, count == 1 ? "" : "s");
+	fprintf(out, "      subject %s\n      issuer  %s\n", subject, issuer);
+	fprintf(out, "      serial  %s  key %s  valid %s .. %s\n", ci->serial_hex,
+		ci->key, tw_time_format_s(ci->not_before, nb),
+		tw_time_format_s(ci->not_after, na));
+	for (i = 0; i < row->findings.n; i++) {
+		const struct finding *f = &row->findings.items[i];
+		char detail[512];
+
+		tw_printable(f->detail, strlen(f->detail), detail, sizeof(detail));
+		fprintf(out, "      %-8s %s: %s\n",
+			finding_severity_name(finding_kind_severity(f->kind)),
+			finding_kind_name(f->kind), detail);
+	}
+}
+
+static void print_names(struct text_report *r)
+{
+	const char *key;
+	size_t len, i;
+	void *val;
+
+	fprintf(r->out, "\nServer names (handshakes, failure rate, certificates served)\n");
+	for (i = 0; strmap_at(r->names, i, &key, &len, &val); i++) {
+		const struct name_row *nr = val;
+		uint64_t failures = nr->outcomes[HS_FAILED] + nr->outcomes[HS_ABORTED];
+		char name[300];
+		int c;
+
+		if (len)
+			tw_printable(key, len, name, sizeof(name));
+		else
+			snprintf(name, sizeof(name), "(no SNI)");
+		fprintf(r->out, "  %s  at %s%s\n", name, nr->server,
+			nr->n_servers > 1 ? " and others" : "");
+		fprintf(r->out, "    handshakes %llu: ok %llu, failed %llu, aborted %llu, incomplete %llu; failure rate %.1f%%\n",
+			(unsigned long long)nr->handshakes,
+			(unsigned long long)nr->outcomes[HS_OK],
+			(unsigned long long)nr->outcomes[HS_FAILED],
+			(unsigned long long)nr->outcomes[HS_ABORTED],
+			(unsigned long long)nr->outcomes[HS_INCOMPLETE],
+			percent(failures, nr->handshakes));
+		for (c = 0; c < nr->n_certs; c++)
+			print_cert(r->out, nr->certs[c].row, nr->certs[c].count);
+		if (nr->certs_truncated)
+			fprintf(r->out, "    (more certificates not listed)\n");
+		if (!nr->n_certs)
+			fprintf(r->out, "    certificate not visible (TLS 1.3 or no Certificate message)\n");
+	}
+}
+
+static void print_alerts(struct text_report *r)
+{
+	bool any = false;
+	int side, d;
+
+	for (side = 0; side < 2; side++) {
+		for (d = 0; d < 256; d++) {
+			const char *name = hs_alert_description_name((uint8_t)d);
+
+			if (!r->alerts[side][d])
+				continue;
+			if (!any)
+				fprintf(r->out, "\nAlerts (description, sender, count)\n");
+			any = true;
+			if (name)
+				fprintf(r->out, "  %-28s from %-6s %llu\n", name,
+					side ? "client" : "server",
+					(unsigned long long)r->alerts[side][d]);
+			else
+				fprintf(r->out, "  %-28d from %-6s %llu\n", d,
+					side ? "client" : "server",
+					(unsigned long long)r->alerts[side][d]);
+		}
+		if (r->encrypted_alerts[side]) {
+			if (!any)
+				fprintf(r->out, "\nAlerts (description, sender, count)\n");
+			any = true;
+			fprintf(r->out, "  %-28s from %-6s %llu (TLS 1.3, inferred from record length)\n",
+				"encrypted", side ? "client" : "server",
+				(unsigned long long)r->encrypted_alerts[side]);
+		}
+	}
+}
+
+static void print_overview(struct text_report *r, const struct summary *sum)
+{
+	char first[TW_TIME_STRLEN];
+	int v;
+
+	fprintf(r->out, "tlswatch report: %s\n", sum->source);
+	fprintf(r->out, "  %llu packets, %llu TLS connections, %llu handshakes: ok %llu, failed %llu, aborted %llu, incomplete %llu\n",
+		(unsigned long long)sum->packets, (unsigned long long)sum->flows,
+		(unsigned long long)sum->handshakes,
+		(unsigned long long)sum->outcomes[HS_OK],
+		(unsigned long long)sum->outcomes[HS_FAILED],
+		(unsigned long long)sum->outcomes[HS_ABORTED],
+		(unsigned long long)sum->outcomes[HS_INCOMPLETE]);
+	fprintf(r->out, "  versions:");
+	for (v = 0; v < 5; v++)
+		if (sum->versions[v])
+			fprintf(r->out, " %s %llu", hs_version_name((uint16_t)(0x0300 + v)),
+				(unsigned long long)sum->versions[v]);
+	fprintf(r->out, "%s\n", sum->handshakes ? "" : " none");
+	fprintf(r->out, "  %llu distinct certificates (%llu leaves); last packet %s\n",
+		(unsigned long long)sum->certificates,
+		(unsigned long long)sum->leaf_certificates,
+		sum->last_ts_us ? tw_time_format_us(sum->last_ts_us, first) : "-");
+}
+
+static void print_problems(struct text_report *r, const struct summary *sum)
+{
+	if (sum->truncated_file)
+		fprintf(r->out, "\nWarning: the capture is truncated; the report covers what was read.\n");
+	if (sum->ip_fragments || sum->truncated_headers || sum->bad_headers ||
+	    sum->flows_evicted || sum->gaps || sum->parse_errors)
+		fprintf(r->out, "\nCapture problems: %llu IP fragments skipped, %llu truncated headers, %llu bad headers, %llu flows evicted, %llu gaps, %llu TLS parse errors\n",
+			(unsigned long long)sum->ip_fragments,
+			(unsigned long long)sum->truncated_headers,
+			(unsigned long long)sum->bad_headers,
+			(unsigned long long)sum->flows_evicted,
+			(unsigned long long)sum->gaps,
+			(unsigned long long)sum->parse_errors);
+}
+
+static void report_summary(struct event_sink *s, const struct summary *sum)
+{
+	struct text_report *r = (struct text_report *)s;
+	int i;
+
+	print_overview(r, sum);
+	print_names(r);
+	print_alerts(r);
+	if (r->n_spike_lines) {
+		fprintf(r->out, "\nFailure spikes (timeline)\n");
+		for (i = 0; i < r->n_spike_lines; i++)
+			fprintf(r->out, "  %s\n", r->spike_lines[i]);
+	}
+	print_problems(r, sum);
+	if (fflush(r->out) != 0)
+		s->write_errors++;
+}
+
+static void report_destroy(struct event_sink *s)
+{
+	struct text_report *r = (struct text_report *)s;
+	int i;
+
+	strmap_free(r->names);
+	strmap_free(r->certs);
+	for (i = 0; i < r->n_spike_lines; i++)
+		free(r->spike_lines[i]);
+	free(r->spike_lines);
+	free(r);
+}
+
+struct event_sink *text_report_new(FILE *out)
+{
+	struct text_report *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->out = out;
+	r->names = strmap_new(sizeof(struct name_row));
+	r->certs = strmap_new(sizeof(struct cert_row));
+	if (!r->names || !r->certs) {
+		report_destroy(&r->base);
+		return NULL;
+	}
+	r->base.handshake = report_handshake;
+	r->base.summary = report_summary;
+	r->base.destroy = report_destroy;
+	return &r->base;
+}

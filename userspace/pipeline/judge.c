@@ -103,7 +103,7 @@ static size_t cert_key(const struct hs_record *rec, const struct cert_info *leaf
 }
 
 static void emit_cert(struct pipeline *pl, const struct cert_seen *seen,
-		      const struct finding_list *findings)
+		      const struct finding_list *findings, const char *observed)
 {
 	struct cert_view cv = {
 		.ts_us = seen->ts_us,
@@ -111,7 +111,7 @@ static void emit_cert(struct pipeline *pl, const struct cert_seen *seen,
 		.server = &seen->server,
 		.sni = seen->has_sni ? seen->sni : NULL,
 		.sni_len = seen->sni_len,
-		.observed = pl->opts.observed,
+		.observed = observed,
 		.n_chain = seen->n_chain,
 		.chain = seen->chain,
 		.findings = findings,
@@ -123,7 +123,8 @@ static void emit_cert(struct pipeline *pl, const struct cert_seen *seen,
 			pl->sinks[i]->cert(pl->sinks[i], &cv);
 }
 
-static void judge_cert_event(struct pipeline *pl, const struct hs_view *v)
+static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
+			     const char *observed)
 {
 	const struct hs_record *rec = v->rec;
 	uint8_t key[1 + HS_MAX_SNI + 1 + 16 + 2 + 32];
@@ -149,7 +150,21 @@ static void judge_cert_event(struct pipeline *pl, const struct hs_view *v)
 	memcpy(seen->chain, v->chain, sizeof(seen->chain));
 	seen->finding_mask = mask;
 	seen->ts_us = rec->end_us ? rec->end_us : rec->start_us;
-	emit_cert(pl, seen, &v->findings);
+	emit_cert(pl, seen, &v->findings, observed);
+}
+
+/* Certificates, findings and staple of @rec into @v. */
+static void judge_view(struct pipeline *pl, const struct hs_record *rec,
+		       struct hs_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->rec = rec;
+	v->source = pl->source;
+	judge_chain(pl, rec, v);
+	if (v->chain[0])
+		findings_check_leaf(v->chain[0], record_sni(rec), record_time_s(rec),
+				    &pl->opts.leaf, &v->findings);
+	judge_staple(rec, v);
 }
 
 void judge_record(struct pipeline *pl, struct hs_record *rec)
@@ -157,25 +172,22 @@ void judge_record(struct pipeline *pl, struct hs_record *rec)
 	struct hs_view v;
 	int i;
 
-	memset(&v, 0, sizeof(v));
-	v.rec = rec;
-	v.source = pl->source;
-	judge_chain(pl, rec, &v);
-	if (v.chain[0])
-		findings_check_leaf(v.chain[0], record_sni(rec), record_time_s(rec),
-				    &pl->opts.leaf, &v.findings);
-	judge_staple(rec, &v);
+	judge_view(pl, rec, &v);
 	count_record(pl, &v);
 	for (i = 0; i < pl->n_sinks; i++)
 		if (pl->sinks[i]->handshake)
 			pl->sinks[i]->handshake(pl->sinks[i], &v);
 	if (v.chain[0])
-		judge_cert_event(pl, &v);
+		judge_cert_event(pl, &v, pl->opts.observed);
 }
 
-void pipeline_report_record(struct pipeline *pl, struct hs_record *rec)
+void pipeline_report_active(struct pipeline *pl, struct hs_record *rec)
 {
-	judge_record(pl, rec);
+	struct hs_view v;
+
+	judge_view(pl, rec, &v);
+	if (v.chain[0])
+		judge_cert_event(pl, &v, "active");
 }
 
 void judge_tick(struct pipeline *pl, uint64_t now_us)

@@ -49,8 +49,9 @@ void pipeline_flush(struct pipeline *pl, uint64_t ts_us);
 /* Wall/packet time passes without segments (spike windows, timeouts). */
 void pipeline_tick(struct pipeline *pl, uint64_t now_us);
 
-/* Judges a handshake that did not come from a flow (active checks). */
-void pipeline_report_record(struct pipeline *pl, struct hs_record *rec);
+/* Judges the chain of an active check: a cert event with "observed":
+ * "active" when new; no handshake event, nothing counted as client traffic. */
+void pipeline_report_active(struct pipeline *pl, struct hs_record *rec);
 
 /* Counters so far; the caller adds capture counters before emitting. */
 struct summary *pipeline_summary(struct pipeline *pl);

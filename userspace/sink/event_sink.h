@@ -21,6 +21,8 @@ struct event_sink {
 
 /* JSON lines (events.md) to @out. */
 struct event_sink *json_sink_new(FILE *out);
+/* Later lines go to @out (the agent reopens its log on SIGHUP). */
+void json_sink_set_output(struct event_sink *s, FILE *out);
 /* The human report, printed to @out by the summary call. */
 struct event_sink *text_report_new(FILE *out);
 

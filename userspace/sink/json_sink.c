@@ -332,6 +332,11 @@ static void json_destroy(struct event_sink *s)
 	free(js);
 }
 
+void json_sink_set_output(struct event_sink *s, FILE *out)
+{
+	((struct json_sink *)s)->out = out;
+}
+
 struct event_sink *json_sink_new(FILE *out)
 {
 	struct json_sink *js = calloc(1, sizeof(*js));

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+#include "agent_json.h"
+
+static void write_names(struct json_writer *j, const struct agent_event *ev)
+{
+	int i;
+
+	jw_key(j, "names");
+	jw_array_begin(j);
+	for (i = 0; i < ev->n_names; i++) {
+		const struct agent_name_stat *n = &ev->names[i];
+
+		jw_object_begin(j);
+		if (n->sni) {
+			jw_key(j, "sni");
+			jw_string_n(j, n->sni, n->sni_len);
+		}
+		jw_kv_uint(j, "handshakes", n->handshakes);
+		jw_kv_uint(j, "failures", n->failures);
+		jw_kv_double(j, "failure_rate", n->handshakes ?
+			     (double)n->failures / (double)n->handshakes : 0.0);
+		jw_object_end(j);
+	}
+	jw_array_end(j);
+}
+
+int agent_event_write(struct json_writer *j, FILE *out, const struct agent_event *ev)
+{
+	int i;
+
+	jw_object_begin(j);
+	jw_kv_str(j, "event", "agent");
+	jw_kv_time_us(j, "ts", ev->ts_us);
+	jw_kv_str(j, "source", ev->source);
+	jw_kv_str(j, "state", ev->state);
+	jw_kv_str(j, "message", ev->message);
+	if (ev->n_ifaces) {
+		jw_key(j, "interfaces");
+		jw_array_begin(j);
+		for (i = 0; i < ev->n_ifaces; i++)
+			jw_string(j, ev->ifaces[i]);
+		jw_array_end(j);
+	}
+	if (ev->n_ports) {
+		jw_key(j, "ports");
+		jw_array_begin(j);
+		for (i = 0; i < ev->n_ports; i++)
+			jw_uint(j, ev->ports[i]);
+		jw_array_end(j);
+	}
+	if (ev->n_counters) {
+		jw_key(j, "counters");
+		jw_object_begin(j);
+		for (i = 0; i < ev->n_counters; i++)
+			jw_kv_uint(j, ev->counters[i].name, ev->counters[i].value);
+		jw_object_end(j);
+	}
+	if (ev->names)
+		write_names(j, ev);
+	jw_object_end(j);
+	if (jw_write_line(j, out) < 0)
+		return -1;
+	return fflush(out) == 0 ? 0 : -1;
+}

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+/*
+ * decode_frame()/decode_ip() on arbitrary frames. Input: one selector byte,
+ * then the frame. The selector's low nibble picks the link type (or the
+ * decode_ip() entry), its high bit makes the wire length larger than the
+ * capture (a snaplen cut). Every payload byte is read so that ASan reports
+ * a segment that points outside the frame; the segment's invariants are
+ * checked as well.
+ */
+#include <pcap/dlt.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/decode.h"
+
+static const int linktypes[] = {
+	DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, 12, 14, 101,
+	DLT_IPV4, DLT_IPV6, DLT_NULL, DLT_LOOP,
+	-1, /* decode_ip() */
+};
+#define NLINKTYPES (sizeof(linktypes) / sizeof(linktypes[0]))
+
+static volatile uint32_t sink;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+	const uint8_t *frame;
+	uint32_t caplen, wirelen, sum = 0, i;
+	int lt, rc;
+
+	if (size < 1 || size > 1u << 20)
+		return 0;
+	lt = linktypes[(data[0] & 0x0f) % NLINKTYPES];
+	/* an exact-size copy: no slack after the frame to hide an overread */
+	caplen = (uint32_t)(size - 1);
+	frame = caplen ? malloc(caplen) : NULL;
+	if (caplen && !frame)
+		return 0;
+	if (caplen)
+		memcpy((void *)frame, data + 1, caplen);
+	wirelen = caplen + ((data[0] & 0x80) ? 1500u : 0u);
+
+	if (lt < 0)
+		rc = decode_ip(frame, caplen, wirelen, 1, &seg, &st);
+	else
+		rc = decode_frame(lt, frame, caplen, wirelen, 1, &seg, &st);
+
+	if (rc == 1) {
+		if (seg.len > seg.wire_len || seg.truncated != (seg.len < seg.wire_len))
+			abort();
+		if (seg.payload < frame || seg.payload + seg.len > frame + caplen)
+			abort();
+		if (seg.src.addr.family != 4 && seg.src.addr.family != 6)
+			abort();
+		for (i = 0; i < seg.len; i++)
+			sum += seg.payload[i];
+	}
+	if (st.frames != 1 || st.tcp_segments + st.not_ip + st.not_tcp +
+	    st.ip_fragments + st.truncated_headers + st.bad_headers != 1)
+		abort();
+	sink = sum;
+	free((void *)frame);
+	return 0;
+}

@@ -1,0 +1,695 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pcap_source: real files written into a private temporary directory with
+ * libpcap's own writer (pcap) or by hand (pcapng), read back through the
+ * public API. Checks segment counts, the port filter, error strings and
+ * the statistics.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "capture/pcap_source.h"
+#include "check.h"
+
+#define TS_SEC  1700000000
+#define TS_USEC 123456
+#define MAX_FRAME 256
+
+static char tmpdir[64];
+
+struct pkt {
+	uint8_t b[MAX_FRAME];
+	uint32_t len;
+};
+
+struct collect {
+	int n;
+	struct tw_segment first;
+	uint8_t first_payload[16];
+	uint16_t sport[8], dport[8];
+	int progress_calls;
+	uint64_t progress_done[4], progress_total[4];
+};
+
+static void on_segment(void *ctx, const struct tw_segment *seg)
+{
+	struct collect *c = ctx;
+
+	if (c->n == 0) {
+		c->first = *seg;
+		memcpy(c->first_payload, seg->payload,
+		       seg->len < 16 ? seg->len : 16);
+	}
+	if (c->n < 8) {
+		c->sport[c->n] = seg->src.port;
+		c->dport[c->n] = seg->dst.port;
+	}
+	c->n++;
+}
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+	struct collect *c = ctx;
+
+	if (c->progress_calls < 4) {
+		c->progress_done[c->progress_calls] = done;
+		c->progress_total[c->progress_calls] = total;
+	}
+	c->progress_calls++;
+}
+
+static const char *tmp_path(const char *name)
+{
+	static char buf[4][128];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", tmpdir, name);
+	return buf[i];
+}
+
+/* --- frames */
+
+static void put(struct pkt *p, const void *b, uint32_t n)
+{
+	memcpy(p->b + p->len, b, n);
+	p->len += n;
+}
+
+static void put16(struct pkt *p, uint16_t v)
+{
+	uint8_t b[2] = { v >> 8, v & 0xff };
+
+	put(p, b, 2);
+}
+
+/* IPv4 + TCP (+ "hello") or + UDP, from 10.0.0.1 to 10.0.0.2. */
+static void put_ipv4_l4(struct pkt *p, uint8_t proto, uint16_t sport,
+			uint16_t dport)
+{
+	static const uint8_t addrs[8] = { 10, 0, 0, 1, 10, 0, 0, 2 };
+	uint16_t l4 = proto == 6 ? 25 : 13;
+
+	put16(p, 0x4500);
+	put16(p, 20 + l4);
+	put16(p, 1);
+	put16(p, 0);
+	put16(p, 0x4000 | proto); /* TTL 64, protocol */
+	put16(p, 0);
+	put(p, addrs, 8);
+	put16(p, sport);
+	put16(p, dport);
+	if (proto == 6) {
+		put(p, "\x00\x00\x00\x64\x00\x00\x00\x00\x50\x18\x01\x00\x00\x00\x00\x00", 16);
+	} else {
+		put16(p, 13);
+		put16(p, 0);
+	}
+	put(p, "hello", 5);
+}
+
+static void put_ipv6_tcp(struct pkt *p, uint16_t sport, uint16_t dport)
+{
+	static const uint8_t addrs[32] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1,
+					   0x20, 0x01, 0x0d, 0xb8, [31] = 2 };
+
+	put16(p, 0x6000);
+	put16(p, 0);
+	put16(p, 25);
+	put16(p, 0x0640);
+	put(p, addrs, 32);
+	put16(p, sport);
+	put16(p, dport);
+	put(p, "\x00\x00\x00\x64\x00\x00\x00\x00\x50\x18\x01\x00\x00\x00\x00\x00", 16);
+	put(p, "hello", 5);
+}
+
+/* A TCP frame of link type @dlt, IPv6 for the IPv6-only link type. */
+static struct pkt tcp_frame(int dlt, uint16_t sport, uint16_t dport)
+{
+	static const uint8_t eth[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
+	struct pkt p = { .len = 0 };
+	uint32_t fam;
+
+	switch (dlt) {
+	case DLT_EN10MB:
+		put(&p, eth, 12);
+		put16(&p, 0x0800);
+		break;
+	case DLT_LINUX_SLL:
+		put(&p, "\x00\x00\x00\x01\x00\x06\x02\x00\x00\x00\x00\x01\x00\x00", 14);
+		put16(&p, 0x0800);
+		break;
+	case DLT_LINUX_SLL2:
+		put16(&p, 0x86dd);
+		put(&p, "\x00\x00\x00\x00\x00\x02\x00\x01\x00\x06\x02\x00\x00\x00\x00\x01\x00\x00", 18);
+		put_ipv6_tcp(&p, sport, dport);
+		return p;
+	case DLT_NULL:
+		fam = 2;
+		put(&p, &fam, 4);
+		break;
+	case DLT_LOOP:
+		put(&p, "\x00\x00\x00\x1e", 4); /* AF_INET6 on macOS */
+		put_ipv6_tcp(&p, sport, dport);
+		return p;
+	case DLT_IPV6:
+		put_ipv6_tcp(&p, sport, dport);
+		return p;
+	default:
+		break;
+	}
+	put_ipv4_l4(&p, 6, sport, dport);
+	return p;
+}
+
+static struct pkt udp_frame(void)
+{
+	struct pkt p = { .len = 0 };
+
+	put(&p, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
+	put16(&p, 0x0800);
+	put_ipv4_l4(&p, 17, 5353, 53);
+	return p;
+}
+
+static struct pkt arp_frame(void)
+{
+	struct pkt p = { .len = 0 };
+
+	put(&p, "\xff\xff\xff\xff\xff\xff\x02\x00\x00\x00\x00\x02", 12);
+	put16(&p, 0x0806);
+	memset(p.b + p.len, 0, 28);
+	p.len += 28;
+	return p;
+}
+
+/* --- files */
+
+static int write_pcap(const char *path, int dlt, const struct pkt *pkts, int n)
+{
+	pcap_t *p = pcap_open_dead(dlt, 65535);
+	pcap_dumper_t *d;
+	int i;
+
+	if (!p)
+		return -1;
+	d = pcap_dump_open(p, path);
+	if (!d) {
+		printf("# pcap_dump_open: %s\n", pcap_geterr(p));
+		pcap_close(p);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		struct pcap_pkthdr h = {
+			.ts = { .tv_sec = TS_SEC + i, .tv_usec = TS_USEC },
+			.caplen = pkts[i].len,
+			.len = pkts[i].len,
+		};
+
+		pcap_dump((u_char *)d, &h, pkts[i].b);
+	}
+	pcap_dump_close(d);
+	pcap_close(p);
+	return 0;
+}
+
+static int write_bytes(const char *path, const void *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	int rc = 0;
+
+	if (!f)
+		return -1;
+	if (len && fwrite(buf, 1, len, f) != len)
+		rc = -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	return rc;
+}
+
+static long file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+/* pcapng, host byte order: SHB, IDB (Ethernet), one EPB per packet. */
+struct ng {
+	uint8_t b[4096];
+	size_t len;
+};
+
+static void ng32(struct ng *g, uint32_t v)
+{
+	memcpy(g->b + g->len, &v, 4);
+	g->len += 4;
+}
+
+static void ng_header(struct ng *g)
+{
+	ng32(g, 0x0a0d0d0a);          /* SHB */
+	ng32(g, 28);
+	ng32(g, 0x1a2b3c4d);          /* byte-order magic */
+	ng32(g, 0x00000001);          /* version 1.0 */
+	ng32(g, 0xffffffff);          /* section length: unknown */
+	ng32(g, 0xffffffff);
+	ng32(g, 28);
+	ng32(g, 1);                   /* IDB */
+	ng32(g, 20);
+	ng32(g, DLT_EN10MB);          /* link type, reserved */
+	ng32(g, 65535);               /* snaplen */
+	ng32(g, 20);
+}
+
+static void ng_epb(struct ng *g, const struct pkt *p, uint64_t ts_us)
+{
+	uint32_t padded = (p->len + 3) & ~3u;
+	uint32_t total = 32 + padded;
+
+	ng32(g, 6);
+	ng32(g, total);
+	ng32(g, 0);                   /* interface 0 */
+	ng32(g, (uint32_t)(ts_us >> 32));
+	ng32(g, (uint32_t)ts_us);
+	ng32(g, p->len);
+	ng32(g, p->len);
+	memset(g->b + g->len, 0, padded);
+	memcpy(g->b + g->len, p->b, p->len);
+	g->len += padded;
+	ng32(g, total);
+}
+
+/* --- reading */
+
+struct run {
+	int open_ok;
+	int rc;
+	char err[256];
+	struct collect c;
+	struct pcap_source_stats st;
+	int linktype;
+};
+
+static struct run read_file(const char *path, const uint16_t *ports, int nports)
+{
+	struct run r = { .rc = -99 };
+	struct pcap_source *src = pcap_source_open(path, r.err, sizeof(r.err));
+
+	if (!src)
+		return r;
+	r.open_ok = 1;
+	r.linktype = pcap_source_linktype(src);
+	r.rc = pcap_source_run(src, ports, nports, on_segment, &r.c, on_progress);
+	r.st = *pcap_source_stats(src);
+	pcap_source_close(src);
+	return r;
+}
+
+/* --- tests */
+
+static void test_ethernet_pcap_segments_and_stats(void)
+{
+	struct pkt pkts[5] = {
+		tcp_frame(DLT_EN10MB, 51000, 443), udp_frame(),
+		tcp_frame(DLT_EN10MB, 443, 51000), arp_frame(),
+		tcp_frame(DLT_EN10MB, 51001, 443),
+	};
+	const char *path = tmp_path("eth.pcap");
+	struct run r;
+
+	CHECK_INT(write_pcap(path, DLT_EN10MB, pkts, 5), 0);
+	r = read_file(path, NULL, 0);
+	CHECK_INT(r.open_ok, 1);
+	CHECK_INT(r.rc, 0);
+	CHECK_INT(r.linktype, DLT_EN10MB);
+	CHECK_INT(r.c.n, 3);
+	CHECK_INT(r.c.first.ts_us, TS_SEC * 1000000ull + TS_USEC);
+	CHECK_INT(r.c.first.src.port, 51000);
+	CHECK_INT(r.c.first.dst.port, 443);
+	CHECK_INT(r.c.first.seq, 100);
+	CHECK_INT(r.c.first.tcp_flags, TW_TCP_PSH | TW_TCP_ACK);
+	CHECK_INT(r.c.first.len, 5);
+	CHECK(memcmp(r.c.first_payload, "hello", 5) == 0);
+	CHECK_INT(r.c.sport[2], 51001);
+	CHECK_INT(r.st.packets, 5);
+	CHECK_INT(r.st.bytes, 3 * 59 + 47 + 42);
+	CHECK_INT(r.st.truncated_file, 0);
+	CHECK_STR(r.st.error, "");
+	CHECK_INT(r.st.decode.frames, 5);
+	CHECK_INT(r.st.decode.tcp_segments, 3);
+	CHECK_INT(r.st.decode.not_tcp, 1);
+	CHECK_INT(r.st.decode.not_ip, 1);
+	CHECK_INT(r.st.decode.truncated_headers + r.st.decode.bad_headers +
+		  r.st.decode.ip_fragments + r.st.decode.truncated_payload, 0);
+	CHECK_INT(r.c.progress_calls, 0);
+}
+
+static void test_port_filter_matches_source_or_destination(void)
+{
+	struct pkt pkts[4] = {
+		tcp_frame(DLT_EN10MB, 51000, 443), tcp_frame(DLT_EN10MB, 443, 51000),
+		tcp_frame(DLT_EN10MB, 1234, 8443), tcp_frame(DLT_EN10MB, 1234, 80),
+	};
+	static const uint16_t tls_ports[] = { 443, 8443 };
+	static const uint16_t http_port[] = { 80 };
+	const char *path = tmp_path("ports.pcap");
+	struct run r;
+
+	CHECK_INT(write_pcap(path, DLT_EN10MB, pkts, 4), 0);
+	r = read_file(path, tls_ports, 2);
+	CHECK_INT(r.c.n, 3);
+	CHECK_INT(r.c.sport[0], 51000);
+	CHECK_INT(r.c.sport[1], 443);
+	CHECK_INT(r.c.dport[2], 8443);
+	CHECK_INT(r.st.decode.tcp_segments, 4);
+	r = read_file(path, http_port, 1);
+	CHECK_INT(r.c.n, 1);
+	CHECK_INT(r.c.dport[0], 80);
+	r = read_file(path, NULL, 0);
+	CHECK_INT(r.c.n, 4);
+}
+
+static void test_every_supported_linktype_reads(void)
+{
+	static const int dlts[] = { DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2,
+				    DLT_RAW, DLT_IPV4, DLT_IPV6, DLT_NULL,
+				    DLT_LOOP };
+	size_t i;
+
+	for (i = 0; i < sizeof(dlts) / sizeof(dlts[0]); i++) {
+		struct pkt pkts[2] = { tcp_frame(dlts[i], 51000, 443),
+				       tcp_frame(dlts[i], 443, 51000) };
+		const char *path = tmp_path("link.pcap");
+		struct run r;
+
+		CHECK_INT(write_pcap(path, dlts[i], pkts, 2), 0);
+		r = read_file(path, NULL, 0);
+		if (r.c.n != 2)
+			printf("# link type %d\n", dlts[i]);
+		CHECK_INT(r.rc, 0);
+		CHECK_INT(r.linktype, dlts[i]);
+		CHECK_INT(r.c.n, 2);
+		CHECK_INT(r.c.first.src.port, 51000);
+		CHECK_INT(r.c.first.len, 5);
+		CHECK_INT(r.st.decode.frames, 2);
+		CHECK_INT(r.st.decode.tcp_segments, 2);
+	}
+}
+
+static void test_pcapng_file_reads(void)
+{
+	struct pkt a = tcp_frame(DLT_EN10MB, 51000, 443);
+	struct pkt b = tcp_frame(DLT_EN10MB, 443, 51000);
+	const char *path = tmp_path("two.pcapng");
+	struct ng g = { .len = 0 };
+	struct run r;
+
+	ng_header(&g);
+	ng_epb(&g, &a, 1700000000000001ull);
+	ng_epb(&g, &b, 1700000000500002ull);
+	CHECK_INT(write_bytes(path, g.b, g.len), 0);
+	r = read_file(path, NULL, 0);
+	CHECK_STR(r.err, "");
+	CHECK_INT(r.rc, 0);
+	CHECK_INT(r.linktype, DLT_EN10MB);
+	CHECK_INT(r.c.n, 2);
+	CHECK_INT(r.c.first.ts_us, 1700000000000001ull);
+	CHECK_INT(r.c.sport[1], 443);
+	CHECK_INT(r.st.packets, 2);
+	CHECK_INT(r.st.truncated_file, 0);
+}
+
+static void test_pcapng_bad_block_is_read_error(void)
+{
+	struct pkt a = tcp_frame(DLT_EN10MB, 51000, 443);
+	const char *path = tmp_path("bad.pcapng");
+	char want[256];
+	struct ng g = { .len = 0 };
+	struct run r;
+
+	ng_header(&g);
+	ng_epb(&g, &a, 1);
+	ng32(&g, 6);
+	ng32(&g, 8);                   /* shorter than any block can be */
+	ng32(&g, 0);
+	ng32(&g, 0);
+	CHECK_INT(write_bytes(path, g.b, g.len), 0);
+	r = read_file(path, NULL, 0);
+	CHECK_INT(r.rc, -1);
+	CHECK_INT(r.c.n, 1);
+	CHECK_INT(r.st.truncated_file, 0);
+	snprintf(want, sizeof(want), "%s: ", path);
+	CHECK(strncmp(r.st.error, want, strlen(want)) == 0);
+	CHECK(strlen(r.st.error) > strlen(want));
+}
+
+static void test_truncated_last_record_keeps_earlier_ones(void)
+{
+	struct pkt pkts[3] = {
+		tcp_frame(DLT_EN10MB, 1, 443), tcp_frame(DLT_EN10MB, 2, 443),
+		tcp_frame(DLT_EN10MB, 3, 443),
+	};
+	const char *path = tmp_path("cut.pcap");
+	struct run r;
+
+	CHECK_INT(write_pcap(path, DLT_EN10MB, pkts, 3), 0);
+	CHECK_INT(truncate(path, file_size(path) - 10), 0);
+	r = read_file(path, NULL, 0);
+	CHECK_INT(r.rc, 0);
+	CHECK_INT(r.st.truncated_file, 1);
+	CHECK_STR(r.st.error, "");
+	CHECK_INT(r.st.packets, 2);
+	CHECK_INT(r.c.n, 2);
+	CHECK_INT(r.c.sport[1], 2);
+}
+
+static void test_truncated_record_header_is_truncated_file(void)
+{
+	struct pkt pkts[2] = {
+		tcp_frame(DLT_EN10MB, 1, 443), tcp_frame(DLT_EN10MB, 2, 443),
+	};
+	const char *path = tmp_path("cuthdr.pcap");
+	struct run r;
+
+	CHECK_INT(write_pcap(path, DLT_EN10MB, pkts, 2), 0);
+	/* keep 8 of the second record's 16 header bytes */
+	CHECK_INT(truncate(path, 24 + 16 + 59 + 8), 0);
+	r = read_file(path, NULL, 0);
+	CHECK_INT(r.rc, 0);
+	CHECK_INT(r.st.truncated_file, 1);
+	CHECK_INT(r.c.n, 1);
+}
+
+static void test_truncated_pcapng_block_is_truncated_file(void)
+{
+	struct pkt a = tcp_frame(DLT_EN10MB, 51000, 443);
+	const char *path = tmp_path("cut.pcapng");
+	struct ng g = { .len = 0 };
+	struct run r;
+
+	ng_header(&g);
+	ng_epb(&g, &a, 1);
+	ng_epb(&g, &a, 2);
+	CHECK_INT(write_bytes(path, g.b, g.len - 20), 0);
+	r = read_file(path, NULL, 0);
+	CHECK_INT(r.rc, 0);
+	CHECK_INT(r.st.truncated_file, 1);
+	CHECK_INT(r.c.n, 1);
+}
+
+static void test_text_file_is_not_a_capture(void)
+{
+	static const char text[] = "GET / HTTP/1.1\r\nHost: example.org\r\n\r\n";
+	const char *path = tmp_path("notes.txt");
+	char want[256];
+	struct run r;
+
+	CHECK_INT(write_bytes(path, text, sizeof(text) - 1), 0);
+	r = read_file(path, NULL, 0);
+	CHECK_INT(r.open_ok, 0);
+	snprintf(want, sizeof(want), "%s: not a pcap or pcapng file", path);
+	CHECK_STR(r.err, want);
+}
+
+static void test_empty_file_is_not_a_capture(void)
+{
+	const char *path = tmp_path("empty.pcap");
+	char want[256];
+	struct run r;
+
+	CHECK_INT(write_bytes(path, "", 0), 0);
+	r = read_file(path, NULL, 0);
+	CHECK_INT(r.open_ok, 0);
+	snprintf(want, sizeof(want), "%s: not a pcap or pcapng file", path);
+	CHECK_STR(r.err, want);
+}
+
+static void test_missing_file_says_no_such_file(void)
+{
+	const char *path = tmp_path("absent.pcap");
+	char want[256];
+	struct run r;
+
+	r = read_file(path, NULL, 0);
+	CHECK_INT(r.open_ok, 0);
+	snprintf(want, sizeof(want), "%s: No such file or directory", path);
+	CHECK_STR(r.err, want);
+}
+
+static void test_directory_is_an_error(void)
+{
+	char want[256];
+	struct run r;
+
+	r = read_file(tmpdir, NULL, 0);
+	CHECK_INT(r.open_ok, 0);
+	snprintf(want, sizeof(want), "%s: Is a directory", tmpdir);
+	CHECK_STR(r.err, want);
+}
+
+static void test_unsupported_linktype_is_named(void)
+{
+	struct pkt pkts[1] = { tcp_frame(DLT_EN10MB, 1, 443) };
+	const char *path = tmp_path("user0.pcap");
+	char want[256];
+	struct run r;
+
+	CHECK_INT(write_pcap(path, DLT_USER0, pkts, 1), 0);
+	r = read_file(path, NULL, 0);
+	CHECK_INT(r.open_ok, 0);
+	snprintf(want, sizeof(want), "%s: unsupported link type 147 (USER0)", path);
+	CHECK_STR(r.err, want);
+}
+
+static void test_dash_reads_stdin(void)
+{
+	struct pkt pkts[3] = {
+		tcp_frame(DLT_EN10MB, 1, 443), udp_frame(),
+		tcp_frame(DLT_EN10MB, 2, 443),
+	};
+	const char *path = tmp_path("stdin.pcap");
+	int saved, fd;
+	struct run r;
+
+	CHECK_INT(write_pcap(path, DLT_EN10MB, pkts, 3), 0);
+	saved = dup(STDIN_FILENO);
+	fd = open(path, O_RDONLY);
+	CHECK(saved >= 0 && fd >= 0);
+	if (saved < 0 || fd < 0)
+		return;
+	CHECK_INT(dup2(fd, STDIN_FILENO), STDIN_FILENO);
+	close(fd);
+	r = read_file("-", NULL, 0);
+	CHECK_STR(r.err, "");
+	CHECK_INT(r.rc, 0);
+	CHECK_INT(r.c.n, 2);
+	CHECK_INT(r.st.packets, 3);
+	/* closing the source must leave fd 0 open */
+	CHECK(fcntl(STDIN_FILENO, F_GETFD) != -1);
+	CHECK_INT(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+	close(saved);
+}
+
+static void test_dash_with_text_on_stdin_is_named_stdin(void)
+{
+	const char *path = tmp_path("stdin.txt");
+	int saved, fd;
+	struct run r;
+
+	CHECK_INT(write_bytes(path, "not a capture\n", 14), 0);
+	saved = dup(STDIN_FILENO);
+	fd = open(path, O_RDONLY);
+	CHECK(saved >= 0 && fd >= 0);
+	if (saved < 0 || fd < 0)
+		return;
+	CHECK_INT(dup2(fd, STDIN_FILENO), STDIN_FILENO);
+	close(fd);
+	r = read_file("-", NULL, 0);
+	CHECK_INT(r.open_ok, 0);
+	CHECK_STR(r.err, "stdin: not a pcap or pcapng file");
+	CHECK_INT(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+	close(saved);
+}
+
+static void test_progress_every_65536_packets(void)
+{
+	enum { N = 2 * 65536 + 5 };
+	const char *path = tmp_path("many.pcap");
+	struct pkt p = tcp_frame(DLT_RAW, 51000, 443);
+	pcap_t *pd = pcap_open_dead(DLT_RAW, 65535);
+	pcap_dumper_t *d = pd ? pcap_dump_open(pd, path) : NULL;
+	struct pcap_pkthdr h = { .caplen = p.len, .len = p.len };
+	uint64_t rec = 16 + p.len;
+	struct run r;
+	int i;
+
+	CHECK(d != NULL);
+	if (!d) {
+		if (pd)
+			pcap_close(pd);
+		return;
+	}
+	for (i = 0; i < N; i++)
+		pcap_dump((u_char *)d, &h, p.b);
+	pcap_dump_close(d);
+	pcap_close(pd);
+
+	r = read_file(path, NULL, 0);
+	CHECK_INT(r.rc, 0);
+	CHECK_INT(r.c.n, N);
+	CHECK_INT(r.c.progress_calls, 2);
+	CHECK_INT(r.c.progress_done[0], 24 + 65536 * rec);
+	CHECK_INT(r.c.progress_done[1], 24 + 2 * 65536 * rec);
+	CHECK_INT(r.c.progress_total[0], 24 + N * rec);
+	CHECK_INT(r.c.progress_total[1], file_size(path));
+	unlink(path);
+}
+
+static void remove_tmpdir(void)
+{
+	static const char *names[] = {
+		"eth.pcap", "ports.pcap", "link.pcap", "two.pcapng", "bad.pcapng",
+		"cut.pcap", "cuthdr.pcap", "cut.pcapng", "notes.txt",
+		"empty.pcap", "user0.pcap", "stdin.pcap", "stdin.txt",
+		"many.pcap",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		unlink(tmp_path(names[i]));
+	if (rmdir(tmpdir) != 0)
+		printf("# rmdir %s: %s\n", tmpdir, strerror(errno));
+}
+
+int main(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tw_pcap_source.XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		printf("not ok - mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	RUN_TEST(test_ethernet_pcap_segments_and_stats);
+	RUN_TEST(test_port_filter_matches_source_or_destination);
+	RUN_TEST(test_every_supported_linktype_reads);
+	RUN_TEST(test_pcapng_file_reads);
+	RUN_TEST(test_pcapng_bad_block_is_read_error);
+	RUN_TEST(test_truncated_last_record_keeps_earlier_ones);
+	RUN_TEST(test_truncated_record_header_is_truncated_file);
+	RUN_TEST(test_truncated_pcapng_block_is_truncated_file);
+	RUN_TEST(test_text_file_is_not_a_capture);
+	RUN_TEST(test_empty_file_is_not_a_capture);
+	RUN_TEST(test_missing_file_says_no_such_file);
+	RUN_TEST(test_directory_is_an_error);
+	RUN_TEST(test_unsupported_linktype_is_named);
+	RUN_TEST(test_dash_reads_stdin);
+	RUN_TEST(test_dash_with_text_on_stdin_is_named_stdin);
+	RUN_TEST(test_progress_every_65536_packets);
+	remove_tmpdir();
+	return CHECK_EXIT_CODE();
+}

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Frame -> TCP segment: a straight walk over the link, IP and TCP headers.
+ *
+ * Each layer hands the next one a span of captured bytes and the length the
+ * same span had on the wire. The captured end is always clamped to what the
+ * IP header says (Ethernet pads short frames), and every header field is
+ * read through a cursor, so nothing past the captured bytes is touched.
+ * This runs once per packet of multi-gigabyte captures: no allocation, no
+ * copies, no library calls.
+ */
+#include <pcap/dlt.h>
+#include <string.h>
+
+#include "common/cursor.h"
+#include "decode.h"
+
+#define ETH_HLEN        14
+#define SLL_HLEN        16
+#define SLL2_HLEN       20
+#define NULL_HLEN       4
+
+#define ETHERTYPE_IPV4  0x0800
+#define ETHERTYPE_IPV6  0x86dd
+#define ETHERTYPE_VLAN  0x8100  /* 802.1Q */
+#define ETHERTYPE_QINQ  0x88a8  /* 802.1ad service tag */
+#define ETHERTYPE_QINQ_OLD 0x9100 /* pre-standard stacked tag */
+#define VLAN_MAX_TAGS   4       /* more than this is not a real frame */
+
+#define IPPROTO_TCP_    6
+#define IP6_HOPOPTS     0
+#define IP6_ROUTING     43
+#define IP6_FRAGMENT    44
+#define IP6_AH          51
+#define IP6_DSTOPTS     60
+#define IP6_MAX_EXT     8       /* bounds the extension header walk */
+
+#define IP4_MF          0x2000
+#define IP4_OFFSET_MASK 0x1fff
+
+#define TCP_HLEN        20
+#define TCP_FLAG_MASK   (TW_TCP_FIN | TW_TCP_SYN | TW_TCP_RST | TW_TCP_PSH | TW_TCP_ACK)
+
+/* Link types libpcap can report for raw IP, whatever the platform. */
+#define LINKTYPE_RAW_   101
+#define DLT_RAW_BSD     12
+#define DLT_RAW_OPENBSD 14
+
+/* BSD AF_INET6 values differ per OS; AF_INET is 2 everywhere. */
+#define BSD_AF_INET     2
+
+/* A span of bytes for the next layer: @cap captured, @wire on the wire. */
+struct span {
+	const uint8_t *p;
+	uint32_t cap;
+	uint32_t wire;
+};
+
+static int drop(uint64_t *counter)
+{
+	(*counter)++;
+	return 0;
+}
+
+/* The rest of @s after a @hlen-byte header the caller has checked. */
+static struct span span_after(struct span s, uint32_t hlen)
+{
+	struct span r = {
+		.p = s.p + hlen,
+		.cap = s.cap - hlen,
+		.wire = s.wire > hlen ? s.wire - hlen : 0,
+	};
+
+	return r;
+}
+
+static void addr_set(struct tw_addr *a, uint8_t family, const uint8_t *bytes)
+{
+	a->family = family;
+	if (family == 4) {
+		memcpy(a->bytes, bytes, 4);
+		memset(a->bytes + 4, 0, 12);
+	} else {
+		memcpy(a->bytes, bytes, 16);
+	}
+}
+
+/* @l4: the TCP header and payload; cap <= wire is guaranteed by the caller. */
+static int decode_tcp(struct span l4, struct tw_segment *seg,
+		      struct decode_stats *st)
+{
+	struct cursor c = cur_make(l4.p, l4.cap);
+	uint32_t doff, paylen_cap;
+	uint8_t flags;
+
+	if (l4.wire < TCP_HLEN)
+		return drop(&st->bad_headers);
+	seg->src.port = cur_u16(&c);
+	seg->dst.port = cur_u16(&c);
+	seg->seq = cur_u32(&c);
+	seg->ack = cur_u32(&c);
+	doff = (uint32_t)(cur_u8(&c) >> 4) * 4;
+	flags = cur_u8(&c);
+	if (!cur_ok(&c))
+		return drop(&st->truncated_headers);
+	if (doff < TCP_HLEN || doff > l4.wire)
+		return drop(&st->bad_headers);
+	if (doff > l4.cap)
+		return drop(&st->truncated_headers);
+
+	paylen_cap = l4.cap - doff;
+	/* enum tw_tcp_flags uses the TCP header's own bit positions */
+	seg->tcp_flags = flags & TCP_FLAG_MASK;
+	seg->payload = l4.p + doff;
+	seg->wire_len = l4.wire - doff;
+	seg->len = paylen_cap < seg->wire_len ? paylen_cap : seg->wire_len;
+	seg->truncated = seg->len < seg->wire_len;
+	if (seg->truncated)
+		st->truncated_payload++;
+	st->tcp_segments++;
+	return 1;
+}
+
+/*
+ * The captured and wire extent of an IP packet whose header says @iplen.
+ * A zero length comes from TSO/GSO super-packets captured on the sending
+ * host (and IPv6 jumbograms): then the capture is all there is to go by.
+ */
+static struct span ip_extent(struct span s, uint32_t iplen)
+{
+	if (iplen == 0) {
+		if (s.wire < s.cap)
+			s.wire = s.cap;
+		return s;
+	}
+	s.wire = iplen;
+	if (s.cap > iplen)
+		s.cap = iplen; /* link layer padding */
+	return s;
+}
+
+static int decode_ipv4(struct span s, struct tw_segment *seg,
+		       struct decode_stats *st)
+{
+	struct cursor c = cur_make(s.p, s.cap);
+	uint32_t ihl, total;
+	uint16_t frag;
+	uint8_t vihl, proto;
+	const uint8_t *addrs;
+
+	vihl = cur_u8(&c);
+	cur_skip(&c, 1);                /* DSCP/ECN */
+	total = cur_u16(&c);
+	cur_skip(&c, 2);                /* identification */
+	frag = cur_u16(&c);
+	cur_skip(&c, 1);                /* TTL */
+	proto = cur_u8(&c);
+	cur_skip(&c, 2);                /* checksum */
+	addrs = cur_bytes(&c, 8);
+	if (!cur_ok(&c))
+		return drop(&st->truncated_headers);
+	ihl = (uint32_t)(vihl & 0x0f) * 4;
+	if ((vihl >> 4) != 4 || ihl < 20 || (total != 0 && total < ihl))
+		return drop(&st->bad_headers);
+	if (ihl > s.cap)
+		return drop(&st->truncated_headers);
+	if (frag & (IP4_MF | IP4_OFFSET_MASK))
+		return drop(&st->ip_fragments);
+	if (proto != IPPROTO_TCP_)
+		return drop(&st->not_tcp);
+
+	addr_set(&seg->src.addr, 4, addrs);
+	addr_set(&seg->dst.addr, 4, addrs + 4);
+	/* ihl <= cap <= wire still holds after the clamp: total >= ihl */
+	return decode_tcp(span_after(ip_extent(s, total), ihl), seg, st);
+}
+
+/*
+ * Walks the IPv6 extension headers starting at @s (just after the fixed
+ * header). Returns the upper-layer protocol with @s moved onto it, or -1
+ * with the reason counted.
+ */
+static int ipv6_skip_ext(struct span *s, uint8_t nh, struct decode_stats *st)
+{
+	int i;
+
+	for (i = 0; i < IP6_MAX_EXT; i++) {
+		struct cursor c = cur_make(s->p, s->cap);
+		uint32_t hlen;
+		uint8_t next, len;
+
+		switch (nh) {
+		case IP6_HOPOPTS:
+		case IP6_ROUTING:
+		case IP6_DSTOPTS:
+		case IP6_AH:
+			break;
+		case IP6_FRAGMENT:
+			st->ip_fragments++;
+			return -1;
+		default:
+			return nh;
+		}
+		next = cur_u8(&c);
+		len = cur_u8(&c);
+		/* AH counts 4-byte words minus 2, the others 8-byte words minus 1 */
+		hlen = nh == IP6_AH ? ((uint32_t)len + 2) * 4 : ((uint32_t)len + 1) * 8;
+		if (s->wire < 2 || hlen > s->wire) {
+			st->bad_headers++;
+			return -1;
+		}
+		if (!cur_ok(&c) || hlen > s->cap) {
+			st->truncated_headers++;
+			return -1;
+		}
+		*s = span_after(*s, hlen);
+		nh = next;
+	}
+	st->bad_headers++;
+	return -1;
+}
+
+static int decode_ipv6(struct span s, struct tw_segment *seg,
+		       struct decode_stats *st)
+{
+	struct cursor c = cur_make(s.p, s.cap);
+	uint32_t paylen;
+	const uint8_t *addrs;
+	int proto;
+	uint8_t vtc, nh;
+
+	vtc = cur_u8(&c);
+	cur_skip(&c, 3);                /* class, flow label */
+	paylen = cur_u16(&c);
+	nh = cur_u8(&c);
+	cur_skip(&c, 1);                /* hop limit */
+	addrs = cur_bytes(&c, 32);
+	if (!cur_ok(&c))
+		return drop(&st->truncated_headers);
+	if ((vtc >> 4) != 6)
+		return drop(&st->bad_headers);
+
+	/* cap >= 40 here, and the clamp keeps it so */
+	s = span_after(ip_extent(s, paylen ? paylen + 40 : 0), 40);
+	proto = ipv6_skip_ext(&s, nh, st);
+	if (proto < 0)
+		return 0;
+	if (proto != IPPROTO_TCP_)      /* UDP, ICMPv6, ESP, no next header */
+		return drop(&st->not_tcp);
+
+	addr_set(&seg->src.addr, 6, addrs);
+	addr_set(&seg->dst.addr, 6, addrs + 16);
+	return decode_tcp(s, seg, st);
+}
+
+static int decode_ip_any(struct span s, struct tw_segment *seg,
+			 struct decode_stats *st)
+{
+	struct cursor c = cur_make(s.p, s.cap);
+	uint8_t version = cur_u8(&c) >> 4;
+
+	if (!cur_ok(&c))
+		return drop(&st->truncated_headers);
+	switch (version) {
+	case 4:
+		return decode_ipv4(s, seg, st);
+	case 6:
+		return decode_ipv6(s, seg, st);
+	default:
+		return drop(&st->bad_headers);
+	}
+}
+
+static int decode_ethertype(uint16_t type, struct span s, struct tw_segment *seg,
+			    struct decode_stats *st)
+{
+	switch (type) {
+	case ETHERTYPE_IPV4:
+		return decode_ipv4(s, seg, st);
+	case ETHERTYPE_IPV6:
+		return decode_ipv6(s, seg, st);
+	default:
+		return drop(&st->not_ip);
+	}
+}
+
+static int decode_ether(struct span s, struct tw_segment *seg,
+			struct decode_stats *st)
+{
+	struct cursor c = cur_make(s.p, s.cap);
+	uint16_t type;
+	int tags;
+
+	cur_skip(&c, 12);               /* destination, source MAC */
+	type = cur_u16(&c);
+	for (tags = 0; tags < VLAN_MAX_TAGS; tags++) {
+		if (type != ETHERTYPE_VLAN && type != ETHERTYPE_QINQ &&
+		    type != ETHERTYPE_QINQ_OLD)
+			break;
+		cur_skip(&c, 2);        /* PCP, DEI, VLAN id */
+		type = cur_u16(&c);
+	}
+	if (!cur_ok(&c))
+		return drop(&st->truncated_headers);
+	if (tags == VLAN_MAX_TAGS && (type == ETHERTYPE_VLAN ||
+	    type == ETHERTYPE_QINQ || type == ETHERTYPE_QINQ_OLD))
+		return drop(&st->bad_headers);
+	return decode_ethertype(type, span_after(s, (uint32_t)c.off), seg, st);
+}
+
+/* Linux cooked v1: packet type, ARPHRD, address length, address[8], protocol. */
+static int decode_sll(struct span s, struct tw_segment *seg,
+		      struct decode_stats *st)
+{
+	struct cursor c = cur_make(s.p, s.cap);
+	uint16_t type;
+
+	cur_skip(&c, 14);
+	type = cur_u16(&c);
+	if (!cur_ok(&c))
+		return drop(&st->truncated_headers);
+	return decode_ethertype(type, span_after(s, SLL_HLEN), seg, st);
+}
+
+/* Linux cooked v2: protocol first, then ifindex, ARPHRD, type, address. */
+static int decode_sll2(struct span s, struct tw_segment *seg,
+		       struct decode_stats *st)
+{
+	struct cursor c = cur_make(s.p, s.cap);
+	uint16_t type;
+
+	type = cur_u16(&c);
+	cur_skip(&c, SLL2_HLEN - 2);
+	if (!cur_ok(&c))
+		return drop(&st->truncated_headers);
+	return decode_ethertype(type, span_after(s, SLL2_HLEN), seg, st);
+}
+
+/*
+ * BSD loopback: a 4-byte address family, in the capturing host's byte
+ * order for DLT_NULL and big-endian for DLT_LOOP. Families are small
+ * numbers, so a value with high bits set was written the other way round
+ * (a capture taken on a host of the other endianness).
+ */
+static int decode_null(struct span s, bool big_endian, struct tw_segment *seg,
+		       struct decode_stats *st)
+{
+	struct cursor c = cur_make(s.p, s.cap);
+	uint32_t fam = cur_u32(&c);
+
+	if (!cur_ok(&c))
+		return drop(&st->truncated_headers);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (!big_endian)
+		fam = __builtin_bswap32(fam);
+#endif
+	if (fam & 0xffff0000u)
+		fam = __builtin_bswap32(fam);
+	s = span_after(s, NULL_HLEN);
+	switch (fam) {
+	case BSD_AF_INET:
+		return decode_ipv4(s, seg, st);
+	case 10: /* Linux */
+	case 24: /* NetBSD, OpenBSD */
+	case 28: /* FreeBSD */
+	case 30: /* macOS */
+		return decode_ipv6(s, seg, st);
+	default:
+		return drop(&st->not_ip);
+	}
+}
+
+static bool linktype_is_raw(int linktype)
+{
+	return linktype == DLT_RAW_BSD || linktype == DLT_RAW_OPENBSD ||
+	       linktype == LINKTYPE_RAW_ || linktype == DLT_IPV4 ||
+	       linktype == DLT_IPV6;
+}
+
+int decode_linktype_supported(int linktype)
+{
+	return linktype == DLT_EN10MB || linktype == DLT_LINUX_SLL ||
+	       linktype == DLT_LINUX_SLL2 || linktype == DLT_NULL ||
+	       linktype == DLT_LOOP || linktype_is_raw(linktype);
+}
+
+int decode_frame(int linktype, const uint8_t *frame, uint32_t caplen,
+		 uint32_t wirelen, uint64_t ts_us, struct tw_segment *seg,
+		 struct decode_stats *st)
+{
+	struct span s = { .p = frame, .cap = caplen, .wire = wirelen };
+
+	st->frames++;
+	seg->ts_us = ts_us;
+	if (linktype_is_raw(linktype))
+		return decode_ip_any(s, seg, st);
+	switch (linktype) {
+	case DLT_EN10MB:
+		return decode_ether(s, seg, st);
+	case DLT_LINUX_SLL:
+		return decode_sll(s, seg, st);
+	case DLT_LINUX_SLL2:
+		return decode_sll2(s, seg, st);
+	case DLT_NULL:
+		return decode_null(s, false, seg, st);
+	case DLT_LOOP:
+		return decode_null(s, true, seg, st);
+	default:
+		return drop(&st->not_ip);
+	}
+}
+
+int decode_ip(const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
+	      uint64_t ts_us, struct tw_segment *seg, struct decode_stats *st)
+{
+	struct span s = { .p = pkt, .cap = caplen, .wire = wirelen };
+
+	st->frames++;
+	seg->ts_us = ts_us;
+	return decode_ip_any(s, seg, st);
+}

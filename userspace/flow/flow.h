@@ -8,6 +8,20 @@
  * first segment seen. "from" in callbacks is the index of the sender.
  * flow->client is the index of the client once known: set from the SYN
  * when one is seen, otherwise by the consumer (see flow_set_client()).
+ *
+ * Details the implementation (flow_table.c, reasm.c) settles:
+ * - A SYN's payload (TCP Fast Open) starts at the SYN's seq + 1.
+ * - A segment captured short of its wire length (truncated) delivers its
+ *   captured bytes; when delivery reaches the missing part, gap.
+ * - The global out-of-order cap evicts, oldest activity first, among the
+ *   flows that hold out-of-order data (evicting others frees nothing).
+ * - A SYN without ACK whose seq differs from the SYN already seen in that
+ *   direction means the port pair was reused after an unseen FIN/RST: the
+ *   old flow ends with FLOW_END_EVICTED (counted) and a new one starts.
+ * - last_ts_us is the latest packet time the table had seen when the flow
+ *   last had a packet (captures can step back in time a little).
+ * - Callbacks must not call flow_table_push/flush/free; flow_mark_done,
+ *   flow_mark_ignored and flow_set_client are fine from any callback.
  */
 #ifndef TW_FLOW_H
 #define TW_FLOW_H
@@ -40,8 +54,14 @@ struct flow {
 	uint64_t first_ts_us;
 	uint64_t last_ts_us;
 	void *user;             /* the consumer's per-flow state */
-	/* reassembly internals follow in flow.c's private part */
+	/* reassembly internals follow in flow_internal.h (struct flow_entry) */
 };
+
+/* Each held out-of-order piece is charged this many bytes on top of its
+ * payload against max_ooo_bytes_per_dir and max_ooo_bytes_total, so that
+ * many tiny segments cannot hold far more memory than the caps say. The
+ * held/peak/dropped counters of struct flow_stats count payload only. */
+#define FLOW_OOO_SEG_OVERHEAD 32
 
 struct flow_limits {
 	uint32_t max_flows;            /* default 262144 */
@@ -58,7 +78,8 @@ struct flow_stats {
 	uint64_t segments;
 	uint64_t retransmitted_bytes;  /* already delivered, dropped */
 	uint64_t overlap_bytes;        /* overlapping parts trimmed */
-	uint64_t ooo_bytes_dropped;    /* out-of-order data over a cap */
+	uint64_t ooo_bytes_dropped;    /* out-of-order data over a cap, or still
+	                                * held when its direction gave up */
 	uint64_t gaps;                 /* directions that hit a hole */
 	uint64_t ooo_bytes_held;       /* now */
 	uint64_t ooo_bytes_peak;

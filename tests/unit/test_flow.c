@@ -1,0 +1,864 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Flow table and TCP reassembly. Every callback is written into a text log
+ * ("d0'abc'" data of direction 0, "g1" gap of direction 1, "end:fin"), so a
+ * test states the exact sequence of bytes and events it expects.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "flow/flow.h"
+
+#define S(x) ((uint64_t)(x) * 1000000ull)
+
+/* Client 10.0.0.1:<port>, server 10.0.0.2:443. */
+#define CLIENT_PORT 40000
+
+struct rec {
+	char log[4096];
+	size_t len;
+	bool tag;                  /* prefix events with ep[0]'s port */
+	bool done_on_data;         /* flow_mark_done() in the first data callback */
+	bool ignore_on_data;       /* flow_mark_ignored() in the first data callback */
+	struct flow_table *t;
+	const uint8_t *last_p;     /* last pointer handed to the data callback */
+	int data_calls;
+};
+
+static void rec_printf(struct rec *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void rec_printf(struct rec *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->len >= sizeof(r->log))
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(r->log + r->len, sizeof(r->log) - r->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		r->len += (size_t)n;
+	if (r->len > sizeof(r->log))
+		r->len = sizeof(r->log);
+}
+
+static void rec_tag(struct rec *r, struct flow *f)
+{
+	if (r->tag)
+		rec_printf(r, "p%u:", f->ep[0].port);
+}
+
+static void on_data(void *ctx, struct flow *f, int from, const uint8_t *p,
+		    size_t n, uint64_t ts_us)
+{
+	struct rec *r = ctx;
+
+	rec_tag(r, f);
+	rec_printf(r, "d%d'%.*s' ", from, (int)n, (const char *)p);
+	r->last_p = p;
+	r->data_calls++;
+	if (r->done_on_data)
+		flow_mark_done(r->t, f);
+	if (r->ignore_on_data)
+		flow_mark_ignored(r->t, f);
+}
+
+static void on_gap(void *ctx, struct flow *f, int from, uint64_t ts_us)
+{
+	struct rec *r = ctx;
+
+	rec_tag(r, f);
+	rec_printf(r, "g%d ", from);
+}
+
+static const char *const end_names[] = {
+	[FLOW_END_FIN] = "fin",
+	[FLOW_END_RST] = "rst",
+	[FLOW_END_IDLE] = "idle",
+	[FLOW_END_EVICTED] = "evicted",
+	[FLOW_END_CAPTURE_END] = "capture_end",
+};
+
+static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
+		   uint64_t ts_us)
+{
+	struct rec *r = ctx;
+
+	rec_tag(r, f);
+	rec_printf(r, "end:%s ", end_names[why]);
+}
+
+static const struct flow_callbacks rec_cb = {
+	.data = on_data, .gap = on_gap, .end = on_end,
+};
+
+static struct flow_table *table_new(struct rec *r, const struct flow_limits *lim)
+{
+	memset(r, 0, sizeof(*r));
+	r->t = flow_table_new(lim, &rec_cb, r);
+	return r->t;
+}
+
+static struct tw_endpoint ep4(uint8_t host, uint16_t port)
+{
+	struct tw_endpoint e = { .addr = { .family = 4 }, .port = port };
+
+	e.addr.bytes[0] = 10;
+	e.addr.bytes[3] = host;
+	return e;
+}
+
+/* One segment of the connection from client port @cport; @dir 0 goes
+ * client -> server, 1 server -> client. */
+static void send_port(struct flow_table *t, uint16_t cport, int dir, uint32_t seq,
+		      uint8_t flags, const char *data, uint64_t ts_us)
+{
+	struct tw_endpoint c = ep4(1, cport), s = ep4(2, 443);
+	uint32_t n = data ? (uint32_t)strlen(data) : 0;
+	struct tw_segment seg = {
+		.ts_us = ts_us,
+		.src = dir ? s : c,
+		.dst = dir ? c : s,
+		.seq = seq,
+		.tcp_flags = flags,
+		.wire_len = n,
+		.payload = (const uint8_t *)data,
+		.len = n,
+	};
+
+	flow_table_push(t, &seg);
+}
+
+static void send_seg(struct flow_table *t, int dir, uint32_t seq, uint8_t flags,
+		     const char *data)
+{
+	send_port(t, CLIENT_PORT, dir, seq, flags, data, S(1));
+}
+
+#define ACK TW_TCP_ACK
+#define SYN TW_TCP_SYN
+#define FIN TW_TCP_FIN
+#define RST TW_TCP_RST
+
+/* Client ISN 999 (data from 1000), server ISN 4999 (data from 5000). */
+static void handshake(struct flow_table *t)
+{
+	send_seg(t, 0, 999, SYN, NULL);
+	send_seg(t, 1, 4999, SYN | ACK, NULL);
+	send_seg(t, 0, 1000, ACK, NULL);
+}
+
+static void test_in_order_delivery(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+	static const char hello[] = "hello ";
+
+	handshake(t);
+	send_seg(t, 0, 1000, ACK, hello);
+	CHECK(r.last_p == (const uint8_t *)hello); /* no copy when in order */
+	send_seg(t, 0, 1006, ACK, "world");
+	CHECK_STR(r.log, "d0'hello ' d0'world' ");
+	const struct flow_stats *st = flow_table_stats(t);
+	CHECK_INT(st->segments, 5);
+	CHECK_INT(st->flows_created, 1);
+	CHECK_INT(st->flows_active, 1);
+	CHECK_INT(st->retransmitted_bytes, 0);
+	CHECK_INT(st->overlap_bytes, 0);
+	CHECK_INT(st->ooo_bytes_peak, 0);
+	flow_table_free(t);
+	CHECK_STR(r.log, "d0'hello ' d0'world' end:capture_end ");
+}
+
+static struct flow *captured_flow;
+static void capture_flow(void *ctx, struct flow *f, int from, const uint8_t *p,
+			 size_t n, uint64_t ts_us)
+{
+	captured_flow = f;
+	on_data(ctx, f, from, p, n, ts_us);
+}
+
+static void test_state_new_becomes_tracked_on_first_data(void)
+{
+	struct rec r;
+	struct flow_callbacks cb = rec_cb;
+
+	memset(&r, 0, sizeof(r));
+	cb.data = capture_flow;
+	r.t = flow_table_new(NULL, &cb, &r);
+	struct flow_table *t = r.t;
+	captured_flow = NULL;
+	handshake(t);
+	send_seg(t, 0, 1002, ACK, "cd"); /* held: no delivery yet */
+	CHECK(captured_flow == NULL);
+	send_seg(t, 0, 1000, ACK, "ab");
+	CHECK(captured_flow != NULL);
+	if (captured_flow) {
+		CHECK_INT(captured_flow->state, FLOW_TRACKED);
+		CHECK_INT(captured_flow->first_ts_us, S(1));
+	}
+	CHECK_STR(r.log, "d0'ab' d0'cd' ");
+	flow_table_free(t);
+}
+
+static void test_reversed_five_segments(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1008, ACK, "55");
+	send_seg(t, 0, 1006, ACK, "44");
+	send_seg(t, 0, 1004, ACK, "33");
+	send_seg(t, 0, 1002, ACK, "22");
+	CHECK_STR(r.log, "");
+	CHECK_INT(flow_table_stats(t)->ooo_bytes_held, 8);
+	send_seg(t, 0, 1000, ACK, "11");
+	CHECK_STR(r.log, "d0'11' d0'22' d0'33' d0'44' d0'55' ");
+	CHECK_INT(flow_table_stats(t)->ooo_bytes_held, 0);
+	CHECK_INT(flow_table_stats(t)->ooo_bytes_peak, 8);
+	CHECK_INT(flow_table_stats(t)->gaps, 0);
+	flow_table_free(t);
+}
+
+static void test_duplicated_segments(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1003, ACK, "def");
+	send_seg(t, 0, 1003, ACK, "def"); /* duplicate of held data */
+	send_seg(t, 0, 1000, ACK, "abc");
+	send_seg(t, 0, 1000, ACK, "abc"); /* duplicate of delivered data */
+	send_seg(t, 0, 1006, ACK, "ghi");
+	send_seg(t, 0, 1006, ACK, "ghi");
+	CHECK_STR(r.log, "d0'abc' d0'def' d0'ghi' ");
+	CHECK_INT(flow_table_stats(t)->overlap_bytes, 3);
+	CHECK_INT(flow_table_stats(t)->retransmitted_bytes, 6);
+	flow_table_free(t);
+}
+
+static void test_retransmission_of_delivered_data(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1000, ACK, "abcdef");
+	send_seg(t, 0, 1000, ACK, "abc");
+	send_seg(t, 0, 1002, ACK, "cdef");
+	CHECK_STR(r.log, "d0'abcdef' ");
+	CHECK_INT(flow_table_stats(t)->retransmitted_bytes, 7);
+	CHECK_INT(r.data_calls, 1);
+	flow_table_free(t);
+}
+
+static void test_partial_overlap_at_front_delivers_new_bytes(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1000, ACK, "abcdef");
+	send_seg(t, 0, 1003, ACK, "XYZghi"); /* "def" again, differently */
+	CHECK_STR(r.log, "d0'abcdef' d0'ghi' ");
+	CHECK_INT(flow_table_stats(t)->retransmitted_bytes, 3);
+	flow_table_free(t);
+}
+
+static void test_partial_overlap_at_back_keeps_held_copy(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1006, ACK, "ghij");
+	send_seg(t, 0, 1000, ACK, "abcdefgX"); /* ends inside the held piece */
+	CHECK_STR(r.log, "d0'abcdef' d0'ghij' ");
+	CHECK_INT(flow_table_stats(t)->overlap_bytes, 2);
+	CHECK_INT(flow_table_stats(t)->retransmitted_bytes, 0);
+	flow_table_free(t);
+}
+
+static void test_held_overlap_at_front_of_held_piece_is_trimmed(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1004, ACK, "efgh");
+	send_seg(t, 0, 1002, ACK, "cdEF"); /* only "cd" is new */
+	CHECK_INT(flow_table_stats(t)->ooo_bytes_held, 6);
+	send_seg(t, 0, 1000, ACK, "ab");
+	CHECK_STR(r.log, "d0'ab' d0'cd' d0'efgh' ");
+	CHECK_INT(flow_table_stats(t)->overlap_bytes, 2);
+	flow_table_free(t);
+}
+
+static void test_held_segment_covering_two_held_ones(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1002, ACK, "cc");
+	send_seg(t, 0, 1006, ACK, "ee");
+	send_seg(t, 0, 1001, ACK, "123456789"); /* 1001..1009 */
+	CHECK_INT(flow_table_stats(t)->ooo_bytes_held, 9);
+	CHECK_INT(flow_table_stats(t)->overlap_bytes, 4);
+	send_seg(t, 0, 1000, ACK, "a");
+	CHECK_STR(r.log, "d0'a' d0'1' d0'cc' d0'45' d0'ee' d0'89' ");
+	flow_table_free(t);
+}
+
+static void test_in_order_segment_covering_two_held_ones(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1002, ACK, "CD");
+	send_seg(t, 0, 1006, ACK, "GH");
+	send_seg(t, 0, 1000, ACK, "abcdefghij");
+	CHECK_STR(r.log, "d0'ab' d0'CD' d0'ef' d0'GH' d0'ij' ");
+	CHECK_INT(flow_table_stats(t)->overlap_bytes, 4);
+	CHECK_INT(flow_table_stats(t)->ooo_bytes_held, 0);
+	flow_table_free(t);
+}
+
+static void test_missing_segment_then_capture_end(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1000, ACK, "abc");
+	send_seg(t, 0, 1006, ACK, "ghi"); /* 1003..1005 never come */
+	flow_table_flush(t, S(2));
+	CHECK_STR(r.log, "d0'abc' g0 end:capture_end ");
+	CHECK_INT(flow_table_stats(t)->gaps, 1);
+	CHECK_INT(flow_table_stats(t)->ooo_bytes_dropped, 3);
+	CHECK_INT(flow_table_stats(t)->ooo_bytes_held, 0);
+	CHECK_INT(flow_table_stats(t)->flows_active, 0);
+	/* The table stays usable after a flush. */
+	send_seg(t, 0, 1000, ACK, "new");
+	CHECK_INT(flow_table_stats(t)->flows_active, 1);
+	CHECK_INT(flow_table_stats(t)->flows_created, 2);
+	flow_table_free(t);
+	CHECK_STR(r.log, "d0'abc' g0 end:capture_end d0'new' end:capture_end ");
+}
+
+static void test_per_direction_cap_gives_up_once(void)
+{
+	struct rec r;
+	/* Room for two held 10-byte pieces, not three. */
+	struct flow_limits lim = {
+		.max_ooo_bytes_per_dir = 2 * (10 + FLOW_OOO_SEG_OVERHEAD),
+	};
+	struct flow_table *t = table_new(&r, &lim);
+
+	handshake(t);
+	send_seg(t, 0, 1000, ACK, "start");
+	send_seg(t, 0, 1010, ACK, "0123456789");
+	send_seg(t, 0, 1030, ACK, "0123456789");
+	CHECK_STR(r.log, "d0'start' ");
+	send_seg(t, 0, 1050, ACK, "0123456789");
+	CHECK_STR(r.log, "d0'start' g0 ");
+	send_seg(t, 0, 1005, ACK, "fill5fill5");
+	send_seg(t, 0, 1070, ACK, "more");
+	send_seg(t, 1, 5000, ACK, "other side still works");
+	flow_table_flush(t, S(2));
+	CHECK_STR(r.log, "d0'start' g0 d1'other side still works' end:capture_end ");
+	const struct flow_stats *st = flow_table_stats(t);
+	CHECK_INT(st->gaps, 1);
+	CHECK_INT(st->ooo_bytes_dropped, 30);
+	CHECK_INT(st->ooo_bytes_held, 0);
+	CHECK_INT(st->ooo_bytes_peak, 20);
+	flow_table_free(t);
+}
+
+static void test_global_cap_evicts_least_recent_holder(void)
+{
+	struct rec r;
+	/* Two held 10-byte pieces fit in all, three do not. */
+	struct flow_limits lim = {
+		.max_ooo_bytes_total = 2 * (10 + FLOW_OOO_SEG_OVERHEAD),
+	};
+	struct flow_table *t = table_new(&r, &lim);
+
+	r.tag = true;
+	send_port(t, 1, 0, 100, ACK, "x", S(1));             /* holds nothing */
+	send_port(t, 2, 0, 100, ACK, "x", S(1));
+	send_port(t, 2, 0, 111, ACK, "0123456789", S(1));    /* holds 10 */
+	send_port(t, 3, 0, 100, ACK, "x", S(1));
+	send_port(t, 3, 0, 111, ACK, "0123456789", S(1));    /* holds 10 */
+	send_port(t, 2, 1, 500, ACK, NULL, S(1));           /* 2 active again */
+	send_port(t, 4, 0, 100, ACK, "x", S(1));
+	CHECK_STR(r.log, "p1:d0'x' p2:d0'x' p3:d0'x' p4:d0'x' ");
+	send_port(t, 4, 0, 111, ACK, "0123456789", S(1));    /* over the cap */
+	CHECK_STR(r.log, "p1:d0'x' p2:d0'x' p3:d0'x' p4:d0'x' p3:g0 p3:end:evicted ");
+	const struct flow_stats *st = flow_table_stats(t);
+	CHECK_INT(st->flows_evicted, 1);
+	CHECK_INT(st->flows_active, 3);
+	CHECK_INT(st->ooo_bytes_held, 20);
+	CHECK_INT(st->ooo_bytes_dropped, 10);
+	CHECK_INT(st->ooo_bytes_peak, 30);
+	flow_table_free(t);
+}
+
+static struct flow *flows_by_port[8];
+static void remember_flow(void *ctx, struct flow *f, int from, const uint8_t *p,
+			  size_t n, uint64_t ts_us)
+{
+	if (f->ep[0].port < 8)
+		flows_by_port[f->ep[0].port] = f;
+	on_data(ctx, f, from, p, n, ts_us);
+}
+
+static void test_global_cap_evicts_holders_in_activity_order(void)
+{
+	struct rec r;
+	struct flow_callbacks cb = rec_cb;
+	/* Three held 10-byte pieces fit in all, four do not. */
+	struct flow_limits lim = {
+		.max_ooo_bytes_total = 3 * (10 + FLOW_OOO_SEG_OVERHEAD),
+	};
+
+	memset(&r, 0, sizeof(r));
+	memset(flows_by_port, 0, sizeof(flows_by_port));
+	cb.data = remember_flow;
+	r.t = flow_table_new(&lim, &cb, &r);
+	r.tag = true;
+	for (uint16_t port = 1; port <= 3; port++) {
+		send_port(r.t, port, 0, 100, ACK, "x", S(1));
+		send_port(r.t, port, 0, 111, ACK, "0123456789", S(1));
+	}
+	CHECK(flows_by_port[2] != NULL);
+	if (flows_by_port[2])
+		flow_mark_done(r.t, flows_by_port[2]); /* leaves the middle */
+	CHECK_INT(flow_table_stats(r.t)->ooo_bytes_held, 20);
+	for (uint16_t port = 4; port <= 6; port++) {
+		send_port(r.t, port, 0, 100, ACK, "x", S(1));
+		send_port(r.t, port, 0, 111, ACK, "0123456789", S(1));
+	}
+	CHECK_STR(r.log, "p1:d0'x' p2:d0'x' p3:d0'x' p4:d0'x' p5:d0'x' "
+			 "p1:g0 p1:end:evicted p6:d0'x' p3:g0 p3:end:evicted ");
+	CHECK_INT(flow_table_stats(r.t)->flows_evicted, 2);
+	CHECK_INT(flow_table_stats(r.t)->ooo_bytes_held, 30);
+	flow_table_flush(r.t, S(2));
+	CHECK_STR(r.log, "p1:d0'x' p2:d0'x' p3:d0'x' p4:d0'x' p5:d0'x' "
+			 "p1:g0 p1:end:evicted p6:d0'x' p3:g0 p3:end:evicted "
+			 "p2:end:capture_end p4:g0 p4:end:capture_end "
+			 "p5:g0 p5:end:capture_end p6:g0 p6:end:capture_end ");
+	flow_table_free(r.t);
+}
+
+static void test_syn_payload_starts_after_isn(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_seg(t, 0, 999, SYN, "early"); /* TCP Fast Open: data at 1000 */
+	send_seg(t, 0, 1005, ACK, "next");
+	CHECK_STR(r.log, "d0'early' d0'next' ");
+	flow_table_free(t);
+}
+
+static void test_syn_with_new_isn_replaces_the_flow(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1000, ACK, "old");
+	send_seg(t, 0, 999, SYN, NULL); /* a retransmitted SYN: same flow */
+	CHECK_STR(r.log, "d0'old' ");
+	send_seg(t, 0, 77776, SYN, NULL); /* FIN was missed; port reused */
+	CHECK_STR(r.log, "d0'old' end:evicted ");
+	send_seg(t, 0, 77777, ACK, "new");
+	CHECK_STR(r.log, "d0'old' end:evicted d0'new' ");
+	const struct flow_stats *st = flow_table_stats(t);
+	CHECK_INT(st->flows_created, 2);
+	CHECK_INT(st->flows_evicted, 1);
+	CHECK_INT(st->flows_active, 1);
+	flow_table_free(t);
+}
+
+static void test_max_flows_evicts_least_recently_active(void)
+{
+	struct rec r;
+	struct flow_limits lim = { .max_flows = 3 };
+	struct flow_table *t = table_new(&r, &lim);
+
+	r.tag = true;
+	send_port(t, 1, 0, 100, SYN, NULL, S(1));
+	send_port(t, 2, 0, 100, SYN, NULL, S(2));
+	send_port(t, 3, 0, 100, SYN, NULL, S(3));
+	send_port(t, 1, 1, 900, SYN | ACK, NULL, S(4)); /* 1 active again */
+	send_port(t, 4, 0, 100, SYN, NULL, S(5));
+	CHECK_STR(r.log, "p2:end:evicted ");
+	send_port(t, 5, 0, 100, SYN, NULL, S(6));
+	CHECK_STR(r.log, "p2:end:evicted p3:end:evicted ");
+	const struct flow_stats *st = flow_table_stats(t);
+	CHECK_INT(st->flows_created, 5);
+	CHECK_INT(st->flows_active, 3);
+	CHECK_INT(st->flows_evicted, 2);
+	flow_table_flush(t, S(7));
+	CHECK_STR(r.log, "p2:end:evicted p3:end:evicted p1:end:capture_end "
+			 "p4:end:capture_end p5:end:capture_end ");
+	flow_table_free(t);
+}
+
+static void test_idle_timeout_by_packet_time(void)
+{
+	struct rec r;
+	struct flow_limits lim = { .idle_timeout_s = 10 };
+	struct flow_table *t = table_new(&r, &lim);
+
+	r.tag = true;
+	send_port(t, 1, 0, 100, SYN, NULL, S(0));
+	send_port(t, 2, 0, 100, SYN, NULL, S(5));
+	/* Unrelated bare ACKs move packet time without creating flows. */
+	send_port(t, 9, 0, 100, ACK, NULL, S(10));          /* idle exactly 10 s */
+	CHECK_STR(r.log, "");
+	send_port(t, 9, 0, 100, ACK, NULL, S(10) + 900000); /* no scan within 1 s */
+	CHECK_STR(r.log, "");
+	send_port(t, 9, 0, 100, ACK, NULL, S(11));
+	CHECK_STR(r.log, "p1:end:idle ");
+	send_port(t, 2, 1, 900, SYN | ACK, NULL, S(12));     /* keeps 2 alive */
+	send_port(t, 9, 0, 100, ACK, NULL, S(22));
+	CHECK_STR(r.log, "p1:end:idle ");
+	send_port(t, 9, 0, 100, ACK, NULL, S(23));
+	CHECK_STR(r.log, "p1:end:idle p2:end:idle ");
+	const struct flow_stats *st = flow_table_stats(t);
+	CHECK_INT(st->flows_timed_out, 2);
+	CHECK_INT(st->flows_active, 0);
+	CHECK_INT(st->flows_created, 2);
+	CHECK_INT(st->segments, 8);
+	flow_table_free(t);
+}
+
+static void test_syn_sets_client_and_isn(void)
+{
+	struct rec r;
+	struct flow_callbacks cb = rec_cb;
+
+	memset(&r, 0, sizeof(r));
+	cb.data = capture_flow;
+	r.t = flow_table_new(NULL, &cb, &r);
+	captured_flow = NULL;
+	send_seg(r.t, 0, 999, SYN, NULL);
+	send_seg(r.t, 0, 1001, ACK, "b"); /* one past the ISN+1: held */
+	CHECK_STR(r.log, "");
+	send_seg(r.t, 0, 1000, ACK, "a");
+	CHECK_STR(r.log, "d0'a' d0'b' ");
+	CHECK(captured_flow && captured_flow->client == 0);
+	flow_table_free(r.t);
+}
+
+static void test_syn_ack_seen_first_sets_client_to_receiver(void)
+{
+	struct rec r;
+	struct flow_callbacks cb = rec_cb;
+
+	memset(&r, 0, sizeof(r));
+	cb.data = capture_flow;
+	r.t = flow_table_new(NULL, &cb, &r);
+	captured_flow = NULL;
+	send_seg(r.t, 1, 7999, SYN | ACK, NULL); /* the server is ep[0] */
+	send_seg(r.t, 1, 7990, ACK, "0123456789"); /* before the ISN */
+	send_seg(r.t, 1, 8000, ACK, "cert");
+	send_seg(r.t, 0, 3000, ACK, "hi"); /* client direction starts mid-flow */
+	CHECK_STR(r.log, "d0'cert' d1'hi' ");
+	CHECK_INT(flow_table_stats(r.t)->retransmitted_bytes, 10);
+	CHECK(captured_flow != NULL);
+	if (captured_flow) {
+		CHECK_INT(captured_flow->client, 1);
+		CHECK_INT(captured_flow->ep[0].port, 443);
+		CHECK_INT(captured_flow->ep[1].port, CLIENT_PORT);
+	}
+	flow_table_free(r.t);
+}
+
+static void test_mid_flow_start_without_syn(void)
+{
+	struct rec r;
+	struct flow_callbacks cb = rec_cb;
+
+	memset(&r, 0, sizeof(r));
+	cb.data = capture_flow;
+	r.t = flow_table_new(NULL, &cb, &r);
+	captured_flow = NULL;
+	send_seg(r.t, 0, 5000, ACK, "hello");
+	send_seg(r.t, 0, 4990, ACK, "0123456789");  /* before the start */
+	send_seg(r.t, 0, 4998, ACK, "89hello!");    /* straddles the start */
+	CHECK_STR(r.log, "d0'hello' d0'!' ");
+	CHECK_INT(flow_table_stats(r.t)->retransmitted_bytes, 17);
+	CHECK(captured_flow && captured_flow->client == -1);
+	if (captured_flow) {
+		flow_set_client(captured_flow, 1);
+		CHECK_INT(captured_flow->client, 1);
+	}
+	flow_table_free(r.t);
+}
+
+static void test_bare_segment_without_flow_is_ignored(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_seg(t, 0, 1000, ACK, NULL);
+	send_seg(t, 1, 1000, FIN | ACK, NULL);
+	send_seg(t, 0, 1000, RST, NULL);
+	const struct flow_stats *st = flow_table_stats(t);
+	CHECK_INT(st->segments, 3);
+	CHECK_INT(st->flows_created, 0);
+	CHECK_INT(st->flows_active, 0);
+	CHECK_STR(r.log, "");
+	flow_table_free(t);
+	CHECK_STR(r.log, "");
+}
+
+static void test_seq_wraparound(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_seg(t, 0, 0xfffffffa, SYN, NULL);
+	send_seg(t, 0, 1, ACK, "ghij");            /* after the wrap: held */
+	send_seg(t, 0, 0xfffffffb, ACK, "abcdef"); /* ..fb to 0x0 */
+	send_seg(t, 0, 0xfffffffd, ACK, "cd");     /* retransmitted */
+	send_seg(t, 0, 5, ACK, "kl");
+	CHECK_STR(r.log, "d0'abcdef' d0'ghij' d0'kl' ");
+	CHECK_INT(flow_table_stats(t)->retransmitted_bytes, 2);
+	flow_table_free(t);
+}
+
+static void test_fin_delivers_payload_then_ends(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1000, ACK, "GET");
+	send_seg(t, 0, 1003, FIN | ACK, "bye");
+	CHECK_STR(r.log, "d0'GET' d0'bye' end:fin ");
+	CHECK_INT(flow_table_stats(t)->flows_active, 0);
+	send_seg(t, 1, 5000, ACK, NULL); /* late ACK: no flow, none created */
+	CHECK_INT(flow_table_stats(t)->flows_created, 1);
+	flow_table_free(t);
+	CHECK_STR(r.log, "d0'GET' d0'bye' end:fin ");
+}
+
+static void test_fin_past_a_hole_gaps_then_ends(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1000, ACK, "abc");
+	send_seg(t, 0, 1005, FIN | ACK, "fg");
+	CHECK_STR(r.log, "d0'abc' g0 end:fin ");
+	CHECK_INT(flow_table_stats(t)->gaps, 1);
+	flow_table_free(t);
+}
+
+static void test_rst_ends_flow(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1000, ACK, "hello");
+	send_seg(t, 1, 5000, RST, NULL);
+	CHECK_STR(r.log, "d0'hello' end:rst ");
+	CHECK_INT(flow_table_stats(t)->flows_active, 0);
+	CHECK_INT(flow_table_stats(t)->gaps, 0);
+	flow_table_free(t);
+}
+
+static void test_rst_with_held_data_gaps_that_direction(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1004, ACK, "late");
+	send_seg(t, 1, 5000, RST | ACK, NULL);
+	CHECK_STR(r.log, "g0 end:rst ");
+	CHECK_INT(flow_table_stats(t)->ooo_bytes_dropped, 4);
+	flow_table_free(t);
+}
+
+static void test_mark_done_inside_data_callback(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1003, ACK, "def");
+	send_seg(t, 0, 1006, ACK, "ghi");
+	r.done_on_data = true;
+	send_seg(t, 0, 1000, ACK, "abc"); /* fills the hole; consumer is done */
+	CHECK_STR(r.log, "d0'abc' ");
+	CHECK_INT(flow_table_stats(t)->ooo_bytes_held, 0);
+	send_seg(t, 0, 1009, ACK, "jkl");
+	send_seg(t, 1, 5000, ACK, "server");
+	CHECK_STR(r.log, "d0'abc' ");
+	send_seg(t, 1, 5006, FIN | ACK, NULL);
+	CHECK_STR(r.log, "d0'abc' end:fin ");
+	CHECK_INT(flow_table_stats(t)->gaps, 0);
+	CHECK_INT(flow_table_stats(t)->ooo_bytes_dropped, 0);
+	flow_table_free(t);
+}
+
+static void test_mark_ignored_then_1000_packets_deliver_nothing(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	r.ignore_on_data = true;
+	send_seg(t, 0, 1000, ACK, "SSH-2.0");
+	CHECK_STR(r.log, "d0'SSH-2.0' ");
+	for (uint32_t i = 0; i < 1000; i++) {
+		/* in order, out of order, both directions */
+		send_seg(t, i & 1, (i & 1 ? 5000 : 1007) + 64 * i, ACK, "data");
+	}
+	CHECK_STR(r.log, "d0'SSH-2.0' ");
+	const struct flow_stats *st = flow_table_stats(t);
+	CHECK_INT(st->segments, 1004);
+	CHECK_INT(st->flows_created, 1);
+	CHECK_INT(st->flows_active, 1);
+	CHECK_INT(st->ooo_bytes_peak, 0);
+	CHECK_INT(st->retransmitted_bytes, 0);
+	flow_table_flush(t, S(2));
+	CHECK_STR(r.log, "d0'SSH-2.0' end:capture_end ");
+	flow_table_free(t);
+}
+
+static void test_both_directions_interleaved(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1004, ACK, "/ ");
+	send_seg(t, 1, 5004, ACK, "/1.1");
+	send_seg(t, 0, 1000, ACK, "GET ");
+	send_seg(t, 1, 5000, ACK, "HTTP");
+	send_seg(t, 0, 1006, ACK, "HTTP/1.1");
+	send_seg(t, 1, 5008, ACK, " 200");
+	CHECK_STR(r.log, "d0'GET ' d0'/ ' d1'HTTP' d1'/1.1' d0'HTTP/1.1' d1' 200' ");
+	CHECK_INT(flow_table_stats(t)->flows_created, 1);
+	flow_table_free(t);
+}
+
+static void test_truncated_segment_delivers_captured_bytes_then_gaps(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+	struct tw_segment seg = {
+		.ts_us = S(1),
+		.src = ep4(1, CLIENT_PORT),
+		.dst = ep4(2, 443),
+		.seq = 1000,
+		.tcp_flags = ACK,
+		.truncated = true,
+		.wire_len = 1400,
+		.payload = (const uint8_t *)"abc",
+		.len = 3,
+	};
+
+	handshake(t);
+	flow_table_push(t, &seg);
+	send_seg(t, 0, 2400, ACK, "next");
+	CHECK_STR(r.log, "d0'abc' g0 ");
+	CHECK_INT(flow_table_stats(t)->gaps, 1);
+	flow_table_free(t);
+}
+
+static void test_ipv4_and_ipv6_with_same_bytes_are_two_flows(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+	struct tw_segment seg = {
+		.ts_us = S(1), .src = ep4(1, 1), .dst = ep4(2, 2),
+		.seq = 1, .tcp_flags = SYN,
+	};
+
+	flow_table_push(t, &seg);
+	seg.src.addr.family = 6;
+	seg.dst.addr.family = 6;
+	flow_table_push(t, &seg);
+	CHECK_INT(flow_table_stats(t)->flows_created, 2);
+	flow_table_free(t);
+}
+
+static int count_ends;
+static void count_end(void *ctx, struct flow *f, enum flow_end_reason why,
+		      uint64_t ts_us)
+{
+	count_ends++;
+}
+
+static void test_many_flows_keep_their_own_streams(void)
+{
+	struct flow_callbacks cb = { .end = count_end };
+	struct flow_table *t = flow_table_new(NULL, &cb, NULL);
+
+	count_ends = 0;
+	for (uint32_t i = 0; i < 20000; i++)
+		send_port(t, (uint16_t)(i % 60000 + 1), 0, 100, SYN, NULL, S(1));
+	for (uint32_t i = 0; i < 20000; i++)
+		send_port(t, (uint16_t)(i % 60000 + 1), 1, 100, SYN | ACK, NULL, S(1));
+	const struct flow_stats *st = flow_table_stats(t);
+	CHECK_INT(st->flows_created, 20000);
+	CHECK_INT(st->flows_active, 20000);
+	flow_table_free(t);
+	CHECK_INT(count_ends, 20000);
+}
+
+int main(void)
+{
+	RUN_TEST(test_in_order_delivery);
+	RUN_TEST(test_state_new_becomes_tracked_on_first_data);
+	RUN_TEST(test_reversed_five_segments);
+	RUN_TEST(test_duplicated_segments);
+	RUN_TEST(test_retransmission_of_delivered_data);
+	RUN_TEST(test_partial_overlap_at_front_delivers_new_bytes);
+	RUN_TEST(test_partial_overlap_at_back_keeps_held_copy);
+	RUN_TEST(test_held_overlap_at_front_of_held_piece_is_trimmed);
+	RUN_TEST(test_held_segment_covering_two_held_ones);
+	RUN_TEST(test_in_order_segment_covering_two_held_ones);
+	RUN_TEST(test_missing_segment_then_capture_end);
+	RUN_TEST(test_per_direction_cap_gives_up_once);
+	RUN_TEST(test_global_cap_evicts_least_recent_holder);
+	RUN_TEST(test_global_cap_evicts_holders_in_activity_order);
+	RUN_TEST(test_max_flows_evicts_least_recently_active);
+	RUN_TEST(test_idle_timeout_by_packet_time);
+	RUN_TEST(test_syn_sets_client_and_isn);
+	RUN_TEST(test_syn_ack_seen_first_sets_client_to_receiver);
+	RUN_TEST(test_syn_payload_starts_after_isn);
+	RUN_TEST(test_syn_with_new_isn_replaces_the_flow);
+	RUN_TEST(test_mid_flow_start_without_syn);
+	RUN_TEST(test_bare_segment_without_flow_is_ignored);
+	RUN_TEST(test_seq_wraparound);
+	RUN_TEST(test_fin_delivers_payload_then_ends);
+	RUN_TEST(test_fin_past_a_hole_gaps_then_ends);
+	RUN_TEST(test_rst_ends_flow);
+	RUN_TEST(test_rst_with_held_data_gaps_that_direction);
+	RUN_TEST(test_mark_done_inside_data_callback);
+	RUN_TEST(test_mark_ignored_then_1000_packets_deliver_nothing);
+	RUN_TEST(test_both_directions_interleaved);
+	RUN_TEST(test_truncated_segment_delivers_captured_bytes_then_gaps);
+	RUN_TEST(test_ipv4_and_ipv6_with_same_bytes_are_two_flows);
+	RUN_TEST(test_many_flows_keep_their_own_streams);
+	return CHECK_EXIT_CODE();
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to userspace/flow/: the table, the per-flow entry that wraps the
+ * public struct flow, and the reassembly calls flow_table.c makes.
+ */
+#ifndef TW_FLOW_INTERNAL_H
+#define TW_FLOW_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "flow.h"
+
+/* One out-of-order piece of a direction, payload copied behind it. */
+struct reasm_seg {
+	struct reasm_seg *next;
+	uint32_t seq;
+	uint32_t len;
+	uint8_t data[];
+};
+
+/* Reassembly state of one direction of a flow. */
+struct reasm_dir {
+	struct reasm_seg *head;   /* held pieces, sorted by seq, disjoint */
+	struct reasm_seg *tail;   /* last held piece: appends are O(1) */
+	uint32_t next_seq;        /* next byte expected; every held piece starts after it */
+	uint32_t trunc_seq;       /* a captured segment ended here short of its wire length */
+	uint32_t syn_seq;         /* sequence number of this direction's SYN */
+	uint32_t held_bytes;      /* payload bytes held */
+	uint32_t held_cost;       /* held_bytes + FLOW_OOO_SEG_OVERHEAD per piece */
+	bool started;             /* next_seq is known (SYN or first payload) */
+	bool gapped;              /* gave up: nothing more is delivered */
+	bool has_trunc;           /* trunc_seq is set */
+	bool has_syn;             /* syn_seq is set */
+};
+
+/* A flow as the table keeps it: the public part first, so a struct flow *
+ * handed to the consumer converts back with flow_entry_of(). */
+struct flow_entry {
+	struct flow pub;
+	struct flow_entry *hnext;               /* hash chain */
+	struct flow_entry *lru_prev, *lru_next; /* all flows, most recent first */
+	struct flow_entry *ooo_prev, *ooo_next; /* flows holding data, most recent first */
+	uint64_t hash;
+	bool on_ooo_list;
+	bool ending;                            /* inside flow_entry_end() */
+	struct reasm_dir dir[2];
+};
+
+/* A doubly linked list with a head (most recent) and a tail (oldest). */
+struct flow_list {
+	struct flow_entry *head, *tail;
+};
+
+struct flow_table {
+	struct flow_limits lim;
+	struct flow_callbacks cb;
+	void *ctx;
+	uint64_t seed[2];               /* per-table random hash key */
+	struct flow_entry **buckets;
+	uint32_t nbuckets;              /* a power of two */
+	struct flow_list lru;           /* every flow */
+	struct flow_list ooo;           /* flows with held out-of-order data */
+	uint64_t held_cost;             /* sum of every direction's held_cost */
+	uint64_t now_us;                /* latest packet time seen */
+	uint64_t next_expire_us;        /* packet time of the next idle scan */
+	struct flow_stats stats;
+};
+
+static inline struct flow_entry *flow_entry_of(struct flow *f)
+{
+	return (struct flow_entry *)f;
+}
+
+/* Serial-number arithmetic (RFC 1982) on 32-bit sequence numbers. */
+static inline bool seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static inline bool seq_le(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) <= 0;
+}
+
+/* flow_hash.c */
+void flow_hash_seed(uint64_t seed[2]);
+uint64_t flow_hash_endpoints(const uint64_t seed[2], const struct tw_endpoint *a,
+			     const struct tw_endpoint *b);
+
+/* reasm.c */
+/* Payload @p/@len at @seq from direction @from (already started). */
+void reasm_push(struct flow_table *t, struct flow_entry *fe, int from,
+		uint32_t seq, const uint8_t *p, uint32_t len, uint64_t ts_us);
+/* Remembers that the segment at @seq had @len of @wire_len bytes captured:
+ * the direction gives up when delivery reaches the missing part. */
+void reasm_note_truncated(struct flow_table *t, struct flow_entry *fe, int from,
+			  uint32_t seq, uint32_t len, uint32_t wire_len,
+			  uint64_t ts_us);
+/* The direction will not be completed: gap callback once, free its buffer. */
+void reasm_give_up(struct flow_table *t, struct flow_entry *fe, int from,
+		   uint64_t ts_us);
+/* Frees the held pieces of a direction without counting them as dropped. */
+void reasm_release(struct flow_table *t, struct flow_entry *fe, int from);
+/* True while the consumer still wants bytes of direction @from. */
+bool reasm_wants_data(const struct flow_entry *fe, int from);
+
+/* flow_table.c, for reasm.c: keeps the list of flows holding data. */
+void flow_ooo_update(struct flow_table *t, struct flow_entry *fe);
+
+#endif

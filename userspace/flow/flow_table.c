@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The flow table: a chained hash keyed by the unordered pair of endpoints,
+ * an LRU list of every flow (idle timeouts and the max_flows cap take from
+ * its tail), and a second LRU list of the flows that hold out-of-order data
+ * (the global memory cap takes from its tail, so a flow that holds nothing
+ * is never evicted for memory it does not use).
+ *
+ * A packet of a flow the consumer is done with, or ignores, costs one hash
+ * lookup and two list moves: no allocation, no copy.
+ *
+ * Callbacks must not call flow_table_push(), flow_table_flush() or
+ * flow_table_free(); flow_mark_done(), flow_mark_ignored() and
+ * flow_set_client() are fine from any callback.
+ */
+#include <stdlib.h>
+
+#include "flow_internal.h"
+#include "common/log.h"
+
+#define FLOW_DEFAULT_MAX_FLOWS   262144
+#define FLOW_DEFAULT_OOO_PER_DIR (256u * 1024)
+#define FLOW_DEFAULT_OOO_TOTAL   (64ull * 1024 * 1024)
+#define FLOW_DEFAULT_IDLE_S      120
+#define FLOW_MIN_BUCKETS         256u
+#define FLOW_MAX_BUCKETS         (1u << 24)
+#define FLOW_US_PER_S            1000000ull
+
+/* --- the two activity lists */
+
+static void lru_unlink(struct flow_list *l, struct flow_entry *fe)
+{
+	if (fe->lru_prev)
+		fe->lru_prev->lru_next = fe->lru_next;
+	else
+		l->head = fe->lru_next;
+	if (fe->lru_next)
+		fe->lru_next->lru_prev = fe->lru_prev;
+	else
+		l->tail = fe->lru_prev;
+	fe->lru_prev = fe->lru_next = NULL;
+}
+
+static void lru_push_head(struct flow_list *l, struct flow_entry *fe)
+{
+	fe->lru_prev = NULL;
+	fe->lru_next = l->head;
+	if (l->head)
+		l->head->lru_prev = fe;
+	else
+		l->tail = fe;
+	l->head = fe;
+}
+
+static void ooo_unlink(struct flow_list *l, struct flow_entry *fe)
+{
+	if (fe->ooo_prev)
+		fe->ooo_prev->ooo_next = fe->ooo_next;
+	else
+		l->head = fe->ooo_next;
+	if (fe->ooo_next)
+		fe->ooo_next->ooo_prev = fe->ooo_prev;
+	else
+		l->tail = fe->ooo_prev;
+	fe->ooo_prev = fe->ooo_next = NULL;
+}
+
+static void ooo_push_head(struct flow_list *l, struct flow_entry *fe)
+{
+	fe->ooo_prev = NULL;
+	fe->ooo_next = l->head;
+	if (l->head)
+		l->head->ooo_prev = fe;
+	else
+		l->tail = fe;
+	l->head = fe;
+}
+
+/* Puts @fe on the held-data list when it holds data, off it when not. A
+ * flow joins at the head: it just had a packet. */
+void flow_ooo_update(struct flow_table *t, struct flow_entry *fe)
+{
+	bool holds = fe->dir[0].head || fe->dir[1].head;
+
+	if (holds && !fe->on_ooo_list) {
+		ooo_push_head(&t->ooo, fe);
+		fe->on_ooo_list = true;
+	} else if (!holds && fe->on_ooo_list) {
+		ooo_unlink(&t->ooo, fe);
+		fe->on_ooo_list = false;
+	}
+}
+
+/* --- hash table */
+
+static struct flow_entry *flow_lookup(struct flow_table *t, uint64_t hash,
+				      const struct tw_segment *seg, int *from)
+{
+	struct flow_entry *fe = t->buckets[hash & (t->nbuckets - 1)];
+
+	for (; fe; fe = fe->hnext) {
+		if (fe->hash != hash)
+			continue;
+		if (tw_endpoint_equal(&fe->pub.ep[0], &seg->src) &&
+		    tw_endpoint_equal(&fe->pub.ep[1], &seg->dst)) {
+			*from = 0;
+			return fe;
+		}
+		if (tw_endpoint_equal(&fe->pub.ep[0], &seg->dst) &&
+		    tw_endpoint_equal(&fe->pub.ep[1], &seg->src)) {
+			*from = 1;
+			return fe;
+		}
+	}
+	return NULL;
+}
+
+static void flow_hash_insert(struct flow_table *t, struct flow_entry *fe)
+{
+	struct flow_entry **b = &t->buckets[fe->hash & (t->nbuckets - 1)];
+
+	fe->hnext = *b;
+	*b = fe;
+}
+
+static void flow_hash_remove(struct flow_table *t, struct flow_entry *fe)
+{
+	struct flow_entry **pp = &t->buckets[fe->hash & (t->nbuckets - 1)];
+
+	for (; *pp; pp = &(*pp)->hnext) {
+		if (*pp == fe) {
+			*pp = fe->hnext;
+			return;
+		}
+	}
+}
+
+/* Doubles the bucket array once there are more flows than buckets. On
+ * allocation failure the table keeps working with longer chains. */
+static void flow_hash_grow(struct flow_table *t)
+{
+	if (t->stats.flows_active <= t->nbuckets || t->nbuckets >= FLOW_MAX_BUCKETS)
+		return;
+
+	uint32_t n = t->nbuckets * 2;
+	struct flow_entry **nb = calloc(n, sizeof(*nb));
+	if (!nb) {
+		pr_warn("flow: cannot grow the hash table to %u buckets\n", n);
+		return;
+	}
+	struct flow_entry **old = t->buckets;
+	uint32_t old_n = t->nbuckets;
+	t->buckets = nb;
+	t->nbuckets = n;
+	for (uint32_t i = 0; i < old_n; i++) {
+		struct flow_entry *fe = old[i];
+		while (fe) {
+			struct flow_entry *next = fe->hnext;
+			flow_hash_insert(t, fe);
+			fe = next;
+		}
+	}
+	free(old);
+}
+
+/* --- a flow's life */
+
+/* Ends @fe: a gap for each direction still holding data (its hole will
+ * not be filled now), then the end callback, then the entry is freed. */
+static void flow_entry_end(struct flow_table *t, struct flow_entry *fe,
+			   enum flow_end_reason why, uint64_t ts_us)
+{
+	if (fe->ending)
+		return;
+	for (int from = 0; from < 2; from++) {
+		if (fe->dir[from].head && reasm_wants_data(fe, from))
+			reasm_give_up(t, fe, from, ts_us);
+	}
+	fe->ending = true;
+	reasm_release(t, fe, 0);
+	reasm_release(t, fe, 1);
+	/* Out of every list before the callback: whatever the consumer does
+	 * in it cannot find this flow again. */
+	flow_hash_remove(t, fe);
+	lru_unlink(&t->lru, fe);
+	if (fe->on_ooo_list) {
+		ooo_unlink(&t->ooo, fe);
+		fe->on_ooo_list = false;
+	}
+	t->stats.flows_active--;
+	if (t->cb.end)
+		t->cb.end(t->ctx, &fe->pub, why, ts_us);
+	free(fe);
+}
+
+static void flow_evict(struct flow_table *t, struct flow_entry *fe,
+		       uint64_t ts_us)
+{
+	t->stats.flows_evicted++;
+	flow_entry_end(t, fe, FLOW_END_EVICTED, ts_us);
+}
+
+static struct flow_entry *flow_create(struct flow_table *t, uint64_t hash,
+				      const struct tw_segment *seg)
+{
+	while (t->lru.tail && t->stats.flows_active >= t->lim.max_flows)
+		flow_evict(t, t->lru.tail, seg->ts_us);
+
+	struct flow_entry *fe = calloc(1, sizeof(*fe));
+	if (!fe) {
+		pr_warn("flow: out of memory for a new flow\n");
+		return NULL;
+	}
+	fe->pub.ep[0] = seg->src;
+	fe->pub.ep[1] = seg->dst;
+	fe->pub.client = -1;
+	fe->pub.state = FLOW_NEW;
+	fe->pub.first_ts_us = seg->ts_us;
+	fe->pub.last_ts_us = t->now_us;
+	fe->hash = hash;
+	flow_hash_insert(t, fe);
+	lru_push_head(&t->lru, fe);
+	t->stats.flows_created++;
+	t->stats.flows_active++;
+	flow_hash_grow(t);
+	return fe;
+}
+
+/* A packet of @fe: most recently active now. last_ts_us takes the table's
+ * clock (the latest packet time seen) so the LRU list stays sorted by it
+ * even when a capture's timestamps step back a little. */
+static void flow_touch(struct flow_table *t, struct flow_entry *fe)
+{
+	fe->pub.last_ts_us = t->now_us;
+	if (t->lru.head != fe) {
+		lru_unlink(&t->lru, fe);
+		lru_push_head(&t->lru, fe);
+	}
+	if (fe->on_ooo_list && t->ooo.head != fe) {
+		ooo_unlink(&t->ooo, fe);
+		ooo_push_head(&t->ooo, fe);
+	}
+}
+
+static void flow_expire_idle(struct flow_table *t)
+{
+	uint64_t idle_us = (uint64_t)t->lim.idle_timeout_s * FLOW_US_PER_S;
+
+	if (t->now_us < idle_us)
+		return;
+	uint64_t oldest_kept = t->now_us - idle_us;
+	while (t->lru.tail && t->lru.tail->pub.last_ts_us < oldest_kept) {
+		t->stats.flows_timed_out++;
+		flow_entry_end(t, t->lru.tail, FLOW_END_IDLE, t->now_us);
+	}
+}
+
+/* Packet time moves only forward; idle flows are looked for at most once
+ * per second of it. */
+static void flow_advance_clock(struct flow_table *t, uint64_t ts_us)
+{
+	if (ts_us > t->now_us)
+		t->now_us = ts_us;
+	if (t->now_us < t->next_expire_us)
+		return;
+	flow_expire_idle(t);
+	t->next_expire_us = t->now_us + FLOW_US_PER_S;
+}
+
+static void flow_enforce_ooo_total(struct flow_table *t, uint64_t ts_us)
+{
+	while (t->held_cost > t->lim.max_ooo_bytes_total && t->ooo.tail)
+		flow_evict(t, t->ooo.tail, ts_us);
+}
+
+/* A SYN names the client and the direction's initial sequence number. */
+static void flow_handle_syn(struct flow_entry *fe, int from,
+			    const struct tw_segment *seg)
+{
+	struct reasm_dir *d = &fe->dir[from];
+
+	fe->pub.client = (seg->tcp_flags & TW_TCP_ACK) ? !from : from;
+	if (!d->has_syn) {
+		d->has_syn = true;
+		d->syn_seq = seg->seq;
+	}
+	if (!d->started) {
+		d->started = true;
+		d->next_seq = seg->seq + 1;
+	}
+}
+
+/* A SYN (without ACK) whose sequence number differs from the SYN this
+ * direction already had opens a new connection on the same port pair: the
+ * old one ended unseen (its FIN/RST was missed). A retransmitted SYN has
+ * the same sequence number and changes nothing. */
+static bool flow_is_reopened(const struct flow_entry *fe, int from,
+			     const struct tw_segment *seg)
+{
+	const struct reasm_dir *d = &fe->dir[from];
+
+	return (seg->tcp_flags & (TW_TCP_SYN | TW_TCP_ACK)) == TW_TCP_SYN &&
+	       d->has_syn && d->syn_seq != seg->seq;
+}
+
+/* FIN or RST: the segment's payload went out already; a direction whose
+ * FIN/RST lies past a hole gets its gap, then the flow ends. */
+static void flow_finish(struct flow_table *t, struct flow_entry *fe, int from,
+			uint32_t seg_end, uint8_t flags, uint64_t ts_us)
+{
+	struct reasm_dir *d = &fe->dir[from];
+
+	if (d->started && reasm_wants_data(fe, from) &&
+	    seq_lt(d->next_seq, seg_end))
+		reasm_give_up(t, fe, from, ts_us);
+	flow_entry_end(t, fe, (flags & TW_TCP_RST) ? FLOW_END_RST : FLOW_END_FIN,
+		       ts_us);
+}
+
+static void flow_push_payload(struct flow_table *t, struct flow_entry *fe,
+			      int from, const struct tw_segment *seg,
+			      uint32_t seq, uint32_t len)
+{
+	struct reasm_dir *d = &fe->dir[from];
+
+	if (!d->started) {
+		/* Capture started mid-flow: the first payload is the start. */
+		d->started = true;
+		d->next_seq = seq;
+	}
+	reasm_push(t, fe, from, seq, seg->payload, len, seg->ts_us);
+	if (seg->truncated && seg->wire_len > len)
+		reasm_note_truncated(t, fe, from, seq, len, seg->wire_len,
+				     seg->ts_us);
+}
+
+void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
+{
+	uint8_t flags = seg->tcp_flags;
+	uint32_t len = seg->payload ? seg->len : 0;
+	int from = 0;
+
+	t->stats.segments++;
+	flow_advance_clock(t, seg->ts_us);
+
+	uint64_t hash = flow_hash_endpoints(t->seed, &seg->src, &seg->dst);
+	struct flow_entry *fe = flow_lookup(t, hash, seg, &from);
+	if (fe && (flags & TW_TCP_SYN) && flow_is_reopened(fe, from, seg)) {
+		flow_evict(t, fe, seg->ts_us);
+		fe = NULL;
+	}
+	if (!fe) {
+		if (!(flags & TW_TCP_SYN) && len == 0)
+			return;
+		fe = flow_create(t, hash, seg);
+		if (!fe)
+			return;
+	}
+	flow_touch(t, fe);
+
+	if (fe->pub.state == FLOW_DONE || fe->pub.state == FLOW_IGNORED) {
+		if (flags & (TW_TCP_FIN | TW_TCP_RST))
+			flow_finish(t, fe, from, 0, flags, seg->ts_us);
+		return;
+	}
+
+	/* The sequence number of a SYN is the SYN's own; its payload (TCP
+	 * Fast Open) starts one later. */
+	uint32_t seq = seg->seq;
+	if (flags & TW_TCP_SYN) {
+		flow_handle_syn(fe, from, seg);
+		seq++;
+	}
+	if (len > 0)
+		flow_push_payload(t, fe, from, seg, seq, len);
+	if (flags & (TW_TCP_FIN | TW_TCP_RST))
+		flow_finish(t, fe, from, seq + len, flags, seg->ts_us);
+	flow_enforce_ooo_total(t, seg->ts_us);
+}
+
+/* --- the API */
+
+struct flow_table *flow_table_new(const struct flow_limits *lim,
+				  const struct flow_callbacks *cb, void *ctx)
+{
+	struct flow_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	if (lim)
+		t->lim = *lim;
+	if (!t->lim.max_flows)
+		t->lim.max_flows = FLOW_DEFAULT_MAX_FLOWS;
+	if (!t->lim.max_ooo_bytes_per_dir)
+		t->lim.max_ooo_bytes_per_dir = FLOW_DEFAULT_OOO_PER_DIR;
+	if (!t->lim.max_ooo_bytes_total)
+		t->lim.max_ooo_bytes_total = FLOW_DEFAULT_OOO_TOTAL;
+	if (!t->lim.idle_timeout_s)
+		t->lim.idle_timeout_s = FLOW_DEFAULT_IDLE_S;
+	if (cb)
+		t->cb = *cb;
+	t->ctx = ctx;
+	t->nbuckets = FLOW_MIN_BUCKETS;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	if (!t->buckets) {
+		free(t);
+		return NULL;
+	}
+	flow_hash_seed(t->seed);
+	return t;
+}
+
+void flow_table_flush(struct flow_table *t, uint64_t ts_us)
+{
+	while (t->lru.tail)
+		flow_entry_end(t, t->lru.tail, FLOW_END_CAPTURE_END, ts_us);
+}
+
+void flow_table_free(struct flow_table *t)
+{
+	if (!t)
+		return;
+	flow_table_flush(t, t->now_us);
+	free(t->buckets);
+	free(t);
+}
+
+void flow_set_client(struct flow *f, int index)
+{
+	if (f && index >= -1 && index <= 1)
+		f->client = (int8_t)index;
+}
+
+static void flow_mark(struct flow_table *t, struct flow *f, enum flow_state state)
+{
+	if (!f)
+		return;
+
+	struct flow_entry *fe = flow_entry_of(f);
+	reasm_release(t, fe, 0);
+	reasm_release(t, fe, 1);
+	fe->pub.state = state;
+}
+
+void flow_mark_done(struct flow_table *t, struct flow *f)
+{
+	flow_mark(t, f, FLOW_DONE);
+}
+
+void flow_mark_ignored(struct flow_table *t, struct flow *f)
+{
+	flow_mark(t, f, FLOW_IGNORED);
+}
+
+const struct flow_stats *flow_table_stats(const struct flow_table *t)
+{
+	return &t->stats;
+}

@@ -22,17 +22,32 @@ struct cert_info {
 	int64_t not_before;          /* seconds since the epoch */
 	int64_t not_after;
 	int n_san;
-	char *san[CERT_MAX_SAN];     /* DNS names and IP addresses as text */
+	char *san[CERT_MAX_SAN];     /* DNS names (escaped by tw_printable)
+	                              * and IP addresses (RFC 5952) as text,
+	                              * in certificate order */
 	bool san_truncated;
-	char key[32];                /* "RSA-2048", "EC-P256", "ED25519" */
+	char key[32];                /* "RSA-2048", "EC-P256", "ED25519";
+	                              * other curves "EC-<group>"; an
+	                              * undecodable key: its algorithm OID */
 	int key_bits;
 	bool self_signed;            /* subject == issuer and signature verifies with own key */
 	X509 *x509;                  /* owned */
-	uint64_t refs;               /* times this certificate was served */
+	uint64_t refs;               /* times this certificate was served:
+	                              * cert_cache_get calls returning it */
 };
 
 struct cert_cache;
 
+/*
+ * @max_entries bounds the lookup table (0 means 4096). When it is full the
+ * least recently used entry leaves the table but is NOT freed: callers may
+ * still hold its pointer, so it moves to a retired list that is freed by
+ * cert_cache_free(). Memory therefore grows with the number of distinct
+ * certificates seen over the cache's life; a long-running caller that needs
+ * a hard bound recreates the cache at a point where it holds no pointers.
+ * A retired certificate served again is parsed into a new entry.
+ * Not thread-safe.
+ */
 struct cert_cache *cert_cache_new(size_t max_entries);
 void cert_cache_free(struct cert_cache *cache);
 
@@ -45,10 +60,29 @@ const struct cert_info *cert_cache_get(struct cert_cache *cache,
 				       const uint8_t *der, size_t len,
 				       const char **err);
 
+/* Entries in the lookup table (at most max_entries). */
 size_t cert_cache_count(const struct cert_cache *cache);
+/* Entries evicted from the table and kept alive until cert_cache_free(). */
+size_t cert_cache_retired(const struct cert_cache *cache);
+
+/*
+ * Parses one certificate outside any cache (refs starts at 0). The DER must
+ * be exactly one certificate: trailing bytes are refused, so sha256 is the
+ * fingerprint of the certificate itself. NULL and a static @err on failure.
+ */
+struct cert_info *cert_info_parse(const uint8_t *der, size_t len,
+				  const char **err);
+void cert_info_free(struct cert_info *ci);
+
+/* ASN1_TIME (UTCTime or GeneralizedTime) to seconds since the epoch;
+ * false for NULL or a malformed time. */
+struct asn1_string_st;
+bool cert_time_to_epoch(const struct asn1_string_st *t, int64_t *out);
 
 /* True if @name (SNI) is covered by the leaf's SANs (or CN without SANs),
- * with RFC 6125 wildcard rules, case-insensitive. */
+ * with RFC 6125 wildcard rules, case-insensitive. An IP address literal is
+ * compared with the iPAddress SANs only, never with DNS names or the CN.
+ * NULL or empty @name, or a cert_info without x509: false. */
 bool cert_matches_host(const struct cert_info *ci, const char *name);
 
 #endif

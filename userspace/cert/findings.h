@@ -49,8 +49,9 @@ void finding_add(struct finding_list *l, enum finding_kind k,
 		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 bool finding_has(const struct finding_list *l, enum finding_kind k);
 
-/* A field <= 0 (or opts NULL) means the default. EC keys are weak below
- * 224 bits; DSA keys use min_rsa_bits like RSA. */
+/* A field 0 (or opts NULL) means the default; a negative warn_days turns
+ * expiring_soon off, a negative min_rsa_bits means the default. EC keys
+ * are weak below 224 bits; DSA keys use min_rsa_bits like RSA. */
 struct leaf_check_opts {
 	int warn_days;            /* expiring_soon window; 0 = default 14, < 0 = off */
 	int min_rsa_bits;         /* weak_key below this, default 2048 */

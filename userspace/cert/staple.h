@@ -28,6 +28,16 @@ struct staple_info {
  * Parses @der for @leaf, issued by @issuer (may be NULL when the chain has
  * only the leaf: then verified is false). Never fails hard: a malformed
  * response gives parsed=false and a reason.
+ *
+ * With the issuer, the SingleResponse must match the whole CertID (issuer
+ * name and key hashes, serial, in the responder's digest); without it,
+ * the serial alone. status, this_update, next_update, revoked_at and
+ * revocation_reason describe that SingleResponse and are meaningful only
+ * when matches_leaf (otherwise unknown/0/-1). verified: matches_leaf, an
+ * issuer was given, and the response is signed by the issuer or by a
+ * responder certificate in the response that the issuer signed for OCSP
+ * signing; only the issuer is trusted, never the system store.
+ * Trailing bytes after the response count as malformed.
  */
 void staple_check(const uint8_t *der, size_t len, const struct cert_info *leaf,
 		  const struct cert_info *issuer, struct staple_info *out);

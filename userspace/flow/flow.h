@@ -110,6 +110,8 @@ void flow_table_free(struct flow_table *t);
 /* Looks up or creates the flow of @seg, reassembles, delivers. Also
  * expires idle flows as packet time advances. */
 void flow_table_push(struct flow_table *t, const struct tw_segment *seg);
+/* Time passes without segments (a quiet live host): idle flows end. */
+void flow_table_advance(struct flow_table *t, uint64_t now_us);
 /* Ends every flow with FLOW_END_CAPTURE_END (table stays usable). */
 void flow_table_flush(struct flow_table *t, uint64_t ts_us);
 

@@ -267,6 +267,11 @@ static void flow_advance_clock(struct flow_table *t, uint64_t ts_us)
 	t->next_expire_us = t->now_us + FLOW_US_PER_S;
 }
 
+void flow_table_advance(struct flow_table *t, uint64_t now_us)
+{
+	flow_advance_clock(t, now_us);
+}
+
 static void flow_enforce_ooo_total(struct flow_table *t, uint64_t ts_us)
 {
 	while (t->held_cost > t->lim.max_ooo_bytes_total && t->ooo.tail)

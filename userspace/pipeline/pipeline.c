@@ -253,6 +253,7 @@ void pipeline_flush(struct pipeline *pl, uint64_t ts_us)
 
 void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 {
+	flow_table_advance(pl->flows, now_us);
 	judge_tick(pl, now_us);
 }
 

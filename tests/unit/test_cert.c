@@ -1,0 +1,742 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cert_info, the certificate cache, host matching and the leaf findings,
+ * against certificates made at test time by the openssl command line.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cert_fixture.h"
+#include "cert/cert_info.h"
+#include "cert/findings.h"
+
+#define AT_2026_01_01 1767225600LL
+#define AT_2026_12_01 1796083200LL
+#define AT_2026_12_25 1798156800LL
+
+static struct cert_cache *cache;
+
+/* The cached cert_info of NAME.der (NULL and a failed check if absent). */
+static const struct cert_info *leaf(const char *name)
+{
+	char file[64];
+	const struct cert_info *ci = NULL;
+	const char *err = NULL;
+	uint8_t *der;
+	size_t len;
+
+	snprintf(file, sizeof(file), "%s.der", name);
+	if (pki_read(file, &der, &len) == 0) {
+		ci = cert_cache_get(cache, der, len, &err);
+		free(der);
+	}
+	if (!ci)
+		printf("# %s: %s\n", file, err ? err : "cannot read");
+	CHECK(ci != NULL);
+	return ci;
+}
+
+static const char *const all_certs[] = {
+	"rsa", "ec", "ec384", "ed", "expired", "notyet", "weak", "cnonly",
+	"many", "odd", "self", "zero", "neg", "root", "inter",
+};
+#define N_CERTS (sizeof(all_certs) / sizeof(all_certs[0]))
+
+/* --- fields compared with the command line's own answers */
+
+static void test_sha256_equals_openssl_der_digest(void)
+{
+	char want[65];
+	size_t i;
+
+	for (i = 0; i < N_CERTS; i++) {
+		const struct cert_info *ci = leaf(all_certs[i]);
+
+		CHECK(pki_sha256(want, "openssl x509 -in %s.pem -outform DER | sha256sum",
+				 all_certs[i]) == 0);
+		if (ci)
+			CHECK_STR(ci->sha256_hex, want);
+	}
+}
+
+static void test_spki_sha256_equals_openssl_pubkey_digest(void)
+{
+	char want[65];
+	size_t i;
+
+	for (i = 0; i < N_CERTS; i++) {
+		const struct cert_info *ci = leaf(all_certs[i]);
+
+		CHECK(pki_sha256(want, "openssl x509 -in %s.pem -pubkey -noout | "
+				 "openssl pkey -pubin -outform DER | sha256sum",
+				 all_certs[i]) == 0);
+		if (ci)
+			CHECK_STR(ci->spki_sha256_hex, want);
+	}
+}
+
+static void test_serial_equals_openssl_serial(void)
+{
+	char cli[128], want[128];
+	size_t i;
+
+	for (i = 0; i < N_CERTS; i++) {
+		const struct cert_info *ci = leaf(all_certs[i]);
+
+		CHECK(pki_line(cli, sizeof(cli), "openssl x509 -in %s.pem -serial -noout",
+			       all_certs[i]) == 0);
+		pki_serial_normalise(cli, want, sizeof(want));
+		if (ci)
+			CHECK_STR(ci->serial_hex, want);
+	}
+}
+
+static void test_subject_and_issuer_match_openssl_rfc2253(void)
+{
+	char want[512];
+	size_t i;
+
+	for (i = 0; i < N_CERTS; i++) {
+		const struct cert_info *ci = leaf(all_certs[i]);
+
+		CHECK(pki_line(want, sizeof(want), "openssl x509 -in %s.pem -noout "
+			       "-subject -nameopt RFC2253 | sed 's/^subject=//'",
+			       all_certs[i]) == 0);
+		if (ci)
+			CHECK_STR(ci->subject, want);
+		CHECK(pki_line(want, sizeof(want), "openssl x509 -in %s.pem -noout "
+			       "-issuer -nameopt RFC2253 | sed 's/^issuer=//'",
+			       all_certs[i]) == 0);
+		if (ci)
+			CHECK_STR(ci->issuer, want);
+	}
+}
+
+/* --- exact values */
+
+static void test_subject_is_rfc2253_most_specific_first(void)
+{
+	const struct cert_info *ci = leaf("rsa");
+
+	if (!ci)
+		return;
+	CHECK_STR(ci->subject, "CN=www.example.test,O=Tlswatch Test");
+	CHECK_STR(ci->issuer, "CN=Tlswatch Test Intermediate,O=Tlswatch Test");
+}
+
+static void test_serial_has_no_leading_zeros(void)
+{
+	const struct cert_info *rsa = leaf("rsa"), *ec = leaf("ec");
+
+	if (rsa)
+		CHECK_STR(rsa->serial_hex, "fedcba987654321");
+	/* DER holds 00 a1 b2 c3: the sign byte is not part of the number */
+	if (ec)
+		CHECK_STR(ec->serial_hex, "a1b2c3");
+}
+
+static void test_serial_zero_is_0(void)
+{
+	const struct cert_info *ci = leaf("zero");
+
+	if (ci)
+		CHECK_STR(ci->serial_hex, "0");
+}
+
+static void test_serial_negative_has_minus(void)
+{
+	const struct cert_info *ci = leaf("neg");
+
+	if (ci)
+		CHECK_STR(ci->serial_hex, "-1234");
+}
+
+static void test_validity_is_epoch_seconds(void)
+{
+	const struct cert_info *ci = leaf("rsa");
+
+	if (!ci)
+		return;
+	CHECK_INT(ci->not_before, 1735689600);   /* 2025-01-01 */
+	CHECK_INT(ci->not_after, 1798761600);    /* 2027-01-01 */
+}
+
+static void test_validity_generalized_time_after_2038(void)
+{
+	const struct cert_info *ci = leaf("ec");
+
+	if (ci)
+		CHECK_INT(ci->not_after, 2840140800LL);  /* 2060-01-01 */
+}
+
+static void test_validity_utctime_before_1970(void)
+{
+	const struct cert_info *ci = leaf("self");
+
+	if (!ci)
+		return;
+	CHECK_INT(ci->not_before, -315619200LL);     /* 1960-01-01 */
+	CHECK_INT(ci->not_after, 2524608000LL);      /* 2050-01-01 */
+}
+
+static void test_sans_dns_and_ip_in_certificate_order(void)
+{
+	const struct cert_info *ci = leaf("rsa");
+
+	if (!ci)
+		return;
+	CHECK_INT(ci->n_san, 5);
+	CHECK(!ci->san_truncated);
+	if (ci->n_san != 5)
+		return;
+	CHECK_STR(ci->san[0], "www.example.test");
+	CHECK_STR(ci->san[1], "*.api.example.test");
+	CHECK_STR(ci->san[2], "192.0.2.10");
+	CHECK_STR(ci->san[3], "2001:db8::1:0:0:1");   /* RFC 5952 */
+	CHECK_STR(ci->san[4], "example.test");
+}
+
+static void test_sans_truncated_at_cert_max_san(void)
+{
+	const struct cert_info *ci = leaf("many");
+
+	if (!ci)
+		return;
+	CHECK_INT(ci->n_san, CERT_MAX_SAN);
+	CHECK(ci->san_truncated);
+	CHECK_STR(ci->san[0], "h0.example.test");
+	CHECK_STR(ci->san[CERT_MAX_SAN - 1], "h63.example.test");
+}
+
+static void test_sans_escaped_and_other_types_skipped(void)
+{
+	const struct cert_info *ci = leaf("odd");
+
+	if (!ci)
+		return;
+	/* the 8-byte iPAddress and the URI are not names a client matches */
+	CHECK_INT(ci->n_san, 2);
+	if (ci->n_san != 2)
+		return;
+	CHECK_STR(ci->san[0], "x\\x01y.test");
+	CHECK_STR(ci->san[1], "ok.test");
+}
+
+static void test_no_san_extension_gives_no_sans(void)
+{
+	const struct cert_info *ci = leaf("cnonly");
+
+	if (!ci)
+		return;
+	CHECK_INT(ci->n_san, 0);
+	CHECK(!ci->san_truncated);
+}
+
+static void test_key_names_and_bits(void)
+{
+	const struct cert_info *rsa = leaf("rsa"), *ec = leaf("ec");
+	const struct cert_info *ec384 = leaf("ec384"), *ed = leaf("ed");
+	const struct cert_info *weak = leaf("weak");
+
+	if (!rsa || !ec || !ec384 || !ed || !weak)
+		return;
+	CHECK_STR(rsa->key, "RSA-2048");
+	CHECK_INT(rsa->key_bits, 2048);
+	CHECK_STR(ec->key, "EC-P256");
+	CHECK_INT(ec->key_bits, 256);
+	CHECK_STR(ec384->key, "EC-P384");
+	CHECK_INT(ec384->key_bits, 384);
+	CHECK_STR(ed->key, "ED25519");
+	CHECK_STR(weak->key, "RSA-1024");
+	CHECK_INT(weak->key_bits, 1024);
+}
+
+static void test_self_signed_only_for_own_signature(void)
+{
+	const struct cert_info *self = leaf("self"), *root = leaf("root");
+	const struct cert_info *inter = leaf("inter"), *rsa = leaf("rsa");
+
+	if (!self || !root || !inter || !rsa)
+		return;
+	/* self has keyUsage without keyCertSign: still self-signed */
+	CHECK(self->self_signed);
+	CHECK(root->self_signed);
+	CHECK(!inter->self_signed);
+	CHECK(!rsa->self_signed);
+}
+
+/* --- the cache */
+
+static void test_cache_returns_same_pointer_for_same_der(void)
+{
+	struct cert_cache *c = cert_cache_new(8);
+	const struct cert_info *a, *b;
+	uint8_t *der;
+	size_t len;
+
+	CHECK(c != NULL);
+	if (!c || pki_read("rsa.der", &der, &len)) {
+		cert_cache_free(c);
+		CHECK(0);
+		return;
+	}
+	a = cert_cache_get(c, der, len, NULL);
+	b = cert_cache_get(c, der, len, NULL);
+	CHECK(a != NULL);
+	CHECK(a == b);
+	if (a)
+		CHECK_INT(a->refs, 2);
+	CHECK_INT(cert_cache_count(c), 1);
+	free(der);
+	cert_cache_free(c);
+}
+
+static void test_cache_counts_distinct_certificates(void)
+{
+	struct cert_cache *saved = cache;
+
+	cache = cert_cache_new(8);
+	CHECK(cache != NULL);
+	if (!cache) {
+		cache = saved;
+		return;
+	}
+	leaf("rsa");
+	leaf("ec");
+	leaf("rsa");
+	leaf("weak");
+	CHECK_INT(cert_cache_count(cache), 3);
+	CHECK_INT(cert_cache_retired(cache), 0);
+	cert_cache_free(cache);
+	cache = saved;
+}
+
+static void test_cache_evicts_lru_but_keeps_pointers_valid(void)
+{
+	struct cert_cache *saved = cache;
+	const struct cert_info *rsa, *ec, *weak, *ec2, *rsa2;
+
+	cache = cert_cache_new(2);
+	CHECK(cache != NULL);
+	if (!cache) {
+		cache = saved;
+		return;
+	}
+	rsa = leaf("rsa");
+	ec = leaf("ec");
+	weak = leaf("weak");          /* table full: rsa, the LRU, retires */
+	CHECK_INT(cert_cache_count(cache), 2);
+	CHECK_INT(cert_cache_retired(cache), 1);
+	if (rsa)   /* still readable: ASan would flag a freed entry */
+		CHECK_STR(rsa->subject, "CN=www.example.test,O=Tlswatch Test");
+	ec2 = leaf("ec");
+	CHECK(ec2 == ec);             /* still in the table */
+	rsa2 = leaf("rsa");           /* parsed again: weak is now the LRU */
+	CHECK(rsa2 != NULL && rsa2 != rsa);
+	if (rsa && rsa2)
+		CHECK_STR(rsa2->sha256_hex, rsa->sha256_hex);
+	CHECK_INT(cert_cache_count(cache), 2);
+	CHECK_INT(cert_cache_retired(cache), 2);
+	CHECK(leaf("ec") == ec);
+	(void)weak;
+	cert_cache_free(cache);
+	cache = saved;
+}
+
+static void test_cache_rejects_garbage(void)
+{
+	static const uint8_t junk[] = { 0x30, 0x03, 0x02, 0x01, 0x05 };
+	const char *err = NULL;
+
+	CHECK(cert_cache_get(cache, junk, sizeof(junk), &err) == NULL);
+	CHECK(err != NULL);
+	err = NULL;
+	CHECK(cert_cache_get(cache, junk, 0, &err) == NULL);
+	CHECK(err != NULL);
+}
+
+static void test_cache_rejects_truncated_der(void)
+{
+	const char *err = NULL;
+	uint8_t *der;
+	size_t len;
+
+	if (pki_read("rsa.der", &der, &len)) {
+		CHECK(0);
+		return;
+	}
+	CHECK(cert_cache_get(cache, der, len - 1, &err) == NULL);
+	CHECK_STR(err, "not a DER X.509 certificate");
+	free(der);
+}
+
+static void test_cache_rejects_trailing_bytes(void)
+{
+	const char *err = NULL;
+	uint8_t *der, *longer;
+	size_t len;
+
+	if (pki_read("rsa.der", &der, &len)) {
+		CHECK(0);
+		return;
+	}
+	longer = malloc(len + 1);
+	CHECK(longer != NULL);
+	if (longer) {
+		memcpy(longer, der, len);
+		longer[len] = 0;
+		CHECK(cert_cache_get(cache, longer, len + 1, &err) == NULL);
+		CHECK_STR(err, "trailing bytes after the certificate");
+	}
+	free(longer);
+	free(der);
+}
+
+/* --- host matching */
+
+static void test_host_matches_dns_san_case_insensitively(void)
+{
+	const struct cert_info *ci = leaf("rsa");
+
+	if (!ci)
+		return;
+	CHECK(cert_matches_host(ci, "www.example.test"));
+	CHECK(cert_matches_host(ci, "WWW.Example.TEST"));
+	CHECK(cert_matches_host(ci, "example.test"));
+	CHECK(!cert_matches_host(ci, "mail.example.test"));
+}
+
+static void test_host_wildcard_covers_one_label(void)
+{
+	const struct cert_info *ci = leaf("rsa");
+
+	if (!ci)
+		return;
+	CHECK(cert_matches_host(ci, "v1.api.example.test"));
+	CHECK(!cert_matches_host(ci, "api.example.test"));
+	CHECK(!cert_matches_host(ci, "a.v1.api.example.test"));
+}
+
+static void test_host_ip_matches_ip_san_only(void)
+{
+	const struct cert_info *rsa = leaf("rsa"), *plain = leaf("expired");
+
+	if (!rsa || !plain)
+		return;
+	CHECK(cert_matches_host(rsa, "192.0.2.10"));
+	CHECK(cert_matches_host(rsa, "2001:db8::1:0:0:1"));
+	CHECK(!cert_matches_host(rsa, "192.0.2.11"));
+	/* expired has the dNSName "192.0.2.55": an IP SNI never matches it */
+	CHECK(!cert_matches_host(plain, "192.0.2.55"));
+}
+
+static void test_host_cn_only_without_dns_sans(void)
+{
+	const struct cert_info *cnonly = leaf("cnonly"), *ec384 = leaf("ec384");
+
+	if (!cnonly || !ec384)
+		return;
+	CHECK(cert_matches_host(cnonly, "legacy.example.test"));
+	/* ec384 has DNS SANs, so its CN is not looked at */
+	CHECK(!cert_matches_host(ec384, "ec384.example.test"));
+	CHECK(cert_matches_host(ec384, "leaf.example.test"));
+}
+
+static void test_host_empty_or_null_never_matches(void)
+{
+	const struct cert_info *ci = leaf("rsa");
+
+	if (!ci)
+		return;
+	CHECK(!cert_matches_host(ci, ""));
+	CHECK(!cert_matches_host(ci, NULL));
+	CHECK(!cert_matches_host(NULL, "www.example.test"));
+}
+
+/* --- findings */
+
+static void test_finding_names_and_severities(void)
+{
+	static const struct {
+		enum finding_kind k;
+		const char *name;
+		enum finding_severity sev;
+	} want[] = {
+		{ FINDING_REVOKED, "revoked", SEV_CRITICAL },
+		{ FINDING_EXPIRED, "expired", SEV_CRITICAL },
+		{ FINDING_NOT_YET_VALID, "not_yet_valid", SEV_CRITICAL },
+		{ FINDING_SUPERSEDED, "superseded", SEV_CRITICAL },
+		{ FINDING_UNEXPECTED, "unexpected", SEV_CRITICAL },
+		{ FINDING_UNTRUSTED, "untrusted", SEV_CRITICAL },
+		{ FINDING_HOSTNAME_MISMATCH, "hostname_mismatch", SEV_CRITICAL },
+		{ FINDING_REVOKED_STAPLE, "revoked_staple", SEV_CRITICAL },
+		{ FINDING_STALE_STAPLE, "stale_staple", SEV_WARNING },
+		{ FINDING_EXPIRING_SOON, "expiring_soon", SEV_WARNING },
+		{ FINDING_SELF_SIGNED, "self_signed", SEV_WARNING },
+		{ FINDING_WEAK_KEY, "weak_key", SEV_WARNING },
+	};
+	size_t i;
+
+	CHECK_INT(sizeof(want) / sizeof(want[0]), FINDING__COUNT);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CHECK_STR(finding_kind_name(want[i].k), want[i].name);
+		CHECK_INT(finding_kind_severity(want[i].k), want[i].sev);
+		CHECK_INT(finding_kind_parse(want[i].name), want[i].k);
+	}
+	CHECK_STR(finding_severity_name(SEV_CRITICAL), "critical");
+	CHECK_STR(finding_severity_name(SEV_WARNING), "warning");
+	CHECK_STR(finding_severity_name(SEV_INFO), "info");
+}
+
+static void test_finding_parse_unknown_is_minus_one(void)
+{
+	CHECK_INT(finding_kind_parse("Expired"), -1);
+	CHECK_INT(finding_kind_parse(""), -1);
+	CHECK_INT(finding_kind_parse(NULL), -1);
+}
+
+static void test_finding_add_replaces_detail_of_same_kind(void)
+{
+	struct finding_list l = { 0 };
+
+	finding_add(&l, FINDING_UNTRUSTED, "first %d", 1);
+	finding_add(&l, FINDING_WEAK_KEY, "key");
+	finding_add(&l, FINDING_UNTRUSTED, "second %d", 2);
+	CHECK_INT(l.n, 2);
+	CHECK_INT(l.items[0].kind, FINDING_UNTRUSTED);
+	CHECK_STR(l.items[0].detail, "second 2");
+	CHECK(finding_has(&l, FINDING_WEAK_KEY));
+	CHECK(!finding_has(&l, FINDING_EXPIRED));
+}
+
+/* The findings of @name at @at, as a list of kind names: "expired,weak_key". */
+static const char *kinds_of(const char *name, const char *sni, int64_t at,
+			    const struct leaf_check_opts *opts,
+			    struct finding_list *l)
+{
+	static char buf[256];
+	const struct cert_info *ci = leaf(name);
+	size_t off = 0;
+	int i;
+
+	memset(l, 0, sizeof(*l));
+	buf[0] = '\0';
+	if (!ci)
+		return "(no cert)";
+	findings_check_leaf(ci, sni, at, opts, l);
+	for (i = 0; i < l->n; i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
+					i ? "," : "",
+					finding_kind_name(l->items[i].kind));
+	return buf;
+}
+
+static void test_findings_none_for_good_leaf(void)
+{
+	struct finding_list l;
+
+	CHECK_STR(kinds_of("rsa", "www.example.test", AT_2026_01_01, NULL, &l), "");
+	CHECK_STR(kinds_of("ec", "ec.example.test", AT_2026_01_01, NULL, &l), "");
+	CHECK_STR(kinds_of("ed", "leaf.example.test", AT_2026_01_01, NULL, &l), "");
+}
+
+static void test_findings_expired_with_days(void)
+{
+	struct finding_list l;
+
+	CHECK_STR(kinds_of("expired", NULL, AT_2026_01_01, NULL, &l), "expired");
+	CHECK_INT(finding_kind_severity(l.items[0].kind), SEV_CRITICAL);
+	CHECK_STR(l.items[0].detail,
+		  "expired 2025-06-01T00:00:00Z, 214 days before the handshake");
+}
+
+static void test_findings_expired_boundary_is_not_after(void)
+{
+	struct finding_list l;
+
+	/* not_after is the last valid second (2025-06-01T00:00:00Z) */
+	CHECK_STR(kinds_of("expired", NULL, 1748736000LL, NULL, &l), "expiring_soon");
+	CHECK_STR(l.items[0].detail,
+		  "expires 2025-06-01T00:00:00Z, less than a day after the handshake");
+	CHECK_STR(kinds_of("expired", NULL, 1748736001LL, NULL, &l), "expired");
+	CHECK_STR(l.items[0].detail,
+		  "expired 2025-06-01T00:00:00Z, less than a day before the handshake");
+	CHECK_STR(kinds_of("expired", NULL, 1748736000LL + 86400, NULL, &l), "expired");
+	CHECK_STR(l.items[0].detail,
+		  "expired 2025-06-01T00:00:00Z, 1 day before the handshake");
+}
+
+static void test_findings_not_yet_valid_boundary_is_not_before(void)
+{
+	struct finding_list l;
+
+	CHECK_STR(kinds_of("notyet", NULL, 1893456000LL, NULL, &l), "");
+	CHECK_STR(kinds_of("notyet", NULL, 1893456000LL - 1, NULL, &l),
+		  "not_yet_valid");
+}
+
+static void test_findings_not_yet_valid(void)
+{
+	struct finding_list l;
+
+	CHECK_STR(kinds_of("notyet", "leaf.example.test", AT_2026_01_01, NULL, &l),
+		  "not_yet_valid");
+	CHECK_STR(l.items[0].detail,
+		  "not valid before 2030-01-01T00:00:00Z, 1461 days after the handshake");
+}
+
+static void test_findings_expiring_soon_inside_window(void)
+{
+	struct finding_list l;
+
+	CHECK_STR(kinds_of("rsa", NULL, AT_2026_12_25, NULL, &l), "expiring_soon");
+	CHECK_INT(finding_kind_severity(l.items[0].kind), SEV_WARNING);
+	CHECK_STR(l.items[0].detail,
+		  "expires 2027-01-01T00:00:00Z, 7 days after the handshake");
+}
+
+static void test_findings_expiring_soon_window_is_configurable(void)
+{
+	struct leaf_check_opts opts = { .warn_days = 40 };
+	struct finding_list l;
+
+	CHECK_STR(kinds_of("rsa", NULL, AT_2026_12_01, NULL, &l), "");
+	CHECK_STR(kinds_of("rsa", NULL, AT_2026_12_01, &opts, &l), "expiring_soon");
+	CHECK_STR(l.items[0].detail,
+		  "expires 2027-01-01T00:00:00Z, 31 days after the handshake");
+}
+
+static void test_findings_expiring_soon_off_with_negative_window(void)
+{
+	struct leaf_check_opts opts = { .warn_days = -1 };
+	struct finding_list l;
+
+	CHECK_STR(kinds_of("rsa", NULL, AT_2026_12_25, &opts, &l), "");
+	/* expired is still reported */
+	CHECK_STR(kinds_of("expired", NULL, AT_2026_01_01, &opts, &l), "expired");
+}
+
+static void test_findings_self_signed(void)
+{
+	struct finding_list l;
+
+	CHECK_STR(kinds_of("self", "self.example.test", AT_2026_01_01, NULL, &l),
+		  "self_signed");
+	CHECK_INT(finding_kind_severity(l.items[0].kind), SEV_WARNING);
+}
+
+static void test_findings_hostname_mismatch_names_sni_and_sans(void)
+{
+	struct finding_list l;
+
+	CHECK_STR(kinds_of("rsa", "other.example.test", AT_2026_01_01, NULL, &l),
+		  "hostname_mismatch");
+	CHECK_STR(l.items[0].detail,
+		  "SNI \"other.example.test\" is not covered by the certificate: "
+		  "www.example.test, *.api.example.test, 192.0.2.10, "
+		  "2001:db8::1:0:0:1, example.test");
+}
+
+static void test_findings_hostname_mismatch_sni_made_printable(void)
+{
+	struct finding_list l;
+
+	CHECK_STR(kinds_of("cnonly", "bad\x01name\xff", AT_2026_01_01, NULL, &l),
+		  "hostname_mismatch");
+	CHECK_STR(l.items[0].detail,
+		  "SNI \"bad\\x01name\\xff\" is not covered by the certificate: "
+		  "no SANs, subject CN=legacy.example.test");
+}
+
+static void test_findings_no_hostname_check_without_sni(void)
+{
+	struct finding_list l;
+
+	CHECK_STR(kinds_of("rsa", NULL, AT_2026_01_01, NULL, &l), "");
+	CHECK_STR(kinds_of("rsa", "", AT_2026_01_01, NULL, &l), "");
+}
+
+static void test_findings_weak_rsa_key(void)
+{
+	struct leaf_check_opts opts = { .min_rsa_bits = 1024 };
+	struct finding_list l;
+
+	CHECK_STR(kinds_of("weak", NULL, AT_2026_01_01, NULL, &l), "weak_key");
+	CHECK_INT(finding_kind_severity(l.items[0].kind), SEV_WARNING);
+	CHECK_STR(l.items[0].detail, "RSA-1024 key, below 2048 bits");
+	CHECK_STR(kinds_of("weak", NULL, AT_2026_01_01, &opts, &l), "");
+}
+
+static void test_findings_several_at_once(void)
+{
+	struct finding_list l;
+
+	/* self-signed leaf, wrong name, at 2049-12-25: expiring soon */
+	CHECK_STR(kinds_of("self", "www.example.test", 2524003200LL, NULL, &l),
+		  "expiring_soon,self_signed,hostname_mismatch");
+}
+
+int main(void)
+{
+	if (pki_create()) {
+		pki_dump_log();
+		printf("not ok - pki_create\n");
+		pki_destroy();
+		return 1;
+	}
+	cache = cert_cache_new(64);
+	if (!cache) {
+		printf("not ok - cert_cache_new\n");
+		pki_destroy();
+		return 1;
+	}
+	RUN_TEST(test_sha256_equals_openssl_der_digest);
+	RUN_TEST(test_spki_sha256_equals_openssl_pubkey_digest);
+	RUN_TEST(test_serial_equals_openssl_serial);
+	RUN_TEST(test_subject_and_issuer_match_openssl_rfc2253);
+	RUN_TEST(test_subject_is_rfc2253_most_specific_first);
+	RUN_TEST(test_serial_has_no_leading_zeros);
+	RUN_TEST(test_serial_zero_is_0);
+	RUN_TEST(test_serial_negative_has_minus);
+	RUN_TEST(test_validity_is_epoch_seconds);
+	RUN_TEST(test_validity_generalized_time_after_2038);
+	RUN_TEST(test_validity_utctime_before_1970);
+	RUN_TEST(test_sans_dns_and_ip_in_certificate_order);
+	RUN_TEST(test_sans_truncated_at_cert_max_san);
+	RUN_TEST(test_sans_escaped_and_other_types_skipped);
+	RUN_TEST(test_no_san_extension_gives_no_sans);
+	RUN_TEST(test_key_names_and_bits);
+	RUN_TEST(test_self_signed_only_for_own_signature);
+	RUN_TEST(test_cache_returns_same_pointer_for_same_der);
+	RUN_TEST(test_cache_counts_distinct_certificates);
+	RUN_TEST(test_cache_evicts_lru_but_keeps_pointers_valid);
+	RUN_TEST(test_cache_rejects_garbage);
+	RUN_TEST(test_cache_rejects_truncated_der);
+	RUN_TEST(test_cache_rejects_trailing_bytes);
+	RUN_TEST(test_host_matches_dns_san_case_insensitively);
+	RUN_TEST(test_host_wildcard_covers_one_label);
+	RUN_TEST(test_host_ip_matches_ip_san_only);
+	RUN_TEST(test_host_cn_only_without_dns_sans);
+	RUN_TEST(test_host_empty_or_null_never_matches);
+	RUN_TEST(test_finding_names_and_severities);
+	RUN_TEST(test_finding_parse_unknown_is_minus_one);
+	RUN_TEST(test_finding_add_replaces_detail_of_same_kind);
+	RUN_TEST(test_findings_none_for_good_leaf);
+	RUN_TEST(test_findings_expired_with_days);
+	RUN_TEST(test_findings_expired_boundary_is_not_after);
+	RUN_TEST(test_findings_not_yet_valid_boundary_is_not_before);
+	RUN_TEST(test_findings_not_yet_valid);
+	RUN_TEST(test_findings_expiring_soon_inside_window);
+	RUN_TEST(test_findings_expiring_soon_window_is_configurable);
+	RUN_TEST(test_findings_expiring_soon_off_with_negative_window);
+	RUN_TEST(test_findings_self_signed);
+	RUN_TEST(test_findings_hostname_mismatch_names_sni_and_sans);
+	RUN_TEST(test_findings_hostname_mismatch_sni_made_printable);
+	RUN_TEST(test_findings_no_hostname_check_without_sni);
+	RUN_TEST(test_findings_weak_rsa_key);
+	RUN_TEST(test_findings_several_at_once);
+	cert_cache_free(cache);
+	pki_destroy();
+	return CHECK_EXIT_CODE();
+}

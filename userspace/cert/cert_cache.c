@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The certificate cache: a chained hash table keyed by the SHA-256 of the
+ * DER, with an LRU list to pick the entry to evict when the table is full.
+ * Evicted entries are retired, not freed, because the pointers handed out
+ * by cert_cache_get() are promised to stay valid until cert_cache_free().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "cert_info.h"
+
+#define CERT_CACHE_DEFAULT_MAX 4096
+#define CERT_CACHE_MAX_BUCKETS (1u << 20)
+
+struct cache_entry {
+	struct cert_info *ci;
+	struct cache_entry *hnext;       /* bucket chain, or the retired list */
+	struct cache_entry *lru_prev;    /* towards the most recently used */
+	struct cache_entry *lru_next;
+};
+
+struct cert_cache {
+	struct cache_entry **buckets;
+	size_t nbuckets;                 /* a power of two */
+	size_t count;
+	size_t max_entries;
+	struct cache_entry *lru_head;    /* most recently used */
+	struct cache_entry *lru_tail;    /* next to evict */
+	struct cache_entry *retired;
+	size_t n_retired;
+};
+
+struct cert_cache *cert_cache_new(size_t max_entries)
+{
+	struct cert_cache *cache = calloc(1, sizeof(*cache));
+
+	if (!cache)
+		return NULL;
+	cache->max_entries = max_entries ? max_entries : CERT_CACHE_DEFAULT_MAX;
+	cache->nbuckets = 16;
+	while (cache->nbuckets < cache->max_entries &&
+	       cache->nbuckets < CERT_CACHE_MAX_BUCKETS)
+		cache->nbuckets <<= 1;
+	cache->buckets = calloc(cache->nbuckets, sizeof(*cache->buckets));
+	if (!cache->buckets) {
+		free(cache);
+		return NULL;
+	}
+	return cache;
+}
+
+static void cache_entry_free(struct cache_entry *e)
+{
+	cert_info_free(e->ci);
+	free(e);
+}
+
+void cert_cache_free(struct cert_cache *cache)
+{
+	struct cache_entry *e, *next;
+
+	if (!cache)
+		return;
+	for (e = cache->lru_head; e; e = next) {
+		next = e->lru_next;
+		cache_entry_free(e);
+	}
+	for (e = cache->retired; e; e = next) {
+		next = e->hnext;
+		cache_entry_free(e);
+	}
+	free(cache->buckets);
+	free(cache);
+}
+
+size_t cert_cache_count(const struct cert_cache *cache)
+{
+	return cache ? cache->count : 0;
+}
+
+size_t cert_cache_retired(const struct cert_cache *cache)
+{
+	return cache ? cache->n_retired : 0;
+}
+
+/* SHA-256 output is uniform: its first bytes are a good bucket index. */
+static struct cache_entry **cache_bucket(struct cert_cache *cache,
+					 const uint8_t sha[32])
+{
+	uint64_t h;
+
+	memcpy(&h, sha, sizeof(h));
+	return &cache->buckets[h & (cache->nbuckets - 1)];
+}
+
+static void lru_unlink(struct cert_cache *cache, struct cache_entry *e)
+{
+	if (e->lru_prev)
+		e->lru_prev->lru_next = e->lru_next;
+	else
+		cache->lru_head = e->lru_next;
+	if (e->lru_next)
+		e->lru_next->lru_prev = e->lru_prev;
+	else
+		cache->lru_tail = e->lru_prev;
+	e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_push_head(struct cert_cache *cache, struct cache_entry *e)
+{
+	e->lru_prev = NULL;
+	e->lru_next = cache->lru_head;
+	if (cache->lru_head)
+		cache->lru_head->lru_prev = e;
+	cache->lru_head = e;
+	if (!cache->lru_tail)
+		cache->lru_tail = e;
+}
+
+static struct cache_entry *cache_lookup(struct cert_cache *cache,
+					const uint8_t sha[32])
+{
+	struct cache_entry *e;
+
+	for (e = *cache_bucket(cache, sha); e; e = e->hnext)
+		if (memcmp(e->ci->sha256, sha, 32) == 0)
+			return e;
+	return NULL;
+}
+
+/* Moves the least recently used entry from the table to the retired list. */
+static void cache_retire_lru(struct cert_cache *cache)
+{
+	struct cache_entry *victim = cache->lru_tail, **pp;
+
+	if (!victim)
+		return;
+	for (pp = cache_bucket(cache, victim->ci->sha256); *pp; pp = &(*pp)->hnext) {
+		if (*pp == victim) {
+			*pp = victim->hnext;
+			break;
+		}
+	}
+	lru_unlink(cache, victim);
+	victim->hnext = cache->retired;
+	cache->retired = victim;
+	cache->count--;
+	cache->n_retired++;
+}
+
+static struct cache_entry *cache_insert(struct cert_cache *cache,
+					const uint8_t *der, size_t len,
+					const char **err)
+{
+	struct cache_entry *e, **bucket;
+
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		if (err)
+			*err = "out of memory";
+		return NULL;
+	}
+	e->ci = cert_info_parse(der, len, err);
+	if (!e->ci) {
+		free(e);
+		return NULL;
+	}
+	if (cache->count >= cache->max_entries)
+		cache_retire_lru(cache);
+	bucket = cache_bucket(cache, e->ci->sha256);
+	e->hnext = *bucket;
+	*bucket = e;
+	lru_push_head(cache, e);
+	cache->count++;
+	return e;
+}
+
+const struct cert_info *cert_cache_get(struct cert_cache *cache,
+				       const uint8_t *der, size_t len,
+				       const char **err)
+{
+	uint8_t sha[32];
+	unsigned int mdlen = 0;
+	struct cache_entry *e;
+
+	if (!cache || !der || len == 0) {
+		if (err)
+			*err = "empty certificate";
+		return NULL;
+	}
+	if (!EVP_Digest(der, len, sha, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+		if (err)
+			*err = "SHA-256 failed";
+		return NULL;
+	}
+	e = cache_lookup(cache, sha);
+	if (e) {
+		lru_unlink(cache, e);
+		lru_push_head(cache, e);
+	} else {
+		e = cache_insert(cache, der, len, err);
+		if (!e)
+			return NULL;
+	}
+	e->ci->refs++;
+	return e->ci;
+}

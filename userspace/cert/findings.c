@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Finding kinds (names and severities are the events.md contract) and the
+ * checks that need nothing but the leaf, the SNI and the handshake time.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "findings.h"
+#include "common/printable.h"
+#include "common/timefmt.h"
+
+#define DAY_S 86400
+#define FINDINGS_DEFAULT_WARN_DAYS 14
+#define FINDINGS_DEFAULT_MIN_RSA_BITS 2048
+#define FINDINGS_MIN_EC_BITS 224
+
+static const struct {
+	const char *name;
+	enum finding_severity severity;
+} finding_kinds[FINDING__COUNT] = {
+	[FINDING_REVOKED]           = { "revoked", SEV_CRITICAL },
+	[FINDING_EXPIRED]           = { "expired", SEV_CRITICAL },
+	[FINDING_NOT_YET_VALID]     = { "not_yet_valid", SEV_CRITICAL },
+	[FINDING_SUPERSEDED]        = { "superseded", SEV_CRITICAL },
+	[FINDING_UNEXPECTED]        = { "unexpected", SEV_CRITICAL },
+	[FINDING_UNTRUSTED]         = { "untrusted", SEV_CRITICAL },
+	[FINDING_HOSTNAME_MISMATCH] = { "hostname_mismatch", SEV_CRITICAL },
+	[FINDING_REVOKED_STAPLE]    = { "revoked_staple", SEV_CRITICAL },
+	[FINDING_STALE_STAPLE]      = { "stale_staple", SEV_WARNING },
+	[FINDING_EXPIRING_SOON]     = { "expiring_soon", SEV_WARNING },
+	[FINDING_SELF_SIGNED]       = { "self_signed", SEV_WARNING },
+	[FINDING_WEAK_KEY]          = { "weak_key", SEV_WARNING },
+};
+
+static bool finding_kind_valid(enum finding_kind k)
+{
+	return (unsigned)k < FINDING__COUNT;
+}
+
+const char *finding_kind_name(enum finding_kind k)
+{
+	return finding_kind_valid(k) ? finding_kinds[k].name : "unknown";
+}
+
+enum finding_severity finding_kind_severity(enum finding_kind k)
+{
+	return finding_kind_valid(k) ? finding_kinds[k].severity : SEV_INFO;
+}
+
+const char *finding_severity_name(enum finding_severity s)
+{
+	switch (s) {
+	case SEV_CRITICAL:
+		return "critical";
+	case SEV_WARNING:
+		return "warning";
+	case SEV_INFO:
+		return "info";
+	}
+	return "unknown";
+}
+
+int finding_kind_parse(const char *name)
+{
+	int k;
+
+	if (!name)
+		return -1;
+	for (k = 0; k < FINDING__COUNT; k++)
+		if (strcmp(name, finding_kinds[k].name) == 0)
+			return k;
+	return -1;
+}
+
+static struct finding *finding_find(struct finding_list *l, enum finding_kind k)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->items[i].kind == k)
+			return &l->items[i];
+	return NULL;
+}
+
+void finding_add(struct finding_list *l, enum finding_kind k,
+		 const char *fmt, ...)
+{
+	struct finding *f;
+	va_list ap;
+
+	if (!l || !finding_kind_valid(k))
+		return;
+	f = finding_find(l, k);
+	if (!f) {
+		/* One per kind, so FINDINGS_MAX slots always suffice; the check
+		 * guards against a list whose n was never initialised sanely. */
+		if (l->n < 0 || l->n >= FINDINGS_MAX)
+			return;
+		f = &l->items[l->n++];
+		f->kind = k;
+	}
+	va_start(ap, fmt);
+	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
+	va_end(ap);
+}
+
+bool finding_has(const struct finding_list *l, enum finding_kind k)
+{
+	int i;
+
+	if (!l)
+		return false;
+	for (i = 0; i < l->n && i < FINDINGS_MAX; i++)
+		if (l->items[i].kind == k)
+			return true;
+	return false;
+}
+
+/* "1 day", "10 days", "less than a day". */
+static const char *findings_days(int64_t seconds, char *buf, size_t len)
+{
+	int64_t days = seconds / DAY_S;
+
+	if (days < 1)
+		snprintf(buf, len, "less than a day");
+	else
+		snprintf(buf, len, "%lld day%s", (long long)days, days == 1 ? "" : "s");
+	return buf;
+}
+
+static void findings_check_validity(const struct cert_info *leaf, int64_t at,
+				    int warn_days, struct finding_list *out)
+{
+	char when[TW_TIME_STRLEN], span[32];
+
+	if (leaf->not_after < at) {
+		finding_add(out, FINDING_EXPIRED, "expired %s, %s before the handshake",
+			    tw_time_format_s(leaf->not_after, when),
+			    findings_days(at - leaf->not_after, span, sizeof(span)));
+	} else if (warn_days >= 0 &&
+		   leaf->not_after - at <= (int64_t)warn_days * DAY_S) {
+		finding_add(out, FINDING_EXPIRING_SOON,
+			    "expires %s, %s after the handshake",
+			    tw_time_format_s(leaf->not_after, when),
+			    findings_days(leaf->not_after - at, span, sizeof(span)));
+	}
+	if (leaf->not_before > at)
+		finding_add(out, FINDING_NOT_YET_VALID,
+			    "not valid before %s, %s after the handshake",
+			    tw_time_format_s(leaf->not_before, when),
+			    findings_days(leaf->not_before - at, span, sizeof(span)));
+}
+
+/* "a.example, *.b.example" or, without SANs, the subject; "..." when cut. */
+static void findings_names(const struct cert_info *leaf, char *buf, size_t len)
+{
+	size_t off = 0;
+	int i, n;
+
+	if (leaf->n_san == 0) {
+		snprintf(buf, len, "no SANs, subject %s",
+			 leaf->subject ? leaf->subject : "");
+		return;
+	}
+	buf[0] = '\0';
+	for (i = 0; i < leaf->n_san; i++) {
+		n = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", leaf->san[i]);
+		if (n < 0 || (size_t)n >= len - off) {
+			if (len > 4)
+				strcpy(buf + len - 4, "...");
+			return;
+		}
+		off += (size_t)n;
+	}
+}
+
+static void findings_check_host(const struct cert_info *leaf, const char *sni,
+				struct finding_list *out)
+{
+	char name[96], names[160];
+
+	if (cert_matches_host(leaf, sni))
+		return;
+	tw_printable(sni, strlen(sni), name, sizeof(name));
+	findings_names(leaf, names, sizeof(names));
+	finding_add(out, FINDING_HOSTNAME_MISMATCH,
+		    "SNI \"%s\" is not covered by the certificate: %s", name, names);
+}
+
+static void findings_check_key(const struct cert_info *leaf, int min_rsa_bits,
+			       struct finding_list *out)
+{
+	const char *k = leaf->key;
+
+	if ((strncmp(k, "RSA", 3) == 0 || strncmp(k, "DSA", 3) == 0) &&
+	    leaf->key_bits > 0 && leaf->key_bits < min_rsa_bits)
+		finding_add(out, FINDING_WEAK_KEY, "%s key, below %d bits", k,
+			    min_rsa_bits);
+	else if (strncmp(k, "EC-", 3) == 0 && leaf->key_bits > 0 &&
+		 leaf->key_bits < FINDINGS_MIN_EC_BITS)
+		finding_add(out, FINDING_WEAK_KEY, "%s key of %d bits, below %d",
+			    k, leaf->key_bits, FINDINGS_MIN_EC_BITS);
+}
+
+void findings_check_leaf(const struct cert_info *leaf, const char *sni,
+			 int64_t at, const struct leaf_check_opts *opts,
+			 struct finding_list *out)
+{
+	int warn_days = FINDINGS_DEFAULT_WARN_DAYS;
+	int min_rsa_bits = FINDINGS_DEFAULT_MIN_RSA_BITS;
+
+	if (!leaf || !out)
+		return;
+	if (opts && opts->warn_days != 0)
+		warn_days = opts->warn_days;    /* negative: expiring_soon off */
+	if (opts && opts->min_rsa_bits > 0)
+		min_rsa_bits = opts->min_rsa_bits;
+
+	findings_check_validity(leaf, at, warn_days, out);
+	if (leaf->self_signed)
+		finding_add(out, FINDING_SELF_SIGNED,
+			    "issued by itself: %s", leaf->subject ? leaf->subject : "");
+	if (sni && *sni)
+		findings_check_host(leaf, sni, out);
+	findings_check_key(leaf, min_rsa_bits, out);
+}

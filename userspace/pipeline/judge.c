@@ -72,6 +72,9 @@ static void count_record(struct pipeline *pl, const struct hs_view *v)
 		sum->parse_errors++;
 	if (v->chain[0] && !strmap_put(pl->leaves, v->chain[0]->sha256, 32, NULL))
 		pr_warn("out of memory counting certificates\n");
+	for (i = 0; i < v->n_chain; i++)
+		if (v->chain[i] && !strmap_put(pl->all_certs, v->chain[i]->sha256, 32, NULL))
+			pr_warn("out of memory counting certificates\n");
 }
 
 static uint32_t finding_mask(const struct finding_list *l)

@@ -199,7 +199,9 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 	pl->certs = cert_cache_new(0);
 	pl->cert_events = strmap_new(sizeof(struct cert_seen));
 	pl->leaves = strmap_new(1);
-	if (!pl->flows || !pl->certs || !pl->cert_events || !pl->leaves) {
+	pl->all_certs = strmap_new(1);
+	if (!pl->flows || !pl->certs || !pl->cert_events || !pl->leaves ||
+	    !pl->all_certs) {
 		pipeline_free(pl);
 		return NULL;
 	}
@@ -215,6 +217,7 @@ void pipeline_free(struct pipeline *pl)
 		flow_table_free(pl->flows);
 	strmap_free(pl->cert_events);
 	strmap_free(pl->leaves);
+	strmap_free(pl->all_certs);
 	cert_cache_free(pl->certs);
 	free(pl->sinks);
 	free(pl);
@@ -261,7 +264,7 @@ struct summary *pipeline_summary(struct pipeline *pl)
 {
 	const struct flow_stats *fs = flow_table_stats(pl->flows);
 
-	pl->sum.certificates = cert_cache_count(pl->certs);
+	pl->sum.certificates = strmap_count(pl->all_certs);
 	pl->sum.leaf_certificates = strmap_count(pl->leaves);
 	pl->sum.flows_evicted = fs->flows_evicted;
 	return &pl->sum;

@@ -29,6 +29,7 @@ struct pipeline {
 	struct cert_cache *certs;
 	struct strmap *cert_events;   /* key: sni|addr|port|sha -> cert_seen */
 	struct strmap *leaves;        /* distinct leaf fingerprints */
+	struct strmap *all_certs;     /* distinct fingerprints, any position */
 	struct event_sink **sinks;
 	int n_sinks;
 	const char *source;

@@ -99,9 +99,10 @@ static void write_staple(struct json_writer *j, const struct hs_view *v)
 
 	jw_key(j, "staple");
 	jw_object_begin(j);
-	if (!st->parsed) {
+	if (!st->parsed || !st->matches_leaf) {
 		jw_kv_str(j, "status", "unknown");
-		jw_kv_str(j, "error", st->error ? st->error : "malformed");
+		jw_kv_str(j, "error", !st->parsed ? (st->error ? st->error : "malformed") :
+			  "the staple answers for another certificate");
 		jw_kv_bool(j, "verified", false);
 		jw_object_end(j);
 		return;

@@ -59,8 +59,8 @@ struct hs_record {
 
 	/* ClientHello */
 	bool has_client_hello;
-	bool has_sni;
-	uint16_t sni_len;
+	bool has_sni;             /* a non-empty host_name was offered */
+	uint16_t sni_len;         /* bytes kept in sni (at most HS_MAX_SNI) */
 	char sni[HS_MAX_SNI + 1];  /* raw bytes, NUL-terminated */
 	uint8_t n_alpn;
 	struct hs_string alpn[HS_MAX_ALPN];
@@ -90,7 +90,8 @@ struct hs_record {
 
 	enum hs_outcome outcome;
 	bool gap;                 /* the parse of a direction stopped at a hole */
-	bool resumed;             /* abbreviated handshake (no Certificate) */
+	bool resumed;             /* abbreviated handshake (no Certificate);
+				   * TLS 1.3: the server accepted a PSK */
 	const char *parse_error;  /* static text when a message was malformed */
 };
 

@@ -37,8 +37,10 @@ void tls_conn_feed(struct tls_conn *c, bool from_client, const uint8_t *p,
 		   size_t n, uint64_t ts_us);
 /* That direction has a hole: stop parsing it. */
 void tls_conn_gap(struct tls_conn *c, bool from_client, uint64_t ts_us);
-/* The connection closed: FIN/RST (aborted if undecided) or, with
- * @capture_end, the input ended or the flow timed out (incomplete). */
+/* The connection closed: with @fin_or_rst a FIN/RST (aborted if undecided),
+ * otherwise the input ended or the flow timed out (incomplete). A gap in
+ * either direction, or parse errors in both, make it incomplete either
+ * way: the decisive bytes may have been missed. No effect once decided. */
 void tls_conn_close(struct tls_conn *c, bool fin_or_rst, uint64_t ts_us);
 
 /* True once the outcome is decided (ok, failed, aborted, incomplete). */

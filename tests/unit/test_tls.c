@@ -1,0 +1,1399 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The TLS parser: sniffing, the record layer (records and messages split
+ * and merged every way), hello, Certificate and CertificateStatus parsing,
+ * alerts, the outcome state machine of events.md, and malformed input.
+ * Real handshakes captured from openssl s_server/s_client are replayed;
+ * synthetic ones are built byte by byte with tls_build.h.
+ */
+#include <openssl/evp.h>
+
+#include "check.h"
+#include "common/hex.h"
+#include "tls/tls_conn.h"
+#include "tls_build.h"
+#include "tls_captures.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                             */
+
+static void feed_tb(struct tls_conn *c, bool from_client, const struct tb *b,
+		    uint64_t ts)
+{
+	tls_conn_feed(c, from_client, b->p, b->n, ts);
+}
+
+/* Feeds a capture's segments in order, each in pieces of @chunk bytes. */
+static void feed_capture(struct tls_conn *c, const struct capture *cap,
+			 size_t chunk)
+{
+	size_t i, off;
+
+	for (i = 0; i < cap->n_segs; i++) {
+		const struct cap_seg *s = &cap->segs[i];
+
+		for (off = 0; off < s->len; off += chunk) {
+			size_t n = s->len - off < chunk ? s->len - off : chunk;
+
+			tls_conn_feed(c, s->from_client, s->data + off, n, s->ts_us);
+		}
+	}
+}
+
+static const char *sha256_hex(const uint8_t *p, size_t n, char out[65])
+{
+	uint8_t sum[32];
+	unsigned int len = 0;
+
+	out[0] = '\0';
+	if (!p || EVP_Digest(p, n, sum, &len, EVP_sha256(), NULL) != 1 || len != 32)
+		return out;
+	return tw_hex(sum, 32, out);
+}
+
+static const uint16_t std_ciphers[] = { 0x1301, 0x1302, 0xc02f, 0xc030, 0x00ff };
+static const uint16_t std_exts[] = { 0x0000, 0x0010, 0x002b, 0x000d, 0x000a, 0x000b };
+static const struct tb_str std_alpn[] = { TB_STR("h2"), TB_STR("http/1.1") };
+static const uint16_t std_versions[] = { 0x0304, 0x0303 };
+static const uint16_t std_sig_algs[] = { 0x0403, 0x0804, 0x0401 };
+static const uint16_t std_groups[] = { 0x001d, 0x0017 };
+static const uint8_t std_pf[] = { 0 };
+
+static struct tb_client_hello std_hello(void)
+{
+	struct tb_client_hello ch = {
+		.legacy_version = 0x0303,
+		.ciphers = std_ciphers, .n_ciphers = N(std_ciphers),
+		.exts = std_exts, .n_exts = N(std_exts),
+		.sni = TB_STR("www.example.com"),
+		.alpn = std_alpn, .n_alpn = N(std_alpn),
+		.versions = std_versions, .n_versions = N(std_versions),
+		.sig_algs = std_sig_algs, .n_sig_algs = N(std_sig_algs),
+		.groups = std_groups, .n_groups = N(std_groups),
+		.point_formats = std_pf, .n_point_formats = 1,
+	};
+	return ch;
+}
+
+/* Records holding one handshake message built into @msg. */
+static void wrap(struct tb *out, const struct tb *msg)
+{
+	tb_records(out, 22, msg->p, msg->n, 16384);
+}
+
+static void client_hello_records(struct tb *out, const struct tb_client_hello *ch)
+{
+	struct tb msg = { 0 };
+
+	tb_client_hello(&msg, ch);
+	wrap(out, &msg);
+	tb_free(&msg);
+}
+
+static uint8_t der_leaf[600], der_int[500], der_root[400];
+
+static void init_ders(void)
+{
+	tb_fake_der(der_leaf, sizeof(der_leaf), 0x11);
+	tb_fake_der(der_int, sizeof(der_int), 0x22);
+	tb_fake_der(der_root, sizeof(der_root), 0x33);
+}
+
+/* TLS 1.2 server flight: ServerHello, Certificate, ServerHelloDone. */
+static void tls12_server_flight(struct tb *out)
+{
+	const uint8_t *ders[] = { der_leaf };
+	const size_t lens[] = { sizeof(der_leaf) };
+	struct tb msg = { 0 };
+
+	tb_server_hello(&msg, 0xc02f, 0, false, false);
+	tb_certificate(&msg, ders, lens, 1);
+	tb_handshake(&msg, 14, 0);
+	wrap(out, &msg);
+	tb_free(&msg);
+}
+
+/* ClientKeyExchange, then CCS and the encrypted Finished. */
+static void tls12_client_finish(struct tb *out)
+{
+	struct tb msg = { 0 };
+
+	tb_handshake(&msg, 16, 33);
+	wrap(out, &msg);
+	tb_free(&msg);
+	tb_opaque_record(out, 20, 1);
+	tb_opaque_record(out, 22, 40);
+}
+
+/* [NewSessionTicket], CCS and the encrypted Finished. */
+static void tls12_server_finish(struct tb *out)
+{
+	tb_opaque_record(out, 20, 1);
+	tb_opaque_record(out, 22, 40);
+}
+
+static struct tls_conn *conn_with_hello(const struct tb_client_hello *ch)
+{
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct tb b = { 0 };
+
+	if (!c)
+		return NULL;
+	client_hello_records(&b, ch);
+	feed_tb(c, true, &b, 1000);
+	tb_free(&b);
+	return c;
+}
+
+/* ------------------------------------------------------------------ */
+/* sniffing                                                            */
+
+static void test_sniff_client_hello(void)
+{
+	const struct cap_seg *s = &cap_tls12_ok.segs[0];
+
+	CHECK_INT(tls_sniff(s->data, s->len), TLS_SNIFF_CLIENT_HELLO);
+	CHECK_INT(tls_sniff(s->data, 6), TLS_SNIFF_CLIENT_HELLO);
+}
+
+static void test_sniff_server_handshake(void)
+{
+	const struct cap_seg *s = &cap_tls12_ok.segs[1];
+
+	CHECK(!s->from_client);
+	CHECK_INT(tls_sniff(s->data, s->len), TLS_SNIFF_SERVER_HANDSHAKE);
+}
+
+static void test_sniff_sslv2_hello(void)
+{
+	static const uint8_t v2[] = { 0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15 };
+
+	CHECK_INT(tls_sniff(v2, sizeof(v2)), TLS_SNIFF_SSLV2_HELLO);
+	CHECK_INT(tls_sniff(v2, 2), TLS_SNIFF_NEED_MORE);
+}
+
+static void test_sniff_needs_six_bytes(void)
+{
+	static const uint8_t p[] = { 0x16, 0x03, 0x01, 0x00, 0xd1, 0x01 };
+
+	CHECK_INT(tls_sniff(p, 0), TLS_SNIFF_NEED_MORE);
+	CHECK_INT(tls_sniff(p, 1), TLS_SNIFF_NEED_MORE);
+	CHECK_INT(tls_sniff(p, 5), TLS_SNIFF_NEED_MORE);
+	CHECK_INT(tls_sniff(p, 6), TLS_SNIFF_CLIENT_HELLO);
+}
+
+static void test_sniff_rejects_non_tls(void)
+{
+	static const uint8_t http[] = "GET / HTTP/1.1\r\n";
+	static const uint8_t appdata[] = { 0x17, 0x03, 0x03, 0x00, 0x20, 0x01 };
+	static const uint8_t bad_major[] = { 0x16, 0x02, 0x01, 0x00, 0x20, 0x01 };
+	static const uint8_t bad_minor[] = { 0x16, 0x03, 0x05, 0x00, 0x20, 0x01 };
+	static const uint8_t zero_len[] = { 0x16, 0x03, 0x01, 0x00, 0x00, 0x01 };
+	static const uint8_t huge_len[] = { 0x16, 0x03, 0x01, 0xff, 0xff, 0x01 };
+	static const uint8_t v2_not_hello[] = { 0x80, 0x2e, 0x02, 0x03, 0x01 };
+
+	CHECK_INT(tls_sniff(http, sizeof(http) - 1), TLS_SNIFF_NOT_TLS);
+	CHECK_INT(tls_sniff(appdata, sizeof(appdata)), TLS_SNIFF_NOT_TLS);
+	CHECK_INT(tls_sniff(bad_major, 2), TLS_SNIFF_NOT_TLS);
+	CHECK_INT(tls_sniff(bad_minor, sizeof(bad_minor)), TLS_SNIFF_NOT_TLS);
+	CHECK_INT(tls_sniff(zero_len, sizeof(zero_len)), TLS_SNIFF_NOT_TLS);
+	CHECK_INT(tls_sniff(huge_len, sizeof(huge_len)), TLS_SNIFF_NOT_TLS);
+	CHECK_INT(tls_sniff(v2_not_hello, sizeof(v2_not_hello)), TLS_SNIFF_NOT_TLS);
+}
+
+/* ------------------------------------------------------------------ */
+/* real handshakes (openssl s_server / s_client on loopback)           */
+
+static void test_capture_tls13_ok(void)
+{
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct hs_record *r = tls_conn_record(c);
+
+	feed_capture(c, &cap_tls13_ok, 65536);
+	CHECK(tls_conn_decided(c));
+	CHECK_INT(r->outcome, HS_OK);
+	CHECK_INT(r->end_us, cap_tls13_ok.segs[2].ts_us);  /* client Finished */
+	CHECK_INT(r->version, 0x0304);
+	CHECK_INT(r->cipher, 0x1302);
+	CHECK_STR(hs_cipher_name(r->cipher), "TLS_AES_256_GCM_SHA384");
+	CHECK_STR(r->sni, "www.example.com");
+	CHECK_INT(r->sni_len, 15);
+	CHECK_INT(r->n_alpn, 2);
+	CHECK_STR(r->alpn[0].bytes, "h2");
+	CHECK_STR(r->alpn[1].bytes, "http/1.1");
+	CHECK_INT(r->client_version, 0x0304);
+	CHECK_STR(r->ja3, "5a1edc7f170af1014fc65c994878e63c");
+	CHECK_STR(r->ja4, "t13d3111h2_e8f1e7e78f70_1f22a2ca17c4");
+	CHECK(!r->cert_visible);
+	CHECK_INT(r->n_chain, 0);
+	CHECK_INT(r->n_alerts, 0);   /* the close_notify after Finished is ignored */
+	CHECK(!r->resumed);
+	CHECK(!r->hello_retry);
+	CHECK(r->parse_error == NULL);
+	tls_conn_free(c);
+}
+
+static void test_capture_tls12_ok(void)
+{
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct hs_record *r = tls_conn_record(c);
+	char hex[65];
+
+	feed_capture(c, &cap_tls12_ok, 65536);
+	CHECK_INT(r->outcome, HS_OK);
+	CHECK_INT(r->end_us, cap_tls12_ok.segs[3].ts_us);  /* server Finished */
+	CHECK_INT(r->version, 0x0303);
+	CHECK_INT(r->cipher, 0xc030);
+	CHECK_STR(hs_cipher_name(r->cipher), "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+	CHECK_STR(r->sni, "tls12.example.com");
+	CHECK_INT(r->n_alpn, 0);
+	CHECK_INT(r->client_version, 0x0303);
+	CHECK_STR(r->ja3, "871a754af286dfb70c1b53c6887c62e0");
+	CHECK(r->cert_visible);
+	CHECK_INT(r->n_chain, 1);
+	CHECK_INT(r->chain[0].len, 787);
+	CHECK_STR(sha256_hex(r->chain[0].data, r->chain[0].len, hex),
+		  "cb33642b1f4ece1439b3a636d715c7d70be6662e17690550882abafd2fc1dcd3");
+	CHECK(!r->has_staple);
+	CHECK(!r->resumed);
+	CHECK_INT(r->n_alerts, 0);
+	CHECK(r->parse_error == NULL);
+	tls_conn_free(c);
+}
+
+static void test_capture_tls12_client_rejects_certificate(void)
+{
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct hs_record *r = tls_conn_record(c);
+
+	feed_capture(c, &cap_tls12_unknown_ca, 65536);
+	CHECK_INT(r->outcome, HS_FAILED);
+	CHECK_INT(r->end_us, cap_tls12_unknown_ca.segs[2].ts_us);
+	CHECK_INT(r->n_alerts, 1);
+	CHECK(r->alerts[0].from_client);
+	CHECK(!r->alerts[0].encrypted);
+	CHECK_INT(r->alerts[0].level, HS_ALERT_FATAL);
+	CHECK_INT(r->alerts[0].description, 48);
+	CHECK_STR(hs_alert_description_name(r->alerts[0].description), "unknown_ca");
+	CHECK_INT(r->alerts[0].ts_us, cap_tls12_unknown_ca.segs[2].ts_us);
+	CHECK_INT(r->n_chain, 1);
+	CHECK_STR(r->sni, "bad.example.com");
+	tls_conn_free(c);
+}
+
+static void test_capture_tls13_client_plaintext_alert(void)
+{
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct hs_record *r = tls_conn_record(c);
+
+	feed_capture(c, &cap_tls13_plain_alert, 65536);
+	CHECK_INT(r->outcome, HS_FAILED);
+	CHECK_INT(r->version, 0x0304);
+	CHECK_INT(r->n_alerts, 1);
+	CHECK(r->alerts[0].from_client);
+	CHECK(!r->alerts[0].encrypted);
+	CHECK_INT(r->alerts[0].level, HS_ALERT_FATAL);
+	CHECK_INT(r->alerts[0].description, 48);
+	CHECK(!r->cert_visible);
+	CHECK_STR(r->ja3, "f146948b4a599d4d7ddf071b74696983");
+	CHECK_STR(r->ja4, "t13d041000_16476d049b0b_78f1d400d464");
+	tls_conn_free(c);
+}
+
+static void test_capture_tls12_resumed(void)
+{
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct hs_record *r = tls_conn_record(c);
+
+	feed_capture(c, &cap_tls12_resumed, 65536);
+	CHECK_INT(r->outcome, HS_OK);
+	CHECK_INT(r->end_us, cap_tls12_resumed.segs[2].ts_us);  /* client Finished */
+	CHECK(r->resumed);
+	CHECK(!r->cert_visible);
+	CHECK_INT(r->n_chain, 0);
+	CHECK_INT(r->cipher, 0xc030);
+	CHECK_STR(r->ja3, "871a754af286dfb70c1b53c6887c62e0");
+	tls_conn_free(c);
+}
+
+static void test_capture_tls13_hello_retry(void)
+{
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct hs_record *r = tls_conn_record(c);
+
+	feed_capture(c, &cap_tls13_hrr, 65536);
+	CHECK_INT(r->outcome, HS_OK);
+	CHECK_INT(r->end_us, cap_tls13_hrr.segs[4].ts_us);
+	CHECK(r->hello_retry);
+	CHECK(r->has_server_hello);
+	CHECK_INT(r->version, 0x0304);
+	CHECK_INT(r->cipher, 0x1302);
+	CHECK_STR(r->sni, "hrr.example.com");
+	/* the fingerprint of the first ClientHello */
+	CHECK_STR(r->ja3, "a766c0cb08b7143fcaf7ee210298ded8");
+	CHECK_STR(r->ja4, "t13d311000_e8f1e7e78f70_1f22a2ca17c4");
+	tls_conn_free(c);
+}
+
+static void check_staple_capture(const struct hs_record *r)
+{
+	char hex[65];
+
+	CHECK_INT(r->outcome, HS_OK);
+	CHECK_INT(r->version, 0x0303);
+	CHECK_STR(r->sni, "staple.example.com");
+	CHECK(r->cert_visible);
+	CHECK_INT(r->n_chain, 3);
+	CHECK(!r->chain_truncated);
+	CHECK_STR(sha256_hex(r->chain[0].data, r->chain[0].len, hex),
+		  "feffb808bb2e1552a1637900442d0201814a12c3c33bc26cf6e763cb10a803cd");
+	CHECK_STR(sha256_hex(r->chain[1].data, r->chain[1].len, hex),
+		  "e808ec57907147cf1f2f21f5d4fa3a759585eea61341f71ccd9f8d4723551220");
+	CHECK_STR(sha256_hex(r->chain[2].data, r->chain[2].len, hex),
+		  "37d446b50da490c375fbff01339af4907d19d3134273f758de837f0d164c11ae");
+	CHECK(r->has_staple);
+	CHECK_INT(r->staple.len, 747);
+	CHECK_STR(sha256_hex(r->staple.data, r->staple.len, hex),
+		  "672e3fbf0057a2fefd4bf040920cf52f77a754c5d27d68ab8c849297262f9635");
+	CHECK_STR(r->ja3, "7b15e023156c94815f028ded58cd07ce");
+	CHECK_STR(r->ja4, "t12d280800_d943125447b4_0f0eab847d69");
+	CHECK(r->parse_error == NULL);
+}
+
+static void test_capture_tls12_chain_and_staple(void)
+{
+	struct tls_conn *c = tls_conn_new(NULL);
+
+	feed_capture(c, &cap_tls12_staple, 65536);
+	check_staple_capture(tls_conn_record(c));
+	tls_conn_free(c);
+}
+
+static void test_capture_fed_byte_by_byte_gives_same_record(void)
+{
+	struct tls_conn *c = tls_conn_new(NULL);
+
+	feed_capture(c, &cap_tls12_staple, 1);
+	check_staple_capture(tls_conn_record(c));
+	tls_conn_free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* record layer                                                        */
+
+static void check_std_hello(const struct hs_record *r)
+{
+	CHECK(r->has_client_hello);
+	CHECK(r->has_sni);
+	CHECK_STR(r->sni, "www.example.com");
+	CHECK_INT(r->n_alpn, 2);
+	CHECK_STR(r->alpn[1].bytes, "http/1.1");
+	CHECK_INT(r->alpn[1].len, 8);
+	CHECK_INT(r->client_version, 0x0304);
+	CHECK_STR(r->ja4, "t13d0506h2_8f1d35f4f097_0d385148b956");
+	CHECK_STR(r->ja3, "0ab1b874b1172beaeee806cfca8a6c60");
+	CHECK(r->parse_error == NULL);
+}
+
+static void test_client_hello_in_one_record(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+
+	check_std_hello(tls_conn_record(c));
+	tls_conn_free(c);
+}
+
+static void test_client_hello_split_across_three_records(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct tb msg = { 0 }, rec = { 0 };
+
+	tb_client_hello(&msg, &ch);
+	tb_records(&rec, 22, msg.p, msg.n, msg.n / 3 + 1);
+	CHECK_INT(rec.n, msg.n + 3 * 5);     /* three record headers */
+	feed_tb(c, true, &rec, 1);
+	check_std_hello(tls_conn_record(c));
+	tb_free(&msg);
+	tb_free(&rec);
+	tls_conn_free(c);
+}
+
+static void test_client_hello_across_seven_feeds(void)
+{
+	static const size_t sizes[] = { 1, 2, 3, 4, 7, 50 };   /* then the rest */
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb rec = { 0 };
+	size_t i, off = 0;
+
+	client_hello_records(&rec, &ch);
+	for (i = 0; i < N(sizes); i++) {
+		tls_conn_feed(c, true, rec.p + off, sizes[i], 10 + i);
+		off += sizes[i];
+		CHECK(!r->has_client_hello);
+	}
+	tls_conn_feed(c, true, rec.p + off, rec.n - off, 20);
+	check_std_hello(r);
+	tb_free(&rec);
+	tls_conn_free(c);
+}
+
+static void test_several_handshake_messages_in_one_record(void)
+{
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb b = { 0 };
+
+	tls12_server_flight(&b);
+	CHECK_INT(b.n, 5 + (4 + 77) + (4 + 3 + 3 + sizeof(der_leaf)) + 4);
+	feed_tb(c, false, &b, 5);
+	CHECK(r->has_server_hello);
+	CHECK_INT(r->version, 0x0303);
+	CHECK_INT(r->cipher, 0xc02f);
+	CHECK_INT(r->n_chain, 1);
+	CHECK_INT(r->chain[0].len, sizeof(der_leaf));
+	CHECK(memcmp(r->chain[0].data, der_leaf, sizeof(der_leaf)) == 0);
+	CHECK(r->parse_error == NULL);
+	tb_free(&b);
+	tls_conn_free(c);
+}
+
+static void test_sni_raw_bytes_kept(void)
+{
+	static const char raw[] = "a\"b\\c\x01\x7f\xff\xc3\x28.example\x00z";
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c;
+	struct hs_record *r;
+
+	ch.sni.s = raw;
+	ch.sni.len = sizeof(raw) - 1;
+	c = conn_with_hello(&ch);
+	r = tls_conn_record(c);
+	CHECK(r->has_sni);
+	CHECK_INT(r->sni_len, sizeof(raw) - 1);
+	CHECK(memcmp(r->sni, raw, sizeof(raw) - 1) == 0);
+	CHECK_INT(r->sni[r->sni_len], 0);
+	tls_conn_free(c);
+}
+
+static void test_sni_truncated_at_255(void)
+{
+	char name[300];
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c;
+	struct hs_record *r;
+
+	memset(name, 'x', sizeof(name));
+	ch.sni.s = name;
+	ch.sni.len = sizeof(name);
+	c = conn_with_hello(&ch);
+	r = tls_conn_record(c);
+	CHECK(r->has_sni);
+	CHECK_INT(r->sni_len, HS_MAX_SNI);
+	CHECK_INT(strlen(r->sni), HS_MAX_SNI);
+	tls_conn_free(c);
+}
+
+static void test_no_sni(void)
+{
+	static const uint16_t exts[] = { 0x0010, 0x002b, 0x000d };
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c;
+	struct hs_record *r;
+
+	ch.exts = exts;
+	ch.n_exts = N(exts);
+	c = conn_with_hello(&ch);
+	r = tls_conn_record(c);
+	CHECK(r->has_client_hello);
+	CHECK(!r->has_sni);
+	CHECK_INT(r->sni_len, 0);
+	CHECK_STR(r->sni, "");
+	CHECK(strncmp(r->ja4, "t13i0503h2_", 11) == 0);
+	tls_conn_free(c);
+}
+
+static void test_alpn_beyond_eight_is_truncated(void)
+{
+	static const struct tb_str many[] = {
+		TB_STR("a1"), TB_STR("a2"), TB_STR("a3"), TB_STR("a4"), TB_STR("a5"),
+		TB_STR("a6"), TB_STR("a7"), TB_STR("a8"), TB_STR("a9"),
+	};
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c;
+	struct hs_record *r;
+
+	ch.alpn = many;
+	ch.n_alpn = N(many);
+	c = conn_with_hello(&ch);
+	r = tls_conn_record(c);
+	CHECK_INT(r->n_alpn, HS_MAX_ALPN);
+	CHECK(r->alpn_truncated);
+	CHECK_STR(r->alpn[7].bytes, "a8");
+	tls_conn_free(c);
+}
+
+static void test_grease_is_not_the_client_version(void)
+{
+	static const uint16_t versions[] = { 0xfafa, 0x0303, 0x0a0a };
+	static const uint16_t ciphers[] = { 0x2a2a, 0xc02f };
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c;
+	struct hs_record *r;
+
+	ch.versions = versions;
+	ch.n_versions = N(versions);
+	ch.ciphers = ciphers;
+	ch.n_ciphers = N(ciphers);
+	c = conn_with_hello(&ch);
+	r = tls_conn_record(c);
+	CHECK_INT(r->client_version, 0x0303);
+	CHECK(strncmp(r->ja4, "t12d0106h2_", 11) == 0);
+	tls_conn_free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* outcomes                                                            */
+
+static void test_tls12_full_handshake_ok(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 }, c2 = { 0 }, s2 = { 0 };
+
+	tls12_server_flight(&s1);
+	tls12_client_finish(&c2);
+	tls12_server_finish(&s2);
+	feed_tb(c, false, &s1, 2000);
+	feed_tb(c, true, &c2, 3000);
+	CHECK(!tls_conn_decided(c));
+	feed_tb(c, false, &s2, 4000);
+	CHECK(tls_conn_decided(c));
+	CHECK_INT(r->outcome, HS_OK);
+	CHECK_INT(r->end_us, 4000);
+	CHECK(!r->resumed);
+	CHECK(r->cert_visible);
+	CHECK_INT(r->n_alerts, 0);
+	CHECK_STR(hs_outcome_name(r->outcome), "ok");
+	CHECK_STR(hs_version_name(r->version), "TLS1.2");
+	tb_free(&s1);
+	tb_free(&c2);
+	tb_free(&s2);
+	tls_conn_free(c);
+}
+
+static void test_tls12_client_fatal_alert_after_certificate_fails(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 }, a = { 0 };
+
+	tls12_server_flight(&s1);
+	tb_alert(&a, 2, 48);
+	feed_tb(c, false, &s1, 2000);
+	feed_tb(c, true, &a, 2500);
+	CHECK_INT(r->outcome, HS_FAILED);
+	CHECK_INT(r->end_us, 2500);
+	CHECK_INT(r->n_alerts, 1);
+	CHECK(r->alerts[0].from_client);
+	CHECK(!r->alerts[0].encrypted);
+	CHECK_INT(r->alerts[0].level, 2);
+	CHECK_INT(r->alerts[0].description, 48);
+	CHECK_INT(r->alerts[0].ts_us, 2500);
+	CHECK_STR(hs_alert_level_name(r->alerts[0].level), "fatal");
+	CHECK_INT(r->n_chain, 1);
+	tb_free(&s1);
+	tb_free(&a);
+	tls_conn_free(c);
+}
+
+static void test_tls12_warning_alert_is_not_failure(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 }, c2 = { 0 }, s2 = { 0 };
+
+	tb_alert(&s1, 1, 112);          /* unrecognized_name, as a warning */
+	tls12_server_flight(&s1);
+	tls12_client_finish(&c2);
+	tls12_server_finish(&s2);
+	feed_tb(c, false, &s1, 2000);
+	CHECK(!tls_conn_decided(c));
+	feed_tb(c, true, &c2, 3000);
+	feed_tb(c, false, &s2, 4000);
+	CHECK_INT(r->outcome, HS_OK);
+	CHECK_INT(r->n_alerts, 1);
+	CHECK(!r->alerts[0].from_client);
+	CHECK_INT(r->alerts[0].level, 1);
+	CHECK_INT(r->alerts[0].description, 112);
+	tb_free(&s1);
+	tb_free(&c2);
+	tb_free(&s2);
+	tls_conn_free(c);
+}
+
+static void test_tls12_resumed_ok(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 }, msg = { 0 }, c2 = { 0 };
+
+	tb_server_hello(&msg, 0xc02f, 0, false, false);
+	wrap(&s1, &msg);
+	tls12_server_finish(&s1);
+	tb_opaque_record(&c2, 20, 1);
+	tb_opaque_record(&c2, 22, 40);
+	feed_tb(c, false, &s1, 2000);
+	CHECK(!tls_conn_decided(c));
+	feed_tb(c, true, &c2, 3000);
+	CHECK_INT(r->outcome, HS_OK);
+	CHECK_INT(r->end_us, 3000);
+	CHECK(r->resumed);
+	CHECK(!r->cert_visible);
+	tb_free(&s1);
+	tb_free(&msg);
+	tb_free(&c2);
+	tls_conn_free(c);
+}
+
+static void test_tls12_encrypted_alert_before_finished_fails(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 }, c2 = { 0 }, a = { 0 };
+
+	tls12_server_flight(&s1);
+	tls12_client_finish(&c2);
+	tb_opaque_record(&a, 21, 26);   /* after the client's CCS: encrypted */
+	feed_tb(c, false, &s1, 2000);
+	feed_tb(c, true, &c2, 3000);
+	feed_tb(c, true, &a, 3500);
+	CHECK_INT(r->outcome, HS_FAILED);
+	CHECK_INT(r->end_us, 3500);
+	CHECK_INT(r->n_alerts, 1);
+	CHECK(r->alerts[0].from_client);
+	CHECK(r->alerts[0].encrypted);
+	CHECK_INT(r->alerts[0].level, HS_ALERT_UNKNOWN);
+	CHECK_INT(r->alerts[0].description, 255);
+	CHECK_STR(hs_alert_description_name(255), "unknown");
+	tb_free(&s1);
+	tb_free(&c2);
+	tb_free(&a);
+	tls_conn_free(c);
+}
+
+static void test_tls12_close_notify_after_finished_is_ignored(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 }, c2 = { 0 }, s2 = { 0 }, a = { 0 };
+
+	tls12_server_flight(&s1);
+	tls12_client_finish(&c2);
+	tls12_server_finish(&s2);
+	tb_opaque_record(&a, 21, 26);
+	feed_tb(c, false, &s1, 2000);
+	feed_tb(c, true, &c2, 3000);
+	feed_tb(c, false, &s2, 4000);
+	feed_tb(c, true, &a, 5000);
+	tls_conn_close(c, true, 6000);
+	CHECK_INT(r->outcome, HS_OK);
+	CHECK_INT(r->end_us, 4000);
+	CHECK_INT(r->n_alerts, 0);
+	tb_free(&s1);
+	tb_free(&c2);
+	tb_free(&s2);
+	tb_free(&a);
+	tls_conn_free(c);
+}
+
+/* TLS 1.3 server flight: ServerHello, CCS, encrypted EE..Finished. */
+static void tls13_server_flight(struct tb *out, size_t first_app_len)
+{
+	struct tb msg = { 0 };
+
+	tb_server_hello(&msg, 0x1301, 0x0304, false, false);
+	wrap(out, &msg);
+	tb_free(&msg);
+	tb_opaque_record(out, 20, 1);
+	tb_opaque_record(out, 23, first_app_len);
+	tb_opaque_record(out, 23, 800);
+	tb_opaque_record(out, 23, 280);
+	tb_opaque_record(out, 23, 69);
+}
+
+static void test_tls13_ok_on_client_finished(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 }, c2 = { 0 };
+
+	tls13_server_flight(&s1, 32);
+	tb_opaque_record(&c2, 20, 1);
+	tb_opaque_record(&c2, 23, 69);
+	feed_tb(c, false, &s1, 2000);
+	CHECK(!tls_conn_decided(c));
+	feed_tb(c, true, &c2, 3000);
+	CHECK_INT(r->outcome, HS_OK);
+	CHECK_INT(r->end_us, 3000);
+	CHECK_INT(r->version, 0x0304);
+	CHECK_STR(hs_version_name(r->version), "TLS1.3");
+	CHECK_INT(r->cipher, 0x1301);
+	CHECK(!r->cert_visible);
+	CHECK(!r->resumed);
+	CHECK_INT(r->n_alerts, 0);
+	tb_free(&s1);
+	tb_free(&c2);
+	tls_conn_free(c);
+}
+
+static void test_tls13_client_encrypted_alert_fails(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 }, c2 = { 0 };
+
+	tls13_server_flight(&s1, 32);
+	tb_opaque_record(&c2, 20, 1);
+	tb_opaque_record(&c2, 23, 19);
+	feed_tb(c, false, &s1, 2000);
+	feed_tb(c, true, &c2, 3000);
+	CHECK_INT(r->outcome, HS_FAILED);
+	CHECK_INT(r->end_us, 3000);
+	CHECK_INT(r->n_alerts, 1);
+	CHECK(r->alerts[0].from_client);
+	CHECK(r->alerts[0].encrypted);
+	CHECK_INT(r->alerts[0].level, HS_ALERT_UNKNOWN);
+	CHECK_INT(r->alerts[0].description, 255);
+	CHECK_STR(hs_alert_level_name(r->alerts[0].level), "unknown");
+	tb_free(&s1);
+	tb_free(&c2);
+	tls_conn_free(c);
+}
+
+static void test_tls13_server_encrypted_alert_fails(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 }, msg = { 0 };
+
+	tb_server_hello(&msg, 0x1301, 0x0304, false, false);
+	wrap(&s1, &msg);
+	tb_opaque_record(&s1, 20, 1);
+	tb_opaque_record(&s1, 23, 19);
+	feed_tb(c, false, &s1, 2000);
+	CHECK_INT(r->outcome, HS_FAILED);
+	CHECK_INT(r->n_alerts, 1);
+	CHECK(!r->alerts[0].from_client);
+	CHECK(r->alerts[0].encrypted);
+	tb_free(&s1);
+	tb_free(&msg);
+	tls_conn_free(c);
+}
+
+static void test_tls13_error_alert_is_fatal_whatever_its_level(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 }, msg = { 0 };
+
+	tb_server_hello(&msg, 0x1301, 0x0304, false, false);
+	wrap(&s1, &msg);
+	tb_alert(&s1, 1, 40);     /* handshake_failure sent as a "warning" */
+	feed_tb(c, false, &s1, 2000);
+	CHECK_INT(r->outcome, HS_FAILED);
+	CHECK_INT(r->n_alerts, 1);
+	CHECK_INT(r->alerts[0].level, 1);
+	CHECK_INT(r->alerts[0].description, 40);
+	tb_free(&s1);
+	tb_free(&msg);
+	tls_conn_free(c);
+}
+
+static void test_tls13_psk_server_hello_is_resumed(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 }, msg = { 0 };
+
+	tb_server_hello(&msg, 0x1301, 0x0304, false, true);
+	wrap(&s1, &msg);
+	feed_tb(c, false, &s1, 2000);
+	CHECK(r->has_server_hello);
+	CHECK(r->resumed);
+	tb_free(&s1);
+	tb_free(&msg);
+	tls_conn_free(c);
+}
+
+static void test_hrr_waits_for_second_server_hello(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 }, c2 = { 0 }, s2 = { 0 }, c3 = { 0 }, msg = { 0 };
+
+	tb_server_hello(&msg, 0x1301, 0x0304, true, false);
+	wrap(&s1, &msg);
+	tb_opaque_record(&s1, 20, 1);
+	feed_tb(c, false, &s1, 2000);
+	CHECK(r->hello_retry);
+	CHECK(!r->has_server_hello);
+
+	/* CCS and the second ClientHello, which does not replace the first */
+	tb_opaque_record(&c2, 20, 1);
+	ch.sni.s = "second.example.com";
+	ch.sni.len = strlen(ch.sni.s);
+	client_hello_records(&c2, &ch);
+	feed_tb(c, true, &c2, 3000);
+	CHECK_STR(r->sni, "www.example.com");
+	CHECK(!tls_conn_decided(c));
+
+	tls13_server_flight(&s2, 32);
+	feed_tb(c, false, &s2, 4000);
+	CHECK(r->has_server_hello);
+	CHECK(!tls_conn_decided(c));
+	tb_opaque_record(&c3, 23, 69);
+	feed_tb(c, true, &c3, 5000);
+	CHECK_INT(r->outcome, HS_OK);
+	CHECK_INT(r->end_us, 5000);
+	CHECK(r->hello_retry);
+	tb_free(&s1);
+	tb_free(&c2);
+	tb_free(&s2);
+	tb_free(&c3);
+	tb_free(&msg);
+	tls_conn_free(c);
+}
+
+static void test_fin_before_server_hello_is_aborted(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+
+	CHECK(!tls_conn_decided(c));
+	tls_conn_close(c, true, 7000);
+	CHECK(tls_conn_decided(c));
+	CHECK_INT(r->outcome, HS_ABORTED);
+	CHECK_INT(r->end_us, 7000);
+	CHECK_STR(hs_outcome_name(r->outcome), "aborted");
+	tls_conn_free(c);
+}
+
+static void test_close_at_capture_end_is_incomplete(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 };
+
+	tls12_server_flight(&s1);
+	feed_tb(c, false, &s1, 2000);
+	tls_conn_close(c, false, 9000);
+	CHECK_INT(r->outcome, HS_INCOMPLETE);
+	CHECK_INT(r->end_us, 9000);
+	CHECK(!r->gap);
+	tb_free(&s1);
+	tls_conn_free(c);
+}
+
+static void test_gaps_decide_incomplete_only_at_close(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+
+	tls_conn_gap(c, true, 2000);
+	tls_conn_gap(c, false, 2100);
+	CHECK(!tls_conn_decided(c));
+	CHECK(r->gap);
+	tls_conn_close(c, true, 3000);
+	CHECK_INT(r->outcome, HS_INCOMPLETE);
+	CHECK_INT(r->end_us, 3000);
+	tls_conn_free(c);
+}
+
+static void test_gap_in_one_direction_then_fin_is_incomplete(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+
+	tls_conn_gap(c, false, 2000);
+	tls_conn_close(c, true, 3000);
+	CHECK_INT(r->outcome, HS_INCOMPLETE);
+	CHECK(r->gap);
+	tls_conn_free(c);
+}
+
+static void test_close_after_decision_keeps_outcome(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb a = { 0 };
+
+	tb_alert(&a, 2, 40);
+	feed_tb(c, false, &a, 1500);
+	CHECK_INT(r->outcome, HS_FAILED);
+	tls_conn_close(c, true, 8000);
+	tls_conn_close(c, false, 9000);
+	CHECK_INT(r->outcome, HS_FAILED);
+	CHECK_INT(r->end_us, 1500);
+	tb_free(&a);
+	tls_conn_free(c);
+}
+
+static void test_bytes_after_decision_are_ignored(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb a = { 0 }, s1 = { 0 };
+
+	tb_alert(&a, 2, 40);
+	feed_tb(c, true, &a, 1500);
+	tls12_server_flight(&s1);
+	feed_tb(c, false, &s1, 2000);
+	tb_alert(&a, 2, 80);
+	feed_tb(c, false, &a, 2100);
+	CHECK(!r->has_server_hello);
+	CHECK_INT(r->n_chain, 0);
+	CHECK_INT(r->n_alerts, 1);
+	tb_free(&a);
+	tb_free(&s1);
+	tls_conn_free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Certificate and CertificateStatus                                   */
+
+static void test_certificate_three_certs_across_four_records(void)
+{
+	const uint8_t *ders[] = { der_leaf, der_int, der_root };
+	const size_t lens[] = { sizeof(der_leaf), sizeof(der_int), sizeof(der_root) };
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb msg = { 0 }, rec = { 0 };
+
+	tb_certificate(&msg, ders, lens, 3);
+	tb_records(&rec, 22, msg.p, msg.n, msg.n / 4 + 1);
+	CHECK_INT(rec.n, msg.n + 4 * 5);
+	feed_tb(c, false, &rec, 1);
+	CHECK(r->cert_visible);
+	CHECK_INT(r->n_chain, 3);
+	CHECK_INT(r->chain[0].len, sizeof(der_leaf));
+	CHECK_INT(r->chain[2].len, sizeof(der_root));
+	CHECK(memcmp(r->chain[0].data, der_leaf, sizeof(der_leaf)) == 0);
+	CHECK(memcmp(r->chain[1].data, der_int, sizeof(der_int)) == 0);
+	CHECK(memcmp(r->chain[2].data, der_root, sizeof(der_root)) == 0);
+	CHECK(!r->chain_truncated);
+	tb_free(&msg);
+	tb_free(&rec);
+	tls_conn_free(c);
+}
+
+static void test_certificate_chain_truncated_after_ten(void)
+{
+	const uint8_t *ders[12];
+	size_t lens[12], i;
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb msg = { 0 }, rec = { 0 };
+
+	for (i = 0; i < 12; i++) {
+		ders[i] = i == 10 ? der_root : der_int;
+		lens[i] = i == 10 ? sizeof(der_root) : sizeof(der_int);
+	}
+	tb_certificate(&msg, ders, lens, 12);
+	wrap(&rec, &msg);
+	feed_tb(c, false, &rec, 1);
+	CHECK_INT(r->n_chain, HS_MAX_CHAIN);
+	CHECK(r->chain_truncated);
+	CHECK_INT(r->chain[9].len, sizeof(der_int));
+	CHECK(r->parse_error == NULL);
+	tb_free(&msg);
+	tb_free(&rec);
+	tls_conn_free(c);
+}
+
+static void test_certificate_status_gives_staple(void)
+{
+	uint8_t ocsp[300];
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb msg = { 0 }, rec = { 0 };
+
+	tb_fake_der(ocsp, sizeof(ocsp), 0x44);
+	tb_certificate_status(&msg, ocsp, sizeof(ocsp));
+	tb_handshake(&msg, 14, 0);
+	wrap(&rec, &msg);
+	feed_tb(c, false, &rec, 1);
+	CHECK(r->has_staple);
+	CHECK_INT(r->staple.len, sizeof(ocsp));
+	CHECK(memcmp(r->staple.data, ocsp, sizeof(ocsp)) == 0);
+	tb_free(&msg);
+	tb_free(&rec);
+	tls_conn_free(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* malformed input                                                     */
+
+/* Feeds a (possibly broken) handshake message in records; returns the conn. */
+static struct tls_conn *conn_fed_message(bool from_client, const uint8_t *msg,
+					 size_t n)
+{
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct tb rec = { 0 };
+
+	tb_records(&rec, 22, msg, n, 16384);
+	tls_conn_feed(c, from_client, rec.p, rec.n, 1);
+	tb_free(&rec);
+	return c;
+}
+
+/* Sets every recorded length field of @msg to its maximum, one at a time. */
+static int count_oversized_length_errors(const struct tb *msg, bool from_client)
+{
+	int errors = 0;
+	size_t i;
+
+	for (i = 0; i < msg->n_lengths; i++) {
+		uint8_t *copy = malloc(msg->n);
+		struct tls_conn *c;
+
+		if (!copy)
+			return -1;
+		memcpy(copy, msg->p, msg->n);
+		memset(copy + msg->len_off[i], 0xff, (size_t)msg->len_width[i]);
+		c = conn_fed_message(from_client, copy, msg->n);
+		if (tls_conn_record(c)->parse_error)
+			errors++;
+		else
+			printf("#   length field %zu (offset %zu) accepted\n", i,
+			       msg->len_off[i]);
+		tls_conn_free(c);
+		free(copy);
+	}
+	return errors;
+}
+
+static void test_client_hello_every_oversized_length_is_parse_error(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tb msg = { 0 };
+
+	tb_client_hello(&msg, &ch);
+	CHECK_INT(msg.n_lengths, 20);
+	CHECK_INT(count_oversized_length_errors(&msg, true), 20);
+	tb_free(&msg);
+}
+
+static void test_server_messages_every_oversized_length_is_parse_error(void)
+{
+	const uint8_t *ders[] = { der_leaf, der_int };
+	const size_t lens[] = { sizeof(der_leaf), sizeof(der_int) };
+	struct tb sh = { 0 }, cert = { 0 }, status = { 0 };
+
+	tb_server_hello(&sh, 0x1301, 0x0304, false, false);
+	CHECK_INT(sh.n_lengths, 5);
+	CHECK_INT(count_oversized_length_errors(&sh, false), 5);
+	tb_certificate(&cert, ders, lens, 2);
+	CHECK_INT(cert.n_lengths, 4);
+	CHECK_INT(count_oversized_length_errors(&cert, false), 4);
+	tb_certificate_status(&status, der_root, sizeof(der_root));
+	CHECK_INT(status.n_lengths, 2);
+	CHECK_INT(count_oversized_length_errors(&status, false), 2);
+	tb_free(&sh);
+	tb_free(&cert);
+	tb_free(&status);
+}
+
+/*
+ * Truncates the body of @msg at every length (fixing the message length):
+ * all must be parse errors except @valid_k, a shorter but complete message.
+ */
+static void check_truncations(const struct tb *msg, bool from_client,
+			      size_t valid_k)
+{
+	size_t body = msg->n - 4, k;
+
+	for (k = 0; k < body; k++) {
+		uint8_t *copy = malloc(4 + k);
+		struct tls_conn *c;
+		const char *err;
+
+		if (!copy) {
+			CHECK(copy != NULL);
+			return;
+		}
+		memcpy(copy, msg->p, 4 + k);
+		tb_put(copy + 1, 3, k);
+		c = conn_fed_message(from_client, copy, 4 + k);
+		err = tls_conn_record(c)->parse_error;
+		if ((err != NULL) != (k != valid_k)) {
+			printf("#   truncated at %zu: %s\n", k, err ? err : "accepted");
+			CHECK(0);
+		}
+		tls_conn_free(c);
+		free(copy);
+	}
+}
+
+static void test_client_hello_truncated_anywhere_is_parse_error(void)
+{
+	struct tb_client_hello ch = std_hello(), bare = std_hello();
+	struct tb msg = { 0 }, bare_msg = { 0 };
+
+	tb_client_hello(&msg, &ch);
+	bare.n_exts = 0;     /* ends after compression methods: still valid */
+	tb_client_hello(&bare_msg, &bare);
+	check_truncations(&msg, true, bare_msg.n - 4);
+	tb_free(&msg);
+	tb_free(&bare_msg);
+}
+
+static void test_server_messages_truncated_anywhere_are_parse_errors(void)
+{
+	const uint8_t *ders[] = { der_int };
+	const size_t lens[] = { sizeof(der_int) };
+	struct tb sh = { 0 }, cert = { 0 }, status = { 0 };
+
+	tb_server_hello(&sh, 0x1301, 0x0304, false, false);
+	/* version 2 + random 32 + session id 33 + cipher 2 + compression 1 */
+	check_truncations(&sh, false, 70);
+	tb_certificate(&cert, ders, lens, 1);
+	check_truncations(&cert, false, (size_t)-1);
+	tb_certificate_status(&status, der_root, sizeof(der_root));
+	check_truncations(&status, false, (size_t)-1);
+	tb_free(&sh);
+	tb_free(&cert);
+	tb_free(&status);
+}
+
+static void test_certificate_of_zero_length_is_parse_error(void)
+{
+	const uint8_t *ders[] = { der_leaf, der_leaf };
+	const size_t lens[] = { sizeof(der_leaf), 0 };
+	struct tb msg = { 0 };
+	struct tls_conn *c;
+	struct hs_record *r;
+
+	tb_certificate(&msg, ders, lens, 2);
+	c = conn_fed_message(false, msg.p, msg.n);
+	r = tls_conn_record(c);
+	CHECK_STR(r->parse_error, "Certificate: certificate length");
+	CHECK_INT(r->n_chain, 0);
+	CHECK(!r->cert_visible);
+	tb_free(&msg);
+	tls_conn_free(c);
+}
+
+static void test_session_id_longer_than_32_is_parse_error(void)
+{
+	static const uint8_t sid[33] = { 7 };
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c;
+	struct hs_record *r;
+
+	ch.session_id = sid;
+	ch.session_id_len = sizeof(sid);
+	c = conn_with_hello(&ch);
+	r = tls_conn_record(c);
+	CHECK_STR(r->parse_error, "ClientHello: legacy_session_id");
+	CHECK(!r->has_client_hello);
+	tls_conn_free(c);
+}
+
+static void test_record_version_above_tls13_is_parse_error(void)
+{
+	static const uint8_t rec[] = { 0x16, 0x03, 0x05, 0x00, 0x01, 0x01 };
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct hs_record *r = tls_conn_record(c);
+
+	tls_conn_feed(c, true, rec, sizeof(rec), 1);
+	CHECK_STR(r->parse_error, "record header: not TLS (content type or version)");
+	tls_conn_free(c);
+}
+
+static void test_record_length_above_limit_is_parse_error(void)
+{
+	static const uint8_t rec[] = { 0x16, 0x03, 0x03, 0x48, 0x01, 0x01 };
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct hs_record *r = tls_conn_record(c);
+
+	tls_conn_feed(c, true, rec, sizeof(rec), 1);
+	CHECK_STR(r->parse_error, "record header: length above 2^14 + 2048");
+	CHECK(!tls_conn_decided(c));
+	tls_conn_free(c);
+}
+
+static void test_handshake_message_above_limit_is_parse_error(void)
+{
+	const uint8_t *ders[] = { der_leaf, der_int };
+	const size_t lens[] = { sizeof(der_leaf), sizeof(der_int) };
+	struct tls_limits lim = { .max_message_bytes = 1000 };
+	struct tls_conn *c = tls_conn_new(&lim);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb msg = { 0 }, rec = { 0 }, c2 = { 0 };
+
+	tb_certificate(&msg, ders, lens, 2);     /* a 1109-byte body */
+	wrap(&rec, &msg);
+	feed_tb(c, false, &rec, 1);
+	CHECK_STR(r->parse_error, "handshake message: length above the limit");
+	CHECK_INT(r->n_chain, 0);
+	/* the other direction goes on */
+	tb_alert(&c2, 2, 42);
+	feed_tb(c, true, &c2, 2);
+	CHECK_INT(r->outcome, HS_FAILED);
+	tb_free(&msg);
+	tb_free(&rec);
+	tb_free(&c2);
+	tls_conn_free(c);
+}
+
+static void test_non_tls_bytes_stop_the_direction(void)
+{
+	static const uint8_t junk[] = "HTTP/1.1 400 Bad Request\r\n\r\n";
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 };
+
+	tls_conn_feed(c, false, junk, sizeof(junk) - 1, 2000);
+	CHECK_STR(r->parse_error, "record header: not TLS (content type or version)");
+	tls12_server_flight(&s1);
+	feed_tb(c, false, &s1, 2100);
+	CHECK(!r->has_server_hello);
+	CHECK(r->has_client_hello);
+	tls_conn_close(c, true, 3000);
+	CHECK_INT(r->outcome, HS_ABORTED);
+	tb_free(&s1);
+	tls_conn_free(c);
+}
+
+static void test_both_directions_broken_is_incomplete_at_fin(void)
+{
+	static const uint8_t junk[] = { 0x99, 0x03, 0x03, 0x00, 0x01, 0x00 };
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct hs_record *r = tls_conn_record(c);
+
+	tls_conn_feed(c, true, junk, sizeof(junk), 1);
+	tls_conn_feed(c, false, junk, sizeof(junk), 2);
+	CHECK(!tls_conn_decided(c));
+	tls_conn_close(c, true, 3);
+	CHECK_INT(r->outcome, HS_INCOMPLETE);
+	CHECK(!r->gap);
+	tls_conn_free(c);
+}
+
+static void test_alert_record_of_odd_length_is_parse_error(void)
+{
+	static const uint8_t rec[] = { 0x15, 0x03, 0x03, 0x00, 0x03, 0x02, 0x28, 0x00 };
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct hs_record *r = tls_conn_record(c);
+
+	tls_conn_feed(c, false, rec, sizeof(rec), 1);
+	CHECK_STR(r->parse_error, "Alert: record length");
+	CHECK_INT(r->n_alerts, 0);
+	CHECK(!tls_conn_decided(c));
+	tls_conn_free(c);
+}
+
+static void test_names(void)
+{
+	CHECK_STR(hs_cipher_name(0x1301), "TLS_AES_128_GCM_SHA256");
+	CHECK_STR(hs_cipher_name(0xcca8), "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+	CHECK_STR(hs_cipher_name(0x002f), "TLS_RSA_WITH_AES_128_CBC_SHA");
+	CHECK_STR(hs_cipher_name(0x00ff), "TLS_EMPTY_RENEGOTIATION_INFO_SCSV");
+	CHECK(hs_cipher_name(0x0a0a) == NULL);     /* GREASE */
+	CHECK(hs_cipher_name(0x1306) == NULL);
+	CHECK_STR(hs_version_name(0x0301), "TLS1.0");
+	CHECK(hs_version_name(0x0305) == NULL);
+	CHECK_STR(hs_outcome_name(HS_INCOMPLETE), "incomplete");
+	CHECK_STR(hs_outcome_name(HS_FAILED), "failed");
+	CHECK(hs_alert_level_name(3) == NULL);
+	CHECK_STR(hs_alert_description_name(42), "bad_certificate");
+	CHECK_STR(hs_alert_description_name(116), "certificate_required");
+	CHECK(hs_alert_description_name(200) == NULL);
+}
+
+int main(void)
+{
+	init_ders();
+	RUN_TEST(test_sniff_client_hello);
+	RUN_TEST(test_sniff_server_handshake);
+	RUN_TEST(test_sniff_sslv2_hello);
+	RUN_TEST(test_sniff_needs_six_bytes);
+	RUN_TEST(test_sniff_rejects_non_tls);
+	RUN_TEST(test_capture_tls13_ok);
+	RUN_TEST(test_capture_tls12_ok);
+	RUN_TEST(test_capture_tls12_client_rejects_certificate);
+	RUN_TEST(test_capture_tls13_client_plaintext_alert);
+	RUN_TEST(test_capture_tls12_resumed);
+	RUN_TEST(test_capture_tls13_hello_retry);
+	RUN_TEST(test_capture_tls12_chain_and_staple);
+	RUN_TEST(test_capture_fed_byte_by_byte_gives_same_record);
+	RUN_TEST(test_client_hello_in_one_record);
+	RUN_TEST(test_client_hello_split_across_three_records);
+	RUN_TEST(test_client_hello_across_seven_feeds);
+	RUN_TEST(test_several_handshake_messages_in_one_record);
+	RUN_TEST(test_sni_raw_bytes_kept);
+	RUN_TEST(test_sni_truncated_at_255);
+	RUN_TEST(test_no_sni);
+	RUN_TEST(test_alpn_beyond_eight_is_truncated);
+	RUN_TEST(test_grease_is_not_the_client_version);
+	RUN_TEST(test_tls12_full_handshake_ok);
+	RUN_TEST(test_tls12_client_fatal_alert_after_certificate_fails);
+	RUN_TEST(test_tls12_warning_alert_is_not_failure);
+	RUN_TEST(test_tls12_resumed_ok);
+	RUN_TEST(test_tls12_encrypted_alert_before_finished_fails);
+	RUN_TEST(test_tls12_close_notify_after_finished_is_ignored);
+	RUN_TEST(test_tls13_ok_on_client_finished);
+	RUN_TEST(test_tls13_client_encrypted_alert_fails);
+	RUN_TEST(test_tls13_server_encrypted_alert_fails);
+	RUN_TEST(test_tls13_error_alert_is_fatal_whatever_its_level);
+	RUN_TEST(test_tls13_psk_server_hello_is_resumed);
+	RUN_TEST(test_hrr_waits_for_second_server_hello);
+	RUN_TEST(test_fin_before_server_hello_is_aborted);
+	RUN_TEST(test_close_at_capture_end_is_incomplete);
+	RUN_TEST(test_gaps_decide_incomplete_only_at_close);
+	RUN_TEST(test_gap_in_one_direction_then_fin_is_incomplete);
+	RUN_TEST(test_close_after_decision_keeps_outcome);
+	RUN_TEST(test_bytes_after_decision_are_ignored);
+	RUN_TEST(test_certificate_three_certs_across_four_records);
+	RUN_TEST(test_certificate_chain_truncated_after_ten);
+	RUN_TEST(test_certificate_status_gives_staple);
+	RUN_TEST(test_client_hello_every_oversized_length_is_parse_error);
+	RUN_TEST(test_server_messages_every_oversized_length_is_parse_error);
+	RUN_TEST(test_client_hello_truncated_anywhere_is_parse_error);
+	RUN_TEST(test_server_messages_truncated_anywhere_are_parse_errors);
+	RUN_TEST(test_certificate_of_zero_length_is_parse_error);
+	RUN_TEST(test_session_id_longer_than_32_is_parse_error);
+	RUN_TEST(test_record_version_above_tls13_is_parse_error);
+	RUN_TEST(test_record_length_above_limit_is_parse_error);
+	RUN_TEST(test_handshake_message_above_limit_is_parse_error);
+	RUN_TEST(test_non_tls_bytes_stop_the_direction);
+	RUN_TEST(test_both_directions_broken_is_incomplete_at_fin);
+	RUN_TEST(test_alert_record_of_odd_length_is_parse_error);
+	RUN_TEST(test_names);
+	return CHECK_EXIT_CODE();
+}

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One TLS connection: the two record-layer directions, the handshake
+ * record they fill, and the outcome state machine of events.md:
+ *
+ *  TLS <= 1.2  ok when each side has sent ChangeCipherSpec and then one
+ *              encrypted handshake record (its Finished); failed on a
+ *              fatal alert, or on an encrypted alert before that.
+ *  TLS 1.3     everything after ServerHello is encrypted. The first
+ *              application_data record of a side is either its Finished
+ *              (client: ok) or, when exactly 19 bytes long (2-byte alert,
+ *              content type, 16-byte AEAD tag), an encrypted alert: failed.
+ *  close       aborted on FIN/RST before a decision, incomplete when the
+ *              capture ended, or when a gap or parse errors left us blind.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/cursor.h"
+#include "../common/log.h"
+#include "tls_conn.h"
+#include "tls_internal.h"
+
+/* AlertDescription values that are not errors (RFC 8446 6.1). */
+#define TLS_ALERT_CLOSE_NOTIFY  0
+#define TLS_ALERT_USER_CANCELED 90
+
+/* An encrypted alert: 2 bytes, inner content type, 16-byte AEAD tag. */
+#define TLS13_ENCRYPTED_ALERT_LEN 19
+
+enum { TLS_SERVER = 0, TLS_CLIENT = 1 };
+
+struct tls_conn {
+	struct hs_record rec;
+	struct tls_dir dir[2];       /* indexed by from_client */
+	bool decided;
+	bool server_sent_cert;       /* a Certificate message, even a bad one */
+	bool ccs[2];                 /* TLS <= 1.2: ChangeCipherSpec sent */
+	bool finished[2];            /* ... and the encrypted Finished after it */
+	bool first_app_done[2];      /* TLS 1.3: first application_data seen */
+};
+
+static bool tls_conn_is_13(const struct tls_conn *c)
+{
+	return c->rec.version == TLS_VERSION_13;
+}
+
+static void tls_conn_decide(struct tls_conn *c, enum hs_outcome outcome,
+			    uint64_t ts_us)
+{
+	if (c->decided)
+		return;
+	c->decided = true;
+	c->rec.outcome = outcome;
+	c->rec.end_us = ts_us;
+	/* nothing more matters: later bytes are dropped at the door */
+	tls_dir_stop(&c->dir[TLS_SERVER], NULL);
+	tls_dir_stop(&c->dir[TLS_CLIENT], NULL);
+}
+
+/* Stops a direction on a malformed message; the first error is kept. */
+static void tls_conn_error(struct tls_conn *c, struct tls_dir *d, const char *err)
+{
+	if (!c->rec.parse_error)
+		c->rec.parse_error = err;
+	tls_dir_stop(d, err);
+}
+
+static void tls_conn_add_alert(struct tls_conn *c, bool from_client, bool encrypted,
+			       uint8_t level, uint8_t description, uint64_t ts_us)
+{
+	struct hs_alert *a;
+
+	if (c->rec.n_alerts >= HS_MAX_ALERTS)
+		return;
+	a = &c->rec.alerts[c->rec.n_alerts++];
+	a->from_client = from_client;
+	a->encrypted = encrypted;
+	a->level = level;
+	a->description = description;
+	a->ts_us = ts_us;
+}
+
+/* --- ClientHello ---------------------------------------------------- */
+
+static void tls_conn_copy_sni(struct hs_record *r, const struct tls_client_hello *ch)
+{
+	size_t n = ch->host_name_len;
+
+	if (!ch->host_name || n == 0)
+		return;
+	if (n > HS_MAX_SNI)
+		n = HS_MAX_SNI;
+	memcpy(r->sni, ch->host_name, n);
+	r->sni[n] = '\0';
+	r->sni_len = (uint16_t)n;
+	r->has_sni = true;
+}
+
+static void tls_conn_copy_alpn(struct hs_record *r, const struct tls_client_hello *ch)
+{
+	struct cursor list = cur_make(ch->alpn, ch->alpn_len);
+
+	while (cur_left(&list) > 0) {
+		uint8_t len = cur_u8(&list);
+		const uint8_t *name = cur_bytes(&list, len);
+		struct hs_string *s;
+
+		if (!name)
+			return;    /* cannot happen: the parser checked the list */
+		if (r->n_alpn == HS_MAX_ALPN) {
+			r->alpn_truncated = true;
+			return;
+		}
+		s = &r->alpn[r->n_alpn++];
+		s->len = len;
+		memcpy(s->bytes, name, len);
+		s->bytes[len] = '\0';
+	}
+}
+
+static void tls_conn_client_hello(struct tls_conn *c, struct tls_dir *d,
+				  const uint8_t *p, uint32_t n)
+{
+	struct hs_record *r = &c->rec;
+	struct tls_client_hello ch;
+	const char *err;
+
+	/* a second ClientHello answers a HelloRetryRequest: keep the first */
+	if (r->has_client_hello)
+		return;
+	err = tls_parse_client_hello(p, n, &ch);
+	if (err) {
+		tls_conn_error(c, d, err);
+		return;
+	}
+	r->has_client_hello = true;
+	r->client_version = ch.best_version ? ch.best_version : ch.legacy_version;
+	tls_conn_copy_sni(r, &ch);
+	tls_conn_copy_alpn(r, &ch);
+	tls_ja4(&ch, r->ja4);
+	tls_ja3(&ch, r->ja3);
+	tls_client_hello_release(&ch);
+}
+
+/* --- server messages ------------------------------------------------ */
+
+static void tls_conn_server_hello(struct tls_conn *c, struct tls_dir *d,
+				  const uint8_t *p, uint32_t n)
+{
+	struct hs_record *r = &c->rec;
+	struct tls_server_hello sh;
+	const char *err;
+
+	if (r->has_server_hello)
+		return;
+	err = tls_parse_server_hello(p, n, &sh);
+	if (err) {
+		tls_conn_error(c, d, err);
+		return;
+	}
+	r->version = sh.selected_version ? sh.selected_version : sh.legacy_version;
+	r->cipher = sh.cipher;
+	if (sh.hello_retry) {
+		/* the real ServerHello follows the client's second hello */
+		r->hello_retry = true;
+		return;
+	}
+	r->has_server_hello = true;
+	if (tls_conn_is_13(c)) {
+		r->cert_visible = false;
+		r->resumed = sh.psk;
+	}
+}
+
+static void tls_conn_certificate(struct tls_conn *c, struct tls_dir *d,
+				 const uint8_t *p, uint32_t n)
+{
+	const char *err;
+
+	/* TLS 1.3 certificates travel encrypted; only <= 1.2 is readable */
+	if (c->server_sent_cert || tls_conn_is_13(c))
+		return;
+	c->server_sent_cert = true;
+	err = tls_parse_certificate(p, n, &c->rec);
+	if (err)
+		tls_conn_error(c, d, err);
+}
+
+static void tls_conn_certificate_status(struct tls_conn *c, struct tls_dir *d,
+					const uint8_t *p, uint32_t n)
+{
+	const char *err;
+
+	if (c->rec.has_staple)
+		return;
+	err = tls_parse_certificate_status(p, n, &c->rec);
+	if (err)
+		tls_conn_error(c, d, err);
+}
+
+static void tls_conn_on_message(void *ctx, struct tls_dir *d, uint8_t type,
+				const uint8_t *body, uint32_t len, uint64_t ts_us)
+{
+	struct tls_conn *c = ctx;
+
+	if (d->from_client) {
+		if (type == TLS_HS_CLIENT_HELLO)
+			tls_conn_client_hello(c, d, body, len);
+		return;
+	}
+	switch (type) {
+	case TLS_HS_SERVER_HELLO:
+		tls_conn_server_hello(c, d, body, len);
+		break;
+	case TLS_HS_CERTIFICATE:
+		tls_conn_certificate(c, d, body, len);
+		break;
+	case TLS_HS_CERTIFICATE_STATUS:
+		tls_conn_certificate_status(c, d, body, len);
+		break;
+	default:
+		break;      /* key exchange, requests, tickets: nothing to keep */
+	}
+}
+
+/* --- records -------------------------------------------------------- */
+
+/*
+ * TLS 1.3 made every alert but close_notify and user_canceled an error,
+ * whatever its level says; an alert of no known level is fatal as well.
+ */
+static bool tls_conn_alert_is_fatal(const struct tls_conn *c, uint8_t level,
+				    uint8_t description)
+{
+	if (level != HS_ALERT_WARNING)
+		return true;
+	return tls_conn_is_13(c) && description != TLS_ALERT_CLOSE_NOTIFY &&
+	       description != TLS_ALERT_USER_CANCELED;
+}
+
+static void tls_conn_alert(struct tls_conn *c, struct tls_dir *d, uint16_t len,
+			   const uint8_t *body, uint64_t ts_us)
+{
+	bool client = d->from_client;
+	uint16_t i;
+
+	/* TLS <= 1.2 after CCS: encrypted, so unreadable; before Finished it
+	 * can only mean the handshake broke down */
+	if (!tls_conn_is_13(c) && c->ccs[client]) {
+		tls_conn_add_alert(c, client, true, HS_ALERT_UNKNOWN, 255, ts_us);
+		tls_conn_decide(c, HS_FAILED, ts_us);
+		return;
+	}
+	if (!body || len == 0 || len % 2 != 0) {
+		tls_conn_error(c, d, "Alert: record length");
+		return;
+	}
+	for (i = 0; i < len; i += 2) {
+		tls_conn_add_alert(c, client, false, body[i], body[i + 1], ts_us);
+		if (tls_conn_alert_is_fatal(c, body[i], body[i + 1])) {
+			tls_conn_decide(c, HS_FAILED, ts_us);
+			return;
+		}
+	}
+}
+
+static void tls_conn_ccs(struct tls_conn *c, struct tls_dir *d)
+{
+	bool client = d->from_client;
+
+	/* in TLS 1.3 a CCS is middlebox-compatibility noise */
+	if (tls_conn_is_13(c) || c->ccs[client])
+		return;
+	c->ccs[client] = true;
+	d->hs_encrypted = true;
+	tls_dir_release(d);    /* a partial plaintext message can never finish */
+	if (!client && !c->server_sent_cert)
+		c->rec.resumed = true;
+}
+
+/* A TLS <= 1.2 handshake record after CCS: the side's Finished. */
+static void tls_conn_encrypted_handshake(struct tls_conn *c, struct tls_dir *d,
+					 uint64_t ts_us)
+{
+	bool client = d->from_client;
+
+	if (!c->ccs[client] || c->finished[client])
+		return;
+	c->finished[client] = true;
+	if (c->finished[TLS_CLIENT] && c->finished[TLS_SERVER])
+		tls_conn_decide(c, HS_OK, ts_us);
+}
+
+/* TLS 1.3: the first application_data record of each side after ServerHello. */
+static void tls_conn_application_data(struct tls_conn *c, struct tls_dir *d,
+				      uint16_t len, uint64_t ts_us)
+{
+	bool client = d->from_client;
+
+	if (!tls_conn_is_13(c) || !c->rec.has_server_hello ||
+	    c->first_app_done[client])
+		return;
+	c->first_app_done[client] = true;
+	if (len == TLS13_ENCRYPTED_ALERT_LEN) {
+		tls_conn_add_alert(c, client, true, HS_ALERT_UNKNOWN, 255, ts_us);
+		tls_conn_decide(c, HS_FAILED, ts_us);
+	} else if (client) {
+		tls_conn_decide(c, HS_OK, ts_us);
+	}
+}
+
+static void tls_conn_on_record(void *ctx, struct tls_dir *d, uint8_t type,
+			       uint16_t len, const uint8_t *body, uint64_t ts_us)
+{
+	struct tls_conn *c = ctx;
+
+	switch (type) {
+	case TLS_CT_CHANGE_CIPHER_SPEC:
+		tls_conn_ccs(c, d);
+		break;
+	case TLS_CT_ALERT:
+		tls_conn_alert(c, d, len, body, ts_us);
+		break;
+	case TLS_CT_HANDSHAKE:
+		tls_conn_encrypted_handshake(c, d, ts_us);
+		break;
+	case TLS_CT_APPLICATION_DATA:
+		tls_conn_application_data(c, d, len, ts_us);
+		break;
+	default:
+		break;      /* heartbeat */
+	}
+}
+
+static const struct tls_dir_ops tls_conn_ops = {
+	.message = tls_conn_on_message,
+	.record = tls_conn_on_record,
+};
+
+/* --- API ------------------------------------------------------------ */
+
+struct tls_conn *tls_conn_new(const struct tls_limits *lim)
+{
+	uint32_t max = TLS_DEFAULT_MAX_MESSAGE;
+	struct tls_conn *c;
+
+	if (lim && lim->max_message_bytes)
+		max = lim->max_message_bytes;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		pr_warn("tls: out of memory for a connection\n");
+		return NULL;
+	}
+	hs_record_init(&c->rec);
+	tls_dir_init(&c->dir[TLS_SERVER], false, max, &tls_conn_ops, c);
+	tls_dir_init(&c->dir[TLS_CLIENT], true, max, &tls_conn_ops, c);
+	return c;
+}
+
+void tls_conn_free(struct tls_conn *c)
+{
+	if (!c)
+		return;
+	tls_dir_release(&c->dir[TLS_SERVER]);
+	tls_dir_release(&c->dir[TLS_CLIENT]);
+	hs_record_release(&c->rec);
+	free(c);
+}
+
+void tls_conn_feed(struct tls_conn *c, bool from_client, const uint8_t *p,
+		   size_t n, uint64_t ts_us)
+{
+	struct tls_dir *d = &c->dir[from_client ? TLS_CLIENT : TLS_SERVER];
+
+	if (c->decided || d->stopped || !p || n == 0)
+		return;
+	tls_dir_feed(d, p, n, ts_us);
+	/* record-layer errors (not TLS, oversized) stop the direction there */
+	if (d->stopped && d->error && !c->rec.parse_error)
+		c->rec.parse_error = d->error;
+}
+
+void tls_conn_gap(struct tls_conn *c, bool from_client, uint64_t ts_us)
+{
+	if (c->decided)
+		return;
+	c->rec.gap = true;
+	tls_dir_stop(&c->dir[from_client ? TLS_CLIENT : TLS_SERVER], NULL);
+}
+
+void tls_conn_close(struct tls_conn *c, bool fin_or_rst, uint64_t ts_us)
+{
+	bool blind;
+
+	if (c->decided)
+		return;
+	/* a gap may have hidden the Finished or an alert: do not guess */
+	blind = c->rec.gap ||
+		(c->dir[TLS_SERVER].stopped && c->dir[TLS_CLIENT].stopped);
+	tls_conn_decide(c, fin_or_rst && !blind ? HS_ABORTED : HS_INCOMPLETE, ts_us);
+}
+
+bool tls_conn_decided(const struct tls_conn *c)
+{
+	return c->decided;
+}
+
+struct hs_record *tls_conn_record(struct tls_conn *c)
+{
+	return &c->rec;
+}

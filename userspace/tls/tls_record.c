@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The TLS record layer of one direction: 5-byte record headers, records
+ * split across feeds, and handshake messages reassembled from the bodies of
+ * plaintext handshake records (a message may span records, a record may
+ * hold several messages). Whole records of the other types are reported to
+ * the owner, which keeps the protocol state.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/cursor.h"
+#include "tls_conn.h"
+#include "tls_internal.h"
+
+static bool tls_record_header_ok(uint8_t type, uint8_t major, uint8_t minor)
+{
+	if (type < TLS_CT_CHANGE_CIPHER_SPEC || type > TLS_CT_HEARTBEAT)
+		return false;
+	return major == 3 && minor <= 4;
+}
+
+enum tls_sniff tls_sniff(const uint8_t *p, size_t n)
+{
+	uint16_t len;
+
+	if (n == 0)
+		return TLS_SNIFF_NEED_MORE;
+	/* SSLv2 framing: 2-byte length with the high bit set, then the type. */
+	if (p[0] & 0x80) {
+		if (n < 3)
+			return TLS_SNIFF_NEED_MORE;
+		return p[2] == 1 ? TLS_SNIFF_SSLV2_HELLO : TLS_SNIFF_NOT_TLS;
+	}
+	if (p[0] != TLS_CT_HANDSHAKE)
+		return TLS_SNIFF_NOT_TLS;
+	if (n >= 2 && p[1] != 3)
+		return TLS_SNIFF_NOT_TLS;
+	if (n >= 3 && p[2] > 4)
+		return TLS_SNIFF_NOT_TLS;
+	if (n < 6)
+		return TLS_SNIFF_NEED_MORE;
+	len = (uint16_t)(p[3] << 8 | p[4]);
+	if (len == 0 || len > TLS_MAX_RECORD_LEN)
+		return TLS_SNIFF_NOT_TLS;
+	return p[5] == TLS_HS_CLIENT_HELLO ? TLS_SNIFF_CLIENT_HELLO
+					   : TLS_SNIFF_SERVER_HANDSHAKE;
+}
+
+void tls_dir_init(struct tls_dir *d, bool from_client, uint32_t max_message,
+		  const struct tls_dir_ops *ops, void *ctx)
+{
+	memset(d, 0, sizeof(*d));
+	d->from_client = from_client;
+	d->max_message = max_message;
+	d->ops = ops;
+	d->ctx = ctx;
+}
+
+void tls_dir_release(struct tls_dir *d)
+{
+	free(d->hs);
+	d->hs = NULL;
+	d->hs_off = d->hs_len = d->hs_cap = 0;
+}
+
+void tls_dir_stop(struct tls_dir *d, const char *error)
+{
+	if (d->stopped)
+		return;
+	d->stopped = true;
+	d->error = error;
+	tls_dir_release(d);
+}
+
+/* Makes room for @n more handshake bytes, compacting first. */
+static bool tls_hs_reserve(struct tls_dir *d, size_t n)
+{
+	size_t used = d->hs_len - d->hs_off;
+	size_t cap;
+	uint8_t *p;
+
+	if (d->hs_off > 0) {
+		memmove(d->hs, d->hs + d->hs_off, used);
+		d->hs_off = 0;
+		d->hs_len = used;
+	}
+	if (d->hs_cap - used >= n)
+		return true;
+	cap = d->hs_cap ? d->hs_cap : 4096;
+	while (cap - used < n)
+		cap *= 2;
+	p = realloc(d->hs, cap);
+	if (!p)
+		return false;
+	d->hs = p;
+	d->hs_cap = cap;
+	return true;
+}
+
+/* Hands every complete message in the buffer to the owner. */
+static void tls_hs_drain(struct tls_dir *d, uint64_t ts_us)
+{
+	while (!d->stopped) {
+		struct cursor cur = cur_make(d->hs + d->hs_off, d->hs_len - d->hs_off);
+		uint8_t type = cur_u8(&cur);
+		uint32_t len = cur_u24(&cur);
+		const uint8_t *body;
+
+		if (!cur_ok(&cur))
+			return;    /* header incomplete */
+		if (len > d->max_message) {
+			tls_dir_stop(d, "handshake message: length above the limit");
+			return;
+		}
+		body = cur_bytes(&cur, len);
+		if (!body)
+			return;    /* body incomplete */
+		d->hs_off += 4 + (size_t)len;
+		d->ops->message(d->ctx, d, type, body, len, ts_us);
+	}
+}
+
+static void tls_hs_append(struct tls_dir *d, const uint8_t *p, size_t n,
+			  uint64_t ts_us)
+{
+	if (!tls_hs_reserve(d, n)) {
+		tls_dir_stop(d, "handshake message: out of memory");
+		return;
+	}
+	memcpy(d->hs + d->hs_len, p, n);
+	d->hs_len += n;
+	tls_hs_drain(d, ts_us);
+}
+
+static bool tls_record_is_plain_handshake(const struct tls_dir *d)
+{
+	return d->type == TLS_CT_HANDSHAKE && !d->hs_encrypted;
+}
+
+/* The 5-byte header is complete: check it and start the body. */
+static void tls_record_begin(struct tls_dir *d)
+{
+	struct cursor cur = cur_make(d->hdr, sizeof(d->hdr));
+	uint8_t major, minor;
+
+	d->type = cur_u8(&cur);
+	major = cur_u8(&cur);
+	minor = cur_u8(&cur);
+	d->len = cur_u16(&cur);
+	d->left = d->len;
+	if (!tls_record_header_ok(d->type, major, minor)) {
+		tls_dir_stop(d, "record header: not TLS (content type or version)");
+		return;
+	}
+	if (d->len > TLS_MAX_RECORD_LEN)
+		tls_dir_stop(d, "record header: length above 2^14 + 2048");
+}
+
+static void tls_record_end(struct tls_dir *d, uint64_t ts_us)
+{
+	const uint8_t *body = NULL;
+
+	d->hdr_len = 0;
+	if (tls_record_is_plain_handshake(d))
+		return;
+	if (d->type == TLS_CT_ALERT && d->len <= TLS_ALERT_BODY_MAX)
+		body = d->small;
+	d->ops->record(d->ctx, d, d->type, d->len, body, ts_us);
+}
+
+/* Consumes up to @n body bytes of the current record; returns how many. */
+static size_t tls_record_body(struct tls_dir *d, const uint8_t *p, size_t n,
+			      uint64_t ts_us)
+{
+	size_t take = n < d->left ? n : d->left;
+
+	if (tls_record_is_plain_handshake(d)) {
+		tls_hs_append(d, p, take, ts_us);
+	} else if (d->type == TLS_CT_ALERT && d->len <= TLS_ALERT_BODY_MAX) {
+		memcpy(d->small + (d->len - d->left), p, take);
+	}
+	d->left -= (uint16_t)take;
+	return take;
+}
+
+static size_t tls_record_header(struct tls_dir *d, const uint8_t *p, size_t n)
+{
+	size_t take = sizeof(d->hdr) - d->hdr_len;
+
+	if (take > n)
+		take = n;
+	memcpy(d->hdr + d->hdr_len, p, take);
+	d->hdr_len += (uint8_t)take;
+	if (d->hdr_len == sizeof(d->hdr))
+		tls_record_begin(d);
+	return take;
+}
+
+void tls_dir_feed(struct tls_dir *d, const uint8_t *p, size_t n, uint64_t ts_us)
+{
+	size_t used;
+
+	while (!d->stopped && n > 0) {
+		if (d->hdr_len < sizeof(d->hdr))
+			used = tls_record_header(d, p, n);
+		else
+			used = tls_record_body(d, p, n, ts_us);
+		p += used;
+		n -= used;
+		/* a zero-length record ends as soon as its header is complete */
+		if (!d->stopped && d->hdr_len == sizeof(d->hdr) && d->left == 0)
+			tls_record_end(d, ts_us);
+	}
+}

@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Header parsing for the TC program: Ethernet with up to two VLAN tags,
+ * IPv4 (options, no fragments), IPv6 (extension headers, no fragments),
+ * TCP. Every header is copied to the stack before it is looked at: directly
+ * when it sits in the linear part of the skb, with bpf_skb_load_bytes()
+ * otherwise, so one code path serves both and no pointer into the packet
+ * outlives the check that made it valid.
+ */
+#ifndef TW_BPF_PARSE_H
+#define TW_BPF_PARSE_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#define ETH_P_IP       0x0800
+#define ETH_P_IPV6     0x86DD
+#define ETH_P_8021Q    0x8100
+#define ETH_P_8021AD   0x88A8
+#define ETH_HLEN       14
+#define VLAN_HLEN      4
+
+#define IPPROTO_HOPOPTS_ 0
+#define IPPROTO_TCP_     6
+#define IPPROTO_ROUTING_ 43
+#define IPPROTO_FRAG_    44
+#define IPPROTO_AH_      51
+#define IPPROTO_DSTOPTS_ 60
+
+#define IP_MF          0x2000
+#define IP_OFFMASK     0x1FFF
+
+#define TW_MAX_VLAN_TAGS 2
+#define TW_MAX_IPV6_EXT  6   /* extension headers walked before giving up */
+#define TW_MAX_DIRECT_OFF 1024 /* bounds the packet pointer arithmetic */
+
+/* What parsing learnt about one TCP segment. */
+struct tw_pkt {
+	__u32 saddr[4];      /* network byte order; IPv4 in word 0 */
+	__u32 daddr[4];
+	__u16 sport;         /* host byte order */
+	__u16 dport;
+	__u32 seq;           /* host byte order */
+	__u32 ack;
+	__u32 payload_off;   /* from skb->data */
+	__u32 payload_len;   /* TCP payload bytes, from the IP length */
+	__u8 family;         /* 4 or 6 */
+	__u8 tcp_flags;      /* low 5 bits: FIN SYN RST PSH ACK */
+};
+
+enum tw_parse_result {
+	TW_PARSE_OK,         /* a TCP segment */
+	TW_PARSE_SKIP,       /* not IP, not TCP: nothing to do */
+	TW_PARSE_BAD,        /* truncated or impossible header */
+	TW_PARSE_FRAG,       /* an IP fragment: skipped */
+};
+
+/* Copies @len bytes at @off from the packet into @buf. */
+static __always_inline int tw_load(struct __sk_buff *skb, __u32 off, void *buf,
+				   __u32 len)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+
+	if (off <= TW_MAX_DIRECT_OFF) {
+		void *p = data + off;
+
+		if (p + len <= end) {
+			__builtin_memcpy(buf, p, len);
+			return 0;
+		}
+	}
+	return bpf_skb_load_bytes(skb, off, buf, len);
+}
+
+/* Ethernet and VLAN tags: returns the L3 ethertype, *off past the tags. */
+static __always_inline int tw_parse_eth(struct __sk_buff *skb, __u32 *off,
+					__u16 *proto)
+{
+	struct ethhdr eth;
+	__u8 tag[VLAN_HLEN];
+	int i;
+
+	if (tw_load(skb, 0, &eth, sizeof(eth)))
+		return TW_PARSE_BAD;
+	*proto = bpf_ntohs(eth.h_proto);
+	*off = ETH_HLEN;
+#pragma unroll
+	for (i = 0; i < TW_MAX_VLAN_TAGS; i++) {
+		if (*proto != ETH_P_8021Q && *proto != ETH_P_8021AD)
+			break;
+		/* tag = TCI (2 bytes), then the next ethertype (2 bytes) */
+		if (tw_load(skb, *off, tag, sizeof(tag)))
+			return TW_PARSE_BAD;
+		*proto = ((__u16)tag[2] << 8) | tag[3];
+		*off += VLAN_HLEN;
+	}
+	return TW_PARSE_OK;
+}
+
+/* IPv4 header at @off: addresses, *off past options, the L4 length. */
+static __always_inline int tw_parse_ipv4(struct __sk_buff *skb, __u32 *off,
+					 struct tw_pkt *p, __u32 *l4_len)
+{
+	struct iphdr ip;
+	__u32 ihl, tot;
+
+	if (tw_load(skb, *off, &ip, sizeof(ip)))
+		return TW_PARSE_BAD;
+	if ((((__u8 *)&ip)[0] >> 4) != 4)
+		return TW_PARSE_BAD;
+	ihl = (((__u8 *)&ip)[0] & 0x0f) * 4;
+	tot = bpf_ntohs(ip.tot_len);
+	/* tot_len 0 on a GSO packet over 64 KiB (BIG TCP): the skb rules */
+	if (tot == 0 && skb->len > *off)
+		tot = skb->len - *off;
+	if (ihl < sizeof(ip) || tot < ihl)
+		return TW_PARSE_BAD;
+	if (bpf_ntohs(ip.frag_off) & (IP_MF | IP_OFFMASK))
+		return TW_PARSE_FRAG;
+	if (ip.protocol != IPPROTO_TCP_)
+		return TW_PARSE_SKIP;
+	p->family = 4;
+	p->saddr[0] = ip.saddr;
+	p->daddr[0] = ip.daddr;
+	*off += ihl;
+	*l4_len = tot - ihl;
+	return TW_PARSE_OK;
+}
+
+/* IPv6 header and the extension headers in front of TCP. */
+static __always_inline int tw_parse_ipv6(struct __sk_buff *skb, __u32 *off,
+					 struct tw_pkt *p, __u32 *l4_len)
+{
+	struct ipv6hdr ip6;
+	__u8 ext[2];
+	__u32 plen, hlen;
+	__u8 next;
+	int i;
+
+	if (tw_load(skb, *off, &ip6, sizeof(ip6)))
+		return TW_PARSE_BAD;
+	if ((((__u8 *)&ip6)[0] >> 4) != 6)
+		return TW_PARSE_BAD;
+	p->family = 6;
+	__builtin_memcpy(p->saddr, &ip6.saddr, 16);
+	__builtin_memcpy(p->daddr, &ip6.daddr, 16);
+	plen = bpf_ntohs(ip6.payload_len);
+	/* payload_len 0 is a jumbogram (BIG TCP): the skb length rules */
+	if (plen == 0)
+		plen = skb->len > *off + sizeof(ip6) ? skb->len - *off - sizeof(ip6) : 0;
+	*off += sizeof(ip6);
+	next = ip6.nexthdr;
+	for (i = 0; i < TW_MAX_IPV6_EXT; i++) {
+		if (next == IPPROTO_TCP_) {
+			*l4_len = plen;
+			return TW_PARSE_OK;
+		}
+		if (next == IPPROTO_FRAG_)
+			return TW_PARSE_FRAG;
+		if (next != IPPROTO_HOPOPTS_ && next != IPPROTO_ROUTING_ &&
+		    next != IPPROTO_DSTOPTS_ && next != IPPROTO_AH_)
+			return TW_PARSE_SKIP;
+		if (tw_load(skb, *off, ext, sizeof(ext)))
+			return TW_PARSE_BAD;
+		/* AH counts its length in 4-byte units minus 2, the others
+		 * in 8-byte units not counting the first 8 bytes */
+		hlen = next == IPPROTO_AH_ ? ((__u32)ext[1] + 2) * 4
+					   : ((__u32)ext[1] + 1) * 8;
+		if (hlen > plen)
+			return TW_PARSE_BAD;
+		plen -= hlen;
+		*off += hlen;
+		next = ext[0];
+	}
+	return next == IPPROTO_TCP_ ? (*l4_len = plen, TW_PARSE_OK) : TW_PARSE_SKIP;
+}
+
+/* TCP header at @off; @l4_len is the TCP length the IP header claims. */
+static __always_inline int tw_parse_tcp(struct __sk_buff *skb, __u32 off,
+					__u32 l4_len, struct tw_pkt *p)
+{
+	struct tcphdr th;
+	__u32 doff, avail;
+
+	if (tw_load(skb, off, &th, sizeof(th)))
+		return TW_PARSE_BAD;
+	doff = (((__u8 *)&th)[12] >> 4) * 4;
+	if (doff < sizeof(th) || doff > l4_len)
+		return TW_PARSE_BAD;
+	p->sport = bpf_ntohs(th.source);
+	p->dport = bpf_ntohs(th.dest);
+	p->seq = bpf_ntohl(th.seq);
+	p->ack = bpf_ntohl(th.ack_seq);
+	p->tcp_flags = ((__u8 *)&th)[13] & 0x1f;
+	p->payload_off = off + doff;
+	p->payload_len = l4_len - doff;
+	/* Ethernet padding or a lying length: never promise more bytes than
+	 * the skb holds */
+	avail = skb->len > p->payload_off ? skb->len - p->payload_off : 0;
+	if (p->payload_len > avail)
+		p->payload_len = avail;
+	return TW_PARSE_OK;
+}
+
+/*
+ * Parses one packet whose data starts at the link layer (@l2) or at the IP
+ * header (devices without one: tun, wireguard).
+ */
+static __always_inline int tw_parse_packet(struct __sk_buff *skb, bool l2,
+					   struct tw_pkt *p)
+{
+	__u32 off = 0, l4_len = 0;
+	__u16 proto;
+	__u8 ver;
+	int r;
+
+	if (l2) {
+		r = tw_parse_eth(skb, &off, &proto);
+		if (r != TW_PARSE_OK)
+			return r;
+	} else {
+		if (tw_load(skb, 0, &ver, 1))
+			return TW_PARSE_BAD;
+		proto = (ver >> 4) == 4 ? ETH_P_IP :
+			(ver >> 4) == 6 ? ETH_P_IPV6 : 0;
+	}
+	if (proto == ETH_P_IP)
+		r = tw_parse_ipv4(skb, &off, p, &l4_len);
+	else if (proto == ETH_P_IPV6)
+		r = tw_parse_ipv6(skb, &off, p, &l4_len);
+	else
+		return TW_PARSE_SKIP;
+	if (r != TW_PARSE_OK)
+		return r;
+	return tw_parse_tcp(skb, off, l4_len, p);
+}
+
+#endif

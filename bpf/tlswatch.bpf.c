@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * tlswatch's TC classifier: finds the TCP flows on watched ports that are in
+ * their TLS handshake and copies their payload to a ring buffer, in bounded
+ * chunks. Everything that interprets TLS lives in userspace.
+ *
+ * It never drops, rewrites or delays a packet. It returns TC_ACT_UNSPEC
+ * ("no verdict, go on"), not TC_ACT_OK: in a filter chain TC_ACT_OK ends the
+ * classification, so other tools' filters behind ours would stop seeing
+ * packets. TC_ACT_UNSPEC lets the chain continue and, at its end, the
+ * packet pass.
+ *
+ * Cost on the common path: packets without payload, FIN or RST cost the
+ * parse and a bitmap test; payload on a watched port costs one flow-map
+ * lookup once the flow is known (not TLS, or userspace marked it done).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "parse.h"
+#include "tlswatch/event.h"
+
+#define TC_ACT_UNSPEC (-1)
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Set through the skeleton before load. */
+const volatile __u32 tw_dir_budget = TW_DEFAULT_DIR_BUDGET;
+const volatile __u32 tw_chunk_bytes = TW_CHUNK_MAX; /* <= TW_CHUNK_MAX */
+
+/* Watched server ports, one bit each; userspace writes it through the
+ * skeleton's mmap of .bss, so changing ports needs no reload. */
+__u64 tw_watched_ports[65536 / 64];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, TW_DEFAULT_RINGBUF);
+} tw_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TW_DEFAULT_MAX_FLOWS);
+	__type(key, struct tw_flow_key);
+	__type(value, struct tw_flow_val);
+} tw_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tw_counters);
+} tw_counters SEC(".maps");
+
+/* What one packet's records are made from. */
+struct tw_ctx {
+	struct tw_pkt pkt;
+	__u64 now;
+};
+
+static __always_inline struct tw_counters *tw_counters_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&tw_counters, &zero);
+}
+
+static __always_inline bool tw_port_watched(__u16 port)
+{
+	return tw_watched_ports[port >> 6] & (1ULL << (port & 63));
+}
+
+/* A TLS handshake record: type 22, version 3.0 .. 3.4. */
+static __always_inline bool tw_is_handshake(const __u8 *b)
+{
+	return b[0] == 0x16 && b[1] == 0x03 && b[2] <= 0x04;
+}
+
+static __always_inline void tw_fill_event(struct tw_event *e,
+					  struct __sk_buff *skb,
+					  const struct tw_ctx *c, __u8 kind,
+					  __u8 flags, __u32 off, __u32 len)
+{
+	const struct tw_pkt *p = &c->pkt;
+
+	e->ts_ns = c->now;
+	__builtin_memcpy(e->saddr, p->saddr, 16);
+	__builtin_memcpy(e->daddr, p->daddr, 16);
+	e->sport = p->sport;
+	e->dport = p->dport;
+	e->seq = p->seq;
+	e->ack = p->ack;
+	e->wire_len = p->payload_len;
+	e->chunk_off = off;
+	e->chunk_len = len;
+	e->ifindex = skb->ifindex;
+	e->family = p->family;
+	e->tcp_flags = kind == TW_EV_CLOSE ? p->tcp_flags
+					   : p->tcp_flags & ~(TCP_FIN | TCP_RST);
+	e->kind = kind;
+	e->flags = flags;
+}
+
+/*
+ * One record of @cap payload bytes (a constant after inlining) carrying
+ * @n bytes from payload offset @off. Returns 0, or -1 if nothing was sent.
+ */
+static __always_inline int tw_emit_sized(struct __sk_buff *skb,
+					 const struct tw_ctx *c,
+					 struct tw_counters *cnt, __u32 off,
+					 __u32 n, __u8 flags, const __u32 cap)
+{
+	struct tw_event *e;
+	__u64 len = n;
+
+	e = bpf_ringbuf_reserve(&tw_events, sizeof(*e) + cap, 0);
+	if (!e) {
+		cnt->c[TW_CNT_RINGBUF_FULL]++;
+		return -1;
+	}
+	/* The verifier must see 0 < len <= cap on the very register passed
+	 * to the helper; the barriers keep clang from reshaping the clamp. */
+	barrier_var(len);
+	if (len > cap)
+		len = cap;
+	barrier_var(len);
+	if (len == 0 ||
+	    bpf_skb_load_bytes(skb, c->pkt.payload_off + off, e->data, len)) {
+		bpf_ringbuf_discard(e, 0);
+		return -1;
+	}
+	tw_fill_event(e, skb, c, TW_EV_DATA, flags, off, len);
+	bpf_ringbuf_submit(e, 0);
+	cnt->c[TW_CNT_CHUNKS_EMITTED]++;
+	cnt->c[TW_CNT_BYTES_COPIED] += len;
+	if (flags & TW_EVF_TRUNCATED)
+		cnt->c[TW_CNT_TRUNCATED]++;
+	return 0;
+}
+
+/*
+ * Emits one record: @n payload bytes from @off (TW_EV_DATA), or, with
+ * @n == 0, a record without payload of kind @kind_flags >> 8. A global
+ * function, so the verifier checks it once, not once per chunk of every
+ * path that leads here.
+ */
+__noinline int tw_emit(struct __sk_buff *skb, const struct tw_ctx *c,
+		       __u32 off, __u32 n, __u32 kind_flags)
+{
+	struct tw_counters *cnt = tw_counters_get();
+	__u8 flags = kind_flags & 0xff;
+	struct tw_event *e;
+
+	if (!c || !cnt)
+		return -1;
+	if (n > TW_CHUNK_SMALL)
+		return tw_emit_sized(skb, c, cnt, off, n, flags, TW_CHUNK_MAX);
+	if (n > 0)
+		return tw_emit_sized(skb, c, cnt, off, n, flags, TW_CHUNK_SMALL);
+
+	e = bpf_ringbuf_reserve(&tw_events, sizeof(*e), 0);
+	if (!e) {
+		cnt->c[TW_CNT_RINGBUF_FULL]++;
+		return -1;
+	}
+	tw_fill_event(e, skb, c, (kind_flags >> 8) & 0xff, flags, off, 0);
+	bpf_ringbuf_submit(e, 0);
+	cnt->c[TW_CNT_CHUNKS_EMITTED]++;
+	return 0;
+}
+
+/* Header parsing, also checked once as a global function. */
+__noinline int tw_parse(struct __sk_buff *skb, struct tw_pkt *p, int l2)
+{
+	if (!p)
+		return TW_PARSE_BAD;
+	return tw_parse_packet(skb, l2, p);
+}
+
+/*
+ * Copies the packet's payload, sent by endpoint @from of flow @v, within
+ * that direction's budget and the per-packet chunk cap.
+ */
+static __always_inline void tw_copy_payload(struct __sk_buff *skb,
+					    struct tw_ctx *c,
+					    struct tw_counters *cnt,
+					    struct tw_flow_val *v, int from,
+					    __u8 flags)
+{
+	__u32 len = c->pkt.payload_len, chunk = tw_chunk_bytes;
+	__u32 bit = from ? 2 : 1, copied, left, want, off = 0, n;
+	bool budget_cut;
+	__u8 cut;
+	int i;
+
+	if (len == 0 || (v->budget_hit & bit))
+		return;
+	if (chunk == 0 || chunk > TW_CHUNK_MAX)
+		chunk = TW_CHUNK_MAX;
+	copied = from ? v->copied[1] : v->copied[0];
+	left = tw_dir_budget > copied ? tw_dir_budget - copied : 0;
+	want = len < left ? len : left;
+	budget_cut = want < len;
+	if (want > TW_MAX_CHUNKS * chunk)
+		want = TW_MAX_CHUNKS * chunk;
+	/* the last record of a packet that is not copied whole says so */
+	cut = TW_EVF_TRUNCATED | (budget_cut ? TW_EVF_BUDGET : 0);
+
+	for (i = 0; i < TW_MAX_CHUNKS && off < want; i++) {
+		n = want - off < chunk ? want - off : chunk;
+		if (tw_emit(skb, c, off, n,
+			    TW_EV_DATA << 8 |
+			    flags | (off + n == want && want < len ? cut : 0)))
+			break;
+		off += n;
+	}
+	if (off) {
+		if (from)
+			__sync_fetch_and_add(&v->copied[1], off);
+		else
+			__sync_fetch_and_add(&v->copied[0], off);
+	}
+	if (budget_cut) {
+		/* Said once per direction: the rest is a gap for userspace. */
+		v->budget_hit |= bit;
+		cnt->c[TW_CNT_BUDGET_EXHAUSTED]++;
+		if (want == 0)
+			tw_emit(skb, c, 0, 0, TW_EV_GAP << 8 | flags | cut);
+	}
+}
+
+/* Reads the first bytes of the payload: is it a TLS handshake record? */
+static __always_inline bool tw_starts_handshake(struct __sk_buff *skb,
+						const struct tw_ctx *c,
+						__u8 *hs_type)
+{
+	__u8 b[6];
+
+	if (c->pkt.payload_len < sizeof(b) ||
+	    bpf_skb_load_bytes(skb, c->pkt.payload_off, b, sizeof(b)))
+		return false;
+	*hs_type = b[5];
+	return tw_is_handshake(b);
+}
+
+/*
+ * Which endpoint is the server: the one on a watched port; if both are,
+ * the receiver of a ClientHello (handshake type 1), else its sender.
+ */
+static __always_inline __u8 tw_pick_server(const struct tw_ctx *c, int from,
+					   __u8 hs_type)
+{
+	bool src = tw_port_watched(c->pkt.sport);
+	bool dst = tw_port_watched(c->pkt.dport);
+
+	if (src != dst)
+		return src ? from : !from;
+	return hs_type == 1 ? !from : from;
+}
+
+/*
+ * A flow with payload and no entry: starts its handshake phase if the
+ * payload is a handshake record (returns the new entry), else starts
+ * probing it (returns NULL).
+ */
+static __always_inline struct tw_flow_val *
+tw_flow_new(struct __sk_buff *skb, struct tw_ctx *c,
+	    const struct tw_flow_key *key, int from)
+{
+	struct tw_flow_val nv = {};
+	__u8 hs_type = 0;
+
+	if (!tw_starts_handshake(skb, c, &hs_type)) {
+		nv.state = TW_FLOW_PROBE;
+		nv.probes = 1;
+		bpf_map_update_elem(&tw_flows, key, &nv, BPF_NOEXIST);
+		return NULL;
+	}
+	nv.state = TW_FLOW_HANDSHAKE;
+	nv.start_ns = c->now;
+	nv.server = tw_pick_server(c, from, hs_type);
+	if (bpf_map_update_elem(&tw_flows, key, &nv, BPF_NOEXIST))
+		return NULL;
+	return bpf_map_lookup_elem(&tw_flows, key);
+}
+
+/* A flow in PROBE: true if this payload starts its handshake phase. */
+static __always_inline bool tw_flow_probe(struct __sk_buff *skb,
+					  struct tw_ctx *c,
+					  struct tw_flow_val *v, int from)
+{
+	__u8 hs_type = 0;
+
+	if (!tw_starts_handshake(skb, c, &hs_type)) {
+		if (++v->probes >= TW_PROBE_SEGMENTS)
+			v->state = TW_FLOW_DONE;
+		return false;
+	}
+	v->state = TW_FLOW_HANDSHAKE;
+	v->start_ns = c->now;
+	v->server = tw_pick_server(c, from, hs_type);
+	return true;
+}
+
+static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
+{
+	struct tw_ctx c = {};
+	struct tw_counters *cnt;
+	struct tw_flow_key key;
+	struct tw_flow_val *v;
+	__u8 flags = 0;
+	bool closing;
+	int from, r;
+
+	cnt = tw_counters_get();
+	if (!cnt)
+		return TC_ACT_UNSPEC;
+	cnt->c[TW_CNT_PACKETS_SEEN]++;
+
+	r = tw_parse(skb, &c.pkt, l2);
+	if (r != TW_PARSE_OK) {
+		if (r == TW_PARSE_BAD)
+			cnt->c[TW_CNT_BAD_HEADERS]++;
+		else if (r == TW_PARSE_FRAG)
+			cnt->c[TW_CNT_FRAGMENTS]++;
+		return TC_ACT_UNSPEC;
+	}
+	if (!tw_port_watched(c.pkt.sport) && !tw_port_watched(c.pkt.dport))
+		return TC_ACT_UNSPEC;
+	cnt->c[TW_CNT_PACKETS_WATCHED]++;
+
+	closing = c.pkt.tcp_flags & (TCP_FIN | TCP_RST);
+	if (c.pkt.payload_len == 0 && !closing)
+		return TC_ACT_UNSPEC; /* ACKs, SYNs: nothing to copy */
+
+	from = tw_flow_key_make(&key, c.pkt.family, c.pkt.saddr, c.pkt.sport,
+				c.pkt.daddr, c.pkt.dport) & 1;
+	v = bpf_map_lookup_elem(&tw_flows, &key);
+	if (v && v->state == TW_FLOW_DONE) {
+		/* the common case on a busy server: one lookup and out */
+		if (closing)
+			bpf_map_delete_elem(&tw_flows, &key);
+		return TC_ACT_UNSPEC;
+	}
+	c.now = bpf_ktime_get_ns();
+	if (!v) {
+		/* a FIN/RST or an empty segment does not start anything */
+		if (closing || c.pkt.payload_len == 0)
+			return TC_ACT_UNSPEC;
+		v = tw_flow_new(skb, &c, &key, from);
+		if (!v)
+			return TC_ACT_UNSPEC;
+		flags = TW_EVF_FLOW_START;
+		cnt->c[TW_CNT_FLOWS_TRACKED]++;
+	} else if (v->state == TW_FLOW_PROBE && c.pkt.payload_len) {
+		if (tw_flow_probe(skb, &c, v, from)) {
+			flags = TW_EVF_FLOW_START;
+			cnt->c[TW_CNT_FLOWS_TRACKED]++;
+		}
+	}
+
+	if (v->state == TW_FLOW_HANDSHAKE) {
+		if (from == v->server)
+			flags |= TW_EVF_FROM_SERVER;
+		tw_copy_payload(skb, &c, cnt, v, from, flags);
+		if (closing) {
+			tw_emit(skb, &c, c.pkt.payload_len, 0,
+				TW_EV_CLOSE << 8 | (flags & TW_EVF_FROM_SERVER));
+			cnt->c[TW_CNT_FLOWS_CLOSED]++;
+		}
+	}
+	if (closing)
+		bpf_map_delete_elem(&tw_flows, &key);
+	return TC_ACT_UNSPEC;
+}
+
+/* Devices with an Ethernet header (ARPHRD_ETHER, loopback). */
+SEC("tc")
+int tlswatch(struct __sk_buff *skb)
+{
+	return tw_handle(skb, true);
+}
+
+/* Devices without a link-layer header (tun, wireguard): data starts at IP. */
+SEC("tc")
+int tlswatch_l3(struct __sk_buff *skb)
+{
+	return tw_handle(skb, false);
+}

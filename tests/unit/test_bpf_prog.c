@@ -1,0 +1,992 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The TC program, run by the kernel on crafted packets through
+ * BPF_PROG_TEST_RUN. Each test loads a fresh skeleton (so counters start
+ * at zero), runs packets, and checks the ring buffer records, the flow map
+ * and the counters. Every run also checks that the program let the packet
+ * continue (TC_ACT_UNSPEC) and left it unchanged. Needs root.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "check.h"
+#include "live/live.h"
+#include "tlswatch.skel.h"
+
+#define TC_ACT_UNSPEC (-1)
+#define MAX_RECS 64
+#define PORT 443
+
+/* ---- packet builder ---- */
+
+struct spec {
+	int family;           /* 4 or 6 */
+	int vlan_tags;        /* 0, 1 (802.1Q) or 2 (802.1ad + 802.1Q) */
+	bool ip6_ext;         /* hop-by-hop + destination options before TCP */
+	const char *src, *dst;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;        /* TCP flags byte */
+	const uint8_t *payload;
+	size_t plen;
+};
+
+static uint8_t *put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = v; return p + 2; }
+static uint8_t *put32(uint8_t *p, uint32_t v) { put16(p, v >> 16); put16(p + 2, v); return p + 4; }
+
+static size_t build(const struct spec *s, uint8_t *out)
+{
+	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
+	size_t ext = s->family == 6 && s->ip6_ext ? 16 : 0;
+	uint16_t l4 = (uint16_t)(20 + s->plen);
+	uint8_t *p = out;
+
+	memcpy(p, macs, 12);
+	p += 12;
+	if (s->vlan_tags == 2) {
+		p = put16(p, 0x88A8);
+		p = put16(p, 100);
+	}
+	if (s->vlan_tags >= 1) {
+		p = put16(p, 0x8100);
+		p = put16(p, 200);
+	}
+	if (s->family == 4) {
+		p = put16(p, 0x0800);
+		*p++ = 0x45;
+		*p++ = 0;
+		p = put16(p, (uint16_t)(20 + l4));
+		p = put16(p, 1);          /* id */
+		p = put16(p, 0x4000);     /* DF */
+		*p++ = 64;
+		*p++ = 6;
+		p = put16(p, 0);          /* checksum: not looked at */
+		inet_pton(AF_INET, s->src, p);
+		inet_pton(AF_INET, s->dst, p + 4);
+		p += 8;
+	} else {
+		p = put16(p, 0x86DD);
+		p = put32(p, 0x60000000);
+		p = put16(p, (uint16_t)(l4 + ext));
+		*p++ = ext ? 0 : 6;       /* next header: hop-by-hop or TCP */
+		*p++ = 64;
+		inet_pton(AF_INET6, s->src, p);
+		inet_pton(AF_INET6, s->dst, p + 16);
+		p += 32;
+		if (ext) {
+			/* hop-by-hop -> destination options -> TCP, each 8
+			 * bytes: next header, length 0, PadN of 4 */
+			static const uint8_t hbh[8] = { 60, 0, 1, 4, 0, 0, 0, 0 };
+			static const uint8_t dst[8] = { 6, 0, 1, 4, 0, 0, 0, 0 };
+
+			memcpy(p, hbh, 8);
+			memcpy(p + 8, dst, 8);
+			p += 16;
+		}
+	}
+	p = put16(p, s->sport);
+	p = put16(p, s->dport);
+	p = put32(p, s->seq);
+	p = put32(p, s->ack);
+	*p++ = 5 << 4;
+	*p++ = s->flags;
+	p = put16(p, 65535);
+	p = put32(p, 0);                  /* checksum, urgent pointer */
+	if (s->plen)
+		memcpy(p, s->payload, s->plen);
+	return (size_t)(p - out) + s->plen;
+}
+
+/* A TLS record header + handshake type, then a byte pattern. */
+static void tls_payload(uint8_t *b, size_t n, uint8_t type, uint8_t hs_type)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		b[i] = (uint8_t)(i * 7 + 3);
+	b[0] = type;
+	b[1] = 0x03;
+	b[2] = 0x01;
+	b[3] = (uint8_t)((n - 5) >> 8);
+	b[4] = (uint8_t)(n - 5);
+	b[5] = hs_type;
+}
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+
+/* ---- fixture: one loaded program, its records and counters ---- */
+
+struct rec {
+	size_t size;              /* record size the ring buffer reported */
+	uint8_t data[TW_CHUNK_MAX];
+	struct tw_event ev;       /* last: it ends in a flexible array */
+};
+
+static struct fx {
+	struct tlswatch_bpf *skel;
+	struct ring_buffer *rb;
+	int nrec;
+	struct rec recs[MAX_RECS];
+} fx;
+
+static int collect(void *ctx, void *data, size_t size)
+{
+	struct rec *r;
+
+	(void)ctx;
+	if (fx.nrec >= MAX_RECS || size < sizeof(struct tw_event))
+		return 0;
+	r = &fx.recs[fx.nrec++];
+	memset(r, 0, sizeof(*r));
+	r->size = size;
+	memcpy(&r->ev, data, sizeof(r->ev));
+	if (r->ev.chunk_len <= TW_CHUNK_MAX &&
+	    r->ev.chunk_len <= size - sizeof(r->ev))
+		memcpy(r->data, (const uint8_t *)data + sizeof(r->ev), r->ev.chunk_len);
+	return 0;
+}
+
+static bool fx_open(uint32_t budget, uint32_t chunk_bytes)
+{
+	memset(&fx, 0, sizeof(fx));
+	fx.skel = tlswatch_bpf__open();
+	if (!fx.skel) {
+		printf("# opening the skeleton: %s\n", strerror(errno));
+		return false;
+	}
+	if (budget)
+		fx.skel->rodata->tw_dir_budget = budget;
+	if (chunk_bytes)
+		fx.skel->rodata->tw_chunk_bytes = chunk_bytes;
+	if (tlswatch_bpf__load(fx.skel)) {
+		printf("# loading the skeleton: %s\n", strerror(errno));
+		tlswatch_bpf__destroy(fx.skel);
+		fx.skel = NULL;
+		return false;
+	}
+	fx.skel->bss->tw_watched_ports[PORT >> 6] |= 1ULL << (PORT & 63);
+	fx.rb = ring_buffer__new(bpf_map__fd(fx.skel->maps.tw_events), collect,
+				 NULL, NULL);
+	if (!fx.rb) {
+		printf("# ring buffer: %s\n", strerror(errno));
+		tlswatch_bpf__destroy(fx.skel);
+		fx.skel = NULL;
+		return false;
+	}
+	return true;
+}
+
+static void fx_close(void)
+{
+	ring_buffer__free(fx.rb);
+	tlswatch_bpf__destroy(fx.skel);
+	memset(&fx, 0, sizeof(fx));
+}
+
+/* Runs @prog on one packet; checks the verdict and that it is unchanged. */
+static void run_on(struct bpf_program *prog, const uint8_t *pkt, size_t len)
+{
+	static uint8_t out[4096];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt,
+		    .data_size_in = (__u32)len, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+	int r;
+
+	memset(out, 0xAA, sizeof(out));
+	r = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+	CHECK_INT(r, 0);
+	CHECK_INT((int32_t)opts.retval, TC_ACT_UNSPEC);
+	CHECK_INT(opts.data_size_out, len);
+	CHECK(memcmp(out, pkt, len) == 0);
+}
+
+static void run(const struct spec *s)
+{
+	static uint8_t pkt[4096];
+
+	run_on(fx.skel->progs.tlswatch, pkt, build(s, pkt));
+}
+
+/* Consumes the ring buffer; returns the number of records now held. */
+static int drain(void)
+{
+	int r = ring_buffer__consume(fx.rb);
+
+	CHECK(r >= 0);
+	return fx.nrec;
+}
+
+static uint64_t counter(enum tw_counter c)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	struct tw_counters per[ncpu > 0 ? ncpu : 1];
+	__u32 zero = 0;
+	uint64_t sum = 0;
+
+	if (ncpu < 1 || bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.tw_counters),
+					    &zero, per))
+		return UINT64_MAX;
+	for (i = 0; i < ncpu; i++)
+		sum += per[i].c[c];
+	return sum;
+}
+
+static void endpoint(struct tw_endpoint *ep, int family, const char *ip,
+		     uint16_t port)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->addr.family = (uint8_t)family;
+	inet_pton(family == 4 ? AF_INET : AF_INET6, ip, ep->addr.bytes);
+	ep->port = port;
+}
+
+/* Looks up the flow entry of (@a, @b); returns false if there is none. */
+static bool flow_entry(const struct spec *s, struct tw_flow_val *val,
+		       int *server_is_src)
+{
+	struct tw_endpoint src, dst;
+	struct tw_flow_key key;
+
+	endpoint(&src, s->family, s->src, s->sport);
+	endpoint(&dst, s->family, s->dst, s->dport);
+	if (live_flow_key(&src, &dst, &key))
+		return false;
+	if (bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.tw_flows), &key, val))
+		return false;
+	if (server_is_src) {
+		/* the key holds the sender at index tw_flow_key_make() said */
+		struct tw_flow_key k2;
+		__u32 sw[4] = { 0 }, dw[4] = { 0 };
+		int from;
+
+		memcpy(sw, src.addr.bytes, s->family == 4 ? 4 : 16);
+		memcpy(dw, dst.addr.bytes, s->family == 4 ? 4 : 16);
+		from = tw_flow_key_make(&k2, (uint8_t)s->family, sw, s->sport, dw, s->dport);
+		*server_is_src = val->server == from;
+	}
+	return true;
+}
+
+/* The usual client -> server ClientHello of these tests. */
+static uint8_t hello[517];
+
+static struct spec client_hello4(void)
+{
+	struct spec s = {
+		.family = 4, .src = "192.0.2.10", .dst = "192.0.2.1",
+		.sport = 40000, .dport = PORT, .seq = 1000, .ack = 5000,
+		.flags = TCP_PSH | TCP_ACK, .payload = hello, .plen = sizeof(hello),
+	};
+
+	tls_payload(hello, sizeof(hello), 0x16, 1);
+	return s;
+}
+
+static struct spec reverse(const struct spec *c, uint32_t seq, uint32_t ack,
+			   uint8_t flags, const uint8_t *payload, size_t plen)
+{
+	struct spec s = *c;
+
+	s.src = c->dst;
+	s.dst = c->src;
+	s.sport = c->dport;
+	s.dport = c->sport;
+	s.seq = seq;
+	s.ack = ack;
+	s.flags = flags;
+	s.payload = payload;
+	s.plen = plen;
+	return s;
+}
+
+static void check_addr4(const uint8_t *got, const char *want)
+{
+	uint8_t b[16] = { 0 };
+
+	inet_pton(AF_INET, want, b);
+	CHECK(memcmp(got, b, 16) == 0);
+}
+
+/* ---- tests ---- */
+
+static void test_ipv4_client_hello_emits_one_record(void)
+{
+	struct spec s = client_hello4();
+	struct tw_flow_val v;
+	int server_is_src = -1;
+	struct rec *r;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	run(&s);
+	CHECK_INT(drain(), 1);
+	r = &fx.recs[0];
+	CHECK_INT(r->ev.kind, TW_EV_DATA);
+	CHECK_INT(r->ev.family, 4);
+	check_addr4(r->ev.saddr, "192.0.2.10");
+	check_addr4(r->ev.daddr, "192.0.2.1");
+	CHECK_INT(r->ev.sport, 40000);
+	CHECK_INT(r->ev.dport, 443);
+	CHECK_INT(r->ev.seq, 1000);
+	CHECK_INT(r->ev.ack, 5000);
+	CHECK_INT(r->ev.tcp_flags, TCP_PSH | TCP_ACK);
+	CHECK_INT(r->ev.wire_len, 517);
+	CHECK_INT(r->ev.chunk_off, 0);
+	CHECK_INT(r->ev.chunk_len, 517);
+	CHECK_INT(r->ev.flags, TW_EVF_FLOW_START);
+	CHECK_INT(r->ev.ifindex, 1); /* test runs happen on loopback */
+	CHECK(r->ev.ts_ns > 0);
+	CHECK_INT(r->size, sizeof(struct tw_event) + TW_CHUNK_MAX);
+	CHECK(memcmp(r->data, hello, 517) == 0);
+
+	CHECK(flow_entry(&s, &v, &server_is_src));
+	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	CHECK_INT(server_is_src, 0);
+	CHECK_INT(v.copied[0] + v.copied[1], 517);
+
+	CHECK_INT(counter(TW_CNT_PACKETS_SEEN), 1);
+	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), 1);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
+	CHECK_INT(counter(TW_CNT_BYTES_COPIED), 517);
+	CHECK_INT(counter(TW_CNT_CHUNKS_EMITTED), 1);
+	CHECK_INT(counter(TW_CNT_RINGBUF_FULL), 0);
+	CHECK_INT(counter(TW_CNT_BUDGET_EXHAUSTED), 0);
+	CHECK_INT(counter(TW_CNT_TRUNCATED), 0);
+	CHECK_INT(counter(TW_CNT_BAD_HEADERS), 0);
+	fx_close();
+}
+
+static void test_short_segment_uses_small_record(void)
+{
+	struct spec s = client_hello4();
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	s.plen = 200;
+	run(&s);
+	CHECK_INT(drain(), 1);
+	CHECK_INT(fx.recs[0].ev.chunk_len, 200);
+	CHECK_INT(fx.recs[0].size, sizeof(struct tw_event) + TW_CHUNK_SMALL);
+	fx_close();
+}
+
+static void test_continuation_from_server_is_emitted(void)
+{
+	struct spec c = client_hello4(), s;
+	uint8_t flight[1400];
+	struct rec *r;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	run(&c);
+	memset(flight, 0x5A, sizeof(flight)); /* mid-record bytes, no header */
+	s = reverse(&c, 5000, 1517, TCP_ACK, flight, sizeof(flight));
+	run(&s);
+	CHECK_INT(drain(), 2);
+	r = &fx.recs[1];
+	CHECK_INT(r->ev.kind, TW_EV_DATA);
+	check_addr4(r->ev.saddr, "192.0.2.1");
+	CHECK_INT(r->ev.sport, 443);
+	CHECK_INT(r->ev.dport, 40000);
+	CHECK_INT(r->ev.seq, 5000);
+	CHECK_INT(r->ev.ack, 1517);
+	CHECK_INT(r->ev.wire_len, 1400);
+	CHECK_INT(r->ev.chunk_len, 1400);
+	CHECK_INT(r->ev.flags, TW_EVF_FROM_SERVER);
+	CHECK(memcmp(r->data, flight, sizeof(flight)) == 0);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
+	CHECK_INT(counter(TW_CNT_BYTES_COPIED), 517 + 1400);
+	CHECK_INT(counter(TW_CNT_CHUNKS_EMITTED), 2);
+	fx_close();
+}
+
+static void test_pure_ack_is_not_emitted(void)
+{
+	struct spec c = client_hello4(), a;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	run(&c);
+	a = reverse(&c, 5000, 1517, TCP_ACK, NULL, 0);
+	run(&a);
+	CHECK_INT(drain(), 1);
+	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), 2);
+	CHECK_INT(counter(TW_CNT_CHUNKS_EMITTED), 1);
+	fx_close();
+}
+
+static void test_non_tls_payload_is_not_tracked(void)
+{
+	static const char get[] = "GET / HTTP/1.1\r\nHost: example\r\n\r\n";
+	struct spec s = client_hello4();
+	struct tw_flow_val v;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	s.payload = (const uint8_t *)get;
+	s.plen = sizeof(get) - 1;
+	run(&s);
+	CHECK_INT(drain(), 0);
+	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), 1);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 0);
+	CHECK_INT(counter(TW_CNT_CHUNKS_EMITTED), 0);
+	/* remembered as probing, not tracked */
+	CHECK(flow_entry(&s, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_PROBE);
+	CHECK_INT(v.probes, 1);
+	fx_close();
+}
+
+static void test_starttls_handshake_after_plaintext_is_tracked(void)
+{
+	static const char banner[] = "220 mail ESMTP\r\n";
+	struct spec c = client_hello4(), s;
+	struct tw_flow_val v;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	s = reverse(&c, 5000, 1000, TCP_PSH | TCP_ACK, (const uint8_t *)banner,
+		    sizeof(banner) - 1);
+	run(&s);
+	run(&c);
+	CHECK_INT(drain(), 1);
+	CHECK_INT(fx.recs[0].ev.seq, 1000);
+	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	fx_close();
+}
+
+static void test_non_tls_flow_is_given_up_after_probes(void)
+{
+	uint8_t junk[100];
+	struct spec s = client_hello4(), c = client_hello4();
+	struct tw_flow_val v;
+	int i;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	memset(junk, 'x', sizeof(junk));
+	s.payload = junk;
+	s.plen = sizeof(junk);
+	for (i = 0; i < TW_PROBE_SEGMENTS; i++) {
+		s.seq = 1000 + 100 * (uint32_t)i;
+		run(&s);
+	}
+	CHECK(flow_entry(&s, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_DONE);
+	run(&c); /* a handshake record now is not looked at */
+	CHECK_INT(drain(), 0);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 0);
+	fx_close();
+}
+
+static void test_ipv6_with_extension_headers_is_emitted(void)
+{
+	struct spec s = client_hello4();
+	uint8_t want[16];
+	struct rec *r;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	s.family = 6;
+	s.ip6_ext = true;
+	s.src = "2001:db8::10";
+	s.dst = "2001:db8::1";
+	run(&s);
+	CHECK_INT(drain(), 1);
+	r = &fx.recs[0];
+	CHECK_INT(r->ev.family, 6);
+	inet_pton(AF_INET6, "2001:db8::10", want);
+	CHECK(memcmp(r->ev.saddr, want, 16) == 0);
+	inet_pton(AF_INET6, "2001:db8::1", want);
+	CHECK(memcmp(r->ev.daddr, want, 16) == 0);
+	CHECK_INT(r->ev.seq, 1000);
+	CHECK_INT(r->ev.wire_len, 517);
+	CHECK_INT(r->ev.chunk_len, 517);
+	CHECK(memcmp(r->data, hello, 517) == 0);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
+	fx_close();
+}
+
+static void test_ipv6_fragment_is_skipped(void)
+{
+	static uint8_t pkt[4096];
+	struct spec s = client_hello4();
+	size_t len;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	s.family = 6;
+	s.ip6_ext = true;
+	s.src = "2001:db8::10";
+	s.dst = "2001:db8::1";
+	len = build(&s, pkt);
+	pkt[14 + 40 + 8] = 44; /* destination options now says: fragment */
+	run_on(fx.skel->progs.tlswatch, pkt, len);
+	CHECK_INT(drain(), 0);
+	CHECK_INT(counter(TW_CNT_FRAGMENTS), 1);
+	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), 0);
+	fx_close();
+}
+
+static void test_ipv4_fragment_is_skipped(void)
+{
+	static uint8_t pkt[4096];
+	struct spec s = client_hello4();
+	size_t len;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	len = build(&s, pkt);
+	pkt[14 + 6] = 0x20; /* more fragments */
+	run_on(fx.skel->progs.tlswatch, pkt, len);
+	CHECK_INT(drain(), 0);
+	CHECK_INT(counter(TW_CNT_FRAGMENTS), 1);
+	fx_close();
+}
+
+static void test_vlan_8021q_is_parsed(void)
+{
+	struct spec s = client_hello4();
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	s.vlan_tags = 1;
+	run(&s);
+	CHECK_INT(drain(), 1);
+	CHECK_INT(fx.recs[0].ev.seq, 1000);
+	CHECK_INT(fx.recs[0].ev.chunk_len, 517);
+	CHECK(memcmp(fx.recs[0].data, hello, 517) == 0);
+	fx_close();
+}
+
+static void test_qinq_8021ad_is_parsed(void)
+{
+	struct spec s = client_hello4();
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	s.vlan_tags = 2;
+	s.family = 6;
+	s.src = "2001:db8::10";
+	s.dst = "2001:db8::1";
+	run(&s);
+	CHECK_INT(drain(), 1);
+	CHECK_INT(fx.recs[0].ev.family, 6);
+	CHECK_INT(fx.recs[0].ev.chunk_len, 517);
+	fx_close();
+}
+
+static void test_l3_program_parses_from_the_ip_header(void)
+{
+	static uint8_t pkt[4096];
+	struct spec s = client_hello4();
+	size_t len;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	len = build(&s, pkt);
+	run_on(fx.skel->progs.tlswatch_l3, pkt + 14, len - 14);
+	CHECK_INT(drain(), 1);
+	CHECK_INT(fx.recs[0].ev.seq, 1000);
+	CHECK_INT(fx.recs[0].ev.chunk_len, 517);
+	fx_close();
+}
+
+static void test_truncated_headers_do_no_harm(void)
+{
+	static uint8_t pkt[4096];
+	struct spec s = client_hello4();
+	size_t len, cut, runs = 0;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	/* IPv4: every cut inside the TCP header. A test run refuses an IPv4
+	 * frame shorter than Ethernet + IPv4 header, so cuts inside the
+	 * IP headers are made behind a VLAN tag, which it does not look at. */
+	len = build(&s, pkt);
+	for (cut = 14 + 20; cut < 14 + 20 + 20; cut++, runs++)
+		run_on(fx.skel->progs.tlswatch, pkt, cut);
+	/* VLAN + IPv6 + two extension headers + TCP: every cut from the tag
+	 * to the end of the TCP header */
+	s.vlan_tags = 1;
+	s.family = 6;
+	s.ip6_ext = true;
+	s.src = "2001:db8::10";
+	s.dst = "2001:db8::1";
+	len = build(&s, pkt);
+	for (cut = 14; cut < 14 + 4 + 40 + 16 + 20; cut++, runs++)
+		run_on(fx.skel->progs.tlswatch, pkt, cut);
+	CHECK_INT(runs, 100);
+	CHECK_INT(drain(), 0);
+	CHECK_INT(counter(TW_CNT_PACKETS_SEEN), 100);
+	CHECK_INT(counter(TW_CNT_BAD_HEADERS), 100);
+	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), 0);
+	(void)len;
+	fx_close();
+}
+
+static void test_impossible_header_lengths_are_counted(void)
+{
+	static uint8_t pkt[4096];
+	struct spec s = client_hello4();
+	size_t len;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	len = build(&s, pkt);
+	pkt[14] = 0x44;             /* IHL 4: shorter than an IPv4 header */
+	run_on(fx.skel->progs.tlswatch, pkt, len);
+	pkt[14] = 0x45;
+	pkt[14 + 20 + 12] = 4 << 4; /* TCP data offset 4 */
+	run_on(fx.skel->progs.tlswatch, pkt, len);
+	pkt[14 + 20 + 12] = 15 << 4; /* data offset 60 ... */
+	pkt[16] = 0;
+	pkt[17] = 20 + 40;           /* ... but IP leaves 40 bytes for TCP */
+	run_on(fx.skel->progs.tlswatch, pkt, len);
+	CHECK_INT(drain(), 0);
+	CHECK_INT(counter(TW_CNT_BAD_HEADERS), 3);
+	fx_close();
+}
+
+static void test_payload_shorter_than_ip_length_is_clamped(void)
+{
+	static uint8_t pkt[4096];
+	struct spec s = client_hello4();
+	size_t len;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	len = build(&s, pkt);
+	run_on(fx.skel->progs.tlswatch, pkt, len - 100); /* IP says 100 more */
+	CHECK_INT(drain(), 1);
+	CHECK_INT(fx.recs[0].ev.wire_len, 417);
+	CHECK_INT(fx.recs[0].ev.chunk_len, 417);
+	fx_close();
+}
+
+static void test_unwatched_port_is_ignored(void)
+{
+	struct spec s = client_hello4();
+	struct tw_flow_val v;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	s.dport = 8443;
+	run(&s);
+	CHECK_INT(drain(), 0);
+	CHECK_INT(counter(TW_CNT_PACKETS_SEEN), 1);
+	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), 0);
+	CHECK(!flow_entry(&s, &v, NULL));
+	fx_close();
+}
+
+static void test_fin_in_handshake_reports_and_forgets_flow(void)
+{
+	struct spec c = client_hello4(), f;
+	struct tw_flow_val v;
+	struct rec *r;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	run(&c);
+	f = c;
+	f.seq = 1517;
+	f.flags = TCP_FIN | TCP_ACK;
+	f.plen = 0;
+	run(&f);
+	CHECK_INT(drain(), 2);
+	r = &fx.recs[1];
+	CHECK_INT(r->ev.kind, TW_EV_CLOSE);
+	CHECK_INT(r->ev.tcp_flags, TCP_FIN | TCP_ACK);
+	CHECK_INT(r->ev.seq, 1517);
+	CHECK_INT(r->ev.chunk_off, 0);
+	CHECK_INT(r->ev.chunk_len, 0);
+	CHECK_INT(r->ev.flags, 0);
+	CHECK_INT(r->size, sizeof(struct tw_event));
+	CHECK(!flow_entry(&c, &v, NULL));
+	CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), 1);
+	fx_close();
+}
+
+static void test_rst_from_server_reports_and_forgets_flow(void)
+{
+	struct spec c = client_hello4(), rst;
+	struct tw_flow_val v;
+	struct rec *r;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	run(&c);
+	rst = reverse(&c, 5000, 0, TCP_RST, NULL, 0);
+	run(&rst);
+	CHECK_INT(drain(), 2);
+	r = &fx.recs[1];
+	CHECK_INT(r->ev.kind, TW_EV_CLOSE);
+	CHECK_INT(r->ev.tcp_flags, TCP_RST);
+	CHECK_INT(r->ev.flags, TW_EVF_FROM_SERVER);
+	CHECK_INT(r->ev.sport, 443);
+	CHECK(!flow_entry(&c, &v, NULL));
+	fx_close();
+}
+
+static void test_fin_with_payload_sends_data_then_close(void)
+{
+	struct spec c = client_hello4(), f;
+	uint8_t alert[7] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 };
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	run(&c);
+	f = reverse(&c, 5000, 1517, TCP_FIN | TCP_PSH | TCP_ACK, alert, sizeof(alert));
+	run(&f);
+	CHECK_INT(drain(), 3);
+	CHECK_INT(fx.recs[1].ev.kind, TW_EV_DATA);
+	CHECK_INT(fx.recs[1].ev.tcp_flags, TCP_PSH | TCP_ACK); /* FIN masked */
+	CHECK_INT(fx.recs[1].ev.chunk_len, 7);
+	CHECK(memcmp(fx.recs[1].data, alert, 7) == 0);
+	CHECK_INT(fx.recs[2].ev.kind, TW_EV_CLOSE);
+	CHECK_INT(fx.recs[2].ev.tcp_flags, TCP_FIN | TCP_PSH | TCP_ACK);
+	CHECK_INT(fx.recs[2].ev.chunk_off, 7); /* the FIN sits after the data */
+	fx_close();
+}
+
+static void test_fin_on_untracked_flow_is_silent(void)
+{
+	struct spec f = client_hello4();
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	f.flags = TCP_FIN | TCP_ACK;
+	f.plen = 0;
+	run(&f);
+	CHECK_INT(drain(), 0);
+	CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), 0);
+	fx_close();
+}
+
+static void test_budget_cuts_a_packet_and_is_counted_once(void)
+{
+	struct spec c = client_hello4(), more;
+	uint8_t data[600];
+	struct rec *r;
+
+	if (!fx_open(1000, 0)) { CHECK(0); return; }
+	run(&c);                       /* 517 of 1000 */
+	memset(data, 1, sizeof(data));
+	more = c;
+	more.seq = 1517;
+	more.payload = data;
+	more.plen = sizeof(data);
+	run(&more);                    /* 483 fit, 117 cut */
+	more.seq = 2117;
+	run(&more);                    /* nothing: already said */
+	CHECK_INT(drain(), 2);
+	r = &fx.recs[1];
+	CHECK_INT(r->ev.kind, TW_EV_DATA);
+	CHECK_INT(r->ev.seq, 1517);
+	CHECK_INT(r->ev.wire_len, 600);
+	CHECK_INT(r->ev.chunk_len, 483);
+	CHECK_INT(r->ev.flags, TW_EVF_TRUNCATED | TW_EVF_BUDGET);
+	CHECK_INT(counter(TW_CNT_BUDGET_EXHAUSTED), 1);
+	CHECK_INT(counter(TW_CNT_TRUNCATED), 1);
+	CHECK_INT(counter(TW_CNT_BYTES_COPIED), 1000);
+	fx_close();
+}
+
+static void test_budget_spent_at_packet_boundary_sends_gap(void)
+{
+	struct spec c = client_hello4(), more, s;
+	uint8_t data[100], reply[300];
+
+	if (!fx_open(517, 0)) { CHECK(0); return; }
+	run(&c);                       /* exactly the budget */
+	memset(data, 1, sizeof(data));
+	more = c;
+	more.seq = 1517;
+	more.payload = data;
+	more.plen = sizeof(data);
+	run(&more);
+	memset(reply, 2, sizeof(reply)); /* the other direction has its own */
+	s = reverse(&c, 5000, 1617, TCP_ACK, reply, sizeof(reply));
+	run(&s);
+	CHECK_INT(drain(), 3);
+	CHECK_INT(fx.recs[1].ev.kind, TW_EV_GAP);
+	CHECK_INT(fx.recs[1].ev.seq, 1517);
+	CHECK_INT(fx.recs[1].ev.chunk_off, 0);
+	CHECK_INT(fx.recs[1].ev.wire_len, 100);
+	CHECK_INT(fx.recs[1].ev.flags, TW_EVF_TRUNCATED | TW_EVF_BUDGET);
+	CHECK_INT(fx.recs[2].ev.kind, TW_EV_DATA);
+	CHECK_INT(fx.recs[2].ev.chunk_len, 300);
+	CHECK_INT(fx.recs[2].ev.flags, TW_EVF_FROM_SERVER);
+	CHECK_INT(counter(TW_CNT_BUDGET_EXHAUSTED), 1);
+	fx_close();
+}
+
+static void test_long_packet_is_copied_in_chunks(void)
+{
+	static uint8_t big[3000];
+	struct spec c = client_hello4();
+	int i;
+
+	if (!fx_open(0, 1000)) { CHECK(0); return; }
+	tls_payload(big, sizeof(big), 0x16, 2);
+	c = reverse(&c, 7000, 1517, TCP_ACK, big, sizeof(big));
+	run(&c);
+	CHECK_INT(drain(), 3);
+	for (i = 0; i < 3; i++) {
+		CHECK_INT(fx.recs[i].ev.seq, 7000);
+		CHECK_INT(fx.recs[i].ev.wire_len, 3000);
+		CHECK_INT(fx.recs[i].ev.chunk_off, 1000 * i);
+		CHECK_INT(fx.recs[i].ev.chunk_len, 1000);
+		CHECK_INT(fx.recs[i].size, sizeof(struct tw_event) + TW_CHUNK_MAX);
+		CHECK(memcmp(fx.recs[i].data, big + 1000 * i, 1000) == 0);
+	}
+	/* a server flight seen first: sender is the server (port 443); every
+	 * chunk of the packet that began the phase says so */
+	for (i = 0; i < 3; i++)
+		CHECK_INT(fx.recs[i].ev.flags, TW_EVF_FLOW_START | TW_EVF_FROM_SERVER);
+	CHECK_INT(counter(TW_CNT_TRUNCATED), 0);
+	fx_close();
+}
+
+static void test_chunk_cap_truncates_a_packet(void)
+{
+	static uint8_t big[3000];
+	struct spec c = client_hello4();
+
+	if (!fx_open(0, 100)) { CHECK(0); return; }
+	tls_payload(big, sizeof(big), 0x16, 1);
+	c.payload = big;
+	c.plen = sizeof(big);
+	run(&c);
+	CHECK_INT(drain(), TW_MAX_CHUNKS);
+	CHECK_INT(fx.recs[TW_MAX_CHUNKS - 1].ev.chunk_off, 100 * (TW_MAX_CHUNKS - 1));
+	CHECK_INT(fx.recs[TW_MAX_CHUNKS - 1].ev.flags,
+		  TW_EVF_FLOW_START | TW_EVF_TRUNCATED);
+	CHECK_INT(fx.recs[TW_MAX_CHUNKS - 2].ev.flags, TW_EVF_FLOW_START);
+	CHECK_INT(counter(TW_CNT_BYTES_COPIED), 100 * TW_MAX_CHUNKS);
+	CHECK_INT(counter(TW_CNT_TRUNCATED), 1);
+	CHECK_INT(counter(TW_CNT_BUDGET_EXHAUSTED), 0);
+	fx_close();
+}
+
+static void test_flow_marked_done_is_not_copied(void)
+{
+	struct spec c = client_hello4(), more;
+	struct tw_endpoint a, b;
+	struct tw_flow_key key;
+	struct tw_flow_val v;
+	uint8_t data[50];
+	int fd;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	run(&c);
+	/* what live_flow_done() does */
+	endpoint(&a, 4, c.dst, c.dport);
+	endpoint(&b, 4, c.src, c.sport);
+	CHECK_INT(live_flow_key(&a, &b, &key), 0);
+	fd = bpf_map__fd(fx.skel->maps.tw_flows);
+	CHECK_INT(bpf_map_lookup_elem(fd, &key, &v), 0);
+	v.state = TW_FLOW_DONE;
+	CHECK_INT(bpf_map_update_elem(fd, &key, &v, BPF_EXIST), 0);
+	memset(data, 0x17, sizeof(data));
+	more = c;
+	more.seq = 1517;
+	more.payload = data;
+	more.plen = sizeof(data);
+	run(&more);
+	CHECK_INT(drain(), 1);
+	CHECK_INT(counter(TW_CNT_CHUNKS_EMITTED), 1);
+	fx_close();
+}
+
+static void test_fin_on_done_flow_forgets_it_silently(void)
+{
+	uint8_t junk[100];
+	struct spec s = client_hello4(), f;
+	struct tw_flow_val v;
+	int i;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	memset(junk, 'x', sizeof(junk));
+	s.payload = junk;
+	s.plen = sizeof(junk);
+	for (i = 0; i < TW_PROBE_SEGMENTS; i++)
+		run(&s);
+	CHECK(flow_entry(&s, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_DONE);
+	f = reverse(&s, 9000, 2000, TCP_FIN | TCP_ACK, NULL, 0);
+	run(&f);
+	CHECK(!flow_entry(&s, &v, NULL));
+	CHECK_INT(drain(), 0);
+	CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), 0);
+	fx_close();
+}
+
+static void test_both_ports_watched_server_is_hello_receiver(void)
+{
+	struct spec c = client_hello4();
+	struct tw_flow_val v;
+	int server_is_src = -1;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	c.sport = 8443; /* also watched below */
+	fx.skel->bss->tw_watched_ports[8443 >> 6] |= 1ULL << (8443 & 63);
+	run(&c);
+	CHECK_INT(drain(), 1);
+	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START);
+	CHECK(flow_entry(&c, &v, &server_is_src));
+	CHECK_INT(server_is_src, 0);
+	fx_close();
+}
+
+static void test_record_becomes_segment(void)
+{
+	struct spec c = client_hello4();
+	struct tw_segment seg;
+	struct live_meta meta;
+	uint8_t rec[sizeof(struct tw_event) + TW_CHUNK_MAX];
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	run(&c);
+	CHECK_INT(drain(), 1);
+	memcpy(rec, &fx.recs[0].ev, sizeof(struct tw_event));
+	memcpy(rec + sizeof(struct tw_event), fx.recs[0].data, 517);
+	CHECK_INT(live_record_decode(rec, fx.recs[0].size, 0, &seg, &meta), 0);
+	CHECK_INT(seg.seq, 1000);
+	CHECK_INT(seg.len, 517);
+	CHECK_INT(seg.wire_len, 517);
+	CHECK_INT(seg.src.port, 40000);
+	CHECK_INT(seg.dst.port, 443);
+	CHECK_INT(seg.ts_us, fx.recs[0].ev.ts_ns / 1000);
+	CHECK(memcmp(seg.payload, hello, 517) == 0);
+	CHECK(meta.flow_start);
+	CHECK(!meta.from_server);
+	fx_close();
+}
+
+int main(void)
+{
+	RUN_TEST(test_ipv4_client_hello_emits_one_record);
+	RUN_TEST(test_short_segment_uses_small_record);
+	RUN_TEST(test_continuation_from_server_is_emitted);
+	RUN_TEST(test_pure_ack_is_not_emitted);
+	RUN_TEST(test_non_tls_payload_is_not_tracked);
+	RUN_TEST(test_starttls_handshake_after_plaintext_is_tracked);
+	RUN_TEST(test_non_tls_flow_is_given_up_after_probes);
+	RUN_TEST(test_ipv6_with_extension_headers_is_emitted);
+	RUN_TEST(test_ipv6_fragment_is_skipped);
+	RUN_TEST(test_ipv4_fragment_is_skipped);
+	RUN_TEST(test_vlan_8021q_is_parsed);
+	RUN_TEST(test_qinq_8021ad_is_parsed);
+	RUN_TEST(test_l3_program_parses_from_the_ip_header);
+	RUN_TEST(test_truncated_headers_do_no_harm);
+	RUN_TEST(test_impossible_header_lengths_are_counted);
+	RUN_TEST(test_payload_shorter_than_ip_length_is_clamped);
+	RUN_TEST(test_unwatched_port_is_ignored);
+	RUN_TEST(test_fin_in_handshake_reports_and_forgets_flow);
+	RUN_TEST(test_rst_from_server_reports_and_forgets_flow);
+	RUN_TEST(test_fin_with_payload_sends_data_then_close);
+	RUN_TEST(test_fin_on_untracked_flow_is_silent);
+	RUN_TEST(test_budget_cuts_a_packet_and_is_counted_once);
+	RUN_TEST(test_budget_spent_at_packet_boundary_sends_gap);
+	RUN_TEST(test_long_packet_is_copied_in_chunks);
+	RUN_TEST(test_chunk_cap_truncates_a_packet);
+	RUN_TEST(test_flow_marked_done_is_not_copied);
+	RUN_TEST(test_fin_on_done_flow_forgets_it_silently);
+	RUN_TEST(test_both_ports_watched_server_is_hello_receiver);
+	RUN_TEST(test_record_becomes_segment);
+	return CHECK_EXIT_CODE();
+}

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TC attach/detach rules of the live source, in a private network
+ * namespace (unshare) with a veth pair, so nothing outside is touched and
+ * everything disappears with the process. Needs root.
+ *
+ * "Killed agent" tests fork a child that attaches and is then SIGKILLed:
+ * its filters and qdisc stay, as after a crash of the real agent.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <net/if.h>
+#include <bpf/libbpf.h>
+
+#include "check.h"
+#include "common/log.h"
+#include "live/live.h"
+#include "tlswatch.skel.h"
+
+#define IF_A "twt0"
+#define IF_B "twt1"
+#define FOREIGN_PRIO 100
+#define FOREIGN_HANDLE 1
+
+static const uint16_t port443 = 443;
+
+static int sh(const char *cmd)
+{
+	int r = system(cmd);
+
+	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
+}
+
+static bool has_clsact(void)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = popen("tc qdisc show dev " IF_A, "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "clsact"))
+			found = true;
+	pclose(f);
+	return found;
+}
+
+static bool filter_at(enum bpf_tc_attach_point point, uint32_t prio,
+		      uint32_t handle)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)if_nametoindex(IF_A),
+		    .attach_point = point);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = prio);
+
+	return bpf_tc_query(&hook, &opts) == 0;
+}
+
+static bool ours_at(enum bpf_tc_attach_point point, uint32_t handle)
+{
+	return filter_at(point, TW_TC_PRIORITY, handle);
+}
+
+/* A fresh veth pair; the namespace is this process's own. */
+static bool net_reset(void)
+{
+	sh("ip link del " IF_A " 2>/dev/null");
+	return sh("ip link add " IF_A " type veth peer name " IF_B) == 0 &&
+	       sh("ip link set " IF_A " up && ip link set " IF_B " up") == 0;
+}
+
+static struct live *open_on(const char **ifaces, int n, char *err, size_t errlen,
+			    int *rc)
+{
+	struct live_opts o = {
+		.ifaces = ifaces, .n_ifaces = n, .ports = &port443, .n_ports = 1,
+		.ringbuf_bytes = 1 << 16,
+	};
+	struct live *l = NULL;
+
+	*rc = live_open(&o, &l, err, errlen);
+	return l;
+}
+
+static struct live *open_a(void)
+{
+	const char *ifs[] = { IF_A };
+	char err[256] = "";
+	struct live *l;
+	int rc;
+
+	l = open_on(ifs, 1, err, sizeof(err), &rc);
+	if (rc)
+		printf("# live_open: %s\n", err);
+	return l;
+}
+
+/* Another tool's clsact qdisc with its own filter on ingress. */
+static struct tlswatch_bpf *foreign_setup(void)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)if_nametoindex(IF_A),
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FOREIGN_HANDLE,
+		    .priority = FOREIGN_PRIO);
+	struct tlswatch_bpf *skel;
+
+	if (sh("tc qdisc add dev " IF_A " clsact") != 0)
+		return NULL;
+	skel = tlswatch_bpf__open_and_load();
+	if (!skel)
+		return NULL;
+	opts.prog_fd = bpf_program__fd(skel->progs.tlswatch);
+	if (bpf_tc_attach(&hook, &opts)) {
+		tlswatch_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+/* Forks an agent that attaches to IF_A, then SIGKILLs it. */
+static bool killed_agent(void)
+{
+	int fds[2], status;
+	char c = 0;
+	pid_t pid;
+
+	if (pipe(fds))
+		return false;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		struct live *l = open_a();
+
+		c = l ? 'y' : 'n';
+		if (write(fds[1], &c, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(fds[1]);
+	if (read(fds[0], &c, 1) != 1)
+		c = 0;
+	close(fds[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return c == 'y';
+}
+
+static void test_open_attaches_both_directions_and_close_removes_all(void)
+{
+	struct live *l;
+
+	CHECK(net_reset());
+	l = open_a();
+	CHECK(l != NULL);
+	CHECK(has_clsact());
+	CHECK(ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	CHECK(ours_at(BPF_TC_EGRESS, TW_TC_HANDLE_OWN));
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_SHARED));
+	live_close(l);
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	CHECK(!ours_at(BPF_TC_EGRESS, TW_TC_HANDLE_OWN));
+	CHECK(!has_clsact());
+}
+
+static void test_existing_clsact_and_foreign_filter_survive_close(void)
+{
+	struct tlswatch_bpf *foreign;
+	struct live *l;
+
+	CHECK(net_reset());
+	foreign = foreign_setup();
+	CHECK(foreign != NULL);
+	l = open_a();
+	CHECK(l != NULL);
+	CHECK(ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_SHARED));
+	CHECK(ours_at(BPF_TC_EGRESS, TW_TC_HANDLE_SHARED));
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	live_close(l);
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_SHARED));
+	CHECK(!ours_at(BPF_TC_EGRESS, TW_TC_HANDLE_SHARED));
+	CHECK(has_clsact());
+	CHECK(filter_at(BPF_TC_INGRESS, FOREIGN_PRIO, FOREIGN_HANDLE));
+	tlswatch_bpf__destroy(foreign);
+}
+
+static void test_filter_added_by_another_tool_keeps_our_qdisc(void)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FOREIGN_HANDLE,
+		    .priority = FOREIGN_PRIO);
+	struct tlswatch_bpf *other;
+	struct live *l;
+
+	CHECK(net_reset());
+	l = open_a();
+	CHECK(l != NULL);
+	/* someone attaches to the clsact we created while we run */
+	other = tlswatch_bpf__open_and_load();
+	CHECK(other != NULL);
+	if (!other) {
+		live_close(l);
+		return;
+	}
+	hook.ifindex = (int)if_nametoindex(IF_A);
+	opts.prog_fd = bpf_program__fd(other->progs.tlswatch);
+	CHECK_INT(bpf_tc_attach(&hook, &opts), 0);
+	live_close(l);
+	CHECK(has_clsact());
+	CHECK(filter_at(BPF_TC_EGRESS, FOREIGN_PRIO, FOREIGN_HANDLE));
+	CHECK(!ours_at(BPF_TC_EGRESS, TW_TC_HANDLE_OWN));
+	tlswatch_bpf__destroy(other);
+}
+
+static void test_killed_agent_leaves_filter_and_restart_takes_over(void)
+{
+	struct live *l;
+
+	CHECK(net_reset());
+	CHECK(killed_agent());
+	/* what a SIGKILL leaves behind */
+	CHECK(has_clsact());
+	CHECK(ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	CHECK(ours_at(BPF_TC_EGRESS, TW_TC_HANDLE_OWN));
+	l = open_a();
+	CHECK(l != NULL);
+	CHECK(ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_SHARED));
+	live_close(l);
+	/* the restarted agent knew the qdisc was a tlswatch one */
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	CHECK(!ours_at(BPF_TC_EGRESS, TW_TC_HANDLE_OWN));
+	CHECK(!has_clsact());
+}
+
+static void test_cleanup_stale_removes_killed_agents_leftovers(void)
+{
+	CHECK(net_reset());
+	CHECK(killed_agent());
+	CHECK_INT(live_cleanup_stale(IF_A), 2);
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	CHECK(!has_clsact());
+	CHECK_INT(live_cleanup_stale(IF_A), 0); /* idempotent */
+}
+
+static void test_cleanup_stale_on_shared_qdisc_keeps_it(void)
+{
+	struct tlswatch_bpf *foreign;
+
+	CHECK(net_reset());
+	foreign = foreign_setup();
+	CHECK(foreign != NULL);
+	CHECK(killed_agent());
+	CHECK(ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_SHARED));
+	CHECK_INT(live_cleanup_stale(IF_A), 2);
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_SHARED));
+	CHECK(has_clsact());
+	CHECK(filter_at(BPF_TC_INGRESS, FOREIGN_PRIO, FOREIGN_HANDLE));
+	tlswatch_bpf__destroy(foreign);
+}
+
+static void test_failed_open_names_interface_and_rolls_back(void)
+{
+	const char *ifs[] = { IF_A, "twt-missing" };
+	char err[256] = "";
+	struct live *l;
+	int rc;
+
+	CHECK(net_reset());
+	l = open_on(ifs, 2, err, sizeof(err), &rc);
+	CHECK(l == NULL);
+	CHECK_INT(rc, -ENODEV);
+	CHECK(strstr(err, "twt-missing") != NULL);
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	CHECK(!has_clsact());
+}
+
+static void test_interface_named_twice_is_attached_once(void)
+{
+	const char *ifs[] = { IF_A, IF_A };
+	const char *const *names;
+	char err[256] = "";
+	struct live *l;
+	int rc;
+
+	CHECK(net_reset());
+	l = open_on(ifs, 2, err, sizeof(err), &rc);
+	CHECK_INT(rc, 0);
+	if (!l)
+		return;
+	CHECK_INT(live_ifaces(l, &names), 1);
+	CHECK_STR(names[0], IF_A);
+	live_close(l);
+	CHECK(!has_clsact());
+}
+
+static void test_interface_deleted_while_attached_closes_quietly(void)
+{
+	struct live_counters c;
+	struct live *l;
+
+	CHECK(net_reset());
+	l = open_a();
+	CHECK(l != NULL);
+	if (!l)
+		return;
+	CHECK_INT(sh("ip link del " IF_A), 0);
+	CHECK_INT(live_poll(l, 0, NULL, NULL), 0);
+	CHECK_INT(live_counters(l, &c), 0);
+	live_close(l);
+	CHECK(if_nametoindex(IF_A) == 0);
+}
+
+static void test_default_ifaces_are_up_and_not_loopback(void)
+{
+	char **names = NULL;
+	int n;
+
+	CHECK(net_reset());
+	sh("ip link set lo up; ip link set " IF_B " down");
+	n = live_default_ifaces(&names);
+	CHECK_INT(n, 1);
+	if (n == 1)
+		CHECK_STR(names[0], IF_A);
+	CHECK(names && names[n < 0 ? 0 : n] == NULL);
+	live_ifaces_free(names);
+}
+
+int main(void)
+{
+	if (unshare(CLONE_NEWNET)) {
+		printf("not ok - unshare(CLONE_NEWNET): %s (needs root)\n",
+		       strerror(errno));
+		return 1;
+	}
+	RUN_TEST(test_open_attaches_both_directions_and_close_removes_all);
+	RUN_TEST(test_existing_clsact_and_foreign_filter_survive_close);
+	RUN_TEST(test_filter_added_by_another_tool_keeps_our_qdisc);
+	RUN_TEST(test_killed_agent_leaves_filter_and_restart_takes_over);
+	RUN_TEST(test_cleanup_stale_removes_killed_agents_leftovers);
+	RUN_TEST(test_cleanup_stale_on_shared_qdisc_keeps_it);
+	RUN_TEST(test_failed_open_names_interface_and_rolls_back);
+	RUN_TEST(test_interface_named_twice_is_attached_once);
+	RUN_TEST(test_interface_deleted_while_attached_closes_quietly);
+	RUN_TEST(test_default_ifaces_are_up_and_not_loopback);
+	return CHECK_EXIT_CODE();
+}

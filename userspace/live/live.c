@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: MIT
+/* The live source: skeleton load, TC attach, ring buffer -> segments. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common/log.h"
+#include "live.h"
+#include "live_tc.h"
+#include "tlswatch.skel.h"
+
+struct live {
+	struct tlswatch_bpf *skel;
+	struct ring_buffer *rb;
+	struct live_tc *tc;          /* one per interface, n_tc of them */
+	int n_tc;
+	const char **names;          /* tc[i].name, for live_ifaces() */
+	const char **want;           /* distinct interfaces asked for, n_want */
+	bool *want_l2;               /* whether each has an Ethernet header */
+	int n_want;
+	int64_t mono_to_real_ns;
+	/* set for the duration of one live_poll() */
+	tw_segment_fn fn;
+	void *fn_ctx;
+	struct live_meta meta;
+	uint64_t records, bad_records, flows_done;
+};
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	char buf[1024];
+
+	if (level == LIBBPF_DEBUG && tw_log_get_level() < TW_LOG_DEBUG)
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	/* netlink's reason for a failed TC query: we probe for filters that
+	 * may not exist, and report real failures ourselves, naming the
+	 * interface */
+	if (strstr(buf, "Kernel error message:"))
+		level = LIBBPF_DEBUG;
+	if (level == LIBBPF_WARN)
+		pr_warn("%s", buf);
+	else
+		pr_debug("%s", buf);
+	return 0;
+}
+
+/* CLOCK_REALTIME - CLOCK_MONOTONIC, read as close together as we can. */
+static int64_t clock_offset_ns(void)
+{
+	struct timespec m1, r, m2;
+	int64_t mono;
+
+	clock_gettime(CLOCK_MONOTONIC, &m1);
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &m2);
+	mono = ((int64_t)m1.tv_sec * 1000000000 + m1.tv_nsec +
+		(int64_t)m2.tv_sec * 1000000000 + m2.tv_nsec) / 2;
+	return (int64_t)r.tv_sec * 1000000000 + r.tv_nsec - mono;
+}
+
+static const char *iface_name(const struct live *l, uint32_t ifindex)
+{
+	int i;
+
+	for (i = 0; i < l->n_tc; i++)
+		if ((uint32_t)l->tc[i].ifindex == ifindex)
+			return l->tc[i].name;
+	return "?";
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct live *l = ctx;
+	struct tw_segment seg;
+
+	l->records++;
+	if (live_record_decode(data, size, l->mono_to_real_ns, &seg, &l->meta)) {
+		l->bad_records++;
+		return 0;
+	}
+	l->meta.iface = iface_name(l, l->meta.ifindex);
+	if (l->fn)
+		l->fn(l->fn_ctx, &seg);
+	return 0;
+}
+
+static int check_opts(const struct live_opts *o, char *err, size_t errlen)
+{
+	int i;
+
+	if (!o || o->n_ifaces < 1 || !o->ifaces) {
+		snprintf(err, errlen, "no interface to attach to");
+		return -EINVAL;
+	}
+	if (o->n_ports < 1 || !o->ports) {
+		snprintf(err, errlen, "no port to watch");
+		return -EINVAL;
+	}
+	for (i = 0; i < o->n_ports; i++) {
+		if (o->ports[i] == 0) {
+			snprintf(err, errlen, "port 0 cannot be watched");
+			return -EINVAL;
+		}
+	}
+	if (o->ringbuf_bytes &&
+	    (o->ringbuf_bytes < 4096 || (o->ringbuf_bytes & (o->ringbuf_bytes - 1)))) {
+		snprintf(err, errlen, "ring buffer size %u is not a power of two >= 4096",
+			 o->ringbuf_bytes);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool seen_before(const struct live_opts *o, int i)
+{
+	int j;
+
+	for (j = 0; j < i; j++)
+		if (strcmp(o->ifaces[j], o->ifaces[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The distinct interfaces and their link types, before anything is loaded:
+ * a bad name fails early and only the programs needed are loaded. */
+static int resolve_ifaces(struct live *l, const struct live_opts *o, char *err,
+			  size_t errlen)
+{
+	int i, r;
+
+	l->want = calloc((size_t)o->n_ifaces, sizeof(*l->want));
+	l->want_l2 = calloc((size_t)o->n_ifaces, sizeof(*l->want_l2));
+	l->tc = calloc((size_t)o->n_ifaces, sizeof(*l->tc));
+	l->names = calloc((size_t)o->n_ifaces + 1, sizeof(*l->names));
+	if (!l->want || !l->want_l2 || !l->tc || !l->names) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (i = 0; i < o->n_ifaces; i++) {
+		if (!o->ifaces[i]) {
+			snprintf(err, errlen, "interface %d has no name", i);
+			return -EINVAL;
+		}
+		if (seen_before(o, i))
+			continue;
+		r = live_tc_link_has_l2(o->ifaces[i]);
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", o->ifaces[i],
+				 r == -EPROTONOSUPPORT ? "unsupported link type"
+						       : strerror(-r));
+			return r;
+		}
+		l->want[l->n_want] = o->ifaces[i];
+		l->want_l2[l->n_want] = r;
+		l->n_want++;
+	}
+	return 0;
+}
+
+/* Opens the skeleton, applies the configuration, loads, fills the ports. */
+static int load_program(struct live *l, const struct live_opts *o, char *err,
+			size_t errlen)
+{
+	bool any_l2 = false, any_l3 = false;
+	int i, r;
+
+	for (i = 0; i < l->n_want; i++) {
+		any_l2 |= l->want_l2[i];
+		any_l3 |= !l->want_l2[i];
+	}
+	l->skel = tlswatch_bpf__open();
+	if (!l->skel) {
+		r = -errno;
+		snprintf(err, errlen, "opening the BPF object: %s", strerror(errno));
+		return r;
+	}
+	l->skel->rodata->tw_dir_budget = o->dir_budget ? o->dir_budget
+						       : TW_DEFAULT_DIR_BUDGET;
+	r = bpf_map__set_max_entries(l->skel->maps.tw_events,
+				     o->ringbuf_bytes ? o->ringbuf_bytes : TW_DEFAULT_RINGBUF);
+	if (!r)
+		r = bpf_map__set_max_entries(l->skel->maps.tw_flows,
+					     o->max_flows ? o->max_flows : TW_DEFAULT_MAX_FLOWS);
+	if (!r)
+		r = bpf_program__set_autoload(l->skel->progs.tlswatch, any_l2);
+	if (!r)
+		r = bpf_program__set_autoload(l->skel->progs.tlswatch_l3, any_l3);
+	if (r) {
+		snprintf(err, errlen, "configuring the BPF object: %s", strerror(-r));
+		return r;
+	}
+	r = tlswatch_bpf__load(l->skel);
+	if (r) {
+		snprintf(err, errlen, "loading the BPF program: %s%s", strerror(-r),
+			 r == -EPERM ? " (needs CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON)" : "");
+		return r;
+	}
+	for (i = 0; i < o->n_ports; i++)
+		l->skel->bss->tw_watched_ports[o->ports[i] >> 6] |= 1ULL << (o->ports[i] & 63);
+	return 0;
+}
+
+static int attach_all(struct live *l, char *err, size_t errlen)
+{
+	int i, fd, r;
+
+	for (i = 0; i < l->n_want; i++) {
+		fd = bpf_program__fd(l->want_l2[i] ? l->skel->progs.tlswatch
+						   : l->skel->progs.tlswatch_l3);
+		r = live_tc_attach(&l->tc[l->n_tc], l->want[i], fd, err, errlen);
+		if (r)
+			return r;
+		l->names[l->n_tc] = l->tc[l->n_tc].name;
+		l->n_tc++;
+	}
+	return 0;
+}
+
+int live_open(const struct live_opts *o, struct live **out, char *err,
+	      size_t errlen)
+{
+	struct live *l;
+	int r;
+
+	*out = NULL;
+	r = check_opts(o, err, errlen);
+	if (r)
+		return r;
+	libbpf_set_print(libbpf_print);
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r = resolve_ifaces(l, o, err, errlen);
+	if (!r)
+		r = load_program(l, o, err, errlen);
+	if (r)
+		goto fail;
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.tw_events), on_record,
+				 l, NULL);
+	if (!l->rb) {
+		r = -errno;
+		snprintf(err, errlen, "opening the ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	l->mono_to_real_ns = clock_offset_ns();
+	r = attach_all(l, err, errlen);
+	if (r)
+		goto fail;
+	*out = l;
+	return 0;
+fail:
+	live_close(l);
+	return r;
+}
+
+int live_poll(struct live *l, int timeout_ms, tw_segment_fn fn, void *ctx)
+{
+	int r;
+
+	l->fn = fn;
+	l->fn_ctx = ctx;
+	r = ring_buffer__poll(l->rb, timeout_ms);
+	l->fn = NULL;
+	l->fn_ctx = NULL;
+	if (r == -EINTR)
+		return 0;
+	return r;
+}
+
+const struct live_meta *live_current_meta(const struct live *l)
+{
+	return &l->meta;
+}
+
+int live_epoll_fd(const struct live *l)
+{
+	return ring_buffer__epoll_fd(l->rb);
+}
+
+int live_flow_done(struct live *l, const struct tw_endpoint *a,
+		   const struct tw_endpoint *b)
+{
+	struct tw_flow_key key;
+	struct tw_flow_val val;
+	int fd = bpf_map__fd(l->skel->maps.tw_flows), r;
+
+	r = live_flow_key(a, b, &key);
+	if (r)
+		return r;
+	/* Keep the entry, marked done: later packets then cost one lookup
+	 * instead of a lookup, a payload peek and an insert. */
+	r = bpf_map_lookup_elem(fd, &key, &val);
+	if (r)
+		return -errno;
+	val.state = TW_FLOW_DONE;
+	r = bpf_map_update_elem(fd, &key, &val, BPF_EXIST);
+	if (r)
+		return -errno;
+	l->flows_done++;
+	return 0;
+}
+
+void live_flow_done_cb(void *l, const struct tw_endpoint *client,
+		       const struct tw_endpoint *server)
+{
+	int r = live_flow_done(l, client, server);
+
+	if (r && r != -ENOENT)
+		pr_debug("live: ending a flow's handshake phase: %s\n", strerror(-r));
+}
+
+int live_counters(struct live *l, struct live_counters *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), i, fd;
+	struct tw_counters *per;
+	uint64_t sum[TW_CNT__MAX] = { 0 };
+	__u32 zero = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu < 1)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	fd = bpf_map__fd(l->skel->maps.tw_counters);
+	if (bpf_map_lookup_elem(fd, &zero, per)) {
+		int r = -errno;
+
+		free(per);
+		return r;
+	}
+	for (i = 0; i < ncpu; i++)
+		for (int c = 0; c < TW_CNT__MAX; c++)
+			sum[c] += per[i].c[c];
+	free(per);
+
+	out->packets_seen = sum[TW_CNT_PACKETS_SEEN];
+	out->packets_watched = sum[TW_CNT_PACKETS_WATCHED];
+	out->flows_tracked = sum[TW_CNT_FLOWS_TRACKED];
+	out->bytes_copied = sum[TW_CNT_BYTES_COPIED];
+	out->chunks_emitted = sum[TW_CNT_CHUNKS_EMITTED];
+	out->ringbuf_full = sum[TW_CNT_RINGBUF_FULL];
+	out->budget_exhausted = sum[TW_CNT_BUDGET_EXHAUSTED];
+	out->truncated = sum[TW_CNT_TRUNCATED];
+	out->bad_headers = sum[TW_CNT_BAD_HEADERS];
+	out->fragments = sum[TW_CNT_FRAGMENTS];
+	out->flows_closed = sum[TW_CNT_FLOWS_CLOSED];
+	out->records = l->records;
+	out->bad_records = l->bad_records;
+	out->flows_done = l->flows_done;
+	return 0;
+}
+
+int live_ifaces(const struct live *l, const char *const **names)
+{
+	*names = l->names;
+	return l->n_tc;
+}
+
+void live_close(struct live *l)
+{
+	int i;
+
+	if (!l)
+		return;
+	/* filters first: from here on no packet reaches the program */
+	for (i = l->n_tc - 1; i >= 0; i--)
+		live_tc_detach(&l->tc[i]);
+	ring_buffer__free(l->rb);
+	tlswatch_bpf__destroy(l->skel);
+	free(l->names);
+	free(l->tc);
+	free(l->want);
+	free(l->want_l2);
+	free(l);
+}

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The live capture source: loads bpf/tlswatch.bpf.c, attaches it to TC
+ * ingress and egress of the chosen interfaces, and turns its ring buffer
+ * records into struct tw_segment, the same stream the pcap source makes.
+ *
+ * Typical use:
+ *   live_open(&opts, &l, err, sizeof(err));
+ *   while (running) live_poll(l, 200, pipeline_segment, pl);
+ *   live_close(l);
+ *
+ * Needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (or root). Not thread-safe:
+ * one thread polls; live_flow_done() and live_counters() may be called from
+ * inside the segment callback.
+ */
+#ifndef TW_LIVE_H
+#define TW_LIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture/segment.h"
+#include "common/endpoint.h"
+#include "tlswatch/event.h"
+
+struct live;
+
+struct live_opts {
+	const char **ifaces;     /* interface names; see live_default_ifaces() */
+	int n_ifaces;
+	const uint16_t *ports;   /* watched server ports (at least one) */
+	int n_ports;
+	uint32_t dir_budget;     /* bytes copied per flow direction; 0: 64 KiB */
+	uint32_t ringbuf_bytes;  /* ring buffer size, a power of two >= 4 KiB;
+				  * 0: 8 MiB */
+	uint32_t max_flows;      /* flows in the handshake phase; 0: 65536 */
+};
+
+/* Kernel counters summed over CPUs, plus the consumer's own. */
+struct live_counters {
+	uint64_t packets_seen;     /* packets the TC program ran on */
+	uint64_t packets_watched;  /* TCP to or from a watched port */
+	uint64_t flows_tracked;    /* flows that entered the handshake phase */
+	uint64_t bytes_copied;     /* payload bytes put in the ring buffer */
+	uint64_t chunks_emitted;   /* ring buffer records */
+	uint64_t ringbuf_full;     /* records lost to a full ring buffer */
+	uint64_t budget_exhausted; /* flow directions over the byte budget */
+	uint64_t truncated;        /* records of packets not copied whole */
+	uint64_t bad_headers;      /* truncated or impossible headers */
+	uint64_t fragments;        /* IP fragments skipped */
+	uint64_t flows_closed;     /* handshake phases ended by FIN/RST */
+	/* userspace */
+	uint64_t records;          /* records consumed */
+	uint64_t bad_records;      /* records that failed live_record_decode() */
+	uint64_t flows_done;       /* live_flow_done() calls that hit an entry */
+};
+
+/* What a segment carries beyond struct tw_segment. */
+struct live_meta {
+	const char *iface;       /* interface the packet was seen on */
+	uint32_t ifindex;
+	uint8_t kind;            /* enum tw_event_kind */
+	bool from_server;        /* sent by the server endpoint */
+	bool flow_start;         /* from the packet that began the handshake phase */
+	bool budget;             /* this segment is where the budget cut in */
+};
+
+/*
+ * Loads the program, fills the watched ports, attaches to TC ingress and
+ * egress of every interface in @o (replacing our own stale filter left by
+ * a killed agent). On failure detaches whatever it had attached, writes a
+ * message naming the interface into @err and returns -errno.
+ */
+int live_open(const struct live_opts *o, struct live **out, char *err,
+	      size_t errlen);
+
+/*
+ * Waits up to @timeout_ms for ring buffer records and hands each one to
+ * @fn as a segment. A packet copied in several records arrives as several
+ * segments whose seq is advanced by their offset (the flow stage
+ * reassembles by seq). Returns the number of records consumed, 0 on
+ * timeout or signal (EINTR), -errno on error.
+ */
+int live_poll(struct live *l, int timeout_ms, tw_segment_fn fn, void *ctx);
+
+/* Valid during the segment callback of live_poll(): where it came from. */
+const struct live_meta *live_current_meta(const struct live *l);
+
+/* An fd that becomes readable when records wait (for the caller's epoll). */
+int live_epoll_fd(const struct live *l);
+
+/*
+ * Ends the handshake phase of the flow between @a and @b (either order):
+ * the kernel stops copying its bytes and each of its later packets costs
+ * one map lookup. Returns 0, or -ENOENT if the kernel had no entry (the
+ * flow ended already or was evicted).
+ */
+int live_flow_done(struct live *l, const struct tw_endpoint *a,
+		   const struct tw_endpoint *b);
+
+/* Same, shaped for struct pipeline_opts.flow_done (@l is struct live *). */
+void live_flow_done_cb(void *l, const struct tw_endpoint *client,
+		       const struct tw_endpoint *server);
+
+int live_counters(struct live *l, struct live_counters *out);
+
+/* Names of the interfaces attached, in the order given. */
+int live_ifaces(const struct live *l, const char *const **names);
+
+/* Detaches exactly what live_open() attached, then frees @l. NULL is ok. */
+void live_close(struct live *l);
+
+/*
+ * Every interface that is up, except loopback: a NULL-terminated array of
+ * names in *@out, freed with live_ifaces_free(). Returns the count or -errno.
+ */
+int live_default_ifaces(char ***out);
+void live_ifaces_free(char **names);
+
+/*
+ * Removes tlswatch filters left on @iface by an agent that was killed, and
+ * the clsact qdisc if a tlswatch agent created it and nothing else uses it.
+ * Returns the number of filters removed, or -errno.
+ */
+int live_cleanup_stale(const char *iface);
+
+/* ---- building blocks, exported for tests ---- */
+
+/*
+ * Turns one ring buffer record into a segment; @mono_to_real_ns is
+ * CLOCK_REALTIME - CLOCK_MONOTONIC. seg->payload points into @rec.
+ * Returns 0, or -EINVAL for a record that is short or inconsistent.
+ */
+int live_record_decode(const void *rec, size_t size, int64_t mono_to_real_ns,
+		       struct tw_segment *seg, struct live_meta *meta);
+
+/* The kernel's flow key for the connection between @a and @b. */
+int live_flow_key(const struct tw_endpoint *a, const struct tw_endpoint *b,
+		  struct tw_flow_key *key);
+
+#endif

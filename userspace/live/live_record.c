@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+/* Ring buffer record -> struct tw_segment, and endpoints -> flow key. */
+#include <errno.h>
+#include <string.h>
+
+#include "live.h"
+
+static void endpoint_from(struct tw_endpoint *ep, uint8_t family,
+			  const uint8_t *addr, uint16_t port)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->addr.family = family;
+	memcpy(ep->addr.bytes, addr, family == 4 ? 4 : 16);
+	ep->port = port;
+}
+
+/* Header fields the kernel promises; anything else is a bad record. */
+static int record_check(const struct tw_event *e, size_t size)
+{
+	if (e->family != 4 && e->family != 6)
+		return -EINVAL;
+	if (e->chunk_len > size - sizeof(*e) || e->chunk_len > TW_CHUNK_MAX)
+		return -EINVAL;
+	if (e->chunk_off > e->wire_len || e->chunk_len > e->wire_len - e->chunk_off)
+		return -EINVAL;
+	switch (e->kind) {
+	case TW_EV_DATA:
+		return e->chunk_len ? 0 : -EINVAL;
+	case TW_EV_CLOSE:
+	case TW_EV_GAP:
+		return e->chunk_len ? -EINVAL : 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int live_record_decode(const void *rec, size_t size, int64_t mono_to_real_ns,
+		       struct tw_segment *seg, struct live_meta *meta)
+{
+	struct tw_event e;
+	uint64_t ts_ns;
+
+	if (!rec || size < sizeof(e))
+		return -EINVAL;
+	memcpy(&e, rec, sizeof(e)); /* the ring buffer gives 8-byte alignment,
+				     * but a copy costs nothing and owes none */
+	if (record_check(&e, size))
+		return -EINVAL;
+
+	memset(seg, 0, sizeof(*seg));
+	/* unsigned, so wrap-around is defined; then saturate it away */
+	ts_ns = e.ts_ns + (uint64_t)mono_to_real_ns;
+	if (mono_to_real_ns >= 0 && ts_ns < e.ts_ns)
+		ts_ns = UINT64_MAX;
+	else if (mono_to_real_ns < 0 && ts_ns > e.ts_ns)
+		ts_ns = 0;
+	seg->ts_us = ts_ns / 1000;
+	endpoint_from(&seg->src, e.family, e.saddr, e.sport);
+	endpoint_from(&seg->dst, e.family, e.daddr, e.dport);
+	/* each record starts chunk_off bytes into the packet's payload */
+	seg->seq = e.seq + e.chunk_off;
+	seg->ack = e.ack;
+	seg->tcp_flags = e.tcp_flags & (TW_TCP_FIN | TW_TCP_SYN | TW_TCP_RST |
+					TW_TCP_PSH | TW_TCP_ACK);
+	switch (e.kind) {
+	case TW_EV_DATA:
+		seg->payload = (const uint8_t *)rec + sizeof(e);
+		seg->len = e.chunk_len;
+		seg->truncated = e.flags & TW_EVF_TRUNCATED;
+		/* a middle chunk stands for exactly its bytes; the last chunk
+		 * of a cut packet stands for the rest of the packet */
+		seg->wire_len = seg->truncated ? e.wire_len - e.chunk_off
+					       : e.chunk_len;
+		break;
+	case TW_EV_GAP:
+		seg->wire_len = e.wire_len - e.chunk_off;
+		seg->truncated = seg->wire_len > 0;
+		break;
+	default: /* TW_EV_CLOSE: the FIN/RST itself */
+		break;
+	}
+	if (meta) {
+		meta->iface = NULL;
+		meta->ifindex = e.ifindex;
+		meta->kind = e.kind;
+		meta->from_server = e.flags & TW_EVF_FROM_SERVER;
+		meta->flow_start = e.flags & TW_EVF_FLOW_START;
+		meta->budget = e.flags & TW_EVF_BUDGET;
+	}
+	return 0;
+}
+
+int live_flow_key(const struct tw_endpoint *a, const struct tw_endpoint *b,
+		  struct tw_flow_key *key)
+{
+	__u32 aw[4] = { 0 }, bw[4] = { 0 };
+
+	if (a->addr.family != b->addr.family ||
+	    (a->addr.family != 4 && a->addr.family != 6))
+		return -EINVAL;
+	/* the kernel compares the address words as stored from the packet */
+	memcpy(aw, a->addr.bytes, a->addr.family == 4 ? 4 : 16);
+	memcpy(bw, b->addr.bytes, b->addr.family == 4 ? 4 : 16);
+	memset(key, 0, sizeof(*key));
+	tw_flow_key_make(key, a->addr.family, aw, a->port, bw, b->port);
+	return 0;
+}

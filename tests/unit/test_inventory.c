@@ -1,0 +1,534 @@
+// SPDX-License-Identifier: MIT
+/* The SQLite inventory: recording, schema migration, bad files, listing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "check.h"
+#include "health_fixture.h"
+#include "inventory/inventory.h"
+
+#define SHA_A "aaaa000000000000000000000000000000000000000000000000000000000001"
+#define SHA_B "bbbb000000000000000000000000000000000000000000000000000000000002"
+#define NB_A 1735689600   /* 2025-01-01 */
+#define NB_B 1748736000   /* 2025-06-01 */
+#define NA   2366841600   /* 2045-01-01 */
+#define T0   1780000000000000ull  /* 2026-05-28T20:26:40Z, microseconds */
+
+static char dir[64];
+
+static char *db_path(const char *name)
+{
+	static char p[128];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return p;
+}
+
+static struct inventory_sighting sighting(const char *name, const char *addr,
+					  const char *sha, int64_t nb,
+					  const char *key, uint64_t ts)
+{
+	struct inventory_sighting s = {
+		.name = name, .addr = addr, .port = 443, .sha256 = sha,
+		.subject = "O=tlswatch test,CN=a.test",
+		.issuer = "O=tlswatch test,CN=Health Test Intermediate",
+		.key = key, .not_before = nb, .not_after = NA, .ts_us = ts,
+		.findings = "",
+	};
+	return s;
+}
+
+static int record(struct inventory *inv, struct inventory_sighting s, bool *created)
+{
+	char err[256] = "";
+	int rc = inventory_record(inv, &s, created, err, sizeof(err));
+
+	if (rc)
+		printf("# record: %s\n", err);
+	return rc;
+}
+
+/* A scalar from a separate connection, as another reader would see it. */
+static long long peek(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long long v = -999;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void test_first_sighting_creates_a_row_then_counts(void)
+{
+	struct inventory *inv = NULL;
+	char err[256];
+	bool created = false;
+
+	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
+	CHECK_INT(record(inv, sighting("a.test", "10.0.0.1", SHA_A, NB_A, "EC-P256", T0),
+			 &created), 0);
+	CHECK(created);
+	CHECK_INT(record(inv, sighting("a.test", "10.0.0.1", SHA_A, NB_A, "EC-P256",
+				       T0 + 5), &created), 0);
+	CHECK(!created);
+	CHECK_INT(record(inv, sighting("a.test", "10.0.0.2", SHA_A, NB_A, "EC-P256",
+				       T0 + 6), &created), 0);
+	CHECK(created);
+	CHECK_INT(inventory_count(inv), 2);
+	inventory_close(inv);
+}
+
+static void test_file_database_uses_wal_and_current_schema(void)
+{
+	struct inventory *inv = NULL;
+	char err[256] = "";
+
+	CHECK_INT(inventory_open(db_path("wal.db"), &inv, err, sizeof(err)), 0);
+	CHECK_INT(peek(db_path("wal.db"), "PRAGMA user_version"), 2);
+	inventory_close(inv);
+	CHECK(access(db_path("wal.db"), F_OK) == 0);
+	{
+		sqlite3 *db = NULL;
+		sqlite3_stmt *st = NULL;
+		const unsigned char *mode = NULL;
+
+		sqlite3_open_v2(db_path("wal.db"), &db, SQLITE_OPEN_READONLY, NULL);
+		if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) ==
+		    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+			mode = sqlite3_column_text(st, 0);
+		CHECK_STR((const char *)mode, "wal");
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+}
+
+static void test_rows_survive_a_reopen(void)
+{
+	struct inventory *inv = NULL;
+	char err[256];
+
+	CHECK_INT(inventory_open(db_path("keep.db"), &inv, err, sizeof(err)), 0);
+	CHECK_INT(record(inv, sighting("a.test", "10.0.0.1", SHA_A, NB_A, "EC-P256", T0),
+			 NULL), 0);
+	inventory_close(inv);
+	CHECK_INT(inventory_open(db_path("keep.db"), &inv, err, sizeof(err)), 0);
+	CHECK_INT(inventory_count(inv), 1);
+	inventory_close(inv);
+}
+
+static void test_seen_times_widen_and_old_sightings_keep_newer_findings(void)
+{
+	struct inventory *inv = NULL;
+	struct inventory_sighting s = sighting("a.test", "10.0.0.1", SHA_A, NB_A,
+					       "EC-P256", T0 + 100);
+	char err[256];
+
+	CHECK_INT(inventory_open(db_path("times.db"), &inv, err, sizeof(err)), 0);
+	s.findings = "revoked";
+	CHECK_INT(record(inv, s, NULL), 0);
+	s.ts_us = T0;           /* an older handshake, replayed late */
+	s.findings = "";
+	CHECK_INT(record(inv, s, NULL), 0);
+	s.ts_us = T0 + 50;
+	CHECK_INT(record(inv, s, NULL), 0);
+	inventory_close(inv);
+	CHECK_INT(peek(db_path("times.db"), "SELECT first_seen_us FROM served"), T0);
+	CHECK_INT(peek(db_path("times.db"), "SELECT last_seen_us FROM served"), T0 + 100);
+	CHECK_INT(peek(db_path("times.db"), "SELECT count FROM served"), 3);
+	CHECK_INT(peek(db_path("times.db"),
+		       "SELECT findings = 'revoked' FROM served"), 1);
+}
+
+static void test_set_findings_replaces_the_text(void)
+{
+	struct inventory *inv = NULL;
+	char err[256];
+
+	CHECK_INT(inventory_open(db_path("set.db"), &inv, err, sizeof(err)), 0);
+	CHECK_INT(record(inv, sighting("a.test", "10.0.0.1", SHA_A, NB_A, "EC-P256", T0),
+			 NULL), 0);
+	CHECK_INT(inventory_set_findings(inv, "a.test", "10.0.0.1", 443, SHA_A,
+					 "revoked,superseded", err, sizeof(err)), 0);
+	inventory_close(inv);
+	CHECK_INT(peek(db_path("set.db"),
+		       "SELECT findings = 'revoked,superseded' FROM served"), 1);
+}
+
+static void test_version_1_database_is_migrated_keeping_rows(void)
+{
+	struct inventory *inv = NULL;
+	sqlite3 *db = NULL;
+	char err[256] = "";
+
+	CHECK_INT(sqlite3_open(db_path("v1.db"), &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db,
+		"CREATE TABLE served (name TEXT NOT NULL, addr TEXT NOT NULL,"
+		" port INTEGER NOT NULL, sha256 TEXT NOT NULL,"
+		" subject TEXT NOT NULL DEFAULT '', issuer TEXT NOT NULL DEFAULT '',"
+		" not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
+		" first_seen_us INTEGER NOT NULL, last_seen_us INTEGER NOT NULL,"
+		" count INTEGER NOT NULL DEFAULT 0, findings TEXT NOT NULL DEFAULT '',"
+		" PRIMARY KEY (name, addr, port, sha256));"
+		"INSERT INTO served VALUES ('a.test', '10.0.0.1', 443, '" SHA_A "',"
+		" 'CN=a.test', 'CN=CA', 1735689600, 2366841600, 1, 2, 7, 'expired');"
+		"PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_INT(inventory_open(db_path("v1.db"), &inv, err, sizeof(err)), 0);
+	CHECK_INT(inventory_count(inv), 1);
+	inventory_close(inv);
+	CHECK_INT(peek(db_path("v1.db"), "PRAGMA user_version"), 2);
+	CHECK_INT(peek(db_path("v1.db"), "SELECT count FROM served"), 7);
+	CHECK_INT(peek(db_path("v1.db"), "SELECT key = '' FROM served"), 1);
+}
+
+static void test_newer_schema_is_refused(void)
+{
+	struct inventory *inv = NULL;
+	sqlite3 *db = NULL;
+	char want[256], err[256] = "";
+
+	sqlite3_open(db_path("v9.db"), &db);
+	sqlite3_exec(db, "PRAGMA user_version = 9", NULL, NULL, NULL);
+	sqlite3_close(db);
+	CHECK_INT(inventory_open(db_path("v9.db"), &inv, err, sizeof(err)), -1);
+	CHECK(inv == NULL);
+	snprintf(want, sizeof(want), "inventory %s: schema version 9 is newer than "
+		 "this tlswatch (2)", db_path("v9.db"));
+	CHECK_STR(err, want);
+}
+
+static void test_corrupt_file_is_a_clear_error(void)
+{
+	struct inventory *inv = NULL;
+	char want[256], err[256] = "";
+	FILE *f = fopen(db_path("junk.db"), "w");
+	int i;
+
+	for (i = 0; i < 200; i++)
+		fputs("this is not an SQLite database, just text\n", f);
+	fclose(f);
+	CHECK_INT(inventory_open(db_path("junk.db"), &inv, err, sizeof(err)), -1);
+	CHECK(inv == NULL);
+	snprintf(want, sizeof(want), "inventory %s: file is not a database",
+		 db_path("junk.db"));
+	CHECK_STR(err, want);
+}
+
+/*
+ * Opens @path where it cannot be written: root ignores file modes, so a
+ * child process remounts the directory read-only in its own mount
+ * namespace; others get a mode 0444 file. Returns open's error text.
+ */
+static int open_read_only(const char *path, char *err, size_t errlen)
+{
+	int fds[2];
+	pid_t pid;
+	ssize_t n;
+
+	if (geteuid() != 0) {
+		struct inventory *inv = NULL;
+		int rc;
+
+		chmod(path, 0444);
+		rc = inventory_open(path, &inv, err, errlen);
+		inventory_close(inv);
+		chmod(path, 0644);
+		return rc;
+	}
+	if (pipe(fds))
+		return -2;
+	pid = fork();
+	if (pid == 0) {
+		struct inventory *inv = NULL;
+		char e[256] = "";
+		int rc = -3;
+
+		close(fds[0]);
+		if (unshare(CLONE_NEWNS) == 0 &&
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+		    mount(dir, dir, NULL, MS_BIND, NULL) == 0 &&
+		    mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) == 0)
+			rc = inventory_open(path, &inv, e, sizeof(e));
+		else
+			snprintf(e, sizeof(e), "mount namespace: %s", strerror(errno));
+		inventory_close(inv);
+		if (write(fds[1], e, strlen(e) + 1) < 0)
+			_exit(4);
+		_exit(rc == -1 ? 0 : 1);
+	}
+	close(fds[1]);
+	n = read(fds[0], err, errlen - 1);
+	err[n > 0 ? n : 0] = 0;
+	close(fds[0]);
+	{
+		int status = 0;
+
+		waitpid(pid, &status, 0);
+		return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? -1 : 0;
+	}
+}
+
+static void test_read_only_file_is_a_clear_error(void)
+{
+	struct inventory *inv = NULL;
+	char want[256], err[256] = "";
+
+	CHECK_INT(inventory_open(db_path("ro.db"), &inv, err, sizeof(err)), 0);
+	CHECK_INT(record(inv, sighting("a.test", "10.0.0.1", SHA_A, NB_A, "EC-P256", T0),
+			 NULL), 0);
+	inventory_close(inv);
+	CHECK_INT(open_read_only(db_path("ro.db"), err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "inventory %s: read-only, cannot record "
+		 "certificates in it", db_path("ro.db"));
+	CHECK_STR(err, want);
+}
+
+static void test_missing_directory_is_a_clear_error(void)
+{
+	struct inventory *inv = NULL;
+	char err[256] = "";
+
+	CHECK_INT(inventory_open("/nonexistent/dir/inv.db", &inv, err, sizeof(err)), -1);
+	CHECK_STR(err, "inventory /nonexistent/dir/inv.db: unable to open database file");
+}
+
+static void test_two_writers_share_the_file(void)
+{
+	struct inventory *a = NULL, *b = NULL;
+	char err[256];
+
+	CHECK_INT(inventory_open(db_path("two.db"), &a, err, sizeof(err)), 0);
+	CHECK_INT(inventory_open(db_path("two.db"), &b, err, sizeof(err)), 0);
+	CHECK_INT(record(a, sighting("a.test", "10.0.0.1", SHA_A, NB_A, "EC-P256", T0),
+			 NULL), 0);
+	CHECK_INT(record(b, sighting("a.test", "10.0.0.1", SHA_B, NB_B, "EC-P256", T0 + 1),
+			 NULL), 0);
+	CHECK_INT(inventory_count(a), 2);
+	inventory_close(a);
+	inventory_close(b);
+}
+
+static struct inventory *history(void)
+{
+	struct inventory *inv = NULL;
+	char err[256];
+
+	if (inventory_open(NULL, &inv, err, sizeof(err)))
+		return NULL;
+	record(inv, sighting("a.test", "10.0.0.1", SHA_A, NB_A, "EC-P256", T0), NULL);
+	record(inv, sighting("a.test", "10.0.0.2", SHA_B, NB_B, "EC-P256", T0 + 10), NULL);
+	return inv;
+}
+
+static void test_find_newer_sees_other_addresses_of_the_name(void)
+{
+	struct inventory *inv = history();
+	struct inventory_leaf l;
+	char err[256];
+
+	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
+				       "EC-P256", T0 + 20, &l, err, sizeof(err)), 1);
+	CHECK_STR(l.sha256, SHA_B);
+	CHECK_INT(l.not_before, NB_B);
+	CHECK_INT(l.first_seen_us, T0 + 10);
+	CHECK_STR(l.addr, "10.0.0.2");
+	inventory_close(inv);
+}
+
+static void test_find_newer_ignores_leaves_served_later(void)
+{
+	struct inventory *inv = history();
+	struct inventory_leaf l;
+	char err[256];
+
+	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
+				       "EC-P256", T0 + 9, &l, err, sizeof(err)), 0);
+	inventory_close(inv);
+}
+
+static void test_find_newer_ignores_older_leaves_and_itself(void)
+{
+	struct inventory *inv = history();
+	struct inventory_leaf l;
+	char err[256];
+
+	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_B, NB_B,
+				       "EC-P256", T0 + 20, &l, err, sizeof(err)), 0);
+	inventory_close(inv);
+}
+
+static void test_find_newer_compares_keys_of_one_algorithm(void)
+{
+	/* A dual RSA + ECDSA deployment serves both, neither is "back". */
+	struct inventory *inv = history();
+	struct inventory_leaf l;
+	char err[256];
+
+	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
+				       "RSA-2048", T0 + 20, &l, err, sizeof(err)), 0);
+	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
+				       "", T0 + 20, &l, err, sizeof(err)), 1);
+	inventory_close(inv);
+}
+
+static void test_find_newer_without_sni_stays_on_the_address(void)
+{
+	struct inventory *inv = NULL;
+	struct inventory_leaf l;
+	char err[256];
+
+	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
+	record(inv, sighting("", "10.0.0.2", SHA_B, NB_B, "EC-P256", T0), NULL);
+	CHECK_INT(inventory_find_newer(inv, "", "10.0.0.1", 443, SHA_A, NB_A,
+				       "EC-P256", T0 + 20, &l, err, sizeof(err)), 0);
+	CHECK_INT(inventory_find_newer(inv, "", "10.0.0.2", 443, SHA_A, NB_A,
+				       "EC-P256", T0 + 20, &l, err, sizeof(err)), 1);
+	inventory_close(inv);
+}
+
+static char *dump_to_string(const char *path, bool json, int *rc)
+{
+	char *buf = NULL, err[256] = "";
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	*rc = inventory_dump(path, json, f, err, sizeof(err));
+	fclose(f);
+	if (*rc)
+		printf("# dump: %s\n", err);
+	return buf;
+}
+
+static void fill_dump_db(void)
+{
+	struct inventory *inv = NULL;
+	struct inventory_sighting s;
+	char err[256], cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -f %s*", db_path("dump.db"));
+	hf_sh(cmd);
+	inventory_open(db_path("dump.db"), &inv, err, sizeof(err));
+	record(inv, sighting("a.test", "10.0.0.1", SHA_A, NB_A, "EC-P256", T0), NULL);
+	record(inv, sighting("a.test", "10.0.0.1", SHA_B, NB_B, "EC-P256", T0 + 1000000),
+	       NULL);
+	s = sighting("a.test", "10.0.0.1", SHA_A, NB_A, "EC-P256", T0 + 2000000);
+	s.findings = "superseded,revoked";
+	record(inv, s, NULL);
+	inventory_close(inv);
+}
+
+static void test_dump_text_lists_newest_first_and_marks_current(void)
+{
+	int rc;
+	char *out;
+
+	fill_dump_db();
+	out = dump_to_string(db_path("dump.db"), false, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_STR(out,
+		"a.test\n"
+		"  serving 10.0.0.1:443  " SHA_A "  O=tlswatch test,CN=a.test\n"
+		"          valid 2025-01-01T00:00:00Z .. 2045-01-01T00:00:00Z  seen "
+		"2026-05-28T20:26:40.000000Z .. 2026-05-28T20:26:42.000000Z  x2  "
+		"findings superseded,revoked\n"
+		"  served  10.0.0.1:443  " SHA_B "  O=tlswatch test,CN=a.test\n"
+		"          valid 2025-06-01T00:00:00Z .. 2045-01-01T00:00:00Z  seen "
+		"2026-05-28T20:26:41.000000Z .. 2026-05-28T20:26:41.000000Z  x1\n");
+	free(out);
+}
+
+static void test_dump_json_one_object_per_row(void)
+{
+	int rc;
+	char *out, *nl;
+
+	fill_dump_db();
+	out = dump_to_string(db_path("dump.db"), true, &rc);
+	CHECK_INT(rc, 0);
+	nl = out ? strchr(out, '\n') : NULL;
+	if (nl)
+		*nl = 0;
+	CHECK_STR(out,
+		"{\"name\":\"a.test\",\"server\":{\"ip\":\"10.0.0.1\",\"port\":443},"
+		"\"current\":true,\"sha256\":\"" SHA_A "\","
+		"\"subject\":\"O=tlswatch test,CN=a.test\","
+		"\"issuer\":\"O=tlswatch test,CN=Health Test Intermediate\","
+		"\"key\":\"EC-P256\",\"not_before\":\"2025-01-01T00:00:00Z\","
+		"\"not_after\":\"2045-01-01T00:00:00Z\","
+		"\"first_seen\":\"2026-05-28T20:26:40.000000Z\","
+		"\"last_seen\":\"2026-05-28T20:26:42.000000Z\",\"count\":2,"
+		"\"findings\":[\"superseded\",\"revoked\"]}");
+	free(out);
+}
+
+static void test_dump_of_a_missing_file_is_a_clear_error(void)
+{
+	char err[256] = "";
+
+	CHECK_INT(inventory_dump("/nonexistent/inv.db", false, stdout, err, sizeof(err)), -1);
+	CHECK_STR(err, "inventory /nonexistent/inv.db: No such file or directory");
+}
+
+static void test_dump_of_a_corrupt_file_is_a_clear_error(void)
+{
+	char want[256], err[256] = "";
+	FILE *f = fopen(db_path("junk2.db"), "w");
+	int i;
+
+	for (i = 0; i < 200; i++)
+		fputs("garbage garbage garbage garbage\n", f);
+	fclose(f);
+	CHECK_INT(inventory_dump(db_path("junk2.db"), false, stdout, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "inventory %s: file is not a database",
+		 db_path("junk2.db"));
+	CHECK_STR(err, want);
+}
+
+int main(void)
+{
+	char cmd[128];
+
+	if (!hf_tmpdir(dir, sizeof(dir))) {
+		printf("not ok - mkdtemp\n");
+		return 1;
+	}
+	RUN_TEST(test_first_sighting_creates_a_row_then_counts);
+	RUN_TEST(test_file_database_uses_wal_and_current_schema);
+	RUN_TEST(test_rows_survive_a_reopen);
+	RUN_TEST(test_seen_times_widen_and_old_sightings_keep_newer_findings);
+	RUN_TEST(test_set_findings_replaces_the_text);
+	RUN_TEST(test_version_1_database_is_migrated_keeping_rows);
+	RUN_TEST(test_newer_schema_is_refused);
+	RUN_TEST(test_corrupt_file_is_a_clear_error);
+	RUN_TEST(test_read_only_file_is_a_clear_error);
+	RUN_TEST(test_missing_directory_is_a_clear_error);
+	RUN_TEST(test_two_writers_share_the_file);
+	RUN_TEST(test_find_newer_sees_other_addresses_of_the_name);
+	RUN_TEST(test_find_newer_ignores_leaves_served_later);
+	RUN_TEST(test_find_newer_ignores_older_leaves_and_itself);
+	RUN_TEST(test_find_newer_compares_keys_of_one_algorithm);
+	RUN_TEST(test_find_newer_without_sni_stays_on_the_address);
+	RUN_TEST(test_dump_text_lists_newest_first_and_marks_current);
+	RUN_TEST(test_dump_json_one_object_per_row);
+	RUN_TEST(test_dump_of_a_missing_file_is_a_clear_error);
+	RUN_TEST(test_dump_of_a_corrupt_file_is_a_clear_error);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	hf_sh(cmd);
+	return CHECK_EXIT_CODE();
+}

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: MIT
+/*
+ * superseded, and the 2018 replay through the certificate-health facade:
+ * a name serves A, then B (newer) replaces it, then A - revoked by then -
+ * comes back. Also across a restart (the inventory on disk), and with a
+ * database that cannot be used (the checks go on from memory).
+ */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include "check.h"
+#include "health_fixture.h"
+#include "cert/health.h"
+#include "cert/supersede.h"
+#include "common/timefmt.h"
+
+#define T(s) ((uint64_t)hf_time(s) * 1000000ull)
+
+static char dir[64];
+
+static struct tw_endpoint ep(const char *ip, uint16_t port)
+{
+	struct tw_endpoint e;
+
+	memset(&e, 0, sizeof(e));
+	e.addr.family = 4;
+	inet_pton(AF_INET, ip, e.addr.bytes);
+	e.port = port;
+	return e;
+}
+
+static char *db_path(const char *name)
+{
+	static char p[128];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return p;
+}
+
+/* The facade with root.crt as trust store, optionally inter's CRL and a DB. */
+static int open_health(bool with_crl, const char *db, struct cert_health **h,
+		       char *err, size_t errlen)
+{
+	static char ca[1200], crl[1200];
+	static const char *crls[1];
+	struct cert_health_opts o = { 0 };
+
+	o.ca_file = hf_path("root.crt", ca, sizeof(ca));
+	crls[0] = hf_path("crl/inter.pem", crl, sizeof(crl));
+	o.crl_files = crls;
+	o.n_crl = with_crl ? 1 : 0;
+	o.db_path = db;
+	return cert_health_open(&o, h, err, errlen);
+}
+
+/* One handshake: @name served leaf @leaf (with inter) by @ip:443 at @when. */
+static void serve(struct cert_health *h, const char *name, const char *leaf,
+		  const char *ip, const char *when, struct cert_health_result *r)
+{
+	const struct cert_info *chain[2] = { hf_cert(leaf), hf_cert("inter") };
+	struct tw_endpoint server = ep(ip, 443);
+	struct cert_health_input in = {
+		.sni = name, .server = &server, .chain = chain, .n_chain = 2,
+		.ts_us = T(when),
+	};
+
+	cert_health_check(h, &in, r);
+}
+
+static const char *detail_of(const struct finding_list *f, enum finding_kind k)
+{
+	int i;
+
+	for (i = 0; i < f->n; i++)
+		if (f->items[i].kind == k)
+			return f->items[i].detail;
+	return NULL;
+}
+
+static void want_superseded_by_b(const struct cert_health_result *r)
+{
+	char want[256];
+
+	snprintf(want, sizeof(want), "newer certificate %s (not_before "
+		 "2025-06-01T00:00:00Z) was served for a.test since "
+		 "2026-03-02T00:00:00.000000Z", hf_fp("a-new.test"));
+	CHECK_STR(detail_of(&r->findings, FINDING_SUPERSEDED), want);
+}
+
+/* --- supersede_judge itself */
+
+static void test_judge_needs_a_newer_leaf_already_served(void)
+{
+	struct inventory *inv = NULL;
+	struct supersede_verdict v;
+	struct tw_endpoint e = ep("10.0.0.1", 443);
+	const struct cert_info *a = hf_cert("a-old.test"), *b = hf_cert("a-new.test");
+	struct inventory_sighting sb = {
+		.name = "a.test", .addr = "10.0.0.2", .port = 443,
+		.sha256 = b->sha256_hex, .key = b->key, .not_before = b->not_before,
+		.not_after = b->not_after, .ts_us = T("2026-03-02T00:00:00"),
+	};
+	char err[256];
+
+	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
+	CHECK_INT(inventory_record(inv, &sb, NULL, err, sizeof(err)), 0);
+	CHECK_INT(supersede_judge(inv, "a.test", &e, a, T("2026-03-01T00:00:00"), &v,
+				  err, sizeof(err)), 0);
+	CHECK(!v.superseded);
+	CHECK_INT(supersede_judge(inv, "a.test", &e, a, T("2026-03-03T00:00:00"), &v,
+				  err, sizeof(err)), 0);
+	CHECK(v.superseded);
+	CHECK_STR(v.newer_sha256, b->sha256_hex);
+	CHECK_INT(v.newer_not_before, hf_time("2025-06-01T00:00:00"));
+	CHECK_INT(supersede_judge(inv, "b.test", &e, a, T("2026-03-03T00:00:00"), &v,
+				  err, sizeof(err)), 0);
+	CHECK(!v.superseded);
+	CHECK_INT(supersede_judge(inv, "a.test", &e, b, T("2026-03-03T00:00:00"), &v,
+				  err, sizeof(err)), 0);
+	CHECK(!v.superseded);
+	inventory_close(inv);
+}
+
+/* --- through the facade */
+
+static void test_normal_rotation_is_not_a_finding(void)
+{
+	struct cert_health *h = NULL;
+	struct cert_health_result r;
+	char err[256] = "";
+
+	CHECK_INT(open_health(false, NULL, &h, err, sizeof(err)), 0);
+	serve(h, "a.test", "a-old.test", "10.0.0.1", "2026-03-01T00:00:00", &r);
+	CHECK_INT(r.findings.n, 0);
+	CHECK(r.new_in_inventory);
+	serve(h, "a.test", "a-new.test", "10.0.0.1", "2026-03-02T00:00:00", &r);
+	CHECK_INT(r.findings.n, 0);
+	serve(h, "a.test", "a-new.test", "10.0.0.2", "2026-03-03T00:00:00", &r);
+	CHECK_INT(r.findings.n, 0);
+	CHECK_STR(r.verify, "ok");
+	cert_health_close(h);
+}
+
+static void test_2018_old_certificate_back_is_superseded_and_revoked(void)
+{
+	struct cert_health *h = NULL;
+	struct cert_health_result r;
+	char err[256] = "", want[512], crl[1200], when[TW_TIME_STRLEN];
+
+	CHECK_INT(open_health(true, NULL, &h, err, sizeof(err)), 0);
+	serve(h, "a.test", "a-old.test", "10.0.0.1", "2026-03-01T00:00:00", &r);
+	CHECK(!finding_has(&r.findings, FINDING_SUPERSEDED));
+	serve(h, "a.test", "a-new.test", "10.0.0.2", "2026-03-02T00:00:00", &r);
+	CHECK_INT(r.findings.n, 0);
+	CHECK_INT(r.revocation.status, OCSP_ST_GOOD);
+	serve(h, "a.test", "a-old.test", "10.0.0.1", "2026-03-03T00:00:00", &r);
+	want_superseded_by_b(&r);
+	snprintf(want, sizeof(want), "leaf revoked at %s (superseded) per CRL %s",
+		 tw_time_format_s(r.revocation.revoked_at, when),
+		 hf_path("crl/inter.pem", crl, sizeof(crl)));
+	CHECK_STR(detail_of(&r.findings, FINDING_REVOKED), want);
+	CHECK(r.revocation.revoked_at > hf_time("2026-01-01T00:00:00"));
+	CHECK_INT(r.revocation.status, OCSP_ST_REVOKED);
+	CHECK_INT(r.revocation.method, REVO_CRL);
+	CHECK_INT(r.revocation.reason, 4);
+	CHECK_STR(r.leaf_sha256_hex, hf_fp("a-old.test"));
+	CHECK(!r.pending);
+	cert_health_close(h);
+}
+
+static void test_2018_replay_across_a_restart(void)
+{
+	struct cert_health *h = NULL;
+	struct cert_health_result r;
+	char err[256] = "", *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	/* Before the restart: A, then B; nobody has revoked A yet. */
+	CHECK_INT(open_health(false, db_path("2018.db"), &h, err, sizeof(err)), 0);
+	serve(h, "a.test", "a-old.test", "10.0.0.1", "2026-03-01T00:00:00", &r);
+	serve(h, "a.test", "a-new.test", "10.0.0.2", "2026-03-02T00:00:00", &r);
+	CHECK_INT(r.findings.n, 0);
+	cert_health_close(h);
+	/* After it, with the CRL that revokes A: A comes back. */
+	CHECK_INT(open_health(true, db_path("2018.db"), &h, err, sizeof(err)), 0);
+	serve(h, "a.test", "a-old.test", "10.0.0.1", "2026-03-03T00:00:00", &r);
+	want_superseded_by_b(&r);
+	CHECK(finding_has(&r.findings, FINDING_REVOKED));
+	CHECK_INT(r.findings.n, 2);
+	CHECK(!r.new_in_inventory);
+	cert_health_close(h);
+	f = open_memstream(&out, &len);
+	CHECK_INT(cert_health_inventory_dump(db_path("2018.db"), false, f, err,
+					     sizeof(err)), 0);
+	fclose(f);
+	CHECK(out && strstr(out, "x2  findings superseded,revoked\n") != NULL);
+	free(out);
+}
+
+static void test_memory_inventory_does_not_survive_a_restart(void)
+{
+	struct cert_health *h = NULL;
+	struct cert_health_result r;
+	char err[256] = "";
+
+	CHECK_INT(open_health(false, NULL, &h, err, sizeof(err)), 0);
+	serve(h, "a.test", "a-old.test", "10.0.0.1", "2026-03-01T00:00:00", &r);
+	serve(h, "a.test", "a-new.test", "10.0.0.2", "2026-03-02T00:00:00", &r);
+	cert_health_close(h);
+	CHECK_INT(open_health(false, NULL, &h, err, sizeof(err)), 0);
+	serve(h, "a.test", "a-old.test", "10.0.0.1", "2026-03-03T00:00:00", &r);
+	CHECK(!finding_has(&r.findings, FINDING_SUPERSEDED));
+	cert_health_close(h);
+}
+
+static void replay_without_db(struct cert_health *h)
+{
+	struct cert_health_result r;
+
+	serve(h, "a.test", "a-old.test", "10.0.0.1", "2026-03-01T00:00:00", &r);
+	serve(h, "a.test", "a-new.test", "10.0.0.2", "2026-03-02T00:00:00", &r);
+	serve(h, "a.test", "a-old.test", "10.0.0.1", "2026-03-03T00:00:00", &r);
+	want_superseded_by_b(&r);
+	CHECK(finding_has(&r.findings, FINDING_REVOKED));
+}
+
+static void test_corrupt_database_warns_and_checks_go_on(void)
+{
+	struct cert_health *h = NULL;
+	char err[512] = "", want[512];
+	FILE *f = fopen(db_path("junk.db"), "w");
+	int i;
+
+	for (i = 0; i < 100; i++)
+		fputs("not a database at all, sorry\n", f);
+	fclose(f);
+	CHECK_INT(open_health(true, db_path("junk.db"), &h, err, sizeof(err)), 1);
+	snprintf(want, sizeof(want), "inventory %s: file is not a database; keeping "
+		 "the inventory in memory for this run", db_path("junk.db"));
+	CHECK_STR(err, want);
+	CHECK(h != NULL);
+	if (h)
+		replay_without_db(h);
+	cert_health_close(h);
+}
+
+static void test_read_only_database_warns_and_checks_go_on(void)
+{
+	struct cert_health *h = NULL;
+	char err[512] = "", want[512], got[512] = "";
+	int fds[2], status = 0;
+	pid_t pid;
+	ssize_t n;
+
+	CHECK_INT(open_health(false, db_path("ro.db"), &h, err, sizeof(err)), 0);
+	cert_health_close(h);
+	CHECK_INT(pipe(fds), 0);
+	pid = fork();
+	if (pid == 0) {
+		/* Root writes through file modes: make the directory read-only
+		 * in a private mount namespace instead. */
+		int rc = -9;
+
+		close(fds[0]);
+		if (geteuid() != 0)
+			chmod(db_path("ro.db"), 0444);
+		else if (unshare(CLONE_NEWNS) ||
+			 mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+			 mount(dir, dir, NULL, MS_BIND, NULL) ||
+			 mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL))
+			_exit(3);
+		rc = open_health(true, db_path("ro.db"), &h, err, sizeof(err));
+		if (write(fds[1], err, strlen(err) + 1) < 0)
+			_exit(4);
+		if (rc == 1) {
+			replay_without_db(h);
+			cert_health_close(h);
+			_exit(CHECK_EXIT_CODE());
+		}
+		_exit(5);
+	}
+	close(fds[1]);
+	n = read(fds[0], got, sizeof(got) - 1);
+	got[n > 0 ? n : 0] = 0;
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status));
+	CHECK_INT(WEXITSTATUS(status), 0);
+	snprintf(want, sizeof(want), "inventory %s: read-only, cannot record "
+		 "certificates in it; keeping the inventory in memory for this run",
+		 db_path("ro.db"));
+	CHECK_STR(got, want);
+	chmod(db_path("ro.db"), 0644);
+}
+
+static void test_dual_rsa_and_ecdsa_certificates_are_not_superseded(void)
+{
+	/* a-old and a-new are both EC: with the key of another algorithm
+	 * recorded for the newer one, the older one is not judged "back". */
+	struct inventory *inv = NULL;
+	struct supersede_verdict v;
+	struct tw_endpoint e = ep("10.0.0.1", 443);
+	const struct cert_info *a = hf_cert("a-old.test"), *b = hf_cert("a-new.test");
+	struct inventory_sighting sb = {
+		.name = "a.test", .addr = "10.0.0.1", .port = 443,
+		.sha256 = b->sha256_hex, .key = "RSA-2048", .not_before = b->not_before,
+		.not_after = b->not_after, .ts_us = T("2026-03-02T00:00:00"),
+	};
+	char err[256];
+
+	CHECK_STR(a->key, "EC-P256");
+	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
+	CHECK_INT(inventory_record(inv, &sb, NULL, err, sizeof(err)), 0);
+	CHECK_INT(supersede_judge(inv, "a.test", &e, a, T("2026-03-03T00:00:00"), &v,
+				  err, sizeof(err)), 0);
+	CHECK(!v.superseded);
+	inventory_close(inv);
+}
+
+int main(void)
+{
+	char cmd[128];
+
+	hf_pki();
+	if (!hf_tmpdir(dir, sizeof(dir))) {
+		printf("not ok - mkdtemp\n");
+		return 1;
+	}
+	RUN_TEST(test_judge_needs_a_newer_leaf_already_served);
+	RUN_TEST(test_normal_rotation_is_not_a_finding);
+	RUN_TEST(test_2018_old_certificate_back_is_superseded_and_revoked);
+	RUN_TEST(test_2018_replay_across_a_restart);
+	RUN_TEST(test_memory_inventory_does_not_survive_a_restart);
+	RUN_TEST(test_corrupt_database_warns_and_checks_go_on);
+	RUN_TEST(test_read_only_database_warns_and_checks_go_on);
+	RUN_TEST(test_dual_rsa_and_ecdsa_certificates_are_not_superseded);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	hf_sh(cmd);
+	hf_cleanup();
+	return CHECK_EXIT_CODE();
+}

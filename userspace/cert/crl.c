@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: MIT
+/*
+ * CRLs, from files and from distribution points. Each CRL is kept parsed
+ * with the key that last verified it, so the signature is checked once
+ * per (CRL, issuer key) and not on every handshake.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cert_info.h"
+#include "crl.h"
+
+enum crl_sig { CRL_SIG_UNCHECKED, CRL_SIG_OK, CRL_SIG_BAD };
+
+struct crl_entry {
+	X509_CRL *crl;
+	char origin[CRL_ORIGIN_MAX];
+	int64_t this_update;
+	int64_t next_update;
+	uint8_t checked_key[32];   /* SHA-256 of the issuer key last tried */
+	enum crl_sig sig;          /* the outcome with that key */
+};
+
+struct crl_store {
+	struct crl_entry *v;
+	size_t n, cap;
+};
+
+struct crl_store *crl_store_new(void)
+{
+	return calloc(1, sizeof(struct crl_store));
+}
+
+static void crl_entry_release(struct crl_entry *e)
+{
+	X509_CRL_free(e->crl);
+	e->crl = NULL;
+}
+
+void crl_store_free(struct crl_store *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->n; i++)
+		crl_entry_release(&s->v[i]);
+	free(s->v);
+	free(s);
+}
+
+size_t crl_store_count(const struct crl_store *s)
+{
+	return s ? s->n : 0;
+}
+
+int64_t crl_store_next_update(const struct crl_store *s, const char *origin)
+{
+	int64_t next = 0;
+	size_t i;
+
+	for (i = 0; s && origin && i < s->n; i++)
+		if (strcmp(s->v[i].origin, origin) == 0 && s->v[i].next_update &&
+		    (!next || s->v[i].next_update < next))
+			next = s->v[i].next_update;
+	return next;
+}
+
+static void crl_drop_origin(struct crl_store *s, const char *origin)
+{
+	size_t i = 0;
+
+	while (i < s->n) {
+		if (strcmp(s->v[i].origin, origin) == 0) {
+			crl_entry_release(&s->v[i]);
+			s->v[i] = s->v[--s->n];
+		} else {
+			i++;
+		}
+	}
+}
+
+/* Takes ownership of @crl, also on failure. */
+static int crl_push(struct crl_store *s, X509_CRL *crl, const char *origin,
+		    char *err, size_t errlen)
+{
+	struct crl_entry *e;
+	int64_t this_update = 0, next_update = 0;
+
+	if (!cert_time_to_epoch(X509_CRL_get0_lastUpdate(crl), &this_update) ||
+	    (X509_CRL_get0_nextUpdate(crl) &&
+	     !cert_time_to_epoch(X509_CRL_get0_nextUpdate(crl), &next_update))) {
+		snprintf(err, errlen, "%s: malformed thisUpdate/nextUpdate", origin);
+		X509_CRL_free(crl);
+		return -1;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		struct crl_entry *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v) {
+			snprintf(err, errlen, "%s: out of memory", origin);
+			X509_CRL_free(crl);
+			return -1;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	e = &s->v[s->n++];
+	memset(e, 0, sizeof(*e));
+	e->crl = crl;
+	snprintf(e->origin, sizeof(e->origin), "%s", origin);
+	e->this_update = this_update;
+	e->next_update = next_update;
+	return 0;
+}
+
+static bool crl_looks_pem(const uint8_t *buf, size_t len)
+{
+	static const char tag[] = "-----BEGIN X509 CRL-----";
+	size_t i, tl = sizeof(tag) - 1;
+
+	for (i = 0; i + tl <= len; i++)
+		if (memcmp(buf + i, tag, tl) == 0)
+			return true;
+	return false;
+}
+
+static int crl_add_pem(struct crl_store *s, const uint8_t *buf, size_t len,
+		       const char *origin, char *err, size_t errlen)
+{
+	BIO *bio = BIO_new_mem_buf(buf, (int)len);
+	X509_CRL *crl;
+	int added = 0;
+
+	if (!bio) {
+		snprintf(err, errlen, "%s: out of memory", origin);
+		return -1;
+	}
+	while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL))) {
+		if (crl_push(s, crl, origin, err, errlen)) {
+			added = -1;
+			break;
+		}
+		added++;
+	}
+	BIO_free(bio);
+	if (added == 0)
+		snprintf(err, errlen, "%s: malformed PEM CRL", origin);
+	return added > 0 ? added : -1;
+}
+
+static int crl_add_der(struct crl_store *s, const uint8_t *buf, size_t len,
+		       const char *origin, char *err, size_t errlen)
+{
+	const unsigned char *p = buf;
+	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+
+	if (!crl) {
+		snprintf(err, errlen, "%s: not a CRL (neither DER nor PEM)", origin);
+		return -1;
+	}
+	if ((size_t)(p - buf) != len) {
+		snprintf(err, errlen, "%s: trailing bytes after the DER CRL", origin);
+		X509_CRL_free(crl);
+		return -1;
+	}
+	return crl_push(s, crl, origin, err, errlen) ? -1 : 1;
+}
+
+int crl_store_add(struct crl_store *s, const uint8_t *buf, size_t len,
+		  const char *origin, bool replace, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!origin)
+		origin = "CRL";
+	if (!buf || len == 0 || len > CRL_MAX_BYTES || len > INT_MAX) {
+		snprintf(err, errlen, "%s: empty or oversized CRL (%zu bytes)",
+			 origin, len);
+		return -1;
+	}
+	if (replace)
+		crl_drop_origin(s, origin);
+	if (crl_looks_pem(buf, len))
+		rc = crl_add_pem(s, buf, len, origin, err, errlen);
+	else
+		rc = crl_add_der(s, buf, len, origin, err, errlen);
+	ERR_clear_error();
+	return rc;
+}
+
+static uint8_t *crl_read_file(const char *path, size_t *len, char *err,
+			      size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	size_t cap = 0, n = 0, got;
+
+	if (!f) {
+		snprintf(err, errlen, "--crl %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (n == cap) {
+			uint8_t *nb;
+
+			cap = cap ? cap * 2 : 65536;
+			if (cap > CRL_MAX_BYTES + 1)
+				cap = CRL_MAX_BYTES + 1;
+			nb = n == cap ? NULL : realloc(buf, cap);
+			if (!nb) {
+				if (n == cap)
+					snprintf(err, errlen, "--crl %s: larger than %u bytes",
+						 path, CRL_MAX_BYTES);
+				else
+					snprintf(err, errlen, "--crl %s: out of memory", path);
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "--crl %s: read error", path);
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+int crl_store_load_file(struct crl_store *s, const char *path, char *err,
+			size_t errlen)
+{
+	char why[256];
+	size_t len = 0;
+	uint8_t *buf = crl_read_file(path, &len, err, errlen);
+	int rc;
+
+	if (!buf)
+		return -1;
+	rc = crl_store_add(s, buf, len, path, false, why, sizeof(why));
+	free(buf);
+	if (rc < 0) {
+		snprintf(err, errlen, "--crl %s", why);
+		return -1;
+	}
+	return 0;
+}
+
+static bool crl_key_digest(X509 *issuer, uint8_t md[32])
+{
+	unsigned int len = 0;
+
+	return X509_pubkey_digest(issuer, EVP_sha256(), md, &len) && len == 32;
+}
+
+/* Issued by @issuer: its name, and a signature its key verifies. */
+static bool crl_from_issuer(struct crl_entry *e, X509 *issuer,
+			    const uint8_t key[32], int *bad)
+{
+	EVP_PKEY *pk;
+
+	if (X509_NAME_cmp(X509_CRL_get_issuer(e->crl),
+			  X509_get_subject_name(issuer)) != 0)
+		return false;
+	if (e->sig == CRL_SIG_UNCHECKED || memcmp(e->checked_key, key, 32) != 0) {
+		pk = X509_get0_pubkey(issuer);
+		e->sig = pk && X509_CRL_verify(e->crl, pk) == 1 ? CRL_SIG_OK
+								: CRL_SIG_BAD;
+		memcpy(e->checked_key, key, 32);
+		ERR_clear_error();
+	}
+	if (e->sig == CRL_SIG_BAD)
+		(*bad)++;
+	return e->sig == CRL_SIG_OK;
+}
+
+static int crl_entry_reason(X509_REVOKED *rev)
+{
+	ASN1_ENUMERATED *r = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason,
+						      NULL, NULL);
+	long v;
+
+	if (!r)
+		return -1;
+	v = ASN1_ENUMERATED_get(r);
+	ASN1_ENUMERATED_free(r);
+	return v >= 0 && v <= 10 ? (int)v : -1;
+}
+
+static void crl_answer_from(const struct crl_entry *e, int64_t at,
+			    struct crl_answer *out)
+{
+	out->this_update = e->this_update;
+	out->next_update = e->next_update;
+	out->stale = e->next_update && at > e->next_update;
+	snprintf(out->origin, sizeof(out->origin), "%s", e->origin);
+}
+
+void crl_check(struct crl_store *s, X509 *cert, X509 *issuer, int64_t at,
+	       struct crl_answer *out)
+{
+	const struct crl_entry *newest = NULL;
+	uint8_t key[32];
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	out->status = OCSP_ST_UNKNOWN;
+	out->reason = -1;
+	if (!s || !cert || !issuer || !crl_key_digest(issuer, key)) {
+		ERR_clear_error();
+		return;
+	}
+	for (i = 0; i < s->n; i++) {
+		struct crl_entry *e = &s->v[i];
+		X509_REVOKED *rev = NULL;
+
+		if (!crl_from_issuer(e, issuer, key, &out->bad_signatures))
+			continue;
+		if (X509_CRL_get0_by_serial(e->crl, &rev,
+					    X509_get0_serialNumber(cert)) == 1) {
+			out->status = OCSP_ST_REVOKED;
+			cert_time_to_epoch(X509_REVOKED_get0_revocationDate(rev),
+					   &out->revoked_at);
+			out->reason = crl_entry_reason(rev);
+			crl_answer_from(e, at, out);
+			ERR_clear_error();
+			return;
+		}
+		if (!newest || e->this_update > newest->this_update)
+			newest = e;
+	}
+	if (newest) {
+		out->status = OCSP_ST_GOOD;
+		crl_answer_from(newest, at, out);
+	}
+	ERR_clear_error();
+}
+
+static bool crl_url_usable(const ASN1_IA5STRING *uri)
+{
+	const unsigned char *d = ASN1_STRING_get0_data(uri);
+	int i, len = ASN1_STRING_length(uri);
+
+	if (!d || len <= 0 || len >= CRL_URL_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (d[i] <= 0x20 || d[i] >= 0x7f)
+			return false;
+	return (len > 7 && strncasecmp((const char *)d, "http://", 7) == 0) ||
+	       (len > 8 && strncasecmp((const char *)d, "https://", 8) == 0);
+}
+
+int crl_distribution_urls(X509 *cert, char urls[][CRL_URL_MAX], int max)
+{
+	STACK_OF(DIST_POINT) *dps;
+	int i, j, n = 0;
+
+	if (!cert)
+		return 0;
+	dps = X509_get_ext_d2i(cert, NID_crl_distribution_points, NULL, NULL);
+	for (i = 0; dps && i < sk_DIST_POINT_num(dps) && n < max; i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+		GENERAL_NAMES *names;
+
+		if (!dp->distpoint || dp->distpoint->type != 0)
+			continue;
+		names = dp->distpoint->name.fullname;
+		for (j = 0; j < sk_GENERAL_NAME_num(names) && n < max; j++) {
+			GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, j);
+
+			if (gn->type != GEN_URI ||
+			    !crl_url_usable(gn->d.uniformResourceIdentifier))
+				continue;
+			memcpy(urls[n], ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier),
+			       (size_t)ASN1_STRING_length(gn->d.uniformResourceIdentifier));
+			urls[n][ASN1_STRING_length(gn->d.uniformResourceIdentifier)] = 0;
+			n++;
+		}
+	}
+	CRL_DIST_POINTS_free(dps);
+	ERR_clear_error();
+	return n;
+}
+
+const char *crl_reason_name(int reason)
+{
+	static const char *const names[] = {
+		"unspecified", "keyCompromise", "cACompromise",
+		"affiliationChanged", "superseded", "cessationOfOperation",
+		"certificateHold", NULL, "removeFromCRL", "privilegeWithdrawn",
+		"aACompromise",
+	};
+
+	if (reason < 0 || reason >= (int)(sizeof(names) / sizeof(names[0])))
+		return NULL;
+	return names[reason];
+}

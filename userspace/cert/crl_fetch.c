@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+/* CRL downloads from distribution points, cached until nextUpdate. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/strmap.h"
+#include "crl_fetch.h"
+
+#define CRL_FETCH_MAX_URLS 4096
+
+struct crl_fetch_entry {
+	enum crl_fetch_state state;
+	bool in_flight;
+	int64_t expires;      /* wall clock: download again after this */
+	char error[200];
+};
+
+struct crl_fetch {
+	struct http_pool *pool;
+	struct crl_store *store;
+	struct strmap *urls;  /* URL -> crl_fetch_entry */
+};
+
+struct crl_fetch *crl_fetch_new(struct http_pool *pool, struct crl_store *store)
+{
+	struct crl_fetch *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->pool = pool;
+	f->store = store;
+	f->urls = strmap_new(sizeof(struct crl_fetch_entry));
+	if (!f->urls) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+void crl_fetch_free(struct crl_fetch *f)
+{
+	if (!f)
+		return;
+	strmap_free(f->urls);
+	free(f);
+}
+
+static void crl_fetch_failed(struct crl_fetch_entry *e, int64_t now,
+			     const char *why)
+{
+	/* A failed refresh leaves the last CRL in the store, still used. */
+	if (e->state != CRL_FETCH_LOADED)
+		e->state = CRL_FETCH_FAILED;
+	snprintf(e->error, sizeof(e->error), "%s", why);
+	e->expires = now + CRL_FETCH_RETRY_S;
+}
+
+void crl_fetch_want(struct crl_fetch *f, const char *url, int64_t now,
+		    bool may_fetch, struct crl_fetch_status *out)
+{
+	struct crl_fetch_entry *e;
+	size_t len = strlen(url);
+
+	memset(out, 0, sizeof(*out));
+	if (!f)
+		return;
+	e = strmap_get(f->urls, url, len);
+	if (!e && !may_fetch)
+		return;
+	if (!e) {
+		if (strmap_count(f->urls) >= CRL_FETCH_MAX_URLS)
+			return;   /* something is generating URLs: stop following */
+		e = strmap_put(f->urls, url, len, NULL);
+		if (!e)
+			return;
+	}
+	if (may_fetch && !e->in_flight && now >= e->expires) {
+		if (http_pool_submit(f->pool, CRL_FETCH_KIND, url, NULL, 0, NULL,
+				     NULL, 0) == 0)
+			e->in_flight = true;
+		else
+			crl_fetch_failed(e, now, "too many online checks queued");
+	}
+	out->state = e->state;
+	out->in_flight = e->in_flight;
+	snprintf(out->error, sizeof(out->error), "%s", e->error);
+}
+
+/* Until the CRL's nextUpdate, within [a minute, a day]. */
+static int64_t crl_fetch_ttl_end(struct crl_store *s, const char *url, int64_t now)
+{
+	int64_t next = crl_store_next_update(s, url);
+	int64_t end = next ? next : now + CRL_FETCH_DEFAULT_TTL_S;
+
+	if (end > now + CRL_FETCH_MAX_TTL_S)
+		end = now + CRL_FETCH_MAX_TTL_S;
+	if (end < now + CRL_FETCH_RETRY_S)
+		end = now + CRL_FETCH_RETRY_S;
+	return end;
+}
+
+int crl_fetch_complete(struct crl_fetch *f, const struct http_result *r,
+		       int64_t now, char *problem, size_t plen)
+{
+	struct crl_fetch_entry *e;
+	char why[300];
+
+	if (!f || !(e = strmap_get(f->urls, r->url, strlen(r->url))) || !e->in_flight)
+		return 0;
+	e->in_flight = false;
+	if (r->error[0]) {
+		snprintf(why, sizeof(why), "%s", r->error);
+	} else if (crl_store_add(f->store, r->body, r->body_len, r->url, true, why,
+				 sizeof(why)) > 0) {
+		e->state = CRL_FETCH_LOADED;
+		e->error[0] = 0;
+		e->expires = crl_fetch_ttl_end(f->store, r->url, now);
+		return 0;
+	}
+	crl_fetch_failed(e, now, why);
+	if (r->error[0])
+		snprintf(problem, plen, "CRL %s: %s", r->url, why);
+	else   /* the store's reason starts with the URL already */
+		snprintf(problem, plen, "CRL %s", why);
+	return -1;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Downloads of CRLs from distribution points, through the HTTP pool, into
+ * the CRL store: one download per URL at a time, the result kept until the
+ * CRL's nextUpdate (a failure is retried after a minute). Owner thread
+ * only, like the store.
+ */
+#ifndef TW_CRL_FETCH_H
+#define TW_CRL_FETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crl.h"
+#include "http_pool.h"
+
+#define CRL_FETCH_KIND 2          /* http_pool job kind */
+#define CRL_FETCH_RETRY_S 60
+#define CRL_FETCH_DEFAULT_TTL_S 3600
+#define CRL_FETCH_MAX_TTL_S 86400
+
+struct crl_fetch;
+
+struct crl_fetch *crl_fetch_new(struct http_pool *pool, struct crl_store *store);
+void crl_fetch_free(struct crl_fetch *f);
+
+enum crl_fetch_state {
+	CRL_FETCH_NONE,       /* never asked */
+	CRL_FETCH_LOADED,     /* in the store */
+	CRL_FETCH_FAILED,     /* the last download failed: error says why */
+};
+
+struct crl_fetch_status {
+	enum crl_fetch_state state;
+	bool in_flight;       /* a download is out (started now or before) */
+	char error[200];
+};
+
+/*
+ * The state of @url at wall-clock @now; with @may_fetch, starts a
+ * download when nothing fresh is loaded and none is in flight.
+ */
+void crl_fetch_want(struct crl_fetch *f, const char *url, int64_t now,
+		    bool may_fetch, struct crl_fetch_status *out);
+
+/* A finished pool job of kind CRL_FETCH_KIND. 0, or -1 with @problem. */
+int crl_fetch_complete(struct crl_fetch *f, const struct http_result *r,
+		       int64_t now, char *problem, size_t plen);
+
+#endif

@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The certificate-health facade: runs the checks of one served chain in
+ * order (verify, expected, superseded, revocation), records the sighting,
+ * and keeps the results that wait for online answers so they can be
+ * re-judged when the answers arrive. Online work happens on the HTTP
+ * pool's threads; every cache and every callback stays on the owner's.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include "common/hex.h"
+#include "common/log.h"
+#include "crl.h"
+#include "crl_fetch.h"
+#include "expect.h"
+#include "health.h"
+#include "http_pool.h"
+#include "inventory/inventory.h"
+#include "ocsp_client.h"
+#include "supersede.h"
+#include "verify.h"
+
+#define HEALTH_MAX_CHAIN 12          /* certificates judged per chain */
+#define HEALTH_MAX_WAITS 1024        /* results waiting for online answers */
+#define HEALTH_WAIT_MAX_S 600        /* given up after this long */
+#define HEALTH_MAX_PROBLEMS 64
+#define HEALTH_DB_PROBLEM_EVERY_S 60
+
+struct health_wait {
+	struct health_wait *next;
+	struct cert_health_result res;   /* as last returned or delivered */
+	struct finding_list base;        /* res.findings before revocation */
+	STACK_OF(X509) *chain;           /* leaf first, with issuers (owned) */
+	struct staple_info staple;
+	bool has_staple;
+	int64_t at;                      /* handshake time, seconds */
+	time_t started;
+};
+
+struct cert_health {
+	int64_t staple_max_age_s;
+	bool online;
+	struct verify_store *vs;
+	struct crl_store *crls;
+	struct expect_set *expect;
+	struct inventory *inv;
+	struct http_pool *pool;
+	struct ocsp_client *ocsp;
+	struct crl_fetch *fetch;
+	int efd;
+	struct health_wait *waits;
+	int n_waits;
+	char problems[HEALTH_MAX_PROBLEMS][256];
+	int n_problems;
+	int dropped_problems;
+	time_t last_db_problem;
+};
+
+/* --- problems, delivered by drain */
+
+static void health_signal(struct cert_health *h)
+{
+	uint64_t one = 1;
+
+	if (write(h->efd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: already signalled */
+	}
+}
+
+static void health_problem(struct cert_health *h, const char *msg)
+{
+	if (h->n_problems == HEALTH_MAX_PROBLEMS) {
+		h->dropped_problems++;
+		return;
+	}
+	snprintf(h->problems[h->n_problems++], sizeof(h->problems[0]), "%s", msg);
+	health_signal(h);
+}
+
+static void health_db_problem(struct cert_health *h, const char *msg)
+{
+	time_t now = time(NULL);
+
+	if (now - h->last_db_problem < HEALTH_DB_PROBLEM_EVERY_S)
+		return;
+	h->last_db_problem = now;
+	health_problem(h, msg);
+}
+
+/* --- open / close */
+
+static int health_open_online(struct cert_health *h, const struct cert_health_opts *o,
+			      char *err, size_t errlen)
+{
+	struct http_pool_opts po = {
+		.threads = o->max_concurrency,
+		.timeout_ms = o->ocsp_timeout_ms,
+		.max_body = CRL_MAX_BYTES,
+		.notify_fd = h->efd,
+	};
+
+	if (http_pool_new(&po, &h->pool, err, errlen))
+		return -1;
+	h->ocsp = ocsp_client_new(h->pool);
+	h->fetch = crl_fetch_new(h->pool, h->crls);
+	if (!h->ocsp || !h->fetch) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* 0, 1 (in memory instead of the file: @err says why) or -1. */
+static int health_open_db(struct cert_health *h, const char *path, char *err,
+			  size_t errlen)
+{
+	char why[512];
+
+	if (path && inventory_open(path, &h->inv, why, sizeof(why)) == 0)
+		return 0;
+	if (inventory_open(NULL, &h->inv, err, errlen))
+		return -1;
+	if (!path)
+		return 0;
+	snprintf(err, errlen, "%s; keeping the inventory in memory for this run", why);
+	return 1;
+}
+
+static int health_open_parts(struct cert_health *h, const struct cert_health_opts *o,
+			     char *err, size_t errlen)
+{
+	int i;
+
+	if (verify_store_open(o->ca_file, o->ca_dir, &h->vs, err, errlen))
+		return -1;
+	h->crls = crl_store_new();
+	if (!h->crls) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < o->n_crl; i++)
+		if (crl_store_load_file(h->crls, o->crl_files[i], err, errlen))
+			return -1;
+	if ((o->n_expects > 0 || o->expect_dir) &&
+	    expect_set_open(o->expects, o->n_expects, o->expect_dir, &h->expect,
+			    err, errlen))
+		return -1;
+	if (o->online && health_open_online(h, o, err, errlen))
+		return -1;
+	return health_open_db(h, o->db_path, err, errlen);
+}
+
+int cert_health_open(const struct cert_health_opts *o, struct cert_health **out,
+		     char *err, size_t errlen)
+{
+	struct cert_health *h = calloc(1, sizeof(*h));
+	int rc;
+
+	*out = NULL;
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	h->online = o->online;
+	h->staple_max_age_s = o->staple_max_age_s > 0 ? o->staple_max_age_s : 0;
+	h->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (h->efd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		free(h);
+		return -1;
+	}
+	rc = health_open_parts(h, o, err, errlen);
+	if (rc < 0) {
+		cert_health_close(h);
+		return -1;
+	}
+	*out = h;
+	return rc;
+}
+
+static void health_wait_free(struct health_wait *w)
+{
+	if (!w)
+		return;
+	sk_X509_pop_free(w->chain, X509_free);
+	free(w);
+}
+
+void cert_health_close(struct cert_health *h)
+{
+	struct health_wait *w, *next;
+
+	if (!h)
+		return;
+	http_pool_free(h->pool);   /* first: no worker runs after this */
+	ocsp_client_free(h->ocsp);
+	crl_fetch_free(h->fetch);
+	for (w = h->waits; w; w = next) {
+		next = w->next;
+		health_wait_free(w);
+	}
+	inventory_close(h->inv);
+	expect_set_free(h->expect);
+	crl_store_free(h->crls);
+	verify_store_free(h->vs);
+	if (h->efd >= 0)
+		close(h->efd);
+	free(h);
+}
+
+/* --- the checks */
+
+static void health_identity(const struct cert_health_input *in,
+			    const struct cert_info *leaf,
+			    struct cert_health_result *out)
+{
+	if (leaf)
+		memcpy(out->leaf_sha256_hex, leaf->sha256_hex, sizeof(out->leaf_sha256_hex));
+	out->has_sni = in->sni != NULL;
+	snprintf(out->sni, sizeof(out->sni), "%s", in->sni ? in->sni : "");
+	if (in->server)
+		out->server = *in->server;
+	out->ts_us = in->ts_us;
+	out->revocation.status = OCSP_ST_UNKNOWN;
+	out->revocation.reason = -1;
+	if (in->base)
+		out->findings = *in->base;
+}
+
+static void health_expect(struct cert_health *h, const char *sni,
+			  const struct cert_info *leaf, struct finding_list *f)
+{
+	char detail[256];
+
+	if (h->expect && sni &&
+	    expect_check(h->expect, sni, leaf->sha256_hex, detail, sizeof(detail)) == 1)
+		finding_add(f, FINDING_UNEXPECTED, "%s", detail);
+}
+
+static void health_supersede(struct cert_health *h, const struct cert_health_input *in,
+			     const struct cert_info *leaf, struct finding_list *f)
+{
+	struct supersede_verdict v;
+	struct tw_endpoint none = { 0 };
+	char err[512], detail[256];
+
+	if (supersede_judge(h->inv, in->sni, in->server ? in->server : &none, leaf,
+			    in->ts_us, &v, err, sizeof(err))) {
+		health_db_problem(h, err);
+		return;
+	}
+	if (v.superseded) {
+		supersede_detail(&v, in->sni, detail, sizeof(detail));
+		finding_add(f, FINDING_SUPERSEDED, "%s", detail);
+	}
+}
+
+/* Online fetches are made only for chains that reach the trust store, so
+ * a stranger's certificate cannot send the agent to arbitrary URLs. */
+static bool health_anchored(int verify_code)
+{
+	return verify_code == X509_V_OK || verify_code == X509_V_ERR_CERT_HAS_EXPIRED ||
+	       verify_code == X509_V_ERR_CERT_NOT_YET_VALID ||
+	       verify_code == X509_V_ERR_INVALID_PURPOSE;
+}
+
+/* The chain to judge revocation on: OpenSSL's built chain when it has an
+ * issuer for the leaf, else the served chain as far as each certificate
+ * issued the one before. Owned by the caller. */
+static STACK_OF(X509) *health_revocation_chain(struct verify_result *vr,
+					       const struct cert_health_input *in)
+{
+	STACK_OF(X509) *sk;
+	int i;
+
+	if (vr->built && sk_X509_num(vr->built) >= 2) {
+		sk = vr->built;
+		vr->built = NULL;
+		return sk;
+	}
+	sk = sk_X509_new_null();
+	if (!sk)
+		return NULL;
+	for (i = 0; i < in->n_chain && i < HEALTH_MAX_CHAIN; i++) {
+		X509 *x = in->chain[i] ? in->chain[i]->x509 : NULL;
+
+		if (!x || (i > 0 && X509_check_issued(x, sk_X509_value(sk, i - 1)) !=
+				    X509_V_OK))
+			break;
+		if (!sk_X509_push(sk, x))
+			break;
+		X509_up_ref(x);
+	}
+	return sk;
+}
+
+static void health_label(X509 *x, int depth, char *buf, size_t len)
+{
+	BIO *b;
+	char name[140] = "";
+	int n;
+
+	if (depth == 0) {
+		snprintf(buf, len, "leaf");
+		return;
+	}
+	b = BIO_new(BIO_s_mem());
+	if (b && X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253) >= 0 &&
+	    (n = BIO_read(b, name, sizeof(name) - 1)) > 0)
+		name[n] = 0;
+	BIO_free(b);
+	snprintf(buf, len, "intermediate %s", name);
+}
+
+static bool health_cert_key(X509 *x, uint8_t key[32])
+{
+	unsigned int len = 0;
+
+	return X509_digest(x, EVP_sha256(), key, &len) && len == 32;
+}
+
+/* Fills @c for certificate @depth of @chain; true when online answers are
+ * still to come for it. */
+static bool health_judge_cert(struct cert_health *h, STACK_OF(X509) *chain,
+			      int depth, int64_t at, bool may_fetch,
+			      struct revo_cert *c)
+{
+	X509 *x = sk_X509_value(chain, depth), *issuer;
+	char urls[4][CRL_URL_MAX];
+	struct crl_fetch_status fs;
+	int64_t now = (int64_t)time(NULL);
+	bool pending = false;
+	uint8_t key[32];
+	int i, n;
+
+	memset(c, 0, sizeof(*c));
+	c->crl.status = OCSP_ST_UNKNOWN;
+	c->crl.reason = -1;
+	health_label(x, depth, c->label, sizeof(c->label));
+	if (depth + 1 >= sk_X509_num(chain))
+		return false;
+	issuer = sk_X509_value(chain, depth + 1);
+	if (h->online) {
+		n = crl_distribution_urls(x, urls, 4);
+		for (i = 0; i < n; i++) {
+			crl_fetch_want(h->fetch, urls[i], now, may_fetch, &fs);
+			pending |= fs.in_flight;
+		}
+		if (health_cert_key(x, key)) {
+			ocsp_client_lookup(h->ocsp, x, issuer, key, now, may_fetch, &c->ocsp);
+			pending |= c->ocsp.in_flight;
+		}
+	}
+	crl_check(h->crls, x, issuer, at, &c->crl);
+	return pending;
+}
+
+static bool health_revocation(struct cert_health *h, STACK_OF(X509) *chain,
+			      const struct staple_info *staple, int64_t at,
+			      bool may_fetch, struct cert_health_result *out)
+{
+	struct revo_cert certs[HEALTH_MAX_CHAIN];
+	struct revo_input in = {
+		.certs = certs, .staple = staple, .at = at,
+		.staple_max_age_s = h->staple_max_age_s,
+	};
+	int i, n = chain ? sk_X509_num(chain) : 0;
+	bool pending = false;
+
+	if (n > HEALTH_MAX_CHAIN)
+		n = HEALTH_MAX_CHAIN;
+	/* The last certificate is the anchor (or an issuer not served): it is
+	 * not judged itself, except a lone leaf, for its staple. */
+	for (i = 0; i < n && (i < n - 1 || i == 0); i++)
+		pending |= health_judge_cert(h, chain, i, at, may_fetch, &certs[i]);
+	in.n = i;
+	if (in.n == 0) {
+		memset(certs, 0, sizeof(certs[0]));
+		certs[0].crl.status = OCSP_ST_UNKNOWN;
+		snprintf(certs[0].label, sizeof(certs[0].label), "leaf");
+		in.n = 1;
+	}
+	revocation_judge(&in, &out->revocation, &out->findings);
+	revocation_sources_text(&certs[0], out->sources, sizeof(out->sources));
+	return pending;
+}
+
+static void health_findings_text(const struct finding_list *f, char *buf, size_t len)
+{
+	size_t off = 0;
+	int i;
+
+	buf[0] = 0;
+	for (i = 0; i < f->n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? "," : "",
+					finding_kind_name(f->items[i].kind));
+}
+
+static void health_record(struct cert_health *h, const struct cert_info *leaf,
+			  struct cert_health_result *r)
+{
+	char addr[TW_ADDR_STRLEN], findings[256], err[512];
+	struct inventory_sighting s = {
+		.name = r->sni, .addr = tw_addr_format(&r->server.addr, addr),
+		.port = r->server.port, .sha256 = leaf->sha256_hex,
+		.subject = leaf->subject, .issuer = leaf->issuer, .key = leaf->key,
+		.not_before = leaf->not_before, .not_after = leaf->not_after,
+		.ts_us = r->ts_us, .findings = findings,
+	};
+
+	if (r->server.addr.family != 4 && r->server.addr.family != 6)
+		s.addr = "";
+	health_findings_text(&r->findings, findings, sizeof(findings));
+	if (inventory_record(h->inv, &s, &r->new_in_inventory, err, sizeof(err)))
+		health_db_problem(h, err);
+}
+
+static bool health_same_target(const struct cert_health_result *a,
+			       const struct cert_health_result *b)
+{
+	return !strcmp(a->leaf_sha256_hex, b->leaf_sha256_hex) &&
+	       a->has_sni == b->has_sni && !strcmp(a->sni, b->sni) &&
+	       tw_endpoint_equal(&a->server, &b->server);
+}
+
+static void health_unlink_wait(struct cert_health *h, struct health_wait *w)
+{
+	struct health_wait **pp;
+
+	for (pp = &h->waits; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			h->n_waits--;
+			return;
+		}
+	}
+}
+
+/* Keeps @r for re-judging; takes @chain. One wait per cert event target. */
+static void health_wait_add(struct cert_health *h, const struct cert_health_result *r,
+			    const struct finding_list *base, STACK_OF(X509) *chain,
+			    const struct staple_info *staple, int64_t at)
+{
+	struct health_wait *w;
+
+	for (w = h->waits; w; w = w->next)
+		if (health_same_target(&w->res, r))
+			break;
+	if (w) {
+		health_unlink_wait(h, w);
+		health_wait_free(w);
+	}
+	if (h->n_waits >= HEALTH_MAX_WAITS) {
+		/* The oldest is at the end: it gets no update, only its next
+		 * handshake's check will show the answer. */
+		struct health_wait **pp = &h->waits;
+
+		while ((*pp)->next)
+			pp = &(*pp)->next;
+		health_wait_free(*pp);
+		*pp = NULL;
+		h->n_waits--;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		sk_X509_pop_free(chain, X509_free);
+		return;
+	}
+	w->res = *r;
+	w->base = *base;
+	w->chain = chain;
+	w->has_staple = staple != NULL;
+	if (staple)
+		w->staple = *staple;
+	w->at = at;
+	w->started = time(NULL);
+	w->next = h->waits;
+	h->waits = w;
+	h->n_waits++;
+}
+
+void cert_health_check(struct cert_health *h, const struct cert_health_input *in,
+		       struct cert_health_result *out)
+{
+	const struct cert_info *leaf = in->n_chain > 0 ? in->chain[0] : NULL;
+	struct verify_result vr;
+	struct finding_list base;
+	STACK_OF(X509) *chain;
+	int64_t at = (int64_t)(in->ts_us / 1000000);
+	int vrc;
+
+	memset(out, 0, sizeof(*out));
+	health_identity(in, leaf, out);
+	if (!h || !leaf || !leaf->x509) {
+		snprintf(out->verify, sizeof(out->verify), "no certificate");
+		return;
+	}
+	vrc = verify_chain(h->vs, in->chain, in->n_chain, at, &vr);
+	snprintf(out->verify, sizeof(out->verify), "%s", vr.text);
+	if (vrc == 1)
+		finding_add(&out->findings, FINDING_UNTRUSTED, "%s", vr.detail);
+	health_expect(h, in->sni, leaf, &out->findings);
+	health_supersede(h, in, leaf, &out->findings);
+	base = out->findings;
+	chain = health_revocation_chain(&vr, in);
+	out->pending = health_revocation(h, chain, in->staple, at,
+					 h->online && vrc >= 0 && health_anchored(vr.code),
+					 out);
+	health_record(h, leaf, out);
+	if (out->pending)
+		health_wait_add(h, out, &base, chain, in->staple, at);
+	else
+		sk_X509_pop_free(chain, X509_free);
+	verify_result_release(&vr);
+}
+
+/* --- asynchronous answers */
+
+static bool health_findings_equal(const struct finding_list *a,
+				  const struct finding_list *b)
+{
+	int i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (a->items[i].kind != b->items[i].kind ||
+		    strcmp(a->items[i].detail, b->items[i].detail))
+			return false;
+	return true;
+}
+
+/* Re-judges @w with what is cached now; true when it changed. */
+static bool health_rejudge(struct cert_health *h, struct health_wait *w)
+{
+	struct cert_health_result r = w->res;
+	char addr[TW_ADDR_STRLEN], findings[256], err[512];
+	bool changed;
+
+	r.findings = w->base;
+	r.pending = health_revocation(h, w->chain, w->has_staple ? &w->staple : NULL,
+				      w->at, false, &r);
+	changed = memcmp(&r.revocation, &w->res.revocation, sizeof(r.revocation)) ||
+		  !health_findings_equal(&r.findings, &w->res.findings);
+	r.new_in_inventory = false;
+	if (changed) {
+		health_findings_text(&r.findings, findings, sizeof(findings));
+		if (inventory_set_findings(h->inv, r.sni,
+					   r.server.addr.family ?
+					   tw_addr_format(&r.server.addr, addr) : "",
+					   r.server.port, r.leaf_sha256_hex, findings,
+					   err, sizeof(err)))
+			health_db_problem(h, err);
+	}
+	w->res = r;
+	return changed;
+}
+
+static void health_rejudge_all(struct cert_health *h,
+			       const struct cert_health_events *ev)
+{
+	struct health_wait *w, *next;
+	time_t now = time(NULL);
+
+	for (w = h->waits; w; w = next) {
+		next = w->next;
+		if (health_rejudge(h, w) && ev && ev->updated)
+			ev->updated(ev->ctx, &w->res);
+		if (!w->res.pending || now - w->started > HEALTH_WAIT_MAX_S) {
+			health_unlink_wait(h, w);
+			health_wait_free(w);
+		}
+	}
+}
+
+static void health_deliver_problems(struct cert_health *h,
+				    const struct cert_health_events *ev)
+{
+	char msg[96];
+	int i;
+
+	for (i = 0; i < h->n_problems; i++)
+		if (ev && ev->problem)
+			ev->problem(ev->ctx, h->problems[i]);
+	h->n_problems = 0;
+	if (h->dropped_problems && ev && ev->problem) {
+		snprintf(msg, sizeof(msg), "%d more certificate-health problems not shown",
+			 h->dropped_problems);
+		ev->problem(ev->ctx, msg);
+	}
+	h->dropped_problems = 0;
+}
+
+int cert_health_fd(struct cert_health *h)
+{
+	return h ? h->efd : -1;
+}
+
+void cert_health_drain(struct cert_health *h, const struct cert_health_events *ev)
+{
+	struct http_result *r;
+	char problem[600];
+	uint64_t count;
+	bool answered = false;
+	int rc;
+
+	if (!h)
+		return;
+	/* Reset first: a completion after this point signals again. */
+	if (read(h->efd, &count, sizeof(count)) < 0) {
+		/* EAGAIN: nothing was signalled */
+	}
+	while ((r = http_pool_take(h->pool))) {
+		int64_t now = (int64_t)time(NULL);
+
+		if (r->kind == OCSP_KIND)
+			rc = ocsp_client_complete(h->ocsp, r, now, problem, sizeof(problem));
+		else
+			rc = crl_fetch_complete(h->fetch, r, now, problem, sizeof(problem));
+		if (rc)
+			health_problem(h, problem);
+		http_result_free(r);
+		answered = true;
+	}
+	if (answered || h->waits)
+		health_rejudge_all(h, ev);
+	health_deliver_problems(h, ev);
+}
+
+static int64_t health_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int cert_health_flush(struct cert_health *h, int timeout_ms,
+		      const struct cert_health_events *ev)
+{
+	int64_t deadline = health_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	struct pollfd pfd;
+
+	if (!h)
+		return 0;
+	for (;;) {
+		int64_t left;
+
+		cert_health_drain(h, ev);
+		if (!h->waits && http_pool_outstanding(h->pool) == 0)
+			return 0;
+		left = deadline - health_now_ms();
+		if (left <= 0)
+			break;
+		pfd.fd = h->efd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR)
+			break;
+	}
+	return h->n_waits > 0 ? h->n_waits : (int)http_pool_outstanding(h->pool);
+}
+
+int cert_health_inventory_dump(const char *db_path, bool json, FILE *out,
+			       char *err, size_t errlen)
+{
+	return inventory_dump(db_path, json, out, err, errlen);
+}
+
+const char *cert_health_reason_name(int reason)
+{
+	return crl_reason_name(reason);
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Certificate health: the one interface the pipeline uses for everything
+ * about a served chain beyond the leaf-only checks of findings.h - chain
+ * verification, revocation (CRL files and distribution points, OCSP
+ * queries, the staple), unexpected and superseded certificates, and the
+ * inventory database.
+ *
+ * Threads: every function here is called from one thread (the pipeline's).
+ * With online checking, queries run on internal worker threads; their
+ * results come back only through cert_health_drain()/cert_health_flush(),
+ * on the caller's thread, when the caller asks (poll cert_health_fd()).
+ *
+ * Usage:
+ *   cert_health_open(&opts, &h, err, sizeof(err));     // 1: DB unusable, warn
+ *   per handshake with a visible chain (or an active check's chain):
+ *     cert_health_check(h, &in, &res);  // res.findings: in.base + health
+ *   in the event loop: poll cert_health_fd(h); when readable, or now and
+ *   then: cert_health_drain(h, &events)  -> updated() / problem()
+ *   at the end of an offline run: cert_health_flush(h, timeout, &events)
+ *   cert_health_close(h);
+ */
+#ifndef TW_CERT_HEALTH_H
+#define TW_CERT_HEALTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cert_info.h"
+#include "common/endpoint.h"
+#include "findings.h"
+#include "revocation.h"
+#include "staple.h"
+
+#define CERT_HEALTH_SNI_MAX 256
+
+struct cert_health;
+
+struct cert_health_opts {
+	const char *ca_file;            /* --ca-file: PEM bundle */
+	const char *ca_dir;             /* --ca-dir: every PEM file in it */
+	                                /* neither: the system trust store */
+	const char *const *crl_files;   /* --crl, repeatable: PEM or DER */
+	int n_crl;
+	bool online;                    /* --online: OCSP queries, CRL downloads */
+	int64_t staple_max_age_s;       /* --staple-max-age; 0: next_update only */
+	const char *const *expects;     /* --expect NAME=SHA256, repeatable */
+	int n_expects;
+	const char *expect_dir;         /* --expect-dir */
+	const char *db_path;            /* --db; NULL: in-memory inventory */
+	int ocsp_timeout_ms;            /* per query / download; 0: 5000 */
+	int max_concurrency;            /* worker threads; 0: 4 */
+};
+
+/*
+ * 0: ready. 1: ready, but the database could not be used (@err says why,
+ * e.g. "inventory /var/lib/tlswatch/inventory.db: file is not a
+ * database"); the inventory then lives in memory for this run - the caller
+ * reports it (an agent event) and carries on. -1: a fatal configuration
+ * error in @err (unreadable --ca-file, malformed --crl, bad --expect,
+ * empty --expect-dir, ...); nothing is left open.
+ */
+int cert_health_open(const struct cert_health_opts *o, struct cert_health **out,
+		     char *err, size_t errlen);
+void cert_health_close(struct cert_health *h);
+
+struct cert_health_input {
+	const char *sni;                      /* NULL: the client sent none */
+	const struct tw_endpoint *server;
+	const struct cert_info *const *chain; /* served, leaf first; NULL
+	                                       * entries (did not parse) are
+	                                       * skipped. Must stay valid until
+	                                       * cert_health_close() (cert_cache
+	                                       * entries do). */
+	int n_chain;
+	const struct staple_info *staple;     /* NULL: nothing stapled */
+	uint64_t ts_us;                       /* packet time of the handshake */
+	const struct finding_list *base;      /* findings the caller already
+	                                       * has (findings_check_leaf);
+	                                       * may be NULL */
+};
+
+struct cert_health_result {
+	/* which cert event this is: (sni, server, leaf) */
+	char leaf_sha256_hex[65];
+	bool has_sni;
+	char sni[CERT_HEALTH_SNI_MAX];
+	struct tw_endpoint server;
+	uint64_t ts_us;                       /* of the handshake checked */
+
+	char verify[128];                     /* "ok" or OpenSSL's error text */
+	struct revocation revocation;         /* events.md "revocation" */
+	char sources[256];                    /* what the CRL and the responder
+	                                       * say about the leaf, for logs:
+	                                       * "CRL says good, responder
+	                                       * says revoked" */
+	struct finding_list findings;         /* base + untrusted, unexpected,
+	                                       * superseded, revoked,
+	                                       * revoked_staple, stale_staple */
+	bool pending;                         /* online answers still to come:
+	                                       * an update will follow */
+	bool new_in_inventory;                /* first time this (name,
+	                                       * address, port, leaf) */
+};
+
+/*
+ * Judges one served chain at its packet time. Never blocks on the
+ * network: online checks that have no cached answer are started and the
+ * result says pending; the final answer arrives through updated().
+ * Records the sighting in the inventory.
+ */
+void cert_health_check(struct cert_health *h, const struct cert_health_input *in,
+		       struct cert_health_result *out);
+
+struct cert_health_events {
+	/* A result changed (revocation object or findings) since it was
+	 * returned or last updated: re-emit the cert event. */
+	void (*updated)(void *ctx, const struct cert_health_result *r);
+	/* Something for an "agent" event: an unreachable responder, a CRL
+	 * download that failed, an inventory write that failed. */
+	void (*problem)(void *ctx, const char *message);
+	void *ctx;
+};
+
+/* Readable when drain has something to deliver; poll it with POLLIN. */
+int cert_health_fd(struct cert_health *h);
+/* Delivers what is ready; never blocks. Either callback may be NULL. */
+void cert_health_drain(struct cert_health *h, const struct cert_health_events *ev);
+/*
+ * Waits (at most @timeout_ms) until every online check started so far has
+ * finished, delivering as drain does. Returns how many checks are still
+ * pending (0: all done).
+ */
+int cert_health_flush(struct cert_health *h, int timeout_ms,
+		      const struct cert_health_events *ev);
+
+/* `tlswatch inventory [--db PATH] [--json]`: see inventory_dump(). */
+int cert_health_inventory_dump(const char *db_path, bool json, FILE *out,
+			       char *err, size_t errlen);
+
+/* Names for output: "keyCompromise" (NULL for -1). */
+const char *cert_health_reason_name(int reason);
+
+#endif

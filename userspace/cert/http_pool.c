@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Worker threads for HTTP fetches. Ownership is simple: a job belongs to
+ * the queue, then to exactly one worker, then to the finished list, then
+ * to whoever took it. The mutex guards the two lists and the counters;
+ * libcurl runs outside it. Each worker keeps one curl handle so repeated
+ * queries to the same responder reuse the connection.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "http_pool.h"
+
+#define HTTP_MAX_THREADS 32
+#define HTTP_MAX_REDIRECTS 3
+
+struct http_job {
+	struct http_job *next;
+	struct http_result *res;       /* filled by the worker */
+	char content_type[64];
+	uint8_t *body;
+	size_t body_len;
+};
+
+struct http_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct http_job *queue_head, *queue_tail;
+	struct http_job *done_head, *done_tail;
+	size_t queued, outstanding;
+	atomic_bool stopping;
+	int n_threads;
+	pthread_t threads[HTTP_MAX_THREADS];
+	int timeout_ms;
+	size_t max_body;
+	size_t max_queued;
+	int notify_fd;
+};
+
+struct http_sink {
+	struct http_result *res;
+	size_t cap, max;
+	bool too_big;
+};
+
+static pthread_once_t http_curl_once = PTHREAD_ONCE_INIT;
+static CURLcode http_curl_init_rc;
+
+static void http_curl_init(void)
+{
+	http_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static uint64_t http_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static size_t http_write(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	struct http_sink *s = ctx;
+	struct http_result *r = s->res;
+	size_t n = size * nmemb;
+
+	if (n > s->max - r->body_len) {
+		s->too_big = true;
+		return 0;   /* makes curl fail the transfer */
+	}
+	if (r->body_len + n > s->cap) {
+		size_t cap = s->cap ? s->cap : 4096;
+		uint8_t *b;
+
+		while (cap < r->body_len + n)
+			cap *= 2;
+		if (cap > s->max)
+			cap = s->max;
+		b = realloc(r->body, cap);
+		if (!b)
+			return 0;
+		r->body = b;
+		s->cap = cap;
+	}
+	memcpy(r->body + r->body_len, data, n);
+	r->body_len += n;
+	return n;
+}
+
+/* Lets a stopping pool abort transfers that are waiting on the network. */
+static int http_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+			 curl_off_t un)
+{
+	struct http_pool *p = ctx;
+
+	return atomic_load(&p->stopping) ? 1 : 0;
+}
+
+static bool http_setup(CURL *c, struct http_pool *p, struct http_job *j,
+		       struct http_sink *sink, struct curl_slist **hdrs,
+		       char *errbuf)
+{
+	char ct[96];
+
+	*hdrs = NULL;
+	if (j->body) {
+		snprintf(ct, sizeof(ct), "Content-Type: %s", j->content_type);
+		*hdrs = curl_slist_append(NULL, ct);
+		if (!*hdrs)
+			return false;
+	}
+	return curl_easy_setopt(c, CURLOPT_URL, j->res->url) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)p->timeout_ms) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRECTS) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_USERAGENT, "tlswatch") == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_WRITEDATA, sink) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, http_progress) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_XFERINFODATA, p) == CURLE_OK &&
+	       (!j->body ||
+		(curl_easy_setopt(c, CURLOPT_POSTFIELDS, j->body) == CURLE_OK &&
+		 curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)j->body_len) == CURLE_OK &&
+		 curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs) == CURLE_OK));
+}
+
+static void http_perform(CURL *c, struct http_pool *p, struct http_job *j)
+{
+	struct http_result *r = j->res;
+	struct http_sink sink = { .res = r, .max = p->max_body };
+	struct curl_slist *hdrs = NULL;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	uint64_t start = http_now_ms();
+	CURLcode rc;
+
+	curl_easy_reset(c);
+	if (!http_setup(c, p, j, &sink, &hdrs, errbuf)) {
+		snprintf(r->error, sizeof(r->error), "cannot set up the request");
+		curl_slist_free_all(hdrs);
+		return;
+	}
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	r->elapsed_ms = http_now_ms() - start;
+	if (sink.too_big)
+		snprintf(r->error, sizeof(r->error), "response larger than %zu bytes",
+			 p->max_body);
+	else if (rc != CURLE_OK)
+		snprintf(r->error, sizeof(r->error), "%s",
+			 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	else if (r->status != 200)
+		snprintf(r->error, sizeof(r->error), "HTTP status %ld", r->status);
+	curl_slist_free_all(hdrs);
+}
+
+static void http_notify(struct http_pool *p)
+{
+	uint64_t one = 1;
+
+	if (p->notify_fd >= 0 && write(p->notify_fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is already non-zero, the owner will wake. */
+	}
+}
+
+static struct http_job *http_next_job(struct http_pool *p)
+{
+	struct http_job *j;
+
+	pthread_mutex_lock(&p->lock);
+	while (!atomic_load(&p->stopping) && !p->queue_head)
+		pthread_cond_wait(&p->wake, &p->lock);
+	j = atomic_load(&p->stopping) ? NULL : p->queue_head;
+	if (j) {
+		p->queue_head = j->next;
+		if (!p->queue_head)
+			p->queue_tail = NULL;
+		p->queued--;
+		j->next = NULL;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return j;
+}
+
+static void http_finish(struct http_pool *p, struct http_job *j)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->done_tail)
+		p->done_tail->next = j;
+	else
+		p->done_head = j;
+	p->done_tail = j;
+	http_notify(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void *http_worker(void *arg)
+{
+	struct http_pool *p = arg;
+	CURL *c = curl_easy_init();
+	struct http_job *j;
+
+	while ((j = http_next_job(p))) {
+		if (c)
+			http_perform(c, p, j);
+		else
+			snprintf(j->res->error, sizeof(j->res->error),
+				 "curl_easy_init failed");
+		free(j->body);
+		j->body = NULL;
+		http_finish(p, j);
+	}
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+static void http_job_free(struct http_job *j)
+{
+	if (!j)
+		return;
+	http_result_free(j->res);
+	free(j->body);
+	free(j);
+}
+
+int http_pool_new(const struct http_pool_opts *o, struct http_pool **out,
+		  char *err, size_t errlen)
+{
+	struct http_pool *p;
+	int i;
+
+	*out = NULL;
+	pthread_once(&http_curl_once, http_curl_init);
+	if (http_curl_init_rc != CURLE_OK) {
+		snprintf(err, errlen, "libcurl: %s", curl_easy_strerror(http_curl_init_rc));
+		return -1;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	p->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 5000;
+	p->max_body = o->max_body ? o->max_body : (1u << 20);
+	p->max_queued = o->max_queued > 0 ? (size_t)o->max_queued : 256;
+	p->notify_fd = o->notify_fd;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->wake, NULL);
+	atomic_init(&p->stopping, false);
+	for (i = 0; i < (o->threads > 0 ? o->threads : 4) && i < HTTP_MAX_THREADS; i++) {
+		if (pthread_create(&p->threads[i], NULL, http_worker, p)) {
+			snprintf(err, errlen, "cannot start HTTP worker thread");
+			http_pool_free(p);
+			return -1;
+		}
+		p->n_threads++;
+	}
+	*out = p;
+	return 0;
+}
+
+void http_pool_free(struct http_pool *p)
+{
+	struct http_job *j, *next;
+	int i;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	atomic_store(&p->stopping, true);
+	pthread_cond_broadcast(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+	for (i = 0; i < p->n_threads; i++)
+		pthread_join(p->threads[i], NULL);
+	for (j = p->queue_head; j; j = next) {
+		next = j->next;
+		http_job_free(j);
+	}
+	for (j = p->done_head; j; j = next) {
+		next = j->next;
+		http_job_free(j);
+	}
+	pthread_cond_destroy(&p->wake);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+static struct http_job *http_job_new(int kind, const char *url, const void *key,
+				     size_t key_len, const char *content_type,
+				     const uint8_t *body, size_t body_len)
+{
+	struct http_job *j = calloc(1, sizeof(*j));
+
+	if (!j || !(j->res = calloc(1, sizeof(*j->res))))
+		goto fail;
+	j->res->kind = kind;
+	snprintf(j->res->url, sizeof(j->res->url), "%s", url);
+	if (key_len)
+		memcpy(j->res->key, key, key_len);
+	j->res->key_len = key_len;
+	snprintf(j->content_type, sizeof(j->content_type), "%s",
+		 content_type ? content_type : "application/octet-stream");
+	if (body) {
+		if (!(j->body = malloc(body_len ? body_len : 1)))
+			goto fail;
+		memcpy(j->body, body, body_len);
+		j->body_len = body_len;
+	}
+	return j;
+fail:
+	http_job_free(j);
+	return NULL;
+}
+
+int http_pool_submit(struct http_pool *p, int kind, const char *url,
+		     const void *key, size_t key_len, const char *content_type,
+		     const uint8_t *body, size_t body_len)
+{
+	struct http_job *j;
+
+	if (!p || !url || strlen(url) >= HTTP_URL_MAX || key_len > HTTP_KEY_MAX)
+		return -1;
+	pthread_mutex_lock(&p->lock);
+	if (p->queued >= p->max_queued) {
+		pthread_mutex_unlock(&p->lock);
+		return -1;
+	}
+	pthread_mutex_unlock(&p->lock);
+	j = http_job_new(kind, url, key, key_len, content_type, body, body_len);
+	if (!j)
+		return -1;
+	pthread_mutex_lock(&p->lock);
+	if (p->queue_tail)
+		p->queue_tail->next = j;
+	else
+		p->queue_head = j;
+	p->queue_tail = j;
+	p->queued++;
+	p->outstanding++;
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+struct http_result *http_pool_take(struct http_pool *p)
+{
+	struct http_result *r = NULL;
+	struct http_job *j;
+
+	if (!p)
+		return NULL;
+	pthread_mutex_lock(&p->lock);
+	j = p->done_head;
+	if (j) {
+		p->done_head = j->next;
+		if (!p->done_head)
+			p->done_tail = NULL;
+		p->outstanding--;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (j) {
+		r = j->res;
+		free(j);
+	}
+	return r;
+}
+
+void http_result_free(struct http_result *r)
+{
+	if (!r)
+		return;
+	free(r->body);
+	free(r);
+}
+
+size_t http_pool_outstanding(struct http_pool *p)
+{
+	size_t n;
+
+	if (!p)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	n = p->outstanding;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A small pool of worker threads doing HTTP GET/POST with libcurl for the
+ * online revocation checks (OCSP queries, CRL downloads). The owner thread
+ * submits jobs and takes finished ones back; workers never touch anything
+ * but their job. Every transfer has a total timeout, so a dead responder
+ * costs one worker for at most that long and never blocks the owner.
+ * Completion is announced by writing to a caller-provided eventfd, so the
+ * owner can poll() it next to its other descriptors.
+ */
+#ifndef TW_HTTP_POOL_H
+#define TW_HTTP_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_URL_MAX 256
+#define HTTP_KEY_MAX 64
+
+struct http_pool;
+
+struct http_pool_opts {
+	int threads;          /* concurrent transfers; <= 0 means 4 */
+	int timeout_ms;       /* per transfer, connect included; <= 0: 5000 */
+	size_t max_body;      /* a larger response fails; 0 means 1 MiB */
+	int max_queued;       /* submitted but not started; <= 0 means 256 */
+	int notify_fd;        /* eventfd written on each completion (not owned) */
+};
+
+struct http_result {
+	int kind;                 /* as submitted */
+	char url[HTTP_URL_MAX];
+	uint8_t key[HTTP_KEY_MAX];/* as submitted */
+	size_t key_len;
+	long status;              /* HTTP status; 0 when there was no answer */
+	uint8_t *body;            /* owned; NULL when empty */
+	size_t body_len;
+	char error[256];          /* "" when a 200 answer arrived, else why not */
+	uint64_t elapsed_ms;
+};
+
+int http_pool_new(const struct http_pool_opts *o, struct http_pool **out,
+		  char *err, size_t errlen);
+/* Stops the workers (transfers in progress are aborted) and frees
+ * everything, jobs not taken included. */
+void http_pool_free(struct http_pool *p);
+
+/*
+ * Queues a GET (@body NULL) or a POST of @body with @content_type.
+ * Copies everything. 0, or -1 when the queue is full, the URL too long or
+ * memory short.
+ */
+int http_pool_submit(struct http_pool *p, int kind, const char *url,
+		     const void *key, size_t key_len, const char *content_type,
+		     const uint8_t *body, size_t body_len);
+
+/* A finished job, or NULL; never blocks. Free it with http_result_free. */
+struct http_result *http_pool_take(struct http_pool *p);
+void http_result_free(struct http_result *r);
+
+/* Jobs submitted and not yet taken back (queued, running or finished). */
+size_t http_pool_outstanding(struct http_pool *p);
+
+#endif

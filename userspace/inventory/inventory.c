@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The served-certificate inventory in SQLite. The schema is versioned with
+ * PRAGMA user_version and brought up to date by the migrations below, one
+ * transaction each, so a database written by an older tlswatch keeps its
+ * history. A file that cannot be written is refused at open with a clear
+ * reason; the caller then carries on without it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "common/printable.h"
+#include "common/timefmt.h"
+#include "inventory.h"
+#include "sink/json.h"
+
+/* migrations[i] takes the schema from version i to i + 1. */
+static const char *const migrations[INVENTORY_SCHEMA_VERSION] = {
+	"CREATE TABLE served ("
+	" name TEXT NOT NULL,"
+	" addr TEXT NOT NULL,"
+	" port INTEGER NOT NULL,"
+	" sha256 TEXT NOT NULL,"
+	" subject TEXT NOT NULL DEFAULT '',"
+	" issuer TEXT NOT NULL DEFAULT '',"
+	" not_before INTEGER NOT NULL,"
+	" not_after INTEGER NOT NULL,"
+	" first_seen_us INTEGER NOT NULL,"
+	" last_seen_us INTEGER NOT NULL,"
+	" count INTEGER NOT NULL DEFAULT 0,"
+	" findings TEXT NOT NULL DEFAULT '',"
+	" PRIMARY KEY (name, addr, port, sha256))",
+	/* 2: the key type, so a dual RSA/ECDSA deployment is not taken for an
+	 * old certificate coming back; an index for per-name questions. */
+	"ALTER TABLE served ADD COLUMN key TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX served_by_name ON served (name, not_before)",
+};
+
+static const char sql_record[] =
+	"INSERT INTO served (name, addr, port, sha256, subject, issuer, key,"
+	" not_before, not_after, first_seen_us, last_seen_us, count, findings)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 1, ?11)"
+	" ON CONFLICT (name, addr, port, sha256) DO UPDATE SET"
+	" first_seen_us = min(first_seen_us, excluded.first_seen_us),"
+	" findings = CASE WHEN excluded.last_seen_us >= last_seen_us"
+	"  THEN excluded.findings ELSE findings END,"
+	" last_seen_us = max(last_seen_us, excluded.last_seen_us),"
+	" count = count + 1, key = excluded.key"
+	" RETURNING count";
+
+static const char sql_set_findings[] =
+	"UPDATE served SET findings = ?5"
+	" WHERE name = ?1 AND addr = ?2 AND port = ?3 AND sha256 = ?4";
+
+#define LEAF_COLUMNS \
+	"name, addr, port, sha256, subject, issuer, key, not_before, not_after," \
+	" first_seen_us, last_seen_us, count, findings"
+
+static const char sql_find_newer[] =
+	"SELECT name, addr, port, sha256, subject, issuer, key, not_before,"
+	" not_after, min(first_seen_us), max(last_seen_us), sum(count), findings"
+	" FROM served"
+	" WHERE name = ?1 AND sha256 <> ?2 AND not_before > ?3"
+	" AND first_seen_us <= ?4"
+	" AND (?1 <> '' OR (addr = ?5 AND port = ?6))"
+	" AND (?7 = '' OR key = '' OR"
+	"  substr(key, 1, instr(key || '-', '-') - 1) = ?7)"
+	" GROUP BY sha256 ORDER BY not_before DESC, sha256 LIMIT 1";
+
+static const char sql_dump[] =
+	"SELECT " LEAF_COLUMNS ","
+	" last_seen_us = max(last_seen_us) OVER (PARTITION BY name, addr, port)"
+	" FROM served ORDER BY name, last_seen_us DESC, addr, port, sha256";
+
+struct inventory {
+	sqlite3 *db;
+	char where[128];          /* the path, or ":memory:", for messages */
+	sqlite3_stmt *record;
+	sqlite3_stmt *set_findings;
+	sqlite3_stmt *find_newer;
+};
+
+static int inv_fail(const struct inventory *inv, const char *what, char *err,
+		    size_t errlen)
+{
+	snprintf(err, errlen, "inventory %s: %s%s%s", inv->where, what ? what : "",
+		 what ? ": " : "", sqlite3_errmsg(inv->db));
+	return -1;
+}
+
+static int inv_exec(struct inventory *inv, const char *sql, const char *what,
+		    char *err, size_t errlen)
+{
+	if (sqlite3_exec(inv->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return inv_fail(inv, what, err, errlen);
+	return 0;
+}
+
+/* A one-value query (PRAGMA user_version, quick_check). */
+static int inv_query_text(struct inventory *inv, const char *sql, char *out,
+			  size_t outlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(inv->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+
+		snprintf(out, outlen, "%s", t ? (const char *)t : "");
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int inv_schema_version(struct inventory *inv, int *version, char *err,
+			      size_t errlen)
+{
+	char v[32];
+
+	if (inv_query_text(inv, "PRAGMA user_version", v, sizeof(v)))
+		return inv_fail(inv, NULL, err, errlen);
+	*version = atoi(v);
+	return 0;
+}
+
+static int inv_migrate(struct inventory *inv, char *err, size_t errlen)
+{
+	char what[64], sql[64];
+	int version;
+
+	if (inv_schema_version(inv, &version, err, errlen))
+		return -1;
+	if (version > INVENTORY_SCHEMA_VERSION) {
+		snprintf(err, errlen, "inventory %s: schema version %d is newer than "
+			 "this tlswatch (%d)", inv->where, version,
+			 INVENTORY_SCHEMA_VERSION);
+		return -1;
+	}
+	for (; version < INVENTORY_SCHEMA_VERSION; version++) {
+		snprintf(what, sizeof(what), "migration to schema %d", version + 1);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
+		if (inv_exec(inv, "BEGIN IMMEDIATE", what, err, errlen))
+			return -1;
+		if (inv_exec(inv, migrations[version], what, err, errlen) ||
+		    inv_exec(inv, sql, what, err, errlen) ||
+		    inv_exec(inv, "COMMIT", what, err, errlen)) {
+			sqlite3_exec(inv->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Damage SQLite can see without reading every page twice. */
+static int inv_check_integrity(struct inventory *inv, char *err, size_t errlen)
+{
+	char res[160];
+
+	if (inv_query_text(inv, "PRAGMA quick_check(1)", res, sizeof(res)))
+		return inv_fail(inv, NULL, err, errlen);
+	if (strcmp(res, "ok") != 0) {
+		snprintf(err, errlen, "inventory %s: damaged: %s", inv->where, res);
+		return -1;
+	}
+	return 0;
+}
+
+static int inv_prepare(struct inventory *inv, char *err, size_t errlen)
+{
+	if (sqlite3_prepare_v3(inv->db, sql_record, -1, SQLITE_PREPARE_PERSISTENT,
+			       &inv->record, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(inv->db, sql_set_findings, -1,
+			       SQLITE_PREPARE_PERSISTENT, &inv->set_findings,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(inv->db, sql_find_newer, -1,
+			       SQLITE_PREPARE_PERSISTENT, &inv->find_newer,
+			       NULL) != SQLITE_OK)
+		return inv_fail(inv, NULL, err, errlen);
+	return 0;
+}
+
+static int inv_setup(struct inventory *inv, const char *path, char *err,
+		     size_t errlen)
+{
+	char mode[32];
+
+	sqlite3_busy_timeout(inv->db, INVENTORY_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(inv->db, 1);
+	if (path && sqlite3_db_readonly(inv->db, "main") == 1) {
+		snprintf(err, errlen, "inventory %s: read-only, cannot record "
+			 "certificates in it", inv->where);
+		return -1;
+	}
+	if (inv_check_integrity(inv, err, errlen))
+		return -1;
+	if (path) {
+		if (inv_query_text(inv, "PRAGMA journal_mode = WAL", mode, sizeof(mode)))
+			return inv_fail(inv, "enabling WAL", err, errlen);
+		if (strcmp(mode, "wal") != 0) {
+			snprintf(err, errlen, "inventory %s: cannot use WAL mode (%s)",
+				 inv->where, mode);
+			return -1;
+		}
+		if (inv_exec(inv, "PRAGMA synchronous = NORMAL", NULL, err, errlen))
+			return -1;
+	}
+	if (inv_migrate(inv, err, errlen))
+		return -1;
+	return inv_prepare(inv, err, errlen);
+}
+
+int inventory_open(const char *path, struct inventory **out, char *err,
+		   size_t errlen)
+{
+	struct inventory *inv = calloc(1, sizeof(*inv));
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+
+	*out = NULL;
+	if (!inv) {
+		snprintf(err, errlen, "inventory: out of memory");
+		return -1;
+	}
+	snprintf(inv->where, sizeof(inv->where), "%s", path ? path : ":memory:");
+	if (sqlite3_open_v2(path ? path : ":memory:", &inv->db, flags, NULL) !=
+	    SQLITE_OK) {
+		if (inv->db)
+			inv_fail(inv, NULL, err, errlen);
+		else
+			snprintf(err, errlen, "inventory %s: out of memory", inv->where);
+		inventory_close(inv);
+		return -1;
+	}
+	if (inv_setup(inv, path, err, errlen)) {
+		inventory_close(inv);
+		return -1;
+	}
+	*out = inv;
+	return 0;
+}
+
+void inventory_close(struct inventory *inv)
+{
+	if (!inv)
+		return;
+	sqlite3_finalize(inv->record);
+	sqlite3_finalize(inv->set_findings);
+	sqlite3_finalize(inv->find_newer);
+	sqlite3_close(inv->db);
+	free(inv);
+}
+
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+static bool inv_bind_key(sqlite3_stmt *st, const char *name, const char *addr,
+			 uint16_t port, const char *sha256)
+{
+	return sqlite3_bind_text(st, 1, nz(name), -1, SQLITE_STATIC) == SQLITE_OK &&
+	       sqlite3_bind_text(st, 2, nz(addr), -1, SQLITE_STATIC) == SQLITE_OK &&
+	       sqlite3_bind_int(st, 3, port) == SQLITE_OK &&
+	       sqlite3_bind_text(st, 4, nz(sha256), -1, SQLITE_STATIC) == SQLITE_OK;
+}
+
+static int inv_step_done(struct inventory *inv, sqlite3_stmt *st, int rc,
+			 const char *what, char *err, size_t errlen)
+{
+	int ret = 0;
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = inv_fail(inv, what, err, errlen);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
+}
+
+int inventory_record(struct inventory *inv, const struct inventory_sighting *s,
+		     bool *created, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = inv->record;
+	int rc;
+
+	if (created)
+		*created = false;
+	if (!inv_bind_key(st, s->name, s->addr, s->port, s->sha256) ||
+	    sqlite3_bind_text(st, 5, nz(s->subject), -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 6, nz(s->issuer), -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 7, nz(s->key), -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 8, s->not_before) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 9, s->not_after) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 10, (sqlite3_int64)s->ts_us) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 11, nz(s->findings), -1, SQLITE_STATIC) != SQLITE_OK)
+		return inv_step_done(inv, st, SQLITE_ERROR, "recording", err, errlen);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && created)
+		*created = sqlite3_column_int64(st, 0) == 1;
+	if (rc == SQLITE_ROW)   /* RETURNING: run the statement to its end */
+		rc = sqlite3_step(st);
+	return inv_step_done(inv, st, rc, "recording", err, errlen);
+}
+
+int inventory_set_findings(struct inventory *inv, const char *name,
+			   const char *addr, uint16_t port, const char *sha256,
+			   const char *findings, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = inv->set_findings;
+
+	if (!inv_bind_key(st, name, addr, port, sha256) ||
+	    sqlite3_bind_text(st, 5, nz(findings), -1, SQLITE_STATIC) != SQLITE_OK)
+		return inv_step_done(inv, st, SQLITE_ERROR, "updating", err, errlen);
+	return inv_step_done(inv, st, sqlite3_step(st), "updating", err, errlen);
+}
+
+static void inv_col_text(sqlite3_stmt *st, int col, char *out, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(out, len, "%s", t ? (const char *)t : "");
+}
+
+/* Columns in LEAF_COLUMNS order. */
+static void inv_read_leaf(sqlite3_stmt *st, struct inventory_leaf *l)
+{
+	memset(l, 0, sizeof(*l));
+	inv_col_text(st, 0, l->name, sizeof(l->name));
+	inv_col_text(st, 1, l->addr, sizeof(l->addr));
+	l->port = (uint16_t)sqlite3_column_int(st, 2);
+	inv_col_text(st, 3, l->sha256, sizeof(l->sha256));
+	inv_col_text(st, 4, l->subject, sizeof(l->subject));
+	inv_col_text(st, 5, l->issuer, sizeof(l->issuer));
+	inv_col_text(st, 6, l->key, sizeof(l->key));
+	l->not_before = sqlite3_column_int64(st, 7);
+	l->not_after = sqlite3_column_int64(st, 8);
+	l->first_seen_us = (uint64_t)sqlite3_column_int64(st, 9);
+	l->last_seen_us = (uint64_t)sqlite3_column_int64(st, 10);
+	l->count = sqlite3_column_int64(st, 11);
+	inv_col_text(st, 12, l->findings, sizeof(l->findings));
+}
+
+/* "EC" of "EC-P256"; "" when unknown. */
+static void inv_key_family(const char *key, char *out, size_t len)
+{
+	size_t n = key ? strcspn(key, "-") : 0;
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, key ? key : "", n);
+	out[n] = 0;
+}
+
+int inventory_find_newer(struct inventory *inv, const char *name,
+			 const char *addr, uint16_t port, const char *sha256,
+			 int64_t not_before, const char *key,
+			 uint64_t served_by_us, struct inventory_leaf *out,
+			 char *err, size_t errlen)
+{
+	sqlite3_stmt *st = inv->find_newer;
+	char family[32];
+	int rc;
+
+	inv_key_family(key, family, sizeof(family));
+	if (sqlite3_bind_text(st, 1, nz(name), -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, nz(sha256), -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, not_before) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, (sqlite3_int64)served_by_us) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 5, nz(addr), -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 6, port) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 7, family, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+		return inv_step_done(inv, st, SQLITE_ERROR, "querying", err, errlen);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		inv_read_leaf(st, out);
+	if (inv_step_done(inv, st, rc, "querying", err, errlen))
+		return -1;
+	return rc == SQLITE_ROW ? 1 : 0;
+}
+
+int64_t inventory_count(struct inventory *inv)
+{
+	char v[32];
+
+	if (inv_query_text(inv, "SELECT count(*) FROM served", v, sizeof(v)))
+		return -1;
+	return atoll(v);
+}
+
+/* --- `tlswatch inventory` */
+
+static void dump_findings_json(struct json_writer *j, const char *findings)
+{
+	const char *p = findings;
+
+	jw_key(j, "findings");
+	jw_array_begin(j);
+	while (p && *p) {
+		size_t n = strcspn(p, ",");
+
+		if (n)
+			jw_string_n(j, p, n);
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	jw_array_end(j);
+}
+
+static int dump_json_row(struct json_writer *j, const struct inventory_leaf *l,
+			 bool current, FILE *out)
+{
+	jw_object_begin(j);
+	jw_kv_str(j, "name", l->name);
+	jw_key(j, "server");
+	jw_object_begin(j);
+	jw_kv_str(j, "ip", l->addr);
+	jw_kv_int(j, "port", l->port);
+	jw_object_end(j);
+	jw_kv_bool(j, "current", current);
+	jw_kv_str(j, "sha256", l->sha256);
+	jw_kv_str(j, "subject", l->subject);
+	jw_kv_str(j, "issuer", l->issuer);
+	if (l->key[0])
+		jw_kv_str(j, "key", l->key);
+	jw_kv_time_s(j, "not_before", l->not_before);
+	jw_kv_time_s(j, "not_after", l->not_after);
+	jw_kv_time_us(j, "first_seen", l->first_seen_us);
+	jw_kv_time_us(j, "last_seen", l->last_seen_us);
+	jw_kv_int(j, "count", l->count);
+	dump_findings_json(j, l->findings);
+	jw_object_end(j);
+	return jw_write_line(j, out);
+}
+
+static int dump_text_row(const struct inventory_leaf *l, bool current,
+			 bool new_name, FILE *out)
+{
+	char name[300], subject[300], nb[TW_TIME_STRLEN], na[TW_TIME_STRLEN];
+	char fs[TW_TIME_STRLEN], ls[TW_TIME_STRLEN];
+
+	if (new_name) {
+		tw_printable(l->name, strlen(l->name), name, sizeof(name));
+		fprintf(out, "%s\n", l->name[0] ? name : "(no SNI)");
+	}
+	tw_printable(l->subject, strlen(l->subject), subject, sizeof(subject));
+	fprintf(out, "  %-7s %s:%u  %s  %s\n", current ? "serving" : "served",
+		l->addr, l->port, l->sha256, subject);
+	fprintf(out, "          valid %s .. %s  seen %s .. %s  x%lld%s%s\n",
+		tw_time_format_s(l->not_before, nb), tw_time_format_s(l->not_after, na),
+		tw_time_format_us(l->first_seen_us, fs),
+		tw_time_format_us(l->last_seen_us, ls), (long long)l->count,
+		l->findings[0] ? "  findings " : "", l->findings);
+	return ferror(out) ? -1 : 0;
+}
+
+static int dump_rows(struct inventory *inv, bool json, FILE *out, char *err,
+		     size_t errlen)
+{
+	struct json_writer j;
+	struct inventory_leaf l;
+	char prev[256] = "";
+	sqlite3_stmt *st = NULL;
+	bool first = true;
+	int rc, wrc = 0;
+
+	if (sqlite3_prepare_v2(inv->db, sql_dump, -1, &st, NULL) != SQLITE_OK)
+		return inv_fail(inv, NULL, err, errlen);
+	jw_init(&j);
+	while (wrc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		bool current = sqlite3_column_int(st, 13) != 0;
+
+		inv_read_leaf(st, &l);
+		if (json)
+			wrc = dump_json_row(&j, &l, current, out);
+		else
+			wrc = dump_text_row(&l, current, first || strcmp(prev, l.name),
+					    out);
+		snprintf(prev, sizeof(prev), "%s", l.name);
+		first = false;
+	}
+	jw_free(&j);
+	if (wrc) {
+		snprintf(err, errlen, "inventory: cannot write the listing");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (rc != SQLITE_DONE) {
+		inv_fail(inv, NULL, err, errlen);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int inventory_dump(const char *path, bool json, FILE *out, char *err,
+		   size_t errlen)
+{
+	struct inventory inv;
+	struct stat sb;
+	int version, rc = -1;
+
+	memset(&inv, 0, sizeof(inv));
+	snprintf(inv.where, sizeof(inv.where), "%s", path ? path : "(none)");
+	if (!path || stat(path, &sb) != 0) {
+		snprintf(err, errlen, "inventory %s: %s", inv.where,
+			 path ? strerror(errno) : "no database given");
+		return -1;
+	}
+	if (sqlite3_open_v2(path, &inv.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		if (inv.db)
+			inv_fail(&inv, NULL, err, errlen);
+		else
+			snprintf(err, errlen, "inventory %s: out of memory", path);
+		goto out;
+	}
+	sqlite3_busy_timeout(inv.db, INVENTORY_BUSY_TIMEOUT_MS);
+	if (inv_schema_version(&inv, &version, err, errlen))
+		goto out;
+	if (version != INVENTORY_SCHEMA_VERSION) {
+		snprintf(err, errlen, "inventory %s: schema version %d, this tlswatch "
+			 "reads %d%s", path, version, INVENTORY_SCHEMA_VERSION,
+			 version < INVENTORY_SCHEMA_VERSION ?
+			 " (run the agent once to migrate it)" : "");
+		goto out;
+	}
+	rc = dump_rows(&inv, json, out, err, errlen);
+out:
+	sqlite3_close(inv.db);
+	return rc;
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The inventory: every leaf certificate served, per (server name, server
+ * address, port), in SQLite. It is how a replaced certificate that comes
+ * back is recognised, also across restarts.
+ *
+ * Table "served" (schema version 2, PRAGMA user_version):
+ *   name TEXT        SNI ('' when the client sent none)
+ *   addr TEXT        server address (dotted quad / RFC 5952)
+ *   port INTEGER
+ *   sha256 TEXT      leaf fingerprint, lowercase hex
+ *   subject, issuer TEXT; key TEXT ("EC-P256", '' when unknown)
+ *   not_before, not_after INTEGER   seconds since the epoch
+ *   first_seen_us, last_seen_us INTEGER  packet time, microseconds
+ *   count INTEGER    handshakes that served it
+ *   findings TEXT    finding kinds of the latest check, comma-separated
+ * Primary key (name, addr, port, sha256). WAL mode, so readers (the
+ * `inventory` command, sqlite3) never block the writer.
+ *
+ * One connection per struct inventory, used from one thread.
+ */
+#ifndef TW_INVENTORY_H
+#define TW_INVENTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define INVENTORY_SCHEMA_VERSION 2
+#define INVENTORY_BUSY_TIMEOUT_MS 5000
+
+struct inventory;
+
+/*
+ * Opens (creating it and its schema if needed) the database at @path;
+ * NULL @path: a private in-memory database with the same behaviour that
+ * lasts until inventory_close(). Migrates older schema versions. Returns
+ * -1 with @err ("inventory PATH: file is not a database", "... is
+ * read-only", "... schema version 9 is newer than this tlswatch (2)") when
+ * the file cannot be used for writing; nothing is left open then.
+ */
+int inventory_open(const char *path, struct inventory **out, char *err,
+		   size_t errlen);
+void inventory_close(struct inventory *inv);
+
+/* One handshake that served a leaf. */
+struct inventory_sighting {
+	const char *name;        /* SNI or "" */
+	const char *addr;        /* server address text */
+	uint16_t port;
+	const char *sha256;      /* 64 lowercase hex digits */
+	const char *subject, *issuer, *key;
+	int64_t not_before, not_after;
+	uint64_t ts_us;          /* packet time */
+	const char *findings;    /* "expired,untrusted" or "" */
+};
+
+/*
+ * Records a sighting: inserts the row or widens first/last seen, counts
+ * it and replaces the findings. *@created (may be NULL) says whether the
+ * row is new. 0, or -1 with @err.
+ */
+int inventory_record(struct inventory *inv, const struct inventory_sighting *s,
+		     bool *created, char *err, size_t errlen);
+
+/* Replaces the findings text of one row (a later OCSP/CRL answer). */
+int inventory_set_findings(struct inventory *inv, const char *name,
+			   const char *addr, uint16_t port, const char *sha256,
+			   const char *findings, char *err, size_t errlen);
+
+/* A row, as read back. */
+struct inventory_leaf {
+	char name[256];
+	char addr[64];
+	uint16_t port;
+	char sha256[65];
+	char subject[256];
+	char issuer[256];
+	char key[32];
+	int64_t not_before, not_after;
+	uint64_t first_seen_us, last_seen_us;
+	int64_t count;
+	char findings[256];
+};
+
+/*
+ * The newest (latest not_before) leaf other than @sha256 that was served
+ * for @name (on any address and port; when @name is "", on @addr/@port
+ * only) at or before @served_by_us and has a later not_before than
+ * @not_before; with a non-empty @key, only leaves whose key type has the
+ * same algorithm ("EC", "RSA": the part before '-') or is unknown count.
+ * 1 and *@out when found, 0 when none, -1 with @err.
+ */
+int inventory_find_newer(struct inventory *inv, const char *name,
+			 const char *addr, uint16_t port, const char *sha256,
+			 int64_t not_before, const char *key,
+			 uint64_t served_by_us, struct inventory_leaf *out,
+			 char *err, size_t errlen);
+
+/* Rows in the table (for tests and the summary). -1 on error. */
+int64_t inventory_count(struct inventory *inv);
+
+/*
+ * `tlswatch inventory`: what each name serves and served, names in order,
+ * newest first within a name, each row marked current when it is the
+ * latest one seen on its address and port. Text, or one JSON object per
+ * line with @json. Opens @path read-only. 0, or -1 with @err.
+ */
+int inventory_dump(const char *path, bool json, FILE *out, char *err,
+		   size_t errlen);
+
+#endif

@@ -7,18 +7,20 @@
 #include <unistd.h>
 
 #include "capture/pcap_source.h"
+#include "check_opts.h"
 #include "cli.h"
 #include "common/log.h"
 #include "pipeline/pipeline.h"
 
 #define MAX_PORTS 64
+#define ANALYZE_CHECK_WAIT_MS 30000   /* online checks at the end of input */
 
 struct analyze_opts {
 	bool json;
 	bool quiet;
 	uint16_t ports[MAX_PORTS];
 	int n_ports;
-	unsigned long warn_days;
+	struct check_opts check;
 	uint32_t fail_on;
 	char **files;
 	int n_files;
@@ -39,8 +41,6 @@ static const char analyze_help[] =
 "                      the README's schema) instead of the text report\n"
 "  --port PORT         only TCP port PORT (repeatable, 1-65535);\n"
 "                      default: every port\n"
-"  --warn-days DAYS    expiring_soon when a certificate expires within DAYS\n"
-"                      days of the handshake (0-3650, default 14)\n"
 "  --fail-on KINDS     exit 1 if any handshake has one of these findings\n"
 "                      (comma-separated: revoked, expired, not_yet_valid,\n"
 "                      superseded, unexpected, untrusted, hostname_mismatch,\n"
@@ -50,7 +50,10 @@ static const char analyze_help[] =
 "  -v, --verbose       more detail on standard error (repeat for debug)\n"
 "  -h, --help          this text\n"
 "\n"
-"Certificates are judged at the packet time of their handshake, not now.\n"
+"%s"
+"\n"
+"Certificates are judged at the packet time of their handshake, not now;\n"
+"spikes are judged on packet time too.\n"
 "\n"
 "Exit status:\n"
 "  0  analysed (also for a truncated capture: a warning says so)\n"
@@ -60,12 +63,12 @@ static const char analyze_help[] =
 "     type, read error)\n"
 "  4  internal error (out of memory)\n";
 
-enum { OPT_JSON = 256, OPT_PORT, OPT_WARN_DAYS, OPT_FAIL_ON };
+enum { OPT_JSON = 256, OPT_PORT, OPT_FAIL_ON };
 
 static const struct option analyze_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "port", required_argument, NULL, OPT_PORT },
-	{ "warn-days", required_argument, NULL, OPT_WARN_DAYS },
+	CHECK_LONG_OPTIONS,
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -78,20 +81,22 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 {
 	int c, verbose = 0;
 
-	o->warn_days = 14;
+	check_opts_init(&o->check, false, NULL);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":qvh", analyze_options, NULL)) != -1) {
+		int handled = check_opts_parse("analyze", c, optarg, &o->check);
+
+		if (handled < 0)
+			return -1;
+		if (handled)
+			continue;
 		switch (c) {
 		case OPT_JSON:
 			o->json = true;
 			break;
 		case OPT_PORT:
 			if (!opt_add_port("analyze", optarg, o->ports, &o->n_ports, MAX_PORTS))
-				return -1;
-			break;
-		case OPT_WARN_DAYS:
-			if (!opt_parse_uint("analyze", "--warn-days", optarg, 0, 3650, &o->warn_days))
 				return -1;
 			break;
 		case OPT_FAIL_ON:
@@ -105,7 +110,7 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 			verbose++;
 			break;
 		case 'h':
-			fputs(analyze_help, stdout);
+			printf(analyze_help, check_opts_help);
 			return 1;
 		case ':':
 			opt_usage_error("analyze", "%s needs a value", argv[optind - 1]);
@@ -223,6 +228,7 @@ int cmd_analyze(int argc, char **argv)
 {
 	struct analyze_opts o = { 0 };
 	struct pipeline_opts po = { 0 };
+	struct cert_health *health = NULL;
 	struct pcap_source **srcs = NULL;
 	struct event_sink *sink = NULL;
 	struct pipeline *pl = NULL;
@@ -238,8 +244,13 @@ int cmd_analyze(int argc, char **argv)
 	rc = open_sources(&o, srcs);
 	if (rc)
 		goto cleanup;
-	/* 0 in leaf_check_opts means "default"; --warn-days 0 means off. */
-	po.leaf.warn_days = o.warn_days ? (int)o.warn_days : -1;
+	if (check_opts_open("analyze", &o.check, &health) < 0) {
+		rc = EXIT_INPUT;
+		goto cleanup;
+	}
+	po.leaf = o.check.leaf;
+	po.health = health;
+	po.spikes = o.check.no_spikes ? NULL : &o.check.spike;
 	pl = pipeline_new(&po);
 	sink = o.json ? json_sink_new(stdout) : text_report_new(stdout);
 	if (!pl || !sink || pipeline_add_sink(pl, sink) < 0) {
@@ -253,6 +264,8 @@ int cmd_analyze(int argc, char **argv)
 		if (frc > rc)
 			rc = frc;
 	}
+	/* Online answers still on their way get a bounded wait. */
+	pipeline_finish(pl, pipeline_summary(pl)->last_ts_us, ANALYZE_CHECK_WAIT_MS);
 	sum = pipeline_summary(pl);
 	sum->source = o.n_files == 1 ? source_name(o.files[0]) : "multiple files";
 	sum->files = (const char *const *)o.files;
@@ -266,6 +279,7 @@ int cmd_analyze(int argc, char **argv)
 		rc = EXIT_FINDINGS;
 cleanup:
 	pipeline_free(pl);
+	cert_health_close(health);
 	if (sink)
 		sink->destroy(sink);
 	for (i = 0; i < o.n_files; i++)

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "active/active_check.h"
+#include "check_opts.h"
 #include "cli.h"
 #include "common/log.h"
 #include "common/strmap.h"
@@ -23,6 +24,7 @@
 #include "sink/agent_json.h"
 
 #define MAX_PORTS 64
+#define RUN_DEFAULT_DB "/var/lib/tlswatch/inventory.db"
 #define MAX_IFACES 64
 #define MAX_NAME_STATS 4096    /* names kept for the per-name log */
 #define NAMES_IN_STATS 20      /* busiest names in each stats event */
@@ -34,7 +36,7 @@ struct run_opts {
 	int n_ports;
 	const char *log_path;
 	bool active;
-	unsigned long warn_days;
+	struct check_opts check;
 	unsigned long stats_interval_s;
 	unsigned long dir_budget;
 };
@@ -50,6 +52,7 @@ struct agent {
 	struct event_sink *json;
 	struct event_sink watch;       /* per-name counts, active-check trigger */
 	struct active_checker *active;
+	struct cert_health *health;
 	struct strmap *names;
 	struct json_writer jw;
 	FILE *log;
@@ -88,7 +91,6 @@ static const char run_help[] =
 "                         the default); SIGHUP reopens it\n"
 "  --no-active-check      never connect to servers (TLS 1.3 certificates\n"
 "                         then stay unseen)\n"
-"  --warn-days DAYS       expiring_soon window (0-3650, default 14; 0: off)\n"
 "  --stats-interval SECS  agent stats event every SECS seconds (1-86400,\n"
 "                         default 60)\n"
 "  --dir-budget BYTES     bytes copied per connection direction during the\n"
@@ -97,6 +99,10 @@ static const char run_help[] =
 "  -v, --verbose          more detail on standard error (repeat for debug)\n"
 "  -h, --help             this text\n"
 "\n"
+"%s"
+"\n"
+"The inventory database defaults to /var/lib/tlswatch/inventory.db; when it\n"
+"cannot be used the agent says so and keeps the inventory in memory.\n"
 "Needs root, or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON.\n"
 "Stops on SIGINT or SIGTERM and detaches everything it attached.\n"
 "\n"
@@ -106,15 +112,15 @@ static const char run_help[] =
 "  3  the log file cannot be opened\n"
 "  4  loading or attaching the eBPF program failed (the message says why)\n";
 
-enum { OPT_IFACE = 256, OPT_PORT, OPT_JSON_LOG, OPT_NO_ACTIVE, OPT_WARN_DAYS,
-       OPT_STATS, OPT_BUDGET };
+enum { OPT_IFACE = 256, OPT_PORT, OPT_JSON_LOG, OPT_NO_ACTIVE, OPT_STATS,
+       OPT_BUDGET };
 
 static const struct option run_options[] = {
 	{ "iface", required_argument, NULL, OPT_IFACE },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "json-log", required_argument, NULL, OPT_JSON_LOG },
 	{ "no-active-check", no_argument, NULL, OPT_NO_ACTIVE },
-	{ "warn-days", required_argument, NULL, OPT_WARN_DAYS },
+	CHECK_LONG_OPTIONS,
 	{ "stats-interval", required_argument, NULL, OPT_STATS },
 	{ "dir-budget", required_argument, NULL, OPT_BUDGET },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -130,12 +136,18 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 
 	o->log_path = "-";
 	o->active = true;
-	o->warn_days = 14;
+	check_opts_init(&o->check, true, RUN_DEFAULT_DB);
 	o->stats_interval_s = 60;
 	o->dir_budget = 65536;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":qvh", run_options, NULL)) != -1) {
+		int handled = check_opts_parse("run", c, optarg, &o->check);
+
+		if (handled < 0)
+			return -1;
+		if (handled)
+			continue;
 		switch (c) {
 		case OPT_IFACE:
 			if (o->n_ifaces == MAX_IFACES) {
@@ -154,10 +166,6 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case OPT_NO_ACTIVE:
 			o->active = false;
 			break;
-		case OPT_WARN_DAYS:
-			if (!opt_parse_uint("run", "--warn-days", optarg, 0, 3650, &o->warn_days))
-				return -1;
-			break;
 		case OPT_STATS:
 			if (!opt_parse_uint("run", "--stats-interval", optarg, 1, 86400,
 					    &o->stats_interval_s))
@@ -175,7 +183,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			verbose++;
 			break;
 		case 'h':
-			fputs(run_help, stdout);
+			printf(run_help, check_opts_help);
 			return 1;
 		case ':':
 			opt_usage_error("run", "%s needs a value", argv[optind - 1]);
@@ -372,6 +380,11 @@ static void reopen_log(struct agent *ag)
 	pr_info("%s: reopened\n", ag->o.log_path);
 }
 
+static void on_check_problem(void *ctx, const char *message)
+{
+	agent_event(ctx, "error", message);
+}
+
 /* --- setup, loop, teardown */
 
 static int agent_attach(struct agent *ag, char **defaults)
@@ -417,6 +430,8 @@ static int agent_setup(struct agent *ag)
 	ag->names = strmap_new(sizeof(struct name_count));
 	ag->json = json_sink_new(ag->log);
 	ag->watch.handshake = watch_handshake;
+	if (check_opts_open("run", &ag->o.check, &ag->health) < 0)
+		return EXIT_INPUT;
 	if (ag->o.active)
 		ag->active = active_new(&ao);
 	if (!ag->names || !ag->json || (ag->o.active && !ag->active)) {
@@ -431,7 +446,11 @@ static int agent_pipeline(struct agent *ag)
 {
 	struct pipeline_opts po = { 0 };
 
-	po.leaf.warn_days = ag->o.warn_days ? (int)ag->o.warn_days : -1;
+	po.leaf = ag->o.check.leaf;
+	po.health = ag->health;
+	po.spikes = ag->o.check.no_spikes ? NULL : &ag->o.check.spike;
+	po.problem = on_check_problem;
+	po.problem_ctx = ag;
 	po.flow_done = live_flow_done_cb;
 	po.flow_done_ctx = ag->live;
 	ag->pl = pipeline_new(&po);
@@ -446,9 +465,10 @@ static int agent_pipeline(struct agent *ag)
 static int agent_loop(struct agent *ag)
 {
 	uint64_t next_stats = wall_us() + ag->o.stats_interval_s * 1000000;
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = live_epoll_fd(ag->live), .events = POLLIN },
 		{ .fd = ag->active ? active_fd(ag->active) : -1, .events = POLLIN },
+		{ .fd = pipeline_checks_fd(ag->pl), .events = POLLIN },
 	};
 
 	while (!stop_requested) {
@@ -457,7 +477,7 @@ static int agent_loop(struct agent *ag)
 
 		if (reopen_requested)
 			reopen_log(ag);
-		if (poll(pfd, 2, 250) < 0 && errno != EINTR) {
+		if (poll(pfd, 3, 250) < 0 && errno != EINTR) {
 			pr_warn("poll: %s\n", strerror(errno));
 			return EXIT_INTERNAL;
 		}
@@ -468,6 +488,8 @@ static int agent_loop(struct agent *ag)
 		}
 		if (ag->active && (pfd[1].revents & POLLIN))
 			active_drain(ag->active, on_active_result, ag);
+		if (pfd[2].revents & POLLIN)
+			pipeline_drain_checks(ag->pl);
 		now = wall_us();
 		pipeline_tick(ag->pl, now);
 		if (now >= next_stats) {
@@ -491,6 +513,7 @@ static void agent_teardown(struct agent *ag)
 	}
 	active_free(ag->active);
 	pipeline_free(ag->pl);
+	cert_health_close(ag->health);
 	if (ag->json)
 		ag->json->destroy(ag->json);
 	strmap_free(ag->names);

@@ -2,20 +2,20 @@
 /*
  * The handshake-facing half of the pipeline: a decided handshake record is
  * judged (certificates parsed once through the cache, findings at the
- * packet time, the staple read), counted, and sent to every sink; the
- * first time a leaf is seen for a (name, address, port) a cert event
- * follows.
+ * packet time, the staple read, chain/revocation/inventory when a health
+ * checker is configured), counted, fed to the spike detector and sent to
+ * every sink. The first time a leaf is seen for a (name, address, port),
+ * and whenever its findings change, a cert event follows.
  */
 #include <string.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "pipeline_priv.h"
 
-static int64_t record_time_s(const struct hs_record *rec)
+static uint64_t record_time_us(const struct hs_record *rec)
 {
-	uint64_t us = rec->end_us ? rec->end_us : rec->start_us;
-
-	return (int64_t)(us / 1000000);
+	return rec->end_us ? rec->end_us : rec->start_us;
 }
 
 static const char *record_sni(const struct hs_record *rec)
@@ -49,6 +49,55 @@ static void judge_staple(const struct hs_record *rec, struct hs_view *v)
 	v->has_staple = true;
 }
 
+/* Chain, revocation, expectations, superseded: the health checker adds
+ * its findings to the leaf's. */
+static void judge_health(struct pipeline *pl, const struct hs_record *rec,
+			 struct hs_view *v)
+{
+	struct cert_health_input in = {
+		.sni = record_sni(rec),
+		.server = &rec->server,
+		.chain = v->chain,
+		.n_chain = v->n_chain,
+		.staple = v->has_staple ? &v->staple : NULL,
+		.ts_us = record_time_us(rec),
+		.base = &v->findings,
+	};
+
+	if (!pl->opts.health || !v->chain[0])
+		return;
+	cert_health_check(pl->opts.health, &in, &v->health);
+	v->findings = v->health.findings;
+	v->has_health = true;
+}
+
+/* Certificates, findings and staple of @rec into @v. */
+static void judge_view(struct pipeline *pl, const struct hs_record *rec,
+		       struct hs_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->rec = rec;
+	v->source = pl->source;
+	judge_chain(pl, rec, v);
+	if (v->chain[0])
+		findings_check_leaf(v->chain[0], record_sni(rec),
+				    (int64_t)(record_time_us(rec) / 1000000),
+				    &pl->opts.leaf, &v->findings);
+	judge_staple(rec, v);
+	judge_health(pl, rec, v);
+}
+
+static void count_certs(struct pipeline *pl, const struct hs_view *v)
+{
+	int i;
+
+	if (v->chain[0] && !strmap_put(pl->leaves, v->chain[0]->sha256, 32, NULL))
+		pr_warn("out of memory counting certificates\n");
+	for (i = 0; i < v->n_chain; i++)
+		if (v->chain[i] && !strmap_put(pl->all_certs, v->chain[i]->sha256, 32, NULL))
+			pr_warn("out of memory counting certificates\n");
+}
+
 static void count_record(struct pipeline *pl, const struct hs_view *v)
 {
 	const struct hs_record *rec = v->rec;
@@ -70,11 +119,67 @@ static void count_record(struct pipeline *pl, const struct hs_view *v)
 	}
 	if (rec->parse_error)
 		sum->parse_errors++;
-	if (v->chain[0] && !strmap_put(pl->leaves, v->chain[0]->sha256, 32, NULL))
-		pr_warn("out of memory counting certificates\n");
-	for (i = 0; i < v->n_chain; i++)
-		if (v->chain[i] && !strmap_put(pl->all_certs, v->chain[i]->sha256, 32, NULL))
-			pr_warn("out of memory counting certificates\n");
+	count_certs(pl, v);
+}
+
+/* "revoked,superseded": the critical findings, for spike explanations. */
+static const char *critical_findings(const struct finding_list *l, char *buf,
+				     size_t len)
+{
+	size_t off = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < l->n; i++) {
+		enum finding_kind k = l->items[i].kind;
+
+		if (finding_kind_severity(k) != SEV_CRITICAL)
+			continue;
+		off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s",
+					off ? "," : "", finding_kind_name(k));
+	}
+	return buf;
+}
+
+static void judge_spikes(struct pipeline *pl, const struct hs_view *v)
+{
+	const struct hs_record *rec = v->rec;
+	char findings[256];
+	struct spike_input in = {
+		.ts_us = record_time_us(rec),
+		.sni = record_sni(rec),
+		.ja4 = rec->has_client_hello ? rec->ja4 : NULL,
+		.leaf_sha256 = v->chain[0] ? v->chain[0]->sha256_hex : NULL,
+		.outcome = rec->outcome,
+		.n_alerts = rec->n_alerts,
+		.alerts = rec->alerts,
+		.leaf_findings = v->chain[0] ?
+			critical_findings(&v->findings, findings, sizeof(findings)) : NULL,
+	};
+
+	if (pl->spikes)
+		spike_detector_add(pl->spikes, &in);
+}
+
+void judge_spike_event(void *ctx, const struct spike_event *ev)
+{
+	struct pipeline *pl = ctx;
+	int i;
+
+	if (ev->state == SPIKE_FIRING)
+		pl->sum.spikes++;
+	for (i = 0; i < pl->n_sinks; i++)
+		if (pl->sinks[i]->spike)
+			pl->sinks[i]->spike(pl->sinks[i], ev, pl->source);
+}
+
+void judge_tick(struct pipeline *pl, uint64_t now_us)
+{
+	/* The detector works in whole seconds: advance it once per second. */
+	if (!pl->spikes || now_us / 1000000 == pl->spike_clock_s)
+		return;
+	pl->spike_clock_s = now_us / 1000000;
+	spike_detector_advance(pl->spikes, now_us);
 }
 
 static uint32_t finding_mask(const struct finding_list *l)
@@ -88,26 +193,48 @@ static uint32_t finding_mask(const struct finding_list *l)
 }
 
 /* Key of a (name, address, port, leaf) tuple. Returns its length. */
-static size_t cert_key(const struct hs_record *rec, const struct cert_info *leaf,
+static size_t cert_key(bool has_sni, const char *sni, size_t sni_len,
+		       const struct tw_endpoint *server, const char *sha_hex,
 		       uint8_t *key)
 {
 	size_t k = 0;
 
-	key[k++] = rec->has_sni;
-	memcpy(key + k, rec->sni, rec->sni_len);
-	k += rec->sni_len;
-	key[k++] = rec->server.addr.family;
-	memcpy(key + k, rec->server.addr.bytes, 16);
+	if (sni_len > HS_MAX_SNI)
+		sni_len = HS_MAX_SNI;
+	key[k++] = has_sni;
+	memcpy(key + k, sni, sni_len);
+	k += sni_len;
+	key[k++] = server->addr.family;
+	memcpy(key + k, server->addr.bytes, 16);
 	k += 16;
-	key[k++] = (uint8_t)(rec->server.port >> 8);
-	key[k++] = (uint8_t)rec->server.port;
-	memcpy(key + k, leaf->sha256, 32);
-	return k + 32;
+	key[k++] = (uint8_t)(server->port >> 8);
+	key[k++] = (uint8_t)server->port;
+	memcpy(key + k, sha_hex, 64);
+	return k + 64;
+}
+
+#define CERT_KEY_MAX (1 + HS_MAX_SNI + 1 + 16 + 2 + 64)
+
+static const struct revocation_view *
+revocation_view(const struct cert_health_result *h, struct revocation_view *out)
+{
+	const struct revocation *r = &h->revocation;
+
+	if (r->method == REVO_NONE)
+		return NULL;
+	out->method = revocation_method_name(r->method);
+	out->status = ocsp_status_name(r->status);
+	out->revoked_at = r->revoked_at;
+	out->reason = cert_health_reason_name(r->reason);
+	out->checked_at = r->checked_at;
+	return out;
 }
 
 static void emit_cert(struct pipeline *pl, const struct cert_seen *seen,
-		      const struct finding_list *findings, const char *observed)
+		      const struct finding_list *findings, const char *observed,
+		      const struct cert_health_result *health)
 {
+	struct revocation_view rv;
 	struct cert_view cv = {
 		.ts_us = seen->ts_us,
 		.source = pl->source,
@@ -117,6 +244,8 @@ static void emit_cert(struct pipeline *pl, const struct cert_seen *seen,
 		.observed = observed,
 		.n_chain = seen->n_chain,
 		.chain = seen->chain,
+		.verify = health ? health->verify : NULL,
+		.revocation = health ? revocation_view(health, &rv) : NULL,
 		.findings = findings,
 	};
 	int i;
@@ -130,14 +259,16 @@ static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
 			     const char *observed)
 {
 	const struct hs_record *rec = v->rec;
-	uint8_t key[1 + HS_MAX_SNI + 1 + 16 + 2 + 32];
+	uint8_t key[CERT_KEY_MAX];
 	struct cert_seen *seen;
 	bool created;
 	uint32_t mask = finding_mask(&v->findings);
 
 	if (strmap_count(pl->cert_events) >= PIPELINE_MAX_CERT_EVENTS)
 		strmap_clear(pl->cert_events);
-	seen = strmap_put(pl->cert_events, key, cert_key(rec, v->chain[0], key),
+	seen = strmap_put(pl->cert_events, key,
+			  cert_key(rec->has_sni, rec->sni, rec->sni_len, &rec->server,
+				   v->chain[0]->sha256_hex, key),
 			  &created);
 	if (!seen) {
 		pr_warn("out of memory: cert event not emitted\n");
@@ -152,22 +283,9 @@ static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
 	seen->n_chain = v->n_chain;
 	memcpy(seen->chain, v->chain, sizeof(seen->chain));
 	seen->finding_mask = mask;
-	seen->ts_us = rec->end_us ? rec->end_us : rec->start_us;
-	emit_cert(pl, seen, &v->findings, observed);
-}
-
-/* Certificates, findings and staple of @rec into @v. */
-static void judge_view(struct pipeline *pl, const struct hs_record *rec,
-		       struct hs_view *v)
-{
-	memset(v, 0, sizeof(*v));
-	v->rec = rec;
-	v->source = pl->source;
-	judge_chain(pl, rec, v);
-	if (v->chain[0])
-		findings_check_leaf(v->chain[0], record_sni(rec), record_time_s(rec),
-				    &pl->opts.leaf, &v->findings);
-	judge_staple(rec, v);
+	seen->ts_us = record_time_us(rec);
+	seen->observed = observed;
+	emit_cert(pl, seen, &v->findings, observed, v->has_health ? &v->health : NULL);
 }
 
 void judge_record(struct pipeline *pl, struct hs_record *rec)
@@ -177,6 +295,7 @@ void judge_record(struct pipeline *pl, struct hs_record *rec)
 
 	judge_view(pl, rec, &v);
 	count_record(pl, &v);
+	judge_spikes(pl, &v);
 	for (i = 0; i < pl->n_sinks; i++)
 		if (pl->sinks[i]->handshake)
 			pl->sinks[i]->handshake(pl->sinks[i], &v);
@@ -189,12 +308,67 @@ void pipeline_report_active(struct pipeline *pl, struct hs_record *rec)
 	struct hs_view v;
 
 	judge_view(pl, rec, &v);
+	count_certs(pl, &v);
 	if (v.chain[0])
 		judge_cert_event(pl, &v, "active");
 }
 
-void judge_tick(struct pipeline *pl, uint64_t now_us)
+/* An online check changed what is known of a leaf: say it again. */
+static void on_health_updated(void *ctx, const struct cert_health_result *r)
 {
-	(void)pl;
-	(void)now_us;
+	struct pipeline *pl = ctx;
+	uint8_t key[CERT_KEY_MAX];
+	struct cert_seen *seen;
+
+	seen = strmap_get(pl->cert_events, key,
+			  cert_key(r->has_sni, r->sni, strlen(r->sni), &r->server,
+				   r->leaf_sha256_hex, key));
+	if (!seen)
+		return;   /* forgotten past the bound: the next handshake says it */
+	seen->finding_mask = finding_mask(&r->findings);
+	seen->ts_us = r->ts_us;
+	emit_cert(pl, seen, &r->findings, seen->observed, r);
+}
+
+static void on_health_problem(void *ctx, const char *message)
+{
+	struct pipeline *pl = ctx;
+
+	if (pl->opts.problem)
+		pl->opts.problem(pl->opts.problem_ctx, message);
+	else
+		pr_warn("%s\n", message);
+}
+
+static const struct cert_health_events *health_events(struct pipeline *pl,
+						      struct cert_health_events *ev)
+{
+	ev->updated = on_health_updated;
+	ev->problem = on_health_problem;
+	ev->ctx = pl;
+	return ev;
+}
+
+void pipeline_drain_checks(struct pipeline *pl)
+{
+	struct cert_health_events ev;
+
+	if (pl->opts.health)
+		cert_health_drain(pl->opts.health, health_events(pl, &ev));
+}
+
+int pipeline_checks_fd(struct pipeline *pl)
+{
+	return pl->opts.health ? cert_health_fd(pl->opts.health) : -1;
+}
+
+void pipeline_finish(struct pipeline *pl, uint64_t ts_us, int timeout_ms)
+{
+	struct cert_health_events ev;
+
+	if (pl->opts.health &&
+	    cert_health_flush(pl->opts.health, timeout_ms, health_events(pl, &ev)) > 0)
+		on_health_problem(pl, "online checks still pending at the end: their status stays unknown");
+	if (pl->spikes)
+		spike_detector_finish(pl->spikes, ts_us);
 }

@@ -200,6 +200,12 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 	pl->cert_events = strmap_new(sizeof(struct cert_seen));
 	pl->leaves = strmap_new(1);
 	pl->all_certs = strmap_new(1);
+	if (o->spikes)
+		pl->spikes = spike_detector_new(o->spikes, judge_spike_event, pl);
+	if (o->spikes && !pl->spikes) {
+		pipeline_free(pl);
+		return NULL;
+	}
 	if (!pl->flows || !pl->certs || !pl->cert_events || !pl->leaves ||
 	    !pl->all_certs) {
 		pipeline_free(pl);
@@ -218,6 +224,7 @@ void pipeline_free(struct pipeline *pl)
 	strmap_free(pl->cert_events);
 	strmap_free(pl->leaves);
 	strmap_free(pl->all_certs);
+	spike_detector_free(pl->spikes);
 	cert_cache_free(pl->certs);
 	free(pl->sinks);
 	free(pl);

@@ -18,7 +18,7 @@
 
 struct pipeline;
 struct cert_health;
-struct spike_detector;
+struct spike_opts;
 
 struct pipeline_opts {
 	struct flow_limits flow;
@@ -31,7 +31,11 @@ struct pipeline_opts {
 			  const struct tw_endpoint *server);
 	void *flow_done_ctx;
 	struct cert_health *health;    /* optional: chain, revocation, inventory */
-	struct spike_detector *spikes; /* optional */
+	const struct spike_opts *spikes; /* optional: spike detection */
+	/* Problems for the operator (an unreachable OCSP responder, a failed
+	 * inventory write). NULL: logged as warnings. */
+	void (*problem)(void *ctx, const char *message);
+	void *problem_ctx;
 };
 
 struct pipeline *pipeline_new(const struct pipeline_opts *o);
@@ -52,6 +56,14 @@ void pipeline_tick(struct pipeline *pl, uint64_t now_us);
 /* Judges the chain of an active check: a cert event with "observed":
  * "active" when new; no handshake event, nothing counted as client traffic. */
 void pipeline_report_active(struct pipeline *pl, struct hs_record *rec);
+
+/* Delivers finished online checks (re-emitted cert events). Never blocks. */
+void pipeline_drain_checks(struct pipeline *pl);
+/* End of input: waits up to @timeout_ms for online checks, then closes
+ * the spike windows at @ts_us. */
+void pipeline_finish(struct pipeline *pl, uint64_t ts_us, int timeout_ms);
+/* An fd readable when pipeline_drain_checks() has work, or -1. */
+int pipeline_checks_fd(struct pipeline *pl);
 
 /* Counters so far; the caller adds capture counters before emitting. */
 struct summary *pipeline_summary(struct pipeline *pl);

@@ -4,6 +4,7 @@
 #define TW_PIPELINE_PRIV_H
 
 #include "common/strmap.h"
+#include "detect/spike.h"
 #include "pipeline.h"
 
 /* What was last said about a leaf served for a (name, address, port), so
@@ -17,6 +18,7 @@ struct cert_seen {
 	const struct cert_info *chain[HS_MAX_CHAIN];
 	uint32_t finding_mask;        /* bit per enum finding_kind */
 	uint64_t ts_us;
+	const char *observed;         /* "passive" or "active" (static) */
 };
 
 /* Bound on remembered (name, address, port, leaf) tuples: past it the
@@ -32,11 +34,14 @@ struct pipeline {
 	struct strmap *all_certs;     /* distinct fingerprints, any position */
 	struct event_sink **sinks;
 	int n_sinks;
+	struct spike_detector *spikes;
+	uint64_t spike_clock_s;       /* last second the detector was advanced */
 	const char *source;
 	struct summary sum;
 };
 
 void judge_record(struct pipeline *pl, struct hs_record *rec);
 void judge_tick(struct pipeline *pl, uint64_t now_us);
+void judge_spike_event(void *ctx, const struct spike_event *ev);
 
 #endif

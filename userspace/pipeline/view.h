@@ -12,6 +12,7 @@
 
 #include "cert/cert_info.h"
 #include "cert/findings.h"
+#include "cert/health.h"
 #include "cert/staple.h"
 #include "tls/hs_record.h"
 
@@ -22,7 +23,10 @@ struct hs_view {
 	const struct cert_info *chain[HS_MAX_CHAIN]; /* NULL: did not parse */
 	bool has_staple;
 	struct staple_info staple;
-	struct finding_list findings;  /* of the leaf and the staple */
+	struct finding_list findings;  /* of the leaf and the staple, plus
+					* chain and revocation when checked */
+	bool has_health;               /* chain/revocation/inventory checked */
+	struct cert_health_result health;
 };
 
 struct revocation_view {

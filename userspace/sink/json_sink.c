@@ -6,6 +6,7 @@
 #include "common/hex.h"
 #include "event_sink.h"
 #include "json.h"
+#include "spike_json.h"
 
 struct json_sink {
 	struct event_sink base;       /* first: the sink is cast to it */
@@ -325,6 +326,16 @@ static void json_summary(struct event_sink *s, const struct summary *sum)
 		s->write_errors++;
 }
 
+static void json_spike(struct event_sink *s, const struct spike_event *ev,
+		       const char *source)
+{
+	struct json_sink *js = (struct json_sink *)s;
+
+	spike_event_write_json(&js->jw, ev, source);
+	if (jw_write_line(&js->jw, js->out) < 0)
+		s->write_errors++;
+}
+
 static void json_destroy(struct event_sink *s)
 {
 	struct json_sink *js = (struct json_sink *)s;
@@ -348,6 +359,7 @@ struct event_sink *json_sink_new(FILE *out)
 	js->out = out;
 	js->base.handshake = json_handshake;
 	js->base.cert = json_cert;
+	js->base.spike = json_spike;
 	js->base.summary = json_summary;
 	js->base.destroy = json_destroy;
 	return &js->base;

@@ -10,6 +10,7 @@
 #include "common/printable.h"
 #include "common/strmap.h"
 #include "common/timefmt.h"
+#include "detect/spike.h"
 #include "event_sink.h"
 
 #define NAME_MAX_CERTS 8
@@ -106,6 +107,56 @@ static void report_handshake(struct event_sink *s, const struct hs_view *v)
 		else
 			r->alerts[a->from_client][a->description]++;
 	}
+}
+
+/* "2026-11-23T08:30:01.000000Z firing sni=a.test: 30 of 32 failed
+ * (94%, normal 1%); top alert unknown_ca, cert 3f5a..., client t13d..." */
+static void format_spike(const struct spike_event *ev, char *buf, size_t len)
+{
+	char ts[TW_TIME_STRLEN], key[200] = "", top[300] = "";
+	size_t off = 0;
+
+	if (ev->key)
+		tw_printable(ev->key, strlen(ev->key), key, sizeof(key));
+	if (ev->n_alerts)
+		off += (size_t)snprintf(top + off, sizeof(top) - off, "; top alert %s",
+					ev->top_alerts[0].key);
+	if (ev->n_snis && off < sizeof(top)) {
+		char name[120];
+
+		tw_printable(ev->top_snis[0].key, strlen(ev->top_snis[0].key), name, sizeof(name));
+		off += (size_t)snprintf(top + off, sizeof(top) - off, ", name %s", name);
+	}
+	if (ev->n_certs && off < sizeof(top))
+		off += (size_t)snprintf(top + off, sizeof(top) - off, ", cert %.16s...",
+					ev->top_certs[0].key);
+	if (ev->n_cert_findings && off < sizeof(top))
+		snprintf(top + off, sizeof(top) - off, " (%s)", ev->cert_findings[0].findings);
+	snprintf(buf, len, "%s %-8s %s%s%s: %llu of %llu failed (%.0f%%%s)%s",
+		 tw_time_format_us(ev->ts_us, ts), spike_state_name(ev->state),
+		 ev->key ? spike_kind_key(ev->kind) : "all traffic",
+		 ev->key ? "=" : "", key, (unsigned long long)ev->failures,
+		 (unsigned long long)ev->handshakes, 100.0 * ev->rate,
+		 ev->has_baseline ? ", normally low" : "", top);
+}
+
+static void report_spike(struct event_sink *s, const struct spike_event *ev,
+			 const char *source)
+{
+	struct text_report *r = (struct text_report *)s;
+	char line[600], **n;
+
+	(void)source;
+	if (r->n_spike_lines >= REPORT_MAX_SPIKE_LINES)
+		return;
+	format_spike(ev, line, sizeof(line));
+	n = realloc(r->spike_lines, (r->n_spike_lines + 1) * sizeof(*n));
+	if (!n)
+		return;
+	r->spike_lines = n;
+	n[r->n_spike_lines] = strdup(line);
+	if (n[r->n_spike_lines])
+		r->n_spike_lines++;
 }
 
 static double percent(uint64_t part, uint64_t whole)
@@ -292,6 +343,7 @@ struct event_sink *text_report_new(FILE *out)
 		return NULL;
 	}
 	r->base.handshake = report_handshake;
+	r->base.spike = report_spike;
 	r->base.summary = report_summary;
 	r->base.destroy = report_destroy;
 	return &r->base;

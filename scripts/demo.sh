@@ -50,8 +50,8 @@ ip -n "$ns" link set lo up || exit 1
 
 say "openssl s_server on $srv_ip:443 (rsa.test: valid, expired.test: expired)"
 ip netns exec "$ns" openssl s_server -quiet -accept "$srv_ip:443" -www \
-	-cert "$pki/rsa.test.pem" -key "$pki/rsa.test.key" -cert_chain "$pki/inter.pem" \
-	-servername expired.test -cert2 "$pki/expired.test.pem" -key2 "$pki/expired.test.key" \
+	-cert "$pki/rsa.test.crt" -key "$pki/rsa.test.key" -cert_chain "$pki/inter.crt" \
+	-servername expired.test -cert2 "$pki/expired.test.crt" -key2 "$pki/expired.test.key" \
 	>"$tmp/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 50); do
@@ -59,12 +59,13 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
-say "attaching: tlswatch run --iface $host_if --port 443"
+agent=("$BUILD/tlswatch" run --iface "$host_if" --port 443 --stats-interval 5
+	--ca-file "$pki/root.crt" --db "$tmp/inventory.db")
+say "attaching: ${agent[*]}"
 if [ "${DEMO_RAW:-0}" = 1 ]; then
-	"$BUILD/tlswatch" run --iface "$host_if" --port 443 --stats-interval 5 &
+	"${agent[@]}" &
 else
-	"$BUILD/tlswatch" run --iface "$host_if" --port 443 --stats-interval 5 |
-		python3 scripts/demo-format.py &
+	"${agent[@]}" | python3 scripts/demo-format.py &
 fi
 agent_pid=$(pgrep -n -f "tlswatch run --iface $host_if") || true
 sleep 1.5
@@ -79,13 +80,18 @@ client() { # description, s_client options...
 }
 
 say "driving real handshakes"
-client "TLS 1.2 to rsa.test, trusts the CA" -tls1_2 -servername rsa.test -CAfile "$pki/root.pem"
-client "TLS 1.3 to rsa.test (certificate encrypted: the agent checks it itself)" -tls1_3 -servername rsa.test -CAfile "$pki/root.pem"
-client "TLS 1.2 to expired.test: the client rejects the expired certificate" -tls1_2 -servername expired.test -CAfile "$pki/root.pem"
+client "TLS 1.2 to rsa.test, trusts the CA" -tls1_2 -servername rsa.test -CAfile "$pki/root.crt"
+client "TLS 1.3 to rsa.test (certificate encrypted: the agent checks it itself)" -tls1_3 -servername rsa.test -CAfile "$pki/root.crt"
+client "TLS 1.2 to expired.test: the client rejects the expired certificate" -tls1_2 -servername expired.test -CAfile "$pki/root.crt"
 client "TLS 1.2 to rsa.test from a client that does not know the CA" -tls1_2 -servername rsa.test
-client "TLS 1.3 to expired.test: rejected, alert encrypted" -tls1_3 -servername expired.test -CAfile "$pki/root.pem"
+client "TLS 1.3 to expired.test: rejected, alert encrypted" -tls1_3 -servername expired.test -CAfile "$pki/root.crt"
 for i in 1 2 3; do
-	client "TLS 1.3 to rsa.test ($i)" -tls1_3 -servername rsa.test -CAfile "$pki/root.pem"
+	client "TLS 1.3 to rsa.test ($i)" -tls1_3 -servername rsa.test -CAfile "$pki/root.crt"
+done
+say "a burst of clients rejecting expired.test: a failure spike"
+for i in $(seq 24); do
+	printf 'x' | timeout 5 openssl s_client -connect "$srv_ip:443" -tls1_2 \
+		-servername expired.test -CAfile "$pki/root.crt" -verify_return_error >/dev/null 2>&1
 done
 sleep 6   # one stats event
 

@@ -733,6 +733,30 @@ static void tls13_server_flight(struct tb *out, size_t first_app_len)
 	tb_opaque_record(out, 23, 69);
 }
 
+static void test_tls13_server_refuses_after_client_finished(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 }, c2 = { 0 }, s2 = { 0 };
+
+	tls13_server_flight(&s1, 32);
+	tb_opaque_record(&c2, 23, 69);
+	tb_opaque_record(&s2, 23, 19);    /* e.g. certificate_required */
+	feed_tb(c, false, &s1, 2000);
+	feed_tb(c, true, &c2, 3000);
+	feed_tb(c, false, &s2, 4000);
+	CHECK_INT(r->outcome, HS_FAILED);
+	CHECK_INT(r->end_us, 4000);
+	CHECK_INT(r->n_alerts, 1);
+	CHECK(!r->alerts[0].from_client);
+	CHECK(r->alerts[0].encrypted);
+	tb_free(&s1);
+	tb_free(&c2);
+	tb_free(&s2);
+	tls_conn_free(c);
+}
+
 static void test_tls13_ok_on_client_finished(void)
 {
 	struct tb_client_hello ch = std_hello();
@@ -746,6 +770,11 @@ static void test_tls13_ok_on_client_finished(void)
 	feed_tb(c, false, &s1, 2000);
 	CHECK(!tls_conn_decided(c));
 	feed_tb(c, true, &c2, 3000);
+	/* the server may still refuse: its next record decides */
+	CHECK(!tls_conn_decided(c));
+	tb_free(&s1);
+	tb_opaque_record(&s1, 23, 250);   /* NewSessionTicket */
+	feed_tb(c, false, &s1, 3500);
 	CHECK_INT(r->outcome, HS_OK);
 	CHECK_INT(r->end_us, 3000);
 	CHECK_INT(r->version, 0x0304);
@@ -871,6 +900,7 @@ static void test_hrr_waits_for_second_server_hello(void)
 	CHECK(!tls_conn_decided(c));
 	tb_opaque_record(&c3, 23, 69);
 	feed_tb(c, true, &c3, 5000);
+	tls_conn_close(c, true, 6000);   /* closed before the server spoke again */
 	CHECK_INT(r->outcome, HS_OK);
 	CHECK_INT(r->end_us, 5000);
 	CHECK(r->hello_retry);
@@ -1368,6 +1398,7 @@ int main(void)
 	RUN_TEST(test_tls12_encrypted_alert_before_finished_fails);
 	RUN_TEST(test_tls12_close_notify_after_finished_is_ignored);
 	RUN_TEST(test_tls13_ok_on_client_finished);
+	RUN_TEST(test_tls13_server_refuses_after_client_finished);
 	RUN_TEST(test_tls13_client_encrypted_alert_fails);
 	RUN_TEST(test_tls13_server_encrypted_alert_fails);
 	RUN_TEST(test_tls13_error_alert_is_fatal_whatever_its_level);

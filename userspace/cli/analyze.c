@@ -126,7 +126,7 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 	}
 	o->files = argv + optind;
 	o->n_files = argc - optind;
-	tw_log_set_level(o->quiet ? TW_LOG_WARN : verbose >= 2 ? TW_LOG_DEBUG :
+	tw_log_set_level(o->quiet ? TW_LOG_SILENT : verbose >= 2 ? TW_LOG_DEBUG :
 			 verbose ? TW_LOG_INFO : TW_LOG_WARN);
 	return 0;
 }

@@ -199,7 +199,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	}
 	if (!o->n_ports)
 		o->ports[o->n_ports++] = 443;
-	tw_log_set_level(quiet ? TW_LOG_WARN : verbose >= 2 ? TW_LOG_DEBUG : TW_LOG_INFO);
+	tw_log_set_level(quiet ? TW_LOG_SILENT : verbose >= 2 ? TW_LOG_DEBUG : TW_LOG_INFO);
 	return 0;
 }
 

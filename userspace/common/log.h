@@ -3,7 +3,8 @@
 #ifndef TW_LOG_H
 #define TW_LOG_H
 
-enum tw_log_level { TW_LOG_WARN, TW_LOG_INFO, TW_LOG_DEBUG };
+/* TW_LOG_SILENT: not even warnings (-q); errors are printed by the CLI. */
+enum tw_log_level { TW_LOG_SILENT = -1, TW_LOG_WARN, TW_LOG_INFO, TW_LOG_DEBUG };
 
 void tw_log_set_level(enum tw_log_level level);
 enum tw_log_level tw_log_get_level(void);

@@ -8,8 +8,12 @@
  *              fatal alert, or on an encrypted alert before that.
  *  TLS 1.3     everything after ServerHello is encrypted. The first
  *              application_data record of a side is either its Finished
- *              (client: ok) or, when exactly 19 bytes long (2-byte alert,
- *              content type, 16-byte AEAD tag), an encrypted alert: failed.
+ *              or, when exactly 19 bytes long (2-byte alert, content type,
+ *              16-byte AEAD tag), an encrypted alert: failed. After the
+ *              client's Finished the server may still refuse (a client
+ *              certificate it wanted): its next record decides, 19 bytes
+ *              is an alert (failed), anything else ok. A close before
+ *              that record is ok: the client's side finished.
  *  close       aborted on FIN/RST before a decision, incomplete when the
  *              capture ended, or when a gap or parse errors left us blind.
  */
@@ -38,6 +42,8 @@ struct tls_conn {
 	bool ccs[2];                 /* TLS <= 1.2: ChangeCipherSpec sent */
 	bool finished[2];            /* ... and the encrypted Finished after it */
 	bool first_app_done[2];      /* TLS 1.3: first application_data seen */
+	bool client_finished;        /* TLS 1.3: ... and it was not an alert */
+	uint64_t client_finished_us;
 };
 
 static bool tls_conn_is_13(const struct tls_conn *c)
@@ -298,16 +304,20 @@ static void tls_conn_application_data(struct tls_conn *c, struct tls_dir *d,
 {
 	bool client = d->from_client;
 
-	if (!tls_conn_is_13(c) || !c->rec.has_server_hello ||
-	    c->first_app_done[client])
+	if (!tls_conn_is_13(c) || !c->rec.has_server_hello)
 		return;
-	c->first_app_done[client] = true;
+	if (c->first_app_done[client] && !(c->client_finished && !client))
+		return;   /* only the server's answer to the Finished matters */
 	if (len == TLS13_ENCRYPTED_ALERT_LEN) {
 		tls_conn_add_alert(c, client, true, HS_ALERT_UNKNOWN, 255, ts_us);
 		tls_conn_decide(c, HS_FAILED, ts_us);
+	} else if (c->client_finished) {
+		tls_conn_decide(c, HS_OK, c->client_finished_us);
 	} else if (client) {
-		tls_conn_decide(c, HS_OK, ts_us);
+		c->client_finished = true;
+		c->client_finished_us = ts_us;
 	}
+	c->first_app_done[client] = true;
 }
 
 static void tls_conn_on_record(void *ctx, struct tls_dir *d, uint8_t type,
@@ -395,6 +405,10 @@ void tls_conn_close(struct tls_conn *c, bool fin_or_rst, uint64_t ts_us)
 
 	if (c->decided)
 		return;
+	if (c->client_finished) {   /* the server never refused */
+		tls_conn_decide(c, HS_OK, c->client_finished_us);
+		return;
+	}
 	/* a gap may have hidden the Finished or an alert: do not guess */
 	blind = c->rec.gap ||
 		(c->dir[TLS_SERVER].stopped && c->dir[TLS_CLIENT].stopped);

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The same traffic as pcap, pcapng, Linux cooked v1/v2 and on standard
+# input gives the same handshakes; a truncated capture is reported, not
+# fatal; several files, --port and the text report.
+. "$(dirname "$0")/lib.sh"
+t_require_tlswatch
+
+for name in tls12_rsa.pcapng tls12_rsa_sll tls12_rsa_sll2 truncated; do
+	check_capture "$name"
+done
+
+# Handshake keys (hs@...) without the ones that name the file or depend on
+# which tcpdump took the timestamp.
+hs_keys() { grep '^hs@' "$T_TMP/out.kv" | grep -v -e '\.source=' -e '\.ts=' | sort; }
+run_json "$CAPS/tls12_rsa.pcap"
+hs_keys >"$T_TMP/pcap.hs"
+grep '^hs@.*\.ts=' "$T_TMP/out.kv" | sort >"$T_TMP/pcap.ts"
+same_as_pcap() { # label
+	if diff "$T_TMP/pcap.hs" <(hs_keys) >"$T_TMP/diff"; then
+		ok "$1: same handshakes as the pcap"
+	else
+		not_ok "$1: same handshakes as the pcap" "$(head -20 "$T_TMP/diff")"
+	fi
+}
+run_json "$CAPS/tls12_rsa.pcapng"
+same_as_pcap pcapng
+assert_eq "pcapng: same timestamps as the pcap" "$(cat "$T_TMP/pcap.ts")" \
+	"$(grep '^hs@.*\.ts=' "$T_TMP/out.kv" | sort)"
+run_json "$CAPS/tls12_rsa_sll.pcap"
+same_as_pcap "Linux cooked v1"
+run_json "$CAPS/tls12_rsa_sll2.pcap"
+same_as_pcap "Linux cooked v2"
+
+# Standard input.
+T_RC=0
+"$TW" analyze --json - <"$CAPS/tls12_rsa.pcap" >"$T_TMP/out.json" 2>"$T_TMP/err" || T_RC=$?
+tw_flatten "$T_TMP/out.json" >"$T_TMP/out.kv"
+assert_eq "stdin: exit 0" 0 "$T_RC"
+same_as_pcap "stdin (pcap)"
+check_against "stdin (pcap)" "$CAPS/tls12_rsa.expect"
+T_RC=0
+"$TW" analyze --json - <"$CAPS/tls12_rsa.pcapng" >"$T_TMP/out.json" 2>"$T_TMP/err" || T_RC=$?
+tw_flatten "$T_TMP/out.json" >"$T_TMP/out.kv"
+assert_eq "stdin (pcapng): exit 0" 0 "$T_RC"
+same_as_pcap "stdin (pcapng)"
+
+# Truncated: exit 0, one warning naming the file, summary says so.
+run_json "$CAPS/truncated.pcap"
+assert_eq "truncated: exit 0" 0 "$T_RC"
+assert_eq "truncated: summary problems.truncated_file" true \
+	"$(kv_get "$T_TMP/out.kv" summary.problems.truncated_file)"
+assert_eq "truncated: one warning line on stderr" 1 "$(grep -c . "$T_TMP/err")"
+assert_contains "truncated: the warning names the file" truncated.pcap "$(cat "$T_TMP/err")"
+assert_eq "truncated: the handshakes before the cut are all there" 2 \
+	"$(kv_get "$T_TMP/out.kv" summary.handshakes)"
+T_RC=0
+"$TW" analyze -q --json "$CAPS/truncated.pcap" >/dev/null 2>"$T_TMP/err" || T_RC=$?
+assert_eq "truncated with -q: exit 0" 0 "$T_RC"
+assert_eq "truncated with -q: nothing on stderr" "" "$(cat "$T_TMP/err")"
+
+# Several files: one report.
+run_json "$CAPS/tls12_rsa.pcap" "$CAPS/tls13_ecdsa.pcap"
+assert_eq "two files: exit 0" 0 "$T_RC"
+assert_eq "two files: handshakes of both" 4 "$(kv_get "$T_TMP/out.kv" summary.handshakes)"
+assert_eq "two files: both named in summary.files" \
+	"$CAPS/tls12_rsa.pcap,$CAPS/tls13_ecdsa.pcap" "$(kv_get "$T_TMP/out.kv" summary.files)"
+assert_eq "two files: one summary" 1 "$(kv_get "$T_TMP/out.kv" events.summary)"
+assert_eq "two files: versions" "2 2" "$(kv_get "$T_TMP/out.kv" summary.versions.TLS1.2) $(kv_get "$T_TMP/out.kv" summary.versions.TLS1.3)"
+port=$(kv_get "$CAPS/tls13_ecdsa.expect" hs.1.client_port)
+assert_eq "two files: each handshake names its source" "$CAPS/tls13_ecdsa.pcap" \
+	"$(kv_get "$T_TMP/out.kv" "hs@$port.source")"
+
+# --port.
+sport=$(kv_get "$CAPS/tls12_rsa.expect" server_port)
+run_json --port "$sport" "$CAPS/tls12_rsa.pcap"
+assert_eq "--port $sport (the server's): 2 handshakes" 2 "$(kv_get "$T_TMP/out.kv" summary.handshakes)"
+other=$((sport == 443 ? 444 : 443))
+run_json --port "$other" "$CAPS/tls12_rsa.pcap"
+assert_eq "--port $other (unused): exit 0" 0 "$T_RC"
+assert_eq "--port $other (unused): 0 handshakes" 0 "$(kv_get "$T_TMP/out.kv" summary.handshakes)"
+run_json --port "$other" --port "$sport" "$CAPS/tls12_rsa.pcap"
+assert_eq "--port repeated: either port matches" 2 "$(kv_get "$T_TMP/out.kv" summary.handshakes)"
+
+# Text report.
+T_RC=0
+"$TW" analyze "$CAPS/tls12_reject_expired.pcap" >"$T_TMP/out.txt" 2>"$T_TMP/err" || T_RC=$?
+assert_eq "text report: exit 0" 0 "$T_RC"
+assert_contains "text report: names the server" expired.test "$(cat "$T_TMP/out.txt")"
+assert_contains "text report: shows the leaf fingerprint" \
+	"$(kv_get "$CAPS/tls12_reject_expired.expect" cert.1.sha256)" "$(cat "$T_TMP/out.txt")"
+assert_contains "text report: shows the finding" expired "$(cat "$T_TMP/out.txt")"
+assert_contains "text report: shows the alert" certificate_expired "$(cat "$T_TMP/out.txt")"
+assert_eq "text report: not JSON" 0 "$(grep -c '^{"event"' "$T_TMP/out.txt")"
+t_done

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Strings off the wire are escaped: hostile_sni.pcap (scripts/
+# make-hostile-sni.py) carries SNI and ALPN values with quotes, backslashes,
+# NUL and other control bytes, terminal escape sequences and invalid UTF-8.
+# Every JSON line must be valid UTF-8 JSON, the quote and backslash must come
+# back intact, and the text report must hold no control character.
+. "$(dirname "$0")/lib.sh"
+t_require_tlswatch
+f=$CAPS/hostile_sni.pcap
+
+run_json "$f"
+assert_eq "hostile: exit 0" 0 "$T_RC"
+assert_eq "hostile: every line parses as a JSON object" 0 "$(kv_get "$T_TMP/out.kv" bad_lines)"
+assert_eq "hostile: every line is valid UTF-8" 0 "$(kv_get "$T_TMP/out.kv" not_utf8)"
+assert_eq "hostile: the last line is the summary" summary "$(kv_get "$T_TMP/out.kv" last_event)"
+assert_eq "hostile: 2 handshakes" 2 "$(kv_get "$T_TMP/out.kv" summary.handshakes)"
+assert_eq "hostile: both aborted (ClientHello, then FIN)" 2 \
+	"$(kv_get "$T_TMP/out.kv" summary.outcomes.aborted)"
+assert_eq "hostile: no parse error (the hellos are well formed)" 0 \
+	"$(kv_get "$T_TMP/out.kv" summary.problems.parse_errors)"
+
+# The decoded strings, checked with python3's json module.
+"$PY" - "$T_TMP/out.json" >"$T_TMP/strings" <<'PYEOF'
+import json, sys
+for line in open(sys.argv[1], 'rb'):
+    ev = json.loads(line.decode('utf-8'))
+    if ev.get('event') != 'handshake':
+        continue
+    port = ev['client']['port']
+    sni = ev.get('sni', '')
+    alpn = ev.get('alpn', [])
+    print('%d.sni_head=%s' % (port, json.dumps(sni[:19])))
+    print('%d.sni_len_ok=%s' % (port, 0 < len(sni.encode('utf-8', 'surrogatepass')) <= 3 * 300))
+    print('%d.alpn_count=%d' % (port, len(alpn)))
+    print('%d.alpn_1=%s' % (port, json.dumps(alpn[1][:3] if len(alpn) > 1 else '')))
+PYEOF
+assert_eq "hostile: quote and backslash in the SNI come back intact" \
+	'"evil\"quote\\back\u0000nul"' "$(kv_get "$T_TMP/strings" 40001.sni_head)"
+assert_eq "hostile: 300-byte SNI reported (possibly cut)" True "$(kv_get "$T_TMP/strings" 40002.sni_len_ok)"
+assert_eq "hostile: the three ALPN values are reported" 3 "$(kv_get "$T_TMP/strings" 40001.alpn_count)"
+assert_eq "hostile: quote and backslash in an ALPN value come back intact" \
+	'"x\"\\"' "$(kv_get "$T_TMP/strings" 40001.alpn_1)"
+
+# No raw control byte anywhere in the JSON (json.loads would already refuse
+# one inside a string; this also covers text outside strings).
+ctl() { # file -> number of lines with C0 controls (but tab), DEL or C1
+	LC_ALL=C grep -c -P '[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$1" || true
+}
+assert_eq "hostile: no raw control byte in the JSON output" 0 "$(ctl "$T_TMP/out.json")"
+
+T_RC=0
+"$TW" analyze "$f" >"$T_TMP/out.txt" 2>"$T_TMP/err.txt" || T_RC=$?
+assert_eq "hostile text report: exit 0" 0 "$T_RC"
+assert_eq "hostile text report: not empty" yes "$([ -s "$T_TMP/out.txt" ] && echo yes)"
+assert_eq "hostile text report: no control byte on stdout" 0 "$(ctl "$T_TMP/out.txt")"
+assert_eq "hostile text report: no control byte on stderr" 0 "$(ctl "$T_TMP/err.txt")"
+assert_contains "hostile text report: the readable part of the SNI is shown" evil "$(cat "$T_TMP/out.txt")"
+T_RC=0
+"$TW" analyze -v -v "$f" >/dev/null 2>"$T_TMP/err.txt" || T_RC=$?
+assert_eq "hostile with -v -v: exit 0" 0 "$T_RC"
+assert_eq "hostile with -v -v: no control byte in the debug output" 0 "$(ctl "$T_TMP/err.txt")"
+t_done

@@ -55,6 +55,27 @@ static int verify_load_file(X509_STORE *st, const char *opt, const char *path,
 }
 
 /* Every regular file that holds PEM certificates; others are skipped. */
+/*
+ * The system store: the bundle file, plus the hashed directory looked up
+ * lazily by subject hash. Not X509_STORE_set_default_paths(): in OpenSSL 3
+ * it also adds a "file:" store on the certificate directory, which reads
+ * the whole directory on every issuer lookup that misses (every private-PKI
+ * chain): most of analyze's time went there.
+ */
+static int verify_load_system(X509_STORE *st)
+{
+	X509_LOOKUP *dir = X509_STORE_add_lookup(st, X509_LOOKUP_hash_dir());
+	const char *file = getenv(X509_get_default_cert_file_env());
+
+	if (!dir || !X509_LOOKUP_add_dir(dir, X509_get_default_cert_dir(),
+					 X509_FILETYPE_PEM))
+		return -1;
+	/* a missing bundle is not fatal: the directory may hold everything */
+	X509_STORE_load_file(st, file ? file : X509_get_default_cert_file());
+	ERR_clear_error();
+	return 0;
+}
+
 static int verify_load_dir(X509_STORE *st, const char *dir, char *err,
 			   size_t errlen)
 {
@@ -105,7 +126,7 @@ int verify_store_open(const char *ca_file, const char *ca_dir,
 		goto fail;
 	if (ca_dir && verify_load_dir(vs->store, ca_dir, err, errlen))
 		goto fail;
-	if (!ca_file && !ca_dir && !X509_STORE_set_default_paths(vs->store)) {
+	if (!ca_file && !ca_dir && verify_load_system(vs->store)) {
 		snprintf(err, errlen, "cannot load the system trust store");
 		goto fail;
 	}

@@ -640,7 +640,7 @@ static void test_seq_wraparound(void)
 	flow_table_free(t);
 }
 
-static void test_fin_delivers_payload_then_ends(void)
+static void test_fin_from_both_sides_ends_the_flow(void)
 {
 	struct rec r;
 	struct flow_table *t = table_new(&r, NULL);
@@ -648,15 +648,34 @@ static void test_fin_delivers_payload_then_ends(void)
 	handshake(t);
 	send_seg(t, 0, 1000, ACK, "GET");
 	send_seg(t, 0, 1003, FIN | ACK, "bye");
-	CHECK_STR(r.log, "d0'GET' d0'bye' end:fin ");
+	CHECK_STR(r.log, "d0'GET' d0'bye' ");       /* half-closed: not over */
+	CHECK_INT(flow_table_stats(t)->flows_active, 1);
+	send_seg(t, 1, 5000, FIN | ACK, "ok");
+	CHECK_STR(r.log, "d0'GET' d0'bye' d1'ok' end:fin ");
 	CHECK_INT(flow_table_stats(t)->flows_active, 0);
-	send_seg(t, 1, 5000, ACK, NULL); /* late ACK: no flow, none created */
+	send_seg(t, 1, 5003, ACK, NULL); /* late ACK: no flow, none created */
 	CHECK_INT(flow_table_stats(t)->flows_created, 1);
 	flow_table_free(t);
-	CHECK_STR(r.log, "d0'GET' d0'bye' end:fin ");
+	CHECK_STR(r.log, "d0'GET' d0'bye' d1'ok' end:fin ");
 }
 
-static void test_fin_past_a_hole_gaps_then_ends(void)
+/* A client sends its hello and closes at once; the server's answer comes
+ * after the FIN and belongs to the same flow (it used to start a second). */
+static void test_answer_after_one_fin_stays_in_the_flow(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1000, FIN | ACK, "hello");
+	send_seg(t, 1, 5000, ACK, "flight");
+	send_seg(t, 1, 5006, RST, NULL);
+	CHECK_STR(r.log, "d0'hello' d1'flight' end:rst ");
+	CHECK_INT(flow_table_stats(t)->flows_created, 1);
+	flow_table_free(t);
+}
+
+static void test_fin_past_a_hole_gaps_that_direction(void)
 {
 	struct rec r;
 	struct flow_table *t = table_new(&r, NULL);
@@ -664,6 +683,8 @@ static void test_fin_past_a_hole_gaps_then_ends(void)
 	handshake(t);
 	send_seg(t, 0, 1000, ACK, "abc");
 	send_seg(t, 0, 1005, FIN | ACK, "fg");
+	CHECK_STR(r.log, "d0'abc' g0 ");
+	send_seg(t, 1, 5000, FIN | ACK, NULL);
 	CHECK_STR(r.log, "d0'abc' g0 end:fin ");
 	CHECK_INT(flow_table_stats(t)->gaps, 1);
 	flow_table_free(t);
@@ -712,6 +733,7 @@ static void test_mark_done_inside_data_callback(void)
 	send_seg(t, 1, 5000, ACK, "server");
 	CHECK_STR(r.log, "d0'abc' ");
 	send_seg(t, 1, 5006, FIN | ACK, NULL);
+	send_seg(t, 0, 1012, FIN | ACK, NULL);
 	CHECK_STR(r.log, "d0'abc' end:fin ");
 	CHECK_INT(flow_table_stats(t)->gaps, 0);
 	CHECK_INT(flow_table_stats(t)->ooo_bytes_dropped, 0);
@@ -850,8 +872,9 @@ int main(void)
 	RUN_TEST(test_mid_flow_start_without_syn);
 	RUN_TEST(test_bare_segment_without_flow_is_ignored);
 	RUN_TEST(test_seq_wraparound);
-	RUN_TEST(test_fin_delivers_payload_then_ends);
-	RUN_TEST(test_fin_past_a_hole_gaps_then_ends);
+	RUN_TEST(test_fin_from_both_sides_ends_the_flow);
+	RUN_TEST(test_answer_after_one_fin_stays_in_the_flow);
+	RUN_TEST(test_fin_past_a_hole_gaps_that_direction);
 	RUN_TEST(test_rst_ends_flow);
 	RUN_TEST(test_rst_with_held_data_gaps_that_direction);
 	RUN_TEST(test_mark_done_inside_data_callback);

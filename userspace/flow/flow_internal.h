@@ -32,6 +32,7 @@ struct reasm_dir {
 	bool gapped;              /* gave up: nothing more is delivered */
 	bool has_trunc;           /* trunc_seq is set */
 	bool has_syn;             /* syn_seq is set */
+	bool fin;                 /* this side sent FIN: half-closed */
 };
 
 /* A flow as the table keeps it: the public part first, so a struct flow *

@@ -309,7 +309,10 @@ static bool flow_is_reopened(const struct flow_entry *fe, int from,
 }
 
 /* FIN or RST: the segment's payload went out already; a direction whose
- * FIN/RST lies past a hole gets its gap, then the flow ends. */
+ * FIN/RST lies past a hole gets its gap. RST ends the flow; FIN only
+ * half-closes it, because the other side may still answer (a client that
+ * sends its hello and closes still gets the server's flight), and the flow
+ * ends when both sides have sent FIN. */
 static void flow_finish(struct flow_table *t, struct flow_entry *fe, int from,
 			uint32_t seg_end, uint8_t flags, uint64_t ts_us)
 {
@@ -318,8 +321,11 @@ static void flow_finish(struct flow_table *t, struct flow_entry *fe, int from,
 	if (d->started && reasm_wants_data(fe, from) &&
 	    seq_lt(d->next_seq, seg_end))
 		reasm_give_up(t, fe, from, ts_us);
-	flow_entry_end(t, fe, (flags & TW_TCP_RST) ? FLOW_END_RST : FLOW_END_FIN,
-		       ts_us);
+	d->fin |= (flags & TW_TCP_FIN) != 0;
+	if (flags & TW_TCP_RST)
+		flow_entry_end(t, fe, FLOW_END_RST, ts_us);
+	else if (fe->dir[!from].fin)
+		flow_entry_end(t, fe, FLOW_END_FIN, ts_us);
 }
 
 static void flow_push_payload(struct flow_table *t, struct flow_entry *fe,

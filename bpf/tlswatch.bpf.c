@@ -306,6 +306,23 @@ static __always_inline bool tw_flow_probe(struct __sk_buff *skb,
 	return true;
 }
 
+/*
+ * FIN half-closes a flow: the other side may still answer (a client that
+ * sends its hello and closes still gets the server's flight, and the
+ * server's alert is the explanation). The entry goes on RST, or when both
+ * sides have sent FIN.
+ */
+static __always_inline void tw_flow_closing(struct tw_flow_key *key,
+					    struct tw_flow_val *v, int from,
+					    __u8 tcp_flags)
+{
+	if ((tcp_flags & TCP_RST) || (v->fin & (1 << !from))) {
+		bpf_map_delete_elem(&tw_flows, key);
+		return;
+	}
+	v->fin |= 1 << from;
+}
+
 static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 {
 	struct tw_ctx c = {};
@@ -343,7 +360,7 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 	if (v && v->state == TW_FLOW_DONE) {
 		/* the common case on a busy server: one lookup and out */
 		if (closing)
-			bpf_map_delete_elem(&tw_flows, &key);
+			tw_flow_closing(&key, v, from, c.pkt.tcp_flags);
 		return TC_ACT_UNSPEC;
 	}
 	c.now = bpf_ktime_get_ns();
@@ -374,7 +391,7 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 		}
 	}
 	if (closing)
-		bpf_map_delete_elem(&tw_flows, &key);
+		tw_flow_closing(&key, v, from, c.pkt.tcp_flags);
 	return TC_ACT_UNSPEC;
 }
 

@@ -124,7 +124,8 @@ struct tw_flow_val {
 	__u8 server;         /* index of the server endpoint in the key */
 	__u8 probes;         /* payload segments seen while in PROBE */
 	__u8 budget_hit;     /* bit i: endpoint i's direction is over budget */
-	__u32 pad;
+	__u8 fin;            /* bit i: endpoint i sent FIN (half-closed) */
+	__u8 pad[3];
 };
 
 /*

@@ -676,7 +676,7 @@ static void test_unwatched_port_is_ignored(void)
 	fx_close();
 }
 
-static void test_fin_in_handshake_reports_and_forgets_flow(void)
+static void test_fin_in_handshake_reports_and_half_closes(void)
 {
 	struct spec c = client_hello4(), f;
 	struct tw_flow_val v;
@@ -698,8 +698,15 @@ static void test_fin_in_handshake_reports_and_forgets_flow(void)
 	CHECK_INT(r->ev.chunk_len, 0);
 	CHECK_INT(r->ev.flags, 0);
 	CHECK_INT(r->size, sizeof(struct tw_event));
+	/* half-closed: the server's answer is still copied */
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK(v.fin == 1 || v.fin == 2);   /* the client's bit only */
+	f = reverse(&c, 5000, 0, TCP_FIN | TCP_ACK, NULL, 0);
+	run(&f);
+	CHECK_INT(drain(), 3);              /* cumulative: one more close record */
+	CHECK_INT(fx.recs[2].ev.flags, TW_EVF_FROM_SERVER);
 	CHECK(!flow_entry(&c, &v, NULL));
-	CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), 1);
+	CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), 2);
 	fx_close();
 }
 
@@ -892,7 +899,7 @@ static void test_flow_marked_done_is_not_copied(void)
 	fx_close();
 }
 
-static void test_fin_on_done_flow_forgets_it_silently(void)
+static void test_fins_on_done_flow_forget_it_silently(void)
 {
 	uint8_t junk[100];
 	struct spec s = client_hello4(), f;
@@ -908,6 +915,11 @@ static void test_fin_on_done_flow_forgets_it_silently(void)
 	CHECK(flow_entry(&s, &v, NULL));
 	CHECK_INT(v.state, TW_FLOW_DONE);
 	f = reverse(&s, 9000, 2000, TCP_FIN | TCP_ACK, NULL, 0);
+	run(&f);
+	CHECK(flow_entry(&s, &v, NULL));      /* half-closed */
+	f = s;
+	f.flags = TCP_FIN | TCP_ACK;
+	f.plen = 0;
 	run(&f);
 	CHECK(!flow_entry(&s, &v, NULL));
 	CHECK_INT(drain(), 0);
@@ -976,7 +988,7 @@ int main(void)
 	RUN_TEST(test_impossible_header_lengths_are_counted);
 	RUN_TEST(test_payload_shorter_than_ip_length_is_clamped);
 	RUN_TEST(test_unwatched_port_is_ignored);
-	RUN_TEST(test_fin_in_handshake_reports_and_forgets_flow);
+	RUN_TEST(test_fin_in_handshake_reports_and_half_closes);
 	RUN_TEST(test_rst_from_server_reports_and_forgets_flow);
 	RUN_TEST(test_fin_with_payload_sends_data_then_close);
 	RUN_TEST(test_fin_on_untracked_flow_is_silent);
@@ -985,7 +997,7 @@ int main(void)
 	RUN_TEST(test_long_packet_is_copied_in_chunks);
 	RUN_TEST(test_chunk_cap_truncates_a_packet);
 	RUN_TEST(test_flow_marked_done_is_not_copied);
-	RUN_TEST(test_fin_on_done_flow_forgets_it_silently);
+	RUN_TEST(test_fins_on_done_flow_forget_it_silently);
 	RUN_TEST(test_both_ports_watched_server_is_hello_receiver);
 	RUN_TEST(test_record_becomes_segment);
 	return CHECK_EXIT_CODE();

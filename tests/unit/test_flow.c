@@ -675,6 +675,22 @@ static void test_answer_after_one_fin_stays_in_the_flow(void)
 	flow_table_free(t);
 }
 
+/* A client closes after its hello, the server answers, the client's
+ * kernel resets at FIN + 1: no hole, no gap. */
+static void test_rst_after_fin_is_not_a_gap(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1000, FIN | ACK, "hello");
+	send_seg(t, 1, 5000, ACK, "flight");
+	send_seg(t, 0, 1006, RST, NULL);
+	CHECK_STR(r.log, "d0'hello' d1'flight' end:rst ");
+	CHECK_INT(flow_table_stats(t)->gaps, 0);
+	flow_table_free(t);
+}
+
 static void test_fin_past_a_hole_gaps_that_direction(void)
 {
 	struct rec r;
@@ -875,6 +891,7 @@ int main(void)
 	RUN_TEST(test_fin_from_both_sides_ends_the_flow);
 	RUN_TEST(test_answer_after_one_fin_stays_in_the_flow);
 	RUN_TEST(test_fin_past_a_hole_gaps_that_direction);
+	RUN_TEST(test_rst_after_fin_is_not_a_gap);
 	RUN_TEST(test_rst_ends_flow);
 	RUN_TEST(test_rst_with_held_data_gaps_that_direction);
 	RUN_TEST(test_mark_done_inside_data_callback);

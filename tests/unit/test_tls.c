@@ -757,6 +757,27 @@ static void test_tls13_server_refuses_after_client_finished(void)
 	tls_conn_free(c);
 }
 
+/* A client that sends its hello and closes: the server's flight still
+ * fills the record, its alert is kept, the outcome is aborted. */
+static void test_alert_after_client_fin_is_kept_but_aborted(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 };
+
+	tls_conn_half_close(c, true, 1500);
+	tb_alert(&s1, 2, 50);   /* decode_error */
+	feed_tb(c, false, &s1, 2000);
+	CHECK(!tls_conn_decided(c));
+	CHECK_INT(r->n_alerts, 1);
+	CHECK_INT(r->alerts[0].description, 50);
+	tls_conn_close(c, true, 2500);
+	CHECK_INT(r->outcome, HS_ABORTED);
+	tb_free(&s1);
+	tls_conn_free(c);
+}
+
 static void test_tls13_ok_on_client_finished(void)
 {
 	struct tb_client_hello ch = std_hello();
@@ -1398,6 +1419,7 @@ int main(void)
 	RUN_TEST(test_tls12_encrypted_alert_before_finished_fails);
 	RUN_TEST(test_tls12_close_notify_after_finished_is_ignored);
 	RUN_TEST(test_tls13_ok_on_client_finished);
+	RUN_TEST(test_alert_after_client_fin_is_kept_but_aborted);
 	RUN_TEST(test_tls13_server_refuses_after_client_finished);
 	RUN_TEST(test_tls13_client_encrypted_alert_fails);
 	RUN_TEST(test_tls13_server_encrypted_alert_fails);

@@ -94,6 +94,9 @@ struct flow_callbacks {
 	 * the hole was seen and the out-of-order buffer gave up, or the flow
 	 * ended with data still missing). */
 	void (*gap)(void *ctx, struct flow *f, int from, uint64_t ts_us);
+	/* Side @from sent FIN; the flow stays until the other side's FIN or
+	 * an RST (the other side may still answer). May be NULL. */
+	void (*half_close)(void *ctx, struct flow *f, int from, uint64_t ts_us);
 	/* The flow is gone; @f->user must be released here. */
 	void (*end)(void *ctx, struct flow *f, enum flow_end_reason why,
 		    uint64_t ts_us);

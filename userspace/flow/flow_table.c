@@ -321,11 +321,18 @@ static void flow_finish(struct flow_table *t, struct flow_entry *fe, int from,
 	if (d->started && reasm_wants_data(fe, from) &&
 	    seq_lt(d->next_seq, seg_end))
 		reasm_give_up(t, fe, from, ts_us);
-	d->fin |= (flags & TW_TCP_FIN) != 0;
+	if ((flags & TW_TCP_FIN) && !d->fin) {
+		d->fin = true;
+		/* the FIN takes one sequence number: a later RST sits after it */
+		if (d->started && d->next_seq == seg_end)
+			d->next_seq++;
+	}
 	if (flags & TW_TCP_RST)
 		flow_entry_end(t, fe, FLOW_END_RST, ts_us);
 	else if (fe->dir[!from].fin)
 		flow_entry_end(t, fe, FLOW_END_FIN, ts_us);
+	else if (t->cb.half_close)
+		t->cb.half_close(t->ctx, &fe->pub, from, ts_us);
 }
 
 static void flow_push_payload(struct flow_table *t, struct flow_entry *fe,

@@ -160,6 +160,15 @@ static void on_gap(void *ctx, struct flow *f, int from, uint64_t ts_us)
 		tls_conn_gap(c->tls, from == f->client, ts_us);
 }
 
+static void on_half_close(void *ctx, struct flow *f, int from, uint64_t ts_us)
+{
+	struct conn *c = f->user;
+
+	(void)ctx;
+	if (c && c->tls)
+		tls_conn_half_close(c->tls, from == f->client, ts_us);
+}
+
 static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
 		   uint64_t ts_us)
 {
@@ -182,6 +191,7 @@ static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
 static const struct flow_callbacks pipeline_flow_callbacks = {
 	.data = on_data,
 	.gap = on_gap,
+	.half_close = on_half_close,
 	.end = on_end,
 };
 

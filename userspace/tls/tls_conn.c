@@ -42,6 +42,7 @@ struct tls_conn {
 	bool ccs[2];                 /* TLS <= 1.2: ChangeCipherSpec sent */
 	bool finished[2];            /* ... and the encrypted Finished after it */
 	bool first_app_done[2];      /* TLS 1.3: first application_data seen */
+	bool closing;                /* a side sent FIN before the decision */
 	bool client_finished;        /* TLS 1.3: ... and it was not an alert */
 	uint64_t client_finished_us;
 };
@@ -55,6 +56,11 @@ static void tls_conn_decide(struct tls_conn *c, enum hs_outcome outcome,
 			    uint64_t ts_us)
 {
 	if (c->decided)
+		return;
+	/* Once a side has closed mid-handshake the connection is aborted: an
+	 * alert the other side sends then is its reaction (kept in alerts),
+	 * not the cause. A finished handshake still counts. */
+	if (c->closing && outcome == HS_FAILED)
 		return;
 	c->decided = true;
 	c->rec.outcome = outcome;
@@ -413,6 +419,13 @@ void tls_conn_close(struct tls_conn *c, bool fin_or_rst, uint64_t ts_us)
 	blind = c->rec.gap ||
 		(c->dir[TLS_SERVER].stopped && c->dir[TLS_CLIENT].stopped);
 	tls_conn_decide(c, fin_or_rst && !blind ? HS_ABORTED : HS_INCOMPLETE, ts_us);
+}
+
+void tls_conn_half_close(struct tls_conn *c, bool from_client, uint64_t ts_us)
+{
+	(void)from_client;
+	(void)ts_us;
+	c->closing = true;
 }
 
 bool tls_conn_decided(const struct tls_conn *c)

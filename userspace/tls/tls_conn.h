@@ -43,6 +43,10 @@ void tls_conn_gap(struct tls_conn *c, bool from_client, uint64_t ts_us);
  * way: the decisive bytes may have been missed. No effect once decided. */
 void tls_conn_close(struct tls_conn *c, bool fin_or_rst, uint64_t ts_us);
 
+/* A side sent FIN (half-close) before the decision: from now on alerts
+ * are kept but no longer make the handshake "failed"; the close decides
+ * "aborted" unless the handshake finishes. */
+void tls_conn_half_close(struct tls_conn *c, bool from_client, uint64_t ts_us);
 /* True once the outcome is decided (ok, failed, aborted, incomplete). */
 bool tls_conn_decided(const struct tls_conn *c);
 /* The record being built; valid until tls_conn_free(). */

@@ -1,0 +1,435 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Benchmark of the live agent (run by `make bench` through scripts/bench.sh;
+# needs root). Writes the "live" section of BENCHMARKS.md.
+#
+# One run, one throwaway network namespace joined to the host by a veth
+# pair, side by side:
+#  (a) average ns per packet of the TC program (kernel.bpf_stats_enabled,
+#      run_time_ns / run_cnt from bpftool) on bulk traffic (iperf3 to port
+#      443) and on handshake traffic (real full TLS handshakes), for the
+#      agent and for two floors compiled here from bench/bpf/: an empty TC
+#      program and a minimal one (parses eth/IP/TCP, one LRU-hash lookup);
+#  (b) bulk TCP throughput over the veth with no observer, with the agent,
+#      and with `tcpdump -i IF tcp port 443 -w /dev/null`;
+#  (c) the highest handshake rate the agent follows with no ring-buffer
+#      loss and every handshake reported: real TLS handshakes at rising
+#      rates (as many as this machine's OpenSSL can make), then the same
+#      real handshakes, captured, replayed onto the veth at rising rates
+#      by bench/replay.c (the kernel program and the agent cannot tell;
+#      the machine replays far faster than it can do the crypto).
+# Targets (issue 3): per-packet cost on bulk traffic <= 1.25x the minimal
+# program's, throughput loss <= 1% and below tcpdump's, >= 5000 handshakes/s
+# with no loss.
+#
+# Environment: BENCH_LIVE_SECONDS (iperf3 run length, default 5),
+# BENCH_LIVE_ROUNDS (throughput rounds, default 7).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+export BUILD
+. tests/e2e/lib_netns.sh
+. scripts/lib/bench-section.sh
+
+SECS=${BENCH_LIVE_SECONDS:-5}
+ROUNDS=${BENCH_LIVE_ROUNDS:-7}
+HS_SECS=3                     # each handshake-rate step
+REAL_RATES="250 500 750 1000 1500 2000 3000"
+REPLAY_RATES="2000 5000 10000 15000 20000 25000 30000 40000 50000"
+
+say() { echo "bench-live: $*" >&2; }
+
+if [ "$(id -u)" -ne 0 ]; then
+	say "needs root (network namespace, eBPF, bpf_stats); skipped"
+	exit 0
+fi
+for c in iperf3 tcpdump bpftool clang tc ip ss python3 openssl sysctl; do
+	command -v "$c" >/dev/null 2>&1 ||
+		{ say "missing '$c' (run scripts/install-deps.sh)"; exit 1; }
+done
+[ -x "$BUILD/tlswatch" ] && [ -f "$BUILD/vmlinux.h" ] ||
+	{ say "build first (make): $BUILD/tlswatch, $BUILD/vmlinux.h"; exit 1; }
+
+tmp=$(tn_tmpdir)
+res=$tmp/results
+: >"$res"
+put() { echo "$1 $2" >>"$res"; }   # key value
+
+# --- the floors and the replayer ---------------------------------------------
+objdir=$BUILD/bench/bpf
+mkdir -p "$objdir"
+arch=$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+cc -O2 -g -Wall -Wextra -Werror -Wshadow -std=gnu11 -D_GNU_SOURCE \
+	-o "$BUILD/bench/replay" bench/replay.c || { say "compiling bench/replay.c failed"; exit 1; }
+for f in empty minimal; do
+	clang -g -O2 -target bpf "-D__TARGET_ARCH_$arch" -Wall -Wextra -Werror \
+		-Wno-unused-parameter -I"$BUILD" -c "bench/bpf/$f.bpf.c" \
+		-o "$objdir/$f.bpf.o" || { say "compiling bench/bpf/$f.bpf.c failed"; exit 1; }
+done
+
+say "making a test PKI"
+scripts/make-pki.sh "$tmp/pki" >"$tmp/pki.log" 2>&1 ||
+	{ cat "$tmp/pki.log" >&2; say "scripts/make-pki.sh failed"; exit 1; }
+pki=$tmp/pki
+
+old_stats=$(sysctl -n kernel.bpf_stats_enabled)
+tn_on_exit "sysctl -qw kernel.bpf_stats_enabled=$old_stats"
+
+tn_setup bch
+IF=$TN_HOST_IF
+tn_on_exit "tc qdisc del dev $IF clsact"
+read -r bulk4 _ < <(tn_peer_addr 2)
+read -r hs4 _ < <(tn_peer_addr 3)
+
+# Servers inside the namespace: iperf3 (bulk) and a TLS handshake server
+# (ECDSA P-256 leaf + intermediate, no tickets: every handshake is full).
+ip netns exec "$TN_NS" iperf3 -s -B "$bulk4" -p 443 >"$tmp/iperf3-server.log" 2>&1 &
+tn_bg $!
+ip netns exec "$TN_NS" python3 scripts/lib/live_load.py server --addr "$hs4" \
+	--cert "$pki/ecdsa.test.crt" --key "$pki/ecdsa.test.key" \
+	--chain "$pki/inter.crt" --workers 2 >"$tmp/tls-server.log" 2>&1 &
+tn_bg $!
+for a in "$bulk4" "$hs4"; do
+	tn_wait_cmd 10 sh -c "ip netns exec '$TN_NS' ss -Hltn | grep -q '$a:443 '" ||
+		{ say "server on $a:443 did not start"; exit 1; }
+done
+
+# --- traffic ------------------------------------------------------------------
+bulk() { # seconds -> bits/s received
+	iperf3 -c "$bulk4" -p 443 -t "$1" -O 1 -J >"$tmp/iperf3.json" 2>&1 ||
+		{ say "iperf3 failed: $(tail -3 "$tmp/iperf3.json")"; echo 0; return; }
+	python3 -c 'import json,sys
+print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]))' \
+		"$tmp/iperf3.json"
+}
+
+handshakes() { # rate, seconds -> the load client's JSON line
+	python3 scripts/lib/live_load.py client --addr "$hs4" --sni ecdsa.test \
+		--rate "$1" --seconds "$2" --workers 2 --tls mix
+}
+
+# --- replay templates: real handshakes, captured with no observer ----------------
+pcap=$tmp/handshakes.pcap
+tn_start_tcpdump "$pcap" tcp port 443 and host "$hs4" || { say "tcpdump did not start"; exit 1; }
+handshakes 200 2 >"$tmp/template-load.json"
+tn_stop_tcpdump "$pcap"
+# the replay templates: the captured handshakes analyze calls ok
+"$BUILD/tlswatch" analyze --json "$pcap" 2>/dev/null | python3 -c 'import json,sys
+for l in sys.stdin:
+    e = json.loads(l)
+    if e.get("event") == "handshake" and e.get("outcome") == "ok":
+        print(e["client"]["port"])' >"$tmp/ok-ports"
+[ -s "$tmp/ok-ports" ] || { say "no complete handshake captured"; exit 1; }
+n_tpl=$(python3 scripts/lib/live_load.py templates --pcap "$pcap" --server "$hs4" \
+	--ports-file "$tmp/ok-ports" --out "$tmp/templates.bin") ||
+	{ say "cutting replay templates failed"; exit 1; }
+put templates.count "$n_tpl"
+say "replay templates: $n_tpl captured handshakes"
+
+# --- observers ----------------------------------------------------------------
+floor_on() { # object
+	tc qdisc add dev "$IF" clsact &&
+	tc filter add dev "$IF" ingress bpf da obj "$1" sec tc &&
+	tc filter add dev "$IF" egress bpf da obj "$1" sec tc
+}
+floor_off() {
+	tc qdisc del dev "$IF" clsact 2>/dev/null
+}
+agent_on() { # log
+	tn_start_agent "$1" --no-active-check --stats-interval 1
+}
+agent_off() {
+	tn_stop_agent
+}
+tcpdump_on() {
+	tcpdump -i "$IF" tcp port 443 -w /dev/null >/dev/null 2>"$tmp/tcpdump.stderr" &
+	TN_TCPDUMP_PID=$!
+	tn_bg "$TN_TCPDUMP_PID"
+	tn_wait_grep 10 'listening on' "$tmp/tcpdump.stderr"
+}
+tcpdump_off() {
+	tn_stop_tcpdump "$tmp/tcpdump"   # not a pcap; only its counters matter
+}
+nothing_left() { # -> 0 if no TC filter is on the interface
+	[ -z "$(tc filter show dev "$IF" ingress 2>/dev/null)$(tc filter show dev "$IF" egress 2>/dev/null)" ]
+}
+
+# Program ids of the TC filters on the interface (ingress and egress).
+prog_ids() {
+	bpftool -j net show dev "$IF" | python3 -c 'import json,sys
+ids = set()
+for d in json.load(sys.stdin):
+    for t in d.get("tc", []):
+        ids.add(t["id"])
+print(" ".join(str(i) for i in sorted(ids)))'
+}
+
+# "run_time_ns run_cnt" summed over the programs.
+prog_stats() { # ids...
+	local id t=0 c=0 out
+	for id in "$@"; do
+		out=$(bpftool -j prog show id "$id" | python3 -c 'import json,sys
+p = json.load(sys.stdin); print(p.get("run_time_ns", 0), p.get("run_cnt", 0))')
+		t=$((t + ${out% *}))
+		c=$((c + ${out#* }))
+	done
+	echo "$t $c"
+}
+
+# Runs TRAFFIC with the observer attached and bpf_stats on; records
+# "<name>.<traffic>.ns" and ".pkts".
+cost() { # name, traffic(bulk|hs|replay)
+	local name=$1 what=$2 ids before after dt dc
+	ids=$(prog_ids)
+	[ -n "$ids" ] || { say "$name: no program on $IF"; return 1; }
+	sysctl -qw kernel.bpf_stats_enabled=1
+	before=$(prog_stats $ids)
+	case $what in
+	bulk) bulk "$SECS" >/dev/null ;;
+	hs) handshakes 300 "$SECS" >/dev/null ;;
+	replay) "$BUILD/bench/replay" "$tmp/templates.bin" "$IF" "$TN_NET4" 2000 "$SECS" \
+		>/dev/null ;;
+	esac
+	after=$(prog_stats $ids)
+	sysctl -qw kernel.bpf_stats_enabled=0
+	dt=$((${after% *} - ${before% *}))
+	dc=$((${after#* } - ${before#* }))
+	[ "$dc" -gt 0 ] || { say "$name: the program did not run"; return 1; }
+	put "$name.$what.ns" "$(python3 -c "print(round($dt / $dc, 1))")"
+	put "$name.$what.pkts" "$dc"
+	say "$name on $what traffic: $((dt / dc)) ns/packet over $dc packets"
+}
+
+# --- (a) per-packet cost --------------------------------------------------------
+say "(a) per-packet cost, bpf_stats on"
+for round in 1 2 3; do
+	for obs in agent minimal empty; do
+		case $obs in
+		agent) agent_on "$tmp/agent-cost.jsonl" || { say "agent did not start"; exit 1; } ;;
+		*) floor_on "$objdir/$obs.bpf.o" || { say "attaching $obs failed"; exit 1; } ;;
+		esac
+		cost "$obs.r$round" bulk || exit 1
+		cost "$obs.r$round" hs || exit 1
+		cost "$obs.r$round" replay || exit 1
+		case $obs in
+		agent) agent_off ;;
+		*) floor_off ;;
+		esac
+		nothing_left || { say "a filter is left on $IF after $obs"; exit 1; }
+	done
+done
+sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+
+# --- (b) throughput -------------------------------------------------------------
+say "(b) bulk throughput: $ROUNDS rounds of ${SECS}s per observer"
+for round in $(seq "$ROUNDS"); do
+	# rotate the order so no observer always runs first or last
+	case $((round % 3)) in
+	1) order="none agent tcpdump" ;;
+	2) order="agent tcpdump none" ;;
+	0) order="tcpdump none agent" ;;
+	esac
+	for obs in $order; do
+		case $obs in
+		agent) agent_on "$tmp/agent-tput.jsonl" || { say "agent did not start"; exit 1; } ;;
+		tcpdump) tcpdump_on || { say "tcpdump did not start"; exit 1; } ;;
+		esac
+		bps=$(bulk "$SECS")
+		put "tput.$obs.r$round" "$bps"
+		say "$obs: $(python3 -c "print(round($bps / 1e9, 2))") Gbit/s"
+		case $obs in
+		agent) agent_off ;;
+		tcpdump) tcpdump_off
+			put "tcpdump.drops.r$round" "${TN_TCPDUMP_DROPS:-0}" ;;
+		esac
+	done
+done
+
+# --- (c) handshake rate ---------------------------------------------------------
+# One step: the agent on, load for HS_SECS, the agent off; then compare what
+# was sent with what the agent reported and lost.
+agent_step() { # label, rate, command... (prints the load's JSON)
+	local label=$1 rate=$2 log=$tmp/agent-$1-$2.jsonl out
+	shift 2
+	agent_on "$log" || { say "agent did not start"; return 1; }
+	out=$("$@")
+	sleep 1
+	agent_off
+	python3 - "$log" "$out" "$label" "$rate" >>"$res" <<'PY'
+import json, sys
+log, out, label, rate = sys.argv[1:]
+load = json.loads(out)
+hs = ok = 0
+stopped = {}
+for line in open(log):
+    e = json.loads(line)
+    if e.get("event") == "handshake":
+        hs += 1
+        ok += e.get("outcome") == "ok"
+    elif e.get("event") == "agent" and e.get("state") == "stopped":
+        stopped = e.get("counters", {})
+key = f"{label}.{rate}"
+print(key + ".sent", load.get("ok", load.get("handshakes", 0)))
+print(key + ".achieved", load["rate"])
+print(key + ".events", hs)
+print(key + ".events_ok", ok)
+print(key + ".lost", stopped.get("ringbuf_lost", -1))
+PY
+	say "$label $rate/s: $(grep "^$label.$rate\." "$res" | awk '{printf "%s=%s ", $1, $2}' | sed "s/$label.$rate.//g")"
+}
+
+step_ok() { # label, rate -> 0 if every handshake sent was reported, none lost
+	python3 - "$res" "$1.$2" <<'PY'
+import sys
+r = dict(l.split() for l in open(sys.argv[1]) if l.strip())
+k = sys.argv[2]
+sent, ev, ok, lost = (int(float(r[k + s])) for s in (".sent", ".events", ".events_ok", ".lost"))
+sys.exit(0 if sent > 0 and ok == sent and ev == sent and lost == 0 else 1)
+PY
+}
+
+say "(c) real TLS handshakes at rising rates (${HS_SECS}s each)"
+for r in $REAL_RATES; do
+	agent_step real "$r" handshakes "$r" "$HS_SECS" || exit 1
+	achieved=$(awk -v k="real.$r.achieved" '$1 == k { print $2 }' "$res")
+	# the generator is saturated: a higher target gives nothing new
+	python3 -c "import sys; sys.exit(0 if $achieved >= 0.9 * $r else 1)" || break
+done
+
+say "(c) the same handshakes replayed onto $IF at rising rates"
+for r in $REPLAY_RATES; do
+	agent_step replay "$r" "$BUILD/bench/replay" "$tmp/templates.bin" "$IF" \
+		"$TN_NET4" "$r" "$HS_SECS" || exit 1
+	label=replay
+	if ! step_ok replay "$r"; then
+		# one more try: a busy machine can starve the agent for a moment
+		label=retry
+		agent_step retry "$r" "$BUILD/bench/replay" "$tmp/templates.bin" "$IF" \
+			"$TN_NET4" "$r" "$HS_SECS" || exit 1
+		step_ok retry "$r" || break
+	fi
+	achieved=$(awk -v k="$label.$r.achieved" '$1 == k { print $2 }' "$res")
+	python3 -c "import sys; sys.exit(0 if $achieved >= 0.9 * $r else 1)" || break
+done
+
+# --- the report -------------------------------------------------------------------
+report=$tmp/report.md
+python3 - "$res" "$SECS" "$ROUNDS" "$HS_SECS" "$(nproc)" "$(uname -r)" >"$report" <<'PY'
+import statistics as st
+import sys
+res, secs, rounds, hs_secs, ncpu, kernel = sys.argv[1:]
+r = {}
+for line in open(res):
+    k, v = line.split()
+    r[k] = float(v)
+
+def series(fmt, n_max=100):
+    out = []
+    for i in range(1, n_max):
+        k = fmt.format(i)
+        if k in r:
+            out.append(r[k])
+    return out
+
+def median(vals):
+    return st.median(vals) if vals else float("nan")
+
+print("## live: the agent's cost, throughput and handshake rate\n")
+print(f"One run of `scripts/bench-live.sh` (`make bench`), {ncpu} CPUs, kernel {kernel}; "
+      "a network namespace joined to the host by a veth pair, the observer on the "
+      "host end (TC ingress and egress), traffic from the host into the namespace.\n")
+
+print("### (a) Cost per packet of the TC program (kernel.bpf_stats_enabled)\n")
+print(f"run_time_ns / run_cnt from `bpftool prog show`, median of 3 rounds, each {secs} s. "
+      "Bulk: iperf3 to port 443 (GSO super-packets and their ACKs). Handshakes: real full "
+      "TLS 1.2/1.3 handshakes at 300/s, so every packet finds cold caches and an idle "
+      "ring-buffer consumer to wake. Replayed: the same kind of handshakes replayed at "
+      "2000/s (see (c)). The floors are compiled from bench/bpf/ and attached with "
+      "`tc filter add ... bpf da obj FILE sec tc` to the same hooks. bpf_stats itself "
+      "costs two clock reads per run, included in every row.\n")
+print("| program | bulk ns/packet | handshakes ns/packet | replayed handshakes ns/packet | bulk packets (last round) |")
+print("| --- | --- | --- | --- | --- |")
+cost = {}
+for name, label in (("agent", "tlswatch (agent)"),
+                    ("minimal", "minimal floor: eth/IP/TCP + 1 hash lookup"),
+                    ("empty", "empty floor")):
+    b, h, rp = (median(series(name + ".r{}." + t + ".ns")) for t in ("bulk", "hs", "replay"))
+    p = series(name + ".r{}.bulk.pkts")
+    cost[name] = (b, h, rp)
+    print(f"| {label} | {b:.0f} | {h:.0f} | {rp:.0f} | {int(p[-1]) if p else 0} |")
+ratio = cost["agent"][0] / cost["minimal"][0]
+marg = ((cost["agent"][0] - cost["empty"][0]) / (cost["minimal"][0] - cost["empty"][0])
+        if cost["minimal"][0] > cost["empty"][0] else float("nan"))
+verdict = "meets" if ratio <= 1.25 else "misses"
+print(f"\nBulk traffic: the agent costs **{ratio:.2f}x** the minimal program per packet "
+      f"(target <= 1.25x: {verdict} it); counting only the cost above the empty program, "
+      f"{marg:.2f}x. Handshake traffic: {cost['agent'][1] / cost['minimal'][1]:.1f}x at 300/s, "
+      f"{cost['agent'][2] / cost['minimal'][2]:.1f}x replayed at 2000/s: there the agent "
+      "copies the handshake bytes into the ring buffer, and a consumer that is idle is woken "
+      "for each record (no target).\n")
+
+print("### (b) Bulk TCP throughput over the veth\n")
+print(f"iperf3, one stream to port 443, {secs} s per run ({rounds} rounds, order rotated; "
+      "median), bpf_stats off.\n")
+print("| observer | median Gbit/s | runs (Gbit/s) | loss vs none |")
+print("| --- | --- | --- | --- |")
+t = {}
+for obs, label in (("none", "no observer"), ("agent", "tlswatch run"),
+                   ("tcpdump", "tcpdump -i IF tcp port 443 -w /dev/null")):
+    vals = series("tput." + obs + ".r{}")
+    t[obs] = median(vals)
+    runs = ", ".join(f"{v / 1e9:.2f}" for v in vals)
+    loss = (1 - t[obs] / t["none"]) * 100 if obs != "none" else 0.0
+    print(f"| {label} | {t[obs] / 1e9:.2f} | {runs} | {'-' if obs == 'none' else f'{loss:.1f}%'} |")
+la = (1 - t["agent"] / t["none"]) * 100
+lt = (1 - t["tcpdump"] / t["none"]) * 100
+drops = sum(series("tcpdump.drops.r{}"))
+base = series("tput.none.r{}")
+spread = (max(base) - min(base)) / t["none"] * 100 if base else float("nan")
+ok_b = la <= 1.0 and la < lt
+print(f"\nThroughput loss with the agent: **{la:.1f}%** (target <= 1% and below tcpdump's "
+      f"{lt:.1f}%: {'meets' if ok_b else 'misses'} it). The runs without an observer spread "
+      f"over {spread:.1f}% of their median: a difference smaller than that is noise. "
+      f"tcpdump reported {int(drops)} packets dropped by the kernel over its runs (it "
+      "keeps up by dropping).\n")
+
+print("### (c) Handshake rate the agent follows\n")
+print(f"Each step: the agent starts (`--no-active-check`), {hs_secs} s of load, the agent stops; "
+      "*reported* counts its handshake events (all, and with outcome ok), *lost* is its "
+      "`ringbuf_lost` counter. Real: full TLS 1.2/1.3 handshakes (ECDSA P-256, no tickets) "
+      "from 2 client processes to 2 server processes, as fast as this machine's OpenSSL "
+      "goes. Replay: real handshakes captured from a real step, replayed onto the veth "
+      "by bench/replay.c with AF_PACKET (each copy with its own client address and port, "
+      "every packet as captured, GSO packets cut to the MTU, interleaved 64 at a time), to a "
+      "MAC the namespace drops: the TC program (egress) and the agent see the same bytes as "
+      "for live handshakes.\n")
+print("| load | target/s | achieved/s | handshakes sent | reported | reported ok | lost | all followed |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+best = {}
+steps = []   # (replayed?, rate, second try?, label): real first, by rate
+for label in ("real", "replay", "retry"):
+    for rate in {int(float(k.split(".")[1])) for k in r if k.startswith(label + ".")}:
+        steps.append((label != "real", rate, label == "retry", label))
+for _, rate, _, label in sorted(steps):
+    k = f"{label}.{rate}"
+    sent, ach, ev, ok, lost = (r.get(k + s, -1) for s in
+                               (".sent", ".achieved", ".events", ".events_ok", ".lost"))
+    good = sent > 0 and ev == sent and ok == sent and lost == 0
+    kind = "real" if label == "real" else "replay"
+    if good:
+        best[kind] = max(best.get(kind, 0), ach)
+    shown = "replay (2nd try)" if label == "retry" else label
+    print(f"| {shown} | {rate} | {ach:.0f} | {int(sent)} | {int(ev)} | {int(ok)} | "
+          f"{int(lost)} | {'yes' if good else '**no**'} |")
+rb = best.get("replay", 0)
+print(f"\nHighest rate followed with no loss and every handshake reported: real "
+      f"{best.get('real', 0):.0f}/s (limited by the load generator: OpenSSL 3 on this machine "
+      f"makes about that many full handshakes per second on both ends together), replayed "
+      f"**{rb:.0f}/s** (target >= 5000/s: {'meets' if rb >= 5000 else 'misses'} it).\n")
+PY
+{
+	cat "$report"
+	echo "Command: \`make bench\` (scripts/bench-live.sh; BENCH_LIVE_SECONDS=$SECS BENCH_LIVE_ROUNDS=$ROUNDS)."
+} >"$report.md"
+bench_section live "$report.md"
+cat "$report.md"

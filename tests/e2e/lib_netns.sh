@@ -1,0 +1,300 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers for the live end-to-end tests and the live benchmark
+# (sourced, not run: this file is deliberately not executable, so
+# tests/run.sh does not take it for a test).
+#
+#   . tests/e2e/lib_netns.sh
+#   tn_require_root "live_agree"
+#   tn_setup agr              # netns + veth pair, addresses (cleanup: trap)
+#   tn_bg PID                 # a process to stop on exit
+#   ...                       # traffic to/from "$TN_PEER4" / "$TN_PEER6"
+#
+# Everything is named after the caller's pid ($$), so concurrent runs do not
+# collide, and everything created is removed by tn_cleanup, which runs on
+# every exit (normal, error, SIGINT, SIGTERM). Every wait is bounded.
+#
+# Addresses: the host end of the veth is $TN_HOST4 / $TN_HOST6, the
+# namespace end $TN_PEER4 / $TN_PEER6 (more with tn_peer_addr N). The
+# subnet is picked from $$ in 10.200.0.0 - 10.249.255.255 (skipping
+# 10.213, the demo's), so it only ever names addresses of namespaces this
+# script made.
+
+TN_NS='' TN_HOST_IF='' TN_PEER_IF=''
+TN_HOST4='' TN_PEER4='' TN_HOST6='' TN_PEER6=''
+TN_NET4='' TN_NET6=''
+TN_AGENT_PID='' TN_TCPDUMP_PID='' TN_TCPDUMP_DROPS=''
+TN_PIDS=()
+TN_TMP=
+TN_CLEANUP_HOOKS=()
+TN_FAILED=0
+TN_TESTS=0
+
+# Cleanup runs on every exit from the moment this file is sourced.
+trap tn_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- TAP -------------------------------------------------------------------
+
+tap_ok() { # description
+	TN_TESTS=$((TN_TESTS + 1))
+	echo "ok - $*"
+}
+
+tap_fail() { # description [detail lines on stderr-like comment lines]
+	TN_TESTS=$((TN_TESTS + 1))
+	TN_FAILED=$((TN_FAILED + 1))
+	echo "not ok - $1"
+	shift
+	local l
+	for l in "$@"; do
+		printf '%s\n' "$l" | sed 's/^/#   /'
+	done
+}
+
+# tap_check DESCRIPTION COMMAND...: ok if COMMAND succeeds; its output is
+# shown as TAP comments when it fails.
+tap_check() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		tap_ok "$desc"
+	else
+		tap_fail "$desc" "$out"
+	fi
+}
+
+tap_eq() { # description, expected, actual
+	if [ "$2" = "$3" ]; then
+		tap_ok "$1"
+	else
+		tap_fail "$1" "expected: $2" "got:      $3"
+	fi
+}
+
+# A fatal setup problem: one "not ok" line, then exit (cleanup runs).
+tn_bail() {
+	tap_fail "$*"
+	exit 1
+}
+
+tn_note() {
+	printf '# %s\n' "$*"
+}
+
+# --- preconditions ---------------------------------------------------------
+
+# Not root: report a skip (TAP "# SKIP") and stop.
+tn_require_root() { # test name
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "ok - $1 # SKIP needs root (network namespaces, eBPF)"
+		exit 0
+	fi
+}
+
+tn_require_cmds() { # command...
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			tn_bail "missing command '$c' (run scripts/install-deps.sh)"
+	done
+}
+
+# --- cleanup ---------------------------------------------------------------
+
+# Registers a background process (by pid) to stop on exit.
+tn_bg() { # pid
+	TN_PIDS+=("$1")
+}
+
+# Registers a command to run on exit, before the namespace goes.
+tn_on_exit() { # shell command string
+	TN_CLEANUP_HOOKS+=("$1")
+}
+
+# Stops one process: SIGTERM, up to ~5 s, then SIGKILL. Only our own pids.
+tn_stop_pid() { # pid [signal]
+	local pid=$1 sig=${2:-TERM} i
+	[ -n "$pid" ] || return 0
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+	kill "-$sig" "$pid" 2>/dev/null
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+tn_cleanup() {
+	local rc=$? h p i
+	trap - EXIT INT TERM
+	for h in "${TN_CLEANUP_HOOKS[@]}"; do
+		eval "$h" >/dev/null 2>&1
+	done
+	for p in "${TN_PIDS[@]}"; do
+		tn_stop_pid "$p"
+	done
+	if [ -n "$TN_NS" ] && ip netns pids "$TN_NS" >/dev/null 2>&1; then
+		# anything still running inside the namespace was started by us
+		for i in 1 2 3; do
+			p=$(ip netns pids "$TN_NS" 2>/dev/null)
+			[ -z "$p" ] && break
+			kill -KILL $p 2>/dev/null
+			sleep 0.2
+		done
+		ip netns del "$TN_NS" 2>/dev/null    # takes the peer end along
+	fi
+	[ -n "$TN_HOST_IF" ] && ip link del "$TN_HOST_IF" 2>/dev/null
+	rm -rf "${TMPDIR:-/tmp}/tlswatch-e2e.$$"
+	if [ "$rc" -eq 0 ] && [ "$TN_FAILED" -ne 0 ]; then
+		rc=1
+	fi
+	exit "$rc"
+}
+
+# A scratch directory removed on exit. Named after $$ (the same in a
+# subshell), so `tmp=$(tn_tmpdir)` works and cleanup still finds it.
+tn_tmpdir() {
+	TN_TMP=${TMPDIR:-/tmp}/tlswatch-e2e.$$
+	mkdir -p -m 700 "$TN_TMP" || tn_bail "cannot create $TN_TMP"
+	echo "$TN_TMP"
+}
+
+# --- network ---------------------------------------------------------------
+
+# Namespace "tw-TAG-$$" and veth "TAGh$$" (host) / "TAGn$$" (namespace),
+# IPv4 /28 and IPv6 /64 (nodad: usable at once), lo up inside. TAG: at
+# most 4 characters (interface names are at most 15).
+tn_setup() { # tag
+	local tag=$1 o2 o3
+	o2=$((200 + ($$ / 256) % 50))
+	[ "$o2" -eq 213 ] && o2=214
+	o3=$(($$ % 256))
+	TN_NS=tw-$tag-$$
+	TN_HOST_IF=${tag}h$$
+	TN_PEER_IF=${tag}n$$
+	TN_NET4=10.$o2.$o3
+	# the fourth group is never 0, so the text form is already RFC 5952's
+	TN_NET6=fd74:7477:$o2:$(printf %x $((0x100 + o3)))
+	TN_HOST4=$TN_NET4.1
+	TN_PEER4=$TN_NET4.2
+	TN_HOST6=$TN_NET6::1
+	TN_PEER6=$TN_NET6::2
+	ip netns add "$TN_NS" || tn_bail "cannot create network namespace $TN_NS"
+	ip link add "$TN_HOST_IF" type veth peer name "$TN_PEER_IF" netns "$TN_NS" ||
+		tn_bail "cannot create veth $TN_HOST_IF"
+	ip addr add "$TN_HOST4/28" dev "$TN_HOST_IF" &&
+	ip -6 addr add "$TN_HOST6/64" dev "$TN_HOST_IF" nodad &&
+	ip link set "$TN_HOST_IF" up &&
+	ip -n "$TN_NS" link set lo up &&
+	ip -n "$TN_NS" addr add "$TN_PEER4/28" dev "$TN_PEER_IF" &&
+	ip -n "$TN_NS" -6 addr add "$TN_PEER6/64" dev "$TN_PEER_IF" nodad &&
+	ip -n "$TN_NS" link set "$TN_PEER_IF" up ||
+		tn_bail "cannot configure veth $TN_HOST_IF / $TN_PEER_IF"
+	# both ends up: carrier on the host end (the peer came up last)
+	tn_wait_cmd 5 sh -c "ip -br link show dev '$TN_HOST_IF' | grep -q LOWER_UP" ||
+		tn_bail "veth $TN_HOST_IF has no carrier"
+}
+
+# Adds the namespace-side addresses $TN_NET4.N and $TN_NET6::N (2 <= N <= 14)
+# and prints "IPV4 IPV6".
+tn_peer_addr() { # n
+	local n=$1
+	if [ "$n" -ne 2 ]; then
+		ip -n "$TN_NS" addr add "$TN_NET4.$n/28" dev "$TN_PEER_IF" 2>/dev/null
+		ip -n "$TN_NS" -6 addr add "$TN_NET6::$n/64" dev "$TN_PEER_IF" nodad 2>/dev/null
+	fi
+	echo "$TN_NET4.$n $TN_NET6::$n"
+}
+
+# --- bounded waits ---------------------------------------------------------
+
+# Retries COMMAND every 0.1 s for up to SECONDS; its status.
+tn_wait_cmd() { # seconds, command...
+	local secs=$1 i
+	shift
+	for i in $(seq $((secs * 10))); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	"$@" >/dev/null 2>&1
+}
+
+# Waits until FILE has a line matching the extended regex.
+tn_wait_grep() { # seconds, regex, file
+	tn_wait_cmd "$1" grep -Eq "$2" "$3"
+}
+
+# Waits until something listens on TCP ADDR:PORT inside the namespace.
+tn_wait_listen() { # seconds, port
+	tn_wait_cmd "$1" sh -c "ip netns exec '$TN_NS' ss -Hltn 'sport = :$2' | grep -q ."
+}
+
+# --- the agent and tcpdump --------------------------------------------------
+
+# Starts `tlswatch run` on the host end; waits for its "started" event.
+# Sets TN_AGENT_PID. Extra arguments go to tlswatch run.
+tn_start_agent() { # log file, extra args...
+	local log=$1
+	shift
+	: >"$log"
+	"${BUILD:-build}/tlswatch" run --iface "$TN_HOST_IF" --port 443 \
+		--json-log "$log" "$@" 2>"$log.stderr" &
+	TN_AGENT_PID=$!
+	tn_bg "$TN_AGENT_PID"
+	if ! tn_wait_grep 15 '"event":"agent".*"state":"started"' "$log"; then
+		tn_note "agent stderr:"
+		sed 's/^/#   /' "$log.stderr"
+		return 1
+	fi
+}
+
+# SIGTERM, then waits up to 10 s; the agent's exit status.
+tn_stop_agent() {
+	local pid=$TN_AGENT_PID i rc
+	[ -n "$pid" ] || return 1
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		tn_note "agent did not stop within 10 s of SIGTERM; killing it"
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	rc=$?
+	TN_AGENT_PID=
+	return "$rc"
+}
+
+# tcpdump on the host end into a pcap; waits until it is listening.
+# Sets TN_TCPDUMP_PID.
+tn_start_tcpdump() { # pcap file, filter...
+	local pcap=$1
+	shift
+	tcpdump -i "$TN_HOST_IF" -n -s 0 -U --immediate-mode -Z root -w "$pcap" "$@" 2>"$pcap.stderr" &
+	TN_TCPDUMP_PID=$!
+	tn_bg "$TN_TCPDUMP_PID"
+	tn_wait_grep 10 'listening on' "$pcap.stderr"
+}
+
+# Stops tcpdump (SIGINT, so it prints its counters); sets TN_TCPDUMP_DROPS
+# to the count of packets it says the kernel dropped. Not in a subshell.
+tn_stop_tcpdump() { # pcap file
+	local pid=$TN_TCPDUMP_PID pcap=$1 i
+	kill -INT "$pid" 2>/dev/null
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	TN_TCPDUMP_PID=
+	TN_TCPDUMP_DROPS=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' \
+		"$pcap.stderr" | head -1)
+}

@@ -778,6 +778,30 @@ static void test_alert_after_client_fin_is_kept_but_aborted(void)
 	tls_conn_free(c);
 }
 
+/* The client sends its Finished and closes at once; the server refuses
+ * (no client certificate) after the FIN: that is still a failure. */
+static void test_tls13_refusal_after_client_finished_and_fin_fails(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 }, c2 = { 0 }, s2 = { 0 };
+
+	tls13_server_flight(&s1, 32);
+	tb_opaque_record(&c2, 23, 69);
+	tb_opaque_record(&s2, 23, 19);
+	feed_tb(c, false, &s1, 2000);
+	feed_tb(c, true, &c2, 3000);
+	tls_conn_half_close(c, true, 3100);
+	feed_tb(c, false, &s2, 4000);
+	CHECK_INT(r->outcome, HS_FAILED);
+	CHECK_INT(r->n_alerts, 1);
+	tb_free(&s1);
+	tb_free(&c2);
+	tb_free(&s2);
+	tls_conn_free(c);
+}
+
 static void test_tls13_ok_on_client_finished(void)
 {
 	struct tb_client_hello ch = std_hello();
@@ -1420,6 +1444,7 @@ int main(void)
 	RUN_TEST(test_tls12_close_notify_after_finished_is_ignored);
 	RUN_TEST(test_tls13_ok_on_client_finished);
 	RUN_TEST(test_alert_after_client_fin_is_kept_but_aborted);
+	RUN_TEST(test_tls13_refusal_after_client_finished_and_fin_fails);
 	RUN_TEST(test_tls13_server_refuses_after_client_finished);
 	RUN_TEST(test_tls13_client_encrypted_alert_fails);
 	RUN_TEST(test_tls13_server_encrypted_alert_fails);

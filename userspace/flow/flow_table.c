@@ -317,16 +317,13 @@ static void flow_finish(struct flow_table *t, struct flow_entry *fe, int from,
 			uint32_t seg_end, uint8_t flags, uint64_t ts_us)
 {
 	struct reasm_dir *d = &fe->dir[from];
+	/* a FIN already seen took one sequence number: an RST after it is
+	 * not past a hole */
+	uint32_t expected = d->next_seq + (d->fin ? 1 : 0);
 
-	if (d->started && reasm_wants_data(fe, from) &&
-	    seq_lt(d->next_seq, seg_end))
+	if (d->started && reasm_wants_data(fe, from) && seq_lt(expected, seg_end))
 		reasm_give_up(t, fe, from, ts_us);
-	if ((flags & TW_TCP_FIN) && !d->fin) {
-		d->fin = true;
-		/* the FIN takes one sequence number: a later RST sits after it */
-		if (d->started && d->next_seq == seg_end)
-			d->next_seq++;
-	}
+	d->fin |= (flags & TW_TCP_FIN) != 0;
 	if (flags & TW_TCP_RST)
 		flow_entry_end(t, fe, FLOW_END_RST, ts_us);
 	else if (fe->dir[!from].fin)

@@ -57,10 +57,12 @@ static void tls_conn_decide(struct tls_conn *c, enum hs_outcome outcome,
 {
 	if (c->decided)
 		return;
-	/* Once a side has closed mid-handshake the connection is aborted: an
-	 * alert the other side sends then is its reaction (kept in alerts),
-	 * not the cause. A finished handshake still counts. */
-	if (c->closing && outcome == HS_FAILED)
+	/* A client that closes before its side of the handshake is done has
+	 * aborted: an alert the server sends then is a reaction to the close
+	 * (kept in alerts), not the cause. Once the client has sent its
+	 * Finished, the server's alert is its verdict, FIN or not. */
+	if (c->closing && outcome == HS_FAILED && !c->client_finished &&
+	    !c->finished[TLS_CLIENT])
 		return;
 	c->decided = true;
 	c->rec.outcome = outcome;

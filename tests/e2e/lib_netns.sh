@@ -100,6 +100,17 @@ tn_require_cmds() { # command...
 	done
 }
 
+# The tool must be built: a clear "not ok" otherwise.
+tn_require_tlswatch() {
+	[ -x "${BUILD:-build}/tlswatch" ] || tn_bail "${BUILD:-build}/tlswatch is not built (run make)"
+}
+
+# The test PKI of scripts/make-pki.sh in DIR; its log is shown on failure.
+tn_make_pki() { # dir
+	scripts/make-pki.sh "$1" >"$1.log" 2>&1 ||
+		{ sed 's/^/#   /' "$1.log"; tn_bail "scripts/make-pki.sh failed"; }
+}
+
 # --- cleanup ---------------------------------------------------------------
 
 # Registers a background process (by pid) to stop on exit.

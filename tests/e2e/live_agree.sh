@@ -25,12 +25,11 @@ export BUILD
 
 tn_require_root live_agree
 tn_require_cmds openssl tcpdump python3 ip ss
-[ -x "$BUILD/tlswatch" ] || tn_bail "$BUILD/tlswatch is not built (run make)"
+tn_require_tlswatch
 
 tmp=$(tn_tmpdir)
 pki=$tmp/pki
-scripts/make-pki.sh "$pki" >"$tmp/pki.log" 2>&1 ||
-	{ cat "$tmp/pki.log"; tn_bail "scripts/make-pki.sh failed"; }
+tn_make_pki "$pki"
 
 tn_setup agr
 iface=$TN_HOST_IF

@@ -9,12 +9,12 @@ BUILD=${BUILD:-build}
 . tests/e2e/lib_netns.sh
 tn_require_root live_caps
 tn_require_cmds openssl setpriv ip ss tc
-[ -x "$BUILD/tlswatch" ] || tn_bail "$BUILD/tlswatch is not built (run make)"
+tn_require_tlswatch
 
 tmp=$(tn_tmpdir)
 chmod 755 "$tmp"
 pki=$tmp/pki
-scripts/make-pki.sh "$pki" >"$tmp/pki.log" 2>&1 || tn_bail "scripts/make-pki.sh failed"
+tn_make_pki "$pki"
 tn_setup cap
 ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$TN_PEER4:443" \
 	-cert "$pki/rsa.test.crt" -key "$pki/rsa.test.key" >"$tmp/server.log" 2>&1 &

@@ -29,7 +29,7 @@ export BUILD
 
 tn_require_root live_lifecycle
 tn_require_cmds openssl curl ip tc bpftool clang python3 sha256sum ss
-[ -x "$BUILD/tlswatch" ] || tn_bail "$BUILD/tlswatch is not built (run make)"
+tn_require_tlswatch
 
 TW_PRIO=29815          # TW_TC_PRIORITY (include/tlswatch/event.h)
 FOREIGN_PRIO=40000     # behind ours: runs only if our filter lets it

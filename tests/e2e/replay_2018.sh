@@ -11,7 +11,7 @@ BUILD=${BUILD:-build}
 . tests/e2e/lib_netns.sh
 tn_require_root replay_2018
 tn_require_cmds openssl tcpdump mergecap python3 ip ss sha256sum timeout
-[ -x "$BUILD/tlswatch" ] || tn_bail "$BUILD/tlswatch is not built (run make)"
+tn_require_tlswatch
 
 tmp=$(tn_tmpdir)
 pki=$tmp/pki

@@ -24,12 +24,11 @@ export BUILD
 
 tn_require_root spike_capture
 tn_require_cmds openssl tcpdump python3 ip ss sha256sum timeout
-[ -x "$BUILD/tlswatch" ] || tn_bail "$BUILD/tlswatch is not built (run make)"
+tn_require_tlswatch
 
 tmp=$(tn_tmpdir)
 pki=$tmp/pki
-scripts/make-pki.sh "$pki" >"$tmp/pki.log" 2>&1 ||
-	{ cat "$tmp/pki.log"; tn_bail "scripts/make-pki.sh failed"; }
+tn_make_pki "$pki"
 leaf=$(openssl x509 -in "$pki/rsa.test.crt" -outform DER | sha256sum | cut -d' ' -f1)
 [ ${#leaf} -eq 64 ] || tn_bail "cannot compute the leaf fingerprint"
 

@@ -242,10 +242,12 @@ static void json_cert(struct event_sink *s, const struct cert_view *v)
 		s->write_errors++;
 }
 
-/* {"name": count, ...} of the non-zero counters. */
+/* "key": {"name": count, ...} of the non-zero counters, then @extra_key
+ * (when non-NULL and non-zero) for a counter kept outside the array. */
 static void write_counts(struct json_writer *j, const char *key,
 			 const uint64_t *counts, int n,
-			 const char *(*name)(int i))
+			 const char *(*name)(int i),
+			 const char *extra_key, uint64_t extra)
 {
 	char code[16];
 	int i;
@@ -264,6 +266,9 @@ static void write_counts(struct json_writer *j, const char *key,
 		}
 		jw_kv_uint(j, nm, counts[i]);
 	}
+	if (extra_key && extra)
+		jw_kv_uint(j, extra_key, extra);
+	jw_object_end(j);
 }
 
 static const char *outcome_name_i(int i) { return hs_outcome_name((enum hs_outcome)i); }
@@ -307,18 +312,15 @@ static void json_summary(struct event_sink *s, const struct summary *sum)
 	jw_kv_uint(j, "tcp_segments", sum->tcp_segments);
 	jw_kv_uint(j, "flows", sum->flows);
 	jw_kv_uint(j, "handshakes", sum->handshakes);
-	write_counts(j, "outcomes", sum->outcomes, 4, outcome_name_i);
-	jw_object_end(j);
-	write_counts(j, "versions", sum->versions, 5, version_name_i);
-	jw_object_end(j);
+	write_counts(j, "outcomes", sum->outcomes, 4, outcome_name_i, NULL, 0);
+	write_counts(j, "versions", sum->versions, 5, version_name_i, NULL, 0);
 	jw_kv_uint(j, "certificates", sum->certificates);
 	jw_kv_uint(j, "leaf_certificates", sum->leaf_certificates);
-	write_counts(j, "findings", sum->findings, FINDING__COUNT, finding_name_i);
-	jw_object_end(j);
-	write_counts(j, "alerts", sum->alerts, 256, alert_name_i);
-	if (sum->encrypted_alerts)
-		jw_kv_uint(j, "encrypted", sum->encrypted_alerts);
-	jw_object_end(j);
+	write_counts(j, "findings", sum->findings, FINDING__COUNT, finding_name_i,
+		     NULL, 0);
+	/* TLS 1.3 alerts inferred from record lengths have no description */
+	write_counts(j, "alerts", sum->alerts, 256, alert_name_i, "encrypted",
+		     sum->encrypted_alerts);
 	jw_kv_uint(j, "spikes", sum->spikes);
 	write_problems(j, sum);
 	jw_object_end(j);

@@ -40,6 +40,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 
 .PHONY: all test unit e2e fuzz fuzz-build bench demo deps clean help san
 .DELETE_ON_ERROR:
+# Objects and skeletons are intermediates of pattern rules: keep them, or
+# every make rebuilds the fuzzers from scratch.
+.SECONDARY:
 
 all: $(BUILD)/tlswatch
 

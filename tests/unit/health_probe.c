@@ -30,7 +30,7 @@
 #include <openssl/x509.h>
 
 #include "cert/health.h"
-#include "sink/json.h"
+#include "common/json.h"
 
 #define MAX_LIST 32
 #define MAX_CERTS 12

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "detect/spike.h"
-#include "sink/json.h"
+#include "common/json.h"
 #include "sink/spike_json.h"
 
 #define T0 (1700000000ULL * 1000000ULL)   /* 2023-11-14T22:13:20Z */

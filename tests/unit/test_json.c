@@ -2,7 +2,7 @@
 /* The JSON writer and the printable-text helper: wire bytes never break a line. */
 #include "check.h"
 #include "common/printable.h"
-#include "sink/json.h"
+#include "common/json.h"
 
 static const char *one_string(struct json_writer *j, const char *s, size_t n)
 {

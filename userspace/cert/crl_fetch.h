@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "crl.h"
-#include "http_pool.h"
+#include "net/http_pool.h"
 
 #define CRL_FETCH_KIND 2          /* http_pool job kind */
 #define CRL_FETCH_RETRY_S 60

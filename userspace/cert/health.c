@@ -27,7 +27,7 @@
 #include "crl_fetch.h"
 #include "expect.h"
 #include "health.h"
-#include "http_pool.h"
+#include "net/http_pool.h"
 #include "inventory/inventory.h"
 #include "ocsp_client.h"
 #include "supersede.h"

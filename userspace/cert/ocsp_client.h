@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http_pool.h"
+#include "net/http_pool.h"
 #include "staple.h"   /* enum ocsp_cert_status */
 
 typedef struct x509_st X509;

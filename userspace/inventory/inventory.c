@@ -17,7 +17,7 @@
 #include "common/printable.h"
 #include "common/timefmt.h"
 #include "inventory.h"
-#include "sink/json.h"
+#include "common/json.h"
 
 /* migrations[i] takes the schema from version i to i + 1. */
 static const char *const migrations[INVENTORY_SCHEMA_VERSION] = {

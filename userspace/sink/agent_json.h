@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "json.h"
+#include "common/json.h"
 
 struct agent_counter {
 	const char *name;

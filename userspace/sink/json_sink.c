@@ -5,7 +5,7 @@
 #include "cert/staple.h"
 #include "common/hex.h"
 #include "event_sink.h"
-#include "json.h"
+#include "common/json.h"
 #include "spike_json.h"
 
 struct json_sink {

@@ -4,7 +4,7 @@
 #define TW_SPIKE_JSON_H
 
 #include "detect/spike.h"
-#include "sink/json.h"
+#include "common/json.h"
 
 /*
  * Writes the whole object, keys in events.md order:

@@ -44,19 +44,29 @@
 #define TW_TC_HANDLE_OWN     0x7477
 #define TW_TC_HANDLE_SHARED  0x7478
 
-/* Per-CPU counters: one array element per CPU holding TW_CNT__MAX values. */
+/*
+ * Per-CPU counters: one array element per CPU holding TW_CNT__MAX values.
+ * The one list of them: the enum below, the agent's JSON "counters" and the
+ * Prometheus metrics (tlswatch_NAME_total) are all generated from it.
+ *   X(ENUM_SUFFIX, name, help)
+ */
+#define TW_KERNEL_COUNTERS(X)                                                  \
+	X(PACKETS_SEEN, packets_seen, "Packets the TC program ran on")         \
+	X(PACKETS_WATCHED, packets_watched, "TCP packets to or from a watched port") \
+	X(FLOWS_TRACKED, flows_tracked, "Flows that entered the handshake phase") \
+	X(BYTES_COPIED, bytes_copied, "Payload bytes written to the ring buffer") \
+	X(CHUNKS_EMITTED, chunks_emitted, "Ring buffer records submitted")     \
+	X(RINGBUF_FULL, ringbuf_lost, "Ring buffer records lost because it was full") \
+	X(BUDGET_EXHAUSTED, budget_exhausted, "Flow directions that hit the byte budget") \
+	X(TRUNCATED, truncated, "Packets not copied completely")               \
+	X(BAD_HEADERS, bad_headers, "Packets with truncated or impossible headers") \
+	X(FRAGMENTS, fragments, "IP fragments skipped")                        \
+	X(FLOWS_CLOSED, flows_closed, "Handshake phases ended by FIN or RST")
+
 enum tw_counter {
-	TW_CNT_PACKETS_SEEN,      /* every packet the program ran on */
-	TW_CNT_PACKETS_WATCHED,   /* TCP to or from a watched port */
-	TW_CNT_FLOWS_TRACKED,     /* flows that entered the handshake phase */
-	TW_CNT_BYTES_COPIED,      /* payload bytes written to the ring buffer */
-	TW_CNT_CHUNKS_EMITTED,    /* ring buffer records submitted */
-	TW_CNT_RINGBUF_FULL,      /* records lost: reserve failed */
-	TW_CNT_BUDGET_EXHAUSTED,  /* flow directions that hit the byte budget */
-	TW_CNT_TRUNCATED,         /* packets not copied completely */
-	TW_CNT_BAD_HEADERS,       /* truncated or impossible headers */
-	TW_CNT_FRAGMENTS,         /* IP fragments: skipped */
-	TW_CNT_FLOWS_CLOSED,      /* FIN/RST ended a handshake phase */
+#define TW_COUNTER_ENUM(id, name, help) TW_CNT_##id,
+	TW_KERNEL_COUNTERS(TW_COUNTER_ENUM)
+#undef TW_COUNTER_ENUM
 	TW_CNT__MAX,
 };
 

@@ -10,6 +10,7 @@
 
 #include "detect/spike.h"
 #include "pipeline/pipeline.h"
+#include "sink/sink.h"
 
 static FILE *devnull;
 
@@ -30,8 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pipeline_opts po = { 0 };
 	struct spike_opts so = { 0 };
-	struct event_sink *json, *text;
-	struct pipeline *pl;
+	struct output_opts out = { .json_path = "/dev/null" };
+	struct sink_set *sinks = NULL;
+	struct pipeline *pl = NULL;
+	char err[256];
 	uint32_t seq[4][2] = { { 1000, 5000 }, { 1000, 5000 }, { 7, 9 }, { 7, 9 } };
 	uint64_t ts = 1795000000000000ULL;
 	size_t off = 0;
@@ -43,13 +46,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	po.spikes = &so;
 	po.flow.max_flows = 8;
 	po.flow.max_ooo_bytes_per_dir = 4096;
-	pl = pipeline_new(&po);
-	json = json_sink_new(devnull);
-	text = text_report_new(devnull);
-	if (!pl || !json || !text)
+	out.text_report = devnull;
+	if (sink_set_open(&out, &sinks, err, sizeof(err)) < 0)
 		goto out;
-	pipeline_add_sink(pl, json);
-	pipeline_add_sink(pl, text);
+	po.emit = sink_set_emit;
+	po.emit_ctx = sinks;
+	pl = pipeline_new(&po);
+	if (!pl)
+		goto out;
 	while (off + 6 <= size) {
 		struct tw_segment seg = { 0 };
 		int conn = (data[off + 1] >> 1) & 3, dir = data[off + 1] & 1;
@@ -76,9 +80,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pipeline_emit_summary(pl, pipeline_summary(pl));
 out:
 	pipeline_free(pl);
-	if (json)
-		json->destroy(json);
-	if (text)
-		text->destroy(text);
+	sink_set_close(sinks);
 	return 0;
 }

@@ -14,7 +14,7 @@
 
 #include "detect/spike.h"
 #include "common/json.h"
-#include "sink/spike_json.h"
+#include "event/spike_json.h"
 
 #define T0 (1700000000ULL * 1000000ULL)   /* 2023-11-14T22:13:20Z */
 #define SEC 1000000ULL

@@ -8,9 +8,11 @@
 
 #include "capture/pcap_source.h"
 #include "check_opts.h"
+#include "output_opts.h"
 #include "cli.h"
 #include "common/log.h"
 #include "pipeline/pipeline.h"
+#include "sink/sink.h"
 
 #define MAX_PORTS 64
 #define ANALYZE_CHECK_WAIT_MS 30000   /* online checks at the end of input */
@@ -21,6 +23,7 @@ struct analyze_opts {
 	uint16_t ports[MAX_PORTS];
 	int n_ports;
 	struct check_opts check;
+	struct output_opts out;
 	uint32_t fail_on;
 	char **files;
 	int n_files;
@@ -51,6 +54,7 @@ static const char analyze_help[] =
 "  -h, --help          this text\n"
 "\n"
 "%s"
+"%s"
 "\n"
 "Certificates are judged at the packet time of their handshake, not now;\n"
 "spikes are judged on packet time too.\n"
@@ -69,6 +73,7 @@ static const struct option analyze_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "port", required_argument, NULL, OPT_PORT },
 	CHECK_LONG_OPTIONS,
+	OUTPUT_LONG_OPTIONS,
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -82,11 +87,14 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 	int c, verbose = 0;
 
 	check_opts_init(&o->check, false, NULL);
+	output_opts_init(&o->out, NULL);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":qvh", analyze_options, NULL)) != -1) {
 		int handled = check_opts_parse("analyze", c, optarg, &o->check);
 
+		if (!handled)
+			handled = output_opts_parse("analyze", c, optarg, &o->out, false);
 		if (handled < 0)
 			return -1;
 		if (handled)
@@ -110,7 +118,7 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 			verbose++;
 			break;
 		case 'h':
-			printf(analyze_help, check_opts_help);
+			printf(analyze_help, check_opts_help, output_opts_help);
 			return 1;
 		case ':':
 			opt_usage_error("analyze", "%s needs a value", argv[optind - 1]);
@@ -155,12 +163,12 @@ static void add_capture_stats(struct summary *sum, const struct pcap_source_stat
 	sum->packets += st->packets;
 	sum->bytes += st->bytes;
 	sum->tcp_segments += st->decode.tcp_segments;
-	sum->not_ip += st->decode.not_ip;
-	sum->not_tcp += st->decode.not_tcp;
-	sum->ip_fragments += st->decode.ip_fragments;
-	sum->truncated_headers += st->decode.truncated_headers;
-	sum->bad_headers += st->decode.bad_headers;
-	sum->truncated_payload += st->decode.truncated_payload;
+	sum->problems[SUM_NOT_IP] += st->decode.not_ip;
+	sum->problems[SUM_NOT_TCP] += st->decode.not_tcp;
+	sum->problems[SUM_IP_FRAGMENTS] += st->decode.ip_fragments;
+	sum->problems[SUM_TRUNCATED_HEADERS] += st->decode.truncated_headers;
+	sum->problems[SUM_BAD_HEADERS] += st->decode.bad_headers;
+	sum->problems[SUM_TRUNCATED_PAYLOAD] += st->decode.truncated_payload;
 	if (st->truncated_file)
 		sum->truncated_file = true;
 }
@@ -230,7 +238,8 @@ int cmd_analyze(int argc, char **argv)
 	struct pipeline_opts po = { 0 };
 	struct cert_health *health = NULL;
 	struct pcap_source **srcs = NULL;
-	struct event_sink *sink = NULL;
+	struct sink_set *sinks = NULL;
+	char err[512];
 	struct pipeline *pl = NULL;
 	struct summary *sum;
 	int rc, i;
@@ -248,12 +257,24 @@ int cmd_analyze(int argc, char **argv)
 		rc = EXIT_INPUT;
 		goto cleanup;
 	}
+	if (o.json)
+		o.out.json_path = "-";
+	else
+		o.out.text_report = stdout;
+	o.out.db_path = o.check.health.db_path;
+	o.out.expiring_warn_days = o.check.leaf.warn_days;
+	if (sink_set_open(&o.out, &sinks, err, sizeof(err)) < 0) {
+		fprintf(stderr, "tlswatch analyze: %s\n", err);
+		rc = EXIT_INPUT;
+		goto cleanup;
+	}
 	po.leaf = o.check.leaf;
 	po.health = health;
 	po.spikes = o.check.no_spikes ? NULL : &o.check.spike;
+	po.emit = sink_set_emit;
+	po.emit_ctx = sinks;
 	pl = pipeline_new(&po);
-	sink = o.json ? json_sink_new(stdout) : text_report_new(stdout);
-	if (!pl || !sink || pipeline_add_sink(pl, sink) < 0) {
+	if (!pl) {
 		fprintf(stderr, "tlswatch analyze: out of memory\n");
 		rc = EXIT_INTERNAL;
 		goto cleanup;
@@ -271,7 +292,7 @@ int cmd_analyze(int argc, char **argv)
 	sum->files = (const char *const *)o.files;
 	sum->n_files = o.n_files;
 	pipeline_emit_summary(pl, sum);
-	if (fflush(stdout) != 0 || sink->write_errors) {
+	if (fflush(stdout) != 0 || sink_set_errors(sinks)) {
 		fprintf(stderr, "tlswatch analyze: cannot write the output\n");
 		rc = EXIT_INTERNAL;
 	}
@@ -280,8 +301,7 @@ int cmd_analyze(int argc, char **argv)
 cleanup:
 	pipeline_free(pl);
 	cert_health_close(health);
-	if (sink)
-		sink->destroy(sink);
+	sink_set_close(sinks);
 	for (i = 0; i < o.n_files; i++)
 		if (srcs[i])
 			pcap_source_close(srcs[i]);

@@ -58,5 +58,8 @@ void jw_kv_time_s(struct json_writer *j, const char *key, int64_t ts);
 int jw_write_line(struct json_writer *j, FILE *f);
 /* The NUL-terminated text so far (for sinks that send it elsewhere). */
 const char *jw_text(struct json_writer *j);
+/* Its length, and whether memory ran out while writing it. */
+static inline size_t jw_len(const struct json_writer *j) { return j->len; }
+static inline bool jw_failed(const struct json_writer *j) { return j->failed; }
 
 #endif

@@ -325,7 +325,6 @@ int live_counters(struct live *l, struct live_counters *out)
 {
 	int ncpu = libbpf_num_possible_cpus(), i, fd;
 	struct tw_counters *per;
-	uint64_t sum[TW_CNT__MAX] = { 0 };
 	__u32 zero = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -343,20 +342,8 @@ int live_counters(struct live *l, struct live_counters *out)
 	}
 	for (i = 0; i < ncpu; i++)
 		for (int c = 0; c < TW_CNT__MAX; c++)
-			sum[c] += per[i].c[c];
+			out->kernel[c] += per[i].c[c];
 	free(per);
-
-	out->packets_seen = sum[TW_CNT_PACKETS_SEEN];
-	out->packets_watched = sum[TW_CNT_PACKETS_WATCHED];
-	out->flows_tracked = sum[TW_CNT_FLOWS_TRACKED];
-	out->bytes_copied = sum[TW_CNT_BYTES_COPIED];
-	out->chunks_emitted = sum[TW_CNT_CHUNKS_EMITTED];
-	out->ringbuf_full = sum[TW_CNT_RINGBUF_FULL];
-	out->budget_exhausted = sum[TW_CNT_BUDGET_EXHAUSTED];
-	out->truncated = sum[TW_CNT_TRUNCATED];
-	out->bad_headers = sum[TW_CNT_BAD_HEADERS];
-	out->fragments = sum[TW_CNT_FRAGMENTS];
-	out->flows_closed = sum[TW_CNT_FLOWS_CLOSED];
 	out->records = l->records;
 	out->bad_records = l->bad_records;
 	out->flows_done = l->flows_done;

@@ -37,19 +37,10 @@ struct live_opts {
 	uint32_t max_flows;      /* flows in the handshake phase; 0: 65536 */
 };
 
-/* Kernel counters summed over CPUs, plus the consumer's own. */
+/* Kernel counters summed over CPUs (indexed by enum tw_counter), plus the
+ * consumer's own. */
 struct live_counters {
-	uint64_t packets_seen;     /* packets the TC program ran on */
-	uint64_t packets_watched;  /* TCP to or from a watched port */
-	uint64_t flows_tracked;    /* flows that entered the handshake phase */
-	uint64_t bytes_copied;     /* payload bytes put in the ring buffer */
-	uint64_t chunks_emitted;   /* ring buffer records */
-	uint64_t ringbuf_full;     /* records lost to a full ring buffer */
-	uint64_t budget_exhausted; /* flow directions over the byte budget */
-	uint64_t truncated;        /* records of packets not copied whole */
-	uint64_t bad_headers;      /* truncated or impossible headers */
-	uint64_t fragments;        /* IP fragments skipped */
-	uint64_t flows_closed;     /* handshake phases ended by FIN/RST */
+	uint64_t kernel[TW_CNT__MAX];
 	/* userspace */
 	uint64_t records;          /* records consumed */
 	uint64_t bad_records;      /* records that failed live_record_decode() */

@@ -77,7 +77,6 @@ static void judge_view(struct pipeline *pl, const struct hs_record *rec,
 {
 	memset(v, 0, sizeof(*v));
 	v->rec = rec;
-	v->source = pl->source;
 	judge_chain(pl, rec, v);
 	if (v->chain[0])
 		findings_check_leaf(v->chain[0], record_sni(rec),
@@ -105,7 +104,7 @@ static void count_record(struct pipeline *pl, const struct hs_view *v)
 	int i;
 
 	sum->handshakes++;
-	if ((unsigned)rec->outcome < 4)
+	if ((unsigned)rec->outcome < HS_OUTCOME__COUNT)
 		sum->outcomes[rec->outcome]++;
 	if (rec->version >= 0x0300 && rec->version <= 0x0304)
 		sum->versions[rec->version - 0x0300]++;
@@ -118,7 +117,7 @@ static void count_record(struct pipeline *pl, const struct hs_view *v)
 			sum->alerts[rec->alerts[i].description]++;
 	}
 	if (rec->parse_error)
-		sum->parse_errors++;
+		sum->problems[SUM_PARSE_ERRORS]++;
 	count_certs(pl, v);
 }
 
@@ -164,13 +163,11 @@ static void judge_spikes(struct pipeline *pl, const struct hs_view *v)
 void judge_spike_event(void *ctx, const struct spike_event *ev)
 {
 	struct pipeline *pl = ctx;
-	int i;
+	struct event e = { .type = EVENT_SPIKE, .ts_us = ev->ts_us, .spike = ev };
 
 	if (ev->state == SPIKE_FIRING)
 		pl->sum.spikes++;
-	for (i = 0; i < pl->n_sinks; i++)
-		if (pl->sinks[i]->spike)
-			pl->sinks[i]->spike(pl->sinks[i], ev, pl->source);
+	pipeline_emit(pl, &e);
 }
 
 void judge_tick(struct pipeline *pl, uint64_t now_us)
@@ -236,8 +233,6 @@ static void emit_cert(struct pipeline *pl, const struct cert_seen *seen,
 {
 	struct revocation_view rv;
 	struct cert_view cv = {
-		.ts_us = seen->ts_us,
-		.source = pl->source,
 		.server = &seen->server,
 		.sni = seen->has_sni ? seen->sni : NULL,
 		.sni_len = seen->sni_len,
@@ -248,11 +243,9 @@ static void emit_cert(struct pipeline *pl, const struct cert_seen *seen,
 		.revocation = health ? revocation_view(health, &rv) : NULL,
 		.findings = findings,
 	};
-	int i;
+	struct event ev = { .type = EVENT_CERT, .ts_us = seen->ts_us, .cert = &cv };
 
-	for (i = 0; i < pl->n_sinks; i++)
-		if (pl->sinks[i]->cert)
-			pl->sinks[i]->cert(pl->sinks[i], &cv);
+	pipeline_emit(pl, &ev);
 }
 
 static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
@@ -291,14 +284,16 @@ static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
 void judge_record(struct pipeline *pl, struct hs_record *rec)
 {
 	struct hs_view v;
-	int i;
+	struct event ev = {
+		.type = EVENT_HANDSHAKE,
+		.ts_us = rec->end_us ? rec->end_us : rec->start_us,
+		.handshake = &v,
+	};
 
 	judge_view(pl, rec, &v);
 	count_record(pl, &v);
 	judge_spikes(pl, &v);
-	for (i = 0; i < pl->n_sinks; i++)
-		if (pl->sinks[i]->handshake)
-			pl->sinks[i]->handshake(pl->sinks[i], &v);
+	pipeline_emit(pl, &ev);
 	if (v.chain[0])
 		judge_cert_event(pl, &v, pl->opts.observed);
 }

@@ -71,13 +71,13 @@ static struct conn *conn_start(struct pipeline *pl, struct flow *f, int from,
 			flow_set_client(f, !from);
 		break;
 	case TLS_SNIFF_SSLV2_HELLO:
-		sum->sslv2_hellos++;
+		sum->problems[SUM_SSLV2_HELLOS]++;
 		flow_mark_ignored(pl->flows, f);
 		return NULL;
 	case TLS_SNIFF_NOT_TLS:
 	case TLS_SNIFF_NEED_MORE:   /* the stream ended shorter than a record header */
 	default:
-		sum->non_tls_flows++;
+		sum->problems[SUM_NON_TLS_FLOWS]++;
 		flow_mark_ignored(pl->flows, f);
 		return NULL;
 	}
@@ -155,7 +155,7 @@ static void on_gap(void *ctx, struct flow *f, int from, uint64_t ts_us)
 	struct pipeline *pl = ctx;
 	struct conn *c = f->user;
 
-	pipeline_summary(pl)->gaps++;
+	pipeline_summary(pl)->problems[SUM_GAPS]++;
 	if (c && c->tls)
 		tls_conn_gap(c->tls, from == f->client, ts_us);
 }
@@ -176,7 +176,7 @@ static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
 	struct conn *c = f->user;
 
 	if (why == FLOW_END_EVICTED)
-		pipeline_summary(pl)->flows_evicted++;
+		pipeline_summary(pl)->problems[SUM_FLOWS_EVICTED]++;
 	f->user = NULL;
 	if (!c)
 		return;
@@ -236,19 +236,14 @@ void pipeline_free(struct pipeline *pl)
 	strmap_free(pl->all_certs);
 	spike_detector_free(pl->spikes);
 	cert_cache_free(pl->certs);
-	free(pl->sinks);
 	free(pl);
 }
 
-int pipeline_add_sink(struct pipeline *pl, struct event_sink *s)
+void pipeline_emit(struct pipeline *pl, struct event *ev)
 {
-	struct event_sink **n = realloc(pl->sinks, (pl->n_sinks + 1) * sizeof(*n));
-
-	if (!n)
-		return -1;
-	n[pl->n_sinks++] = s;
-	pl->sinks = n;
-	return 0;
+	ev->source = pl->source;
+	if (pl->opts.emit)
+		pl->opts.emit(pl->opts.emit_ctx, ev);
 }
 
 void pipeline_set_source(struct pipeline *pl, const char *source)
@@ -283,17 +278,23 @@ struct summary *pipeline_summary(struct pipeline *pl)
 
 	pl->sum.certificates = strmap_count(pl->all_certs);
 	pl->sum.leaf_certificates = strmap_count(pl->leaves);
-	pl->sum.flows_evicted = fs->flows_evicted;
+	pl->sum.problems[SUM_FLOWS_EVICTED] = fs->flows_evicted;
 	return &pl->sum;
 }
 
 void pipeline_emit_summary(struct pipeline *pl, const struct summary *sum)
 {
-	int i;
+	/* Not pipeline_emit(): the summary names its own source ("multiple
+	 * files"). */
+	struct event ev = {
+		.type = EVENT_SUMMARY,
+		.ts_us = sum->last_ts_us,
+		.source = sum->source,
+		.summary = sum,
+	};
 
-	for (i = 0; i < pl->n_sinks; i++)
-		if (pl->sinks[i]->summary)
-			pl->sinks[i]->summary(pl->sinks[i], sum);
+	if (pl->opts.emit)
+		pl->opts.emit(pl->opts.emit_ctx, &ev);
 }
 
 struct cert_cache *pipeline_cert_cache(struct pipeline *pl)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * segments -> flow table -> TLS parser -> judged handshake -> sinks.
+ * segments -> flow table -> TLS parser -> judged handshake -> events.
  * Both sources (pcap and the live ring buffer) feed pipeline_segment().
  */
 #ifndef TW_PIPELINE_H
@@ -11,10 +11,9 @@
 
 #include "capture/segment.h"
 #include "cert/findings.h"
+#include "event/event.h"
 #include "flow/flow.h"
-#include "sink/event_sink.h"
 #include "tls/tls_conn.h"
-#include "view.h"
 
 struct pipeline;
 struct cert_health;
@@ -25,6 +24,9 @@ struct pipeline_opts {
 	struct tls_limits tls;
 	struct leaf_check_opts leaf;
 	const char *observed;          /* "passive" (default) */
+	/* Where every event goes (handshake, cert, spike, summary). */
+	event_fn emit;
+	void *emit_ctx;
 	/* Called when a flow's handshake is decided, so a live source can stop
 	 * copying its bytes. May be NULL. */
 	void (*flow_done)(void *ctx, const struct tw_endpoint *client,
@@ -41,8 +43,6 @@ struct pipeline_opts {
 struct pipeline *pipeline_new(const struct pipeline_opts *o);
 void pipeline_free(struct pipeline *pl);
 
-/* Sinks receive every event; the pipeline does not own them. */
-int pipeline_add_sink(struct pipeline *pl, struct event_sink *s);
 /* Name put in "source" of the events that follow (interface or file). */
 void pipeline_set_source(struct pipeline *pl, const char *source);
 
@@ -67,7 +67,7 @@ int pipeline_checks_fd(struct pipeline *pl);
 
 /* Counters so far; the caller adds capture counters before emitting. */
 struct summary *pipeline_summary(struct pipeline *pl);
-/* Sends @sum to every sink's summary(). */
+/* Emits @sum as the summary event. */
 void pipeline_emit_summary(struct pipeline *pl, const struct summary *sum);
 struct cert_cache *pipeline_cert_cache(struct pipeline *pl);
 

@@ -32,14 +32,14 @@ struct pipeline {
 	struct strmap *cert_events;   /* key: sni|addr|port|sha -> cert_seen */
 	struct strmap *leaves;        /* distinct leaf fingerprints */
 	struct strmap *all_certs;     /* distinct fingerprints, any position */
-	struct event_sink **sinks;
-	int n_sinks;
 	struct spike_detector *spikes;
 	uint64_t spike_clock_s;       /* last second the detector was advanced */
 	const char *source;
 	struct summary sum;
 };
 
+/* Hands @ev, stamped with the current source, to opts.emit. */
+void pipeline_emit(struct pipeline *pl, struct event *ev);
 void judge_record(struct pipeline *pl, struct hs_record *rec);
 void judge_tick(struct pipeline *pl, uint64_t now_us);
 void judge_spike_event(void *ctx, const struct spike_event *ev);

@@ -4,6 +4,7 @@
  * and per certificate, prints everything when the summary arrives. Every
  * wire string is made printable first.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,7 @@
 #include "common/strmap.h"
 #include "common/timefmt.h"
 #include "detect/spike.h"
-#include "event_sink.h"
+#include "sink.h"
 
 #define NAME_MAX_CERTS 8
 #define REPORT_MAX_SPIKE_LINES 1000
@@ -23,7 +24,7 @@ struct cert_row {
 
 struct name_row {
 	uint64_t handshakes;
-	uint64_t outcomes[4];
+	uint64_t outcomes[HS_OUTCOME__COUNT];
 	int n_certs;
 	bool certs_truncated;
 	struct {
@@ -35,7 +36,7 @@ struct name_row {
 };
 
 struct text_report {
-	struct event_sink base;
+	struct sink base;               /* first: the sink is cast to it */
 	FILE *out;
 	struct strmap *names;           /* sni bytes ("" = none) -> name_row */
 	struct strmap *certs;           /* sha256 -> cert_row */
@@ -77,9 +78,8 @@ static void note_cert(struct text_report *r, struct name_row *nr,
 	nr->certs[nr->n_certs++].count = 1;
 }
 
-static void report_handshake(struct event_sink *s, const struct hs_view *v)
+static void report_handshake(struct text_report *r, const struct hs_view *v)
 {
-	struct text_report *r = (struct text_report *)s;
 	const struct hs_record *rec = v->rec;
 	struct name_row *nr;
 	char server[sizeof(nr->server)];
@@ -96,7 +96,8 @@ static void report_handshake(struct event_sink *s, const struct hs_view *v)
 	if (created)
 		snprintf(nr->server, sizeof(nr->server), "%s", server);
 	nr->handshakes++;
-	nr->outcomes[rec->outcome & 3]++;
+	if ((unsigned)rec->outcome < HS_OUTCOME__COUNT)
+		nr->outcomes[rec->outcome]++;
 	if (v->chain[0])
 		note_cert(r, nr, v);
 	for (i = 0; i < rec->n_alerts; i++) {
@@ -140,13 +141,10 @@ static void format_spike(const struct spike_event *ev, char *buf, size_t len)
 		 ev->has_baseline ? ", normally low" : "", top);
 }
 
-static void report_spike(struct event_sink *s, const struct spike_event *ev,
-			 const char *source)
+static void report_spike(struct text_report *r, const struct spike_event *ev)
 {
-	struct text_report *r = (struct text_report *)s;
 	char line[600], **n;
 
-	(void)source;
 	if (r->n_spike_lines >= REPORT_MAX_SPIKE_LINES)
 		return;
 	format_spike(ev, line, sizeof(line));
@@ -287,20 +285,21 @@ static void print_problems(struct text_report *r, const struct summary *sum)
 {
 	if (sum->truncated_file)
 		fprintf(r->out, "\nWarning: the capture is truncated; the report covers what was read.\n");
-	if (sum->ip_fragments || sum->truncated_headers || sum->bad_headers ||
-	    sum->flows_evicted || sum->gaps || sum->parse_errors)
+	const uint64_t *p = sum->problems;
+
+	if (p[SUM_IP_FRAGMENTS] || p[SUM_TRUNCATED_HEADERS] || p[SUM_BAD_HEADERS] ||
+	    p[SUM_FLOWS_EVICTED] || p[SUM_GAPS] || p[SUM_PARSE_ERRORS])
 		fprintf(r->out, "\nCapture problems: %llu IP fragments skipped, %llu truncated headers, %llu bad headers, %llu flows evicted, %llu gaps, %llu TLS parse errors\n",
-			(unsigned long long)sum->ip_fragments,
-			(unsigned long long)sum->truncated_headers,
-			(unsigned long long)sum->bad_headers,
-			(unsigned long long)sum->flows_evicted,
-			(unsigned long long)sum->gaps,
-			(unsigned long long)sum->parse_errors);
+			(unsigned long long)p[SUM_IP_FRAGMENTS],
+			(unsigned long long)p[SUM_TRUNCATED_HEADERS],
+			(unsigned long long)p[SUM_BAD_HEADERS],
+			(unsigned long long)p[SUM_FLOWS_EVICTED],
+			(unsigned long long)p[SUM_GAPS],
+			(unsigned long long)p[SUM_PARSE_ERRORS]);
 }
 
-static void report_summary(struct event_sink *s, const struct summary *sum)
+static int report_summary(struct text_report *r, const struct summary *sum)
 {
-	struct text_report *r = (struct text_report *)s;
 	int i;
 
 	print_overview(r, sum);
@@ -312,11 +311,29 @@ static void report_summary(struct event_sink *s, const struct summary *sum)
 			fprintf(r->out, "  %s\n", r->spike_lines[i]);
 	}
 	print_problems(r, sum);
-	if (fflush(r->out) != 0)
-		s->write_errors++;
+	return fflush(r->out) != 0 ? -EIO : 0;
 }
 
-static void report_destroy(struct event_sink *s)
+static int report_event(struct sink *s, const struct event *ev,
+			const char *json, size_t len)
+{
+	struct text_report *r = (struct text_report *)s;
+
+	switch (ev->type) {
+	case EVENT_HANDSHAKE:
+		report_handshake(r, ev->handshake);
+		return 0;
+	case EVENT_SPIKE:
+		report_spike(r, ev->spike);
+		return 0;
+	case EVENT_SUMMARY:
+		return report_summary(r, ev->summary);
+	default:
+		return 0;
+	}
+}
+
+static void report_close(struct sink *s)
 {
 	struct text_report *r = (struct text_report *)s;
 	int i;
@@ -329,22 +346,32 @@ static void report_destroy(struct event_sink *s)
 	free(r);
 }
 
-struct event_sink *text_report_new(FILE *out)
-{
-	struct text_report *r = calloc(1, sizeof(*r));
+static const struct sink_ops text_report_ops = {
+	.name = "text",
+	.event = report_event,
+	.close = report_close,
+};
 
-	if (!r)
-		return NULL;
-	r->out = out;
+int text_report_open(const struct output_opts *o, struct sink_set *set,
+		     char *err, size_t errlen)
+{
+	struct text_report *r;
+
+	if (!o->text_report)
+		return 0;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	r->base.ops = &text_report_ops;
+	r->out = o->text_report;
 	r->names = strmap_new(sizeof(struct name_row));
 	r->certs = strmap_new(sizeof(struct cert_row));
-	if (!r->names || !r->certs) {
-		report_destroy(&r->base);
-		return NULL;
+	if (!r->names || !r->certs || sink_set_add(set, &r->base) < 0) {
+		report_close(&r->base);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
-	r->base.handshake = report_handshake;
-	r->base.spike = report_spike;
-	r->base.summary = report_summary;
-	r->base.destroy = report_destroy;
-	return &r->base;
+	return 0;
 }

@@ -25,6 +25,7 @@ enum hs_outcome {
 	HS_OK,               /* handshake finished */
 	HS_FAILED,           /* a fatal alert (plaintext or inferred encrypted) */
 	HS_ABORTED,          /* FIN/RST before the handshake finished, no alert */
+	HS_OUTCOME__COUNT,
 };
 
 enum hs_alert_level {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
+/* The agent event: its state, counters and the busiest names. */
 #include "agent_json.h"
 
-static void write_names(struct json_writer *j, const struct agent_event *ev)
+static void write_names(struct json_writer *j, const struct agent_view *ev)
 {
 	int i;
 
@@ -24,14 +25,15 @@ static void write_names(struct json_writer *j, const struct agent_event *ev)
 	jw_array_end(j);
 }
 
-int agent_event_write(struct json_writer *j, FILE *out, const struct agent_event *ev)
+void agent_event_write_json(struct json_writer *j, const struct event *e)
 {
+	const struct agent_view *ev = e->agent;
 	int i;
 
 	jw_object_begin(j);
 	jw_kv_str(j, "event", "agent");
-	jw_kv_time_us(j, "ts", ev->ts_us);
-	jw_kv_str(j, "source", ev->source);
+	jw_kv_time_us(j, "ts", e->ts_us);
+	jw_kv_str(j, "source", e->source);
 	jw_kv_str(j, "state", ev->state);
 	jw_kv_str(j, "message", ev->message);
 	if (ev->n_ifaces) {
@@ -58,7 +60,4 @@ int agent_event_write(struct json_writer *j, FILE *out, const struct agent_event
 	if (ev->names)
 		write_names(j, ev);
 	jw_object_end(j);
-	if (jw_write_line(j, out) < 0)
-		return -1;
-	return fflush(out) == 0 ? 0 : -1;
 }

@@ -1,18 +1,13 @@
 // SPDX-License-Identifier: MIT
-/* JSON lines per events.md: handshake, cert and summary events. */
+/* The JSON document of each event of events.md, built once per event. */
+#include <errno.h>
 #include <stdlib.h>
 
+#include "agent_json.h"
 #include "cert/staple.h"
 #include "common/hex.h"
-#include "event_sink.h"
-#include "common/json.h"
+#include "event_json.h"
 #include "spike_json.h"
-
-struct json_sink {
-	struct event_sink base;       /* first: the sink is cast to it */
-	struct json_writer jw;
-	FILE *out;
-};
 
 static void write_endpoint(struct json_writer *j, const char *key,
 			   const struct tw_endpoint *ep)
@@ -125,15 +120,13 @@ static void write_sni(struct json_writer *j, const char *sni, size_t len)
 	jw_string_n(j, sni, len);
 }
 
-static void json_handshake(struct event_sink *s, const struct hs_view *v)
+static void write_handshake(struct json_writer *j, const struct event *ev)
 {
-	struct json_sink *js = (struct json_sink *)s;
-	struct json_writer *j = &js->jw;
+	const struct hs_view *v = ev->handshake;
 	const struct hs_record *rec = v->rec;
 	int i;
 
-	write_common(j, "handshake", rec->end_us ? rec->end_us : rec->start_us,
-		     v->source);
+	write_common(j, "handshake", ev->ts_us, ev->source);
 	write_endpoint(j, "client", &rec->client);
 	write_endpoint(j, "server", &rec->server);
 	write_sni(j, rec->has_sni ? rec->sni : NULL, rec->sni_len);
@@ -168,8 +161,6 @@ static void json_handshake(struct event_sink *s, const struct hs_view *v)
 	if (rec->parse_error)
 		jw_kv_str(j, "parse_error", rec->parse_error);
 	jw_object_end(j);
-	if (jw_write_line(j, js->out) < 0)
-		s->write_errors++;
 }
 
 static void write_findings_objects(struct json_writer *j,
@@ -203,14 +194,13 @@ static void write_revocation(struct json_writer *j, const struct revocation_view
 	jw_object_end(j);
 }
 
-static void json_cert(struct event_sink *s, const struct cert_view *v)
+static void write_cert(struct json_writer *j, const struct event *ev)
 {
-	struct json_sink *js = (struct json_sink *)s;
-	struct json_writer *j = &js->jw;
+	const struct cert_view *v = ev->cert;
 	const struct cert_info *leaf = v->chain[0];
 	int i;
 
-	write_common(j, "cert", v->ts_us, v->source);
+	write_common(j, "cert", ev->ts_us, ev->source);
 	write_endpoint(j, "server", v->server);
 	write_sni(j, v->sni, v->sni_len);
 	jw_kv_str(j, "observed", v->observed);
@@ -238,8 +228,6 @@ static void json_cert(struct event_sink *s, const struct cert_view *v)
 		write_revocation(j, v->revocation);
 	write_findings_objects(j, v->findings);
 	jw_object_end(j);
-	if (jw_write_line(j, js->out) < 0)
-		s->write_errors++;
 }
 
 /* "key": {"name": count, ...} of the non-zero counters, then @extra_key
@@ -278,30 +266,22 @@ static const char *alert_name_i(int i) { return hs_alert_description_name((uint8
 
 static void write_problems(struct json_writer *j, const struct summary *sum)
 {
+	int i;
+
 	jw_key(j, "problems");
 	jw_object_begin(j);
 	jw_kv_bool(j, "truncated_file", sum->truncated_file);
-	jw_kv_uint(j, "not_ip", sum->not_ip);
-	jw_kv_uint(j, "not_tcp", sum->not_tcp);
-	jw_kv_uint(j, "ip_fragments", sum->ip_fragments);
-	jw_kv_uint(j, "truncated_headers", sum->truncated_headers);
-	jw_kv_uint(j, "bad_headers", sum->bad_headers);
-	jw_kv_uint(j, "truncated_payload", sum->truncated_payload);
-	jw_kv_uint(j, "flows_evicted", sum->flows_evicted);
-	jw_kv_uint(j, "gaps", sum->gaps);
-	jw_kv_uint(j, "parse_errors", sum->parse_errors);
-	jw_kv_uint(j, "sslv2_hellos", sum->sslv2_hellos);
-	jw_kv_uint(j, "non_tls_flows", sum->non_tls_flows);
+	for (i = 0; i < SUM_PROBLEM__COUNT; i++)
+		jw_kv_uint(j, summary_problem_names[i], sum->problems[i]);
 	jw_object_end(j);
 }
 
-static void json_summary(struct event_sink *s, const struct summary *sum)
+static void write_summary(struct json_writer *j, const struct event *ev)
 {
-	struct json_sink *js = (struct json_sink *)s;
-	struct json_writer *j = &js->jw;
+	const struct summary *sum = ev->summary;
 	int i;
 
-	write_common(j, "summary", sum->last_ts_us, sum->source);
+	write_common(j, "summary", ev->ts_us, ev->source);
 	jw_key(j, "files");
 	jw_array_begin(j);
 	for (i = 0; i < sum->n_files; i++)
@@ -312,8 +292,8 @@ static void json_summary(struct event_sink *s, const struct summary *sum)
 	jw_kv_uint(j, "tcp_segments", sum->tcp_segments);
 	jw_kv_uint(j, "flows", sum->flows);
 	jw_kv_uint(j, "handshakes", sum->handshakes);
-	write_counts(j, "outcomes", sum->outcomes, 4, outcome_name_i, NULL, 0);
-	write_counts(j, "versions", sum->versions, 5, version_name_i, NULL, 0);
+	write_counts(j, "outcomes", sum->outcomes, HS_OUTCOME__COUNT, outcome_name_i, NULL, 0);
+	write_counts(j, "versions", sum->versions, SUMMARY_VERSIONS, version_name_i, NULL, 0);
 	jw_kv_uint(j, "certificates", sum->certificates);
 	jw_kv_uint(j, "leaf_certificates", sum->leaf_certificates);
 	write_counts(j, "findings", sum->findings, FINDING__COUNT, finding_name_i,
@@ -324,45 +304,29 @@ static void json_summary(struct event_sink *s, const struct summary *sum)
 	jw_kv_uint(j, "spikes", sum->spikes);
 	write_problems(j, sum);
 	jw_object_end(j);
-	if (jw_write_line(j, js->out) < 0)
-		s->write_errors++;
 }
 
-static void json_spike(struct event_sink *s, const struct spike_event *ev,
-		       const char *source)
+int event_json_write(struct json_writer *j, const struct event *ev)
 {
-	struct json_sink *js = (struct json_sink *)s;
-
-	spike_event_write_json(&js->jw, ev, source);
-	if (jw_write_line(&js->jw, js->out) < 0)
-		s->write_errors++;
-}
-
-static void json_destroy(struct event_sink *s)
-{
-	struct json_sink *js = (struct json_sink *)s;
-
-	jw_free(&js->jw);
-	free(js);
-}
-
-void json_sink_set_output(struct event_sink *s, FILE *out)
-{
-	((struct json_sink *)s)->out = out;
-}
-
-struct event_sink *json_sink_new(FILE *out)
-{
-	struct json_sink *js = calloc(1, sizeof(*js));
-
-	if (!js)
-		return NULL;
-	jw_init(&js->jw);
-	js->out = out;
-	js->base.handshake = json_handshake;
-	js->base.cert = json_cert;
-	js->base.spike = json_spike;
-	js->base.summary = json_summary;
-	js->base.destroy = json_destroy;
-	return &js->base;
+	jw_reset(j);
+	switch (ev->type) {
+	case EVENT_HANDSHAKE:
+		write_handshake(j, ev);
+		break;
+	case EVENT_CERT:
+		write_cert(j, ev);
+		break;
+	case EVENT_SPIKE:
+		spike_event_write_json(j, ev->spike, ev->source);
+		break;
+	case EVENT_SUMMARY:
+		write_summary(j, ev);
+		break;
+	case EVENT_AGENT:
+		agent_event_write_json(j, ev);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return jw_failed(j) ? -ENOMEM : 0;
 }

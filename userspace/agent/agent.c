@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The live agent: setup in dependency order (outputs, kernel side,
+ * pipeline, loop), the loop's callbacks, and teardown in reverse.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent_internal.h"
+#include "common/log.h"
+
+static volatile sig_atomic_t stop_requested, reopen_requested;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reopen_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* --- what the pipeline emits passes here on its way to the sinks */
+
+static void on_event(void *ctx, const struct event *ev)
+{
+	struct agent *ag = ctx;
+	const struct hs_record *rec;
+
+	if (ev->type == EVENT_HANDSHAKE) {
+		rec = ev->handshake->rec;
+		agent_count_name(ag, rec);
+		/* TLS 1.3 hides the certificate: look at it ourselves. */
+		if (ag->active && rec->has_server_hello && !rec->cert_visible)
+			active_request(ag->active, &rec->server,
+				       rec->has_sni && strlen(rec->sni) == rec->sni_len ?
+				       rec->sni : NULL, loop_wall_us());
+	}
+	sink_set_emit(ag->sinks, ev);
+}
+
+static void on_active_result(void *ctx, struct hs_record *rec, const char *error)
+{
+	struct agent *ag = ctx;
+	char addr[TW_ADDR_STRLEN];
+
+	if (error) {
+		pr_info("active check of %s port %u (%s): %s\n",
+			tw_addr_format(&rec->server.addr, addr), rec->server.port,
+			rec->has_sni ? rec->sni : "no SNI", error);
+		return;
+	}
+	pipeline_report_active(ag->pl, rec);
+}
+
+/* Segments of our own active checks are not client traffic. */
+static void on_segment(void *ctx, const struct tw_segment *seg)
+{
+	struct agent *ag = ctx;
+	const struct live_meta *meta = live_current_meta(ag->live);
+
+	if (ag->active && (active_is_own(ag->active, &seg->src) ||
+			   active_is_own(ag->active, &seg->dst)))
+		return;
+	pipeline_set_source(ag->pl, meta && meta->iface ? meta->iface : "live");
+	pipeline_segment(ag->pl, seg);
+}
+
+static void on_check_problem(void *ctx, const char *message)
+{
+	agent_report(ctx, "error", message);
+}
+
+/* --- loop callbacks */
+
+static void consume_ring(struct agent *ag)
+{
+	int rc = live_poll(ag->live, 0, on_segment, ag);
+
+	if (rc < 0 && rc != -EINTR)
+		pr_warn("ring buffer: %s\n", strerror(-rc));
+}
+
+static void on_ring_ready(void *ctx, int fd, short revents)
+{
+	consume_ring(ctx);
+}
+
+static void on_active_ready(void *ctx, int fd, short revents)
+{
+	struct agent *ag = ctx;
+
+	active_drain(ag->active, on_active_result, ag);
+}
+
+static void on_checks_ready(void *ctx, int fd, short revents)
+{
+	struct agent *ag = ctx;
+
+	pipeline_drain_checks(ag->pl);
+}
+
+static void on_stats_timer(void *ctx, uint64_t now_us)
+{
+	agent_report(ctx, "stats", NULL);
+}
+
+static void on_sink_timer(void *ctx, uint64_t now_us)
+{
+	struct agent *ag = ctx;
+
+	sink_set_tick(ag->sinks, now_us);
+}
+
+static void on_turn(void *ctx, uint64_t now_us)
+{
+	struct agent *ag = ctx;
+
+	if (reopen_requested) {
+		reopen_requested = 0;
+		sink_set_reopen(ag->sinks);
+	}
+	/* Records that arrived without a wakeup are not left waiting. */
+	consume_ring(ag);
+	pipeline_tick(ag->pl, now_us);
+}
+
+/* --- setup and teardown */
+
+static enum agent_status agent_open_outputs(struct agent *ag, char *err,
+					    size_t errlen)
+{
+	ag->o.outputs.read_counters = agent_read_counters;
+	ag->o.outputs.counters_ctx = ag;
+	if (sink_set_open(&ag->o.outputs, &ag->sinks, err, errlen) < 0)
+		return AGENT_ERR_OUTPUT;
+	ag->names = agent_names_new();
+	if (ag->o.active) {
+		struct active_opts ao = { 0 };
+
+		ag->active = active_new(&ao);
+	}
+	if (!ag->names || (ag->o.active && !ag->active)) {
+		snprintf(err, errlen, "out of memory");
+		return AGENT_ERR_INTERNAL;
+	}
+	return AGENT_OK;
+}
+
+static enum agent_status agent_attach(struct agent *ag, char *err, size_t errlen)
+{
+	struct live_opts lo = {
+		.ifaces = ag->o.ifaces,
+		.n_ifaces = ag->o.n_ifaces,
+		.ports = ag->o.ports,
+		.n_ports = ag->o.n_ports,
+		.dir_budget = ag->o.dir_budget,
+	};
+	int rc;
+
+	if (!lo.n_ifaces) {
+		if (live_default_ifaces(&ag->default_ifaces) < 0) {
+			snprintf(err, errlen, "cannot list interfaces: %s", strerror(errno));
+			return AGENT_ERR_INTERNAL;
+		}
+		lo.ifaces = (const char **)ag->default_ifaces;
+		while (ag->default_ifaces[lo.n_ifaces])
+			lo.n_ifaces++;
+		if (!lo.n_ifaces) {
+			snprintf(err, errlen, "no interface is up (besides loopback); name one with --iface");
+			return AGENT_ERR_NO_IFACE;
+		}
+	}
+	rc = live_open(&lo, &ag->live, err, errlen);
+	if (rc < 0)
+		return AGENT_ERR_ATTACH;
+	ag->n_attached = live_ifaces(ag->live, &ag->attached);
+	return AGENT_OK;
+}
+
+/* After attaching: decided flows are handed back to the kernel side. */
+static enum agent_status agent_pipeline(struct agent *ag, char *err, size_t errlen)
+{
+	struct pipeline_opts po = {
+		.leaf = ag->o.leaf,
+		.health = ag->o.health,
+		.spikes = ag->o.spikes,
+		.emit = on_event,
+		.emit_ctx = ag,
+		.problem = on_check_problem,
+		.problem_ctx = ag,
+		.flow_done = live_flow_done_cb,
+		.flow_done_ctx = ag->live,
+	};
+
+	ag->pl = pipeline_new(&po);
+	if (!ag->pl) {
+		snprintf(err, errlen, "out of memory");
+		return AGENT_ERR_INTERNAL;
+	}
+	return AGENT_OK;
+}
+
+static enum agent_status agent_build_loop(struct agent *ag, char *err, size_t errlen)
+{
+	int rc;
+
+	ag->loop = loop_new();
+	if (!ag->loop) {
+		snprintf(err, errlen, "out of memory");
+		return AGENT_ERR_INTERNAL;
+	}
+	rc = loop_add_fd(ag->loop, live_epoll_fd(ag->live), POLLIN, on_ring_ready, ag);
+	if (!rc && ag->active)
+		rc = loop_add_fd(ag->loop, active_fd(ag->active), POLLIN, on_active_ready, ag);
+	if (!rc && pipeline_checks_fd(ag->pl) >= 0)
+		rc = loop_add_fd(ag->loop, pipeline_checks_fd(ag->pl), POLLIN,
+				 on_checks_ready, ag);
+	if (!rc)
+		rc = loop_add_timer(ag->loop, ag->o.stats_interval_s * 1000,
+				    on_stats_timer, ag);
+	if (!rc)
+		rc = loop_add_timer(ag->loop, SINK_TICK_MS, on_sink_timer, ag);
+	if (rc < 0) {
+		snprintf(err, errlen, "poll loop: %s", strerror(-rc));
+		return AGENT_ERR_INTERNAL;
+	}
+	return AGENT_OK;
+}
+
+static void agent_teardown(struct agent *ag)
+{
+	/* Open connections end as incomplete before the final counters. */
+	if (ag->pl) {
+		struct summary *sum;
+
+		pipeline_flush(ag->pl, loop_wall_us());
+		sum = pipeline_summary(ag->pl);
+		sum->source = "tlswatch";
+		pipeline_emit_summary(ag->pl, sum);
+	}
+	if (ag->live) {
+		agent_report(ag, "stopped", NULL);
+		live_close(ag->live);
+		ag->live = NULL;
+		pr_info("detached\n");
+	}
+	active_free(ag->active);
+	pipeline_free(ag->pl);
+	sink_set_close(ag->sinks);
+	strmap_free(ag->names);
+	loop_free(ag->loop);
+	live_ifaces_free(ag->default_ifaces);
+}
+
+enum agent_status agent_run(const struct agent_opts *o, char *err, size_t errlen)
+{
+	struct agent ag = { .o = *o };
+	enum agent_status st;
+	int rc;
+
+	install_signals();
+	st = agent_open_outputs(&ag, err, errlen);
+	if (st == AGENT_OK)
+		st = agent_attach(&ag, err, errlen);
+	if (st == AGENT_OK)
+		st = agent_pipeline(&ag, err, errlen);
+	if (st == AGENT_OK)
+		st = agent_build_loop(&ag, err, errlen);
+	if (st == AGENT_OK) {
+		agent_report(&ag, "started", NULL);
+		pr_info("attached to %d interface%s\n", ag.n_attached,
+			ag.n_attached == 1 ? "" : "s");
+		rc = loop_run(ag.loop, &stop_requested, SINK_TICK_MS, on_turn, &ag);
+		if (rc < 0) {
+			snprintf(err, errlen, "poll: %s", strerror(-rc));
+			st = AGENT_ERR_INTERNAL;
+		}
+	}
+	agent_teardown(&ag);
+	return st;
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* The agent's state, shared by agent.c and agent_stats.c; not for other
+ * modules. */
+#ifndef TW_AGENT_INTERNAL_H
+#define TW_AGENT_INTERNAL_H
+
+#include "active/active_check.h"
+#include "agent.h"
+#include "common/strmap.h"
+#include "live/live.h"
+#include "loop.h"
+#include "pipeline/pipeline.h"
+
+#define AGENT_MAX_NAME_STATS 4096      /* names kept for the per-name stats */
+#define AGENT_NAMES_IN_STATS 20        /* busiest names in each stats event */
+
+struct agent {
+	struct agent_opts o;
+	struct loop *loop;
+	struct live *live;
+	struct pipeline *pl;
+	struct sink_set *sinks;
+	struct active_checker *active;
+	struct strmap *names;          /* sni -> struct name_count */
+	const char *const *attached;
+	int n_attached;
+	char **default_ifaces;
+};
+
+/* The per-name table of struct agent. */
+struct strmap *agent_names_new(void);
+/* Per-name accounting of one handshake event. */
+void agent_count_name(struct agent *ag, const struct hs_record *rec);
+/* An `agent` event of @state ("started", "stats", "stopped", "error"). */
+void agent_report(struct agent *ag, const char *state, const char *message);
+/* output_opts.read_counters: the kernel's, the pipeline's, the active
+ * checker's counters. @ctx is the agent. */
+void agent_read_counters(void *ctx, struct counter_values *cv);
+
+#endif

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+/* The agent's own events: counters from the one table, busiest names. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent_internal.h"
+#include "common/log.h"
+
+struct name_count {
+	uint64_t handshakes, failures;
+};
+
+struct strmap *agent_names_new(void)
+{
+	return strmap_new(sizeof(struct name_count));
+}
+
+void agent_count_name(struct agent *ag, const struct hs_record *rec)
+{
+	size_t len = rec->has_sni ? rec->sni_len : 0;
+	struct name_count *nc;
+
+	/* Past the bound only names already known are counted. */
+	if (strmap_count(ag->names) >= AGENT_MAX_NAME_STATS &&
+	    !strmap_get(ag->names, rec->sni, len))
+		return;
+	nc = strmap_put(ag->names, rec->sni, len, NULL);
+	if (!nc)
+		return;
+	nc->handshakes++;
+	nc->failures += rec->outcome == HS_FAILED || rec->outcome == HS_ABORTED;
+}
+
+void agent_read_counters(void *ctx, struct counter_values *cv)
+{
+	struct agent *ag = ctx;
+	struct live_counters lc;
+	const struct summary *sum;
+
+	if (ag->live && live_counters(ag->live, &lc) == 0) {
+#define X(id, name, help) counter_set(cv, COUNTER_BPF_##id, lc.kernel[TW_CNT_##id]);
+		TW_KERNEL_COUNTERS(X)
+#undef X
+		counter_set(cv, COUNTER_RECORDS_BAD, lc.bad_records);
+	}
+	if (ag->pl) {
+		sum = pipeline_summary(ag->pl);
+		counter_set(cv, COUNTER_HANDSHAKES, sum->handshakes);
+		counter_set(cv, COUNTER_HANDSHAKES_OK, sum->outcomes[HS_OK]);
+		counter_set(cv, COUNTER_HANDSHAKES_FAILED, sum->outcomes[HS_FAILED]);
+		counter_set(cv, COUNTER_HANDSHAKES_ABORTED, sum->outcomes[HS_ABORTED]);
+		counter_set(cv, COUNTER_HANDSHAKES_INCOMPLETE, sum->outcomes[HS_INCOMPLETE]);
+		counter_set(cv, COUNTER_CERTIFICATES, sum->certificates);
+		counter_set(cv, COUNTER_GAPS, sum->problems[SUM_GAPS]);
+		counter_set(cv, COUNTER_FLOWS_EVICTED, sum->problems[SUM_FLOWS_EVICTED]);
+	}
+	if (ag->active) {
+		const struct active_stats *as = active_stats(ag->active);
+
+		counter_set(cv, COUNTER_ACTIVE_CHECKS, as->succeeded);
+		counter_set(cv, COUNTER_ACTIVE_FAILURES, as->failed);
+		counter_set(cv, COUNTER_ACTIVE_LIMITED, as->rate_limited);
+	}
+}
+
+static int by_handshakes_desc(const void *a, const void *b)
+{
+	const struct agent_name_stat *x = a, *y = b;
+
+	return x->handshakes < y->handshakes ? 1 : x->handshakes > y->handshakes ? -1 : 0;
+}
+
+/* The @max busiest names; @out holds AGENT_MAX_NAME_STATS entries. */
+static int busiest_names(struct agent *ag, struct agent_name_stat *out, int max)
+{
+	const char *key;
+	size_t len, i;
+	void *val;
+
+	for (i = 0; strmap_at(ag->names, i, &key, &len, &val); i++) {
+		const struct name_count *nc = val;
+
+		out[i] = (struct agent_name_stat){ len ? key : NULL, len,
+						   nc->handshakes, nc->failures };
+	}
+	qsort(out, i, sizeof(*out), by_handshakes_desc);
+	return (int)i < max ? (int)i : max;
+}
+
+/* The set counters of the table, in its order. */
+static int counters_list(struct agent *ag, struct agent_counter *out)
+{
+	struct counter_values cv;
+	int i, n = 0;
+
+	memset(&cv, 0, sizeof(cv));
+	sink_set_counters(ag->sinks, &cv);
+	for (i = 0; i < COUNTER__COUNT; i++)
+		if (cv.set[i])
+			out[n++] = (struct agent_counter){ counter_defs[i].name, cv.v[i] };
+	return n;
+}
+
+void agent_report(struct agent *ag, const char *state, const char *message)
+{
+	static struct agent_name_stat names[AGENT_MAX_NAME_STATS];
+	struct agent_counter counters[COUNTER__COUNT];
+	bool error = strcmp(state, "error") == 0;
+	struct agent_view v = {
+		.state = state,
+		.message = message,
+		.ifaces = ag->attached,
+		.n_ifaces = ag->n_attached,
+		.ports = ag->o.ports,
+		.n_ports = ag->o.n_ports,
+	};
+	struct event ev = {
+		.type = EVENT_AGENT,
+		.ts_us = loop_wall_us(),
+		.source = "tlswatch",
+		.agent = &v,
+	};
+
+	if (!ag->sinks)
+		return;
+	if (ag->live && !error) {
+		v.counters = counters;
+		v.n_counters = counters_list(ag, counters);
+	}
+	if (ag->pl && !error && strcmp(state, "started") != 0) {
+		v.names = names;
+		v.n_names = busiest_names(ag, names, AGENT_NAMES_IN_STATS);
+	}
+	sink_set_emit(ag->sinks, &ev);
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The events of events.md as structs: what the pipeline and the agent hand
+ * to the output side. One struct event carries one of them; the sink set
+ * builds its JSON document once and hands both to every sink. Read-only
+ * for sinks; valid only during the call.
+ */
+#ifndef TW_EVENT_H
+#define TW_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cert/cert_info.h"
+#include "cert/findings.h"
+#include "cert/health.h"
+#include "cert/staple.h"
+#include "tls/hs_record.h"
+
+struct hs_view {
+	const struct hs_record *rec;
+	int n_chain;
+	const struct cert_info *chain[HS_MAX_CHAIN]; /* NULL: did not parse */
+	bool has_staple;
+	struct staple_info staple;
+	struct finding_list findings;  /* of the leaf and the staple, plus
+					* chain and revocation when checked */
+	bool has_health;               /* chain/revocation/inventory checked */
+	struct cert_health_result health;
+};
+
+struct revocation_view {
+	const char *method;            /* "crl", "ocsp", "staple" */
+	const char *status;            /* "good", "revoked", "unknown" */
+	int64_t revoked_at;            /* 0 if none */
+	const char *reason;            /* NULL if none */
+	int64_t checked_at;            /* 0 if unknown */
+};
+
+struct cert_view {
+	const struct tw_endpoint *server;
+	const char *sni;               /* NULL without SNI */
+	size_t sni_len;
+	const char *observed;          /* "passive" or "active" */
+	int n_chain;
+	const struct cert_info *const *chain; /* leaf first; entries may be NULL */
+	const char *verify;            /* NULL when not checked */
+	const struct revocation_view *revocation; /* NULL when not checked */
+	const struct finding_list *findings;
+};
+
+/*
+ * Packets and flows passed over, by reason: the summary's "problems" object
+ * (in this order), the text report and the agent's counters read this one
+ * list.  X(ENUM_SUFFIX, name, help)
+ */
+#define SUMMARY_PROBLEMS(X)                                                    \
+	X(NOT_IP, not_ip, "Frames that are not IPv4 or IPv6")                  \
+	X(NOT_TCP, not_tcp, "IP packets that are not TCP")                     \
+	X(IP_FRAGMENTS, ip_fragments, "IP fragments skipped")                  \
+	X(TRUNCATED_HEADERS, truncated_headers, "Packets whose headers were cut by the snap length") \
+	X(BAD_HEADERS, bad_headers, "Packets with impossible headers")         \
+	X(TRUNCATED_PAYLOAD, truncated_payload, "Packets whose payload was cut by the snap length") \
+	X(FLOWS_EVICTED, flows_evicted, "Flows evicted by the memory or flow bounds") \
+	X(GAPS, gaps, "Connection directions with missing bytes")              \
+	X(PARSE_ERRORS, parse_errors, "Handshakes that did not parse")         \
+	X(SSLV2_HELLOS, sslv2_hellos, "SSLv2-compatible ClientHellos skipped") \
+	X(NON_TLS_FLOWS, non_tls_flows, "Flows that did not start with TLS")
+
+enum summary_problem {
+#define SUMMARY_PROBLEM_ENUM(id, name, help) SUM_##id,
+	SUMMARY_PROBLEMS(SUMMARY_PROBLEM_ENUM)
+#undef SUMMARY_PROBLEM_ENUM
+	SUM_PROBLEM__COUNT,
+};
+
+extern const char *const summary_problem_names[SUM_PROBLEM__COUNT];
+extern const char *const summary_problem_help[SUM_PROBLEM__COUNT];
+
+#define SUMMARY_VERSIONS 5             /* SSL3.0, TLS1.0 .. TLS1.3 */
+
+/* Counters of one analysis; the pipeline fills the flow/TLS part, the
+ * source fills packets and capture problems. */
+struct summary {
+	const char *source;
+	const char *const *files;
+	int n_files;
+	uint64_t last_ts_us;
+	uint64_t packets, bytes, tcp_segments;
+	uint64_t flows, handshakes;
+	uint64_t outcomes[HS_OUTCOME__COUNT];
+	uint64_t versions[SUMMARY_VERSIONS];
+	uint64_t certificates, leaf_certificates;
+	uint64_t findings[FINDING__COUNT];
+	uint64_t alerts[256];          /* plaintext alerts by description */
+	uint64_t encrypted_alerts;
+	uint64_t spikes;
+	bool truncated_file;
+	uint64_t problems[SUM_PROBLEM__COUNT];
+};
+
+/* --- the live agent's own state (event "agent") */
+
+struct agent_counter {
+	const char *name;
+	uint64_t value;
+};
+
+struct agent_name_stat {
+	const char *sni;          /* wire bytes */
+	size_t sni_len;
+	uint64_t handshakes, failures;
+};
+
+struct agent_view {
+	const char *state;        /* started, stats, stopped, error */
+	const char *message;      /* NULL unless error */
+	const char *const *ifaces;
+	int n_ifaces;
+	const uint16_t *ports;
+	int n_ports;
+	const struct agent_counter *counters;
+	int n_counters;
+	const struct agent_name_stat *names;  /* per name over the run */
+	int n_names;
+};
+
+/* --- the envelope */
+
+struct spike_event;
+
+enum event_type {
+	EVENT_HANDSHAKE,
+	EVENT_CERT,
+	EVENT_SPIKE,
+	EVENT_SUMMARY,
+	EVENT_AGENT,
+	EVENT__COUNT,
+};
+
+struct event {
+	enum event_type type;
+	uint64_t ts_us;                /* the "ts" of the event */
+	const char *source;            /* the "source" of the event */
+	union {
+		const struct hs_view *handshake;
+		const struct cert_view *cert;
+		const struct spike_event *spike;
+		const struct summary *summary;
+		const struct agent_view *agent;
+	};
+};
+
+/* "handshake", "cert", ...: the "event" key of events.md. */
+const char *event_type_name(enum event_type t);
+/* Parses an event type name; -1 when unknown. */
+int event_type_parse(const char *name);
+
+/* Where events go: the pipeline and the agent call this for each event. */
+typedef void (*event_fn)(void *ctx, const struct event *ev);
+
+#endif

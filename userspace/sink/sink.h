@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The output side: every way tlswatch reports is a sink behind this one
+ * interface, and a sink set hands each event to all of them.
+ *
+ *   sink_set_open(&outputs, &set, err, sizeof(err));
+ *   pipeline_opts.emit = sink_set_emit; pipeline_opts.emit_ctx = set;
+ *   ... sink_set_tick(set, now) at least every SINK_TICK_MS ...
+ *   sink_set_close(set);          flushes (bounded) and frees
+ *
+ * Each event's JSON document (events.md) is built once by the set, and only
+ * when a sink of the set asks for it. A sink is one file in this folder and
+ * one line in SINK_KINDS (sink_set.c): its open function reads its part of
+ * struct output_opts and adds zero or more sinks to the set.
+ */
+#ifndef TW_SINK_H
+#define TW_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "event/counters.h"
+#include "event/event.h"
+
+#define SINK_TICK_MS 250           /* longest wait between two ticks */
+#define OUTPUT_MAX_URLS 16         /* --webhook, --alertmanager */
+
+enum webhook_format { WEBHOOK_FORMAT_JSON, WEBHOOK_FORMAT_SLACK };
+
+/* Which events a webhook is sent for (--webhook-events), each defined once:
+ *   X(ID, name, help) */
+#define WEBHOOK_SELECTORS(X)                                                   \
+	X(CRITICAL, "critical", "cert events with a critical finding")         \
+	X(WARNING, "warning", "cert events with a warning finding")            \
+	X(CERT, "cert", "every cert event")                                    \
+	X(SPIKE, "spike", "failure spikes, firing and resolved")               \
+	X(AGENT_ERROR, "agent-error", "the agent's errors")                    \
+	X(AGENT, "agent", "every agent event, stats included")                 \
+	X(HANDSHAKE, "handshake", "every handshake (a request per connection)") \
+	X(SUMMARY, "summary", "the summary at the end of a run")
+
+enum webhook_selector {
+#define X(id, name, help) WEBHOOK_SEL_##id,
+	WEBHOOK_SELECTORS(X)
+#undef X
+	WEBHOOK_SEL__COUNT,
+};
+
+#define WEBHOOK_EVENTS_DEFAULT \
+	(1u << WEBHOOK_SEL_CRITICAL | 1u << WEBHOOK_SEL_SPIKE | 1u << WEBHOOK_SEL_AGENT_ERROR)
+
+/* "critical,spike": a bit per selector. 0, or -EINVAL for an unknown or
+ * empty list. */
+int webhook_events_parse(const char *list, uint32_t *mask);
+const char *webhook_selector_name(enum webhook_selector sel);
+/* Whether @mask selects @ev. */
+bool webhook_selects(uint32_t mask, const struct event *ev);
+
+/* What to report where; the CLI fills it from options, zero means off. */
+struct output_opts {
+	const char *json_path;         /* JSON lines: "-" standard output, or a
+					* file appended to (reopened on SIGHUP) */
+	FILE *text_report;             /* the human report, printed at the summary */
+	/* webhooks */
+	const char *webhooks[OUTPUT_MAX_URLS];
+	int n_webhooks;
+	uint32_t webhook_events;       /* bit per enum webhook_selector */
+	const char *webhook_secret_file;
+	enum webhook_format webhook_format;
+	unsigned webhook_cooldown_s;
+	unsigned webhook_timeout_ms;
+	unsigned webhook_retry_max_s;  /* longest wait between two tries */
+	/* Alertmanager v2 API base URLs */
+	const char *alertmanagers[OUTPUT_MAX_URLS];
+	int n_alertmanagers;
+	unsigned alertmanager_resend_s;
+	const char *instance;          /* "instance" label; NULL: the host name */
+	/* Prometheus /metrics */
+	const char *metrics_addr;      /* "127.0.0.1:9733"; NULL: off */
+	int expiring_warn_days;        /* exported as tlswatch_expiry_warning_seconds */
+	/* The SQLite file of the webhook outbox; NULL: in memory */
+	const char *db_path;
+	/* Flat counters owned outside the output side (kernel, pipeline):
+	 * read when a stats event or /metrics needs them. May be NULL. */
+	void (*read_counters)(void *ctx, struct counter_values *cv);
+	void *counters_ctx;
+	/* Bound on the wait for deliveries at close (analyze); 0: default */
+	unsigned drain_ms;
+};
+
+struct sink;
+
+struct sink_ops {
+	const char *name;
+	bool wants_json;               /* needs each event's JSON document */
+	/* One event; @json is its document (NULL unless wants_json). 0 or
+	 * -errno: the set counts a write error. */
+	int (*event)(struct sink *s, const struct event *ev, const char *json,
+		     size_t json_len);
+	/* Time passes: deliveries, retries, metric snapshots. May be NULL. */
+	void (*tick)(struct sink *s, uint64_t now_us);
+	/* SIGHUP: reopen files. May be NULL. */
+	int (*reopen)(struct sink *s);
+	/* Adds the sink's own counters (deliveries, outbox). May be NULL. */
+	void (*counters)(struct sink *s, struct counter_values *cv);
+	/* Flushes what is pending (bounded by output_opts.drain_ms) and frees. */
+	void (*close)(struct sink *s);
+};
+
+struct sink {
+	const struct sink_ops *ops;
+	struct sink_set *set;          /* the set it belongs to */
+};
+
+struct sink_set;
+
+/* Opens every sink that @o configures. 0, or -errno with a message that
+ * names the option or file in @err. */
+int sink_set_open(const struct output_opts *o, struct sink_set **out,
+		  char *err, size_t errlen);
+/* An event_fn: @set is the struct sink_set. */
+void sink_set_emit(void *set, const struct event *ev);
+void sink_set_tick(struct sink_set *set, uint64_t now_us);
+/* Reopens files; 0, or the first error (-errno). */
+int sink_set_reopen(struct sink_set *set);
+/* Every counter: those of read_counters, then each sink's own. */
+void sink_set_counters(struct sink_set *set, struct counter_values *cv);
+/* Events a sink could not write or queue so far. */
+uint64_t sink_set_errors(const struct sink_set *set);
+void sink_set_close(struct sink_set *set);
+
+/* For sink files: adds @s (owned by the set from now on). 0 or -ENOMEM. */
+int sink_set_add(struct sink_set *set, struct sink *s);
+/* The options the set was opened with. */
+const struct output_opts *sink_set_opts(const struct sink_set *set);
+
+#endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/timefmt.h"
+#include "common/utf8.h"
 #include "json.h"
 
 void jw_init(struct json_writer *j)
@@ -101,36 +102,6 @@ void jw_object_end(struct json_writer *j) { jw_close(j, '}'); }
 void jw_array_begin(struct json_writer *j) { jw_open(j, '['); }
 void jw_array_end(struct json_writer *j) { jw_close(j, ']'); }
 
-/* Length of the valid UTF-8 sequence at @s (at most @n bytes), or 0. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
 static void jw_escape_byte(struct json_writer *j, unsigned char c)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -160,7 +131,7 @@ void jw_string_n(struct json_writer *j, const char *s, size_t n)
 			jw_escape_byte(j, p[i++]);
 			continue;
 		}
-		run = utf8_seq_len(p + i, n - i);
+		run = tw_utf8_seq_len(p + i, n - i);
 		if (run == 0) {
 			jw_raw(j, "\\ufffd", 6);
 			i++;

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The metrics HTTP server, asked over loopback with libcurl: real requests,
+ * exact statuses, headers and bodies. ASan checks that stop frees it all.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <strings.h>
+
+#include "check.h"
+#include "common/prom_text.h"
+#include "net/http_server.h"
+
+struct reply {
+	long status;
+	char content_type[128];
+	char allow[64];
+	char body[4096];
+	size_t len;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct reply *r = arg;
+	size_t len = size * n;
+
+	if (len >= sizeof(r->body) - r->len)
+		return 0;                   /* too large for a test: fail */
+	memcpy(r->body + r->len, p, len);
+	r->len += len;
+	r->body[r->len] = '\0';
+	return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct reply *r = arg;
+	size_t len = size * n;
+
+	if (len > 7 && strncasecmp(p, "Allow: ", 7) == 0)
+		snprintf(r->allow, sizeof(r->allow), "%.*s", (int)(len - 9), p + 7);
+	return len;
+}
+
+/* @method on http://@host:@port@path into @r; the curl result code. */
+static int fetch(const char *host, int port, const char *method,
+		 const char *path, struct reply *r)
+{
+	CURL *c = curl_easy_init();
+	char url[128];
+	char *ctype = NULL;
+	CURLcode rc;
+
+	memset(r, 0, sizeof(*r));
+	if (!c)
+		return -1;
+	snprintf(url, sizeof(url), "http://%s:%d%s", host, port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROXY, "");          /* no proxy from the environment */
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	else if (strcmp(method, "POST") == 0)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "a=1");
+	else if (strcmp(method, "GET") != 0)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK && ctype)
+		snprintf(r->content_type, sizeof(r->content_type), "%s", ctype);
+	curl_easy_cleanup(c);
+	return (int)rc;
+}
+
+static const char exposition[] =
+	"# HELP tlswatch_up Whether the agent runs.\n"
+	"# TYPE tlswatch_up gauge\n"
+	"tlswatch_up 1\n";
+
+/* A server on 127.0.0.1, an ephemeral port, with @text published (if any). */
+static struct http_server *start_local(const char *text)
+{
+	struct http_server *srv = NULL;
+	char err[256] = "";
+
+	CHECK_INT(http_server_start("127.0.0.1:0", &srv, err, sizeof(err)), 0);
+	CHECK_STR(err, "");
+	if (srv && text)
+		CHECK_INT(http_server_publish(srv, text, strlen(text)), 0);
+	return srv;
+}
+
+/* @method @path asked of a fresh local server with @published (if not
+ * NULL) published; the curl result code. */
+static int ask(const char *published, const char *method, const char *path,
+	       struct reply *r)
+{
+	struct http_server *srv = start_local(published);
+	int rc;
+
+	if (!srv)
+		return -1;
+	CHECK(http_server_port(srv) > 0);
+	rc = fetch("127.0.0.1", http_server_port(srv), method, path, r);
+	http_server_stop(srv);      /* a leak would fail the ASan build */
+	return rc;
+}
+
+static void test_metrics_serves_the_published_snapshot_exactly(void)
+{
+	struct reply r;
+
+	CHECK_INT(ask(exposition, "GET", "/metrics", &r), 0);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
+	CHECK_STR(r.body, exposition);
+}
+
+static void test_publish_replaces_the_snapshot(void)
+{
+	struct http_server *srv = start_local(exposition);
+	struct reply r;
+
+	if (!srv)
+		return;
+	CHECK_INT(http_server_publish(srv, "a 1\nb 2\n", 4), 0);   /* a prefix only */
+	CHECK_INT(fetch("127.0.0.1", http_server_port(srv), "GET", "/metrics", &r), 0);
+	CHECK_STR(r.body, "a 1\n");
+	http_server_stop(srv);
+}
+
+static void test_metrics_before_any_publish_is_503(void)
+{
+	struct reply r;
+
+	CHECK_INT(ask(NULL, "GET", "/metrics", &r), 0);
+	CHECK_INT(r.status, 503);
+	CHECK_STR(r.body, "no metrics published yet\n");
+}
+
+static void test_head_metrics_has_headers_and_no_body(void)
+{
+	struct reply r;
+
+	CHECK_INT(ask(exposition, "HEAD", "/metrics", &r), 0);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(r.content_type, PROM_CONTENT_TYPE);
+	CHECK_INT(r.len, 0);
+}
+
+static void test_healthz_answers_ok(void)
+{
+	struct reply r;
+
+	CHECK_INT(ask(NULL, "GET", "/healthz", &r), 0);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(r.body, "ok\n");
+}
+
+static void test_unknown_path_is_404(void)
+{
+	struct reply r;
+
+	CHECK_INT(ask(exposition, "GET", "/metrics/x", &r), 0);
+	CHECK_INT(r.status, 404);
+	CHECK_INT(ask(exposition, "GET", "/", &r), 0);
+	CHECK_INT(r.status, 404);
+}
+
+static void test_post_and_delete_are_405_with_allow(void)
+{
+	struct reply r;
+
+	CHECK_INT(ask(exposition, "POST", "/metrics", &r), 0);
+	CHECK_INT(r.status, 405);
+	CHECK_STR(r.allow, "GET, HEAD");
+	CHECK_STR(r.body, "method not allowed\n");
+	CHECK_INT(ask(exposition, "DELETE", "/healthz", &r), 0);
+	CHECK_INT(r.status, 405);
+}
+
+static void test_ipv6_loopback_in_brackets_serves(void)
+{
+	struct http_server *srv = NULL;
+	char err[256] = "";
+	struct reply r;
+
+	CHECK_INT(http_server_start("[::1]:0", &srv, err, sizeof(err)), 0);
+	if (!srv) {
+		printf("#   %s\n", err);
+		return;
+	}
+	CHECK_INT(fetch("[::1]", http_server_port(srv), "GET", "/healthz", &r), 0);
+	CHECK_INT(r.status, 200);
+	http_server_stop(srv);
+}
+
+/* The error of starting on @addr; NULL if it started. */
+static const char *start_error(const char *addr, int want_rc, char *err, size_t errlen)
+{
+	struct http_server *srv = NULL;
+	int rc = http_server_start(addr, &srv, err, errlen);
+
+	CHECK_INT(rc, want_rc);
+	CHECK(srv == NULL);
+	http_server_stop(srv);
+	return rc ? err : NULL;
+}
+
+static void test_bad_addresses_are_rejected_with_a_message(void)
+{
+	char err[256];
+
+	CHECK_STR(start_error("nope", -EINVAL, err, sizeof(err)),
+		  "nope: expected IPv4:PORT or [IPv6]:PORT");
+	CHECK_STR(start_error("1.2.3.4", -EINVAL, err, sizeof(err)),
+		  "1.2.3.4: expected IPv4:PORT or [IPv6]:PORT");
+	CHECK_STR(start_error("[::1]", -EINVAL, err, sizeof(err)),
+		  "[::1]: expected IPv4:PORT or [IPv6]:PORT");
+	CHECK_STR(start_error("::1:9100", -EINVAL, err, sizeof(err)),
+		  "::1:9100: expected IPv4:PORT or [IPv6]:PORT");
+	CHECK_STR(start_error("127.0.0.1:99999", -EINVAL, err, sizeof(err)),
+		  "127.0.0.1:99999: the port is not a number from 0 to 65535");
+	CHECK_STR(start_error("127.0.0.1:", -EINVAL, err, sizeof(err)),
+		  "127.0.0.1:: the port is not a number from 0 to 65535");
+	CHECK_STR(start_error("127.0.0.1:+80", -EINVAL, err, sizeof(err)),
+		  "127.0.0.1:+80: the port is not a number from 0 to 65535");
+	CHECK_STR(start_error("localhost:9100", -EINVAL, err, sizeof(err)),
+		  "localhost:9100: \"localhost\" is not a numeric IPv4 address");
+	CHECK_STR(start_error("[127.0.0.1]:9100", -EINVAL, err, sizeof(err)),
+		  "[127.0.0.1]:9100: \"127.0.0.1\" is not a numeric IPv6 address");
+	CHECK_STR(start_error("1.2.3.4:9100", -EADDRNOTAVAIL, err, sizeof(err)),
+		  "cannot listen on 1.2.3.4:9100: Cannot assign requested address");
+}
+
+static void test_port_in_use_names_the_address(void)
+{
+	struct http_server *srv = start_local(NULL);
+	char addr[64], want[128], err[256];
+
+	if (!srv)
+		return;
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", http_server_port(srv));
+	snprintf(want, sizeof(want), "cannot listen on %s: Address already in use", addr);
+	CHECK_STR(start_error(addr, -EADDRINUSE, err, sizeof(err)), want);
+	http_server_stop(srv);
+}
+
+static void test_stop_of_null_is_a_noop(void)
+{
+	http_server_stop(NULL);
+}
+
+int main(void)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		printf("not ok - curl_global_init\n");
+		return 1;
+	}
+	RUN_TEST(test_metrics_serves_the_published_snapshot_exactly);
+	RUN_TEST(test_publish_replaces_the_snapshot);
+	RUN_TEST(test_metrics_before_any_publish_is_503);
+	RUN_TEST(test_head_metrics_has_headers_and_no_body);
+	RUN_TEST(test_healthz_answers_ok);
+	RUN_TEST(test_unknown_path_is_404);
+	RUN_TEST(test_post_and_delete_are_405_with_allow);
+	RUN_TEST(test_ipv6_loopback_in_brackets_serves);
+	RUN_TEST(test_bad_addresses_are_rejected_with_a_message);
+	RUN_TEST(test_port_in_use_names_the_address);
+	RUN_TEST(test_stop_of_null_is_a_noop);
+	curl_global_cleanup();
+	return CHECK_EXIT_CODE();
+}

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TLSWATCH_VERSION "0.1.0"
+#include "common/version.h"
 
 /* Exit codes, documented in --help and the README. */
 enum {

@@ -46,6 +46,7 @@ void output_opts_init(struct output_opts *o, const char *metrics_addr)
 	o->webhook_retry_max_s = 300;
 	o->alertmanager_resend_s = 60;
 	o->metrics_addr = metrics_addr;
+	o->metrics_optional = true;
 }
 
 static bool is_http_url(const char *url)
@@ -144,6 +145,7 @@ int output_opts_parse(const char *cmd, int c, const char *arg,
 			return -1;
 		}
 		o->metrics_addr = c == OPT_METRICS ? arg : NULL;
+		o->metrics_optional = false;
 		return 1;
 	default:
 		return 0;

@@ -3,8 +3,9 @@
 #include "counters.h"
 
 const struct counter_def counter_defs[COUNTER__COUNT] = {
-#define X(id, nm, k, fam, lbl, hlp) \
-	[COUNTER_##id] = { .name = #nm, .kind = k, .family = fam, .label = lbl, .help = hlp },
+#define X(id, nm, k, fam, lname, lvalue, hlp)                                   \
+	[COUNTER_##id] = { .name = #nm, .kind = k, .family = fam,              \
+			   .label_name = lname, .label_value = lvalue, .help = hlp },
 	AGENT_COUNTERS(X)
 #undef X
 };

@@ -6,11 +6,12 @@
  * this table; per-label families with values from the wire (handshakes by
  * outcome and version, certificates served) are kept by the metrics sink.
  *
- *   X(ID, json_name, kind, metric_family, label, help)
+ *   X(ID, json_name, kind, metric_family, label_name, label_value, help)
  *
  * kind: COUNTER_CTR (monotonic), COUNTER_GAUGE (a level), COUNTER_STAT
  * (JSON only: /metrics has a labelled family that says the same).
- * label: NULL, or one `name="value"` pair of the family.
+ * label_name, label_value: NULL, or the one label that tells the family's
+ * series apart.
  */
 #ifndef TW_COUNTERS_H
 #define TW_COUNTERS_H
@@ -24,33 +25,33 @@
 enum counter_kind { COUNTER_CTR, COUNTER_GAUGE, COUNTER_STAT };
 
 #define COUNTER_FROM_KERNEL(id, name, help) \
-	X(BPF_##id, name, COUNTER_CTR, "tlswatch_" #name "_total", NULL, help)
+	X(BPF_##id, name, COUNTER_CTR, "tlswatch_" #name "_total", NULL, NULL, help)
 
 #define AGENT_COUNTERS(X)                                                      \
 	TW_KERNEL_COUNTERS(COUNTER_FROM_KERNEL)                                \
-	X(HANDSHAKES, handshakes, COUNTER_STAT, NULL, NULL, "Handshakes reported") \
-	X(HANDSHAKES_OK, handshakes_ok, COUNTER_STAT, NULL, NULL, "Handshakes that finished") \
-	X(HANDSHAKES_FAILED, handshakes_failed, COUNTER_STAT, NULL, NULL, "Handshakes ended by a fatal alert") \
-	X(HANDSHAKES_ABORTED, handshakes_aborted, COUNTER_STAT, NULL, NULL, "Handshakes ended by FIN or RST") \
-	X(HANDSHAKES_INCOMPLETE, handshakes_incomplete, COUNTER_STAT, NULL, NULL, "Handshakes cut by a gap or a timeout") \
-	X(CERTIFICATES, certificates, COUNTER_GAUGE, "tlswatch_certificates_seen", NULL, "Distinct certificates seen since start") \
-	X(GAPS, gaps, COUNTER_CTR, "tlswatch_gaps_total", NULL, "Connection directions with missing bytes") \
-	X(FLOWS_EVICTED, flows_evicted, COUNTER_CTR, "tlswatch_flows_evicted_total", NULL, "Flows evicted by the memory or flow bounds") \
-	X(RECORDS_BAD, ringbuf_bad_records, COUNTER_CTR, "tlswatch_ringbuf_bad_records_total", NULL, "Ring buffer records that did not decode") \
-	X(ACTIVE_CHECKS, active_checks, COUNTER_CTR, "tlswatch_active_checks_total", "result=\"ok\"", "The agent's own TLS checks of TLS 1.3 endpoints") \
-	X(ACTIVE_FAILURES, active_check_failures, COUNTER_CTR, "tlswatch_active_checks_total", "result=\"failed\"", "The agent's own TLS checks of TLS 1.3 endpoints") \
-	X(ACTIVE_LIMITED, active_rate_limited, COUNTER_CTR, "tlswatch_active_checks_total", "result=\"rate_limited\"", "The agent's own TLS checks of TLS 1.3 endpoints") \
-	X(WEBHOOK_DELIVERED, webhook_delivered, COUNTER_CTR, "tlswatch_webhook_deliveries_total", "result=\"delivered\"", "Webhook requests by result") \
-	X(WEBHOOK_RETRIED, webhook_retried, COUNTER_CTR, "tlswatch_webhook_deliveries_total", "result=\"retried\"", "Webhook requests by result") \
-	X(WEBHOOK_FAILED, webhook_failed, COUNTER_CTR, "tlswatch_webhook_deliveries_total", "result=\"failed\"", "Webhook requests by result") \
-	X(WEBHOOK_DROPPED, webhook_dropped, COUNTER_CTR, "tlswatch_webhook_deliveries_total", "result=\"dropped\"", "Webhook requests by result") \
-	X(WEBHOOK_SUPPRESSED, webhook_suppressed, COUNTER_CTR, "tlswatch_webhook_suppressed_total", NULL, "Alerts not sent again within the cooldown") \
-	X(OUTBOX_DEPTH, outbox_depth, COUNTER_GAUGE, "tlswatch_outbox_depth", NULL, "Webhook requests waiting in the durable outbox") \
-	X(ALERTMANAGER_SENT, alertmanager_posts, COUNTER_CTR, "tlswatch_alertmanager_posts_total", "result=\"ok\"", "Alertmanager API requests by result") \
-	X(ALERTMANAGER_FAILED, alertmanager_post_failures, COUNTER_CTR, "tlswatch_alertmanager_posts_total", "result=\"failed\"", "Alertmanager API requests by result")
+	X(HANDSHAKES, handshakes, COUNTER_STAT, NULL, NULL, NULL, "Handshakes reported") \
+	X(HANDSHAKES_OK, handshakes_ok, COUNTER_STAT, NULL, NULL, NULL, "Handshakes that finished") \
+	X(HANDSHAKES_FAILED, handshakes_failed, COUNTER_STAT, NULL, NULL, NULL, "Handshakes ended by a fatal alert") \
+	X(HANDSHAKES_ABORTED, handshakes_aborted, COUNTER_STAT, NULL, NULL, NULL, "Handshakes ended by FIN or RST") \
+	X(HANDSHAKES_INCOMPLETE, handshakes_incomplete, COUNTER_STAT, NULL, NULL, NULL, "Handshakes cut by a gap or a timeout") \
+	X(CERTIFICATES, certificates, COUNTER_GAUGE, "tlswatch_certificates_seen", NULL, NULL, "Distinct certificates seen since start") \
+	X(GAPS, gaps, COUNTER_CTR, "tlswatch_gaps_total", NULL, NULL, "Connection directions with missing bytes") \
+	X(FLOWS_EVICTED, flows_evicted, COUNTER_CTR, "tlswatch_flows_evicted_total", NULL, NULL, "Flows evicted by the memory or flow bounds") \
+	X(RECORDS_BAD, ringbuf_bad_records, COUNTER_CTR, "tlswatch_ringbuf_bad_records_total", NULL, NULL, "Ring buffer records that did not decode") \
+	X(ACTIVE_CHECKS, active_checks, COUNTER_CTR, "tlswatch_active_checks_total", "result", "ok", "The agent's own TLS checks of TLS 1.3 endpoints") \
+	X(ACTIVE_FAILURES, active_check_failures, COUNTER_CTR, "tlswatch_active_checks_total", "result", "failed", "The agent's own TLS checks of TLS 1.3 endpoints") \
+	X(ACTIVE_LIMITED, active_rate_limited, COUNTER_CTR, "tlswatch_active_checks_total", "result", "rate_limited", "The agent's own TLS checks of TLS 1.3 endpoints") \
+	X(WEBHOOK_DELIVERED, webhook_delivered, COUNTER_CTR, "tlswatch_webhook_deliveries_total", "result", "delivered", "Webhook requests by result") \
+	X(WEBHOOK_RETRIED, webhook_retried, COUNTER_CTR, "tlswatch_webhook_deliveries_total", "result", "retried", "Webhook requests by result") \
+	X(WEBHOOK_FAILED, webhook_failed, COUNTER_CTR, "tlswatch_webhook_deliveries_total", "result", "failed", "Webhook requests by result") \
+	X(WEBHOOK_DROPPED, webhook_dropped, COUNTER_CTR, "tlswatch_webhook_deliveries_total", "result", "dropped", "Webhook requests by result") \
+	X(WEBHOOK_SUPPRESSED, webhook_suppressed, COUNTER_CTR, "tlswatch_webhook_suppressed_total", NULL, NULL, "Alerts not sent again within the cooldown") \
+	X(OUTBOX_DEPTH, outbox_depth, COUNTER_GAUGE, "tlswatch_outbox_depth", NULL, NULL, "Webhook requests waiting in the durable outbox") \
+	X(ALERTMANAGER_SENT, alertmanager_posts, COUNTER_CTR, "tlswatch_alertmanager_posts_total", "result", "ok", "Alertmanager API requests by result") \
+	X(ALERTMANAGER_FAILED, alertmanager_post_failures, COUNTER_CTR, "tlswatch_alertmanager_posts_total", "result", "failed", "Alertmanager API requests by result")
 
 enum counter_id {
-#define X(id, name, kind, family, label, help) COUNTER_##id,
+#define X(id, name, kind, family, lname, lvalue, help) COUNTER_##id,
 	AGENT_COUNTERS(X)
 #undef X
 	COUNTER__COUNT,
@@ -60,7 +61,8 @@ struct counter_def {
 	const char *name;        /* JSON key */
 	enum counter_kind kind;
 	const char *family;      /* Prometheus metric name; NULL for COUNTER_STAT */
-	const char *label;       /* NULL or `key="value"` */
+	const char *label_name;  /* NULL, or the label of this series */
+	const char *label_value;
 	const char *help;
 };
 

@@ -79,6 +79,8 @@ struct output_opts {
 	const char *instance;          /* "instance" label; NULL: the host name */
 	/* Prometheus /metrics */
 	const char *metrics_addr;      /* "127.0.0.1:9733"; NULL: off */
+	bool metrics_optional;         /* the default address: when it is taken,
+					* warn and go on without /metrics */
 	int expiring_warn_days;        /* exported as tlswatch_expiry_warning_seconds */
 	/* The SQLite file of the webhook outbox; NULL: in memory */
 	const char *db_path;

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "check.h"
+#include "db_peek.h"
 #include "health_fixture.h"
 #include "inventory/inventory.h"
 
@@ -58,22 +59,6 @@ static int record(struct inventory *inv, struct inventory_sighting s, bool *crea
 	return rc;
 }
 
-/* A scalar from a separate connection, as another reader would see it. */
-static long long peek(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	long long v = -999;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
 static void test_first_sighting_creates_a_row_then_counts(void)
 {
 	struct inventory *inv = NULL;
@@ -100,7 +85,7 @@ static void test_file_database_uses_wal_and_current_schema(void)
 	char err[256] = "";
 
 	CHECK_INT(inventory_open(db_path("wal.db"), &inv, err, sizeof(err)), 0);
-	CHECK_INT(peek(db_path("wal.db"), "PRAGMA user_version"), 2);
+	CHECK_INT(db_peek(db_path("wal.db"), "PRAGMA user_version"), 2);
 	inventory_close(inv);
 	CHECK(access(db_path("wal.db"), F_OK) == 0);
 	{
@@ -148,10 +133,10 @@ static void test_seen_times_widen_and_old_sightings_keep_newer_findings(void)
 	s.ts_us = T0 + 50;
 	CHECK_INT(record(inv, s, NULL), 0);
 	inventory_close(inv);
-	CHECK_INT(peek(db_path("times.db"), "SELECT first_seen_us FROM served"), T0);
-	CHECK_INT(peek(db_path("times.db"), "SELECT last_seen_us FROM served"), T0 + 100);
-	CHECK_INT(peek(db_path("times.db"), "SELECT count FROM served"), 3);
-	CHECK_INT(peek(db_path("times.db"),
+	CHECK_INT(db_peek(db_path("times.db"), "SELECT first_seen_us FROM served"), T0);
+	CHECK_INT(db_peek(db_path("times.db"), "SELECT last_seen_us FROM served"), T0 + 100);
+	CHECK_INT(db_peek(db_path("times.db"), "SELECT count FROM served"), 3);
+	CHECK_INT(db_peek(db_path("times.db"),
 		       "SELECT findings = 'revoked' FROM served"), 1);
 }
 
@@ -166,7 +151,7 @@ static void test_set_findings_replaces_the_text(void)
 	CHECK_INT(inventory_set_findings(inv, "a.test", "10.0.0.1", 443, SHA_A,
 					 "revoked,superseded", err, sizeof(err)), 0);
 	inventory_close(inv);
-	CHECK_INT(peek(db_path("set.db"),
+	CHECK_INT(db_peek(db_path("set.db"),
 		       "SELECT findings = 'revoked,superseded' FROM served"), 1);
 }
 
@@ -192,9 +177,9 @@ static void test_version_1_database_is_migrated_keeping_rows(void)
 	CHECK_INT(inventory_open(db_path("v1.db"), &inv, err, sizeof(err)), 0);
 	CHECK_INT(inventory_count(inv), 1);
 	inventory_close(inv);
-	CHECK_INT(peek(db_path("v1.db"), "PRAGMA user_version"), 2);
-	CHECK_INT(peek(db_path("v1.db"), "SELECT count FROM served"), 7);
-	CHECK_INT(peek(db_path("v1.db"), "SELECT key = '' FROM served"), 1);
+	CHECK_INT(db_peek(db_path("v1.db"), "PRAGMA user_version"), 2);
+	CHECK_INT(db_peek(db_path("v1.db"), "SELECT count FROM served"), 7);
+	CHECK_INT(db_peek(db_path("v1.db"), "SELECT key = '' FROM served"), 1);
 }
 
 static void test_newer_schema_is_refused(void)

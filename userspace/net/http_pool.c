@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,7 +26,7 @@
 struct http_job {
 	struct http_job *next;
 	struct http_result *res;       /* filled by the worker */
-	char content_type[64];
+	struct curl_slist *headers;    /* Content-Type (POST) and the extras */
 	uint8_t *body;
 	size_t body_len;
 };
@@ -96,6 +97,34 @@ static size_t http_write(char *data, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
+/* Keeps the value of Retry-After; an answer after a redirect starts over. */
+static size_t http_header(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	static const char name[] = "Retry-After:";
+	struct http_result *r = ctx;
+	size_t n = size * nmemb, len = sizeof(name) - 1;
+
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0)
+		r->retry_after[0] = '\0';
+	if (n < len || strncasecmp(data, name, len) != 0)
+		return n;
+	data += len;
+	n -= len;
+	while (n && (*data == ' ' || *data == '\t')) {
+		data++;
+		n--;
+	}
+	while (n && strchr(" \t\r\n", data[n - 1]))
+		n--;
+	if (n < sizeof(r->retry_after)) {
+		memcpy(r->retry_after, data, n);
+		r->retry_after[n] = '\0';
+	} else {
+		r->retry_after[0] = '\0';   /* no valid value is that long */
+	}
+	return size * nmemb;
+}
+
 /* Lets a stopping pool abort transfers that are waiting on the network. */
 static int http_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 			 curl_off_t un)
@@ -106,18 +135,8 @@ static int http_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 }
 
 static bool http_setup(CURL *c, struct http_pool *p, struct http_job *j,
-		       struct http_sink *sink, struct curl_slist **hdrs,
-		       char *errbuf)
+		       struct http_sink *sink, char *errbuf)
 {
-	char ct[96];
-
-	*hdrs = NULL;
-	if (j->body) {
-		snprintf(ct, sizeof(ct), "Content-Type: %s", j->content_type);
-		*hdrs = curl_slist_append(NULL, ct);
-		if (!*hdrs)
-			return false;
-	}
 	return curl_easy_setopt(c, CURLOPT_URL, j->res->url) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)p->timeout_ms) == CURLE_OK &&
@@ -130,33 +149,36 @@ static bool http_setup(CURL *c, struct http_pool *p, struct http_job *j,
 	       curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_WRITEDATA, sink) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_header) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_HEADERDATA, j->res) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, http_progress) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_XFERINFODATA, p) == CURLE_OK &&
+	       (!j->headers ||
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, j->headers) == CURLE_OK) &&
 	       (!j->body ||
 		(curl_easy_setopt(c, CURLOPT_POSTFIELDS, j->body) == CURLE_OK &&
-		 curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)j->body_len) == CURLE_OK &&
-		 curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs) == CURLE_OK));
+		 curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)j->body_len) == CURLE_OK));
 }
 
 static void http_perform(CURL *c, struct http_pool *p, struct http_job *j)
 {
 	struct http_result *r = j->res;
 	struct http_sink sink = { .res = r, .max = p->max_body };
-	struct curl_slist *hdrs = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	uint64_t start = http_now_ms();
 	CURLcode rc;
 
 	curl_easy_reset(c);
-	if (!http_setup(c, p, j, &sink, &hdrs, errbuf)) {
+	if (!http_setup(c, p, j, &sink, errbuf)) {
 		snprintf(r->error, sizeof(r->error), "cannot set up the request");
-		curl_slist_free_all(hdrs);
 		return;
 	}
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	r->elapsed_ms = http_now_ms() - start;
+	/* Our own body limit cut the transfer after the status arrived. */
+	r->transport_ok = r->status != 0 && (rc == CURLE_OK || sink.too_big);
 	if (sink.too_big)
 		snprintf(r->error, sizeof(r->error), "response larger than %zu bytes",
 			 p->max_body);
@@ -165,7 +187,6 @@ static void http_perform(CURL *c, struct http_pool *p, struct http_job *j)
 			 errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	else if (r->status != 200)
 		snprintf(r->error, sizeof(r->error), "HTTP status %ld", r->status);
-	curl_slist_free_all(hdrs);
 }
 
 static void http_notify(struct http_pool *p)
@@ -222,6 +243,8 @@ static void *http_worker(void *arg)
 				 "curl_easy_init failed");
 		free(j->body);
 		j->body = NULL;
+		curl_slist_free_all(j->headers);
+		j->headers = NULL;
 		http_finish(p, j);
 	}
 	curl_easy_cleanup(c);
@@ -233,6 +256,7 @@ static void http_job_free(struct http_job *j)
 	if (!j)
 		return;
 	http_result_free(j->res);
+	curl_slist_free_all(j->headers);
 	free(j->body);
 	free(j);
 }
@@ -299,9 +323,45 @@ void http_pool_free(struct http_pool *p)
 	free(p);
 }
 
+/* A header that would end early and start another is refused. */
+static bool http_headers_valid(const char *const *headers)
+{
+	size_t i;
+
+	for (i = 0; headers && headers[i]; i++) {
+		if (i >= HTTP_HEADERS_MAX ||
+		    strnlen(headers[i], HTTP_HEADER_LEN_MAX) >= HTTP_HEADER_LEN_MAX ||
+		    strpbrk(headers[i], "\r\n"))
+			return false;
+	}
+	return true;
+}
+
+static bool http_job_headers(struct http_job *j, const char *content_type,
+			     bool post, const char *const *headers)
+{
+	struct curl_slist *l;
+	char ct[96];
+
+	if (post) {
+		/* 63 characters, as the type has always been cut. */
+		snprintf(ct, sizeof(ct), "Content-Type: %.63s",
+			 content_type ? content_type : "application/octet-stream");
+		if (!(j->headers = curl_slist_append(NULL, ct)))
+			return false;
+	}
+	for (; headers && *headers; headers++) {
+		if (!(l = curl_slist_append(j->headers, *headers)))
+			return false;
+		j->headers = l;
+	}
+	return true;
+}
+
 static struct http_job *http_job_new(int kind, const char *url, const void *key,
 				     size_t key_len, const char *content_type,
-				     const uint8_t *body, size_t body_len)
+				     const uint8_t *body, size_t body_len,
+				     const char *const *headers)
 {
 	struct http_job *j = calloc(1, sizeof(*j));
 
@@ -312,8 +372,8 @@ static struct http_job *http_job_new(int kind, const char *url, const void *key,
 	if (key_len)
 		memcpy(j->res->key, key, key_len);
 	j->res->key_len = key_len;
-	snprintf(j->content_type, sizeof(j->content_type), "%s",
-		 content_type ? content_type : "application/octet-stream");
+	if (!http_job_headers(j, content_type, body != NULL, headers))
+		goto fail;
 	if (body) {
 		if (!(j->body = malloc(body_len ? body_len : 1)))
 			goto fail;
@@ -330,9 +390,19 @@ int http_pool_submit(struct http_pool *p, int kind, const char *url,
 		     const void *key, size_t key_len, const char *content_type,
 		     const uint8_t *body, size_t body_len)
 {
+	return http_pool_submit_headers(p, kind, url, key, key_len, content_type,
+					body, body_len, NULL);
+}
+
+int http_pool_submit_headers(struct http_pool *p, int kind, const char *url,
+			     const void *key, size_t key_len,
+			     const char *content_type, const uint8_t *body,
+			     size_t body_len, const char *const *headers)
+{
 	struct http_job *j;
 
-	if (!p || !url || strlen(url) >= HTTP_URL_MAX || key_len > HTTP_KEY_MAX)
+	if (!p || !url || strlen(url) >= HTTP_URL_MAX || key_len > HTTP_KEY_MAX ||
+	    !http_headers_valid(headers))
 		return -1;
 	pthread_mutex_lock(&p->lock);
 	if (p->queued >= p->max_queued) {
@@ -340,7 +410,8 @@ int http_pool_submit(struct http_pool *p, int kind, const char *url,
 		return -1;
 	}
 	pthread_mutex_unlock(&p->lock);
-	j = http_job_new(kind, url, key, key_len, content_type, body, body_len);
+	j = http_job_new(kind, url, key, key_len, content_type, body, body_len,
+			 headers);
 	if (!j)
 		return -1;
 	pthread_mutex_lock(&p->lock);

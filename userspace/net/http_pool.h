@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A small pool of worker threads doing HTTP GET/POST with libcurl for the
- * online revocation checks (OCSP queries, CRL downloads). The owner thread
+ * online revocation checks (OCSP queries, CRL downloads) and the alert
+ * webhooks. The owner thread
  * submits jobs and takes finished ones back; workers never touch anything
  * but their job. Every transfer has a total timeout, so a dead responder
  * costs one worker for at most that long and never blocks the owner.
@@ -11,11 +12,14 @@
 #ifndef TW_HTTP_POOL_H
 #define TW_HTTP_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define HTTP_URL_MAX 256
 #define HTTP_KEY_MAX 64
+#define HTTP_HEADERS_MAX 16       /* extra request headers per job */
+#define HTTP_HEADER_LEN_MAX 1024  /* "Name: value", per header */
 
 struct http_pool;
 
@@ -37,6 +41,16 @@ struct http_result {
 	size_t body_len;
 	char error[256];          /* "" when a 200 answer arrived, else why not */
 	uint64_t elapsed_ms;
+	/*
+	 * True when the server answered, whatever the status: @status is then
+	 * its verdict (a webhook receiver's 503 or 404), even though @error
+	 * says "HTTP status 503". A body over max_body still counts as an
+	 * answer. False: no answer (refused, timeout, TLS failure, ...).
+	 */
+	bool transport_ok;
+	/* The last answer's Retry-After value, trimmed; "" when absent or
+	 * too long to be valid. */
+	char retry_after[64];
 };
 
 int http_pool_new(const struct http_pool_opts *o, struct http_pool **out,
@@ -53,6 +67,17 @@ void http_pool_free(struct http_pool *p);
 int http_pool_submit(struct http_pool *p, int kind, const char *url,
 		     const void *key, size_t key_len, const char *content_type,
 		     const uint8_t *body, size_t body_len);
+
+/*
+ * The same with extra request headers, @headers a NULL-terminated list of
+ * "Name: value" strings (NULL: none), copied. -1 as above, and when there
+ * are more than HTTP_HEADERS_MAX, one is longer than HTTP_HEADER_LEN_MAX
+ * or one holds a CR or LF (it would smuggle in a header of its own).
+ */
+int http_pool_submit_headers(struct http_pool *p, int kind, const char *url,
+			     const void *key, size_t key_len,
+			     const char *content_type, const uint8_t *body,
+			     size_t body_len, const char *const *headers);
 
 /* A finished job, or NULL; never blocks. Free it with http_result_free. */
 struct http_result *http_pool_take(struct http_pool *p);

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: MIT
+/* The durable webhook outbox: storing, handing out, outcomes, the bound,
+ * deduplication, and what survives closing the file. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "check.h"
+#include "db_peek.h"
+#include "deliver/outbox.h"
+#include "inventory/inventory.h"
+
+#define SEC 1000000LL
+#define T0 (1700000000 * SEC)
+
+static struct outbox *open_ob(const char *path, int64_t max_rows,
+			      int64_t cooldown_s)
+{
+	struct outbox_opts o = { .max_rows = max_rows, .cooldown_s = cooldown_s };
+	struct outbox *ob = NULL;
+	char err[256] = "";
+
+	if (outbox_open(path, &o, &ob, err, sizeof(err)))
+		printf("#   outbox_open: %s\n", err);
+	return ob;
+}
+
+/* A fresh file for one test; tmp_done removes it with its WAL files. */
+static void tmp_path(char path[64])
+{
+	int fd;
+
+	snprintf(path, 64, "/tmp/tw_outbox_XXXXXX");
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void tmp_done(const char *path)
+{
+	char p[80];
+
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
+static int put(struct outbox *ob, const char *key, bool critical, int64_t now)
+{
+	return outbox_put(ob, "hook", key, critical, key, strlen(key), now);
+}
+
+/* The idempotency keys of what is due at @now, oldest first, joined by
+ * spaces; the rows are then released, not in flight. */
+static const char *due_keys(struct outbox *ob, int64_t now)
+{
+	static char out[256];
+	struct outbox_item it[8];
+	int n = outbox_due(ob, now, it, 8), i;
+
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s",
+			 i ? " " : "", it[i].idem_key);
+		outbox_release(ob, it[i].id);
+		outbox_item_release(&it[i]);
+	}
+	return n < 0 ? "(error)" : out;
+}
+
+/* An in-memory outbox holding "k1", handed out into @it. */
+static struct outbox *one_in_flight(struct outbox_item *it)
+{
+	struct outbox *ob = open_ob(NULL, 0, 0);
+
+	CHECK_INT(put(ob, "k1", false, T0), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 1), 1);
+	return ob;
+}
+
+static void test_put_then_due_then_ack_empties_the_outbox(void)
+{
+	struct outbox *ob = open_ob(NULL, 0, 0);
+	struct outbox_item it[4];
+
+	CHECK_INT(outbox_put(ob, "hook", "k1", true, "{\"a\":1}", 7, T0), 0);
+	CHECK_INT(outbox_depth(ob), 1);
+	CHECK_INT(outbox_due(ob, T0, it, 4), 1);
+	CHECK_STR(it[0].target, "hook");
+	CHECK_STR(it[0].idem_key, "k1");
+	CHECK_STR(it[0].body, "{\"a\":1}");
+	CHECK_INT(it[0].body_len, 7);
+	CHECK_INT(it[0].critical, 1);
+	CHECK_INT(it[0].attempts, 0);
+	CHECK_INT(it[0].created_us, T0);
+	CHECK_INT(outbox_due(ob, T0, it + 1, 3), 0);     /* in flight */
+	CHECK_INT(outbox_ack(ob, it[0].id), 0);
+	CHECK_INT(outbox_ack(ob, it[0].id), -ENOENT);
+	CHECK_INT(outbox_depth(ob), 0);
+	CHECK_INT(outbox_stats(ob)->delivered, 1);
+	outbox_item_release(&it[0]);
+	outbox_close(ob);
+}
+
+static void test_duplicate_put_is_ignored(void)
+{
+	struct outbox *ob = open_ob(NULL, 0, 0);
+	struct outbox_item it[4];
+
+	CHECK_INT(outbox_put(ob, "hook", "k1", false, "first", 5, T0), 0);
+	CHECK_INT(outbox_put(ob, "hook", "k1", true, "second", 6, T0 + 1), 1);
+	CHECK_INT(outbox_put(ob, "other", "k1", false, "third", 5, T0 + 2), 0);
+	CHECK_INT(outbox_depth(ob), 2);
+	CHECK_INT(outbox_due(ob, T0 + 2, it, 4), 2);
+	CHECK_STR(it[0].body, "first");
+	CHECK_INT(it[0].critical, 0);
+	CHECK_STR(it[1].target, "other");
+	outbox_item_release(&it[0]);
+	outbox_item_release(&it[1]);
+	outbox_close(ob);
+}
+
+static void test_retry_counts_attempts_and_moves_next_attempt(void)
+{
+	struct outbox_item it[2];
+	struct outbox *ob = one_in_flight(it);
+
+	CHECK_INT(outbox_retry(ob, it[0].id, T0 + 30 * SEC), 0);
+	outbox_item_release(&it[0]);
+	CHECK_INT(outbox_due(ob, T0 + 30 * SEC - 1, it, 2), 0);
+	CHECK_INT(outbox_next_due_us(ob), T0 + 30 * SEC);
+	CHECK_INT(outbox_due(ob, T0 + 30 * SEC, it, 2), 1);
+	CHECK_INT(it[0].attempts, 1);
+	CHECK_INT(outbox_retry(ob, it[0].id, T0 + 90 * SEC), 0);
+	outbox_item_release(&it[0]);
+	CHECK_INT(outbox_due(ob, T0 + 90 * SEC, it, 2), 1);
+	CHECK_INT(it[0].attempts, 2);
+	outbox_item_release(&it[0]);
+	CHECK_INT(outbox_retry(ob, 999, T0), -ENOENT);
+	outbox_close(ob);
+}
+
+static void test_fail_deletes_and_counts(void)
+{
+	struct outbox_item it[2];
+	struct outbox *ob = one_in_flight(it);
+
+	CHECK_INT(outbox_fail(ob, it[0].id), 0);
+	CHECK_INT(outbox_depth(ob), 0);
+	CHECK_INT(outbox_stats(ob)->failed, 1);
+	CHECK_INT(outbox_stats(ob)->delivered, 0);
+	CHECK_INT(outbox_fail(ob, it[0].id), -ENOENT);
+	CHECK_INT(outbox_stats(ob)->failed, 1);
+	outbox_item_release(&it[0]);
+	outbox_close(ob);
+}
+
+static void test_release_makes_a_row_due_again_without_an_attempt(void)
+{
+	struct outbox_item it[2];
+	struct outbox *ob = one_in_flight(it);
+
+	outbox_release(ob, it[0].id);
+	outbox_item_release(&it[0]);
+	CHECK_INT(outbox_due(ob, T0, it, 2), 1);
+	CHECK_INT(it[0].attempts, 0);
+	outbox_item_release(&it[0]);
+	outbox_close(ob);
+}
+
+static void test_bound_drops_oldest_non_critical_first_then_oldest_critical(void)
+{
+	struct outbox *ob = open_ob(NULL, 3, 0);
+
+	CHECK_INT(put(ob, "a", false, T0 + 1), 0);
+	CHECK_INT(put(ob, "b", true, T0 + 2), 0);
+	CHECK_INT(put(ob, "c", false, T0 + 3), 0);
+	CHECK_INT(put(ob, "d", true, T0 + 4), 0);        /* drops a */
+	CHECK_STR(due_keys(ob, T0 + 9), "b c d");
+	CHECK_INT(put(ob, "e", true, T0 + 5), 0);        /* drops c */
+	CHECK_STR(due_keys(ob, T0 + 9), "b d e");
+	CHECK_INT(put(ob, "f", false, T0 + 6), 0);       /* all critical: drops b */
+	CHECK_STR(due_keys(ob, T0 + 9), "d e f");
+	CHECK_INT(outbox_depth(ob), 3);
+	CHECK_INT(outbox_stats(ob)->dropped, 3);
+	outbox_close(ob);
+}
+
+static void test_dropped_row_in_flight_is_not_acked_later(void)
+{
+	struct outbox *ob = open_ob(NULL, 1, 0);
+	struct outbox_item it[2];
+
+	CHECK_INT(put(ob, "a", false, T0), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 2), 1);
+	CHECK_INT(put(ob, "b", false, T0 + 1), 0);       /* drops a, in flight */
+	CHECK_INT(outbox_ack(ob, it[0].id), -ENOENT);
+	CHECK_STR(due_keys(ob, T0 + 1), "b");
+	CHECK_INT(outbox_stats(ob)->delivered, 0);
+	outbox_item_release(&it[0]);
+	outbox_close(ob);
+}
+
+static void test_claim_suppresses_within_cooldown_and_allows_after(void)
+{
+	struct outbox *ob = open_ob(NULL, 0, 60);
+	char key[OUTBOX_KEY_LEN + 1];
+
+	/* printf 'spike:a.test:1700|1700000000000000' | sha256sum | cut -c1-32 */
+	CHECK_INT(outbox_claim(ob, "spike:a.test:1700", T0, key), 1);
+	CHECK_STR(key, "3c5d328654d0ad53b94a7baa51f56b9f");
+	CHECK_INT(outbox_claim(ob, "spike:a.test:1700", T0 + 60 * SEC - 1, key), 0);
+	CHECK_STR(key, "");
+	CHECK_INT(outbox_claim(ob, "spike:b.test:1700", T0 + SEC, key), 1);
+	CHECK_INT(outbox_claim(ob, "spike:a.test:1700", T0 + 60 * SEC, key), 1);
+	CHECK_INT(strlen(key), OUTBOX_KEY_LEN);
+	CHECK(strcmp(key, "3c5d328654d0ad53b94a7baa51f56b9f") != 0);
+	CHECK_INT(outbox_claim(ob, "", T0, key), -EINVAL);
+	outbox_close(ob);
+}
+
+static void test_claim_from_a_wrong_future_clock_expires(void)
+{
+	struct outbox *ob = open_ob(NULL, 0, 60);
+	char key[OUTBOX_KEY_LEN + 1];
+
+	CHECK_INT(outbox_claim(ob, "spike:a.test:1700", T0, key), 1);
+	CHECK_INT(outbox_claim(ob, "spike:a.test:1700", T0 - 60 * SEC, key), 0);
+	CHECK_INT(outbox_claim(ob, "spike:a.test:1700", T0 - 60 * SEC - 1, key), 1);
+	outbox_close(ob);
+}
+
+static void test_claim_and_idempotency_key_survive_reopen(void)
+{
+	struct outbox_item it[2];
+	char path[64], key[OUTBOX_KEY_LEN + 1], again[OUTBOX_KEY_LEN + 1];
+	struct outbox *ob;
+
+	tmp_path(path);
+	ob = open_ob(path, 0, 60);
+	CHECK_INT(outbox_claim(ob, "spike:a.test:1700", T0, key), 1);
+	CHECK_INT(outbox_put(ob, "hook", key, false, "{}", 2, T0), 0);
+	outbox_close(ob);
+	ob = open_ob(path, 0, 60);
+	CHECK_INT(outbox_claim(ob, "spike:a.test:1700", T0 + 30 * SEC, again), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 2), 1);
+	CHECK_STR(it[0].idem_key, "3c5d328654d0ad53b94a7baa51f56b9f");
+	CHECK_STR(it[0].idem_key, key);
+	outbox_item_release(&it[0]);
+	outbox_close(ob);
+	tmp_done(path);
+}
+
+static void test_rows_survive_reopen_and_are_all_due_again(void)
+{
+	struct outbox_item it[4];
+	char path[64];
+	struct outbox *ob;
+	int i;
+
+	tmp_path(path);
+	ob = open_ob(path, 0, 0);
+	CHECK_INT(put(ob, "k1", false, T0), 0);
+	CHECK_INT(put(ob, "k2", true, T0 + 1), 0);
+	CHECK_INT(put(ob, "k3", false, T0 + 2), 0);
+	CHECK_INT(outbox_due(ob, T0 + 2, it, 4), 3);     /* all in flight */
+	CHECK_INT(outbox_ack(ob, it[1].id), 0);
+	for (i = 0; i < 3; i++)
+		outbox_item_release(&it[i]);
+	outbox_close(ob);                                /* as if killed */
+	ob = open_ob(path, 0, 0);
+	CHECK_INT(outbox_depth(ob), 2);
+	CHECK_INT(outbox_next_due_us(ob), T0);
+	CHECK_STR(due_keys(ob, T0 + 2), "k1 k3");
+	outbox_close(ob);
+	tmp_done(path);
+}
+
+static void test_put_survives_sigkill(void)
+{
+	struct outbox *ob;
+	char path[64];
+	int status = 0;
+	pid_t pid;
+
+	tmp_path(path);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		ob = open_ob(path, 0, 0);
+		if (ob && put(ob, "k1", true, T0) == 0)
+			raise(SIGKILL);                  /* no close, no exit */
+		_exit(1);
+	}
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ob = open_ob(path, 0, 0);
+	CHECK_STR(due_keys(ob, T0), "k1");
+	outbox_close(ob);
+	tmp_done(path);
+}
+
+static void test_next_due_skips_rows_in_flight(void)
+{
+	struct outbox *ob = open_ob(NULL, 0, 0);
+	struct outbox_item it[4];
+
+	CHECK_INT(outbox_next_due_us(ob), -1);
+	CHECK_INT(put(ob, "k1", false, T0 + 100), 0);
+	CHECK_INT(put(ob, "k2", false, T0 + 50), 0);
+	CHECK_INT(outbox_next_due_us(ob), T0 + 50);
+	CHECK_INT(outbox_due(ob, T0 + 100, it, 4), 2);
+	CHECK_INT(outbox_next_due_us(ob), -1);
+	CHECK_INT(outbox_retry(ob, it[1].id, T0 + 700), 0);
+	CHECK_INT(outbox_next_due_us(ob), T0 + 700);
+	outbox_item_release(&it[0]);
+	outbox_item_release(&it[1]);
+	outbox_close(ob);
+}
+
+static void test_put_refuses_bad_target_and_key(void)
+{
+	struct outbox *ob = open_ob(NULL, 0, 0);
+	char target[OUTBOX_TARGET_MAX + 1];
+
+	memset(target, 'x', OUTBOX_TARGET_MAX);
+	target[OUTBOX_TARGET_MAX] = '\0';
+	CHECK_INT(outbox_put(ob, target, "k", false, "", 0, T0), -ENAMETOOLONG);
+	CHECK_INT(outbox_put(ob, "", "k", false, "", 0, T0), -EINVAL);
+	CHECK_INT(outbox_put(ob, "hook", "", false, "", 0, T0), -EINVAL);
+	CHECK_INT(outbox_put(ob, "hook", "0123456789abcdef0123456789abcdef0",
+			     false, "", 0, T0), -EINVAL);
+	CHECK_INT(outbox_depth(ob), 0);
+	outbox_close(ob);
+}
+
+static void test_shares_the_inventory_file_and_leaves_user_version(void)
+{
+	struct inventory *inv = NULL;
+	char path[64], err[256] = "";
+	struct outbox *ob;
+
+	tmp_path(path);
+	ob = open_ob(path, 0, 0);                         /* the outbox first */
+	CHECK_INT(put(ob, "k1", false, T0), 0);
+	CHECK_INT(db_peek(path, "PRAGMA user_version"), 0);
+	CHECK_INT(inventory_open(path, &inv, err, sizeof(err)), 0);
+	CHECK_STR(err, "");
+	CHECK_INT(db_peek(path, "PRAGMA user_version"), INVENTORY_SCHEMA_VERSION);
+	outbox_close(ob);
+	ob = open_ob(path, 0, 0);                         /* and again after */
+	CHECK_INT(outbox_depth(ob), 1);
+	CHECK_INT(db_peek(path, "PRAGMA user_version"), INVENTORY_SCHEMA_VERSION);
+	outbox_close(ob);
+	inventory_close(inv);
+	tmp_done(path);
+}
+
+static void test_newer_outbox_schema_is_refused(void)
+{
+	char path[64], err[256] = "", want[200];
+	struct outbox *ob = NULL;
+	sqlite3 *db = NULL;
+
+	tmp_path(path);
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "CREATE TABLE deliver_meta (schema INTEGER);"
+			       "INSERT INTO deliver_meta VALUES (7)", NULL, NULL,
+			       NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_INT(outbox_open(path, NULL, &ob, err, sizeof(err)), -EIO);
+	CHECK(ob == NULL);
+	snprintf(want, sizeof(want), "outbox %s: schema version 7 is newer than "
+		 "this tlswatch (1)", path);
+	CHECK_STR(err, want);
+	tmp_done(path);
+}
+
+int main(void)
+{
+	RUN_TEST(test_put_then_due_then_ack_empties_the_outbox);
+	RUN_TEST(test_duplicate_put_is_ignored);
+	RUN_TEST(test_retry_counts_attempts_and_moves_next_attempt);
+	RUN_TEST(test_fail_deletes_and_counts);
+	RUN_TEST(test_release_makes_a_row_due_again_without_an_attempt);
+	RUN_TEST(test_bound_drops_oldest_non_critical_first_then_oldest_critical);
+	RUN_TEST(test_dropped_row_in_flight_is_not_acked_later);
+	RUN_TEST(test_claim_suppresses_within_cooldown_and_allows_after);
+	RUN_TEST(test_claim_from_a_wrong_future_clock_expires);
+	RUN_TEST(test_claim_and_idempotency_key_survive_reopen);
+	RUN_TEST(test_rows_survive_reopen_and_are_all_due_again);
+	RUN_TEST(test_put_survives_sigkill);
+	RUN_TEST(test_next_due_skips_rows_in_flight);
+	RUN_TEST(test_put_refuses_bad_target_and_key);
+	RUN_TEST(test_shares_the_inventory_file_and_leaves_user_version);
+	RUN_TEST(test_newer_outbox_schema_is_refused);
+	return CHECK_EXIT_CODE();
+}

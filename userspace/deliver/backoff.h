@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * When to try a webhook again, and whether to: the exponential delay with
+ * jitter, the receiver's own Retry-After, and what an HTTP status means
+ * for the alert. Pure functions; the caller supplies the clock and the
+ * random numbers, so tests see exact values.
+ */
+#ifndef TW_DELIVER_BACKOFF_H
+#define TW_DELIVER_BACKOFF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define BACKOFF_RETRY_AFTER_MAX_US (24LL * 3600 * 1000000)
+
+enum backoff_verdict {
+	BACKOFF_DELIVERED,  /* 2xx: the receiver has it; remove it */
+	BACKOFF_RETRY,      /* try again later */
+	BACKOFF_GIVE_UP,    /* the receiver refuses it for good */
+};
+
+/*
+ * The delay before attempt @attempts + 1 (@attempts made so far, 0 for
+ * the first retry): base_us * 2^attempts capped at max_us, with "equal
+ * jitter": half of it fixed, the other half scaled by @random / 2^32. So
+ * retries never come sooner than half the exponential delay, and agents
+ * that failed together spread out. Never negative.
+ */
+int64_t backoff_delay_us(int attempts, int64_t base_us, int64_t max_us,
+			 uint32_t random);
+
+/*
+ * The delay an HTTP Retry-After value asks for, from @now_us (wall clock,
+ * µs since the epoch): delta-seconds ("120") or an HTTP-date ("Wed, 21
+ * Oct 2015 07:28:00 GMT", read with curl_getdate). A date in the past is
+ * 0; anything is capped at BACKOFF_RETRY_AFTER_MAX_US. -1 when @value is
+ * NULL, empty or neither form.
+ */
+int64_t backoff_retry_after_us(const char *value, int64_t now_us);
+
+/*
+ * What an attempt's outcome means. @transport_error: no HTTP answer
+ * (refused, timeout, TLS failure), whatever @http_status says. 2xx is
+ * delivered; 4xx other than 408 and 429 will not get better by retrying;
+ * everything else (5xx, 408, 429, 1xx/3xx, no answer) is retried.
+ */
+enum backoff_verdict backoff_classify_status(long http_status,
+					     bool transport_error);
+
+#endif

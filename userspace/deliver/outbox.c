@@ -1,0 +1,658 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The webhook outbox in SQLite. Every statement is prepared once at open
+ * from the table below; a write that touches more than one row (put,
+ * claim) is one IMMEDIATE transaction, so a crash leaves either all of it
+ * or none. Ids are AUTOINCREMENT: an id is never reused, so a late ack for
+ * a row the bound dropped cannot delete a newer alert.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include "common/hex.h"
+#include "outbox.h"
+
+#define OUTBOX_SCHEMA_VERSION 1
+#define OUTBOX_BUSY_TIMEOUT_MS 5000
+
+/* migrations[i] takes the outbox's tables from version i to i + 1. */
+static const char *const outbox_migrations[OUTBOX_SCHEMA_VERSION] = {
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" target TEXT NOT NULL,"
+	" idem_key TEXT NOT NULL,"
+	" critical INTEGER NOT NULL,"
+	" body BLOB NOT NULL,"
+	" created_us INTEGER NOT NULL,"
+	" next_attempt_us INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (target, idem_key));"
+	"CREATE INDEX outbox_by_due ON outbox (next_attempt_us);"
+	"CREATE INDEX outbox_by_victim ON outbox (critical, id);"
+	"CREATE TABLE outbox_sent ("
+	" dedup_key TEXT PRIMARY KEY,"
+	" sent_us INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX outbox_sent_by_time ON outbox_sent (sent_us)",
+};
+
+enum outbox_stmt {
+	OB_EXISTS, OB_COUNT, OB_DROP, OB_INSERT, OB_DUE, OB_NEXT, OB_DELETE,
+	OB_RETRY, OB_SENT_PRUNE, OB_SENT_GET, OB_SENT_PUT, OB_NSTMT
+};
+
+static const char *const outbox_sql[OB_NSTMT] = {
+	[OB_EXISTS] = "SELECT 1 FROM outbox WHERE target = ?1 AND idem_key = ?2",
+	[OB_COUNT] = "SELECT count(*) FROM outbox",
+	/* The victim of the bound: non-critical (0) before critical, oldest. */
+	[OB_DROP] = "DELETE FROM outbox WHERE id = (SELECT id FROM outbox"
+		    " ORDER BY critical, id LIMIT 1) RETURNING id",
+	[OB_INSERT] = "INSERT INTO outbox (target, idem_key, critical, body,"
+		      " created_us, next_attempt_us) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+	[OB_DUE] = "SELECT id, target, idem_key, critical, body, attempts,"
+		   " created_us FROM outbox WHERE next_attempt_us <= ?1 ORDER BY id",
+	[OB_NEXT] = "SELECT id, next_attempt_us FROM outbox"
+		    " ORDER BY next_attempt_us, id",
+	[OB_DELETE] = "DELETE FROM outbox WHERE id = ?1",
+	[OB_RETRY] = "UPDATE outbox SET attempts = attempts + 1,"
+		     " next_attempt_us = ?2 WHERE id = ?1",
+	[OB_SENT_PRUNE] = "DELETE FROM outbox_sent WHERE sent_us <= ?1",
+	[OB_SENT_GET] = "SELECT sent_us FROM outbox_sent WHERE dedup_key = ?1",
+	[OB_SENT_PUT] = "INSERT INTO outbox_sent (dedup_key, sent_us)"
+			" VALUES (?1, ?2) ON CONFLICT (dedup_key)"
+			" DO UPDATE SET sent_us = excluded.sent_us",
+};
+
+struct outbox {
+	sqlite3 *db;
+	sqlite3_stmt *st[OB_NSTMT];
+	int64_t max_rows;
+	int64_t cooldown_us;
+	int64_t *inflight;        /* ids handed out, sorted ascending */
+	size_t n_inflight, cap_inflight;
+	struct outbox_stats stats;
+	char where[128];          /* the path, or ":memory:", for messages */
+	char err[256];
+};
+
+/* Records why the database failed; the caller returns what this does. */
+static int ob_fail(struct outbox *ob, const char *what)
+{
+	snprintf(ob->err, sizeof(ob->err), "outbox %s: %s: %s", ob->where, what,
+		 sqlite3_errmsg(ob->db));
+	return -EIO;
+}
+
+static int ob_exec(struct outbox *ob, const char *sql, const char *what)
+{
+	if (sqlite3_exec(ob->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return ob_fail(ob, what);
+	return 0;
+}
+
+/* A prepared statement, reset and unbound, ready for new values. */
+static sqlite3_stmt *ob_stmt(struct outbox *ob, enum outbox_stmt which)
+{
+	sqlite3_stmt *st = ob->st[which];
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+/* Runs a statement that returns no row. 0 or -EIO. */
+static int ob_done(struct outbox *ob, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	rc = rc == SQLITE_DONE ? 0 : ob_fail(ob, what);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* The first column of the first row: 1 with *@v set, 0 for no row. */
+static int ob_int64(struct outbox *ob, sqlite3_stmt *st, int64_t *v,
+		    const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int64(st, 0);
+		rc = 1;
+	} else {
+		rc = rc == SQLITE_DONE ? 0 : ob_fail(ob, what);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Ends the transaction begun for an operation that returned @rc. */
+static int ob_end(struct outbox *ob, int rc)
+{
+	int c;
+
+	if (rc >= 0 && (c = ob_exec(ob, "COMMIT", "committing")))
+		rc = c;
+	if (rc < 0)
+		sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/* --- the in-memory in-flight set: a sorted array of ids */
+
+static size_t ob_inflight_pos(const struct outbox *ob, int64_t id)
+{
+	size_t lo = 0, hi = ob->n_inflight;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ob->inflight[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool ob_inflight_has(const struct outbox *ob, int64_t id)
+{
+	size_t i = ob_inflight_pos(ob, id);
+
+	return i < ob->n_inflight && ob->inflight[i] == id;
+}
+
+static int ob_inflight_add(struct outbox *ob, int64_t id)
+{
+	size_t i = ob_inflight_pos(ob, id);
+
+	if (i < ob->n_inflight && ob->inflight[i] == id)
+		return 0;
+	if (ob->n_inflight == ob->cap_inflight) {
+		size_t cap = ob->cap_inflight ? 2 * ob->cap_inflight : 64;
+		int64_t *a = realloc(ob->inflight, cap * sizeof(*a));
+
+		if (!a)
+			return -ENOMEM;
+		ob->inflight = a;
+		ob->cap_inflight = cap;
+	}
+	memmove(ob->inflight + i + 1, ob->inflight + i,
+		(ob->n_inflight - i) * sizeof(*ob->inflight));
+	ob->inflight[i] = id;
+	ob->n_inflight++;
+	return 0;
+}
+
+static void ob_inflight_del(struct outbox *ob, int64_t id)
+{
+	size_t i = ob_inflight_pos(ob, id);
+
+	if (i == ob->n_inflight || ob->inflight[i] != id)
+		return;
+	memmove(ob->inflight + i, ob->inflight + i + 1,
+		(ob->n_inflight - i - 1) * sizeof(*ob->inflight));
+	ob->n_inflight--;
+}
+
+/* --- opening */
+
+static int ob_schema_version(struct outbox *ob, int64_t *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(ob->db, "SELECT max(schema) FROM deliver_meta",
+			       -1, &st, NULL) != SQLITE_OK)
+		return ob_fail(ob, "reading the schema version");
+	*version = 0;
+	rc = ob_int64(ob, st, version, "reading the schema version");
+	sqlite3_finalize(st);
+	return rc < 0 ? rc : 0;
+}
+
+static int ob_migrate_locked(struct outbox *ob)
+{
+	char sql[96];
+	int64_t v;
+	int rc;
+
+	rc = ob_exec(ob, "CREATE TABLE IF NOT EXISTS deliver_meta"
+		     " (schema INTEGER NOT NULL)", "creating deliver_meta");
+	if (!rc)
+		rc = ob_schema_version(ob, &v);
+	if (rc)
+		return rc;
+	if (v > OUTBOX_SCHEMA_VERSION) {
+		snprintf(ob->err, sizeof(ob->err), "outbox %s: schema version %"
+			 PRId64 " is newer than this tlswatch (%d)", ob->where, v,
+			 OUTBOX_SCHEMA_VERSION);
+		return -EIO;
+	}
+	if (v == OUTBOX_SCHEMA_VERSION)
+		return 0;
+	for (; v < OUTBOX_SCHEMA_VERSION; v++)
+		if ((rc = ob_exec(ob, outbox_migrations[v], "migrating the schema")))
+			return rc;
+	snprintf(sql, sizeof(sql), "DELETE FROM deliver_meta;"
+		 " INSERT INTO deliver_meta (schema) VALUES (%d)",
+		 OUTBOX_SCHEMA_VERSION);
+	return ob_exec(ob, sql, "recording the schema version");
+}
+
+/* Up to date in one transaction: two agents opening at once cannot both
+ * create the tables. */
+static int ob_migrate(struct outbox *ob)
+{
+	int rc = ob_exec(ob, "BEGIN IMMEDIATE", "migrating the schema");
+
+	return rc ? rc : ob_end(ob, ob_migrate_locked(ob));
+}
+
+static int ob_journal(struct outbox *ob)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *mode;
+	bool wal;
+
+	if (sqlite3_prepare_v2(ob->db, "PRAGMA journal_mode = WAL", -1, &st,
+			       NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return ob_fail(ob, "enabling WAL");
+	}
+	mode = sqlite3_column_text(st, 0);
+	wal = mode && strcmp((const char *)mode, "wal") == 0;
+	sqlite3_finalize(st);
+	if (!wal) {
+		snprintf(ob->err, sizeof(ob->err), "outbox %s: cannot use WAL mode",
+			 ob->where);
+		return -EIO;
+	}
+	/* FULL: a put that returned survives a power cut, not just SIGKILL. */
+	return ob_exec(ob, "PRAGMA synchronous = FULL", "setting synchronous");
+}
+
+static int ob_prepare(struct outbox *ob)
+{
+	int i;
+
+	for (i = 0; i < OB_NSTMT; i++)
+		if (sqlite3_prepare_v3(ob->db, outbox_sql[i], -1,
+				       SQLITE_PREPARE_PERSISTENT, &ob->st[i],
+				       NULL) != SQLITE_OK)
+			return ob_fail(ob, "preparing statements");
+	return 0;
+}
+
+static int ob_setup(struct outbox *ob, const char *path)
+{
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	int rc;
+
+	if (sqlite3_open_v2(path ? path : ":memory:", &ob->db, flags, NULL) !=
+	    SQLITE_OK)
+		return ob->db ? ob_fail(ob, "opening") : -ENOMEM;
+	sqlite3_busy_timeout(ob->db, OUTBOX_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(ob->db, 1);
+	if (path && (rc = ob_journal(ob)))
+		return rc;
+	if ((rc = ob_migrate(ob)))
+		return rc;
+	return ob_prepare(ob);
+}
+
+int outbox_open(const char *path, const struct outbox_opts *o,
+		struct outbox **out, char *err, size_t errlen)
+{
+	struct outbox *ob = calloc(1, sizeof(*ob));
+	int rc;
+
+	*out = NULL;
+	if (!ob) {
+		snprintf(err, errlen, "outbox: out of memory");
+		return -ENOMEM;
+	}
+	snprintf(ob->where, sizeof(ob->where), "%s", path ? path : ":memory:");
+	ob->max_rows = o && o->max_rows > 0 ? o->max_rows : OUTBOX_DEFAULT_MAX_ROWS;
+	ob->cooldown_us = (o && o->cooldown_s > 0 ? o->cooldown_s :
+			   OUTBOX_DEFAULT_COOLDOWN_S) * 1000000;
+	rc = ob_setup(ob, path);
+	if (rc) {
+		if (rc == -ENOMEM)
+			snprintf(ob->err, sizeof(ob->err), "outbox %s: out of memory",
+				 ob->where);
+		snprintf(err, errlen, "%s", ob->err);
+		outbox_close(ob);
+		return rc;
+	}
+	*out = ob;
+	return 0;
+}
+
+void outbox_close(struct outbox *ob)
+{
+	int i;
+
+	if (!ob)
+		return;
+	for (i = 0; i < OB_NSTMT; i++)
+		sqlite3_finalize(ob->st[i]);
+	sqlite3_close(ob->db);
+	free(ob->inflight);
+	free(ob);
+}
+
+const char *outbox_error(const struct outbox *ob)
+{
+	return ob ? ob->err : "outbox: none";
+}
+
+const struct outbox_stats *outbox_stats(const struct outbox *ob)
+{
+	return &ob->stats;
+}
+
+/* --- deduplication */
+
+static int ob_idem_key(const char *dedup_key, int64_t now_us,
+		       char out[OUTBOX_KEY_LEN + 1])
+{
+	uint8_t md[EVP_MAX_MD_SIZE];
+	char t[24], hex[2 * EVP_MAX_MD_SIZE + 1];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	int ok;
+
+	snprintf(t, sizeof(t), "|%" PRId64, now_us);
+	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	     EVP_DigestUpdate(ctx, dedup_key, strlen(dedup_key)) == 1 &&
+	     EVP_DigestUpdate(ctx, t, strlen(t)) == 1 &&
+	     EVP_DigestFinal_ex(ctx, md, &n) == 1 && n * 2 >= OUTBOX_KEY_LEN;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return -EIO;
+	tw_hex(md, n, hex);
+	memcpy(out, hex, OUTBOX_KEY_LEN);
+	out[OUTBOX_KEY_LEN] = '\0';
+	return 0;
+}
+
+/* Inside the transaction: 1 allowed (and recorded), 0 suppressed. */
+static int ob_claim_locked(struct outbox *ob, const char *dedup_key,
+			   int64_t now_us, char idem_key[OUTBOX_KEY_LEN + 1])
+{
+	sqlite3_stmt *st = ob_stmt(ob, OB_SENT_PRUNE);
+	int64_t sent_us = 0;
+	int rc;
+
+	/* Claims whose cooldown is over only take room. */
+	if (sqlite3_bind_int64(st, 1, now_us - ob->cooldown_us) != SQLITE_OK)
+		return ob_fail(ob, "pruning claims");
+	if ((rc = ob_done(ob, st, "pruning claims")))
+		return rc;
+	st = ob_stmt(ob, OB_SENT_GET);
+	if (sqlite3_bind_text(st, 1, dedup_key, -1, SQLITE_STATIC) != SQLITE_OK)
+		return ob_fail(ob, "reading claims");
+	rc = ob_int64(ob, st, &sent_us, "reading claims");
+	if (rc < 0)
+		return rc;
+	/* A claim up to a cooldown in the future is a clock stepped back a
+	 * little: still a repeat. Further out, the clock was wrong when it
+	 * was made, and honouring it could silence the alert for years. */
+	if (rc == 1 && sent_us <= now_us + ob->cooldown_us)
+		return 0;
+	if ((rc = ob_idem_key(dedup_key, now_us, idem_key))) {
+		snprintf(ob->err, sizeof(ob->err), "outbox: SHA-256 failed");
+		return rc;
+	}
+	st = ob_stmt(ob, OB_SENT_PUT);
+	if (sqlite3_bind_text(st, 1, dedup_key, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now_us) != SQLITE_OK)
+		return ob_fail(ob, "recording the claim");
+	rc = ob_done(ob, st, "recording the claim");
+	return rc ? rc : 1;
+}
+
+int outbox_claim(struct outbox *ob, const char *dedup_key, int64_t now_us,
+		 char idem_key[OUTBOX_KEY_LEN + 1])
+{
+	int rc;
+
+	idem_key[0] = '\0';
+	if (!ob || !dedup_key || !*dedup_key)
+		return -EINVAL;
+	if ((rc = ob_exec(ob, "BEGIN IMMEDIATE", "claiming")))
+		return rc;
+	rc = ob_end(ob, ob_claim_locked(ob, dedup_key, now_us, idem_key));
+	if (rc != 1)
+		idem_key[0] = '\0';
+	return rc;
+}
+
+/* --- storing */
+
+/* Makes room for one row: drops victims while the outbox is full. */
+static int ob_make_room(struct outbox *ob)
+{
+	int64_t count = 0, id;
+	int rc;
+
+	rc = ob_int64(ob, ob_stmt(ob, OB_COUNT), &count, "counting rows");
+	for (; rc >= 0 && count >= ob->max_rows; count--) {
+		rc = ob_int64(ob, ob_stmt(ob, OB_DROP), &id, "dropping a row");
+		if (rc <= 0)
+			break;
+		ob_inflight_del(ob, id);
+		ob->stats.dropped++;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+static int ob_put_locked(struct outbox *ob, const char *target,
+			 const char *idem_key, bool critical, const char *body,
+			 size_t len, int64_t now_us)
+{
+	sqlite3_stmt *st = ob_stmt(ob, OB_EXISTS);
+	int64_t one;
+	int rc;
+
+	if (sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, idem_key, -1, SQLITE_STATIC) != SQLITE_OK)
+		return ob_fail(ob, "looking for a duplicate");
+	rc = ob_int64(ob, st, &one, "looking for a duplicate");
+	if (rc)
+		return rc;   /* 1: a duplicate, left as it was */
+	if ((rc = ob_make_room(ob)))
+		return rc;
+	st = ob_stmt(ob, OB_INSERT);
+	if (sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, idem_key, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 3, critical) != SQLITE_OK ||
+	    sqlite3_bind_blob64(st, 4, body ? body : "", len, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, now_us) != SQLITE_OK)
+		return ob_fail(ob, "storing an alert");
+	return ob_done(ob, st, "storing an alert");
+}
+
+int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
+	       bool critical, const char *body, size_t len, int64_t now_us)
+{
+	int rc;
+
+	if (!ob || !target || !*target || !idem_key || !*idem_key ||
+	    strlen(idem_key) > OUTBOX_KEY_LEN || (!body && len))
+		return -EINVAL;
+	if (strlen(target) >= OUTBOX_TARGET_MAX)
+		return -ENAMETOOLONG;
+	if ((rc = ob_exec(ob, "BEGIN IMMEDIATE", "storing an alert")))
+		return rc;
+	return ob_end(ob, ob_put_locked(ob, target, idem_key, critical, body,
+					len, now_us));
+}
+
+/* --- handing out */
+
+static void ob_col_text(sqlite3_stmt *st, int col, char *out, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(out, len, "%s", t ? (const char *)t : "");
+}
+
+static int ob_read_item(sqlite3_stmt *st, struct outbox_item *it)
+{
+	const void *body = sqlite3_column_blob(st, 4);
+	size_t len = (size_t)sqlite3_column_bytes(st, 4);
+
+	memset(it, 0, sizeof(*it));
+	if (!(it->body = malloc(len + 1)))
+		return -ENOMEM;
+	if (len)
+		memcpy(it->body, body, len);
+	it->body[len] = '\0';
+	it->body_len = len;
+	it->id = sqlite3_column_int64(st, 0);
+	ob_col_text(st, 1, it->target, sizeof(it->target));
+	ob_col_text(st, 2, it->idem_key, sizeof(it->idem_key));
+	it->critical = sqlite3_column_int(st, 3) != 0;
+	it->attempts = sqlite3_column_int(st, 5);
+	it->created_us = sqlite3_column_int64(st, 6);
+	return 0;
+}
+
+/* Takes back what outbox_due handed out before it failed. */
+static void ob_unwind(struct outbox *ob, struct outbox_item *items, int n)
+{
+	while (n-- > 0) {
+		ob_inflight_del(ob, items[n].id);
+		outbox_item_release(&items[n]);
+	}
+}
+
+int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
+	       int max)
+{
+	sqlite3_stmt *st;
+	int n = 0, rc = 0, step = SQLITE_DONE;
+
+	if (!ob || (!items && max > 0))
+		return -EINVAL;
+	st = ob_stmt(ob, OB_DUE);
+	if (sqlite3_bind_int64(st, 1, now_us) != SQLITE_OK)
+		return ob_fail(ob, "reading due rows");
+	while (n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (ob_inflight_has(ob, sqlite3_column_int64(st, 0)))
+			continue;
+		if ((rc = ob_read_item(st, &items[n])))
+			break;
+		n++;
+		if ((rc = ob_inflight_add(ob, items[n - 1].id)))
+			break;
+	}
+	if (!rc && n < max && step != SQLITE_DONE)
+		rc = ob_fail(ob, "reading due rows");
+	sqlite3_reset(st);
+	if (rc) {
+		if (rc == -ENOMEM)
+			snprintf(ob->err, sizeof(ob->err), "outbox: out of memory");
+		ob_unwind(ob, items, n);
+		return rc;
+	}
+	return n;
+}
+
+void outbox_item_release(struct outbox_item *it)
+{
+	if (!it)
+		return;
+	free(it->body);
+	it->body = NULL;
+	it->body_len = 0;
+}
+
+/* --- outcomes */
+
+/* Runs DELETE or RETRY for @id: 0 when the row was there, else -ENOENT. */
+static int ob_change(struct outbox *ob, enum outbox_stmt which, int64_t id,
+		     int64_t next_attempt_us)
+{
+	sqlite3_stmt *st = ob_stmt(ob, which);
+	int rc;
+
+	ob_inflight_del(ob, id);
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    (which == OB_RETRY &&
+	     sqlite3_bind_int64(st, 2, next_attempt_us) != SQLITE_OK))
+		return ob_fail(ob, "updating a row");
+	if ((rc = ob_done(ob, st, "updating a row")))
+		return rc;
+	return sqlite3_changes(ob->db) == 1 ? 0 : -ENOENT;
+}
+
+int outbox_ack(struct outbox *ob, int64_t id)
+{
+	int rc = ob ? ob_change(ob, OB_DELETE, id, 0) : -EINVAL;
+
+	if (!rc)
+		ob->stats.delivered++;
+	return rc;
+}
+
+int outbox_retry(struct outbox *ob, int64_t id, int64_t next_attempt_us)
+{
+	return ob ? ob_change(ob, OB_RETRY, id, next_attempt_us) : -EINVAL;
+}
+
+int outbox_fail(struct outbox *ob, int64_t id)
+{
+	int rc = ob ? ob_change(ob, OB_DELETE, id, 0) : -EINVAL;
+
+	if (!rc)
+		ob->stats.failed++;
+	return rc;
+}
+
+void outbox_release(struct outbox *ob, int64_t id)
+{
+	if (ob)
+		ob_inflight_del(ob, id);
+}
+
+/* --- for the caller's loop */
+
+int64_t outbox_depth(struct outbox *ob)
+{
+	int64_t n = 0;
+	int rc;
+
+	if (!ob)
+		return -EINVAL;
+	rc = ob_int64(ob, ob_stmt(ob, OB_COUNT), &n, "counting rows");
+	return rc < 0 ? rc : n;
+}
+
+int64_t outbox_next_due_us(struct outbox *ob)
+{
+	sqlite3_stmt *st;
+	int64_t due = -1;
+	int step;
+
+	if (!ob)
+		return -EINVAL;
+	st = ob_stmt(ob, OB_NEXT);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!ob_inflight_has(ob, sqlite3_column_int64(st, 0))) {
+			due = sqlite3_column_int64(st, 1);
+			break;
+		}
+	}
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		due = ob_fail(ob, "reading the next due time");
+	sqlite3_reset(st);
+	return due;
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The durable webhook outbox: an alert is written to SQLite before any
+ * delivery is tried and removed only when its receiver acknowledged it
+ * (or refused it for good), so alerts survive a crash, SIGKILL or reboot
+ * and are sent at least once. The receiver drops repeats by the
+ * idempotency key each row carries.
+ *
+ * The tables (outbox, outbox_sent, deliver_meta) may live in the
+ * inventory's file: the outbox never touches PRAGMA user_version, which
+ * the inventory owns; its own schema version is in deliver_meta. Each
+ * write is one transaction, in WAL mode with synchronous=FULL: when
+ * outbox_put returns, the alert is on disk.
+ *
+ * Rows handed out by outbox_due are "in flight" until the caller reports
+ * their fate with outbox_ack, outbox_retry, outbox_fail or outbox_release;
+ * the in-flight set is only in memory, so after a restart every row is
+ * handed out again when its next attempt is due.
+ *
+ * Times are wall-clock µs since the epoch, given by the caller (they must
+ * mean the same across restarts). One thread uses an outbox at a time.
+ * Errors are negative errno values: -EINVAL for bad arguments, -ENOMEM,
+ * -ENOENT for an id not in the outbox, -EIO for a database failure, which
+ * outbox_error() then describes.
+ */
+#ifndef TW_DELIVER_OUTBOX_H
+#define TW_DELIVER_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define OUTBOX_KEY_LEN 32           /* hex characters of an idempotency key */
+#define OUTBOX_TARGET_MAX 256       /* a target's name or URL, NUL included */
+#define OUTBOX_DEFAULT_MAX_ROWS 10000
+#define OUTBOX_DEFAULT_COOLDOWN_S 3600
+
+struct outbox;
+
+struct outbox_opts {
+	int64_t max_rows;     /* rows kept at most; <= 0: 10000 */
+	int64_t cooldown_s;   /* outbox_claim's dedup window; <= 0: 3600 */
+};
+
+struct outbox_item {
+	int64_t id;                       /* for ack/retry/fail/release */
+	char target[OUTBOX_TARGET_MAX];
+	char idem_key[OUTBOX_KEY_LEN + 1];
+	bool critical;
+	char *body;                       /* malloc'd, NUL-terminated */
+	size_t body_len;                  /* without that NUL */
+	int attempts;                     /* failed attempts so far */
+	int64_t created_us;
+};
+
+/* Counts in this process since outbox_open. */
+struct outbox_stats {
+	uint64_t delivered;   /* acknowledged */
+	uint64_t failed;      /* refused for good (outbox_fail) */
+	uint64_t dropped;     /* evicted by the max_rows bound */
+};
+
+/*
+ * Opens (creating if missing) the outbox in the SQLite file @path, or in
+ * memory when @path is NULL. @o NULL means the defaults. 0, or -errno
+ * with @err naming the file and the reason.
+ */
+int outbox_open(const char *path, const struct outbox_opts *o,
+		struct outbox **out, char *err, size_t errlen);
+void outbox_close(struct outbox *ob);
+
+/* The last failure's description ("" before any). */
+const char *outbox_error(const struct outbox *ob);
+
+/*
+ * Deduplication across restarts: 1 when the alert @dedup_key was not
+ * claimed within the cooldown; its claim time becomes @now_us and
+ * @idem_key receives the row's idempotency key, the first 32 lowercase
+ * hex characters of SHA-256("<dedup_key>|<now_us in decimal>"). 0 when
+ * the cooldown suppresses it (@idem_key is then ""). Claim, then put at
+ * once: a crash between the two loses that alert for the cooldown.
+ */
+int outbox_claim(struct outbox *ob, const char *dedup_key, int64_t now_us,
+		 char idem_key[OUTBOX_KEY_LEN + 1]);
+
+/*
+ * Stores an alert for @target, due at once. 0 added; 1 when the outbox
+ * already holds (@target, @idem_key), which is then left as it was. At
+ * max_rows the oldest non-critical row is dropped to make room, or the
+ * oldest critical one when all are critical (stats.dropped counts them).
+ * -ENAMETOOLONG for a target of OUTBOX_TARGET_MAX bytes or more, -EINVAL
+ * for an empty target or a key empty or over OUTBOX_KEY_LEN characters.
+ */
+int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
+	       bool critical, const char *body, size_t len, int64_t now_us);
+
+/*
+ * Up to @max rows due at @now_us and not in flight, oldest first, into
+ * @items; they are then in flight. The count, or -errno (nothing handed
+ * out). Free each item's body with outbox_item_release.
+ */
+int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
+	       int max);
+void outbox_item_release(struct outbox_item *it);
+
+/* Delivered: the row goes (stats.delivered). */
+int outbox_ack(struct outbox *ob, int64_t id);
+/* Not this time: one more attempt counted, due again at @next_attempt_us. */
+int outbox_retry(struct outbox *ob, int64_t id, int64_t next_attempt_us);
+/* Refused for good: the row goes (stats.failed). */
+int outbox_fail(struct outbox *ob, int64_t id);
+/* Not tried after all (say the HTTP queue was full): due as before. */
+void outbox_release(struct outbox *ob, int64_t id);
+
+/* Rows stored, in flight included; or -errno. */
+int64_t outbox_depth(struct outbox *ob);
+/*
+ * When the earliest row not in flight is due (maybe in the past), for the
+ * caller's poll timeout; -1 when there is none; below -1 (-errno) on error.
+ */
+int64_t outbox_next_due_us(struct outbox *ob);
+const struct outbox_stats *outbox_stats(const struct outbox *ob);
+
+#endif

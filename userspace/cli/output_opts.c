@@ -21,7 +21,7 @@ const char output_opts_help[] =
 "                         message for chat incoming-webhooks)\n"
 "  --webhook-cooldown SECS\n"
 "                         the same finding for the same certificate and name\n"
-"                         is not sent again within SECS (0-604800, default\n"
+"                         is not sent again within SECS (1-604800, default\n"
 "                         3600)\n"
 "  --webhook-timeout SECS per request (1-300, default 10)\n"
 "  --webhook-retry-max SECS\n"
@@ -108,7 +108,7 @@ static int parse_webhook(const char *cmd, int c, const char *arg,
 		}
 		return 1;
 	case OPT_WEBHOOK_COOLDOWN:
-		return parse_seconds(cmd, "--webhook-cooldown", arg, 0, 604800,
+		return parse_seconds(cmd, "--webhook-cooldown", arg, 1, 604800,
 				     &o->webhook_cooldown_s);
 	case OPT_WEBHOOK_TIMEOUT:
 		if (parse_seconds(cmd, "--webhook-timeout", arg, 1, 300, &s) < 0)

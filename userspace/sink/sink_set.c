@@ -16,6 +16,7 @@
 #define SINK_KINDS(X) \
 	X(json_lines)  \
 	X(text_report) \
+	X(webhook)     \
 	X(metrics)
 
 #define X(kind) int kind##_open(const struct output_opts *o, struct sink_set *set, \

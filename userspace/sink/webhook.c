@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Webhooks: each selected event is written to the durable outbox (one row
+ * per receiver) before anything is sent, and a row goes only when its
+ * receiver answered 2xx or refused it for good (4xx other than 408/429).
+ * Everything else is retried with exponential backoff and jitter, or after
+ * the receiver's Retry-After. Requests run on http_pool's worker threads;
+ * this file runs on the agent's loop (event and tick) and never blocks on
+ * the network.
+ *
+ * Deduplication: an alert's dedup key (the same finding set for the same
+ * certificate and name; a spike's episode and state; an agent error's
+ * text) is claimed in the outbox, so it is not sent again within the
+ * cooldown, across restarts too. Its Idempotency-Key is stable across
+ * retries and restarts.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/version.h"
+#include "deliver/backoff.h"
+#include "deliver/outbox.h"
+#include "deliver/sign.h"
+#include "detect/spike.h"
+#include "net/http_pool.h"
+#include "sink.h"
+#include "webhook_text.h"
+
+#define WEBHOOK_IN_FLIGHT 16           /* requests under way at once */
+#define WEBHOOK_BACKOFF_BASE_US 1000000
+#define WEBHOOK_SECRET_MAX 4096
+#define WEBHOOK_DRAIN_DEFAULT_MS 3000
+#define WEBHOOK_DEDUP_MAX 1024
+
+/* What a request carries back to us through http_pool (its "key"). */
+struct webhook_job {
+	int64_t id;
+	int attempts;
+};
+
+struct webhook {
+	struct sink base;              /* first: the sink is cast to it */
+	const struct output_opts *o;
+	struct outbox *ob;
+	struct http_pool *pool;
+	int efd;                       /* http_pool's completion eventfd */
+	uint8_t secret[WEBHOOK_SECRET_MAX];
+	size_t secret_len;
+	int in_flight;
+	uint64_t retried, suppressed;
+	uint32_t rng;
+	bool receiver_down;            /* said once per outage */
+	struct webhook_text text;      /* the slack format's buffer */
+};
+
+static uint64_t wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* xorshift32: jitter needs spread, not secrecy. */
+static uint32_t webhook_random(struct webhook *w)
+{
+	w->rng ^= w->rng << 13;
+	w->rng ^= w->rng >> 17;
+	w->rng ^= w->rng << 5;
+	return w->rng;
+}
+
+/* --- what is sent, and under which dedup key */
+
+static bool has_critical(const struct finding_list *l)
+{
+	int i;
+
+	for (i = 0; i < l->n; i++)
+		if (finding_kind_severity(l->items[i].kind) == SEV_CRITICAL)
+			return true;
+	return false;
+}
+
+static bool is_critical(const struct event *ev)
+{
+	switch (ev->type) {
+	case EVENT_CERT:
+		return has_critical(ev->cert->findings);
+	case EVENT_SPIKE:
+		return true;
+	case EVENT_AGENT:
+		return strcmp(ev->agent->state, "error") == 0;
+	default:
+		return false;
+	}
+}
+
+static void dedup_cert(const struct cert_view *v, char *buf, size_t len)
+{
+	size_t off;
+	int i;
+
+	off = (size_t)snprintf(buf, len, "cert|%.*s|%s|", v->sni ? (int)v->sni_len : 0,
+			       v->sni ? v->sni : "", v->chain[0]->sha256_hex);
+	for (i = 0; i < v->findings->n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s,",
+					finding_kind_name(v->findings->items[i].kind));
+}
+
+/* The key under which the cooldown suppresses a repeat of @ev. */
+static void dedup_key(const struct event *ev, char *buf, size_t len)
+{
+	const struct spike_event *sp;
+
+	switch (ev->type) {
+	case EVENT_CERT:
+		dedup_cert(ev->cert, buf, len);
+		break;
+	case EVENT_SPIKE:
+		sp = ev->spike;
+		snprintf(buf, len, "spike|%s|%s|%s|%llu", spike_state_name(sp->state),
+			 spike_kind_key(sp->kind) ? spike_kind_key(sp->kind) : "all",
+			 sp->key ? sp->key : "", (unsigned long long)sp->started_us);
+		break;
+	case EVENT_AGENT:
+		snprintf(buf, len, "agent|%s|%s", ev->agent->state,
+			 ev->agent->message ? ev->agent->message : "");
+		break;
+	default:   /* every handshake and summary is its own alert */
+		snprintf(buf, len, "%s|%s|%llu|%llu", event_type_name(ev->type),
+			 ev->source ? ev->source : "", (unsigned long long)ev->ts_us,
+			 (unsigned long long)(ev->type == EVENT_HANDSHAKE ?
+			 ev->handshake->rec->client.port : 0));
+		break;
+	}
+}
+
+/* --- delivery */
+
+static void webhook_finish(struct webhook *w, const struct http_result *r)
+{
+	struct webhook_job job;
+	int64_t now = (int64_t)wall_us(), delay, after;
+
+	memcpy(&job, r->key, sizeof(job));
+	w->in_flight--;
+	switch (backoff_classify_status(r->status, !r->transport_ok)) {
+	case BACKOFF_DELIVERED:
+		if (w->receiver_down)
+			pr_info("webhook %s: delivering again\n", r->url);
+		w->receiver_down = false;
+		outbox_ack(w->ob, job.id);
+		return;
+	case BACKOFF_GIVE_UP:
+		pr_warn("webhook %s refused an alert for good (HTTP %ld); it is dropped\n",
+			r->url, r->status);
+		outbox_fail(w->ob, job.id);
+		return;
+	case BACKOFF_RETRY:
+		break;
+	}
+	if (!w->receiver_down)
+		pr_warn("webhook %s: %s; retrying\n", r->url, r->error[0] ? r->error : "no answer");
+	w->receiver_down = true;
+	delay = backoff_delay_us(job.attempts, WEBHOOK_BACKOFF_BASE_US,
+				 (int64_t)w->o->webhook_retry_max_s * 1000000,
+				 webhook_random(w));
+	after = backoff_retry_after_us(r->retry_after, now);
+	if (after > delay)
+		delay = after;
+	w->retried++;
+	outbox_retry(w->ob, job.id, now + delay);
+}
+
+static void webhook_collect(struct webhook *w)
+{
+	struct http_result *r;
+	uint64_t n;
+
+	if (read(w->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		pr_debug("webhook: eventfd: %s\n", strerror(errno));
+	while ((r = http_pool_take(w->pool))) {
+		webhook_finish(w, r);
+		http_result_free(r);
+	}
+}
+
+static void webhook_send(struct webhook *w, struct outbox_item *it, int64_t now)
+{
+	char idem[OUTBOX_KEY_LEN + 32], sig[WEBHOOK_SIGNATURE_MAX + 32];
+	const char *headers[4] = { idem, "User-Agent: tlswatch/" TLSWATCH_VERSION };
+	struct webhook_job job = { .id = it->id, .attempts = it->attempts };
+
+	snprintf(idem, sizeof(idem), "Idempotency-Key: %s", it->idem_key);
+	if (w->secret_len) {
+		int off = snprintf(sig, sizeof(sig), "Tlswatch-Signature: ");
+
+		if (webhook_signature(w->secret, w->secret_len, now / 1000000, it->body,
+				      it->body_len, sig + off, sizeof(sig) - (size_t)off) == 0)
+			headers[2] = sig;
+	}
+	if (http_pool_submit_headers(w->pool, 0, it->target, &job, sizeof(job),
+				     "application/json", (const uint8_t *)it->body,
+				     it->body_len, headers) < 0) {
+		outbox_release(w->ob, it->id);
+		return;
+	}
+	w->in_flight++;
+}
+
+static void webhook_pump(struct webhook *w)
+{
+	struct outbox_item items[WEBHOOK_IN_FLIGHT];
+	int64_t now = (int64_t)wall_us();
+	int i, n;
+
+	webhook_collect(w);
+	if (w->in_flight >= WEBHOOK_IN_FLIGHT)
+		return;
+	n = outbox_due(w->ob, now, items, WEBHOOK_IN_FLIGHT - w->in_flight);
+	if (n < 0) {
+		pr_warn("webhook outbox: %s\n", outbox_error(w->ob));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		webhook_send(w, &items[i], now);
+		outbox_item_release(&items[i]);
+	}
+}
+
+/* --- the sink */
+
+static int webhook_event(struct sink *s, const struct event *ev,
+			 const char *json, size_t len)
+{
+	struct webhook *w = (struct webhook *)s;
+	char key[WEBHOOK_DEDUP_MAX], idem[OUTBOX_KEY_LEN + 1];
+	int64_t now = (int64_t)wall_us();
+	const char *body = json;
+	size_t body_len = len;
+	int i, rc;
+
+	if (!webhook_selects(w->o->webhook_events, ev))
+		return 0;
+	dedup_key(ev, key, sizeof(key));
+	rc = outbox_claim(w->ob, key, now, idem);
+	if (rc == 0) {
+		w->suppressed++;
+		return 0;
+	}
+	if (rc < 0)
+		goto fail;
+	if (w->o->webhook_format == WEBHOOK_FORMAT_SLACK) {
+		body = webhook_text_slack(&w->text, ev, json, len, &body_len);
+		if (!body)
+			return -ENOMEM;
+	}
+	for (i = 0; i < w->o->n_webhooks; i++) {
+		rc = outbox_put(w->ob, w->o->webhooks[i], idem, is_critical(ev), body,
+				body_len, now);
+		if (rc < 0)
+			goto fail;
+	}
+	webhook_pump(w);
+	return 0;
+fail:
+	pr_warn("webhook outbox: %s: the alert is not queued\n", outbox_error(w->ob));
+	return rc;
+}
+
+static void webhook_tick(struct sink *s, uint64_t now_us)
+{
+	webhook_pump((struct webhook *)s);
+}
+
+static void webhook_counters(struct sink *s, struct counter_values *cv)
+{
+	struct webhook *w = (struct webhook *)s;
+	const struct outbox_stats *st = outbox_stats(w->ob);
+	int64_t depth = outbox_depth(w->ob);
+
+	counter_set(cv, COUNTER_WEBHOOK_DELIVERED, st->delivered);
+	counter_set(cv, COUNTER_WEBHOOK_RETRIED, w->retried);
+	counter_set(cv, COUNTER_WEBHOOK_FAILED, st->failed);
+	counter_set(cv, COUNTER_WEBHOOK_DROPPED, st->dropped);
+	counter_set(cv, COUNTER_WEBHOOK_SUPPRESSED, w->suppressed);
+	counter_set(cv, COUNTER_OUTBOX_DEPTH, depth > 0 ? (uint64_t)depth : 0);
+}
+
+/* Delivers what it can within drain_ms; the rest stays in the outbox. */
+static void webhook_drain(struct webhook *w)
+{
+	unsigned ms = w->o->drain_ms ? w->o->drain_ms : WEBHOOK_DRAIN_DEFAULT_MS;
+	uint64_t deadline = wall_us() + (uint64_t)ms * 1000;
+	int64_t left;
+
+	while (wall_us() < deadline) {
+		webhook_pump(w);
+		left = outbox_depth(w->ob);
+		if (left <= 0 || (!w->in_flight && outbox_next_due_us(w->ob) > (int64_t)deadline))
+			break;
+		usleep(20000);
+	}
+	left = outbox_depth(w->ob);
+	if (left > 0)
+		pr_warn("webhook: %lld alert%s not delivered yet; %s\n", (long long)left,
+			left == 1 ? "" : "s", w->o->db_path ?
+			"they stay in the outbox for the next run" :
+			"without --db they are lost");
+}
+
+static void webhook_close(struct sink *s)
+{
+	struct webhook *w = (struct webhook *)s;
+
+	if (w->pool && w->ob)
+		webhook_drain(w);
+	http_pool_free(w->pool);
+	outbox_close(w->ob);
+	if (w->efd >= 0)
+		close(w->efd);
+	webhook_text_free(&w->text);
+	free(w);
+}
+
+static const struct sink_ops webhook_ops = {
+	.name = "webhook",
+	.wants_json = true,
+	.event = webhook_event,
+	.tick = webhook_tick,
+	.counters = webhook_counters,
+	.close = webhook_close,
+};
+
+static int webhook_setup(struct webhook *w, const struct output_opts *o,
+			 char *err, size_t errlen)
+{
+	struct outbox_opts oo = { .cooldown_s = o->webhook_cooldown_s };
+	struct http_pool_opts po = {
+		.threads = 2,
+		.timeout_ms = (int)o->webhook_timeout_ms,
+		.max_body = 64 * 1024,
+		.max_queued = WEBHOOK_IN_FLIGHT,
+	};
+	int rc;
+
+	if (o->webhook_secret_file &&
+	    webhook_secret_load(o->webhook_secret_file, w->secret, sizeof(w->secret),
+				&w->secret_len, err, errlen) < 0)
+		return -EINVAL;
+	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->efd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		return rc;
+	}
+	po.notify_fd = w->efd;
+	rc = outbox_open(o->db_path, &oo, &w->ob, err, errlen);
+	if (rc < 0 && o->db_path) {
+		/* Like the inventory: a database that cannot be used costs
+		 * durability, not the alerts of this run. */
+		pr_warn("webhook outbox: %s; keeping it in memory (alerts not delivered before a restart are lost)\n", err);
+		rc = outbox_open(NULL, &oo, &w->ob, err, errlen);
+	}
+	if (rc < 0)
+		return rc;
+	return http_pool_new(&po, &w->pool, err, errlen);
+}
+
+int webhook_open(const struct output_opts *o, struct sink_set *set,
+		 char *err, size_t errlen)
+{
+	struct webhook *w;
+	int rc;
+
+	if (!o->n_webhooks)
+		return 0;
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	w->base.ops = &webhook_ops;
+	w->o = o;
+	w->efd = -1;
+	w->rng = (uint32_t)wall_us() | 1;
+	webhook_text_init(&w->text);
+	rc = webhook_setup(w, o, err, errlen);
+	if (rc == 0)
+		rc = sink_set_add(set, &w->base);
+	if (rc < 0) {
+		webhook_close(&w->base);
+		return rc;
+	}
+	return 0;
+}

@@ -42,6 +42,9 @@ def line(ev):
             return (f'{DIM}agent stats: {c.get("packets_seen", 0)} packets, '
                     f'{c.get("handshakes", 0)} handshakes, ring buffer lost {c.get("ringbuf_lost", 0)}; {names}{END}')
         return f'{DIM}agent {ev["state"]} {" ".join(ev.get("interfaces", []))} {ev.get("message", "")}{END}'
+    if kind == "summary":
+        return (f'{DIM}summary: {ev.get("handshakes", 0)} handshakes, '
+                f'{ev.get("certificates", 0)} certificates, {ev.get("spikes", 0)} spikes{END}')
     return json.dumps(ev)
 
 

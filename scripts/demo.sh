@@ -6,7 +6,9 @@
 # expired.test an expired one), attaches `tlswatch run` to the host end of
 # the veth, drives real `openssl s_client` handshakes (TLS 1.2 and 1.3,
 # some rejected by the client), and prints the agent's events as they
-# happen. Everything it creates is removed on exit, also on Ctrl-C.
+# happen. A local webhook receiver prints the signed alerts it gets, and the
+# demo ends with the agent's /metrics lines for the certificates it saw.
+# Everything it creates is removed on exit, also on Ctrl-C.
 # Needs root. DEMO_RAW=1 prints the raw JSON lines instead.
 set -u
 cd "$(dirname "$0")/.."
@@ -17,12 +19,13 @@ peer_if=twd$$n
 host_ip=10.213.0.1
 srv_ip=10.213.0.2
 tmp=$(mktemp -d)
-agent_pid= server_pid=
+agent_pid= server_pid= hook_pid=
 
 cleanup() {
 	trap - EXIT INT TERM
 	[ -n "$agent_pid" ] && kill -INT "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
 	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+	[ -n "$hook_pid" ] && kill "$hook_pid" 2>/dev/null && wait "$hook_pid" 2>/dev/null
 	ip netns del "$ns" 2>/dev/null      # removes the veth pair too
 	ip link del "$host_if" 2>/dev/null
 	rm -rf "$tmp"
@@ -59,8 +62,18 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
+say "a webhook receiver on 127.0.0.1 (it checks each request's signature)"
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+printf 'demo-secret\n' >"$tmp/secret" && chmod 600 "$tmp/secret"
+hook_port=$(free_port) metrics_port=$(free_port)
+/usr/bin/python3 tests/e2e/lib/webhook_receiver.py --port "$hook_port" --out "$tmp/hooks.jsonl" \
+	--secret "$tmp/secret" --max-seconds 600 >"$tmp/hook.log" 2>&1 &
+hook_pid=$!
+
 agent=("$BUILD/tlswatch" run --iface "$host_if" --port 443 --stats-interval 5
-	--ca-file "$pki/root.crt" --db "$tmp/inventory.db")
+	--ca-file "$pki/root.crt" --db "$tmp/inventory.db"
+	--webhook "http://127.0.0.1:$hook_port/alerts" --webhook-secret-file "$tmp/secret"
+	--metrics "127.0.0.1:$metrics_port")
 say "attaching: ${agent[*]}"
 if [ "${DEMO_RAW:-0}" = 1 ]; then
 	"${agent[@]}" &
@@ -94,6 +107,28 @@ for i in $(seq 24); do
 		-servername expired.test -CAfile "$pki/cachain.pem" -verify_return_error >/dev/null 2>&1
 done
 sleep 6   # one stats event
+
+say "webhooks the receiver got (signed; one per alert, duplicates suppressed)"
+/usr/bin/python3 - "$tmp/hooks.jsonl" <<'PY'
+import json, sys
+try:
+    lines = open(sys.argv[1]).read().splitlines()
+except OSError:
+    lines = []
+for raw in lines:
+    r = json.loads(raw)
+    ev = json.loads(r["body"])
+    what = ev.get("sni") or json.dumps(ev.get("scope", ev.get("state", "")))
+    kinds = ",".join(f["kind"] for f in ev.get("findings", []) if isinstance(f, dict))
+    print(f'  webhook {ev["event"]} {what} {kinds} (HTTP {r.get("status")}, '
+          f'signature {"ok" if r.get("signature_ok") else "BAD"}, '
+          f'key {r["headers"].get("idempotency-key", "")[:12]}…)')
+print(f"  {len(lines)} webhook(s)")
+PY
+
+say "curl http://127.0.0.1:$metrics_port/metrics (certificates seen)"
+curl -s "http://127.0.0.1:$metrics_port/metrics" |
+	grep -E '^tlswatch_(certificate_info|certificate_findings|handshakes_total|webhook_deliveries_total)' | sed 's/^/  /'
 
 say "stopping the agent (SIGINT): it detaches what it attached"
 kill -INT "$agent_pid" 2>/dev/null

@@ -15,7 +15,8 @@
  */
 #define SINK_KINDS(X) \
 	X(json_lines)  \
-	X(text_report)
+	X(text_report) \
+	X(alertmanager)
 
 #define X(kind) int kind##_open(const struct output_opts *o, struct sink_set *set, \
 				char *err, size_t errlen);

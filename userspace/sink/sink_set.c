@@ -17,6 +17,7 @@
 	X(json_lines)  \
 	X(text_report) \
 	X(webhook)     \
+	X(alertmanager) \
 	X(metrics)
 
 #define X(kind) int kind##_open(const struct output_opts *o, struct sink_set *set, \

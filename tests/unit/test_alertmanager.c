@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The Alertmanager sink's timing, against a tiny HTTP server on 127.0.0.1
+ * that records each request body: a new alert goes at the next tick, an
+ * active one again every resend interval, a resolved one three times, 1 s
+ * apart, then never. (tests/e2e/alertmanager.sh checks the alerts against
+ * a real Alertmanager.)
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "detect/spike.h"
+#include "sink/sink.h"
+
+struct recorder {
+	int fd;
+	uint16_t port;
+	pthread_t thread;
+	atomic_int requests;
+	atomic_bool stop;
+	char last[8192];               /* the last body, NUL-terminated */
+	pthread_mutex_t lock;
+};
+
+/* Reads one request (headers, then Content-Length bytes), answers 200. */
+static void recorder_serve(struct recorder *r, int c)
+{
+	static char buf[65536];
+	size_t len = 0, want = 0;
+	char *hdr_end = NULL, *cl;
+	ssize_t n;
+
+	while (len < sizeof(buf) - 1) {
+		n = read(c, buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			return;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (!hdr_end && (hdr_end = strstr(buf, "\r\n\r\n"))) {
+			cl = strcasestr(buf, "Content-Length:");
+			want = (size_t)(hdr_end + 4 - buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
+		}
+		if (hdr_end && len >= want)
+			break;
+	}
+	pthread_mutex_lock(&r->lock);
+	snprintf(r->last, sizeof(r->last), "%s", hdr_end ? hdr_end + 4 : "");
+	pthread_mutex_unlock(&r->lock);
+	atomic_fetch_add(&r->requests, 1);
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+	if (write(c, ok, sizeof(ok) - 1) < 0)
+		return;
+}
+
+static void *recorder_main(void *arg)
+{
+	struct recorder *r = arg;
+
+	while (!atomic_load(&r->stop)) {
+		struct pollfd p = { .fd = r->fd, .events = POLLIN };
+		int c;
+
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		c = accept(r->fd, NULL, NULL);
+		if (c < 0)
+			continue;
+		recorder_serve(r, c);
+		close(c);
+	}
+	return NULL;
+}
+
+static int recorder_start(struct recorder *r)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->lock, NULL);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	r->fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (r->fd < 0 || bind(r->fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(r->fd, 16) < 0 || getsockname(r->fd, (struct sockaddr *)&a, &alen) < 0)
+		return -1;
+	r->port = ntohs(a.sin_port);
+	return pthread_create(&r->thread, NULL, recorder_main, r) == 0 ? 0 : -1;
+}
+
+static void recorder_stop(struct recorder *r)
+{
+	atomic_store(&r->stop, true);
+	pthread_join(r->thread, NULL);
+	close(r->fd);
+	pthread_mutex_destroy(&r->lock);
+}
+
+/* Waits (at most 5 s) until @n requests arrived; the count then. */
+static int recorder_wait(struct recorder *r, int n)
+{
+	int i;
+
+	for (i = 0; i < 500 && atomic_load(&r->requests) < n; i++)
+		usleep(10000);
+	usleep(50000);                 /* and nothing more comes */
+	return atomic_load(&r->requests);
+}
+
+/* The count after 200 ms: for "nothing was sent". */
+static int recorder_settle(struct recorder *r)
+{
+	usleep(200000);
+	return atomic_load(&r->requests);
+}
+
+static bool recorder_last_has(struct recorder *r, const char *s)
+{
+	bool has;
+
+	pthread_mutex_lock(&r->lock);
+	has = strstr(r->last, s) != NULL;
+	pthread_mutex_unlock(&r->lock);
+	return has;
+}
+
+static uint64_t wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Starts @r and a sink set with one Alertmanager sink sending to it;
+ * NULL (with @r stopped) on failure. */
+static struct sink_set *open_sink(struct recorder *r, char *url, size_t urllen,
+				  unsigned resend_s)
+{
+	struct output_opts o = { 0 };
+	struct sink_set *set = NULL;
+	char err[256];
+
+	if (recorder_start(r) < 0) {
+		printf("#   cannot start the recorder\n");
+		return NULL;
+	}
+	snprintf(url, urllen, "http://127.0.0.1:%u/", r->port);
+	o.alertmanagers[0] = url;
+	o.n_alertmanagers = 1;
+	o.alertmanager_resend_s = resend_s;
+	o.instance = "unit";
+	o.drain_ms = 2000;
+	if (sink_set_open(&o, &set, err, sizeof(err)) < 0) {
+		printf("#   sink_set_open: %s\n", err);
+		recorder_stop(r);
+	}
+	return set;
+}
+
+static void emit_spike(struct sink_set *set, enum spike_state state, uint64_t ts_us)
+{
+	struct spike_event sp = {
+		.state = state, .kind = SPIKE_SCOPE_SNI, .key = "rsa.test",
+		.ts_us = ts_us, .window_s = 10, .handshakes = 50, .failures = 30,
+		.rate = 0.6, .started_us = ts_us, .n_alerts = 1,
+		.top_alerts = { { .key = "unknown_ca", .from = "client", .count = 30 } },
+	};
+	struct event ev = { .type = EVENT_SPIKE, .ts_us = ts_us, .source = "unit",
+			    .spike = &sp };
+
+	sink_set_emit(set, &ev);
+}
+
+static void test_spike_is_sent_at_the_next_tick_and_resolved_three_times(void)
+{
+	struct recorder r;
+	struct sink_set *set;
+	char url[64];
+	uint64_t now = wall_us();
+
+	set = open_sink(&r, url, sizeof(url), 60);
+	CHECK(set != NULL);
+	if (!set)
+		return;
+	emit_spike(set, SPIKE_FIRING, now);
+	CHECK_INT(recorder_settle(&r), 0);        /* nothing before a tick */
+	sink_set_tick(set, now);
+	CHECK_INT(recorder_wait(&r, 1), 1);
+	CHECK(recorder_last_has(&r, "\"alertname\":\"TLSWatchHandshakeFailureSpike\""));
+	CHECK(recorder_last_has(&r, "\"scope\":\"sni\",\"key\":\"rsa.test\""));
+	CHECK(recorder_last_has(&r, "\"instance\":\"unit\""));
+	CHECK(recorder_last_has(&r, "Top alerts: unknown_ca (client) 30."));
+	sink_set_tick(set, now + 250000);
+	CHECK_INT(recorder_settle(&r), 1);        /* active: waits for the resend */
+
+	emit_spike(set, SPIKE_RESOLVED, now + 500000);
+	sink_set_tick(set, now + 500000);
+	CHECK_INT(recorder_wait(&r, 2), 2);
+	sink_set_tick(set, now + 1000000);         /* 0.5 s later: not yet */
+	CHECK_INT(recorder_settle(&r), 2);
+	sink_set_tick(set, now + 1500000);
+	CHECK_INT(recorder_wait(&r, 3), 3);
+	sink_set_tick(set, now + 2500000);
+	CHECK_INT(recorder_wait(&r, 4), 4);
+	CHECK(recorder_last_has(&r, "\"scope\":\"sni\""));
+	sink_set_tick(set, now + 3500000);         /* sent 3 times: forgotten */
+	sink_set_tick(set, now + 61000000);        /* even at the resend */
+	CHECK_INT(recorder_settle(&r), 4);
+	sink_set_close(set);
+	CHECK_INT(recorder_settle(&r), 4);
+	recorder_stop(&r);
+}
+
+static void test_active_alert_is_resent_every_interval(void)
+{
+	struct recorder r;
+	struct sink_set *set;
+	struct counter_values cv = { 0 };
+	char url[64];
+	uint64_t now = wall_us();
+
+	set = open_sink(&r, url, sizeof(url), 2);
+	CHECK(set != NULL);
+	if (!set)
+		return;
+	emit_spike(set, SPIKE_FIRING, now);
+	sink_set_tick(set, now);
+	CHECK_INT(recorder_wait(&r, 1), 1);
+	sink_set_tick(set, now + 1900000);
+	CHECK_INT(recorder_settle(&r), 1);
+	sink_set_tick(set, now + 2000000);
+	CHECK_INT(recorder_wait(&r, 2), 2);
+	sink_set_tick(set, now + 4100000);
+	CHECK_INT(recorder_wait(&r, 3), 3);
+	sink_set_tick(set, now + 4200000);          /* results taken */
+	sink_set_counters(set, &cv);
+	CHECK_INT(cv.v[COUNTER_ALERTMANAGER_SENT], 3);
+	CHECK_INT(cv.v[COUNTER_ALERTMANAGER_FAILED], 0);
+	sink_set_close(set);                        /* still active: not resolved */
+	CHECK_INT(recorder_settle(&r), 3);
+	recorder_stop(&r);
+}
+
+int main(void)
+{
+	RUN_TEST(test_spike_is_sent_at_the_next_tick_and_resolved_three_times);
+	RUN_TEST(test_active_alert_is_resent_every_interval);
+	return CHECK_EXIT_CODE();
+}

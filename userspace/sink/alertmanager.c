@@ -1,0 +1,776 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Alertmanager (its v2 API): critical certificate findings and failure
+ * spikes become alerts POSTed to every --alertmanager URL as
+ * `POST {base}/api/v2/alerts`.
+ *
+ * Alerts
+ *   TLSWatchCertificateFinding: one per (name, sha256, kind) of a cert
+ *   event's critical finding; labels alertname, name (the SNI, "" without),
+ *   sha256, kind, severity="critical", instance, server ("IP:PORT", where
+ *   it was first seen). It resolves when a later cert event for the same
+ *   (name, sha256) no longer carries the kind, or when a cert event for the
+ *   same (name, server) carries another sha256 (the certificate changed).
+ *   TLSWatchHandshakeFailureSpike: one per spike scope; labels alertname,
+ *   scope ("all", "sni", "alert", "sha256", "ja4"), key ("" for all),
+ *   instance, severity="warning". A `resolved` spike event resolves it.
+ *
+ * Timing
+ *   startsAt is the event's time (packet time offline), never after now.
+ *   A new alert is POSTed at the next tick; every resend_s all active
+ *   alerts are POSTed again with endsAt = now + 3 * resend_s, so that
+ *   Alertmanager resolves them by itself when the agent is gone. endsAt is
+ *   wall-clock time even for a replay of an old capture: Alertmanager
+ *   takes an alert that ends in the past for resolved. A resolved alert is
+ *   POSTed AM_RESOLVE_SENDS times, AM_RESOLVE_SPACING_US apart, with endsAt
+ *   = the time it resolved, then forgotten.
+ *
+ * Bounds
+ *   At most AM_MAX_ALERTS alerts (active or resolving); new ones beyond are
+ *   dropped and counted. At most AM_MAX_INFLIGHT requests per URL on their
+ *   way, each of at most AM_BATCH_MAX alerts and with a total timeout
+ *   (--webhook-timeout, 10 s): a dead Alertmanager never blocks the agent,
+ *   failed requests are counted and logged once per change of state, and
+ *   their alerts go again at the next resend. close() sends what is due
+ *   and waits for the answers, at most drain_ms (5 s by default).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/endpoint.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/printable.h"
+#include "common/timefmt.h"
+#include "detect/spike.h"
+#include "net/http_pool.h"
+#include "sink.h"
+
+#define AM_MAX_ALERTS 10000
+#define AM_MAX_INFLIGHT 4              /* requests per URL on their way */
+#define AM_BATCH_MAX 500               /* alerts per request */
+#define AM_RESOLVE_SENDS 3
+#define AM_RESOLVE_SPACING_US 1000000ull
+#define AM_DRAIN_DEFAULT_MS 5000
+#define AM_TIMEOUT_DEFAULT_MS 10000
+#define AM_API_PATH "/api/v2/alerts"
+#define AM_DUE_AT_RESEND UINT64_MAX    /* sent; waits for the next resend */
+
+enum am_type { AM_CERT, AM_SPIKE };
+
+struct am_alert {
+	enum am_type type;
+	/* identity: AM_CERT (name, sha256, kind) and server; AM_SPIKE
+	 * (scope, key) */
+	char *name;                    /* wire bytes, or the spike's key */
+	size_t name_len;
+	char sha256[65];
+	enum finding_kind kind;
+	struct tw_endpoint server;
+	enum spike_kind scope;
+	/* the alert's JSON object without endsAt and the closing brace */
+	char *json;
+	size_t json_len;
+	bool resolved;
+	uint64_t ends_us;              /* resolved: when */
+	int sends_left;                /* resolved: POSTs still to make */
+	uint64_t due_us;               /* next POST, or AM_DUE_AT_RESEND */
+};
+
+struct am_buf {
+	char *p;
+	size_t len, cap;
+	bool failed;
+};
+
+struct am_sink {
+	struct sink base;              /* first: the sink is cast to it */
+	char *urls[OUTPUT_MAX_URLS];   /* {base}/api/v2/alerts */
+	bool url_failing[OUTPUT_MAX_URLS];
+	int n_urls;
+	char instance[256];
+	uint64_t resend_us;
+	unsigned drain_ms;
+	struct am_alert *alerts[AM_MAX_ALERTS];
+	int n_alerts;
+	uint64_t next_resend_us;
+	uint64_t sent, failed, dropped;
+	struct http_pool *pool;
+	int efd;
+	struct json_writer jw;         /* scratch for one alert */
+	struct am_buf body;            /* scratch for one request */
+};
+
+static uint64_t am_wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void am_buf_add(struct am_buf *b, const char *s, size_t n)
+{
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p) {
+			b->failed = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void am_alert_free(struct am_alert *a)
+{
+	if (!a)
+		return;
+	free(a->name);
+	free(a->json);
+	free(a);
+}
+
+/* Removes alert @i (the last one takes its place). */
+static void am_forget(struct am_sink *am, int i)
+{
+	am_alert_free(am->alerts[i]);
+	am->alerts[i] = am->alerts[--am->n_alerts];
+	am->alerts[am->n_alerts] = NULL;
+}
+
+static void am_resolve(struct am_alert *a, uint64_t now_us)
+{
+	if (a->resolved)
+		return;
+	a->resolved = true;
+	a->ends_us = now_us;
+	a->sends_left = AM_RESOLVE_SENDS;
+	a->due_us = 0;
+}
+
+/* A new alert with its identity set, or NULL (full or out of memory:
+ * counted as dropped). */
+static struct am_alert *am_alert_new(struct am_sink *am, enum am_type type,
+				     const char *name, size_t name_len)
+{
+	struct am_alert *a;
+
+	if (am->n_alerts == AM_MAX_ALERTS) {
+		if (am->dropped++ == 0)
+			pr_warn("alertmanager: %d alerts are active; new ones are dropped\n",
+				AM_MAX_ALERTS);
+		return NULL;
+	}
+	a = calloc(1, sizeof(*a));
+	if (a)
+		a->name = malloc(name_len + 1);
+	if (!a || !a->name) {
+		free(a);
+		if (am->dropped++ == 0)
+			pr_warn("alertmanager: out of memory; an alert was dropped\n");
+		return NULL;
+	}
+	memcpy(a->name, name, name_len);
+	a->name[name_len] = '\0';
+	a->name_len = name_len;
+	a->type = type;
+	am->alerts[am->n_alerts++] = a;
+	return a;
+}
+
+/*
+ * (Re)writes @a's JSON: labels, annotations, startsAt. The label values
+ * are written by the JSON writer (escaped, U+FFFD for invalid UTF-8).
+ * 0 or -ENOMEM (the alert keeps its previous text, if any).
+ */
+static int am_alert_render(struct am_sink *am, struct am_alert *a,
+			   const char *summary, const char *description,
+			   uint64_t starts_us)
+{
+	struct json_writer *j = &am->jw;
+	char server[TW_ADDR_STRLEN + 8], addr[TW_ADDR_STRLEN];
+	char *text;
+
+	jw_reset(j);
+	jw_object_begin(j);
+	jw_key(j, "labels");
+	jw_object_begin(j);
+	if (a->type == AM_CERT) {
+		jw_kv_str(j, "alertname", "TLSWatchCertificateFinding");
+		jw_key(j, "name");
+		jw_string_n(j, a->name, a->name_len);
+		jw_kv_str(j, "sha256", a->sha256);
+		jw_kv_str(j, "kind", finding_kind_name(a->kind));
+		jw_kv_str(j, "severity", "critical");
+		tw_addr_format(&a->server.addr, addr);
+		snprintf(server, sizeof(server), a->server.addr.family == 6 ?
+			 "[%s]:%u" : "%s:%u", addr, a->server.port);
+		jw_kv_str(j, "server", server);
+	} else {
+		const char *scope = spike_kind_key(a->scope);
+
+		jw_kv_str(j, "alertname", "TLSWatchHandshakeFailureSpike");
+		jw_kv_str(j, "scope", scope ? scope : "all");
+		jw_kv_str(j, "key", a->name);
+		jw_kv_str(j, "severity", "warning");
+	}
+	jw_kv_str(j, "instance", am->instance);
+	jw_object_end(j);
+	jw_key(j, "annotations");
+	jw_object_begin(j);
+	jw_kv_str(j, "summary", summary);
+	jw_kv_str(j, "description", description);
+	jw_object_end(j);
+	jw_kv_time_us(j, "startsAt", starts_us);
+	if (jw_failed(j))
+		return -ENOMEM;
+	text = strdup(jw_text(j));
+	if (!text)
+		return -ENOMEM;
+	free(a->json);
+	a->json = text;
+	a->json_len = jw_len(j);
+	return 0;
+}
+
+/* Renders @a and makes it active, due at once. On failure a @created
+ * alert is forgotten (counted as dropped); an old one keeps its state. */
+static int am_alert_fire(struct am_sink *am, struct am_alert *a, bool created,
+			 const char *summary, const char *description,
+			 uint64_t starts_us)
+{
+	int rc = am_alert_render(am, a, summary, description, starts_us);
+
+	if (rc < 0) {
+		if (created)
+			am_forget(am, am->n_alerts - 1);
+		am->dropped++;
+		return rc;
+	}
+	a->resolved = false;
+	a->due_us = 0;
+	return 0;
+}
+
+/* --- cert events */
+
+static const char *am_finding_phrase(enum finding_kind k)
+{
+	switch (k) {
+	case FINDING_REVOKED: return "a revoked certificate";
+	case FINDING_EXPIRED: return "an expired certificate";
+	case FINDING_NOT_YET_VALID: return "a certificate that is not yet valid";
+	case FINDING_SUPERSEDED: return "a superseded certificate (a newer one was served before)";
+	case FINDING_UNEXPECTED: return "an unexpected certificate";
+	case FINDING_UNTRUSTED: return "an untrusted certificate";
+	case FINDING_HOSTNAME_MISMATCH: return "a certificate that does not cover the name";
+	case FINDING_REVOKED_STAPLE: return "a certificate stapled with a revoked OCSP answer";
+	default: return "a certificate with a critical finding";
+	}
+}
+
+static struct am_alert *am_find_cert(struct am_sink *am, const char *name,
+				     size_t name_len, const char *sha256,
+				     enum finding_kind kind)
+{
+	int i;
+
+	for (i = 0; i < am->n_alerts; i++) {
+		struct am_alert *a = am->alerts[i];
+
+		if (a->type == AM_CERT && a->kind == kind &&
+		    a->name_len == name_len && memcmp(a->name, name, name_len) == 0 &&
+		    strcmp(a->sha256, sha256) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+/* Resolves the alerts this cert event shows are over: same name and
+ * certificate without the kind now, or same name and server with another
+ * certificate. */
+static void am_cert_resolve_stale(struct am_sink *am, const struct cert_view *cv,
+				  const char *name, size_t name_len,
+				  const char *sha256, uint64_t now_us)
+{
+	int i;
+
+	for (i = 0; i < am->n_alerts; i++) {
+		struct am_alert *a = am->alerts[i];
+
+		if (a->type != AM_CERT || a->resolved || a->name_len != name_len ||
+		    memcmp(a->name, name, name_len) != 0)
+			continue;
+		if (strcmp(a->sha256, sha256) == 0) {
+			if (!finding_has(cv->findings, a->kind))
+				am_resolve(a, now_us);
+		} else if (tw_endpoint_equal(&a->server, cv->server)) {
+			am_resolve(a, now_us);
+		}
+	}
+}
+
+static int am_cert_fire(struct am_sink *am, const struct event *ev,
+			const struct cert_info *leaf, const struct finding *f,
+			const char *name, size_t name_len, uint64_t now_us)
+{
+	const struct cert_view *cv = ev->cert;
+	struct am_alert *a = am_find_cert(am, name, name_len, leaf->sha256_hex, f->kind);
+	char summary[512], description[2048], who[300], after[TW_TIME_STRLEN];
+	bool created = false;
+
+	if (a && !a->resolved)
+		return 0;          /* already active: the resend keeps it so */
+	if (!a) {
+		a = am_alert_new(am, AM_CERT, name, name_len);
+		if (!a)
+			return -ENOMEM;
+		created = true;
+		memcpy(a->sha256, leaf->sha256_hex, sizeof(a->sha256));
+		a->kind = f->kind;
+		a->server = *cv->server;
+	}
+	if (name_len)
+		tw_printable(name, name_len, who, sizeof(who));
+	else
+		snprintf(who, sizeof(who), "a server without SNI");
+	snprintf(summary, sizeof(summary), "%s serves %s", who,
+		 am_finding_phrase(f->kind));
+	snprintf(description, sizeof(description),
+		 "%s%sSubject: %s; issuer: %s; not after: %s; sha256: %s.",
+		 f->detail, f->detail[0] ? ". " : "",
+		 leaf->subject ? leaf->subject : "?",
+		 leaf->issuer ? leaf->issuer : "?",
+		 tw_time_format_s(leaf->not_after, after), leaf->sha256_hex);
+	return am_alert_fire(am, a, created, summary, description,
+			     ev->ts_us < now_us ? ev->ts_us : now_us);
+}
+
+static int am_cert_event(struct am_sink *am, const struct event *ev)
+{
+	const struct cert_view *cv = ev->cert;
+	const struct cert_info *leaf;
+	const char *name = cv->sni ? cv->sni : "";
+	size_t name_len = cv->sni ? cv->sni_len : 0;
+	uint64_t now_us = am_wall_us();
+	int i, rc = 0;
+
+	if (cv->n_chain < 1 || !cv->chain[0] || !cv->server)
+		return 0;
+	leaf = cv->chain[0];
+	am_cert_resolve_stale(am, cv, name, name_len, leaf->sha256_hex, now_us);
+	if (!cv->findings)
+		return 0;
+	for (i = 0; i < cv->findings->n; i++) {
+		const struct finding *f = &cv->findings->items[i];
+
+		if (finding_kind_severity(f->kind) != SEV_CRITICAL)
+			continue;
+		if (am_cert_fire(am, ev, leaf, f, name, name_len, now_us) < 0)
+			rc = -ENOMEM;
+	}
+	return rc;
+}
+
+/* --- spike events */
+
+static struct am_alert *am_find_spike(struct am_sink *am, enum spike_kind scope,
+				      const char *key)
+{
+	int i;
+
+	for (i = 0; i < am->n_alerts; i++) {
+		struct am_alert *a = am->alerts[i];
+
+		if (a->type == AM_SPIKE && a->scope == scope && strcmp(a->name, key) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+/* ", unknown_ca (client) 30, ..." after @label; nothing for an empty list. */
+static void am_top_list(char *out, size_t outlen, const char *label,
+			const struct spike_top *top, int n)
+{
+	size_t len = strlen(out);
+	int i;
+
+	if (n <= 0 || len >= outlen)
+		return;
+	len += (size_t)snprintf(out + len, outlen - len, " Top %s:", label);
+	for (i = 0; i < n && len < outlen; i++)
+		len += (size_t)snprintf(out + len, outlen - len, "%s %s%s%s%s %llu",
+					i ? "," : "", top[i].key ? top[i].key : "?",
+					top[i].from ? " (" : "",
+					top[i].from ? top[i].from : "",
+					top[i].from ? ")" : "",
+					(unsigned long long)top[i].count);
+	if (len < outlen)
+		snprintf(out + len, outlen - len, ".");
+}
+
+static int am_spike_event(struct am_sink *am, const struct event *ev)
+{
+	const struct spike_event *sp = ev->spike;
+	const char *key = sp->key ? sp->key : "";
+	const char *scope = spike_kind_key(sp->kind);
+	uint64_t now_us = am_wall_us();
+	char summary[512], description[2048], started[TW_TIME_STRLEN];
+	struct am_alert *a = am_find_spike(am, sp->kind, key);
+	bool created = false;
+
+	if (sp->state == SPIKE_RESOLVED) {
+		if (a)
+			am_resolve(a, now_us);
+		return 0;
+	}
+	if (!a) {
+		a = am_alert_new(am, AM_SPIKE, key, strlen(key));
+		if (!a)
+			return -ENOMEM;
+		created = true;
+		a->scope = sp->kind;
+	}
+	snprintf(summary, sizeof(summary),
+		 "Handshake failure spike (%s%s%s): %.1f%% of %llu handshakes failed",
+		 scope ? scope : "all traffic", scope ? " " : "", key,
+		 sp->rate * 100.0, (unsigned long long)sp->handshakes);
+	snprintf(description, sizeof(description),
+		 "%llu failures of %llu handshakes in %u s (rate %.4f",
+		 (unsigned long long)sp->failures, (unsigned long long)sp->handshakes,
+		 sp->window_s, sp->rate);
+	if (sp->has_baseline)
+		snprintf(description + strlen(description),
+			 sizeof(description) - strlen(description),
+			 ", baseline %.4f", sp->baseline_rate);
+	snprintf(description + strlen(description),
+		 sizeof(description) - strlen(description), "), since %s.",
+		 tw_time_format_us(sp->started_us, started));
+	am_top_list(description, sizeof(description), "alerts", sp->top_alerts, sp->n_alerts);
+	am_top_list(description, sizeof(description), "names", sp->top_snis, sp->n_snis);
+	am_top_list(description, sizeof(description), "certificates", sp->top_certs, sp->n_certs);
+	am_top_list(description, sizeof(description), "clients (JA4)", sp->top_clients,
+		    sp->n_clients);
+	return am_alert_fire(am, a, created, summary, description,
+			     sp->started_us && sp->started_us < now_us ? sp->started_us :
+			     ev->ts_us < now_us ? ev->ts_us : now_us);
+}
+
+static int am_event(struct sink *s, const struct event *ev, const char *json,
+		    size_t len)
+{
+	struct am_sink *am = (struct am_sink *)s;
+
+	switch (ev->type) {
+	case EVENT_CERT:
+		return am_cert_event(am, ev);
+	case EVENT_SPIKE:
+		return am_spike_event(am, ev);
+	default:
+		return 0;
+	}
+}
+
+/* --- delivery */
+
+static void am_take_results(struct am_sink *am)
+{
+	struct http_result *r;
+	uint64_t v;
+
+	/* The eventfd only wakes a poll(); the pool's list is the truth. */
+	if (read(am->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		pr_debug("alertmanager: eventfd: %s\n", strerror(errno));
+	while ((r = http_pool_take(am->pool))) {
+		int u = r->kind;
+		bool ok = r->error[0] == '\0';
+
+		if (ok)
+			am->sent++;
+		else
+			am->failed++;
+		if (u >= 0 && u < am->n_urls && ok == am->url_failing[u]) {
+			am->url_failing[u] = !ok;
+			if (ok)
+				pr_warn("%s: answers again\n", r->url);
+			else
+				pr_warn("%s: %s; alerts go again at the next resend\n",
+					r->url, r->error);
+		}
+		http_result_free(r);
+	}
+}
+
+static bool am_room(struct am_sink *am)
+{
+	return http_pool_outstanding(am->pool) + (size_t)am->n_urls <=
+	       (size_t)AM_MAX_INFLIGHT * (size_t)am->n_urls;
+}
+
+/* Appends alert @a as sent at @now_us to the request body. */
+static void am_body_add(struct am_sink *am, const struct am_alert *a, uint64_t now_us)
+{
+	char ends[TW_TIME_STRLEN], tail[64];
+	uint64_t ends_us = a->resolved ? a->ends_us : now_us + 3 * am->resend_us;
+	int n;
+
+	n = snprintf(tail, sizeof(tail), ",\"endsAt\":\"%s\"}",
+		     tw_time_format_us(ends_us, ends));
+	am_buf_add(&am->body, am->body.len > 1 ? "," : "", am->body.len > 1);
+	am_buf_add(&am->body, a->json, a->json_len);
+	am_buf_add(&am->body, tail, (size_t)n);
+}
+
+/* After a request: an active alert waits for the resend, a resolved one
+ * goes again a few times, then is forgotten. */
+static void am_after_send(struct am_sink *am, int i, uint64_t now_us)
+{
+	struct am_alert *a = am->alerts[i];
+
+	if (!a->resolved) {
+		a->due_us = AM_DUE_AT_RESEND;
+	} else if (--a->sends_left > 0) {
+		a->due_us = now_us + AM_RESOLVE_SPACING_US;
+	} else {
+		am_forget(am, i);
+	}
+}
+
+/* POSTs the alerts due at @now_us, AM_BATCH_MAX a request, while there is
+ * room in flight. Returns whether some are still due. */
+static bool am_send_due(struct am_sink *am, uint64_t now_us)
+{
+	int batch[AM_BATCH_MAX];
+	int n, i, u;
+
+	for (;;) {
+		n = 0;
+		for (i = 0; i < am->n_alerts && n < AM_BATCH_MAX; i++)
+			if (am->alerts[i]->due_us <= now_us && am->alerts[i]->json)
+				batch[n++] = i;
+		if (n == 0)
+			return false;
+		if (!am_room(am))
+			return true;
+		am->body.len = 0;
+		am->body.failed = false;
+		am_buf_add(&am->body, "[", 1);
+		for (i = 0; i < n; i++)
+			am_body_add(am, am->alerts[batch[i]], now_us);
+		am_buf_add(&am->body, "]", 1);
+		for (u = 0; u < am->n_urls; u++) {
+			if (am->body.failed ||
+			    http_pool_submit(am->pool, u, am->urls[u], NULL, 0,
+					     "application/json", (const uint8_t *)am->body.p,
+					     am->body.len) < 0) {
+				am->failed++;
+				if (!am->url_failing[u]) {
+					am->url_failing[u] = true;
+					pr_warn("%s: cannot queue a request (memory or queue full); alerts go again at the next resend\n",
+						am->urls[u]);
+				}
+			}
+		}
+		/* Backwards: forgetting alert i moves the last one to i. */
+		for (i = n - 1; i >= 0; i--)
+			am_after_send(am, batch[i], now_us);
+	}
+}
+
+static void am_tick(struct sink *s, uint64_t now_us)
+{
+	struct am_sink *am = (struct am_sink *)s;
+	int i;
+
+	am_take_results(am);
+	if (now_us >= am->next_resend_us) {
+		for (i = 0; i < am->n_alerts; i++)
+			if (!am->alerts[i]->resolved)
+				am->alerts[i]->due_us = 0;
+		am->next_resend_us = now_us + am->resend_us;
+	}
+	am_send_due(am, now_us);
+}
+
+static void am_counters(struct sink *s, struct counter_values *cv)
+{
+	struct am_sink *am = (struct am_sink *)s;
+
+	counter_set(cv, COUNTER_ALERTMANAGER_SENT, am->sent);
+	counter_set(cv, COUNTER_ALERTMANAGER_FAILED, am->failed);
+}
+
+static uint64_t am_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Sends what is due now (resolutions once more, not the repeats) and
+ * waits for the answers, at most drain_ms. */
+static void am_drain(struct am_sink *am)
+{
+	uint64_t deadline = am_mono_ms() + am->drain_ms;
+	int i;
+
+	for (i = 0; i < am->n_alerts; i++)
+		if (am->alerts[i]->resolved) {
+			am->alerts[i]->sends_left = 1;
+			am->alerts[i]->due_us = 0;
+		}
+	for (;;) {
+		uint64_t now_ms = am_mono_ms();
+		struct pollfd pfd = { .fd = am->efd, .events = POLLIN };
+		bool pending;
+
+		am_take_results(am);
+		pending = am_send_due(am, am_wall_us());
+		if (!pending && http_pool_outstanding(am->pool) == 0)
+			return;
+		if (now_ms >= deadline)
+			break;
+		if (poll(&pfd, 1, (int)(deadline - now_ms)) < 0 && errno != EINTR)
+			break;
+	}
+	pr_warn("alertmanager: %zu requests unanswered after %u ms; given up\n",
+		http_pool_outstanding(am->pool), am->drain_ms);
+}
+
+static void am_close(struct sink *s)
+{
+	struct am_sink *am = (struct am_sink *)s;
+	int i;
+
+	if (am->pool)
+		am_drain(am);
+	if (am->dropped)
+		pr_warn("alertmanager: %llu alerts dropped (more than %d, or out of memory)\n",
+			(unsigned long long)am->dropped, AM_MAX_ALERTS);
+	http_pool_free(am->pool);
+	if (am->efd >= 0)
+		close(am->efd);
+	for (i = 0; i < am->n_alerts; i++)
+		am_alert_free(am->alerts[i]);
+	for (i = 0; i < am->n_urls; i++)
+		free(am->urls[i]);
+	jw_free(&am->jw);
+	free(am->body.p);
+	free(am);
+}
+
+static const struct sink_ops am_ops = {
+	.name = "alertmanager",
+	.event = am_event,
+	.tick = am_tick,
+	.counters = am_counters,
+	.close = am_close,
+};
+
+/* {base}/api/v2/alerts, the base without its trailing slashes. */
+static int am_add_url(struct am_sink *am, const char *base, char *err, size_t errlen)
+{
+	size_t n = strlen(base);
+	char *url;
+
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	if (n + sizeof(AM_API_PATH) > HTTP_URL_MAX) {
+		snprintf(err, errlen, "--alertmanager: '%s' is too long (at most %zu bytes)",
+			 base, HTTP_URL_MAX - sizeof(AM_API_PATH));
+		return -EINVAL;
+	}
+	url = malloc(n + sizeof(AM_API_PATH));
+	if (!url) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	memcpy(url, base, n);
+	memcpy(url + n, AM_API_PATH, sizeof(AM_API_PATH));
+	am->urls[am->n_urls++] = url;
+	return 0;
+}
+
+static void am_set_instance(struct am_sink *am, const char *instance)
+{
+	if (instance) {
+		snprintf(am->instance, sizeof(am->instance), "%s", instance);
+		return;
+	}
+	if (gethostname(am->instance, sizeof(am->instance) - 1) < 0) {
+		pr_warn("alertmanager: gethostname: %s; instance=\"unknown\"\n",
+			strerror(errno));
+		snprintf(am->instance, sizeof(am->instance), "unknown");
+	}
+	am->instance[sizeof(am->instance) - 1] = '\0';
+}
+
+int alertmanager_open(const struct output_opts *o, struct sink_set *set,
+		      char *err, size_t errlen)
+{
+	struct http_pool_opts po = { 0 };
+	struct am_sink *am;
+	int i, rc;
+
+	if (o->n_alertmanagers <= 0)
+		return 0;
+	am = calloc(1, sizeof(*am));
+	if (!am) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	am->base.ops = &am_ops;
+	am->efd = -1;
+	jw_init(&am->jw);
+	am->resend_us = (uint64_t)(o->alertmanager_resend_s ? o->alertmanager_resend_s : 60) *
+			1000000;
+	am->drain_ms = o->drain_ms ? o->drain_ms : AM_DRAIN_DEFAULT_MS;
+	am_set_instance(am, o->instance);
+	for (i = 0; i < o->n_alertmanagers && i < OUTPUT_MAX_URLS; i++) {
+		rc = am_add_url(am, o->alertmanagers[i], err, errlen);
+		if (rc < 0)
+			goto fail;
+	}
+	am->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (am->efd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "--alertmanager: eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	po.threads = am->n_urls < 4 ? am->n_urls : 4;
+	po.timeout_ms = (int)(o->webhook_timeout_ms ? o->webhook_timeout_ms :
+			      AM_TIMEOUT_DEFAULT_MS);
+	po.max_queued = AM_MAX_INFLIGHT * am->n_urls;
+	po.notify_fd = am->efd;
+	rc = http_pool_new(&po, &am->pool, err, errlen);
+	if (rc < 0) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = sink_set_add(set, &am->base);
+	if (rc < 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	return 0;
+fail:
+	am_close(&am->base);
+	return rc;
+}

@@ -48,6 +48,17 @@ ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$srv:443" \
 	>"$tmp/server.log" 2>&1 &
 tn_bg $!
 tn_wait_listen 10 443 || tn_bail "openssl s_server did not start"
+# The same certificates on the namespace's IPv6 address: one name, two
+# server addresses (tlswatch_certificate_info has a series for each; the
+# per-name families must still have one series per label set).
+srv6=$TN_PEER6
+ip netns exec "$TN_NS" openssl s_server -quiet -www -6 -accept "[$srv6]:443" \
+	-cert "$pki/rsa.test.crt" -key "$pki/rsa.test.key" -cert_chain "$pki/inter.crt" \
+	-servername expired.test -cert2 "$pki/expired.test.crt" -key2 "$pki/expired.test.key" \
+	>"$tmp/server6.log" 2>&1 &
+tn_bg $!
+tn_wait_cmd 10 sh -c "ip netns exec '$TN_NS' ss -Hltn 'sport = :443' | grep -qF '[$srv6]'" ||
+	tn_bail "openssl s_server on [$srv6]:443 did not start"
 
 # curl on loopback only, bounded.
 hcurl() { curl --noproxy '*' -sS -m 5 "$@"; }
@@ -65,15 +76,19 @@ tn_start_agent "$log" --metrics "$maddr" --ca-file "$pki/root.crt" --no-online \
 tap_eq "/healthz answers ok" "ok" "$(hcurl "$murl/healthz" 2>&1)"
 
 # TLS 1.2 handshakes, the client not verifying: every one completes.
-client12() { # sni
+client12() { # sni [server address:port]
 	printf 'GET / HTTP/1.0\r\n\r\n' |
-		timeout 10 openssl s_client -connect "$srv:443" -tls1_2 -servername "$1" \
+		timeout 10 openssl s_client -connect "${2:-$srv:443}" -tls1_2 -servername "$1" \
 			>"$tmp/client.log" 2>&1
 }
 n_ok=0 n_made=0
 for sni in rsa.test expired.test rsa.test expired.test rsa.test; do
 	n_made=$((n_made + 1))
 	client12 "$sni" && n_ok=$((n_ok + 1))
+done
+for sni in rsa.test expired.test; do
+	n_made=$((n_made + 1))
+	client12 "$sni" "[$srv6]:443" && n_ok=$((n_ok + 1))
 done
 tap_eq "$n_made TLS 1.2 client handshakes succeed" "$n_made" "$n_ok"
 
@@ -117,8 +132,12 @@ PY
 
 tap_eq "tlswatch_certificate_info{name=rsa.test,server=$srv:443,sha256=<openssl fingerprint>} 1" \
 	"1" "$(series tlswatch_certificate_info name=rsa.test "server=$srv:443" "sha256=$fp_rsa" key=RSA-2048)"
-tap_eq "tlswatch_certificate_info{name=expired.test,sha256=<openssl fingerprint>} 1" \
-	"1" "$(series tlswatch_certificate_info name=expired.test "sha256=$fp_exp" serial=5001)"
+tap_eq "tlswatch_certificate_info{name=rsa.test,server=[$srv6]:443,sha256=<openssl fingerprint>} 1" \
+	"1" "$(series tlswatch_certificate_info name=rsa.test "server=[$srv6]:443" "sha256=$fp_rsa")"
+tap_eq "tlswatch_certificate_info{name=expired.test,sha256=<openssl fingerprint>}: 1 on each address" \
+	"1 1" "$(series tlswatch_certificate_info name=expired.test "sha256=$fp_exp" serial=5001 | xargs)"
+dups=$(grep -v '^#' "$tmp/metrics" | sed 's/ [^ ]*$//' | sort | uniq -d)
+tap_eq "every series of /metrics appears once (one name on two addresses)" "" "$dups"
 tap_eq "tlswatch_certificate_findings{name=expired.test,sha256=<fp>,kind=expired} 1" \
 	"1" "$(series tlswatch_certificate_findings name=expired.test "sha256=$fp_exp" kind=expired)"
 tap_eq "rsa.test (valid, trusted by --ca-file) has no finding series" \
@@ -144,12 +163,12 @@ tap_eq "HEAD /metrics -> 200" 200 "$(code -I "$murl/metrics")"
 if prom_start -r "$RULES" "$maddr"; then
 	tap_ok "Prometheus scrapes the agent ($PROM_URL, rules $RULES)"
 	prom_wait 30 "tlswatch_certificate_info{name=\"rsa.test\",sha256=\"$fp_rsa\"}"
-	tap_eq "Prometheus: tlswatch_certificate_info with rsa.test's openssl fingerprint" \
-		"1 $fp_rsa $srv:443" \
+	tap_eq "Prometheus: tlswatch_certificate_info with rsa.test's openssl fingerprint, on both addresses" \
+		"1 $fp_rsa $srv:443|1 $fp_rsa [$srv6]:443" \
 		"$(prom_values "tlswatch_certificate_info{name=\"rsa.test\",sha256=\"$fp_rsa\"}" |
 			"$PY" -c 'import json, sys
-for l in sys.stdin:
-    v, m = l.split(" ", 1); m = json.loads(m); print(v, m["sha256"], m["server"])')"
+print("|".join(sorted("%s %s %s" % (l.split(" ", 1)[0], json.loads(l.split(" ", 1)[1])["sha256"],
+                                   json.loads(l.split(" ", 1)[1])["server"]) for l in sys.stdin)))')"
 	prom_wait 10 "tlswatch_certificate_findings{kind=\"expired\",sha256=\"$fp_exp\"}"
 	tap_eq "Prometheus: tlswatch_certificate_findings{kind=expired} for expired.test's fingerprint" \
 		"1 expired.test" \

@@ -38,12 +38,21 @@ struct served {
 	uint32_t findings;             /* bit per enum finding_kind */
 };
 
+/* One (name, sha256) of the served pairs, for the per-name families: a
+ * leaf served for a name on several addresses is one series there. */
+struct name_leaf {
+	int64_t not_after;
+	uint32_t findings;             /* union over the addresses */
+};
+
 struct metrics {
 	struct sink base;              /* first: the sink is cast to it */
 	struct http_server *srv;
 	struct prom_writer *w;
 	struct strmap *served;         /* "name\0server" -> struct served */
 	uint64_t served_folded;        /* pairs past METRICS_MAX_SERVED */
+	struct strmap *name_leaves;    /* "name\0sha256" -> struct name_leaf,
+					* rebuilt on each render */
 	struct prom_series *handshakes, *alerts, *spikes, *revocations;
 	int64_t warn_seconds;
 	uint64_t next_render_us;
@@ -205,20 +214,41 @@ static void render_served(struct metrics *m)
 		    "When the leaf served for a name expires (Unix time)", PROM_GAUGE);
 	prom_family(m->w, "tlswatch_certificate_findings",
 		    "Findings that hold for the leaf served for a name", PROM_GAUGE);
+	strmap_clear(m->name_leaves);
 	for (i = 0; strmap_at(m->served, i, &key, &len, &val); i++) {
 		const struct served *s = val;
 		const char *name = key, *server = key + strlen(key) + 1;
 		const char *info[6] = { name, server, s->sha256, s->serial, s->issuer, s->key };
-		const char *after[2] = { name, s->sha256 };
+		char nk[HS_MAX_SNI + 80];
+		size_t nlen = strlen(name);
+		struct name_leaf *nl;
 
 		prom_sample(m->w, "tlswatch_certificate_info", info_labels, info, 6, 1);
-		/* the same (name, sha256) on several addresses: the same value */
-		prom_sample(m->w, "tlswatch_certificate_not_after_seconds",
-			    after_labels, after, 2, (double)s->not_after);
-		for (k = 0; k < FINDING__COUNT; k++) {
-			const char *f[3] = { name, s->sha256, finding_kind_name(k) };
+		/* the same (name, sha256) on several addresses: one series in
+		 * the per-name families, not one per address (duplicates) */
+		if (nlen > sizeof(nk) - sizeof(s->sha256) - 1)
+			continue;      /* cannot happen: served_key caps the name */
+		memcpy(nk, name, nlen + 1);
+		memcpy(nk + nlen + 1, s->sha256, strlen(s->sha256));
+		nl = strmap_put(m->name_leaves, nk, nlen + 1 + strlen(s->sha256), NULL);
+		if (!nl)
+			continue;
+		nl->not_after = s->not_after;
+		nl->findings |= s->findings;
+	}
+	for (i = 0; strmap_at(m->name_leaves, i, &key, &len, &val); i++) {
+		const struct name_leaf *nl = val;
+		const char *name = key, *sha256 = key + strlen(key) + 1;
+		char sha[65];
+		const char *after[2] = { name, sha };
 
-			if (s->findings & (1u << k))
+		snprintf(sha, sizeof(sha), "%.*s", (int)(len - (size_t)(sha256 - key)), sha256);
+		prom_sample(m->w, "tlswatch_certificate_not_after_seconds",
+			    after_labels, after, 2, (double)nl->not_after);
+		for (k = 0; k < FINDING__COUNT; k++) {
+			const char *f[3] = { name, sha, finding_kind_name(k) };
+
+			if (nl->findings & (1u << k))
 				prom_sample(m->w, "tlswatch_certificate_findings",
 					    finding_labels, f, 3, 1);
 		}
@@ -275,6 +305,7 @@ static void metrics_close(struct sink *s)
 	http_server_stop(m->srv);
 	prom_writer_free(m->w);
 	strmap_free(m->served);
+	strmap_free(m->name_leaves);
 	prom_series_free(m->handshakes);
 	prom_series_free(m->alerts);
 	prom_series_free(m->spikes);
@@ -300,6 +331,7 @@ static bool metrics_alloc(struct metrics *m)
 {
 	m->w = prom_writer_new();
 	m->served = strmap_new(sizeof(struct served));
+	m->name_leaves = strmap_new(sizeof(struct name_leaf));
 	m->handshakes = prom_series_new("tlswatch_handshakes_total",
 					"TLS handshakes by outcome and negotiated version",
 					PROM_COUNTER, handshake_labels, 2, 64);
@@ -312,7 +344,7 @@ static bool metrics_alloc(struct metrics *m)
 	m->revocations = prom_series_new("tlswatch_revocation_checks_total",
 					 "Revocation verdicts reported, by method and status",
 					 PROM_COUNTER, revocation_labels, 2, 32);
-	return m->w && m->served && m->handshakes && m->alerts && m->spikes &&
+	return m->w && m->served && m->name_leaves && m->handshakes && m->alerts && m->spikes &&
 	       m->revocations;
 }
 

@@ -74,7 +74,10 @@ static const char run_help[] =
 "Exit status:\n"
 "  0  stopped by a signal after a clean detach\n"
 "  2  bad command line\n"
-"  3  the log file cannot be opened\n"
+"  3  an input or output cannot be used: the log file, a --ca-file,\n"
+"     --crl or --expect-dir that cannot be read, a refused\n"
+"     --webhook-secret-file, an explicit --metrics address that cannot\n"
+"     be bound\n"
 "  4  loading or attaching the eBPF program failed (the message says why)\n";
 
 enum { OPT_IFACE = 256, OPT_PORT, OPT_JSON_LOG, OPT_NO_ACTIVE, OPT_STATS,

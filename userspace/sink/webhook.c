@@ -202,7 +202,7 @@ static void webhook_send(struct webhook *w, struct outbox_item *it, int64_t now)
 		int off = snprintf(sig, sizeof(sig), "Tlswatch-Signature: ");
 
 		if (webhook_signature(w->secret, w->secret_len, now / 1000000, it->body,
-				      it->body_len, sig + off, sizeof(sig) - (size_t)off) == 0)
+				      it->body_len, sig + off, sizeof(sig) - (size_t)off) > 0)
 			headers[2] = sig;
 	}
 	if (http_pool_submit_headers(w->pool, 0, it->target, &job, sizeof(job),

@@ -338,4 +338,111 @@ assert_eq "slack: Content-Type application/json, a 32-hex key" "application/json
 if [ "$T_FAILED" -ne 0 ]; then
 	sed 's/^/#   analyze stderr: /' "$T_TMP/a.err" | head -20
 fi
+
+# ---- 6. live, across SIGKILL ------------------------------------------------------
+
+if [ "$(id -u)" -ne 0 ]; then
+	ok "live delivery across SIGKILL # SKIP needs root (network namespaces, eBPF)"
+	t_done
+fi
+for c in ip ss tc timeout; do
+	command -v "$c" >/dev/null 2>&1 || { not_ok "$c missing (make deps installs it)"; t_done; }
+done
+tmp=$(tn_tmpdir)
+tn_setup whk   # tlswatch-e2e.$$, the namespace and the veth go in tn_cleanup
+pki=tests/data/pki
+ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$TN_PEER4:443" \
+	-cert "$pki/expired.test.crt" -key "$pki/expired.test.key" -cert_chain "$pki/inter.crt" \
+	>"$tmp/server.log" 2>&1 &
+tn_bg $!
+tn_wait_listen 10 443 || { not_ok "openssl s_server serves expired.test in $TN_NS"; t_done; }
+
+log=$tmp/agent.jsonl
+db=$tmp/agent.db
+agent_args=(--db "$db" --webhook "$HOOK_URL/hook" --webhook-retry-max 2 --no-metrics
+	--no-active-check --no-online --ca-file "$CA" --stats-interval 1)
+# The receiver listens on 127.0.0.1 in this namespace, where the agent
+# runs too, watching the host end of the veth.
+start_agent() { # log
+	if tn_start_agent "$1" "${agent_args[@]}"; then
+		AGENT_PID=$TN_AGENT_PID
+		return 0
+	fi
+	return 1
+}
+filters() { # ingress|egress: our filter lines on the host end
+	tc filter show dev "$TN_HOST_IF" "$1" 2>/dev/null | grep -c 'bpf.* handle '
+}
+
+hook_mode fail
+from=$(($(hook_count) + 1))
+if ! start_agent "$log"; then
+	not_ok "tlswatch run starts on $TN_HOST_IF"
+	t_done
+fi
+ok "tlswatch run starts on $TN_HOST_IF with --db and --webhook"
+printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -connect "$TN_PEER4:443" \
+	-tls1_2 -servername expired.test -CAfile "$CA" >"$tmp/client.log" 2>&1
+assert_contains "the client sees the expired certificate" "certificate has expired" \
+	"$(cat "$tmp/client.log")"
+got=''
+for i in $(seq 150); do   # at most ~15 s
+	got=$(hq "$from" 'sum(r["status"] == 500 for r in R)')
+	[ "${got:-0}" -ge 1 ] && break
+	sleep 0.1
+done
+assert_true "live: the receiver recorded a failed (500) attempt ($got)" test "${got:-0}" -ge 1
+assert_eq "live: the agent reported expired.test's certificate, expired and untrusted" \
+	"expired.test $FP_EXPIRED expired,untrusted" \
+	"$("$PY" -c '
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e.get("event") == "cert":
+        print(e["sni"], e["sha256"], ",".join(sorted(f["kind"] for f in e["findings"] if f["severity"] == "critical")))' "$log")"
+assert_eq "live: the failed attempts carry that alert" "expired.test $FP_EXPIRED" \
+	"$(hq "$from" '" ".join(sorted(set("%s %s" % (B(r)["sni"], B(r)["sha256"]) for r in R)))')"
+kill -KILL "$AGENT_PID" 2>/dev/null
+wait "$AGENT_PID" 2>/dev/null
+AGENT_PID='' TN_AGENT_PID=''
+assert_eq "live: after SIGKILL the agent's filters are left behind (stale)" "1 1" \
+	"$(filters ingress) $(filters egress)"
+before_keys=$(hq "$from" '" ".join(sorted(set(K(r) for r in R)))')
+assert_eq "live: one Idempotency-Key before the kill" 1 "$(hq "$from" 'len(set(K(r) for r in R))')"
+assert_eq "live: one row in the outbox after the kill" 1 "$(outbox_rows "$db")"
+
+hook_mode ok
+mid=$(($(hook_count) + 1))
+if ! start_agent "$tmp/agent2.jsonl"; then
+	not_ok "tlswatch run starts again on the same --db"
+	t_done
+fi
+ok "tlswatch run starts again on the same --db"
+assert_eq "live: the restart replaced the stale filter (one on each side)" "1 1" \
+	"$(filters ingress) $(filters egress)"
+got=0
+for i in $(seq 200); do   # at most ~20 s: the backoff is capped at 2 s
+	got=$(hq "$mid" 'sum(r["status"] == 200 for r in R)')
+	[ "${got:-0}" -ge 1 ] && break
+	sleep 0.1
+done
+assert_eq "live: the alert arrives after the restart (200)" 1 "$got"
+sleep 3   # a duplicate would come within a backoff or two
+assert_eq "live: exactly once: one request after the restart, answered 200" "1 200" \
+	"$(hq "$mid" 'len(R)') $(hq "$mid" '" ".join(str(r["status"]) for r in R)')"
+assert_eq "live: under the Idempotency-Key of the attempts before the kill" "$before_keys" \
+	"$(hq "$mid" '" ".join(K(r) for r in R)')"
+assert_eq "live: the same body as before the kill" true \
+	"$(hq "$from" 'len(set(r["body"] for r in R)) == 1')"
+assert_eq "live: the outbox is empty" 0 "$(outbox_rows "$db")"
+assert_eq "live: no new alert from the restarted agent (no traffic)" 0 \
+	"$(grep -c '"event":"cert"' "$tmp/agent2.jsonl")"
+rc=0
+tn_stop_agent || rc=$?
+AGENT_PID=''
+assert_eq "live: the agent exits 0 on SIGTERM" 0 "$rc"
+assert_eq "live: SIGTERM detached its filters" "0 0" "$(filters ingress) $(filters egress)"
+if [ "$T_FAILED" -ne 0 ]; then
+	sed 's/^/#   agent stderr: /' "$log.stderr" "$tmp/agent2.jsonl.stderr" | head -30
+fi
 t_done

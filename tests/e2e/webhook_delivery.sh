@@ -386,7 +386,7 @@ printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -connect "$TN_PEER
 assert_contains "the client sees the expired certificate" "certificate has expired" \
 	"$(cat "$tmp/client.log")"
 got=''
-for i in $(seq 150); do   # at most ~15 s
+for _ in $(seq 150); do   # at most ~15 s
 	got=$(hq "$from" 'sum(r["status"] == 500 for r in R)')
 	[ "${got:-0}" -ge 1 ] && break
 	sleep 0.1
@@ -421,7 +421,7 @@ ok "tlswatch run starts again on the same --db"
 assert_eq "live: the restart replaced the stale filter (one on each side)" "1 1" \
 	"$(filters ingress) $(filters egress)"
 got=0
-for i in $(seq 200); do   # at most ~20 s: the backoff is capped at 2 s
+for _ in $(seq 200); do   # at most ~20 s: the backoff is capped at 2 s
 	got=$(hq "$mid" 'sum(r["status"] == 200 for r in R)')
 	[ "${got:-0}" -ge 1 ] && break
 	sleep 0.1

@@ -764,12 +764,7 @@ int alertmanager_open(const struct output_opts *o, struct sink_set *set,
 		rc = -ENOMEM;
 		goto fail;
 	}
-	rc = sink_set_add(set, &am->base);
-	if (rc < 0) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	return 0;
+	return sink_set_add(set, &am->base, err, errlen);
 fail:
 	am_close(&am->base);
 	return rc;

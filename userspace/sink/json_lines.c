@@ -104,10 +104,5 @@ int json_lines_open(const struct output_opts *o, struct sink_set *set,
 		free(jl);
 		return rc;
 	}
-	rc = sink_set_add(set, &jl->base);
-	if (rc < 0) {
-		json_lines_close(&jl->base);
-		snprintf(err, errlen, "out of memory");
-	}
-	return rc;
+	return sink_set_add(set, &jl->base, err, errlen);
 }

@@ -373,10 +373,5 @@ int metrics_open(const struct output_opts *o, struct sink_set *set,
 		pr_warn("metrics: %s; going on without /metrics (--metrics picks another address)\n", err);
 		return 0;
 	}
-	rc = sink_set_add(set, &m->base);
-	if (rc < 0) {
-		metrics_close(&m->base);
-		snprintf(err, errlen, "out of memory");
-	}
-	return rc;
+	return sink_set_add(set, &m->base, err, errlen);
 }

@@ -133,8 +133,9 @@ void sink_set_counters(struct sink_set *set, struct counter_values *cv);
 uint64_t sink_set_errors(const struct sink_set *set);
 void sink_set_close(struct sink_set *set);
 
-/* For sink files: adds @s (owned by the set from now on). 0 or -ENOMEM. */
-int sink_set_add(struct sink_set *set, struct sink *s);
+/* For sink files: adds @s, which the set owns from now on: on failure
+ * (-ENOMEM, said in @err) @s is closed. */
+int sink_set_add(struct sink_set *set, struct sink *s, char *err, size_t errlen);
 /* The options the set was opened with. */
 const struct output_opts *sink_set_opts(const struct sink_set *set);
 

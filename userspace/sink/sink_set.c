@@ -43,12 +43,15 @@ struct sink_set {
 	uint64_t errors;
 };
 
-int sink_set_add(struct sink_set *set, struct sink *s)
+int sink_set_add(struct sink_set *set, struct sink *s, char *err, size_t errlen)
 {
 	struct sink **n = realloc(set->sinks, (size_t)(set->n_sinks + 1) * sizeof(*n));
 
-	if (!n)
+	if (!n) {
+		s->ops->close(s);
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
 	s->set = set;
 	n[set->n_sinks++] = s;
 	set->sinks = n;

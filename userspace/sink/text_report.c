@@ -368,10 +368,10 @@ int text_report_open(const struct output_opts *o, struct sink_set *set,
 	r->out = o->text_report;
 	r->names = strmap_new(sizeof(struct name_row));
 	r->certs = strmap_new(sizeof(struct cert_row));
-	if (!r->names || !r->certs || sink_set_add(set, &r->base) < 0) {
+	if (!r->names || !r->certs) {
 		report_close(&r->base);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	return 0;
+	return sink_set_add(set, &r->base, err, errlen);
 }

@@ -392,11 +392,9 @@ int webhook_open(const struct output_opts *o, struct sink_set *set,
 	w->rng = (uint32_t)wall_us() | 1;
 	webhook_text_init(&w->text);
 	rc = webhook_setup(w, o, err, errlen);
-	if (rc == 0)
-		rc = sink_set_add(set, &w->base);
 	if (rc < 0) {
 		webhook_close(&w->base);
 		return rc;
 	}
-	return 0;
+	return sink_set_add(set, &w->base, err, errlen);
 }

@@ -14,3 +14,13 @@ const char *tw_addr_format(const struct tw_addr *addr, char *buf)
 		snprintf(buf, TW_ADDR_STRLEN, "?");
 	return buf;
 }
+
+const char *tw_endpoint_format(const struct tw_endpoint *ep, char *buf)
+{
+	char addr[TW_ADDR_STRLEN];
+
+	tw_addr_format(&ep->addr, addr);
+	snprintf(buf, TW_ENDPOINT_STRLEN, ep->addr.family == 6 ? "[%s]:%u" : "%s:%u",
+		 addr, ep->port);
+	return buf;
+}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #define TW_ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
+#define TW_ENDPOINT_STRLEN (TW_ADDR_STRLEN + 8) /* "[addr]:65535" */
 
 struct tw_addr {
 	uint8_t family;     /* 4 or 6 */
@@ -28,5 +29,7 @@ static inline bool tw_endpoint_equal(const struct tw_endpoint *a,
 
 /* RFC 5952 text for IPv6, dotted quad for IPv4. @buf has TW_ADDR_STRLEN bytes. */
 const char *tw_addr_format(const struct tw_addr *addr, char *buf);
+/* "192.0.2.1:443" or "[2001:db8::1]:443". @buf has TW_ENDPOINT_STRLEN bytes. */
+const char *tw_endpoint_format(const struct tw_endpoint *ep, char *buf);
 
 #endif

@@ -204,7 +204,7 @@ static int am_alert_render(struct am_sink *am, struct am_alert *a,
 			   uint64_t starts_us)
 {
 	struct json_writer *j = &am->jw;
-	char server[TW_ADDR_STRLEN + 8], addr[TW_ADDR_STRLEN];
+	char server[TW_ENDPOINT_STRLEN];
 	char *text;
 
 	jw_reset(j);
@@ -218,10 +218,7 @@ static int am_alert_render(struct am_sink *am, struct am_alert *a,
 		jw_kv_str(j, "sha256", a->sha256);
 		jw_kv_str(j, "kind", finding_kind_name(a->kind));
 		jw_kv_str(j, "severity", "critical");
-		tw_addr_format(&a->server.addr, addr);
-		snprintf(server, sizeof(server), a->server.addr.family == 6 ?
-			 "[%s]:%u" : "%s:%u", addr, a->server.port);
-		jw_kv_str(j, "server", server);
+		jw_kv_str(j, "server", tw_endpoint_format(&a->server, server));
 	} else {
 		const char *scope = spike_kind_key(a->scope);
 

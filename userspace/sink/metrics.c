@@ -92,21 +92,13 @@ static void count_handshake(struct metrics *m, const struct hs_record *rec)
 	}
 }
 
-static void format_server(const struct tw_endpoint *ep, char *buf, size_t len)
-{
-	char addr[TW_ADDR_STRLEN];
-
-	tw_addr_format(&ep->addr, addr);
-	snprintf(buf, len, ep->addr.family == 6 ? "[%s]:%u" : "%s:%u", addr, ep->port);
-}
-
 /* "name\0server": the key of the served map. Returns its length. */
 static size_t served_key(const struct cert_view *v, char *key, size_t cap)
 {
-	char server[TW_ADDR_STRLEN + 8];
+	char server[TW_ENDPOINT_STRLEN];
 	size_t n = v->sni ? v->sni_len : 0;
 
-	format_server(v->server, server, sizeof(server));
+	tw_endpoint_format(v->server, server);
 	if (n > cap / 2)
 		n = cap / 2;
 	memcpy(key, v->sni ? v->sni : "", n);

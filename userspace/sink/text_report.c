@@ -31,7 +31,7 @@ struct name_row {
 		struct cert_row *row;
 		uint64_t count;
 	} certs[NAME_MAX_CERTS];
-	char server[TW_ADDR_STRLEN + 8];   /* first server address:port */
+	char server[TW_ENDPOINT_STRLEN];   /* first server address:port */
 	int n_servers;
 };
 
@@ -45,14 +45,6 @@ struct text_report {
 	char **spike_lines;
 	int n_spike_lines;
 };
-
-static void format_server(const struct tw_endpoint *ep, char *buf, size_t len)
-{
-	char addr[TW_ADDR_STRLEN];
-
-	tw_addr_format(&ep->addr, addr);
-	snprintf(buf, len, ep->addr.family == 6 ? "[%s]:%u" : "%s:%u", addr, ep->port);
-}
 
 static void note_cert(struct text_report *r, struct name_row *nr,
 		      const struct hs_view *v)
@@ -90,7 +82,7 @@ static void report_handshake(struct text_report *r, const struct hs_view *v)
 			rec->has_sni ? rec->sni_len : 0, &created);
 	if (!nr)
 		return;
-	format_server(&rec->server, server, sizeof(server));
+	tw_endpoint_format(&rec->server, server);
 	if (created || strcmp(nr->server, server) != 0)
 		nr->n_servers++;
 	if (created)

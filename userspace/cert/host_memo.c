@@ -42,7 +42,7 @@ bool host_memo_matches(struct host_memo *m, const struct cert_info *leaf,
 	size_t len = name ? strlen(name) : 0;
 	bool *verdict, created;
 
-	if (!m || !leaf || len > HOST_MEMO_NAME_MAX)
+	if (!m || !leaf || !name || len > HOST_MEMO_NAME_MAX)
 		return cert_matches_host(leaf, name);
 	memcpy(key, leaf->sha256, 32);
 	memcpy(key + 32, name, len);

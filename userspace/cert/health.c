@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <openssl/bio.h>
-#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -30,6 +29,7 @@
 #include "net/http_pool.h"
 #include "inventory/inventory.h"
 #include "ocsp_client.h"
+#include "revo_facts.h"
 #include "supersede.h"
 #include "verify_cache.h"
 
@@ -330,13 +330,6 @@ static void health_label_intermediate(X509 *x, char *buf, size_t len)
 	snprintf(buf, len, "intermediate %s", name);
 }
 
-static bool health_cert_key(X509 *x, uint8_t key[32])
-{
-	unsigned int len = 0;
-
-	return X509_digest(x, EVP_sha256(), key, &len) && len == 32;
-}
-
 /* Fills @c for certificate @depth of @chain; true when online answers are
  * still to come for it. */
 static bool health_judge_cert(struct cert_health *h, STACK_OF(X509) *chain,
@@ -344,12 +337,11 @@ static bool health_judge_cert(struct cert_health *h, STACK_OF(X509) *chain,
 			      struct revo_cert *c)
 {
 	X509 *x = sk_X509_value(chain, depth), *issuer;
-	char urls[4][CRL_URL_MAX];
+	const struct revo_facts *f;
 	struct crl_fetch_status fs;
 	int64_t now = (int64_t)time(NULL);
 	bool pending = false;
-	uint8_t key[32];
-	int i, n;
+	int i;
 
 	memset(c, 0, sizeof(*c));
 	c->crl.status = OCSP_ST_UNKNOWN;
@@ -358,14 +350,15 @@ static bool health_judge_cert(struct cert_health *h, STACK_OF(X509) *chain,
 	if (depth + 1 >= sk_X509_num(chain))
 		return false;
 	issuer = sk_X509_value(chain, depth + 1);
-	if (h->online) {
-		n = crl_distribution_urls(x, urls, 4);
-		for (i = 0; i < n; i++) {
-			crl_fetch_want(h->fetch, urls[i], now, may_fetch, &fs);
+	if (h->online && (f = revo_facts_of(x))) {
+		for (i = 0; i < f->n_crl_urls; i++) {
+			crl_fetch_want(h->fetch, f->crl_urls[i], now, may_fetch, &fs);
 			pending |= fs.in_flight;
 		}
-		if (health_cert_key(x, key)) {
-			ocsp_client_lookup(h->ocsp, x, issuer, key, now, may_fetch, &c->ocsp);
+		if (f->has_sha256) {
+			ocsp_client_lookup(h->ocsp, x, issuer, f->sha256,
+					   f->has_ocsp_url ? f->ocsp_url : NULL, now,
+					   may_fetch, &c->ocsp);
 			pending |= c->ocsp.in_flight;
 		}
 	}

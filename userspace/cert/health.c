@@ -38,6 +38,7 @@
 #define HEALTH_WAIT_MAX_S 600        /* given up after this long */
 #define HEALTH_MAX_PROBLEMS 64
 #define HEALTH_DB_PROBLEM_EVERY_S 60
+#define HEALTH_INVENTORY_FLUSH_MS 1000
 
 struct health_wait {
 	struct health_wait *next;
@@ -68,7 +69,16 @@ struct cert_health {
 	int n_problems;
 	int dropped_problems;
 	time_t last_db_problem;
+	int64_t last_flush_ms;
 };
+
+static int64_t health_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* --- problems, delivered by drain */
 
@@ -606,6 +616,18 @@ static void health_deliver_problems(struct cert_health *h,
 	h->dropped_problems = 0;
 }
 
+void cert_health_tick(struct cert_health *h)
+{
+	char err[512];
+	int64_t now = health_now_ms();
+
+	if (!h || now - h->last_flush_ms < HEALTH_INVENTORY_FLUSH_MS)
+		return;
+	h->last_flush_ms = now;
+	if (inventory_flush(h->inv, err, sizeof(err)))
+		health_db_problem(h, err);
+}
+
 int cert_health_fd(struct cert_health *h)
 {
 	return h ? h->efd : -1;
@@ -640,14 +662,6 @@ void cert_health_drain(struct cert_health *h, const struct cert_health_events *e
 	if (answered || h->waits)
 		health_rejudge_all(h, ev);
 	health_deliver_problems(h, ev);
-}
-
-static int64_t health_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int cert_health_flush(struct cert_health *h, int timeout_ms,

@@ -124,6 +124,13 @@ struct cert_health_events {
 	void *ctx;
 };
 
+/*
+ * Now and then (the agent: every loop turn): writes the inventory's
+ * sightings counted in memory once a second has passed since the last
+ * write; a failure is a problem() at the next drain.
+ */
+void cert_health_tick(struct cert_health *h);
+
 /* Readable when drain has something to deliver; poll it with POLLIN. */
 int cert_health_fd(struct cert_health *h);
 /* Delivers what is ready; never blocks. Either callback may be NULL. */

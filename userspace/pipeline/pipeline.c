@@ -274,6 +274,7 @@ void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 {
 	flow_table_advance(pl->flows, now_us);
 	judge_tick(pl, now_us);
+	cert_health_tick(pl->opts.health);
 }
 
 struct summary *pipeline_summary(struct pipeline *pl)

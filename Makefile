@@ -102,7 +102,16 @@ $(BUILD)/man/%: man/%.in $(BUILD)/tlswatch scripts/man-fill.awk scripts/md2man.a
 $(DEFAULT_CONFIG): $(BUILD)/tlswatch
 	@mkdir -p $(@D)
 	$(BUILD)/tlswatch --doc conf run > $@
-# --- end of man pages and configuration file
+
+# Unit tests of the CLI layer link its objects (main.c aside) too.
+CLI_UNIT_SRCS  := $(sort $(wildcard tests/unit/cli/test_*.c))
+CLI_UNIT_BINS  := $(CLI_UNIT_SRCS:tests/unit/cli/%.c=$(BUILD)/tests/%)
+san: $(CLI_UNIT_BINS)
+
+$(BUILD)/tests/test_cli_%: tests/unit/cli/test_cli_%.c $(filter-out userspace/cli/main.c,$(CLI_SRCS)) $(BUILD)/libtlswatch-san.a
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $(filter %.c,$^) $(BUILD)/libtlswatch-san.a $(PKG_LIBS)
+# --- end of man pages, configuration file and CLI unit tests
 
 # --- sanitizer build of the library, for unit tests
 $(BUILD)/san/%.o: %.c | $(SKELS)

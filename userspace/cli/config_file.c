@@ -87,7 +87,7 @@ static int split_line(char *line, char **name, char **value, char *err, size_t e
 	*name = line;
 	for (p = line; islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-'; p++)
 		;
-	if (p == line || (*p && *p != '=' && !isspace((unsigned char)*p))) {
+	if (!islower((unsigned char)*line) || (*p && *p != '=' && !isspace((unsigned char)*p))) {
 		snprintf(err, errlen, "expected 'name = value' or 'name', not '%s'", line);
 		return -EXIT_USAGE;
 	}

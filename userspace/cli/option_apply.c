@@ -8,12 +8,6 @@
 #include "cli.h"
 #include "cli_opts.h"
 
-static int add_string(const char **list, int *n, int max, const char *arg,
-		      char *err, size_t errlen)
-{
-	return check_opts_add(list, n, max, arg, err, errlen);
-}
-
 static int add_port(struct cli_opts *o, unsigned long port, char *err, size_t errlen)
 {
 	if (o->n_ports == CLI_MAX_PORTS) {
@@ -34,14 +28,17 @@ static int parse_fail_on(const char *arg, uint32_t *mask, char *err, size_t errl
 		return -EXIT_INTERNAL;
 	}
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int k = strcmp(tok, "spike") == 0 ? 31 : finding_kind_parse(tok);
+		int k = finding_kind_parse(tok);
 
-		if (k < 0) {
+		if (strcmp(tok, "spike") == 0) {
+			*mask |= FAIL_ON_SPIKE;
+		} else if (k >= 0) {
+			*mask |= 1u << k;
+		} else {
 			snprintf(err, errlen, "unknown finding kind '%s'", tok);
 			rc = -EXIT_USAGE;
 			break;
 		}
-		*mask |= 1u << k;
 	}
 	if (!rc && !*mask) {
 		snprintf(err, errlen, "no finding kind given");
@@ -58,7 +55,7 @@ static int apply_general(struct cli_opts *o, enum cli_opt id, const char *arg,
 	case CLI_OPT_JSON:            o->json = true; return 0;
 	case CLI_OPT_PORT:            return add_port(o, u, err, errlen);
 	case CLI_OPT_IFACE:
-		return add_string(o->ifaces, &o->n_ifaces, CLI_MAX_IFACES, arg, err, errlen);
+		return check_opts_add(o->ifaces, &o->n_ifaces, CLI_MAX_IFACES, arg, err, errlen);
 	case CLI_OPT_JSON_LOG:        o->log_path = arg; return 0;
 	case CLI_OPT_NO_ACTIVE_CHECK: o->active = false; return 0;
 	case CLI_OPT_STATS_INTERVAL:  o->stats_interval_s = (unsigned)u; return 0;
@@ -83,13 +80,13 @@ static int apply_check(struct check_opts *co, enum cli_opt id, const char *arg,
 	case CLI_OPT_CA_FILE:        h->ca_file = arg; return 0;
 	case CLI_OPT_CA_DIR:         h->ca_dir = arg; return 0;
 	case CLI_OPT_CRL:
-		return add_string(co->crl_files, &h->n_crl, CHECK_MAX_CRL, arg, err, errlen);
+		return check_opts_add(co->crl_files, &h->n_crl, CHECK_MAX_CRL, arg, err, errlen);
 	case CLI_OPT_ONLINE:         h->online = true; return 0;
 	case CLI_OPT_NO_ONLINE:      h->online = false; return 0;
 	case CLI_OPT_OCSP_TIMEOUT:   h->ocsp_timeout_ms = (int)u; return 0;
 	case CLI_OPT_STAPLE_MAX_AGE: h->staple_max_age_s = (int64_t)u; return 0;
 	case CLI_OPT_EXPECT:
-		return add_string(co->expects, &h->n_expects, CHECK_MAX_EXPECT, arg,
+		return check_opts_add(co->expects, &h->n_expects, CHECK_MAX_EXPECT, arg,
 				  err, errlen);
 	case CLI_OPT_EXPECT_DIR:     h->expect_dir = arg; return 0;
 	/* 0 in leaf_check_opts means "default"; --warn-days 0 means off. */

@@ -166,14 +166,10 @@ static void set_defaults(struct cli_opts *o, enum cli_cmd cmd)
 	}
 }
 
-struct conf_ctx {
-	struct cli_opts *o;
-};
-
 static int conf_line(void *ctx, const char *name, const char *value, char *err,
 		     size_t errlen)
 {
-	struct conf_ctx *c = ctx;
+	struct cli_opts *o = ctx;
 	int id = find_option(name), rc;
 	char reason[512];
 	const struct cli_option *opt;
@@ -188,7 +184,7 @@ static int conf_line(void *ctx, const char *name, const char *value, char *err,
 		return -EXIT_USAGE;
 	}
 	/* One file serves every subcommand: another one's keys are skipped. */
-	if (!cli_opt_in(id, c->o->cmd))
+	if (!cli_opt_in(id, o->cmd))
 		return 0;
 	if (opt->arg && (!value || !*value)) {
 		snprintf(err, errlen, "%s: needs a value (%s = %s)", name, name, opt->arg);
@@ -199,7 +195,7 @@ static int conf_line(void *ctx, const char *name, const char *value, char *err,
 			 name, name);
 		return -EXIT_USAGE;
 	}
-	rc = set_option(c->o, id, value, reason, sizeof(reason));
+	rc = set_option(o, id, value, reason, sizeof(reason));
 	if (rc < 0)
 		snprintf(err, errlen, "%s: %s", name, reason);
 	return rc;
@@ -207,7 +203,6 @@ static int conf_line(void *ctx, const char *name, const char *value, char *err,
 
 static int load_config(struct cli_opts *o, char *err, size_t errlen)
 {
-	struct conf_ctx ctx = { o };
 	bool optional = !o->config_path;
 	const char *path = o->config_path;
 	int rc;
@@ -216,7 +211,7 @@ static int load_config(struct cli_opts *o, char *err, size_t errlen)
 		path = CLI_DEFAULT_CONFIG;
 	if (!path)
 		return 0;
-	rc = config_file_read(path, optional, &o->conf_text, conf_line, &ctx, err, errlen);
+	rc = config_file_read(path, optional, &o->conf_text, conf_line, o, err, errlen);
 	o->config_path = rc == 0 ? path : NULL;
 	return rc > 0 ? 0 : rc;
 }

@@ -44,6 +44,30 @@ static int run_exit_code(enum agent_status st)
 	}
 }
 
+/*
+ * The agent's options from the loaded ones. @ao points into @o, which must
+ * outlive it. (A SIGHUP reload loads fresh options with cli_load_options()
+ * on the saved argv, opens their checker and maps them here again.)
+ */
+static void agent_opts_from(struct cli_opts *o, struct cert_health *health,
+			    struct agent_opts *ao)
+{
+	ao->ifaces = o->ifaces;
+	ao->n_ifaces = o->n_ifaces;
+	ao->ports = o->ports;
+	ao->n_ports = o->n_ports;
+	ao->dir_budget = o->dir_budget;
+	ao->active = o->active;
+	ao->stats_interval_s = o->stats_interval_s;
+	ao->health = health;
+	ao->leaf = o->check.leaf;
+	ao->spikes = o->check.no_spikes ? NULL : &o->check.spike;
+	ao->outputs = o->out;
+	ao->outputs.json_path = o->log_path;
+	ao->outputs.db_path = o->check.health.db_path;
+	ao->outputs.expiring_warn_days = o->check.leaf.warn_days;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -60,20 +84,7 @@ int cmd_run(int argc, char **argv)
 		cli_opts_free(&o);
 		return EXIT_INPUT;
 	}
-	ao.ifaces = o.ifaces;
-	ao.n_ifaces = o.n_ifaces;
-	ao.ports = o.ports;
-	ao.n_ports = o.n_ports;
-	ao.dir_budget = o.dir_budget;
-	ao.active = o.active;
-	ao.stats_interval_s = o.stats_interval_s;
-	ao.health = health;
-	ao.leaf = o.check.leaf;
-	ao.spikes = o.check.no_spikes ? NULL : &o.check.spike;
-	ao.outputs = o.out;
-	ao.outputs.json_path = o.log_path;
-	ao.outputs.db_path = o.check.health.db_path;
-	ao.outputs.expiring_warn_days = o.check.leaf.warn_days;
+	agent_opts_from(&o, health, &ao);
 	st = agent_run(&ao, err, sizeof(err));
 	if (st != AGENT_OK)
 		fprintf(stderr, "tlswatch run: %s\n", err);

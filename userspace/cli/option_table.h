@@ -95,8 +95,8 @@
 	  100, 60000, "5000", "per OCSP or CRL request")                       \
 	X(STAPLE_MAX_AGE, "staple-max-age", 0, "SECS", CMD_AR, CHECKS, OT_UINT, \
 	  0, 1, 315360000, "",                                                 \
-	  "stale_staple also when a staple is older than this (default: only " \
-	  "past its nextUpdate)")                                              \
+	  "stale_staple also when a staple is older than SECS; by default "    \
+	  "only past its nextUpdate")                                          \
 	X(EXPECT, "expect", 0, "NAME=SHA256", CMD_AR, CHECKS, OT_STR,           \
 	  OF_REPEAT, 0, 0, "",                                                 \
 	  "the leaf deployed for NAME (repeatable); another leaf served for "  \
@@ -104,7 +104,7 @@
 	X(EXPECT_DIR, "expect-dir", 0, "DIR", CMD_AR, CHECKS, OT_STR, 0, 0, 0,  \
 	  "", "the PEM certificates deployed; names from their SANs")          \
 	X(WARN_DAYS, "warn-days", 0, "DAYS", CMD_AR, CHECKS, OT_UINT, 0, 0,     \
-	  3650, "14", "expiring_soon window (0: off)")                         \
+	  3650, "14", "expiring_soon window; 0 turns it off")                  \
 	X(SPIKE_WINDOW, "spike-window", 0, "SECS", CMD_AR, SPIKES, OT_UINT, 0,  \
 	  1, 300, "10", "judging window")                                      \
 	X(SPIKE_FACTOR, "spike-factor", 0, "X", CMD_AR, SPIKES, OT_DOUBLE, 0,   \

@@ -144,10 +144,16 @@ static void print_config(FILE *out, enum cli_cmd cmd, const struct cli_opts *o,
 	if (o && o->config_path)
 		fprintf(out, "# Read from %s.\n", o->config_path);
 	for (g = 0; g < CLI_GROUP__COUNT; g++) {
-		fprintf(out, "\n# --- %s\n", cli_group_titles[g]);
-		for (i = 0; i < CLI_OPT__COUNT; i++)
-			if (cli_options[i].group == (enum cli_group)g && conf_key(i, cmd))
-				conf_entry(out, cmd, o, i, comments);
+		bool titled = false;
+
+		for (i = 0; i < CLI_OPT__COUNT; i++) {
+			if (cli_options[i].group != (enum cli_group)g || !conf_key(i, cmd))
+				continue;
+			if (!titled)
+				fprintf(out, "\n# --- %s\n", cli_group_titles[g]);
+			titled = true;
+			conf_entry(out, cmd, o, i, comments);
+		}
 	}
 }
 

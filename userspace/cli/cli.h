@@ -34,4 +34,14 @@ struct cli_help {
 int cli_start(int cmd, int argc, char **argv, struct cli_opts *o,
 	      const struct cli_help *help);
 
+/*
+ * For the agent's SIGHUP: the options of tlswatch run from its
+ * configuration file as it is now and its saved command line, in @fresh
+ * (which must not be in use; free it with cli_opts_free). Prints nothing,
+ * exits never. 0, or -EXIT_USAGE / -EXIT_INPUT with the reason in @err
+ * ("/etc/tlswatch/tlswatch.conf:3: unknown option 'x'"); the options in
+ * force then stay.
+ */
+int run_load_options_again(struct cli_opts *fresh, char *err, size_t errlen);
+
 #endif

@@ -44,6 +44,19 @@ static int run_exit_code(enum agent_status st)
 	}
 }
 
+/* The command line, for loading the options again on SIGHUP. */
+static int saved_argc;
+static char **saved_argv;
+
+int run_load_options_again(struct cli_opts *fresh, char *err, size_t errlen)
+{
+	if (!saved_argv) {
+		snprintf(err, errlen, "tlswatch run has not started");
+		return -EXIT_INTERNAL;
+	}
+	return cli_load_options(CLI_RUN, saved_argc, saved_argv, fresh, err, errlen);
+}
+
 /*
  * The agent's options from the loaded ones. @ao points into @o, which must
  * outlive it. (A SIGHUP reload loads fresh options with cli_load_options()
@@ -80,6 +93,8 @@ int cmd_run(int argc, char **argv)
 	rc = cli_start(CLI_RUN, argc, argv, &o, &run_help);
 	if (rc >= 0)
 		return rc;
+	saved_argc = argc;
+	saved_argv = argv;
 	if (check_opts_open("run", &o.check, &health) < 0) {
 		cli_opts_free(&o);
 		return EXIT_INPUT;

@@ -52,6 +52,7 @@ help:
 	@echo "make test     install what is missing, build, run every test"
 	@echo "make bench    benchmarks, written into BENCHMARKS.md"
 	@echo "make fuzz     run each fuzzer for FUZZ_SECONDS (default 60)"
+	@echo "make man      man pages into build/man/, build/etc/tlswatch.conf"
 	@echo "make clean    remove build/"
 
 deps:
@@ -80,6 +81,37 @@ $(BUILD)/libtlswatch.a: $(LIB_OBJS)
 
 $(BUILD)/tlswatch: $(CLI_OBJS) $(BUILD)/libtlswatch.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# --- man pages and the default configuration file, generated from the
+# option table (userspace/cli/option_table.h) through the built binary and
+# from docs/events.md. MAN_PAGES and DEFAULT_CONFIG are what `make install`
+# installs (section = the page's suffix).
+MAN_SRCS       := $(sort $(wildcard man/*.in))
+MAN_PAGES      := $(MAN_SRCS:man/%.in=$(BUILD)/man/%)
+DEFAULT_CONFIG := $(BUILD)/etc/tlswatch.conf
+VERSION        := $(shell sed -n 's/^\#define TLSWATCH_VERSION "\(.*\)"/\1/p' userspace/common/version.h)
+
+.PHONY: man
+all: man
+man: $(MAN_PAGES) $(DEFAULT_CONFIG)
+
+$(BUILD)/man/%: man/%.in $(BUILD)/tlswatch scripts/man-fill.awk scripts/md2man.awk docs/events.md
+	@mkdir -p $(@D)
+	awk -v tw=$(BUILD)/tlswatch -v version=$(VERSION) -f scripts/man-fill.awk $< > $@
+
+$(DEFAULT_CONFIG): $(BUILD)/tlswatch
+	@mkdir -p $(@D)
+	$(BUILD)/tlswatch --doc conf run > $@
+
+# Unit tests of the CLI layer link its objects (main.c aside) too.
+CLI_UNIT_SRCS  := $(sort $(wildcard tests/unit/cli/test_*.c))
+CLI_UNIT_BINS  := $(CLI_UNIT_SRCS:tests/unit/cli/%.c=$(BUILD)/tests/%)
+san: $(CLI_UNIT_BINS)
+
+$(BUILD)/tests/test_cli_%: tests/unit/cli/test_cli_%.c $(filter-out userspace/cli/main.c,$(CLI_SRCS)) $(BUILD)/libtlswatch-san.a
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $(filter %.c,$^) $(BUILD)/libtlswatch-san.a $(PKG_LIBS)
+# --- end of man pages, configuration file and CLI unit tests
 
 # --- sanitizer build of the library, for unit tests
 $(BUILD)/san/%.o: %.c | $(SKELS)

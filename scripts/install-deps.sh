@@ -6,7 +6,7 @@ pkgs=(build-essential clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev
       libpcap-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev
       libmicrohttpd-dev libclang-rt-14-dev bpftool openssl tcpdump tshark
       iproute2 procps python3 sqlite3 iperf3 curl prometheus
-      prometheus-alertmanager)
+      prometheus-alertmanager groff-base man-db)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

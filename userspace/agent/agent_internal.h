@@ -33,6 +33,9 @@ struct strmap *agent_names_new(void);
 void agent_count_name(struct agent *ag, const struct hs_record *rec);
 /* An `agent` event of @state ("started", "stats", "stopped", "error"). */
 void agent_report(struct agent *ag, const char *state, const char *message);
+/* The same with the "ignored" options of a reload. */
+void agent_report_ignored(struct agent *ag, const char *state, const char *message,
+			  const char *const *ignored, int n_ignored);
 /* output_opts.read_counters: the kernel's, the pipeline's, the active
  * checker's counters. @ctx is the agent. */
 void agent_read_counters(void *ctx, struct counter_values *cv);

@@ -4,6 +4,7 @@
 #define TW_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/version.h"
@@ -33,5 +34,8 @@ bool opt_add_port(const char *cmd, const char *arg, uint16_t *ports, int *n,
 bool opt_parse_fail_on(const char *cmd, const char *arg, uint32_t *mask);
 void opt_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Until called again with NULL, opt_usage_error() keeps its first message
+ * in @buf instead of printing it (a reload reports it as an event). */
+void opt_errors_capture(char *buf, size_t len);
 
 #endif

@@ -8,10 +8,29 @@
 #include "cert/findings.h"
 #include "cli.h"
 
+static char *captured;
+static size_t captured_len;
+
+void opt_errors_capture(char *buf, size_t len)
+{
+	captured = len ? buf : NULL;
+	captured_len = len;
+	if (captured)
+		captured[0] = '\0';
+}
+
 void opt_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (captured) {
+		if (!captured[0]) {
+			va_start(ap, fmt);
+			vsnprintf(captured, captured_len, fmt, ap);
+			va_end(ap);
+		}
+		return;
+	}
 	fprintf(stderr, "tlswatch %s: ", cmd);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -36,6 +36,13 @@ void agent_event_write_json(struct json_writer *j, const struct event *e)
 	jw_kv_str(j, "source", e->source);
 	jw_kv_str(j, "state", ev->state);
 	jw_kv_str(j, "message", ev->message);
+	if (ev->n_ignored) {
+		jw_key(j, "ignored");
+		jw_array_begin(j);
+		for (i = 0; i < ev->n_ignored; i++)
+			jw_string(j, ev->ignored[i]);
+		jw_array_end(j);
+	}
 	if (ev->n_ifaces) {
 		jw_key(j, "interfaces");
 		jw_array_begin(j);

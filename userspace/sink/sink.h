@@ -36,7 +36,7 @@ enum webhook_format { WEBHOOK_FORMAT_JSON, WEBHOOK_FORMAT_SLACK };
 	X(WARNING, "warning", "cert events with a warning finding")            \
 	X(CERT, "cert", "every cert event")                                    \
 	X(SPIKE, "spike", "failure spikes, firing and resolved")               \
-	X(AGENT_ERROR, "agent-error", "the agent's errors")                    \
+	X(AGENT_ERROR, "agent-error", "the agent's errors and refused reloads") \
 	X(AGENT, "agent", "every agent event, stats included")                 \
 	X(HANDSHAKE, "handshake", "every handshake (a request per connection)") \
 	X(SUMMARY, "summary", "the summary at the end of a run")
@@ -127,6 +127,18 @@ void sink_set_emit(void *set, const struct event *ev);
 void sink_set_tick(struct sink_set *set, uint64_t now_us);
 /* Reopens files; 0, or the first error (-errno). */
 int sink_set_reopen(struct sink_set *set);
+/*
+ * Reload: replaces the webhook and Alertmanager sinks by ones opened from
+ * @o's webhook, Alertmanager and instance options (and reads the webhook
+ * secret file again); the other sinks, and the options that need a
+ * restart (the JSON log, /metrics, the outbox database), stay as they
+ * are. The new sinks are opened first: on failure (-errno, said in @err)
+ * nothing changes. The replaced sinks close as at exit (deliveries
+ * drained, bounded; with --db what is undelivered stays in the outbox,
+ * which the new webhook sink reads).
+ */
+int sink_set_reconfigure(struct sink_set *set, const struct output_opts *o,
+			 char *err, size_t errlen);
 /* Every counter: those of read_counters, then each sink's own. */
 void sink_set_counters(struct sink_set *set, struct counter_values *cv);
 /* Events a sink could not write or queue so far. */

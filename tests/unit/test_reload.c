@@ -169,9 +169,9 @@ static int lines(const char *path)
 	return n;
 }
 
-static void emit_agent_event(struct sink_set *set)
+static void emit_agent_event(struct sink_set *set, const char *state)
 {
-	struct agent_view v = { .state = "stats" };
+	struct agent_view v = { .state = state, .message = "test" };
 	struct event ev = { .type = EVENT_AGENT, .ts_us = 1, .source = "t", .agent = &v };
 
 	sink_set_emit(set, &ev);
@@ -200,7 +200,7 @@ static void test_reconfigure_replaces_alert_sinks_and_keeps_the_log(void)
 	CHECK_INT(sink_set_open(&o, &set, err, sizeof(err)), 0);
 	if (!set)
 		return;
-	emit_agent_event(set);
+	emit_agent_event(set, "stats");
 
 	/* A secret others may read: refused, the webhook stays. */
 	next = o;
@@ -221,9 +221,43 @@ static void test_reconfigure_replaces_alert_sinks_and_keeps_the_log(void)
 	counters(set, &cv);
 	CHECK(!cv.set[COUNTER_WEBHOOK_DELIVERED] && cv.set[COUNTER_ALERTMANAGER_SENT]);
 	CHECK(sink_set_opts(set)->json_path == log);
-	emit_agent_event(set);
+	emit_agent_event(set, "stats");
 	sink_set_close(set);
 	CHECK_INT(lines(log), 2);
+}
+
+/* Without --db the outbox lives in the sink: it shows which sink is there. */
+static void test_unchanged_webhook_is_kept_with_its_queue(void)
+{
+	struct output_opts o, next;
+	struct sink_set *set = NULL;
+	struct counter_values cv;
+	char err[512];
+
+	memset(&o, 0, sizeof(o));
+	o.webhooks[o.n_webhooks++] = "http://127.0.0.1:9/hook";
+	o.webhook_events = WEBHOOK_EVENTS_DEFAULT;
+	o.webhook_timeout_ms = 1000;
+	o.webhook_retry_max_s = 300;
+	o.drain_ms = 1;
+	CHECK_INT(sink_set_open(&o, &set, err, sizeof(err)), 0);
+	if (!set)
+		return;
+	emit_agent_event(set, "error");
+	counters(set, &cv);
+	CHECK_INT(cv.v[COUNTER_OUTBOX_DEPTH], 1);
+
+	next = o;
+	CHECK_INT(sink_set_reconfigure(set, &next, err, sizeof(err)), 0);
+	counters(set, &cv);
+	CHECK_INT(cv.v[COUNTER_OUTBOX_DEPTH], 1);
+
+	next.webhook_retry_max_s = 60;
+	CHECK_INT(sink_set_reconfigure(set, &next, err, sizeof(err)), 0);
+	counters(set, &cv);
+	CHECK(cv.set[COUNTER_OUTBOX_DEPTH]);
+	CHECK_INT(cv.v[COUNTER_OUTBOX_DEPTH], 0);
+	sink_set_close(set);
 }
 
 int main(void)
@@ -239,6 +273,7 @@ int main(void)
 	RUN_TEST(test_new_expectations_replace_the_old);
 	RUN_TEST(test_a_refused_state_leaves_the_old_one_in_force);
 	RUN_TEST(test_reconfigure_replaces_alert_sinks_and_keeps_the_log);
+	RUN_TEST(test_unchanged_webhook_is_kept_with_its_queue);
 	{
 		char cmd[128];
 

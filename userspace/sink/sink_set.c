@@ -80,8 +80,27 @@ const struct output_opts *sink_set_opts(const struct sink_set *set)
 	return &set->opts;
 }
 
-/* Opens the kinds whose reload flag is @reload_only, or all (-1). */
-static int sink_set_open_kinds(const struct output_opts *o, int reload_only,
+bool sink_str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+bool sink_strv_same(const char *const *a, int na, const char *const *b, int nb)
+{
+	int i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (!sink_str_same(a[i], b[i]))
+			return false;
+	return true;
+}
+
+#define SINK_ALL_KINDS ((1u << SINK_N_KINDS) - 1)
+
+/* Opens the kinds of the bit mask @kinds. */
+static int sink_set_open_kinds(const struct output_opts *o, uint32_t kinds,
 			       struct sink_set **out, char *err, size_t errlen)
 {
 	struct sink_set *set = calloc(1, sizeof(*set));
@@ -95,7 +114,7 @@ static int sink_set_open_kinds(const struct output_opts *o, int reload_only,
 	set->opts = *o;
 	jw_init(&set->jw);
 	for (set->opening = 0; set->opening < SINK_N_KINDS; set->opening++) {
-		if (reload_only >= 0 && sink_kinds[set->opening].reload != reload_only)
+		if (!(kinds & (1u << set->opening)))
 			continue;
 		rc = sink_kinds[set->opening].open(&set->opts, set, err, errlen);
 		if (rc < 0) {
@@ -110,7 +129,7 @@ static int sink_set_open_kinds(const struct output_opts *o, int reload_only,
 int sink_set_open(const struct output_opts *o, struct sink_set **out,
 		  char *err, size_t errlen)
 {
-	return sink_set_open_kinds(o, -1, out, err, errlen);
+	return sink_set_open_kinds(o, SINK_ALL_KINDS, out, err, errlen);
 }
 
 /* What a reload may change: the options of the reloadable kinds. The
@@ -126,6 +145,28 @@ static void sink_keep_restart_only(struct output_opts *n, const struct output_op
 	n->read_counters = old->read_counters;
 	n->counters_ctx = old->counters_ctx;
 	n->drain_ms = old->drain_ms;
+}
+
+/* The reloadable kinds that @o changes: those with a sink that is not
+ * unchanged(), and those without a sink (which @o may ask for). */
+static uint32_t sink_kinds_changed(const struct sink_set *set, const struct output_opts *o)
+{
+	uint32_t changed = 0, present = 0;
+	int i, k;
+
+	for (i = 0; i < set->n_sinks; i++) {
+		struct sink *s = set->sinks[i];
+
+		present |= 1u << set->kinds[i];
+		if (!s->ops->unchanged || !s->ops->unchanged(s, o))
+			changed |= 1u << set->kinds[i];
+	}
+	for (k = 0; k < SINK_N_KINDS; k++)
+		if (!sink_kinds[k].reload)
+			changed &= ~(1u << k);
+		else if (!(present & (1u << k)))
+			changed |= 1u << k;
+	return changed;
 }
 
 /* Moves @from's sinks of @kind to the end of @to's arrays (sized for
@@ -156,11 +197,13 @@ int sink_set_reconfigure(struct sink_set *set, const struct output_opts *o,
 {
 	struct output_opts merged = *o;
 	struct sink_set *fresh, old;
+	uint32_t changed;
 	size_t cap;
 	int rc, k;
 
 	sink_keep_restart_only(&merged, &set->opts);
-	rc = sink_set_open_kinds(&merged, true, &fresh, err, errlen);
+	changed = sink_kinds_changed(set, &merged);
+	rc = sink_set_open_kinds(&merged, changed, &fresh, err, errlen);
 	if (rc < 0)
 		return rc;
 	cap = (size_t)(set->n_sinks + fresh->n_sinks) + 1;
@@ -181,7 +224,7 @@ int sink_set_reconfigure(struct sink_set *set, const struct output_opts *o,
 	set->wants_json = false;
 	set->opts = merged;
 	for (k = 0; k < SINK_N_KINDS; k++) {
-		sink_set_move_kind(set, &old, k, sink_kinds[k].reload);
+		sink_set_move_kind(set, &old, k, changed & (1u << k));
 		sink_set_move_kind(set, fresh, k, false);
 	}
 	free(old.sinks);

@@ -334,11 +334,36 @@ static void webhook_close(struct sink *s)
 	free(w);
 }
 
+/* The same receivers, selection, format, timings and secret (the file is
+ * read again: a rotated secret is a change). */
+static bool webhook_unchanged(struct sink *s, const struct output_opts *o)
+{
+	struct webhook *w = (struct webhook *)s;
+	uint8_t secret[WEBHOOK_SECRET_MAX];
+	size_t len = 0;
+	char err[512];
+
+	if (!sink_strv_same(w->o.webhooks, w->o.n_webhooks, o->webhooks, o->n_webhooks) ||
+	    w->o.webhook_events != o->webhook_events ||
+	    w->o.webhook_format != o->webhook_format ||
+	    w->o.webhook_cooldown_s != o->webhook_cooldown_s ||
+	    w->o.webhook_timeout_ms != o->webhook_timeout_ms ||
+	    w->o.webhook_retry_max_s != o->webhook_retry_max_s ||
+	    !sink_str_same(w->o.webhook_secret_file, o->webhook_secret_file))
+		return false;
+	if (o->webhook_secret_file &&
+	    webhook_secret_load(o->webhook_secret_file, secret, sizeof(secret), &len,
+				err, sizeof(err)) < 0)
+		return false;   /* opening it again says why */
+	return len == w->secret_len && memcmp(secret, w->secret, len) == 0;
+}
+
 static const struct sink_ops webhook_ops = {
 	.name = "webhook",
 	.wants_json = true,
 	.event = webhook_event,
 	.tick = webhook_tick,
+	.unchanged = webhook_unchanged,
 	.counters = webhook_counters,
 	.close = webhook_close,
 };

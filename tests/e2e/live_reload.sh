@@ -23,6 +23,9 @@
 #       the old; a secret file made readable by others + SIGHUP, together
 #       with an expectation removed: refused as a whole (still no
 #       unexpected, still signed with the second key).
+#   (e) --ca-file replaced by a bundle without the root + SIGHUP: the next
+#       handshake is untrusted; a --ca-file without any certificate +
+#       SIGHUP: refused, still untrusted.
 #   No restart-only option changed, so no reload lists "ignored" options.
 # Needs root. TAP output; exits non-zero on any failure.
 set -u
@@ -69,13 +72,14 @@ hook_port=$(head -1 "$tmp/hook.port")
 mkdir "$tmp/expect"
 cp "$pki/a-old.test.crt" "$tmp/expect/"
 cp "$pki/crl/root.pem" "$tmp/current.crl"
+cp "$pki/root.crt" "$tmp/ca.pem"
 printf 'first-secret\n' >"$tmp/secret"
 chmod 600 "$tmp/secret"
 
 log=$tmp/agent.jsonl
 tn_start_agent "$log" --port 8443 --no-active-check --no-online --no-metrics \
 	--db "$tmp/inventory.db" --stats-interval 3600 \
-	--ca-file "$pki/root.crt" --expect-dir "$tmp/expect" --crl "$tmp/current.crl" \
+	--ca-file "$tmp/ca.pem" --expect-dir "$tmp/expect" --crl "$tmp/current.crl" \
 	--webhook "http://127.0.0.1:$hook_port/hook" --webhook-events agent \
 	--webhook-secret-file "$tmp/secret" ||
 	tn_bail "tlswatch run did not start on $TN_HOST_IF"
@@ -211,6 +215,19 @@ wait_hooks 6
 tap_eq "(d) webhook requests: before the new secret signed with the first, after it with the second" \
 	"started first|config_reloaded first|config_reloaded first|config_refused first|config_reloaded second|config_refused second" \
 	"$(signed_with | paste -sd'|')"
+chmod 600 "$tmp/secret"
+
+# --- (e) the trust store -------------------------------------------------------
+cp "$pki/evil.crt" "$tmp/ca.pem"
+cp "$pki/a-new.test.crt" "$tmp/expect/"
+tap_eq "(e) --ca-file without the root, SIGHUP: reloaded" \
+	"config_reloaded 1 CRL, 2 expectations, 1 webhook, 0 Alertmanagers|" "$(hup)"
+tap_eq "(e) the next handshake: untrusted" untrusted "$(handshake 443 a.test)"
+echo "no certificate here" >"$tmp/ca.pem"
+tap_eq "(e) a --ca-file without certificates, SIGHUP: refused, with the reason" \
+	"config_refused --ca-file $tmp/ca.pem: no usable PEM certificate (error:05800088:x509 certificate routines::no certificate or crl found)|" \
+	"$(hup)"
+tap_eq "(e) the old trust store still judges: untrusted" untrusted "$(handshake 443 a.test)"
 
 agent_rc=0
 tn_stop_agent || agent_rc=$?

@@ -33,7 +33,6 @@ cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 export BUILD
 . tests/e2e/lib_netns.sh
-. scripts/lib/common.sh
 
 tn_require_root live_reload
 tn_require_cmds openssl ip ss

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include <openssl/bio.h>
-#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -27,6 +26,7 @@
 #include "net/http_pool.h"
 #include "inventory/inventory.h"
 #include "ocsp_client.h"
+#include "revo_facts.h"
 #include "supersede.h"
 
 #define HEALTH_MAX_CHAIN 12          /* certificates judged per chain */
@@ -281,29 +281,24 @@ static STACK_OF(X509) *health_revocation_chain(struct verify_result *vr,
 	return sk;
 }
 
-static void health_label(X509 *x, int depth, char *buf, size_t len)
+static bool health_says_revoked(const struct revo_cert *c)
+{
+	return c->crl.status == OCSP_ST_REVOKED ||
+	       (c->ocsp.state == OCSP_ANSWERED && c->ocsp.answer.status == OCSP_ST_REVOKED);
+}
+
+static void health_label_intermediate(X509 *x, char *buf, size_t len)
 {
 	BIO *b;
 	char name[140] = "";
 	int n;
 
-	if (depth == 0) {
-		snprintf(buf, len, "leaf");
-		return;
-	}
 	b = BIO_new(BIO_s_mem());
 	if (b && X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253) >= 0 &&
 	    (n = BIO_read(b, name, sizeof(name) - 1)) > 0)
 		name[n] = 0;
 	BIO_free(b);
 	snprintf(buf, len, "intermediate %s", name);
-}
-
-static bool health_cert_key(X509 *x, uint8_t key[32])
-{
-	unsigned int len = 0;
-
-	return X509_digest(x, EVP_sha256(), key, &len) && len == 32;
 }
 
 /* Fills @c for certificate @depth of @chain; true when online answers are
@@ -313,32 +308,36 @@ static bool health_judge_cert(struct cert_health *h, STACK_OF(X509) *chain,
 			      struct revo_cert *c)
 {
 	X509 *x = sk_X509_value(chain, depth), *issuer;
-	char urls[4][CRL_URL_MAX];
+	const struct revo_facts *f;
 	struct crl_fetch_status fs;
 	int64_t now = (int64_t)time(NULL);
 	bool pending = false;
-	uint8_t key[32];
-	int i, n;
+	int i;
 
 	memset(c, 0, sizeof(*c));
 	c->crl.status = OCSP_ST_UNKNOWN;
 	c->crl.reason = -1;
-	health_label(x, depth, c->label, sizeof(c->label));
+	snprintf(c->label, sizeof(c->label), "leaf");
 	if (depth + 1 >= sk_X509_num(chain))
 		return false;
 	issuer = sk_X509_value(chain, depth + 1);
-	if (h->online) {
-		n = crl_distribution_urls(x, urls, 4);
-		for (i = 0; i < n; i++) {
-			crl_fetch_want(h->checks->fetch, urls[i], now, may_fetch, &fs);
+	if (h->online && (f = revo_facts_of(x))) {
+		for (i = 0; i < f->n_crl_urls; i++) {
+			crl_fetch_want(h->checks->fetch, f->crl_urls[i], now, may_fetch, &fs);
 			pending |= fs.in_flight;
 		}
-		if (health_cert_key(x, key)) {
-			ocsp_client_lookup(h->ocsp, x, issuer, key, now, may_fetch, &c->ocsp);
+		if (f->has_sha256) {
+			ocsp_client_lookup(h->ocsp, x, issuer, f->sha256,
+					   f->has_ocsp_url ? f->ocsp_url : NULL, now,
+					   may_fetch, &c->ocsp);
 			pending |= c->ocsp.in_flight;
 		}
 	}
 	crl_check(h->checks->crls, x, issuer, at, &c->crl);
+	/* Only a revoked certificate is named in a detail: printing the
+	 * subject of every intermediate of every handshake was measurable. */
+	if (depth > 0 && health_says_revoked(c))
+		health_label_intermediate(x, c->label, sizeof(c->label));
 	return pending;
 }
 
@@ -482,7 +481,7 @@ void cert_health_check(struct cert_health *h, const struct cert_health_input *in
 		snprintf(out->verify, sizeof(out->verify), "no certificate");
 		return;
 	}
-	vrc = verify_chain(h->checks->vs, in->chain, in->n_chain, at, &vr);
+	vrc = verify_cache_chain(h->checks->verified, in->chain, in->n_chain, at, &vr);
 	snprintf(out->verify, sizeof(out->verify), "%s", vr.text);
 	if (vrc == 1)
 		finding_add(&out->findings, FINDING_UNTRUSTED, "%s", vr.detail);
@@ -669,8 +668,9 @@ int cert_health_prepare(struct cert_health *h, const struct cert_health_opts *o,
 
 void cert_health_commit(struct cert_health *h, struct cert_checks *c)
 {
-	/* Every cache that depends on the trust store or the CRLs lives in
-	 * the check state and goes with it. Online answers still in flight
+	/* Every cache that depends on the trust store or the CRLs (the chain
+	 * verification memo, downloaded CRLs) lives in the check state and
+	 * goes with it. Online answers still in flight
 	 * for the old state are ignored when they arrive: the new state's
 	 * downloads do not know them, and the next handshake asks again. */
 	cert_checks_free(h->checks);

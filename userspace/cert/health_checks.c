@@ -32,8 +32,14 @@ int cert_checks_open(const struct cert_health_opts *o, struct http_pool *pool,
 		return -1;
 	}
 	c->staple_max_age_s = o->staple_max_age_s > 0 ? o->staple_max_age_s : 0;
-	if (verify_store_open(o->ca_file, o->ca_dir, &c->vs, err, errlen) ||
-	    checks_load_crls(c, o, err, errlen))
+	if (verify_store_open(o->ca_file, o->ca_dir, &c->vs, err, errlen))
+		goto fail;
+	c->verified = verify_cache_new(c->vs);
+	if (!c->verified) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (checks_load_crls(c, o, err, errlen))
 		goto fail;
 	if ((o->n_expects > 0 || o->expect_dir) &&
 	    expect_set_open(o->expects, o->n_expects, o->expect_dir, &c->expect,
@@ -57,6 +63,7 @@ void cert_checks_free(struct cert_checks *c)
 	crl_fetch_free(c->fetch);
 	expect_set_free(c->expect);
 	crl_store_free(c->crls);
+	verify_cache_free(c->verified);   /* borrows vs: first */
 	verify_store_free(c->vs);
 	free(c);
 }

@@ -4,7 +4,8 @@
  * the CRLs (--crl files, and those downloaded from distribution points,
  * which the store judges together), the expectations and the staple age
  * limit. Everything cached under one trust store and one CRL set belongs
- * here, so that a new check state starts with fresh caches. Not for other
+ * here (the chain verification memo), so that a new check state starts
+ * with fresh caches. Not for other
  * modules: health.c and health_checks.c only.
  */
 #ifndef TW_HEALTH_CHECKS_H
@@ -14,10 +15,11 @@
 #include "crl_fetch.h"
 #include "expect.h"
 #include "health.h"
-#include "verify.h"
+#include "verify_cache.h"
 
 struct cert_checks {
 	struct verify_store *vs;
+	struct verify_cache *verified;  /* answers under vs only */
 	struct crl_store *crls;
 	struct crl_fetch *fetch;        /* NULL without --online */
 	struct expect_set *expect;      /* NULL without --expect/--expect-dir */

@@ -184,7 +184,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 
 /* --- SIGHUP: the options read again and handed to the agent.
  * run_reparse() is the one place that reads them; a configuration file
- * loader takes its place when there is one. */
+ * loader takes its place when there is one. The strings it returns must
+ * stay valid while the agent runs (argv's do): sinks kept across a
+ * reload, and the sink set, point into the options they were opened
+ * from. The struct itself may go once applied. */
 
 struct run_reload {
 	int argc;

@@ -231,6 +231,10 @@ tap_eq "(e) the old trust store still judges: untrusted" untrusted "$(handshake 
 agent_rc=0
 tn_stop_agent || agent_rc=$?
 tap_eq "agent exits 0 on SIGTERM after the reloads" 0 "$agent_rc"
+tap_eq "counters at stop: 4 reloads applied, 3 refused, the last one refused" "4 3 0" \
+	"$($PY "$LIVE" events --log "$log" --event agent --field state=stopped | $PY -c 'import json, sys
+c = json.loads(sys.stdin.read() or "{}").get("counters", {})
+print(c.get("config_reloads"), c.get("config_reloads_refused"), c.get("config_last_reload_successful"))')"
 
 if [ "$TN_FAILED" -ne 0 ]; then
 	sed 's/^/#   agent stderr: /' "$log.stderr" | head -20

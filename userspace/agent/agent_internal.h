@@ -22,6 +22,8 @@ struct agent {
 	struct sink_set *sinks;
 	struct active_checker *active;
 	struct strmap *names;          /* sni -> struct name_count */
+	uint64_t reloads_applied, reloads_refused;
+	bool last_reload_refused;
 	const char *const *attached;
 	int n_attached;
 	char **default_ifaces;

@@ -11,6 +11,8 @@
 
 void agent_reload_refused(struct agent *ag, const char *reason)
 {
+	ag->reloads_refused++;
+	ag->last_reload_refused = true;
 	pr_warn("configuration not reloaded: %s\n", reason);
 	agent_report(ag, "config_refused", reason);
 }
@@ -37,6 +39,8 @@ int agent_reload(struct agent *ag, const struct agent_reload *r)
 	snprintf(msg, sizeof(msg), "%s, %d webhook%s, %d Alertmanager%s", what,
 		 r->outputs->n_webhooks, r->outputs->n_webhooks == 1 ? "" : "s",
 		 r->outputs->n_alertmanagers, r->outputs->n_alertmanagers == 1 ? "" : "s");
+	ag->reloads_applied++;
+	ag->last_reload_refused = false;
 	pr_info("configuration reloaded: %s\n", msg);
 	agent_report_ignored(ag, "config_reloaded", msg, r->ignored, r->n_ignored);
 	return 0;

@@ -54,6 +54,9 @@ void agent_read_counters(void *ctx, struct counter_values *cv)
 		counter_set(cv, COUNTER_GAPS, sum->problems[SUM_GAPS]);
 		counter_set(cv, COUNTER_FLOWS_EVICTED, sum->problems[SUM_FLOWS_EVICTED]);
 	}
+	counter_set(cv, COUNTER_CONFIG_RELOADS, ag->reloads_applied);
+	counter_set(cv, COUNTER_CONFIG_REFUSED, ag->reloads_refused);
+	counter_set(cv, COUNTER_CONFIG_LAST_OK, !ag->last_reload_refused);
 	if (ag->active) {
 		const struct active_stats *as = active_stats(ag->active);
 

@@ -22,16 +22,12 @@
 
 #include "common/hex.h"
 #include "common/log.h"
-#include "crl.h"
-#include "crl_fetch.h"
-#include "expect.h"
-#include "health.h"
+#include "health_checks.h"
 #include "net/http_pool.h"
 #include "inventory/inventory.h"
 #include "ocsp_client.h"
 #include "revo_facts.h"
 #include "supersede.h"
-#include "verify_cache.h"
 
 #define HEALTH_MAX_CHAIN 12          /* certificates judged per chain */
 #define HEALTH_MAX_WAITS 1024        /* results waiting for online answers */
@@ -52,16 +48,12 @@ struct health_wait {
 };
 
 struct cert_health {
-	int64_t staple_max_age_s;
 	bool online;
-	struct verify_store *vs;
-	struct verify_cache *verified;       /* owns answers under vs only */
-	struct crl_store *crls;
-	struct expect_set *expect;
+	struct cert_checks *checks;      /* replaced whole by a reload */
 	struct inventory *inv;
 	struct http_pool *pool;
-	struct ocsp_client *ocsp;
-	struct crl_fetch *fetch;
+	struct ocsp_client *ocsp;        /* answers do not depend on the
+	                                  * trust store: kept across reloads */
 	int efd;
 	struct health_wait *waits;
 	int n_waits;
@@ -126,8 +118,7 @@ static int health_open_online(struct cert_health *h, const struct cert_health_op
 	if (http_pool_new(&po, &h->pool, err, errlen))
 		return -1;
 	h->ocsp = ocsp_client_new(h->pool);
-	h->fetch = crl_fetch_new(h->pool, h->crls);
-	if (!h->ocsp || !h->fetch) {
+	if (!h->ocsp) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -153,24 +144,9 @@ static int health_open_db(struct cert_health *h, const char *path, char *err,
 static int health_open_parts(struct cert_health *h, const struct cert_health_opts *o,
 			     char *err, size_t errlen)
 {
-	int i;
-
-	if (verify_store_open(o->ca_file, o->ca_dir, &h->vs, err, errlen))
-		return -1;
-	h->verified = verify_cache_new(h->vs);
-	h->crls = crl_store_new();
-	if (!h->crls || !h->verified) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	for (i = 0; i < o->n_crl; i++)
-		if (crl_store_load_file(h->crls, o->crl_files[i], err, errlen))
-			return -1;
-	if ((o->n_expects > 0 || o->expect_dir) &&
-	    expect_set_open(o->expects, o->n_expects, o->expect_dir, &h->expect,
-			    err, errlen))
-		return -1;
 	if (o->online && health_open_online(h, o, err, errlen))
+		return -1;
+	if (cert_checks_open(o, h->pool, &h->checks, err, errlen))
 		return -1;
 	return health_open_db(h, o->db_path, err, errlen);
 }
@@ -187,7 +163,6 @@ int cert_health_open(const struct cert_health_opts *o, struct cert_health **out,
 		return -1;
 	}
 	h->online = o->online;
-	h->staple_max_age_s = o->staple_max_age_s > 0 ? o->staple_max_age_s : 0;
 	h->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (h->efd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
@@ -219,16 +194,12 @@ void cert_health_close(struct cert_health *h)
 		return;
 	http_pool_free(h->pool);   /* first: no worker runs after this */
 	ocsp_client_free(h->ocsp);
-	crl_fetch_free(h->fetch);
+	cert_checks_free(h->checks);
 	for (w = h->waits; w; w = next) {
 		next = w->next;
 		health_wait_free(w);
 	}
 	inventory_close(h->inv);
-	expect_set_free(h->expect);
-	crl_store_free(h->crls);
-	verify_cache_free(h->verified);
-	verify_store_free(h->vs);
 	if (h->efd >= 0)
 		close(h->efd);
 	free(h);
@@ -258,8 +229,8 @@ static void health_expect(struct cert_health *h, const char *sni,
 {
 	char detail[256];
 
-	if (h->expect && sni &&
-	    expect_check(h->expect, sni, leaf->sha256_hex, detail, sizeof(detail)) == 1)
+	if (h->checks->expect && sni &&
+	    expect_check(h->checks->expect, sni, leaf->sha256_hex, detail, sizeof(detail)) == 1)
 		finding_add(f, FINDING_UNEXPECTED, "%s", detail);
 }
 
@@ -362,7 +333,7 @@ static bool health_judge_cert(struct cert_health *h, STACK_OF(X509) *chain,
 	issuer = sk_X509_value(chain, depth + 1);
 	if (h->online && (f = revo_facts_of(x))) {
 		for (i = 0; i < f->n_crl_urls; i++) {
-			crl_fetch_want(h->fetch, f->crl_urls[i], now, may_fetch, &fs);
+			crl_fetch_want(h->checks->fetch, f->crl_urls[i], now, may_fetch, &fs);
 			pending |= fs.in_flight;
 		}
 		if (f->has_sha256) {
@@ -372,7 +343,7 @@ static bool health_judge_cert(struct cert_health *h, STACK_OF(X509) *chain,
 			pending |= c->ocsp.in_flight;
 		}
 	}
-	crl_check(h->crls, x, issuer, at, &c->crl);
+	crl_check(h->checks->crls, x, issuer, at, &c->crl);
 	/* Only a revoked certificate is named in a detail: printing the
 	 * subject of every intermediate of every handshake was measurable. */
 	if (depth > 0 && health_says_revoked(c))
@@ -387,7 +358,7 @@ static bool health_revocation(struct cert_health *h, STACK_OF(X509) *chain,
 	struct revo_cert certs[HEALTH_MAX_CHAIN];
 	struct revo_input in = {
 		.certs = certs, .staple = staple, .at = at,
-		.staple_max_age_s = h->staple_max_age_s,
+		.staple_max_age_s = h->checks->staple_max_age_s,
 	};
 	int i, n = chain ? sk_X509_num(chain) : 0;
 	bool pending = false;
@@ -520,7 +491,7 @@ void cert_health_check(struct cert_health *h, const struct cert_health_input *in
 		snprintf(out->verify, sizeof(out->verify), "no certificate");
 		return;
 	}
-	vrc = verify_cache_chain(h->verified, in->chain, in->n_chain, at, &vr);
+	vrc = verify_cache_chain(h->checks->verified, in->chain, in->n_chain, at, &vr);
 	snprintf(out->verify, sizeof(out->verify), "%s", vr.text);
 	if (vrc == 1)
 		finding_add(&out->findings, FINDING_UNTRUSTED, "%s", vr.detail);
@@ -653,7 +624,7 @@ void cert_health_drain(struct cert_health *h, const struct cert_health_events *e
 		if (r->kind == OCSP_KIND)
 			rc = ocsp_client_complete(h->ocsp, r, now, problem, sizeof(problem));
 		else
-			rc = crl_fetch_complete(h->fetch, r, now, problem, sizeof(problem));
+			rc = crl_fetch_complete(h->checks->fetch, r, now, problem, sizeof(problem));
 		if (rc)
 			health_problem(h, problem);
 		http_result_free(r);
@@ -699,4 +670,32 @@ int cert_health_inventory_dump(const char *db_path, bool json, FILE *out,
 const char *cert_health_reason_name(int reason)
 {
 	return crl_reason_name(reason);
+}
+
+/* --- reload */
+
+int cert_health_prepare(struct cert_health *h, const struct cert_health_opts *o,
+			struct cert_checks **out, char *err, size_t errlen)
+{
+	return cert_checks_open(o, h->pool, out, err, errlen);
+}
+
+void cert_health_commit(struct cert_health *h, struct cert_checks *c)
+{
+	/* Every cache that depends on the trust store or the CRLs (the chain
+	 * verification memo, downloaded CRLs) lives in the check state and
+	 * goes with it. Online answers still in flight
+	 * for the old state are ignored when they arrive: the new state's
+	 * downloads do not know them, and the next handshake asks again. */
+	cert_checks_free(h->checks);
+	h->checks = c;
+}
+
+void cert_checks_describe(const struct cert_checks *c, char *buf, size_t len)
+{
+	size_t n = crl_store_count(c->crls);
+	size_t e = c->expect ? expect_set_count(c->expect) : 0;
+
+	snprintf(buf, len, "%zu CRL%s, %zu expectation%s", n, n == 1 ? "" : "s",
+		 e, e == 1 ? "" : "s");
 }

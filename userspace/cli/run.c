@@ -3,8 +3,10 @@
  * tlswatch run: the live agent. eBPF TC probes -> the same pipeline as
  * analyze -> JSON lines; active checks for TLS 1.3 names; agent events
  * for its own state. Runs until SIGINT/SIGTERM, then detaches exactly
- * what it attached. SIGHUP reopens the log file.
+ * what it attached. SIGHUP reopens the log file and reloads what can
+ * change without a restart (the end of this file).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +32,14 @@ static const struct cli_help run_help = {
 "When the inventory database cannot be used the agent says so and keeps\n"
 "the inventory in memory.\n"
 "Needs root, or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON.\n"
-"Stops on SIGINT or SIGTERM and detaches everything it attached; SIGHUP\n"
-"reopens the --json-log file.\n",
+"Stops on SIGINT or SIGTERM and detaches everything it attached.\n"
+"SIGHUP reopens the --json-log file and reads the options again (the\n"
+"configuration file as it is now, and the command line): --expect,\n"
+"--expect-dir, --crl, --ca-file, --ca-dir, --staple-max-age, the --webhook*\n"
+"and --alertmanager options and --instance take effect at once (an agent\n"
+"event config_reloaded); a configuration that cannot be used is refused\n"
+"whole (config_refused, the old one stays); other changed options wait for\n"
+"a restart (listed under \"ignored\").\n",
 };
 
 static int run_exit_code(enum agent_status st)
@@ -81,10 +89,120 @@ static void agent_opts_from(struct cli_opts *o, struct cert_health *health,
 	ao->outputs.expiring_warn_days = o->check.leaf.warn_days;
 }
 
+/* --- SIGHUP: the options read again and handed to the agent. Options
+ * once in force are kept until exit: sinks kept across a reload point
+ * into the options they were opened from. */
+
+struct run_opts_kept {
+	struct run_opts_kept *older;
+	struct cli_opts o;
+};
+
+struct run_reload {
+	const struct cli_opts *current;
+	struct run_opts_kept *kept;    /* loaded by reloads, newest first */
+};
+
+static bool str_differ(const char *a, const char *b)
+{
+	return a != b && (!a || !b || strcmp(a, b) != 0);
+}
+
+static bool strv_differ(const char *const *a, int na, const char *const *b, int nb)
+{
+	int i;
+
+	if (na != nb)
+		return true;
+	for (i = 0; i < na; i++)
+		if (str_differ(a[i], b[i]))
+			return true;
+	return false;
+}
+
+/* Options a reload cannot apply, each with how to tell it changed:
+ *   X(NAME, DIFFERS) with the old options in a, the new ones in b */
+#define RUN_RESTART_ONLY(X)                                                    \
+	X("iface", strv_differ(a->ifaces, a->n_ifaces, b->ifaces, b->n_ifaces)) \
+	X("port", a->n_ports != b->n_ports ||                                  \
+		  memcmp(a->ports, b->ports, sizeof(a->ports[0]) * (size_t)a->n_ports)) \
+	X("json-log", str_differ(a->log_path, b->log_path))                    \
+	X("no-active-check", a->active != b->active)                           \
+	X("stats-interval", a->stats_interval_s != b->stats_interval_s)        \
+	X("dir-budget", a->dir_budget != b->dir_budget)                        \
+	X("db", str_differ(a->check.health.db_path, b->check.health.db_path))  \
+	X("online", a->check.health.online != b->check.health.online)          \
+	X("ocsp-timeout", a->check.health.ocsp_timeout_ms !=                   \
+			  b->check.health.ocsp_timeout_ms)                     \
+	X("warn-days", a->check.leaf.warn_days != b->check.leaf.warn_days)     \
+	X("spike-window", a->check.spike.window_s != b->check.spike.window_s)  \
+	X("spike-factor", a->check.spike.factor != b->check.spike.factor)      \
+	X("spike-min-failures", a->check.spike.min_failures !=                 \
+				b->check.spike.min_failures)                   \
+	X("no-spikes", a->check.no_spikes != b->check.no_spikes)               \
+	X("metrics", str_differ(a->out.metrics_addr, b->out.metrics_addr))
+
+#define X(name, differs) + 1
+enum { RUN_N_RESTART_ONLY = 0 RUN_RESTART_ONLY(X) };
+#undef X
+
+static int run_restart_only_changes(const struct cli_opts *a, const struct cli_opts *b,
+				    const char **names)
+{
+	int n = 0;
+
+#define X(name, differs) if (differs) names[n++] = name;
+	RUN_RESTART_ONLY(X)
+#undef X
+	return n;
+}
+
+static void run_on_reload(void *ctx, struct agent *ag)
+{
+	struct run_reload *rr = ctx;
+	const char *ignored[RUN_N_RESTART_ONLY];
+	struct agent_reload r = { .ignored = ignored };
+	struct run_opts_kept *fresh = calloc(1, sizeof(*fresh));
+	char err[512];
+
+	if (!fresh) {
+		agent_reload_refused(ag, "out of memory");
+		return;
+	}
+	if (run_load_options_again(&fresh->o, err, sizeof(err)) < 0) {
+		agent_reload_refused(ag, err);
+		free(fresh);
+		return;
+	}
+	r.health = &fresh->o.check.health;
+	r.outputs = &fresh->o.out;
+	r.n_ignored = run_restart_only_changes(rr->current, &fresh->o, ignored);
+	if (agent_reload(ag, &r) < 0) {
+		cli_opts_free(&fresh->o);
+		free(fresh);
+		return;
+	}
+	fresh->older = rr->kept;
+	rr->kept = fresh;
+	rr->current = &fresh->o;
+}
+
+static void run_reload_free(struct run_reload *rr)
+{
+	struct run_opts_kept *k, *older;
+
+	for (k = rr->kept; k; k = older) {
+		older = k->older;
+		cli_opts_free(&k->o);
+		free(k);
+	}
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct cli_opts o;
-	struct agent_opts ao = { 0 };
+	struct run_reload rr = { .current = &o };
+	struct agent_opts ao = { .on_reload = run_on_reload, .reload_ctx = &rr };
 	struct cert_health *health = NULL;
 	enum agent_status st;
 	char err[512];
@@ -104,6 +222,7 @@ int cmd_run(int argc, char **argv)
 	if (st != AGENT_OK)
 		fprintf(stderr, "tlswatch run: %s\n", err);
 	cert_health_close(health);
+	run_reload_free(&rr);
 	cli_opts_free(&o);
 	return run_exit_code(st);
 }

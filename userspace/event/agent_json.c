@@ -25,6 +25,21 @@ static void write_names(struct json_writer *j, const struct agent_view *ev)
 	jw_array_end(j);
 }
 
+/* "@key": [strings], left out when empty. */
+static void write_strings(struct json_writer *j, const char *key,
+			  const char *const *list, int n)
+{
+	int i;
+
+	if (!n)
+		return;
+	jw_key(j, key);
+	jw_array_begin(j);
+	for (i = 0; i < n; i++)
+		jw_string(j, list[i]);
+	jw_array_end(j);
+}
+
 void agent_event_write_json(struct json_writer *j, const struct event *e)
 {
 	const struct agent_view *ev = e->agent;
@@ -36,13 +51,8 @@ void agent_event_write_json(struct json_writer *j, const struct event *e)
 	jw_kv_str(j, "source", e->source);
 	jw_kv_str(j, "state", ev->state);
 	jw_kv_str(j, "message", ev->message);
-	if (ev->n_ifaces) {
-		jw_key(j, "interfaces");
-		jw_array_begin(j);
-		for (i = 0; i < ev->n_ifaces; i++)
-			jw_string(j, ev->ifaces[i]);
-		jw_array_end(j);
-	}
+	write_strings(j, "ignored", ev->ignored, ev->n_ignored);
+	write_strings(j, "interfaces", ev->ifaces, ev->n_ifaces);
 	if (ev->n_ports) {
 		jw_key(j, "ports");
 		jw_array_begin(j);

@@ -37,7 +37,7 @@ while read -r pkg checks; do
 	what=()
 	for c in $checks; do
 		case $c in
-		tool:*) have_tool "${c#tool:}" || what+=("command ${c#tool:}") ;;
+		tool:*) have_tool "${c#tool:}" || what+=("command $(tool_cmd "${c#tool:}")") ;;
 		pc:*) have_pc "${c#pc:}" || what+=("pkg-config module ${c#pc:}") ;;
 		*) echo "check-build-deps: bad entry '$c' in build-deps.txt" >&2; exit 2 ;;
 		esac

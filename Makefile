@@ -145,4 +145,5 @@ clean:
 
 include mk/install.mk
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Not the copy of the tree `make deb` builds in (DEB_DIR, build/deb by default).
+-include $(shell find $(BUILD) -name 'tlswatch-[0-9]*' -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -14,15 +14,16 @@ tool_cmd() { # tool name -> the command the build runs for it
 	printf '%s' "${!var:-$1}"
 }
 
+# 0: found; 1: missing. Found off PATH (Debian puts bpftool in /usr/sbin,
+# not on a normal user's PATH): not a missing package, a hint.
 have_tool() { # tool name
-	local cmd
+	local cmd d
 	cmd=$(tool_cmd "$1")
 	command -v "${cmd%% *}" >/dev/null 2>&1 && return 0
-	# Debian puts bpftool in /usr/sbin, not on a normal user's PATH.
 	for d in /usr/sbin /sbin; do
 		if [ -x "$d/${cmd%% *}" ]; then
 			hints+=("$cmd is $d/${cmd%% *}, not on PATH: add $d to PATH or pass $(printf '%s' "$1" | tr 'a-z-' 'A-Z_')=$d/${cmd%% *}")
-			return 1
+			return 0
 		fi
 	done
 	return 1

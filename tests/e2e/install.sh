@@ -230,6 +230,11 @@ tap_eq "postinst enables the unit only if it was enabled before" \
 deb-systemd-helper enable 'tlswatch.service' >/dev/null || true" \
 	"$(grep -B2 'deb-systemd-helper enable' "$TMP/control/postinst" | grep deb-systemd | sed 's/^[[:space:]]*//')"
 
+tap_eq "postrm purge removes the state and the logs" \
+	"rm -rf /var/lib/tlswatch /var/lib/private/tlswatch \\
+/var/log/tlswatch /var/log/private/tlswatch" \
+	"$(sed -n '/^if \[ "$1" = purge \]; then$/,/^fi$/p' "$TMP/control/postrm" | sed -n '2,3s/^[[:space:]]*//p')"
+
 # Unpacked into a scratch root: the files as installed.
 xroot=$TMP/xroot
 dpkg -x "$deb" "$xroot"

@@ -36,6 +36,7 @@ INSTALL_FILES = \
 	$(DIST)/tlswatch.bash,$(bashcompdir)/tlswatch,0644 \
 	$(foreach p,$(MAN_PAGES),$p,$(mandir)/man$(patsubst .%,%,$(suffix $p))/$(notdir $p),0644)
 inst_field = $(word $2,$(subst $(comma), ,$1))
+INSTALL_SOURCES = $(foreach f,$(INSTALL_FILES),$(call inst_field,$f,1)) $(CONF_SRC)
 
 .PHONY: install uninstall deb FORCE
 
@@ -52,7 +53,9 @@ $(DIST)/tlswatch.bash: $(BUILD)/tlswatch scripts/gen-bash-completion.sh
 	scripts/gen-bash-completion.sh $(BUILD)/tlswatch > $@
 
 # umask 022: directories created on the way are 0755 whatever the caller's.
-install: $(foreach f,$(INSTALL_FILES),$(call inst_field,$f,1)) $(CONF_SRC)
+# Second expansion: MAN_PAGES may be set after this file is included.
+.SECONDEXPANSION:
+install: $$(INSTALL_SOURCES)
 	@set -e; umask 022; \
 	$(foreach f,$(INSTALL_FILES),\
 	  echo "install $(DESTDIR)$(call inst_field,$f,2)"; \

@@ -27,11 +27,14 @@ listing() { # root -> "MODE OWNER PATH" of every file, and of our directories
 	find "$1" -mindepth 1 \( ! -type d -o -name tlswatch \) -printf '%m %u:%g %P\n' | sort -k3
 }
 
+
 # --- make install / uninstall -------------------------------------------------
 
+# Under a strict umask: the modes must not depend on the caller's.
 root=$TMP/root
-tap_check "make install DESTDIR PREFIX=/usr" \
-	make -s --no-print-directory install DESTDIR="$root" PREFIX=/usr
+# shellcheck disable=SC2016 # expanded by the inner bash
+tap_check "make install DESTDIR PREFIX=/usr (umask 077)" \
+	bash -c 'umask 077 && exec make -s --no-print-directory install DESTDIR="$0" PREFIX=/usr' "$root"
 expected=$(
 	{
 		printf '%s\n' "644 $me etc/logrotate.d/tlswatch" \
@@ -47,6 +50,8 @@ expected=$(
 	} | sort -k3
 )
 tap_eq "installed files, modes and owners" "$expected" "$(listing "$root")"
+tap_eq "every directory but the state directory is 0755" "750 var/lib/tlswatch" \
+	"$(find "$root" -type d ! -perm 755 -printf '%m %P\n')"
 tap_eq "installed config is etc/tlswatch.conf" "$(cat etc/tlswatch.conf)" \
 	"$(cat "$root/etc/tlswatch/tlswatch.conf")"
 tap_eq "installed logrotate snippet" "$(cat scripts/tlswatch.logrotate)" \
@@ -230,6 +235,7 @@ tap_eq "postinst enables the unit only if it was enabled before" \
 deb-systemd-helper enable 'tlswatch.service' >/dev/null || true" \
 	"$(grep -B2 'deb-systemd-helper enable' "$TMP/control/postinst" | grep deb-systemd | sed 's/^[[:space:]]*//')"
 
+# shellcheck disable=SC2016 # $1 is the script's
 tap_eq "postrm purge removes the state and the logs" \
 	"rm -rf /var/lib/tlswatch /var/lib/private/tlswatch \\
 /var/log/tlswatch /var/log/private/tlswatch" \

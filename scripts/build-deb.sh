@@ -26,7 +26,7 @@ tree_files() { # NUL-separated paths of the tree, existing files only
 			[ -e "$f" ] && printf '%s\0' "$f"
 		done < <(git ls-files -z --cached --others --exclude-standard)
 	else
-		find . \( -path ./build -o -path "./${out#"$PWD"/}" \) -prune -o \
+		find . \( -path ./.git -o -path ./build -o -path "./${out#"$PWD"/}" \) -prune -o \
 			-type f -printf '%P\0'
 	fi
 }

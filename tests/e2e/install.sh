@@ -23,10 +23,13 @@ version=$(sed -n 's/^#define TLSWATCH_VERSION "\(.*\)"$/\1/p' userspace/common/v
 # shellcheck disable=SC2016 # $(MAN_PAGES) is make's
 man_pages=$(make -s --no-print-directory --eval 'print-man: ; @echo $(MAN_PAGES)' print-man)
 
+tap_contains() { # description, needle, haystack
+	case $3 in *"$2"*) tap_ok "$1" ;; *) tap_fail "$1" "no '$2' in: $3" ;; esac
+}
+
 listing() { # root -> "MODE OWNER PATH" of every file, and of our directories
 	find "$1" -mindepth 1 \( ! -type d -o -name tlswatch \) -printf '%m %u:%g %P\n' | sort -k3
 }
-
 
 # --- make install / uninstall -------------------------------------------------
 
@@ -59,8 +62,9 @@ tap_eq "installed logrotate snippet" "$(cat scripts/tlswatch.logrotate)" \
 
 unit=$root/usr/lib/systemd/system/tlswatch.service
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
-tap_eq "unit: ExecStart runs the installed binary" \
-	"/usr/bin/tlswatch run --port 443 --json-log /var/log/tlswatch/events.jsonl" "$exec_start"
+tap_eq "unit: ExecStart runs the installed binary, with the unit's arguments" \
+	"/usr/bin/tlswatch $(sed -n 's|^ExecStart=/usr/local/bin/tlswatch ||p' scripts/tlswatch.service)" "$exec_start"
+tap_contains "unit: the agent logs where logrotate rotates" " --json-log /var/log/tlswatch/events.jsonl" "$exec_start"
 tap_eq "unit: only ExecStart changed" \
 	"$(grep -v /usr/local/bin/tlswatch scripts/tlswatch.service)" "$(grep -v /usr/bin/tlswatch "$unit")"
 tap_eq "the installed binary runs" "tlswatch $version" "$("$root/usr/bin/tlswatch" version)"

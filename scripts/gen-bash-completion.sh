@@ -30,6 +30,15 @@ options_of() { # command -> lines "OPTION [METAVAR]"
 	}'
 }
 
+# A help with an "Options:" heading and no option line read: the format
+# changed under this script; fail the build rather than complete nothing.
+for c in $commands; do
+	if "$bin" "$c" --help | grep -q '^Options:' && [ -z "$(options_of "$c")" ]; then
+		echo "gen-bash-completion: no option lines read from '$bin $c --help'" >&2
+		exit 1
+	fi
+done
+
 operands_are_files() { # command: its usage line ends in FILE...
 	"$bin" "$1" --help | head -1 | grep -q ' FILE\.\.\.$'
 }

@@ -117,7 +117,7 @@ void agent_report(struct agent *ag, const char *state, const char *message)
 	struct event ev = {
 		.type = EVENT_AGENT,
 		.ts_us = loop_wall_us(),
-		.source = "tlswatch",
+		.source = "agent",
 		.agent = &v,
 	};
 

@@ -28,6 +28,7 @@ TN_TMP=
 TN_CLEANUP_HOOKS=()
 TN_FAILED=0
 TN_TESTS=0
+TN_CHECK_EVENTS=1   # 0: cleanup does not validate the events left (benchmarks)
 
 # Cleanup runs on every exit from the moment this file is sourced.
 trap tn_cleanup EXIT
@@ -160,11 +161,30 @@ tn_cleanup() {
 		ip netns del "$TN_NS" 2>/dev/null    # takes the peer end along
 	fi
 	[ -n "$TN_HOST_IF" ] && ip link del "$TN_HOST_IF" 2>/dev/null
+	tn_check_events "${TMPDIR:-/tmp}/tlswatch-e2e.$$"
 	rm -rf "${TMPDIR:-/tmp}/tlswatch-e2e.$$"
 	if [ "$rc" -eq 0 ] && [ "$TN_FAILED" -ne 0 ]; then
 		rc=1
 	fi
 	exit "$rc"
+}
+
+# The JSON events left in DIR (agent logs, analyze output, webhook bodies
+# the receiver logged) must validate against docs/events.schema.json: one
+# check, when there are any. Runs after every process of the test stopped.
+tn_check_events() { # dir
+	local out rc=0
+	[ "$TN_CHECK_EVENTS" = 1 ] && [ -d "$1" ] || return 0
+	out=$(/usr/bin/python3 tests/e2e/lib/check_events.py "$1") || rc=$?
+	case $out in
+	"0 events in 0 files, 0 invalid") return 0 ;;
+	esac
+	if [ "$rc" -eq 0 ]; then
+		tap_ok "the JSON events of this test match docs/events.schema.json ($(tail -n1 <<<"$out"))"
+	else
+		tap_fail "the JSON events of this test match docs/events.schema.json" \
+			"$(head -n 12 <<<"$out")"
+	fi
 }
 
 # A scratch directory removed on exit. Named after $$ (the same in a

@@ -102,6 +102,19 @@ rejects "an unknown event type" "is not valid under any of the given schemas" \
 rejects "a line that is not JSON in an event log" "not a JSON event" \
 	"$handshake"$'\n{"event":"cert",'
 
+# the harness hooks fail a test that left an invalid event
+bad_event=$(mutate "$summary" 'e["schema"] = 1')
+hook() { # library to source, commands
+	local out rc=0
+	out=$(BAD="$bad_event" bash -c ". $1; $2" 2>&1) || rc=$?
+	assert_eq "$1's hook: a test that left an invalid event fails" 1 "$rc"
+	assert_contains "$1's hook: says which" \
+		"not ok - the JSON events of this test match docs/events.schema.json" "$out"
+	assert_contains "$1's hook: says why" "x.jsonl:2: schema: 2 was expected" "$out"
+}
+hook tests/e2e/lib.sh 'printf "%s\n" "$BAD" "$BAD" >"$T_TMP/x.jsonl"; t_done'
+hook tests/e2e/lib_netns.sh 'd=$(tn_tmpdir); printf "%s\n" "$BAD" "$BAD" >"$d/x.jsonl"; exit 0'
+
 # the schema checks fail on a schema that breaks them
 "$PY" - "$T_TMP" <<-'EOF'
 	import json, sys

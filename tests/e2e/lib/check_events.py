@@ -12,6 +12,8 @@
       Prints one line per invalid event (FILE:LINE: where: why) and a last
       line "N events in M files, K invalid". Exit status 1 when an event is
       invalid or fewer than N (default 0) were found, 2 on a usage error.
+      With --tap: one TAP line instead (nothing when there is no event), the
+      invalid events as TAP comments under a "not ok".
 
   check_events.py --schema-check LISTS.json
       The schema itself: valid JSON Schema, its enums equal to the code's
@@ -88,7 +90,7 @@ def as_event(line):
         v = json.loads(line)
     except ValueError:
         return None
-    return v if isinstance(v, dict) and 'event' in v else None
+    return v if isinstance(v, dict) and isinstance(v.get('event'), str) else None
 
 
 def event_of(line):
@@ -180,7 +182,7 @@ def schema_check(schema, lists):
 
 
 def main(argv):
-    schema_path, minimum, paths, lists = DEFAULT_SCHEMA, 0, [], None
+    schema_path, minimum, paths, lists, tap = DEFAULT_SCHEMA, 0, [], None, False
     args = iter(argv)
     for a in args:
         if a == '--schema':
@@ -189,6 +191,8 @@ def main(argv):
             minimum = int(next(args, '0'))
         elif a == '--schema-check':
             lists = next(args, None)
+        elif a == '--tap':
+            tap = True
         else:
             paths.append(a)
     if not schema_path or (lists is None and not paths):
@@ -201,11 +205,22 @@ def main(argv):
     c = Checker(schema)
     for p in paths:
         c.check_path(p)
-    for e in c.errors:
-        print(e)
-    print('%d events in %d files, %d invalid' % (c.events, c.files, len(c.errors)))
-    return 1 if c.errors or c.events < minimum else 0
+    failed = bool(c.errors) or c.events < minimum
+    total = '%d events in %d files, %d invalid' % (c.events, c.files, len(c.errors))
+    if tap and c.events:
+        name = 'the JSON events of this test match docs/events.schema.json'
+        print('not ok - %s' % name if failed else 'ok - %s (%s)' % (name, total))
+        for e in c.errors[:12] if failed else []:
+            print('#   ' + e)
+    elif not tap:
+        print('\n'.join(c.errors + [total]))
+    return 1 if failed else 0
 
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except Exception as e:  # a TAP reader must see the failure
+        print('not ok - the JSON events of this test match docs/events.schema.json')
+        print('#   check_events.py failed: %s: %s' % (type(e).__name__, e))
+        sys.exit(1)

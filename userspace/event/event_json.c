@@ -42,7 +42,8 @@ void event_json_finding(struct json_writer *j, enum finding_kind k,
 	jw_object_end(j);
 }
 
-/* "findings": the handshake's without details (the cert event has them). */
+/* "findings": [{"kind", "severity"[, "detail"]}, ...]; a handshake's go
+ * without details (the cert event of its leaf has them). */
 static void write_findings(struct json_writer *j, const struct finding_list *l,
 			   bool with_detail)
 {

@@ -189,8 +189,11 @@ static int emit_certs(struct json_writer *j, const struct finding_list *fl)
 /* One per scope kind, firing then resolved. */
 static int emit_spikes(struct json_writer *j)
 {
+	static const char *const keys[SPIKE_KIND_COUNT] = {
+		NULL, "a.example", "bad_certificate", SHA_A,
+		"t13d1516h2_8daaf6152771_e5627efa2ab1" };
 	struct spike_event s = {
-		.key = "sample", .ts_us = T0_US, .window_s = 60, .handshakes = 50,
+		.ts_us = T0_US, .window_s = 60, .handshakes = 50,
 		.failures = 30, .aborted = 2, .incomplete = 1, .rate = 0.6,
 		.has_baseline = true, .baseline_rate = 0.01, .started_us = T0_US - 60000000,
 		.n_alerts = 1, .n_snis = 1, .n_certs = 1, .n_clients = 1, .n_cert_findings = 1,
@@ -207,8 +210,7 @@ static int emit_spikes(struct json_writer *j)
 	for (k = 0; k < 2 * SPIKE_KIND_COUNT; k++) {
 		s.kind = (enum spike_kind)(k / 2);
 		s.state = k % 2 ? SPIKE_RESOLVED : SPIKE_FIRING;
-		if (s.kind == SPIKE_SCOPE_CERT)
-			s.key = SHA_A;
+		s.key = keys[s.kind];
 		rc = emit(j, &ev);
 		if (rc)
 			return rc;
@@ -216,31 +218,33 @@ static int emit_spikes(struct json_writer *j)
 	return 0;
 }
 
-/* Every counter non-zero, then one without packets (no "ts"). */
+/* Every count non-zero, then one without packets (no "ts"). */
 static int emit_summaries(struct json_writer *j)
 {
 	static struct summary sum;
 	static const char *const files[] = { "a.pcap" };
-	struct event ev = { .type = EVENT_SUMMARY, .source = "a.pcap", .summary = &sum };
-	uint64_t *all = &sum.packets;
-	size_t i;
-	int rc;
+	struct event ev = { .type = EVENT_SUMMARY, .ts_us = T0_US, .source = "a.pcap",
+			    .summary = &sum };
+	int i, rc;
 
-	sum.files = files;
-	sum.n_files = 1;
-	for (i = 0; &all[i] <= &sum.spikes; i++)   /* packets .. spikes */
-		all[i] = i + 1;
+	sum = (struct summary){ .files = files, .n_files = 1, .packets = 40,
+		.bytes = 5000, .tcp_segments = 40, .flows = 9, .handshakes = 9,
+		.certificates = 3, .leaf_certificates = 2, .encrypted_alerts = 1,
+		.spikes = 1, .truncated_file = true };
+	for (i = 0; i < HS_OUTCOME__COUNT; i++)
+		sum.outcomes[i] = (uint64_t)i + 1;
+	for (i = 0; i < SUMMARY_VERSIONS; i++)
+		sum.versions[i] = (uint64_t)i + 1;
+	for (i = 0; i < FINDING__COUNT; i++)
+		sum.findings[i] = (uint64_t)i + 1;
+	sum.alerts[42] = 2;    /* bad_certificate */
+	sum.alerts[250] = 1;   /* unassigned: its number */
 	for (i = 0; i < SUM_PROBLEM__COUNT; i++)
-		sum.problems[i] = i + 1;
-	sum.encrypted_alerts = 3;
-	sum.truncated_file = true;
-	ev.ts_us = T0_US;
+		sum.problems[i] = (uint64_t)i;
 	rc = emit(j, &ev);
 	if (rc)
 		return rc;
-	memset(&sum, 0, sizeof(sum));
-	sum.files = files;
-	sum.n_files = 1;
+	sum = (struct summary){ .files = files, .n_files = 1 };
 	ev.ts_us = 0;
 	return emit(j, &ev);
 }

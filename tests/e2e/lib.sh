@@ -60,11 +60,13 @@ assert_true() { # name, command...
 	if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
 }
 
-# Every event this test left in $T_TMP (run_json keeps each run's) must
-# validate against docs/events.schema.json: one check, when there are any.
+# Every event this test left in $T_TMP (run_json keeps each run's), and the
+# webhook bodies lib_prom.sh's receiver got, must validate against
+# docs/events.schema.json: one check, when there are any.
 t_check_events() {
 	local out
-	out=$("$PY" tests/e2e/lib/check_events.py --tap "$T_TMP") || T_FAILED=$((T_FAILED + 1))
+	out=$("$PY" tests/e2e/lib/check_events.py --tap "$T_TMP" ${HOOK_OUT:+"$HOOK_OUT"}) ||
+		T_FAILED=$((T_FAILED + 1))
 	[ -z "$out" ] || { T_TESTS=$((T_TESTS + 1)); echo "$out"; }
 }
 

@@ -144,6 +144,8 @@ tn_stop_pid() { # pid [signal]
 tn_cleanup() {
 	local rc=$? h p i
 	trap - EXIT INT TERM
+	# before the hooks: prom_cleanup removes the webhook receiver's log
+	[ -n "${HOOK_OUT:-}" ] && tn_check_events "$HOOK_OUT" "the webhook bodies of this test"
 	for h in "${TN_CLEANUP_HOOKS[@]}"; do
 		eval "$h" >/dev/null 2>&1
 	done
@@ -169,13 +171,16 @@ tn_cleanup() {
 	exit "$rc"
 }
 
-# The JSON events left in DIR (agent logs, analyze output, webhook bodies
-# the receiver logged) must validate against docs/events.schema.json: one
-# check, when there are any. Runs after every process of the test stopped.
-tn_check_events() { # dir
+# The JSON events in a directory or file must validate against
+# docs/events.schema.json: one check, when there are any. tn_cleanup runs
+# it on the webhook receiver's log (before the hooks remove it) and on the
+# scratch directory (agent logs, analyze output; once every process of the
+# test stopped).
+tn_check_events() { # dir or file, [what they hold]
 	local out
-	[ "$TN_CHECK_EVENTS" = 1 ] && [ -d "$1" ] || return 0
-	out=$(/usr/bin/python3 tests/e2e/lib/check_events.py --tap "$1") || TN_FAILED=$((TN_FAILED + 1))
+	[ "$TN_CHECK_EVENTS" = 1 ] && [ -e "$1" ] || return 0
+	out=$(/usr/bin/python3 tests/e2e/lib/check_events.py --tap ${2:+--what "$2"} "$1") ||
+		TN_FAILED=$((TN_FAILED + 1))
 	[ -z "$out" ] || { TN_TESTS=$((TN_TESTS + 1)); echo "$out"; }
 }
 

@@ -13,7 +13,8 @@
       line "N events in M files, K invalid". Exit status 1 when an event is
       invalid or fewer than N (default 0) were found, 2 on a usage error.
       With --tap: one TAP line instead (nothing when there is no event), the
-      invalid events as TAP comments under a "not ok".
+      invalid events as TAP comments under a "not ok"; --what TEXT names
+      the events in it (default: "the JSON events of this test").
 
   check_events.py --schema-check LISTS.json
       The schema itself: valid JSON Schema, its enums equal to the code's
@@ -183,6 +184,7 @@ def schema_check(schema, lists):
 
 def main(argv):
     schema_path, minimum, paths, lists, tap = DEFAULT_SCHEMA, 0, [], None, False
+    what = 'the JSON events of this test'
     args = iter(argv)
     for a in args:
         if a == '--schema':
@@ -193,6 +195,8 @@ def main(argv):
             lists = next(args, None)
         elif a == '--tap':
             tap = True
+        elif a == '--what':
+            what = next(args, what)
         else:
             paths.append(a)
     if not schema_path or (lists is None and not paths):
@@ -208,7 +212,7 @@ def main(argv):
     failed = bool(c.errors) or c.events < minimum
     total = '%d events in %d files, %d invalid' % (c.events, c.files, len(c.errors))
     if tap and c.events:
-        name = 'the JSON events of this test match docs/events.schema.json'
+        name = '%s match docs/events.schema.json' % what
         print('not ok - %s' % name if failed else 'ok - %s (%s)' % (name, total))
         for e in c.errors[:12] if failed else []:
             print('#   ' + e)

@@ -112,7 +112,9 @@ hook() { # library to source, commands
 		"not ok - the JSON events of this test match docs/events.schema.json" "$out"
 	assert_contains "$1's hook: says why" "x.jsonl:2: schema: 2 was expected" "$out"
 }
+# shellcheck disable=SC2016 # expanded by the inner shell, after sourcing
 hook tests/e2e/lib.sh 'printf "%s\n" "$BAD" "$BAD" >"$T_TMP/x.jsonl"; t_done'
+# shellcheck disable=SC2016
 hook tests/e2e/lib_netns.sh 'd=$(tn_tmpdir); printf "%s\n" "$BAD" "$BAD" >"$d/x.jsonl"; exit 0'
 
 # the schema checks fail on a schema that breaks them

@@ -99,8 +99,10 @@ rejects "an agent event from another source" "source: 'agent' was expected" \
 	"$(mutate "$(tail -n1 "$T_TMP/samples.jsonl")" 'e["source"] = "tlswatch"')"
 rejects "an unknown event type" "is not valid under any of the given schemas" \
 	'{"event":"handshakes","schema":2,"source":"x"}'
-rejects "a line that is not JSON in an event log" "not a JSON event" \
-	"$handshake"$'\n{"event":"cert",'
+rejects "a line that is not JSON in an event log" "stdin:3: not a JSON event" \
+	"$handshake"$'\n\n{"event":"cert",'
+rejects "a line that is not UTF-8 in an event log" "stdin:2: not UTF-8" \
+	"$handshake"$'\n'"${handshake/a.example/a.$'\xff'example}"
 
 # the harness hooks fail a test that left an invalid event
 bad_event=$(mutate "$summary" 'e["schema"] = 1')

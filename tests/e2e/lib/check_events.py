@@ -55,35 +55,46 @@ class Checker:
     def check(self, ev, where):
         self.events += 1
         v = self.by_event.get(ev.get('event'), self.full)
-        for e in sorted(v.iter_errors(ev), key=lambda e: list(e.absolute_path)):
+        for e in sorted(v.iter_errors(ev), key=lambda e: [str(p) for p in e.absolute_path]):
             path = '/'.join(str(p) for p in e.absolute_path) or '(top)'
             self.errors.append('%s: %s: %s' % (where, path, e.message[:300]))
 
-    def check_lines(self, name, lines):
-        lines = [l for l in lines if l.strip()]
+    def check_lines(self, name, raw_lines):
+        """@raw_lines: bytes; an event log must be UTF-8 (events.md)."""
+        lines = [(i, l.decode('utf-8', 'replace'), l) for i, l in enumerate(raw_lines, 1)
+                 if l.strip()]
         if not lines:
             return
-        first = as_event(lines[0])
-        self.files += first is not None or any(event_of(l) for l in lines)
-        for i, line in enumerate(lines, 1):
+        first = as_event(lines[0][1])
+        self.files += first is not None or any(event_of(l) for _, l, _ in lines)
+        for i, line, raw in lines:
             where = '%s:%d' % (name, i)
             ev = event_of(line)
             if ev is not None:
                 self.check(ev, where)
             elif first is not None:
                 self.errors.append('%s: not a JSON event: %.120r' % (where, line))
+            if first is not None and not is_utf8(raw):
+                self.errors.append('%s: not UTF-8' % where)
 
     def check_path(self, path):
         if path == '-':
-            self.check_lines('stdin', sys.stdin.read().split('\n'))
+            self.check_lines('stdin', sys.stdin.buffer.read().split(b'\n'))
         elif os.path.isdir(path):
             for root, _, names in sorted(os.walk(path)):
                 for n in sorted(names):
                     self.check_path(os.path.join(root, n))
         elif os.path.isfile(path):
             with open(path, 'rb') as f:
-                data = f.read()
-            self.check_lines(path, data.decode('utf-8', 'replace').split('\n'))
+                self.check_lines(path, f.read().split(b'\n'))
+
+
+def is_utf8(raw):
+    try:
+        raw.decode('utf-8')
+        return True
+    except UnicodeDecodeError:
+        return False
 
 
 def as_event(line):

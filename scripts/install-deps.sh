@@ -6,7 +6,7 @@ set -eu
 mapfile -t pkgs < <(awk '!/^(#|$)/ { print $1 }' "$(dirname "$0")/build-deps.txt")
 # Sanitizer and fuzzer builds, the tests and the demo; the Debian packaging
 # and its test (tests/e2e/install.sh): debhelper, lintian, fakeroot.
-pkgs+=(llvm libclang-rt-14-dev openssl tcpdump tshark iproute2 procps python3
+pkgs+=(llvm libclang-rt-14-dev openssl tcpdump tshark iproute2 procps python3 python3-jsonschema
        sqlite3 iperf3 curl prometheus prometheus-alertmanager
        dpkg-dev debhelper fakeroot lintian logrotate groff-base man-db)
 missing=()

@@ -255,7 +255,7 @@ static void agent_teardown(struct agent *ag)
 
 		pipeline_flush(ag->pl, loop_wall_us());
 		sum = pipeline_summary(ag->pl);
-		sum->source = "tlswatch";
+		sum->source = "agent";
 		pipeline_emit_summary(ag->pl, sum);
 	}
 	if (ag->live) {

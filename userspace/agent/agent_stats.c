@@ -129,7 +129,7 @@ void agent_report_ignored(struct agent *ag, const char *state, const char *messa
 	struct event ev = {
 		.type = EVENT_AGENT,
 		.ts_us = loop_wall_us(),
-		.source = "tlswatch",
+		.source = "agent",
 		.agent = &v,
 	};
 

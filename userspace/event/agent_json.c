@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The agent event: its state, counters and the busiest names. */
 #include "agent_json.h"
+#include "event_json.h"
 
 static void write_names(struct json_writer *j, const struct agent_view *ev)
 {
@@ -45,10 +46,7 @@ void agent_event_write_json(struct json_writer *j, const struct event *e)
 	const struct agent_view *ev = e->agent;
 	int i;
 
-	jw_object_begin(j);
-	jw_kv_str(j, "event", "agent");
-	jw_kv_time_us(j, "ts", e->ts_us);
-	jw_kv_str(j, "source", e->source);
+	event_json_begin(j, EVENT_AGENT, e->ts_us, e->source);
 	jw_kv_str(j, "state", ev->state);
 	jw_kv_str(j, "message", ev->message);
 	write_strings(j, "ignored", ev->ignored, ev->n_ignored);

@@ -131,6 +131,10 @@ struct agent_view {
 
 /* --- the envelope */
 
+/* The "schema" key of every event: the version of events.md's contract,
+ * raised by a breaking change (a key renamed or given another type). */
+#define TW_EVENT_SCHEMA 2
+
 struct spike_event;
 
 enum event_type {

@@ -42,6 +42,9 @@ static const char analyze_help[] =
 "Options:\n"
 "  --json              write JSON lines (handshake, cert, summary events; see\n"
 "                      the README's schema) instead of the text report\n"
+"  --html FILE         also write the HTML incident report to FILE (one\n"
+"                      self-contained page: timeline, certificates served\n"
+"                      per name, findings, alerts, clients; see the README)\n"
 "  --port PORT         only TCP port PORT (repeatable, 1-65535);\n"
 "                      default: every port\n"
 "  --fail-on KINDS     exit 1 if any handshake has one of these findings\n"
@@ -67,10 +70,11 @@ static const char analyze_help[] =
 "     type, read error)\n"
 "  4  internal error (out of memory)\n";
 
-enum { OPT_JSON = 256, OPT_PORT, OPT_FAIL_ON };
+enum { OPT_JSON = 256, OPT_PORT, OPT_FAIL_ON, OPT_HTML };
 
 static const struct option analyze_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "html", required_argument, NULL, OPT_HTML },
 	{ "port", required_argument, NULL, OPT_PORT },
 	CHECK_LONG_OPTIONS,
 	OUTPUT_LONG_OPTIONS,
@@ -102,6 +106,9 @@ static int parse_args(int argc, char **argv, struct analyze_opts *o)
 		switch (c) {
 		case OPT_JSON:
 			o->json = true;
+			break;
+		case OPT_HTML:
+			o->out.html_path = optarg;
 			break;
 		case OPT_PORT:
 			if (!opt_add_port("analyze", optarg, o->ports, &o->n_ports, MAX_PORTS))

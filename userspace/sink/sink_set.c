@@ -16,6 +16,7 @@
 #define SINK_KINDS(X) \
 	X(json_lines)  \
 	X(text_report) \
+	X(html_report) \
 	X(webhook)     \
 	X(alertmanager) \
 	X(metrics)

@@ -18,55 +18,10 @@ pki=$tmp/pki
 scripts/make-health-pki.sh "$pki" none none >"$tmp/pki.log" 2>&1 ||
 	tn_bail "scripts/make-health-pki.sh failed: $(cat "$tmp/pki.log")"
 
-# make-health-pki.sh keeps no leaf keys, so A and B (same name, A older)
-# are signed here with its intermediate, and the intermediate's CRL
-# revoking A is made from a database of our own.
+# A (older, revoked by the CRL) and B (newer), both for a.test.
 ca=$tmp/ca
-mkdir -p "$ca/new"
-: >"$ca/index.txt"
-echo "unique_subject = no" >"$ca/index.txt.attr"
-cat >"$ca/ca.cnf" <<EOF
-[ ca ]
-default_ca = this_ca
-[ this_ca ]
-database = $ca/index.txt
-new_certs_dir = $ca/new
-serial = $ca/serial
-default_md = sha256
-default_crl_days = 30
-policy = policy_any
-unique_subject = no
-copy_extensions = none
-[ policy_any ]
-organizationName = optional
-commonName = supplied
-EOF
-cat >"$ca/leaf.ext" <<EOF
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = DNS:a.test
-EOF
-make_leaf() { # name, serial, start
-	openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-		-out "$ca/$1.key" &&
-	openssl req -new -key "$ca/$1.key" -subj "/O=tlswatch test/CN=a.test" \
-		-out "$ca/$1.csr" &&
-	echo "$2" >"$ca/serial" &&
-	openssl ca -batch -config "$ca/ca.cnf" -cert "$pki/inter.crt" \
-		-keyfile "$pki/inter.key" -in "$ca/$1.csr" -out "$ca/$1.crt" -notext \
-		-startdate "$3" -enddate 450101000000Z -extfile "$ca/leaf.ext"
-}
-{
-	make_leaf A 3006 250101000000Z &&
-	make_leaf B 3007 250601000000Z &&
-	openssl ca -config "$ca/ca.cnf" -cert "$pki/inter.crt" -keyfile "$pki/inter.key" \
-		-revoke "$ca/A.crt" -crl_reason superseded &&
-	openssl ca -config "$ca/ca.cnf" -cert "$pki/inter.crt" -keyfile "$pki/inter.key" \
-		-gencrl -out "$ca/inter.crl"
-} >"$tmp/ca.log" 2>&1 || tn_bail "making A, B and the CRL failed: $(cat "$tmp/ca.log")"
+scripts/make-2018-certs.sh "$pki" "$ca" >"$tmp/ca.log" 2>&1 ||
+	tn_bail "scripts/make-2018-certs.sh failed: $(cat "$tmp/ca.log")"
 out=$(openssl verify -crl_check -CRLfile "$ca/inter.crl" -CAfile "$pki/root.crt" \
 	-untrusted "$pki/inter.crt" "$ca/A.crt" 2>&1 || true)
 case $out in *"certificate revoked"*) ;; *) tn_bail "A is not revoked by the CRL: $out" ;; esac

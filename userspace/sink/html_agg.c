@@ -47,6 +47,25 @@ static void timeline_coarsen(struct html_timeline *tl)
 	tl->width_s *= 2;
 }
 
+/* A second before the first column (captures given out of order): the
+ * columns move right to make room, coarsened first if need be. */
+static void timeline_extend_back(struct html_timeline *tl, uint64_t s)
+{
+	uint64_t shift;
+
+	/* Bounded: each round doubles the width; 64 rounds at most. */
+	for (;;) {
+		shift = (tl->start_s - s + tl->width_s - 1) / tl->width_s;
+		if (tl->n + shift <= HTML_TIMELINE_BUCKETS)
+			break;
+		timeline_coarsen(tl);
+	}
+	memmove(&tl->b[shift], tl->b, tl->n * sizeof(tl->b[0]));
+	memset(tl->b, 0, shift * sizeof(tl->b[0]));
+	tl->start_s -= shift * tl->width_s;
+	tl->n += (uint32_t)shift;
+}
+
 static void timeline_add(struct html_timeline *tl, uint64_t ts_us, bool failed)
 {
 	uint64_t s = ts_us / 1000000, col;
@@ -56,7 +75,7 @@ static void timeline_add(struct html_timeline *tl, uint64_t ts_us, bool failed)
 		tl->start_s = s;
 	}
 	if (s < tl->start_s)
-		s = tl->start_s;
+		timeline_extend_back(tl, s);
 	/* Bounded: each round halves the column index; 64 rounds at most. */
 	while ((col = (s - tl->start_s) / tl->width_s) >= HTML_TIMELINE_BUCKETS)
 		timeline_coarsen(tl);

@@ -33,14 +33,14 @@ static const char page_css[] =
 "table{border-collapse:collapse;margin:.5em 0;font-size:.9em}\n"
 "th,td{border:1px solid #888;padding:.2em .45em;text-align:left;vertical-align:top}\n"
 "th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
-".fp{font-family:monospace;font-size:.85em;word-break:break-all}\n"
+".fp{font-family:monospace;font-size:.85em;overflow-wrap:anywhere}.detail{overflow-wrap:anywhere}\n"
 ".sev{display:inline-block;padding:0 .3em;margin:.1em 0;border:1px solid #000;font-size:.85em}\n"
 ".sev-critical{font-weight:bold;border-width:2px;background:#fdd}\n"
 ".sev-warning{border-style:dashed;background:#ffd}\n"
 ".sev-info{border-style:dotted}\n"
 ".note{font-size:.85em;color:#333}\n"
 "svg{width:100%;height:auto;border:1px solid #ccc}\n"
-"svg text{font-family:sans-serif;font-size:11px}\n"
+"svg text{font-family:sans-serif;font-size:11px;paint-order:stroke;stroke:#fff;stroke-width:3px}\n"
 "@media print{body{margin:0;max-width:none;font-size:9.5pt}"
 "section{break-inside:avoid}h2{break-after:avoid}"
 "th{background:none}.sev-critical,.sev-warning{background:none}"
@@ -141,8 +141,9 @@ static void put_findings(FILE *f, const struct html_cert *c, bool details)
 			fputs("<div>", f);
 			put_severity_badge(f, fi);
 			if (details && fi->detail[0]) {
-				fputs(" ", f);
+				fputs(" <span class=\"detail\">", f);
 				put(f, fi->detail);
+				fputs("</span>", f);
 			}
 			fputs("</div>", f);
 		}
@@ -219,8 +220,9 @@ static double tl_x(const struct tl_geom *g, uint64_t ts_us)
 	return SVG_LEFT + col * g->colw;
 }
 
-/* The end of the spike episode @i: its resolved event, or the end. */
-static uint64_t spike_end_us(const struct html_agg *a, int i, uint64_t end_us)
+/* The resolved event of the firing spike @i, or -1 (still firing at the
+ * end, or not kept). */
+static int spike_resolution(const struct html_agg *a, int i)
 {
 	const struct html_spike *s = &a->spikes[i];
 	int j;
@@ -228,45 +230,89 @@ static uint64_t spike_end_us(const struct html_agg *a, int i, uint64_t end_us)
 	for (j = i + 1; j < a->n_spikes; j++) {
 		const struct html_spike *r = &a->spikes[j];
 
-		if (r->state == SPIKE_RESOLVED && r->kind == s->kind && !strcmp(r->key, s->key))
-			return r->ts_us;
+		if (r->kind == s->kind && !strcmp(r->key, s->key))
+			return r->state == SPIKE_RESOLVED ? j : -1;
 	}
-	return end_us;
+	return -1;
 }
 
-static void put_spike_scope(FILE *f, const struct html_spike *s)
+static void put_spike_scope(const struct html_agg *a, FILE *f,
+			    const struct html_spike *s)
 {
+	int cert = s->kind == SPIKE_SCOPE_CERT ? html_agg_find_cert(a, s->key) : -1;
+
 	if (s->kind == SPIKE_SCOPE_ALL) {
 		fputs("all traffic", f);
 		return;
 	}
 	fprintf(f, "%s=", spike_kind_key(s->kind));
+	if (cert >= 0) {
+		put_cert_label(f, cert);
+		fprintf(f, " <span class=\"fp\">%.16s...</span>", a->certs[cert].sha256);
+		return;
+	}
+	fprintf(f, "<span class=\"fp\">");
 	put(f, s->key);
+	fputs("</span>", f);
+}
+
+/* Spike episodes that overlap (all traffic, its name, its certificate,
+ * its client: one incident) share one shaded area, labelled "S1-S4". */
+struct spike_area {
+	double x0, x1;
+	int first, last, n;
+};
+
+static void svg_spike_area(const struct spike_area *ar, FILE *f)
+{
+	char label[32];
+
+	if (ar->n == 1)
+		snprintf(label, sizeof(label), "S%d", ar->first);
+	else
+		snprintf(label, sizeof(label), "S%d-S%d", ar->first, ar->last);
+	fprintf(f, "<g class=\"spike\" data-spikes=\"%s\"><title>failure spike %s</title>"
+		"<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
+		"fill=\"url(#p-spike)\" stroke=\"#000\" stroke-dasharray=\"4 2\"/>"
+		"<text x=\"%.1f\" y=\"%d\" font-weight=\"bold\">%s</text></g>\n",
+		label, label, ar->x0, SVG_TOP, ar->x1 - ar->x0, SVG_PLOT_H, ar->x0 + 2,
+		SVG_TOP - 6, label);
 }
 
 static void svg_spikes(const struct html_agg *a, const struct tl_geom *g, FILE *f)
 {
-	uint64_t end_us = (g->tl->start_s + (uint64_t)g->cols * g->tl->width_s) * 1000000;
-	int i;
+	struct spike_area ar = { 0 };
+	int i, episode = 0;
 
 	for (i = 0; i < a->n_spikes; i++) {
 		const struct html_spike *s = &a->spikes[i];
-		uint64_t from = s->ts_us - (uint64_t)(s->window_s ? s->window_s - 1 : 0) * 1000000;
+		uint64_t win = (uint64_t)(s->window_s ? s->window_s - 1 : 0) * 1000000;
 		double x0, x1;
+		int r;
 
 		if (s->state != SPIKE_FIRING)
 			continue;
-		x0 = tl_x(g, from);
-		x1 = tl_x(g, spike_end_us(a, i, end_us)) + g->colw;
-		if (x1 > SVG_LEFT + SVG_PLOT_W)
-			x1 = SVG_LEFT + SVG_PLOT_W;
-		fprintf(f, "<g class=\"spike\" data-spike=\"S%d\"><title>S%d firing: ", i + 1, i + 1);
-		put_spike_scope(f, s);
-		fprintf(f, "</title><rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
-			"fill=\"url(#p-spike)\" stroke=\"#000\" stroke-dasharray=\"4 2\"/>"
-			"<text x=\"%.1f\" y=\"%d\" font-weight=\"bold\">S%d</text></g>\n",
-			x0, SVG_TOP, x1 - x0, SVG_PLOT_H, x0 + 2, SVG_TOP - 6, i + 1);
+		episode++;
+		/* From the first second of the window judged to the second it
+		 * resolved in (or the end). */
+		r = spike_resolution(a, i);
+		x0 = tl_x(g, s->ts_us > win ? s->ts_us - win : 0);
+		x1 = r < 0 ? SVG_LEFT + SVG_PLOT_W : tl_x(g, a->spikes[r].ts_us);
+		if (x1 < x0 + g->colw)
+			x1 = x0 + g->colw;
+		if (ar.n && x0 <= ar.x1) {
+			ar.x1 = x1 > ar.x1 ? x1 : ar.x1;
+			ar.last = episode;
+			ar.n++;
+			continue;
+		}
+		if (ar.n)
+			svg_spike_area(&ar, f);
+		ar = (struct spike_area){ .x0 = x0, .x1 = x1, .first = episode,
+					  .last = episode, .n = 1 };
 	}
+	if (ar.n)
+		svg_spike_area(&ar, f);
 }
 
 static void svg_bars(const struct tl_geom *g, FILE *f)
@@ -307,9 +353,9 @@ static void svg_axes(const struct tl_geom *g, FILE *f)
 		SVG_LEFT, SVG_TOP, SVG_LEFT, y0);
 	fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%u</text>\n"
 		"<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>\n"
-		"<text x=\"%d\" y=\"%d\" text-anchor=\"end\">handshakes per %u s</text>\n",
+		"<text x=\"%d\" y=\"%d\" text-anchor=\"end\">handshakes per %llu s</text>\n",
 		SVG_LEFT - 4, SVG_TOP + 10, g->ymax, SVG_LEFT - 4, y0,
-		SVG_LEFT - 4, SVG_TOP + SVG_PLOT_H / 2, tl->width_s);
+		SVG_LEFT - 4, SVG_TOP + SVG_PLOT_H / 2, (unsigned long long)tl->width_s);
 	for (k = 0; k <= 4; k++) {
 		uint64_t col = (uint64_t)g->cols * (uint64_t)k / 4;
 		double x = SVG_LEFT + (double)col * g->colw;
@@ -353,8 +399,10 @@ static void svg_lanes(const struct html_agg *a, const struct tl_geom *g, FILE *f
 				crit ? "; critical findings" : "");
 			fprintf(f, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"%s\" stroke=\"#000\"/>",
 				x0, y + 3, x1 - x0, SVG_LANE_H - 6, crit ? "url(#p-crit)" : "#cec");
+			/* A label that does not fit goes after the bar. */
 			fprintf(f, "<text x=\"%.2f\" y=\"%d\" font-weight=\"bold\">C%d%s</text></g>\n",
-				x0 + 2, y + 17, run->cert + 1, crit ? " !" : "");
+				x1 - x0 >= 34 ? x0 + 3 : x1 + 2, y + 17, run->cert + 1,
+				crit ? " !" : "");
 		}
 		fputs("</g>\n", f);
 		y += SVG_LANE_H;
@@ -406,9 +454,9 @@ static void render_timeline_table(const struct html_agg *a, FILE *f)
 	char t[TW_TIME_STRLEN];
 	uint32_t i;
 
-	fprintf(f, "<details><summary>Timeline data (%u s columns with handshakes)</summary>\n"
+	fprintf(f, "<details><summary>Timeline data (%llu s columns with handshakes)</summary>\n"
 		"<table id=\"timeline-data\"><tr><th>Time (UTC)</th><th>Handshakes</th><th>Failed or aborted</th></tr>\n",
-		tl->width_s);
+		(unsigned long long)tl->width_s);
 	for (i = 0; i < tl->n; i++) {
 		if (!tl->b[i].handshakes)
 			continue;
@@ -432,54 +480,72 @@ static void render_top(FILE *f, const struct html_top *t, bool fp)
 	fprintf(f, " &times;%llu</td>", (unsigned long long)t->count);
 }
 
+static void render_spike_cert(const struct html_agg *a, const struct html_spike *s,
+			      FILE *f)
+{
+	int cert = s->cert.count ? html_agg_find_cert(a, s->cert.key) : -1;
+
+	if (cert < 0) {
+		render_top(f, &s->cert, true);
+		return;
+	}
+	fputs("<td>", f);
+	put_cert_label(f, cert);
+	fprintf(f, " &times;%llu", (unsigned long long)s->cert.count);
+	if (s->cert_findings[0]) {
+		fputs(" (", f);
+		put(f, s->cert_findings);
+		fputs(")", f);
+	}
+	fputs("</td>", f);
+}
+
+/* One row per episode: when it fired (and what explained it), when it
+ * resolved. */
+static void render_spike_row(const struct html_agg *a, int i, int episode, FILE *f)
+{
+	const struct html_spike *s = &a->spikes[i];
+	int r = spike_resolution(a, i);
+	char t1[TW_TIME_STRLEN], t2[TW_TIME_STRLEN];
+
+	fprintf(f, "<tr class=\"spike\"><td>S%d</td><td>", episode);
+	put_spike_scope(a, f, s);
+	fprintf(f, "</td><td>%s</td><td>%s</td>",
+		tw_time_format_s((int64_t)(s->ts_us / 1000000), t1),
+		r >= 0 ? tw_time_format_s((int64_t)(a->spikes[r].ts_us / 1000000), t2) :
+		"still firing at the end");
+	fprintf(f, "<td class=\"n\">%llu / %llu in %u s</td><td class=\"n\">%.0f%%",
+		(unsigned long long)s->failures, (unsigned long long)s->handshakes,
+		s->window_s, 100.0 * s->rate);
+	if (s->has_baseline)
+		fprintf(f, " (%.1f%%)", 100.0 * s->baseline_rate);
+	fputs("</td>", f);
+	render_top(f, &s->alert, false);
+	render_top(f, &s->sni, false);
+	render_spike_cert(a, s, f);
+	render_top(f, &s->client, true);
+	fputs("</tr>\n", f);
+}
+
 static void render_spikes(const struct html_agg *a, FILE *f)
 {
-	char t1[TW_TIME_STRLEN];
-	int i;
+	int i, episode = 0;
 
 	if (!a->n_spikes) {
 		fputs("<p id=\"spikes-none\">No failure spike was detected.</p>\n", f);
 		return;
 	}
-	fputs("<table id=\"spikes\"><tr><th>#</th><th>State</th><th>Time (UTC)</th><th>Scope</th>"
-	      "<th>Failed / handshakes in window</th><th>Rate (normal)</th><th>Top alert</th>"
-	      "<th>Top name</th><th>Top certificate</th><th>Top client (JA4)</th></tr>\n", f);
-	for (i = 0; i < a->n_spikes; i++) {
-		const struct html_spike *s = &a->spikes[i];
-		int cert = s->cert.count ? html_agg_find_cert(a, s->cert.key) : -1;
-
-		fprintf(f, "<tr class=\"spike-%s\"><td>S%d</td><td>%s</td><td>%s</td><td>",
-			spike_state_name(s->state), i + 1, spike_state_name(s->state),
-			tw_time_format_us(s->ts_us, t1));
-		put_spike_scope(f, s);
-		fprintf(f, "</td><td class=\"n\">%llu / %llu in %u s</td><td class=\"n\">%.0f%%",
-			(unsigned long long)s->failures, (unsigned long long)s->handshakes,
-			s->window_s, 100.0 * s->rate);
-		if (s->has_baseline)
-			fprintf(f, " (%.1f%%)", 100.0 * s->baseline_rate);
-		fputs("</td>", f);
-		render_top(f, &s->alert, false);
-		render_top(f, &s->sni, false);
-		if (cert >= 0) {
-			fputs("<td>", f);
-			put_cert_label(f, cert);
-			fprintf(f, " &times;%llu", (unsigned long long)s->cert.count);
-			if (s->cert_findings[0]) {
-				fputs(" (", f);
-				put(f, s->cert_findings);
-				fputs(")", f);
-			}
-			fputs("</td>", f);
-		} else {
-			render_top(f, &s->cert, true);
-		}
-		render_top(f, &s->client, true);
-		fputs("</tr>\n", f);
-	}
+	fputs("<table id=\"spikes\"><tr><th>#</th><th>Scope</th><th>Fired (UTC)</th>"
+	      "<th>Resolved</th><th>Failed / handshakes in window</th><th>Rate (normal)</th>"
+	      "<th>Top alert</th><th>Top name</th><th>Top certificate</th>"
+	      "<th>Top client (JA4)</th></tr>\n", f);
+	for (i = 0; i < a->n_spikes; i++)
+		if (a->spikes[i].state == SPIKE_FIRING)
+			render_spike_row(a, i, ++episode, f);
 	fputs("</table>\n", f);
 	if (a->spikes_dropped)
-		fprintf(f, "<p class=\"note\">%llu more spike events not listed.</p>\n",
-			(unsigned long long)a->spikes_dropped);
+		fprintf(f, "<p class=\"note\">%llu more spike events not listed (at most %d).</p>\n",
+			(unsigned long long)a->spikes_dropped, HTML_MAX_SPIKES);
 }
 
 static void render_timeline(const struct html_agg *a, FILE *f)

@@ -11,8 +11,9 @@
  * counted and the page says so:
  *   - timeline: HTML_TIMELINE_BUCKETS columns; when the capture spans more
  *     seconds, the column width doubles (1 s, 2 s, 4 s ...) and
- *     neighbouring columns are merged; a handshake older than the first
- *     column counts in the first column;
+ *     neighbouring columns are merged (a capture older than the first
+ *     column, when files are given out of order, moves the columns
+ *     right the same way);
  *   - server names: the first HTML_MAX_NAMES names; later ones count under
  *     "other names";
  *   - per name, HTML_NAME_MAX_RUNS serving periods (a period is a run of
@@ -48,7 +49,7 @@ struct html_bucket {
 struct html_timeline {
 	bool started;
 	uint64_t start_s;             /* first column's second */
-	uint32_t width_s;             /* seconds per column: 1, 2, 4 ... */
+	uint64_t width_s;             /* seconds per column: 1, 2, 4 ... */
 	uint32_t n;                   /* columns in use */
 	struct html_bucket b[HTML_TIMELINE_BUCKETS];
 };

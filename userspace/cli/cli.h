@@ -20,6 +20,7 @@ enum {
 int cmd_analyze(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_inventory(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* Each prints "tlswatch CMD: --OPT: reason" and returns false on error. */
 bool opt_parse_uint(const char *cmd, const char *opt, const char *arg,

@@ -17,6 +17,7 @@ static void usage(FILE *out)
 "  analyze FILE...   analyse pcap/pcapng captures (offline)\n"
 "  run               live agent: eBPF TC probes on this host's interfaces\n"
 "  inventory         what each server name serves and served (SQLite)\n"
+"  report            the inventory as an HTML page (--html FILE)\n"
 "  version           print the version\n"
 "\n"
 "'tlswatch COMMAND --help' documents each command's options and exit codes.\n");
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "inventory"))
 		return cmd_inventory(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return cmd_report(argc - 1, argv + 1);
 	fprintf(stderr, "tlswatch: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -572,6 +572,15 @@ static void render_timeline(const struct html_agg *a, FILE *f)
 
 /* --- certificates per name, and the certificate table */
 
+/* A failure count cell: the inventory does not count failures. */
+static void put_failures(const struct html_agg *a, uint64_t failures, FILE *f)
+{
+	if (a->from_inventory)
+		fputs("<td class=\"n\">n/a</td>", f);
+	else
+		fprintf(f, "<td class=\"n\">%llu</td>", (unsigned long long)failures);
+}
+
 static int run_cmp(const void *x, const void *y)
 {
 	const struct html_run *a = x, *b = y;
@@ -614,10 +623,10 @@ static void render_name(const struct html_agg *a, const struct html_name *nr, FI
 		fprintf(f, "<tr><td>%s</td><td>%s</td><td>", time_us(run->first_us, t1),
 			time_us(run->last_us, t2));
 		put_cert_label(f, run->cert);
-		fprintf(f, "</td><td class=\"fp\">%s</td><td class=\"n\">%llu</td><td class=\"n\">%s%llu</td><td>",
-			c ? c->sha256 : "", (unsigned long long)run->handshakes,
-			a->from_inventory ? "n/a " : "",
-			(unsigned long long)run->failures);
+		fprintf(f, "</td><td class=\"fp\">%s</td><td class=\"n\">%llu</td>",
+			c ? c->sha256 : "", (unsigned long long)run->handshakes);
+		put_failures(a, run->failures, f);
+		fputs("<td>", f);
 		if (c)
 			put_findings(f, c, false);
 		fputs("</td></tr>\n", f);
@@ -644,7 +653,8 @@ static void render_names(const struct html_agg *a, FILE *f)
 	fputs("</section>\n", f);
 }
 
-static void render_cert_row(const struct html_cert *c, int i, FILE *f)
+static void render_cert_row(const struct html_agg *a, const struct html_cert *c, int i,
+			    FILE *f)
 {
 	char nb[TW_TIME_STRLEN], na[TW_TIME_STRLEN];
 
@@ -657,9 +667,11 @@ static void render_cert_row(const struct html_cert *c, int i, FILE *f)
 	put(f, c->serial);
 	fputs("</td><td>", f);
 	put(f, c->key);
-	fprintf(f, "</td><td>%s</td><td>%s</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td>",
+	fprintf(f, "</td><td>%s</td><td>%s</td><td class=\"n\">%llu</td>",
 		tw_time_format_s(c->not_before, nb), tw_time_format_s(c->not_after, na),
-		(unsigned long long)c->handshakes, (unsigned long long)c->failures);
+		(unsigned long long)c->handshakes);
+	put_failures(a, c->failures, f);
+	fputs("<td>", f);
 	put_findings(f, c, true);
 	fputs("</td></tr>\n", f);
 }
@@ -677,7 +689,7 @@ static void render_certs(const struct html_agg *a, FILE *f)
 	      "<th>Issuer</th><th>Serial</th><th>Key</th><th>Not before</th><th>Not after</th>"
 	      "<th>Handshakes</th><th>Failed or aborted</th><th>Findings (severity)</th></tr>\n", f);
 	for (i = 0; i < a->n_certs; i++)
-		render_cert_row(&a->certs[i], i, f);
+		render_cert_row(a, &a->certs[i], i, f);
 	fputs("</table>\n", f);
 	if (a->certs_untracked)
 		fprintf(f, "<p class=\"note\">Further certificates not listed (at most %d).</p>\n",

@@ -5,7 +5,7 @@ set -eu
 pkgs=(build-essential clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev
       libpcap-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev
       libmicrohttpd-dev libclang-rt-14-dev bpftool openssl tcpdump tshark
-      iproute2 procps python3 sqlite3 iperf3 curl prometheus
+      iproute2 procps python3 sqlite3 iperf3 curl prometheus chromium
       prometheus-alertmanager)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -67,7 +67,7 @@ static const char analyze_help[] =
 "  1  a --fail-on finding was present\n"
 "  2  bad command line\n"
 "  3  an input could not be read (missing, not a capture, unsupported link\n"
-"     type, read error)\n"
+"     type, read error), or the --html FILE cannot be created\n"
 "  4  internal error (out of memory)\n";
 
 enum { OPT_JSON = 256, OPT_PORT, OPT_FAIL_ON, OPT_HTML };

@@ -30,7 +30,7 @@
 static const char page_css[] =
 "body{font-family:sans-serif;margin:1.5em;color:#111;background:#fff;max-width:75em}\n"
 "h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.8em;border-bottom:1px solid #444}\n"
-"table{border-collapse:collapse;margin:.5em 0;font-size:.9em}\n"
+"table{border-collapse:collapse;margin:.5em 0;font-size:.9em;max-width:100%}\n#spikes{font-size:.8em}\n"
 "th,td{border:1px solid #888;padding:.2em .45em;text-align:left;vertical-align:top}\n"
 "th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
 ".fp{font-family:monospace;font-size:.85em;overflow-wrap:anywhere}.detail{overflow-wrap:anywhere}\n"

@@ -6,8 +6,10 @@
  * from `analyze --html`; `tlswatch report --db` feeds it inventory rows.
  *
  * Memory is fixed whatever the capture size: the aggregate is one
- * allocation of sizeof(struct html_agg) (about 1.1 MiB on x86-64), plus
- * at most HTML_MAX_CLIENTS JA4 entries in a map. What does not fit is
+ * allocation of sizeof(struct html_agg) (436,672 bytes, 427 KiB, on
+ * x86-64; test_html_report prints it), plus a map of at most
+ * HTML_MAX_CLIENTS JA4s (each a key of at most 36 bytes and 16 bytes of
+ * counts: under 128 KiB with the map's slack). What does not fit is
  * counted and the page says so:
  *   - timeline: HTML_TIMELINE_BUCKETS columns; when the capture spans more
  *     seconds, the column width doubles (1 s, 2 s, 4 s ...) and

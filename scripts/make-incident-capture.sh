@@ -46,34 +46,33 @@ client() { # extra s_client options...: 0 when the handshake succeeded
 		-CAfile "$pki/root.crt" -verify_return_error "$@" >/dev/null 2>&1
 }
 
-# Serves LEAF while COMMAND runs; prints how many clients succeeded.
+# Serves LEAF to COUNT clients; sets SERVED_OK to how many succeeded. Not
+# in a subshell: the server is registered for cleanup in this shell.
 serve() { # leaf, count, client options...
-	local leaf=$1 count=$2 pid i ok=0
+	local leaf=$1 count=$2 ok=0
 	shift 2
-	ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$TN_PEER4:443" \
-		-cert "$ca/$leaf.crt" -key "$ca/$leaf.key" -cert_chain "$pki/inter.crt" \
-		>"$tmp/server.$leaf.log" 2>&1 &
-	pid=$!
-	tn_bg "$pid"
-	tn_wait_listen 10 443 || tn_bail "openssl s_server ($leaf) did not start"
-	for i in $(seq "$count"); do
+	tn_start_s_server "$tmp/server.$leaf.log" -cert "$ca/$leaf.crt" \
+		-key "$ca/$leaf.key" -cert_chain "$pki/inter.crt"
+	for _ in $(seq "$count"); do
 		client "$@" && ok=$((ok + 1))
 		sleep 0.2
 	done
-	tn_stop_pid "$pid"
-	tn_wait_cmd 10 sh -c "! ip netns exec '$TN_NS' ss -Hltn 'sport = :443' | grep -q ." ||
-		tn_bail "server ($leaf) still listening"
-	echo "$ok"
+	tn_stop_s_server
+	SERVED_OK=$ok
 }
 
 crl=(-crl_check -CRL "$ca/inter.crl")
-b1=$(serve B "$PHASE_GOOD" "${crl[@]}")
+serve B "$PHASE_GOOD" "${crl[@]}"
+b1=$SERVED_OK
 sleep 1.1
 # A is back: most clients check the CRL and fail, a few do not check.
-a_bad=$(serve A "$PHASE_BAD" "${crl[@]}")
-a_ok=$(serve A "$PHASE_BAD_OK")
+serve A "$PHASE_BAD" "${crl[@]}"
+a_bad=$SERVED_OK
+serve A "$PHASE_BAD_OK"
+a_ok=$SERVED_OK
 sleep 1.1
-b2=$(serve B "$PHASE_GOOD_AFTER" "${crl[@]}")
+serve B "$PHASE_GOOD_AFTER" "${crl[@]}"
+b2=$SERVED_OK
 sleep 0.3
 tn_stop_tcpdump "$out/incident.pcap"
 [ "${TN_TCPDUMP_DROPS:-0}" -eq 0 ] || tn_bail "tcpdump dropped $TN_TCPDUMP_DROPS packets"

@@ -44,7 +44,7 @@ html=$tmp/report.html
 tap_eq "analyze --html exits 0" 0 "$?"
 
 args=(--headless --no-sandbox --disable-gpu --hide-scrollbars
-	--user-data-dir="$tmp/chromium" --window-size=1000,820)
+	--user-data-dir="$tmp/chromium" "--window-size=1000,820")
 timeout 60 chromium "${args[@]}" --dump-dom "file://$html" >"$html.dom" 2>"$tmp/chromium.err"
 tap_eq "chromium dumps the DOM" 0 "$?"
 timeout 60 chromium "${args[@]}" --screenshot="$html.png" "file://$html" >>"$tmp/chromium.err" 2>&1

@@ -19,7 +19,7 @@ fi
 # As root it needs --no-sandbox; a private profile; bounded in time.
 browse() { # html file
 	local args=(--headless --no-sandbox --disable-gpu --hide-scrollbars
-		--user-data-dir="$T_TMP/chromium" --window-size=1100,1400)
+		--user-data-dir="$T_TMP/chromium" "--window-size=1100,1400")
 	timeout 60 chromium "${args[@]}" --dump-dom "file://$(realpath "$1")" >"$1.dom" 2>"$1.err" &&
 		timeout 60 chromium "${args[@]}" --screenshot="$1.png" "file://$(realpath "$1")" \
 			>>"$1.err" 2>&1

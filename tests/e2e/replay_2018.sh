@@ -6,7 +6,7 @@
 # naming B's fingerprint) and "revoked" -- in one analyze run over a merged
 # capture, and across a "restart" (separate analyze runs sharing --db).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 . tests/e2e/lib_netns.sh
 tn_require_root replay_2018
@@ -35,14 +35,10 @@ tn_setup r18
 
 # One phase: a server with LEAF, captured, two TLS 1.2 handshakes.
 phase() { # n, leaf
-	local n=$1 leaf=$2 pid i
+	local n=$1 leaf=$2 i
 	tn_start_tcpdump "$tmp/p$n.pcap" tcp port 443 || tn_bail "tcpdump did not start"
-	ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$TN_PEER4:443" \
-		-cert "$ca/$leaf.crt" -key "$ca/$leaf.key" -cert_chain "$pki/inter.crt" \
-		>"$tmp/server$n.log" 2>&1 &
-	pid=$!
-	tn_bg "$pid"
-	tn_wait_listen 10 443 || tn_bail "openssl s_server ($leaf) did not start"
+	tn_start_s_server "$tmp/server$n.log" -cert "$ca/$leaf.crt" -key "$ca/$leaf.key" \
+		-cert_chain "$pki/inter.crt"
 	for i in 1 2; do
 		printf 'GET / HTTP/1.0\r\n\r\n' | timeout 5 openssl s_client \
 			-connect "$TN_PEER4:443" -servername a.test -tls1_2 \
@@ -50,9 +46,7 @@ phase() { # n, leaf
 			tn_note "phase $n handshake $i: s_client status $?"
 	done
 	sleep 0.3
-	tn_stop_pid "$pid"
-	tn_wait_cmd 10 sh -c "! ip netns exec '$TN_NS' ss -Hltn 'sport = :443' | grep -q ." ||
-		tn_bail "server ($leaf) still listening"
+	tn_stop_s_server
 	tn_stop_tcpdump "$tmp/p$n.pcap"
 	[ "${TN_TCPDUMP_DROPS:-0}" -eq 0 ] || tn_note "phase $n: tcpdump dropped $TN_TCPDUMP_DROPS"
 	sleep 1.1 # phases one second apart at least: distinct packet times

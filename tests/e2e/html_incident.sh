@@ -93,8 +93,8 @@ a0, a1 = map(float, '$a_x'.split(','))
 sys.exit(not (abs(s0 - a0) < 1 and s1 > a1 and s1 < 990))"
 tap_eq "spike table: 4 episodes (all traffic, the name, A, the client)" 4 \
 	"$(fact_kv spikes.rows)"
-tap_eq "no script, handler or external reference" "0 0 0" \
-	"$(fact_kv unsafe.scripts) $(fact_kv unsafe.handlers) $(fact_kv unsafe.external)"
+tap_eq "the whole page rendered, no script, handler or external reference" "1 0 0 0" \
+	"$(fact_kv page.footer) $(fact_kv unsafe.scripts) $(fact_kv unsafe.handlers) $(fact_kv unsafe.external)"
 
 # report --db: the same capture's inventory as a page. It keeps served
 # certificates (first/last seen, count), not handshakes: one row per leaf,

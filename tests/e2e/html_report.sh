@@ -90,6 +90,12 @@ for n, v in sorted(names.items()):
 PY
 }
 
+# "FOOTER SCRIPTS HANDLERS EXTERNAL" of a DOM's facts: "1 0 0 0" is safe.
+unsafe_facts() { # facts file
+	echo "$(kv_get "$1" page.footer) $(kv_get "$1" unsafe.scripts)" \
+		"$(kv_get "$1" unsafe.handlers) $(kv_get "$1" unsafe.external)"
+}
+
 # Served rows of a name added up: "C1:12:0,C2:28:24" -> 68.
 served_total() { # facts file, name
 	kv_get "$1" "served.$2" | tr ',' '\n' | awk -F: '{ s += $2 } END { print s + 0 }'
@@ -143,9 +149,8 @@ done
 assert_eq "captures: the lane of rsa.test shows its one certificate" C1 \
 	"$(kv_get "$T_TMP/facts" lane.rsa.test)"
 assert_eq "captures: the spike table says none" 0 "$(kv_get "$T_TMP/facts" spikes.rows)"
-for u in scripts handlers external; do
-	assert_eq "captures: no $u" 0 "$(kv_get "$T_TMP/facts" "unsafe.$u")"
-done
+assert_eq "captures: the whole page rendered, with no script, handler or external reference" \
+	"1 0 0 0" "$(unsafe_facts "$T_TMP/facts")"
 
 # 2. hostile strings off the wire: shown as text, never as markup
 html=$T_TMP/hostile.html
@@ -155,9 +160,8 @@ assert_eq "hostile: analyze --html exits 0" 0 "$?"
 assert_true "hostile: chromium renders the page" browse "$html"
 assert_png "hostile" "$html.png"
 "$PY" tests/e2e/lib/html_dom.py "$html.dom" >"$T_TMP/hfacts"
-for u in scripts handlers external; do
-	assert_eq "hostile: no $u in the DOM" 0 "$(kv_get "$T_TMP/hfacts" "unsafe.$u")"
-done
+assert_eq "hostile: the whole page rendered, with no script, handler or external reference" \
+	"1 0 0 0" "$(unsafe_facts "$T_TMP/hfacts")"
 assert_eq "hostile: the markup SNI is a heading's text, byte for byte" \
 	"</title><script>alert(1)</script><img src=x onerror=\"alert('x')\">&amp;&lt;<!--.test" \
 	"$(kv_get "$T_TMP/hfacts" name.0)"
@@ -171,10 +175,11 @@ assert_eq "hostile: the page title is the report's" \
 assert_eq "hostile: 3 aborted handshakes" 3 "$(kv_get "$T_TMP/hfacts" ov.aborted)"
 # The file itself: no raw '<' of a wire string anywhere (every '<' starts a
 # tag of the page's own vocabulary).
-bad=$(grep -o '<[^>]*' "$html" | sed 's/^<\/\{0,1\}\([a-zA-Z0-9!]*\).*/\1/' | sort -u |
+bad=$(grep -ao '<[^>]*' "$html" | sed 's/^<\/\{0,1\}\([a-zA-Z0-9!]*\).*/\1/' | sort -u |
 	grep -vxE '!DOCTYPE|a|b|body|circle|code|defs|details|div|footer|g|h1|h2|h3|head|html|line|meta|p|path|pattern|rect|section|span|style|summary|svg|table|td|text|th|title|tr' |
 	tr '\n' ' ')
 assert_eq "hostile: only the page's own tags in the file" "" "$bad"
+assert_eq "hostile: the file has tags at all" 1 "$(grep -ac '<footer' "$html")"
 
 # 3. an unwritable --html path is an input error before any work
 "$TW" analyze -q --html "$T_TMP/no/such/dir/x.html" "$CAPS/tls12_rsa.pcap" >/dev/null 2>"$T_TMP/err"

@@ -27,6 +27,9 @@ and prints what it shows as key=value lines, for the HTML report tests:
   unsafe.scripts, unsafe.handlers, unsafe.external
                                   script elements, on* attributes, and
                                   references outside the page (must be 0)
+  page.footer=1                   the page's footer was reached: the page
+                                  was rendered whole (so zeros above mean
+                                  something)
 """
 import sys
 from html.parser import HTMLParser
@@ -63,6 +66,8 @@ class Dom(HTMLParser):
             return
         self.stack.append((tag, a))
         cls = (a.get('class') or '').split()
+        if tag == 'footer':
+            self.facts['page.footer'] = 1
         if tag == 'section' and a.get('id'):
             self.sections.append(a['id'])
         if tag == 'title' and len(self.stack) <= 3:

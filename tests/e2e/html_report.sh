@@ -45,7 +45,7 @@ SEV = {'revoked': 'critical', 'expired': 'critical', 'not_yet_valid': 'critical'
        'hostname_mismatch': 'critical', 'revoked_staple': 'critical',
        'stale_staple': 'warning', 'expiring_soon': 'warning',
        'self_signed': 'warning', 'weak_key': 'warning'}
-tot, certs, alerts, names = {}, {}, {}, {}
+tot, certs, alerts, names, periods = {}, {}, {}, {}, {}
 for path in sys.argv[1:]:
     kv = dict(l.rstrip('\n').split('=', 1) for l in open(path)
               if '=' in l and not l.startswith('#'))
@@ -62,6 +62,11 @@ for path in sys.argv[1:]:
             c['f'] += failed
             c['k'] |= {x for x in h('findings').split(',') if x}
             names[h('sni')] = names.get(h('sni'), 0) + 1
+            # A serving period: one leaf from one server address.
+            p = periods.setdefault(h('sni'), [])
+            at = '%s:%s' % (h('server_ip'), h('server_port'))
+            if not p or p[-1] != (leaf, at):
+                p.append((leaf, at))
         for a in filter(None, h('alerts').split(',')):
             side, level, desc, enc = a.split(':')
             key = 'alert.%s.%s' % ('encrypted' if enc == 'true' else desc, side)
@@ -87,6 +92,7 @@ for k, v in sorted(alerts.items()):
     print('%s\t%d' % (k, v))
 for n, v in sorted(names.items()):
     print('served_total.%s\t%d' % (n, v))
+    print('served_at.%s\t%s' % (n, ','.join(at for _, at in periods[n])))
 PY
 }
 
@@ -146,7 +152,7 @@ check_dom captures "$T_TMP/facts" "$T_TMP/expected"
 for s in overview timeline names certs alerts-section clients-section; do
 	assert_eq "captures: section $s is there" 1 "$(kv_get "$T_TMP/facts" "section.$s")"
 done
-assert_eq "captures: the lane of rsa.test shows its one certificate" C1 \
+assert_eq "captures: the lane of rsa.test: its one certificate, from two servers" C1,C1 \
 	"$(kv_get "$T_TMP/facts" lane.rsa.test)"
 assert_eq "captures: the spike table says none" 0 "$(kv_get "$T_TMP/facts" spikes.rows)"
 assert_eq "captures: the whole page rendered, with no script, handler or external reference" \

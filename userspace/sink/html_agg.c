@@ -168,25 +168,42 @@ static struct html_name *name_row(struct html_agg *a, const char *sni,
 	return &a->names[a->n_names++];
 }
 
-static void name_note_server(struct html_name *nr, const char *server)
+/* The index of @server among the name's addresses (added when there is
+ * room), -1 beyond HTML_NAME_MAX_SERVERS. */
+static int name_note_server(struct html_name *nr, const char *server)
 {
-	if (!nr->server[0])
-		snprintf(nr->server, sizeof(nr->server), "%s", server);
-	else if (strcmp(nr->server, server))
+	int i;
+
+	for (i = 0; i < nr->n_servers; i++)
+		if (!strcmp(nr->servers[i], server))
+			return i;
+	if (nr->n_servers == HTML_NAME_MAX_SERVERS) {
 		nr->more_servers = true;
+		return -1;
+	}
+	snprintf(nr->servers[i], sizeof(nr->servers[i]), "%s", server);
+	return nr->n_servers++;
 }
 
-/* Handshakes from @first_us to @last_us served leaf @cert: they extend the
- * current period or open the next one. */
-static void name_note_run(struct html_name *nr, int cert, uint64_t first_us,
-			  uint64_t last_us, uint64_t handshakes, uint64_t failures)
+/* What one serving period is: a leaf from a server address. */
+struct run_key {
+	int cert, server;
+	bool extend;                  /* false: always a period of its own */
+};
+
+/* Handshakes from @first_us to @last_us served the leaf of @k: they
+ * extend the current period (same leaf, same server) or open the next. */
+static void name_note_run(struct html_name *nr, struct run_key k,
+			  uint64_t first_us, uint64_t last_us,
+			  uint64_t handshakes, uint64_t failures)
 {
 	struct html_run *r = nr->n_runs ? &nr->runs[nr->n_runs - 1] : NULL;
 
-	if (!r || r->cert != cert) {
+	if (!r || r->cert != k.cert || r->server != k.server || !k.extend) {
 		if (nr->n_runs < HTML_NAME_MAX_RUNS) {
 			r = &nr->runs[nr->n_runs++];
-			r->cert = cert;
+			r->cert = k.cert;
+			r->server = k.server;
 			r->first_us = first_us;
 		} else {
 			nr->runs_merged = true;
@@ -250,6 +267,7 @@ void html_agg_handshake(struct html_agg *a, const struct hs_view *v)
 	bool counted = failed || rec->outcome == HS_OK;
 	char server[TW_ENDPOINT_STRLEN];
 	struct html_name *nr;
+	struct run_key key;
 	int cert = -1;
 
 	note_span(a, rec->end_us, rec->end_us);
@@ -275,12 +293,15 @@ void html_agg_handshake(struct html_agg *a, const struct hs_view *v)
 		a->other_names_handshakes++;
 		return;
 	}
-	name_note_server(nr, tw_endpoint_format(&rec->server, server));
+	key = (struct run_key){
+		.cert = cert, .extend = true,
+		.server = name_note_server(nr, tw_endpoint_format(&rec->server, server)),
+	};
 	nr->handshakes++;
 	if ((unsigned)rec->outcome < HS_OUTCOME__COUNT)
 		nr->outcomes[rec->outcome]++;
 	if (v->n_chain && v->chain[0])
-		name_note_run(nr, cert, rec->end_us, rec->end_us, 1, failed);
+		name_note_run(nr, key, rec->end_us, rec->end_us, 1, failed);
 }
 
 void html_agg_cert(struct html_agg *a, const struct cert_view *v)
@@ -399,7 +420,9 @@ void html_agg_served(struct html_agg *a, const struct html_served *s)
 	}
 	snprintf(server, sizeof(server), strchr(s->addr, ':') ? "[%s]:%u" : "%s:%u",
 		 s->addr, s->port);
-	name_note_server(nr, server);
 	nr->handshakes += s->count;
-	name_note_run(nr, cert, s->first_seen_us, s->last_seen_us, s->count, 0);
+	/* An inventory row is a period of its own (one leaf on one address). */
+	name_note_run(nr, (struct run_key){ .cert = cert, .extend = false,
+					    .server = name_note_server(nr, server) },
+		      s->first_seen_us, s->last_seen_us, s->count, 0);
 }

@@ -597,7 +597,10 @@ static void render_name(const struct html_agg *a, const struct html_name *nr, FI
 	fputs("<h3 class=\"name\">", f);
 	put_name(f, nr);
 	fputs(" <span class=\"note\">at ", f);
-	put(f, nr->server);
+	for (r = 0; r < nr->n_servers; r++) {
+		fputs(r ? ", " : "", f);
+		put(f, nr->servers[r]);
+	}
 	fprintf(f, "%s</span></h3>\n", nr->more_servers ? " and others" : "");
 	if (!a->from_inventory)
 		fprintf(f, "<p>%llu handshakes: ok %llu, failed %llu, aborted %llu, incomplete %llu; failure rate %.1f%%</p>\n",
@@ -614,7 +617,7 @@ static void render_name(const struct html_agg *a, const struct html_name *nr, FI
 	memcpy(runs, nr->runs, sizeof(runs[0]) * (size_t)nr->n_runs);
 	if (a->from_inventory)
 		qsort(runs, (size_t)nr->n_runs, sizeof(runs[0]), run_cmp);
-	fputs("<table class=\"served\"><tr><th>From (UTC)</th><th>To</th><th>Certificate</th>"
+	fputs("<table class=\"served\"><tr><th>From (UTC)</th><th>To</th><th>Server</th><th>Certificate</th>"
 	      "<th>SHA-256</th><th>Handshakes</th><th>Failed or aborted</th><th>Findings</th></tr>\n", f);
 	for (r = 0; r < nr->n_runs; r++) {
 		const struct html_run *run = &runs[r];
@@ -622,6 +625,8 @@ static void render_name(const struct html_agg *a, const struct html_name *nr, FI
 
 		fprintf(f, "<tr><td>%s</td><td>%s</td><td>", time_us(run->first_us, t1),
 			time_us(run->last_us, t2));
+		put(f, run->server >= 0 ? nr->servers[run->server] : "other");
+		fputs("</td><td>", f);
 		put_cert_label(f, run->cert);
 		fprintf(f, "</td><td class=\"fp\">%s</td><td class=\"n\">%llu</td>",
 			c ? c->sha256 : "", (unsigned long long)run->handshakes);

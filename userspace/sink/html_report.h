@@ -6,7 +6,7 @@
  * from `analyze --html`; `tlswatch report --db` feeds it inventory rows.
  *
  * Memory is fixed whatever the capture size: the aggregate is one
- * allocation of sizeof(struct html_agg) (436,672 bytes, 427 KiB, on
+ * allocation of sizeof(struct html_agg) (442,048 bytes, 432 KiB, on
  * x86-64; test_html_report prints it), plus a map of at most
  * HTML_MAX_CLIENTS JA4s (each a key of at most 36 bytes and 16 bytes of
  * counts: under 128 KiB with the map's slack). What does not fit is
@@ -19,7 +19,9 @@
  *   - server names: the first HTML_MAX_NAMES names; later ones count under
  *     "other names";
  *   - per name, HTML_NAME_MAX_RUNS serving periods (a period is a run of
- *     handshakes served the same leaf); then the last period grows;
+ *     handshakes served the same leaf from the same server address); then
+ *     the last period grows; HTML_NAME_MAX_SERVERS server addresses, the
+ *     periods of further ones are marked "other";
  *   - certificates: the first HTML_MAX_CERTS distinct leaves with details;
  *   - spike events: the first HTML_MAX_SPIKES;
  *   - clients: the first HTML_MAX_CLIENTS JA4s; the top HTML_TOP_CLIENTS
@@ -37,6 +39,7 @@
 #define HTML_TIMELINE_BUCKETS 600
 #define HTML_MAX_NAMES 32
 #define HTML_NAME_MAX_RUNS 48
+#define HTML_NAME_MAX_SERVERS 4
 #define HTML_MAX_CERTS 64
 #define HTML_MAX_SPIKES 64
 #define HTML_MAX_CLIENTS 1024
@@ -74,6 +77,7 @@ struct html_cert {
 /* A period during which a name was served one leaf. */
 struct html_run {
 	int cert;                     /* index in html_agg.certs; -1 untracked */
+	int server;                   /* index in html_name.servers; -1 other */
 	uint64_t first_us, last_us;
 	uint64_t handshakes, failures;
 };
@@ -81,8 +85,9 @@ struct html_run {
 struct html_name {
 	char sni[HS_MAX_SNI + 1];     /* raw wire bytes */
 	uint16_t sni_len;             /* 0: no SNI */
-	char server[TW_ENDPOINT_STRLEN];
-	bool more_servers;
+	char servers[HTML_NAME_MAX_SERVERS][TW_ENDPOINT_STRLEN];
+	int n_servers;
+	bool more_servers;            /* beyond HTML_NAME_MAX_SERVERS */
 	uint64_t handshakes;
 	uint64_t outcomes[HS_OUTCOME__COUNT];
 	int n_runs;

@@ -19,6 +19,7 @@ and prints what it shows as key=value lines, for the HTML report tests:
                                   handshakes, failures, findings
                                   (severity:kind, comma-separated)
   served.<name>=C2:28:24,...      served-per-name rows: label:handshakes:failed
+  served_at.<name>=ADDR:PORT,...  their server addresses
   alert.<description>.<from>=N    alerts table
   client.<i>=JA4:H:F              clients table, in order
   spikes.rows=N                   rows of the spike table
@@ -205,7 +206,8 @@ def main():
         rows = d.rows.get('served:%d' % i, [])
         if rows:
             f['served.' + name] = ','.join(
-                '%s:%s:%s' % (r[2][0], r[4][0], r[5][0]) for r in rows)
+                '%s:%s:%s' % (r[3][0], r[5][0], r[6][0]) for r in rows)
+            f['served_at.' + name] = ','.join(r[2][0] for r in rows)
     for row in d.rows.get('alerts', []):
         f['alert.%s.%s' % (row[0][0], row[1][0])] = row[2][0]
     for i, row in enumerate(d.rows.get('clients', [])):

@@ -260,6 +260,26 @@ static void note_span(struct html_agg *a, uint64_t first_us, uint64_t last_us)
 		a->last_us = last_us;
 }
 
+/* The handshake's leaf in the certificate table: its index, -1 when not
+ * visible or not tracked. */
+static int note_leaf(struct html_agg *a, const struct hs_view *v, bool failed)
+{
+	struct html_cert *c;
+	bool created;
+
+	if (!v->n_chain || !v->chain[0])
+		return -1;
+	c = cert_row(a, v->chain[0]->sha256_hex, &created);
+	if (!c)
+		return -1;
+	if (created)
+		cert_fill(c, v->chain[0]);
+	cert_add_findings(c, &v->findings);
+	c->handshakes++;
+	c->failures += failed;
+	return (int)(c - a->certs);
+}
+
 void html_agg_handshake(struct html_agg *a, const struct hs_view *v)
 {
 	const struct hs_record *rec = v->rec;
@@ -268,26 +288,14 @@ void html_agg_handshake(struct html_agg *a, const struct hs_view *v)
 	char server[TW_ENDPOINT_STRLEN];
 	struct html_name *nr;
 	struct run_key key;
-	int cert = -1;
+	int cert;
 
 	note_span(a, rec->end_us, rec->end_us);
 	if (counted)
 		timeline_add(&a->tl, rec->end_us, failed);
 	note_alerts(a, rec);
 	note_client(a, rec->ja4, failed);
-	if (v->n_chain && v->chain[0]) {
-		bool created;
-		struct html_cert *c = cert_row(a, v->chain[0]->sha256_hex, &created);
-
-		if (c) {
-			if (created)
-				cert_fill(c, v->chain[0]);
-			cert_add_findings(c, &v->findings);
-			c->handshakes++;
-			c->failures += failed;
-			cert = (int)(c - a->certs);
-		}
-	}
+	cert = note_leaf(a, v, failed);
 	nr = name_row(a, rec->has_sni ? rec->sni : "", rec->has_sni ? rec->sni_len : 0);
 	if (!nr) {
 		a->other_names_handshakes++;

@@ -7,6 +7,7 @@
  * subjects, JA4, finding details) or from the command line goes through
  * tw_html_write().
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,9 @@ static const char page_css[] =
 "table{border-collapse:collapse;margin:.5em 0;font-size:.9em;max-width:100%}\n#spikes{font-size:.8em}\n"
 "th,td{border:1px solid #888;padding:.2em .45em;text-align:left;vertical-align:top}\n"
 "th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
-".fp{font-family:monospace;font-size:.85em;overflow-wrap:anywhere}.detail{overflow-wrap:anywhere}\n"
+".fp{font-family:monospace;font-size:.85em;overflow-wrap:anywhere;min-width:17ch}\n"
+".detail{overflow-wrap:anywhere}td.findings{min-width:14em}td.t{font-size:.85em}\n"
+".mono{font-family:monospace;font-size:.85em;overflow-wrap:anywhere}\n"
 ".sev{display:inline-block;padding:0 .3em;margin:.1em 0;border:1px solid #000;font-size:.85em}\n"
 ".sev-critical{font-weight:bold;border-width:2px;background:#fdd}\n"
 ".sev-warning{border-style:dashed;background:#ffd}\n"
@@ -119,7 +122,7 @@ static void put_severity_badge(FILE *f, const struct html_finding *fi)
 	size_t i;
 
 	for (i = 0; sev[i] && i < sizeof(upper) - 1; i++)
-		upper[i] = (char)(sev[i] - 'a' + 'A');
+		upper[i] = (char)toupper((unsigned char)sev[i]);
 	upper[i] = '\0';
 	fprintf(f, "<span class=\"sev sev-%s\" data-kind=\"%s\">%s %s</span>", sev,
 		finding_kind_name(fi->kind), upper, finding_kind_name(fi->kind));
@@ -588,18 +591,17 @@ static int run_cmp(const void *x, const void *y)
 	return a->first_us < b->first_us ? -1 : a->first_us > b->first_us;
 }
 
-static void render_name(const struct html_agg *a, const struct html_name *nr, FILE *f)
+static void render_name_heading(const struct html_agg *a,
+				const struct html_name *nr, FILE *f)
 {
-	struct html_run runs[HTML_NAME_MAX_RUNS];
-	char t1[TW_TIME_STRLEN], t2[TW_TIME_STRLEN];
-	int r;
+	int i;
 
 	fputs("<h3 class=\"name\">", f);
 	put_name(f, nr);
 	fputs(" <span class=\"note\">at ", f);
-	for (r = 0; r < nr->n_servers; r++) {
-		fputs(r ? ", " : "", f);
-		put(f, nr->servers[r]);
+	for (i = 0; i < nr->n_servers; i++) {
+		fputs(i ? ", " : "", f);
+		put(f, nr->servers[i]);
 	}
 	fprintf(f, "%s</span></h3>\n", nr->more_servers ? " and others" : "");
 	if (!a->from_inventory)
@@ -610,6 +612,37 @@ static void render_name(const struct html_agg *a, const struct html_name *nr, FI
 			(unsigned long long)nr->outcomes[HS_ABORTED],
 			(unsigned long long)nr->outcomes[HS_INCOMPLETE],
 			pct(nr->outcomes[HS_FAILED] + nr->outcomes[HS_ABORTED], nr->handshakes));
+}
+
+static void render_run(const struct html_agg *a, const struct html_name *nr,
+		       const struct html_run *run, FILE *f)
+{
+	const struct html_cert *c = run->cert >= 0 ? &a->certs[run->cert] : NULL;
+	char t1[TW_TIME_STRLEN], t2[TW_TIME_STRLEN];
+
+	fprintf(f, "<tr><td class=\"t\">%s</td><td class=\"t\">%s</td><td>",
+		time_us(run->first_us, t1), time_us(run->last_us, t2));
+	put(f, run->server >= 0 ? nr->servers[run->server] : "other");
+	fputs("</td><td>", f);
+	put_cert_label(f, run->cert);
+	/* The full fingerprint is in the certificate table. */
+	fprintf(f, "</td><td class=\"fp\">%.16s%s</td><td class=\"n\">%llu</td>",
+		c ? c->sha256 : "", c ? "..." : "", (unsigned long long)run->handshakes);
+	put_failures(a, run->failures, f);
+	fputs("<td>", f);
+	if (c)
+		put_findings(f, c, false);
+	fputs("</td></tr>\n", f);
+}
+
+/* A name's serving periods, in time order (inventory rows come newest
+ * first: sorted here). */
+static void render_name(const struct html_agg *a, const struct html_name *nr, FILE *f)
+{
+	struct html_run runs[HTML_NAME_MAX_RUNS];
+	int r;
+
+	render_name_heading(a, nr, f);
 	if (!nr->n_runs) {
 		fputs("<p>Certificate not visible (TLS 1.3, or no Certificate message).</p>\n", f);
 		return;
@@ -618,24 +651,9 @@ static void render_name(const struct html_agg *a, const struct html_name *nr, FI
 	if (a->from_inventory)
 		qsort(runs, (size_t)nr->n_runs, sizeof(runs[0]), run_cmp);
 	fputs("<table class=\"served\"><tr><th>From (UTC)</th><th>To</th><th>Server</th><th>Certificate</th>"
-	      "<th>SHA-256</th><th>Handshakes</th><th>Failed or aborted</th><th>Findings</th></tr>\n", f);
-	for (r = 0; r < nr->n_runs; r++) {
-		const struct html_run *run = &runs[r];
-		const struct html_cert *c = run->cert >= 0 ? &a->certs[run->cert] : NULL;
-
-		fprintf(f, "<tr><td>%s</td><td>%s</td><td>", time_us(run->first_us, t1),
-			time_us(run->last_us, t2));
-		put(f, run->server >= 0 ? nr->servers[run->server] : "other");
-		fputs("</td><td>", f);
-		put_cert_label(f, run->cert);
-		fprintf(f, "</td><td class=\"fp\">%s</td><td class=\"n\">%llu</td>",
-			c ? c->sha256 : "", (unsigned long long)run->handshakes);
-		put_failures(a, run->failures, f);
-		fputs("<td>", f);
-		if (c)
-			put_findings(f, c, false);
-		fputs("</td></tr>\n", f);
-	}
+	      "<th>SHA-256 (start)</th><th>Handshakes</th><th>Failed or aborted</th><th>Findings</th></tr>\n", f);
+	for (r = 0; r < nr->n_runs; r++)
+		render_run(a, nr, &runs[r], f);
 	fputs("</table>\n", f);
 	if (nr->runs_merged)
 		fputs("<p class=\"note\">More changes of certificate than listed: the last row holds the rest.</p>\n", f);
@@ -666,17 +684,17 @@ static void render_cert_row(const struct html_agg *a, const struct html_cert *c,
 	fprintf(f, "<tr id=\"cert-%d\"%s><td>C%d</td><td class=\"fp\">%s</td><td>", i + 1,
 		cert_is_critical(c) ? " class=\"critical\"" : "", i + 1, c->sha256);
 	put(f, c->subject);
-	fputs("</td><td>", f);
+	fputs("<div class=\"note\">issuer ", f);
 	put(f, c->issuer);
-	fputs("</td><td class=\"fp\">", f);
+	fputs("</div></td><td class=\"mono\">", f);
 	put(f, c->serial);
 	fputs("</td><td>", f);
 	put(f, c->key);
-	fprintf(f, "</td><td>%s</td><td>%s</td><td class=\"n\">%llu</td>",
+	fprintf(f, "</td><td>%s<br>.. %s</td><td class=\"n\">%llu</td>",
 		tw_time_format_s(c->not_before, nb), tw_time_format_s(c->not_after, na),
 		(unsigned long long)c->handshakes);
 	put_failures(a, c->failures, f);
-	fputs("<td>", f);
+	fputs("<td class=\"findings\">", f);
 	put_findings(f, c, true);
 	fputs("</td></tr>\n", f);
 }
@@ -691,8 +709,8 @@ static void render_certs(const struct html_agg *a, FILE *f)
 		return;
 	}
 	fputs("<table id=\"certificates\"><tr><th>#</th><th>SHA-256 (DER)</th><th>Subject</th>"
-	      "<th>Issuer</th><th>Serial</th><th>Key</th><th>Not before</th><th>Not after</th>"
-	      "<th>Handshakes</th><th>Failed or aborted</th><th>Findings (severity)</th></tr>\n", f);
+	      "<th>Serial</th><th>Key</th><th>Valid (UTC)</th><th>Served</th>"
+	      "<th>Failed</th><th>Findings (severity)</th></tr>\n", f);
 	for (i = 0; i < a->n_certs; i++)
 		render_cert_row(a, &a->certs[i], i, f);
 	fputs("</table>\n", f);

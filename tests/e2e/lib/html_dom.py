@@ -196,11 +196,11 @@ def main():
     for row in d.rows.get('certificates', []):
         label = row[0][0]
         f['cert.%s.sha256' % label] = row[1][0]
-        f['cert.%s.subject' % label] = row[2][0]
-        f['cert.%s.serial' % label] = row[4][0]
-        f['cert.%s.handshakes' % label] = row[8][0]
-        f['cert.%s.failures' % label] = row[9][0]
-        f['cert.%s.findings' % label] = ','.join(sorted(row[10][1]))
+        f['cert.%s.subject' % label] = row[2][0].split('issuer ')[0].strip()
+        f['cert.%s.serial' % label] = row[3][0]
+        f['cert.%s.handshakes' % label] = row[6][0]
+        f['cert.%s.failures' % label] = row[7][0]
+        f['cert.%s.findings' % label] = ','.join(sorted(row[8][1]))
     for i, name in enumerate(d.names):
         f['name.%d' % i] = name
         rows = d.rows.get('served:%d' % i, [])

@@ -25,7 +25,8 @@ tn_require_cmds openssl tcpdump ip ss sha256sum timeout
 
 PHASE_GOOD=12       # good handshakes while B is served first
 PHASE_GOOD_AFTER=28 # and after A: long enough (about 7 s) for a spike
-                    # judged on 5 s windows (--spike-window 5) to resolve
+                    # judged on 5 s windows (--spike-window 5
+                    # --spike-min-failures 10) to resolve
 PHASE_BAD=24        # CRL-checking clients while A is served: all fail
 PHASE_BAD_OK=4      # clients that do not check revocation: they pass
 

@@ -49,8 +49,8 @@ tot, certs, alerts, names, periods = {}, {}, {}, {}, {}
 for path in sys.argv[1:]:
     kv = dict(l.rstrip('\n').split('=', 1) for l in open(path)
               if '=' in l and not l.startswith('#'))
-    for k in ('handshakes', 'outcomes.ok', 'outcomes.failed', 'outcomes.aborted',
-              'outcomes.incomplete'):
+    for k in ('handshakes', 'outcome_counts.ok', 'outcome_counts.failed',
+              'outcome_counts.aborted', 'outcome_counts.incomplete'):
         tot[k] = tot.get(k, 0) + int(kv.get('summary.' + k, 0))
     for i in range(1, int(kv['handshakes']) + 1):
         h = lambda f: kv.get('hs.%d.%s' % (i, f), '')
@@ -78,9 +78,9 @@ for path in sys.argv[1:]:
         k += 1
 print('ov.handshakes\t%d' % tot['handshakes'])
 for o in ('ok', 'failed', 'aborted', 'incomplete'):
-    print('ov.%s\t%d' % (o, tot['outcomes.' + o]))
-fails = tot['outcomes.failed'] + tot['outcomes.aborted']
-print('timeline.handshakes\t%d' % (tot['outcomes.ok'] + fails))
+    print('ov.%s\t%d' % (o, tot['outcome_counts.' + o]))
+fails = tot['outcome_counts.failed'] + tot['outcome_counts.aborted']
+print('timeline.handshakes\t%d' % (tot['outcome_counts.ok'] + fails))
 print('timeline.failures\t%d' % fails)
 print('ov.certs\t%d' % len(certs))
 for sha, c in sorted(certs.items()):

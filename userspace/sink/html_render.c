@@ -266,6 +266,25 @@ struct spike_area {
 	int first, last, n;
 };
 
+/* The start of the first column from @from_us to @to_us with a failure,
+ * or @from_us: where a spike's window starts to matter. */
+static uint64_t first_failure_us(const struct html_timeline *tl, uint64_t from_us,
+				 uint64_t to_us)
+{
+	uint64_t s = from_us / 1000000, col, last;
+
+	if (to_us / 1000000 < tl->start_s)
+		return from_us;
+	if (s < tl->start_s)
+		s = tl->start_s;
+	col = (s - tl->start_s) / tl->width_s;
+	last = (to_us / 1000000 - tl->start_s) / tl->width_s;
+	for (; col <= last && col < tl->n; col++)
+		if (tl->b[col].failures)
+			return (tl->start_s + col * tl->width_s) * 1000000;
+	return from_us;
+}
+
 static void svg_spike_area(const struct spike_area *ar, FILE *f)
 {
 	char label[32];
@@ -296,10 +315,11 @@ static void svg_spikes(const struct html_agg *a, const struct tl_geom *g, FILE *
 		if (s->state != SPIKE_FIRING)
 			continue;
 		episode++;
-		/* From the first second of the window judged to the second it
-		 * resolved in (or the end). */
+		/* From the first failing second of the window judged to the
+		 * second it resolved in (or the end). */
 		r = spike_resolution(a, i);
-		x0 = tl_x(g, s->ts_us > win ? s->ts_us - win : 0);
+		x0 = tl_x(g, first_failure_us(g->tl, s->ts_us > win ? s->ts_us - win : 0,
+					      s->ts_us));
 		x1 = r < 0 ? SVG_LEFT + SVG_PLOT_W : tl_x(g, a->spikes[r].ts_us);
 		if (x1 < x0 + g->colw)
 			x1 = x0 + g->colw;
@@ -445,8 +465,8 @@ static void render_legend(FILE *f)
 {
 	fputs("<p class=\"note\">Bars: handshakes (ok, failed and aborted; plain) with the "
 	      "failed and aborted ones hatched over them. Dotted areas marked S1, S2 ...: "
-	      "failure spikes, from the start of the window judged to the end of the "
-	      "episode (see the table below). Under the axis, one lane per server name: "
+	      "failure spikes, from the first failure of the window judged to the end "
+	      "of the episode (see the table below). Under the axis, one lane per server name: "
 	      "the certificate served (C1, C2 ... as in the certificate table), "
 	      "cross-hatched and marked '!' when it has a critical finding. Times are UTC.</p>\n", f);
 }

@@ -145,6 +145,12 @@ assert_contains "captures: the text report still goes to stdout" "tlswatch repor
 	"$(head -1 "$T_TMP/text")"
 assert_true "captures: chromium renders the page" browse "$html"
 assert_png "captures" "$html.png"
+# Printed (the @media print layout), as a PDF: at least one page.
+timeout 60 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$T_TMP/chromium" \
+	--print-to-pdf="$html.pdf" "file://$(realpath "$html")" >>"$html.err" 2>&1
+assert_eq "captures: chromium prints the page to PDF" "%PDF" "$(head -c 4 "$html.pdf" 2>/dev/null)"
+assert_true "captures: the PDF has pages" \
+	test "$(grep -acE '/Type ?/Page([^s]|$)' "$html.pdf" 2>/dev/null)" -ge 1
 "$PY" tests/e2e/lib/html_dom.py "$html.dom" >"$T_TMP/facts"
 expected "${expects[@]}" >"$T_TMP/expected"
 assert_true "captures: expected values computed" test -s "$T_TMP/expected"

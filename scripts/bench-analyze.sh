@@ -25,6 +25,7 @@
 #   BUILD           build directory (default build)
 set -eu
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/bench-section.sh
 . scripts/lib/bench-section.sh
 BUILD=${BUILD:-build}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
@@ -41,7 +42,10 @@ PY=/usr/bin/python3
 TW=$BUILD/tlswatch
 dir=$BUILD/bench
 mkdir -p "$dir"
-seeds=$(ls tests/data/captures/*.pcap | grep -v truncated)
+seeds=()
+for f in tests/data/captures/*.pcap; do
+	[ "$f" = tests/data/captures/truncated.pcap ] || seeds+=("$f")
+done
 [ -x "$TW" ] || { echo "bench: $TW missing: run make all" >&2; exit 1; }
 
 capture() { # kind(dense|bulk) MB -> path (generated once, then reused)
@@ -49,7 +53,7 @@ capture() { # kind(dense|bulk) MB -> path (generated once, then reused)
 	[ "$kind" = dense ] && flag=--dense
 	if [ ! -s "$path" ]; then
 		echo "bench: generating a $mb MB $kind capture" >&2
-		$PY scripts/make-bench-capture.py $flag "$path.tmp" "$mb" $seeds >/dev/null
+		$PY scripts/make-bench-capture.py $flag "$path.tmp" "$mb" "${seeds[@]}" >/dev/null
 		mv "$path.tmp" "$path"
 	fi
 	cat "$path" >/dev/null   # every tool reads from the page cache
@@ -64,9 +68,9 @@ measure() { # out-prefix command... -> "$out.time": "seconds maxrss_kb"
 
 # Median wall time over $RUNS runs, the largest peak RSS: "$out.time".
 measure_tw() { # out-prefix analyze-args...
-	local out=$1 i; shift
+	local out=$1 run; shift
 	: >"$out.runs"
-	for i in $(seq "$RUNS"); do
+	for ((run = 0; run < RUNS; run++)); do
 		measure "$out" "$TW" analyze --json "$@"
 		cat "$out.time" >>"$out.runs"
 	done
@@ -150,8 +154,8 @@ rss_series() { # dense captures of a quarter, a half and all of $RSS_MB
 
 # Top entries of a profile of one analyze run: perf (cpu-clock, so it works
 # without hardware counters) or, without perf, callgrind on a 16 MB slice.
-profile() { # label analyze-args... (the capture last)
-	local label=$1 out=$dir/profile-$1; shift
+profile() { # name analyze-args... (the capture last)
+	local out=$dir/profile-$1; shift
 	if perf record -q -e cpu-clock -o /dev/null true >/dev/null 2>&1; then
 		perf record -q -e cpu-clock -F 1999 --call-graph dwarf,16384 -o "$out.data" \
 			taskset -c "$CPU" "$TW" analyze --json "$@" >/dev/null 2>&1

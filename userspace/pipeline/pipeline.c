@@ -53,15 +53,16 @@ static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c)
 	flow_mark_done(pl->flows, f);
 }
 
-/* Looks at the first bytes of a flow: TLS or not, and who is the client.
- * Returns the new connection, or NULL when the flow is not followed. */
+/* Acts on what the first bytes of a flow are (@sniff): TLS or not, and who
+ * is the client. Returns the new connection, or NULL when the flow is not
+ * followed. */
 static struct conn *conn_start(struct pipeline *pl, struct flow *f, int from,
-			       const uint8_t *p, size_t n)
+			       enum tls_sniff sniff)
 {
-	struct summary *sum = pipeline_summary(pl);
+	struct summary *sum = &pl->sum;
 	struct conn *c;
 
-	switch (tls_sniff(p, n)) {
+	switch (sniff) {
 	case TLS_SNIFF_CLIENT_HELLO:
 		if (f->client < 0)
 			flow_set_client(f, from);
@@ -107,6 +108,7 @@ static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
 	struct conn *hold = f->user, *c;
 	uint8_t buf[SNIFF_BYTES];
 	size_t have = 0, take;
+	enum tls_sniff sniff;
 
 	if (hold && hold->sniff_from == from) {
 		have = hold->sniff_len;
@@ -114,7 +116,8 @@ static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
 	}
 	take = n < SNIFF_BYTES - have ? n : SNIFF_BYTES - have;
 	memcpy(buf + have, p, take);
-	if (tls_sniff(have ? buf : p, have ? have + take : n) == TLS_SNIFF_NEED_MORE) {
+	sniff = tls_sniff(have ? buf : p, have ? have + take : n);
+	if (sniff == TLS_SNIFF_NEED_MORE) {
 		if (!hold && !(hold = calloc(1, sizeof(*hold)))) {
 			flow_mark_ignored(pl->flows, f);
 			return NULL;
@@ -127,7 +130,7 @@ static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
 	}
 	free(hold);
 	f->user = NULL;
-	c = conn_start(pl, f, from, have ? buf : p, have ? have + take : n);
+	c = conn_start(pl, f, from, sniff);
 	if (c && have)
 		tls_conn_feed(c->tls, from == f->client, buf, have, ts_us);
 	return c;
@@ -155,7 +158,7 @@ static void on_gap(void *ctx, struct flow *f, int from, uint64_t ts_us)
 	struct pipeline *pl = ctx;
 	struct conn *c = f->user;
 
-	pipeline_summary(pl)->problems[SUM_GAPS]++;
+	pl->sum.problems[SUM_GAPS]++;
 	if (c && c->tls)
 		tls_conn_gap(c->tls, from == f->client, ts_us);
 }

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MIT
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,6 +118,33 @@ static void jw_escape_byte(struct json_writer *j, unsigned char c)
 	jw_raw(j, esc, 6);
 }
 
+/* Printable ASCII that JSON takes as it is. */
+static bool jw_plain_byte(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* The length of the longest prefix of @p that goes out unchanged: plain
+ * ASCII and valid UTF-8 sequences. Copied in one piece, not per byte. */
+static size_t jw_plain_run(const unsigned char *p, size_t n)
+{
+	size_t i = 0, seq;
+
+	while (i < n) {
+		if (jw_plain_byte(p[i])) {
+			i++;
+			continue;
+		}
+		if (p[i] < 0x80)
+			break;
+		seq = tw_utf8_seq_len(p + i, n - i);
+		if (seq == 0)
+			break;
+		i += seq;
+	}
+	return i;
+}
+
 void jw_string_n(struct json_writer *j, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -127,18 +153,17 @@ void jw_string_n(struct json_writer *j, const char *s, size_t n)
 	jw_value_prefix(j);
 	jw_char(j, '"');
 	while (i < n) {
-		if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\' || p[i] == 0x7f) {
-			jw_escape_byte(j, p[i++]);
+		run = jw_plain_run(p + i, n - i);
+		if (run) {
+			jw_raw(j, s + i, run);
+			i += run;
 			continue;
 		}
-		run = tw_utf8_seq_len(p + i, n - i);
-		if (run == 0) {
+		if (p[i] < 0x80)
+			jw_escape_byte(j, p[i]);   /* control, quote, backslash, DEL */
+		else
 			jw_raw(j, "\\ufffd", 6);
-			i++;
-			continue;
-		}
-		jw_raw(j, s + i, run);
-		i += run;
+		i++;
 	}
 	jw_char(j, '"');
 }
@@ -161,20 +186,37 @@ static void jw_number(struct json_writer *j, const char *text)
 	jw_raw(j, text, strlen(text));
 }
 
-void jw_int(struct json_writer *j, int64_t v)
+/* Decimal digits of @v, written backwards from @end; returns the first. */
+static char *jw_digits(uint64_t v, char *end)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+/* Numbers are written often (ports, counters): no printf. */
+static void jw_decimal(struct json_writer *j, bool negative, uint64_t magnitude)
 {
 	char buf[24];
+	char *end = buf + sizeof(buf), *p = jw_digits(magnitude, end);
 
-	snprintf(buf, sizeof(buf), "%" PRId64, v);
-	jw_number(j, buf);
+	if (negative)
+		*--p = '-';
+	jw_value_prefix(j);
+	jw_raw(j, p, (size_t)(end - p));
+}
+
+void jw_int(struct json_writer *j, int64_t v)
+{
+	/* the magnitude of INT64_MIN does not fit int64_t, it fits uint64_t */
+	jw_decimal(j, v < 0, v < 0 ? -(uint64_t)v : (uint64_t)v);
 }
 
 void jw_uint(struct json_writer *j, uint64_t v)
 {
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	jw_number(j, buf);
+	jw_decimal(j, false, v);
 }
 
 void jw_double(struct json_writer *j, double v)

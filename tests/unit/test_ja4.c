@@ -264,6 +264,30 @@ static void test_ja4_counts_are_capped_at_99(void)
 	CHECK(strncmp(f.ja4, "t12i999900_0f8860b09f90_", 24) == 0);
 }
 
+/* Lists in any order hash as sorted: short lists (sorted in place) and
+ * long ones (qsort) alike. */
+static void test_ja4_sorts_short_and_long_lists(void)
+{
+	uint16_t ciphers[120];
+	struct tb_client_hello spec = { .legacy_version = 0x0303 };
+	struct fp f;
+	size_t i;
+
+	for (i = 0; i < N(ciphers); i++)
+		ciphers[i] = (uint16_t)(N(ciphers) - i);    /* 120, 119, ..., 1 */
+	spec.ciphers = ciphers;
+	spec.n_ciphers = N(ciphers);
+	f = fp_of(&spec);
+	CHECK(f.err == NULL);
+	CHECK_STR(f.ja4, "t12i990000_0f8860b09f90_000000000000");
+	for (i = 0; i < 20; i++)
+		ciphers[i] = (uint16_t)(i % 2 ? 20 - i / 2 : 1 + i / 2);   /* 1, 20, 2, 19, ... */
+	spec.n_ciphers = 20;
+	f = fp_of(&spec);
+	CHECK(f.err == NULL);
+	CHECK_STR(f.ja4, "t12i200000_fca96bc37ac2_000000000000");
+}
+
 static void test_ja4_grease_is_ignored_everywhere(void)
 {
 	struct tb_client_hello with = foxio_hello(), without = foxio_hello();
@@ -323,6 +347,7 @@ int main(void)
 	RUN_TEST(test_ja4_ja3_hello_without_extensions);
 	RUN_TEST(test_ja4_empty_cipher_list_hashes_to_zeros);
 	RUN_TEST(test_ja4_counts_are_capped_at_99);
+	RUN_TEST(test_ja4_sorts_short_and_long_lists);
 	RUN_TEST(test_ja4_grease_is_ignored_everywhere);
 	RUN_TEST(test_openssl_s_client_tls13_hello);
 	RUN_TEST(test_openssl_s_client_tls12_hello);

@@ -81,6 +81,28 @@ static int ja4_cmp_u16(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Lists are short (tens of values): insertion sort, in place and without
+ * the allocation glibc's qsort makes; qsort past that, so a hostile hello
+ * with thousands of values stays O(n log n). */
+#define JA4_INSERTION_SORT_MAX 64
+
+static void ja4_sort(uint16_t *v, size_t n)
+{
+	size_t i, k;
+
+	if (n > JA4_INSERTION_SORT_MAX) {
+		qsort(v, n, sizeof(*v), ja4_cmp_u16);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		uint16_t x = v[i];
+
+		for (k = i; k > 0 && v[k - 1] > x; k--)
+			v[k] = v[k - 1];
+		v[k] = x;
+	}
+}
+
 /* Non-GREASE values of @l, without @skip_sni_alpn's two types, sorted. */
 static uint16_t *ja4_sorted(const struct tls_u16_list *l, bool skip_sni_alpn,
 			    size_t *n_out)
@@ -99,7 +121,7 @@ static uint16_t *ja4_sorted(const struct tls_u16_list *l, bool skip_sni_alpn,
 			continue;
 		v[n++] = x;
 	}
-	qsort(v, n, sizeof(*v), ja4_cmp_u16);
+	ja4_sort(v, n);
 	*n_out = n;
 	return v;
 }

@@ -91,6 +91,7 @@ static struct conn *conn_start(struct pipeline *pl, struct flow *f, int from,
 		flow_mark_ignored(pl->flows, f);
 		return NULL;
 	}
+	tls_conn_set_fp_cache(c->tls, pl->fp_cache);
 	sum->flows++;
 	f->user = c;
 	return c;
@@ -213,6 +214,7 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 	pl->cert_events = strmap_new(sizeof(struct cert_seen));
 	pl->leaves = strmap_new(1);
 	pl->all_certs = strmap_new(1);
+	pl->fp_cache = tls_fp_cache_new();
 	if (o->spikes)
 		pl->spikes = spike_detector_new(o->spikes, judge_spike_event, pl);
 	if (o->spikes && !pl->spikes) {
@@ -220,7 +222,7 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 		return NULL;
 	}
 	if (!pl->flows || !pl->certs || !pl->cert_events || !pl->leaves ||
-	    !pl->all_certs) {
+	    !pl->all_certs || !pl->fp_cache) {
 		pipeline_free(pl);
 		return NULL;
 	}
@@ -239,6 +241,7 @@ void pipeline_free(struct pipeline *pl)
 	strmap_free(pl->all_certs);
 	spike_detector_free(pl->spikes);
 	cert_cache_free(pl->certs);
+	tls_fp_cache_free(pl->fp_cache);
 	free(pl);
 }
 

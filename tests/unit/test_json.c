@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* The JSON writer and the printable-text helper: wire bytes never break a line. */
+#include <arpa/inet.h>
+
 #include "check.h"
+#include "common/endpoint.h"
 #include "common/printable.h"
 #include "common/json.h"
 #include "common/timefmt.h"
@@ -167,6 +170,23 @@ static void test_times_are_formatted_as_gmtime_and_strftime_would(void)
 	CHECK_STR(tw_time_format_s(2240611200, got), "2041-01-01T00:00:00Z");
 }
 
+static void test_ipv4_is_formatted_as_inet_ntop_would(void)
+{
+	struct tw_addr a = { .family = 4, .bytes = { 10, 0, 100, 9 } };
+	char got[TW_ADDR_STRLEN], want[INET_ADDRSTRLEN];
+	int pos, v;
+
+	CHECK_STR(tw_addr_format(&a, got), "10.0.100.9");
+	for (pos = 0; pos < 4; pos++) {
+		for (v = 0; v < 256; v++) {
+			a.bytes[pos] = (uint8_t)v;
+			inet_ntop(AF_INET, a.bytes, want, sizeof(want));
+			CHECK_STR(tw_addr_format(&a, got), want);
+		}
+	}
+	CHECK_STR(got, "255.255.255.255");
+}
+
 int main(void)
 {
 	RUN_TEST(test_escapes_quotes_backslash_and_controls);
@@ -177,5 +197,6 @@ int main(void)
 	RUN_TEST(test_printable_escapes_everything_unsafe);
 	RUN_TEST(test_numbers_cover_the_whole_range);
 	RUN_TEST(test_times_are_formatted_as_gmtime_and_strftime_would);
+	RUN_TEST(test_ipv4_is_formatted_as_inet_ntop_would);
 	return CHECK_EXIT_CODE();
 }

@@ -118,10 +118,17 @@ static void jw_escape_byte(struct json_writer *j, unsigned char c)
 	jw_raw(j, esc, 6);
 }
 
-/* Printable ASCII that JSON takes as it is. */
+/* Printable ASCII that JSON takes as it is: 0x20-0x7e but '"' and '\\'.
+ * A table, as every byte of every string is looked up. */
+static const bool jw_plain[256] = {
+	[0x20 ... 0x21] = true,     /* '"' is 0x22 */
+	[0x23 ... 0x5b] = true,     /* '\\' is 0x5c */
+	[0x5d ... 0x7e] = true,
+};
+
 static bool jw_plain_byte(unsigned char c)
 {
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+	return jw_plain[c];
 }
 
 /* The length of the longest prefix of @p that goes out unchanged: plain

@@ -60,13 +60,17 @@ capture() { # kind(dense|bulk) MB -> path (generated once, then reused)
 	echo "$path"
 }
 
-measure() { # out-prefix command... -> "$out.time": "seconds maxrss_kb"
+# "$out.time": "wall_s maxrss_kb cpu_s" (cpu: user + system; on a busy
+# host the wall time includes waiting for the core, the CPU time does not)
+measure() { # out-prefix command...
 	local out=$1; shift
-	/usr/bin/time -f "%e %M" -o "$out.time" taskset -c "$CPU" "$@" \
+	/usr/bin/time -f "%e %M %U %S" -o "$out.time" taskset -c "$CPU" "$@" \
 		>"$out.stdout" 2>"$out.stderr"
+	awk '{ print $1, $2, $3 + $4 }' "$out.time" >"$out.time.tmp"
+	mv "$out.time.tmp" "$out.time"
 }
 
-# Median wall time over $RUNS runs, the largest peak RSS: "$out.time".
+# The run of median wall time over $RUNS runs, the largest peak RSS.
 measure_tw() { # out-prefix analyze-args...
 	local out=$1 run; shift
 	: >"$out.runs"
@@ -74,8 +78,8 @@ measure_tw() { # out-prefix analyze-args...
 		measure "$out" "$TW" analyze --json "$@"
 		cat "$out.time" >>"$out.runs"
 	done
-	sort -n "$out.runs" | awk '{ t[NR] = $1; if ($2 > m) m = $2 }
-		END { print t[int((NR + 1) / 2)], m }' >"$out.time"
+	sort -n "$out.runs" | awk '{ t[NR] = $1; c[NR] = $3; if ($2 > m) m = $2 }
+		END { i = int((NR + 1) / 2); print t[i], m, c[i] }' >"$out.time"
 }
 
 tshark_fields() { # pcap out-prefix
@@ -96,22 +100,23 @@ handshakes_ts() { # ClientHellos: rows whose handshake types include 1
 }
 
 row() { # label prefix size-bytes handshakes -> one markdown table row
-	local s kb
-	read -r s kb <"$2.time"
-	$PY - "$1" "$s" "$kb" "$3" "$4" <<'PY'
+	local s kb cpu
+	read -r s kb cpu <"$2.time"
+	$PY - "$1" "$s" "$kb" "$cpu" "$3" "$4" <<'PY'
 import sys
-label, s, kb, size, hs = sys.argv[1:]
-s = max(float(s), 0.001)
-print(f"| {label} | {s:.2f} | {int(size) / 1e6 / s:.0f} | {int(hs)} | "
-      f"{int(hs) / s:.0f} | {int(kb) // 1024} MB |")
+label, s, kb, cpu, size, hs = sys.argv[1:]
+s, cpu = max(float(s), 0.001), max(float(cpu), 0.001)
+print(f"| {label} | {s:.2f} | {cpu:.2f} | {int(size) / 1e6 / s:.0f} | "
+      f"{int(size) / 1e6 / cpu:.0f} | {int(hs)} | {int(hs) / s:.0f} | "
+      f"{int(hs) / cpu:.0f} | {int(kb) // 1024} MB |")
 PY
 }
 
-ratio() { # tshark-prefix tlswatch-prefix -> "61x"
-	local a b
-	read -r a _ <"$1.time"
-	read -r b _ <"$2.time"
-	$PY -c "import sys; print(f'{float(sys.argv[1]) / max(float(sys.argv[2]), 0.001):.0f}x')" "$a" "$b"
+ratio() { # tshark-prefix tlswatch-prefix -> "61x (CPU 58x)"
+	local a b ac bc
+	read -r a _ ac <"$1.time"
+	read -r b _ bc <"$2.time"
+	$PY -c "import sys; w = float(sys.argv[1]) / max(float(sys.argv[2]), 0.001); c = float(sys.argv[3]) / max(float(sys.argv[4]), 0.001); print(f'{w:.0f}x (CPU time {c:.0f}x)')" "$a" "$b" "$ac" "$bc"
 }
 
 bench_capture() { # kind MB -> table on stdout, ratios in $dir/$kind.ratio
@@ -121,8 +126,8 @@ bench_capture() { # kind MB -> table on stdout, ratios in $dir/$kind.ratio
 	echo "bench: $kind capture, tlswatch" >&2
 	measure_tw "$p-ca" --ca-file "$ROOT" "$pcap"
 	measure_tw "$p-plain" "$pcap"
-	echo "| tool | wall s | MB/s | handshakes | handshakes/s | peak RSS |"
-	echo "| --- | --- | --- | --- | --- | --- |"
+	echo "| tool | wall s | CPU s | MB/s | MB/s (CPU) | handshakes | handshakes/s | handshakes/s (CPU) | peak RSS |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 	row "tlswatch analyze --json --ca-file root.crt" "$p-ca" "$size" "$(handshakes_tw "$p-ca")"
 	row "tlswatch analyze --json" "$p-plain" "$size" "$(handshakes_tw "$p-plain")"
 	: >"$dir/$kind.ratio"
@@ -159,6 +164,13 @@ profile() { # name analyze-args... (the capture last)
 	if perf record -q -e cpu-clock -o /dev/null true >/dev/null 2>&1; then
 		perf record -q -e cpu-clock -F 1999 --call-graph dwarf,16384 -o "$out.data" \
 			taskset -c "$CPU" "$TW" analyze --json "$@" >/dev/null 2>&1
+		echo "By library (perf report --sort dso):"
+		echo
+		echo '```'
+		perf report -i "$out.data" --stdio --no-children --sort dso -g none 2>/dev/null |
+			grep -E '^ +[0-9]' | head -8 | awk '{ print $1, $2 }'
+		echo '```'
+		echo
 		echo "Self (perf report --no-children, cpu-clock):"
 		echo
 		echo '```'
@@ -189,6 +201,7 @@ profile() { # name analyze-args... (the capture last)
 }
 
 echo "bench: dense $DENSE_MB MB, bulk $BULK_MB MB, RSS series to $RSS_MB MB, $RUNS run(s)" >&2
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 dense_table=$(bench_capture dense "$DENSE_MB")
 bulk_table=$(bench_capture bulk "$BULK_MB")
 rss_table=$(rss_series)
@@ -196,12 +209,13 @@ dense_pcap=$(capture dense "$DENSE_MB")
 echo "bench: profiles" >&2
 prof_ca=$(profile ca --ca-file "$ROOT" "$dense_pcap")
 prof_plain=$(profile plain "$dense_pcap")
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 md=$dir/analyze.md
 {
 	echo "## analyze: tlswatch vs tshark"
 	echo
-	echo "One run of \`scripts/bench-analyze.sh\`: every tool pinned to one core (\`taskset -c $CPU\`), the file in the page cache, tlswatch the median of $RUNS run(s). Captures from scripts/make-bench-capture.py, built from the real handshakes in tests/data/captures (TLS 1.2/1.3, RSA and ECDSA, staples good and revoked, failures and alerts, a big chain, IPv6), each copy a connection of its own (own client address and port); the same few chains repeat, as at an edge. tshark extracts the same fields (addresses, port, SNI, ALPN, version, cipher, JA3, certificates, staple, alerts; \`-Y\` on the handshake messages and alerts)."
+	echo "One run of \`scripts/bench-analyze.sh\` ($(nproc) CPUs, $(uname -r); load average $load_before at the start, $load_after at the end: other work on the host shows in the wall times, not in the CPU times, user + system): every tool pinned to one core (\`taskset -c $CPU\`), the file in the page cache, tlswatch the median of $RUNS run(s). Captures from scripts/make-bench-capture.py, built from the real handshakes in tests/data/captures (TLS 1.2/1.3, RSA and ECDSA, staples good and revoked, failures and alerts, a big chain, IPv6), each copy a connection of its own (own client address and port); the same few chains repeat, as at an edge. tshark extracts the same fields (addresses, port, SNI, ALPN, version, cipher, JA3, certificates, staple, alerts; \`-Y\` on the handshake messages and alerts)."
 	echo
 	echo "### Handshake-dense capture (issue 9)"
 	echo

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/decimal.h"
 #include "common/timefmt.h"
 #include "common/utf8.h"
 #include "json.h"
@@ -193,21 +194,11 @@ static void jw_number(struct json_writer *j, const char *text)
 	jw_raw(j, text, strlen(text));
 }
 
-/* Decimal digits of @v, written backwards from @end; returns the first. */
-static char *jw_digits(uint64_t v, char *end)
-{
-	do {
-		*--end = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return end;
-}
-
 /* Numbers are written often (ports, counters): no printf. */
 static void jw_decimal(struct json_writer *j, bool negative, uint64_t magnitude)
 {
-	char buf[24];
-	char *end = buf + sizeof(buf), *p = jw_digits(magnitude, end);
+	char buf[TW_DEC_MAX + 1];
+	char *end = buf + sizeof(buf), *p = tw_dec_before(magnitude, end);
 
 	if (negative)
 		*--p = '-';

@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "../common/decimal.h"
 #include "fp_digest.h"
 
 /* An algorithm handle is immutable and thread-safe once fetched; fetching
@@ -73,13 +74,9 @@ void fp_digest_hex16(struct fp_digest *d, uint16_t v)
 
 void fp_digest_dec(struct fp_digest *d, unsigned v)
 {
-	char s[12], *p = s + sizeof(s);
+	char s[TW_DEC_MAX], *end = s + sizeof(s), *p = tw_dec_before(v, end);
 
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	fp_digest_put(d, p, (size_t)(s + sizeof(s) - p));
+	fp_digest_put(d, p, (size_t)(end - p));
 }
 
 bool fp_digest_end(struct fp_digest *d, uint8_t *out, unsigned *len)

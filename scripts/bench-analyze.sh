@@ -152,7 +152,7 @@ rss_series() { # dense captures of a quarter, a half and all of $RSS_MB
 	for mb in $((RSS_MB / 4)) $((RSS_MB / 2)) "$RSS_MB"; do
 		echo "bench: RSS on a $mb MB dense capture" >&2
 		measure "$dir/rss$mb" "$TW" analyze --json --ca-file "$ROOT" "$(capture dense "$mb")"
-		read -r _ kb <"$dir/rss$mb.time"
+		read -r _ kb _ <"$dir/rss$mb.time"
 		echo "| $mb MB | $(handshakes_tw "$dir/rss$mb") | $((kb / 1024)) MB |"
 	done
 }

@@ -14,7 +14,7 @@ WARN       := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 # about it is noise (clang has no such warning).
 GCC_WARN   := $(if $(findstring Free Software,$(shell $(CC) --version 2>/dev/null)),-Wno-format-truncation)
 CFLAGS     ?= -O2 -g
-ALL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace \
+ALL_CFLAGS := $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace \
               -I$(BUILD) $(PKG_CFLAGS) -MMD -MP
 SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
               -fno-omit-frame-pointer
@@ -52,13 +52,23 @@ help:
 	@echo "make test     install what is missing, build, run every test"
 	@echo "make bench    benchmarks, written into BENCHMARKS.md"
 	@echo "make fuzz     run each fuzzer for FUZZ_SECONDS (default 60)"
+	@echo "make man      man pages into build/man/, build/etc/tlswatch.conf"
 	@echo "make clean    remove build/"
+	@echo "make install  install (PREFIX=/usr/local, DESTDIR); make uninstall"
+	@echo "make deb      build the Debian package into build/deb/"
 
 deps:
 	@scripts/install-deps.sh
 
+# Before anything is compiled: are the tools, headers and libraries there?
+# Names the missing Debian packages. Checked once per build directory (and
+# again when the list changes); every compile waits for vmlinux.h.
+$(BUILD)/.build-deps-ok: scripts/build-deps.txt scripts/check-build-deps.sh
+	@CC='$(CC)' CLANG='$(CLANG)' BPFTOOL='$(BPFTOOL)' scripts/check-build-deps.sh
+	@mkdir -p $(@D) && touch $@
+
 # --- BPF side: vmlinux.h from the running kernel's BTF, objects, skeletons
-$(BUILD)/vmlinux.h:
+$(BUILD)/vmlinux.h: | $(BUILD)/.build-deps-ok
 	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
@@ -79,7 +89,38 @@ $(BUILD)/libtlswatch.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(BUILD)/tlswatch: $(CLI_OBJS) $(BUILD)/libtlswatch.a
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# --- man pages and the default configuration file, generated from the
+# option table (userspace/cli/option_table.h) through the built binary and
+# from docs/events.md. MAN_PAGES and DEFAULT_CONFIG are what `make install`
+# installs (section = the page's suffix).
+MAN_SRCS       := $(sort $(wildcard man/*.in))
+MAN_PAGES      := $(MAN_SRCS:man/%.in=$(BUILD)/man/%)
+DEFAULT_CONFIG := $(BUILD)/etc/tlswatch.conf
+VERSION        := $(shell sed -n 's/^\#define TLSWATCH_VERSION "\(.*\)"/\1/p' userspace/common/version.h)
+
+.PHONY: man
+all: man
+man: $(MAN_PAGES) $(DEFAULT_CONFIG)
+
+$(BUILD)/man/%: man/%.in $(BUILD)/tlswatch scripts/man-fill.awk scripts/md2man.awk docs/events.md
+	@mkdir -p $(@D)
+	awk -v tw=$(BUILD)/tlswatch -v version=$(VERSION) -f scripts/man-fill.awk $< > $@
+
+$(DEFAULT_CONFIG): $(BUILD)/tlswatch
+	@mkdir -p $(@D)
+	$(BUILD)/tlswatch --doc conf run > $@
+
+# Unit tests of the CLI layer link its objects (main.c aside) too.
+CLI_UNIT_SRCS  := $(sort $(wildcard tests/unit/cli/test_*.c))
+CLI_UNIT_BINS  := $(CLI_UNIT_SRCS:tests/unit/cli/%.c=$(BUILD)/tests/%)
+san: $(CLI_UNIT_BINS)
+
+$(BUILD)/tests/test_cli_%: tests/unit/cli/test_cli_%.c $(filter-out userspace/cli/main.c,$(CLI_SRCS)) $(BUILD)/libtlswatch-san.a
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $(filter %.c,$^) $(BUILD)/libtlswatch-san.a $(PKG_LIBS)
+# --- end of man pages, configuration file and CLI unit tests
 
 # --- sanitizer build of the library, for unit tests
 $(BUILD)/san/%.o: %.c | $(SKELS)
@@ -134,4 +175,7 @@ bench: deps
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+include mk/install.mk
+
+# Not the copy of the tree `make deb` builds in (DEB_DIR, build/deb by default).
+-include $(shell find $(BUILD) -name 'tlswatch-[0-9]*' -prune -o -name '*.d' -type f -print 2>/dev/null)

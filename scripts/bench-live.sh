@@ -29,6 +29,7 @@ cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 export BUILD
 . tests/e2e/lib_netns.sh
+TN_CHECK_EVENTS=0   # millions of events: tests/e2e validates their shape
 . scripts/lib/bench-section.sh
 
 SECS=${BENCH_LIVE_SECONDS:-5}

@@ -7,12 +7,9 @@ BOLD, RED, YEL, GRN, DIM, END = "\033[1m", "\033[31m", "\033[33m", "\033[32m", "
 
 
 def findings_text(items):
-    out = []
-    for f in items:
-        kind = f["kind"] if isinstance(f, dict) else f
-        color = RED if (isinstance(f, dict) and f.get("severity") == "critical") else YEL
-        out.append(f"{color}{kind}{END}")
-    return " ".join(out)
+    """findings: [{"kind", "severity"}, ...] in every event (schema 2)."""
+    return " ".join(f'{RED if f["severity"] == "critical" else YEL}{f["kind"]}{END}'
+                    for f in items)
 
 
 def line(ev):

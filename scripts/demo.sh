@@ -119,7 +119,7 @@ for raw in lines:
     r = json.loads(raw)
     ev = json.loads(r["body"])
     what = ev.get("sni") or json.dumps(ev.get("scope", ev.get("state", "")))
-    kinds = ",".join(f["kind"] for f in ev.get("findings", []) if isinstance(f, dict))
+    kinds = ",".join(f["kind"] for f in ev.get("findings", []))
     print(f'  webhook {ev["event"]} {what} {kinds} (HTTP {r.get("status")}, '
           f'signature {"ok" if r.get("signature_ok") else "BAD"}, '
           f'key {r["headers"].get("idempotency-key", "")[:12]}…)')

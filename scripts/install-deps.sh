@@ -2,11 +2,13 @@
 # Installs the Debian packages tlswatch needs to build, test and demo, when
 # any is missing. Needs root (apt-get); prints what it installs.
 set -eu
-pkgs=(build-essential clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev
-      libpcap-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev
-      libmicrohttpd-dev libclang-rt-14-dev bpftool openssl tcpdump tshark
-      iproute2 procps python3 sqlite3 iperf3 curl prometheus
-      prometheus-alertmanager)
+# What a plain `make` needs is listed once, in build-deps.txt.
+mapfile -t pkgs < <(awk '!/^(#|$)/ { print $1 }' "$(dirname "$0")/build-deps.txt")
+# Sanitizer and fuzzer builds, the tests and the demo; the Debian packaging
+# and its test (tests/e2e/install.sh): debhelper, lintian, fakeroot.
+pkgs+=(llvm libclang-rt-14-dev openssl tcpdump tshark iproute2 procps python3 python3-jsonschema
+       sqlite3 iperf3 curl prometheus prometheus-alertmanager
+       dpkg-dev debhelper fakeroot lintian logrotate groff-base man-db)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

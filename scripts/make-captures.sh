@@ -260,16 +260,16 @@ write_expect() { # name, file, port, server_ip, client_ip
 	with open(path, 'a') as out:
 	    out.write('summary.handshakes=%d\n' % n)
 	    for k, v in outcomes.items():
-	        out.write('summary.outcomes.%s=%d\n' % (k, v))
-	    for name, d in (('versions', versions), ('alerts', alerts),
-	                    ('findings', findings)):
+	        out.write('summary.outcome_counts.%s=%d\n' % (k, v))
+	    for name, d in (('version_counts', versions), ('alert_counts', alerts),
+	                    ('finding_counts', findings)):
 	        for k in sorted(d):
 	            out.write('summary.%s.%s=%d\n' % (name, k, d[k]))
 	    out.write('summary.certificates=%d\n' % len(certs))
 	    out.write('summary.leaf_certificates=%d\n' % len(leaves))
 	    out.write('summary.packets=%s\n' % kv['packets'])
 	    out.write('summary.flows=%s\n' % kv['flows'])
-	    out.write('summary.problems.truncated_file=false\n')
+	    out.write('summary.truncated_file=false\n')
 	EOF
 	hs_list=()
 }
@@ -553,7 +553,7 @@ variant_expect() { # name, file, packets, truncated
 	[ -n "$lt" ] || die "no link type for $2"
 	sed -e "s/^file=.*/file=$2/" -e "s/^linktype=.*/linktype=$lt/" \
 		-e "s/^packets=.*/packets=$3/" -e "s/^summary.packets=.*/summary.packets=$3/" \
-		-e "s/^summary.problems.truncated_file=.*/summary.problems.truncated_file=$4/" \
+		-e "s/^summary.truncated_file=.*/summary.truncated_file=$4/" \
 		-e "1s/.*/# $1: a variant of tls12_rsa (same handshakes)/" \
 		"$out/tls12_rsa.expect" >"$out/$1.expect"
 }

@@ -17,7 +17,7 @@
 #                         revoked (keyCompromise) in root.crl
 #   evil.{key,crt}        self-signed, with inter's subject name but another
 #                         key: signs the forged CRL and the wrong-key OCSP
-#   NAME.crt, NAME.chain.pem (leaf + its intermediate) for the leaves
+#   NAME.crt, NAME.key, NAME.chain.pem (leaf + its intermediate) for the leaves
 #     good.test           2025-01-01 .. 2045-01-01, serial 1001
 #     expired.test        2020-01-01 .. 2021-01-01, serial 1002
 #     future.test         2040-01-01 .. 2045-01-01, serial 1003
@@ -133,9 +133,9 @@ leaf_ext() { # out, crl url, dns names...
 make_leaf() { # conf, ca, file name, serial, start, end, dns names...
 	local conf=$1 ca=$2 name=$3 serial=$4 start=$5 end=$6
 	shift 6
-	gen_key "$work/$name.key"
+	gen_key "$dir/$name.key"
 	leaf_ext "$work/leaf.ext" "$CRL_URL/$ca.crl" "$@"
-	sign "$conf" "$dir/$name.crt" "$work/$name.key" "/O=tlswatch test/CN=$1" \
+	sign "$conf" "$dir/$name.crt" "$dir/$name.key" "/O=tlswatch test/CN=$1" \
 		"$serial" "$start" "$end" "$work/leaf.ext" "$ca"
 	cat "$dir/$name.crt" "$dir/$ca.crt" >"$dir/$name.chain.pem"
 }

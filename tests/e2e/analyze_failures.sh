@@ -16,7 +16,7 @@ run_json "$CAPS/tls12_reject_unknown_ca.pcap"
 assert_eq "client without the root: fatal unknown_ca from the client" \
 	client:fatal:unknown_ca:false "$(hs1 tls12_reject_unknown_ca alerts)"
 assert_eq "two rejected handshakes count two unknown_ca alerts" 2 \
-	"$(kv_get "$T_TMP/out.kv" summary.alerts.unknown_ca)"
+	"$(kv_get "$T_TMP/out.kv" summary.alert_counts.unknown_ca)"
 assert_eq "a rejected TLS 1.2 handshake still shows the chain it rejected" \
 	"$(kv_get "$CAPS/tls12_reject_unknown_ca.expect" hs.1.chain)" "$(hs1 tls12_reject_unknown_ca chain)"
 
@@ -34,7 +34,7 @@ assert_eq "TLS 1.3 server reject: encrypted alert inferred, from the server" \
 	server:unknown:unknown:true "$(hs1 tls13_reject_encrypted alerts)"
 assert_eq "TLS 1.3 server reject: outcome failed" failed "$(hs1 tls13_reject_encrypted outcome)"
 assert_eq "TLS 1.3 server reject: counted as alert 'encrypted'" 1 \
-	"$(kv_get "$T_TMP/out.kv" summary.alerts.encrypted)"
+	"$(kv_get "$T_TMP/out.kv" summary.alert_counts.encrypted)"
 
 run_json "$CAPS/tls_reject_version.pcap"
 assert_eq "version mismatch: fatal protocol_version from the server" \

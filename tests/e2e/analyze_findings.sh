@@ -18,7 +18,7 @@ one_finding() { # capture, kind
 	run_json "$CAPS/$1.pcap"
 	assert_eq "$1: the handshake's only finding is $2" "$2" "$(hs "$1" 1 findings)"
 	assert_eq "$1: summary counts one handshake with $2" 1 \
-		"$(kv_get "$T_TMP/out.kv" "summary.findings.$2")"
+		"$(kv_get "$T_TMP/out.kv" "summary.finding_counts.$2")"
 }
 one_finding tls12_reject_expired expired
 one_finding tls12_future not_yet_valid

@@ -48,8 +48,8 @@ same_as_pcap "stdin (pcapng)"
 # Truncated: exit 0, one warning naming the file, summary says so.
 run_json "$CAPS/truncated.pcap"
 assert_eq "truncated: exit 0" 0 "$T_RC"
-assert_eq "truncated: summary problems.truncated_file" true \
-	"$(kv_get "$T_TMP/out.kv" summary.problems.truncated_file)"
+assert_eq "truncated: summary truncated_file" true \
+	"$(kv_get "$T_TMP/out.kv" summary.truncated_file)"
 assert_eq "truncated: one warning line on stderr" 1 "$(grep -c . "$T_TMP/err")"
 assert_contains "truncated: the warning names the file" truncated.pcap "$(cat "$T_TMP/err")"
 assert_eq "truncated: the handshakes before the cut are all there" 2 \
@@ -66,7 +66,7 @@ assert_eq "two files: handshakes of both" 4 "$(kv_get "$T_TMP/out.kv" summary.ha
 assert_eq "two files: both named in summary.files" \
 	"$CAPS/tls12_rsa.pcap,$CAPS/tls13_ecdsa.pcap" "$(kv_get "$T_TMP/out.kv" summary.files)"
 assert_eq "two files: one summary" 1 "$(kv_get "$T_TMP/out.kv" events.summary)"
-assert_eq "two files: versions" "2 2" "$(kv_get "$T_TMP/out.kv" summary.versions.TLS1.2) $(kv_get "$T_TMP/out.kv" summary.versions.TLS1.3)"
+assert_eq "two files: versions" "2 2" "$(kv_get "$T_TMP/out.kv" summary.version_counts.TLS1.2) $(kv_get "$T_TMP/out.kv" summary.version_counts.TLS1.3)"
 port=$(kv_get "$CAPS/tls13_ecdsa.expect" hs.1.client_port)
 assert_eq "two files: each handshake names its source" "$CAPS/tls13_ecdsa.pcap" \
 	"$(kv_get "$T_TMP/out.kv" "hs@$port.source")"

@@ -16,9 +16,9 @@ assert_eq "hostile: every line is valid UTF-8" 0 "$(kv_get "$T_TMP/out.kv" not_u
 assert_eq "hostile: the last line is the summary" summary "$(kv_get "$T_TMP/out.kv" last_event)"
 assert_eq "hostile: 2 handshakes" 2 "$(kv_get "$T_TMP/out.kv" summary.handshakes)"
 assert_eq "hostile: both aborted (ClientHello, then FIN)" 2 \
-	"$(kv_get "$T_TMP/out.kv" summary.outcomes.aborted)"
+	"$(kv_get "$T_TMP/out.kv" summary.outcome_counts.aborted)"
 assert_eq "hostile: no parse error (the hellos are well formed)" 0 \
-	"$(kv_get "$T_TMP/out.kv" summary.problems.parse_errors)"
+	"$(kv_get "$T_TMP/out.kv" summary.problem_counts.parse_errors)"
 
 # The decoded strings, checked with python3's json module.
 "$PY" - "$T_TMP/out.json" >"$T_TMP/strings" <<'PYEOF'

@@ -68,16 +68,17 @@ for e in "$CAPS"/*.expect; do
 	while IFS= read -r line; do
 		k=${line%%=*}
 		case $k in
-		alerts.*) got=$(kv_get "$T_TMP/out.kv" "summary.$k") ;;
+		alerts.*) got=$(kv_get "$T_TMP/out.kv" "summary.alert_counts.${k#alerts.}") ;;
 		*) got=$(kv_get "$T_TMP/out.kv" "$k") ;;
 		esac
 		assert_eq "$name: tshark agrees on $k" "${line#*=}" "$got"
 	done <"$T_TMP/tshark.kv"
 	# Plaintext alerts tlswatch counted that tshark did not see.
-	for k in $(grep -o '^summary\.alerts\.[^=]*' "$T_TMP/out.kv" | sed 's/^summary\.//'); do
-		[ "$k" = alerts.encrypted ] && continue
-		grep -q "^$k=" "$T_TMP/tshark.kv" ||
-			assert_eq "$name: tshark agrees on $k" 0 "$(kv_get "$T_TMP/out.kv" "summary.$k")"
+	for k in $(grep -o '^summary\.alert_counts\.[^=]*' "$T_TMP/out.kv" | sed 's/^summary\.alert_counts\.//'); do
+		[ "$k" = encrypted ] && continue
+		grep -q "^alerts\.$k=" "$T_TMP/tshark.kv" ||
+			assert_eq "$name: tshark agrees on alerts.$k" 0 \
+				"$(kv_get "$T_TMP/out.kv" "summary.alert_counts.$k")"
 	done
 done
 assert_eq "compared every capture with an .expect file" yes "$([ "$n_files" -ge 20 ] && echo yes)"

@@ -10,7 +10,9 @@
 #   t_done                             # exit status: 0 if nothing failed
 #
 # Prints TAP-style "ok - ..." / "not ok - ..." lines. Temporary files live
-# in $T_TMP, removed on exit. JSON is read with python3's json module only.
+# in $T_TMP, removed on exit. JSON is read with python3's json module; every
+# event tlswatch writes (run_json's, and any event log left in $T_TMP) is
+# validated against docs/events.schema.json by t_done.
 
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
@@ -24,6 +26,7 @@ PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 T_FAILED=0
 T_TESTS=0
+T_RUNS=0
 trap 'rm -rf "$T_TMP"' EXIT
 
 ok() { T_TESTS=$((T_TESTS + 1)); echo "ok - $*"; }
@@ -57,7 +60,18 @@ assert_true() { # name, command...
 	if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
 }
 
+# Every event this test left in $T_TMP (run_json keeps each run's), and the
+# webhook bodies lib_prom.sh's receiver got, must validate against
+# docs/events.schema.json: one check, when there are any.
+t_check_events() {
+	local out
+	out=$("$PY" tests/e2e/lib/check_events.py --tap "$T_TMP" ${HOOK_OUT:+"$HOOK_OUT"}) ||
+		T_FAILED=$((T_FAILED + 1))
+	[ -z "$out" ] || { T_TESTS=$((T_TESTS + 1)); echo "$out"; }
+}
+
 t_done() {
+	t_check_events
 	echo "# $T_TESTS checks, $T_FAILED failed"
 	[ "$T_FAILED" -eq 0 ]
 	exit
@@ -90,13 +104,16 @@ run_json() { # analyze args...
 	T_RC=0
 	"$TW" analyze --json "$@" >"$T_TMP/out.json" 2>"$T_TMP/err" || T_RC=$?
 	tw_flatten "$T_TMP/out.json" >"$T_TMP/out.kv"
+	# for t_done's validation: out.json is overwritten by the next run
+	mkdir -p "$T_TMP/runs" && cp "$T_TMP/out.json" "$T_TMP/runs/$((++T_RUNS)).json"
 }
 
 # Turns JSON lines into key=value lines named like the .expect files:
 #   lines, bad_lines (not JSON objects), not_utf8, events.<kind>, last_event
 #   hs@<client port>.<field>   (count: handshake events for that port)
 #   cert@<sha256>@<sni>.<field>
-#   summary.<path>             (nested objects joined with ".")
+#   summary.<path>             (nested objects joined with "."), e.g.
+#                              summary.outcome_counts.ok
 # Lists are comma-joined; alerts as from:level:description:encrypted;
 # finding kinds sorted, without "untrusted" (analyze has no trust store).
 tw_flatten() { # json file
@@ -112,7 +129,7 @@ tw_flatten() { # json file
 	    if v is None: return ''
 	    return str(v)
 	def kinds(fs):
-	    ks = [f['kind'] if isinstance(f, dict) else f for f in fs]
+	    ks = [f['kind'] for f in fs]
 	    return ','.join(sorted(k for k in ks if k != 'untrusted'))
 	def put(key, value):
 	    out[key] = s(value)
@@ -201,7 +218,7 @@ severity_of() { # finding kind -> severity per events.md
 	esac
 }
 
-# A summary count map (outcomes, versions, alerts, findings): every key in
+# A summary count map (outcome_counts, ...): every key in
 # the expectation or the output must agree, a missing key counting as 0.
 check_count_map() { # label, expect file, map name
 	local label=$1 e=$2 map=$3 k keys want got
@@ -268,11 +285,11 @@ check_against() { # label, expect file
 		done
 		assert_eq "$label: cert $i finding severities" "$want" "$(kv_get "$o" "$c.severities")"
 	done
-	for f in handshakes certificates leaf_certificates packets flows problems.truncated_file; do
+	for f in handshakes certificates leaf_certificates packets flows truncated_file; do
 		assert_eq "$label: summary $f" "$(kv_get "$e" "summary.$f")" \
 			"$(kv_get "$o" "summary.$f")"
 	done
-	for k in outcomes versions alerts findings; do
+	for k in outcome_counts version_counts alert_counts finding_counts; do
 		check_count_map "$label" "$e" "$k"
 	done
 }

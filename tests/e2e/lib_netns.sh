@@ -28,6 +28,7 @@ TN_TMP=
 TN_CLEANUP_HOOKS=()
 TN_FAILED=0
 TN_TESTS=0
+TN_CHECK_EVENTS=1   # 0: cleanup does not validate the events left (benchmarks)
 
 # Cleanup runs on every exit from the moment this file is sourced.
 trap tn_cleanup EXIT
@@ -143,6 +144,8 @@ tn_stop_pid() { # pid [signal]
 tn_cleanup() {
 	local rc=$? h p i
 	trap - EXIT INT TERM
+	# before the hooks: prom_cleanup removes the webhook receiver's log
+	[ -n "${HOOK_OUT:-}" ] && tn_check_events "$HOOK_OUT" "the webhook bodies of this test"
 	for h in "${TN_CLEANUP_HOOKS[@]}"; do
 		eval "$h" >/dev/null 2>&1
 	done
@@ -160,11 +163,25 @@ tn_cleanup() {
 		ip netns del "$TN_NS" 2>/dev/null    # takes the peer end along
 	fi
 	[ -n "$TN_HOST_IF" ] && ip link del "$TN_HOST_IF" 2>/dev/null
+	tn_check_events "${TMPDIR:-/tmp}/tlswatch-e2e.$$"
 	rm -rf "${TMPDIR:-/tmp}/tlswatch-e2e.$$"
 	if [ "$rc" -eq 0 ] && [ "$TN_FAILED" -ne 0 ]; then
 		rc=1
 	fi
 	exit "$rc"
+}
+
+# The JSON events in a directory or file must validate against
+# docs/events.schema.json: one check, when there are any. tn_cleanup runs
+# it on the webhook receiver's log (before the hooks remove it) and on the
+# scratch directory (agent logs, analyze output; once every process of the
+# test stopped).
+tn_check_events() { # dir or file, [what they hold]
+	local out
+	[ "$TN_CHECK_EVENTS" = 1 ] && [ -e "$1" ] || return 0
+	out=$(/usr/bin/python3 tests/e2e/lib/check_events.py --tap ${2:+--what "$2"} "$1") ||
+		TN_FAILED=$((TN_FAILED + 1))
+	[ -z "$out" ] || { TN_TESTS=$((TN_TESTS + 1)); echo "$out"; }
 }
 
 # A scratch directory removed on exit. Named after $$ (the same in a

@@ -231,7 +231,7 @@ tap_eq "every chain the agent reported is the leaf and the intermediate" "" "$ba
 
 summary=$(grep '"event":"summary"' "$tmp/analyze.jsonl" | tail -1)
 gaps=$(printf '%s' "$summary" | python3 -c \
-	'import json,sys; p=json.load(sys.stdin)["problems"]; print(p["gaps"], p["parse_errors"])' 2>/dev/null)
+	'import json,sys; p=json.load(sys.stdin)["problem_counts"]; print(p["gaps"], p["parse_errors"])' 2>/dev/null)
 tap_eq "analyze saw no gap and no parse error" "0 0" "$gaps"
 
 if [ "$TN_FAILED" -ne 0 ]; then

@@ -48,7 +48,7 @@ static void run_checks(const struct cert_info *ci)
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		sink += cert_matches_host(ci, names[i]);
-	findings_check_leaf(ci, "www.example.test", 1767225600, NULL, &l);
+	findings_check_leaf(ci, "www.example.test", 1767225600, NULL, NULL, &l);
 	for (j = 0; j < l.n; j++)
 		touch(l.items[j].detail);
 }

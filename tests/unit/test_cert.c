@@ -10,6 +10,7 @@
 #include "cert_fixture.h"
 #include "cert/cert_info.h"
 #include "cert/findings.h"
+#include "cert/host_memo.h"
 
 #define AT_2026_01_01 1767225600LL
 #define AT_2026_12_01 1796083200LL
@@ -454,6 +455,33 @@ static void test_host_empty_or_null_never_matches(void)
 	CHECK(!cert_matches_host(NULL, "www.example.test"));
 }
 
+/* The memo answers as cert_matches_host does, per leaf: asked twice, the
+ * same name gets each leaf's own answer. */
+static void test_host_memo_answers_per_leaf_and_name(void)
+{
+	const char *names[] = { "www.example.test", "WWW.Example.TEST",
+				"v1.api.example.test", "api.example.test",
+				"192.0.2.10", "leaf.example.test", "", "legacy.example.test" };
+	const struct cert_info *leaves[] = { leaf("rsa"), leaf("ec384"), leaf("cnonly") };
+	struct host_memo *m = host_memo_new();
+	int round, matched = 0;
+	size_t i, j;
+
+	CHECK(m != NULL);
+	for (round = 0; m && round < 2; round++)
+		for (i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++)
+			for (j = 0; j < sizeof(names) / sizeof(names[0]); j++) {
+				bool got = host_memo_matches(m, leaves[i], names[j]);
+
+				CHECK(got == cert_matches_host(leaves[i], names[j]));
+				matched += got;
+			}
+	/* rsa: www twice (case), v1.api, 192.0.2.10; ec384: leaf; cnonly: legacy */
+	CHECK_INT(matched, 2 * 6);
+	CHECK(!host_memo_matches(m, leaves[0], NULL));
+	host_memo_free(m);
+}
+
 /* --- findings */
 
 static void test_finding_names_and_severities(void)
@@ -524,7 +552,7 @@ static const char *kinds_of(const char *name, const char *sni, int64_t at,
 	buf[0] = '\0';
 	if (!ci)
 		return "(no cert)";
-	findings_check_leaf(ci, sni, at, opts, l);
+	findings_check_leaf(ci, sni, at, opts, NULL, l);
 	for (i = 0; i < l->n; i++)
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
 					i ? "," : "",
@@ -719,6 +747,7 @@ int main(void)
 	RUN_TEST(test_host_ip_matches_ip_san_only);
 	RUN_TEST(test_host_cn_only_without_dns_sans);
 	RUN_TEST(test_host_empty_or_null_never_matches);
+	RUN_TEST(test_host_memo_answers_per_leaf_and_name);
 	RUN_TEST(test_finding_names_and_severities);
 	RUN_TEST(test_finding_parse_unknown_is_minus_one);
 	RUN_TEST(test_finding_add_replaces_detail_of_same_kind);

@@ -485,6 +485,163 @@ static void test_dump_of_a_corrupt_file_is_a_clear_error(void)
 	CHECK_STR(err, want);
 }
 
+/* --- sightings counted in memory, answers kept */
+
+static void test_further_sightings_reach_the_file_at_flush(void)
+{
+	struct inventory *inv = NULL;
+	struct inventory_sighting s = sighting("a.test", "10.0.0.1", SHA_A, NB_A,
+					       "EC-P256", T0);
+	char err[256];
+	int i;
+
+	CHECK_INT(inventory_open(db_path("defer.db"), &inv, err, sizeof(err)), 0);
+	CHECK_INT(record(inv, s, NULL), 0);
+	for (i = 1; i <= 9; i++) {
+		s.ts_us = T0 + (uint64_t)i;
+		s.findings = i == 9 ? "expired" : "";
+		CHECK_INT(record(inv, s, NULL), 0);
+	}
+	/* written: the first sighting; counted in memory: nine more */
+	CHECK_INT(db_peek(db_path("defer.db"), "SELECT count FROM served"), 1);
+	CHECK_INT(inventory_flush(inv, err, sizeof(err)), 0);
+	CHECK_INT(db_peek(db_path("defer.db"), "SELECT count FROM served"), 10);
+	CHECK_INT(db_peek(db_path("defer.db"), "SELECT last_seen_us FROM served"), T0 + 9);
+	CHECK_INT(db_peek(db_path("defer.db"),
+		       "SELECT findings = 'expired' FROM served"), 1);
+	CHECK_INT(inventory_flush(inv, err, sizeof(err)), 0);   /* nothing waits */
+	CHECK_INT(db_peek(db_path("defer.db"), "SELECT count FROM served"), 10);
+	inventory_close(inv);
+}
+
+/* What a row must hold after any sightings, by the rules of the header. */
+struct row_model {
+	uint64_t first, last;
+	long long count;
+	const char *findings;
+};
+
+static void model_add(struct row_model *m, uint64_t ts, const char *findings)
+{
+	if (!m->count || ts < m->first)
+		m->first = ts;
+	if (!m->count || ts >= m->last) {
+		m->last = ts;
+		m->findings = findings;
+	}
+	m->count++;
+}
+
+/*
+ * Random sightings of three rows, times going back and forth with ties,
+ * flushes at random points: every row ends as the rules say, exactly as
+ * when each sighting was written by itself.
+ */
+static void test_counted_sightings_end_as_written_one_by_one(void)
+{
+	static const char *const shas[3] = { SHA_A, SHA_B,
+		"cccc000000000000000000000000000000000000000000000000000000000003" };
+	static const char *const texts[4] = { "", "expired", "revoked", "untrusted" };
+	struct row_model want[3] = { { 0 } };
+	struct inventory *inv = NULL;
+	char err[256], sql[256];
+	unsigned seed = 7;
+	int i, r;
+
+	CHECK_INT(inventory_open(db_path("model.db"), &inv, err, sizeof(err)), 0);
+	for (i = 0; inv && i < 3000; i++) {
+		struct inventory_sighting s;
+
+		seed = seed * 1103515245u + 12345u;
+		r = (int)((seed >> 16) % 3);
+		s = sighting("a.test", "10.0.0.1", shas[r], NB_A, "EC-P256",
+			     T0 + (seed >> 8) % 50);
+		s.findings = texts[(seed >> 4) % 4];
+		CHECK_INT(record(inv, s, NULL), 0);
+		model_add(&want[r], s.ts_us, s.findings);
+		if ((seed >> 12) % 97 == 0)
+			CHECK_INT(inventory_flush(inv, err, sizeof(err)), 0);
+	}
+	inventory_close(inv);
+	for (r = 0; r < 3; r++) {
+		snprintf(sql, sizeof(sql), "SELECT count FROM served WHERE sha256 = '%s'",
+			 shas[r]);
+		CHECK_INT(db_peek(db_path("model.db"), sql), want[r].count);
+		snprintf(sql, sizeof(sql), "SELECT first_seen_us FROM served WHERE sha256 = '%s'",
+			 shas[r]);
+		CHECK_INT(db_peek(db_path("model.db"), sql), (long long)want[r].first);
+		snprintf(sql, sizeof(sql), "SELECT last_seen_us FROM served WHERE sha256 = '%s'",
+			 shas[r]);
+		CHECK_INT(db_peek(db_path("model.db"), sql), (long long)want[r].last);
+		snprintf(sql, sizeof(sql), "SELECT findings = '%s' FROM served WHERE sha256 = '%s'",
+			 want[r].findings, shas[r]);
+		CHECK_INT(db_peek(db_path("model.db"), sql), 1);
+	}
+}
+
+/* The answer of a handle that has kept nothing: SQLite's own. */
+static int fresh_answer(const char *path, const struct inventory_sighting *q,
+			uint64_t at, struct inventory_leaf *out)
+{
+	struct inventory *inv = NULL;
+	char err[256];
+	int rc = -1;
+
+	if (inventory_open(path, &inv, err, sizeof(err)) == 0)
+		rc = inventory_find_newer(inv, q->name, q->addr, q->port, q->sha256,
+					  q->not_before, q->key, at, out, err, sizeof(err));
+	inventory_close(inv);
+	return rc;
+}
+
+/*
+ * Leaves of two key types and several not_befores served for two names in
+ * random order and times, questions asked between the sightings: the kept
+ * answers are always those of a handle that kept none.
+ */
+static void test_kept_newer_answers_equal_fresh_ones(void)
+{
+	static const char *const keys[2] = { "EC-P256", "RSA-2048" };
+	struct inventory *inv = NULL;
+	struct inventory_leaf got, want;
+	char err[256], sha[65];
+	unsigned seed = 11;
+	int i, rc_got, rc_want, found = 0, asked = 0;
+
+	CHECK_INT(inventory_open(db_path("newer.db"), &inv, err, sizeof(err)), 0);
+	for (i = 0; inv && i < 1500; i++) {
+		struct inventory_sighting s;
+		unsigned leaf;
+
+		seed = seed * 1103515245u + 12345u;
+		leaf = (seed >> 16) % 12;
+		snprintf(sha, sizeof(sha), "%064u", leaf);
+		s = sighting((seed >> 10) % 2 ? "a.test" : "b.test", "10.0.0.1", sha,
+			     NB_A + (int64_t)leaf * 86400, keys[leaf % 2],
+			     T0 + (seed >> 6) % 1000);
+		CHECK_INT(record(inv, s, NULL), 0);
+		if ((seed >> 3) % 4)
+			continue;
+		/* a question about another sighting time of the same leaf */
+		s.ts_us = T0 + (seed >> 20) % 1000;
+		rc_got = inventory_find_newer(inv, s.name, s.addr, s.port, s.sha256,
+					      s.not_before, s.key, s.ts_us, &got,
+					      err, sizeof(err));
+		rc_want = fresh_answer(db_path("newer.db"), &s, s.ts_us, &want);
+		CHECK_INT(rc_got, rc_want);
+		if (rc_got == 1 && rc_want == 1) {
+			CHECK_STR(got.sha256, want.sha256);
+			CHECK_INT(got.not_before, want.not_before);
+			CHECK_INT((long long)got.first_seen_us, (long long)want.first_seen_us);
+			found++;
+		}
+		asked++;
+	}
+	CHECK(asked > 50);
+	CHECK(found > 10);    /* the questions did find newer leaves */
+	inventory_close(inv);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -509,6 +666,9 @@ int main(void)
 	RUN_TEST(test_find_newer_ignores_older_leaves_and_itself);
 	RUN_TEST(test_find_newer_compares_keys_of_one_algorithm);
 	RUN_TEST(test_find_newer_without_sni_stays_on_the_address);
+	RUN_TEST(test_further_sightings_reach_the_file_at_flush);
+	RUN_TEST(test_counted_sightings_end_as_written_one_by_one);
+	RUN_TEST(test_kept_newer_answers_equal_fresh_ones);
 	RUN_TEST(test_dump_text_lists_newest_first_and_marks_current);
 	RUN_TEST(test_dump_json_one_object_per_row);
 	RUN_TEST(test_dump_of_a_missing_file_is_a_clear_error);

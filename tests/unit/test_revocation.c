@@ -7,12 +7,14 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/ocsp.h>
 
 #include "check.h"
 #include "health_fixture.h"
 #include "cert/ocsp_client.h"
+#include "cert/revo_facts.h"
 #include "cert/revocation.h"
 #include "common/timefmt.h"
 
@@ -191,6 +193,28 @@ static void test_responder_url_and_request(void)
 	CHECK_INT(req ? OCSP_request_onereq_count(req) : 0, 1);
 	OCSP_REQUEST_free(req);
 	free(der);
+}
+
+/* Decoded once per certificate object, equal to what the decoders say. */
+static void test_revo_facts_decoded_once_per_certificate(void)
+{
+	X509 *good = hf_cert("good.test")->x509, *inter = hf_cert("inter")->x509;
+	const struct revo_facts *f = revo_facts_of(good), *g = revo_facts_of(inter);
+	char urls[REVO_FACTS_MAX_CRL_URLS][CRL_URL_MAX];
+
+	CHECK(f != NULL && g != NULL);
+	if (!f || !g)
+		return;
+	CHECK(revo_facts_of(good) == f);
+	CHECK(f->has_sha256);
+	CHECK(memcmp(f->sha256, hf_cert("good.test")->sha256, 32) == 0);
+	CHECK(f->has_ocsp_url);
+	CHECK_STR(f->ocsp_url, "http://127.0.0.1:9");
+	CHECK_INT(f->n_crl_urls, crl_distribution_urls(good, urls, REVO_FACTS_MAX_CRL_URLS));
+	CHECK_INT(f->n_crl_urls, 1);
+	CHECK_STR(f->crl_urls[0], urls[0]);
+	CHECK(!g->has_ocsp_url);
+	CHECK(memcmp(g->sha256, hf_cert("inter")->sha256, 32) == 0);
 }
 
 /* --- verdicts */
@@ -454,6 +478,7 @@ int main(void)
 	RUN_TEST(test_garbage_answer_is_refused);
 	RUN_TEST(test_unsuccessful_responder_status_is_named);
 	RUN_TEST(test_responder_url_and_request);
+	RUN_TEST(test_revo_facts_decoded_once_per_certificate);
 	RUN_TEST(test_no_source_is_unknown_and_no_finding);
 	RUN_TEST(test_crl_listing_the_leaf_is_revoked);
 	RUN_TEST(test_crl_good_gives_good_object);

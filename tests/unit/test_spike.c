@@ -482,7 +482,7 @@ static void test_explanation_lists_top_keys(void)
 	CHECK_STR(evs.ev[0].top[3][4].key, "t13d_f");
 	CHECK_INT(evs.ev[0].top[3][4].count, 3);
 	CHECK_STR(evs.ev[0].json,
-		  "{\"event\":\"spike\",\"ts\":\"2023-11-14T22:14:23.166654Z\","
+		  "{\"event\":\"spike\",\"schema\":2,\"ts\":\"2023-11-14T22:14:23.166654Z\","
 		  "\"source\":\"test.pcap\",\"state\":\"firing\",\"scope\":{},"
 		  "\"window_s\":10,\"handshakes\":38,\"failures\":20,"
 		  "\"rate\":0.526316,\"baseline_rate\":0,"
@@ -499,7 +499,8 @@ static void test_explanation_lists_top_keys(void)
 		  "{\"key\":\"t13d_e\",\"count\":3},{\"key\":\"t13d_f\",\"count\":3}],"
 		  "\"aborted\":0,\"incomplete\":0,"
 		  "\"certificate_findings\":[{\"sha256\":\"" CERT_A "\","
-		  "\"findings\":[\"revoked\",\"superseded\"]}]}");
+		  "\"findings\":[{\"kind\":\"revoked\",\"severity\":\"critical\"},"
+		  "{\"kind\":\"superseded\",\"severity\":\"critical\"}]}]}");
 	spike_detector_free(d);
 }
 
@@ -712,7 +713,7 @@ static void test_json_of_resolved_cold_event(void)
 	jw_init(&j);
 	spike_event_write_json(&j, &ev, "eth0");
 	CHECK_STR(jw_text(&j),
-		  "{\"event\":\"spike\",\"ts\":\"2023-11-14T22:14:50.000000Z\","
+		  "{\"event\":\"spike\",\"schema\":2,\"ts\":\"2023-11-14T22:14:50.000000Z\","
 		  "\"source\":\"eth0\",\"state\":\"resolved\","
 		  "\"scope\":{\"sni\":\"shop.example\"},\"window_s\":10,"
 		  "\"handshakes\":40,\"failures\":1,\"rate\":0.025,"

@@ -12,6 +12,7 @@
 #include "cert_fixture.h"
 #include "cert/cert_info.h"
 #include "cert/staple.h"
+#include "cert/staple_cache.h"
 
 #define REVOKED_AT_2025_03_01 1740787200LL
 #define OCSP_REASON_KEY_COMPROMISE 1
@@ -367,6 +368,55 @@ static int setup(void)
 	return rsa && ec && inter ? 0 : -1;
 }
 
+/* --- the memo in front of staple_check */
+
+static bool same_staple(const struct staple_info *a, const struct staple_info *b)
+{
+	return a->parsed == b->parsed && a->error == b->error &&
+	       a->status == b->status && a->matches_leaf == b->matches_leaf &&
+	       a->verified == b->verified && a->this_update == b->this_update &&
+	       a->next_update == b->next_update && a->produced_at == b->produced_at &&
+	       a->revoked_at == b->revoked_at &&
+	       a->revocation_reason == b->revocation_reason;
+}
+
+/* The same answers as staple_check, first and second time, for every
+ * response and for the leaf/issuer pairs that change the answer. */
+static void test_staple_cache_answers_like_staple_check(void)
+{
+	const char *files[] = { "good.der", "revoked.der", "unknown.der",
+				"delegated.der", "unrelated.der" };
+	const struct cert_info *pairs[][2] = {
+		{ rsa, inter }, { rsa, NULL }, { ec, inter }, { rsa, ec },
+	};
+	struct staple_cache *sc = staple_cache_new();
+	struct staple_info want, got;
+	uint8_t *der;
+	size_t f, p, len;
+	int round, verified = 0;
+
+	CHECK(sc != NULL);
+	for (round = 0; sc && round < 2; round++) {
+		for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+			if (pki_read(files[f], &der, &len)) {
+				CHECK(false);
+				continue;
+			}
+			for (p = 0; p < sizeof(pairs) / sizeof(pairs[0]); p++) {
+				staple_check(der, len, pairs[p][0], pairs[p][1], &want);
+				staple_cache_check(sc, der, len, pairs[p][0], pairs[p][1], &got);
+				CHECK(same_staple(&want, &got));
+				verified += got.verified;
+			}
+			free(der);
+		}
+	}
+	/* good, revoked, unknown and delegated verify for (rsa, inter) only:
+	 * the memo kept the issuer apart */
+	CHECK_INT(verified, 2 * 4);
+	staple_cache_free(sc);
+}
+
 int main(void)
 {
 	if (setup()) {
@@ -395,6 +445,7 @@ int main(void)
 	RUN_TEST(test_truncated_response_not_parsed);
 	RUN_TEST(test_trailing_bytes_not_parsed);
 	RUN_TEST(test_no_leaf_parses_without_match);
+	RUN_TEST(test_staple_cache_answers_like_staple_check);
 	cert_cache_free(cache);
 	pki_destroy();
 	return CHECK_EXIT_CODE();

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The live agent: setup in dependency order (outputs, kernel side,
- * pipeline, loop), the loop's callbacks, and teardown in reverse.
+ * pipeline, loop), the loop's callbacks, and teardown in reverse. The
+ * reload of SIGHUP is in agent_reload.c.
  */
 #include <errno.h>
 #include <poll.h>
@@ -135,6 +136,8 @@ static void on_turn(void *ctx, uint64_t now_us)
 	if (reopen_requested) {
 		reopen_requested = 0;
 		sink_set_reopen(ag->sinks);
+		if (ag->o.on_reload)
+			ag->o.on_reload(ag->o.reload_ctx, ag);
 	}
 	/* Records that arrived without a wakeup are not left waiting. */
 	consume_ring(ag);
@@ -252,7 +255,7 @@ static void agent_teardown(struct agent *ag)
 
 		pipeline_flush(ag->pl, loop_wall_us());
 		sum = pipeline_summary(ag->pl);
-		sum->source = "tlswatch";
+		sum->source = "agent";
 		pipeline_emit_summary(ag->pl, sum);
 	}
 	if (ag->live) {

@@ -2,7 +2,9 @@
 /*
  * The live agent: the eBPF source, the pipeline, active checks of TLS 1.3
  * names and the output side, driven by one poll loop until SIGINT or
- * SIGTERM. SIGHUP reopens output files. Detaches exactly what it attached.
+ * SIGTERM. SIGHUP reopens output files, then asks the caller for its
+ * configuration again (agent_opts.on_reload) and applies what can change
+ * without a restart (agent_reload). Detaches exactly what it attached.
  * Its own state is reported as `agent` events (started, stats, stopped,
  * error) through the same sinks as everything else.
  */
@@ -17,6 +19,8 @@
 #include "detect/spike.h"
 #include "sink/sink.h"
 
+struct agent;
+
 struct agent_opts {
 	const char **ifaces;           /* NULL/0: every interface that is up,
 					* except loopback */
@@ -30,7 +34,35 @@ struct agent_opts {
 	struct leaf_check_opts leaf;
 	const struct spike_opts *spikes; /* NULL: no spike detection */
 	struct output_opts outputs;    /* read_counters is set by the agent */
+	/* SIGHUP, after reopening the log: the caller reads its options again
+	 * and answers with agent_reload() or agent_reload_refused(), on the
+	 * agent's thread. NULL: SIGHUP only reopens the log. */
+	void (*on_reload)(void *ctx, struct agent *ag);
+	void *reload_ctx;
 };
+
+/* What a reload may change; the caller keeps it valid only for the call
+ * (the agent copies what it keeps; strings of @outputs must live as long
+ * as the agent, as at start). */
+struct agent_reload {
+	const struct cert_health_opts *health;  /* trust store, CRL files,
+						 * expectations, staple age */
+	const struct output_opts *outputs;      /* webhook, Alertmanager,
+						 * instance */
+	const char *const *ignored;             /* options that differ but
+						 * need a restart ("port") */
+	int n_ignored;
+};
+
+/*
+ * Builds the new check state and the new webhook/Alertmanager sinks
+ * completely, then puts them in force together, and reports
+ * "config_reloaded"; if anything cannot be built, nothing changes and it
+ * reports "config_refused" with the reason. 0 or -1.
+ */
+int agent_reload(struct agent *ag, const struct agent_reload *r);
+/* A new configuration that could not even be read: "config_refused". */
+void agent_reload_refused(struct agent *ag, const char *reason);
 
 enum agent_status {
 	AGENT_OK = 0,

@@ -22,6 +22,8 @@ struct agent {
 	struct sink_set *sinks;
 	struct active_checker *active;
 	struct strmap *names;          /* sni -> struct name_count */
+	uint64_t reloads_applied, reloads_refused;
+	bool last_reload_refused;
 	const char *const *attached;
 	int n_attached;
 	char **default_ifaces;
@@ -33,6 +35,9 @@ struct strmap *agent_names_new(void);
 void agent_count_name(struct agent *ag, const struct hs_record *rec);
 /* An `agent` event of @state ("started", "stats", "stopped", "error"). */
 void agent_report(struct agent *ag, const char *state, const char *message);
+/* The same with the "ignored" options of a reload. */
+void agent_report_ignored(struct agent *ag, const char *state, const char *message,
+			  const char *const *ignored, int n_ignored);
 /* output_opts.read_counters: the kernel's, the pipeline's, the active
  * checker's counters. @ctx is the agent. */
 void agent_read_counters(void *ctx, struct counter_values *cv);

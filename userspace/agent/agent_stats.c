@@ -54,6 +54,9 @@ void agent_read_counters(void *ctx, struct counter_values *cv)
 		counter_set(cv, COUNTER_GAPS, sum->problems[SUM_GAPS]);
 		counter_set(cv, COUNTER_FLOWS_EVICTED, sum->problems[SUM_FLOWS_EVICTED]);
 	}
+	counter_set(cv, COUNTER_CONFIG_RELOADS, ag->reloads_applied);
+	counter_set(cv, COUNTER_CONFIG_REFUSED, ag->reloads_refused);
+	counter_set(cv, COUNTER_CONFIG_LAST_OK, !ag->last_reload_refused);
 	if (ag->active) {
 		const struct active_stats *as = active_stats(ag->active);
 
@@ -103,12 +106,21 @@ static int counters_list(struct agent *ag, struct agent_counter *out)
 
 void agent_report(struct agent *ag, const char *state, const char *message)
 {
+	agent_report_ignored(ag, state, message, NULL, 0);
+}
+
+void agent_report_ignored(struct agent *ag, const char *state, const char *message,
+			  const char *const *ignored, int n_ignored)
+{
 	static struct agent_name_stat names[AGENT_MAX_NAME_STATS];
 	struct agent_counter counters[COUNTER__COUNT];
-	bool error = strcmp(state, "error") == 0;
+	/* Errors and reloads say what happened, without the statistics. */
+	bool brief = strcmp(state, "error") == 0 || strncmp(state, "config_", 7) == 0;
 	struct agent_view v = {
 		.state = state,
 		.message = message,
+		.ignored = ignored,
+		.n_ignored = n_ignored,
 		.ifaces = ag->attached,
 		.n_ifaces = ag->n_attached,
 		.ports = ag->o.ports,
@@ -117,17 +129,17 @@ void agent_report(struct agent *ag, const char *state, const char *message)
 	struct event ev = {
 		.type = EVENT_AGENT,
 		.ts_us = loop_wall_us(),
-		.source = "tlswatch",
+		.source = "agent",
 		.agent = &v,
 	};
 
 	if (!ag->sinks)
 		return;
-	if (ag->live && !error) {
+	if (ag->live && !brief) {
 		v.counters = counters;
 		v.n_counters = counters_list(ag, counters);
 	}
-	if (ag->pl && !error && strcmp(state, "started") != 0) {
+	if (ag->pl && !brief && strcmp(state, "started") != 0) {
 		v.names = names;
 		v.n_names = busiest_names(ag, names, AGENT_NAMES_IN_STATS);
 	}

@@ -177,11 +177,11 @@ static void findings_names(const struct cert_info *leaf, char *buf, size_t len)
 }
 
 static void findings_check_host(const struct cert_info *leaf, const char *sni,
-				struct finding_list *out)
+				struct host_memo *hosts, struct finding_list *out)
 {
 	char name[96], names[160];
 
-	if (cert_matches_host(leaf, sni))
+	if (host_memo_matches(hosts, leaf, sni))
 		return;
 	tw_printable(sni, strlen(sni), name, sizeof(name));
 	findings_names(leaf, names, sizeof(names));
@@ -206,7 +206,7 @@ static void findings_check_key(const struct cert_info *leaf, int min_rsa_bits,
 
 void findings_check_leaf(const struct cert_info *leaf, const char *sni,
 			 int64_t at, const struct leaf_check_opts *opts,
-			 struct finding_list *out)
+			 struct host_memo *hosts, struct finding_list *out)
 {
 	int warn_days = FINDINGS_DEFAULT_WARN_DAYS;
 	int min_rsa_bits = FINDINGS_DEFAULT_MIN_RSA_BITS;
@@ -223,6 +223,6 @@ void findings_check_leaf(const struct cert_info *leaf, const char *sni,
 		finding_add(out, FINDING_SELF_SIGNED,
 			    "issued by itself: %s", leaf->subject ? leaf->subject : "");
 	if (sni && *sni)
-		findings_check_host(leaf, sni, out);
+		findings_check_host(leaf, sni, hosts, out);
 	findings_check_key(leaf, min_rsa_bits, out);
 }

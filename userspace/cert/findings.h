@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "cert_info.h"
+#include "host_memo.h"
 
 enum finding_kind {
 	FINDING_REVOKED,
@@ -60,10 +61,11 @@ struct leaf_check_opts {
 /*
  * The checks that need only the leaf, the SNI and the handshake time:
  * expired, not_yet_valid, expiring_soon, self_signed, hostname_mismatch
- * (only when @sni is non-NULL), weak_key. Appends to @out.
+ * (only when @sni is non-NULL), weak_key. Appends to @out. @hosts
+ * remembers hostname verdicts (may be NULL).
  */
 void findings_check_leaf(const struct cert_info *leaf, const char *sni,
 			 int64_t at, const struct leaf_check_opts *opts,
-			 struct finding_list *out);
+			 struct host_memo *hosts, struct finding_list *out);
 
 #endif

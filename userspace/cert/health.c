@@ -16,28 +16,25 @@
 #include <unistd.h>
 
 #include <openssl/bio.h>
-#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
 #include "common/hex.h"
 #include "common/log.h"
-#include "crl.h"
-#include "crl_fetch.h"
-#include "expect.h"
-#include "health.h"
+#include "health_checks.h"
 #include "net/http_pool.h"
 #include "inventory/inventory.h"
 #include "ocsp_client.h"
+#include "revo_facts.h"
 #include "supersede.h"
-#include "verify.h"
 
 #define HEALTH_MAX_CHAIN 12          /* certificates judged per chain */
 #define HEALTH_MAX_WAITS 1024        /* results waiting for online answers */
 #define HEALTH_WAIT_MAX_S 600        /* given up after this long */
 #define HEALTH_MAX_PROBLEMS 64
 #define HEALTH_DB_PROBLEM_EVERY_S 60
+#define HEALTH_INVENTORY_FLUSH_MS 1000
 
 struct health_wait {
 	struct health_wait *next;
@@ -51,15 +48,12 @@ struct health_wait {
 };
 
 struct cert_health {
-	int64_t staple_max_age_s;
 	bool online;
-	struct verify_store *vs;
-	struct crl_store *crls;
-	struct expect_set *expect;
+	struct cert_checks *checks;      /* replaced whole by a reload */
 	struct inventory *inv;
 	struct http_pool *pool;
-	struct ocsp_client *ocsp;
-	struct crl_fetch *fetch;
+	struct ocsp_client *ocsp;        /* answers do not depend on the
+	                                  * trust store: kept across reloads */
 	int efd;
 	struct health_wait *waits;
 	int n_waits;
@@ -67,7 +61,16 @@ struct cert_health {
 	int n_problems;
 	int dropped_problems;
 	time_t last_db_problem;
+	int64_t last_flush_ms;
 };
+
+static int64_t health_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* --- problems, delivered by drain */
 
@@ -115,8 +118,7 @@ static int health_open_online(struct cert_health *h, const struct cert_health_op
 	if (http_pool_new(&po, &h->pool, err, errlen))
 		return -1;
 	h->ocsp = ocsp_client_new(h->pool);
-	h->fetch = crl_fetch_new(h->pool, h->crls);
-	if (!h->ocsp || !h->fetch) {
+	if (!h->ocsp) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -142,23 +144,9 @@ static int health_open_db(struct cert_health *h, const char *path, char *err,
 static int health_open_parts(struct cert_health *h, const struct cert_health_opts *o,
 			     char *err, size_t errlen)
 {
-	int i;
-
-	if (verify_store_open(o->ca_file, o->ca_dir, &h->vs, err, errlen))
-		return -1;
-	h->crls = crl_store_new();
-	if (!h->crls) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	for (i = 0; i < o->n_crl; i++)
-		if (crl_store_load_file(h->crls, o->crl_files[i], err, errlen))
-			return -1;
-	if ((o->n_expects > 0 || o->expect_dir) &&
-	    expect_set_open(o->expects, o->n_expects, o->expect_dir, &h->expect,
-			    err, errlen))
-		return -1;
 	if (o->online && health_open_online(h, o, err, errlen))
+		return -1;
+	if (cert_checks_open(o, h->pool, &h->checks, err, errlen))
 		return -1;
 	return health_open_db(h, o->db_path, err, errlen);
 }
@@ -175,7 +163,6 @@ int cert_health_open(const struct cert_health_opts *o, struct cert_health **out,
 		return -1;
 	}
 	h->online = o->online;
-	h->staple_max_age_s = o->staple_max_age_s > 0 ? o->staple_max_age_s : 0;
 	h->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (h->efd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
@@ -207,15 +194,12 @@ void cert_health_close(struct cert_health *h)
 		return;
 	http_pool_free(h->pool);   /* first: no worker runs after this */
 	ocsp_client_free(h->ocsp);
-	crl_fetch_free(h->fetch);
+	cert_checks_free(h->checks);
 	for (w = h->waits; w; w = next) {
 		next = w->next;
 		health_wait_free(w);
 	}
 	inventory_close(h->inv);
-	expect_set_free(h->expect);
-	crl_store_free(h->crls);
-	verify_store_free(h->vs);
 	if (h->efd >= 0)
 		close(h->efd);
 	free(h);
@@ -245,8 +229,8 @@ static void health_expect(struct cert_health *h, const char *sni,
 {
 	char detail[256];
 
-	if (h->expect && sni &&
-	    expect_check(h->expect, sni, leaf->sha256_hex, detail, sizeof(detail)) == 1)
+	if (h->checks->expect && sni &&
+	    expect_check(h->checks->expect, sni, leaf->sha256_hex, detail, sizeof(detail)) == 1)
 		finding_add(f, FINDING_UNEXPECTED, "%s", detail);
 }
 
@@ -307,29 +291,24 @@ static STACK_OF(X509) *health_revocation_chain(struct verify_result *vr,
 	return sk;
 }
 
-static void health_label(X509 *x, int depth, char *buf, size_t len)
+static bool health_says_revoked(const struct revo_cert *c)
+{
+	return c->crl.status == OCSP_ST_REVOKED ||
+	       (c->ocsp.state == OCSP_ANSWERED && c->ocsp.answer.status == OCSP_ST_REVOKED);
+}
+
+static void health_label_intermediate(X509 *x, char *buf, size_t len)
 {
 	BIO *b;
 	char name[140] = "";
 	int n;
 
-	if (depth == 0) {
-		snprintf(buf, len, "leaf");
-		return;
-	}
 	b = BIO_new(BIO_s_mem());
 	if (b && X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253) >= 0 &&
 	    (n = BIO_read(b, name, sizeof(name) - 1)) > 0)
 		name[n] = 0;
 	BIO_free(b);
 	snprintf(buf, len, "intermediate %s", name);
-}
-
-static bool health_cert_key(X509 *x, uint8_t key[32])
-{
-	unsigned int len = 0;
-
-	return X509_digest(x, EVP_sha256(), key, &len) && len == 32;
 }
 
 /* Fills @c for certificate @depth of @chain; true when online answers are
@@ -339,32 +318,36 @@ static bool health_judge_cert(struct cert_health *h, STACK_OF(X509) *chain,
 			      struct revo_cert *c)
 {
 	X509 *x = sk_X509_value(chain, depth), *issuer;
-	char urls[4][CRL_URL_MAX];
+	const struct revo_facts *f;
 	struct crl_fetch_status fs;
 	int64_t now = (int64_t)time(NULL);
 	bool pending = false;
-	uint8_t key[32];
-	int i, n;
+	int i;
 
 	memset(c, 0, sizeof(*c));
 	c->crl.status = OCSP_ST_UNKNOWN;
 	c->crl.reason = -1;
-	health_label(x, depth, c->label, sizeof(c->label));
+	snprintf(c->label, sizeof(c->label), "leaf");
 	if (depth + 1 >= sk_X509_num(chain))
 		return false;
 	issuer = sk_X509_value(chain, depth + 1);
-	if (h->online) {
-		n = crl_distribution_urls(x, urls, 4);
-		for (i = 0; i < n; i++) {
-			crl_fetch_want(h->fetch, urls[i], now, may_fetch, &fs);
+	if (h->online && (f = revo_facts_of(x))) {
+		for (i = 0; i < f->n_crl_urls; i++) {
+			crl_fetch_want(h->checks->fetch, f->crl_urls[i], now, may_fetch, &fs);
 			pending |= fs.in_flight;
 		}
-		if (health_cert_key(x, key)) {
-			ocsp_client_lookup(h->ocsp, x, issuer, key, now, may_fetch, &c->ocsp);
+		if (f->has_sha256) {
+			ocsp_client_lookup(h->ocsp, x, issuer, f->sha256,
+					   f->has_ocsp_url ? f->ocsp_url : NULL, now,
+					   may_fetch, &c->ocsp);
 			pending |= c->ocsp.in_flight;
 		}
 	}
-	crl_check(h->crls, x, issuer, at, &c->crl);
+	crl_check(h->checks->crls, x, issuer, at, &c->crl);
+	/* Only a revoked certificate is named in a detail: printing the
+	 * subject of every intermediate of every handshake was measurable. */
+	if (depth > 0 && health_says_revoked(c))
+		health_label_intermediate(x, c->label, sizeof(c->label));
 	return pending;
 }
 
@@ -375,7 +358,7 @@ static bool health_revocation(struct cert_health *h, STACK_OF(X509) *chain,
 	struct revo_cert certs[HEALTH_MAX_CHAIN];
 	struct revo_input in = {
 		.certs = certs, .staple = staple, .at = at,
-		.staple_max_age_s = h->staple_max_age_s,
+		.staple_max_age_s = h->checks->staple_max_age_s,
 	};
 	int i, n = chain ? sk_X509_num(chain) : 0;
 	bool pending = false;
@@ -508,7 +491,7 @@ void cert_health_check(struct cert_health *h, const struct cert_health_input *in
 		snprintf(out->verify, sizeof(out->verify), "no certificate");
 		return;
 	}
-	vrc = verify_chain(h->vs, in->chain, in->n_chain, at, &vr);
+	vrc = verify_cache_chain(h->checks->verified, in->chain, in->n_chain, at, &vr);
 	snprintf(out->verify, sizeof(out->verify), "%s", vr.text);
 	if (vrc == 1)
 		finding_add(&out->findings, FINDING_UNTRUSTED, "%s", vr.detail);
@@ -604,6 +587,18 @@ static void health_deliver_problems(struct cert_health *h,
 	h->dropped_problems = 0;
 }
 
+void cert_health_tick(struct cert_health *h)
+{
+	char err[512];
+	int64_t now = health_now_ms();
+
+	if (!h || now - h->last_flush_ms < HEALTH_INVENTORY_FLUSH_MS)
+		return;
+	h->last_flush_ms = now;
+	if (inventory_flush(h->inv, err, sizeof(err)))
+		health_db_problem(h, err);
+}
+
 int cert_health_fd(struct cert_health *h)
 {
 	return h ? h->efd : -1;
@@ -629,7 +624,7 @@ void cert_health_drain(struct cert_health *h, const struct cert_health_events *e
 		if (r->kind == OCSP_KIND)
 			rc = ocsp_client_complete(h->ocsp, r, now, problem, sizeof(problem));
 		else
-			rc = crl_fetch_complete(h->fetch, r, now, problem, sizeof(problem));
+			rc = crl_fetch_complete(h->checks->fetch, r, now, problem, sizeof(problem));
 		if (rc)
 			health_problem(h, problem);
 		http_result_free(r);
@@ -638,14 +633,6 @@ void cert_health_drain(struct cert_health *h, const struct cert_health_events *e
 	if (answered || h->waits)
 		health_rejudge_all(h, ev);
 	health_deliver_problems(h, ev);
-}
-
-static int64_t health_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int cert_health_flush(struct cert_health *h, int timeout_ms,
@@ -683,4 +670,32 @@ int cert_health_inventory_dump(const char *db_path, bool json, FILE *out,
 const char *cert_health_reason_name(int reason)
 {
 	return crl_reason_name(reason);
+}
+
+/* --- reload */
+
+int cert_health_prepare(struct cert_health *h, const struct cert_health_opts *o,
+			struct cert_checks **out, char *err, size_t errlen)
+{
+	return cert_checks_open(o, h->pool, out, err, errlen);
+}
+
+void cert_health_commit(struct cert_health *h, struct cert_checks *c)
+{
+	/* Every cache that depends on the trust store or the CRLs (the chain
+	 * verification memo, downloaded CRLs) lives in the check state and
+	 * goes with it. Online answers still in flight
+	 * for the old state are ignored when they arrive: the new state's
+	 * downloads do not know them, and the next handshake asks again. */
+	cert_checks_free(h->checks);
+	h->checks = c;
+}
+
+void cert_checks_describe(const struct cert_checks *c, char *buf, size_t len)
+{
+	size_t n = crl_store_count(c->crls);
+	size_t e = c->expect ? expect_set_count(c->expect) : 0;
+
+	snprintf(buf, len, "%zu CRL%s, %zu expectation%s", n, n == 1 ? "" : "s",
+		 e, e == 1 ? "" : "s");
 }

@@ -124,6 +124,13 @@ struct cert_health_events {
 	void *ctx;
 };
 
+/*
+ * Now and then (the agent: every loop turn): writes the inventory's
+ * sightings counted in memory once a second has passed since the last
+ * write; a failure is a problem() at the next drain.
+ */
+void cert_health_tick(struct cert_health *h);
+
 /* Readable when drain has something to deliver; poll it with POLLIN. */
 int cert_health_fd(struct cert_health *h);
 /* Delivers what is ready; never blocks. Either callback may be NULL. */
@@ -135,6 +142,24 @@ void cert_health_drain(struct cert_health *h, const struct cert_health_events *e
  */
 int cert_health_flush(struct cert_health *h, int timeout_ms,
 		      const struct cert_health_events *ev);
+
+/*
+ * Reload (SIGHUP). The check state - trust store, --crl files (and the
+ * CRLs downloaded under them), expectations, --staple-max-age - is built
+ * apart from @h from @o, then put in force whole; @o's other fields (db,
+ * online, timeouts) need a restart and are not read. Building may fail
+ * (-1, @err names the file or option) and changes nothing; committing
+ * cannot fail. Nothing judged under the old state is reused by the new.
+ */
+struct cert_checks;
+int cert_health_prepare(struct cert_health *h, const struct cert_health_opts *o,
+			struct cert_checks **out, char *err, size_t errlen);
+/* Puts @c in force (taking it) and frees the state it replaces. */
+void cert_health_commit(struct cert_health *h, struct cert_checks *c);
+/* A state prepared and not committed. */
+void cert_checks_free(struct cert_checks *c);
+/* "2 CRLs, 3 expectations", for the reload's agent event. */
+void cert_checks_describe(const struct cert_checks *c, char *buf, size_t len);
 
 /* `tlswatch inventory [--db PATH] [--json]`: see inventory_dump(). */
 int cert_health_inventory_dump(const char *db_path, bool json, FILE *out,

@@ -293,15 +293,14 @@ static void ocsp_start(struct ocsp_client *c, struct ocsp_entry *e, X509 *cert,
 }
 
 void ocsp_client_lookup(struct ocsp_client *c, X509 *cert, X509 *issuer,
-			const uint8_t key[32], int64_t now, bool may_query,
-			struct ocsp_lookup *out)
+			const uint8_t key[32], const char *url, int64_t now,
+			bool may_query, struct ocsp_lookup *out)
 {
 	struct ocsp_entry *e;
-	char url[HTTP_URL_MAX];
 
 	memset(out, 0, sizeof(*out));
 	out->state = OCSP_NOT_ASKED;
-	if (!c || !cert || !issuer || !ocsp_responder_url(cert, url, sizeof(url)))
+	if (!c || !cert || !issuer || !url)
 		return;
 	snprintf(out->url, sizeof(out->url), "%s", url);
 	e = strmap_get(c->cache, key, 32);

@@ -72,12 +72,14 @@ void ocsp_client_free(struct ocsp_client *c);
 
 /*
  * What is known about @cert (issued by @issuer; @key is the SHA-256 of its
- * DER) at wall-clock @now. With @may_query, a query is started when there
- * is no fresh answer and none is in flight; without it nothing is sent.
+ * DER, @url its responder as ocsp_responder_url() gives it, NULL when it
+ * names none) at wall-clock @now. With @may_query, a query is started when
+ * there is no fresh answer and none is in flight; without it nothing is
+ * sent.
  */
 void ocsp_client_lookup(struct ocsp_client *c, X509 *cert, X509 *issuer,
-			const uint8_t key[32], int64_t now, bool may_query,
-			struct ocsp_lookup *out);
+			const uint8_t key[32], const char *url, int64_t now,
+			bool may_query, struct ocsp_lookup *out);
 
 /*
  * Takes a finished pool job of kind OCSP_KIND: checks the answer and

@@ -1,143 +1,33 @@
 // SPDX-License-Identifier: MIT
 /* tlswatch analyze: pcap/pcapng files through the pipeline. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "capture/pcap_source.h"
-#include "check_opts.h"
-#include "output_opts.h"
 #include "cli.h"
+#include "cli_opts.h"
 #include "common/log.h"
 #include "pipeline/pipeline.h"
 #include "sink/sink.h"
 
-#define MAX_PORTS 64
 #define ANALYZE_CHECK_WAIT_MS 30000   /* online checks at the end of input */
 
-struct analyze_opts {
-	bool json;
-	bool quiet;
-	uint16_t ports[MAX_PORTS];
-	int n_ports;
-	struct check_opts check;
-	struct output_opts out;
-	uint32_t fail_on;
-	char **files;
-	int n_files;
-};
-
-static const char analyze_help[] =
-"Usage: tlswatch analyze [OPTIONS] FILE...\n"
-"\n"
+static const struct cli_help analyze_help = {
+	.usage = "[OPTIONS] FILE...",
+	.description =
 "Reads pcap or pcapng captures (FILE '-' is standard input) and reports every\n"
 "TLS handshake in them: server name, version, cipher, client fingerprint\n"
 "(JA4, JA3), the certificate chain served with its fingerprints and findings,\n"
-"the stapled OCSP answer, alerts, and the outcome. TLS is recognised by\n"
-"content on any TCP port. Link types: Ethernet (802.1Q/802.1ad VLAN), Linux\n"
-"cooked (SLL, SLL2), raw IPv4/IPv6, BSD loopback.\n"
-"\n"
-"Options:\n"
-"  --json              write JSON lines (handshake, cert, summary events; see\n"
-"                      the README's schema) instead of the text report\n"
-"  --port PORT         only TCP port PORT (repeatable, 1-65535);\n"
-"                      default: every port\n"
-"  --fail-on KINDS     exit 1 if any handshake has one of these findings\n"
-"                      (comma-separated: revoked, expired, not_yet_valid,\n"
-"                      superseded, unexpected, untrusted, hostname_mismatch,\n"
-"                      revoked_staple, stale_staple, expiring_soon,\n"
-"                      self_signed, weak_key, spike)\n"
-"  -q, --quiet         no warnings or progress on standard error\n"
-"  -v, --verbose       more detail on standard error (repeat for debug)\n"
-"  -h, --help          this text\n"
-"\n"
-"%s"
-"%s"
-"\n"
+"the stapled OCSP answer, alerts, failure spikes, and the outcome. TLS is\n"
+"recognised by content on any TCP port. Link types: Ethernet (802.1Q/802.1ad\n"
+"VLAN), Linux cooked (SLL, SLL2), raw IPv4/IPv6, BSD loopback.",
+	.notes =
 "Certificates are judged at the packet time of their handshake, not now;\n"
-"spikes are judged on packet time too.\n"
-"\n"
-"Exit status:\n"
-"  0  analysed (also for a truncated capture: a warning says so)\n"
-"  1  a --fail-on finding was present\n"
-"  2  bad command line\n"
-"  3  an input could not be read (missing, not a capture, unsupported link\n"
-"     type, read error)\n"
-"  4  internal error (out of memory)\n";
-
-enum { OPT_JSON = 256, OPT_PORT, OPT_FAIL_ON };
-
-static const struct option analyze_options[] = {
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "port", required_argument, NULL, OPT_PORT },
-	CHECK_LONG_OPTIONS,
-	OUTPUT_LONG_OPTIONS,
-	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+"spikes are judged on packet time too. A configuration file is read only\n"
+"with --config.\n",
 };
-
-/* Returns -1 to exit with EXIT_USAGE, 1 to exit 0 (help), 0 to go on. */
-static int parse_args(int argc, char **argv, struct analyze_opts *o)
-{
-	int c, verbose = 0;
-
-	check_opts_init(&o->check, false, NULL);
-	output_opts_init(&o->out, NULL);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":qvh", analyze_options, NULL)) != -1) {
-		int handled = check_opts_parse("analyze", c, optarg, &o->check);
-
-		if (!handled)
-			handled = output_opts_parse("analyze", c, optarg, &o->out, false);
-		if (handled < 0)
-			return -1;
-		if (handled)
-			continue;
-		switch (c) {
-		case OPT_JSON:
-			o->json = true;
-			break;
-		case OPT_PORT:
-			if (!opt_add_port("analyze", optarg, o->ports, &o->n_ports, MAX_PORTS))
-				return -1;
-			break;
-		case OPT_FAIL_ON:
-			if (!opt_parse_fail_on("analyze", optarg, &o->fail_on))
-				return -1;
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
-			printf(analyze_help, check_opts_help, output_opts_help);
-			return 1;
-		case ':':
-			opt_usage_error("analyze", "%s needs a value", argv[optind - 1]);
-			return -1;
-		default:
-			opt_usage_error("analyze", "unknown option '%s'", argv[optind - 1]);
-			return -1;
-		}
-	}
-	if (optind >= argc) {
-		opt_usage_error("analyze", "no capture file given");
-		return -1;
-	}
-	o->files = argv + optind;
-	o->n_files = argc - optind;
-	tw_log_set_level(o->quiet ? TW_LOG_SILENT : verbose >= 2 ? TW_LOG_DEBUG :
-			 verbose ? TW_LOG_INFO : TW_LOG_WARN);
-	return 0;
-}
 
 struct progress {
 	const char *name;
@@ -179,7 +69,7 @@ static const char *source_name(const char *path)
 }
 
 /* Reads one capture through the pipeline. Returns an exit code. */
-static int analyze_file(const struct analyze_opts *o, struct pipeline *pl,
+static int analyze_file(const struct cli_opts *o, struct pipeline *pl,
 			struct pcap_source *src, const char *path)
 {
 	const struct pcap_source_stats *st;
@@ -217,7 +107,7 @@ static bool fail_on_matched(uint32_t mask, const struct summary *sum)
 	return false;
 }
 
-static int open_sources(const struct analyze_opts *o, struct pcap_source **srcs)
+static int open_sources(const struct cli_opts *o, struct pcap_source **srcs)
 {
 	char err[512];
 	int i;
@@ -234,7 +124,7 @@ static int open_sources(const struct analyze_opts *o, struct pcap_source **srcs)
 
 int cmd_analyze(int argc, char **argv)
 {
-	struct analyze_opts o = { 0 };
+	struct cli_opts o;
 	struct pipeline_opts po = { 0 };
 	struct cert_health *health = NULL;
 	struct pcap_source **srcs = NULL;
@@ -244,12 +134,15 @@ int cmd_analyze(int argc, char **argv)
 	struct summary *sum;
 	int rc, i;
 
-	rc = parse_args(argc, argv, &o);
-	if (rc)
-		return rc < 0 ? EXIT_USAGE : EXIT_OK;
+	rc = cli_start(CLI_ANALYZE, argc, argv, &o, &analyze_help);
+	if (rc >= 0)
+		return rc;
+	rc = EXIT_OK;
 	srcs = calloc((size_t)o.n_files, sizeof(*srcs));
-	if (!srcs)
-		return EXIT_INTERNAL;
+	if (!srcs) {
+		rc = EXIT_INTERNAL;
+		goto cleanup;
+	}
 	rc = open_sources(&o, srcs);
 	if (rc)
 		goto cleanup;
@@ -302,9 +195,10 @@ cleanup:
 	pipeline_free(pl);
 	cert_health_close(health);
 	sink_set_close(sinks);
-	for (i = 0; i < o.n_files; i++)
+	for (i = 0; srcs && i < o.n_files; i++)
 		if (srcs[i])
 			pcap_source_close(srcs[i]);
 	free(srcs);
+	cli_opts_free(&o);
 	return rc;
 }

@@ -3,9 +3,6 @@
 #ifndef TW_CLI_H
 #define TW_CLI_H
 
-#include <stdbool.h>
-#include <stdint.h>
-
 #include "common/version.h"
 
 /* Exit codes, documented in --help and the README. */
@@ -21,17 +18,30 @@ int cmd_analyze(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_inventory(int argc, char **argv);
 
-/* Each prints "tlswatch CMD: --OPT: reason" and returns false on error. */
-bool opt_parse_uint(const char *cmd, const char *opt, const char *arg,
-		    unsigned long min, unsigned long max, unsigned long *out);
-bool opt_parse_double(const char *cmd, const char *opt, const char *arg,
-		      double min, double max, double *out);
-bool opt_add_port(const char *cmd, const char *arg, uint16_t *ports, int *n,
-		  int max);
-/* "expired,revoked,spike": bit per finding kind; bit 31 for "spike". */
-#define FAIL_ON_SPIKE (1u << 31)
-bool opt_parse_fail_on(const char *cmd, const char *arg, uint32_t *mask);
-void opt_usage_error(const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+struct cli_opts;
+struct cli_help {
+	const char *usage;        /* after "tlswatch CMD " */
+	const char *description;
+	const char *notes;        /* after the options */
+};
+
+/*
+ * Loads the options of subcommand @cmd (cli_opts.h) and sets the log
+ * level. Prints the help, the options in force (--show-config) or the
+ * error with "Try 'tlswatch CMD --help'". Returns -1 when the command goes
+ * on, else the exit code to return (@o is then freed).
+ */
+int cli_start(int cmd, int argc, char **argv, struct cli_opts *o,
+	      const struct cli_help *help);
+
+/*
+ * For the agent's SIGHUP: the options of tlswatch run from its
+ * configuration file as it is now and its saved command line, in @fresh
+ * (which must not be in use; free it with cli_opts_free). Prints nothing,
+ * exits never. 0, or -EXIT_USAGE / -EXIT_INPUT with the reason in @err
+ * ("/etc/tlswatch/tlswatch.conf:3: unknown option 'x'"); the options in
+ * force then stay.
+ */
+int run_load_options_again(struct cli_opts *fresh, char *err, size_t errlen);
 
 #endif

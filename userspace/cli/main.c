@@ -4,40 +4,28 @@
 #include <string.h>
 
 #include "cli.h"
-
-static void usage(FILE *out)
-{
-	fprintf(out,
-"Usage: tlswatch COMMAND [OPTIONS]\n"
-"\n"
-"Watches the TLS handshakes a server takes part in: which certificate is\n"
-"really served, whether it is revoked or stale, and whether clients fail.\n"
-"\n"
-"Commands:\n"
-"  analyze FILE...   analyse pcap/pcapng captures (offline)\n"
-"  run               live agent: eBPF TC probes on this host's interfaces\n"
-"  inventory         what each server name serves and served (SQLite)\n"
-"  version           print the version\n"
-"\n"
-"'tlswatch COMMAND --help' documents each command's options and exit codes.\n");
-}
+#include "cli_opts.h"
 
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
 	if (!cmd) {
-		usage(stderr);
+		cli_print_top_help(stderr);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
-		usage(stdout);
+		cli_print_top_help(stdout);
 		return EXIT_OK;
 	}
-	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
 		printf("tlswatch %s\n", TLSWATCH_VERSION);
 		return EXIT_OK;
 	}
+	/* Undocumented: the man pages' generated sections, the default
+	 * configuration file (Makefile). */
+	if (!strcmp(cmd, "--doc"))
+		return cli_doc(argc - 1, argv + 1);
 	if (!strcmp(cmd, "analyze"))
 		return cmd_analyze(argc - 1, argv + 1);
 	if (!strcmp(cmd, "run"))
@@ -45,6 +33,6 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "inventory"))
 		return cmd_inventory(argc - 1, argv + 1);
 	fprintf(stderr, "tlswatch: unknown command '%s'\n", cmd);
-	usage(stderr);
+	cli_print_top_help(stderr);
 	return EXIT_USAGE;
 }

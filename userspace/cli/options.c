@@ -1,102 +1,349 @@
 // SPDX-License-Identifier: MIT
+/* Loading options: defaults, then the configuration file, then the command
+ * line, each value checked against option_table.h. */
 #include <errno.h>
-#include <stdarg.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cert/findings.h"
 #include "cli.h"
+#include "cli_opts.h"
+#include "config_file.h"
 
-void opt_usage_error(const char *cmd, const char *fmt, ...)
+const struct cli_option cli_options[CLI_OPT__COUNT] = {
+#define X(id, nm, sh, ar, cm, gr, ty, fl, mn, mx, df, hl) \
+	[CLI_OPT_##id] = { nm, sh, ar, cm, CLI_GROUP_##gr, ty, fl, mn, mx, df, hl },
+	CLI_OPTIONS(X)
+#undef X
+};
+
+const char *const cli_group_titles[CLI_GROUP__COUNT] = {
+#define X(id, title) [CLI_GROUP_##id] = title,
+	CLI_OPTION_GROUPS(X)
+#undef X
+};
+
+const char *const cli_cmd_names[CLI__COUNT] = {
+	[CLI_ANALYZE] = "analyze", [CLI_RUN] = "run", [CLI_INVENTORY] = "inventory",
+};
+
+#define GETOPT_BASE 256   /* getopt's value of option i: GETOPT_BASE + i */
+
+bool cli_opt_in(enum cli_opt id, enum cli_cmd cmd)
 {
-	va_list ap;
-
-	fprintf(stderr, "tlswatch %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'tlswatch %s --help'.\n", cmd);
+	return cli_options[id].cmds & (1u << cmd);
 }
 
-bool opt_parse_uint(const char *cmd, const char *opt, const char *arg,
-		    unsigned long min, unsigned long max, unsigned long *out)
+const char *cli_option_default(enum cli_opt id, enum cli_cmd cmd)
 {
+	const struct cli_option *opt = &cli_options[id];
+
+	if (id == CLI_OPT_DB && cmd != CLI_ANALYZE)
+		return CLI_DEFAULT_DB;
+	if (id == CLI_OPT_PORT && cmd == CLI_RUN)
+		return CLI_RUN_DEFAULT_PORT;
+	return opt->def[0] ? opt->def : opt->arg;
+}
+
+static int find_option(const char *name)
+{
+	int i;
+
+	for (i = 0; i < CLI_OPT__COUNT; i++)
+		if (strcmp(cli_options[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* The value of @arg for option @id, checked against its type and bounds. */
+static int check_value(enum cli_opt id, const char *arg, unsigned long *u,
+		       double *d, char *err, size_t errlen)
+{
+	const struct cli_option *opt = &cli_options[id];
 	char *end;
-	unsigned long v;
 
 	errno = 0;
-	v = strtoul(arg, &end, 10);
-	if (!*arg || *end || errno || arg[0] == '-' || v < min || v > max) {
-		opt_usage_error(cmd, "%s: '%s' is not a whole number from %lu to %lu",
-				opt, arg, min, max);
-		return false;
+	if (opt->type == OT_UINT) {
+		*u = strtoul(arg, &end, 10);
+		if (!*arg || *end || errno || arg[0] == '-' || *u < opt->min || *u > opt->max) {
+			snprintf(err, errlen, "'%s' is not a whole number from %.0f to %.0f",
+				 arg, opt->min, opt->max);
+			return -EXIT_USAGE;
+		}
+	} else if (opt->type == OT_DOUBLE) {
+		*d = strtod(arg, &end);
+		if (!*arg || *end || errno || !(*d >= opt->min && *d <= opt->max)) {
+			snprintf(err, errlen, "'%s' is not a number from %g to %g",
+				 arg, opt->min, opt->max);
+			return -EXIT_USAGE;
+		}
 	}
-	*out = v;
-	return true;
+	return 0;
 }
 
-bool opt_parse_double(const char *cmd, const char *opt, const char *arg,
-		      double min, double max, double *out)
+static void forget_settings(struct cli_opts *o, enum cli_opt id)
 {
-	char *end;
-	double v;
+	int i, n = 0;
 
-	errno = 0;
-	v = strtod(arg, &end);
-	if (!*arg || *end || errno || !(v >= min && v <= max)) {
-		opt_usage_error(cmd, "%s: '%s' is not a number from %g to %g",
-				opt, arg, min, max);
-		return false;
-	}
-	*out = v;
-	return true;
+	for (i = 0; i < o->n_settings; i++)
+		if (o->settings[i].opt != id)
+			o->settings[n++] = o->settings[i];
+	o->n_settings = n;
 }
 
-bool opt_add_port(const char *cmd, const char *arg, uint16_t *ports, int *n,
-		  int max)
+/* Options that undo each other: the last one given is the one in force. */
+static int opposite(enum cli_opt id)
 {
-	unsigned long v;
-
-	if (!opt_parse_uint(cmd, "--port", arg, 1, 65535, &v))
-		return false;
-	if (*n == max) {
-		opt_usage_error(cmd, "--port: at most %d ports", max);
-		return false;
+	switch (id) {
+	case CLI_OPT_ONLINE:     return CLI_OPT_NO_ONLINE;
+	case CLI_OPT_NO_ONLINE:  return CLI_OPT_ONLINE;
+	case CLI_OPT_METRICS:    return CLI_OPT_NO_METRICS;
+	case CLI_OPT_NO_METRICS: return CLI_OPT_METRICS;
+	default:                 return -1;
 	}
-	ports[(*n)++] = (uint16_t)v;
-	return true;
 }
 
-bool opt_parse_fail_on(const char *cmd, const char *arg, uint32_t *mask)
+static int remember(struct cli_opts *o, enum cli_opt id, const char *value)
 {
-	char *copy = strdup(arg), *tok, *save = NULL;
-	bool ok = true;
+	int other = opposite(id);
 
-	if (!copy) {
-		opt_usage_error(cmd, "out of memory");
-		return false;
+	if (!(cli_options[id].flags & OF_REPEAT))
+		forget_settings(o, id);
+	if (other >= 0)
+		forget_settings(o, (enum cli_opt)other);
+	if (o->n_settings == o->cap_settings) {
+		int cap = o->cap_settings ? 2 * o->cap_settings : 32;
+		struct cli_setting *s = realloc(o->settings, (size_t)cap * sizeof(*s));
+
+		if (!s)
+			return -EXIT_INTERNAL;
+		o->settings = s;
+		o->cap_settings = cap;
 	}
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int k;
+	o->settings[o->n_settings++] = (struct cli_setting){ id, value };
+	return 0;
+}
 
-		if (strcmp(tok, "spike") == 0) {
-			*mask |= FAIL_ON_SPIKE;
+/* Checks and applies one value. @err gets the reason only. */
+static int set_option(struct cli_opts *o, enum cli_opt id, const char *arg,
+		      char *err, size_t errlen)
+{
+	unsigned long u = 0;
+	double d = 0;
+	int rc = arg ? check_value(id, arg, &u, &d, err, errlen) : 0;
+
+	if (!rc)
+		rc = cli_opt_apply(o, id, arg, u, d, err, errlen);
+	if (!rc && (rc = remember(o, id, arg)) < 0)
+		snprintf(err, errlen, "out of memory");
+	return rc;
+}
+
+/* The numeric defaults come from the table; the rest depends on @cmd. */
+static void set_defaults(struct cli_opts *o, enum cli_cmd cmd)
+{
+	char err[128];
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->cmd = cmd;
+	check_opts_init(&o->check, cmd == CLI_RUN, cmd == CLI_ANALYZE ? NULL : CLI_DEFAULT_DB);
+	output_opts_init(&o->out, cmd == CLI_RUN ? OUTPUT_DEFAULT_METRICS : NULL);
+	o->log_path = "-";
+	o->active = true;
+	for (i = 0; i < CLI_OPT__COUNT; i++) {
+		const struct cli_option *opt = &cli_options[i];
+		unsigned long u = 0;
+		double d = 0;
+
+		if (!opt->def[0] || (opt->type != OT_UINT && opt->type != OT_DOUBLE) ||
+		    (opt->flags & OF_REPEAT))
+			continue;
+		/* The table's defaults are within its bounds (test_cli_options). */
+		if (check_value(i, opt->def, &u, &d, err, sizeof(err)) == 0)
+			cli_opt_apply(o, i, opt->def, u, d, err, sizeof(err));
+	}
+}
+
+static int conf_line(void *ctx, const char *name, const char *value, char *err,
+		     size_t errlen)
+{
+	struct cli_opts *o = ctx;
+	int id = find_option(name), rc;
+	char reason[512];
+	const struct cli_option *opt;
+
+	if (id < 0) {
+		snprintf(err, errlen, "unknown option '%s'", name);
+		return -EXIT_USAGE;
+	}
+	opt = &cli_options[id];
+	if (opt->flags & OF_NOCONF) {
+		snprintf(err, errlen, "'%s' is a command-line option only", name);
+		return -EXIT_USAGE;
+	}
+	/* One file serves every subcommand: another one's keys are skipped. */
+	if (!cli_opt_in(id, o->cmd))
+		return 0;
+	if (opt->arg && (!value || !*value)) {
+		snprintf(err, errlen, "%s: needs a value (%s = %s)", name, name, opt->arg);
+		return -EXIT_USAGE;
+	}
+	if (!opt->arg && value) {
+		snprintf(err, errlen, "%s: takes no value (a line '%s' alone sets it)",
+			 name, name);
+		return -EXIT_USAGE;
+	}
+	rc = set_option(o, id, value, reason, sizeof(reason));
+	if (rc < 0)
+		snprintf(err, errlen, "%s: %s", name, reason);
+	return rc;
+}
+
+static int load_config(struct cli_opts *o, char *err, size_t errlen)
+{
+	bool optional = !o->config_path;
+	const char *path = o->config_path;
+	int rc;
+
+	if (!path && o->cmd != CLI_ANALYZE)
+		path = CLI_DEFAULT_CONFIG;
+	if (!path)
+		return 0;
+	rc = config_file_read(path, optional, &o->conf_text, conf_line, o, err, errlen);
+	o->config_path = rc == 0 ? path : NULL;
+	return rc > 0 ? 0 : rc;
+}
+
+static void build_getopt(struct option *lo, char *shorts)
+{
+	int i, n = 0;
+
+	shorts[n++] = ':';   /* a missing value is ':', not '?' */
+	for (i = 0; i < CLI_OPT__COUNT; i++) {
+		const struct cli_option *opt = &cli_options[i];
+
+		lo[i] = (struct option){ opt->name, opt->arg ? required_argument : no_argument,
+					 NULL, GETOPT_BASE + i };
+		if (opt->short_name) {
+			shorts[n++] = opt->short_name;
+			if (opt->arg)
+				shorts[n++] = ':';
+		}
+	}
+	lo[CLI_OPT__COUNT] = (struct option){ NULL, 0, NULL, 0 };
+	shorts[n] = '\0';
+}
+
+static int getopt_id(int c)
+{
+	int i;
+
+	if (c >= GETOPT_BASE && c < GETOPT_BASE + CLI_OPT__COUNT)
+		return c - GETOPT_BASE;
+	for (i = 0; i < CLI_OPT__COUNT; i++)
+		if (c && cli_options[i].short_name == c)
+			return i;
+	return -1;
+}
+
+/* Pass 1 (@apply false) finds --config and --help and rejects what is no
+ * option of the command; pass 2 applies the rest over the file's values. */
+static int scan_argv(struct cli_opts *o, int argc, char **argv, bool apply,
+		     char *err, size_t errlen)
+{
+	struct option lo[CLI_OPT__COUNT + 1];
+	char shorts[2 * CLI_OPT__COUNT + 2], reason[512];
+	bool given[CLI_OPT__COUNT] = { false };
+	int c, id, rc;
+
+	build_getopt(lo, shorts);
+	optind = 0;   /* glibc: start over, also on a new argv */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		if (c == ':') {
+			snprintf(err, errlen, "%s needs a value", argv[optind - 1]);
+			return -EXIT_USAGE;
+		}
+		id = getopt_id(c);
+		if (id < 0) {
+			snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			return -EXIT_USAGE;
+		}
+		if (!cli_opt_in(id, o->cmd)) {
+			snprintf(err, errlen, "--%s is not an option of 'tlswatch %s'",
+				 cli_options[id].name, cli_cmd_names[o->cmd]);
+			return -EXIT_USAGE;
+		}
+		if (!apply) {
+			if (id == CLI_OPT_HELP)
+				o->help = true;
+			if (id == CLI_OPT_CONFIG)
+				o->config_path = optarg;
 			continue;
 		}
-		k = finding_kind_parse(tok);
-		if (k < 0) {
-			opt_usage_error(cmd, "--fail-on: unknown finding kind '%s' (kinds: revoked, expired, not_yet_valid, superseded, unexpected, untrusted, hostname_mismatch, revoked_staple, stale_staple, expiring_soon, self_signed, weak_key, spike)",
-					tok);
-			ok = false;
-			break;
+		if (id == CLI_OPT_HELP || id == CLI_OPT_CONFIG)
+			continue;
+		if ((cli_options[id].flags & OF_REPEAT) && !given[id]) {
+			cli_opt_clear(o, id);
+			forget_settings(o, id);
 		}
-		*mask |= 1u << k;
+		given[id] = true;
+		rc = set_option(o, id, optarg, reason, sizeof(reason));
+		if (rc < 0) {
+			snprintf(err, errlen, "--%s: %s", cli_options[id].name, reason);
+			return rc;
+		}
 	}
-	if (ok && !*mask) {
-		opt_usage_error(cmd, "--fail-on: no finding kind given");
-		ok = false;
+	return 0;
+}
+
+/* What follows the options: capture files for analyze, nothing otherwise. */
+static int take_operands(struct cli_opts *o, int argc, char **argv, char *err,
+			 size_t errlen)
+{
+	if (o->cmd != CLI_ANALYZE) {
+		if (optind < argc) {
+			snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+			return -EXIT_USAGE;
+		}
+		return 0;
 	}
-	free(copy);
-	return ok;
+	o->files = argv + optind;
+	o->n_files = argc - optind;
+	if (!o->n_files && !o->show_config) {
+		snprintf(err, errlen, "no capture file given");
+		return -EXIT_USAGE;
+	}
+	return 0;
+}
+
+int cli_load_options(enum cli_cmd cmd, int argc, char **argv,
+		     struct cli_opts *o, char *err, size_t errlen)
+{
+	int rc;
+
+	set_defaults(o, cmd);
+	rc = scan_argv(o, argc, argv, false, err, errlen);
+	if (rc || o->help)
+		return rc ? rc : 1;
+	rc = load_config(o, err, errlen);
+	if (!rc)
+		rc = scan_argv(o, argc, argv, true, err, errlen);
+	if (!rc)
+		rc = take_operands(o, argc, argv, err, errlen);
+	if (!rc && cmd == CLI_RUN && !o->n_ports)
+		rc = cli_opt_apply(o, CLI_OPT_PORT, CLI_RUN_DEFAULT_PORT,
+				   strtoul(CLI_RUN_DEFAULT_PORT, NULL, 10), 0, err, errlen);
+	return rc;
+}
+
+void cli_opts_free(struct cli_opts *o)
+{
+	free(o->settings);
+	free(o->conf_text);
+	o->settings = NULL;
+	o->conf_text = NULL;
+	o->n_settings = o->cap_settings = 0;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The agent event: its state, counters and the busiest names. */
 #include "agent_json.h"
+#include "event_json.h"
 
 static void write_names(struct json_writer *j, const struct agent_view *ev)
 {
@@ -25,24 +26,31 @@ static void write_names(struct json_writer *j, const struct agent_view *ev)
 	jw_array_end(j);
 }
 
+/* "@key": [strings], left out when empty. */
+static void write_strings(struct json_writer *j, const char *key,
+			  const char *const *list, int n)
+{
+	int i;
+
+	if (!n)
+		return;
+	jw_key(j, key);
+	jw_array_begin(j);
+	for (i = 0; i < n; i++)
+		jw_string(j, list[i]);
+	jw_array_end(j);
+}
+
 void agent_event_write_json(struct json_writer *j, const struct event *e)
 {
 	const struct agent_view *ev = e->agent;
 	int i;
 
-	jw_object_begin(j);
-	jw_kv_str(j, "event", "agent");
-	jw_kv_time_us(j, "ts", e->ts_us);
-	jw_kv_str(j, "source", e->source);
+	event_json_begin(j, EVENT_AGENT, e->ts_us, e->source);
 	jw_kv_str(j, "state", ev->state);
 	jw_kv_str(j, "message", ev->message);
-	if (ev->n_ifaces) {
-		jw_key(j, "interfaces");
-		jw_array_begin(j);
-		for (i = 0; i < ev->n_ifaces; i++)
-			jw_string(j, ev->ifaces[i]);
-		jw_array_end(j);
-	}
+	write_strings(j, "ignored", ev->ignored, ev->n_ignored);
+	write_strings(j, "interfaces", ev->ifaces, ev->n_ifaces);
 	if (ev->n_ports) {
 		jw_key(j, "ports");
 		jw_array_begin(j);

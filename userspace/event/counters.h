@@ -48,7 +48,10 @@ enum counter_kind { COUNTER_CTR, COUNTER_GAUGE, COUNTER_STAT };
 	X(WEBHOOK_SUPPRESSED, webhook_suppressed, COUNTER_CTR, "tlswatch_webhook_suppressed_total", NULL, NULL, "Alerts not sent again within the cooldown") \
 	X(OUTBOX_DEPTH, outbox_depth, COUNTER_GAUGE, "tlswatch_outbox_depth", NULL, NULL, "Webhook requests waiting in the durable outbox") \
 	X(ALERTMANAGER_SENT, alertmanager_posts, COUNTER_CTR, "tlswatch_alertmanager_posts_total", "result", "ok", "Alertmanager API requests by result") \
-	X(ALERTMANAGER_FAILED, alertmanager_post_failures, COUNTER_CTR, "tlswatch_alertmanager_posts_total", "result", "failed", "Alertmanager API requests by result")
+	X(ALERTMANAGER_FAILED, alertmanager_post_failures, COUNTER_CTR, "tlswatch_alertmanager_posts_total", "result", "failed", "Alertmanager API requests by result") \
+	X(CONFIG_RELOADS, config_reloads, COUNTER_CTR, "tlswatch_config_reloads_total", "result", "applied", "Configuration reloads (SIGHUP) by result") \
+	X(CONFIG_REFUSED, config_reloads_refused, COUNTER_CTR, "tlswatch_config_reloads_total", "result", "refused", "Configuration reloads (SIGHUP) by result") \
+	X(CONFIG_LAST_OK, config_last_reload_successful, COUNTER_GAUGE, "tlswatch_config_last_reload_successful", NULL, NULL, "0 when the last reload (SIGHUP) was refused, else 1")
 
 enum counter_id {
 #define X(id, name, kind, family, lname, lvalue, help) COUNTER_##id,

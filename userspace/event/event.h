@@ -113,8 +113,12 @@ struct agent_name_stat {
 };
 
 struct agent_view {
-	const char *state;        /* started, stats, stopped, error */
-	const char *message;      /* NULL unless error */
+	const char *state;        /* started, stats, stopped, error,
+				   * config_reloaded, config_refused */
+	const char *message;      /* what happened, or NULL */
+	const char *const *ignored; /* config_reloaded: options that differ
+				     * but need a restart */
+	int n_ignored;
 	const char *const *ifaces;
 	int n_ifaces;
 	const uint16_t *ports;
@@ -126,6 +130,10 @@ struct agent_view {
 };
 
 /* --- the envelope */
+
+/* The "schema" key of every event: the version of events.md's contract,
+ * raised by a breaking change (a key renamed or given another type). */
+#define TW_EVENT_SCHEMA 2
 
 struct spike_event;
 

@@ -20,13 +20,40 @@ static void write_endpoint(struct json_writer *j, const char *key,
 	jw_object_end(j);
 }
 
-static void write_common(struct json_writer *j, const char *event,
-			 uint64_t ts_us, const char *source)
+void event_json_begin(struct json_writer *j, enum event_type type,
+		      uint64_t ts_us, const char *source)
 {
 	jw_object_begin(j);
-	jw_kv_str(j, "event", event);
-	jw_kv_time_us(j, "ts", ts_us);
+	jw_kv_str(j, "event", event_type_name(type));
+	jw_kv_uint(j, "schema", TW_EVENT_SCHEMA);
+	if (ts_us)
+		jw_kv_time_us(j, "ts", ts_us);
 	jw_kv_str(j, "source", source);
+}
+
+void event_json_finding(struct json_writer *j, enum finding_kind k,
+			const char *detail)
+{
+	jw_object_begin(j);
+	jw_kv_str(j, "kind", finding_kind_name(k));
+	jw_kv_str(j, "severity", finding_severity_name(finding_kind_severity(k)));
+	jw_kv_str(j, "detail", detail);
+	jw_object_end(j);
+}
+
+/* "findings": [{"kind", "severity"[, "detail"]}, ...]; a handshake's go
+ * without details (the cert event of its leaf has them). */
+static void write_findings(struct json_writer *j, const struct finding_list *l,
+			   bool with_detail)
+{
+	int i;
+
+	jw_key(j, "findings");
+	jw_array_begin(j);
+	for (i = 0; i < l->n; i++)
+		event_json_finding(j, l->items[i].kind,
+				   with_detail ? l->items[i].detail : NULL);
+	jw_array_end(j);
 }
 
 static void write_alerts(struct json_writer *j, const struct hs_record *rec)
@@ -124,7 +151,7 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 	const struct hs_record *rec = v->rec;
 	int i;
 
-	write_common(j, "handshake", ev->ts_us, ev->source);
+	event_json_begin(j, EVENT_HANDSHAKE, ev->ts_us, ev->source);
 	write_endpoint(j, "client", &rec->client);
 	write_endpoint(j, "server", &rec->server);
 	write_sni(j, rec->has_sni ? rec->sni : NULL, rec->sni_len);
@@ -151,33 +178,10 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 		write_chain(j, v);
 	if (v->has_staple)
 		write_staple(j, v);
-	jw_key(j, "findings");
-	jw_array_begin(j);
-	for (i = 0; i < v->findings.n; i++)
-		jw_string(j, finding_kind_name(v->findings.items[i].kind));
-	jw_array_end(j);
+	write_findings(j, &v->findings, false);
 	if (rec->parse_error)
 		jw_kv_str(j, "parse_error", rec->parse_error);
 	jw_object_end(j);
-}
-
-static void write_findings_objects(struct json_writer *j,
-				   const struct finding_list *l)
-{
-	int i;
-
-	jw_key(j, "findings");
-	jw_array_begin(j);
-	for (i = 0; i < l->n; i++) {
-		enum finding_kind k = l->items[i].kind;
-
-		jw_object_begin(j);
-		jw_kv_str(j, "kind", finding_kind_name(k));
-		jw_kv_str(j, "severity", finding_severity_name(finding_kind_severity(k)));
-		jw_kv_str(j, "detail", l->items[i].detail);
-		jw_object_end(j);
-	}
-	jw_array_end(j);
 }
 
 static void write_revocation(struct json_writer *j, const struct revocation_view *r)
@@ -198,7 +202,7 @@ static void write_cert(struct json_writer *j, const struct event *ev)
 	const struct cert_info *leaf = v->chain[0];
 	int i;
 
-	write_common(j, "cert", ev->ts_us, ev->source);
+	event_json_begin(j, EVENT_CERT, ev->ts_us, ev->source);
 	write_endpoint(j, "server", v->server);
 	write_sni(j, v->sni, v->sni_len);
 	jw_kv_str(j, "observed", v->observed);
@@ -224,7 +228,7 @@ static void write_cert(struct json_writer *j, const struct event *ev)
 	jw_kv_str(j, "verify", v->verify);
 	if (v->revocation)
 		write_revocation(j, v->revocation);
-	write_findings_objects(j, v->findings);
+	write_findings(j, v->findings, true);
 	jw_object_end(j);
 }
 
@@ -262,13 +266,13 @@ static const char *version_name_i(int i) { return hs_version_name((uint16_t)(0x0
 static const char *finding_name_i(int i) { return finding_kind_name((enum finding_kind)i); }
 static const char *alert_name_i(int i) { return hs_alert_description_name((uint8_t)i); }
 
-static void write_problems(struct json_writer *j, const struct summary *sum)
+/* Every reason, zeros too: the set of keys is fixed. */
+static void write_problem_counts(struct json_writer *j, const struct summary *sum)
 {
 	int i;
 
-	jw_key(j, "problems");
+	jw_key(j, "problem_counts");
 	jw_object_begin(j);
-	jw_kv_bool(j, "truncated_file", sum->truncated_file);
 	for (i = 0; i < SUM_PROBLEM__COUNT; i++)
 		jw_kv_uint(j, summary_problem_names[i], sum->problems[i]);
 	jw_object_end(j);
@@ -279,7 +283,7 @@ static void write_summary(struct json_writer *j, const struct event *ev)
 	const struct summary *sum = ev->summary;
 	int i;
 
-	write_common(j, "summary", ev->ts_us, ev->source);
+	event_json_begin(j, EVENT_SUMMARY, ev->ts_us, ev->source);
 	jw_key(j, "files");
 	jw_array_begin(j);
 	for (i = 0; i < sum->n_files; i++)
@@ -290,17 +294,20 @@ static void write_summary(struct json_writer *j, const struct event *ev)
 	jw_kv_uint(j, "tcp_segments", sum->tcp_segments);
 	jw_kv_uint(j, "flows", sum->flows);
 	jw_kv_uint(j, "handshakes", sum->handshakes);
-	write_counts(j, "outcomes", sum->outcomes, HS_OUTCOME__COUNT, outcome_name_i, NULL, 0);
-	write_counts(j, "versions", sum->versions, SUMMARY_VERSIONS, version_name_i, NULL, 0);
 	jw_kv_uint(j, "certificates", sum->certificates);
 	jw_kv_uint(j, "leaf_certificates", sum->leaf_certificates);
-	write_counts(j, "findings", sum->findings, FINDING__COUNT, finding_name_i,
-		     NULL, 0);
-	/* TLS 1.3 alerts inferred from record lengths have no description */
-	write_counts(j, "alerts", sum->alerts, 256, alert_name_i, "encrypted",
-		     sum->encrypted_alerts);
 	jw_kv_uint(j, "spikes", sum->spikes);
-	write_problems(j, sum);
+	jw_kv_bool(j, "truncated_file", sum->truncated_file);
+	write_counts(j, "outcome_counts", sum->outcomes, HS_OUTCOME__COUNT,
+		     outcome_name_i, NULL, 0);
+	write_counts(j, "version_counts", sum->versions, SUMMARY_VERSIONS,
+		     version_name_i, NULL, 0);
+	write_counts(j, "finding_counts", sum->findings, FINDING__COUNT,
+		     finding_name_i, NULL, 0);
+	/* TLS 1.3 alerts inferred from record lengths have no description */
+	write_counts(j, "alert_counts", sum->alerts, 256, alert_name_i,
+		     "encrypted", sum->encrypted_alerts);
+	write_problem_counts(j, sum);
 	jw_object_end(j);
 }
 

@@ -14,4 +14,15 @@
  * type. */
 int event_json_write(struct json_writer *j, const struct event *ev);
 
+/* Opens the object with the keys every event starts with: event, schema,
+ * ts (omitted when @ts_us is 0: unknown, as in the summary of a capture
+ * without packets) and source (omitted when NULL). */
+void event_json_begin(struct json_writer *j, enum event_type type,
+		      uint64_t ts_us, const char *source);
+
+/* One finding, {"kind", "severity"[, "detail"]}: the one shape of a
+ * finding in every event; "detail" omitted when @detail is NULL. */
+void event_json_finding(struct json_writer *j, enum finding_kind k,
+			const char *detail);
+
 #endif

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <string.h>
 
+#include "cert/findings.h"
+#include "event_json.h"
 #include "spike_json.h"
 
 static void spike_json_scope(struct json_writer *j, const struct spike_event *ev)
@@ -31,19 +33,28 @@ static void spike_json_top(struct json_writer *j, const char *name,
 	jw_array_end(j);
 }
 
-/* "revoked,superseded" -> ["revoked","superseded"] */
+/* "revoked,superseded" -> [{"kind": "revoked", "severity": ...}, ...];
+ * the list holds names of finding_kind_name(), so none is unknown. */
 static void spike_json_kinds(struct json_writer *j, const char *list)
 {
-	const char *p = list, *comma;
+	const char *p = list;
+	char name[64];
+	size_t n;
+	int k;
 
 	jw_array_begin(j);
 	while (*p) {
-		comma = strchr(p, ',');
-		if (!comma)
-			comma = p + strlen(p);
-		if (comma > p)
-			jw_string_n(j, p, (size_t)(comma - p));
-		p = *comma ? comma + 1 : comma;
+		n = strcspn(p, ",");
+		if (n < sizeof(name)) {
+			memcpy(name, p, n);
+			name[n] = '\0';
+			k = finding_kind_parse(name);
+			if (k >= 0)
+				event_json_finding(j, (enum finding_kind)k, NULL);
+		}
+		p += n;
+		if (*p == ',')
+			p++;
 	}
 	jw_array_end(j);
 }
@@ -67,10 +78,7 @@ static void spike_json_findings(struct json_writer *j, const struct spike_event 
 void spike_event_write_json(struct json_writer *j, const struct spike_event *ev,
 			    const char *source)
 {
-	jw_object_begin(j);
-	jw_kv_str(j, "event", "spike");
-	jw_kv_time_us(j, "ts", ev->ts_us);
-	jw_kv_str(j, "source", source);
+	event_json_begin(j, EVENT_SPIKE, ev->ts_us, source);
 	jw_kv_str(j, "state", spike_state_name(ev->state));
 	spike_json_scope(j, ev);
 	jw_kv_uint(j, "window_s", ev->window_s);

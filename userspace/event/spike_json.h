@@ -8,11 +8,11 @@
 
 /*
  * Writes the whole object, keys in events.md order:
- *   event, ts, source, state, scope, window_s, handshakes, failures, rate,
+ *   event, schema, ts, source, state, scope, window_s, handshakes, failures, rate,
  *   baseline_rate (omitted when cold), started, top_alerts, top_snis,
  *   top_certs, top_clients,
  * then the added fields aborted, incomplete, certificate_findings
- * ([{"sha256", "findings": [kind, ...]}]). Each top_alerts item also has
+ * ([{"sha256", "findings": [{"kind", "severity"}, ...]}]). Each top_alerts item also has
  * "from": "client"|"server". @source may be NULL (omitted).
  */
 void spike_event_write_json(struct json_writer *j, const struct spike_event *ev,

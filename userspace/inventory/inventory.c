@@ -14,9 +14,11 @@
 
 #include <sqlite3.h>
 
+#include "common/log.h"
 #include "common/printable.h"
 #include "common/timefmt.h"
 #include "inventory.h"
+#include "inventory_internal.h"
 #include "common/json.h"
 
 /* migrations[i] takes the schema from version i to i + 1. */
@@ -51,7 +53,15 @@ static const char sql_record[] =
 	"  THEN excluded.findings ELSE findings END,"
 	" last_seen_us = max(last_seen_us, excluded.last_seen_us),"
 	" count = count + 1, key = excluded.key"
-	" RETURNING count";
+	" RETURNING count, first_seen_us";
+
+/* Sightings counted in memory (inventory_memo.c), written in a batch with
+ * the same rules as sql_record's update. */
+static const char sql_add_sightings[] =
+	"UPDATE served SET count = count + ?5,"
+	" findings = CASE WHEN ?6 >= last_seen_us THEN ?7 ELSE findings END,"
+	" last_seen_us = max(last_seen_us, ?6)"
+	" WHERE name = ?1 AND addr = ?2 AND port = ?3 AND sha256 = ?4";
 
 static const char sql_set_findings[] =
 	"UPDATE served SET findings = ?5"
@@ -61,32 +71,30 @@ static const char sql_set_findings[] =
 	"name, addr, port, sha256, subject, issuer, key, not_before, not_after," \
 	" first_seen_us, last_seen_us, count, findings"
 
+/* The rows inventory_find_newer() chooses from, at any time. */
+#define NEWER_CANDIDATES \
+	" FROM served" \
+	" WHERE name = ?1 AND sha256 <> ?2 AND not_before > ?3" \
+	" AND (?1 <> '' OR (addr = ?5 AND port = ?6))" \
+	" AND (?7 = '' OR key = '' OR" \
+	"  substr(key, 1, instr(key || '-', '-') - 1) = ?7)"
+
 static const char sql_find_newer[] =
 	"SELECT name, addr, port, sha256, subject, issuer, key, not_before,"
 	" not_after, min(first_seen_us), max(last_seen_us), sum(count), findings"
-	" FROM served"
-	" WHERE name = ?1 AND sha256 <> ?2 AND not_before > ?3"
-	" AND first_seen_us <= ?4"
-	" AND (?1 <> '' OR (addr = ?5 AND port = ?6))"
-	" AND (?7 = '' OR key = '' OR"
-	"  substr(key, 1, instr(key || '-', '-') - 1) = ?7)"
+	NEWER_CANDIDATES " AND first_seen_us <= ?4"
 	" GROUP BY sha256 ORDER BY not_before DESC, sha256 LIMIT 1";
+
+static const char sql_newest_candidate[] =
+	"SELECT max(first_seen_us)" NEWER_CANDIDATES;
 
 static const char sql_dump[] =
 	"SELECT " LEAF_COLUMNS ","
 	" last_seen_us = max(last_seen_us) OVER (PARTITION BY name, addr, port)"
 	" FROM served ORDER BY name, last_seen_us DESC, addr, port, sha256";
 
-struct inventory {
-	sqlite3 *db;
-	char where[128];          /* the path, or ":memory:", for messages */
-	sqlite3_stmt *record;
-	sqlite3_stmt *set_findings;
-	sqlite3_stmt *find_newer;
-};
-
-static int inv_fail(const struct inventory *inv, const char *what, char *err,
-		    size_t errlen)
+int inv_fail(const struct inventory *inv, const char *what, char *err,
+	     size_t errlen)
 {
 	snprintf(err, errlen, "inventory %s: %s%s%s", inv->where, what ? what : "",
 		 what ? ": " : "", sqlite3_errmsg(inv->db));
@@ -182,6 +190,12 @@ static int inv_prepare(struct inventory *inv, char *err, size_t errlen)
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(inv->db, sql_find_newer, -1,
 			       SQLITE_PREPARE_PERSISTENT, &inv->find_newer,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(inv->db, sql_newest_candidate, -1,
+			       SQLITE_PREPARE_PERSISTENT, &inv->newest_candidate,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(inv->db, sql_add_sightings, -1,
+			       SQLITE_PREPARE_PERSISTENT, &inv->add_sightings,
 			       NULL) != SQLITE_OK)
 		return inv_fail(inv, NULL, err, errlen);
 	return 0;
@@ -229,6 +243,11 @@ int inventory_open(const char *path, struct inventory **out, char *err,
 		return -1;
 	}
 	snprintf(inv->where, sizeof(inv->where), "%s", path ? path : ":memory:");
+	if (inv_memo_open(inv)) {
+		snprintf(err, errlen, "inventory %s: out of memory", inv->where);
+		inventory_close(inv);
+		return -1;
+	}
 	if (sqlite3_open_v2(path ? path : ":memory:", &inv->db, flags, NULL) !=
 	    SQLITE_OK) {
 		if (inv->db)
@@ -248,22 +267,24 @@ int inventory_open(const char *path, struct inventory **out, char *err,
 
 void inventory_close(struct inventory *inv)
 {
+	char err[256];
+
 	if (!inv)
 		return;
+	if (inv->db && inventory_flush(inv, err, sizeof(err)))
+		pr_warn("%s: the last sightings were not written\n", err);
+	inv_memo_close(inv);
 	sqlite3_finalize(inv->record);
 	sqlite3_finalize(inv->set_findings);
 	sqlite3_finalize(inv->find_newer);
+	sqlite3_finalize(inv->newest_candidate);
+	sqlite3_finalize(inv->add_sightings);
 	sqlite3_close(inv->db);
 	free(inv);
 }
 
-static const char *nz(const char *s)
-{
-	return s ? s : "";
-}
-
-static bool inv_bind_key(sqlite3_stmt *st, const char *name, const char *addr,
-			 uint16_t port, const char *sha256)
+bool inv_bind_key(sqlite3_stmt *st, const char *name, const char *addr,
+		  uint16_t port, const char *sha256)
 {
 	return sqlite3_bind_text(st, 1, nz(name), -1, SQLITE_STATIC) == SQLITE_OK &&
 	       sqlite3_bind_text(st, 2, nz(addr), -1, SQLITE_STATIC) == SQLITE_OK &&
@@ -271,8 +292,8 @@ static bool inv_bind_key(sqlite3_stmt *st, const char *name, const char *addr,
 	       sqlite3_bind_text(st, 4, nz(sha256), -1, SQLITE_STATIC) == SQLITE_OK;
 }
 
-static int inv_step_done(struct inventory *inv, sqlite3_stmt *st, int rc,
-			 const char *what, char *err, size_t errlen)
+int inv_step_done(struct inventory *inv, sqlite3_stmt *st, int rc,
+		  const char *what, char *err, size_t errlen)
 {
 	int ret = 0;
 
@@ -287,10 +308,14 @@ int inventory_record(struct inventory *inv, const struct inventory_sighting *s,
 		     bool *created, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = inv->record;
+	uint64_t first = 0;
 	int rc;
 
 	if (created)
 		*created = false;
+	rc = inv_memo_defer(inv, s, err, errlen);
+	if (rc)
+		return rc < 0 ? -1 : 0;
 	if (!inv_bind_key(st, s->name, s->addr, s->port, s->sha256) ||
 	    sqlite3_bind_text(st, 5, nz(s->subject), -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 6, nz(s->issuer), -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -301,11 +326,16 @@ int inventory_record(struct inventory *inv, const struct inventory_sighting *s,
 	    sqlite3_bind_text(st, 11, nz(s->findings), -1, SQLITE_STATIC) != SQLITE_OK)
 		return inv_step_done(inv, st, SQLITE_ERROR, "recording", err, errlen);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && created)
-		*created = sqlite3_column_int64(st, 0) == 1;
-	if (rc == SQLITE_ROW)   /* RETURNING: run the statement to its end */
-		rc = sqlite3_step(st);
-	return inv_step_done(inv, st, rc, "recording", err, errlen);
+	if (rc == SQLITE_ROW) {
+		if (created)
+			*created = sqlite3_column_int64(st, 0) == 1;
+		first = (uint64_t)sqlite3_column_int64(st, 1);
+		rc = sqlite3_step(st);   /* RETURNING: run the statement to its end */
+	}
+	if (inv_step_done(inv, st, rc, "recording", err, errlen))
+		return -1;
+	inv_memo_written(inv, s, first);
+	return 0;
 }
 
 int inventory_set_findings(struct inventory *inv, const char *name,
@@ -314,6 +344,9 @@ int inventory_set_findings(struct inventory *inv, const char *name,
 {
 	sqlite3_stmt *st = inv->set_findings;
 
+	/* Sightings waiting in memory carry older findings: write them first. */
+	if (inventory_flush(inv, err, errlen))
+		return -1;
 	if (!inv_bind_key(st, name, addr, port, sha256) ||
 	    sqlite3_bind_text(st, 5, nz(findings), -1, SQLITE_STATIC) != SQLITE_OK)
 		return inv_step_done(inv, st, SQLITE_ERROR, "updating", err, errlen);
@@ -357,6 +390,30 @@ static void inv_key_family(const char *key, char *out, size_t len)
 	out[n] = 0;
 }
 
+static bool bind_candidates(sqlite3_stmt *st, const struct newer_query *q)
+{
+	return sqlite3_bind_text(st, 1, nz(q->name), -1, SQLITE_STATIC) == SQLITE_OK &&
+	       sqlite3_bind_text(st, 2, nz(q->sha256), -1, SQLITE_STATIC) == SQLITE_OK &&
+	       sqlite3_bind_int64(st, 3, q->not_before) == SQLITE_OK &&
+	       sqlite3_bind_text(st, 5, nz(q->addr), -1, SQLITE_STATIC) == SQLITE_OK &&
+	       sqlite3_bind_int(st, 6, q->port) == SQLITE_OK &&
+	       sqlite3_bind_text(st, 7, q->family, -1, SQLITE_STATIC) == SQLITE_OK;
+}
+
+/* The latest first_seen of any candidate row, at any time (0: none). */
+static int newest_candidate(struct inventory *inv, const struct newer_query *q,
+			    uint64_t *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = inv->newest_candidate;
+	int rc;
+
+	if (!bind_candidates(st, q))
+		return inv_step_done(inv, st, SQLITE_ERROR, "querying", err, errlen);
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	return inv_step_done(inv, st, rc, "querying", err, errlen);
+}
+
 int inventory_find_newer(struct inventory *inv, const char *name,
 			 const char *addr, uint16_t port, const char *sha256,
 			 int64_t not_before, const char *key,
@@ -365,23 +422,31 @@ int inventory_find_newer(struct inventory *inv, const char *name,
 {
 	sqlite3_stmt *st = inv->find_newer;
 	char family[32];
+	struct newer_query q = {
+		.name = name, .addr = addr, .port = port, .sha256 = sha256,
+		.not_before = not_before, .family = family,
+		.served_by_us = served_by_us,
+	};
+	uint64_t newest;
 	int rc;
 
 	inv_key_family(key, family, sizeof(family));
-	if (sqlite3_bind_text(st, 1, nz(name), -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, nz(sha256), -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, not_before) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, (sqlite3_int64)served_by_us) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 5, nz(addr), -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 6, port) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 7, family, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+	rc = inv_memo_newer_get(inv, &q, out);
+	if (rc >= 0)
+		return rc;
+	if (!bind_candidates(st, &q) ||
+	    sqlite3_bind_int64(st, 4, (sqlite3_int64)served_by_us) != SQLITE_OK)
 		return inv_step_done(inv, st, SQLITE_ERROR, "querying", err, errlen);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		inv_read_leaf(st, out);
 	if (inv_step_done(inv, st, rc, "querying", err, errlen))
 		return -1;
-	return rc == SQLITE_ROW ? 1 : 0;
+	rc = rc == SQLITE_ROW ? 1 : 0;
+	/* Failing to learn whether the answer may be kept only means it is not. */
+	if (newest_candidate(inv, &q, &newest, err, errlen) == 0)
+		inv_memo_newer_put(inv, &q, newest, rc ? out : NULL);
+	return rc;
 }
 
 int64_t inventory_count(struct inventory *inv)

@@ -60,9 +60,21 @@ struct inventory_sighting {
  * Records a sighting: inserts the row or widens first/last seen, counts
  * it and replaces the findings. *@created (may be NULL) says whether the
  * row is new. 0, or -1 with @err.
+ *
+ * A further sighting of a row this process has already written (and not
+ * older than its first_seen) is counted in memory: its count, last_seen
+ * and findings reach the database with the next inventory_flush() - the
+ * owner calls it now and then (the agent: every second), and
+ * inventory_set_findings() and inventory_close() do. Until then other
+ * readers of the file see them lag; inventory_find_newer() does not
+ * depend on them.
  */
 int inventory_record(struct inventory *inv, const struct inventory_sighting *s,
 		     bool *created, char *err, size_t errlen);
+
+/* Writes the sightings counted in memory, in one transaction. 0, or -1
+ * with @err (they stay counted, for the next try). */
+int inventory_flush(struct inventory *inv, char *err, size_t errlen);
 
 /* Replaces the findings text of one row (a later OCSP/CRL answer). */
 int inventory_set_findings(struct inventory *inv, const char *name,
@@ -90,7 +102,9 @@ struct inventory_leaf {
  * only) at or before @served_by_us and has a later not_before than
  * @not_before; with a non-empty @key, only leaves whose key type has the
  * same algorithm ("EC", "RSA": the part before '-') or is unknown count.
- * 1 and *@out when found, 0 when none, -1 with @err.
+ * 1 and *@out when found, 0 when none, -1 with @err. Answers are kept
+ * while no row they depend on changes; *@out's count, last_seen_us and
+ * findings may then lag.
  */
 int inventory_find_newer(struct inventory *inv, const char *name,
 			 const char *addr, uint16_t port, const char *sha256,

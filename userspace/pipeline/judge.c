@@ -40,11 +40,12 @@ static void judge_chain(struct pipeline *pl, const struct hs_record *rec,
 	}
 }
 
-static void judge_staple(const struct hs_record *rec, struct hs_view *v)
+static void judge_staple(struct pipeline *pl, const struct hs_record *rec,
+			 struct hs_view *v)
 {
 	if (!rec->has_staple || !v->chain[0])
 		return;
-	staple_check(rec->staple.data, rec->staple.len, v->chain[0],
+	staple_cache_check(pl->staples, rec->staple.data, rec->staple.len, v->chain[0],
 		     v->n_chain > 1 ? v->chain[1] : NULL, &v->staple);
 	v->has_staple = true;
 }
@@ -81,8 +82,8 @@ static void judge_view(struct pipeline *pl, const struct hs_record *rec,
 	if (v->chain[0])
 		findings_check_leaf(v->chain[0], record_sni(rec),
 				    (int64_t)(record_time_us(rec) / 1000000),
-				    &pl->opts.leaf, &v->findings);
-	judge_staple(rec, v);
+				    &pl->opts.leaf, pl->hosts, &v->findings);
+	judge_staple(pl, rec, v);
 	judge_health(pl, rec, v);
 }
 

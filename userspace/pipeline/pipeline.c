@@ -211,6 +211,8 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 	pl->source = "";
 	pl->flows = flow_table_new(&pl->opts.flow, &pipeline_flow_callbacks, pl);
 	pl->certs = cert_cache_new(0);
+	pl->staples = staple_cache_new();
+	pl->hosts = host_memo_new();
 	pl->cert_events = strmap_new(sizeof(struct cert_seen));
 	pl->leaves = strmap_new(1);
 	pl->all_certs = strmap_new(1);
@@ -221,8 +223,8 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 		pipeline_free(pl);
 		return NULL;
 	}
-	if (!pl->flows || !pl->certs || !pl->cert_events || !pl->leaves ||
-	    !pl->all_certs || !pl->fp_cache) {
+	if (!pl->flows || !pl->certs || !pl->staples || !pl->hosts ||
+	    !pl->cert_events || !pl->leaves || !pl->all_certs || !pl->fp_cache) {
 		pipeline_free(pl);
 		return NULL;
 	}
@@ -240,6 +242,8 @@ void pipeline_free(struct pipeline *pl)
 	strmap_free(pl->leaves);
 	strmap_free(pl->all_certs);
 	spike_detector_free(pl->spikes);
+	host_memo_free(pl->hosts);
+	staple_cache_free(pl->staples);
 	cert_cache_free(pl->certs);
 	tls_fp_cache_free(pl->fp_cache);
 	free(pl);
@@ -276,6 +280,7 @@ void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 {
 	flow_table_advance(pl->flows, now_us);
 	judge_tick(pl, now_us);
+	cert_health_tick(pl->opts.health);
 }
 
 struct summary *pipeline_summary(struct pipeline *pl)

@@ -3,6 +3,7 @@
 #ifndef TW_PIPELINE_PRIV_H
 #define TW_PIPELINE_PRIV_H
 
+#include "cert/staple_cache.h"
 #include "common/strmap.h"
 #include "detect/spike.h"
 #include "pipeline.h"
@@ -29,6 +30,8 @@ struct pipeline {
 	struct pipeline_opts opts;
 	struct flow_table *flows;
 	struct cert_cache *certs;
+	struct staple_cache *staples;  /* memoized staple checks */
+	struct host_memo *hosts;       /* memoized hostname verdicts */
 	struct strmap *cert_events;   /* key: sni|addr|port|sha -> cert_seen */
 	struct strmap *leaves;        /* distinct leaf fingerprints */
 	struct strmap *all_certs;     /* distinct fingerprints, any position */

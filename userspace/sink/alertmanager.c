@@ -90,6 +90,7 @@ struct am_buf {
 
 struct am_sink {
 	struct sink base;              /* first: the sink is cast to it */
+	struct output_opts o;          /* as opened, for a reload to compare */
 	char *urls[OUTPUT_MAX_URLS];   /* {base}/api/v2/alerts */
 	bool url_failing[OUTPUT_MAX_URLS];
 	int n_urls;
@@ -673,8 +674,21 @@ static void am_close(struct sink *s)
 	free(am);
 }
 
+/* The same URLs, instance, timeout and resend interval. */
+static bool am_unchanged(struct sink *s, const struct output_opts *o)
+{
+	struct am_sink *am = (struct am_sink *)s;
+
+	return sink_strv_same(am->o.alertmanagers, am->o.n_alertmanagers,
+			      o->alertmanagers, o->n_alertmanagers) &&
+	       sink_str_same(am->o.instance, o->instance) &&
+	       am->o.webhook_timeout_ms == o->webhook_timeout_ms &&
+	       am->o.alertmanager_resend_s == o->alertmanager_resend_s;
+}
+
 static const struct sink_ops am_ops = {
 	.name = "alertmanager",
+	.unchanged = am_unchanged,
 	.event = am_event,
 	.tick = am_tick,
 	.counters = am_counters,
@@ -734,6 +748,7 @@ int alertmanager_open(const struct output_opts *o, struct sink_set *set,
 		return -ENOMEM;
 	}
 	am->base.ops = &am_ops;
+	am->o = *o;
 	am->efd = -1;
 	jw_init(&am->jw);
 	am->resend_us = (uint64_t)(o->alertmanager_resend_s ? o->alertmanager_resend_s : 60) *

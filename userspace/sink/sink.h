@@ -36,7 +36,7 @@ enum webhook_format { WEBHOOK_FORMAT_JSON, WEBHOOK_FORMAT_SLACK };
 	X(WARNING, "warning", "cert events with a warning finding")            \
 	X(CERT, "cert", "every cert event")                                    \
 	X(SPIKE, "spike", "failure spikes, firing and resolved")               \
-	X(AGENT_ERROR, "agent-error", "the agent's errors")                    \
+	X(AGENT_ERROR, "agent-error", "the agent's errors and refused reloads") \
 	X(AGENT, "agent", "every agent event, stats included")                 \
 	X(HANDSHAKE, "handshake", "every handshake (a request per connection)") \
 	X(SUMMARY, "summary", "the summary at the end of a run")
@@ -105,6 +105,10 @@ struct sink_ops {
 	void (*tick)(struct sink *s, uint64_t now_us);
 	/* SIGHUP: reopen files. May be NULL. */
 	int (*reopen)(struct sink *s);
+	/* Reload: whether a sink opened from @o would be this one (the same
+	 * options, the same secret): then it is kept, with its state (queued
+	 * deliveries, active alerts). NULL: always replaced. */
+	bool (*unchanged)(struct sink *s, const struct output_opts *o);
 	/* Adds the sink's own counters (deliveries, outbox). May be NULL. */
 	void (*counters)(struct sink *s, struct counter_values *cv);
 	/* Flushes what is pending (bounded by output_opts.drain_ms) and frees. */
@@ -127,6 +131,19 @@ void sink_set_emit(void *set, const struct event *ev);
 void sink_set_tick(struct sink_set *set, uint64_t now_us);
 /* Reopens files; 0, or the first error (-errno). */
 int sink_set_reopen(struct sink_set *set);
+/*
+ * Reload: replaces the webhook and Alertmanager sinks whose options
+ * changed in @o (webhook, Alertmanager and instance options, and the
+ * content of the webhook secret file) by ones opened from @o; unchanged
+ * ones are kept with their state. The other sinks, and the options that
+ * need a restart (the JSON log, /metrics, the outbox database), stay as
+ * they are. The new sinks are opened first: on failure (-errno, said in
+ * @err) nothing changes. The replaced sinks close as at exit (deliveries
+ * drained, bounded; with --db what is undelivered stays in the outbox,
+ * which the new webhook sink reads).
+ */
+int sink_set_reconfigure(struct sink_set *set, const struct output_opts *o,
+			 char *err, size_t errlen);
 /* Every counter: those of read_counters, then each sink's own. */
 void sink_set_counters(struct sink_set *set, struct counter_values *cv);
 /* Events a sink could not write or queue so far. */
@@ -138,5 +155,8 @@ void sink_set_close(struct sink_set *set);
 int sink_set_add(struct sink_set *set, struct sink *s, char *err, size_t errlen);
 /* The options the set was opened with. */
 const struct output_opts *sink_set_opts(const struct sink_set *set);
+/* For unchanged(): the same strings (both NULL counts), the same lists. */
+bool sink_str_same(const char *a, const char *b);
+bool sink_strv_same(const char *const *a, int na, const char *const *b, int nb);
 
 #endif

@@ -11,33 +11,43 @@
 /*
  * Every kind of sink, in the order events reach them. Adding a sink is one
  * file and one line here: NAME_open(const struct output_opts *,
- * struct sink_set *, char *err, size_t errlen) adds what the options ask for.
+ * struct sink_set *, char *err, size_t errlen) adds what the options ask
+ * for. RELOAD: whether sink_set_reconfigure() replaces the kind's sinks
+ * (their options can change without a restart).
+ *   X(NAME, RELOAD)
  */
-#define SINK_KINDS(X) \
-	X(json_lines)  \
-	X(text_report) \
-	X(webhook)     \
-	X(alertmanager) \
-	X(metrics)
+#define SINK_KINDS(X)              \
+	X(json_lines, false)       \
+	X(text_report, false)      \
+	X(webhook, true)           \
+	X(alertmanager, true)      \
+	X(metrics, false)
 
-#define X(kind) int kind##_open(const struct output_opts *o, struct sink_set *set, \
-				char *err, size_t errlen);
+#define X(kind, reload) int kind##_open(const struct output_opts *o, \
+					struct sink_set *set, char *err, size_t errlen);
 SINK_KINDS(X)
 #undef X
 
 typedef int (*sink_open_fn)(const struct output_opts *o, struct sink_set *set,
 			    char *err, size_t errlen);
 
-static const sink_open_fn sink_kinds[] = {
-#define X(kind) kind##_open,
+static const struct sink_kind {
+	sink_open_fn open;
+	bool reload;
+} sink_kinds[] = {
+#define X(kind, reload) { kind##_open, reload },
 	SINK_KINDS(X)
 #undef X
 };
 
+#define SINK_N_KINDS (int)(sizeof(sink_kinds) / sizeof(sink_kinds[0]))
+
 struct sink_set {
 	struct output_opts opts;
 	struct sink **sinks;
+	int *kinds;                    /* sinks[i] is of sink_kinds[kinds[i]] */
 	int n_sinks;
+	int opening;                   /* the kind being opened */
 	bool wants_json;
 	struct json_writer jw;         /* the current event's document */
 	uint64_t errors;
@@ -45,16 +55,22 @@ struct sink_set {
 
 int sink_set_add(struct sink_set *set, struct sink *s, char *err, size_t errlen)
 {
-	struct sink **n = realloc(set->sinks, (size_t)(set->n_sinks + 1) * sizeof(*n));
+	size_t want = (size_t)(set->n_sinks + 1);
+	struct sink **n = realloc(set->sinks, want * sizeof(*n));
+	int *k;
 
-	if (!n) {
+	if (n)
+		set->sinks = n;
+	k = n ? realloc(set->kinds, want * sizeof(*k)) : NULL;
+	if (!k) {
 		s->ops->close(s);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	set->kinds = k;
 	s->set = set;
+	k[set->n_sinks] = set->opening;
 	n[set->n_sinks++] = s;
-	set->sinks = n;
 	set->wants_json |= s->ops->wants_json;
 	return 0;
 }
@@ -64,11 +80,30 @@ const struct output_opts *sink_set_opts(const struct sink_set *set)
 	return &set->opts;
 }
 
-int sink_set_open(const struct output_opts *o, struct sink_set **out,
-		  char *err, size_t errlen)
+bool sink_str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+bool sink_strv_same(const char *const *a, int na, const char *const *b, int nb)
+{
+	int i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++)
+		if (!sink_str_same(a[i], b[i]))
+			return false;
+	return true;
+}
+
+#define SINK_ALL_KINDS ((1u << SINK_N_KINDS) - 1)
+
+/* Opens the kinds of the bit mask @kinds. */
+static int sink_set_open_kinds(const struct output_opts *o, uint32_t kinds,
+			       struct sink_set **out, char *err, size_t errlen)
 {
 	struct sink_set *set = calloc(1, sizeof(*set));
-	size_t i;
 	int rc;
 
 	*out = NULL;
@@ -78,14 +113,124 @@ int sink_set_open(const struct output_opts *o, struct sink_set **out,
 	}
 	set->opts = *o;
 	jw_init(&set->jw);
-	for (i = 0; i < sizeof(sink_kinds) / sizeof(sink_kinds[0]); i++) {
-		rc = sink_kinds[i](&set->opts, set, err, errlen);
+	for (set->opening = 0; set->opening < SINK_N_KINDS; set->opening++) {
+		if (!(kinds & (1u << set->opening)))
+			continue;
+		rc = sink_kinds[set->opening].open(&set->opts, set, err, errlen);
 		if (rc < 0) {
 			sink_set_close(set);
 			return rc;
 		}
 	}
 	*out = set;
+	return 0;
+}
+
+int sink_set_open(const struct output_opts *o, struct sink_set **out,
+		  char *err, size_t errlen)
+{
+	return sink_set_open_kinds(o, SINK_ALL_KINDS, out, err, errlen);
+}
+
+/* What a reload may change: the options of the reloadable kinds. The
+ * rest (files, /metrics, the outbox database, counters) stays. */
+static void sink_keep_restart_only(struct output_opts *n, const struct output_opts *old)
+{
+	n->json_path = old->json_path;
+	n->text_report = old->text_report;
+	n->metrics_addr = old->metrics_addr;
+	n->metrics_optional = old->metrics_optional;
+	n->expiring_warn_days = old->expiring_warn_days;
+	n->db_path = old->db_path;
+	n->read_counters = old->read_counters;
+	n->counters_ctx = old->counters_ctx;
+	n->drain_ms = old->drain_ms;
+}
+
+/* The reloadable kinds that @o changes: those with a sink that is not
+ * unchanged(), and those without a sink (which @o may ask for). */
+static uint32_t sink_kinds_changed(const struct sink_set *set, const struct output_opts *o)
+{
+	uint32_t changed = 0, present = 0;
+	int i, k;
+
+	for (i = 0; i < set->n_sinks; i++) {
+		struct sink *s = set->sinks[i];
+
+		present |= 1u << set->kinds[i];
+		if (!s->ops->unchanged || !s->ops->unchanged(s, o))
+			changed |= 1u << set->kinds[i];
+	}
+	for (k = 0; k < SINK_N_KINDS; k++)
+		if (!sink_kinds[k].reload)
+			changed &= ~(1u << k);
+		else if (!(present & (1u << k)))
+			changed |= 1u << k;
+	return changed;
+}
+
+/* Moves @from's sinks of @kind to the end of @to's arrays (sized for
+ * them); closes them instead when @close. */
+static void sink_set_move_kind(struct sink_set *to, struct sink_set *from,
+			       int kind, bool close)
+{
+	int i;
+
+	for (i = 0; i < from->n_sinks; i++) {
+		struct sink *s = from->sinks[i];
+
+		if (from->kinds[i] != kind)
+			continue;
+		if (close) {
+			s->ops->close(s);
+			continue;
+		}
+		s->set = to;
+		to->sinks[to->n_sinks] = s;
+		to->kinds[to->n_sinks++] = kind;
+		to->wants_json |= s->ops->wants_json;
+	}
+}
+
+int sink_set_reconfigure(struct sink_set *set, const struct output_opts *o,
+			 char *err, size_t errlen)
+{
+	struct output_opts merged = *o;
+	struct sink_set *fresh, old;
+	uint32_t changed;
+	size_t cap;
+	int rc, k;
+
+	sink_keep_restart_only(&merged, &set->opts);
+	changed = sink_kinds_changed(set, &merged);
+	rc = sink_set_open_kinds(&merged, changed, &fresh, err, errlen);
+	if (rc < 0)
+		return rc;
+	cap = (size_t)(set->n_sinks + fresh->n_sinks) + 1;
+	old = *set;
+	set->sinks = malloc(cap * sizeof(*set->sinks));
+	set->kinds = malloc(cap * sizeof(*set->kinds));
+	if (!set->sinks || !set->kinds) {
+		free(set->sinks);
+		free(set->kinds);
+		*set = old;
+		sink_set_close(fresh);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	/* Nothing can fail from here: the new sinks take the place of the
+	 * old ones of their kinds, in the kinds' order. */
+	set->n_sinks = 0;
+	set->wants_json = false;
+	set->opts = merged;
+	for (k = 0; k < SINK_N_KINDS; k++) {
+		sink_set_move_kind(set, &old, k, changed & (1u << k));
+		sink_set_move_kind(set, fresh, k, false);
+	}
+	free(old.sinks);
+	free(old.kinds);
+	fresh->n_sinks = 0;
+	sink_set_close(fresh);
 	return 0;
 }
 
@@ -163,6 +308,7 @@ void sink_set_close(struct sink_set *set)
 	for (i = 0; i < set->n_sinks; i++)
 		set->sinks[i]->ops->close(set->sinks[i]);
 	free(set->sinks);
+	free(set->kinds);
 	jw_free(&set->jw);
 	free(set);
 }

@@ -45,7 +45,8 @@ struct webhook_job {
 
 struct webhook {
 	struct sink base;              /* first: the sink is cast to it */
-	const struct output_opts *o;
+	struct output_opts o;           /* a copy: outlives a reloaded set's */
+				       /* options */
 	struct outbox *ob;
 	struct http_pool *pool;
 	int efd;                       /* http_pool's completion eventfd */
@@ -131,6 +132,10 @@ static void dedup_key(const struct event *ev, char *buf, size_t len)
 	case EVENT_AGENT:
 		snprintf(buf, len, "agent|%s|%s", ev->agent->state,
 			 ev->agent->message ? ev->agent->message : "");
+		/* Each reload is news; the same error again is not. */
+		if (strcmp(ev->agent->state, "config_reloaded") == 0)
+			snprintf(buf, len, "agent|config_reloaded|%llu",
+				 (unsigned long long)ev->ts_us);
 		break;
 	default:   /* every handshake and summary is its own alert */
 		snprintf(buf, len, "%s|%s|%llu|%llu", event_type_name(ev->type),
@@ -169,7 +174,7 @@ static void webhook_finish(struct webhook *w, const struct http_result *r)
 		pr_warn("webhook %s: %s; retrying\n", r->url, r->error[0] ? r->error : "no answer");
 	w->receiver_down = true;
 	delay = backoff_delay_us(job.attempts, WEBHOOK_BACKOFF_BASE_US,
-				 (int64_t)w->o->webhook_retry_max_s * 1000000,
+				 (int64_t)w->o.webhook_retry_max_s * 1000000,
 				 webhook_random(w));
 	after = backoff_retry_after_us(r->retry_after, now);
 	if (after > delay)
@@ -246,7 +251,7 @@ static int webhook_event(struct sink *s, const struct event *ev,
 	size_t body_len = len;
 	int i, rc;
 
-	if (!webhook_selects(w->o->webhook_events, ev))
+	if (!webhook_selects(w->o.webhook_events, ev))
 		return 0;
 	dedup_key(ev, key, sizeof(key));
 	rc = outbox_claim(w->ob, key, now, idem);
@@ -256,13 +261,13 @@ static int webhook_event(struct sink *s, const struct event *ev,
 	}
 	if (rc < 0)
 		goto fail;
-	if (w->o->webhook_format == WEBHOOK_FORMAT_SLACK) {
+	if (w->o.webhook_format == WEBHOOK_FORMAT_SLACK) {
 		body = webhook_text_slack(&w->text, ev, json, len, &body_len);
 		if (!body)
 			return -ENOMEM;
 	}
-	for (i = 0; i < w->o->n_webhooks; i++) {
-		rc = outbox_put(w->ob, w->o->webhooks[i], idem, is_critical(ev), body,
+	for (i = 0; i < w->o.n_webhooks; i++) {
+		rc = outbox_put(w->ob, w->o.webhooks[i], idem, is_critical(ev), body,
 				body_len, now);
 		if (rc < 0)
 			goto fail;
@@ -296,7 +301,7 @@ static void webhook_counters(struct sink *s, struct counter_values *cv)
 /* Delivers what it can within drain_ms; the rest stays in the outbox. */
 static void webhook_drain(struct webhook *w)
 {
-	unsigned ms = w->o->drain_ms ? w->o->drain_ms : WEBHOOK_DRAIN_DEFAULT_MS;
+	unsigned ms = w->o.drain_ms ? w->o.drain_ms : WEBHOOK_DRAIN_DEFAULT_MS;
 	uint64_t deadline = wall_us() + (uint64_t)ms * 1000;
 	int64_t left;
 
@@ -310,7 +315,7 @@ static void webhook_drain(struct webhook *w)
 	left = outbox_depth(w->ob);
 	if (left > 0)
 		pr_warn("webhook: %lld alert%s not delivered yet; %s\n", (long long)left,
-			left == 1 ? "" : "s", w->o->db_path ?
+			left == 1 ? "" : "s", w->o.db_path ?
 			"they stay in the outbox for the next run" :
 			"without --db they are lost");
 }
@@ -329,11 +334,36 @@ static void webhook_close(struct sink *s)
 	free(w);
 }
 
+/* The same receivers, selection, format, timings and secret (the file is
+ * read again: a rotated secret is a change). */
+static bool webhook_unchanged(struct sink *s, const struct output_opts *o)
+{
+	struct webhook *w = (struct webhook *)s;
+	uint8_t secret[WEBHOOK_SECRET_MAX];
+	size_t len = 0;
+	char err[512];
+
+	if (!sink_strv_same(w->o.webhooks, w->o.n_webhooks, o->webhooks, o->n_webhooks) ||
+	    w->o.webhook_events != o->webhook_events ||
+	    w->o.webhook_format != o->webhook_format ||
+	    w->o.webhook_cooldown_s != o->webhook_cooldown_s ||
+	    w->o.webhook_timeout_ms != o->webhook_timeout_ms ||
+	    w->o.webhook_retry_max_s != o->webhook_retry_max_s ||
+	    !sink_str_same(w->o.webhook_secret_file, o->webhook_secret_file))
+		return false;
+	if (o->webhook_secret_file &&
+	    webhook_secret_load(o->webhook_secret_file, secret, sizeof(secret), &len,
+				err, sizeof(err)) < 0)
+		return false;   /* opening it again says why */
+	return len == w->secret_len && memcmp(secret, w->secret, len) == 0;
+}
+
 static const struct sink_ops webhook_ops = {
 	.name = "webhook",
 	.wants_json = true,
 	.event = webhook_event,
 	.tick = webhook_tick,
+	.unchanged = webhook_unchanged,
 	.counters = webhook_counters,
 	.close = webhook_close,
 };
@@ -387,7 +417,7 @@ int webhook_open(const struct output_opts *o, struct sink_set *set,
 		return -ENOMEM;
 	}
 	w->base.ops = &webhook_ops;
-	w->o = o;
+	w->o = *o;
 	w->efd = -1;
 	w->rng = (uint32_t)wall_us() | 1;
 	webhook_text_init(&w->text);

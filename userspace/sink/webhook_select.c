@@ -68,7 +68,8 @@ bool webhook_selects(uint32_t mask, const struct event *ev)
 	case EVENT_AGENT:
 		return selected(mask, WEBHOOK_SEL_AGENT) ||
 		       (selected(mask, WEBHOOK_SEL_AGENT_ERROR) &&
-			strcmp(ev->agent->state, "error") == 0);
+			(strcmp(ev->agent->state, "error") == 0 ||
+			 strcmp(ev->agent->state, "config_refused") == 0));
 	case EVENT_HANDSHAKE:
 		return selected(mask, WEBHOOK_SEL_HANDSHAKE);
 	case EVENT_SUMMARY:

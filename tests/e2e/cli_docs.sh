@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The command line and its documentation: --help, the man pages and the
+# README list exactly the same options per command (with the same bounds
+# and defaults); the man pages are valid roff; every exit status is in
+# --help; the configuration file (errors with file and line, precedence,
+# permissions, the default /etc file in a private mount namespace, the
+# generated default file).
+. "$(dirname "$0")/lib.sh"
+t_require_tlswatch
+DOCS=tests/e2e/lib/cli_docs.py
+MAN=$BUILD/man
+
+# ---- one list of options, three documents
+page_of() { case $1 in run) echo "$MAN/tlswatch.8" ;; *) echo "$MAN/tlswatch-$1.1" ;; esac; }
+for cmd in analyze run inventory; do
+	"$PY" "$DOCS" help "$TW" "$cmd" | sort >"$T_TMP/help.$cmd"
+	"$PY" "$DOCS" readme README.md "$cmd" | sort >"$T_TMP/readme.$cmd"
+	"$PY" "$DOCS" man "$(page_of "$cmd")" | sort >"$T_TMP/man.$cmd"
+	assert_true "$cmd: --help lists options" test "$(wc -l <"$T_TMP/help.$cmd")" -ge 3
+	assert_eq "$cmd: the man page lists the options of --help" \
+		"$(cut -f1 "$T_TMP/help.$cmd")" "$(cat "$T_TMP/man.$cmd")"
+	assert_eq "$cmd: README lists the options of --help" \
+		"$(cut -f1 "$T_TMP/help.$cmd")" "$(cut -f1 "$T_TMP/readme.$cmd")"
+	assert_eq "$cmd: README's bounds are those of --help" \
+		"$(cut -f1,2 "$T_TMP/help.$cmd")" "$(cut -f1,2 "$T_TMP/readme.$cmd")"
+	# a default --help states from the table is the README's too
+	assert_eq "$cmd: README's defaults are those of --help" \
+		"$(awk -F'\t' '$3 != "" { print $1 "=" $3 }' "$T_TMP/help.$cmd")" \
+		"$(join -t "$(printf '\t')" <(cut -f1,3 "$T_TMP/help.$cmd") <(cut -f1,3 "$T_TMP/readme.$cmd") |
+			awk -F'\t' '$2 != "" { print $1 "=" $3 }')"
+done
+assert_eq "analyze has --fail-on, run has not" "fail-on|" \
+	"$(grep -c '^fail-on' "$T_TMP/help.analyze" | sed 's/1/fail-on/')|$(grep '^fail-on' "$T_TMP/help.run")"
+assert_eq "run: --spike-window bounds and default" "spike-window	1-300	10" \
+	"$(grep '^spike-window' "$T_TMP/help.run")"
+
+# ---- exit statuses in --help
+exits() { "$TW" "$@" | sed -n '/^Exit status:/,$p' | grep -oE '^  [0-9]' | tr -d ' ' | tr '\n' ' '; }
+assert_eq "analyze --help: exit statuses" "0 1 2 3 4 " "$(exits analyze --help)"
+assert_eq "run --help: exit statuses" "0 2 3 4 " "$(exits run --help)"
+assert_eq "inventory --help: exit statuses" "0 2 3 " "$(exits inventory --help)"
+assert_eq "tlswatch --help: exit statuses" "0 1 2 3 4 " "$(exits --help)"
+assert_contains "run --help: a bad --ca-file exits 3" "a --ca-file" \
+	"$("$TW" run --help | sed -n '/^  3 /,/^  4 /p' | tr '\n' ' ')"
+assert_contains "analyze --help: spike events" "spike and summary events" \
+	"$("$TW" analyze --help | tr '\n' ' ' | tr -s ' ')"
+assert_contains "tlswatch --help: the commands" "analyze FILE...   analyse" "$("$TW" --help)"
+assert_eq "tlswatch -V" "tlswatch $(sed -n 's/^#define TLSWATCH_VERSION "\(.*\)"/\1/p' userspace/common/version.h)" \
+	"$("$TW" -V)"
+
+# ---- the man pages render and pass groff's warnings
+for p in tlswatch.8 tlswatch-analyze.1 tlswatch-inventory.1 tlswatch-events.5; do
+	assert_eq "$p: groff -man -ww reports nothing" "" "$(groff -man -ww -z "$MAN/$p" 2>&1)"
+	assert_true "$p: man -l renders it" test "$(MANWIDTH=80 man -l "$MAN/$p" 2>/dev/null | wc -l)" -gt 20
+done
+assert_eq "tlswatch(8): its sections" \
+	"NAME SYNOPSIS DESCRIPTION THE AGENT OPTIONS CONFIGURATION FILE SIGNALS FILES EXIT STATUS SECURITY NOTES SEE ALSO" \
+	"$(sed -n 's/^\.SH //p' "$MAN/tlswatch.8" | tr '\n' ' ' | sed 's/ $//')"
+assert_eq "tlswatch-events(5): one subsection per event and the webhook" 6 \
+	"$(grep -c '^\.SS' "$MAN/tlswatch-events.5")"
+assert_contains "tlswatch-events(5): the finding kinds" "hostname_mismatch" \
+	"$(MANWIDTH=80 man -l "$MAN/tlswatch-events.5" 2>/dev/null)"
+
+# ---- the configuration file
+conf=$T_TMP/tlswatch.conf
+write_conf() { printf '%b' "$1" >"$conf"; chmod 600 "$conf"; }
+run_tw() { T_RC=0; "$TW" "$@" >"$T_TMP/out" 2>"$T_TMP/err" </dev/null || T_RC=$?; }
+set_lines() { grep -v '^#' "$T_TMP/out" | grep . | tr '\n' '|'; }
+
+write_conf '# agent\nport = 8443\nport=9443\n\nspike-window = 20\nno-online\nfail-on = expired\n'
+run_tw run --config "$conf" --show-config
+assert_eq "run --show-config: the file's options (analyze's fail-on skipped)" \
+	"port = 8443|port = 9443|no-online|spike-window = 20|" "$(set_lines)"
+assert_contains "run --show-config: names the file" "# Read from $conf." "$(cat "$T_TMP/out")"
+run_tw run --config "$conf" --port 1 --online --spike-window 30 --show-config
+assert_eq "the command line overrides the file; its --port list replaces the file's" \
+	"port = 1|online|spike-window = 30|" "$(set_lines)"
+
+check_conf_error() { # label, file content, expected first line of stderr
+	write_conf "$2"
+	run_tw run --config "$conf"
+	assert_eq "$1: exit 2" 2 "$T_RC"
+	assert_eq "$1: message with file and line" "tlswatch run: $conf:$3" "$(head -n1 "$T_TMP/err")"
+	assert_eq "$1: nothing on stdout" "" "$(cat "$T_TMP/out")"
+}
+check_conf_error "unknown key" 'port = 443\n# x\nbogus = 1\n' "3: unknown option 'bogus'"
+check_conf_error "bad value" 'spike-window = 0\n' "1: spike-window: '0' is not a whole number from 1 to 300"
+check_conf_error "value to a flag" '\nno-spikes = yes\n' "2: no-spikes: takes no value (a line 'no-spikes' alone sets it)"
+check_conf_error "bad URL" 'webhook = ftp://x\n' "1: webhook: 'ftp://x' is not an http:// or https:// URL"
+
+run_tw run --config "$T_TMP/none.conf"
+assert_eq "missing --config file: exit 3" 3 "$T_RC"
+assert_eq "missing --config file: message" "tlswatch run: $T_TMP/none.conf: No such file or directory" "$(cat "$T_TMP/err")"
+
+if [ "$(id -u)" -eq 0 ]; then
+	write_conf 'port = 443\n'
+	chmod 664 "$conf"
+	run_tw run --config "$conf"
+	assert_eq "group-writable file as root: exit 2" 2 "$T_RC"
+	assert_contains "group-writable file as root: refused" \
+		"$conf: refused: running as root, the file must be owned by root and not writable by group or others" \
+		"$(head -n1 "$T_TMP/err")"
+fi
+
+# analyze with --config gives what the same options give on the command line
+write_conf 'json\nca-file = tests/data/pki/root.crt\niface = eth9\n'
+run_tw analyze --config "$conf" "$CAPS/tls12_rsa.pcap"
+cp "$T_TMP/out" "$T_TMP/from_conf"
+run_tw analyze --json --ca-file tests/data/pki/root.crt "$CAPS/tls12_rsa.pcap"
+assert_eq "analyze --config: the same JSON as the command line" "$(cat "$T_TMP/out")" "$(cat "$T_TMP/from_conf")"
+assert_true "analyze --config: JSON lines" grep -q '"event":"handshake"' "$T_TMP/from_conf"
+
+write_conf "db = $T_TMP/no-dir/inv.db\n"
+run_tw inventory --config "$conf"
+assert_eq "inventory: db from the file, missing: exit 3" 3 "$T_RC"
+assert_contains "inventory: names the file's db" "$T_TMP/no-dir/inv.db" "$(cat "$T_TMP/err")"
+
+# the generated default file: every key commented out with its default;
+# uncommented, those defaults load and are what is in force
+gen=$BUILD/etc/tlswatch.conf
+run_tw run --config "$gen" --show-config
+assert_eq "default file: loads, sets nothing" "0|" "$T_RC|$(set_lines)"
+sed -n 's/^#\([a-z-]* = [^A-Z]*\)$/\1/p' "$gen" >"$conf"
+chmod 600 "$conf"
+assert_true "default file: has numeric defaults to uncomment" grep -q '^spike-window = 10$' "$conf"
+run_tw run --config "$conf" --show-config
+assert_eq "default file: its defaults uncommented load as they are" \
+	"$(tr '\n' '|' <"$conf")" "$(set_lines)"
+
+# ---- the default /etc/tlswatch/tlswatch.conf, in a private mount namespace
+if [ "$(id -u)" -eq 0 ]; then
+	etc=$T_TMP/etc
+	mkdir -p "$etc/tlswatch"
+	cp /etc/ld.so.cache "$etc/" 2>/dev/null
+	in_etc() { # conf content, tlswatch args... (/etc is $etc there)
+		printf '%b' "$1" >"$etc/tlswatch/tlswatch.conf"
+		chmod 600 "$etc/tlswatch/tlswatch.conf"
+		shift
+		T_RC=0
+		# shellcheck disable=SC2016 # expanded by the inner sh
+		timeout 20 unshare -m sh -c 'mount --bind "$1" /etc && shift && exec "$@"' sh "$etc" "$TW" "$@" \
+			>"$T_TMP/out" 2>"$T_TMP/err" </dev/null || T_RC=$?
+	}
+	in_etc 'port = 8443\n' run --show-config
+	assert_eq "/etc/tlswatch/tlswatch.conf: read by run" "0|port = 8443|" "$T_RC|$(set_lines)"
+	in_etc 'bogus\n' run
+	assert_eq "/etc/tlswatch/tlswatch.conf: an unknown key exits 2" 2 "$T_RC"
+	assert_eq "/etc/tlswatch/tlswatch.conf: file and line" \
+		"tlswatch run: /etc/tlswatch/tlswatch.conf:1: unknown option 'bogus'" "$(head -n1 "$T_TMP/err")"
+	write_conf 'port = 1\n'
+	in_etc 'bogus\n' run --config "$conf" --show-config
+	assert_eq "--config replaces the /etc file" "0|port = 1|" "$T_RC|$(set_lines)"
+	in_etc 'json\n' analyze --show-config
+	assert_eq "analyze does not read the /etc file" "0|" "$T_RC|$(set_lines)"
+	in_etc "db = $T_TMP/agent.db\n" inventory --show-config
+	assert_eq "inventory reads the /etc file" "0|db = $T_TMP/agent.db|" "$T_RC|$(set_lines)"
+fi
+t_done

@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: MIT
+/* The option table, the configuration file and their precedence, through
+ * cli_load_options: the function the agent also calls on SIGHUP. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "cli/cli.h"
+#include "cli/cli_opts.h"
+
+static char conf_path[] = "/tmp/test_cli_options.XXXXXX";
+
+static void write_conf(const char *text)
+{
+	FILE *f = fopen(conf_path, "w");
+
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+		perror(conf_path);
+		exit(1);
+	}
+	if (chmod(conf_path, 0600) < 0) {
+		perror(conf_path);
+		exit(1);
+	}
+}
+
+/* cli_load_options on "CMD --config conf_path ARGS..." (NULL-terminated). */
+static int load(enum cli_cmd cmd, struct cli_opts *o, char *err, size_t errlen, ...)
+{
+	char *argv[32] = { (char *)cli_cmd_names[cmd], "--config", conf_path };
+	int argc = 3;
+	va_list ap;
+	char *a;
+
+	va_start(ap, errlen);
+	while ((a = va_arg(ap, char *)) && argc < 31)
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	err[0] = '\0';
+	return cli_load_options(cmd, argc, argv, o, err, errlen);
+}
+
+#define LOAD(cmd, o, err, ...) load(cmd, o, err, sizeof(err), ##__VA_ARGS__, NULL)
+
+static void test_table_defaults_are_within_bounds_and_names_unique(void)
+{
+	int i, j;
+
+	for (i = 0; i < CLI_OPT__COUNT; i++) {
+		const struct cli_option *a = &cli_options[i];
+
+		if ((a->type == OT_UINT || a->type == OT_DOUBLE) && a->def[0]) {
+			double d = strtod(a->def, NULL);
+
+			CHECK(d >= a->min && d <= a->max);
+		}
+		CHECK((a->arg != NULL) == (a->type != OT_FLAG));
+		for (j = i + 1; j < CLI_OPT__COUNT; j++) {
+			CHECK(strcmp(a->name, cli_options[j].name) != 0);
+			CHECK(!a->short_name || a->short_name != cli_options[j].short_name);
+		}
+	}
+}
+
+static void test_defaults_per_command(void)
+{
+	struct cli_opts o;
+	char err[512];
+
+	write_conf("");
+	CHECK_INT(LOAD(CLI_RUN, &o, err), 0);
+	CHECK_INT(o.n_ports, 1);
+	CHECK_INT(o.ports[0], 443);
+	CHECK_INT(o.stats_interval_s, 60);
+	CHECK_INT(o.dir_budget, 65536);
+	CHECK(o.check.health.online);
+	CHECK_STR(o.check.health.db_path, "/var/lib/tlswatch/inventory.db");
+	CHECK_STR(o.out.metrics_addr, "127.0.0.1:9733");
+	CHECK(o.out.metrics_optional);
+	CHECK_STR(o.log_path, "-");
+	CHECK(o.active);
+	CHECK_INT(o.check.leaf.warn_days, 14);
+	CHECK_INT(o.check.spike.window_s, 10);
+	CHECK(o.check.spike.factor == 3.0);
+	CHECK_INT(o.out.webhook_timeout_ms, 10000);
+	CHECK_INT(o.out.webhook_cooldown_s, 3600);
+	CHECK_INT(o.check.health.ocsp_timeout_ms, 5000);
+	cli_opts_free(&o);
+
+	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "a.pcap"), 0);
+	CHECK_INT(o.n_ports, 0);
+	CHECK(!o.check.health.online);
+	CHECK(o.check.health.db_path == NULL);
+	CHECK(o.out.metrics_addr == NULL);
+	CHECK_INT(o.n_files, 1);
+	CHECK_STR(o.files[0], "a.pcap");
+	cli_opts_free(&o);
+}
+
+static void test_command_line_overrides_the_file(void)
+{
+	struct cli_opts o;
+	char err[512];
+
+	write_conf("# comment\n"
+		   "  port = 8443\n"
+		   "port=9443\n"
+		   "\n"
+		   "spike-window = 20\n"
+		   "webhook-timeout = 5\n"
+		   "no-online\n"
+		   "iface = eth0\n"
+		   "fail-on = expired\n");   /* analyze's: skipped by run */
+	CHECK_INT(LOAD(CLI_RUN, &o, err), 0);
+	CHECK_STR(err, "");
+	CHECK_INT(o.n_ports, 2);
+	CHECK_INT(o.ports[0], 8443);
+	CHECK_INT(o.ports[1], 9443);
+	CHECK_INT(o.check.spike.window_s, 20);
+	CHECK_INT(o.out.webhook_timeout_ms, 5000);
+	CHECK(!o.check.health.online);
+	CHECK_INT(o.n_ifaces, 1);
+	CHECK_INT(o.fail_on, 0);
+	cli_opts_free(&o);
+
+	/* a list on the command line replaces the file's list */
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "--port", "1", "--port", "2",
+		       "--spike-window", "30", "--online"), 0);
+	CHECK_INT(o.n_ports, 2);
+	CHECK_INT(o.ports[0], 1);
+	CHECK_INT(o.ports[1], 2);
+	CHECK_INT(o.check.spike.window_s, 30);
+	CHECK(o.check.health.online);
+	CHECK_INT(o.n_ifaces, 1);          /* not given: the file's */
+	CHECK_STR(o.ifaces[0], "eth0");
+	/* what --show-config prints: online replaced no-online */
+	CHECK_INT(o.n_settings, 6);
+	cli_opts_free(&o);
+}
+
+static void check_conf_error(const char *text, int want_rc, const char *want)
+{
+	struct cli_opts o;
+	char err[512], full[600];
+
+	write_conf(text);
+	CHECK_INT(LOAD(CLI_RUN, &o, err), want_rc);
+	snprintf(full, sizeof(full), "%s:%s", conf_path, want);
+	CHECK_STR(err, full);
+	cli_opts_free(&o);
+}
+
+static void test_file_errors_name_file_and_line(void)
+{
+	check_conf_error("port = 443\n\nbogus = 1\n", -EXIT_USAGE,
+			 "3: unknown option 'bogus'");
+	check_conf_error("spike-window = 0\n", -EXIT_USAGE,
+			 "1: spike-window: '0' is not a whole number from 1 to 300");
+	check_conf_error("# x\nspike-factor = 0.5\n", -EXIT_USAGE,
+			 "2: spike-factor: '0.5' is not a number from 1 to 1000");
+	check_conf_error("no-online = yes\n", -EXIT_USAGE,
+			 "1: no-online: takes no value (a line 'no-online' alone sets it)");
+	check_conf_error("iface =\n", -EXIT_USAGE,
+			 "1: iface: needs a value (iface = IF)");
+	check_conf_error("iface\n", -EXIT_USAGE,
+			 "1: iface: needs a value (iface = IF)");
+	check_conf_error("spike-window 20\n", -EXIT_USAGE,
+			 "1: expected '=' after 'spike-window'");
+	check_conf_error("--port = 1\n", -EXIT_USAGE,
+			 "1: expected 'name = value' or 'name', not '--port = 1'");
+	check_conf_error("config = /x\n", -EXIT_USAGE,
+			 "1: 'config' is a command-line option only");
+	check_conf_error("webhook = ftp://x\n", -EXIT_USAGE,
+			 "1: webhook: 'ftp://x' is not an http:// or https:// URL");
+	check_conf_error("webhook-format = xml\n", -EXIT_USAGE,
+			 "1: webhook-format: 'xml' is not json or slack");
+}
+
+static void test_command_line_errors(void)
+{
+	struct cli_opts o;
+	char err[512];
+
+	write_conf("");
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "--spike-window", "301"), -EXIT_USAGE);
+	CHECK_STR(err, "--spike-window: '301' is not a whole number from 1 to 300");
+	cli_opts_free(&o);
+	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--metrics", "x", "a.pcap"), -EXIT_USAGE);
+	CHECK_STR(err, "--metrics is not an option of 'tlswatch analyze'");
+	cli_opts_free(&o);
+	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--fail-on", "expired,bogus", "a.pcap"),
+		  -EXIT_USAGE);
+	CHECK_STR(err, "--fail-on: unknown finding kind 'bogus'");
+	cli_opts_free(&o);
+	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--json"), -EXIT_USAGE);
+	CHECK_STR(err, "no capture file given");
+	cli_opts_free(&o);
+	CHECK_INT(LOAD(CLI_INVENTORY, &o, err, "extra"), -EXIT_USAGE);
+	CHECK_STR(err, "unexpected argument 'extra'");
+	cli_opts_free(&o);
+	/* --help wins before the file is read (it is broken here) */
+	write_conf("bogus\n");
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "--help"), 1);
+	CHECK(o.help);
+	cli_opts_free(&o);
+}
+
+static void test_missing_file_and_permissions(void)
+{
+	char *argv[] = { "run", "--config", "/nonexistent/tlswatch.conf", NULL };
+	struct cli_opts o;
+	char err[512];
+
+	CHECK_INT(cli_load_options(CLI_RUN, 3, argv, &o, err, sizeof(err)), -EXIT_INPUT);
+	CHECK_STR(err, "/nonexistent/tlswatch.conf: No such file or directory");
+	cli_opts_free(&o);
+	if (geteuid() != 0)
+		return;   /* the check applies to root only */
+	write_conf("port = 1\n");
+	CHECK_INT(chmod(conf_path, 0620), 0);
+	CHECK_INT(LOAD(CLI_RUN, &o, err), -EXIT_USAGE);
+	CHECK(strstr(err, "refused: running as root, the file must be owned by root and not writable by group or others") != NULL);
+	cli_opts_free(&o);
+	CHECK_INT(chmod(conf_path, 0644), 0);
+	CHECK_INT(LOAD(CLI_RUN, &o, err), 0);
+	cli_opts_free(&o);
+}
+
+/* The reload path: the same argv loaded twice gives the same options, and
+ * a changed file is seen. */
+static void test_load_again_sees_the_new_file(void)
+{
+	char *argv[] = { "run", "--config", conf_path, "--port", "7", NULL };
+	struct cli_opts a, b;
+	char err[512];
+
+	write_conf("expect = a.test=00\n");
+	CHECK_INT(cli_load_options(CLI_RUN, 5, argv, &a, err, sizeof(err)), 0);
+	write_conf("expect = b.test=11\nexpect = c.test=22\n");
+	CHECK_INT(cli_load_options(CLI_RUN, 5, argv, &b, err, sizeof(err)), 0);
+	CHECK_INT(a.check.health.n_expects, 1);
+	CHECK_STR(a.check.health.expects[0], "a.test=00");
+	CHECK_INT(b.check.health.n_expects, 2);
+	CHECK_STR(b.check.health.expects[1], "c.test=22");
+	CHECK_INT(a.ports[0], 7);
+	CHECK_INT(b.ports[0], 7);
+	cli_opts_free(&a);
+	cli_opts_free(&b);
+}
+
+int main(void)
+{
+	int fd = mkstemp(conf_path);
+
+	if (fd < 0) {
+		perror("mkstemp");
+		return 1;
+	}
+	close(fd);
+	RUN_TEST(test_table_defaults_are_within_bounds_and_names_unique);
+	RUN_TEST(test_defaults_per_command);
+	RUN_TEST(test_command_line_overrides_the_file);
+	RUN_TEST(test_file_errors_name_file_and_line);
+	RUN_TEST(test_command_line_errors);
+	RUN_TEST(test_missing_file_and_permissions);
+	RUN_TEST(test_load_again_sees_the_new_file);
+	unlink(conf_path);
+	return CHECK_EXIT_CODE();
+}

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+/* Memoized hostname verdicts: see host_memo.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/strmap.h"
+#include "host_memo.h"
+
+/* A name longer than this is checked every time (DNS names stop at 253). */
+#define HOST_MEMO_NAME_MAX 256
+
+struct host_memo {
+	struct strmap *verdicts;   /* leaf sha256 | name -> bool */
+};
+
+struct host_memo *host_memo_new(void)
+{
+	struct host_memo *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->verdicts = strmap_new(sizeof(bool));
+	if (!m->verdicts) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void host_memo_free(struct host_memo *m)
+{
+	if (!m)
+		return;
+	strmap_free(m->verdicts);
+	free(m);
+}
+
+bool host_memo_matches(struct host_memo *m, const struct cert_info *leaf,
+		       const char *name)
+{
+	uint8_t key[32 + HOST_MEMO_NAME_MAX];
+	size_t len = name ? strlen(name) : 0;
+	bool *verdict, created;
+
+	if (!m || !leaf || !name || len > HOST_MEMO_NAME_MAX)
+		return cert_matches_host(leaf, name);
+	memcpy(key, leaf->sha256, 32);
+	memcpy(key + 32, name, len);
+	verdict = strmap_get(m->verdicts, key, 32 + len);
+	if (verdict)
+		return *verdict;
+	if (strmap_count(m->verdicts) >= HOST_MEMO_MAX)
+		strmap_clear(m->verdicts);
+	verdict = strmap_put(m->verdicts, key, 32 + len, &created);
+	if (!verdict)
+		return cert_matches_host(leaf, name);
+	*verdict = cert_matches_host(leaf, name);
+	return *verdict;
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+/* What each option does to struct cli_opts. Values arrive checked against
+ * the type and bounds of option_table.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_opts.h"
+
+static int add_port(struct cli_opts *o, unsigned long port, char *err, size_t errlen)
+{
+	if (o->n_ports == CLI_MAX_PORTS) {
+		snprintf(err, errlen, "at most %d ports", CLI_MAX_PORTS);
+		return -EXIT_USAGE;
+	}
+	o->ports[o->n_ports++] = (uint16_t)port;
+	return 0;
+}
+
+static int parse_fail_on(const char *arg, uint32_t *mask, char *err, size_t errlen)
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+	int rc = 0;
+
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -EXIT_INTERNAL;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int k = finding_kind_parse(tok);
+
+		if (strcmp(tok, "spike") == 0) {
+			*mask |= FAIL_ON_SPIKE;
+		} else if (k >= 0) {
+			*mask |= 1u << k;
+		} else {
+			snprintf(err, errlen, "unknown finding kind '%s'", tok);
+			rc = -EXIT_USAGE;
+			break;
+		}
+	}
+	if (!rc && !*mask) {
+		snprintf(err, errlen, "no finding kind given");
+		rc = -EXIT_USAGE;
+	}
+	free(copy);
+	return rc;
+}
+
+static int apply_general(struct cli_opts *o, enum cli_opt id, const char *arg,
+			 unsigned long u, char *err, size_t errlen)
+{
+	switch (id) {
+	case CLI_OPT_JSON:            o->json = true; return 0;
+	case CLI_OPT_PORT:            return add_port(o, u, err, errlen);
+	case CLI_OPT_IFACE:
+		return check_opts_add(o->ifaces, &o->n_ifaces, CLI_MAX_IFACES, arg, err, errlen);
+	case CLI_OPT_JSON_LOG:        o->log_path = arg; return 0;
+	case CLI_OPT_NO_ACTIVE_CHECK: o->active = false; return 0;
+	case CLI_OPT_STATS_INTERVAL:  o->stats_interval_s = (unsigned)u; return 0;
+	case CLI_OPT_DIR_BUDGET:      o->dir_budget = (unsigned)u; return 0;
+	case CLI_OPT_DB:              o->check.health.db_path = arg; return 0;
+	case CLI_OPT_FAIL_ON:         return parse_fail_on(arg, &o->fail_on, err, errlen);
+	case CLI_OPT_CONFIG:          o->config_path = arg; return 0;
+	case CLI_OPT_SHOW_CONFIG:     o->show_config = true; return 0;
+	case CLI_OPT_QUIET:           o->quiet = true; return 0;
+	case CLI_OPT_VERBOSE:         o->verbose++; return 0;
+	case CLI_OPT_HELP:            o->help = true; return 0;
+	default:                      return 1;
+	}
+}
+
+static int apply_check(struct check_opts *co, enum cli_opt id, const char *arg,
+		       unsigned long u, double d, char *err, size_t errlen)
+{
+	struct cert_health_opts *h = &co->health;
+
+	switch (id) {
+	case CLI_OPT_CA_FILE:        h->ca_file = arg; return 0;
+	case CLI_OPT_CA_DIR:         h->ca_dir = arg; return 0;
+	case CLI_OPT_CRL:
+		return check_opts_add(co->crl_files, &h->n_crl, CHECK_MAX_CRL, arg, err, errlen);
+	case CLI_OPT_ONLINE:         h->online = true; return 0;
+	case CLI_OPT_NO_ONLINE:      h->online = false; return 0;
+	case CLI_OPT_OCSP_TIMEOUT:   h->ocsp_timeout_ms = (int)u; return 0;
+	case CLI_OPT_STAPLE_MAX_AGE: h->staple_max_age_s = (int64_t)u; return 0;
+	case CLI_OPT_EXPECT:
+		return check_opts_add(co->expects, &h->n_expects, CHECK_MAX_EXPECT, arg,
+				  err, errlen);
+	case CLI_OPT_EXPECT_DIR:     h->expect_dir = arg; return 0;
+	/* 0 in leaf_check_opts means "default"; --warn-days 0 means off. */
+	case CLI_OPT_WARN_DAYS:      co->leaf.warn_days = u ? (int)u : -1; return 0;
+	case CLI_OPT_SPIKE_WINDOW:   co->spike.window_s = (uint32_t)u; return 0;
+	case CLI_OPT_SPIKE_FACTOR:   co->spike.factor = d; return 0;
+	case CLI_OPT_SPIKE_MIN_FAILURES: co->spike.min_failures = (uint32_t)u; return 0;
+	case CLI_OPT_NO_SPIKES:      co->no_spikes = true; return 0;
+	default:                     return 1;
+	}
+}
+
+static int apply_output(struct output_opts *out, enum cli_opt id, const char *arg,
+			unsigned long u, char *err, size_t errlen)
+{
+	switch (id) {
+	case CLI_OPT_WEBHOOK:
+		return output_opts_add_url(out->webhooks, &out->n_webhooks, arg, err, errlen);
+	case CLI_OPT_WEBHOOK_EVENTS:
+		if (webhook_events_parse(arg, &out->webhook_events) < 0) {
+			snprintf(err, errlen, "'%s' is not a list of critical, warning, cert, spike, agent-error, agent, handshake, summary", arg);
+			return -EXIT_USAGE;
+		}
+		return 0;
+	case CLI_OPT_WEBHOOK_SECRET_FILE: out->webhook_secret_file = arg; return 0;
+	case CLI_OPT_WEBHOOK_FORMAT:
+		return output_opts_set_format(out, arg, err, errlen);
+	case CLI_OPT_WEBHOOK_COOLDOWN:  out->webhook_cooldown_s = (unsigned)u; return 0;
+	case CLI_OPT_WEBHOOK_TIMEOUT:   out->webhook_timeout_ms = (unsigned)u * 1000; return 0;
+	case CLI_OPT_WEBHOOK_RETRY_MAX: out->webhook_retry_max_s = (unsigned)u; return 0;
+	case CLI_OPT_ALERTMANAGER:
+		return output_opts_add_url(out->alertmanagers, &out->n_alertmanagers, arg,
+					   err, errlen);
+	case CLI_OPT_INSTANCE:          out->instance = arg; return 0;
+	case CLI_OPT_METRICS:
+	case CLI_OPT_NO_METRICS:
+		out->metrics_addr = id == CLI_OPT_METRICS ? arg : NULL;
+		out->metrics_optional = false;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+int cli_opt_apply(struct cli_opts *o, enum cli_opt id, const char *arg,
+		  unsigned long u, double d, char *err, size_t errlen)
+{
+	int rc = apply_general(o, id, arg, u, err, errlen);
+
+	if (rc > 0)
+		rc = apply_check(&o->check, id, arg, u, d, err, errlen);
+	if (rc > 0)
+		rc = apply_output(&o->out, id, arg, u, err, errlen);
+	return rc;
+}
+
+void cli_opt_clear(struct cli_opts *o, enum cli_opt id)
+{
+	switch (id) {
+	case CLI_OPT_PORT:         o->n_ports = 0; break;
+	case CLI_OPT_IFACE:        o->n_ifaces = 0; break;
+	case CLI_OPT_FAIL_ON:      o->fail_on = 0; break;
+	case CLI_OPT_VERBOSE:      o->verbose = 0; break;
+	case CLI_OPT_CRL:          o->check.health.n_crl = 0; break;
+	case CLI_OPT_EXPECT:       o->check.health.n_expects = 0; break;
+	case CLI_OPT_WEBHOOK:      o->out.n_webhooks = 0; break;
+	case CLI_OPT_ALERTMANAGER: o->out.n_alertmanagers = 0; break;
+	default:                   break;
+	}
+}

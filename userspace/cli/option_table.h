@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every option of every subcommand, defined once. The getopt tables, the
+ * --help text, the man pages' OPTIONS sections, the configuration-file keys
+ * and the default configuration file are generated from this table;
+ * tests/e2e/cli_docs.sh checks that README.md lists the same names.
+ *
+ *   X(ID, "long-name", short, "ARG", commands, group, type, flags,
+ *     min, max, "default", "help")
+ *
+ * ARG is NULL for an option without a value. min/max bound OT_UINT and
+ * OT_DOUBLE values (and are shown in the help); "default" is the value
+ * applied before the configuration file and the command line, and shown in
+ * the help ("" when the default is not a value of the option: the help
+ * text says what it is).
+ */
+#ifndef TW_CLI_OPTION_TABLE_H
+#define TW_CLI_OPTION_TABLE_H
+
+/* Subcommands an option belongs to. */
+#define CMD_A (1u << CLI_ANALYZE)
+#define CMD_R (1u << CLI_RUN)
+#define CMD_I (1u << CLI_INVENTORY)
+#define CMD_AR (CMD_A | CMD_R)
+#define CMD_ALL (CMD_A | CMD_R | CMD_I)
+
+/* The --help and man-page sections, in order: X(ID, title) */
+#define CLI_OPTION_GROUPS(X)                                                   \
+	X(GENERAL, "Options")                                                  \
+	X(CHECKS, "Certificate checks")                                        \
+	X(SPIKES, "Failure spikes")                                            \
+	X(DELIVERY, "Alert delivery")
+
+#define CLI_OPTIONS(X)                                                         \
+	X(JSON, "json", 0, NULL, CMD_A | CMD_I, GENERAL, OT_FLAG, 0, 0, 0, "",  \
+	  "write JSON lines instead of the text report (analyze: handshake, "  \
+	  "cert, spike and summary events; inventory: one object per row)")    \
+	X(PORT, "port", 0, "PORT", CMD_AR, GENERAL, OT_UINT, OF_REPEAT, 1,      \
+	  65535, "",                                                           \
+	  "watched TCP server port (repeatable); default: every port for "     \
+	  "analyze, 443 for run")                                              \
+	X(IFACE, "iface", 0, "IF", CMD_R, GENERAL, OT_STR, OF_REPEAT, 0, 0, "", \
+	  "watch interface IF (repeatable); default: every interface that is " \
+	  "up, except loopback")                                               \
+	X(JSON_LOG, "json-log", 0, "FILE", CMD_R, GENERAL, OT_STR, 0, 0, 0, "-", \
+	  "append events to FILE ('-': standard output); SIGHUP reopens it")   \
+	X(NO_ACTIVE_CHECK, "no-active-check", 0, NULL, CMD_R, GENERAL, OT_FLAG, \
+	  0, 0, 0, "",                                                         \
+	  "never connect to servers (TLS 1.3 certificates then stay unseen)")  \
+	X(STATS_INTERVAL, "stats-interval", 0, "SECS", CMD_R, GENERAL, OT_UINT, \
+	  0, 1, 86400, "60", "an agent stats event every SECS seconds")        \
+	X(DIR_BUDGET, "dir-budget", 0, "BYTES", CMD_R, GENERAL, OT_UINT, 0,     \
+	  4096, 1048576, "65536",                                              \
+	  "bytes copied per connection direction during the handshake")        \
+	X(DB, "db", 0, "PATH", CMD_ALL, GENERAL, OT_STR, 0, 0, 0, "",           \
+	  "inventory database (SQLite) of served leaves, used for "            \
+	  "'superseded' across restarts and by the webhook outbox; default "   \
+	  "/var/lib/tlswatch/inventory.db for run and inventory, in memory "   \
+	  "for analyze")                                                       \
+	X(FAIL_ON, "fail-on", 0, "KINDS", CMD_A, GENERAL, OT_STR, OF_REPEAT, 0, \
+	  0, "",                                                               \
+	  "exit 1 if any handshake has one of these findings (comma-"          \
+	  "separated finding kinds: revoked, expired, not_yet_valid, "         \
+	  "superseded, unexpected, untrusted, hostname_mismatch, "             \
+	  "revoked_staple, stale_staple, expiring_soon, self_signed, "         \
+	  "weak_key), or 'spike' if a failure spike fired")                    \
+	X(CONFIG, "config", 0, "FILE", CMD_ALL, GENERAL, OT_STR, OF_NOCONF, 0,  \
+	  0, "",                                                               \
+	  "read options from FILE first (see CONFIGURATION FILE); run and "    \
+	  "inventory read /etc/tlswatch/tlswatch.conf when it exists")         \
+	X(SHOW_CONFIG, "show-config", 0, NULL, CMD_ALL, GENERAL, OT_FLAG,       \
+	  OF_NOCONF, 0, 0, "",                                                 \
+	  "print the options in force (configuration file, then command "      \
+	  "line) in configuration-file syntax and exit")                       \
+	X(QUIET, "quiet", 'q', NULL, CMD_AR, GENERAL, OT_FLAG, 0, 0, 0, "",     \
+	  "only errors on standard error")                                     \
+	X(VERBOSE, "verbose", 'v', NULL, CMD_AR, GENERAL, OT_FLAG, OF_REPEAT,   \
+	  0, 0, "", "more detail on standard error (repeat for debug)")        \
+	X(HELP, "help", 'h', NULL, CMD_ALL, GENERAL, OT_FLAG, OF_NOCONF, 0, 0,  \
+	  "", "print this help and exit")                                                     \
+	X(CA_FILE, "ca-file", 0, "FILE", CMD_AR, CHECKS, OT_STR, 0, 0, 0, "",   \
+	  "trust store: PEM file of CA certificates (default: the system "     \
+	  "store)")                                                            \
+	X(CA_DIR, "ca-dir", 0, "DIR", CMD_AR, CHECKS, OT_STR, 0, 0, 0, "",      \
+	  "trust store: every PEM file in DIR")                                \
+	X(CRL, "crl", 0, "FILE", CMD_AR, CHECKS, OT_STR, OF_REPEAT, 0, 0, "",   \
+	  "a CRL, PEM or DER (repeatable); applies to every certificate of a " \
+	  "chain whose issuer signed it")                                      \
+	X(ONLINE, "online", 0, NULL, CMD_AR, CHECKS, OT_FLAG, 0, 0, 0, "",      \
+	  "query OCSP responders and fetch CRL distribution points over "      \
+	  "HTTP (default: on for run, off for analyze)")                       \
+	X(NO_ONLINE, "no-online", 0, NULL, CMD_AR, CHECKS, OT_FLAG, 0, 0, 0,    \
+	  "", "no OCSP or CRL requests")                                       \
+	X(OCSP_TIMEOUT, "ocsp-timeout", 0, "MS", CMD_AR, CHECKS, OT_UINT, 0,    \
+	  100, 60000, "5000", "per OCSP or CRL request")                       \
+	X(STAPLE_MAX_AGE, "staple-max-age", 0, "SECS", CMD_AR, CHECKS, OT_UINT, \
+	  0, 1, 315360000, "",                                                 \
+	  "stale_staple also when a staple is older than SECS; by default "    \
+	  "only past its nextUpdate")                                          \
+	X(EXPECT, "expect", 0, "NAME=SHA256", CMD_AR, CHECKS, OT_STR,           \
+	  OF_REPEAT, 0, 0, "",                                                 \
+	  "the leaf deployed for NAME (repeatable); another leaf served for "  \
+	  "NAME is 'unexpected'")                                              \
+	X(EXPECT_DIR, "expect-dir", 0, "DIR", CMD_AR, CHECKS, OT_STR, 0, 0, 0,  \
+	  "", "the PEM certificates deployed; names from their SANs")          \
+	X(WARN_DAYS, "warn-days", 0, "DAYS", CMD_AR, CHECKS, OT_UINT, 0, 0,     \
+	  3650, "14", "expiring_soon window; 0 turns it off")                  \
+	X(SPIKE_WINDOW, "spike-window", 0, "SECS", CMD_AR, SPIKES, OT_UINT, 0,  \
+	  1, 300, "10", "judging window")                                      \
+	X(SPIKE_FACTOR, "spike-factor", 0, "X", CMD_AR, SPIKES, OT_DOUBLE, 0,   \
+	  1, 1000, "3",                                                        \
+	  "fire when the window's failure rate is X times the learned rate "   \
+	  "and well outside its noise")                                        \
+	X(SPIKE_MIN_FAILURES, "spike-min-failures", 0, "N", CMD_AR, SPIKES,     \
+	  OT_UINT, 0, 1, 1000000, "20", "and at least N failures in the window") \
+	X(NO_SPIKES, "no-spikes", 0, NULL, CMD_AR, SPIKES, OT_FLAG, 0, 0, 0, "", \
+	  "no spike detection")                                                \
+	X(WEBHOOK, "webhook", 0, "URL", CMD_AR, DELIVERY, OT_STR, OF_REPEAT, 0, \
+	  0, "",                                                               \
+	  "POST selected events to URL (repeatable, http or https); a "        \
+	  "durable outbox in the --db file keeps them until the receiver "     \
+	  "answers 2xx")                                                       \
+	X(WEBHOOK_EVENTS, "webhook-events", 0, "LIST", CMD_AR, DELIVERY, OT_STR, \
+	  0, 0, 0, "critical,spike,agent-error",                               \
+	  "which events (comma-separated): critical (cert events with a "      \
+	  "critical finding), warning, cert, spike, agent-error, agent, "      \
+	  "handshake, summary")                                                \
+	X(WEBHOOK_SECRET_FILE, "webhook-secret-file", 0, "FILE", CMD_AR,        \
+	  DELIVERY, OT_STR, 0, 0, 0, "",                                       \
+	  "sign each request with the key in FILE (mode 0600 or stricter): "   \
+	  "header Tlswatch-Signature")                                         \
+	X(WEBHOOK_FORMAT, "webhook-format", 0, "F", CMD_AR, DELIVERY, OT_STR, 0, \
+	  0, 0, "json",                                                        \
+	  "json (the event) or slack (one readable message for chat "          \
+	  "incoming-webhooks)")                                                \
+	X(WEBHOOK_COOLDOWN, "webhook-cooldown", 0, "SECS", CMD_AR, DELIVERY,    \
+	  OT_UINT, 0, 1, 604800, "3600",                                       \
+	  "the same finding for the same certificate and name is not sent "    \
+	  "again within SECS")                                                 \
+	X(WEBHOOK_TIMEOUT, "webhook-timeout", 0, "SECS", CMD_AR, DELIVERY,      \
+	  OT_UINT, 0, 1, 300, "10", "per request")                             \
+	X(WEBHOOK_RETRY_MAX, "webhook-retry-max", 0, "SECS", CMD_AR, DELIVERY,  \
+	  OT_UINT, 0, 1, 86400, "300",                                         \
+	  "longest wait between two tries of a request")                       \
+	X(ALERTMANAGER, "alertmanager", 0, "URL", CMD_AR, DELIVERY, OT_STR,     \
+	  OF_REPEAT, 0, 0, "",                                                 \
+	  "push critical findings and spikes to the Alertmanager at URL (its " \
+	  "v2 API; repeatable)")                                               \
+	X(INSTANCE, "instance", 0, "NAME", CMD_AR, DELIVERY, OT_STR, 0, 0, 0,   \
+	  "", "the 'instance' label of Alertmanager alerts (default: the host " \
+	  "name)")                                                             \
+	X(METRICS, "metrics", 0, "ADDR:PORT", CMD_R, DELIVERY, OT_STR, 0, 0, 0, \
+	  "127.0.0.1:9733",                                                    \
+	  "serve Prometheus /metrics and /healthz there ([::1]:PORT for "      \
+	  "IPv6); when the default port is taken the agent runs without it")   \
+	X(NO_METRICS, "no-metrics", 0, NULL, CMD_R, DELIVERY, OT_FLAG, 0, 0, 0, \
+	  "", "no HTTP server")
+
+/* Exit statuses per subcommand, in order: X(commands, code, "meaning").
+ * CMD_TOP rows are the overview of `tlswatch --help` and tlswatch(8). */
+#define CMD_TOP (1u << CLI__COUNT)
+#define CLI_EXIT_CODES(X)                                                      \
+	X(CMD_TOP | CMD_I, 0, "success")                                       \
+	X(CMD_A, 0, "analysed (also for a truncated capture: a warning says so)") \
+	X(CMD_R, 0, "stopped by SIGINT or SIGTERM after a clean detach")       \
+	X(CMD_TOP, 1, "analyze: a --fail-on finding was present")              \
+	X(CMD_A, 1, "a --fail-on finding was present")                         \
+	X(CMD_TOP | CMD_ALL, 2,                                                \
+	  "bad command line, or a bad configuration file (unknown key, bad "   \
+	  "value, unsafe permissions; the message names the file and line)")   \
+	X(CMD_TOP, 3, "an input or output cannot be used (the message names it)") \
+	X(CMD_A, 3,                                                            \
+	  "an input could not be read: a capture (missing, not a capture, "    \
+	  "unsupported link type, read error), the --config file, a "          \
+	  "--ca-file, --ca-dir, --crl or --expect-dir, a refused "             \
+	  "--webhook-secret-file")                                             \
+	X(CMD_R, 3,                                                            \
+	  "an input or output cannot be used: the --config file, the "         \
+	  "--json-log file, a --ca-file, --ca-dir, --crl or --expect-dir that " \
+	  "cannot be read, a refused --webhook-secret-file, an explicit "      \
+	  "--metrics address that cannot be bound")                            \
+	X(CMD_I, 3, "the --config file or the database cannot be read")        \
+	X(CMD_TOP | CMD_A, 4, "internal error (out of memory)")                \
+	X(CMD_R, 4,                                                            \
+	  "loading or attaching the eBPF program failed (the message says "    \
+	  "why), or another internal error")
+
+#endif

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by inventory.c (SQLite) and inventory_memo.c (what this process
+ * already knows in front of it). Not for other modules. */
+#ifndef TW_INVENTORY_INTERNAL_H
+#define TW_INVENTORY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "common/strmap.h"
+#include "inventory.h"
+
+struct inventory {
+	sqlite3 *db;
+	char where[128];          /* the path, or ":memory:", for messages */
+	sqlite3_stmt *record;
+	sqlite3_stmt *set_findings;
+	sqlite3_stmt *find_newer;
+	sqlite3_stmt *newest_candidate;
+	sqlite3_stmt *add_sightings;
+	/* inventory_memo.c */
+	struct strmap *rows;      /* rows written by this process: row_memo */
+	size_t n_dirty;           /* rows with sightings not yet written */
+	uint64_t generation;      /* bumped by every write that can change
+	                           * what inventory_find_newer() answers */
+	struct strmap *newer;     /* inventory_find_newer answers: newer_memo */
+};
+
+static inline const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+int inv_fail(const struct inventory *inv, const char *what, char *err,
+	     size_t errlen);
+bool inv_bind_key(sqlite3_stmt *st, const char *name, const char *addr,
+		  uint16_t port, const char *sha256);
+int inv_step_done(struct inventory *inv, sqlite3_stmt *st, int rc,
+		  const char *what, char *err, size_t errlen);
+
+/* An inventory_find_newer() question. */
+struct newer_query {
+	const char *name, *addr;
+	uint16_t port;
+	const char *sha256;
+	int64_t not_before;
+	const char *family;        /* "EC", "RSA", "" */
+	uint64_t served_by_us;
+};
+
+/* inventory_memo.c */
+int inv_memo_open(struct inventory *inv);
+void inv_memo_close(struct inventory *inv);
+/* 1: @s was a further sighting of a row written by this process and is
+ * counted in memory (written by the next flush); 0: write it to SQLite
+ * (then call inv_memo_written). -1 with @err when a flush failed. */
+int inv_memo_defer(struct inventory *inv, const struct inventory_sighting *s,
+		   char *err, size_t errlen);
+void inv_memo_written(struct inventory *inv, const struct inventory_sighting *s,
+		      uint64_t first_seen_us);
+/* 1 and *@out, 0 (none): the kept answer; -1: none kept, ask SQLite. */
+int inv_memo_newer_get(struct inventory *inv, const struct newer_query *q,
+		       struct inventory_leaf *out);
+/* Keeps an answer (@found NULL: none) when it holds at every later time:
+ * @newest_first_seen_us is the latest first_seen of any candidate row. */
+void inv_memo_newer_put(struct inventory *inv, const struct newer_query *q,
+			uint64_t newest_first_seen_us, const struct inventory_leaf *found);
+
+#endif

@@ -153,12 +153,34 @@ static size_t jw_plain_run(const unsigned char *p, size_t n)
 	return i;
 }
 
+/* '"' @s '"' and @tail, in one piece: @s needs no escaping. */
+static void jw_quoted_plain(struct json_writer *j, const char *s, size_t n,
+			    const char *tail, size_t tail_len)
+{
+	char *o;
+
+	if (!jw_reserve(j, n + 2 + tail_len))
+		return;
+	o = j->buf + j->len;
+	*o++ = '"';
+	memcpy(o, s, n);
+	o += n;
+	*o++ = '"';
+	memcpy(o, tail, tail_len);
+	j->len += n + 2 + tail_len;
+	j->buf[j->len] = '\0';
+}
+
 void jw_string_n(struct json_writer *j, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run;
 
 	jw_value_prefix(j);
+	if (jw_plain_run(p, n) == n) {   /* most strings: nothing to escape */
+		jw_quoted_plain(j, s, n, "", 0);
+		return;
+	}
 	jw_char(j, '"');
 	while (i < n) {
 		run = jw_plain_run(p + i, n - i);
@@ -183,8 +205,15 @@ void jw_string(struct json_writer *j, const char *s)
 
 void jw_key(struct json_writer *j, const char *key)
 {
-	jw_string(j, key);
-	jw_char(j, ':');
+	size_t n = strlen(key);
+
+	if (jw_plain_run((const unsigned char *)key, n) == n) {
+		jw_value_prefix(j);
+		jw_quoted_plain(j, key, n, ":", 1);
+	} else {
+		jw_string_n(j, key, n);
+		jw_char(j, ':');
+	}
 	j->after_key = true;
 }
 

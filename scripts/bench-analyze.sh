@@ -140,6 +140,8 @@ bench_capture() { # kind MB -> table on stdout, ratios in $dir/$kind.ratio
 	if [ -s "$p-ts.time" ] && [ "$p-ts.time" -nt "$pcap" ]; then
 		row "tshark (same fields)" "$p-ts" "$size" "$(handshakes_ts "$p-ts")"
 		echo "Speed vs tshark: **$(ratio "$p-ts" "$p-ca")** with \`--ca-file\`, $(ratio "$p-ts" "$p-plain") without." >"$dir/$kind.ratio"
+		[ "$TSHARK" = 1 ] ||
+			echo "(tshark not run again: its figures are from its run of $(date -u -r "$p-ts.time" '+%Y-%m-%d %H:%M UTC') on this file.)" >>"$dir/$kind.ratio"
 	fi
 	echo
 	echo "Capture: $((size / 1000000)) MB, \`$(basename "$pcap")\`. Handshakes: tlswatch's handshake events; tshark's ClientHellos."

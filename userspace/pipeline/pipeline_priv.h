@@ -35,6 +35,7 @@ struct pipeline {
 	struct strmap *cert_events;   /* key: sni|addr|port|sha -> cert_seen */
 	struct strmap *leaves;        /* distinct leaf fingerprints */
 	struct strmap *all_certs;     /* distinct fingerprints, any position */
+	struct tls_fp_cache *fp_cache; /* JA3/JA4 per distinct ClientHello shape */
 	struct spike_detector *spikes;
 	uint64_t spike_clock_s;       /* last second the detector was advanced */
 	const char *source;

@@ -34,6 +34,19 @@
 					  * start a handshake (STARTTLS) */
 
 /*
+ * Ring buffer wakeups (see bpf/tlswatch.bpf.c). A record forces a wakeup of
+ * the consumer when the ring holds 1/TW_WAKE_FILL_DIVISOR of its size or
+ * more (512 KiB of the default 8 MiB: a few hundred records per wakeup, so
+ * the wakeup's cost is spread thin, while 15/16 of the ring stays free for
+ * the time the consumer takes to be scheduled: at 1 GB/s of records, 7 ms),
+ * or when it is latency-relevant; forced wakeups are at least
+ * TW_WAKE_GAP_NS apart (at most 100 per second). Other records wait for
+ * the consumer's next poll, at most LIVE_MAX_BATCH_MS (userspace/live/live.h).
+ */
+#define TW_WAKE_FILL_DIVISOR    16
+#define TW_WAKE_GAP_NS          10000000ull  /* 10 ms */
+
+/*
  * TC filter identity. The handle also records who created the clsact qdisc:
  * TW_TC_HANDLE_OWN when a tlswatch process created it, TW_TC_HANDLE_SHARED
  * when it already existed. The marker lives in the kernel next to the

@@ -92,7 +92,7 @@ tap_eq "the TLS 1.2 handshake with ecdsa.test completes" 0 "$?"
 t_done=$(date +%s.%N)
 # bounded: PROMPT_LIMIT_S in 0.01 s steps
 t_seen=''
-for i in $(seq $((PROMPT_LIMIT_S * 100))); do
+for _ in $(seq $((PROMPT_LIMIT_S * 100))); do
 	if grep -q '"event":"handshake"' "$log"; then
 		t_seen=$(date +%s.%N)
 		break

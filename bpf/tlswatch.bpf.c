@@ -20,8 +20,8 @@
  * bounded timeout (userspace/live/live.h, LIVE_MAX_BATCH_MS). A record
  * forces a wakeup when the ring holds tw_wake_bytes or more (so a burst
  * never waits for the timeout to drain), or when it is latency-relevant
- * (see tw_urgent_record: it ends a handshake, closes a flow, says bytes
- * were lost) and no wakeup was forced in the last tw_wake_gap_ns.
+ * (tw_ends_handshake, a close, a cut packet or a gap) and no wakeup was
+ * forced in the last tw_wake_gap_ns.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -113,17 +113,23 @@ static __always_inline bool tw_ends_handshake(const __u8 *b)
 
 /*
  * Submit flags for a record: a forced wakeup if the ring holds enough to be
- * worth one, or if the record is @urgent and the last forced wakeup is
- * older than tw_wake_gap_ns; else none (the consumer's poll timeout bounds
- * the wait). The gap also applies to the fill test: once the consumer was
- * woken it drains everything, and repeating the IPI for every record while
- * it does would only slow both sides down.
+ * worth one and none was forced in the last TW_WAKE_FILL_GAP_NS (once
+ * woken, the consumer drains everything: an IPI per record while it does
+ * would only slow both sides down), or if the record is @urgent and none
+ * was forced in the last tw_wake_gap_ns; else none (the consumer's poll
+ * timeout bounds the wait).
  */
 static __always_inline __u64 tw_submit_flags(const struct tw_ctx *c, bool urgent)
 {
-	if (!urgent && bpf_ringbuf_query(&tw_events, BPF_RB_AVAIL_DATA) < tw_wake_bytes)
+	__u64 gap;
+
+	if (bpf_ringbuf_query(&tw_events, BPF_RB_AVAIL_DATA) >= tw_wake_bytes)
+		gap = TW_WAKE_FILL_GAP_NS;
+	else if (urgent)
+		gap = tw_wake_gap_ns;
+	else
 		return BPF_RB_NO_WAKEUP;
-	if (c->now - tw_last_wake_ns < tw_wake_gap_ns)
+	if (c->now - tw_last_wake_ns < gap)
 		return BPF_RB_NO_WAKEUP;
 	tw_last_wake_ns = c->now;
 	return BPF_RB_FORCE_WAKEUP;

@@ -449,7 +449,8 @@ print(f"\nBulk traffic: the agent costs **{ratio:.2f}x** the minimal program per
       f"{marg:.2f}x. Handshake traffic: **{hs_ratio:.2f}x** at 300/s, **{rp_ratio:.2f}x** "
       f"replayed at 2000/s (target <= 2x: {hs_verdict} it): there the agent copies the "
       "handshake bytes into the ring buffer, and forces a wakeup of the consumer (an IPI) "
-      "only when the ring fills or a record ends a handshake, at most every 10 ms.\n")
+      "only when the ring fills (at most once a millisecond) or a record ends a handshake "
+      "(at most every 25 ms).\n")
 
 print("### (b) Bulk TCP throughput over the veth\n")
 print(f"iperf3, one stream to port 443, {secs} s per run ({rounds} rounds, order rotated; "

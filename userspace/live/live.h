@@ -12,9 +12,9 @@
  *
  * Wakeups are batched: the kernel submits most records without waking the
  * consumer, and forces a wakeup only when the ring holds 1/16 of its size
- * or for a record that ends a handshake, closes a flow or says bytes were
- * lost (at most one such wakeup per 10 ms; see TW_WAKE_* in
- * tlswatch/event.h). So a record can sit in the ring unannounced: whoever
+ * (at most once a millisecond) or for a record that ends a handshake,
+ * closes a flow or says bytes were lost (at most once per 25 ms; see
+ * TW_WAKE_* in tlswatch/event.h). So a record can sit in the ring unannounced: whoever
  * polls must read the ring at least every LIVE_MAX_BATCH_MS, which is then
  * the longest a record waits before userspace sees it.
  *

@@ -379,40 +379,17 @@ static __always_inline void tw_flow_closing(struct tw_flow_key *key,
 }
 
 /*
- * A packet of a flow that is new, probing or in its handshake phase (the
- * slow path): starts, copies, closes. A global function, so the verifier
- * checks it once, not once for every state the inlined header parsing in
- * front of it can leave; it looks the flow up again, which costs nothing
- * next to the copy.
+ * The handshake phase of flow @v: copies the packet's payload, and reports
+ * a FIN or RST; forgets the flow once it is closed.
  */
-__noinline int tw_flow_packet(struct __sk_buff *skb, struct tw_ctx *c,
-			      struct tw_flow_key *key, int from)
+static __always_inline void tw_flow_copy(struct __sk_buff *skb,
+					 struct tw_ctx *c,
+					 struct tw_counters *cnt,
+					 struct tw_flow_key *key,
+					 struct tw_flow_val *v, int from,
+					 __u8 flags)
 {
-	struct tw_counters *cnt = tw_counters_get();
-	struct tw_flow_val *v;
-	__u8 flags = 0;
-	bool closing;
-
-	if (!c || !key || !cnt)
-		return 0;
-	closing = c->pkt.tcp_flags & (TCP_FIN | TCP_RST);
-	c->now = bpf_ktime_get_ns();
-	v = bpf_map_lookup_elem(&tw_flows, key);
-	if (!v) {
-		/* a FIN/RST or an empty segment does not start anything */
-		if (closing || c->pkt.payload_len == 0)
-			return 0;
-		v = tw_flow_new(skb, c, key, from);
-		if (!v)
-			return 0;
-		flags = TW_EVF_FLOW_START;
-		cnt->c[TW_CNT_FLOWS_TRACKED]++;
-	} else if (v->state == TW_FLOW_PROBE && c->pkt.payload_len) {
-		if (tw_flow_probe(skb, c, v, from)) {
-			flags = TW_EVF_FLOW_START;
-			cnt->c[TW_CNT_FLOWS_TRACKED]++;
-		}
-	}
+	bool closing = c->pkt.tcp_flags & (TCP_FIN | TCP_RST);
 
 	if (v->state == TW_FLOW_HANDSHAKE) {
 		if (from == v->server)
@@ -426,6 +403,48 @@ __noinline int tw_flow_packet(struct __sk_buff *skb, struct tw_ctx *c,
 	}
 	if (closing)
 		tw_flow_closing(key, v, from, c->pkt.tcp_flags);
+}
+
+/*
+ * The slow path, in two global functions so that the verifier checks each
+ * once, not once for every state the inlined header parsing in front of
+ * them can leave. A packet with payload of a flow not seen yet: starts
+ * probing it or its handshake phase.
+ */
+__noinline int tw_flow_first(struct __sk_buff *skb, struct tw_ctx *c,
+			     struct tw_flow_key *key, int from)
+{
+	struct tw_counters *cnt = tw_counters_get();
+	struct tw_flow_val *v;
+
+	if (!c || !key || !cnt)
+		return 0;
+	c->now = bpf_ktime_get_ns();
+	v = tw_flow_new(skb, c, key, from);
+	if (!v)
+		return 0;
+	cnt->c[TW_CNT_FLOWS_TRACKED]++;
+	tw_flow_copy(skb, c, cnt, key, v, from, TW_EVF_FLOW_START);
+	return 0;
+}
+
+/* A packet of flow @v (probing, or in its handshake phase). */
+__noinline int tw_flow_next(struct __sk_buff *skb, struct tw_ctx *c,
+			    struct tw_flow_key *key, struct tw_flow_val *v,
+			    int from)
+{
+	struct tw_counters *cnt = tw_counters_get();
+	__u8 flags = 0;
+
+	if (!c || !key || !v || !cnt)
+		return 0;
+	c->now = bpf_ktime_get_ns();
+	if (v->state == TW_FLOW_PROBE && c->pkt.payload_len &&
+	    tw_flow_probe(skb, c, v, from)) {
+		flags = TW_EVF_FLOW_START;
+		cnt->c[TW_CNT_FLOWS_TRACKED]++;
+	}
+	tw_flow_copy(skb, c, cnt, key, v, from, flags);
 	return 0;
 }
 
@@ -474,9 +493,10 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 			tw_flow_closing(&key, v, from, c.pkt.tcp_flags);
 		return TC_ACT_UNSPEC;
 	}
-	/* an unknown FIN/RST or empty segment starts nothing: no call */
-	if (v || (c.pkt.payload_len && !closing))
-		tw_flow_packet(skb, &c, &key, from);
+	if (v)
+		tw_flow_next(skb, &c, &key, v, from);
+	else if (c.pkt.payload_len && !closing) /* a FIN/RST starts nothing */
+		tw_flow_first(skb, &c, &key, from);
 	return TC_ACT_UNSPEC;
 }
 

@@ -295,10 +295,15 @@ done
 agent_step() { # label, rate, command... (prints the load's JSON)
 	local label=$1 rate=$2 log=$tmp/agent-$1-$2.jsonl out
 	shift 2
-	agent_on_stamped "$log" || { say "agent did not start"; return 1; }
+	if [ "${BENCH_LIVE_STAMP:-1}" = 1 ]; then
+		agent_on_stamped "$log" || { say "agent did not start"; return 1; }
+	else
+		agent_on "$log" || { say "agent did not start"; return 1; }
+		printf '0 0\n' >"$log.stamps"
+	fi
 	out=$("$@")
 	sleep 1
-	agent_off_stamped
+	if [ "${BENCH_LIVE_STAMP:-1}" = 1 ]; then agent_off_stamped; else agent_off; fi
 	python3 - "$log" "$out" "$label" "$rate" "$tmp/times-$label-$rate" >>"$res" <<'PY'
 import bisect, json, os, sys
 log, out, label, rate, times = sys.argv[1:]

@@ -317,9 +317,8 @@ int live_stop(struct live *l, tw_segment_fn fn, void *ctx)
 	for (i = l->n_tc - 1; i >= 0; i--)
 		live_tc_detach(&l->tc[i]);
 	wait_for_running_programs();
-	/* ring_buffer__consume() reads until the ring is empty; the ring
-	 * holds at most ring size / record header records, so this loop
-	 * ends: the second pass finds nothing */
+	/* one pass reads until the ring is empty (nothing is added any
+	 * more); the second is a check that costs nothing */
 	for (i = 0; i < 2; i++) {
 		r = live_poll(l, 0, fn, ctx);
 		if (r < 0)

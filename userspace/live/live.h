@@ -14,9 +14,10 @@
  * consumer, and forces a wakeup only when the ring holds 1/16 of its size
  * (at most once a millisecond) or for a record that ends a handshake,
  * closes a flow or says bytes were lost (at most once per 25 ms; see
- * TW_WAKE_* in tlswatch/event.h). So a record can sit in the ring unannounced: whoever
- * polls must read the ring at least every LIVE_MAX_BATCH_MS, which is then
- * the longest a record waits before userspace sees it.
+ * TW_WAKE_* in tlswatch/event.h). So a record can sit in the ring
+ * unannounced: whoever polls must read the ring at least every
+ * LIVE_MAX_BATCH_MS, which is then the longest a record waits before
+ * userspace sees it.
  *
  * Needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (or root). Not thread-safe:
  * one thread polls; live_flow_done() and live_counters() may be called from
@@ -81,9 +82,9 @@ int live_open(const struct live_opts *o, struct live **out, char *err,
 
 /*
  * Waits up to @timeout_ms for a wakeup from the kernel, then hands every
- * record in the ring (announced or not) to @fn as a segment. A packet copied in several records arrives as several
- * segments whose seq is advanced by their offset (the flow stage
- * reassembles by seq). Returns the number of records consumed, 0 on
+ * record in the ring (announced or not) to @fn as a segment. A packet
+ * copied in several records arrives as several segments whose seq is
+ * advanced by their offset (the flow stage reassembles by seq). Returns the number of records consumed, 0 on
  * timeout or signal (EINTR), -errno on error.
  */
 int live_poll(struct live *l, int timeout_ms, tw_segment_fn fn, void *ctx);

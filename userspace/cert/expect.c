@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "common/digest.h"
 #include "common/hex.h"
 #include "common/printable.h"
 #include "expect.h"
@@ -118,7 +119,7 @@ static bool expect_fingerprint(X509 *x, char *hex)
 	unsigned char md[32];
 	unsigned int len = 0;
 
-	if (!X509_digest(x, EVP_sha256(), md, &len) || len != 32)
+	if (!X509_digest(x, tw_md_sha256(), md, &len) || len != 32)
 		return false;
 	tw_hex(md, 32, hex);
 	return true;

@@ -1,32 +1,8 @@
 // SPDX-License-Identifier: MIT
-#include <pthread.h>
 #include <string.h>
 
 #include "../common/decimal.h"
 #include "fp_digest.h"
-
-/* An algorithm handle is immutable and thread-safe once fetched; fetching
- * it per ClientHello (what EVP_sha256() in EVP_DigestInit_ex does) took
- * provider locks and a name lookup every time. Kept for the life of the
- * process: one handle per algorithm. */
-static EVP_MD *fetched_sha256, *fetched_md5;
-static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
-
-static void fp_digest_fetch(void)
-{
-	fetched_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	fetched_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
-}
-
-const EVP_MD *fp_digest_sha256(void)
-{
-	return pthread_once(&fetch_once, fp_digest_fetch) == 0 ? fetched_sha256 : NULL;
-}
-
-const EVP_MD *fp_digest_md5(void)
-{
-	return pthread_once(&fetch_once, fp_digest_fetch) == 0 ? fetched_md5 : NULL;
-}
 
 void fp_digest_begin(struct fp_digest *d, const EVP_MD *alg)
 {

@@ -2,8 +2,8 @@
 /*
  * The text of a client fingerprint (JA3, JA4) fed to a digest: the items
  * are formatted by hand into a buffer that goes to OpenSSL in large
- * pieces, and each algorithm is fetched from the provider once per
- * process, not for every ClientHello. Inside the TLS parser only.
+ * pieces, with algorithms fetched once per process (common/digest.h).
+ * Inside the TLS parser only.
  */
 #ifndef TW_TLS_FP_DIGEST_H
 #define TW_TLS_FP_DIGEST_H
@@ -22,10 +22,6 @@ struct fp_digest {
 	size_t len;
 	char buf[FP_DIGEST_BUF];
 };
-
-/* The fetched algorithms, NULL when the provider has none. */
-const EVP_MD *fp_digest_sha256(void);
-const EVP_MD *fp_digest_md5(void);
 
 /* Starts a digest with @alg (NULL fails). Always pair with _end. */
 void fp_digest_begin(struct fp_digest *d, const EVP_MD *alg);

@@ -6,6 +6,7 @@
  */
 #include "../common/hex.h"
 #include "../common/log.h"
+#include "../common/digest.h"
 #include "fp_digest.h"
 #include "tls_internal.h"
 
@@ -45,7 +46,7 @@ bool tls_ja3(const struct tls_client_hello *ch, char out[HS_JA3_LEN + 1])
 	struct fp_digest d;
 	bool ok;
 
-	fp_digest_begin(&d, fp_digest_md5());
+	fp_digest_begin(&d, tw_md_md5());
 	fp_digest_dec(&d, ch->legacy_version);
 	ja3_list(&d, &ch->ciphers);
 	ja3_list(&d, &ch->exts);

@@ -13,6 +13,7 @@
 
 #include "../common/hex.h"
 #include "../common/log.h"
+#include "../common/digest.h"
 #include "fp_digest.h"
 #include "tls_internal.h"
 
@@ -155,7 +156,7 @@ static bool ja4_hash(const uint16_t *v, size_t n, const struct tls_u16_list *sig
 		memcpy(out, ja4_empty_hash, sizeof(ja4_empty_hash));
 		return true;
 	}
-	fp_digest_begin(&d, fp_digest_sha256());
+	fp_digest_begin(&d, tw_md_sha256());
 	ja4_digest_list(&d, v, n);
 	if (sig_algs && ja4_count(sig_algs) > 0) {
 		fp_digest_char(&d, '_');

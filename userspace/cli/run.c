@@ -208,6 +208,10 @@ int cmd_run(int argc, char **argv)
 	char err[512];
 	int rc;
 
+	if (agent_safe_defaults(err, sizeof(err))) {
+		fprintf(stderr, "tlswatch run: %s\n", err);
+		return EXIT_INTERNAL;
+	}
 	rc = cli_start(CLI_RUN, argc, argv, &o, &run_help);
 	if (rc >= 0)
 		return rc;

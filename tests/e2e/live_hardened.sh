@@ -26,8 +26,28 @@ set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 . tests/e2e/lib_netns.sh
+
+# --- the unit: its exposure, and the README's table is today's --------------
+tn_require_cmds systemd-analyze
+security=$(systemd-analyze security --offline=true --no-pager scripts/tlswatch.service 2>&1 |
+	sed 's/[[:space:]]*$//')
+exposure=$(printf '%s\n' "$security" | sed -n 's/^.*Overall exposure level for tlswatch.service: \([0-9.]*\) .*/\1/p')
+if [ -n "$exposure" ] && awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }'; then
+	tap_ok "systemd-analyze security: exposure $exposure <= 2.0"
+else
+	tap_fail "systemd-analyze security: exposure <= 2.0" "$security"
+fi
+tap_eq "README: the systemd-analyze security table is the current one" "$security" \
+	"$(sed -n '/^<!-- systemd-analyze security: begin -->$/,/^<!-- systemd-analyze security: end -->$/p' README.md |
+		sed '1,2d;$d' | sed '$d')"
+verify_dir=$(mktemp -d)
+verify_unit=$verify_dir/tlswatch.service
+tn_on_exit "rm -rf '$verify_dir'"
+sed "s|^ExecStart=/usr/local/bin/tlswatch |ExecStart=$PWD/$BUILD/tlswatch |" scripts/tlswatch.service >"$verify_unit"
+tap_check "systemd-analyze verify: the unit is valid" systemd-analyze verify --man=no "$verify_unit"
+
 tn_require_root live_hardened
-tn_require_cmds openssl setpriv unshare mount findmnt ip tc systemd-analyze
+tn_require_cmds openssl setpriv unshare mount findmnt ip tc
 tn_require_tlswatch
 /usr/bin/python3 -c 'import seccomp' 2>/dev/null ||
 	tn_bail "missing Python module seccomp (python3-seccomp; run scripts/install-deps.sh)"

@@ -46,6 +46,10 @@ tn_on_exit "rm -rf '$verify_dir'"
 sed "s|^ExecStart=/usr/local/bin/tlswatch |ExecStart=$PWD/$BUILD/tlswatch |" scripts/tlswatch.service >"$verify_unit"
 tap_check "systemd-analyze verify: the unit is valid" systemd-analyze verify --man=no "$verify_unit"
 
+# No shell-outs: nothing in the C code runs another program.
+tap_eq "no system/popen/exec*/fork/posix_spawn in the C code" "" \
+	"$(grep -rnE '\b(system|popen|execl|execlp|execle|execv|execvp|execvpe|execve|fexecve|posix_spawnp?|fork|vfork)[[:space:]]*\(' userspace/ bpf/)"
+
 tn_require_root live_hardened
 tn_require_cmds openssl setpriv unshare mount findmnt ip tc
 tn_require_tlswatch
@@ -57,10 +61,7 @@ tmp=$(tn_tmpdir)
 chmod 755 "$tmp"
 tn_make_pki "$tmp/pki"
 tn_setup hard
-ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$TN_PEER4:443" \
-	-cert "$tmp/pki/rsa.test.crt" -key "$tmp/pki/rsa.test.key" >"$tmp/server.log" 2>&1 &
-tn_bg $!
-tn_wait_listen 10 443 || tn_bail "openssl s_server did not start"
+tn_start_rsa_server "$tmp/pki"
 
 # What the agent keeps (README "Security"): CAP_NET_ADMIN (bit 12) always;
 # CAP_BPF (bit 39) only where a bpf() call on a map it holds still needs it:
@@ -102,8 +103,7 @@ check_threads() { # what, pid, expected bounding set
 
 # One TLS 1.2 handshake through the watched interface, seen by the agent.
 check_reports() { # what, log
-	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 5 openssl s_client -connect "$TN_PEER4:443" \
-		-servername rsa.test -tls1_2 >/dev/null 2>&1
+	tn_rsa_handshake
 	if tn_wait_grep 10 '"event":"handshake".*"sni":"rsa.test".*"outcome":"ok"' "$2"; then
 		tap_ok "$1: reports the TLS 1.2 handshake"
 	else

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Least privilege for the live agent: before anything is opened, files
- * it creates get no permission for others and no execve() can gain
+ * it creates get no permission for others and no program it executes can gain
  * privileges; once the TC filters are attached, every thread keeps only
  * the capabilities of AGENT_CAPS_KEPT.
  *

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Least privilege for the live agent: before anything is opened, files
- * it creates get no permission for others and no program it executes can gain
- * privileges; once the TC filters are attached, every thread keeps only
- * the capabilities of AGENT_CAPS_KEPT.
+ * it creates get no permission for others and no program it executes
+ * can gain privileges; once the TC filters are attached, every thread
+ * keeps only the capabilities of AGENT_CAPS_KEPT.
  *
  * Raw capset(2) and prctl(2) rather than libcap: capabilities, the
  * bounding set and no_new_privs belong to each thread, and by the time the
@@ -221,10 +221,11 @@ static int drop_other_threads(void)
 }
 
 /*
- * Since Linux 6.5 a bpf() command on a map we hold needs no capability; before,
- * every command needs CAP_BPF while kernel.unprivileged_bpf_disabled is set.
- * Asked of the kernel: one map lookup with the final set in force (CAP_SYS_ADMIN
- * would stand in for CAP_BPF), then the old effective set back.
+ * Since Linux 6.5 a bpf() command on a map we hold needs no capability;
+ * before, every command needs CAP_BPF while
+ * kernel.unprivileged_bpf_disabled is set. Asked of the kernel: one map
+ * lookup with the final set in force (CAP_SYS_ADMIN would stand in for
+ * CAP_BPF), then the old effective set back. 1: needed, 0: not, or -errno.
  */
 static int bpf_still_needed(struct live *live, const struct thread_caps *now,
 			    uint64_t keep)

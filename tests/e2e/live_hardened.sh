@@ -12,14 +12,15 @@
 #     /var/lib/tlswatch and /var/log/tlswatch (ProtectSystem=strict with
 #     StateDirectory/LogsDirectory, ProtectKernelTunables,
 #     ProtectControlGroups), a /proc of processes only where others' are
-#     invisible (ProtectProc=invisible, ProcSubset=pid), an empty read-only
-#     /home and /root (ProtectHome), a private /tmp (PrivateTmp); setpriv
-#     for the user, the
-#     capabilities (AmbientCapabilities, CapabilityBoundingSet) and
+#     invisible (ProtectProc=invisible, ProcSubset=pid), a /dev of
+#     pseudo-devices (PrivateDevices), an empty read-only /home and /root
+#     (ProtectHome), a private /tmp (PrivateTmp); setpriv for the user,
+#     the capabilities (AmbientCapabilities, CapabilityBoundingSet) and
 #     NoNewPrivileges; and tests/e2e/lib/seccomp_exec.py for the seccomp
 #     side (SystemCallFilter=@system-service bpf, MemoryDenyWriteExecute,
-#     RestrictAddressFamilies). Not reproduced: PrivateDevices,
-#     RestrictNamespaces, LockPersonality, ProtectClock, the cgroup limits.
+#     RestrictAddressFamilies, RestrictNamespaces, LockPersonality). Not
+#     reproduced: ProtectClock's device rule, ProtectKernelModules/Logs
+#     beyond the call filter, the cgroup limit (MemoryMax).
 # Both attach, report a real TLS handshake, reload on SIGHUP (nothing is
 # attached again) and detach on SIGTERM with what they kept.
 set -u
@@ -209,6 +210,14 @@ if : 2>/dev/null >/hardening-probe || : 2>/dev/null >/proc/sys/kernel/hardening-
 fi
 # ProtectProc=invisible, ProcSubset=pid: a /proc of processes only, ours
 mount -t proc -o hidepid=invisible,subset=pid proc /proc
+# PrivateDevices=yes: a /dev of pseudo-devices only
+mount -t tmpfs -o mode=0755,nosuid,noexec tmpfs /dev
+for dev in "null 1 3" "zero 1 5" "full 1 7" "random 1 8" "urandom 1 9" "tty 5 0"; do
+	read -r name major minor <<<"$dev"
+	mknod -m 666 "/dev/$name" c "$major" "$minor"
+done
+mkdir /dev/shm
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
 # ProtectHome=yes, PrivateTmp=yes
 for d in /home /root /run/user; do
 	[ -d "$d" ] && mount -t tmpfs -o ro,mode=0755 tmpfs "$d"

@@ -5,13 +5,17 @@
 #                                         SystemCallFilter=FILTER... (groups
 #                                         expanded with systemd-analyze), one
 #                                         a line
-#   seccomp_exec.py ALLOWED_FILE CMD...   execs CMD under three filters, as
+#   seccomp_exec.py ALLOWED_FILE CMD...   execs CMD under four filters, as
 #                                         systemd stacks them:
 #     SystemCallFilter=    a call not in ALLOWED_FILE kills the process (SIGSYS)
 #     MemoryDenyWriteExecute=  mmap(W|X), mprotect(X), pkey_mprotect(X) and
 #                          shmat(SHM_EXEC) fail with EPERM
 #     RestrictAddressFamilies=AF_INET AF_INET6 AF_NETLINK AF_UNIX
 #                          socket() of any other family fails with EAFNOSUPPORT
+#     RestrictNamespaces=yes  clone()/unshare() with a CLONE_NEW* flag and
+#                          setns() fail with EPERM, clone3() with ENOSYS
+#     LockPersonality=yes  personality() other than PER_LINUX or a query
+#                          kills the process (systemd: EPERM)
 # no_new_privs must already be set (setpriv --no-new-privs).
 import errno
 import mmap
@@ -25,6 +29,11 @@ import seccomp
 ALLOWED_FAMILIES = {socket.AF_UNIX, socket.AF_INET, socket.AF_INET6, socket.AF_NETLINK}
 AF_MAX = 46                      # every family Linux defines is below
 SHM_EXEC = 0o100000
+# CLONE_NEWTIME, NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET
+CLONE_NEW = (0x80, 0x20000, 0x2000000, 0x4000000, 0x8000000, 0x10000000,
+             0x20000000, 0x40000000)
+PER_LINUX = 0
+PERSONALITY_QUERY = 0xffffffff
 
 
 def groups():
@@ -70,7 +79,10 @@ def allow_list(path):
     f = seccomp.SyscallFilter(defaction=seccomp.KILL_PROCESS)
     with open(path) as names:
         for name in names.read().split():
-            if known(name):
+            if name == "personality":   # LockPersonality=yes
+                for persona in (PER_LINUX, PERSONALITY_QUERY):
+                    f.add_rule(seccomp.ALLOW, name, seccomp.Arg(0, seccomp.EQ, persona))
+            elif known(name):
                 f.add_rule(seccomp.ALLOW, name)
     return f
 
@@ -83,6 +95,20 @@ def deny_write_execute():
     for call in ("mprotect", "pkey_mprotect"):
         f.add_rule(eperm, call, seccomp.Arg(2, seccomp.MASKED_EQ, mmap.PROT_EXEC, mmap.PROT_EXEC))
     f.add_rule(eperm, "shmat", seccomp.Arg(2, seccomp.MASKED_EQ, SHM_EXEC, SHM_EXEC))
+    return f
+
+
+def restrict_namespaces():
+    """RestrictNamespaces=yes: no new namespace, no joining one (clone3,
+    whose flags a filter cannot read, says ENOSYS: glibc falls back to
+    clone)."""
+    f = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+    eperm = seccomp.ERRNO(errno.EPERM)
+    for flag in CLONE_NEW:
+        for call in ("clone", "unshare"):
+            f.add_rule(eperm, call, seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
+    f.add_rule(eperm, "setns")
+    f.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
     return f
 
 
@@ -103,7 +129,8 @@ def main():
         print("usage: seccomp_exec.py --list FILTER... | ALLOWED_FILE CMD...", file=sys.stderr)
         return 2
     # the allow list last: seccomp() itself is not on it
-    filters = [deny_write_execute(), restrict_families(), allow_list(sys.argv[1])]
+    filters = [deny_write_execute(), restrict_families(),
+               restrict_namespaces(), allow_list(sys.argv[1])]
     for f in filters:
         f.load()
     os.execv(sys.argv[2], sys.argv[2:])

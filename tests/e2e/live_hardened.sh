@@ -22,7 +22,8 @@
 #     reproduced: ProtectClock's device rule, ProtectKernelModules/Logs
 #     beyond the call filter, the cgroup limit (MemoryMax).
 # Both attach, report a real TLS handshake, reload on SIGHUP (nothing is
-# attached again) and detach on SIGTERM with what they kept.
+# attached again) and detach on SIGTERM with what they kept. 3. An agent
+# that cannot drop detaches and exits 4.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -252,4 +253,16 @@ if wait_started "hardened" "$log" "$tmp/hard.err"; then
 		"$(cd "$tmp" && stat -c '%a %U %n' log/events.jsonl lib/inventory.db | sed 's|[a-z]*/||')"
 	check_reload_and_detach "hardened" "$pid" "$log" "$tmp/hard.err"
 fi
+# --- 3. an agent that cannot drop does not run -------------------------------
+
+# Without /proc/self/task it cannot tell which threads to drop: it detaches
+# (with the capabilities it still has) and exits 4.
+unshare -m --propagation private bash -c 'mount -t tmpfs tmpfs /proc && exec "$@"' - \
+	"$BUILD/tlswatch" run --iface "$TN_HOST_IF" --port 443 --no-online --no-metrics \
+	--db "$tmp/nodrop.db" --json-log "$tmp/nodrop.jsonl" 2>"$tmp/nodrop.err"
+tap_eq "cannot drop: exit 4, detached, says why" "4|tlswatch: detached
+tlswatch run: dropping capabilities: No such file or directory" "$?|$(cat "$tmp/nodrop.err")"
+tap_eq "cannot drop: never started, no filter or qdisc left" "0|" \
+	"$(grep -c '"state":"started"' "$tmp/nodrop.jsonl")|$(tc filter show dev "$TN_HOST_IF" ingress
+		tc filter show dev "$TN_HOST_IF" egress; tc qdisc show dev "$TN_HOST_IF" | grep clsact)"
 [ "$TN_FAILED" -eq 0 ]

@@ -93,14 +93,28 @@ run_tw run --config "$T_TMP/none.conf"
 assert_eq "missing --config file: exit 3" 3 "$T_RC"
 assert_eq "missing --config file: message" "tlswatch run: $T_TMP/none.conf: No such file or directory" "$(cat "$T_TMP/err")"
 
-if [ "$(id -u)" -eq 0 ]; then
+# As root, a configuration file others could change is refused: group- or
+# other-writable, or not root's; 0644 root is fine (the unit's dynamic user
+# reads it).
+check_conf_refused() { # what, chmod mode, owner
 	write_conf 'port = 443\n'
-	chmod 664 "$conf"
-	run_tw run --config "$conf"
-	assert_eq "group-writable file as root: exit 2" 2 "$T_RC"
-	assert_contains "group-writable file as root: refused" \
-		"$conf: refused: running as root, the file must be owned by root and not writable by group or others" \
+	chmod "$2" "$conf"
+	chown "$3" "$conf"
+	run_tw run --config "$conf" --show-config
+	assert_eq "$1 as root: exit 2" 2 "$T_RC"
+	assert_contains "$1 as root: refused" \
+		"$conf: refused: running as root, the file must be owned by root and not writable by group or others (chown root $conf; chmod go-w $conf)" \
 		"$(head -n1 "$T_TMP/err")"
+	chown root "$conf"
+}
+if [ "$(id -u)" -eq 0 ]; then
+	check_conf_refused "group-writable file" 664 root
+	check_conf_refused "other-writable file" 646 root
+	check_conf_refused "file owned by nobody" 600 nobody
+	write_conf 'port = 443\n'
+	chmod 644 "$conf"
+	run_tw run --config "$conf" --show-config
+	assert_eq "0644 root file as root: accepted" 0 "$T_RC"
 fi
 
 # analyze with --config gives what the same options give on the command line

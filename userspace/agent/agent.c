@@ -305,6 +305,8 @@ enum agent_status agent_run(const struct agent_opts *o, char *err, size_t errlen
 		st = agent_pipeline(&ag, err, errlen);
 	if (st == AGENT_OK)
 		st = agent_build_loop(&ag, err, errlen);
+	if (st == AGENT_OK && agent_drop_privileges(ag.live, err, errlen))
+		st = AGENT_ERR_INTERNAL;
 	if (st == AGENT_OK) {
 		agent_report(&ag, "started", NULL);
 		pr_info("attached to %d interface%s\n", ag.n_attached,

@@ -31,7 +31,9 @@ static const struct cli_help run_help = {
 "(or --config FILE); the command line overrides them.\n"
 "When the inventory database cannot be used the agent says so and keeps\n"
 "the inventory in memory.\n"
-"Needs root, or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON.\n"
+"Needs root, or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON; once attached it\n"
+"keeps only CAP_NET_ADMIN (and CAP_BPF on kernels before 6.5). Files it\n"
+"creates are 0640 (umask 0027).\n"
 "Stops on SIGINT or SIGTERM and detaches everything it attached.\n"
 "SIGHUP reopens the --json-log file and reads the options again (the\n"
 "configuration file as it is now, and the command line): --expect,\n"
@@ -208,6 +210,10 @@ int cmd_run(int argc, char **argv)
 	char err[512];
 	int rc;
 
+	if (agent_safe_defaults(err, sizeof(err))) {
+		fprintf(stderr, "tlswatch run: %s\n", err);
+		return EXIT_INTERNAL;
+	}
 	rc = cli_start(CLI_RUN, argc, argv, &o, &run_help);
 	if (rc >= 0)
 		return rc;

@@ -275,9 +275,14 @@ static void print_overview(struct text_report *r, const struct summary *sum)
 
 static void print_problems(struct text_report *r, const struct summary *sum)
 {
+	const uint64_t *p = sum->problems;
+
 	if (sum->truncated_file)
 		fprintf(r->out, "\nWarning: the capture is truncated; the report covers what was read.\n");
-	const uint64_t *p = sum->problems;
+	if (p[SUM_UNREAD_INPUTS])
+		fprintf(r->out, "\nWarning: %llu input%s not fully read (the errors say why); the report covers what was read.\n",
+			(unsigned long long)p[SUM_UNREAD_INPUTS],
+			p[SUM_UNREAD_INPUTS] == 1 ? "" : "s");
 
 	if (p[SUM_IP_FRAGMENTS] || p[SUM_TRUNCATED_HEADERS] || p[SUM_BAD_HEADERS] ||
 	    p[SUM_FLOWS_EVICTED] || p[SUM_GAPS] || p[SUM_PARSE_ERRORS])

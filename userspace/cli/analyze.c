@@ -13,6 +13,10 @@
 #include "sink/sink.h"
 
 #define ANALYZE_CHECK_WAIT_MS 30000   /* online checks at the end of input */
+/* A held handshake waits at most this many --ocsp-timeout for its answers
+ * once it is the oldest: its OCSP query and CRL downloads run side by
+ * side, but may first wait for a free connection. */
+#define ANALYZE_HOLD_TIMEOUTS 2
 
 static const struct cli_help analyze_help = {
 	.usage = "[OPTIONS] FILE...",
@@ -177,6 +181,9 @@ int cmd_analyze(int argc, char **argv)
 	po.leaf = o.check.leaf;
 	po.health = health;
 	po.spikes = o.check.no_spikes ? NULL : &o.check.spike;
+	/* --online: each handshake is judged once its answers are in. */
+	if (o.check.health.online)
+		po.hold_online_ms = ANALYZE_HOLD_TIMEOUTS * o.check.health.ocsp_timeout_ms;
 	po.emit = sink_set_emit;
 	po.emit_ctx = sinks;
 	pl = pipeline_new(&po);

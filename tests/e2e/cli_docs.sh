@@ -43,6 +43,11 @@ assert_eq "inventory --help: exit statuses" "0 2 3 " "$(exits inventory --help)"
 assert_eq "tlswatch --help: exit statuses" "0 1 2 3 4 " "$(exits --help)"
 assert_contains "run --help: a bad --ca-file exits 3" "a --ca-file" \
 	"$("$TW" run --help | sed -n '/^  3 /,/^  4 /p' | tr '\n' ' ')"
+assert_contains "analyze --help: exit 3 still reports the readable captures" \
+	"the readable captures are still reported, the summary counts unread_inputs" \
+	"$("$TW" analyze --help | sed -n '/^  3 /,/^  4 /p' | tr '\n' ' ' | tr -s ' ')"
+assert_contains "run --help: exit 4 for an --iface that does not exist" "an --iface that does not exist" \
+	"$("$TW" run --help | sed -n '/^  4 /,$p' | tr '\n' ' ' | tr -s ' ')"
 assert_contains "analyze --help: spike events" "spike and summary events" \
 	"$("$TW" analyze --help | tr '\n' ' ' | tr -s ' ')"
 assert_contains "tlswatch --help: the commands" "analyze FILE...   analyse" "$("$TW" --help)"

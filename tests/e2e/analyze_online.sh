@@ -113,6 +113,18 @@ check "--online: the text report says revoked for both" \
 check "--online: the responder was asked" grep -q "POST\|OCSP" "$work/ocsp.$ocsp_port.log"
 check "--online: the root's CRL was downloaded" grep -q "GET /root.crl" "$work/http.log"
 
+# A responder that never answers and no CRL server: each held handshake
+# waits its bounded time, then is judged with what is known.
+stop_servers
+wait_port_closed "$ocsp_port"
+start_silent_responder "$ocsp_port" || exit 1
+run_analyze silent_json --json --online --ocsp-timeout 500 --fail-on revoked
+check "--online, silent responder: ends (not killed by timeout), exit 0" test "$(cat "$work/silent_json.rc")" = 0
+check "--online, silent responder: every handshake reported, none revoked" \
+	test "$(verdicts "$work/silent_json.out" | cut -d: -f1 | paste -sd'|')|$(verdicts "$work/silent_json.out" | tail -n1)" = \
+	"handshake revoked.test|handshake victim.test|handshake good.test|finding_counts|finding_counts: {}"
+check "--online, silent responder: the timeouts are reported" grep -q "127.0.0.1:$ocsp_port" "$work/silent_json.err"
+
 # Offline (no --online), the same capture has no revocation verdict.
 run_analyze offline_json --json --fail-on revoked
 check "without --online: no revoked finding, exit 0" \

@@ -39,7 +39,7 @@ assert_eq "run: --spike-window bounds and default" "spike-window	1-300	10" \
 exits() { "$TW" "$@" | sed -n '/^Exit status:/,$p' | grep -oE '^  [0-9]' | tr -d ' ' | tr '\n' ' '; }
 assert_eq "analyze --help: exit statuses" "0 1 2 3 4 " "$(exits analyze --help)"
 assert_eq "run --help: exit statuses" "0 2 3 4 " "$(exits run --help)"
-assert_eq "inventory --help: exit statuses" "0 2 3 " "$(exits inventory --help)"
+assert_eq "inventory --help: exit statuses" "0 2 3 4 " "$(exits inventory --help)"
 assert_eq "tlswatch --help: exit statuses" "0 1 2 3 4 " "$(exits --help)"
 assert_contains "run --help: a bad --ca-file exits 3" "a --ca-file" \
 	"$("$TW" run --help | sed -n '/^  3 /,/^  4 /p' | tr '\n' ' ')"
@@ -57,7 +57,7 @@ assert_eq "tlswatch --version and version: the same line, exit 0" "$("$TW" -V)|0
 	"$("$TW" --version)|$?|$("$TW" version)|$?"
 T_RC=0
 "$TW" --help >"$T_TMP/out" || T_RC=$?
-assert_eq "tlswatch --help: the three commands, exit 0" "analyze|run|inventory|0" \
+assert_eq "tlswatch --help: the commands, exit 0" "analyze|run|inventory|report|0" \
 	"$(awk '/^Commands:/ { on = 1; next } on && /^$/ { exit } on { print $1 }' "$T_TMP/out" | grep -v version | paste -sd'|')|$T_RC"
 T_RC=0
 "$TW" >"$T_TMP/out" 2>"$T_TMP/err" || T_RC=$?

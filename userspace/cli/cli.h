@@ -17,6 +17,9 @@ enum {
 int cmd_analyze(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_inventory(int argc, char **argv);
+/* inventory --html: the page of the database at @db into @html ('-':
+ * standard output). An exit code. */
+int inventory_write_html(const char *db, const char *html);
 
 struct cli_opts;
 struct cli_help {

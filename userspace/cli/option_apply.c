@@ -54,6 +54,7 @@ static int apply_general(struct cli_opts *o, enum cli_opt id, const char *arg,
 {
 	switch (id) {
 	case CLI_OPT_JSON:            o->json = true; return 0;
+	case CLI_OPT_HTML:            o->out.html_path = arg; return 0;
 	case CLI_OPT_PORT:            return add_port(o, u, err, errlen);
 	case CLI_OPT_IFACE:
 		return check_opts_add(o->ifaces, &o->n_ifaces, CLI_MAX_IFACES, arg, err, errlen);

@@ -35,6 +35,11 @@
 	X(JSON, "json", 0, NULL, CMD_A | CMD_I, GENERAL, OT_FLAG, 0, 0, 0, "",  \
 	  "write JSON lines instead of the text report (analyze: handshake, "  \
 	  "cert, spike and summary events; inventory: one object per row)")    \
+	X(HTML, "html", 0, "FILE", CMD_A | CMD_I, GENERAL, OT_STR, OF_NOCONF, 0, \
+	  0, "",                                                               \
+	  "write the HTML incident report to FILE, one self-contained page "   \
+	  "(analyze: besides the text report or JSON lines; inventory: "       \
+	  "instead of the listing, '-' for standard output)")                  \
 	X(PORT, "port", 0, "PORT", CMD_AR, GENERAL, OT_UINT, OF_REPEAT, 1,      \
 	  65535, "",                                                           \
 	  "watched TCP server port (repeatable); default: every port for "     \
@@ -174,7 +179,8 @@
 	  "unsupported link type, a read error before its end: the readable "  \
 	  "captures are still reported, the summary counts unread_inputs), "   \
 	  "the --config file, a --ca-file, --ca-dir, --crl or --expect-dir, "  \
-	  "a refused --webhook-secret-file; it wins over 1")                   \
+	  "a refused --webhook-secret-file, a --html FILE that cannot be "     \
+	  "created; it wins over 1")                                           \
 	X(CMD_R, 3,                                                            \
 	  "an input or output cannot be used: the --config file, the "         \
 	  "--json-log file, a --ca-file, --ca-dir, --crl or --expect-dir that " \
@@ -182,8 +188,9 @@
 	  "--metrics address that cannot be bound")                            \
 	X(CMD_I, 3,                                                            \
 	  "the --config file or the database cannot be read (missing, a "      \
-	  "directory, empty, not a tlswatch inventory)")                       \
-	X(CMD_TOP | CMD_A, 4, "internal error (out of memory)")                \
+	  "directory, empty, not a tlswatch inventory), or the --html FILE "   \
+	  "cannot be written")                                                 \
+	X(CMD_TOP | CMD_A | CMD_I, 4, "internal error (out of memory)")        \
 	X(CMD_R, 4,                                                            \
 	  "an --iface that does not exist (refused before anything is "        \
 	  "created), loading or attaching the eBPF program failed (the "       \

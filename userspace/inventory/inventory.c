@@ -528,33 +528,21 @@ static int dump_text_row(const struct inventory_leaf *l, bool current,
 	return ferror(out) ? -1 : 0;
 }
 
-static int dump_rows(struct inventory *inv, bool json, FILE *out, char *err,
-		     size_t errlen)
+/* Calls @cb for each row of the dump query, until it returns non-zero. */
+static int foreach_row(struct inventory *inv, inventory_row_fn cb, void *ctx,
+		       char *err, size_t errlen)
 {
-	struct json_writer j;
 	struct inventory_leaf l;
-	char prev[256] = "";
 	sqlite3_stmt *st = NULL;
-	bool first = true;
-	int rc, wrc = 0;
+	int rc, crc = 0;
 
 	if (sqlite3_prepare_v2(inv->db, sql_dump, -1, &st, NULL) != SQLITE_OK)
 		return inv_fail(inv, NULL, err, errlen);
-	jw_init(&j);
-	while (wrc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		bool current = sqlite3_column_int(st, 13) != 0;
-
+	while (crc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		inv_read_leaf(st, &l);
-		if (json)
-			wrc = dump_json_row(&j, &l, current, out);
-		else
-			wrc = dump_text_row(&l, current, first || strcmp(prev, l.name),
-					    out);
-		snprintf(prev, sizeof(prev), "%s", l.name);
-		first = false;
+		crc = cb(ctx, &l, sqlite3_column_int(st, 13) != 0);
 	}
-	jw_free(&j);
-	if (wrc) {
+	if (crc) {
 		snprintf(err, errlen, "inventory: cannot write the listing");
 		sqlite3_finalize(st);
 		return -1;
@@ -668,8 +656,8 @@ static int dump_check_schema(struct inventory *inv, const char *path, char *err,
 	return 0;
 }
 
-int inventory_dump(const char *path, bool json, FILE *out, char *err,
-		   size_t errlen)
+int inventory_foreach(const char *path, inventory_row_fn cb, void *ctx,
+		      char *err, size_t errlen)
 {
 	struct inventory inv;
 	int rc = -1;
@@ -685,8 +673,43 @@ int inventory_dump(const char *path, bool json, FILE *out, char *err,
 	sqlite3_busy_timeout(inv.db, INVENTORY_BUSY_TIMEOUT_MS);
 	if (dump_check_schema(&inv, path, err, errlen))
 		goto out;
-	rc = dump_rows(&inv, json, out, err, errlen);
+	rc = foreach_row(&inv, cb, ctx, err, errlen);
 out:
 	sqlite3_close(inv.db);
+	return rc;
+}
+
+struct dump_ctx {
+	bool json;
+	FILE *out;
+	struct json_writer j;
+	char prev[256];
+	bool first;
+};
+
+static int dump_row(void *ctx, const struct inventory_leaf *l, bool current)
+{
+	struct dump_ctx *d = ctx;
+	int rc;
+
+	if (d->json)
+		rc = dump_json_row(&d->j, l, current, d->out);
+	else
+		rc = dump_text_row(l, current, d->first || strcmp(d->prev, l->name),
+				   d->out);
+	snprintf(d->prev, sizeof(d->prev), "%s", l->name);
+	d->first = false;
+	return rc;
+}
+
+int inventory_dump(const char *path, bool json, FILE *out, char *err,
+		   size_t errlen)
+{
+	struct dump_ctx d = { .json = json, .out = out, .first = true };
+	int rc;
+
+	jw_init(&d.j);
+	rc = inventory_foreach(path, dump_row, &d, err, errlen);
+	jw_free(&d.j);
 	return rc;
 }

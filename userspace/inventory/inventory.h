@@ -115,6 +115,19 @@ int inventory_find_newer(struct inventory *inv, const char *name,
 /* Rows in the table (for tests and the summary). -1 on error. */
 int64_t inventory_count(struct inventory *inv);
 
+/* One row of the listing; @current: the latest leaf seen on its address
+ * and port. Non-zero stops the listing (a write error). */
+typedef int (*inventory_row_fn)(void *ctx, const struct inventory_leaf *l,
+				bool current);
+
+/*
+ * Every row of the database at @path (opened read-only), names in order,
+ * newest first within a name: what `tlswatch inventory` lists and
+ * `tlswatch report` draws. 0, or -1 with @err.
+ */
+int inventory_foreach(const char *path, inventory_row_fn cb, void *ctx,
+		      char *err, size_t errlen);
+
 /*
  * `tlswatch inventory`: what each name serves and served, names in order,
  * newest first within a name, each row marked current when it is the

@@ -63,6 +63,7 @@ struct output_opts {
 	const char *json_path;         /* JSON lines: "-" standard output, or a
 					* file appended to (reopened on SIGHUP) */
 	FILE *text_report;             /* the human report, printed at the summary */
+	const char *html_path;         /* the HTML incident report (html_report.h) */
 	/* webhooks */
 	const char *webhooks[OUTPUT_MAX_URLS];
 	int n_webhooks;

@@ -19,6 +19,7 @@
 #define SINK_KINDS(X)              \
 	X(json_lines, false)       \
 	X(text_report, false)      \
+	X(html_report, false)      \
 	X(webhook, true)           \
 	X(alertmanager, true)      \
 	X(metrics, false)

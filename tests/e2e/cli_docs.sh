@@ -43,11 +43,29 @@ assert_eq "inventory --help: exit statuses" "0 2 3 4 " "$(exits inventory --help
 assert_eq "tlswatch --help: exit statuses" "0 1 2 3 4 " "$(exits --help)"
 assert_contains "run --help: a bad --ca-file exits 3" "a --ca-file" \
 	"$("$TW" run --help | sed -n '/^  3 /,/^  4 /p' | tr '\n' ' ')"
+assert_contains "analyze --help: exit 3 still reports the readable captures" \
+	"the readable captures are still reported, the summary counts unread_inputs" \
+	"$("$TW" analyze --help | sed -n '/^  3 /,/^  4 /p' | tr '\n' ' ' | tr -s ' ')"
+assert_contains "run --help: exit 4 for an --iface that does not exist" "an --iface that does not exist" \
+	"$("$TW" run --help | sed -n '/^  4 /,$p' | tr '\n' ' ' | tr -s ' ')"
 assert_contains "analyze --help: spike events" "spike and summary events" \
 	"$("$TW" analyze --help | tr '\n' ' ' | tr -s ' ')"
 assert_contains "tlswatch --help: the commands" "analyze FILE...   analyse" "$("$TW" --help)"
 assert_eq "tlswatch -V" "tlswatch $(sed -n 's/^#define TLSWATCH_VERSION "\(.*\)"/\1/p' userspace/common/version.h)" \
 	"$("$TW" -V)"
+assert_eq "tlswatch --version and version: the same line, exit 0" "$("$TW" -V)|0|$("$TW" -V)|0" \
+	"$("$TW" --version)|$?|$("$TW" version)|$?"
+T_RC=0
+"$TW" --help >"$T_TMP/out" || T_RC=$?
+assert_eq "tlswatch --help: the commands, exit 0" "analyze|run|inventory|report|0" \
+	"$(awk '/^Commands:/ { on = 1; next } on && /^$/ { exit } on { print $1 }' "$T_TMP/out" | grep -v version | paste -sd'|')|$T_RC"
+T_RC=0
+"$TW" >"$T_TMP/out" 2>"$T_TMP/err" || T_RC=$?
+assert_eq "tlswatch without a command: exit 2, the usage on stderr, nothing on stdout" "2|Usage: tlswatch COMMAND [OPTIONS]|" \
+	"$T_RC|$(head -n1 "$T_TMP/err")|$(cat "$T_TMP/out")"
+T_RC=0
+"$TW" bogus >"$T_TMP/out" 2>"$T_TMP/err" || T_RC=$?
+assert_eq "tlswatch bogus: exit 2 naming it" "2|tlswatch: unknown command 'bogus'" "$T_RC|$(head -n1 "$T_TMP/err")"
 
 # ---- the man pages render and pass groff's warnings
 for p in tlswatch.8 tlswatch-analyze.1 tlswatch-inventory.1 tlswatch-events.5; do

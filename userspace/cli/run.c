@@ -6,6 +6,8 @@
  * what it attached. SIGHUP reopens the log file and reloads what can
  * change without a restart (the end of this file).
  */
+#include <errno.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +202,22 @@ static void run_reload_free(struct run_reload *rr)
 	}
 }
 
+/* Every --iface must exist before anything is opened or created (the
+ * database, the log): a typo leaves no file behind. */
+static int run_check_ifaces(const struct cli_opts *o)
+{
+	int i;
+
+	for (i = 0; i < o->n_ifaces; i++) {
+		if (if_nametoindex(o->ifaces[i]))
+			continue;
+		fprintf(stderr, "tlswatch run: --iface %s: %s\n", o->ifaces[i],
+			errno == ENODEV ? "no such interface" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -219,6 +237,10 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	saved_argc = argc;
 	saved_argv = argv;
+	if (run_check_ifaces(&o) < 0) {
+		cli_opts_free(&o);
+		return EXIT_INTERNAL;    /* as when attaching to it fails */
+	}
 	if (check_opts_open("run", &o.check, &health) < 0) {
 		cli_opts_free(&o);
 		return EXIT_INPUT;

@@ -14,7 +14,7 @@
 
 struct inventory {
 	sqlite3 *db;
-	char where[128];          /* the path, or ":memory:", for messages */
+	char where[1024];         /* "inventory PATH" (or the path alone), for messages */
 	sqlite3_stmt *record;
 	sqlite3_stmt *set_findings;
 	sqlite3_stmt *find_newer;

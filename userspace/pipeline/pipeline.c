@@ -238,6 +238,8 @@ void pipeline_free(struct pipeline *pl)
 	/* Flows end first: their end callbacks still report to the sinks. */
 	if (pl->flows)
 		flow_table_free(pl->flows);
+	hold_release(pl, HOLD_NOW);
+	hold_free(pl);
 	strmap_free(pl->cert_events);
 	strmap_free(pl->leaves);
 	strmap_free(pl->all_certs);
@@ -274,6 +276,7 @@ void pipeline_segment(void *ctx, const struct tw_segment *seg)
 void pipeline_flush(struct pipeline *pl, uint64_t ts_us)
 {
 	flow_table_flush(pl->flows, ts_us);
+	hold_release(pl, HOLD_WAIT);
 }
 
 void pipeline_tick(struct pipeline *pl, uint64_t now_us)

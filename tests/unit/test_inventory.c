@@ -85,7 +85,8 @@ static void test_file_database_uses_wal_and_current_schema(void)
 	char err[256] = "";
 
 	CHECK_INT(inventory_open(db_path("wal.db"), &inv, err, sizeof(err)), 0);
-	CHECK_INT(db_peek(db_path("wal.db"), "PRAGMA user_version"), 2);
+	CHECK_INT(db_peek(db_path("wal.db"), "PRAGMA user_version"),
+		  INVENTORY_SCHEMA_VERSION);
 	inventory_close(inv);
 	CHECK(access(db_path("wal.db"), F_OK) == 0);
 	{
@@ -177,7 +178,8 @@ static void test_version_1_database_is_migrated_keeping_rows(void)
 	CHECK_INT(inventory_open(db_path("v1.db"), &inv, err, sizeof(err)), 0);
 	CHECK_INT(inventory_count(inv), 1);
 	inventory_close(inv);
-	CHECK_INT(db_peek(db_path("v1.db"), "PRAGMA user_version"), 2);
+	CHECK_INT(db_peek(db_path("v1.db"), "PRAGMA user_version"),
+		  INVENTORY_SCHEMA_VERSION);
 	CHECK_INT(db_peek(db_path("v1.db"), "SELECT count FROM served"), 7);
 	CHECK_INT(db_peek(db_path("v1.db"), "SELECT key = '' FROM served"), 1);
 }
@@ -194,7 +196,7 @@ static void test_newer_schema_is_refused(void)
 	CHECK_INT(inventory_open(db_path("v9.db"), &inv, err, sizeof(err)), -1);
 	CHECK(inv == NULL);
 	snprintf(want, sizeof(want), "inventory %s: schema version 9 is newer than "
-		 "this tlswatch (2)", db_path("v9.db"));
+		 "this tlswatch (%d)", db_path("v9.db"), INVENTORY_SCHEMA_VERSION);
 	CHECK_STR(err, want);
 }
 

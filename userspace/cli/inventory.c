@@ -13,10 +13,12 @@ static const struct cli_help inventory_help = {
 "server name, newest first, the leaf certificates served at each address\n"
 "and port, with validity, first and last seen, how often, and findings.\n"
 "The certificate being served now is marked 'serving', older ones 'served'.\n"
-"Safe while the agent writes to the database. With --html FILE, the same\n"
-"as an HTML page (also as 'tlswatch report --html FILE'): the certificates\n"
-"per name and their findings with severity; the inventory keeps no\n"
-"handshakes, so the page has no timeline (analyze --html has one).",
+"Safe while the agent writes to the database. With --html FILE (also as\n"
+"'tlswatch report --html FILE'), the HTML page of analyze --html drawn\n"
+"from the event history the agent keeps in the database (the last 24 h:\n"
+"timeline, spikes, certificates per name, findings, alerts, clients);\n"
+"without history, the inventory's certificates per name and their\n"
+"findings, with no timeline.",
 	.notes =
 "--db is read from " CLI_DEFAULT_CONFIG " when it exists (or --config\n"
 "FILE), so that inventory lists the agent's database; the file's options\n"

@@ -59,7 +59,8 @@
 	  "bytes copied per connection direction during the handshake")        \
 	X(DB, "db", 0, "PATH", CMD_ALL, GENERAL, OT_STR, 0, 0, 0, "",           \
 	  "inventory database (SQLite) of served leaves, used for "            \
-	  "'superseded' across restarts and by the webhook outbox; default "   \
+	  "'superseded' across restarts, by the webhook outbox and (run) for " \
+	  "the event history that report draws; default "                      \
 	  "/var/lib/tlswatch/inventory.db for run and inventory, in memory "   \
 	  "for analyze")                                                       \
 	X(FAIL_ON, "fail-on", 0, "KINDS", CMD_A, GENERAL, OT_STR, OF_REPEAT, 0, \

@@ -447,13 +447,7 @@ static void make_v2(const char *path)
 
 	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
 	CHECK_INT(sqlite3_exec(db,
-		"CREATE TABLE served (name TEXT NOT NULL, addr TEXT NOT NULL,"
-		" port INTEGER NOT NULL, sha256 TEXT NOT NULL,"
-		" subject TEXT NOT NULL DEFAULT '', issuer TEXT NOT NULL DEFAULT '',"
-		" not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
-		" first_seen_us INTEGER NOT NULL, last_seen_us INTEGER NOT NULL,"
-		" count INTEGER NOT NULL DEFAULT 0, findings TEXT NOT NULL DEFAULT '',"
-		" PRIMARY KEY (name, addr, port, sha256));"
+		DB_INVENTORY_V1_SCHEMA
 		"ALTER TABLE served ADD COLUMN key TEXT NOT NULL DEFAULT '';"
 		"CREATE INDEX served_by_name ON served (name, not_before);"
 		"INSERT INTO served VALUES ('a.test', '10.0.0.2', 443,"

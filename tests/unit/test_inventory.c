@@ -164,13 +164,7 @@ static void test_version_1_database_is_migrated_keeping_rows(void)
 
 	CHECK_INT(sqlite3_open(db_path("v1.db"), &db), SQLITE_OK);
 	CHECK_INT(sqlite3_exec(db,
-		"CREATE TABLE served (name TEXT NOT NULL, addr TEXT NOT NULL,"
-		" port INTEGER NOT NULL, sha256 TEXT NOT NULL,"
-		" subject TEXT NOT NULL DEFAULT '', issuer TEXT NOT NULL DEFAULT '',"
-		" not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
-		" first_seen_us INTEGER NOT NULL, last_seen_us INTEGER NOT NULL,"
-		" count INTEGER NOT NULL DEFAULT 0, findings TEXT NOT NULL DEFAULT '',"
-		" PRIMARY KEY (name, addr, port, sha256));"
+		DB_INVENTORY_V1_SCHEMA
 		"INSERT INTO served VALUES ('a.test', '10.0.0.1', 443, '" SHA_A "',"
 		" 'CN=a.test', 'CN=CA', 1735689600, 2366841600, 1, 2, 7, 'expired');"
 		"PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);

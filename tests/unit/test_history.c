@@ -408,6 +408,7 @@ static void test_rows_older_than_the_bound_are_deleted(void)
 	CHECK_INT(db_peek(p, "SELECT count(*) FROM history_client"), 2);
 	CHECK_INT(db_peek(p, "SELECT count(*) FROM history_cert"), 1);
 	CHECK_INT(db_peek(p, "SELECT count(*) FROM history_finding"), 0);
+	CHECK_INT(db_peek(p, "SELECT count(*) FROM history_leaf"), 2);
 	CHECK_INT(load(p, back), 2 + 2);
 	CHECK_INT(back->n_certs, 1);
 	html_agg_free(back);
@@ -436,6 +437,38 @@ static void test_an_ongoing_period_outlives_the_bound(void)
 	CHECK_INT(db_peek(p, "SELECT first_us FROM history_period"), T0_S * US);
 	CHECK_INT(db_peek(p, "SELECT handshakes FROM history_period"), 4);
 	CHECK_INT(db_peek(p, "SELECT count(*) FROM history_second"), 2);
+	html_agg_free(f.ref);
+	html_agg_free(f.second);
+}
+
+/* A second with more names than the report lists: the first ones in
+ * detail, the others counted, on the page and in the overview's total. */
+static void test_names_beyond_a_seconds_bound_are_counted(void)
+{
+	struct feed f = { .keep_s = HISTORY_KEEP_S };
+	struct html_agg *back = html_agg_new();
+	const char *p = db_path("names.db");
+	char name[32];
+	int i;
+
+	f.ref = html_agg_new();
+	f.second = html_agg_new();
+	CHECK(f.ref && f.second && back);
+	feed_open(&f, p);
+	for (i = 0; i < HTML_MAX_NAMES + 8; i++) {
+		snprintf(name, sizeof(name), "n%02d.test", i);
+		feed_hs(&f, name, T0_S * US + (uint64_t)i, HS_OK, &cert_b, JA4_CRL, -1);
+	}
+	feed_write(&f);
+	feed_close(&f);
+	CHECK_INT(load(p, back), 1 + HTML_MAX_NAMES);
+	CHECK_INT(back->n_names, HTML_MAX_NAMES);
+	CHECK_INT(back->other_names_handshakes, 8);
+	CHECK_INT(back->sum.handshakes, HTML_MAX_NAMES + 8);
+	CHECK_INT(back->sum.outcomes[HS_OK], HTML_MAX_NAMES);
+	CHECK_INT(back->tl.b[0].handshakes, HTML_MAX_NAMES + 8);
+	CHECK_INT(back->certs[0].handshakes, HTML_MAX_NAMES + 8);
+	html_agg_free(back);
 	html_agg_free(f.ref);
 	html_agg_free(f.second);
 }
@@ -486,7 +519,7 @@ static void test_version_2_is_read_then_migrated_keeping_rows(void)
 	CHECK_INT(db_peek(p, "PRAGMA user_version"), 3);
 	CHECK_INT(db_peek(p, "SELECT count FROM served"), 7);
 	CHECK_INT(db_peek(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-			  " AND name LIKE 'history_%'"), 8);
+			  " AND name LIKE 'history_%'"), 9);
 	html_agg_reset(a);
 	CHECK_INT(load(p, a), 0);
 	CHECK_INT(a->from_history, 0);
@@ -526,6 +559,7 @@ int main(void)
 	RUN_TEST(test_a_period_across_a_restart_is_joined);
 	RUN_TEST(test_rows_older_than_the_bound_are_deleted);
 	RUN_TEST(test_an_ongoing_period_outlives_the_bound);
+	RUN_TEST(test_names_beyond_a_seconds_bound_are_counted);
 	RUN_TEST(test_version_2_is_read_then_migrated_keeping_rows);
 	RUN_TEST(test_version_1_is_refused_by_readers);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

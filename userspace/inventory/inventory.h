@@ -22,7 +22,10 @@
  * deletes what is older than its bound; sink/history_store.c reads them
  * back for `tlswatch report`). Times in µs (seconds, minutes: since the
  * epoch, divided); names are the raw SNI bytes:
- *   history_second  (second, handshakes, failures): the timeline
+ *   history_second  (second, handshakes, failures): the timeline; and
+ *                   other_names, other_clients, other_clients_failures,
+ *                   other_certs: what a second had beyond the report's
+ *                   bounds (html_report.h), counted, not detailed
  *   history_name    (minute, name, server, incomplete, ok, failed,
  *                   aborted): a minute's outcomes of a name on the row
  *                   of its first server, its other servers with zeros
@@ -32,7 +35,8 @@
  *   history_cert    (sha256, subject, issuer, serial, key, not_before,
  *                   not_after, last_us); history_finding (sha256, kind,
  *                   detail, last_us; rowid: the order first seen):
- *                   certificates and their findings
+ *                   certificates and their findings; history_leaf
+ *                   (minute, sha256, handshakes, failures): their counts
  *   history_spike   one row per spike event, with its explanation
  *   history_alert   (minute, from_client, description (-1: encrypted),
  *                   count); history_client (minute, ja4, handshakes,

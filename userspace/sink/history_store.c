@@ -33,10 +33,16 @@
 
 /* The writes, each prepared once:  X(ID, SQL) */
 #define HISTORY_WRITES(X)                                                      \
-	X(SECOND, "INSERT INTO history_second (second, handshakes, failures)"  \
-	  " VALUES (?1, ?2, ?3) ON CONFLICT (second) DO UPDATE SET"            \
-	  " handshakes = handshakes + excluded.handshakes,"                    \
-	  " failures = failures + excluded.failures")                          \
+	X(SECOND, "INSERT INTO history_second (second, handshakes, failures,"  \
+	  " other_names, other_clients, other_clients_failures, other_certs)"  \
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (second) DO UPDATE" \
+	  " SET handshakes = handshakes + excluded.handshakes,"                \
+	  " failures = failures + excluded.failures,"                          \
+	  " other_names = other_names + excluded.other_names,"                 \
+	  " other_clients = other_clients + excluded.other_clients,"           \
+	  " other_clients_failures = other_clients_failures"                   \
+	  "  + excluded.other_clients_failures,"                               \
+	  " other_certs = other_certs + excluded.other_certs")                 \
 	X(NAME, "INSERT INTO history_name (minute, name, server, incomplete,"  \
 	  " ok, failed, aborted) VALUES (?1, ?2, ?7, ?3, ?4, ?5, ?6)"          \
 	  " ON CONFLICT (minute, name, server) DO UPDATE SET"                  \
@@ -53,6 +59,10 @@
 	  " key, not_before, not_after, last_us)"                              \
 	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (sha256)"      \
 	  " DO UPDATE SET last_us = max(last_us, excluded.last_us)")           \
+	X(LEAF, "INSERT INTO history_leaf (minute, sha256, handshakes,"        \
+	  " failures) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (minute, sha256)"    \
+	  " DO UPDATE SET handshakes = handshakes + excluded.handshakes,"      \
+	  " failures = failures + excluded.failures")                          \
 	X(FINDING, "INSERT INTO history_finding (sha256, kind, detail, last_us)" \
 	  " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (sha256, kind) DO UPDATE SET"  \
 	  " detail = excluded.detail, last_us = max(last_us, excluded.last_us)") \
@@ -74,6 +84,7 @@ static const char *const prune_sql[] = {
 	"DELETE FROM history_name WHERE minute < ?1 / 60000000",
 	"DELETE FROM history_period WHERE last_us < ?1",
 	"DELETE FROM history_cert WHERE last_us < ?1",
+	"DELETE FROM history_leaf WHERE minute < ?1 / 60000000",
 	"DELETE FROM history_finding WHERE last_us < ?1",
 	"DELETE FROM history_spike WHERE ts_us < ?1",
 	"DELETE FROM history_alert WHERE minute < ?1 / 60000000",
@@ -195,22 +206,51 @@ static int store_step(struct history_store *st, sqlite3_stmt *s, bool bound,
 
 /* --- the writes */
 
-static int write_seconds(struct history_store *st, const struct html_agg *d,
-			 char *err, size_t errlen)
+/* What one row of history_second adds. */
+struct second_row {
+	uint64_t second, handshakes, failures;
+	uint64_t other_names, other_clients, other_clients_failures, other_certs;
+};
+
+static int write_second(struct history_store *st, const struct second_row *r,
+			char *err, size_t errlen)
 {
 	sqlite3_stmt *s = st->w[HW_SECOND];
+
+	return store_step(st, s, bind_u64(s, 1, r->second) &&
+			  bind_u64(s, 2, r->handshakes) && bind_u64(s, 3, r->failures) &&
+			  bind_u64(s, 4, r->other_names) && bind_u64(s, 5, r->other_clients) &&
+			  bind_u64(s, 6, r->other_clients_failures) &&
+			  bind_u64(s, 7, r->other_certs), err, errlen);
+}
+
+/* The timeline's seconds; what went beyond the bounds goes with the
+ * delta's last second. */
+static int write_seconds(struct history_store *st, const struct html_agg *d,
+			 uint64_t at_us, char *err, size_t errlen)
+{
+	struct second_row beyond = {
+		.second = at_us / US_PER_S,
+		.other_names = d->other_names_handshakes,
+		.other_clients = d->other_clients_handshakes,
+		.other_clients_failures = d->other_clients_failures,
+		.other_certs = d->certs_untracked,
+	};
 	uint32_t i;
 
 	for (i = 0; i < d->tl.n; i++) {
-		const struct html_bucket *b = &d->tl.b[i];
+		struct second_row r = {
+			.second = d->tl.start_s + i * d->tl.width_s,
+			.handshakes = d->tl.b[i].handshakes,
+			.failures = d->tl.b[i].failures,
+		};
 
-		if (!b->handshakes)
-			continue;
-		if (store_step(st, s, bind_u64(s, 1, d->tl.start_s + i * d->tl.width_s) &&
-			       bind_u64(s, 2, b->handshakes) && bind_u64(s, 3, b->failures),
-			       err, errlen))
+		if (r.handshakes && write_second(st, &r, err, errlen))
 			return -EIO;
 	}
+	if ((beyond.other_names || beyond.other_clients || beyond.other_certs) &&
+	    write_second(st, &beyond, err, errlen))
+		return -EIO;
 	return 0;
 }
 
@@ -306,8 +346,14 @@ static int write_periods(struct history_store *st, const struct html_agg *d,
 static int write_cert(struct history_store *st, const struct html_cert *c,
 		      uint64_t at_us, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = st->w[HW_CERT], *f = st->w[HW_FINDING];
+	sqlite3_stmt *s = st->w[HW_CERT], *f = st->w[HW_FINDING], *l = st->w[HW_LEAF];
 	int i;
+
+	if (c->handshakes &&
+	    store_step(st, l, bind_u64(l, 1, at_us / US_PER_MIN) &&
+		       bind_text(l, 2, c->sha256) && bind_u64(l, 3, c->handshakes) &&
+		       bind_u64(l, 4, c->failures), err, errlen))
+		return -EIO;
 
 	if (store_step(st, s, bind_text(s, 1, c->sha256) && bind_text(s, 2, c->subject) &&
 		       bind_text(s, 3, c->issuer) && bind_text(s, 4, c->serial) &&
@@ -462,7 +508,7 @@ static int write_all(struct history_store *st, const struct html_agg *d,
 
 	if (newest > st->newest_us)
 		st->newest_us = newest;
-	if (write_seconds(st, d, err, errlen) || write_names(st, d, minute, err, errlen) ||
+	if (write_seconds(st, d, at, err, errlen) || write_names(st, d, minute, err, errlen) ||
 	    write_periods(st, d, err, errlen) || write_certs(st, d, at, err, errlen) ||
 	    write_spikes(st, d, err, errlen) || write_alerts(st, d, minute, err, errlen) ||
 	    write_clients(st, d, minute, err, errlen))
@@ -544,6 +590,16 @@ static void read_lone_cert(struct html_agg *a, sqlite3_stmt *s)
 	read_cert(a, s, 0);
 }
 
+static void read_leaf(struct html_agg *a, sqlite3_stmt *s)
+{
+	int i = html_agg_find_cert(a, col_text(s, 0));
+
+	if (i < 0)
+		return;
+	a->certs[i].handshakes += col_u64(s, 1);
+	a->certs[i].failures += col_u64(s, 2);
+}
+
 static void read_finding(struct html_agg *a, sqlite3_stmt *s)
 {
 	html_agg_stored_finding(a, html_agg_find_cert(a, col_text(s, 0)),
@@ -565,8 +621,14 @@ static void read_name(struct html_agg *a, sqlite3_stmt *s)
 
 static void read_second(struct html_agg *a, sqlite3_stmt *s)
 {
-	html_agg_second(a, col_u64(s, 0), (uint32_t)col_u64(s, 1),
-			(uint32_t)col_u64(s, 2));
+	if (col_u64(s, 1))
+		html_agg_second(a, col_u64(s, 0), (uint32_t)col_u64(s, 1),
+				(uint32_t)col_u64(s, 2));
+	a->other_names_handshakes += col_u64(s, 3);
+	a->sum.handshakes += col_u64(s, 3);       /* in no name's outcomes */
+	a->other_clients_handshakes += col_u64(s, 4);
+	a->other_clients_failures += col_u64(s, 5);
+	a->certs_untracked += col_u64(s, 6);
 }
 
 static void read_top(sqlite3_stmt *s, int col, struct html_top *t)
@@ -640,12 +702,15 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 	X(read_lone_cert, "SELECT sha256, subject, issuer, serial, key,"       \
 	  " not_before, not_after FROM history_cert ORDER BY last_us, sha256", \
 	  false)                                                               \
+	X(read_leaf, "SELECT sha256, sum(handshakes), sum(failures)"           \
+	  " FROM history_leaf GROUP BY sha256", false)                         \
 	X(read_finding, "SELECT sha256, kind, detail FROM history_finding"     \
 	  " ORDER BY rowid", false)                                            \
 	X(read_name, "SELECT name, server, sum(incomplete), sum(ok),"          \
 	  " sum(failed), sum(aborted) FROM history_name GROUP BY name, server" \
 	  " ORDER BY min(minute), name, server", false)                        \
-	X(read_second, "SELECT second, handshakes, failures"                   \
+	X(read_second, "SELECT second, handshakes, failures, other_names,"     \
+	  " other_clients, other_clients_failures, other_certs"                \
 	  " FROM history_second ORDER BY second", true)                        \
 	X(read_spike, "SELECT " SPIKE_COLUMNS " FROM history_spike"            \
 	  " ORDER BY ts_us, rowid", true)                                      \

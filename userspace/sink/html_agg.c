@@ -480,19 +480,14 @@ void html_agg_stored_finding(struct html_agg *a, int cert, int kind,
 void html_agg_stored_period(struct html_agg *a, const struct html_period *p)
 {
 	struct html_name *nr = name_row(a, p->name, p->name_len);
-	struct html_cert *c = p->cert >= 0 && p->cert < a->n_certs ?
-			      &a->certs[p->cert] : NULL;
+	bool tracked = p->cert >= 0 && p->cert < a->n_certs;
 
 	note_span(a, p->first_us, p->last_us);
-	if (c) {
-		c->handshakes += p->handshakes;
-		c->failures += p->failures;
-	}
 	if (!nr)
 		return;
 	/* Periods come in time order: a period that continues the last one
 	 * (the same leaf and address, after a restart) extends it. */
-	name_note_run(nr, (struct run_key){ .cert = c ? p->cert : -1, .extend = true,
+	name_note_run(nr, (struct run_key){ .cert = tracked ? p->cert : -1, .extend = true,
 					    .server = name_note_server(nr, p->server) },
 		      p->first_us, p->last_us, p->handshakes, p->failures);
 }

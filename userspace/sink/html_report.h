@@ -172,8 +172,7 @@ void html_agg_client(struct html_agg *a, const char *ja4, size_t len,
 /*
  * The stored history (sink/history_store.c) fed back: the same aggregates
  * from rows instead of events. Certificates first (the index returned,
- * -1 when not tracked; its handshakes come with the periods), then
- * periods in time order, then the rest.
+ * -1 when not tracked), then periods in time order, then the rest.
  */
 struct html_period {
 	const char *name;             /* raw SNI bytes */

@@ -10,22 +10,13 @@
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-CC=${CC:-cc}
 SECONDS_RUN=${BENCH_HISTORY_SECONDS:-300}
 RATE=${BENCH_HISTORY_RATE:-50000}
-PKGS="libbpf libpcap openssl sqlite3 libcurl libmicrohttpd"
 
-make --no-print-directory "$BUILD/libtlswatch.a" >/dev/null
-mkdir -p "$BUILD/bench"
 bin=$BUILD/bench/bench_history
-gcc_only() { # the Makefile's GCC_WARN
-	case "$($CC --version 2>/dev/null)" in *"Free Software"*) echo -Wno-format-truncation ;; esac
-}
-# shellcheck disable=SC2046
-$CC -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter $(gcc_only) -std=gnu11 \
-	-D_GNU_SOURCE -Iinclude -Iuserspace -I"$BUILD" $(pkg-config --cflags $PKGS) \
-	-o "$bin" tests/bench/bench_history.c "$BUILD/libtlswatch.a" \
-	$(pkg-config --libs $PKGS) -lelf -lz -lm -lpthread
+# shellcheck source=scripts/lib/bench-build.sh
+. scripts/lib/bench-build.sh
+bench_build tests/bench/bench_history.c "$bin"
 
 dir=$(mktemp -d)
 report=$(mktemp)

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
 # Sourced by the benchmark scripts: bench_build SRC BIN compiles the
 # benchmark SRC against $BUILD/libtlswatch.a with the Makefile's flags.
 bench_build() {

@@ -441,6 +441,28 @@ static void test_an_ongoing_period_outlives_the_bound(void)
 	html_agg_free(f.second);
 }
 
+/* report --db adds the inventory's latest findings: new kinds, without
+ * wiping the details the history has. */
+static void test_inventory_findings_keep_the_history_details(void)
+{
+	struct html_agg *a = html_agg_new();
+	int c;
+
+	CHECK(a);
+	CHECK_INT(load(db_path("2018.db"), a), 12 + 4 + 2);
+	c = html_agg_find_cert(a, cert_a.sha256_hex);
+	CHECK_INT(c, 1);
+	html_agg_inventory_findings(a, cert_a.sha256_hex, "revoked,superseded,expired");
+	CHECK_INT(a->certs[c].n_findings, 3);
+	CHECK_INT(a->certs[c].findings[0].kind, FINDING_SUPERSEDED);
+	CHECK_STR(a->certs[c].findings[0].detail, "B is newer");
+	CHECK_INT(a->certs[c].findings[1].kind, FINDING_REVOKED);
+	CHECK_STR(a->certs[c].findings[1].detail, "CRL of Test Intermediate");
+	CHECK_INT(a->certs[c].findings[2].kind, FINDING_EXPIRED);
+	CHECK_STR(a->certs[c].findings[2].detail, "");
+	html_agg_free(a);
+}
+
 /* A second with more names than the report lists: the first ones in
  * detail, the others counted, on the page and in the overview's total. */
 static void test_names_beyond_a_seconds_bound_are_counted(void)
@@ -557,6 +579,7 @@ int main(void)
 	cert_a = fake_cert('a', sub_a, serial_a);
 	RUN_TEST(test_rows_read_back_as_the_aggregates_of_the_events);
 	RUN_TEST(test_a_period_across_a_restart_is_joined);
+	RUN_TEST(test_inventory_findings_keep_the_history_details);
 	RUN_TEST(test_rows_older_than_the_bound_are_deleted);
 	RUN_TEST(test_an_ongoing_period_outlives_the_bound);
 	RUN_TEST(test_names_beyond_a_seconds_bound_are_counted);

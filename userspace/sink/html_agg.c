@@ -137,14 +137,23 @@ static void cert_fill(struct html_cert *c, const struct cert_info *ci)
 }
 
 /* Keeps every kind seen with the certificate, with its latest detail. */
-static void cert_add_finding(struct html_cert *c, int kind, const char *detail)
+/* The index of @kind among the certificate's findings, -1 when absent. */
+static int cert_finding_index(const struct html_cert *c, int kind)
 {
 	int i;
 
 	for (i = 0; i < c->n_findings; i++)
 		if (c->findings[i].kind == kind)
-			break;
-	if (i == c->n_findings) {
+			return i;
+	return -1;
+}
+
+static void cert_add_finding(struct html_cert *c, int kind, const char *detail)
+{
+	int i = cert_finding_index(c, kind);
+
+	if (i < 0) {
+		i = c->n_findings;
 		if (c->n_findings == FINDING__COUNT)
 			return;
 		c->n_findings++;
@@ -389,7 +398,9 @@ void html_agg_summary(struct html_agg *a, const struct summary *sum)
 
 /* --- inventory rows */
 
-static void served_findings(struct html_cert *c, const char *list)
+/* The kinds of @list ("revoked,superseded") with no detail; a kind the
+ * certificate has already keeps its detail when @keep. */
+static void served_findings(struct html_cert *c, const char *list, bool keep)
 {
 	const char *p = list;
 
@@ -400,7 +411,7 @@ static void served_findings(struct html_cert *c, const char *list)
 
 		snprintf(kind, sizeof(kind), "%.*s", (int)(n < 31 ? n : 31), p);
 		k = finding_kind_parse(kind);
-		if (k >= 0)
+		if (k >= 0 && !(keep && cert_finding_index(c, k) >= 0))
 			cert_add_finding(c, k, "");
 		p += n;
 		if (*p == ',')
@@ -427,7 +438,7 @@ void html_agg_served(struct html_agg *a, const struct html_served *s)
 			c->not_before = s->not_before;
 			c->not_after = s->not_after;
 		}
-		served_findings(c, s->findings);
+		served_findings(c, s->findings, false);
 		c->handshakes += s->count;
 		cert = (int)(c - a->certs);
 	}
@@ -533,5 +544,5 @@ void html_agg_inventory_findings(struct html_agg *a, const char *sha256,
 	int i = html_agg_find_cert(a, sha256);
 
 	if (i >= 0)
-		served_findings(&a->certs[i], findings);
+		served_findings(&a->certs[i], findings, true);
 }

@@ -112,6 +112,21 @@ tn_make_pki() { # dir
 		{ sed 's/^/#   /' "$1.log"; tn_bail "scripts/make-pki.sh failed"; }
 }
 
+# openssl s_server in the namespace on $TN_PEER4:443 with the rsa.test
+# certificate of the test PKI in DIR (tn_make_pki); its log in DIR.server.log.
+tn_start_rsa_server() { # pki dir
+	ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$TN_PEER4:443" \
+		-cert "$1/rsa.test.crt" -key "$1/rsa.test.key" >"$1.server.log" 2>&1 &
+	tn_bg $!
+	tn_wait_listen 10 443 || tn_bail "openssl s_server did not start"
+}
+
+# One TLS 1.2 handshake with that server, SNI rsa.test, and a GET.
+tn_rsa_handshake() {
+	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 5 openssl s_client -connect "$TN_PEER4:443" \
+		-servername rsa.test -tls1_2 >/dev/null 2>&1
+}
+
 # --- cleanup ---------------------------------------------------------------
 
 # Registers a background process (by pid) to stop on exit.

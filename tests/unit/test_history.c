@@ -559,7 +559,7 @@ static void test_version_1_is_refused_by_readers(void)
 			       "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	CHECK_INT(inventory_open_readonly(db_path("v1.db"), &inv, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "inventory %s: schema version 1, this tlswatch "
+	snprintf(want, sizeof(want), "%s: schema version 1, this tlswatch "
 		 "reads 2 or later (run the agent once to migrate it)", db_path("v1.db"));
 	CHECK_STR(err, want);
 }

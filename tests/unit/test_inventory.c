@@ -463,7 +463,7 @@ static void test_dump_of_a_missing_file_is_a_clear_error(void)
 	char err[256] = "";
 
 	CHECK_INT(inventory_dump("/nonexistent/inv.db", false, stdout, err, sizeof(err)), -1);
-	CHECK_STR(err, "inventory /nonexistent/inv.db: No such file or directory");
+	CHECK_STR(err, "/nonexistent/inv.db: No such file or directory");
 }
 
 static void test_dump_of_a_corrupt_file_is_a_clear_error(void)
@@ -476,7 +476,7 @@ static void test_dump_of_a_corrupt_file_is_a_clear_error(void)
 		fputs("garbage garbage garbage garbage\n", f);
 	fclose(f);
 	CHECK_INT(inventory_dump(db_path("junk2.db"), false, stdout, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "inventory %s: file is not a database",
+	snprintf(want, sizeof(want), "%s: not a tlswatch inventory (file is not a database)",
 		 db_path("junk2.db"));
 	CHECK_STR(err, want);
 }

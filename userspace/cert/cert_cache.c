@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "common/digest.h"
 #include "cert_info.h"
 
 #define CERT_CACHE_DEFAULT_MAX 4096
@@ -183,7 +182,6 @@ const struct cert_info *cert_cache_get(struct cert_cache *cache,
 				       const char **err)
 {
 	uint8_t sha[32];
-	unsigned int mdlen = 0;
 	struct cache_entry *e;
 
 	if (!cache || !der || len == 0) {
@@ -191,7 +189,7 @@ const struct cert_info *cert_cache_get(struct cert_cache *cache,
 			*err = "empty certificate";
 		return NULL;
 	}
-	if (!EVP_Digest(der, len, sha, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+	if (!tw_sha256(der, len, sha)) {
 		if (err)
 			*err = "SHA-256 failed";
 		return NULL;

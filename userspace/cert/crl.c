@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "common/digest.h"
 #include "cert_info.h"
 #include "crl.h"
 
@@ -270,7 +271,7 @@ static bool crl_key_digest(X509 *issuer, uint8_t md[32])
 {
 	unsigned int len = 0;
 
-	return X509_pubkey_digest(issuer, EVP_sha256(), md, &len) && len == 32;
+	return X509_pubkey_digest(issuer, tw_md_sha256(), md, &len) && len == 32;
 }
 
 /* Named by @issuer (the caller compared the names): a signature its key

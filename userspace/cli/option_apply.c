@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "cli_opts.h"
+#include "cert/expect.h"
 
 static int add_port(struct cli_opts *o, unsigned long port, char *err, size_t errlen)
 {
@@ -87,6 +88,8 @@ static int apply_check(struct check_opts *co, enum cli_opt id, const char *arg,
 	case CLI_OPT_OCSP_TIMEOUT:   h->ocsp_timeout_ms = (int)u; return 0;
 	case CLI_OPT_STAPLE_MAX_AGE: h->staple_max_age_s = (int64_t)u; return 0;
 	case CLI_OPT_EXPECT:
+		if (expect_spec_check(arg, err, errlen) < 0)
+			return -EXIT_USAGE;
 		return check_opts_add(co->expects, &h->n_expects, CHECK_MAX_EXPECT, arg,
 				  err, errlen);
 	case CLI_OPT_EXPECT_DIR:     h->expect_dir = arg; return 0;

@@ -177,19 +177,24 @@
 	X(CMD_TOP, 3, "an input or output cannot be used (the message names it)") \
 	X(CMD_A, 3,                                                            \
 	  "an input could not be read: a capture (missing, not a capture, "    \
-	  "unsupported link type, read error), the --config file, a "          \
-	  "--ca-file, --ca-dir, --crl or --expect-dir, a refused "             \
-	  "--webhook-secret-file, a --html FILE that cannot be created")       \
+	  "unsupported link type, a read error before its end: the readable "  \
+	  "captures are still reported, the summary counts unread_inputs), "   \
+	  "the --config file, a --ca-file, --ca-dir, --crl or --expect-dir, "  \
+	  "a refused --webhook-secret-file, a --html FILE that cannot be "     \
+	  "created; it wins over 1")                                           \
 	X(CMD_R, 3,                                                            \
 	  "an input or output cannot be used: the --config file, the "         \
 	  "--json-log file, a --ca-file, --ca-dir, --crl or --expect-dir that " \
 	  "cannot be read, a refused --webhook-secret-file, an explicit "      \
 	  "--metrics address that cannot be bound")                            \
-	X(CMD_I, 3, "the --config file or the database cannot be read, or "   \
-	  "the --html FILE cannot be written")                                 \
+	X(CMD_I, 3,                                                            \
+	  "the --config file or the database cannot be read (missing, a "      \
+	  "directory, empty, not a tlswatch inventory), or the --html FILE "   \
+	  "cannot be written")                                                 \
 	X(CMD_TOP | CMD_A | CMD_I, 4, "internal error (out of memory)")        \
 	X(CMD_R, 4,                                                            \
-	  "loading or attaching the eBPF program failed (the message says "    \
-	  "why), or another internal error")
+	  "an --iface that does not exist (refused before anything is "        \
+	  "created), loading or attaching the eBPF program failed (the "       \
+	  "message says why), or another internal error")
 
 #endif

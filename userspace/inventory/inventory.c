@@ -6,11 +6,14 @@
  * history. A file that cannot be written is refused at open with a clear
  * reason; the caller then carries on without it.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -184,7 +187,7 @@ static const char sql_dump[] =
 int inv_fail(const struct inventory *inv, const char *what, char *err,
 	     size_t errlen)
 {
-	snprintf(err, errlen, "inventory %s: %s%s%s", inv->where, what ? what : "",
+	snprintf(err, errlen, "%s: %s%s%s", inv->where, what ? what : "",
 		 what ? ": " : "", sqlite3_errmsg(inv->db));
 	return -1;
 }
@@ -261,7 +264,7 @@ static int inv_migrate(struct inventory *inv, char *err, size_t errlen)
 		if (inv_schema_version(inv, &version, err, errlen))
 			return -1;
 		if (version > INVENTORY_SCHEMA_VERSION) {
-			snprintf(err, errlen, "inventory %s: schema version %d is newer "
+			snprintf(err, errlen, "%s: schema version %d is newer "
 				 "than this tlswatch (%d)", inv->where, version,
 				 INVENTORY_SCHEMA_VERSION);
 			return -1;
@@ -273,7 +276,7 @@ static int inv_migrate(struct inventory *inv, char *err, size_t errlen)
 		if (inv_migrate_step(inv, err, errlen))
 			return -1;
 	}
-	snprintf(err, errlen, "inventory %s: the schema version does not advance",
+	snprintf(err, errlen, "%s: the schema version does not advance",
 		 inv->where);
 	return -1;
 }
@@ -286,7 +289,7 @@ static int inv_check_integrity(struct inventory *inv, char *err, size_t errlen)
 	if (inv_query_text(inv, "PRAGMA quick_check(1)", res, sizeof(res)))
 		return inv_fail(inv, NULL, err, errlen);
 	if (strcmp(res, "ok") != 0) {
-		snprintf(err, errlen, "inventory %s: damaged: %s", inv->where, res);
+		snprintf(err, errlen, "%s: damaged: %s", inv->where, res);
 		return -1;
 	}
 	return 0;
@@ -320,7 +323,7 @@ static int inv_setup(struct inventory *inv, const char *path, char *err,
 	sqlite3_busy_timeout(inv->db, INVENTORY_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(inv->db, 1);
 	if (path && sqlite3_db_readonly(inv->db, "main") == 1) {
-		snprintf(err, errlen, "inventory %s: read-only, cannot record "
+		snprintf(err, errlen, "%s: read-only, cannot record "
 			 "certificates in it", inv->where);
 		return -1;
 	}
@@ -330,7 +333,7 @@ static int inv_setup(struct inventory *inv, const char *path, char *err,
 		if (inv_query_text(inv, "PRAGMA journal_mode = WAL", mode, sizeof(mode)))
 			return inv_fail(inv, "enabling WAL", err, errlen);
 		if (strcmp(mode, "wal") != 0) {
-			snprintf(err, errlen, "inventory %s: cannot use WAL mode (%s)",
+			snprintf(err, errlen, "%s: cannot use WAL mode (%s)",
 				 inv->where, mode);
 			return -1;
 		}
@@ -353,9 +356,9 @@ int inventory_open(const char *path, struct inventory **out, char *err,
 		snprintf(err, errlen, "inventory: out of memory");
 		return -1;
 	}
-	snprintf(inv->where, sizeof(inv->where), "%s", path ? path : ":memory:");
+	snprintf(inv->where, sizeof(inv->where), "inventory %s", path ? path : ":memory:");
 	if (inv_memo_open(inv)) {
-		snprintf(err, errlen, "inventory %s: out of memory", inv->where);
+		snprintf(err, errlen, "%s: out of memory", inv->where);
 		inventory_close(inv);
 		return -1;
 	}
@@ -364,7 +367,7 @@ int inventory_open(const char *path, struct inventory **out, char *err,
 		if (inv->db)
 			inv_fail(inv, NULL, err, errlen);
 		else
-			snprintf(err, errlen, "inventory %s: out of memory", inv->where);
+			snprintf(err, errlen, "%s: out of memory", inv->where);
 		inventory_close(inv);
 		return -1;
 	}
@@ -664,38 +667,124 @@ static int foreach_row(struct inventory *inv, inventory_row_fn cb, void *ctx,
 	return 0;
 }
 
-/* Opens @path read-only into @inv (zeroed) and checks that its served
- * table is one this tlswatch reads. 0, or -1 with @err (inv->db may
- * then be open: sqlite3_close it). */
-static int inv_open_read(const char *path, struct inventory *inv, char *err,
-			 size_t errlen)
+/* Percent-encodes @path into a read-only "file:" URI that SQLite opens
+ * without creating -wal or -shm files. */
+static int dump_uri(const char *path, char *uri, size_t len)
+{
+	static const char keep[] = "/._-~";
+	size_t off = (size_t)snprintf(uri, len, "file:");
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)path; *p && off + 4 < len; p++) {
+		if (isalnum(*p) || strchr(keep, *p))
+			uri[off++] = (char)*p;
+		else
+			off += (size_t)snprintf(uri + off, len - off, "%%%02X", *p);
+	}
+	if (*p || off + sizeof("?immutable=1") > len)
+		return -1;
+	memcpy(uri + off, "?immutable=1", sizeof("?immutable=1"));
+	return 0;
+}
+
+/*
+ * Opens @path for the listing, creating nothing. While a writer has the
+ * database open in WAL mode its -wal file exists (and its -shm): read
+ * through them as any SQLite reader does, committed rows still in the
+ * WAL included. Without a -wal file nothing is pending: read the file as
+ * it is, without the WAL index SQLite would otherwise create beside it.
+ */
+static int dump_open(struct inventory *inv, const char *path, char *err,
+		     size_t errlen)
+{
+	char uri[3 * PATH_MAX + 32], wal[PATH_MAX + 8];
+	bool writer = snprintf(wal, sizeof(wal), "%s-wal", path) < (int)sizeof(wal) &&
+		      access(wal, F_OK) == 0;
+	int rc;
+
+	if (writer)
+		rc = sqlite3_open_v2(path, &inv->db, SQLITE_OPEN_READONLY, NULL);
+	else if (dump_uri(path, uri, sizeof(uri)) == 0)
+		rc = sqlite3_open_v2(uri, &inv->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	else {
+		snprintf(err, errlen, "%s: %s", path, strerror(ENAMETOOLONG));
+		return -1;
+	}
+	if (rc == SQLITE_OK)
+		return 0;
+	if (inv->db)
+		inv_fail(inv, NULL, err, errlen);
+	else
+		snprintf(err, errlen, "%s: out of memory", path);
+	return -1;
+}
+
+/* What is at @path before SQLite is asked: a clear word for a directory,
+ * an empty file or a missing one. */
+static int dump_check_file(const char *path, char *err, size_t errlen)
 {
 	struct stat sb;
 
-	snprintf(inv->where, sizeof(inv->where), "%s", path ? path : "(none)");
-	if (!path || stat(path, &sb) != 0) {
-		snprintf(err, errlen, "inventory %s: %s", inv->where,
-			 path ? strerror(errno) : "no database given");
+	if (stat(path, &sb) != 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	else if (S_ISDIR(sb.st_mode))
+		snprintf(err, errlen, "%s: is a directory, not a tlswatch inventory", path);
+	else if (!S_ISREG(sb.st_mode))
+		snprintf(err, errlen, "%s: not a regular file, not a tlswatch inventory", path);
+	else if (sb.st_size == 0)
+		snprintf(err, errlen, "%s: empty file, not a tlswatch inventory", path);
+	else
+		return 0;
+	return -1;
+}
+
+/* The schema this tlswatch lists, in words when it is not: the served
+ * table as read here is the same from INVENTORY_READ_MIN_VERSION on
+ * (later versions add tables). Sets inv->version. */
+static int dump_check_schema(struct inventory *inv, const char *path, char *err,
+			     size_t errlen)
+{
+	int version;
+
+	if (inv_query_text(inv, "PRAGMA user_version", err, errlen)) {
+		if (sqlite3_errcode(inv->db) == SQLITE_NOTADB)
+			snprintf(err, errlen, "%s: not a tlswatch inventory (%s)", path,
+				 sqlite3_errmsg(inv->db));
+		else
+			inv_fail(inv, NULL, err, errlen);
 		return -1;
 	}
-	if (sqlite3_open_v2(path, &inv->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		if (inv->db)
-			return inv_fail(inv, NULL, err, errlen);
-		snprintf(err, errlen, "inventory %s: out of memory", path);
+	version = atoi(err);
+	err[0] = '\0';                 /* it held the answer, not an error */
+	if (version == 0) {
+		snprintf(err, errlen, "%s: not a tlswatch inventory (no tlswatch schema in it)", path);
 		return -1;
 	}
-	sqlite3_busy_timeout(inv->db, INVENTORY_BUSY_TIMEOUT_MS);
-	if (inv_schema_version(inv, &inv->version, err, errlen))
-		return -1;
-	/* Later versions add tables and columns: the served table as read
-	 * here is the same from version 2 on. */
-	if (inv->version < INVENTORY_READ_MIN_VERSION) {
-		snprintf(err, errlen, "inventory %s: schema version %d, this tlswatch "
-			 "reads %d or later (run the agent once to migrate it)",
-			 path, inv->version, INVENTORY_READ_MIN_VERSION);
+	if (version < INVENTORY_READ_MIN_VERSION) {
+		snprintf(err, errlen, "%s: schema version %d, this tlswatch reads %d "
+			 "or later (run the agent once to migrate it)", path, version,
+			 INVENTORY_READ_MIN_VERSION);
 		return -1;
 	}
+	inv->version = version;
 	return 0;
+}
+
+/* Opens @path read-only into @inv (zeroed) and checks it is an inventory
+ * this tlswatch reads. 0, or -1 with @err (inv->db may then be open:
+ * sqlite3_close it). */
+static int inv_open_read(const char *path, struct inventory *inv, char *err,
+			 size_t errlen)
+{
+	if (!path) {
+		snprintf(err, errlen, "no database given");
+		return -1;
+	}
+	snprintf(inv->where, sizeof(inv->where), "%s", path);
+	if (dump_check_file(path, err, errlen) || dump_open(inv, path, err, errlen))
+		return -1;
+	sqlite3_busy_timeout(inv->db, INVENTORY_BUSY_TIMEOUT_MS);
+	return dump_check_schema(inv, path, err, errlen);
 }
 
 int inventory_open_readonly(const char *path, struct inventory **out,
@@ -705,7 +794,7 @@ int inventory_open_readonly(const char *path, struct inventory **out,
 
 	*out = NULL;
 	if (!inv) {
-		snprintf(err, errlen, "inventory: out of memory");
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (inv_open_read(path, inv, err, errlen)) {
@@ -734,10 +823,8 @@ int inventory_foreach(const char *path, inventory_row_fn cb, void *ctx,
 	int rc = -1;
 
 	memset(&inv, 0, sizeof(inv));
-	if (inv_open_read(path, &inv, err, errlen))
-		goto out;
-	rc = foreach_row(&inv, cb, ctx, err, errlen);
-out:
+	if (!inv_open_read(path, &inv, err, errlen))
+		rc = foreach_row(&inv, cb, ctx, err, errlen);
 	sqlite3_close(inv.db);
 	return rc;
 }

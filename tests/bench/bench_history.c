@@ -19,6 +19,8 @@
 
 #include <sqlite3.h>
 
+#include "../unit/db_peek.h"
+
 #include "sink/history_store.h"
 #include "sink/sink.h"
 
@@ -44,19 +46,9 @@ static int cmp_double(const void *a, const void *b)
 /* Bytes of the database's pages in use, as another reader sees them. */
 static double db_bytes(const char *path)
 {
-	static const char sql[] = "SELECT (page_count - freelist_count) * page_size"
-		" FROM pragma_page_count, pragma_freelist_count, pragma_page_size";
-	sqlite3_stmt *st = NULL;
-	sqlite3 *db = NULL;
-	double n = -1;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_double(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	return (double)db_peek(path, "SELECT (page_count - freelist_count) * page_size"
+			       " FROM pragma_page_count, pragma_freelist_count,"
+			       " pragma_page_size");
 }
 
 struct workload {

@@ -15,7 +15,8 @@
 #     computed, every failure in A's period;
 #   - the spike: as many episodes as the agent logged as firing, a shaded
 #     area starting in A's period;
-#   - the alerts and the client that failed most.
+#   - the alerts and the client that failed most;
+#   - with --since/--until around A's period: A's handshakes alone.
 # The database is schema version 3; `tlswatch inventory` still lists it.
 #
 # Needs root. TAP output; exits non-zero on any failure.
@@ -107,6 +108,27 @@ a0, a1 = map(float, '$a_x'.split(','))
 sys.exit(not (a0 - 0.5 <= s0 < a1 and s1 > s0))"
 tap_eq "the whole page rendered, no script, handler or external reference" "1 0 0 0" \
 	"$(fact_kv page.footer) $(fact_kv unsafe.scripts) $(fact_kv unsafe.handlers) $(fact_kv unsafe.external)"
+
+# --since/--until: the seconds from A's first handshake to its last (the
+# agent's log says when; the phases are more than a second apart), the
+# period overlapping them: A's 28 handshakes and 24 failures, A alone.
+read -r since until < <("$PY" -c "
+import json, sys
+ts = [e['ts'] for e in map(json.loads, open(sys.argv[1]))
+      if e['event'] == 'handshake' and e.get('chain') and e['chain'][0]['sha256'] == sys.argv[2]]
+print(min(ts)[:19] + 'Z', max(ts)[:19] + 'Z')" "$tmp/agent/agent.jsonl" "$fp_a")
+"$BUILD/tlswatch" report --db "$db" --since "$since" --until "$until" --html "$html" 2>"$tmp/err"
+tap_eq "report --since $since --until $until exits 0" 0 "$?"
+timeout 60 chromium "${args[@]}" --dump-dom "file://$html" >"$html.dom" 2>>"$tmp/chromium.err"
+"$PY" tests/e2e/lib/html_dom.py "$html.dom" >"$tmp/facts"
+tap_eq "window: A's 28 handshakes and 24 failures on the timeline" "28 24" \
+	"$(fact_kv timeline.handshakes) $(fact_kv timeline.failures)"
+tap_eq "window: a.test's lane is A alone, 28 handshakes, 24 failed" \
+	"C1 C1:28:24 $fp_a" \
+	"$(fact_kv lane.a.test) $(fact_kv served.a.test) $(fact_kv cert.C1.sha256)"
+"$BUILD/tlswatch" report --db "$db" --since "$since" 2>"$tmp/err"
+tap_eq "--since without --html: exit 2, said" "2 tlswatch inventory: --since and --until go with --html FILE" \
+	"$? $(cat "$tmp/err")"
 
 # The inventory table of the same file, as before the history.
 tap_eq "tlswatch inventory: A served, B serving" "served $fp_a serving $fp_b" \

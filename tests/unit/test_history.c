@@ -313,6 +313,9 @@ static void check_same_agg(const struct html_agg *x, const struct html_agg *y)
 	check_same_clients(x, y);
 }
 
+/* What load() reads: everything unless a test narrows it. */
+static struct history_window window;
+
 static int64_t load(const char *path, struct html_agg *a)
 {
 	struct inventory *inv = NULL;
@@ -320,7 +323,8 @@ static int64_t load(const char *path, struct html_agg *a)
 	int64_t rows = -1;
 
 	if (inventory_open_readonly(path, &inv, err, sizeof(err)) == 0)
-		rows = history_store_load(inventory_sqlite(inv), a, err, sizeof(err));
+		rows = history_store_load(inventory_sqlite(inv), &window, a, err,
+					  sizeof(err));
 	if (err[0])
 		printf("# load: %s\n", err);
 	inventory_close(inv);
@@ -463,6 +467,33 @@ static void test_inventory_findings_keep_the_history_details(void)
 	html_agg_free(a);
 }
 
+/* --since/--until: seconds and spike events inside the window, serving
+ * periods that overlap it, the minutes it touches whole. */
+static void test_a_window_reads_its_seconds_and_the_periods_over_it(void)
+{
+	struct html_agg *a = html_agg_new();
+
+	CHECK(a);
+	window.since_us = (T0_S + 3) * US;
+	window.until_us = (T0_S + 7) * US + 999999;
+	/* seconds 3-7, A's period, the spike that fired in second 6 */
+	CHECK_INT(load(db_path("2018.db"), a), 5 + 1 + 1);
+	window = (struct history_window){ 0 };
+	CHECK_INT(a->tl.start_s, T0_S + 3);
+	CHECK_INT(a->tl.n, 5);
+	CHECK_INT(a->tl.b[0].handshakes + a->tl.b[1].handshakes + a->tl.b[2].handshakes +
+		  a->tl.b[3].handshakes + a->tl.b[4].handshakes, 15 + 1);
+	CHECK_INT(a->tl.b[2].failures, 2 + 1);
+	CHECK_INT(a->names[0].n_runs, 1);
+	CHECK_STR(a->certs[a->names[0].runs[0].cert].sha256, cert_a.sha256_hex);
+	CHECK_INT(a->names[0].runs[0].handshakes, 15);
+	CHECK_INT(a->n_spikes, 1);
+	CHECK_INT(a->spikes[0].state, SPIKE_FIRING);
+	/* The one minute of the scenario counts whole. */
+	CHECK_INT(a->sum.handshakes, 38);
+	html_agg_free(a);
+}
+
 /* A second with more names than the report lists: the first ones in
  * detail, the others counted, on the page and in the overview's total. */
 static void test_names_beyond_a_seconds_bound_are_counted(void)
@@ -580,6 +611,7 @@ int main(void)
 	RUN_TEST(test_rows_read_back_as_the_aggregates_of_the_events);
 	RUN_TEST(test_a_period_across_a_restart_is_joined);
 	RUN_TEST(test_inventory_findings_keep_the_history_details);
+	RUN_TEST(test_a_window_reads_its_seconds_and_the_periods_over_it);
 	RUN_TEST(test_rows_older_than_the_bound_are_deleted);
 	RUN_TEST(test_an_ongoing_period_outlives_the_bound);
 	RUN_TEST(test_names_beyond_a_seconds_bound_are_counted);

@@ -7,7 +7,8 @@
 #include "cli_opts.h"
 
 static const struct cli_help inventory_help = {
-	.usage = "[--db PATH] [--json | --html FILE] [--config FILE]",
+	.usage = "[--db PATH] [--json | --html FILE [--since TIME] [--until TIME]]\n"
+		 "                          [--config FILE]",
 	.description =
 "Lists the inventory database the agent (or 'analyze --db') keeps: for each\n"
 "server name, newest first, the leaf certificates served at each address\n"
@@ -34,8 +35,15 @@ int cmd_inventory(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	rc = EXIT_OK;
-	if (o.out.html_path)
-		rc = inventory_write_html(o.check.health.db_path, o.out.html_path);
+	if ((o.since_us || o.until_us) && !o.out.html_path) {
+		fprintf(stderr, "tlswatch inventory: --since and --until go with --html FILE\n");
+		rc = EXIT_USAGE;
+	} else if (o.until_us && o.since_us > o.until_us) {
+		fprintf(stderr, "tlswatch inventory: --since is after --until\n");
+		rc = EXIT_USAGE;
+	} else if (o.out.html_path)
+		rc = inventory_write_html(o.check.health.db_path, o.out.html_path,
+					  o.since_us, o.until_us);
 	else if (cert_health_inventory_dump(o.check.health.db_path, o.json, stdout, err,
 				       sizeof(err)) < 0) {
 		fprintf(stderr, "tlswatch inventory: %s\n", err);

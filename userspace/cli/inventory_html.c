@@ -52,8 +52,8 @@ static int write_page(const struct html_agg *agg, const char *path)
 }
 
 /* The history rows into @agg (none in a file older than schema 3). */
-static int load_history(const char *db, struct html_agg *agg, char *err,
-			size_t errlen)
+static int load_history(const char *db, const struct history_window *w,
+			struct html_agg *agg, char *err, size_t errlen)
 {
 	struct inventory *inv;
 	int64_t rows = 0;
@@ -61,7 +61,7 @@ static int load_history(const char *db, struct html_agg *agg, char *err,
 	if (inventory_open_readonly(db, &inv, err, errlen) < 0)
 		return -1;
 	if (inventory_version(inv) >= 3)
-		rows = history_store_load(inventory_sqlite(inv), agg, err, errlen);
+		rows = history_store_load(inventory_sqlite(inv), w, agg, err, errlen);
 	inventory_close(inv);
 	if (rows < 0)
 		return -1;
@@ -71,8 +71,10 @@ static int load_history(const char *db, struct html_agg *agg, char *err,
 	return 0;
 }
 
-int inventory_write_html(const char *db, const char *html)
+int inventory_write_html(const char *db, const char *html, uint64_t since_us,
+			 uint64_t until_us)
 {
+	const struct history_window w = { .since_us = since_us, .until_us = until_us };
 	struct html_agg *agg = html_agg_new();
 	char err[512];
 	int rc;
@@ -81,7 +83,7 @@ int inventory_write_html(const char *db, const char *html)
 		fprintf(stderr, "tlswatch inventory: out of memory\n");
 		return EXIT_INTERNAL;
 	}
-	if (load_history(db, agg, err, sizeof(err)) < 0 ||
+	if (load_history(db, &w, agg, err, sizeof(err)) < 0 ||
 	    inventory_foreach(db, add_row, agg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tlswatch inventory: %s\n", err);
 		rc = EXIT_INPUT;

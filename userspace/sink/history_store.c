@@ -7,6 +7,7 @@
  * scopes), so a reordered enum does not change what old rows mean.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -691,46 +692,60 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 }
 
 /* The reads, in the order the aggregate needs them (certificates get
- * their labels in the order they were first served):
+ * their labels in the order they were first served). ?1 and ?2: the
+ * window's first and last µs; seconds and spike events are taken inside
+ * it, minutes and serving periods that overlap it whole.
  *   X(function, SQL, whether its rows are history) */
+#define IN_SECONDS " BETWEEN ?1 / 1000000 AND ?2 / 1000000"
+#define IN_MINUTES " BETWEEN ?1 / 60000000 AND ?2 / 60000000"
 #define HISTORY_READS(X)                                                       \
 	X(read_period, "SELECT p.name, p.server, p.sha256, c.subject,"         \
 	  " c.issuer, c.serial, c.key, c.not_before, c.not_after, p.first_us," \
 	  " p.last_us, p.handshakes, p.failures FROM history_period p"         \
 	  " LEFT JOIN history_cert c USING (sha256)"                           \
+	  " WHERE p.last_us >= ?1 AND p.first_us <= ?2"                        \
 	  " ORDER BY p.first_us, p.name, p.server", true)                      \
 	X(read_lone_cert, "SELECT sha256, subject, issuer, serial, key,"       \
-	  " not_before, not_after FROM history_cert ORDER BY last_us, sha256", \
-	  false)                                                               \
+	  " not_before, not_after FROM history_cert WHERE last_us >= ?1"       \
+	  " ORDER BY last_us, sha256", false)                                  \
 	X(read_leaf, "SELECT sha256, sum(handshakes), sum(failures)"           \
-	  " FROM history_leaf GROUP BY sha256", false)                         \
+	  " FROM history_leaf WHERE minute" IN_MINUTES " GROUP BY sha256", false) \
 	X(read_finding, "SELECT sha256, kind, detail FROM history_finding"     \
 	  " ORDER BY rowid", false)                                            \
 	X(read_name, "SELECT name, server, sum(incomplete), sum(ok),"          \
-	  " sum(failed), sum(aborted) FROM history_name GROUP BY name, server" \
+	  " sum(failed), sum(aborted) FROM history_name"                       \
+	  " WHERE minute" IN_MINUTES " GROUP BY name, server"                  \
 	  " ORDER BY min(minute), name, server", false)                        \
 	X(read_second, "SELECT second, handshakes, failures, other_names,"     \
 	  " other_clients, other_clients_failures, other_certs"                \
-	  " FROM history_second ORDER BY second", true)                        \
+	  " FROM history_second WHERE second" IN_SECONDS                       \
+	  " ORDER BY second", true)                                            \
 	X(read_spike, "SELECT " SPIKE_COLUMNS " FROM history_spike"            \
-	  " ORDER BY ts_us, rowid", true)                                      \
+	  " WHERE ts_us BETWEEN ?1 AND ?2 ORDER BY ts_us, rowid", true)        \
 	X(read_alert, "SELECT from_client, description, sum(count)"            \
-	  " FROM history_alert GROUP BY from_client, description", false)      \
+	  " FROM history_alert WHERE minute" IN_MINUTES                        \
+	  " GROUP BY from_client, description", false)                         \
 	X(read_client, "SELECT ja4, sum(handshakes), sum(failures)"            \
-	  " FROM history_client GROUP BY ja4"                                  \
+	  " FROM history_client WHERE minute" IN_MINUTES " GROUP BY ja4"       \
 	  " ORDER BY sum(failures) DESC, sum(handshakes) DESC, ja4", false)
 
 /* Feeds each row of @sql to @fn; the count of rows, or -EIO. */
 static int64_t read_rows(sqlite3 *db, const char *sql,
 			 void (*fn)(struct html_agg *, sqlite3_stmt *),
-			 struct html_agg *a, char *err, size_t errlen)
+			 const struct history_window *w, struct html_agg *a,
+			 char *err, size_t errlen)
 {
+	uint64_t until = w->until_us && w->until_us < INT64_MAX ? w->until_us : INT64_MAX;
 	sqlite3_stmt *s = NULL;
 	int64_t n = 0;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK ||
+	    (sqlite3_bind_parameter_count(s) >= 1 && !bind_u64(s, 1, w->since_us)) ||
+	    (sqlite3_bind_parameter_count(s) >= 2 && !bind_u64(s, 2, until))) {
+		sqlite3_finalize(s);
 		return store_fail(db, "reading", err, errlen);
+	}
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		fn(a, s);
 		n++;
@@ -741,8 +756,8 @@ static int64_t read_rows(sqlite3 *db, const char *sql,
 	return n;
 }
 
-int64_t history_store_load(struct sqlite3 *db, struct html_agg *a, char *err,
-			   size_t errlen)
+int64_t history_store_load(struct sqlite3 *db, const struct history_window *w,
+			   struct html_agg *a, char *err, size_t errlen)
 {
 	int64_t rows = 0, n;
 
@@ -750,7 +765,7 @@ int64_t history_store_load(struct sqlite3 *db, struct html_agg *a, char *err,
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return store_fail(db, "reading", err, errlen);
 #define X(fn, sql, counts)                                        \
-	if ((n = read_rows(db, sql, fn, a, err, errlen)) < 0)     \
+	if ((n = read_rows(db, sql, fn, w, a, err, errlen)) < 0)  \
 		goto fail;                                        \
 	rows += (counts) ? n : 0;
 	HISTORY_READS(X)

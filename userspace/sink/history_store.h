@@ -8,7 +8,7 @@
  *       delta: an html_agg of the events since the last write;
  *       rows older than keep_s before the newest event are deleted in
  *       the same transaction
- *   tlswatch report:              history_store_load(db, agg, ...)
+ *   tlswatch report:              history_store_load(db, window, agg, ...)
  *
  * The bound: HISTORY_KEEP_S of per-second rows (86,400 timeline rows of
  * about 30 bytes: under 3 MB), per-minute rows for names, alerts and
@@ -41,9 +41,17 @@ void history_store_close(struct history_store *st);
 int history_store_write(struct history_store *st, const struct html_agg *delta,
 			uint64_t keep_s, char *err, size_t errlen);
 
-/* Feeds every stored row into @a (sets a->from_history when there are
- * any). The count of rows read (0: no history), or -EIO with @err. */
-int64_t history_store_load(struct sqlite3 *db, struct html_agg *a, char *err,
-			   size_t errlen);
+/* What to read: µs since the epoch, 0 for no bound. Seconds and spike
+ * events inside it; per-minute rows (names, alerts, JA4s, leaf counts)
+ * of the minutes it touches, and serving periods that overlap it, whole
+ * (a period's counts are not split by time). */
+struct history_window {
+	uint64_t since_us, until_us;
+};
+
+/* Feeds the stored rows of @w into @a (sets a->from_history when there
+ * are any). The count of rows read (0: no history), or -EIO with @err. */
+int64_t history_store_load(struct sqlite3 *db, const struct history_window *w,
+			   struct html_agg *a, char *err, size_t errlen);
 
 #endif

@@ -126,6 +126,13 @@ tap_eq "window: A's 28 handshakes and 24 failures on the timeline" "28 24" \
 tap_eq "window: a.test's lane is A alone, 28 handshakes, 24 failed" \
 	"C1 C1:28:24 $fp_a" \
 	"$(fact_kv lane.a.test) $(fact_kv served.a.test) $(fact_kv cert.C1.sha256)"
+"$BUILD/tlswatch" report --db "$db" --since 2026-12-06 --html "$html" 2>"$tmp/err"
+tap_eq "--since without a time of day: exit 2, said" \
+	"2 tlswatch inventory: --since: '2026-12-06' is not a UTC time such as 2026-12-06T14:00:00Z" \
+	"$? $(head -1 "$tmp/err")"
+"$BUILD/tlswatch" report --db "$db" --since "$until" --until "$since" --html "$html" 2>"$tmp/err"
+tap_eq "--since after --until: exit 2, said" "2 tlswatch inventory: --since is after --until" \
+	"$? $(cat "$tmp/err")"
 "$BUILD/tlswatch" report --db "$db" --since "$since" 2>"$tmp/err"
 tap_eq "--since without --html: exit 2, said" "2 tlswatch inventory: --since and --until go with --html FILE" \
 	"$? $(cat "$tmp/err")"

@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Structure-aware: the fuzzer's bytes are not sent as they are, they
+ * choose a TLS handshake and how TCP carries it.
+ *
+ * The handshake: a ClientHello (cipher suites, SNI, ALPN, versions, key
+ * share, an arbitrary extension), the server's flight (TLS 1.2:
+ * ServerHello, Certificate of arbitrary blobs, ServerHelloDone; TLS 1.3:
+ * ServerHello, ChangeCipherSpec, encrypted records), the client's second
+ * flight and the server's last one, with optional alerts, and handshake
+ * messages split over records of a chosen size.
+ *
+ * The TCP side: SYN and SYN-ACK, initial sequence numbers anywhere
+ * (wrapping past 2^32 when chosen), each flight cut into segments of
+ * chosen sizes, plus retransmissions and overlapping segments (of the
+ * same bytes), shuffled within the flight; flights stay in order.
+ *
+ * Property: the events (handshake, cert) are the same, byte for byte, as
+ * when each flight is sent in order as a single segment. The pipeline
+ * runs under ASan (no crash, no leak) with out-of-order limits above
+ * what a flight can hold, so nothing may be evicted.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event/event_json.h"
+#include "pipeline/pipeline.h"
+#include "strict_parse.h"
+
+#define FLIGHTS 4
+#define STREAM_MAX 16384               /* bytes per direction */
+#define SEG_MAX 1024                   /* segments per run */
+#define TS_US 1795000000000000ULL
+
+struct gen {
+	const uint8_t *p;
+	size_t left;
+};
+
+/* @n bytes big-endian; 0 once the input is used up. */
+static uint32_t take(struct gen *g, int n)
+{
+	uint32_t v = 0;
+
+	while (n--) {
+		v = v << 8 | (g->left ? *g->p : 0);
+		if (g->left)
+			g->p++, g->left--;
+	}
+	return v;
+}
+
+struct buf {
+	uint8_t b[STREAM_MAX];
+	size_t len;
+};
+
+static void put(struct buf *b, const void *p, size_t n)
+{
+	if (n > sizeof(b->b) - b->len)
+		n = sizeof(b->b) - b->len;
+	memcpy(b->b + b->len, p, n);
+	b->len += n;
+}
+
+static void put_u(struct buf *b, uint32_t v, int n)
+{
+	while (n--) {
+		uint8_t c = (uint8_t)(v >> (8 * n));
+
+		put(b, &c, 1);
+	}
+}
+
+static void put_taken(struct buf *b, struct gen *g, size_t n)
+{
+	while (n--)
+		put_u(b, take(g, 1), 1);
+}
+
+/* Patches a length field of @n bytes at @at to cover everything after it. */
+static void patch_len(struct buf *b, size_t at, int n)
+{
+	size_t len = b->len - at - (size_t)n;
+
+	for (int i = 0; i < n && at + (size_t)i < sizeof(b->b); i++)
+		b->b[at + (size_t)i] = (uint8_t)(len >> (8 * (n - 1 - i)));
+}
+
+struct hs_plan {
+	bool tls13, session_id, fin, certs, client_alert, server_alert;
+	uint16_t cipher;
+	size_t record_max;             /* handshake bytes per record */
+};
+
+static const uint16_t suites[] = { 0x1301, 0x1302, 0x1303, 0xc02f, 0xc030, 0xc02b,
+				   0x009c, 0x0035, 0x0a0a, 0x00ff };
+
+static void client_extensions(struct buf *m, struct gen *g, const struct hs_plan *pl)
+{
+	size_t ext, at;
+	uint32_t i, n;
+
+	ext = m->len;
+	put_u(m, 0, 2);
+	if (take(g, 1) & 1) {                      /* server_name */
+		put_u(m, 0, 2);
+		at = m->len;
+		put_u(m, 0, 2);
+		put_u(m, 0, 2);                    /* list length, patched */
+		put_u(m, 0, 1);                    /* host_name */
+		n = take(g, 1) % 64;
+		put_u(m, n, 2);
+		put_taken(m, g, n);
+		patch_len(m, at + 2, 2);
+		patch_len(m, at, 2);
+	}
+	n = take(g, 1) % 4;                        /* ALPN */
+	if (n) {
+		put_u(m, 16, 2);
+		at = m->len;
+		put_u(m, 0, 4);
+		for (i = 0; i < n; i++) {
+			uint32_t len = 1 + take(g, 1) % 8;
+
+			put_u(m, len, 1);
+			put_taken(m, g, len);
+		}
+		patch_len(m, at + 2, 2);
+		patch_len(m, at, 2);
+	}
+	put_u(m, 10, 2), put_u(m, 6, 2), put_u(m, 4, 2), put_u(m, 0x001d, 2), put_u(m, 0x0017, 2);
+	put_u(m, 13, 2), put_u(m, 6, 2), put_u(m, 4, 2), put_u(m, 0x0403, 2), put_u(m, 0x0804, 2);
+	if (pl->tls13) {
+		put_u(m, 43, 2), put_u(m, 5, 2), put_u(m, 4, 1), put_u(m, 0x0304, 2),
+			put_u(m, 0x0303, 2);
+		put_u(m, 51, 2), put_u(m, 38, 2), put_u(m, 36, 2), put_u(m, 0x001d, 2),
+			put_u(m, 32, 2);
+		put_taken(m, g, 32);
+	}
+	n = take(g, 1) % 16;                       /* one the parser may not know */
+	if (n) {
+		put_u(m, take(g, 2), 2);
+		put_u(m, n - 1, 2);
+		put_taken(m, g, n - 1);
+	}
+	patch_len(m, ext, 2);
+}
+
+static void client_hello(struct buf *m, struct gen *g, struct hs_plan *pl)
+{
+	size_t at;
+	uint32_t i, n = 1 + take(g, 1) % 6;
+
+	put_u(m, 1, 1);
+	at = m->len;
+	put_u(m, 0, 3);
+	put_u(m, 0x0303, 2);
+	put_taken(m, g, 32);
+	put_u(m, pl->session_id ? 32 : 0, 1);
+	if (pl->session_id)
+		put_taken(m, g, 32);
+	put_u(m, 2 * n, 2);
+	for (i = 0; i < n; i++) {
+		uint16_t s = suites[take(g, 1) % (sizeof(suites) / sizeof(suites[0]))];
+
+		if (i == 0)
+			pl->cipher = s;
+		put_u(m, s, 2);
+	}
+	put_u(m, 1, 1), put_u(m, 0, 1);            /* null compression */
+	client_extensions(m, g, pl);
+	patch_len(m, at, 3);
+}
+
+static void server_hello(struct buf *m, struct gen *g, const struct hs_plan *pl)
+{
+	size_t at, ext;
+
+	put_u(m, 2, 1);
+	at = m->len;
+	put_u(m, 0, 3);
+	put_u(m, 0x0303, 2);
+	put_taken(m, g, 32);
+	put_u(m, pl->session_id ? 32 : 0, 1);
+	if (pl->session_id)
+		put_taken(m, g, 32);
+	put_u(m, pl->cipher, 2);
+	put_u(m, 0, 1);
+	ext = m->len;
+	put_u(m, 0, 2);
+	if (pl->tls13) {
+		put_u(m, 43, 2), put_u(m, 2, 2), put_u(m, 0x0304, 2);
+		put_u(m, 51, 2), put_u(m, 36, 2), put_u(m, 0x001d, 2), put_u(m, 32, 2);
+		put_taken(m, g, 32);
+	}
+	patch_len(m, ext, 2);
+	patch_len(m, at, 3);
+}
+
+/* Certificate with 0-2 arbitrary blobs, then ServerHelloDone. */
+static void server_certs(struct buf *m, struct gen *g)
+{
+	size_t at, list;
+	uint32_t i, n = take(g, 1) % 3;
+
+	put_u(m, 11, 1);
+	at = m->len;
+	put_u(m, 0, 3);
+	list = m->len;
+	put_u(m, 0, 3);
+	for (i = 0; i < n; i++) {
+		uint32_t len = 1 + take(g, 1);
+
+		put_u(m, len, 3);
+		put_taken(m, g, len);
+	}
+	patch_len(m, list, 3);
+	patch_len(m, at, 3);
+	put_u(m, 14, 1), put_u(m, 0, 3);
+}
+
+/* Handshake messages @msg as records of at most @max bytes. */
+static void records(struct buf *out, const struct buf *msg, size_t max, uint16_t version)
+{
+	size_t off = 0, n;
+
+	while (off < msg->len) {
+		n = msg->len - off < max ? msg->len - off : max;
+		put_u(out, 22, 1), put_u(out, version, 2), put_u(out, (uint32_t)n, 2);
+		put(out, msg->b + off, n);
+		off += n;
+	}
+}
+
+static void opaque_record(struct buf *out, struct gen *g, uint8_t type)
+{
+	uint32_t n = 1 + take(g, 1) % 64;
+
+	put_u(out, type, 1), put_u(out, 0x0303, 2), put_u(out, n, 2);
+	put_taken(out, g, n);
+}
+
+static void alert(struct buf *out, struct gen *g)
+{
+	put_u(out, 21, 1), put_u(out, 0x0303, 2), put_u(out, 2, 2);
+	put_u(out, 2, 1), put_u(out, take(g, 1), 1);
+}
+
+/* The byte stream of each direction, and where each flight ends in it. */
+struct conv {
+	struct buf dir[2];             /* 0 client, 1 server */
+	size_t end[FLIGHTS];           /* flight i is direction i & 1 */
+};
+
+static void build_handshake(struct gen *g, struct conv *c, struct hs_plan *pl)
+{
+	static struct buf msg;
+	struct buf *cl = &c->dir[0], *sv = &c->dir[1];
+
+	msg.len = 0;
+	client_hello(&msg, g, pl);
+	records(cl, &msg, pl->record_max, 0x0301);
+	c->end[0] = cl->len;
+	msg.len = 0;
+	server_hello(&msg, g, pl);
+	if (!pl->tls13 && pl->certs)
+		server_certs(&msg, g);
+	records(sv, &msg, pl->record_max, 0x0303);
+	if (pl->tls13) {
+		put_u(sv, 0x14030300, 4), put_u(sv, 0x0101, 2);   /* ChangeCipherSpec */
+		opaque_record(sv, g, 23);
+	}
+	if (pl->server_alert)
+		alert(sv, g);
+	c->end[1] = sv->len;
+	if (pl->client_alert) {
+		alert(cl, g);
+	} else {
+		put_u(cl, 0x14030300, 4), put_u(cl, 0x0101, 2);
+		opaque_record(cl, g, pl->tls13 ? 23 : 22);
+	}
+	c->end[2] = cl->len;
+	if (!pl->tls13) {
+		put_u(sv, 0x14030300, 4), put_u(sv, 0x0101, 2);
+		opaque_record(sv, g, 22);
+	}
+	c->end[3] = sv->len;
+}
+
+/* One segment: direction, stream offset and length, flags. */
+struct seg_plan {
+	uint8_t dir, flags;
+	uint32_t off, len;
+};
+
+struct run {
+	uint32_t isn[2];
+	int n;
+	struct seg_plan s[SEG_MAX];
+};
+
+static void add_seg(struct run *r, int dir, uint32_t off, uint32_t len, uint8_t flags)
+{
+	if (r->n < SEG_MAX)
+		r->s[r->n++] = (struct seg_plan){ (uint8_t)dir, flags, off, len };
+}
+
+static void shuffle(struct run *r, int from, struct gen *g)
+{
+	for (int i = r->n - 1; i > from; i--) {
+		int j = from + (int)(take(g, 1) % (uint32_t)(i - from + 1));
+		struct seg_plan t = r->s[i];
+
+		r->s[i] = r->s[j];
+		r->s[j] = t;
+	}
+}
+
+/* Flight @f cut by the fuzzer's sizes, with retransmissions and overlaps
+ * of this direction's bytes so far, shuffled. */
+static void plan_flight(struct run *r, const struct conv *c, int f, struct gen *g)
+{
+	int dir = f & 1, first = r->n;
+	uint32_t start = f >= 2 ? (uint32_t)c->end[f - 2] : 0;
+	uint32_t end = (uint32_t)c->end[f], off = start, len, extra, i;
+
+	if (end == start)
+		return;
+	while (off < end) {
+		len = g->left ? 1 + take(g, 1) : end - off;
+		if (len > end - off)
+			len = end - off;
+		add_seg(r, dir, off, len, TW_TCP_ACK);
+		off += len;
+	}
+	extra = take(g, 1) % 4;
+	for (i = 0; i < extra; i++) {
+		uint32_t a = take(g, 2) % end, b = a + 1 + take(g, 1);
+
+		add_seg(r, dir, a, (b > end ? end : b) - a, TW_TCP_ACK);
+	}
+	shuffle(r, first, g);
+}
+
+static void plan_whole(struct run *r, const struct conv *c)
+{
+	for (int f = 0; f < FLIGHTS; f++) {
+		uint32_t start = f >= 2 ? (uint32_t)c->end[f - 2] : 0;
+
+		if (c->end[f] > start)
+			add_seg(r, f & 1, start, (uint32_t)c->end[f] - start, TW_TCP_ACK);
+	}
+}
+
+/* --- running a plan through the pipeline */
+
+struct sink {
+	struct json_writer j;
+	struct buf out;
+	int handshakes;
+};
+
+static void collect(void *ctx, const struct event *ev)
+{
+	struct sink *s = ctx;
+
+	if (ev->type == EVENT_SUMMARY)
+		return;
+	s->handshakes += ev->type == EVENT_HANDSHAKE;
+	SP_CHECK(event_json_write(&s->j, ev) == 0);
+	put(&s->out, jw_text(&s->j), jw_len(&s->j));
+	put(&s->out, "\n", 1);
+}
+
+static void push(struct pipeline *pl, const struct run *r, const struct conv *c,
+		 int dir, uint32_t off, uint32_t len, uint8_t flags)
+{
+	static const struct tw_endpoint ep[2] = {
+		{ .addr = { .family = 4, .bytes = { 10, 0, 0, 1 } }, .port = 40000 },
+		{ .addr = { .family = 4, .bytes = { 10, 0, 0, 2 } }, .port = 443 },
+	};
+	struct tw_segment seg = {
+		.ts_us = TS_US, .src = ep[dir], .dst = ep[!dir],
+		.seq = r->isn[dir] + off - ((flags & TW_TCP_SYN) ? 1 : 0),
+		.tcp_flags = flags, .wire_len = len, .len = len,
+		.payload = c->dir[dir].b + off,
+	};
+
+	pipeline_segment(pl, &seg);
+}
+
+static void run_plan(const struct run *r, const struct conv *c, bool fin, struct sink *s)
+{
+	struct pipeline_opts po = { 0 };
+	struct pipeline *pl;
+	int i;
+
+	po.flow.max_ooo_bytes_per_dir = 4 * STREAM_MAX;   /* nothing evicted */
+	po.emit = collect;
+	po.emit_ctx = s;
+	pl = pipeline_new(&po);
+	SP_CHECK(pl);
+	push(pl, r, c, 0, 0, 0, TW_TCP_SYN);
+	push(pl, r, c, 1, 0, 0, TW_TCP_SYN | TW_TCP_ACK);
+	for (i = 0; i < r->n; i++)
+		push(pl, r, c, r->s[i].dir, r->s[i].off, r->s[i].len, r->s[i].flags);
+	if (fin) {
+		push(pl, r, c, 0, (uint32_t)c->dir[0].len, 0, TW_TCP_FIN | TW_TCP_ACK);
+		push(pl, r, c, 1, (uint32_t)c->dir[1].len, 0, TW_TCP_FIN | TW_TCP_ACK);
+	}
+	pipeline_flush(pl, TS_US);
+	pipeline_finish(pl, TS_US, 0);
+	pipeline_free(pl);
+}
+
+static struct conv conv;
+static struct run ref, fuzzed;
+static struct sink got_ref, got_fuzzed;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct gen g = { data, size };
+	struct hs_plan pl = { 0 };
+	uint32_t cfg = take(&g, 2);
+
+	pl.tls13 = cfg & 1;
+	pl.session_id = cfg & 2;
+	pl.fin = cfg & 4;
+	pl.certs = cfg & 8;
+	pl.client_alert = cfg & 16;
+	pl.server_alert = cfg & 32;
+	pl.record_max = (cfg & 64) ? 1 + (cfg >> 8) : 16384;
+	memset(&conv, 0, sizeof(conv));
+	build_handshake(&g, &conv, &pl);
+
+	ref.n = fuzzed.n = 0;
+	ref.isn[0] = fuzzed.isn[0] = (cfg & 128) ? 0xffffffffu - take(&g, 1) * 16 : take(&g, 4);
+	ref.isn[1] = fuzzed.isn[1] = take(&g, 4);
+	plan_whole(&ref, &conv);
+	for (int f = 0; f < FLIGHTS; f++)
+		plan_flight(&fuzzed, &conv, f, &g);
+
+	got_ref.out.len = got_fuzzed.out.len = 0;
+	got_ref.handshakes = got_fuzzed.handshakes = 0;
+	jw_init(&got_ref.j);
+	jw_init(&got_fuzzed.j);
+	run_plan(&ref, &conv, pl.fin, &got_ref);
+	run_plan(&fuzzed, &conv, pl.fin, &got_fuzzed);
+	jw_free(&got_ref.j);
+	jw_free(&got_fuzzed.j);
+	SP_CHECK(got_ref.handshakes == 1);
+	SP_CHECK(got_fuzzed.out.len == got_ref.out.len &&
+		 memcmp(got_fuzzed.out.b, got_ref.out.b, got_ref.out.len) == 0);
+	return 0;
+}

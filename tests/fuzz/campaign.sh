@@ -58,11 +58,11 @@ run_target() { # name
 		"$(stat_field "$log" number_of_executed_units)" \
 		"$(stat_field "$log" average_exec_per_sec)" \
 		"$(final_field "$log" cov)" "$(final_field "$log" ft)" \
-		"$(ls "$seeds" | wc -l)" "$(du -sk "$seeds" | cut -f1)"
+		"$(ls "$seeds" | wc -l)" "$(cat "$seeds"/* | wc -c)"
 }
 
-echo "| target | seconds | executions | exec/s | cov (edges) | ft (features) | corpus files | corpus KiB |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| target | seconds | executions | exec/s | cov (edges) | ft (features) | corpus files | corpus bytes |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for t in "${targets[@]}"; do
 	if [ ! -x "$BUILD/fuzz/$t" ]; then
 		echo "$t: no $BUILD/fuzz/$t (make fuzz-build)" >&2

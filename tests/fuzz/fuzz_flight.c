@@ -26,30 +26,13 @@
 
 #include "event/event_json.h"
 #include "pipeline/pipeline.h"
+#include "fuzz_input.h"
 #include "strict_parse.h"
 
 #define FLIGHTS 4
 #define STREAM_MAX 16384               /* bytes per direction */
 #define SEG_MAX 1024                   /* segments per run */
 #define TS_US 1795000000000000ULL
-
-struct gen {
-	const uint8_t *p;
-	size_t left;
-};
-
-/* @n bytes big-endian; 0 once the input is used up. */
-static uint32_t take(struct gen *g, int n)
-{
-	uint32_t v = 0;
-
-	while (n--) {
-		v = v << 8 | (g->left ? *g->p : 0);
-		if (g->left)
-			g->p++, g->left--;
-	}
-	return v;
-}
 
 struct buf {
 	uint8_t b[STREAM_MAX];
@@ -73,10 +56,10 @@ static void put_u(struct buf *b, uint32_t v, int n)
 	}
 }
 
-static void put_taken(struct buf *b, struct gen *g, size_t n)
+static void put_taken(struct buf *b, struct fuzz_input *g, size_t n)
 {
 	while (n--)
-		put_u(b, take(g, 1), 1);
+		put_u(b, fuzz_take(g, 1), 1);
 }
 
 /* Patches a length field of @n bytes at @at to cover everything after it. */
@@ -97,32 +80,32 @@ struct hs_plan {
 static const uint16_t suites[] = { 0x1301, 0x1302, 0x1303, 0xc02f, 0xc030, 0xc02b,
 				   0x009c, 0x0035, 0x0a0a, 0x00ff };
 
-static void client_extensions(struct buf *m, struct gen *g, const struct hs_plan *pl)
+static void client_extensions(struct buf *m, struct fuzz_input *g, const struct hs_plan *pl)
 {
 	size_t ext, at;
 	uint32_t i, n;
 
 	ext = m->len;
 	put_u(m, 0, 2);
-	if (take(g, 1) & 1) {                      /* server_name */
+	if (fuzz_take(g, 1) & 1) {                      /* server_name */
 		put_u(m, 0, 2);
 		at = m->len;
 		put_u(m, 0, 2);
 		put_u(m, 0, 2);                    /* list length, patched */
 		put_u(m, 0, 1);                    /* host_name */
-		n = take(g, 1) % 64;
+		n = fuzz_take(g, 1) % 64;
 		put_u(m, n, 2);
 		put_taken(m, g, n);
 		patch_len(m, at + 2, 2);
 		patch_len(m, at, 2);
 	}
-	n = take(g, 1) % 4;                        /* ALPN */
+	n = fuzz_take(g, 1) % 4;                        /* ALPN */
 	if (n) {
 		put_u(m, 16, 2);
 		at = m->len;
 		put_u(m, 0, 4);
 		for (i = 0; i < n; i++) {
-			uint32_t len = 1 + take(g, 1) % 8;
+			uint32_t len = 1 + fuzz_take(g, 1) % 8;
 
 			put_u(m, len, 1);
 			put_taken(m, g, len);
@@ -139,21 +122,23 @@ static void client_extensions(struct buf *m, struct gen *g, const struct hs_plan
 			put_u(m, 32, 2);
 		put_taken(m, g, 32);
 	}
-	n = take(g, 1) % 16;                       /* one the parser may not know */
+	n = fuzz_take(g, 1) % 16;                       /* one the parser may not know */
 	if (n) {
-		put_u(m, take(g, 2), 2);
+		put_u(m, fuzz_take(g, 2), 2);
 		put_u(m, n - 1, 2);
 		put_taken(m, g, n - 1);
 	}
 	patch_len(m, ext, 2);
 }
 
-static void client_hello(struct buf *m, struct gen *g, struct hs_plan *pl)
+/* What both hellos start with: type, length (returned, to patch),
+ * legacy version, random, session id. */
+static size_t hello_start(struct buf *m, struct fuzz_input *g, const struct hs_plan *pl,
+			  uint8_t type)
 {
 	size_t at;
-	uint32_t i, n = 1 + take(g, 1) % 6;
 
-	put_u(m, 1, 1);
+	put_u(m, type, 1);
 	at = m->len;
 	put_u(m, 0, 3);
 	put_u(m, 0x0303, 2);
@@ -161,9 +146,17 @@ static void client_hello(struct buf *m, struct gen *g, struct hs_plan *pl)
 	put_u(m, pl->session_id ? 32 : 0, 1);
 	if (pl->session_id)
 		put_taken(m, g, 32);
+	return at;
+}
+
+static void client_hello(struct buf *m, struct fuzz_input *g, struct hs_plan *pl)
+{
+	size_t at = hello_start(m, g, pl, 1);
+	uint32_t i, n = 1 + fuzz_take(g, 1) % 6;
+
 	put_u(m, 2 * n, 2);
 	for (i = 0; i < n; i++) {
-		uint16_t s = suites[take(g, 1) % (sizeof(suites) / sizeof(suites[0]))];
+		uint16_t s = suites[fuzz_take(g, 1) % (sizeof(suites) / sizeof(suites[0]))];
 
 		if (i == 0)
 			pl->cipher = s;
@@ -174,18 +167,10 @@ static void client_hello(struct buf *m, struct gen *g, struct hs_plan *pl)
 	patch_len(m, at, 3);
 }
 
-static void server_hello(struct buf *m, struct gen *g, const struct hs_plan *pl)
+static void server_hello(struct buf *m, struct fuzz_input *g, const struct hs_plan *pl)
 {
-	size_t at, ext;
+	size_t at = hello_start(m, g, pl, 2), ext;
 
-	put_u(m, 2, 1);
-	at = m->len;
-	put_u(m, 0, 3);
-	put_u(m, 0x0303, 2);
-	put_taken(m, g, 32);
-	put_u(m, pl->session_id ? 32 : 0, 1);
-	if (pl->session_id)
-		put_taken(m, g, 32);
 	put_u(m, pl->cipher, 2);
 	put_u(m, 0, 1);
 	ext = m->len;
@@ -200,10 +185,10 @@ static void server_hello(struct buf *m, struct gen *g, const struct hs_plan *pl)
 }
 
 /* Certificate with 0-2 arbitrary blobs, then ServerHelloDone. */
-static void server_certs(struct buf *m, struct gen *g)
+static void server_certs(struct buf *m, struct fuzz_input *g)
 {
 	size_t at, list;
-	uint32_t i, n = take(g, 1) % 3;
+	uint32_t i, n = fuzz_take(g, 1) % 3;
 
 	put_u(m, 11, 1);
 	at = m->len;
@@ -211,7 +196,7 @@ static void server_certs(struct buf *m, struct gen *g)
 	list = m->len;
 	put_u(m, 0, 3);
 	for (i = 0; i < n; i++) {
-		uint32_t len = 1 + take(g, 1);
+		uint32_t len = 1 + fuzz_take(g, 1);
 
 		put_u(m, len, 3);
 		put_taken(m, g, len);
@@ -234,18 +219,18 @@ static void records(struct buf *out, const struct buf *msg, size_t max, uint16_t
 	}
 }
 
-static void opaque_record(struct buf *out, struct gen *g, uint8_t type)
+static void opaque_record(struct buf *out, struct fuzz_input *g, uint8_t type)
 {
-	uint32_t n = 1 + take(g, 1) % 64;
+	uint32_t n = 1 + fuzz_take(g, 1) % 64;
 
 	put_u(out, type, 1), put_u(out, 0x0303, 2), put_u(out, n, 2);
 	put_taken(out, g, n);
 }
 
-static void alert(struct buf *out, struct gen *g)
+static void alert(struct buf *out, struct fuzz_input *g)
 {
 	put_u(out, 21, 1), put_u(out, 0x0303, 2), put_u(out, 2, 2);
-	put_u(out, 2, 1), put_u(out, take(g, 1), 1);
+	put_u(out, 2, 1), put_u(out, fuzz_take(g, 1), 1);
 }
 
 /* The byte stream of each direction, and where each flight ends in it. */
@@ -254,7 +239,7 @@ struct conv {
 	size_t end[FLIGHTS];           /* flight i is direction i & 1 */
 };
 
-static void build_handshake(struct gen *g, struct conv *c, struct hs_plan *pl)
+static void build_handshake(struct fuzz_input *g, struct conv *c, struct hs_plan *pl)
 {
 	static struct buf msg;
 	struct buf *cl = &c->dir[0], *sv = &c->dir[1];
@@ -307,10 +292,10 @@ static void add_seg(struct run *r, int dir, uint32_t off, uint32_t len, uint8_t 
 		r->s[r->n++] = (struct seg_plan){ (uint8_t)dir, flags, off, len };
 }
 
-static void shuffle(struct run *r, int from, struct gen *g)
+static void shuffle(struct run *r, int from, struct fuzz_input *g)
 {
 	for (int i = r->n - 1; i > from; i--) {
-		int j = from + (int)(take(g, 1) % (uint32_t)(i - from + 1));
+		int j = from + (int)(fuzz_take(g, 1) % (uint32_t)(i - from + 1));
 		struct seg_plan t = r->s[i];
 
 		r->s[i] = r->s[j];
@@ -320,7 +305,7 @@ static void shuffle(struct run *r, int from, struct gen *g)
 
 /* Flight @f cut by the fuzzer's sizes, with retransmissions and overlaps
  * of this direction's bytes so far, shuffled. */
-static void plan_flight(struct run *r, const struct conv *c, int f, struct gen *g)
+static void plan_flight(struct run *r, const struct conv *c, int f, struct fuzz_input *g)
 {
 	int dir = f & 1, first = r->n;
 	uint32_t start = f >= 2 ? (uint32_t)c->end[f - 2] : 0;
@@ -329,15 +314,15 @@ static void plan_flight(struct run *r, const struct conv *c, int f, struct gen *
 	if (end == start)
 		return;
 	while (off < end) {
-		len = g->left ? 1 + take(g, 1) : end - off;
+		len = g->left ? 1 + fuzz_take(g, 1) : end - off;
 		if (len > end - off)
 			len = end - off;
 		add_seg(r, dir, off, len, TW_TCP_ACK);
 		off += len;
 	}
-	extra = take(g, 1) % 4;
+	extra = fuzz_take(g, 1) % 4;
 	for (i = 0; i < extra; i++) {
-		uint32_t a = take(g, 2) % end, b = a + 1 + take(g, 1);
+		uint32_t a = fuzz_take(g, 2) % end, b = a + 1 + fuzz_take(g, 1);
 
 		add_seg(r, dir, a, (b > end ? end : b) - a, TW_TCP_ACK);
 	}
@@ -421,9 +406,9 @@ static struct sink got_ref, got_fuzzed;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct gen g = { data, size };
+	struct fuzz_input g = { data, size };
 	struct hs_plan pl = { 0 };
-	uint32_t cfg = take(&g, 2);
+	uint32_t cfg = fuzz_take(&g, 2);
 
 	pl.tls13 = cfg & 1;
 	pl.session_id = cfg & 2;
@@ -436,8 +421,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	build_handshake(&g, &conv, &pl);
 
 	ref.n = fuzzed.n = 0;
-	ref.isn[0] = fuzzed.isn[0] = (cfg & 128) ? 0xffffffffu - take(&g, 1) * 16 : take(&g, 4);
-	ref.isn[1] = fuzzed.isn[1] = take(&g, 4);
+	ref.isn[0] = fuzzed.isn[0] = (cfg & 128) ? 0xffffffffu - fuzz_take(&g, 1) * 16 : fuzz_take(&g, 4);
+	ref.isn[1] = fuzzed.isn[1] = fuzz_take(&g, 4);
 	plan_whole(&ref, &conv);
 	for (int f = 0; f < FLIGHTS; f++)
 		plan_flight(&fuzzed, &conv, f, &g);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "inventory/inventory.h"
+#include "fuzz_input.h"
 #include "strict_parse.h"
 
 #define MAX_SIGHTINGS 16
@@ -41,26 +42,9 @@ struct sighting {
 	bool flush;
 };
 
-struct reader {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint64_t take_u(struct reader *r, size_t n)
+static void take_text(struct fuzz_input *r, size_t max, char *out)
 {
-	uint64_t v = 0;
-
-	while (n--) {
-		v = v << 8 | (r->left ? *r->p : 0);
-		if (r->left)
-			r->p++, r->left--;
-	}
-	return v;
-}
-
-static void take_text(struct reader *r, size_t max, char *out)
-{
-	size_t n = (size_t)take_u(r, 1);
+	size_t n = (size_t)fuzz_take(r, 1);
 
 	if (n > max)
 		n = max;
@@ -74,18 +58,18 @@ static void take_text(struct reader *r, size_t max, char *out)
 
 static int read_sightings(const uint8_t *data, size_t size, struct sighting *s)
 {
-	struct reader r = { data, size };
+	struct fuzz_input r = { data, size };
 	int n = 0, i, reuse;
 
 	while (r.left && n < MAX_SIGHTINGS) {
 		struct sighting *x = &s[n];
-		uint8_t flags = (uint8_t)take_u(&r, 1);
+		uint8_t flags = (uint8_t)fuzz_take(&r, 1);
 
 		x->flush = flags & 1;
-		x->port = (uint16_t)take_u(&r, 2);
-		x->not_before = (int64_t)take_u(&r, 8);
-		x->not_after = (int64_t)take_u(&r, 8);
-		x->ts_us = take_u(&r, 8);
+		x->port = (uint16_t)fuzz_take(&r, 2);
+		x->not_before = (int64_t)fuzz_take(&r, 8);
+		x->not_after = (int64_t)fuzz_take(&r, 8);
+		x->ts_us = fuzz_take(&r, 8);
 		for (i = 0; i < N_TEXT; i++)
 			take_text(&r, text_max[i], x->text[i]);
 		reuse = (flags >> 1) & 3;

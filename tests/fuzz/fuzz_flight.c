@@ -4,11 +4,16 @@
  * choose a TLS handshake and how TCP carries it.
  *
  * The handshake: a ClientHello (cipher suites, SNI, ALPN, versions, key
- * share, an arbitrary extension), the server's flight (TLS 1.2:
- * ServerHello, Certificate of arbitrary blobs, ServerHelloDone; TLS 1.3:
- * ServerHello, ChangeCipherSpec, encrypted records), the client's second
- * flight and the server's last one, with optional alerts, and handshake
- * messages split over records of a chosen size.
+ * share, status_request, repeated extensions, an arbitrary one), the
+ * server's flight (TLS 1.2: ServerHello, Certificate of arbitrary blobs,
+ * CertificateStatus, ServerHelloDone; TLS 1.3: ServerHello with or without
+ * a PSK, ChangeCipherSpec, encrypted records, or a HelloRetryRequest and
+ * the client's second hello), the client's second flight and the server's
+ * last one (an encrypted alert's size when chosen), with optional
+ * plaintext alerts, and handshake messages split over records of a chosen
+ * size. FUZZ_FLIGHT_SHOW=1 prints the events of each input run.
+ * Input: two config bytes (the flags of main, the record size), a
+ * third (more flags), then whatever the generators take.
  *
  * The TCP side: SYN and SYN-ACK, initial sequence numbers anywhere
  * (wrapping past 2^32 when chosen), each flight cut into segments of
@@ -23,6 +28,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/sha.h>
 
 #include "event/event_json.h"
 #include "pipeline/pipeline.h"
@@ -73,6 +80,7 @@ static void patch_len(struct buf *b, size_t at, int n)
 
 struct hs_plan {
 	bool tls13, session_id, fin, certs, client_alert, server_alert;
+	bool hrr, psk, staple, odd_exts, enc_alert;
 	uint16_t cipher;
 	size_t record_max;             /* handshake bytes per record */
 };
@@ -122,6 +130,14 @@ static void client_extensions(struct buf *m, struct fuzz_input *g, const struct 
 			put_u(m, 32, 2);
 		put_taken(m, g, 32);
 	}
+	if (pl->staple)                            /* status_request */
+		put_u(m, 5, 2), put_u(m, 5, 2), put_u(m, 1, 1), put_u(m, 0, 4);
+	if (pl->odd_exts) {                        /* point formats; SNI and ALPN again */
+		put_u(m, 11, 2), put_u(m, 3, 2), put_u(m, 2, 1), put_u(m, 0x0001, 2);
+		put_u(m, 0, 2), put_u(m, 8, 2), put_u(m, 6, 2), put_u(m, 0, 1), put_u(m, 3, 2);
+		put(m, "dup", 3);
+		put_u(m, 16, 2), put_u(m, 5, 2), put_u(m, 3, 2), put_u(m, 2, 1), put(m, "h3", 2);
+	}
 	n = fuzz_take(g, 1) % 16;                       /* one the parser may not know */
 	if (n) {
 		put_u(m, fuzz_take(g, 2), 2);
@@ -134,7 +150,7 @@ static void client_extensions(struct buf *m, struct fuzz_input *g, const struct 
 /* What both hellos start with: type, length (returned, to patch),
  * legacy version, random, session id. */
 static size_t hello_start(struct buf *m, struct fuzz_input *g, const struct hs_plan *pl,
-			  uint8_t type)
+			  uint8_t type, const uint8_t *random)
 {
 	size_t at;
 
@@ -142,7 +158,10 @@ static size_t hello_start(struct buf *m, struct fuzz_input *g, const struct hs_p
 	at = m->len;
 	put_u(m, 0, 3);
 	put_u(m, 0x0303, 2);
-	put_taken(m, g, 32);
+	if (random)
+		put(m, random, 32);
+	else
+		put_taken(m, g, 32);
 	put_u(m, pl->session_id ? 32 : 0, 1);
 	if (pl->session_id)
 		put_taken(m, g, 32);
@@ -151,7 +170,7 @@ static size_t hello_start(struct buf *m, struct fuzz_input *g, const struct hs_p
 
 static void client_hello(struct buf *m, struct fuzz_input *g, struct hs_plan *pl)
 {
-	size_t at = hello_start(m, g, pl, 1);
+	size_t at = hello_start(m, g, pl, 1, NULL);
 	uint32_t i, n = 1 + fuzz_take(g, 1) % 6;
 
 	put_u(m, 2 * n, 2);
@@ -167,9 +186,14 @@ static void client_hello(struct buf *m, struct fuzz_input *g, struct hs_plan *pl
 	patch_len(m, at, 3);
 }
 
-static void server_hello(struct buf *m, struct fuzz_input *g, const struct hs_plan *pl)
+/* RFC 8446 4.1.3: a HelloRetryRequest is a ServerHello with this random,
+ * SHA-256("HelloRetryRequest"), computed here rather than copied. */
+static uint8_t hrr_random[32];
+
+static void server_hello(struct buf *m, struct fuzz_input *g, const struct hs_plan *pl,
+			 bool retry)
 {
-	size_t at = hello_start(m, g, pl, 2), ext;
+	size_t at = hello_start(m, g, pl, 2, retry ? hrr_random : NULL), ext;
 
 	put_u(m, pl->cipher, 2);
 	put_u(m, 0, 1);
@@ -179,12 +203,14 @@ static void server_hello(struct buf *m, struct fuzz_input *g, const struct hs_pl
 		put_u(m, 43, 2), put_u(m, 2, 2), put_u(m, 0x0304, 2);
 		put_u(m, 51, 2), put_u(m, 36, 2), put_u(m, 0x001d, 2), put_u(m, 32, 2);
 		put_taken(m, g, 32);
+		if (pl->psk && !retry)
+			put_u(m, 41, 2), put_u(m, 2, 2), put_u(m, 0, 2);
 	}
 	patch_len(m, ext, 2);
 	patch_len(m, at, 3);
 }
 
-/* Certificate with 0-2 arbitrary blobs, then ServerHelloDone. */
+/* Certificate with 0-2 arbitrary blobs. */
 static void server_certs(struct buf *m, struct fuzz_input *g)
 {
 	size_t at, list;
@@ -203,7 +229,15 @@ static void server_certs(struct buf *m, struct fuzz_input *g)
 	}
 	patch_len(m, list, 3);
 	patch_len(m, at, 3);
-	put_u(m, 14, 1), put_u(m, 0, 3);
+}
+
+/* CertificateStatus (an OCSP staple of arbitrary bytes). */
+static void server_staple(struct buf *m, struct fuzz_input *g)
+{
+	uint32_t n = fuzz_take(g, 1);
+
+	put_u(m, 22, 1), put_u(m, n + 4, 3), put_u(m, 1, 1), put_u(m, n, 3);
+	put_taken(m, g, n);
 }
 
 /* Handshake messages @msg as records of at most @max bytes. */
@@ -239,6 +273,44 @@ struct conv {
 	size_t end[FLIGHTS];           /* flight i is direction i & 1 */
 };
 
+static void ccs(struct buf *out)
+{
+	put_u(out, 0x14030300, 4), put_u(out, 0x0101, 2);
+}
+
+/* TLS 1.2: ServerHello, Certificate, CertificateStatus, ServerHelloDone. */
+static void server_flight12(struct buf *msg, struct fuzz_input *g, const struct hs_plan *pl)
+{
+	server_hello(msg, g, pl, false);
+	if (pl->certs)
+		server_certs(msg, g);
+	if (pl->staple)
+		server_staple(msg, g);
+	put_u(msg, 14, 1), put_u(msg, 0, 3);
+}
+
+/* TLS 1.3 after a HelloRetryRequest: the client's second hello, the
+ * server's real ServerHello and its encrypted flight. */
+static void build_retry(struct fuzz_input *g, struct conv *c, struct hs_plan *pl)
+{
+	static struct buf msg;
+
+	msg.len = 0;
+	server_hello(&msg, g, pl, true);
+	records(&c->dir[1], &msg, pl->record_max, 0x0303);
+	ccs(&c->dir[1]);
+	c->end[1] = c->dir[1].len;
+	msg.len = 0;
+	client_hello(&msg, g, pl);
+	records(&c->dir[0], &msg, pl->record_max, 0x0303);
+	c->end[2] = c->dir[0].len;
+	msg.len = 0;
+	server_hello(&msg, g, pl, false);
+	records(&c->dir[1], &msg, pl->record_max, 0x0303);
+	opaque_record(&c->dir[1], g, 23);
+	c->end[3] = c->dir[1].len;
+}
+
 static void build_handshake(struct fuzz_input *g, struct conv *c, struct hs_plan *pl)
 {
 	static struct buf msg;
@@ -248,13 +320,18 @@ static void build_handshake(struct fuzz_input *g, struct conv *c, struct hs_plan
 	client_hello(&msg, g, pl);
 	records(cl, &msg, pl->record_max, 0x0301);
 	c->end[0] = cl->len;
+	if (pl->tls13 && pl->hrr) {
+		build_retry(g, c, pl);
+		return;
+	}
 	msg.len = 0;
-	server_hello(&msg, g, pl);
-	if (!pl->tls13 && pl->certs)
-		server_certs(&msg, g);
+	if (pl->tls13)
+		server_hello(&msg, g, pl, false);
+	else
+		server_flight12(&msg, g, pl);
 	records(sv, &msg, pl->record_max, 0x0303);
 	if (pl->tls13) {
-		put_u(sv, 0x14030300, 4), put_u(sv, 0x0101, 2);   /* ChangeCipherSpec */
+		ccs(sv);
 		opaque_record(sv, g, 23);
 	}
 	if (pl->server_alert)
@@ -263,13 +340,18 @@ static void build_handshake(struct fuzz_input *g, struct conv *c, struct hs_plan
 	if (pl->client_alert) {
 		alert(cl, g);
 	} else {
-		put_u(cl, 0x14030300, 4), put_u(cl, 0x0101, 2);
+		ccs(cl);
 		opaque_record(cl, g, pl->tls13 ? 23 : 22);
 	}
 	c->end[2] = cl->len;
 	if (!pl->tls13) {
-		put_u(sv, 0x14030300, 4), put_u(sv, 0x0101, 2);
+		ccs(sv);
 		opaque_record(sv, g, 22);
+	} else if (pl->enc_alert) {                /* an encrypted alert's size */
+		put_u(sv, 0x17030300, 4), put_u(sv, 19, 1);
+		put_taken(sv, g, 19);
+	} else {
+		opaque_record(sv, g, 23);
 	}
 	c->end[3] = sv->len;
 }
@@ -400,6 +482,13 @@ static void run_plan(const struct run *r, const struct conv *c, bool fin, struct
 	pipeline_free(pl);
 }
 
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	static const char label[] = "HelloRetryRequest";
+
+	return SHA256((const uint8_t *)label, sizeof(label) - 1, hrr_random) ? 0 : -1;
+}
+
 static struct conv conv;
 static struct run ref, fuzzed;
 static struct sink got_ref, got_fuzzed;
@@ -408,7 +497,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input g = { data, size };
 	struct hs_plan pl = { 0 };
-	uint32_t cfg = fuzz_take(&g, 2);
+	uint32_t cfg = fuzz_take(&g, 2), cfg2 = fuzz_take(&g, 1);
 
 	pl.tls13 = cfg & 1;
 	pl.session_id = cfg & 2;
@@ -417,6 +506,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pl.client_alert = cfg & 16;
 	pl.server_alert = cfg & 32;
 	pl.record_max = (cfg & 64) ? 1 + (cfg >> 8) : 16384;
+	pl.hrr = cfg2 & 1;
+	pl.psk = cfg2 & 2;
+	pl.staple = cfg2 & 4;
+	pl.odd_exts = cfg2 & 8;
+	pl.enc_alert = cfg2 & 16;
 	memset(&conv, 0, sizeof(conv));
 	build_handshake(&g, &conv, &pl);
 
@@ -435,6 +529,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run_plan(&fuzzed, &conv, pl.fin, &got_fuzzed);
 	jw_free(&got_ref.j);
 	jw_free(&got_fuzzed.j);
+	if (getenv("FUZZ_FLIGHT_SHOW"))            /* what a seed generates */
+		fprintf(stderr, "%.*s", (int)got_ref.out.len, (const char *)got_ref.out.b);
 	SP_CHECK(got_ref.handshakes == 1);
 	SP_CHECK(got_fuzzed.out.len == got_ref.out.len &&
 		 memcmp(got_fuzzed.out.b, got_ref.out.b, got_ref.out.len) == 0);

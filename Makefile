@@ -154,11 +154,13 @@ fuzz-build: $(FUZZ_BINS)
 
 # A campaign (FUZZING.md): each fuzzer FUZZ_SECONDS at nice 19 over its
 # committed corpus; what adds coverage is merged into tests/fuzz/corpus/,
-# what crashes is copied to tests/fuzz/regressions/. FUZZ_TARGETS: a subset.
+# what crashes is copied to tests/fuzz/regressions/. FUZZ_TARGETS: a subset;
+# FUZZ_RUNS: stop each after that many executions.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
+FUZZ_RUNS    ?=
 fuzz: fuzz-build
-	@BUILD=$(BUILD) tests/fuzz/campaign.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	@BUILD=$(BUILD) FUZZ_RUNS=$(FUZZ_RUNS) tests/fuzz/campaign.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Line and branch coverage of the library under the committed corpora and
 # regression inputs (clang source-based coverage, llvm-profdata/llvm-cov):

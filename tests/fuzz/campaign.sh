@@ -11,6 +11,7 @@
 # format of FUZZING.md); libFuzzer's logs stay in $BUILD/fuzz-campaign/.
 #
 # Usage: campaign.sh SECONDS [TARGET...]
+# FUZZ_RUNS=N: stop a target after N executions (SECONDS still bounds it).
 # Exit status: 0, or 1 when a target found something (or did not run).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -40,7 +41,7 @@ run_target() { # name
 	local work=$out/$1 log=$out/$1.log rc
 	rm -rf "$work" && mkdir -p "$work/corpus" "$work/artifacts" "$seeds"
 	nice -n 19 "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-		-print_final_stats=1 -artifact_prefix="$work/artifacts/" \
+		-print_final_stats=1 -artifact_prefix="$work/artifacts/" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
 		"$work/corpus" "$seeds" >"$log" 2>&1
 	rc=$?
 	if ls "$work"/artifacts/* >/dev/null 2>&1; then

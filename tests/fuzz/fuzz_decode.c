@@ -3,7 +3,7 @@
  * decode_frame()/decode_ip() on arbitrary frames. Input: one selector byte,
  * then the frame. The selector's low nibble picks the link type (or the
  * decode_ip() entry), its high bit makes the wire length larger than the
- * capture (a snaplen cut). Every payload byte is read so that ASan reports
+ * capture (a snaplen cut), bit 6 smaller (a record header that lies). Every payload byte is read so that ASan reports
  * a segment that points outside the frame; the segment's invariants are
  * checked as well.
  */
@@ -42,6 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (caplen)
 		memcpy((void *)frame, data + 1, caplen);
 	wirelen = caplen + ((data[0] & 0x80) ? 1500u : 0u);
+	if (data[0] & 0x40)
+		wirelen = caplen / 2;
 
 	if (lt < 0)
 		rc = decode_ip(frame, caplen, wirelen, 1, &seg, &st);

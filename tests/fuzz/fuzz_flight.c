@@ -11,7 +11,10 @@
  * the client's second hello), the client's second flight and the server's
  * last one (an encrypted alert's size when chosen), with optional
  * plaintext alerts, and handshake messages split over records of a chosen
- * size. FUZZ_FLIGHT_SHOW=1 prints the events of each input run.
+ * size; and past the parser's bounds: SNI longer than 255 bytes, more than
+ * 8 ALPN protocols, 8 alerts or 10 certificates, a Certificate message
+ * above 4 KiB, Certificate and CertificateStatus sent twice, SSL 3.0 to
+ * TLS 1.1 in the ServerHello. FUZZ_FLIGHT_SHOW=1 prints the events of each input run.
  * Input: two config bytes (the flags of main, the record size), a
  * third (more flags), then whatever the generators take.
  *
@@ -80,7 +83,8 @@ static void patch_len(struct buf *b, size_t at, int n)
 
 struct hs_plan {
 	bool tls13, session_id, fin, certs, client_alert, server_alert;
-	bool hrr, psk, staple, odd_exts, enc_alert;
+	bool hrr, psk, staple, odd_exts, enc_alert, big_cert, twice;
+	uint16_t server_version;       /* TLS 1.2 path: SSL 3.0 .. TLS 1.2 */
 	uint16_t cipher;
 	size_t record_max;             /* handshake bytes per record */
 };
@@ -101,13 +105,13 @@ static void client_extensions(struct buf *m, struct fuzz_input *g, const struct 
 		put_u(m, 0, 2);
 		put_u(m, 0, 2);                    /* list length, patched */
 		put_u(m, 0, 1);                    /* host_name */
-		n = fuzz_take(g, 1) % 64;
+		n = fuzz_take(g, 2) % 300;            /* past HS_MAX_SNI too */
 		put_u(m, n, 2);
 		put_taken(m, g, n);
 		patch_len(m, at + 2, 2);
 		patch_len(m, at, 2);
 	}
-	n = fuzz_take(g, 1) % 4;                        /* ALPN */
+	n = fuzz_take(g, 1) % 12;                       /* ALPN, past HS_MAX_ALPN too */
 	if (n) {
 		put_u(m, 16, 2);
 		at = m->len;
@@ -157,7 +161,7 @@ static size_t hello_start(struct buf *m, struct fuzz_input *g, const struct hs_p
 	put_u(m, type, 1);
 	at = m->len;
 	put_u(m, 0, 3);
-	put_u(m, 0x0303, 2);
+	put_u(m, type == 2 && !pl->tls13 ? pl->server_version : 0x0303, 2);
 	if (random)
 		put(m, random, 32);
 	else
@@ -210,11 +214,12 @@ static void server_hello(struct buf *m, struct fuzz_input *g, const struct hs_pl
 	patch_len(m, at, 3);
 }
 
-/* Certificate with 0-2 arbitrary blobs. */
-static void server_certs(struct buf *m, struct fuzz_input *g)
+/* Certificate with 0-11 arbitrary blobs (past HS_MAX_CHAIN), the first
+ * one past the parser's first 4 KiB message buffer when @big. */
+static void server_certs(struct buf *m, struct fuzz_input *g, bool big)
 {
 	size_t at, list;
-	uint32_t i, n = fuzz_take(g, 1) % 3;
+	uint32_t i, n = fuzz_take(g, 1) % 12;
 
 	put_u(m, 11, 1);
 	at = m->len;
@@ -222,7 +227,7 @@ static void server_certs(struct buf *m, struct fuzz_input *g)
 	list = m->len;
 	put_u(m, 0, 3);
 	for (i = 0; i < n; i++) {
-		uint32_t len = 1 + fuzz_take(g, 1);
+		uint32_t len = 1 + (uint32_t)(big && i == 0 ? fuzz_take(g, 2) % 6000 : fuzz_take(g, 1));
 
 		put_u(m, len, 3);
 		put_taken(m, g, len);
@@ -261,10 +266,15 @@ static void opaque_record(struct buf *out, struct fuzz_input *g, uint8_t type)
 	put_taken(out, g, n);
 }
 
+/* 1-10 alerts (past HS_MAX_ALERTS), warning or fatal. */
 static void alert(struct buf *out, struct fuzz_input *g)
 {
-	put_u(out, 21, 1), put_u(out, 0x0303, 2), put_u(out, 2, 2);
-	put_u(out, 2, 1), put_u(out, fuzz_take(g, 1), 1);
+	uint32_t i, n = 1 + fuzz_take(g, 1) % 10;
+
+	for (i = 0; i < n; i++) {
+		put_u(out, 21, 1), put_u(out, 0x0303, 2), put_u(out, 2, 2);
+		put_u(out, 1 + fuzz_take(g, 1) % 2, 1), put_u(out, fuzz_take(g, 1), 1);
+	}
 }
 
 /* The byte stream of each direction, and where each flight ends in it. */
@@ -282,10 +292,12 @@ static void ccs(struct buf *out)
 static void server_flight12(struct buf *msg, struct fuzz_input *g, const struct hs_plan *pl)
 {
 	server_hello(msg, g, pl, false);
-	if (pl->certs)
-		server_certs(msg, g);
-	if (pl->staple)
-		server_staple(msg, g);
+	for (int i = 0; i < (pl->twice ? 2 : 1); i++) {   /* repeats are ignored */
+		if (pl->certs)
+			server_certs(msg, g, pl->big_cert);
+		if (pl->staple)
+			server_staple(msg, g);
+	}
 	put_u(msg, 14, 1), put_u(msg, 0, 3);
 }
 
@@ -511,6 +523,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pl.staple = cfg2 & 4;
 	pl.odd_exts = cfg2 & 8;
 	pl.enc_alert = cfg2 & 16;
+	pl.big_cert = cfg2 & 32;
+	pl.twice = cfg2 & 64;
+	pl.server_version = (cfg2 & 128) ? 0x0300 + (uint16_t)fuzz_take(&g, 1) % 4 : 0x0303;
 	memset(&conv, 0, sizeof(conv));
 	build_handshake(&g, &conv, &pl);
 

@@ -18,6 +18,7 @@ static const int linktypes[] = {
 	DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, 12, 14, 101,
 	DLT_IPV4, DLT_IPV6, DLT_NULL, DLT_LOOP,
 	-1, /* decode_ip() */
+	DLT_IEEE802_11,   /* one decode_frame() does not know: counted, not read */
 };
 #define NLINKTYPES (sizeof(linktypes) / sizeof(linktypes[0]))
 

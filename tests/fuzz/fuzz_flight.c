@@ -14,7 +14,8 @@
  * size; and past the parser's bounds: SNI longer than 255 bytes, more than
  * 8 ALPN protocols, 8 alerts or 10 certificates, a Certificate message
  * above 4 KiB, Certificate and CertificateStatus sent twice, SSL 3.0 to
- * TLS 1.1 in the ServerHello. FUZZ_FLIGHT_SHOW=1 prints the events of each input run.
+ * TLS 1.1 in the ServerHello; a TLS 1.3 Certificate in clear, a second
+ * encrypted record after the client's ChangeCipherSpec. FUZZ_FLIGHT_SHOW=1 prints the events of each input run.
  * Input: two config bytes (the flags of main, the record size), a
  * third (more flags), then whatever the generators take.
  *
@@ -337,10 +338,13 @@ static void build_handshake(struct fuzz_input *g, struct conv *c, struct hs_plan
 		return;
 	}
 	msg.len = 0;
-	if (pl->tls13)
+	if (pl->tls13) {
 		server_hello(&msg, g, pl, false);
-	else
+		if (pl->twice && pl->certs)        /* in clear, where 1.3 encrypts it */
+			server_certs(&msg, g, false);
+	} else {
 		server_flight12(&msg, g, pl);
+	}
 	records(sv, &msg, pl->record_max, 0x0303);
 	if (pl->tls13) {
 		ccs(sv);
@@ -354,6 +358,8 @@ static void build_handshake(struct fuzz_input *g, struct conv *c, struct hs_plan
 	} else {
 		ccs(cl);
 		opaque_record(cl, g, pl->tls13 ? 23 : 22);
+		if (pl->twice)                     /* a second "Finished" */
+			opaque_record(cl, g, pl->tls13 ? 23 : 22);
 	}
 	c->end[2] = cl->len;
 	if (!pl->tls13) {

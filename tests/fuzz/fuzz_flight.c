@@ -16,8 +16,8 @@
  * above 4 KiB, Certificate and CertificateStatus sent twice, SSL 3.0 to
  * TLS 1.1 in the ServerHello; a TLS 1.3 Certificate in clear, a second
  * encrypted record after the client's ChangeCipherSpec. FUZZ_FLIGHT_SHOW=1 prints the events of each input run.
- * Input: two config bytes (the flags of main, the record size), a
- * third (more flags), then whatever the generators take.
+ * Input: the record size, two bytes of flags (PLAN_FLAGS), then whatever
+ * the generators take.
  *
  * The TCP side: SYN and SYN-ACK, initial sequence numbers anywhere
  * (wrapping past 2^32 when chosen), each flight cut into segments of
@@ -82,9 +82,17 @@ static void patch_len(struct buf *b, size_t at, int n)
 		b->b[at + (size_t)i] = (uint8_t)(len >> (8 * (n - 1 - i)));
 }
 
+/* The choices of input bytes 1 and 2, bit by bit: X(name, bit). */
+#define PLAN_FLAGS(X)                                                          \
+	X(tls13, 0) X(session_id, 1) X(fin, 2) X(certs, 3)                     \
+	X(client_alert, 4) X(server_alert, 5) X(fragment, 6) X(isn_wraps, 7)   \
+	X(hrr, 8) X(psk, 9) X(staple, 10) X(odd_exts, 11) X(enc_alert, 12)     \
+	X(big_cert, 13) X(twice, 14) X(old_version, 15)
+
 struct hs_plan {
-	bool tls13, session_id, fin, certs, client_alert, server_alert;
-	bool hrr, psk, staple, odd_exts, enc_alert, big_cert, twice;
+#define PLAN_FLAG_FIELD(name, bit) bool name;
+	PLAN_FLAGS(PLAN_FLAG_FIELD)
+#undef PLAN_FLAG_FIELD
 	uint16_t server_version;       /* TLS 1.2 path: SSL 3.0 .. TLS 1.2 */
 	uint16_t cipher;
 	size_t record_max;             /* handshake bytes per record */
@@ -515,28 +523,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_input g = { data, size };
 	struct hs_plan pl = { 0 };
-	uint32_t cfg = fuzz_take(&g, 2), cfg2 = fuzz_take(&g, 1);
+	uint32_t record_size = (uint32_t)fuzz_take(&g, 1), flags = (uint32_t)fuzz_take(&g, 1);
 
-	pl.tls13 = cfg & 1;
-	pl.session_id = cfg & 2;
-	pl.fin = cfg & 4;
-	pl.certs = cfg & 8;
-	pl.client_alert = cfg & 16;
-	pl.server_alert = cfg & 32;
-	pl.record_max = (cfg & 64) ? 1 + (cfg >> 8) : 16384;
-	pl.hrr = cfg2 & 1;
-	pl.psk = cfg2 & 2;
-	pl.staple = cfg2 & 4;
-	pl.odd_exts = cfg2 & 8;
-	pl.enc_alert = cfg2 & 16;
-	pl.big_cert = cfg2 & 32;
-	pl.twice = cfg2 & 64;
-	pl.server_version = (cfg2 & 128) ? 0x0300 + (uint16_t)fuzz_take(&g, 1) % 4 : 0x0303;
+	flags |= (uint32_t)fuzz_take(&g, 1) << 8;
+#define PLAN_FLAG_SET(name, bit) pl.name = flags >> bit & 1;
+	PLAN_FLAGS(PLAN_FLAG_SET)
+#undef PLAN_FLAG_SET
+	pl.record_max = pl.fragment ? 1 + record_size : 16384;
+	pl.server_version = pl.old_version ? 0x0300 + (uint16_t)fuzz_take(&g, 1) % 4 : 0x0303;
 	memset(&conv, 0, sizeof(conv));
 	build_handshake(&g, &conv, &pl);
 
 	ref.n = fuzzed.n = 0;
-	ref.isn[0] = fuzzed.isn[0] = (cfg & 128) ? 0xffffffffu - fuzz_take(&g, 1) * 16 : fuzz_take(&g, 4);
+	ref.isn[0] = fuzzed.isn[0] = pl.isn_wraps ? 0xffffffffu - fuzz_take(&g, 1) * 16 : fuzz_take(&g, 4);
 	ref.isn[1] = fuzzed.isn[1] = fuzz_take(&g, 4);
 	plan_whole(&ref, &conv);
 	for (int f = 0; f < FLIGHTS; f++)

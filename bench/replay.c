@@ -7,13 +7,18 @@
  * while the agent runs, so the sending loop is here; the capture is cut
  * into templates by scripts/lib/live_load.py (replay --templates-out).
  *
- *   replay TEMPLATES IFACE A.B.C RATE SECONDS
+ *   replay TEMPLATES IFACE A.B.C RATE SECONDS [TIMES]
  *
  * TEMPLATES: u32 n_templates, then per template u32 n_frames, then per
  * frame u16 len, u16 ip_off, u16 port_off, len bytes (little endian).
  * Client addresses: A.B.C.1 and A.B.C.7-14; ports 1024-65023.
  * Prints one JSON line: target, handshakes, packets, send_errors, seconds,
  * rate. Bounded by SECONDS.
+ *
+ * TIMES: a file to write, one line per handshake sent, "H T": copy H (its
+ * client is A.B.C.(H % 9 == 0 ? 1 : 6 + H % 9), port 1024 + H / 9) and the
+ * CLOCK_REALTIME (seconds) at which the sendmmsg() carrying its last
+ * packet returned: where the bench measures an event's delay from.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -104,12 +109,35 @@ bad:
 	return -1;
 }
 
-static double now_s(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_s(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
+}
+
+static int write_times(const char *path, const double *last, uint64_t n)
+{
+	FILE *f = fopen(path, "w");
+	uint64_t h;
+
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	for (h = 0; h < n; h++)
+		fprintf(f, "%llu %.6f\n", (unsigned long long)h, last[h]);
+	if (fclose(f)) {
+		perror(path);
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -119,18 +147,25 @@ int main(int argc, char **argv)
 	struct iovec iov[BATCH];
 	struct sockaddr_ll sll;
 	uint32_t ips[9];
-	uint64_t sent = 0, packets = 0, errors = 0;
-	double rate, secs, start, deadline, t;
+	uint64_t sent = 0, packets = 0, errors = 0, cap;
+	double rate, secs, start, deadline, t, *last;
 	int fd, i, k, n;
 
-	if (argc != 6) {
-		fprintf(stderr, "usage: replay TEMPLATES IFACE A.B.C RATE SECONDS\n");
+	if (argc != 6 && argc != 7) {
+		fprintf(stderr, "usage: replay TEMPLATES IFACE A.B.C RATE SECONDS [TIMES]\n");
 		return 2;
 	}
 	rate = atof(argv[4]);
 	secs = atof(argv[5]);
-	if (rate <= 0 || secs <= 0 || secs > 600 || load(argv[1]))
+	if (rate <= 0 || rate > 1e7 || secs <= 0 || secs > 600 || load(argv[1]))
 		return 2;
+	/* the loop sends at most rate * secs handshakes, and a batch more */
+	cap = (uint64_t)(rate * secs) + 2 * BATCH;
+	last = calloc(cap, sizeof(*last));
+	if (!last) {
+		perror("calloc");
+		return 1;
+	}
 	for (i = 0; i < 9; i++) {
 		char ip[32];
 
@@ -160,7 +195,7 @@ int main(int argc, char **argv)
 		struct tmpl *grp[BATCH];
 		int longest = 0;
 
-		if (sent + BATCH > due) {
+		if (sent + BATCH > due || sent + BATCH > cap) {
 			usleep(200);
 			continue;
 		}
@@ -206,10 +241,17 @@ int main(int argc, char **argv)
 				i += r;
 			}
 			packets += (uint64_t)n;
+			t = clock_s(CLOCK_REALTIME);
+			for (i = 0; i < BATCH; i++)
+				if ((int)grp[i]->n == k + 1)
+					last[sent + (uint64_t)i] = t;
 		}
 		sent += BATCH;
 	}
 	t = now_s() - start;
+	if (argc == 7 && write_times(argv[6], last, sent))
+		return 1;
+	free(last);
 	printf("{\"target\": %.0f, \"handshakes\": %llu, \"ok\": %llu, \"packets\": %llu, "
 	       "\"send_errors\": %llu, \"templates\": %u, \"seconds\": %.3f, \"rate\": %.1f}\n",
 	       rate, (unsigned long long)sent, (unsigned long long)sent,

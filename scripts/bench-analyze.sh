@@ -1,85 +1,257 @@
 #!/usr/bin/env bash
-# Benchmark of `tlswatch analyze` against tshark on the same capture.
-# Builds a >= 1 GB capture (real handshakes from tests/data/captures mixed
-# into bulk TLS traffic), runs both side by side, and writes wall time, MB/s,
-# handshakes/s and peak RSS, and the ratios, into BENCHMARKS.md. Also runs
-# tlswatch on 256 MB and 512 MB prefixes to show memory stays flat.
-# BENCH_MB (default 1024) sets the size.
+# Benchmark of `tlswatch analyze` against tshark on the same captures, side
+# by side in one run, every tool pinned to one core (taskset), files in the
+# page cache. Two captures from scripts/make-bench-capture.py, both built
+# from the real handshakes in tests/data/captures:
+#   dense: one handshake per ~8 KB (every kind the tests make, chains that
+#          verify against tests/data/pki/root.crt, staples), issue 9;
+#   bulk:  handshakes mixed into bulk TLS traffic (the >= 1 GB/s target).
+# On each: `analyze --json --ca-file ROOT`, `analyze --json`, and tshark
+# extracting the same fields. Then peak RSS of tlswatch on dense captures
+# of growing size, and a perf profile (top entries) of both analyze runs on
+# the dense capture. Writes the section "analyze" of BENCHMARKS.md.
+#
+# Environment:
+#   BENCH_DENSE_MB  dense capture size, MB (default 256)
+#   BENCH_MB        bulk capture size, MB (default 1024)
+#   BENCH_RSS_MB    largest dense capture of the RSS series (default 1024;
+#                   the series is a quarter, a half and all of it)
+#   BENCH_RUNS      tlswatch runs per row, the median is reported (default 3)
+#   BENCH_TSHARK=0  do not run tshark: reuse its figures from the last run on
+#                   the same capture (re-runs after a change), else leave it out
+#   BENCH_QUICK=1   quick look: dense 32 MB, bulk 64 MB, RSS series to 128 MB,
+#                   one run each (same tables; do not commit its figures)
+#   BENCH_CPU       core to pin to (default 0)
+#   BUILD           build directory (default build)
 set -eu
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/bench-section.sh
 . scripts/lib/bench-section.sh
 BUILD=${BUILD:-build}
-MB=${BENCH_MB:-1024}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	: "${BENCH_DENSE_MB:=32}" "${BENCH_MB:=64}" "${BENCH_RSS_MB:=128}" "${BENCH_RUNS:=1}"
+fi
+DENSE_MB=${BENCH_DENSE_MB:-256}
+BULK_MB=${BENCH_MB:-1024}
+RSS_MB=${BENCH_RSS_MB:-1024}
+RUNS=${BENCH_RUNS:-3}
+TSHARK=${BENCH_TSHARK:-1}
+CPU=${BENCH_CPU:-0}
+ROOT=tests/data/pki/root.crt
+PY=/usr/bin/python3
+TW=$BUILD/tlswatch
 dir=$BUILD/bench
 mkdir -p "$dir"
-seeds=$(ls tests/data/captures/*.pcap | grep -v trunc)
-big=$dir/bench-${MB}m.pcap
-if [ ! -s "$big" ]; then
-	echo "bench: generating a ${MB} MB capture"
-	scripts/make-bench-capture.py "$big" "$MB" $seeds >"$dir/handshakes-${MB}m"
-fi
-cat "$big" >/dev/null   # both tools read from the page cache
+seeds=()
+for f in tests/data/captures/*.pcap; do
+	[ "$f" = tests/data/captures/truncated.pcap ] || seeds+=("$f")
+done
+[ -x "$TW" ] || { echo "bench: $TW missing: run make all" >&2; exit 1; }
 
-measure() { # out-prefix, command... -> "$out.time" holds "seconds maxrss_kb"
-	local out=$1; shift
-	/usr/bin/time -f "%e %M" -o "$out.time" "$@" >"$out.stdout" 2>"$out.stderr"
+capture() { # kind(dense|bulk) MB -> path (generated once, then reused)
+	local kind=$1 mb=$2 flag="" path=$dir/bench-$1-$2m.pcap
+	[ "$kind" = dense ] && flag=--dense
+	if [ ! -s "$path" ]; then
+		echo "bench: generating a $mb MB $kind capture" >&2
+		$PY scripts/make-bench-capture.py $flag "$path.tmp" "$mb" "${seeds[@]}" >/dev/null
+		mv "$path.tmp" "$path"
+	fi
+	cat "$path" >/dev/null   # every tool reads from the page cache
+	echo "$path"
 }
 
-size=$(stat -c %s "$big")
-echo "bench: tlswatch analyze --json on $big"
-measure "$dir/tw" taskset -c 0 "$BUILD/tlswatch" analyze --json "$big"
-echo "bench: tshark on $big (this takes a while)"
-measure "$dir/ts" taskset -c 0 tshark -r "$big" -n \
-	-Y 'tls.handshake.type == 1 || tls.handshake.type == 11 || tls.alert_message' \
-	-T fields -e frame.number -e tls.handshake.extensions_server_name \
-	-e tls.handshake.certificate -e tls.alert_message.desc
+# "$out.time": "wall_s maxrss_kb cpu_s" (cpu: user + system; on a busy
+# host the wall time includes waiting for the core, the CPU time does not)
+measure() { # out-prefix command...
+	local out=$1; shift
+	/usr/bin/time -f "%e %M %U %S" -o "$out.time" taskset -c "$CPU" "$@" \
+		>"$out.stdout" 2>"$out.stderr"
+	awk '{ print $1, $2, $3 + $4 }' "$out.time" >"$out.time.tmp"
+	mv "$out.time.tmp" "$out.time"
+}
 
-tw_hs=$(grep -c '"event":"handshake"' "$dir/tw.stdout" || true)
-ts_hs=$(awk -F'\t' '$2 != ""' "$dir/ts.stdout" | wc -l)
-read -r tw_s tw_kb <"$dir/tw.time"
-read -r ts_s ts_kb <"$dir/ts.time"
+# The run of median wall time over $RUNS runs, the largest peak RSS.
+measure_tw() { # out-prefix analyze-args...
+	local out=$1 run; shift
+	: >"$out.runs"
+	for ((run = 0; run < RUNS; run++)); do
+		measure "$out" "$TW" analyze --json "$@"
+		cat "$out.time" >>"$out.runs"
+	done
+	sort -n "$out.runs" | awk '{ t[NR] = $1; c[NR] = $3; if ($2 > m) m = $2 }
+		END { i = int((NR + 1) / 2); print t[i], m, c[i] }' >"$out.time"
+}
 
-flat=""
-for part in 256 512; do
-	[ "$part" -lt "$MB" ] || continue
-	p=$dir/bench-${part}m.pcap
-	[ -s "$p" ] || scripts/make-bench-capture.py "$p" "$part" $seeds >/dev/null
-	measure "$dir/tw$part" "$BUILD/tlswatch" analyze --json "$p"
-	read -r _ kb <"$dir/tw$part.time"
-	flat="$flat| ${part} MB | $((kb / 1024)) MB |
-"
-done
+tshark_fields() { # pcap out-prefix
+	measure "$2" tshark -r "$1" -n \
+		-Y 'tls.handshake.type == 1 || tls.handshake.type == 2 || tls.handshake.type == 11 || tls.handshake.type == 22 || tls.alert_message' \
+		-T fields -e frame.number -e ip.src -e ipv6.src -e tcp.srcport \
+		-e tls.handshake.type -e tls.handshake.extensions_server_name \
+		-e tls.handshake.extensions_alpn_str -e tls.handshake.version \
+		-e tls.handshake.ciphersuite -e tls.handshake.ja3 \
+		-e tls.handshake.certificate -e tls.handshake.ocsp_response_len \
+		-e tls.alert_message.desc
+}
 
-report=$(mktemp)
-python3 - "$size" "$tw_s" "$tw_kb" "$ts_s" "$ts_kb" "$tw_hs" "$ts_hs" "$MB" >"$report" <<'PY'
+handshakes_tw() { grep -c '"event":"handshake"' "$1.stdout" || true; }
+handshakes_ts() { # ClientHellos: rows whose handshake types include 1
+	awk -F'\t' '{ n = split($5, t, ","); for (i = 1; i <= n; i++) if (t[i] == "1") c++ }
+		END { print c + 0 }' "$1.stdout"
+}
+
+row() { # label prefix size-bytes handshakes -> one markdown table row
+	local s kb cpu
+	read -r s kb cpu <"$2.time"
+	$PY - "$1" "$s" "$kb" "$cpu" "$3" "$4" <<'PY'
 import sys
-size, tw_s, tw_kb, ts_s, ts_kb, tw_hs, ts_hs, mb = sys.argv[1:]
-size = int(size); tw_s = max(float(tw_s), 0.001); ts_s = max(float(ts_s), 0.001)
-mbs = lambda s: size / 1e6 / s
-print("## analyze: tlswatch vs tshark\n")
-print(f"Capture: {size/1e6:.0f} MB generated by scripts/make-bench-capture.py "
-      "from the real handshakes in tests/data/captures, mixed into bulk TLS "
-      "traffic; both tools pinned to one core (taskset -c 0), file in the page cache.\n")
-print("| tool | wall s | MB/s | handshakes/s | peak RSS |")
-print("| --- | --- | --- | --- | --- |")
-print(f"| tlswatch analyze --json | {tw_s:.2f} | {mbs(tw_s):.0f} | {int(tw_hs)/tw_s:.0f} | {int(tw_kb)//1024} MB |")
-print(f"| tshark (TLS fields) | {ts_s:.2f} | {mbs(ts_s):.0f} | {int(ts_hs)/ts_s:.0f} | {int(ts_kb)//1024} MB |")
-print(f"\nSpeed ratio: tlswatch is **{ts_s/tw_s:.0f}x** faster than tshark. "
-      f"Handshakes reported: tlswatch {tw_hs}, tshark ClientHellos with SNI {ts_hs}.\n")
+label, s, kb, cpu, size, hs = sys.argv[1:]
+s, cpu = max(float(s), 0.001), max(float(cpu), 0.001)
+print(f"| {label} | {s:.2f} | {cpu:.2f} | {int(size) / 1e6 / s:.0f} | "
+      f"{int(size) / 1e6 / cpu:.0f} | {int(hs)} | {int(hs) / s:.0f} | "
+      f"{int(hs) / cpu:.0f} | {int(kb) // 1024} MB |")
 PY
-{
-	cat "$report"
-	if [ -n "$flat" ]; then
-		echo "Peak RSS of tlswatch as the file grows:"
-		echo
-		echo "| capture | peak RSS |"
-		echo "| --- | --- |"
-		printf '%s' "$flat"
-		echo "| ${MB} MB | $((tw_kb / 1024)) MB |"
-		echo
+}
+
+ratio() { # tshark-prefix tlswatch-prefix -> "61x (CPU 58x)"
+	local a b ac bc
+	read -r a _ ac <"$1.time"
+	read -r b _ bc <"$2.time"
+	$PY -c "import sys; w = float(sys.argv[1]) / max(float(sys.argv[2]), 0.001); c = float(sys.argv[3]) / max(float(sys.argv[4]), 0.001); print(f'{w:.0f}x (CPU time {c:.0f}x)')" "$a" "$b" "$ac" "$bc"
+}
+
+bench_capture() { # kind MB -> table on stdout, ratios in $dir/$kind.ratio
+	local kind=$1 pcap size p=$dir/$1-$2m
+	pcap=$(capture "$kind" "$2")
+	size=$(stat -c %s "$pcap")
+	echo "bench: $kind capture, tlswatch" >&2
+	measure_tw "$p-ca" --ca-file "$ROOT" "$pcap"
+	measure_tw "$p-plain" "$pcap"
+	echo "| tool | wall s | CPU s | MB/s | MB/s (CPU) | handshakes | handshakes/s | handshakes/s (CPU) | peak RSS |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	row "tlswatch analyze --json --ca-file root.crt" "$p-ca" "$size" "$(handshakes_tw "$p-ca")"
+	row "tlswatch analyze --json" "$p-plain" "$size" "$(handshakes_tw "$p-plain")"
+	: >"$dir/$kind.ratio"
+	if [ "$TSHARK" = 1 ]; then
+		echo "bench: $kind capture, tshark (this takes a while)" >&2
+		tshark_fields "$pcap" "$p-ts"
+	elif [ -s "$p-ts.time" ] && [ "$p-ts.time" -nt "$pcap" ]; then
+		echo "bench: $kind capture, tshark: the last run's figures on this file" >&2
 	fi
-	echo "Command: \`BENCH_MB=$MB make bench\` (scripts/bench-analyze.sh)."
-} >"$report.md"
-bench_section analyze "$report.md"
-cat "$report.md"
-rm -f "$report" "$report.md"
+	if [ -s "$p-ts.time" ] && [ "$p-ts.time" -nt "$pcap" ]; then
+		row "tshark (same fields)" "$p-ts" "$size" "$(handshakes_ts "$p-ts")"
+		echo "Speed vs tshark: **$(ratio "$p-ts" "$p-ca")** with \`--ca-file\`, $(ratio "$p-ts" "$p-plain") without." >"$dir/$kind.ratio"
+		[ "$TSHARK" = 1 ] ||
+			echo "(tshark not run again: its figures are from its run of $(date -u -r "$p-ts.time" '+%Y-%m-%d %H:%M UTC') on this file.)" >>"$dir/$kind.ratio"
+	fi
+	echo
+	echo "Capture: $((size / 1000000)) MB, \`$(basename "$pcap")\`. Handshakes: tlswatch's handshake events; tshark's ClientHellos."
+}
+
+rss_series() { # dense captures of a quarter, a half and all of $RSS_MB
+	local mb kb
+	echo "| dense capture | handshakes | peak RSS, --ca-file |"
+	echo "| --- | --- | --- |"
+	for mb in $((RSS_MB / 4)) $((RSS_MB / 2)) "$RSS_MB"; do
+		echo "bench: RSS on a $mb MB dense capture" >&2
+		measure "$dir/rss$mb" "$TW" analyze --json --ca-file "$ROOT" "$(capture dense "$mb")"
+		read -r _ kb _ <"$dir/rss$mb.time"
+		echo "| $mb MB | $(handshakes_tw "$dir/rss$mb") | $((kb / 1024)) MB |"
+	done
+}
+
+# Top entries of a profile of one analyze run: perf (cpu-clock, so it works
+# without hardware counters) or, without perf, callgrind on a 16 MB slice.
+profile() { # name analyze-args... (the capture last)
+	local out=$dir/profile-$1; shift
+	if perf record -q -e cpu-clock -o /dev/null true >/dev/null 2>&1; then
+		perf record -q -e cpu-clock -F 1999 --call-graph dwarf,16384 -o "$out.data" \
+			taskset -c "$CPU" "$TW" analyze --json "$@" >/dev/null 2>&1
+		echo "By library (perf report --sort dso):"
+		echo
+		echo '```'
+		perf report -i "$out.data" --stdio --no-children --sort dso -g none 2>/dev/null |
+			grep -E '^ +[0-9]' | head -8 | awk '{ print $1, $2 }'
+		echo '```'
+		echo
+		echo "Self (perf report --no-children, cpu-clock):"
+		echo
+		echo '```'
+		perf report -i "$out.data" --stdio --no-children --sort dso,symbol -g none 2>/dev/null |
+			grep -E '^ +[0-9]' | head -15 | awk '{ $NF = ""; $(NF - 1) = ""; print }'
+		echo '```'
+		echo
+		echo "Inclusive (perf report --children), the tlswatch functions and the library calls under them:"
+		echo
+		echo '```'
+		perf report -i "$out.data" --stdio --children --sort symbol -g none 2>/dev/null |
+			grep -E '^ +[0-9]' | grep -vE '\[k\]|0x0000|0xffff|_start|libc_start|main$|cmd_analyze|analyze_file' |
+			head -40 | awk '{ printf "%8s %8s  %s %s\n", $1, $2, $4, ($5 == "(inlined)" ? $5 : "") }'
+		echo '```'
+		rm -f "$out.data"
+	else
+		local slice=$dir/profile-slice.pcap
+		head -c $((16 << 20)) "${!#}" >"$slice"
+		set -- "${@:1:$#-1}" "$slice"
+		valgrind --tool=callgrind --callgrind-out-file="$out.cg" \
+			"$TW" analyze --json "$@" >/dev/null 2>&1
+		echo "callgrind on the first 16 MB (inclusive instructions):"
+		echo
+		echo '```'
+		callgrind_annotate --inclusive=yes "$out.cg" 2>/dev/null | grep -E '^ *[0-9,]+ ' | head -30
+		echo '```'
+	fi
+}
+
+echo "bench: dense $DENSE_MB MB, bulk $BULK_MB MB, RSS series to $RSS_MB MB, $RUNS run(s)" >&2
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+dense_table=$(bench_capture dense "$DENSE_MB")
+bulk_table=$(bench_capture bulk "$BULK_MB")
+rss_table=$(rss_series)
+dense_pcap=$(capture dense "$DENSE_MB")
+echo "bench: profiles" >&2
+prof_ca=$(profile ca --ca-file "$ROOT" "$dense_pcap")
+prof_plain=$(profile plain "$dense_pcap")
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+md=$dir/analyze.md
+{
+	echo "## analyze: tlswatch vs tshark"
+	echo
+	echo "One run of \`scripts/bench-analyze.sh\` ($(nproc) CPUs, $(uname -r); load average $load_before at the start, $load_after at the end: other work on the host shows in the wall times, not in the CPU times, user + system): every tool pinned to one core (\`taskset -c $CPU\`), the file in the page cache, tlswatch the median of $RUNS run(s). Captures from scripts/make-bench-capture.py, built from the real handshakes in tests/data/captures (TLS 1.2/1.3, RSA and ECDSA, staples good and revoked, failures and alerts, a big chain, IPv6), each copy a connection of its own (own client address and port); the same few chains repeat, as at an edge. tshark extracts the same fields (addresses, port, SNI, ALPN, version, cipher, JA3, certificates, staple, alerts; \`-Y\` on the handshake messages and alerts)."
+	echo
+	echo "### Handshake-dense capture (issue 9)"
+	echo
+	echo "One handshake per ~8 KB; chains verify against tests/data/pki/root.crt. Targets: with \`--ca-file\` at least 50x tshark and 100,000 handshakes/s."
+	echo
+	echo "$dense_table"
+	[ -s "$dir/dense.ratio" ] && { echo; cat "$dir/dense.ratio"; }
+	echo
+	echo "### Bulk-heavy capture"
+	echo
+	echo "Long bulk TLS connections with handshakes mixed in. Target: at least 1 GB/s."
+	echo
+	echo "$bulk_table"
+	[ -s "$dir/bulk.ratio" ] && { echo; cat "$dir/bulk.ratio"; }
+	echo
+	echo "### Peak RSS as the capture grows"
+	echo
+	echo "Target: flat, under 100 MB at 1 GB."
+	echo
+	echo "$rss_table"
+	echo
+	echo "### Profile: analyze --json --ca-file on the dense capture"
+	echo
+	echo "$prof_ca"
+	echo
+	echo "### Profile: analyze --json on the dense capture"
+	echo
+	echo "$prof_plain"
+	echo
+	echo "Command: \`make bench\` or \`scripts/bench-analyze.sh\` (BENCH_DENSE_MB=$DENSE_MB BENCH_MB=$BULK_MB BENCH_RSS_MB=$RSS_MB BENCH_RUNS=$RUNS). Quick look after a change: \`BENCH_QUICK=1 scripts/bench-analyze.sh\`; without tshark: \`BENCH_TSHARK=0\`."
+} >"$md"
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	echo "bench: quick mode: BENCHMARKS.md left as it is" >&2
+else
+	bench_section analyze "$md"
+fi
+cat "$md"

@@ -3,6 +3,7 @@
 """Writes a crafted pcap whose ClientHellos carry hostile strings.
 
     scripts/make-hostile-sni.py OUT.pcap
+    scripts/make-hostile-sni.py --markup OUT.pcap
 
 Two IPv4 TCP connections to 192.0.2.1:443 (Ethernet link type), each a
 three-way handshake, one ClientHello, then FIN from both sides:
@@ -12,6 +13,10 @@ three-way handshake, one ClientHello, then FIN from both sides:
      ALPN list with an OSC terminal title sequence, a quote and a backslash.
   2. client port 40002: a 300-byte SNI of invalid UTF-8 and control bytes
      (longer than the 255 bytes tlswatch keeps).
+
+With --markup, one connection (client port 40003) whose SNI is HTML
+markup (a script element, an event handler attribute, quotes, entities)
+for the HTML report's escaping: hostile_html.pcap.
 
 Everything is well formed at the TLS level: only the strings are hostile.
 Times and randoms are fixed, so the file is the same on every run.
@@ -24,6 +29,9 @@ SNI_1 = (b'evil"quote\\back\x00nul\x07bel\x1b[31mred\x1b[0m\x7fdel'
 SNI_2 = bytes((0xff, 0x01, 0xc0, 0x1b, 0x9b)) * 60
 ALPN_1 = [b'h2', b'x"\\\x1b]0;pwned\x07', b'\xff\x00\x1f']
 ALPN_2 = [b'http/1.1']
+SNI_HTML = (b'</title><script>alert(1)</script><img src=x onerror="alert(\'x\')">'
+            b'&amp;&lt;<!--.test')
+ALPN_HTML = [b'<b>h2</b>']
 
 T0 = 1767225600  # 2026-01-01T00:00:00Z
 MAC_C = bytes.fromhex('020000000001')
@@ -99,11 +107,18 @@ def connection(cport, sni, alpn, t, rnd):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit('usage: make-hostile-sni.py OUT.pcap')
-    frames = list(connection(40001, SNI_1, ALPN_1, T0, 0x11))
-    frames += connection(40002, SNI_2, ALPN_2, T0 + 1, 0x22)
-    with open(sys.argv[1], 'wb') as f:
+    args = sys.argv[1:]
+    markup = args[:1] == ['--markup']
+    if markup:
+        args = args[1:]
+    if len(args) != 1:
+        sys.exit('usage: make-hostile-sni.py [--markup] OUT.pcap')
+    if markup:
+        frames = list(connection(40003, SNI_HTML, ALPN_HTML, T0, 0x33))
+    else:
+        frames = list(connection(40001, SNI_1, ALPN_1, T0, 0x11))
+        frames += connection(40002, SNI_2, ALPN_2, T0 + 1, 0x22)
+    with open(args[0], 'wb') as f:
         f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
         for t, frame in frames:
             sec = int(t)

@@ -34,6 +34,22 @@
 					  * start a handshake (STARTTLS) */
 
 /*
+ * Ring buffer wakeups (see bpf/tlswatch.bpf.c). A record forces a wakeup of
+ * the consumer when the ring holds 1/TW_WAKE_FILL_DIVISOR of its size or
+ * more (512 KiB of the default 8 MiB: hundreds of records per wakeup, so
+ * its cost is spread thin, while 15/16 of the ring stays free for the time
+ * the consumer takes to be scheduled: 7 ms at 1 GB/s of records), at most
+ * once per TW_WAKE_FILL_GAP_NS; or when it is latency-relevant (it ends a
+ * handshake, closes a flow, says bytes were lost), at most once per
+ * TW_WAKE_GAP_NS (40 per second: a lone event is read at once, a stream of
+ * them in batches). Other records wait for the consumer's next poll, at
+ * most LIVE_MAX_BATCH_MS (userspace/live/live.h), which the gap stays under.
+ */
+#define TW_WAKE_FILL_DIVISOR    16
+#define TW_WAKE_FILL_GAP_NS     1000000ull   /* 1 ms */
+#define TW_WAKE_GAP_NS          25000000ull  /* 25 ms */
+
+/*
  * TC filter identity. The handle also records who created the clsact qdisc:
  * TW_TC_HANDLE_OWN when a tlswatch process created it, TW_TC_HANDLE_SHARED
  * when it already existed. The marker lives in the kernel next to the

@@ -19,8 +19,14 @@
       1500-byte IP packets, addressed to a MAC nobody has (so the peer
       drops the replayed copies: no answer, no RST), with the offsets of
       the client address and port that replay.c rewrites per copy.
-Both bounded: the client by --seconds (plus a 5 s handshake timeout), the
-server by its parent's SIGTERM.
+  live_load.py stamp --fifo F --log L --stamps S
+      Reads the agent's JSON log from the FIFO F (the agent writes it line
+      by line) into L, and writes to S one line "OFFSET T" per read: the
+      bytes of L read so far and the CLOCK_REALTIME (seconds) when they
+      arrived. A line of L arrived at the T of the first read whose OFFSET
+      covers its end. Ends when the agent closes the FIFO.
+Bounded: the client by --seconds (plus a 5 s handshake timeout), the
+server by its parent's SIGTERM, stamp by the agent's exit.
 """
 import argparse
 import json
@@ -256,6 +262,28 @@ def cmd_templates(a):
     return 0
 
 
+def cmd_stamp(a):
+    import fcntl
+    fd = os.open(a.fifo, os.O_RDONLY)
+    try:
+        fcntl.fcntl(fd, 1031, 1 << 20)   # F_SETPIPE_SZ: the agent never waits on us
+    except OSError:
+        pass
+    off = 0
+    with open(a.log, "wb") as log, open(a.stamps, "w") as st:
+        while True:
+            b = os.read(fd, 1 << 20)
+            t = time.time()
+            if not b:
+                break
+            log.write(b)
+            log.flush()
+            off += len(b)
+            st.write("%d %.6f\n" % (off, t))
+    os.close(fd)
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -279,9 +307,13 @@ def main():
     s.add_argument("--server", required=True)
     s.add_argument("--ports-file")
     s.add_argument("--out", required=True)
+    s = sub.add_parser("stamp")
+    s.add_argument("--fifo", required=True)
+    s.add_argument("--log", required=True)
+    s.add_argument("--stamps", required=True)
     a = p.parse_args()
     return {"server": cmd_server, "client": cmd_client,
-            "templates": cmd_templates}[a.cmd](a)
+            "templates": cmd_templates, "stamp": cmd_stamp}[a.cmd](a)
 
 
 if __name__ == "__main__":

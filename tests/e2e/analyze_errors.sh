@@ -43,10 +43,55 @@ mkdir "$T_TMP/adir"
 run_err "$T_TMP/adir"
 assert_eq "a directory: exit 3" 3 "$T_RC"
 
-# A good file and a missing one: the missing one still decides the status.
-run_err --json "$CAPS/tls12_rsa.pcap" "$missing"
-assert_eq "good file then missing file: exit 3" 3 "$T_RC"
-assert_contains "good file then missing file: names the missing one" "$missing" "$(cat "$T_TMP/err")"
+# A missing file among readable ones: the readable ones are analysed, the
+# missing one is named, the summary counts it and the status says so.
+run_json "$CAPS/tls12_rsa.pcap" "$missing" "$CAPS/tls12_reject_expired.pcap"
+assert_eq "missing file among good ones: exit 3" 3 "$T_RC"
+assert_eq "missing file among good ones: one line naming it" \
+	"tlswatch analyze: $missing: No such file or directory" "$(cat "$T_TMP/err")"
+assert_eq "missing file among good ones: both readable files analysed" 3 \
+	"$(kv_get "$T_TMP/out.kv" summary.handshakes)"
+assert_eq "missing file among good ones: the summary counts the unread input" 1 \
+	"$(kv_get "$T_TMP/out.kv" summary.problem_counts.unread_inputs)"
+assert_eq "missing file among good ones: the summary lists every file given" \
+	"$CAPS/tls12_rsa.pcap,$missing,$CAPS/tls12_reject_expired.pcap" \
+	"$(kv_get "$T_TMP/out.kv" summary.files)"
+run_json "$CAPS/tls12_rsa.pcap"
+assert_eq "a readable file: no unread input" 0 \
+	"$(kv_get "$T_TMP/out.kv" summary.problem_counts.unread_inputs)"
+
+# A record longer than the snap length stops libpcap in the middle of the
+# file: the error is printed (also with -q), the status is 3, and the
+# summary says the file was not fully read.
+oversize=$T_TMP/oversize.pcap
+"$PY" - "$CAPS/tls12_rsa.pcap" "$oversize" <<-'PYEOF'
+	import struct, sys
+	data = open(sys.argv[1], 'rb').read()
+	head, off, recs = bytearray(data[:24]), 24, []
+	while off < len(data):
+	    ts, us, cap, orig = struct.unpack('<IIII', data[off:off + 16])
+	    recs.append([ts, us, cap, orig, data[off + 16:off + 16 + cap]])
+	    off += 16 + cap
+	struct.pack_into('<I', head, 16, 65535)          # snap length
+	r = recs[30]                                      # after the first connection
+	r[4] += bytes(300000)
+	r[2] = r[3] = len(r[4])
+	out = bytes(head) + b''.join(struct.pack('<IIII', *r[:4]) + r[4] for r in recs)
+	open(sys.argv[2], 'wb').write(out)
+PYEOF
+oversize_msg="tlswatch analyze: $oversize: invalid packet capture length 300308, bigger than snaplen of 65535; the rest of the file was not read"
+run_err -q "$oversize"
+assert_eq "record over the snap length, -q: exit 3" 3 "$T_RC"
+assert_eq "record over the snap length, -q: the error is printed" "$oversize_msg" "$(cat "$T_TMP/err")"
+assert_contains "record over the snap length: the text report says the file was not fully read" \
+	"1 input not fully read" "$(cat "$T_TMP/out")"
+run_json "$oversize"
+assert_eq "record over the snap length: exit 3" 3 "$T_RC"
+assert_eq "record over the snap length: one line, from 'tlswatch analyze'" "$oversize_msg" "$(cat "$T_TMP/err")"
+assert_eq "record over the snap length: the summary counts the unread input" 1 \
+	"$(kv_get "$T_TMP/out.kv" summary.problem_counts.unread_inputs)"
+assert_eq "record over the snap length: the packets before it are analysed" 30 \
+	"$(kv_get "$T_TMP/out.kv" summary.packets)"
 
 expect_err "unknown option" 2 "--bogus" --bogus "$CAPS/tls12_rsa.pcap"
 expect_err "no capture file" 2 "file" --json
@@ -57,6 +102,10 @@ expect_err "--warn-days -1" 2 "-1" --warn-days -1 "$CAPS/tls12_rsa.pcap"
 expect_err "--warn-days x" 2 "x" --warn-days x "$CAPS/tls12_rsa.pcap"
 expect_err "--fail-on unknown kind" 2 "bogus_kind" --fail-on expired,bogus_kind "$CAPS/tls12_rsa.pcap"
 expect_err "--port without a value" 2 "port" "$CAPS/tls12_rsa.pcap" --port
+expect_err "--expect without '='" 2 "--expect: 'foo' is not NAME=SHA256" --expect foo "$CAPS/tls12_rsa.pcap"
+assert_eq "--expect without '=': the usage hint" "Try 'tlswatch analyze --help'." "$(sed -n 2p "$T_TMP/err")"
+expect_err "--expect with a short fingerprint" 2 "'a.test=abcd' is not NAME=SHA256" \
+	--expect a.test=abcd "$CAPS/tls12_rsa.pcap"
 
 run_err --help
 assert_eq "--help: exit 0" 0 "$T_RC"

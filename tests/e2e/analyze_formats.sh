@@ -71,6 +71,17 @@ port=$(kv_get "$CAPS/tls13_ecdsa.expect" hs.1.client_port)
 assert_eq "two files: each handshake names its source" "$CAPS/tls13_ecdsa.pcap" \
 	"$(kv_get "$T_TMP/out.kv" "hs@$port.source")"
 
+# The text report's overview: one of a thing is singular.
+"$TW" analyze --ca-file tests/data/pki/root.crt "$CAPS/tls12_reject_expired.pcap" >"$T_TMP/report.txt"
+assert_eq "text report, one handshake: singular words" \
+	"  13 packets, 1 TLS connection, 1 handshake: ok 0, failed 1, aborted 0, incomplete 0|  2 distinct certificates (1 leaf); last packet 2026-11-23T10:43:19.222567Z" \
+	"$(sed -n '2p;4p' "$T_TMP/report.txt" | paste -sd'|')"
+"$TW" analyze --ca-file tests/data/pki/root.crt "$CAPS/tls12_reject_expired.pcap" \
+	"$CAPS/tls12_rsa.pcap" "$CAPS/tls13_ecdsa.pcap" >"$T_TMP/report.txt"
+assert_eq "text report, several: plural words (README's example)" \
+	"  95 packets, 5 TLS connections, 5 handshakes: ok 4, failed 1, aborted 0, incomplete 0|  3 distinct certificates (2 leaves); last packet 2026-11-23T10:43:19.222567Z" \
+	"$(sed -n '2p;4p' "$T_TMP/report.txt" | paste -sd'|')"
+
 # --port.
 sport=$(kv_get "$CAPS/tls12_rsa.expect" server_port)
 run_json --port "$sport" "$CAPS/tls12_rsa.pcap"

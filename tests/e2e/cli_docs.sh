@@ -39,15 +39,33 @@ assert_eq "run: --spike-window bounds and default" "spike-window	1-300	10" \
 exits() { "$TW" "$@" | sed -n '/^Exit status:/,$p' | grep -oE '^  [0-9]' | tr -d ' ' | tr '\n' ' '; }
 assert_eq "analyze --help: exit statuses" "0 1 2 3 4 " "$(exits analyze --help)"
 assert_eq "run --help: exit statuses" "0 2 3 4 " "$(exits run --help)"
-assert_eq "inventory --help: exit statuses" "0 2 3 " "$(exits inventory --help)"
+assert_eq "inventory --help: exit statuses" "0 2 3 4 " "$(exits inventory --help)"
 assert_eq "tlswatch --help: exit statuses" "0 1 2 3 4 " "$(exits --help)"
 assert_contains "run --help: a bad --ca-file exits 3" "a --ca-file" \
 	"$("$TW" run --help | sed -n '/^  3 /,/^  4 /p' | tr '\n' ' ')"
+assert_contains "analyze --help: exit 3 still reports the readable captures" \
+	"the readable captures are still reported, the summary counts unread_inputs" \
+	"$("$TW" analyze --help | sed -n '/^  3 /,/^  4 /p' | tr '\n' ' ' | tr -s ' ')"
+assert_contains "run --help: exit 4 for an --iface that does not exist" "an --iface that does not exist" \
+	"$("$TW" run --help | sed -n '/^  4 /,$p' | tr '\n' ' ' | tr -s ' ')"
 assert_contains "analyze --help: spike events" "spike and summary events" \
 	"$("$TW" analyze --help | tr '\n' ' ' | tr -s ' ')"
 assert_contains "tlswatch --help: the commands" "analyze FILE...   analyse" "$("$TW" --help)"
 assert_eq "tlswatch -V" "tlswatch $(sed -n 's/^#define TLSWATCH_VERSION "\(.*\)"/\1/p' userspace/common/version.h)" \
 	"$("$TW" -V)"
+assert_eq "tlswatch --version and version: the same line, exit 0" "$("$TW" -V)|0|$("$TW" -V)|0" \
+	"$("$TW" --version)|$?|$("$TW" version)|$?"
+T_RC=0
+"$TW" --help >"$T_TMP/out" || T_RC=$?
+assert_eq "tlswatch --help: the commands, exit 0" "analyze|run|inventory|report|0" \
+	"$(awk '/^Commands:/ { on = 1; next } on && /^$/ { exit } on { print $1 }' "$T_TMP/out" | grep -v version | paste -sd'|')|$T_RC"
+T_RC=0
+"$TW" >"$T_TMP/out" 2>"$T_TMP/err" || T_RC=$?
+assert_eq "tlswatch without a command: exit 2, the usage on stderr, nothing on stdout" "2|Usage: tlswatch COMMAND [OPTIONS]|" \
+	"$T_RC|$(head -n1 "$T_TMP/err")|$(cat "$T_TMP/out")"
+T_RC=0
+"$TW" bogus >"$T_TMP/out" 2>"$T_TMP/err" || T_RC=$?
+assert_eq "tlswatch bogus: exit 2 naming it" "2|tlswatch: unknown command 'bogus'" "$T_RC|$(head -n1 "$T_TMP/err")"
 
 # ---- the man pages render and pass groff's warnings
 for p in tlswatch.8 tlswatch-analyze.1 tlswatch-inventory.1 tlswatch-events.5; do
@@ -93,14 +111,28 @@ run_tw run --config "$T_TMP/none.conf"
 assert_eq "missing --config file: exit 3" 3 "$T_RC"
 assert_eq "missing --config file: message" "tlswatch run: $T_TMP/none.conf: No such file or directory" "$(cat "$T_TMP/err")"
 
-if [ "$(id -u)" -eq 0 ]; then
+# As root, a configuration file others could change is refused: group- or
+# other-writable, or not root's; 0644 root is fine (the unit's dynamic user
+# reads it).
+check_conf_refused() { # what, chmod mode, owner
 	write_conf 'port = 443\n'
-	chmod 664 "$conf"
-	run_tw run --config "$conf"
-	assert_eq "group-writable file as root: exit 2" 2 "$T_RC"
-	assert_contains "group-writable file as root: refused" \
-		"$conf: refused: running as root, the file must be owned by root and not writable by group or others" \
+	chmod "$2" "$conf"
+	chown "$3" "$conf"
+	run_tw run --config "$conf" --show-config
+	assert_eq "$1 as root: exit 2" 2 "$T_RC"
+	assert_contains "$1 as root: refused" \
+		"$conf: refused: running as root, the file must be owned by root and not writable by group or others (chown root $conf; chmod go-w $conf)" \
 		"$(head -n1 "$T_TMP/err")"
+	chown root "$conf"
+}
+if [ "$(id -u)" -eq 0 ]; then
+	check_conf_refused "group-writable file" 664 root
+	check_conf_refused "other-writable file" 646 root
+	check_conf_refused "file owned by nobody" 600 nobody
+	write_conf 'port = 443\n'
+	chmod 644 "$conf"
+	run_tw run --config "$conf" --show-config
+	assert_eq "0644 root file as root: accepted" 0 "$T_RC"
 fi
 
 # analyze with --config gives what the same options give on the command line

@@ -22,7 +22,7 @@
 TN_NS='' TN_HOST_IF='' TN_PEER_IF=''
 TN_HOST4='' TN_PEER4='' TN_HOST6='' TN_PEER6=''
 TN_NET4='' TN_NET6=''
-TN_AGENT_PID='' TN_TCPDUMP_PID='' TN_TCPDUMP_DROPS=''
+TN_AGENT_PID='' TN_TCPDUMP_PID='' TN_TCPDUMP_DROPS='' TN_SERVER_PID=''
 TN_PIDS=()
 TN_TMP=
 TN_CLEANUP_HOOKS=()
@@ -110,6 +110,21 @@ tn_require_tlswatch() {
 tn_make_pki() { # dir
 	scripts/make-pki.sh "$1" >"$1.log" 2>&1 ||
 		{ sed 's/^/#   /' "$1.log"; tn_bail "scripts/make-pki.sh failed"; }
+}
+
+# openssl s_server in the namespace on $TN_PEER4:443 with the rsa.test
+# certificate of the test PKI in DIR (tn_make_pki); its log in DIR.server.log.
+tn_start_rsa_server() { # pki dir
+	ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$TN_PEER4:443" \
+		-cert "$1/rsa.test.crt" -key "$1/rsa.test.key" >"$1.server.log" 2>&1 &
+	tn_bg $!
+	tn_wait_listen 10 443 || tn_bail "openssl s_server did not start"
+}
+
+# One TLS 1.2 handshake with that server, SNI rsa.test, and a GET.
+tn_rsa_handshake() {
+	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 5 openssl s_client -connect "$TN_PEER4:443" \
+		-servername rsa.test -tls1_2 >/dev/null 2>&1
 }
 
 # --- cleanup ---------------------------------------------------------------
@@ -260,6 +275,25 @@ tn_wait_grep() { # seconds, regex, file
 # Waits until something listens on TCP ADDR:PORT inside the namespace.
 tn_wait_listen() { # seconds, port
 	tn_wait_cmd "$1" sh -c "ip netns exec '$TN_NS' ss -Hltn 'sport = :$2' | grep -q ."
+}
+
+# `openssl s_server -www` on $TN_PEER4:443 inside the namespace, output in
+# LOG; waits until it listens (bails otherwise). Sets TN_SERVER_PID.
+tn_start_s_server() { # log file, s_server options (-cert, -key ...)...
+	local log=$1
+	shift
+	ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$TN_PEER4:443" \
+		"$@" >"$log" 2>&1 &
+	TN_SERVER_PID=$!
+	tn_bg "$TN_SERVER_PID"
+	tn_wait_listen 10 443 || tn_bail "openssl s_server ($*) did not start"
+}
+
+# Stops the server of tn_start_s_server; waits until port 443 is free.
+tn_stop_s_server() {
+	tn_stop_pid "$TN_SERVER_PID"
+	tn_wait_cmd 10 sh -c "! ip netns exec '$TN_NS' ss -Hltn 'sport = :443' | grep -q ." ||
+		tn_bail "openssl s_server still listening"
 }
 
 # --- the agent and tcpdump --------------------------------------------------

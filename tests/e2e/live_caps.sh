@@ -16,10 +16,7 @@ chmod 755 "$tmp"
 pki=$tmp/pki
 tn_make_pki "$pki"
 tn_setup cap
-ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$TN_PEER4:443" \
-	-cert "$pki/rsa.test.crt" -key "$pki/rsa.test.key" >"$tmp/server.log" 2>&1 &
-tn_bg $!
-tn_wait_listen 10 443 || tn_bail "openssl s_server did not start"
+tn_start_rsa_server "$pki"
 
 as_agent() { # caps, log, args...: the agent as nobody with these capabilities
 	local caps=$1 log=$2
@@ -41,8 +38,7 @@ if tn_wait_grep 15 '"state":"started"' "$log"; then
 else
 	tap_fail "attaches as nobody with CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON" "$(cat "$tmp/agent.err")"
 fi
-printf 'GET / HTTP/1.0\r\n\r\n' | timeout 5 openssl s_client -connect "$TN_PEER4:443" \
-	-servername rsa.test -tls1_2 >/dev/null 2>&1
+tn_rsa_handshake
 if tn_wait_grep 10 '"event":"handshake".*"sni":"rsa.test".*"outcome":"ok"' "$log"; then
 	tap_ok "sees the TLS 1.2 handshake with those capabilities only"
 else

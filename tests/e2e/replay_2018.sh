@@ -6,7 +6,7 @@
 # naming B's fingerprint) and "revoked" -- in one analyze run over a merged
 # capture, and across a "restart" (separate analyze runs sharing --db).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 . tests/e2e/lib_netns.sh
 tn_require_root replay_2018
@@ -18,55 +18,10 @@ pki=$tmp/pki
 scripts/make-health-pki.sh "$pki" none none >"$tmp/pki.log" 2>&1 ||
 	tn_bail "scripts/make-health-pki.sh failed: $(cat "$tmp/pki.log")"
 
-# make-health-pki.sh keeps no leaf keys, so A and B (same name, A older)
-# are signed here with its intermediate, and the intermediate's CRL
-# revoking A is made from a database of our own.
+# A (older, revoked by the CRL) and B (newer), both for a.test.
 ca=$tmp/ca
-mkdir -p "$ca/new"
-: >"$ca/index.txt"
-echo "unique_subject = no" >"$ca/index.txt.attr"
-cat >"$ca/ca.cnf" <<EOF
-[ ca ]
-default_ca = this_ca
-[ this_ca ]
-database = $ca/index.txt
-new_certs_dir = $ca/new
-serial = $ca/serial
-default_md = sha256
-default_crl_days = 30
-policy = policy_any
-unique_subject = no
-copy_extensions = none
-[ policy_any ]
-organizationName = optional
-commonName = supplied
-EOF
-cat >"$ca/leaf.ext" <<EOF
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = DNS:a.test
-EOF
-make_leaf() { # name, serial, start
-	openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-		-out "$ca/$1.key" &&
-	openssl req -new -key "$ca/$1.key" -subj "/O=tlswatch test/CN=a.test" \
-		-out "$ca/$1.csr" &&
-	echo "$2" >"$ca/serial" &&
-	openssl ca -batch -config "$ca/ca.cnf" -cert "$pki/inter.crt" \
-		-keyfile "$pki/inter.key" -in "$ca/$1.csr" -out "$ca/$1.crt" -notext \
-		-startdate "$3" -enddate 450101000000Z -extfile "$ca/leaf.ext"
-}
-{
-	make_leaf A 3006 250101000000Z &&
-	make_leaf B 3007 250601000000Z &&
-	openssl ca -config "$ca/ca.cnf" -cert "$pki/inter.crt" -keyfile "$pki/inter.key" \
-		-revoke "$ca/A.crt" -crl_reason superseded &&
-	openssl ca -config "$ca/ca.cnf" -cert "$pki/inter.crt" -keyfile "$pki/inter.key" \
-		-gencrl -out "$ca/inter.crl"
-} >"$tmp/ca.log" 2>&1 || tn_bail "making A, B and the CRL failed: $(cat "$tmp/ca.log")"
+scripts/make-2018-certs.sh "$pki" "$ca" >"$tmp/ca.log" 2>&1 ||
+	tn_bail "scripts/make-2018-certs.sh failed: $(cat "$tmp/ca.log")"
 out=$(openssl verify -crl_check -CRLfile "$ca/inter.crl" -CAfile "$pki/root.crt" \
 	-untrusted "$pki/inter.crt" "$ca/A.crt" 2>&1 || true)
 case $out in *"certificate revoked"*) ;; *) tn_bail "A is not revoked by the CRL: $out" ;; esac
@@ -80,14 +35,10 @@ tn_setup r18
 
 # One phase: a server with LEAF, captured, two TLS 1.2 handshakes.
 phase() { # n, leaf
-	local n=$1 leaf=$2 pid i
+	local n=$1 leaf=$2 i
 	tn_start_tcpdump "$tmp/p$n.pcap" tcp port 443 || tn_bail "tcpdump did not start"
-	ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$TN_PEER4:443" \
-		-cert "$ca/$leaf.crt" -key "$ca/$leaf.key" -cert_chain "$pki/inter.crt" \
-		>"$tmp/server$n.log" 2>&1 &
-	pid=$!
-	tn_bg "$pid"
-	tn_wait_listen 10 443 || tn_bail "openssl s_server ($leaf) did not start"
+	tn_start_s_server "$tmp/server$n.log" -cert "$ca/$leaf.crt" -key "$ca/$leaf.key" \
+		-cert_chain "$pki/inter.crt"
 	for i in 1 2; do
 		printf 'GET / HTTP/1.0\r\n\r\n' | timeout 5 openssl s_client \
 			-connect "$TN_PEER4:443" -servername a.test -tls1_2 \
@@ -95,9 +46,7 @@ phase() { # n, leaf
 			tn_note "phase $n handshake $i: s_client status $?"
 	done
 	sleep 0.3
-	tn_stop_pid "$pid"
-	tn_wait_cmd 10 sh -c "! ip netns exec '$TN_NS' ss -Hltn 'sport = :443' | grep -q ." ||
-		tn_bail "server ($leaf) still listening"
+	tn_stop_s_server
 	tn_stop_tcpdump "$tmp/p$n.pcap"
 	[ "${TN_TCPDUMP_DROPS:-0}" -eq 0 ] || tn_note "phase $n: tcpdump dropped $TN_TCPDUMP_DROPS"
 	sleep 1.1 # phases one second apart at least: distinct packet times

@@ -157,7 +157,9 @@ static int collect(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static bool fx_open(uint32_t budget, uint32_t chunk_bytes)
+/* @wake_bytes, @wake_gap_ns: 0 keeps the program's defaults. */
+static bool fx_open_wake(uint32_t budget, uint32_t chunk_bytes,
+			 uint64_t wake_bytes, uint64_t wake_gap_ns)
 {
 	memset(&fx, 0, sizeof(fx));
 	fx.skel = tlswatch_bpf__open();
@@ -169,6 +171,10 @@ static bool fx_open(uint32_t budget, uint32_t chunk_bytes)
 		fx.skel->rodata->tw_dir_budget = budget;
 	if (chunk_bytes)
 		fx.skel->rodata->tw_chunk_bytes = chunk_bytes;
+	if (wake_bytes)
+		fx.skel->rodata->tw_wake_bytes = wake_bytes;
+	if (wake_gap_ns)
+		fx.skel->rodata->tw_wake_gap_ns = wake_gap_ns;
 	if (tlswatch_bpf__load(fx.skel)) {
 		printf("# loading the skeleton: %s\n", strerror(errno));
 		tlswatch_bpf__destroy(fx.skel);
@@ -185,6 +191,11 @@ static bool fx_open(uint32_t budget, uint32_t chunk_bytes)
 		return false;
 	}
 	return true;
+}
+
+static bool fx_open(uint32_t budget, uint32_t chunk_bytes)
+{
+	return fx_open_wake(budget, chunk_bytes, 0, 0);
 }
 
 static void fx_close(void)
@@ -969,6 +980,107 @@ static void test_record_becomes_segment(void)
 	fx_close();
 }
 
+
+/* ---- wakeups: ring_buffer__poll() returns records only when woken ---- */
+
+/*
+ * Records a wakeup brought within @ms (0: none came), consuming them. The
+ * epoll fd is level-triggered: once woken it stays ready until a poll finds
+ * the ring empty, so that poll is made here, for the next call to start
+ * from "not woken".
+ */
+static int woken_within(int ms)
+{
+	int r = ring_buffer__poll(fx.rb, ms);
+
+	CHECK(r >= 0);
+	if (r > 0)
+		CHECK_INT(ring_buffer__poll(fx.rb, 0), 0);
+	return r;
+}
+
+static const uint8_t tls_alert[7] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 };
+
+static void test_handshake_records_do_not_wake_the_consumer(void)
+{
+	struct spec c = client_hello4(), s;
+	uint8_t flight[1400];
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	run(&c);
+	tls_payload(flight, sizeof(flight), 0x16, 2);
+	s = reverse(&c, 5000, 1517, TCP_ACK, flight, sizeof(flight));
+	run(&s);
+	CHECK_INT(woken_within(100), 0);
+	CHECK_INT(drain(), 2);         /* there all along, unannounced */
+	fx_close();
+}
+
+static void test_alert_record_wakes_the_consumer(void)
+{
+	struct spec c = client_hello4(), a;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	run(&c);
+	a = reverse(&c, 5000, 1517, TCP_PSH | TCP_ACK, tls_alert, sizeof(tls_alert));
+	run(&a);
+	CHECK_INT(woken_within(2000), 2); /* the hello comes along */
+	CHECK_INT(fx.nrec, 2);
+	CHECK_INT(fx.recs[1].ev.chunk_len, 7);
+	fx_close();
+}
+
+static void test_close_record_wakes_the_consumer(void)
+{
+	struct spec c = client_hello4(), f;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	run(&c);
+	f = reverse(&c, 5000, 1517, TCP_FIN | TCP_ACK, NULL, 0);
+	run(&f);
+	CHECK_INT(woken_within(2000), 2);
+	CHECK_INT(fx.recs[1].ev.kind, TW_EV_CLOSE);
+	fx_close();
+}
+
+static void test_urgent_wakeups_are_spaced_by_the_gap(void)
+{
+	struct spec c = client_hello4(), a;
+
+	if (!fx_open_wake(0, 0, 0, 60ull * 1000 * 1000 * 1000)) { CHECK(0); return; }
+	run(&c);
+	a = reverse(&c, 5000, 1517, TCP_PSH | TCP_ACK, tls_alert, sizeof(tls_alert));
+	run(&a);
+	CHECK_INT(woken_within(2000), 2);
+	c.sport = 40001;               /* another flow, within the 60 s gap */
+	run(&c);
+	a = reverse(&c, 5000, 1517, TCP_PSH | TCP_ACK, tls_alert, sizeof(tls_alert));
+	run(&a);
+	CHECK_INT(woken_within(100), 0);
+	CHECK_INT(drain(), 4);
+	fx_close();
+}
+
+static void test_ring_fill_wakes_the_consumer(void)
+{
+	struct spec c = client_hello4(), s;
+	uint8_t part[200];
+	size_t rec = sizeof(struct tw_event) + TW_CHUNK_SMALL + 8; /* + ring header */
+
+	/* woken when a third small record is in: fill >= 2.5 records */
+	if (!fx_open_wake(0, 0, rec * 5 / 2, 0)) { CHECK(0); return; }
+	c.plen = 200;
+	run(&c);
+	memset(part, 0x41, sizeof(part)); /* continuation bytes: not urgent */
+	s = reverse(&c, 5000, 1200, TCP_ACK, part, sizeof(part));
+	run(&s);
+	CHECK_INT(woken_within(100), 0);
+	s.seq += 200;
+	run(&s);
+	CHECK_INT(woken_within(2000), 3);
+	fx_close();
+}
+
 int main(void)
 {
 	RUN_TEST(test_ipv4_client_hello_emits_one_record);
@@ -1000,5 +1112,10 @@ int main(void)
 	RUN_TEST(test_fins_on_done_flow_forget_it_silently);
 	RUN_TEST(test_both_ports_watched_server_is_hello_receiver);
 	RUN_TEST(test_record_becomes_segment);
+	RUN_TEST(test_handshake_records_do_not_wake_the_consumer);
+	RUN_TEST(test_alert_record_wakes_the_consumer);
+	RUN_TEST(test_close_record_wakes_the_consumer);
+	RUN_TEST(test_urgent_wakeups_are_spaced_by_the_gap);
+	RUN_TEST(test_ring_fill_wakes_the_consumer);
 	return CHECK_EXIT_CODE();
 }

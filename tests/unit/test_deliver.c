@@ -118,17 +118,23 @@ static int load(const char *path, uint8_t *buf, size_t cap, size_t *len,
 
 static void test_secret_readable_by_others_is_refused(void)
 {
+	/* any permission for the group or others, even one bit */
+	static const mode_t refused[] = { 0644, 0640, 0604, 0620, 0601 };
 	char path[64], err[256], want[160];
 	uint8_t buf[64];
-	size_t len = 9;
+	size_t i, len;
 
-	secret_file(path, "s3cret\n", 0644);
-	CHECK_INT(load(path, buf, sizeof(buf), &len, err), -EACCES);
-	CHECK_INT(len, 0);
-	snprintf(want, sizeof(want), "webhook secret %s: group or others may "
-		 "access it (mode 0644); chmod 600 %s", path, path);
-	CHECK_STR(err, want);
-	unlink(path);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		len = 9;
+		secret_file(path, "s3cret\n", refused[i]);
+		CHECK_INT(load(path, buf, sizeof(buf), &len, err), -EACCES);
+		CHECK_INT(len, 0);
+		snprintf(want, sizeof(want), "webhook secret %s: group or others may "
+			 "access it (mode %04o); chmod 600 %s", path,
+			 (unsigned)refused[i], path);
+		CHECK_STR(err, want);
+		unlink(path);
+	}
 }
 
 static void test_secret_mode_600_loads_without_newline(void)

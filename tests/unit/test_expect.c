@@ -119,9 +119,9 @@ static void test_malformed_specs_are_clear_errors(void)
 	char err[256] = "";
 
 	CHECK_INT(expect_set_open(no_eq, 1, NULL, &e, err, sizeof(err)), -1);
-	CHECK_STR(err, "--expect 'a.test': want NAME=SHA256 (64 hex digits)");
+	CHECK_STR(err, "--expect: 'a.test' is not NAME=SHA256 (a name, '=', 64 hex digits)");
 	CHECK_INT(expect_set_open(short_fp, 1, NULL, &e, err, sizeof(err)), -1);
-	CHECK_STR(err, "--expect 'a.test=abcd': want NAME=SHA256 (64 hex digits)");
+	CHECK_STR(err, "--expect: 'a.test=abcd' is not NAME=SHA256 (a name, '=', 64 hex digits)");
 	CHECK_INT(expect_set_open(no_name, 1, NULL, &e, err, sizeof(err)), -1);
 	CHECK_INT(expect_set_open(not_hex, 1, NULL, &e, err, sizeof(err)), -1);
 	CHECK(e == NULL);

@@ -85,7 +85,8 @@ static void test_file_database_uses_wal_and_current_schema(void)
 	char err[256] = "";
 
 	CHECK_INT(inventory_open(db_path("wal.db"), &inv, err, sizeof(err)), 0);
-	CHECK_INT(db_peek(db_path("wal.db"), "PRAGMA user_version"), 2);
+	CHECK_INT(db_peek(db_path("wal.db"), "PRAGMA user_version"),
+		  INVENTORY_SCHEMA_VERSION);
 	inventory_close(inv);
 	CHECK(access(db_path("wal.db"), F_OK) == 0);
 	{
@@ -163,13 +164,7 @@ static void test_version_1_database_is_migrated_keeping_rows(void)
 
 	CHECK_INT(sqlite3_open(db_path("v1.db"), &db), SQLITE_OK);
 	CHECK_INT(sqlite3_exec(db,
-		"CREATE TABLE served (name TEXT NOT NULL, addr TEXT NOT NULL,"
-		" port INTEGER NOT NULL, sha256 TEXT NOT NULL,"
-		" subject TEXT NOT NULL DEFAULT '', issuer TEXT NOT NULL DEFAULT '',"
-		" not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
-		" first_seen_us INTEGER NOT NULL, last_seen_us INTEGER NOT NULL,"
-		" count INTEGER NOT NULL DEFAULT 0, findings TEXT NOT NULL DEFAULT '',"
-		" PRIMARY KEY (name, addr, port, sha256));"
+		DB_INVENTORY_V1_SCHEMA
 		"INSERT INTO served VALUES ('a.test', '10.0.0.1', 443, '" SHA_A "',"
 		" 'CN=a.test', 'CN=CA', 1735689600, 2366841600, 1, 2, 7, 'expired');"
 		"PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
@@ -177,7 +172,8 @@ static void test_version_1_database_is_migrated_keeping_rows(void)
 	CHECK_INT(inventory_open(db_path("v1.db"), &inv, err, sizeof(err)), 0);
 	CHECK_INT(inventory_count(inv), 1);
 	inventory_close(inv);
-	CHECK_INT(db_peek(db_path("v1.db"), "PRAGMA user_version"), 2);
+	CHECK_INT(db_peek(db_path("v1.db"), "PRAGMA user_version"),
+		  INVENTORY_SCHEMA_VERSION);
 	CHECK_INT(db_peek(db_path("v1.db"), "SELECT count FROM served"), 7);
 	CHECK_INT(db_peek(db_path("v1.db"), "SELECT key = '' FROM served"), 1);
 }
@@ -194,7 +190,7 @@ static void test_newer_schema_is_refused(void)
 	CHECK_INT(inventory_open(db_path("v9.db"), &inv, err, sizeof(err)), -1);
 	CHECK(inv == NULL);
 	snprintf(want, sizeof(want), "inventory %s: schema version 9 is newer than "
-		 "this tlswatch (2)", db_path("v9.db"));
+		 "this tlswatch (%d)", db_path("v9.db"), INVENTORY_SCHEMA_VERSION);
 	CHECK_STR(err, want);
 }
 
@@ -495,7 +491,7 @@ static void test_dump_of_a_missing_file_is_a_clear_error(void)
 	char err[256] = "";
 
 	CHECK_INT(inventory_dump("/nonexistent/inv.db", false, stdout, err, sizeof(err)), -1);
-	CHECK_STR(err, "inventory /nonexistent/inv.db: No such file or directory");
+	CHECK_STR(err, "/nonexistent/inv.db: No such file or directory");
 }
 
 static void test_dump_of_a_corrupt_file_is_a_clear_error(void)
@@ -508,7 +504,7 @@ static void test_dump_of_a_corrupt_file_is_a_clear_error(void)
 		fputs("garbage garbage garbage garbage\n", f);
 	fclose(f);
 	CHECK_INT(inventory_dump(db_path("junk2.db"), false, stdout, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "inventory %s: file is not a database",
+	snprintf(want, sizeof(want), "%s: not a tlswatch inventory (file is not a database)",
 		 db_path("junk2.db"));
 	CHECK_STR(err, want);
 }

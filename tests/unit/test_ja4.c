@@ -6,6 +6,7 @@
  * and real `openssl s_client` hellos checked against tshark's JA3.
  */
 #include "check.h"
+#include "tls/tls_conn.h"
 #include "tls/tls_internal.h"
 #include "tls_build.h"
 #include "tls_captures.h"
@@ -32,6 +33,23 @@ static struct fp fp_of_message(const uint8_t *msg, size_t len)
 	if (!tls_ja3(&ch, f.ja3))
 		f.err = "ja3 failed";
 	tls_client_hello_release(&ch);
+	return f;
+}
+
+/* The same through the memo @fc. */
+static struct fp fp_memo_of(struct tls_fp_cache *fc, const struct tb_client_hello *spec)
+{
+	struct tls_client_hello ch;
+	struct tb b = { 0 };
+	struct fp f = { .err = NULL };
+
+	tb_client_hello(&b, spec);
+	f.err = tls_parse_client_hello(b.p + 4, b.n - 4, &ch);
+	if (!f.err) {
+		tls_fingerprint(fc, &ch, f.ja4, f.ja3);
+		tls_client_hello_release(&ch);
+	}
+	tb_free(&b);
 	return f;
 }
 
@@ -264,6 +282,83 @@ static void test_ja4_counts_are_capped_at_99(void)
 	CHECK(strncmp(f.ja4, "t12i999900_0f8860b09f90_", 24) == 0);
 }
 
+/* Lists in any order hash as sorted: short lists (sorted in place) and
+ * long ones (qsort) alike. */
+static void test_ja4_sorts_short_and_long_lists(void)
+{
+	uint16_t ciphers[120];
+	struct tb_client_hello spec = { .legacy_version = 0x0303 };
+	struct fp f;
+	size_t i;
+
+	for (i = 0; i < N(ciphers); i++)
+		ciphers[i] = (uint16_t)(N(ciphers) - i);    /* 120, 119, ..., 1 */
+	spec.ciphers = ciphers;
+	spec.n_ciphers = N(ciphers);
+	f = fp_of(&spec);
+	CHECK(f.err == NULL);
+	CHECK_STR(f.ja4, "t12i990000_0f8860b09f90_000000000000");
+	for (i = 0; i < 20; i++)
+		ciphers[i] = (uint16_t)(i % 2 ? 20 - i / 2 : 1 + i / 2);   /* 1, 20, 2, 19, ... */
+	spec.n_ciphers = 20;
+	f = fp_of(&spec);
+	CHECK(f.err == NULL);
+	CHECK_STR(f.ja4, "t12i200000_fca96bc37ac2_000000000000");
+}
+
+static void test_memo_gives_the_same_fingerprints_once_per_shape(void)
+{
+	struct tls_fp_cache *fc = tls_fp_cache_new();
+	struct tb_client_hello spec = foxio_hello();
+	struct fp f;
+	int i;
+
+	CHECK(fc != NULL);
+	for (i = 0; i < 3; i++) {
+		f = fp_memo_of(fc, &spec);
+		CHECK(f.err == NULL);
+		CHECK_STR(f.ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
+		CHECK_STR(f.ja3, fp_of(&spec).ja3);
+	}
+	CHECK_INT(tls_fp_cache_count(fc), 1);
+	spec.n_sig_algs = 0;          /* another shape: its own entry */
+	f = fp_memo_of(fc, &spec);
+	CHECK_STR(f.ja4, "t13d1516h2_8daaf6152771_6d807ffa2a79");
+	CHECK_INT(tls_fp_cache_count(fc), 2);
+	spec = foxio_hello();
+	spec.alpn = NULL;             /* the ALPN part of JA4 is in the key */
+	spec.n_alpn = 0;
+	f = fp_memo_of(fc, &spec);
+	CHECK_STR(f.ja4, fp_of(&spec).ja4);
+	CHECK_STR(f.ja4, "t13d151600_8daaf6152771_e5627efa2ab1");
+	CHECK_INT(tls_fp_cache_count(fc), 3);
+	tls_fp_cache_free(fc);
+}
+
+static void test_memo_is_bounded_and_skips_huge_hellos(void)
+{
+	struct tls_fp_cache *fc = tls_fp_cache_new();
+	uint16_t ciphers[600];
+	struct tb_client_hello spec = { .legacy_version = 0x0303,
+					 .ciphers = ciphers, .n_ciphers = 1 };
+	struct fp f;
+	int i;
+
+	for (i = 0; i < TLS_FP_CACHE_MAX + 10; i++) {
+		ciphers[0] = (uint16_t)(0x1000 + i);   /* a new shape each time */
+		f = fp_memo_of(fc, &spec);
+		CHECK_STR(f.ja4, fp_of(&spec).ja4);
+	}
+	CHECK_INT(tls_fp_cache_count(fc), 10);   /* started over at the bound */
+	for (i = 0; i < 600; i++)
+		ciphers[i] = (uint16_t)(i + 1);
+	spec.n_ciphers = 600;                    /* 1200 bytes of list: no entry */
+	f = fp_memo_of(fc, &spec);
+	CHECK_STR(f.ja4, "t12i990000_de312afcc2f4_000000000000");
+	CHECK_INT(tls_fp_cache_count(fc), 10);
+	tls_fp_cache_free(fc);
+}
+
 static void test_ja4_grease_is_ignored_everywhere(void)
 {
 	struct tb_client_hello with = foxio_hello(), without = foxio_hello();
@@ -323,7 +418,10 @@ int main(void)
 	RUN_TEST(test_ja4_ja3_hello_without_extensions);
 	RUN_TEST(test_ja4_empty_cipher_list_hashes_to_zeros);
 	RUN_TEST(test_ja4_counts_are_capped_at_99);
+	RUN_TEST(test_ja4_sorts_short_and_long_lists);
 	RUN_TEST(test_ja4_grease_is_ignored_everywhere);
+	RUN_TEST(test_memo_gives_the_same_fingerprints_once_per_shape);
+	RUN_TEST(test_memo_is_bounded_and_skips_huge_hellos);
 	RUN_TEST(test_openssl_s_client_tls13_hello);
 	RUN_TEST(test_openssl_s_client_tls12_hello);
 	return CHECK_EXIT_CODE();

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* The JSON writer and the printable-text helper: wire bytes never break a line. */
+#include <arpa/inet.h>
+
 #include "check.h"
+#include "common/endpoint.h"
 #include "common/printable.h"
 #include "common/json.h"
+#include "common/timefmt.h"
 
 static const char *one_string(struct json_writer *j, const char *s, size_t n)
 {
@@ -106,6 +110,83 @@ static void test_printable_escapes_everything_unsafe(void)
 	CHECK_STR(tw_printable("0123456789abcdef", 16, out, 12), "01234567...");   /* 8 + "..." + NUL */
 }
 
+static void test_numbers_cover_the_whole_range(void)
+{
+	struct json_writer j;
+
+	jw_init(&j);
+	jw_array_begin(&j);
+	jw_int(&j, 0);
+	jw_int(&j, INT64_MIN);
+	jw_int(&j, INT64_MAX);
+	jw_uint(&j, UINT64_MAX);
+	jw_uint(&j, 10);
+	jw_array_end(&j);
+	CHECK_STR(jw_text(&j), "[0,-9223372036854775808,9223372036854775807,"
+		  "18446744073709551615,10]");
+	jw_free(&j);
+}
+
+/* What tw_time_format_s() wrote before it had its own calendar code. */
+static const char *libc_time(int64_t secs, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t t = (time_t)secs;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, len - 1, "%Y-%m-%dT%H:%M:%S", &tm))
+		snprintf(buf, len, "1970-01-01T00:00:00");
+	strcat(buf, "Z");
+	return buf;
+}
+
+static void test_times_are_formatted_as_gmtime_and_strftime_would(void)
+{
+	static const int64_t edges[] = {
+		0, -1, 59, 86399, 86400, 951782400 /* 2000-02-29 */, 951868800,
+		4107542400 /* 2100-03-01 */, -30610224000 /* 1000-01-01 */,
+		-30610224001, 253402300799 /* 9999-12-31T23:59:59 */,
+		253402300800, -62135596800, INT64_MAX, INT64_MIN,
+	};
+	char got[TW_TIME_STRLEN], want[TW_TIME_STRLEN];
+	uint64_t x = 88172645463325252ULL;
+	int i;
+
+	for (i = 0; i < (int)(sizeof(edges) / sizeof(edges[0])); i++)
+		CHECK_STR(tw_time_format_s(edges[i], got), libc_time(edges[i], want, sizeof(want)));
+	for (i = 0; i < 200000; i++) {   /* xorshift over years 1000-9999 and beyond */
+		int64_t t;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		t = (int64_t)(x % 600000000000ULL) - 100000000000LL;
+		if (strcmp(tw_time_format_s(t, got), libc_time(t, want, sizeof(want))) != 0) {
+			CHECK_STR(got, want);
+			break;
+		}
+	}
+	CHECK_STR(tw_time_format_us(1795000000000001ULL, got), "2026-11-18T11:06:40.000001Z");
+	CHECK_STR(tw_time_format_us(0, got), "1970-01-01T00:00:00.000000Z");
+	CHECK_STR(tw_time_format_s(2240611200, got), "2041-01-01T00:00:00Z");
+}
+
+static void test_ipv4_is_formatted_as_inet_ntop_would(void)
+{
+	struct tw_addr a = { .family = 4, .bytes = { 10, 0, 100, 9 } };
+	char got[TW_ADDR_STRLEN], want[INET_ADDRSTRLEN];
+	int pos, v;
+
+	CHECK_STR(tw_addr_format(&a, got), "10.0.100.9");
+	for (pos = 0; pos < 4; pos++) {
+		for (v = 0; v < 256; v++) {
+			a.bytes[pos] = (uint8_t)v;
+			inet_ntop(AF_INET, a.bytes, want, sizeof(want));
+			CHECK_STR(tw_addr_format(&a, got), want);
+		}
+	}
+	CHECK_STR(got, "255.255.255.255");
+}
+
 int main(void)
 {
 	RUN_TEST(test_escapes_quotes_backslash_and_controls);
@@ -114,5 +195,8 @@ int main(void)
 	RUN_TEST(test_not_a_number_is_written_as_zero);
 	RUN_TEST(test_write_line_resets_and_reports_failure);
 	RUN_TEST(test_printable_escapes_everything_unsafe);
+	RUN_TEST(test_numbers_cover_the_whole_range);
+	RUN_TEST(test_times_are_formatted_as_gmtime_and_strftime_would);
+	RUN_TEST(test_ipv4_is_formatted_as_inet_ntop_would);
 	return CHECK_EXIT_CODE();
 }

@@ -103,6 +103,14 @@ static void on_ring_ready(void *ctx, int fd, short revents)
 	consume_ring(ctx);
 }
 
+/* The kernel wakes us only for bursts and for records that end a
+ * handshake (live.h): everything else is read here, so no record waits
+ * longer than LIVE_MAX_BATCH_MS. */
+static void on_ring_timer(void *ctx, uint64_t now_us)
+{
+	consume_ring(ctx);
+}
+
 static void on_active_ready(void *ctx, int fd, short revents)
 {
 	struct agent *ag = ctx;
@@ -230,6 +238,8 @@ static enum agent_status agent_build_loop(struct agent *ag, char *err, size_t er
 		return AGENT_ERR_INTERNAL;
 	}
 	rc = loop_add_fd(ag->loop, live_epoll_fd(ag->live), POLLIN, on_ring_ready, ag);
+	if (!rc)
+		rc = loop_add_timer(ag->loop, LIVE_MAX_BATCH_MS, on_ring_timer, ag);
 	if (!rc && ag->active)
 		rc = loop_add_fd(ag->loop, active_fd(ag->active), POLLIN, on_active_ready, ag);
 	if (!rc && pipeline_checks_fd(ag->pl) >= 0)
@@ -249,6 +259,15 @@ static enum agent_status agent_build_loop(struct agent *ag, char *err, size_t er
 
 static void agent_teardown(struct agent *ag)
 {
+	int rc;
+
+	/* Everything captured is reported: the filters go, then the records
+	 * still in the ring (batched, never announced) reach the pipeline. */
+	if (ag->live && ag->pl) {
+		rc = live_stop(ag->live, on_segment, ag);
+		if (rc < 0)
+			pr_warn("ring buffer: %s\n", strerror(-rc));
+	}
 	/* Open connections end as incomplete before the final counters. */
 	if (ag->pl) {
 		struct summary *sum;
@@ -286,6 +305,8 @@ enum agent_status agent_run(const struct agent_opts *o, char *err, size_t errlen
 		st = agent_pipeline(&ag, err, errlen);
 	if (st == AGENT_OK)
 		st = agent_build_loop(&ag, err, errlen);
+	if (st == AGENT_OK && agent_drop_privileges(ag.live, err, errlen))
+		st = AGENT_ERR_INTERNAL;
 	if (st == AGENT_OK) {
 		agent_report(&ag, "started", NULL);
 		pr_info("attached to %d interface%s\n", ag.n_attached,

@@ -72,7 +72,22 @@ enum agent_status {
 	AGENT_ERR_INTERNAL,            /* out of memory, poll failure */
 };
 
-/* Runs until a stop signal. On error, @err says what and why. */
+/* What the agent's files may allow: the owner reads and writes, the group
+ * reads, others nothing (0640 for files created with 0666). */
+#define AGENT_UMASK 0027
+
+/*
+ * Safe defaults for the whole process, before anything is opened or any
+ * thread started: umask AGENT_UMASK and no_new_privs. 0, or -1 with the
+ * reason in @err.
+ */
+int agent_safe_defaults(char *err, size_t errlen);
+
+/*
+ * The live agent; runs until a stop signal. On error, @err says what and
+ * why. After attaching it keeps only the capabilities its
+ * teardown and map accesses need (agent_privs.c says which and why).
+ */
 enum agent_status agent_run(const struct agent_opts *o, char *err,
 			    size_t errlen);
 

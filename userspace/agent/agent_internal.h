@@ -41,5 +41,8 @@ void agent_report_ignored(struct agent *ag, const char *state, const char *messa
 /* output_opts.read_counters: the kernel's, the pipeline's, the active
  * checker's counters. @ctx is the agent. */
 void agent_read_counters(void *ctx, struct counter_values *cv);
+/* Every thread keeps only the capabilities the attached agent uses (those
+ * @live's maps need, found by trying). 0, or -1 with the reason in @err. */
+int agent_drop_privileges(struct live *live, char *err, size_t errlen);
 
 #endif

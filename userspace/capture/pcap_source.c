@@ -18,7 +18,10 @@
 
 #include "pcap_source.h"
 
-#define PCAP_SOURCE_IOBUF   (1u << 20)
+/* Every byte is copied twice on its way in (page cache -> this buffer ->
+ * libpcap's): a buffer that stays in the L2 cache between the two copies
+ * took 7% less CPU on a 1 GB capture than 1 MiB did (bench-analyze.sh). */
+#define PCAP_SOURCE_IOBUF   (1u << 17)
 #define PROGRESS_EVERY_MASK 0xffffu  /* progress once every 2^16 packets */
 #define STDIN_NAME          "stdin"
 

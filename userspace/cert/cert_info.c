@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "common/digest.h"
 #include "cert_info.h"
 #include "common/hex.h"
 #include "common/printable.h"
@@ -37,11 +38,7 @@ bool cert_time_to_epoch(const struct asn1_string_st *t, int64_t *out)
 
 static int cert_sha256(const void *data, size_t len, uint8_t md[32])
 {
-	unsigned int mdlen = 0;
-
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
-		return -1;
-	return 0;
+	return tw_sha256(data, len, md) ? 0 : -1;
 }
 
 static int cert_spki_digest(struct cert_info *ci)

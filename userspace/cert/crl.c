@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "common/digest.h"
 #include "cert_info.h"
 #include "crl.h"
 
@@ -270,18 +271,16 @@ static bool crl_key_digest(X509 *issuer, uint8_t md[32])
 {
 	unsigned int len = 0;
 
-	return X509_pubkey_digest(issuer, EVP_sha256(), md, &len) && len == 32;
+	return X509_pubkey_digest(issuer, tw_md_sha256(), md, &len) && len == 32;
 }
 
-/* Issued by @issuer: its name, and a signature its key verifies. */
+/* Named by @issuer (the caller compared the names): a signature its key
+ * verifies. */
 static bool crl_from_issuer(struct crl_entry *e, X509 *issuer,
 			    const uint8_t key[32], int *bad)
 {
 	EVP_PKEY *pk;
 
-	if (X509_NAME_cmp(X509_CRL_get_issuer(e->crl),
-			  X509_get_subject_name(issuer)) != 0)
-		return false;
 	if (e->sig == CRL_SIG_UNCHECKED || memcmp(e->checked_key, key, 32) != 0) {
 		pk = X509_get0_pubkey(issuer);
 		e->sig = pk && X509_CRL_verify(e->crl, pk) == 1 ? CRL_SIG_OK
@@ -321,19 +320,25 @@ void crl_check(struct crl_store *s, X509 *cert, X509 *issuer, int64_t at,
 {
 	const struct crl_entry *newest = NULL;
 	uint8_t key[32];
+	bool have_key = false;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
 	out->status = OCSP_ST_UNKNOWN;
 	out->reason = -1;
-	if (!s || !cert || !issuer || !crl_key_digest(issuer, key)) {
-		ERR_clear_error();
+	if (!s || !cert || !issuer)
 		return;
-	}
 	for (i = 0; i < s->n; i++) {
 		struct crl_entry *e = &s->v[i];
 		X509_REVOKED *rev = NULL;
 
+		/* The issuer's key digest only once a CRL names it: most
+		 * handshakes meet no CRL of their issuer at all. */
+		if (X509_NAME_cmp(X509_CRL_get_issuer(e->crl),
+				  X509_get_subject_name(issuer)) != 0)
+			continue;
+		if (!have_key && !(have_key = crl_key_digest(issuer, key)))
+			break;
 		if (!crl_from_issuer(e, issuer, key, &out->bad_signatures))
 			continue;
 		if (X509_CRL_get0_by_serial(e->crl, &rev,

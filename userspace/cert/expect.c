@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "common/digest.h"
 #include "common/hex.h"
 #include "common/printable.h"
 #include "expect.h"
@@ -93,17 +94,36 @@ static int expect_add(struct expect_set *e, const char *name, const char *sha)
 	return 0;
 }
 
+/* Splits "NAME=SHA256" into its normalised parts; -1 and @err if malformed. */
+static int expect_parse_spec(const char *spec, char *name, char *sha, char *err,
+			     size_t errlen)
+{
+	const char *eq = strchr(spec, '=');
+	char shown[96];
+
+	if (eq && expect_norm_name(spec, (size_t)(eq - spec), name) &&
+	    expect_norm_sha(eq + 1, sha))
+		return 0;
+	tw_printable(spec, strlen(spec), shown, sizeof(shown));
+	snprintf(err, errlen, "'%s' is not NAME=SHA256 (a name, '=', 64 hex digits)",
+		 shown);
+	return -1;
+}
+
+int expect_spec_check(const char *spec, char *err, size_t errlen)
+{
+	char name[EXPECT_NAME_MAX], sha[65];
+
+	return expect_parse_spec(spec, name, sha, err, errlen);
+}
+
 static int expect_add_spec(struct expect_set *e, const char *spec, char *err,
 			   size_t errlen)
 {
-	const char *eq = strchr(spec, '=');
-	char name[EXPECT_NAME_MAX], sha[65], shown[96];
+	char name[EXPECT_NAME_MAX], sha[65], why[160];
 
-	if (!eq || !expect_norm_name(spec, (size_t)(eq - spec), name) ||
-	    !expect_norm_sha(eq + 1, sha)) {
-		tw_printable(spec, strlen(spec), shown, sizeof(shown));
-		snprintf(err, errlen, "--expect '%s': want NAME=SHA256 (64 hex digits)",
-			 shown);
+	if (expect_parse_spec(spec, name, sha, why, sizeof(why))) {
+		snprintf(err, errlen, "--expect: %s", why);
 		return -1;
 	}
 	if (expect_add(e, name, sha)) {
@@ -118,7 +138,7 @@ static bool expect_fingerprint(X509 *x, char *hex)
 	unsigned char md[32];
 	unsigned int len = 0;
 
-	if (!X509_digest(x, EVP_sha256(), md, &len) || len != 32)
+	if (!X509_digest(x, tw_md_sha256(), md, &len) || len != 32)
 		return false;
 	tw_hex(md, 32, hex);
 	return true;

@@ -24,6 +24,11 @@ int expect_set_open(const char *const *specs, int n_specs, const char *dir,
 		    struct expect_set **out, char *err, size_t errlen);
 void expect_set_free(struct expect_set *e);
 
+/* 0 when @spec is a well-formed "NAME=SHA256" (what expect_set_open takes),
+ * else -1 with the reason in @err: the command line checks each --expect
+ * before anything is opened. */
+int expect_spec_check(const char *spec, char *err, size_t errlen);
+
 /* Expectations held (name, fingerprint pairs). */
 size_t expect_set_count(const struct expect_set *e);
 

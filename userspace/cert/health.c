@@ -510,6 +510,29 @@ void cert_health_check(struct cert_health *h, const struct cert_health_input *in
 	verify_result_release(&vr);
 }
 
+bool cert_health_prefetch(struct cert_health *h, const struct cert_health_input *in)
+{
+	const struct cert_info *leaf = in->n_chain > 0 ? in->chain[0] : NULL;
+	struct cert_health_result scratch;
+	struct verify_result vr;
+	STACK_OF(X509) *chain;
+	int64_t at = (int64_t)(in->ts_us / 1000000);
+	bool pending = false;
+
+	if (!h || !h->online || !leaf || !leaf->x509)
+		return false;
+	memset(&vr, 0, sizeof(vr));
+	if (verify_cache_chain(h->checks->verified, in->chain, in->n_chain, at, &vr) >= 0 &&
+	    health_anchored(vr.code)) {
+		memset(&scratch, 0, sizeof(scratch));
+		chain = health_revocation_chain(&vr, in);
+		pending = health_revocation(h, chain, in->staple, at, true, &scratch);
+		sk_X509_pop_free(chain, X509_free);
+	}
+	verify_result_release(&vr);
+	return pending;
+}
+
 /* --- asynchronous answers */
 
 static bool health_findings_equal(const struct finding_list *a,

@@ -114,6 +114,14 @@ struct cert_health_result {
 void cert_health_check(struct cert_health *h, const struct cert_health_input *in,
 		       struct cert_health_result *out);
 
+/*
+ * Starts the online checks @in's chain needs (as cert_health_check would)
+ * without judging or recording anything. True while answers for it are
+ * still to come: a cert_health_check now would say pending. Lets an
+ * offline analysis judge a handshake once, with its answers.
+ */
+bool cert_health_prefetch(struct cert_health *h, const struct cert_health_input *in);
+
 struct cert_health_events {
 	/* A result changed (revocation object or findings) since it was
 	 * returned or last updated: re-emit the cert event. */

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "common/digest.h"
 #include "ocsp_client.h"
 #include "revo_facts.h"
 
@@ -27,7 +28,7 @@ static void facts_decode(X509 *x, struct revo_facts *f)
 {
 	unsigned int len = 0;
 
-	f->has_sha256 = X509_digest(x, EVP_sha256(), f->sha256, &len) && len == 32;
+	f->has_sha256 = X509_digest(x, tw_md_sha256(), f->sha256, &len) && len == 32;
 	f->has_ocsp_url = ocsp_responder_url(x, f->ocsp_url, sizeof(f->ocsp_url));
 	f->n_crl_urls = crl_distribution_urls(x, f->crl_urls, REVO_FACTS_MAX_CRL_URLS);
 }

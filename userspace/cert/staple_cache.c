@@ -4,8 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "common/digest.h"
 #include "common/strmap.h"
 #include "staple_cache.h"
 
@@ -40,9 +39,7 @@ void staple_cache_free(struct staple_cache *sc)
 static bool staple_key(const uint8_t *der, size_t len, const struct cert_info *leaf,
 		       const struct cert_info *issuer, uint8_t key[STAPLE_KEY_LEN])
 {
-	unsigned int md_len = 0;
-
-	if (!EVP_Digest(der, len, key, &md_len, EVP_sha256(), NULL) || md_len != 32)
+	if (!tw_sha256(der, len, key))
 		return false;
 	memcpy(key + 32, leaf->sha256, 32);
 	if (issuer)

@@ -13,6 +13,10 @@
 #include "sink/sink.h"
 
 #define ANALYZE_CHECK_WAIT_MS 30000   /* online checks at the end of input */
+/* A held handshake waits at most this many --ocsp-timeout for its answers
+ * once it is the oldest: its OCSP query and CRL downloads run side by
+ * side, but may first wait for a free connection. */
+#define ANALYZE_HOLD_TIMEOUTS 2
 
 static const struct cli_help analyze_help = {
 	.usage = "[OPTIONS] FILE...",
@@ -39,11 +43,11 @@ static void show_progress(void *ctx, uint64_t done, uint64_t total)
 	struct progress *p = ctx;
 
 	if (total)
-		fprintf(stderr, "\rtlswatch: %s: %3.0f%% (%llu of %llu MB)", p->name,
+		fprintf(stderr, "\rtlswatch analyze: %s: %3.0f%% (%llu of %llu MB)", p->name,
 			100.0 * (double)done / (double)total,
 			(unsigned long long)(done >> 20), (unsigned long long)(total >> 20));
 	else
-		fprintf(stderr, "\rtlswatch: %s: %llu MB", p->name,
+		fprintf(stderr, "\rtlswatch analyze: %s: %llu MB", p->name,
 			(unsigned long long)(done >> 20));
 	p->shown = true;
 }
@@ -68,7 +72,11 @@ static const char *source_name(const char *path)
 	return strcmp(path, "-") == 0 ? "stdin" : path;
 }
 
-/* Reads one capture through the pipeline. Returns an exit code. */
+/*
+ * Reads one capture through the pipeline. Returns an exit code. A read
+ * error stops this file only; it is an error (printed also with -q) and
+ * the summary counts the file as not fully read.
+ */
 static int analyze_file(const struct cli_opts *o, struct pipeline *pl,
 			struct pcap_source *src, const char *path)
 {
@@ -89,7 +97,9 @@ static int analyze_file(const struct cli_opts *o, struct pipeline *pl,
 		pr_warn("%s: the capture is truncated; the report covers the %llu packets read\n",
 			source_name(path), (unsigned long long)st->packets);
 	if (rc < 0) {
-		pr_warn("%s\n", st->error);
+		fprintf(stderr, "tlswatch analyze: %s; the rest of the file was not read\n",
+			st->error);
+		pipeline_summary(pl)->problems[SUM_UNREAD_INPUTS]++;
 		return EXIT_INPUT;
 	}
 	return EXIT_OK;
@@ -107,19 +117,23 @@ static bool fail_on_matched(uint32_t mask, const struct summary *sum)
 	return false;
 }
 
+/*
+ * Opens every capture, saying which cannot be opened. Returns how many
+ * could not; the others are analysed all the same.
+ */
 static int open_sources(const struct cli_opts *o, struct pcap_source **srcs)
 {
 	char err[512];
-	int i;
+	int i, unread = 0;
 
 	for (i = 0; i < o->n_files; i++) {
 		srcs[i] = pcap_source_open(o->files[i], err, sizeof(err));
 		if (!srcs[i]) {
 			fprintf(stderr, "tlswatch analyze: %s\n", err);
-			return EXIT_INPUT;
+			unread++;
 		}
 	}
-	return EXIT_OK;
+	return unread;
 }
 
 int cmd_analyze(int argc, char **argv)
@@ -132,7 +146,7 @@ int cmd_analyze(int argc, char **argv)
 	char err[512];
 	struct pipeline *pl = NULL;
 	struct summary *sum;
-	int rc, i;
+	int rc, i, unread;
 
 	rc = cli_start(CLI_ANALYZE, argc, argv, &o, &analyze_help);
 	if (rc >= 0)
@@ -143,9 +157,12 @@ int cmd_analyze(int argc, char **argv)
 		rc = EXIT_INTERNAL;
 		goto cleanup;
 	}
-	rc = open_sources(&o, srcs);
-	if (rc)
+	/* Nothing to report when no input can be opened. */
+	unread = open_sources(&o, srcs);
+	if (unread == o.n_files) {
+		rc = EXIT_INPUT;
 		goto cleanup;
+	}
 	if (check_opts_open("analyze", &o.check, &health) < 0) {
 		rc = EXIT_INPUT;
 		goto cleanup;
@@ -164,6 +181,9 @@ int cmd_analyze(int argc, char **argv)
 	po.leaf = o.check.leaf;
 	po.health = health;
 	po.spikes = o.check.no_spikes ? NULL : &o.check.spike;
+	/* --online: each handshake is judged once its answers are in. */
+	if (o.check.health.online)
+		po.hold_online_ms = ANALYZE_HOLD_TIMEOUTS * o.check.health.ocsp_timeout_ms;
 	po.emit = sink_set_emit;
 	po.emit_ctx = sinks;
 	pl = pipeline_new(&po);
@@ -172,8 +192,11 @@ int cmd_analyze(int argc, char **argv)
 		rc = EXIT_INTERNAL;
 		goto cleanup;
 	}
+	pipeline_summary(pl)->problems[SUM_UNREAD_INPUTS] = (uint64_t)unread;
+	if (unread)
+		rc = EXIT_INPUT;
 	for (i = 0; i < o.n_files; i++) {
-		int frc = analyze_file(&o, pl, srcs[i], o.files[i]);
+		int frc = srcs[i] ? analyze_file(&o, pl, srcs[i], o.files[i]) : EXIT_OK;
 
 		if (frc > rc)
 			rc = frc;

@@ -130,6 +130,7 @@ void cli_print_top_help(FILE *out)
 "  analyze FILE...   analyse pcap/pcapng captures (offline)\n"
 "  run               live agent: eBPF TC probes on this host's interfaces\n"
 "  inventory         what each server name serves and served (SQLite)\n"
+"  report            the same as inventory: with --html FILE, its HTML page\n"
 "  version           print the version\n"
 "\n"
 "Options:\n"

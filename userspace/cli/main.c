@@ -30,7 +30,9 @@ int main(int argc, char **argv)
 		return cmd_analyze(argc - 1, argv + 1);
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
-	if (!strcmp(cmd, "inventory"))
+	/* report: `report --db PATH --html FILE` reads better after an
+	 * incident; the same command and options. */
+	if (!strcmp(cmd, "inventory") || !strcmp(cmd, "report"))
 		return cmd_inventory(argc - 1, argv + 1);
 	fprintf(stderr, "tlswatch: unknown command '%s'\n", cmd);
 	cli_print_top_help(stderr);

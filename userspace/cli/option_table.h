@@ -35,6 +35,18 @@
 	X(JSON, "json", 0, NULL, CMD_A | CMD_I, GENERAL, OT_FLAG, 0, 0, 0, "",  \
 	  "write JSON lines instead of the text report (analyze: handshake, "  \
 	  "cert, spike and summary events; inventory: one object per row)")    \
+	X(HTML, "html", 0, "FILE", CMD_A | CMD_I, GENERAL, OT_STR, OF_NOCONF, 0, \
+	  0, "",                                                               \
+	  "write the HTML incident report to FILE, one self-contained page "   \
+	  "(analyze: besides the text report or JSON lines; inventory: "       \
+	  "instead of the listing, '-' for standard output)")                  \
+	X(SINCE, "since", 0, "TIME", CMD_I, GENERAL, OT_STR, OF_NOCONF, 0, 0,  \
+	  "", "with --html: the agent's history from TIME on (UTC, "           \
+	  "2026-12-06T14:00:00Z); per-minute rows and serving periods that "   \
+	  "overlap it count whole")                                            \
+	X(UNTIL, "until", 0, "TIME", CMD_I, GENERAL, OT_STR, OF_NOCONF, 0, 0,  \
+	  "", "with --html: the agent's history up to TIME (UTC), the same "   \
+	  "way")                                                               \
 	X(PORT, "port", 0, "PORT", CMD_AR, GENERAL, OT_UINT, OF_REPEAT, 1,      \
 	  65535, "",                                                           \
 	  "watched TCP server port (repeatable); default: every port for "     \
@@ -54,7 +66,8 @@
 	  "bytes copied per connection direction during the handshake")        \
 	X(DB, "db", 0, "PATH", CMD_ALL, GENERAL, OT_STR, 0, 0, 0, "",           \
 	  "inventory database (SQLite) of served leaves, used for "            \
-	  "'superseded' across restarts and by the webhook outbox; default "   \
+	  "'superseded' across restarts, by the webhook outbox and (run) for " \
+	  "the event history that report draws; default "                      \
 	  "/var/lib/tlswatch/inventory.db for run and inventory, in memory "   \
 	  "for analyze")                                                       \
 	X(FAIL_ON, "fail-on", 0, "KINDS", CMD_A, GENERAL, OT_STR, OF_REPEAT, 0, \
@@ -171,18 +184,24 @@
 	X(CMD_TOP, 3, "an input or output cannot be used (the message names it)") \
 	X(CMD_A, 3,                                                            \
 	  "an input could not be read: a capture (missing, not a capture, "    \
-	  "unsupported link type, read error), the --config file, a "          \
-	  "--ca-file, --ca-dir, --crl or --expect-dir, a refused "             \
-	  "--webhook-secret-file")                                             \
+	  "unsupported link type, a read error before its end: the readable "  \
+	  "captures are still reported, the summary counts unread_inputs), "   \
+	  "the --config file, a --ca-file, --ca-dir, --crl or --expect-dir, "  \
+	  "a refused --webhook-secret-file, a --html FILE that cannot be "     \
+	  "created; it wins over 1")                                           \
 	X(CMD_R, 3,                                                            \
 	  "an input or output cannot be used: the --config file, the "         \
 	  "--json-log file, a --ca-file, --ca-dir, --crl or --expect-dir that " \
 	  "cannot be read, a refused --webhook-secret-file, an explicit "      \
 	  "--metrics address that cannot be bound")                            \
-	X(CMD_I, 3, "the --config file or the database cannot be read")        \
-	X(CMD_TOP | CMD_A, 4, "internal error (out of memory)")                \
+	X(CMD_I, 3,                                                            \
+	  "the --config file or the database cannot be read (missing, a "      \
+	  "directory, empty, not a tlswatch inventory), or the --html FILE "   \
+	  "cannot be written")                                                 \
+	X(CMD_TOP | CMD_A | CMD_I, 4, "internal error (out of memory)")        \
 	X(CMD_R, 4,                                                            \
-	  "loading or attaching the eBPF program failed (the message says "    \
-	  "why), or another internal error")
+	  "an --iface that does not exist (refused before anything is "        \
+	  "created), loading or attaching the eBPF program failed (the "       \
+	  "message says why), or another internal error")
 
 #endif

@@ -6,6 +6,8 @@
  * what it attached. SIGHUP reopens the log file and reloads what can
  * change without a restart (the end of this file).
  */
+#include <errno.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +33,9 @@ static const struct cli_help run_help = {
 "(or --config FILE); the command line overrides them.\n"
 "When the inventory database cannot be used the agent says so and keeps\n"
 "the inventory in memory.\n"
-"Needs root, or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON.\n"
+"Needs root, or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON; once attached it\n"
+"keeps only CAP_NET_ADMIN (and CAP_BPF on kernels before 6.5). Files it\n"
+"creates are 0640 (umask 0027).\n"
 "Stops on SIGINT or SIGTERM and detaches everything it attached.\n"
 "SIGHUP reopens the --json-log file and reads the options again (the\n"
 "configuration file as it is now, and the command line): --expect,\n"
@@ -86,6 +90,7 @@ static void agent_opts_from(struct cli_opts *o, struct cert_health *health,
 	ao->outputs = o->out;
 	ao->outputs.json_path = o->log_path;
 	ao->outputs.db_path = o->check.health.db_path;
+	ao->outputs.history = true;
 	ao->outputs.expiring_warn_days = o->check.leaf.warn_days;
 }
 
@@ -198,6 +203,22 @@ static void run_reload_free(struct run_reload *rr)
 	}
 }
 
+/* Every --iface must exist before anything is opened or created (the
+ * database, the log): a typo leaves no file behind. */
+static int run_check_ifaces(const struct cli_opts *o)
+{
+	int i;
+
+	for (i = 0; i < o->n_ifaces; i++) {
+		if (if_nametoindex(o->ifaces[i]))
+			continue;
+		fprintf(stderr, "tlswatch run: --iface %s: %s\n", o->ifaces[i],
+			errno == ENODEV ? "no such interface" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -208,11 +229,19 @@ int cmd_run(int argc, char **argv)
 	char err[512];
 	int rc;
 
+	if (agent_safe_defaults(err, sizeof(err))) {
+		fprintf(stderr, "tlswatch run: %s\n", err);
+		return EXIT_INTERNAL;
+	}
 	rc = cli_start(CLI_RUN, argc, argv, &o, &run_help);
 	if (rc >= 0)
 		return rc;
 	saved_argc = argc;
 	saved_argv = argv;
+	if (run_check_ifaces(&o) < 0) {
+		cli_opts_free(&o);
+		return EXIT_INTERNAL;    /* as when attaching to it fails */
+	}
 	if (check_opts_open("run", &o.check, &health) < 0) {
 		cli_opts_free(&o);
 		return EXIT_INPUT;

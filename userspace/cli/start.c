@@ -36,6 +36,8 @@ int cli_start(int cmd, int argc, char **argv, struct cli_opts *o,
 		rc = fflush(stdout) ? EXIT_INTERNAL : EXIT_OK;
 	} else {
 		set_log_level(o);
+		snprintf(err, sizeof(err), "tlswatch %s", name);
+		tw_log_set_prefix(err);
 		return -1;
 	}
 	cli_opts_free(o);

@@ -4,13 +4,36 @@
 
 #include "endpoint.h"
 
+/* Dotted quad, as inet_ntop writes it; formatted for every event, so by
+ * hand. */
+static void tw_ipv4_format(const uint8_t *b, char *buf)
+{
+	char *p = buf;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned v = b[i];
+
+		if (i)
+			*p++ = '.';
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+	}
+	*p = '\0';
+}
+
 const char *tw_addr_format(const struct tw_addr *addr, char *buf)
 {
-	int af = addr->family == 6 ? AF_INET6 : AF_INET;
-
+	if (addr->family != 6) {
+		tw_ipv4_format(addr->bytes, buf);
+		return buf;
+	}
 	/* glibc's inet_ntop already prints RFC 5952 form: lowercase, the
 	 * longest run of zero groups compressed, no leading zeros. */
-	if (!inet_ntop(af, addr->bytes, buf, TW_ADDR_STRLEN))
+	if (!inet_ntop(AF_INET6, addr->bytes, buf, TW_ADDR_STRLEN))
 		snprintf(buf, TW_ADDR_STRLEN, "?");
 	return buf;
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/decimal.h"
 #include "common/timefmt.h"
 #include "common/utf8.h"
 #include "json.h"
@@ -119,26 +119,81 @@ static void jw_escape_byte(struct json_writer *j, unsigned char c)
 	jw_raw(j, esc, 6);
 }
 
+/* Printable ASCII that JSON takes as it is: 0x20-0x7e but '"' and '\\'.
+ * A table, as every byte of every string is looked up. */
+static const bool jw_plain[256] = {
+	[0x20 ... 0x21] = true,     /* '"' is 0x22 */
+	[0x23 ... 0x5b] = true,     /* '\\' is 0x5c */
+	[0x5d ... 0x7e] = true,
+};
+
+static bool jw_plain_byte(unsigned char c)
+{
+	return jw_plain[c];
+}
+
+/* The length of the longest prefix of @p that goes out unchanged: plain
+ * ASCII and valid UTF-8 sequences. Copied in one piece, not per byte. */
+static size_t jw_plain_run(const unsigned char *p, size_t n)
+{
+	size_t i = 0, seq;
+
+	while (i < n) {
+		if (jw_plain_byte(p[i])) {
+			i++;
+			continue;
+		}
+		if (p[i] < 0x80)
+			break;
+		seq = tw_utf8_seq_len(p + i, n - i);
+		if (seq == 0)
+			break;
+		i += seq;
+	}
+	return i;
+}
+
+/* '"' @s '"' and @tail, in one piece: @s needs no escaping. */
+static void jw_quoted_plain(struct json_writer *j, const char *s, size_t n,
+			    const char *tail, size_t tail_len)
+{
+	char *o;
+
+	if (!jw_reserve(j, n + 2 + tail_len))
+		return;
+	o = j->buf + j->len;
+	*o++ = '"';
+	memcpy(o, s, n);
+	o += n;
+	*o++ = '"';
+	memcpy(o, tail, tail_len);
+	j->len += n + 2 + tail_len;
+	j->buf[j->len] = '\0';
+}
+
 void jw_string_n(struct json_writer *j, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run;
 
 	jw_value_prefix(j);
+	if (jw_plain_run(p, n) == n) {   /* most strings: nothing to escape */
+		jw_quoted_plain(j, s, n, "", 0);
+		return;
+	}
 	jw_char(j, '"');
 	while (i < n) {
-		if (p[i] < 0x20 || p[i] == '"' || p[i] == '\\' || p[i] == 0x7f) {
-			jw_escape_byte(j, p[i++]);
+		run = jw_plain_run(p + i, n - i);
+		if (run) {
+			jw_raw(j, s + i, run);
+			i += run;
 			continue;
 		}
-		run = tw_utf8_seq_len(p + i, n - i);
-		if (run == 0) {
+		if (p[i] < 0x80)
+			jw_escape_byte(j, p[i]);   /* control, quote, backslash, DEL */
+		else
 			jw_raw(j, "\\ufffd", 6);
-			i++;
-			continue;
-		}
-		jw_raw(j, s + i, run);
-		i += run;
+		i++;
 	}
 	jw_char(j, '"');
 }
@@ -150,8 +205,15 @@ void jw_string(struct json_writer *j, const char *s)
 
 void jw_key(struct json_writer *j, const char *key)
 {
-	jw_string(j, key);
-	jw_char(j, ':');
+	size_t n = strlen(key);
+
+	if (jw_plain_run((const unsigned char *)key, n) == n) {
+		jw_value_prefix(j);
+		jw_quoted_plain(j, key, n, ":", 1);
+	} else {
+		jw_string_n(j, key, n);
+		jw_char(j, ':');
+	}
 	j->after_key = true;
 }
 
@@ -161,20 +223,27 @@ static void jw_number(struct json_writer *j, const char *text)
 	jw_raw(j, text, strlen(text));
 }
 
+/* Numbers are written often (ports, counters): no printf. */
+static void jw_decimal(struct json_writer *j, bool negative, uint64_t magnitude)
+{
+	char buf[TW_DEC_MAX + 1];
+	char *end = buf + sizeof(buf), *p = tw_dec_before(magnitude, end);
+
+	if (negative)
+		*--p = '-';
+	jw_value_prefix(j);
+	jw_raw(j, p, (size_t)(end - p));
+}
+
 void jw_int(struct json_writer *j, int64_t v)
 {
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%" PRId64, v);
-	jw_number(j, buf);
+	/* the magnitude of INT64_MIN does not fit int64_t, it fits uint64_t */
+	jw_decimal(j, v < 0, v < 0 ? -(uint64_t)v : (uint64_t)v);
 }
 
 void jw_uint(struct json_writer *j, uint64_t v)
 {
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	jw_number(j, buf);
+	jw_decimal(j, false, v);
 }
 
 void jw_double(struct json_writer *j, double v)

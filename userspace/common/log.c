@@ -5,8 +5,10 @@
 #include "log.h"
 
 static enum tw_log_level current_level = TW_LOG_WARN;
+static char prefix[64] = "tlswatch";
 
 void tw_log_set_level(enum tw_log_level level) { current_level = level; }
+void tw_log_set_prefix(const char *p) { snprintf(prefix, sizeof(prefix), "%s", p); }
 enum tw_log_level tw_log_get_level(void) { return current_level; }
 
 void tw_log(enum tw_log_level level, const char *fmt, ...)
@@ -15,7 +17,7 @@ void tw_log(enum tw_log_level level, const char *fmt, ...)
 
 	if (level > current_level)
 		return;
-	fputs("tlswatch: ", stderr);
+	fprintf(stderr, "%s: ", prefix);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "timefmt.h"
 
-static void format_utc(int64_t secs, char *buf, size_t len)
+#define SECS_PER_DAY 86400
+
+/* The general path: any time gmtime_r takes, the epoch otherwise. */
+static void format_utc_libc(int64_t secs, char *buf, size_t len)
 {
 	struct tm tm;
 	time_t t = (time_t)secs;
@@ -12,21 +18,109 @@ static void format_utc(int64_t secs, char *buf, size_t len)
 		snprintf(buf, len, "1970-01-01T00:00:00");
 }
 
+/* Proleptic Gregorian date of day @days since 1970-01-01 (negative before),
+ * counting in 400-year eras of 146097 days that start on a March 1st. */
+static void civil_from_days(int64_t days, int64_t *year, unsigned *month,
+			    unsigned *day)
+{
+	int64_t z = days + 719468;    /* days since 0000-03-01 */
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);              /* [0, 146096] */
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);   /* from March 1st */
+	unsigned mp = (5 * doy + 2) / 153;
+
+	*day = doy - (153 * mp + 2) / 5 + 1;
+	*month = mp < 10 ? mp + 3 : mp - 9;
+	*year = (int64_t)yoe + era * 400 + (*month <= 2);
+}
+
+static char *put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+	return p + 2;
+}
+
+/*
+ * Events carry several times each and are written for every handshake:
+ * years 1000-9999 (what strftime's %Y writes in four digits) are formatted
+ * here without gmtime_r and strftime, byte for byte as they would. Returns
+ * false for other years.
+ */
+static bool format_utc_fast(int64_t secs, char *buf, size_t len)
+{
+	int64_t days = secs / SECS_PER_DAY, rem = secs % SECS_PER_DAY, year;
+	unsigned month, day, s;
+	char *p = buf;
+
+	if (rem < 0) {
+		rem += SECS_PER_DAY;
+		days--;
+	}
+	civil_from_days(days, &year, &month, &day);
+	if (year < 1000 || year > 9999 || len < sizeof("YYYY-MM-DDTHH:MM:SS"))
+		return false;
+	s = (unsigned)rem;
+	p = put2(p, (unsigned)(year / 100));
+	p = put2(p, (unsigned)(year % 100));
+	*p++ = '-';
+	p = put2(p, month);
+	*p++ = '-';
+	p = put2(p, day);
+	*p++ = 'T';
+	p = put2(p, s / 3600);
+	*p++ = ':';
+	p = put2(p, s / 60 % 60);
+	*p++ = ':';
+	p = put2(p, s % 60);
+	*p = '\0';
+	return true;
+}
+
+static void format_utc(int64_t secs, char *buf, size_t len)
+{
+	if (!format_utc_fast(secs, buf, len))
+		format_utc_libc(secs, buf, len);
+}
+
 const char *tw_time_format_us(uint64_t ts_us, char *buf)
 {
-	char base[TW_TIME_STRLEN];
+	unsigned us = (unsigned)(ts_us % 1000000);
+	size_t n;
+	int i;
 
-	format_utc((int64_t)(ts_us / 1000000), base, sizeof(base));
-	snprintf(buf, TW_TIME_STRLEN, "%s.%06uZ", base,
-		 (unsigned)(ts_us % 1000000));
+	format_utc((int64_t)(ts_us / 1000000), buf, TW_TIME_STRLEN);
+	n = strlen(buf);
+	if (n + sizeof(".123456Z") > TW_TIME_STRLEN)
+		return buf;   /* cannot happen: the longest date is 26 bytes */
+	buf[n] = '.';
+	for (i = 6; i >= 1; i--, us /= 10)
+		buf[n + (size_t)i] = (char)('0' + us % 10);
+	memcpy(buf + n + 7, "Z", 2);
 	return buf;
 }
 
 const char *tw_time_format_s(int64_t ts, char *buf)
 {
-	char base[TW_TIME_STRLEN];
+	size_t n;
 
-	format_utc(ts, base, sizeof(base));
-	snprintf(buf, TW_TIME_STRLEN, "%sZ", base);
+	format_utc(ts, buf, TW_TIME_STRLEN);
+	n = strlen(buf);
+	if (n + 2 <= TW_TIME_STRLEN)
+		memcpy(buf + n, "Z", 2);
 	return buf;
+}
+
+int tw_time_parse_s(const char *text, int64_t *out)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = text ? strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+	if (!end || *end)
+		return -EINVAL;
+	*out = (int64_t)timegm(&tm);
+	return 0;
 }

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
+#include "common/digest.h"
 #include "common/hex.h"
 #include "outbox.h"
 
@@ -369,7 +370,7 @@ static int ob_idem_key(const char *dedup_key, int64_t now_us,
 	int ok;
 
 	snprintf(t, sizeof(t), "|%" PRId64, now_us);
-	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	ok = ctx && EVP_DigestInit_ex(ctx, tw_md_sha256(), NULL) == 1 &&
 	     EVP_DigestUpdate(ctx, dedup_key, strlen(dedup_key)) == 1 &&
 	     EVP_DigestUpdate(ctx, t, strlen(t)) == 1 &&
 	     EVP_DigestFinal_ex(ctx, md, &n) == 1 && n * 2 >= OUTBOX_KEY_LEN;

@@ -65,7 +65,8 @@ struct cert_view {
 	X(GAPS, gaps, "Connection directions with missing bytes")              \
 	X(PARSE_ERRORS, parse_errors, "Handshakes that did not parse")         \
 	X(SSLV2_HELLOS, sslv2_hellos, "SSLv2-compatible ClientHellos skipped") \
-	X(NON_TLS_FLOWS, non_tls_flows, "Flows that did not start with TLS")
+	X(NON_TLS_FLOWS, non_tls_flows, "Flows that did not start with TLS")   \
+	X(UNREAD_INPUTS, unread_inputs, "Input files that could not be read, or not to their end")
 
 enum summary_problem {
 #define SUMMARY_PROBLEM_ENUM(id, name, help) SUM_##id,

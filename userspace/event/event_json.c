@@ -5,7 +5,6 @@
 
 #include "agent_json.h"
 #include "cert/staple.h"
-#include "common/hex.h"
 #include "event_json.h"
 #include "spike_json.h"
 
@@ -91,7 +90,6 @@ static void write_chain(struct json_writer *j, const struct hs_view *v)
 	jw_array_begin(j);
 	for (i = 0; i < v->n_chain; i++) {
 		const struct cert_info *ci = v->chain[i];
-		char hex[65];
 
 		jw_object_begin(j);
 		if (!ci) {   /* bytes that do not parse: still fingerprinted */
@@ -99,7 +97,7 @@ static void write_chain(struct json_writer *j, const struct hs_view *v)
 			jw_object_end(j);
 			continue;
 		}
-		jw_kv_str(j, "sha256", tw_hex(ci->sha256, 32, hex));
+		jw_kv_str(j, "sha256", ci->sha256_hex);
 		jw_kv_str(j, "subject", ci->subject);
 		jw_kv_str(j, "issuer", ci->issuer);
 		jw_kv_str(j, "serial", ci->serial_hex);

@@ -6,11 +6,14 @@
  * history. A file that cannot be written is refused at open with a clear
  * reason; the caller then carries on without it.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -41,6 +44,94 @@ static const char *const migrations[INVENTORY_SCHEMA_VERSION] = {
 	 * old certificate coming back; an index for per-name questions. */
 	"ALTER TABLE served ADD COLUMN key TEXT NOT NULL DEFAULT '';"
 	"CREATE INDEX served_by_name ON served (name, not_before)",
+	/* 3: the agent's recent events, in the aggregates the HTML report
+	 * draws (written by sink/history.c, read by sink/history_store.c;
+	 * inventory.h describes the tables). Older rows are deleted as new
+	 * ones come: indexes on the times they are deleted by. */
+	"CREATE TABLE history_second ("
+	" second INTEGER PRIMARY KEY,"
+	" handshakes INTEGER NOT NULL,"
+	" failures INTEGER NOT NULL,"
+	" other_names INTEGER NOT NULL,"
+	" other_clients INTEGER NOT NULL,"
+	" other_clients_failures INTEGER NOT NULL,"
+	" other_certs INTEGER NOT NULL);"
+	"CREATE TABLE history_name ("
+	" minute INTEGER NOT NULL,"
+	" name BLOB NOT NULL,"
+	" server TEXT NOT NULL,"
+	" incomplete INTEGER NOT NULL,"
+	" ok INTEGER NOT NULL,"
+	" failed INTEGER NOT NULL,"
+	" aborted INTEGER NOT NULL,"
+	" PRIMARY KEY (minute, name, server)) WITHOUT ROWID;"
+	"CREATE TABLE history_period ("
+	" name BLOB NOT NULL,"
+	" server TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL,"
+	" first_us INTEGER NOT NULL,"
+	" last_us INTEGER NOT NULL,"
+	" handshakes INTEGER NOT NULL,"
+	" failures INTEGER NOT NULL,"
+	" PRIMARY KEY (name, server, sha256, first_us)) WITHOUT ROWID;"
+	"CREATE INDEX history_period_by_last ON history_period (last_us);"
+	"CREATE TABLE history_cert ("
+	" sha256 TEXT PRIMARY KEY,"
+	" subject TEXT NOT NULL,"
+	" issuer TEXT NOT NULL,"
+	" serial TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" not_before INTEGER NOT NULL,"
+	" not_after INTEGER NOT NULL,"
+	" last_us INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX history_cert_by_last ON history_cert (last_us);"
+	"CREATE TABLE history_leaf ("
+	" minute INTEGER NOT NULL,"
+	" sha256 TEXT NOT NULL,"
+	" handshakes INTEGER NOT NULL,"
+	" failures INTEGER NOT NULL,"
+	" PRIMARY KEY (minute, sha256)) WITHOUT ROWID;"
+	"CREATE TABLE history_finding ("
+	" sha256 TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" last_us INTEGER NOT NULL,"
+	" PRIMARY KEY (sha256, kind));"
+	"CREATE INDEX history_finding_by_last ON history_finding (last_us);"
+	"CREATE TABLE history_spike ("
+	" ts_us INTEGER NOT NULL,"
+	" state TEXT NOT NULL,"
+	" scope TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" started_us INTEGER NOT NULL,"
+	" window_s INTEGER NOT NULL,"
+	" handshakes INTEGER NOT NULL,"
+	" failures INTEGER NOT NULL,"
+	" aborted INTEGER NOT NULL,"
+	" rate REAL NOT NULL,"
+	" baseline_rate REAL,"
+	" top_alert TEXT NOT NULL, top_alert_from TEXT NOT NULL,"
+	" top_alert_count INTEGER NOT NULL,"
+	" top_sni TEXT NOT NULL, top_sni_from TEXT NOT NULL,"
+	" top_sni_count INTEGER NOT NULL,"
+	" top_cert TEXT NOT NULL, top_cert_from TEXT NOT NULL,"
+	" top_cert_count INTEGER NOT NULL,"
+	" top_client TEXT NOT NULL, top_client_from TEXT NOT NULL,"
+	" top_client_count INTEGER NOT NULL,"
+	" cert_findings TEXT NOT NULL);"
+	"CREATE INDEX history_spike_by_time ON history_spike (ts_us);"
+	"CREATE TABLE history_alert ("
+	" minute INTEGER NOT NULL,"
+	" from_client INTEGER NOT NULL,"
+	" description INTEGER NOT NULL,"
+	" count INTEGER NOT NULL,"
+	" PRIMARY KEY (minute, from_client, description)) WITHOUT ROWID;"
+	"CREATE TABLE history_client ("
+	" minute INTEGER NOT NULL,"
+	" ja4 TEXT NOT NULL,"
+	" handshakes INTEGER NOT NULL,"
+	" failures INTEGER NOT NULL,"
+	" PRIMARY KEY (minute, ja4)) WITHOUT ROWID",
 };
 
 static const char sql_record[] =
@@ -96,7 +187,7 @@ static const char sql_dump[] =
 int inv_fail(const struct inventory *inv, const char *what, char *err,
 	     size_t errlen)
 {
-	snprintf(err, errlen, "inventory %s: %s%s%s", inv->where, what ? what : "",
+	snprintf(err, errlen, "%s: %s%s%s", inv->where, what ? what : "",
 		 what ? ": " : "", sqlite3_errmsg(inv->db));
 	return -1;
 }
@@ -139,32 +230,55 @@ static int inv_schema_version(struct inventory *inv, int *version, char *err,
 	return 0;
 }
 
-static int inv_migrate(struct inventory *inv, char *err, size_t errlen)
+/* One migration, from the version the file has once it is locked:
+ * another process (or connection) may have migrated it meanwhile. */
+static int inv_migrate_step(struct inventory *inv, char *err, size_t errlen)
 {
 	char what[64], sql[64];
 	int version;
 
+	if (inv_exec(inv, "BEGIN IMMEDIATE", "migrating the schema", err, errlen))
+		return -1;
 	if (inv_schema_version(inv, &version, err, errlen))
-		return -1;
-	if (version > INVENTORY_SCHEMA_VERSION) {
-		snprintf(err, errlen, "inventory %s: schema version %d is newer than "
-			 "this tlswatch (%d)", inv->where, version,
-			 INVENTORY_SCHEMA_VERSION);
-		return -1;
-	}
-	for (; version < INVENTORY_SCHEMA_VERSION; version++) {
-		snprintf(what, sizeof(what), "migration to schema %d", version + 1);
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
-		if (inv_exec(inv, "BEGIN IMMEDIATE", what, err, errlen))
+		goto fail;
+	if (version >= INVENTORY_SCHEMA_VERSION)
+		return inv_exec(inv, "COMMIT", NULL, err, errlen);
+	snprintf(what, sizeof(what), "migration to schema %d", version + 1);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
+	if (inv_exec(inv, migrations[version], what, err, errlen) ||
+	    inv_exec(inv, sql, what, err, errlen) ||
+	    inv_exec(inv, "COMMIT", what, err, errlen))
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(inv->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int inv_migrate(struct inventory *inv, char *err, size_t errlen)
+{
+	int version, steps;
+
+	/* Bounded: each step raises the version by one. */
+	for (steps = 0; steps <= INVENTORY_SCHEMA_VERSION; steps++) {
+		if (inv_schema_version(inv, &version, err, errlen))
 			return -1;
-		if (inv_exec(inv, migrations[version], what, err, errlen) ||
-		    inv_exec(inv, sql, what, err, errlen) ||
-		    inv_exec(inv, "COMMIT", what, err, errlen)) {
-			sqlite3_exec(inv->db, "ROLLBACK", NULL, NULL, NULL);
+		if (version > INVENTORY_SCHEMA_VERSION) {
+			snprintf(err, errlen, "%s: schema version %d is newer "
+				 "than this tlswatch (%d)", inv->where, version,
+				 INVENTORY_SCHEMA_VERSION);
 			return -1;
 		}
+		if (version == INVENTORY_SCHEMA_VERSION) {
+			inv->version = version;
+			return 0;
+		}
+		if (inv_migrate_step(inv, err, errlen))
+			return -1;
 	}
-	return 0;
+	snprintf(err, errlen, "%s: the schema version does not advance",
+		 inv->where);
+	return -1;
 }
 
 /* Damage SQLite can see without reading every page twice. */
@@ -175,7 +289,7 @@ static int inv_check_integrity(struct inventory *inv, char *err, size_t errlen)
 	if (inv_query_text(inv, "PRAGMA quick_check(1)", res, sizeof(res)))
 		return inv_fail(inv, NULL, err, errlen);
 	if (strcmp(res, "ok") != 0) {
-		snprintf(err, errlen, "inventory %s: damaged: %s", inv->where, res);
+		snprintf(err, errlen, "%s: damaged: %s", inv->where, res);
 		return -1;
 	}
 	return 0;
@@ -209,7 +323,7 @@ static int inv_setup(struct inventory *inv, const char *path, char *err,
 	sqlite3_busy_timeout(inv->db, INVENTORY_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(inv->db, 1);
 	if (path && sqlite3_db_readonly(inv->db, "main") == 1) {
-		snprintf(err, errlen, "inventory %s: read-only, cannot record "
+		snprintf(err, errlen, "%s: read-only, cannot record "
 			 "certificates in it", inv->where);
 		return -1;
 	}
@@ -219,7 +333,7 @@ static int inv_setup(struct inventory *inv, const char *path, char *err,
 		if (inv_query_text(inv, "PRAGMA journal_mode = WAL", mode, sizeof(mode)))
 			return inv_fail(inv, "enabling WAL", err, errlen);
 		if (strcmp(mode, "wal") != 0) {
-			snprintf(err, errlen, "inventory %s: cannot use WAL mode (%s)",
+			snprintf(err, errlen, "%s: cannot use WAL mode (%s)",
 				 inv->where, mode);
 			return -1;
 		}
@@ -242,9 +356,9 @@ int inventory_open(const char *path, struct inventory **out, char *err,
 		snprintf(err, errlen, "inventory: out of memory");
 		return -1;
 	}
-	snprintf(inv->where, sizeof(inv->where), "%s", path ? path : ":memory:");
+	snprintf(inv->where, sizeof(inv->where), "inventory %s", path ? path : ":memory:");
 	if (inv_memo_open(inv)) {
-		snprintf(err, errlen, "inventory %s: out of memory", inv->where);
+		snprintf(err, errlen, "%s: out of memory", inv->where);
 		inventory_close(inv);
 		return -1;
 	}
@@ -253,7 +367,7 @@ int inventory_open(const char *path, struct inventory **out, char *err,
 		if (inv->db)
 			inv_fail(inv, NULL, err, errlen);
 		else
-			snprintf(err, errlen, "inventory %s: out of memory", inv->where);
+			snprintf(err, errlen, "%s: out of memory", inv->where);
 		inventory_close(inv);
 		return -1;
 	}
@@ -533,33 +647,21 @@ static int dump_text_row(const struct inventory_leaf *l, bool current,
 	return ferror(out) ? -1 : 0;
 }
 
-static int dump_rows(struct inventory *inv, bool json, FILE *out, char *err,
-		     size_t errlen)
+/* Calls @cb for each row of the dump query, until it returns non-zero. */
+static int foreach_row(struct inventory *inv, inventory_row_fn cb, void *ctx,
+		       char *err, size_t errlen)
 {
-	struct json_writer j;
 	struct inventory_leaf l;
-	char prev[256] = "";
 	sqlite3_stmt *st = NULL;
-	bool first = true;
-	int rc, wrc = 0;
+	int rc, crc = 0;
 
 	if (sqlite3_prepare_v2(inv->db, sql_dump, -1, &st, NULL) != SQLITE_OK)
 		return inv_fail(inv, NULL, err, errlen);
-	jw_init(&j);
-	while (wrc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		bool current = sqlite3_column_int(st, 13) != 0;
-
+	while (crc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		inv_read_leaf(st, &l);
-		if (json)
-			wrc = dump_json_row(&j, &l, current, out);
-		else
-			wrc = dump_text_row(&l, current, first || strcmp(prev, l.name),
-					    out);
-		snprintf(prev, sizeof(prev), "%s", l.name);
-		first = false;
+		crc = cb(ctx, &l, sqlite3_column_int(st, 13) != 0);
 	}
-	jw_free(&j);
-	if (wrc) {
+	if (crc) {
 		snprintf(err, errlen, "inventory: cannot write the listing");
 		sqlite3_finalize(st);
 		return -1;
@@ -573,39 +675,199 @@ static int dump_rows(struct inventory *inv, bool json, FILE *out, char *err,
 	return 0;
 }
 
+/* Percent-encodes @path into a read-only "file:" URI that SQLite opens
+ * without creating -wal or -shm files. */
+static int dump_uri(const char *path, char *uri, size_t len)
+{
+	static const char keep[] = "/._-~";
+	size_t off = (size_t)snprintf(uri, len, "file:");
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)path; *p && off + 4 < len; p++) {
+		if (isalnum(*p) || strchr(keep, *p))
+			uri[off++] = (char)*p;
+		else
+			off += (size_t)snprintf(uri + off, len - off, "%%%02X", *p);
+	}
+	if (*p || off + sizeof("?immutable=1") > len)
+		return -1;
+	memcpy(uri + off, "?immutable=1", sizeof("?immutable=1"));
+	return 0;
+}
+
+/*
+ * Opens @path for the listing, creating nothing. While a writer has the
+ * database open in WAL mode its -wal file exists (and its -shm): read
+ * through them as any SQLite reader does, committed rows still in the
+ * WAL included. Without a -wal file nothing is pending: read the file as
+ * it is, without the WAL index SQLite would otherwise create beside it.
+ */
+static int dump_open(struct inventory *inv, const char *path, char *err,
+		     size_t errlen)
+{
+	char uri[3 * PATH_MAX + 32], wal[PATH_MAX + 8];
+	bool writer = snprintf(wal, sizeof(wal), "%s-wal", path) < (int)sizeof(wal) &&
+		      access(wal, F_OK) == 0;
+	int rc;
+
+	if (writer)
+		rc = sqlite3_open_v2(path, &inv->db, SQLITE_OPEN_READONLY, NULL);
+	else if (dump_uri(path, uri, sizeof(uri)) == 0)
+		rc = sqlite3_open_v2(uri, &inv->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	else {
+		snprintf(err, errlen, "%s: %s", path, strerror(ENAMETOOLONG));
+		return -1;
+	}
+	if (rc == SQLITE_OK)
+		return 0;
+	if (inv->db)
+		inv_fail(inv, NULL, err, errlen);
+	else
+		snprintf(err, errlen, "%s: out of memory", path);
+	return -1;
+}
+
+/* What is at @path before SQLite is asked: a clear word for a directory,
+ * an empty file or a missing one. */
+static int dump_check_file(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	else if (S_ISDIR(sb.st_mode))
+		snprintf(err, errlen, "%s: is a directory, not a tlswatch inventory", path);
+	else if (!S_ISREG(sb.st_mode))
+		snprintf(err, errlen, "%s: not a regular file, not a tlswatch inventory", path);
+	else if (sb.st_size == 0)
+		snprintf(err, errlen, "%s: empty file, not a tlswatch inventory", path);
+	else
+		return 0;
+	return -1;
+}
+
+/* The schema this tlswatch lists, in words when it is not: the served
+ * table as read here is the same from INVENTORY_READ_MIN_VERSION on
+ * (later versions add tables). Sets inv->version. */
+static int dump_check_schema(struct inventory *inv, const char *path, char *err,
+			     size_t errlen)
+{
+	int version;
+
+	if (inv_query_text(inv, "PRAGMA user_version", err, errlen)) {
+		if (sqlite3_errcode(inv->db) == SQLITE_NOTADB)
+			snprintf(err, errlen, "%s: not a tlswatch inventory (%s)", path,
+				 sqlite3_errmsg(inv->db));
+		else
+			inv_fail(inv, NULL, err, errlen);
+		return -1;
+	}
+	version = atoi(err);
+	err[0] = '\0';                 /* it held the answer, not an error */
+	if (version == 0) {
+		snprintf(err, errlen, "%s: not a tlswatch inventory (no tlswatch schema in it)", path);
+		return -1;
+	}
+	if (version < INVENTORY_READ_MIN_VERSION) {
+		snprintf(err, errlen, "%s: schema version %d, this tlswatch reads %d "
+			 "or later (run the agent once to migrate it)", path, version,
+			 INVENTORY_READ_MIN_VERSION);
+		return -1;
+	}
+	inv->version = version;
+	return 0;
+}
+
+/* Opens @path read-only into @inv (zeroed) and checks it is an inventory
+ * this tlswatch reads. 0, or -1 with @err (inv->db may then be open:
+ * sqlite3_close it). */
+static int inv_open_read(const char *path, struct inventory *inv, char *err,
+			 size_t errlen)
+{
+	if (!path) {
+		snprintf(err, errlen, "no database given");
+		return -1;
+	}
+	snprintf(inv->where, sizeof(inv->where), "%s", path);
+	if (dump_check_file(path, err, errlen) || dump_open(inv, path, err, errlen))
+		return -1;
+	sqlite3_busy_timeout(inv->db, INVENTORY_BUSY_TIMEOUT_MS);
+	return dump_check_schema(inv, path, err, errlen);
+}
+
+int inventory_open_readonly(const char *path, struct inventory **out,
+			    char *err, size_t errlen)
+{
+	struct inventory *inv = calloc(1, sizeof(*inv));
+
+	*out = NULL;
+	if (!inv) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (inv_open_read(path, inv, err, errlen)) {
+		sqlite3_close(inv->db);
+		free(inv);
+		return -1;
+	}
+	*out = inv;
+	return 0;
+}
+
+int inventory_version(const struct inventory *inv)
+{
+	return inv->version;
+}
+
+struct sqlite3 *inventory_sqlite(struct inventory *inv)
+{
+	return inv->db;
+}
+
+int inventory_foreach(const char *path, inventory_row_fn cb, void *ctx,
+		      char *err, size_t errlen)
+{
+	struct inventory inv;
+	int rc = -1;
+
+	memset(&inv, 0, sizeof(inv));
+	if (!inv_open_read(path, &inv, err, errlen))
+		rc = foreach_row(&inv, cb, ctx, err, errlen);
+	sqlite3_close(inv.db);
+	return rc;
+}
+
+struct dump_ctx {
+	bool json;
+	FILE *out;
+	struct json_writer j;
+	char prev[256];
+	bool first;
+};
+
+static int dump_row(void *ctx, const struct inventory_leaf *l, bool current)
+{
+	struct dump_ctx *d = ctx;
+	int rc;
+
+	if (d->json)
+		rc = dump_json_row(&d->j, l, current, d->out);
+	else
+		rc = dump_text_row(l, current, d->first || strcmp(d->prev, l->name),
+				   d->out);
+	snprintf(d->prev, sizeof(d->prev), "%s", l->name);
+	d->first = false;
+	return rc;
+}
+
 int inventory_dump(const char *path, bool json, FILE *out, char *err,
 		   size_t errlen)
 {
-	struct inventory inv;
-	struct stat sb;
-	int version, rc = -1;
+	struct dump_ctx d = { .json = json, .out = out, .first = true };
+	int rc;
 
-	memset(&inv, 0, sizeof(inv));
-	snprintf(inv.where, sizeof(inv.where), "%s", path ? path : "(none)");
-	if (!path || stat(path, &sb) != 0) {
-		snprintf(err, errlen, "inventory %s: %s", inv.where,
-			 path ? strerror(errno) : "no database given");
-		return -1;
-	}
-	if (sqlite3_open_v2(path, &inv.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		if (inv.db)
-			inv_fail(&inv, NULL, err, errlen);
-		else
-			snprintf(err, errlen, "inventory %s: out of memory", path);
-		goto out;
-	}
-	sqlite3_busy_timeout(inv.db, INVENTORY_BUSY_TIMEOUT_MS);
-	if (inv_schema_version(&inv, &version, err, errlen))
-		goto out;
-	if (version != INVENTORY_SCHEMA_VERSION) {
-		snprintf(err, errlen, "inventory %s: schema version %d, this tlswatch "
-			 "reads %d%s", path, version, INVENTORY_SCHEMA_VERSION,
-			 version < INVENTORY_SCHEMA_VERSION ?
-			 " (run the agent once to migrate it)" : "");
-		goto out;
-	}
-	rc = dump_rows(&inv, json, out, err, errlen);
-out:
-	sqlite3_close(inv.db);
+	jw_init(&d.j);
+	rc = inventory_foreach(path, dump_row, &d, err, errlen);
+	jw_free(&d.j);
 	return rc;
 }

@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/membarrier.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -171,6 +174,7 @@ static int resolve_ifaces(struct live *l, const struct live_opts *o, char *err,
 static int load_program(struct live *l, const struct live_opts *o, char *err,
 			size_t errlen)
 {
+	uint32_t ring = o->ringbuf_bytes ? o->ringbuf_bytes : TW_DEFAULT_RINGBUF;
 	bool any_l2 = false, any_l3 = false;
 	int i, r;
 
@@ -186,8 +190,8 @@ static int load_program(struct live *l, const struct live_opts *o, char *err,
 	}
 	l->skel->rodata->tw_dir_budget = o->dir_budget ? o->dir_budget
 						       : TW_DEFAULT_DIR_BUDGET;
-	r = bpf_map__set_max_entries(l->skel->maps.tw_events,
-				     o->ringbuf_bytes ? o->ringbuf_bytes : TW_DEFAULT_RINGBUF);
+	l->skel->rodata->tw_wake_bytes = ring / TW_WAKE_FILL_DIVISOR;
+	r = bpf_map__set_max_entries(l->skel->maps.tw_events, ring);
 	if (!r)
 		r = bpf_map__set_max_entries(l->skel->maps.tw_flows,
 					     o->max_flows ? o->max_flows : TW_DEFAULT_MAX_FLOWS);
@@ -271,12 +275,57 @@ int live_poll(struct live *l, int timeout_ms, tw_segment_fn fn, void *ctx)
 
 	l->fn = fn;
 	l->fn_ctx = ctx;
+	/* Waits for a wakeup (and clears the epoll fd's readiness), then
+	 * reads the ring whether or not one came: most records are
+	 * submitted without a wakeup. */
 	r = ring_buffer__poll(l->rb, timeout_ms);
+	if (r >= 0 || r == -EINTR) {
+		int more = ring_buffer__consume(l->rb);
+
+		r = more < 0 ? more : (r > 0 ? r : 0) + more;
+	}
 	l->fn = NULL;
 	l->fn_ctx = NULL;
 	if (r == -EINTR)
 		return 0;
 	return r;
+}
+
+/*
+ * Waits until every TC program run that began before now has ended. A
+ * detached filter's program can still be running on another CPU, and
+ * MEMBARRIER_CMD_GLOBAL returns after an RCU grace period, which those
+ * runs (softirq, RCU read side) hold up. Kernels without it (or with
+ * nohz_full, where it is refused): 10 ms, a thousand times longer than a
+ * run of the program.
+ */
+static void wait_for_running_programs(void)
+{
+	struct timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
+
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
+		return;
+	pr_debug("live: membarrier: %s; waiting 10 ms instead\n", strerror(errno));
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+int live_stop(struct live *l, tw_segment_fn fn, void *ctx)
+{
+	int i, r, total = 0;
+
+	for (i = l->n_tc - 1; i >= 0; i--)
+		live_tc_detach(&l->tc[i]);
+	wait_for_running_programs();
+	/* one pass reads until the ring is empty (nothing is added any
+	 * more); the second is a check that costs nothing */
+	for (i = 0; i < 2; i++) {
+		r = live_poll(l, 0, fn, ctx);
+		if (r < 0)
+			return r;
+		total += r;
+	}
+	return total;
 }
 
 const struct live_meta *live_current_meta(const struct live *l)

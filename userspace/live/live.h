@@ -6,8 +6,18 @@
  *
  * Typical use:
  *   live_open(&opts, &l, err, sizeof(err));
- *   while (running) live_poll(l, 200, pipeline_segment, pl);
+ *   while (running) live_poll(l, LIVE_MAX_BATCH_MS, pipeline_segment, pl);
+ *   live_stop(l, pipeline_segment, pl);    (detach, then drain the ring)
  *   live_close(l);
+ *
+ * Wakeups are batched: the kernel submits most records without waking the
+ * consumer, and forces a wakeup only when the ring holds 1/16 of its size
+ * (at most once a millisecond) or for a record that ends a handshake,
+ * closes a flow or says bytes were lost (at most once per 25 ms; see
+ * TW_WAKE_* in tlswatch/event.h). So a record can sit in the ring
+ * unannounced: whoever polls must read the ring at least every
+ * LIVE_MAX_BATCH_MS, which is then the longest a record waits before
+ * userspace sees it.
  *
  * Needs CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (or root). Not thread-safe:
  * one thread polls; live_flow_done() and live_counters() may be called from
@@ -23,6 +33,10 @@
 #include "capture/segment.h"
 #include "common/endpoint.h"
 #include "tlswatch/event.h"
+
+/* Longest wait between two reads of the ring buffer (see above): the
+ * bound on how long batching may hold a record back. */
+#define LIVE_MAX_BATCH_MS 50
 
 struct live;
 
@@ -67,13 +81,22 @@ int live_open(const struct live_opts *o, struct live **out, char *err,
 	      size_t errlen);
 
 /*
- * Waits up to @timeout_ms for ring buffer records and hands each one to
- * @fn as a segment. A packet copied in several records arrives as several
- * segments whose seq is advanced by their offset (the flow stage
- * reassembles by seq). Returns the number of records consumed, 0 on
+ * Waits up to @timeout_ms for a wakeup from the kernel, then hands every
+ * record in the ring (announced or not) to @fn as a segment. A packet
+ * copied in several records arrives as several segments whose seq is
+ * advanced by their offset (the flow stage reassembles by seq). Returns the number of records consumed, 0 on
  * timeout or signal (EINTR), -errno on error.
  */
 int live_poll(struct live *l, int timeout_ms, tw_segment_fn fn, void *ctx);
+
+/*
+ * Ends capture without losing what it captured: detaches every filter (no
+ * new records), waits until programs already running on other CPUs have
+ * finished (an RCU grace period), then hands every record left in the ring
+ * to @fn. Returns the number of records drained, or -errno. live_close()
+ * is still needed; live_poll() afterwards finds nothing.
+ */
+int live_stop(struct live *l, tw_segment_fn fn, void *ctx);
 
 /* Valid during the segment callback of live_poll(): where it came from. */
 const struct live_meta *live_current_meta(const struct live *l);

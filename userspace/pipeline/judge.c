@@ -50,10 +50,8 @@ static void judge_staple(struct pipeline *pl, const struct hs_record *rec,
 	v->has_staple = true;
 }
 
-/* Chain, revocation, expectations, superseded: the health checker adds
- * its findings to the leaf's. */
-static void judge_health(struct pipeline *pl, const struct hs_record *rec,
-			 struct hs_view *v)
+static struct cert_health_input health_input(const struct hs_record *rec,
+					     const struct hs_view *v)
 {
 	struct cert_health_input in = {
 		.sni = record_sni(rec),
@@ -64,6 +62,16 @@ static void judge_health(struct pipeline *pl, const struct hs_record *rec,
 		.ts_us = record_time_us(rec),
 		.base = &v->findings,
 	};
+
+	return in;
+}
+
+/* Chain, revocation, expectations, superseded: the health checker adds
+ * its findings to the leaf's. */
+static void judge_health(struct pipeline *pl, const struct hs_record *rec,
+			 struct hs_view *v)
+{
+	struct cert_health_input in = health_input(rec, v);
 
 	if (!pl->opts.health || !v->chain[0])
 		return;
@@ -172,6 +180,14 @@ void judge_spike_event(void *ctx, const struct spike_event *ev)
 }
 
 void judge_tick(struct pipeline *pl, uint64_t now_us)
+{
+	/* Held handshakes are older than @now_us: releasing them advances
+	 * the detector, in order. */
+	if (!pl->held.n)
+		judge_advance_spikes(pl, now_us);
+}
+
+void judge_advance_spikes(struct pipeline *pl, uint64_t now_us)
 {
 	/* The detector works in whole seconds: advance it once per second. */
 	if (!pl->spikes || now_us / 1000000 == pl->spike_clock_s)
@@ -284,6 +300,27 @@ static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
 
 void judge_record(struct pipeline *pl, struct hs_record *rec)
 {
+	if (!hold_record(pl, rec))
+		judge_now(pl, rec);
+}
+
+bool judge_awaits_answers(struct pipeline *pl, const struct hs_record *rec)
+{
+	struct cert_health_input in;
+	struct hs_view v;
+
+	memset(&v, 0, sizeof(v));
+	v.rec = rec;
+	judge_chain(pl, rec, &v);
+	if (!v.chain[0])
+		return false;
+	judge_staple(pl, rec, &v);
+	in = health_input(rec, &v);
+	return cert_health_prefetch(pl->opts.health, &in);
+}
+
+void judge_now(struct pipeline *pl, struct hs_record *rec)
+{
 	struct hs_view v;
 	struct event ev = {
 		.type = EVENT_HANDSHAKE,
@@ -358,10 +395,19 @@ int pipeline_checks_fd(struct pipeline *pl)
 	return pl->opts.health ? cert_health_fd(pl->opts.health) : -1;
 }
 
+void judge_wait_checks(struct pipeline *pl, int timeout_ms)
+{
+	struct cert_health_events ev;
+
+	if (pl->opts.health)
+		cert_health_flush(pl->opts.health, timeout_ms, health_events(pl, &ev));
+}
+
 void pipeline_finish(struct pipeline *pl, uint64_t ts_us, int timeout_ms)
 {
 	struct cert_health_events ev;
 
+	hold_release(pl, HOLD_WAIT);
 	if (pl->opts.health &&
 	    cert_health_flush(pl->opts.health, timeout_ms, health_events(pl, &ev)) > 0)
 		on_health_problem(pl, "online checks still pending at the end: their status stays unknown");

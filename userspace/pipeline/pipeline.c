@@ -53,15 +53,16 @@ static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c)
 	flow_mark_done(pl->flows, f);
 }
 
-/* Looks at the first bytes of a flow: TLS or not, and who is the client.
- * Returns the new connection, or NULL when the flow is not followed. */
+/* Acts on what the first bytes of a flow are (@sniff): TLS or not, and who
+ * is the client. Returns the new connection, or NULL when the flow is not
+ * followed. */
 static struct conn *conn_start(struct pipeline *pl, struct flow *f, int from,
-			       const uint8_t *p, size_t n)
+			       enum tls_sniff sniff)
 {
-	struct summary *sum = pipeline_summary(pl);
+	struct summary *sum = &pl->sum;
 	struct conn *c;
 
-	switch (tls_sniff(p, n)) {
+	switch (sniff) {
 	case TLS_SNIFF_CLIENT_HELLO:
 		if (f->client < 0)
 			flow_set_client(f, from);
@@ -90,6 +91,7 @@ static struct conn *conn_start(struct pipeline *pl, struct flow *f, int from,
 		flow_mark_ignored(pl->flows, f);
 		return NULL;
 	}
+	tls_conn_set_fp_cache(c->tls, pl->fp_cache);
 	sum->flows++;
 	f->user = c;
 	return c;
@@ -107,6 +109,7 @@ static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
 	struct conn *hold = f->user, *c;
 	uint8_t buf[SNIFF_BYTES];
 	size_t have = 0, take;
+	enum tls_sniff sniff;
 
 	if (hold && hold->sniff_from == from) {
 		have = hold->sniff_len;
@@ -114,7 +117,8 @@ static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
 	}
 	take = n < SNIFF_BYTES - have ? n : SNIFF_BYTES - have;
 	memcpy(buf + have, p, take);
-	if (tls_sniff(have ? buf : p, have ? have + take : n) == TLS_SNIFF_NEED_MORE) {
+	sniff = tls_sniff(have ? buf : p, have ? have + take : n);
+	if (sniff == TLS_SNIFF_NEED_MORE) {
 		if (!hold && !(hold = calloc(1, sizeof(*hold)))) {
 			flow_mark_ignored(pl->flows, f);
 			return NULL;
@@ -127,7 +131,7 @@ static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
 	}
 	free(hold);
 	f->user = NULL;
-	c = conn_start(pl, f, from, have ? buf : p, have ? have + take : n);
+	c = conn_start(pl, f, from, sniff);
 	if (c && have)
 		tls_conn_feed(c->tls, from == f->client, buf, have, ts_us);
 	return c;
@@ -155,7 +159,7 @@ static void on_gap(void *ctx, struct flow *f, int from, uint64_t ts_us)
 	struct pipeline *pl = ctx;
 	struct conn *c = f->user;
 
-	pipeline_summary(pl)->problems[SUM_GAPS]++;
+	pl->sum.problems[SUM_GAPS]++;
 	if (c && c->tls)
 		tls_conn_gap(c->tls, from == f->client, ts_us);
 }
@@ -212,14 +216,15 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 	pl->cert_events = strmap_new(sizeof(struct cert_seen));
 	pl->leaves = strmap_new(1);
 	pl->all_certs = strmap_new(1);
+	pl->fp_cache = tls_fp_cache_new();
 	if (o->spikes)
 		pl->spikes = spike_detector_new(o->spikes, judge_spike_event, pl);
 	if (o->spikes && !pl->spikes) {
 		pipeline_free(pl);
 		return NULL;
 	}
-	if (!pl->flows || !pl->certs || !pl->staples || !pl->hosts || !pl->cert_events || !pl->leaves ||
-	    !pl->all_certs) {
+	if (!pl->flows || !pl->certs || !pl->staples || !pl->hosts ||
+	    !pl->cert_events || !pl->leaves || !pl->all_certs || !pl->fp_cache) {
 		pipeline_free(pl);
 		return NULL;
 	}
@@ -233,6 +238,8 @@ void pipeline_free(struct pipeline *pl)
 	/* Flows end first: their end callbacks still report to the sinks. */
 	if (pl->flows)
 		flow_table_free(pl->flows);
+	hold_release(pl, HOLD_NOW);
+	hold_free(pl);
 	strmap_free(pl->cert_events);
 	strmap_free(pl->leaves);
 	strmap_free(pl->all_certs);
@@ -240,6 +247,7 @@ void pipeline_free(struct pipeline *pl)
 	host_memo_free(pl->hosts);
 	staple_cache_free(pl->staples);
 	cert_cache_free(pl->certs);
+	tls_fp_cache_free(pl->fp_cache);
 	free(pl);
 }
 
@@ -268,6 +276,7 @@ void pipeline_segment(void *ctx, const struct tw_segment *seg)
 void pipeline_flush(struct pipeline *pl, uint64_t ts_us)
 {
 	flow_table_flush(pl->flows, ts_us);
+	hold_release(pl, HOLD_WAIT);
 }
 
 void pipeline_tick(struct pipeline *pl, uint64_t now_us)

@@ -34,6 +34,13 @@ struct pipeline_opts {
 	void *flow_done_ctx;
 	struct cert_health *health;    /* optional: chain, revocation, inventory */
 	const struct spike_opts *spikes; /* optional: spike detection */
+	/* analyze --online: a handshake whose certificate needs answers from
+	 * the network is held (with every handshake after it, in order) until
+	 * they are in, waiting at most this long once it is the oldest held,
+	 * and then judged; its events, counts and spikes follow. 0 (run):
+	 * judged at once, and the cert event is sent again when the answers
+	 * change it. */
+	int hold_online_ms;
 	/* Problems for the operator (an unreachable OCSP responder, a failed
 	 * inventory write). NULL: logged as warnings. */
 	void (*problem)(void *ctx, const char *message);
@@ -48,7 +55,8 @@ void pipeline_set_source(struct pipeline *pl, const char *source);
 
 /* tw_segment_fn-compatible: @ctx is the pipeline. */
 void pipeline_segment(void *ctx, const struct tw_segment *seg);
-/* Ends every open connection (incomplete/aborted) at @ts_us. */
+/* Ends every open connection (incomplete/aborted) at @ts_us; with
+ * hold_online_ms, waits for what is held and reports it. */
 void pipeline_flush(struct pipeline *pl, uint64_t ts_us);
 /* Wall/packet time passes without segments (spike windows, timeouts). */
 void pipeline_tick(struct pipeline *pl, uint64_t now_us);

@@ -26,6 +26,19 @@ struct cert_seen {
  * memory is reset and tuples are announced again (documented). */
 #define PIPELINE_MAX_CERT_EVENTS 65536
 
+/* Bound on handshakes held for online answers (analyze --online): a full
+ * queue waits for its oldest. */
+#define PIPELINE_MAX_HELD 1024
+
+struct held_record;
+
+/* Handshakes waiting for online answers, oldest first (a ring). */
+struct hold_queue {
+	struct held_record **ring;    /* PIPELINE_MAX_HELD slots, on first use */
+	size_t first, n;
+	int64_t first_since_ms;       /* when the oldest became the oldest */
+};
+
 struct pipeline {
 	struct pipeline_opts opts;
 	struct flow_table *flows;
@@ -35,15 +48,36 @@ struct pipeline {
 	struct strmap *cert_events;   /* key: sni|addr|port|sha -> cert_seen */
 	struct strmap *leaves;        /* distinct leaf fingerprints */
 	struct strmap *all_certs;     /* distinct fingerprints, any position */
+	struct tls_fp_cache *fp_cache; /* JA3/JA4 per distinct ClientHello shape */
 	struct spike_detector *spikes;
 	uint64_t spike_clock_s;       /* last second the detector was advanced */
 	const char *source;
 	struct summary sum;
+	struct hold_queue held;
 };
 
 /* Hands @ev, stamped with the current source, to opts.emit. */
 void pipeline_emit(struct pipeline *pl, struct event *ev);
+/* Judges @rec now, or holds it (hold.c) and judges it later. */
 void judge_record(struct pipeline *pl, struct hs_record *rec);
+/* Judges @rec now: events, counts, spikes. */
+void judge_now(struct pipeline *pl, struct hs_record *rec);
+/* True while @rec's certificate needs answers still on their way; starts
+ * the requests it needs. */
+bool judge_awaits_answers(struct pipeline *pl, const struct hs_record *rec);
+/* Delivers finished online checks, waiting at most @timeout_ms for them. */
+void judge_wait_checks(struct pipeline *pl, int timeout_ms);
+/* Advances the spike detector to @now_us (whole seconds). */
+void judge_advance_spikes(struct pipeline *pl, uint64_t now_us);
+
+/* hold.c: true when @rec was taken (its blobs too) to be judged later. */
+bool hold_record(struct pipeline *pl, struct hs_record *rec);
+enum hold_release { HOLD_READY, HOLD_WAIT, HOLD_NOW };
+/* Judges the held records from the oldest: HOLD_READY those whose answers
+ * are in (or whose wait ran out), HOLD_WAIT all after waiting for their
+ * answers (bounded), HOLD_NOW all at once. */
+void hold_release(struct pipeline *pl, enum hold_release how);
+void hold_free(struct pipeline *pl);
 void judge_tick(struct pipeline *pl, uint64_t now_us);
 void judge_spike_event(void *ctx, const struct spike_event *ev);
 

@@ -63,6 +63,7 @@ struct output_opts {
 	const char *json_path;         /* JSON lines: "-" standard output, or a
 					* file appended to (reopened on SIGHUP) */
 	FILE *text_report;             /* the human report, printed at the summary */
+	const char *html_path;         /* the HTML incident report (html_report.h) */
 	/* webhooks */
 	const char *webhooks[OUTPUT_MAX_URLS];
 	int n_webhooks;
@@ -84,6 +85,9 @@ struct output_opts {
 	int expiring_warn_days;        /* exported as tlswatch_expiry_warning_seconds */
 	/* The SQLite file of the webhook outbox; NULL: in memory */
 	const char *db_path;
+	/* The agent: keep the recent events in db_path's history tables
+	 * (history.c), for `tlswatch report`. */
+	bool history;
 	/* Flat counters owned outside the output side (kernel, pipeline):
 	 * read when a stats event or /metrics needs them. May be NULL. */
 	void (*read_counters)(void *ctx, struct counter_values *cv);

@@ -149,6 +149,12 @@ static void report_spike(struct text_report *r, const struct spike_event *ev)
 		r->n_spike_lines++;
 }
 
+/* "1 handshake", "2 handshakes": the word for @n of a thing. */
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 static double percent(uint64_t part, uint64_t whole)
 {
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;
@@ -162,8 +168,8 @@ static void print_cert(FILE *out, const struct cert_row *row, uint64_t count)
 
 	tw_printable(ci->subject, strlen(ci->subject), subject, sizeof(subject));
 	tw_printable(ci->issuer, strlen(ci->issuer), issuer, sizeof(issuer));
-	fprintf(out, "    certificate %s  served %llu time%s\n", ci->sha256_hex,
-		(unsigned long long)count, count == 1 ? "" : "s");
+	fprintf(out, "    certificate %s  served %llu %s\n", ci->sha256_hex,
+		(unsigned long long)count, plural(count, "time", "times"));
 	fprintf(out, "      subject %s\n      issuer  %s\n", subject, issuer);
 	fprintf(out, "      serial  %s  key %s  valid %s .. %s\n", ci->serial_hex,
 		ci->key, tw_time_format_s(ci->not_before, nb),
@@ -254,9 +260,11 @@ static void print_overview(struct text_report *r, const struct summary *sum)
 	int v;
 
 	fprintf(r->out, "tlswatch report: %s\n", sum->source);
-	fprintf(r->out, "  %llu packets, %llu TLS connections, %llu handshakes: ok %llu, failed %llu, aborted %llu, incomplete %llu\n",
-		(unsigned long long)sum->packets, (unsigned long long)sum->flows,
+	fprintf(r->out, "  %llu %s, %llu TLS %s, %llu %s: ok %llu, failed %llu, aborted %llu, incomplete %llu\n",
+		(unsigned long long)sum->packets, plural(sum->packets, "packet", "packets"),
+		(unsigned long long)sum->flows, plural(sum->flows, "connection", "connections"),
 		(unsigned long long)sum->handshakes,
+		plural(sum->handshakes, "handshake", "handshakes"),
 		(unsigned long long)sum->outcomes[HS_OK],
 		(unsigned long long)sum->outcomes[HS_FAILED],
 		(unsigned long long)sum->outcomes[HS_ABORTED],
@@ -267,27 +275,38 @@ static void print_overview(struct text_report *r, const struct summary *sum)
 			fprintf(r->out, " %s %llu", hs_version_name((uint16_t)(0x0300 + v)),
 				(unsigned long long)sum->versions[v]);
 	fprintf(r->out, "%s\n", sum->handshakes ? "" : " none");
-	fprintf(r->out, "  %llu distinct certificates (%llu leaves); last packet %s\n",
+	fprintf(r->out, "  %llu distinct %s (%llu %s); last packet %s\n",
 		(unsigned long long)sum->certificates,
+		plural(sum->certificates, "certificate", "certificates"),
 		(unsigned long long)sum->leaf_certificates,
+		plural(sum->leaf_certificates, "leaf", "leaves"),
 		sum->last_ts_us ? tw_time_format_us(sum->last_ts_us, first) : "-");
 }
 
 static void print_problems(struct text_report *r, const struct summary *sum)
 {
-	if (sum->truncated_file)
-		fprintf(r->out, "\nWarning: the capture is truncated; the report covers what was read.\n");
 	const uint64_t *p = sum->problems;
 
+	if (sum->truncated_file)
+		fprintf(r->out, "\nWarning: the capture is truncated; the report covers what was read.\n");
+	if (p[SUM_UNREAD_INPUTS])
+		fprintf(r->out, "\nWarning: %llu %s not fully read (the errors say why); the report covers what was read.\n",
+			(unsigned long long)p[SUM_UNREAD_INPUTS],
+			plural(p[SUM_UNREAD_INPUTS], "input", "inputs"));
 	if (p[SUM_IP_FRAGMENTS] || p[SUM_TRUNCATED_HEADERS] || p[SUM_BAD_HEADERS] ||
 	    p[SUM_FLOWS_EVICTED] || p[SUM_GAPS] || p[SUM_PARSE_ERRORS])
-		fprintf(r->out, "\nCapture problems: %llu IP fragments skipped, %llu truncated headers, %llu bad headers, %llu flows evicted, %llu gaps, %llu TLS parse errors\n",
+		fprintf(r->out, "\nCapture problems: %llu IP %s skipped, %llu truncated %s, %llu bad %s, %llu %s evicted, %llu %s, %llu TLS parse %s\n",
 			(unsigned long long)p[SUM_IP_FRAGMENTS],
+			plural(p[SUM_IP_FRAGMENTS], "fragment", "fragments"),
 			(unsigned long long)p[SUM_TRUNCATED_HEADERS],
+			plural(p[SUM_TRUNCATED_HEADERS], "header", "headers"),
 			(unsigned long long)p[SUM_BAD_HEADERS],
+			plural(p[SUM_BAD_HEADERS], "header", "headers"),
 			(unsigned long long)p[SUM_FLOWS_EVICTED],
-			(unsigned long long)p[SUM_GAPS],
-			(unsigned long long)p[SUM_PARSE_ERRORS]);
+			plural(p[SUM_FLOWS_EVICTED], "flow", "flows"),
+			(unsigned long long)p[SUM_GAPS], plural(p[SUM_GAPS], "gap", "gaps"),
+			(unsigned long long)p[SUM_PARSE_ERRORS],
+			plural(p[SUM_PARSE_ERRORS], "error", "errors"));
 }
 
 static int report_summary(struct text_report *r, const struct summary *sum)

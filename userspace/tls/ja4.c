@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "../common/hex.h"
 #include "../common/log.h"
+#include "../common/digest.h"
+#include "fp_digest.h"
 #include "tls_internal.h"
 
 #define JA4_HASH_HEX 12
@@ -82,6 +82,28 @@ static int ja4_cmp_u16(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Lists are short (tens of values): insertion sort, in place and without
+ * the allocation glibc's qsort makes; qsort past that, so a hostile hello
+ * with thousands of values stays O(n log n). */
+#define JA4_INSERTION_SORT_MAX 64
+
+static void ja4_sort(uint16_t *v, size_t n)
+{
+	size_t i, k;
+
+	if (n > JA4_INSERTION_SORT_MAX) {
+		qsort(v, n, sizeof(*v), ja4_cmp_u16);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		uint16_t x = v[i];
+
+		for (k = i; k > 0 && v[k - 1] > x; k--)
+			v[k] = v[k - 1];
+		v[k] = x;
+	}
+}
+
 /* Non-GREASE values of @l, without @skip_sni_alpn's two types, sorted. */
 static uint16_t *ja4_sorted(const struct tls_u16_list *l, bool skip_sni_alpn,
 			    size_t *n_out)
@@ -100,67 +122,52 @@ static uint16_t *ja4_sorted(const struct tls_u16_list *l, bool skip_sni_alpn,
 			continue;
 		v[n++] = x;
 	}
-	qsort(v, n, sizeof(*v), ja4_cmp_u16);
+	ja4_sort(v, n);
 	*n_out = n;
 	return v;
 }
 
 /* Feeds "xxxx,yyyy,..." (GREASE skipped) into the digest. */
-static bool ja4_digest_list(EVP_MD_CTX *md, const uint16_t *v, size_t n)
+static void ja4_digest_list(struct fp_digest *d, const uint16_t *v, size_t n)
 {
-	char item[8];
 	bool first = true;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		int len;
-
 		if (tls_is_grease(v[i]))
 			continue;
-		len = snprintf(item, sizeof(item), "%s%04x", first ? "" : ",", v[i]);
-		if (EVP_DigestUpdate(md, item, (size_t)len) != 1)
-			return false;
+		if (!first)
+			fp_digest_char(d, ',');
+		fp_digest_hex16(d, v[i]);
 		first = false;
 	}
-	return true;
-}
-
-static bool ja4_digest_final(EVP_MD_CTX *md, char out[JA4_HASH_HEX + 1])
-{
-	uint8_t sum[EVP_MAX_MD_SIZE];
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	unsigned int len = 0;
-
-	if (EVP_DigestFinal_ex(md, sum, &len) != 1 || len < JA4_HASH_HEX / 2)
-		return false;
-	tw_hex(sum, len, hex);
-	memcpy(out, hex, JA4_HASH_HEX);
-	out[JA4_HASH_HEX] = '\0';
-	return true;
 }
 
 /* Part b (@sig_algs NULL) or part c: 12 hex digits of SHA-256. */
 static bool ja4_hash(const uint16_t *v, size_t n, const struct tls_u16_list *sig_algs,
 		     char out[JA4_HASH_HEX + 1])
 {
-	EVP_MD_CTX *md;
-	bool ok;
+	uint8_t sum[EVP_MAX_MD_SIZE];
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	unsigned int len = 0;
+	struct fp_digest d;
 
 	if (n == 0) {
 		memcpy(out, ja4_empty_hash, sizeof(ja4_empty_hash));
 		return true;
 	}
-	md = EVP_MD_CTX_new();
-	if (!md)
+	fp_digest_begin(&d, tw_md_sha256());
+	ja4_digest_list(&d, v, n);
+	if (sig_algs && ja4_count(sig_algs) > 0) {
+		fp_digest_char(&d, '_');
+		ja4_digest_list(&d, sig_algs->v, sig_algs->n);
+	}
+	if (!fp_digest_end(&d, sum, &len) || len < JA4_HASH_HEX / 2)
 		return false;
-	ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-	     ja4_digest_list(md, v, n);
-	if (ok && sig_algs && ja4_count(sig_algs) > 0)
-		ok = EVP_DigestUpdate(md, "_", 1) == 1 &&
-		     ja4_digest_list(md, sig_algs->v, sig_algs->n);
-	ok = ok && ja4_digest_final(md, out);
-	EVP_MD_CTX_free(md);
-	return ok;
+	tw_hex(sum, len, hex);
+	memcpy(out, hex, JA4_HASH_HEX);
+	out[JA4_HASH_HEX] = '\0';
+	return true;
 }
 
 static bool ja4_hashes(const struct tls_client_hello *ch, char b[JA4_HASH_HEX + 1],

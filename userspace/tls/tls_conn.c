@@ -45,6 +45,7 @@ struct tls_conn {
 	bool closing;                /* a side sent FIN before the decision */
 	bool client_finished;        /* TLS 1.3: ... and it was not an alert */
 	uint64_t client_finished_us;
+	struct tls_fp_cache *fp_cache; /* shared memo of JA3/JA4, or NULL */
 };
 
 static bool tls_conn_is_13(const struct tls_conn *c)
@@ -152,8 +153,7 @@ static void tls_conn_client_hello(struct tls_conn *c, struct tls_dir *d,
 	r->client_version = ch.best_version ? ch.best_version : ch.legacy_version;
 	tls_conn_copy_sni(r, &ch);
 	tls_conn_copy_alpn(r, &ch);
-	tls_ja4(&ch, r->ja4);
-	tls_ja3(&ch, r->ja3);
+	tls_fingerprint(c->fp_cache, &ch, r->ja4, r->ja3);
 	tls_client_hello_release(&ch);
 }
 
@@ -384,6 +384,11 @@ void tls_conn_free(struct tls_conn *c)
 	tls_dir_release(&c->dir[TLS_CLIENT]);
 	hs_record_release(&c->rec);
 	free(c);
+}
+
+void tls_conn_set_fp_cache(struct tls_conn *c, struct tls_fp_cache *fc)
+{
+	c->fp_cache = fc;
 }
 
 void tls_conn_feed(struct tls_conn *c, bool from_client, const uint8_t *p,

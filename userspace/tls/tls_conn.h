@@ -32,6 +32,24 @@ struct tls_limits {
 struct tls_conn *tls_conn_new(const struct tls_limits *lim);
 void tls_conn_free(struct tls_conn *c);
 
+/*
+ * A memo of client fingerprints (JA3, JA4) shared by connections: clients
+ * of the same software send the same lists, so the digests are computed
+ * once per distinct ClientHello shape instead of once per handshake.
+ * Bounded: past TLS_FP_CACHE_MAX shapes it starts over; hellos whose lists
+ * take more than TLS_FP_CACHE_KEY_MAX bytes are computed each time, so it
+ * holds at most about 5 MB (typical hellos: 200 bytes a shape). The
+ * fingerprints are the same with or without it.
+ */
+#define TLS_FP_CACHE_MAX 4096
+#define TLS_FP_CACHE_KEY_MAX 1024
+struct tls_fp_cache;
+struct tls_fp_cache *tls_fp_cache_new(void);
+void tls_fp_cache_free(struct tls_fp_cache *fc);
+size_t tls_fp_cache_count(const struct tls_fp_cache *fc);
+/* @fc (may be NULL: no memo) must outlive @c. */
+void tls_conn_set_fp_cache(struct tls_conn *c, struct tls_fp_cache *fc);
+
 /* In-order bytes from the client (@from_client) or the server. */
 void tls_conn_feed(struct tls_conn *c, bool from_client, const uint8_t *p,
 		   size_t n, uint64_t ts_us);

@@ -158,5 +158,9 @@ const char *tls_parse_certificate_status(const uint8_t *p, size_t n,
 /* Both write a NUL-terminated string; false (and "") if hashing failed. */
 bool tls_ja4(const struct tls_client_hello *ch, char out[HS_JA4_LEN + 1]);
 bool tls_ja3(const struct tls_client_hello *ch, char out[HS_JA3_LEN + 1]);
+/* Both, through the memo @fc when not NULL (fp_cache.c). */
+struct tls_fp_cache;
+void tls_fingerprint(struct tls_fp_cache *fc, const struct tls_client_hello *ch,
+		     char ja4[HS_JA4_LEN + 1], char ja3[HS_JA3_LEN + 1]);
 
 #endif

@@ -231,22 +231,43 @@ static void test_missing_file_and_permissions(void)
 	cli_opts_free(&o);
 }
 
+/* A malformed --expect is a bad option value, on the command line and in
+ * the file: usage (2), before anything is opened. */
+static void test_malformed_expect_is_a_usage_error(void)
+{
+	char *argv[] = { "analyze", "--expect", "foo", "x.pcap", NULL };
+	char *argv_conf[] = { "run", "--config", conf_path, NULL };
+	struct cli_opts o;
+	char err[512], want[600];
+
+	CHECK_INT(cli_load_options(CLI_ANALYZE, 4, argv, &o, err, sizeof(err)), -EXIT_USAGE);
+	CHECK_STR(err, "--expect: 'foo' is not NAME=SHA256 (a name, '=', 64 hex digits)");
+	cli_opts_free(&o);
+	write_conf("port = 443\nexpect = a.test=abcd\n");
+	CHECK_INT(cli_load_options(CLI_RUN, 3, argv_conf, &o, err, sizeof(err)), -EXIT_USAGE);
+	snprintf(want, sizeof(want), "%s:2: expect: 'a.test=abcd' is not NAME=SHA256 (a name, '=', 64 hex digits)",
+		 conf_path);
+	CHECK_STR(err, want);
+	cli_opts_free(&o);
+}
+
 /* The reload path: the same argv loaded twice gives the same options, and
  * a changed file is seen. */
+#define FP(d) d d d d d d d d d d d d d d d d d d d d d d d d d d d d d d d d
 static void test_load_again_sees_the_new_file(void)
 {
 	char *argv[] = { "run", "--config", conf_path, "--port", "7", NULL };
 	struct cli_opts a, b;
 	char err[512];
 
-	write_conf("expect = a.test=00\n");
+	write_conf("expect = a.test=" FP("00") "\n");
 	CHECK_INT(cli_load_options(CLI_RUN, 5, argv, &a, err, sizeof(err)), 0);
-	write_conf("expect = b.test=11\nexpect = c.test=22\n");
+	write_conf("expect = b.test=" FP("11") "\nexpect = c.test=" FP("22") "\n");
 	CHECK_INT(cli_load_options(CLI_RUN, 5, argv, &b, err, sizeof(err)), 0);
 	CHECK_INT(a.check.health.n_expects, 1);
-	CHECK_STR(a.check.health.expects[0], "a.test=00");
+	CHECK_STR(a.check.health.expects[0], "a.test=" FP("00"));
 	CHECK_INT(b.check.health.n_expects, 2);
-	CHECK_STR(b.check.health.expects[1], "c.test=22");
+	CHECK_STR(b.check.health.expects[1], "c.test=" FP("22"));
 	CHECK_INT(a.ports[0], 7);
 	CHECK_INT(b.ports[0], 7);
 	cli_opts_free(&a);
@@ -269,6 +290,7 @@ int main(void)
 	RUN_TEST(test_command_line_errors);
 	RUN_TEST(test_missing_file_and_permissions);
 	RUN_TEST(test_load_again_sees_the_new_file);
+	RUN_TEST(test_malformed_expect_is_a_usage_error);
 	unlink(conf_path);
 	return CHECK_EXIT_CODE();
 }

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: MIT
+/* The HTML report's aggregates: their bounds, the serving periods of the
+ * 2018 picture, and escaping in the rendered page. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "common/html_escape.h"
+#include "sink/html_report.h"
+
+#define T0_US 1767225600000000ull   /* 2026-01-01T00:00:00Z */
+
+struct fake_hs {
+	struct hs_record rec;
+	struct hs_view view;
+};
+
+static void fake_hs(struct fake_hs *h, const char *sni, uint64_t ts_us,
+		    enum hs_outcome outcome, const struct cert_info *leaf)
+{
+	memset(h, 0, sizeof(*h));
+	hs_record_init(&h->rec);
+	h->rec.has_sni = sni[0] != '\0';
+	h->rec.sni_len = (uint16_t)strlen(sni);
+	memcpy(h->rec.sni, sni, h->rec.sni_len);
+	h->rec.end_us = ts_us;
+	h->rec.outcome = outcome;
+	snprintf(h->rec.ja4, sizeof(h->rec.ja4), "t12d020700_b06afd972a5c_e7e480e5a997");
+	h->view.rec = &h->rec;
+	h->view.n_chain = leaf ? 1 : 0;
+	h->view.chain[0] = leaf;
+}
+
+static void add(struct html_agg *a, const char *sni, uint64_t ts_us,
+		enum hs_outcome outcome, const struct cert_info *leaf)
+{
+	struct fake_hs h;
+
+	fake_hs(&h, sni, ts_us, outcome, leaf);
+	html_agg_handshake(a, &h.view);
+}
+
+static struct cert_info fake_cert(const char *hex_digit, char *subject)
+{
+	struct cert_info ci;
+	int i;
+
+	memset(&ci, 0, sizeof(ci));
+	for (i = 0; i < 64; i++)
+		ci.sha256_hex[i] = hex_digit[0];
+	ci.subject = subject;
+	ci.issuer = subject;
+	ci.serial_hex = "1";
+	snprintf(ci.key, sizeof(ci.key), "EC-P256");
+	return ci;
+}
+
+static uint64_t timeline_sum(const struct html_timeline *tl, bool failures)
+{
+	uint64_t s = 0;
+	uint32_t i;
+
+	for (i = 0; i < HTML_TIMELINE_BUCKETS; i++)
+		s += failures ? tl->b[i].failures : tl->b[i].handshakes;
+	return s;
+}
+
+static void test_timeline_coarsens_past_its_columns(void)
+{
+	struct html_agg *a = html_agg_new();
+	int s;
+
+	CHECK(a);
+	/* 2000 seconds, one handshake each, every third failed: 1 s columns
+	 * cannot hold it, 4 s columns can (2000 / 4 = 500 <= 600). */
+	for (s = 0; s < 2000; s++)
+		add(a, "a.test", T0_US + (uint64_t)s * 1000000,
+		    s % 3 ? HS_OK : HS_FAILED, NULL);
+	CHECK_INT(a->tl.width_s, 4);
+	CHECK_INT(a->tl.n, 500);
+	CHECK_INT(a->tl.start_s, T0_US / 1000000);
+	CHECK_INT(timeline_sum(&a->tl, false), 2000);
+	CHECK_INT(timeline_sum(&a->tl, true), 667);
+	CHECK_INT(a->tl.b[0].handshakes, 4);
+	CHECK_INT(a->tl.b[0].failures, 2);   /* seconds 0 and 3 */
+	html_agg_free(a);
+}
+
+static void test_timeline_moves_back_for_an_earlier_capture(void)
+{
+	struct html_agg *a = html_agg_new();
+
+	CHECK(a);
+	add(a, "a.test", T0_US + 100 * 1000000ull, HS_OK, NULL);
+	add(a, "a.test", T0_US + 40 * 1000000ull, HS_FAILED, NULL);
+	CHECK_INT(a->tl.width_s, 1);
+	CHECK_INT(a->tl.start_s, T0_US / 1000000 + 40);
+	CHECK_INT(a->tl.n, 61);
+	CHECK_INT(a->tl.b[0].failures, 1);
+	CHECK_INT(a->tl.b[60].handshakes, 1);
+	/* Far earlier: coarsened until it fits, nothing lost. */
+	add(a, "a.test", T0_US - 5000 * 1000000ull, HS_OK, NULL);
+	CHECK(a->tl.n <= HTML_TIMELINE_BUCKETS);
+	CHECK_INT(a->tl.width_s, 16);
+	CHECK_INT(timeline_sum(&a->tl, false), 3);
+	CHECK_INT(timeline_sum(&a->tl, true), 1);
+	html_agg_free(a);
+}
+
+static void test_incomplete_handshakes_stay_off_the_timeline(void)
+{
+	struct html_agg *a = html_agg_new();
+
+	CHECK(a);
+	add(a, "a.test", T0_US, HS_INCOMPLETE, NULL);
+	add(a, "a.test", T0_US, HS_ABORTED, NULL);
+	CHECK_INT(timeline_sum(&a->tl, false), 1);
+	CHECK_INT(timeline_sum(&a->tl, true), 1);
+	CHECK_INT(a->names[0].handshakes, 2);
+	html_agg_free(a);
+}
+
+static void test_names_beyond_the_cap_are_counted_apart(void)
+{
+	struct html_agg *a = html_agg_new();
+	char name[32];
+	int i;
+
+	CHECK(a);
+	for (i = 0; i < HTML_MAX_NAMES + 8; i++) {
+		snprintf(name, sizeof(name), "n%d.test", i);
+		add(a, name, T0_US, HS_OK, NULL);
+	}
+	CHECK_INT(a->n_names, HTML_MAX_NAMES);
+	CHECK_INT(a->other_names_handshakes, 8);
+	html_agg_free(a);
+}
+
+/* The 2018 picture: B, then the old revoked A with failures, then B. */
+static void test_serving_periods_follow_the_served_leaf(void)
+{
+	struct html_agg *a = html_agg_new();
+	char sb[] = "CN=a.test B", sa[] = "CN=a.test A";
+	struct cert_info b = fake_cert("b", sb), old = fake_cert("a", sa);
+	int i;
+
+	CHECK(a);
+	for (i = 0; i < 3; i++)
+		add(a, "a.test", T0_US + (uint64_t)i * 1000000, HS_OK, &b);
+	for (i = 3; i < 8; i++)
+		add(a, "a.test", T0_US + (uint64_t)i * 1000000, i < 7 ? HS_FAILED : HS_OK, &old);
+	for (i = 8; i < 10; i++)
+		add(a, "a.test", T0_US + (uint64_t)i * 1000000, HS_OK, &b);
+	CHECK_INT(a->n_certs, 2);
+	CHECK_INT(a->names[0].n_runs, 3);
+	CHECK_INT(a->names[0].runs[0].cert, 0);
+	CHECK_INT(a->names[0].runs[1].cert, 1);
+	CHECK_INT(a->names[0].runs[2].cert, 0);
+	CHECK_INT(a->names[0].runs[1].handshakes, 5);
+	CHECK_INT(a->names[0].runs[1].failures, 4);
+	CHECK_INT(a->names[0].runs[1].first_us, T0_US + 3000000);
+	CHECK_INT(a->names[0].runs[1].last_us, T0_US + 7000000);
+	CHECK_INT(a->certs[0].handshakes, 5);
+	CHECK_INT(a->certs[1].failures, 4);
+	html_agg_free(a);
+}
+
+static void test_runs_beyond_the_cap_grow_the_last_one(void)
+{
+	struct html_agg *a = html_agg_new();
+	char sb[] = "B", sa[] = "A";
+	struct cert_info b = fake_cert("b", sb), old = fake_cert("a", sa);
+	int i;
+
+	CHECK(a);
+	for (i = 0; i < 2 * HTML_NAME_MAX_RUNS + 10; i++)
+		add(a, "a.test", T0_US + (uint64_t)i * 1000000, HS_OK, i % 2 ? &old : &b);
+	CHECK_INT(a->names[0].n_runs, HTML_NAME_MAX_RUNS);
+	CHECK(a->names[0].runs_merged);
+	CHECK_INT(a->names[0].runs[HTML_NAME_MAX_RUNS - 1].last_us,
+		  T0_US + (uint64_t)(2 * HTML_NAME_MAX_RUNS + 9) * 1000000);
+	html_agg_free(a);
+}
+
+static void test_clients_beyond_the_cap_are_counted_apart(void)
+{
+	struct html_agg *a = html_agg_new();
+	struct fake_hs h;
+	int i;
+
+	CHECK(a);
+	for (i = 0; i < HTML_MAX_CLIENTS + 5; i++) {
+		fake_hs(&h, "a.test", T0_US, HS_FAILED, NULL);
+		snprintf(h.rec.ja4, sizeof(h.rec.ja4), "t13d%06d", i);
+		html_agg_handshake(a, &h.view);
+	}
+	CHECK_INT(a->other_clients_handshakes, 5);
+	CHECK_INT(a->other_clients_failures, 5);
+	html_agg_free(a);
+}
+
+static void test_page_escapes_wire_strings(void)
+{
+	struct html_agg *a = html_agg_new();
+	char subject[] = "CN=<b>x</b>&co";
+	struct cert_info ci = fake_cert("c", subject);
+	char *page = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&page, &len);
+
+	CHECK(a && f);
+	add(a, "<script>alert(1)</script>", T0_US, HS_OK, &ci);
+	CHECK_INT(html_render(a, f), 0);
+	fclose(f);
+	CHECK(strstr(page, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+	CHECK(!strstr(page, "<script"));
+	CHECK(strstr(page, "CN=&lt;b&gt;x&lt;/b&gt;&amp;co"));
+	CHECK(!strstr(page, "<b>x"));
+	free(page);
+	html_agg_free(a);
+}
+
+static void test_escape_cuts_between_escapes(void)
+{
+	char out[6];
+
+	CHECK_INT(tw_html_escape("a<b", 3, out, sizeof(out)), 2);
+	CHECK_STR(out, "a&lt;");
+	CHECK_INT(tw_html_escape("\x01\"", 2, out, sizeof(out)), 1);
+	CHECK_STR(out, "\\x01");
+	CHECK_INT(tw_html_escape("ab", 2, out, 1), 0);
+	CHECK_STR(out, "");
+}
+
+int main(void)
+{
+	RUN_TEST(test_timeline_coarsens_past_its_columns);
+	RUN_TEST(test_timeline_moves_back_for_an_earlier_capture);
+	RUN_TEST(test_incomplete_handshakes_stay_off_the_timeline);
+	RUN_TEST(test_names_beyond_the_cap_are_counted_apart);
+	RUN_TEST(test_serving_periods_follow_the_served_leaf);
+	RUN_TEST(test_runs_beyond_the_cap_grow_the_last_one);
+	RUN_TEST(test_clients_beyond_the_cap_are_counted_apart);
+	RUN_TEST(test_page_escapes_wire_strings);
+	RUN_TEST(test_escape_cuts_between_escapes);
+	printf("# sizeof(struct html_agg) = %zu\n", sizeof(struct html_agg));
+	return CHECK_EXIT_CODE();
+}

@@ -434,6 +434,34 @@ static void test_dump_text_lists_newest_first_and_marks_current(void)
 	free(out);
 }
 
+/* A row written by someone else (the file is not only ours): no stored
+ * byte reaches the terminal raw. Found by fuzz_inventory. */
+static void test_dump_text_escapes_every_stored_column(void)
+{
+	struct inventory *inv = NULL;
+	struct inventory_sighting s;
+	char err[256], cmd[256];
+	char *out;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "rm -f %s*", db_path("hostile.db"));
+	hf_sh(cmd);
+	CHECK_INT(inventory_open(db_path("hostile.db"), &inv, err, sizeof(err)), 0);
+	s = sighting("a\x1b[2J", "10.0.0.1\n", "ab\r", NB_A, "EC-P256", T0);
+	s.findings = "expired\n\x07";
+	record(inv, s, NULL);
+	inventory_close(inv);
+	out = dump_to_string(db_path("hostile.db"), false, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_STR(out,
+		"a\\x1b[2J\n"
+		"  serving 10.0.0.1\\x0a:443  ab\\x0d  O=tlswatch test,CN=a.test\n"
+		"          valid 2025-01-01T00:00:00Z .. 2045-01-01T00:00:00Z  seen "
+		"2026-05-28T20:26:40.000000Z .. 2026-05-28T20:26:40.000000Z  x1  "
+		"findings expired\\x0a\\x07\n");
+	free(out);
+}
+
 static void test_dump_json_one_object_per_row(void)
 {
 	int rc;
@@ -666,6 +694,7 @@ int main(void)
 	RUN_TEST(test_counted_sightings_end_as_written_one_by_one);
 	RUN_TEST(test_kept_newer_answers_equal_fresh_ones);
 	RUN_TEST(test_dump_text_lists_newest_first_and_marks_current);
+	RUN_TEST(test_dump_text_escapes_every_stored_column);
 	RUN_TEST(test_dump_json_one_object_per_row);
 	RUN_TEST(test_dump_of_a_missing_file_is_a_clear_error);
 	RUN_TEST(test_dump_of_a_corrupt_file_is_a_clear_error);

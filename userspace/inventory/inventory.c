@@ -618,24 +618,32 @@ static int dump_json_row(struct json_writer *j, const struct inventory_leaf *l,
 	return jw_write_line(j, out);
 }
 
+/* A stored column for the terminal: the database is a file that others
+ * may have written, so no column's bytes reach the listing raw. */
+#define DUMP_TEXT_COL 300
+static const char *dump_printable(const char *col, char out[DUMP_TEXT_COL])
+{
+	return tw_printable(col, strlen(col), out, DUMP_TEXT_COL);
+}
+
 static int dump_text_row(const struct inventory_leaf *l, bool current,
 			 bool new_name, FILE *out)
 {
-	char name[300], subject[300], nb[TW_TIME_STRLEN], na[TW_TIME_STRLEN];
+	char name[DUMP_TEXT_COL], subject[DUMP_TEXT_COL], addr[DUMP_TEXT_COL];
+	char sha256[DUMP_TEXT_COL], findings[DUMP_TEXT_COL];
+	char nb[TW_TIME_STRLEN], na[TW_TIME_STRLEN];
 	char fs[TW_TIME_STRLEN], ls[TW_TIME_STRLEN];
 
-	if (new_name) {
-		tw_printable(l->name, strlen(l->name), name, sizeof(name));
-		fprintf(out, "%s\n", l->name[0] ? name : "(no SNI)");
-	}
-	tw_printable(l->subject, strlen(l->subject), subject, sizeof(subject));
+	if (new_name)
+		fprintf(out, "%s\n", l->name[0] ? dump_printable(l->name, name) : "(no SNI)");
 	fprintf(out, "  %-7s %s:%u  %s  %s\n", current ? "serving" : "served",
-		l->addr, l->port, l->sha256, subject);
+		dump_printable(l->addr, addr), l->port, dump_printable(l->sha256, sha256),
+		dump_printable(l->subject, subject));
 	fprintf(out, "          valid %s .. %s  seen %s .. %s  x%lld%s%s\n",
 		tw_time_format_s(l->not_before, nb), tw_time_format_s(l->not_after, na),
 		tw_time_format_us(l->first_seen_us, fs),
 		tw_time_format_us(l->last_seen_us, ls), (long long)l->count,
-		l->findings[0] ? "  findings " : "", l->findings);
+		l->findings[0] ? "  findings " : "", dump_printable(l->findings, findings));
 	return ferror(out) ? -1 : 0;
 }
 

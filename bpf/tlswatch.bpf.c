@@ -11,7 +11,7 @@
  * packet pass.
  *
  * Cost on the common path: packets without payload, FIN or RST cost the
- * parse and a bitmap test; payload on a watched port costs one flow-map
+ * parse and a bitmap test (a SYN on a watched port one map delete); payload on a watched port costs one flow-map
  * lookup once the flow is known (not TLS, or userspace marked it done).
  *
  * Wakeups: a wakeup of the consumer is an irq_work, a self-IPI that costs
@@ -35,6 +35,7 @@
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
+#define TCP_ACK 0x10
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -318,47 +319,100 @@ static __always_inline __u8 tw_pick_server(const struct tw_ctx *c, int from,
 }
 
 /*
- * A flow with payload and no entry: starts its handshake phase if the
- * payload is a handshake record (returns the new entry), else starts
- * probing it (returns NULL).
+ * Adds the packet's first bytes to the flow's head: the first bytes sent by
+ * the endpoint that spoke first, in order, across segments. True when this
+ * packet completes a head that is a handshake record; *@prev is then how
+ * many of its bytes came in earlier packets (they were not copied).
  */
-static __always_inline struct tw_flow_val *
-tw_flow_new(struct __sk_buff *skb, struct tw_ctx *c,
-	    const struct tw_flow_key *key, int from)
+static __always_inline bool tw_head_add(struct __sk_buff *skb,
+					const struct tw_ctx *c,
+					struct tw_flow_val *v, int from,
+					__u32 *prev)
 {
-	struct tw_flow_val nv = {};
-	__u8 hs_type = 0;
+	__u32 have = v->head_len, n, i;
+	__u8 b;
 
-	if (!tw_starts_handshake(skb, c, &hs_type)) {
-		nv.state = TW_FLOW_PROBE;
-		nv.probes = 1;
-		bpf_map_update_elem(&tw_flows, key, &nv, BPF_NOEXIST);
-		return NULL;
+	if (have == 0) {
+		v->head_from = from;
+		v->head_seq = c->pkt.seq;
+	} else if (from != v->head_from || c->pkt.seq != v->head_seq + have) {
+		return false;  /* the other side, a retransmission, a hole */
 	}
-	nv.state = TW_FLOW_HANDSHAKE;
-	nv.start_ns = c->now;
-	nv.server = tw_pick_server(c, from, hs_type);
-	if (bpf_map_update_elem(&tw_flows, key, &nv, BPF_NOEXIST))
-		return NULL;
-	return bpf_map_lookup_elem(&tw_flows, key);
+	if (have >= TW_HEAD_BYTES)
+		return false;
+	n = TW_HEAD_BYTES - have;
+	if (n > c->pkt.payload_len)
+		n = c->pkt.payload_len;
+	for (i = 0; i < TW_HEAD_BYTES && i < n; i++) {
+		if (bpf_skb_load_bytes(skb, c->pkt.payload_off + i, &b, 1))
+			return false;
+		v->head[(have + i) & 7] = b;
+	}
+	v->head_len = have + n;
+	if (v->head_len < TW_HEAD_BYTES || !tw_is_handshake(v->head))
+		return false;
+	*prev = have;
+	return true;
 }
 
-/* A flow in PROBE: true if this payload starts its handshake phase. */
+/*
+ * A flow in PROBE: true if this payload starts its handshake phase, either
+ * itself or by completing the head (*@prev: head bytes from earlier
+ * packets, to be sent before this one).
+ */
 static __always_inline bool tw_flow_probe(struct __sk_buff *skb,
 					  struct tw_ctx *c,
-					  struct tw_flow_val *v, int from)
+					  struct tw_flow_val *v, int from,
+					  __u32 *prev)
 {
 	__u8 hs_type = 0;
 
-	if (!tw_starts_handshake(skb, c, &hs_type)) {
-		if (++v->probes >= TW_PROBE_SEGMENTS)
-			v->state = TW_FLOW_DONE;
-		return false;
+	*prev = 0;
+	if (tw_starts_handshake(skb, c, &hs_type))
+		goto start;
+	if (tw_head_add(skb, c, v, from, prev)) {
+		hs_type = v->head[5];
+		goto start;
 	}
+	if (++v->probes >= TW_PROBE_SEGMENTS)
+		v->state = TW_FLOW_DONE;
+	return false;
+start:
 	v->state = TW_FLOW_HANDSHAKE;
 	v->start_ns = c->now;
 	v->server = tw_pick_server(c, from, hs_type);
 	return true;
+}
+
+/*
+ * The head bytes that came before this packet (@prev of them, 1..5), as one
+ * record of their own at their own sequence number, so that userspace gets
+ * the hello from its first byte.
+ */
+static __always_inline void tw_emit_head(struct __sk_buff *skb,
+					 struct tw_ctx *c,
+					 struct tw_counters *cnt,
+					 struct tw_flow_val *v, __u32 prev,
+					 __u8 flags)
+{
+	struct tw_event *e;
+
+	e = bpf_ringbuf_reserve(&tw_events, sizeof(*e) + sizeof(v->head), 0);
+	if (!e) {
+		cnt->c[TW_CNT_RINGBUF_FULL]++;
+		return;
+	}
+	tw_fill_event(e, skb, c, TW_EV_DATA, flags, 0, prev);
+	e->seq = v->head_seq;
+	e->wire_len = prev;
+	__builtin_memcpy(e->data, v->head, sizeof(v->head));
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	cnt->c[TW_CNT_CHUNKS_EMITTED]++;
+	cnt->c[TW_CNT_BYTES_COPIED] += prev;
+	if (v->head_from)
+		__sync_fetch_and_add(&v->copied[1], prev);
+	else
+		__sync_fetch_and_add(&v->copied[0], prev);
 }
 
 /*
@@ -408,44 +462,47 @@ static __always_inline void tw_flow_copy(struct __sk_buff *skb,
 /*
  * The slow path, in two global functions so that the verifier checks each
  * once, not once for every state the inlined header parsing in front of
- * them can leave. A packet with payload of a flow not seen yet: starts
- * probing it or its handshake phase.
+ * them can leave. A packet of flow @v (probing, or in its handshake phase).
  */
-__noinline int tw_flow_first(struct __sk_buff *skb, struct tw_ctx *c,
-			     struct tw_flow_key *key, int from)
-{
-	struct tw_counters *cnt = tw_counters_get();
-	struct tw_flow_val *v;
-
-	if (!c || !key || !cnt)
-		return 0;
-	c->now = bpf_ktime_get_ns();
-	v = tw_flow_new(skb, c, key, from);
-	if (!v)
-		return 0;
-	cnt->c[TW_CNT_FLOWS_TRACKED]++;
-	tw_flow_copy(skb, c, cnt, key, v, from, TW_EVF_FLOW_START);
-	return 0;
-}
-
-/* A packet of flow @v (probing, or in its handshake phase). */
 __noinline int tw_flow_next(struct __sk_buff *skb, struct tw_ctx *c,
 			    struct tw_flow_key *key, struct tw_flow_val *v,
 			    int from)
 {
 	struct tw_counters *cnt = tw_counters_get();
 	__u8 flags = 0;
+	__u32 prev = 0;
 
 	if (!c || !key || !v || !cnt)
 		return 0;
 	c->now = bpf_ktime_get_ns();
 	if (v->state == TW_FLOW_PROBE && c->pkt.payload_len &&
-	    tw_flow_probe(skb, c, v, from)) {
+	    tw_flow_probe(skb, c, v, from, &prev)) {
 		flags = TW_EVF_FLOW_START;
 		cnt->c[TW_CNT_FLOWS_TRACKED]++;
+		if (prev)
+			tw_emit_head(skb, c, cnt, v, prev,
+				     flags | (from == v->server ? TW_EVF_FROM_SERVER : 0));
 	}
 	tw_flow_copy(skb, c, cnt, key, v, from, flags);
 	return 0;
+}
+
+/* A packet with payload of a flow not seen yet: probing starts with it
+ * (and may start the handshake phase at once). */
+__noinline int tw_flow_first(struct __sk_buff *skb, struct tw_ctx *c,
+			     struct tw_flow_key *key, int from)
+{
+	struct tw_flow_val nv = { .state = TW_FLOW_PROBE };
+	struct tw_flow_val *v;
+
+	if (!c || !key)
+		return 0;
+	if (bpf_map_update_elem(&tw_flows, key, &nv, BPF_NOEXIST))
+		return 0;
+	v = bpf_map_lookup_elem(&tw_flows, key);
+	if (!v)
+		return 0;
+	return tw_flow_next(skb, c, key, v, from);
 }
 
 /*
@@ -460,7 +517,7 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 	struct tw_counters *cnt;
 	struct tw_flow_key key;
 	struct tw_flow_val *v;
-	bool closing;
+	bool closing, opening;
 	int from, r;
 
 	cnt = tw_counters_get();
@@ -481,11 +538,20 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 	cnt->c[TW_CNT_PACKETS_WATCHED]++;
 
 	closing = c.pkt.tcp_flags & (TCP_FIN | TCP_RST);
-	if (c.pkt.payload_len == 0 && !closing)
-		return TC_ACT_UNSPEC; /* ACKs, SYNs: nothing to copy */
+	opening = (c.pkt.tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+	if (c.pkt.payload_len == 0 && !closing && !opening)
+		return TC_ACT_UNSPEC; /* ACKs: nothing to copy */
 
 	from = tw_flow_key_make(&key, c.pkt.family, c.pkt.saddr, c.pkt.sport,
 				c.pkt.daddr, c.pkt.dport) & 1;
+	if (opening) {
+		/* A new connection on a port pair whose entry is still here
+		 * (its close was missed, or evicted nowhere): the old entry
+		 * would hide the new handshake, so it goes. */
+		bpf_map_delete_elem(&tw_flows, &key);
+		if (c.pkt.payload_len == 0)
+			return TC_ACT_UNSPEC;
+	}
 	v = bpf_map_lookup_elem(&tw_flows, &key);
 	if (v && v->state == TW_FLOW_DONE) {
 		/* the common case on a busy server: one lookup and out */

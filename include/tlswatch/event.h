@@ -30,8 +30,13 @@
 #define TW_DEFAULT_DIR_BUDGET   65536    /* bytes copied per flow direction */
 #define TW_DEFAULT_RINGBUF      (8u << 20)
 #define TW_DEFAULT_MAX_FLOWS    65536
-#define TW_PROBE_SEGMENTS       8        /* payload segments a flow gets to
-					  * start a handshake (STARTTLS) */
+#define TW_PROBE_SEGMENTS       16       /* payload segments a flow gets to
+					  * start a handshake (a STARTTLS
+					  * exchange, a hello written a few
+					  * bytes at a time) */
+#define TW_HEAD_BYTES           6        /* a record header and the
+					  * handshake type: collected across
+					  * segments while probing */
 
 /*
  * Ring buffer wakeups (see bpf/tlswatch.bpf.c). A record forces a wakeup of
@@ -151,7 +156,14 @@ struct tw_flow_val {
 	__u8 probes;         /* payload segments seen while in PROBE */
 	__u8 budget_hit;     /* bit i: endpoint i's direction is over budget */
 	__u8 fin;            /* bit i: endpoint i sent FIN (half-closed) */
-	__u8 pad[3];
+	__u8 head_len;       /* bytes in head */
+	__u8 head_from;      /* the endpoint whose first bytes head holds */
+	__u8 pad;
+	__u32 head_seq;      /* TCP sequence number of head[0] */
+	__u8 head[8];        /* while probing: the first TW_HEAD_BYTES bytes
+			      * head_from sent, in order, across segments (a
+			      * client may write its hello a byte at a time) */
+	__u32 pad2;
 };
 
 /*

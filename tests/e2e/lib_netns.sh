@@ -334,6 +334,14 @@ tn_stop_agent() {
 	return "$rc"
 }
 
+# A counter of the last agent event in LOG that has counters (the
+# "stopped" event once the agent stopped); "missing" when it has none.
+tn_agent_counter() { # log, counter name
+	grep '"event":"agent"' "$1" | grep '"counters"' | tail -1 |
+		"${PY:-python3}" -c 'import json,sys; print(json.load(sys.stdin)["counters"].get(sys.argv[1], "missing"))' \
+			"$2" 2>/dev/null
+}
+
 # tcpdump on the host end into a pcap; waits until it is listening.
 # Sets TN_TCPDUMP_PID.
 tn_start_tcpdump() { # pcap file, filter...

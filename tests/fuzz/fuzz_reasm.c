@@ -36,6 +36,8 @@ struct fz {
 	uint32_t isn[2];
 	bool alive;                 /* the model's view: a flow exists */
 	struct fz_dir dir[2];
+	int cur_dir;                /* the segment being pushed */
+	bool cur_syn;
 	int action;
 	uint32_t threshold;
 	uint32_t total;
@@ -104,12 +106,21 @@ static void fz_end(void *ctx, struct flow *f, enum flow_end_reason why,
 	struct fz *z = ctx;
 
 	FZ_ASSERT(z->alive);
+	if (why == FLOW_END_REOPENED) {
+		/* a SYN on a decided flow: a new flow starts with it */
+		FZ_ASSERT(z->cur_syn);
+		memset(z->dir, 0, sizeof(z->dir));
+		z->dir[z->cur_dir].started = true;
+		return;
+	}
 	z->alive = false;
 }
 
 /* Mirrors the flow's creation and each direction's start, before the push. */
 static void fz_model(struct fz *z, int d, bool syn, uint32_t off, uint32_t len)
 {
+	z->cur_dir = d;
+	z->cur_syn = syn;
 	if (!z->alive && (syn || len > 0)) {
 		z->alive = true;
 		memset(z->dir, 0, sizeof(z->dir));

@@ -496,6 +496,80 @@ static void test_non_tls_flow_is_given_up_after_probes(void)
 	fx_close();
 }
 
+/* A client that writes its hello one byte per segment (a retransmitted
+ * first byte among them): the record header is collected across segments,
+ * and the bytes before the one that completes it come as a record of
+ * their own, at their own sequence number. */
+static void test_hello_one_byte_per_segment_is_tracked(void)
+{
+	struct spec s = client_hello4();
+	struct tw_flow_val v;
+	int i;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	for (i = 0; i < 10; i++) {
+		s.seq = 1000 + (uint32_t)i;
+		s.payload = hello + i;
+		s.plen = 1;
+		run(&s);
+		if (i == 1) {
+			s.seq = 1000; /* a retransmission of the first byte */
+			s.payload = hello;
+			run(&s);
+		}
+		if (i == 4) {
+			CHECK_INT(drain(), 0);
+			CHECK(flow_entry(&s, &v, NULL));
+			CHECK_INT(v.state, TW_FLOW_PROBE);
+			CHECK_INT(v.head_len, 5);
+		}
+	}
+	CHECK_INT(drain(), 6);
+	CHECK_INT(fx.recs[0].ev.seq, 1000);
+	CHECK_INT(fx.recs[0].ev.chunk_len, 5);
+	CHECK_INT(fx.recs[0].ev.wire_len, 5);
+	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START);
+	CHECK(memcmp(fx.recs[0].data, hello, 5) == 0);
+	CHECK_INT(fx.recs[1].ev.seq, 1005);
+	CHECK_INT(fx.recs[1].ev.chunk_len, 1);
+	CHECK_INT(fx.recs[1].ev.flags, TW_EVF_FLOW_START);
+	CHECK_INT(fx.recs[1].data[0], hello[5]);
+	for (i = 2; i < 6; i++) {
+		CHECK_INT(fx.recs[i].ev.seq, 1004 + (uint32_t)i);
+		CHECK_INT(fx.recs[i].ev.flags, 0);
+	}
+	CHECK(flow_entry(&s, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	CHECK_INT(v.copied[0] + v.copied[1], 10);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
+	CHECK_INT(counter(TW_CNT_BYTES_COPIED), 10);
+	fx_close();
+}
+
+/* Six bytes that are not a handshake record, a byte at a time: probing
+ * goes on (STARTTLS), nothing is copied. */
+static void test_non_tls_bytes_one_per_segment_are_not_tracked(void)
+{
+	static const uint8_t get[] = "GET / HTTP/1.1";
+	struct spec s = client_hello4();
+	struct tw_flow_val v;
+	int i;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	for (i = 0; i < 8; i++) {
+		s.seq = 1000 + (uint32_t)i;
+		s.payload = get + i;
+		s.plen = 1;
+		run(&s);
+	}
+	CHECK_INT(drain(), 0);
+	CHECK(flow_entry(&s, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_PROBE);
+	CHECK_INT(v.probes, 8);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 0);
+	fx_close();
+}
+
 static void test_ipv6_with_extension_headers_is_emitted(void)
 {
 	struct spec s = client_hello4();
@@ -1090,6 +1164,8 @@ int main(void)
 	RUN_TEST(test_non_tls_payload_is_not_tracked);
 	RUN_TEST(test_starttls_handshake_after_plaintext_is_tracked);
 	RUN_TEST(test_non_tls_flow_is_given_up_after_probes);
+	RUN_TEST(test_hello_one_byte_per_segment_is_tracked);
+	RUN_TEST(test_non_tls_bytes_one_per_segment_are_not_tracked);
 	RUN_TEST(test_ipv6_with_extension_headers_is_emitted);
 	RUN_TEST(test_ipv6_fragment_is_skipped);
 	RUN_TEST(test_ipv4_fragment_is_skipped);

@@ -82,6 +82,7 @@ static const char *const end_names[] = {
 	[FLOW_END_IDLE] = "idle",
 	[FLOW_END_EVICTED] = "evicted",
 	[FLOW_END_CAPTURE_END] = "capture_end",
+	[FLOW_END_REOPENED] = "reopened",
 };
 
 static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
@@ -480,13 +481,89 @@ static void test_syn_with_new_isn_replaces_the_flow(void)
 	send_seg(t, 0, 999, SYN, NULL); /* a retransmitted SYN: same flow */
 	CHECK_STR(r.log, "d0'old' ");
 	send_seg(t, 0, 77776, SYN, NULL); /* FIN was missed; port reused */
-	CHECK_STR(r.log, "d0'old' end:evicted ");
+	CHECK_STR(r.log, "d0'old' end:reopened ");
 	send_seg(t, 0, 77777, ACK, "new");
-	CHECK_STR(r.log, "d0'old' end:evicted d0'new' ");
+	CHECK_STR(r.log, "d0'old' end:reopened d0'new' ");
 	const struct flow_stats *st = flow_table_stats(t);
 	CHECK_INT(st->flows_created, 2);
-	CHECK_INT(st->flows_evicted, 1);
+	CHECK_INT(st->flows_reopened, 1);
+	CHECK_INT(st->flows_evicted, 0);
 	CHECK_INT(st->flows_active, 1);
+	flow_table_free(t);
+}
+
+/* One segment from the client, marked as the start of a connection by the
+ * source (the live source: the kernel began a new handshake phase). */
+static void send_flow_start(struct flow_table *t, uint32_t seq, const char *data)
+{
+	uint32_t n = (uint32_t)strlen(data);
+	struct tw_segment seg = {
+		.ts_us = S(1), .src = ep4(1, CLIENT_PORT), .dst = ep4(2, 443),
+		.seq = seq, .tcp_flags = ACK, .flow_start = true, .wire_len = n,
+		.payload = (const uint8_t *)data, .len = n,
+	};
+
+	flow_table_push(t, &seg);
+}
+
+/* Live: the kernel stops copying a decided flow, so its FIN never comes; a
+ * new connection on the same ports must not be taken for the old one. */
+static void test_flow_start_on_done_flow_starts_a_new_flow(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	r.done_on_data = true;
+	send_flow_start(t, 1000, "old");
+	send_seg(t, 0, 1003, ACK, "more"); /* done: not delivered */
+	CHECK_STR(r.log, "d0'old' ");
+	send_flow_start(t, 90000, "new");
+	CHECK_STR(r.log, "d0'old' end:reopened d0'new' ");
+	CHECK_INT(flow_table_stats(t)->flows_reopened, 1);
+	CHECK_INT(flow_table_stats(t)->flows_created, 2);
+	flow_table_free(t);
+}
+
+/* A flow_start on a flow still being followed changes nothing. */
+static void test_flow_start_on_tracked_flow_continues_it(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_flow_start(t, 1000, "abc");
+	send_flow_start(t, 1003, "def");
+	CHECK_STR(r.log, "d0'abc' d0'def' ");
+	CHECK_INT(flow_table_stats(t)->flows_reopened, 0);
+	flow_table_free(t);
+}
+
+/* analyze: a SYN on a decided flow that had no SYN (the capture began
+ * mid-flow) starts a new flow. */
+static void test_syn_on_done_flow_without_syn_starts_a_new_flow(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	r.done_on_data = true;
+	send_seg(t, 0, 1000, ACK, "old");
+	send_seg(t, 0, 5554, SYN, NULL);
+	send_seg(t, 0, 5555, ACK, "new");
+	CHECK_STR(r.log, "d0'old' end:reopened d0'new' ");
+	CHECK_INT(flow_table_stats(t)->flows_reopened, 1);
+	flow_table_free(t);
+}
+
+/* The new flow is oriented by the SYN's sender, whichever endpoint the
+ * old flow had first: its payload (TCP Fast Open) is from endpoint 0. */
+static void test_reopened_flow_takes_the_syn_sender_as_first_endpoint(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	r.done_on_data = true;
+	send_seg(t, 1, 5000, ACK, "old");      /* the server spoke first */
+	send_seg(t, 0, 7776, SYN, "new");      /* the client's TFO SYN */
+	CHECK_STR(r.log, "d0'old' end:reopened d0'new' ");
 	flow_table_free(t);
 }
 
@@ -885,6 +962,10 @@ int main(void)
 	RUN_TEST(test_syn_ack_seen_first_sets_client_to_receiver);
 	RUN_TEST(test_syn_payload_starts_after_isn);
 	RUN_TEST(test_syn_with_new_isn_replaces_the_flow);
+	RUN_TEST(test_flow_start_on_done_flow_starts_a_new_flow);
+	RUN_TEST(test_flow_start_on_tracked_flow_continues_it);
+	RUN_TEST(test_syn_on_done_flow_without_syn_starts_a_new_flow);
+	RUN_TEST(test_reopened_flow_takes_the_syn_sender_as_first_endpoint);
 	RUN_TEST(test_mid_flow_start_without_syn);
 	RUN_TEST(test_bare_segment_without_flow_is_ignored);
 	RUN_TEST(test_seq_wraparound);

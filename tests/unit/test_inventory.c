@@ -79,6 +79,35 @@ static void test_first_sighting_creates_a_row_then_counts(void)
 	inventory_close(inv);
 }
 
+/* Past the row bound a new row is refused and counted; an existing row
+ * is still counted, also one written before a restart. */
+static void test_row_bound_refuses_new_rows_and_counts_them(void)
+{
+	struct inventory *inv = NULL;
+	char err[256];
+	bool created = true;
+
+	CHECK_INT(inventory_open(db_path("bound.db"), &inv, err, sizeof(err)), 0);
+	inventory_set_max_rows(inv, 2);
+	CHECK_INT(record(inv, sighting("a.test", "10.0.0.1", SHA_A, NB_A, "", T0), NULL), 0);
+	CHECK_INT(record(inv, sighting("b.test", "10.0.0.1", SHA_A, NB_A, "", T0), NULL), 0);
+	CHECK_INT(record(inv, sighting("c.test", "10.0.0.1", SHA_A, NB_A, "", T0), &created), 0);
+	CHECK(!created);
+	CHECK_INT(inventory_refused(inv), 1);
+	CHECK_INT(inventory_count(inv), 2);
+	inventory_close(inv);
+
+	CHECK_INT(inventory_open(db_path("bound.db"), &inv, err, sizeof(err)), 0);
+	inventory_set_max_rows(inv, 2);
+	CHECK_INT(record(inv, sighting("a.test", "10.0.0.1", SHA_A, NB_A, "", T0 + 1),
+			 &created), 0);
+	CHECK(!created);
+	CHECK_INT(record(inv, sighting("d.test", "10.0.0.1", SHA_A, NB_A, "", T0 + 1), NULL), 0);
+	CHECK_INT(inventory_refused(inv), 1);
+	CHECK_INT(inventory_count(inv), 2);
+	inventory_close(inv);
+}
+
 static void test_file_database_uses_wal_and_current_schema(void)
 {
 	struct inventory *inv = NULL;
@@ -675,6 +704,7 @@ int main(void)
 		return 1;
 	}
 	RUN_TEST(test_first_sighting_creates_a_row_then_counts);
+	RUN_TEST(test_row_bound_refuses_new_rows_and_counts_them);
 	RUN_TEST(test_file_database_uses_wal_and_current_schema);
 	RUN_TEST(test_rows_survive_a_reopen);
 	RUN_TEST(test_seen_times_widen_and_old_sightings_keep_newer_findings);

@@ -70,6 +70,21 @@ static void test_data_record_maps_every_field(void)
 	CHECK(meta.from_server);
 	CHECK(meta.flow_start);
 	CHECK(!meta.budget);
+	CHECK(seg.flow_start);
+}
+
+/* The flow stage starts a new flow on a flow start: the packet's first
+ * record says so, its later records continue the flow. */
+static void test_flow_start_reaches_the_segment_on_the_first_chunk_only(void)
+{
+	struct tw_segment seg;
+
+	rec4(TW_EV_DATA, 20000, 4096, 4096, TW_EVF_FLOW_START);
+	CHECK_INT(live_record_decode(buf, sizeof(buf), 0, &seg, NULL), 0);
+	CHECK(!seg.flow_start);
+	rec4(TW_EV_DATA, 20000, 0, 4096, 0);
+	CHECK_INT(live_record_decode(buf, sizeof(buf), 0, &seg, NULL), 0);
+	CHECK(!seg.flow_start);
 }
 
 static void test_middle_chunk_advances_seq_and_stands_for_itself(void)
@@ -228,6 +243,7 @@ static void test_flow_key_refuses_mixed_families(void)
 int main(void)
 {
 	RUN_TEST(test_data_record_maps_every_field);
+	RUN_TEST(test_flow_start_reaches_the_segment_on_the_first_chunk_only);
 	RUN_TEST(test_middle_chunk_advances_seq_and_stands_for_itself);
 	RUN_TEST(test_truncated_last_chunk_stands_for_rest_of_packet);
 	RUN_TEST(test_seq_wraps_around);

@@ -220,6 +220,33 @@ static void test_memory_inventory_does_not_survive_a_restart(void)
 	cert_health_close(h);
 }
 
+/* A chain seen without its ClientHello or ServerHello is judged but not
+ * filed: a newer leaf seen that way supersedes nothing. */
+static void test_unanswered_sighting_is_not_recorded(void)
+{
+	const struct cert_info *chain[2] = { hf_cert("a-new.test"), hf_cert("inter") };
+	struct tw_endpoint server = ep("10.0.0.2", 443);
+	struct cert_health_input in = {
+		.sni = "a.test", .server = &server, .chain = chain, .n_chain = 2,
+		.ts_us = T("2026-03-02T00:00:00"), .unanswered = true,
+	};
+	struct cert_health *h = NULL;
+	struct cert_health_result r;
+	struct cert_health_stats st;
+	char err[256] = "";
+
+	CHECK_INT(open_health(false, NULL, &h, err, sizeof(err)), 0);
+	serve(h, "a.test", "a-old.test", "10.0.0.1", "2026-03-01T00:00:00", &r);
+	cert_health_check(h, &in, &r);
+	CHECK(!r.new_in_inventory);
+	serve(h, "a.test", "a-old.test", "10.0.0.1", "2026-03-03T00:00:00", &r);
+	CHECK(!finding_has(&r.findings, FINDING_SUPERSEDED));
+	cert_health_stats(h, &st);
+	CHECK_INT(st.inventory_unanswered, 1);
+	CHECK_INT(st.inventory_refused, 0);
+	cert_health_close(h);
+}
+
 static void replay_without_db(struct cert_health *h)
 {
 	struct cert_health_result r;
@@ -338,6 +365,7 @@ int main(void)
 	RUN_TEST(test_2018_old_certificate_back_is_superseded_and_revoked);
 	RUN_TEST(test_2018_replay_across_a_restart);
 	RUN_TEST(test_memory_inventory_does_not_survive_a_restart);
+	RUN_TEST(test_unanswered_sighting_is_not_recorded);
 	RUN_TEST(test_corrupt_database_warns_and_checks_go_on);
 	RUN_TEST(test_read_only_database_warns_and_checks_go_on);
 	RUN_TEST(test_dual_rsa_and_ecdsa_certificates_are_not_superseded);

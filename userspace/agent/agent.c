@@ -218,6 +218,7 @@ static enum agent_status agent_pipeline(struct agent *ag, char *err, size_t errl
 		.problem_ctx = ag,
 		.flow_done = live_flow_done_cb,
 		.flow_done_ctx = ag->live,
+		.max_conn_bytes = (size_t)ag->o.handshake_memory_mib << 20,
 	};
 
 	ag->pl = pipeline_new(&po);

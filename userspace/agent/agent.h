@@ -28,6 +28,7 @@ struct agent_opts {
 	const uint16_t *ports;         /* at least one */
 	int n_ports;
 	uint32_t dir_budget;           /* bytes per flow direction */
+	uint32_t handshake_memory_mib; /* pipeline max_conn_bytes; 0: default */
 	bool active;                   /* check TLS 1.3 names ourselves */
 	unsigned stats_interval_s;
 	struct cert_health *health;    /* not owned; may be NULL */

@@ -53,6 +53,17 @@ void agent_read_counters(void *ctx, struct counter_values *cv)
 		counter_set(cv, COUNTER_CERTIFICATES, sum->certificates);
 		counter_set(cv, COUNTER_GAPS, sum->problems[SUM_GAPS]);
 		counter_set(cv, COUNTER_FLOWS_EVICTED, sum->problems[SUM_FLOWS_EVICTED]);
+		counter_set(cv, COUNTER_HANDSHAKE_BYTES, pipeline_conn_bytes(ag->pl));
+		counter_set(cv, COUNTER_FLOWS_REOPENED,
+			    pipeline_flow_stats(ag->pl)->flows_reopened);
+		counter_set(cv, COUNTER_FLOWS_NOT_TLS, sum->problems[SUM_NON_TLS_FLOWS]);
+	}
+	if (ag->o.health) {
+		struct cert_health_stats hs;
+
+		cert_health_stats(ag->o.health, &hs);
+		counter_set(cv, COUNTER_INVENTORY_UNANSWERED, hs.inventory_unanswered);
+		counter_set(cv, COUNTER_INVENTORY_REFUSED, hs.inventory_refused);
 	}
 	counter_set(cv, COUNTER_CONFIG_RELOADS, ag->reloads_applied);
 	counter_set(cv, COUNTER_CONFIG_REFUSED, ag->reloads_refused);

@@ -27,6 +27,10 @@ struct tw_segment {
 	uint32_t ack;
 	uint8_t tcp_flags;         /* enum tw_tcp_flags */
 	bool truncated;            /* fewer payload bytes than on the wire */
+	bool flow_start;           /* the source saw a new connection start here
+	                            * (live: the packet whose first bytes began
+	                            * the kernel's handshake phase; a pcap source
+	                            * has the SYN instead) */
 	uint32_t wire_len;         /* payload length on the wire */
 	const uint8_t *payload;    /* captured payload, valid during the call */
 	uint32_t len;              /* captured payload bytes (<= wire_len) */

@@ -62,6 +62,7 @@ struct cert_health {
 	int dropped_problems;
 	time_t last_db_problem;
 	int64_t last_flush_ms;
+	uint64_t unanswered;             /* sightings not recorded */
 };
 
 static int64_t health_now_ms(void)
@@ -393,7 +394,7 @@ static void health_findings_text(const struct finding_list *f, char *buf, size_t
 }
 
 static void health_record(struct cert_health *h, const struct cert_info *leaf,
-			  struct cert_health_result *r)
+			  bool unanswered, struct cert_health_result *r)
 {
 	char addr[TW_ADDR_STRLEN], findings[256], err[512];
 	struct inventory_sighting s = {
@@ -404,6 +405,10 @@ static void health_record(struct cert_health *h, const struct cert_info *leaf,
 		.ts_us = r->ts_us, .findings = findings,
 	};
 
+	if (unanswered) {
+		h->unanswered++;
+		return;
+	}
 	if (r->server.addr.family != 4 && r->server.addr.family != 6)
 		s.addr = "";
 	health_findings_text(&r->findings, findings, sizeof(findings));
@@ -502,12 +507,18 @@ void cert_health_check(struct cert_health *h, const struct cert_health_input *in
 	out->pending = health_revocation(h, chain, in->staple, at,
 					 h->online && vrc >= 0 && health_anchored(vr.code),
 					 out);
-	health_record(h, leaf, out);
+	health_record(h, leaf, in->unanswered, out);
 	if (out->pending)
 		health_wait_add(h, out, &base, chain, in->staple, at);
 	else
 		sk_X509_pop_free(chain, X509_free);
 	verify_result_release(&vr);
+}
+
+void cert_health_stats(const struct cert_health *h, struct cert_health_stats *out)
+{
+	out->inventory_unanswered = h ? h->unanswered : 0;
+	out->inventory_refused = h ? inventory_refused(h->inv) : 0;
 }
 
 bool cert_health_prefetch(struct cert_health *h, const struct cert_health_input *in)

@@ -80,6 +80,11 @@ struct cert_health_input {
 	const struct finding_list *base;      /* findings the caller already
 	                                       * has (findings_check_leaf);
 	                                       * may be NULL */
+	bool unanswered;                      /* no ClientHello or no
+	                                       * ServerHello was seen: judged,
+	                                       * not recorded in the inventory
+	                                       * (the name is not known to be
+	                                       * one the server answered) */
 };
 
 struct cert_health_result {
@@ -113,6 +118,14 @@ struct cert_health_result {
  */
 void cert_health_check(struct cert_health *h, const struct cert_health_input *in,
 		       struct cert_health_result *out);
+
+/* What the inventory did not take: sightings of unanswered handshakes,
+ * and new rows refused at INVENTORY_MAX_ROWS. */
+struct cert_health_stats {
+	uint64_t inventory_unanswered;
+	uint64_t inventory_refused;
+};
+void cert_health_stats(const struct cert_health *h, struct cert_health_stats *out);
 
 /*
  * Starts the online checks @in's chain needs (as cert_health_check would)

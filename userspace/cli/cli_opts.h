@@ -109,6 +109,7 @@ struct cli_opts {
 	bool active;
 	unsigned stats_interval_s;
 	unsigned dir_budget;
+	unsigned handshake_memory_mib;
 	/* the values in force, in order, for --show-config */
 	struct cli_setting *settings;
 	int n_settings, cap_settings;

@@ -79,6 +79,7 @@ static int apply_general(struct cli_opts *o, enum cli_opt id, const char *arg,
 	case CLI_OPT_NO_ACTIVE_CHECK: o->active = false; return 0;
 	case CLI_OPT_STATS_INTERVAL:  o->stats_interval_s = (unsigned)u; return 0;
 	case CLI_OPT_DIR_BUDGET:      o->dir_budget = (unsigned)u; return 0;
+	case CLI_OPT_HANDSHAKE_MEMORY: o->handshake_memory_mib = (unsigned)u; return 0;
 	case CLI_OPT_DB:              o->check.health.db_path = arg; return 0;
 	case CLI_OPT_FAIL_ON:         return parse_fail_on(arg, &o->fail_on, err, errlen);
 	case CLI_OPT_CONFIG:          o->config_path = arg; return 0;

@@ -64,6 +64,11 @@
 	X(DIR_BUDGET, "dir-budget", 0, "BYTES", CMD_R, GENERAL, OT_UINT, 0,     \
 	  4096, 1048576, "65536",                                              \
 	  "bytes copied per connection direction during the handshake")        \
+	X(HANDSHAKE_MEMORY, "handshake-memory", 0, "MIB", CMD_R, GENERAL,      \
+	  OT_UINT, 0, 1, 4096, "64",                                            \
+	  "memory for handshakes still undecided (parser state, buffers); "    \
+	  "past it the least recently active is reported incomplete and "      \
+	  "freed")                                                             \
 	X(DB, "db", 0, "PATH", CMD_ALL, GENERAL, OT_STR, 0, 0, 0, "",           \
 	  "inventory database (SQLite) of served leaves, used for "            \
 	  "'superseded' across restarts, by the webhook outbox and (run) for " \

@@ -17,7 +17,10 @@
  *   flows that hold out-of-order data (evicting others frees nothing).
  * - A SYN without ACK whose seq differs from the SYN already seen in that
  *   direction means the port pair was reused after an unseen FIN/RST: the
- *   old flow ends with FLOW_END_EVICTED (counted) and a new one starts.
+ *   old flow ends with FLOW_END_REOPENED (counted) and a new one starts.
+ *   So does a SYN, or a segment marked flow_start, on a flow that is done
+ *   or ignored (the live source stops copying decided flows, so their
+ *   FIN never comes).
  * - last_ts_us is the latest packet time the table had seen when the flow
  *   last had a packet (captures can step back in time a little).
  * - Callbacks must not call flow_table_push/flush/free; flow_mark_done,
@@ -38,6 +41,7 @@ enum flow_end_reason {
 	FLOW_END_IDLE,         /* no packet for the idle timeout (packet time) */
 	FLOW_END_EVICTED,      /* pushed out by the flow or memory cap */
 	FLOW_END_CAPTURE_END,  /* flow_table_flush() at the end of input */
+	FLOW_END_REOPENED,     /* a new connection started on its port pair */
 };
 
 enum flow_state {
@@ -75,6 +79,7 @@ struct flow_stats {
 	uint64_t flows_active;         /* in the table now */
 	uint64_t flows_evicted;        /* by max_flows or memory cap */
 	uint64_t flows_timed_out;
+	uint64_t flows_reopened;       /* ended by a new connection on the pair */
 	uint64_t segments;
 	uint64_t retransmitted_bytes;  /* already delivered, dropped */
 	uint64_t overlap_bytes;        /* overlapping parts trimmed */

@@ -53,6 +53,17 @@ struct flow_list {
 	struct flow_entry *head, *tail;
 };
 
+/* Flow entries come from slabs of FLOW_SLAB_ENTRIES, kept for reuse: the
+ * many small, long-lived entries of decided flows then do not sit between
+ * the parser state of handshakes in the heap, so that what a flood's
+ * handshakes held can go back to the system when they end. */
+#define FLOW_SLAB_ENTRIES 256
+
+struct flow_slab {
+	struct flow_slab *next;
+	struct flow_entry e[FLOW_SLAB_ENTRIES];
+};
+
 struct flow_table {
 	struct flow_limits lim;
 	struct flow_callbacks cb;
@@ -66,6 +77,8 @@ struct flow_table {
 	uint64_t now_us;                /* latest packet time seen */
 	uint64_t next_expire_us;        /* packet time of the next idle scan */
 	struct flow_stats stats;
+	struct flow_slab *slabs;        /* every slab, freed with the table */
+	struct flow_entry *free_entries; /* chained through hnext */
 };
 
 static inline struct flow_entry *flow_entry_of(struct flow *f)

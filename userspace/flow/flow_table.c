@@ -14,6 +14,7 @@
  * flow_set_client() are fine from any callback.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "flow_internal.h"
 #include "common/log.h"
@@ -163,6 +164,36 @@ static void flow_hash_grow(struct flow_table *t)
 	free(old);
 }
 
+/* --- entries, from slabs */
+
+static struct flow_entry *flow_entry_alloc(struct flow_table *t)
+{
+	struct flow_entry *fe;
+
+	if (!t->free_entries) {
+		struct flow_slab *s = malloc(sizeof(*s));
+
+		if (!s)
+			return NULL;
+		s->next = t->slabs;
+		t->slabs = s;
+		for (int i = FLOW_SLAB_ENTRIES - 1; i >= 0; i--) {
+			s->e[i].hnext = t->free_entries;
+			t->free_entries = &s->e[i];
+		}
+	}
+	fe = t->free_entries;
+	t->free_entries = fe->hnext;
+	memset(fe, 0, sizeof(*fe));
+	return fe;
+}
+
+static void flow_entry_release(struct flow_table *t, struct flow_entry *fe)
+{
+	fe->hnext = t->free_entries;
+	t->free_entries = fe;
+}
+
 /* --- a flow's life */
 
 /* Ends @fe: a gap for each direction still holding data (its hole will
@@ -190,7 +221,7 @@ static void flow_entry_end(struct flow_table *t, struct flow_entry *fe,
 	t->stats.flows_active--;
 	if (t->cb.end)
 		t->cb.end(t->ctx, &fe->pub, why, ts_us);
-	free(fe);
+	flow_entry_release(t, fe);
 }
 
 static void flow_evict(struct flow_table *t, struct flow_entry *fe,
@@ -206,7 +237,7 @@ static struct flow_entry *flow_create(struct flow_table *t, uint64_t hash,
 	while (t->lru.tail && t->stats.flows_active >= t->lim.max_flows)
 		flow_evict(t, t->lru.tail, seg->ts_us);
 
-	struct flow_entry *fe = calloc(1, sizeof(*fe));
+	struct flow_entry *fe = flow_entry_alloc(t);
 	if (!fe) {
 		pr_warn("flow: out of memory for a new flow\n");
 		return NULL;
@@ -295,17 +326,23 @@ static void flow_handle_syn(struct flow_entry *fe, int from,
 	}
 }
 
-/* A SYN (without ACK) whose sequence number differs from the SYN this
- * direction already had opens a new connection on the same port pair: the
- * old one ended unseen (its FIN/RST was missed). A retransmitted SYN has
- * the same sequence number and changes nothing. */
+/* A new connection on the same port pair: the old one ended unseen (its
+ * FIN/RST was missed, or, live, never copied once the flow was decided).
+ * Said by a SYN (without ACK) whose sequence number differs from the SYN
+ * this direction already had (a retransmitted SYN has the same one and
+ * changes nothing), by a SYN on a decided flow that had none, or by the
+ * source's flow_start on a decided flow (live: the kernel began a new
+ * handshake phase; it sends no SYNs). */
 static bool flow_is_reopened(const struct flow_entry *fe, int from,
 			     const struct tw_segment *seg)
 {
 	const struct reasm_dir *d = &fe->dir[from];
+	bool decided = fe->pub.state == FLOW_DONE ||
+		       fe->pub.state == FLOW_IGNORED;
 
-	return (seg->tcp_flags & (TW_TCP_SYN | TW_TCP_ACK)) == TW_TCP_SYN &&
-	       d->has_syn && d->syn_seq != seg->seq;
+	if ((seg->tcp_flags & (TW_TCP_SYN | TW_TCP_ACK)) == TW_TCP_SYN)
+		return d->has_syn ? d->syn_seq != seg->seq : decided;
+	return seg->flow_start && decided;
 }
 
 /* FIN or RST: the segment's payload went out already; a direction whose
@@ -360,9 +397,11 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 
 	uint64_t hash = flow_hash_endpoints(t->seed, &seg->src, &seg->dst);
 	struct flow_entry *fe = flow_lookup(t, hash, seg, &from);
-	if (fe && (flags & TW_TCP_SYN) && flow_is_reopened(fe, from, seg)) {
-		flow_evict(t, fe, seg->ts_us);
+	if (fe && flow_is_reopened(fe, from, seg)) {
+		t->stats.flows_reopened++;
+		flow_entry_end(t, fe, FLOW_END_REOPENED, seg->ts_us);
 		fe = NULL;
+		from = 0;   /* the new flow's ep[0] is this segment's sender */
 	}
 	if (!fe) {
 		if (!(flags & TW_TCP_SYN) && len == 0)
@@ -436,6 +475,12 @@ void flow_table_free(struct flow_table *t)
 	if (!t)
 		return;
 	flow_table_flush(t, t->now_us);
+	while (t->slabs) {
+		struct flow_slab *s = t->slabs;
+
+		t->slabs = s->next;
+		free(s);
+	}
 	free(t->buckets);
 	free(t);
 }

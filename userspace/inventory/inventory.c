@@ -342,6 +342,8 @@ static int inv_setup(struct inventory *inv, const char *path, char *err,
 	}
 	if (inv_migrate(inv, err, errlen))
 		return -1;
+	if (inv_bound_open(inv))
+		return inv_fail(inv, "counting rows", err, errlen);
 	return inv_prepare(inv, err, errlen);
 }
 
@@ -388,6 +390,7 @@ void inventory_close(struct inventory *inv)
 	if (inv->db && inventory_flush(inv, err, sizeof(err)))
 		pr_warn("%s: the last sightings were not written\n", err);
 	inv_memo_close(inv);
+	inv_bound_close(inv);
 	sqlite3_finalize(inv->record);
 	sqlite3_finalize(inv->set_findings);
 	sqlite3_finalize(inv->find_newer);
@@ -430,6 +433,9 @@ int inventory_record(struct inventory *inv, const struct inventory_sighting *s,
 	rc = inv_memo_defer(inv, s, err, errlen);
 	if (rc)
 		return rc < 0 ? -1 : 0;
+	rc = inv_bound_refuses(inv, s, err, errlen);
+	if (rc)
+		return rc < 0 ? -1 : 0;
 	if (!inv_bind_key(st, s->name, s->addr, s->port, s->sha256) ||
 	    sqlite3_bind_text(st, 5, nz(s->subject), -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 6, nz(s->issuer), -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -441,6 +447,8 @@ int inventory_record(struct inventory *inv, const struct inventory_sighting *s,
 		return inv_step_done(inv, st, SQLITE_ERROR, "recording", err, errlen);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_int64(st, 0) == 1)
+			inv->n_rows++;
 		if (created)
 			*created = sqlite3_column_int64(st, 0) == 1;
 		first = (uint64_t)sqlite3_column_int64(st, 1);

@@ -57,6 +57,10 @@
 #define INVENTORY_SCHEMA_VERSION 3
 #define INVENTORY_READ_MIN_VERSION 2
 #define INVENTORY_BUSY_TIMEOUT_MS 5000
+/* Rows the table may hold (names come from clients): past it a sighting
+ * of a new row is refused and counted, one of an existing row is still
+ * recorded. About 100 MB of SQLite file at most. */
+#define INVENTORY_MAX_ROWS 200000
 
 struct inventory;
 
@@ -99,6 +103,11 @@ struct inventory_sighting {
  */
 int inventory_record(struct inventory *inv, const struct inventory_sighting *s,
 		     bool *created, char *err, size_t errlen);
+
+/* The row bound (0: INVENTORY_MAX_ROWS), and how many new rows it refused
+ * (inventory_record returned 0 for them with *created false). */
+void inventory_set_max_rows(struct inventory *inv, uint64_t max_rows);
+uint64_t inventory_refused(const struct inventory *inv);
 
 /* Writes the sightings counted in memory, in one transaction. 0, or -1
  * with @err (they stay counted, for the next try). */

@@ -27,6 +27,11 @@ struct inventory {
 	uint64_t generation;      /* bumped by every write that can change
 	                           * what inventory_find_newer() answers */
 	struct strmap *newer;     /* inventory_find_newer answers: newer_memo */
+	/* inventory_bound.c */
+	sqlite3_stmt *exists;     /* is a row there (prepared at the bound) */
+	uint64_t n_rows;          /* rows in the table */
+	uint64_t max_rows;        /* INVENTORY_MAX_ROWS unless set */
+	uint64_t refused;         /* new rows refused at the bound */
 };
 
 static inline const char *nz(const char *s)
@@ -50,6 +55,14 @@ struct newer_query {
 	const char *family;        /* "EC", "RSA", "" */
 	uint64_t served_by_us;
 };
+
+/* inventory_bound.c */
+int inv_bound_open(struct inventory *inv);
+void inv_bound_close(struct inventory *inv);
+/* 1: @s would be a new row past the bound (refused, counted); 0: record
+ * it; -1 with @err. */
+int inv_bound_refuses(struct inventory *inv, const struct inventory_sighting *s,
+		      char *err, size_t errlen);
 
 /* inventory_memo.c */
 int inv_memo_open(struct inventory *inv);

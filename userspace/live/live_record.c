@@ -62,6 +62,9 @@ int live_record_decode(const void *rec, size_t size, int64_t mono_to_real_ns,
 	seg->ack = e.ack;
 	seg->tcp_flags = e.tcp_flags & (TW_TCP_FIN | TW_TCP_SYN | TW_TCP_RST |
 					TW_TCP_PSH | TW_TCP_ACK);
+	/* one packet's first record is enough: the flow stage starts a new
+	 * flow on it, the packet's later records continue that flow */
+	seg->flow_start = (e.flags & TW_EVF_FLOW_START) && e.chunk_off == 0;
 	switch (e.kind) {
 	case TW_EV_DATA:
 		seg->payload = (const uint8_t *)rec + sizeof(e);

@@ -50,8 +50,20 @@ static void judge_staple(struct pipeline *pl, const struct hs_record *rec,
 	v->has_staple = true;
 }
 
+/*
+ * Did the server answer this name? A ServerHello to a ClientHello that was
+ * seen (or to the agent's own, in an active check). A chain whose
+ * ClientHello was lost would be filed under no name, and one without a
+ * ServerHello (its first records lost) is no answer: neither is recorded.
+ */
+static bool record_answered(const struct hs_record *rec, bool own_hello)
+{
+	return rec->has_server_hello && (rec->has_client_hello || own_hello);
+}
+
 static struct cert_health_input health_input(const struct hs_record *rec,
-					     const struct hs_view *v)
+					     const struct hs_view *v,
+					     bool own_hello)
 {
 	struct cert_health_input in = {
 		.sni = record_sni(rec),
@@ -61,6 +73,7 @@ static struct cert_health_input health_input(const struct hs_record *rec,
 		.staple = v->has_staple ? &v->staple : NULL,
 		.ts_us = record_time_us(rec),
 		.base = &v->findings,
+		.unanswered = !record_answered(rec, own_hello),
 	};
 
 	return in;
@@ -69,9 +82,9 @@ static struct cert_health_input health_input(const struct hs_record *rec,
 /* Chain, revocation, expectations, superseded: the health checker adds
  * its findings to the leaf's. */
 static void judge_health(struct pipeline *pl, const struct hs_record *rec,
-			 struct hs_view *v)
+			 struct hs_view *v, bool own_hello)
 {
-	struct cert_health_input in = health_input(rec, v);
+	struct cert_health_input in = health_input(rec, v, own_hello);
 
 	if (!pl->opts.health || !v->chain[0])
 		return;
@@ -82,7 +95,7 @@ static void judge_health(struct pipeline *pl, const struct hs_record *rec,
 
 /* Certificates, findings and staple of @rec into @v. */
 static void judge_view(struct pipeline *pl, const struct hs_record *rec,
-		       struct hs_view *v)
+		       struct hs_view *v, bool own_hello)
 {
 	memset(v, 0, sizeof(*v));
 	v->rec = rec;
@@ -92,7 +105,7 @@ static void judge_view(struct pipeline *pl, const struct hs_record *rec,
 				    (int64_t)(record_time_us(rec) / 1000000),
 				    &pl->opts.leaf, pl->hosts, &v->findings);
 	judge_staple(pl, rec, v);
-	judge_health(pl, rec, v);
+	judge_health(pl, rec, v, own_hello);
 }
 
 static void count_certs(struct pipeline *pl, const struct hs_view *v)
@@ -315,7 +328,7 @@ bool judge_awaits_answers(struct pipeline *pl, const struct hs_record *rec)
 	if (!v.chain[0])
 		return false;
 	judge_staple(pl, rec, &v);
-	in = health_input(rec, &v);
+	in = health_input(rec, &v, false);
 	return cert_health_prefetch(pl->opts.health, &in);
 }
 
@@ -328,7 +341,7 @@ void judge_now(struct pipeline *pl, struct hs_record *rec)
 		.handshake = &v,
 	};
 
-	judge_view(pl, rec, &v);
+	judge_view(pl, rec, &v, false);
 	count_record(pl, &v);
 	judge_spikes(pl, &v);
 	pipeline_emit(pl, &ev);
@@ -340,7 +353,7 @@ void pipeline_report_active(struct pipeline *pl, struct hs_record *rec)
 {
 	struct hs_view v;
 
-	judge_view(pl, rec, &v);
+	judge_view(pl, rec, &v, true);
 	count_certs(pl, &v);
 	if (v.chain[0])
 		judge_cert_event(pl, &v, "active");

@@ -5,6 +5,7 @@
  * to judge.c. Memory per connection is released as soon as the handshake
  * is decided; the flow entry stays (FLOW_DONE) so later packets are cheap.
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,17 +14,68 @@
 
 #define SNIFF_BYTES 6
 
+/* Memory given back to the system (malloc_trim) once the undecided
+ * handshakes hold this much less than at the last mark (or a quarter of
+ * the budget, when that is less): after a flood, the agent's RSS comes
+ * down instead of staying at its peak. */
+#define PIPELINE_TRIM_BYTES (8u << 20)
+
 struct conn {
 	struct tls_conn *tls;
+	struct conn *prev, *next;      /* in pl->conns while linked */
+	struct flow *flow;
+	size_t mem;                    /* charged to pl->conns.bytes */
+	bool linked;
 	uint8_t sniff[SNIFF_BYTES];    /* a first segment shorter than a sniff */
 	uint8_t sniff_len;
 	int8_t sniff_from;
 };
 
-static void conn_free(struct conn *c)
+/* --- the connection budget (pipeline_opts.max_conn_bytes) */
+
+static void conn_unlink(struct pipeline *pl, struct conn *c)
+{
+	struct conn_lru *l = &pl->conns;
+
+	if (!c->linked)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		l->tail = c->prev;
+	c->prev = c->next = NULL;
+	c->linked = false;
+	l->bytes -= c->mem;
+}
+
+/* (Re)charges @c at what it holds now, as the most recently active. */
+static void conn_charge(struct pipeline *pl, struct conn *c)
+{
+	struct conn_lru *l = &pl->conns;
+
+	conn_unlink(pl, c);
+	c->mem = sizeof(*c) + tls_conn_mem(c->tls);
+	c->next = l->head;
+	if (l->head)
+		l->head->prev = c;
+	else
+		l->tail = c;
+	l->head = c;
+	c->linked = true;
+	l->bytes += c->mem;
+	if (l->bytes > l->trim_mark)
+		l->trim_mark = l->bytes;
+}
+
+static void conn_free(struct pipeline *pl, struct conn *c)
 {
 	if (!c)
 		return;
+	conn_unlink(pl, c);
 	tls_conn_free(c->tls);
 	free(c);
 }
@@ -48,9 +100,29 @@ static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c)
 	conn_report(pl, f, c);
 	if (o->flow_done)
 		o->flow_done(o->flow_done_ctx, &f->ep[client], &f->ep[!client]);
-	conn_free(c);
+	conn_free(pl, c);
 	f->user = NULL;
 	flow_mark_done(pl->flows, f);
+}
+
+/*
+ * Over the budget: the least recently active undecided handshakes (not
+ * @keep, which is being fed) are reported incomplete now, and the kernel
+ * stops copying them. A flood of clients that send a hello and wait is
+ * what this takes first; a handshake in progress is active.
+ */
+static void conn_enforce_budget(struct pipeline *pl, const struct conn *keep,
+				uint64_t ts_us)
+{
+	struct conn_lru *l = &pl->conns;
+
+	while (l->bytes > pl->opts.max_conn_bytes && l->tail && l->tail != keep) {
+		struct conn *old = l->tail;
+
+		l->evicted++;
+		tls_conn_close(old->tls, false, ts_us);
+		conn_finish(pl, old->flow, old);
+	}
 }
 
 /* Acts on what the first bytes of a flow are (@sniff): TLS or not, and who
@@ -87,12 +159,13 @@ static struct conn *conn_start(struct pipeline *pl, struct flow *f, int from,
 		c->tls = tls_conn_new(&pl->opts.tls);
 	if (!c || !c->tls) {
 		pr_warn("out of memory: a TLS connection is not followed\n");
-		conn_free(c);
+		conn_free(pl, c);
 		flow_mark_ignored(pl->flows, f);
 		return NULL;
 	}
 	tls_conn_set_fp_cache(c->tls, pl->fp_cache);
 	sum->flows++;
+	c->flow = f;
 	f->user = c;
 	return c;
 }
@@ -150,8 +223,12 @@ static void on_data(void *ctx, struct flow *f, int from, const uint8_t *p,
 	if (!c)
 		return;
 	tls_conn_feed(c->tls, from == f->client, p, n, ts_us);
-	if (tls_conn_decided(c->tls))
+	if (tls_conn_decided(c->tls)) {
 		conn_finish(pl, f, c);
+		return;
+	}
+	conn_charge(pl, c);
+	conn_enforce_budget(pl, c, ts_us);
 }
 
 static void on_gap(void *ctx, struct flow *f, int from, uint64_t ts_us)
@@ -184,12 +261,14 @@ static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
 	f->user = NULL;
 	if (!c)
 		return;
+	if (!c->tls) /* ended before its first bytes said what it is */
+		pl->sum.problems[SUM_NON_TLS_FLOWS]++;
 	if (c->tls) {
 		tls_conn_close(c->tls, why == FLOW_END_FIN || why == FLOW_END_RST,
 			       ts_us);
 		conn_report(pl, f, c);
 	}
-	conn_free(c);
+	conn_free(pl, c);
 }
 
 static const struct flow_callbacks pipeline_flow_callbacks = {
@@ -206,6 +285,8 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 	if (!pl)
 		return NULL;
 	pl->opts = *o;
+	if (!pl->opts.max_conn_bytes)
+		pl->opts.max_conn_bytes = PIPELINE_DEFAULT_CONN_BYTES;
 	if (!pl->opts.observed)
 		pl->opts.observed = "passive";
 	pl->source = "";
@@ -279,9 +360,25 @@ void pipeline_flush(struct pipeline *pl, uint64_t ts_us)
 	hold_release(pl, HOLD_WAIT);
 }
 
+/* After the undecided handshakes shrank by PIPELINE_TRIM_BYTES (a flood
+ * ended or was evicted), free heap goes back to the system. */
+static void pipeline_return_memory(struct pipeline *pl)
+{
+	struct conn_lru *l = &pl->conns;
+	size_t drop = pl->opts.max_conn_bytes / 4;
+
+	if (drop > PIPELINE_TRIM_BYTES)
+		drop = PIPELINE_TRIM_BYTES;
+	if (l->trim_mark < l->bytes + drop)
+		return;
+	malloc_trim(0);
+	l->trim_mark = l->bytes;
+}
+
 void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 {
 	flow_table_advance(pl->flows, now_us);
+	pipeline_return_memory(pl);
 	judge_tick(pl, now_us);
 	cert_health_tick(pl->opts.health);
 }
@@ -292,8 +389,18 @@ struct summary *pipeline_summary(struct pipeline *pl)
 
 	pl->sum.certificates = strmap_count(pl->all_certs);
 	pl->sum.leaf_certificates = strmap_count(pl->leaves);
-	pl->sum.problems[SUM_FLOWS_EVICTED] = fs->flows_evicted;
+	pl->sum.problems[SUM_FLOWS_EVICTED] = fs->flows_evicted + pl->conns.evicted;
 	return &pl->sum;
+}
+
+size_t pipeline_conn_bytes(const struct pipeline *pl)
+{
+	return pl->conns.bytes;
+}
+
+const struct flow_stats *pipeline_flow_stats(const struct pipeline *pl)
+{
+	return flow_table_stats(pl->flows);
 }
 
 void pipeline_emit_summary(struct pipeline *pl, const struct summary *sum)

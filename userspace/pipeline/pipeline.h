@@ -41,11 +41,18 @@ struct pipeline_opts {
 	 * judged at once, and the cert event is sent again when the answers
 	 * change it. */
 	int hold_online_ms;
+	/* Memory of the handshakes still undecided (their parser state,
+	 * buffers, chain copies); past it the least recently active is
+	 * reported incomplete at once and its memory freed (counted in
+	 * flows_evicted). 0: PIPELINE_DEFAULT_CONN_BYTES. */
+	size_t max_conn_bytes;
 	/* Problems for the operator (an unreachable OCSP responder, a failed
 	 * inventory write). NULL: logged as warnings. */
 	void (*problem)(void *ctx, const char *message);
 	void *problem_ctx;
 };
+
+#define PIPELINE_DEFAULT_CONN_BYTES (64u << 20)
 
 struct pipeline *pipeline_new(const struct pipeline_opts *o);
 void pipeline_free(struct pipeline *pl);
@@ -75,6 +82,10 @@ int pipeline_checks_fd(struct pipeline *pl);
 
 /* Counters so far; the caller adds capture counters before emitting. */
 struct summary *pipeline_summary(struct pipeline *pl);
+/* Heap bytes held now by undecided handshakes (see max_conn_bytes). */
+size_t pipeline_conn_bytes(const struct pipeline *pl);
+/* The flow table's counters (flows reopened, evicted, timed out ...). */
+const struct flow_stats *pipeline_flow_stats(const struct pipeline *pl);
 /* Emits @sum as the summary event. */
 void pipeline_emit_summary(struct pipeline *pl, const struct summary *sum);
 struct cert_cache *pipeline_cert_cache(struct pipeline *pl);

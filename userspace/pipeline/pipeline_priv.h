@@ -31,6 +31,16 @@ struct cert_seen {
 #define PIPELINE_MAX_HELD 1024
 
 struct held_record;
+struct conn;
+
+/* The undecided handshakes, most recently active first: the connection
+ * budget (max_conn_bytes) takes from the tail. */
+struct conn_lru {
+	struct conn *head, *tail;
+	size_t bytes;                 /* sum of their tls_conn_mem() */
+	size_t trim_mark;             /* bytes when memory was last returned */
+	uint64_t evicted;
+};
 
 /* Handshakes waiting for online answers, oldest first (a ring). */
 struct hold_queue {
@@ -54,6 +64,7 @@ struct pipeline {
 	const char *source;
 	struct summary sum;
 	struct hold_queue held;
+	struct conn_lru conns;
 };
 
 /* Hands @ev, stamped with the current source, to opts.emit. */

@@ -386,6 +386,16 @@ void tls_conn_free(struct tls_conn *c)
 	free(c);
 }
 
+size_t tls_conn_mem(const struct tls_conn *c)
+{
+	size_t n = sizeof(*c) + c->dir[0].hs_cap + c->dir[1].hs_cap;
+	uint8_t i;
+
+	for (i = 0; i < c->rec.n_chain && i < HS_MAX_CHAIN; i++)
+		n += c->rec.chain[i].len;
+	return n + (c->rec.has_staple ? c->rec.staple.len : 0);
+}
+
 void tls_conn_set_fp_cache(struct tls_conn *c, struct tls_fp_cache *fc)
 {
 	c->fp_cache = fc;

@@ -31,6 +31,9 @@ struct tls_limits {
 
 struct tls_conn *tls_conn_new(const struct tls_limits *lim);
 void tls_conn_free(struct tls_conn *c);
+/* Heap bytes @c holds: itself, its message buffers, the chain and staple
+ * copies (what the pipeline's connection budget counts). */
+size_t tls_conn_mem(const struct tls_conn *c);
 
 /*
  * A memo of client fingerprints (JA3, JA4) shared by connections: clients

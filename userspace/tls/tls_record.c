@@ -131,6 +131,11 @@ static void tls_hs_append(struct tls_dir *d, const uint8_t *p, size_t n,
 	memcpy(d->hs + d->hs_len, p, n);
 	d->hs_len += n;
 	tls_hs_drain(d, ts_us);
+	/* Nothing half-read: the buffer goes. A connection that waits (a
+	 * client that sent its hello and stopped, thousands of them in a
+	 * flood) then holds no buffer while it waits. */
+	if (d->hs && d->hs_off == d->hs_len)
+		tls_dir_release(d);
 }
 
 static bool tls_record_is_plain_handshake(const struct tls_dir *d)

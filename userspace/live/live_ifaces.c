@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* The default interface set: every interface that is up, except loopback. */
+/* The interface sets: every interface that is up, except loopback (the
+ * default), or those whose names match --iface patterns. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +63,81 @@ out:
 	}
 	*out = names;
 	return n;
+}
+
+bool live_iface_matches(const char *const *patterns, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (fnmatch(patterns[i], name, 0) == 0)
+			return true;
+	return false;
+}
+
+static bool listed(char **names, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Appends @name to @names unless it is there; 0 or -ENOMEM. */
+static int add_name(char **names, int *n, const char *name)
+{
+	if (listed(names, *n, name))
+		return 0;
+	names[*n] = strdup(name);
+	if (!names[*n])
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+int live_match_ifaces(const char *const *patterns, int n_patterns, char ***out)
+{
+	struct if_nameindex *all, *it;
+	char **names;
+	int i, n = 0, total = 0, r = 0;
+
+	*out = NULL;
+	all = if_nameindex();
+	if (!all)
+		return -errno;
+	for (it = all; it->if_index; it++)
+		total++;
+	names = calloc((size_t)total + (size_t)n_patterns + 1, sizeof(*names));
+	if (!names) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* in the order given; a name without wildcards stays even if it is
+	 * gone, so that attaching to it says so */
+	for (i = 0; i < n_patterns && !r; i++) {
+		if (!live_iface_is_pattern(patterns[i])) {
+			r = add_name(names, &n, patterns[i]);
+			continue;
+		}
+		for (it = all; it->if_index && !r; it++)
+			if (fnmatch(patterns[i], it->if_name, 0) == 0)
+				r = add_name(names, &n, it->if_name);
+	}
+out:
+	if_freenameindex(all);
+	if (r) {
+		live_ifaces_free(names);
+		return r;
+	}
+	*out = names;
+	return n;
+}
+
+bool live_iface_is_pattern(const char *name)
+{
+	return strpbrk(name, "*?[") != NULL;
 }
 
 void live_ifaces_free(char **names)

@@ -149,7 +149,11 @@ static void on_turn(void *ctx, uint64_t now_us)
 	}
 	/* Records that arrived without a wakeup are not left waiting. */
 	consume_ring(ag);
-	pipeline_tick(ag->pl, now_us);
+	/* The segments' clock, not @now_us (the wall clock): after a step of
+	 * the wall clock, ten years ahead would end every open connection
+	 * as idle, and a step back would stop idle timeouts and spike
+	 * windows until the wall clock caught up. */
+	pipeline_tick(ag->pl, live_now_us(ag->live));
 }
 
 /* --- setup and teardown */
@@ -307,7 +311,7 @@ static void agent_teardown(struct agent *ag)
 	if (ag->pl) {
 		struct summary *sum;
 
-		pipeline_flush(ag->pl, loop_wall_us());
+		pipeline_flush(ag->pl, ag->live ? live_now_us(ag->live) : loop_wall_us());
 		sum = pipeline_summary(ag->pl);
 		sum->source = "agent";
 		pipeline_emit_summary(ag->pl, sum);

@@ -413,6 +413,15 @@ int live_stop(struct live *l, tw_segment_fn fn, void *ctx)
 	return total;
 }
 
+uint64_t live_now_us(const struct live *l)
+{
+	struct timespec m;
+
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	return (uint64_t)(((int64_t)m.tv_sec * 1000000000 + m.tv_nsec +
+			   l->mono_to_real_ns) / 1000);
+}
+
 const struct live_meta *live_current_meta(const struct live *l)
 {
 	return &l->meta;

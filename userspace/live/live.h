@@ -106,6 +106,14 @@ int live_poll(struct live *l, int timeout_ms, tw_segment_fn fn, void *ctx);
  */
 int live_stop(struct live *l, tw_segment_fn fn, void *ctx);
 
+/*
+ * Now, on the clock of the segments' ts_us: CLOCK_MONOTONIC plus the
+ * offset to CLOCK_REALTIME taken at live_open(). A step of the wall clock
+ * (NTP, an operator, a VM restored) moves neither, so the idle timeouts
+ * and spike windows fed with it never see time jump or go back.
+ */
+uint64_t live_now_us(const struct live *l);
+
 /* Valid during the segment callback of live_poll(): where it came from. */
 const struct live_meta *live_current_meta(const struct live *l);
 

@@ -11,8 +11,9 @@
 # During the fault: every handshake is still reported, the agent reports
 # the failed write as exactly one `agent` "error" event (not one per
 # handshake) and keeps running. When the space (or write access) returns,
-# the names seen afterwards reach the inventory. After SIGTERM (exit 0)
-# the database passes SQLite's integrity_check.
+# the names seen afterwards reach the inventory (names first seen during the
+# fault are not kept for later). The database passes SQLite's
+# integrity_check; a read-only one is left byte for byte unchanged.
 #
 # Needs root, openssl, ip, sqlite3, unshare, nsenter. TAP output.
 set -u
@@ -50,55 +51,67 @@ burst() { # prefix, n
 	for i in $(seq "$2"); do hs "$1$i.test" || tn_note "handshake $1$i failed"; done
 }
 
-phase() { # fault: full | ro
-	local fault=$1
-	small=$tmp/small-$fault
-	log=$tmp/agent-$fault.jsonl
-	mkdir -p "$small"
+start_agent() { # label, shell commands run first in the mount namespace
+	log=$tmp/agent-$1.jsonl
 	: >"$log"
-	unshare -m --propagation private sh -c \
-		'mount -t tmpfs -o size=1m tw-small "$1" && shift && exec "$@"' sh "$small" \
+	unshare -m --propagation private sh -c "$2"' && shift && exec "$@"' sh x \
 		"$TW" run --iface "$TN_HOST_IF" --port 443 --json-log "$log" --db "$small/inv.db" \
 		--no-active-check 2>"$log.stderr" &
 	TN_AGENT_PID=$!
 	tn_bg "$TN_AGENT_PID"
 	tn_wait_grep 15 '"state":"started"' "$log" ||
-		{ sed 's/^/#   /' "$log.stderr"; tn_bail "$fault: the agent did not start"; }
-
-	burst "a-$fault-" 3
-	tn_wait_cmd 5 sh -c "[ \"\$(nsenter -t $TN_AGENT_PID -m sqlite3 '$small/inv.db' \"SELECT count(*) FROM served WHERE name LIKE 'a-$fault-%'\")\" = 3 ]"
-	tap_eq "$fault: before the fault, the names reach the inventory" 3 "$(rows_like "a-$fault-")"
-
-	if [ "$fault" = full ]; then
-		in_ns dd if=/dev/zero of="$small/fill" bs=4k 2>/dev/null
-		tap_eq "full: the tmpfs is full" 0 "$(in_ns df --output=avail -k "$small" | tail -1 | tr -d ' ')"
-	else
-		in_ns mount -o remount,ro "$small" || tn_bail "cannot remount $small read-only"
-	fi
-	burst "b-$fault-" 20
-	tn_wait_cmd 10 sh -c "[ \$(grep '\"event\":\"handshake\"' '$log' | grep -c '\"sni\":\"b-$fault-') -ge 20 ]"
+		{ sed 's/^/#   /' "$log.stderr"; tn_bail "$1: the agent did not start"; }
+}
+during_fault() { # label
+	burst "b-$1-" 20
+	tn_wait_cmd 10 sh -c "[ \$(grep '\"event\":\"handshake\"' '$log' | grep -c '\"sni\":\"b-$1-') -ge 20 ]"
 	sleep 2.5                       # at least two inventory flushes
-	tap_eq "$fault: every handshake during the fault is reported" 20 "$(reported "b-$fault-")"
-	tap_eq "$fault: exactly one error event for the failed writes" 1 "$(errors)"
-	tn_note "$fault: $(grep '"state":"error"' "$log" | grep -o '"message":"[^"]*"')"
-	kill -0 "$TN_AGENT_PID" 2>/dev/null && tap_ok "$fault: the agent keeps running" ||
-		tap_fail "$fault: the agent keeps running"
-
-	if [ "$fault" = full ]; then
-		in_ns rm -f "$small/fill"
-	else
-		in_ns mount -o remount,rw "$small"
-	fi
-	burst "c-$fault-" 3
-	tn_wait_cmd 5 sh -c "[ \"\$(nsenter -t $TN_AGENT_PID -m sqlite3 '$small/inv.db' \"SELECT count(*) FROM served WHERE name LIKE 'c-$fault-%'\")\" = 3 ]"
-	tap_eq "$fault: when the space returns, new names reach the inventory" 3 "$(rows_like "c-$fault-")"
-	tn_note "$fault: names of the fault written later: $(rows_like "b-$fault-") of 20"
-	tap_eq "$fault: the database passes integrity_check" ok \
-		"$(in_ns sqlite3 "$small/inv.db" 'PRAGMA integrity_check' 2>&1)"
-	tn_stop_agent
-	tap_eq "$fault: SIGTERM, exit 0" 0 "$?"
+	tap_eq "$1: every handshake during the fault is reported" 20 "$(reported "b-$1-")"
+	tap_eq "$1: exactly one error event" 1 "$(errors)"
+	tn_note "$1: $(grep '"state":"error"' "$log" | grep -o '"message":"[^"]*"')"
+	kill -0 "$TN_AGENT_PID" 2>/dev/null && tap_ok "$1: the agent keeps running" ||
+		tap_fail "$1: the agent keeps running"
 }
 
-phase full
-phase ro
+# --- disk full while running -------------------------------------------------
+small=$tmp/small-full
+mkdir -p "$small"
+start_agent full "mount -t tmpfs -o size=1m tw-small '$small'"
+burst a-full- 3
+tn_wait_cmd 5 sh -c "[ \"\$(nsenter -t $TN_AGENT_PID -m sqlite3 '$small/inv.db' \"SELECT count(*) FROM served WHERE name LIKE 'a-full-%'\")\" = 3 ]"
+tap_eq "full: before the fault, the names reach the inventory" 3 "$(rows_like a-full-)"
+in_ns dd if=/dev/zero of="$small/fill" bs=4k 2>/dev/null
+tap_eq "full: the tmpfs is full" 0 "$(in_ns df --output=avail -k "$small" | tail -1 | tr -d ' ')"
+during_fault full
+tap_check "full: the error says the disk is full" grep -q '"state":"error".*disk is full' "$log"
+in_ns rm -f "$small/fill"
+burst c-full- 3
+tn_wait_cmd 5 sh -c "[ \"\$(nsenter -t $TN_AGENT_PID -m sqlite3 '$small/inv.db' \"SELECT count(*) FROM served WHERE name LIKE 'c-full-%'\")\" = 3 ]"
+tap_eq "full: when the space returns, new names reach the inventory" 3 "$(rows_like c-full-)"
+tn_note "full: names first seen during the fault that are in the inventory: $(rows_like b-full-) of 20"
+tap_eq "full: the database passes integrity_check" ok \
+	"$(in_ns sqlite3 "$small/inv.db" 'PRAGMA integrity_check' 2>&1)"
+tn_stop_agent
+tap_eq "full: SIGTERM, exit 0" 0 "$?"
+
+# --- a read-only database ----------------------------------------------------
+# (a file system cannot be remounted read-only under a database open for
+# writing, so the agent starts with it read-only, as after errors=remount-ro)
+"$TW" analyze --db "$tmp/seed.db" tests/data/captures/tls12_rsa.pcap >/dev/null 2>&1
+seed_rows=$(sqlite3 "$tmp/seed.db" 'SELECT count(*) FROM served')
+small=$tmp/small-ro
+mkdir -p "$small"
+start_agent ro "mount -t tmpfs -o size=1m tw-small '$small' && cp '$tmp/seed.db' '$small/inv.db' && mount -o remount,ro '$small'"
+during_fault ro
+tap_check "ro: the error says the database is read-only and kept in memory" \
+	grep -q '"state":"error".*read-only.*in memory' "$log"
+in_ns cat "$small/inv.db" >"$tmp/ro-after.db"
+tap_eq "ro: the database is unchanged" "$(sha256sum <"$tmp/seed.db")" "$(sha256sum <"$tmp/ro-after.db")"
+tap_eq "ro: the database passes integrity_check" ok \
+	"$(sqlite3 "$tmp/ro-after.db" 'PRAGMA integrity_check' 2>&1)"
+tap_eq "ro: its rows are all there" "$seed_rows" \
+	"$(sqlite3 "$tmp/ro-after.db" 'SELECT count(*) FROM served' 2>&1)"
+tn_stop_agent
+tap_eq "ro: SIGTERM, exit 0" 0 "$?"
+
 echo "# $TN_TESTS tests, $TN_FAILED failed"

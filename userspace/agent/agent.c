@@ -349,6 +349,8 @@ enum agent_status agent_run(const struct agent_opts *o, char *err, size_t errlen
 		st = AGENT_ERR_INTERNAL;
 	if (st == AGENT_OK) {
 		agent_report(&ag, "started", NULL);
+		if (o->start_problem)
+			agent_report(&ag, "error", o->start_problem);
 		pr_info("attached to %d interface%s\n", ag.n_attached,
 			ag.n_attached == 1 ? "" : "s");
 		rc = loop_run(ag.loop, &stop_requested, SINK_TICK_MS, on_turn, &ag);

@@ -86,6 +86,7 @@ static void agent_opts_from(struct cli_opts *o, struct cert_health *health,
 	ao->active = o->active;
 	ao->stats_interval_s = o->stats_interval_s;
 	ao->health = health;
+	ao->start_problem = o->check.db_warning[0] ? o->check.db_warning : NULL;
 	ao->leaf = o->check.leaf;
 	ao->spikes = o->check.no_spikes ? NULL : &o->check.spike;
 	ao->outputs = o->out;

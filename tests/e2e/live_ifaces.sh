@@ -77,7 +77,7 @@ add_veth() { # host end name
 }
 
 log=$tmp/agent.jsonl
-tn_start_agent "$log" --no-active-check --iface "lx$$*" ||
+tn_start_agent "$log" --no-active-check --db "$tmp/inv.db" --iface "lx$$*" ||
 	tn_bail "tlswatch run did not start"
 tap_eq "start: the glob matches nothing yet, one interface attached" \
 	"1" "$(grep '"state":"started"' "$log" | grep -o '"ifaces":\[[^]]*\]' | tr -cd , | wc -c | awk '{print $1 + 1}')"
@@ -125,6 +125,7 @@ tap_eq "events: interface_added exactly twice, for $NEW_IF only" 2 \
 	"$(count '"state":"interface_added"')"
 tap_eq "events: interface_removed exactly once" 1 "$(count '"state":"interface_removed"')"
 tap_eq "events: no error" 0 "$(count '"state":"error"')"
+grep '"state":"error"' "$log" | grep -o '"message":"[^"]*"' | sed 's/^/#   /'
 tap_eq "not matching: no filter on $OTHER_IF" 0 "$(filters_on "$OTHER_IF")"
 tap_eq "SIGTERM: no filter left on $NEW_IF (attached later)" 0 "$(filters_on "$NEW_IF")"
 tap_eq "SIGTERM: no filter left on $TN_HOST_IF" 0 "$(filters_on "$TN_HOST_IF")"

@@ -130,8 +130,7 @@ void agent_links_ready(void *ctx, int fd, short revents)
 
 	for (reads = 0; reads < LINKS_MAX_READS; reads++) {
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-		const struct nlmsghdr *nh = (const void *)buf;
-		int len = (int)n;
+		size_t off = 0;
 
 		if (n < 0 && errno == ENOBUFS) {
 			/* the kernel dropped notifications: say so, go on */
@@ -144,7 +143,13 @@ void agent_links_ready(void *ctx, int fd, short revents)
 				pr_warn("link notifications: %s\n", strerror(errno));
 			return;
 		}
-		for (; NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len))
+		while ((size_t)n - off >= sizeof(struct nlmsghdr)) {
+			const struct nlmsghdr *nh = (const void *)(buf + off);
+
+			if (nh->nlmsg_len < sizeof(*nh) || nh->nlmsg_len > (size_t)n - off)
+				break;          /* a truncated message: not ours to guess */
 			link_message(ag, nh);
+			off += NLMSG_ALIGN(nh->nlmsg_len);
+		}
 	}
 }

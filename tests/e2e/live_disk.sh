@@ -6,8 +6,11 @@
 # lives on a 1 MiB tmpfs; its JSON log is outside. Real TLS 1.2
 # handshakes through a veth into a test namespace, each with a new SNI
 # (a new inventory row). Two faults, each with its own agent:
-#   - disk full: the tmpfs is filled (dd until ENOSPC);
-#   - read-only: the tmpfs is remounted read-only.
+#   - disk full: the tmpfs is filled (dd until ENOSPC) while it runs; the
+#     webhook (a real receiver, lib_prom.sh) still gets every alert, from
+#     an outbox in memory once the file cannot take them, said once;
+#   - read-only: the tmpfs is read-only when it starts (a file system
+#     cannot be remounted read-only under a database open for writing).
 # During the fault: every handshake is still reported, the agent reports
 # the failed write as exactly one `agent` "error" event (not one per
 # handshake) and keeps running. When the space (or write access) returns,
@@ -21,11 +24,13 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 export BUILD
 . tests/e2e/lib_netns.sh
+. tests/e2e/lib_prom.sh             # hook_start: the webhook receiver
 
 tn_require_root live_disk
 tn_require_cmds openssl ip sqlite3 unshare nsenter dd
 tn_require_tlswatch
 tmp=$(tn_tmpdir)
+tn_on_exit prom_cleanup
 TW=$(realpath "$BUILD/tlswatch")
 
 tn_setup dsk
@@ -56,7 +61,7 @@ start_agent() { # label, shell commands run first in the mount namespace
 	: >"$log"
 	unshare -m --propagation private sh -c "$2"' && shift && exec "$@"' sh x \
 		"$TW" run --iface "$TN_HOST_IF" --port 443 --json-log "$log" --db "$small/inv.db" \
-		--no-active-check 2>"$log.stderr" &
+		--webhook "$HOOK_URL/$1" --no-active-check 2>"$log.stderr" &
 	TN_AGENT_PID=$!
 	tn_bg "$TN_AGENT_PID"
 	tn_wait_grep 15 '"state":"started"' "$log" ||
@@ -73,6 +78,20 @@ during_fault() { # label
 		tap_fail "$1: the agent keeps running"
 }
 
+hook_start || tn_bail "the webhook receiver did not start"
+alerted() { # prefix: distinct SNIs with that prefix in webhook bodies
+	/usr/bin/python3 - "$HOOK_OUT" "$1" <<-'PYEOF'
+	import json, sys
+	names = set()
+	for line in open(sys.argv[1]):
+	    body = json.loads(json.loads(line)["body"])
+	    sni = body.get("sni") or ""
+	    if sni.startswith(sys.argv[2]):
+	        names.add(sni)
+	print(len(names))
+	PYEOF
+}
+
 # --- disk full while running -------------------------------------------------
 small=$tmp/small-full
 mkdir -p "$small"
@@ -84,6 +103,10 @@ in_ns dd if=/dev/zero of="$small/fill" bs=4k 2>/dev/null
 tap_eq "full: the tmpfs is full" 0 "$(in_ns df --output=avail -k "$small" | tail -1 | tr -d ' ')"
 during_fault full
 tap_check "full: the error says the disk is full" grep -q '"state":"error".*disk is full' "$log"
+for i in $(seq 50); do [ "$(alerted b-full-)" -ge 20 ] && break; sleep 0.2; done
+tap_eq "full: every name seen during the fault is alerted by webhook (outbox in memory)" 20 "$(alerted b-full-)"
+tap_eq "full: the failed outbox writes are said once on stderr" 1 \
+	"$(grep -c 'new alerts are kept in memory' "$log.stderr")"
 in_ns rm -f "$small/fill"
 burst c-full- 3
 tn_wait_cmd 5 sh -c "[ \"\$(nsenter -t $TN_AGENT_PID -m sqlite3 '$small/inv.db' \"SELECT count(*) FROM served WHERE name LIKE 'c-full-%'\")\" = 3 ]"

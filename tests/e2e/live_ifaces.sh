@@ -13,7 +13,9 @@
 #   - its deletion is announced once by "interface_removed", and the first
 #     interface is still watched;
 #   - an interface that does not match gets neither event nor filter;
-#   - SIGTERM exits 0 and leaves no tlswatch filter or qdisc anywhere.
+#   - SIGTERM exits 0 and leaves no tlswatch filter or qdisc anywhere;
+#   - an agent given only the glob starts with no interface and attaches
+#     to the one that appears (both programs are loaded for it).
 #
 # Needs root, openssl, ip, tc. TAP output; exits non-zero on any failure.
 set -u
@@ -131,5 +133,29 @@ tap_eq "SIGTERM: no filter left on $NEW_IF (attached later)" 0 "$(filters_on "$N
 tap_eq "SIGTERM: no filter left on $TN_HOST_IF" 0 "$(filters_on "$TN_HOST_IF")"
 tap_check "SIGTERM: the clsact qdisc it created on $NEW_IF is gone" \
 	sh -c "! tc qdisc show dev '$NEW_IF' | grep -q clsact"
+
+# --- a glob alone, matching nothing at start ----------------------------------
+ip link del "$NEW_IF" 2>/dev/null
+log=$tmp/agent-glob.jsonl
+: >"$log"
+"$BUILD/tlswatch" run --iface "lx$$*" --port 443 --json-log "$log" --db "$tmp/inv2.db" \
+	--no-active-check 2>"$log.stderr" &
+TN_AGENT_PID=$!
+tn_bg "$TN_AGENT_PID"
+tn_wait_grep 15 '"state":"started"' "$log" ||
+	{ sed 's/^/#   /' "$log.stderr"; tn_bail "glob alone: the agent did not start"; }
+tap_eq "glob alone: started with no interface (no \"interfaces\" key)" 0 \
+	"$(grep '"state":"started"' "$log" | grep -c '"interfaces"')"
+add_veth "$NEW_IF"
+tn_wait_grep 10 "$(agent_event interface_added "$NEW_IF")" "$log" &&
+	tap_ok "glob alone: the interface that appears is attached" ||
+	tap_fail "glob alone: the interface that appears is attached"
+handshake "$NEW_PEER4" || tap_fail "handshake through $NEW_IF (glob alone) failed"
+tn_wait_grep 10 "$(handshake_from "$NEW_IF")" "$log" &&
+	tap_ok "glob alone: its handshake is reported" ||
+	tap_fail "glob alone: its handshake is reported"
+tn_stop_agent
+tap_eq "glob alone: SIGTERM, exit 0" 0 "$?"
+tap_eq "glob alone: no filter left on $NEW_IF" 0 "$(filters_on "$NEW_IF")"
 
 echo "# $TN_TESTS tests, $TN_FAILED failed"

@@ -7,7 +7,8 @@
 #   - `tlswatch run` for about 20 s on a veth into a test namespace, with
 #     the inventory database, a webhook (to a closed port: the retry path)
 #     and /metrics, while real TLS 1.2 and 1.3 handshakes go through;
-#     stopped by SIGTERM, which must still detach and report every one.
+#     an interface matching its --iface glob comes and goes; stopped by
+#     SIGTERM, which must still detach and report every one.
 # A "definite" or "indirect" leak, or any memcheck error, makes valgrind
 # exit 99 (--error-exitcode). Skipped, with a message, without valgrind.
 #
@@ -74,12 +75,20 @@ tn_make_pki "$tmp/pki"
 tn_start_rsa_server "$tmp/pki"
 log=$tmp/agent.jsonl
 : >"$log"
-"${VG[@]}" --log-file="$tmp/vg-run.log" "$TW" run --iface "$TN_HOST_IF" --port 443 --json-log "$log" \
+tn_on_exit "ip link del vgx$$a"
+"${VG[@]}" --log-file="$tmp/vg-run.log" "$TW" run --iface "$TN_HOST_IF" --iface "vgx$$*" \
+	--port 443 --json-log "$log" \
 	--db "$tmp/run.db" --webhook http://127.0.0.1:9/hook --metrics 127.0.0.1:0 \
 	--stats-interval 5 --no-active-check 2>"$log.stderr" &
 agent=$!
 tn_bg "$agent"
 tn_wait_grep 60 '"state":"started"' "$log" || tn_bail "the agent under valgrind did not start"
+# an interface that comes and goes: the netlink path runs too
+ip link add "vgx$$a" type veth peer name "vgx$$b" && ip link set "vgx$$a" up &&
+	tn_wait_grep 30 '"state":"interface_added"' "$log" &&
+	ip link del "vgx$$a" && tn_wait_grep 30 '"state":"interface_removed"' "$log" &&
+	tap_ok "run: an interface added and removed under valgrind is announced" ||
+	tap_fail "run: an interface added and removed under valgrind is announced"
 want=0
 deadline=$((SECONDS + 20))
 while [ "$SECONDS" -lt "$deadline" ] && [ "$want" -lt 40 ]; do

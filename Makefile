@@ -51,7 +51,8 @@ help:
 	@echo "make demo     install what is missing, build, run the live demo"
 	@echo "make test     install what is missing, build, run every test"
 	@echo "make bench    benchmarks, written into BENCHMARKS.md"
-	@echo "make fuzz     run each fuzzer for FUZZ_SECONDS (default 60)"
+	@echo "make fuzz     fuzzing campaign: each fuzzer FUZZ_SECONDS (default 60)"
+	@echo "make fuzz-coverage  coverage of the library under the fuzz corpora"
 	@echo "make man      man pages into build/man/, build/etc/tlswatch.conf"
 	@echo "make clean    remove build/"
 	@echo "make install  install (PREFIX=/usr/local, DESTDIR); make uninstall"
@@ -151,13 +152,37 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
 
 fuzz-build: $(FUZZ_BINS)
 
+# A campaign (FUZZING.md): each fuzzer FUZZ_SECONDS at nice 19 over its
+# committed corpus; what adds coverage is merged into tests/fuzz/corpus/,
+# what crashes is copied to tests/fuzz/regressions/. FUZZ_TARGETS: a subset;
+# FUZZ_RUNS: stop each after that many executions.
 FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+FUZZ_RUNS    ?=
 fuzz: fuzz-build
-	@for f in $(FUZZ_BINS); do \
-	  name=$$(basename $$f); mkdir -p $(BUILD)/corpus/$$name; \
-	  echo "== $$name ($(FUZZ_SECONDS)s)"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 $(BUILD)/corpus/$$name tests/fuzz/corpus/$$name 2>&1 | tail -3 || exit 1; \
-	done
+	@BUILD=$(BUILD) FUZZ_RUNS=$(FUZZ_RUNS) tests/fuzz/campaign.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Line and branch coverage of the library under the committed corpora and
+# regression inputs (clang source-based coverage, llvm-profdata/llvm-cov):
+# a summary per file on stdout, the report in $(BUILD)/fuzz-coverage/.
+LLVM_PROFDATA ?= llvm-profdata
+LLVM_COV      ?= llvm-cov
+COV_FLAGS     := -O1 -g -fprofile-instr-generate -fcoverage-mapping
+FUZZ_COV_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzcov/%.o)
+FUZZ_COV_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzzcov/bin/%)
+
+$(BUILD)/fuzzcov/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) $(COV_FLAGS) -c $< -o $@
+
+$(BUILD)/fuzzcov/bin/%: tests/fuzz/%.c $(FUZZ_COV_OBJS)
+	@mkdir -p $(@D)
+	$(CLANG) $(ALL_CFLAGS) $(COV_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_COV_OBJS) $(PKG_LIBS)
+
+.PHONY: fuzz-coverage
+fuzz-coverage: $(FUZZ_COV_BINS)
+	@BUILD=$(BUILD) LLVM_PROFDATA=$(LLVM_PROFDATA) LLVM_COV=$(LLVM_COV) \
+	  tests/fuzz/coverage.sh $(FUZZ_COV_BINS)
 
 # --- the two commands of the README
 test: deps

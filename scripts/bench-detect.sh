@@ -8,21 +8,12 @@
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-CC=${CC:-cc}
 N=${BENCH_DETECT_RECORDS:-5000000}
-PKGS="libbpf libpcap openssl sqlite3 libcurl libmicrohttpd"
 
-make --no-print-directory "$BUILD/libtlswatch.a" >/dev/null
-mkdir -p "$BUILD/bench"
 bin=$BUILD/bench/bench_detect
-gcc_only() { # the Makefile's GCC_WARN
-	case "$($CC --version 2>/dev/null)" in *"Free Software"*) echo -Wno-format-truncation ;; esac
-}
-# shellcheck disable=SC2046
-$CC -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter $(gcc_only) -std=gnu11 \
-	-D_GNU_SOURCE -Iinclude -Iuserspace -I"$BUILD" $(pkg-config --cflags $PKGS) \
-	-o "$bin" tests/bench/bench_detect.c "$BUILD/libtlswatch.a" \
-	$(pkg-config --libs $PKGS) -lelf -lz -lm -lpthread
+# shellcheck source=scripts/lib/bench-build.sh
+. scripts/lib/bench-build.sh
+bench_build tests/bench/bench_detect.c "$bin"
 
 out=$BUILD/bench/detect.txt
 pin=""

@@ -14,6 +14,11 @@
 # OUT_DIR receives incident.pcap, root.crt and inter.crl (for analyze's
 # --ca-file and --crl), and facts.txt (KEY=VALUE: the fingerprints of A and
 # B, computed with openssl, and the handshakes made per phase and outcome).
+# With INCIDENT_AGENT=DIR, a live `tlswatch run` (BUILD, default build/)
+# watches the same traffic on the same interface, with --db DIR/agent.db
+# (the inventory and its event history) and --json-log DIR/agent.jsonl,
+# and is stopped (SIGTERM) at the end; its exit status goes into facts.txt
+# as agent_rc.
 # Needs root (network namespace, tcpdump). About 20 seconds.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -40,6 +45,12 @@ fp() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
 
 tn_setup inc
 tn_start_tcpdump "$out/incident.pcap" tcp port 443 || tn_bail "tcpdump did not start"
+if [ -n "${INCIDENT_AGENT:-}" ]; then
+	tn_start_agent "$INCIDENT_AGENT/agent.jsonl" --no-active-check --no-online \
+		--ca-file "$pki/root.crt" --crl "$ca/inter.crl" --spike-window 5 \
+		--spike-min-failures 10 --db "$INCIDENT_AGENT/agent.db" ||
+		tn_bail "tlswatch run did not start"
+fi
 
 client() { # extra s_client options...: 0 when the handshake succeeded
 	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 5 openssl s_client \
@@ -76,6 +87,11 @@ serve B "$PHASE_GOOD_AFTER" "${crl[@]}"
 b2=$SERVED_OK
 sleep 0.3
 tn_stop_tcpdump "$out/incident.pcap"
+agent_rc=
+if [ -n "${INCIDENT_AGENT:-}" ]; then
+	tn_stop_agent
+	agent_rc=$?
+fi
 [ "${TN_TCPDUMP_DROPS:-0}" -eq 0 ] || tn_bail "tcpdump dropped $TN_TCPDUMP_DROPS packets"
 rm -f "$out/incident.pcap.stderr"
 cp "$pki/root.crt" "$ca/inter.crl" "$out/" || exit 1
@@ -88,5 +104,6 @@ b1_ok=$b1
 a_failed=$((PHASE_BAD - a_bad))
 a_ok=$((a_bad + a_ok))
 b2_ok=$b2
+agent_rc=$agent_rc
 FACTS
 tn_note "wrote $out/incident.pcap"

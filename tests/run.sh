@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: unit tests (ASan+UBSan build), fuzz smoke runs, and the
+# Runs every test: unit tests (ASan+UBSan build), fuzz replays, and the
 # end-to-end scripts. Each prints TAP-style "ok - ..." / "not ok - ..."
 # lines; a test program that exits non-zero without a "not ok" line counts
 # as one failure. Ends with "N passed, N failed".
@@ -36,10 +36,16 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] && run_one "$(basename "$t")" "$t"
 done
+# Each fuzzer replays its regression inputs and committed corpus, each
+# input once (exact, a few seconds in all); FUZZ_SMOKE_SECONDS=N adds a
+# bounded random run per fuzzer. Campaigns: `make fuzz` (FUZZING.md).
 for f in "$BUILD"/fuzz/fuzz_*; do
 	[ -x "$f" ] || continue
 	name=$(basename "$f")
-	run_one "$name" tests/fuzz/smoke.sh "$f" "${FUZZ_SMOKE_SECONDS:-20}"
+	run_one "$name" tests/fuzz/replay.sh "$f"
+	if [ "${FUZZ_SMOKE_SECONDS:-0}" -gt 0 ]; then
+		run_one "$name smoke" tests/fuzz/smoke.sh "$f" "$FUZZ_SMOKE_SECONDS"
+	fi
 done
 for e in tests/e2e/*.sh; do
 	[ -x "$e" ] && run_one "$(basename "$e")" "$e"

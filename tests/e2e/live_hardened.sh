@@ -129,7 +129,7 @@ check_reload_and_detach() { # what, pid, log, stderr
 	rc=$?
 	tap_eq "$what: exits 0 on SIGTERM" 0 "$rc"
 	tap_eq "$what: attached once, detached" "1|1" \
-		"$(grep -c '^tlswatch: attached to' "$4")|$(grep -c '^tlswatch: detached' "$4")"
+		"$(grep -c '^tlswatch run: attached to' "$4")|$(grep -c '^tlswatch run: detached' "$4")"
 	tap_eq "$what: no filter left" "" \
 		"$(tc filter show dev "$TN_HOST_IF" ingress; tc filter show dev "$TN_HOST_IF" egress)"
 }
@@ -165,7 +165,7 @@ pid=$!
 tn_bg "$pid"
 if wait_started "as root" "$tmp/logs/events.jsonl" "$tmp/root.err"; then
 	check_threads "as root" "$pid" "$KEPT"
-	tap_eq "as root: says what it kept" 1 "$(grep -c '^tlswatch: capabilities kept: CAP_NET_ADMIN (' "$tmp/root.err")"
+	tap_eq "as root: says what it kept" 1 "$(grep -c '^tlswatch run: capabilities kept: CAP_NET_ADMIN (' "$tmp/root.err")"
 	check_reports "as root" "$tmp/logs/events.jsonl"
 	# while it runs: the WAL files exist
 	tap_eq "as root, umask 000: the files it creates are 0640" \
@@ -260,7 +260,7 @@ fi
 unshare -m --propagation private bash -c 'mount -t tmpfs tmpfs /proc && exec "$@"' - \
 	"$BUILD/tlswatch" run --iface "$TN_HOST_IF" --port 443 --no-online --no-metrics \
 	--db "$tmp/nodrop.db" --json-log "$tmp/nodrop.jsonl" 2>"$tmp/nodrop.err"
-tap_eq "cannot drop: exit 4, detached, says why" "4|tlswatch: detached
+tap_eq "cannot drop: exit 4, detached, says why" "4|tlswatch run: detached
 tlswatch run: dropping capabilities: No such file or directory" "$?|$(cat "$tmp/nodrop.err")"
 tap_eq "cannot drop: never started, no filter or qdisc left" "0|" \
 	"$(grep -c '"state":"started"' "$tmp/nodrop.jsonl")|$(tc filter show dev "$TN_HOST_IF" ingress

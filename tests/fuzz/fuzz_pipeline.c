@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	so.max_scopes_per_kind = 16;   /* small fixed arena: fast runs */
 	so.failure_log = 16;
 	po.spikes = &so;
-	po.flow.max_flows = 8;
+	po.flow.max_flows = 3;         /* 4 connections: one is evicted */
 	po.flow.max_ooo_bytes_per_dir = 4096;
 	out.text_report = devnull;
 	if (sink_set_open(&out, &sinks, err, sizeof(err)) < 0)

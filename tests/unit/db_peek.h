@@ -22,4 +22,15 @@ static inline long long db_peek(const char *path, const char *sql)
 	return v;
 }
 
+/* The inventory's table as schema version 1 made it: for the tests of
+ * the migrations (the files older tlswatch versions left). */
+#define DB_INVENTORY_V1_SCHEMA                                                 \
+	"CREATE TABLE served (name TEXT NOT NULL, addr TEXT NOT NULL,"        \
+	" port INTEGER NOT NULL, sha256 TEXT NOT NULL,"                       \
+	" subject TEXT NOT NULL DEFAULT '', issuer TEXT NOT NULL DEFAULT '',"  \
+	" not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"           \
+	" first_seen_us INTEGER NOT NULL, last_seen_us INTEGER NOT NULL,"     \
+	" count INTEGER NOT NULL DEFAULT 0, findings TEXT NOT NULL DEFAULT '',"\
+	" PRIMARY KEY (name, addr, port, sha256));"
+
 #endif

@@ -5,17 +5,19 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <strings.h>
 
 #include "check.h"
 #include "common/prom_text.h"
 #include "net/http_server.h"
+#include "sink/sink.h"
 
 struct reply {
 	long status;
 	char content_type[128];
 	char allow[64];
-	char body[4096];
+	char body[32768];
 	size_t len;
 };
 
@@ -108,6 +110,56 @@ static int ask(const char *published, const char *method, const char *path,
 	rc = fetch("127.0.0.1", http_server_port(srv), method, path, r);
 	http_server_stop(srv);      /* a leak would fail the ASan build */
 	return rc;
+}
+
+/* A port that was free a moment ago (the metrics sink takes an address,
+ * not an ephemeral port it would tell). */
+static int free_port(void)
+{
+	struct http_server *srv = start_local(NULL);
+	int port = srv ? http_server_port(srv) : -1;
+
+	http_server_stop(srv);
+	return port;
+}
+
+/*
+ * The metrics sink keys a served certificate by "name\0server": an SNI
+ * with a NUL byte (any byte may come off the wire) used to shift the
+ * server label into the name's tail. The label holds the name up to the
+ * NUL, the server is the server.
+ */
+static void test_metrics_sink_name_with_a_nul_keeps_its_server(void)
+{
+	static const struct tw_endpoint server = {
+		.addr = { .family = 4, .bytes = { 10, 0, 0, 1 } }, .port = 443,
+	};
+	struct cert_info leaf = { .subject = "CN=a", .issuer = "CN=ca", .serial_hex = "1",
+				  .not_after = 1800000000, .key = "EC-P256" };
+	const struct cert_info *chain[1] = { &leaf };
+	struct finding_list fl = { 0 };
+	struct cert_view v = { .server = &server, .sni = "a\0b.example", .sni_len = 11,
+			       .observed = "passive", .n_chain = 1, .chain = chain,
+			       .findings = &fl };
+	struct event ev = { .type = EVENT_CERT, .ts_us = 1, .cert = &v };
+	struct output_opts o = { 0 };
+	struct sink_set *set = NULL;
+	char addr[32], err[256] = "";
+	struct reply r;
+
+	memset(leaf.sha256_hex, 'a', 64);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", free_port());
+	o.metrics_addr = addr;
+	CHECK_INT(sink_set_open(&o, &set, err, sizeof(err)), 0);
+	CHECK_STR(err, "");
+	if (!set)
+		return;
+	sink_set_emit(set, &ev);
+	sink_set_tick(set, 1);             /* renders and publishes */
+	CHECK_INT(fetch("127.0.0.1", atoi(strchr(addr, ':') + 1), "GET", "/metrics", &r), 0);
+	CHECK(strstr(r.body, "tlswatch_certificate_info{name=\"a\",server=\"10.0.0.1:443\","
+			     "sha256=\"") != NULL);
+	sink_set_close(set);
 }
 
 static void test_metrics_serves_the_published_snapshot_exactly(void)
@@ -272,6 +324,7 @@ int main(void)
 	RUN_TEST(test_bad_addresses_are_rejected_with_a_message);
 	RUN_TEST(test_port_in_use_names_the_address);
 	RUN_TEST(test_stop_of_null_is_a_noop);
+	RUN_TEST(test_metrics_sink_name_with_a_nul_keeps_its_server);
 	curl_global_cleanup();
 	return CHECK_EXIT_CODE();
 }

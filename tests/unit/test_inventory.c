@@ -85,7 +85,8 @@ static void test_file_database_uses_wal_and_current_schema(void)
 	char err[256] = "";
 
 	CHECK_INT(inventory_open(db_path("wal.db"), &inv, err, sizeof(err)), 0);
-	CHECK_INT(db_peek(db_path("wal.db"), "PRAGMA user_version"), 2);
+	CHECK_INT(db_peek(db_path("wal.db"), "PRAGMA user_version"),
+		  INVENTORY_SCHEMA_VERSION);
 	inventory_close(inv);
 	CHECK(access(db_path("wal.db"), F_OK) == 0);
 	{
@@ -163,13 +164,7 @@ static void test_version_1_database_is_migrated_keeping_rows(void)
 
 	CHECK_INT(sqlite3_open(db_path("v1.db"), &db), SQLITE_OK);
 	CHECK_INT(sqlite3_exec(db,
-		"CREATE TABLE served (name TEXT NOT NULL, addr TEXT NOT NULL,"
-		" port INTEGER NOT NULL, sha256 TEXT NOT NULL,"
-		" subject TEXT NOT NULL DEFAULT '', issuer TEXT NOT NULL DEFAULT '',"
-		" not_before INTEGER NOT NULL, not_after INTEGER NOT NULL,"
-		" first_seen_us INTEGER NOT NULL, last_seen_us INTEGER NOT NULL,"
-		" count INTEGER NOT NULL DEFAULT 0, findings TEXT NOT NULL DEFAULT '',"
-		" PRIMARY KEY (name, addr, port, sha256));"
+		DB_INVENTORY_V1_SCHEMA
 		"INSERT INTO served VALUES ('a.test', '10.0.0.1', 443, '" SHA_A "',"
 		" 'CN=a.test', 'CN=CA', 1735689600, 2366841600, 1, 2, 7, 'expired');"
 		"PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
@@ -177,7 +172,8 @@ static void test_version_1_database_is_migrated_keeping_rows(void)
 	CHECK_INT(inventory_open(db_path("v1.db"), &inv, err, sizeof(err)), 0);
 	CHECK_INT(inventory_count(inv), 1);
 	inventory_close(inv);
-	CHECK_INT(db_peek(db_path("v1.db"), "PRAGMA user_version"), 2);
+	CHECK_INT(db_peek(db_path("v1.db"), "PRAGMA user_version"),
+		  INVENTORY_SCHEMA_VERSION);
 	CHECK_INT(db_peek(db_path("v1.db"), "SELECT count FROM served"), 7);
 	CHECK_INT(db_peek(db_path("v1.db"), "SELECT key = '' FROM served"), 1);
 }
@@ -194,7 +190,7 @@ static void test_newer_schema_is_refused(void)
 	CHECK_INT(inventory_open(db_path("v9.db"), &inv, err, sizeof(err)), -1);
 	CHECK(inv == NULL);
 	snprintf(want, sizeof(want), "inventory %s: schema version 9 is newer than "
-		 "this tlswatch (2)", db_path("v9.db"));
+		 "this tlswatch (%d)", db_path("v9.db"), INVENTORY_SCHEMA_VERSION);
 	CHECK_STR(err, want);
 }
 
@@ -438,6 +434,34 @@ static void test_dump_text_lists_newest_first_and_marks_current(void)
 	free(out);
 }
 
+/* A row written by someone else (the file is not only ours): no stored
+ * byte reaches the terminal raw. Found by fuzz_inventory. */
+static void test_dump_text_escapes_every_stored_column(void)
+{
+	struct inventory *inv = NULL;
+	struct inventory_sighting s;
+	char err[256], cmd[256];
+	char *out;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "rm -f %s*", db_path("hostile.db"));
+	hf_sh(cmd);
+	CHECK_INT(inventory_open(db_path("hostile.db"), &inv, err, sizeof(err)), 0);
+	s = sighting("a\x1b[2J", "10.0.0.1\n", "ab\r", NB_A, "EC-P256", T0);
+	s.findings = "expired\n\x07";
+	record(inv, s, NULL);
+	inventory_close(inv);
+	out = dump_to_string(db_path("hostile.db"), false, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_STR(out,
+		"a\\x1b[2J\n"
+		"  serving 10.0.0.1\\x0a:443  ab\\x0d  O=tlswatch test,CN=a.test\n"
+		"          valid 2025-01-01T00:00:00Z .. 2045-01-01T00:00:00Z  seen "
+		"2026-05-28T20:26:40.000000Z .. 2026-05-28T20:26:40.000000Z  x1  "
+		"findings expired\\x0a\\x07\n");
+	free(out);
+}
+
 static void test_dump_json_one_object_per_row(void)
 {
 	int rc;
@@ -670,6 +694,7 @@ int main(void)
 	RUN_TEST(test_counted_sightings_end_as_written_one_by_one);
 	RUN_TEST(test_kept_newer_answers_equal_fresh_ones);
 	RUN_TEST(test_dump_text_lists_newest_first_and_marks_current);
+	RUN_TEST(test_dump_text_escapes_every_stored_column);
 	RUN_TEST(test_dump_json_one_object_per_row);
 	RUN_TEST(test_dump_of_a_missing_file_is_a_clear_error);
 	RUN_TEST(test_dump_of_a_corrupt_file_is_a_clear_error);

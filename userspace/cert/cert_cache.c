@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
- * The certificate cache: a chained hash table keyed by the SHA-256 of the
- * DER, with an LRU list to pick the entry to evict when the table is full.
- * Evicted entries are retired, not freed, because the pointers handed out
- * by cert_cache_get() are promised to stay valid until cert_cache_free().
+ * The certificate cache: a chained hash table keyed by the DER bytes, with
+ * an LRU list to pick the entry to evict when the table is full. A lookup
+ * hashes the bytes with keyed SipHash and compares them whole: the SHA-256
+ * fingerprint is computed once, when a certificate is first parsed (taking
+ * it for every certificate of every handshake was a tenth of analyze's
+ * time). Equal bytes are the same certificate: cert_info_parse() refuses
+ * trailing bytes. Evicted entries are retired, not freed, because the
+ * pointers handed out by cert_cache_get() are promised to stay valid until
+ * cert_cache_free().
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
-#include "common/digest.h"
+#include "common/siphash.h"
 #include "cert_info.h"
 
 #define CERT_CACHE_DEFAULT_MAX 4096
@@ -16,12 +22,16 @@
 
 struct cache_entry {
 	struct cert_info *ci;
+	uint64_t der_hash;
+	uint8_t *der;                    /* the key; freed when retired */
+	size_t der_len;
 	struct cache_entry *hnext;       /* bucket chain, or the retired list */
 	struct cache_entry *lru_prev;    /* towards the most recently used */
 	struct cache_entry *lru_next;
 };
 
 struct cert_cache {
+	uint64_t seed[2];                /* SipHash key: the bytes are the wire's */
 	struct cache_entry **buckets;
 	size_t nbuckets;                 /* a power of two */
 	size_t count;
@@ -39,6 +49,11 @@ struct cert_cache *cert_cache_new(size_t max_entries)
 	if (!cache)
 		return NULL;
 	cache->max_entries = max_entries ? max_entries : CERT_CACHE_DEFAULT_MAX;
+	if (getrandom(cache->seed, sizeof(cache->seed), GRND_NONBLOCK) !=
+	    sizeof(cache->seed)) {
+		cache->seed[0] = (uint64_t)(uintptr_t)cache ^ 0x9e3779b97f4a7c15ULL;
+		cache->seed[1] = (uint64_t)(uintptr_t)&cache->seed ^ 0xbf58476d1ce4e5b9ULL;
+	}
 	cache->nbuckets = 16;
 	while (cache->nbuckets < cache->max_entries &&
 	       cache->nbuckets < CERT_CACHE_MAX_BUCKETS)
@@ -53,6 +68,7 @@ struct cert_cache *cert_cache_new(size_t max_entries)
 
 static void cache_entry_free(struct cache_entry *e)
 {
+	free(e->der);
 	cert_info_free(e->ci);
 	free(e);
 }
@@ -85,14 +101,9 @@ size_t cert_cache_retired(const struct cert_cache *cache)
 	return cache ? cache->n_retired : 0;
 }
 
-/* SHA-256 output is uniform: its first bytes are a good bucket index. */
-static struct cache_entry **cache_bucket(struct cert_cache *cache,
-					 const uint8_t sha[32])
+static struct cache_entry **cache_bucket(struct cert_cache *cache, uint64_t hash)
 {
-	uint64_t h;
-
-	memcpy(&h, sha, sizeof(h));
-	return &cache->buckets[h & (cache->nbuckets - 1)];
+	return &cache->buckets[hash & (cache->nbuckets - 1)];
 }
 
 static void lru_unlink(struct cert_cache *cache, struct cache_entry *e)
@@ -119,13 +130,14 @@ static void lru_push_head(struct cert_cache *cache, struct cache_entry *e)
 		cache->lru_tail = e;
 }
 
-static struct cache_entry *cache_lookup(struct cert_cache *cache,
-					const uint8_t sha[32])
+static struct cache_entry *cache_lookup(struct cert_cache *cache, uint64_t hash,
+					const uint8_t *der, size_t len)
 {
 	struct cache_entry *e;
 
-	for (e = *cache_bucket(cache, sha); e; e = e->hnext)
-		if (memcmp(e->ci->sha256, sha, 32) == 0)
+	for (e = *cache_bucket(cache, hash); e; e = e->hnext)
+		if (e->der_hash == hash && e->der_len == len &&
+		    memcmp(e->der, der, len) == 0)
 			return e;
 	return NULL;
 }
@@ -137,39 +149,47 @@ static void cache_retire_lru(struct cert_cache *cache)
 
 	if (!victim)
 		return;
-	for (pp = cache_bucket(cache, victim->ci->sha256); *pp; pp = &(*pp)->hnext) {
+	for (pp = cache_bucket(cache, victim->der_hash); *pp; pp = &(*pp)->hnext) {
 		if (*pp == victim) {
 			*pp = victim->hnext;
 			break;
 		}
 	}
 	lru_unlink(cache, victim);
+	free(victim->der);
+	victim->der = NULL;
 	victim->hnext = cache->retired;
 	cache->retired = victim;
 	cache->count--;
 	cache->n_retired++;
 }
 
-static struct cache_entry *cache_insert(struct cert_cache *cache,
+static struct cache_entry *cache_insert(struct cert_cache *cache, uint64_t hash,
 					const uint8_t *der, size_t len,
 					const char **err)
 {
 	struct cache_entry *e, **bucket;
 
 	e = calloc(1, sizeof(*e));
-	if (!e) {
+	if (e)
+		e->der = malloc(len);
+	if (!e || !e->der) {
+		free(e);
 		if (err)
 			*err = "out of memory";
 		return NULL;
 	}
+	memcpy(e->der, der, len);
+	e->der_len = len;
+	e->der_hash = hash;
 	e->ci = cert_info_parse(der, len, err);
 	if (!e->ci) {
-		free(e);
+		cache_entry_free(e);
 		return NULL;
 	}
 	if (cache->count >= cache->max_entries)
 		cache_retire_lru(cache);
-	bucket = cache_bucket(cache, e->ci->sha256);
+	bucket = cache_bucket(cache, hash);
 	e->hnext = *bucket;
 	*bucket = e;
 	lru_push_head(cache, e);
@@ -181,25 +201,21 @@ const struct cert_info *cert_cache_get(struct cert_cache *cache,
 				       const uint8_t *der, size_t len,
 				       const char **err)
 {
-	uint8_t sha[32];
 	struct cache_entry *e;
+	uint64_t hash;
 
 	if (!cache || !der || len == 0) {
 		if (err)
 			*err = "empty certificate";
 		return NULL;
 	}
-	if (!tw_sha256(der, len, sha)) {
-		if (err)
-			*err = "SHA-256 failed";
-		return NULL;
-	}
-	e = cache_lookup(cache, sha);
+	hash = tw_siphash13(cache->seed, der, len);
+	e = cache_lookup(cache, hash, der, len);
 	if (e) {
 		lru_unlink(cache, e);
 		lru_push_head(cache, e);
 	} else {
-		e = cache_insert(cache, der, len, err);
+		e = cache_insert(cache, hash, der, len, err);
 		if (!e)
 			return NULL;
 	}

@@ -3,6 +3,8 @@
 #ifndef TW_CLI_H
 #define TW_CLI_H
 
+#include <stdint.h>
+
 #include "common/version.h"
 
 /* Exit codes, documented in --help and the README. */
@@ -19,7 +21,9 @@ int cmd_run(int argc, char **argv);
 int cmd_inventory(int argc, char **argv);
 /* inventory --html: the page of the database at @db into @html ('-':
  * standard output). An exit code. */
-int inventory_write_html(const char *db, const char *html);
+/* The page of the history from @since_us to @until_us (0: no bound). */
+int inventory_write_html(const char *db, const char *html, uint64_t since_us,
+			 uint64_t until_us);
 
 struct cli_opts;
 struct cli_help {

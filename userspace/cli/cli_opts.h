@@ -96,6 +96,8 @@ struct cli_opts {
 	int n_ports;
 	struct check_opts check;   /* --db lives in check.health.db_path */
 	struct output_opts out;
+	/* inventory --html: the history's window, µs since the epoch, 0: none */
+	uint64_t since_us, until_us;
 	/* analyze */
 	uint32_t fail_on;          /* bit per finding kind, FAIL_ON_SPIKE */
 	char **files;

@@ -7,16 +7,19 @@
 #include "cli_opts.h"
 
 static const struct cli_help inventory_help = {
-	.usage = "[--db PATH] [--json | --html FILE] [--config FILE]",
+	.usage = "[--db PATH] [--json | --html FILE [--since TIME] [--until TIME]]\n"
+		 "                          [--config FILE]",
 	.description =
 "Lists the inventory database the agent (or 'analyze --db') keeps: for each\n"
 "server name, newest first, the leaf certificates served at each address\n"
 "and port, with validity, first and last seen, how often, and findings.\n"
 "The certificate being served now is marked 'serving', older ones 'served'.\n"
-"Safe while the agent writes to the database. With --html FILE, the same\n"
-"as an HTML page (also as 'tlswatch report --html FILE'): the certificates\n"
-"per name and their findings with severity; the inventory keeps no\n"
-"handshakes, so the page has no timeline (analyze --html has one).",
+"Safe while the agent writes to the database. With --html FILE (also as\n"
+"'tlswatch report --html FILE'), the HTML page of analyze --html drawn\n"
+"from the event history the agent keeps in the database (the last 24 h:\n"
+"timeline, spikes, certificates per name, findings, alerts, clients);\n"
+"without history, the inventory's certificates per name and their\n"
+"findings, with no timeline.",
 	.notes =
 "--db is read from " CLI_DEFAULT_CONFIG " when it exists (or --config\n"
 "FILE), so that inventory lists the agent's database; the file's options\n"
@@ -32,8 +35,15 @@ int cmd_inventory(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	rc = EXIT_OK;
-	if (o.out.html_path)
-		rc = inventory_write_html(o.check.health.db_path, o.out.html_path);
+	if ((o.since_us || o.until_us) && !o.out.html_path) {
+		fprintf(stderr, "tlswatch inventory: --since and --until go with --html FILE\n");
+		rc = EXIT_USAGE;
+	} else if (o.until_us && o.since_us > o.until_us) {
+		fprintf(stderr, "tlswatch inventory: --since is after --until\n");
+		rc = EXIT_USAGE;
+	} else if (o.out.html_path)
+		rc = inventory_write_html(o.check.health.db_path, o.out.html_path,
+					  o.since_us, o.until_us);
 	else if (cert_health_inventory_dump(o.check.health.db_path, o.json, stdout, err,
 				       sizeof(err)) < 0) {
 		fprintf(stderr, "tlswatch inventory: %s\n", err);

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: MIT
-/* tlswatch inventory --html (also `tlswatch report`): the inventory
- * database as the HTML report's page. */
+/* tlswatch inventory --html (also `tlswatch report`): the agent's event
+ * history in the database as the HTML report's page; without history,
+ * the inventory table as that page. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "inventory/inventory.h"
+#include "sink/history_store.h"
 #include "sink/html_report.h"
 
 static int add_row(void *ctx, const struct inventory_leaf *l, bool current)
 {
+	struct html_agg *agg = ctx;
 	const struct html_served s = {
 		.name = l->name, .addr = l->addr, .port = l->port,
 		.sha256 = l->sha256, .subject = l->subject, .issuer = l->issuer,
@@ -20,7 +23,12 @@ static int add_row(void *ctx, const struct inventory_leaf *l, bool current)
 		.findings = l->findings,
 	};
 
-	html_agg_served(ctx, &s);
+	/* With a history, the inventory adds the findings of the latest
+	 * checks (a CRL or OCSP answer that came later). */
+	if (agg->from_history)
+		html_agg_inventory_findings(agg, l->sha256, l->findings);
+	else
+		html_agg_served(agg, &s);
 	return 0;
 }
 
@@ -43,8 +51,30 @@ static int write_page(const struct html_agg *agg, const char *path)
 	return EXIT_OK;
 }
 
-int inventory_write_html(const char *db, const char *html)
+/* The history rows into @agg (none in a file older than schema 3). */
+static int load_history(const char *db, const struct history_window *w,
+			struct html_agg *agg, char *err, size_t errlen)
 {
+	struct inventory *inv;
+	int64_t rows = 0;
+
+	if (inventory_open_readonly(db, &inv, err, errlen) < 0)
+		return -1;
+	if (inventory_version(inv) >= 3)
+		rows = history_store_load(inventory_sqlite(inv), w, agg, err, errlen);
+	inventory_close(inv);
+	if (rows < 0)
+		return -1;
+	if (rows == 0)
+		html_agg_reset(agg);
+	agg->has_summary = agg->from_history;
+	return 0;
+}
+
+int inventory_write_html(const char *db, const char *html, uint64_t since_us,
+			 uint64_t until_us)
+{
+	const struct history_window w = { .since_us = since_us, .until_us = until_us };
 	struct html_agg *agg = html_agg_new();
 	char err[512];
 	int rc;
@@ -53,11 +83,13 @@ int inventory_write_html(const char *db, const char *html)
 		fprintf(stderr, "tlswatch inventory: out of memory\n");
 		return EXIT_INTERNAL;
 	}
-	snprintf(agg->title, sizeof(agg->title), "inventory %s", db);
-	if (inventory_foreach(db, add_row, agg, err, sizeof(err)) < 0) {
+	if (load_history(db, &w, agg, err, sizeof(err)) < 0 ||
+	    inventory_foreach(db, add_row, agg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tlswatch inventory: %s\n", err);
 		rc = EXIT_INPUT;
 	} else {
+		snprintf(agg->title, sizeof(agg->title), "%s %s",
+			 agg->from_history ? "agent history" : "inventory", db);
 		rc = write_page(agg, html);
 	}
 	html_agg_free(agg);

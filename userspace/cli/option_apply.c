@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "cert/expect.h"
+#include "common/timefmt.h"
 
 static int add_port(struct cli_opts *o, unsigned long port, char *err, size_t errlen)
 {
@@ -49,12 +50,28 @@ static int parse_fail_on(const char *arg, uint32_t *mask, char *err, size_t errl
 	return rc;
 }
 
+/* --since, --until: "2026-12-06T14:00:00Z" as µs since the epoch. */
+static int parse_utc(const char *arg, uint64_t *us, char *err, size_t errlen)
+{
+	int64_t s;
+
+	if (tw_time_parse_s(arg, &s) < 0 || s < 0) {
+		snprintf(err, errlen, "'%s' is not a UTC time such as "
+			 "2026-12-06T14:00:00Z", arg);
+		return -EXIT_USAGE;
+	}
+	*us = (uint64_t)s * 1000000;
+	return 0;
+}
+
 static int apply_general(struct cli_opts *o, enum cli_opt id, const char *arg,
 			 unsigned long u, char *err, size_t errlen)
 {
 	switch (id) {
 	case CLI_OPT_JSON:            o->json = true; return 0;
 	case CLI_OPT_HTML:            o->out.html_path = arg; return 0;
+	case CLI_OPT_SINCE:           return parse_utc(arg, &o->since_us, err, errlen);
+	case CLI_OPT_UNTIL:           return parse_utc(arg, &o->until_us, err, errlen);
 	case CLI_OPT_PORT:            return add_port(o, u, err, errlen);
 	case CLI_OPT_IFACE:
 		return check_opts_add(o->ifaces, &o->n_ifaces, CLI_MAX_IFACES, arg, err, errlen);

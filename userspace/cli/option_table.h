@@ -40,6 +40,13 @@
 	  "write the HTML incident report to FILE, one self-contained page "   \
 	  "(analyze: besides the text report or JSON lines; inventory: "       \
 	  "instead of the listing, '-' for standard output)")                  \
+	X(SINCE, "since", 0, "TIME", CMD_I, GENERAL, OT_STR, OF_NOCONF, 0, 0,  \
+	  "", "with --html: the agent's history from TIME on (UTC, "           \
+	  "2026-12-06T14:00:00Z); per-minute rows and serving periods that "   \
+	  "overlap it count whole")                                            \
+	X(UNTIL, "until", 0, "TIME", CMD_I, GENERAL, OT_STR, OF_NOCONF, 0, 0,  \
+	  "", "with --html: the agent's history up to TIME (UTC), the same "   \
+	  "way")                                                               \
 	X(PORT, "port", 0, "PORT", CMD_AR, GENERAL, OT_UINT, OF_REPEAT, 1,      \
 	  65535, "",                                                           \
 	  "watched TCP server port (repeatable); default: every port for "     \
@@ -60,7 +67,8 @@
 	  "bytes copied per connection direction during the handshake")        \
 	X(DB, "db", 0, "PATH", CMD_ALL, GENERAL, OT_STR, 0, 0, 0, "",           \
 	  "inventory database (SQLite) of served leaves, used for "            \
-	  "'superseded' across restarts and by the webhook outbox; default "   \
+	  "'superseded' across restarts, by the webhook outbox and (run) for " \
+	  "the event history that report draws; default "                      \
 	  "/var/lib/tlswatch/inventory.db for run and inventory, in memory "   \
 	  "for analyze")                                                       \
 	X(FAIL_ON, "fail-on", 0, "KINDS", CMD_A, GENERAL, OT_STR, OF_REPEAT, 0, \

@@ -92,6 +92,7 @@ static void agent_opts_from(struct cli_opts *o, struct cert_health *health,
 	ao->outputs = o->out;
 	ao->outputs.json_path = o->log_path;
 	ao->outputs.db_path = o->check.health.db_path;
+	ao->outputs.history = true;
 	ao->outputs.expiring_warn_days = o->check.leaf.warn_days;
 }
 

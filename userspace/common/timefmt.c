@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -109,4 +110,17 @@ const char *tw_time_format_s(int64_t ts, char *buf)
 	if (n + 2 <= TW_TIME_STRLEN)
 		memcpy(buf + n, "Z", 2);
 	return buf;
+}
+
+int tw_time_parse_s(const char *text, int64_t *out)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = text ? strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+	if (!end || *end)
+		return -EINVAL;
+	*out = (int64_t)timegm(&tm);
+	return 0;
 }

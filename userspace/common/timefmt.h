@@ -12,4 +12,8 @@ const char *tw_time_format_us(uint64_t ts_us, char *buf);
 /* "2026-11-23T08:30:01Z" from seconds (certificate and OCSP times). */
 const char *tw_time_format_s(int64_t ts, char *buf);
 
+/* Seconds since the epoch of "2026-11-23T08:30:01Z" (UTC, as the two
+ * above print it, without the fraction). 0, or -EINVAL. */
+int tw_time_parse_s(const char *text, int64_t *out);
+
 #endif

@@ -44,6 +44,94 @@ static const char *const migrations[INVENTORY_SCHEMA_VERSION] = {
 	 * old certificate coming back; an index for per-name questions. */
 	"ALTER TABLE served ADD COLUMN key TEXT NOT NULL DEFAULT '';"
 	"CREATE INDEX served_by_name ON served (name, not_before)",
+	/* 3: the agent's recent events, in the aggregates the HTML report
+	 * draws (written by sink/history.c, read by sink/history_store.c;
+	 * inventory.h describes the tables). Older rows are deleted as new
+	 * ones come: indexes on the times they are deleted by. */
+	"CREATE TABLE history_second ("
+	" second INTEGER PRIMARY KEY,"
+	" handshakes INTEGER NOT NULL,"
+	" failures INTEGER NOT NULL,"
+	" other_names INTEGER NOT NULL,"
+	" other_clients INTEGER NOT NULL,"
+	" other_clients_failures INTEGER NOT NULL,"
+	" other_certs INTEGER NOT NULL);"
+	"CREATE TABLE history_name ("
+	" minute INTEGER NOT NULL,"
+	" name BLOB NOT NULL,"
+	" server TEXT NOT NULL,"
+	" incomplete INTEGER NOT NULL,"
+	" ok INTEGER NOT NULL,"
+	" failed INTEGER NOT NULL,"
+	" aborted INTEGER NOT NULL,"
+	" PRIMARY KEY (minute, name, server)) WITHOUT ROWID;"
+	"CREATE TABLE history_period ("
+	" name BLOB NOT NULL,"
+	" server TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL,"
+	" first_us INTEGER NOT NULL,"
+	" last_us INTEGER NOT NULL,"
+	" handshakes INTEGER NOT NULL,"
+	" failures INTEGER NOT NULL,"
+	" PRIMARY KEY (name, server, sha256, first_us)) WITHOUT ROWID;"
+	"CREATE INDEX history_period_by_last ON history_period (last_us);"
+	"CREATE TABLE history_cert ("
+	" sha256 TEXT PRIMARY KEY,"
+	" subject TEXT NOT NULL,"
+	" issuer TEXT NOT NULL,"
+	" serial TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" not_before INTEGER NOT NULL,"
+	" not_after INTEGER NOT NULL,"
+	" last_us INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX history_cert_by_last ON history_cert (last_us);"
+	"CREATE TABLE history_leaf ("
+	" minute INTEGER NOT NULL,"
+	" sha256 TEXT NOT NULL,"
+	" handshakes INTEGER NOT NULL,"
+	" failures INTEGER NOT NULL,"
+	" PRIMARY KEY (minute, sha256)) WITHOUT ROWID;"
+	"CREATE TABLE history_finding ("
+	" sha256 TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" last_us INTEGER NOT NULL,"
+	" PRIMARY KEY (sha256, kind));"
+	"CREATE INDEX history_finding_by_last ON history_finding (last_us);"
+	"CREATE TABLE history_spike ("
+	" ts_us INTEGER NOT NULL,"
+	" state TEXT NOT NULL,"
+	" scope TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" started_us INTEGER NOT NULL,"
+	" window_s INTEGER NOT NULL,"
+	" handshakes INTEGER NOT NULL,"
+	" failures INTEGER NOT NULL,"
+	" aborted INTEGER NOT NULL,"
+	" rate REAL NOT NULL,"
+	" baseline_rate REAL,"
+	" top_alert TEXT NOT NULL, top_alert_from TEXT NOT NULL,"
+	" top_alert_count INTEGER NOT NULL,"
+	" top_sni TEXT NOT NULL, top_sni_from TEXT NOT NULL,"
+	" top_sni_count INTEGER NOT NULL,"
+	" top_cert TEXT NOT NULL, top_cert_from TEXT NOT NULL,"
+	" top_cert_count INTEGER NOT NULL,"
+	" top_client TEXT NOT NULL, top_client_from TEXT NOT NULL,"
+	" top_client_count INTEGER NOT NULL,"
+	" cert_findings TEXT NOT NULL);"
+	"CREATE INDEX history_spike_by_time ON history_spike (ts_us);"
+	"CREATE TABLE history_alert ("
+	" minute INTEGER NOT NULL,"
+	" from_client INTEGER NOT NULL,"
+	" description INTEGER NOT NULL,"
+	" count INTEGER NOT NULL,"
+	" PRIMARY KEY (minute, from_client, description)) WITHOUT ROWID;"
+	"CREATE TABLE history_client ("
+	" minute INTEGER NOT NULL,"
+	" ja4 TEXT NOT NULL,"
+	" handshakes INTEGER NOT NULL,"
+	" failures INTEGER NOT NULL,"
+	" PRIMARY KEY (minute, ja4)) WITHOUT ROWID",
 };
 
 static const char sql_record[] =
@@ -142,32 +230,55 @@ static int inv_schema_version(struct inventory *inv, int *version, char *err,
 	return 0;
 }
 
-static int inv_migrate(struct inventory *inv, char *err, size_t errlen)
+/* One migration, from the version the file has once it is locked:
+ * another process (or connection) may have migrated it meanwhile. */
+static int inv_migrate_step(struct inventory *inv, char *err, size_t errlen)
 {
 	char what[64], sql[64];
 	int version;
 
+	if (inv_exec(inv, "BEGIN IMMEDIATE", "migrating the schema", err, errlen))
+		return -1;
 	if (inv_schema_version(inv, &version, err, errlen))
-		return -1;
-	if (version > INVENTORY_SCHEMA_VERSION) {
-		snprintf(err, errlen, "%s: schema version %d is newer than "
-			 "this tlswatch (%d)", inv->where, version,
-			 INVENTORY_SCHEMA_VERSION);
-		return -1;
-	}
-	for (; version < INVENTORY_SCHEMA_VERSION; version++) {
-		snprintf(what, sizeof(what), "migration to schema %d", version + 1);
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
-		if (inv_exec(inv, "BEGIN IMMEDIATE", what, err, errlen))
+		goto fail;
+	if (version >= INVENTORY_SCHEMA_VERSION)
+		return inv_exec(inv, "COMMIT", NULL, err, errlen);
+	snprintf(what, sizeof(what), "migration to schema %d", version + 1);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", version + 1);
+	if (inv_exec(inv, migrations[version], what, err, errlen) ||
+	    inv_exec(inv, sql, what, err, errlen) ||
+	    inv_exec(inv, "COMMIT", what, err, errlen))
+		goto fail;
+	return 0;
+fail:
+	sqlite3_exec(inv->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int inv_migrate(struct inventory *inv, char *err, size_t errlen)
+{
+	int version, steps;
+
+	/* Bounded: each step raises the version by one. */
+	for (steps = 0; steps <= INVENTORY_SCHEMA_VERSION; steps++) {
+		if (inv_schema_version(inv, &version, err, errlen))
 			return -1;
-		if (inv_exec(inv, migrations[version], what, err, errlen) ||
-		    inv_exec(inv, sql, what, err, errlen) ||
-		    inv_exec(inv, "COMMIT", what, err, errlen)) {
-			sqlite3_exec(inv->db, "ROLLBACK", NULL, NULL, NULL);
+		if (version > INVENTORY_SCHEMA_VERSION) {
+			snprintf(err, errlen, "%s: schema version %d is newer "
+				 "than this tlswatch (%d)", inv->where, version,
+				 INVENTORY_SCHEMA_VERSION);
 			return -1;
 		}
+		if (version == INVENTORY_SCHEMA_VERSION) {
+			inv->version = version;
+			return 0;
+		}
+		if (inv_migrate_step(inv, err, errlen))
+			return -1;
 	}
-	return 0;
+	snprintf(err, errlen, "%s: the schema version does not advance",
+		 inv->where);
+	return -1;
 }
 
 /* Damage SQLite can see without reading every page twice. */
@@ -507,24 +618,32 @@ static int dump_json_row(struct json_writer *j, const struct inventory_leaf *l,
 	return jw_write_line(j, out);
 }
 
+/* A stored column for the terminal: the database is a file that others
+ * may have written, so no column's bytes reach the listing raw. */
+#define DUMP_TEXT_COL 300
+static const char *dump_printable(const char *col, char out[DUMP_TEXT_COL])
+{
+	return tw_printable(col, strlen(col), out, DUMP_TEXT_COL);
+}
+
 static int dump_text_row(const struct inventory_leaf *l, bool current,
 			 bool new_name, FILE *out)
 {
-	char name[300], subject[300], nb[TW_TIME_STRLEN], na[TW_TIME_STRLEN];
+	char name[DUMP_TEXT_COL], subject[DUMP_TEXT_COL], addr[DUMP_TEXT_COL];
+	char sha256[DUMP_TEXT_COL], findings[DUMP_TEXT_COL];
+	char nb[TW_TIME_STRLEN], na[TW_TIME_STRLEN];
 	char fs[TW_TIME_STRLEN], ls[TW_TIME_STRLEN];
 
-	if (new_name) {
-		tw_printable(l->name, strlen(l->name), name, sizeof(name));
-		fprintf(out, "%s\n", l->name[0] ? name : "(no SNI)");
-	}
-	tw_printable(l->subject, strlen(l->subject), subject, sizeof(subject));
+	if (new_name)
+		fprintf(out, "%s\n", l->name[0] ? dump_printable(l->name, name) : "(no SNI)");
 	fprintf(out, "  %-7s %s:%u  %s  %s\n", current ? "serving" : "served",
-		l->addr, l->port, l->sha256, subject);
+		dump_printable(l->addr, addr), l->port, dump_printable(l->sha256, sha256),
+		dump_printable(l->subject, subject));
 	fprintf(out, "          valid %s .. %s  seen %s .. %s  x%lld%s%s\n",
 		tw_time_format_s(l->not_before, nb), tw_time_format_s(l->not_after, na),
 		tw_time_format_us(l->first_seen_us, fs),
 		tw_time_format_us(l->last_seen_us, ls), (long long)l->count,
-		l->findings[0] ? "  findings " : "", l->findings);
+		l->findings[0] ? "  findings " : "", dump_printable(l->findings, findings));
 	return ferror(out) ? -1 : 0;
 }
 
@@ -627,7 +746,9 @@ static int dump_check_file(const char *path, char *err, size_t errlen)
 	return -1;
 }
 
-/* The schema this tlswatch lists, in words when it is not. */
+/* The schema this tlswatch lists, in words when it is not: the served
+ * table as read here is the same from INVENTORY_READ_MIN_VERSION on
+ * (later versions add tables). Sets inv->version. */
 static int dump_check_schema(struct inventory *inv, const char *path, char *err,
 			     size_t errlen)
 {
@@ -642,18 +763,65 @@ static int dump_check_schema(struct inventory *inv, const char *path, char *err,
 		return -1;
 	}
 	version = atoi(err);
+	err[0] = '\0';                 /* it held the answer, not an error */
 	if (version == 0) {
 		snprintf(err, errlen, "%s: not a tlswatch inventory (no tlswatch schema in it)", path);
 		return -1;
 	}
-	if (version != INVENTORY_SCHEMA_VERSION) {
-		snprintf(err, errlen, "%s: schema version %d, this tlswatch reads %d%s",
-			 path, version, INVENTORY_SCHEMA_VERSION,
-			 version < INVENTORY_SCHEMA_VERSION ?
-			 " (run the agent once to migrate it)" : "");
+	if (version < INVENTORY_READ_MIN_VERSION) {
+		snprintf(err, errlen, "%s: schema version %d, this tlswatch reads %d "
+			 "or later (run the agent once to migrate it)", path, version,
+			 INVENTORY_READ_MIN_VERSION);
 		return -1;
 	}
+	inv->version = version;
 	return 0;
+}
+
+/* Opens @path read-only into @inv (zeroed) and checks it is an inventory
+ * this tlswatch reads. 0, or -1 with @err (inv->db may then be open:
+ * sqlite3_close it). */
+static int inv_open_read(const char *path, struct inventory *inv, char *err,
+			 size_t errlen)
+{
+	if (!path) {
+		snprintf(err, errlen, "no database given");
+		return -1;
+	}
+	snprintf(inv->where, sizeof(inv->where), "%s", path);
+	if (dump_check_file(path, err, errlen) || dump_open(inv, path, err, errlen))
+		return -1;
+	sqlite3_busy_timeout(inv->db, INVENTORY_BUSY_TIMEOUT_MS);
+	return dump_check_schema(inv, path, err, errlen);
+}
+
+int inventory_open_readonly(const char *path, struct inventory **out,
+			    char *err, size_t errlen)
+{
+	struct inventory *inv = calloc(1, sizeof(*inv));
+
+	*out = NULL;
+	if (!inv) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (inv_open_read(path, inv, err, errlen)) {
+		sqlite3_close(inv->db);
+		free(inv);
+		return -1;
+	}
+	*out = inv;
+	return 0;
+}
+
+int inventory_version(const struct inventory *inv)
+{
+	return inv->version;
+}
+
+struct sqlite3 *inventory_sqlite(struct inventory *inv)
+{
+	return inv->db;
 }
 
 int inventory_foreach(const char *path, inventory_row_fn cb, void *ctx,
@@ -663,18 +831,8 @@ int inventory_foreach(const char *path, inventory_row_fn cb, void *ctx,
 	int rc = -1;
 
 	memset(&inv, 0, sizeof(inv));
-	if (!path) {
-		snprintf(err, errlen, "no database given");
-		return -1;
-	}
-	snprintf(inv.where, sizeof(inv.where), "%s", path);
-	if (dump_check_file(path, err, errlen) || dump_open(&inv, path, err, errlen))
-		goto out;
-	sqlite3_busy_timeout(inv.db, INVENTORY_BUSY_TIMEOUT_MS);
-	if (dump_check_schema(&inv, path, err, errlen))
-		goto out;
-	rc = foreach_row(&inv, cb, ctx, err, errlen);
-out:
+	if (!inv_open_read(path, &inv, err, errlen))
+		rc = foreach_row(&inv, cb, ctx, err, errlen);
 	sqlite3_close(inv.db);
 	return rc;
 }

@@ -17,6 +17,33 @@
  * Primary key (name, addr, port, sha256). WAL mode, so readers (the
  * `inventory` command, sqlite3) never block the writer.
  *
+ * Schema version 3 adds the agent's recent events, as the aggregates the
+ * HTML report draws (sink/history.c writes them once a second, and
+ * deletes what is older than its bound; sink/history_store.c reads them
+ * back for `tlswatch report`). Times in µs (seconds, minutes: since the
+ * epoch, divided); names are the raw SNI bytes:
+ *   history_second  (second, handshakes, failures): the timeline; and
+ *                   other_names, other_clients, other_clients_failures,
+ *                   other_certs: what a second had beyond the report's
+ *                   bounds (html_report.h), counted, not detailed
+ *   history_name    (minute, name, server, incomplete, ok, failed,
+ *                   aborted): a minute's outcomes of a name on the row
+ *                   of its first server, its other servers with zeros
+ *   history_period  (name, server, sha256, first_us, last_us, handshakes,
+ *                   failures): which leaf a name was served from an
+ *                   address, when
+ *   history_cert    (sha256, subject, issuer, serial, key, not_before,
+ *                   not_after, last_us); history_finding (sha256, kind,
+ *                   detail, last_us; rowid: the order first seen):
+ *                   certificates and their findings; history_leaf
+ *                   (minute, sha256, handshakes, failures): their counts
+ *   history_spike   one row per spike event, with its explanation
+ *   history_alert   (minute, from_client, description (-1: encrypted),
+ *                   count); history_client (minute, ja4, handshakes,
+ *                   failures)
+ * Readers of the served table read any version from
+ * INVENTORY_READ_MIN_VERSION on: the versions after it only add tables.
+ *
  * One connection per struct inventory, used from one thread.
  */
 #ifndef TW_INVENTORY_H
@@ -27,7 +54,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define INVENTORY_SCHEMA_VERSION 2
+#define INVENTORY_SCHEMA_VERSION 3
+#define INVENTORY_READ_MIN_VERSION 2
 #define INVENTORY_BUSY_TIMEOUT_MS 5000
 
 struct inventory;
@@ -111,6 +139,22 @@ int inventory_find_newer(struct inventory *inv, const char *name,
 			 int64_t not_before, const char *key,
 			 uint64_t served_by_us, struct inventory_leaf *out,
 			 char *err, size_t errlen);
+
+/*
+ * Opens @path read-only, for the readers of the tables of version 3 and
+ * later (`tlswatch report`): any version from INVENTORY_READ_MIN_VERSION
+ * on. 0, or -1 with @err. Close with inventory_close().
+ */
+int inventory_open_readonly(const char *path, struct inventory **out,
+			    char *err, size_t errlen);
+/* The file's schema version (after inventory_open: the current one). */
+int inventory_version(const struct inventory *inv);
+
+/* The connection, for the modules that keep their rows in the tables
+ * this module creates (the event history). They read and write those
+ * rows; the schema stays this module's. */
+struct sqlite3;
+struct sqlite3 *inventory_sqlite(struct inventory *inv);
 
 /* Rows in the table (for tests and the summary). -1 on error. */
 int64_t inventory_count(struct inventory *inv);

@@ -15,6 +15,7 @@
 struct inventory {
 	sqlite3 *db;
 	char where[1024];         /* "inventory PATH" (or the path alone), for messages */
+	int version;              /* the file's schema version */
 	sqlite3_stmt *record;
 	sqlite3_stmt *set_findings;
 	sqlite3_stmt *find_newer;

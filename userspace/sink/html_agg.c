@@ -22,6 +22,16 @@ struct html_agg *html_agg_new(void)
 	return a;
 }
 
+void html_agg_reset(struct html_agg *a)
+{
+	struct strmap *clients = a->clients;
+
+	strmap_clear(clients);
+	memset(a, 0, sizeof(*a));
+	a->clients = clients;
+	a->tl.width_s = 1;
+}
+
 void html_agg_free(struct html_agg *a)
 {
 	if (!a)
@@ -66,9 +76,10 @@ static void timeline_extend_back(struct html_timeline *tl, uint64_t s)
 	tl->n += (uint32_t)shift;
 }
 
-static void timeline_add(struct html_timeline *tl, uint64_t ts_us, bool failed)
+static void timeline_add(struct html_timeline *tl, uint64_t s,
+			 uint32_t handshakes, uint32_t failures)
 {
-	uint64_t s = ts_us / 1000000, col;
+	uint64_t col;
 
 	if (!tl->started) {
 		tl->started = true;
@@ -79,9 +90,8 @@ static void timeline_add(struct html_timeline *tl, uint64_t ts_us, bool failed)
 	/* Bounded: each round halves the column index; 64 rounds at most. */
 	while ((col = (s - tl->start_s) / tl->width_s) >= HTML_TIMELINE_BUCKETS)
 		timeline_coarsen(tl);
-	tl->b[col].handshakes++;
-	if (failed)
-		tl->b[col].failures++;
+	tl->b[col].handshakes += handshakes;
+	tl->b[col].failures += failures;
 	if (col + 1 > tl->n)
 		tl->n = (uint32_t)col + 1;
 }
@@ -127,14 +137,23 @@ static void cert_fill(struct html_cert *c, const struct cert_info *ci)
 }
 
 /* Keeps every kind seen with the certificate, with its latest detail. */
-static void cert_add_finding(struct html_cert *c, int kind, const char *detail)
+/* The index of @kind among the certificate's findings, -1 when absent. */
+static int cert_finding_index(const struct html_cert *c, int kind)
 {
 	int i;
 
 	for (i = 0; i < c->n_findings; i++)
 		if (c->findings[i].kind == kind)
-			break;
-	if (i == c->n_findings) {
+			return i;
+	return -1;
+}
+
+static void cert_add_finding(struct html_cert *c, int kind, const char *detail)
+{
+	int i = cert_finding_index(c, kind);
+
+	if (i < 0) {
+		i = c->n_findings;
 		if (c->n_findings == FINDING__COUNT)
 			return;
 		c->n_findings++;
@@ -219,10 +238,10 @@ static void name_note_run(struct html_name *nr, struct run_key k,
 
 /* --- events */
 
-static void note_client(struct html_agg *a, const char *ja4, bool failed)
+void html_agg_client(struct html_agg *a, const char *ja4, size_t len,
+		     uint64_t handshakes, uint64_t failures)
 {
 	struct html_client *c = NULL;
-	size_t len = strlen(ja4);
 
 	if (!len)
 		return;
@@ -230,12 +249,12 @@ static void note_client(struct html_agg *a, const char *ja4, bool failed)
 	if (!c && strmap_count(a->clients) < HTML_MAX_CLIENTS)
 		c = strmap_put(a->clients, ja4, len, NULL);
 	if (!c) {
-		a->other_clients_handshakes++;
-		a->other_clients_failures += failed;
+		a->other_clients_handshakes += handshakes;
+		a->other_clients_failures += failures;
 		return;
 	}
-	c->handshakes++;
-	c->failures += failed;
+	c->handshakes += handshakes;
+	c->failures += failures;
 }
 
 static void note_alerts(struct html_agg *a, const struct hs_record *rec)
@@ -292,9 +311,9 @@ void html_agg_handshake(struct html_agg *a, const struct hs_view *v)
 
 	note_span(a, rec->end_us, rec->end_us);
 	if (counted)
-		timeline_add(&a->tl, rec->end_us, failed);
+		timeline_add(&a->tl, rec->end_us / 1000000, 1, failed);
 	note_alerts(a, rec);
-	note_client(a, rec->ja4, failed);
+	html_agg_client(a, rec->ja4, strlen(rec->ja4), 1, failed);
 	cert = note_leaf(a, v, failed);
 	nr = name_row(a, rec->has_sni ? rec->sni : "", rec->has_sni ? rec->sni_len : 0);
 	if (!nr) {
@@ -379,7 +398,9 @@ void html_agg_summary(struct html_agg *a, const struct summary *sum)
 
 /* --- inventory rows */
 
-static void served_findings(struct html_cert *c, const char *list)
+/* The kinds of @list ("revoked,superseded") with no detail; a kind the
+ * certificate has already keeps its detail when @keep. */
+static void served_findings(struct html_cert *c, const char *list, bool keep)
 {
 	const char *p = list;
 
@@ -390,7 +411,7 @@ static void served_findings(struct html_cert *c, const char *list)
 
 		snprintf(kind, sizeof(kind), "%.*s", (int)(n < 31 ? n : 31), p);
 		k = finding_kind_parse(kind);
-		if (k >= 0)
+		if (k >= 0 && !(keep && cert_finding_index(c, k) >= 0))
 			cert_add_finding(c, k, "");
 		p += n;
 		if (*p == ',')
@@ -417,7 +438,7 @@ void html_agg_served(struct html_agg *a, const struct html_served *s)
 			c->not_before = s->not_before;
 			c->not_after = s->not_after;
 		}
-		served_findings(c, s->findings);
+		served_findings(c, s->findings, false);
 		c->handshakes += s->count;
 		cert = (int)(c - a->certs);
 	}
@@ -433,4 +454,95 @@ void html_agg_served(struct html_agg *a, const struct html_served *s)
 	name_note_run(nr, (struct run_key){ .cert = cert, .extend = false,
 					    .server = name_note_server(nr, server) },
 		      s->first_seen_us, s->last_seen_us, s->count, 0);
+}
+
+/* --- stored history (sink/history_store.c) */
+
+void html_agg_second(struct html_agg *a, uint64_t s, uint32_t handshakes,
+		     uint32_t failures)
+{
+	note_span(a, s * 1000000, s * 1000000 + 999999);
+	timeline_add(&a->tl, s, handshakes, failures);
+}
+
+int html_agg_stored_cert(struct html_agg *a, const struct html_cert *from)
+{
+	struct html_cert *c;
+	bool created;
+
+	c = cert_row(a, from->sha256, &created);
+	if (!c)
+		return -1;
+	if (created) {
+		*c = *from;
+		c->handshakes = c->failures = 0;
+		c->n_findings = 0;
+	}
+	return (int)(c - a->certs);
+}
+
+void html_agg_stored_finding(struct html_agg *a, int cert, int kind,
+			     const char *detail)
+{
+	if (cert >= 0 && cert < a->n_certs && kind >= 0 && kind < FINDING__COUNT)
+		cert_add_finding(&a->certs[cert], kind, detail);
+}
+
+void html_agg_stored_period(struct html_agg *a, const struct html_period *p)
+{
+	struct html_name *nr = name_row(a, p->name, p->name_len);
+	bool tracked = p->cert >= 0 && p->cert < a->n_certs;
+
+	note_span(a, p->first_us, p->last_us);
+	if (!nr)
+		return;
+	/* Periods come in time order: a period that continues the last one
+	 * (the same leaf and address, after a restart) extends it. */
+	name_note_run(nr, (struct run_key){ .cert = tracked ? p->cert : -1, .extend = true,
+					    .server = name_note_server(nr, p->server) },
+		      p->first_us, p->last_us, p->handshakes, p->failures);
+}
+
+void html_agg_stored_name(struct html_agg *a, const char *name, size_t len,
+			  const char *server,
+			  const uint64_t outcomes[HS_OUTCOME__COUNT])
+{
+	struct html_name *nr = name_row(a, name, len);
+	uint64_t n = 0;
+	int o;
+
+	/* The overview counts every name, listed or not. */
+	for (o = 0; o < HS_OUTCOME__COUNT; o++) {
+		n += outcomes[o];
+		a->sum.outcomes[o] += outcomes[o];
+	}
+	a->sum.handshakes += n;
+	if (!nr) {
+		a->other_names_handshakes += n;
+		return;
+	}
+	for (o = 0; o < HS_OUTCOME__COUNT; o++)
+		nr->outcomes[o] += outcomes[o];
+	nr->handshakes += n;
+	if (server[0])
+		name_note_server(nr, server);
+}
+
+void html_agg_stored_spike(struct html_agg *a, const struct html_spike *s)
+{
+	if (a->n_spikes == HTML_MAX_SPIKES) {
+		a->spikes_dropped++;
+		return;
+	}
+	a->spikes[a->n_spikes++] = *s;
+	a->sum.spikes += s->state == SPIKE_FIRING;
+}
+
+void html_agg_inventory_findings(struct html_agg *a, const char *sha256,
+				 const char *findings)
+{
+	int i = html_agg_find_cert(a, sha256);
+
+	if (i >= 0)
+		served_findings(&a->certs[i], findings, true);
 }

@@ -17,6 +17,7 @@
 #include "common/timefmt.h"
 #include "common/version.h"
 #include "detect/spike.h"
+#include "history_store.h"
 #include "html_report.h"
 
 /* The SVG's geometry, in its own units (it scales to the page width). */
@@ -177,9 +178,11 @@ static void render_overview(const struct html_agg *a, FILE *f)
 	fprintf(f, "<tr><th>Period</th><td>%s .. %s</td></tr>\n",
 		time_us(a->first_us, t1), time_us(a->last_us, t2));
 	if (a->has_summary) {
-		fprintf(f, "<tr><th>Packets</th><td class=\"n\" id=\"ov-packets\">%llu</td></tr>\n"
-			"<tr><th>TLS connections</th><td class=\"n\">%llu</td></tr>\n",
-			(unsigned long long)s->packets, (unsigned long long)s->flows);
+		/* The agent's history counts handshakes, not packets. */
+		if (!a->from_history)
+			fprintf(f, "<tr><th>Packets</th><td class=\"n\" id=\"ov-packets\">%llu</td></tr>\n"
+				"<tr><th>TLS connections</th><td class=\"n\">%llu</td></tr>\n",
+				(unsigned long long)s->packets, (unsigned long long)s->flows);
 		fprintf(f, "<tr><th>Handshakes</th><td class=\"n\" id=\"ov-handshakes\">%llu</td></tr>\n",
 			(unsigned long long)s->handshakes);
 		fprintf(f, "<tr><th>Outcomes</th><td>ok <b id=\"ov-ok\">%llu</b>, failed <b id=\"ov-failed\">%llu</b>, "
@@ -581,6 +584,10 @@ static void render_timeline(const struct html_agg *a, FILE *f)
 		      "for one.</p>\n</section>\n", f);
 		return;
 	}
+	if (a->from_history)
+		fprintf(f, "<p class=\"note\" id=\"history-note\">From the agent's event "
+			"history: the last %u hours it keeps, in the columns of the "
+			"seconds it wrote.</p>\n", HISTORY_KEEP_S / 3600);
 	if (!a->tl.n)
 		fputs("<p>No completed handshake.</p>\n", f);
 	else {

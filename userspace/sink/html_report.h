@@ -3,10 +3,11 @@
  * The HTML incident report: bounded aggregates of the events (html_agg.c),
  * rendered as one self-contained page (html_render.c: inline CSS and SVG,
  * no script, no external resource). The sink (html_report.c) feeds it
- * from `analyze --html`; `tlswatch report --db` feeds it inventory rows.
+ * from `analyze --html`; `tlswatch report --db` feeds it the agent's
+ * stored history (history_store.h), or inventory rows when there is none.
  *
  * Memory is fixed whatever the capture size: the aggregate is one
- * allocation of sizeof(struct html_agg) (442,048 bytes, 432 KiB, on
+ * allocation of sizeof(struct html_agg) (442,056 bytes, 432 KiB, on
  * x86-64; test_html_report prints it), plus a map of at most
  * HTML_MAX_CLIENTS JA4s (each a key of at most 36 bytes and 16 bytes of
  * counts: under 128 KiB with the map's slack). What does not fit is
@@ -121,6 +122,7 @@ struct html_client {
 struct html_agg {
 	char title[256];              /* source, or the database path */
 	bool from_inventory;          /* report --db: no timeline, no alerts */
+	bool from_history;            /* report --db with the agent's history */
 	bool has_summary;
 	struct summary sum;           /* pointers cleared; source in title */
 	uint64_t first_us, last_us;   /* handshakes seen */
@@ -159,6 +161,41 @@ struct html_served {
 	const char *findings;
 };
 void html_agg_served(struct html_agg *a, const struct html_served *s);
+
+/* Empties @a for reuse (the history sink's aggregate of one second). */
+void html_agg_reset(struct html_agg *a);
+
+/* Handshakes and failures of the client @ja4 (@len bytes). */
+void html_agg_client(struct html_agg *a, const char *ja4, size_t len,
+		     uint64_t handshakes, uint64_t failures);
+
+/*
+ * The stored history (sink/history_store.c) fed back: the same aggregates
+ * from rows instead of events. Certificates first (the index returned,
+ * -1 when not tracked), then periods in time order, then the rest.
+ */
+struct html_period {
+	const char *name;             /* raw SNI bytes */
+	size_t name_len;
+	const char *server;           /* "192.0.2.1:443", "[2001:db8::1]:443" */
+	int cert;                     /* html_agg_stored_cert()'s index, or -1 */
+	uint64_t first_us, last_us;
+	uint64_t handshakes, failures;
+};
+void html_agg_second(struct html_agg *a, uint64_t s, uint32_t handshakes,
+		     uint32_t failures);
+int html_agg_stored_cert(struct html_agg *a, const struct html_cert *c);
+void html_agg_stored_finding(struct html_agg *a, int cert, int kind,
+			     const char *detail);
+void html_agg_stored_period(struct html_agg *a, const struct html_period *p);
+void html_agg_stored_name(struct html_agg *a, const char *name, size_t len,
+			  const char *server,
+			  const uint64_t outcomes[HS_OUTCOME__COUNT]);
+void html_agg_stored_spike(struct html_agg *a, const struct html_spike *s);
+/* The inventory's findings (comma-separated kinds, the latest check) of
+ * @sha256, when the history has that certificate. */
+void html_agg_inventory_findings(struct html_agg *a, const char *sha256,
+				 const char *findings);
 
 /* The index of @sha256 in a->certs, -1 when not tracked. */
 int html_agg_find_cert(const struct html_agg *a, const char *sha256);

@@ -96,7 +96,9 @@ static void count_handshake(struct metrics *m, const struct hs_record *rec)
 static size_t served_key(const struct cert_view *v, char *key, size_t cap)
 {
 	char server[TW_ENDPOINT_STRLEN];
-	size_t n = v->sni ? v->sni_len : 0;
+	/* Up to a NUL byte (the wire may hold one): the key is split at the
+	 * first NUL, and a label value is a C string anyway. */
+	size_t n = v->sni ? strnlen(v->sni, v->sni_len) : 0;
 
 	tw_endpoint_format(v->server, server);
 	if (n > cap / 2)

@@ -85,6 +85,9 @@ struct output_opts {
 	int expiring_warn_days;        /* exported as tlswatch_expiry_warning_seconds */
 	/* The SQLite file of the webhook outbox; NULL: in memory */
 	const char *db_path;
+	/* The agent: keep the recent events in db_path's history tables
+	 * (history.c), for `tlswatch report`. */
+	bool history;
 	/* Flat counters owned outside the output side (kernel, pipeline):
 	 * read when a stats event or /metrics needs them. May be NULL. */
 	void (*read_counters)(void *ctx, struct counter_values *cv);

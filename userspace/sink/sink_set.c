@@ -20,6 +20,7 @@
 	X(json_lines, false)       \
 	X(text_report, false)      \
 	X(html_report, false)      \
+	X(history, false)          \
 	X(webhook, true)           \
 	X(alertmanager, true)      \
 	X(metrics, false)
@@ -143,6 +144,7 @@ static void sink_keep_restart_only(struct output_opts *n, const struct output_op
 	n->metrics_optional = old->metrics_optional;
 	n->expiring_warn_days = old->expiring_warn_days;
 	n->db_path = old->db_path;
+	n->history = old->history;
 	n->read_counters = old->read_counters;
 	n->counters_ctx = old->counters_ctx;
 	n->drain_ms = old->drain_ms;

@@ -64,6 +64,13 @@ count() { # regex: matching lines of the agent log
 agent_event() { # state, name
 	printf '"event":"agent".*"state":"%s".*"message":"%s"' "$1" "$2"
 }
+wait_event() { # seconds, regex, description: a line of the agent log
+	if tn_wait_grep "$1" "$2" "$log"; then
+		tap_ok "$3"
+	else
+		tap_fail "$3" "$(tail -3 "$log.stderr")"
+	fi
+}
 handshake_from() { # source interface
 	printf '"event":"handshake".*"source":"%s"' "$1"
 }
@@ -86,14 +93,10 @@ tap_eq "start: the glob matches nothing yet, one interface attached" \
 
 # --- an interface that appears --------------------------------------------
 add_veth "$NEW_IF"
-tn_wait_grep 10 "$(agent_event interface_added "$NEW_IF")" "$log" &&
-	tap_ok "added: announced by an interface_added event" ||
-	tap_fail "added: announced by an interface_added event" "$(tail -3 "$log.stderr")"
+wait_event 10 "$(agent_event interface_added "$NEW_IF")" "added: announced by an interface_added event"
 tap_eq "added: one filter per direction on it" 2 "$(filters_on "$NEW_IF")"
 handshake "$NEW_PEER4" || tap_fail "handshake through $NEW_IF failed"
-tn_wait_grep 10 "$(handshake_from "$NEW_IF")" "$log" &&
-	tap_ok "added: its handshake is reported with it as source" ||
-	tap_fail "added: its handshake is reported with it as source"
+wait_event 10 "$(handshake_from "$NEW_IF")" "added: its handshake is reported with it as source"
 tap_eq "added: exactly one handshake from it" 1 "$(count "$(handshake_from "$NEW_IF")")"
 
 # --- one that does not match -------------------------------------------------
@@ -102,13 +105,9 @@ ip link set "$OTHER_IF" up
 
 # --- it disappears -------------------------------------------------------------
 ip link del "$NEW_IF" || tn_bail "cannot delete $NEW_IF"
-tn_wait_grep 10 "$(agent_event interface_removed "$NEW_IF")" "$log" &&
-	tap_ok "removed: announced by an interface_removed event" ||
-	tap_fail "removed: announced by an interface_removed event"
+wait_event 10 "$(agent_event interface_removed "$NEW_IF")" "removed: announced by an interface_removed event"
 handshake "$TN_PEER4" || tap_fail "handshake through $TN_HOST_IF failed"
-tn_wait_grep 10 "$(handshake_from "$TN_HOST_IF")" "$log" &&
-	tap_ok "removed: the first interface is still watched" ||
-	tap_fail "removed: the first interface is still watched"
+wait_event 10 "$(handshake_from "$TN_HOST_IF")" "removed: the first interface is still watched"
 kill -0 "$TN_AGENT_PID" 2>/dev/null && tap_ok "removed: the agent runs on" ||
 	tap_fail "removed: the agent runs on"
 
@@ -147,13 +146,9 @@ tn_wait_grep 15 '"state":"started"' "$log" ||
 tap_eq "glob alone: started with no interface (no \"interfaces\" key)" 0 \
 	"$(grep '"state":"started"' "$log" | grep -c '"interfaces"')"
 add_veth "$NEW_IF"
-tn_wait_grep 10 "$(agent_event interface_added "$NEW_IF")" "$log" &&
-	tap_ok "glob alone: the interface that appears is attached" ||
-	tap_fail "glob alone: the interface that appears is attached"
+wait_event 10 "$(agent_event interface_added "$NEW_IF")" "glob alone: the interface that appears is attached"
 handshake "$NEW_PEER4" || tap_fail "handshake through $NEW_IF (glob alone) failed"
-tn_wait_grep 10 "$(handshake_from "$NEW_IF")" "$log" &&
-	tap_ok "glob alone: its handshake is reported" ||
-	tap_fail "glob alone: its handshake is reported"
+wait_event 10 "$(handshake_from "$NEW_IF")" "glob alone: its handshake is reported"
 tn_stop_agent
 tap_eq "glob alone: SIGTERM, exit 0" 0 "$?"
 tap_eq "glob alone: no filter left on $NEW_IF" 0 "$(filters_on "$NEW_IF")"

@@ -17,7 +17,12 @@
 #     attached (we return "no verdict", not "ok", which would end the
 #     chain) and survives stop, kill and restart;
 #   - a bulk download running across attach, detach, kill and restart
-#     arrives intact (sha256).
+#     arrives intact (sha256);
+#   - SIGKILL under load (a client loop of TLS 1.2 handshakes) with --db
+#     and a webhook that cannot be reached: no handshake of the loop fails,
+#     the database passes integrity_check with the inventory's rows and the
+#     undelivered alerts in the outbox, the restart replaces the filters and
+#     keeps both.
 #
 # Needs root, clang (for the other tool's filter), curl, openssl, tc,
 # bpftool. TAP output; exits non-zero on any failure.
@@ -28,7 +33,7 @@ export BUILD
 . tests/e2e/lib_netns.sh
 
 tn_require_root live_lifecycle
-tn_require_cmds openssl curl ip tc bpftool clang python3 sha256sum ss
+tn_require_cmds openssl curl ip tc bpftool clang python3 sha256sum ss sqlite3
 tn_require_tlswatch
 
 TW_PRIO=29815          # TW_TC_PRIORITY (include/tlswatch/event.h)
@@ -208,6 +213,65 @@ tap_eq "bulk: curl completed" 0 "$curl_rc"
 tap_eq "bulk: 50 MiB arrived intact (sha256)" "$want_sha" \
 	"$(sha256sum "$tmp/got" 2>/dev/null | cut -d' ' -f1)"
 check_nothing_left "bulk" no
+
+# --- 3b. SIGKILL under load, with the database and the webhook outbox -------
+# A client loop makes TLS 1.2 handshakes (the self-signed certificate is an
+# "untrusted" finding: an alert for the webhook, which points at a closed
+# port, so alerts stay in the outbox) while the agent is killed and
+# restarted on the same database.
+db=$tmp/kill.db
+db_ok() { [ "$(sqlite3 "$db" 'PRAGMA integrity_check' 2>&1)" = ok ]; }
+db_rows() { sqlite3 "$db" "SELECT count(*) FROM $1" 2>/dev/null; }
+start_db_agent() { # label
+	tn_start_agent "$tmp/agent-$1.jsonl" --no-active-check --db "$db" \
+		--webhook http://127.0.0.1:9/hook ||
+		tn_bail "$1: tlswatch run did not start on $IF"
+	prog_ids=$( { our_prog_ids; agent_prog_ids "$TN_AGENT_PID"; } | sort -u)
+}
+: >"$tmp/loop.fail"
+(
+	for i in $(seq 300); do          # bounded: at most 300 handshakes
+		[ -e "$tmp/loop.stop" ] && break
+		echo | timeout 5 openssl s_client -connect "$PEER:443" \
+			-servername lifecycle.test -tls1_2 >/dev/null 2>&1 ||
+			echo "handshake $i failed" >>"$tmp/loop.fail"
+		echo "$i" >"$tmp/loop.count"
+	done
+) &
+loop_pid=$!
+tn_bg "$loop_pid"
+start_db_agent load1
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$tmp/agent-load1.jsonl') -ge 5 ]"
+sleep 1.5                              # the inventory flushes every second
+kill_agent
+tap_check "load, SIGKILL: the database passes integrity_check" db_ok
+served_at_kill=$(db_rows served)
+outbox_at_kill=$(db_rows outbox)
+tap_check "load, SIGKILL: the inventory has the served name ($served_at_kill rows)" \
+	[ "${served_at_kill:-0}" -ge 1 ]
+tap_check "load, SIGKILL: the undelivered alerts are in the outbox ($outbox_at_kill rows)" \
+	[ "${outbox_at_kill:-0}" -ge 1 ]
+start_db_agent load2
+tap_eq "load, restart: one filter per direction (replaced, not added)" 2 "$(our_filters)"
+before=$(cat "$tmp/loop.count")
+tn_wait_cmd 10 sh -c "[ \$(cat '$tmp/loop.count') -ge $((before + 5)) ]"
+tn_wait_grep 10 '"event":"handshake"' "$tmp/agent-load2.jsonl" &&
+	tap_ok "load, restart: handshakes are reported" ||
+	tap_fail "load, restart: handshakes are reported"
+tn_stop_agent
+tap_eq "load, restart then SIGTERM: the agent exits 0" 0 "$?"
+touch "$tmp/loop.stop"
+wait "$loop_pid"
+tap_eq "load: no handshake of the client loop failed across kill and restart" "" \
+	"$(cat "$tmp/loop.fail")"
+tap_check "load: the client loop ran throughout ($(cat "$tmp/loop.count") handshakes)" \
+	[ "$(cat "$tmp/loop.count")" -ge 10 ]
+tap_check "load, after restart: the database passes integrity_check" db_ok
+tap_check "load, after restart: the inventory kept its rows" \
+	[ "$(db_rows served)" -ge "$served_at_kill" ]
+tap_check "load, after restart: the outbox kept the undelivered alerts" \
+	[ "$(db_rows outbox)" -ge "$outbox_at_kill" ]
+check_nothing_left "load, kill + restart + SIGTERM" no
 
 # --- 4. somebody else's clsact qdisc and filter ------------------------------
 tap_check "baseline: port 8080 is reachable without the other filter" port8080_open

@@ -237,6 +237,23 @@ static void test_claim_from_a_wrong_future_clock_expires(void)
 	outbox_close(ob);
 }
 
+/* The wall clock stepped back a year after a retry was scheduled: the row
+ * must not wait a year. Within the longest retry delay it still waits. */
+static void test_retry_from_a_clock_stepped_back_is_due(void)
+{
+	struct outbox_item it[2];
+	struct outbox *ob = one_in_flight(it);
+	int64_t back = T0 - 365LL * 24 * 3600 * SEC;
+
+	CHECK_INT(outbox_retry(ob, it[0].id, T0 + 30 * SEC), 0);
+	outbox_item_release(&it[0]);
+	CHECK_INT(outbox_due(ob, T0 + 30 * SEC - OUTBOX_MAX_DELAY_US, it, 2), 0);
+	CHECK_INT(outbox_due(ob, back, it, 2), 1);
+	CHECK_INT(it[0].attempts, 1);
+	outbox_item_release(&it[0]);
+	outbox_close(ob);
+}
+
 static void test_claim_and_idempotency_key_survive_reopen(void)
 {
 	struct outbox_item it[2];
@@ -394,6 +411,7 @@ int main(void)
 	RUN_TEST(test_dropped_row_in_flight_is_not_acked_later);
 	RUN_TEST(test_claim_suppresses_within_cooldown_and_allows_after);
 	RUN_TEST(test_claim_from_a_wrong_future_clock_expires);
+	RUN_TEST(test_retry_from_a_clock_stepped_back_is_due);
 	RUN_TEST(test_claim_and_idempotency_key_survive_reopen);
 	RUN_TEST(test_rows_survive_reopen_and_are_all_due_again);
 	RUN_TEST(test_put_survives_sigkill);

@@ -149,7 +149,11 @@ static void on_turn(void *ctx, uint64_t now_us)
 	}
 	/* Records that arrived without a wakeup are not left waiting. */
 	consume_ring(ag);
-	pipeline_tick(ag->pl, now_us);
+	/* The segments' clock, not @now_us (the wall clock): after a step of
+	 * the wall clock, ten years ahead would end every open connection
+	 * as idle, and a step back would stop idle timeouts and spike
+	 * windows until the wall clock caught up. */
+	pipeline_tick(ag->pl, live_now_us(ag->live));
 }
 
 /* --- setup and teardown */
@@ -174,30 +178,63 @@ static enum agent_status agent_open_outputs(struct agent *ag, char *err,
 	return AGENT_OK;
 }
 
+/* The interfaces to attach to now: those --iface names or matches, or
+ * every one that is up. */
+static enum agent_status agent_list_ifaces(struct agent *ag, char *err,
+					   size_t errlen)
+{
+	int n;
+
+	if (ag->o.n_ifaces)
+		n = live_match_ifaces(ag->o.ifaces, ag->o.n_ifaces, &ag->default_ifaces);
+	else
+		n = live_default_ifaces(&ag->default_ifaces);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot list interfaces: %s", strerror(-n));
+		return AGENT_ERR_INTERNAL;
+	}
+	if (!n && !ag->o.n_ifaces) {
+		snprintf(err, errlen, "no interface is up (besides loopback); name one with --iface");
+		return AGENT_ERR_NO_IFACE;
+	}
+	return AGENT_OK;
+}
+
+/* Whether an --iface is a pattern: then interfaces of either link type
+ * may come, and none need match at start. */
+static bool agent_has_patterns(const struct agent *ag)
+{
+	int i;
+
+	for (i = 0; i < ag->o.n_ifaces; i++)
+		if (live_iface_is_pattern(ag->o.ifaces[i]))
+			return true;
+	return false;
+}
+
 static enum agent_status agent_attach(struct agent *ag, char *err, size_t errlen)
 {
 	struct live_opts lo = {
-		.ifaces = ag->o.ifaces,
-		.n_ifaces = ag->o.n_ifaces,
 		.ports = ag->o.ports,
 		.n_ports = ag->o.n_ports,
 		.dir_budget = ag->o.dir_budget,
+		.any_link = agent_has_patterns(ag),
 	};
+	enum agent_status st;
 	int rc;
 
-	if (!lo.n_ifaces) {
-		if (live_default_ifaces(&ag->default_ifaces) < 0) {
-			snprintf(err, errlen, "cannot list interfaces: %s", strerror(errno));
-			return AGENT_ERR_INTERNAL;
-		}
-		lo.ifaces = (const char **)ag->default_ifaces;
-		while (ag->default_ifaces[lo.n_ifaces])
-			lo.n_ifaces++;
-		if (!lo.n_ifaces) {
-			snprintf(err, errlen, "no interface is up (besides loopback); name one with --iface");
-			return AGENT_ERR_NO_IFACE;
-		}
+	/* before listing: an interface added in between is then announced */
+	rc = agent_links_open(ag);
+	if (rc < 0) {
+		snprintf(err, errlen, "interface notifications (netlink): %s", strerror(-rc));
+		return AGENT_ERR_INTERNAL;
 	}
+	st = agent_list_ifaces(ag, err, errlen);
+	if (st != AGENT_OK)
+		return st;
+	lo.ifaces = (const char **)ag->default_ifaces;
+	while (ag->default_ifaces[lo.n_ifaces])
+		lo.n_ifaces++;
 	rc = live_open(&lo, &ag->live, err, errlen);
 	if (rc < 0)
 		return AGENT_ERR_ATTACH;
@@ -247,6 +284,8 @@ static enum agent_status agent_build_loop(struct agent *ag, char *err, size_t er
 		rc = loop_add_fd(ag->loop, pipeline_checks_fd(ag->pl), POLLIN,
 				 on_checks_ready, ag);
 	if (!rc)
+		rc = loop_add_fd(ag->loop, ag->links_fd, POLLIN, agent_links_ready, ag);
+	if (!rc)
 		rc = loop_add_timer(ag->loop, ag->o.stats_interval_s * 1000,
 				    on_stats_timer, ag);
 	if (!rc)
@@ -273,7 +312,7 @@ static void agent_teardown(struct agent *ag)
 	if (ag->pl) {
 		struct summary *sum;
 
-		pipeline_flush(ag->pl, loop_wall_us());
+		pipeline_flush(ag->pl, ag->live ? live_now_us(ag->live) : loop_wall_us());
 		sum = pipeline_summary(ag->pl);
 		sum->source = "agent";
 		pipeline_emit_summary(ag->pl, sum);
@@ -284,6 +323,7 @@ static void agent_teardown(struct agent *ag)
 		ag->live = NULL;
 		pr_info("detached\n");
 	}
+	agent_links_close(ag);
 	active_free(ag->active);
 	pipeline_free(ag->pl);
 	sink_set_close(ag->sinks);
@@ -294,7 +334,7 @@ static void agent_teardown(struct agent *ag)
 
 enum agent_status agent_run(const struct agent_opts *o, char *err, size_t errlen)
 {
-	struct agent ag = { .o = *o };
+	struct agent ag = { .o = *o, .links_fd = -1 };
 	enum agent_status st;
 	int rc;
 
@@ -310,6 +350,8 @@ enum agent_status agent_run(const struct agent_opts *o, char *err, size_t errlen
 		st = AGENT_ERR_INTERNAL;
 	if (st == AGENT_OK) {
 		agent_report(&ag, "started", NULL);
+		if (o->start_problem)
+			agent_report(&ag, "error", o->start_problem);
 		pr_info("attached to %d interface%s\n", ag.n_attached,
 			ag.n_attached == 1 ? "" : "s");
 		rc = loop_run(ag.loop, &stop_requested, SINK_TICK_MS, on_turn, &ag);

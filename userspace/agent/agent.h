@@ -35,6 +35,9 @@ struct agent_opts {
 	struct leaf_check_opts leaf;
 	const struct spike_opts *spikes; /* NULL: no spike detection */
 	struct output_opts outputs;    /* read_counters is set by the agent */
+	/* reported as an "error" event once started (a --db that could not
+	 * be opened for writing, so the inventory lives in memory); or NULL */
+	const char *start_problem;
 	/* SIGHUP, after reopening the log: the caller reads its options again
 	 * and answers with agent_reload() or agent_reload_refused(), on the
 	 * agent's thread. NULL: SIGHUP only reopens the log. */

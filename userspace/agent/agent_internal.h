@@ -26,7 +26,8 @@ struct agent {
 	bool last_reload_refused;
 	const char *const *attached;
 	int n_attached;
-	char **default_ifaces;
+	char **default_ifaces;         /* the interfaces found at start */
+	int links_fd;                  /* rtnetlink link notifications, or -1 */
 };
 
 /* The per-name table of struct agent. */
@@ -41,6 +42,12 @@ void agent_report_ignored(struct agent *ag, const char *state, const char *messa
 /* output_opts.read_counters: the kernel's, the pipeline's, the active
  * checker's counters. @ctx is the agent. */
 void agent_read_counters(void *ctx, struct counter_values *cv);
+/* Interfaces that come and go (agent_links.c): the rtnetlink socket,
+ * opened before the interfaces are listed so that none is missed (0 or
+ * -errno), and its poll loop callback. */
+int agent_links_open(struct agent *ag);
+void agent_links_close(struct agent *ag);
+void agent_links_ready(void *ctx, int fd, short revents);
 /* Every thread keeps only the capabilities the attached agent uses (those
  * @live's maps need, found by trying). 0, or -1 with the reason in @err. */
 int agent_drop_privileges(struct live *live, char *err, size_t errlen);

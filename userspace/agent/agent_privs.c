@@ -42,7 +42,8 @@
  * configuration, secret, CRL and CA files read again) are its own user's.
  */
 #define AGENT_CAPS_KEPT(X)                                                     \
-	X(CAP_NET_ADMIN, "deleting its TC filters (netlink) when it stops")    \
+	X(CAP_NET_ADMIN, "attaching to interfaces that appear (--iface globs) " \
+			 "and deleting its TC filters (netlink) when it stops") \
 	X(CAP_BPF, "reading and updating its own BPF maps (stats, ending a "   \
 		   "flow's handshake phase): only on kernels before 6.5 with "  \
 		   "kernel.unprivileged_bpf_disabled set, found by trying")

@@ -125,8 +125,10 @@ void agent_report_ignored(struct agent *ag, const char *state, const char *messa
 {
 	static struct agent_name_stat names[AGENT_MAX_NAME_STATS];
 	struct agent_counter counters[COUNTER__COUNT];
-	/* Errors and reloads say what happened, without the statistics. */
-	bool brief = strcmp(state, "error") == 0 || strncmp(state, "config_", 7) == 0;
+	/* Errors, reloads and interface changes say what happened, without
+	 * the statistics. */
+	bool brief = strcmp(state, "error") == 0 || strncmp(state, "config_", 7) == 0 ||
+		     strncmp(state, "interface_", 10) == 0;
 	struct agent_view v = {
 		.state = state,
 		.message = message,

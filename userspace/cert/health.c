@@ -60,7 +60,7 @@ struct cert_health {
 	char problems[HEALTH_MAX_PROBLEMS][256];
 	int n_problems;
 	int dropped_problems;
-	time_t last_db_problem;
+	int64_t last_db_problem_ms;    /* CLOCK_MONOTONIC; 0: none yet */
 	int64_t last_flush_ms;
 	uint64_t unanswered;             /* sightings not recorded */
 };
@@ -96,11 +96,14 @@ static void health_problem(struct cert_health *h, const char *msg)
 
 static void health_db_problem(struct cert_health *h, const char *msg)
 {
-	time_t now = time(NULL);
+	/* monotonic: after a step back of the wall clock, the next problem
+	 * would otherwise wait until the clock caught up (years, maybe) */
+	int64_t now = health_now_ms();
 
-	if (now - h->last_db_problem < HEALTH_DB_PROBLEM_EVERY_S)
+	if (h->last_db_problem_ms &&
+	    now - h->last_db_problem_ms < HEALTH_DB_PROBLEM_EVERY_S * 1000)
 		return;
-	h->last_db_problem = now;
+	h->last_db_problem_ms = now;
 	health_problem(h, msg);
 }
 

@@ -35,7 +35,9 @@ int check_opts_open(const char *cmd, struct check_opts *co, struct cert_health *
 		fprintf(stderr, "tlswatch %s: %s\n", cmd, err);
 		return -1;
 	}
-	if (rc > 0)
+	if (rc > 0) {
 		pr_warn("%s\n", err);
+		snprintf(co->db_warning, sizeof(co->db_warning), "%s", err);
+	}
 	return 0;
 }

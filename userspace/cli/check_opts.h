@@ -20,6 +20,8 @@ struct check_opts {
 	struct leaf_check_opts leaf;
 	struct spike_opts spike;
 	bool no_spikes;
+	/* set by check_opts_open(): why the --db is kept in memory, or "" */
+	char db_warning[512];
 };
 
 /* Defaults: @online and @db (NULL: in-memory inventory) differ per command. */

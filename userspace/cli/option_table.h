@@ -52,8 +52,9 @@
 	  "watched TCP server port (repeatable); default: every port for "     \
 	  "analyze, 443 for run")                                              \
 	X(IFACE, "iface", 0, "IF", CMD_R, GENERAL, OT_STR, OF_REPEAT, 0, 0, "", \
-	  "watch interface IF (repeatable); default: every interface that is " \
-	  "up, except loopback")                                               \
+	  "watch interface IF (repeatable), or every interface whose name "    \
+	  "matches the glob IF ('veth*'), also those that appear later; "      \
+	  "default: every interface that is up at start, except loopback")     \
 	X(JSON_LOG, "json-log", 0, "FILE", CMD_R, GENERAL, OT_STR, 0, 0, 0, "-", \
 	  "append events to FILE ('-': standard output); SIGHUP reopens it")   \
 	X(NO_ACTIVE_CHECK, "no-active-check", 0, NULL, CMD_R, GENERAL, OT_FLAG, \

@@ -16,6 +16,7 @@
 #include "agent/agent.h"
 #include "cli.h"
 #include "cli_opts.h"
+#include "live/live.h"
 
 static const struct cli_help run_help = {
 	.usage = "[OPTIONS]",
@@ -86,6 +87,7 @@ static void agent_opts_from(struct cli_opts *o, struct cert_health *health,
 	ao->active = o->active;
 	ao->stats_interval_s = o->stats_interval_s;
 	ao->health = health;
+	ao->start_problem = o->check.db_warning[0] ? o->check.db_warning : NULL;
 	ao->leaf = o->check.leaf;
 	ao->spikes = o->check.no_spikes ? NULL : &o->check.spike;
 	ao->outputs = o->out;
@@ -205,14 +207,15 @@ static void run_reload_free(struct run_reload *rr)
 	}
 }
 
-/* Every --iface must exist before anything is opened or created (the
- * database, the log): a typo leaves no file behind. */
+/* Every --iface name must exist before anything is opened or created (the
+ * database, the log): a typo leaves no file behind. A pattern may match
+ * nothing yet: the agent attaches to interfaces as they appear. */
 static int run_check_ifaces(const struct cli_opts *o)
 {
 	int i;
 
 	for (i = 0; i < o->n_ifaces; i++) {
-		if (if_nametoindex(o->ifaces[i]))
+		if (live_iface_is_pattern(o->ifaces[i]) || if_nametoindex(o->ifaces[i]))
 			continue;
 		fprintf(stderr, "tlswatch run: --iface %s: %s\n", o->ifaces[i],
 			errno == ENODEV ? "no such interface" : strerror(errno));

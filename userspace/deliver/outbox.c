@@ -56,7 +56,8 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_INSERT] = "INSERT INTO outbox (target, idem_key, critical, body,"
 		      " created_us, next_attempt_us) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
 	[OB_DUE] = "SELECT id, target, idem_key, critical, body, attempts,"
-		   " created_us FROM outbox WHERE next_attempt_us <= ?1 ORDER BY id",
+		   " created_us FROM outbox WHERE next_attempt_us <= ?1"
+		   " OR next_attempt_us > ?2 ORDER BY id",
 	[OB_NEXT] = "SELECT id, next_attempt_us FROM outbox"
 		    " ORDER BY next_attempt_us, id",
 	[OB_DELETE] = "DELETE FROM outbox WHERE id = ?1",
@@ -544,7 +545,8 @@ int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
 	if (!ob || (!items && max > 0))
 		return -EINVAL;
 	st = ob_stmt(ob, OB_DUE);
-	if (sqlite3_bind_int64(st, 1, now_us) != SQLITE_OK)
+	if (sqlite3_bind_int64(st, 1, now_us) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, now_us + OUTBOX_MAX_DELAY_US) != SQLITE_OK)
 		return ob_fail(ob, "reading due rows");
 	while (n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (ob_inflight_has(ob, sqlite3_column_int64(st, 0)))

@@ -34,6 +34,10 @@
 #define OUTBOX_TARGET_MAX 256       /* a target's name or URL, NUL included */
 #define OUTBOX_DEFAULT_MAX_ROWS 10000
 #define OUTBOX_DEFAULT_COOLDOWN_S 3600
+/* The longest a retry is put off (--webhook-retry-max and a Retry-After
+ * are both capped at a day): a row due later than this from now was
+ * scheduled by a clock that has since been stepped back, and is due. */
+#define OUTBOX_MAX_DELAY_US (24LL * 3600 * 1000000)
 
 struct outbox;
 

@@ -115,7 +115,8 @@ struct agent_name_stat {
 
 struct agent_view {
 	const char *state;        /* started, stats, stopped, error,
-				   * config_reloaded, config_refused */
+				   * config_reloaded, config_refused,
+				   * interface_added, interface_removed */
 	const char *message;      /* what happened, or NULL */
 	const char *const *ignored; /* config_reloaded: options that differ
 				     * but need a restart */

@@ -23,9 +23,14 @@
 struct live {
 	struct tlswatch_bpf *skel;
 	struct ring_buffer *rb;
-	struct live_tc *tc;          /* one per interface, n_tc of them */
+	/* One per interface, n_tc of them, allocated once: live_meta.iface
+	 * points into them, and the pipeline keeps that pointer. An interface
+	 * that went away keeps its entry (detached), which one that comes
+	 * back with its name takes again. */
+	struct live_tc tc[LIVE_MAX_IFACES];
 	int n_tc;
-	const char **names;          /* tc[i].name, for live_ifaces() */
+	const char *names[LIVE_MAX_IFACES + 1]; /* the attached tc[i].name */
+	int n_names;
 	const char **want;           /* distinct interfaces asked for, n_want */
 	bool *want_l2;               /* whether each has an Ethernet header */
 	int n_want;
@@ -101,9 +106,13 @@ static int check_opts(const struct live_opts *o, char *err, size_t errlen)
 {
 	int i;
 
-	if (!o || o->n_ifaces < 1 || !o->ifaces) {
+	if (!o || (o->n_ifaces < 1 && !o->any_link) || (o->n_ifaces && !o->ifaces)) {
 		snprintf(err, errlen, "no interface to attach to");
 		return -EINVAL;
+	}
+	if (o->n_ifaces > LIVE_MAX_IFACES) {
+		snprintf(err, errlen, "more than %d interfaces", LIVE_MAX_IFACES);
+		return -E2BIG;
 	}
 	if (o->n_ports < 1 || !o->ports) {
 		snprintf(err, errlen, "no port to watch");
@@ -141,11 +150,9 @@ static int resolve_ifaces(struct live *l, const struct live_opts *o, char *err,
 {
 	int i, r;
 
-	l->want = calloc((size_t)o->n_ifaces, sizeof(*l->want));
-	l->want_l2 = calloc((size_t)o->n_ifaces, sizeof(*l->want_l2));
-	l->tc = calloc((size_t)o->n_ifaces, sizeof(*l->tc));
-	l->names = calloc((size_t)o->n_ifaces + 1, sizeof(*l->names));
-	if (!l->want || !l->want_l2 || !l->tc || !l->names) {
+	l->want = calloc((size_t)o->n_ifaces + 1, sizeof(*l->want));
+	l->want_l2 = calloc((size_t)o->n_ifaces + 1, sizeof(*l->want_l2));
+	if (!l->want || !l->want_l2) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -175,7 +182,7 @@ static int load_program(struct live *l, const struct live_opts *o, char *err,
 			size_t errlen)
 {
 	uint32_t ring = o->ringbuf_bytes ? o->ringbuf_bytes : TW_DEFAULT_RINGBUF;
-	bool any_l2 = false, any_l3 = false;
+	bool any_l2 = o->any_link, any_l3 = o->any_link;
 	int i, r;
 
 	for (i = 0; i < l->n_want; i++) {
@@ -214,20 +221,98 @@ static int load_program(struct live *l, const struct live_opts *o, char *err,
 	return 0;
 }
 
+/* The names of the interfaces attached now, for live_ifaces(). */
+static void list_attached(struct live *l)
+{
+	int i;
+
+	l->n_names = 0;
+	for (i = 0; i < l->n_tc; i++)
+		if (l->tc[i].ingress || l->tc[i].egress)
+			l->names[l->n_names++] = l->tc[i].name;
+	l->names[l->n_names] = NULL;
+}
+
+/* The entry for @name: its old one if it was attached before, else a new
+ * one; NULL when LIVE_MAX_IFACES are taken. */
+static struct live_tc *tc_slot(struct live *l, const char *name)
+{
+	int i;
+
+	for (i = 0; i < l->n_tc; i++)
+		if (strcmp(l->tc[i].name, name) == 0)
+			return &l->tc[i];
+	if (l->n_tc == LIVE_MAX_IFACES)
+		return NULL;
+	return &l->tc[l->n_tc++];
+}
+
+static int attach_one(struct live *l, const char *name, bool l2, char *err,
+		      size_t errlen)
+{
+	struct bpf_program *prog = l2 ? l->skel->progs.tlswatch
+				      : l->skel->progs.tlswatch_l3;
+	struct live_tc *t;
+	int fd = bpf_program__fd(prog), r;
+
+	if (fd < 0) {
+		/* only the programs the first interfaces needed were loaded */
+		snprintf(err, errlen, "%s: no %s program loaded (restart the agent)",
+			 name, l2 ? "Ethernet" : "IP-only");
+		return -EPROTONOSUPPORT;
+	}
+	t = tc_slot(l, name);
+	if (!t) {
+		snprintf(err, errlen, "%s: already %d interfaces", name, LIVE_MAX_IFACES);
+		return -ENOSPC;
+	}
+	r = live_tc_attach(t, name, fd, err, errlen);
+	list_attached(l);
+	return r;
+}
+
 static int attach_all(struct live *l, char *err, size_t errlen)
 {
-	int i, fd, r;
+	int i, r;
 
 	for (i = 0; i < l->n_want; i++) {
-		fd = bpf_program__fd(l->want_l2[i] ? l->skel->progs.tlswatch
-						   : l->skel->progs.tlswatch_l3);
-		r = live_tc_attach(&l->tc[l->n_tc], l->want[i], fd, err, errlen);
+		r = attach_one(l, l->want[i], l->want_l2[i], err, errlen);
 		if (r)
 			return r;
-		l->names[l->n_tc] = l->tc[l->n_tc].name;
-		l->n_tc++;
 	}
 	return 0;
+}
+
+int live_attach_iface(struct live *l, const char *name, char *err, size_t errlen)
+{
+	int i, l2;
+
+	for (i = 0; i < l->n_names; i++)
+		if (strcmp(l->names[i], name) == 0)
+			return -EEXIST;
+	l2 = live_tc_link_has_l2(name);
+	if (l2 < 0) {
+		snprintf(err, errlen, "%s: %s", name,
+			 l2 == -EPROTONOSUPPORT ? "unsupported link type" : strerror(-l2));
+		return l2;
+	}
+	return attach_one(l, name, l2, err, errlen);
+}
+
+const char *live_forget_iface(struct live *l, int ifindex)
+{
+	int i;
+
+	for (i = 0; i < l->n_tc; i++) {
+		struct live_tc *t = &l->tc[i];
+
+		if (t->ifindex != ifindex || !(t->ingress || t->egress))
+			continue;
+		live_tc_forget(t);
+		list_attached(l);
+		return t->name;
+	}
+	return NULL;
 }
 
 int live_open(const struct live_opts *o, struct live **out, char *err,
@@ -328,6 +413,15 @@ int live_stop(struct live *l, tw_segment_fn fn, void *ctx)
 	return total;
 }
 
+uint64_t live_now_us(const struct live *l)
+{
+	struct timespec m;
+
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	return (uint64_t)(((int64_t)m.tv_sec * 1000000000 + m.tv_nsec +
+			   l->mono_to_real_ns) / 1000);
+}
+
 const struct live_meta *live_current_meta(const struct live *l)
 {
 	return &l->meta;
@@ -402,7 +496,7 @@ int live_counters(struct live *l, struct live_counters *out)
 int live_ifaces(const struct live *l, const char *const **names)
 {
 	*names = l->names;
-	return l->n_tc;
+	return l->n_names;
 }
 
 void live_close(struct live *l)
@@ -416,8 +510,6 @@ void live_close(struct live *l)
 		live_tc_detach(&l->tc[i]);
 	ring_buffer__free(l->rb);
 	tlswatch_bpf__destroy(l->skel);
-	free(l->names);
-	free(l->tc);
 	free(l->want);
 	free(l->want_l2);
 	free(l);

@@ -38,6 +38,10 @@
  * bound on how long batching may hold a record back. */
 #define LIVE_MAX_BATCH_MS 50
 
+/* Interfaces one agent attaches to, over its run (one that comes back
+ * under the same name counts once). */
+#define LIVE_MAX_IFACES 256
+
 struct live;
 
 struct live_opts {
@@ -49,6 +53,10 @@ struct live_opts {
 	uint32_t ringbuf_bytes;  /* ring buffer size, a power of two >= 4 KiB;
 				  * 0: 8 MiB */
 	uint32_t max_flows;      /* flows in the handshake phase; 0: 65536 */
+	bool any_link;           /* load the programs for both link types, so
+				  * that interfaces added later (with
+				  * live_attach_iface()) can be of either;
+				  * then @n_ifaces may be 0 */
 };
 
 /* Kernel counters summed over CPUs (indexed by enum tw_counter), plus the
@@ -98,6 +106,14 @@ int live_poll(struct live *l, int timeout_ms, tw_segment_fn fn, void *ctx);
  */
 int live_stop(struct live *l, tw_segment_fn fn, void *ctx);
 
+/*
+ * Now, on the clock of the segments' ts_us: CLOCK_MONOTONIC plus the
+ * offset to CLOCK_REALTIME taken at live_open(). A step of the wall clock
+ * (NTP, an operator, a VM restored) moves neither, so the idle timeouts
+ * and spike windows fed with it never see time jump or go back.
+ */
+uint64_t live_now_us(const struct live *l);
+
 /* Valid during the segment callback of live_poll(): where it came from. */
 const struct live_meta *live_current_meta(const struct live *l);
 
@@ -119,8 +135,24 @@ void live_flow_done_cb(void *l, const struct tw_endpoint *client,
 
 int live_counters(struct live *l, struct live_counters *out);
 
-/* Names of the interfaces attached, in the order given. */
+/* Names of the interfaces attached now, in the order attached; valid
+ * until the next live_attach_iface() or live_forget_iface(). */
 int live_ifaces(const struct live *l, const char *const **names);
+
+/*
+ * Attaches to @name, an interface that appeared after live_open() (or came
+ * back). 0; -EEXIST if it is attached already; -ENOSPC past
+ * LIVE_MAX_IFACES; -EPROTONOSUPPORT for a link type whose program was not
+ * loaded (see live_opts.any_link); other -errno. @err then says why.
+ */
+int live_attach_iface(struct live *l, const char *name, char *err, size_t errlen);
+
+/*
+ * The kernel deleted the interface @ifindex, and our filters with it:
+ * forgets it, so that live_close() detaches only what is still there.
+ * Returns its name (valid as long as @l), or NULL if it was not attached.
+ */
+const char *live_forget_iface(struct live *l, int ifindex);
 
 /* Detaches exactly what live_open() attached, then frees @l. NULL is ok. */
 void live_close(struct live *l);
@@ -131,6 +163,20 @@ void live_close(struct live *l);
  */
 int live_default_ifaces(char ***out);
 void live_ifaces_free(char **names);
+
+/*
+ * The interfaces that exist now and match one of @patterns (fnmatch(3)
+ * globs such as "veth-tw*", or plain names), in the order of the patterns,
+ * each once: a NULL-terminated array in *@out as live_default_ifaces().
+ * A plain name is listed even when it does not exist. Count or -errno.
+ */
+int live_match_ifaces(const char *const *patterns, int n_patterns, char ***out);
+
+/* Whether @name matches one of @patterns (fnmatch(3)). */
+bool live_iface_matches(const char *const *patterns, int n, const char *name);
+
+/* Whether @name has a wildcard (*, ?, [), so names a set of interfaces. */
+bool live_iface_is_pattern(const char *name);
 
 /*
  * Removes tlswatch filters left on @iface by an agent that was killed, and

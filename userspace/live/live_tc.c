@@ -200,6 +200,14 @@ void live_tc_detach(struct live_tc *t)
 	qdisc_release(t);
 }
 
+void live_tc_forget(struct live_tc *t)
+{
+	pr_debug("%s: gone (ifindex %d), and our filters with it\n", t->name,
+		 t->ifindex);
+	t->ingress = t->egress = t->qdisc_ours = false;
+	t->ifindex = 0;
+}
+
 /* Counts the filters of one clsact block (@parent) that are not ours. */
 static int nl_count_foreign(int fd, int ifindex, uint32_t parent, uint32_t seq)
 {

@@ -36,6 +36,11 @@ int live_tc_attach(struct live_tc *t, const char *name, int prog_fd,
 /* Undoes live_tc_attach(); safe to call twice. */
 void live_tc_detach(struct live_tc *t);
 
+/* The interface of @t was deleted, and with it its qdisc and filters:
+ * marks @t detached without asking the kernel (the ifindex may be another
+ * interface's by now). */
+void live_tc_forget(struct live_tc *t);
+
 /* Filters on the clsact of @ifindex that are not tlswatch's, or -errno. */
 int live_tc_foreign_filters(int ifindex);
 

@@ -41,13 +41,19 @@
 struct webhook_job {
 	int64_t id;
 	int attempts;
+	int which;                     /* index into webhook.ob */
 };
+
+/* Outboxes: the configured one (the --db file, or memory), then one in
+ * memory opened when a write to the first fails (a full disk, an I/O
+ * error): an alert costs durability then, never delivery. */
+enum { WEBHOOK_OB_MAIN, WEBHOOK_OB_OVERFLOW, WEBHOOK_OB__COUNT };
 
 struct webhook {
 	struct sink base;              /* first: the sink is cast to it */
 	struct output_opts o;           /* a copy: outlives a reloaded set's */
 				       /* options */
-	struct outbox *ob;
+	struct outbox *ob[WEBHOOK_OB__COUNT];  /* [OVERFLOW] NULL until used */
 	struct http_pool *pool;
 	int efd;                       /* http_pool's completion eventfd */
 	uint8_t secret[WEBHOOK_SECRET_MAX];
@@ -151,21 +157,23 @@ static void dedup_key(const struct event *ev, char *buf, size_t len)
 static void webhook_finish(struct webhook *w, const struct http_result *r)
 {
 	struct webhook_job job;
+	struct outbox *ob;
 	int64_t now = (int64_t)wall_us(), delay, after;
 
 	memcpy(&job, r->key, sizeof(job));
+	ob = w->ob[job.which];
 	w->in_flight--;
 	switch (backoff_classify_status(r->status, !r->transport_ok)) {
 	case BACKOFF_DELIVERED:
 		if (w->receiver_down)
 			pr_info("webhook %s: delivering again\n", r->url);
 		w->receiver_down = false;
-		outbox_ack(w->ob, job.id);
+		outbox_ack(ob, job.id);
 		return;
 	case BACKOFF_GIVE_UP:
 		pr_warn("webhook %s refused an alert for good (HTTP %ld); it is dropped\n",
 			r->url, r->status);
-		outbox_fail(w->ob, job.id);
+		outbox_fail(ob, job.id);
 		return;
 	case BACKOFF_RETRY:
 		break;
@@ -180,7 +188,7 @@ static void webhook_finish(struct webhook *w, const struct http_result *r)
 	if (after > delay)
 		delay = after;
 	w->retried++;
-	outbox_retry(w->ob, job.id, now + delay);
+	outbox_retry(ob, job.id, now + delay);
 }
 
 static void webhook_collect(struct webhook *w)
@@ -196,11 +204,13 @@ static void webhook_collect(struct webhook *w)
 	}
 }
 
-static void webhook_send(struct webhook *w, struct outbox_item *it, int64_t now)
+static void webhook_send(struct webhook *w, int which, struct outbox_item *it,
+			 int64_t now)
 {
 	char idem[OUTBOX_KEY_LEN + 32], sig[WEBHOOK_SIGNATURE_MAX + 32];
 	const char *headers[4] = { idem, "User-Agent: tlswatch/" TLSWATCH_VERSION };
-	struct webhook_job job = { .id = it->id, .attempts = it->attempts };
+	struct webhook_job job = { .id = it->id, .attempts = it->attempts,
+				   .which = which };
 
 	snprintf(idem, sizeof(idem), "Idempotency-Key: %s", it->idem_key);
 	if (w->secret_len) {
@@ -213,30 +223,105 @@ static void webhook_send(struct webhook *w, struct outbox_item *it, int64_t now)
 	if (http_pool_submit_headers(w->pool, 0, it->target, &job, sizeof(job),
 				     "application/json", (const uint8_t *)it->body,
 				     it->body_len, headers) < 0) {
-		outbox_release(w->ob, it->id);
+		outbox_release(w->ob[which], it->id);
 		return;
 	}
 	w->in_flight++;
 }
 
-static void webhook_pump(struct webhook *w)
+static void webhook_pump_one(struct webhook *w, int which, int64_t now)
 {
 	struct outbox_item items[WEBHOOK_IN_FLIGHT];
-	int64_t now = (int64_t)wall_us();
 	int i, n;
 
-	webhook_collect(w);
-	if (w->in_flight >= WEBHOOK_IN_FLIGHT)
+	if (!w->ob[which] || w->in_flight >= WEBHOOK_IN_FLIGHT)
 		return;
-	n = outbox_due(w->ob, now, items, WEBHOOK_IN_FLIGHT - w->in_flight);
+	n = outbox_due(w->ob[which], now, items, WEBHOOK_IN_FLIGHT - w->in_flight);
 	if (n < 0) {
-		pr_warn("webhook outbox: %s\n", outbox_error(w->ob));
+		pr_warn("webhook outbox: %s\n", outbox_error(w->ob[which]));
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		webhook_send(w, &items[i], now);
+		webhook_send(w, which, &items[i], now);
 		outbox_item_release(&items[i]);
 	}
+}
+
+static void webhook_pump(struct webhook *w)
+{
+	int64_t now = (int64_t)wall_us();
+	int i;
+
+	webhook_collect(w);
+	for (i = 0; i < WEBHOOK_OB__COUNT; i++)
+		webhook_pump_one(w, i, now);
+}
+
+/* Alerts waiting in every outbox, or -errno. */
+static int64_t webhook_depth(struct webhook *w)
+{
+	int64_t total = 0, d;
+	int i;
+
+	for (i = 0; i < WEBHOOK_OB__COUNT; i++) {
+		if (!w->ob[i])
+			continue;
+		d = outbox_depth(w->ob[i]);
+		if (d < 0)
+			return d;
+		total += d;
+	}
+	return total;
+}
+
+/* The earliest time a waiting alert is due, -1 if none. */
+static int64_t webhook_next_due(struct webhook *w)
+{
+	int64_t first = -1, due;
+	int i;
+
+	for (i = 0; i < WEBHOOK_OB__COUNT; i++) {
+		due = w->ob[i] ? outbox_next_due_us(w->ob[i]) : -1;
+		if (due >= 0 && (first < 0 || due < first))
+			first = due;
+	}
+	return first;
+}
+
+/* Claims the alert and queues it for every receiver in @ob: 1 queued, 0
+ * suppressed (a repeat within the cooldown), -errno. */
+static int webhook_queue(struct webhook *w, struct outbox *ob, const char *key,
+			 bool critical, const char *body, size_t body_len,
+			 int64_t now)
+{
+	char idem[OUTBOX_KEY_LEN + 1];
+	int i, rc = outbox_claim(ob, key, now, idem);
+
+	for (i = 0; rc == 1 && i < w->o.n_webhooks; i++) {
+		int put = outbox_put(ob, w->o.webhooks[i], idem, critical, body,
+				     body_len, now);
+
+		if (put < 0)
+			rc = put;
+	}
+	return rc;
+}
+
+/* The first write that fails moves new alerts to memory, said once. */
+static struct outbox *webhook_overflow(struct webhook *w)
+{
+	struct outbox_opts oo = { .cooldown_s = w->o.webhook_cooldown_s };
+	char err[256];
+
+	if (w->ob[WEBHOOK_OB_OVERFLOW])
+		return w->ob[WEBHOOK_OB_OVERFLOW];
+	pr_warn("webhook outbox: %s; new alerts are kept in memory for this run\n",
+		outbox_error(w->ob[WEBHOOK_OB_MAIN]));
+	if (outbox_open(NULL, &oo, &w->ob[WEBHOOK_OB_OVERFLOW], err, sizeof(err)) < 0) {
+		pr_warn("webhook outbox: %s\n", err);
+		return NULL;
+	}
+	return w->ob[WEBHOOK_OB_OVERFLOW];
 }
 
 /* --- the sink */
@@ -245,38 +330,34 @@ static int webhook_event(struct sink *s, const struct event *ev,
 			 const char *json, size_t len)
 {
 	struct webhook *w = (struct webhook *)s;
-	char key[WEBHOOK_DEDUP_MAX], idem[OUTBOX_KEY_LEN + 1];
+	char key[WEBHOOK_DEDUP_MAX];
 	int64_t now = (int64_t)wall_us();
 	const char *body = json;
 	size_t body_len = len;
-	int i, rc;
+	struct outbox *ob;
+	int rc = -EIO;
 
 	if (!webhook_selects(w->o.webhook_events, ev))
 		return 0;
 	dedup_key(ev, key, sizeof(key));
-	rc = outbox_claim(w->ob, key, now, idem);
-	if (rc == 0) {
-		w->suppressed++;
-		return 0;
-	}
-	if (rc < 0)
-		goto fail;
 	if (w->o.webhook_format == WEBHOOK_FORMAT_SLACK) {
 		body = webhook_text_slack(&w->text, ev, json, len, &body_len);
 		if (!body)
 			return -ENOMEM;
 	}
-	for (i = 0; i < w->o.n_webhooks; i++) {
-		rc = outbox_put(w->ob, w->o.webhooks[i], idem, is_critical(ev), body,
-				body_len, now);
-		if (rc < 0)
-			goto fail;
+	/* once writes failed, the overflow takes every new alert */
+	ob = w->ob[WEBHOOK_OB_OVERFLOW] ? w->ob[WEBHOOK_OB_OVERFLOW] : w->ob[WEBHOOK_OB_MAIN];
+	rc = webhook_queue(w, ob, key, is_critical(ev), body, body_len, now);
+	if (rc < 0 && ob == w->ob[WEBHOOK_OB_MAIN] && (ob = webhook_overflow(w)))
+		rc = webhook_queue(w, ob, key, is_critical(ev), body, body_len, now);
+	if (rc < 0) {
+		pr_warn("webhook outbox: %s: the alert is not queued\n", outbox_error(ob));
+		return rc;
 	}
+	if (rc == 0)
+		w->suppressed++;
 	webhook_pump(w);
 	return 0;
-fail:
-	pr_warn("webhook outbox: %s: the alert is not queued\n", outbox_error(w->ob));
-	return rc;
 }
 
 static void webhook_tick(struct sink *s, uint64_t now_us)
@@ -287,13 +368,23 @@ static void webhook_tick(struct sink *s, uint64_t now_us)
 static void webhook_counters(struct sink *s, struct counter_values *cv)
 {
 	struct webhook *w = (struct webhook *)s;
-	const struct outbox_stats *st = outbox_stats(w->ob);
-	int64_t depth = outbox_depth(w->ob);
+	struct outbox_stats sum = { 0 };
+	int64_t depth = webhook_depth(w);
+	int i;
 
-	counter_set(cv, COUNTER_WEBHOOK_DELIVERED, st->delivered);
+	for (i = 0; i < WEBHOOK_OB__COUNT; i++) {
+		const struct outbox_stats *st = w->ob[i] ? outbox_stats(w->ob[i]) : NULL;
+
+		if (!st)
+			continue;
+		sum.delivered += st->delivered;
+		sum.failed += st->failed;
+		sum.dropped += st->dropped;
+	}
+	counter_set(cv, COUNTER_WEBHOOK_DELIVERED, sum.delivered);
 	counter_set(cv, COUNTER_WEBHOOK_RETRIED, w->retried);
-	counter_set(cv, COUNTER_WEBHOOK_FAILED, st->failed);
-	counter_set(cv, COUNTER_WEBHOOK_DROPPED, st->dropped);
+	counter_set(cv, COUNTER_WEBHOOK_FAILED, sum.failed);
+	counter_set(cv, COUNTER_WEBHOOK_DROPPED, sum.dropped);
 	counter_set(cv, COUNTER_WEBHOOK_SUPPRESSED, w->suppressed);
 	counter_set(cv, COUNTER_OUTBOX_DEPTH, depth > 0 ? (uint64_t)depth : 0);
 }
@@ -307,12 +398,12 @@ static void webhook_drain(struct webhook *w)
 
 	while (wall_us() < deadline) {
 		webhook_pump(w);
-		left = outbox_depth(w->ob);
-		if (left <= 0 || (!w->in_flight && outbox_next_due_us(w->ob) > (int64_t)deadline))
+		left = webhook_depth(w);
+		if (left <= 0 || (!w->in_flight && webhook_next_due(w) > (int64_t)deadline))
 			break;
 		usleep(20000);
 	}
-	left = outbox_depth(w->ob);
+	left = webhook_depth(w);
 	if (left > 0)
 		pr_warn("webhook: %lld alert%s not delivered yet; %s\n", (long long)left,
 			left == 1 ? "" : "s", w->o.db_path ?
@@ -324,10 +415,11 @@ static void webhook_close(struct sink *s)
 {
 	struct webhook *w = (struct webhook *)s;
 
-	if (w->pool && w->ob)
+	if (w->pool && w->ob[WEBHOOK_OB_MAIN])
 		webhook_drain(w);
 	http_pool_free(w->pool);
-	outbox_close(w->ob);
+	outbox_close(w->ob[WEBHOOK_OB_MAIN]);
+	outbox_close(w->ob[WEBHOOK_OB_OVERFLOW]);
 	if (w->efd >= 0)
 		close(w->efd);
 	webhook_text_free(&w->text);
@@ -391,12 +483,12 @@ static int webhook_setup(struct webhook *w, const struct output_opts *o,
 		return rc;
 	}
 	po.notify_fd = w->efd;
-	rc = outbox_open(o->db_path, &oo, &w->ob, err, errlen);
+	rc = outbox_open(o->db_path, &oo, &w->ob[WEBHOOK_OB_MAIN], err, errlen);
 	if (rc < 0 && o->db_path) {
 		/* Like the inventory: a database that cannot be used costs
 		 * durability, not the alerts of this run. */
 		pr_warn("webhook outbox: %s; keeping it in memory (alerts not delivered before a restart are lost)\n", err);
-		rc = outbox_open(NULL, &oo, &w->ob, err, errlen);
+		rc = outbox_open(NULL, &oo, &w->ob[WEBHOOK_OB_MAIN], err, errlen);
 	}
 	if (rc < 0)
 		return rc;

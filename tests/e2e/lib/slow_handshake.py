@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""One TLS 1.2 handshake that pauses between the server's first flight and
+the client's answer, so that it is still open when the agent's clock ticks.
+
+Usage: slow_handshake.py HOST PORT SNI PAUSE_S
+Exit 0 when the handshake completed and a GET was answered.
+"""
+import socket
+import ssl
+import sys
+import time
+
+
+def main():
+    host, port, sni, pause = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing, server_hostname=sni)
+    sock = socket.create_connection((host, port), timeout=10)
+    paused = False
+    for _ in range(20):                       # a handshake is a few turns
+        try:
+            tls.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            pass
+        finally:
+            sock.sendall(outgoing.read())
+        data = sock.recv(65536)
+        if not data:
+            sys.exit("server closed during the handshake")
+        if not paused:
+            time.sleep(pause)                 # the server's flight is in
+            paused = True
+        incoming.write(data)
+    else:
+        sys.exit("handshake did not finish")
+    tls.write(b"GET / HTTP/1.0\r\n\r\n")
+    sock.sendall(outgoing.read())
+    sock.close()
+
+
+if __name__ == "__main__":
+    main()

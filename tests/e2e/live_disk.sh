@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# A database that cannot be written while `tlswatch run` is live.
+#
+# The agent runs in a private mount namespace (unshare -m) where its --db
+# lives on a 1 MiB tmpfs; its JSON log is outside. Real TLS 1.2
+# handshakes through a veth into a test namespace, each with a new SNI
+# (a new inventory row). Two faults, each with its own agent:
+#   - disk full: the tmpfs is filled (dd until ENOSPC) while it runs; the
+#     webhook (a real receiver, lib_prom.sh) still gets every alert, from
+#     an outbox in memory once the file cannot take them, said once;
+#   - read-only: the tmpfs is read-only when it starts (a file system
+#     cannot be remounted read-only under a database open for writing).
+# During the fault: every handshake is still reported, the agent reports
+# the failed write as exactly one `agent` "error" event (not one per
+# handshake) and keeps running. When the space (or write access) returns,
+# the names seen afterwards reach the inventory (names first seen during the
+# fault are not kept for later). The database passes SQLite's
+# integrity_check; a read-only one is left byte for byte unchanged.
+#
+# Needs root, openssl, ip, sqlite3, unshare, nsenter. TAP output.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+export BUILD
+. tests/e2e/lib_netns.sh
+. tests/e2e/lib_prom.sh             # hook_start: the webhook receiver
+
+tn_require_root live_disk
+tn_require_cmds openssl ip sqlite3 unshare nsenter dd
+tn_require_tlswatch
+tmp=$(tn_tmpdir)
+tn_on_exit prom_cleanup
+TW=$(realpath "$BUILD/tlswatch")
+
+tn_setup dsk
+tn_make_pki "$tmp/pki"
+tn_start_rsa_server "$tmp/pki"
+
+hs() { # sni: one TLS 1.2 handshake (the certificate is seen)
+	echo | timeout 5 openssl s_client -connect "$TN_PEER4:443" -servername "$1" \
+		-tls1_2 >/dev/null 2>&1
+}
+in_ns() { # command... in the agent's mount namespace
+	nsenter -t "$TN_AGENT_PID" -m "$@"
+}
+rows_like() { # prefix: inventory rows whose name starts with it
+	in_ns sqlite3 "$small/inv.db" "SELECT count(*) FROM served WHERE name LIKE '$1%'" 2>/dev/null
+}
+errors() { grep -c '"state":"error"' "$log"; }
+reported() { # prefix: handshake events with that SNI prefix
+	grep '"event":"handshake"' "$log" | grep -c "\"sni\":\"$1"
+}
+burst() { # prefix, n
+	local i
+	for i in $(seq "$2"); do hs "$1$i.test" || tn_note "handshake $1$i failed"; done
+}
+
+start_agent() { # label, shell commands run first in the mount namespace
+	log=$tmp/agent-$1.jsonl
+	: >"$log"
+	unshare -m --propagation private sh -c "$2"' && shift && exec "$@"' sh x \
+		"$TW" run --iface "$TN_HOST_IF" --port 443 --json-log "$log" --db "$small/inv.db" \
+		--webhook "$HOOK_URL/$1" --no-active-check 2>"$log.stderr" &
+	TN_AGENT_PID=$!
+	tn_bg "$TN_AGENT_PID"
+	tn_wait_grep 15 '"state":"started"' "$log" ||
+		{ sed 's/^/#   /' "$log.stderr"; tn_bail "$1: the agent did not start"; }
+}
+during_fault() { # label
+	burst "b-$1-" 20
+	tn_wait_cmd 10 sh -c "[ \$(grep '\"event\":\"handshake\"' '$log' | grep -c '\"sni\":\"b-$1-') -ge 20 ]"
+	sleep 2.5                       # at least two inventory flushes
+	tap_eq "$1: every handshake during the fault is reported" 20 "$(reported "b-$1-")"
+	tap_eq "$1: exactly one error event" 1 "$(errors)"
+	tn_note "$1: $(grep '"state":"error"' "$log" | grep -o '"message":"[^"]*"')"
+	kill -0 "$TN_AGENT_PID" 2>/dev/null && tap_ok "$1: the agent keeps running" ||
+		tap_fail "$1: the agent keeps running"
+}
+
+hook_start || tn_bail "the webhook receiver did not start"
+alerted() { # prefix: distinct SNIs with that prefix in webhook bodies
+	/usr/bin/python3 - "$HOOK_OUT" "$1" <<-'PYEOF'
+	import json, sys
+	names = set()
+	for line in open(sys.argv[1]):
+	    body = json.loads(json.loads(line)["body"])
+	    sni = body.get("sni") or ""
+	    if sni.startswith(sys.argv[2]):
+	        names.add(sni)
+	print(len(names))
+	PYEOF
+}
+
+# --- disk full while running -------------------------------------------------
+small=$tmp/small-full
+mkdir -p "$small"
+start_agent full "mount -t tmpfs -o size=1m tw-small '$small'"
+burst a-full- 3
+tn_wait_cmd 5 sh -c "[ \"\$(nsenter -t $TN_AGENT_PID -m sqlite3 '$small/inv.db' \"SELECT count(*) FROM served WHERE name LIKE 'a-full-%'\")\" = 3 ]"
+tap_eq "full: before the fault, the names reach the inventory" 3 "$(rows_like a-full-)"
+in_ns dd if=/dev/zero of="$small/fill" bs=4k 2>/dev/null
+tap_eq "full: the tmpfs is full" 0 "$(in_ns df --output=avail -k "$small" | tail -1 | tr -d ' ')"
+during_fault full
+tap_check "full: the error says the disk is full" grep -q '"state":"error".*disk is full' "$log"
+for i in $(seq 50); do [ "$(alerted b-full-)" -ge 20 ] && break; sleep 0.2; done
+tap_eq "full: every name seen during the fault is alerted by webhook (outbox in memory)" 20 "$(alerted b-full-)"
+tap_eq "full: the failed outbox writes are said once on stderr" 1 \
+	"$(grep -c 'new alerts are kept in memory' "$log.stderr")"
+in_ns rm -f "$small/fill"
+burst c-full- 3
+tn_wait_cmd 5 sh -c "[ \"\$(nsenter -t $TN_AGENT_PID -m sqlite3 '$small/inv.db' \"SELECT count(*) FROM served WHERE name LIKE 'c-full-%'\")\" = 3 ]"
+tap_eq "full: when the space returns, new names reach the inventory" 3 "$(rows_like c-full-)"
+tn_note "full: names first seen during the fault that are in the inventory: $(rows_like b-full-) of 20"
+tap_eq "full: the database passes integrity_check" ok \
+	"$(in_ns sqlite3 "$small/inv.db" 'PRAGMA integrity_check' 2>&1)"
+tn_stop_agent
+tap_eq "full: SIGTERM, exit 0" 0 "$?"
+
+# --- a read-only database ----------------------------------------------------
+# (a file system cannot be remounted read-only under a database open for
+# writing, so the agent starts with it read-only, as after errors=remount-ro)
+"$TW" analyze --db "$tmp/seed.db" tests/data/captures/tls12_rsa.pcap >/dev/null 2>&1
+seed_rows=$(sqlite3 "$tmp/seed.db" 'SELECT count(*) FROM served')
+small=$tmp/small-ro
+mkdir -p "$small"
+start_agent ro "mount -t tmpfs -o size=1m tw-small '$small' && cp '$tmp/seed.db' '$small/inv.db' && mount -o remount,ro '$small'"
+during_fault ro
+tap_check "ro: the error says the database is read-only and kept in memory" \
+	grep -q '"state":"error".*read-only.*in memory' "$log"
+in_ns cat "$small/inv.db" >"$tmp/ro-after.db"
+tap_eq "ro: the database is unchanged" "$(sha256sum <"$tmp/seed.db")" "$(sha256sum <"$tmp/ro-after.db")"
+tap_eq "ro: the database passes integrity_check" ok \
+	"$(sqlite3 "$tmp/ro-after.db" 'PRAGMA integrity_check' 2>&1)"
+tap_eq "ro: its rows are all there" "$seed_rows" \
+	"$(sqlite3 "$tmp/ro-after.db" 'SELECT count(*) FROM served' 2>&1)"
+tn_stop_agent
+tap_eq "ro: SIGTERM, exit 0" 0 "$?"
+
+echo "# $TN_TESTS tests, $TN_FAILED failed"

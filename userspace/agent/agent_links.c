@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Interfaces that come and go while the agent runs. An rtnetlink socket
+ * subscribed to the link group (RTMGRP_LINK) is read from the poll loop:
+ * RTM_DELLINK of an attached interface forgets it (the kernel removed our
+ * filters with it); RTM_NEWLINK of an interface whose name matches
+ * --iface attaches to it. Each is reported as an `agent` event,
+ * "interface_removed" or "interface_added", with the name in "message".
+ *
+ * Plain rtnetlink rather than libnl or libmnl: two message types and one
+ * attribute (IFLA_IFNAME), read the way live_tc.c already reads netlink,
+ * and no library to add to the agent's dependencies for that.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "agent_internal.h"
+#include "common/log.h"
+
+/* Datagrams read per wakeup: the rest wait for the next turn, so that a
+ * storm of link changes does not hold up the ring buffer. */
+#define LINKS_MAX_READS 64
+
+int agent_links_open(struct agent *ag)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int fd, r;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	ag->links_fd = fd;
+	return 0;
+}
+
+void agent_links_close(struct agent *ag)
+{
+	if (ag->links_fd >= 0)
+		close(ag->links_fd);
+	ag->links_fd = -1;
+}
+
+/* The IFLA_IFNAME of a link message, or NULL. */
+static const char *link_name(const struct nlmsghdr *nh)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
+	int len = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
+	const struct rtattr *rta = IFLA_RTA(ifi);
+
+	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		size_t n = RTA_PAYLOAD(rta);
+		const char *s = RTA_DATA(rta);
+
+		if (rta->rta_type == IFLA_IFNAME && n > 0 && memchr(s, '\0', n))
+			return s;
+	}
+	return NULL;
+}
+
+static void refresh_attached(struct agent *ag)
+{
+	ag->n_attached = live_ifaces(ag->live, &ag->attached);
+}
+
+static void link_removed(struct agent *ag, int ifindex)
+{
+	const char *name = live_forget_iface(ag->live, ifindex);
+
+	if (!name)
+		return;
+	refresh_attached(ag);
+	pr_info("%s: interface removed; still watching %d\n", name, ag->n_attached);
+	agent_report(ag, "interface_removed", name);
+}
+
+static void link_added(struct agent *ag, const char *name)
+{
+	char err[256];
+	int r;
+
+	/* without --iface the set is what was up at start */
+	if (!ag->o.n_ifaces || !live_iface_matches(ag->o.ifaces, ag->o.n_ifaces, name))
+		return;
+	r = live_attach_iface(ag->live, name, err, sizeof(err));
+	if (r == -EEXIST)
+		return;         /* a change of flags, or listed at start */
+	refresh_attached(ag);
+	if (r) {
+		pr_warn("%s\n", err);
+		agent_report(ag, "error", err);
+		return;
+	}
+	pr_info("%s: interface added; attached\n", name);
+	agent_report(ag, "interface_added", name);
+}
+
+static void link_message(struct agent *ag, const struct nlmsghdr *nh)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
+	const char *name;
+
+	if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return;
+	if (nh->nlmsg_type == RTM_DELLINK) {
+		link_removed(ag, ifi->ifi_index);
+	} else if (nh->nlmsg_type == RTM_NEWLINK) {
+		name = link_name(nh);
+		if (name)
+			link_added(ag, name);
+	}
+}
+
+void agent_links_ready(void *ctx, int fd, short revents)
+{
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct agent *ag = ctx;
+	int reads;
+
+	for (reads = 0; reads < LINKS_MAX_READS; reads++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		size_t off = 0;
+
+		if (n < 0 && errno == ENOBUFS) {
+			/* the kernel dropped notifications: say so, go on */
+			agent_report(ag, "error", "interface notifications lost "
+				     "(netlink receive buffer full)");
+			continue;
+		}
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				pr_warn("link notifications: %s\n", strerror(errno));
+			return;
+		}
+		while ((size_t)n - off >= sizeof(struct nlmsghdr)) {
+			const struct nlmsghdr *nh = (const void *)(buf + off);
+
+			if (nh->nlmsg_len < sizeof(*nh) || nh->nlmsg_len > (size_t)n - off)
+				break;          /* a truncated message: not ours to guess */
+			link_message(ag, nh);
+			off += NLMSG_ALIGN(nh->nlmsg_len);
+		}
+	}
+}

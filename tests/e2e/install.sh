@@ -94,7 +94,7 @@ mkdir -p "$TMP/c/sub" && touch "$TMP/c/ca.pem" "$TMP/c/cap.pcap"
 tap_eq "completion: command" "analyze " "$(complete_words tlswatch an)"
 tap_eq "completion: run option" "--json-log " "$(complete_words tlswatch run --json)"
 tap_eq "completion: analyze option" "--json " "$(complete_words tlswatch analyze --jso)"
-tap_eq "completion: inventory options" "--config --db --help --html --json --show-config " "$(complete_words tlswatch inventory --)"
+tap_eq "completion: inventory options" "--config --db --help --html --json --show-config --since --until " "$(complete_words tlswatch inventory --)"
 tap_eq "completion: FILE argument" "$TMP/c/ca.pem $TMP/c/cap.pcap " \
 	"$(complete_words tlswatch run --ca-file "$TMP/c/ca")"
 tap_eq "completion: DIR argument" "$TMP/c/sub " "$(complete_words tlswatch run --ca-dir "$TMP/c/")"

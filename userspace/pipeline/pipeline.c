@@ -14,7 +14,7 @@
 
 #define SNIFF_BYTES 6
 
-/* Memory given back to the system (malloc_trim) once the undecided
+/* Memory handed back to the kernel (malloc_trim) once the undecided
  * handshakes hold this much less than at the last mark (or a quarter of
  * the budget, when that is less): after a flood, the agent's RSS comes
  * down instead of staying at its peak. */

@@ -13,6 +13,11 @@
 #     flow (flows_reopened), not vanish into the old, decided one.
 #  2. load: `openssl s_time -new` (full handshakes, as fast as it goes, for
 #     LOAD_SECONDS) against `openssl s_server`.
+#  3. ring-buffer pressure: a 16 KiB ring (--ring-buffer 16) and the agent
+#     frozen (SIGSTOP) through a burst of handshakes, so the ring must
+#     overflow: every client still completes (the kernel side never holds a
+#     packet), the losses are counted (ringbuf_lost), and once thawed the
+#     agent carries on and reports the next handshake whole.
 # Needs root. TAP output; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -118,6 +123,41 @@ fi
 tap_eq "load: no ring buffer loss" 0 "$lost"
 tap_eq "load: flows_tracked == handshakes + flows_not_tls" "$tracked" $((${hs:-0} + ${not_tls:-0}))
 tap_eq "load: every handshake event is in the log" "$hs" "$(handshakes_in "$log")"
+
+# --- 3. ring-buffer pressure ----------------------------------------------------
+BURST=30
+log=$tmp/pressure.jsonl
+tn_start_agent "$log" --no-active-check --stats-interval 3600 --ring-buffer 16 ||
+	tn_bail "tlswatch run --ring-buffer 16 did not start"
+kill -STOP "$TN_AGENT_PID"
+burst_ok=0
+for _ in $(seq "$BURST"); do
+	timeout 10 openssl s_client -connect "$TN_PEER4:443" -servername ecdsa.test \
+		-tls1_2 </dev/null >/dev/null 2>&1 && burst_ok=$((burst_ok + 1))
+done
+kill -CONT "$TN_AGENT_PID"
+tap_eq "pressure: every client of the burst completed while the agent was frozen" \
+	"$BURST" "$burst_ok"
+sleep 0.5
+timeout 10 openssl s_client -connect "$TN_PEER4:443" -servername after.test \
+	-tls1_2 </dev/null >/dev/null 2>&1
+tap_eq "pressure: a handshake after the burst completes" 0 "$?"
+if tn_wait_grep 10 '"event":"handshake".*"sni":"after.test".*"outcome":"ok"' "$log"; then
+	tap_ok "pressure: the agent carries on and reports the next handshake whole"
+else
+	tap_fail "pressure: the agent carries on and reports the next handshake whole" \
+		"$(grep -c '"event":"handshake"' "$log") handshake events"
+fi
+tn_stop_agent
+tap_eq "pressure: agent exits 0 on SIGTERM" 0 "$?"
+lost=$(tn_agent_counter "$log" ringbuf_lost)
+if [ "${lost:-0}" -gt 0 ] 2>/dev/null; then
+	tap_ok "pressure: the overflow is counted (ringbuf_lost $lost)"
+else
+	tap_fail "pressure: the overflow is counted" "ringbuf_lost: $lost"
+fi
+tap_eq "pressure: the stopped event carries the counters" 1 \
+	"$(grep -c '"state":"stopped".*"ringbuf_lost"' "$log")"
 
 echo "# $TN_TESTS tests, $TN_FAILED failed"
 [ "$TN_FAILED" -eq 0 ]

@@ -218,6 +218,7 @@ static enum agent_status agent_attach(struct agent *ag, char *err, size_t errlen
 		.ports = ag->o.ports,
 		.n_ports = ag->o.n_ports,
 		.dir_budget = ag->o.dir_budget,
+		.ringbuf_bytes = ag->o.ringbuf_bytes,
 		.any_link = agent_has_patterns(ag),
 	};
 	enum agent_status st;

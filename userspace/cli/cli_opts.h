@@ -110,6 +110,7 @@ struct cli_opts {
 	unsigned stats_interval_s;
 	unsigned dir_budget;
 	unsigned handshake_memory_mib;
+	unsigned ring_buffer_kib;
 	/* the values in force, in order, for --show-config */
 	struct cli_setting *settings;
 	int n_settings, cap_settings;

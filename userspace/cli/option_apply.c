@@ -20,6 +20,18 @@ static int add_port(struct cli_opts *o, unsigned long port, char *err, size_t er
 	return 0;
 }
 
+/* The kernel takes only a power of two (whole pages). */
+static int set_ring_buffer(struct cli_opts *o, unsigned long kib, char *err,
+			   size_t errlen)
+{
+	if (kib & (kib - 1)) {
+		snprintf(err, errlen, "'%lu' is not a power of two (4, 8, ... 1048576)", kib);
+		return -EXIT_USAGE;
+	}
+	o->ring_buffer_kib = (unsigned)kib;
+	return 0;
+}
+
 static int parse_fail_on(const char *arg, uint32_t *mask, char *err, size_t errlen)
 {
 	char *copy = strdup(arg), *tok, *save = NULL;
@@ -80,6 +92,7 @@ static int apply_general(struct cli_opts *o, enum cli_opt id, const char *arg,
 	case CLI_OPT_STATS_INTERVAL:  o->stats_interval_s = (unsigned)u; return 0;
 	case CLI_OPT_DIR_BUDGET:      o->dir_budget = (unsigned)u; return 0;
 	case CLI_OPT_HANDSHAKE_MEMORY: o->handshake_memory_mib = (unsigned)u; return 0;
+	case CLI_OPT_RING_BUFFER:     return set_ring_buffer(o, u, err, errlen);
 	case CLI_OPT_DB:              o->check.health.db_path = arg; return 0;
 	case CLI_OPT_FAIL_ON:         return parse_fail_on(arg, &o->fail_on, err, errlen);
 	case CLI_OPT_CONFIG:          o->config_path = arg; return 0;

@@ -70,6 +70,11 @@
 	  "memory for handshakes still undecided (parser state, buffers); "    \
 	  "past it the least recently active is reported incomplete and "      \
 	  "freed")                                                             \
+	X(RING_BUFFER, "ring-buffer", 0, "KIB", CMD_R, GENERAL, OT_UINT, 0,    \
+	  4, 1048576, "8192",                                                  \
+	  "size of the ring buffer the kernel side writes handshake bytes "   \
+	  "into, KiB (a power of two); records that do not fit are lost and " \
+	  "counted (ringbuf_lost), the agent carries on")                     \
 	X(DB, "db", 0, "PATH", CMD_ALL, GENERAL, OT_STR, 0, 0, 0, "",           \
 	  "inventory database (SQLite) of served leaves, used for "            \
 	  "'superseded' across restarts, by the webhook outbox and (run) for " \

@@ -190,6 +190,9 @@ set -e
 tmp=$1 top=$2
 shift 2
 allow=$(cat "$tmp/allow.txt")
+# The tree may live under /tmp (a clone in CI): keep a handle on it, to
+# put it back at its path once /tmp is private.
+exec 3<"$top"
 # StateDirectory=, LogsDirectory=: the writable places, the service user's
 for d in lib log; do
 	mount -t tmpfs -o mode=0755 tmpfs /var/$d
@@ -225,6 +228,10 @@ for d in /home /root /run/user; do
 done
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+case $top in
+/tmp/* | /var/tmp/*) mkdir -p "$top" && mount --no-canonicalize --bind /proc/self/fd/3 "$top" ;;
+esac
+exec 3<&-
 printf '%s\n' "$allow" >/tmp/allow.txt
 umask 000
 caps=+bpf,+net_admin,+perfmon

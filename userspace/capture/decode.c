@@ -391,6 +391,10 @@ int decode_frame(int linktype, const uint8_t *frame, uint32_t caplen,
 	struct span s = { .p = frame, .cap = caplen, .wire = wirelen };
 
 	st->frames++;
+	/* Every field, also those a frame's layers do not set (flow_start is
+	 * the live source's): the caller's segment is reused packet after
+	 * packet. */
+	memset(seg, 0, sizeof(*seg));
 	seg->ts_us = ts_us;
 	if (linktype_is_raw(linktype))
 		return decode_ip_any(s, seg, st);
@@ -416,6 +420,7 @@ int decode_ip(const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
 	struct span s = { .p = pkt, .cap = caplen, .wire = wirelen };
 
 	st->frames++;
+	memset(seg, 0, sizeof(*seg));
 	seg->ts_us = ts_us;
 	return decode_ip_any(s, seg, st);
 }

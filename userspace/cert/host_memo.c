@@ -40,7 +40,7 @@ bool host_memo_matches(struct host_memo *m, const struct cert_info *leaf,
 {
 	uint8_t key[32 + HOST_MEMO_NAME_MAX];
 	size_t len = name ? strlen(name) : 0;
-	bool *verdict, created;
+	bool *verdict;
 
 	if (!m || !leaf || !name || len > HOST_MEMO_NAME_MAX)
 		return cert_matches_host(leaf, name);
@@ -51,7 +51,7 @@ bool host_memo_matches(struct host_memo *m, const struct cert_info *leaf,
 		return *verdict;
 	if (strmap_count(m->verdicts) >= HOST_MEMO_MAX)
 		strmap_clear(m->verdicts);
-	verdict = strmap_put(m->verdicts, key, 32 + len, &created);
+	verdict = strmap_put(m->verdicts, key, 32 + len, NULL);
 	if (!verdict)
 		return cert_matches_host(leaf, name);
 	*verdict = cert_matches_host(leaf, name);

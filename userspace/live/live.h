@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "capture/segment.h"
+#include "capture/server_view.h"
 #include "common/endpoint.h"
 #include "tlswatch/event.h"
 
@@ -184,6 +185,20 @@ bool live_iface_is_pattern(const char *name);
  * Returns the number of filters removed, or -errno.
  */
 int live_cleanup_stale(const char *iface);
+
+/*
+ * Where the records of the uprobes on the server's TLS library go
+ * (userspace/live/uprobes.h): each connection's view, in order with the
+ * segments, during live_poll()/live_stop(). 0 or -ENOMEM.
+ */
+int live_set_view_fn(struct live *l, tw_server_view_fn fn, void *ctx);
+struct up_asm_stats;
+/* Their assembly's counters; NULL before live_set_view_fn(). */
+const struct up_asm_stats *live_view_stats(const struct live *l);
+
+/* The fd of the program's map @name (for the uprobe programs, which
+ * share the ring buffer and the pending-chain map), or -ENOENT. */
+int live_map_fd(const struct live *l, const char *name);
 
 /* ---- building blocks, exported for tests ---- */
 

@@ -470,7 +470,8 @@ __noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
 	info->cert_index = p->n_certs;
 	info->alert = p->alert;
 	info->flags = p->flags;
-	info->pad = 0;
+	info->alert_sent = p->alert_sent;
+	info->pad[0] = info->pad[1] = info->pad[2] = 0;
 	__builtin_memset(info->comm, 0, sizeof(info->comm));
 	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 	bpf_map_delete_elem(&tw_up_pending, &id);

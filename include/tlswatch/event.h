@@ -159,6 +159,7 @@ enum tw_up_flags {
 	TW_UPF_TOO_BIG = 0x04, /* cert: longer than TW_UP_MAX_CHUNKS chunks,
 				* not copied (chunk_len 0, wire_len its size) */
 	TW_UPF_LOST    = 0x08, /* cert: a chunk could not be copied */
+	TW_UPF_ALERT_SENT = 0x10, /* pending: a fatal alert was sent (alert_sent) */
 };
 
 /* Per-CPU counters of the uprobe side, as TW_KERNEL_COUNTERS. */
@@ -188,6 +189,8 @@ struct tw_up_pending {
 	__u16 n_certs;       /* certificates served so far */
 	__u8 alert;          /* RFC 8446 AlertDescription read (TW_UPF_ALERT) */
 	__u8 flags;          /* enum tw_up_flags */
+	__u8 alert_sent;     /* ... sent (TW_UPF_ALERT_SENT) */
+	__u8 pad[7];
 };
 
 /* Follows struct tw_event in TW_EV_UP_* records. */
@@ -198,7 +201,8 @@ struct tw_up_info {
 	__u16 cert_index;    /* CERT: place in the chain, leaf 0; BIND: count */
 	__u8 alert;          /* BIND with TW_UPF_ALERT */
 	__u8 flags;          /* enum tw_up_flags */
-	__u32 pad;
+	__u8 alert_sent;     /* BIND with TW_UPF_ALERT_SENT */
+	__u8 pad[3];
 	char comm[16];       /* CERT: the serving thread's name */
 };
 

@@ -28,6 +28,7 @@ struct tw_server_view {
 	struct tw_endpoint server;
 	uint32_t pid;              /* the serving process (init pid namespace) */
 	const char *exe;           /* its executable, "" when unknown */
+	const char *comm;          /* its thread's name, "" when unknown */
 	uint8_t n_certs;           /* 0: no chain in this view */
 	struct tw_view_cert certs[TW_VIEW_MAX_CERTS]; /* leaf first */
 	bool chain_truncated;      /* more certificates than TW_VIEW_MAX_CERTS */
@@ -35,6 +36,8 @@ struct tw_server_view {
 				    * (ring buffer full): no chain is reported */
 	bool has_alert;
 	uint8_t alert;             /* RFC 8446 AlertDescription the server read */
+	bool has_alert_sent;
+	uint8_t alert_sent;        /* ... and the one it sent */
 };
 
 typedef void (*tw_server_view_fn)(void *ctx, const struct tw_server_view *v);

@@ -44,6 +44,7 @@ struct cert_view {
 	const char *observed;          /* "passive", "active" or "server" */
 	uint32_t pid;                  /* "server": the serving process, or 0 */
 	const char *exe;               /* its executable, or NULL */
+	const char *comm;              /* its thread's name, or NULL */
 	int n_chain;
 	const struct cert_info *const *chain; /* leaf first; entries may be NULL */
 	const char *verify;            /* NULL when not checked */

@@ -85,7 +85,8 @@ static void write_alerts(struct json_writer *j, const struct hs_record *rec)
 }
 
 /* "process": the server process the uprobes saw serve the connection. */
-static void write_process(struct json_writer *j, uint32_t pid, const char *exe)
+static void write_process(struct json_writer *j, uint32_t pid, const char *exe,
+			  const char *comm)
 {
 	if (!pid)
 		return;
@@ -94,6 +95,8 @@ static void write_process(struct json_writer *j, uint32_t pid, const char *exe)
 	jw_kv_uint(j, "pid", pid);
 	if (exe && exe[0])
 		jw_kv_str(j, "exe", exe);
+	if (comm && comm[0])
+		jw_kv_str(j, "comm", comm);
 	jw_object_end(j);
 }
 
@@ -193,7 +196,7 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 		write_chain(j, v);
 	if (rec->chain_from_server && v->n_chain)
 		jw_kv_str(j, "observed", "server");
-	write_process(j, rec->server_pid, rec->server_exe);
+	write_process(j, rec->server_pid, rec->server_exe, rec->server_comm);
 	if (v->has_staple)
 		write_staple(j, v);
 	write_findings(j, &v->findings, false);
@@ -224,7 +227,7 @@ static void write_cert(struct json_writer *j, const struct event *ev)
 	write_endpoint(j, "server", v->server);
 	write_sni(j, v->sni, v->sni_len);
 	jw_kv_str(j, "observed", v->observed);
-	write_process(j, v->pid, v->exe);
+	write_process(j, v->pid, v->exe, v->comm);
 	jw_kv_str(j, "sha256", leaf->sha256_hex);
 	jw_kv_str(j, "spki_sha256", leaf->spki_sha256_hex);
 	jw_kv_str(j, "subject", leaf->subject);

@@ -552,3 +552,9 @@ const struct up_asm_stats *live_view_stats(const struct live *l)
 {
 	return l->up ? up_asm_stats(l->up) : NULL;
 }
+
+void live_view_note_exe(struct live *l, uint32_t pid, const char *path)
+{
+	if (l->up)
+		up_asm_note_exe(l->up, pid, path);
+}

@@ -193,6 +193,8 @@ int live_cleanup_stale(const char *iface);
  */
 int live_set_view_fn(struct live *l, tw_server_view_fn fn, void *ctx);
 struct up_asm_stats;
+/* Remembers the executable of server process @pid, for the views. */
+void live_view_note_exe(struct live *l, uint32_t pid, const char *path);
 /* Their assembly's counters; NULL before live_set_view_fn(). */
 const struct up_asm_stats *live_view_stats(const struct live *l);
 

@@ -17,6 +17,7 @@
  * flow: a client's certificate, a tool that encodes certificates) is
  * forgotten after this long, or when a newer one needs its slot. */
 #define UP_ASM_SLOTS      256
+#define UP_ASM_EXES       64      /* processes whose executable is known */
 #define UP_ASM_MAX_AGE_NS (5ull * 1000000000)
 
 struct up_chain {
@@ -31,11 +32,18 @@ struct up_chain {
 	uint32_t have[TW_VIEW_MAX_CERTS];
 };
 
+struct up_exe {
+	uint32_t pid;
+	char path[TW_VIEW_EXE_MAX];
+};
+
 struct up_asm {
 	struct up_chain slot[UP_ASM_SLOTS];
 	struct up_asm_stats st;
-	uint32_t exe_pid;             /* the last executable looked up */
-	char exe[TW_VIEW_EXE_MAX];
+	/* executables by pid, a ring: those noted while the agent could
+	 * read them (up_asm_note_exe), and those looked up since */
+	struct up_exe exe[UP_ASM_EXES];
+	unsigned n_exe;
 };
 
 struct up_asm *up_asm_new(void)
@@ -152,18 +160,67 @@ static int on_cert(struct up_asm *a, const struct tw_event *e,
 	return 0;
 }
 
+void up_asm_note_exe(struct up_asm *a, uint32_t pid, const char *path)
+{
+	struct up_exe *e = &a->exe[a->n_exe++ % UP_ASM_EXES];
+
+	e->pid = pid;
+	snprintf(e->path, sizeof(e->path), "%s", path);
+}
+
+static const char *exe_known(const struct up_asm *a, uint32_t pid)
+{
+	int i;
+
+	for (i = 0; i < UP_ASM_EXES; i++)
+		if (a->exe[i].pid == pid && pid)
+			return a->exe[i].path;
+	return NULL;
+}
+
+/* /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold ") ". */
+static uint32_t parent_of(uint32_t pid)
+{
+	char path[64], buf[512], *p;
+	unsigned ppid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	if (!p || sscanf(p, ") %*c %u", &ppid) != 1)
+		ppid = 0;
+	fclose(f);
+	return ppid;
+}
+
+/*
+ * The executable of @pid: read from /proc while the agent may (it keeps
+ * no CAP_SYS_PTRACE once started), else its parent's when that is known
+ * (the workers a server's master starts, at a reload too), else "".
+ */
 static const char *exe_of(struct up_asm *a, uint32_t pid)
 {
-	char path[64];
+	const char *known = exe_known(a, pid);
+	char path[64], exe[TW_VIEW_EXE_MAX];
 	ssize_t n;
 
-	if (pid == a->exe_pid)
-		return a->exe;
+	if (known)
+		return known;
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
-	n = readlink(path, a->exe, sizeof(a->exe) - 1);
-	a->exe[n > 0 ? n : 0] = '\0';
-	a->exe_pid = pid;
-	return a->exe;
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+	} else {
+		known = exe_known(a, parent_of(pid));
+		if (!known)
+			return "";
+		snprintf(exe, sizeof(exe), "%s", known);
+	}
+	up_asm_note_exe(a, pid, exe);
+	return exe_known(a, pid);
 }
 
 static void endpoint_of(struct tw_endpoint *ep, uint8_t family,
@@ -209,10 +266,13 @@ static void on_bind(struct up_asm *a, const struct tw_event *e,
 		v.has_alert = true;
 		v.alert = in->alert;
 	}
+	if (in->flags & TW_UPF_ALERT_SENT) {
+		v.has_alert_sent = true;
+		v.alert_sent = in->alert_sent;
+	}
 	if (c) {
 		v.exe = exe_of(a, c->tgid);
-		if (!v.exe[0])
-			v.exe = c->comm;
+		v.comm = c->comm;
 		v.chain_truncated = c->truncated;
 		v.chain_lost = c->lost || c->n != in->cert_index ||
 			       !chain_to_view(c, &v);
@@ -226,8 +286,7 @@ static void on_bind(struct up_asm *a, const struct tw_event *e,
 		v.chain_lost = true; /* its certificates never came */
 		a->st.chains_lost++;
 	}
-	if (v.has_alert)
-		a->st.alerts_bound++;
+	a->st.alerts_bound += v.has_alert + v.has_alert_sent;
 	if (fn)
 		fn(ctx, &v);
 	if (c)

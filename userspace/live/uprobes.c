@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -18,17 +20,25 @@
 #define UPROBES_MAX_LISTEN 1024
 
 /*
- * The hooks, X(IN_LIBSSL, SYMBOL, PROGRAM, RETPROBE). Every symbol is
- * exported by OpenSSL 3.0 and later; a library without one of them is
- * not supported (reported, not hooked).
+ * The hooks, X(IN_LIBSSL, SYMBOL, PROGRAM, RETPROBE, NEEDS_ALERT_OFFSET).
+ * Every symbol is exported by OpenSSL 3.0 and later; a library without one
+ * of them is not supported (reported, not hooked). A hook that needs the
+ * offset of the SSL's sent alert (uprobe_calibrate()) gets it as its
+ * attach cookie, and is left out where it is not known. SSL_accept is
+ * hooked like SSL_do_handshake: it does not reach the latter's entry in
+ * Debian's build (openssl s_server and Apache call it; nginx and haproxy
+ * call SSL_do_handshake). Nested, the inner call does the work.
  */
 #define UPROBE_HOOKS(X)                                                        \
-	X(false, "i2d_X509", tw_up_i2d_enter, false)                            \
-	X(false, "i2d_X509", tw_up_i2d_return, true)                            \
-	X(false, "ERR_vset_error", tw_up_err_enter, false)                      \
-	X(true, "SSL_do_handshake", tw_up_handshake_enter, false)
+	X(false, "i2d_X509", tw_up_i2d_enter, false, false)                     \
+	X(false, "i2d_X509", tw_up_i2d_return, true, false)                     \
+	X(false, "ERR_vset_error", tw_up_err_enter, false, false)               \
+	X(true, "SSL_do_handshake", tw_up_handshake_enter, false, false)        \
+	X(true, "SSL_do_handshake", tw_up_handshake_return, true, true)        \
+	X(true, "SSL_accept", tw_up_accept_enter, false, false)                 \
+	X(true, "SSL_accept", tw_up_accept_return, true, true)
 
-#define UPROBE_COUNT_HOOK(in_ssl, sym, prog, ret) +1
+#define UPROBE_COUNT_HOOK(in_ssl, sym, prog, ret, off) +1
 #define UPROBE_N_HOOKS (0 UPROBE_HOOKS(UPROBE_COUNT_HOOK))
 #define UPROBE_MAX_LINKS (UPROBES_MAX_LIBS * UPROBE_N_HOOKS)
 
@@ -44,12 +54,13 @@ struct uprobe_hook {
 	bool in_ssl;
 	const char *sym;
 	bool retprobe;
+	bool needs_offset;
 };
 
 static struct bpf_program *hook_prog(struct uprobes_bpf *s, int i)
 {
 	struct bpf_program *progs[] = {
-#define UPROBE_PROG(in_ssl, sym, prog, ret) s->progs.prog,
+#define UPROBE_PROG(in_ssl, sym, prog, ret, off) s->progs.prog,
 		UPROBE_HOOKS(UPROBE_PROG)
 #undef UPROBE_PROG
 	};
@@ -57,7 +68,7 @@ static struct bpf_program *hook_prog(struct uprobes_bpf *s, int i)
 }
 
 static const struct uprobe_hook hooks[] = {
-#define UPROBE_HOOK(in_ssl, sym, prog, ret) { in_ssl, sym, ret },
+#define UPROBE_HOOK(in_ssl, sym, prog, ret, off) { in_ssl, sym, ret, off },
 	UPROBE_HOOKS(UPROBE_HOOK)
 #undef UPROBE_HOOK
 };
@@ -88,18 +99,20 @@ static int load(struct uprobes *u, struct live *l, char *err, size_t errlen)
 	return r;
 }
 
-/* Every hook of @lib's kind. */
+/* Every hook of @lib's kind; @alert_off: see uprobe_calibrate(). */
 static int attach_lib(struct uprobes *u, const struct uprobe_lib *lib,
-		      char *err, size_t errlen)
+		      long alert_off, char *err, size_t errlen)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = hooks[i].sym,
-			    .retprobe = hooks[i].retprobe);
+			    .retprobe = hooks[i].retprobe,
+			    .bpf_cookie = (__u64)alert_off);
 		struct bpf_link *link;
 
-		if (hooks[i].in_ssl != lib->is_ssl)
+		if (hooks[i].in_ssl != lib->is_ssl ||
+		    (hooks[i].needs_offset && !alert_off))
 			continue;
 		if (u->n_links >= UPROBE_MAX_LINKS)
 			return -ENOSPC;
@@ -117,15 +130,21 @@ static int attach_lib(struct uprobes *u, const struct uprobe_lib *lib,
 	return 0;
 }
 
-static void note_unsupported(int pid, const char *other, uprobes_note_fn note,
-			     void *ctx)
+static void read_exe(int pid, char *exe, size_t len)
 {
-	char exe[256] = "", path[64], msg[512];
+	char path[64];
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
+	n = readlink(path, exe, len - 1);
 	exe[n > 0 ? n : 0] = '\0';
+}
+
+static void note_unsupported(int pid, const char *exe, const char *other,
+			     uprobes_note_fn note, void *ctx)
+{
+	char msg[512];
+
 	snprintf(msg, sizeof(msg),
 		 "pid %d (%s) listens on a watched port without OpenSSL 3 (%s): "
 		 "its TLS 1.3 certificates are learned by the active check only",
@@ -136,11 +155,11 @@ static void note_unsupported(int pid, const char *other, uprobes_note_fn note,
 
 /* auto: the libraries of the processes that listen on the watched ports,
  * then the system's OpenSSL 3 (the agent's own). */
-static int find_auto(struct uprobes *u, const struct uprobes_opts *o,
-		     uprobes_note_fn note, void *ctx)
+static int find_auto(struct live *l, struct uprobes *u,
+		     const struct uprobes_opts *o, uprobes_note_fn note, void *ctx)
 {
 	uint64_t *inodes = calloc(UPROBES_MAX_LISTEN, sizeof(*inodes));
-	char other[64];
+	char other[64], exe[TW_VIEW_EXE_MAX];
 	struct dirent *de;
 	int n, pid;
 	DIR *d;
@@ -153,9 +172,11 @@ static int find_auto(struct uprobes *u, const struct uprobes_opts *o,
 		pid = atoi(de->d_name);
 		if (pid <= 0 || !uprobe_pid_holds(pid, inodes, n))
 			continue;
+		read_exe(pid, exe, sizeof(exe));
+		live_view_note_exe(l, pid, exe);
 		if (uprobe_pid_libs(pid, u->libs, &u->n_libs, UPROBES_MAX_LIBS,
 				    other, sizeof(other)) <= 0)
-			note_unsupported(pid, other, note, ctx);
+			note_unsupported(pid, exe, other, note, ctx);
 	}
 	if (d)
 		closedir(d);
@@ -168,6 +189,7 @@ static int find_auto(struct uprobes *u, const struct uprobes_opts *o,
 static int find_paths(struct uprobes *u, const struct uprobes_opts *o,
 		      char *err, size_t errlen)
 {
+	struct stat st;
 	int i, kind;
 
 	for (i = 0; i < o->n_paths && u->n_libs < UPROBES_MAX_LIBS; i++) {
@@ -177,9 +199,41 @@ static int find_paths(struct uprobes *u, const struct uprobes_opts *o,
 				 o->paths[i]);
 			return -EINVAL;
 		}
+		if (stat(o->paths[i], &st)) {
+			snprintf(err, errlen, "--uprobes: %s: %s", o->paths[i],
+				 strerror(errno));
+			return -errno;
+		}
 		snprintf(u->libs[u->n_libs].path, sizeof(u->libs[0].path), "%s",
 			 o->paths[i]);
+		u->libs[u->n_libs].dev = st.st_dev;
+		u->libs[u->n_libs].ino = st.st_ino;
 		u->libs[u->n_libs++].is_ssl = kind == 1;
+	}
+	return 0;
+}
+
+/*
+ * The offset of the sent alert in @lib's SSL objects: measured in the
+ * libssl this process links (uprobe_calibrate()), so known only for a
+ * server that maps that same file. 0: unknown.
+ */
+static long alert_offset(const struct uprobe_lib *lib)
+{
+	static long measured = -1;
+	struct uprobe_lib own[UPROBES_MAX_LIBS];
+	int n = 0, i;
+	char other[64];
+
+	if (!lib->is_ssl ||
+	    uprobe_pid_libs(-1, own, &n, UPROBES_MAX_LIBS, other, sizeof(other)) < 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!own[i].is_ssl || own[i].dev != lib->dev || own[i].ino != lib->ino)
+			continue;
+		if (measured < 0)
+			measured = uprobe_calibrate();
+		return measured;
 	}
 	return 0;
 }
@@ -193,7 +247,9 @@ static void note_attached(const struct uprobes *u, uprobes_note_fn note,
 
 	off = snprintf(msg, sizeof(msg), "uprobes on");
 	for (i = 0; i < u->n_libs && off < sizeof(msg); i++)
-		off += snprintf(msg + off, sizeof(msg) - off, " %s", u->libs[i].path);
+		off += snprintf(msg + off, sizeof(msg) - off, " %s%s", u->libs[i].path,
+				u->libs[i].is_ssl && !u->libs[i].alert_off ?
+				" (sent alerts not followed: not the agent's own libssl)" : "");
 	if (note)
 		note(ctx, "uprobes_attached", msg);
 }
@@ -208,7 +264,7 @@ int uprobes_open(struct live *l, const struct uprobes_opts *o,
 	*out = NULL;
 	if (!u)
 		return -ENOMEM;
-	r = o->auto_find ? find_auto(u, o, note, note_ctx)
+	r = o->auto_find ? find_auto(l, u, o, note, note_ctx)
 			 : find_paths(u, o, err, errlen);
 	if (!r && u->n_libs == 0) {
 		snprintf(err, errlen, "uprobes: no OpenSSL 3 library found");
@@ -218,8 +274,10 @@ int uprobes_open(struct live *l, const struct uprobes_opts *o,
 		u->skel = uprobes_bpf__open();
 		r = u->skel ? load(u, l, err, errlen) : -errno;
 	}
-	for (i = 0; !r && i < u->n_libs; i++)
-		r = attach_lib(u, &u->libs[i], err, errlen);
+	for (i = 0; !r && i < u->n_libs; i++) {
+		u->libs[i].alert_off = alert_offset(&u->libs[i]);
+		r = attach_lib(u, &u->libs[i], u->libs[i].alert_off, err, errlen);
+	}
 	if (r) {
 		uprobes_close(u);
 		return r;

@@ -71,6 +71,7 @@ struct uprobe_lib {
 	char path[4096];               /* to attach by; may be /proc/PID/root/... */
 	uint64_t dev, ino;
 	bool is_ssl;                   /* libssl (else libcrypto) */
+	long alert_off;                /* see uprobe_calibrate(); 0: unknown */
 };
 
 /*
@@ -96,6 +97,13 @@ int uprobe_pid_libs(int pid, struct uprobe_lib *libs, int *n, int max,
  * library, -1 not a TLS library. */
 int uprobe_lib_kind(const char *path);
 
+/*
+ * The offset in the SSL object, for the libssl this process links, of the
+ * last alert it sent (level, description); 0 when it cannot be told
+ * (uprobe_calib.c says how it is measured).
+ */
+long uprobe_calibrate(void);
+
 /* ---- record assembly (uprobe_rec.c), used by live.c ---- */
 
 struct up_asm;
@@ -114,5 +122,7 @@ void up_asm_free(struct up_asm *a);
 int up_asm_record(struct up_asm *a, const void *rec, size_t size,
 		  int64_t mono_to_real_ns, tw_server_view_fn fn, void *ctx);
 const struct up_asm_stats *up_asm_stats(const struct up_asm *a);
+/* Remembers the executable of @pid (read while the agent may). */
+void up_asm_note_exe(struct up_asm *a, uint32_t pid, const char *path);
 
 #endif

@@ -269,6 +269,7 @@ static void emit_cert(struct pipeline *pl, const struct cert_seen *seen,
 		.observed = observed,
 		.pid = seen->pid,
 		.exe = seen->exe,
+		.comm = seen->comm,
 		.n_chain = seen->n_chain,
 		.chain = seen->chain,
 		.verify = health ? health->verify : NULL,
@@ -312,6 +313,7 @@ static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
 	seen->observed = observed;
 	seen->pid = rec->server_pid;
 	memcpy(seen->exe, rec->server_exe, sizeof(seen->exe));
+	memcpy(seen->comm, rec->server_comm, sizeof(seen->comm));
 	emit_cert(pl, seen, &v->findings, observed, v->has_health ? &v->health : NULL);
 }
 

@@ -281,7 +281,7 @@ void pipeline_server_view(void *ctx, const struct tw_server_view *v)
 		pr_warn("out of memory: the server's view of a connection is lost\n");
 		return;
 	}
-	if (c->defer_until_us && v->has_alert) {
+	if (c->defer_until_us && (v->has_alert || v->has_alert_sent)) {
 		conn_finish(pl, f, c);
 		return;
 	}

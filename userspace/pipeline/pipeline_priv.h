@@ -22,6 +22,7 @@ struct cert_seen {
 	const char *observed;         /* "passive", "active", "server" (static) */
 	uint32_t pid;                 /* the serving process ("server"), or 0 */
 	char exe[sizeof(((struct hs_record *)0)->server_exe)];
+	char comm[sizeof(((struct hs_record *)0)->server_comm)];
 };
 
 /* Bound on remembered (name, address, port, leaf) tuples: past it the

@@ -6,6 +6,7 @@
  * the record: the served chain where the wire hid it (TLS 1.3), and the
  * fatal alert the server read in place of the encrypted one inferred.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +19,9 @@ struct conn_server {
 	struct hs_blob certs[HS_MAX_CHAIN];
 	uint32_t pid;
 	char exe[sizeof(((struct hs_record *)0)->server_exe)];
-	bool has_alert;
-	uint8_t alert;
+	char comm[sizeof(((struct hs_record *)0)->server_comm)];
+	bool has_alert[2];            /* [1]: read from the client, [0]: sent */
+	uint8_t alert[2];
 };
 
 void conn_server_free(struct conn_server *cs)
@@ -79,24 +81,31 @@ int conn_server_add(struct conn_server **csp, const struct tw_server_view *v)
 		cs->lost = v->chain_lost;
 		cs->pid = v->pid;
 		snprintf(cs->exe, sizeof(cs->exe), "%s", v->exe ? v->exe : "");
+		snprintf(cs->comm, sizeof(cs->comm), "%s", v->comm ? v->comm : "");
 		if (take_chain(cs, v))
 			cs->lost = true;
 	}
 	if (v->has_alert) {
-		cs->has_alert = true;
-		cs->alert = v->alert;
+		cs->has_alert[1] = true;
+		cs->alert[1] = v->alert;
+	}
+	if (v->has_alert_sent) {
+		cs->has_alert[0] = true;
+		cs->alert[0] = v->alert_sent;
 	}
 	return 0;
 }
 
-/* The client's alert as the server's library read it: it replaces the
- * encrypted one inferred from the wire, or is added. */
-static void apply_alert(const struct conn_server *cs, struct hs_record *rec)
+/* An alert as the server's library read (@from_client) or sent it: it
+ * replaces the encrypted one inferred from the wire on that side, or the
+ * same one seen in plaintext, or is added. */
+static void apply_alert(const struct conn_server *cs, bool from_client,
+			struct hs_record *rec)
 {
 	struct hs_alert real = {
-		.from_client = true,
+		.from_client = from_client,
 		.level = HS_ALERT_FATAL,
-		.description = cs->alert,
+		.description = cs->alert[from_client],
 		.from_server_lib = true,
 	};
 	int i;
@@ -104,9 +113,9 @@ static void apply_alert(const struct conn_server *cs, struct hs_record *rec)
 	for (i = 0; i < rec->n_alerts; i++) {
 		struct hs_alert *a = &rec->alerts[i];
 
-		if (!a->from_client)
+		if (a->from_client != from_client)
 			continue;
-		if (a->encrypted || a->description == cs->alert) {
+		if (a->encrypted || a->description == real.description) {
 			real.ts_us = a->ts_us;
 			*a = real;
 			goto failed;
@@ -130,6 +139,7 @@ void conn_server_apply(struct conn_server *cs, struct hs_record *rec)
 	if (cs->followed) {
 		rec->server_pid = cs->pid;
 		memcpy(rec->server_exe, cs->exe, sizeof(rec->server_exe));
+		memcpy(rec->server_comm, cs->comm, sizeof(rec->server_comm));
 	}
 	if (cs->n_certs && rec->n_chain == 0 && !cs->lost) {
 		for (i = 0; i < cs->n_certs; i++) {
@@ -141,22 +151,28 @@ void conn_server_apply(struct conn_server *cs, struct hs_record *rec)
 		rec->chain_from_server = true;
 		cs->n_certs = 0;
 	}
-	if (cs->has_alert)
-		apply_alert(cs, rec);
+	for (i = 0; i < 2; i++)
+		if (cs->has_alert[i])
+			apply_alert(cs, i, rec);
 }
 
-/* A client's alert decided the failure (plaintext in TLS 1.2, and from
- * OpenSSL clients in TLS 1.3 too; encrypted from others): the library's
- * reading of it comes with the server's close. */
+/* An alert decided the failure: a client's (plaintext in TLS 1.2, and
+ * from OpenSSL clients in TLS 1.3 too; encrypted from others), or the
+ * server's encrypted one. The library's reading of it comes with the
+ * server's close. */
 bool conn_server_awaits_alert(const struct conn_server *cs,
 			      const struct hs_record *rec)
 {
 	int i;
 
-	if (!cs || !cs->followed || cs->has_alert || rec->outcome != HS_FAILED)
+	if (!cs || !cs->followed || rec->outcome != HS_FAILED)
 		return false;
-	for (i = 0; i < rec->n_alerts; i++)
-		if (rec->alerts[i].from_client)
+	for (i = 0; i < rec->n_alerts; i++) {
+		const struct hs_alert *a = &rec->alerts[i];
+
+		if (a->from_client ? !cs->has_alert[1]
+				   : a->encrypted && !cs->has_alert[0])
 			return true;
+	}
 	return false;
 }

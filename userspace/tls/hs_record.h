@@ -87,6 +87,7 @@ struct hs_record {
 	bool chain_from_server;
 	uint32_t server_pid;      /* 0: not known */
 	char server_exe[256];     /* "" when not known */
+	char server_comm[16];     /* its thread's name, "" when not known */
 
 	/* CertificateStatus (stapled OCSP response, DER) */
 	bool has_staple;

@@ -471,7 +471,8 @@ __noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
 	info->alert = p->alert;
 	info->flags = p->flags;
 	info->alert_sent = p->alert_sent;
-	info->pad[0] = info->pad[1] = info->pad[2] = 0;
+	info->exe_parts = 0;
+	info->pad[0] = info->pad[1] = 0;
 	__builtin_memset(info->comm, 0, sizeof(info->comm));
 	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
 	bpf_map_delete_elem(&tw_up_pending, &id);

@@ -35,6 +35,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 
 #include "tlswatch/event.h"
@@ -215,6 +216,34 @@ __noinline int tw_up_emit(const struct tw_up_info *info, __u64 src,
 	return 0;
 }
 
+/*
+ * The current process's executable into @info->exe, file name first,
+ * walking the dentries up to the process's root; exe_parts stays 0 when
+ * the path has more components than fit, or crosses a mount (the walk
+ * would end at that mount's root, not the process's: a wrong path is worse
+ * than none).
+ */
+static __always_inline void tw_up_exe(struct tw_up_info *info)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct dentry *d, *parent, *root;
+	int i;
+
+	d = BPF_CORE_READ(task, mm, exe_file, f_path.dentry);
+	root = BPF_CORE_READ(task, fs, root.dentry);
+	for (i = 0; i < TW_UP_EXE_PARTS && d; i++) {
+		parent = BPF_CORE_READ(d, d_parent);
+		if (parent == d) /* the top of a mount */
+			break;
+		if (bpf_probe_read_kernel_str(info->exe[i], TW_UP_EXE_PART,
+					      BPF_CORE_READ(d, d_name.name)) < 0)
+			return;
+		d = parent;
+	}
+	if (d && d == root && i > 0 && i < TW_UP_EXE_PARTS + 1)
+		info->exe_parts = i;
+}
+
 SEC("uretprobe")
 int BPF_KRETPROBE(tw_up_i2d_return, int ret)
 {
@@ -236,6 +265,8 @@ int BPF_KRETPROBE(tw_up_i2d_return, int ret)
 	bpf_get_current_comm(info.comm, sizeof(info.comm));
 	if (tw_up_chain_add(id, bpf_ktime_get_ns(), &info))
 		return 0;
+	if (info.cert_index == 0)
+		tw_up_exe(&info);
 	if (total > TW_UP_CHUNK * TW_UP_MAX_CHUNKS) {
 		info.flags = TW_UPF_TOO_BIG;
 		tw_up_count(TW_UP_CNT_TOO_BIG, 1);

@@ -193,6 +193,13 @@ struct tw_up_pending {
 	__u8 pad[7];
 };
 
+/* The serving process's executable, read in the kernel (the agent keeps no
+ * right to read other processes' /proc/PID/exe): its path components from
+ * the file up, at most TW_UP_EXE_PARTS of at most TW_UP_EXE_PART - 1
+ * bytes; exe_parts 0 when it did not fit or crossed a mount. */
+#define TW_UP_EXE_PARTS    6
+#define TW_UP_EXE_PART     40
+
 /* Follows struct tw_event in TW_EV_UP_* records. */
 struct tw_up_info {
 	__u64 hs_id;
@@ -202,8 +209,10 @@ struct tw_up_info {
 	__u8 alert;          /* BIND with TW_UPF_ALERT */
 	__u8 flags;          /* enum tw_up_flags */
 	__u8 alert_sent;     /* BIND with TW_UPF_ALERT_SENT */
-	__u8 pad[3];
+	__u8 exe_parts;      /* CERT index 0: components in exe */
+	__u8 pad[2];
 	char comm[16];       /* CERT: the serving thread's name */
+	char exe[TW_UP_EXE_PARTS][TW_UP_EXE_PART]; /* CERT index 0 */
 };
 
 /* Flow key: the two endpoints in a canonical order (see tw_flow_key_make),

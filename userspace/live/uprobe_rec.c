@@ -25,6 +25,7 @@ struct up_chain {
 	uint64_t ts_ns;
 	uint32_t tgid;
 	char comm[16];
+	char exe[TW_VIEW_EXE_MAX];    /* from the kernel, "" when unknown */
 	uint8_t n;                    /* certificates announced */
 	bool lost, truncated;
 	uint8_t *der[TW_VIEW_MAX_CERTS];
@@ -116,6 +117,25 @@ static struct up_chain *chain_new(struct up_asm *a, uint64_t hs_id,
 	return c;
 }
 
+/* "/usr/sbin/nginx" from the kernel's components, file name first. */
+static void exe_join(const struct tw_up_info *in, char *out, size_t len)
+{
+	size_t off = 0;
+	int i;
+
+	out[0] = '\0';
+	for (i = in->exe_parts - 1; i >= 0 && i < TW_UP_EXE_PARTS; i--) {
+		int n = snprintf(out + off, len - off, "/%.*s", TW_UP_EXE_PART - 1,
+				 in->exe[i]);
+
+		if (n < 0 || (size_t)n >= len - off) {
+			out[0] = '\0';
+			return;
+		}
+		off += n;
+	}
+}
+
 /* One chunk of one certificate (TW_EV_UP_CERT). */
 static int on_cert(struct up_asm *a, const struct tw_event *e,
 		   const struct tw_up_info *in, const uint8_t *bytes)
@@ -128,6 +148,8 @@ static int on_cert(struct up_asm *a, const struct tw_event *e,
 	c->tgid = in->tgid;
 	memcpy(c->comm, in->comm, sizeof(c->comm));
 	c->comm[sizeof(c->comm) - 1] = '\0';
+	if (in->cert_index == 0 && e->chunk_off == 0 && in->exe_parts)
+		exe_join(in, c->exe, sizeof(c->exe));
 	if (in->flags & TW_UPF_TOO_BIG) {
 		a->st.certs_too_big++;
 		c->lost = true;
@@ -271,7 +293,7 @@ static void on_bind(struct up_asm *a, const struct tw_event *e,
 		v.alert_sent = in->alert_sent;
 	}
 	if (c) {
-		v.exe = exe_of(a, c->tgid);
+		v.exe = c->exe[0] ? c->exe : exe_of(a, c->tgid);
 		v.comm = c->comm;
 		v.chain_truncated = c->truncated;
 		v.chain_lost = c->lost || c->n != in->cert_index ||

@@ -12,12 +12,12 @@
  *     entry keeps the destination of the second call; the return copies
  *     the DER written there into the ring buffer and adds it to the
  *     thread's pending chain.
- *   - SSL_do_handshake and SSL_accept entry (libssl): a handshake step starts on this
- *     thread; a pending entry left by an earlier one (a chain whose packet
- *     the TC program never saw) must not be glued to this one.
- *   - their return (libssl, only where the offset of the SSL's
- *     last sent alert is known: the attach cookie, see uprobe_calibrate()):
- *     a fatal alert sent during the step, TLS 1.3's encrypted ones too.
+ *     A chain is the certificates written back to back: one more than
+ *     TW_UP_CHAIN_GAP_NS after the last starts a new chain.
+ *   - SSL_free entry (libssl, only where the offset of the SSL's last sent
+ *     alert is known: the attach cookie, see uprobe_calibrate()): the fatal
+ *     alert the server sent on that connection, TLS 1.3's encrypted ones
+ *     too (servers free the SSL before they close the socket).
  *   - ERR_vset_error entry (libcrypto): libssl reports a fatal alert read
  *     from the peer as error ERR_LIB_SSL, SSL_AD_REASON_OFFSET + the
  *     alert's description; TLS 1.3 alerts arrive decrypted there.
@@ -45,8 +45,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define ERR_LIB_SSL          20
 #define SSL_AD_REASON_OFFSET 1000
 #define TW_UP_ALERT_FATAL    2
-#define TW_UP_STALE_NS       (2ull * 1000000000) /* a pending chain older
-						  * than this is not continued */
+#define TW_UP_CHAIN_GAP_NS   1000000ull /* 1 ms: see above */
 
 /* Reused from the TC object (bpf_map__reuse_fd): one ring, one order. */
 struct {
@@ -97,40 +96,6 @@ static __always_inline void tw_up_count(enum tw_up_counter c, __u64 n)
 		cnt->c[c] += n;
 }
 
-/* The SSL of a handshake step in flight on a thread, and its last alert
- * (level, description) when the step began. */
-struct tw_up_step {
-	__u64 ssl;
-	__u8 before[2];
-	__u8 pad[6];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TW_UP_MAX_THREADS);
-	__type(key, __u64);
-	__type(value, struct tw_up_step);
-} tw_up_steps SEC(".maps");
-
-/* SSL_do_handshake and SSL_accept entry: a handshake step begins. */
-static __always_inline int tw_up_step_begin(struct pt_regs *ctx, void *ssl)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u64 off = bpf_get_attach_cookie(ctx);
-	struct tw_up_pending *p = bpf_map_lookup_elem(&tw_up_pending, &id);
-	struct tw_up_step step = { .ssl = (__u64)ssl };
-
-	/* an alert waits for the close that follows it; an old chain goes */
-	if (p && !(p->flags & (TW_UPF_ALERT | TW_UPF_ALERT_SENT)))
-		bpf_map_delete_elem(&tw_up_pending, &id);
-	/* where this library keeps the last alert it sent (SSL's
-	 * s3.send_alert, found by uprobe_calibrate()); 0: not known */
-	if (!off || bpf_probe_read_user(step.before, 2, (const void *)(step.ssl + off)))
-		return 0;
-	bpf_map_update_elem(&tw_up_steps, &id, &step, BPF_ANY);
-	return 0;
-}
-
 SEC("uprobe")
 int BPF_KPROBE(tw_up_i2d_enter, void *x509, __u8 **out)
 {
@@ -152,10 +117,11 @@ static __always_inline int tw_up_chain_add(__u64 id, __u64 now,
 	struct tw_up_pending *p = bpf_map_lookup_elem(&tw_up_pending, &id);
 	struct tw_up_pending np = {};
 
-	if (p && (p->flags & TW_UPF_CHAIN) && now - p->ts_ns < TW_UP_STALE_NS) {
+	if (p && (p->flags & TW_UPF_CHAIN) && now - p->ts_ns < TW_UP_CHAIN_GAP_NS) {
 		info->hs_id = p->hs_id;
 		info->cert_index = p->n_certs;
 		p->n_certs++;
+		p->ts_ns = now;
 		return 0;
 	}
 	np.hs_id = __sync_fetch_and_add(&tw_up_next_id, 1) + 1;
@@ -307,46 +273,28 @@ static __always_inline void tw_up_alert(__u64 id, __u8 desc, __u8 flag)
 	tw_up_count(TW_UP_CNT_ALERTS, 1);
 }
 
-/* ... and returns: did the library send a fatal alert meanwhile? */
-static __always_inline int tw_up_step_end(struct pt_regs *ctx)
+/*
+ * SSL_free entry: the connection is over on the server's side. If the
+ * library sent a fatal alert on it, the SSL still holds it (level,
+ * description) at the offset given as the attach cookie (uprobe_calibrate();
+ * 0: unknown); the close that follows names the connection. A chain still
+ * pending on the thread was never sent on a watched flow: it goes.
+ */
+SEC("uprobe")
+int BPF_KPROBE(tw_up_free_enter, void *ssl)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 off = bpf_get_attach_cookie(ctx);
-	struct tw_up_step *step = bpf_map_lookup_elem(&tw_up_steps, &id);
-	__u8 now[2];
+	struct tw_up_pending *p = bpf_map_lookup_elem(&tw_up_pending, &id);
+	__u8 sent[2];
 
-	if (!step)
-		return 0;
-	if (off && !bpf_probe_read_user(now, 2, (const void *)(step->ssl + off)) &&
-	    now[0] == TW_UP_ALERT_FATAL &&
-	    (now[0] != step->before[0] || now[1] != step->before[1]))
-		tw_up_alert(id, now[1], TW_UPF_ALERT_SENT);
-	bpf_map_delete_elem(&tw_up_steps, &id);
+	if (p && !(p->flags & (TW_UPF_ALERT | TW_UPF_ALERT_SENT)))
+		bpf_map_delete_elem(&tw_up_pending, &id);
+	if (off && ssl &&
+	    !bpf_probe_read_user(sent, sizeof(sent), (const void *)((__u64)ssl + off)) &&
+	    sent[0] == TW_UP_ALERT_FATAL)
+		tw_up_alert(id, sent[1], TW_UPF_ALERT_SENT);
 	return 0;
-}
-
-SEC("uprobe")
-int BPF_KPROBE(tw_up_handshake_enter, void *ssl)
-{
-	return tw_up_step_begin(ctx, ssl);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(tw_up_accept_enter, void *ssl)
-{
-	return tw_up_step_begin(ctx, ssl);
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(tw_up_handshake_return)
-{
-	return tw_up_step_end(ctx);
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(tw_up_accept_return)
-{
-	return tw_up_step_end(ctx);
 }
 
 SEC("uprobe")

@@ -184,7 +184,7 @@ struct tw_up_counters {
 
 struct tw_up_pending {
 	__u64 hs_id;         /* the chain's handshake id (unique per boot) */
-	__u64 ts_ns;         /* when its first certificate was served */
+	__u64 ts_ns;         /* when its last certificate was served */
 	__u32 tgid;
 	__u16 n_certs;       /* certificates served so far */
 	__u8 alert;          /* RFC 8446 AlertDescription read (TW_UPF_ALERT) */

@@ -24,19 +24,13 @@
  * Every symbol is exported by OpenSSL 3.0 and later; a library without one
  * of them is not supported (reported, not hooked). A hook that needs the
  * offset of the SSL's sent alert (uprobe_calibrate()) gets it as its
- * attach cookie, and is left out where it is not known. SSL_accept is
- * hooked like SSL_do_handshake: it does not reach the latter's entry in
- * Debian's build (openssl s_server and Apache call it; nginx and haproxy
- * call SSL_do_handshake). Nested, the inner call does the work.
+ * attach cookie, and is left out where it is not known.
  */
 #define UPROBE_HOOKS(X)                                                        \
 	X(false, "i2d_X509", tw_up_i2d_enter, false, false)                     \
 	X(false, "i2d_X509", tw_up_i2d_return, true, false)                     \
 	X(false, "ERR_vset_error", tw_up_err_enter, false, false)               \
-	X(true, "SSL_do_handshake", tw_up_handshake_enter, false, false)        \
-	X(true, "SSL_do_handshake", tw_up_handshake_return, true, true)        \
-	X(true, "SSL_accept", tw_up_accept_enter, false, false)                 \
-	X(true, "SSL_accept", tw_up_accept_return, true, true)
+	X(true, "SSL_free", tw_up_free_enter, false, true)
 
 #define UPROBE_COUNT_HOOK(in_ssl, sym, prog, ret, off) +1
 #define UPROBE_N_HOOKS (0 UPROBE_HOOKS(UPROBE_COUNT_HOOK))

@@ -20,19 +20,22 @@
 #define UPROBES_MAX_LISTEN 1024
 
 /*
- * The hooks, X(IN_LIBSSL, SYMBOL, PROGRAM, RETPROBE, NEEDS_ALERT_OFFSET).
+ * The hooks, X(IN_LIBSSL, SYMBOL, PROGRAM, RETPROBE, NEEDS_ALERT_OFFSET,
+ * PAST_NULL_CHECK).
  * Every symbol is exported by OpenSSL 3.0 and later; a library without one
  * of them is not supported (reported, not hooked). A hook that needs the
  * offset of the SSL's sent alert (uprobe_calibrate()) gets it as its
- * attach cookie, and is left out where it is not known.
+ * attach cookie, and is left out where it is not known. A hook past its
+ * function's NULL check (uprobe_skip_null_check()) costs one trap instead
+ * of three where the check is the usual "test; je".
  */
 #define UPROBE_HOOKS(X)                                                        \
-	X(false, "i2d_X509", tw_up_i2d_enter, false, false)                     \
-	X(false, "i2d_X509", tw_up_i2d_return, true, false)                     \
-	X(false, "ERR_vset_error", tw_up_err_enter, false, false)               \
-	X(true, "SSL_free", tw_up_free_enter, false, true)
+	X(false, "i2d_X509", tw_up_i2d_enter, false, false, false)              \
+	X(false, "i2d_X509", tw_up_i2d_return, true, false, false)              \
+	X(false, "ERR_vset_error", tw_up_err_enter, false, false, false)        \
+	X(true, "SSL_free", tw_up_free_enter, false, true, true)
 
-#define UPROBE_COUNT_HOOK(in_ssl, sym, prog, ret, off) +1
+#define UPROBE_COUNT_HOOK(in_ssl, sym, prog, ret, off, skip) +1
 #define UPROBE_N_HOOKS (0 UPROBE_HOOKS(UPROBE_COUNT_HOOK))
 #define UPROBE_MAX_LINKS (UPROBES_MAX_LIBS * UPROBE_N_HOOKS)
 
@@ -49,12 +52,13 @@ struct uprobe_hook {
 	const char *sym;
 	bool retprobe;
 	bool needs_offset;
+	bool past_null_check;
 };
 
 static struct bpf_program *hook_prog(struct uprobes_bpf *s, int i)
 {
 	struct bpf_program *progs[] = {
-#define UPROBE_PROG(in_ssl, sym, prog, ret, off) s->progs.prog,
+#define UPROBE_PROG(in_ssl, sym, prog, ret, off, skip) s->progs.prog,
 		UPROBE_HOOKS(UPROBE_PROG)
 #undef UPROBE_PROG
 	};
@@ -62,7 +66,7 @@ static struct bpf_program *hook_prog(struct uprobes_bpf *s, int i)
 }
 
 static const struct uprobe_hook hooks[] = {
-#define UPROBE_HOOK(in_ssl, sym, prog, ret, off) { in_ssl, sym, ret, off },
+#define UPROBE_HOOK(in_ssl, sym, prog, ret, off, skip) { in_ssl, sym, ret, off, skip },
 	UPROBE_HOOKS(UPROBE_HOOK)
 #undef UPROBE_HOOK
 };
@@ -98,6 +102,7 @@ static int attach_lib(struct uprobes *u, const struct uprobe_lib *lib,
 		      long alert_off, char *err, size_t errlen)
 {
 	size_t i;
+	long skip;
 
 	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = hooks[i].sym,
@@ -110,8 +115,10 @@ static int attach_lib(struct uprobes *u, const struct uprobe_lib *lib,
 			continue;
 		if (u->n_links >= UPROBE_MAX_LINKS)
 			return -ENOSPC;
+		skip = hooks[i].past_null_check ?
+		       uprobe_skip_null_check(lib->path, hooks[i].sym) : 0;
 		link = bpf_program__attach_uprobe_opts(hook_prog(u->skel, i), -1,
-						       lib->path, 0, &uo);
+						       lib->path, (size_t)skip, &uo);
 		if (!link) {
 			int r = -errno;
 

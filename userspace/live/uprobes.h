@@ -104,6 +104,13 @@ int uprobe_lib_kind(const char *path);
  */
 long uprobe_calibrate(void);
 
+/*
+ * How many bytes into @func of the library @path a uprobe should go so
+ * that its first instruction is one the kernel emulates: past SSL_free's
+ * NULL check ("test %rdi,%rdi; je"), else 0 (uprobe_elf.c says why).
+ */
+long uprobe_skip_null_check(const char *path, const char *func);
+
 /* ---- record assembly (uprobe_rec.c), used by live.c ---- */
 
 struct up_asm;

@@ -2,7 +2,8 @@
 /*
  * Uprobes on the server's TLS library (OpenSSL 3: libssl.so.3 and
  * libcrypto.so.3): the certificate chain a server thread serves, and the
- * fatal alerts it reads, TLS 1.3 included, where the wire shows neither.
+ * fatal alerts it sends and reads, TLS 1.3 included, where the wire shows
+ * neither.
  *
  * Hooks (all exported symbols, attached by library path, so every process
  * that maps the file is covered, also one started later):
@@ -14,13 +15,11 @@
  *     thread's pending chain.
  *     A chain is the certificates written back to back: one more than
  *     TW_UP_CHAIN_GAP_NS after the last starts a new chain.
- *   - SSL_free entry (libssl, only where the offset of the SSL's last sent
- *     alert is known: the attach cookie, see uprobe_calibrate()): the fatal
- *     alert the server sent on that connection, TLS 1.3's encrypted ones
- *     too (servers free the SSL before they close the socket).
- *   - ERR_vset_error entry (libcrypto): libssl reports a fatal alert read
- *     from the peer as error ERR_LIB_SSL, SSL_AD_REASON_OFFSET + the
- *     alert's description; TLS 1.3 alerts arrive decrypted there.
+ *   - SSL_free entry (libssl, only where the offsets of the SSL's alerts
+ *     are known: the attach cookie, see uprobe_calibrate()): the fatal
+ *     alerts the server sent and read on that connection, TLS 1.3's
+ *     encrypted ones too (servers free the SSL before they close the
+ *     socket).
  *
  * Which connection: none of these knows its socket. The thread's next
  * packet sent from a local socket on a watched flow does (the Certificate
@@ -42,8 +41,6 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-#define ERR_LIB_SSL          20
-#define SSL_AD_REASON_OFFSET 1000
 #define TW_UP_ALERT_FATAL    2
 #define TW_UP_CHAIN_GAP_NS   1000000ull /* 1 ms: see above */
 
@@ -274,36 +271,34 @@ static __always_inline void tw_up_alert(__u64 id, __u8 desc, __u8 flag)
 }
 
 /*
- * SSL_free entry: the connection is over on the server's side. If the
- * library sent a fatal alert on it, the SSL still holds it (level,
- * description) at the offset given as the attach cookie (uprobe_calibrate();
- * 0: unknown); the close that follows names the connection. A chain still
- * pending on the thread was never sent on a watched flow: it goes.
+ * SSL_free entry: the connection is over on the server's side. The SSL
+ * still holds the last alert the library sent (level, description) and the
+ * fatal alert it read (an int), at the offsets given as the attach cookie
+ * (sent in the low half, read in the high; uprobe_calibrate(); 0: unknown);
+ * the close that follows names the connection. A chain still pending on
+ * the thread was never sent on a watched flow: it goes.
  */
 SEC("uprobe")
 int BPF_KPROBE(tw_up_free_enter, void *ssl)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u64 off = bpf_get_attach_cookie(ctx);
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 off_sent = (__u32)cookie, off_read = cookie >> 32;
 	struct tw_up_pending *p = bpf_map_lookup_elem(&tw_up_pending, &id);
 	__u8 sent[2];
+	__s32 read;
 
 	if (p && !(p->flags & (TW_UPF_ALERT | TW_UPF_ALERT_SENT)))
 		bpf_map_delete_elem(&tw_up_pending, &id);
-	if (off && ssl &&
-	    !bpf_probe_read_user(sent, sizeof(sent), (const void *)((__u64)ssl + off)) &&
+	if (!ssl)
+		return 0;
+	if (off_read &&
+	    !bpf_probe_read_user(&read, sizeof(read), (const void *)((__u64)ssl + off_read)) &&
+	    read > 0 && read < 256)
+		tw_up_alert(id, read, TW_UPF_ALERT);
+	if (off_sent &&
+	    !bpf_probe_read_user(sent, sizeof(sent), (const void *)((__u64)ssl + off_sent)) &&
 	    sent[0] == TW_UP_ALERT_FATAL)
 		tw_up_alert(id, sent[1], TW_UPF_ALERT_SENT);
-	return 0;
-}
-
-SEC("uprobe")
-int BPF_KPROBE(tw_up_err_enter, int lib, int reason)
-{
-	if (lib != ERR_LIB_SSL || reason < SSL_AD_REASON_OFFSET ||
-	    reason > SSL_AD_REASON_OFFSET + 255)
-		return 0;
-	tw_up_alert(bpf_get_current_pid_tgid(), reason - SSL_AD_REASON_OFFSET,
-		    TW_UPF_ALERT);
 	return 0;
 }

@@ -242,8 +242,7 @@ for label, fewer in verdicts:
 print()
 print("Per handshake the uprobes fire: i2d_X509 twice per certificate served, each "
       "call trapping at its entry and at its return (the return probe of the call that "
-      "writes the DER copies it into the ring buffer), SSL_free once per connection, "
-      "ERR_vset_error once per error the library raises (none in a good handshake): "
+      "writes the DER copies it into the ring buffer), and SSL_free once per connection: "
       "9 traps into the kernel for a leaf and an intermediate.\n")
 print("Command: `make bench` (scripts/bench-uprobes.sh; BENCH_UPROBES_SECONDS=%s "
       "BENCH_UPROBES_ROUNDS=%s BENCH_UPROBES_HANDSHAKES=%s)." % (secs, rounds, handshakes))

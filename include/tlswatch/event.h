@@ -168,7 +168,7 @@ enum tw_up_flags {
 	X(CERTS, uprobe_certs, "Certificates copied from the server's TLS library") \
 	X(TOO_BIG, uprobe_certs_too_big, "Served certificates too big to copy") \
 	X(LOST, uprobe_records_lost, "Uprobe records lost because the ring buffer was full") \
-	X(ALERTS, uprobe_alerts, "Fatal alerts the server's TLS library read") \
+	X(ALERTS, uprobe_alerts, "Fatal alerts the server's TLS library sent or read") \
 	X(BINDS, uprobe_binds, "Server packets that named the connection of a chain or alert")
 
 enum tw_up_counter {

@@ -149,7 +149,7 @@ case $attached in
 *) tap_fail "uprobes attached to the system's libssl.so.3 and libcrypto.so.3" "got: $attached" ;;
 esac
 ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')
-tap_eq "the agent loaded its 4 uprobe programs" 4 "$(echo $ours | wc -w)"
+tap_eq "the agent loaded its 3 uprobe programs" 3 "$(echo $ours | wc -w)"
 
 start_server "$tmp/server.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
 	-cert_chain "$pki/inter.crt"

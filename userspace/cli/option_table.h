@@ -220,6 +220,7 @@
 	X(CMD_R, 4,                                                            \
 	  "an --iface that does not exist (refused before anything is "        \
 	  "created), loading or attaching the eBPF program failed (the "       \
-	  "message says why), or another internal error")
+	  "message says why), a --uprobes library that cannot be hooked, or "  \
+	  "another internal error")
 
 #endif

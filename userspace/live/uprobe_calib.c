@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * Where OpenSSL keeps the last alert an SSL object sent (s3.send_alert:
- * level, description). No exported function says which fatal alert a
- * server sent, and TLS 1.3 encrypts it on the wire, but the SSL object
- * keeps it after sending. Its offset is private to the library build, so
- * it is measured, not assumed: two server-side SSL objects of the libssl
- * this process links are made to send two different fatal alerts, and the
- * one offset where each object holds (fatal, its own alert), and held
- * zeros before, is the answer. It applies to servers that map the same
- * library file only (uprobes.c checks device and inode).
+ * Where OpenSSL keeps, in an SSL object, the last alert it sent
+ * (s3.send_alert: level, description) and the fatal alert it read
+ * (s3.fatal_alert, an int). No exported function says which fatal alert a
+ * server sent or read, and TLS 1.3 encrypts both on the wire, but the SSL
+ * object keeps them until it is freed. The offsets are private to the
+ * library build, so they are measured, not assumed: SSL objects of the
+ * libssl this process links are made to send (a server given a bad hello)
+ * and to read (a client given an alert) two different fatal alerts each,
+ * and the one offset where each object holds its own alert, and held zero
+ * before, is the answer. It applies to servers that map the same library
+ * file only (uprobes.c checks device and inode).
  */
 #include <malloc.h>
 #include <stdlib.h>
@@ -31,10 +33,14 @@ static const uint8_t bad_hello[2][10] = {
 };
 static const size_t bad_hello_len[2] = { 9, 10 };
 
+/* What a client gets after its hello: fatal handshake_failure, then
+ * fatal decrypt_error. */
+static const uint8_t alert_to_read[2] = { 40, 51 };
+
 struct alert_probe {
 	uint8_t *before, *after;      /* the SSL object's bytes */
 	size_t size;
-	int desc;                     /* the alert it sent, -1: none */
+	int desc;                     /* the alert it sent or read, -1: none */
 };
 
 /* The alert record a server wrote: 15 03 0x 00 02 level desc. */
@@ -48,69 +54,141 @@ static int sent_alert(BIO *out)
 	return rec[6];
 }
 
-static int provoke(SSL_CTX *ctx, int which, struct alert_probe *p)
+/* A fresh SSL of @ctx on memory BIOs, its bytes kept in p->before. */
+static SSL *probe_begin(SSL_CTX *ctx, bool server, struct alert_probe *p)
 {
 	BIO *in = BIO_new(BIO_s_mem()), *out = BIO_new(BIO_s_mem());
 	SSL *s = SSL_new(ctx);
-	int rc = -1;
 
 	p->desc = -1;
-	if (!s || !in || !out)
-		goto done;
-	SSL_set_bio(s, in, out);
-	in = out = NULL; /* owned by s */
-	SSL_set_accept_state(s);
+	if (!s || !in || !out) {
+		BIO_free(in);
+		BIO_free(out);
+		SSL_free(s);
+		return NULL;
+	}
+	SSL_set_bio(s, in, out); /* owned by s from here */
+	if (server) {
+		SSL_set_accept_state(s);
+	} else {
+		SSL_set_connect_state(s);
+		SSL_do_handshake(s); /* its hello, then it waits */
+	}
 	p->size = malloc_usable_size(s);
 	p->before = malloc(p->size);
 	p->after = malloc(p->size);
-	if (!p->before || !p->after)
-		goto done;
+	if (!p->before || !p->after) {
+		SSL_free(s);
+		return NULL;
+	}
 	memcpy(p->before, s, p->size);
-	if (BIO_write(SSL_get_rbio(s), bad_hello[which], (int)bad_hello_len[which]) <= 0)
-		goto done;
-	if (SSL_do_handshake(s) > 0)
-		goto done;
-	memcpy(p->after, s, p->size);
-	p->desc = sent_alert(SSL_get_wbio(s));
-	rc = p->desc < 0 ? -1 : 0;
-done:
+	return s;
+}
+
+/* Feeds @in to @s, lets it fail, keeps its bytes in p->after. */
+static int probe_end(SSL *s, const uint8_t *in, size_t n, struct alert_probe *p)
+{
+	int rc = -1;
+
+	if (BIO_write(SSL_get_rbio(s), in, (int)n) == (int)n &&
+	    SSL_do_handshake(s) <= 0) {
+		memcpy(p->after, s, p->size);
+		rc = 0;
+	}
 	ERR_clear_error();
-	BIO_free(in);
-	BIO_free(out);
+	return rc;
+}
+
+static int provoke_sent(SSL_CTX *srv, int which, struct alert_probe *p)
+{
+	SSL *s = probe_begin(srv, true, p);
+	int rc = -1;
+
+	if (s && !probe_end(s, bad_hello[which], bad_hello_len[which], p)) {
+		p->desc = sent_alert(SSL_get_wbio(s));
+		rc = p->desc < 0 ? -1 : 0;
+	}
 	SSL_free(s);
 	return rc;
 }
 
-static bool holds(const struct alert_probe *p, size_t off)
+static int provoke_read(SSL_CTX *cli, int which, struct alert_probe *p)
 {
-	return off + 1 < p->size && p->before[off] == 0 && p->before[off + 1] == 0 &&
-	       p->after[off] == ALERT_FATAL && p->after[off + 1] == p->desc;
+	uint8_t rec[7] = { 0x15, 0x03, 0x03, 0x00, 0x02, ALERT_FATAL,
+			   alert_to_read[which] };
+	SSL *s = probe_begin(cli, false, p);
+	int rc = -1;
+
+	/* had the alert not been read, no offset would hold it */
+	if (s && !probe_end(s, rec, sizeof(rec), p)) {
+		p->desc = alert_to_read[which];
+		rc = 0;
+	}
+	SSL_free(s);
+	return rc;
 }
 
-long uprobe_calibrate(void)
+/* The alert sent: (fatal, desc); read: desc as a little-endian int. */
+static bool holds(const struct alert_probe *p, size_t off, bool sent)
 {
-	struct alert_probe p[2] = { { 0 }, { 0 } };
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	static const uint8_t zero[4];
+	size_t w = sent ? 2 : 4;
+
+	if (off + w > p->size || memcmp(p->before + off, zero, w))
+		return false;
+	if (sent)
+		return p->after[off] == ALERT_FATAL && p->after[off + 1] == p->desc;
+	return p->after[off] == p->desc && !memcmp(p->after + off + 1, zero, 3);
+}
+
+/* The one offset where both probes hold their alert; 0 if none or two. */
+static long find_offset(const struct alert_probe *p, bool sent)
+{
 	long found = 0;
 	size_t off;
+
+	if (p[0].desc < 0 || p[1].desc < 0 || p[0].desc == p[1].desc)
+		return 0;
+	for (off = 1; off < p[0].size; off++) {
+		if (!holds(&p[0], off, sent) || !holds(&p[1], off, sent))
+			continue;
+		if (found)
+			return 0; /* two candidates: not sure, so none */
+		found = (long)off;
+	}
+	return found;
+}
+
+static void probes_free(struct alert_probe *p)
+{
 	int i;
 
-	if (ctx && !provoke(ctx, 0, &p[0]) && !provoke(ctx, 1, &p[1]) &&
-	    p[0].desc != p[1].desc) {
-		for (off = 1; off < p[0].size; off++) {
-			if (!holds(&p[0], off) || !holds(&p[1], off))
-				continue;
-			if (found) { /* two candidates: not sure, so none */
-				found = 0;
-				break;
-			}
-			found = (long)off;
-		}
-	}
 	for (i = 0; i < 2; i++) {
 		free(p[i].before);
 		free(p[i].after);
+		memset(&p[i], 0, sizeof(p[i]));
 	}
-	SSL_CTX_free(ctx);
-	return found;
+}
+
+struct uprobe_alert_offsets uprobe_calibrate(void)
+{
+	struct uprobe_alert_offsets o = { 0, 0 };
+	struct alert_probe p[2] = { { 0 }, { 0 } };
+	SSL_CTX *srv = SSL_CTX_new(TLS_server_method());
+	SSL_CTX *cli = SSL_CTX_new(TLS_client_method());
+	int i;
+
+	if (srv && cli) {
+		for (i = 0; i < 2; i++)
+			provoke_sent(srv, i, &p[i]);
+		o.sent = find_offset(p, true);
+		probes_free(p);
+		for (i = 0; i < 2; i++)
+			provoke_read(cli, i, &p[i]);
+		o.read = find_offset(p, false);
+		probes_free(p);
+	}
+	SSL_CTX_free(srv);
+	SSL_CTX_free(cli);
+	return o;
 }

@@ -20,11 +20,11 @@
 #define UPROBES_MAX_LISTEN 1024
 
 /*
- * The hooks, X(IN_LIBSSL, SYMBOL, PROGRAM, RETPROBE, NEEDS_ALERT_OFFSET,
+ * The hooks, X(IN_LIBSSL, SYMBOL, PROGRAM, RETPROBE, NEEDS_ALERT_OFFSETS,
  * PAST_NULL_CHECK).
  * Every symbol is exported by OpenSSL 3.0 and later; a library without one
  * of them is not supported (reported, not hooked). A hook that needs the
- * offset of the SSL's sent alert (uprobe_calibrate()) gets it as its
+ * offsets of the SSL's alerts (uprobe_calibrate()) gets them as its
  * attach cookie, and is left out where it is not known. A hook past its
  * function's NULL check (uprobe_skip_null_check()) costs one trap instead
  * of three where the check is the usual "test; je".
@@ -32,7 +32,6 @@
 #define UPROBE_HOOKS(X)                                                        \
 	X(false, "i2d_X509", tw_up_i2d_enter, false, false, false)              \
 	X(false, "i2d_X509", tw_up_i2d_return, true, false, false)              \
-	X(false, "ERR_vset_error", tw_up_err_enter, false, false, false)        \
 	X(true, "SSL_free", tw_up_free_enter, false, true, true)
 
 #define UPROBE_COUNT_HOOK(in_ssl, sym, prog, ret, off, skip) +1
@@ -99,7 +98,7 @@ static int load(struct uprobes *u, struct live *l, char *err, size_t errlen)
 
 /* Every hook of @lib's kind; @alert_off: see uprobe_calibrate(). */
 static int attach_lib(struct uprobes *u, const struct uprobe_lib *lib,
-		      long alert_off, char *err, size_t errlen)
+		      __u64 alert_off, char *err, size_t errlen)
 {
 	size_t i;
 	long skip;
@@ -107,7 +106,7 @@ static int attach_lib(struct uprobes *u, const struct uprobe_lib *lib,
 	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = hooks[i].sym,
 			    .retprobe = hooks[i].retprobe,
-			    .bpf_cookie = (__u64)alert_off);
+			    .bpf_cookie = alert_off);
 		struct bpf_link *link;
 
 		if (hooks[i].in_ssl != lib->is_ssl ||
@@ -215,28 +214,37 @@ static int find_paths(struct uprobes *u, const struct uprobes_opts *o,
 }
 
 /*
- * The offset of the sent alert in @lib's SSL objects: measured in the
- * libssl this process links (uprobe_calibrate()), so known only for a
- * server that maps that same file. 0: unknown.
+ * The offsets of the alerts in @lib's SSL objects: measured in the libssl
+ * this process links (uprobe_calibrate()), so known only for a server that
+ * maps that same file; zeros otherwise.
  */
-static long alert_offset(const struct uprobe_lib *lib)
+static struct uprobe_alert_offsets alert_offsets(const struct uprobe_lib *lib)
 {
-	static long measured = -1;
+	static struct uprobe_alert_offsets measured;
+	static bool done;
+	struct uprobe_alert_offsets none = { 0, 0 };
 	struct uprobe_lib own[UPROBES_MAX_LIBS];
 	int n = 0, i;
 	char other[64];
 
 	if (!lib->is_ssl ||
 	    uprobe_pid_libs(-1, own, &n, UPROBES_MAX_LIBS, other, sizeof(other)) < 0)
-		return 0;
+		return none;
 	for (i = 0; i < n; i++) {
 		if (!own[i].is_ssl || own[i].dev != lib->dev || own[i].ino != lib->ino)
 			continue;
-		if (measured < 0)
+		if (!done)
 			measured = uprobe_calibrate();
+		done = true;
 		return measured;
 	}
-	return 0;
+	return none;
+}
+
+/* Both offsets in one attach cookie: sent in the low half, read high. */
+static __u64 alert_cookie(struct uprobe_alert_offsets o)
+{
+	return (__u64)(uint32_t)o.sent | (__u64)(uint32_t)o.read << 32;
 }
 
 static void note_attached(const struct uprobes *u, uprobes_note_fn note,
@@ -249,8 +257,8 @@ static void note_attached(const struct uprobes *u, uprobes_note_fn note,
 	off = snprintf(msg, sizeof(msg), "uprobes on");
 	for (i = 0; i < u->n_libs && off < sizeof(msg); i++)
 		off += snprintf(msg + off, sizeof(msg) - off, " %s%s", u->libs[i].path,
-				u->libs[i].is_ssl && !u->libs[i].alert_off ?
-				" (sent alerts not followed: not the agent's own libssl)" : "");
+				u->libs[i].is_ssl && !u->libs[i].alert_off.sent ?
+				" (alerts not followed: not the agent's own libssl)" : "");
 	if (note)
 		note(ctx, "uprobes_attached", msg);
 }
@@ -276,8 +284,9 @@ int uprobes_open(struct live *l, const struct uprobes_opts *o,
 		r = u->skel ? load(u, l, err, errlen) : -errno;
 	}
 	for (i = 0; !r && i < u->n_libs; i++) {
-		u->libs[i].alert_off = alert_offset(&u->libs[i]);
-		r = attach_lib(u, &u->libs[i], u->libs[i].alert_off, err, errlen);
+		u->libs[i].alert_off = alert_offsets(&u->libs[i]);
+		r = attach_lib(u, &u->libs[i], alert_cookie(u->libs[i].alert_off),
+			       err, errlen);
 	}
 	if (r) {
 		uprobes_close(u);

@@ -67,11 +67,21 @@ int uprobes_counters(const struct live *l, uint64_t out[TW_UP_CNT__MAX]);
 
 /* ---- discovery (uprobe_find.c), exported for tests ---- */
 
+/*
+ * The offsets in the SSL object, for the libssl this process links, of the
+ * last alert it sent (level, description) and of the fatal alert it read
+ * (an int); each 0 when it cannot be told (uprobe_calib.c says how they
+ * are measured).
+ */
+struct uprobe_alert_offsets {
+	long sent, read;
+};
+
 struct uprobe_lib {
 	char path[4096];               /* to attach by; may be /proc/PID/root/... */
 	uint64_t dev, ino;
 	bool is_ssl;                   /* libssl (else libcrypto) */
-	long alert_off;                /* see uprobe_calibrate(); 0: unknown */
+	struct uprobe_alert_offsets alert_off; /* see uprobe_calibrate() */
 };
 
 /*
@@ -97,12 +107,8 @@ int uprobe_pid_libs(int pid, struct uprobe_lib *libs, int *n, int max,
  * library, -1 not a TLS library. */
 int uprobe_lib_kind(const char *path);
 
-/*
- * The offset in the SSL object, for the libssl this process links, of the
- * last alert it sent (level, description); 0 when it cannot be told
- * (uprobe_calib.c says how it is measured).
- */
-long uprobe_calibrate(void);
+/* The fatal alerts' offsets in an SSL object: see uprobe_calibrate(). */
+struct uprobe_alert_offsets uprobe_calibrate(void);
 
 /*
  * How many bytes into @func of the library @path a uprobe should go so

@@ -6,6 +6,8 @@
  * bpf/uprobes.bpf.c and the TC program's bind fill them.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -18,13 +20,19 @@ static uint8_t rec[REC_MAX];
 static struct tw_server_view seen;
 static int n_seen;
 static uint8_t seen_der[2][TW_UP_CHUNK * 2];
+static char seen_exe[TW_VIEW_EXE_MAX], seen_comm[16];
 
+/* The view is valid during the call only: what is checked is copied. */
 static void on_view(void *ctx, const struct tw_server_view *v)
 {
 	int i;
 
 	(void)ctx;
 	seen = *v;
+	snprintf(seen_exe, sizeof(seen_exe), "%s", v->exe ? v->exe : "");
+	snprintf(seen_comm, sizeof(seen_comm), "%s", v->comm ? v->comm : "");
+	seen.exe = seen_exe;
+	seen.comm = seen_comm;
 	for (i = 0; i < v->n_certs && i < 2; i++) {
 		memcpy(seen_der[i], v->certs[i].der, v->certs[i].len);
 		seen.certs[i].der = seen_der[i];

@@ -74,23 +74,7 @@ struct {
 	__type(value, struct tw_counters);
 } tw_counters SEC(".maps");
 
-/* Filled by the uprobes on the server's TLS library (bpf/uprobes.bpf.c,
- * which reuses these maps): chains and alerts waiting for the packet that
- * names their connection. Empty, and one lookup per server packet in the
- * handshake phase, when no uprobes are attached. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TW_UP_MAX_THREADS);
-	__type(key, __u64);
-	__type(value, struct tw_up_pending);
-} tw_up_pending SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tw_up_counters);
-} tw_up_counters SEC(".maps");
+#include "uprobe_maps.h"
 
 /* What one packet's records are made from. */
 struct tw_ctx {

@@ -50,19 +50,7 @@ struct {
 	__uint(max_entries, TW_DEFAULT_RINGBUF);
 } tw_events SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TW_UP_MAX_THREADS);
-	__type(key, __u64);
-	__type(value, struct tw_up_pending);
-} tw_up_pending SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tw_up_counters);
-} tw_up_counters SEC(".maps");
+#include "uprobe_maps.h"
 
 /* Our own: the destination of an i2d_X509 call in flight, per thread. */
 struct {

@@ -31,6 +31,7 @@ cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 export BUILD
 . tests/e2e/lib_netns.sh
+. tests/e2e/lib_uprobes.sh
 TN_CHECK_EVENTS=0
 . scripts/lib/bench-section.sh
 
@@ -57,20 +58,7 @@ res=$tmp/results
 
 # nginx with one certificate ($1: rsa.test or ecdsa.test); NGINX_PID, WORKER.
 start_nginx() { # name
-	mkdir -p "$tmp/nginx/logs"
-	cat >"$tmp/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/logs/error.log;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	client_body_temp_path $tmp/nginx/body;
-	proxy_temp_path $tmp/nginx/proxy;
-	fastcgi_temp_path $tmp/nginx/fastcgi;
-	uwsgi_temp_path $tmp/nginx/uwsgi;
-	scgi_temp_path $tmp/nginx/scgi;
+	up_start_nginx "$tmp/nginx" <<EOF
 	ssl_session_tickets off;
 	ssl_session_cache off;
 	server {
@@ -80,13 +68,7 @@ http {
 		ssl_certificate_key $tmp/pki/$1.key;
 		location / { return 200 "ok\n"; }
 	}
-}
 EOF
-	ip netns exec "$TN_NS" nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" \
-		>"$tmp/nginx/stdout" 2>&1 &
-	NGINX_PID=$!
-	tn_bg "$NGINX_PID"
-	tn_wait_listen 10 443 || { say "nginx did not start"; exit 1; }
 	tn_wait_cmd 5 sh -c "pgrep -P $NGINX_PID >/dev/null"
 	WORKER=$(pgrep -P "$NGINX_PID" | head -1)
 }
@@ -94,18 +76,6 @@ EOF
 stop_nginx() {
 	tn_stop_pid "$NGINX_PID"
 	tn_wait_cmd 10 sh -c "! ip netns exec '$TN_NS' ss -Hltn 'sport = :443' | grep -q ."
-}
-
-# The agent in the namespace; $1: off or auto. AGENT_PID.
-start_agent() { # uprobes mode
-	local log=$tmp/agent-$1.log
-	: >"$log"
-	ip netns exec "$TN_NS" "$BUILD/tlswatch" run --iface "$TN_PEER_IF" --port 443 \
-		--uprobes "$1" --no-active-check --no-metrics --db "$tmp/inventory.db" \
-		--json-log "$log" 2>"$log.stderr" &
-	AGENT_PID=$!
-	tn_bg "$AGENT_PID"
-	tn_wait_grep 15 '"state":"started"' "$log" || { say "the agent did not start"; exit 1; }
 }
 
 cpu_ns() { awk '{ print $1 }' "/proc/$WORKER/schedstat"; }
@@ -130,7 +100,7 @@ round() {
 # key, config: one round in that configuration, its line in the results.
 measure() { # key mode(none|off|auto) round
 	local key=$1 mode=$2
-	[ "$mode" != none ] && start_agent "$mode"
+	[ "$mode" != none ] && up_start_agent "$tmp/agent-$mode.log" "$mode"
 	echo "$key $mode $(round)" >>"$res"
 	[ "$mode" != none ] && tn_stop_pid "$AGENT_PID"
 	return 0
@@ -163,7 +133,7 @@ for r in $(seq "$ROUNDS"); do
 	for key in ecdsa.test rsa.test; do
 		echo "cpu-$key none 1 $(cpu_round "$key")" >>"$res"
 	done
-	start_agent auto
+	up_start_agent "$tmp/agent-cpu.log" auto
 	for key in ecdsa.test rsa.test; do
 		echo "cpu-$key auto 1 $(cpu_round "$key")" >>"$res"
 	done

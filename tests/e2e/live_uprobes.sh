@@ -27,6 +27,7 @@ cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 export BUILD
 . tests/e2e/lib_netns.sh
+. tests/e2e/lib_uprobes.sh
 . scripts/lib/common.sh
 
 tn_require_root live_uprobes
@@ -50,19 +51,6 @@ fi
 
 fp_leaf=$(openssl x509 -in "$pki/ecdsa.test.crt" -outform DER | sha256sum | cut -d' ' -f1)
 fp_inter=$(openssl x509 -in "$pki/inter.crt" -outform DER | sha256sum | cut -d' ' -f1)
-
-# The agent in the namespace (where the server's packets leave from),
-# waiting for its "started" event; AGENT_PID.
-start_agent() { # log
-	: >"$1"
-	ip netns exec "$TN_NS" "$BUILD/tlswatch" run --iface "$TN_PEER_IF" --port 443 \
-		--uprobes auto --no-active-check --no-metrics --db "$tmp/inventory.db" \
-		--json-log "$1" 2>"$1.stderr" &
-	AGENT_PID=$!
-	tn_bg "$AGENT_PID"
-	tn_wait_grep 15 '"state":"started"' "$1" ||
-		{ sed 's/^/#   /' "$1.stderr"; tn_bail "the agent did not start"; }
-}
 
 # The ids of the loaded uprobe programs of tlswatch (tw_up_*).
 uprobe_prog_ids() {
@@ -141,7 +129,7 @@ log=$tmp/agent.log
 before=$(uprobe_prog_ids)
 
 # --- 1. the agent first, then the server ------------------------------------
-start_agent "$log"
+up_start_agent "$log" auto
 attached=$(grep '"state":"uprobes_attached"' "$log")
 case $attached in
 *libssl.so.3*libcrypto.so.3* | *libcrypto.so.3*libssl.so.3*)
@@ -198,7 +186,7 @@ client13_ok
 # --- 5. SIGKILL: the kernel detaches them; a new agent follows again --------
 log2=$tmp/agent2.log
 before=$(uprobe_prog_ids)
-start_agent "$log2"
+up_start_agent "$log2" auto
 ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')
 kill -KILL "$AGENT_PID"
 tn_wait_cmd 10 sh -c "! kill -0 $AGENT_PID"
@@ -211,7 +199,7 @@ tap_eq "after SIGKILL: nothing of it in tracefs uprobe_events" 0 \
 client13_ok
 
 log3=$tmp/agent3.log
-start_agent "$log3"
+up_start_agent "$log3" auto
 client13_ok
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log3') -ge 1 ]"
 tap_eq "restarted after SIGKILL: the chain is followed again" \

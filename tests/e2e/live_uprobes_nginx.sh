@@ -23,6 +23,7 @@ cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 export BUILD
 . tests/e2e/lib_netns.sh
+. tests/e2e/lib_uprobes.sh
 . scripts/lib/common.sh
 
 tn_require_root live_uprobes_nginx
@@ -57,20 +58,11 @@ fp_rsa=$(fp "$tmp/dual-rsa.crt")
 fp_ec=$(fp "$tmp/dual-ec.crt")
 fp_inter=$(fp "$pki/inter.crt")
 
-mkdir -p "$tmp/nginx/logs"
-cat >"$tmp/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/logs/error.log;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $tmp/nginx/body;
-	proxy_temp_path $tmp/nginx/proxy;
-	fastcgi_temp_path $tmp/nginx/fastcgi;
-	uwsgi_temp_path $tmp/nginx/uwsgi;
-	scgi_temp_path $tmp/nginx/scgi;
+log=$tmp/agent.log
+up_start_agent "$log" auto
+
+# nginx after the agent
+up_start_nginx "$tmp/nginx" <<EOF
 	server {
 		listen $srv:443 ssl;
 		server_name dual.test;
@@ -81,24 +73,7 @@ http {
 		ssl_certificate_key $tmp/dual-ec.key;
 		location / { return 200 "ok\n"; }
 	}
-}
 EOF
-
-log=$tmp/agent.log
-ip netns exec "$TN_NS" "$BUILD/tlswatch" run --iface "$TN_PEER_IF" --port 443 \
-	--uprobes auto --no-active-check --no-metrics --db "$tmp/inventory.db" \
-	--json-log "$log" 2>"$log.stderr" &
-AGENT_PID=$!
-tn_bg "$AGENT_PID"
-tn_wait_grep 15 '"state":"started"' "$log" ||
-	{ sed 's/^/#   /' "$log.stderr"; tn_bail "the agent did not start"; }
-
-# nginx after the agent
-ip netns exec "$TN_NS" nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" \
-	>"$tmp/nginx/stdout" 2>&1 &
-NGINX_PID=$!
-tn_bg "$NGINX_PID"
-tn_wait_listen 10 443 || { sed 's/^/#   /' "$tmp/nginx/logs/error.log"; tn_bail "nginx did not start"; }
 
 workers() { pgrep -P "$NGINX_PID" | sort -n | tr '\n' ' '; }
 
@@ -147,8 +122,7 @@ TLS1.3 ok $fp_ec,$fp_inter server ${w1% } /usr/sbin/nginx
 TLS1.2 ok $fp_rsa,$fp_inter wire ${w1% } /usr/sbin/nginx
 TLS1.2 ok $fp_ec,$fp_inter wire ${w1% } /usr/sbin/nginx" "$(hs_lines 1)"
 tap_eq "cert events: the TLS 1.3 leaves observed server, by the worker" \
-	"$fp_ec server ${w1% } /usr/sbin/nginx
-$fp_rsa server ${w1% } /usr/sbin/nginx" \
+	"$(printf '%s server %s /usr/sbin/nginx\n' "$fp_ec" "${w1% }" "$fp_rsa" "${w1% }" | sort)" \
 	"$("$PY" -c 'import json, sys
 for l in open(sys.argv[1]):
     e = json.loads(l)

@@ -212,6 +212,10 @@ int live_map_fd(const struct live *l, const char *name);
 int live_record_decode(const void *rec, size_t size, int64_t mono_to_real_ns,
 		       struct tw_segment *seg, struct live_meta *meta);
 
+/* @ep from a record's address (network order, 4 or 16 bytes) and port. */
+void live_endpoint_from(struct tw_endpoint *ep, uint8_t family,
+			const uint8_t *addr, uint16_t port);
+
 /* The kernel's flow key for the connection between @a and @b. */
 int live_flow_key(const struct tw_endpoint *a, const struct tw_endpoint *b,
 		  struct tw_flow_key *key);

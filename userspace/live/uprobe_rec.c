@@ -245,15 +245,6 @@ static const char *exe_of(struct up_asm *a, uint32_t pid)
 	return exe_known(a, pid);
 }
 
-static void endpoint_of(struct tw_endpoint *ep, uint8_t family,
-			const uint8_t *addr, uint16_t port)
-{
-	memset(ep, 0, sizeof(*ep));
-	ep->addr.family = family;
-	memcpy(ep->addr.bytes, addr, family == 4 ? 4 : 16);
-	ep->port = port;
-}
-
 /* Fills @v's chain from @c; false when a certificate is incomplete. */
 static bool chain_to_view(const struct up_chain *c, struct tw_server_view *v)
 {
@@ -280,8 +271,8 @@ static void on_bind(struct up_asm *a, const struct tw_event *e,
 	memset(&v, 0, sizeof(v));
 	v.ts_us = (e->ts_ns + (uint64_t)mono_to_real_ns) / 1000;
 	/* the server sent it: source is the server */
-	endpoint_of(&v.server, e->family, e->saddr, e->sport);
-	endpoint_of(&v.client, e->family, e->daddr, e->dport);
+	live_endpoint_from(&v.server, e->family, e->saddr, e->sport);
+	live_endpoint_from(&v.client, e->family, e->daddr, e->dport);
 	v.pid = in->tgid;
 	v.exe = "";
 	if (in->flags & TW_UPF_ALERT) {

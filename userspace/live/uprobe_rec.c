@@ -321,6 +321,8 @@ int up_asm_record(struct up_asm *a, const void *rec, size_t size,
 	switch (e->kind) {
 	case TW_EV_UP_CERT:
 		if (e->chunk_len > TW_UP_CHUNK || e->chunk_len > size - head ||
+		    (e->wire_len > TW_UP_CHUNK * TW_UP_MAX_CHUNKS &&
+		     !(in.flags & TW_UPF_TOO_BIG)) ||
 		    e->chunk_off > e->wire_len ||
 		    e->chunk_len > e->wire_len - e->chunk_off)
 			break;

@@ -20,7 +20,9 @@
 #   - SIGTERM: every uprobe program and link of the agent is gone, nothing
 #     of it is left in tracefs' uprobe_events; the server still serves;
 #   - SIGKILL: the same, by the kernel alone; a new agent follows the
-#     server again; the server served every client throughout.
+#     server again; the server served every client throughout;
+#   - a process listening on the watched port without OpenSSL 3 (a bare
+#     python listener) is named once in an "uprobes_unsupported" event.
 # Needs root. TAP output; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -206,6 +208,27 @@ tap_eq "restarted after SIGKILL: the chain is followed again" \
 	"TLS1.3 ok server $fp_leaf,$fp_inter $SERVER_PID /usr/bin/openssl -" "$(hs_summary "$log3" 1)"
 tn_stop_pid "$AGENT_PID"
 stop_server
+
+# --- 6. a server without OpenSSL: said once, not hooked ----------------------
+# a bare listener (python's http.server would map libssl through
+# http.client)
+ip netns exec "$TN_NS" /usr/bin/python3 -c 'import socket, sys, time
+s = socket.create_server((sys.argv[1], 443))
+time.sleep(60)' "$srv" >"$tmp/listener.log" 2>&1 &
+LISTENER_PID=$!
+tn_bg "$LISTENER_PID"
+tn_wait_listen 10 443 || tn_bail "the plain listener did not start"
+log4=$tmp/agent4.log
+up_start_agent "$log4" auto
+tap_eq "a listener without OpenSSL 3: one uprobes_unsupported event naming it" \
+	"1 pid $LISTENER_PID (/usr/bin/python3.11) listens on a watched port without OpenSSL 3 (no TLS library mapped)" \
+	"$(grep -c '"state":"uprobes_unsupported"' "$log4") $("$PY" -c 'import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e.get("state") == "uprobes_unsupported":
+        print(e["message"].split(":")[0])' "$log4")"
+tn_stop_pid "$AGENT_PID"
+tn_stop_pid "$LISTENER_PID"
 
 tap_eq "the server served every client throughout" "$CLIENTS" "$SERVED"
 ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')

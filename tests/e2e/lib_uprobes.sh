@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=bash
 # Helpers for the uprobe tests and benchmark (sourced after lib_netns.sh):
 # the agent inside the namespace, where the server's packets leave from,
 # and an nginx configuration in a scratch directory.

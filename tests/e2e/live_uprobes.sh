@@ -59,10 +59,13 @@ uprobe_prog_ids() {
 	bpftool prog show 2>/dev/null | sed -n 's/^\([0-9]*\): kprobe  name tw_up_.*/\1/p' | sort -n
 }
 
-# None of the programs in $ours is loaded any more (the kernel frees them
-# once the last fd and link are gone, after the process's exit).
+# The programs of $ours still loaded (the kernel frees them once the last
+# fd and link are gone, after the process's exit), and whether none is.
+ours_left() {
+	comm -12 <(tr ' ' '\n' <<<"$ours" | grep . | sort -n) <(uprobe_prog_ids) | tr '\n' ' '
+}
 ours_gone() {
-	[ -z "$(comm -12 <(echo $ours | tr ' ' '\n' | sort -n) <(uprobe_prog_ids))" ]
+	[ -z "$(ours_left)" ]
 }
 
 # s_server with its stdin held open (at the end of its input it would
@@ -139,7 +142,7 @@ case $attached in
 *) tap_fail "uprobes attached to the system's libssl.so.3 and libcrypto.so.3" "got: $attached" ;;
 esac
 ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')
-tap_eq "the agent loaded its 3 uprobe programs" 3 "$(echo $ours | wc -w)"
+tap_eq "the agent loaded its 3 uprobe programs" 3 "$(wc -w <<<"$ours")"
 
 start_server "$tmp/server.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
 	-cert_chain "$pki/inter.crt"
@@ -179,7 +182,7 @@ start_server "$tmp/server3.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.tes
 kill -TERM "$AGENT_PID"
 tn_wait_cmd 15 sh -c "! kill -0 $AGENT_PID" || tap_fail "the agent stops on SIGTERM"
 wait "$AGENT_PID" 2>/dev/null
-left=$(comm -12 <(echo $ours | tr ' ' '\n' | sort -n) <(uprobe_prog_ids) | tr '\n' ' ')
+left=$(ours_left)
 tap_eq "after SIGTERM: none of its uprobe programs is left" "" "${left% }"
 tap_eq "after SIGTERM: nothing of it in tracefs uprobe_events" 0 \
 	"$(grep -c "libbpf_${AGENT_PID}_" "$TRACEFS/uprobe_events")"
@@ -194,7 +197,7 @@ kill -KILL "$AGENT_PID"
 tn_wait_cmd 10 sh -c "! kill -0 $AGENT_PID"
 wait "$AGENT_PID" 2>/dev/null
 tn_wait_cmd 10 ours_gone
-left=$(comm -12 <(echo $ours | tr ' ' '\n' | sort -n) <(uprobe_prog_ids) | tr '\n' ' ')
+left=$(ours_left)
 tap_eq "after SIGKILL: none of its uprobe programs is left" "" "${left% }"
 tap_eq "after SIGKILL: nothing of it in tracefs uprobe_events" 0 \
 	"$(grep -c "libbpf_${AGENT_PID}_" "$TRACEFS/uprobe_events")"
@@ -234,7 +237,7 @@ tap_eq "the server served every client throughout" "$CLIENTS" "$SERVED"
 ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')
 tn_wait_cmd 10 ours_gone
 tap_eq "after the last stop: no uprobe program of these agents is left" "" \
-	"$(comm -12 <(echo $ours | tr ' ' '\n' | sort -n) <(uprobe_prog_ids) | tr '\n' ' ')"
+	"$(ours_left)"
 
 if [ "$TN_FAILED" -ne 0 ]; then
 	for f in "$log" "$log2" "$log3"; do

@@ -41,16 +41,17 @@ srv=$TN_PEER4
 # intermediate; chain files leaf + intermediate
 for kind in rsa ec; do
 	case $kind in
-	rsa) newkey=(-newkey rsa:2048) ;;
-	ec) newkey=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
+	rsa) newkey=(-newkey rsa:2048) serial=0x7701 ;;
+	ec) newkey=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) serial=0x7702 ;;
 	esac
-	openssl req -new -nodes "${newkey[@]}" -keyout "$tmp/dual-$kind.key" \
+	if ! openssl req -new -nodes "${newkey[@]}" -keyout "$tmp/dual-$kind.key" \
 		-subj "/CN=dual.test/O=tlswatch test" -addext "subjectAltName=DNS:dual.test" \
-		-out "$tmp/dual-$kind.csr" 2>/dev/null &&
-	openssl x509 -req -in "$tmp/dual-$kind.csr" -CA "$pki/inter.crt" -CAkey "$pki/inter.key" \
-		-set_serial "0x77$( [ $kind = rsa ] && echo 01 || echo 02)" -days 3650 \
-		-copy_extensions copy -out "$tmp/dual-$kind.crt" 2>/dev/null ||
+		-out "$tmp/dual-$kind.csr" 2>/dev/null ||
+	   ! openssl x509 -req -in "$tmp/dual-$kind.csr" -CA "$pki/inter.crt" \
+		-CAkey "$pki/inter.key" -set_serial "$serial" -days 3650 \
+		-copy_extensions copy -out "$tmp/dual-$kind.crt" 2>/dev/null; then
 		tn_bail "cannot make the dual.test $kind certificate"
+	fi
 	cat "$tmp/dual-$kind.crt" "$pki/inter.crt" >"$tmp/dual-$kind.chain.pem"
 done
 fp() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }

@@ -82,7 +82,8 @@
 	X(TRUNCATED, truncated, "Packets not copied completely")               \
 	X(BAD_HEADERS, bad_headers, "Packets with truncated or impossible headers") \
 	X(FRAGMENTS, fragments, "IP fragments skipped")                        \
-	X(FLOWS_CLOSED, flows_closed, "Handshake phases ended by FIN or RST")
+	X(FLOWS_CLOSED, flows_closed, "Handshake phases ended by FIN or RST") \
+	X(FLOW_MAP_REFUSED, flow_map_refused, "Payload packets of a new flow not looked at because the flow map took no entry for it")
 
 enum tw_counter {
 #define TW_COUNTER_ENUM(id, name, help) TW_CNT_##id,

@@ -83,6 +83,7 @@ static const char *const end_names[] = {
 	[FLOW_END_EVICTED] = "evicted",
 	[FLOW_END_CAPTURE_END] = "capture_end",
 	[FLOW_END_REOPENED] = "reopened",
+	[FLOW_END_RESTARTED] = "restarted",
 };
 
 static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
@@ -492,18 +493,25 @@ static void test_syn_with_new_isn_replaces_the_flow(void)
 	flow_table_free(t);
 }
 
-/* One segment from the client, marked as the start of a connection by the
- * source (the live source: the kernel began a new handshake phase). */
-static void send_flow_start(struct flow_table *t, uint32_t seq, const char *data)
+/* One segment from the client at @ts_us, marked as the start of a
+ * connection by the source (the live source: the kernel began a new
+ * handshake phase). */
+static void send_flow_start_at(struct flow_table *t, uint64_t ts_us,
+			       uint32_t seq, const char *data)
 {
 	uint32_t n = (uint32_t)strlen(data);
 	struct tw_segment seg = {
-		.ts_us = S(1), .src = ep4(1, CLIENT_PORT), .dst = ep4(2, 443),
+		.ts_us = ts_us, .src = ep4(1, CLIENT_PORT), .dst = ep4(2, 443),
 		.seq = seq, .tcp_flags = ACK, .flow_start = true, .wire_len = n,
 		.payload = (const uint8_t *)data, .len = n,
 	};
 
 	flow_table_push(t, &seg);
+}
+
+static void send_flow_start(struct flow_table *t, uint32_t seq, const char *data)
+{
+	send_flow_start_at(t, S(1), seq, data);
 }
 
 /* Live: the kernel stops copying a decided flow, so its FIN never comes; a
@@ -534,6 +542,23 @@ static void test_flow_start_on_tracked_flow_continues_it(void)
 	send_flow_start(t, 1003, "def");
 	CHECK_STR(r.log, "d0'abc' d0'def' ");
 	CHECK_INT(flow_table_stats(t)->flows_reopened, 0);
+	flow_table_free(t);
+}
+
+/* Live: the kernel's flow map lost an undecided flow (LRU eviction) and a
+ * later packet began a handshake phase again: the old flow ends, counted,
+ * and the new start is a flow of its own. */
+static void test_flow_start_of_a_later_packet_on_undecided_flow_restarts_it(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_flow_start_at(t, S(1), 1000, "abc");
+	send_flow_start_at(t, S(2), 1003, "def");
+	CHECK_STR(r.log, "d0'abc' end:restarted d0'def' ");
+	CHECK_INT(flow_table_stats(t)->flows_restarted, 1);
+	CHECK_INT(flow_table_stats(t)->flows_reopened, 0);
+	CHECK_INT(flow_table_stats(t)->flows_created, 2);
 	flow_table_free(t);
 }
 
@@ -966,6 +991,7 @@ int main(void)
 	RUN_TEST(test_flow_start_on_tracked_flow_continues_it);
 	RUN_TEST(test_syn_on_done_flow_without_syn_starts_a_new_flow);
 	RUN_TEST(test_reopened_flow_takes_the_syn_sender_as_first_endpoint);
+	RUN_TEST(test_flow_start_of_a_later_packet_on_undecided_flow_restarts_it);
 	RUN_TEST(test_mid_flow_start_without_syn);
 	RUN_TEST(test_bare_segment_without_flow_is_ignored);
 	RUN_TEST(test_seq_wraparound);

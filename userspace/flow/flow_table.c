@@ -345,6 +345,35 @@ static bool flow_is_reopened(const struct flow_entry *fe, int from,
 	return seg->flow_start && decided;
 }
 
+/* The source began an undecided flow again (see flow.h): another packet
+ * than the one that began it is marked flow_start (the records of one
+ * packet all carry its time). */
+static bool flow_is_restarted(const struct flow_entry *fe,
+			      const struct tw_segment *seg)
+{
+	return seg->flow_start && fe->has_source_start &&
+	       seg->ts_us != fe->source_start_us &&
+	       (fe->pub.state == FLOW_NEW || fe->pub.state == FLOW_TRACKED);
+}
+
+/* Whether @seg begins a new flow on @fe's port pair: @fe has then ended,
+ * counted by its reason. */
+static bool flow_replaced(struct flow_table *t, struct flow_entry *fe, int from,
+			  const struct tw_segment *seg)
+{
+	if (flow_is_restarted(fe, seg)) {
+		t->stats.flows_restarted++;
+		flow_entry_end(t, fe, FLOW_END_RESTARTED, seg->ts_us);
+		return true;
+	}
+	if (flow_is_reopened(fe, from, seg)) {
+		t->stats.flows_reopened++;
+		flow_entry_end(t, fe, FLOW_END_REOPENED, seg->ts_us);
+		return true;
+	}
+	return false;
+}
+
 /* FIN or RST: the segment's payload went out already; a direction whose
  * FIN/RST lies past a hole gets its gap. RST ends the flow; FIN only
  * half-closes it, because the other side may still answer (a client that
@@ -397,9 +426,7 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 
 	uint64_t hash = flow_hash_endpoints(t->seed, &seg->src, &seg->dst);
 	struct flow_entry *fe = flow_lookup(t, hash, seg, &from);
-	if (fe && flow_is_reopened(fe, from, seg)) {
-		t->stats.flows_reopened++;
-		flow_entry_end(t, fe, FLOW_END_REOPENED, seg->ts_us);
+	if (fe && flow_replaced(t, fe, from, seg)) {
 		fe = NULL;
 		from = 0;   /* the new flow's ep[0] is this segment's sender */
 	}
@@ -411,6 +438,10 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 			return;
 	}
 	flow_touch(t, fe);
+	if (seg->flow_start) {
+		fe->source_start_us = seg->ts_us;
+		fe->has_source_start = true;
+	}
 
 	if (fe->pub.state == FLOW_DONE || fe->pub.state == FLOW_IGNORED) {
 		if (flags & (TW_TCP_FIN | TW_TCP_RST))

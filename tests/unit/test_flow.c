@@ -554,11 +554,46 @@ static void test_flow_start_of_a_later_packet_on_undecided_flow_restarts_it(void
 	struct flow_table *t = table_new(&r, NULL);
 
 	send_flow_start_at(t, S(1), 1000, "abc");
-	send_flow_start_at(t, S(2), 1003, "def");
+	send_flow_start_at(t, S(2), 1013, "def");  /* 10 bytes went unseen */
 	CHECK_STR(r.log, "d0'abc' end:restarted d0'def' ");
 	CHECK_INT(flow_table_stats(t)->flows_restarted, 1);
 	CHECK_INT(flow_table_stats(t)->flows_reopened, 0);
 	CHECK_INT(flow_table_stats(t)->flows_created, 2);
+	flow_table_free(t);
+}
+
+/* Live: the kernel forgot an undecided flow and its next packet began the
+ * handshake phase again, with no byte lost: the flow goes on, counted. */
+static void test_flow_start_that_continues_the_bytes_refinds_the_flow(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_flow_start_at(t, S(1), 1000, "abc");
+	send_flow_start_at(t, S(2), 1003, "def");
+	CHECK_STR(r.log, "d0'abc' d0'def' ");
+	CHECK_INT(flow_table_stats(t)->flows_refound, 1);
+	CHECK_INT(flow_table_stats(t)->flows_restarted, 0);
+	CHECK_INT(flow_table_stats(t)->flows_created, 1);
+	flow_table_free(t);
+}
+
+/* The same when the server's first bytes are what the source finds again:
+ * they acknowledge every byte the client sent. */
+static void test_server_flow_start_acking_the_client_refinds_the_flow(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+	struct tw_segment seg = {
+		.ts_us = S(2), .src = ep4(2, 443), .dst = ep4(1, CLIENT_PORT),
+		.seq = 5000, .ack = 1003, .tcp_flags = ACK, .flow_start = true,
+		.wire_len = 3, .payload = (const uint8_t *)"xyz", .len = 3,
+	};
+
+	send_flow_start_at(t, S(1), 1000, "abc");
+	flow_table_push(t, &seg);
+	CHECK_STR(r.log, "d0'abc' d1'xyz' ");
+	CHECK_INT(flow_table_stats(t)->flows_refound, 1);
 	flow_table_free(t);
 }
 
@@ -992,6 +1027,8 @@ int main(void)
 	RUN_TEST(test_syn_on_done_flow_without_syn_starts_a_new_flow);
 	RUN_TEST(test_reopened_flow_takes_the_syn_sender_as_first_endpoint);
 	RUN_TEST(test_flow_start_of_a_later_packet_on_undecided_flow_restarts_it);
+	RUN_TEST(test_flow_start_that_continues_the_bytes_refinds_the_flow);
+	RUN_TEST(test_server_flow_start_acking_the_client_refinds_the_flow);
 	RUN_TEST(test_mid_flow_start_without_syn);
 	RUN_TEST(test_bare_segment_without_flow_is_ignored);
 	RUN_TEST(test_seq_wraparound);

@@ -57,6 +57,8 @@ void agent_read_counters(void *ctx, struct counter_values *cv)
 		counter_set(cv, COUNTER_FLOWS_REOPENED,
 			    pipeline_flow_stats(ag->pl)->flows_reopened);
 		counter_set(cv, COUNTER_FLOWS_LOST, pipeline_flows_lost(ag->pl));
+		counter_set(cv, COUNTER_FLOWS_REFOUND,
+			    pipeline_flow_stats(ag->pl)->flows_refound);
 		counter_set(cv, COUNTER_FLOWS_NOT_TLS, sum->problems[SUM_NON_TLS_FLOWS]);
 	}
 	if (ag->o.health) {

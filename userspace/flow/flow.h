@@ -24,9 +24,10 @@
  * - A segment marked flow_start on a flow still undecided, from a later
  *   packet than the one that began it (another ts_us), means the source
  *   lost the flow and found it again (live: the kernel's LRU flow map
- *   evicted its entry, or a new connection took the port pair): the old
- *   flow ends with FLOW_END_RESTARTED (counted) and a new one starts, so
- *   that each start the source reports ends once.
+ *   evicted its entry, or a new connection took the port pair). When its
+ *   bytes continue the flow's exactly (nothing was lost in between) the
+ *   flow goes on (counted: flows_refound); otherwise the old flow ends
+ *   with FLOW_END_RESTARTED (counted) and a new one starts.
  * - last_ts_us is the latest packet time the table had seen when the flow
  *   last had a packet (captures can step back in time a little).
  * - Callbacks must not call flow_table_push/flush/free; flow_mark_done,
@@ -88,6 +89,8 @@ struct flow_stats {
 	uint64_t flows_timed_out;
 	uint64_t flows_reopened;       /* ended by a new connection on the pair */
 	uint64_t flows_restarted;      /* undecided, begun again by the source */
+	uint64_t flows_refound;        /* undecided, found again by the source
+	                                * with no byte lost: they go on */
 	uint64_t segments;
 	uint64_t retransmitted_bytes;  /* already delivered, dropped */
 	uint64_t overlap_bytes;        /* overlapping parts trimmed */

@@ -356,12 +356,31 @@ static bool flow_is_restarted(const struct flow_entry *fe,
 	       (fe->pub.state == FLOW_NEW || fe->pub.state == FLOW_TRACKED);
 }
 
+/* A restart whose bytes continue the flow's exactly (the next byte of the
+ * sender's direction, or, when it had sent nothing yet, acknowledging the
+ * other's): the source forgot the flow and found it again, and no byte was
+ * lost in between. */
+static bool flow_is_refound(const struct flow_entry *fe, int from,
+			    const struct tw_segment *seg)
+{
+	const struct reasm_dir *d = &fe->dir[from], *other = &fe->dir[!from];
+
+	if (d->started)
+		return seg->seq == d->next_seq;
+	return other->started && (seg->tcp_flags & TW_TCP_ACK) &&
+	       seg->ack == other->next_seq;
+}
+
 /* Whether @seg begins a new flow on @fe's port pair: @fe has then ended,
- * counted by its reason. */
+ * counted by its reason (a flow found again goes on, counted). */
 static bool flow_replaced(struct flow_table *t, struct flow_entry *fe, int from,
 			  const struct tw_segment *seg)
 {
 	if (flow_is_restarted(fe, seg)) {
+		if (flow_is_refound(fe, from, seg)) {
+			t->stats.flows_refound++;
+			return false;
+		}
 		t->stats.flows_restarted++;
 		flow_entry_end(t, fe, FLOW_END_RESTARTED, seg->ts_us);
 		return true;

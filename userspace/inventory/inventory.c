@@ -187,9 +187,22 @@ static const char sql_dump[] =
 int inv_fail(const struct inventory *inv, const char *what, char *err,
 	     size_t errlen)
 {
-	snprintf(err, errlen, "%s: %s%s%s", inv->where, what ? what : "",
-		 what ? ": " : "", sqlite3_errmsg(inv->db));
+	/* "disk I/O error" alone does not say what to fix: the system's
+	 * reason does ("Read-only file system", "No space left on device") */
+	int sys = (sqlite3_extended_errcode(inv->db) & 0xff) == SQLITE_IOERR ?
+		  sqlite3_system_errno(inv->db) : 0;
+
+	snprintf(err, errlen, "%s: %s%s%s%s%s%s", inv->where, what ? what : "",
+		 what ? ": " : "", sqlite3_errmsg(inv->db), sys ? " (" : "",
+		 sys ? strerror(sys) : "", sys ? ")" : "");
 	return -1;
+}
+
+bool inventory_failed_writing(const struct inventory *inv)
+{
+	int rc = sqlite3_extended_errcode(inv->db) & 0xff;
+
+	return rc == SQLITE_READONLY || rc == SQLITE_IOERR;
 }
 
 static int inv_exec(struct inventory *inv, const char *sql, const char *what,
@@ -224,6 +237,7 @@ static int inv_schema_version(struct inventory *inv, int *version, char *err,
 {
 	char v[32];
 
+	*version = 0;
 	if (inv_query_text(inv, "PRAGMA user_version", v, sizeof(v)))
 		return inv_fail(inv, NULL, err, errlen);
 	*version = atoi(v);

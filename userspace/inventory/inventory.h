@@ -109,6 +109,11 @@ int inventory_record(struct inventory *inv, const struct inventory_sighting *s,
 void inventory_set_max_rows(struct inventory *inv, uint64_t max_rows);
 uint64_t inventory_refused(const struct inventory *inv);
 
+/* Whether the last call that failed, failed in a way a read-only database
+ * or file system gives (SQLITE_READONLY, or an I/O error: SQLite does not
+ * keep the system's EROFS; the caller can ask the file system). */
+bool inventory_failed_writing(const struct inventory *inv);
+
 /* Writes the sightings counted in memory, in one transaction. 0, or -1
  * with @err (they stay counted, for the next try). */
 int inventory_flush(struct inventory *inv, char *err, size_t errlen);

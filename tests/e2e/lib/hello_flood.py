@@ -172,12 +172,14 @@ class Stopped:
             if left and now < deadline:
                 continue
             del self.acked[fd]
-            if left:
-                self.failed += 1
-            else:
+            try:
+                if left:
+                    raise OSError("hello not acknowledged")
                 # repair mode: close() sends nothing at all
                 s.setsockopt(socket.IPPROTO_TCP, TCP_REPAIR, 1)
                 self.stopped += 1
+            except OSError:
+                self.failed += 1
             s.close()
 
     def expire_connects(self):

@@ -20,7 +20,7 @@
 #     connection holds, detached lazily); the agent opens the database again by its path (every 5 s
 #     while writes fail read-only), says so on stderr, and the names seen
 #     afterwards reach the inventory; those from before the fault are
-#     intact.
+#     intact; the event history (its own connection) is written again.
 # During the fault: every handshake is still reported, the agent reports
 # the failed write as exactly one `agent` "error" event (not one per
 # handshake) and keeps running. When the space (or write access) returns,
@@ -182,6 +182,9 @@ tap_check "rw2ro: within 5 s the agent says recording resumed" \
 burst c-rw2ro- 3
 tn_wait_cmd 15 sh -c "[ \"\$(nsenter -t $TN_AGENT_PID -m sqlite3 '$small/inv.db' \"SELECT count(*) FROM served WHERE name LIKE 'c-rw2ro-%'\" 2>/dev/null)\" = 3 ]"
 tap_eq "rw2ro: once it is writable again, new names reach the inventory" 3 "$(rows_like c-rw2ro-)"
+tn_wait_grep 10 "event history: written again after" "$log.stderr"
+tap_check "rw2ro: the event history is written again too" \
+	grep -q "event history $small/inv.db: writable again" "$log.stderr"
 tap_eq "rw2ro: the names from before the fault are intact" 3 "$(rows_like a-rw2ro-)"
 tap_eq "rw2ro: the database passes integrity_check" ok \
 	"$(in_ns sqlite3 "$small/inv.db" 'PRAGMA integrity_check' 2>&1)"

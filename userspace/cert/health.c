@@ -7,8 +7,6 @@
  * pool's threads; every cache and every callback stays on the owner's.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,32 +98,6 @@ static void health_problem(struct cert_health *h, const char *msg)
 	health_signal(h);
 }
 
-/*
- * Whether the file system that holds @path takes new data: an unnamed file
- * (O_TMPFILE: nothing is left behind) is made in its directory and written
- * to. 0, or -errno: -EROFS when it is read-only (also when the kernel made
- * it so after an I/O error, which statvfs() does not always show).
- */
-static int health_fs_writable(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char dir[PATH_MAX];
-	int fd, r = 0;
-
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + (slash == path)),
-			  path) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, "", 1) != 1)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 static void health_db_problem(struct cert_health *h, const char *msg)
 {
 	/* monotonic: after a step back of the wall clock, the next problem
@@ -133,8 +105,7 @@ static void health_db_problem(struct cert_health *h, const char *msg)
 	int64_t now = health_now_ms();
 	char ro[600];
 
-	if (h->db_path && !h->db_read_only && inventory_failed_writing(h->inv) &&
-	    health_fs_writable(h->db_path) == -EROFS) {
+	if (!h->db_read_only && inventory_fs_read_only(h->db_path)) {
 		h->db_read_only = true;
 		snprintf(ro, sizeof(ro), "%s: its file system is read-only (opened "
 			 "again every %d s until it can be written)", msg,
@@ -673,13 +644,10 @@ static void health_deliver_problems(struct cert_health *h,
 }
 
 /*
- * The database could not be written because it, or its file system, is
- * read-only. A file system the kernel made read-only after an I/O error
- * (errors=remount-ro) stays so until it is mounted again, and an open
- * connection keeps the old mount: so the file is opened again by its path,
+ * The database could not be written because its file system is read-only
+ * (inventory_fs_read_only()): the file is opened again by its path
  * every HEALTH_DB_REOPEN_MS, and once that gives a database that can be
- * written (the repaired file system mounted there again, or the read-only
- * mount undone) the new connection takes over: recording resumes.
+ * written the new connection takes over: recording resumes.
  */
 static void health_db_reopen(struct cert_health *h, int64_t now)
 {
@@ -689,9 +657,10 @@ static void health_db_reopen(struct cert_health *h, int64_t now)
 	if (!h->db_read_only || now - h->last_reopen_ms < HEALTH_DB_REOPEN_MS)
 		return;
 	h->last_reopen_ms = now;
-	if (health_fs_writable(h->db_path) == -EROFS)
+	switch (inventory_reopen(h->db_path, &inv, err, sizeof(err))) {
+	case 0:
 		return;
-	if (inventory_open(h->db_path, &inv, err, sizeof(err))) {
+	case -1:
 		pr_debug("%s\n", err);
 		return;
 	}

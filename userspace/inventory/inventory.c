@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,11 +199,40 @@ int inv_fail(const struct inventory *inv, const char *what, char *err,
 	return -1;
 }
 
-bool inventory_failed_writing(const struct inventory *inv)
+/* Whether the file system that holds @path takes new data. 0, or -errno
+ * (-EROFS: read-only). */
+static int inv_fs_writable(const char *path)
 {
-	int rc = sqlite3_extended_errcode(inv->db) & 0xff;
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	int fd, r = 0;
 
-	return rc == SQLITE_READONLY || rc == SQLITE_IOERR;
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + (slash == path)),
+			  path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "", 1) != 1)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+bool inventory_fs_read_only(const char *path)
+{
+	return path && inv_fs_writable(path) == -EROFS;
+}
+
+int inventory_reopen(const char *path, struct inventory **out, char *err,
+		     size_t errlen)
+{
+	*out = NULL;
+	if (inv_fs_writable(path) == -EROFS)
+		return 0;
+	return inventory_open(path, out, err, errlen) ? -1 : 1;
 }
 
 static int inv_exec(struct inventory *inv, const char *sql, const char *what,

@@ -27,6 +27,7 @@ struct rec {
 	struct flow_table *t;
 	const uint8_t *last_p;     /* last pointer handed to the data callback */
 	int data_calls;
+	int last_client;           /* f->client in the last data callback */
 };
 
 static void rec_printf(struct rec *r, const char *fmt, ...)
@@ -61,6 +62,7 @@ static void on_data(void *ctx, struct flow *f, int from, const uint8_t *p,
 	rec_tag(r, f);
 	rec_printf(r, "d%d'%.*s' ", from, (int)n, (const char *)p);
 	r->last_p = p;
+	r->last_client = f->client;
 	r->data_calls++;
 	if (r->done_on_data)
 		flow_mark_done(r->t, f);
@@ -562,6 +564,27 @@ static void test_flow_start_of_a_later_packet_on_undecided_flow_restarts_it(void
 	flow_table_free(t);
 }
 
+/* The restarted flow is the same connection: its client stays the one the
+ * old flow knew, whoever sends first now (the server's flight). */
+static void test_restarted_flow_keeps_the_client(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+	struct tw_segment seg = {
+		.ts_us = S(2), .src = ep4(2, 443), .dst = ep4(1, CLIENT_PORT),
+		.seq = 6000, .ack = 1003, .tcp_flags = ACK, .flow_start = true,
+		.wire_len = 3, .payload = (const uint8_t *)"xyz", .len = 3,
+	};
+
+	handshake(t);                       /* the SYN names the client */
+	send_flow_start_at(t, S(1), 1000, "abc");
+	CHECK_INT(r.last_client, 0);
+	flow_table_push(t, &seg);           /* 1000 server bytes went unseen */
+	CHECK_STR(r.log, "d0'abc' end:restarted d0'xyz' ");
+	CHECK_INT(r.last_client, 1);        /* ep[0] is the server now */
+	flow_table_free(t);
+}
+
 /* Live: the kernel forgot an undecided flow and its next packet began the
  * handshake phase again, with no byte lost: the flow goes on, counted. */
 static void test_flow_start_that_continues_the_bytes_refinds_the_flow(void)
@@ -1029,6 +1052,7 @@ int main(void)
 	RUN_TEST(test_flow_start_of_a_later_packet_on_undecided_flow_restarts_it);
 	RUN_TEST(test_flow_start_that_continues_the_bytes_refinds_the_flow);
 	RUN_TEST(test_server_flow_start_acking_the_client_refinds_the_flow);
+	RUN_TEST(test_restarted_flow_keeps_the_client);
 	RUN_TEST(test_mid_flow_start_without_syn);
 	RUN_TEST(test_bare_segment_without_flow_is_ignored);
 	RUN_TEST(test_seq_wraparound);

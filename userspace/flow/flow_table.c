@@ -372,15 +372,20 @@ static bool flow_is_refound(const struct flow_entry *fe, int from,
 }
 
 /* Whether @seg begins a new flow on @fe's port pair: @fe has then ended,
- * counted by its reason (a flow found again goes on, counted). */
+ * counted by its reason (a flow found again goes on, counted). A restart
+ * continues the same connection: its client, when known, is put in
+ * *@client for the new flow (a zeroed family otherwise). */
 static bool flow_replaced(struct flow_table *t, struct flow_entry *fe, int from,
-			  const struct tw_segment *seg)
+			  const struct tw_segment *seg, struct tw_endpoint *client)
 {
+	memset(client, 0, sizeof(*client));
 	if (flow_is_restarted(fe, seg)) {
 		if (flow_is_refound(fe, from, seg)) {
 			t->stats.flows_refound++;
 			return false;
 		}
+		if (fe->pub.client >= 0)
+			*client = fe->pub.ep[fe->pub.client];
 		t->stats.flows_restarted++;
 		flow_entry_end(t, fe, FLOW_END_RESTARTED, seg->ts_us);
 		return true;
@@ -438,6 +443,7 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 {
 	uint8_t flags = seg->tcp_flags;
 	uint32_t len = seg->payload ? seg->len : 0;
+	struct tw_endpoint client = { 0 };
 	int from = 0;
 
 	t->stats.segments++;
@@ -445,7 +451,7 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 
 	uint64_t hash = flow_hash_endpoints(t->seed, &seg->src, &seg->dst);
 	struct flow_entry *fe = flow_lookup(t, hash, seg, &from);
-	if (fe && flow_replaced(t, fe, from, seg)) {
+	if (fe && flow_replaced(t, fe, from, seg, &client)) {
 		fe = NULL;
 		from = 0;   /* the new flow's ep[0] is this segment's sender */
 	}
@@ -455,6 +461,8 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 		fe = flow_create(t, hash, seg);
 		if (!fe)
 			return;
+		if (client.addr.family)
+			fe->pub.client = tw_endpoint_equal(&fe->pub.ep[0], &client) ? 0 : 1;
 	}
 	flow_touch(t, fe);
 	if (seg->flow_start) {

@@ -182,7 +182,7 @@ tap_check "rw2ro: within 5 s the agent says recording resumed" \
 burst c-rw2ro- 3
 tn_wait_cmd 15 sh -c "[ \"\$(nsenter -t $TN_AGENT_PID -m sqlite3 '$small/inv.db' \"SELECT count(*) FROM served WHERE name LIKE 'c-rw2ro-%'\" 2>/dev/null)\" = 3 ]"
 tap_eq "rw2ro: once it is writable again, new names reach the inventory" 3 "$(rows_like c-rw2ro-)"
-tn_wait_grep 10 "event history: written again after" "$log.stderr"
+tn_wait_grep 15 "event history $small/inv.db: writable again" "$log.stderr"
 tap_check "rw2ro: the event history is written again too" \
 	grep -q "event history $small/inv.db: writable again" "$log.stderr"
 tap_eq "rw2ro: the names from before the fault are intact" 3 "$(rows_like a-rw2ro-)"

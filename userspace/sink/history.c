@@ -49,7 +49,10 @@ static void history_flush(struct history *h)
 		if (!h->failures++)
 			pr_warn("%s: the event history misses this second and the "
 				"next ones until a write succeeds\n", err);
-		h->read_only = inventory_fs_read_only(h->db_path);
+		/* cleared by the reopen only: once the repaired file system
+		 * is mounted, the old connection still fails */
+		if (!h->read_only)
+			h->read_only = inventory_fs_read_only(h->db_path);
 	} else {
 		if (h->failures)
 			pr_info("event history: written again after %llu failed writes\n",

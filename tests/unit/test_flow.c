@@ -511,6 +511,20 @@ static void send_flow_start_at(struct flow_table *t, uint64_t ts_us,
 	flow_table_push(t, &seg);
 }
 
+/* The same from the server, acknowledging @ack. */
+static void send_server_flow_start_at(struct flow_table *t, uint64_t ts_us,
+				      uint32_t seq, uint32_t ack, const char *data)
+{
+	uint32_t n = (uint32_t)strlen(data);
+	struct tw_segment seg = {
+		.ts_us = ts_us, .src = ep4(2, 443), .dst = ep4(1, CLIENT_PORT),
+		.seq = seq, .ack = ack, .tcp_flags = ACK, .flow_start = true,
+		.wire_len = n, .payload = (const uint8_t *)data, .len = n,
+	};
+
+	flow_table_push(t, &seg);
+}
+
 static void send_flow_start(struct flow_table *t, uint32_t seq, const char *data)
 {
 	send_flow_start_at(t, S(1), seq, data);
@@ -570,16 +584,12 @@ static void test_restarted_flow_keeps_the_client(void)
 {
 	struct rec r;
 	struct flow_table *t = table_new(&r, NULL);
-	struct tw_segment seg = {
-		.ts_us = S(2), .src = ep4(2, 443), .dst = ep4(1, CLIENT_PORT),
-		.seq = 6000, .ack = 1003, .tcp_flags = ACK, .flow_start = true,
-		.wire_len = 3, .payload = (const uint8_t *)"xyz", .len = 3,
-	};
 
 	handshake(t);                       /* the SYN names the client */
 	send_flow_start_at(t, S(1), 1000, "abc");
 	CHECK_INT(r.last_client, 0);
-	flow_table_push(t, &seg);           /* 1000 server bytes went unseen */
+	/* 1000 server bytes went unseen */
+	send_server_flow_start_at(t, S(2), 6000, 1003, "xyz");
 	CHECK_STR(r.log, "d0'abc' end:restarted d0'xyz' ");
 	CHECK_INT(r.last_client, 1);        /* ep[0] is the server now */
 	flow_table_free(t);
@@ -607,14 +617,9 @@ static void test_server_flow_start_acking_the_client_refinds_the_flow(void)
 {
 	struct rec r;
 	struct flow_table *t = table_new(&r, NULL);
-	struct tw_segment seg = {
-		.ts_us = S(2), .src = ep4(2, 443), .dst = ep4(1, CLIENT_PORT),
-		.seq = 5000, .ack = 1003, .tcp_flags = ACK, .flow_start = true,
-		.wire_len = 3, .payload = (const uint8_t *)"xyz", .len = 3,
-	};
 
 	send_flow_start_at(t, S(1), 1000, "abc");
-	flow_table_push(t, &seg);
+	send_server_flow_start_at(t, S(2), 5000, 1003, "xyz");
 	CHECK_STR(r.log, "d0'abc' d1'xyz' ");
 	CHECK_INT(flow_table_stats(t)->flows_refound, 1);
 	flow_table_free(t);

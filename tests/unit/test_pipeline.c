@@ -98,33 +98,42 @@ static void send_rst(struct pipeline *pl, uint64_t ts_us)
 	pipeline_segment(pl, &seg);
 }
 
+/* A ClientHello left waiting, then the end of input, the source saying
+ * it @follows the flow or not: flows_lost. */
+static uint64_t lost_at_flush(struct run *r, bool follows)
+{
+	struct pipeline *pl;
+	uint64_t lost;
+
+	memset(r, 0, sizeof(*r));
+	r->followed = follows;
+	pl = pipeline_for(r, true);
+	send_hello(pl, S(1), 1000);
+	pipeline_flush(pl, S(2));
+	lost = pipeline_flows_lost(pl);
+	pipeline_free(pl);
+	return lost;
+}
+
 /* Live: the kernel's flow map forgot the handshake before the agent
  * stopped: reported incomplete, counted. */
 static void test_undecided_handshake_the_source_lost_is_counted(void)
 {
-	struct run r = { .followed = false };
-	struct pipeline *pl = pipeline_for(&r, true);
+	struct run r;
 
-	send_hello(pl, S(1), 1000);
-	pipeline_flush(pl, S(2));
+	CHECK_INT(lost_at_flush(&r, false), 1);
 	CHECK_INT(r.handshakes, 1);
 	CHECK_INT(r.outcome, HS_INCOMPLETE);
 	CHECK_INT(r.asked, 1);
-	CHECK_INT(pipeline_flows_lost(pl), 1);
-	pipeline_free(pl);
 }
 
 static void test_undecided_handshake_the_source_follows_is_not_lost(void)
 {
-	struct run r = { .followed = true };
-	struct pipeline *pl = pipeline_for(&r, true);
+	struct run r;
 
-	send_hello(pl, S(1), 1000);
-	pipeline_flush(pl, S(2));
+	CHECK_INT(lost_at_flush(&r, true), 0);
 	CHECK_INT(r.handshakes, 1);
 	CHECK_INT(r.asked, 1);
-	CHECK_INT(pipeline_flows_lost(pl), 0);
-	pipeline_free(pl);
 }
 
 /* A reset says the connection ended: nothing to ask. */

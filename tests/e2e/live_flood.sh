@@ -240,6 +240,7 @@ trim_log "$log"
 
 # --- 2. a tiny kernel flow map: what it forgets is counted ---------------------
 start_sink
+drops0=$(veth_drops)
 log=$tmp/tiny.jsonl
 tn_start_agent "$log" --no-active-check --stats-interval 1 --flow-map "$TINY_MAP" \
 	--handshake-memory "$LOST_HS_MIB" || tn_bail "tlswatch run --flow-map $TINY_MAP did not start"
@@ -260,6 +261,7 @@ tap_eq "tiny map: the server acknowledged every flood connection's hello" \
 	"\"stopped\": $LOST_FLOOD, \"failed\": 0" "$(grep -o '"stopped": [0-9]*, "failed": [0-9]*' "$tmp/tiny.out")"
 tap_eq "tiny map: the 10 real handshakes completed" 10 "$ok_real"
 tap_eq "tiny map: the $SLOW slow handshakes completed" "$SLOW" "$ok_slow"
+tap_eq "tiny map: neither end of the veth dropped a packet" "$drops0" "$(veth_drops)"
 tn_stop_pid "$sink_pid"    # those the kernel still follows end as aborted
 sleep 2
 tn_stop_agent

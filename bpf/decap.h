@@ -239,6 +239,9 @@ __noinline int tw_decap(struct __sk_buff *skb, struct tw_pkt *p, __u32 off,
 		if (i == 0)
 			tw_tun_record(p, &e);
 		p->tun.depth = i + 1;
+		/* an IPv4 header sets word 0 only: no outer IPv6 bytes behind */
+		__builtin_memset(p->saddr, 0, sizeof(p->saddr));
+		__builtin_memset(p->daddr, 0, sizeof(p->daddr));
 		inner = e.inner;
 		if (inner == ETH_P_TEB) {
 			r = tw_parse_eth(skb, &off, &inner);

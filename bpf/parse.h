@@ -43,12 +43,6 @@
 #define TW_MAX_IPV6_EXT  6   /* extension headers walked before giving up */
 #define TW_MAX_DIRECT_OFF 1024 /* bounds the packet pointer arithmetic */
 
-/*
- * Set through the skeleton before load: 0 leaves every encapsulated packet
- * alone, and the verifier then drops the tunnel code as dead.
- */
-const volatile __u32 tw_decap_enabled = 1;
-
 /* What parsing learnt about one TCP segment. */
 struct tw_pkt {
 	__u32 saddr[4];      /* network byte order; IPv4 in word 0 */
@@ -79,9 +73,8 @@ enum tw_parse_result {
  * asked about packets that are not TCP: plain traffic pays nothing. */
 static __always_inline bool tw_encap_proto(__u8 proto)
 {
-	return tw_decap_enabled &&
-	       (proto == IPPROTO_IPIP_ || proto == IPPROTO_IPV6_ ||
-		proto == IPPROTO_GRE_ || proto == IPPROTO_UDP_);
+	return proto == IPPROTO_IPIP_ || proto == IPPROTO_IPV6_ ||
+	       proto == IPPROTO_GRE_ || proto == IPPROTO_UDP_;
 }
 
 /* Copies @len bytes at @off from the packet into @buf. */

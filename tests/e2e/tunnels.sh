@@ -103,9 +103,9 @@ REAL=(
 	"sit|sit local LOCAL4 remote REMOTE4|6|sit|-|4|1"
 	"ip6ip6|ip6tnl local LOCAL6 remote REMOTE6 mode ip6ip6|6|ip6ip6|-|6|1"
 	"ip4ip6|ip6tnl local LOCAL6 remote REMOTE6 mode ipip6|4|ip4ip6|-|6|1"
-	"gre|gre local LOCAL4 remote REMOTE4 key 42 seq csum|4|gre|key=42|4|1"
+	"gre|gre local LOCAL4 remote REMOTE4 key 42 seq csum|4|gre|gre_key=42|4|1"
 	"ip6gre|ip6gre local LOCAL6 remote REMOTE6|4|gre|-|6|1"
-	"gretap|gretap local LOCAL4 remote REMOTE4 key 7|4|gretap|key=7|4|1"
+	"gretap|gretap local LOCAL4 remote REMOTE4 key 7|4|gretap|gre_key=7|4|1"
 	"geneve|geneve id 77 remote REMOTE4|4|geneve|vni=77|4|1"
 	"fou|ipip local LOCAL4 remote REMOTE4 encap fou encap-sport auto encap-dport $FOU_PORT|4|fou|-|4|1"
 	"gue|ipip local LOCAL4 remote REMOTE4 encap gue encap-sport auto encap-dport $GUE_PORT|4|gue|-|4|1"
@@ -168,7 +168,7 @@ tunnel() { # index, spec, [underlay host4, ns4]
 	server "$name" "$ni"
 	src=$H4 dst=$P4
 	[ "$ofam" = 6 ] && src=$H6 dst=$P6
-	echo "$name server=$ni $type $src $dst $id $depth both" >>"$tmp/expect"
+	echo "$name server=$ni $hi $type $src $dst $id $depth both" >>"$tmp/expect"
 }
 
 n_real=0
@@ -203,9 +203,9 @@ CRAFTED=(
 	"c-sit|sit|6||sit|-|4|1|both"
 	"c-ip4ip6|ip4ip6|4||ip4ip6|-|6|1|both"
 	"c-ip6ip6|ip6ip6|6||ip6ip6|-|6|1|both"
-	"c-gre|gre|4|--key 42 --gre-seq --gre-csum|gre|key=42|4|1|both"
+	"c-gre|gre|4|--key 42 --gre-seq --gre-csum|gre|gre_key=42|4|1|both"
 	"c-gre6|gre|6||gre|-|6|1|both"
-	"c-gretap|gretap|4|--key 7|gretap|key=7|4|1|both"
+	"c-gretap|gretap|4|--key 7|gretap|gre_key=7|4|1|both"
 	"c-vxlan|vxlan|4|--vni 5000|vxlan|vni=5000|4|1|both"
 	"c-geneve|geneve|6|--vni 77|geneve|vni=77|4|1|both"
 	"c-fou|fou|4|--port $FOU_PORT|fou|-|4|1|both"
@@ -245,7 +245,9 @@ for i in "${!CRAFTED[@]}"; do
 		continue
 	fi
 	[ "$name" = c-deep ] && continue     # expected nowhere
-	echo "$name port=$port $type $src $dst $id $depth $dir" >>"$tmp/expect"
+	client=$H4
+	[ "$pfam" = 6 ] && client=$H6
+	echo "$name port=$port $client $type $src $dst $id $depth $dir" >>"$tmp/expect"
 done
 
 n_expect=$(wc -l <"$tmp/expect")
@@ -262,7 +264,8 @@ leaf=$(openssl x509 -in "$pki/rsa.test.crt" -outform DER | sha256sum | cut -d' '
 inter=$(openssl x509 -in "$pki/inter.crt" -outform DER | sha256sum | cut -d' ' -f1)
 
 # check WHAT FILE: each expected handshake exactly once (found by server
-# address or client port), with its tunnel; no other tunnelled handshake.
+# address or client port), with its inner client address and its tunnel;
+# no other tunnelled handshake.
 check() { # what, events file
 	local out
 	if out=$("$PY" - "$2" "$tmp/expect" "$leaf" "$inter" <<'EOF'
@@ -272,7 +275,7 @@ hs = [e for e in events if e["event"] == "handshake"]
 leaf, inter = sys.argv[3], sys.argv[4]
 bad, n = [], 0
 for line in open(sys.argv[2]):
-    name, where, typ, src, dst, ident, depth, direction = line.split()
+    name, where, client, typ, src, dst, ident, depth, direction = line.split()
     key, val = where.split("=")
     mine = [e for e in hs if (e["server"]["ip"] == val if key == "server"
                               else e["client"]["port"] == int(val))]
@@ -285,9 +288,9 @@ for line in open(sys.argv[2]):
     if ident != "-":
         k, v = ident.split("=")
         want[k] = int(v)
-    got = (e.get("sni"), e.get("outcome"), e["server"]["port"],
+    got = (e["client"]["ip"], e.get("sni"), e.get("outcome"), e["server"]["port"],
            [c["sha256"] for c in e.get("chain", [])], e.get("tunnel"))
-    if got != ("rsa.test", "ok", 443, [leaf, inter], want):
+    if got != (client, "rsa.test", "ok", 443, [leaf, inter], want):
         bad.append("%s: got %r, want tunnel %r" % (name, got, want))
 tunnelled = len([e for e in hs if "tunnel" in e])
 if tunnelled != n:

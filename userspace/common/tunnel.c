@@ -19,7 +19,7 @@ const char *tw_tunnel_type_name(unsigned type)
 
 const char *tw_tunnel_id_name(unsigned type)
 {
-	return type == TW_TUN_VXLAN || type == TW_TUN_GENEVE ? "vni" : "key";
+	return type == TW_TUN_VXLAN || type == TW_TUN_GENEVE ? "vni" : "gre_key";
 }
 
 static bool udp_kind(uint8_t type)

@@ -34,7 +34,7 @@ struct tw_tunnel {
 
 /* "vxlan", ...; NULL for TW_TUN_NONE or out of range. */
 const char *tw_tunnel_type_name(unsigned type);
-/* The name of the id: "vni" (vxlan, geneve) or "key" (GRE). */
+/* The name of the id: "vni" (vxlan, geneve) or "gre_key". */
 const char *tw_tunnel_id_name(unsigned type);
 
 /* Which UDP destination ports carry which encapsulation. */

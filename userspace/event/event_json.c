@@ -137,7 +137,7 @@ static void write_staple(struct json_writer *j, const struct hs_view *v)
 	jw_object_end(j);
 }
 
-/* "tunnel": {"type", "src", "dst", "vni"|"key", "depth", "direction"} */
+/* "tunnel": {"type", "src", "dst", "vni"|"gre_key", "depth", "direction"} */
 static void write_tunnel(struct json_writer *j, const struct tw_tunnel *t)
 {
 	static const char *const direction[] = {

@@ -1124,8 +1124,10 @@ static void check_tunnel(const struct tw_segment *seg, uint8_t type, int family,
 		     family == 4 ? 4 : 16) == 0);
 }
 
-/* Decodes @f (Ethernet) with test_udp: one tunnelled segment expected. */
-static void check_followed(struct frame *f, int inner_family)
+/* Decodes @f (Ethernet) with test_udp: the hello of @inner_family, in the
+ * tunnel the rest says. */
+static void check_followed(struct frame *f, int inner_family, uint8_t type,
+			   int family, bool has_id, uint32_t id, uint8_t depth)
 {
 	struct decode_stats st = { 0 };
 	struct tw_segment seg;
@@ -1136,6 +1138,19 @@ static void check_followed(struct frame *f, int inner_family)
 	else
 		check_hello_v6(&seg, f, f->len - 5);
 	CHECK_STATS(st, .frames = 1, .tcp_segments = 1, .tunnelled = 1);
+	check_tunnel(&seg, type, family, has_id, id, depth);
+}
+
+/* Ethernet, an outer IP header of @family and a UDP header to @port;
+ * returns the outer header's offset for outer_end(). */
+static uint32_t outer_udp_begin(struct frame *f, int family, uint16_t port)
+{
+	uint32_t o;
+
+	put_eth(f, family == 4 ? 0x0800 : 0x86dd);
+	o = outer_begin(f, family, 17);
+	put_udp(f, port);
+	return o;
 }
 
 static void test_vxlan_ethernet_ipv4_is_followed(void)
@@ -1145,17 +1160,14 @@ static void test_vxlan_ethernet_ipv4_is_followed(void)
 	struct decode_stats st = { 0 };
 	uint32_t o;
 
-	put_eth(&f, 0x0800);
-	o = outer_begin(&f, 4, 17);
-	put_udp(&f, 4789);
+	o = outer_udp_begin(&f, 4, 4789);
 	put32(&f, 0x08000000);          /* I flag */
 	put32(&f, 0x12345600);          /* VNI 0x123456 */
 	put_eth(&f, 0x0800);
 	put_ipv4_tcp_hello(&f);
 	outer_end(&f, o);
-	check_followed(&f, 4);
+	check_followed(&f, 4, TW_TUN_VXLAN, 4, true, 0x123456, 1);
 	CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 1); /* the default port */
-	check_tunnel(&seg, TW_TUN_VXLAN, 4, true, 0x123456, 1);
 	/* without the I flag the VNI is not valid: not followed */
 	f.b[14 + 20 + 8] = 0;
 	CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 0);
@@ -1173,8 +1185,6 @@ static void test_ip_in_ip_named_by_both_families(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct frame f = { .len = 0 };
-		struct decode_stats st = { 0 };
-		struct tw_segment seg;
 		uint32_t o;
 
 		put_eth(&f, cases[i].outer == 4 ? 0x0800 : 0x86dd);
@@ -1184,9 +1194,7 @@ static void test_ip_in_ip_named_by_both_families(void)
 		else
 			put_ipv6_tcp_hello(&f);
 		outer_end(&f, o);
-		check_followed(&f, cases[i].inner);
-		CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 1);
-		check_tunnel(&seg, cases[i].type, cases[i].outer, false, 0, 1);
+		check_followed(&f, cases[i].inner, cases[i].type, cases[i].outer, false, 0, 1);
 		frame_free(&f);
 	}
 }
@@ -1194,8 +1202,6 @@ static void test_ip_in_ip_named_by_both_families(void)
 static void test_gre_checksum_key_sequence_over_ipv6(void)
 {
 	struct frame f = { .len = 0 };
-	struct decode_stats st = { 0 };
-	struct tw_segment seg;
 	uint32_t o;
 
 	put_eth(&f, 0x86dd);
@@ -1203,17 +1209,13 @@ static void test_gre_checksum_key_sequence_over_ipv6(void)
 	put_gre(&f, 0x8000 | 0x2000 | 0x1000, 0x86dd, 42);
 	put_ipv6_tcp_hello(&f);
 	outer_end(&f, o);
-	check_followed(&f, 6);
-	CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 1);
-	check_tunnel(&seg, TW_TUN_GRE, 6, true, 42, 1);
+	check_followed(&f, 6, TW_TUN_GRE, 6, true, 42, 1);
 	frame_free(&f);
 }
 
 static void test_gretap_carries_ethernet(void)
 {
 	struct frame f = { .len = 0 };
-	struct decode_stats st = { 0 };
-	struct tw_segment seg;
 	uint32_t o;
 
 	put_eth(&f, 0x0800);
@@ -1223,9 +1225,7 @@ static void test_gretap_carries_ethernet(void)
 	put_tag(&f, 7, 0x0800);
 	put_ipv4_tcp_hello(&f);
 	outer_end(&f, o);
-	check_followed(&f, 4);
-	CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 1);
-	check_tunnel(&seg, TW_TUN_GRETAP, 4, false, 0, 1);
+	check_followed(&f, 4, TW_TUN_GRETAP, 4, false, 0, 1);
 	frame_free(&f);
 }
 
@@ -1254,13 +1254,9 @@ static void test_gre_routing_or_version_1_is_not_followed(void)
 static void test_geneve_options_are_skipped(void)
 {
 	struct frame f = { .len = 0 };
-	struct decode_stats st = { 0 };
-	struct tw_segment seg;
 	uint32_t o;
 
-	put_eth(&f, 0x0800);
-	o = outer_begin(&f, 4, 17);
-	put_udp(&f, 6081);
+	o = outer_udp_begin(&f, 4, 6081);
 	put8(&f, 2);                    /* version 0, 2 words of options */
 	put8(&f, 0);
 	put16(&f, 0x86dd);              /* IPv6 right after the options */
@@ -1269,9 +1265,7 @@ static void test_geneve_options_are_skipped(void)
 	put32(&f, 0xdeadbeef);
 	put_ipv6_tcp_hello(&f);
 	outer_end(&f, o);
-	check_followed(&f, 6);
-	CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 1);
-	check_tunnel(&seg, TW_TUN_GENEVE, 4, true, 77, 1);
+	check_followed(&f, 6, TW_TUN_GENEVE, 4, true, 77, 1);
 	frame_free(&f);
 }
 
@@ -1282,14 +1276,10 @@ static void test_fou_only_on_its_configured_port(void)
 	struct tw_segment seg;
 	uint32_t o;
 
-	put_eth(&f, 0x0800);
-	o = outer_begin(&f, 4, 17);
-	put_udp(&f, FOU_PORT);
+	o = outer_udp_begin(&f, 4, FOU_PORT);
 	put_ipv4_tcp_hello(&f);
 	outer_end(&f, o);
-	check_followed(&f, 4);
-	CHECK_INT(decode_with(&f, DLT_EN10MB, &seg, &st, &test_udp), 1);
-	check_tunnel(&seg, TW_TUN_FOU, 4, false, 0, 1);
+	check_followed(&f, 4, TW_TUN_FOU, 4, false, 0, 1);
 	/* FOU has no standard port: by default, plain UDP */
 	CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 0);
 	CHECK_INT(st.not_tcp, 1);
@@ -1299,42 +1289,30 @@ static void test_fou_only_on_its_configured_port(void)
 static void test_fou_carrying_gre(void)
 {
 	struct frame f = { .len = 0 };
-	struct decode_stats st = { 0 };
-	struct tw_segment seg;
 	uint32_t o;
 
-	put_eth(&f, 0x0800);
-	o = outer_begin(&f, 4, 17);
-	put_udp(&f, FOU_PORT);
+	o = outer_udp_begin(&f, 4, FOU_PORT);
 	put_gre(&f, 0x2000, 0x0800, 9);
 	put_ipv4_tcp_hello(&f);
 	outer_end(&f, o);
-	check_followed(&f, 4);
-	CHECK_INT(decode_with(&f, DLT_EN10MB, &seg, &st, &test_udp), 1);
-	/* one layer: FOU names it; the GRE key is GRE's, not reported */
-	check_tunnel(&seg, TW_TUN_FOU, 4, false, 0, 1);
+		/* one layer: FOU names it; the GRE key is GRE's, not reported */
+check_followed(&f, 4, TW_TUN_FOU, 4, false, 0, 1);
 	frame_free(&f);
 }
 
 static void test_gue_variant_0_optional_fields_skipped(void)
 {
 	struct frame f = { .len = 0 };
-	struct decode_stats st = { 0 };
-	struct tw_segment seg;
 	uint32_t o;
 
-	put_eth(&f, 0x86dd);
-	o = outer_begin(&f, 6, 17);
-	put_udp(&f, GUE_PORT);
+	o = outer_udp_begin(&f, 6, GUE_PORT);
 	put8(&f, 0x02);                 /* variant 0, 2 words of fields */
 	put8(&f, 4);                    /* IPv4 inside */
 	put16(&f, 0);
 	putz(&f, 8);
 	put_ipv4_tcp_hello(&f);
 	outer_end(&f, o);
-	check_followed(&f, 4);
-	CHECK_INT(decode_with(&f, DLT_EN10MB, &seg, &st, &test_udp), 1);
-	check_tunnel(&seg, TW_TUN_GUE, 6, false, 0, 1);
+	check_followed(&f, 4, TW_TUN_GUE, 6, false, 0, 1);
 	frame_free(&f);
 }
 
@@ -1345,16 +1323,12 @@ static void test_gue_variant_1_and_control_messages(void)
 	struct tw_segment seg;
 	uint32_t o;
 
-	put_eth(&f, 0x0800);
-	o = outer_begin(&f, 4, 17);
-	put_udp(&f, GUE_PORT);
+	o = outer_udp_begin(&f, 4, GUE_PORT);
 	put_ipv6_tcp_hello(&f);         /* variant 1: 0110 is version 01 */
 	outer_end(&f, o);
-	check_followed(&f, 6);
+	check_followed(&f, 6, TW_TUN_GUE, 4, false, 0, 1);
 
-	put_eth(&g, 0x0800);
-	o = outer_begin(&g, 4, 17);
-	put_udp(&g, GUE_PORT);
+	o = outer_udp_begin(&g, 4, GUE_PORT);
 	put8(&g, 0x20);                 /* variant 0, C: a control message */
 	put8(&g, 4);
 	put16(&g, 0);
@@ -1402,8 +1376,6 @@ static void put_ipip_layers(struct frame *f, int layers)
 static void test_two_layers_report_the_outermost(void)
 {
 	struct frame f = { .len = 0 };
-	struct decode_stats st = { 0 };
-	struct tw_segment seg;
 	uint32_t o, v;
 
 	/* VXLAN inside an IPv6 GRE tunnel */
@@ -1419,9 +1391,7 @@ static void test_two_layers_report_the_outermost(void)
 	put_ipv4_tcp_hello(&f);
 	outer_end(&f, v);
 	outer_end(&f, o);
-	check_followed(&f, 4);
-	CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 1);
-	check_tunnel(&seg, TW_TUN_GRE, 6, true, 5, 2);
+	check_followed(&f, 4, TW_TUN_GRE, 6, true, 5, 2);
 	frame_free(&f);
 }
 
@@ -1432,7 +1402,7 @@ static void test_three_layers_are_too_deep(void)
 	struct tw_segment seg;
 
 	put_ipip_layers(&f, TW_MAX_DECAP);
-	check_followed(&f, 4);
+	check_followed(&f, 4, TW_TUN_IPIP, 4, false, 0, TW_MAX_DECAP);
 	frame_free(&f);
 
 	f.len = 0;
@@ -1449,9 +1419,7 @@ static void test_tunnel_header_cut_short_is_truncated(void)
 	struct tw_segment seg;
 	uint32_t o;
 
-	put_eth(&f, 0x0800);
-	o = outer_begin(&f, 4, 17);
-	put_udp(&f, 4789);
+	o = outer_udp_begin(&f, 4, 4789);
 	put32(&f, 0x08000000);
 	put32(&f, 0x00000100);
 	put_eth(&f, 0x0800);

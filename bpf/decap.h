@@ -37,8 +37,8 @@
 
 /*
  * Which encapsulation a UDP destination port carries (enum
- * tw_tunnel_type; 0: none). Userspace writes it through the skeleton's
- * mmap of .bss (--udp-encap), so changing it needs no reload.
+ * tw_tunnel_type; 0: none): one byte read per UDP packet. Userspace fills
+ * it from --udp-encap through the skeleton's mmap of .bss, after load.
  */
 __u8 tw_udp_encap[65536];
 

@@ -25,7 +25,9 @@
 #    ipip, sit, ip4ip6, ip6ip6, gre (key, sequence, checksum), gre over
 #    IPv6, gretap, vxlan, geneve with an option, fou, gue with an optional
 #    field, gue variant 1, gre inside fou, vxlan inside ipip, and ipip with
-#    direct server return (replies unencapsulated: direction "to_server").
+#    direct server return (replies unencapsulated: direction "to_server"),
+#    and only the replies encapsulated ("to_client": the tunnel's addresses
+#    as the server's packets have them, swapped so src is the client's side).
 #    Three nested layers are not followed, and counted on both sides.
 # Without --udp-encap for the FOU and GUE ports, `analyze` does not follow
 # those (they have no standard port).
@@ -214,6 +216,7 @@ CRAFTED=(
 	"c-fougre|fou,gre|4|--port $FOU_PORT --key 9|fou|-|4|2|both"
 	"c-ipvx|ipip,vxlan|4|--vni 5001|ipip|-|4|2|both"
 	"c-dsr|ipip|4|--dsr|ipip|-|4|1|to_server"
+	"c-toclient|gre|6|--client-plain --key 5|gre|gre_key=5|6|1|to_client"
 	"c-deep|ipip,ipip,ipip|4|||||3|"
 )
 "$PY" - "$tmp/plain.pcap" "$P4" "$P6" >"$tmp/plain.split" <<'EOF' || tn_bail "splitting the plain capture"

@@ -11,7 +11,8 @@ gretap, vxlan, geneve, fou, gue, gue1 (GUE variant 1)), and written to
 OUT.pcap as an Ethernet frame. Packets from the client (the side whose port
 is not --server-port) get OUTER_SRC -> OUTER_DST, the server's the other way
 round (--dsr: the server's are written without any encapsulation, as a load
-balancer's direct server return sends them). Inner layers of a nested list
+balancer's direct server return sends them; --client-plain: the client's
+are).  Inner layers of a nested list
 use the --inner-src/--inner-dst addresses.
 
 TCP segments longer than --mss are split (a capture on the sending host
@@ -194,6 +195,7 @@ def main():
     p.add_argument("--gre-seq", action="store_true")
     p.add_argument("--gre-csum", action="store_true")
     p.add_argument("--dsr", action="store_true")
+    p.add_argument("--client-plain", action="store_true")
     p.add_argument("--mss", type=int, default=1200)
     p.add_argument("--send")
     o = p.parse_args()
@@ -205,7 +207,7 @@ def main():
             continue
         for ip in split_tcp(frame[14:], o.mss):
             ip, from_client = set_client_port(ip, o.server_port, o.client_port)
-            if not from_client and o.dsr:
+            if (not from_client and o.dsr) or (from_client and o.client_plain):
                 out.append((sec, usec, ether(ethertype_of(ip), ip)))
                 continue
             for depth, layer in enumerate(reversed(layers)):

@@ -59,7 +59,8 @@ GUE_PORT=$((FOU_PORT + 1))
 # inner addresses of the real tunnels: 100.64.0.0/10 and a ULA prefix
 I4=100.$((64 + $$ % 64)).$(($$ / 64 % 256))
 I6=fd7e:$(printf %x $(($$ % 65535 + 1)))
-: >"$tmp/expect" >"$tmp/servers"
+: >"$tmp/expect"
+: >"$tmp/servers"
 
 server() { # name, address
 	local accept=$2:443
@@ -74,9 +75,9 @@ server() { # name, address
 # One TLS 1.2 handshake with ADDRESS:443 (retried: the first SYN through an
 # L2 tunnel may wait for neighbour discovery).
 handshake() { # name, address
-	local target=$2:443 try
+	local target=$2:443 _
 	[[ $2 == *:* ]] && target=[$2]:443
-	for try in 1 2 3; do
+	for _ in 1 2 3; do
 		printf 'GET / HTTP/1.0\r\n\r\n' | timeout 5 openssl s_client -connect "$target" \
 			-servername rsa.test -tls1_2 >"$tmp/client-$1.log" 2>&1 && return 0
 	done
@@ -164,9 +165,10 @@ tunnel() { # index, spec, [underlay host4, ns4]
 		ip -n "$NS" addr add "$ni/$plen" dev "$n" || tn_bail "address on $n"
 	# an MTU that leaves room for the headers of each layer: the outer
 	# packets must not be IP fragments (tlswatch does not reassemble those)
-	ip link set "$h" mtu $((1400 - 100 * depth)) up &&
-		ip -n "$NS" link set "$n" mtu $((1400 - 100 * depth)) up ||
+	if ! ip link set "$h" mtu $((1400 - 100 * depth)) up ||
+		! ip -n "$NS" link set "$n" mtu $((1400 - 100 * depth)) up; then
 		tn_bail "$h/$n up"
+	fi
 	server "$name" "$ni"
 	src=$H4 dst=$P4
 	[ "$ofam" = 6 ] && src=$H6 dst=$P6

@@ -32,6 +32,9 @@ import sys
 import time
 
 ETH_IP4, ETH_IP6, ETH_TEB = 0x0800, 0x86DD, 0x6558
+# Frames go to MAC_B, which is nobody's: the receiving end of the veth
+# drops them (another host's), so a peer with real tunnels or servers never
+# answers a replayed packet.
 MAC_A = bytes.fromhex("020000000001")
 MAC_B = bytes.fromhex("020000000002")
 

@@ -63,15 +63,16 @@ static void addr_set(struct tw_addr *a, uint8_t family, const uint8_t *bytes)
 static int decode_tcp(struct span l4, struct dec *d)
 {
 	struct cursor c = cur_make(l4.p, l4.cap);
+	struct tw_segment *seg = d->seg;
 	uint32_t doff, paylen_cap;
 	uint8_t flags;
 
 	if (l4.wire < TCP_HLEN)
 		return drop(&d->st->bad_headers);
-	d->seg->src.port = cur_u16(&c);
-	d->seg->dst.port = cur_u16(&c);
-	d->seg->seq = cur_u32(&c);
-	d->seg->ack = cur_u32(&c);
+	seg->src.port = cur_u16(&c);
+	seg->dst.port = cur_u16(&c);
+	seg->seq = cur_u32(&c);
+	seg->ack = cur_u32(&c);
 	doff = (uint32_t)(cur_u8(&c) >> 4) * 4;
 	flags = cur_u8(&c);
 	if (!cur_ok(&c))
@@ -83,12 +84,12 @@ static int decode_tcp(struct span l4, struct dec *d)
 
 	paylen_cap = l4.cap - doff;
 	/* enum tw_tcp_flags uses the TCP header's own bit positions */
-	d->seg->tcp_flags = flags & TCP_FLAG_MASK;
-	d->seg->payload = l4.p + doff;
-	d->seg->wire_len = l4.wire - doff;
-	d->seg->len = paylen_cap < d->seg->wire_len ? paylen_cap : d->seg->wire_len;
-	d->seg->truncated = d->seg->len < d->seg->wire_len;
-	if (d->seg->truncated)
+	seg->tcp_flags = flags & TCP_FLAG_MASK;
+	seg->payload = l4.p + doff;
+	seg->wire_len = l4.wire - doff;
+	seg->len = paylen_cap < seg->wire_len ? paylen_cap : seg->wire_len;
+	seg->truncated = seg->len < seg->wire_len;
+	if (seg->truncated)
 		d->st->truncated_payload++;
 	d->st->tcp_segments++;
 	return 1;

@@ -313,6 +313,17 @@ tn_note "$n_real real tunnels, $((n_expect - n_real)) re-encapsulated handshakes
 check "analyze of the underlay capture" "$tmp/analyze.jsonl"
 check "run attached to the underlay" "$tmp/agent.jsonl"
 
+# the text report: every handshake came through a tunnel, the first one
+# made (the first expectation) is named
+read -r _ _ _ type src dst id _ < <(head -1 "$tmp/expect")
+first="$type $src -> $dst"
+[ "$id" != - ] && first="$first ${id%%=*} ${id#*=}"
+"$BUILD/tlswatch" analyze --udp-encap "$FOU_PORT:fou" --udp-encap "$GUE_PORT:gue" \
+	"$tmp/underlay.pcap" >"$tmp/analyze.txt" 2>&1
+tap_eq "the text report says how many came through a tunnel, and the first" \
+	"    through a tunnel: $n_expect (the first: $first)" \
+	"$(grep 'through a tunnel' "$tmp/analyze.txt")"
+
 count_port() { # events file, client port
 	grep '"event":"handshake"' "$1" | grep -c "\"port\":$2[,}]"
 }

@@ -22,6 +22,20 @@ const char *tw_tunnel_id_name(unsigned type)
 	return type == TW_TUN_VXLAN || type == TW_TUN_GENEVE ? "vni" : "gre_key";
 }
 
+const char *tw_tunnel_format(const struct tw_tunnel *t, char *buf)
+{
+	char src[TW_ADDR_STRLEN], dst[TW_ADDR_STRLEN];
+	const char *name = tw_tunnel_type_name(t->type);
+	int n;
+
+	n = snprintf(buf, TW_TUNNEL_STRLEN, "%s %s -> %s", name ? name : "?",
+		     tw_addr_format(&t->src, src), tw_addr_format(&t->dst, dst));
+	if (t->has_id && n > 0 && n < TW_TUNNEL_STRLEN)
+		snprintf(buf + n, (size_t)(TW_TUNNEL_STRLEN - n), " %s %u",
+			 tw_tunnel_id_name(t->type), (unsigned)t->id);
+	return buf;
+}
+
 static bool udp_kind(uint8_t type)
 {
 	return type == TW_TUN_VXLAN || type == TW_TUN_GENEVE ||

@@ -37,6 +37,10 @@ const char *tw_tunnel_type_name(unsigned type);
 /* The name of the id: "vni" (vxlan, geneve) or "gre_key". */
 const char *tw_tunnel_id_name(unsigned type);
 
+/* "vxlan 10.0.0.1 -> 10.0.0.2 vni 4242" into @buf (TW_TUNNEL_STRLEN). */
+#define TW_TUNNEL_STRLEN (2 * TW_ADDR_STRLEN + 40)
+const char *tw_tunnel_format(const struct tw_tunnel *t, char *buf);
+
 /* Which UDP destination ports carry which encapsulation. */
 #define TW_UDP_ENCAP_MAX 16
 

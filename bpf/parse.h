@@ -2,11 +2,12 @@
 /*
  * Header parsing for the TC program: Ethernet with up to two VLAN tags,
  * IPv4 (options, no fragments), IPv6 (extension headers, no fragments),
- * TCP; and the first step into a tunnel (an IP protocol that encapsulates:
- * bpf/decap.h goes on from there). Every header is copied to the stack before it is looked at: directly
- * when it sits in the linear part of the skb, with bpf_skb_load_bytes()
- * otherwise, so one code path serves both and no pointer into the packet
- * outlives the check that made it valid.
+ * TCP; and the first step into a tunnel (an IP protocol that may
+ * encapsulate: bpf/decap.h goes on from there). Every header is copied to
+ * the stack before it is looked at: directly when it sits in the linear
+ * part of the skb, with bpf_skb_load_bytes() otherwise, so one code path
+ * serves both and no pointer into the packet outlives the check that made
+ * it valid.
  */
 #ifndef TW_BPF_PARSE_H
 #define TW_BPF_PARSE_H
@@ -30,9 +31,9 @@
 #define IPPROTO_TCP_     6
 #define IPPROTO_UDP_     17
 #define IPPROTO_IPV6_    41
-#define IPPROTO_GRE_     47
 #define IPPROTO_ROUTING_ 43
 #define IPPROTO_FRAG_    44
+#define IPPROTO_GRE_     47
 #define IPPROTO_AH_      51
 #define IPPROTO_DSTOPTS_ 60
 

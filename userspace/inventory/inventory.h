@@ -14,6 +14,10 @@
  *   first_seen_us, last_seen_us INTEGER  packet time, microseconds
  *   count INTEGER    handshakes that served it
  *   findings TEXT    finding kinds of the latest check, comma-separated
+ *   rollback_us INTEGER, rollback_evidence TEXT   (schema version 4) when
+ *                    and why this older leaf was judged a rollback over a
+ *                    newer leaf of another key family (cert/supersede.h);
+ *                    0 and '' when never
  * Primary key (name, addr, port, sha256). WAL mode, so readers (the
  * `inventory` command, sqlite3) never block the writer.
  *
@@ -42,7 +46,8 @@
  *                   count); history_client (minute, ja4, handshakes,
  *                   failures)
  * Readers of the served table read any version from
- * INVENTORY_READ_MIN_VERSION on: the versions after it only add tables.
+ * INVENTORY_READ_MIN_VERSION on: the versions after it only add tables,
+ * and columns those readers do not read.
  *
  * One connection per struct inventory, used from one thread.
  */
@@ -54,7 +59,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define INVENTORY_SCHEMA_VERSION 3
+#define INVENTORY_SCHEMA_VERSION 4
 #define INVENTORY_READ_MIN_VERSION 2
 #define INVENTORY_BUSY_TIMEOUT_MS 5000
 /* Rows the table may hold (names come from clients): past it a sighting
@@ -86,6 +91,9 @@ struct inventory_sighting {
 	int64_t not_before, not_after;
 	uint64_t ts_us;          /* packet time */
 	const char *findings;    /* "expired,untrusted" or "" */
+	uint64_t rollback_us;    /* non-zero: record this rollback evidence
+	                          * on the row (written at once) */
+	const char *rollback_evidence;
 };
 
 /*
@@ -148,6 +156,39 @@ int inventory_find_newer(struct inventory *inv, const char *name,
 			 int64_t not_before, const char *key,
 			 uint64_t served_by_us, struct inventory_leaf *out,
 			 char *err, size_t errlen);
+
+/*
+ * The same question for leaves of another key family than @key's (both
+ * known): the candidate a dual RSA/ECDSA deployment and a rollback have
+ * in common, for cert/supersede.c to weigh the evidence.
+ */
+int inventory_find_newer_rival(struct inventory *inv, const char *name,
+			       const char *addr, uint16_t port, const char *sha256,
+			       int64_t not_before, const char *key,
+			       uint64_t served_by_us, struct inventory_leaf *out,
+			       char *err, size_t errlen);
+
+/* What the inventory says of an older leaf and a newer rival. */
+struct inventory_rival_facts {
+	uint64_t newer_last_here_us;  /* the newer leaf's last sighting on this
+	                               * address and port (0: never) */
+	uint64_t older_last_us;       /* the older leaf's last sighting for the
+	                               * name (0: never) */
+	bool older_here;              /* the older leaf has a row here */
+	uint64_t rollback_us;         /* and the rollback recorded on it (0: none) */
+	char rollback_evidence[192];
+};
+
+/*
+ * The facts of @older and @newer for @name on @addr/@port (without a
+ * name, @addr/@port only). Sightings counted in memory are included for
+ * this address and port; @exact writes them all first, so that the older
+ * leaf's last sighting on other addresses is exact too. 0, or -1 with @err.
+ */
+int inventory_rival_facts(struct inventory *inv, const char *name,
+			  const char *addr, uint16_t port, const char *older,
+			  const char *newer, bool exact,
+			  struct inventory_rival_facts *out, char *err, size_t errlen);
 
 /*
  * Opens @path read-only, for the readers of the tables of version 3 and

@@ -25,8 +25,8 @@
 #define INV_FLUSH_ROWS 4096      /* rows with waiting sightings */
 #define INV_ROWS_MAX 65536       /* rows remembered */
 #define INV_NEWER_MAX 16384      /* answers remembered */
-/* name (SNI, at most 255) NUL addr NUL port sha256 not_before family */
-#define INV_KEY_MAX (256 + 1 + 64 + 1 + 2 + 64 + 8 + 32)
+/* name (SNI, at most 255) NUL addr NUL port sha256 not_before other family */
+#define INV_KEY_MAX (256 + 1 + 64 + 1 + 2 + 64 + 8 + 1 + 32)
 
 struct row_memo {
 	uint64_t first_seen_us;
@@ -130,7 +130,8 @@ int inv_memo_defer(struct inventory *inv, const struct inventory_sighting *s,
 
 	key_row(&k, s->name, s->addr, s->port, s->sha256);
 	m = k.ok ? strmap_get(inv->rows, k.b, k.len) : NULL;
-	if (!m || s->ts_us < m->first_seen_us)
+	/* rollback evidence is rare and must reach the row at once */
+	if (!m || s->ts_us < m->first_seen_us || s->rollback_us)
 		return 0;
 	/* Of the waiting sightings only the latest can set the findings (the
 	 * later one of equal times, as the upsert's >= does); whether it
@@ -166,6 +167,20 @@ void inv_memo_written(struct inventory *inv, const struct inventory_sighting *s,
 	if (!m && !(m = strmap_put(inv->rows, k.b, k.len, NULL)))
 		return;
 	m->first_seen_us = first_seen_us;
+}
+
+uint64_t inv_memo_last_seen(struct inventory *inv, const char *name,
+			    const char *addr, uint16_t port, const char *sha256,
+			    uint64_t db_last_us)
+{
+	const struct row_memo *m;
+	struct key_buf k;
+
+	key_row(&k, name, addr, port, sha256);
+	m = k.ok ? strmap_get(inv->rows, k.b, k.len) : NULL;
+	if (m && m->pending && m->pending_last_us > db_last_us)
+		return m->pending_last_us;
+	return db_last_us;
 }
 
 static int flush_row(struct inventory *inv, const char *key, const struct row_memo *m,
@@ -218,6 +233,7 @@ static bool key_newer(struct key_buf *k, const struct newer_query *q)
 {
 	key_row(k, q->name, q->addr, q->port, q->sha256);
 	key_bytes(k, &q->not_before, sizeof(q->not_before));
+	key_bytes(k, &q->other_family, sizeof(q->other_family));
 	key_str(k, q->family);
 	return k->ok;
 }

@@ -351,6 +351,239 @@ static void test_dual_rsa_and_ecdsa_certificates_are_not_superseded(void)
 	inventory_close(inv);
 }
 
+/* --- across key families: dual deployment or rollback */
+
+#define NB_RSA "2025-01-01T00:00:00"     /* the older leaf */
+#define NB_EC "2025-06-01T00:00:00"      /* its newer replacement */
+
+/* A leaf as supersede_judge reads it: fingerprint, key, not_before. */
+static struct cert_info fake_leaf(char fill, const char *key, const char *nb)
+{
+	struct cert_info ci;
+
+	memset(&ci, 0, sizeof(ci));
+	memset(ci.sha256_hex, fill, 64);
+	snprintf(ci.key, sizeof(ci.key), "%s", key);
+	ci.not_before = hf_time(nb);
+	return ci;
+}
+
+static struct key_offer offer(const char *families)
+{
+	struct key_offer o = { 0 };
+	char buf[64], *save = NULL, *f;
+
+	snprintf(buf, sizeof(buf), "%s", families);
+	for (f = strtok_r(buf, ">", &save); f; f = strtok_r(NULL, ">", &save))
+		key_offer_add(&o, key_family_of(f));
+	return o;
+}
+
+/* One handshake as the health checker makes it: judged, then recorded
+ * with the rollback evidence the verdict asks to keep. */
+static void serve_leaf(struct inventory *inv, const struct cert_info *leaf,
+		       const char *ip, const char *offered, const char *when,
+		       struct supersede_verdict *v)
+{
+	struct tw_endpoint e = ep(ip, 443);
+	struct key_offer o = offer(offered);
+	struct inventory_sighting s = {
+		.name = "dual.test", .addr = ip, .port = 443, .sha256 = leaf->sha256_hex,
+		.key = leaf->key, .not_before = leaf->not_before,
+		.not_after = hf_time("2045-01-01T00:00:00"), .ts_us = T(when),
+	};
+	char err[256];
+
+	CHECK_INT(supersede_judge(inv, "dual.test", &e, leaf, &o, T(when), v, err,
+				  sizeof(err)), 0);
+	s.rollback_us = v->record_rollback ? s.ts_us : 0;
+	s.rollback_evidence = v->rollback_text;
+	CHECK_INT(inventory_record(inv, &s, NULL, err, sizeof(err)), 0);
+}
+
+static void detail_of_verdict(const struct supersede_verdict *v, char *buf, size_t len)
+{
+	supersede_detail(v, "dual.test", buf, len);
+}
+
+static void test_dual_deployment_each_family_to_its_clients_is_not_superseded(void)
+{
+	struct cert_info rsa = fake_leaf('a', "RSA-2048", NB_RSA);
+	struct cert_info ec = fake_leaf('b', "EC-P256", NB_EC);
+	struct inventory *inv = NULL;
+	struct supersede_verdict v;
+	char err[256];
+
+	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
+	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
+	CHECK(!v.superseded);
+	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-01T00:00:01", &v);
+	CHECK(!v.superseded);
+	/* RSA-only clients, and clients that prefer RSA, get the RSA leaf */
+	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:02", &v);
+	CHECK(!v.superseded);
+	serve_leaf(inv, &rsa, "10.0.0.1", "RSA>EC", "2026-03-01T00:00:03", &v);
+	CHECK(!v.superseded);
+	/* a client without a known offer proves nothing either */
+	serve_leaf(inv, &rsa, "10.0.0.1", "", "2026-03-01T00:00:04", &v);
+	CHECK(!v.superseded);
+	serve_leaf(inv, &ec, "10.0.0.1", "EC", "2026-03-01T00:00:05", &v);
+	CHECK(!v.superseded);
+	inventory_close(inv);
+}
+
+static void test_older_family_served_to_client_preferring_newer_is_client_preferred(void)
+{
+	struct cert_info rsa = fake_leaf('a', "RSA-2048", NB_RSA);
+	struct cert_info ec = fake_leaf('b', "EC-P256", NB_EC);
+	struct inventory *inv = NULL;
+	struct supersede_verdict v;
+	char err[256], detail[256], want[256];
+
+	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
+	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
+	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
+	serve_leaf(inv, &rsa, "10.0.0.1", "EC>ED25519>RSA", "2026-03-03T00:00:00", &v);
+	CHECK(v.superseded);
+	CHECK_INT(v.evidence, SUPERSEDE_CLIENT_PREFERRED);
+	CHECK(v.record_rollback);
+	CHECK_STR(v.newer_sha256, ec.sha256_hex);
+	CHECK_STR(v.rollback_text, "client_preferred: the client offered EC>ED25519>RSA");
+	detail_of_verdict(&v, detail, sizeof(detail));
+	snprintf(want, sizeof(want), "newer certificate %s (not_before 2025-06-01T00:00:00Z) "
+		 "was served for dual.test since 2026-03-02T00:00:00.000000Z; key EC-P256, "
+		 "evidence client_preferred: the client offered EC>ED25519>RSA", ec.sha256_hex);
+	CHECK_STR(detail, want);
+	inventory_close(inv);
+}
+
+static void test_client_that_offered_only_the_newer_family_is_client_preferred(void)
+{
+	struct cert_info rsa = fake_leaf('a', "RSA-2048", NB_RSA);
+	struct cert_info ec = fake_leaf('b', "EC-P256", NB_EC);
+	struct inventory *inv = NULL;
+	struct supersede_verdict v;
+	char err[256];
+
+	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
+	serve_leaf(inv, &ec, "10.0.0.1", "EC", "2026-03-02T00:00:00", &v);
+	serve_leaf(inv, &rsa, "10.0.0.1", "EC", "2026-03-03T00:00:00", &v);
+	CHECK(v.superseded);
+	CHECK_INT(v.evidence, SUPERSEDE_CLIENT_PREFERRED);
+	inventory_close(inv);
+}
+
+static void test_recorded_rollback_holds_for_every_client_until_newer_is_back(void)
+{
+	struct cert_info rsa = fake_leaf('a', "RSA-2048", NB_RSA);
+	struct cert_info ec = fake_leaf('b', "EC-P256", NB_EC);
+	struct inventory *inv = NULL;
+	struct supersede_verdict v;
+	char err[256], detail[320], want[320];
+
+	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
+	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
+	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
+	serve_leaf(inv, &rsa, "10.0.0.1", "EC>RSA", "2026-03-03T00:00:00", &v);
+	CHECK_INT(v.evidence, SUPERSEDE_CLIENT_PREFERRED);
+	/* an RSA-only client proves nothing, but the rollback is recorded */
+	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-03T00:00:01", &v);
+	CHECK(v.superseded);
+	CHECK_INT(v.evidence, SUPERSEDE_ROLLBACK_RECORDED);
+	CHECK(!v.record_rollback);
+	detail_of_verdict(&v, detail, sizeof(detail));
+	snprintf(want, sizeof(want), "newer certificate %s (not_before 2025-06-01T00:00:00Z) "
+		 "was served for dual.test since 2026-03-02T00:00:00.000000Z; key EC-P256, "
+		 "evidence rollback_recorded: at 2026-03-03T00:00:00Z: client_preferred: "
+		 "the client offered EC>RSA", ec.sha256_hex);
+	CHECK_STR(detail, want);
+	/* the recorded rollback is per address: another one is judged afresh */
+	serve_leaf(inv, &rsa, "10.0.0.2", "RSA", "2026-03-03T00:00:02", &v);
+	CHECK(!v.superseded);
+	/* the newer leaf is served here again (dual again): RSA-only clients
+	 * getting the RSA leaf are no longer a finding */
+	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-04T00:00:00", &v);
+	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-04T00:00:01", &v);
+	CHECK(!v.superseded);
+	inventory_close(inv);
+}
+
+static void test_recorded_rollback_survives_a_restart(void)
+{
+	struct cert_info rsa = fake_leaf('a', "RSA-2048", NB_RSA);
+	struct cert_info ec = fake_leaf('b', "EC-P256", NB_EC);
+	struct inventory *inv = NULL;
+	struct supersede_verdict v;
+	char err[256];
+
+	CHECK_INT(inventory_open(db_path("rollback.db"), &inv, err, sizeof(err)), 0);
+	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
+	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
+	serve_leaf(inv, &rsa, "10.0.0.1", "EC>RSA", "2026-03-03T00:00:00", &v);
+	CHECK_INT(v.evidence, SUPERSEDE_CLIENT_PREFERRED);
+	inventory_close(inv);
+	CHECK_INT(inventory_open(db_path("rollback.db"), &inv, err, sizeof(err)), 0);
+	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-03T00:00:05", &v);
+	CHECK_INT(v.evidence, SUPERSEDE_ROLLBACK_RECORDED);
+	CHECK(v.superseded);
+	inventory_close(inv);
+}
+
+static void test_newer_served_alone_for_a_day_then_older_back_is_newer_alone(void)
+{
+	struct cert_info rsa = fake_leaf('a', "RSA-2048", NB_RSA);
+	struct cert_info ec = fake_leaf('b', "EC-P256", NB_EC);
+	struct inventory *inv = NULL;
+	struct supersede_verdict v;
+	char err[256];
+
+	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
+	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
+	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
+	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-02T12:00:00", &v);
+	/* 23 hours: could still be a dual deployment with rare RSA clients */
+	serve_leaf(inv, &rsa, "10.0.0.2", "RSA", "2026-03-02T23:00:00", &v);
+	CHECK(!v.superseded);
+	inventory_close(inv);
+
+	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
+	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
+	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
+	serve_leaf(inv, &rsa, "10.0.0.2", "RSA", "2026-03-03T00:00:00", &v);
+	CHECK(v.superseded);
+	CHECK_INT(v.evidence, SUPERSEDE_NEWER_ALONE);
+	CHECK_STR(v.evidence_text, "the older one was last served 2026-03-01T00:00:00Z");
+	CHECK(v.record_rollback);
+	inventory_close(inv);
+}
+
+static void test_older_leaf_seen_after_newer_is_not_newer_alone(void)
+{
+	struct cert_info rsa = fake_leaf('a', "RSA-2048", NB_RSA);
+	struct cert_info ec = fake_leaf('b', "EC-P256", NB_EC);
+	struct inventory *inv = NULL;
+	struct supersede_verdict v;
+	char err[256];
+
+	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
+	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
+	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
+	/* counted in memory, not written yet: still seen */
+	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-02T01:00:00", &v);
+	CHECK(!v.superseded);
+	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-03T00:30:00", &v);
+	CHECK(!v.superseded);
+	inventory_close(inv);
+
+	/* never served before the newer one (an RSA leaf added beside it
+	 * later): not a replacement coming back */
+	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
+	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
+	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-05T00:00:00", &v);
+	CHECK(!v.superseded);
+	inventory_close(inv);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -369,6 +602,13 @@ int main(void)
 	RUN_TEST(test_corrupt_database_warns_and_checks_go_on);
 	RUN_TEST(test_read_only_database_warns_and_checks_go_on);
 	RUN_TEST(test_dual_rsa_and_ecdsa_certificates_are_not_superseded);
+	RUN_TEST(test_dual_deployment_each_family_to_its_clients_is_not_superseded);
+	RUN_TEST(test_older_family_served_to_client_preferring_newer_is_client_preferred);
+	RUN_TEST(test_client_that_offered_only_the_newer_family_is_client_preferred);
+	RUN_TEST(test_recorded_rollback_holds_for_every_client_until_newer_is_back);
+	RUN_TEST(test_recorded_rollback_survives_a_restart);
+	RUN_TEST(test_newer_served_alone_for_a_day_then_older_back_is_newer_alone);
+	RUN_TEST(test_older_leaf_seen_after_newer_is_not_newer_alone);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	hf_sh(cmd);
 	hf_cleanup();

@@ -438,7 +438,7 @@ static void test_older_family_served_to_client_preferring_newer_is_client_prefer
 	struct cert_info ec = fake_leaf('b', "EC-P256", NB_EC);
 	struct inventory *inv = NULL;
 	struct supersede_verdict v;
-	char err[256], detail[256], want[256];
+	char err[256], detail[384], want[384];
 
 	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
 	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
@@ -448,11 +448,11 @@ static void test_older_family_served_to_client_preferring_newer_is_client_prefer
 	CHECK_INT(v.evidence, SUPERSEDE_CLIENT_PREFERRED);
 	CHECK(v.record_rollback);
 	CHECK_STR(v.newer_sha256, ec.sha256_hex);
-	CHECK_STR(v.rollback_text, "client_preferred: the client offered EC>ED25519>RSA");
+	CHECK_STR(v.rollback_text, "client_preferred (offered EC>ED25519>RSA)");
 	detail_of_verdict(&v, detail, sizeof(detail));
 	snprintf(want, sizeof(want), "newer certificate %s (not_before 2025-06-01T00:00:00Z) "
 		 "was served for dual.test since 2026-03-02T00:00:00.000000Z; key EC-P256, "
-		 "evidence client_preferred: the client offered EC>ED25519>RSA", ec.sha256_hex);
+		 "evidence client_preferred (offered EC>ED25519>RSA)", ec.sha256_hex);
 	CHECK_STR(detail, want);
 	inventory_close(inv);
 }
@@ -479,7 +479,7 @@ static void test_recorded_rollback_holds_for_every_client_until_newer_is_back(vo
 	struct cert_info ec = fake_leaf('b', "EC-P256", NB_EC);
 	struct inventory *inv = NULL;
 	struct supersede_verdict v;
-	char err[256], detail[320], want[320];
+	char err[256], detail[384], want[384];
 
 	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
 	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
@@ -494,8 +494,8 @@ static void test_recorded_rollback_holds_for_every_client_until_newer_is_back(vo
 	detail_of_verdict(&v, detail, sizeof(detail));
 	snprintf(want, sizeof(want), "newer certificate %s (not_before 2025-06-01T00:00:00Z) "
 		 "was served for dual.test since 2026-03-02T00:00:00.000000Z; key EC-P256, "
-		 "evidence rollback_recorded: at 2026-03-03T00:00:00Z: client_preferred: "
-		 "the client offered EC>RSA", ec.sha256_hex);
+		 "evidence rollback_recorded (client_preferred (offered EC>RSA) "
+		 "at 2026-03-03T00:00:00Z)", ec.sha256_hex);
 	CHECK_STR(detail, want);
 	/* the recorded rollback is per address: another one is judged afresh */
 	serve_leaf(inv, &rsa, "10.0.0.2", "RSA", "2026-03-03T00:00:02", &v);
@@ -552,7 +552,7 @@ static void test_newer_served_alone_for_a_day_then_older_back_is_newer_alone(voi
 	serve_leaf(inv, &rsa, "10.0.0.2", "RSA", "2026-03-03T00:00:00", &v);
 	CHECK(v.superseded);
 	CHECK_INT(v.evidence, SUPERSEDE_NEWER_ALONE);
-	CHECK_STR(v.evidence_text, "the older one was last served 2026-03-01T00:00:00Z");
+	CHECK_STR(v.evidence_text, "older one last served 2026-03-01T00:00:00Z");
 	CHECK(v.record_rollback);
 	inventory_close(inv);
 }

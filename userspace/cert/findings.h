@@ -29,7 +29,7 @@ enum finding_severity { SEV_CRITICAL, SEV_WARNING, SEV_INFO };
 
 struct finding {
 	enum finding_kind kind;
-	char detail[256];
+	char detail[384];   /* superseded across key families names its evidence */
 };
 
 #define FINDINGS_MAX FINDING__COUNT

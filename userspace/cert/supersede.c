@@ -35,7 +35,7 @@ static int verdict_evidence(struct supersede_verdict *out, enum supersede_eviden
 	out->evidence = e;
 	out->record_rollback = e != SUPERSEDE_ROLLBACK_RECORDED;
 	if (out->record_rollback)
-		snprintf(out->rollback_text, sizeof(out->rollback_text), "%s: %s",
+		snprintf(out->rollback_text, sizeof(out->rollback_text), "%s (%s)",
 			 supersede_evidence_name(e), out->evidence_text);
 	return 0;
 }
@@ -82,14 +82,14 @@ static int judge_rival(struct inventory *inv, const struct rival_question *q,
 				  q->newer->sha256, false, &f, err, errlen))
 		return -1;
 	if (f.rollback_us && f.rollback_us >= f.newer_last_here_us) {
-		snprintf(out->evidence_text, sizeof(out->evidence_text), "at %s: %s",
-			 tw_time_format_s((int64_t)(f.rollback_us / 1000000), when),
-			 f.rollback_evidence);
+		snprintf(out->evidence_text, sizeof(out->evidence_text), "%s at %s",
+			 f.rollback_evidence,
+			 tw_time_format_s((int64_t)(f.rollback_us / 1000000), when));
 		return verdict_evidence(out, SUPERSEDE_ROLLBACK_RECORDED);
 	}
 	if (client_preferred(q->offer, newer, older)) {
 		snprintf(out->evidence_text, sizeof(out->evidence_text),
-			 "the client offered %s",
+			 "offered %s",
 			 key_offer_format(q->offer, offered, sizeof(offered)));
 		return verdict_evidence(out, SUPERSEDE_CLIENT_PREFERRED);
 	}
@@ -102,7 +102,7 @@ static int judge_rival(struct inventory *inv, const struct rival_question *q,
 	if (!newer_alone(&f, q->newer, q->ts_us))
 		return 0;
 	snprintf(out->evidence_text, sizeof(out->evidence_text),
-		 "the older one was last served %s",
+		 "older one last served %s",
 		 tw_time_format_s((int64_t)(f.older_last_us / 1000000), when));
 	return verdict_evidence(out, SUPERSEDE_NEWER_ALONE);
 }
@@ -162,7 +162,7 @@ void supersede_detail(const struct supersede_verdict *v, const char *name,
 		     shown[0] ? shown : "this address",
 		     tw_time_format_us(v->newer_first_seen_us, seen));
 	if (v->evidence != SUPERSEDE_SAME_FAMILY && n > 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, "; key %s, evidence %s: %s",
+		snprintf(buf + n, len - (size_t)n, "; key %s, evidence %s (%s)",
 			 v->newer_key, supersede_evidence_name(v->evidence),
 			 v->evidence_text);
 }

@@ -72,10 +72,10 @@ struct supersede_verdict {
 	int64_t newer_not_before;
 	uint64_t newer_first_seen_us; /* when it was first served for the name */
 	enum supersede_evidence evidence;
-	char evidence_text[192];      /* across families: what showed it */
+	char evidence_text[256];      /* across families: what showed it */
 	bool record_rollback;         /* new evidence: store it with the
 	                               * sighting (inventory rollback_us) */
-	char rollback_text[224];      /* what to store: "client_preferred: ..." */
+	char rollback_text[192];      /* what to store: "client_preferred (offered EC>RSA)" */
 };
 
 /*

@@ -205,6 +205,9 @@ static void test_version_1_database_is_migrated_keeping_rows(void)
 		  INVENTORY_SCHEMA_VERSION);
 	CHECK_INT(db_peek(db_path("v1.db"), "SELECT count FROM served"), 7);
 	CHECK_INT(db_peek(db_path("v1.db"), "SELECT key = '' FROM served"), 1);
+	/* 4: no rollback recorded on the rows kept */
+	CHECK_INT(db_peek(db_path("v1.db"), "SELECT rollback_us = 0 AND"
+			  " rollback_evidence = '' FROM served"), 1);
 }
 
 static void test_newer_schema_is_refused(void)

@@ -356,7 +356,8 @@ static void test_find_newer_sees_other_addresses_of_the_name(void)
 	char err[256];
 
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "EC-P256", T0 + 20, &l, err, sizeof(err)), 1);
+				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       err, sizeof(err)), 1);
 	CHECK_STR(l.sha256, SHA_B);
 	CHECK_INT(l.not_before, NB_B);
 	CHECK_INT(l.first_seen_us, T0 + 10);
@@ -371,7 +372,8 @@ static void test_find_newer_ignores_leaves_served_later(void)
 	char err[256];
 
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "EC-P256", T0 + 9, &l, err, sizeof(err)), 0);
+				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 9, &l,
+				       err, sizeof(err)), 0);
 	inventory_close(inv);
 }
 
@@ -382,7 +384,8 @@ static void test_find_newer_ignores_older_leaves_and_itself(void)
 	char err[256];
 
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_B, NB_B,
-				       "EC-P256", T0 + 20, &l, err, sizeof(err)), 0);
+				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       err, sizeof(err)), 0);
 	inventory_close(inv);
 }
 
@@ -394,9 +397,11 @@ static void test_find_newer_compares_keys_of_one_algorithm(void)
 	char err[256];
 
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "RSA-2048", T0 + 20, &l, err, sizeof(err)), 0);
+				       "RSA-2048", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       err, sizeof(err)), 0);
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "", T0 + 20, &l, err, sizeof(err)), 1);
+				       "", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       err, sizeof(err)), 1);
 	inventory_close(inv);
 }
 
@@ -409,9 +414,11 @@ static void test_find_newer_without_sni_stays_on_the_address(void)
 	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
 	record(inv, sighting("", "10.0.0.2", SHA_B, NB_B, "EC-P256", T0), NULL);
 	CHECK_INT(inventory_find_newer(inv, "", "10.0.0.1", 443, SHA_A, NB_A,
-				       "EC-P256", T0 + 20, &l, err, sizeof(err)), 0);
+				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       err, sizeof(err)), 0);
 	CHECK_INT(inventory_find_newer(inv, "", "10.0.0.2", 443, SHA_A, NB_A,
-				       "EC-P256", T0 + 20, &l, err, sizeof(err)), 1);
+				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       err, sizeof(err)), 1);
 	inventory_close(inv);
 }
 
@@ -645,7 +652,8 @@ static int fresh_answer(const char *path, const struct inventory_sighting *q,
 
 	if (inventory_open(path, &inv, err, sizeof(err)) == 0)
 		rc = inventory_find_newer(inv, q->name, q->addr, q->port, q->sha256,
-					  q->not_before, q->key, at, out, err, sizeof(err));
+					  q->not_before, q->key, INVENTORY_SAME_FAMILY, at,
+					  out, err, sizeof(err));
 	inventory_close(inv);
 	return rc;
 }
@@ -681,8 +689,8 @@ static void test_kept_newer_answers_equal_fresh_ones(void)
 		/* a question about another sighting time of the same leaf */
 		s.ts_us = T0 + (seed >> 20) % 1000;
 		rc_got = inventory_find_newer(inv, s.name, s.addr, s.port, s.sha256,
-					      s.not_before, s.key, s.ts_us, &got,
-					      err, sizeof(err));
+					      s.not_before, s.key, INVENTORY_SAME_FAMILY,
+					      s.ts_us, &got, err, sizeof(err));
 		rc_want = fresh_answer(db_path("newer.db"), &s, s.ts_us, &want);
 		CHECK_INT(rc_got, rc_want);
 		if (rc_got == 1 && rc_want == 1) {

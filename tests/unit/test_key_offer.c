@@ -52,17 +52,29 @@ static void offers_of(const uint16_t *ciphers, size_t n_ciphers,
 	tls_conn_free(c);
 }
 
+/* The offers of a ClientHello with these cipher suites and signature
+ * algorithms (NULL: no extension) are @want13 and @want12. */
+static void expect_offers(const uint16_t *ciphers, size_t n_ciphers,
+			  const uint16_t *sigs, size_t n_sigs,
+			  const char *want13, const char *want12)
+{
+	char t13[64], t12[64];
+
+	offers_of(ciphers, n_ciphers, sigs, n_sigs, t13, t12);
+	CHECK_STR(t13, want13);
+	CHECK_STR(t12, want12);
+}
+
+#define EXPECT_OFFERS(ciphers, sigs, want13, want12) \
+	expect_offers(ciphers, N(ciphers), sigs, N(sigs), want13, want12)
+
 static void test_openssl_default_offer_prefers_ecdsa(void)
 {
 	/* openssl s_client's order: ECDSA, Ed25519, Ed448, RSA-PSS, RSA */
 	static const uint16_t ciphers[] = { AES13, ECDSA_SUITE, RSA_SUITE, RSA_KX_SUITE };
 	static const uint16_t sigs[] = { 0x0403, 0x0503, 0x0603, 0x0807, 0x0808,
 					 0x0809, 0x0804, 0x0401, 0x0201 };
-	char t13[64], t12[64];
-
-	offers_of(ciphers, N(ciphers), sigs, N(sigs), t13, t12);
-	CHECK_STR(t13, "EC>ED25519>ED448>RSA");
-	CHECK_STR(t12, "EC>ED25519>ED448>RSA");
+	EXPECT_OFFERS(ciphers, sigs, "EC>ED25519>ED448>RSA", "EC>ED25519>ED448>RSA");
 }
 
 static void test_sigalgs_ecdsa_only_accepts_ec_alone(void)
@@ -70,11 +82,7 @@ static void test_sigalgs_ecdsa_only_accepts_ec_alone(void)
 	/* -sigalgs ECDSA+SHA256 */
 	static const uint16_t ciphers[] = { AES13, ECDSA_SUITE, RSA_SUITE };
 	static const uint16_t sigs[] = { 0x0403 };
-	char t13[64], t12[64];
-
-	offers_of(ciphers, N(ciphers), sigs, N(sigs), t13, t12);
-	CHECK_STR(t13, "EC");
-	CHECK_STR(t12, "EC");
+	EXPECT_OFFERS(ciphers, sigs, "EC", "EC");
 }
 
 static void test_sigalgs_rsa_only_accepts_rsa_alone(void)
@@ -82,11 +90,7 @@ static void test_sigalgs_rsa_only_accepts_rsa_alone(void)
 	/* -sigalgs RSA-PSS+SHA256:RSA+SHA256 */
 	static const uint16_t ciphers[] = { AES13, ECDSA_SUITE, RSA_SUITE };
 	static const uint16_t sigs[] = { 0x0804, 0x0401 };
-	char t13[64], t12[64];
-
-	offers_of(ciphers, N(ciphers), sigs, N(sigs), t13, t12);
-	CHECK_STR(t13, "RSA");
-	CHECK_STR(t12, "RSA");
+	EXPECT_OFFERS(ciphers, sigs, "RSA", "RSA");
 }
 
 static void test_tls13_follows_signature_algorithms_order(void)
@@ -94,32 +98,21 @@ static void test_tls13_follows_signature_algorithms_order(void)
 	/* PKCS #1 and ECDSA-SHA1 do not sign a TLS 1.3 CertificateVerify */
 	static const uint16_t ciphers[] = { AES13, ECDSA_SUITE, RSA_SUITE };
 	static const uint16_t sigs[] = { 0x0401, 0x0203, 0x0804, 0x0403 };
-	char t13[64], t12[64];
-
-	offers_of(ciphers, N(ciphers), sigs, N(sigs), t13, t12);
-	CHECK_STR(t13, "RSA>EC");
-	CHECK_STR(t12, "EC>RSA");
+	EXPECT_OFFERS(ciphers, sigs, "RSA>EC", "EC>RSA");
 }
 
 static void test_tls12_follows_cipher_suite_order(void)
 {
 	static const uint16_t ciphers[] = { RSA_SUITE, AES13, ECDSA_SUITE };
 	static const uint16_t sigs[] = { 0x0403, 0x0804 };
-	char t13[64], t12[64];
-
-	offers_of(ciphers, N(ciphers), sigs, N(sigs), t13, t12);
-	CHECK_STR(t13, "EC>RSA");
-	CHECK_STR(t12, "RSA>EC");
+	EXPECT_OFFERS(ciphers, sigs, "EC>RSA", "RSA>EC");
 }
 
 static void test_tls12_without_signature_algorithms_goes_by_suites(void)
 {
 	static const uint16_t ciphers[] = { RSA_KX_SUITE, ECDSA_SUITE };
-	char t13[64], t12[64];
 
-	offers_of(ciphers, N(ciphers), NULL, 0, t13, t12);
-	CHECK_STR(t13, "");
-	CHECK_STR(t12, "RSA>EC");
+	expect_offers(ciphers, N(ciphers), NULL, 0, "", "RSA>EC");
 }
 
 static void test_tls12_suite_without_matching_sigalg_does_not_count(void)
@@ -127,10 +120,8 @@ static void test_tls12_suite_without_matching_sigalg_does_not_count(void)
 	/* an ECDSA suite, but no ECDSA signature algorithm */
 	static const uint16_t ciphers[] = { ECDSA_SUITE, RSA_SUITE };
 	static const uint16_t sigs[] = { 0x0804, 0x0401 };
-	char t13[64], t12[64];
 
-	offers_of(ciphers, N(ciphers), sigs, N(sigs), t13, t12);
-	CHECK_STR(t12, "RSA");
+	EXPECT_OFFERS(ciphers, sigs, "RSA", "RSA");
 }
 
 static void test_record_offer_follows_negotiated_version(void)

@@ -401,73 +401,85 @@ static void serve_leaf(struct inventory *inv, const struct cert_info *leaf,
 	CHECK_INT(inventory_record(inv, &s, NULL, err, sizeof(err)), 0);
 }
 
-static void detail_of_verdict(const struct supersede_verdict *v, char *buf, size_t len)
+static struct cert_info dual_rsa, dual_ec;
+
+/* The detail names the ECDSA leaf of dual_history(), then @evidence. */
+static void check_dual_detail(const struct supersede_verdict *v, const char *evidence)
 {
-	supersede_detail(v, "dual.test", buf, len);
+	char detail[384], want[384];
+
+	supersede_detail(v, "dual.test", detail, sizeof(detail));
+	snprintf(want, sizeof(want), "newer certificate %s (not_before 2025-06-01T00:00:00Z) "
+		 "was served for dual.test since 2026-03-02T00:00:00.000000Z; key EC-P256, "
+		 "evidence %s", dual_ec.sha256_hex, evidence);
+	CHECK_STR(detail, want);
 }
 
-static void test_dual_deployment_each_family_to_its_clients_is_not_superseded(void)
+
+/* The history every case starts from, in the inventory at @path (NULL: in
+ * memory): the RSA leaf served on 10.0.0.1, then the newer ECDSA one. */
+static struct inventory *dual_history(const char *path)
 {
-	struct cert_info rsa = fake_leaf('a', "RSA-2048", NB_RSA);
-	struct cert_info ec = fake_leaf('b', "EC-P256", NB_EC);
 	struct inventory *inv = NULL;
 	struct supersede_verdict v;
 	char err[256];
 
-	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
-	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
+	dual_rsa = fake_leaf('a', "RSA-2048", NB_RSA);
+	dual_ec = fake_leaf('b', "EC-P256", NB_EC);
+	CHECK_INT(inventory_open(path, &inv, err, sizeof(err)), 0);
+	serve_leaf(inv, &dual_rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
 	CHECK(!v.superseded);
-	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-01T00:00:01", &v);
+	serve_leaf(inv, &dual_ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
 	CHECK(!v.superseded);
+	return inv;
+}
+
+/* The verdict on one more handshake serving @leaf. */
+static struct supersede_verdict then_serve(struct inventory *inv,
+					   const struct cert_info *leaf,
+					   const char *ip, const char *offered,
+					   const char *when)
+{
+	struct supersede_verdict v;
+
+	serve_leaf(inv, leaf, ip, offered, when, &v);
+	return v;
+}
+
+static void test_dual_deployment_each_family_to_its_clients_is_not_superseded(void)
+{
+	struct inventory *inv = dual_history(NULL);
+
 	/* RSA-only clients, and clients that prefer RSA, get the RSA leaf */
-	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:02", &v);
-	CHECK(!v.superseded);
-	serve_leaf(inv, &rsa, "10.0.0.1", "RSA>EC", "2026-03-01T00:00:03", &v);
-	CHECK(!v.superseded);
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.1", "RSA", "2026-03-02T00:00:02").superseded);
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.1", "RSA>EC", "2026-03-02T00:00:03").superseded);
 	/* a client without a known offer proves nothing either */
-	serve_leaf(inv, &rsa, "10.0.0.1", "", "2026-03-01T00:00:04", &v);
-	CHECK(!v.superseded);
-	serve_leaf(inv, &ec, "10.0.0.1", "EC", "2026-03-01T00:00:05", &v);
-	CHECK(!v.superseded);
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.1", "", "2026-03-02T00:00:04").superseded);
+	CHECK(!then_serve(inv, &dual_ec, "10.0.0.1", "EC", "2026-03-02T00:00:05").superseded);
 	inventory_close(inv);
 }
 
 static void test_older_family_served_to_client_preferring_newer_is_client_preferred(void)
 {
-	struct cert_info rsa = fake_leaf('a', "RSA-2048", NB_RSA);
-	struct cert_info ec = fake_leaf('b', "EC-P256", NB_EC);
-	struct inventory *inv = NULL;
+	struct inventory *inv = dual_history(NULL);
 	struct supersede_verdict v;
-	char err[256], detail[384], want[384];
 
-	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
-	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
-	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
-	serve_leaf(inv, &rsa, "10.0.0.1", "EC>ED25519>RSA", "2026-03-03T00:00:00", &v);
+	v = then_serve(inv, &dual_rsa, "10.0.0.1", "EC>ED25519>RSA", "2026-03-03T00:00:00");
 	CHECK(v.superseded);
 	CHECK_INT(v.evidence, SUPERSEDE_CLIENT_PREFERRED);
 	CHECK(v.record_rollback);
-	CHECK_STR(v.newer_sha256, ec.sha256_hex);
+	CHECK_STR(v.newer_sha256, dual_ec.sha256_hex);
 	CHECK_STR(v.rollback_text, "client_preferred (offered EC>ED25519>RSA)");
-	detail_of_verdict(&v, detail, sizeof(detail));
-	snprintf(want, sizeof(want), "newer certificate %s (not_before 2025-06-01T00:00:00Z) "
-		 "was served for dual.test since 2026-03-02T00:00:00.000000Z; key EC-P256, "
-		 "evidence client_preferred (offered EC>ED25519>RSA)", ec.sha256_hex);
-	CHECK_STR(detail, want);
+	check_dual_detail(&v, "client_preferred (offered EC>ED25519>RSA)");
 	inventory_close(inv);
 }
 
 static void test_client_that_offered_only_the_newer_family_is_client_preferred(void)
 {
-	struct cert_info rsa = fake_leaf('a', "RSA-2048", NB_RSA);
-	struct cert_info ec = fake_leaf('b', "EC-P256", NB_EC);
-	struct inventory *inv = NULL;
+	struct inventory *inv = dual_history(NULL);
 	struct supersede_verdict v;
-	char err[256];
 
-	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
-	serve_leaf(inv, &ec, "10.0.0.1", "EC", "2026-03-02T00:00:00", &v);
-	serve_leaf(inv, &rsa, "10.0.0.1", "EC", "2026-03-03T00:00:00", &v);
+	v = then_serve(inv, &dual_rsa, "10.0.0.1", "EC", "2026-03-03T00:00:00");
 	CHECK(v.superseded);
 	CHECK_INT(v.evidence, SUPERSEDE_CLIENT_PREFERRED);
 	inventory_close(inv);
@@ -475,55 +487,38 @@ static void test_client_that_offered_only_the_newer_family_is_client_preferred(v
 
 static void test_recorded_rollback_holds_for_every_client_until_newer_is_back(void)
 {
-	struct cert_info rsa = fake_leaf('a', "RSA-2048", NB_RSA);
-	struct cert_info ec = fake_leaf('b', "EC-P256", NB_EC);
-	struct inventory *inv = NULL;
+	struct inventory *inv = dual_history(NULL);
 	struct supersede_verdict v;
-	char err[256], detail[384], want[384];
 
-	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
-	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
-	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
-	serve_leaf(inv, &rsa, "10.0.0.1", "EC>RSA", "2026-03-03T00:00:00", &v);
+	v = then_serve(inv, &dual_rsa, "10.0.0.1", "EC>RSA", "2026-03-03T00:00:00");
 	CHECK_INT(v.evidence, SUPERSEDE_CLIENT_PREFERRED);
 	/* an RSA-only client proves nothing, but the rollback is recorded */
-	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-03T00:00:01", &v);
+	v = then_serve(inv, &dual_rsa, "10.0.0.1", "RSA", "2026-03-03T00:00:01");
 	CHECK(v.superseded);
 	CHECK_INT(v.evidence, SUPERSEDE_ROLLBACK_RECORDED);
 	CHECK(!v.record_rollback);
-	detail_of_verdict(&v, detail, sizeof(detail));
-	snprintf(want, sizeof(want), "newer certificate %s (not_before 2025-06-01T00:00:00Z) "
-		 "was served for dual.test since 2026-03-02T00:00:00.000000Z; key EC-P256, "
-		 "evidence rollback_recorded (client_preferred (offered EC>RSA) "
-		 "at 2026-03-03T00:00:00Z)", ec.sha256_hex);
-	CHECK_STR(detail, want);
+	check_dual_detail(&v, "rollback_recorded (client_preferred (offered EC>RSA) "
+			  "at 2026-03-03T00:00:00Z)");
 	/* the recorded rollback is per address: another one is judged afresh */
-	serve_leaf(inv, &rsa, "10.0.0.2", "RSA", "2026-03-03T00:00:02", &v);
-	CHECK(!v.superseded);
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.2", "RSA", "2026-03-03T00:00:02").superseded);
 	/* the newer leaf is served here again (dual again): RSA-only clients
 	 * getting the RSA leaf are no longer a finding */
-	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-04T00:00:00", &v);
-	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-04T00:00:01", &v);
-	CHECK(!v.superseded);
+	then_serve(inv, &dual_ec, "10.0.0.1", "EC>RSA", "2026-03-04T00:00:00");
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.1", "RSA", "2026-03-04T00:00:01").superseded);
 	inventory_close(inv);
 }
 
 static void test_recorded_rollback_survives_a_restart(void)
 {
-	struct cert_info rsa = fake_leaf('a', "RSA-2048", NB_RSA);
-	struct cert_info ec = fake_leaf('b', "EC-P256", NB_EC);
-	struct inventory *inv = NULL;
+	struct inventory *inv = dual_history(db_path("rollback.db"));
 	struct supersede_verdict v;
 	char err[256];
 
-	CHECK_INT(inventory_open(db_path("rollback.db"), &inv, err, sizeof(err)), 0);
-	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
-	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
-	serve_leaf(inv, &rsa, "10.0.0.1", "EC>RSA", "2026-03-03T00:00:00", &v);
+	v = then_serve(inv, &dual_rsa, "10.0.0.1", "EC>RSA", "2026-03-03T00:00:00");
 	CHECK_INT(v.evidence, SUPERSEDE_CLIENT_PREFERRED);
 	inventory_close(inv);
 	CHECK_INT(inventory_open(db_path("rollback.db"), &inv, err, sizeof(err)), 0);
-	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-03T00:00:05", &v);
+	v = then_serve(inv, &dual_rsa, "10.0.0.1", "RSA", "2026-03-03T00:00:05");
 	CHECK_INT(v.evidence, SUPERSEDE_ROLLBACK_RECORDED);
 	CHECK(v.superseded);
 	inventory_close(inv);
@@ -531,25 +526,16 @@ static void test_recorded_rollback_survives_a_restart(void)
 
 static void test_newer_served_alone_for_a_day_then_older_back_is_newer_alone(void)
 {
-	struct cert_info rsa = fake_leaf('a', "RSA-2048", NB_RSA);
-	struct cert_info ec = fake_leaf('b', "EC-P256", NB_EC);
-	struct inventory *inv = NULL;
+	struct inventory *inv = dual_history(NULL);
 	struct supersede_verdict v;
-	char err[256];
 
-	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
-	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
-	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
-	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-02T12:00:00", &v);
+	then_serve(inv, &dual_ec, "10.0.0.1", "EC>RSA", "2026-03-02T12:00:00");
 	/* 23 hours: could still be a dual deployment with rare RSA clients */
-	serve_leaf(inv, &rsa, "10.0.0.2", "RSA", "2026-03-02T23:00:00", &v);
-	CHECK(!v.superseded);
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.2", "RSA", "2026-03-02T23:00:00").superseded);
 	inventory_close(inv);
 
-	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
-	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
-	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
-	serve_leaf(inv, &rsa, "10.0.0.2", "RSA", "2026-03-03T00:00:00", &v);
+	inv = dual_history(NULL);
+	v = then_serve(inv, &dual_rsa, "10.0.0.2", "RSA", "2026-03-03T00:00:00");
 	CHECK(v.superseded);
 	CHECK_INT(v.evidence, SUPERSEDE_NEWER_ALONE);
 	CHECK_STR(v.evidence_text, "older one last served 2026-03-01T00:00:00Z");
@@ -559,28 +545,20 @@ static void test_newer_served_alone_for_a_day_then_older_back_is_newer_alone(voi
 
 static void test_older_leaf_seen_after_newer_is_not_newer_alone(void)
 {
-	struct cert_info rsa = fake_leaf('a', "RSA-2048", NB_RSA);
-	struct cert_info ec = fake_leaf('b', "EC-P256", NB_EC);
-	struct inventory *inv = NULL;
+	struct inventory *inv = dual_history(NULL);
 	struct supersede_verdict v;
 	char err[256];
 
-	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
-	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
-	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
 	/* counted in memory, not written yet: still seen */
-	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-02T01:00:00", &v);
-	CHECK(!v.superseded);
-	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-03T00:30:00", &v);
-	CHECK(!v.superseded);
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.1", "RSA", "2026-03-02T01:00:00").superseded);
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.1", "RSA", "2026-03-03T00:30:00").superseded);
 	inventory_close(inv);
 
 	/* never served before the newer one (an RSA leaf added beside it
 	 * later): not a replacement coming back */
 	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
-	serve_leaf(inv, &ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
-	serve_leaf(inv, &rsa, "10.0.0.1", "RSA", "2026-03-05T00:00:00", &v);
-	CHECK(!v.superseded);
+	serve_leaf(inv, &dual_ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.1", "RSA", "2026-03-05T00:00:00").superseded);
 	inventory_close(inv);
 }
 

@@ -128,16 +128,18 @@ int supersede_judge(struct inventory *inv, const char *name,
 		tw_addr_format(&server->addr, addr);
 	q.port = server->port;
 	rc = inventory_find_newer(inv, q.name, addr, q.port, leaf->sha256_hex,
-				  leaf->not_before, leaf->key, ts_us, &newer, err, errlen);
+				  leaf->not_before, leaf->key, INVENTORY_SAME_FAMILY,
+				  ts_us, &newer, err, errlen);
 	if (rc == 1) {
 		verdict_newer(out, &newer);
 		out->superseded = true;
 		return 0;
 	}
 	if (rc == 0)
-		rc = inventory_find_newer_rival(inv, q.name, addr, q.port,
-						leaf->sha256_hex, leaf->not_before,
-						leaf->key, ts_us, &newer, err, errlen);
+		rc = inventory_find_newer(inv, q.name, addr, q.port, leaf->sha256_hex,
+					  leaf->not_before, leaf->key,
+					  INVENTORY_OTHER_FAMILY, ts_us, &newer, err,
+					  errlen);
 	if (rc <= 0)
 		return rc;
 	verdict_newer(out, &newer);

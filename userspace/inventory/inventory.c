@@ -571,23 +571,29 @@ static int newest_candidate(struct inventory *inv, const struct newer_query *q,
 	return inv_step_done(inv, st, rc, "querying", err, errlen);
 }
 
-static int find_newer(struct inventory *inv, const struct newer_query *qq,
-		      const char *key, struct inventory_leaf *out, char *err,
-		      size_t errlen)
+int inventory_find_newer(struct inventory *inv, const char *name,
+			 const char *addr, uint16_t port, const char *sha256,
+			 int64_t not_before, const char *key,
+			 enum inventory_family_match match, uint64_t served_by_us,
+			 struct inventory_leaf *out, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = inv->find_newer;
 	char family[32];
-	struct newer_query q = *qq;
+	struct newer_query q = {
+		.name = name, .addr = addr, .port = port, .sha256 = sha256,
+		.not_before = not_before, .family = family,
+		.served_by_us = served_by_us,
+		.other_family = match == INVENTORY_OTHER_FAMILY,
+	};
 	uint64_t newest;
 	int rc;
 
 	inv_key_family(key, family, sizeof(family));
-	q.family = family;
 	rc = inv_memo_newer_get(inv, &q, out);
 	if (rc >= 0)
 		return rc;
 	if (!bind_candidates(st, &q) ||
-	    sqlite3_bind_int64(st, 4, (sqlite3_int64)q.served_by_us) != SQLITE_OK)
+	    sqlite3_bind_int64(st, 4, (sqlite3_int64)served_by_us) != SQLITE_OK)
 		return inv_step_done(inv, st, SQLITE_ERROR, "querying", err, errlen);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
@@ -599,35 +605,6 @@ static int find_newer(struct inventory *inv, const struct newer_query *qq,
 	if (newest_candidate(inv, &q, &newest, err, errlen) == 0)
 		inv_memo_newer_put(inv, &q, newest, rc ? out : NULL);
 	return rc;
-}
-
-int inventory_find_newer(struct inventory *inv, const char *name,
-			 const char *addr, uint16_t port, const char *sha256,
-			 int64_t not_before, const char *key,
-			 uint64_t served_by_us, struct inventory_leaf *out,
-			 char *err, size_t errlen)
-{
-	struct newer_query q = {
-		.name = name, .addr = addr, .port = port, .sha256 = sha256,
-		.not_before = not_before, .served_by_us = served_by_us,
-	};
-
-	return find_newer(inv, &q, key, out, err, errlen);
-}
-
-int inventory_find_newer_rival(struct inventory *inv, const char *name,
-			       const char *addr, uint16_t port, const char *sha256,
-			       int64_t not_before, const char *key,
-			       uint64_t served_by_us, struct inventory_leaf *out,
-			       char *err, size_t errlen)
-{
-	struct newer_query q = {
-		.name = name, .addr = addr, .port = port, .sha256 = sha256,
-		.not_before = not_before, .served_by_us = served_by_us,
-		.other_family = true,
-	};
-
-	return find_newer(inv, &q, key, out, err, errlen);
 }
 
 /* The two rows on @addr/@port into @out (and the sightings counted in

@@ -141,32 +141,30 @@ struct inventory_leaf {
 	char findings[256];
 };
 
+/* Which key families inventory_find_newer() compares with. */
+enum inventory_family_match {
+	INVENTORY_SAME_FAMILY,    /* the same algorithm as @key, or unknown */
+	INVENTORY_OTHER_FAMILY,   /* another algorithm (both known): the
+	                           * candidate a dual RSA/ECDSA deployment and
+	                           * a rollback have in common, for
+	                           * cert/supersede.c to weigh the evidence */
+};
+
 /*
  * The newest (latest not_before) leaf other than @sha256 that was served
  * for @name (on any address and port; when @name is "", on @addr/@port
  * only) at or before @served_by_us and has a later not_before than
- * @not_before; with a non-empty @key, only leaves whose key type has the
- * same algorithm ("EC", "RSA": the part before '-') or is unknown count.
- * 1 and *@out when found, 0 when none, -1 with @err. Answers are kept
- * while no row they depend on changes; *@out's count, last_seen_us and
- * findings may then lag.
+ * @not_before; with INVENTORY_SAME_FAMILY and a non-empty @key, only
+ * leaves whose key type has the same algorithm ("EC", "RSA": the part
+ * before '-') or is unknown count. 1 and *@out when found, 0 when none,
+ * -1 with @err. Answers are kept while no row they depend on changes;
+ * *@out's count, last_seen_us and findings may then lag.
  */
 int inventory_find_newer(struct inventory *inv, const char *name,
 			 const char *addr, uint16_t port, const char *sha256,
 			 int64_t not_before, const char *key,
-			 uint64_t served_by_us, struct inventory_leaf *out,
-			 char *err, size_t errlen);
-
-/*
- * The same question for leaves of another key family than @key's (both
- * known): the candidate a dual RSA/ECDSA deployment and a rollback have
- * in common, for cert/supersede.c to weigh the evidence.
- */
-int inventory_find_newer_rival(struct inventory *inv, const char *name,
-			       const char *addr, uint16_t port, const char *sha256,
-			       int64_t not_before, const char *key,
-			       uint64_t served_by_us, struct inventory_leaf *out,
-			       char *err, size_t errlen);
+			 enum inventory_family_match match, uint64_t served_by_us,
+			 struct inventory_leaf *out, char *err, size_t errlen);
 
 /* What the inventory says of an older leaf and a newer rival. */
 struct inventory_rival_facts {

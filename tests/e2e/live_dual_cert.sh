@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # A name served with an RSA and an ECDSA certificate side by side (nginx,
-# two ssl_certificate lines), then its rollback to the older RSA one alone.
+# several ssl_certificate lines), then its rollback to the older RSA one
+# alone.
 #
 # nginx (Debian's nginx-light) in a test namespace serves dual.test with
-# the RSA leaf (older: not before 2025-01-01) and the ECDSA leaf (newer:
-# 2025-06-01) of scripts/make-dual-certs.sh; the agent runs on the host end
-# of the veth, tcpdump beside it. Clients force each key type
-# (`openssl s_client -sigalgs ECDSA+SHA256`, `-sigalgs
-# RSA-PSS+SHA256:RSA+SHA256`) or offer both (OpenSSL's default, ECDSA
-# first), in TLS 1.3 and TLS 1.2. Asserted:
+# the RSA leaf (older: not before 2025-01-01), the ECDSA leaf (newer:
+# 2025-06-01) and an Ed25519 leaf (2025-03-01) of
+# scripts/make-dual-certs.sh; the agent runs on the host end of the veth,
+# tcpdump beside it. Clients force each key type (`openssl s_client
+# -sigalgs ECDSA+SHA256`, `-sigalgs RSA-PSS+SHA256:RSA+SHA256`, `-sigalgs
+# ed25519`) or offer all (OpenSSL's default, ECDSA first), in TLS 1.3 and
+# TLS 1.2. Asserted:
 #   - one handshake event per client, in order, and every TLS 1.2 one
 #     carries exactly the leaf that client received (fingerprints computed
 #     apart: openssl x509 -outform DER | sha256sum);
-#   - the active check (triggered by the TLS 1.3 handshakes) reports both
-#     leaves, each as a cert event with "observed": "active";
-#   - no superseded finding while both are served;
+#   - the active check (triggered by the TLS 1.3 handshakes) reports the
+#     three leaves, each as a cert event with "observed": "active";
+#   - no superseded finding while they are served side by side;
 #   - nginx reloaded with the RSA leaf alone while clients keep coming:
 #     the first handshake with a superseded finding is the first one that
 #     served the RSA leaf to a client preferring ECDSA, its cert event's
@@ -44,11 +46,12 @@ tmp=$(tn_tmpdir)
 tn_make_pki "$tmp/pki"
 scripts/make-dual-certs.sh "$tmp/pki" "$tmp/ca" >"$tmp/ca.log" 2>&1 ||
 	tn_bail "scripts/make-dual-certs.sh failed: $(tail -5 "$tmp/ca.log")"
-for k in rsa ecdsa; do
+for k in rsa ecdsa ed25519; do
 	cat "$tmp/ca/$k.crt" "$tmp/pki/inter.crt" >"$tmp/ca/$k.chain.pem"
 done
 fp_rsa=$(cert_sha256 "$tmp/ca/rsa.crt")
 fp_ecdsa=$(cert_sha256 "$tmp/ca/ecdsa.crt")
+fp_ed25519=$(cert_sha256 "$tmp/ca/ed25519.crt")
 
 tn_setup dual
 srv=$TN_PEER4
@@ -56,7 +59,7 @@ srv=$TN_PEER4
 # --- nginx -----------------------------------------------------------------
 ngx=$tmp/nginx
 mkdir -p "$ngx"
-# The server block with the leaves given (rsa, ecdsa or both).
+# The server block with the leaves given (rsa, ecdsa, ed25519).
 nginx_conf() { # leaves...
 	local k
 	{
@@ -72,7 +75,7 @@ nginx_conf() { # leaves...
 		echo "  location / { return 200 \"ok\\n\"; } } }"
 	} >"$ngx/nginx.conf"
 }
-nginx_conf rsa ecdsa
+nginx_conf rsa ecdsa ed25519
 ip netns exec "$TN_NS" nginx -e "$ngx/error.log" -c "$ngx/nginx.conf" -g 'daemon off;' \
 	>"$ngx/stdout" 2>&1 &
 ngx_pid=$!
@@ -84,11 +87,12 @@ clients=$tmp/clients
 : >"$clients"
 # One client; appends "phase kind version sha" (sha of the leaf it
 # received, "-" when the handshake failed) to $clients.
-client() { # phase kind(ecdsa|rsa|both) version(tls1_2|tls1_3)
+client() { # phase kind(ecdsa|rsa|ed25519|both) version(tls1_2|tls1_3)
 	local args=() out sha=-
 	case $2 in
 	ecdsa) args=(-sigalgs ECDSA+SHA256) ;;
 	rsa) args=(-sigalgs RSA-PSS+SHA256:RSA+SHA256) ;;
+	ed25519) args=(-sigalgs ed25519) ;;
 	esac
 	# the exit status says how the connection ended, not the handshake
 	out=$(printf 'GET / HTTP/1.0\r\nHost: dual.test\r\n\r\n' |
@@ -107,21 +111,24 @@ pcap=$tmp/dual.pcap
 tn_start_tcpdump "$pcap" tcp port 443 || tn_bail "tcpdump did not start on $TN_HOST_IF"
 tn_start_agent "$log" --stats-interval 1 || tn_bail "tlswatch run did not start"
 
-# --- 1. both certificates --------------------------------------------------
-for kind in both ecdsa rsa; do
+# --- 1. the certificates side by side --------------------------------------
+for kind in both ecdsa rsa ed25519; do
 	client dual "$kind" tls1_3
 done
-tn_wait_cmd 30 sh -c "[ \"\$($PY $FACTS active-certs '$log' | wc -w)\" -ge 2 ]"
-tap_eq "the active check reports both leaves, observed active" \
-	"$(printf '%s\n' "$fp_rsa" "$fp_ecdsa" | sort | tr '\n' ' ' | sed 's/ $//')" \
+tn_wait_cmd 30 sh -c "[ \"\$($PY $FACTS active-certs '$log' | wc -w)\" -ge 3 ]"
+tap_eq "the active check reports the three leaves, observed active" \
+	"$(printf '%s\n' "$fp_rsa" "$fp_ecdsa" "$fp_ed25519" | sort | tr '\n' ' ' | sed 's/ $//')" \
 	"$($PY $FACTS active-certs "$log")"
-for kind in both ecdsa rsa; do
+for kind in both ecdsa rsa ed25519; do
 	client dual "$kind" tls1_2
 done
-tap_eq "TLS 1.2: a client offering both gets the ECDSA leaf" "$fp_ecdsa" \
-	"$(awk '$1 == "dual" && $2 == "both" && $3 == "tls1_2" { print $4 }' "$clients")"
-tap_eq "TLS 1.2: an RSA-only client gets the RSA leaf" "$fp_rsa" \
-	"$(awk '$1 == "dual" && $2 == "rsa" && $3 == "tls1_2" { print $4 }' "$clients")"
+# what each client received, as it says: the server's choice
+for v in tls1_3 tls1_2; do
+	for want in "both $fp_ecdsa" "ecdsa $fp_ecdsa" "rsa $fp_rsa" "ed25519 $fp_ed25519"; do
+		tap_eq "$v: the ${want%% *} client receives the leaf of its key type" "${want#* }" \
+			"$(awk -v k="${want%% *}" -v v="$v" '$1 == "dual" && $2 == k && $3 == v { print $4 }' "$clients")"
+	done
+done
 
 # --- 2. the RSA certificate alone, while clients keep coming ---------------
 # Clients take turns (both, ecdsa, rsa) until an ECDSA-only client has
@@ -147,7 +154,7 @@ tap_eq "agent exits 0 on SIGTERM" 0 "$agent_rc"
 n=$(grep -c . "$clients")
 tap_eq "one handshake event per client, each with the leaf its client received" \
 	"all $n match" "$($PY $FACTS matches "$clients" "$log")"
-tap_eq "no superseded while both leaves were served" 0 \
+tap_eq "no superseded while the leaves were served side by side" 0 \
 	"$($PY $FACTS superseded-before rollback "$clients" "$log")"
 first=$($PY $FACTS first-superseded "$clients" "$log")
 first_i=${first%% *}

@@ -243,7 +243,7 @@ static void health_supersede(struct cert_health *h, const struct cert_health_inp
 			     struct supersede_verdict *v)
 {
 	struct tw_endpoint none = { 0 };
-	char err[512], detail[sizeof(f->items[0].detail)];
+	char err[512], detail[FINDING_DETAIL_MAX];
 
 	if (supersede_judge(h->inv, in->sni, in->server ? in->server : &none, leaf,
 			    in->key_offer, in->ts_us, v, err, sizeof(err))) {

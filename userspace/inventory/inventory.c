@@ -626,7 +626,6 @@ static int rival_rows(struct inventory *inv, const char *name, const char *addr,
 			out->newer_last_here_us = (uint64_t)sqlite3_column_int64(st, 1);
 			continue;
 		}
-		out->older_here = true;
 		out->rollback_us = (uint64_t)sqlite3_column_int64(st, 2);
 		inv_col_text(st, 3, out->rollback_evidence,
 			     sizeof(out->rollback_evidence));

@@ -172,8 +172,8 @@ struct inventory_rival_facts {
 	                               * address and port (0: never) */
 	uint64_t older_last_us;       /* the older leaf's last sighting for the
 	                               * name (0: never) */
-	bool older_here;              /* the older leaf has a row here */
-	uint64_t rollback_us;         /* and the rollback recorded on it (0: none) */
+	uint64_t rollback_us;         /* the rollback recorded on the older
+	                               * leaf's row here (0: none) */
 	char rollback_evidence[192];
 };
 

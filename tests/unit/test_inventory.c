@@ -525,6 +525,43 @@ static void test_dump_json_one_object_per_row(void)
 	free(out);
 }
 
+static void test_dump_lists_the_rollback_recorded_on_a_row(void)
+{
+	struct inventory *inv = NULL;
+	struct inventory_sighting s;
+	char err[256], cmd[256];
+	char *out;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "rm -f %s*", db_path("rollback.db"));
+	hf_sh(cmd);
+	CHECK_INT(inventory_open(db_path("rollback.db"), &inv, err, sizeof(err)), 0);
+	s = sighting("a.test", "10.0.0.1", SHA_A, NB_A, "RSA-2048", T0);
+	s.rollback_us = T0;
+	s.rollback_evidence = "client_preferred (offered EC>RSA)";
+	record(inv, s, NULL);
+	/* a later sighting without evidence keeps what was recorded */
+	s = sighting("a.test", "10.0.0.1", SHA_A, NB_A, "RSA-2048", T0 + 1000000);
+	record(inv, s, NULL);
+	inventory_close(inv);
+	out = dump_to_string(db_path("rollback.db"), false, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_STR(out,
+		"a.test\n"
+		"  serving 10.0.0.1:443  " SHA_A "  O=tlswatch test,CN=a.test\n"
+		"          valid 2025-01-01T00:00:00Z .. 2045-01-01T00:00:00Z  seen "
+		"2026-05-28T20:26:40.000000Z .. 2026-05-28T20:26:41.000000Z  x2\n"
+		"          rollback at 2026-05-28T20:26:40.000000Z: "
+		"client_preferred (offered EC>RSA)\n");
+	free(out);
+	out = dump_to_string(db_path("rollback.db"), true, &rc);
+	CHECK_INT(rc, 0);
+	CHECK(out && strstr(out, ",\"findings\":[],\"rollback\":{\"at\":"
+			    "\"2026-05-28T20:26:40.000000Z\",\"evidence\":"
+			    "\"client_preferred (offered EC>RSA)\"}}\n"));
+	free(out);
+}
+
 static void test_dump_of_a_missing_file_is_a_clear_error(void)
 {
 	char err[256] = "";
@@ -736,6 +773,7 @@ int main(void)
 	RUN_TEST(test_kept_newer_answers_equal_fresh_ones);
 	RUN_TEST(test_dump_text_lists_newest_first_and_marks_current);
 	RUN_TEST(test_dump_text_escapes_every_stored_column);
+	RUN_TEST(test_dump_lists_the_rollback_recorded_on_a_row);
 	RUN_TEST(test_dump_json_one_object_per_row);
 	RUN_TEST(test_dump_of_a_missing_file_is_a_clear_error);
 	RUN_TEST(test_dump_of_a_corrupt_file_is_a_clear_error);

@@ -203,10 +203,13 @@ static const char sql_last_for_name[] =
 	"SELECT max(last_seen_us) FROM served WHERE name = ?1 AND sha256 = ?4"
 	" AND (?1 <> '' OR (addr = ?2 AND port = ?3))";
 
-static const char sql_dump[] =
-	"SELECT " LEAF_COLUMNS ","
-	" last_seen_us = max(last_seen_us) OVER (PARTITION BY name, addr, port)"
-	" FROM served ORDER BY name, last_seen_us DESC, addr, port, sha256";
+/* The listing: the rollback columns where the file has them. */
+#define SQL_DUMP(rollback) \
+	"SELECT " LEAF_COLUMNS ", " rollback "," \
+	" last_seen_us = max(last_seen_us) OVER (PARTITION BY name, addr, port)" \
+	" FROM served ORDER BY name, last_seen_us DESC, addr, port, sha256"
+static const char sql_dump[] = SQL_DUMP("rollback_us, rollback_evidence");
+static const char sql_dump_before_rollback[] = SQL_DUMP("0, ''");
 
 int inv_fail(const struct inventory *inv, const char *what, char *err,
 	     size_t errlen)
@@ -719,6 +722,13 @@ static int dump_json_row(struct json_writer *j, const struct inventory_leaf *l,
 	jw_kv_time_us(j, "last_seen", l->last_seen_us);
 	jw_kv_int(j, "count", l->count);
 	dump_findings_json(j, l->findings);
+	if (l->rollback_us) {
+		jw_key(j, "rollback");
+		jw_object_begin(j);
+		jw_kv_time_us(j, "at", l->rollback_us);
+		jw_kv_str(j, "evidence", l->rollback_evidence);
+		jw_object_end(j);
+	}
 	jw_object_end(j);
 	return jw_write_line(j, out);
 }
@@ -735,9 +745,9 @@ static int dump_text_row(const struct inventory_leaf *l, bool current,
 			 bool new_name, FILE *out)
 {
 	char name[DUMP_TEXT_COL], subject[DUMP_TEXT_COL], addr[DUMP_TEXT_COL];
-	char sha256[DUMP_TEXT_COL], findings[DUMP_TEXT_COL];
+	char sha256[DUMP_TEXT_COL], findings[DUMP_TEXT_COL], evidence[DUMP_TEXT_COL];
 	char nb[TW_TIME_STRLEN], na[TW_TIME_STRLEN];
-	char fs[TW_TIME_STRLEN], ls[TW_TIME_STRLEN];
+	char fs[TW_TIME_STRLEN], ls[TW_TIME_STRLEN], rb[TW_TIME_STRLEN];
 
 	if (new_name)
 		fprintf(out, "%s\n", l->name[0] ? dump_printable(l->name, name) : "(no SNI)");
@@ -749,6 +759,10 @@ static int dump_text_row(const struct inventory_leaf *l, bool current,
 		tw_time_format_us(l->first_seen_us, fs),
 		tw_time_format_us(l->last_seen_us, ls), (long long)l->count,
 		l->findings[0] ? "  findings " : "", dump_printable(l->findings, findings));
+	if (l->rollback_us)
+		fprintf(out, "          rollback at %s: %s\n",
+			tw_time_format_us(l->rollback_us, rb),
+			dump_printable(l->rollback_evidence, evidence));
 	return ferror(out) ? -1 : 0;
 }
 
@@ -760,11 +774,15 @@ static int foreach_row(struct inventory *inv, inventory_row_fn cb, void *ctx,
 	sqlite3_stmt *st = NULL;
 	int rc, crc = 0;
 
-	if (sqlite3_prepare_v2(inv->db, sql_dump, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(inv->db, inv->version >= INVENTORY_ROLLBACK_VERSION ?
+			       sql_dump : sql_dump_before_rollback, -1, &st,
+			       NULL) != SQLITE_OK)
 		return inv_fail(inv, NULL, err, errlen);
 	while (crc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		inv_read_leaf(st, &l);
-		crc = cb(ctx, &l, sqlite3_column_int(st, 13) != 0);
+		l.rollback_us = (uint64_t)sqlite3_column_int64(st, 13);
+		inv_col_text(st, 14, l.rollback_evidence, sizeof(l.rollback_evidence));
+		crc = cb(ctx, &l, sqlite3_column_int(st, 15) != 0);
 	}
 	if (crc) {
 		snprintf(err, errlen, "inventory: cannot write the listing");

@@ -61,6 +61,7 @@
 
 #define INVENTORY_SCHEMA_VERSION 4
 #define INVENTORY_READ_MIN_VERSION 2
+#define INVENTORY_ROLLBACK_VERSION 4   /* rollback_us, rollback_evidence */
 #define INVENTORY_BUSY_TIMEOUT_MS 5000
 /* Rows the table may hold (names come from clients): past it a sighting
  * of a new row is refused and counted, one of an existing row is still
@@ -139,6 +140,8 @@ struct inventory_leaf {
 	uint64_t first_seen_us, last_seen_us;
 	int64_t count;
 	char findings[256];
+	uint64_t rollback_us;         /* listings only (inventory_foreach) */
+	char rollback_evidence[192];
 };
 
 /* Which key families inventory_find_newer() compares with. */
@@ -223,8 +226,9 @@ int inventory_foreach(const char *path, inventory_row_fn cb, void *ctx,
 /*
  * `tlswatch inventory`: what each name serves and served, names in order,
  * newest first within a name, each row marked current when it is the
- * latest one seen on its address and port. Text, or one JSON object per
- * line with @json. Opens @path read-only. 0, or -1 with @err.
+ * latest one seen on its address and port, with the rollback recorded on
+ * it if any. Text, or one JSON object per line with @json. Opens @path
+ * read-only. 0, or -1 with @err.
  */
 int inventory_dump(const char *path, bool json, FILE *out, char *err,
 		   size_t errlen);

@@ -663,12 +663,16 @@ int inventory_rival_facts(struct inventory *inv, const char *name,
 			  struct inventory_rival_facts *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
+	if (!exact && inv_memo_rival_get(inv, name, addr, port, older, newer, out))
+		return 0;
 	if (exact && inventory_flush(inv, err, errlen))
 		return -1;
-	if (rival_rows(inv, name, addr, port, older, newer, out, err, errlen))
+	if (rival_rows(inv, name, addr, port, older, newer, out, err, errlen) ||
+	    last_for_name(inv, name, addr, port, older, &out->older_last_us,
+			  err, errlen))
 		return -1;
-	return last_for_name(inv, name, addr, port, older, &out->older_last_us,
-			     err, errlen);
+	inv_memo_rival_put(inv, name, addr, port, older, newer, out);
+	return 0;
 }
 
 int64_t inventory_count(struct inventory *inv)

@@ -182,9 +182,10 @@ struct inventory_rival_facts {
 
 /*
  * The facts of @older and @newer for @name on @addr/@port (without a
- * name, @addr/@port only). Sightings counted in memory are included for
- * this address and port; @exact writes them all first, so that the older
- * leaf's last sighting on other addresses is exact too. 0, or -1 with @err.
+ * name, @addr/@port only). Without @exact, answers with no rollback
+ * recorded are kept while no row changes, so the last sightings in them
+ * are lower bounds (sightings counted in memory since are not in them);
+ * @exact writes every sighting first and asks SQLite. 0, or -1 with @err.
  */
 int inventory_rival_facts(struct inventory *inv, const char *name,
 			  const char *addr, uint16_t port, const char *older,

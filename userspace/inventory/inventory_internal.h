@@ -29,6 +29,7 @@ struct inventory {
 	uint64_t generation;      /* bumped by every write that can change
 	                           * what inventory_find_newer() answers */
 	struct strmap *newer;     /* inventory_find_newer answers: newer_memo */
+	struct strmap *rivals;    /* inventory_rival_facts answers: rival_memo */
 	/* inventory_bound.c */
 	sqlite3_stmt *exists;     /* is a row there (prepared at the bound) */
 	uint64_t n_rows;          /* rows in the table */
@@ -82,6 +83,14 @@ void inv_memo_written(struct inventory *inv, const struct inventory_sighting *s,
 uint64_t inv_memo_last_seen(struct inventory *inv, const char *name,
 			    const char *addr, uint16_t port, const char *sha256,
 			    uint64_t db_last_us);
+/* 1 and *@out: a kept inventory_rival_facts() answer; 0: ask SQLite. */
+int inv_memo_rival_get(struct inventory *inv, const char *name, const char *addr,
+		       uint16_t port, const char *older, const char *newer,
+		       struct inventory_rival_facts *out);
+/* Keeps @f when no rollback is recorded in it. */
+void inv_memo_rival_put(struct inventory *inv, const char *name, const char *addr,
+			uint16_t port, const char *older, const char *newer,
+			const struct inventory_rival_facts *f);
 /* 1 and *@out, 0 (none): the kept answer; -1: none kept, ask SQLite. */
 int inv_memo_newer_get(struct inventory *inv, const struct newer_query *q,
 		       struct inventory_leaf *out);

@@ -57,17 +57,6 @@ static struct cert_info fake_leaf(char fill, const char *key, int64_t not_before
 	return c;
 }
 
-/* "EC>RSA": most preferred first. */
-static struct key_offer offer_of(const char *text)
-{
-	struct key_offer o = { 0 };
-	char buf[64], *save = NULL, *f;
-
-	snprintf(buf, sizeof(buf), "%s", text);
-	for (f = strtok_r(buf, ">", &save); f; f = strtok_r(NULL, ">", &save))
-		key_offer_add(&o, key_family_of(f));
-	return o;
-}
 
 static double now_s(void)
 {
@@ -100,8 +89,9 @@ static int run(const struct workload *w, long n, const char *db)
 	start = now_s();
 	for (i = 0; i < n; i++) {
 		const struct cert_info *leaf = w->leaf(i);
-		struct key_offer o = offer_of(w->offer(i));
+		struct key_offer o;
 
+		key_offer_parse(w->offer(i), &o);
 		s.ts_us = T0 + (uint64_t)i * 1000;
 		if (supersede_judge(inv, s.name, &server, leaf, &o, s.ts_us, &v, err,
 				    sizeof(err))) {

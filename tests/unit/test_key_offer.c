@@ -142,6 +142,20 @@ static void test_record_offer_follows_negotiated_version(void)
 	CHECK_INT(key_family_of(""), KEY_FAMILY_NONE);
 }
 
+static void test_offer_text_reads_back(void)
+{
+	struct key_offer o;
+	char buf[64];
+
+	key_offer_parse("EC>ED25519>RSA", &o);
+	CHECK_INT(o.n, 3);
+	CHECK_STR(key_offer_format(&o, buf, sizeof(buf)), "EC>ED25519>RSA");
+	key_offer_parse("RSA>DSA>RSA>EC", &o);     /* unknown and repeated: skipped */
+	CHECK_STR(key_offer_format(&o, buf, sizeof(buf)), "RSA>EC");
+	key_offer_parse("", &o);
+	CHECK_INT(o.n, 0);
+}
+
 int main(void)
 {
 	RUN_TEST(test_openssl_default_offer_prefers_ecdsa);
@@ -152,5 +166,6 @@ int main(void)
 	RUN_TEST(test_tls12_without_signature_algorithms_goes_by_suites);
 	RUN_TEST(test_tls12_suite_without_matching_sigalg_does_not_count);
 	RUN_TEST(test_record_offer_follows_negotiated_version);
+	RUN_TEST(test_offer_text_reads_back);
 	return CHECK_EXIT_CODE();
 }

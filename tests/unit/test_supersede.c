@@ -370,12 +370,9 @@ static struct cert_info fake_leaf(char fill, const char *key, const char *nb)
 
 static struct key_offer offer(const char *families)
 {
-	struct key_offer o = { 0 };
-	char buf[64], *save = NULL, *f;
+	struct key_offer o;
 
-	snprintf(buf, sizeof(buf), "%s", families);
-	for (f = strtok_r(buf, ">", &save); f; f = strtok_r(NULL, ">", &save))
-		key_offer_add(&o, key_family_of(f));
+	key_offer_parse(families, &o);
 	return o;
 }
 

@@ -57,3 +57,22 @@ char *key_offer_format(const struct key_offer *o, char *buf, size_t len)
 					key_family_name((enum key_family)o->fam[i]));
 	return buf;
 }
+
+void key_offer_parse(const char *text, struct key_offer *o)
+{
+	char name[16];
+	size_t n;
+
+	memset(o, 0, sizeof(*o));
+	while (text && *text) {
+		n = strcspn(text, ">");
+		if (n < sizeof(name)) {
+			memcpy(name, text, n);
+			name[n] = '\0';
+			key_offer_add(o, key_family_of(name));
+		}
+		text += n;
+		if (*text == '>')
+			text++;
+	}
+}

@@ -47,5 +47,7 @@ void key_offer_add(struct key_offer *o, enum key_family f);
 int key_offer_rank(const struct key_offer *o, enum key_family f);
 /* "EC>RSA" ("" when empty) into @buf. Returns @buf. */
 char *key_offer_format(const struct key_offer *o, char *buf, size_t len);
+/* The inverse: "EC>RSA" into @o; unknown names are skipped. */
+void key_offer_parse(const char *text, struct key_offer *o);
 
 #endif

@@ -275,9 +275,9 @@ static void probe_record_init(const struct active_job *job, struct hs_record *re
 }
 
 /*
- * One probe into @rec. 1: a chain was served; 0: the handshake failed
- * (@err says how); -1: no TCP connection (the other probes would not get
- * one either) or out of memory.
+ * One probe into @rec. 1: a chain was served; 0: the handshake failed, or
+ * this library cannot make such an offer (@err says which); -1: no TCP
+ * connection (the other probes would not get one either) or out of memory.
  */
 static int run_probe(struct active_checker *a, const struct active_job *job,
 		     const struct active_probe *p, struct hs_record *rec,
@@ -292,9 +292,14 @@ static int run_probe(struct active_checker *a, const struct active_job *job,
 	if (fd < 0)
 		return -1;
 	ssl = SSL_new(a->ssl);
-	if (!ssl || !probe_setup(ssl, p, fd, job)) {
-		snprintf(err, errlen, "TLS setup failed");
+	if (!ssl) {
+		snprintf(err, errlen, "out of memory");
 		ret = -1;
+		goto out;
+	}
+	if (!probe_setup(ssl, p, fd, job)) {
+		snprintf(err, errlen, "TLS setup failed (%s offer)",
+			 key_family_name(p->family));
 		goto out;
 	}
 	if (SSL_connect(ssl) != 1) {

@@ -51,6 +51,12 @@ static bool client_preferred(const struct key_offer *offer, enum key_family newe
 	return rank_newer >= 0 && (rank_older < 0 || rank_newer < rank_older);
 }
 
+/* A rollback was recorded here, and the newer leaf not served here since. */
+static bool rollback_recorded(const struct inventory_rival_facts *f)
+{
+	return f->rollback_us && f->rollback_us >= f->newer_last_here_us;
+}
+
 /* Served before the newer leaf first was, then not for SUPERSEDE_ALONE_S. */
 static bool newer_alone(const struct inventory_rival_facts *f,
 			const struct inventory_leaf *newer, uint64_t ts_us)
@@ -81,7 +87,7 @@ static int judge_rival(struct inventory *inv, const struct rival_question *q,
 	if (inventory_rival_facts(inv, q->name, q->addr, q->port, q->leaf->sha256_hex,
 				  q->newer->sha256, false, &f, err, errlen))
 		return -1;
-	if (f.rollback_us && f.rollback_us >= f.newer_last_here_us) {
+	if (rollback_recorded(&f)) {
 		snprintf(out->evidence_text, sizeof(out->evidence_text), "%s at %s",
 			 f.rollback_evidence,
 			 tw_time_format_s((int64_t)(f.rollback_us / 1000000), when));

@@ -154,6 +154,7 @@ static void tls_conn_client_hello(struct tls_conn *c, struct tls_dir *d,
 	tls_conn_copy_sni(r, &ch);
 	tls_conn_copy_alpn(r, &ch);
 	tls_fingerprint(c->fp_cache, &ch, r->ja4, r->ja3);
+	tls_key_offers(&ch, &r->keys_tls13, &r->keys_tls12);
 	tls_client_hello_release(&ch);
 }
 

@@ -30,10 +30,17 @@
 #define TW_DEFAULT_DIR_BUDGET   65536    /* bytes copied per flow direction */
 #define TW_DEFAULT_RINGBUF      (8u << 20)
 #define TW_DEFAULT_MAX_FLOWS    65536
-#define TW_PROBE_SEGMENTS       16       /* payload segments a flow gets to
-					  * start a handshake (a STARTTLS
-					  * exchange, a hello written a few
-					  * bytes at a time) */
+/*
+ * The preamble: what a connection may send before its ClientHello (a
+ * STARTTLS exchange, a hello written a few bytes at a time). Its payload
+ * segments, both directions together, are copied to userspace (which
+ * finds the hello and names the protocol, userspace/tls/starttls.h) while
+ * each direction stays within TW_PREAMBLE_BYTES; a flow whose preamble
+ * goes past either bound is not TLS and costs one map lookup from then on.
+ * The same bounds hold in analyze.
+ */
+#define TW_PROBE_SEGMENTS       16
+#define TW_PREAMBLE_BYTES       4096
 #define TW_HEAD_BYTES           6        /* a record header and the
 					  * handshake type: collected across
 					  * segments while probing */

@@ -155,6 +155,12 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 	write_endpoint(j, "client", &rec->client);
 	write_endpoint(j, "server", &rec->server);
 	write_sni(j, rec->has_sni ? rec->sni : NULL, rec->sni_len);
+	/* how the connection came to TLS: after a plaintext preamble, with
+	 * an SSLv2-compatible hello */
+	if (rec->starttls)
+		jw_kv_str(j, "starttls", hs_starttls_name(rec->starttls));
+	if (rec->sslv2_hello)
+		jw_kv_bool(j, "sslv2_hello", true);
 	if (rec->has_client_hello) {
 		jw_key(j, "alpn");
 		jw_array_begin(j);

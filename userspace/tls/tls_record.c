@@ -143,6 +143,47 @@ static bool tls_record_is_plain_handshake(const struct tls_dir *d)
 	return d->type == TLS_CT_HANDSHAKE && !d->hs_encrypted;
 }
 
+/* SSLv2 framing: 2-byte header, the high bit set, a 15-bit length. */
+#define TLS_SSLV2_HDR 2
+
+/* The client's first byte says whether its first record is SSLv2-framed. */
+static bool tls_record_is_sslv2(const struct tls_dir *d, uint8_t first)
+{
+	return d->from_client && !d->seen_record && d->hdr_len == 0 &&
+	       (first & 0x80);
+}
+
+/* Its 2-byte header is complete: the body is collected whole. */
+static void tls_sslv2_begin(struct tls_dir *d)
+{
+	d->type = 0;
+	d->len = (uint16_t)((d->hdr[0] & 0x7f) << 8 | d->hdr[1]);
+	d->left = d->len;
+	if (d->len == 0)
+		tls_dir_stop(d, "SSLv2 record header: empty record");
+	else if (!tls_hs_reserve(d, d->len))
+		tls_dir_stop(d, "SSLv2 record: out of memory");
+}
+
+/* Consumes SSLv2 body bytes; hands the message over once whole. */
+static size_t tls_sslv2_body(struct tls_dir *d, const uint8_t *p, size_t n,
+			     uint64_t ts_us)
+{
+	size_t take = n < d->left ? n : d->left;
+
+	memcpy(d->hs + d->hs_len, p, take);
+	d->hs_len += take;
+	d->left -= (uint16_t)take;
+	if (d->left == 0) {
+		d->sslv2 = false;
+		d->hdr_len = 0;
+		if (d->ops->sslv2_hello)
+			d->ops->sslv2_hello(d->ctx, d, d->hs, d->len, ts_us);
+		tls_dir_release(d);
+	}
+	return take;
+}
+
 /* The 5-byte header is complete: check it and start the body. */
 static void tls_record_begin(struct tls_dir *d)
 {
@@ -191,13 +232,22 @@ static size_t tls_record_body(struct tls_dir *d, const uint8_t *p, size_t n,
 
 static size_t tls_record_header(struct tls_dir *d, const uint8_t *p, size_t n)
 {
-	size_t take = sizeof(d->hdr) - d->hdr_len;
+	size_t want, take;
 
+	if (tls_record_is_sslv2(d, p[0]))
+		d->sslv2 = true;
+	want = d->sslv2 ? TLS_SSLV2_HDR : sizeof(d->hdr);
+	take = want - d->hdr_len;
 	if (take > n)
 		take = n;
 	memcpy(d->hdr + d->hdr_len, p, take);
 	d->hdr_len += (uint8_t)take;
-	if (d->hdr_len == sizeof(d->hdr))
+	if (d->hdr_len < want)
+		return take;
+	d->seen_record = true;
+	if (d->sslv2)
+		tls_sslv2_begin(d);
+	else
 		tls_record_begin(d);
 	return take;
 }
@@ -207,7 +257,9 @@ void tls_dir_feed(struct tls_dir *d, const uint8_t *p, size_t n, uint64_t ts_us)
 	size_t used;
 
 	while (!d->stopped && n > 0) {
-		if (d->hdr_len < sizeof(d->hdr))
+		if (d->sslv2 && d->hdr_len == TLS_SSLV2_HDR)
+			used = tls_sslv2_body(d, p, n, ts_us);
+		else if (d->hdr_len < sizeof(d->hdr))
 			used = tls_record_header(d, p, n);
 		else
 			used = tls_record_body(d, p, n, ts_us);

@@ -171,6 +171,10 @@ static size_t tls_sslv2_body(struct tls_dir *d, const uint8_t *p, size_t n,
 {
 	size_t take = n < d->left ? n : d->left;
 
+	if (d->hs_len == 0 && p[0] != TLS_HS_CLIENT_HELLO) {
+		tls_dir_stop(d, "SSLv2 record: not a ClientHello");
+		return take;
+	}
 	memcpy(d->hs + d->hs_len, p, take);
 	d->hs_len += take;
 	d->left -= (uint16_t)take;

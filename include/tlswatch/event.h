@@ -89,7 +89,8 @@
 	X(TRUNCATED, truncated, "Packets not copied completely")               \
 	X(BAD_HEADERS, bad_headers, "Packets with truncated or impossible headers") \
 	X(FRAGMENTS, fragments, "IP fragments skipped")                        \
-	X(FLOWS_CLOSED, flows_closed, "Handshake phases ended by FIN or RST")
+	X(FLOWS_CLOSED, flows_closed, "Handshake phases ended by FIN or RST") \
+	X(PREAMBLE_BYTES, preamble_bytes, "Payload bytes copied before a handshake began (STARTTLS preambles)")
 
 enum tw_counter {
 #define TW_COUNTER_ENUM(id, name, help) TW_CNT_##id,
@@ -160,7 +161,7 @@ struct tw_flow_val {
 	__u32 copied[2];     /* payload bytes copied, sent by endpoint 0 / 1 */
 	__u8 state;          /* enum tw_flow_state */
 	__u8 server;         /* index of the server endpoint in the key */
-	__u8 probes;         /* payload segments seen while in PROBE */
+	__u8 probes;         /* preamble segments copied while in PROBE */
 	__u8 budget_hit;     /* bit i: endpoint i's direction is over budget */
 	__u8 fin;            /* bit i: endpoint i sent FIN (half-closed) */
 	__u8 head_len;       /* bytes in head */

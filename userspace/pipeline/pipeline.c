@@ -182,6 +182,15 @@ static struct conn *conn_start(struct pipeline *pl, struct flow *f, int from,
 	return c;
 }
 
+/* The flow is not TLS: @c (may be NULL) goes, later packets cost a lookup. */
+static void conn_not_tls(struct pipeline *pl, struct flow *f, struct conn *c)
+{
+	conn_free(pl, c);
+	f->user = NULL;
+	pl->sum.problems[SUM_NON_TLS_FLOWS]++;
+	flow_mark_ignored(pl->flows, f);
+}
+
 /* The flow's first bytes are not TLS: look for a ClientHello after a
  * plaintext preamble (STARTTLS). Returns the holder, or NULL when the flow
  * is not followed. */
@@ -194,10 +203,7 @@ static struct conn *conn_preamble_begin(struct pipeline *pl, struct flow *f,
 		hold->pre = calloc(1, sizeof(*hold->pre));
 	if (!hold || !hold->pre) {
 		pr_warn("out of memory: a flow's preamble is not followed\n");
-		free(hold);
-		f->user = NULL;
-		pl->sum.problems[SUM_NON_TLS_FLOWS]++;
-		flow_mark_ignored(pl->flows, f);
+		conn_not_tls(pl, f, hold);
 		return NULL;
 	}
 	hold->sniff_len = 0;
@@ -224,10 +230,7 @@ static struct conn *conn_preamble(struct pipeline *pl, struct flow *f, int from,
 		conn_enforce_budget(pl, hold, ts_us);
 		return NULL;
 	case TLS_PREAMBLE_NOT_TLS:
-		conn_free(pl, hold);
-		f->user = NULL;
-		pl->sum.problems[SUM_NON_TLS_FLOWS]++;
-		flow_mark_ignored(pl->flows, f);
+		conn_not_tls(pl, f, hold);
 		return NULL;
 	case TLS_PREAMBLE_HELLO:
 	default:
@@ -323,6 +326,11 @@ static void on_gap(void *ctx, struct flow *f, int from, uint64_t ts_us)
 	struct pipeline *pl = ctx;
 	struct conn *c = f->user;
 
+	if (c && c->pre) {
+		/* a preamble with a hole (live: the kernel gave up on it) */
+		conn_not_tls(pl, f, c);
+		return;
+	}
 	pl->sum.problems[SUM_GAPS]++;
 	if (c && c->tls)
 		tls_conn_gap(c->tls, from == f->client, ts_us);

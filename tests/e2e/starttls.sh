@@ -165,6 +165,13 @@ tap_eq "the agent reported exactly the handshakes driven" \
 tap_eq "analyze of the capture reported exactly the same" \
 	"$(cat "$tmp/expected.sorted")" "$(lines_of "$tmp/analyze.jsonl")"
 
+report=$("$BUILD/tlswatch" analyze "$pcap" 2>/dev/null)
+tap_eq "the text report counts the upgrades per name" \
+	"    upgraded in plaintext first: smtp 2, lmtp 1, imap 1, pop3 1, ftp 1, ldap 1, xmpp 1, postgres 1, mysql 1, nntp 1, sieve 1, irc 1, rdp 1" \
+	"$(grep 'upgraded in plaintext first' <<<"$report")"
+tap_eq "the text report counts the SSLv2-compatible hello" \
+	"    SSLv2-compatible ClientHellos: 1" "$(grep 'SSLv2-compatible' <<<"$report")"
+
 summary_field() { # jsonl file, python expression on the summary "s"
 	grep '"event":"summary"' "$1" | tail -1 |
 		"$PY" -c 'import json, sys; s = json.load(sys.stdin); print('"$2"')'

@@ -403,8 +403,10 @@ static __always_inline void tw_flow_preamble(struct __sk_buff *skb,
 
 	if (tw_pick_server(c, from, 0) == from)
 		flags |= TW_EVF_FROM_SERVER;
-	if (!tw_flow_seen(v))  /* userspace starts a flow with it */
+	if (!tw_flow_seen(v)) { /* userspace starts a flow with it */
 		flags |= TW_EVF_FLOW_START;
+		cnt->c[TW_CNT_FLOWS_TRACKED]++;
+	}
 	if (copied + len > TW_PREAMBLE_BYTES) {
 		v->state = TW_FLOW_DONE;
 		if (tw_flow_seen(v))
@@ -483,7 +485,8 @@ __noinline int tw_flow_next(struct __sk_buff *skb, struct tw_ctx *c,
 	if (v->state == TW_FLOW_PROBE && c->pkt.payload_len) {
 		if (tw_flow_probe(skb, c, v, from)) {
 			flags = TW_EVF_FLOW_START;
-			cnt->c[TW_CNT_FLOWS_TRACKED]++;
+			if (!tw_flow_seen(v)) /* not already as a preamble */
+				cnt->c[TW_CNT_FLOWS_TRACKED]++;
 		} else {
 			tw_flow_preamble(skb, c, cnt, v, from);
 		}

@@ -81,7 +81,7 @@
 #define TW_KERNEL_COUNTERS(X)                                                  \
 	X(PACKETS_SEEN, packets_seen, "Packets the TC program ran on")         \
 	X(PACKETS_WATCHED, packets_watched, "TCP packets to or from a watched port") \
-	X(FLOWS_TRACKED, flows_tracked, "Flows that entered the handshake phase") \
+	X(FLOWS_TRACKED, flows_tracked, "Flows whose bytes went to userspace (a handshake phase, or a preamble before one)") \
 	X(BYTES_COPIED, bytes_copied, "Payload bytes written to the ring buffer") \
 	X(CHUNKS_EMITTED, chunks_emitted, "Ring buffer records submitted")     \
 	X(RINGBUF_FULL, ringbuf_lost, "Ring buffer records lost because it was full") \

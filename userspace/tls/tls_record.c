@@ -26,11 +26,13 @@ enum tls_sniff tls_sniff(const uint8_t *p, size_t n)
 
 	if (n == 0)
 		return TLS_SNIFF_NEED_MORE;
-	/* SSLv2 framing: 2-byte length with the high bit set, then the type. */
+	/* SSLv2 framing: 2-byte length with the high bit set, then the
+	 * type (CLIENT-HELLO) and a 3.x version: SSL 2.0 itself is not TLS */
 	if (p[0] & 0x80) {
-		if (n < 3)
+		if (n < 5)
 			return TLS_SNIFF_NEED_MORE;
-		return p[2] == 1 ? TLS_SNIFF_SSLV2_HELLO : TLS_SNIFF_NOT_TLS;
+		return p[2] == 1 && p[3] == 3 && p[4] <= 4 ? TLS_SNIFF_SSLV2_HELLO
+							 : TLS_SNIFF_NOT_TLS;
 	}
 	if (p[0] != TLS_CT_HANDSHAKE)
 		return TLS_SNIFF_NOT_TLS;

@@ -135,12 +135,7 @@ fi
 ja3=$(printf '769,47-255,,,' | md5sum | cut -d' ' -f1)
 expect "$SSLV2_PORT|-|-|TLS1.0|ok|$fp_rsa|sslv2:$ja3"
 
-sleep 1.5    # the last segments through the ring buffer
-agent_rc=0
-tn_stop_agent || agent_rc=$?
-tap_eq "agent exits 0 on SIGTERM" 0 "$agent_rc"
-tn_stop_tcpdump "$pcap"
-tap_eq "tcpdump dropped no packet" 0 "${TN_TCPDUMP_DROPS:-unknown}"
+tn_stop_agent_and_tcpdump "$pcap"
 
 "$BUILD/tlswatch" analyze --json "$pcap" >"$tmp/analyze.jsonl" 2>"$tmp/analyze.stderr"
 tap_eq "analyze exits 0 on the capture" 0 "$?"

@@ -22,28 +22,22 @@ TIMEOUT_S = 10
 MAX_LINES = 50          # a preamble that goes on longer is refused
 
 
-def read_line(conn):
-    line = b""
-    while not line.endswith(b"\n"):
-        b = conn.recv(1)
-        if not b:
-            raise EOFError("closed in the preamble")
-        line += b
-        if len(line) > 4096:
-            raise ValueError("line too long")
-    return line
-
-
 def read_until(conn, marker):
+    """Bytes up to @marker, read one at a time: nothing of what follows
+    (the client's hello) is taken."""
     data = b""
-    while marker not in data:
-        b = conn.recv(4096)
+    while not data.endswith(marker):
+        b = conn.recv(1)
         if not b:
             raise EOFError("closed in the preamble")
         data += b
         if len(data) > 65536:
             raise ValueError("preamble too long")
     return data
+
+
+def read_line(conn):
+    return read_until(conn, b"\n")
 
 
 def read_exact(conn, n):
@@ -89,20 +83,25 @@ def imap(conn):
     return False
 
 
-def pop3(conn):
-    conn.sendall(b"+OK POP3 ready\r\n")
-    if read_line(conn).upper().startswith(b"STLS"):
-        conn.sendall(b"+OK Begin TLS negotiation\r\n")
-        return True
-    return False
+def one_command(greeting, command, answer):
+    """A preamble of a greeting (may be empty), the client's upgrade
+    command, and the server's go-ahead."""
+    def preamble(conn):
+        if greeting:
+            conn.sendall(greeting)
+        if read_line(conn).upper().startswith(command):
+            conn.sendall(answer)
+            return True
+        return False
+    return preamble
 
 
-def ftp(conn):
-    conn.sendall(b"220 FTP server ready\r\n")
-    if read_line(conn).upper().startswith(b"AUTH TLS"):
-        conn.sendall(b"234 AUTH TLS successful\r\n")
-        return True
-    return False
+pop3 = one_command(b"+OK POP3 ready\r\n", b"STLS", b"+OK Begin TLS negotiation\r\n")
+ftp = one_command(b"220 FTP server ready\r\n", b"AUTH TLS", b"234 AUTH TLS successful\r\n")
+irc = one_command(b"", b"STARTTLS", b":irc.test 670 * :STARTTLS successful, go ahead\r\n")
+sieve = one_command(b'"IMPLEMENTATION" "sieve.test"\r\n"SIEVE" "fileinto"\r\n'
+                    b'"STARTTLS"\r\n"VERSION" "1.0"\r\nOK\r\n', b"STARTTLS",
+                    b'OK "Begin TLS negotiation now."\r\n')
 
 
 def ldap(conn):
@@ -148,13 +147,6 @@ def mysql(conn):
     return True
 
 
-def irc(conn):
-    if read_line(conn).upper().startswith(b"STARTTLS"):
-        conn.sendall(b":irc.test 670 * :STARTTLS successful, go ahead\r\n")
-        return True
-    return False
-
-
 def nntp(conn):
     conn.sendall(b"200 news.test NNTP service ready\r\n")
     for _ in range(MAX_LINES):
@@ -164,15 +156,6 @@ def nntp(conn):
             return True
         if line.startswith(b"CAPABILITIES"):
             conn.sendall(b"101 Capability list:\r\nVERSION 2\r\nSTARTTLS\r\n.\r\n")
-    return False
-
-
-def sieve(conn):
-    conn.sendall(b'"IMPLEMENTATION" "sieve.test"\r\n"SIEVE" "fileinto"\r\n'
-                 b'"STARTTLS"\r\n"VERSION" "1.0"\r\nOK\r\n')
-    if read_line(conn).upper().startswith(b"STARTTLS"):
-        conn.sendall(b'OK "Begin TLS negotiation now."\r\n')
-        return True
     return False
 
 
@@ -195,8 +178,9 @@ def plain(conn):
     return False
 
 
-PREAMBLES = {f.__name__: f for f in (smtp, lmtp, imap, pop3, ftp, ldap, xmpp,
-                                     postgres, mysql, irc, nntp, sieve, rdp, plain)}
+PREAMBLES = {"smtp": smtp, "lmtp": lmtp, "imap": imap, "pop3": pop3, "ftp": ftp,
+             "ldap": ldap, "xmpp": xmpp, "postgres": postgres, "mysql": mysql,
+             "irc": irc, "nntp": nntp, "sieve": sieve, "rdp": rdp, "plain": plain}
 
 
 def serve_one(ctx, proto, conn):

@@ -899,6 +899,35 @@ static void test_truncated_segment_delivers_captured_bytes_then_gaps(void)
 	flow_table_free(t);
 }
 
+/* The live source's gap record: a truncated segment without bytes. A
+ * hole at once when it is where delivery stands, also for a direction
+ * that has sent nothing yet. */
+static void test_truncated_segment_without_bytes_is_a_hole(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+	struct tw_segment seg = {
+		.ts_us = S(1),
+		.src = ep4(1, CLIENT_PORT),
+		.dst = ep4(2, 443),
+		.seq = 1003,
+		.tcp_flags = ACK,
+		.truncated = true,
+		.wire_len = 1400,
+	};
+
+	send_seg(t, 0, 1000, ACK, "abc");
+	flow_table_push(t, &seg);
+	seg.src = ep4(2, 443);
+	seg.dst = ep4(1, CLIENT_PORT);
+	seg.seq = 5000;
+	flow_table_push(t, &seg);
+	send_seg(t, 0, 2403, ACK, "late");
+	CHECK_STR(r.log, "d0'abc' g0 g1 ");
+	CHECK_INT(flow_table_stats(t)->gaps, 2);
+	flow_table_free(t);
+}
+
 static void test_ipv4_and_ipv6_with_same_bytes_are_two_flows(void)
 {
 	struct rec r;
@@ -979,6 +1008,7 @@ int main(void)
 	RUN_TEST(test_mark_ignored_then_1000_packets_deliver_nothing);
 	RUN_TEST(test_both_directions_interleaved);
 	RUN_TEST(test_truncated_segment_delivers_captured_bytes_then_gaps);
+	RUN_TEST(test_truncated_segment_without_bytes_is_a_hole);
 	RUN_TEST(test_ipv4_and_ipv6_with_same_bytes_are_two_flows);
 	RUN_TEST(test_many_flows_keep_their_own_streams);
 	return CHECK_EXIT_CODE();

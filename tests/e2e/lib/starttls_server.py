@@ -8,7 +8,8 @@ Usage:
   starttls_server.py --rdp-client ADDR PORT SNI      an RDP client (X.224
                                                      negotiation, then TLS 1.2)
 PROTO: smtp lmtp imap pop3 ftp ldap xmpp postgres mysql irc nntp sieve rdp,
-or "plain" (SMTP that never upgrades: the client QUITs).
+"plain" (SMTP that never upgrades: the client QUITs), or "chatty" (SMTP
+whose greeting is longer than the 4096 bytes a preamble may be).
 Each connection is served in its own thread with 10 s socket timeouts.
 """
 import signal
@@ -50,8 +51,13 @@ def read_exact(conn, n):
     return data
 
 
-def smtp(conn, hello=b"EHLO"):
-    conn.sendall(b"220 mail.test ESMTP ready\r\n")
+# A greeting longer than a preamble may be (4096 bytes a side)
+LONG_GREETING = b"".join(b"220-mail.test line %03d of a long greeting, padded ....\r\n" % i
+                         for i in range(80)) + b"220 mail.test ESMTP ready\r\n"
+
+
+def smtp(conn, hello=b"EHLO", greeting=b"220 mail.test ESMTP ready\r\n"):
+    conn.sendall(greeting)
     for _ in range(MAX_LINES):
         line = read_line(conn)
         if line.upper().startswith(hello):
@@ -69,6 +75,10 @@ def smtp(conn, hello=b"EHLO"):
 
 def lmtp(conn):
     return smtp(conn, b"LHLO")
+
+
+def chatty(conn):
+    return smtp(conn, greeting=LONG_GREETING)
 
 
 def imap(conn):
@@ -180,7 +190,8 @@ def plain(conn):
 
 PREAMBLES = {"smtp": smtp, "lmtp": lmtp, "imap": imap, "pop3": pop3, "ftp": ftp,
              "ldap": ldap, "xmpp": xmpp, "postgres": postgres, "mysql": mysql,
-             "irc": irc, "nntp": nntp, "sieve": sieve, "rdp": rdp, "plain": plain}
+             "irc": irc, "nntp": nntp, "sieve": sieve, "rdp": rdp, "plain": plain,
+             "chatty": chatty}
 
 
 def serve_one(ctx, proto, conn):

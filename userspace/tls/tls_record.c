@@ -20,32 +20,48 @@ static bool tls_record_header_ok(uint8_t type, uint8_t major, uint8_t minor)
 	return major == 3 && minor <= 4;
 }
 
+/* SSLv2 framing: a 2-byte length with the high bit set, then the type
+ * (CLIENT-HELLO) and a 3.x version: SSL 2.0 itself is not TLS. */
+static enum tls_sniff tls_sniff_sslv2(struct cursor *c)
+{
+	uint8_t type, major, minor;
+
+	cur_u8(c);                 /* the length's low byte */
+	type = cur_u8(c);
+	major = cur_u8(c);
+	minor = cur_u8(c);
+	if (!cur_ok(c))
+		return TLS_SNIFF_NEED_MORE;
+	return type == TLS_HS_CLIENT_HELLO && major == 3 && minor <= 4 ?
+	       TLS_SNIFF_SSLV2_HELLO : TLS_SNIFF_NOT_TLS;
+}
+
+/* Each byte is judged as soon as it is there: a prefix that cannot be TLS
+ * says so at once, one that still can asks for more. */
 enum tls_sniff tls_sniff(const uint8_t *p, size_t n)
 {
+	struct cursor c = cur_make(p, n);
+	uint8_t first = cur_u8(&c);
 	uint16_t len;
+	uint8_t type;
 
-	if (n == 0)
+	if (!cur_ok(&c))
 		return TLS_SNIFF_NEED_MORE;
-	/* SSLv2 framing: 2-byte length with the high bit set, then the
-	 * type (CLIENT-HELLO) and a 3.x version: SSL 2.0 itself is not TLS */
-	if (p[0] & 0x80) {
-		if (n < 5)
-			return TLS_SNIFF_NEED_MORE;
-		return p[2] == 1 && p[3] == 3 && p[4] <= 4 ? TLS_SNIFF_SSLV2_HELLO
-							 : TLS_SNIFF_NOT_TLS;
-	}
-	if (p[0] != TLS_CT_HANDSHAKE)
+	if (first & 0x80)
+		return tls_sniff_sslv2(&c);
+	if (first != TLS_CT_HANDSHAKE)
 		return TLS_SNIFF_NOT_TLS;
-	if (n >= 2 && p[1] != 3)
+	if (cur_left(&c) >= 1 && cur_u8(&c) != 3)
 		return TLS_SNIFF_NOT_TLS;
-	if (n >= 3 && p[2] > 4)
+	if (cur_left(&c) >= 1 && cur_u8(&c) > 4)
 		return TLS_SNIFF_NOT_TLS;
-	if (n < 6)
+	len = cur_u16(&c);
+	type = cur_u8(&c);
+	if (!cur_ok(&c))
 		return TLS_SNIFF_NEED_MORE;
-	len = (uint16_t)(p[3] << 8 | p[4]);
 	if (len == 0 || len > TLS_MAX_RECORD_LEN)
 		return TLS_SNIFF_NOT_TLS;
-	return p[5] == TLS_HS_CLIENT_HELLO ? TLS_SNIFF_CLIENT_HELLO
+	return type == TLS_HS_CLIENT_HELLO ? TLS_SNIFF_CLIENT_HELLO
 					   : TLS_SNIFF_SERVER_HANDSHAKE;
 }
 

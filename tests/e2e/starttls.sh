@@ -11,7 +11,7 @@
 # and `openssl s_server -tls1` answering an SSLv2-compatible hello. From
 # the host: real `openssl s_client -starttls smtp|lmtp|imap|pop3|ftp|ldap|
 # xmpp|postgres|mysql|irc|nntp|sieve` (TLS 1.2, so the chain is visible),
-# an RDP client (X.224 negotiation, then TLS), one TLS 1.3 SMTP client, and
+# an RDP client (X.224 negotiation, then TLS), one TLS 1.3 SMTP client, one SMTP client over IPv6, and
 # tests/e2e/lib/sslv2_hello_client.py. `tlswatch run` watches every port
 # and tcpdump captures them; then `analyze --json` reads the capture. Both
 # must report exactly one handshake per client, with the exact "starttls"
@@ -54,6 +54,7 @@ for s in $services; do
 done
 ports+=("$SSLV2_PORT")
 
+specs+=("smtp:$TN_PEER6:25")   # and SMTP over IPv6
 ip netns exec "$TN_NS" "$PY" tests/e2e/lib/starttls_server.py \
 	"$pki/rsa.test.chain.pem" "$pki/rsa.test.key" "${specs[@]}" \
 	>"$tmp/servers.log" 2>&1 &
@@ -84,14 +85,14 @@ expected=$tmp/expected
 : >"$expected"
 expect() { echo "$1" >>"$expected"; }   # port|starttls|sni|version|outcome|leaf|extra
 
-starttls_client() { # protocol, port, TLS version option, version name
-	local proto=$1 port=$2
-	if echo | timeout 15 openssl s_client -starttls "$proto" -connect "$peer:$port" \
+starttls_client() { # protocol, port, TLS version option, version name, [address]
+	local proto=$1 port=$2 addr=${5:-$peer}
+	if echo | timeout 15 openssl s_client -starttls "$proto" -connect "$addr:$port" \
 		-servername rsa.test "$3" -CAfile "$pki/root.crt" >"$tmp/c.log" 2>&1 ||
 	   grep -q 'Verify return code: 0 (ok)' "$tmp/c.log"; then
-		tap_ok "s_client -starttls $proto $3 completed its handshake"
+		tap_ok "s_client -starttls $proto $3 to $addr completed its handshake"
 	else
-		tap_fail "s_client -starttls $proto $3" "$(tail -5 "$tmp/c.log")"
+		tap_fail "s_client -starttls $proto $3 to $addr" "$(tail -5 "$tmp/c.log")"
 	fi
 	local leaf=$fp_rsa
 	[ "$4" = TLS1.3 ] && leaf=-
@@ -134,6 +135,7 @@ s.sendall(b"QUIT\r\n"); f.readline()' "$peer" "$port" >"$tmp/c.log" 2>&1; then
 	esac
 done
 starttls_client smtp 25 -tls1_3 TLS1.3
+starttls_client smtp 25 -tls1_2 TLS1.2 "[$TN_PEER6]"
 
 if timeout 15 "$PY" tests/e2e/lib/sslv2_hello_client.py "$peer" "$SSLV2_PORT" \
 	>"$tmp/c.log" 2>&1; then
@@ -172,7 +174,7 @@ tap_eq "analyze of the capture reported exactly the same" \
 
 report=$("$BUILD/tlswatch" analyze "$pcap" 2>/dev/null)
 tap_eq "the text report counts the upgrades per name" \
-	"    upgraded in plaintext first: smtp 2, lmtp 1, imap 1, pop3 1, ftp 1, ldap 1, xmpp 1, postgres 1, mysql 1, nntp 1, sieve 1, irc 1, rdp 1" \
+	"    upgraded in plaintext first: smtp 3, lmtp 1, imap 1, pop3 1, ftp 1, ldap 1, xmpp 1, postgres 1, mysql 1, nntp 1, sieve 1, irc 1, rdp 1" \
 	"$(grep 'upgraded in plaintext first' <<<"$report")"
 tap_eq "the text report counts the SSLv2-compatible hello" \
 	"    SSLv2-compatible ClientHellos: 1" "$(grep 'SSLv2-compatible' <<<"$report")"

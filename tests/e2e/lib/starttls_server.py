@@ -243,7 +243,8 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     threads = []
     for spec in sys.argv[3:]:
-        proto, addr, port = spec.split(":", 2)
+        proto, rest = spec.split(":", 1)
+        addr, port = rest.rsplit(":", 1)      # an IPv6 address has colons
         if proto not in PREAMBLES:
             sys.exit("unknown protocol " + proto)
         t = threading.Thread(target=listen, args=(ctx, proto, addr, int(port)), daemon=True)

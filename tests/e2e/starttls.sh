@@ -11,8 +11,8 @@
 # and `openssl s_server -tls1` answering an SSLv2-compatible hello. From
 # the host: real `openssl s_client -starttls smtp|lmtp|imap|pop3|ftp|ldap|
 # xmpp|postgres|mysql|irc|nntp|sieve` (TLS 1.2, so the chain is visible),
-# an RDP client (X.224 negotiation, then TLS), one TLS 1.3 SMTP client, one SMTP client over IPv6, and
-# tests/e2e/lib/sslv2_hello_client.py. `tlswatch run` watches every port
+# an RDP client (X.224 negotiation, then TLS), one TLS 1.3 SMTP client,
+# one SMTP client over IPv6, and tests/e2e/lib/sslv2_hello_client.py. `tlswatch run` watches every port
 # and tcpdump captures them; then `analyze --json` reads the capture. Both
 # must report exactly one handshake per client, with the exact "starttls"
 # name, SNI, version, outcome and leaf SHA-256 (computed here with

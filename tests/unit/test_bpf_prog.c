@@ -557,6 +557,44 @@ static void test_fin_of_a_copied_preamble_is_reported(void)
 	fx_close();
 }
 
+/* MySQL's client sends its SSL request and the hello without waiting:
+ * one packet where the hello starts inside. It goes as preamble (userspace
+ * finds the hello in it); the server's ServerHello starts the handshake
+ * phase, its sender the server. */
+static void test_hello_inside_a_preamble_packet_is_copied(void)
+{
+	static const uint8_t greeting[] = { 0x4a, 0, 0, 0, 0x0a, '8', '.', '0', 0 };
+	static const uint8_t ssl_request[36] = { 0x20, 0, 0, 1, 0x05, 0xae, 0xff, 0x01 };
+	static uint8_t both[sizeof(ssl_request) + 300], server_hello[90];
+	struct spec c = client_hello4(), g, sh;
+	struct tw_flow_val v;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	memcpy(both, ssl_request, sizeof(ssl_request));
+	tls_payload(both + sizeof(ssl_request), 300, 0x16, 1);
+	tls_payload(server_hello, sizeof(server_hello), 0x16, 2);
+	g = reverse(&c, 5000, 1000, TCP_PSH | TCP_ACK, greeting, sizeof(greeting));
+	run(&g);
+	c.payload = both;
+	c.plen = sizeof(both);
+	run(&c);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_PROBE);
+	sh = reverse(&c, 5000 + sizeof(greeting), 1000 + sizeof(both), TCP_PSH | TCP_ACK,
+		     server_hello, sizeof(server_hello));
+	run(&sh);
+	CHECK_INT(drain(), 3);
+	CHECK_INT(fx.recs[1].ev.chunk_len, sizeof(both));
+	CHECK_INT(fx.recs[1].ev.flags, 0);
+	CHECK(memcmp(fx.recs[1].data, both, sizeof(both)) == 0);
+	CHECK_INT(fx.recs[2].ev.flags, TW_EVF_FLOW_START | TW_EVF_FROM_SERVER);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	CHECK_INT(counter(TW_CNT_PREAMBLE_BYTES), sizeof(greeting) + sizeof(both));
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
+	fx_close();
+}
+
 /* A client that writes its hello one byte per segment (a retransmitted
  * first byte among them): each byte goes to userspace as preamble until
  * the record header, collected across segments, starts the handshake
@@ -1229,6 +1267,7 @@ int main(void)
 	RUN_TEST(test_non_tls_flow_is_given_up_after_probes);
 	RUN_TEST(test_preamble_past_its_bytes_is_given_up_with_a_gap);
 	RUN_TEST(test_fin_of_a_copied_preamble_is_reported);
+	RUN_TEST(test_hello_inside_a_preamble_packet_is_copied);
 	RUN_TEST(test_hello_one_byte_per_segment_is_tracked);
 	RUN_TEST(test_non_tls_bytes_one_per_segment_are_copied_as_preamble);
 	RUN_TEST(test_ipv6_with_extension_headers_is_emitted);

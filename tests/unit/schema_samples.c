@@ -48,6 +48,7 @@ static const char *scope_i(int i) { return spike_kind_key((enum spike_kind)i); }
 static const char *problem_i(int i) { return summary_problem_names[i]; }
 static const char *counter_i(int i) { return counter_defs[i].name; }
 static const char *event_i(int i) { return event_type_name((enum event_type)i); }
+static const char *tunnel_i(int i) { return tw_tunnel_type_name((unsigned)i); }
 static const char *starttls_i(int i) { return hs_starttls_name((uint8_t)i); }
 
 static const struct {
@@ -68,6 +69,7 @@ static const struct {
 	{ "summary_problem", problem_i, SUM_PROBLEM__COUNT },
 	{ "agent_counter", counter_i, COUNTER__COUNT },
 	{ "event", event_i, EVENT__COUNT },
+	{ "tunnel_type", tunnel_i, TW_TUN__COUNT },
 	{ "starttls", starttls_i, HS_STARTTLS__COUNT },
 };
 
@@ -119,6 +121,25 @@ static struct cert_info sample_leaf = {
 	.n_san = 1, .san = { "a.example" }, .key = "RSA-2048",
 };
 
+/* Handshake @o's tunnel: none, then each kind of id and direction. */
+static void sample_tunnel(struct tw_tunnel *t, int o)
+{
+	static const struct tw_tunnel samples[] = {
+		{ 0 },
+		{ .type = TW_TUN_VXLAN, .depth = 1, .has_id = true, .id = 4242,
+		  .dirs = TW_TUNNEL_TO_SERVER | TW_TUNNEL_TO_CLIENT,
+		  .src = { 4, { 198, 51, 100, 1 } }, .dst = { 4, { 198, 51, 100, 2 } } },
+		{ .type = TW_TUN_GRE, .depth = 2, .has_id = true, .id = 42,
+		  .dirs = TW_TUNNEL_TO_SERVER,
+		  .src = { 4, { 198, 51, 100, 1 } }, .dst = { 4, { 198, 51, 100, 2 } } },
+		{ .type = TW_TUN_IP6IP6, .depth = 1, .dirs = TW_TUNNEL_TO_CLIENT,
+		  .src = { 6, { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } },
+		  .dst = { 6, { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 } } },
+	};
+
+	*t = samples[o % (int)(sizeof(samples) / sizeof(samples[0]))];
+}
+
 /* One handshake per outcome; the TLS versions and alert levels go round. */
 static int emit_handshakes(struct json_writer *j, const struct finding_list *fl)
 {
@@ -152,6 +173,7 @@ static int emit_handshakes(struct json_writer *j, const struct finding_list *fl)
 		rec.alerts[2] = (struct hs_alert){ .encrypted = true, .level = HS_ALERT_UNKNOWN,
 			.description = 255 };
 		rec.parse_error = o == HS_INCOMPLETE ? "sample parse error" : NULL;
+		sample_tunnel(&rec.tunnel, o);
 		v = (struct hs_view){ .rec = &rec, .n_chain = 2,
 				      .chain = { &sample_leaf, NULL },
 				      .has_staple = true, .findings = *fl };

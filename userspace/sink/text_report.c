@@ -33,6 +33,8 @@ struct name_row {
 	} certs[NAME_MAX_CERTS];
 	char server[TW_ENDPOINT_STRLEN];   /* first server address:port */
 	int n_servers;
+	uint64_t tunnelled;                /* handshakes that came through one */
+	char tunnel[TW_TUNNEL_STRLEN];     /* the first of those's tunnel */
 	uint64_t starttls[HS_STARTTLS__COUNT]; /* handshakes after a preamble */
 	uint64_t sslv2_hellos;
 };
@@ -90,6 +92,8 @@ static void report_handshake(struct text_report *r, const struct hs_view *v)
 	if (created)
 		snprintf(nr->server, sizeof(nr->server), "%s", server);
 	nr->handshakes++;
+	if (rec->tunnel.type && !nr->tunnelled++)
+		tw_tunnel_format(&rec->tunnel, nr->tunnel);
 	if ((unsigned)rec->outcome < HS_OUTCOME__COUNT)
 		nr->outcomes[rec->outcome]++;
 	if (rec->starttls < HS_STARTTLS__COUNT)
@@ -236,6 +240,9 @@ static void print_names(struct text_report *r)
 			(unsigned long long)nr->outcomes[HS_ABORTED],
 			(unsigned long long)nr->outcomes[HS_INCOMPLETE],
 			percent(failures, nr->handshakes));
+		if (nr->tunnelled)
+			fprintf(r->out, "    through a tunnel: %llu (the first: %s)\n",
+				(unsigned long long)nr->tunnelled, nr->tunnel);
 		print_upgrades(r->out, nr);
 		for (c = 0; c < nr->n_certs; c++)
 			print_cert(r->out, nr->certs[c].row, nr->certs[c].count);

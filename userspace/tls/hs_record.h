@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "../common/endpoint.h"
+#include "../common/tunnel.h"
 
 #define HS_MAX_ALPN      8
 #define HS_MAX_ALPN_LEN  255
@@ -78,6 +79,9 @@ struct hs_record {
 	uint64_t end_us;          /* when the outcome was decided */
 	struct tw_endpoint client;
 	struct tw_endpoint server;
+	struct tw_tunnel tunnel;  /* the outermost encapsulation the connection
+				   * came through (type TW_TUN_NONE: none);
+				   * src on the client's side */
 
 	/* ClientHello */
 	bool has_client_hello;

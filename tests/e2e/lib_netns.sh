@@ -315,6 +315,18 @@ tn_start_agent() { # log file, extra args...
 	fi
 }
 
+# The end of a live run captured with tcpdump: a moment for the last
+# segments to go through the ring buffer, then the agent (it must exit 0)
+# and tcpdump (it must have dropped nothing) stop; two TAP lines.
+tn_stop_agent_and_tcpdump() { # pcap file
+	local agent_rc=0
+	sleep 1.5
+	tn_stop_agent || agent_rc=$?
+	tap_eq "agent exits 0 on SIGTERM" 0 "$agent_rc"
+	tn_stop_tcpdump "$1"
+	tap_eq "tcpdump dropped no packet" 0 "${TN_TCPDUMP_DROPS:-unknown}"
+}
+
 # SIGTERM, then waits up to 10 s; the agent's exit status.
 tn_stop_agent() {
 	local pid=$TN_AGENT_PID i rc

@@ -49,6 +49,7 @@ static const char *problem_i(int i) { return summary_problem_names[i]; }
 static const char *counter_i(int i) { return counter_defs[i].name; }
 static const char *event_i(int i) { return event_type_name((enum event_type)i); }
 static const char *tunnel_i(int i) { return tw_tunnel_type_name((unsigned)i); }
+static const char *starttls_i(int i) { return hs_starttls_name((uint8_t)i); }
 
 static const struct {
 	const char *def;    /* the schema's $defs name */
@@ -69,6 +70,7 @@ static const struct {
 	{ "agent_counter", counter_i, COUNTER__COUNT },
 	{ "event", event_i, EVENT__COUNT },
 	{ "tunnel_type", tunnel_i, TW_TUN__COUNT },
+	{ "starttls", starttls_i, HS_STARTTLS__COUNT },
 };
 
 static int print_lists(struct json_writer *j)
@@ -161,6 +163,8 @@ static int emit_handshakes(struct json_writer *j, const struct finding_list *fl)
 		strcpy(rec.ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
 		strcpy(rec.ja3, "0123456789abcdef0123456789abcdef");
 		rec.outcome = (enum hs_outcome)o;
+		rec.starttls = (uint8_t)o;   /* none first, then protocols */
+		rec.sslv2_hello = o == HS_ABORTED;
 		rec.cert_visible = o != HS_OK;
 		rec.n_alerts = 3;
 		rec.alerts[0] = (struct hs_alert){ .from_client = true,
@@ -177,6 +181,13 @@ static int emit_handshakes(struct json_writer *j, const struct finding_list *fl)
 			.status = (enum ocsp_cert_status)(o % 3), .verified = true,
 			.this_update = 1795400000, .next_update = 1795500000,
 			.produced_at = 1795400000, .revoked_at = o == 1 ? 1795300000 : 0 };
+		rc = emit(j, &ev);
+		if (rc)
+			return rc;
+	}
+	/* the last one again with every other STARTTLS protocol name */
+	for (o = HS_OUTCOME__COUNT; o < HS_STARTTLS__COUNT; o++) {
+		rec.starttls = (uint8_t)o;
 		rc = emit(j, &ev);
 		if (rc)
 			return rc;

@@ -922,27 +922,54 @@ static void test_both_directions_interleaved(void)
 	flow_table_free(t);
 }
 
+/* A segment of @dir (as send_seg) of @wire_len bytes on the wire of which
+ * only @captured (may be NULL) was captured. */
+static void send_cut(struct flow_table *t, int dir, uint32_t seq,
+		     uint32_t wire_len, const char *captured)
+{
+	struct tw_endpoint c = ep4(1, CLIENT_PORT), srv = ep4(2, 443);
+	struct tw_segment seg = {
+		.ts_us = S(1),
+		.src = dir ? srv : c,
+		.dst = dir ? c : srv,
+		.seq = seq,
+		.tcp_flags = ACK,
+		.truncated = true,
+		.wire_len = wire_len,
+		.payload = (const uint8_t *)captured,
+		.len = captured ? (uint32_t)strlen(captured) : 0,
+	};
+
+	flow_table_push(t, &seg);
+}
+
 static void test_truncated_segment_delivers_captured_bytes_then_gaps(void)
 {
 	struct rec r;
 	struct flow_table *t = table_new(&r, NULL);
-	struct tw_segment seg = {
-		.ts_us = S(1),
-		.src = ep4(1, CLIENT_PORT),
-		.dst = ep4(2, 443),
-		.seq = 1000,
-		.tcp_flags = ACK,
-		.truncated = true,
-		.wire_len = 1400,
-		.payload = (const uint8_t *)"abc",
-		.len = 3,
-	};
 
 	handshake(t);
-	flow_table_push(t, &seg);
+	send_cut(t, 0, 1000, 1400, "abc");
 	send_seg(t, 0, 2400, ACK, "next");
 	CHECK_STR(r.log, "d0'abc' g0 ");
 	CHECK_INT(flow_table_stats(t)->gaps, 1);
+	flow_table_free(t);
+}
+
+/* The live source's gap record: a truncated segment without bytes. A
+ * hole at once when it is where delivery stands, also for a direction
+ * that has sent nothing yet. */
+static void test_truncated_segment_without_bytes_is_a_hole(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_seg(t, 0, 1000, ACK, "abc");
+	send_cut(t, 0, 1003, 1400, NULL);
+	send_cut(t, 1, 5000, 1400, NULL);
+	send_seg(t, 0, 2403, ACK, "late");
+	CHECK_STR(r.log, "d0'abc' g0 g1 ");
+	CHECK_INT(flow_table_stats(t)->gaps, 2);
 	flow_table_free(t);
 }
 
@@ -1027,6 +1054,7 @@ int main(void)
 	RUN_TEST(test_mark_ignored_then_1000_packets_deliver_nothing);
 	RUN_TEST(test_both_directions_interleaved);
 	RUN_TEST(test_truncated_segment_delivers_captured_bytes_then_gaps);
+	RUN_TEST(test_truncated_segment_without_bytes_is_a_hole);
 	RUN_TEST(test_ipv4_and_ipv6_with_same_bytes_are_two_flows);
 	RUN_TEST(test_many_flows_keep_their_own_streams);
 	return CHECK_EXIT_CODE();

@@ -170,8 +170,15 @@ static void test_sniff_sslv2_hello(void)
 {
 	static const uint8_t v2[] = { 0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15 };
 
+	static const uint8_t ssl20[] = { 0x80, 0x2e, 0x01, 0x00, 0x02, 0x00, 0x15 };
+	static const uint8_t noise[] = { 0x9f, 0x2e, 0x01, 0x55, 0x01, 0x00, 0x15 };
+
 	CHECK_INT(tls_sniff(v2, sizeof(v2)), TLS_SNIFF_SSLV2_HELLO);
 	CHECK_INT(tls_sniff(v2, 2), TLS_SNIFF_NEED_MORE);
+	CHECK_INT(tls_sniff(v2, 4), TLS_SNIFF_NEED_MORE);
+	/* SSL 2.0 itself, and bytes that only start like it: not TLS */
+	CHECK_INT(tls_sniff(ssl20, sizeof(ssl20)), TLS_SNIFF_NOT_TLS);
+	CHECK_INT(tls_sniff(noise, sizeof(noise)), TLS_SNIFF_NOT_TLS);
 }
 
 static void test_sniff_needs_six_bytes(void)

@@ -65,7 +65,7 @@ struct cert_view {
 	X(FLOWS_EVICTED, flows_evicted, "Flows evicted by the memory or flow bounds") \
 	X(GAPS, gaps, "Connection directions with missing bytes")              \
 	X(PARSE_ERRORS, parse_errors, "Handshakes that did not parse")         \
-	X(SSLV2_HELLOS, sslv2_hellos, "SSLv2-compatible ClientHellos skipped") \
+	X(SSLV2_HELLOS, sslv2_hellos, "SSLv2-compatible ClientHellos (reported as handshakes)") \
 	X(NON_TLS_FLOWS, non_tls_flows, "Flows that did not start with TLS")   \
 	X(UNREAD_INPUTS, unread_inputs, "Input files that could not be read, or not to their end")
 

@@ -180,6 +180,12 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 	if (rec->tunnel.type)
 		write_tunnel(j, &rec->tunnel);
 	write_sni(j, rec->has_sni ? rec->sni : NULL, rec->sni_len);
+	/* how the connection came to TLS: after a plaintext preamble, with
+	 * an SSLv2-compatible hello */
+	if (rec->starttls)
+		jw_kv_str(j, "starttls", hs_starttls_name(rec->starttls));
+	if (rec->sslv2_hello)
+		jw_kv_bool(j, "sslv2_hello", true);
 	if (rec->has_client_hello) {
 		jw_key(j, "alpn");
 		jw_array_begin(j);

@@ -35,6 +35,8 @@ struct name_row {
 	int n_servers;
 	uint64_t tunnelled;                /* handshakes that came through one */
 	char tunnel[TW_TUNNEL_STRLEN];     /* the first of those's tunnel */
+	uint64_t starttls[HS_STARTTLS__COUNT]; /* handshakes after a preamble */
+	uint64_t sslv2_hellos;
 };
 
 struct text_report {
@@ -94,6 +96,9 @@ static void report_handshake(struct text_report *r, const struct hs_view *v)
 		tw_tunnel_format(&rec->tunnel, nr->tunnel);
 	if ((unsigned)rec->outcome < HS_OUTCOME__COUNT)
 		nr->outcomes[rec->outcome]++;
+	if (rec->starttls < HS_STARTTLS__COUNT)
+		nr->starttls[rec->starttls]++;
+	nr->sslv2_hellos += rec->sslv2_hello;
 	if (v->chain[0])
 		note_cert(r, nr, v);
 	for (i = 0; i < rec->n_alerts; i++) {
@@ -189,6 +194,26 @@ static void print_cert(FILE *out, const struct cert_row *row, uint64_t count)
 	}
 }
 
+/* "    upgraded in plaintext first: smtp 3, imap 1" when any were. */
+static void print_upgrades(FILE *out, const struct name_row *nr)
+{
+	const char *sep = "    upgraded in plaintext first: ";
+	int p;
+
+	for (p = HS_STARTTLS_NONE + 1; p < HS_STARTTLS__COUNT; p++) {
+		if (!nr->starttls[p])
+			continue;
+		fprintf(out, "%s%s %llu", sep, hs_starttls_name((uint8_t)p),
+			(unsigned long long)nr->starttls[p]);
+		sep = ", ";
+	}
+	if (sep[0] == ',')
+		fputc('\n', out);
+	if (nr->sslv2_hellos)
+		fprintf(out, "    SSLv2-compatible ClientHellos: %llu\n",
+			(unsigned long long)nr->sslv2_hellos);
+}
+
 static void print_names(struct text_report *r)
 {
 	const char *key;
@@ -218,6 +243,7 @@ static void print_names(struct text_report *r)
 		if (nr->tunnelled)
 			fprintf(r->out, "    through a tunnel: %llu (the first: %s)\n",
 				(unsigned long long)nr->tunnelled, nr->tunnel);
+		print_upgrades(r->out, nr);
 		for (c = 0; c < nr->n_certs; c++)
 			print_cert(r->out, nr->certs[c].row, nr->certs[c].count);
 		if (nr->certs_truncated)

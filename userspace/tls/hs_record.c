@@ -46,6 +46,17 @@ const char *hs_version_name(uint16_t version)
 	}
 }
 
+const char *hs_starttls_name(uint8_t protocol)
+{
+	static const char *const names[HS_STARTTLS__COUNT] = {
+#define HS_STARTTLS_NAME(id, name) [HS_STARTTLS_##id] = name,
+		HS_STARTTLS_PROTOCOLS(HS_STARTTLS_NAME)
+#undef HS_STARTTLS_NAME
+	};
+
+	return protocol < HS_STARTTLS__COUNT ? names[protocol] : NULL;
+}
+
 const char *hs_outcome_name(enum hs_outcome o)
 {
 	switch (o) {

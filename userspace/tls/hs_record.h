@@ -22,6 +22,27 @@
 #define HS_JA4_LEN       36   /* "t13d1516h2_8daaf6152771_e5627efa2ab1" */
 #define HS_JA3_LEN       32   /* MD5 hex */
 
+/*
+ * Protocols that upgrade a plaintext connection to TLS (STARTTLS and its
+ * kin), as named in the handshake event's "starttls". The one list: the
+ * enum, the names and the schema's list are generated from it.
+ *   X(ENUM_SUFFIX, name)
+ */
+#define HS_STARTTLS_PROTOCOLS(X)                                               \
+	X(SMTP, "smtp") X(LMTP, "lmtp") X(IMAP, "imap") X(POP3, "pop3")        \
+	X(FTP, "ftp") X(LDAP, "ldap") X(XMPP, "xmpp")                          \
+	X(POSTGRES, "postgres") X(MYSQL, "mysql") X(NNTP, "nntp")              \
+	X(SIEVE, "sieve") X(IRC, "irc") X(RDP, "rdp")                          \
+	X(UNKNOWN, "unknown")
+
+enum hs_starttls {
+	HS_STARTTLS_NONE = 0,     /* TLS from the connection's first byte */
+#define HS_STARTTLS_ENUM(id, name) HS_STARTTLS_##id,
+	HS_STARTTLS_PROTOCOLS(HS_STARTTLS_ENUM)
+#undef HS_STARTTLS_ENUM
+	HS_STARTTLS__COUNT,
+};
+
 enum hs_outcome {
 	HS_INCOMPLETE = 0,   /* capture ended, flow timed out, or a gap */
 	HS_OK,               /* handshake finished */
@@ -78,6 +99,10 @@ struct hs_record {
 	 * server negotiate TLS 1.3 / TLS 1.2 or older (tls/key_offer.c); an
 	 * active check sets what its probe offered. */
 	struct key_offer keys_tls13, keys_tls12;
+	bool sslv2_hello;         /* the ClientHello came in SSLv2 framing */
+
+	/* How the connection came to TLS */
+	uint8_t starttls;         /* enum hs_starttls: after a plaintext preamble */
 
 	/* ServerHello */
 	bool has_server_hello;
@@ -117,5 +142,6 @@ const char *hs_outcome_name(enum hs_outcome o);     /* "ok" */
 const char *hs_alert_level_name(uint8_t level);     /* "fatal" */
 const char *hs_alert_description_name(uint8_t d);   /* "bad_certificate" */
 const char *hs_cipher_name(uint16_t cipher);        /* IANA name */
+const char *hs_starttls_name(uint8_t protocol);     /* "smtp"; NULL for none */
 
 #endif

@@ -134,8 +134,9 @@ static void tls_conn_copy_alpn(struct hs_record *r, const struct tls_client_hell
 	}
 }
 
+/* A ClientHello, in TLS or (@sslv2) SSLv2-compatible form. */
 static void tls_conn_client_hello(struct tls_conn *c, struct tls_dir *d,
-				  const uint8_t *p, uint32_t n)
+				  const uint8_t *p, uint32_t n, bool sslv2)
 {
 	struct hs_record *r = &c->rec;
 	struct tls_client_hello ch;
@@ -144,12 +145,14 @@ static void tls_conn_client_hello(struct tls_conn *c, struct tls_dir *d,
 	/* a second ClientHello answers a HelloRetryRequest: keep the first */
 	if (r->has_client_hello)
 		return;
-	err = tls_parse_client_hello(p, n, &ch);
+	err = sslv2 ? tls_parse_sslv2_client_hello(p, n, &ch)
+		    : tls_parse_client_hello(p, n, &ch);
 	if (err) {
 		tls_conn_error(c, d, err);
 		return;
 	}
 	r->has_client_hello = true;
+	r->sslv2_hello = sslv2;
 	r->client_version = ch.best_version ? ch.best_version : ch.legacy_version;
 	tls_conn_copy_sni(r, &ch);
 	tls_conn_copy_alpn(r, &ch);
@@ -221,7 +224,7 @@ static void tls_conn_on_message(void *ctx, struct tls_dir *d, uint8_t type,
 
 	if (d->from_client) {
 		if (type == TLS_HS_CLIENT_HELLO)
-			tls_conn_client_hello(c, d, body, len);
+			tls_conn_client_hello(c, d, body, len, false);
 		return;
 	}
 	switch (type) {
@@ -352,9 +355,18 @@ static void tls_conn_on_record(void *ctx, struct tls_dir *d, uint8_t type,
 	}
 }
 
+static void tls_conn_on_sslv2_hello(void *ctx, struct tls_dir *d,
+				    const uint8_t *body, uint32_t len,
+				    uint64_t ts_us)
+{
+	(void)ts_us;
+	tls_conn_client_hello(ctx, d, body, len, true);
+}
+
 static const struct tls_dir_ops tls_conn_ops = {
 	.message = tls_conn_on_message,
 	.record = tls_conn_on_record,
+	.sslv2_hello = tls_conn_on_sslv2_hello,
 };
 
 /* --- API ------------------------------------------------------------ */

@@ -277,3 +277,45 @@ const char *tls_parse_server_hello(const uint8_t *p, size_t n,
 		return NULL;
 	return tls_server_exts(&c, sh);
 }
+
+/* SSLv2 cipher specs are 3 bytes; those of TLS are 0x00 and a suite. */
+#define TLS_SSLV2_SPEC 3
+
+const char *tls_parse_sslv2_client_hello(const uint8_t *p, size_t n,
+					 struct tls_client_hello *ch)
+{
+	struct cursor c = cur_make(p, n);
+	size_t spec_len, sid_len, challenge_len, i;
+	struct cursor specs;
+	uint16_t *suites;
+
+	memset(ch, 0, sizeof(*ch));
+	if (cur_u8(&c) != TLS_HS_CLIENT_HELLO)
+		return "SSLv2 ClientHello: message type";
+	ch->legacy_version = cur_u16(&c);
+	spec_len = cur_u16(&c);
+	sid_len = cur_u16(&c);
+	challenge_len = cur_u16(&c);
+	if (!cur_ok(&c) || (ch->legacy_version >> 8) != 3)
+		return "SSLv2 ClientHello: version (SSL 2.0 itself is not followed)";
+	if (spec_len == 0 || spec_len % TLS_SSLV2_SPEC != 0)
+		return "SSLv2 ClientHello: cipher_spec_length";
+	if (sid_len > 32 || challenge_len < 16 || challenge_len > 32)
+		return "SSLv2 ClientHello: session_id or challenge length";
+	specs = cur_sub(&c, spec_len);
+	if (!cur_skip(&c, sid_len + challenge_len) || cur_left(&c) != 0)
+		return "SSLv2 ClientHello: lengths";
+	suites = calloc(spec_len / TLS_SSLV2_SPEC, sizeof(*suites));
+	if (!suites)
+		return "SSLv2 ClientHello: out of memory";
+	ch->pool = suites;
+	ch->ciphers.v = suites;
+	for (i = 0; i < spec_len / TLS_SSLV2_SPEC; i++) {
+		uint8_t kind = cur_u8(&specs);
+		uint16_t suite = cur_u16(&specs);
+
+		if (kind == 0)    /* the SSLv2-only kinds have no TLS number */
+			suites[ch->ciphers.n++] = suite;
+	}
+	return NULL;
+}

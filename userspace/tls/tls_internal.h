@@ -70,12 +70,21 @@ struct tls_dir_ops {
 	 */
 	void (*record)(void *ctx, struct tls_dir *d, uint8_t type, uint16_t len,
 		       const uint8_t *body, uint64_t ts_us);
+	/*
+	 * The client's first record in SSLv2 framing (RFC 5246 E.2): a 2-byte
+	 * length with the high bit set, then an SSLv2 ClientHello, whole in
+	 * @body (message type included). TLS records follow it.
+	 */
+	void (*sslv2_hello)(void *ctx, struct tls_dir *d, const uint8_t *body,
+			    uint32_t len, uint64_t ts_us);
 };
 
 struct tls_dir {
 	bool from_client;
 	bool stopped;             /* no more bytes are looked at */
 	bool hs_encrypted;        /* set by the owner after a TLS <= 1.2 CCS */
+	bool seen_record;         /* a record header has been read */
+	bool sslv2;               /* the record being read is SSLv2-framed */
 	const char *error;        /* why it stopped, if by a parse error */
 	uint32_t max_message;
 
@@ -145,6 +154,10 @@ const char *tls_parse_client_hello(const uint8_t *p, size_t n,
 void tls_client_hello_release(struct tls_client_hello *ch);
 const char *tls_parse_server_hello(const uint8_t *p, size_t n,
 				   struct tls_server_hello *sh);
+/* An SSLv2-compatible ClientHello (version 3.0 or later): its cipher
+ * suites that exist in TLS, no extensions. */
+const char *tls_parse_sslv2_client_hello(const uint8_t *p, size_t n,
+					 struct tls_client_hello *ch);
 
 /* --- key families the client accepts (key_offer.c) ------------------- */
 

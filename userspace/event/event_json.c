@@ -145,6 +145,22 @@ static void write_sni(struct json_writer *j, const char *sni, size_t len)
 	jw_string_n(j, sni, len);
 }
 
+/* What the ServerHello (and key exchange) settled. */
+static void write_server_choices(struct json_writer *j, const struct hs_record *rec)
+{
+	char code[HS_GROUP_LABEL_LEN];
+
+	jw_kv_str(j, "version", hs_version_name(rec->version));
+	jw_kv_str(j, "cipher", hs_cipher_name(rec->cipher));
+	if (rec->has_group)
+		jw_kv_str(j, "group", hs_group_label(rec->group, code));
+	if (rec->has_alpn_selected) {
+		jw_key(j, "alpn_selected");
+		jw_string_n(j, rec->alpn_selected.bytes, rec->alpn_selected.len);
+	}
+	jw_kv_bool(j, "resumed", rec->resumed);
+}
+
 static void write_handshake(struct json_writer *j, const struct event *ev)
 {
 	const struct hs_view *v = ev->handshake;
@@ -162,10 +178,8 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 			jw_string_n(j, rec->alpn[i].bytes, rec->alpn[i].len);
 		jw_array_end(j);
 	}
-	if (rec->has_server_hello) {
-		jw_kv_str(j, "version", hs_version_name(rec->version));
-		jw_kv_str(j, "cipher", hs_cipher_name(rec->cipher));
-	}
+	if (rec->has_server_hello)
+		write_server_choices(j, rec);
 	if (rec->has_client_hello) {
 		jw_kv_str(j, "ja4", rec->ja4);
 		jw_kv_str(j, "ja3", rec->ja3);
@@ -176,6 +190,10 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 		jw_kv_bool(j, "cert_visible", rec->cert_visible);
 	if (v->n_chain)
 		write_chain(j, v);
+	if (rec->chain_error) {
+		jw_kv_str(j, "chain_error", hs_chain_error_name(rec->chain_error));
+		jw_kv_uint(j, "chain_bytes", rec->chain_bytes);
+	}
 	if (v->has_staple)
 		write_staple(j, v);
 	write_findings(j, &v->findings, false);

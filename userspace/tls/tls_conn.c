@@ -53,6 +53,24 @@ static bool tls_conn_is_13(const struct tls_conn *c)
 	return c->rec.version == TLS_VERSION_13;
 }
 
+/*
+ * The server's Certificate message began but will not be read to its end
+ * (a gap, the kernel's copy budget, the connection ending): say so, with
+ * the length it declared, rather than let the chain vanish.
+ */
+static void tls_conn_note_truncated_chain(struct tls_conn *c)
+{
+	uint8_t type;
+	uint32_t len;
+
+	if (c->rec.chain_error || c->server_sent_cert ||
+	    !tls_dir_partial_message(&c->dir[TLS_SERVER], &type, &len) ||
+	    type != TLS_HS_CERTIFICATE)
+		return;
+	c->rec.chain_error = HS_CHAIN_TRUNCATED;
+	c->rec.chain_bytes = len;
+}
+
 static void tls_conn_decide(struct tls_conn *c, enum hs_outcome outcome,
 			    uint64_t ts_us)
 {
@@ -65,6 +83,7 @@ static void tls_conn_decide(struct tls_conn *c, enum hs_outcome outcome,
 	if (c->closing && outcome == HS_FAILED && !c->client_finished &&
 	    !c->finished[TLS_CLIENT])
 		return;
+	tls_conn_note_truncated_chain(c);
 	c->decided = true;
 	c->rec.outcome = outcome;
 	c->rec.end_us = ts_us;
@@ -159,6 +178,23 @@ static void tls_conn_client_hello(struct tls_conn *c, struct tls_dir *d,
 
 /* --- server messages ------------------------------------------------ */
 
+/* What the server chose besides version and cipher: the group (TLS 1.3
+ * key_share) and the ALPN protocol (in the clear up to TLS 1.2 only). */
+static void tls_conn_copy_server_choices(struct hs_record *r,
+					 const struct tls_server_hello *sh)
+{
+	if (sh->has_group) {
+		r->has_group = true;
+		r->group = sh->group;
+	}
+	if (sh->alpn) {
+		r->has_alpn_selected = true;
+		r->alpn_selected.len = sh->alpn_len;
+		memcpy(r->alpn_selected.bytes, sh->alpn, sh->alpn_len);
+		r->alpn_selected.bytes[sh->alpn_len] = '\0';
+	}
+}
+
 static void tls_conn_server_hello(struct tls_conn *c, struct tls_dir *d,
 				  const uint8_t *p, uint32_t n)
 {
@@ -181,10 +217,41 @@ static void tls_conn_server_hello(struct tls_conn *c, struct tls_dir *d,
 		return;
 	}
 	r->has_server_hello = true;
+	tls_conn_copy_server_choices(r, &sh);
 	if (tls_conn_is_13(c)) {
 		r->cert_visible = false;
 		r->resumed = sh.psk;
 	}
+}
+
+/* TLS <= 1.2 ECDHE: the group is in the ServerKeyExchange. */
+static void tls_conn_server_key_exchange(struct tls_conn *c, const uint8_t *p,
+					 uint32_t n)
+{
+	struct hs_record *r = &c->rec;
+
+	if (r->has_group || tls_conn_is_13(c) || !hs_cipher_is_ecdhe(r->cipher))
+		return;
+	r->has_group = tls_server_kex_group(p, n, &r->group);
+}
+
+/*
+ * A Certificate message above the per-message cap: its body is dropped as
+ * it comes (memory stays bounded), the handshake is followed on, and the
+ * event says the chain was too large.
+ */
+static bool tls_conn_on_oversized(void *ctx, struct tls_dir *d, uint8_t type,
+				  uint32_t len)
+{
+	struct tls_conn *c = ctx;
+
+	if (d->from_client || type != TLS_HS_CERTIFICATE || c->server_sent_cert ||
+	    tls_conn_is_13(c))
+		return false;
+	c->server_sent_cert = true;
+	c->rec.chain_error = HS_CHAIN_TOO_LARGE;
+	c->rec.chain_bytes = len;
+	return true;
 }
 
 static void tls_conn_certificate(struct tls_conn *c, struct tls_dir *d,
@@ -232,6 +299,9 @@ static void tls_conn_on_message(void *ctx, struct tls_dir *d, uint8_t type,
 		break;
 	case TLS_HS_CERTIFICATE_STATUS:
 		tls_conn_certificate_status(c, d, body, len);
+		break;
+	case TLS_HS_SERVER_KEY_EXCHANGE:
+		tls_conn_server_key_exchange(c, body, len);
 		break;
 	default:
 		break;      /* key exchange, requests, tickets: nothing to keep */
@@ -354,6 +424,7 @@ static void tls_conn_on_record(void *ctx, struct tls_dir *d, uint8_t type,
 static const struct tls_dir_ops tls_conn_ops = {
 	.message = tls_conn_on_message,
 	.record = tls_conn_on_record,
+	.oversized = tls_conn_on_oversized,
 };
 
 /* --- API ------------------------------------------------------------ */
@@ -419,6 +490,8 @@ void tls_conn_gap(struct tls_conn *c, bool from_client, uint64_t ts_us)
 	if (c->decided)
 		return;
 	c->rec.gap = true;
+	if (!from_client)
+		tls_conn_note_truncated_chain(c);
 	tls_dir_stop(&c->dir[from_client ? TLS_CLIENT : TLS_SERVER], NULL);
 }
 

@@ -66,7 +66,9 @@ struct cert_view {
 	X(PARSE_ERRORS, parse_errors, "Handshakes that did not parse")         \
 	X(SSLV2_HELLOS, sslv2_hellos, "SSLv2-compatible ClientHellos skipped") \
 	X(NON_TLS_FLOWS, non_tls_flows, "Flows that did not start with TLS")   \
-	X(UNREAD_INPUTS, unread_inputs, "Input files that could not be read, or not to their end")
+	X(UNREAD_INPUTS, unread_inputs, "Input files that could not be read, or not to their end") \
+	X(CHAINS_TOO_LARGE, chains_too_large, "Certificate messages above the per-message cap (256 KiB), not read") \
+	X(CHAINS_TRUNCATED, chains_truncated, "Certificate messages cut before their end (a gap, the copy budget), not read")
 
 enum summary_problem {
 #define SUMMARY_PROBLEM_ENUM(id, name, help) SUM_##id,

@@ -140,6 +140,10 @@ static void count_record(struct pipeline *pl, const struct hs_view *v)
 	}
 	if (rec->parse_error)
 		sum->problems[SUM_PARSE_ERRORS]++;
+	if (rec->chain_error == HS_CHAIN_TOO_LARGE)
+		sum->problems[SUM_CHAINS_TOO_LARGE]++;
+	else if (rec->chain_error == HS_CHAIN_TRUNCATED)
+		sum->problems[SUM_CHAINS_TRUNCATED]++;
 	count_certs(pl, v);
 }
 

@@ -16,6 +16,7 @@
 
 #define NAME_MAX_CERTS 8
 #define REPORT_MAX_SPIKE_LINES 1000
+#define REPORT_MAX_CHOICES 32          /* groups, ALPN values listed */
 
 struct cert_row {
 	const struct cert_info *ci;
@@ -33,6 +34,9 @@ struct name_row {
 	} certs[NAME_MAX_CERTS];
 	char server[TW_ENDPOINT_STRLEN];   /* first server address:port */
 	int n_servers;
+	/* why no certificate was seen, by handshake */
+	uint64_t resumed, tls13, too_large, truncated;
+	uint32_t largest_chain;          /* bytes a chain not read declared */
 };
 
 struct text_report {
@@ -42,6 +46,9 @@ struct text_report {
 	struct strmap *certs;           /* sha256 -> cert_row */
 	uint64_t alerts[2][256];        /* [from_client][description] */
 	uint64_t encrypted_alerts[2];
+	/* what servers chose: group and ALPN name -> uint64_t handshakes */
+	struct strmap *groups, *alpns;
+	uint64_t with_hello, resumed, alpn_none, alpn_hidden;
 	char **spike_lines;
 	int n_spike_lines;
 };
@@ -70,6 +77,60 @@ static void note_cert(struct text_report *r, struct name_row *nr,
 	nr->certs[nr->n_certs++].count = 1;
 }
 
+/* One more handshake for @key in @m; past REPORT_MAX_CHOICES keys, under
+ * "other". */
+static void count_choice(struct strmap *m, const char *key, size_t len)
+{
+	uint64_t *n;
+
+	if (strmap_count(m) >= REPORT_MAX_CHOICES && !strmap_get(m, key, len)) {
+		key = "other";
+		len = 5;
+	}
+	n = strmap_put(m, key, len, NULL);
+	if (n)
+		(*n)++;
+}
+
+/* Group, ALPN and resumption of a handshake the server answered. */
+static void note_choices(struct text_report *r, const struct hs_record *rec)
+{
+	char code[HS_GROUP_LABEL_LEN];
+	const char *group;
+
+	if (!rec->has_server_hello)
+		return;
+	r->with_hello++;
+	r->resumed += rec->resumed;
+	if (rec->has_group) {
+		group = hs_group_label(rec->group, code);
+		count_choice(r->groups, group, strlen(group));
+	}
+	if (rec->has_alpn_selected)
+		count_choice(r->alpns, rec->alpn_selected.bytes, rec->alpn_selected.len);
+	else if (rec->version == 0x0304)
+		r->alpn_hidden++;
+	else
+		r->alpn_none++;
+}
+
+/* Why @rec showed no certificate, kept per name for the report. */
+static void note_no_cert(struct name_row *nr, const struct hs_record *rec)
+{
+	if (rec->chain_error) {
+		if (rec->chain_error == HS_CHAIN_TOO_LARGE)
+			nr->too_large++;
+		else
+			nr->truncated++;
+		if (rec->chain_bytes > nr->largest_chain)
+			nr->largest_chain = rec->chain_bytes;
+	} else if (rec->resumed) {
+		nr->resumed++;
+	} else if (rec->has_server_hello && rec->version == 0x0304) {
+		nr->tls13++;
+	}
+}
+
 static void report_handshake(struct text_report *r, const struct hs_view *v)
 {
 	const struct hs_record *rec = v->rec;
@@ -92,6 +153,9 @@ static void report_handshake(struct text_report *r, const struct hs_view *v)
 		nr->outcomes[rec->outcome]++;
 	if (v->chain[0])
 		note_cert(r, nr, v);
+	else
+		note_no_cert(nr, rec);
+	note_choices(r, rec);
 	for (i = 0; i < rec->n_alerts; i++) {
 		const struct hs_alert *a = &rec->alerts[i];
 
@@ -185,6 +249,23 @@ static void print_cert(FILE *out, const struct cert_row *row, uint64_t count)
 	}
 }
 
+/* Why handshakes of a name showed no certificate: each reason counted. */
+static void print_no_cert(FILE *out, const struct name_row *nr)
+{
+	if (nr->too_large || nr->truncated)
+		fprintf(out, "    certificate chain not read: %llu too large (over 256 KiB), %llu truncated (cut before its end); up to %u bytes\n",
+			(unsigned long long)nr->too_large, (unsigned long long)nr->truncated,
+			nr->largest_chain);
+	if (nr->resumed)
+		fprintf(out, "    certificate not sent on %llu resumed %s (the session's full handshake carried it)\n",
+			(unsigned long long)nr->resumed, plural(nr->resumed, "handshake", "handshakes"));
+	if (nr->tls13)
+		fprintf(out, "    certificate not visible on %llu TLS 1.3 %s (encrypted)\n",
+			(unsigned long long)nr->tls13, plural(nr->tls13, "handshake", "handshakes"));
+	if (!nr->n_certs && !nr->too_large && !nr->truncated && !nr->resumed && !nr->tls13)
+		fprintf(out, "    certificate not visible (no Certificate message seen)\n");
+}
+
 static void print_names(struct text_report *r)
 {
 	const char *key;
@@ -215,8 +296,7 @@ static void print_names(struct text_report *r)
 			print_cert(r->out, nr->certs[c].row, nr->certs[c].count);
 		if (nr->certs_truncated)
 			fprintf(r->out, "    (more certificates not listed)\n");
-		if (!nr->n_certs)
-			fprintf(r->out, "    certificate not visible (TLS 1.3 or no Certificate message)\n");
+		print_no_cert(r->out, nr);
 	}
 }
 
@@ -252,6 +332,43 @@ static void print_alerts(struct text_report *r)
 				(unsigned long long)r->encrypted_alerts[side]);
 		}
 	}
+}
+
+/* "x25519 12 (75.0%), secp384r1 4 (25.0%)" of a choice map. */
+static void print_choice_counts(FILE *out, const struct strmap *m, uint64_t whole)
+{
+	const char *key;
+	size_t len, i;
+	void *val;
+
+	for (i = 0; strmap_at(m, i, &key, &len, &val); i++) {
+		char name[HS_MAX_ALPN_LEN * 4 + 1];
+		uint64_t n = *(const uint64_t *)val;
+
+		tw_printable(key, len, name, sizeof(name));
+		fprintf(out, "%s %s %llu (%.1f%%)", i ? "," : "", name,
+			(unsigned long long)n, percent(n, whole));
+	}
+}
+
+/* Key exchange groups (post-quantum adoption), ALPN (HTTP/2 share) and
+ * resumption, over the handshakes the server answered. */
+static void print_choices(struct text_report *r)
+{
+	if (!r->with_hello)
+		return;
+	fprintf(r->out, "\nServer choices (%llu %s with a ServerHello)\n",
+		(unsigned long long)r->with_hello, plural(r->with_hello, "handshake", "handshakes"));
+	fprintf(r->out, "  key exchange groups:");
+	print_choice_counts(r->out, r->groups, r->with_hello);
+	fprintf(r->out, "%s\n", strmap_count(r->groups) ? "" : " none seen");
+	fprintf(r->out, "  ALPN selected:");
+	print_choice_counts(r->out, r->alpns, r->with_hello);
+	fprintf(r->out, "%s none %llu, encrypted (TLS 1.3) %llu\n",
+		strmap_count(r->alpns) ? "," : "", (unsigned long long)r->alpn_none,
+		(unsigned long long)r->alpn_hidden);
+	fprintf(r->out, "  resumed: %llu (%.1f%%)\n", (unsigned long long)r->resumed,
+		percent(r->resumed, r->with_hello));
 }
 
 static void print_overview(struct text_report *r, const struct summary *sum)
@@ -307,6 +424,10 @@ static void print_problems(struct text_report *r, const struct summary *sum)
 			(unsigned long long)p[SUM_GAPS], plural(p[SUM_GAPS], "gap", "gaps"),
 			(unsigned long long)p[SUM_PARSE_ERRORS],
 			plural(p[SUM_PARSE_ERRORS], "error", "errors"));
+	if (p[SUM_CHAINS_TOO_LARGE] || p[SUM_CHAINS_TRUNCATED])
+		fprintf(r->out, "\nCertificate chains not read: %llu too large (over the 256 KiB per-message cap), %llu truncated (cut before their end)\n",
+			(unsigned long long)p[SUM_CHAINS_TOO_LARGE],
+			(unsigned long long)p[SUM_CHAINS_TRUNCATED]);
 }
 
 static int report_summary(struct text_report *r, const struct summary *sum)
@@ -314,6 +435,7 @@ static int report_summary(struct text_report *r, const struct summary *sum)
 	int i;
 
 	print_overview(r, sum);
+	print_choices(r);
 	print_names(r);
 	print_alerts(r);
 	if (r->n_spike_lines) {
@@ -351,6 +473,8 @@ static void report_close(struct sink *s)
 
 	strmap_free(r->names);
 	strmap_free(r->certs);
+	strmap_free(r->groups);
+	strmap_free(r->alpns);
 	for (i = 0; i < r->n_spike_lines; i++)
 		free(r->spike_lines[i]);
 	free(r->spike_lines);
@@ -379,7 +503,9 @@ int text_report_open(const struct output_opts *o, struct sink_set *set,
 	r->out = o->text_report;
 	r->names = strmap_new(sizeof(struct name_row));
 	r->certs = strmap_new(sizeof(struct cert_row));
-	if (!r->names || !r->certs) {
+	r->groups = strmap_new(sizeof(uint64_t));
+	r->alpns = strmap_new(sizeof(uint64_t));
+	if (!r->names || !r->certs || !r->groups || !r->alpns) {
 		report_close(&r->base);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

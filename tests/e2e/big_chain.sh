@@ -54,10 +54,7 @@ tap_check "large.test's ($large_len bytes) is under 256 KiB and above the 64 KiB
 tn_setup big
 srv=$TN_PEER4
 server_on() { # port, name
-	ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$srv:$1" \
-		-cert "$tmp/$2.crt" -key "$tmp/$2.key" >"$tmp/server.$1.log" 2>&1 &
-	tn_bg $!
-	tn_wait_listen 10 "$1" || tn_bail "openssl s_server on port $1 did not start"
+	tn_s_server_on "$1" "$tmp/server.$1.log" -cert "$tmp/$2.crt" -key "$tmp/$2.key"
 }
 server_on 443 huge.test
 server_on 8443 large.test
@@ -99,8 +96,8 @@ tap_eq "live: huge.test is reported, its chain too large (the length it declared
 tap_eq "live: large.test's chain was cut by the copy budget: truncated" \
 	"failed truncated $large_len chain=0 client:illegal_parameter" "$(chain large.test "$log")"
 
-series() { # family label=value -> value
-	grep -E "^$1\{$2\} " "$tmp/metrics" | cut -d' ' -f2
+series() { # family, labels
+	tn_metric "$tmp/metrics" "$@"
 }
 for i in $(seq 30); do
 	curl --noproxy '*' -sS -m 5 -o "$tmp/metrics" "http://127.0.0.1:$mport/metrics" 2>/dev/null &&

@@ -38,15 +38,12 @@ tn_make_pki "$pki"
 tn_setup sch
 srv=$TN_PEER4
 
-# s_server on PORT with rsa.test and ARGS; waits until it listens.
+# s_server on PORT with rsa.test and ARGS.
 server_on() { # port, args...
 	local port=$1
 	shift
-	ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$srv:$port" \
-		-cert "$pki/rsa.test.crt" -key "$pki/rsa.test.key" "$@" \
-		>"$tmp/server.$port.log" 2>&1 &
-	tn_bg $!
-	tn_wait_listen 10 "$port" || tn_bail "openssl s_server on port $port did not start"
+	tn_s_server_on "$port" "$tmp/server.$port.log" \
+		-cert "$pki/rsa.test.crt" -key "$pki/rsa.test.key" "$@"
 }
 server_on 443
 server_on 8443 -alpn h2
@@ -143,8 +140,8 @@ tn_wait_cmd 15 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge $n_made
 tap_eq "live: group, ALPN selected, resumed of each handshake" "$want" "$(facts "$log")"
 
 # --- /metrics ----------------------------------------------------------------
-series() { # family label=value -> value
-	grep -E "^$1\{$2\} " "$tmp/metrics" | cut -d' ' -f2
+series() { # family, labels
+	tn_metric "$tmp/metrics" "$@"
 }
 for i in $(seq 30); do
 	curl --noproxy '*' -sS -m 5 -o "$tmp/metrics" "$murl/metrics" 2>/dev/null &&

@@ -10,7 +10,8 @@
 # -groups X25519, secp384r1, ffdhe2048; TLS 1.2 ECDHE with secp384r1 (the
 # ServerKeyExchange); ALPN h2 in TLS 1.2 (the ServerHello) and TLS 1.3
 # (encrypted: absent); resumption with -sess_out/-sess_in by TLS 1.2
-# session id, TLS 1.2 ticket and TLS 1.3 PSK. Every client's own log must
+# session id, TLS 1.2 ticket and TLS 1.3 PSK (the agent's active check
+# asks for the TLS 1.3 names, not for the resumed TLS 1.2 ones). Every client's own log must
 # say what it negotiated (Server Temp Key, ALPN protocol, Reused), so the
 # expectations below are the clients' view. tcpdump records the veth the
 # agent watches; then the exact facts of every handshake event, live and
@@ -183,3 +184,29 @@ for line in "Server choices (13 handshakes with a ServerHello)" \
 	*) tap_fail "text report: '$line'" "$report" ;;
 	esac
 done
+
+# --- active checks: asked for TLS 1.3 names, not for TLS 1.2 resumptions -------
+# (a second agent, with active checks, after the capture: its own
+# connections would be in it). A TLS 1.3 name gets one; a resumed TLS 1.2
+# handshake sends no certificate by design (its full handshake showed it).
+active_snis() { # log
+	"$PY" -c 'import json, sys
+print(" ".join(sorted({e.get("sni", "-") for e in map(json.loads, open(sys.argv[1]))
+                       if e["event"] == "cert" and e.get("observed") == "active"})))' "$1"
+}
+log2=$tmp/agent2.jsonl
+tn_start_agent "$log2" --port 8443 --port 9443 --no-online --no-metrics ||
+	tn_bail "tlswatch run (active checks) did not start"
+hs resume2-12.test 9443 -tls1_2 -sess_out "$tmp/resume2.sess"
+hs resume2-12.test 9443 -tls1_2 -sess_in "$tmp/resume2.sess"
+client_says resume2-12.test 2 '^Reused, TLSv1'
+hs active-13.test 443 -tls1_3
+tn_wait_grep 20 '"observed":"active"' "$log2" || tn_note "no active check reported"
+sleep 2    # a check wrongly started for the resumed handshake would be in by now
+tn_stop_agent
+tap_eq "active checks: the TLS 1.3 name, not the resumed TLS 1.2 one" \
+	"active-13.test" "$(active_snis "$log2")"
+# (the resumed name's leaf was already reported by its full handshake, so
+# a check of it would show in the counters, not in a new cert event)
+tap_eq "the agent made one active check, none failed or refused" "1 0 0" \
+	"$(tn_agent_counter "$log2" active_checks) $(tn_agent_counter "$log2" active_check_failures) $(tn_agent_counter "$log2" active_rate_limited)"

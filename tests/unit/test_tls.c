@@ -1503,6 +1503,54 @@ static void test_tls12_server_hello_alpn_and_key_exchange(void)
 }
 
 /* A DHE or PSK suite's ServerKeyExchange starts with other fields: no group. */
+/* TLS 1.2: the ServerHello echoing the client's session id is a
+ * resumption, said even when the handshake then fails; another id, an
+ * empty one on both sides, or TLS 1.3's echo are not. */
+static void test_tls12_session_id_echo_is_resumed(void)
+{
+	static const uint8_t sid[32] = { 0x5e, 0x55, 0x10, 0x4e };
+	static const uint8_t other[32] = { 0x07 };
+	static const struct {
+		size_t client_len;
+		const uint8_t *server;
+		size_t server_len;
+		uint16_t selected;
+		bool resumed;
+	} cases[] = {
+		{ 32, sid, 32, 0, true },
+		{ 16, sid, 16, 0, true },
+		{ 32, other, 32, 0, false },
+		{ 32, sid, 16, 0, false },
+		{ 0, sid, 0, 0, false },
+		{ 32, sid, 32, 0x0304, false },   /* TLS 1.3 echoes it always */
+	};
+	size_t i;
+
+	for (i = 0; i < N(cases); i++) {
+		struct tb_client_hello ch = std_hello();
+		struct tls_conn *c;
+		struct hs_record *r;
+		struct tb s1 = { 0 }, msg = { 0 };
+		struct tb_server_hello sh = { .cipher = 0xc02f, .selected = cases[i].selected,
+					      .session_id = cases[i].server,
+					      .session_id_len = cases[i].server_len };
+
+		ch.session_id = sid;
+		ch.session_id_len = cases[i].client_len;
+		c = conn_with_hello(&ch);
+		r = tls_conn_record(c);
+		tb_server_hello_with(&msg, &sh);
+		wrap(&s1, &msg);
+		tb_alert(&s1, 2, 40);
+		feed_tb(c, false, &s1, 2000);
+		CHECK_INT(r->outcome, HS_FAILED);
+		CHECK(r->resumed == cases[i].resumed);
+		tb_free(&s1);
+		tb_free(&msg);
+		tls_conn_free(c);
+	}
+}
+
 static void test_tls12_non_ecdhe_key_exchange_has_no_group(void)
 {
 	static const uint16_t ciphers[] = { 0x009e /* DHE_RSA */, 0xd001 /* ECDHE_PSK */ };
@@ -1718,6 +1766,7 @@ int main(void)
 	RUN_TEST(test_tls13_server_hello_key_share_names_the_group);
 	RUN_TEST(test_tls12_server_hello_alpn_and_key_exchange);
 	RUN_TEST(test_tls12_non_ecdhe_key_exchange_has_no_group);
+	RUN_TEST(test_tls12_session_id_echo_is_resumed);
 	RUN_TEST(test_server_hello_alpn_must_hold_one_name);
 	RUN_TEST(test_group_names_are_iana_with_hex_for_the_rest);
 	RUN_TEST(test_non_tls_bytes_stop_the_direction);

@@ -237,6 +237,8 @@ struct tb_server_hello {
 	bool psk;                    /* pre_shared_key (selected identity 0) */
 	uint16_t group;              /* key_share group; 0: none */
 	const char *alpn;            /* the selected protocol; NULL: none */
+	const uint8_t *session_id;   /* NULL: 32 bytes of filler */
+	size_t session_id_len;
 };
 
 static inline void tb_server_hello_ext_header(struct tb *b, uint16_t type, size_t *body)
@@ -255,7 +257,10 @@ static inline void tb_server_hello_with(struct tb *b, const struct tb_server_hel
 	tb_u16(b, 0x0303);
 	tb_bytes(b, sh->hrr ? tb_hrr_random : random, 32);
 	off = tb_open(b, 1);
-	tb_bytes(b, random, 32);
+	if (sh->session_id)
+		tb_bytes(b, sh->session_id, sh->session_id_len);
+	else
+		tb_bytes(b, random, 32);
 	tb_close(b, off);
 	tb_u16(b, sh->cipher);
 	tb_u8(b, 0);

@@ -46,6 +46,8 @@ struct tls_conn {
 	bool client_finished;        /* TLS 1.3: ... and it was not an alert */
 	uint64_t client_finished_us;
 	struct tls_fp_cache *fp_cache; /* shared memo of JA3/JA4, or NULL */
+	uint8_t client_session_id[32]; /* to tell a TLS <= 1.2 resumption */
+	uint8_t client_session_id_len;
 };
 
 static bool tls_conn_is_13(const struct tls_conn *c)
@@ -172,6 +174,8 @@ static void tls_conn_client_hello(struct tls_conn *c, struct tls_dir *d,
 	r->client_version = ch.best_version ? ch.best_version : ch.legacy_version;
 	tls_conn_copy_sni(r, &ch);
 	tls_conn_copy_alpn(r, &ch);
+	memcpy(c->client_session_id, ch.session_id, ch.session_id_len);
+	c->client_session_id_len = ch.session_id_len;
 	tls_fingerprint(c->fp_cache, &ch, r->ja4, r->ja3);
 	tls_client_hello_release(&ch);
 }
@@ -193,6 +197,23 @@ static void tls_conn_copy_server_choices(struct hs_record *r,
 		memcpy(r->alpn_selected.bytes, sh->alpn, sh->alpn_len);
 		r->alpn_selected.bytes[sh->alpn_len] = '\0';
 	}
+}
+
+/*
+ * TLS <= 1.2: a server that resumes a session (by its id, or by a ticket
+ * sent with a session id, RFC 5077 3.4) echoes the client's non-empty
+ * session id; a new session gets a new id or none. (TLS 1.3 echoes it
+ * always, for middleboxes: the pre_shared_key extension tells there.)
+ * Known from the ServerHello on, so a resumed handshake that fails is
+ * still said to be resumed; the server's CCS without a Certificate says
+ * it too (tls_conn_ccs).
+ */
+static bool tls_conn_session_echoed(const struct tls_conn *c,
+				    const struct tls_server_hello *sh)
+{
+	return c->client_session_id_len > 0 &&
+	       sh->session_id_len == c->client_session_id_len &&
+	       memcmp(sh->session_id, c->client_session_id, sh->session_id_len) == 0;
 }
 
 static void tls_conn_server_hello(struct tls_conn *c, struct tls_dir *d,
@@ -221,6 +242,8 @@ static void tls_conn_server_hello(struct tls_conn *c, struct tls_dir *d,
 	if (tls_conn_is_13(c)) {
 		r->cert_visible = false;
 		r->resumed = sh.psk;
+	} else {
+		r->resumed = tls_conn_session_echoed(c, &sh);
 	}
 }
 

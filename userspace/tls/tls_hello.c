@@ -186,7 +186,9 @@ static const char *tls_client_hello_body(struct tls_pool *pool, struct cursor *c
 	if (!cur_ok(c))
 		return "ClientHello: legacy_version or random";
 	len = cur_u8(c);
-	if (len > 32 || !cur_skip(c, len))
+	ch->session_id = len <= 32 ? cur_bytes(c, len) : NULL;
+	ch->session_id_len = (uint8_t)len;
+	if (!ch->session_id)
 		return "ClientHello: legacy_session_id";
 	if (!tls_read_u16_vector(pool, c, 2, &ch->ciphers))
 		return "ClientHello: cipher_suites";
@@ -311,7 +313,9 @@ const char *tls_parse_server_hello(const uint8_t *p, size_t n,
 		return "ServerHello: legacy_version or random";
 	sh->hello_retry = memcmp(random, tls_hrr_random, 32) == 0;
 	len = cur_u8(&c);
-	if (len > 32 || !cur_skip(&c, len))
+	sh->session_id = len <= 32 ? cur_bytes(&c, len) : NULL;
+	sh->session_id_len = (uint8_t)len;
+	if (!sh->session_id)
 		return "ServerHello: legacy_session_id";
 	sh->cipher = cur_u16(&c);
 	cur_u8(&c);    /* legacy_compression_method */

@@ -129,6 +129,8 @@ struct tls_u16_list {
 struct tls_client_hello {
 	uint16_t legacy_version;
 	uint16_t best_version;    /* highest non-GREASE supported_versions; 0 none */
+	const uint8_t *session_id; /* legacy_session_id (0..32 bytes) */
+	uint8_t session_id_len;
 	bool has_sni_ext;
 	const uint8_t *host_name; /* first host_name entry, NULL if none */
 	size_t host_name_len;
@@ -147,6 +149,8 @@ struct tls_client_hello {
 struct tls_server_hello {
 	uint16_t legacy_version;
 	bool hello_retry;         /* the random is the HelloRetryRequest magic */
+	const uint8_t *session_id; /* legacy_session_id(_echo) */
+	uint8_t session_id_len;
 	uint16_t cipher;
 	uint16_t selected_version; /* supported_versions extension; 0 none */
 	bool psk;                 /* pre_shared_key accepted: TLS 1.3 resumption */

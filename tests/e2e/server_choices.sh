@@ -170,6 +170,14 @@ tn_stop_tcpdump "$tmp/choices.pcap"
 	>"$tmp/analyze.jsonl" 2>"$tmp/analyze.err"
 tap_eq "analyze --json exits 0" 0 "$?"
 tap_eq "analyze: the same facts as live" "$want" "$(facts "$tmp/analyze.jsonl")"
+tap_eq "analyze: the summary's resumed_handshakes, group_counts, alpn_selected_counts" \
+	'3 {"ffdhe2048": 1, "secp384r1": 2, "x25519": 8} {"encrypted": 6, "h2": 1, "none": 6}' \
+	"$("$PY" -c 'import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e["event"] == "summary":
+        print(e["resumed_handshakes"], json.dumps(e["group_counts"], sort_keys=True),
+              json.dumps(e["alpn_selected_counts"], sort_keys=True))' "$tmp/analyze.jsonl")"
 
 "$TW" analyze --port 443 --port 8443 --port 9443 "$tmp/choices.pcap" >"$tmp/report.txt" 2>&1
 report=$(cat "$tmp/report.txt")

@@ -49,6 +49,8 @@ static const char *problem_i(int i) { return summary_problem_names[i]; }
 static const char *counter_i(int i) { return counter_defs[i].name; }
 static const char *event_i(int i) { return event_type_name((enum event_type)i); }
 static const char *chain_error_i(int i) { return hs_chain_error_name((enum hs_chain_error)i); }
+static const char *group_slot_i(int i) { return hs_group_slot_name(i); }
+static const char *alpn_slot_i(int i) { return hs_alpn_slot_name(i); }
 
 static const struct {
 	const char *def;    /* the schema's $defs name */
@@ -69,6 +71,8 @@ static const struct {
 	{ "agent_counter", counter_i, COUNTER__COUNT },
 	{ "event", event_i, EVENT__COUNT },
 	{ "chain_error", chain_error_i, HS_CHAIN_TRUNCATED + 1 },
+	{ "group_slot", group_slot_i, HS_GROUP_SLOTS },
+	{ "alpn_slot", alpn_slot_i, HS_ALPN_SLOTS },
 };
 
 static int print_lists(struct json_writer *j)
@@ -252,6 +256,11 @@ static int emit_summaries(struct json_writer *j)
 	sum.alerts[250] = 1;   /* unassigned: its number */
 	for (i = 0; i < SUM_PROBLEM__COUNT; i++)
 		sum.problems[i] = (uint64_t)i;
+	for (i = 0; i < HS_GROUP_SLOTS; i++)
+		sum.groups[i] = (uint64_t)i + 1;
+	for (i = 0; i < HS_ALPN_SLOTS; i++)
+		sum.alpn_selected[i] = (uint64_t)i + 1;
+	sum.resumed = 3;
 	rc = emit(j, &ev);
 	if (rc)
 		return rc;

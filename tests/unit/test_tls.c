@@ -1610,6 +1610,38 @@ static void test_server_hello_alpn_must_hold_one_name(void)
 	}
 }
 
+static void test_alpn_slots_of_what_the_server_selected(void)
+{
+	static const struct {
+		uint16_t version;
+		const char *alpn;
+		const char *slot;
+	} cases[] = {
+		{ 0x0303, "h2", "h2" },
+		{ 0x0303, "http/1.1", "http/1.1" },
+		{ 0x0303, "acme-tls/1", "acme-tls/1" },
+		{ 0x0303, "h2x", "other" },
+		{ 0x0303, "h", "other" },
+		{ 0x0303, NULL, "none" },
+		{ 0x0304, NULL, "encrypted" },
+	};
+	struct hs_record r;
+	size_t i;
+
+	for (i = 0; i < N(cases); i++) {
+		hs_record_init(&r);
+		r.has_server_hello = true;
+		r.version = cases[i].version;
+		if (cases[i].alpn) {
+			r.has_alpn_selected = true;
+			r.alpn_selected.len = (uint8_t)strlen(cases[i].alpn);
+			memcpy(r.alpn_selected.bytes, cases[i].alpn, r.alpn_selected.len);
+		}
+		CHECK_STR(hs_alpn_slot_name(hs_record_alpn_slot(&r)), cases[i].slot);
+	}
+	CHECK(hs_alpn_slot_name(HS_ALPN_SLOTS) == NULL);
+}
+
 static void test_group_names_are_iana_with_hex_for_the_rest(void)
 {
 	char buf[HS_GROUP_LABEL_LEN];
@@ -1630,6 +1662,9 @@ static void test_group_names_are_iana_with_hex_for_the_rest(void)
 	CHECK_STR(hs_group_label(0x11ec, buf), "X25519MLKEM768");
 	CHECK_STR(hs_group_label(0xabcd, buf), "0xabcd");
 	CHECK_STR(hs_group_label(0x0a0a, buf), "0x0a0a");
+	CHECK_STR(hs_group_slot_name(hs_group_slot(0x11ec)), "X25519MLKEM768");
+	CHECK_STR(hs_group_slot_name(hs_group_slot(0xabcd)), "other");
+	CHECK(hs_group_slot_name(HS_GROUP_SLOTS) == NULL);
 	CHECK_STR(hs_chain_error_name(HS_CHAIN_TOO_LARGE), "too_large");
 	CHECK_STR(hs_chain_error_name(HS_CHAIN_TRUNCATED), "truncated");
 	CHECK(hs_chain_error_name(HS_CHAIN_READ) == NULL);
@@ -1769,6 +1804,7 @@ int main(void)
 	RUN_TEST(test_tls12_session_id_echo_is_resumed);
 	RUN_TEST(test_server_hello_alpn_must_hold_one_name);
 	RUN_TEST(test_group_names_are_iana_with_hex_for_the_rest);
+	RUN_TEST(test_alpn_slots_of_what_the_server_selected);
 	RUN_TEST(test_non_tls_bytes_stop_the_direction);
 	RUN_TEST(test_both_directions_broken_is_incomplete_at_fin);
 	RUN_TEST(test_alert_record_of_odd_length_is_parse_error);

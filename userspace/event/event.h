@@ -97,6 +97,11 @@ struct summary {
 	uint64_t findings[FINDING__COUNT];
 	uint64_t alerts[256];          /* plaintext alerts by description */
 	uint64_t encrypted_alerts;
+	/* what servers chose, over the handshakes with a ServerHello (the
+	 * ALPN slots add up to them); slots of tls/hs_names.h */
+	uint64_t groups[HS_GROUP_SLOTS];
+	uint64_t alpn_selected[HS_ALPN_SLOTS];
+	uint64_t resumed;
 	uint64_t spikes;
 	bool truncated_file;
 	uint64_t problems[SUM_PROBLEM__COUNT];

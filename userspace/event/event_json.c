@@ -283,6 +283,8 @@ static const char *outcome_name_i(int i) { return hs_outcome_name((enum hs_outco
 static const char *version_name_i(int i) { return hs_version_name((uint16_t)(0x0300 + i)); }
 static const char *finding_name_i(int i) { return finding_kind_name((enum finding_kind)i); }
 static const char *alert_name_i(int i) { return hs_alert_description_name((uint8_t)i); }
+static const char *group_name_i(int i) { return hs_group_slot_name(i); }
+static const char *alpn_name_i(int i) { return hs_alpn_slot_name(i); }
 
 /* Every reason, zeros too: the set of keys is fixed. */
 static void write_problem_counts(struct json_writer *j, const struct summary *sum)
@@ -325,6 +327,10 @@ static void write_summary(struct json_writer *j, const struct event *ev)
 	/* TLS 1.3 alerts inferred from record lengths have no description */
 	write_counts(j, "alert_counts", sum->alerts, 256, alert_name_i,
 		     "encrypted", sum->encrypted_alerts);
+	jw_kv_uint(j, "resumed_handshakes", sum->resumed);
+	write_counts(j, "group_counts", sum->groups, HS_GROUP_SLOTS, group_name_i, NULL, 0);
+	write_counts(j, "alpn_selected_counts", sum->alpn_selected, HS_ALPN_SLOTS,
+		     alpn_name_i, NULL, 0);
 	write_problem_counts(j, sum);
 	jw_object_end(j);
 }

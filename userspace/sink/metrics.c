@@ -29,21 +29,6 @@
 #define METRICS_RENDER_US 1000000      /* snapshot once a second */
 #define METRICS_MAX_GROUP_SERIES 64    /* key-exchange groups */
 
-/*
- * ALPN protocol IDs of the IANA registry: the label values of
- * tlswatch_alpn_selected_total (a server's choice off the wire is counted
- * under "other" when it is none of these, so the family stays small).
- */
-static const char *const metrics_alpn_ids[] = {
-	"http/0.9", "http/1.0", "http/1.1", "spdy/1", "spdy/2", "spdy/3",
-	"stun.turn", "stun.nat-discovery", "h2", "h2c", "webrtc", "c-webrtc",
-	"ftp", "imap", "pop3", "managesieve", "coap", "xmpp-client",
-	"xmpp-server", "acme-tls/1", "mqtt", "dot", "ntske/1", "sunrpc", "h3",
-	"smb", "irc", "nntp", "nnsp", "doq", "sip/2", "tds/8.0", "dicom",
-	"postgresql", "radius/1.0", "radius/1.1",
-};
-#define METRICS_N_ALPN (sizeof(metrics_alpn_ids) / sizeof(metrics_alpn_ids[0]))
-
 /* The leaf served now for one (name, server). */
 struct served {
 	char sha256[65];
@@ -112,27 +97,11 @@ static void count_handshake(struct metrics *m, const struct hs_record *rec)
 	}
 }
 
-/* The label of the ALPN protocol @rec's server selected: an IANA ID,
- * "other", "none" (TLS <= 1.2 without one) or "encrypted" (TLS 1.3). */
-static const char *alpn_label(const struct hs_record *rec)
-{
-	size_t i;
-
-	if (!rec->has_alpn_selected)
-		return rec->version == 0x0304 ? "encrypted" : "none";
-	for (i = 0; i < METRICS_N_ALPN; i++)
-		if (strlen(metrics_alpn_ids[i]) == rec->alpn_selected.len &&
-		    memcmp(metrics_alpn_ids[i], rec->alpn_selected.bytes,
-			   rec->alpn_selected.len) == 0)
-			return metrics_alpn_ids[i];
-	return PROM_SERIES_OTHER;
-}
-
 /* Group, ALPN and resumption of a handshake the server answered. */
 static void count_choices(struct metrics *m, const struct hs_record *rec)
 {
 	char code[HS_GROUP_LABEL_LEN];
-	const char *group[1], *alpn[1] = { alpn_label(rec) };
+	const char *group[1], *alpn[1] = { hs_alpn_slot_name(hs_record_alpn_slot(rec)) };
 	const char *version[1] = { hs_version_name(rec->version) };
 
 	if (!rec->has_server_hello)
@@ -406,7 +375,7 @@ static bool metrics_alloc(struct metrics *m)
 				    PROM_COUNTER, group_labels, 1, METRICS_MAX_GROUP_SERIES);
 	m->alpns = prom_series_new("tlswatch_alpn_selected_total",
 				   "TLS handshakes by the ALPN protocol the server selected",
-				   PROM_COUNTER, alpn_labels, 1, METRICS_N_ALPN + 2);
+				   PROM_COUNTER, alpn_labels, 1, HS_ALPN_SLOTS);
 	m->resumed = prom_series_new("tlswatch_handshakes_resumed_total",
 				     "Resumed TLS handshakes (no certificate sent), by version",
 				     PROM_COUNTER, resumed_labels, 1, 8);

@@ -16,7 +16,6 @@
 
 #define NAME_MAX_CERTS 8
 #define REPORT_MAX_SPIKE_LINES 1000
-#define REPORT_MAX_CHOICES 32          /* groups, ALPN values listed */
 
 struct cert_row {
 	const struct cert_info *ci;
@@ -46,9 +45,6 @@ struct text_report {
 	struct strmap *certs;           /* sha256 -> cert_row */
 	uint64_t alerts[2][256];        /* [from_client][description] */
 	uint64_t encrypted_alerts[2];
-	/* what servers chose: group and ALPN name -> uint64_t handshakes */
-	struct strmap *groups, *alpns;
-	uint64_t with_hello, resumed, alpn_none, alpn_hidden;
 	char **spike_lines;
 	int n_spike_lines;
 };
@@ -75,43 +71,6 @@ static void note_cert(struct text_report *r, struct name_row *nr,
 	}
 	nr->certs[nr->n_certs].row = row;
 	nr->certs[nr->n_certs++].count = 1;
-}
-
-/* One more handshake for @key in @m; past REPORT_MAX_CHOICES keys, under
- * "other". */
-static void count_choice(struct strmap *m, const char *key, size_t len)
-{
-	uint64_t *n;
-
-	if (strmap_count(m) >= REPORT_MAX_CHOICES && !strmap_get(m, key, len)) {
-		key = "other";
-		len = 5;
-	}
-	n = strmap_put(m, key, len, NULL);
-	if (n)
-		(*n)++;
-}
-
-/* Group, ALPN and resumption of a handshake the server answered. */
-static void note_choices(struct text_report *r, const struct hs_record *rec)
-{
-	char code[HS_GROUP_LABEL_LEN];
-	const char *group;
-
-	if (!rec->has_server_hello)
-		return;
-	r->with_hello++;
-	r->resumed += rec->resumed;
-	if (rec->has_group) {
-		group = hs_group_label(rec->group, code);
-		count_choice(r->groups, group, strlen(group));
-	}
-	if (rec->has_alpn_selected)
-		count_choice(r->alpns, rec->alpn_selected.bytes, rec->alpn_selected.len);
-	else if (rec->version == 0x0304)
-		r->alpn_hidden++;
-	else
-		r->alpn_none++;
 }
 
 /* Why @rec showed no certificate, kept per name for the report. */
@@ -155,7 +114,6 @@ static void report_handshake(struct text_report *r, const struct hs_view *v)
 		note_cert(r, nr, v);
 	else
 		note_no_cert(nr, rec);
-	note_choices(r, rec);
 	for (i = 0; i < rec->n_alerts; i++) {
 		const struct hs_alert *a = &rec->alerts[i];
 
@@ -334,41 +292,63 @@ static void print_alerts(struct text_report *r)
 	}
 }
 
-/* "x25519 12 (75.0%), secp384r1 4 (25.0%)" of a choice map. */
-static void print_choice_counts(FILE *out, const struct strmap *m, uint64_t whole)
+struct choice {
+	int slot;
+	uint64_t n;
+};
+
+static int by_count_desc(const void *a, const void *b)
 {
-	const char *key;
-	size_t len, i;
-	void *val;
+	const struct choice *x = a, *y = b;
 
-	for (i = 0; strmap_at(m, i, &key, &len, &val); i++) {
-		char name[HS_MAX_ALPN_LEN * 4 + 1];
-		uint64_t n = *(const uint64_t *)val;
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return x->slot - y->slot;
+}
 
-		tw_printable(key, len, name, sizeof(name));
-		fprintf(out, "%s %s %llu (%.1f%%)", i ? "," : "", name,
-			(unsigned long long)n, percent(n, whole));
-	}
+/* " x25519 12 (75.0%), secp384r1 4 (25.0%)": the non-zero counts of the
+ * first @n slots, most frequent first. Returns how many it printed. */
+static int print_choice_counts(FILE *out, const uint64_t *counts, int n,
+				const char *(*name)(int slot), uint64_t whole)
+{
+	struct choice c[HS_GROUP_SLOTS + HS_ALPN_SLOTS];
+	int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (counts[i])
+			c[k++] = (struct choice){ i, counts[i] };
+	qsort(c, (size_t)k, sizeof(c[0]), by_count_desc);
+	for (i = 0; i < k; i++)
+		fprintf(out, "%s %s %llu (%.1f%%)", i ? "," : "", name(c[i].slot),
+			(unsigned long long)c[i].n, percent(c[i].n, whole));
+	return k;
 }
 
 /* Key exchange groups (post-quantum adoption), ALPN (HTTP/2 share) and
  * resumption, over the handshakes the server answered. */
-static void print_choices(struct text_report *r)
+static void print_choices(struct text_report *r, const struct summary *sum)
 {
-	if (!r->with_hello)
+	const uint64_t *alpn = sum->alpn_selected;
+	uint64_t with_hello = 0;
+	int i;
+
+	for (i = 0; i < HS_ALPN_SLOTS; i++)
+		with_hello += alpn[i];
+	if (!with_hello)
 		return;
 	fprintf(r->out, "\nServer choices (%llu %s with a ServerHello)\n",
-		(unsigned long long)r->with_hello, plural(r->with_hello, "handshake", "handshakes"));
+		(unsigned long long)with_hello, plural(with_hello, "handshake", "handshakes"));
 	fprintf(r->out, "  key exchange groups:");
-	print_choice_counts(r->out, r->groups, r->with_hello);
-	fprintf(r->out, "%s\n", strmap_count(r->groups) ? "" : " none seen");
-	fprintf(r->out, "  ALPN selected:");
-	print_choice_counts(r->out, r->alpns, r->with_hello);
-	fprintf(r->out, "%s none %llu, encrypted (TLS 1.3) %llu\n",
-		strmap_count(r->alpns) ? "," : "", (unsigned long long)r->alpn_none,
-		(unsigned long long)r->alpn_hidden);
-	fprintf(r->out, "  resumed: %llu (%.1f%%)\n", (unsigned long long)r->resumed,
-		percent(r->resumed, r->with_hello));
+	if (!print_choice_counts(r->out, sum->groups, HS_GROUP_SLOTS, hs_group_slot_name,
+				 with_hello))
+		fprintf(r->out, " none seen");
+	fprintf(r->out, "\n  ALPN selected:");
+	i = print_choice_counts(r->out, alpn, HS_ALPN_OTHER + 1, hs_alpn_slot_name, with_hello);
+	fprintf(r->out, "%s none %llu, encrypted (TLS 1.3) %llu\n", i ? "," : "",
+		(unsigned long long)alpn[HS_ALPN_NONE],
+		(unsigned long long)alpn[HS_ALPN_ENCRYPTED]);
+	fprintf(r->out, "  resumed: %llu (%.1f%%)\n", (unsigned long long)sum->resumed,
+		percent(sum->resumed, with_hello));
 }
 
 static void print_overview(struct text_report *r, const struct summary *sum)
@@ -435,7 +415,7 @@ static int report_summary(struct text_report *r, const struct summary *sum)
 	int i;
 
 	print_overview(r, sum);
-	print_choices(r);
+	print_choices(r, sum);
 	print_names(r);
 	print_alerts(r);
 	if (r->n_spike_lines) {
@@ -473,8 +453,6 @@ static void report_close(struct sink *s)
 
 	strmap_free(r->names);
 	strmap_free(r->certs);
-	strmap_free(r->groups);
-	strmap_free(r->alpns);
 	for (i = 0; i < r->n_spike_lines; i++)
 		free(r->spike_lines[i]);
 	free(r->spike_lines);
@@ -503,9 +481,7 @@ int text_report_open(const struct output_opts *o, struct sink_set *set,
 	r->out = o->text_report;
 	r->names = strmap_new(sizeof(struct name_row));
 	r->certs = strmap_new(sizeof(struct cert_row));
-	r->groups = strmap_new(sizeof(uint64_t));
-	r->alpns = strmap_new(sizeof(uint64_t));
-	if (!r->names || !r->certs || !r->groups || !r->alpns) {
+	if (!r->names || !r->certs) {
 		report_close(&r->base);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

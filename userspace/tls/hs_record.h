@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "../common/endpoint.h"
+#include "hs_names.h"
 
 #define HS_MAX_ALPN      8
 #define HS_MAX_ALPN_LEN  255
@@ -131,5 +132,7 @@ const char *hs_group_name(uint16_t group);
 #define HS_GROUP_LABEL_LEN 7
 const char *hs_group_label(uint16_t group, char buf[HS_GROUP_LABEL_LEN]);
 const char *hs_chain_error_name(enum hs_chain_error e); /* "too_large"; NULL for READ */
+/* The ALPN slot of hs_names.h for what @r's server selected. */
+int hs_record_alpn_slot(const struct hs_record *r);
 
 #endif

@@ -17,7 +17,12 @@
 # cut it), each with that exact "chain_bytes"; the agent counts them
 # (chains_too_large, chains_truncated; tlswatch_chains_unread_total); from
 # the tcpdump capture, `analyze` says too_large for huge.test, counts it in
-# problem_counts, and the text report says so. Needs root. TAP output.
+# problem_counts, and the text report says so. A client that takes 1 MiB
+# chains (tests/unit/big_chain_client.c) completes a handshake with
+# huge.test: from the capture, and live with --dir-budget 1048576, it is
+# followed past the skipped chain to "ok" (its group, sent after the
+# chain, read); live with the default budget it is "incomplete" (the
+# server's Finished was not copied). Needs root. TAP output.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
@@ -75,40 +80,57 @@ fetch() { # sni, port
 }
 fetch huge.test 443
 fetch large.test 8443
+# A client that takes up to 1 MiB (tests/unit/big_chain_client.c): the
+# handshake completes, so it must be followed past the skipped chain.
+CLIENT=$BUILD/tests/big_chain_client
+make --no-print-directory -s "$CLIENT" >"$tmp/make.log" 2>&1 ||
+	tn_bail "building $CLIENT: $(tail -5 "$tmp/make.log")"
+big_fetch() { # sni
+	tap_check "big_chain_client completes a handshake with the 10,000-name certificate ($1)" \
+		timeout 10 "$CLIENT" "$srv" 443 "$1"
+}
+big_fetch huge-ok.test
 
 # chain SNI FILE: "outcome chain_error chain_bytes chain-entries alerts" of
 # the handshake event of SNI.
-chain() { # sni, json lines file
-	"$PY" - "$1" "$2" <<-'EOF'
+chain() { # sni, json lines file, [group: the group instead of the alerts]
+	"$PY" - "$@" <<-'EOF'
 	import json, sys
 	for line in open(sys.argv[2], encoding='utf-8'):
 	    e = json.loads(line)
 	    if e.get('event') == 'handshake' and e.get('sni') == sys.argv[1]:
+	        last = e.get('group', '-') if sys.argv[3:] == ['group'] else \
+	            ','.join('%s:%s' % (a['from'], a['description']) for a in e['alerts'])
 	        print(e['outcome'], e.get('chain_error', '-'), e.get('chain_bytes', '-'),
-	              'chain=%d' % len(e.get('chain', [])),
-	              ','.join('%s:%s' % (a['from'], a['description']) for a in e['alerts']))
+	              'chain=%d' % len(e.get('chain', [])), last)
 	EOF
 }
-tn_wait_cmd 15 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 2 ]" ||
-	tn_note "the agent logged fewer than 2 handshakes"
+tn_wait_cmd 15 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 3 ]" ||
+	tn_note "the agent logged fewer than 3 handshakes"
 tap_eq "live: huge.test is reported, its chain too large (the length it declared)" \
 	"failed too_large $huge_len chain=0 client:illegal_parameter" "$(chain huge.test "$log")"
 tap_eq "live: large.test's chain was cut by the copy budget: truncated" \
 	"failed truncated $large_len chain=0 client:illegal_parameter" "$(chain large.test "$log")"
+# the server's Finished lies past the 64 KiB copy budget: not seen live;
+# the client's encrypted close_notify after its own Finished is kept, and
+# does not make it "failed"
+tap_eq "live: the completed one is too_large, incomplete past the copy budget" \
+	"incomplete too_large $huge_len chain=0 client:unknown" "$(chain huge-ok.test "$log")"
 
 series() { # family, labels
 	tn_metric "$tmp/metrics" "$@"
 }
 for i in $(seq 30); do
 	curl --noproxy '*' -sS -m 5 -o "$tmp/metrics" "http://127.0.0.1:$mport/metrics" 2>/dev/null &&
-		[ "$(series tlswatch_chains_unread_total 'reason="truncated"')" = 1 ] && break
+		[ "$(series tlswatch_chains_unread_total 'reason="truncated"')" = 1 ] &&
+		[ "$(series tlswatch_chains_unread_total 'reason="too_large"')" = 2 ] && break
 	sleep 0.2
 done
-tap_eq "/metrics: tlswatch_chains_unread_total too_large 1, truncated 1" "1 1" \
+tap_eq "/metrics: tlswatch_chains_unread_total too_large 2, truncated 1" "2 1" \
 	"$(series tlswatch_chains_unread_total 'reason="too_large"') $(series tlswatch_chains_unread_total 'reason="truncated"')"
 tn_stop_agent
 tn_stop_tcpdump "$tmp/big.pcap"
-tap_eq "the agent's last counters: chains_too_large 1, chains_truncated 1" "1 1" \
+tap_eq "the agent's last counters: chains_too_large 2, chains_truncated 1" "2 1" \
 	"$(tn_agent_counter "$log" chains_too_large) $(tn_agent_counter "$log" chains_truncated)"
 
 # --- the capture: every byte of huge.test's flight is in it ---------------------
@@ -117,7 +139,9 @@ tap_eq "analyze --json exits 0" 0 "$?"
 tap_eq "analyze: huge.test's chain too large, with its length" \
 	"failed too_large $huge_len chain=0 client:illegal_parameter" \
 	"$(chain huge.test "$tmp/analyze.jsonl")"
-tap_eq "analyze: problem_counts chains_too_large 1, parse_errors 0" "1 0" \
+tap_eq "analyze: the completed one is followed past its chain to ok (the group after it read)" \
+	"ok too_large $huge_len chain=0 x25519" "$(chain huge-ok.test "$tmp/analyze.jsonl" group)"
+tap_eq "analyze: problem_counts chains_too_large 2, parse_errors 0" "2 0" \
 	"$("$PY" -c 'import json, sys
 for l in open(sys.argv[1]):
     e = json.loads(l)
@@ -125,10 +149,22 @@ for l in open(sys.argv[1]):
         p = e["problem_counts"]; print(p["chains_too_large"], p["parse_errors"])' "$tmp/analyze.jsonl")"
 "$TW" analyze --port 443 "$tmp/big.pcap" >"$tmp/report.txt" 2>&1
 for line in "    certificate chain not read: 1 too large (over 256 KiB), 0 truncated (cut before its end); up to $huge_len bytes" \
-	"Certificate chains not read: 1 too large (over the 256 KiB per-message cap), 0 truncated (cut before their end)"; do
+	"Certificate chains not read: 2 too large (over the 256 KiB per-message cap), 0 truncated (cut before their end)"; do
 	if grep -qxF "$line" "$tmp/report.txt"; then
 		tap_ok "text report: '$line'"
 	else
 		tap_fail "text report: '$line'" "$(cat "$tmp/report.txt")"
 	fi
 done
+
+# --- live with a copy budget that holds the whole flight ------------------------
+# --dir-budget 1 MiB: the kernel copies all 380 KB, userspace skips the
+# chain without buffering it and follows the handshake to its end.
+log2=$tmp/agent2.jsonl
+tn_start_agent "$log2" --dir-budget 1048576 --no-metrics --no-active-check --no-online ||
+	tn_bail "tlswatch run --dir-budget 1048576 did not start"
+big_fetch huge-ok2.test
+tn_wait_grep 15 '"event":"handshake"' "$log2" || tn_note "the agent logged no handshake"
+tn_stop_agent
+tap_eq "live, --dir-budget 1048576: ok, too_large, the group after the chain read" \
+	"ok too_large $huge_len chain=0 x25519" "$(chain huge-ok2.test "$log2" group)"

@@ -1428,6 +1428,29 @@ static void test_certificate_cut_by_a_gap_is_truncated(void)
 	tls_conn_free(c);
 }
 
+/* The server's flight lost to a gap after its chain began: the client's
+ * Finished, data and encrypted close_notify do not make it "failed". */
+static void test_tls12_client_alert_after_its_finished_past_a_gap_is_not_failed(void)
+{
+	struct tls_conn *c = conn_with_partial_chain(500);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb c2 = { 0 };
+
+	tls_conn_gap(c, false, 2500);
+	tls12_client_finish(&c2);
+	tb_opaque_record(&c2, 23, 40);     /* the request */
+	tb_opaque_record(&c2, 21, 26);     /* encrypted close_notify */
+	feed_tb(c, true, &c2, 3000);
+	CHECK(!tls_conn_decided(c));
+	CHECK_INT(r->n_alerts, 1);
+	CHECK(r->alerts[0].encrypted);
+	tls_conn_close(c, true, 4000);
+	CHECK_INT(r->outcome, HS_INCOMPLETE);
+	CHECK_INT(r->chain_error, HS_CHAIN_TRUNCATED);
+	tb_free(&c2);
+	tls_conn_free(c);
+}
+
 static void test_certificate_cut_by_the_end_is_truncated(void)
 {
 	struct tls_conn *c = conn_with_partial_chain(500);
@@ -1797,6 +1820,7 @@ int main(void)
 	RUN_TEST(test_certificate_above_limit_is_skipped_and_said_too_large);
 	RUN_TEST(test_certificate_cut_by_a_gap_is_truncated);
 	RUN_TEST(test_certificate_cut_by_the_end_is_truncated);
+	RUN_TEST(test_tls12_client_alert_after_its_finished_past_a_gap_is_not_failed);
 	RUN_TEST(test_certificate_header_not_complete_says_nothing);
 	RUN_TEST(test_tls13_server_hello_key_share_names_the_group);
 	RUN_TEST(test_tls12_server_hello_alpn_and_key_exchange);

@@ -356,7 +356,12 @@ static void tls_conn_alert(struct tls_conn *c, struct tls_dir *d, uint16_t len,
 	 * can only mean the handshake broke down */
 	if (!tls_conn_is_13(c) && c->ccs[client]) {
 		tls_conn_add_alert(c, client, true, HS_ALERT_UNKNOWN, 255, ts_us);
-		tls_conn_decide(c, HS_FAILED, ts_us);
+		/* ... unless the side had sent its Finished while the other
+		 * side's bytes were lost (a gap, the copy budget cutting a big
+		 * chain): then it may be the close_notify of a handshake that
+		 * finished unseen, and the close decides (incomplete) */
+		if (!(c->finished[client] && c->rec.gap))
+			tls_conn_decide(c, HS_FAILED, ts_us);
 		return;
 	}
 	if (!body || len == 0 || len % 2 != 0) {

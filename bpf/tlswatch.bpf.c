@@ -28,6 +28,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "parse.h"
+#include "decap.h"
 #include "tlswatch/event.h"
 
 #define TC_ACT_UNSPEC (-1)
@@ -159,6 +160,7 @@ static __always_inline void tw_fill_event(struct tw_event *e,
 					   : p->tcp_flags & ~(TCP_FIN | TCP_RST);
 	e->kind = kind;
 	e->flags = flags;
+	e->tun = p->tun;
 }
 
 /*
@@ -518,6 +520,7 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 	struct tw_flow_key key;
 	struct tw_flow_val *v;
 	bool closing, opening;
+	__u32 enc_off = 0, enc_proto = 0;
 	int from, r;
 
 	cnt = tw_counters_get();
@@ -525,7 +528,15 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 		return TC_ACT_UNSPEC;
 	cnt->c[TW_CNT_PACKETS_SEEN]++;
 
-	r = tw_parse_packet(skb, l2, &c.pkt);
+	r = tw_parse_packet(skb, l2, &c.pkt, &enc_off, &enc_proto);
+	if (r == TW_PARSE_ENCAP) {
+		/* not TCP: a tunnel, perhaps; plain TCP never gets here */
+		r = tw_decap(skb, &c.pkt, enc_off, enc_proto);
+		if (r == TW_PARSE_OK)
+			cnt->c[TW_CNT_DECAPSULATED]++;
+		else if (r == TW_PARSE_DEEP)
+			cnt->c[TW_CNT_DECAP_TOO_DEEP]++;
+	}
 	if (r != TW_PARSE_OK) {
 		if (r == TW_PARSE_BAD)
 			cnt->c[TW_CNT_BAD_HEADERS]++;

@@ -15,6 +15,8 @@
 #include <linux/types.h>
 #endif
 
+#include "tunnel.h"
+
 /*
  * Payload bytes per ring buffer record. bpf_ringbuf_reserve() needs a
  * constant size, so there are two record sizes: small records for the many
@@ -82,6 +84,8 @@
 	X(TRUNCATED, truncated, "Packets not copied completely")               \
 	X(BAD_HEADERS, bad_headers, "Packets with truncated or impossible headers") \
 	X(FRAGMENTS, fragments, "IP fragments skipped")                        \
+	X(DECAPSULATED, decapsulated, "TCP packets found inside a tunnel") \
+	X(DECAP_TOO_DEEP, decap_too_deep, "Packets with more nested encapsulations than followed") \
 	X(FLOWS_CLOSED, flows_closed, "Handshake phases ended by FIN or RST")
 
 enum tw_counter {
@@ -130,6 +134,7 @@ struct tw_event {
 	__u8 tcp_flags;      /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
 	__u8 kind;           /* enum tw_event_kind */
 	__u8 flags;          /* enum tw_event_flags */
+	struct tw_tun tun;   /* the packet's outermost encapsulation, if any */
 	__u8 data[];
 };
 

@@ -51,6 +51,7 @@ static const char *event_i(int i) { return event_type_name((enum event_type)i); 
 static const char *chain_error_i(int i) { return hs_chain_error_name((enum hs_chain_error)i); }
 static const char *group_slot_i(int i) { return hs_group_slot_name(i); }
 static const char *alpn_slot_i(int i) { return hs_alpn_slot_name(i); }
+static const char *tunnel_i(int i) { return tw_tunnel_type_name((unsigned)i); }
 
 static const struct {
 	const char *def;    /* the schema's $defs name */
@@ -73,6 +74,7 @@ static const struct {
 	{ "chain_error", chain_error_i, HS_CHAIN_TRUNCATED + 1 },
 	{ "group_slot", group_slot_i, HS_GROUP_SLOTS },
 	{ "alpn_slot", alpn_slot_i, HS_ALPN_SLOTS },
+	{ "tunnel_type", tunnel_i, TW_TUN__COUNT },
 };
 
 static int print_lists(struct json_writer *j)
@@ -123,6 +125,25 @@ static struct cert_info sample_leaf = {
 	.n_san = 1, .san = { "a.example" }, .key = "RSA-2048",
 };
 
+/* Handshake @o's tunnel: none, then each kind of id and direction. */
+static void sample_tunnel(struct tw_tunnel *t, int o)
+{
+	static const struct tw_tunnel samples[] = {
+		{ 0 },
+		{ .type = TW_TUN_VXLAN, .depth = 1, .has_id = true, .id = 4242,
+		  .dirs = TW_TUNNEL_TO_SERVER | TW_TUNNEL_TO_CLIENT,
+		  .src = { 4, { 198, 51, 100, 1 } }, .dst = { 4, { 198, 51, 100, 2 } } },
+		{ .type = TW_TUN_GRE, .depth = 2, .has_id = true, .id = 42,
+		  .dirs = TW_TUNNEL_TO_SERVER,
+		  .src = { 4, { 198, 51, 100, 1 } }, .dst = { 4, { 198, 51, 100, 2 } } },
+		{ .type = TW_TUN_IP6IP6, .depth = 1, .dirs = TW_TUNNEL_TO_CLIENT,
+		  .src = { 6, { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } },
+		  .dst = { 6, { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 } } },
+	};
+
+	*t = samples[o % (int)(sizeof(samples) / sizeof(samples[0]))];
+}
+
 /* One handshake per outcome; the TLS versions and alert levels go round. */
 static int emit_handshakes(struct json_writer *j, const struct finding_list *fl)
 {
@@ -163,6 +184,7 @@ static int emit_handshakes(struct json_writer *j, const struct finding_list *fl)
 		rec.resumed = o == HS_ABORTED;
 		rec.chain_error = (enum hs_chain_error)(o % (HS_CHAIN_TRUNCATED + 1));
 		rec.chain_bytes = rec.chain_error ? 348160 : 0;
+		sample_tunnel(&rec.tunnel, o);
 		v = (struct hs_view){ .rec = &rec, .n_chain = 2,
 				      .chain = { &sample_leaf, NULL },
 				      .has_staple = true, .findings = *fl };

@@ -23,6 +23,7 @@
 #define TC_ACT_UNSPEC (-1)
 #define MAX_RECS 64
 #define PORT 443
+#define GUE_PORT 5556
 
 /* ---- packet builder ---- */
 
@@ -182,6 +183,8 @@ static bool fx_open_wake(uint32_t budget, uint32_t chunk_bytes,
 		return false;
 	}
 	fx.skel->bss->tw_watched_ports[PORT >> 6] |= 1ULL << (PORT & 63);
+	live_set_udp_encap(fx.skel->bss->tw_udp_encap, &tw_udp_encap_default);
+	fx.skel->bss->tw_udp_encap[GUE_PORT] = TW_TUN_GUE;
 	fx.rb = ring_buffer__new(bpf_map__fd(fx.skel->maps.tw_events), collect,
 				 NULL, NULL);
 	if (!fx.rb) {
@@ -1155,6 +1158,220 @@ static void test_ring_fill_wakes_the_consumer(void)
 	fx_close();
 }
 
+/* ---- tunnels (bpf/decap.h) ---- */
+
+#define OUTER4_SRC "198.51.100.1"
+#define OUTER4_DST "198.51.100.2"
+#define OUTER6_SRC "2001:db8:ff::1"
+#define OUTER6_DST "2001:db8:ff::2"
+
+/* An IPv4 or IPv6 header of protocol @proto for @len bytes of payload. */
+static uint8_t *put_ip(uint8_t *p, int family, uint8_t proto, size_t len)
+{
+	if (family == 4) {
+		*p++ = 0x45;
+		*p++ = 0;
+		p = put16(p, (uint16_t)(20 + len));
+		p = put32(p, 0x00014000);         /* id 1, DF */
+		*p++ = 64;
+		*p++ = proto;
+		p = put16(p, 0);
+		inet_pton(AF_INET, OUTER4_SRC, p);
+		inet_pton(AF_INET, OUTER4_DST, p + 4);
+		return p + 8;
+	}
+	p = put32(p, 0x60000000);
+	p = put16(p, (uint16_t)len);
+	*p++ = proto;
+	*p++ = 64;
+	inet_pton(AF_INET6, OUTER6_SRC, p);
+	inet_pton(AF_INET6, OUTER6_DST, p + 16);
+	return p + 32;
+}
+
+/* Wraps the @n bytes at @pkt (an IP packet, or an Ethernet frame when
+ * @hdr ends in one) in @hdr_len bytes of @hdr behind an outer IP header
+ * of @family and @proto; returns the new length (in place). */
+static size_t wrap(uint8_t *pkt, size_t n, int family, uint8_t proto,
+		   const uint8_t *hdr, size_t hdr_len)
+{
+	uint8_t outer[64], *p = outer;
+
+	p = put_ip(p, family, proto, hdr_len + n);
+	if (hdr_len)
+		memcpy(p, hdr, hdr_len);
+	p += hdr_len;
+	memmove(pkt + (p - outer), pkt, n);
+	memcpy(pkt, outer, (size_t)(p - outer));
+	return n + (size_t)(p - outer);
+}
+
+/* The client hello's IP packet (no Ethernet header) into @pkt. */
+static size_t inner_hello(struct spec *s, uint8_t *pkt)
+{
+	size_t len;
+
+	*s = client_hello4();
+	len = build(s, pkt);
+	memmove(pkt, pkt + 14, len - 14);
+	return len - 14;
+}
+
+/* An Ethernet header of @type in front of the @n bytes at @pkt. */
+static size_t eth_front(uint8_t *pkt, size_t n, uint16_t type)
+{
+	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
+
+	memmove(pkt + 14, pkt, n);
+	memcpy(pkt, macs, 12);
+	put16(pkt + 12, type);
+	return n + 14;
+}
+
+/* The one record the hello became: inner 4-tuple, the tunnel's facts. */
+static void check_tunnel_record(uint8_t type, int family, bool has_id,
+				uint32_t id, uint8_t depth)
+{
+	const struct tw_event *e = &fx.recs[0].ev;
+	uint8_t want[16] = { 0 };
+
+	CHECK_INT(drain(), 1);
+	CHECK_INT(e->family, 4);
+	check_addr4(e->saddr, "192.0.2.10");
+	check_addr4(e->daddr, "192.0.2.1");
+	CHECK_INT(e->sport, 40000);
+	CHECK_INT(e->dport, PORT);
+	CHECK_INT(e->chunk_len, 517);
+	CHECK(memcmp(fx.recs[0].data, hello, 517) == 0);
+	CHECK_INT(e->tun.type, type);
+	CHECK_INT(e->tun.family, family);
+	CHECK_INT(e->tun.depth, depth);
+	CHECK_INT(e->tun.flags, has_id ? TW_TUNF_ID : 0);
+	if (has_id)
+		CHECK_INT(e->tun.id, id);
+	inet_pton(family == 4 ? AF_INET : AF_INET6,
+		  family == 4 ? OUTER4_SRC : OUTER6_SRC, want);
+	CHECK(memcmp(e->tun.saddr, want, 16) == 0);
+	memset(want, 0, sizeof(want));
+	inet_pton(family == 4 ? AF_INET : AF_INET6,
+		  family == 4 ? OUTER4_DST : OUTER6_DST, want);
+	CHECK(memcmp(e->tun.daddr, want, 16) == 0);
+	CHECK_INT(counter(TW_CNT_DECAPSULATED), 1);
+	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), 1);
+	CHECK_INT(counter(TW_CNT_BAD_HEADERS), 0);
+}
+
+static void test_vxlan_hello_is_emitted_with_the_outer_addresses(void)
+{
+	static uint8_t pkt[4096];
+	static const uint8_t vxlan[16] = {
+		0xc0, 0x00, 0x12, 0xb5, 0, 0, 0, 0,     /* UDP to 4789 */
+		0x08, 0, 0, 0, 0x01, 0x02, 0x03, 0,     /* I, VNI 0x010203 */
+	};
+	struct tw_flow_val v;
+	struct spec s;
+	size_t n;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	n = eth_front(pkt, inner_hello(&s, pkt), 0x0800);
+	n = eth_front(pkt, wrap(pkt, n, 4, 17, vxlan, sizeof(vxlan)), 0x0800);
+	run_on(fx.skel->progs.tlswatch, pkt, n);
+	check_tunnel_record(TW_TUN_VXLAN, 4, true, 0x010203, 1);
+	/* the flow is the inner connection's */
+	CHECK(flow_entry(&s, &v, NULL));
+	fx_close();
+}
+
+static void test_keyed_gre_over_ipv6_carries_ipv4(void)
+{
+	static uint8_t pkt[4096];
+	static const uint8_t gre[16] = {
+		0xb0, 0x00, 0x08, 0x00,                 /* C, K, S; IPv4 */
+		0, 0, 0, 0, 0, 0, 0, 42, 0, 0, 0, 1,    /* csum, key 42, seq */
+	};
+	struct spec s;
+	size_t n;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	n = inner_hello(&s, pkt);
+	n = eth_front(pkt, wrap(pkt, n, 6, 47, gre, sizeof(gre)), 0x86DD);
+	run_on(fx.skel->progs.tlswatch, pkt, n);
+	check_tunnel_record(TW_TUN_GRE, 6, true, 42, 1);
+	fx_close();
+}
+
+static void test_ipip_inside_gue_is_two_layers(void)
+{
+	static uint8_t pkt[4096];
+	static const uint8_t gue[16] = {
+		0xc0, 0x00, GUE_PORT >> 8, GUE_PORT & 0xff, 0, 0, 0, 0,
+		0x01, 4, 0, 0, 0xaa, 0xbb, 0xcc, 0xdd,  /* one optional word */
+	};
+	struct spec s;
+	size_t n;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	n = inner_hello(&s, pkt);
+	n = wrap(pkt, n, 4, 4, NULL, 0);            /* IPIP */
+	n = eth_front(pkt, wrap(pkt, n, 4, 17, gue, sizeof(gue)), 0x0800);
+	run_on(fx.skel->progs.tlswatch, pkt, n);
+	check_tunnel_record(TW_TUN_GUE, 4, false, 0, 2);
+	fx_close();
+}
+
+static void test_three_layers_are_counted_not_followed(void)
+{
+	static uint8_t pkt[4096];
+	struct spec s;
+	size_t n;
+	int i;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	n = inner_hello(&s, pkt);
+	for (i = 0; i < TW_MAX_DECAP + 1; i++)   /* 4in6, then 6in6 twice */
+		n = wrap(pkt, n, 6, i == 0 ? 4 : 41, NULL, 0);
+	n = eth_front(pkt, n, 0x86DD);
+	run_on(fx.skel->progs.tlswatch, pkt, n);
+	CHECK_INT(drain(), 0);
+	CHECK_INT(counter(TW_CNT_DECAP_TOO_DEEP), 1);
+	CHECK_INT(counter(TW_CNT_DECAPSULATED), 0);
+	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), 0);
+	fx_close();
+}
+
+static void test_udp_on_other_ports_is_not_decapsulated(void)
+{
+	static uint8_t pkt[4096];
+	static const uint8_t dns[16] = {
+		0xc0, 0x00, 0x00, 53, 0, 0, 0, 0,       /* UDP to 53 */
+		0x08, 0, 0, 0, 0x01, 0x02, 0x03, 0,     /* VXLAN-looking bytes */
+	};
+	struct spec s;
+	size_t n;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	n = eth_front(pkt, inner_hello(&s, pkt), 0x0800);
+	n = eth_front(pkt, wrap(pkt, n, 4, 17, dns, sizeof(dns)), 0x0800);
+	run_on(fx.skel->progs.tlswatch, pkt, n);
+	CHECK_INT(drain(), 0);
+	CHECK_INT(counter(TW_CNT_DECAPSULATED), 0);
+	CHECK_INT(counter(TW_CNT_BAD_HEADERS), 0);
+	fx_close();
+}
+
+static void test_l3_program_decapsulates_too(void)
+{
+	static uint8_t pkt[4096];
+	struct spec s;
+	size_t n;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	n = wrap(pkt, inner_hello(&s, pkt), 4, 4, NULL, 0);
+	run_on(fx.skel->progs.tlswatch_l3, pkt, n);
+	check_tunnel_record(TW_TUN_IPIP, 4, false, 0, 1);
+	fx_close();
+}
+
 int main(void)
 {
 	RUN_TEST(test_ipv4_client_hello_emits_one_record);
@@ -1193,5 +1410,11 @@ int main(void)
 	RUN_TEST(test_close_record_wakes_the_consumer);
 	RUN_TEST(test_urgent_wakeups_are_spaced_by_the_gap);
 	RUN_TEST(test_ring_fill_wakes_the_consumer);
+	RUN_TEST(test_vxlan_hello_is_emitted_with_the_outer_addresses);
+	RUN_TEST(test_keyed_gre_over_ipv6_carries_ipv4);
+	RUN_TEST(test_ipip_inside_gue_is_two_layers);
+	RUN_TEST(test_three_layers_are_counted_not_followed);
+	RUN_TEST(test_udp_on_other_ports_is_not_decapsulated);
+	RUN_TEST(test_l3_program_decapsulates_too);
 	return CHECK_EXIT_CODE();
 }

@@ -230,6 +230,7 @@ static enum agent_status agent_attach(struct agent *ag, char *err, size_t errlen
 	struct live_opts lo = {
 		.ports = ag->o.ports,
 		.n_ports = ag->o.n_ports,
+		.udp_encap = ag->o.udp_encap,
 		.dir_budget = ag->o.dir_budget,
 		.ringbuf_bytes = ag->o.ringbuf_bytes,
 		.any_link = agent_has_patterns(ag),

@@ -61,6 +61,7 @@ struct cert_view {
 	X(TRUNCATED_HEADERS, truncated_headers, "Packets whose headers were cut by the snap length") \
 	X(BAD_HEADERS, bad_headers, "Packets with impossible headers")         \
 	X(TRUNCATED_PAYLOAD, truncated_payload, "Packets whose payload was cut by the snap length") \
+	X(TUNNELS_TOO_DEEP, tunnels_too_deep, "Packets with more nested encapsulations than followed") \
 	X(FLOWS_EVICTED, flows_evicted, "Flows evicted by the memory or flow bounds") \
 	X(GAPS, gaps, "Connection directions with missing bytes")              \
 	X(PARSE_ERRORS, parse_errors, "Handshakes that did not parse")         \

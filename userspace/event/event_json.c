@@ -137,6 +137,29 @@ static void write_staple(struct json_writer *j, const struct hs_view *v)
 	jw_object_end(j);
 }
 
+/* "tunnel": {"type", "src", "dst", "vni"|"gre_key", "depth", "direction"} */
+static void write_tunnel(struct json_writer *j, const struct tw_tunnel *t)
+{
+	static const char *const direction[] = {
+		[TW_TUNNEL_TO_SERVER] = "to_server",
+		[TW_TUNNEL_TO_CLIENT] = "to_client",
+		[TW_TUNNEL_TO_SERVER | TW_TUNNEL_TO_CLIENT] = "both",
+	};
+	char buf[TW_ADDR_STRLEN];
+
+	jw_key(j, "tunnel");
+	jw_object_begin(j);
+	jw_kv_str(j, "type", tw_tunnel_type_name(t->type));
+	jw_kv_str(j, "src", tw_addr_format(&t->src, buf));
+	jw_kv_str(j, "dst", tw_addr_format(&t->dst, buf));
+	if (t->has_id)
+		jw_kv_uint(j, tw_tunnel_id_name(t->type), t->id);
+	jw_kv_uint(j, "depth", t->depth);
+	if (t->dirs && t->dirs < sizeof(direction) / sizeof(direction[0]))
+		jw_kv_str(j, "direction", direction[t->dirs]);
+	jw_object_end(j);
+}
+
 static void write_sni(struct json_writer *j, const char *sni, size_t len)
 {
 	if (!sni)
@@ -170,6 +193,8 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 	event_json_begin(j, EVENT_HANDSHAKE, ev->ts_us, ev->source);
 	write_endpoint(j, "client", &rec->client);
 	write_endpoint(j, "server", &rec->server);
+	if (rec->tunnel.type)
+		write_tunnel(j, &rec->tunnel);
 	write_sni(j, rec->has_sni ? rec->sni : NULL, rec->sni_len);
 	if (rec->has_client_hello) {
 		jw_key(j, "alpn");

@@ -386,6 +386,17 @@ static void flow_push_payload(struct flow_table *t, struct flow_entry *fe,
 				     seg->ts_us);
 }
 
+static void flow_note_tunnel(struct flow *f, int from,
+			     const struct tw_tunnel *tun)
+{
+	if (!f->tunnel.type) {
+		f->tunnel = *tun;
+		f->tunnel.dirs = 0;
+		f->tunnel_from = (int8_t)from;
+	}
+	f->tunnel.dirs |= (uint8_t)(1u << from);
+}
+
 void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 {
 	uint8_t flags = seg->tcp_flags;
@@ -411,6 +422,8 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 			return;
 	}
 	flow_touch(t, fe);
+	if (seg->tunnel.type)
+		flow_note_tunnel(&fe->pub, from, &seg->tunnel);
 
 	if (fe->pub.state == FLOW_DONE || fe->pub.state == FLOW_IGNORED) {
 		if (flags & (TW_TCP_FIN | TW_TCP_RST))

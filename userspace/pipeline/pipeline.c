@@ -80,6 +80,23 @@ static void conn_free(struct pipeline *pl, struct conn *c)
 	free(c);
 }
 
+/* The flow's tunnel as the connection's: src on the client's side, dirs
+ * saying which of its directions came through it. */
+static void conn_tunnel(const struct flow *f, int client, struct tw_tunnel *t)
+{
+	uint8_t dirs = f->tunnel.dirs;
+
+	*t = f->tunnel;
+	if (!t->type)
+		return;
+	if (f->tunnel_from != client) {
+		t->src = f->tunnel.dst;
+		t->dst = f->tunnel.src;
+	}
+	t->dirs = (uint8_t)(((dirs >> client) & 1 ? TW_TUNNEL_TO_SERVER : 0) |
+			    ((dirs >> !client) & 1 ? TW_TUNNEL_TO_CLIENT : 0));
+}
+
 /* The record is complete: fill in what only the flow knows, judge it. */
 static void conn_report(struct pipeline *pl, struct flow *f, struct conn *c)
 {
@@ -88,6 +105,7 @@ static void conn_report(struct pipeline *pl, struct flow *f, struct conn *c)
 
 	rec->client = f->ep[client];
 	rec->server = f->ep[!client];
+	conn_tunnel(f, client, &rec->tunnel);
 	rec->start_us = f->first_ts_us;
 	judge_record(pl, rec);
 }

@@ -36,6 +36,8 @@ struct name_row {
 	/* why no certificate was seen, by handshake */
 	uint64_t resumed, tls13, too_large, truncated;
 	uint32_t largest_chain;          /* bytes a chain not read declared */
+	uint64_t tunnelled;                /* handshakes that came through one */
+	char tunnel[TW_TUNNEL_STRLEN];     /* the first of those's tunnel */
 };
 
 struct text_report {
@@ -108,6 +110,8 @@ static void report_handshake(struct text_report *r, const struct hs_view *v)
 	if (created)
 		snprintf(nr->server, sizeof(nr->server), "%s", server);
 	nr->handshakes++;
+	if (rec->tunnel.type && !nr->tunnelled++)
+		tw_tunnel_format(&rec->tunnel, nr->tunnel);
 	if ((unsigned)rec->outcome < HS_OUTCOME__COUNT)
 		nr->outcomes[rec->outcome]++;
 	if (v->chain[0])
@@ -250,6 +254,9 @@ static void print_names(struct text_report *r)
 			(unsigned long long)nr->outcomes[HS_ABORTED],
 			(unsigned long long)nr->outcomes[HS_INCOMPLETE],
 			percent(failures, nr->handshakes));
+		if (nr->tunnelled)
+			fprintf(r->out, "    through a tunnel: %llu (the first: %s)\n",
+				(unsigned long long)nr->tunnelled, nr->tunnel);
 		for (c = 0; c < nr->n_certs; c++)
 			print_cert(r->out, nr->certs[c].row, nr->certs[c].count);
 		if (nr->certs_truncated)

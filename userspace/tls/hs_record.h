@@ -12,6 +12,7 @@
 
 #include "../common/endpoint.h"
 #include "hs_names.h"
+#include "../common/tunnel.h"
 
 #define HS_MAX_ALPN      8
 #define HS_MAX_ALPN_LEN  255
@@ -65,6 +66,9 @@ struct hs_record {
 	uint64_t end_us;          /* when the outcome was decided */
 	struct tw_endpoint client;
 	struct tw_endpoint server;
+	struct tw_tunnel tunnel;  /* the outermost encapsulation the connection
+				   * came through (type TW_TUN_NONE: none);
+				   * src on the client's side */
 
 	/* ClientHello */
 	bool has_client_hello;

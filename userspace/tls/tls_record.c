@@ -119,8 +119,8 @@ static void tls_hs_oversized(struct tls_dir *d, uint8_t type, uint32_t len)
 	d->hs_skip = len - (uint32_t)have;
 }
 
-/* Drops what is left of an oversized message's body from @p; returns how
- * many bytes of the @n it took. */
+/* Of @n bytes that came, how many belong to the rest of an oversized
+ * message's body, and are dropped. */
 static size_t tls_hs_skip(struct tls_dir *d, size_t n)
 {
 	size_t take = n < d->hs_skip ? n : d->hs_skip;

@@ -8,11 +8,11 @@ mapfile -t pkgs < <(awk '!/^(#|$)/ { print $1 }' "$(dirname "$0")/build-deps.txt
 # and its test (tests/e2e/install.sh): debhelper, lintian, fakeroot;
 # python3-seccomp and systemd (systemd-analyze) for tests/e2e/live_hardened.sh.
 # faketime (libfaketime) for tests/e2e/clock_jumps.sh; valgrind for
-# tests/e2e/valgrind.sh.
+# tests/e2e/valgrind.sh; nginx-light for tests/e2e/live_dual_cert.sh.
 pkgs+=(llvm libclang-rt-14-dev openssl tcpdump tshark iproute2 procps python3 python3-jsonschema python3-seccomp systemd
        sqlite3 iperf3 curl prometheus prometheus-alertmanager
        dpkg-dev debhelper fakeroot lintian logrotate groff-base man-db
-       faketime valgrind)
+       faketime valgrind nginx-light)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

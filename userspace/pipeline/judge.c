@@ -73,6 +73,8 @@ static struct cert_health_input health_input(const struct hs_record *rec,
 		.staple = v->has_staple ? &v->staple : NULL,
 		.ts_us = record_time_us(rec),
 		.base = &v->findings,
+		.key_offer = rec->has_client_hello || own_hello ?
+			     hs_record_key_offer(rec) : NULL,
 		.unanswered = !record_answered(rec, own_hello),
 	};
 

@@ -11,6 +11,11 @@ void hs_record_init(struct hs_record *r)
 	r->outcome = HS_INCOMPLETE;
 }
 
+const struct key_offer *hs_record_key_offer(const struct hs_record *r)
+{
+	return r->version == 0x0304 ? &r->keys_tls13 : &r->keys_tls12;
+}
+
 static void hs_blob_release(struct hs_blob *b)
 {
 	free(b->data);

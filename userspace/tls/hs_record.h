@@ -13,6 +13,7 @@
 #include "../common/endpoint.h"
 #include "hs_names.h"
 #include "../common/tunnel.h"
+#include "../common/key_family.h"
 
 #define HS_MAX_ALPN      8
 #define HS_MAX_ALPN_LEN  255
@@ -81,6 +82,10 @@ struct hs_record {
 	uint16_t client_version;  /* highest offered (supported_versions or legacy) */
 	char ja4[HS_JA4_LEN + 1];
 	char ja3[HS_JA3_LEN + 1];
+	/* Key families the client accepts, most preferred first, should the
+	 * server negotiate TLS 1.3 / TLS 1.2 or older (tls/key_offer.c); an
+	 * active check sets what its probe offered. */
+	struct key_offer keys_tls13, keys_tls12;
 
 	/* ServerHello */
 	bool has_server_hello;
@@ -118,6 +123,8 @@ struct hs_record {
 };
 
 void hs_record_init(struct hs_record *r);
+/* The key families the client accepted for the version negotiated. */
+const struct key_offer *hs_record_key_offer(const struct hs_record *r);
 /* Frees the owned blobs; the struct itself belongs to the caller. */
 void hs_record_release(struct hs_record *r);
 

@@ -177,6 +177,7 @@ static void tls_conn_client_hello(struct tls_conn *c, struct tls_dir *d,
 	memcpy(c->client_session_id, ch.session_id, ch.session_id_len);
 	c->client_session_id_len = ch.session_id_len;
 	tls_fingerprint(c->fp_cache, &ch, r->ja4, r->ja3);
+	tls_key_offers(&ch, &r->keys_tls13, &r->keys_tls12);
 	tls_client_hello_release(&ch);
 }
 

@@ -173,6 +173,13 @@ const char *tls_parse_server_hello(const uint8_t *p, size_t n,
  * *@group set; false for explicit curves or a body too short. */
 bool tls_server_kex_group(const uint8_t *p, size_t n, uint16_t *group);
 
+/* --- key families the client accepts (key_offer.c) ------------------- */
+
+/* Most preferred first: for a TLS 1.3 negotiation, and for TLS 1.2 and
+ * older. */
+void tls_key_offers(const struct tls_client_hello *ch, struct key_offer *tls13,
+		    struct key_offer *tls12);
+
 /* --- Certificate, CertificateStatus (tls_cert.c) --------------------- */
 
 /* Copy the DER certificates / the stapled OCSP response into @r. */

@@ -121,6 +121,14 @@ static void count_certs(struct pipeline *pl, const struct hs_view *v)
 			pr_warn("out of memory counting certificates\n");
 }
 
+static void count_server_choices(struct summary *sum, const struct hs_record *rec)
+{
+	if (rec->has_group)
+		sum->groups[hs_group_slot(rec->group)]++;
+	sum->alpn_selected[hs_record_alpn_slot(rec)]++;
+	sum->resumed += rec->resumed;
+}
+
 static void count_record(struct pipeline *pl, const struct hs_view *v)
 {
 	const struct hs_record *rec = v->rec;
@@ -140,8 +148,14 @@ static void count_record(struct pipeline *pl, const struct hs_view *v)
 		else
 			sum->alerts[rec->alerts[i].description]++;
 	}
+	if (rec->has_server_hello)
+		count_server_choices(sum, rec);
 	if (rec->parse_error)
 		sum->problems[SUM_PARSE_ERRORS]++;
+	if (rec->chain_error == HS_CHAIN_TOO_LARGE)
+		sum->problems[SUM_CHAINS_TOO_LARGE]++;
+	else if (rec->chain_error == HS_CHAIN_TRUNCATED)
+		sum->problems[SUM_CHAINS_TRUNCATED]++;
 	count_certs(pl, v);
 }
 

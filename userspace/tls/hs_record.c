@@ -121,3 +121,12 @@ const char *hs_alert_description_name(uint8_t d)
 	default:  return NULL;
 	}
 }
+
+const char *hs_chain_error_name(enum hs_chain_error e)
+{
+	switch (e) {
+	case HS_CHAIN_TOO_LARGE: return "too_large";
+	case HS_CHAIN_TRUNCATED: return "truncated";
+	default:                 return NULL;
+	}
+}

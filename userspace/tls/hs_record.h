@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "../common/endpoint.h"
+#include "hs_names.h"
 #include "../common/tunnel.h"
 #include "../common/key_family.h"
 
@@ -49,6 +50,13 @@ enum hs_outcome {
 	HS_FAILED,           /* a fatal alert (plaintext or inferred encrypted) */
 	HS_ABORTED,          /* FIN/RST before the handshake finished, no alert */
 	HS_OUTCOME__COUNT,
+};
+
+/* Why a Certificate message sent in the clear (TLS <= 1.2) was not read. */
+enum hs_chain_error {
+	HS_CHAIN_READ = 0,        /* read, or none was sent */
+	HS_CHAIN_TOO_LARGE,       /* declared more than the per-message cap */
+	HS_CHAIN_TRUNCATED,       /* began, but its end was never seen */
 };
 
 enum hs_alert_level {
@@ -109,12 +117,21 @@ struct hs_record {
 	bool hello_retry;         /* a HelloRetryRequest was seen */
 	uint16_t version;         /* negotiated, 0x0301..0x0304; 0 unknown */
 	uint16_t cipher;          /* negotiated cipher suite */
+	bool has_group;
+	uint16_t group;           /* key-exchange group (IANA Supported Groups):
+				   * TLS 1.3 key_share, TLS 1.2 ECDHE
+				   * ServerKeyExchange */
+	bool has_alpn_selected;   /* TLS <= 1.2: ALPN in the ServerHello
+				   * (TLS 1.3 sends it encrypted) */
+	struct hs_string alpn_selected;
 
 	/* Certificate (TLS <= 1.2, or an active check) */
 	bool cert_visible;        /* false for TLS 1.3 */
 	uint8_t n_chain;
 	bool chain_truncated;     /* more than HS_MAX_CHAIN certificates */
 	struct hs_blob chain[HS_MAX_CHAIN]; /* DER, leaf first */
+	enum hs_chain_error chain_error; /* a Certificate message not read */
+	uint32_t chain_bytes;     /* ... and the length it declared */
 
 	/* CertificateStatus (stapled OCSP response, DER) */
 	bool has_staple;
@@ -143,5 +160,16 @@ const char *hs_alert_level_name(uint8_t level);     /* "fatal" */
 const char *hs_alert_description_name(uint8_t d);   /* "bad_certificate" */
 const char *hs_cipher_name(uint16_t cipher);        /* IANA name */
 const char *hs_starttls_name(uint8_t protocol);     /* "smtp"; NULL for none */
+/* Does @cipher's ServerKeyExchange carry ECDHE parameters first (ECDHE
+ * without PSK, RFC 8422 5.4)? */
+bool hs_cipher_is_ecdhe(uint16_t cipher);
+/* IANA Supported Groups name ("x25519", "X25519MLKEM768"); NULL when
+ * unassigned. hs_group_label() never fails: "0x%04x" for those. */
+const char *hs_group_name(uint16_t group);
+#define HS_GROUP_LABEL_LEN 7
+const char *hs_group_label(uint16_t group, char buf[HS_GROUP_LABEL_LEN]);
+const char *hs_chain_error_name(enum hs_chain_error e); /* "too_large"; NULL for READ */
+/* The ALPN slot of hs_names.h for what @r's server selected. */
+int hs_record_alpn_slot(const struct hs_record *r);
 
 #endif

@@ -116,6 +116,50 @@ static bool tls_hs_reserve(struct tls_dir *d, size_t n)
 	return true;
 }
 
+/*
+ * A message larger than the cap: the owner may have its body dropped as it
+ * comes (a Certificate with thousands of names), so the messages after it
+ * are still read, or the direction stops.
+ */
+static void tls_hs_oversized(struct tls_dir *d, uint8_t type, uint32_t len)
+{
+	size_t have;
+
+	if (!d->ops->oversized || !d->ops->oversized(d->ctx, d, type, len)) {
+		tls_dir_stop(d, "handshake message: length above the limit");
+		return;
+	}
+	d->hs_off += 4;
+	have = d->hs_len - d->hs_off;
+	if (have > len)
+		have = len;
+	d->hs_off += have;
+	d->hs_skip = len - (uint32_t)have;
+}
+
+/* Of @n bytes that came, how many belong to the rest of an oversized
+ * message's body, and are dropped. */
+static size_t tls_hs_skip(struct tls_dir *d, size_t n)
+{
+	size_t take = n < d->hs_skip ? n : d->hs_skip;
+
+	d->hs_skip -= (uint32_t)take;
+	return take;
+}
+
+bool tls_dir_partial_message(const struct tls_dir *d, uint8_t *type,
+			     uint32_t *len)
+{
+	struct cursor cur;
+
+	if (!d->hs || d->hs_skip)
+		return false;
+	cur = cur_make(d->hs + d->hs_off, d->hs_len - d->hs_off);
+	*type = cur_u8(&cur);
+	*len = cur_u24(&cur);
+	return cur_ok(&cur);
+}
+
 /* Hands every complete message in the buffer to the owner. */
 static void tls_hs_drain(struct tls_dir *d, uint64_t ts_us)
 {
@@ -128,8 +172,8 @@ static void tls_hs_drain(struct tls_dir *d, uint64_t ts_us)
 		if (!cur_ok(&cur))
 			return;    /* header incomplete */
 		if (len > d->max_message) {
-			tls_dir_stop(d, "handshake message: length above the limit");
-			return;
+			tls_hs_oversized(d, type, len);
+			continue;
 		}
 		body = cur_bytes(&cur, len);
 		if (!body)
@@ -142,6 +186,12 @@ static void tls_hs_drain(struct tls_dir *d, uint64_t ts_us)
 static void tls_hs_append(struct tls_dir *d, const uint8_t *p, size_t n,
 			  uint64_t ts_us)
 {
+	size_t skipped = tls_hs_skip(d, n);
+
+	p += skipped;
+	n -= skipped;
+	if (n == 0)
+		return;
 	if (!tls_hs_reserve(d, n)) {
 		tls_dir_stop(d, "handshake message: out of memory");
 		return;

@@ -119,8 +119,8 @@ static struct tw_endpoint ep4(uint8_t host, uint16_t port)
 
 /* One segment of the connection from client port @cport; @dir 0 goes
  * client -> server, 1 server -> client. */
-static void send_port(struct flow_table *t, uint16_t cport, int dir, uint32_t seq,
-		      uint8_t flags, const char *data, uint64_t ts_us)
+static struct tw_segment seg_of(uint16_t cport, int dir, uint32_t seq,
+				uint8_t flags, const char *data, uint64_t ts_us)
 {
 	struct tw_endpoint c = ep4(1, cport), s = ep4(2, 443);
 	uint32_t n = data ? (uint32_t)strlen(data) : 0;
@@ -134,6 +134,14 @@ static void send_port(struct flow_table *t, uint16_t cport, int dir, uint32_t se
 		.payload = (const uint8_t *)data,
 		.len = n,
 	};
+
+	return seg;
+}
+
+static void send_port(struct flow_table *t, uint16_t cport, int dir, uint32_t seq,
+		      uint8_t flags, const char *data, uint64_t ts_us)
+{
+	struct tw_segment seg = seg_of(cport, dir, seq, flags, data, ts_us);
 
 	flow_table_push(t, &seg);
 }
@@ -208,6 +216,45 @@ static void test_state_new_becomes_tracked_on_first_data(void)
 	}
 	CHECK_STR(r.log, "d0'ab' d0'cd' ");
 	flow_table_free(t);
+}
+
+/* The inner connection is the flow, however its packets travel: the
+ * first tunnel seen is kept with its sender, each direction that came
+ * through one is marked. */
+static void test_tunnel_first_seen_kept_directions_marked(void)
+{
+	struct tw_tunnel vx = { .type = TW_TUN_VXLAN, .depth = 1, .has_id = true,
+				.id = 7, .src = { 4, { 192, 0, 2, 2 } },
+				.dst = { 4, { 192, 0, 2, 1 } } };
+	struct tw_tunnel gre = { .type = TW_TUN_GRE, .depth = 1,
+				 .src = { 4, { 198, 51, 100, 1 } },
+				 .dst = { 4, { 198, 51, 100, 2 } } };
+	struct flow_callbacks cb = rec_cb;
+	struct tw_segment seg;
+	struct rec r;
+
+	memset(&r, 0, sizeof(r));
+	cb.data = capture_flow;
+	r.t = flow_table_new(NULL, &cb, &r);
+	captured_flow = NULL;
+	handshake(r.t);                  /* plain: ep[0] is the client */
+	seg = seg_of(CLIENT_PORT, 1, 5000, ACK, "ab", S(1));
+	seg.tunnel = vx;                 /* the server's reply, tunnelled */
+	flow_table_push(r.t, &seg);
+	seg = seg_of(CLIENT_PORT, 0, 1000, ACK, "cd", S(1));
+	seg.tunnel = gre;                /* then the client's, another way */
+	flow_table_push(r.t, &seg);
+	CHECK(captured_flow != NULL);
+	if (captured_flow) {
+		CHECK_INT(captured_flow->tunnel.type, TW_TUN_VXLAN);
+		CHECK_INT(captured_flow->tunnel.id, 7);
+		CHECK_INT(captured_flow->tunnel_from, 1);
+		CHECK_INT(captured_flow->tunnel.dirs, 3);
+		CHECK(memcmp(&captured_flow->tunnel.src, &vx.src, sizeof(vx.src)) == 0);
+	}
+	CHECK_INT(flow_table_stats(r.t)->flows_created, 1);
+	CHECK_STR(r.log, "d1'ab' d0'cd' ");
+	flow_table_free(r.t);
 }
 
 static void test_reversed_five_segments(void)
@@ -963,27 +1010,54 @@ static void test_both_directions_interleaved(void)
 	flow_table_free(t);
 }
 
+/* A segment of @dir (as send_seg) of @wire_len bytes on the wire of which
+ * only @captured (may be NULL) was captured. */
+static void send_cut(struct flow_table *t, int dir, uint32_t seq,
+		     uint32_t wire_len, const char *captured)
+{
+	struct tw_endpoint c = ep4(1, CLIENT_PORT), srv = ep4(2, 443);
+	struct tw_segment seg = {
+		.ts_us = S(1),
+		.src = dir ? srv : c,
+		.dst = dir ? c : srv,
+		.seq = seq,
+		.tcp_flags = ACK,
+		.truncated = true,
+		.wire_len = wire_len,
+		.payload = (const uint8_t *)captured,
+		.len = captured ? (uint32_t)strlen(captured) : 0,
+	};
+
+	flow_table_push(t, &seg);
+}
+
 static void test_truncated_segment_delivers_captured_bytes_then_gaps(void)
 {
 	struct rec r;
 	struct flow_table *t = table_new(&r, NULL);
-	struct tw_segment seg = {
-		.ts_us = S(1),
-		.src = ep4(1, CLIENT_PORT),
-		.dst = ep4(2, 443),
-		.seq = 1000,
-		.tcp_flags = ACK,
-		.truncated = true,
-		.wire_len = 1400,
-		.payload = (const uint8_t *)"abc",
-		.len = 3,
-	};
 
 	handshake(t);
-	flow_table_push(t, &seg);
+	send_cut(t, 0, 1000, 1400, "abc");
 	send_seg(t, 0, 2400, ACK, "next");
 	CHECK_STR(r.log, "d0'abc' g0 ");
 	CHECK_INT(flow_table_stats(t)->gaps, 1);
+	flow_table_free(t);
+}
+
+/* The live source's gap record: a truncated segment without bytes. A
+ * hole at once when it is where delivery stands, also for a direction
+ * that has sent nothing yet. */
+static void test_truncated_segment_without_bytes_is_a_hole(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_seg(t, 0, 1000, ACK, "abc");
+	send_cut(t, 0, 1003, 1400, NULL);
+	send_cut(t, 1, 5000, 1400, NULL);
+	send_seg(t, 0, 2403, ACK, "late");
+	CHECK_STR(r.log, "d0'abc' g0 g1 ");
+	CHECK_INT(flow_table_stats(t)->gaps, 2);
 	flow_table_free(t);
 }
 
@@ -1032,6 +1106,7 @@ int main(void)
 {
 	RUN_TEST(test_in_order_delivery);
 	RUN_TEST(test_state_new_becomes_tracked_on_first_data);
+	RUN_TEST(test_tunnel_first_seen_kept_directions_marked);
 	RUN_TEST(test_reversed_five_segments);
 	RUN_TEST(test_duplicated_segments);
 	RUN_TEST(test_retransmission_of_delivered_data);
@@ -1071,6 +1146,7 @@ int main(void)
 	RUN_TEST(test_mark_ignored_then_1000_packets_deliver_nothing);
 	RUN_TEST(test_both_directions_interleaved);
 	RUN_TEST(test_truncated_segment_delivers_captured_bytes_then_gaps);
+	RUN_TEST(test_truncated_segment_without_bytes_is_a_hole);
 	RUN_TEST(test_ipv4_and_ipv6_with_same_bytes_are_two_flows);
 	RUN_TEST(test_many_flows_keep_their_own_streams);
 	return CHECK_EXIT_CODE();

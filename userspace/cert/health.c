@@ -258,19 +258,19 @@ static void health_expect(struct cert_health *h, const char *sni,
 }
 
 static void health_supersede(struct cert_health *h, const struct cert_health_input *in,
-			     const struct cert_info *leaf, struct finding_list *f)
+			     const struct cert_info *leaf, struct finding_list *f,
+			     struct supersede_verdict *v)
 {
-	struct supersede_verdict v;
 	struct tw_endpoint none = { 0 };
-	char err[512], detail[256];
+	char err[512], detail[FINDING_DETAIL_MAX];
 
 	if (supersede_judge(h->inv, in->sni, in->server ? in->server : &none, leaf,
-			    in->ts_us, &v, err, sizeof(err))) {
+			    in->key_offer, in->ts_us, v, err, sizeof(err))) {
 		health_db_problem(h, err);
 		return;
 	}
-	if (v.superseded) {
-		supersede_detail(&v, in->sni, detail, sizeof(detail));
+	if (v->superseded) {
+		supersede_detail(v, in->sni, detail, sizeof(detail));
 		finding_add(f, FINDING_SUPERSEDED, "%s", detail);
 	}
 }
@@ -416,7 +416,8 @@ static void health_findings_text(const struct finding_list *f, char *buf, size_t
 }
 
 static void health_record(struct cert_health *h, const struct cert_info *leaf,
-			  bool unanswered, struct cert_health_result *r)
+			  bool unanswered, const struct supersede_verdict *v,
+			  struct cert_health_result *r)
 {
 	char addr[TW_ADDR_STRLEN], findings[256], err[512];
 	struct inventory_sighting s = {
@@ -425,6 +426,8 @@ static void health_record(struct cert_health *h, const struct cert_info *leaf,
 		.subject = leaf->subject, .issuer = leaf->issuer, .key = leaf->key,
 		.not_before = leaf->not_before, .not_after = leaf->not_after,
 		.ts_us = r->ts_us, .findings = findings,
+		.rollback_us = v->record_rollback ? r->ts_us : 0,
+		.rollback_evidence = v->rollback_text,
 	};
 
 	if (unanswered) {
@@ -506,6 +509,7 @@ void cert_health_check(struct cert_health *h, const struct cert_health_input *in
 		       struct cert_health_result *out)
 {
 	const struct cert_info *leaf = in->n_chain > 0 ? in->chain[0] : NULL;
+	struct supersede_verdict sv;
 	struct verify_result vr;
 	struct finding_list base;
 	STACK_OF(X509) *chain;
@@ -523,13 +527,13 @@ void cert_health_check(struct cert_health *h, const struct cert_health_input *in
 	if (vrc == 1)
 		finding_add(&out->findings, FINDING_UNTRUSTED, "%s", vr.detail);
 	health_expect(h, in->sni, leaf, &out->findings);
-	health_supersede(h, in, leaf, &out->findings);
+	health_supersede(h, in, leaf, &out->findings, &sv);
 	base = out->findings;
 	chain = health_revocation_chain(&vr, in);
 	out->pending = health_revocation(h, chain, in->staple, at,
 					 h->online && vrc >= 0 && health_anchored(vr.code),
 					 out);
-	health_record(h, leaf, in->unanswered, out);
+	health_record(h, leaf, in->unanswered, &sv, out);
 	if (out->pending)
 		health_wait_add(h, out, &base, chain, in->staple, at);
 	else

@@ -87,6 +87,8 @@ static int apply_general(struct cli_opts *o, enum cli_opt id, const char *arg,
 	case CLI_OPT_PORT:            return add_port(o, u, err, errlen);
 	case CLI_OPT_IFACE:
 		return check_opts_add(o->ifaces, &o->n_ifaces, CLI_MAX_IFACES, arg, err, errlen);
+	case CLI_OPT_UDP_ENCAP:
+		return tw_udp_encap_add(&o->udp_encap, arg, err, errlen) ? -EXIT_USAGE : 0;
 	case CLI_OPT_JSON_LOG:        o->log_path = arg; return 0;
 	case CLI_OPT_NO_ACTIVE_CHECK: o->active = false; return 0;
 	case CLI_OPT_STATS_INTERVAL:  o->stats_interval_s = (unsigned)u; return 0;
@@ -184,6 +186,7 @@ void cli_opt_clear(struct cli_opts *o, enum cli_opt id)
 	switch (id) {
 	case CLI_OPT_PORT:         o->n_ports = 0; break;
 	case CLI_OPT_IFACE:        o->n_ifaces = 0; break;
+	case CLI_OPT_UDP_ENCAP:    o->udp_encap = tw_udp_encap_default; break;
 	case CLI_OPT_FAIL_ON:      o->fail_on = 0; break;
 	case CLI_OPT_VERBOSE:      o->verbose = 0; break;
 	case CLI_OPT_CRL:          o->check.health.n_crl = 0; break;

@@ -51,6 +51,12 @@
 	  65535, "",                                                           \
 	  "watched TCP server port (repeatable); default: every port for "     \
 	  "analyze, 443 for run")                                              \
+	X(UDP_ENCAP, "udp-encap", 0, "PORT:KIND", CMD_AR, GENERAL, OT_STR,     \
+	  OF_REPEAT, 0, 0, "",                                                 \
+	  "UDP destination port PORT carries tunnels of KIND: vxlan, geneve, " \
+	  "fou or gue, or none to stop decapsulating it (repeatable, at most " \
+	  "16 ports); default: 4789:vxlan and 6081:geneve, FOU and GUE have "  \
+	  "no standard port")                                                  \
 	X(IFACE, "iface", 0, "IF", CMD_R, GENERAL, OT_STR, OF_REPEAT, 0, 0, "", \
 	  "watch interface IF (repeatable), or every interface whose name "    \
 	  "matches the glob IF ('veth*'), also those that appear later; "      \

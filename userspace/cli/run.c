@@ -82,6 +82,7 @@ static void agent_opts_from(struct cli_opts *o, struct cert_health *health,
 	ao->n_ifaces = o->n_ifaces;
 	ao->ports = o->ports;
 	ao->n_ports = o->n_ports;
+	ao->udp_encap = &o->udp_encap;
 	ao->dir_budget = o->dir_budget;
 	ao->handshake_memory_mib = o->handshake_memory_mib;
 	ao->ringbuf_bytes = o->ring_buffer_kib << 10;
@@ -136,6 +137,7 @@ static bool strv_differ(const char *const *a, int na, const char *const *b, int 
 	X("iface", strv_differ(a->ifaces, a->n_ifaces, b->ifaces, b->n_ifaces)) \
 	X("port", a->n_ports != b->n_ports ||                                  \
 		  memcmp(a->ports, b->ports, sizeof(a->ports[0]) * (size_t)a->n_ports)) \
+	X("udp-encap", memcmp(&a->udp_encap, &b->udp_encap, sizeof(a->udp_encap))) \
 	X("json-log", str_differ(a->log_path, b->log_path))                    \
 	X("no-active-check", a->active != b->active)                           \
 	X("stats-interval", a->stats_interval_s != b->stats_interval_s)        \

@@ -66,6 +66,15 @@ struct flow {
 	uint64_t first_ts_us;
 	uint64_t last_ts_us;
 	void *user;             /* the consumer's per-flow state */
+	/* The first tunnel a segment of the flow came through, as that
+	 * segment had it (src/dst its sender's way: sent by ep[tunnel_from]);
+	 * tunnel.dirs: bit i set when a segment from ep[i] came through one.
+	 * The flow is keyed by the inner endpoints alone: the two directions
+	 * of a connection may come different ways (a load balancer's
+	 * direct server return sends replies unencapsulated, and which
+	 * balancer encapsulates can change mid-connection). */
+	struct tw_tunnel tunnel;
+	int8_t tunnel_from;
 	/* reassembly internals follow in flow_internal.h (struct flow_entry) */
 };
 

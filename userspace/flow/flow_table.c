@@ -433,10 +433,22 @@ static void flow_push_payload(struct flow_table *t, struct flow_entry *fe,
 		d->started = true;
 		d->next_seq = seq;
 	}
-	reasm_push(t, fe, from, seq, seg->payload, len, seg->ts_us);
+	if (len > 0)
+		reasm_push(t, fe, from, seq, seg->payload, len, seg->ts_us);
 	if (seg->truncated && seg->wire_len > len)
 		reasm_note_truncated(t, fe, from, seq, len, seg->wire_len,
 				     seg->ts_us);
+}
+
+static void flow_note_tunnel(struct flow *f, int from,
+			     const struct tw_tunnel *tun)
+{
+	if (!f->tunnel.type) {
+		f->tunnel = *tun;
+		f->tunnel.dirs = 0;
+		f->tunnel_from = (int8_t)from;
+	}
+	f->tunnel.dirs |= (uint8_t)(1u << from);
 }
 
 void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
@@ -469,6 +481,8 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 		fe->source_start_us = seg->ts_us;
 		fe->has_source_start = true;
 	}
+	if (seg->tunnel.type)
+		flow_note_tunnel(&fe->pub, from, &seg->tunnel);
 
 	if (fe->pub.state == FLOW_DONE || fe->pub.state == FLOW_IGNORED) {
 		if (flags & (TW_TCP_FIN | TW_TCP_RST))
@@ -483,7 +497,9 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 		flow_handle_syn(fe, from, seg);
 		seq++;
 	}
-	if (len > 0)
+	/* a truncated segment without bytes: the source lost them (live: a
+	 * gap record), a hole once delivery reaches it */
+	if (len > 0 || (seg->truncated && seg->wire_len > 0))
 		flow_push_payload(t, fe, from, seg, seq, len);
 	if (flags & (TW_TCP_FIN | TW_TCP_RST))
 		flow_finish(t, fe, from, seq + len, flags, seg->ts_us);

@@ -218,6 +218,8 @@ static int load_program(struct live *l, const struct live_opts *o, char *err,
 	}
 	for (i = 0; i < o->n_ports; i++)
 		l->skel->bss->tw_watched_ports[o->ports[i] >> 6] |= 1ULL << (o->ports[i] & 63);
+	live_set_udp_encap(l->skel->bss->tw_udp_encap,
+			   o->udp_encap ? o->udp_encap : &tw_udp_encap_default);
 	return 0;
 }
 

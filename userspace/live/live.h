@@ -49,6 +49,8 @@ struct live_opts {
 	int n_ifaces;
 	const uint16_t *ports;   /* watched server ports (at least one) */
 	int n_ports;
+	const struct tw_udp_encap *udp_encap; /* UDP ports that carry tunnels;
+					       * NULL: tw_udp_encap_default */
 	uint32_t dir_budget;     /* bytes copied per flow direction; 0: 64 KiB */
 	uint32_t ringbuf_bytes;  /* ring buffer size, a power of two >= 4 KiB;
 				  * 0: 8 MiB */
@@ -87,6 +89,10 @@ struct live_meta {
  */
 int live_open(const struct live_opts *o, struct live **out, char *err,
 	      size_t errlen);
+
+/* Fills the kernel's table of UDP ports that carry tunnels (indexed by
+ * port: enum tw_tunnel_type) from @u. */
+void live_set_udp_encap(uint8_t table[65536], const struct tw_udp_encap *u);
 
 /*
  * Waits up to @timeout_ms for a wakeup from the kernel, then hands every

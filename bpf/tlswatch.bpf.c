@@ -503,12 +503,17 @@ __noinline int tw_flow_first(struct __sk_buff *skb, struct tw_ctx *c,
 			     struct tw_flow_key *key, int from)
 {
 	struct tw_flow_val nv = { .state = TW_FLOW_PROBE };
+	struct tw_counters *cnt = tw_counters_get();
 	struct tw_flow_val *v;
 
-	if (!c || !key)
+	if (!c || !key || !cnt)
 		return 0;
-	if (bpf_map_update_elem(&tw_flows, key, &nv, BPF_NOEXIST))
+	if (bpf_map_update_elem(&tw_flows, key, &nv, BPF_NOEXIST)) {
+		/* no memory, or another CPU's packet of the flow won the race:
+		 * this packet is not copied */
+		cnt->c[TW_CNT_FLOW_MAP_REFUSED]++;
 		return 0;
+	}
 	v = bpf_map_lookup_elem(&tw_flows, key);
 	if (!v)
 		return 0;

@@ -233,6 +233,7 @@ static enum agent_status agent_attach(struct agent *ag, char *err, size_t errlen
 		.udp_encap = ag->o.udp_encap,
 		.dir_budget = ag->o.dir_budget,
 		.ringbuf_bytes = ag->o.ringbuf_bytes,
+		.max_flows = ag->o.max_flows,
 		.any_link = agent_has_patterns(ag),
 	};
 	enum agent_status st;
@@ -270,6 +271,7 @@ static enum agent_status agent_pipeline(struct agent *ag, char *err, size_t errl
 		.problem_ctx = ag,
 		.flow_done = live_flow_done_cb,
 		.flow_done_ctx = ag->live,
+		.flow_followed = live_flow_followed,
 		.max_conn_bytes = (size_t)ag->o.handshake_memory_mib << 20,
 	};
 

@@ -33,6 +33,7 @@ struct agent_opts {
 	uint32_t dir_budget;           /* bytes per flow direction */
 	uint32_t handshake_memory_mib; /* pipeline max_conn_bytes; 0: default */
 	uint32_t ringbuf_bytes;        /* a power of two >= 4 KiB; 0: default */
+	uint32_t max_flows;            /* kernel flow map entries; 0: default */
 	bool active;                   /* check TLS 1.3 names ourselves */
 	unsigned stats_interval_s;
 	struct cert_health *health;    /* not owned; may be NULL */

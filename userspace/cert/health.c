@@ -35,6 +35,7 @@
 #define HEALTH_MAX_PROBLEMS 64
 #define HEALTH_DB_PROBLEM_EVERY_S 60
 #define HEALTH_INVENTORY_FLUSH_MS 1000
+#define HEALTH_DB_REOPEN_MS 5000      /* a read-only database: opened again */
 
 struct health_wait {
 	struct health_wait *next;
@@ -63,6 +64,9 @@ struct cert_health {
 	int64_t last_db_problem_ms;    /* CLOCK_MONOTONIC; 0: none yet */
 	int64_t last_flush_ms;
 	uint64_t unanswered;             /* sightings not recorded */
+	char *db_path;                   /* the --db file, NULL: in memory */
+	bool db_read_only;               /* the last write failed: read-only */
+	int64_t last_reopen_ms;
 };
 
 static int64_t health_now_ms(void)
@@ -99,7 +103,15 @@ static void health_db_problem(struct cert_health *h, const char *msg)
 	/* monotonic: after a step back of the wall clock, the next problem
 	 * would otherwise wait until the clock caught up (years, maybe) */
 	int64_t now = health_now_ms();
+	char ro[600];
 
+	if (!h->db_read_only && inventory_fs_read_only(h->db_path)) {
+		h->db_read_only = true;
+		snprintf(ro, sizeof(ro), "%s: its file system is read-only (opened "
+			 "again every %d s until it can be written)", msg,
+			 HEALTH_DB_REOPEN_MS / 1000);
+		msg = ro;
+	}
 	if (h->last_db_problem_ms &&
 	    now - h->last_db_problem_ms < HEALTH_DB_PROBLEM_EVERY_S * 1000)
 		return;
@@ -135,8 +147,14 @@ static int health_open_db(struct cert_health *h, const char *path, char *err,
 {
 	char why[512];
 
-	if (path && inventory_open(path, &h->inv, why, sizeof(why)) == 0)
+	if (path && inventory_open(path, &h->inv, why, sizeof(why)) == 0) {
+		h->db_path = strdup(path);
+		if (!h->db_path) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
 		return 0;
+	}
 	if (inventory_open(NULL, &h->inv, err, errlen))
 		return -1;
 	if (!path)
@@ -204,6 +222,7 @@ void cert_health_close(struct cert_health *h)
 		health_wait_free(w);
 	}
 	inventory_close(h->inv);
+	free(h->db_path);
 	if (h->efd >= 0)
 		close(h->efd);
 	free(h);
@@ -628,6 +647,34 @@ static void health_deliver_problems(struct cert_health *h,
 	h->dropped_problems = 0;
 }
 
+/*
+ * The database could not be written because its file system is read-only
+ * (inventory_fs_read_only()): the file is opened again by its path
+ * every HEALTH_DB_REOPEN_MS, and once that gives a database that can be
+ * written the new connection takes over: recording resumes.
+ */
+static void health_db_reopen(struct cert_health *h, int64_t now)
+{
+	struct inventory *inv;
+	char err[512];
+
+	if (!h->db_read_only || now - h->last_reopen_ms < HEALTH_DB_REOPEN_MS)
+		return;
+	h->last_reopen_ms = now;
+	switch (inventory_reopen(h->db_path, &inv, err, sizeof(err))) {
+	case 0:
+		return;
+	case -1:
+		pr_debug("%s\n", err);
+		return;
+	}
+	inventory_close(h->inv);
+	h->inv = inv;
+	h->db_read_only = false;
+	h->last_db_problem_ms = 0;   /* a new fault is said at once */
+	pr_info("inventory %s: writable again, recording resumed\n", h->db_path);
+}
+
 void cert_health_tick(struct cert_health *h)
 {
 	char err[512];
@@ -635,6 +682,7 @@ void cert_health_tick(struct cert_health *h)
 
 	if (!h || now - h->last_flush_ms < HEALTH_INVENTORY_FLUSH_MS)
 		return;
+	health_db_reopen(h, now);
 	h->last_flush_ms = now;
 	if (inventory_flush(h->inv, err, sizeof(err)))
 		health_db_problem(h, err);

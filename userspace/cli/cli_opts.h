@@ -113,6 +113,7 @@ struct cli_opts {
 	unsigned dir_budget;
 	unsigned handshake_memory_mib;
 	unsigned ring_buffer_kib;
+	unsigned flow_map_entries;
 	/* the values in force, in order, for --show-config */
 	struct cli_setting *settings;
 	int n_settings, cap_settings;

@@ -95,6 +95,7 @@ static int apply_general(struct cli_opts *o, enum cli_opt id, const char *arg,
 	case CLI_OPT_DIR_BUDGET:      o->dir_budget = (unsigned)u; return 0;
 	case CLI_OPT_HANDSHAKE_MEMORY: o->handshake_memory_mib = (unsigned)u; return 0;
 	case CLI_OPT_RING_BUFFER:     return set_ring_buffer(o, u, err, errlen);
+	case CLI_OPT_FLOW_MAP:        o->flow_map_entries = (unsigned)u; return 0;
 	case CLI_OPT_DB:              o->check.health.db_path = arg; return 0;
 	case CLI_OPT_FAIL_ON:         return parse_fail_on(arg, &o->fail_on, err, errlen);
 	case CLI_OPT_CONFIG:          o->config_path = arg; return 0;

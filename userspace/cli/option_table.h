@@ -81,6 +81,11 @@
 	  "size of the ring buffer the kernel side writes handshake bytes "   \
 	  "into, KiB (a power of two); records that do not fit are lost and " \
 	  "counted (ringbuf_lost), the agent carries on")                     \
+	X(FLOW_MAP, "flow-map", 0, "ENTRIES", CMD_R, GENERAL, OT_UINT, 0,      \
+	  64, 4194304, "65536",                                                \
+	  "connections the kernel side keeps track of (an LRU map); past it "  \
+	  "the least recently active is forgotten, and a handshake it was "    \
+	  "following is reported incomplete and counted (flows_lost)")        \
 	X(DB, "db", 0, "PATH", CMD_ALL, GENERAL, OT_STR, 0, 0, 0, "",           \
 	  "inventory database (SQLite) of served leaves, used for "            \
 	  "'superseded' across restarts, by the webhook outbox and (run) for " \

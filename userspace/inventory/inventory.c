@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,9 +215,51 @@ static const char sql_dump_before_rollback[] = SQL_DUMP("0, ''");
 int inv_fail(const struct inventory *inv, const char *what, char *err,
 	     size_t errlen)
 {
-	snprintf(err, errlen, "%s: %s%s%s", inv->where, what ? what : "",
-		 what ? ": " : "", sqlite3_errmsg(inv->db));
+	/* "disk I/O error" alone does not say what to fix: the system's
+	 * reason does ("Read-only file system", "No space left on device") */
+	int sys = (sqlite3_extended_errcode(inv->db) & 0xff) == SQLITE_IOERR ?
+		  sqlite3_system_errno(inv->db) : 0;
+
+	snprintf(err, errlen, "%s: %s%s%s%s%s%s", inv->where, what ? what : "",
+		 what ? ": " : "", sqlite3_errmsg(inv->db), sys ? " (" : "",
+		 sys ? strerror(sys) : "", sys ? ")" : "");
 	return -1;
+}
+
+/* Whether the file system that holds @path takes new data. 0, or -errno
+ * (-EROFS: read-only). */
+static int inv_fs_writable(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	int fd, r = 0;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + (slash == path)),
+			  path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "", 1) != 1)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+bool inventory_fs_read_only(const char *path)
+{
+	return path && inv_fs_writable(path) == -EROFS;
+}
+
+int inventory_reopen(const char *path, struct inventory **out, char *err,
+		     size_t errlen)
+{
+	*out = NULL;
+	if (inv_fs_writable(path) == -EROFS)
+		return 0;
+	return inventory_open(path, out, err, errlen) ? -1 : 1;
 }
 
 static int inv_exec(struct inventory *inv, const char *sql, const char *what,
@@ -251,6 +294,7 @@ static int inv_schema_version(struct inventory *inv, int *version, char *err,
 {
 	char v[32];
 
+	*version = 0;
 	if (inv_query_text(inv, "PRAGMA user_version", v, sizeof(v)))
 		return inv_fail(inv, NULL, err, errlen);
 	*version = atoi(v);

@@ -118,6 +118,27 @@ int inventory_record(struct inventory *inv, const struct inventory_sighting *s,
 void inventory_set_max_rows(struct inventory *inv, uint64_t max_rows);
 uint64_t inventory_refused(const struct inventory *inv);
 
+/*
+ * Whether the file system holding @path (NULL: no file) is read-only: an
+ * unnamed file (O_TMPFILE: nothing is left behind) cannot be made and
+ * written in @path's directory. For a write to the inventory that failed:
+ * SQLite says only "disk I/O error" (it keeps no errno), and statvfs()
+ * does not always show a file system the kernel made read-only after an
+ * I/O error (errors=remount-ro), which stays so until it is mounted again
+ * and which an open connection never sees: see inventory_reopen().
+ */
+bool inventory_fs_read_only(const char *path);
+
+/*
+ * For an owner whose inventory failed read-only: opens @path again once
+ * its file system takes data (the repaired file system mounted there
+ * again, or a read-only mount undone). 1 with the new inventory in *@out
+ * (the owner closes the old one), 0 while it is still read-only, -1 with
+ * @err when the file cannot be opened for writing.
+ */
+int inventory_reopen(const char *path, struct inventory **out, char *err,
+		     size_t errlen);
+
 /* Writes the sightings counted in memory, in one transaction. 0, or -1
  * with @err (they stay counted, for the next try). */
 int inventory_flush(struct inventory *inv, char *err, size_t errlen);

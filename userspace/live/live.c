@@ -466,6 +466,21 @@ void live_flow_done_cb(void *l, const struct tw_endpoint *client,
 		pr_debug("live: ending a flow's handshake phase: %s\n", strerror(-r));
 }
 
+bool live_flow_followed(void *ctx, const struct tw_endpoint *a,
+			const struct tw_endpoint *b)
+{
+	struct live *l = ctx;
+	struct tw_flow_key key;
+	struct tw_flow_val val;
+
+	if (live_flow_key(a, b, &key))
+		return true;    /* not a flow the kernel could have */
+	/* a lookup through the syscall leaves the LRU as it is */
+	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.tw_flows), &key, &val))
+		return errno != ENOENT;
+	return val.state == TW_FLOW_HANDSHAKE;
+}
+
 int live_counters(struct live *l, struct live_counters *out)
 {
 	int ncpu = libbpf_num_possible_cpus(), i, fd;

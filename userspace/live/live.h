@@ -139,6 +139,17 @@ int live_flow_done(struct live *l, const struct tw_endpoint *a,
 void live_flow_done_cb(void *l, const struct tw_endpoint *client,
 		       const struct tw_endpoint *server);
 
+/*
+ * Whether the kernel still follows the handshake of the flow between @a
+ * and @b: its entry is there, in its handshake phase. False when the LRU
+ * flow map evicted it (or a SYN on its port pair dropped it), so that a
+ * later packet found none, or one that began probing again. Shaped for
+ * struct pipeline_opts.flow_followed (@l is struct live *). Does not
+ * count as a use of the entry for the LRU.
+ */
+bool live_flow_followed(void *l, const struct tw_endpoint *a,
+			const struct tw_endpoint *b);
+
 int live_counters(struct live *l, struct live_counters *out);
 
 /* Names of the interfaces attached now, in the order attached; valid

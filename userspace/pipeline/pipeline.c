@@ -128,6 +128,21 @@ static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c)
 	flow_mark_done(pl->flows, f);
 }
 
+/* An undecided handshake of @f ends for @why: did the source lose it
+ * before? (A FIN or RST says it did not; a restart says it did.) */
+static bool conn_lost_by_source(const struct pipeline *pl, const struct flow *f,
+				enum flow_end_reason why)
+{
+	const struct pipeline_opts *o = &pl->opts;
+	int client = f->client < 0 ? 0 : f->client;
+
+	if (why == FLOW_END_RESTARTED)
+		return true;
+	if (why == FLOW_END_FIN || why == FLOW_END_RST || !o->flow_followed)
+		return false;
+	return !o->flow_followed(o->flow_done_ctx, &f->ep[client], &f->ep[!client]);
+}
+
 /*
  * Over the budget: the least recently active undecided handshakes (not
  * @keep, which is being fed) are reported incomplete now, and the kernel
@@ -149,6 +164,7 @@ static void conn_enforce_budget(struct pipeline *pl, const struct conn *keep,
 			conn_free(pl, old);
 			continue;
 		}
+		pl->flows_lost += conn_lost_by_source(pl, old->flow, FLOW_END_EVICTED);
 		tls_conn_close(old->tls, false, ts_us);
 		conn_finish(pl, old->flow, old);
 	}
@@ -377,6 +393,7 @@ static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
 	if (!c->tls) /* ended before its first bytes said what it is */
 		pl->sum.problems[SUM_NON_TLS_FLOWS]++;
 	if (c->tls) {
+		pl->flows_lost += conn_lost_by_source(pl, f, why);
 		tls_conn_close(c->tls, why == FLOW_END_FIN || why == FLOW_END_RST,
 			       ts_us);
 		conn_report(pl, f, c);
@@ -509,6 +526,11 @@ struct summary *pipeline_summary(struct pipeline *pl)
 size_t pipeline_conn_bytes(const struct pipeline *pl)
 {
 	return pl->conns.bytes;
+}
+
+uint64_t pipeline_flows_lost(const struct pipeline *pl)
+{
+	return pl->flows_lost;
 }
 
 const struct flow_stats *pipeline_flow_stats(const struct pipeline *pl)

@@ -65,6 +65,7 @@ struct pipeline {
 	struct summary sum;
 	struct hold_queue held;
 	struct conn_lru conns;
+	uint64_t flows_lost;          /* see pipeline_flows_lost() */
 };
 
 /* Hands @ev, stamped with the current source, to opts.emit. */

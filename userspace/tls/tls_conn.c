@@ -177,7 +177,8 @@ static void tls_conn_client_hello(struct tls_conn *c, struct tls_dir *d,
 	r->client_version = ch.best_version ? ch.best_version : ch.legacy_version;
 	tls_conn_copy_sni(r, &ch);
 	tls_conn_copy_alpn(r, &ch);
-	memcpy(c->client_session_id, ch.session_id, ch.session_id_len);
+	if (ch.session_id_len)  /* an SSLv2-compatible hello has none */
+		memcpy(c->client_session_id, ch.session_id, ch.session_id_len);
 	c->client_session_id_len = ch.session_id_len;
 	tls_fingerprint(c->fp_cache, &ch, r->ja4, r->ja3);
 	tls_key_offers(&ch, &r->keys_tls13, &r->keys_tls12);

@@ -2,10 +2,12 @@
 /*
  * Header parsing for the TC program: Ethernet with up to two VLAN tags,
  * IPv4 (options, no fragments), IPv6 (extension headers, no fragments),
- * TCP. Every header is copied to the stack before it is looked at: directly
- * when it sits in the linear part of the skb, with bpf_skb_load_bytes()
- * otherwise, so one code path serves both and no pointer into the packet
- * outlives the check that made it valid.
+ * TCP; and the first step into a tunnel (an IP protocol that may
+ * encapsulate: bpf/decap.h goes on from there). Every header is copied to
+ * the stack before it is looked at: directly when it sits in the linear
+ * part of the skb, with bpf_skb_load_bytes() otherwise, so one code path
+ * serves both and no pointer into the packet outlives the check that made
+ * it valid.
  */
 #ifndef TW_BPF_PARSE_H
 #define TW_BPF_PARSE_H
@@ -14,17 +16,24 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "tlswatch/tunnel.h"
+
 #define ETH_P_IP       0x0800
 #define ETH_P_IPV6     0x86DD
 #define ETH_P_8021Q    0x8100
 #define ETH_P_8021AD   0x88A8
+#define ETH_P_TEB      0x6558  /* transparent Ethernet bridging */
 #define ETH_HLEN       14
 #define VLAN_HLEN      4
 
 #define IPPROTO_HOPOPTS_ 0
+#define IPPROTO_IPIP_    4
 #define IPPROTO_TCP_     6
+#define IPPROTO_UDP_     17
+#define IPPROTO_IPV6_    41
 #define IPPROTO_ROUTING_ 43
 #define IPPROTO_FRAG_    44
+#define IPPROTO_GRE_     47
 #define IPPROTO_AH_      51
 #define IPPROTO_DSTOPTS_ 60
 
@@ -47,6 +56,7 @@ struct tw_pkt {
 	__u32 payload_len;   /* TCP payload bytes, from the IP length */
 	__u8 family;         /* 4 or 6 */
 	__u8 tcp_flags;      /* low 5 bits: FIN SYN RST PSH ACK */
+	struct tw_tun tun;   /* the outermost encapsulation; type 0: none */
 };
 
 enum tw_parse_result {
@@ -54,7 +64,19 @@ enum tw_parse_result {
 	TW_PARSE_SKIP,       /* not IP, not TCP: nothing to do */
 	TW_PARSE_BAD,        /* truncated or impossible header */
 	TW_PARSE_FRAG,       /* an IP fragment: skipped */
+	TW_PARSE_ENCAP,      /* an IP protocol that may encapsulate: the
+			      * addresses are the outer ones, the offset is
+			      * past the IP header (bpf/decap.h goes on) */
+	TW_PARSE_DEEP,       /* more than TW_MAX_DECAP encapsulations */
 };
+
+/* An IP protocol that may carry a tunnel (UDP: if the port says so). Only
+ * asked about packets that are not TCP: plain traffic pays nothing. */
+static __always_inline bool tw_encap_proto(__u8 proto)
+{
+	return proto == IPPROTO_IPIP_ || proto == IPPROTO_IPV6_ ||
+	       proto == IPPROTO_GRE_ || proto == IPPROTO_UDP_;
+}
 
 /* Copies @len bytes at @off from the packet into @buf. */
 static __always_inline int tw_load(struct __sk_buff *skb, __u32 off, void *buf,
@@ -74,7 +96,8 @@ static __always_inline int tw_load(struct __sk_buff *skb, __u32 off, void *buf,
 	return bpf_skb_load_bytes(skb, off, buf, len);
 }
 
-/* Ethernet and VLAN tags: returns the L3 ethertype, *off past the tags. */
+/* Ethernet and VLAN tags at *@off: returns the L3 ethertype, *off past
+ * the tags. */
 static __always_inline int tw_parse_eth(struct __sk_buff *skb, __u32 *off,
 					__u16 *proto)
 {
@@ -82,10 +105,10 @@ static __always_inline int tw_parse_eth(struct __sk_buff *skb, __u32 *off,
 	__u8 tag[VLAN_HLEN];
 	int i;
 
-	if (tw_load(skb, 0, &eth, sizeof(eth)))
+	if (tw_load(skb, *off, &eth, sizeof(eth)))
 		return TW_PARSE_BAD;
 	*proto = bpf_ntohs(eth.h_proto);
-	*off = ETH_HLEN;
+	*off += ETH_HLEN;
 #pragma unroll
 	for (i = 0; i < TW_MAX_VLAN_TAGS; i++) {
 		if (*proto != ETH_P_8021Q && *proto != ETH_P_8021AD)
@@ -99,10 +122,13 @@ static __always_inline int tw_parse_eth(struct __sk_buff *skb, __u32 *off,
 	return TW_PARSE_OK;
 }
 
-/* IPv4 header at @off: addresses, *off past options, the L4 length. */
+/* IPv4 header at @off: addresses, *off past options, the L4 length;
+ * TW_PARSE_ENCAP with the protocol in *@next for a possible tunnel. */
 static __always_inline int tw_parse_ipv4(struct __sk_buff *skb, __u32 *off,
-					 struct tw_pkt *p, __u32 *l4_len)
+					 struct tw_pkt *p, __u32 *l4_len,
+					 __u32 *next)
 {
+	int r = TW_PARSE_OK;
 	struct iphdr ip;
 	__u32 ihl, tot;
 
@@ -119,19 +145,25 @@ static __always_inline int tw_parse_ipv4(struct __sk_buff *skb, __u32 *off,
 		return TW_PARSE_BAD;
 	if (bpf_ntohs(ip.frag_off) & (IP_MF | IP_OFFMASK))
 		return TW_PARSE_FRAG;
-	if (ip.protocol != IPPROTO_TCP_)
-		return TW_PARSE_SKIP;
+	if (ip.protocol != IPPROTO_TCP_) {
+		if (!tw_encap_proto(ip.protocol))
+			return TW_PARSE_SKIP;
+		*next = ip.protocol;
+		r = TW_PARSE_ENCAP;
+	}
 	p->family = 4;
 	p->saddr[0] = ip.saddr;
 	p->daddr[0] = ip.daddr;
 	*off += ihl;
 	*l4_len = tot - ihl;
-	return TW_PARSE_OK;
+	return r;
 }
 
-/* IPv6 header and the extension headers in front of TCP. */
+/* IPv6 header and the extension headers in front of TCP (or of a
+ * possible tunnel: TW_PARSE_ENCAP, the protocol in *@next). */
 static __always_inline int tw_parse_ipv6(struct __sk_buff *skb, __u32 *off,
-					 struct tw_pkt *p, __u32 *l4_len)
+					 struct tw_pkt *p, __u32 *l4_len,
+					 __u32 *next_proto)
 {
 	struct ipv6hdr ip6;
 	__u8 ext[2];
@@ -156,6 +188,11 @@ static __always_inline int tw_parse_ipv6(struct __sk_buff *skb, __u32 *off,
 		if (next == IPPROTO_TCP_) {
 			*l4_len = plen;
 			return TW_PARSE_OK;
+		}
+		if (tw_encap_proto(next)) {
+			*l4_len = plen;
+			*next_proto = next;
+			return TW_PARSE_ENCAP;
 		}
 		if (next == IPPROTO_FRAG_)
 			return TW_PARSE_FRAG;
@@ -206,10 +243,12 @@ static __always_inline int tw_parse_tcp(struct __sk_buff *skb, __u32 off,
 
 /*
  * Parses one packet whose data starts at the link layer (@l2) or at the IP
- * header (devices without one: tun, wireguard).
+ * header (devices without one: tun, wireguard). TW_PARSE_ENCAP: *@off is
+ * past the outer IP header, *@next its protocol (tw_decap() goes on).
  */
 static __always_inline int tw_parse_packet(struct __sk_buff *skb, bool l2,
-					   struct tw_pkt *p)
+					   struct tw_pkt *p, __u32 *enc_off,
+					   __u32 *next)
 {
 	__u32 off = 0, l4_len = 0;
 	__u16 proto;
@@ -227,11 +266,13 @@ static __always_inline int tw_parse_packet(struct __sk_buff *skb, bool l2,
 			(ver >> 4) == 6 ? ETH_P_IPV6 : 0;
 	}
 	if (proto == ETH_P_IP)
-		r = tw_parse_ipv4(skb, &off, p, &l4_len);
+		r = tw_parse_ipv4(skb, &off, p, &l4_len, next);
 	else if (proto == ETH_P_IPV6)
-		r = tw_parse_ipv6(skb, &off, p, &l4_len);
+		r = tw_parse_ipv6(skb, &off, p, &l4_len, next);
 	else
 		return TW_PARSE_SKIP;
+	if (r == TW_PARSE_ENCAP)
+		*enc_off = off;
 	if (r != TW_PARSE_OK)
 		return r;
 	return tw_parse_tcp(skb, off, l4_len, p);

@@ -13,6 +13,9 @@
  * Cost on the common path: packets without payload, FIN or RST cost the
  * parse and a bitmap test (a SYN on a watched port one map delete); payload on a watched port costs one flow-map
  * lookup once the flow is known (not TLS, or userspace marked it done).
+ * A connection that does not open with TLS has its first packets copied as
+ * a preamble (STARTTLS: at most TW_PREAMBLE_BYTES a side, TW_PROBE_SEGMENTS
+ * packets) before it costs one lookup too.
  *
  * Wakeups: a wakeup of the consumer is an irq_work, a self-IPI that costs
  * microseconds in a VM, more than copying a handshake packet. Records are
@@ -28,6 +31,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "parse.h"
+#include "decap.h"
 #include "tlswatch/event.h"
 
 #define TC_ACT_UNSPEC (-1)
@@ -161,6 +165,7 @@ static __always_inline void tw_fill_event(struct tw_event *e,
 					   : p->tcp_flags & ~(TCP_FIN | TCP_RST);
 	e->kind = kind;
 	e->flags = flags;
+	e->tun = p->tun;
 }
 
 /*
@@ -323,13 +328,12 @@ static __always_inline __u8 tw_pick_server(const struct tw_ctx *c, int from,
 /*
  * Adds the packet's first bytes to the flow's head: the first bytes sent by
  * the endpoint that spoke first, in order, across segments. True when this
- * packet completes a head that is a handshake record; *@prev is then how
- * many of its bytes came in earlier packets (they were not copied).
+ * packet completes a head that is a handshake record (the bytes before it
+ * went to userspace as preamble).
  */
 static __always_inline bool tw_head_add(struct __sk_buff *skb,
 					const struct tw_ctx *c,
-					struct tw_flow_val *v, int from,
-					__u32 *prev)
+					struct tw_flow_val *v, int from)
 {
 	__u32 have = v->head_len, n, i;
 	__u8 b;
@@ -351,33 +355,25 @@ static __always_inline bool tw_head_add(struct __sk_buff *skb,
 		v->head[(have + i) & 7] = b;
 	}
 	v->head_len = have + n;
-	if (v->head_len < TW_HEAD_BYTES || !tw_is_handshake(v->head))
-		return false;
-	*prev = have;
-	return true;
+	return v->head_len == TW_HEAD_BYTES && tw_is_handshake(v->head);
 }
 
 /*
  * A flow in PROBE: true if this payload starts its handshake phase, either
- * itself or by completing the head (*@prev: head bytes from earlier
- * packets, to be sent before this one).
+ * itself or by completing the head.
  */
 static __always_inline bool tw_flow_probe(struct __sk_buff *skb,
 					  struct tw_ctx *c,
-					  struct tw_flow_val *v, int from,
-					  __u32 *prev)
+					  struct tw_flow_val *v, int from)
 {
 	__u8 hs_type = 0;
 
-	*prev = 0;
 	if (tw_starts_handshake(skb, c, &hs_type))
 		goto start;
-	if (tw_head_add(skb, c, v, from, prev)) {
+	if (tw_head_add(skb, c, v, from)) {
 		hs_type = v->head[5];
 		goto start;
 	}
-	if (++v->probes >= TW_PROBE_SEGMENTS)
-		v->state = TW_FLOW_DONE;
 	return false;
 start:
 	v->state = TW_FLOW_HANDSHAKE;
@@ -386,35 +382,46 @@ start:
 	return true;
 }
 
-/*
- * The head bytes that came before this packet (@prev of them, 1..5), as one
- * record of their own at their own sequence number, so that userspace gets
- * the hello from its first byte.
- */
-static __always_inline void tw_emit_head(struct __sk_buff *skb,
-					 struct tw_ctx *c,
-					 struct tw_counters *cnt,
-					 struct tw_flow_val *v, __u32 prev,
-					 __u8 flags)
+/* Userspace has had bytes of this flow (its preamble). */
+static __always_inline bool tw_flow_seen(const struct tw_flow_val *v)
 {
-	struct tw_event *e;
+	return v->copied[0] || v->copied[1];
+}
 
-	e = bpf_ringbuf_reserve(&tw_events, sizeof(*e) + sizeof(v->head), 0);
-	if (!e) {
-		cnt->c[TW_CNT_RINGBUF_FULL]++;
+/*
+ * A payload packet of a flow in PROBE that does not start a handshake: the
+ * preamble (STARTTLS), copied whole while its sender stays within
+ * TW_PREAMBLE_BYTES and the flow within TW_PROBE_SEGMENTS, so that
+ * userspace finds a hello that starts inside a packet and names the
+ * protocol. Past either bound the flow is not TLS: DONE, and a gap record
+ * tells userspace to forget what it was sent.
+ */
+static __always_inline void tw_flow_preamble(struct __sk_buff *skb,
+					     struct tw_ctx *c,
+					     struct tw_counters *cnt,
+					     struct tw_flow_val *v, int from)
+{
+	__u32 copied = from ? v->copied[1] : v->copied[0];
+	__u32 len = c->pkt.payload_len;
+	__u8 flags = 0;
+
+	if (tw_pick_server(c, from, 0) == from)
+		flags |= TW_EVF_FROM_SERVER;
+	if (!tw_flow_seen(v)) { /* userspace starts a flow with it */
+		flags |= TW_EVF_FLOW_START;
+		cnt->c[TW_CNT_FLOWS_TRACKED]++;
+	}
+	if (copied + len > TW_PREAMBLE_BYTES) {
+		v->state = TW_FLOW_DONE;
+		if (tw_flow_seen(v))
+			tw_emit(skb, c, 0, 0,
+				TW_EV_GAP << 8 | flags | TW_EVF_TRUNCATED);
 		return;
 	}
-	tw_fill_event(e, skb, c, TW_EV_DATA, flags, 0, prev);
-	e->seq = v->head_seq;
-	e->wire_len = prev;
-	__builtin_memcpy(e->data, v->head, sizeof(v->head));
-	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
-	cnt->c[TW_CNT_CHUNKS_EMITTED]++;
-	cnt->c[TW_CNT_BYTES_COPIED] += prev;
-	if (v->head_from)
-		__sync_fetch_and_add(&v->copied[1], prev);
-	else
-		__sync_fetch_and_add(&v->copied[0], prev);
+	tw_copy_payload(skb, c, cnt, v, from, flags);
+	cnt->c[TW_CNT_PREAMBLE_BYTES] += len;
+	if (++v->probes >= TW_PROBE_SEGMENTS)
+		v->state = TW_FLOW_DONE;
 }
 
 /*
@@ -494,18 +501,21 @@ static __always_inline void tw_flow_copy(struct __sk_buff *skb,
 					 __u8 flags)
 {
 	bool closing = c->pkt.tcp_flags & (TCP_FIN | TCP_RST);
+	bool handshake = v->state == TW_FLOW_HANDSHAKE;
 
-	if (v->state == TW_FLOW_HANDSHAKE) {
+	if (handshake) {
 		if (from == v->server) {
 			flags |= TW_EVF_FROM_SERVER;
 			tw_up_bind(skb, c);
 		}
 		tw_copy_payload(skb, c, cnt, v, from, flags);
-		if (closing) {
-			tw_emit(skb, c, c->pkt.payload_len, 0,
-				TW_EV_CLOSE << 8 | (flags & TW_EVF_FROM_SERVER));
-			cnt->c[TW_CNT_FLOWS_CLOSED]++;
-		}
+	}
+	/* a close in the handshake phase, or of a preamble userspace has */
+	if (closing && (handshake ||
+			(v->state == TW_FLOW_PROBE && tw_flow_seen(v)))) {
+		tw_emit(skb, c, c->pkt.payload_len, 0,
+			TW_EV_CLOSE << 8 | (flags & TW_EVF_FROM_SERVER));
+		cnt->c[TW_CNT_FLOWS_CLOSED]++;
 	}
 	if (closing)
 		tw_flow_closing(key, v, from, c->pkt.tcp_flags);
@@ -522,18 +532,18 @@ __noinline int tw_flow_next(struct __sk_buff *skb, struct tw_ctx *c,
 {
 	struct tw_counters *cnt = tw_counters_get();
 	__u8 flags = 0;
-	__u32 prev = 0;
 
 	if (!c || !key || !v || !cnt)
 		return 0;
 	c->now = bpf_ktime_get_ns();
-	if (v->state == TW_FLOW_PROBE && c->pkt.payload_len &&
-	    tw_flow_probe(skb, c, v, from, &prev)) {
-		flags = TW_EVF_FLOW_START;
-		cnt->c[TW_CNT_FLOWS_TRACKED]++;
-		if (prev)
-			tw_emit_head(skb, c, cnt, v, prev,
-				     flags | (from == v->server ? TW_EVF_FROM_SERVER : 0));
+	if (v->state == TW_FLOW_PROBE && c->pkt.payload_len) {
+		if (tw_flow_probe(skb, c, v, from)) {
+			flags = TW_EVF_FLOW_START;
+			if (!tw_flow_seen(v)) /* not already as a preamble */
+				cnt->c[TW_CNT_FLOWS_TRACKED]++;
+		} else {
+			tw_flow_preamble(skb, c, cnt, v, from);
+		}
 	}
 	tw_flow_copy(skb, c, cnt, key, v, from, flags);
 	return 0;
@@ -545,12 +555,17 @@ __noinline int tw_flow_first(struct __sk_buff *skb, struct tw_ctx *c,
 			     struct tw_flow_key *key, int from)
 {
 	struct tw_flow_val nv = { .state = TW_FLOW_PROBE };
+	struct tw_counters *cnt = tw_counters_get();
 	struct tw_flow_val *v;
 
-	if (!c || !key)
+	if (!c || !key || !cnt)
 		return 0;
-	if (bpf_map_update_elem(&tw_flows, key, &nv, BPF_NOEXIST))
+	if (bpf_map_update_elem(&tw_flows, key, &nv, BPF_NOEXIST)) {
+		/* no memory, or another CPU's packet of the flow won the race:
+		 * this packet is not copied */
+		cnt->c[TW_CNT_FLOW_MAP_REFUSED]++;
 		return 0;
+	}
 	v = bpf_map_lookup_elem(&tw_flows, key);
 	if (!v)
 		return 0;
@@ -570,6 +585,7 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 	struct tw_flow_key key;
 	struct tw_flow_val *v;
 	bool closing, opening;
+	__u32 enc_off = 0, enc_proto = 0;
 	int from, r;
 
 	cnt = tw_counters_get();
@@ -577,7 +593,15 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 		return TC_ACT_UNSPEC;
 	cnt->c[TW_CNT_PACKETS_SEEN]++;
 
-	r = tw_parse_packet(skb, l2, &c.pkt);
+	r = tw_parse_packet(skb, l2, &c.pkt, &enc_off, &enc_proto);
+	if (r == TW_PARSE_ENCAP) {
+		/* not TCP: a tunnel, perhaps; plain TCP never gets here */
+		r = tw_decap(skb, &c.pkt, enc_off, enc_proto);
+		if (r == TW_PARSE_OK)
+			cnt->c[TW_CNT_DECAPSULATED]++;
+		else if (r == TW_PARSE_DEEP)
+			cnt->c[TW_CNT_DECAP_TOO_DEEP]++;
+	}
 	if (r != TW_PARSE_OK) {
 		if (r == TW_PARSE_BAD)
 			cnt->c[TW_CNT_BAD_HEADERS]++;

@@ -15,6 +15,8 @@
 #include <linux/types.h>
 #endif
 
+#include "tunnel.h"
+
 /*
  * Payload bytes per ring buffer record. bpf_ringbuf_reserve() needs a
  * constant size, so there are two record sizes: small records for the many
@@ -30,10 +32,17 @@
 #define TW_DEFAULT_DIR_BUDGET   65536    /* bytes copied per flow direction */
 #define TW_DEFAULT_RINGBUF      (8u << 20)
 #define TW_DEFAULT_MAX_FLOWS    65536
-#define TW_PROBE_SEGMENTS       16       /* payload segments a flow gets to
-					  * start a handshake (a STARTTLS
-					  * exchange, a hello written a few
-					  * bytes at a time) */
+/*
+ * The preamble: what a connection may send before its ClientHello (a
+ * STARTTLS exchange, a hello written a few bytes at a time). Its payload
+ * segments, both directions together, are copied to userspace (which
+ * finds the hello and names the protocol, userspace/tls/starttls.h) while
+ * each direction stays within TW_PREAMBLE_BYTES; a flow whose preamble
+ * goes past either bound is not TLS and costs one map lookup from then on.
+ * The same bounds hold in analyze.
+ */
+#define TW_PROBE_SEGMENTS       16
+#define TW_PREAMBLE_BYTES       4096
 #define TW_HEAD_BYTES           6        /* a record header and the
 					  * handshake type: collected across
 					  * segments while probing */
@@ -74,7 +83,7 @@
 #define TW_KERNEL_COUNTERS(X)                                                  \
 	X(PACKETS_SEEN, packets_seen, "Packets the TC program ran on")         \
 	X(PACKETS_WATCHED, packets_watched, "TCP packets to or from a watched port") \
-	X(FLOWS_TRACKED, flows_tracked, "Flows that entered the handshake phase") \
+	X(FLOWS_TRACKED, flows_tracked, "Flows whose bytes went to userspace (a handshake phase, or a preamble before one)") \
 	X(BYTES_COPIED, bytes_copied, "Payload bytes written to the ring buffer") \
 	X(CHUNKS_EMITTED, chunks_emitted, "Ring buffer records submitted")     \
 	X(RINGBUF_FULL, ringbuf_lost, "Ring buffer records lost because it was full") \
@@ -82,7 +91,11 @@
 	X(TRUNCATED, truncated, "Packets not copied completely")               \
 	X(BAD_HEADERS, bad_headers, "Packets with truncated or impossible headers") \
 	X(FRAGMENTS, fragments, "IP fragments skipped")                        \
-	X(FLOWS_CLOSED, flows_closed, "Handshake phases ended by FIN or RST")
+	X(DECAPSULATED, decapsulated, "TCP packets found inside a tunnel") \
+	X(DECAP_TOO_DEEP, decap_too_deep, "Packets with more nested encapsulations than followed") \
+	X(FLOWS_CLOSED, flows_closed, "Handshake phases ended by FIN or RST") \
+	X(PREAMBLE_BYTES, preamble_bytes, "Payload bytes copied before a handshake began (STARTTLS preambles)") \
+	X(FLOW_MAP_REFUSED, flow_map_refused, "Payload packets of a new flow not looked at because the flow map took no entry for it")
 
 enum tw_counter {
 #define TW_COUNTER_ENUM(id, name, help) TW_CNT_##id,
@@ -138,6 +151,7 @@ struct tw_event {
 	__u8 tcp_flags;      /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
 	__u8 kind;           /* enum tw_event_kind */
 	__u8 flags;          /* enum tw_event_flags */
+	struct tw_tun tun;   /* the packet's outermost encapsulation, if any */
 	__u8 data[];
 };
 
@@ -235,7 +249,7 @@ struct tw_flow_val {
 	__u32 copied[2];     /* payload bytes copied, sent by endpoint 0 / 1 */
 	__u8 state;          /* enum tw_flow_state */
 	__u8 server;         /* index of the server endpoint in the key */
-	__u8 probes;         /* payload segments seen while in PROBE */
+	__u8 probes;         /* preamble segments copied while in PROBE */
 	__u8 budget_hit;     /* bit i: endpoint i's direction is over budget */
 	__u8 fin;            /* bit i: endpoint i sent FIN (half-closed) */
 	__u8 head_len;       /* bytes in head */

@@ -5,7 +5,9 @@
  * decode_ip() entry), its high bit makes the wire length larger than the
  * capture (a snaplen cut), bit 6 smaller (a record header that lies). Every payload byte is read so that ASan reports
  * a segment that points outside the frame; the segment's invariants are
- * checked as well.
+ * checked as well. Tunnels: VXLAN and Geneve on their standard ports, FOU
+ * on 5555 and GUE on 5556 (the seeds under corpus/ use those), at most
+ * TW_MAX_DECAP of them nested.
  */
 #include <pcap/dlt.h>
 #include <stdint.h>
@@ -21,6 +23,12 @@ static const int linktypes[] = {
 	DLT_IEEE802_11,   /* one decode_frame() does not know: counted, not read */
 };
 #define NLINKTYPES (sizeof(linktypes) / sizeof(linktypes[0]))
+
+static const struct tw_udp_encap udp = {
+	.n = 4,
+	.e = { { TW_VXLAN_PORT, TW_TUN_VXLAN }, { TW_GENEVE_PORT, TW_TUN_GENEVE },
+	       { 5555, TW_TUN_FOU }, { 5556, TW_TUN_GUE } },
+};
 
 static volatile uint32_t sink;
 
@@ -47,9 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		wirelen = caplen / 2;
 
 	if (lt < 0)
-		rc = decode_ip(frame, caplen, wirelen, 1, &seg, &st);
+		rc = decode_ip(frame, caplen, wirelen, 1, &seg, &st, &udp);
 	else
-		rc = decode_frame(lt, frame, caplen, wirelen, 1, &seg, &st);
+		rc = decode_frame(lt, frame, caplen, wirelen, 1, &seg, &st, &udp);
 
 	if (rc == 1) {
 		if (seg.len > seg.wire_len || seg.truncated != (seg.len < seg.wire_len))
@@ -58,11 +66,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (seg.src.addr.family != 4 && seg.src.addr.family != 6)
 			abort();
+		if (seg.tunnel.type && (seg.tunnel.depth < 1 ||
+		    seg.tunnel.depth > TW_MAX_DECAP || seg.tunnel.type >= TW_TUN__COUNT ||
+		    (seg.tunnel.src.family != 4 && seg.tunnel.src.family != 6)))
+			abort();
+		if (!seg.tunnel.type && (seg.tunnel.depth || st.tunnelled))
+			abort();
 		for (i = 0; i < seg.len; i++)
 			sum += seg.payload[i];
 	}
 	if (st.frames != 1 || st.tcp_segments + st.not_ip + st.not_tcp +
-	    st.ip_fragments + st.truncated_headers + st.bad_headers != 1)
+	    st.ip_fragments + st.truncated_headers + st.bad_headers +
+	    st.tunnels_too_deep != 1)
 		abort();
 	sink = sum;
 	free((void *)frame);

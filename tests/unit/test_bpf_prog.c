@@ -23,6 +23,7 @@
 #define TC_ACT_UNSPEC (-1)
 #define MAX_RECS 64
 #define PORT 443
+#define GUE_PORT 5556
 
 /* ---- packet builder ---- */
 
@@ -182,6 +183,8 @@ static bool fx_open_wake(uint32_t budget, uint32_t chunk_bytes,
 		return false;
 	}
 	fx.skel->bss->tw_watched_ports[PORT >> 6] |= 1ULL << (PORT & 63);
+	live_set_udp_encap(fx.skel->bss->tw_udp_encap, &tw_udp_encap_default);
+	fx.skel->bss->tw_udp_encap[GUE_PORT] = TW_TUN_GUE;
 	fx.rb = ring_buffer__new(bpf_map__fd(fx.skel->maps.tw_events), collect,
 				 NULL, NULL);
 	if (!fx.rb) {
@@ -433,7 +436,9 @@ static void test_pure_ack_is_not_emitted(void)
 	fx_close();
 }
 
-static void test_non_tls_payload_is_not_tracked(void)
+/* A first payload that is not TLS: copied as the start of a preamble
+ * (userspace looks for a ClientHello after it), the flow still probing. */
+static void test_non_tls_payload_is_copied_as_preamble(void)
 {
 	static const char get[] = "GET / HTTP/1.1\r\nHost: example\r\n\r\n";
 	struct spec s = client_hello4();
@@ -443,17 +448,22 @@ static void test_non_tls_payload_is_not_tracked(void)
 	s.payload = (const uint8_t *)get;
 	s.plen = sizeof(get) - 1;
 	run(&s);
-	CHECK_INT(drain(), 0);
+	CHECK_INT(drain(), 1);
+	CHECK_INT(fx.recs[0].ev.kind, TW_EV_DATA);
+	CHECK_INT(fx.recs[0].ev.chunk_len, sizeof(get) - 1);
+	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START);
+	CHECK(memcmp(fx.recs[0].data, get, sizeof(get) - 1) == 0);
 	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), 1);
-	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 0);
-	CHECK_INT(counter(TW_CNT_CHUNKS_EMITTED), 0);
-	/* remembered as probing, not tracked */
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1); /* as a preamble */
+	CHECK_INT(counter(TW_CNT_PREAMBLE_BYTES), sizeof(get) - 1);
 	CHECK(flow_entry(&s, &v, NULL));
 	CHECK_INT(v.state, TW_FLOW_PROBE);
 	CHECK_INT(v.probes, 1);
 	fx_close();
 }
 
+/* SMTP's banner, then the hello: both go to userspace, each the first of
+ * its kind (the flow's first bytes, the handshake phase's first). */
 static void test_starttls_handshake_after_plaintext_is_tracked(void)
 {
 	static const char banner[] = "220 mail ESMTP\r\n";
@@ -465,11 +475,15 @@ static void test_starttls_handshake_after_plaintext_is_tracked(void)
 		    sizeof(banner) - 1);
 	run(&s);
 	run(&c);
-	CHECK_INT(drain(), 1);
-	CHECK_INT(fx.recs[0].ev.seq, 1000);
-	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START);
+	CHECK_INT(drain(), 2);
+	CHECK_INT(fx.recs[0].ev.seq, 5000);
+	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START | TW_EVF_FROM_SERVER);
+	CHECK_INT(fx.recs[1].ev.seq, 1000);
+	CHECK_INT(fx.recs[1].ev.flags, TW_EVF_FLOW_START);
 	CHECK(flow_entry(&c, &v, NULL));
 	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	CHECK_INT(counter(TW_CNT_PREAMBLE_BYTES), sizeof(banner) - 1);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
 	fx_close();
 }
 
@@ -488,18 +502,106 @@ static void test_non_tls_flow_is_given_up_after_probes(void)
 		s.seq = 1000 + 100 * (uint32_t)i;
 		run(&s);
 	}
+	CHECK_INT(drain(), TW_PROBE_SEGMENTS);   /* the preamble, copied */
 	CHECK(flow_entry(&s, &v, NULL));
 	CHECK_INT(v.state, TW_FLOW_DONE);
 	run(&c); /* a handshake record now is not looked at */
-	CHECK_INT(drain(), 0);
-	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 0);
+	CHECK_INT(drain(), TW_PROBE_SEGMENTS);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1); /* as a preamble */
+	CHECK_INT(counter(TW_CNT_PREAMBLE_BYTES), TW_PROBE_SEGMENTS * 100);
+	fx_close();
+}
+
+/* A side that sends more than TW_PREAMBLE_BYTES before a hello: the flow
+ * is given up, and a gap record tells userspace, which had its first
+ * bytes, to forget it. */
+static void test_preamble_past_its_bytes_is_given_up_with_a_gap(void)
+{
+	static uint8_t text[3000];
+	struct spec s = client_hello4();
+	struct tw_flow_val v;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	memset(text, 'a', sizeof(text));
+	s.payload = text;
+	s.plen = sizeof(text);
+	run(&s);
+	s.seq += sizeof(text);
+	s.plen = TW_PREAMBLE_BYTES - sizeof(text) + 1;
+	run(&s);
+	CHECK_INT(drain(), 2);
+	CHECK_INT(fx.recs[0].ev.chunk_len, sizeof(text));
+	CHECK_INT(fx.recs[1].ev.kind, TW_EV_GAP);
+	CHECK_INT(fx.recs[1].ev.seq, 1000 + sizeof(text));
+	CHECK_INT(fx.recs[1].ev.wire_len, TW_PREAMBLE_BYTES - sizeof(text) + 1);
+	CHECK_INT(fx.recs[1].ev.flags, TW_EVF_TRUNCATED);
+	CHECK(flow_entry(&s, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_DONE);
+	CHECK_INT(counter(TW_CNT_PREAMBLE_BYTES), sizeof(text));
+	fx_close();
+}
+
+/* A FIN while probing, once userspace has the preamble, is a close. */
+static void test_fin_of_a_copied_preamble_is_reported(void)
+{
+	static const char banner[] = "+OK POP3 ready\r\n";
+	struct spec c = client_hello4(), s, f;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	s = reverse(&c, 5000, 1000, TCP_PSH | TCP_ACK, (const uint8_t *)banner,
+		    sizeof(banner) - 1);
+	run(&s);
+	f = reverse(&c, 5000 + sizeof(banner) - 1, 1000, TCP_FIN | TCP_ACK, NULL, 0);
+	run(&f);
+	CHECK_INT(drain(), 2);
+	CHECK_INT(fx.recs[1].ev.kind, TW_EV_CLOSE);
+	CHECK_INT(fx.recs[1].ev.tcp_flags & TCP_FIN, TCP_FIN);
+	CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), 1);
+	fx_close();
+}
+
+/* MySQL's client sends its SSL request and the hello without waiting:
+ * one packet where the hello starts inside. It goes as preamble (userspace
+ * finds the hello in it); the server's ServerHello starts the handshake
+ * phase, its sender the server. */
+static void test_hello_inside_a_preamble_packet_is_copied(void)
+{
+	static const uint8_t greeting[] = { 0x4a, 0, 0, 0, 0x0a, '8', '.', '0', 0 };
+	static const uint8_t ssl_request[36] = { 0x20, 0, 0, 1, 0x05, 0xae, 0xff, 0x01 };
+	static uint8_t both[sizeof(ssl_request) + 300], server_hello[90];
+	struct spec c = client_hello4(), g, sh;
+	struct tw_flow_val v;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	memcpy(both, ssl_request, sizeof(ssl_request));
+	tls_payload(both + sizeof(ssl_request), 300, 0x16, 1);
+	tls_payload(server_hello, sizeof(server_hello), 0x16, 2);
+	g = reverse(&c, 5000, 1000, TCP_PSH | TCP_ACK, greeting, sizeof(greeting));
+	run(&g);
+	c.payload = both;
+	c.plen = sizeof(both);
+	run(&c);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_PROBE);
+	sh = reverse(&c, 5000 + sizeof(greeting), 1000 + sizeof(both), TCP_PSH | TCP_ACK,
+		     server_hello, sizeof(server_hello));
+	run(&sh);
+	CHECK_INT(drain(), 3);
+	CHECK_INT(fx.recs[1].ev.chunk_len, sizeof(both));
+	CHECK_INT(fx.recs[1].ev.flags, 0);
+	CHECK(memcmp(fx.recs[1].data, both, sizeof(both)) == 0);
+	CHECK_INT(fx.recs[2].ev.flags, TW_EVF_FLOW_START | TW_EVF_FROM_SERVER);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	CHECK_INT(counter(TW_CNT_PREAMBLE_BYTES), sizeof(greeting) + sizeof(both));
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
 	fx_close();
 }
 
 /* A client that writes its hello one byte per segment (a retransmitted
- * first byte among them): the record header is collected across segments,
- * and the bytes before the one that completes it come as a record of
- * their own, at their own sequence number. */
+ * first byte among them): each byte goes to userspace as preamble until
+ * the record header, collected across segments, starts the handshake
+ * phase with the sixth byte. */
 static void test_hello_one_byte_per_segment_is_tracked(void)
 {
 	struct spec s = client_hello4();
@@ -518,37 +620,38 @@ static void test_hello_one_byte_per_segment_is_tracked(void)
 			run(&s);
 		}
 		if (i == 4) {
-			CHECK_INT(drain(), 0);
+			CHECK_INT(drain(), 6);
 			CHECK(flow_entry(&s, &v, NULL));
 			CHECK_INT(v.state, TW_FLOW_PROBE);
 			CHECK_INT(v.head_len, 5);
 		}
 	}
-	CHECK_INT(drain(), 6);
 	CHECK_INT(fx.recs[0].ev.seq, 1000);
-	CHECK_INT(fx.recs[0].ev.chunk_len, 5);
-	CHECK_INT(fx.recs[0].ev.wire_len, 5);
 	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START);
-	CHECK(memcmp(fx.recs[0].data, hello, 5) == 0);
-	CHECK_INT(fx.recs[1].ev.seq, 1005);
-	CHECK_INT(fx.recs[1].ev.chunk_len, 1);
-	CHECK_INT(fx.recs[1].ev.flags, TW_EVF_FLOW_START);
-	CHECK_INT(fx.recs[1].data[0], hello[5]);
-	for (i = 2; i < 6; i++) {
-		CHECK_INT(fx.recs[i].ev.seq, 1004 + (uint32_t)i);
+	CHECK_INT(fx.recs[0].data[0], hello[0]);
+	CHECK_INT(fx.recs[1].ev.seq, 1001);
+	CHECK_INT(fx.recs[1].ev.flags, 0);
+	CHECK_INT(fx.recs[2].ev.seq, 1000);
+	CHECK_INT(drain(), 11);
+	CHECK_INT(fx.recs[6].ev.seq, 1005);
+	CHECK_INT(fx.recs[6].ev.flags, TW_EVF_FLOW_START);
+	CHECK_INT(fx.recs[6].data[0], hello[5]);
+	for (i = 7; i < 11; i++) {
+		CHECK_INT(fx.recs[i].ev.seq, 999 + (uint32_t)i);
 		CHECK_INT(fx.recs[i].ev.flags, 0);
 	}
 	CHECK(flow_entry(&s, &v, NULL));
 	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
-	CHECK_INT(v.copied[0] + v.copied[1], 10);
+	CHECK_INT(v.copied[0] + v.copied[1], 11);
 	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
-	CHECK_INT(counter(TW_CNT_BYTES_COPIED), 10);
+	CHECK_INT(counter(TW_CNT_BYTES_COPIED), 11);
+	CHECK_INT(counter(TW_CNT_PREAMBLE_BYTES), 6);
 	fx_close();
 }
 
-/* Six bytes that are not a handshake record, a byte at a time: probing
- * goes on (STARTTLS), nothing is copied. */
-static void test_non_tls_bytes_one_per_segment_are_not_tracked(void)
+/* Bytes that are not a handshake record, a byte at a time: probing goes
+ * on (STARTTLS), each byte copied as preamble. */
+static void test_non_tls_bytes_one_per_segment_are_copied_as_preamble(void)
 {
 	static const uint8_t get[] = "GET / HTTP/1.1";
 	struct spec s = client_hello4();
@@ -562,11 +665,11 @@ static void test_non_tls_bytes_one_per_segment_are_not_tracked(void)
 		s.plen = 1;
 		run(&s);
 	}
-	CHECK_INT(drain(), 0);
+	CHECK_INT(drain(), 8);
 	CHECK(flow_entry(&s, &v, NULL));
 	CHECK_INT(v.state, TW_FLOW_PROBE);
 	CHECK_INT(v.probes, 8);
-	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 0);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1); /* as a preamble */
 	fx_close();
 }
 
@@ -997,6 +1100,7 @@ static void test_fins_on_done_flow_forget_it_silently(void)
 	s.plen = sizeof(junk);
 	for (i = 0; i < TW_PROBE_SEGMENTS; i++)
 		run(&s);
+	CHECK_INT(drain(), TW_PROBE_SEGMENTS);  /* the preamble */
 	CHECK(flow_entry(&s, &v, NULL));
 	CHECK_INT(v.state, TW_FLOW_DONE);
 	f = reverse(&s, 9000, 2000, TCP_FIN | TCP_ACK, NULL, 0);
@@ -1007,7 +1111,7 @@ static void test_fins_on_done_flow_forget_it_silently(void)
 	f.plen = 0;
 	run(&f);
 	CHECK(!flow_entry(&s, &v, NULL));
-	CHECK_INT(drain(), 0);
+	CHECK_INT(drain(), TW_PROBE_SEGMENTS);  /* nothing more */
 	CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), 0);
 	fx_close();
 }
@@ -1155,17 +1259,234 @@ static void test_ring_fill_wakes_the_consumer(void)
 	fx_close();
 }
 
+/* ---- tunnels (bpf/decap.h) ---- */
+
+#define OUTER4_SRC "198.51.100.1"
+#define OUTER4_DST "198.51.100.2"
+#define OUTER6_SRC "2001:db8:ff::1"
+#define OUTER6_DST "2001:db8:ff::2"
+
+/* An IPv4 or IPv6 header of protocol @proto for @len bytes of payload. */
+static uint8_t *put_ip(uint8_t *p, int family, uint8_t proto, size_t len)
+{
+	if (family == 4) {
+		*p++ = 0x45;
+		*p++ = 0;
+		p = put16(p, (uint16_t)(20 + len));
+		p = put32(p, 0x00014000);         /* id 1, DF */
+		*p++ = 64;
+		*p++ = proto;
+		p = put16(p, 0);
+		inet_pton(AF_INET, OUTER4_SRC, p);
+		inet_pton(AF_INET, OUTER4_DST, p + 4);
+		return p + 8;
+	}
+	p = put32(p, 0x60000000);
+	p = put16(p, (uint16_t)len);
+	*p++ = proto;
+	*p++ = 64;
+	inet_pton(AF_INET6, OUTER6_SRC, p);
+	inet_pton(AF_INET6, OUTER6_DST, p + 16);
+	return p + 32;
+}
+
+/* Wraps the @n bytes at @pkt (an IP packet, or an Ethernet frame when
+ * @hdr ends in one) in @hdr_len bytes of @hdr behind an outer IP header
+ * of @family and @proto; returns the new length (in place). */
+static size_t wrap(uint8_t *pkt, size_t n, int family, uint8_t proto,
+		   const uint8_t *hdr, size_t hdr_len)
+{
+	uint8_t outer[64], *p = outer;
+
+	p = put_ip(p, family, proto, hdr_len + n);
+	if (hdr_len)
+		memcpy(p, hdr, hdr_len);
+	p += hdr_len;
+	memmove(pkt + (p - outer), pkt, n);
+	memcpy(pkt, outer, (size_t)(p - outer));
+	return n + (size_t)(p - outer);
+}
+
+/* The client hello's IP packet (no Ethernet header) into @pkt. */
+static size_t inner_hello(struct spec *s, uint8_t *pkt)
+{
+	size_t len;
+
+	*s = client_hello4();
+	len = build(s, pkt);
+	memmove(pkt, pkt + 14, len - 14);
+	return len - 14;
+}
+
+/* An Ethernet header of @type in front of the @n bytes at @pkt. */
+static size_t eth_front(uint8_t *pkt, size_t n, uint16_t type)
+{
+	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
+
+	memmove(pkt + 14, pkt, n);
+	memcpy(pkt, macs, 12);
+	put16(pkt + 12, type);
+	return n + 14;
+}
+
+/* The one record the hello became: inner 4-tuple, the tunnel's facts. */
+static void check_tunnel_record(uint8_t type, int family, bool has_id,
+				uint32_t id, uint8_t depth)
+{
+	const struct tw_event *e = &fx.recs[0].ev;
+	uint8_t want[16] = { 0 };
+
+	CHECK_INT(drain(), 1);
+	CHECK_INT(e->family, 4);
+	check_addr4(e->saddr, "192.0.2.10");
+	check_addr4(e->daddr, "192.0.2.1");
+	CHECK_INT(e->sport, 40000);
+	CHECK_INT(e->dport, PORT);
+	CHECK_INT(e->chunk_len, 517);
+	CHECK(memcmp(fx.recs[0].data, hello, 517) == 0);
+	CHECK_INT(e->tun.type, type);
+	CHECK_INT(e->tun.family, family);
+	CHECK_INT(e->tun.depth, depth);
+	CHECK_INT(e->tun.flags, has_id ? TW_TUNF_ID : 0);
+	if (has_id)
+		CHECK_INT(e->tun.id, id);
+	inet_pton(family == 4 ? AF_INET : AF_INET6,
+		  family == 4 ? OUTER4_SRC : OUTER6_SRC, want);
+	CHECK(memcmp(e->tun.saddr, want, 16) == 0);
+	memset(want, 0, sizeof(want));
+	inet_pton(family == 4 ? AF_INET : AF_INET6,
+		  family == 4 ? OUTER4_DST : OUTER6_DST, want);
+	CHECK(memcmp(e->tun.daddr, want, 16) == 0);
+	CHECK_INT(counter(TW_CNT_DECAPSULATED), 1);
+	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), 1);
+	CHECK_INT(counter(TW_CNT_BAD_HEADERS), 0);
+}
+
+static void test_vxlan_hello_is_emitted_with_the_outer_addresses(void)
+{
+	static uint8_t pkt[4096];
+	static const uint8_t vxlan[16] = {
+		0xc0, 0x00, 0x12, 0xb5, 0, 0, 0, 0,     /* UDP to 4789 */
+		0x08, 0, 0, 0, 0x01, 0x02, 0x03, 0,     /* I, VNI 0x010203 */
+	};
+	struct tw_flow_val v;
+	struct spec s;
+	size_t n;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	n = eth_front(pkt, inner_hello(&s, pkt), 0x0800);
+	n = eth_front(pkt, wrap(pkt, n, 4, 17, vxlan, sizeof(vxlan)), 0x0800);
+	run_on(fx.skel->progs.tlswatch, pkt, n);
+	check_tunnel_record(TW_TUN_VXLAN, 4, true, 0x010203, 1);
+	/* the flow is the inner connection's */
+	CHECK(flow_entry(&s, &v, NULL));
+	fx_close();
+}
+
+static void test_keyed_gre_over_ipv6_carries_ipv4(void)
+{
+	static uint8_t pkt[4096];
+	static const uint8_t gre[16] = {
+		0xb0, 0x00, 0x08, 0x00,                 /* C, K, S; IPv4 */
+		0, 0, 0, 0, 0, 0, 0, 42, 0, 0, 0, 1,    /* csum, key 42, seq */
+	};
+	struct spec s;
+	size_t n;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	n = inner_hello(&s, pkt);
+	n = eth_front(pkt, wrap(pkt, n, 6, 47, gre, sizeof(gre)), 0x86DD);
+	run_on(fx.skel->progs.tlswatch, pkt, n);
+	check_tunnel_record(TW_TUN_GRE, 6, true, 42, 1);
+	fx_close();
+}
+
+static void test_ipip_inside_gue_is_two_layers(void)
+{
+	static uint8_t pkt[4096];
+	static const uint8_t gue[16] = {
+		0xc0, 0x00, GUE_PORT >> 8, GUE_PORT & 0xff, 0, 0, 0, 0,
+		0x01, 4, 0, 0, 0xaa, 0xbb, 0xcc, 0xdd,  /* one optional word */
+	};
+	struct spec s;
+	size_t n;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	n = inner_hello(&s, pkt);
+	n = wrap(pkt, n, 4, 4, NULL, 0);            /* IPIP */
+	n = eth_front(pkt, wrap(pkt, n, 4, 17, gue, sizeof(gue)), 0x0800);
+	run_on(fx.skel->progs.tlswatch, pkt, n);
+	check_tunnel_record(TW_TUN_GUE, 4, false, 0, 2);
+	fx_close();
+}
+
+static void test_three_layers_are_counted_not_followed(void)
+{
+	static uint8_t pkt[4096];
+	struct spec s;
+	size_t n;
+	int i;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	n = inner_hello(&s, pkt);
+	for (i = 0; i < TW_MAX_DECAP + 1; i++)   /* 4in6, then 6in6 twice */
+		n = wrap(pkt, n, 6, i == 0 ? 4 : 41, NULL, 0);
+	n = eth_front(pkt, n, 0x86DD);
+	run_on(fx.skel->progs.tlswatch, pkt, n);
+	CHECK_INT(drain(), 0);
+	CHECK_INT(counter(TW_CNT_DECAP_TOO_DEEP), 1);
+	CHECK_INT(counter(TW_CNT_DECAPSULATED), 0);
+	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), 0);
+	fx_close();
+}
+
+static void test_udp_on_other_ports_is_not_decapsulated(void)
+{
+	static uint8_t pkt[4096];
+	static const uint8_t dns[16] = {
+		0xc0, 0x00, 0x00, 53, 0, 0, 0, 0,       /* UDP to 53 */
+		0x08, 0, 0, 0, 0x01, 0x02, 0x03, 0,     /* VXLAN-looking bytes */
+	};
+	struct spec s;
+	size_t n;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	n = eth_front(pkt, inner_hello(&s, pkt), 0x0800);
+	n = eth_front(pkt, wrap(pkt, n, 4, 17, dns, sizeof(dns)), 0x0800);
+	run_on(fx.skel->progs.tlswatch, pkt, n);
+	CHECK_INT(drain(), 0);
+	CHECK_INT(counter(TW_CNT_DECAPSULATED), 0);
+	CHECK_INT(counter(TW_CNT_BAD_HEADERS), 0);
+	fx_close();
+}
+
+static void test_l3_program_decapsulates_too(void)
+{
+	static uint8_t pkt[4096];
+	struct spec s;
+	size_t n;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	n = wrap(pkt, inner_hello(&s, pkt), 4, 4, NULL, 0);
+	run_on(fx.skel->progs.tlswatch_l3, pkt, n);
+	check_tunnel_record(TW_TUN_IPIP, 4, false, 0, 1);
+	fx_close();
+}
+
 int main(void)
 {
 	RUN_TEST(test_ipv4_client_hello_emits_one_record);
 	RUN_TEST(test_short_segment_uses_small_record);
 	RUN_TEST(test_continuation_from_server_is_emitted);
 	RUN_TEST(test_pure_ack_is_not_emitted);
-	RUN_TEST(test_non_tls_payload_is_not_tracked);
+	RUN_TEST(test_non_tls_payload_is_copied_as_preamble);
 	RUN_TEST(test_starttls_handshake_after_plaintext_is_tracked);
 	RUN_TEST(test_non_tls_flow_is_given_up_after_probes);
+	RUN_TEST(test_preamble_past_its_bytes_is_given_up_with_a_gap);
+	RUN_TEST(test_fin_of_a_copied_preamble_is_reported);
+	RUN_TEST(test_hello_inside_a_preamble_packet_is_copied);
 	RUN_TEST(test_hello_one_byte_per_segment_is_tracked);
-	RUN_TEST(test_non_tls_bytes_one_per_segment_are_not_tracked);
+	RUN_TEST(test_non_tls_bytes_one_per_segment_are_copied_as_preamble);
 	RUN_TEST(test_ipv6_with_extension_headers_is_emitted);
 	RUN_TEST(test_ipv6_fragment_is_skipped);
 	RUN_TEST(test_ipv4_fragment_is_skipped);
@@ -1193,5 +1514,11 @@ int main(void)
 	RUN_TEST(test_close_record_wakes_the_consumer);
 	RUN_TEST(test_urgent_wakeups_are_spaced_by_the_gap);
 	RUN_TEST(test_ring_fill_wakes_the_consumer);
+	RUN_TEST(test_vxlan_hello_is_emitted_with_the_outer_addresses);
+	RUN_TEST(test_keyed_gre_over_ipv6_carries_ipv4);
+	RUN_TEST(test_ipip_inside_gue_is_two_layers);
+	RUN_TEST(test_three_layers_are_counted_not_followed);
+	RUN_TEST(test_udp_on_other_ports_is_not_decapsulated);
+	RUN_TEST(test_l3_program_decapsulates_too);
 	return CHECK_EXIT_CODE();
 }

@@ -132,8 +132,8 @@ static void put_ipv6_tcp_hello(struct frame *f)
 	put_hello(f);
 }
 
-static int decode(struct frame *f, int linktype, struct tw_segment *seg,
-		  struct decode_stats *st)
+static int decode_with(struct frame *f, int linktype, struct tw_segment *seg,
+		       struct decode_stats *st, const struct tw_udp_encap *udp)
 {
 	free(f->copy);
 	f->copy = malloc(f->len ? f->len : 1);
@@ -144,7 +144,13 @@ static int decode(struct frame *f, int linktype, struct tw_segment *seg,
 	memset(seg, 0xa5, sizeof(*seg));
 	seg->truncated = true;
 	return decode_frame(linktype, f->copy, f->len, f->wire ? f->wire : f->len,
-			    TS, seg, st);
+			    TS, seg, st, udp);
+}
+
+static int decode(struct frame *f, int linktype, struct tw_segment *seg,
+		  struct decode_stats *st)
+{
+	return decode_with(f, linktype, seg, st, NULL);
 }
 
 static void frame_free(struct frame *f)
@@ -163,6 +169,8 @@ static void frame_free(struct frame *f)
 	CHECK_INT((st).truncated_headers, _e.truncated_headers);            \
 	CHECK_INT((st).bad_headers, _e.bad_headers);                        \
 	CHECK_INT((st).truncated_payload, _e.truncated_payload);            \
+	CHECK_INT((st).tunnelled, _e.tunnelled);                            \
+	CHECK_INT((st).tunnels_too_deep, _e.tunnels_too_deep);              \
 } while (0)
 
 /* The segment every "hello" frame must become; @off: where the payload is. */
@@ -1021,11 +1029,428 @@ static void test_decode_ip_entry_counts_frames(void)
 	if (!f.copy)
 		abort();
 	memcpy(f.copy, f.b, f.len);
-	CHECK_INT(decode_ip(f.copy, f.len, f.len, 42, &seg, &st), 1);
+	CHECK_INT(decode_ip(f.copy, f.len, f.len, 42, &seg, &st, NULL), 1);
 	check_hello_v6(&seg, &f, 60);
 	CHECK_INT(seg.ts_us, 42);
-	CHECK_INT(decode_ip(f.copy, 0, 0, 42, &seg, &st), 0);
+	CHECK_INT(decode_ip(f.copy, 0, 0, 42, &seg, &st, NULL), 0);
 	CHECK_STATS(st, .frames = 2, .tcp_segments = 1, .truncated_headers = 1);
+	frame_free(&f);
+}
+
+/* --- tunnels (capture/decap.c) */
+
+static const uint8_t OSRC4[4] = { 198, 51, 100, 1 };
+static const uint8_t ODST4[4] = { 198, 51, 100, 2 };
+static const uint8_t OSRC6[16] = { 0xfd, 0, [15] = 0x0a };
+static const uint8_t ODST6[16] = { 0xfd, 0, [15] = 0x0b };
+
+#define FOU_PORT 5555
+#define GUE_PORT 5556
+
+/* An outer IPv4 or IPv6 header of protocol @proto whose length
+ * outer_end() fills in once what it carries is there. Returns its offset. */
+static uint32_t outer_begin(struct frame *f, int family, uint8_t proto)
+{
+	uint32_t at = f->len;
+
+	if (family == 4) {
+		put_ipv4_full(f, 5, 0, 0, proto);
+		memcpy(f->b + at + 12, OSRC4, 4);
+		memcpy(f->b + at + 16, ODST4, 4);
+	} else {
+		put32(f, 0x60000000);
+		put16(f, 0);
+		put8(f, proto);
+		put8(f, 64);
+		putn(f, OSRC6, 16);
+		putn(f, ODST6, 16);
+	}
+	return at;
+}
+
+static void put16_at(struct frame *f, uint32_t at, uint16_t v)
+{
+	f->b[at] = (uint8_t)(v >> 8);
+	f->b[at + 1] = (uint8_t)v;
+}
+
+static void outer_end(struct frame *f, uint32_t at)
+{
+	if (f->b[at] >> 4 == 4)
+		put16_at(f, at + 2, (uint16_t)(f->len - at));
+	else
+		put16_at(f, at + 4, (uint16_t)(f->len - at - 40));
+}
+
+/* A UDP header to @dport; its length is not looked at. */
+static void put_udp(struct frame *f, uint16_t dport)
+{
+	put16(f, 49152);
+	put16(f, dport);
+	put16(f, 0);
+	put16(f, 0);
+}
+
+static void put_gre(struct frame *f, uint16_t flags, uint16_t ptype, uint32_t key)
+{
+	put16(f, flags);
+	put16(f, ptype);
+	if (flags & 0x8000)
+		put32(f, 0xc5c5);     /* checksum, reserved */
+	if (flags & 0x2000)
+		put32(f, key);
+	if (flags & 0x1000)
+		put32(f, 7);          /* sequence number */
+}
+
+static const struct tw_udp_encap test_udp = {
+	.n = 4,
+	.e = { { 4789, TW_TUN_VXLAN }, { 6081, TW_TUN_GENEVE },
+	       { FOU_PORT, TW_TUN_FOU }, { GUE_PORT, TW_TUN_GUE } },
+};
+
+static void check_tunnel(const struct tw_segment *seg, uint8_t type, int family,
+			 bool has_id, uint32_t id, uint8_t depth)
+{
+	CHECK_INT(seg->tunnel.type, type);
+	CHECK_INT(seg->tunnel.depth, depth);
+	CHECK_INT(seg->tunnel.has_id, has_id);
+	CHECK_INT(seg->tunnel.id, has_id ? id : 0);
+	CHECK_INT(seg->tunnel.src.family, family);
+	CHECK_INT(seg->tunnel.dst.family, family);
+	CHECK(memcmp(seg->tunnel.src.bytes, family == 4 ? OSRC4 : OSRC6,
+		     family == 4 ? 4 : 16) == 0);
+	CHECK(memcmp(seg->tunnel.dst.bytes, family == 4 ? ODST4 : ODST6,
+		     family == 4 ? 4 : 16) == 0);
+}
+
+/* Decodes @f (Ethernet) with test_udp: the hello of @inner_family, in the
+ * tunnel the rest says. */
+static void check_followed(struct frame *f, int inner_family, uint8_t type,
+			   int family, bool has_id, uint32_t id, uint8_t depth)
+{
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+
+	CHECK_INT(decode_with(f, DLT_EN10MB, &seg, &st, &test_udp), 1);
+	if (inner_family == 4)
+		check_hello_v4(&seg, f, f->len - 5);
+	else
+		check_hello_v6(&seg, f, f->len - 5);
+	CHECK_STATS(st, .frames = 1, .tcp_segments = 1, .tunnelled = 1);
+	check_tunnel(&seg, type, family, has_id, id, depth);
+}
+
+/* Ethernet, an outer IP header of @family and a UDP header to @port;
+ * returns the outer header's offset for outer_end(). */
+static uint32_t outer_udp_begin(struct frame *f, int family, uint16_t port)
+{
+	uint32_t o;
+
+	put_eth(f, family == 4 ? 0x0800 : 0x86dd);
+	o = outer_begin(f, family, 17);
+	put_udp(f, port);
+	return o;
+}
+
+static void test_vxlan_ethernet_ipv4_is_followed(void)
+{
+	struct frame f = { .len = 0 };
+	struct tw_segment seg;
+	struct decode_stats st = { 0 };
+	uint32_t o;
+
+	o = outer_udp_begin(&f, 4, 4789);
+	put32(&f, 0x08000000);          /* I flag */
+	put32(&f, 0x12345600);          /* VNI 0x123456 */
+	put_eth(&f, 0x0800);
+	put_ipv4_tcp_hello(&f);
+	outer_end(&f, o);
+	check_followed(&f, 4, TW_TUN_VXLAN, 4, true, 0x123456, 1);
+	CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 1); /* the default port */
+	/* without the I flag the VNI is not valid: not followed */
+	f.b[14 + 20 + 8] = 0;
+	CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 0);
+	CHECK_INT(st.not_tcp, 1);
+	frame_free(&f);
+}
+
+static void test_ip_in_ip_named_by_both_families(void)
+{
+	static const struct { int outer, inner; uint8_t type; } cases[] = {
+		{ 4, 4, TW_TUN_IPIP }, { 4, 6, TW_TUN_SIT },
+		{ 6, 4, TW_TUN_IP4IP6 }, { 6, 6, TW_TUN_IP6IP6 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct frame f = { .len = 0 };
+		uint32_t o;
+
+		put_eth(&f, cases[i].outer == 4 ? 0x0800 : 0x86dd);
+		o = outer_begin(&f, cases[i].outer, cases[i].inner == 4 ? 4 : 41);
+		if (cases[i].inner == 4)
+			put_ipv4_tcp_hello(&f);
+		else
+			put_ipv6_tcp_hello(&f);
+		outer_end(&f, o);
+		check_followed(&f, cases[i].inner, cases[i].type, cases[i].outer, false, 0, 1);
+		frame_free(&f);
+	}
+}
+
+static void test_gre_checksum_key_sequence_over_ipv6(void)
+{
+	struct frame f = { .len = 0 };
+	uint32_t o;
+
+	put_eth(&f, 0x86dd);
+	o = outer_begin(&f, 6, 47);
+	put_gre(&f, 0x8000 | 0x2000 | 0x1000, 0x86dd, 42);
+	put_ipv6_tcp_hello(&f);
+	outer_end(&f, o);
+	check_followed(&f, 6, TW_TUN_GRE, 6, true, 42, 1);
+	frame_free(&f);
+}
+
+static void test_gretap_carries_ethernet(void)
+{
+	struct frame f = { .len = 0 };
+	uint32_t o;
+
+	put_eth(&f, 0x0800);
+	o = outer_begin(&f, 4, 47);
+	put_gre(&f, 0, 0x6558, 0);
+	put_eth(&f, 0x8100);            /* a VLAN tag inside, too */
+	put_tag(&f, 7, 0x0800);
+	put_ipv4_tcp_hello(&f);
+	outer_end(&f, o);
+	check_followed(&f, 4, TW_TUN_GRETAP, 4, false, 0, 1);
+	frame_free(&f);
+}
+
+static void test_gre_routing_or_version_1_is_not_followed(void)
+{
+	static const uint16_t flags[] = { 0x4000, 0x0001 };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct frame f = { .len = 0 };
+		struct decode_stats st = { 0 };
+		struct tw_segment seg;
+		uint32_t o;
+
+		put_eth(&f, 0x0800);
+		o = outer_begin(&f, 4, 47);
+		put_gre(&f, flags[i], 0x0800, 0);
+		put_ipv4_tcp_hello(&f);
+		outer_end(&f, o);
+		CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 0);
+		CHECK_STATS(st, .frames = 1, .not_tcp = 1);
+		frame_free(&f);
+	}
+}
+
+static void test_geneve_options_are_skipped(void)
+{
+	struct frame f = { .len = 0 };
+	uint32_t o;
+
+	o = outer_udp_begin(&f, 4, 6081);
+	put8(&f, 2);                    /* version 0, 2 words of options */
+	put8(&f, 0);
+	put16(&f, 0x86dd);              /* IPv6 right after the options */
+	put32(&f, 0x00004d00);          /* VNI 77 */
+	put32(&f, 0x01010101);          /* an option: class, type, length 1 */
+	put32(&f, 0xdeadbeef);
+	put_ipv6_tcp_hello(&f);
+	outer_end(&f, o);
+	check_followed(&f, 6, TW_TUN_GENEVE, 4, true, 77, 1);
+	frame_free(&f);
+}
+
+static void test_fou_only_on_its_configured_port(void)
+{
+	struct frame f = { .len = 0 };
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+	uint32_t o;
+
+	o = outer_udp_begin(&f, 4, FOU_PORT);
+	put_ipv4_tcp_hello(&f);
+	outer_end(&f, o);
+	check_followed(&f, 4, TW_TUN_FOU, 4, false, 0, 1);
+	/* FOU has no standard port: by default, plain UDP */
+	CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 0);
+	CHECK_INT(st.not_tcp, 1);
+	frame_free(&f);
+}
+
+static void test_fou_carrying_gre(void)
+{
+	struct frame f = { .len = 0 };
+	uint32_t o;
+
+	o = outer_udp_begin(&f, 4, FOU_PORT);
+	put_gre(&f, 0x2000, 0x0800, 9);
+	put_ipv4_tcp_hello(&f);
+	outer_end(&f, o);
+		/* one layer: FOU names it; the GRE key is GRE's, not reported */
+check_followed(&f, 4, TW_TUN_FOU, 4, false, 0, 1);
+	frame_free(&f);
+}
+
+static void test_gue_variant_0_optional_fields_skipped(void)
+{
+	struct frame f = { .len = 0 };
+	uint32_t o;
+
+	o = outer_udp_begin(&f, 6, GUE_PORT);
+	put8(&f, 0x02);                 /* variant 0, 2 words of fields */
+	put8(&f, 4);                    /* IPv4 inside */
+	put16(&f, 0);
+	putz(&f, 8);
+	put_ipv4_tcp_hello(&f);
+	outer_end(&f, o);
+	check_followed(&f, 4, TW_TUN_GUE, 6, false, 0, 1);
+	frame_free(&f);
+}
+
+static void test_gue_variant_1_and_control_messages(void)
+{
+	struct frame f = { .len = 0 }, g = { .len = 0 };
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+	uint32_t o;
+
+	o = outer_udp_begin(&f, 4, GUE_PORT);
+	put_ipv6_tcp_hello(&f);         /* variant 1: 0110 is version 01 */
+	outer_end(&f, o);
+	check_followed(&f, 6, TW_TUN_GUE, 4, false, 0, 1);
+
+	o = outer_udp_begin(&g, 4, GUE_PORT);
+	put8(&g, 0x20);                 /* variant 0, C: a control message */
+	put8(&g, 4);
+	put16(&g, 0);
+	put_ipv4_tcp_hello(&g);
+	outer_end(&g, o);
+	CHECK_INT(decode_with(&g, DLT_EN10MB, &seg, &st, &test_udp), 0);
+	CHECK_STATS(st, .frames = 1, .not_tcp = 1);
+	frame_free(&f);
+	frame_free(&g);
+}
+
+static void test_udp_encap_none_takes_a_default_away(void)
+{
+	struct tw_udp_encap u = tw_udp_encap_default;
+	char err[128] = "";
+
+	CHECK_INT(tw_udp_encap_type(&u, 4789), TW_TUN_VXLAN);
+	CHECK_INT(tw_udp_encap_add(&u, "4789:none", err, sizeof(err)), 0);
+	CHECK_INT(tw_udp_encap_type(&u, 4789), TW_TUN_NONE);
+	CHECK_INT(tw_udp_encap_add(&u, "8472:vxlan", err, sizeof(err)), 0);
+	CHECK_INT(tw_udp_encap_type(&u, 8472), TW_TUN_VXLAN);
+	CHECK_INT(tw_udp_encap_type(&u, 6081), TW_TUN_GENEVE);
+	CHECK_INT(tw_udp_encap_add(&u, "8472:gre", err, sizeof(err)), -1);
+	CHECK_STR(err, "'8472:gre': the kind is not vxlan, geneve, fou, gue or none");
+	CHECK_INT(tw_udp_encap_add(&u, "0:fou", err, sizeof(err)), -1);
+	CHECK_STR(err, "'0:fou': the port is not 1..65535");
+	CHECK_INT(tw_udp_encap_add(&u, "5555", err, sizeof(err)), -1);
+	CHECK_STR(err, "'5555' is not PORT:KIND");
+}
+
+/* IPv4 in IPv4, @layers times around the hello. */
+static void put_ipip_layers(struct frame *f, int layers)
+{
+	uint32_t at[4];
+	int i;
+
+	put_eth(f, 0x0800);
+	for (i = 0; i < layers; i++)
+		at[i] = outer_begin(f, 4, 4);
+	put_ipv4_tcp_hello(f);
+	for (i = layers - 1; i >= 0; i--)
+		outer_end(f, at[i]);
+}
+
+static void test_two_layers_report_the_outermost(void)
+{
+	struct frame f = { .len = 0 };
+	uint32_t o, v;
+
+	/* VXLAN inside an IPv6 GRE tunnel */
+	put_eth(&f, 0x86dd);
+	o = outer_begin(&f, 6, 47);
+	put_gre(&f, 0x2000, 0x0800, 5);
+	v = outer_begin(&f, 4, 17);
+	f.b[v + 12] = 10;               /* the middle layer's own addresses */
+	put_udp(&f, 4789);
+	put32(&f, 0x08000000);
+	put32(&f, 0x00000900);
+	put_eth(&f, 0x0800);
+	put_ipv4_tcp_hello(&f);
+	outer_end(&f, v);
+	outer_end(&f, o);
+	check_followed(&f, 4, TW_TUN_GRE, 6, true, 5, 2);
+	frame_free(&f);
+}
+
+static void test_three_layers_are_too_deep(void)
+{
+	struct frame f = { .len = 0 };
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+
+	put_ipip_layers(&f, TW_MAX_DECAP);
+	check_followed(&f, 4, TW_TUN_IPIP, 4, false, 0, TW_MAX_DECAP);
+	frame_free(&f);
+
+	f.len = 0;
+	put_ipip_layers(&f, TW_MAX_DECAP + 1);
+	CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 0);
+	CHECK_STATS(st, .frames = 1, .tunnels_too_deep = 1);
+	frame_free(&f);
+}
+
+static void test_tunnel_header_cut_short_is_truncated(void)
+{
+	struct frame f = { .len = 0 };
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+	uint32_t o;
+
+	o = outer_udp_begin(&f, 4, 4789);
+	put32(&f, 0x08000000);
+	put32(&f, 0x00000100);
+	put_eth(&f, 0x0800);
+	put_ipv4_tcp_hello(&f);
+	outer_end(&f, o);
+	/* cut inside the VXLAN header, then inside the inner Ethernet one */
+	f.wire = f.len;
+	f.len = 14 + 20 + 8 + 5;
+	CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 0);
+	f.len = 14 + 20 + 8 + 8 + 10;
+	CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 0);
+	CHECK_STATS(st, .frames = 2, .truncated_headers = 2);
+	frame_free(&f);
+}
+
+static void test_outer_length_bounds_the_inner_packet(void)
+{
+	struct frame f = { .len = 0 };
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+
+	put_ipip_layers(&f, 1);
+	/* the outer header says the packet ends 2 bytes into the hello, the
+	 * inner one that it is whole: the outer one rules */
+	put16_at(&f, 14 + 2, (uint16_t)(f.len - 14 - 3));
+	CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 1);
+	CHECK_INT(seg.len, 2);
+	CHECK_INT(seg.wire_len, 5);
+	CHECK_INT(seg.truncated, 1);
+	CHECK_STATS(st, .frames = 1, .tcp_segments = 1, .truncated_payload = 1,
+		    .tunnelled = 1);
 	frame_free(&f);
 }
 
@@ -1080,5 +1505,20 @@ int main(void)
 	RUN_TEST(test_tcp_header_cut_short_is_truncated);
 	RUN_TEST(test_ip_length_too_short_for_tcp_is_bad);
 	RUN_TEST(test_decode_ip_entry_counts_frames);
+	RUN_TEST(test_vxlan_ethernet_ipv4_is_followed);
+	RUN_TEST(test_ip_in_ip_named_by_both_families);
+	RUN_TEST(test_gre_checksum_key_sequence_over_ipv6);
+	RUN_TEST(test_gretap_carries_ethernet);
+	RUN_TEST(test_gre_routing_or_version_1_is_not_followed);
+	RUN_TEST(test_geneve_options_are_skipped);
+	RUN_TEST(test_fou_only_on_its_configured_port);
+	RUN_TEST(test_fou_carrying_gre);
+	RUN_TEST(test_gue_variant_0_optional_fields_skipped);
+	RUN_TEST(test_gue_variant_1_and_control_messages);
+	RUN_TEST(test_udp_encap_none_takes_a_default_away);
+	RUN_TEST(test_two_layers_report_the_outermost);
+	RUN_TEST(test_three_layers_are_too_deep);
+	RUN_TEST(test_tunnel_header_cut_short_is_truncated);
+	RUN_TEST(test_outer_length_bounds_the_inner_packet);
 	return CHECK_EXIT_CODE();
 }

@@ -27,6 +27,7 @@ struct rec {
 	struct flow_table *t;
 	const uint8_t *last_p;     /* last pointer handed to the data callback */
 	int data_calls;
+	int last_client;           /* f->client in the last data callback */
 };
 
 static void rec_printf(struct rec *r, const char *fmt, ...)
@@ -61,6 +62,7 @@ static void on_data(void *ctx, struct flow *f, int from, const uint8_t *p,
 	rec_tag(r, f);
 	rec_printf(r, "d%d'%.*s' ", from, (int)n, (const char *)p);
 	r->last_p = p;
+	r->last_client = f->client;
 	r->data_calls++;
 	if (r->done_on_data)
 		flow_mark_done(r->t, f);
@@ -83,6 +85,7 @@ static const char *const end_names[] = {
 	[FLOW_END_EVICTED] = "evicted",
 	[FLOW_END_CAPTURE_END] = "capture_end",
 	[FLOW_END_REOPENED] = "reopened",
+	[FLOW_END_RESTARTED] = "restarted",
 };
 
 static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
@@ -116,8 +119,8 @@ static struct tw_endpoint ep4(uint8_t host, uint16_t port)
 
 /* One segment of the connection from client port @cport; @dir 0 goes
  * client -> server, 1 server -> client. */
-static void send_port(struct flow_table *t, uint16_t cport, int dir, uint32_t seq,
-		      uint8_t flags, const char *data, uint64_t ts_us)
+static struct tw_segment seg_of(uint16_t cport, int dir, uint32_t seq,
+				uint8_t flags, const char *data, uint64_t ts_us)
 {
 	struct tw_endpoint c = ep4(1, cport), s = ep4(2, 443);
 	uint32_t n = data ? (uint32_t)strlen(data) : 0;
@@ -131,6 +134,14 @@ static void send_port(struct flow_table *t, uint16_t cport, int dir, uint32_t se
 		.payload = (const uint8_t *)data,
 		.len = n,
 	};
+
+	return seg;
+}
+
+static void send_port(struct flow_table *t, uint16_t cport, int dir, uint32_t seq,
+		      uint8_t flags, const char *data, uint64_t ts_us)
+{
+	struct tw_segment seg = seg_of(cport, dir, seq, flags, data, ts_us);
 
 	flow_table_push(t, &seg);
 }
@@ -205,6 +216,45 @@ static void test_state_new_becomes_tracked_on_first_data(void)
 	}
 	CHECK_STR(r.log, "d0'ab' d0'cd' ");
 	flow_table_free(t);
+}
+
+/* The inner connection is the flow, however its packets travel: the
+ * first tunnel seen is kept with its sender, each direction that came
+ * through one is marked. */
+static void test_tunnel_first_seen_kept_directions_marked(void)
+{
+	struct tw_tunnel vx = { .type = TW_TUN_VXLAN, .depth = 1, .has_id = true,
+				.id = 7, .src = { 4, { 192, 0, 2, 2 } },
+				.dst = { 4, { 192, 0, 2, 1 } } };
+	struct tw_tunnel gre = { .type = TW_TUN_GRE, .depth = 1,
+				 .src = { 4, { 198, 51, 100, 1 } },
+				 .dst = { 4, { 198, 51, 100, 2 } } };
+	struct flow_callbacks cb = rec_cb;
+	struct tw_segment seg;
+	struct rec r;
+
+	memset(&r, 0, sizeof(r));
+	cb.data = capture_flow;
+	r.t = flow_table_new(NULL, &cb, &r);
+	captured_flow = NULL;
+	handshake(r.t);                  /* plain: ep[0] is the client */
+	seg = seg_of(CLIENT_PORT, 1, 5000, ACK, "ab", S(1));
+	seg.tunnel = vx;                 /* the server's reply, tunnelled */
+	flow_table_push(r.t, &seg);
+	seg = seg_of(CLIENT_PORT, 0, 1000, ACK, "cd", S(1));
+	seg.tunnel = gre;                /* then the client's, another way */
+	flow_table_push(r.t, &seg);
+	CHECK(captured_flow != NULL);
+	if (captured_flow) {
+		CHECK_INT(captured_flow->tunnel.type, TW_TUN_VXLAN);
+		CHECK_INT(captured_flow->tunnel.id, 7);
+		CHECK_INT(captured_flow->tunnel_from, 1);
+		CHECK_INT(captured_flow->tunnel.dirs, 3);
+		CHECK(memcmp(&captured_flow->tunnel.src, &vx.src, sizeof(vx.src)) == 0);
+	}
+	CHECK_INT(flow_table_stats(r.t)->flows_created, 1);
+	CHECK_STR(r.log, "d1'ab' d0'cd' ");
+	flow_table_free(r.t);
 }
 
 static void test_reversed_five_segments(void)
@@ -492,18 +542,39 @@ static void test_syn_with_new_isn_replaces_the_flow(void)
 	flow_table_free(t);
 }
 
-/* One segment from the client, marked as the start of a connection by the
- * source (the live source: the kernel began a new handshake phase). */
-static void send_flow_start(struct flow_table *t, uint32_t seq, const char *data)
+/* One segment from the client at @ts_us, marked as the start of a
+ * connection by the source (the live source: the kernel began a new
+ * handshake phase). */
+static void send_flow_start_at(struct flow_table *t, uint64_t ts_us,
+			       uint32_t seq, const char *data)
 {
 	uint32_t n = (uint32_t)strlen(data);
 	struct tw_segment seg = {
-		.ts_us = S(1), .src = ep4(1, CLIENT_PORT), .dst = ep4(2, 443),
+		.ts_us = ts_us, .src = ep4(1, CLIENT_PORT), .dst = ep4(2, 443),
 		.seq = seq, .tcp_flags = ACK, .flow_start = true, .wire_len = n,
 		.payload = (const uint8_t *)data, .len = n,
 	};
 
 	flow_table_push(t, &seg);
+}
+
+/* The same from the server, acknowledging @ack. */
+static void send_server_flow_start_at(struct flow_table *t, uint64_t ts_us,
+				      uint32_t seq, uint32_t ack, const char *data)
+{
+	uint32_t n = (uint32_t)strlen(data);
+	struct tw_segment seg = {
+		.ts_us = ts_us, .src = ep4(2, 443), .dst = ep4(1, CLIENT_PORT),
+		.seq = seq, .ack = ack, .tcp_flags = ACK, .flow_start = true,
+		.wire_len = n, .payload = (const uint8_t *)data, .len = n,
+	};
+
+	flow_table_push(t, &seg);
+}
+
+static void send_flow_start(struct flow_table *t, uint32_t seq, const char *data)
+{
+	send_flow_start_at(t, S(1), seq, data);
 }
 
 /* Live: the kernel stops copying a decided flow, so its FIN never comes; a
@@ -534,6 +605,70 @@ static void test_flow_start_on_tracked_flow_continues_it(void)
 	send_flow_start(t, 1003, "def");
 	CHECK_STR(r.log, "d0'abc' d0'def' ");
 	CHECK_INT(flow_table_stats(t)->flows_reopened, 0);
+	flow_table_free(t);
+}
+
+/* Live: the kernel's flow map lost an undecided flow (LRU eviction) and a
+ * later packet began a handshake phase again: the old flow ends, counted,
+ * and the new start is a flow of its own. */
+static void test_flow_start_of_a_later_packet_on_undecided_flow_restarts_it(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_flow_start_at(t, S(1), 1000, "abc");
+	send_flow_start_at(t, S(2), 1013, "def");  /* 10 bytes went unseen */
+	CHECK_STR(r.log, "d0'abc' end:restarted d0'def' ");
+	CHECK_INT(flow_table_stats(t)->flows_restarted, 1);
+	CHECK_INT(flow_table_stats(t)->flows_reopened, 0);
+	CHECK_INT(flow_table_stats(t)->flows_created, 2);
+	flow_table_free(t);
+}
+
+/* The restarted flow is the same connection: its client stays the one the
+ * old flow knew, whoever sends first now (the server's flight). */
+static void test_restarted_flow_keeps_the_client(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);                       /* the SYN names the client */
+	send_flow_start_at(t, S(1), 1000, "abc");
+	CHECK_INT(r.last_client, 0);
+	/* 1000 server bytes went unseen */
+	send_server_flow_start_at(t, S(2), 6000, 1003, "xyz");
+	CHECK_STR(r.log, "d0'abc' end:restarted d0'xyz' ");
+	CHECK_INT(r.last_client, 1);        /* ep[0] is the server now */
+	flow_table_free(t);
+}
+
+/* Live: the kernel forgot an undecided flow and its next packet began the
+ * handshake phase again, with no byte lost: the flow goes on, counted. */
+static void test_flow_start_that_continues_the_bytes_refinds_the_flow(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_flow_start_at(t, S(1), 1000, "abc");
+	send_flow_start_at(t, S(2), 1003, "def");
+	CHECK_STR(r.log, "d0'abc' d0'def' ");
+	CHECK_INT(flow_table_stats(t)->flows_refound, 1);
+	CHECK_INT(flow_table_stats(t)->flows_restarted, 0);
+	CHECK_INT(flow_table_stats(t)->flows_created, 1);
+	flow_table_free(t);
+}
+
+/* The same when the server's first bytes are what the source finds again:
+ * they acknowledge every byte the client sent. */
+static void test_server_flow_start_acking_the_client_refinds_the_flow(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_flow_start_at(t, S(1), 1000, "abc");
+	send_server_flow_start_at(t, S(2), 5000, 1003, "xyz");
+	CHECK_STR(r.log, "d0'abc' d1'xyz' ");
+	CHECK_INT(flow_table_stats(t)->flows_refound, 1);
 	flow_table_free(t);
 }
 
@@ -875,27 +1010,54 @@ static void test_both_directions_interleaved(void)
 	flow_table_free(t);
 }
 
+/* A segment of @dir (as send_seg) of @wire_len bytes on the wire of which
+ * only @captured (may be NULL) was captured. */
+static void send_cut(struct flow_table *t, int dir, uint32_t seq,
+		     uint32_t wire_len, const char *captured)
+{
+	struct tw_endpoint c = ep4(1, CLIENT_PORT), srv = ep4(2, 443);
+	struct tw_segment seg = {
+		.ts_us = S(1),
+		.src = dir ? srv : c,
+		.dst = dir ? c : srv,
+		.seq = seq,
+		.tcp_flags = ACK,
+		.truncated = true,
+		.wire_len = wire_len,
+		.payload = (const uint8_t *)captured,
+		.len = captured ? (uint32_t)strlen(captured) : 0,
+	};
+
+	flow_table_push(t, &seg);
+}
+
 static void test_truncated_segment_delivers_captured_bytes_then_gaps(void)
 {
 	struct rec r;
 	struct flow_table *t = table_new(&r, NULL);
-	struct tw_segment seg = {
-		.ts_us = S(1),
-		.src = ep4(1, CLIENT_PORT),
-		.dst = ep4(2, 443),
-		.seq = 1000,
-		.tcp_flags = ACK,
-		.truncated = true,
-		.wire_len = 1400,
-		.payload = (const uint8_t *)"abc",
-		.len = 3,
-	};
 
 	handshake(t);
-	flow_table_push(t, &seg);
+	send_cut(t, 0, 1000, 1400, "abc");
 	send_seg(t, 0, 2400, ACK, "next");
 	CHECK_STR(r.log, "d0'abc' g0 ");
 	CHECK_INT(flow_table_stats(t)->gaps, 1);
+	flow_table_free(t);
+}
+
+/* The live source's gap record: a truncated segment without bytes. A
+ * hole at once when it is where delivery stands, also for a direction
+ * that has sent nothing yet. */
+static void test_truncated_segment_without_bytes_is_a_hole(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_seg(t, 0, 1000, ACK, "abc");
+	send_cut(t, 0, 1003, 1400, NULL);
+	send_cut(t, 1, 5000, 1400, NULL);
+	send_seg(t, 0, 2403, ACK, "late");
+	CHECK_STR(r.log, "d0'abc' g0 g1 ");
+	CHECK_INT(flow_table_stats(t)->gaps, 2);
 	flow_table_free(t);
 }
 
@@ -944,6 +1106,7 @@ int main(void)
 {
 	RUN_TEST(test_in_order_delivery);
 	RUN_TEST(test_state_new_becomes_tracked_on_first_data);
+	RUN_TEST(test_tunnel_first_seen_kept_directions_marked);
 	RUN_TEST(test_reversed_five_segments);
 	RUN_TEST(test_duplicated_segments);
 	RUN_TEST(test_retransmission_of_delivered_data);
@@ -966,6 +1129,10 @@ int main(void)
 	RUN_TEST(test_flow_start_on_tracked_flow_continues_it);
 	RUN_TEST(test_syn_on_done_flow_without_syn_starts_a_new_flow);
 	RUN_TEST(test_reopened_flow_takes_the_syn_sender_as_first_endpoint);
+	RUN_TEST(test_flow_start_of_a_later_packet_on_undecided_flow_restarts_it);
+	RUN_TEST(test_flow_start_that_continues_the_bytes_refinds_the_flow);
+	RUN_TEST(test_server_flow_start_acking_the_client_refinds_the_flow);
+	RUN_TEST(test_restarted_flow_keeps_the_client);
 	RUN_TEST(test_mid_flow_start_without_syn);
 	RUN_TEST(test_bare_segment_without_flow_is_ignored);
 	RUN_TEST(test_seq_wraparound);
@@ -979,6 +1146,7 @@ int main(void)
 	RUN_TEST(test_mark_ignored_then_1000_packets_deliver_nothing);
 	RUN_TEST(test_both_directions_interleaved);
 	RUN_TEST(test_truncated_segment_delivers_captured_bytes_then_gaps);
+	RUN_TEST(test_truncated_segment_without_bytes_is_a_hole);
 	RUN_TEST(test_ipv4_and_ipv6_with_same_bytes_are_two_flows);
 	RUN_TEST(test_many_flows_keep_their_own_streams);
 	return CHECK_EXIT_CODE();

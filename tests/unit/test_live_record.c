@@ -192,6 +192,40 @@ static void test_inconsistent_records_are_refused(void)
 	CHECK_INT(live_record_decode(buf, sizeof(buf), 0, &seg, NULL), -EINVAL);
 }
 
+static void test_tunnel_facts_reach_the_segment(void)
+{
+	struct tw_event *e = rec4(TW_EV_DATA, 10, 0, 10, 0);
+	struct tw_segment seg;
+	char a[TW_ADDR_STRLEN];
+
+	CHECK_INT(live_record_decode(buf, sizeof(*e) + 10, 0, &seg, NULL), 0);
+	CHECK_INT(seg.tunnel.type, TW_TUN_NONE);  /* a plain packet */
+
+	e->tun.type = TW_TUN_GENEVE;
+	e->tun.family = 6;
+	e->tun.depth = 2;
+	e->tun.flags = TW_TUNF_ID;
+	e->tun.id = 77;
+	inet_pton(AF_INET6, "2001:db8::a", e->tun.saddr);
+	inet_pton(AF_INET6, "2001:db8::b", e->tun.daddr);
+	CHECK_INT(live_record_decode(buf, sizeof(*e) + 10, 0, &seg, NULL), 0);
+	CHECK_INT(seg.tunnel.type, TW_TUN_GENEVE);
+	CHECK_INT(seg.tunnel.depth, 2);
+	CHECK_INT(seg.tunnel.has_id, 1);
+	CHECK_INT(seg.tunnel.id, 77);
+	CHECK_STR(tw_addr_format(&seg.tunnel.src, a), "2001:db8::a");
+	CHECK_STR(tw_addr_format(&seg.tunnel.dst, a), "2001:db8::b");
+
+	/* a type or family the kernel cannot write: no tunnel, not a guess */
+	e->tun.type = TW_TUN__COUNT;
+	CHECK_INT(live_record_decode(buf, sizeof(*e) + 10, 0, &seg, NULL), 0);
+	CHECK_INT(seg.tunnel.type, TW_TUN_NONE);
+	e->tun.type = TW_TUN_GRE;
+	e->tun.family = 5;
+	CHECK_INT(live_record_decode(buf, sizeof(*e) + 10, 0, &seg, NULL), 0);
+	CHECK_INT(seg.tunnel.type, TW_TUN_NONE);
+}
+
 static void endpoint(struct tw_endpoint *ep, int family, const char *ip,
 		     uint16_t port)
 {
@@ -252,6 +286,7 @@ int main(void)
 	RUN_TEST(test_ipv6_addresses_are_copied_whole);
 	RUN_TEST(test_timestamp_out_of_range_saturates);
 	RUN_TEST(test_inconsistent_records_are_refused);
+	RUN_TEST(test_tunnel_facts_reach_the_segment);
 	RUN_TEST(test_flow_key_is_the_same_from_both_sides);
 	RUN_TEST(test_flow_key_same_address_orders_by_port);
 	RUN_TEST(test_flow_key_refuses_mixed_families);

@@ -19,6 +19,8 @@
 #include "detect/spike.h"
 #include "sink/sink.h"
 
+struct tw_udp_encap;
+
 struct agent;
 
 struct agent_opts {
@@ -27,9 +29,11 @@ struct agent_opts {
 	int n_ifaces;
 	const uint16_t *ports;         /* at least one */
 	int n_ports;
+	const struct tw_udp_encap *udp_encap; /* NULL: tw_udp_encap_default */
 	uint32_t dir_budget;           /* bytes per flow direction */
 	uint32_t handshake_memory_mib; /* pipeline max_conn_bytes; 0: default */
 	uint32_t ringbuf_bytes;        /* a power of two >= 4 KiB; 0: default */
+	uint32_t max_flows;            /* kernel flow map entries; 0: default */
 	bool active;                   /* check TLS 1.3 names ourselves */
 	/* --uprobes: none or "off": no uprobes; "auto"; or library paths */
 	const char *const *uprobes;

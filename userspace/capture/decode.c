@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "common/cursor.h"
-#include "decode.h"
+#include "decode_internal.h"
 
 #define ETH_HLEN        14
 #define SLL_HLEN        16
@@ -27,7 +27,6 @@
 #define ETHERTYPE_QINQ_OLD 0x9100 /* pre-standard stacked tag */
 #define VLAN_MAX_TAGS   4       /* more than this is not a real frame */
 
-#define IPPROTO_TCP_    6
 #define IP6_HOPOPTS     0
 #define IP6_ROUTING     43
 #define IP6_FRAGMENT    44
@@ -49,31 +48,6 @@
 /* BSD AF_INET6 values differ per OS; AF_INET is 2 everywhere. */
 #define BSD_AF_INET     2
 
-/* A span of bytes for the next layer: @cap captured, @wire on the wire. */
-struct span {
-	const uint8_t *p;
-	uint32_t cap;
-	uint32_t wire;
-};
-
-static int drop(uint64_t *counter)
-{
-	(*counter)++;
-	return 0;
-}
-
-/* The rest of @s after a @hlen-byte header the caller has checked. */
-static struct span span_after(struct span s, uint32_t hlen)
-{
-	struct span r = {
-		.p = s.p + hlen,
-		.cap = s.cap - hlen,
-		.wire = s.wire > hlen ? s.wire - hlen : 0,
-	};
-
-	return r;
-}
-
 static void addr_set(struct tw_addr *a, uint8_t family, const uint8_t *bytes)
 {
 	a->family = family;
@@ -86,15 +60,15 @@ static void addr_set(struct tw_addr *a, uint8_t family, const uint8_t *bytes)
 }
 
 /* @l4: the TCP header and payload; cap <= wire is guaranteed by the caller. */
-static int decode_tcp(struct span l4, struct tw_segment *seg,
-		      struct decode_stats *st)
+static int decode_tcp(struct span l4, struct dec *d)
 {
 	struct cursor c = cur_make(l4.p, l4.cap);
+	struct tw_segment *seg = d->seg;
 	uint32_t doff, paylen_cap;
 	uint8_t flags;
 
 	if (l4.wire < TCP_HLEN)
-		return drop(&st->bad_headers);
+		return drop(&d->st->bad_headers);
 	seg->src.port = cur_u16(&c);
 	seg->dst.port = cur_u16(&c);
 	seg->seq = cur_u32(&c);
@@ -102,11 +76,11 @@ static int decode_tcp(struct span l4, struct tw_segment *seg,
 	doff = (uint32_t)(cur_u8(&c) >> 4) * 4;
 	flags = cur_u8(&c);
 	if (!cur_ok(&c))
-		return drop(&st->truncated_headers);
+		return drop(&d->st->truncated_headers);
 	if (doff < TCP_HLEN || doff > l4.wire)
-		return drop(&st->bad_headers);
+		return drop(&d->st->bad_headers);
 	if (doff > l4.cap)
-		return drop(&st->truncated_headers);
+		return drop(&d->st->truncated_headers);
 
 	paylen_cap = l4.cap - doff;
 	/* enum tw_tcp_flags uses the TCP header's own bit positions */
@@ -116,8 +90,8 @@ static int decode_tcp(struct span l4, struct tw_segment *seg,
 	seg->len = paylen_cap < seg->wire_len ? paylen_cap : seg->wire_len;
 	seg->truncated = seg->len < seg->wire_len;
 	if (seg->truncated)
-		st->truncated_payload++;
-	st->tcp_segments++;
+		d->st->truncated_payload++;
+	d->st->tcp_segments++;
 	return 1;
 }
 
@@ -139,8 +113,7 @@ static struct span ip_extent(struct span s, uint32_t iplen)
 	return s;
 }
 
-static int decode_ipv4(struct span s, struct tw_segment *seg,
-		       struct decode_stats *st)
+int decode_ipv4(struct span s, struct dec *d)
 {
 	struct cursor c = cur_make(s.p, s.cap);
 	uint32_t ihl, total;
@@ -158,21 +131,23 @@ static int decode_ipv4(struct span s, struct tw_segment *seg,
 	cur_skip(&c, 2);                /* checksum */
 	addrs = cur_bytes(&c, 8);
 	if (!cur_ok(&c))
-		return drop(&st->truncated_headers);
+		return drop(&d->st->truncated_headers);
 	ihl = (uint32_t)(vihl & 0x0f) * 4;
 	if ((vihl >> 4) != 4 || ihl < 20 || (total != 0 && total < ihl))
-		return drop(&st->bad_headers);
+		return drop(&d->st->bad_headers);
 	if (ihl > s.cap)
-		return drop(&st->truncated_headers);
+		return drop(&d->st->truncated_headers);
 	if (frag & (IP4_MF | IP4_OFFSET_MASK))
-		return drop(&st->ip_fragments);
+		return drop(&d->st->ip_fragments);
+	if (proto != IPPROTO_TCP_ && decap_proto(proto))
+		return decap(span_after(ip_extent(s, total), ihl), proto, 4, addrs, d);
 	if (proto != IPPROTO_TCP_)
-		return drop(&st->not_tcp);
+		return drop(&d->st->not_tcp);
 
-	addr_set(&seg->src.addr, 4, addrs);
-	addr_set(&seg->dst.addr, 4, addrs + 4);
+	addr_set(&d->seg->src.addr, 4, addrs);
+	addr_set(&d->seg->dst.addr, 4, addrs + 4);
 	/* ihl <= cap <= wire still holds after the clamp: total >= ihl */
-	return decode_tcp(span_after(ip_extent(s, total), ihl), seg, st);
+	return decode_tcp(span_after(ip_extent(s, total), ihl), d);
 }
 
 /*
@@ -180,7 +155,7 @@ static int decode_ipv4(struct span s, struct tw_segment *seg,
  * header). Returns the upper-layer protocol with @s moved onto it, or -1
  * with the reason counted.
  */
-static int ipv6_skip_ext(struct span *s, uint8_t nh, struct decode_stats *st)
+static int ipv6_skip_ext(struct span *s, uint8_t nh, struct dec *d)
 {
 	int i;
 
@@ -196,7 +171,7 @@ static int ipv6_skip_ext(struct span *s, uint8_t nh, struct decode_stats *st)
 		case IP6_AH:
 			break;
 		case IP6_FRAGMENT:
-			st->ip_fragments++;
+			d->st->ip_fragments++;
 			return -1;
 		default:
 			return nh;
@@ -206,22 +181,21 @@ static int ipv6_skip_ext(struct span *s, uint8_t nh, struct decode_stats *st)
 		/* AH counts 4-byte words minus 2, the others 8-byte words minus 1 */
 		hlen = nh == IP6_AH ? ((uint32_t)len + 2) * 4 : ((uint32_t)len + 1) * 8;
 		if (s->wire < 2 || hlen > s->wire) {
-			st->bad_headers++;
+			d->st->bad_headers++;
 			return -1;
 		}
 		if (!cur_ok(&c) || hlen > s->cap) {
-			st->truncated_headers++;
+			d->st->truncated_headers++;
 			return -1;
 		}
 		*s = span_after(*s, hlen);
 		nh = next;
 	}
-	st->bad_headers++;
+	d->st->bad_headers++;
 	return -1;
 }
 
-static int decode_ipv6(struct span s, struct tw_segment *seg,
-		       struct decode_stats *st)
+int decode_ipv6(struct span s, struct dec *d)
 {
 	struct cursor c = cur_make(s.p, s.cap);
 	uint32_t paylen;
@@ -236,56 +210,55 @@ static int decode_ipv6(struct span s, struct tw_segment *seg,
 	cur_skip(&c, 1);                /* hop limit */
 	addrs = cur_bytes(&c, 32);
 	if (!cur_ok(&c))
-		return drop(&st->truncated_headers);
+		return drop(&d->st->truncated_headers);
 	if ((vtc >> 4) != 6)
-		return drop(&st->bad_headers);
+		return drop(&d->st->bad_headers);
 
 	/* cap >= 40 here, and the clamp keeps it so */
 	s = span_after(ip_extent(s, paylen ? paylen + 40 : 0), 40);
-	proto = ipv6_skip_ext(&s, nh, st);
+	proto = ipv6_skip_ext(&s, nh, d);
 	if (proto < 0)
 		return 0;
+	if (proto != IPPROTO_TCP_ && decap_proto((uint8_t)proto))
+		return decap(s, (uint8_t)proto, 6, addrs, d);
 	if (proto != IPPROTO_TCP_)      /* UDP, ICMPv6, ESP, no next header */
-		return drop(&st->not_tcp);
+		return drop(&d->st->not_tcp);
 
-	addr_set(&seg->src.addr, 6, addrs);
-	addr_set(&seg->dst.addr, 6, addrs + 16);
-	return decode_tcp(s, seg, st);
+	addr_set(&d->seg->src.addr, 6, addrs);
+	addr_set(&d->seg->dst.addr, 6, addrs + 16);
+	return decode_tcp(s, d);
 }
 
-static int decode_ip_any(struct span s, struct tw_segment *seg,
-			 struct decode_stats *st)
+static int decode_ip_any(struct span s, struct dec *d)
 {
 	struct cursor c = cur_make(s.p, s.cap);
 	uint8_t version = cur_u8(&c) >> 4;
 
 	if (!cur_ok(&c))
-		return drop(&st->truncated_headers);
+		return drop(&d->st->truncated_headers);
 	switch (version) {
 	case 4:
-		return decode_ipv4(s, seg, st);
+		return decode_ipv4(s, d);
 	case 6:
-		return decode_ipv6(s, seg, st);
+		return decode_ipv6(s, d);
 	default:
-		return drop(&st->bad_headers);
+		return drop(&d->st->bad_headers);
 	}
 }
 
-static int decode_ethertype(uint16_t type, struct span s, struct tw_segment *seg,
-			    struct decode_stats *st)
+static int decode_ethertype(uint16_t type, struct span s, struct dec *d)
 {
 	switch (type) {
 	case ETHERTYPE_IPV4:
-		return decode_ipv4(s, seg, st);
+		return decode_ipv4(s, d);
 	case ETHERTYPE_IPV6:
-		return decode_ipv6(s, seg, st);
+		return decode_ipv6(s, d);
 	default:
-		return drop(&st->not_ip);
+		return drop(&d->st->not_ip);
 	}
 }
 
-static int decode_ether(struct span s, struct tw_segment *seg,
-			struct decode_stats *st)
+int decode_ether(struct span s, struct dec *d)
 {
 	struct cursor c = cur_make(s.p, s.cap);
 	uint16_t type;
@@ -301,16 +274,15 @@ static int decode_ether(struct span s, struct tw_segment *seg,
 		type = cur_u16(&c);
 	}
 	if (!cur_ok(&c))
-		return drop(&st->truncated_headers);
+		return drop(&d->st->truncated_headers);
 	if (tags == VLAN_MAX_TAGS && (type == ETHERTYPE_VLAN ||
 	    type == ETHERTYPE_QINQ || type == ETHERTYPE_QINQ_OLD))
-		return drop(&st->bad_headers);
-	return decode_ethertype(type, span_after(s, (uint32_t)c.off), seg, st);
+		return drop(&d->st->bad_headers);
+	return decode_ethertype(type, span_after(s, (uint32_t)c.off), d);
 }
 
 /* Linux cooked v1: packet type, ARPHRD, address length, address[8], protocol. */
-static int decode_sll(struct span s, struct tw_segment *seg,
-		      struct decode_stats *st)
+static int decode_sll(struct span s, struct dec *d)
 {
 	struct cursor c = cur_make(s.p, s.cap);
 	uint16_t type;
@@ -318,13 +290,12 @@ static int decode_sll(struct span s, struct tw_segment *seg,
 	cur_skip(&c, 14);
 	type = cur_u16(&c);
 	if (!cur_ok(&c))
-		return drop(&st->truncated_headers);
-	return decode_ethertype(type, span_after(s, SLL_HLEN), seg, st);
+		return drop(&d->st->truncated_headers);
+	return decode_ethertype(type, span_after(s, SLL_HLEN), d);
 }
 
 /* Linux cooked v2: protocol first, then ifindex, ARPHRD, type, address. */
-static int decode_sll2(struct span s, struct tw_segment *seg,
-		       struct decode_stats *st)
+static int decode_sll2(struct span s, struct dec *d)
 {
 	struct cursor c = cur_make(s.p, s.cap);
 	uint16_t type;
@@ -332,8 +303,8 @@ static int decode_sll2(struct span s, struct tw_segment *seg,
 	type = cur_u16(&c);
 	cur_skip(&c, SLL2_HLEN - 2);
 	if (!cur_ok(&c))
-		return drop(&st->truncated_headers);
-	return decode_ethertype(type, span_after(s, SLL2_HLEN), seg, st);
+		return drop(&d->st->truncated_headers);
+	return decode_ethertype(type, span_after(s, SLL2_HLEN), d);
 }
 
 /*
@@ -342,14 +313,13 @@ static int decode_sll2(struct span s, struct tw_segment *seg,
  * numbers, so a value with high bits set was written the other way round
  * (a capture taken on a host of the other endianness).
  */
-static int decode_null(struct span s, bool big_endian, struct tw_segment *seg,
-		       struct decode_stats *st)
+static int decode_null(struct span s, bool big_endian, struct dec *d)
 {
 	struct cursor c = cur_make(s.p, s.cap);
 	uint32_t fam = cur_u32(&c);
 
 	if (!cur_ok(&c))
-		return drop(&st->truncated_headers);
+		return drop(&d->st->truncated_headers);
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	if (!big_endian)
 		fam = __builtin_bswap32(fam);
@@ -359,14 +329,14 @@ static int decode_null(struct span s, bool big_endian, struct tw_segment *seg,
 	s = span_after(s, NULL_HLEN);
 	switch (fam) {
 	case BSD_AF_INET:
-		return decode_ipv4(s, seg, st);
+		return decode_ipv4(s, d);
 	case 10: /* Linux */
 	case 24: /* NetBSD, OpenBSD */
 	case 28: /* FreeBSD */
 	case 30: /* macOS */
-		return decode_ipv6(s, seg, st);
+		return decode_ipv6(s, d);
 	default:
-		return drop(&st->not_ip);
+		return drop(&d->st->not_ip);
 	}
 }
 
@@ -384,43 +354,51 @@ int decode_linktype_supported(int linktype)
 	       linktype == DLT_LOOP || linktype_is_raw(linktype);
 }
 
+/* Every field, also those a frame's layers do not set (flow_start is the
+ * live source's, tunnel only for encapsulated packets): the caller's
+ * segment is reused packet after packet. */
+static void dec_start(struct dec *d, uint64_t ts_us)
+{
+	d->st->frames++;
+	memset(d->seg, 0, sizeof(*d->seg));
+	d->seg->ts_us = ts_us;
+	if (!d->udp)
+		d->udp = &tw_udp_encap_default;
+}
+
 int decode_frame(int linktype, const uint8_t *frame, uint32_t caplen,
 		 uint32_t wirelen, uint64_t ts_us, struct tw_segment *seg,
-		 struct decode_stats *st)
+		 struct decode_stats *st, const struct tw_udp_encap *udp)
 {
 	struct span s = { .p = frame, .cap = caplen, .wire = wirelen };
+	struct dec dd = { .seg = seg, .st = st, .udp = udp }, *d = &dd;
 
-	st->frames++;
-	/* Every field, also those a frame's layers do not set (flow_start is
-	 * the live source's): the caller's segment is reused packet after
-	 * packet. */
-	memset(seg, 0, sizeof(*seg));
-	seg->ts_us = ts_us;
+	dec_start(d, ts_us);
 	if (linktype_is_raw(linktype))
-		return decode_ip_any(s, seg, st);
+		return decode_ip_any(s, d);
 	switch (linktype) {
 	case DLT_EN10MB:
-		return decode_ether(s, seg, st);
+		return decode_ether(s, d);
 	case DLT_LINUX_SLL:
-		return decode_sll(s, seg, st);
+		return decode_sll(s, d);
 	case DLT_LINUX_SLL2:
-		return decode_sll2(s, seg, st);
+		return decode_sll2(s, d);
 	case DLT_NULL:
-		return decode_null(s, false, seg, st);
+		return decode_null(s, false, d);
 	case DLT_LOOP:
-		return decode_null(s, true, seg, st);
+		return decode_null(s, true, d);
 	default:
 		return drop(&st->not_ip);
 	}
 }
 
 int decode_ip(const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
-	      uint64_t ts_us, struct tw_segment *seg, struct decode_stats *st)
+	      uint64_t ts_us, struct tw_segment *seg, struct decode_stats *st,
+	      const struct tw_udp_encap *udp)
 {
 	struct span s = { .p = pkt, .cap = caplen, .wire = wirelen };
+	struct dec d = { .seg = seg, .st = st, .udp = udp };
 
-	st->frames++;
-	memset(seg, 0, sizeof(*seg));
-	seg->ts_us = ts_us;
-	return decode_ip_any(s, seg, st);
+	dec_start(&d, ts_us);
+	return decode_ip_any(s, &d);
 }

@@ -33,6 +33,7 @@ struct pcap_source {
 	uint64_t file_size;          /* 0 unless a regular file */
 	struct pcap_source_stats stats;
 	uint64_t port_bits[65536 / 64]; /* the port filter as a bitmap */
+	const struct tw_udp_encap *udp; /* NULL: tw_udp_encap_default */
 };
 
 /* Opens @path (or a duplicate of stdin for "-") with a large stdio buffer. */
@@ -217,7 +218,8 @@ int pcap_source_run(struct pcap_source *src, const uint16_t *ports, int nports,
 			source_progress(src, progress, ctx);
 		if (!decode_frame(src->linktype, data, hdr->caplen, hdr->len,
 				  (uint64_t)hdr->ts.tv_sec * 1000000u +
-				  (uint64_t)hdr->ts.tv_usec, &seg, &st->decode))
+				  (uint64_t)hdr->ts.tv_usec, &seg, &st->decode,
+				  src->udp))
 			continue;
 		if (filter && !source_port_kept(src, seg.src.port) &&
 		    !source_port_kept(src, seg.dst.port))
@@ -227,6 +229,12 @@ int pcap_source_run(struct pcap_source *src, const uint16_t *ports, int nports,
 	if (rc == PCAP_ERROR_BREAK)    /* end of file */
 		return 0;
 	return source_read_error(src);
+}
+
+void pcap_source_set_udp_encap(struct pcap_source *src,
+			       const struct tw_udp_encap *udp)
+{
+	src->udp = udp;
 }
 
 const struct pcap_source_stats *pcap_source_stats(const struct pcap_source *src)

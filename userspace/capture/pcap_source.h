@@ -38,6 +38,11 @@ int pcap_source_run(struct pcap_source *src, const uint16_t *ports, int nports,
 		    tw_segment_fn fn, void *ctx,
 		    void (*progress)(void *ctx, uint64_t done, uint64_t total));
 
+/* The UDP ports that carry tunnels (--udp-encap); @udp must outlive the
+ * source. Without a call: tw_udp_encap_default. */
+void pcap_source_set_udp_encap(struct pcap_source *src,
+			       const struct tw_udp_encap *udp);
+
 const struct pcap_source_stats *pcap_source_stats(const struct pcap_source *src);
 int pcap_source_linktype(const struct pcap_source *src);
 void pcap_source_close(struct pcap_source *src);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../common/endpoint.h"
+#include "../common/tunnel.h"
 
 enum tw_tcp_flags {
 	TW_TCP_FIN = 0x01,
@@ -34,6 +35,9 @@ struct tw_segment {
 	uint32_t wire_len;         /* payload length on the wire */
 	const uint8_t *payload;    /* captured payload, valid during the call */
 	uint32_t len;              /* captured payload bytes (<= wire_len) */
+	struct tw_tunnel tunnel;   /* the outermost encapsulation the packet
+	                            * came through (type TW_TUN_NONE: none);
+	                            * src/dst are the packet's own, dirs unset */
 };
 
 /* A source hands each segment to the next stage through this callback. */

@@ -63,6 +63,7 @@ static void add_capture_stats(struct summary *sum, const struct pcap_source_stat
 	sum->problems[SUM_TRUNCATED_HEADERS] += st->decode.truncated_headers;
 	sum->problems[SUM_BAD_HEADERS] += st->decode.bad_headers;
 	sum->problems[SUM_TRUNCATED_PAYLOAD] += st->decode.truncated_payload;
+	sum->problems[SUM_TUNNELS_TOO_DEEP] += st->decode.tunnels_too_deep;
 	if (st->truncated_file)
 		sum->truncated_file = true;
 }
@@ -131,6 +132,8 @@ static int open_sources(const struct cli_opts *o, struct pcap_source **srcs)
 		if (!srcs[i]) {
 			fprintf(stderr, "tlswatch analyze: %s\n", err);
 			unread++;
+		} else {
+			pcap_source_set_udp_encap(srcs[i], &o->udp_encap);
 		}
 	}
 	return unread;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "check_opts.h"
+#include "common/tunnel.h"
 #include "output_opts.h"
 
 enum cli_cmd { CLI_ANALYZE, CLI_RUN, CLI_INVENTORY, CLI__COUNT };
@@ -95,6 +96,7 @@ struct cli_opts {
 	bool json;
 	uint16_t ports[CLI_MAX_PORTS];
 	int n_ports;
+	struct tw_udp_encap udp_encap; /* which UDP ports carry tunnels */
 	struct check_opts check;   /* --db lives in check.health.db_path */
 	struct output_opts out;
 	/* inventory --html: the history's window, µs since the epoch, 0: none */
@@ -114,6 +116,7 @@ struct cli_opts {
 	unsigned dir_budget;
 	unsigned handshake_memory_mib;
 	unsigned ring_buffer_kib;
+	unsigned flow_map_entries;
 	/* the values in force, in order, for --show-config */
 	struct cli_setting *settings;
 	int n_settings, cap_settings;

@@ -105,6 +105,8 @@ static int apply_general(struct cli_opts *o, enum cli_opt id, const char *arg,
 	case CLI_OPT_PORT:            return add_port(o, u, err, errlen);
 	case CLI_OPT_IFACE:
 		return check_opts_add(o->ifaces, &o->n_ifaces, CLI_MAX_IFACES, arg, err, errlen);
+	case CLI_OPT_UDP_ENCAP:
+		return tw_udp_encap_add(&o->udp_encap, arg, err, errlen) ? -EXIT_USAGE : 0;
 	case CLI_OPT_JSON_LOG:        o->log_path = arg; return 0;
 	case CLI_OPT_UPROBES:         return add_uprobes(o, arg, err, errlen);
 	case CLI_OPT_NO_ACTIVE_CHECK: o->active = false; return 0;
@@ -112,6 +114,7 @@ static int apply_general(struct cli_opts *o, enum cli_opt id, const char *arg,
 	case CLI_OPT_DIR_BUDGET:      o->dir_budget = (unsigned)u; return 0;
 	case CLI_OPT_HANDSHAKE_MEMORY: o->handshake_memory_mib = (unsigned)u; return 0;
 	case CLI_OPT_RING_BUFFER:     return set_ring_buffer(o, u, err, errlen);
+	case CLI_OPT_FLOW_MAP:        o->flow_map_entries = (unsigned)u; return 0;
 	case CLI_OPT_DB:              o->check.health.db_path = arg; return 0;
 	case CLI_OPT_FAIL_ON:         return parse_fail_on(arg, &o->fail_on, err, errlen);
 	case CLI_OPT_CONFIG:          o->config_path = arg; return 0;
@@ -203,6 +206,7 @@ void cli_opt_clear(struct cli_opts *o, enum cli_opt id)
 	case CLI_OPT_PORT:         o->n_ports = 0; break;
 	case CLI_OPT_IFACE:        o->n_ifaces = 0; break;
 	case CLI_OPT_UPROBES:      o->n_uprobes = 0; break;
+	case CLI_OPT_UDP_ENCAP:    o->udp_encap = tw_udp_encap_default; break;
 	case CLI_OPT_FAIL_ON:      o->fail_on = 0; break;
 	case CLI_OPT_VERBOSE:      o->verbose = 0; break;
 	case CLI_OPT_CRL:          o->check.health.n_crl = 0; break;

@@ -51,6 +51,12 @@
 	  65535, "",                                                           \
 	  "watched TCP server port (repeatable); default: every port for "     \
 	  "analyze, 443 for run")                                              \
+	X(UDP_ENCAP, "udp-encap", 0, "PORT:KIND", CMD_AR, GENERAL, OT_STR,     \
+	  OF_REPEAT, 0, 0, "",                                                 \
+	  "UDP destination port PORT carries tunnels of KIND: vxlan, geneve, " \
+	  "fou or gue, or none to stop decapsulating it (repeatable, at most " \
+	  "16 ports); default: 4789:vxlan and 6081:geneve, FOU and GUE have "  \
+	  "no standard port")                                                  \
 	X(IFACE, "iface", 0, "IF", CMD_R, GENERAL, OT_STR, OF_REPEAT, 0, 0, "", \
 	  "watch interface IF (repeatable), or every interface whose name "    \
 	  "matches the glob IF ('veth*'), also those that appear later; "      \
@@ -82,6 +88,11 @@
 	  "size of the ring buffer the kernel side writes handshake bytes "   \
 	  "into, KiB (a power of two); records that do not fit are lost and " \
 	  "counted (ringbuf_lost), the agent carries on")                     \
+	X(FLOW_MAP, "flow-map", 0, "ENTRIES", CMD_R, GENERAL, OT_UINT, 0,      \
+	  64, 4194304, "65536",                                                \
+	  "connections the kernel side keeps track of (an LRU map); past it "  \
+	  "the least recently active is forgotten, and a handshake it was "    \
+	  "following is reported incomplete and counted (flows_lost)")        \
 	X(DB, "db", 0, "PATH", CMD_ALL, GENERAL, OT_STR, 0, 0, 0, "",           \
 	  "inventory database (SQLite) of served leaves, used for "            \
 	  "'superseded' across restarts, by the webhook outbox and (run) for " \

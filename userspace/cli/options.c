@@ -152,6 +152,7 @@ static void set_defaults(struct cli_opts *o, enum cli_cmd cmd)
 	output_opts_init(&o->out, cmd == CLI_RUN ? OUTPUT_DEFAULT_METRICS : NULL);
 	o->log_path = "-";
 	o->active = true;
+	o->udp_encap = tw_udp_encap_default;
 	for (i = 0; i < CLI_OPT__COUNT; i++) {
 		const struct cli_option *opt = &cli_options[i];
 		unsigned long u = 0;

@@ -82,9 +82,11 @@ static void agent_opts_from(struct cli_opts *o, struct cert_health *health,
 	ao->n_ifaces = o->n_ifaces;
 	ao->ports = o->ports;
 	ao->n_ports = o->n_ports;
+	ao->udp_encap = &o->udp_encap;
 	ao->dir_budget = o->dir_budget;
 	ao->handshake_memory_mib = o->handshake_memory_mib;
 	ao->ringbuf_bytes = o->ring_buffer_kib << 10;
+	ao->max_flows = o->flow_map_entries;
 	ao->active = o->active;
 	ao->uprobes = o->uprobes;
 	ao->n_uprobes = o->n_uprobes;
@@ -137,6 +139,7 @@ static bool strv_differ(const char *const *a, int na, const char *const *b, int 
 	X("iface", strv_differ(a->ifaces, a->n_ifaces, b->ifaces, b->n_ifaces)) \
 	X("port", a->n_ports != b->n_ports ||                                  \
 		  memcmp(a->ports, b->ports, sizeof(a->ports[0]) * (size_t)a->n_ports)) \
+	X("udp-encap", memcmp(&a->udp_encap, &b->udp_encap, sizeof(a->udp_encap))) \
 	X("json-log", str_differ(a->log_path, b->log_path))                    \
 	X("no-active-check", a->active != b->active)                           \
 	X("uprobes", strv_differ(a->uprobes, a->n_uprobes, b->uprobes, b->n_uprobes)) \
@@ -144,6 +147,7 @@ static bool strv_differ(const char *const *a, int na, const char *const *b, int 
 	X("dir-budget", a->dir_budget != b->dir_budget)                        \
 	X("handshake-memory", a->handshake_memory_mib != b->handshake_memory_mib) \
 	X("ring-buffer", a->ring_buffer_kib != b->ring_buffer_kib)             \
+	X("flow-map", a->flow_map_entries != b->flow_map_entries)              \
 	X("db", str_differ(a->check.health.db_path, b->check.health.db_path))  \
 	X("online", a->check.health.online != b->check.health.online)          \
 	X("ocsp-timeout", a->check.health.ocsp_timeout_ms !=                   \

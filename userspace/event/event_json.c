@@ -155,12 +155,51 @@ static void write_staple(struct json_writer *j, const struct hs_view *v)
 	jw_object_end(j);
 }
 
+/* "tunnel": {"type", "src", "dst", "vni"|"gre_key", "depth", "direction"} */
+static void write_tunnel(struct json_writer *j, const struct tw_tunnel *t)
+{
+	static const char *const direction[] = {
+		[TW_TUNNEL_TO_SERVER] = "to_server",
+		[TW_TUNNEL_TO_CLIENT] = "to_client",
+		[TW_TUNNEL_TO_SERVER | TW_TUNNEL_TO_CLIENT] = "both",
+	};
+	char buf[TW_ADDR_STRLEN];
+
+	jw_key(j, "tunnel");
+	jw_object_begin(j);
+	jw_kv_str(j, "type", tw_tunnel_type_name(t->type));
+	jw_kv_str(j, "src", tw_addr_format(&t->src, buf));
+	jw_kv_str(j, "dst", tw_addr_format(&t->dst, buf));
+	if (t->has_id)
+		jw_kv_uint(j, tw_tunnel_id_name(t->type), t->id);
+	jw_kv_uint(j, "depth", t->depth);
+	if (t->dirs && t->dirs < sizeof(direction) / sizeof(direction[0]))
+		jw_kv_str(j, "direction", direction[t->dirs]);
+	jw_object_end(j);
+}
+
 static void write_sni(struct json_writer *j, const char *sni, size_t len)
 {
 	if (!sni)
 		return;
 	jw_key(j, "sni");
 	jw_string_n(j, sni, len);
+}
+
+/* What the ServerHello (and key exchange) settled. */
+static void write_server_choices(struct json_writer *j, const struct hs_record *rec)
+{
+	char code[HS_GROUP_LABEL_LEN];
+
+	jw_kv_str(j, "version", hs_version_name(rec->version));
+	jw_kv_str(j, "cipher", hs_cipher_name(rec->cipher));
+	if (rec->has_group)
+		jw_kv_str(j, "group", hs_group_label(rec->group, code));
+	if (rec->has_alpn_selected) {
+		jw_key(j, "alpn_selected");
+		jw_string_n(j, rec->alpn_selected.bytes, rec->alpn_selected.len);
+	}
+	jw_kv_bool(j, "resumed", rec->resumed);
 }
 
 static void write_handshake(struct json_writer *j, const struct event *ev)
@@ -172,7 +211,15 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 	event_json_begin(j, EVENT_HANDSHAKE, ev->ts_us, ev->source);
 	write_endpoint(j, "client", &rec->client);
 	write_endpoint(j, "server", &rec->server);
+	if (rec->tunnel.type)
+		write_tunnel(j, &rec->tunnel);
 	write_sni(j, rec->has_sni ? rec->sni : NULL, rec->sni_len);
+	/* how the connection came to TLS: after a plaintext preamble, with
+	 * an SSLv2-compatible hello */
+	if (rec->starttls)
+		jw_kv_str(j, "starttls", hs_starttls_name(rec->starttls));
+	if (rec->sslv2_hello)
+		jw_kv_bool(j, "sslv2_hello", true);
 	if (rec->has_client_hello) {
 		jw_key(j, "alpn");
 		jw_array_begin(j);
@@ -180,10 +227,8 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 			jw_string_n(j, rec->alpn[i].bytes, rec->alpn[i].len);
 		jw_array_end(j);
 	}
-	if (rec->has_server_hello) {
-		jw_kv_str(j, "version", hs_version_name(rec->version));
-		jw_kv_str(j, "cipher", hs_cipher_name(rec->cipher));
-	}
+	if (rec->has_server_hello)
+		write_server_choices(j, rec);
 	if (rec->has_client_hello) {
 		jw_kv_str(j, "ja4", rec->ja4);
 		jw_kv_str(j, "ja3", rec->ja3);
@@ -194,6 +239,10 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 		jw_kv_bool(j, "cert_visible", rec->cert_visible);
 	if (v->n_chain)
 		write_chain(j, v);
+	if (rec->chain_error) {
+		jw_kv_str(j, "chain_error", hs_chain_error_name(rec->chain_error));
+		jw_kv_uint(j, "chain_bytes", rec->chain_bytes);
+	}
 	if (rec->chain_from_server && v->n_chain)
 		jw_kv_str(j, "observed", "server");
 	write_process(j, rec->server_pid, rec->server_exe, rec->server_comm);
@@ -287,6 +336,8 @@ static const char *outcome_name_i(int i) { return hs_outcome_name((enum hs_outco
 static const char *version_name_i(int i) { return hs_version_name((uint16_t)(0x0300 + i)); }
 static const char *finding_name_i(int i) { return finding_kind_name((enum finding_kind)i); }
 static const char *alert_name_i(int i) { return hs_alert_description_name((uint8_t)i); }
+static const char *group_name_i(int i) { return hs_group_slot_name(i); }
+static const char *alpn_name_i(int i) { return hs_alpn_slot_name(i); }
 
 /* Every reason, zeros too: the set of keys is fixed. */
 static void write_problem_counts(struct json_writer *j, const struct summary *sum)
@@ -329,6 +380,10 @@ static void write_summary(struct json_writer *j, const struct event *ev)
 	/* TLS 1.3 alerts inferred from record lengths have no description */
 	write_counts(j, "alert_counts", sum->alerts, 256, alert_name_i,
 		     "encrypted", sum->encrypted_alerts);
+	jw_kv_uint(j, "resumed_handshakes", sum->resumed);
+	write_counts(j, "group_counts", sum->groups, HS_GROUP_SLOTS, group_name_i, NULL, 0);
+	write_counts(j, "alpn_selected_counts", sum->alpn_selected, HS_ALPN_SLOTS,
+		     alpn_name_i, NULL, 0);
 	write_problem_counts(j, sum);
 	jw_object_end(j);
 }

@@ -231,6 +231,8 @@ static int load_program(struct live *l, const struct live_opts *o, char *err,
 	}
 	for (i = 0; i < o->n_ports; i++)
 		l->skel->bss->tw_watched_ports[o->ports[i] >> 6] |= 1ULL << (o->ports[i] & 63);
+	live_set_udp_encap(l->skel->bss->tw_udp_encap,
+			   o->udp_encap ? o->udp_encap : &tw_udp_encap_default);
 	return 0;
 }
 
@@ -475,6 +477,21 @@ void live_flow_done_cb(void *l, const struct tw_endpoint *client,
 
 	if (r && r != -ENOENT)
 		pr_debug("live: ending a flow's handshake phase: %s\n", strerror(-r));
+}
+
+bool live_flow_followed(void *ctx, const struct tw_endpoint *a,
+			const struct tw_endpoint *b)
+{
+	struct live *l = ctx;
+	struct tw_flow_key key;
+	struct tw_flow_val val;
+
+	if (live_flow_key(a, b, &key))
+		return true;    /* not a flow the kernel could have */
+	/* a lookup through the syscall leaves the LRU as it is */
+	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.tw_flows), &key, &val))
+		return errno != ENOENT;
+	return val.state == TW_FLOW_HANDSHAKE;
 }
 
 int live_counters(struct live *l, struct live_counters *out)

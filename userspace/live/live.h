@@ -50,6 +50,8 @@ struct live_opts {
 	int n_ifaces;
 	const uint16_t *ports;   /* watched server ports (at least one) */
 	int n_ports;
+	const struct tw_udp_encap *udp_encap; /* UDP ports that carry tunnels;
+					       * NULL: tw_udp_encap_default */
 	uint32_t dir_budget;     /* bytes copied per flow direction; 0: 64 KiB */
 	uint32_t ringbuf_bytes;  /* ring buffer size, a power of two >= 4 KiB;
 				  * 0: 8 MiB */
@@ -88,6 +90,10 @@ struct live_meta {
  */
 int live_open(const struct live_opts *o, struct live **out, char *err,
 	      size_t errlen);
+
+/* Fills the kernel's table of UDP ports that carry tunnels (indexed by
+ * port: enum tw_tunnel_type) from @u. */
+void live_set_udp_encap(uint8_t table[65536], const struct tw_udp_encap *u);
 
 /*
  * Waits up to @timeout_ms for a wakeup from the kernel, then hands every
@@ -133,6 +139,17 @@ int live_flow_done(struct live *l, const struct tw_endpoint *a,
 /* Same, shaped for struct pipeline_opts.flow_done (@l is struct live *). */
 void live_flow_done_cb(void *l, const struct tw_endpoint *client,
 		       const struct tw_endpoint *server);
+
+/*
+ * Whether the kernel still follows the handshake of the flow between @a
+ * and @b: its entry is there, in its handshake phase. False when the LRU
+ * flow map evicted it (or a SYN on its port pair dropped it), so that a
+ * later packet found none, or one that began probing again. Shaped for
+ * struct pipeline_opts.flow_followed (@l is struct live *). Does not
+ * count as a use of the entry for the LRU.
+ */
+bool live_flow_followed(void *l, const struct tw_endpoint *a,
+			const struct tw_endpoint *b);
 
 int live_counters(struct live *l, struct live_counters *out);
 

@@ -34,6 +34,31 @@ static int record_check(const struct tw_event *e, size_t size)
 	}
 }
 
+void live_set_udp_encap(uint8_t table[65536], const struct tw_udp_encap *u)
+{
+	int i;
+
+	for (i = 0; i < u->n; i++)
+		table[u->e[i].port] = u->e[i].type;
+}
+
+/* The record's outermost encapsulation, if the kernel removed one. */
+static void tunnel_from(struct tw_tunnel *t, const struct tw_tun *k)
+{
+	size_t alen = k->family == 4 ? 4 : 16;
+
+	if (k->type == TW_TUN_NONE || k->type >= TW_TUN__COUNT ||
+	    (k->family != 4 && k->family != 6))
+		return;
+	t->type = k->type;
+	t->depth = k->depth;
+	t->has_id = k->flags & TW_TUNF_ID;
+	t->id = k->id;
+	t->src.family = t->dst.family = k->family;
+	memcpy(t->src.bytes, k->saddr, alen);
+	memcpy(t->dst.bytes, k->daddr, alen);
+}
+
 int live_record_decode(const void *rec, size_t size, int64_t mono_to_real_ns,
 		       struct tw_segment *seg, struct live_meta *meta)
 {
@@ -65,6 +90,7 @@ int live_record_decode(const void *rec, size_t size, int64_t mono_to_real_ns,
 	/* one packet's first record is enough: the flow stage starts a new
 	 * flow on it, the packet's later records continue that flow */
 	seg->flow_start = (e.flags & TW_EVF_FLOW_START) && e.chunk_off == 0;
+	tunnel_from(&seg->tunnel, &e.tun);
 	switch (e.kind) {
 	case TW_EV_DATA:
 		seg->payload = (const uint8_t *)rec + sizeof(e);

@@ -33,6 +33,15 @@ struct pipeline_opts {
 	void (*flow_done)(void *ctx, const struct tw_endpoint *client,
 			  const struct tw_endpoint *server);
 	void *flow_done_ctx;
+	/* Whether the source still follows the flow between @client and
+	 * @server (takes flow_done_ctx). Asked when an undecided handshake
+	 * ends without a FIN or RST (idle, evicted, end of input): false
+	 * means the source lost it first (live: the kernel's LRU flow map
+	 * evicted its entry), counted in pipeline_flows_lost(), as is a flow
+	 * the source began again while undecided (FLOW_END_RESTARTED). NULL:
+	 * the source never loses a flow (a capture file). */
+	bool (*flow_followed)(void *ctx, const struct tw_endpoint *client,
+			      const struct tw_endpoint *server);
 	struct cert_health *health;    /* optional: chain, revocation, inventory */
 	const struct spike_opts *spikes; /* optional: spike detection */
 	/* analyze --online: a handshake whose certificate needs answers from
@@ -91,6 +100,9 @@ int pipeline_checks_fd(struct pipeline *pl);
 struct summary *pipeline_summary(struct pipeline *pl);
 /* Heap bytes held now by undecided handshakes (see max_conn_bytes). */
 size_t pipeline_conn_bytes(const struct pipeline *pl);
+/* Undecided handshakes the source lost (see pipeline_opts.flow_followed):
+ * each was reported incomplete. */
+uint64_t pipeline_flows_lost(const struct pipeline *pl);
 /* The flow table's counters (flows reopened, evicted, timed out ...). */
 const struct flow_stats *pipeline_flow_stats(const struct pipeline *pl);
 /* Emits @sum as the summary event. */

@@ -87,6 +87,7 @@ struct pipeline {
 	struct summary sum;
 	struct hold_queue held;
 	struct conn_lru conns;
+	uint64_t flows_lost;          /* see pipeline_flows_lost() */
 	uint64_t views_unmatched;     /* server views of no followed connection */
 };
 

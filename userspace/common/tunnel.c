@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+/* Tunnel names and the UDP encapsulation ports. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tunnel.h"
+
+static const char *const tunnel_names[TW_TUN__COUNT] = {
+#define TW_TUNNEL_NAME(id, name, what) [TW_TUN_##id] = name,
+	TW_TUNNEL_TYPES(TW_TUNNEL_NAME)
+#undef TW_TUNNEL_NAME
+};
+
+const char *tw_tunnel_type_name(unsigned type)
+{
+	return type < TW_TUN__COUNT ? tunnel_names[type] : NULL;
+}
+
+const char *tw_tunnel_id_name(unsigned type)
+{
+	return type == TW_TUN_VXLAN || type == TW_TUN_GENEVE ? "vni" : "gre_key";
+}
+
+const char *tw_tunnel_format(const struct tw_tunnel *t, char *buf)
+{
+	char src[TW_ADDR_STRLEN], dst[TW_ADDR_STRLEN];
+	const char *name = tw_tunnel_type_name(t->type);
+	int n;
+
+	n = snprintf(buf, TW_TUNNEL_STRLEN, "%s %s -> %s", name ? name : "?",
+		     tw_addr_format(&t->src, src), tw_addr_format(&t->dst, dst));
+	if (t->has_id && n > 0 && n < TW_TUNNEL_STRLEN)
+		snprintf(buf + n, (size_t)(TW_TUNNEL_STRLEN - n), " %s %u",
+			 tw_tunnel_id_name(t->type), (unsigned)t->id);
+	return buf;
+}
+
+static bool udp_kind(uint8_t type)
+{
+	return type == TW_TUN_VXLAN || type == TW_TUN_GENEVE ||
+	       type == TW_TUN_FOU || type == TW_TUN_GUE;
+}
+
+static int udp_encap_set(struct tw_udp_encap *u, uint16_t port, uint8_t type)
+{
+	int i;
+
+	for (i = 0; i < u->n; i++) {
+		if (u->e[i].port == port) {
+			u->e[i].type = type;
+			return 0;
+		}
+	}
+	if (u->n == TW_UDP_ENCAP_MAX)
+		return -1;
+	u->e[u->n].port = port;
+	u->e[u->n].type = type;
+	u->n++;
+	return 0;
+}
+
+const struct tw_udp_encap tw_udp_encap_default = {
+	.n = 2,
+	.e = { { TW_VXLAN_PORT, TW_TUN_VXLAN }, { TW_GENEVE_PORT, TW_TUN_GENEVE } },
+};
+
+static int kind_parse(const char *name)
+{
+	unsigned t;
+
+	if (strcmp(name, "none") == 0)
+		return TW_TUN_NONE;
+	for (t = 1; t < TW_TUN__COUNT; t++)
+		if (udp_kind((uint8_t)t) && strcmp(name, tunnel_names[t]) == 0)
+			return (int)t;
+	return -1;
+}
+
+int tw_udp_encap_add(struct tw_udp_encap *u, const char *spec, char *err,
+		     size_t errlen)
+{
+	const char *colon = strchr(spec, ':');
+	unsigned long port;
+	char *end;
+	int kind;
+
+	if (!colon) {
+		snprintf(err, errlen, "'%s' is not PORT:KIND", spec);
+		return -1;
+	}
+	port = strtoul(spec, &end, 10);
+	if (end != colon || end == spec || port == 0 || port > 65535) {
+		snprintf(err, errlen, "'%s': the port is not 1..65535", spec);
+		return -1;
+	}
+	kind = kind_parse(colon + 1);
+	if (kind < 0) {
+		snprintf(err, errlen, "'%s': the kind is not vxlan, geneve, fou, "
+			 "gue or none", spec);
+		return -1;
+	}
+	if (udp_encap_set(u, (uint16_t)port, (uint8_t)kind)) {
+		snprintf(err, errlen, "at most %d UDP encapsulation ports",
+			 TW_UDP_ENCAP_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+uint8_t tw_udp_encap_type(const struct tw_udp_encap *u, uint16_t port)
+{
+	int i;
+
+	for (i = 0; i < u->n; i++)
+		if (u->e[i].port == port)
+			return u->e[i].type;
+	return TW_TUN_NONE;
+}

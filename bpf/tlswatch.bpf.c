@@ -59,10 +59,8 @@ __u64 tw_last_wake_ns;
  * skeleton's mmap of .bss, so changing ports needs no reload. */
 __u64 tw_watched_ports[65536 / 64];
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, TW_DEFAULT_RINGBUF);
-} tw_events SEC(".maps");
+/* tw_events, the ring buffer, and the uprobe side's maps */
+#include "uprobe_maps.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -77,8 +75,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tw_counters);
 } tw_counters SEC(".maps");
-
-#include "uprobe_maps.h"
 
 /* What one packet's records are made from. */
 struct tw_ctx {

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * The maps the uprobe programs (bpf/uprobes.bpf.c) and the TC program
- * (bpf/tlswatch.bpf.c, its bind of a pending chain or alert to a packet)
- * share: defined once here, included by both objects; the uprobe object
+ * (bpf/tlswatch.bpf.c, its records and its bind of a pending chain or
+ * alert to a packet) share: defined once here, included by both objects; the uprobe object
  * reuses the TC object's instances (bpf_map__reuse_fd, uprobes.c), so
  * there is one of each in the kernel.
  */
 #ifndef TW_UPROBE_MAPS_H
 #define TW_UPROBE_MAPS_H
+
+/* The ring buffer both write their records into, in one order. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, TW_DEFAULT_RINGBUF);
+} tw_events SEC(".maps");
 
 /* Chains and alerts waiting for the packet that names their connection,
  * by the serving thread's pid_tgid. Empty, and one lookup per server

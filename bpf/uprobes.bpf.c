@@ -45,11 +45,6 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #define TW_UP_CHAIN_GAP_NS   1000000ull /* 1 ms: see above */
 
 /* Reused from the TC object (bpf_map__reuse_fd): one ring, one order. */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, TW_DEFAULT_RINGBUF);
-} tw_events SEC(".maps");
-
 #include "uprobe_maps.h"
 
 /* Our own: the destination of an i2d_X509 call in flight, per thread. */

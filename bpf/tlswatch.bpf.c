@@ -59,10 +59,8 @@ __u64 tw_last_wake_ns;
  * skeleton's mmap of .bss, so changing ports needs no reload. */
 __u64 tw_watched_ports[65536 / 64];
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, TW_DEFAULT_RINGBUF);
-} tw_events SEC(".maps");
+/* tw_events, the ring buffer, and the uprobe side's maps */
+#include "uprobe_maps.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -423,6 +421,54 @@ static __always_inline void tw_flow_preamble(struct __sk_buff *skb,
 }
 
 /*
+ * A packet the server sends: if its thread has a chain or an alert pending
+ * (the uprobes put it there just before), this packet names that
+ * connection. Only packets sent from a local socket (egress, in the
+ * sending thread's context) qualify: a packet received, or forwarded, runs
+ * here in whatever task the CPU happened to interrupt.
+ */
+__noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tw_up_pending *p;
+	struct tw_up_counters *uc;
+	struct tw_up_info *info;
+	struct tw_event *ev;
+	__u32 zero = 0;
+
+	if (!c)
+		return 0;
+	p = bpf_map_lookup_elem(&tw_up_pending, &id);
+	if (!p || !bpf_get_socket_cookie(skb))
+		return 0;
+	uc = bpf_map_lookup_elem(&tw_up_counters, &zero);
+	ev = bpf_ringbuf_reserve(&tw_events, sizeof(*ev) + sizeof(*info), 0);
+	if (!ev) {
+		if (uc)
+			uc->c[TW_UP_CNT_LOST]++;
+		return 0;
+	}
+	info = (void *)(ev + 1);
+	tw_fill_event(ev, skb, c, TW_EV_UP_BIND, 0, 0, 0);
+	ev->ts_ns = bpf_ktime_get_ns();
+	info->hs_id = p->hs_id;
+	info->tgid = id >> 32;
+	info->tid = (__u32)id;
+	info->cert_index = p->n_certs;
+	info->alert = p->alert;
+	info->flags = p->flags;
+	info->alert_sent = p->alert_sent;
+	info->exe_parts = 0;
+	info->pad[0] = info->pad[1] = 0;
+	__builtin_memset(info->comm, 0, sizeof(info->comm));
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+	bpf_map_delete_elem(&tw_up_pending, &id);
+	if (uc)
+		uc->c[TW_UP_CNT_BINDS]++;
+	return 0;
+}
+
+/*
  * FIN half-closes a flow: the other side may still answer (a client that
  * sends its hello and closes still gets the server's flight, and the
  * server's alert is the explanation). The entry goes on RST, or when both
@@ -454,8 +500,10 @@ static __always_inline void tw_flow_copy(struct __sk_buff *skb,
 	bool handshake = v->state == TW_FLOW_HANDSHAKE;
 
 	if (handshake) {
-		if (from == v->server)
+		if (from == v->server) {
 			flags |= TW_EVF_FROM_SERVER;
+			tw_up_bind(skb, c);
+		}
 		tw_copy_payload(skb, c, cnt, v, from, flags);
 	}
 	/* a close in the handshake phase, or of a preamble userspace has */
@@ -579,8 +627,12 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 	v = bpf_map_lookup_elem(&tw_flows, &key);
 	if (v && v->state == TW_FLOW_DONE) {
 		/* the common case on a busy server: one lookup and out */
-		if (closing)
+		if (closing) {
+			/* a server's close after a fatal alert it read */
+			if (from == v->server)
+				tw_up_bind(skb, &c);
 			tw_flow_closing(&key, v, from, c.pkt.tcp_flags);
+		}
 		return TC_ACT_UNSPEC;
 	}
 	if (v)

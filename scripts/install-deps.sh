@@ -10,7 +10,8 @@ mapfile -t pkgs < <(awk '!/^(#|$)/ { print $1 }' "$(dirname "$0")/build-deps.txt
 # python3-cryptography for tests/e2e/starttls.sh (a client that opens
 # with an SSLv2-compatible hello); faketime (libfaketime) for
 # tests/e2e/clock_jumps.sh; valgrind for
-# tests/e2e/valgrind.sh; nginx-light for tests/e2e/live_dual_cert.sh;
+# tests/e2e/valgrind.sh; nginx-light for tests/e2e/live_dual_cert.sh,
+# tests/e2e/live_uprobes_nginx.sh and scripts/bench-uprobes.sh;
 # e2fsprogs (mkfs.ext4, e2fsck) and mount (losetup, findmnt) for the file
 # system that turns read-only in tests/e2e/live_disk.sh.
 pkgs+=(llvm libclang-rt-14-dev openssl tcpdump tshark iproute2 procps python3 python3-jsonschema python3-seccomp python3-cryptography systemd

@@ -318,8 +318,10 @@ static void agent_teardown(struct agent *ag)
 {
 	int rc;
 
-	/* Everything captured is reported: the filters go, then the records
-	 * still in the ring (batched, never announced) reach the pipeline. */
+	/* Everything captured is reported: the uprobes and the filters go,
+	 * then the records still in the ring (batched, never announced) reach
+	 * the pipeline. */
+	agent_uprobes_close(ag);
 	if (ag->live && ag->pl) {
 		rc = live_stop(ag->live, on_segment, ag);
 		if (rc < 0)
@@ -361,6 +363,8 @@ enum agent_status agent_run(const struct agent_opts *o, char *err, size_t errlen
 		st = agent_attach(&ag, err, errlen);
 	if (st == AGENT_OK)
 		st = agent_pipeline(&ag, err, errlen);
+	if (st == AGENT_OK)
+		st = agent_uprobes_open(&ag, err, errlen);
 	if (st == AGENT_OK)
 		st = agent_build_loop(&ag, err, errlen);
 	if (st == AGENT_OK && agent_drop_privileges(ag.live, err, errlen))

@@ -43,6 +43,8 @@ void agent_read_counters(void *ctx, struct counter_values *cv)
 #undef X
 		counter_set(cv, COUNTER_RECORDS_BAD, lc.bad_records);
 	}
+	if (ag->uprobes_used && ag->live)
+		agent_uprobe_counters(ag, cv);
 	if (ag->pl) {
 		sum = pipeline_summary(ag->pl);
 		counter_set(cv, COUNTER_HANDSHAKES, sum->handshakes);

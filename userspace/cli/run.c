@@ -88,6 +88,8 @@ static void agent_opts_from(struct cli_opts *o, struct cert_health *health,
 	ao->ringbuf_bytes = o->ring_buffer_kib << 10;
 	ao->max_flows = o->flow_map_entries;
 	ao->active = o->active;
+	ao->uprobes = o->uprobes;
+	ao->n_uprobes = o->n_uprobes;
 	ao->stats_interval_s = o->stats_interval_s;
 	ao->health = health;
 	ao->start_problem = o->check.db_warning[0] ? o->check.db_warning : NULL;
@@ -140,6 +142,7 @@ static bool strv_differ(const char *const *a, int na, const char *const *b, int 
 	X("udp-encap", memcmp(&a->udp_encap, &b->udp_encap, sizeof(a->udp_encap))) \
 	X("json-log", str_differ(a->log_path, b->log_path))                    \
 	X("no-active-check", a->active != b->active)                           \
+	X("uprobes", strv_differ(a->uprobes, a->n_uprobes, b->uprobes, b->n_uprobes)) \
 	X("stats-interval", a->stats_interval_s != b->stats_interval_s)        \
 	X("dir-budget", a->dir_budget != b->dir_budget)                        \
 	X("handshake-memory", a->handshake_memory_mib != b->handshake_memory_mib) \

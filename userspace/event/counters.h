@@ -27,8 +27,16 @@ enum counter_kind { COUNTER_CTR, COUNTER_GAUGE, COUNTER_STAT };
 #define COUNTER_FROM_KERNEL(id, name, help) \
 	X(BPF_##id, name, COUNTER_CTR, "tlswatch_" #name "_total", NULL, NULL, help)
 
+#define COUNTER_FROM_UPROBES(id, name, help) \
+	X(UP_##id, name, COUNTER_CTR, "tlswatch_" #name "_total", NULL, NULL, help)
+
 #define AGENT_COUNTERS(X)                                                      \
 	TW_KERNEL_COUNTERS(COUNTER_FROM_KERNEL)                                \
+	TW_UPROBE_COUNTERS(COUNTER_FROM_UPROBES)                               \
+	X(UP_CHAINS_JOINED, uprobe_chains_joined, COUNTER_CTR, "tlswatch_uprobe_chains_joined_total", NULL, NULL, "Served chains joined to their connection") \
+	X(UP_CHAINS_LOST, uprobe_chains_lost, COUNTER_CTR, "tlswatch_uprobe_chains_lost_total", NULL, NULL, "Served chains not reported: a certificate too big to copy, or a record lost") \
+	X(UP_CHAINS_UNBOUND, uprobe_chains_unbound, COUNTER_CTR, "tlswatch_uprobe_chains_unbound_total", NULL, NULL, "Served chains no packet on a watched flow named the connection of") \
+	X(UP_VIEWS_UNMATCHED, uprobe_views_unmatched, COUNTER_CTR, "tlswatch_uprobe_views_unmatched_total", NULL, NULL, "Server views of a connection the pipeline was not following") \
 	X(HANDSHAKES, handshakes, COUNTER_STAT, NULL, NULL, NULL, "Handshakes reported") \
 	X(HANDSHAKES_OK, handshakes_ok, COUNTER_STAT, NULL, NULL, NULL, "Handshakes that finished") \
 	X(HANDSHAKES_FAILED, handshakes_failed, COUNTER_STAT, NULL, NULL, NULL, "Handshakes ended by a fatal alert") \

@@ -41,7 +41,10 @@ struct cert_view {
 	const struct tw_endpoint *server;
 	const char *sni;               /* NULL without SNI */
 	size_t sni_len;
-	const char *observed;          /* "passive" or "active" */
+	const char *observed;          /* "passive", "active" or "server" */
+	uint32_t pid;                  /* "server": the serving process, or 0 */
+	const char *exe;               /* its executable, or NULL */
+	const char *comm;              /* its thread's name, or NULL */
 	int n_chain;
 	const struct cert_info *const *chain; /* leaf first; entries may be NULL */
 	const char *verify;            /* NULL when not checked */

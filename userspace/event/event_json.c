@@ -77,9 +77,27 @@ static void write_alerts(struct json_writer *j, const struct hs_record *rec)
 		jw_kv_str(j, "level", level ? level : "unknown");
 		jw_kv_str(j, "description", desc);
 		jw_kv_bool(j, "encrypted", a->encrypted);
+		if (a->from_server_lib)
+			jw_kv_str(j, "observed", "server");
 		jw_object_end(j);
 	}
 	jw_array_end(j);
+}
+
+/* "process": the server process the uprobes saw serve the connection. */
+static void write_process(struct json_writer *j, uint32_t pid, const char *exe,
+			  const char *comm)
+{
+	if (!pid)
+		return;
+	jw_key(j, "process");
+	jw_object_begin(j);
+	jw_kv_uint(j, "pid", pid);
+	if (exe && exe[0])
+		jw_kv_str(j, "exe", exe);
+	if (comm && comm[0])
+		jw_kv_str(j, "comm", comm);
+	jw_object_end(j);
 }
 
 static void write_chain(struct json_writer *j, const struct hs_view *v)
@@ -225,6 +243,9 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 		jw_kv_str(j, "chain_error", hs_chain_error_name(rec->chain_error));
 		jw_kv_uint(j, "chain_bytes", rec->chain_bytes);
 	}
+	if (rec->chain_from_server && v->n_chain)
+		jw_kv_str(j, "observed", "server");
+	write_process(j, rec->server_pid, rec->server_exe, rec->server_comm);
 	if (v->has_staple)
 		write_staple(j, v);
 	write_findings(j, &v->findings, false);
@@ -255,6 +276,7 @@ static void write_cert(struct json_writer *j, const struct event *ev)
 	write_endpoint(j, "server", v->server);
 	write_sni(j, v->sni, v->sni_len);
 	jw_kv_str(j, "observed", v->observed);
+	write_process(j, v->pid, v->exe, v->comm);
 	jw_kv_str(j, "sha256", leaf->sha256_hex);
 	jw_kv_str(j, "spki_sha256", leaf->spki_sha256_hex);
 	jw_kv_str(j, "subject", leaf->subject);

@@ -144,6 +144,9 @@ void flow_table_advance(struct flow_table *t, uint64_t now_us);
 void flow_table_flush(struct flow_table *t, uint64_t ts_us);
 
 /* The consumer's decisions about a flow. */
+/* The flow between @a and @b (either order), or NULL. */
+struct flow *flow_table_find(struct flow_table *t, const struct tw_endpoint *a,
+			     const struct tw_endpoint *b);
 void flow_set_client(struct flow *f, int index);
 void flow_mark_done(struct flow_table *t, struct flow *f);    /* drop buffers, keep entry */
 void flow_mark_ignored(struct flow_table *t, struct flow *f); /* not TLS */

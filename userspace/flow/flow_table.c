@@ -559,6 +559,17 @@ void flow_table_free(struct flow_table *t)
 	free(t);
 }
 
+struct flow *flow_table_find(struct flow_table *t, const struct tw_endpoint *a,
+			     const struct tw_endpoint *b)
+{
+	struct tw_segment seg = { .src = *a, .dst = *b };
+	struct flow_entry *fe;
+	int from;
+
+	fe = flow_lookup(t, flow_hash_endpoints(t->seed, a, b), &seg, &from);
+	return fe ? &fe->pub : NULL;
+}
+
 void flow_set_client(struct flow *f, int index)
 {
 	if (f && index >= -1 && index <= 1)

@@ -283,6 +283,9 @@ static void emit_cert(struct pipeline *pl, const struct cert_seen *seen,
 		.sni = seen->has_sni ? seen->sni : NULL,
 		.sni_len = seen->sni_len,
 		.observed = observed,
+		.pid = seen->pid,
+		.exe = seen->exe,
+		.comm = seen->comm,
 		.n_chain = seen->n_chain,
 		.chain = seen->chain,
 		.verify = health ? health->verify : NULL,
@@ -324,6 +327,9 @@ static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
 	seen->finding_mask = mask;
 	seen->ts_us = record_time_us(rec);
 	seen->observed = observed;
+	seen->pid = rec->server_pid;
+	memcpy(seen->exe, rec->server_exe, sizeof(seen->exe));
+	memcpy(seen->comm, rec->server_comm, sizeof(seen->comm));
 	emit_cert(pl, seen, &v->findings, observed, v->has_health ? &v->health : NULL);
 }
 
@@ -362,7 +368,8 @@ void judge_now(struct pipeline *pl, struct hs_record *rec)
 	judge_spikes(pl, &v);
 	pipeline_emit(pl, &ev);
 	if (v.chain[0])
-		judge_cert_event(pl, &v, pl->opts.observed);
+		judge_cert_event(pl, &v, rec->chain_from_server ? "server"
+								: pl->opts.observed);
 }
 
 void pipeline_report_active(struct pipeline *pl, struct hs_record *rec)

@@ -27,6 +27,9 @@ struct conn {
 	struct flow *flow;
 	size_t mem;                    /* charged to pl->conns.bytes */
 	bool linked;
+	struct conn_server *server;    /* what the server's library said */
+	uint64_t defer_until_us;       /* decided, waiting for the server's
+					* view of an alert (0: not waiting) */
 	uint8_t sniff[SNIFF_BYTES];    /* a first segment shorter than a sniff */
 	uint8_t sniff_len;
 	int8_t sniff_from;
@@ -62,7 +65,7 @@ static void conn_charge(struct pipeline *pl, struct conn *c)
 
 	conn_unlink(pl, c);
 	c->mem = sizeof(*c) + (c->tls ? tls_conn_mem(c->tls) : 0) +
-		 (c->pre ? sizeof(*c->pre) : 0);
+		 (c->pre ? sizeof(*c->pre) : 0) + conn_server_mem(c->server);
 	c->next = l->head;
 	if (l->head)
 		l->head->prev = c;
@@ -80,6 +83,9 @@ static void conn_free(struct pipeline *pl, struct conn *c)
 	if (!c)
 		return;
 	conn_unlink(pl, c);
+	if (c->defer_until_us)
+		pl->conns.deferred--;
+	conn_server_free(c->server);
 	tls_conn_free(c->tls);
 	free(c->pre);
 	free(c);
@@ -112,6 +118,7 @@ static void conn_report(struct pipeline *pl, struct flow *f, struct conn *c)
 	rec->server = f->ep[!client];
 	conn_tunnel(f, client, &rec->tunnel);
 	rec->start_us = f->first_ts_us;
+	conn_server_apply(c->server, rec);
 	judge_record(pl, rec);
 }
 
@@ -334,6 +341,35 @@ static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
 	return c;
 }
 
+/*
+ * A handshake decided failed by an alert from the client, on a server
+ * whose library is followed: its library is about to say which alert it
+ * read (the view comes with the server's close). Waits for it, at most
+ * PIPELINE_SERVER_ALERT_WAIT_US. True while waiting.
+ */
+static bool conn_defer(struct pipeline *pl, struct conn *c, uint64_t ts_us)
+{
+	if (c->defer_until_us)
+		return true;
+	if (!conn_server_awaits_alert(c->server, tls_conn_record(c->tls)))
+		return false;
+	c->defer_until_us = ts_us + PIPELINE_SERVER_ALERT_WAIT_US;
+	pl->conns.deferred++;
+	return true;
+}
+
+/* The deferred handshakes whose wait is over are reported. */
+static void conn_defer_expire(struct pipeline *pl, uint64_t now_us)
+{
+	struct conn *c, *next;
+
+	for (c = pl->conns.head; c && pl->conns.deferred; c = next) {
+		next = c->next;
+		if (c->defer_until_us && c->defer_until_us <= now_us)
+			conn_finish(pl, c->flow, c);
+	}
+}
+
 static void on_data(void *ctx, struct flow *f, int from, const uint8_t *p,
 		    size_t n, uint64_t ts_us)
 {
@@ -347,12 +383,33 @@ static void on_data(void *ctx, struct flow *f, int from, const uint8_t *p,
 	if (!c)
 		return;
 	tls_conn_feed(c->tls, from == f->client, p, n, ts_us);
-	if (tls_conn_decided(c->tls)) {
+	if (tls_conn_decided(c->tls) && !conn_defer(pl, c, ts_us)) {
 		conn_finish(pl, f, c);
 		return;
 	}
 	conn_charge(pl, c);
 	conn_enforce_budget(pl, c, ts_us);
+}
+
+void pipeline_server_view(void *ctx, const struct tw_server_view *v)
+{
+	struct pipeline *pl = ctx;
+	struct flow *f = flow_table_find(pl->flows, &v->client, &v->server);
+	struct conn *c = f ? f->user : NULL;
+
+	if (!c || !c->tls) {
+		pl->views_unmatched++;
+		return;
+	}
+	if (conn_server_add(&c->server, v)) {
+		pr_warn("out of memory: the server's view of a connection is lost\n");
+		return;
+	}
+	if (c->defer_until_us && (v->has_alert || v->has_alert_sent)) {
+		conn_finish(pl, f, c);
+		return;
+	}
+	conn_charge(pl, c);
 }
 
 static void on_gap(void *ctx, struct flow *f, int from, uint64_t ts_us)
@@ -508,6 +565,8 @@ static void pipeline_return_memory(struct pipeline *pl)
 void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 {
 	flow_table_advance(pl->flows, now_us);
+	if (pl->conns.deferred)
+		conn_defer_expire(pl, now_us);
 	pipeline_return_memory(pl);
 	judge_tick(pl, now_us);
 	cert_health_tick(pl->opts.health);
@@ -556,4 +615,9 @@ void pipeline_emit_summary(struct pipeline *pl, const struct summary *sum)
 struct cert_cache *pipeline_cert_cache(struct pipeline *pl)
 {
 	return pl->certs;
+}
+
+uint64_t pipeline_views_unmatched(const struct pipeline *pl)
+{
+	return pl->views_unmatched;
 }

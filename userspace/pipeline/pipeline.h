@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "capture/segment.h"
+#include "capture/server_view.h"
 #include "cert/findings.h"
 #include "event/event.h"
 #include "flow/flow.h"
@@ -71,6 +72,12 @@ void pipeline_set_source(struct pipeline *pl, const char *source);
 
 /* tw_segment_fn-compatible: @ctx is the pipeline. */
 void pipeline_segment(void *ctx, const struct tw_segment *seg);
+/* tw_server_view_fn-compatible (@ctx is the pipeline): what the server's
+ * TLS library said about a connection (live uprobes), merged into its
+ * handshake record when reported. A view for a connection not followed
+ * (not TLS, decided already) is counted (pipeline_views_unmatched). */
+void pipeline_server_view(void *ctx, const struct tw_server_view *v);
+uint64_t pipeline_views_unmatched(const struct pipeline *pl);
 /* Ends every open connection (incomplete/aborted) at @ts_us; with
  * hold_online_ms, waits for what is held and reports it. */
 void pipeline_flush(struct pipeline *pl, uint64_t ts_us);

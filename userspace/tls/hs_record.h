@@ -68,6 +68,7 @@ enum hs_alert_level {
 struct hs_alert {
 	bool from_client;
 	bool encrypted;           /* inferred from a TLS 1.3 encrypted record */
+	bool from_server_lib;     /* the server's TLS library read it (uprobes) */
 	uint8_t level;            /* enum hs_alert_level */
 	uint8_t description;      /* RFC 8446 AlertDescription; 255 if unknown */
 	uint64_t ts_us;
@@ -132,6 +133,12 @@ struct hs_record {
 	struct hs_blob chain[HS_MAX_CHAIN]; /* DER, leaf first */
 	enum hs_chain_error chain_error; /* a Certificate message not read */
 	uint32_t chain_bytes;     /* ... and the length it declared */
+	/* The server's own TLS library (live uprobes): the chain it served,
+	 * when the wire did not show one (TLS 1.3), and which process. */
+	bool chain_from_server;
+	uint32_t server_pid;      /* 0: not known */
+	char server_exe[256];     /* "" when not known */
+	char server_comm[16];     /* its thread's name, "" when not known */
 
 	/* CertificateStatus (stapled OCSP response, DER) */
 	bool has_staple;

@@ -179,7 +179,7 @@ fi
 
 # --- 2. under the unit's hardening ------------------------------------------
 
-tests/e2e/lib/seccomp_exec.py --list @system-service bpf >"$tmp/allow.txt" ||
+tests/e2e/lib/seccomp_exec.py --list @system-service bpf perf_event_open >"$tmp/allow.txt" ||
 	tn_bail "cannot expand @system-service with systemd-analyze"
 grep -qx bpf "$tmp/allow.txt" && grep -qx execve "$tmp/allow.txt" ||
 	tn_bail "the allowed system calls lack bpf or execve"

@@ -225,7 +225,7 @@ print("Per handshake the uprobes fire: i2d_X509 twice per certificate served, ea
       "trap (past a leading endbr64, which the kernel would single-step: 9.4 us a trap "
       "instead of 1.1, measured on 6.18; this Debian build has none), about 2 us in a "
       "handshake here: the 5 entry traps alone cost 8 to 11 us of an ECDSA handshake's "
-      "~230 (measured with the return probe left out: 3.5 to 4.8%%), about the floor of "
+      "~230 (measured with the return probe left out: 3.5 to 4.8%), about the floor of "
       "any design that reads the DER at i2d_X509.\n")
 print("Command: `make bench` (scripts/bench-uprobes.sh; BENCH_UPROBES_SECONDS=%s "
       "BENCH_UPROBES_ROUNDS=%s BENCH_UPROBES_HANDSHAKES=%s)." % (secs, rounds, handshakes))

@@ -7,7 +7,7 @@
  * while the agent runs, so the sending loop is here; the capture is cut
  * into templates by scripts/lib/live_load.py (replay --templates-out).
  *
- *   replay TEMPLATES IFACE A.B.C RATE SECONDS [TIMES [SENDERS]]
+ *   replay [-t TIMES] [-j SENDERS] TEMPLATES IFACE A.B.C RATE SECONDS
  *
  * TEMPLATES: u32 n_templates, then per template u32 n_frames, then per
  * frame u16 len, u16 ip_off, u16 port_off, len bytes (little endian).
@@ -16,13 +16,13 @@
  * rate, cpu_s (its CPU time, user + system: the system part includes the
  * TC programs the frames run through). Bounded by SECONDS.
  *
- * SENDERS (default 1, at most 8): processes sending, each on its own
+ * -j SENDERS (default 1, at most 8): processes sending, each on its own
  * socket, batch b (handshakes 64b .. 64b + 63) going to sender b % SENDERS,
  * each when the common schedule makes it due. On a shared host one sending
  * process gets a share of one CPU; the kernel's part of a send (the skb,
  * the TC programs, the veth) runs in the sender's time.
  *
- * TIMES: a file to write, one line per handshake sent, "H T": copy H (its
+ * -t TIMES: a file to write, one line per handshake sent, "H T": copy H (its
  * client is A.B.C.(H % 9 == 0 ? 1 : 6 + H % 9), port 1024 + H / 9) and the
  * CLOCK_REALTIME (seconds) at which the sendmmsg() carrying its last
  * packet returned: where the bench measures an event's delay from.
@@ -295,25 +295,36 @@ static int run_senders(struct run *run)
 	return failed ? -1 : 0;
 }
 
+static int usage(void)
+{
+	fprintf(stderr, "usage: replay [-t TIMES] [-j SENDERS] TEMPLATES IFACE A.B.C RATE SECONDS\n");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t sent = 0, packets = 0, errors = 0, cap;
+	const char *times = NULL;
 	double rate, secs, t;
 	struct rusage ru;
 	struct run *run;
 	size_t size;
-	int i, senders = 1;
+	int i, c, senders = 1;
 
-	if (argc < 6 || argc > 8) {
-		fprintf(stderr, "usage: replay TEMPLATES IFACE A.B.C RATE SECONDS [TIMES [SENDERS]]\n");
-		return 2;
+	while ((c = getopt(argc, argv, "t:j:")) != -1) {
+		switch (c) {
+		case 't': times = optarg; break;
+		case 'j': senders = atoi(optarg); break;
+		default: return usage();
+		}
 	}
-	rate = atof(argv[4]);
-	secs = atof(argv[5]);
-	if (argc == 8)
-		senders = atoi(argv[7]);
+	if (argc - optind != 5)
+		return usage();
+	argv += optind;
+	rate = atof(argv[3]);
+	secs = atof(argv[4]);
 	if (rate <= 0 || rate > 1e7 || secs <= 0 || secs > 600 || senders < 1 ||
-	    senders > MAX_SENDERS || load(argv[1]))
+	    senders > MAX_SENDERS || load(argv[0]))
 		return 2;
 	/* the schedule reaches at most rate * secs handshakes, and a batch more */
 	cap = (uint64_t)(rate * secs) + 2 * BATCH;
@@ -329,15 +340,15 @@ int main(int argc, char **argv)
 	for (i = 0; i < 9; i++) {
 		char ip[32];
 
-		snprintf(ip, sizeof(ip), "%s.%d", argv[3], i == 0 ? 1 : 6 + i);
+		snprintf(ip, sizeof(ip), "%s.%d", argv[2], i == 0 ? 1 : 6 + i);
 		if (inet_pton(AF_INET, ip, &run->ips[i]) != 1) {
-			fprintf(stderr, "bad client net %s\n", argv[3]);
+			fprintf(stderr, "bad client net %s\n", argv[2]);
 			return 2;
 		}
 	}
-	run->ifindex = (int)if_nametoindex(argv[2]);
+	run->ifindex = (int)if_nametoindex(argv[1]);
 	if (!run->ifindex) {
-		perror(argv[2]);
+		perror(argv[1]);
 		return 1;
 	}
 	run->start = now_s();
@@ -354,7 +365,7 @@ int main(int argc, char **argv)
 		perror("getrusage");
 		return 1;
 	}
-	if (argc >= 7 && write_times(argv[6], run->last, cap))
+	if (times && write_times(times, run->last, cap))
 		return 1;
 	printf("{\"target\": %.0f, \"handshakes\": %llu, \"ok\": %llu, \"packets\": %llu, "
 	       "\"send_errors\": %llu, \"templates\": %u, \"senders\": %d, \"seconds\": %.3f, "

@@ -404,23 +404,33 @@ for r in $REAL_RATES; do
 	python3 -c "import sys; sys.exit(0 if $achieved >= 0.9 * $r else 1)" || break
 done
 
-part c && say "(c) the same handshakes replayed onto $RIF at rising rates"
+# Replayed steps at rising rates: LABEL, its second try's label. Ends at
+# the first rate not followed (twice) or not reached.
+replay_series() { # label, retry label
+	local first=$1 second=$2 r label
+	for r in $REPLAY_RATES; do
+		label=$first
+		agent_step "$label" "$r" "$BUILD/bench/replay" -t "$tmp/times-$label-$r" \
+			-j "$SENDERS" "$tmp/templates.bin" "$RIF" "$TN_NET4" "$r" "$HS_SECS" ||
+			exit 1
+		if ! step_ok "$label" "$r"; then
+			# one more try: a busy machine can starve the agent for a moment
+			label=$second
+			agent_step "$label" "$r" "$BUILD/bench/replay" -t "$tmp/times-$label-$r" \
+				-j "$SENDERS" "$tmp/templates.bin" "$RIF" "$TN_NET4" "$r" \
+				"$HS_SECS" || exit 1
+			step_ok "$label" "$r" || break
+		fi
+		achieved=$(awk -v k="$label.$r.achieved" '$1 == k { print $2 }' "$res")
+		python3 -c "import sys; sys.exit(0 if $achieved >= 0.9 * $r else 1)" || break
+	done
+}
+
 AGENT_IF=$RIF
-for r in $REPLAY_RATES; do
-	part c || break
-	agent_step replay "$r" "$BUILD/bench/replay" "$tmp/templates.bin" "$RIF" \
-		"$TN_NET4" "$r" "$HS_SECS" "$tmp/times-replay-$r" "$SENDERS" || exit 1
-	label=replay
-	if ! step_ok replay "$r"; then
-		# one more try: a busy machine can starve the agent for a moment
-		label=retry
-		agent_step retry "$r" "$BUILD/bench/replay" "$tmp/templates.bin" "$RIF" \
-			"$TN_NET4" "$r" "$HS_SECS" "$tmp/times-retry-$r" "$SENDERS" || exit 1
-		step_ok retry "$r" || break
-	fi
-	achieved=$(awk -v k="$label.$r.achieved" '$1 == k { print $2 }' "$res")
-	python3 -c "import sys; sys.exit(0 if $achieved >= 0.9 * $r else 1)" || break
-done
+if part c; then
+	say "(c) the same handshakes replayed onto $RIF at rising rates"
+	replay_series replay retry
+fi
 
 # --- the report -------------------------------------------------------------------
 report=$tmp/report.md
@@ -540,21 +550,22 @@ print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 best = {}
 per_hs = []  # the agent's CPU seconds per handshake, replayed steps followed
 steps = []   # (replayed?, rate, second try?, label): real first, by rate
-for label in ("real", "replay", "retry"):
+kinds = {"real": ("real", 0), "replay": ("replay", 1), "retry": ("replay", 1)}
+for label, (_, order) in kinds.items():
     for rate in {int(float(k.split(".")[1])) for k in r if k.startswith(label + ".")}:
-        steps.append((label != "real", rate, label == "retry", label))
+        steps.append((order, rate, label.endswith("retry"), label))
 for _, rate, _, label in sorted(steps):
     k = f"{label}.{rate}"
     sent, ach, ev, ok, lost = (r.get(k + s, -1) for s in
                                (".sent", ".achieved", ".events", ".events_ok", ".lost"))
     good = sent > 0 and ev == sent and ok == sent and lost == 0
-    kind = "real" if label == "real" else "replay"
+    kind = kinds[label][0]
     lat = "-"
     if k + ".lat_p50" in r:
         lat = f"{r[k + '.lat_p50']:.1f} / {r[k + '.lat_p99']:.1f} / {r[k + '.lat_max']:.0f}"
     if good and ach > best.get(kind, (0, None))[0]:
         best[kind] = (ach, r.get(k + ".lat_p99"))
-    shown = "replay (2nd try)" if label == "retry" else label
+    shown = {"real": "real", "replay": "replay", "retry": "replay (2nd try)"}[label]
     cpu = f"{r.get(k + '.agent_cpu', float('nan')):.2f}"
     if k + ".load_cpu" in r:
         cpu += f" / {r[k + '.load_cpu']:.2f}"
@@ -572,8 +583,9 @@ print(f"\nHighest rate followed with no loss and every handshake reported: real 
       f"it), with a p99 delay from last packet to event of **{p99_text}** there (target <= "
       f"200 ms: {'meets' if p99_ok else 'misses'} it).")
 if per_hs:
-    us = st.median(per_hs) * 1e6
-    print(f"The agent's CPU time per replayed handshake (median over the steps followed): "
+    us = min(per_hs) * 1e6
+    print(f"The agent's CPU time per replayed handshake (the least over the steps followed: "
+          "its start and the 1 s idle after the load weigh least on the busiest step): "
           f"{us:.1f} us, so one core of this machine follows about {1e6 / us:,.0f} "
           "handshakes/s.")
 print()

@@ -16,9 +16,11 @@
 #  (c) the highest handshake rate the agent follows with no ring-buffer
 #      loss and every handshake reported: real TLS handshakes at rising
 #      rates (as many as this machine's OpenSSL can make), then the same
-#      real handshakes, captured, replayed onto the veth at rising rates
-#      by bench/replay.c (the kernel program and the agent cannot tell;
-#      the machine replays far faster than it can do the crypto); and, for
+#      real handshakes, captured, replayed at rising rates by
+#      bench/replay.c onto a second veth whose far end is down, the agent
+#      on it (the kernel program and the agent cannot tell; the machine
+#      replays far faster than it can do the crypto), with the agent's and
+#      the replayer's CPU time per step; and, for
 #      the replayed steps, the delay from a handshake's last packet to its
 #      event: replay.c writes when the sendmmsg() carrying each copy's last
 #      packet returned, the agent's JSON log goes through a FIFO to

@@ -13,6 +13,9 @@
  * Cost on the common path: packets without payload, FIN or RST cost the
  * parse and a bitmap test (a SYN on a watched port one map delete); payload on a watched port costs one flow-map
  * lookup once the flow is known (not TLS, or userspace marked it done).
+ * A connection that does not open with TLS has its first packets copied as
+ * a preamble (STARTTLS: at most TW_PREAMBLE_BYTES a side, TW_PROBE_SEGMENTS
+ * packets) before it costs one lookup too.
  *
  * Wakeups: a wakeup of the consumer is an irq_work, a self-IPI that costs
  * microseconds in a VM, more than copying a handshake packet. Records are
@@ -56,10 +59,8 @@ __u64 tw_last_wake_ns;
  * skeleton's mmap of .bss, so changing ports needs no reload. */
 __u64 tw_watched_ports[65536 / 64];
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, TW_DEFAULT_RINGBUF);
-} tw_events SEC(".maps");
+/* tw_events, the ring buffer, and the uprobe side's maps */
+#include "uprobe_maps.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -327,13 +328,12 @@ static __always_inline __u8 tw_pick_server(const struct tw_ctx *c, int from,
 /*
  * Adds the packet's first bytes to the flow's head: the first bytes sent by
  * the endpoint that spoke first, in order, across segments. True when this
- * packet completes a head that is a handshake record; *@prev is then how
- * many of its bytes came in earlier packets (they were not copied).
+ * packet completes a head that is a handshake record (the bytes before it
+ * went to userspace as preamble).
  */
 static __always_inline bool tw_head_add(struct __sk_buff *skb,
 					const struct tw_ctx *c,
-					struct tw_flow_val *v, int from,
-					__u32 *prev)
+					struct tw_flow_val *v, int from)
 {
 	__u32 have = v->head_len, n, i;
 	__u8 b;
@@ -355,33 +355,25 @@ static __always_inline bool tw_head_add(struct __sk_buff *skb,
 		v->head[(have + i) & 7] = b;
 	}
 	v->head_len = have + n;
-	if (v->head_len < TW_HEAD_BYTES || !tw_is_handshake(v->head))
-		return false;
-	*prev = have;
-	return true;
+	return v->head_len == TW_HEAD_BYTES && tw_is_handshake(v->head);
 }
 
 /*
  * A flow in PROBE: true if this payload starts its handshake phase, either
- * itself or by completing the head (*@prev: head bytes from earlier
- * packets, to be sent before this one).
+ * itself or by completing the head.
  */
 static __always_inline bool tw_flow_probe(struct __sk_buff *skb,
 					  struct tw_ctx *c,
-					  struct tw_flow_val *v, int from,
-					  __u32 *prev)
+					  struct tw_flow_val *v, int from)
 {
 	__u8 hs_type = 0;
 
-	*prev = 0;
 	if (tw_starts_handshake(skb, c, &hs_type))
 		goto start;
-	if (tw_head_add(skb, c, v, from, prev)) {
+	if (tw_head_add(skb, c, v, from)) {
 		hs_type = v->head[5];
 		goto start;
 	}
-	if (++v->probes >= TW_PROBE_SEGMENTS)
-		v->state = TW_FLOW_DONE;
 	return false;
 start:
 	v->state = TW_FLOW_HANDSHAKE;
@@ -390,35 +382,94 @@ start:
 	return true;
 }
 
-/*
- * The head bytes that came before this packet (@prev of them, 1..5), as one
- * record of their own at their own sequence number, so that userspace gets
- * the hello from its first byte.
- */
-static __always_inline void tw_emit_head(struct __sk_buff *skb,
-					 struct tw_ctx *c,
-					 struct tw_counters *cnt,
-					 struct tw_flow_val *v, __u32 prev,
-					 __u8 flags)
+/* Userspace has had bytes of this flow (its preamble). */
+static __always_inline bool tw_flow_seen(const struct tw_flow_val *v)
 {
-	struct tw_event *e;
+	return v->copied[0] || v->copied[1];
+}
 
-	e = bpf_ringbuf_reserve(&tw_events, sizeof(*e) + sizeof(v->head), 0);
-	if (!e) {
-		cnt->c[TW_CNT_RINGBUF_FULL]++;
+/*
+ * A payload packet of a flow in PROBE that does not start a handshake: the
+ * preamble (STARTTLS), copied whole while its sender stays within
+ * TW_PREAMBLE_BYTES and the flow within TW_PROBE_SEGMENTS, so that
+ * userspace finds a hello that starts inside a packet and names the
+ * protocol. Past either bound the flow is not TLS: DONE, and a gap record
+ * tells userspace to forget what it was sent.
+ */
+static __always_inline void tw_flow_preamble(struct __sk_buff *skb,
+					     struct tw_ctx *c,
+					     struct tw_counters *cnt,
+					     struct tw_flow_val *v, int from)
+{
+	__u32 copied = from ? v->copied[1] : v->copied[0];
+	__u32 len = c->pkt.payload_len;
+	__u8 flags = 0;
+
+	if (tw_pick_server(c, from, 0) == from)
+		flags |= TW_EVF_FROM_SERVER;
+	if (!tw_flow_seen(v)) { /* userspace starts a flow with it */
+		flags |= TW_EVF_FLOW_START;
+		cnt->c[TW_CNT_FLOWS_TRACKED]++;
+	}
+	if (copied + len > TW_PREAMBLE_BYTES) {
+		v->state = TW_FLOW_DONE;
+		if (tw_flow_seen(v))
+			tw_emit(skb, c, 0, 0,
+				TW_EV_GAP << 8 | flags | TW_EVF_TRUNCATED);
 		return;
 	}
-	tw_fill_event(e, skb, c, TW_EV_DATA, flags, 0, prev);
-	e->seq = v->head_seq;
-	e->wire_len = prev;
-	__builtin_memcpy(e->data, v->head, sizeof(v->head));
-	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
-	cnt->c[TW_CNT_CHUNKS_EMITTED]++;
-	cnt->c[TW_CNT_BYTES_COPIED] += prev;
-	if (v->head_from)
-		__sync_fetch_and_add(&v->copied[1], prev);
-	else
-		__sync_fetch_and_add(&v->copied[0], prev);
+	tw_copy_payload(skb, c, cnt, v, from, flags);
+	cnt->c[TW_CNT_PREAMBLE_BYTES] += len;
+	if (++v->probes >= TW_PROBE_SEGMENTS)
+		v->state = TW_FLOW_DONE;
+}
+
+/*
+ * A packet the server sends: if its thread has a chain or an alert pending
+ * (the uprobes put it there just before), this packet names that
+ * connection. Only packets sent from a local socket (egress, in the
+ * sending thread's context) qualify: a packet received, or forwarded, runs
+ * here in whatever task the CPU happened to interrupt.
+ */
+__noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tw_up_pending *p;
+	struct tw_up_counters *uc;
+	struct tw_up_info *info;
+	struct tw_event *ev;
+	__u32 zero = 0;
+
+	if (!c)
+		return 0;
+	p = bpf_map_lookup_elem(&tw_up_pending, &id);
+	if (!p || !bpf_get_socket_cookie(skb))
+		return 0;
+	uc = bpf_map_lookup_elem(&tw_up_counters, &zero);
+	ev = bpf_ringbuf_reserve(&tw_events, sizeof(*ev) + sizeof(*info), 0);
+	if (!ev) {
+		if (uc)
+			uc->c[TW_UP_CNT_LOST]++;
+		return 0;
+	}
+	info = (void *)(ev + 1);
+	tw_fill_event(ev, skb, c, TW_EV_UP_BIND, 0, 0, 0);
+	ev->ts_ns = bpf_ktime_get_ns();
+	info->hs_id = p->hs_id;
+	info->tgid = id >> 32;
+	info->tid = (__u32)id;
+	info->cert_index = p->n_certs;
+	info->alert = p->alert;
+	info->flags = p->flags;
+	info->alert_sent = p->alert_sent;
+	info->exe_parts = 0;
+	info->pad[0] = info->pad[1] = 0;
+	__builtin_memset(info->comm, 0, sizeof(info->comm));
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+	bpf_map_delete_elem(&tw_up_pending, &id);
+	if (uc)
+		uc->c[TW_UP_CNT_BINDS]++;
+	return 0;
 }
 
 /*
@@ -450,16 +501,21 @@ static __always_inline void tw_flow_copy(struct __sk_buff *skb,
 					 __u8 flags)
 {
 	bool closing = c->pkt.tcp_flags & (TCP_FIN | TCP_RST);
+	bool handshake = v->state == TW_FLOW_HANDSHAKE;
 
-	if (v->state == TW_FLOW_HANDSHAKE) {
-		if (from == v->server)
+	if (handshake) {
+		if (from == v->server) {
 			flags |= TW_EVF_FROM_SERVER;
-		tw_copy_payload(skb, c, cnt, v, from, flags);
-		if (closing) {
-			tw_emit(skb, c, c->pkt.payload_len, 0,
-				TW_EV_CLOSE << 8 | (flags & TW_EVF_FROM_SERVER));
-			cnt->c[TW_CNT_FLOWS_CLOSED]++;
+			tw_up_bind(skb, c);
 		}
+		tw_copy_payload(skb, c, cnt, v, from, flags);
+	}
+	/* a close in the handshake phase, or of a preamble userspace has */
+	if (closing && (handshake ||
+			(v->state == TW_FLOW_PROBE && tw_flow_seen(v)))) {
+		tw_emit(skb, c, c->pkt.payload_len, 0,
+			TW_EV_CLOSE << 8 | (flags & TW_EVF_FROM_SERVER));
+		cnt->c[TW_CNT_FLOWS_CLOSED]++;
 	}
 	if (closing)
 		tw_flow_closing(key, v, from, c->pkt.tcp_flags);
@@ -476,18 +532,18 @@ __noinline int tw_flow_next(struct __sk_buff *skb, struct tw_ctx *c,
 {
 	struct tw_counters *cnt = tw_counters_get();
 	__u8 flags = 0;
-	__u32 prev = 0;
 
 	if (!c || !key || !v || !cnt)
 		return 0;
 	c->now = bpf_ktime_get_ns();
-	if (v->state == TW_FLOW_PROBE && c->pkt.payload_len &&
-	    tw_flow_probe(skb, c, v, from, &prev)) {
-		flags = TW_EVF_FLOW_START;
-		cnt->c[TW_CNT_FLOWS_TRACKED]++;
-		if (prev)
-			tw_emit_head(skb, c, cnt, v, prev,
-				     flags | (from == v->server ? TW_EVF_FROM_SERVER : 0));
+	if (v->state == TW_FLOW_PROBE && c->pkt.payload_len) {
+		if (tw_flow_probe(skb, c, v, from)) {
+			flags = TW_EVF_FLOW_START;
+			if (!tw_flow_seen(v)) /* not already as a preamble */
+				cnt->c[TW_CNT_FLOWS_TRACKED]++;
+		} else {
+			tw_flow_preamble(skb, c, cnt, v, from);
+		}
 	}
 	tw_flow_copy(skb, c, cnt, key, v, from, flags);
 	return 0;
@@ -499,12 +555,17 @@ __noinline int tw_flow_first(struct __sk_buff *skb, struct tw_ctx *c,
 			     struct tw_flow_key *key, int from)
 {
 	struct tw_flow_val nv = { .state = TW_FLOW_PROBE };
+	struct tw_counters *cnt = tw_counters_get();
 	struct tw_flow_val *v;
 
-	if (!c || !key)
+	if (!c || !key || !cnt)
 		return 0;
-	if (bpf_map_update_elem(&tw_flows, key, &nv, BPF_NOEXIST))
+	if (bpf_map_update_elem(&tw_flows, key, &nv, BPF_NOEXIST)) {
+		/* no memory, or another CPU's packet of the flow won the race:
+		 * this packet is not copied */
+		cnt->c[TW_CNT_FLOW_MAP_REFUSED]++;
 		return 0;
+	}
 	v = bpf_map_lookup_elem(&tw_flows, key);
 	if (!v)
 		return 0;
@@ -570,8 +631,12 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 	v = bpf_map_lookup_elem(&tw_flows, &key);
 	if (v && v->state == TW_FLOW_DONE) {
 		/* the common case on a busy server: one lookup and out */
-		if (closing)
+		if (closing) {
+			/* a server's close after a fatal alert it read */
+			if (from == v->server)
+				tw_up_bind(skb, &c);
 			tw_flow_closing(&key, v, from, c.pkt.tcp_flags);
+		}
 		return TC_ACT_UNSPEC;
 	}
 	if (v)

@@ -37,10 +37,17 @@
 #define TW_DEFAULT_DIR_BUDGET   65536    /* bytes copied per flow direction */
 #define TW_DEFAULT_RINGBUF      (8u << 20)
 #define TW_DEFAULT_MAX_FLOWS    65536
-#define TW_PROBE_SEGMENTS       16       /* payload segments a flow gets to
-					  * start a handshake (a STARTTLS
-					  * exchange, a hello written a few
-					  * bytes at a time) */
+/*
+ * The preamble: what a connection may send before its ClientHello (a
+ * STARTTLS exchange, a hello written a few bytes at a time). Its payload
+ * segments, both directions together, are copied to userspace (which
+ * finds the hello and names the protocol, userspace/tls/starttls.h) while
+ * each direction stays within TW_PREAMBLE_BYTES; a flow whose preamble
+ * goes past either bound is not TLS and costs one map lookup from then on.
+ * The same bounds hold in analyze.
+ */
+#define TW_PROBE_SEGMENTS       16
+#define TW_PREAMBLE_BYTES       4096
 #define TW_HEAD_BYTES           6        /* a record header and the
 					  * handshake type: collected across
 					  * segments while probing */
@@ -84,7 +91,7 @@
 #define TW_KERNEL_COUNTERS(X)                                                  \
 	X(PACKETS_SEEN, packets_seen, "Packets the TC program ran on")         \
 	X(PACKETS_WATCHED, packets_watched, "TCP packets to or from a watched port") \
-	X(FLOWS_TRACKED, flows_tracked, "Flows that entered the handshake phase") \
+	X(FLOWS_TRACKED, flows_tracked, "Flows whose bytes went to userspace (a handshake phase, or a preamble before one)") \
 	X(BYTES_COPIED, bytes_copied, "Payload bytes written to the ring buffer") \
 	X(CHUNKS_EMITTED, chunks_emitted, "Ring buffer records submitted")     \
 	X(RINGBUF_FULL, ringbuf_lost, "Ring buffer records lost because it was full") \
@@ -94,7 +101,9 @@
 	X(FRAGMENTS, fragments, "IP fragments skipped")                        \
 	X(DECAPSULATED, decapsulated, "TCP packets found inside a tunnel") \
 	X(DECAP_TOO_DEEP, decap_too_deep, "Packets with more nested encapsulations than followed") \
-	X(FLOWS_CLOSED, flows_closed, "Handshake phases ended by FIN or RST")
+	X(FLOWS_CLOSED, flows_closed, "Handshake phases ended by FIN or RST") \
+	X(PREAMBLE_BYTES, preamble_bytes, "Payload bytes copied before a handshake began (STARTTLS preambles)") \
+	X(FLOW_MAP_REFUSED, flow_map_refused, "Payload packets of a new flow not looked at because the flow map took no entry for it")
 
 enum tw_counter {
 #define TW_COUNTER_ENUM(id, name, help) TW_CNT_##id,
@@ -114,6 +123,14 @@ enum tw_event_kind {
 			   * chunk_off = wire_len (where the FIN sits) */
 	TW_EV_GAP = 3,    /* payload from chunk_off on was not copied (budget);
 			   * no payload */
+	/* From the uprobes on the server's TLS library (bpf/uprobes.bpf.c);
+	 * a struct tw_up_info follows the header, then chunk_len bytes. */
+	TW_EV_UP_CERT = 4, /* a chunk of one served certificate's DER:
+			    * chunk_off into it, wire_len its length; no
+			    * addresses (the connection is not known yet) */
+	TW_EV_UP_BIND = 5, /* the server's first packet after the library
+			    * served a chain or read a fatal alert: the
+			    * header's 4-tuple is that connection's; no bytes */
 };
 
 /* Record flags. */
@@ -146,6 +163,80 @@ struct tw_event {
 	__u8 data[];
 };
 
+/*
+ * The uprobe side (bpf/uprobes.bpf.c and the bind in bpf/tlswatch.bpf.c).
+ * A server thread that serves a chain or reads a fatal alert leaves a
+ * struct tw_up_pending under its pid_tgid; the next packet that thread
+ * sends from a local socket on a watched flow says which connection it
+ * was (TW_EV_UP_BIND), and the entry goes.
+ */
+#define TW_UP_CHUNK        4096   /* DER bytes per TW_EV_UP_CERT record */
+#define TW_UP_MAX_CHUNKS   16     /* 64 KiB: a bigger certificate is
+				   * announced (TW_UPF_TOO_BIG), not copied */
+#define TW_UP_MAX_THREADS  65536  /* server threads with a pending entry */
+
+enum tw_up_flags {
+	TW_UPF_CHAIN   = 0x01, /* pending: certificates were served */
+	TW_UPF_ALERT   = 0x02, /* pending: a fatal alert was read (alert) */
+	TW_UPF_TOO_BIG = 0x04, /* cert: longer than TW_UP_MAX_CHUNKS chunks,
+				* not copied (chunk_len 0, wire_len its size) */
+	TW_UPF_LOST    = 0x08, /* cert: a chunk could not be copied */
+	TW_UPF_ALERT_SENT = 0x10, /* pending: a fatal alert was sent (alert_sent) */
+};
+
+/* Per-CPU counters of the uprobe side, as TW_KERNEL_COUNTERS. */
+#define TW_UPROBE_COUNTERS(X)                                                  \
+	X(CHAINS, uprobe_chains, "Certificate chains the server's TLS library served") \
+	X(CERTS, uprobe_certs, "Certificates copied from the server's TLS library") \
+	X(TOO_BIG, uprobe_certs_too_big, "Served certificates too big to copy") \
+	X(LOST, uprobe_records_lost, "Uprobe records lost because the ring buffer was full") \
+	X(ALERTS, uprobe_alerts, "Fatal alerts the server's TLS library sent or read") \
+	X(BINDS, uprobe_binds, "Server packets that named the connection of a chain or alert")
+
+enum tw_up_counter {
+#define TW_UP_COUNTER_ENUM(id, name, help) TW_UP_CNT_##id,
+	TW_UPROBE_COUNTERS(TW_UP_COUNTER_ENUM)
+#undef TW_UP_COUNTER_ENUM
+	TW_UP_CNT__MAX,
+};
+
+struct tw_up_counters {
+	__u64 c[TW_UP_CNT__MAX];
+};
+
+struct tw_up_pending {
+	__u64 hs_id;         /* the chain's handshake id (unique per boot) */
+	__u64 ts_ns;         /* when its last certificate was served */
+	__u32 tgid;
+	__u16 n_certs;       /* certificates served so far */
+	__u8 alert;          /* RFC 8446 AlertDescription read (TW_UPF_ALERT) */
+	__u8 flags;          /* enum tw_up_flags */
+	__u8 alert_sent;     /* ... sent (TW_UPF_ALERT_SENT) */
+	__u8 pad[7];
+};
+
+/* The serving process's executable, read in the kernel (the agent keeps no
+ * right to read other processes' /proc/PID/exe): its path components from
+ * the file up, at most TW_UP_EXE_PARTS of at most TW_UP_EXE_PART - 1
+ * bytes; exe_parts 0 when it did not fit or crossed a mount. */
+#define TW_UP_EXE_PARTS    6
+#define TW_UP_EXE_PART     40
+
+/* Follows struct tw_event in TW_EV_UP_* records. */
+struct tw_up_info {
+	__u64 hs_id;
+	__u32 tgid;          /* process (init pid namespace) */
+	__u32 tid;
+	__u16 cert_index;    /* CERT: place in the chain, leaf 0; BIND: count */
+	__u8 alert;          /* BIND with TW_UPF_ALERT */
+	__u8 flags;          /* enum tw_up_flags */
+	__u8 alert_sent;     /* BIND with TW_UPF_ALERT_SENT */
+	__u8 exe_parts;      /* CERT index 0: components in exe */
+	__u8 pad[2];
+	char comm[16];       /* CERT: the serving thread's name */
+	char exe[TW_UP_EXE_PARTS][TW_UP_EXE_PART]; /* CERT index 0 */
+};
+
 /* Flow key: the two endpoints in a canonical order (see tw_flow_key_make),
  * so both directions of a connection find the same entry. */
 struct tw_flow_key {
@@ -166,7 +257,7 @@ struct tw_flow_val {
 	__u32 copied[2];     /* payload bytes copied, sent by endpoint 0 / 1 */
 	__u8 state;          /* enum tw_flow_state */
 	__u8 server;         /* index of the server endpoint in the key */
-	__u8 probes;         /* payload segments seen while in PROBE */
+	__u8 probes;         /* preamble segments copied while in PROBE */
 	__u8 budget_hit;     /* bit i: endpoint i's direction is over budget */
 	__u8 fin;            /* bit i: endpoint i sent FIN (half-closed) */
 	__u8 head_len;       /* bytes in head */

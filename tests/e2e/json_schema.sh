@@ -62,9 +62,9 @@ rejects() { # name, expected text in the message, line
 tap_of "$PY" "$CHECK" --schema-check "$T_TMP/lists.json"
 
 "$SAMPLES" >"$T_TMP/samples.jsonl" || not_ok "$SAMPLES runs"
-validates "samples: every event type, finding kind, outcome, scope, problem and counter" 23 \
+validates "samples: every event type, finding kind, outcome, scope, problem, counter and STARTTLS protocol" 34 \
 	"$T_TMP/samples.jsonl"
-assert_eq "samples: events by type" "agent=4 cert=3 handshake=4 spike=10 summary=2" \
+assert_eq "samples: events by type" "agent=4 cert=3 handshake=15 spike=10 summary=2" \
 	"$("$PY" -c '
 import collections, json, sys
 c = collections.Counter(json.loads(l)["event"] for l in open(sys.argv[1]))

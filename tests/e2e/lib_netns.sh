@@ -277,16 +277,27 @@ tn_wait_listen() { # seconds, port
 	tn_wait_cmd "$1" sh -c "ip netns exec '$TN_NS' ss -Hltn 'sport = :$2' | grep -q ."
 }
 
-# `openssl s_server -www` on $TN_PEER4:443 inside the namespace, output in
+# `openssl s_server -www` on $TN_PEER4:PORT inside the namespace, output in
 # LOG; waits until it listens (bails otherwise). Sets TN_SERVER_PID.
-tn_start_s_server() { # log file, s_server options (-cert, -key ...)...
-	local log=$1
-	shift
-	ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$TN_PEER4:443" \
+tn_s_server_on() { # port, log file, s_server options (-cert, -key ...)...
+	local port=$1 log=$2
+	shift 2
+	ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$TN_PEER4:$port" \
 		"$@" >"$log" 2>&1 &
 	TN_SERVER_PID=$!
 	tn_bg "$TN_SERVER_PID"
-	tn_wait_listen 10 443 || tn_bail "openssl s_server ($*) did not start"
+	tn_wait_listen 10 "$port" || tn_bail "openssl s_server on port $port ($*) did not start"
+}
+
+# The same on port 443.
+tn_start_s_server() { # log file, s_server options...
+	tn_s_server_on 443 "$@"
+}
+
+# The value of the sample of FAMILY whose labels are exactly LABELS
+# ('reason="too_large"') in the Prometheus exposition FILE; empty if none.
+tn_metric() { # file, family, labels
+	grep -E "^$2\{$3\} " "$1" | cut -d' ' -f2
 }
 
 # Stops the server of tn_start_s_server; waits until port 443 is free.
@@ -313,6 +324,18 @@ tn_start_agent() { # log file, extra args...
 		sed 's/^/#   /' "$log.stderr"
 		return 1
 	fi
+}
+
+# The end of a live run captured with tcpdump: a moment for the last
+# segments to go through the ring buffer, then the agent (it must exit 0)
+# and tcpdump (it must have dropped nothing) stop; two TAP lines.
+tn_stop_agent_and_tcpdump() { # pcap file
+	local agent_rc=0
+	sleep 1.5
+	tn_stop_agent || agent_rc=$?
+	tap_eq "agent exits 0 on SIGTERM" 0 "$agent_rc"
+	tn_stop_tcpdump "$1"
+	tap_eq "tcpdump dropped no packet" 0 "${TN_TCPDUMP_DROPS:-unknown}"
 }
 
 # SIGTERM, then waits up to 10 s; the agent's exit status.

@@ -170,12 +170,7 @@ expect "$big6/443|big.test|TLS1.3|aborted|-|-|-"
 abort "TLS 1.2 to rsa.test, closes right after its ClientHello" "$rsa4" rsa.test 1.2 hello
 expect "$rsa4/443|rsa.test|*|aborted|*|-|-"
 
-sleep 1.5    # the last segments through the ring buffer
-agent_rc=0
-tn_stop_agent || agent_rc=$?
-tap_eq "agent exits 0 on SIGTERM" 0 "$agent_rc"
-tn_stop_tcpdump "$pcap"
-tap_eq "tcpdump dropped no packet" 0 "${TN_TCPDUMP_DROPS:-unknown}"
+tn_stop_agent_and_tcpdump "$pcap"
 
 # --- what the agent said about itself ---------------------------------------
 stopped=$(python3 tests/e2e/lib_live.py events --log "$log" --event agent \

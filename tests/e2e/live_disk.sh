@@ -10,7 +10,17 @@
 #     webhook (a real receiver, lib_prom.sh) still gets every alert, from
 #     an outbox in memory once the file cannot take them, said once;
 #   - read-only: the tmpfs is read-only when it starts (a file system
-#     cannot be remounted read-only under a database open for writing).
+#     cannot be remounted read-only under a database open for writing);
+#   - turns read-only: the database lives on an ext4 image (a loop device)
+#     mounted errors=remount-ro, and the kernel makes it read-only under
+#     the running agent as after an I/O error (ext4's trigger_fs_error):
+#     the error event says its file system is read-only. Then the operator's
+#     repair: the file system is checked and mounted again at the same
+#     path (from a copy of the image; the old mount, which the agent's
+#     connection holds, detached lazily); the agent opens the database again by its path (every 5 s
+#     while writes fail read-only), says so on stderr, and the names seen
+#     afterwards reach the inventory; those from before the fault are
+#     intact; the event history (its own connection) is written again.
 # During the fault: every handshake is still reported, the agent reports
 # the failed write as exactly one `agent` "error" event (not one per
 # handshake) and keeps running. When the space (or write access) returns,
@@ -18,7 +28,8 @@
 # fault are not kept for later). The database passes SQLite's
 # integrity_check; a read-only one is left byte for byte unchanged.
 #
-# Needs root, openssl, ip, sqlite3, unshare, nsenter. TAP output.
+# Needs root, openssl, ip, sqlite3, unshare, nsenter, mkfs.ext4, e2fsck,
+# loop devices. TAP output.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -27,7 +38,7 @@ export BUILD
 . tests/e2e/lib_prom.sh             # hook_start: the webhook receiver
 
 tn_require_root live_disk
-tn_require_cmds openssl ip sqlite3 unshare nsenter dd
+tn_require_cmds openssl ip sqlite3 unshare nsenter dd mkfs.ext4 e2fsck findmnt
 tn_require_tlswatch
 tmp=$(tn_tmpdir)
 tn_on_exit prom_cleanup
@@ -136,5 +147,50 @@ tap_eq "ro: its rows are all there" "$seed_rows" \
 	"$(sqlite3 "$tmp/ro-after.db" 'SELECT count(*) FROM served' 2>&1)"
 tn_stop_agent
 tap_eq "ro: SIGTERM, exit 0" 0 "$?"
+
+# --- a database that turns read-only while running ---------------------------
+img=$tmp/rw2ro.img
+truncate -s 16M "$img" && mkfs.ext4 -q -F "$img" || tn_bail "cannot make an ext4 image"
+small=$tmp/small-rw2ro
+mkdir -p "$small"
+start_agent rw2ro "mount -o loop,errors=remount-ro '$img' '$small'"
+burst a-rw2ro- 3
+tn_wait_cmd 5 sh -c "[ \"\$(nsenter -t $TN_AGENT_PID -m sqlite3 '$small/inv.db' \"SELECT count(*) FROM served WHERE name LIKE 'a-rw2ro-%'\")\" = 3 ]"
+tap_eq "rw2ro: before the fault, the names reach the inventory" 3 "$(rows_like a-rw2ro-)"
+in_ns sync -f "$small/inv.db"      # what was written is on the disk
+dev=$(in_ns findmnt -no SOURCE "$small")
+echo "tlswatch live_disk.sh" >"/sys/fs/ext4/${dev##*/}/trigger_fs_error" ||
+	tn_bail "cannot make ext4 on $dev fail"
+tap_check "rw2ro: the kernel made the file system read-only" \
+	in_ns sh -c "! touch '$small/probe' 2>/dev/null"
+during_fault rw2ro
+tap_check "rw2ro: the error says the file system is read-only" \
+	grep -q '"state":"error".*its file system is read-only' "$log"
+tap_eq "rw2ro: the database passes integrity_check while read-only" ok \
+	"$(in_ns sqlite3 "$small/inv.db" 'PRAGMA integrity_check' 2>&1)"
+# the repair: checked, mounted again at the same path; from a copy, since
+# mount -o loop would take the loop device of the old mount again, and
+# with it the same (read-only) file system
+in_ns umount -l "$small"
+cp --sparse=always "$img" "$img.repaired" || tn_bail "cannot copy the image"
+e2fsck -fy "$img.repaired" >"$tmp/fsck.log" 2>&1
+tap_check "rw2ro: e2fsck leaves a clean file system (status 0 or 1)" test "$?" -le 1
+in_ns mount -o loop "$img.repaired" "$small" || tn_bail "cannot mount the repaired image"
+tn_wait_grep 10 "inventory $small/inv.db: writable again, recording resumed" "$log.stderr"
+tap_check "rw2ro: within 5 s the agent says recording resumed" \
+	grep -q "inventory $small/inv.db: writable again, recording resumed" "$log.stderr"
+burst c-rw2ro- 3
+tn_wait_cmd 15 sh -c "[ \"\$(nsenter -t $TN_AGENT_PID -m sqlite3 '$small/inv.db' \"SELECT count(*) FROM served WHERE name LIKE 'c-rw2ro-%'\" 2>/dev/null)\" = 3 ]"
+tap_eq "rw2ro: once it is writable again, new names reach the inventory" 3 "$(rows_like c-rw2ro-)"
+tn_wait_grep 15 "event history $small/inv.db: writable again" "$log.stderr"
+tap_check "rw2ro: the event history is written again too" \
+	grep -q "event history $small/inv.db: writable again" "$log.stderr"
+tap_eq "rw2ro: the names from before the fault are intact" 3 "$(rows_like a-rw2ro-)"
+tap_eq "rw2ro: the database passes integrity_check" ok \
+	"$(in_ns sqlite3 "$small/inv.db" 'PRAGMA integrity_check' 2>&1)"
+tap_eq "rw2ro: still exactly one error event" 1 "$(errors)"
+tap_eq "rw2ro: every handshake is reported" 26 "$(grep -c '"event":"handshake"' "$log")"
+tn_stop_agent
+tap_eq "rw2ro: SIGTERM, exit 0" 0 "$?"
 
 echo "# $TN_TESTS tests, $TN_FAILED failed"

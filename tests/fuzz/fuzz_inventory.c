@@ -11,12 +11,14 @@
  *     back as the bytes of a sighting (up to a NUL: SQLite text), each
  *     byte that starts no valid UTF-8 sequence read as U+FFFD;
  *   - the text listing holds only printable ASCII and newlines, two lines
- *     per row plus at most one name line per row.
+ *     per row (three with a rollback recorded) plus at most one name line
+ *     per row.
  *
  * Input: sightings of [flags, port (2), not_before (8), not_after (8),
  * ts_us (8)] then seven length-prefixed fields: name, addr, sha256,
  * subject, issuer, key, findings. flags bit 0: flush after this one;
- * bits 1-2: reuse the key (name, addr, port, sha256) of sighting 0, 1, 2.
+ * bits 1-2: reuse the key (name, addr, port, sha256) of sighting 0, 1, 2;
+ * bit 3: record a rollback at ts_us with the findings text as evidence.
  * The database lives in $TMPDIR (/dev/shm when it exists: no disk I/O).
  */
 #include <stdint.h>
@@ -39,7 +41,7 @@ struct sighting {
 	uint16_t port;
 	int64_t not_before, not_after;
 	uint64_t ts_us;
-	bool flush;
+	bool flush, rollback;
 };
 
 static void take_text(struct fuzz_input *r, size_t max, char *out)
@@ -66,6 +68,7 @@ static int read_sightings(const uint8_t *data, size_t size, struct sighting *s)
 		uint8_t flags = (uint8_t)fuzz_take(&r, 1);
 
 		x->flush = flags & 1;
+		x->rollback = flags & 8;
 		x->port = (uint16_t)fuzz_take(&r, 2);
 		x->not_before = (int64_t)fuzz_take(&r, 8);
 		x->not_after = (int64_t)fuzz_take(&r, 8);
@@ -122,6 +125,8 @@ static int64_t record_all(const struct sighting *s, int n)
 			.sha256 = x->text[2], .subject = x->text[3], .issuer = x->text[4],
 			.key = x->text[5], .not_before = x->not_before,
 			.not_after = x->not_after, .ts_us = x->ts_us, .findings = x->text[6],
+			.rollback_us = x->rollback ? x->ts_us : 0,
+			.rollback_evidence = x->text[6],
 		};
 
 		SP_CHECK(inventory_record(inv, &is, NULL, err, sizeof(err)) == 0);
@@ -198,7 +203,7 @@ static void check_text(int64_t rows)
 		lines += text[i] == '\n';
 	}
 	SP_CHECK(len == 0 || text[len - 1] == '\n');
-	SP_CHECK(lines >= 2 * rows + (rows > 0) && lines <= 3 * rows);
+	SP_CHECK(lines >= 2 * rows + (rows > 0) && lines <= 4 * rows);
 	free(text);
 }
 

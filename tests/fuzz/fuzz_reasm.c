@@ -11,7 +11,10 @@
  *         ignored) once more than (bits 4-7) * 256 bytes were delivered
  *   cfg1: picks the initial sequence numbers (direction 0 wraps 2^32)
  *   b0: bit0 direction, bit1 SYN, bit2 FIN, bit3 RST, bit4 truncated,
- *       bit5 ACK, bit6 advance packet time by 200 s first
+ *       bit5 ACK, bit6 advance packet time by 200 s first, bit7 flow_start
+ *       (the live source began the flow's handshake phase with this
+ *       packet: on a flow already followed, it lost the flow and found it
+ *       again; every segment has its own packet time)
  *   b1 | (b2 & 0x0f) << 8: stream offset;  b3 | (b2 >> 4) << 8: length
  */
 #include <stdbool.h>
@@ -38,6 +41,8 @@ struct fz {
 	struct fz_dir dir[2];
 	int cur_dir;                /* the segment being pushed */
 	bool cur_syn;
+	bool cur_flow_start;
+	uint32_t cur_off, cur_len;
 	int action;
 	uint32_t threshold;
 	uint32_t total;
@@ -106,14 +111,19 @@ static void fz_end(void *ctx, struct flow *f, enum flow_end_reason why,
 	struct fz *z = ctx;
 
 	FZ_ASSERT(z->alive);
-	if (why == FLOW_END_REOPENED) {
-		/* a SYN on a decided flow: a new flow starts with it */
-		FZ_ASSERT(z->cur_syn);
+	z->alive = false;
+	if (why == FLOW_END_RESTARTED)
+		FZ_ASSERT(z->cur_flow_start);
+	if (why == FLOW_END_REOPENED)
+		FZ_ASSERT(z->cur_syn || z->cur_flow_start);
+	if ((why == FLOW_END_REOPENED || why == FLOW_END_RESTARTED) &&
+	    (z->cur_syn || z->cur_len > 0)) {
+		/* a new flow starts with this segment */
+		z->alive = true;
 		memset(z->dir, 0, sizeof(z->dir));
 		z->dir[z->cur_dir].started = true;
-		return;
+		z->dir[z->cur_dir].start_off = z->cur_syn ? 0 : z->cur_off;
 	}
-	z->alive = false;
 }
 
 /* Mirrors the flow's creation and each direction's start, before the push. */
@@ -121,6 +131,8 @@ static void fz_model(struct fz *z, int d, bool syn, uint32_t off, uint32_t len)
 {
 	z->cur_dir = d;
 	z->cur_syn = syn;
+	z->cur_off = off;
+	z->cur_len = len;
 	if (!z->alive && (syn || len > 0)) {
 		z->alive = true;
 		memset(z->dir, 0, sizeof(z->dir));
@@ -176,10 +188,12 @@ static void fz_segment(struct fz *z, const uint8_t *b, uint64_t *ts_us)
 		.seq = syn ? z->isn[d] - 1 : z->isn[d] + off,
 		.tcp_flags = flags,
 		.truncated = b[0] & 0x10,
+		.flow_start = b[0] & 0x80,
 		.wire_len = len + ((b[0] & 0x10) ? 100 : 0),
 		.payload = stream[d] + off,
 		.len = len,
 	};
+	z->cur_flow_start = seg.flow_start;
 	fz_model(z, d, syn, off, len);
 	flow_table_push(z->t, &seg);
 	*ts_us += 1000;

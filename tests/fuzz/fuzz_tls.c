@@ -34,6 +34,27 @@ static void fuzz_check(bool ok)
 		__builtin_trap();
 }
 
+/* Group, ALPN selected, chain error: named, bounded, NUL-terminated. */
+static void fuzz_walk_server_choices(const struct hs_record *r)
+{
+	char code[HS_GROUP_LABEL_LEN];
+	const char *name;
+
+	if (r->has_alpn_selected) {
+		fuzz_check(r->alpn_selected.len > 0 &&
+			   r->alpn_selected.bytes[r->alpn_selected.len] == '\0');
+		fuzz_touch(r->alpn_selected.bytes, r->alpn_selected.len + 1u);
+	}
+	if (r->has_group) {
+		name = hs_group_label(r->group, code);
+		fuzz_touch(name, strlen(name));
+	}
+	fuzz_check(hs_alpn_slot_name(hs_record_alpn_slot(r)) != NULL);
+	/* a chain not read left none behind */
+	fuzz_check(!r->chain_error ||
+		   (r->n_chain == 0 && hs_chain_error_name(r->chain_error) != NULL));
+}
+
 static void fuzz_walk(const struct hs_record *r)
 {
 	size_t i;
@@ -64,6 +85,7 @@ static void fuzz_walk(const struct hs_record *r)
 	}
 	if (r->parse_error)
 		fuzz_touch(r->parse_error, strlen(r->parse_error));
+	fuzz_walk_server_choices(r);
 	if (hs_cipher_name(r->cipher))
 		fuzz_touch(hs_cipher_name(r->cipher), 1);
 	fuzz_check(hs_outcome_name(r->outcome) != NULL);

@@ -48,7 +48,11 @@ static const char *scope_i(int i) { return spike_kind_key((enum spike_kind)i); }
 static const char *problem_i(int i) { return summary_problem_names[i]; }
 static const char *counter_i(int i) { return counter_defs[i].name; }
 static const char *event_i(int i) { return event_type_name((enum event_type)i); }
+static const char *chain_error_i(int i) { return hs_chain_error_name((enum hs_chain_error)i); }
+static const char *group_slot_i(int i) { return hs_group_slot_name(i); }
+static const char *alpn_slot_i(int i) { return hs_alpn_slot_name(i); }
 static const char *tunnel_i(int i) { return tw_tunnel_type_name((unsigned)i); }
+static const char *starttls_i(int i) { return hs_starttls_name((uint8_t)i); }
 
 static const struct {
 	const char *def;    /* the schema's $defs name */
@@ -68,7 +72,11 @@ static const struct {
 	{ "summary_problem", problem_i, SUM_PROBLEM__COUNT },
 	{ "agent_counter", counter_i, COUNTER__COUNT },
 	{ "event", event_i, EVENT__COUNT },
+	{ "chain_error", chain_error_i, HS_CHAIN_TRUNCATED + 1 },
+	{ "group_slot", group_slot_i, HS_GROUP_SLOTS },
+	{ "alpn_slot", alpn_slot_i, HS_ALPN_SLOTS },
 	{ "tunnel_type", tunnel_i, TW_TUN__COUNT },
+	{ "starttls", starttls_i, HS_STARTTLS__COUNT },
 };
 
 static int print_lists(struct json_writer *j)
@@ -161,6 +169,8 @@ static int emit_handshakes(struct json_writer *j, const struct finding_list *fl)
 		strcpy(rec.ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
 		strcpy(rec.ja3, "0123456789abcdef0123456789abcdef");
 		rec.outcome = (enum hs_outcome)o;
+		rec.starttls = (uint8_t)o;   /* none first, then protocols */
+		rec.sslv2_hello = o == HS_ABORTED;
 		rec.cert_visible = o != HS_OK;
 		rec.n_alerts = 3;
 		rec.alerts[0] = (struct hs_alert){ .from_client = true,
@@ -169,6 +179,15 @@ static int emit_handshakes(struct json_writer *j, const struct finding_list *fl)
 		rec.alerts[2] = (struct hs_alert){ .encrypted = true, .level = HS_ALERT_UNKNOWN,
 			.description = 255 };
 		rec.parse_error = o == HS_INCOMPLETE ? "sample parse error" : NULL;
+		/* server choices: a PQ hybrid, an unassigned group, with and
+		 * without ALPN, resumed or not; every chain error */
+		rec.has_group = o != HS_ABORTED;
+		rec.group = o == HS_OK ? 0x11ec : o == HS_FAILED ? 0x001d : 0xabcd;
+		rec.has_alpn_selected = o == HS_OK;
+		rec.alpn_selected.len = (uint8_t)strlen(strcpy(rec.alpn_selected.bytes, "h2"));
+		rec.resumed = o == HS_ABORTED;
+		rec.chain_error = (enum hs_chain_error)(o % (HS_CHAIN_TRUNCATED + 1));
+		rec.chain_bytes = rec.chain_error ? 348160 : 0;
 		sample_tunnel(&rec.tunnel, o);
 		v = (struct hs_view){ .rec = &rec, .n_chain = 2,
 				      .chain = { &sample_leaf, NULL },
@@ -177,6 +196,13 @@ static int emit_handshakes(struct json_writer *j, const struct finding_list *fl)
 			.status = (enum ocsp_cert_status)(o % 3), .verified = true,
 			.this_update = 1795400000, .next_update = 1795500000,
 			.produced_at = 1795400000, .revoked_at = o == 1 ? 1795300000 : 0 };
+		rc = emit(j, &ev);
+		if (rc)
+			return rc;
+	}
+	/* the last one again with every other STARTTLS protocol name */
+	for (o = HS_OUTCOME__COUNT; o < HS_STARTTLS__COUNT; o++) {
+		rec.starttls = (uint8_t)o;
 		rc = emit(j, &ev);
 		if (rc)
 			return rc;
@@ -263,6 +289,11 @@ static int emit_summaries(struct json_writer *j)
 	sum.alerts[250] = 1;   /* unassigned: its number */
 	for (i = 0; i < SUM_PROBLEM__COUNT; i++)
 		sum.problems[i] = (uint64_t)i;
+	for (i = 0; i < HS_GROUP_SLOTS; i++)
+		sum.groups[i] = (uint64_t)i + 1;
+	for (i = 0; i < HS_ALPN_SLOTS; i++)
+		sum.alpn_selected[i] = (uint64_t)i + 1;
+	sum.resumed = 3;
 	rc = emit(j, &ev);
 	if (rc)
 		return rc;

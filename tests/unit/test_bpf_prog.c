@@ -467,7 +467,9 @@ static void test_pure_ack_is_not_emitted(void)
 	fx_close();
 }
 
-static void test_non_tls_payload_is_not_tracked(void)
+/* A first payload that is not TLS: copied as the start of a preamble
+ * (userspace looks for a ClientHello after it), the flow still probing. */
+static void test_non_tls_payload_is_copied_as_preamble(void)
 {
 	static const char get[] = "GET / HTTP/1.1\r\nHost: example\r\n\r\n";
 	struct spec s = client_hello4();
@@ -477,17 +479,22 @@ static void test_non_tls_payload_is_not_tracked(void)
 	s.payload = (const uint8_t *)get;
 	s.plen = sizeof(get) - 1;
 	run(&s);
-	CHECK_INT(drain(), 0);
+	CHECK_INT(drain(), 1);
+	CHECK_INT(fx.recs[0].ev.kind, TW_EV_DATA);
+	CHECK_INT(fx.recs[0].ev.chunk_len, sizeof(get) - 1);
+	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START);
+	CHECK(memcmp(fx.recs[0].data, get, sizeof(get) - 1) == 0);
 	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), 1);
-	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 0);
-	CHECK_INT(counter(TW_CNT_CHUNKS_EMITTED), 0);
-	/* remembered as probing, not tracked */
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1); /* as a preamble */
+	CHECK_INT(counter(TW_CNT_PREAMBLE_BYTES), sizeof(get) - 1);
 	CHECK(flow_entry(&s, &v, NULL));
 	CHECK_INT(v.state, TW_FLOW_PROBE);
 	CHECK_INT(v.probes, 1);
 	fx_close();
 }
 
+/* SMTP's banner, then the hello: both go to userspace, each the first of
+ * its kind (the flow's first bytes, the handshake phase's first). */
 static void test_starttls_handshake_after_plaintext_is_tracked(void)
 {
 	static const char banner[] = "220 mail ESMTP\r\n";
@@ -499,11 +506,15 @@ static void test_starttls_handshake_after_plaintext_is_tracked(void)
 		    sizeof(banner) - 1);
 	run(&s);
 	run(&c);
-	CHECK_INT(drain(), 1);
-	CHECK_INT(fx.recs[0].ev.seq, 1000);
-	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START);
+	CHECK_INT(drain(), 2);
+	CHECK_INT(fx.recs[0].ev.seq, 5000);
+	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START | TW_EVF_FROM_SERVER);
+	CHECK_INT(fx.recs[1].ev.seq, 1000);
+	CHECK_INT(fx.recs[1].ev.flags, TW_EVF_FLOW_START);
 	CHECK(flow_entry(&c, &v, NULL));
 	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	CHECK_INT(counter(TW_CNT_PREAMBLE_BYTES), sizeof(banner) - 1);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
 	fx_close();
 }
 
@@ -522,18 +533,106 @@ static void test_non_tls_flow_is_given_up_after_probes(void)
 		s.seq = 1000 + 100 * (uint32_t)i;
 		run(&s);
 	}
+	CHECK_INT(drain(), TW_PROBE_SEGMENTS);   /* the preamble, copied */
 	CHECK(flow_entry(&s, &v, NULL));
 	CHECK_INT(v.state, TW_FLOW_DONE);
 	run(&c); /* a handshake record now is not looked at */
-	CHECK_INT(drain(), 0);
-	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 0);
+	CHECK_INT(drain(), TW_PROBE_SEGMENTS);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1); /* as a preamble */
+	CHECK_INT(counter(TW_CNT_PREAMBLE_BYTES), TW_PROBE_SEGMENTS * 100);
+	fx_close();
+}
+
+/* A side that sends more than TW_PREAMBLE_BYTES before a hello: the flow
+ * is given up, and a gap record tells userspace, which had its first
+ * bytes, to forget it. */
+static void test_preamble_past_its_bytes_is_given_up_with_a_gap(void)
+{
+	static uint8_t text[3000];
+	struct spec s = client_hello4();
+	struct tw_flow_val v;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	memset(text, 'a', sizeof(text));
+	s.payload = text;
+	s.plen = sizeof(text);
+	run(&s);
+	s.seq += sizeof(text);
+	s.plen = TW_PREAMBLE_BYTES - sizeof(text) + 1;
+	run(&s);
+	CHECK_INT(drain(), 2);
+	CHECK_INT(fx.recs[0].ev.chunk_len, sizeof(text));
+	CHECK_INT(fx.recs[1].ev.kind, TW_EV_GAP);
+	CHECK_INT(fx.recs[1].ev.seq, 1000 + sizeof(text));
+	CHECK_INT(fx.recs[1].ev.wire_len, TW_PREAMBLE_BYTES - sizeof(text) + 1);
+	CHECK_INT(fx.recs[1].ev.flags, TW_EVF_TRUNCATED);
+	CHECK(flow_entry(&s, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_DONE);
+	CHECK_INT(counter(TW_CNT_PREAMBLE_BYTES), sizeof(text));
+	fx_close();
+}
+
+/* A FIN while probing, once userspace has the preamble, is a close. */
+static void test_fin_of_a_copied_preamble_is_reported(void)
+{
+	static const char banner[] = "+OK POP3 ready\r\n";
+	struct spec c = client_hello4(), s, f;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	s = reverse(&c, 5000, 1000, TCP_PSH | TCP_ACK, (const uint8_t *)banner,
+		    sizeof(banner) - 1);
+	run(&s);
+	f = reverse(&c, 5000 + sizeof(banner) - 1, 1000, TCP_FIN | TCP_ACK, NULL, 0);
+	run(&f);
+	CHECK_INT(drain(), 2);
+	CHECK_INT(fx.recs[1].ev.kind, TW_EV_CLOSE);
+	CHECK_INT(fx.recs[1].ev.tcp_flags & TCP_FIN, TCP_FIN);
+	CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), 1);
+	fx_close();
+}
+
+/* MySQL's client sends its SSL request and the hello without waiting:
+ * one packet where the hello starts inside. It goes as preamble (userspace
+ * finds the hello in it); the server's ServerHello starts the handshake
+ * phase, its sender the server. */
+static void test_hello_inside_a_preamble_packet_is_copied(void)
+{
+	static const uint8_t greeting[] = { 0x4a, 0, 0, 0, 0x0a, '8', '.', '0', 0 };
+	static const uint8_t ssl_request[36] = { 0x20, 0, 0, 1, 0x05, 0xae, 0xff, 0x01 };
+	static uint8_t both[sizeof(ssl_request) + 300], server_hello[90];
+	struct spec c = client_hello4(), g, sh;
+	struct tw_flow_val v;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	memcpy(both, ssl_request, sizeof(ssl_request));
+	tls_payload(both + sizeof(ssl_request), 300, 0x16, 1);
+	tls_payload(server_hello, sizeof(server_hello), 0x16, 2);
+	g = reverse(&c, 5000, 1000, TCP_PSH | TCP_ACK, greeting, sizeof(greeting));
+	run(&g);
+	c.payload = both;
+	c.plen = sizeof(both);
+	run(&c);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_PROBE);
+	sh = reverse(&c, 5000 + sizeof(greeting), 1000 + sizeof(both), TCP_PSH | TCP_ACK,
+		     server_hello, sizeof(server_hello));
+	run(&sh);
+	CHECK_INT(drain(), 3);
+	CHECK_INT(fx.recs[1].ev.chunk_len, sizeof(both));
+	CHECK_INT(fx.recs[1].ev.flags, 0);
+	CHECK(memcmp(fx.recs[1].data, both, sizeof(both)) == 0);
+	CHECK_INT(fx.recs[2].ev.flags, TW_EVF_FLOW_START | TW_EVF_FROM_SERVER);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	CHECK_INT(counter(TW_CNT_PREAMBLE_BYTES), sizeof(greeting) + sizeof(both));
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
 	fx_close();
 }
 
 /* A client that writes its hello one byte per segment (a retransmitted
- * first byte among them): the record header is collected across segments,
- * and the bytes before the one that completes it come as a record of
- * their own, at their own sequence number. */
+ * first byte among them): each byte goes to userspace as preamble until
+ * the record header, collected across segments, starts the handshake
+ * phase with the sixth byte. */
 static void test_hello_one_byte_per_segment_is_tracked(void)
 {
 	struct spec s = client_hello4();
@@ -552,37 +651,38 @@ static void test_hello_one_byte_per_segment_is_tracked(void)
 			run(&s);
 		}
 		if (i == 4) {
-			CHECK_INT(drain(), 0);
+			CHECK_INT(drain(), 6);
 			CHECK(flow_entry(&s, &v, NULL));
 			CHECK_INT(v.state, TW_FLOW_PROBE);
 			CHECK_INT(v.head_len, 5);
 		}
 	}
-	CHECK_INT(drain(), 6);
 	CHECK_INT(fx.recs[0].ev.seq, 1000);
-	CHECK_INT(fx.recs[0].ev.chunk_len, 5);
-	CHECK_INT(fx.recs[0].ev.wire_len, 5);
 	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START);
-	CHECK(memcmp(fx.recs[0].data, hello, 5) == 0);
-	CHECK_INT(fx.recs[1].ev.seq, 1005);
-	CHECK_INT(fx.recs[1].ev.chunk_len, 1);
-	CHECK_INT(fx.recs[1].ev.flags, TW_EVF_FLOW_START);
-	CHECK_INT(fx.recs[1].data[0], hello[5]);
-	for (i = 2; i < 6; i++) {
-		CHECK_INT(fx.recs[i].ev.seq, 1004 + (uint32_t)i);
+	CHECK_INT(fx.recs[0].data[0], hello[0]);
+	CHECK_INT(fx.recs[1].ev.seq, 1001);
+	CHECK_INT(fx.recs[1].ev.flags, 0);
+	CHECK_INT(fx.recs[2].ev.seq, 1000);
+	CHECK_INT(drain(), 11);
+	CHECK_INT(fx.recs[6].ev.seq, 1005);
+	CHECK_INT(fx.recs[6].ev.flags, TW_EVF_FLOW_START);
+	CHECK_INT(fx.recs[6].data[0], hello[5]);
+	for (i = 7; i < 11; i++) {
+		CHECK_INT(fx.recs[i].ev.seq, 999 + (uint32_t)i);
 		CHECK_INT(fx.recs[i].ev.flags, 0);
 	}
 	CHECK(flow_entry(&s, &v, NULL));
 	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
-	CHECK_INT(v.copied[0] + v.copied[1], 10);
+	CHECK_INT(v.copied[0] + v.copied[1], 11);
 	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
-	CHECK_INT(counter(TW_CNT_BYTES_COPIED), 10);
+	CHECK_INT(counter(TW_CNT_BYTES_COPIED), 11);
+	CHECK_INT(counter(TW_CNT_PREAMBLE_BYTES), 6);
 	fx_close();
 }
 
-/* Six bytes that are not a handshake record, a byte at a time: probing
- * goes on (STARTTLS), nothing is copied. */
-static void test_non_tls_bytes_one_per_segment_are_not_tracked(void)
+/* Bytes that are not a handshake record, a byte at a time: probing goes
+ * on (STARTTLS), each byte copied as preamble. */
+static void test_non_tls_bytes_one_per_segment_are_copied_as_preamble(void)
 {
 	static const uint8_t get[] = "GET / HTTP/1.1";
 	struct spec s = client_hello4();
@@ -596,11 +696,11 @@ static void test_non_tls_bytes_one_per_segment_are_not_tracked(void)
 		s.plen = 1;
 		run(&s);
 	}
-	CHECK_INT(drain(), 0);
+	CHECK_INT(drain(), 8);
 	CHECK(flow_entry(&s, &v, NULL));
 	CHECK_INT(v.state, TW_FLOW_PROBE);
 	CHECK_INT(v.probes, 8);
-	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 0);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1); /* as a preamble */
 	fx_close();
 }
 
@@ -1031,6 +1131,7 @@ static void test_fins_on_done_flow_forget_it_silently(void)
 	s.plen = sizeof(junk);
 	for (i = 0; i < TW_PROBE_SEGMENTS; i++)
 		run(&s);
+	CHECK_INT(drain(), TW_PROBE_SEGMENTS);  /* the preamble */
 	CHECK(flow_entry(&s, &v, NULL));
 	CHECK_INT(v.state, TW_FLOW_DONE);
 	f = reverse(&s, 9000, 2000, TCP_FIN | TCP_ACK, NULL, 0);
@@ -1041,7 +1142,7 @@ static void test_fins_on_done_flow_forget_it_silently(void)
 	f.plen = 0;
 	run(&f);
 	CHECK(!flow_entry(&s, &v, NULL));
-	CHECK_INT(drain(), 0);
+	CHECK_INT(drain(), TW_PROBE_SEGMENTS);  /* nothing more */
 	CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), 0);
 	fx_close();
 }
@@ -1410,11 +1511,14 @@ int main(void)
 	RUN_TEST(test_record_size_classes);
 	RUN_TEST(test_continuation_from_server_is_emitted);
 	RUN_TEST(test_pure_ack_is_not_emitted);
-	RUN_TEST(test_non_tls_payload_is_not_tracked);
+	RUN_TEST(test_non_tls_payload_is_copied_as_preamble);
 	RUN_TEST(test_starttls_handshake_after_plaintext_is_tracked);
 	RUN_TEST(test_non_tls_flow_is_given_up_after_probes);
+	RUN_TEST(test_preamble_past_its_bytes_is_given_up_with_a_gap);
+	RUN_TEST(test_fin_of_a_copied_preamble_is_reported);
+	RUN_TEST(test_hello_inside_a_preamble_packet_is_copied);
 	RUN_TEST(test_hello_one_byte_per_segment_is_tracked);
-	RUN_TEST(test_non_tls_bytes_one_per_segment_are_not_tracked);
+	RUN_TEST(test_non_tls_bytes_one_per_segment_are_copied_as_preamble);
 	RUN_TEST(test_ipv6_with_extension_headers_is_emitted);
 	RUN_TEST(test_ipv6_fragment_is_skipped);
 	RUN_TEST(test_ipv4_fragment_is_skipped);

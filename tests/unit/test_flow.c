@@ -27,6 +27,7 @@ struct rec {
 	struct flow_table *t;
 	const uint8_t *last_p;     /* last pointer handed to the data callback */
 	int data_calls;
+	int last_client;           /* f->client in the last data callback */
 };
 
 static void rec_printf(struct rec *r, const char *fmt, ...)
@@ -61,6 +62,7 @@ static void on_data(void *ctx, struct flow *f, int from, const uint8_t *p,
 	rec_tag(r, f);
 	rec_printf(r, "d%d'%.*s' ", from, (int)n, (const char *)p);
 	r->last_p = p;
+	r->last_client = f->client;
 	r->data_calls++;
 	if (r->done_on_data)
 		flow_mark_done(r->t, f);
@@ -83,6 +85,7 @@ static const char *const end_names[] = {
 	[FLOW_END_EVICTED] = "evicted",
 	[FLOW_END_CAPTURE_END] = "capture_end",
 	[FLOW_END_REOPENED] = "reopened",
+	[FLOW_END_RESTARTED] = "restarted",
 };
 
 static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
@@ -539,18 +542,39 @@ static void test_syn_with_new_isn_replaces_the_flow(void)
 	flow_table_free(t);
 }
 
-/* One segment from the client, marked as the start of a connection by the
- * source (the live source: the kernel began a new handshake phase). */
-static void send_flow_start(struct flow_table *t, uint32_t seq, const char *data)
+/* One segment from the client at @ts_us, marked as the start of a
+ * connection by the source (the live source: the kernel began a new
+ * handshake phase). */
+static void send_flow_start_at(struct flow_table *t, uint64_t ts_us,
+			       uint32_t seq, const char *data)
 {
 	uint32_t n = (uint32_t)strlen(data);
 	struct tw_segment seg = {
-		.ts_us = S(1), .src = ep4(1, CLIENT_PORT), .dst = ep4(2, 443),
+		.ts_us = ts_us, .src = ep4(1, CLIENT_PORT), .dst = ep4(2, 443),
 		.seq = seq, .tcp_flags = ACK, .flow_start = true, .wire_len = n,
 		.payload = (const uint8_t *)data, .len = n,
 	};
 
 	flow_table_push(t, &seg);
+}
+
+/* The same from the server, acknowledging @ack. */
+static void send_server_flow_start_at(struct flow_table *t, uint64_t ts_us,
+				      uint32_t seq, uint32_t ack, const char *data)
+{
+	uint32_t n = (uint32_t)strlen(data);
+	struct tw_segment seg = {
+		.ts_us = ts_us, .src = ep4(2, 443), .dst = ep4(1, CLIENT_PORT),
+		.seq = seq, .ack = ack, .tcp_flags = ACK, .flow_start = true,
+		.wire_len = n, .payload = (const uint8_t *)data, .len = n,
+	};
+
+	flow_table_push(t, &seg);
+}
+
+static void send_flow_start(struct flow_table *t, uint32_t seq, const char *data)
+{
+	send_flow_start_at(t, S(1), seq, data);
 }
 
 /* Live: the kernel stops copying a decided flow, so its FIN never comes; a
@@ -581,6 +605,70 @@ static void test_flow_start_on_tracked_flow_continues_it(void)
 	send_flow_start(t, 1003, "def");
 	CHECK_STR(r.log, "d0'abc' d0'def' ");
 	CHECK_INT(flow_table_stats(t)->flows_reopened, 0);
+	flow_table_free(t);
+}
+
+/* Live: the kernel's flow map lost an undecided flow (LRU eviction) and a
+ * later packet began a handshake phase again: the old flow ends, counted,
+ * and the new start is a flow of its own. */
+static void test_flow_start_of_a_later_packet_on_undecided_flow_restarts_it(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_flow_start_at(t, S(1), 1000, "abc");
+	send_flow_start_at(t, S(2), 1013, "def");  /* 10 bytes went unseen */
+	CHECK_STR(r.log, "d0'abc' end:restarted d0'def' ");
+	CHECK_INT(flow_table_stats(t)->flows_restarted, 1);
+	CHECK_INT(flow_table_stats(t)->flows_reopened, 0);
+	CHECK_INT(flow_table_stats(t)->flows_created, 2);
+	flow_table_free(t);
+}
+
+/* The restarted flow is the same connection: its client stays the one the
+ * old flow knew, whoever sends first now (the server's flight). */
+static void test_restarted_flow_keeps_the_client(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);                       /* the SYN names the client */
+	send_flow_start_at(t, S(1), 1000, "abc");
+	CHECK_INT(r.last_client, 0);
+	/* 1000 server bytes went unseen */
+	send_server_flow_start_at(t, S(2), 6000, 1003, "xyz");
+	CHECK_STR(r.log, "d0'abc' end:restarted d0'xyz' ");
+	CHECK_INT(r.last_client, 1);        /* ep[0] is the server now */
+	flow_table_free(t);
+}
+
+/* Live: the kernel forgot an undecided flow and its next packet began the
+ * handshake phase again, with no byte lost: the flow goes on, counted. */
+static void test_flow_start_that_continues_the_bytes_refinds_the_flow(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_flow_start_at(t, S(1), 1000, "abc");
+	send_flow_start_at(t, S(2), 1003, "def");
+	CHECK_STR(r.log, "d0'abc' d0'def' ");
+	CHECK_INT(flow_table_stats(t)->flows_refound, 1);
+	CHECK_INT(flow_table_stats(t)->flows_restarted, 0);
+	CHECK_INT(flow_table_stats(t)->flows_created, 1);
+	flow_table_free(t);
+}
+
+/* The same when the server's first bytes are what the source finds again:
+ * they acknowledge every byte the client sent. */
+static void test_server_flow_start_acking_the_client_refinds_the_flow(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_flow_start_at(t, S(1), 1000, "abc");
+	send_server_flow_start_at(t, S(2), 5000, 1003, "xyz");
+	CHECK_STR(r.log, "d0'abc' d1'xyz' ");
+	CHECK_INT(flow_table_stats(t)->flows_refound, 1);
 	flow_table_free(t);
 }
 
@@ -922,27 +1010,54 @@ static void test_both_directions_interleaved(void)
 	flow_table_free(t);
 }
 
+/* A segment of @dir (as send_seg) of @wire_len bytes on the wire of which
+ * only @captured (may be NULL) was captured. */
+static void send_cut(struct flow_table *t, int dir, uint32_t seq,
+		     uint32_t wire_len, const char *captured)
+{
+	struct tw_endpoint c = ep4(1, CLIENT_PORT), srv = ep4(2, 443);
+	struct tw_segment seg = {
+		.ts_us = S(1),
+		.src = dir ? srv : c,
+		.dst = dir ? c : srv,
+		.seq = seq,
+		.tcp_flags = ACK,
+		.truncated = true,
+		.wire_len = wire_len,
+		.payload = (const uint8_t *)captured,
+		.len = captured ? (uint32_t)strlen(captured) : 0,
+	};
+
+	flow_table_push(t, &seg);
+}
+
 static void test_truncated_segment_delivers_captured_bytes_then_gaps(void)
 {
 	struct rec r;
 	struct flow_table *t = table_new(&r, NULL);
-	struct tw_segment seg = {
-		.ts_us = S(1),
-		.src = ep4(1, CLIENT_PORT),
-		.dst = ep4(2, 443),
-		.seq = 1000,
-		.tcp_flags = ACK,
-		.truncated = true,
-		.wire_len = 1400,
-		.payload = (const uint8_t *)"abc",
-		.len = 3,
-	};
 
 	handshake(t);
-	flow_table_push(t, &seg);
+	send_cut(t, 0, 1000, 1400, "abc");
 	send_seg(t, 0, 2400, ACK, "next");
 	CHECK_STR(r.log, "d0'abc' g0 ");
 	CHECK_INT(flow_table_stats(t)->gaps, 1);
+	flow_table_free(t);
+}
+
+/* The live source's gap record: a truncated segment without bytes. A
+ * hole at once when it is where delivery stands, also for a direction
+ * that has sent nothing yet. */
+static void test_truncated_segment_without_bytes_is_a_hole(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_seg(t, 0, 1000, ACK, "abc");
+	send_cut(t, 0, 1003, 1400, NULL);
+	send_cut(t, 1, 5000, 1400, NULL);
+	send_seg(t, 0, 2403, ACK, "late");
+	CHECK_STR(r.log, "d0'abc' g0 g1 ");
+	CHECK_INT(flow_table_stats(t)->gaps, 2);
 	flow_table_free(t);
 }
 
@@ -1014,6 +1129,10 @@ int main(void)
 	RUN_TEST(test_flow_start_on_tracked_flow_continues_it);
 	RUN_TEST(test_syn_on_done_flow_without_syn_starts_a_new_flow);
 	RUN_TEST(test_reopened_flow_takes_the_syn_sender_as_first_endpoint);
+	RUN_TEST(test_flow_start_of_a_later_packet_on_undecided_flow_restarts_it);
+	RUN_TEST(test_flow_start_that_continues_the_bytes_refinds_the_flow);
+	RUN_TEST(test_server_flow_start_acking_the_client_refinds_the_flow);
+	RUN_TEST(test_restarted_flow_keeps_the_client);
 	RUN_TEST(test_mid_flow_start_without_syn);
 	RUN_TEST(test_bare_segment_without_flow_is_ignored);
 	RUN_TEST(test_seq_wraparound);
@@ -1027,6 +1146,7 @@ int main(void)
 	RUN_TEST(test_mark_ignored_then_1000_packets_deliver_nothing);
 	RUN_TEST(test_both_directions_interleaved);
 	RUN_TEST(test_truncated_segment_delivers_captured_bytes_then_gaps);
+	RUN_TEST(test_truncated_segment_without_bytes_is_a_hole);
 	RUN_TEST(test_ipv4_and_ipv6_with_same_bytes_are_two_flows);
 	RUN_TEST(test_many_flows_keep_their_own_streams);
 	return CHECK_EXIT_CODE();

@@ -564,12 +564,13 @@ static void test_version_2_is_read_then_migrated_keeping_rows(void)
 	CHECK_INT(inventory_version(inv), 2);
 	inventory_close(inv);
 	CHECK_INT(db_peek(p, "PRAGMA user_version"), 2);
-	/* The agent opens it: version 3, the row kept, the tables there. */
+	/* The agent opens it: the current version (4), the row kept, the
+	 * tables there. */
 	CHECK_INT(inventory_open(p, &inv, err, sizeof(err)), 0);
 	CHECK_INT(inventory_version(inv), INVENTORY_SCHEMA_VERSION);
 	inventory_close(inv);
-	CHECK_INT(INVENTORY_SCHEMA_VERSION, 3);
-	CHECK_INT(db_peek(p, "PRAGMA user_version"), 3);
+	CHECK_INT(INVENTORY_SCHEMA_VERSION, 4);
+	CHECK_INT(db_peek(p, "PRAGMA user_version"), 4);
 	CHECK_INT(db_peek(p, "SELECT count FROM served"), 7);
 	CHECK_INT(db_peek(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
 			  " AND name LIKE 'history_%'"), 9);

@@ -205,6 +205,9 @@ static void test_version_1_database_is_migrated_keeping_rows(void)
 		  INVENTORY_SCHEMA_VERSION);
 	CHECK_INT(db_peek(db_path("v1.db"), "SELECT count FROM served"), 7);
 	CHECK_INT(db_peek(db_path("v1.db"), "SELECT key = '' FROM served"), 1);
+	/* 4: no rollback recorded on the rows kept */
+	CHECK_INT(db_peek(db_path("v1.db"), "SELECT rollback_us = 0 AND"
+			  " rollback_evidence = '' FROM served"), 1);
 }
 
 static void test_newer_schema_is_refused(void)
@@ -353,7 +356,8 @@ static void test_find_newer_sees_other_addresses_of_the_name(void)
 	char err[256];
 
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "EC-P256", T0 + 20, &l, err, sizeof(err)), 1);
+				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       err, sizeof(err)), 1);
 	CHECK_STR(l.sha256, SHA_B);
 	CHECK_INT(l.not_before, NB_B);
 	CHECK_INT(l.first_seen_us, T0 + 10);
@@ -368,7 +372,8 @@ static void test_find_newer_ignores_leaves_served_later(void)
 	char err[256];
 
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "EC-P256", T0 + 9, &l, err, sizeof(err)), 0);
+				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 9, &l,
+				       err, sizeof(err)), 0);
 	inventory_close(inv);
 }
 
@@ -379,7 +384,8 @@ static void test_find_newer_ignores_older_leaves_and_itself(void)
 	char err[256];
 
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_B, NB_B,
-				       "EC-P256", T0 + 20, &l, err, sizeof(err)), 0);
+				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       err, sizeof(err)), 0);
 	inventory_close(inv);
 }
 
@@ -391,9 +397,11 @@ static void test_find_newer_compares_keys_of_one_algorithm(void)
 	char err[256];
 
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "RSA-2048", T0 + 20, &l, err, sizeof(err)), 0);
+				       "RSA-2048", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       err, sizeof(err)), 0);
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "", T0 + 20, &l, err, sizeof(err)), 1);
+				       "", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       err, sizeof(err)), 1);
 	inventory_close(inv);
 }
 
@@ -406,9 +414,11 @@ static void test_find_newer_without_sni_stays_on_the_address(void)
 	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
 	record(inv, sighting("", "10.0.0.2", SHA_B, NB_B, "EC-P256", T0), NULL);
 	CHECK_INT(inventory_find_newer(inv, "", "10.0.0.1", 443, SHA_A, NB_A,
-				       "EC-P256", T0 + 20, &l, err, sizeof(err)), 0);
+				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       err, sizeof(err)), 0);
 	CHECK_INT(inventory_find_newer(inv, "", "10.0.0.2", 443, SHA_A, NB_A,
-				       "EC-P256", T0 + 20, &l, err, sizeof(err)), 1);
+				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       err, sizeof(err)), 1);
 	inventory_close(inv);
 }
 
@@ -512,6 +522,43 @@ static void test_dump_json_one_object_per_row(void)
 		"\"first_seen\":\"2026-05-28T20:26:40.000000Z\","
 		"\"last_seen\":\"2026-05-28T20:26:42.000000Z\",\"count\":2,"
 		"\"findings\":[\"superseded\",\"revoked\"]}");
+	free(out);
+}
+
+static void test_dump_lists_the_rollback_recorded_on_a_row(void)
+{
+	struct inventory *inv = NULL;
+	struct inventory_sighting s;
+	char err[256], cmd[256];
+	char *out;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "rm -f %s*", db_path("rollback.db"));
+	hf_sh(cmd);
+	CHECK_INT(inventory_open(db_path("rollback.db"), &inv, err, sizeof(err)), 0);
+	s = sighting("a.test", "10.0.0.1", SHA_A, NB_A, "RSA-2048", T0);
+	s.rollback_us = T0;
+	s.rollback_evidence = "client_preferred (offered EC>RSA)";
+	record(inv, s, NULL);
+	/* a later sighting without evidence keeps what was recorded */
+	s = sighting("a.test", "10.0.0.1", SHA_A, NB_A, "RSA-2048", T0 + 1000000);
+	record(inv, s, NULL);
+	inventory_close(inv);
+	out = dump_to_string(db_path("rollback.db"), false, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_STR(out,
+		"a.test\n"
+		"  serving 10.0.0.1:443  " SHA_A "  O=tlswatch test,CN=a.test\n"
+		"          valid 2025-01-01T00:00:00Z .. 2045-01-01T00:00:00Z  seen "
+		"2026-05-28T20:26:40.000000Z .. 2026-05-28T20:26:41.000000Z  x2\n"
+		"          rollback at 2026-05-28T20:26:40.000000Z: "
+		"client_preferred (offered EC>RSA)\n");
+	free(out);
+	out = dump_to_string(db_path("rollback.db"), true, &rc);
+	CHECK_INT(rc, 0);
+	CHECK(out && strstr(out, ",\"findings\":[],\"rollback\":{\"at\":"
+			    "\"2026-05-28T20:26:40.000000Z\",\"evidence\":"
+			    "\"client_preferred (offered EC>RSA)\"}}\n"));
 	free(out);
 }
 
@@ -642,7 +689,8 @@ static int fresh_answer(const char *path, const struct inventory_sighting *q,
 
 	if (inventory_open(path, &inv, err, sizeof(err)) == 0)
 		rc = inventory_find_newer(inv, q->name, q->addr, q->port, q->sha256,
-					  q->not_before, q->key, at, out, err, sizeof(err));
+					  q->not_before, q->key, INVENTORY_SAME_FAMILY, at,
+					  out, err, sizeof(err));
 	inventory_close(inv);
 	return rc;
 }
@@ -678,8 +726,8 @@ static void test_kept_newer_answers_equal_fresh_ones(void)
 		/* a question about another sighting time of the same leaf */
 		s.ts_us = T0 + (seed >> 20) % 1000;
 		rc_got = inventory_find_newer(inv, s.name, s.addr, s.port, s.sha256,
-					      s.not_before, s.key, s.ts_us, &got,
-					      err, sizeof(err));
+					      s.not_before, s.key, INVENTORY_SAME_FAMILY,
+					      s.ts_us, &got, err, sizeof(err));
 		rc_want = fresh_answer(db_path("newer.db"), &s, s.ts_us, &want);
 		CHECK_INT(rc_got, rc_want);
 		if (rc_got == 1 && rc_want == 1) {
@@ -725,6 +773,7 @@ int main(void)
 	RUN_TEST(test_kept_newer_answers_equal_fresh_ones);
 	RUN_TEST(test_dump_text_lists_newest_first_and_marks_current);
 	RUN_TEST(test_dump_text_escapes_every_stored_column);
+	RUN_TEST(test_dump_lists_the_rollback_recorded_on_a_row);
 	RUN_TEST(test_dump_json_one_object_per_row);
 	RUN_TEST(test_dump_of_a_missing_file_is_a_clear_error);
 	RUN_TEST(test_dump_of_a_corrupt_file_is_a_clear_error);

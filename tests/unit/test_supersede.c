@@ -110,18 +110,18 @@ static void test_judge_needs_a_newer_leaf_already_served(void)
 
 	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
 	CHECK_INT(inventory_record(inv, &sb, NULL, err, sizeof(err)), 0);
-	CHECK_INT(supersede_judge(inv, "a.test", &e, a, T("2026-03-01T00:00:00"), &v,
+	CHECK_INT(supersede_judge(inv, "a.test", &e, a, NULL, T("2026-03-01T00:00:00"), &v,
 				  err, sizeof(err)), 0);
 	CHECK(!v.superseded);
-	CHECK_INT(supersede_judge(inv, "a.test", &e, a, T("2026-03-03T00:00:00"), &v,
+	CHECK_INT(supersede_judge(inv, "a.test", &e, a, NULL, T("2026-03-03T00:00:00"), &v,
 				  err, sizeof(err)), 0);
 	CHECK(v.superseded);
 	CHECK_STR(v.newer_sha256, b->sha256_hex);
 	CHECK_INT(v.newer_not_before, hf_time("2025-06-01T00:00:00"));
-	CHECK_INT(supersede_judge(inv, "b.test", &e, a, T("2026-03-03T00:00:00"), &v,
+	CHECK_INT(supersede_judge(inv, "b.test", &e, a, NULL, T("2026-03-03T00:00:00"), &v,
 				  err, sizeof(err)), 0);
 	CHECK(!v.superseded);
-	CHECK_INT(supersede_judge(inv, "a.test", &e, b, T("2026-03-03T00:00:00"), &v,
+	CHECK_INT(supersede_judge(inv, "a.test", &e, b, NULL, T("2026-03-03T00:00:00"), &v,
 				  err, sizeof(err)), 0);
 	CHECK(!v.superseded);
 	inventory_close(inv);
@@ -345,9 +345,217 @@ static void test_dual_rsa_and_ecdsa_certificates_are_not_superseded(void)
 	CHECK_STR(a->key, "EC-P256");
 	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
 	CHECK_INT(inventory_record(inv, &sb, NULL, err, sizeof(err)), 0);
-	CHECK_INT(supersede_judge(inv, "a.test", &e, a, T("2026-03-03T00:00:00"), &v,
+	CHECK_INT(supersede_judge(inv, "a.test", &e, a, NULL, T("2026-03-03T00:00:00"), &v,
 				  err, sizeof(err)), 0);
 	CHECK(!v.superseded);
+	inventory_close(inv);
+}
+
+/* --- across key families: dual deployment or rollback */
+
+#define NB_RSA "2025-01-01T00:00:00"     /* the older leaf */
+#define NB_EC "2025-06-01T00:00:00"      /* its newer replacement */
+
+/* A leaf as supersede_judge reads it: fingerprint, key, not_before. */
+static struct cert_info fake_leaf(char fill, const char *key, const char *nb)
+{
+	struct cert_info ci;
+
+	memset(&ci, 0, sizeof(ci));
+	memset(ci.sha256_hex, fill, 64);
+	snprintf(ci.key, sizeof(ci.key), "%s", key);
+	ci.not_before = hf_time(nb);
+	return ci;
+}
+
+static struct key_offer offer(const char *families)
+{
+	struct key_offer o;
+
+	key_offer_parse(families, &o);
+	return o;
+}
+
+/* One handshake as the health checker makes it: judged, then recorded
+ * with the rollback evidence the verdict asks to keep. */
+static void serve_leaf(struct inventory *inv, const struct cert_info *leaf,
+		       const char *ip, const char *offered, const char *when,
+		       struct supersede_verdict *v)
+{
+	struct tw_endpoint e = ep(ip, 443);
+	struct key_offer o = offer(offered);
+	struct inventory_sighting s = {
+		.name = "dual.test", .addr = ip, .port = 443, .sha256 = leaf->sha256_hex,
+		.key = leaf->key, .not_before = leaf->not_before,
+		.not_after = hf_time("2045-01-01T00:00:00"), .ts_us = T(when),
+	};
+	char err[256];
+
+	CHECK_INT(supersede_judge(inv, "dual.test", &e, leaf, &o, T(when), v, err,
+				  sizeof(err)), 0);
+	s.rollback_us = v->record_rollback ? s.ts_us : 0;
+	s.rollback_evidence = v->rollback_text;
+	CHECK_INT(inventory_record(inv, &s, NULL, err, sizeof(err)), 0);
+}
+
+static struct cert_info dual_rsa, dual_ec;
+
+/* The detail names the ECDSA leaf of dual_history(), then @evidence. */
+static void check_dual_detail(const struct supersede_verdict *v, const char *evidence)
+{
+	char detail[384], want[384];
+
+	supersede_detail(v, "dual.test", detail, sizeof(detail));
+	snprintf(want, sizeof(want), "newer certificate %s (not_before 2025-06-01T00:00:00Z) "
+		 "was served for dual.test since 2026-03-02T00:00:00.000000Z; key EC-P256, "
+		 "evidence %s", dual_ec.sha256_hex, evidence);
+	CHECK_STR(detail, want);
+}
+
+
+/* The history every case starts from, in the inventory at @path (NULL: in
+ * memory): the RSA leaf served on 10.0.0.1, then the newer ECDSA one. */
+static struct inventory *dual_history(const char *path)
+{
+	struct inventory *inv = NULL;
+	struct supersede_verdict v;
+	char err[256];
+
+	dual_rsa = fake_leaf('a', "RSA-2048", NB_RSA);
+	dual_ec = fake_leaf('b', "EC-P256", NB_EC);
+	CHECK_INT(inventory_open(path, &inv, err, sizeof(err)), 0);
+	serve_leaf(inv, &dual_rsa, "10.0.0.1", "RSA", "2026-03-01T00:00:00", &v);
+	CHECK(!v.superseded);
+	serve_leaf(inv, &dual_ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
+	CHECK(!v.superseded);
+	return inv;
+}
+
+/* The verdict on one more handshake serving @leaf. */
+static struct supersede_verdict then_serve(struct inventory *inv,
+					   const struct cert_info *leaf,
+					   const char *ip, const char *offered,
+					   const char *when)
+{
+	struct supersede_verdict v;
+
+	serve_leaf(inv, leaf, ip, offered, when, &v);
+	return v;
+}
+
+static void test_dual_deployment_each_family_to_its_clients_is_not_superseded(void)
+{
+	struct inventory *inv = dual_history(NULL);
+
+	/* RSA-only clients, and clients that prefer RSA, get the RSA leaf */
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.1", "RSA", "2026-03-02T00:00:02").superseded);
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.1", "RSA>EC", "2026-03-02T00:00:03").superseded);
+	/* a client without a known offer proves nothing either */
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.1", "", "2026-03-02T00:00:04").superseded);
+	CHECK(!then_serve(inv, &dual_ec, "10.0.0.1", "EC", "2026-03-02T00:00:05").superseded);
+	inventory_close(inv);
+}
+
+static void test_older_family_served_to_client_preferring_newer_is_client_preferred(void)
+{
+	struct inventory *inv = dual_history(NULL);
+	struct supersede_verdict v;
+
+	v = then_serve(inv, &dual_rsa, "10.0.0.1", "EC>ED25519>RSA", "2026-03-03T00:00:00");
+	CHECK(v.superseded);
+	CHECK_INT(v.evidence, SUPERSEDE_CLIENT_PREFERRED);
+	CHECK(v.record_rollback);
+	CHECK_STR(v.newer_sha256, dual_ec.sha256_hex);
+	CHECK_STR(v.rollback_text, "client_preferred (offered EC>ED25519>RSA)");
+	check_dual_detail(&v, "client_preferred (offered EC>ED25519>RSA)");
+	inventory_close(inv);
+}
+
+static void test_client_that_offered_only_the_newer_family_is_client_preferred(void)
+{
+	struct inventory *inv = dual_history(NULL);
+	struct supersede_verdict v;
+
+	v = then_serve(inv, &dual_rsa, "10.0.0.1", "EC", "2026-03-03T00:00:00");
+	CHECK(v.superseded);
+	CHECK_INT(v.evidence, SUPERSEDE_CLIENT_PREFERRED);
+	inventory_close(inv);
+}
+
+static void test_recorded_rollback_holds_for_every_client_until_newer_is_back(void)
+{
+	struct inventory *inv = dual_history(NULL);
+	struct supersede_verdict v;
+
+	v = then_serve(inv, &dual_rsa, "10.0.0.1", "EC>RSA", "2026-03-03T00:00:00");
+	CHECK_INT(v.evidence, SUPERSEDE_CLIENT_PREFERRED);
+	/* an RSA-only client proves nothing, but the rollback is recorded */
+	v = then_serve(inv, &dual_rsa, "10.0.0.1", "RSA", "2026-03-03T00:00:01");
+	CHECK(v.superseded);
+	CHECK_INT(v.evidence, SUPERSEDE_ROLLBACK_RECORDED);
+	CHECK(!v.record_rollback);
+	check_dual_detail(&v, "rollback_recorded (client_preferred (offered EC>RSA) "
+			  "at 2026-03-03T00:00:00Z)");
+	/* the recorded rollback is per address: another one is judged afresh */
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.2", "RSA", "2026-03-03T00:00:02").superseded);
+	/* the newer leaf is served here again (dual again): RSA-only clients
+	 * getting the RSA leaf are no longer a finding */
+	then_serve(inv, &dual_ec, "10.0.0.1", "EC>RSA", "2026-03-04T00:00:00");
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.1", "RSA", "2026-03-04T00:00:01").superseded);
+	inventory_close(inv);
+}
+
+static void test_recorded_rollback_survives_a_restart(void)
+{
+	struct inventory *inv = dual_history(db_path("rollback.db"));
+	struct supersede_verdict v;
+	char err[256];
+
+	v = then_serve(inv, &dual_rsa, "10.0.0.1", "EC>RSA", "2026-03-03T00:00:00");
+	CHECK_INT(v.evidence, SUPERSEDE_CLIENT_PREFERRED);
+	inventory_close(inv);
+	CHECK_INT(inventory_open(db_path("rollback.db"), &inv, err, sizeof(err)), 0);
+	v = then_serve(inv, &dual_rsa, "10.0.0.1", "RSA", "2026-03-03T00:00:05");
+	CHECK_INT(v.evidence, SUPERSEDE_ROLLBACK_RECORDED);
+	CHECK(v.superseded);
+	inventory_close(inv);
+}
+
+static void test_newer_served_alone_for_a_day_then_older_back_is_newer_alone(void)
+{
+	struct inventory *inv = dual_history(NULL);
+	struct supersede_verdict v;
+
+	then_serve(inv, &dual_ec, "10.0.0.1", "EC>RSA", "2026-03-02T12:00:00");
+	/* 23 hours: could still be a dual deployment with rare RSA clients */
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.2", "RSA", "2026-03-02T23:00:00").superseded);
+	inventory_close(inv);
+
+	inv = dual_history(NULL);
+	v = then_serve(inv, &dual_rsa, "10.0.0.2", "RSA", "2026-03-03T00:00:00");
+	CHECK(v.superseded);
+	CHECK_INT(v.evidence, SUPERSEDE_NEWER_ALONE);
+	CHECK_STR(v.evidence_text, "older one last served 2026-03-01T00:00:00Z");
+	CHECK(v.record_rollback);
+	inventory_close(inv);
+}
+
+static void test_older_leaf_seen_after_newer_is_not_newer_alone(void)
+{
+	struct inventory *inv = dual_history(NULL);
+	struct supersede_verdict v;
+	char err[256];
+
+	/* counted in memory, not written yet: still seen */
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.1", "RSA", "2026-03-02T01:00:00").superseded);
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.1", "RSA", "2026-03-03T00:30:00").superseded);
+	inventory_close(inv);
+
+	/* never served before the newer one (an RSA leaf added beside it
+	 * later): not a replacement coming back */
+	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
+	serve_leaf(inv, &dual_ec, "10.0.0.1", "EC>RSA", "2026-03-02T00:00:00", &v);
+	CHECK(!then_serve(inv, &dual_rsa, "10.0.0.1", "RSA", "2026-03-05T00:00:00").superseded);
 	inventory_close(inv);
 }
 
@@ -369,6 +577,13 @@ int main(void)
 	RUN_TEST(test_corrupt_database_warns_and_checks_go_on);
 	RUN_TEST(test_read_only_database_warns_and_checks_go_on);
 	RUN_TEST(test_dual_rsa_and_ecdsa_certificates_are_not_superseded);
+	RUN_TEST(test_dual_deployment_each_family_to_its_clients_is_not_superseded);
+	RUN_TEST(test_older_family_served_to_client_preferring_newer_is_client_preferred);
+	RUN_TEST(test_client_that_offered_only_the_newer_family_is_client_preferred);
+	RUN_TEST(test_recorded_rollback_holds_for_every_client_until_newer_is_back);
+	RUN_TEST(test_recorded_rollback_survives_a_restart);
+	RUN_TEST(test_newer_served_alone_for_a_day_then_older_back_is_newer_alone);
+	RUN_TEST(test_older_leaf_seen_after_newer_is_not_newer_alone);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	hf_sh(cmd);
 	hf_cleanup();

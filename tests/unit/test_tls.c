@@ -170,8 +170,15 @@ static void test_sniff_sslv2_hello(void)
 {
 	static const uint8_t v2[] = { 0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15 };
 
+	static const uint8_t ssl20[] = { 0x80, 0x2e, 0x01, 0x00, 0x02, 0x00, 0x15 };
+	static const uint8_t noise[] = { 0x9f, 0x2e, 0x01, 0x55, 0x01, 0x00, 0x15 };
+
 	CHECK_INT(tls_sniff(v2, sizeof(v2)), TLS_SNIFF_SSLV2_HELLO);
 	CHECK_INT(tls_sniff(v2, 2), TLS_SNIFF_NEED_MORE);
+	CHECK_INT(tls_sniff(v2, 4), TLS_SNIFF_NEED_MORE);
+	/* SSL 2.0 itself, and bytes that only start like it: not TLS */
+	CHECK_INT(tls_sniff(ssl20, sizeof(ssl20)), TLS_SNIFF_NOT_TLS);
+	CHECK_INT(tls_sniff(noise, sizeof(noise)), TLS_SNIFF_NOT_TLS);
 }
 
 static void test_sniff_needs_six_bytes(void)
@@ -1193,7 +1200,9 @@ static void test_server_messages_every_oversized_length_is_parse_error(void)
 	CHECK_INT(count_oversized_length_errors(&sh, false), 5);
 	tb_certificate(&cert, ders, lens, 2);
 	CHECK_INT(cert.n_lengths, 4);
-	CHECK_INT(count_oversized_length_errors(&cert, false), 4);
+	/* the message length is not an error: a Certificate above the cap
+	 * is skipped and said too_large */
+	CHECK_INT(count_oversized_length_errors(&cert, false), 3);
 	tb_certificate_status(&status, der_root, sizeof(der_root));
 	CHECK_INT(status.n_lengths, 2);
 	CHECK_INT(count_oversized_length_errors(&status, false), 2);
@@ -1323,18 +1332,19 @@ static void test_record_length_above_limit_is_parse_error(void)
 
 static void test_handshake_message_above_limit_is_parse_error(void)
 {
-	const uint8_t *ders[] = { der_leaf, der_int };
-	const size_t lens[] = { sizeof(der_leaf), sizeof(der_int) };
 	struct tls_limits lim = { .max_message_bytes = 1000 };
 	struct tls_conn *c = tls_conn_new(&lim);
 	struct hs_record *r = tls_conn_record(c);
 	struct tb msg = { 0 }, rec = { 0 }, c2 = { 0 };
+	uint8_t big[1200];
 
-	tb_certificate(&msg, ders, lens, 2);     /* a 1109-byte body */
+	tb_fake_der(big, sizeof(big), 0x44);
+	tb_certificate_status(&msg, big, sizeof(big));   /* a 1204-byte body */
 	wrap(&rec, &msg);
 	feed_tb(c, false, &rec, 1);
 	CHECK_STR(r->parse_error, "handshake message: length above the limit");
-	CHECK_INT(r->n_chain, 0);
+	CHECK(!r->has_staple);
+	CHECK_INT(r->chain_error, HS_CHAIN_READ);
 	/* the other direction goes on */
 	tb_alert(&c2, 2, 42);
 	feed_tb(c, true, &c2, 2);
@@ -1343,6 +1353,351 @@ static void test_handshake_message_above_limit_is_parse_error(void)
 	tb_free(&rec);
 	tb_free(&c2);
 	tls_conn_free(c);
+}
+
+/* ServerHello, an oversized Certificate, ServerKeyExchange, ServerHelloDone
+ * and the server's CCS + Finished, records of @frag bytes. */
+static void oversized_chain_flight(struct tb *out, size_t frag)
+{
+	const uint8_t *ders[] = { der_leaf, der_int };
+	const size_t lens[] = { sizeof(der_leaf), sizeof(der_int) };
+	struct tb msg = { 0 };
+
+	tb_server_hello(&msg, 0xc02f, 0, false, false);
+	tb_certificate(&msg, ders, lens, 2);     /* a 1109-byte body */
+	tb_server_key_exchange(&msg, 0x0018);
+	tb_handshake(&msg, 14, 0);
+	tb_records(out, 22, msg.p, msg.n, frag);
+	tb_free(&msg);
+}
+
+static void test_certificate_above_limit_is_skipped_and_said_too_large(void)
+{
+	static const size_t frags[] = { 16384, 100, 7, 1 };
+	struct tls_limits lim = { .max_message_bytes = 1000 };
+	size_t f;
+
+	for (f = 0; f < N(frags); f++) {
+		struct tb_client_hello ch = std_hello();
+		struct tb hello = { 0 }, s1 = { 0 }, c2 = { 0 };
+		struct tls_conn *c = tls_conn_new(&lim);
+		struct hs_record *r = tls_conn_record(c);
+
+		client_hello_records(&hello, &ch);
+		feed_tb(c, true, &hello, 1000);
+		oversized_chain_flight(&s1, frags[f]);
+		tls12_server_finish(&s1);
+		feed_tb(c, false, &s1, 2000);
+		tls12_client_finish(&c2);
+		feed_tb(c, true, &c2, 3000);
+		CHECK(r->parse_error == NULL);
+		CHECK_INT(r->chain_error, HS_CHAIN_TOO_LARGE);
+		CHECK_INT(r->chain_bytes, 1109);
+		CHECK_INT(r->n_chain, 0);
+		CHECK(!r->cert_visible);
+		/* the messages after it are still read */
+		CHECK(r->has_group);
+		CHECK_INT(r->group, 0x0018);
+		CHECK(!r->resumed);
+		CHECK_INT(r->outcome, HS_OK);
+		/* the skipped body was never buffered */
+		CHECK(tls_conn_mem(c) < 4096 + 1000);
+		tb_free(&hello);
+		tb_free(&s1);
+		tb_free(&c2);
+		tls_conn_free(c);
+	}
+}
+
+/* The first @n bytes of a TLS 1.2 flight whose Certificate is 1109 bytes. */
+static struct tls_conn *conn_with_partial_chain(size_t n)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct tb s1 = { 0 };
+
+	oversized_chain_flight(&s1, 16384);
+	tls_conn_feed(c, false, s1.p, n, 2000);
+	tb_free(&s1);
+	return c;
+}
+
+static void test_certificate_cut_by_a_gap_is_truncated(void)
+{
+	struct tls_conn *c = conn_with_partial_chain(200);
+	struct hs_record *r = tls_conn_record(c);
+
+	tls_conn_gap(c, false, 2500);
+	tls_conn_close(c, true, 3000);
+	CHECK_INT(r->chain_error, HS_CHAIN_TRUNCATED);
+	CHECK_INT(r->chain_bytes, 1109);
+	CHECK_INT(r->outcome, HS_INCOMPLETE);
+	tls_conn_free(c);
+}
+
+/* The server's flight lost to a gap after its chain began: the client's
+ * Finished, data and encrypted close_notify do not make it "failed". */
+static void test_tls12_client_alert_after_its_finished_past_a_gap_is_not_failed(void)
+{
+	struct tls_conn *c = conn_with_partial_chain(500);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb c2 = { 0 };
+
+	tls_conn_gap(c, false, 2500);
+	tls12_client_finish(&c2);
+	tb_opaque_record(&c2, 23, 40);     /* the request */
+	tb_opaque_record(&c2, 21, 26);     /* encrypted close_notify */
+	feed_tb(c, true, &c2, 3000);
+	CHECK(!tls_conn_decided(c));
+	CHECK_INT(r->n_alerts, 1);
+	CHECK(r->alerts[0].encrypted);
+	tls_conn_close(c, true, 4000);
+	CHECK_INT(r->outcome, HS_INCOMPLETE);
+	CHECK_INT(r->chain_error, HS_CHAIN_TRUNCATED);
+	tb_free(&c2);
+	tls_conn_free(c);
+}
+
+static void test_certificate_cut_by_the_end_is_truncated(void)
+{
+	struct tls_conn *c = conn_with_partial_chain(500);
+	struct hs_record *r = tls_conn_record(c);
+
+	tls_conn_close(c, true, 3000);
+	CHECK_INT(r->chain_error, HS_CHAIN_TRUNCATED);
+	CHECK_INT(r->chain_bytes, 1109);
+	CHECK_INT(r->outcome, HS_ABORTED);
+	tls_conn_free(c);
+}
+
+static void test_certificate_header_not_complete_says_nothing(void)
+{
+	/* record header 5, ServerHello 4 + 77, then 2 bytes of the
+	 * Certificate's 4-byte header: its length is unknown */
+	struct tls_conn *c = conn_with_partial_chain(5 + 4 + 77 + 2);
+	struct hs_record *r = tls_conn_record(c);
+
+	CHECK(r->has_server_hello);
+	tls_conn_close(c, true, 3000);
+	CHECK_INT(r->chain_error, HS_CHAIN_READ);
+	tls_conn_free(c);
+}
+
+static void test_tls13_server_hello_key_share_names_the_group(void)
+{
+	static const uint16_t groups[] = { 0x001d, 0x0018, 0x11ec, 0x0100 };
+	size_t i;
+
+	for (i = 0; i < N(groups); i++) {
+		struct tb_client_hello ch = std_hello();
+		struct tls_conn *c = conn_with_hello(&ch);
+		struct hs_record *r = tls_conn_record(c);
+		struct tb s1 = { 0 }, msg = { 0 };
+		struct tb_server_hello sh = { .cipher = 0x1301, .selected = 0x0304,
+					      .group = groups[i], .psk = i == 3 };
+
+		tb_server_hello_with(&msg, &sh);
+		wrap(&s1, &msg);
+		feed_tb(c, false, &s1, 2000);
+		CHECK(r->has_server_hello);
+		CHECK(r->has_group);
+		CHECK_INT(r->group, groups[i]);
+		CHECK(!r->has_alpn_selected);
+		CHECK(r->resumed == (i == 3));
+		tb_free(&s1);
+		tb_free(&msg);
+		tls_conn_free(c);
+	}
+}
+
+static void test_tls12_server_hello_alpn_and_key_exchange(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 }, msg = { 0 };
+	struct tb_server_hello sh = { .cipher = 0xc02f, .alpn = "h2" };
+
+	tb_server_hello_with(&msg, &sh);
+	tb_server_key_exchange(&msg, 0x001d);
+	wrap(&s1, &msg);
+	feed_tb(c, false, &s1, 2000);
+	CHECK(r->has_alpn_selected);
+	CHECK_INT(r->alpn_selected.len, 2);
+	CHECK_STR(r->alpn_selected.bytes, "h2");
+	CHECK(r->has_group);
+	CHECK_INT(r->group, 0x001d);
+	tb_free(&s1);
+	tb_free(&msg);
+	tls_conn_free(c);
+}
+
+/* A DHE or PSK suite's ServerKeyExchange starts with other fields: no group. */
+/* TLS 1.2: the ServerHello echoing the client's session id is a
+ * resumption, said even when the handshake then fails; another id, an
+ * empty one on both sides, or TLS 1.3's echo are not. */
+static void test_tls12_session_id_echo_is_resumed(void)
+{
+	static const uint8_t sid[32] = { 0x5e, 0x55, 0x10, 0x4e };
+	static const uint8_t other[32] = { 0x07 };
+	static const struct {
+		size_t client_len;
+		const uint8_t *server;
+		size_t server_len;
+		uint16_t selected;
+		bool resumed;
+	} cases[] = {
+		{ 32, sid, 32, 0, true },
+		{ 16, sid, 16, 0, true },
+		{ 32, other, 32, 0, false },
+		{ 32, sid, 16, 0, false },
+		{ 0, sid, 0, 0, false },
+		{ 32, sid, 32, 0x0304, false },   /* TLS 1.3 echoes it always */
+	};
+	size_t i;
+
+	for (i = 0; i < N(cases); i++) {
+		struct tb_client_hello ch = std_hello();
+		struct tls_conn *c;
+		struct hs_record *r;
+		struct tb s1 = { 0 }, msg = { 0 };
+		struct tb_server_hello sh = { .cipher = 0xc02f, .selected = cases[i].selected,
+					      .session_id = cases[i].server,
+					      .session_id_len = cases[i].server_len };
+
+		ch.session_id = sid;
+		ch.session_id_len = cases[i].client_len;
+		c = conn_with_hello(&ch);
+		r = tls_conn_record(c);
+		tb_server_hello_with(&msg, &sh);
+		wrap(&s1, &msg);
+		tb_alert(&s1, 2, 40);
+		feed_tb(c, false, &s1, 2000);
+		CHECK_INT(r->outcome, HS_FAILED);
+		CHECK(r->resumed == cases[i].resumed);
+		tb_free(&s1);
+		tb_free(&msg);
+		tls_conn_free(c);
+	}
+}
+
+static void test_tls12_non_ecdhe_key_exchange_has_no_group(void)
+{
+	static const uint16_t ciphers[] = { 0x009e /* DHE_RSA */, 0xd001 /* ECDHE_PSK */ };
+	size_t i;
+
+	for (i = 0; i < N(ciphers); i++) {
+		struct tb_client_hello ch = std_hello();
+		struct tls_conn *c = conn_with_hello(&ch);
+		struct hs_record *r = tls_conn_record(c);
+		struct tb s1 = { 0 }, msg = { 0 };
+
+		tb_server_hello(&msg, ciphers[i], 0, false, false);
+		tb_server_key_exchange(&msg, 0x001d);
+		wrap(&s1, &msg);
+		feed_tb(c, false, &s1, 2000);
+		CHECK(r->has_server_hello);
+		CHECK(!r->has_group);
+		tb_free(&s1);
+		tb_free(&msg);
+		tls_conn_free(c);
+	}
+}
+
+static void test_server_hello_alpn_must_hold_one_name(void)
+{
+	static const uint8_t bad[][7] = {
+		{ 0x00, 0x00 },                               /* empty list */
+		{ 0x00, 0x01, 0x00 },                         /* empty name */
+		{ 0x00, 0x06, 0x02, 'h', '2', 0x01, 'x' },    /* two names */
+	};
+	static const size_t lens[] = { 2, 3, 7 };
+	size_t i;
+
+	for (i = 0; i < N(bad); i++) {
+		struct tb msg = { 0 };
+		struct tls_conn *c;
+		size_t exts, body;
+
+		tb_u8(&msg, 2);
+		body = tb_open(&msg, 3);
+		tb_u16(&msg, 0x0303);
+		tb_bytes(&msg, der_root, 32);
+		tb_u8(&msg, 0);
+		tb_u16(&msg, 0xc02f);
+		tb_u8(&msg, 0);
+		exts = tb_open(&msg, 2);
+		tb_u16(&msg, 0x0010);
+		tb_u16(&msg, (unsigned)lens[i]);
+		tb_bytes(&msg, bad[i], lens[i]);
+		tb_close(&msg, exts);
+		tb_close(&msg, body);
+		c = conn_fed_message(false, msg.p, msg.n);
+		CHECK_STR(tls_conn_record(c)->parse_error, "ServerHello: ALPN extension");
+		CHECK(!tls_conn_record(c)->has_alpn_selected);
+		tls_conn_free(c);
+		tb_free(&msg);
+	}
+}
+
+static void test_alpn_slots_of_what_the_server_selected(void)
+{
+	static const struct {
+		uint16_t version;
+		const char *alpn;
+		const char *slot;
+	} cases[] = {
+		{ 0x0303, "h2", "h2" },
+		{ 0x0303, "http/1.1", "http/1.1" },
+		{ 0x0303, "acme-tls/1", "acme-tls/1" },
+		{ 0x0303, "h2x", "other" },
+		{ 0x0303, "h", "other" },
+		{ 0x0303, NULL, "none" },
+		{ 0x0304, NULL, "encrypted" },
+	};
+	struct hs_record r;
+	size_t i;
+
+	for (i = 0; i < N(cases); i++) {
+		hs_record_init(&r);
+		r.has_server_hello = true;
+		r.version = cases[i].version;
+		if (cases[i].alpn) {
+			r.has_alpn_selected = true;
+			r.alpn_selected.len = (uint8_t)strlen(cases[i].alpn);
+			memcpy(r.alpn_selected.bytes, cases[i].alpn, r.alpn_selected.len);
+		}
+		CHECK_STR(hs_alpn_slot_name(hs_record_alpn_slot(&r)), cases[i].slot);
+	}
+	CHECK(hs_alpn_slot_name(HS_ALPN_SLOTS) == NULL);
+}
+
+static void test_group_names_are_iana_with_hex_for_the_rest(void)
+{
+	char buf[HS_GROUP_LABEL_LEN];
+
+	CHECK_STR(hs_group_name(0x001d), "x25519");
+	CHECK_STR(hs_group_name(0x0017), "secp256r1");
+	CHECK_STR(hs_group_name(0x0018), "secp384r1");
+	CHECK_STR(hs_group_name(0x0019), "secp521r1");
+	CHECK_STR(hs_group_name(0x001e), "x448");
+	CHECK_STR(hs_group_name(0x0100), "ffdhe2048");
+	CHECK_STR(hs_group_name(0x0104), "ffdhe8192");
+	CHECK_STR(hs_group_name(0x11eb), "SecP256r1MLKEM768");
+	CHECK_STR(hs_group_name(0x11ec), "X25519MLKEM768");
+	CHECK_STR(hs_group_name(0x11ed), "SecP384r1MLKEM1024");
+	CHECK_STR(hs_group_name(0x6399), "X25519Kyber768Draft00");
+	CHECK_STR(hs_group_name(0x0201), "MLKEM768");
+	CHECK(hs_group_name(0x0a0a) == NULL);      /* GREASE */
+	CHECK_STR(hs_group_label(0x11ec, buf), "X25519MLKEM768");
+	CHECK_STR(hs_group_label(0xabcd, buf), "0xabcd");
+	CHECK_STR(hs_group_label(0x0a0a, buf), "0x0a0a");
+	CHECK_STR(hs_group_slot_name(hs_group_slot(0x11ec)), "X25519MLKEM768");
+	CHECK_STR(hs_group_slot_name(hs_group_slot(0xabcd)), "other");
+	CHECK(hs_group_slot_name(HS_GROUP_SLOTS) == NULL);
+	CHECK_STR(hs_chain_error_name(HS_CHAIN_TOO_LARGE), "too_large");
+	CHECK_STR(hs_chain_error_name(HS_CHAIN_TRUNCATED), "truncated");
+	CHECK(hs_chain_error_name(HS_CHAIN_READ) == NULL);
 }
 
 static void test_non_tls_bytes_stop_the_direction(void)
@@ -1469,6 +1824,18 @@ int main(void)
 	RUN_TEST(test_record_version_above_tls13_is_parse_error);
 	RUN_TEST(test_record_length_above_limit_is_parse_error);
 	RUN_TEST(test_handshake_message_above_limit_is_parse_error);
+	RUN_TEST(test_certificate_above_limit_is_skipped_and_said_too_large);
+	RUN_TEST(test_certificate_cut_by_a_gap_is_truncated);
+	RUN_TEST(test_certificate_cut_by_the_end_is_truncated);
+	RUN_TEST(test_tls12_client_alert_after_its_finished_past_a_gap_is_not_failed);
+	RUN_TEST(test_certificate_header_not_complete_says_nothing);
+	RUN_TEST(test_tls13_server_hello_key_share_names_the_group);
+	RUN_TEST(test_tls12_server_hello_alpn_and_key_exchange);
+	RUN_TEST(test_tls12_non_ecdhe_key_exchange_has_no_group);
+	RUN_TEST(test_tls12_session_id_echo_is_resumed);
+	RUN_TEST(test_server_hello_alpn_must_hold_one_name);
+	RUN_TEST(test_group_names_are_iana_with_hex_for_the_rest);
+	RUN_TEST(test_alpn_slots_of_what_the_server_selected);
 	RUN_TEST(test_non_tls_bytes_stop_the_direction);
 	RUN_TEST(test_both_directions_broken_is_incomplete_at_fin);
 	RUN_TEST(test_alert_record_of_odd_length_is_parse_error);

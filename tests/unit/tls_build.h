@@ -229,40 +229,105 @@ static const uint8_t tb_hrr_random[32] = {
 	0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 };
 
-/* @selected 0: no supported_versions extension. */
-static inline void tb_server_hello(struct tb *b, uint16_t cipher, uint16_t selected,
-			    bool hrr, bool psk)
+/* What a ServerHello says besides its cipher. */
+struct tb_server_hello {
+	uint16_t cipher;
+	uint16_t selected;           /* supported_versions; 0: none */
+	bool hrr;
+	bool psk;                    /* pre_shared_key (selected identity 0) */
+	uint16_t group;              /* key_share group; 0: none */
+	const char *alpn;            /* the selected protocol; NULL: none */
+	const uint8_t *session_id;   /* NULL: 32 bytes of filler */
+	size_t session_id_len;
+};
+
+static inline void tb_server_hello_ext_header(struct tb *b, uint16_t type, size_t *body)
+{
+	tb_u16(b, type);
+	*body = tb_open(b, 2);
+}
+
+static inline void tb_server_hello_with(struct tb *b, const struct tb_server_hello *sh)
 {
 	static const uint8_t random[32] = { 9, 9, 9 };
-	size_t msg, off, exts, body;
+	size_t msg, off, exts, body, list, name;
 
 	tb_u8(b, 2);
 	msg = tb_open(b, 3);
 	tb_u16(b, 0x0303);
-	tb_bytes(b, hrr ? tb_hrr_random : random, 32);
+	tb_bytes(b, sh->hrr ? tb_hrr_random : random, 32);
 	off = tb_open(b, 1);
-	tb_bytes(b, random, 32);
+	if (sh->session_id)
+		tb_bytes(b, sh->session_id, sh->session_id_len);
+	else
+		tb_bytes(b, random, 32);
 	tb_close(b, off);
-	tb_u16(b, cipher);
+	tb_u16(b, sh->cipher);
 	tb_u8(b, 0);
 	exts = tb_open(b, 2);
-	tb_u16(b, 0xff01);               /* renegotiation_info */
-	body = tb_open(b, 2);
+	tb_server_hello_ext_header(b, 0xff01, &body);   /* renegotiation_info */
 	tb_u8(b, 0);
 	tb_close(b, body);
-	if (selected) {
-		tb_u16(b, 0x002b);
-		body = tb_open(b, 2);
-		tb_u16(b, selected);
+	if (sh->selected) {
+		tb_server_hello_ext_header(b, 0x002b, &body);
+		tb_u16(b, sh->selected);
 		tb_close(b, body);
 	}
-	if (psk) {
-		tb_u16(b, 0x0029);
-		body = tb_open(b, 2);
+	if (sh->psk) {
+		tb_server_hello_ext_header(b, 0x0029, &body);
 		tb_u16(b, 0);
 		tb_close(b, body);
 	}
+	if (sh->group) {
+		tb_server_hello_ext_header(b, 0x0033, &body);
+		tb_u16(b, sh->group);
+		off = tb_open(b, 2);                     /* key_exchange */
+		tb_bytes(b, random, 32);
+		tb_close(b, off);
+		tb_close(b, body);
+	}
+	if (sh->alpn) {
+		tb_server_hello_ext_header(b, 0x0010, &body);
+		list = tb_open(b, 2);
+		name = tb_open(b, 1);
+		tb_bytes(b, sh->alpn, strlen(sh->alpn));
+		tb_close(b, name);
+		tb_close(b, list);
+		tb_close(b, body);
+	}
 	tb_close(b, exts);
+	tb_close(b, msg);
+}
+
+/* @selected 0: no supported_versions extension. */
+static inline void tb_server_hello(struct tb *b, uint16_t cipher, uint16_t selected,
+			    bool hrr, bool psk)
+{
+	struct tb_server_hello sh = { .cipher = cipher, .selected = selected,
+				      .hrr = hrr, .psk = psk };
+
+	tb_server_hello_with(b, &sh);
+}
+
+/* A TLS 1.2 ECDHE ServerKeyExchange naming @curve (point and signature
+ * are filler). */
+static inline void tb_server_key_exchange(struct tb *b, uint16_t curve)
+{
+	size_t msg, off, i;
+
+	tb_u8(b, 12);
+	msg = tb_open(b, 3);
+	tb_u8(b, 3);                  /* named_curve */
+	tb_u16(b, curve);
+	off = tb_open(b, 1);
+	for (i = 0; i < 65; i++)
+		tb_u8(b, 0x04);
+	tb_close(b, off);
+	tb_u16(b, 0x0804);            /* rsa_pss_rsae_sha256 */
+	off = tb_open(b, 2);
+	for (i = 0; i < 256; i++)
+		tb_u8(b, 0x5a);
+	tb_close(b, off);
 	tb_close(b, msg);
 }
 

@@ -30,9 +30,11 @@ struct active_job {
 };
 
 struct active_result {
-	struct hs_record rec;
-	char error[192];
-	bool ok;
+	struct hs_record recs[ACTIVE_PROBES_MAX];   /* one per distinct leaf */
+	int n_recs;
+	struct active_job job;
+	char error[192];          /* the first probe's failure */
+	bool ok;                  /* at least one leaf */
 };
 
 struct active_checker {
@@ -204,13 +206,64 @@ static bool record_peer(SSL *ssl, struct hs_record *rec)
 	return true;
 }
 
-static void run_check(struct active_checker *a, const struct active_job *job,
-		      struct active_result *res)
-{
-	struct hs_record *rec = &res->rec;
-	SSL *ssl = NULL;
-	int fd;
+/*
+ * The probes of one check: one per key family a server may hold a
+ * certificate of, in TLS 1.3 and in TLS 1.2, each offering only that
+ * family (signature algorithms, and for TLS 1.2 the cipher suites'
+ * authentication), so a host holding RSA and ECDSA certificates for a name
+ * shows both. A probe the server has no certificate for fails its
+ * handshake; that is an answer, not an error.
+ *
+ * X(TLS version, family, signature algorithms, TLS 1.2 cipher suites)
+ */
+#define ACTIVE_SIGALGS_EC13 "ecdsa_secp256r1_sha256:ecdsa_secp384r1_sha384:ecdsa_secp521r1_sha512"
+#define ACTIVE_SIGALGS_RSA13 "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512:" \
+	"rsa_pss_pss_sha256:rsa_pss_pss_sha384:rsa_pss_pss_sha512"
+#define ACTIVE_PROBES(X) \
+	X(TLS1_3_VERSION, EC, ACTIVE_SIGALGS_EC13, NULL) \
+	X(TLS1_3_VERSION, RSA, ACTIVE_SIGALGS_RSA13, NULL) \
+	X(TLS1_3_VERSION, ED25519, "ed25519", NULL) \
+	X(TLS1_2_VERSION, EC, ACTIVE_SIGALGS_EC13 ":ECDSA+SHA1", "aECDSA") \
+	X(TLS1_2_VERSION, RSA, ACTIVE_SIGALGS_RSA13 ":RSA+SHA256:RSA+SHA384:RSA+SHA512:RSA+SHA1", "aRSA") \
+	X(TLS1_2_VERSION, ED25519, "ed25519", "aECDSA")
 
+struct active_probe {
+	int version;
+	enum key_family family;
+	const char *sigalgs, *ciphers;
+};
+
+static const struct active_probe active_probes[] = {
+#define ACTIVE_PROBE(v, f, s, c) { v, KEY_FAMILY_##f, s, c },
+	ACTIVE_PROBES(ACTIVE_PROBE)
+#undef ACTIVE_PROBE
+};
+
+_Static_assert(sizeof(active_probes) / sizeof(active_probes[0]) == ACTIVE_PROBES_MAX,
+	       "ACTIVE_PROBES_MAX is the number of probes");
+
+/* What the probe offered, on the record (the superseded rule reads it). */
+static void probe_offer(const struct active_probe *p, struct hs_record *rec)
+{
+	memset(&rec->keys_tls13, 0, sizeof(rec->keys_tls13));
+	key_offer_add(&rec->keys_tls13, p->family);
+	rec->keys_tls12 = rec->keys_tls13;
+}
+
+static bool probe_setup(SSL *ssl, const struct active_probe *p, int fd,
+			const struct active_job *job)
+{
+	return SSL_set_fd(ssl, fd) &&
+	       SSL_set_min_proto_version(ssl, p->version) &&
+	       SSL_set_max_proto_version(ssl, p->version) &&
+	       SSL_set1_sigalgs_list(ssl, p->sigalgs) &&
+	       (!p->ciphers || SSL_set_cipher_list(ssl, p->ciphers)) &&
+	       (!job->has_sni || SSL_set_tlsext_host_name(ssl, job->sni)) &&
+	       SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
+}
+
+static void probe_record_init(const struct active_job *job, struct hs_record *rec)
+{
 	hs_record_init(rec);
 	rec->server = job->server;
 	rec->start_us = now_us();
@@ -219,20 +272,40 @@ static void run_check(struct active_checker *a, const struct active_job *job,
 		snprintf(rec->sni, sizeof(rec->sni), "%s", job->sni);
 		rec->sni_len = (uint16_t)strlen(rec->sni);
 	}
-	fd = tcp_connect(a, &job->server, &rec->client, res->error, sizeof(res->error));
+}
+
+/*
+ * One probe into @rec. 1: a chain was served; 0: the handshake failed, or
+ * this library cannot make such an offer (@err says which); -1: no TCP
+ * connection (the other probes would not get one either) or out of memory.
+ */
+static int run_probe(struct active_checker *a, const struct active_job *job,
+		     const struct active_probe *p, struct hs_record *rec,
+		     char *err, size_t errlen)
+{
+	SSL *ssl = NULL;
+	int fd, ret = 0;
+
+	probe_record_init(job, rec);
+	probe_offer(p, rec);
+	fd = tcp_connect(a, &job->server, &rec->client, err, errlen);
 	if (fd < 0)
-		return;
+		return -1;
 	ssl = SSL_new(a->ssl);
-	if (!ssl || !SSL_set_fd(ssl, fd) ||
-	    (job->has_sni && !SSL_set_tlsext_host_name(ssl, job->sni)) ||
-	    !SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp)) {
-		snprintf(res->error, sizeof(res->error), "TLS setup failed");
+	if (!ssl) {
+		snprintf(err, errlen, "out of memory");
+		ret = -1;
+		goto out;
+	}
+	if (!probe_setup(ssl, p, fd, job)) {
+		snprintf(err, errlen, "TLS setup failed (%s offer)",
+			 key_family_name(p->family));
 		goto out;
 	}
 	if (SSL_connect(ssl) != 1) {
 		unsigned long e = ERR_get_error();
 
-		snprintf(res->error, sizeof(res->error), "TLS handshake: %s",
+		snprintf(err, errlen, "TLS handshake: %s",
 			 e ? ERR_reason_error_string(e) : "connection closed or timed out");
 		goto out;
 	}
@@ -242,15 +315,67 @@ static void run_check(struct active_checker *a, const struct active_job *job,
 	rec->outcome = HS_OK;
 	rec->end_us = now_us();
 	if (!record_peer(ssl, rec)) {
-		snprintf(res->error, sizeof(res->error), "out of memory");
+		snprintf(err, errlen, "out of memory");
+		ret = -1;
 		goto out;
 	}
-	res->ok = true;
+	ret = rec->n_chain > 0;
 	SSL_shutdown(ssl);
 out:
 	ERR_clear_error();
 	SSL_free(ssl);
 	close(fd);
+	return ret;
+}
+
+/* Is @rec's leaf one of the first @n records' already? */
+static bool leaf_known(const struct hs_record *recs, int n, const struct hs_record *rec)
+{
+	const struct hs_blob *leaf = &rec->chain[0];
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (recs[i].chain[0].len == leaf->len &&
+		    !memcmp(recs[i].chain[0].data, leaf->data, leaf->len))
+			return true;
+	return false;
+}
+
+/* Every probe, each distinct leaf kept once (from the first probe that
+ * got it). */
+static void run_check(struct active_checker *a, const struct active_job *job,
+		      struct active_result *res)
+{
+	char err[sizeof(res->error)];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ACTIVE_PROBES_MAX; i++) {
+		struct hs_record *rec = &res->recs[res->n_recs];
+
+		rc = run_probe(a, job, &active_probes[i], rec, err, sizeof(err));
+		if (rc == 1 && !leaf_known(res->recs, res->n_recs, rec)) {
+			res->n_recs++;
+			continue;
+		}
+		hs_record_release(rec);
+		if (rc != 1 && !res->error[0])
+			snprintf(res->error, sizeof(res->error), "%s", err);
+		if (rc < 0)
+			break;
+	}
+	res->ok = res->n_recs > 0;
+	if (res->ok)
+		res->error[0] = '\0';
+}
+
+static void result_free(struct active_result *res)
+{
+	int i;
+
+	for (i = 0; i < res->n_recs; i++)
+		hs_record_release(&res->recs[i]);
+	free(res);
 }
 
 static void push_result(struct active_checker *a, struct active_result *res)
@@ -264,8 +389,7 @@ static void push_result(struct active_checker *a, struct active_result *res)
 		a->st.failed++;
 	if (a->n_results == ACTIVE_QUEUE) {   /* nobody drains: drop */
 		pthread_mutex_unlock(&a->lock);
-		hs_record_release(&res->rec);
-		free(res);
+		result_free(res);
 		return;
 	}
 	a->results[a->n_results++] = res;
@@ -294,6 +418,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&a->lock);
 		res = calloc(1, sizeof(*res));
 		if (res) {
+			res->job = job;
 			run_check(a, &job, res);
 			push_result(a, res);
 		}
@@ -349,10 +474,8 @@ void active_free(struct active_checker *a)
 		pthread_mutex_unlock(&a->lock);
 		pthread_join(a->thread, NULL);
 	}
-	for (i = 0; i < a->n_results; i++) {
-		hs_record_release(&a->results[i]->rec);
-		free(a->results[i]);
-	}
+	for (i = 0; i < a->n_results; i++)
+		result_free(a->results[i]);
 	SSL_CTX_free(a->ssl);
 	if (a->efd >= 0)
 		close(a->efd);
@@ -445,9 +568,18 @@ void active_drain(struct active_checker *a,
 	a->n_results = 0;
 	pthread_mutex_unlock(&a->lock);
 	for (i = 0; i < n; i++) {
-		fn(ctx, &taken[i]->rec, taken[i]->ok ? NULL : taken[i]->error);
-		hs_record_release(&taken[i]->rec);
-		free(taken[i]);
+		struct active_result *res = taken[i];
+		struct hs_record failed;
+		int j;
+
+		for (j = 0; j < res->n_recs; j++)
+			fn(ctx, &res->recs[j], NULL);
+		if (!res->ok) {
+			/* the target, for the message */
+			probe_record_init(&res->job, &failed);
+			fn(ctx, &failed, res->error);
+		}
+		result_free(res);
 	}
 }
 

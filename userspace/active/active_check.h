@@ -3,9 +3,14 @@
  * Active checks: TLS 1.3 encrypts the Certificate message, so the agent
  * asks the server itself. For a (server address, port, SNI) it has not
  * verified, it opens its own TLS connection from this host with that SNI
- * and records the chain and the stapled OCSP answer. One worker thread,
- * a bounded queue, a per-minute rate limit, a TTL cache and a short
- * timeout: never on the capture thread, never a hang.
+ * and records the chain and the stapled OCSP answer. A server may hold
+ * several certificates for a name (RSA and ECDSA side by side) and choose
+ * per client: a check is up to ACTIVE_PROBES_MAX connections, one per key
+ * family (ECDSA, RSA, Ed25519) in TLS 1.3 and in TLS 1.2, each offering
+ * only that family, and reports each distinct leaf once. One worker
+ * thread, a bounded queue, a per-minute rate limit (of checks), a TTL
+ * cache and a short timeout per connection: never on the capture thread,
+ * never a hang.
  */
 #ifndef TW_ACTIVE_CHECK_H
 #define TW_ACTIVE_CHECK_H
@@ -15,6 +20,9 @@
 
 #include "common/endpoint.h"
 #include "tls/hs_record.h"
+
+/* Connections one check makes at most (active_check.c lists them). */
+#define ACTIVE_PROBES_MAX 6
 
 struct active_opts {
 	int timeout_ms;        /* connect + handshake, default 3000 */
@@ -41,8 +49,10 @@ bool active_request(struct active_checker *a, const struct tw_endpoint *server,
 /* Readable when results wait (for poll()). */
 int active_fd(const struct active_checker *a);
 
-/* Hands each finished check to @fn on the caller's thread: a record with
- * the chain and staple on success (@error NULL), or the reason. */
+/* Hands each finished check to @fn on the caller's thread: one record per
+ * distinct leaf served (chain and staple, @error NULL; its key offers say
+ * what the probe offered), or, when no probe got a certificate, one
+ * record naming the target with the first probe's failure in @error. */
 void active_drain(struct active_checker *a,
 		  void (*fn)(void *ctx, struct hs_record *rec, const char *error),
 		  void *ctx);

@@ -39,6 +39,19 @@ static void install_signals(void)
 
 /* --- what the pipeline emits passes here on its way to the sinks */
 
+/*
+ * Was a certificate served that the wire did not show us? TLS 1.3 hides
+ * it; a chain too large or cut was not read. A TLS <= 1.2 resumption
+ * sends none at all (the session's full handshake carried it): asking
+ * the server then would only repeat what that handshake showed.
+ */
+static bool cert_unseen(const struct hs_record *rec)
+{
+	if (!rec->has_server_hello || rec->cert_visible)
+		return false;
+	return rec->version == 0x0304 || !rec->resumed;
+}
+
 static void on_event(void *ctx, const struct event *ev)
 {
 	struct agent *ag = ctx;
@@ -48,7 +61,7 @@ static void on_event(void *ctx, const struct event *ev)
 		rec = ev->handshake->rec;
 		agent_count_name(ag, rec);
 		/* TLS 1.3 hides the certificate: look at it ourselves. */
-		if (ag->active && rec->has_server_hello && !rec->cert_visible)
+		if (ag->active && cert_unseen(rec))
 			active_request(ag->active, &rec->server,
 				       rec->has_sni && strlen(rec->sni) == rec->sni_len ?
 				       rec->sni : NULL, loop_wall_us());
@@ -220,6 +233,7 @@ static enum agent_status agent_attach(struct agent *ag, char *err, size_t errlen
 		.udp_encap = ag->o.udp_encap,
 		.dir_budget = ag->o.dir_budget,
 		.ringbuf_bytes = ag->o.ringbuf_bytes,
+		.max_flows = ag->o.max_flows,
 		.any_link = agent_has_patterns(ag),
 	};
 	enum agent_status st;
@@ -257,6 +271,7 @@ static enum agent_status agent_pipeline(struct agent *ag, char *err, size_t errl
 		.problem_ctx = ag,
 		.flow_done = live_flow_done_cb,
 		.flow_done_ctx = ag->live,
+		.flow_followed = live_flow_followed,
 		.max_conn_bytes = (size_t)ag->o.handshake_memory_mib << 20,
 	};
 
@@ -303,8 +318,10 @@ static void agent_teardown(struct agent *ag)
 {
 	int rc;
 
-	/* Everything captured is reported: the filters go, then the records
-	 * still in the ring (batched, never announced) reach the pipeline. */
+	/* Everything captured is reported: the uprobes and the filters go,
+	 * then the records still in the ring (batched, never announced) reach
+	 * the pipeline. */
+	agent_uprobes_close(ag);
 	if (ag->live && ag->pl) {
 		rc = live_stop(ag->live, on_segment, ag);
 		if (rc < 0)
@@ -346,6 +363,8 @@ enum agent_status agent_run(const struct agent_opts *o, char *err, size_t errlen
 		st = agent_attach(&ag, err, errlen);
 	if (st == AGENT_OK)
 		st = agent_pipeline(&ag, err, errlen);
+	if (st == AGENT_OK)
+		st = agent_uprobes_open(&ag, err, errlen);
 	if (st == AGENT_OK)
 		st = agent_build_loop(&ag, err, errlen);
 	if (st == AGENT_OK && agent_drop_privileges(ag.live, err, errlen))

@@ -8,6 +8,7 @@
 #include "agent.h"
 #include "common/strmap.h"
 #include "live/live.h"
+#include "live/uprobes.h"
 #include "loop.h"
 #include "pipeline/pipeline.h"
 
@@ -28,6 +29,8 @@ struct agent {
 	int n_attached;
 	char **default_ifaces;         /* the interfaces found at start */
 	int links_fd;                  /* rtnetlink link notifications, or -1 */
+	struct uprobes *uprobes;       /* --uprobes, or NULL */
+	bool uprobes_used;             /* they were attached (counters) */
 };
 
 /* The per-name table of struct agent. */
@@ -48,6 +51,13 @@ void agent_read_counters(void *ctx, struct counter_values *cv);
 int agent_links_open(struct agent *ag);
 void agent_links_close(struct agent *ag);
 void agent_links_ready(void *ctx, int fd, short revents);
+/* --uprobes (agent_uprobes.c): attaches after the pipeline exists, so
+ * that the server's views reach it. A failure of 'auto' is reported as an
+ * "error" event and the agent runs without them; a failure of explicit
+ * paths stops the start (AGENT_ERR_ATTACH). */
+enum agent_status agent_uprobes_open(struct agent *ag, char *err, size_t errlen);
+void agent_uprobes_close(struct agent *ag);
+void agent_uprobe_counters(struct agent *ag, struct counter_values *cv);
 /* Every thread keeps only the capabilities the attached agent uses (those
  * @live's maps need, found by trying). 0, or -1 with the reason in @err. */
 int agent_drop_privileges(struct live *live, char *err, size_t errlen);

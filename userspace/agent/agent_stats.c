@@ -43,6 +43,8 @@ void agent_read_counters(void *ctx, struct counter_values *cv)
 #undef X
 		counter_set(cv, COUNTER_RECORDS_BAD, lc.bad_records);
 	}
+	if (ag->uprobes_used && ag->live)
+		agent_uprobe_counters(ag, cv);
 	if (ag->pl) {
 		sum = pipeline_summary(ag->pl);
 		counter_set(cv, COUNTER_HANDSHAKES, sum->handshakes);
@@ -56,7 +58,12 @@ void agent_read_counters(void *ctx, struct counter_values *cv)
 		counter_set(cv, COUNTER_HANDSHAKE_BYTES, pipeline_conn_bytes(ag->pl));
 		counter_set(cv, COUNTER_FLOWS_REOPENED,
 			    pipeline_flow_stats(ag->pl)->flows_reopened);
+		counter_set(cv, COUNTER_FLOWS_LOST, pipeline_flows_lost(ag->pl));
+		counter_set(cv, COUNTER_FLOWS_REFOUND,
+			    pipeline_flow_stats(ag->pl)->flows_refound);
 		counter_set(cv, COUNTER_FLOWS_NOT_TLS, sum->problems[SUM_NON_TLS_FLOWS]);
+		counter_set(cv, COUNTER_CHAINS_TOO_LARGE, sum->problems[SUM_CHAINS_TOO_LARGE]);
+		counter_set(cv, COUNTER_CHAINS_TRUNCATED, sum->problems[SUM_CHAINS_TRUNCATED]);
 	}
 	if (ag->o.health) {
 		struct cert_health_stats hs;

@@ -27,9 +27,13 @@ enum finding_kind {
 
 enum finding_severity { SEV_CRITICAL, SEV_WARNING, SEV_INFO };
 
+/* Bytes of a finding's detail, NUL included: superseded across key
+ * families names two fingerprints' worth of facts and its evidence. */
+#define FINDING_DETAIL_MAX 384
+
 struct finding {
 	enum finding_kind kind;
-	char detail[256];
+	char detail[FINDING_DETAIL_MAX];
 };
 
 #define FINDINGS_MAX FINDING__COUNT

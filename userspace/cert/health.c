@@ -35,6 +35,7 @@
 #define HEALTH_MAX_PROBLEMS 64
 #define HEALTH_DB_PROBLEM_EVERY_S 60
 #define HEALTH_INVENTORY_FLUSH_MS 1000
+#define HEALTH_DB_REOPEN_MS 5000      /* a read-only database: opened again */
 
 struct health_wait {
 	struct health_wait *next;
@@ -63,6 +64,9 @@ struct cert_health {
 	int64_t last_db_problem_ms;    /* CLOCK_MONOTONIC; 0: none yet */
 	int64_t last_flush_ms;
 	uint64_t unanswered;             /* sightings not recorded */
+	char *db_path;                   /* the --db file, NULL: in memory */
+	bool db_read_only;               /* the last write failed: read-only */
+	int64_t last_reopen_ms;
 };
 
 static int64_t health_now_ms(void)
@@ -99,7 +103,15 @@ static void health_db_problem(struct cert_health *h, const char *msg)
 	/* monotonic: after a step back of the wall clock, the next problem
 	 * would otherwise wait until the clock caught up (years, maybe) */
 	int64_t now = health_now_ms();
+	char ro[600];
 
+	if (!h->db_read_only && inventory_fs_read_only(h->db_path)) {
+		h->db_read_only = true;
+		snprintf(ro, sizeof(ro), "%s: its file system is read-only (opened "
+			 "again every %d s until it can be written)", msg,
+			 HEALTH_DB_REOPEN_MS / 1000);
+		msg = ro;
+	}
 	if (h->last_db_problem_ms &&
 	    now - h->last_db_problem_ms < HEALTH_DB_PROBLEM_EVERY_S * 1000)
 		return;
@@ -135,8 +147,14 @@ static int health_open_db(struct cert_health *h, const char *path, char *err,
 {
 	char why[512];
 
-	if (path && inventory_open(path, &h->inv, why, sizeof(why)) == 0)
+	if (path && inventory_open(path, &h->inv, why, sizeof(why)) == 0) {
+		h->db_path = strdup(path);
+		if (!h->db_path) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
 		return 0;
+	}
 	if (inventory_open(NULL, &h->inv, err, errlen))
 		return -1;
 	if (!path)
@@ -204,6 +222,7 @@ void cert_health_close(struct cert_health *h)
 		health_wait_free(w);
 	}
 	inventory_close(h->inv);
+	free(h->db_path);
 	if (h->efd >= 0)
 		close(h->efd);
 	free(h);
@@ -239,19 +258,19 @@ static void health_expect(struct cert_health *h, const char *sni,
 }
 
 static void health_supersede(struct cert_health *h, const struct cert_health_input *in,
-			     const struct cert_info *leaf, struct finding_list *f)
+			     const struct cert_info *leaf, struct finding_list *f,
+			     struct supersede_verdict *v)
 {
-	struct supersede_verdict v;
 	struct tw_endpoint none = { 0 };
-	char err[512], detail[256];
+	char err[512], detail[FINDING_DETAIL_MAX];
 
 	if (supersede_judge(h->inv, in->sni, in->server ? in->server : &none, leaf,
-			    in->ts_us, &v, err, sizeof(err))) {
+			    in->key_offer, in->ts_us, v, err, sizeof(err))) {
 		health_db_problem(h, err);
 		return;
 	}
-	if (v.superseded) {
-		supersede_detail(&v, in->sni, detail, sizeof(detail));
+	if (v->superseded) {
+		supersede_detail(v, in->sni, detail, sizeof(detail));
 		finding_add(f, FINDING_SUPERSEDED, "%s", detail);
 	}
 }
@@ -397,7 +416,8 @@ static void health_findings_text(const struct finding_list *f, char *buf, size_t
 }
 
 static void health_record(struct cert_health *h, const struct cert_info *leaf,
-			  bool unanswered, struct cert_health_result *r)
+			  bool unanswered, const struct supersede_verdict *v,
+			  struct cert_health_result *r)
 {
 	char addr[TW_ADDR_STRLEN], findings[256], err[512];
 	struct inventory_sighting s = {
@@ -406,6 +426,8 @@ static void health_record(struct cert_health *h, const struct cert_info *leaf,
 		.subject = leaf->subject, .issuer = leaf->issuer, .key = leaf->key,
 		.not_before = leaf->not_before, .not_after = leaf->not_after,
 		.ts_us = r->ts_us, .findings = findings,
+		.rollback_us = v->record_rollback ? r->ts_us : 0,
+		.rollback_evidence = v->rollback_text,
 	};
 
 	if (unanswered) {
@@ -487,6 +509,7 @@ void cert_health_check(struct cert_health *h, const struct cert_health_input *in
 		       struct cert_health_result *out)
 {
 	const struct cert_info *leaf = in->n_chain > 0 ? in->chain[0] : NULL;
+	struct supersede_verdict sv;
 	struct verify_result vr;
 	struct finding_list base;
 	STACK_OF(X509) *chain;
@@ -504,13 +527,13 @@ void cert_health_check(struct cert_health *h, const struct cert_health_input *in
 	if (vrc == 1)
 		finding_add(&out->findings, FINDING_UNTRUSTED, "%s", vr.detail);
 	health_expect(h, in->sni, leaf, &out->findings);
-	health_supersede(h, in, leaf, &out->findings);
+	health_supersede(h, in, leaf, &out->findings, &sv);
 	base = out->findings;
 	chain = health_revocation_chain(&vr, in);
 	out->pending = health_revocation(h, chain, in->staple, at,
 					 h->online && vrc >= 0 && health_anchored(vr.code),
 					 out);
-	health_record(h, leaf, in->unanswered, out);
+	health_record(h, leaf, in->unanswered, &sv, out);
 	if (out->pending)
 		health_wait_add(h, out, &base, chain, in->staple, at);
 	else
@@ -624,6 +647,34 @@ static void health_deliver_problems(struct cert_health *h,
 	h->dropped_problems = 0;
 }
 
+/*
+ * The database could not be written because its file system is read-only
+ * (inventory_fs_read_only()): the file is opened again by its path
+ * every HEALTH_DB_REOPEN_MS, and once that gives a database that can be
+ * written the new connection takes over: recording resumes.
+ */
+static void health_db_reopen(struct cert_health *h, int64_t now)
+{
+	struct inventory *inv;
+	char err[512];
+
+	if (!h->db_read_only || now - h->last_reopen_ms < HEALTH_DB_REOPEN_MS)
+		return;
+	h->last_reopen_ms = now;
+	switch (inventory_reopen(h->db_path, &inv, err, sizeof(err))) {
+	case 0:
+		return;
+	case -1:
+		pr_debug("%s\n", err);
+		return;
+	}
+	inventory_close(h->inv);
+	h->inv = inv;
+	h->db_read_only = false;
+	h->last_db_problem_ms = 0;   /* a new fault is said at once */
+	pr_info("inventory %s: writable again, recording resumed\n", h->db_path);
+}
+
 void cert_health_tick(struct cert_health *h)
 {
 	char err[512];
@@ -631,6 +682,7 @@ void cert_health_tick(struct cert_health *h)
 
 	if (!h || now - h->last_flush_ms < HEALTH_INVENTORY_FLUSH_MS)
 		return;
+	health_db_reopen(h, now);
 	h->last_flush_ms = now;
 	if (inventory_flush(h->inv, err, sizeof(err)))
 		health_db_problem(h, err);

@@ -30,6 +30,7 @@
 
 #include "cert_info.h"
 #include "common/endpoint.h"
+#include "common/key_family.h"
 #include "findings.h"
 #include "revocation.h"
 #include "staple.h"
@@ -80,6 +81,10 @@ struct cert_health_input {
 	const struct finding_list *base;      /* findings the caller already
 	                                       * has (findings_check_leaf);
 	                                       * may be NULL */
+	const struct key_offer *key_offer;    /* the key families the client
+	                                       * accepted, most preferred
+	                                       * first (superseded across key
+	                                       * families); NULL: unknown */
 	bool unanswered;                      /* no ClientHello or no
 	                                       * ServerHello was seen: judged,
 	                                       * not recorded in the inventory

@@ -74,6 +74,7 @@ extern const char *const cli_cmd_names[CLI__COUNT];
 
 #define CLI_MAX_PORTS 64
 #define CLI_MAX_IFACES 64
+#define CLI_MAX_UPROBES 16
 #define CLI_DEFAULT_DB "/var/lib/tlswatch/inventory.db"
 #define CLI_RUN_DEFAULT_PORT "443"
 #ifndef CLI_DEFAULT_CONFIG   /* -DCLI_DEFAULT_CONFIG=... for another sysconfdir */
@@ -108,11 +109,14 @@ struct cli_opts {
 	const char *ifaces[CLI_MAX_IFACES];
 	int n_ifaces;
 	const char *log_path;
+	const char *uprobes[CLI_MAX_UPROBES]; /* "auto", "off" or paths */
+	int n_uprobes;
 	bool active;
 	unsigned stats_interval_s;
 	unsigned dir_budget;
 	unsigned handshake_memory_mib;
 	unsigned ring_buffer_kib;
+	unsigned flow_map_entries;
 	/* the values in force, in order, for --show-config */
 	struct cli_setting *settings;
 	int n_settings, cap_settings;

@@ -20,6 +20,24 @@ static int add_port(struct cli_opts *o, unsigned long port, char *err, size_t er
 	return 0;
 }
 
+/* --uprobes: 'auto' or 'off' alone (the last one given wins), or paths. */
+static int add_uprobes(struct cli_opts *o, const char *arg, char *err,
+		       size_t errlen)
+{
+	bool mode = !strcmp(arg, "auto") || !strcmp(arg, "off");
+
+	if (mode || (o->n_uprobes == 1 && (!strcmp(o->uprobes[0], "auto") ||
+					   !strcmp(o->uprobes[0], "off"))))
+		o->n_uprobes = 0;
+	if (!mode && arg[0] != '/') {
+		snprintf(err, errlen, "--uprobes %s: 'auto', 'off' or an absolute "
+			 "library path", arg);
+		return -EXIT_USAGE;
+	}
+	return check_opts_add(o->uprobes, &o->n_uprobes, CLI_MAX_UPROBES, arg,
+			      err, errlen);
+}
+
 /* The kernel takes only a power of two (whole pages). */
 static int set_ring_buffer(struct cli_opts *o, unsigned long kib, char *err,
 			   size_t errlen)
@@ -90,11 +108,13 @@ static int apply_general(struct cli_opts *o, enum cli_opt id, const char *arg,
 	case CLI_OPT_UDP_ENCAP:
 		return tw_udp_encap_add(&o->udp_encap, arg, err, errlen) ? -EXIT_USAGE : 0;
 	case CLI_OPT_JSON_LOG:        o->log_path = arg; return 0;
+	case CLI_OPT_UPROBES:         return add_uprobes(o, arg, err, errlen);
 	case CLI_OPT_NO_ACTIVE_CHECK: o->active = false; return 0;
 	case CLI_OPT_STATS_INTERVAL:  o->stats_interval_s = (unsigned)u; return 0;
 	case CLI_OPT_DIR_BUDGET:      o->dir_budget = (unsigned)u; return 0;
 	case CLI_OPT_HANDSHAKE_MEMORY: o->handshake_memory_mib = (unsigned)u; return 0;
 	case CLI_OPT_RING_BUFFER:     return set_ring_buffer(o, u, err, errlen);
+	case CLI_OPT_FLOW_MAP:        o->flow_map_entries = (unsigned)u; return 0;
 	case CLI_OPT_DB:              o->check.health.db_path = arg; return 0;
 	case CLI_OPT_FAIL_ON:         return parse_fail_on(arg, &o->fail_on, err, errlen);
 	case CLI_OPT_CONFIG:          o->config_path = arg; return 0;
@@ -185,6 +205,7 @@ void cli_opt_clear(struct cli_opts *o, enum cli_opt id)
 	switch (id) {
 	case CLI_OPT_PORT:         o->n_ports = 0; break;
 	case CLI_OPT_IFACE:        o->n_ifaces = 0; break;
+	case CLI_OPT_UPROBES:      o->n_uprobes = 0; break;
 	case CLI_OPT_UDP_ENCAP:    o->udp_encap = tw_udp_encap_default; break;
 	case CLI_OPT_FAIL_ON:      o->fail_on = 0; break;
 	case CLI_OPT_VERBOSE:      o->verbose = 0; break;

@@ -66,6 +66,13 @@
 	X(NO_ACTIVE_CHECK, "no-active-check", 0, NULL, CMD_R, GENERAL, OT_FLAG, \
 	  0, 0, 0, "",                                                         \
 	  "never connect to servers (TLS 1.3 certificates then stay unseen)")  \
+	X(UPROBES, "uprobes", 0, "MODE", CMD_R, GENERAL, OT_STR, OF_REPEAT, 0, \
+	  0, "off",                                                            \
+	  "learn each connection's served chain and the alerts the server "    \
+	  "read from the server's own TLS library (OpenSSL 3), TLS 1.3 "       \
+	  "included: 'auto' (the libraries of the processes listening on the " \
+	  "watched ports, and the system's OpenSSL 3), 'off', or the path of " \
+	  "a libssl.so.3 or libcrypto.so.3 (repeatable)")                      \
 	X(STATS_INTERVAL, "stats-interval", 0, "SECS", CMD_R, GENERAL, OT_UINT, \
 	  0, 1, 86400, "60", "an agent stats event every SECS seconds")        \
 	X(DIR_BUDGET, "dir-budget", 0, "BYTES", CMD_R, GENERAL, OT_UINT, 0,     \
@@ -81,6 +88,11 @@
 	  "size of the ring buffer the kernel side writes handshake bytes "   \
 	  "into, KiB (a power of two); records that do not fit are lost and " \
 	  "counted (ringbuf_lost), the agent carries on")                     \
+	X(FLOW_MAP, "flow-map", 0, "ENTRIES", CMD_R, GENERAL, OT_UINT, 0,      \
+	  64, 4194304, "65536",                                                \
+	  "connections the kernel side keeps track of (an LRU map); past it "  \
+	  "the least recently active is forgotten, and a handshake it was "    \
+	  "following is reported incomplete and counted (flows_lost)")        \
 	X(DB, "db", 0, "PATH", CMD_ALL, GENERAL, OT_STR, 0, 0, 0, "",           \
 	  "inventory database (SQLite) of served leaves, used for "            \
 	  "'superseded' across restarts, by the webhook outbox and (run) for " \
@@ -219,6 +231,7 @@
 	X(CMD_R, 4,                                                            \
 	  "an --iface that does not exist (refused before anything is "        \
 	  "created), loading or attaching the eBPF program failed (the "       \
-	  "message says why), or another internal error")
+	  "message says why), a --uprobes library that cannot be hooked, or "  \
+	  "another internal error")
 
 #endif

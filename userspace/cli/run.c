@@ -86,7 +86,10 @@ static void agent_opts_from(struct cli_opts *o, struct cert_health *health,
 	ao->dir_budget = o->dir_budget;
 	ao->handshake_memory_mib = o->handshake_memory_mib;
 	ao->ringbuf_bytes = o->ring_buffer_kib << 10;
+	ao->max_flows = o->flow_map_entries;
 	ao->active = o->active;
+	ao->uprobes = o->uprobes;
+	ao->n_uprobes = o->n_uprobes;
 	ao->stats_interval_s = o->stats_interval_s;
 	ao->health = health;
 	ao->start_problem = o->check.db_warning[0] ? o->check.db_warning : NULL;
@@ -139,10 +142,12 @@ static bool strv_differ(const char *const *a, int na, const char *const *b, int 
 	X("udp-encap", memcmp(&a->udp_encap, &b->udp_encap, sizeof(a->udp_encap))) \
 	X("json-log", str_differ(a->log_path, b->log_path))                    \
 	X("no-active-check", a->active != b->active)                           \
+	X("uprobes", strv_differ(a->uprobes, a->n_uprobes, b->uprobes, b->n_uprobes)) \
 	X("stats-interval", a->stats_interval_s != b->stats_interval_s)        \
 	X("dir-budget", a->dir_budget != b->dir_budget)                        \
 	X("handshake-memory", a->handshake_memory_mib != b->handshake_memory_mib) \
 	X("ring-buffer", a->ring_buffer_kib != b->ring_buffer_kib)             \
+	X("flow-map", a->flow_map_entries != b->flow_map_entries)              \
 	X("db", str_differ(a->check.health.db_path, b->check.health.db_path))  \
 	X("online", a->check.health.online != b->check.health.online)          \
 	X("ocsp-timeout", a->check.health.ocsp_timeout_ms !=                   \

@@ -27,8 +27,16 @@ enum counter_kind { COUNTER_CTR, COUNTER_GAUGE, COUNTER_STAT };
 #define COUNTER_FROM_KERNEL(id, name, help) \
 	X(BPF_##id, name, COUNTER_CTR, "tlswatch_" #name "_total", NULL, NULL, help)
 
+#define COUNTER_FROM_UPROBES(id, name, help) \
+	X(UP_##id, name, COUNTER_CTR, "tlswatch_" #name "_total", NULL, NULL, help)
+
 #define AGENT_COUNTERS(X)                                                      \
 	TW_KERNEL_COUNTERS(COUNTER_FROM_KERNEL)                                \
+	TW_UPROBE_COUNTERS(COUNTER_FROM_UPROBES)                               \
+	X(UP_CHAINS_JOINED, uprobe_chains_joined, COUNTER_CTR, "tlswatch_uprobe_chains_joined_total", NULL, NULL, "Served chains joined to their connection") \
+	X(UP_CHAINS_LOST, uprobe_chains_lost, COUNTER_CTR, "tlswatch_uprobe_chains_lost_total", NULL, NULL, "Served chains not reported: a certificate too big to copy, or a record lost") \
+	X(UP_CHAINS_UNBOUND, uprobe_chains_unbound, COUNTER_CTR, "tlswatch_uprobe_chains_unbound_total", NULL, NULL, "Served chains no packet on a watched flow named the connection of") \
+	X(UP_VIEWS_UNMATCHED, uprobe_views_unmatched, COUNTER_CTR, "tlswatch_uprobe_views_unmatched_total", NULL, NULL, "Server views of a connection the pipeline was not following") \
 	X(HANDSHAKES, handshakes, COUNTER_STAT, NULL, NULL, NULL, "Handshakes reported") \
 	X(HANDSHAKES_OK, handshakes_ok, COUNTER_STAT, NULL, NULL, NULL, "Handshakes that finished") \
 	X(HANDSHAKES_FAILED, handshakes_failed, COUNTER_STAT, NULL, NULL, NULL, "Handshakes ended by a fatal alert") \
@@ -39,7 +47,11 @@ enum counter_kind { COUNTER_CTR, COUNTER_GAUGE, COUNTER_STAT };
 	X(FLOWS_EVICTED, flows_evicted, COUNTER_CTR, "tlswatch_flows_evicted_total", NULL, NULL, "Flows evicted by the memory or flow bounds") \
 	X(HANDSHAKE_BYTES, handshake_memory_bytes, COUNTER_GAUGE, "tlswatch_handshake_memory_bytes", NULL, NULL, "Memory held by handshakes still undecided (bounded by --handshake-memory)") \
 	X(FLOWS_REOPENED, flows_reopened, COUNTER_CTR, "tlswatch_flows_reopened_total", NULL, NULL, "Decided flows ended by a new connection on the same addresses and ports") \
-	X(FLOWS_NOT_TLS, flows_not_tls, COUNTER_CTR, "tlswatch_flows_not_tls_total", NULL, NULL, "Flows dropped because their first bytes were not TLS (or were lost)") \
+	X(FLOWS_LOST, flows_lost, COUNTER_CTR, "tlswatch_flows_lost_total", NULL, NULL, "Undecided handshakes the kernel side stopped following (its flow map evicted them, or a new connection took their addresses and ports), reported incomplete") \
+	X(FLOWS_REFOUND, flows_refound, COUNTER_CTR, "tlswatch_flows_refound_total", NULL, NULL, "Undecided handshakes the kernel side forgot and found again with no byte lost (each also counted in flows_tracked once more)") \
+	X(CHAINS_TOO_LARGE, chains_too_large, COUNTER_CTR, "tlswatch_chains_unread_total", "reason", "too_large", "Certificate messages not read, by reason") \
+	X(CHAINS_TRUNCATED, chains_truncated, COUNTER_CTR, "tlswatch_chains_unread_total", "reason", "truncated", "Certificate messages not read, by reason") \
+	X(FLOWS_NOT_TLS, flows_not_tls, COUNTER_CTR, "tlswatch_flows_not_tls_total", NULL, NULL, "Flows dropped as not TLS: no ClientHello within the preamble's bounds (or their first bytes were lost)") \
 	X(INVENTORY_UNANSWERED, inventory_unanswered, COUNTER_CTR, "tlswatch_inventory_refused_total", "reason", "unanswered", "Sightings the inventory did not record") \
 	X(INVENTORY_REFUSED, inventory_full, COUNTER_CTR, "tlswatch_inventory_refused_total", "reason", "full", "Sightings the inventory did not record") \
 	X(RECORDS_BAD, ringbuf_bad_records, COUNTER_CTR, "tlswatch_ringbuf_bad_records_total", NULL, NULL, "Ring buffer records that did not decode") \

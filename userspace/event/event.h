@@ -41,7 +41,10 @@ struct cert_view {
 	const struct tw_endpoint *server;
 	const char *sni;               /* NULL without SNI */
 	size_t sni_len;
-	const char *observed;          /* "passive" or "active" */
+	const char *observed;          /* "passive", "active" or "server" */
+	uint32_t pid;                  /* "server": the serving process, or 0 */
+	const char *exe;               /* its executable, or NULL */
+	const char *comm;              /* its thread's name, or NULL */
 	int n_chain;
 	const struct cert_info *const *chain; /* leaf first; entries may be NULL */
 	const char *verify;            /* NULL when not checked */
@@ -65,9 +68,11 @@ struct cert_view {
 	X(FLOWS_EVICTED, flows_evicted, "Flows evicted by the memory or flow bounds") \
 	X(GAPS, gaps, "Connection directions with missing bytes")              \
 	X(PARSE_ERRORS, parse_errors, "Handshakes that did not parse")         \
-	X(SSLV2_HELLOS, sslv2_hellos, "SSLv2-compatible ClientHellos skipped") \
+	X(SSLV2_HELLOS, sslv2_hellos, "SSLv2-compatible ClientHellos (reported as handshakes)") \
 	X(NON_TLS_FLOWS, non_tls_flows, "Flows that did not start with TLS")   \
-	X(UNREAD_INPUTS, unread_inputs, "Input files that could not be read, or not to their end")
+	X(UNREAD_INPUTS, unread_inputs, "Input files that could not be read, or not to their end") \
+	X(CHAINS_TOO_LARGE, chains_too_large, "Certificate messages above the per-message cap (256 KiB), not read") \
+	X(CHAINS_TRUNCATED, chains_truncated, "Certificate messages cut before their end (a gap, the copy budget), not read")
 
 enum summary_problem {
 #define SUMMARY_PROBLEM_ENUM(id, name, help) SUM_##id,
@@ -96,6 +101,11 @@ struct summary {
 	uint64_t findings[FINDING__COUNT];
 	uint64_t alerts[256];          /* plaintext alerts by description */
 	uint64_t encrypted_alerts;
+	/* what servers chose, over the handshakes with a ServerHello (the
+	 * ALPN slots add up to them); slots of tls/hs_names.h */
+	uint64_t groups[HS_GROUP_SLOTS];
+	uint64_t alpn_selected[HS_ALPN_SLOTS];
+	uint64_t resumed;
 	uint64_t spikes;
 	bool truncated_file;
 	uint64_t problems[SUM_PROBLEM__COUNT];

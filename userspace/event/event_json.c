@@ -77,9 +77,27 @@ static void write_alerts(struct json_writer *j, const struct hs_record *rec)
 		jw_kv_str(j, "level", level ? level : "unknown");
 		jw_kv_str(j, "description", desc);
 		jw_kv_bool(j, "encrypted", a->encrypted);
+		if (a->from_server_lib)
+			jw_kv_str(j, "observed", "server");
 		jw_object_end(j);
 	}
 	jw_array_end(j);
+}
+
+/* "process": the server process the uprobes saw serve the connection. */
+static void write_process(struct json_writer *j, uint32_t pid, const char *exe,
+			  const char *comm)
+{
+	if (!pid)
+		return;
+	jw_key(j, "process");
+	jw_object_begin(j);
+	jw_kv_uint(j, "pid", pid);
+	if (exe && exe[0])
+		jw_kv_str(j, "exe", exe);
+	if (comm && comm[0])
+		jw_kv_str(j, "comm", comm);
+	jw_object_end(j);
 }
 
 static void write_chain(struct json_writer *j, const struct hs_view *v)
@@ -168,6 +186,22 @@ static void write_sni(struct json_writer *j, const char *sni, size_t len)
 	jw_string_n(j, sni, len);
 }
 
+/* What the ServerHello (and key exchange) settled. */
+static void write_server_choices(struct json_writer *j, const struct hs_record *rec)
+{
+	char code[HS_GROUP_LABEL_LEN];
+
+	jw_kv_str(j, "version", hs_version_name(rec->version));
+	jw_kv_str(j, "cipher", hs_cipher_name(rec->cipher));
+	if (rec->has_group)
+		jw_kv_str(j, "group", hs_group_label(rec->group, code));
+	if (rec->has_alpn_selected) {
+		jw_key(j, "alpn_selected");
+		jw_string_n(j, rec->alpn_selected.bytes, rec->alpn_selected.len);
+	}
+	jw_kv_bool(j, "resumed", rec->resumed);
+}
+
 static void write_handshake(struct json_writer *j, const struct event *ev)
 {
 	const struct hs_view *v = ev->handshake;
@@ -180,6 +214,12 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 	if (rec->tunnel.type)
 		write_tunnel(j, &rec->tunnel);
 	write_sni(j, rec->has_sni ? rec->sni : NULL, rec->sni_len);
+	/* how the connection came to TLS: after a plaintext preamble, with
+	 * an SSLv2-compatible hello */
+	if (rec->starttls)
+		jw_kv_str(j, "starttls", hs_starttls_name(rec->starttls));
+	if (rec->sslv2_hello)
+		jw_kv_bool(j, "sslv2_hello", true);
 	if (rec->has_client_hello) {
 		jw_key(j, "alpn");
 		jw_array_begin(j);
@@ -187,10 +227,8 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 			jw_string_n(j, rec->alpn[i].bytes, rec->alpn[i].len);
 		jw_array_end(j);
 	}
-	if (rec->has_server_hello) {
-		jw_kv_str(j, "version", hs_version_name(rec->version));
-		jw_kv_str(j, "cipher", hs_cipher_name(rec->cipher));
-	}
+	if (rec->has_server_hello)
+		write_server_choices(j, rec);
 	if (rec->has_client_hello) {
 		jw_kv_str(j, "ja4", rec->ja4);
 		jw_kv_str(j, "ja3", rec->ja3);
@@ -201,6 +239,13 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 		jw_kv_bool(j, "cert_visible", rec->cert_visible);
 	if (v->n_chain)
 		write_chain(j, v);
+	if (rec->chain_error) {
+		jw_kv_str(j, "chain_error", hs_chain_error_name(rec->chain_error));
+		jw_kv_uint(j, "chain_bytes", rec->chain_bytes);
+	}
+	if (rec->chain_from_server && v->n_chain)
+		jw_kv_str(j, "observed", "server");
+	write_process(j, rec->server_pid, rec->server_exe, rec->server_comm);
 	if (v->has_staple)
 		write_staple(j, v);
 	write_findings(j, &v->findings, false);
@@ -231,6 +276,7 @@ static void write_cert(struct json_writer *j, const struct event *ev)
 	write_endpoint(j, "server", v->server);
 	write_sni(j, v->sni, v->sni_len);
 	jw_kv_str(j, "observed", v->observed);
+	write_process(j, v->pid, v->exe, v->comm);
 	jw_kv_str(j, "sha256", leaf->sha256_hex);
 	jw_kv_str(j, "spki_sha256", leaf->spki_sha256_hex);
 	jw_kv_str(j, "subject", leaf->subject);
@@ -290,6 +336,8 @@ static const char *outcome_name_i(int i) { return hs_outcome_name((enum hs_outco
 static const char *version_name_i(int i) { return hs_version_name((uint16_t)(0x0300 + i)); }
 static const char *finding_name_i(int i) { return finding_kind_name((enum finding_kind)i); }
 static const char *alert_name_i(int i) { return hs_alert_description_name((uint8_t)i); }
+static const char *group_name_i(int i) { return hs_group_slot_name(i); }
+static const char *alpn_name_i(int i) { return hs_alpn_slot_name(i); }
 
 /* Every reason, zeros too: the set of keys is fixed. */
 static void write_problem_counts(struct json_writer *j, const struct summary *sum)
@@ -332,6 +380,10 @@ static void write_summary(struct json_writer *j, const struct event *ev)
 	/* TLS 1.3 alerts inferred from record lengths have no description */
 	write_counts(j, "alert_counts", sum->alerts, 256, alert_name_i,
 		     "encrypted", sum->encrypted_alerts);
+	jw_kv_uint(j, "resumed_handshakes", sum->resumed);
+	write_counts(j, "group_counts", sum->groups, HS_GROUP_SLOTS, group_name_i, NULL, 0);
+	write_counts(j, "alpn_selected_counts", sum->alpn_selected, HS_ALPN_SLOTS,
+		     alpn_name_i, NULL, 0);
 	write_problem_counts(j, sum);
 	jw_object_end(j);
 }

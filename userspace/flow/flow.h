@@ -21,6 +21,13 @@
  *   So does a SYN, or a segment marked flow_start, on a flow that is done
  *   or ignored (the live source stops copying decided flows, so their
  *   FIN never comes).
+ * - A segment marked flow_start on a flow still undecided, from a later
+ *   packet than the one that began it (another ts_us), means the source
+ *   lost the flow and found it again (live: the kernel's LRU flow map
+ *   evicted its entry, or a new connection took the port pair). When its
+ *   bytes continue the flow's exactly (nothing was lost in between) the
+ *   flow goes on (counted: flows_refound); otherwise the old flow ends
+ *   with FLOW_END_RESTARTED (counted) and a new one starts.
  * - last_ts_us is the latest packet time the table had seen when the flow
  *   last had a packet (captures can step back in time a little).
  * - Callbacks must not call flow_table_push/flush/free; flow_mark_done,
@@ -42,6 +49,7 @@ enum flow_end_reason {
 	FLOW_END_EVICTED,      /* pushed out by the flow or memory cap */
 	FLOW_END_CAPTURE_END,  /* flow_table_flush() at the end of input */
 	FLOW_END_REOPENED,     /* a new connection started on its port pair */
+	FLOW_END_RESTARTED,    /* undecided, and the source began it again */
 };
 
 enum flow_state {
@@ -89,6 +97,9 @@ struct flow_stats {
 	uint64_t flows_evicted;        /* by max_flows or memory cap */
 	uint64_t flows_timed_out;
 	uint64_t flows_reopened;       /* ended by a new connection on the pair */
+	uint64_t flows_restarted;      /* undecided, begun again by the source */
+	uint64_t flows_refound;        /* undecided, found again by the source
+	                                * with no byte lost: they go on */
 	uint64_t segments;
 	uint64_t retransmitted_bytes;  /* already delivered, dropped */
 	uint64_t overlap_bytes;        /* overlapping parts trimmed */
@@ -133,6 +144,9 @@ void flow_table_advance(struct flow_table *t, uint64_t now_us);
 void flow_table_flush(struct flow_table *t, uint64_t ts_us);
 
 /* The consumer's decisions about a flow. */
+/* The flow between @a and @b (either order), or NULL. */
+struct flow *flow_table_find(struct flow_table *t, const struct tw_endpoint *a,
+			     const struct tw_endpoint *b);
 void flow_set_client(struct flow *f, int index);
 void flow_mark_done(struct flow_table *t, struct flow *f);    /* drop buffers, keep entry */
 void flow_mark_ignored(struct flow_table *t, struct flow *f); /* not TLS */

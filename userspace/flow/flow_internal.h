@@ -43,6 +43,8 @@ struct flow_entry {
 	struct flow_entry *lru_prev, *lru_next; /* all flows, most recent first */
 	struct flow_entry *ooo_prev, *ooo_next; /* flows holding data, most recent first */
 	uint64_t hash;
+	uint64_t source_start_us;               /* ts_us of the source's flow_start */
+	bool has_source_start;
 	bool on_ooo_list;
 	bool ending;                            /* inside flow_entry_end() */
 	struct reasm_dir dir[2];

@@ -345,6 +345,59 @@ static bool flow_is_reopened(const struct flow_entry *fe, int from,
 	return seg->flow_start && decided;
 }
 
+/* The source began an undecided flow again (see flow.h): another packet
+ * than the one that began it is marked flow_start (the records of one
+ * packet all carry its time). */
+static bool flow_is_restarted(const struct flow_entry *fe,
+			      const struct tw_segment *seg)
+{
+	return seg->flow_start && fe->has_source_start &&
+	       seg->ts_us != fe->source_start_us &&
+	       (fe->pub.state == FLOW_NEW || fe->pub.state == FLOW_TRACKED);
+}
+
+/* A restart whose bytes continue the flow's exactly (the next byte of the
+ * sender's direction, or, when it had sent nothing yet, acknowledging the
+ * other's): the source forgot the flow and found it again, and no byte was
+ * lost in between. */
+static bool flow_is_refound(const struct flow_entry *fe, int from,
+			    const struct tw_segment *seg)
+{
+	const struct reasm_dir *d = &fe->dir[from], *other = &fe->dir[!from];
+
+	if (d->started)
+		return seg->seq == d->next_seq;
+	return other->started && (seg->tcp_flags & TW_TCP_ACK) &&
+	       seg->ack == other->next_seq;
+}
+
+/* Whether @seg begins a new flow on @fe's port pair: @fe has then ended,
+ * counted by its reason (a flow found again goes on, counted). A restart
+ * continues the same connection: its client, when known, is put in
+ * *@client for the new flow (a zeroed family otherwise). */
+static bool flow_replaced(struct flow_table *t, struct flow_entry *fe, int from,
+			  const struct tw_segment *seg, struct tw_endpoint *client)
+{
+	memset(client, 0, sizeof(*client));
+	if (flow_is_restarted(fe, seg)) {
+		if (flow_is_refound(fe, from, seg)) {
+			t->stats.flows_refound++;
+			return false;
+		}
+		if (fe->pub.client >= 0)
+			*client = fe->pub.ep[fe->pub.client];
+		t->stats.flows_restarted++;
+		flow_entry_end(t, fe, FLOW_END_RESTARTED, seg->ts_us);
+		return true;
+	}
+	if (flow_is_reopened(fe, from, seg)) {
+		t->stats.flows_reopened++;
+		flow_entry_end(t, fe, FLOW_END_REOPENED, seg->ts_us);
+		return true;
+	}
+	return false;
+}
+
 /* FIN or RST: the segment's payload went out already; a direction whose
  * FIN/RST lies past a hole gets its gap. RST ends the flow; FIN only
  * half-closes it, because the other side may still answer (a client that
@@ -380,7 +433,8 @@ static void flow_push_payload(struct flow_table *t, struct flow_entry *fe,
 		d->started = true;
 		d->next_seq = seq;
 	}
-	reasm_push(t, fe, from, seq, seg->payload, len, seg->ts_us);
+	if (len > 0)
+		reasm_push(t, fe, from, seq, seg->payload, len, seg->ts_us);
 	if (seg->truncated && seg->wire_len > len)
 		reasm_note_truncated(t, fe, from, seq, len, seg->wire_len,
 				     seg->ts_us);
@@ -401,6 +455,7 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 {
 	uint8_t flags = seg->tcp_flags;
 	uint32_t len = seg->payload ? seg->len : 0;
+	struct tw_endpoint client = { 0 };
 	int from = 0;
 
 	t->stats.segments++;
@@ -408,9 +463,7 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 
 	uint64_t hash = flow_hash_endpoints(t->seed, &seg->src, &seg->dst);
 	struct flow_entry *fe = flow_lookup(t, hash, seg, &from);
-	if (fe && flow_is_reopened(fe, from, seg)) {
-		t->stats.flows_reopened++;
-		flow_entry_end(t, fe, FLOW_END_REOPENED, seg->ts_us);
+	if (fe && flow_replaced(t, fe, from, seg, &client)) {
 		fe = NULL;
 		from = 0;   /* the new flow's ep[0] is this segment's sender */
 	}
@@ -420,8 +473,14 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 		fe = flow_create(t, hash, seg);
 		if (!fe)
 			return;
+		if (client.addr.family)
+			fe->pub.client = tw_endpoint_equal(&fe->pub.ep[0], &client) ? 0 : 1;
 	}
 	flow_touch(t, fe);
+	if (seg->flow_start) {
+		fe->source_start_us = seg->ts_us;
+		fe->has_source_start = true;
+	}
 	if (seg->tunnel.type)
 		flow_note_tunnel(&fe->pub, from, &seg->tunnel);
 
@@ -438,7 +497,9 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 		flow_handle_syn(fe, from, seg);
 		seq++;
 	}
-	if (len > 0)
+	/* a truncated segment without bytes: the source lost them (live: a
+	 * gap record), a hole once delivery reaches it */
+	if (len > 0 || (seg->truncated && seg->wire_len > 0))
 		flow_push_payload(t, fe, from, seg, seq, len);
 	if (flags & (TW_TCP_FIN | TW_TCP_RST))
 		flow_finish(t, fe, from, seq + len, flags, seg->ts_us);
@@ -496,6 +557,17 @@ void flow_table_free(struct flow_table *t)
 	}
 	free(t->buckets);
 	free(t);
+}
+
+struct flow *flow_table_find(struct flow_table *t, const struct tw_endpoint *a,
+			     const struct tw_endpoint *b)
+{
+	struct tw_segment seg = { .src = *a, .dst = *b };
+	struct flow_entry *fe;
+	int from;
+
+	fe = flow_lookup(t, flow_hash_endpoints(t->seed, a, b), &seg, &from);
+	return fe ? &fe->pub : NULL;
 }
 
 void flow_set_client(struct flow *f, int index)

@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,14 +133,25 @@ static const char *const migrations[INVENTORY_SCHEMA_VERSION] = {
 	" handshakes INTEGER NOT NULL,"
 	" failures INTEGER NOT NULL,"
 	" PRIMARY KEY (minute, ja4)) WITHOUT ROWID",
+	/* 4: the evidence that an older leaf of another key family is a
+	 * rollback and not half of a dual RSA/ECDSA deployment (supersede.h),
+	 * kept so the finding holds for every client until the newer leaf is
+	 * served again there. */
+	"ALTER TABLE served ADD COLUMN rollback_us INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE served ADD COLUMN rollback_evidence TEXT NOT NULL DEFAULT ''",
 };
 
 static const char sql_record[] =
 	"INSERT INTO served (name, addr, port, sha256, subject, issuer, key,"
-	" not_before, not_after, first_seen_us, last_seen_us, count, findings)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 1, ?11)"
+	" not_before, not_after, first_seen_us, last_seen_us, count, findings,"
+	" rollback_us, rollback_evidence)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, 1, ?11, ?12, ?13)"
 	" ON CONFLICT (name, addr, port, sha256) DO UPDATE SET"
 	" first_seen_us = min(first_seen_us, excluded.first_seen_us),"
+	" rollback_evidence = CASE WHEN excluded.rollback_us > 0"
+	"  THEN excluded.rollback_evidence ELSE rollback_evidence END,"
+	" rollback_us = CASE WHEN excluded.rollback_us > 0"
+	"  THEN excluded.rollback_us ELSE rollback_us END,"
 	" findings = CASE WHEN excluded.last_seen_us >= last_seen_us"
 	"  THEN excluded.findings ELSE findings END,"
 	" last_seen_us = max(last_seen_us, excluded.last_seen_us),"
@@ -162,13 +174,16 @@ static const char sql_set_findings[] =
 	"name, addr, port, sha256, subject, issuer, key, not_before, not_after," \
 	" first_seen_us, last_seen_us, count, findings"
 
-/* The rows inventory_find_newer() chooses from, at any time. */
+#define KEY_FAMILY_SQL "substr(key, 1, instr(key || '-', '-') - 1)"
+
+/* The rows inventory_find_newer() chooses from, at any time: of the same
+ * key family (?8 false), or of another one (?8 true). */
 #define NEWER_CANDIDATES \
 	" FROM served" \
 	" WHERE name = ?1 AND sha256 <> ?2 AND not_before > ?3" \
 	" AND (?1 <> '' OR (addr = ?5 AND port = ?6))" \
-	" AND (?7 = '' OR key = '' OR" \
-	"  substr(key, 1, instr(key || '-', '-') - 1) = ?7)"
+	" AND CASE WHEN ?8 THEN ?7 <> '' AND key <> '' AND " KEY_FAMILY_SQL " <> ?7" \
+	"  ELSE ?7 = '' OR key = '' OR " KEY_FAMILY_SQL " = ?7 END"
 
 static const char sql_find_newer[] =
 	"SELECT name, addr, port, sha256, subject, issuer, key, not_before,"
@@ -179,17 +194,72 @@ static const char sql_find_newer[] =
 static const char sql_newest_candidate[] =
 	"SELECT max(first_seen_us)" NEWER_CANDIDATES;
 
-static const char sql_dump[] =
-	"SELECT " LEAF_COLUMNS ","
-	" last_seen_us = max(last_seen_us) OVER (PARTITION BY name, addr, port)"
-	" FROM served ORDER BY name, last_seen_us DESC, addr, port, sha256";
+/* inventory_rival_facts(): two rows on one address, and a leaf's last
+ * sighting for the name. */
+static const char sql_rival_rows[] =
+	"SELECT sha256, last_seen_us, rollback_us, rollback_evidence FROM served"
+	" WHERE name = ?1 AND addr = ?2 AND port = ?3 AND sha256 IN (?4, ?5)";
+
+static const char sql_last_for_name[] =
+	"SELECT max(last_seen_us) FROM served WHERE name = ?1 AND sha256 = ?4"
+	" AND (?1 <> '' OR (addr = ?2 AND port = ?3))";
+
+/* The listing: the rollback columns where the file has them. */
+#define SQL_DUMP(rollback) \
+	"SELECT " LEAF_COLUMNS ", " rollback "," \
+	" last_seen_us = max(last_seen_us) OVER (PARTITION BY name, addr, port)" \
+	" FROM served ORDER BY name, last_seen_us DESC, addr, port, sha256"
+static const char sql_dump[] = SQL_DUMP("rollback_us, rollback_evidence");
+static const char sql_dump_before_rollback[] = SQL_DUMP("0, ''");
 
 int inv_fail(const struct inventory *inv, const char *what, char *err,
 	     size_t errlen)
 {
-	snprintf(err, errlen, "%s: %s%s%s", inv->where, what ? what : "",
-		 what ? ": " : "", sqlite3_errmsg(inv->db));
+	/* "disk I/O error" alone does not say what to fix: the system's
+	 * reason does ("Read-only file system", "No space left on device") */
+	int sys = (sqlite3_extended_errcode(inv->db) & 0xff) == SQLITE_IOERR ?
+		  sqlite3_system_errno(inv->db) : 0;
+
+	snprintf(err, errlen, "%s: %s%s%s%s%s%s", inv->where, what ? what : "",
+		 what ? ": " : "", sqlite3_errmsg(inv->db), sys ? " (" : "",
+		 sys ? strerror(sys) : "", sys ? ")" : "");
 	return -1;
+}
+
+/* Whether the file system that holds @path takes new data. 0, or -errno
+ * (-EROFS: read-only). */
+static int inv_fs_writable(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	int fd, r = 0;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + (slash == path)),
+			  path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "", 1) != 1)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+bool inventory_fs_read_only(const char *path)
+{
+	return path && inv_fs_writable(path) == -EROFS;
+}
+
+int inventory_reopen(const char *path, struct inventory **out, char *err,
+		     size_t errlen)
+{
+	*out = NULL;
+	if (inv_fs_writable(path) == -EROFS)
+		return 0;
+	return inventory_open(path, out, err, errlen) ? -1 : 1;
 }
 
 static int inv_exec(struct inventory *inv, const char *sql, const char *what,
@@ -224,6 +294,7 @@ static int inv_schema_version(struct inventory *inv, int *version, char *err,
 {
 	char v[32];
 
+	*version = 0;
 	if (inv_query_text(inv, "PRAGMA user_version", v, sizeof(v)))
 		return inv_fail(inv, NULL, err, errlen);
 	*version = atoi(v);
@@ -310,6 +381,12 @@ static int inv_prepare(struct inventory *inv, char *err, size_t errlen)
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(inv->db, sql_add_sightings, -1,
 			       SQLITE_PREPARE_PERSISTENT, &inv->add_sightings,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(inv->db, sql_rival_rows, -1,
+			       SQLITE_PREPARE_PERSISTENT, &inv->rival_rows,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(inv->db, sql_last_for_name, -1,
+			       SQLITE_PREPARE_PERSISTENT, &inv->last_for_name,
 			       NULL) != SQLITE_OK)
 		return inv_fail(inv, NULL, err, errlen);
 	return 0;
@@ -396,6 +473,8 @@ void inventory_close(struct inventory *inv)
 	sqlite3_finalize(inv->find_newer);
 	sqlite3_finalize(inv->newest_candidate);
 	sqlite3_finalize(inv->add_sightings);
+	sqlite3_finalize(inv->rival_rows);
+	sqlite3_finalize(inv->last_for_name);
 	sqlite3_close(inv->db);
 	free(inv);
 }
@@ -443,7 +522,9 @@ int inventory_record(struct inventory *inv, const struct inventory_sighting *s,
 	    sqlite3_bind_int64(st, 8, s->not_before) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 9, s->not_after) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 10, (sqlite3_int64)s->ts_us) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 11, nz(s->findings), -1, SQLITE_STATIC) != SQLITE_OK)
+	    sqlite3_bind_text(st, 11, nz(s->findings), -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 12, (sqlite3_int64)s->rollback_us) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 13, nz(s->rollback_evidence), -1, SQLITE_STATIC) != SQLITE_OK)
 		return inv_step_done(inv, st, SQLITE_ERROR, "recording", err, errlen);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -519,7 +600,8 @@ static bool bind_candidates(sqlite3_stmt *st, const struct newer_query *q)
 	       sqlite3_bind_int64(st, 3, q->not_before) == SQLITE_OK &&
 	       sqlite3_bind_text(st, 5, nz(q->addr), -1, SQLITE_STATIC) == SQLITE_OK &&
 	       sqlite3_bind_int(st, 6, q->port) == SQLITE_OK &&
-	       sqlite3_bind_text(st, 7, q->family, -1, SQLITE_STATIC) == SQLITE_OK;
+	       sqlite3_bind_text(st, 7, q->family, -1, SQLITE_STATIC) == SQLITE_OK &&
+	       sqlite3_bind_int(st, 8, q->other_family) == SQLITE_OK;
 }
 
 /* The latest first_seen of any candidate row, at any time (0: none). */
@@ -539,8 +621,8 @@ static int newest_candidate(struct inventory *inv, const struct newer_query *q,
 int inventory_find_newer(struct inventory *inv, const char *name,
 			 const char *addr, uint16_t port, const char *sha256,
 			 int64_t not_before, const char *key,
-			 uint64_t served_by_us, struct inventory_leaf *out,
-			 char *err, size_t errlen)
+			 enum inventory_family_match match, uint64_t served_by_us,
+			 struct inventory_leaf *out, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = inv->find_newer;
 	char family[32];
@@ -548,6 +630,7 @@ int inventory_find_newer(struct inventory *inv, const char *name,
 		.name = name, .addr = addr, .port = port, .sha256 = sha256,
 		.not_before = not_before, .family = family,
 		.served_by_us = served_by_us,
+		.other_family = match == INVENTORY_OTHER_FAMILY,
 	};
 	uint64_t newest;
 	int rc;
@@ -569,6 +652,71 @@ int inventory_find_newer(struct inventory *inv, const char *name,
 	if (newest_candidate(inv, &q, &newest, err, errlen) == 0)
 		inv_memo_newer_put(inv, &q, newest, rc ? out : NULL);
 	return rc;
+}
+
+/* The two rows on @addr/@port into @out (and the sightings counted in
+ * memory). */
+static int rival_rows(struct inventory *inv, const char *name, const char *addr,
+		      uint16_t port, const char *older, const char *newer,
+		      struct inventory_rival_facts *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = inv->rival_rows;
+	int rc;
+
+	if (!inv_bind_key(st, name, addr, port, older) ||
+	    sqlite3_bind_text(st, 5, nz(newer), -1, SQLITE_STATIC) != SQLITE_OK)
+		return inv_step_done(inv, st, SQLITE_ERROR, "querying", err, errlen);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *sha = sqlite3_column_text(st, 0);
+
+		if (sha && !strcmp((const char *)sha, nz(newer))) {
+			out->newer_last_here_us = (uint64_t)sqlite3_column_int64(st, 1);
+			continue;
+		}
+		out->rollback_us = (uint64_t)sqlite3_column_int64(st, 2);
+		inv_col_text(st, 3, out->rollback_evidence,
+			     sizeof(out->rollback_evidence));
+	}
+	if (inv_step_done(inv, st, rc, "querying", err, errlen))
+		return -1;
+	out->newer_last_here_us = inv_memo_last_seen(inv, name, addr, port, newer,
+						     out->newer_last_here_us);
+	return 0;
+}
+
+static int last_for_name(struct inventory *inv, const char *name, const char *addr,
+			 uint16_t port, const char *sha256, uint64_t *out,
+			 char *err, size_t errlen)
+{
+	sqlite3_stmt *st = inv->last_for_name;
+	int rc;
+
+	if (!inv_bind_key(st, name, addr, port, sha256))
+		return inv_step_done(inv, st, SQLITE_ERROR, "querying", err, errlen);
+	rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	if (inv_step_done(inv, st, rc, "querying", err, errlen))
+		return -1;
+	*out = inv_memo_last_seen(inv, name, addr, port, sha256, *out);
+	return 0;
+}
+
+int inventory_rival_facts(struct inventory *inv, const char *name,
+			  const char *addr, uint16_t port, const char *older,
+			  const char *newer, bool exact,
+			  struct inventory_rival_facts *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof(*out));
+	if (!exact && inv_memo_rival_get(inv, name, addr, port, older, newer, out))
+		return 0;
+	if (exact && inventory_flush(inv, err, errlen))
+		return -1;
+	if (rival_rows(inv, name, addr, port, older, newer, out, err, errlen) ||
+	    last_for_name(inv, name, addr, port, older, &out->older_last_us,
+			  err, errlen))
+		return -1;
+	inv_memo_rival_put(inv, name, addr, port, older, newer, out);
+	return 0;
 }
 
 int64_t inventory_count(struct inventory *inv)
@@ -622,6 +770,13 @@ static int dump_json_row(struct json_writer *j, const struct inventory_leaf *l,
 	jw_kv_time_us(j, "last_seen", l->last_seen_us);
 	jw_kv_int(j, "count", l->count);
 	dump_findings_json(j, l->findings);
+	if (l->rollback_us) {
+		jw_key(j, "rollback");
+		jw_object_begin(j);
+		jw_kv_time_us(j, "at", l->rollback_us);
+		jw_kv_str(j, "evidence", l->rollback_evidence);
+		jw_object_end(j);
+	}
 	jw_object_end(j);
 	return jw_write_line(j, out);
 }
@@ -638,9 +793,9 @@ static int dump_text_row(const struct inventory_leaf *l, bool current,
 			 bool new_name, FILE *out)
 {
 	char name[DUMP_TEXT_COL], subject[DUMP_TEXT_COL], addr[DUMP_TEXT_COL];
-	char sha256[DUMP_TEXT_COL], findings[DUMP_TEXT_COL];
+	char sha256[DUMP_TEXT_COL], findings[DUMP_TEXT_COL], evidence[DUMP_TEXT_COL];
 	char nb[TW_TIME_STRLEN], na[TW_TIME_STRLEN];
-	char fs[TW_TIME_STRLEN], ls[TW_TIME_STRLEN];
+	char fs[TW_TIME_STRLEN], ls[TW_TIME_STRLEN], rb[TW_TIME_STRLEN];
 
 	if (new_name)
 		fprintf(out, "%s\n", l->name[0] ? dump_printable(l->name, name) : "(no SNI)");
@@ -652,6 +807,10 @@ static int dump_text_row(const struct inventory_leaf *l, bool current,
 		tw_time_format_us(l->first_seen_us, fs),
 		tw_time_format_us(l->last_seen_us, ls), (long long)l->count,
 		l->findings[0] ? "  findings " : "", dump_printable(l->findings, findings));
+	if (l->rollback_us)
+		fprintf(out, "          rollback at %s: %s\n",
+			tw_time_format_us(l->rollback_us, rb),
+			dump_printable(l->rollback_evidence, evidence));
 	return ferror(out) ? -1 : 0;
 }
 
@@ -663,11 +822,15 @@ static int foreach_row(struct inventory *inv, inventory_row_fn cb, void *ctx,
 	sqlite3_stmt *st = NULL;
 	int rc, crc = 0;
 
-	if (sqlite3_prepare_v2(inv->db, sql_dump, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(inv->db, inv->version >= INVENTORY_ROLLBACK_VERSION ?
+			       sql_dump : sql_dump_before_rollback, -1, &st,
+			       NULL) != SQLITE_OK)
 		return inv_fail(inv, NULL, err, errlen);
 	while (crc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		inv_read_leaf(st, &l);
-		crc = cb(ctx, &l, sqlite3_column_int(st, 13) != 0);
+		l.rollback_us = (uint64_t)sqlite3_column_int64(st, 13);
+		inv_col_text(st, 14, l.rollback_evidence, sizeof(l.rollback_evidence));
+		crc = cb(ctx, &l, sqlite3_column_int(st, 15) != 0);
 	}
 	if (crc) {
 		snprintf(err, errlen, "inventory: cannot write the listing");

@@ -14,6 +14,10 @@
  *   first_seen_us, last_seen_us INTEGER  packet time, microseconds
  *   count INTEGER    handshakes that served it
  *   findings TEXT    finding kinds of the latest check, comma-separated
+ *   rollback_us INTEGER, rollback_evidence TEXT   (schema version 4) when
+ *                    and why this older leaf was judged a rollback over a
+ *                    newer leaf of another key family (cert/supersede.h);
+ *                    0 and '' when never
  * Primary key (name, addr, port, sha256). WAL mode, so readers (the
  * `inventory` command, sqlite3) never block the writer.
  *
@@ -42,7 +46,8 @@
  *                   count); history_client (minute, ja4, handshakes,
  *                   failures)
  * Readers of the served table read any version from
- * INVENTORY_READ_MIN_VERSION on: the versions after it only add tables.
+ * INVENTORY_READ_MIN_VERSION on: the versions after it only add tables,
+ * and columns those readers do not read.
  *
  * One connection per struct inventory, used from one thread.
  */
@@ -54,8 +59,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define INVENTORY_SCHEMA_VERSION 3
+#define INVENTORY_SCHEMA_VERSION 4
 #define INVENTORY_READ_MIN_VERSION 2
+#define INVENTORY_ROLLBACK_VERSION 4   /* rollback_us, rollback_evidence */
 #define INVENTORY_BUSY_TIMEOUT_MS 5000
 /* Rows the table may hold (names come from clients): past it a sighting
  * of a new row is refused and counted, one of an existing row is still
@@ -86,6 +92,9 @@ struct inventory_sighting {
 	int64_t not_before, not_after;
 	uint64_t ts_us;          /* packet time */
 	const char *findings;    /* "expired,untrusted" or "" */
+	uint64_t rollback_us;    /* non-zero: record this rollback evidence
+	                          * on the row (written at once) */
+	const char *rollback_evidence;
 };
 
 /*
@@ -109,6 +118,27 @@ int inventory_record(struct inventory *inv, const struct inventory_sighting *s,
 void inventory_set_max_rows(struct inventory *inv, uint64_t max_rows);
 uint64_t inventory_refused(const struct inventory *inv);
 
+/*
+ * Whether the file system holding @path (NULL: no file) is read-only: an
+ * unnamed file (O_TMPFILE: nothing is left behind) cannot be made and
+ * written in @path's directory. For a write to the inventory that failed:
+ * SQLite says only "disk I/O error" (it keeps no errno), and statvfs()
+ * does not always show a file system the kernel made read-only after an
+ * I/O error (errors=remount-ro), which stays so until it is mounted again
+ * and which an open connection never sees: see inventory_reopen().
+ */
+bool inventory_fs_read_only(const char *path);
+
+/*
+ * For an owner whose inventory failed read-only: opens @path again once
+ * its file system takes data (the repaired file system mounted there
+ * again, or a read-only mount undone). 1 with the new inventory in *@out
+ * (the owner closes the old one), 0 while it is still read-only, -1 with
+ * @err when the file cannot be opened for writing.
+ */
+int inventory_reopen(const char *path, struct inventory **out, char *err,
+		     size_t errlen);
+
 /* Writes the sightings counted in memory, in one transaction. 0, or -1
  * with @err (they stay counted, for the next try). */
 int inventory_flush(struct inventory *inv, char *err, size_t errlen);
@@ -131,23 +161,57 @@ struct inventory_leaf {
 	uint64_t first_seen_us, last_seen_us;
 	int64_t count;
 	char findings[256];
+	uint64_t rollback_us;         /* listings only (inventory_foreach) */
+	char rollback_evidence[192];
+};
+
+/* Which key families inventory_find_newer() compares with. */
+enum inventory_family_match {
+	INVENTORY_SAME_FAMILY,    /* the same algorithm as @key, or unknown */
+	INVENTORY_OTHER_FAMILY,   /* another algorithm (both known): the
+	                           * candidate a dual RSA/ECDSA deployment and
+	                           * a rollback have in common, for
+	                           * cert/supersede.c to weigh the evidence */
 };
 
 /*
  * The newest (latest not_before) leaf other than @sha256 that was served
  * for @name (on any address and port; when @name is "", on @addr/@port
  * only) at or before @served_by_us and has a later not_before than
- * @not_before; with a non-empty @key, only leaves whose key type has the
- * same algorithm ("EC", "RSA": the part before '-') or is unknown count.
- * 1 and *@out when found, 0 when none, -1 with @err. Answers are kept
- * while no row they depend on changes; *@out's count, last_seen_us and
- * findings may then lag.
+ * @not_before; with INVENTORY_SAME_FAMILY and a non-empty @key, only
+ * leaves whose key type has the same algorithm ("EC", "RSA": the part
+ * before '-') or is unknown count. 1 and *@out when found, 0 when none,
+ * -1 with @err. Answers are kept while no row they depend on changes;
+ * *@out's count, last_seen_us and findings may then lag.
  */
 int inventory_find_newer(struct inventory *inv, const char *name,
 			 const char *addr, uint16_t port, const char *sha256,
 			 int64_t not_before, const char *key,
-			 uint64_t served_by_us, struct inventory_leaf *out,
-			 char *err, size_t errlen);
+			 enum inventory_family_match match, uint64_t served_by_us,
+			 struct inventory_leaf *out, char *err, size_t errlen);
+
+/* What the inventory says of an older leaf and a newer rival. */
+struct inventory_rival_facts {
+	uint64_t newer_last_here_us;  /* the newer leaf's last sighting on this
+	                               * address and port (0: never) */
+	uint64_t older_last_us;       /* the older leaf's last sighting for the
+	                               * name (0: never) */
+	uint64_t rollback_us;         /* the rollback recorded on the older
+	                               * leaf's row here (0: none) */
+	char rollback_evidence[192];
+};
+
+/*
+ * The facts of @older and @newer for @name on @addr/@port (without a
+ * name, @addr/@port only). Without @exact, answers with no rollback
+ * recorded are kept while no row changes, so the last sightings in them
+ * are lower bounds (sightings counted in memory since are not in them);
+ * @exact writes every sighting first and asks SQLite. 0, or -1 with @err.
+ */
+int inventory_rival_facts(struct inventory *inv, const char *name,
+			  const char *addr, uint16_t port, const char *older,
+			  const char *newer, bool exact,
+			  struct inventory_rival_facts *out, char *err, size_t errlen);
 
 /*
  * Opens @path read-only, for the readers of the tables of version 3 and
@@ -184,8 +248,9 @@ int inventory_foreach(const char *path, inventory_row_fn cb, void *ctx,
 /*
  * `tlswatch inventory`: what each name serves and served, names in order,
  * newest first within a name, each row marked current when it is the
- * latest one seen on its address and port. Text, or one JSON object per
- * line with @json. Opens @path read-only. 0, or -1 with @err.
+ * latest one seen on its address and port, with the rollback recorded on
+ * it if any. Text, or one JSON object per line with @json. Opens @path
+ * read-only. 0, or -1 with @err.
  */
 int inventory_dump(const char *path, bool json, FILE *out, char *err,
 		   size_t errlen);

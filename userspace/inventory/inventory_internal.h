@@ -21,12 +21,15 @@ struct inventory {
 	sqlite3_stmt *find_newer;
 	sqlite3_stmt *newest_candidate;
 	sqlite3_stmt *add_sightings;
+	sqlite3_stmt *rival_rows;
+	sqlite3_stmt *last_for_name;
 	/* inventory_memo.c */
 	struct strmap *rows;      /* rows written by this process: row_memo */
 	size_t n_dirty;           /* rows with sightings not yet written */
 	uint64_t generation;      /* bumped by every write that can change
 	                           * what inventory_find_newer() answers */
 	struct strmap *newer;     /* inventory_find_newer answers: newer_memo */
+	struct strmap *rivals;    /* inventory_rival_facts answers: rival_memo */
 	/* inventory_bound.c */
 	sqlite3_stmt *exists;     /* is a row there (prepared at the bound) */
 	uint64_t n_rows;          /* rows in the table */
@@ -54,6 +57,7 @@ struct newer_query {
 	int64_t not_before;
 	const char *family;        /* "EC", "RSA", "" */
 	uint64_t served_by_us;
+	bool other_family;         /* candidates of other families than @family */
 };
 
 /* inventory_bound.c */
@@ -74,6 +78,19 @@ int inv_memo_defer(struct inventory *inv, const struct inventory_sighting *s,
 		   char *err, size_t errlen);
 void inv_memo_written(struct inventory *inv, const struct inventory_sighting *s,
 		      uint64_t first_seen_us);
+/* The later of @db_last_us and the latest sighting of the row counted in
+ * memory and not written yet. */
+uint64_t inv_memo_last_seen(struct inventory *inv, const char *name,
+			    const char *addr, uint16_t port, const char *sha256,
+			    uint64_t db_last_us);
+/* 1 and *@out: a kept inventory_rival_facts() answer; 0: ask SQLite. */
+int inv_memo_rival_get(struct inventory *inv, const char *name, const char *addr,
+		       uint16_t port, const char *older, const char *newer,
+		       struct inventory_rival_facts *out);
+/* Keeps @f when no rollback is recorded in it. */
+void inv_memo_rival_put(struct inventory *inv, const char *name, const char *addr,
+			uint16_t port, const char *older, const char *newer,
+			const struct inventory_rival_facts *f);
 /* 1 and *@out, 0 (none): the kept answer; -1: none kept, ask SQLite. */
 int inv_memo_newer_get(struct inventory *inv, const struct newer_query *q,
 		       struct inventory_leaf *out);

@@ -16,6 +16,11 @@
  *   not a deferred count) and while the asked time is past the first_seen
  *   of every candidate row: then a later time cannot add a candidate, and
  *   the answer is the same. Other answers are not kept.
+ * - inventory_rival_facts() answers without a rollback recorded (every
+ *   handshake serving the older leaf of a dual deployment asks), kept for
+ *   the same generation: a rollback is recorded only by a write that bumps
+ *   it, and the last sightings in them only grow with deferred counts, so a
+ *   kept one is a lower bound (inventory.h says so).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,14 +30,21 @@
 #define INV_FLUSH_ROWS 4096      /* rows with waiting sightings */
 #define INV_ROWS_MAX 65536       /* rows remembered */
 #define INV_NEWER_MAX 16384      /* answers remembered */
-/* name (SNI, at most 255) NUL addr NUL port sha256 not_before family */
-#define INV_KEY_MAX (256 + 1 + 64 + 1 + 2 + 64 + 8 + 32)
+#define INV_RIVALS_MAX 16384     /* rival facts remembered */
+/* name (SNI, at most 255) NUL addr NUL port sha256 NUL, then not_before,
+ * other family, family NUL (find_newer) or the newer sha256 NUL (rivals) */
+#define INV_KEY_MAX (256 + 1 + 64 + 1 + 2 + 65 + 8 + 1 + 65)
 
 struct row_memo {
 	uint64_t first_seen_us;
 	int64_t pending;              /* sightings not written yet */
 	uint64_t pending_last_us;     /* the latest of them */
 	char findings[256];           /* of that one */
+};
+
+struct rival_memo {
+	uint64_t generation;
+	uint64_t newer_last_here_us, older_last_us;
 };
 
 struct newer_memo {
@@ -45,7 +57,8 @@ int inv_memo_open(struct inventory *inv)
 {
 	inv->rows = strmap_new(sizeof(struct row_memo));
 	inv->newer = strmap_new(sizeof(struct newer_memo));
-	return inv->rows && inv->newer ? 0 : -1;
+	inv->rivals = strmap_new(sizeof(struct rival_memo));
+	return inv->rows && inv->newer && inv->rivals ? 0 : -1;
 }
 
 static void newer_forget_all(struct inventory *inv)
@@ -66,6 +79,7 @@ void inv_memo_close(struct inventory *inv)
 	if (inv->newer)
 		newer_forget_all(inv);
 	strmap_free(inv->newer);
+	strmap_free(inv->rivals);
 	strmap_free(inv->rows);
 }
 
@@ -130,7 +144,8 @@ int inv_memo_defer(struct inventory *inv, const struct inventory_sighting *s,
 
 	key_row(&k, s->name, s->addr, s->port, s->sha256);
 	m = k.ok ? strmap_get(inv->rows, k.b, k.len) : NULL;
-	if (!m || s->ts_us < m->first_seen_us)
+	/* rollback evidence is rare and must reach the row at once */
+	if (!m || s->ts_us < m->first_seen_us || s->rollback_us)
 		return 0;
 	/* Of the waiting sightings only the latest can set the findings (the
 	 * later one of equal times, as the upsert's >= does); whether it
@@ -166,6 +181,20 @@ void inv_memo_written(struct inventory *inv, const struct inventory_sighting *s,
 	if (!m && !(m = strmap_put(inv->rows, k.b, k.len, NULL)))
 		return;
 	m->first_seen_us = first_seen_us;
+}
+
+uint64_t inv_memo_last_seen(struct inventory *inv, const char *name,
+			    const char *addr, uint16_t port, const char *sha256,
+			    uint64_t db_last_us)
+{
+	const struct row_memo *m;
+	struct key_buf k;
+
+	key_row(&k, name, addr, port, sha256);
+	m = k.ok ? strmap_get(inv->rows, k.b, k.len) : NULL;
+	if (m && m->pending && m->pending_last_us > db_last_us)
+		return m->pending_last_us;
+	return db_last_us;
 }
 
 static int flush_row(struct inventory *inv, const char *key, const struct row_memo *m,
@@ -218,6 +247,7 @@ static bool key_newer(struct key_buf *k, const struct newer_query *q)
 {
 	key_row(k, q->name, q->addr, q->port, q->sha256);
 	key_bytes(k, &q->not_before, sizeof(q->not_before));
+	key_bytes(k, &q->other_family, sizeof(q->other_family));
 	key_str(k, q->family);
 	return k->ok;
 }
@@ -261,4 +291,50 @@ void inv_memo_newer_put(struct inventory *inv, const struct newer_query *q,
 		*m->leaf = *found;
 	m->generation = inv->generation;
 	m->from_us = newest_first_seen_us;
+}
+
+/* --- inventory_rival_facts answers */
+
+static bool key_rival(struct key_buf *k, const char *name, const char *addr,
+		      uint16_t port, const char *older, const char *newer)
+{
+	key_row(k, name, addr, port, older);
+	key_str(k, newer);
+	return k->ok;
+}
+
+int inv_memo_rival_get(struct inventory *inv, const char *name, const char *addr,
+		       uint16_t port, const char *older, const char *newer,
+		       struct inventory_rival_facts *out)
+{
+	const struct rival_memo *m;
+	struct key_buf k;
+
+	if (!key_rival(&k, name, addr, port, older, newer) ||
+	    !(m = strmap_get(inv->rivals, k.b, k.len)) ||
+	    m->generation != inv->generation)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->newer_last_here_us = m->newer_last_here_us;
+	out->older_last_us = m->older_last_us;
+	return 1;
+}
+
+void inv_memo_rival_put(struct inventory *inv, const char *name, const char *addr,
+			uint16_t port, const char *older, const char *newer,
+			const struct inventory_rival_facts *f)
+{
+	struct rival_memo *m;
+	struct key_buf k;
+
+	if (f->rollback_us || !key_rival(&k, name, addr, port, older, newer))
+		return;
+	if (strmap_count(inv->rivals) >= INV_RIVALS_MAX)
+		strmap_clear(inv->rivals);
+	m = strmap_put(inv->rivals, k.b, k.len, NULL);
+	if (!m)
+		return;
+	m->generation = inv->generation;
+	m->newer_last_here_us = f->newer_last_here_us;
+	m->older_last_us = f->older_last_us;
 }

@@ -19,6 +19,7 @@
 #include "live.h"
 #include "live_tc.h"
 #include "tlswatch.skel.h"
+#include "uprobes.h"
 
 struct live {
 	struct tlswatch_bpf *skel;
@@ -40,6 +41,10 @@ struct live {
 	void *fn_ctx;
 	struct live_meta meta;
 	uint64_t records, bad_records, flows_done;
+	/* the server's TLS library's records (uprobes.h), when asked for */
+	struct up_asm *up;
+	tw_server_view_fn view_fn;
+	void *view_ctx;
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -92,6 +97,14 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct tw_segment seg;
 
 	l->records++;
+	if (size >= sizeof(struct tw_event) &&
+	    (((const struct tw_event *)data)->kind == TW_EV_UP_CERT ||
+	     ((const struct tw_event *)data)->kind == TW_EV_UP_BIND)) {
+		if (!l->up || up_asm_record(l->up, data, size, l->mono_to_real_ns,
+					    l->view_fn, l->view_ctx))
+			l->bad_records++;
+		return 0;
+	}
 	if (live_record_decode(data, size, l->mono_to_real_ns, &seg, &l->meta)) {
 		l->bad_records++;
 		return 0;
@@ -466,6 +479,21 @@ void live_flow_done_cb(void *l, const struct tw_endpoint *client,
 		pr_debug("live: ending a flow's handshake phase: %s\n", strerror(-r));
 }
 
+bool live_flow_followed(void *ctx, const struct tw_endpoint *a,
+			const struct tw_endpoint *b)
+{
+	struct live *l = ctx;
+	struct tw_flow_key key;
+	struct tw_flow_val val;
+
+	if (live_flow_key(a, b, &key))
+		return true;    /* not a flow the kernel could have */
+	/* a lookup through the syscall leaves the LRU as it is */
+	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.tw_flows), &key, &val))
+		return errno != ENOENT;
+	return val.state == TW_FLOW_HANDSHAKE;
+}
+
 int live_counters(struct live *l, struct live_counters *out)
 {
 	int ncpu = libbpf_num_possible_cpus(), i, fd;
@@ -510,9 +538,40 @@ void live_close(struct live *l)
 	/* filters first: from here on no packet reaches the program */
 	for (i = l->n_tc - 1; i >= 0; i--)
 		live_tc_detach(&l->tc[i]);
+	up_asm_free(l->up);
 	ring_buffer__free(l->rb);
 	tlswatch_bpf__destroy(l->skel);
 	free(l->want);
 	free(l->want_l2);
 	free(l);
+}
+
+int live_map_fd(const struct live *l, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(l->skel->obj, name);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+int live_set_view_fn(struct live *l, tw_server_view_fn fn, void *ctx)
+{
+	if (!l->up) {
+		l->up = up_asm_new();
+		if (!l->up)
+			return -ENOMEM;
+	}
+	l->view_fn = fn;
+	l->view_ctx = ctx;
+	return 0;
+}
+
+const struct up_asm_stats *live_view_stats(const struct live *l)
+{
+	return l->up ? up_asm_stats(l->up) : NULL;
+}
+
+void live_view_note_exe(struct live *l, uint32_t pid, const char *path)
+{
+	if (l->up)
+		up_asm_note_exe(l->up, pid, path);
 }

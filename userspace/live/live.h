@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "capture/segment.h"
+#include "capture/server_view.h"
 #include "common/endpoint.h"
 #include "tlswatch/event.h"
 
@@ -142,6 +143,17 @@ int live_flow_done(struct live *l, const struct tw_endpoint *a,
 void live_flow_done_cb(void *l, const struct tw_endpoint *client,
 		       const struct tw_endpoint *server);
 
+/*
+ * Whether the kernel still follows the handshake of the flow between @a
+ * and @b: its entry is there, in its handshake phase. False when the LRU
+ * flow map evicted it (or a SYN on its port pair dropped it), so that a
+ * later packet found none, or one that began probing again. Shaped for
+ * struct pipeline_opts.flow_followed (@l is struct live *). Does not
+ * count as a use of the entry for the LRU.
+ */
+bool live_flow_followed(void *l, const struct tw_endpoint *a,
+			const struct tw_endpoint *b);
+
 int live_counters(struct live *l, struct live_counters *out);
 
 /* Names of the interfaces attached now, in the order attached; valid
@@ -194,6 +206,22 @@ bool live_iface_is_pattern(const char *name);
  */
 int live_cleanup_stale(const char *iface);
 
+/*
+ * Where the records of the uprobes on the server's TLS library go
+ * (userspace/live/uprobes.h): each connection's view, in order with the
+ * segments, during live_poll()/live_stop(). 0 or -ENOMEM.
+ */
+int live_set_view_fn(struct live *l, tw_server_view_fn fn, void *ctx);
+struct up_asm_stats;
+/* Remembers the executable of server process @pid, for the views. */
+void live_view_note_exe(struct live *l, uint32_t pid, const char *path);
+/* Their assembly's counters; NULL before live_set_view_fn(). */
+const struct up_asm_stats *live_view_stats(const struct live *l);
+
+/* The fd of the program's map @name (for the uprobe programs, which
+ * share the ring buffer and the pending-chain map), or -ENOENT. */
+int live_map_fd(const struct live *l, const char *name);
+
 /* ---- building blocks, exported for tests ---- */
 
 /*
@@ -203,6 +231,10 @@ int live_cleanup_stale(const char *iface);
  */
 int live_record_decode(const void *rec, size_t size, int64_t mono_to_real_ns,
 		       struct tw_segment *seg, struct live_meta *meta);
+
+/* @ep from a record's address (network order, 4 or 16 bytes) and port. */
+void live_endpoint_from(struct tw_endpoint *ep, uint8_t family,
+			const uint8_t *addr, uint16_t port);
 
 /* The kernel's flow key for the connection between @a and @b. */
 int live_flow_key(const struct tw_endpoint *a, const struct tw_endpoint *b,

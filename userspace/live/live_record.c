@@ -5,8 +5,8 @@
 
 #include "live.h"
 
-static void endpoint_from(struct tw_endpoint *ep, uint8_t family,
-			  const uint8_t *addr, uint16_t port)
+void live_endpoint_from(struct tw_endpoint *ep, uint8_t family,
+			const uint8_t *addr, uint16_t port)
 {
 	memset(ep, 0, sizeof(*ep));
 	ep->addr.family = family;
@@ -80,8 +80,8 @@ int live_record_decode(const void *rec, size_t size, int64_t mono_to_real_ns,
 	else if (mono_to_real_ns < 0 && ts_ns > e.ts_ns)
 		ts_ns = 0;
 	seg->ts_us = ts_ns / 1000;
-	endpoint_from(&seg->src, e.family, e.saddr, e.sport);
-	endpoint_from(&seg->dst, e.family, e.daddr, e.dport);
+	live_endpoint_from(&seg->src, e.family, e.saddr, e.sport);
+	live_endpoint_from(&seg->dst, e.family, e.daddr, e.dport);
 	/* each record starts chunk_off bytes into the packet's payload */
 	seg->seq = e.seq + e.chunk_off;
 	seg->ack = e.ack;

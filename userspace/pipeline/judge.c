@@ -73,6 +73,8 @@ static struct cert_health_input health_input(const struct hs_record *rec,
 		.staple = v->has_staple ? &v->staple : NULL,
 		.ts_us = record_time_us(rec),
 		.base = &v->findings,
+		.key_offer = rec->has_client_hello || own_hello ?
+			     hs_record_key_offer(rec) : NULL,
 		.unanswered = !record_answered(rec, own_hello),
 	};
 
@@ -119,6 +121,14 @@ static void count_certs(struct pipeline *pl, const struct hs_view *v)
 			pr_warn("out of memory counting certificates\n");
 }
 
+static void count_server_choices(struct summary *sum, const struct hs_record *rec)
+{
+	if (rec->has_group)
+		sum->groups[hs_group_slot(rec->group)]++;
+	sum->alpn_selected[hs_record_alpn_slot(rec)]++;
+	sum->resumed += rec->resumed;
+}
+
 static void count_record(struct pipeline *pl, const struct hs_view *v)
 {
 	const struct hs_record *rec = v->rec;
@@ -138,8 +148,14 @@ static void count_record(struct pipeline *pl, const struct hs_view *v)
 		else
 			sum->alerts[rec->alerts[i].description]++;
 	}
+	if (rec->has_server_hello)
+		count_server_choices(sum, rec);
 	if (rec->parse_error)
 		sum->problems[SUM_PARSE_ERRORS]++;
+	if (rec->chain_error == HS_CHAIN_TOO_LARGE)
+		sum->problems[SUM_CHAINS_TOO_LARGE]++;
+	else if (rec->chain_error == HS_CHAIN_TRUNCATED)
+		sum->problems[SUM_CHAINS_TRUNCATED]++;
 	count_certs(pl, v);
 }
 
@@ -267,6 +283,9 @@ static void emit_cert(struct pipeline *pl, const struct cert_seen *seen,
 		.sni = seen->has_sni ? seen->sni : NULL,
 		.sni_len = seen->sni_len,
 		.observed = observed,
+		.pid = seen->pid,
+		.exe = seen->exe,
+		.comm = seen->comm,
 		.n_chain = seen->n_chain,
 		.chain = seen->chain,
 		.verify = health ? health->verify : NULL,
@@ -308,6 +327,9 @@ static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
 	seen->finding_mask = mask;
 	seen->ts_us = record_time_us(rec);
 	seen->observed = observed;
+	seen->pid = rec->server_pid;
+	memcpy(seen->exe, rec->server_exe, sizeof(seen->exe));
+	memcpy(seen->comm, rec->server_comm, sizeof(seen->comm));
 	emit_cert(pl, seen, &v->findings, observed, v->has_health ? &v->health : NULL);
 }
 
@@ -346,7 +368,8 @@ void judge_now(struct pipeline *pl, struct hs_record *rec)
 	judge_spikes(pl, &v);
 	pipeline_emit(pl, &ev);
 	if (v.chain[0])
-		judge_cert_event(pl, &v, pl->opts.observed);
+		judge_cert_event(pl, &v, rec->chain_from_server ? "server"
+								: pl->opts.observed);
 }
 
 void pipeline_report_active(struct pipeline *pl, struct hs_record *rec)

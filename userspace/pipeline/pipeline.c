@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "pipeline_priv.h"
+#include "tls/starttls.h"
 
 #define SNIFF_BYTES 6
 
@@ -26,9 +27,14 @@ struct conn {
 	struct flow *flow;
 	size_t mem;                    /* charged to pl->conns.bytes */
 	bool linked;
+	struct conn_server *server;    /* what the server's library said */
+	uint64_t defer_until_us;       /* decided, waiting for the server's
+					* view of an alert (0: not waiting) */
 	uint8_t sniff[SNIFF_BYTES];    /* a first segment shorter than a sniff */
 	uint8_t sniff_len;
 	int8_t sniff_from;
+	/* before the TLS connection: a plaintext preamble (STARTTLS) */
+	struct tls_preamble *pre;
 };
 
 /* --- the connection budget (pipeline_opts.max_conn_bytes) */
@@ -58,7 +64,8 @@ static void conn_charge(struct pipeline *pl, struct conn *c)
 	struct conn_lru *l = &pl->conns;
 
 	conn_unlink(pl, c);
-	c->mem = sizeof(*c) + tls_conn_mem(c->tls);
+	c->mem = sizeof(*c) + (c->tls ? tls_conn_mem(c->tls) : 0) +
+		 (c->pre ? sizeof(*c->pre) : 0) + conn_server_mem(c->server);
 	c->next = l->head;
 	if (l->head)
 		l->head->prev = c;
@@ -76,7 +83,11 @@ static void conn_free(struct pipeline *pl, struct conn *c)
 	if (!c)
 		return;
 	conn_unlink(pl, c);
+	if (c->defer_until_us)
+		pl->conns.deferred--;
+	conn_server_free(c->server);
 	tls_conn_free(c->tls);
+	free(c->pre);
 	free(c);
 }
 
@@ -107,6 +118,7 @@ static void conn_report(struct pipeline *pl, struct flow *f, struct conn *c)
 	rec->server = f->ep[!client];
 	conn_tunnel(f, client, &rec->tunnel);
 	rec->start_us = f->first_ts_us;
+	conn_server_apply(c->server, rec);
 	judge_record(pl, rec);
 }
 
@@ -121,6 +133,21 @@ static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c)
 	conn_free(pl, c);
 	f->user = NULL;
 	flow_mark_done(pl->flows, f);
+}
+
+/* An undecided handshake of @f ends for @why: did the source lose it
+ * before? (A FIN or RST says it did not; a restart says it did.) */
+static bool conn_lost_by_source(const struct pipeline *pl, const struct flow *f,
+				enum flow_end_reason why)
+{
+	const struct pipeline_opts *o = &pl->opts;
+	int client = f->client < 0 ? 0 : f->client;
+
+	if (why == FLOW_END_RESTARTED)
+		return true;
+	if (why == FLOW_END_FIN || why == FLOW_END_RST || !o->flow_followed)
+		return false;
+	return !o->flow_followed(o->flow_done_ctx, &f->ep[client], &f->ep[!client]);
 }
 
 /*
@@ -138,6 +165,13 @@ static void conn_enforce_budget(struct pipeline *pl, const struct conn *keep,
 		struct conn *old = l->tail;
 
 		l->evicted++;
+		if (!old->tls) {    /* still in its preamble: not followed */
+			old->flow->user = NULL;
+			flow_mark_ignored(pl->flows, old->flow);
+			conn_free(pl, old);
+			continue;
+		}
+		pl->flows_lost += conn_lost_by_source(pl, old->flow, FLOW_END_EVICTED);
 		tls_conn_close(old->tls, false, ts_us);
 		conn_finish(pl, old->flow, old);
 	}
@@ -163,8 +197,9 @@ static struct conn *conn_start(struct pipeline *pl, struct flow *f, int from,
 		break;
 	case TLS_SNIFF_SSLV2_HELLO:
 		sum->problems[SUM_SSLV2_HELLOS]++;
-		flow_mark_ignored(pl->flows, f);
-		return NULL;
+		if (f->client < 0)
+			flow_set_client(f, from);
+		break;
 	case TLS_SNIFF_NOT_TLS:
 	case TLS_SNIFF_NEED_MORE:   /* the stream ended shorter than a record header */
 	default:
@@ -188,27 +223,95 @@ static struct conn *conn_start(struct pipeline *pl, struct flow *f, int from,
 	return c;
 }
 
+/* The flow is not TLS: @c (may be NULL) goes, later packets cost a lookup. */
+static void conn_not_tls(struct pipeline *pl, struct flow *f, struct conn *c)
+{
+	conn_free(pl, c);
+	f->user = NULL;
+	pl->sum.problems[SUM_NON_TLS_FLOWS]++;
+	flow_mark_ignored(pl->flows, f);
+}
+
+/* The flow's first bytes are not TLS: look for a ClientHello after a
+ * plaintext preamble (STARTTLS). Returns the holder, or NULL when the flow
+ * is not followed. */
+static struct conn *conn_preamble_begin(struct pipeline *pl, struct flow *f,
+					struct conn *hold)
+{
+	if (!hold)
+		hold = calloc(1, sizeof(*hold));
+	if (hold && !hold->pre)
+		hold->pre = calloc(1, sizeof(*hold->pre));
+	if (!hold || !hold->pre) {
+		pr_warn("out of memory: a flow's preamble is not followed\n");
+		conn_not_tls(pl, f, hold);
+		return NULL;
+	}
+	hold->sniff_len = 0;
+	hold->flow = f;
+	f->user = hold;
+	return hold;
+}
+
 /*
- * Returns the connection to feed the current bytes to, or NULL when they
- * were held (a first segment shorter than a sniff: a client writing its
- * hello a few bytes at a time) or the flow is not TLS. Held bytes are
- * replayed into the new connection before returning.
+ * Bytes of a flow in its preamble. Returns the TLS connection once a
+ * ClientHello starts in them (*@p and *@n then hold the bytes from the
+ * hello on), else NULL.
+ */
+static struct conn *conn_preamble(struct pipeline *pl, struct flow *f, int from,
+				  const uint8_t **p, size_t *n, uint64_t ts_us)
+{
+	struct conn *hold = f->user, *c;
+	size_t at = 0;
+	uint8_t protocol;
+
+	switch (tls_preamble_feed(hold->pre, from, *p, *n, &at)) {
+	case TLS_PREAMBLE_MORE:
+		conn_charge(pl, hold);
+		conn_enforce_budget(pl, hold, ts_us);
+		return NULL;
+	case TLS_PREAMBLE_NOT_TLS:
+		conn_not_tls(pl, f, hold);
+		return NULL;
+	case TLS_PREAMBLE_HELLO:
+	default:
+		break;
+	}
+	protocol = tls_preamble_protocol(hold->pre, from);
+	conn_free(pl, hold);
+	f->user = NULL;
+	c = conn_start(pl, f, from, TLS_SNIFF_CLIENT_HELLO);
+	if (c)
+		tls_conn_record(c->tls)->starttls = protocol;
+	*p += at;
+	*n -= at;
+	return c;
+}
+
+/*
+ * Returns the connection to feed the current bytes (*@p, *@n) to, or NULL
+ * when they were held (a first segment shorter than a sniff: a client
+ * writing its hello a few bytes at a time; or a plaintext preamble) or the
+ * flow is not TLS. Held sniff bytes are replayed into the new connection
+ * before returning.
  */
 static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
-			       const uint8_t *p, size_t n, uint64_t ts_us)
+			       const uint8_t **p, size_t *n, uint64_t ts_us)
 {
 	struct conn *hold = f->user, *c;
 	uint8_t buf[SNIFF_BYTES];
 	size_t have = 0, take;
 	enum tls_sniff sniff;
 
+	if (hold && hold->pre)
+		return conn_preamble(pl, f, from, p, n, ts_us);
 	if (hold && hold->sniff_from == from) {
 		have = hold->sniff_len;
 		memcpy(buf, hold->sniff, have);
 	}
-	take = n < SNIFF_BYTES - have ? n : SNIFF_BYTES - have;
-	memcpy(buf + have, p, take);
-	sniff = tls_sniff(have ? buf : p, have ? have + take : n);
+	take = *n < SNIFF_BYTES - have ? *n : SNIFF_BYTES - have;
+	memcpy(buf + have, *p, take);
+	sniff = tls_sniff(have ? buf : *p, have ? have + take : *n);
 	if (sniff == TLS_SNIFF_NEED_MORE) {
 		if (!hold && !(hold = calloc(1, sizeof(*hold)))) {
 			flow_mark_ignored(pl->flows, f);
@@ -220,12 +323,51 @@ static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
 		f->user = hold;
 		return NULL;
 	}
+	if (sniff == TLS_SNIFF_NOT_TLS) {
+		/* held bytes of this side lead the preamble */
+		hold = conn_preamble_begin(pl, f, hold);
+		if (hold && have) {
+			size_t none;   /* fewer than SNIFF_BYTES hold no hello */
+
+			tls_preamble_feed(hold->pre, from, buf, have, &none);
+		}
+		return hold ? conn_preamble(pl, f, from, p, n, ts_us) : NULL;
+	}
 	free(hold);
 	f->user = NULL;
 	c = conn_start(pl, f, from, sniff);
 	if (c && have)
 		tls_conn_feed(c->tls, from == f->client, buf, have, ts_us);
 	return c;
+}
+
+/*
+ * A handshake decided failed by an alert from the client, on a server
+ * whose library is followed: its library is about to say which alert it
+ * read (the view comes with the server's close). Waits for it, at most
+ * PIPELINE_SERVER_ALERT_WAIT_US. True while waiting.
+ */
+static bool conn_defer(struct pipeline *pl, struct conn *c, uint64_t ts_us)
+{
+	if (c->defer_until_us)
+		return true;
+	if (!conn_server_awaits_alert(c->server, tls_conn_record(c->tls)))
+		return false;
+	c->defer_until_us = ts_us + PIPELINE_SERVER_ALERT_WAIT_US;
+	pl->conns.deferred++;
+	return true;
+}
+
+/* The deferred handshakes whose wait is over are reported. */
+static void conn_defer_expire(struct pipeline *pl, uint64_t now_us)
+{
+	struct conn *c, *next;
+
+	for (c = pl->conns.head; c && pl->conns.deferred; c = next) {
+		next = c->next;
+		if (c->defer_until_us && c->defer_until_us <= now_us)
+			conn_finish(pl, c->flow, c);
+	}
 }
 
 static void on_data(void *ctx, struct flow *f, int from, const uint8_t *p,
@@ -237,11 +379,11 @@ static void on_data(void *ctx, struct flow *f, int from, const uint8_t *p,
 	if (f->state != FLOW_NEW && f->state != FLOW_TRACKED)
 		return;
 	if (!c || !c->tls)
-		c = conn_sniff(pl, f, from, p, n, ts_us);
+		c = conn_sniff(pl, f, from, &p, &n, ts_us);
 	if (!c)
 		return;
 	tls_conn_feed(c->tls, from == f->client, p, n, ts_us);
-	if (tls_conn_decided(c->tls)) {
+	if (tls_conn_decided(c->tls) && !conn_defer(pl, c, ts_us)) {
 		conn_finish(pl, f, c);
 		return;
 	}
@@ -249,11 +391,37 @@ static void on_data(void *ctx, struct flow *f, int from, const uint8_t *p,
 	conn_enforce_budget(pl, c, ts_us);
 }
 
+void pipeline_server_view(void *ctx, const struct tw_server_view *v)
+{
+	struct pipeline *pl = ctx;
+	struct flow *f = flow_table_find(pl->flows, &v->client, &v->server);
+	struct conn *c = f ? f->user : NULL;
+
+	if (!c || !c->tls) {
+		pl->views_unmatched++;
+		return;
+	}
+	if (conn_server_add(&c->server, v)) {
+		pr_warn("out of memory: the server's view of a connection is lost\n");
+		return;
+	}
+	if (c->defer_until_us && (v->has_alert || v->has_alert_sent)) {
+		conn_finish(pl, f, c);
+		return;
+	}
+	conn_charge(pl, c);
+}
+
 static void on_gap(void *ctx, struct flow *f, int from, uint64_t ts_us)
 {
 	struct pipeline *pl = ctx;
 	struct conn *c = f->user;
 
+	if (c && c->pre) {
+		/* a preamble with a hole (live: the kernel gave up on it) */
+		conn_not_tls(pl, f, c);
+		return;
+	}
 	pl->sum.problems[SUM_GAPS]++;
 	if (c && c->tls)
 		tls_conn_gap(c->tls, from == f->client, ts_us);
@@ -282,6 +450,7 @@ static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
 	if (!c->tls) /* ended before its first bytes said what it is */
 		pl->sum.problems[SUM_NON_TLS_FLOWS]++;
 	if (c->tls) {
+		pl->flows_lost += conn_lost_by_source(pl, f, why);
 		tls_conn_close(c->tls, why == FLOW_END_FIN || why == FLOW_END_RST,
 			       ts_us);
 		conn_report(pl, f, c);
@@ -396,6 +565,8 @@ static void pipeline_return_memory(struct pipeline *pl)
 void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 {
 	flow_table_advance(pl->flows, now_us);
+	if (pl->conns.deferred)
+		conn_defer_expire(pl, now_us);
 	pipeline_return_memory(pl);
 	judge_tick(pl, now_us);
 	cert_health_tick(pl->opts.health);
@@ -414,6 +585,11 @@ struct summary *pipeline_summary(struct pipeline *pl)
 size_t pipeline_conn_bytes(const struct pipeline *pl)
 {
 	return pl->conns.bytes;
+}
+
+uint64_t pipeline_flows_lost(const struct pipeline *pl)
+{
+	return pl->flows_lost;
 }
 
 const struct flow_stats *pipeline_flow_stats(const struct pipeline *pl)
@@ -439,4 +615,9 @@ void pipeline_emit_summary(struct pipeline *pl, const struct summary *sum)
 struct cert_cache *pipeline_cert_cache(struct pipeline *pl)
 {
 	return pl->certs;
+}
+
+uint64_t pipeline_views_unmatched(const struct pipeline *pl)
+{
+	return pl->views_unmatched;
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "capture/segment.h"
+#include "capture/server_view.h"
 #include "cert/findings.h"
 #include "event/event.h"
 #include "flow/flow.h"
@@ -32,6 +33,15 @@ struct pipeline_opts {
 	void (*flow_done)(void *ctx, const struct tw_endpoint *client,
 			  const struct tw_endpoint *server);
 	void *flow_done_ctx;
+	/* Whether the source still follows the flow between @client and
+	 * @server (takes flow_done_ctx). Asked when an undecided handshake
+	 * ends without a FIN or RST (idle, evicted, end of input): false
+	 * means the source lost it first (live: the kernel's LRU flow map
+	 * evicted its entry), counted in pipeline_flows_lost(), as is a flow
+	 * the source began again while undecided (FLOW_END_RESTARTED). NULL:
+	 * the source never loses a flow (a capture file). */
+	bool (*flow_followed)(void *ctx, const struct tw_endpoint *client,
+			      const struct tw_endpoint *server);
 	struct cert_health *health;    /* optional: chain, revocation, inventory */
 	const struct spike_opts *spikes; /* optional: spike detection */
 	/* analyze --online: a handshake whose certificate needs answers from
@@ -62,6 +72,12 @@ void pipeline_set_source(struct pipeline *pl, const char *source);
 
 /* tw_segment_fn-compatible: @ctx is the pipeline. */
 void pipeline_segment(void *ctx, const struct tw_segment *seg);
+/* tw_server_view_fn-compatible (@ctx is the pipeline): what the server's
+ * TLS library said about a connection (live uprobes), merged into its
+ * handshake record when reported. A view for a connection not followed
+ * (not TLS, decided already) is counted (pipeline_views_unmatched). */
+void pipeline_server_view(void *ctx, const struct tw_server_view *v);
+uint64_t pipeline_views_unmatched(const struct pipeline *pl);
 /* Ends every open connection (incomplete/aborted) at @ts_us; with
  * hold_online_ms, waits for what is held and reports it. */
 void pipeline_flush(struct pipeline *pl, uint64_t ts_us);
@@ -84,6 +100,9 @@ int pipeline_checks_fd(struct pipeline *pl);
 struct summary *pipeline_summary(struct pipeline *pl);
 /* Heap bytes held now by undecided handshakes (see max_conn_bytes). */
 size_t pipeline_conn_bytes(const struct pipeline *pl);
+/* Undecided handshakes the source lost (see pipeline_opts.flow_followed):
+ * each was reported incomplete. */
+uint64_t pipeline_flows_lost(const struct pipeline *pl);
 /* The flow table's counters (flows reopened, evicted, timed out ...). */
 const struct flow_stats *pipeline_flow_stats(const struct pipeline *pl);
 /* Emits @sum as the summary event. */

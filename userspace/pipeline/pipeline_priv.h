@@ -19,7 +19,10 @@ struct cert_seen {
 	const struct cert_info *chain[HS_MAX_CHAIN];
 	uint32_t finding_mask;        /* bit per enum finding_kind */
 	uint64_t ts_us;
-	const char *observed;         /* "passive" or "active" (static) */
+	const char *observed;         /* "passive", "active", "server" (static) */
+	uint32_t pid;                 /* the serving process ("server"), or 0 */
+	char exe[sizeof(((struct hs_record *)0)->server_exe)];
+	char comm[sizeof(((struct hs_record *)0)->server_comm)];
 };
 
 /* Bound on remembered (name, address, port, leaf) tuples: past it the
@@ -40,7 +43,26 @@ struct conn_lru {
 	size_t bytes;                 /* sum of their tls_conn_mem() */
 	size_t trim_mark;             /* bytes when memory was last returned */
 	uint64_t evicted;
+	uint64_t deferred;            /* waiting for the server's view */
 };
+
+/* How long a decided handshake waits for the server library's view of
+ * the client's alert (it comes with the server's close, microseconds
+ * later; this bounds a server that never closes). */
+#define PIPELINE_SERVER_ALERT_WAIT_US 1000000ull
+
+/* server_view.c: what the server's library said about one connection. */
+struct conn_server;
+/* Adds @v to *@cs (allocated on first use). 0, or -1 out of memory. */
+int conn_server_add(struct conn_server **cs, const struct tw_server_view *v);
+/* Moves the chain into @rec when the wire showed none, and the alert. */
+void conn_server_apply(struct conn_server *cs, struct hs_record *rec);
+/* True when @rec's failure is a client alert (inferred encrypted, or
+ * plaintext) that the followed server's library will name. */
+bool conn_server_awaits_alert(const struct conn_server *cs,
+			      const struct hs_record *rec);
+size_t conn_server_mem(const struct conn_server *cs);
+void conn_server_free(struct conn_server *cs);
 
 /* Handshakes waiting for online answers, oldest first (a ring). */
 struct hold_queue {
@@ -65,6 +87,8 @@ struct pipeline {
 	struct summary sum;
 	struct hold_queue held;
 	struct conn_lru conns;
+	uint64_t flows_lost;          /* see pipeline_flows_lost() */
+	uint64_t views_unmatched;     /* server views of no followed connection */
 };
 
 /* Hands @ev, stamped with the current source, to opts.emit. */

@@ -8,7 +8,10 @@
  * all while nothing happens. `tlswatch report --db` reads it back.
  *
  * A database that cannot be opened, or a write that fails, costs the
- * history, never the agent: said once on standard error, counted.
+ * history, never the agent: said once on standard error, counted. A file
+ * system that turned read-only is opened again by its path every
+ * HISTORY_REOPEN_US (inventory_reopen()), so the history resumes once the
+ * repaired one is mounted there again.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@
 #include "sink.h"
 
 #define HISTORY_WRITE_US 1000000ull     /* a transaction a second at most */
+#define HISTORY_REOPEN_US 5000000ull    /* a read-only file: opened again */
 
 struct history {
 	struct sink base;               /* first: the sink is cast to it */
@@ -29,6 +33,9 @@ struct history {
 	bool pending;
 	uint64_t written_us;            /* the tick of the last write */
 	uint64_t failures;              /* writes that failed in a row */
+	char *db_path;
+	bool read_only;                 /* the last write failed: read-only */
+	uint64_t reopened_us;           /* the tick of the last try */
 };
 
 static void history_flush(struct history *h)
@@ -42,6 +49,10 @@ static void history_flush(struct history *h)
 		if (!h->failures++)
 			pr_warn("%s: the event history misses this second and the "
 				"next ones until a write succeeds\n", err);
+		/* cleared by the reopen only: once the repaired file system
+		 * is mounted, the old connection still fails */
+		if (!h->read_only)
+			h->read_only = inventory_fs_read_only(h->db_path);
 	} else {
 		if (h->failures)
 			pr_info("event history: written again after %llu failed writes\n",
@@ -75,10 +86,36 @@ static int history_event(struct sink *s, const struct event *ev,
 	return 0;
 }
 
+/* A read-only file system (see the top): the file, opened again, takes
+ * over once it can be written. */
+static void history_reopen(struct history *h, uint64_t now_us)
+{
+	struct history_store *store;
+	struct inventory *inv;
+	char err[512];
+
+	if (!h->read_only || now_us - h->reopened_us < HISTORY_REOPEN_US)
+		return;
+	h->reopened_us = now_us;
+	if (inventory_reopen(h->db_path, &inv, err, sizeof(err)) != 1)
+		return;
+	if (history_store_open(inventory_sqlite(inv), &store, err, sizeof(err)) < 0) {
+		inventory_close(inv);
+		return;
+	}
+	history_store_close(h->store);
+	inventory_close(h->inv);
+	h->inv = inv;
+	h->store = store;
+	h->read_only = false;
+	pr_info("event history %s: writable again\n", h->db_path);
+}
+
 static void history_tick(struct sink *s, uint64_t now_us)
 {
 	struct history *h = (struct history *)s;
 
+	history_reopen(h, now_us);
 	if (!h->pending || now_us - h->written_us < HISTORY_WRITE_US)
 		return;
 	h->written_us = now_us;
@@ -94,6 +131,7 @@ static void history_close(struct sink *s)
 	history_store_close(h->store);
 	inventory_close(h->inv);
 	html_agg_free(h->second);
+	free(h->db_path);
 	free(h);
 }
 
@@ -113,7 +151,9 @@ int history_open(const struct output_opts *o, struct sink_set *set,
 	if (!o->history || !o->db_path)
 		return 0;
 	h = calloc(1, sizeof(*h));
-	if (!h || !(h->second = html_agg_new())) {
+	if (!h || !(h->second = html_agg_new()) || !(h->db_path = strdup(o->db_path))) {
+		if (h)
+			html_agg_free(h->second);
 		free(h);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

@@ -62,7 +62,7 @@ struct html_timeline {
 
 struct html_finding {
 	uint8_t kind;                 /* enum finding_kind */
-	char detail[256];
+	char detail[FINDING_DETAIL_MAX];
 };
 
 struct html_cert {

@@ -27,6 +27,7 @@
 #define METRICS_MAX_SPIKES 1000        /* spike scopes */
 #define METRICS_MAX_ALERT_SERIES 600   /* (from, description) */
 #define METRICS_RENDER_US 1000000      /* snapshot once a second */
+#define METRICS_MAX_GROUP_SERIES 64    /* key-exchange groups */
 
 /* The leaf served now for one (name, server). */
 struct served {
@@ -54,6 +55,7 @@ struct metrics {
 	struct strmap *name_leaves;    /* "name\0sha256" -> struct name_leaf,
 					* rebuilt on each render */
 	struct prom_series *handshakes, *alerts, *spikes, *revocations;
+	struct prom_series *groups, *alpns, *resumed;
 	int64_t warn_seconds;
 	uint64_t next_render_us;
 };
@@ -62,6 +64,9 @@ static const char *const handshake_labels[] = { "outcome", "version" };
 static const char *const alert_labels[] = { "from", "description" };
 static const char *const spike_labels[] = { "scope", "key" };
 static const char *const revocation_labels[] = { "method", "result" };
+static const char *const group_labels[] = { "group" };
+static const char *const alpn_labels[] = { "alpn" };
+static const char *const resumed_labels[] = { "version" };
 
 /* --- state from events */
 
@@ -90,6 +95,26 @@ static void count_handshake(struct metrics *m, const struct hs_record *rec)
 		}
 		prom_series_add(m->alerts, al, 1);
 	}
+}
+
+/* Group, ALPN and resumption of a handshake the server answered. */
+static void count_choices(struct metrics *m, const struct hs_record *rec)
+{
+	char code[HS_GROUP_LABEL_LEN];
+	const char *group[1], *alpn[1] = { hs_alpn_slot_name(hs_record_alpn_slot(rec)) };
+	const char *version[1] = { hs_version_name(rec->version) };
+
+	if (!rec->has_server_hello)
+		return;
+	if (!version[0])
+		version[0] = "unknown";
+	if (rec->has_group) {
+		group[0] = hs_group_label(rec->group, code);
+		prom_series_add(m->groups, group, 1);
+	}
+	prom_series_add(m->alpns, alpn, 1);
+	if (rec->resumed)
+		prom_series_add(m->resumed, version, 1);
 }
 
 /* "name\0server": the key of the served map. Returns its length. */
@@ -157,6 +182,7 @@ static int metrics_event(struct sink *s, const struct event *ev,
 	switch (ev->type) {
 	case EVENT_HANDSHAKE:
 		count_handshake(m, ev->handshake->rec);
+		count_choices(m, ev->handshake->rec);
 		break;
 	case EVENT_CERT:
 		note_cert(m, ev->cert);
@@ -272,6 +298,9 @@ static int metrics_render(struct metrics *m)
 	render_counters(m);
 	prom_series_render(m->handshakes, m->w);
 	prom_series_render(m->alerts, m->w);
+	prom_series_render(m->groups, m->w);
+	prom_series_render(m->alpns, m->w);
+	prom_series_render(m->resumed, m->w);
 	render_served(m);
 	prom_series_render(m->spikes, m->w);
 	prom_series_render(m->revocations, m->w);
@@ -304,6 +333,9 @@ static void metrics_close(struct sink *s)
 	prom_series_free(m->alerts);
 	prom_series_free(m->spikes);
 	prom_series_free(m->revocations);
+	prom_series_free(m->groups);
+	prom_series_free(m->alpns);
+	prom_series_free(m->resumed);
 	free(m);
 }
 
@@ -338,8 +370,17 @@ static bool metrics_alloc(struct metrics *m)
 	m->revocations = prom_series_new("tlswatch_revocation_checks_total",
 					 "Revocation verdicts reported, by method and status",
 					 PROM_COUNTER, revocation_labels, 2, 32);
+	m->groups = prom_series_new("tlswatch_key_exchange_groups_total",
+				    "TLS handshakes by key-exchange group (IANA name, or 0x hex)",
+				    PROM_COUNTER, group_labels, 1, METRICS_MAX_GROUP_SERIES);
+	m->alpns = prom_series_new("tlswatch_alpn_selected_total",
+				   "TLS handshakes by the ALPN protocol the server selected",
+				   PROM_COUNTER, alpn_labels, 1, HS_ALPN_SLOTS);
+	m->resumed = prom_series_new("tlswatch_handshakes_resumed_total",
+				     "Resumed TLS handshakes (no certificate sent), by version",
+				     PROM_COUNTER, resumed_labels, 1, 8);
 	return m->w && m->served && m->name_leaves && m->handshakes && m->alerts && m->spikes &&
-	       m->revocations;
+	       m->revocations && m->groups && m->alpns && m->resumed;
 }
 
 int metrics_open(const struct output_opts *o, struct sink_set *set,

@@ -33,8 +33,13 @@ struct name_row {
 	} certs[NAME_MAX_CERTS];
 	char server[TW_ENDPOINT_STRLEN];   /* first server address:port */
 	int n_servers;
+	/* why no certificate was seen, by handshake */
+	uint64_t resumed, tls13, too_large, truncated;
+	uint32_t largest_chain;          /* bytes a chain not read declared */
 	uint64_t tunnelled;                /* handshakes that came through one */
 	char tunnel[TW_TUNNEL_STRLEN];     /* the first of those's tunnel */
+	uint64_t starttls[HS_STARTTLS__COUNT]; /* handshakes after a preamble */
+	uint64_t sslv2_hellos;
 };
 
 struct text_report {
@@ -72,6 +77,23 @@ static void note_cert(struct text_report *r, struct name_row *nr,
 	nr->certs[nr->n_certs++].count = 1;
 }
 
+/* Why @rec showed no certificate, kept per name for the report. */
+static void note_no_cert(struct name_row *nr, const struct hs_record *rec)
+{
+	if (rec->chain_error) {
+		if (rec->chain_error == HS_CHAIN_TOO_LARGE)
+			nr->too_large++;
+		else
+			nr->truncated++;
+		if (rec->chain_bytes > nr->largest_chain)
+			nr->largest_chain = rec->chain_bytes;
+	} else if (rec->resumed) {
+		nr->resumed++;
+	} else if (rec->has_server_hello && rec->version == 0x0304) {
+		nr->tls13++;
+	}
+}
+
 static void report_handshake(struct text_report *r, const struct hs_view *v)
 {
 	const struct hs_record *rec = v->rec;
@@ -94,8 +116,13 @@ static void report_handshake(struct text_report *r, const struct hs_view *v)
 		tw_tunnel_format(&rec->tunnel, nr->tunnel);
 	if ((unsigned)rec->outcome < HS_OUTCOME__COUNT)
 		nr->outcomes[rec->outcome]++;
+	if (rec->starttls < HS_STARTTLS__COUNT)
+		nr->starttls[rec->starttls]++;
+	nr->sslv2_hellos += rec->sslv2_hello;
 	if (v->chain[0])
 		note_cert(r, nr, v);
+	else
+		note_no_cert(nr, rec);
 	for (i = 0; i < rec->n_alerts; i++) {
 		const struct hs_alert *a = &rec->alerts[i];
 
@@ -189,6 +216,43 @@ static void print_cert(FILE *out, const struct cert_row *row, uint64_t count)
 	}
 }
 
+/* "    upgraded in plaintext first: smtp 3, imap 1" when any were. */
+static void print_upgrades(FILE *out, const struct name_row *nr)
+{
+	const char *sep = "    upgraded in plaintext first: ";
+	int p;
+
+	for (p = HS_STARTTLS_NONE + 1; p < HS_STARTTLS__COUNT; p++) {
+		if (!nr->starttls[p])
+			continue;
+		fprintf(out, "%s%s %llu", sep, hs_starttls_name((uint8_t)p),
+			(unsigned long long)nr->starttls[p]);
+		sep = ", ";
+	}
+	if (sep[0] == ',')
+		fputc('\n', out);
+	if (nr->sslv2_hellos)
+		fprintf(out, "    SSLv2-compatible ClientHellos: %llu\n",
+			(unsigned long long)nr->sslv2_hellos);
+}
+
+/* Why handshakes of a name showed no certificate: each reason counted. */
+static void print_no_cert(FILE *out, const struct name_row *nr)
+{
+	if (nr->too_large || nr->truncated)
+		fprintf(out, "    certificate chain not read: %llu too large (over 256 KiB), %llu truncated (cut before its end); up to %u bytes\n",
+			(unsigned long long)nr->too_large, (unsigned long long)nr->truncated,
+			nr->largest_chain);
+	if (nr->resumed)
+		fprintf(out, "    certificate not sent on %llu resumed %s (the session's full handshake carried it)\n",
+			(unsigned long long)nr->resumed, plural(nr->resumed, "handshake", "handshakes"));
+	if (nr->tls13)
+		fprintf(out, "    certificate not visible on %llu TLS 1.3 %s (encrypted)\n",
+			(unsigned long long)nr->tls13, plural(nr->tls13, "handshake", "handshakes"));
+	if (!nr->n_certs && !nr->too_large && !nr->truncated && !nr->resumed && !nr->tls13)
+		fprintf(out, "    certificate not visible (no Certificate message seen)\n");
+}
+
 static void print_names(struct text_report *r)
 {
 	const char *key;
@@ -218,12 +282,12 @@ static void print_names(struct text_report *r)
 		if (nr->tunnelled)
 			fprintf(r->out, "    through a tunnel: %llu (the first: %s)\n",
 				(unsigned long long)nr->tunnelled, nr->tunnel);
+		print_upgrades(r->out, nr);
 		for (c = 0; c < nr->n_certs; c++)
 			print_cert(r->out, nr->certs[c].row, nr->certs[c].count);
 		if (nr->certs_truncated)
 			fprintf(r->out, "    (more certificates not listed)\n");
-		if (!nr->n_certs)
-			fprintf(r->out, "    certificate not visible (TLS 1.3 or no Certificate message)\n");
+		print_no_cert(r->out, nr);
 	}
 }
 
@@ -259,6 +323,65 @@ static void print_alerts(struct text_report *r)
 				(unsigned long long)r->encrypted_alerts[side]);
 		}
 	}
+}
+
+struct choice {
+	int slot;
+	uint64_t n;
+};
+
+static int by_count_desc(const void *a, const void *b)
+{
+	const struct choice *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return x->slot - y->slot;
+}
+
+/* " x25519 12 (75.0%), secp384r1 4 (25.0%)": the non-zero counts of the
+ * first @n slots, most frequent first. Returns how many it printed. */
+static int print_choice_counts(FILE *out, const uint64_t *counts, int n,
+				const char *(*name)(int slot), uint64_t whole)
+{
+	struct choice c[HS_GROUP_SLOTS + HS_ALPN_SLOTS];
+	int i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (counts[i])
+			c[k++] = (struct choice){ i, counts[i] };
+	qsort(c, (size_t)k, sizeof(c[0]), by_count_desc);
+	for (i = 0; i < k; i++)
+		fprintf(out, "%s %s %llu (%.1f%%)", i ? "," : "", name(c[i].slot),
+			(unsigned long long)c[i].n, percent(c[i].n, whole));
+	return k;
+}
+
+/* Key exchange groups (post-quantum adoption), ALPN (HTTP/2 share) and
+ * resumption, over the handshakes the server answered. */
+static void print_choices(struct text_report *r, const struct summary *sum)
+{
+	const uint64_t *alpn = sum->alpn_selected;
+	uint64_t with_hello = 0;
+	int i;
+
+	for (i = 0; i < HS_ALPN_SLOTS; i++)
+		with_hello += alpn[i];
+	if (!with_hello)
+		return;
+	fprintf(r->out, "\nServer choices (%llu %s with a ServerHello)\n",
+		(unsigned long long)with_hello, plural(with_hello, "handshake", "handshakes"));
+	fprintf(r->out, "  key exchange groups:");
+	if (!print_choice_counts(r->out, sum->groups, HS_GROUP_SLOTS, hs_group_slot_name,
+				 with_hello))
+		fprintf(r->out, " none seen");
+	fprintf(r->out, "\n  ALPN selected:");
+	i = print_choice_counts(r->out, alpn, HS_ALPN_OTHER + 1, hs_alpn_slot_name, with_hello);
+	fprintf(r->out, "%s none %llu, encrypted (TLS 1.3) %llu\n", i ? "," : "",
+		(unsigned long long)alpn[HS_ALPN_NONE],
+		(unsigned long long)alpn[HS_ALPN_ENCRYPTED]);
+	fprintf(r->out, "  resumed: %llu (%.1f%%)\n", (unsigned long long)sum->resumed,
+		percent(sum->resumed, with_hello));
 }
 
 static void print_overview(struct text_report *r, const struct summary *sum)
@@ -314,6 +437,10 @@ static void print_problems(struct text_report *r, const struct summary *sum)
 			(unsigned long long)p[SUM_GAPS], plural(p[SUM_GAPS], "gap", "gaps"),
 			(unsigned long long)p[SUM_PARSE_ERRORS],
 			plural(p[SUM_PARSE_ERRORS], "error", "errors"));
+	if (p[SUM_CHAINS_TOO_LARGE] || p[SUM_CHAINS_TRUNCATED])
+		fprintf(r->out, "\nCertificate chains not read: %llu too large (over the 256 KiB per-message cap), %llu truncated (cut before their end)\n",
+			(unsigned long long)p[SUM_CHAINS_TOO_LARGE],
+			(unsigned long long)p[SUM_CHAINS_TRUNCATED]);
 }
 
 static int report_summary(struct text_report *r, const struct summary *sum)
@@ -321,6 +448,7 @@ static int report_summary(struct text_report *r, const struct summary *sum)
 	int i;
 
 	print_overview(r, sum);
+	print_choices(r, sum);
 	print_names(r);
 	print_alerts(r);
 	if (r->n_spike_lines) {

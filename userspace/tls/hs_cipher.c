@@ -4,6 +4,7 @@
  * "cipher" field of handshake events. Sorted by value for a binary search.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "hs_record.h"
 
@@ -257,4 +258,11 @@ const char *hs_cipher_name(uint16_t cipher)
 	c = bsearch(&cipher, hs_ciphers, sizeof(hs_ciphers) / sizeof(hs_ciphers[0]),
 		    sizeof(hs_ciphers[0]), hs_cipher_cmp);
 	return c ? c->name : NULL;
+}
+
+bool hs_cipher_is_ecdhe(uint16_t cipher)
+{
+	const char *name = hs_cipher_name(cipher);
+
+	return name && strncmp(name, "TLS_ECDHE_", 10) == 0 && !strstr(name, "_PSK_");
 }

@@ -11,6 +11,11 @@ void hs_record_init(struct hs_record *r)
 	r->outcome = HS_INCOMPLETE;
 }
 
+const struct key_offer *hs_record_key_offer(const struct hs_record *r)
+{
+	return r->version == 0x0304 ? &r->keys_tls13 : &r->keys_tls12;
+}
+
 static void hs_blob_release(struct hs_blob *b)
 {
 	free(b->data);
@@ -39,6 +44,17 @@ const char *hs_version_name(uint16_t version)
 	case 0x0304: return "TLS1.3";
 	default:     return NULL;
 	}
+}
+
+const char *hs_starttls_name(uint8_t protocol)
+{
+	static const char *const names[HS_STARTTLS__COUNT] = {
+#define HS_STARTTLS_NAME(id, name) [HS_STARTTLS_##id] = name,
+		HS_STARTTLS_PROTOCOLS(HS_STARTTLS_NAME)
+#undef HS_STARTTLS_NAME
+	};
+
+	return protocol < HS_STARTTLS__COUNT ? names[protocol] : NULL;
 }
 
 const char *hs_outcome_name(enum hs_outcome o)
@@ -103,5 +119,14 @@ const char *hs_alert_description_name(uint8_t d)
 	case 121: return "ech_required";
 	case 255: return "unknown";   /* encrypted: not readable */
 	default:  return NULL;
+	}
+}
+
+const char *hs_chain_error_name(enum hs_chain_error e)
+{
+	switch (e) {
+	case HS_CHAIN_TOO_LARGE: return "too_large";
+	case HS_CHAIN_TRUNCATED: return "truncated";
+	default:                 return NULL;
 	}
 }

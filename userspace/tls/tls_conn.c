@@ -46,11 +46,31 @@ struct tls_conn {
 	bool client_finished;        /* TLS 1.3: ... and it was not an alert */
 	uint64_t client_finished_us;
 	struct tls_fp_cache *fp_cache; /* shared memo of JA3/JA4, or NULL */
+	uint8_t client_session_id[32]; /* to tell a TLS <= 1.2 resumption */
+	uint8_t client_session_id_len;
 };
 
 static bool tls_conn_is_13(const struct tls_conn *c)
 {
 	return c->rec.version == TLS_VERSION_13;
+}
+
+/*
+ * The server's Certificate message began but will not be read to its end
+ * (a gap, the kernel's copy budget, the connection ending): say so, with
+ * the length it declared, rather than let the chain vanish.
+ */
+static void tls_conn_note_truncated_chain(struct tls_conn *c)
+{
+	uint8_t type;
+	uint32_t len;
+
+	if (c->rec.chain_error || c->server_sent_cert ||
+	    !tls_dir_partial_message(&c->dir[TLS_SERVER], &type, &len) ||
+	    type != TLS_HS_CERTIFICATE)
+		return;
+	c->rec.chain_error = HS_CHAIN_TRUNCATED;
+	c->rec.chain_bytes = len;
 }
 
 static void tls_conn_decide(struct tls_conn *c, enum hs_outcome outcome,
@@ -65,6 +85,7 @@ static void tls_conn_decide(struct tls_conn *c, enum hs_outcome outcome,
 	if (c->closing && outcome == HS_FAILED && !c->client_finished &&
 	    !c->finished[TLS_CLIENT])
 		return;
+	tls_conn_note_truncated_chain(c);
 	c->decided = true;
 	c->rec.outcome = outcome;
 	c->rec.end_us = ts_us;
@@ -134,8 +155,9 @@ static void tls_conn_copy_alpn(struct hs_record *r, const struct tls_client_hell
 	}
 }
 
+/* A ClientHello, in TLS or (@sslv2) SSLv2-compatible form. */
 static void tls_conn_client_hello(struct tls_conn *c, struct tls_dir *d,
-				  const uint8_t *p, uint32_t n)
+				  const uint8_t *p, uint32_t n, bool sslv2)
 {
 	struct hs_record *r = &c->rec;
 	struct tls_client_hello ch;
@@ -144,20 +166,60 @@ static void tls_conn_client_hello(struct tls_conn *c, struct tls_dir *d,
 	/* a second ClientHello answers a HelloRetryRequest: keep the first */
 	if (r->has_client_hello)
 		return;
-	err = tls_parse_client_hello(p, n, &ch);
+	err = sslv2 ? tls_parse_sslv2_client_hello(p, n, &ch)
+		    : tls_parse_client_hello(p, n, &ch);
 	if (err) {
 		tls_conn_error(c, d, err);
 		return;
 	}
 	r->has_client_hello = true;
+	r->sslv2_hello = sslv2;
 	r->client_version = ch.best_version ? ch.best_version : ch.legacy_version;
 	tls_conn_copy_sni(r, &ch);
 	tls_conn_copy_alpn(r, &ch);
+	if (ch.session_id_len)  /* an SSLv2-compatible hello has none */
+		memcpy(c->client_session_id, ch.session_id, ch.session_id_len);
+	c->client_session_id_len = ch.session_id_len;
 	tls_fingerprint(c->fp_cache, &ch, r->ja4, r->ja3);
+	tls_key_offers(&ch, &r->keys_tls13, &r->keys_tls12);
 	tls_client_hello_release(&ch);
 }
 
 /* --- server messages ------------------------------------------------ */
+
+/* What the server chose besides version and cipher: the group (TLS 1.3
+ * key_share) and the ALPN protocol (in the clear up to TLS 1.2 only). */
+static void tls_conn_copy_server_choices(struct hs_record *r,
+					 const struct tls_server_hello *sh)
+{
+	if (sh->has_group) {
+		r->has_group = true;
+		r->group = sh->group;
+	}
+	if (sh->alpn) {
+		r->has_alpn_selected = true;
+		r->alpn_selected.len = sh->alpn_len;
+		memcpy(r->alpn_selected.bytes, sh->alpn, sh->alpn_len);
+		r->alpn_selected.bytes[sh->alpn_len] = '\0';
+	}
+}
+
+/*
+ * TLS <= 1.2: a server that resumes a session (by its id, or by a ticket
+ * sent with a session id, RFC 5077 3.4) echoes the client's non-empty
+ * session id; a new session gets a new id or none. (TLS 1.3 echoes it
+ * always, for middleboxes: the pre_shared_key extension tells there.)
+ * Known from the ServerHello on, so a resumed handshake that fails is
+ * still said to be resumed; the server's CCS without a Certificate says
+ * it too (tls_conn_ccs).
+ */
+static bool tls_conn_session_echoed(const struct tls_conn *c,
+				    const struct tls_server_hello *sh)
+{
+	return c->client_session_id_len > 0 &&
+	       sh->session_id_len == c->client_session_id_len &&
+	       memcmp(sh->session_id, c->client_session_id, sh->session_id_len) == 0;
+}
 
 static void tls_conn_server_hello(struct tls_conn *c, struct tls_dir *d,
 				  const uint8_t *p, uint32_t n)
@@ -181,10 +243,43 @@ static void tls_conn_server_hello(struct tls_conn *c, struct tls_dir *d,
 		return;
 	}
 	r->has_server_hello = true;
+	tls_conn_copy_server_choices(r, &sh);
 	if (tls_conn_is_13(c)) {
 		r->cert_visible = false;
 		r->resumed = sh.psk;
+	} else {
+		r->resumed = tls_conn_session_echoed(c, &sh);
 	}
+}
+
+/* TLS <= 1.2 ECDHE: the group is in the ServerKeyExchange. */
+static void tls_conn_server_key_exchange(struct tls_conn *c, const uint8_t *p,
+					 uint32_t n)
+{
+	struct hs_record *r = &c->rec;
+
+	if (r->has_group || tls_conn_is_13(c) || !hs_cipher_is_ecdhe(r->cipher))
+		return;
+	r->has_group = tls_server_kex_group(p, n, &r->group);
+}
+
+/*
+ * A Certificate message above the per-message cap: its body is dropped as
+ * it comes (memory stays bounded), the handshake is followed on, and the
+ * event says the chain was too large.
+ */
+static bool tls_conn_on_oversized(void *ctx, struct tls_dir *d, uint8_t type,
+				  uint32_t len)
+{
+	struct tls_conn *c = ctx;
+
+	if (d->from_client || type != TLS_HS_CERTIFICATE || c->server_sent_cert ||
+	    tls_conn_is_13(c))
+		return false;
+	c->server_sent_cert = true;
+	c->rec.chain_error = HS_CHAIN_TOO_LARGE;
+	c->rec.chain_bytes = len;
+	return true;
 }
 
 static void tls_conn_certificate(struct tls_conn *c, struct tls_dir *d,
@@ -220,7 +315,7 @@ static void tls_conn_on_message(void *ctx, struct tls_dir *d, uint8_t type,
 
 	if (d->from_client) {
 		if (type == TLS_HS_CLIENT_HELLO)
-			tls_conn_client_hello(c, d, body, len);
+			tls_conn_client_hello(c, d, body, len, false);
 		return;
 	}
 	switch (type) {
@@ -232,6 +327,9 @@ static void tls_conn_on_message(void *ctx, struct tls_dir *d, uint8_t type,
 		break;
 	case TLS_HS_CERTIFICATE_STATUS:
 		tls_conn_certificate_status(c, d, body, len);
+		break;
+	case TLS_HS_SERVER_KEY_EXCHANGE:
+		tls_conn_server_key_exchange(c, body, len);
 		break;
 	default:
 		break;      /* key exchange, requests, tickets: nothing to keep */
@@ -263,7 +361,12 @@ static void tls_conn_alert(struct tls_conn *c, struct tls_dir *d, uint16_t len,
 	 * can only mean the handshake broke down */
 	if (!tls_conn_is_13(c) && c->ccs[client]) {
 		tls_conn_add_alert(c, client, true, HS_ALERT_UNKNOWN, 255, ts_us);
-		tls_conn_decide(c, HS_FAILED, ts_us);
+		/* ... unless the side had sent its Finished while the other
+		 * side's bytes were lost (a gap, the copy budget cutting a big
+		 * chain): then it may be the close_notify of a handshake that
+		 * finished unseen, and the close decides (incomplete) */
+		if (!(c->finished[client] && c->rec.gap))
+			tls_conn_decide(c, HS_FAILED, ts_us);
 		return;
 	}
 	if (!body || len == 0 || len % 2 != 0) {
@@ -351,9 +454,19 @@ static void tls_conn_on_record(void *ctx, struct tls_dir *d, uint8_t type,
 	}
 }
 
+static void tls_conn_on_sslv2_hello(void *ctx, struct tls_dir *d,
+				    const uint8_t *body, uint32_t len,
+				    uint64_t ts_us)
+{
+	(void)ts_us;
+	tls_conn_client_hello(ctx, d, body, len, true);
+}
+
 static const struct tls_dir_ops tls_conn_ops = {
 	.message = tls_conn_on_message,
 	.record = tls_conn_on_record,
+	.sslv2_hello = tls_conn_on_sslv2_hello,
+	.oversized = tls_conn_on_oversized,
 };
 
 /* --- API ------------------------------------------------------------ */
@@ -419,6 +532,8 @@ void tls_conn_gap(struct tls_conn *c, bool from_client, uint64_t ts_us)
 	if (c->decided)
 		return;
 	c->rec.gap = true;
+	if (!from_client)
+		tls_conn_note_truncated_chain(c);
 	tls_dir_stop(&c->dir[from_client ? TLS_CLIENT : TLS_SERVER], NULL);
 }
 

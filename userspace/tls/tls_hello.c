@@ -186,7 +186,9 @@ static const char *tls_client_hello_body(struct tls_pool *pool, struct cursor *c
 	if (!cur_ok(c))
 		return "ClientHello: legacy_version or random";
 	len = cur_u8(c);
-	if (len > 32 || !cur_skip(c, len))
+	ch->session_id = len <= 32 ? cur_bytes(c, len) : NULL;
+	ch->session_id_len = (uint8_t)len;
+	if (!ch->session_id)
 		return "ClientHello: legacy_session_id";
 	if (!tls_read_u16_vector(pool, c, 2, &ch->ciphers))
 		return "ClientHello: cipher_suites";
@@ -228,6 +230,53 @@ void tls_client_hello_release(struct tls_client_hello *ch)
 	memset(ch, 0, sizeof(*ch));
 }
 
+/* ALPN in a ServerHello: a list of exactly one non-empty protocol name. */
+static bool tls_server_ext_alpn(struct cursor *body, struct tls_server_hello *sh)
+{
+	size_t list_len = cur_u16(body);
+	struct cursor list = cur_sub(body, list_len);
+	uint8_t len = cur_u8(&list);
+
+	sh->alpn = cur_bytes(&list, len);
+	sh->alpn_len = len;
+	if (!cur_ok(&list) || len == 0 || cur_left(&list) != 0) {
+		sh->alpn = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* key_share: a KeyShareEntry (group, key), or in a HelloRetryRequest the
+ * selected group alone; either way the group comes first. */
+static bool tls_server_ext_key_share(struct cursor *body, struct tls_server_hello *sh)
+{
+	sh->group = cur_u16(body);
+	sh->has_group = cur_ok(body);
+	return sh->has_group;
+}
+
+/* Returns NULL or the error text for one extension's body. */
+static const char *tls_server_ext(uint16_t type, struct cursor *body,
+				  struct tls_server_hello *sh)
+{
+	switch (type) {
+	case TLS_EXT_SUPPORTED_VERSIONS:
+		sh->selected_version = cur_u16(body);
+		return cur_ok(body) ? NULL : "ServerHello: supported_versions extension";
+	case TLS_EXT_PRE_SHARED_KEY:
+		sh->psk = true;
+		return NULL;
+	case TLS_EXT_KEY_SHARE:
+		return tls_server_ext_key_share(body, sh) ? NULL :
+			"ServerHello: key_share extension";
+	case TLS_EXT_ALPN:
+		return tls_server_ext_alpn(body, sh) ? NULL :
+			"ServerHello: ALPN extension";
+	default:
+		return NULL;
+	}
+}
+
 static const char *tls_server_exts(struct cursor *c, struct tls_server_hello *sh)
 {
 	size_t len = cur_u16(c);
@@ -239,16 +288,13 @@ static const char *tls_server_exts(struct cursor *c, struct tls_server_hello *sh
 		uint16_t type = cur_u16(&exts);
 		size_t body_len = cur_u16(&exts);
 		struct cursor body = cur_sub(&exts, body_len);
+		const char *err;
 
 		if (!cur_ok(&exts))
 			return "ServerHello: extension length";
-		if (type == TLS_EXT_SUPPORTED_VERSIONS) {
-			sh->selected_version = cur_u16(&body);
-			if (!cur_ok(&body))
-				return "ServerHello: supported_versions extension";
-		} else if (type == TLS_EXT_PRE_SHARED_KEY) {
-			sh->psk = true;
-		}
+		err = tls_server_ext(type, &body, sh);
+		if (err)
+			return err;
 	}
 	return NULL;
 }
@@ -267,7 +313,9 @@ const char *tls_parse_server_hello(const uint8_t *p, size_t n,
 		return "ServerHello: legacy_version or random";
 	sh->hello_retry = memcmp(random, tls_hrr_random, 32) == 0;
 	len = cur_u8(&c);
-	if (len > 32 || !cur_skip(&c, len))
+	sh->session_id = len <= 32 ? cur_bytes(&c, len) : NULL;
+	sh->session_id_len = (uint8_t)len;
+	if (!sh->session_id)
 		return "ServerHello: legacy_session_id";
 	sh->cipher = cur_u16(&c);
 	cur_u8(&c);    /* legacy_compression_method */
@@ -276,4 +324,46 @@ const char *tls_parse_server_hello(const uint8_t *p, size_t n,
 	if (cur_left(&c) == 0)
 		return NULL;
 	return tls_server_exts(&c, sh);
+}
+
+/* SSLv2 cipher specs are 3 bytes; those of TLS are 0x00 and a suite. */
+#define TLS_SSLV2_SPEC 3
+
+const char *tls_parse_sslv2_client_hello(const uint8_t *p, size_t n,
+					 struct tls_client_hello *ch)
+{
+	struct cursor c = cur_make(p, n);
+	size_t spec_len, sid_len, challenge_len, i;
+	struct cursor specs;
+	uint16_t *suites;
+
+	memset(ch, 0, sizeof(*ch));
+	if (cur_u8(&c) != TLS_HS_CLIENT_HELLO)
+		return "SSLv2 ClientHello: message type";
+	ch->legacy_version = cur_u16(&c);
+	spec_len = cur_u16(&c);
+	sid_len = cur_u16(&c);
+	challenge_len = cur_u16(&c);
+	if (!cur_ok(&c) || (ch->legacy_version >> 8) != 3)
+		return "SSLv2 ClientHello: version (SSL 2.0 itself is not followed)";
+	if (spec_len == 0 || spec_len % TLS_SSLV2_SPEC != 0)
+		return "SSLv2 ClientHello: cipher_spec_length";
+	if (sid_len > 32 || challenge_len < 16 || challenge_len > 32)
+		return "SSLv2 ClientHello: session_id or challenge length";
+	specs = cur_sub(&c, spec_len);
+	if (!cur_skip(&c, sid_len + challenge_len) || cur_left(&c) != 0)
+		return "SSLv2 ClientHello: lengths";
+	suites = calloc(spec_len / TLS_SSLV2_SPEC, sizeof(*suites));
+	if (!suites)
+		return "SSLv2 ClientHello: out of memory";
+	ch->pool = suites;
+	ch->ciphers.v = suites;
+	for (i = 0; i < spec_len / TLS_SSLV2_SPEC; i++) {
+		uint8_t kind = cur_u8(&specs);
+		uint16_t suite = cur_u16(&specs);
+
+		if (kind == 0)    /* the SSLv2-only kinds have no TLS number */
+			suites[ch->ciphers.n++] = suite;
+	}
+	return NULL;
 }

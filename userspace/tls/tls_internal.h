@@ -24,6 +24,7 @@
 #define TLS_HS_CLIENT_HELLO       1
 #define TLS_HS_SERVER_HELLO       2
 #define TLS_HS_CERTIFICATE        11
+#define TLS_HS_SERVER_KEY_EXCHANGE 12
 #define TLS_HS_CERTIFICATE_STATUS 22
 
 /* Extension types this parser reads. */
@@ -34,6 +35,7 @@
 #define TLS_EXT_ALPN              0x0010
 #define TLS_EXT_PRE_SHARED_KEY    0x0029
 #define TLS_EXT_SUPPORTED_VERSIONS 0x002b
+#define TLS_EXT_KEY_SHARE         0x0033
 
 #define TLS_VERSION_13            0x0304
 
@@ -70,12 +72,27 @@ struct tls_dir_ops {
 	 */
 	void (*record)(void *ctx, struct tls_dir *d, uint8_t type, uint16_t len,
 		       const uint8_t *body, uint64_t ts_us);
+	/*
+	 * The client's first record in SSLv2 framing (RFC 5246 E.2): a 2-byte
+	 * length with the high bit set, then an SSLv2 ClientHello, whole in
+	 * @body (message type included). TLS records follow it.
+	 */
+	void (*sslv2_hello)(void *ctx, struct tls_dir *d, const uint8_t *body,
+			    uint32_t len, uint64_t ts_us);
+	/*
+	 * A handshake message declares @len bytes, more than max_message:
+	 * true to drop its body as it comes and read on, false to stop the
+	 * direction with an error.
+	 */
+	bool (*oversized)(void *ctx, struct tls_dir *d, uint8_t type, uint32_t len);
 };
 
 struct tls_dir {
 	bool from_client;
 	bool stopped;             /* no more bytes are looked at */
 	bool hs_encrypted;        /* set by the owner after a TLS <= 1.2 CCS */
+	bool seen_record;         /* a record header has been read */
+	bool sslv2;               /* the record being read is SSLv2-framed */
 	const char *error;        /* why it stopped, if by a parse error */
 	uint32_t max_message;
 
@@ -92,6 +109,7 @@ struct tls_dir {
 	size_t hs_off;            /* start of the unconsumed bytes */
 	size_t hs_len;            /* end of the unconsumed bytes */
 	size_t hs_cap;
+	uint32_t hs_skip;         /* body bytes of an oversized message to drop */
 
 	const struct tls_dir_ops *ops;
 	void *ctx;
@@ -103,6 +121,10 @@ void tls_dir_feed(struct tls_dir *d, const uint8_t *p, size_t n, uint64_t ts_us)
 /* Stops the direction; @error is a static string or NULL (no error). */
 void tls_dir_stop(struct tls_dir *d, const char *error);
 void tls_dir_release(struct tls_dir *d);
+/* A handshake message whose header was read and whose body is still
+ * incomplete: true, with its type and declared length. */
+bool tls_dir_partial_message(const struct tls_dir *d, uint8_t *type,
+			     uint32_t *len);
 
 /* --- hello messages (tls_hello.c) ------------------------------------ */
 
@@ -116,6 +138,8 @@ struct tls_u16_list {
 struct tls_client_hello {
 	uint16_t legacy_version;
 	uint16_t best_version;    /* highest non-GREASE supported_versions; 0 none */
+	const uint8_t *session_id; /* legacy_session_id (0..32 bytes) */
+	uint8_t session_id_len;
 	bool has_sni_ext;
 	const uint8_t *host_name; /* first host_name entry, NULL if none */
 	size_t host_name_len;
@@ -134,9 +158,15 @@ struct tls_client_hello {
 struct tls_server_hello {
 	uint16_t legacy_version;
 	bool hello_retry;         /* the random is the HelloRetryRequest magic */
+	const uint8_t *session_id; /* legacy_session_id(_echo) */
+	uint8_t session_id_len;
 	uint16_t cipher;
 	uint16_t selected_version; /* supported_versions extension; 0 none */
 	bool psk;                 /* pre_shared_key accepted: TLS 1.3 resumption */
+	bool has_group;           /* key_share (or an HRR's selected group) */
+	uint16_t group;
+	const uint8_t *alpn;      /* the one protocol selected; NULL if none */
+	uint8_t alpn_len;
 };
 
 /* Both return NULL, or a static text naming the message and field. */
@@ -145,6 +175,23 @@ const char *tls_parse_client_hello(const uint8_t *p, size_t n,
 void tls_client_hello_release(struct tls_client_hello *ch);
 const char *tls_parse_server_hello(const uint8_t *p, size_t n,
 				   struct tls_server_hello *sh);
+/* An SSLv2-compatible ClientHello (version 3.0 or later): its cipher
+ * suites that exist in TLS, no extensions. */
+const char *tls_parse_sslv2_client_hello(const uint8_t *p, size_t n,
+					 struct tls_client_hello *ch);
+
+/* --- ServerKeyExchange (tls_server_kex.c) ---------------------------- */
+
+/* The named curve of an ECDHE ServerKeyExchange (TLS <= 1.2): true and
+ * *@group set; false for explicit curves or a body too short. */
+bool tls_server_kex_group(const uint8_t *p, size_t n, uint16_t *group);
+
+/* --- key families the client accepts (key_offer.c) ------------------- */
+
+/* Most preferred first: for a TLS 1.3 negotiation, and for TLS 1.2 and
+ * older. */
+void tls_key_offers(const struct tls_client_hello *ch, struct key_offer *tls13,
+		    struct key_offer *tls12);
 
 /* --- Certificate, CertificateStatus (tls_cert.c) --------------------- */
 

@@ -20,30 +20,48 @@ static bool tls_record_header_ok(uint8_t type, uint8_t major, uint8_t minor)
 	return major == 3 && minor <= 4;
 }
 
+/* SSLv2 framing: a 2-byte length with the high bit set, then the type
+ * (CLIENT-HELLO) and a 3.x version: SSL 2.0 itself is not TLS. */
+static enum tls_sniff tls_sniff_sslv2(struct cursor *c)
+{
+	uint8_t type, major, minor;
+
+	cur_u8(c);                 /* the length's low byte */
+	type = cur_u8(c);
+	major = cur_u8(c);
+	minor = cur_u8(c);
+	if (!cur_ok(c))
+		return TLS_SNIFF_NEED_MORE;
+	return type == TLS_HS_CLIENT_HELLO && major == 3 && minor <= 4 ?
+	       TLS_SNIFF_SSLV2_HELLO : TLS_SNIFF_NOT_TLS;
+}
+
+/* Each byte is judged as soon as it is there: a prefix that cannot be TLS
+ * says so at once, one that still can asks for more. */
 enum tls_sniff tls_sniff(const uint8_t *p, size_t n)
 {
+	struct cursor c = cur_make(p, n);
+	uint8_t first = cur_u8(&c);
 	uint16_t len;
+	uint8_t type;
 
-	if (n == 0)
+	if (!cur_ok(&c))
 		return TLS_SNIFF_NEED_MORE;
-	/* SSLv2 framing: 2-byte length with the high bit set, then the type. */
-	if (p[0] & 0x80) {
-		if (n < 3)
-			return TLS_SNIFF_NEED_MORE;
-		return p[2] == 1 ? TLS_SNIFF_SSLV2_HELLO : TLS_SNIFF_NOT_TLS;
-	}
-	if (p[0] != TLS_CT_HANDSHAKE)
+	if (first & 0x80)
+		return tls_sniff_sslv2(&c);
+	if (first != TLS_CT_HANDSHAKE)
 		return TLS_SNIFF_NOT_TLS;
-	if (n >= 2 && p[1] != 3)
+	if (cur_left(&c) >= 1 && cur_u8(&c) != 3)
 		return TLS_SNIFF_NOT_TLS;
-	if (n >= 3 && p[2] > 4)
+	if (cur_left(&c) >= 1 && cur_u8(&c) > 4)
 		return TLS_SNIFF_NOT_TLS;
-	if (n < 6)
+	len = cur_u16(&c);
+	type = cur_u8(&c);
+	if (!cur_ok(&c))
 		return TLS_SNIFF_NEED_MORE;
-	len = (uint16_t)(p[3] << 8 | p[4]);
 	if (len == 0 || len > TLS_MAX_RECORD_LEN)
 		return TLS_SNIFF_NOT_TLS;
-	return p[5] == TLS_HS_CLIENT_HELLO ? TLS_SNIFF_CLIENT_HELLO
+	return type == TLS_HS_CLIENT_HELLO ? TLS_SNIFF_CLIENT_HELLO
 					   : TLS_SNIFF_SERVER_HANDSHAKE;
 }
 
@@ -98,6 +116,50 @@ static bool tls_hs_reserve(struct tls_dir *d, size_t n)
 	return true;
 }
 
+/*
+ * A message larger than the cap: the owner may have its body dropped as it
+ * comes (a Certificate with thousands of names), so the messages after it
+ * are still read, or the direction stops.
+ */
+static void tls_hs_oversized(struct tls_dir *d, uint8_t type, uint32_t len)
+{
+	size_t have;
+
+	if (!d->ops->oversized || !d->ops->oversized(d->ctx, d, type, len)) {
+		tls_dir_stop(d, "handshake message: length above the limit");
+		return;
+	}
+	d->hs_off += 4;
+	have = d->hs_len - d->hs_off;
+	if (have > len)
+		have = len;
+	d->hs_off += have;
+	d->hs_skip = len - (uint32_t)have;
+}
+
+/* Of @n bytes that came, how many belong to the rest of an oversized
+ * message's body, and are dropped. */
+static size_t tls_hs_skip(struct tls_dir *d, size_t n)
+{
+	size_t take = n < d->hs_skip ? n : d->hs_skip;
+
+	d->hs_skip -= (uint32_t)take;
+	return take;
+}
+
+bool tls_dir_partial_message(const struct tls_dir *d, uint8_t *type,
+			     uint32_t *len)
+{
+	struct cursor cur;
+
+	if (!d->hs || d->hs_skip)
+		return false;
+	cur = cur_make(d->hs + d->hs_off, d->hs_len - d->hs_off);
+	*type = cur_u8(&cur);
+	*len = cur_u24(&cur);
+	return cur_ok(&cur);
+}
+
 /* Hands every complete message in the buffer to the owner. */
 static void tls_hs_drain(struct tls_dir *d, uint64_t ts_us)
 {
@@ -110,8 +172,8 @@ static void tls_hs_drain(struct tls_dir *d, uint64_t ts_us)
 		if (!cur_ok(&cur))
 			return;    /* header incomplete */
 		if (len > d->max_message) {
-			tls_dir_stop(d, "handshake message: length above the limit");
-			return;
+			tls_hs_oversized(d, type, len);
+			continue;
 		}
 		body = cur_bytes(&cur, len);
 		if (!body)
@@ -124,6 +186,12 @@ static void tls_hs_drain(struct tls_dir *d, uint64_t ts_us)
 static void tls_hs_append(struct tls_dir *d, const uint8_t *p, size_t n,
 			  uint64_t ts_us)
 {
+	size_t skipped = tls_hs_skip(d, n);
+
+	p += skipped;
+	n -= skipped;
+	if (n == 0)
+		return;
 	if (!tls_hs_reserve(d, n)) {
 		tls_dir_stop(d, "handshake message: out of memory");
 		return;
@@ -141,6 +209,51 @@ static void tls_hs_append(struct tls_dir *d, const uint8_t *p, size_t n,
 static bool tls_record_is_plain_handshake(const struct tls_dir *d)
 {
 	return d->type == TLS_CT_HANDSHAKE && !d->hs_encrypted;
+}
+
+/* SSLv2 framing: 2-byte header, the high bit set, a 15-bit length. */
+#define TLS_SSLV2_HDR 2
+
+/* The client's first byte says whether its first record is SSLv2-framed. */
+static bool tls_record_is_sslv2(const struct tls_dir *d, uint8_t first)
+{
+	return d->from_client && !d->seen_record && d->hdr_len == 0 &&
+	       (first & 0x80);
+}
+
+/* Its 2-byte header is complete: the body is collected whole. */
+static void tls_sslv2_begin(struct tls_dir *d)
+{
+	d->type = 0;
+	d->len = (uint16_t)((d->hdr[0] & 0x7f) << 8 | d->hdr[1]);
+	d->left = d->len;
+	if (d->len == 0)
+		tls_dir_stop(d, "SSLv2 record header: empty record");
+	else if (!tls_hs_reserve(d, d->len))
+		tls_dir_stop(d, "SSLv2 record: out of memory");
+}
+
+/* Consumes SSLv2 body bytes; hands the message over once whole. */
+static size_t tls_sslv2_body(struct tls_dir *d, const uint8_t *p, size_t n,
+			     uint64_t ts_us)
+{
+	size_t take = n < d->left ? n : d->left;
+
+	if (d->hs_len == 0 && p[0] != TLS_HS_CLIENT_HELLO) {
+		tls_dir_stop(d, "SSLv2 record: not a ClientHello");
+		return take;
+	}
+	memcpy(d->hs + d->hs_len, p, take);
+	d->hs_len += take;
+	d->left -= (uint16_t)take;
+	if (d->left == 0) {
+		d->sslv2 = false;
+		d->hdr_len = 0;
+		if (d->ops->sslv2_hello)
+			d->ops->sslv2_hello(d->ctx, d, d->hs, d->len, ts_us);
+		tls_dir_release(d);
+	}
+	return take;
 }
 
 /* The 5-byte header is complete: check it and start the body. */
@@ -191,13 +304,22 @@ static size_t tls_record_body(struct tls_dir *d, const uint8_t *p, size_t n,
 
 static size_t tls_record_header(struct tls_dir *d, const uint8_t *p, size_t n)
 {
-	size_t take = sizeof(d->hdr) - d->hdr_len;
+	size_t want, take;
 
+	if (tls_record_is_sslv2(d, p[0]))
+		d->sslv2 = true;
+	want = d->sslv2 ? TLS_SSLV2_HDR : sizeof(d->hdr);
+	take = want - d->hdr_len;
 	if (take > n)
 		take = n;
 	memcpy(d->hdr + d->hdr_len, p, take);
 	d->hdr_len += (uint8_t)take;
-	if (d->hdr_len == sizeof(d->hdr))
+	if (d->hdr_len < want)
+		return take;
+	d->seen_record = true;
+	if (d->sslv2)
+		tls_sslv2_begin(d);
+	else
 		tls_record_begin(d);
 	return take;
 }
@@ -207,7 +329,9 @@ void tls_dir_feed(struct tls_dir *d, const uint8_t *p, size_t n, uint64_t ts_us)
 	size_t used;
 
 	while (!d->stopped && n > 0) {
-		if (d->hdr_len < sizeof(d->hdr))
+		if (d->sslv2 && d->hdr_len == TLS_SSLV2_HDR)
+			used = tls_sslv2_body(d, p, n, ts_us);
+		else if (d->hdr_len < sizeof(d->hdr))
 			used = tls_record_header(d, p, n);
 		else
 			used = tls_record_body(d, p, n, ts_us);

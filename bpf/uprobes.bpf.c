@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Uprobes on the server's TLS library (OpenSSL 3: libssl.so.3 and
+ * libcrypto.so.3): the certificate chain a server thread serves, and the
+ * fatal alerts it sends and reads, TLS 1.3 included, where the wire shows
+ * neither.
+ *
+ * Hooks (all exported symbols, attached by library path, so every process
+ * that maps the file is covered, also one started later):
+ *   - i2d_X509 entry and return (libcrypto). libssl's Certificate message
+ *     writer calls it twice per certificate, leaf first: once to learn the
+ *     length (out == NULL), once to write the DER into the message. The
+ *     entry keeps the destination of the second call; the return copies
+ *     the DER written there into the ring buffer and adds it to the
+ *     thread's pending chain.
+ *     A chain is the certificates written back to back: one more than
+ *     TW_UP_CHAIN_GAP_NS after the last starts a new chain.
+ *   - SSL_free entry (libssl, only where the offsets of the SSL's alerts
+ *     are known: the attach cookie, see uprobe_calibrate()): the fatal
+ *     alerts the server sent and read on that connection, TLS 1.3's
+ *     encrypted ones too (servers free the SSL before they close the
+ *     socket).
+ *
+ * Which connection: none of these knows its socket. The thread's next
+ * packet sent from a local socket on a watched flow does (the Certificate
+ * is written right after it is built; the close follows a fatal alert):
+ * the TC program (tlswatch.bpf.c, tw_up_bind) looks up the pending entry
+ * by bpf_get_current_pid_tgid() and emits TW_EV_UP_BIND with the packet's
+ * 4-tuple.
+ *
+ * The probes only read the server's memory (bpf_probe_read_user) and never
+ * write it or change a return value: the server does what it would do
+ * without them.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "tlswatch/event.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+#define TW_UP_ALERT_FATAL    2
+#define TW_UP_CHAIN_GAP_NS   1000000ull /* 1 ms: see above */
+
+/* Reused from the TC object (bpf_map__reuse_fd): one ring, one order. */
+#include "uprobe_maps.h"
+
+/* Our own: the destination of an i2d_X509 call in flight, per thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TW_UP_MAX_THREADS);
+	__type(key, __u64);
+	__type(value, __u64);
+} tw_up_dest SEC(".maps");
+
+/* Handshake ids: unique for the life of the loaded program. */
+__u64 tw_up_next_id;
+
+#define TW_UP_REC_BYTES (sizeof(struct tw_event) + sizeof(struct tw_up_info) + \
+			 TW_UP_CHUNK)
+
+static __always_inline struct tw_up_counters *tw_up_cnt(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&tw_up_counters, &zero);
+}
+
+static __always_inline void tw_up_count(enum tw_up_counter c, __u64 n)
+{
+	struct tw_up_counters *cnt = tw_up_cnt();
+
+	if (cnt && c < TW_UP_CNT__MAX)
+		cnt->c[c] += n;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tw_up_i2d_enter, void *x509, __u8 **out)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 dest = 0;
+
+	/* the length query (out == NULL) and i2d's own allocation
+	 * (*out == NULL) are not the Certificate message */
+	if (!out || bpf_probe_read_user(&dest, sizeof(dest), out) || !dest)
+		return 0;
+	bpf_map_update_elem(&tw_up_dest, &id, &dest, BPF_ANY);
+	return 0;
+}
+
+/* The thread's pending chain, continued or started: the cert's index. */
+static __always_inline int tw_up_chain_add(__u64 id, __u64 now,
+					   struct tw_up_info *info)
+{
+	struct tw_up_pending *p = bpf_map_lookup_elem(&tw_up_pending, &id);
+	struct tw_up_pending np = {};
+
+	if (p && (p->flags & TW_UPF_CHAIN) && now - p->ts_ns < TW_UP_CHAIN_GAP_NS) {
+		info->hs_id = p->hs_id;
+		info->cert_index = p->n_certs;
+		p->n_certs++;
+		p->ts_ns = now;
+		return 0;
+	}
+	np.hs_id = __sync_fetch_and_add(&tw_up_next_id, 1) + 1;
+	np.ts_ns = now;
+	np.tgid = id >> 32;
+	np.n_certs = 1;
+	np.flags = TW_UPF_CHAIN;
+	if (p) { /* an alert still waiting for its packet keeps its place */
+		np.alert = p->alert;
+		np.flags |= p->flags & TW_UPF_ALERT;
+	}
+	if (bpf_map_update_elem(&tw_up_pending, &id, &np, BPF_ANY))
+		return -1;
+	info->hs_id = np.hs_id;
+	info->cert_index = 0;
+	tw_up_count(TW_UP_CNT_CHAINS, 1);
+	return 0;
+}
+
+/*
+ * One record: @n (1..TW_UP_CHUNK, or 0 for an announcement) DER bytes from
+ * the server's address @src + @off (a number: a global function takes no
+ * pointer it cannot check). A global function: verified once, not per loop turn.
+ */
+__noinline int tw_up_emit(const struct tw_up_info *info, __u64 src,
+			  __u32 off, __u32 n, __u32 total)
+{
+	struct tw_up_info *ri;
+	struct tw_event *ev;
+	__u64 len = n;
+	__u8 *der;
+
+	if (!info)
+		return -1;
+	ev = bpf_ringbuf_reserve(&tw_events, TW_UP_REC_BYTES, 0);
+	if (!ev) {
+		tw_up_count(TW_UP_CNT_LOST, 1);
+		return -1;
+	}
+	ri = (void *)(ev + 1);
+	der = (void *)(ri + 1);
+	__builtin_memset(ev, 0, sizeof(*ev));
+	*ri = *info;
+	barrier_var(len);
+	if (len > TW_UP_CHUNK)
+		len = TW_UP_CHUNK;
+	barrier_var(len);
+	if (len && bpf_probe_read_user(der, len, (const void *)(src + off))) {
+		bpf_ringbuf_discard(ev, 0);
+		return -1;
+	}
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->kind = TW_EV_UP_CERT;
+	ev->wire_len = total;
+	ev->chunk_off = off;
+	ev->chunk_len = len;
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/*
+ * The current process's executable into @info->exe, file name first,
+ * walking the dentries up to the process's root; exe_parts stays 0 when
+ * the path has more components than fit, or crosses a mount (the walk
+ * would end at that mount's root, not the process's: a wrong path is worse
+ * than none).
+ */
+static __always_inline void tw_up_exe(struct tw_up_info *info)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct dentry *d, *parent, *root;
+	int i;
+
+	d = BPF_CORE_READ(task, mm, exe_file, f_path.dentry);
+	root = BPF_CORE_READ(task, fs, root.dentry);
+	for (i = 0; i < TW_UP_EXE_PARTS && d; i++) {
+		parent = BPF_CORE_READ(d, d_parent);
+		if (parent == d) /* the top of a mount */
+			break;
+		if (bpf_probe_read_kernel_str(info->exe[i], TW_UP_EXE_PART,
+					      BPF_CORE_READ(d, d_name.name)) < 0)
+			return;
+		d = parent;
+	}
+	if (d && d == root && i > 0 && i < TW_UP_EXE_PARTS + 1)
+		info->exe_parts = i;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(tw_up_i2d_return, int ret)
+{
+	__u64 id = bpf_get_current_pid_tgid(), *destp, dest;
+	struct tw_up_info info = {};
+	__u32 total, off = 0, n;
+	int i;
+
+	destp = bpf_map_lookup_elem(&tw_up_dest, &id);
+	if (!destp)
+		return 0;
+	dest = *destp;
+	bpf_map_delete_elem(&tw_up_dest, &id);
+	if (ret <= 0)
+		return 0;
+	total = ret;
+	info.tgid = id >> 32;
+	info.tid = (__u32)id;
+	bpf_get_current_comm(info.comm, sizeof(info.comm));
+	if (tw_up_chain_add(id, bpf_ktime_get_ns(), &info))
+		return 0;
+	if (info.cert_index == 0)
+		tw_up_exe(&info);
+	if (total > TW_UP_CHUNK * TW_UP_MAX_CHUNKS) {
+		info.flags = TW_UPF_TOO_BIG;
+		tw_up_count(TW_UP_CNT_TOO_BIG, 1);
+		tw_up_emit(&info, dest, 0, 0, total);
+		return 0;
+	}
+	for (i = 0; i < TW_UP_MAX_CHUNKS && off < total; i++) {
+		n = total - off < TW_UP_CHUNK ? total - off : TW_UP_CHUNK;
+		if (tw_up_emit(&info, dest, off, n, total))
+			return 0; /* userspace sees the hole and drops the cert */
+		off += n;
+	}
+	tw_up_count(TW_UP_CNT_CERTS, 1);
+	return 0;
+}
+
+/* The thread's pending entry says it read (@flag TW_UPF_ALERT) or sent
+ * (TW_UPF_ALERT_SENT) the fatal alert @desc. */
+static __always_inline void tw_up_alert(__u64 id, __u8 desc, __u8 flag)
+{
+	struct tw_up_pending *p = bpf_map_lookup_elem(&tw_up_pending, &id);
+	struct tw_up_pending np = {};
+
+	if (!p) {
+		np.tgid = id >> 32;
+		np.ts_ns = bpf_ktime_get_ns();
+		if (bpf_map_update_elem(&tw_up_pending, &id, &np, BPF_ANY))
+			return;
+		p = bpf_map_lookup_elem(&tw_up_pending, &id);
+		if (!p)
+			return;
+	}
+	if (flag == TW_UPF_ALERT)
+		p->alert = desc;
+	else
+		p->alert_sent = desc;
+	p->flags |= flag;
+	tw_up_count(TW_UP_CNT_ALERTS, 1);
+}
+
+/*
+ * SSL_free entry: the connection is over on the server's side. The SSL
+ * still holds the last alert the library sent (level, description) and the
+ * fatal alert it read (an int), at the offsets given as the attach cookie
+ * (sent in the low half, read in the high; uprobe_calibrate(); 0: unknown);
+ * the close that follows names the connection. A chain still pending on
+ * the thread was never sent on a watched flow: it goes.
+ */
+SEC("uprobe")
+int BPF_KPROBE(tw_up_free_enter, void *ssl)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u32 off_sent = (__u32)cookie, off_read = cookie >> 32;
+	struct tw_up_pending *p = bpf_map_lookup_elem(&tw_up_pending, &id);
+	__u8 sent[2];
+	__s32 read;
+
+	if (p && !(p->flags & (TW_UPF_ALERT | TW_UPF_ALERT_SENT)))
+		bpf_map_delete_elem(&tw_up_pending, &id);
+	if (!ssl)
+		return 0;
+	if (off_read &&
+	    !bpf_probe_read_user(&read, sizeof(read), (const void *)((__u64)ssl + off_read)) &&
+	    read > 0 && read < 256)
+		tw_up_alert(id, read, TW_UPF_ALERT);
+	if (off_sent &&
+	    !bpf_probe_read_user(sent, sizeof(sent), (const void *)((__u64)ssl + off_sent)) &&
+	    sent[0] == TW_UP_ALERT_FATAL)
+		tw_up_alert(id, sent[1], TW_UPF_ALERT_SENT);
+	return 0;
+}

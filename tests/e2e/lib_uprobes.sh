@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# Helpers for the uprobe tests and benchmark (sourced after lib_netns.sh):
+# the agent inside the namespace, where the server's packets leave from,
+# and an nginx configuration in a scratch directory.
+
+# `tlswatch run --uprobes MODE` in $TN_NS on $TN_PEER_IF, port 443, its
+# JSON log in LOG (stderr in LOG.stderr); waits for "started" (bails
+# otherwise). Sets AGENT_PID.
+up_start_agent() { # log, mode
+	: >"$1"
+	ip netns exec "$TN_NS" "${BUILD:-build}/tlswatch" run --iface "$TN_PEER_IF" --port 443 \
+		--uprobes "$2" --no-active-check --no-metrics --db "${TMPDIR:-/tmp}/tlswatch-e2e.$$/inventory.db" \
+		--json-log "$1" 2>"$1.stderr" &
+	AGENT_PID=$!
+	tn_bg "$AGENT_PID"
+	tn_wait_grep 15 '"state":"started"' "$1" ||
+		{ sed 's/^/#   /' "$1.stderr"; tn_bail "the agent did not start"; }
+}
+
+# nginx (one worker, in the foreground) in $TN_NS with DIR/nginx.conf made
+# of its boilerplate and the server block read from standard input; waits
+# until it listens on 443. Sets NGINX_PID.
+up_start_nginx() { # dir
+	local dir=$1
+	mkdir -p "$dir/logs"
+	{
+		cat <<EOC
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $dir/body;
+	proxy_temp_path $dir/proxy;
+	fastcgi_temp_path $dir/fastcgi;
+	uwsgi_temp_path $dir/uwsgi;
+	scgi_temp_path $dir/scgi;
+EOC
+		cat
+		echo "}"
+	} >"$dir/nginx.conf"
+	ip netns exec "$TN_NS" nginx -p "$dir" -c "$dir/nginx.conf" >"$dir/stdout" 2>&1 &
+	NGINX_PID=$!
+	tn_bg "$NGINX_PID"
+	tn_wait_listen 10 443 ||
+		{ sed 's/^/#   /' "$dir/logs/error.log"; tn_bail "nginx did not start"; }
+}

@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The served chain and the alerts of TLS 1.3 connections, from the server's
+# own TLS library (run --uprobes auto).
+#
+# The agent runs inside a network namespace, on its interface, and is
+# started before the server: `openssl s_server` (OpenSSL 3, the system's
+# libssl.so.3) serves ecdsa.test with its intermediate. Asserted:
+#   - the agent hooks the system's libssl.so.3 and libcrypto.so.3;
+#   - a TLS 1.3 handshake (the certificate is encrypted on the wire) carries
+#     the served chain, leaf and intermediate, fingerprints computed
+#     independently (openssl x509 -outform DER | sha256sum), "observed":
+#     "server" and the serving process (pid of s_server, /usr/bin/openssl);
+#     its cert event says "observed": "server" and the same process;
+#   - a TLS 1.3 client rejecting the chain (unknown CA): the alert the
+#     server read, unknown_ca, "observed": "server";
+#   - a server that requires a client certificate and gets none: the alert
+#     it sent, encrypted on the wire, is certificate_required, "observed":
+#     "server", not an "encrypted" guess;
+#   - SIGTERM: every uprobe program and link of the agent is gone, nothing
+#     of it is left in tracefs' uprobe_events; the server still serves;
+#   - SIGKILL: the same, by the kernel alone; a new agent follows the
+#     server again; the server served every client throughout;
+#   - a process listening on the watched port without OpenSSL 3 (a bare
+#     python listener) is named once in an "uprobes_unsupported" event.
+# Needs root. TAP output; exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+BUILD=${BUILD:-build}
+export BUILD
+. tests/e2e/lib_netns.sh
+. tests/e2e/lib_uprobes.sh
+. scripts/lib/common.sh
+
+tn_require_root live_uprobes
+tn_require_cmds openssl ip ss bpftool sha256sum
+tn_require_tlswatch
+PY=/usr/bin/python3
+
+tmp=$(tn_tmpdir)
+pki=$tmp/pki
+tn_make_pki "$pki"
+tn_setup upr
+srv=$TN_PEER4
+
+# tracefs, to look for uprobe entries left behind (mounted for the test
+# when it is not, and unmounted after)
+TRACEFS=/sys/kernel/tracing
+if ! [ -e "$TRACEFS/uprobe_events" ]; then
+	mount -t tracefs nodev "$TRACEFS" || tn_bail "cannot mount tracefs"
+	tn_on_exit "umount '$TRACEFS'"
+fi
+
+fp_leaf=$(openssl x509 -in "$pki/ecdsa.test.crt" -outform DER | sha256sum | cut -d' ' -f1)
+fp_inter=$(openssl x509 -in "$pki/inter.crt" -outform DER | sha256sum | cut -d' ' -f1)
+
+# The ids of the loaded uprobe programs of tlswatch (tw_up_*).
+uprobe_prog_ids() {
+	bpftool prog show 2>/dev/null | sed -n 's/^\([0-9]*\): kprobe  name tw_up_.*/\1/p' | sort -n
+}
+
+# The programs of $ours still loaded (the kernel frees them once the last
+# fd and link are gone, after the process's exit), and whether none is.
+ours_left() {
+	comm -12 <(tr ' ' '\n' <<<"$ours" | grep . | sort -n) <(uprobe_prog_ids) | tr '\n' ' '
+}
+ours_gone() {
+	[ -z "$(ours_left)" ]
+}
+
+# s_server with its stdin held open (at the end of its input it would
+# stop reading from the terminal and close at once); SERVER_PID.
+start_server() { # log, options...
+	local log=$1
+	shift
+	rm -f "$tmp/server.in"
+	mkfifo "$tmp/server.in"
+	ip netns exec "$TN_NS" openssl s_server -quiet -accept "$srv:443" "$@" \
+		<"$tmp/server.in" >"$log" 2>&1 &
+	SERVER_PID=$!
+	tn_bg "$SERVER_PID"
+	exec 7>"$tmp/server.in"
+	tn_wait_listen 10 443 || tn_bail "openssl s_server did not start"
+}
+
+stop_server() {
+	exec 7>&-
+	tn_stop_pid "$SERVER_PID"
+	tn_wait_cmd 10 sh -c "! ip netns exec '$TN_NS' ss -Hltn 'sport = :443' | grep -q ." ||
+		tn_bail "openssl s_server still listening"
+}
+
+SERVED=0
+CLIENTS=0
+# One TLS 1.3 client (extra options: a refusal); client13_ok counts those
+# that should be served and were (they verified the chain and got the
+# server's answer to a request).
+client13() { # extra s_client options...
+	printf 'Q\n' | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
+		-servername ecdsa.test "$@" >"$tmp/client.log" 2>&1
+}
+client13_ok() {
+	CLIENTS=$((CLIENTS + 1))
+	client13 -CAfile "$pki/root.crt" -verify_return_error &&
+		grep -q 'Verify return code: 0 (ok)' "$tmp/client.log" &&
+		SERVED=$((SERVED + 1))
+	return 0
+}
+
+# The n-th (1-based) handshake event of LOG, reduced to what is asserted.
+hs_summary() { # log, n
+	"$PY" - "$1" "$2" <<'EOF'
+import json, sys
+hs = [json.loads(l) for l in open(sys.argv[1]) if '"event":"handshake"' in l]
+n = int(sys.argv[2])
+if len(hs) < n:
+    print("missing"); sys.exit()
+e = hs[n - 1]
+p = e.get("process", {})
+print(e.get("version"), e.get("outcome"), e.get("observed", "-"),
+      ",".join(c["sha256"] for c in e.get("chain", [])) or "-",
+      p.get("pid", "-"), p.get("exe", "-"),
+      ";".join("%s:%s:%s:%s:%s" % (a["from"], a["level"], a["description"],
+                                 a["encrypted"], a.get("observed", "-"))
+               for a in e["alerts"]) or "-")
+EOF
+}
+
+handshakes() { # log
+	grep -c '"event":"handshake"' "$1"
+}
+
+log=$tmp/agent.log
+before=$(uprobe_prog_ids)
+
+# --- 1. the agent first, then the server ------------------------------------
+up_start_agent "$log" auto
+attached=$(grep '"state":"uprobes_attached"' "$log")
+case $attached in
+*libssl.so.3*libcrypto.so.3* | *libcrypto.so.3*libssl.so.3*)
+	tap_ok "uprobes attached to the system's libssl.so.3 and libcrypto.so.3" ;;
+*) tap_fail "uprobes attached to the system's libssl.so.3 and libcrypto.so.3" "got: $attached" ;;
+esac
+ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')
+tap_eq "the agent loaded its 3 uprobe programs" 3 "$(wc -w <<<"$ours")"
+
+start_server "$tmp/server.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
+	-cert_chain "$pki/inter.crt"
+client13_ok
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 1 ]"
+tap_eq "TLS 1.3 handshake: the served chain, from the server's library, and who served it" \
+	"TLS1.3 ok server $fp_leaf,$fp_inter $SERVER_PID /usr/bin/openssl -" "$(hs_summary "$log" 1)"
+tap_eq "its cert event: observed server, the serving process" \
+	"server $SERVER_PID /usr/bin/openssl $fp_leaf" \
+	"$("$PY" -c 'import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e["event"] == "cert":
+        print(e["observed"], e["process"]["pid"], e["process"].get("exe"), e["sha256"])' "$log")"
+
+# --- 2. the client rejects the chain: the alert the server read ------------
+client13 -verify_return_error
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 2 ]"
+tap_eq "TLS 1.3 client rejecting the chain: unknown_ca as the server's library read it" \
+	"TLS1.3 failed server $fp_leaf,$fp_inter $SERVER_PID /usr/bin/openssl client:fatal:unknown_ca:False:server" \
+	"$(hs_summary "$log" 2)"
+stop_server
+
+# --- 3. the server's own alert, encrypted on the wire -----------------------
+start_server "$tmp/server2.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
+	-Verify 1 -CAfile "$pki/root.crt"
+client13 -CAfile "$pki/root.crt"
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 3 ]"
+tap_eq "a required client certificate missing: certificate_required as the server sent it" \
+	"TLS1.3 failed server $fp_leaf $SERVER_PID /usr/bin/openssl server:fatal:certificate_required:False:server" \
+	"$(hs_summary "$log" 3)"
+stop_server
+start_server "$tmp/server3.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
+	-cert_chain "$pki/inter.crt"
+
+# --- 4. SIGTERM: everything detached ----------------------------------------
+kill -TERM "$AGENT_PID"
+tn_wait_cmd 15 sh -c "! kill -0 $AGENT_PID" || tap_fail "the agent stops on SIGTERM"
+wait "$AGENT_PID" 2>/dev/null
+left=$(ours_left)
+tap_eq "after SIGTERM: none of its uprobe programs is left" "" "${left% }"
+tap_eq "after SIGTERM: nothing of it in tracefs uprobe_events" 0 \
+	"$(grep -c "libbpf_${AGENT_PID}_" "$TRACEFS/uprobe_events")"
+client13_ok
+
+# --- 5. SIGKILL: the kernel detaches them; a new agent follows again --------
+log2=$tmp/agent2.log
+before=$(uprobe_prog_ids)
+up_start_agent "$log2" auto
+ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')
+kill -KILL "$AGENT_PID"
+tn_wait_cmd 10 sh -c "! kill -0 $AGENT_PID"
+wait "$AGENT_PID" 2>/dev/null
+tn_wait_cmd 10 ours_gone
+left=$(ours_left)
+tap_eq "after SIGKILL: none of its uprobe programs is left" "" "${left% }"
+tap_eq "after SIGKILL: nothing of it in tracefs uprobe_events" 0 \
+	"$(grep -c "libbpf_${AGENT_PID}_" "$TRACEFS/uprobe_events")"
+client13_ok
+
+log3=$tmp/agent3.log
+up_start_agent "$log3" auto
+client13_ok
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log3') -ge 1 ]"
+tap_eq "restarted after SIGKILL: the chain is followed again" \
+	"TLS1.3 ok server $fp_leaf,$fp_inter $SERVER_PID /usr/bin/openssl -" "$(hs_summary "$log3" 1)"
+tn_stop_pid "$AGENT_PID"
+stop_server
+
+# --- 6. a server without OpenSSL: said once, not hooked ----------------------
+# a bare listener (python's http.server would map libssl through
+# http.client)
+ip netns exec "$TN_NS" /usr/bin/python3 -c 'import socket, sys, time
+s = socket.create_server((sys.argv[1], 443))
+time.sleep(60)' "$srv" >"$tmp/listener.log" 2>&1 &
+LISTENER_PID=$!
+tn_bg "$LISTENER_PID"
+tn_wait_listen 10 443 || tn_bail "the plain listener did not start"
+log4=$tmp/agent4.log
+up_start_agent "$log4" auto
+tap_eq "a listener without OpenSSL 3: one uprobes_unsupported event naming it" \
+	"1 pid $LISTENER_PID (/usr/bin/python3.11) listens on a watched port without OpenSSL 3 (no TLS library mapped)" \
+	"$(grep -c '"state":"uprobes_unsupported"' "$log4") $("$PY" -c 'import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e.get("state") == "uprobes_unsupported":
+        print(e["message"].split(":")[0])' "$log4")"
+tn_stop_pid "$AGENT_PID"
+tn_stop_pid "$LISTENER_PID"
+
+tap_eq "the server served every client throughout" "$CLIENTS" "$SERVED"
+ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')
+tn_wait_cmd 10 ours_gone
+tap_eq "after the last stop: no uprobe program of these agents is left" "" \
+	"$(ours_left)"
+
+if [ "$TN_FAILED" -ne 0 ]; then
+	for f in "$log" "$log2" "$log3"; do
+		sed 's/^/#   agent stderr: /' "$f.stderr" | grep -v libbpf | head -10
+		grep -v '"event":"agent"' "$f" | cut -c1-600 | sed 's/^/#   agent: /' | head -10
+	done
+fi

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The pipeline's accounting of handshakes its source lost
+ * (pipeline_opts.flow_followed, FLOW_END_RESTARTED): segments of a client
+ * that sends a ClientHello and waits, then an end of some kind.
+ */
+#include <string.h>
+
+#include "check.h"
+#include "pipeline/pipeline.h"
+#include "tls_build.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define S(s) ((uint64_t)(s) * 1000000)
+
+struct run {
+	int handshakes;
+	enum hs_outcome outcome;
+	int asked;                /* flow_followed calls */
+	bool followed;            /* its answer */
+};
+
+static void on_event(void *ctx, const struct event *ev)
+{
+	struct run *r = ctx;
+
+	if (ev->type != EVENT_HANDSHAKE)
+		return;
+	r->handshakes++;
+	r->outcome = ev->handshake->rec->outcome;
+}
+
+static bool followed(void *ctx, const struct tw_endpoint *client,
+		     const struct tw_endpoint *server)
+{
+	struct run *r = ctx;
+
+	(void)client;
+	(void)server;
+	r->asked++;
+	return r->followed;
+}
+
+static struct pipeline *pipeline_for(struct run *r, bool ask)
+{
+	struct pipeline_opts o = {
+		.emit = on_event,
+		.emit_ctx = r,
+		.flow_done_ctx = r,
+		.flow_followed = ask ? followed : NULL,
+	};
+
+	return pipeline_new(&o);
+}
+
+static struct tw_endpoint ep4(uint8_t last, uint16_t port)
+{
+	struct tw_endpoint e = { .addr = { .family = 4 }, .port = port };
+
+	e.addr.bytes[0] = 10;
+	e.addr.bytes[3] = last;
+	return e;
+}
+
+/* The client's ClientHello at @seq, packet time @ts_us, marked as the
+ * start of the flow by the source. */
+static void send_hello(struct pipeline *pl, uint64_t ts_us, uint32_t seq)
+{
+	static const uint16_t ciphers[] = { 0x1301, 0xc02f };
+	static const uint16_t exts[] = { 0x0000 };
+	struct tb_client_hello ch = {
+		.legacy_version = 0x0303,
+		.ciphers = ciphers, .n_ciphers = N(ciphers),
+		.exts = exts, .n_exts = N(exts),
+		.sni = TB_STR("lost.test"),
+	};
+	struct tb msg = { 0 }, rec = { 0 };
+
+	tb_client_hello(&msg, &ch);
+	tb_records(&rec, 22, msg.p, msg.n, 16384);
+	struct tw_segment seg = {
+		.ts_us = ts_us, .src = ep4(1, 40000), .dst = ep4(2, 443),
+		.seq = seq, .tcp_flags = TW_TCP_ACK | TW_TCP_PSH, .flow_start = true,
+		.payload = rec.p, .len = (uint32_t)rec.n, .wire_len = (uint32_t)rec.n,
+	};
+	pipeline_segment(pl, &seg);
+	tb_free(&msg);
+	tb_free(&rec);
+}
+
+static void send_rst(struct pipeline *pl, uint64_t ts_us)
+{
+	struct tw_segment seg = {
+		.ts_us = ts_us, .src = ep4(2, 443), .dst = ep4(1, 40000),
+		.seq = 5000, .tcp_flags = TW_TCP_RST,
+	};
+
+	pipeline_segment(pl, &seg);
+}
+
+/* A ClientHello left waiting, then the end of input, the source saying
+ * it @follows the flow or not: flows_lost. */
+static uint64_t lost_at_flush(struct run *r, bool follows)
+{
+	struct pipeline *pl;
+	uint64_t lost;
+
+	memset(r, 0, sizeof(*r));
+	r->followed = follows;
+	pl = pipeline_for(r, true);
+	send_hello(pl, S(1), 1000);
+	pipeline_flush(pl, S(2));
+	lost = pipeline_flows_lost(pl);
+	pipeline_free(pl);
+	return lost;
+}
+
+/* Live: the kernel's flow map forgot the handshake before the agent
+ * stopped: reported incomplete, counted. */
+static void test_undecided_handshake_the_source_lost_is_counted(void)
+{
+	struct run r;
+
+	CHECK_INT(lost_at_flush(&r, false), 1);
+	CHECK_INT(r.handshakes, 1);
+	CHECK_INT(r.outcome, HS_INCOMPLETE);
+	CHECK_INT(r.asked, 1);
+}
+
+static void test_undecided_handshake_the_source_follows_is_not_lost(void)
+{
+	struct run r;
+
+	CHECK_INT(lost_at_flush(&r, true), 0);
+	CHECK_INT(r.handshakes, 1);
+	CHECK_INT(r.asked, 1);
+}
+
+/* A reset says the connection ended: nothing to ask. */
+static void test_reset_handshake_is_not_asked_about(void)
+{
+	struct run r = { .followed = false };
+	struct pipeline *pl = pipeline_for(&r, true);
+
+	send_hello(pl, S(1), 1000);
+	send_rst(pl, S(1) + 500);
+	CHECK_INT(r.handshakes, 1);
+	CHECK_INT(r.outcome, HS_ABORTED);
+	CHECK_INT(r.asked, 0);
+	CHECK_INT(pipeline_flows_lost(pl), 0);
+	pipeline_free(pl);
+}
+
+/* The source began the flow again from a later packet, with bytes lost
+ * in between: the old handshake is lost (no callback needed), the new
+ * start is a handshake of its own. */
+static void test_restarted_flow_counts_the_old_handshake_lost(void)
+{
+	struct run r = { 0 };
+	struct pipeline *pl = pipeline_for(&r, false);
+
+	send_hello(pl, S(1), 1000);
+	send_hello(pl, S(2), 90000);
+	CHECK_INT(r.handshakes, 1);
+	CHECK_INT(r.outcome, HS_INCOMPLETE);
+	CHECK_INT(pipeline_flows_lost(pl), 1);
+	pipeline_flush(pl, S(3));
+	CHECK_INT(r.handshakes, 2);
+	CHECK_INT(pipeline_flows_lost(pl), 1);   /* a capture file: not asked */
+	pipeline_free(pl);
+}
+
+int main(void)
+{
+	RUN_TEST(test_undecided_handshake_the_source_lost_is_counted);
+	RUN_TEST(test_undecided_handshake_the_source_follows_is_not_lost);
+	RUN_TEST(test_reset_handshake_is_not_asked_about);
+	RUN_TEST(test_restarted_flow_counts_the_old_handshake_lost);
+	return CHECK_EXIT_CODE();
+}

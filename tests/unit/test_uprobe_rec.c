@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The uprobes' records -> the server's view of a connection (uprobe_rec.c),
+ * and that view merged into the connection's handshake record
+ * (pipeline/server_view.c). Records are built here the way
+ * bpf/uprobes.bpf.c and the TC program's bind fill them.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "live/uprobes.h"
+#include "pipeline/pipeline_priv.h"
+
+#define REC_MAX (sizeof(struct tw_event) + sizeof(struct tw_up_info) + TW_UP_CHUNK)
+
+static uint8_t rec[REC_MAX];
+static struct tw_server_view seen;
+static int n_seen;
+static uint8_t seen_der[2][TW_UP_CHUNK * 2];
+static char seen_exe[TW_VIEW_EXE_MAX], seen_comm[16];
+
+/* The view is valid during the call only: what is checked is copied. */
+static void on_view(void *ctx, const struct tw_server_view *v)
+{
+	int i;
+
+	(void)ctx;
+	seen = *v;
+	snprintf(seen_exe, sizeof(seen_exe), "%s", v->exe ? v->exe : "");
+	snprintf(seen_comm, sizeof(seen_comm), "%s", v->comm ? v->comm : "");
+	seen.exe = seen_exe;
+	seen.comm = seen_comm;
+	for (i = 0; i < v->n_certs && i < 2; i++) {
+		memcpy(seen_der[i], v->certs[i].der, v->certs[i].len);
+		seen.certs[i].der = seen_der[i];
+	}
+	n_seen++;
+}
+
+static struct tw_up_info *info_of(void)
+{
+	return (struct tw_up_info *)(rec + sizeof(struct tw_event));
+}
+
+/* One chunk [off, off+len) of certificate @index (of @total bytes, its
+ * bytes are (index * 16 + i) & 0xff) of handshake @hs; its record size. */
+static size_t cert_rec(uint64_t hs, uint16_t index, uint32_t total,
+		       uint32_t off, uint32_t len)
+{
+	struct tw_event *e = (struct tw_event *)rec;
+	struct tw_up_info *in = info_of();
+	uint8_t *der = rec + sizeof(*e) + sizeof(*in);
+	uint32_t i;
+
+	memset(rec, 0, sizeof(rec));
+	e->ts_ns = 1000;
+	e->kind = TW_EV_UP_CERT;
+	e->wire_len = total;
+	e->chunk_off = off;
+	e->chunk_len = len;
+	in->hs_id = hs;
+	in->tgid = 4242;
+	in->tid = 4243;
+	in->cert_index = index;
+	memcpy(in->comm, "nginx", 6);
+	if (index == 0) { /* /usr/sbin/nginx, file name first */
+		strcpy(in->exe[0], "nginx");
+		strcpy(in->exe[1], "sbin");
+		strcpy(in->exe[2], "usr");
+		in->exe_parts = 3;
+	}
+	for (i = 0; i < len; i++)
+		der[i] = (uint8_t)((index * 16 + off + i) & 0xff);
+	return sizeof(*e) + sizeof(*in) + len;
+}
+
+/* The server 192.0.2.1:443 sent a packet to 198.51.100.7:40000. */
+static size_t bind_rec(uint64_t hs, uint16_t n_certs, uint8_t flags,
+		       uint8_t alert, uint8_t alert_sent)
+{
+	struct tw_event *e = (struct tw_event *)rec;
+	struct tw_up_info *in = info_of();
+
+	memset(rec, 0, sizeof(rec));
+	e->ts_ns = 2000;
+	e->kind = TW_EV_UP_BIND;
+	e->family = 4;
+	inet_pton(AF_INET, "192.0.2.1", e->saddr);
+	inet_pton(AF_INET, "198.51.100.7", e->daddr);
+	e->sport = 443;
+	e->dport = 40000;
+	in->hs_id = hs;
+	in->tgid = 4242;
+	in->cert_index = n_certs;
+	in->flags = flags;
+	in->alert = alert;
+	in->alert_sent = alert_sent;
+	return sizeof(*e) + sizeof(*in);
+}
+
+static void feed(struct up_asm *a, size_t size)
+{
+	CHECK_INT(up_asm_record(a, rec, size, 0, on_view, NULL), 0);
+}
+
+static void test_chain_in_chunks_is_joined_to_the_bound_connection(void)
+{
+	struct up_asm *a = up_asm_new();
+	char ip[TW_ADDR_STRLEN];
+
+	n_seen = 0;
+	feed(a, cert_rec(7, 0, 5000, 0, TW_UP_CHUNK));
+	feed(a, cert_rec(7, 0, 5000, TW_UP_CHUNK, 5000 - TW_UP_CHUNK));
+	feed(a, cert_rec(7, 1, 300, 0, 300));
+	CHECK_INT(n_seen, 0); /* nothing until a packet names the connection */
+	feed(a, bind_rec(7, 2, TW_UPF_CHAIN, 0, 0));
+	CHECK_INT(n_seen, 1);
+	CHECK_INT(seen.n_certs, 2);
+	CHECK_INT(seen.certs[0].len, 5000);
+	CHECK_INT(seen.certs[0].der[4999], (4999) & 0xff);
+	CHECK_INT(seen.certs[0].der[TW_UP_CHUNK], TW_UP_CHUNK & 0xff);
+	CHECK_INT(seen.certs[1].len, 300);
+	CHECK_INT(seen.certs[1].der[0], 16);
+	CHECK_STR(tw_addr_format(&seen.server.addr, ip), "192.0.2.1");
+	CHECK_INT(seen.server.port, 443);
+	CHECK_STR(tw_addr_format(&seen.client.addr, ip), "198.51.100.7");
+	CHECK_INT(seen.client.port, 40000);
+	CHECK_INT(seen.pid, 4242);
+	CHECK_STR(seen.exe, "/usr/sbin/nginx");
+	CHECK_STR(seen.comm, "nginx");
+	CHECK(!seen.chain_lost && !seen.has_alert && !seen.has_alert_sent);
+	CHECK_INT(up_asm_stats(a)->chains_bound, 1);
+	up_asm_free(a);
+}
+
+static void test_missing_chunk_reports_the_chain_lost(void)
+{
+	struct up_asm *a = up_asm_new();
+
+	n_seen = 0;
+	feed(a, cert_rec(8, 0, 5000, 0, TW_UP_CHUNK)); /* its second chunk lost */
+	feed(a, cert_rec(8, 1, 300, 0, 300));
+	feed(a, bind_rec(8, 2, TW_UPF_CHAIN, 0, 0));
+	CHECK_INT(n_seen, 1);
+	CHECK(seen.chain_lost);
+	CHECK_INT(seen.n_certs, 0);
+	CHECK_INT(up_asm_stats(a)->chains_lost, 1);
+	up_asm_free(a);
+}
+
+static void test_certificate_too_big_is_counted_and_the_chain_lost(void)
+{
+	struct up_asm *a = up_asm_new();
+	size_t n = cert_rec(9, 0, 100000, 0, 0);
+
+	info_of()->flags = TW_UPF_TOO_BIG;
+	n_seen = 0;
+	feed(a, n);
+	feed(a, bind_rec(9, 1, TW_UPF_CHAIN, 0, 0));
+	CHECK(seen.chain_lost);
+	CHECK_INT(up_asm_stats(a)->certs_too_big, 1);
+	up_asm_free(a);
+}
+
+static void test_certificate_announced_but_never_seen_loses_the_chain(void)
+{
+	struct up_asm *a = up_asm_new();
+
+	n_seen = 0;
+	feed(a, cert_rec(10, 0, 300, 0, 300));
+	/* the kernel served 2, one record was lost to a full ring */
+	feed(a, bind_rec(10, 2, TW_UPF_CHAIN, 0, 0));
+	CHECK(seen.chain_lost);
+	up_asm_free(a);
+}
+
+static void test_alerts_read_and_sent_reach_the_view(void)
+{
+	struct up_asm *a = up_asm_new();
+
+	n_seen = 0;
+	feed(a, bind_rec(0, 0, TW_UPF_ALERT | TW_UPF_ALERT_SENT, 48, 116));
+	CHECK_INT(n_seen, 1);
+	CHECK(seen.has_alert && seen.alert == 48);
+	CHECK(seen.has_alert_sent && seen.alert_sent == 116);
+	CHECK_INT(seen.n_certs, 0);
+	CHECK(!seen.chain_lost);
+	up_asm_free(a);
+}
+
+static void test_short_or_unknown_records_are_refused(void)
+{
+	struct up_asm *a = up_asm_new();
+	size_t n;
+
+	CHECK(up_asm_record(a, rec, sizeof(struct tw_event), 0, on_view, NULL) < 0);
+	n = cert_rec(11, 0, 300, 0, 300);
+	CHECK(up_asm_record(a, rec, n - 1, 0, on_view, NULL) < 0); /* cut */
+	n = cert_rec(11, 0, 300, 200, 300);                         /* past its end */
+	CHECK(up_asm_record(a, rec, n, 0, on_view, NULL) < 0);
+	n = bind_rec(11, 1, TW_UPF_CHAIN, 0, 0);
+	((struct tw_event *)rec)->family = 5;
+	CHECK(up_asm_record(a, rec, n, 0, on_view, NULL) < 0);
+	CHECK_INT(up_asm_stats(a)->bad_records, 4);
+	up_asm_free(a);
+}
+
+/* --- the merge into the handshake record */
+
+static struct tw_server_view view_with_chain(const uint8_t *der, uint32_t len)
+{
+	struct tw_server_view v;
+
+	memset(&v, 0, sizeof(v));
+	v.pid = 4242;
+	v.exe = "/usr/sbin/nginx";
+	v.comm = "nginx";
+	v.n_certs = 1;
+	v.certs[0].der = der;
+	v.certs[0].len = len;
+	return v;
+}
+
+static void test_tls13_record_gets_the_served_chain(void)
+{
+	static const uint8_t der[] = { 0x30, 0x03, 0x02, 0x01, 0x05 };
+	struct tw_server_view v = view_with_chain(der, sizeof(der));
+	struct conn_server *cs = NULL;
+	struct hs_record r;
+
+	hs_record_init(&r);
+	r.outcome = HS_OK;
+	CHECK_INT(conn_server_add(&cs, &v), 0);
+	conn_server_apply(cs, &r);
+	CHECK_INT(r.n_chain, 1);
+	CHECK(r.chain_from_server);
+	CHECK_INT(r.chain[0].len, 5);
+	CHECK_INT(r.chain[0].data[4], 5);
+	CHECK_INT(r.server_pid, 4242);
+	CHECK_STR(r.server_exe, "/usr/sbin/nginx");
+	CHECK_STR(r.server_comm, "nginx");
+	conn_server_free(cs);
+	hs_record_release(&r);
+}
+
+static void test_wire_chain_wins_over_the_served_one(void)
+{
+	static const uint8_t der[] = { 0x30, 0x00 };
+	struct tw_server_view v = view_with_chain(der, sizeof(der));
+	struct conn_server *cs = NULL;
+	struct hs_record r;
+
+	hs_record_init(&r);
+	r.n_chain = 1;
+	r.chain[0].data = malloc(3);
+	r.chain[0].len = 3;
+	CHECK_INT(conn_server_add(&cs, &v), 0);
+	conn_server_apply(cs, &r);
+	CHECK_INT(r.chain[0].len, 3);
+	CHECK(!r.chain_from_server);
+	CHECK_INT(r.server_pid, 4242); /* who served it is still said */
+	conn_server_free(cs);
+	hs_record_release(&r);
+}
+
+static void test_encrypted_guess_is_replaced_by_the_library_alert(void)
+{
+	static const uint8_t der[] = { 0x30, 0x00 };
+	struct tw_server_view v = view_with_chain(der, sizeof(der));
+	struct conn_server *cs = NULL;
+	struct hs_record r;
+
+	hs_record_init(&r);
+	r.outcome = HS_FAILED;
+	r.n_alerts = 1;
+	r.alerts[0] = (struct hs_alert){ .from_client = false, .encrypted = true,
+					 .level = HS_ALERT_UNKNOWN, .description = 255 };
+	CHECK_INT(conn_server_add(&cs, &v), 0);
+	CHECK(conn_server_awaits_alert(cs, &r)); /* the close brings it */
+	v.n_certs = 0;
+	v.has_alert_sent = true;
+	v.alert_sent = 116;
+	CHECK_INT(conn_server_add(&cs, &v), 0);
+	CHECK(!conn_server_awaits_alert(cs, &r));
+	conn_server_apply(cs, &r);
+	CHECK_INT(r.n_alerts, 1);
+	CHECK(!r.alerts[0].encrypted && r.alerts[0].from_server_lib);
+	CHECK_INT(r.alerts[0].description, 116);
+	CHECK_INT(r.alerts[0].level, HS_ALERT_FATAL);
+	CHECK(!r.alerts[0].from_client);
+	conn_server_free(cs);
+	hs_record_release(&r);
+}
+
+static void test_alert_read_without_a_wire_alert_is_added_and_fails(void)
+{
+	struct tw_server_view v;
+	struct conn_server *cs = NULL;
+	struct hs_record r;
+
+	memset(&v, 0, sizeof(v));
+	v.has_alert = true;
+	v.alert = 48;
+	hs_record_init(&r);
+	r.outcome = HS_ABORTED;
+	CHECK_INT(conn_server_add(&cs, &v), 0);
+	conn_server_apply(cs, &r);
+	CHECK_INT(r.n_alerts, 1);
+	CHECK(r.alerts[0].from_client && r.alerts[0].from_server_lib);
+	CHECK_INT(r.alerts[0].description, 48);
+	CHECK_INT(r.outcome, HS_FAILED);
+	CHECK_INT(r.server_pid, 0); /* an alert alone says no process */
+	conn_server_free(cs);
+	hs_record_release(&r);
+}
+
+int main(void)
+{
+	RUN_TEST(test_chain_in_chunks_is_joined_to_the_bound_connection);
+	RUN_TEST(test_missing_chunk_reports_the_chain_lost);
+	RUN_TEST(test_certificate_too_big_is_counted_and_the_chain_lost);
+	RUN_TEST(test_certificate_announced_but_never_seen_loses_the_chain);
+	RUN_TEST(test_alerts_read_and_sent_reach_the_view);
+	RUN_TEST(test_short_or_unknown_records_are_refused);
+	RUN_TEST(test_tls13_record_gets_the_served_chain);
+	RUN_TEST(test_wire_chain_wins_over_the_served_one);
+	RUN_TEST(test_encrypted_guess_is_replaced_by_the_library_alert);
+	RUN_TEST(test_alert_read_without_a_wire_alert_is_added_and_fails);
+	return CHECK_EXIT_CODE();
+}

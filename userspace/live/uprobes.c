@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: MIT
+/* The uprobe programs: load into the live source's maps, attach by file. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sys/stat.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "common/log.h"
+#include "uprobes.h"
+#include "uprobes.skel.h"
+
+/* Sockets listening on watched ports we look for, and processes. */
+#define UPROBES_MAX_LISTEN 1024
+
+/*
+ * The hooks, X(IN_LIBSSL, SYMBOL, PROGRAM, RETPROBE, NEEDS_ALERT_OFFSETS,
+ * PAST_NULL_CHECK).
+ * Every symbol is exported by OpenSSL 3.0 and later; a library without one
+ * of them is not supported (reported, not hooked). A hook that needs the
+ * offsets of the SSL's alerts (uprobe_calibrate()) gets them as its
+ * attach cookie, and is left out where it is not known. A hook past its
+ * function's NULL check (uprobe_skip_null_check()) costs one trap instead
+ * of three where the check is the usual "test; je".
+ */
+#define UPROBE_HOOKS(X)                                                        \
+	X(false, "i2d_X509", tw_up_i2d_enter, false, false, false)              \
+	X(false, "i2d_X509", tw_up_i2d_return, true, false, false)              \
+	X(true, "SSL_free", tw_up_free_enter, false, true, true)
+
+#define UPROBE_COUNT_HOOK(in_ssl, sym, prog, ret, off, skip) +1
+#define UPROBE_N_HOOKS (0 UPROBE_HOOKS(UPROBE_COUNT_HOOK))
+#define UPROBE_MAX_LINKS (UPROBES_MAX_LIBS * UPROBE_N_HOOKS)
+
+struct uprobes {
+	struct uprobes_bpf *skel;
+	struct bpf_link *links[UPROBE_MAX_LINKS];
+	int n_links;
+	struct uprobe_lib libs[UPROBES_MAX_LIBS];
+	int n_libs;
+};
+
+struct uprobe_hook {
+	bool in_ssl;
+	const char *sym;
+	bool retprobe;
+	bool needs_offset;
+	bool past_null_check;
+};
+
+static struct bpf_program *hook_prog(struct uprobes_bpf *s, int i)
+{
+	struct bpf_program *progs[] = {
+#define UPROBE_PROG(in_ssl, sym, prog, ret, off, skip) s->progs.prog,
+		UPROBE_HOOKS(UPROBE_PROG)
+#undef UPROBE_PROG
+	};
+	return progs[i];
+}
+
+static const struct uprobe_hook hooks[] = {
+#define UPROBE_HOOK(in_ssl, sym, prog, ret, off, skip) { in_ssl, sym, ret, off, skip },
+	UPROBE_HOOKS(UPROBE_HOOK)
+#undef UPROBE_HOOK
+};
+
+/* The uprobe programs write into the live source's ring and maps. */
+static int load(struct uprobes *u, struct live *l, char *err, size_t errlen)
+{
+	struct { struct bpf_map *map; const char *name; } shared[] = {
+		{ u->skel->maps.tw_events, "tw_events" },
+		{ u->skel->maps.tw_up_pending, "tw_up_pending" },
+		{ u->skel->maps.tw_up_counters, "tw_up_counters" },
+	};
+	size_t i;
+	int r, fd;
+
+	for (i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		fd = live_map_fd(l, shared[i].name);
+		r = fd < 0 ? fd : bpf_map__reuse_fd(shared[i].map, fd);
+		if (r) {
+			snprintf(err, errlen, "uprobes: sharing map %s: %s",
+				 shared[i].name, strerror(-r));
+			return r;
+		}
+	}
+	r = uprobes_bpf__load(u->skel);
+	if (r)
+		snprintf(err, errlen, "uprobes: loading the programs: %s", strerror(-r));
+	return r;
+}
+
+/* Every hook of @lib's kind; @alert_off: see uprobe_calibrate(). */
+static int attach_lib(struct uprobes *u, const struct uprobe_lib *lib,
+		      __u64 alert_off, char *err, size_t errlen)
+{
+	size_t i;
+	long skip;
+
+	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = hooks[i].sym,
+			    .retprobe = hooks[i].retprobe,
+			    .bpf_cookie = alert_off);
+		struct bpf_link *link;
+
+		if (hooks[i].in_ssl != lib->is_ssl ||
+		    (hooks[i].needs_offset && !alert_off))
+			continue;
+		if (u->n_links >= UPROBE_MAX_LINKS)
+			return -ENOSPC;
+		skip = hooks[i].past_null_check ?
+		       uprobe_skip_null_check(lib->path, hooks[i].sym) : 0;
+		link = bpf_program__attach_uprobe_opts(hook_prog(u->skel, i), -1,
+						       lib->path, (size_t)skip, &uo);
+		if (!link) {
+			int r = -errno;
+
+			snprintf(err, errlen, "uprobes: %s in %s: %s", hooks[i].sym,
+				 lib->path, strerror(-r));
+			return r;
+		}
+		u->links[u->n_links++] = link;
+	}
+	return 0;
+}
+
+static void read_exe(int pid, char *exe, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, exe, len - 1);
+	exe[n > 0 ? n : 0] = '\0';
+}
+
+static void note_unsupported(int pid, const char *exe, const char *other,
+			     uprobes_note_fn note, void *ctx)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg),
+		 "pid %d (%s) listens on a watched port without OpenSSL 3 (%s): "
+		 "its TLS 1.3 certificates are learned by the active check only",
+		 pid, exe[0] ? exe : "?", other[0] ? other : "no TLS library mapped");
+	if (note)
+		note(ctx, "uprobes_unsupported", msg);
+}
+
+/* auto: the libraries of the processes that listen on the watched ports,
+ * then the system's OpenSSL 3 (the agent's own). */
+static int find_auto(struct live *l, struct uprobes *u,
+		     const struct uprobes_opts *o, uprobes_note_fn note, void *ctx)
+{
+	uint64_t *inodes = calloc(UPROBES_MAX_LISTEN, sizeof(*inodes));
+	char other[64], exe[TW_VIEW_EXE_MAX];
+	struct dirent *de;
+	int n, pid;
+	DIR *d;
+
+	if (!inodes)
+		return -ENOMEM;
+	n = uprobe_listen_inodes(o->ports, o->n_ports, inodes, UPROBES_MAX_LISTEN);
+	d = n > 0 ? opendir("/proc") : NULL;
+	while (d && (de = readdir(d))) {
+		pid = atoi(de->d_name);
+		if (pid <= 0 || !uprobe_pid_holds(pid, inodes, n))
+			continue;
+		read_exe(pid, exe, sizeof(exe));
+		live_view_note_exe(l, pid, exe);
+		if (uprobe_pid_libs(pid, u->libs, &u->n_libs, UPROBES_MAX_LIBS,
+				    other, sizeof(other)) <= 0)
+			note_unsupported(pid, exe, other, note, ctx);
+	}
+	if (d)
+		closedir(d);
+	free(inodes);
+	uprobe_pid_libs(-1, u->libs, &u->n_libs, UPROBES_MAX_LIBS, other,
+			sizeof(other));
+	return 0;
+}
+
+static int find_paths(struct uprobes *u, const struct uprobes_opts *o,
+		      char *err, size_t errlen)
+{
+	struct stat st;
+	int i, kind;
+
+	for (i = 0; i < o->n_paths && u->n_libs < UPROBES_MAX_LIBS; i++) {
+		kind = uprobe_lib_kind(o->paths[i]);
+		if (kind <= 0) {
+			snprintf(err, errlen, "--uprobes: %s is not libssl.so.3 or libcrypto.so.3",
+				 o->paths[i]);
+			return -EINVAL;
+		}
+		if (stat(o->paths[i], &st)) {
+			snprintf(err, errlen, "--uprobes: %s: %s", o->paths[i],
+				 strerror(errno));
+			return -errno;
+		}
+		snprintf(u->libs[u->n_libs].path, sizeof(u->libs[0].path), "%s",
+			 o->paths[i]);
+		u->libs[u->n_libs].dev = st.st_dev;
+		u->libs[u->n_libs].ino = st.st_ino;
+		u->libs[u->n_libs++].is_ssl = kind == 1;
+	}
+	return 0;
+}
+
+/*
+ * The offsets of the alerts in @lib's SSL objects: measured in the libssl
+ * this process links (uprobe_calibrate()), so known only for a server that
+ * maps that same file; zeros otherwise.
+ */
+static struct uprobe_alert_offsets alert_offsets(const struct uprobe_lib *lib)
+{
+	static struct uprobe_alert_offsets measured;
+	static bool done;
+	struct uprobe_alert_offsets none = { 0, 0 };
+	struct uprobe_lib own[UPROBES_MAX_LIBS];
+	int n = 0, i;
+	char other[64];
+
+	if (!lib->is_ssl ||
+	    uprobe_pid_libs(-1, own, &n, UPROBES_MAX_LIBS, other, sizeof(other)) < 0)
+		return none;
+	for (i = 0; i < n; i++) {
+		if (!own[i].is_ssl || own[i].dev != lib->dev || own[i].ino != lib->ino)
+			continue;
+		if (!done)
+			measured = uprobe_calibrate();
+		done = true;
+		return measured;
+	}
+	return none;
+}
+
+/* Both offsets in one attach cookie: sent in the low half, read high. */
+static __u64 alert_cookie(struct uprobe_alert_offsets o)
+{
+	return (__u64)(uint32_t)o.sent | (__u64)(uint32_t)o.read << 32;
+}
+
+static void note_attached(const struct uprobes *u, uprobes_note_fn note,
+			  void *ctx)
+{
+	char msg[1024];
+	size_t off;
+	int i;
+
+	off = snprintf(msg, sizeof(msg), "uprobes on");
+	for (i = 0; i < u->n_libs && off < sizeof(msg); i++)
+		off += snprintf(msg + off, sizeof(msg) - off, " %s%s", u->libs[i].path,
+				u->libs[i].is_ssl && !u->libs[i].alert_off.sent ?
+				" (alerts not followed: not the agent's own libssl)" : "");
+	if (note)
+		note(ctx, "uprobes_attached", msg);
+}
+
+int uprobes_open(struct live *l, const struct uprobes_opts *o,
+		 uprobes_note_fn note, void *note_ctx, struct uprobes **out,
+		 char *err, size_t errlen)
+{
+	struct uprobes *u = calloc(1, sizeof(*u));
+	int r, i;
+
+	*out = NULL;
+	if (!u)
+		return -ENOMEM;
+	r = o->auto_find ? find_auto(l, u, o, note, note_ctx)
+			 : find_paths(u, o, err, errlen);
+	if (!r && u->n_libs == 0) {
+		snprintf(err, errlen, "uprobes: no OpenSSL 3 library found");
+		r = -ENOENT;
+	}
+	if (!r) {
+		u->skel = uprobes_bpf__open();
+		r = u->skel ? load(u, l, err, errlen) : -errno;
+	}
+	for (i = 0; !r && i < u->n_libs; i++) {
+		u->libs[i].alert_off = alert_offsets(&u->libs[i]);
+		r = attach_lib(u, &u->libs[i], alert_cookie(u->libs[i].alert_off),
+			       err, errlen);
+	}
+	if (r) {
+		uprobes_close(u);
+		return r;
+	}
+	note_attached(u, note, note_ctx);
+	*out = u;
+	return 0;
+}
+
+void uprobes_close(struct uprobes *u)
+{
+	int i;
+
+	if (!u)
+		return;
+	for (i = 0; i < u->n_links; i++)
+		bpf_link__destroy(u->links[i]);
+	uprobes_bpf__destroy(u->skel);
+	free(u);
+}
+
+int uprobes_counters(const struct live *l, uint64_t out[TW_UP_CNT__MAX])
+{
+	int fd = live_map_fd(l, "tw_up_counters"), ncpu, c, i, r;
+	struct tw_up_counters *per;
+	uint32_t zero = 0;
+
+	memset(out, 0, sizeof(uint64_t) * TW_UP_CNT__MAX);
+	ncpu = libbpf_num_possible_cpus();
+	if (fd < 0 || ncpu <= 0)
+		return fd < 0 ? fd : ncpu;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	r = bpf_map_lookup_elem(fd, &zero, per) ? -errno : 0;
+	for (c = 0; !r && c < ncpu; c++)
+		for (i = 0; i < TW_UP_CNT__MAX; i++)
+			out[i] += per[c].c[i];
+	free(per);
+	return r;
+}

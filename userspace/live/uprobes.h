@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Uprobes on the servers' TLS library (bpf/uprobes.bpf.c): the chain each
+ * connection was served and the fatal alerts the server read, TLS 1.3
+ * included, as struct tw_server_view beside the segments of the live
+ * source (same ring buffer, same order).
+ *
+ * Typical use, after live_open():
+ *   live_set_view_fn(l, pipeline_server_view, pl);
+ *   uprobes_open(l, &opts, note, ctx, &u, err, sizeof(err));
+ *   ... live_poll() as usual ...
+ *   uprobes_close(u);            (before live_close())
+ *
+ * Libraries supported: OpenSSL 3 (libssl.so.3 and libcrypto.so.3, which
+ * export every hooked symbol). Uprobes are attached by library file, for
+ * every process that maps it (pid -1): servers started later, and the new
+ * workers of a reload, are followed without a rescan. They are bpf_link
+ * based (perf_event_open of the "uprobe" PMU): closing the agent's fds
+ * (exit, SIGKILL) detaches them; nothing is left in tracefs.
+ */
+#ifndef TW_UPROBES_H
+#define TW_UPROBES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture/server_view.h"
+#include "live.h"
+#include "tlswatch/event.h"
+
+#define UPROBES_MAX_LIBS 16        /* library files hooked at once */
+
+struct uprobes;
+
+struct uprobes_opts {
+	/* auto: the libraries mapped by the processes listening on @ports
+	 * (in the agent's network namespace), and the system's OpenSSL 3
+	 * (the copy the agent itself links), for servers started later */
+	bool auto_find;
+	const char *const *paths;      /* or these files (libssl/libcrypto) */
+	int n_paths;
+	const uint16_t *ports;
+	int n_ports;
+};
+
+/* What the operator should know (state: "uprobes_attached",
+ * "uprobes_unsupported"; message: which libraries, which processes). */
+typedef void (*uprobes_note_fn)(void *ctx, const char *state,
+				const char *message);
+
+/*
+ * Loads the uprobe programs into @l's ring buffer and maps, and attaches
+ * them to the libraries @o names or finds. Returns 0; -ENOENT when auto
+ * found no supported library (nothing attached, @err says why); other
+ * -errno with @err naming the library and symbol.
+ */
+int uprobes_open(struct live *l, const struct uprobes_opts *o,
+		 uprobes_note_fn note, void *note_ctx, struct uprobes **out,
+		 char *err, size_t errlen);
+
+/* Detaches every uprobe, frees @u. NULL is ok. */
+void uprobes_close(struct uprobes *u);
+
+/* The kernel side's counters summed over CPUs (enum tw_up_counter). */
+int uprobes_counters(const struct live *l, uint64_t out[TW_UP_CNT__MAX]);
+
+/* ---- discovery (uprobe_find.c), exported for tests ---- */
+
+/*
+ * The offsets in the SSL object, for the libssl this process links, of the
+ * last alert it sent (level, description) and of the fatal alert it read
+ * (an int); each 0 when it cannot be told (uprobe_calib.c says how they
+ * are measured).
+ */
+struct uprobe_alert_offsets {
+	long sent, read;
+};
+
+struct uprobe_lib {
+	char path[4096];               /* to attach by; may be /proc/PID/root/... */
+	uint64_t dev, ino;
+	bool is_ssl;                   /* libssl (else libcrypto) */
+	struct uprobe_alert_offsets alert_off; /* see uprobe_calibrate() */
+};
+
+/*
+ * The inodes of the TCP sockets listening on @ports, in the network
+ * namespace of /proc/self/net. Count (at most @max) or -errno.
+ */
+int uprobe_listen_inodes(const uint16_t *ports, int n_ports, uint64_t *inodes,
+			 int max);
+
+/* Whether process @pid holds one of the @n socket @inodes. */
+bool uprobe_pid_holds(int pid, const uint64_t *inodes, int n);
+
+/*
+ * The OpenSSL 3 libraries process @pid maps ("self" for -1), added to
+ * @libs (*@n of at most @max, each file once). *@other gets the name of a
+ * TLS library it maps that is not supported (libssl.so.1.1, libgnutls...)
+ * or "". Returns how many OpenSSL 3 files it maps, or -errno.
+ */
+int uprobe_pid_libs(int pid, struct uprobe_lib *libs, int *n, int max,
+		    char *other, size_t otherlen);
+
+/* Kind of a library path: 1 libssl.so.3, 2 libcrypto.so.3, 0 other TLS
+ * library, -1 not a TLS library. */
+int uprobe_lib_kind(const char *path);
+
+/* The fatal alerts' offsets in an SSL object: see uprobe_calibrate(). */
+struct uprobe_alert_offsets uprobe_calibrate(void);
+
+/*
+ * How many bytes into @func of the library @path a uprobe should go so
+ * that its first instruction is one the kernel emulates: past SSL_free's
+ * NULL check ("test %rdi,%rdi; je"), else 0 (uprobe_elf.c says why).
+ */
+long uprobe_skip_null_check(const char *path, const char *func);
+
+/* ---- record assembly (uprobe_rec.c), used by live.c ---- */
+
+struct up_asm;
+struct up_asm_stats {
+	uint64_t chains_bound;         /* chains handed on with a connection */
+	uint64_t chains_lost;          /* incomplete: too big, or a record lost */
+	uint64_t chains_unbound;       /* no packet named their connection */
+	uint64_t certs_too_big;
+	uint64_t alerts_bound;
+	uint64_t bad_records;
+};
+
+struct up_asm *up_asm_new(void);
+void up_asm_free(struct up_asm *a);
+/* One TW_EV_UP_* record; a bind calls @fn with the view. 0 or -errno. */
+int up_asm_record(struct up_asm *a, const void *rec, size_t size,
+		  int64_t mono_to_real_ns, tw_server_view_fn fn, void *ctx);
+const struct up_asm_stats *up_asm_stats(const struct up_asm *a);
+/* Remembers the executable of @pid (read while the agent may). */
+void up_asm_note_exe(struct up_asm *a, uint32_t pid, const char *path);
+
+#endif

@@ -620,15 +620,20 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 
 	from = tw_flow_key_make(&key, c.pkt.family, c.pkt.saddr, c.pkt.sport,
 				c.pkt.daddr, c.pkt.dport) & 1;
+	v = bpf_map_lookup_elem(&tw_flows, &key);
 	if (opening) {
 		/* A new connection on a port pair whose entry is still here
 		 * (its close was missed, or evicted nowhere): the old entry
-		 * would hide the new handshake, so it goes. */
-		bpf_map_delete_elem(&tw_flows, &key);
+		 * would hide the new handshake, so it goes. Looked up first:
+		 * the lookup takes no lock, a delete takes the bucket's, and
+		 * almost every SYN finds nothing. */
+		if (v) {
+			bpf_map_delete_elem(&tw_flows, &key);
+			v = NULL;
+		}
 		if (c.pkt.payload_len == 0)
 			return TC_ACT_UNSPEC;
 	}
-	v = bpf_map_lookup_elem(&tw_flows, &key);
 	if (v && v->state == TW_FLOW_DONE) {
 		/* the common case on a busy server: one lookup and out */
 		if (closing) {

@@ -1118,6 +1118,44 @@ static void test_flow_marked_done_is_not_copied(void)
 	fx_close();
 }
 
+/* A SYN on a port pair whose entry is still there (a decided flow whose
+ * close was missed) removes it, so that the new connection's hello is
+ * followed; a SYN on a pair without one creates nothing. */
+static void test_syn_forgets_a_stale_entry(void)
+{
+	struct spec c = client_hello4(), syn;
+	struct tw_endpoint a, b;
+	struct tw_flow_key key;
+	struct tw_flow_val v;
+	int fd;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	syn = c;
+	syn.flags = TCP_SYN;
+	syn.payload = NULL;
+	syn.plen = 0;
+	run(&syn);
+	CHECK(!flow_entry(&c, &v, NULL));
+	run(&c);
+	CHECK_INT(drain(), 1);
+	endpoint(&a, 4, c.dst, c.dport);
+	endpoint(&b, 4, c.src, c.sport);
+	CHECK_INT(live_flow_key(&a, &b, &key), 0);
+	fd = bpf_map__fd(fx.skel->maps.tw_flows);
+	CHECK_INT(bpf_map_lookup_elem(fd, &key, &v), 0);
+	v.state = TW_FLOW_DONE;
+	CHECK_INT(bpf_map_update_elem(fd, &key, &v, BPF_EXIST), 0);
+	run(&syn);
+	CHECK(!flow_entry(&c, &v, NULL));
+	run(&c);
+	CHECK_INT(drain(), 2);   /* drain() counts from fx_open() */
+	CHECK(fx.recs[1].ev.flags & TW_EVF_FLOW_START);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 2);
+	fx_close();
+}
+
 static void test_fins_on_done_flow_forget_it_silently(void)
 {
 	uint8_t junk[100];
@@ -1539,6 +1577,7 @@ int main(void)
 	RUN_TEST(test_chunk_cap_truncates_a_packet);
 	RUN_TEST(test_flow_marked_done_is_not_copied);
 	RUN_TEST(test_fins_on_done_flow_forget_it_silently);
+	RUN_TEST(test_syn_forgets_a_stale_entry);
 	RUN_TEST(test_both_ports_watched_server_is_hello_receiver);
 	RUN_TEST(test_record_becomes_segment);
 	RUN_TEST(test_handshake_records_do_not_wake_the_consumer);

@@ -172,7 +172,7 @@ static void probes_free(struct alert_probe *p)
 
 struct uprobe_alert_offsets uprobe_calibrate(void)
 {
-	struct uprobe_alert_offsets o = { 0, 0 };
+	struct uprobe_alert_offsets o = { 0, 0, 0 };
 	struct alert_probe p[2] = { { 0 }, { 0 } };
 	SSL_CTX *srv = SSL_CTX_new(TLS_server_method());
 	SSL_CTX *cli = SSL_CTX_new(TLS_client_method());
@@ -190,5 +190,20 @@ struct uprobe_alert_offsets uprobe_calibrate(void)
 	}
 	SSL_CTX_free(srv);
 	SSL_CTX_free(cli);
+	o.alpn = uprobe_calibrate_alpn();
 	return o;
+}
+
+static uint64_t cookie_field(long off, enum tw_up_cookie_field f)
+{
+	if (off <= 0 || off > TW_UP_OFF_MASK)
+		return 0;
+	return (uint64_t)off << (f * TW_UP_OFF_BITS);
+}
+
+uint64_t uprobe_offsets_cookie(struct uprobe_alert_offsets o)
+{
+	return cookie_field(o.sent, TW_UP_OFF_SENT) |
+	       cookie_field(o.read, TW_UP_OFF_READ) |
+	       cookie_field(o.alpn, TW_UP_OFF_ALPN);
 }

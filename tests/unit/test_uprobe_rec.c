@@ -398,19 +398,24 @@ static void test_alert_read_without_a_wire_alert_is_added_and_fails(void)
 	hs_record_release(&r);
 }
 
+/* A handshake of @version that finished, the client offering 2 ALPNs. */
+static void alpn_offered(struct hs_record *r, uint16_t version)
+{
+	hs_record_init(r);
+	r->outcome = HS_OK;
+	r->version = version;
+	r->n_alpn = 2;
+}
+
 static void test_tls13_record_gets_the_selected_alpn(void)
 {
-	struct tw_server_view v;
+	static const uint8_t der[] = { 0x30, 0x00 };
+	struct tw_server_view v = view_with_chain(der, sizeof(der));
 	struct conn_server *cs = NULL;
 	struct hs_record r;
-	static const uint8_t der[] = { 0x30, 0x00 };
 
-	hs_record_init(&r);
-	r.outcome = HS_OK;
-	r.version = 0x0304;
-	r.n_alpn = 2;
+	alpn_offered(&r, 0x0304);
 	CHECK(!conn_server_awaits_alpn(cs, &r)); /* no library followed */
-	v = view_with_chain(der, sizeof(der));
 	CHECK_INT(conn_server_add(&cs, &v), 0);
 	CHECK(conn_server_awaits_alpn(cs, &r));  /* the close brings it */
 	CHECK_INT(hs_record_alpn_slot(&r), HS_ALPN_ENCRYPTED);
@@ -435,10 +440,7 @@ static void test_wire_alpn_wins_and_tls12_or_no_offer_does_not_wait(void)
 	struct conn_server *cs = NULL;
 	struct hs_record r;
 
-	hs_record_init(&r);
-	r.outcome = HS_OK;
-	r.version = 0x0303;
-	r.n_alpn = 2;
+	alpn_offered(&r, 0x0303);
 	r.has_alpn_selected = true;
 	r.alpn_selected.len = 8;
 	memcpy(r.alpn_selected.bytes, "http/1.1", 9);

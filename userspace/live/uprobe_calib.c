@@ -54,13 +54,11 @@ static int sent_alert(BIO *out)
 	return rec[6];
 }
 
-/* A fresh SSL of @ctx on memory BIOs, its bytes kept in p->before. */
-static SSL *probe_begin(SSL_CTX *ctx, bool server, struct alert_probe *p)
+SSL *uprobe_mem_ssl(SSL_CTX *ctx)
 {
 	BIO *in = BIO_new(BIO_s_mem()), *out = BIO_new(BIO_s_mem());
 	SSL *s = SSL_new(ctx);
 
-	p->desc = -1;
 	if (!s || !in || !out) {
 		BIO_free(in);
 		BIO_free(out);
@@ -68,6 +66,17 @@ static SSL *probe_begin(SSL_CTX *ctx, bool server, struct alert_probe *p)
 		return NULL;
 	}
 	SSL_set_bio(s, in, out); /* owned by s from here */
+	return s;
+}
+
+/* A fresh SSL of @ctx on memory BIOs, its bytes kept in p->before. */
+static SSL *probe_begin(SSL_CTX *ctx, bool server, struct alert_probe *p)
+{
+	SSL *s = uprobe_mem_ssl(ctx);
+
+	p->desc = -1;
+	if (!s)
+		return NULL;
 	if (server) {
 		SSL_set_accept_state(s);
 	} else {

@@ -78,21 +78,6 @@ static SSL_CTX *tls13_ctx(bool server, EVP_PKEY *key, X509 *cert)
 	return ctx;
 }
 
-static SSL *mem_ssl(SSL_CTX *ctx)
-{
-	BIO *in = BIO_new(BIO_s_mem()), *out = BIO_new(BIO_s_mem());
-	SSL *s = SSL_new(ctx);
-
-	if (!s || !in || !out) {
-		BIO_free(in);
-		BIO_free(out);
-		SSL_free(s);
-		return NULL;
-	}
-	SSL_set_bio(s, in, out); /* owned by s from here */
-	return s;
-}
-
 /* What @from wrote, to @to's input. */
 static bool flight(SSL *from, SSL *to)
 {
@@ -151,7 +136,7 @@ static long find_alpn(SSL *srv)
 /* One handshake in which the server selects @want: its offset, or 0. */
 static long alpn_probe(SSL_CTX *cctx, SSL_CTX *sctx, const uint8_t *want)
 {
-	SSL *cli = mem_ssl(cctx), *srv = mem_ssl(sctx);
+	SSL *cli = uprobe_mem_ssl(cctx), *srv = uprobe_mem_ssl(sctx);
 	long off = 0;
 
 	SSL_CTX_set_alpn_select_cb(sctx, select_cb, (void *)want);

@@ -119,6 +119,12 @@ struct uprobe_alert_offsets uprobe_calibrate(void);
 /* The selected ALPN's offset alone (uprobe_calib_alpn.c), or 0. */
 long uprobe_calibrate_alpn(void);
 
+/* A new SSL of @ctx reading and writing two memory BIOs it owns (the
+ * calibrations' objects), or NULL. */
+struct ssl_st;
+struct ssl_ctx_st;
+struct ssl_st *uprobe_mem_ssl(struct ssl_ctx_st *ctx);
+
 /* SSL_free's attach cookie of @o (enum tw_up_cookie_field); an offset too
  * large for its field is left out (0). */
 uint64_t uprobe_offsets_cookie(struct uprobe_alert_offsets o);

@@ -168,6 +168,25 @@ static void test_longest_alpn_is_kept_whole(void)
 	up_asm_free(a);
 }
 
+/* A protocol nobody bound (a client's SSL freed) ages out uncounted: it
+ * is no lost chain. */
+static void test_unbound_alpn_is_no_unbound_chain(void)
+{
+	struct up_asm *a = up_asm_new();
+	size_t n;
+
+	feed(a, alpn_rec(24, "h2", 2));
+	n = cert_rec(25, 0, 10, 0, 10);
+	((struct tw_event *)rec)->ts_ns = 10ull * 1000000000; /* 10 s later */
+	feed(a, n);
+	CHECK_INT(up_asm_stats(a)->chains_unbound, 0);
+	n_seen = 0;
+	feed(a, bind_rec(24, 0, TW_UPF_ALPN, 0, 0)); /* its slot went */
+	CHECK_INT(n_seen, 1);
+	CHECK_INT(seen.alpn_len, 0);
+	up_asm_free(a);
+}
+
 static void test_bad_alpn_records_are_refused(void)
 {
 	struct up_asm *a = up_asm_new();
@@ -401,10 +420,37 @@ static void test_alert_read_without_a_wire_alert_is_added_and_fails(void)
 /* A handshake of @version that finished, the client offering 2 ALPNs. */
 static void alpn_offered(struct hs_record *r, uint16_t version)
 {
+	static const char *const offer[2] = { "h2", "http/1.1" };
+	int i;
+
 	hs_record_init(r);
 	r->outcome = HS_OK;
 	r->version = version;
 	r->n_alpn = 2;
+	for (i = 0; i < 2; i++) {
+		r->alpn[i].len = (uint8_t)strlen(offer[i]);
+		memcpy(r->alpn[i].bytes, offer[i], r->alpn[i].len + 1);
+	}
+}
+
+/* A proxy's upstream SSL freed on the thread: its protocol, not offered
+ * by this connection's client, is not this connection's. */
+static void test_alpn_the_client_did_not_offer_is_not_taken(void)
+{
+	struct tw_server_view v;
+	struct conn_server *cs = NULL;
+	struct hs_record r;
+
+	alpn_offered(&r, 0x0304);
+	memset(&v, 0, sizeof(v));
+	v.alpn = (const uint8_t *)"h3";
+	v.alpn_len = 2;
+	CHECK_INT(conn_server_add(&cs, &v), 0);
+	conn_server_apply(cs, &r);
+	CHECK(!r.has_alpn_selected);
+	CHECK_INT(hs_record_alpn_slot(&r), HS_ALPN_ENCRYPTED);
+	conn_server_free(cs);
+	hs_record_release(&r);
 }
 
 static void test_tls13_record_gets_the_selected_alpn(void)
@@ -493,6 +539,7 @@ int main(void)
 	RUN_TEST(test_short_or_unknown_records_are_refused);
 	RUN_TEST(test_alpn_then_bind_reaches_the_view_with_the_alerts);
 	RUN_TEST(test_longest_alpn_is_kept_whole);
+	RUN_TEST(test_unbound_alpn_is_no_unbound_chain);
 	RUN_TEST(test_bad_alpn_records_are_refused);
 	RUN_TEST(test_tls13_record_gets_the_served_chain);
 	RUN_TEST(test_wire_chain_wins_over_the_served_one);
@@ -500,6 +547,7 @@ int main(void)
 	RUN_TEST(test_alert_read_without_a_wire_alert_is_added_and_fails);
 	RUN_TEST(test_tls13_record_gets_the_selected_alpn);
 	RUN_TEST(test_wire_alpn_wins_and_tls12_or_no_offer_does_not_wait);
+	RUN_TEST(test_alpn_the_client_did_not_offer_is_not_taken);
 	RUN_TEST(test_calibration_finds_the_alpn_next_to_no_alert);
 	return CHECK_EXIT_CODE();
 }

@@ -90,7 +90,14 @@ static struct up_chain *chain_find(struct up_asm *a, uint64_t hs_id)
 	return NULL;
 }
 
-/* A slot for a new chain: a free one, else the oldest (counted). */
+/* Whether @c holds a chain (else only an ALPN protocol: a client's SSL
+ * freed, or a connection closed on no watched flow, is no lost chain). */
+static bool chain_counts(const struct up_chain *c)
+{
+	return c->n || c->lost || c->truncated;
+}
+
+/* A slot for a new chain: a free one, else the oldest (a chain counted). */
 static struct up_chain *chain_new(struct up_asm *a, uint64_t hs_id,
 				  uint64_t ts_ns)
 {
@@ -101,7 +108,7 @@ static struct up_chain *chain_new(struct up_asm *a, uint64_t hs_id,
 		struct up_chain *s = &a->slot[i];
 
 		if (s->hs_id && ts_ns - s->ts_ns > UP_ASM_MAX_AGE_NS) {
-			a->st.chains_unbound++;
+			a->st.chains_unbound += chain_counts(s);
 			chain_clear(s);
 		}
 		if (!s->hs_id && !c)
@@ -112,7 +119,7 @@ static struct up_chain *chain_new(struct up_asm *a, uint64_t hs_id,
 		for (i = 1; i < UP_ASM_SLOTS; i++)
 			if (a->slot[i].ts_ns < c->ts_ns)
 				c = &a->slot[i];
-		a->st.chains_unbound++;
+		a->st.chains_unbound += chain_counts(c);
 		chain_clear(c);
 	}
 	c->hs_id = hs_id;

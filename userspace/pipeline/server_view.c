@@ -139,6 +139,19 @@ failed:
 		rec->outcome = HS_FAILED;
 }
 
+/* Whether the client offered @p (RFC 7301: a server selects one of
+ * those): a protocol the thread's other SSL selected (a proxy's upstream)
+ * is not taken for this connection's. A cut offer list cannot tell. */
+static bool alpn_offered(const struct hs_record *rec, const struct hs_string *p)
+{
+	int i;
+
+	for (i = 0; i < rec->n_alpn; i++)
+		if (rec->alpn[i].len == p->len && !memcmp(rec->alpn[i].bytes, p->bytes, p->len))
+			return true;
+	return rec->alpn_truncated;
+}
+
 void conn_server_apply(struct conn_server *cs, struct hs_record *rec)
 {
 	int i;
@@ -163,7 +176,7 @@ void conn_server_apply(struct conn_server *cs, struct hs_record *rec)
 	for (i = 0; i < 2; i++)
 		if (cs->has_alert[i])
 			apply_alert(cs, i, rec);
-	if (cs->has_alpn && !rec->has_alpn_selected) {
+	if (cs->has_alpn && !rec->has_alpn_selected && alpn_offered(rec, &cs->alpn)) {
 		rec->has_alpn_selected = true;
 		rec->alpn_selected = cs->alpn;
 	}

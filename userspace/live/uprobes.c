@@ -252,7 +252,7 @@ static void note_attached(const struct uprobes *u, uprobes_note_fn note,
 	for (i = 0; i < u->n_libs && off < sizeof(msg); i++)
 		off += snprintf(msg + off, sizeof(msg) - off, " %s%s", u->libs[i].path,
 				u->libs[i].is_ssl && !u->libs[i].alert_off.sent ?
-				" (alerts not followed: not the agent's own libssl)" : "");
+				" (alerts and ALPN not followed: not the agent's own libssl)" : "");
 	if (note)
 		note(ctx, "uprobes_attached", msg);
 }

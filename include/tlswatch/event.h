@@ -19,13 +19,18 @@
 
 /*
  * Payload bytes per ring buffer record. bpf_ringbuf_reserve() needs a
- * constant size, so there are two record sizes: small records for the many
- * short segments of a handshake (a ClientHello, a Finished), big ones for
- * certificate flights and GSO super-packets. A packet longer than one record
- * is copied as several records of the same packet (chunk_off tells where
- * each starts), at most TW_MAX_CHUNKS of them.
+ * constant size, so there are three record sizes: small records for the
+ * many short segments of a handshake (a ClientHello, a Finished), records
+ * for one full segment of a 1500-byte MTU (a certificate flight as it
+ * crosses the wire), big ones for GSO super-packets and jumbo frames. The
+ * ring space a record takes is its reserved size, not its payload: a
+ * 1448-byte segment in a 4096-byte record took 2.5x the space, so the ring
+ * filled (and woke the consumer) 1.6x as often on handshake traffic. A
+ * packet longer than one record is copied as several records of the same
+ * packet (chunk_off tells where each starts), at most TW_MAX_CHUNKS of them.
  */
 #define TW_CHUNK_SMALL   512
+#define TW_CHUNK_MTU     1536
 #define TW_CHUNK_MAX     4096
 #define TW_MAX_CHUNKS    16              /* 64 KiB: one GSO super-packet */
 
@@ -55,13 +60,16 @@
  * the consumer takes to be scheduled: 7 ms at 1 GB/s of records), at most
  * once per TW_WAKE_FILL_GAP_NS; or when it is latency-relevant (it ends a
  * handshake, closes a flow, says bytes were lost), at most once per
- * TW_WAKE_GAP_NS (40 per second: a lone event is read at once, a stream of
- * them in batches). Other records wait for the consumer's next poll, at
- * most LIVE_MAX_BATCH_MS (userspace/live/live.h), which the gap stays under.
+ * TW_WAKE_GAP_NS: a lone event is read at once, a stream of them by the
+ * consumer's own reads, every LIVE_MAX_BATCH_MS (userspace/live/live.h),
+ * which bounds every record's wait. A forced wakeup costs the TC program
+ * tens of microseconds in a VM (a self-IPI, the irq_work waking the
+ * consumer, an IPI to its CPU): at 40 per second (a 25 ms gap) that was a
+ * third of the per-packet cost on 300 handshakes/s (BENCHMARKS.md, live).
  */
 #define TW_WAKE_FILL_DIVISOR    16
 #define TW_WAKE_FILL_GAP_NS     1000000ull   /* 1 ms */
-#define TW_WAKE_GAP_NS          25000000ull  /* 25 ms */
+#define TW_WAKE_GAP_NS          250000000ull /* 250 ms */
 
 /*
  * TC filter identity. The handle also records who created the clsact qdisc:

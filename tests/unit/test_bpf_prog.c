@@ -360,7 +360,7 @@ static void test_ipv4_client_hello_emits_one_record(void)
 	CHECK_INT(r->ev.flags, TW_EVF_FLOW_START);
 	CHECK_INT(r->ev.ifindex, 1); /* test runs happen on loopback */
 	CHECK(r->ev.ts_ns > 0);
-	CHECK_INT(r->size, sizeof(struct tw_event) + TW_CHUNK_MAX);
+	CHECK_INT(r->size, sizeof(struct tw_event) + TW_CHUNK_MTU);
 	CHECK(memcmp(r->data, hello, 517) == 0);
 
 	CHECK(flow_entry(&s, &v, &server_is_src));
@@ -390,6 +390,37 @@ static void test_short_segment_uses_small_record(void)
 	CHECK_INT(drain(), 1);
 	CHECK_INT(fx.recs[0].ev.chunk_len, 200);
 	CHECK_INT(fx.recs[0].size, sizeof(struct tw_event) + TW_CHUNK_SMALL);
+	fx_close();
+}
+
+/* The smallest of the three record sizes that holds the chunk: the ring
+ * space a record takes is its reserved size. */
+static void test_record_size_classes(void)
+{
+	static const struct { size_t plen, cap; } cases[] = {
+		{ 512, TW_CHUNK_SMALL }, { 513, TW_CHUNK_MTU },
+		{ 1448, TW_CHUNK_MTU }, { 1536, TW_CHUNK_MTU },
+		{ 1537, TW_CHUNK_MAX }, { 3000, TW_CHUNK_MAX },
+	};
+	static uint8_t payload[3000];
+	struct spec s = client_hello4();
+	uint32_t seq = s.seq;
+	size_t i;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	tls_payload(payload, sizeof(payload), 0x16, 1);
+	s.payload = payload;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		s.seq = seq;
+		s.plen = cases[i].plen;
+		run(&s);
+		seq += (uint32_t)cases[i].plen;
+	}
+	CHECK_INT(drain(), (int)(sizeof(cases) / sizeof(cases[0])));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_INT(fx.recs[i].ev.chunk_len, cases[i].plen);
+		CHECK_INT(fx.recs[i].size, sizeof(struct tw_event) + cases[i].cap);
+	}
 	fx_close();
 }
 
@@ -1025,7 +1056,7 @@ static void test_long_packet_is_copied_in_chunks(void)
 		CHECK_INT(fx.recs[i].ev.wire_len, 3000);
 		CHECK_INT(fx.recs[i].ev.chunk_off, 1000 * i);
 		CHECK_INT(fx.recs[i].ev.chunk_len, 1000);
-		CHECK_INT(fx.recs[i].size, sizeof(struct tw_event) + TW_CHUNK_MAX);
+		CHECK_INT(fx.recs[i].size, sizeof(struct tw_event) + TW_CHUNK_MTU);
 		CHECK(memcmp(fx.recs[i].data, big + 1000 * i, 1000) == 0);
 	}
 	/* a server flight seen first: sender is the server (port 443); every
@@ -1477,6 +1508,7 @@ int main(void)
 {
 	RUN_TEST(test_ipv4_client_hello_emits_one_record);
 	RUN_TEST(test_short_segment_uses_small_record);
+	RUN_TEST(test_record_size_classes);
 	RUN_TEST(test_continuation_from_server_is_emitted);
 	RUN_TEST(test_pure_ack_is_not_emitted);
 	RUN_TEST(test_non_tls_payload_is_copied_as_preamble);

@@ -131,6 +131,9 @@ enum tw_event_kind {
 	TW_EV_UP_BIND = 5, /* the server's first packet after the library
 			    * served a chain or read a fatal alert: the
 			    * header's 4-tuple is that connection's; no bytes */
+	TW_EV_UP_ALPN = 6, /* SSL_free: the ALPN protocol the library selected
+			    * on that connection, chunk_len (1..TW_UP_ALPN_MAX)
+			    * bytes; no addresses (its BIND follows) */
 };
 
 /* Record flags. */
@@ -182,6 +185,24 @@ enum tw_up_flags {
 				* not copied (chunk_len 0, wire_len its size) */
 	TW_UPF_LOST    = 0x08, /* cert: a chunk could not be copied */
 	TW_UPF_ALERT_SENT = 0x10, /* pending: a fatal alert was sent (alert_sent) */
+	TW_UPF_ALPN    = 0x20, /* pending: the selected ALPN protocol went out
+				* as TW_EV_UP_ALPN under hs_id */
+};
+
+#define TW_UP_ALPN_MAX     255    /* an ALPN protocol name's longest */
+
+/*
+ * SSL_free's attach cookie: the offsets in the SSL object of what its
+ * probe reads (uprobe_calibrate()), TW_UP_OFF_BITS each, 0 when unknown:
+ * the last alert sent, the fatal alert read, s3.alpn_selected (a pointer,
+ * its length the word after it).
+ */
+#define TW_UP_OFF_BITS     16
+#define TW_UP_OFF_MASK     ((1u << TW_UP_OFF_BITS) - 1)
+enum tw_up_cookie_field {
+	TW_UP_OFF_SENT,
+	TW_UP_OFF_READ,
+	TW_UP_OFF_ALPN,
 };
 
 /* Per-CPU counters of the uprobe side, as TW_KERNEL_COUNTERS. */
@@ -191,6 +212,7 @@ enum tw_up_flags {
 	X(TOO_BIG, uprobe_certs_too_big, "Served certificates too big to copy") \
 	X(LOST, uprobe_records_lost, "Uprobe records lost because the ring buffer was full") \
 	X(ALERTS, uprobe_alerts, "Fatal alerts the server's TLS library sent or read") \
+	X(ALPNS, uprobe_alpns, "ALPN protocols the server's TLS library selected, read at SSL_free") \
 	X(BINDS, uprobe_binds, "Server packets that named the connection of a chain or alert")
 
 enum tw_up_counter {

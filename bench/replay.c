@@ -7,15 +7,22 @@
  * while the agent runs, so the sending loop is here; the capture is cut
  * into templates by scripts/lib/live_load.py (replay --templates-out).
  *
- *   replay TEMPLATES IFACE A.B.C RATE SECONDS [TIMES]
+ *   replay [-t TIMES] [-j SENDERS] TEMPLATES IFACE A.B.C RATE SECONDS
  *
  * TEMPLATES: u32 n_templates, then per template u32 n_frames, then per
  * frame u16 len, u16 ip_off, u16 port_off, len bytes (little endian).
  * Client addresses: A.B.C.1 and A.B.C.7-14; ports 1024-65023.
  * Prints one JSON line: target, handshakes, packets, send_errors, seconds,
- * rate. Bounded by SECONDS.
+ * rate, cpu_s (its CPU time, user + system: the system part includes the
+ * TC programs the frames run through). Bounded by SECONDS.
  *
- * TIMES: a file to write, one line per handshake sent, "H T": copy H (its
+ * -j SENDERS (default 1, at most 8): processes sending, each on its own
+ * socket, batch b (handshakes 64b .. 64b + 63) going to sender b % SENDERS,
+ * each when the common schedule makes it due. On a shared host one sending
+ * process gets a share of one CPU; the kernel's part of a send (the skb,
+ * the TC programs, the veth) runs in the sender's time.
+ *
+ * -t TIMES: a file to write, one line per handshake sent, "H T": copy H (its
  * client is A.B.C.(H % 9 == 0 ? 1 : 6 + H % 9), port 1024 + H / 9) and the
  * CLOCK_REALTIME (seconds) at which the sendmmsg() carrying its last
  * packet returned: where the bench measures an event's delay from.
@@ -29,7 +36,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +47,7 @@
 #define MAX_FRAMES    64       /* per handshake */
 #define MAX_FRAME     1600
 #define BATCH         64       /* handshakes interleaved, and frames per sendmmsg */
+#define MAX_SENDERS   8
 
 struct frame {
 	uint16_t len, ip_off, port_off;
@@ -117,6 +128,11 @@ static double clock_s(clockid_t id)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double tv_s(const struct timeval *tv)
+{
+	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
+}
+
 static double now_s(void)
 {
 	return clock_s(CLOCK_MONOTONIC);
@@ -132,7 +148,8 @@ static int write_times(const char *path, const double *last, uint64_t n)
 		return -1;
 	}
 	for (h = 0; h < n; h++)
-		fprintf(f, "%llu %.6f\n", (unsigned long long)h, last[h]);
+		if (last[h] > 0)       /* a batch a late sender never sent */
+			fprintf(f, "%llu %.6f\n", (unsigned long long)h, last[h]);
 	if (fclose(f)) {
 		perror(path);
 		return -1;
@@ -140,41 +157,87 @@ static int write_times(const char *path, const double *last, uint64_t n)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* What the senders share: the schedule, and what each did. */
+struct run {
+	double rate, start, deadline;
+	uint64_t cap;              /* handshakes the schedule can reach */
+	uint32_t ips[9];
+	int ifindex, senders;
+	struct {
+		uint64_t handshakes, packets, errors;
+	} did[MAX_SENDERS];
+	double last[];             /* per handshake: see TIMES */
+};
+
+/* Sends batch @b's handshakes, frame k of each, then frame k + 1. */
+static int send_batch(int fd, struct run *run, uint64_t b, uint64_t *packets,
+		      uint64_t *errors)
 {
 	static uint8_t bufs[BATCH][MAX_FRAME];
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
-	struct sockaddr_ll sll;
-	uint32_t ips[9];
-	uint64_t sent = 0, packets = 0, errors = 0, cap;
-	double rate, secs, start, deadline, t, *last;
-	int fd, i, k, n;
+	struct tmpl *grp[BATCH];
+	uint64_t first = b * BATCH;
+	int i, k, n, longest = 0;
+	double t;
 
-	if (argc != 6 && argc != 7) {
-		fprintf(stderr, "usage: replay TEMPLATES IFACE A.B.C RATE SECONDS [TIMES]\n");
-		return 2;
+	for (i = 0; i < BATCH; i++) {
+		grp[i] = &tmpls[(first + (uint64_t)i) % n_tmpls];
+		if ((int)grp[i]->n > longest)
+			longest = (int)grp[i]->n;
 	}
-	rate = atof(argv[4]);
-	secs = atof(argv[5]);
-	if (rate <= 0 || rate > 1e7 || secs <= 0 || secs > 600 || load(argv[1]))
-		return 2;
-	/* the loop sends at most rate * secs handshakes, and a batch more */
-	cap = (uint64_t)(rate * secs) + 2 * BATCH;
-	last = calloc(cap, sizeof(*last));
-	if (!last) {
-		perror("calloc");
-		return 1;
-	}
-	for (i = 0; i < 9; i++) {
-		char ip[32];
+	for (k = 0; k < longest; k++) {
+		n = 0;
+		for (i = 0; i < BATCH; i++) {
+			uint64_t h = first + (uint64_t)i;
+			uint16_t port = htons((uint16_t)(1024 + (h / 9) % 64000));
+			struct frame *fr;
 
-		snprintf(ip, sizeof(ip), "%s.%d", argv[3], i == 0 ? 1 : 6 + i);
-		if (inet_pton(AF_INET, ip, &ips[i]) != 1) {
-			fprintf(stderr, "bad client net %s\n", argv[3]);
-			return 2;
+			if (k >= (int)grp[i]->n)
+				continue;
+			fr = &grp[i]->f[k];
+			memcpy(bufs[n], fr->data, fr->len);
+			memcpy(bufs[n] + fr->ip_off, &run->ips[h % 9], 4);
+			memcpy(bufs[n] + fr->port_off, &port, 2);
+			iov[n].iov_base = bufs[n];
+			iov[n].iov_len = fr->len;
+			memset(&msgs[n], 0, sizeof(msgs[n]));
+			msgs[n].msg_hdr.msg_iov = &iov[n];
+			msgs[n].msg_hdr.msg_iovlen = 1;
+			n++;
 		}
+		for (i = 0; i < n;) {
+			int r = sendmmsg(fd, msgs + i, (unsigned)(n - i), 0);
+
+			if (r < 0) {
+				if ((errno == EINTR || errno == ENOBUFS) &&
+				    now_s() < run->deadline + 1) {
+					(*errors)++;
+					usleep(50);
+					continue;
+				}
+				perror("sendmmsg");
+				return -1;
+			}
+			i += r;
+		}
+		*packets += (uint64_t)n;
+		t = clock_s(CLOCK_REALTIME);
+		for (i = 0; i < BATCH; i++)
+			if ((int)grp[i]->n == k + 1)
+				run->last[first + (uint64_t)i] = t;
 	}
+	return 0;
+}
+
+/* Sender @w: batches w, w + senders, ... each once it is due. */
+static int sender(struct run *run, int w)
+{
+	struct sockaddr_ll sll;
+	uint64_t b = (uint64_t)w;
+	double t;
+	int fd;
+
 	fd = socket(AF_PACKET, SOCK_RAW, 0);
 	if (fd < 0) {
 		perror("socket(AF_PACKET)");
@@ -182,80 +245,134 @@ int main(int argc, char **argv)
 	}
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
-	sll.sll_ifindex = (int)if_nametoindex(argv[2]);
-	if (!sll.sll_ifindex || bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
-		perror(argv[2]);
+	sll.sll_ifindex = run->ifindex;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		perror("bind");
+		close(fd);
 		return 1;
 	}
+	while ((t = now_s()) < run->deadline) {
+		uint64_t due = (uint64_t)((t - run->start) * run->rate);
 
-	start = now_s();
-	deadline = start + secs;
-	while ((t = now_s()) < deadline) {
-		uint64_t due = (uint64_t)((t - start) * rate);
-		struct tmpl *grp[BATCH];
-		int longest = 0;
-
-		if (sent + BATCH > due || sent + BATCH > cap) {
+		if ((b + 1) * BATCH > due || (b + 1) * BATCH > run->cap) {
 			usleep(200);
 			continue;
 		}
-		for (i = 0; i < BATCH; i++) {
-			grp[i] = &tmpls[(sent + i) % n_tmpls];
-			if ((int)grp[i]->n > longest)
-				longest = (int)grp[i]->n;
+		if (send_batch(fd, run, b, &run->did[w].packets, &run->did[w].errors)) {
+			close(fd);
+			return 1;
 		}
-		/* frame k of every handshake of the batch, then frame k + 1 */
-		for (k = 0; k < longest; k++) {
-			n = 0;
-			for (i = 0; i < BATCH; i++) {
-				uint64_t h = sent + (uint64_t)i;
-				uint16_t port = htons((uint16_t)(1024 + (h / 9) % 64000));
-				struct frame *fr;
-
-				if (k >= (int)grp[i]->n)
-					continue;
-				fr = &grp[i]->f[k];
-				memcpy(bufs[n], fr->data, fr->len);
-				memcpy(bufs[n] + fr->ip_off, &ips[h % 9], 4);
-				memcpy(bufs[n] + fr->port_off, &port, 2);
-				iov[n].iov_base = bufs[n];
-				iov[n].iov_len = fr->len;
-				memset(&msgs[n], 0, sizeof(msgs[n]));
-				msgs[n].msg_hdr.msg_iov = &iov[n];
-				msgs[n].msg_hdr.msg_iovlen = 1;
-				n++;
-			}
-			for (i = 0; i < n;) {
-				int r = sendmmsg(fd, msgs + i, (unsigned)(n - i), 0);
-
-				if (r < 0) {
-					if ((errno == EINTR || errno == ENOBUFS) &&
-					    now_s() < deadline + 1) {
-						errors++;
-						usleep(50);
-						continue;
-					}
-					perror("sendmmsg");
-					return 1;
-				}
-				i += r;
-			}
-			packets += (uint64_t)n;
-			t = clock_s(CLOCK_REALTIME);
-			for (i = 0; i < BATCH; i++)
-				if ((int)grp[i]->n == k + 1)
-					last[sent + (uint64_t)i] = t;
-		}
-		sent += BATCH;
+		run->did[w].handshakes += BATCH;
+		b += (uint64_t)run->senders;
 	}
-	t = now_s() - start;
-	if (argc == 7 && write_times(argv[6], last, sent))
+	close(fd);
+	return 0;
+}
+
+/* Starts the senders and waits for them; 0 if every one succeeded. */
+static int run_senders(struct run *run)
+{
+	pid_t pids[MAX_SENDERS];
+	int w, status, failed = 0;
+
+	for (w = 0; w < run->senders; w++) {
+		pids[w] = fork();
+		if (pids[w] < 0) {
+			perror("fork");
+			return -1;
+		}
+		if (pids[w] == 0)
+			_exit(sender(run, w));
+	}
+	for (w = 0; w < run->senders; w++) {
+		if (waitpid(pids[w], &status, 0) < 0) {
+			perror("waitpid");
+			return -1;
+		}
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			failed = 1;
+	}
+	return failed ? -1 : 0;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: replay [-t TIMES] [-j SENDERS] TEMPLATES IFACE A.B.C RATE SECONDS\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t sent = 0, packets = 0, errors = 0, cap;
+	const char *times = NULL;
+	double rate, secs, t;
+	struct rusage ru;
+	struct run *run;
+	size_t size;
+	int i, c, senders = 1;
+
+	while ((c = getopt(argc, argv, "t:j:")) != -1) {
+		switch (c) {
+		case 't': times = optarg; break;
+		case 'j': senders = atoi(optarg); break;
+		default: return usage();
+		}
+	}
+	if (argc - optind != 5)
+		return usage();
+	argv += optind;
+	rate = atof(argv[3]);
+	secs = atof(argv[4]);
+	if (rate <= 0 || rate > 1e7 || secs <= 0 || secs > 600 || senders < 1 ||
+	    senders > MAX_SENDERS || load(argv[0]))
+		return 2;
+	/* the schedule reaches at most rate * secs handshakes, and a batch more */
+	cap = (uint64_t)(rate * secs) + 2 * BATCH;
+	size = sizeof(*run) + cap * sizeof(run->last[0]);
+	run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (run == MAP_FAILED) {
+		perror("mmap");
 		return 1;
-	free(last);
+	}
+	run->rate = rate;
+	run->cap = cap;
+	run->senders = senders;
+	for (i = 0; i < 9; i++) {
+		char ip[32];
+
+		snprintf(ip, sizeof(ip), "%s.%d", argv[2], i == 0 ? 1 : 6 + i);
+		if (inet_pton(AF_INET, ip, &run->ips[i]) != 1) {
+			fprintf(stderr, "bad client net %s\n", argv[2]);
+			return 2;
+		}
+	}
+	run->ifindex = (int)if_nametoindex(argv[1]);
+	if (!run->ifindex) {
+		perror(argv[1]);
+		return 1;
+	}
+	run->start = now_s();
+	run->deadline = run->start + secs;
+	if (run_senders(run))
+		return 1;
+	t = now_s() - run->start;
+	for (i = 0; i < senders; i++) {
+		sent += run->did[i].handshakes;
+		packets += run->did[i].packets;
+		errors += run->did[i].errors;
+	}
+	if (getrusage(RUSAGE_CHILDREN, &ru)) {
+		perror("getrusage");
+		return 1;
+	}
+	if (times && write_times(times, run->last, cap))
+		return 1;
 	printf("{\"target\": %.0f, \"handshakes\": %llu, \"ok\": %llu, \"packets\": %llu, "
-	       "\"send_errors\": %llu, \"templates\": %u, \"seconds\": %.3f, \"rate\": %.1f}\n",
+	       "\"send_errors\": %llu, \"templates\": %u, \"senders\": %d, \"seconds\": %.3f, "
+	       "\"rate\": %.1f, \"cpu_s\": %.2f}\n",
 	       rate, (unsigned long long)sent, (unsigned long long)sent,
-	       (unsigned long long)packets, (unsigned long long)errors, n_tmpls, t,
-	       (double)sent / t);
+	       (unsigned long long)packets, (unsigned long long)errors, n_tmpls, senders, t,
+	       (double)sent / t, tv_s(&ru.ru_utime) + tv_s(&ru.ru_stime));
+	munmap(run, size);
 	return 0;
 }

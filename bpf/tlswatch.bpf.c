@@ -195,13 +195,15 @@ static __always_inline int tw_emit_sized(struct __sk_buff *skb,
 	}
 	tw_fill_event(e, skb, c, TW_EV_DATA, flags, off, len);
 	/* The packet's first bytes say whether it ends a handshake; a cut
-	 * packet means lost bytes. The wakeup goes with the packet's last
-	 * record, so one wakeup brings them all. */
+	 * packet means lost bytes. A wakeup goes with the packet's last
+	 * record, so one wakeup brings them all (and the ring is only looked
+	 * at then). */
 	if (off == 0)
 		c->urgent = tw_ends_handshake(e->data);
 	last = (flags & TW_EVF_TRUNCATED) || off + len >= c->pkt.payload_len;
-	bpf_ringbuf_submit(e, tw_submit_flags(c, last && (c->urgent ||
-							  (flags & TW_EVF_TRUNCATED))));
+	bpf_ringbuf_submit(e, last ? tw_submit_flags(c, c->urgent ||
+						     (flags & TW_EVF_TRUNCATED))
+				   : BPF_RB_NO_WAKEUP);
 	cnt->c[TW_CNT_CHUNKS_EMITTED]++;
 	cnt->c[TW_CNT_BYTES_COPIED] += len;
 	if (flags & TW_EVF_TRUNCATED)
@@ -224,8 +226,10 @@ __noinline int tw_emit(struct __sk_buff *skb, struct tw_ctx *c,
 
 	if (!c || !cnt)
 		return -1;
-	if (n > TW_CHUNK_SMALL)
+	if (n > TW_CHUNK_MTU)
 		return tw_emit_sized(skb, c, cnt, off, n, flags, TW_CHUNK_MAX);
+	if (n > TW_CHUNK_SMALL)
+		return tw_emit_sized(skb, c, cnt, off, n, flags, TW_CHUNK_MTU);
 	if (n > 0)
 		return tw_emit_sized(skb, c, cnt, off, n, flags, TW_CHUNK_SMALL);
 
@@ -616,15 +620,20 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 
 	from = tw_flow_key_make(&key, c.pkt.family, c.pkt.saddr, c.pkt.sport,
 				c.pkt.daddr, c.pkt.dport) & 1;
+	v = bpf_map_lookup_elem(&tw_flows, &key);
 	if (opening) {
 		/* A new connection on a port pair whose entry is still here
 		 * (its close was missed, or evicted nowhere): the old entry
-		 * would hide the new handshake, so it goes. */
-		bpf_map_delete_elem(&tw_flows, &key);
+		 * would hide the new handshake, so it goes. Looked up first:
+		 * the lookup takes no lock, a delete takes the bucket's, and
+		 * almost every SYN finds nothing. */
+		if (v) {
+			bpf_map_delete_elem(&tw_flows, &key);
+			v = NULL;
+		}
 		if (c.pkt.payload_len == 0)
 			return TC_ACT_UNSPEC;
 	}
-	v = bpf_map_lookup_elem(&tw_flows, &key);
 	if (v && v->state == TW_FLOW_DONE) {
 		/* the common case on a busy server: one lookup and out */
 		if (closing) {

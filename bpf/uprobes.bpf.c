@@ -19,7 +19,7 @@
  *     are known: the attach cookie, see uprobe_calibrate()): the fatal
  *     alerts the server sent and read on that connection, TLS 1.3's
  *     encrypted ones too (servers free the SSL before they close the
- *     socket).
+ *     socket), and the ALPN protocol it selected (TLS 1.3 encrypts it).
  *
  * Which connection: none of these knows its socket. The thread's next
  * packet sent from a local socket on a watched flow does (the Certificate
@@ -128,7 +128,8 @@ static __always_inline int tw_up_chain_add(__u64 id, __u64 now,
 }
 
 /*
- * One record: @n (1..TW_UP_CHUNK, or 0 for an announcement) DER bytes from
+ * One record: @n (1..TW_UP_CHUNK, or 0 for an announcement) DER bytes (the
+ * ALPN protocol's, TW_EV_UP_ALPN, when @info's flags say TW_UPF_ALPN) from
  * the server's address @src + @off (a number: a global function takes no
  * pointer it cannot check). A global function: verified once, not per loop turn.
  */
@@ -160,7 +161,7 @@ __noinline int tw_up_emit(const struct tw_up_info *info, __u64 src,
 		return -1;
 	}
 	ev->ts_ns = bpf_ktime_get_ns();
-	ev->kind = TW_EV_UP_CERT;
+	ev->kind = info->flags & TW_UPF_ALPN ? TW_EV_UP_ALPN : TW_EV_UP_CERT;
 	ev->wire_len = total;
 	ev->chunk_off = off;
 	ev->chunk_len = len;
@@ -235,22 +236,30 @@ int BPF_KRETPROBE(tw_up_i2d_return, int ret)
 	return 0;
 }
 
-/* The thread's pending entry says it read (@flag TW_UPF_ALERT) or sent
- * (TW_UPF_ALERT_SENT) the fatal alert @desc. */
-static __always_inline void tw_up_alert(__u64 id, __u8 desc, __u8 flag)
+/* The thread's pending entry, made when it has none; NULL if the map
+ * refuses. */
+static __always_inline struct tw_up_pending *tw_up_pending_get(__u64 id)
 {
 	struct tw_up_pending *p = bpf_map_lookup_elem(&tw_up_pending, &id);
 	struct tw_up_pending np = {};
 
-	if (!p) {
-		np.tgid = id >> 32;
-		np.ts_ns = bpf_ktime_get_ns();
-		if (bpf_map_update_elem(&tw_up_pending, &id, &np, BPF_ANY))
-			return;
-		p = bpf_map_lookup_elem(&tw_up_pending, &id);
-		if (!p)
-			return;
-	}
+	if (p)
+		return p;
+	np.tgid = id >> 32;
+	np.ts_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&tw_up_pending, &id, &np, BPF_ANY))
+		return NULL;
+	return bpf_map_lookup_elem(&tw_up_pending, &id);
+}
+
+/* The thread's pending entry says it read (@flag TW_UPF_ALERT) or sent
+ * (TW_UPF_ALERT_SENT) the fatal alert @desc. */
+static __always_inline void tw_up_alert(__u64 id, __u8 desc, __u8 flag)
+{
+	struct tw_up_pending *p = tw_up_pending_get(id);
+
+	if (!p)
+		return;
 	if (flag == TW_UPF_ALERT)
 		p->alert = desc;
 	else
@@ -260,19 +269,55 @@ static __always_inline void tw_up_alert(__u64 id, __u8 desc, __u8 flag)
 }
 
 /*
+ * The ALPN protocol @ssl selected (s3.alpn_selected at @off, its length
+ * the word after it; TLS 1.3 sends it encrypted): a TW_EV_UP_ALPN record
+ * under a new handshake id, which the thread's pending entry carries to
+ * the packet that names the connection. Not where a chain still waits for
+ * its packet under its own id.
+ */
+static __always_inline void tw_up_alpn(__u64 id, __u64 ssl, __u32 off)
+{
+	struct tw_up_info info = {};
+	struct tw_up_pending *p;
+	__u64 sel[2]; /* pointer, length */
+
+	if (!off || bpf_probe_read_user(sel, sizeof(sel), (const void *)(ssl + off)) ||
+	    !sel[0] || !sel[1] || sel[1] > TW_UP_ALPN_MAX)
+		return;
+	p = tw_up_pending_get(id);
+	if (!p || (p->flags & TW_UPF_CHAIN))
+		return;
+	info.hs_id = __sync_fetch_and_add(&tw_up_next_id, 1) + 1;
+	info.tgid = id >> 32;
+	info.tid = (__u32)id;
+	info.flags = TW_UPF_ALPN;
+	if (tw_up_emit(&info, sel[0], 0, sel[1], sel[1])) {
+		if (!p->flags) /* made here, for nothing */
+			bpf_map_delete_elem(&tw_up_pending, &id);
+		return;
+	}
+	p->hs_id = info.hs_id;
+	p->flags |= TW_UPF_ALPN;
+	tw_up_count(TW_UP_CNT_ALPNS, 1);
+}
+
+/*
  * SSL_free entry: the connection is over on the server's side. The SSL
- * still holds the last alert the library sent (level, description) and the
- * fatal alert it read (an int), at the offsets given as the attach cookie
- * (sent in the low half, read in the high; uprobe_calibrate(); 0: unknown);
- * the close that follows names the connection. A chain still pending on
- * the thread was never sent on a watched flow: it goes.
+ * still holds the last alert the library sent (level, description), the
+ * fatal alert it read (an int) and the ALPN protocol it selected, at the
+ * offsets the attach cookie gives (enum tw_up_cookie_field;
+ * uprobe_calibrate(); 0: unknown); the close that follows names the
+ * connection. A chain still pending on the thread was never sent on a
+ * watched flow: it goes.
  */
 SEC("uprobe")
 int BPF_KPROBE(tw_up_free_enter, void *ssl)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 cookie = bpf_get_attach_cookie(ctx);
-	__u32 off_sent = (__u32)cookie, off_read = cookie >> 32;
+	__u32 off_sent = (cookie >> (TW_UP_OFF_SENT * TW_UP_OFF_BITS)) & TW_UP_OFF_MASK;
+	__u32 off_read = (cookie >> (TW_UP_OFF_READ * TW_UP_OFF_BITS)) & TW_UP_OFF_MASK;
+	__u32 off_alpn = (cookie >> (TW_UP_OFF_ALPN * TW_UP_OFF_BITS)) & TW_UP_OFF_MASK;
 	struct tw_up_pending *p = bpf_map_lookup_elem(&tw_up_pending, &id);
 	__u8 sent[2];
 	__s32 read;
@@ -289,5 +334,6 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 	    !bpf_probe_read_user(sent, sizeof(sent), (const void *)((__u64)ssl + off_sent)) &&
 	    sent[0] == TW_UP_ALERT_FATAL)
 		tw_up_alert(id, sent[1], TW_UPF_ALERT_SENT);
+	tw_up_alpn(id, (__u64)ssl, off_alpn);
 	return 0;
 }

@@ -8,16 +8,19 @@
 #  (a) average ns per packet of the TC program (kernel.bpf_stats_enabled,
 #      run_time_ns / run_cnt from bpftool) on bulk traffic (iperf3 to port
 #      443) and on handshake traffic (real full TLS handshakes), for the
-#      agent and for two floors compiled here from bench/bpf/: an empty TC
-#      program and a minimal one (parses eth/IP/TCP, one LRU-hash lookup);
+#      agent and for three floors compiled here from bench/bpf/: an empty TC
+#      program, a minimal one (parses eth/IP/TCP, one LRU-hash lookup) and
+#      the minimal one plus a copy of each port-443 payload (the copy floor);
 #  (b) bulk TCP throughput over the veth with no observer, with the agent,
 #      and with `tcpdump -i IF tcp port 443 -w /dev/null`;
 #  (c) the highest handshake rate the agent follows with no ring-buffer
 #      loss and every handshake reported: real TLS handshakes at rising
 #      rates (as many as this machine's OpenSSL can make), then the same
-#      real handshakes, captured, replayed onto the veth at rising rates
-#      by bench/replay.c (the kernel program and the agent cannot tell;
-#      the machine replays far faster than it can do the crypto); and, for
+#      real handshakes, captured, replayed at rising rates by
+#      bench/replay.c onto a second veth whose far end is down, the agent
+#      on it (the kernel program and the agent cannot tell; the machine
+#      replays far faster than it can do the crypto), with the agent's and
+#      the replayer's CPU time per step; and, for
 #      the replayed steps, the delay from a handshake's last packet to its
 #      event: replay.c writes when the sendmmsg() carrying each copy's last
 #      packet returned, the agent's JSON log goes through a FIFO to
@@ -32,8 +35,12 @@
 # BENCH_LIVE_ROUNDS (throughput rounds, default 7), BENCH_LIVE_PARTS (the
 # parts to run, default "abc"; with fewer, the report is printed and
 # BENCHMARKS.md is left alone), BENCH_LIVE_REAL_RATES and
-# BENCH_LIVE_REPLAY_RATES (the steps of (c)), BENCH_LIVE_KEEP (a directory
-# to copy the scratch files to at exit: logs, stamps, replay times).
+# BENCH_LIVE_REPLAY_RATES (the steps of (c)), BENCH_LIVE_SENDERS (replaying
+# processes, default 1: on a shared host a second one only competes with
+# the agent for the same share of CPU), BENCH_LIVE_KEEP (a directory
+# to copy the scratch files to at exit: logs, stamps, replay times);
+# for a quick look at (a) after a change, BENCH_LIVE_OBSERVERS (default
+# "agent minimal copy empty") and BENCH_LIVE_TRAFFIC (default "bulk hs replay").
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
@@ -46,6 +53,9 @@ SECS=${BENCH_LIVE_SECONDS:-5}
 ROUNDS=${BENCH_LIVE_ROUNDS:-7}
 PARTS=${BENCH_LIVE_PARTS:-abc}
 part() { case $PARTS in *"$1"*) return 0 ;; esac; return 1; }
+OBSERVERS=${BENCH_LIVE_OBSERVERS:-"agent minimal copy empty"}
+SENDERS=${BENCH_LIVE_SENDERS:-1}
+TRAFFIC=${BENCH_LIVE_TRAFFIC:-"bulk hs replay"}
 HS_SECS=3                     # each handshake-rate step
 REAL_RATES=${BENCH_LIVE_REAL_RATES:-"250 500 750 1000 1500 2000 3000"}
 REPLAY_RATES=${BENCH_LIVE_REPLAY_RATES:-"2000 5000 10000 20000 30000 40000 50000 60000 80000 100000"}
@@ -76,7 +86,7 @@ mkdir -p "$objdir"
 arch=$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 cc -O2 -g -Wall -Wextra -Werror -Wshadow -std=gnu11 -D_GNU_SOURCE \
 	-o "$BUILD/bench/replay" bench/replay.c || { say "compiling bench/replay.c failed"; exit 1; }
-for f in empty minimal; do
+for f in empty minimal copy; do
 	clang -g -O2 -target bpf "-D__TARGET_ARCH_$arch" -Wall -Wextra -Werror \
 		-Wno-unused-parameter -I"$BUILD" -c "bench/bpf/$f.bpf.c" \
 		-o "$objdir/$f.bpf.o" || { say "compiling bench/bpf/$f.bpf.c failed"; exit 1; }
@@ -93,6 +103,15 @@ tn_on_exit "sysctl -qw kernel.bpf_stats_enabled=$old_stats"
 tn_setup bch
 IF=$TN_HOST_IF
 tn_on_exit "tc qdisc del dev $IF clsact"
+# The replay sink of (c): a second veth pair whose namespace end stays down,
+# so a frame replayed onto RIF goes through the TC egress hook (the agent
+# sees it as on IF) and is then dropped by the veth at once, instead of
+# costing the namespace's receive path (backlog, softirq, eth_type_trans,
+# ip_rcv) in the replayer's time: 0.7 us of CPU per frame instead of 1.3.
+RIF=${TN_HOST_IF}r
+ip link add "$RIF" type veth peer name "${TN_PEER_IF}r" netns "$TN_NS" &&
+	ip link set "$RIF" up || { say "cannot create the replay sink $RIF"; exit 1; }
+tn_on_exit "ip link del $RIF 2>/dev/null"
 read -r bulk4 _ < <(tn_peer_addr 2)
 read -r hs4 _ < <(tn_peer_addr 3)
 
@@ -156,8 +175,10 @@ agent_on() { # log
 agent_off() {
 	tn_stop_agent
 }
-# The agent with its JSON log through a FIFO to `live_load.py stamp`, which
-# writes LOG and LOG.stamps (arrival time of each read). Sets STAMP_PID.
+# The agent on interface AGENT_IF, with its JSON log through a FIFO to
+# `live_load.py stamp`, which writes LOG and LOG.stamps (arrival time of
+# each read). Sets STAMP_PID.
+AGENT_IF=$IF
 agent_on_stamped() { # log
 	local log=$1
 	rm -f "$log.fifo" "$log.stamps"
@@ -167,7 +188,7 @@ agent_on_stamped() { # log
 		--stamps "$log.stamps" &
 	STAMP_PID=$!
 	tn_bg "$STAMP_PID"
-	"$BUILD/tlswatch" run --iface "$IF" --port 443 --json-log "$log.fifo" \
+	"$BUILD/tlswatch" run --iface "$AGENT_IF" --port 443 --json-log "$log.fifo" \
 		--no-active-check --stats-interval 1 2>"$log.stderr" &
 	TN_AGENT_PID=$!
 	tn_bg "$TN_AGENT_PID"
@@ -245,14 +266,14 @@ cost() { # name, traffic(bulk|hs|replay)
 part a && say "(a) per-packet cost, bpf_stats on"
 for round in 1 2 3; do
 	part a || break
-	for obs in agent minimal empty; do
+	for obs in $OBSERVERS; do
 		case $obs in
 		agent) agent_on "$tmp/agent-cost.jsonl" || { say "agent did not start"; exit 1; } ;;
 		*) floor_on "$objdir/$obs.bpf.o" || { say "attaching $obs failed"; exit 1; } ;;
 		esac
-		cost "$obs.r$round" bulk || exit 1
-		cost "$obs.r$round" hs || exit 1
-		cost "$obs.r$round" replay || exit 1
+		for what in $TRAFFIC; do
+			cost "$obs.r$round" "$what" || exit 1
+		done
 		case $obs in
 		agent) agent_off ;;
 		*) floor_off ;;
@@ -304,12 +325,18 @@ agent_step() { # label, rate, command... (prints the load's JSON)
 	fi
 	out=$("$@")
 	sleep 1
+	# the agent's CPU time over the step (user + system, clock ticks)
+	cpu=$(awk '{ print $14 + $15 }' "/proc/$TN_AGENT_PID/stat" 2>/dev/null)
 	if [ "${BENCH_LIVE_STAMP:-1}" = 1 ]; then agent_off_stamped; else agent_off; fi
-	python3 - "$log" "$out" "$label" "$rate" "$tmp/times-$label-$rate" >>"$res" <<'PY'
+	python3 - "$log" "$out" "$label" "$rate" "$tmp/times-$label-$rate" \
+		"${cpu:-0}" "$(getconf CLK_TCK)" >>"$res" <<'PY'
 import bisect, json, os, sys
-log, out, label, rate, times = sys.argv[1:]
+log, out, label, rate, times, cpu, tck = sys.argv[1:]
 load = json.loads(out)
 key = f"{label}.{rate}"
+print(key + ".agent_cpu", round(int(cpu) / int(tck), 2))
+if "cpu_s" in load:
+    print(key + ".load_cpu", load["cpu_s"])
 # arrival time of each line of the log: the first read covering its end
 offs, ts = [], []
 for line in open(log + ".stamps"):
@@ -379,22 +406,33 @@ for r in $REAL_RATES; do
 	python3 -c "import sys; sys.exit(0 if $achieved >= 0.9 * $r else 1)" || break
 done
 
-part c && say "(c) the same handshakes replayed onto $IF at rising rates"
-for r in $REPLAY_RATES; do
-	part c || break
-	agent_step replay "$r" "$BUILD/bench/replay" "$tmp/templates.bin" "$IF" \
-		"$TN_NET4" "$r" "$HS_SECS" "$tmp/times-replay-$r" || exit 1
-	label=replay
-	if ! step_ok replay "$r"; then
-		# one more try: a busy machine can starve the agent for a moment
-		label=retry
-		agent_step retry "$r" "$BUILD/bench/replay" "$tmp/templates.bin" "$IF" \
-			"$TN_NET4" "$r" "$HS_SECS" "$tmp/times-retry-$r" || exit 1
-		step_ok retry "$r" || break
-	fi
-	achieved=$(awk -v k="$label.$r.achieved" '$1 == k { print $2 }' "$res")
-	python3 -c "import sys; sys.exit(0 if $achieved >= 0.9 * $r else 1)" || break
-done
+# Replayed steps at rising rates: LABEL, its second try's label. Ends at
+# the first rate not followed (twice) or not reached.
+replay_series() { # label, retry label
+	local first=$1 second=$2 r label
+	for r in $REPLAY_RATES; do
+		label=$first
+		agent_step "$label" "$r" "$BUILD/bench/replay" -t "$tmp/times-$label-$r" \
+			-j "$SENDERS" "$tmp/templates.bin" "$RIF" "$TN_NET4" "$r" "$HS_SECS" ||
+			exit 1
+		if ! step_ok "$label" "$r"; then
+			# one more try: a busy machine can starve the agent for a moment
+			label=$second
+			agent_step "$label" "$r" "$BUILD/bench/replay" -t "$tmp/times-$label-$r" \
+				-j "$SENDERS" "$tmp/templates.bin" "$RIF" "$TN_NET4" "$r" \
+				"$HS_SECS" || exit 1
+			step_ok "$label" "$r" || break
+		fi
+		achieved=$(awk -v k="$label.$r.achieved" '$1 == k { print $2 }' "$res")
+		python3 -c "import sys; sys.exit(0 if $achieved >= 0.9 * $r else 1)" || break
+	done
+}
+
+AGENT_IF=$RIF
+if part c; then
+	say "(c) the same handshakes replayed onto $RIF at rising rates"
+	replay_series replay retry
+fi
 
 # --- the report -------------------------------------------------------------------
 report=$tmp/report.md
@@ -438,6 +476,7 @@ print("| --- | --- | --- | --- | --- |")
 cost = {}
 for name, label in (("agent", "tlswatch (agent)"),
                     ("minimal", "minimal floor: eth/IP/TCP + 1 hash lookup"),
+                    ("copy", "copy floor: minimal + each port-443 payload copied"),
                     ("empty", "empty floor")):
     b, h, rp = (median(series(name + ".r{}." + t + ".ns")) for t in ("bulk", "hs", "replay"))
     p = series(name + ".r{}.bulk.pkts")
@@ -456,7 +495,12 @@ print(f"\nBulk traffic: the agent costs **{ratio:.2f}x** the minimal program per
       f"replayed at 2000/s (target <= 2x: {hs_verdict} it): there the agent copies the "
       "handshake bytes into the ring buffer, and forces a wakeup of the consumer (an IPI) "
       "only when the ring fills (at most once a millisecond) or a record ends a handshake "
-      "(at most every 25 ms).\n")
+      "(at most every 250 ms; the agent reads the ring every 25 ms anyway). The minimal "
+      "floor copies nothing; against the copy floor (the minimal one plus "
+      "bpf_skb_load_bytes() of every port-443 payload into a per-CPU buffer, which stays hot "
+      f"in the cache where the agent's ring buffer moves on) the agent costs "
+      f"{cost['agent'][1] / cost['copy'][1]:.2f}x at 300/s and "
+      f"{cost['agent'][2] / cost['copy'][2]:.2f}x replayed.\n")
 
 print("### (b) Bulk TCP throughput over the veth\n")
 print(f"iperf3, one stream to port 443, {secs} s per run ({rounds} rounds, order rotated; "
@@ -491,34 +535,46 @@ print(f"Each step: the agent starts (`--no-active-check`), {hs_secs} s of load, 
       "notes (CLOCK_REALTIME) when the sendmmsg() carrying each copy's last packet returned, "
       "the agent's JSON log goes through a FIFO to `live_load.py stamp`, which notes when each "
       "line arrived; so it counts the TC hook, the ring buffer wait (batched wakeups, at most "
-      "50 ms by design), decoding, reassembly, parsing, judging and writing the event. Real: full TLS 1.2/1.3 handshakes (ECDSA P-256, no tickets) "
+      "25 ms by design), decoding, reassembly, parsing, judging and writing the event. Real: full TLS 1.2/1.3 handshakes (ECDSA P-256, no tickets) "
       "from 2 client processes to 2 server processes, as fast as this machine's OpenSSL "
-      "goes. Replay: real handshakes captured from a real step, replayed onto the veth "
-      "by bench/replay.c with AF_PACKET (each copy with its own client address and port, "
-      "every packet as captured, GSO packets cut to the MTU, interleaved 64 at a time), to a "
-      "MAC the namespace drops: the TC program (egress) and the agent see the same bytes as "
-      "for live handshakes.\n")
-print("| load | target/s | achieved/s | handshakes sent | reported | reported ok | lost | all followed | delay p50 / p99 / max ms |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+      "goes. Replay: real handshakes captured from a real step, replayed by bench/replay.c "
+      "with AF_PACKET (each copy with its own client address and port, every packet as "
+      "captured, GSO packets cut to the MTU, interleaved 64 at a time) onto a second veth "
+      "whose namespace end is down, where the agent watches: the TC program (egress) and the "
+      "agent see the same bytes as for live handshakes, and the veth drops each frame after "
+      "the hook instead of making the namespace receive it. *CPU s*: the agent's CPU time "
+      "(user + system) over the step and the 1 s after it, and the replayer's (its system "
+      "time includes the TC program, which runs in its sendmmsg() calls). The host is "
+      "shared: when other jobs run, the replayer gets a share of a CPU and the achieved rate "
+      "is what that share sends.\n")
+print("| load | target/s | achieved/s | handshakes sent | reported | reported ok | lost | all followed | delay p50 / p99 / max ms | CPU s: agent / replayer |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 best = {}
+per_hs = []  # the agent's CPU seconds per handshake, replayed steps followed
 steps = []   # (replayed?, rate, second try?, label): real first, by rate
-for label in ("real", "replay", "retry"):
+kinds = {"real": ("real", 0), "replay": ("replay", 1), "retry": ("replay", 1)}
+for label, (_, order) in kinds.items():
     for rate in {int(float(k.split(".")[1])) for k in r if k.startswith(label + ".")}:
-        steps.append((label != "real", rate, label == "retry", label))
+        steps.append((order, rate, label.endswith("retry"), label))
 for _, rate, _, label in sorted(steps):
     k = f"{label}.{rate}"
     sent, ach, ev, ok, lost = (r.get(k + s, -1) for s in
                                (".sent", ".achieved", ".events", ".events_ok", ".lost"))
     good = sent > 0 and ev == sent and ok == sent and lost == 0
-    kind = "real" if label == "real" else "replay"
+    kind = kinds[label][0]
     lat = "-"
     if k + ".lat_p50" in r:
         lat = f"{r[k + '.lat_p50']:.1f} / {r[k + '.lat_p99']:.1f} / {r[k + '.lat_max']:.0f}"
     if good and ach > best.get(kind, (0, None))[0]:
         best[kind] = (ach, r.get(k + ".lat_p99"))
-    shown = "replay (2nd try)" if label == "retry" else label
+    shown = {"real": "real", "replay": "replay", "retry": "replay (2nd try)"}[label]
+    cpu = f"{r.get(k + '.agent_cpu', float('nan')):.2f}"
+    if k + ".load_cpu" in r:
+        cpu += f" / {r[k + '.load_cpu']:.2f}"
+        if good and ev > 0:
+            per_hs.append(r[k + ".agent_cpu"] / ev)
     print(f"| {shown} | {rate} | {ach:.0f} | {int(sent)} | {int(ev)} | {int(ok)} | "
-          f"{int(lost)} | {'yes' if good else '**no**'} | {lat} |")
+          f"{int(lost)} | {'yes' if good else '**no**'} | {lat} | {cpu} |")
 rb, rb_p99 = best.get("replay", (0, None))
 p99_text = f"{rb_p99:.1f} ms" if rb_p99 is not None else "not measured"
 p99_ok = rb_p99 is not None and rb_p99 <= 200
@@ -527,7 +583,14 @@ print(f"\nHighest rate followed with no loss and every handshake reported: real 
       f"this machine makes about that many full handshakes per second on both ends together), "
       f"replayed **{rb:.0f}/s** (target >= 50,000/s: {'meets' if rb >= 50000 else 'misses'} "
       f"it), with a p99 delay from last packet to event of **{p99_text}** there (target <= "
-      f"200 ms: {'meets' if p99_ok else 'misses'} it).\n")
+      f"200 ms: {'meets' if p99_ok else 'misses'} it).")
+if per_hs:
+    us = min(per_hs) * 1e6
+    print(f"The agent's CPU time per replayed handshake (the least over the steps followed: "
+          "its start and the 1 s idle after the load weigh least on the busiest step): "
+          f"{us:.1f} us, so one core of this machine follows about {1e6 / us:,.0f} "
+          "handshakes/s.")
+print()
 PY
 {
 	cat "$report"

@@ -19,13 +19,18 @@
 
 /*
  * Payload bytes per ring buffer record. bpf_ringbuf_reserve() needs a
- * constant size, so there are two record sizes: small records for the many
- * short segments of a handshake (a ClientHello, a Finished), big ones for
- * certificate flights and GSO super-packets. A packet longer than one record
- * is copied as several records of the same packet (chunk_off tells where
- * each starts), at most TW_MAX_CHUNKS of them.
+ * constant size, so there are three record sizes: small records for the
+ * many short segments of a handshake (a ClientHello, a Finished), records
+ * for one full segment of a 1500-byte MTU (a certificate flight as it
+ * crosses the wire), big ones for GSO super-packets and jumbo frames. The
+ * ring space a record takes is its reserved size, not its payload: a
+ * 1448-byte segment in a 4096-byte record took 2.5x the space, so the ring
+ * filled (and woke the consumer) 1.6x as often on handshake traffic. A
+ * packet longer than one record is copied as several records of the same
+ * packet (chunk_off tells where each starts), at most TW_MAX_CHUNKS of them.
  */
 #define TW_CHUNK_SMALL   512
+#define TW_CHUNK_MTU     1536
 #define TW_CHUNK_MAX     4096
 #define TW_MAX_CHUNKS    16              /* 64 KiB: one GSO super-packet */
 
@@ -55,13 +60,16 @@
  * the consumer takes to be scheduled: 7 ms at 1 GB/s of records), at most
  * once per TW_WAKE_FILL_GAP_NS; or when it is latency-relevant (it ends a
  * handshake, closes a flow, says bytes were lost), at most once per
- * TW_WAKE_GAP_NS (40 per second: a lone event is read at once, a stream of
- * them in batches). Other records wait for the consumer's next poll, at
- * most LIVE_MAX_BATCH_MS (userspace/live/live.h), which the gap stays under.
+ * TW_WAKE_GAP_NS: a lone event is read at once, a stream of them by the
+ * consumer's own reads, every LIVE_MAX_BATCH_MS (userspace/live/live.h),
+ * which bounds every record's wait. A forced wakeup costs the TC program
+ * tens of microseconds in a VM (a self-IPI, the irq_work waking the
+ * consumer, an IPI to its CPU): at 40 per second (a 25 ms gap) that was a
+ * third of the per-packet cost on 300 handshakes/s (BENCHMARKS.md, live).
  */
 #define TW_WAKE_FILL_DIVISOR    16
 #define TW_WAKE_FILL_GAP_NS     1000000ull   /* 1 ms */
-#define TW_WAKE_GAP_NS          25000000ull  /* 25 ms */
+#define TW_WAKE_GAP_NS          250000000ull /* 250 ms */
 
 /*
  * TC filter identity. The handle also records who created the clsact qdisc:
@@ -123,6 +131,9 @@ enum tw_event_kind {
 	TW_EV_UP_BIND = 5, /* the server's first packet after the library
 			    * served a chain or read a fatal alert: the
 			    * header's 4-tuple is that connection's; no bytes */
+	TW_EV_UP_ALPN = 6, /* SSL_free: the ALPN protocol the library selected
+			    * on that connection, chunk_len (1..TW_UP_ALPN_MAX)
+			    * bytes; no addresses (its BIND follows) */
 };
 
 /* Record flags. */
@@ -174,6 +185,24 @@ enum tw_up_flags {
 				* not copied (chunk_len 0, wire_len its size) */
 	TW_UPF_LOST    = 0x08, /* cert: a chunk could not be copied */
 	TW_UPF_ALERT_SENT = 0x10, /* pending: a fatal alert was sent (alert_sent) */
+	TW_UPF_ALPN    = 0x20, /* pending: the selected ALPN protocol went out
+				* as TW_EV_UP_ALPN under hs_id */
+};
+
+#define TW_UP_ALPN_MAX     255    /* an ALPN protocol name's longest */
+
+/*
+ * SSL_free's attach cookie: the offsets in the SSL object of what its
+ * probe reads (uprobe_calibrate()), TW_UP_OFF_BITS each, 0 when unknown:
+ * the last alert sent, the fatal alert read, s3.alpn_selected (a pointer,
+ * its length the word after it).
+ */
+#define TW_UP_OFF_BITS     16
+#define TW_UP_OFF_MASK     ((1u << TW_UP_OFF_BITS) - 1)
+enum tw_up_cookie_field {
+	TW_UP_OFF_SENT,
+	TW_UP_OFF_READ,
+	TW_UP_OFF_ALPN,
 };
 
 /* Per-CPU counters of the uprobe side, as TW_KERNEL_COUNTERS. */
@@ -183,6 +212,7 @@ enum tw_up_flags {
 	X(TOO_BIG, uprobe_certs_too_big, "Served certificates too big to copy") \
 	X(LOST, uprobe_records_lost, "Uprobe records lost because the ring buffer was full") \
 	X(ALERTS, uprobe_alerts, "Fatal alerts the server's TLS library sent or read") \
+	X(ALPNS, uprobe_alpns, "ALPN protocols the server's TLS library selected, read at SSL_free") \
 	X(BINDS, uprobe_binds, "Server packets that named the connection of a chain or alert")
 
 enum tw_up_counter {

@@ -185,7 +185,7 @@ tap_eq "lintian: no errors" "" "$(grep '^E:' "$deb_dir/lintian.txt")"
 tn_note "lintian: $(tr '\n' ';' <"$deb_dir/lintian.txt")"
 
 tap_eq "Depends: the runtime libraries (from shlibs)" \
-	"libbpf1 libc6 libcurl4 libmicrohttpd12 libpcap0.8 libsqlite3-0 libssl3" \
+	"libbpf1 libc6 libcurl4 libelf1 libmicrohttpd12 libpcap0.8 libsqlite3-0 libssl3" \
 	"$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | awk '{ print $1 }' | sort | tr '\n' ' ' | sed 's/ $//')"
 tap_eq "Build-Depends: scripts/build-deps.txt (build-essential is implied)" \
 	"$(awk '!/^(#|$)/ && $1 != "build-essential" { print $1 }' scripts/build-deps.txt | sort)" \

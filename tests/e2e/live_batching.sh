@@ -3,7 +3,7 @@
 # Batched ring-buffer wakeups hold no event back and lose none.
 #
 # The kernel side submits most records without waking the agent; the agent
-# reads the ring at least every LIVE_MAX_BATCH_MS (50 ms) and drains it
+# reads the ring at least every LIVE_MAX_BATCH_MS (25 ms) and drains it
 # after detaching on SIGTERM (userspace/live/live.h). Two checks, on a test
 # network namespace joined to the host by a veth pair:
 #  1. prompt: one real TLS 1.2 `openssl s_client` handshake with an

@@ -17,6 +17,11 @@
 #   - a server that requires a client certificate and gets none: the alert
 #     it sent, encrypted on the wire, is certificate_required, "observed":
 #     "server", not an "encrypted" guess;
+#   - the ALPN protocol a TLS 1.3 server selected (s_server -alpn h2,
+#     s_client -alpn h2,http/1.1), encrypted on the wire: alpn_selected
+#     "h2", read from the server's SSL; a client offering only a protocol
+#     the server lacks (refused: no_application_protocol): none; a client
+#     offering nothing (the handshakes above): none;
 #   - SIGTERM: every uprobe program and link of the agent is gone, nothing
 #     of it is left in tracefs' uprobe_events; the server still serves;
 #   - SIGKILL: the same, by the kernel alone; a new agent follows the
@@ -99,9 +104,9 @@ client13() { # extra s_client options...
 	printf 'Q\n' | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
 		-servername ecdsa.test "$@" >"$tmp/client.log" 2>&1
 }
-client13_ok() {
+client13_ok() { # extra s_client options...
 	CLIENTS=$((CLIENTS + 1))
-	client13 -CAfile "$pki/root.crt" -verify_return_error &&
+	client13 -CAfile "$pki/root.crt" -verify_return_error "$@" &&
 		grep -q 'Verify return code: 0 (ok)' "$tmp/client.log" &&
 		SERVED=$((SERVED + 1))
 	return 0
@@ -124,6 +129,14 @@ print(e.get("version"), e.get("outcome"), e.get("observed", "-"),
                                  a["encrypted"], a.get("observed", "-"))
                for a in e["alerts"]) or "-")
 EOF
+}
+
+# The n-th handshake event's alpn_selected, "-" when absent.
+hs_alpn() { # log, n
+	"$PY" -c 'import json, sys
+hs = [json.loads(l) for l in open(sys.argv[1]) if "\"event\":\"handshake\"" in l]
+n = int(sys.argv[2])
+print(hs[n - 1].get("alpn_selected", "-") if len(hs) >= n else "missing")' "$1" "$2"
 }
 
 handshakes() { # log
@@ -174,6 +187,24 @@ tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 3 ]"
 tap_eq "a required client certificate missing: certificate_required as the server sent it" \
 	"TLS1.3 failed server $fp_leaf $SERVER_PID /usr/bin/openssl server:fatal:certificate_required:False:server" \
 	"$(hs_summary "$log" 3)"
+stop_server
+
+# --- 3b. the ALPN protocol the server selected, encrypted on the wire -------
+start_server "$tmp/server_alpn.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
+	-cert_chain "$pki/inter.crt" -alpn h2
+client13_ok -alpn h2,http/1.1
+grep -q '^ALPN protocol: h2$' "$tmp/client.log" || tap_fail "the client says h2 was selected"
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 4 ]"
+tap_eq "TLS 1.3 with ALPN: alpn_selected h2, read from the server's SSL" \
+	"TLS1.3 ok server $fp_leaf,$fp_inter $SERVER_PID /usr/bin/openssl - h2" \
+	"$(hs_summary "$log" 4) $(hs_alpn "$log" 4)"
+client13 -alpn http/1.1
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 5 ]"
+tap_eq "TLS 1.3 offering only a protocol the server lacks: refused, no alpn_selected" \
+	"failed server:fatal:no_application_protocol:False:- -" \
+	"$(hs_summary "$log" 5 | cut -d' ' -f2,7) $(hs_alpn "$log" 5)"
+tap_eq "TLS 1.3 offering no ALPN (the handshakes before): no alpn_selected" "- - -" \
+	"$(hs_alpn "$log" 1) $(hs_alpn "$log" 2) $(hs_alpn "$log" 3)"
 stop_server
 start_server "$tmp/server3.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
 	-cert_chain "$pki/inter.crt"

@@ -16,6 +16,9 @@
 #   - no superseded finding;
 #   - after a reload (SIGHUP: new workers), the new workers are followed
 #     without restarting the agent;
+#   - clients offering ALPN h2,http/1.1 (nginx without http2 selects
+#     http/1.1): the TLS 1.3 handshake's alpn_selected read from the
+#     worker's SSL, the TLS 1.2 one's from the wire, both http/1.1;
 #   - nginx served every client throughout.
 # Needs root. TAP output; exits non-zero on any failure.
 set -u
@@ -81,15 +84,16 @@ workers() { pgrep -P "$NGINX_PID" | sort -n | tr '\n' ' '; }
 SERVED=0
 CLIENTS=0
 # One client forcing a key type; counts it when it verified and got "ok".
-client() { # tls (1.2|1.3), rsa|ec
+client() { # tls (1.2|1.3), rsa|ec, extra s_client options...
 	local v=-tls1_3 sig=rsa_pss_rsae_sha256 cipher=ECDHE-RSA-AES128-GCM-SHA256
 	[ "$1" = 1.2 ] && v=-tls1_2
 	[ "$2" = ec ] && sig=ecdsa_secp256r1_sha256 cipher=ECDHE-ECDSA-AES128-GCM-SHA256
+	shift 2
 	CLIENTS=$((CLIENTS + 1))
 	printf 'GET / HTTP/1.0\r\nHost: dual.test\r\n\r\n' |
 		timeout 10 openssl s_client -connect "$srv:443" "$v" -servername dual.test \
 			-sigalgs "$sig" -cipher "$cipher" -CAfile "$pki/root.crt" \
-			-verify_return_error -ign_eof >"$tmp/client.log" 2>&1 &&
+			-verify_return_error -ign_eof "$@" >"$tmp/client.log" 2>&1 &&
 		grep -q '^ok$' "$tmp/client.log" && SERVED=$((SERVED + 1))
 	return 0
 }
@@ -144,6 +148,20 @@ tap_eq "after a reload: the new worker's chains are followed" \
 	"TLS1.3 ok $fp_ec,$fp_inter server ${w2% } /usr/sbin/nginx
 TLS1.3 ok $fp_rsa,$fp_inter server ${w2% } /usr/sbin/nginx" "$(hs_lines 5)"
 tap_check "the reload replaced the worker" [ "$w1" != "$w2" ]
+
+# --- 3. ALPN: TLS 1.3 from the worker's SSL, TLS 1.2 from the wire -----------
+client 1.3 ec -alpn h2,http/1.1
+client 1.2 ec -alpn h2,http/1.1
+wait_handshakes 8
+tap_eq "ALPN h2,http/1.1 offered: http/1.1 selected, TLS 1.3 read from the worker, TLS 1.2 on the wire" \
+	"TLS1.3 http/1.1
+TLS1.2 http/1.1
+- - - - - -" \
+	"$("$PY" -c 'import json, sys
+hs = [json.loads(l) for l in open(sys.argv[1]) if "\"event\":\"handshake\"" in l]
+for e in hs[6:]:
+    print(e["version"], e.get("alpn_selected", "-"))
+print(" ".join(e.get("alpn_selected", "-") for e in hs[:6]))' "$log")"
 
 tap_eq "nginx served every client throughout" "$CLIENTS" "$SERVED"
 tn_stop_pid "$AGENT_PID"

@@ -360,7 +360,7 @@ static void test_ipv4_client_hello_emits_one_record(void)
 	CHECK_INT(r->ev.flags, TW_EVF_FLOW_START);
 	CHECK_INT(r->ev.ifindex, 1); /* test runs happen on loopback */
 	CHECK(r->ev.ts_ns > 0);
-	CHECK_INT(r->size, sizeof(struct tw_event) + TW_CHUNK_MAX);
+	CHECK_INT(r->size, sizeof(struct tw_event) + TW_CHUNK_MTU);
 	CHECK(memcmp(r->data, hello, 517) == 0);
 
 	CHECK(flow_entry(&s, &v, &server_is_src));
@@ -390,6 +390,37 @@ static void test_short_segment_uses_small_record(void)
 	CHECK_INT(drain(), 1);
 	CHECK_INT(fx.recs[0].ev.chunk_len, 200);
 	CHECK_INT(fx.recs[0].size, sizeof(struct tw_event) + TW_CHUNK_SMALL);
+	fx_close();
+}
+
+/* The smallest of the three record sizes that holds the chunk: the ring
+ * space a record takes is its reserved size. */
+static void test_record_size_classes(void)
+{
+	static const struct { size_t plen, cap; } cases[] = {
+		{ 512, TW_CHUNK_SMALL }, { 513, TW_CHUNK_MTU },
+		{ 1448, TW_CHUNK_MTU }, { 1536, TW_CHUNK_MTU },
+		{ 1537, TW_CHUNK_MAX }, { 3000, TW_CHUNK_MAX },
+	};
+	static uint8_t payload[3000];
+	struct spec s = client_hello4();
+	uint32_t seq = s.seq;
+	size_t i;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	tls_payload(payload, sizeof(payload), 0x16, 1);
+	s.payload = payload;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		s.seq = seq;
+		s.plen = cases[i].plen;
+		run(&s);
+		seq += (uint32_t)cases[i].plen;
+	}
+	CHECK_INT(drain(), (int)(sizeof(cases) / sizeof(cases[0])));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_INT(fx.recs[i].ev.chunk_len, cases[i].plen);
+		CHECK_INT(fx.recs[i].size, sizeof(struct tw_event) + cases[i].cap);
+	}
 	fx_close();
 }
 
@@ -1025,7 +1056,7 @@ static void test_long_packet_is_copied_in_chunks(void)
 		CHECK_INT(fx.recs[i].ev.wire_len, 3000);
 		CHECK_INT(fx.recs[i].ev.chunk_off, 1000 * i);
 		CHECK_INT(fx.recs[i].ev.chunk_len, 1000);
-		CHECK_INT(fx.recs[i].size, sizeof(struct tw_event) + TW_CHUNK_MAX);
+		CHECK_INT(fx.recs[i].size, sizeof(struct tw_event) + TW_CHUNK_MTU);
 		CHECK(memcmp(fx.recs[i].data, big + 1000 * i, 1000) == 0);
 	}
 	/* a server flight seen first: sender is the server (port 443); every
@@ -1084,6 +1115,44 @@ static void test_flow_marked_done_is_not_copied(void)
 	run(&more);
 	CHECK_INT(drain(), 1);
 	CHECK_INT(counter(TW_CNT_CHUNKS_EMITTED), 1);
+	fx_close();
+}
+
+/* A SYN on a port pair whose entry is still there (a decided flow whose
+ * close was missed) removes it, so that the new connection's hello is
+ * followed; a SYN on a pair without one creates nothing. */
+static void test_syn_forgets_a_stale_entry(void)
+{
+	struct spec c = client_hello4(), syn;
+	struct tw_endpoint a, b;
+	struct tw_flow_key key;
+	struct tw_flow_val v;
+	int fd;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	syn = c;
+	syn.flags = TCP_SYN;
+	syn.payload = NULL;
+	syn.plen = 0;
+	run(&syn);
+	CHECK(!flow_entry(&c, &v, NULL));
+	run(&c);
+	CHECK_INT(drain(), 1);
+	endpoint(&a, 4, c.dst, c.dport);
+	endpoint(&b, 4, c.src, c.sport);
+	CHECK_INT(live_flow_key(&a, &b, &key), 0);
+	fd = bpf_map__fd(fx.skel->maps.tw_flows);
+	CHECK_INT(bpf_map_lookup_elem(fd, &key, &v), 0);
+	v.state = TW_FLOW_DONE;
+	CHECK_INT(bpf_map_update_elem(fd, &key, &v, BPF_EXIST), 0);
+	run(&syn);
+	CHECK(!flow_entry(&c, &v, NULL));
+	run(&c);
+	CHECK_INT(drain(), 2);   /* drain() counts from fx_open() */
+	CHECK(fx.recs[1].ev.flags & TW_EVF_FLOW_START);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 2);
 	fx_close();
 }
 
@@ -1477,6 +1546,7 @@ int main(void)
 {
 	RUN_TEST(test_ipv4_client_hello_emits_one_record);
 	RUN_TEST(test_short_segment_uses_small_record);
+	RUN_TEST(test_record_size_classes);
 	RUN_TEST(test_continuation_from_server_is_emitted);
 	RUN_TEST(test_pure_ack_is_not_emitted);
 	RUN_TEST(test_non_tls_payload_is_copied_as_preamble);
@@ -1507,6 +1577,7 @@ int main(void)
 	RUN_TEST(test_chunk_cap_truncates_a_packet);
 	RUN_TEST(test_flow_marked_done_is_not_copied);
 	RUN_TEST(test_fins_on_done_flow_forget_it_silently);
+	RUN_TEST(test_syn_forgets_a_stale_entry);
 	RUN_TEST(test_both_ports_watched_server_is_hello_receiver);
 	RUN_TEST(test_record_becomes_segment);
 	RUN_TEST(test_handshake_records_do_not_wake_the_consumer);

@@ -13,6 +13,7 @@
 #include "check.h"
 #include "live/uprobes.h"
 #include "pipeline/pipeline_priv.h"
+#include "tls/hs_names.h"
 
 #define REC_MAX (sizeof(struct tw_event) + sizeof(struct tw_up_info) + TW_UP_CHUNK)
 
@@ -20,6 +21,7 @@ static uint8_t rec[REC_MAX];
 static struct tw_server_view seen;
 static int n_seen;
 static uint8_t seen_der[2][TW_UP_CHUNK * 2];
+static uint8_t seen_alpn[TW_UP_ALPN_MAX];
 static char seen_exe[TW_VIEW_EXE_MAX], seen_comm[16];
 
 /* The view is valid during the call only: what is checked is copied. */
@@ -33,6 +35,8 @@ static void on_view(void *ctx, const struct tw_server_view *v)
 	snprintf(seen_comm, sizeof(seen_comm), "%s", v->comm ? v->comm : "");
 	seen.exe = seen_exe;
 	seen.comm = seen_comm;
+	memcpy(seen_alpn, v->alpn ? v->alpn : (const uint8_t *)"", v->alpn_len);
+	seen.alpn = seen_alpn;
 	for (i = 0; i < v->n_certs && i < 2; i++) {
 		memcpy(seen_der[i], v->certs[i].der, v->certs[i].len);
 		seen.certs[i].der = seen_der[i];
@@ -104,6 +108,102 @@ static size_t bind_rec(uint64_t hs, uint16_t n_certs, uint8_t flags,
 static void feed(struct up_asm *a, size_t size)
 {
 	CHECK_INT(up_asm_record(a, rec, size, 0, on_view, NULL), 0);
+}
+
+/* SSL_free's record of the ALPN protocol @proto handshake @hs selected. */
+static size_t alpn_rec(uint64_t hs, const char *proto, size_t len)
+{
+	struct tw_event *e = (struct tw_event *)rec;
+	struct tw_up_info *in = info_of();
+
+	memset(rec, 0, sizeof(rec));
+	e->ts_ns = 1500;
+	e->kind = TW_EV_UP_ALPN;
+	e->wire_len = len;
+	e->chunk_len = len;
+	in->hs_id = hs;
+	in->tgid = 4242;
+	in->flags = TW_UPF_ALPN;
+	memcpy(rec + sizeof(*e) + sizeof(*in), proto, len);
+	return sizeof(*e) + sizeof(*in) + len;
+}
+
+static void test_alpn_then_bind_reaches_the_view_with_the_alerts(void)
+{
+	struct up_asm *a = up_asm_new();
+
+	n_seen = 0;
+	feed(a, alpn_rec(21, "h2", 2));
+	CHECK_INT(n_seen, 0); /* waits for the packet that names it */
+	feed(a, bind_rec(21, 0, TW_UPF_ALPN | TW_UPF_ALERT, 48, 0));
+	CHECK_INT(n_seen, 1);
+	CHECK_INT(seen.alpn_len, 2);
+	CHECK(!memcmp(seen.alpn, "h2", 2));
+	CHECK(seen.has_alert && seen.alert == 48);
+	CHECK_INT(seen.n_certs, 0);
+	CHECK(!seen.chain_lost); /* no chain was announced */
+	CHECK_INT(up_asm_stats(a)->alpns_bound, 1);
+	/* its slot went with the bind: the same id again names nothing */
+	feed(a, bind_rec(21, 0, TW_UPF_ALPN, 0, 0));
+	CHECK_INT(n_seen, 2);
+	CHECK_INT(seen.alpn_len, 0);
+	CHECK_INT(up_asm_stats(a)->alpns_bound, 1);
+	up_asm_free(a);
+}
+
+static void test_longest_alpn_is_kept_whole(void)
+{
+	struct up_asm *a = up_asm_new();
+	char proto[TW_UP_ALPN_MAX];
+
+	memset(proto, 'x', sizeof(proto));
+	proto[0] = 'a';
+	proto[TW_UP_ALPN_MAX - 1] = 'z';
+	n_seen = 0;
+	feed(a, alpn_rec(22, proto, sizeof(proto)));
+	feed(a, bind_rec(22, 0, TW_UPF_ALPN, 0, 0));
+	CHECK_INT(n_seen, 1);
+	CHECK_INT(seen.alpn_len, TW_UP_ALPN_MAX);
+	CHECK(!memcmp(seen.alpn, proto, sizeof(proto)));
+	up_asm_free(a);
+}
+
+/* A protocol nobody bound (a client's SSL freed) ages out uncounted: it
+ * is no lost chain. */
+static void test_unbound_alpn_is_no_unbound_chain(void)
+{
+	struct up_asm *a = up_asm_new();
+	size_t n;
+
+	feed(a, alpn_rec(24, "h2", 2));
+	n = cert_rec(25, 0, 10, 0, 10);
+	((struct tw_event *)rec)->ts_ns = 10ull * 1000000000; /* 10 s later */
+	feed(a, n);
+	CHECK_INT(up_asm_stats(a)->chains_unbound, 0);
+	n_seen = 0;
+	feed(a, bind_rec(24, 0, TW_UPF_ALPN, 0, 0)); /* its slot went */
+	CHECK_INT(n_seen, 1);
+	CHECK_INT(seen.alpn_len, 0);
+	up_asm_free(a);
+}
+
+static void test_bad_alpn_records_are_refused(void)
+{
+	struct up_asm *a = up_asm_new();
+	size_t n;
+
+	n = alpn_rec(23, "", 0);                                  /* empty */
+	CHECK(up_asm_record(a, rec, n, 0, on_view, NULL) < 0);
+	n = alpn_rec(23, "http/1.1", 8);
+	CHECK(up_asm_record(a, rec, n - 1, 0, on_view, NULL) < 0); /* cut */
+	((struct tw_event *)rec)->chunk_len = TW_UP_ALPN_MAX + 1;  /* too long */
+	((struct tw_event *)rec)->wire_len = TW_UP_ALPN_MAX + 1;
+	CHECK(up_asm_record(a, rec, sizeof(rec), 0, on_view, NULL) < 0);
+	n = alpn_rec(23, "h2", 2);
+	((struct tw_event *)rec)->chunk_off = 1;                   /* not whole */
+	CHECK(up_asm_record(a, rec, n, 0, on_view, NULL) < 0);
+	CHECK_INT(up_asm_stats(a)->bad_records, 4);
+	up_asm_free(a);
 }
 
 static void test_chain_in_chunks_is_joined_to_the_bound_connection(void)
@@ -317,6 +417,118 @@ static void test_alert_read_without_a_wire_alert_is_added_and_fails(void)
 	hs_record_release(&r);
 }
 
+/* A handshake of @version that finished, the client offering 2 ALPNs. */
+static void alpn_offered(struct hs_record *r, uint16_t version)
+{
+	static const char *const offer[2] = { "h2", "http/1.1" };
+	int i;
+
+	hs_record_init(r);
+	r->outcome = HS_OK;
+	r->version = version;
+	r->n_alpn = 2;
+	for (i = 0; i < 2; i++) {
+		r->alpn[i].len = (uint8_t)strlen(offer[i]);
+		memcpy(r->alpn[i].bytes, offer[i], r->alpn[i].len + 1);
+	}
+}
+
+/* A proxy's upstream SSL freed on the thread: its protocol, not offered
+ * by this connection's client, is not this connection's. */
+static void test_alpn_the_client_did_not_offer_is_not_taken(void)
+{
+	struct tw_server_view v;
+	struct conn_server *cs = NULL;
+	struct hs_record r;
+
+	alpn_offered(&r, 0x0304);
+	memset(&v, 0, sizeof(v));
+	v.alpn = (const uint8_t *)"h3";
+	v.alpn_len = 2;
+	CHECK_INT(conn_server_add(&cs, &v), 0);
+	conn_server_apply(cs, &r);
+	CHECK(!r.has_alpn_selected);
+	CHECK_INT(hs_record_alpn_slot(&r), HS_ALPN_ENCRYPTED);
+	conn_server_free(cs);
+	hs_record_release(&r);
+}
+
+static void test_tls13_record_gets_the_selected_alpn(void)
+{
+	static const uint8_t der[] = { 0x30, 0x00 };
+	struct tw_server_view v = view_with_chain(der, sizeof(der));
+	struct conn_server *cs = NULL;
+	struct hs_record r;
+
+	alpn_offered(&r, 0x0304);
+	CHECK(!conn_server_awaits_alpn(cs, &r)); /* no library followed */
+	CHECK_INT(conn_server_add(&cs, &v), 0);
+	CHECK(conn_server_awaits_alpn(cs, &r));  /* the close brings it */
+	CHECK_INT(hs_record_alpn_slot(&r), HS_ALPN_ENCRYPTED);
+	memset(&v, 0, sizeof(v));
+	v.alpn = (const uint8_t *)"h2";
+	v.alpn_len = 2;
+	CHECK_INT(conn_server_add(&cs, &v), 0);
+	CHECK(!conn_server_awaits_alpn(cs, &r));
+	conn_server_apply(cs, &r);
+	CHECK(r.has_alpn_selected);
+	CHECK_INT(r.alpn_selected.len, 2);
+	CHECK_STR(r.alpn_selected.bytes, "h2");
+	CHECK_STR(hs_alpn_slot_name(hs_record_alpn_slot(&r)), "h2");
+	conn_server_free(cs);
+	hs_record_release(&r);
+}
+
+static void test_wire_alpn_wins_and_tls12_or_no_offer_does_not_wait(void)
+{
+	static const uint8_t der[] = { 0x30, 0x00 };
+	struct tw_server_view v = view_with_chain(der, sizeof(der));
+	struct conn_server *cs = NULL;
+	struct hs_record r;
+
+	alpn_offered(&r, 0x0303);
+	r.has_alpn_selected = true;
+	r.alpn_selected.len = 8;
+	memcpy(r.alpn_selected.bytes, "http/1.1", 9);
+	CHECK_INT(conn_server_add(&cs, &v), 0);
+	CHECK(!conn_server_awaits_alpn(cs, &r)); /* TLS 1.2 showed it */
+	r.version = 0x0304;
+	r.has_alpn_selected = false;
+	r.n_alpn = 0;
+	CHECK(!conn_server_awaits_alpn(cs, &r)); /* nothing offered */
+	r.has_alpn_selected = true;
+	v.n_certs = 0;
+	v.alpn = (const uint8_t *)"h2";
+	v.alpn_len = 2;
+	CHECK_INT(conn_server_add(&cs, &v), 0);
+	conn_server_apply(cs, &r);
+	CHECK_STR(r.alpn_selected.bytes, "http/1.1"); /* the wire's stays */
+	conn_server_free(cs);
+	hs_record_release(&r);
+}
+
+/* The offsets measured in the libssl this test links: the ALPN pointer
+ * 8-aligned, none colliding, all fitting SSL_free's attach cookie. */
+static void test_calibration_finds_the_alpn_next_to_no_alert(void)
+{
+	struct uprobe_alert_offsets o = uprobe_calibrate();
+	uint64_t cookie = uprobe_offsets_cookie(o);
+
+	CHECK(o.alpn > 0 && o.alpn % 8 == 0);
+	CHECK(o.sent > 0 && o.read > 0);
+	CHECK(o.alpn + 16 <= o.sent || o.alpn >= o.sent + 2);
+	CHECK(o.alpn + 16 <= o.read || o.alpn >= o.read + 4);
+	CHECK_INT((long)((cookie >> (TW_UP_OFF_ALPN * TW_UP_OFF_BITS)) & TW_UP_OFF_MASK),
+		  o.alpn);
+	CHECK_INT((long)((cookie >> (TW_UP_OFF_SENT * TW_UP_OFF_BITS)) & TW_UP_OFF_MASK),
+		  o.sent);
+	CHECK_INT((long)((cookie >> (TW_UP_OFF_READ * TW_UP_OFF_BITS)) & TW_UP_OFF_MASK),
+		  o.read);
+	CHECK_INT(uprobe_calibrate_alpn(), o.alpn); /* the same, again */
+	o.alpn = TW_UP_OFF_MASK + 8;               /* does not fit: left out */
+	CHECK_INT(uprobe_offsets_cookie(o) >> (TW_UP_OFF_ALPN * TW_UP_OFF_BITS), 0);
+}
+
 int main(void)
 {
 	RUN_TEST(test_chain_in_chunks_is_joined_to_the_bound_connection);
@@ -325,9 +537,17 @@ int main(void)
 	RUN_TEST(test_certificate_announced_but_never_seen_loses_the_chain);
 	RUN_TEST(test_alerts_read_and_sent_reach_the_view);
 	RUN_TEST(test_short_or_unknown_records_are_refused);
+	RUN_TEST(test_alpn_then_bind_reaches_the_view_with_the_alerts);
+	RUN_TEST(test_longest_alpn_is_kept_whole);
+	RUN_TEST(test_unbound_alpn_is_no_unbound_chain);
+	RUN_TEST(test_bad_alpn_records_are_refused);
 	RUN_TEST(test_tls13_record_gets_the_served_chain);
 	RUN_TEST(test_wire_chain_wins_over_the_served_one);
 	RUN_TEST(test_encrypted_guess_is_replaced_by_the_library_alert);
 	RUN_TEST(test_alert_read_without_a_wire_alert_is_added_and_fails);
+	RUN_TEST(test_tls13_record_gets_the_selected_alpn);
+	RUN_TEST(test_wire_alpn_wins_and_tls12_or_no_offer_does_not_wait);
+	RUN_TEST(test_alpn_the_client_did_not_offer_is_not_taken);
+	RUN_TEST(test_calibration_finds_the_alpn_next_to_no_alert);
 	return CHECK_EXIT_CODE();
 }

@@ -54,6 +54,7 @@ enum agent_status agent_uprobes_open(struct agent *ag, char *err, size_t errlen)
 				  sizeof(why));
 	if (!rc) {
 		ag->uprobes_used = true;
+		pipeline_expect_server_alpn(ag->pl, uprobes_follow_alpn(ag->uprobes));
 		return AGENT_OK;
 	}
 	if (!uo.auto_find) {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the server's own TLS library said about one connection (the live
- * source's uprobes, userspace/live/uprobes.h): the chain it served and a
- * fatal alert it read. Handed to the pipeline beside the segments, in
+ * source's uprobes, userspace/live/uprobes.h): the chain it served, the
+ * fatal alerts it sent and read, the ALPN protocol it selected. Handed to the pipeline beside the segments, in
  * order with them: a view comes before the server's first packet that
  * follows it on the wire.
  */
@@ -38,6 +38,8 @@ struct tw_server_view {
 	uint8_t alert;             /* RFC 8446 AlertDescription the server read */
 	bool has_alert_sent;
 	uint8_t alert_sent;        /* ... and the one it sent */
+	uint8_t alpn_len;          /* 0: no ALPN protocol in this view */
+	const uint8_t *alpn;       /* the one it selected; valid during the call */
 };
 
 typedef void (*tw_server_view_fn)(void *ctx, const struct tw_server_view *v);

@@ -98,8 +98,7 @@ static int on_record(void *ctx, void *data, size_t size)
 
 	l->records++;
 	if (size >= sizeof(struct tw_event) &&
-	    (((const struct tw_event *)data)->kind == TW_EV_UP_CERT ||
-	     ((const struct tw_event *)data)->kind == TW_EV_UP_BIND)) {
+	    ((const struct tw_event *)data)->kind >= TW_EV_UP_CERT) {
 		if (!l->up || up_asm_record(l->up, data, size, l->mono_to_real_ns,
 					    l->view_fn, l->view_ctx))
 			l->bad_records++;

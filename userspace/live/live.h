@@ -13,7 +13,7 @@
  * Wakeups are batched: the kernel submits most records without waking the
  * consumer, and forces a wakeup only when the ring holds 1/16 of its size
  * (at most once a millisecond) or for a record that ends a handshake,
- * closes a flow or says bytes were lost (at most once per 25 ms; see
+ * closes a flow or says bytes were lost (at most once per 250 ms; see
  * TW_WAKE_* in tlswatch/event.h). So a record can sit in the ring
  * unannounced: whoever polls must read the ring at least every
  * LIVE_MAX_BATCH_MS, which is then the longest a record waits before
@@ -36,8 +36,11 @@
 #include "tlswatch/event.h"
 
 /* Longest wait between two reads of the ring buffer (see above): the
- * bound on how long batching may hold a record back. */
-#define LIVE_MAX_BATCH_MS 50
+ * bound on how long batching may hold a record back. A read of an empty
+ * ring costs a few microseconds of the agent's time; a wakeup forced from
+ * the TC program costs tens of microseconds of the packet path's: reads
+ * this often let the kernel force one at most every 250 ms. */
+#define LIVE_MAX_BATCH_MS 25
 
 /* Interfaces one agent attaches to, over its run (one that comes back
  * under the same name counts once). */

@@ -54,13 +54,11 @@ static int sent_alert(BIO *out)
 	return rec[6];
 }
 
-/* A fresh SSL of @ctx on memory BIOs, its bytes kept in p->before. */
-static SSL *probe_begin(SSL_CTX *ctx, bool server, struct alert_probe *p)
+SSL *uprobe_mem_ssl(SSL_CTX *ctx)
 {
 	BIO *in = BIO_new(BIO_s_mem()), *out = BIO_new(BIO_s_mem());
 	SSL *s = SSL_new(ctx);
 
-	p->desc = -1;
 	if (!s || !in || !out) {
 		BIO_free(in);
 		BIO_free(out);
@@ -68,6 +66,17 @@ static SSL *probe_begin(SSL_CTX *ctx, bool server, struct alert_probe *p)
 		return NULL;
 	}
 	SSL_set_bio(s, in, out); /* owned by s from here */
+	return s;
+}
+
+/* A fresh SSL of @ctx on memory BIOs, its bytes kept in p->before. */
+static SSL *probe_begin(SSL_CTX *ctx, bool server, struct alert_probe *p)
+{
+	SSL *s = uprobe_mem_ssl(ctx);
+
+	p->desc = -1;
+	if (!s)
+		return NULL;
 	if (server) {
 		SSL_set_accept_state(s);
 	} else {
@@ -172,7 +181,7 @@ static void probes_free(struct alert_probe *p)
 
 struct uprobe_alert_offsets uprobe_calibrate(void)
 {
-	struct uprobe_alert_offsets o = { 0, 0 };
+	struct uprobe_alert_offsets o = { 0, 0, 0 };
 	struct alert_probe p[2] = { { 0 }, { 0 } };
 	SSL_CTX *srv = SSL_CTX_new(TLS_server_method());
 	SSL_CTX *cli = SSL_CTX_new(TLS_client_method());
@@ -190,5 +199,20 @@ struct uprobe_alert_offsets uprobe_calibrate(void)
 	}
 	SSL_CTX_free(srv);
 	SSL_CTX_free(cli);
+	o.alpn = uprobe_calibrate_alpn();
 	return o;
+}
+
+static uint64_t cookie_field(long off, enum tw_up_cookie_field f)
+{
+	if (off <= 0 || off > TW_UP_OFF_MASK)
+		return 0;
+	return (uint64_t)off << (f * TW_UP_OFF_BITS);
+}
+
+uint64_t uprobe_offsets_cookie(struct uprobe_alert_offsets o)
+{
+	return cookie_field(o.sent, TW_UP_OFF_SENT) |
+	       cookie_field(o.read, TW_UP_OFF_READ) |
+	       cookie_field(o.alpn, TW_UP_OFF_ALPN);
 }

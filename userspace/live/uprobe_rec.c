@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * TW_EV_UP_* ring buffer records -> struct tw_server_view. Certificates
- * arrive in chunks, tagged with their handshake id, before the packet that
- * names their connection (TW_EV_UP_BIND, same ring, so in order); the
- * chains wait here, a bounded number of them for a bounded time.
+ * arrive in chunks, and the selected ALPN protocol in one record, tagged
+ * with their handshake id, before the packet that names their connection
+ * (TW_EV_UP_BIND, same ring, so in order); they wait here, a bounded
+ * number of them for a bounded time.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +32,8 @@ struct up_chain {
 	uint8_t *der[TW_VIEW_MAX_CERTS];
 	uint32_t len[TW_VIEW_MAX_CERTS];
 	uint32_t have[TW_VIEW_MAX_CERTS];
+	uint8_t alpn_len;             /* TW_EV_UP_ALPN: 0 none */
+	uint8_t alpn[TW_UP_ALPN_MAX];
 };
 
 struct up_exe {
@@ -87,7 +90,14 @@ static struct up_chain *chain_find(struct up_asm *a, uint64_t hs_id)
 	return NULL;
 }
 
-/* A slot for a new chain: a free one, else the oldest (counted). */
+/* Whether @c holds a chain (else only an ALPN protocol: a client's SSL
+ * freed, or a connection closed on no watched flow, is no lost chain). */
+static bool chain_counts(const struct up_chain *c)
+{
+	return c->n || c->lost || c->truncated;
+}
+
+/* A slot for a new chain: a free one, else the oldest (a chain counted). */
 static struct up_chain *chain_new(struct up_asm *a, uint64_t hs_id,
 				  uint64_t ts_ns)
 {
@@ -98,7 +108,7 @@ static struct up_chain *chain_new(struct up_asm *a, uint64_t hs_id,
 		struct up_chain *s = &a->slot[i];
 
 		if (s->hs_id && ts_ns - s->ts_ns > UP_ASM_MAX_AGE_NS) {
-			a->st.chains_unbound++;
+			a->st.chains_unbound += chain_counts(s);
 			chain_clear(s);
 		}
 		if (!s->hs_id && !c)
@@ -109,7 +119,7 @@ static struct up_chain *chain_new(struct up_asm *a, uint64_t hs_id,
 		for (i = 1; i < UP_ASM_SLOTS; i++)
 			if (a->slot[i].ts_ns < c->ts_ns)
 				c = &a->slot[i];
-		a->st.chains_unbound++;
+		a->st.chains_unbound += chain_counts(c);
 		chain_clear(c);
 	}
 	c->hs_id = hs_id;
@@ -180,6 +190,19 @@ static int on_cert(struct up_asm *a, const struct tw_event *e,
 	memcpy(c->der[i] + c->have[i], bytes, e->chunk_len);
 	c->have[i] += e->chunk_len;
 	return 0;
+}
+
+/* The ALPN protocol the library selected (TW_EV_UP_ALPN). */
+static void on_alpn(struct up_asm *a, const struct tw_event *e,
+		    const struct tw_up_info *in, const uint8_t *bytes)
+{
+	struct up_chain *c = chain_find(a, in->hs_id);
+
+	if (!c)
+		c = chain_new(a, in->hs_id, e->ts_ns);
+	c->tgid = in->tgid;
+	c->alpn_len = (uint8_t)e->chunk_len;
+	memcpy(c->alpn, bytes, e->chunk_len);
 }
 
 void up_asm_note_exe(struct up_asm *a, uint32_t pid, const char *path)
@@ -265,7 +288,8 @@ static void on_bind(struct up_asm *a, const struct tw_event *e,
 		    const struct tw_up_info *in, int64_t mono_to_real_ns,
 		    tw_server_view_fn fn, void *ctx)
 {
-	struct up_chain *c = (in->flags & TW_UPF_CHAIN) ? chain_find(a, in->hs_id) : NULL;
+	struct up_chain *c = (in->flags & (TW_UPF_CHAIN | TW_UPF_ALPN)) ?
+			     chain_find(a, in->hs_id) : NULL;
 	struct tw_server_view v;
 
 	memset(&v, 0, sizeof(v));
@@ -283,7 +307,12 @@ static void on_bind(struct up_asm *a, const struct tw_event *e,
 		v.has_alert_sent = true;
 		v.alert_sent = in->alert_sent;
 	}
-	if (c) {
+	if (c && c->alpn_len && (in->flags & TW_UPF_ALPN)) {
+		v.alpn = c->alpn;
+		v.alpn_len = c->alpn_len;
+		a->st.alpns_bound++;
+	}
+	if (c && (in->flags & TW_UPF_CHAIN)) {
 		v.exe = c->exe[0] ? c->exe : exe_of(a, c->tgid);
 		v.comm = c->comm;
 		v.chain_truncated = c->truncated;
@@ -327,6 +356,13 @@ int up_asm_record(struct up_asm *a, const void *rec, size_t size,
 		    e->chunk_len > e->wire_len - e->chunk_off)
 			break;
 		return on_cert(a, e, &in, (const uint8_t *)rec + head);
+	case TW_EV_UP_ALPN:
+		if (e->chunk_len == 0 || e->chunk_len > TW_UP_ALPN_MAX ||
+		    e->chunk_len > size - head || e->chunk_off != 0 ||
+		    e->wire_len != e->chunk_len)
+			break;
+		on_alpn(a, e, &in, (const uint8_t *)rec + head);
+		return 0;
 	case TW_EV_UP_BIND:
 		if (e->family != 4 && e->family != 6)
 			break;

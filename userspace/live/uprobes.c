@@ -223,7 +223,7 @@ static struct uprobe_alert_offsets alert_offsets(const struct uprobe_lib *lib)
 {
 	static struct uprobe_alert_offsets measured;
 	static bool done;
-	struct uprobe_alert_offsets none = { 0, 0 };
+	struct uprobe_alert_offsets none = { 0, 0, 0 };
 	struct uprobe_lib own[UPROBES_MAX_LIBS];
 	int n = 0, i;
 	char other[64];
@@ -242,12 +242,6 @@ static struct uprobe_alert_offsets alert_offsets(const struct uprobe_lib *lib)
 	return none;
 }
 
-/* Both offsets in one attach cookie: sent in the low half, read high. */
-static __u64 alert_cookie(struct uprobe_alert_offsets o)
-{
-	return (__u64)(uint32_t)o.sent | (__u64)(uint32_t)o.read << 32;
-}
-
 static void note_attached(const struct uprobes *u, uprobes_note_fn note,
 			  void *ctx)
 {
@@ -259,7 +253,7 @@ static void note_attached(const struct uprobes *u, uprobes_note_fn note,
 	for (i = 0; i < u->n_libs && off < sizeof(msg); i++)
 		off += snprintf(msg + off, sizeof(msg) - off, " %s%s", u->libs[i].path,
 				u->libs[i].is_ssl && !u->libs[i].alert_off.sent ?
-				" (alerts not followed: not the agent's own libssl)" : "");
+				" (alerts and ALPN not followed: not the agent's own libssl)" : "");
 	if (note)
 		note(ctx, "uprobes_attached", msg);
 }
@@ -286,7 +280,7 @@ int uprobes_open(struct live *l, const struct uprobes_opts *o,
 	}
 	for (i = 0; !r && i < u->n_libs; i++) {
 		u->libs[i].alert_off = alert_offsets(&u->libs[i]);
-		r = attach_lib(u, &u->libs[i], alert_cookie(u->libs[i].alert_off),
+		r = attach_lib(u, &u->libs[i], uprobe_offsets_cookie(u->libs[i].alert_off),
 			       err, errlen);
 	}
 	if (r) {
@@ -329,4 +323,15 @@ int uprobes_counters(const struct live *l, uint64_t out[TW_UP_CNT__MAX])
 			out[i] += per[c].c[i];
 	free(per);
 	return r;
+}
+
+bool uprobes_follow_alpn(const struct uprobes *u)
+{
+	int i;
+
+	for (i = 0; u && i < u->n_libs; i++)
+		if (u->libs[i].is_ssl && uprobe_offsets_cookie(u->libs[i].alert_off) >>
+					 (TW_UP_OFF_ALPN * TW_UP_OFF_BITS))
+			return true;
+	return false;
 }

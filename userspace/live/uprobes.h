@@ -59,6 +59,10 @@ int uprobes_open(struct live *l, const struct uprobes_opts *o,
 		 uprobes_note_fn note, void *note_ctx, struct uprobes **out,
 		 char *err, size_t errlen);
 
+/* Whether a libssl hooked has the offset of its selected ALPN known
+ * (uprobe_calibrate()): its servers' SSL_free views carry it. */
+bool uprobes_follow_alpn(const struct uprobes *u);
+
 /* Detaches every uprobe, frees @u. NULL is ok. */
 void uprobes_close(struct uprobes *u);
 
@@ -69,12 +73,13 @@ int uprobes_counters(const struct live *l, uint64_t out[TW_UP_CNT__MAX]);
 
 /*
  * The offsets in the SSL object, for the libssl this process links, of the
- * last alert it sent (level, description) and of the fatal alert it read
- * (an int); each 0 when it cannot be told (uprobe_calib.c says how they
- * are measured).
+ * last alert it sent (level, description), of the fatal alert it read
+ * (an int), and of the ALPN protocol it selected (s3.alpn_selected, its
+ * length the word after it); each 0 when it cannot be told
+ * (uprobe_calib.c and uprobe_calib_alpn.c say how they are measured).
  */
 struct uprobe_alert_offsets {
-	long sent, read;
+	long sent, read, alpn;
 };
 
 struct uprobe_lib {
@@ -107,8 +112,22 @@ int uprobe_pid_libs(int pid, struct uprobe_lib *libs, int *n, int max,
  * library, -1 not a TLS library. */
 int uprobe_lib_kind(const char *path);
 
-/* The fatal alerts' offsets in an SSL object: see uprobe_calibrate(). */
+/* The fatal alerts' and the ALPN's offsets in an SSL object: see
+ * uprobe_calibrate(). */
 struct uprobe_alert_offsets uprobe_calibrate(void);
+
+/* The selected ALPN's offset alone (uprobe_calib_alpn.c), or 0. */
+long uprobe_calibrate_alpn(void);
+
+/* A new SSL of @ctx reading and writing two memory BIOs it owns (the
+ * calibrations' objects), or NULL. */
+struct ssl_st;
+struct ssl_ctx_st;
+struct ssl_st *uprobe_mem_ssl(struct ssl_ctx_st *ctx);
+
+/* SSL_free's attach cookie of @o (enum tw_up_cookie_field); an offset too
+ * large for its field is left out (0). */
+uint64_t uprobe_offsets_cookie(struct uprobe_alert_offsets o);
 
 /*
  * How many bytes into @func of the library @path a uprobe should go so
@@ -133,6 +152,7 @@ struct up_asm_stats {
 	uint64_t chains_unbound;       /* no packet named their connection */
 	uint64_t certs_too_big;
 	uint64_t alerts_bound;
+	uint64_t alpns_bound;          /* selected ALPN protocols handed on */
 	uint64_t bad_records;
 };
 

@@ -342,16 +342,20 @@ static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
 }
 
 /*
- * A handshake decided failed by an alert from the client, on a server
- * whose library is followed: its library is about to say which alert it
- * read (the view comes with the server's close). Waits for it, at most
+ * A handshake decided failed by an alert from the client, or finished in
+ * TLS 1.3 with ALPN offered, on a server whose library is followed: its
+ * library will say which alert it read, or which protocol it selected
+ * (the view comes with the server's close). Waits for it, at most
  * PIPELINE_SERVER_ALERT_WAIT_US. True while waiting.
  */
 static bool conn_defer(struct pipeline *pl, struct conn *c, uint64_t ts_us)
 {
+	const struct hs_record *rec = tls_conn_record(c->tls);
+
 	if (c->defer_until_us)
 		return true;
-	if (!conn_server_awaits_alert(c->server, tls_conn_record(c->tls)))
+	if (!conn_server_awaits_alert(c->server, rec) &&
+	    !(pl->server_alpn && conn_server_awaits_alpn(c->server, rec)))
 		return false;
 	c->defer_until_us = ts_us + PIPELINE_SERVER_ALERT_WAIT_US;
 	pl->conns.deferred++;
@@ -398,14 +402,17 @@ void pipeline_server_view(void *ctx, const struct tw_server_view *v)
 	struct conn *c = f ? f->user : NULL;
 
 	if (!c || !c->tls) {
-		pl->views_unmatched++;
+		/* the ALPN of a connection that outlived its report's wait
+		 * is expected to come late: not counted */
+		if (v->n_certs || v->chain_lost || v->has_alert || v->has_alert_sent)
+			pl->views_unmatched++;
 		return;
 	}
 	if (conn_server_add(&c->server, v)) {
 		pr_warn("out of memory: the server's view of a connection is lost\n");
 		return;
 	}
-	if (c->defer_until_us && (v->has_alert || v->has_alert_sent)) {
+	if (c->defer_until_us && (v->has_alert || v->has_alert_sent || v->alpn_len)) {
 		conn_finish(pl, f, c);
 		return;
 	}
@@ -615,6 +622,11 @@ void pipeline_emit_summary(struct pipeline *pl, const struct summary *sum)
 struct cert_cache *pipeline_cert_cache(struct pipeline *pl)
 {
 	return pl->certs;
+}
+
+void pipeline_expect_server_alpn(struct pipeline *pl, bool on)
+{
+	pl->server_alpn = on;
 }
 
 uint64_t pipeline_views_unmatched(const struct pipeline *pl)

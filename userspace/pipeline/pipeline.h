@@ -78,6 +78,11 @@ void pipeline_segment(void *ctx, const struct tw_segment *seg);
  * (not TLS, decided already) is counted (pipeline_views_unmatched). */
 void pipeline_server_view(void *ctx, const struct tw_server_view *v);
 uint64_t pipeline_views_unmatched(const struct pipeline *pl);
+/* Whether the servers' library views name the ALPN protocol they selected
+ * (live uprobes with its offset known): a TLS 1.3 handshake that finished
+ * with ALPN offered, on a followed server, then waits for that view, at
+ * most a second, as a failure waits for its alert. Default off. */
+void pipeline_expect_server_alpn(struct pipeline *pl, bool on);
 /* Ends every open connection (incomplete/aborted) at @ts_us; with
  * hold_online_ms, waits for what is held and reports it. */
 void pipeline_flush(struct pipeline *pl, uint64_t ts_us);

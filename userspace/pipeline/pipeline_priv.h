@@ -47,8 +47,9 @@ struct conn_lru {
 };
 
 /* How long a decided handshake waits for the server library's view of
- * the client's alert (it comes with the server's close, microseconds
- * later; this bounds a server that never closes). */
+ * the client's alert, or of the ALPN protocol it selected (it comes with
+ * the server's close, microseconds later for a failure; this bounds a
+ * server that never closes, and a connection that outlives it). */
 #define PIPELINE_SERVER_ALERT_WAIT_US 1000000ull
 
 /* server_view.c: what the server's library said about one connection. */
@@ -61,6 +62,10 @@ void conn_server_apply(struct conn_server *cs, struct hs_record *rec);
  * plaintext) that the followed server's library will name. */
 bool conn_server_awaits_alert(const struct conn_server *cs,
 			      const struct hs_record *rec);
+/* True when @rec finished in TLS 1.3 with ALPN offered, and the followed
+ * server's library will name the protocol it selected. */
+bool conn_server_awaits_alpn(const struct conn_server *cs,
+			     const struct hs_record *rec);
 size_t conn_server_mem(const struct conn_server *cs);
 void conn_server_free(struct conn_server *cs);
 
@@ -89,6 +94,7 @@ struct pipeline {
 	struct conn_lru conns;
 	uint64_t flows_lost;          /* see pipeline_flows_lost() */
 	uint64_t views_unmatched;     /* server views of no followed connection */
+	bool server_alpn;             /* the servers' libraries name their ALPN */
 };
 
 /* Hands @ev, stamped with the current source, to opts.emit. */

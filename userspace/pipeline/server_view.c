@@ -3,8 +3,9 @@
  * What the server's own TLS library said about a connection (struct
  * tw_server_view, from the live source's uprobes), kept beside the
  * connection's parser until its handshake is reported, then merged into
- * the record: the served chain where the wire hid it (TLS 1.3), and the
- * fatal alert the server read in place of the encrypted one inferred.
+ * the record: the served chain where the wire hid it (TLS 1.3), the
+ * fatal alerts the server read and sent in place of the encrypted ones
+ * inferred, and the ALPN protocol it selected where the wire hid it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@ struct conn_server {
 	char comm[sizeof(((struct hs_record *)0)->server_comm)];
 	bool has_alert[2];            /* [1]: read from the client, [0]: sent */
 	uint8_t alert[2];
+	bool has_alpn;
+	struct hs_string alpn;        /* the ALPN protocol it selected */
 };
 
 void conn_server_free(struct conn_server *cs)
@@ -93,6 +96,12 @@ int conn_server_add(struct conn_server **csp, const struct tw_server_view *v)
 		cs->has_alert[0] = true;
 		cs->alert[0] = v->alert_sent;
 	}
+	if (v->alpn_len) { /* uint8_t: at most HS_MAX_ALPN_LEN */
+		cs->has_alpn = true;
+		cs->alpn.len = v->alpn_len;
+		memcpy(cs->alpn.bytes, v->alpn, v->alpn_len);
+		cs->alpn.bytes[v->alpn_len] = '\0';
+	}
 	return 0;
 }
 
@@ -130,6 +139,19 @@ failed:
 		rec->outcome = HS_FAILED;
 }
 
+/* Whether the client offered @p (RFC 7301: a server selects one of
+ * those): a protocol the thread's other SSL selected (a proxy's upstream)
+ * is not taken for this connection's. A cut offer list cannot tell. */
+static bool alpn_offered(const struct hs_record *rec, const struct hs_string *p)
+{
+	int i;
+
+	for (i = 0; i < rec->n_alpn; i++)
+		if (rec->alpn[i].len == p->len && !memcmp(rec->alpn[i].bytes, p->bytes, p->len))
+			return true;
+	return rec->alpn_truncated;
+}
+
 void conn_server_apply(struct conn_server *cs, struct hs_record *rec)
 {
 	int i;
@@ -154,6 +176,20 @@ void conn_server_apply(struct conn_server *cs, struct hs_record *rec)
 	for (i = 0; i < 2; i++)
 		if (cs->has_alert[i])
 			apply_alert(cs, i, rec);
+	if (cs->has_alpn && !rec->has_alpn_selected && alpn_offered(rec, &cs->alpn)) {
+		rec->has_alpn_selected = true;
+		rec->alpn_selected = cs->alpn;
+	}
+}
+
+/* A TLS 1.3 handshake that finished with ALPN offered, on a server whose
+ * library is followed: the protocol it selected went encrypted, and comes
+ * with the server's close (its SSL_free). */
+bool conn_server_awaits_alpn(const struct conn_server *cs,
+			     const struct hs_record *rec)
+{
+	return cs && cs->followed && !cs->has_alpn && rec->outcome == HS_OK &&
+	       rec->version == 0x0304 && rec->n_alpn && !rec->has_alpn_selected;
 }
 
 /* An alert decided the failure: a client's (plaintext in TLS 1.2, and

@@ -86,7 +86,7 @@ static int history_event(struct sink *s, const struct event *ev,
 	return 0;
 }
 
-/* A read-only file system (see the top): the file, opened again, takes
+/* A file system turned read-only (see the top): the file, opened again, takes
  * over once it can be written. */
 static void history_reopen(struct history *h, uint64_t now_us)
 {

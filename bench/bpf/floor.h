@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * What the benchmark floors that look at TCP share (scripts/bench-live.sh):
+ * parse Ethernet, IPv4 or IPv6 and TCP from the linear part of the skb and
+ * build a flow key of the size of the agent's struct tw_flow_key. No VLAN,
+ * no extension headers, no port filter: a floor, not an observer.
+ */
+#ifndef BENCH_FLOOR_H
+#define BENCH_FLOOR_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#define TC_ACT_UNSPEC (-1)
+#define ETH_P_IP      0x0800
+#define ETH_P_IPV6    0x86DD
+
+struct bench_key {          /* the size of the agent's struct tw_flow_key */
+	__u32 addr[2][4];
+	__u16 port[2];
+	__u8 family;
+	__u8 pad[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct bench_key);
+	__type(value, __u64);
+} bench_flows SEC(".maps");
+
+/*
+ * Fills @key from the packet and sets *@payload_off and *@payload_len (TCP
+ * payload, from the IP length). Returns 0, or -1 for anything but TCP over
+ * IPv4/IPv6 in the linear part.
+ */
+static __always_inline int floor_parse(struct __sk_buff *skb,
+				       struct bench_key *key,
+				       __u32 *payload_off, __u32 *payload_len)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct tcphdr *tcp;
+	__u32 ip_end;
+
+	if ((void *)(eth + 1) > end)
+		return -1;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_TCP ||
+		    ip->ihl < 5)
+			return -1;
+		tcp = (void *)ip + ip->ihl * 4;
+		key->addr[0][0] = ip->saddr;
+		key->addr[1][0] = ip->daddr;
+		key->family = 4;
+		ip_end = sizeof(*eth) + bpf_ntohs(ip->tot_len);
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_TCP)
+			return -1;
+		tcp = (void *)(ip6 + 1);
+		__builtin_memcpy(key->addr[0], &ip6->saddr, 16);
+		__builtin_memcpy(key->addr[1], &ip6->daddr, 16);
+		key->family = 6;
+		ip_end = sizeof(*eth) + sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	} else {
+		return -1;
+	}
+	if ((void *)(tcp + 1) > end)
+		return -1;
+	key->port[0] = bpf_ntohs(tcp->source);
+	key->port[1] = bpf_ntohs(tcp->dest);
+	*payload_off = (__u32)((void *)tcp - data) + tcp->doff * 4;
+	*payload_len = ip_end > *payload_off ? ip_end - *payload_off : 0;
+	return 0;
+}
+
+#endif

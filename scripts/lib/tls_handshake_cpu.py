@@ -8,8 +8,11 @@ A server and a client (Python's ssl: the system's OpenSSL 3) handshake N
 times over memory BIOs, TLS 1.3, no session reuse. Only the server's calls
 are timed (its handshake steps and SSL_free), with the thread's CPU clock (user and system time: a uprobe's
 trap into the kernel counts), so the client's work and the scheduler are
-left out. Prints the median of the server's nanoseconds per handshake
-(a median: an interrupt that lands in one handshake does not move it).
+left out. Prints the server's nanoseconds per handshake: the 10th
+percentile, then the median. Other processes on a shared host only ever
+add time (an interrupt, a cache another core emptied), so the quiet
+handshakes, the low percentile, show a fixed cost such as the uprobes'
+best; the median is shown beside it.
 """
 import ssl
 import statistics
@@ -65,7 +68,8 @@ def main():
     chain, key, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     srv_ctx, cli_ctx = contexts(chain, key)
     handshake(srv_ctx, cli_ctx)  # warm up
-    print(int(statistics.median(handshake(srv_ctx, cli_ctx) for _ in range(n))))
+    spent = sorted(handshake(srv_ctx, cli_ctx) for _ in range(n))
+    print(spent[len(spent) // 10], int(statistics.median(spent)))
 
 
 if __name__ == "__main__":

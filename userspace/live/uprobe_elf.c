@@ -3,11 +3,20 @@
  * Where in a function to put a uprobe so that it costs one trap. The
  * kernel emulates a few first instructions (push, mov to a register, jmp,
  * call); any other is single-stepped out of line, which takes a second
- * exception: ~10 us instead of ~1 us here (a VM). OpenSSL's SSL_free
- * begins with its NULL check, "test %rdi,%rdi; je ...": a probe just past
- * it sees the same %rdi (the SSL, never NULL there) and lands on a push.
- * Only that exact pattern is skipped; anything else is probed at the
- * function's first byte, as usual.
+ * exception: ~10 us instead of ~1 us here (a VM). Two openings are
+ * skipped, generically (the bytes are checked, not the build):
+ *   - "endbr64" (f3 0f 1e fa), the landing pad that CET-enabled builds
+ *     (-fcf-protection: Ubuntu, Fedora, RHEL) put first in every function
+ *     called indirectly or exported; the kernel does not emulate it
+ *     (measured on 6.18: 9.4 us a call with the probe on it, 1.1 us on the
+ *     push after it). It changes no register and not %rsp, so a probe just
+ *     past it sees the same arguments, and a return probe there still
+ *     finds the return address at (%rsp).
+ *   - OpenSSL's SSL_free's NULL check, "test %rdi,%rdi; je ...", where the
+ *     hook asks for it: a probe just past it sees the same %rdi (the SSL,
+ *     never NULL there) and lands on a push. Not for a return probe: the
+ *     branch taken skips it.
+ * Anything else is probed where it begins, as usual.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,22 +69,42 @@ static off_t addr_to_offset(Elf *e, GElf_Addr addr)
 	return -1;
 }
 
-/* Bytes of "test %rdi,%rdi; je rel8|rel32" at @b, or 0. */
-static long null_check_len(const uint8_t *b)
+/* Bytes of "test %rdi,%rdi; je rel8|rel32" at @b (@n bytes), or 0. */
+static size_t null_check_len(const uint8_t *b, size_t n)
 {
-	if (b[0] != 0x48 || b[1] != 0x85 || b[2] != 0xff)
+	if (n < 5 || b[0] != 0x48 || b[1] != 0x85 || b[2] != 0xff)
 		return 0;
 	if (b[3] == 0x74)
 		return 5;
-	if (b[3] == 0x0f && b[4] == 0x84)
+	if (n >= 9 && b[3] == 0x0f && b[4] == 0x84)
 		return 9;
 	return 0;
 }
 
-long uprobe_skip_null_check(const char *path, const char *func)
+/* Bytes of "endbr64" at @b (@n bytes), or 0. */
+static size_t endbr64_len(const uint8_t *b, size_t n)
 {
-	uint8_t head[9];
-	long skip = 0;
+	static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+
+	if (n < sizeof(endbr64) || memcmp(b, endbr64, sizeof(endbr64)))
+		return 0;
+	return sizeof(endbr64);
+}
+
+size_t uprobe_skip_len(const uint8_t *head, size_t n, bool past_null_check)
+{
+	size_t skip = endbr64_len(head, n);
+
+	if (past_null_check)
+		skip += null_check_len(head + skip, n - skip);
+	return skip;
+}
+
+long uprobe_probe_offset(const char *path, const char *func,
+			 bool past_null_check)
+{
+	uint8_t head[UPROBE_HEAD_BYTES];
+	ssize_t got = -1;
 	GElf_Addr addr;
 	Elf *e = NULL;
 	off_t off;
@@ -89,9 +118,9 @@ long uprobe_skip_null_check(const char *path, const char *func)
 	e = elf_begin(fd, ELF_C_READ, NULL);
 	addr = e ? dynsym_addr(e, func) : 0;
 	off = addr ? addr_to_offset(e, addr) : -1;
-	if (off >= 0 && pread(fd, head, sizeof(head), off) == (ssize_t)sizeof(head))
-		skip = null_check_len(head);
+	if (off >= 0)
+		got = pread(fd, head, sizeof(head), off);
 	elf_end(e);
 	close(fd);
-	return skip;
+	return got > 0 ? (long)uprobe_skip_len(head, (size_t)got, past_null_check) : 0;
 }

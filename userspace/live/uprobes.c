@@ -25,9 +25,10 @@
  * Every symbol is exported by OpenSSL 3.0 and later; a library without one
  * of them is not supported (reported, not hooked). A hook that needs the
  * offsets of the SSL's alerts (uprobe_calibrate()) gets them as its
- * attach cookie, and is left out where it is not known. A hook past its
- * function's NULL check (uprobe_skip_null_check()) costs one trap instead
- * of three where the check is the usual "test; je".
+ * attach cookie, and is left out where it is not known. Every hook goes
+ * past a leading endbr64, and one marked PAST_NULL_CHECK past its
+ * function's NULL check too (uprobe_probe_offset()): one emulated trap
+ * instead of a trap and a single-step (~10 us).
  */
 #define UPROBE_HOOKS(X)                                                        \
 	X(false, "i2d_X509", tw_up_i2d_enter, false, false, false)              \
@@ -114,8 +115,8 @@ static int attach_lib(struct uprobes *u, const struct uprobe_lib *lib,
 			continue;
 		if (u->n_links >= UPROBE_MAX_LINKS)
 			return -ENOSPC;
-		skip = hooks[i].past_null_check ?
-		       uprobe_skip_null_check(lib->path, hooks[i].sym) : 0;
+		skip = uprobe_probe_offset(lib->path, hooks[i].sym,
+					   hooks[i].past_null_check);
 		link = bpf_program__attach_uprobe_opts(hook_prog(u->skel, i), -1,
 						       lib->path, (size_t)skip, &uo);
 		if (!link) {

@@ -131,10 +131,17 @@ uint64_t uprobe_offsets_cookie(struct uprobe_alert_offsets o);
 
 /*
  * How many bytes into @func of the library @path a uprobe should go so
- * that its first instruction is one the kernel emulates: past SSL_free's
- * NULL check ("test %rdi,%rdi; je"), else 0 (uprobe_elf.c says why).
+ * that its first instruction is one the kernel emulates: past a leading
+ * endbr64, and with @past_null_check past SSL_free's NULL check ("test
+ * %rdi,%rdi; je") too; 0 if neither is there or the file cannot be read
+ * (uprobe_elf.c says why).
  */
-long uprobe_skip_null_check(const char *path, const char *func);
+long uprobe_probe_offset(const char *path, const char *func,
+			 bool past_null_check);
+
+/* The same decision on the first @n bytes of a function (@head). */
+#define UPROBE_HEAD_BYTES 13 /* endbr64 (4) + test (3) + je rel32 (6) */
+size_t uprobe_skip_len(const uint8_t *head, size_t n, bool past_null_check);
 
 /* ---- record assembly (uprobe_rec.c), used by live.c ---- */
 

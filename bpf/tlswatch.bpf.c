@@ -190,7 +190,10 @@ static __always_inline int tw_emit_sized(struct __sk_buff *skb,
 	barrier_var(len);
 	if (len == 0 ||
 	    bpf_skb_load_bytes(skb, c->pkt.payload_off + off, e->data, len)) {
+		/* Parsing caps the payload at what the packet holds, so this
+		 * should never happen; if it does, the loss is counted. */
 		bpf_ringbuf_discard(e, 0);
+		cnt->c[TW_CNT_COPY_FAILED]++;
 		return -1;
 	}
 	tw_fill_event(e, skb, c, TW_EV_DATA, flags, off, len);

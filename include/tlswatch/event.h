@@ -103,7 +103,8 @@
 	X(DECAP_TOO_DEEP, decap_too_deep, "Packets with more nested encapsulations than followed") \
 	X(FLOWS_CLOSED, flows_closed, "Handshake phases ended by FIN or RST") \
 	X(PREAMBLE_BYTES, preamble_bytes, "Payload bytes copied before a handshake began (STARTTLS preambles)") \
-	X(FLOW_MAP_REFUSED, flow_map_refused, "Payload packets of a new flow not looked at because the flow map took no entry for it")
+	X(FLOW_MAP_REFUSED, flow_map_refused, "Payload packets of a new flow not looked at because the flow map took no entry for it") \
+	X(COPY_FAILED, copy_failed, "Ring buffer records discarded because the packet's bytes could not be read")
 
 enum tw_counter {
 #define TW_COUNTER_ENUM(id, name, help) TW_CNT_##id,

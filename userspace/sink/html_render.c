@@ -662,6 +662,37 @@ static void render_run(const struct html_agg *a, const struct html_name *nr,
 	fputs("</td></tr>\n", f);
 }
 
+static const char *handshakes_word(uint64_t n)
+{
+	return n == 1 ? "handshake" : "handshakes";
+}
+
+/* Why handshakes of @nr showed no certificate, each reason counted (the
+ * text report's); the inventory and the event history keep no reasons. */
+static void render_no_cert(const struct html_agg *a, const struct html_name *nr,
+			   FILE *f)
+{
+	const struct no_cert_counts *c = &nr->no_cert;
+
+	if (a->from_inventory || a->from_history) {
+		if (!nr->n_runs)
+			fputs("<p>Certificate not visible (TLS 1.3, or no Certificate message).</p>\n", f);
+		return;
+	}
+	if (c->too_large || c->truncated)
+		fprintf(f, "<p class=\"note\">Certificate chain not read: %llu too large (over 256 KiB), %llu truncated (cut before its end); up to %u bytes.</p>\n",
+			(unsigned long long)c->too_large, (unsigned long long)c->truncated,
+			c->largest_chain);
+	if (c->resumed)
+		fprintf(f, "<p class=\"note\">Certificate not sent on %llu resumed %s (the session's full handshake carried it).</p>\n",
+			(unsigned long long)c->resumed, handshakes_word(c->resumed));
+	if (c->tls13)
+		fprintf(f, "<p class=\"note\">Certificate not visible on %llu TLS 1.3 %s (encrypted).</p>\n",
+			(unsigned long long)c->tls13, handshakes_word(c->tls13));
+	if (!nr->n_runs && !no_cert_any(c))
+		fputs("<p>Certificate not visible (no Certificate message seen).</p>\n", f);
+}
+
 /* A name's serving periods, in time order (inventory rows come newest
  * first: sorted here). */
 static void render_name(const struct html_agg *a, const struct html_name *nr, FILE *f)
@@ -671,7 +702,7 @@ static void render_name(const struct html_agg *a, const struct html_name *nr, FI
 
 	render_name_heading(a, nr, f);
 	if (!nr->n_runs) {
-		fputs("<p>Certificate not visible (TLS 1.3, or no Certificate message).</p>\n", f);
+		render_no_cert(a, nr, f);
 		return;
 	}
 	memcpy(runs, nr->runs, sizeof(runs[0]) * (size_t)nr->n_runs);
@@ -684,6 +715,7 @@ static void render_name(const struct html_agg *a, const struct html_name *nr, FI
 	fputs("</table>\n", f);
 	if (nr->runs_merged)
 		fputs("<p class=\"note\">More changes of certificate than listed: the last row holds the rest.</p>\n", f);
+	render_no_cert(a, nr, f);
 }
 
 static void render_names(const struct html_agg *a, FILE *f)

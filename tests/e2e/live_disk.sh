@@ -21,6 +21,10 @@
 #     while writes fail read-only), says so on stderr, and the names seen
 #     afterwards reach the inventory; those from before the fault are
 #     intact; the event history (its own connection) is written again.
+#     The webhook receiver answers 500 from the fault to the repair: the
+#     alerts kept in memory meanwhile are moved into the outbox file when
+#     it is opened again (said once; rows and claims read with sqlite3),
+#     then, once it answers 200, each is delivered exactly once.
 # During the fault: every handshake is still reported, the agent reports
 # the failed write as exactly one `agent` "error" event (not one per
 # handshake) and keeps running. When the space (or write access) returns,

@@ -278,7 +278,7 @@ static void test_no_certificate_says_why_from_handshakes(void)
 	CHECK(page && strstr(page, "<p class=\"note\">Certificate chain not read: 1 too large (over 256 KiB), 1 truncated (cut before its end); up to 300000 bytes.</p>\n"
 			 "<p class=\"note\">Certificate not sent on 1 resumed handshake (the session's full handshake carried it).</p>\n"
 			 "<p class=\"note\">Certificate not visible on 2 TLS 1.3 handshakes (encrypted).</p>\n"));
-	CHECK(page && strstr(page, "<p>Certificate not visible (no Certificate message seen).</p>\n"));
+	CHECK(page && strstr(page, "<p class=\"note\">Certificate not visible (no Certificate message seen).</p>\n"));
 	CHECK(page && !strstr(page, "TLS 1.3, or no Certificate message"));
 	free(page);
 	html_agg_free(a);

@@ -662,9 +662,11 @@ static void render_run(const struct html_agg *a, const struct html_name *nr,
 	fputs("</td></tr>\n", f);
 }
 
-static const char *handshakes_word(uint64_t n)
+/* A sentence of no_cert_say() as a paragraph: capitalised, a period. */
+static void say_note(void *f, const char *sentence)
 {
-	return n == 1 ? "handshake" : "handshakes";
+	fprintf(f, "<p class=\"note\">%c%s.</p>\n", toupper((unsigned char)sentence[0]),
+		sentence + 1);
 }
 
 /* Why handshakes of @nr showed no certificate, each reason counted (the
@@ -672,25 +674,10 @@ static const char *handshakes_word(uint64_t n)
 static void render_no_cert(const struct html_agg *a, const struct html_name *nr,
 			   FILE *f)
 {
-	const struct no_cert_counts *c = &nr->no_cert;
-
-	if (a->from_inventory || a->from_history) {
-		if (!nr->n_runs)
-			fputs("<p>Certificate not visible (TLS 1.3, or no Certificate message).</p>\n", f);
-		return;
-	}
-	if (c->too_large || c->truncated)
-		fprintf(f, "<p class=\"note\">Certificate chain not read: %llu too large (over 256 KiB), %llu truncated (cut before its end); up to %u bytes.</p>\n",
-			(unsigned long long)c->too_large, (unsigned long long)c->truncated,
-			c->largest_chain);
-	if (c->resumed)
-		fprintf(f, "<p class=\"note\">Certificate not sent on %llu resumed %s (the session's full handshake carried it).</p>\n",
-			(unsigned long long)c->resumed, handshakes_word(c->resumed));
-	if (c->tls13)
-		fprintf(f, "<p class=\"note\">Certificate not visible on %llu TLS 1.3 %s (encrypted).</p>\n",
-			(unsigned long long)c->tls13, handshakes_word(c->tls13));
-	if (!nr->n_runs && !no_cert_any(c))
-		fputs("<p>Certificate not visible (no Certificate message seen).</p>\n", f);
+	if (!a->from_inventory && !a->from_history)
+		no_cert_say(&nr->no_cert, nr->n_runs > 0, say_note, f);
+	else if (!nr->n_runs)
+		fputs("<p>Certificate not visible (TLS 1.3, or no Certificate message).</p>\n", f);
 }
 
 /* A name's serving periods, in time order (inventory rows come newest

@@ -25,4 +25,14 @@ void no_cert_note(struct no_cert_counts *c, const struct hs_record *rec);
 /* Whether any reason was counted. */
 bool no_cert_any(const struct no_cert_counts *c);
 
+/*
+ * Says each reason counted, in a fixed order, as one sentence to @say: it
+ * starts lowercase and has no final period ("certificate not visible on 2
+ * TLS 1.3 handshakes (encrypted)"); with none and no certificate seen
+ * (!@has_cert), "certificate not visible (no Certificate message seen)".
+ * Each report puts it in its own form.
+ */
+void no_cert_say(const struct no_cert_counts *c, bool has_cert,
+		 void (*say)(void *ctx, const char *sentence), void *ctx);
+
 #endif

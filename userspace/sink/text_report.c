@@ -218,23 +218,9 @@ static void print_upgrades(FILE *out, const struct name_row *nr)
 			(unsigned long long)nr->sslv2_hellos);
 }
 
-/* Why handshakes of a name showed no certificate: each reason counted. */
-static void print_no_cert(FILE *out, const struct name_row *nr)
+static void say_line(void *out, const char *sentence)
 {
-	const struct no_cert_counts *c = &nr->no_cert;
-
-	if (c->too_large || c->truncated)
-		fprintf(out, "    certificate chain not read: %llu too large (over 256 KiB), %llu truncated (cut before its end); up to %u bytes\n",
-			(unsigned long long)c->too_large, (unsigned long long)c->truncated,
-			c->largest_chain);
-	if (c->resumed)
-		fprintf(out, "    certificate not sent on %llu resumed %s (the session's full handshake carried it)\n",
-			(unsigned long long)c->resumed, plural(c->resumed, "handshake", "handshakes"));
-	if (c->tls13)
-		fprintf(out, "    certificate not visible on %llu TLS 1.3 %s (encrypted)\n",
-			(unsigned long long)c->tls13, plural(c->tls13, "handshake", "handshakes"));
-	if (!nr->n_certs && !no_cert_any(c))
-		fprintf(out, "    certificate not visible (no Certificate message seen)\n");
+	fprintf(out, "    %s\n", sentence);
 }
 
 static void print_names(struct text_report *r)
@@ -271,7 +257,8 @@ static void print_names(struct text_report *r)
 			print_cert(r->out, nr->certs[c].row, nr->certs[c].count);
 		if (nr->certs_truncated)
 			fprintf(r->out, "    (more certificates not listed)\n");
-		print_no_cert(r->out, nr);
+		/* why handshakes of the name showed none, each reason counted */
+		no_cert_say(&nr->no_cert, nr->n_certs > 0, say_line, r->out);
 	}
 }
 

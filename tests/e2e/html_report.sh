@@ -161,6 +161,13 @@ done
 assert_eq "captures: the lane of rsa.test: its one certificate, from two servers" C1,C1 \
 	"$(kv_get "$T_TMP/facts" lane.rsa.test)"
 assert_eq "captures: the spike table says none" 0 "$(kv_get "$T_TMP/facts" spikes.rows)"
+# why no certificate was seen, as the text report counts it (one TLS 1.3
+# handshake, encrypted; every other name showed its certificate)
+assert_eq "captures: the names without a certificate say why, counted" \
+	'<p class="note">Certificate not visible on 1 TLS 1.3 handshake (encrypted).</p>' \
+	"$(grep -ao '<p[^>]*>Certificate [^<]*</p>' "$html")"
+assert_contains "captures: the text report says the same" \
+	"certificate not visible on 1 TLS 1.3 handshake (encrypted)" "$(cat "$T_TMP/text")"
 assert_eq "captures: the whole page rendered, with no script, handler or external reference" \
 	"1 0 0 0" "$(unsafe_facts "$T_TMP/facts")"
 

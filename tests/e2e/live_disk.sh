@@ -21,6 +21,10 @@
 #     while writes fail read-only), says so on stderr, and the names seen
 #     afterwards reach the inventory; those from before the fault are
 #     intact; the event history (its own connection) is written again.
+#     The webhook receiver answers 500 from the fault to the repair: the
+#     alerts kept in memory meanwhile are moved into the outbox file when
+#     it is opened again (said once; rows and claims read with sqlite3),
+#     then, once it answers 200, each is delivered exactly once.
 # During the fault: every handshake is still reported, the agent reports
 # the failed write as exactly one `agent` "error" event (not one per
 # handshake) and keeps running. When the space (or write access) returns,
@@ -67,16 +71,18 @@ burst() { # prefix, n
 	for i in $(seq "$2"); do hs "$1$i.test" || tn_note "handshake $1$i failed"; done
 }
 
-start_agent() { # label, shell commands run first in the mount namespace
-	log=$tmp/agent-$1.jsonl
+start_agent() { # label, shell commands run first in the mount namespace, [option...]
+	local label=$1 setup=$2
+	shift 2
+	log=$tmp/agent-$label.jsonl
 	: >"$log"
-	unshare -m --propagation private sh -c "$2"' && shift && exec "$@"' sh x \
+	unshare -m --propagation private sh -c "$setup"' && shift && exec "$@"' sh x \
 		"$TW" run --iface "$TN_HOST_IF" --port 443 --json-log "$log" --db "$small/inv.db" \
-		--webhook "$HOOK_URL/$1" --no-active-check 2>"$log.stderr" &
+		--webhook "$HOOK_URL/$label" --no-active-check "$@" 2>"$log.stderr" &
 	TN_AGENT_PID=$!
 	tn_bg "$TN_AGENT_PID"
 	tn_wait_grep 15 '"state":"started"' "$log" ||
-		{ sed 's/^/#   /' "$log.stderr"; tn_bail "$1: the agent did not start"; }
+		{ sed 's/^/#   /' "$log.stderr"; tn_bail "$label: the agent did not start"; }
 }
 during_fault() { # label
 	burst "b-$1-" 20
@@ -101,6 +107,22 @@ alerted() { # prefix: distinct SNIs with that prefix in webhook bodies
 	        names.add(sni)
 	print(len(names))
 	PYEOF
+}
+delivered() { # path, prefix: "answered-200 distinct" webhook bodies with that SNI prefix
+	/usr/bin/python3 - "$HOOK_OUT" "$1" "$2" <<-'PYEOF'
+	import json, sys
+	n, names = 0, set()
+	for line in open(sys.argv[1]):
+	    rec = json.loads(line)
+	    sni = json.loads(rec["body"]).get("sni") or ""
+	    if rec["path"] == sys.argv[2] and rec["status"] == 200 and sni.startswith(sys.argv[3]):
+	        n += 1
+	        names.add(sni)
+	print(n, len(names))
+	PYEOF
+}
+outbox_rows() { # prefix: rows of the outbox file whose alert has that SNI prefix
+	in_ns sqlite3 "$small/inv.db" "SELECT count(*) FROM outbox WHERE CAST(body AS TEXT) LIKE '%\"sni\":\"$1%'" 2>&1
 }
 
 # --- disk full while running -------------------------------------------------
@@ -153,11 +175,14 @@ img=$tmp/rw2ro.img
 truncate -s 16M "$img" && mkfs.ext4 -q -F "$img" || tn_bail "cannot make an ext4 image"
 small=$tmp/small-rw2ro
 mkdir -p "$small"
-start_agent rw2ro "mount -o loop,errors=remount-ro '$img' '$small'"
+start_agent rw2ro "mount -o loop,errors=remount-ro '$img' '$small'" --webhook-retry-max 1
 burst a-rw2ro- 3
 tn_wait_cmd 5 sh -c "[ \"\$(nsenter -t $TN_AGENT_PID -m sqlite3 '$small/inv.db' \"SELECT count(*) FROM served WHERE name LIKE 'a-rw2ro-%'\")\" = 3 ]"
 tap_eq "rw2ro: before the fault, the names reach the inventory" 3 "$(rows_like a-rw2ro-)"
+for i in $(seq 50); do [ "$(alerted a-rw2ro-)" -ge 3 ] && break; sleep 0.2; done
+tap_eq "rw2ro: before the fault, the alerts are delivered" "3 3" "$(delivered /rw2ro a-rw2ro-)"
 in_ns sync -f "$small/inv.db"      # what was written is on the disk
+echo fail >"$HOOK_MODE"            # the receiver answers 500 until the repair
 dev=$(in_ns findmnt -no SOURCE "$small")
 echo "tlswatch live_disk.sh" >"/sys/fs/ext4/${dev##*/}/trigger_fs_error" ||
 	tn_bail "cannot make ext4 on $dev fail"
@@ -166,6 +191,9 @@ tap_check "rw2ro: the kernel made the file system read-only" \
 during_fault rw2ro
 tap_check "rw2ro: the error says the file system is read-only" \
 	grep -q '"state":"error".*its file system is read-only' "$log"
+tap_eq "rw2ro: the outbox's failed write is said once on stderr" 1 \
+	"$(grep -c 'new alerts are kept in memory until the file can be written again' "$log.stderr")"
+tap_eq "rw2ro: nothing is delivered while the receiver fails" "0 0" "$(delivered /rw2ro b-rw2ro-)"
 tap_eq "rw2ro: the database passes integrity_check while read-only" ok \
 	"$(in_ns sqlite3 "$small/inv.db" 'PRAGMA integrity_check' 2>&1)"
 # the repair: checked, mounted again at the same path; from a copy, since
@@ -179,6 +207,19 @@ in_ns mount -o loop "$img.repaired" "$small" || tn_bail "cannot mount the repair
 tn_wait_grep 10 "inventory $small/inv.db: writable again, recording resumed" "$log.stderr"
 tap_check "rw2ro: within 5 s the agent says recording resumed" \
 	grep -q "inventory $small/inv.db: writable again, recording resumed" "$log.stderr"
+tn_wait_grep 15 "webhook outbox $small/inv.db: writable again" "$log.stderr"
+tap_eq "rw2ro: the outbox is opened again, said once" 1 \
+	"$(grep -c "webhook outbox $small/inv.db: writable again; [0-9]* alerts kept in memory moved into it" "$log.stderr")"
+tn_note "rw2ro: $(grep "webhook outbox $small/inv.db: writable again" "$log.stderr")"
+tap_eq "rw2ro: the alerts queued in memory during the fault are in the outbox file" 20 "$(outbox_rows b-rw2ro-)"
+tap_eq "rw2ro: and their claims (the cooldown holds across a restart)" 20 \
+	"$(in_ns sqlite3 "$small/inv.db" "SELECT count(*) FROM outbox_sent WHERE dedup_key LIKE 'cert|b-rw2ro-%'" 2>&1)"
+echo ok >"$HOOK_MODE"
+for i in $(seq 75); do [ "$(delivered /rw2ro b-rw2ro-)" = "20 20" ] && break; sleep 0.2; done
+sleep 2                            # a repeat would come within a retry
+tap_eq "rw2ro: once the receiver answers, each is delivered exactly once" "20 20" \
+	"$(delivered /rw2ro b-rw2ro-)"
+tap_eq "rw2ro: delivered, they leave the outbox file" 0 "$(outbox_rows b-rw2ro-)"
 burst c-rw2ro- 3
 tn_wait_cmd 15 sh -c "[ \"\$(nsenter -t $TN_AGENT_PID -m sqlite3 '$small/inv.db' \"SELECT count(*) FROM served WHERE name LIKE 'c-rw2ro-%'\" 2>/dev/null)\" = 3 ]"
 tap_eq "rw2ro: once it is writable again, new names reach the inventory" 3 "$(rows_like c-rw2ro-)"

@@ -231,6 +231,75 @@ static void test_escape_cuts_between_escapes(void)
 	CHECK_STR(out, "");
 }
 
+/* The page rendered from @a, for matching. */
+static char *render(struct html_agg *a)
+{
+	char *page = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&page, &len);
+
+	CHECK(f != NULL);
+	if (!f)
+		return NULL;
+	CHECK_INT(html_render(a, f), 0);
+	fclose(f);
+	return page;
+}
+
+/* A handshake of "a.test" without a leaf, for one reason. */
+static void add_no_cert(struct html_agg *a, uint16_t version, bool resumed,
+			enum hs_chain_error chain_error, uint32_t chain_bytes)
+{
+	struct fake_hs h;
+
+	fake_hs(&h, "a.test", T0_US, HS_OK, NULL);
+	h.rec.has_server_hello = true;
+	h.rec.version = version;
+	h.rec.resumed = resumed;
+	h.rec.chain_error = chain_error;
+	h.rec.chain_bytes = chain_bytes;
+	html_agg_handshake(a, &h.view);
+}
+
+/* From handshake records, the text report's reasons; a name with none. */
+static void test_no_certificate_says_why_from_handshakes(void)
+{
+	struct html_agg *a = html_agg_new();
+	char *page;
+
+	CHECK(a != NULL);
+	add_no_cert(a, 0x0304, false, HS_CHAIN_READ, 0);
+	add_no_cert(a, 0x0304, false, HS_CHAIN_READ, 0);
+	add_no_cert(a, 0x0303, true, HS_CHAIN_READ, 0);
+	add_no_cert(a, 0x0303, false, HS_CHAIN_TOO_LARGE, 300000);
+	add_no_cert(a, 0x0303, false, HS_CHAIN_TRUNCATED, 5000);
+	add(a, "b.test", T0_US, HS_OK, NULL);      /* no ServerHello */
+	page = render(a);
+	CHECK(page && strstr(page, "<p class=\"note\">Certificate chain not read: 1 too large (over 256 KiB), 1 truncated (cut before its end); up to 300000 bytes.</p>\n"
+			 "<p class=\"note\">Certificate not sent on 1 resumed handshake (the session's full handshake carried it).</p>\n"
+			 "<p class=\"note\">Certificate not visible on 2 TLS 1.3 handshakes (encrypted).</p>\n"));
+	CHECK(page && strstr(page, "<p class=\"note\">Certificate not visible (no Certificate message seen).</p>\n"));
+	CHECK(page && !strstr(page, "TLS 1.3, or no Certificate message"));
+	free(page);
+	html_agg_free(a);
+}
+
+/* From the inventory (report --db): no per-handshake records, no reasons. */
+static void test_no_certificate_from_the_inventory_keeps_its_words(void)
+{
+	struct html_agg *a = html_agg_new();
+	char *page;
+
+	CHECK(a != NULL);
+	a->from_inventory = true;
+	add_no_cert(a, 0x0304, false, HS_CHAIN_READ, 0);
+	page = render(a);
+	CHECK(page && strstr(page, "<p>Certificate not visible (TLS 1.3, or no Certificate message).</p>\n"));
+	CHECK(page && !strstr(page, "encrypted)"));
+	free(page);
+	html_agg_free(a);
+}
+
 int main(void)
 {
 	RUN_TEST(test_timeline_coarsens_past_its_columns);
@@ -242,6 +311,8 @@ int main(void)
 	RUN_TEST(test_clients_beyond_the_cap_are_counted_apart);
 	RUN_TEST(test_page_escapes_wire_strings);
 	RUN_TEST(test_escape_cuts_between_escapes);
+	RUN_TEST(test_no_certificate_says_why_from_handshakes);
+	RUN_TEST(test_no_certificate_from_the_inventory_keeps_its_words);
 	printf("# sizeof(struct html_agg) = %zu\n", sizeof(struct html_agg));
 	return CHECK_EXIT_CODE();
 }

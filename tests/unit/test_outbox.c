@@ -400,6 +400,55 @@ static void test_newer_outbox_schema_is_refused(void)
 	tmp_done(path);
 }
 
+/* The agent's memory outbox, once its file can be written again: every
+ * row with its schedule and every claim go into the file, one already
+ * there is not doubled, and the memory outbox is left empty. */
+static void test_move_takes_rows_schedules_and_claims_into_the_file(void)
+{
+	struct outbox_item it[4];
+	char path[64], k1[OUTBOX_KEY_LEN + 1], k2[OUTBOX_KEY_LEN + 1];
+	struct outbox *mem = open_ob(NULL, 0, 60), *file;
+
+	tmp_path(path);
+	file = open_ob(path, 0, 60);
+	CHECK_INT(outbox_claim(mem, "cert|a.test", T0, k1), 1);
+	CHECK_INT(outbox_put(mem, "hook", k1, true, "{}", 2, T0), 0);
+	CHECK_INT(outbox_claim(mem, "cert|b.test", T0 + 1, k2), 1);
+	CHECK_INT(outbox_put(mem, "hook", k2, false, "{}", 2, T0 + 1), 0);
+	CHECK_INT(outbox_put(file, "hook", k2, false, "{}", 2, T0 + 1), 0);
+	CHECK_INT(outbox_due(mem, T0 + 1, it, 4), 2);
+	CHECK_INT(outbox_move(mem, file), -EINVAL);      /* rows in flight */
+	CHECK_INT(outbox_retry(mem, it[0].id, T0 + 10 * SEC), 0);
+	outbox_release(mem, it[1].id);
+	outbox_item_release(&it[0]);
+	outbox_item_release(&it[1]);
+	CHECK_INT(outbox_move(mem, file), 1);            /* k2 was there */
+	CHECK_INT(outbox_depth(mem), 0);
+	CHECK_INT(outbox_move(mem, file), 0);            /* nothing twice */
+	outbox_close(mem);
+	outbox_close(file);
+	file = open_ob(path, 0, 60);                     /* it is on disk */
+	CHECK_INT(outbox_depth(file), 2);
+	CHECK_INT(outbox_next_due_us(file), T0 + 1);
+	CHECK_INT(outbox_due(file, T0 + 10 * SEC - 1, it, 4), 1);   /* retried */
+	outbox_release(file, it[0].id);
+	outbox_item_release(&it[0]);
+	CHECK_INT(outbox_due(file, T0 + 10 * SEC, it, 4), 2);
+	CHECK_STR(it[0].idem_key, k2);                   /* the file's own */
+	CHECK_INT(it[0].attempts, 0);
+	CHECK_STR(it[1].idem_key, k1);                   /* moved, as it was */
+	CHECK_INT(it[1].attempts, 1);
+	CHECK(it[1].critical);
+	CHECK_INT(it[1].created_us, T0);
+	outbox_item_release(&it[0]);
+	outbox_item_release(&it[1]);
+	CHECK_INT(outbox_claim(file, "cert|a.test", T0 + 30 * SEC, k1), 0);
+	CHECK_INT(outbox_claim(file, "cert|b.test", T0 + 30 * SEC, k2), 0);
+	CHECK_INT(outbox_claim(file, "cert|b.test", T0 + 61 * SEC + 1, k2), 1);
+	outbox_close(file);
+	tmp_done(path);
+}
+
 int main(void)
 {
 	RUN_TEST(test_put_then_due_then_ack_empties_the_outbox);
@@ -419,5 +468,6 @@ int main(void)
 	RUN_TEST(test_put_refuses_bad_target_and_key);
 	RUN_TEST(test_shares_the_inventory_file_and_leaves_user_version);
 	RUN_TEST(test_newer_outbox_schema_is_refused);
+	RUN_TEST(test_move_takes_rows_schedules_and_claims_into_the_file);
 	return CHECK_EXIT_CODE();
 }

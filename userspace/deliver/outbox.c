@@ -44,7 +44,8 @@ static const char *const outbox_migrations[OUTBOX_SCHEMA_VERSION] = {
 
 enum outbox_stmt {
 	OB_EXISTS, OB_COUNT, OB_DROP, OB_INSERT, OB_DUE, OB_NEXT, OB_DELETE,
-	OB_RETRY, OB_SENT_PRUNE, OB_SENT_GET, OB_SENT_PUT, OB_NSTMT
+	OB_RETRY, OB_SENT_PRUNE, OB_SENT_GET, OB_SENT_PUT, OB_ALL, OB_SENT_ALL,
+	OB_SENT_MERGE, OB_NSTMT
 };
 
 static const char *const outbox_sql[OB_NSTMT] = {
@@ -54,7 +55,8 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_DROP] = "DELETE FROM outbox WHERE id = (SELECT id FROM outbox"
 		    " ORDER BY critical, id LIMIT 1) RETURNING id",
 	[OB_INSERT] = "INSERT INTO outbox (target, idem_key, critical, body,"
-		      " created_us, next_attempt_us) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+		      " created_us, next_attempt_us, attempts)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[OB_DUE] = "SELECT id, target, idem_key, critical, body, attempts,"
 		   " created_us FROM outbox WHERE next_attempt_us <= ?1"
 		   " OR next_attempt_us > ?2 ORDER BY id",
@@ -68,6 +70,14 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_SENT_PUT] = "INSERT INTO outbox_sent (dedup_key, sent_us)"
 			" VALUES (?1, ?2) ON CONFLICT (dedup_key)"
 			" DO UPDATE SET sent_us = excluded.sent_us",
+	/* outbox_move: every row with its schedule, every claim; a claim
+	 * already in the destination keeps the later time. */
+	[OB_ALL] = "SELECT id, target, idem_key, critical, body, attempts,"
+		   " created_us, next_attempt_us FROM outbox ORDER BY id",
+	[OB_SENT_ALL] = "SELECT dedup_key, sent_us FROM outbox_sent",
+	[OB_SENT_MERGE] = "INSERT INTO outbox_sent (dedup_key, sent_us)"
+			  " VALUES (?1, ?2) ON CONFLICT (dedup_key)"
+			  " DO UPDATE SET sent_us = max(sent_us, excluded.sent_us)",
 };
 
 struct outbox {
@@ -455,16 +465,16 @@ static int ob_make_room(struct outbox *ob)
 	return rc < 0 ? rc : 0;
 }
 
-static int ob_put_locked(struct outbox *ob, const char *target,
-			 const char *idem_key, bool critical, const char *body,
-			 size_t len, int64_t now_us)
+/* Stores @it (its id unused) due at @next_us: 0, or 1 for a duplicate. */
+static int ob_put_locked(struct outbox *ob, const struct outbox_item *it,
+			 int64_t next_us)
 {
 	sqlite3_stmt *st = ob_stmt(ob, OB_EXISTS);
 	int64_t one;
 	int rc;
 
-	if (sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, idem_key, -1, SQLITE_STATIC) != SQLITE_OK)
+	if (sqlite3_bind_text(st, 1, it->target, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, it->idem_key, -1, SQLITE_STATIC) != SQLITE_OK)
 		return ob_fail(ob, "looking for a duplicate");
 	rc = ob_int64(ob, st, &one, "looking for a duplicate");
 	if (rc)
@@ -472,11 +482,14 @@ static int ob_put_locked(struct outbox *ob, const char *target,
 	if ((rc = ob_make_room(ob)))
 		return rc;
 	st = ob_stmt(ob, OB_INSERT);
-	if (sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, idem_key, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 3, critical) != SQLITE_OK ||
-	    sqlite3_bind_blob64(st, 4, body ? body : "", len, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, now_us) != SQLITE_OK)
+	if (sqlite3_bind_text(st, 1, it->target, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, it->idem_key, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 3, it->critical) != SQLITE_OK ||
+	    sqlite3_bind_blob64(st, 4, it->body ? it->body : "", it->body_len,
+				SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, it->created_us) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 6, next_us) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 7, it->attempts) != SQLITE_OK)
 		return ob_fail(ob, "storing an alert");
 	return ob_done(ob, st, "storing an alert");
 }
@@ -484,6 +497,8 @@ static int ob_put_locked(struct outbox *ob, const char *target,
 int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
 	       bool critical, const char *body, size_t len, int64_t now_us)
 {
+	struct outbox_item it = { .critical = critical, .body = (char *)body,
+				  .body_len = len, .created_us = now_us };
 	int rc;
 
 	if (!ob || !target || !*target || !idem_key || !*idem_key ||
@@ -491,10 +506,11 @@ int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
 		return -EINVAL;
 	if (strlen(target) >= OUTBOX_TARGET_MAX)
 		return -ENAMETOOLONG;
+	snprintf(it.target, sizeof(it.target), "%s", target);
+	snprintf(it.idem_key, sizeof(it.idem_key), "%s", idem_key);
 	if ((rc = ob_exec(ob, "BEGIN IMMEDIATE", "storing an alert")))
 		return rc;
-	return ob_end(ob, ob_put_locked(ob, target, idem_key, critical, body,
-					len, now_us));
+	return ob_end(ob, ob_put_locked(ob, &it, now_us));
 }
 
 /* --- handing out */
@@ -525,6 +541,81 @@ static int ob_read_item(sqlite3_stmt *st, struct outbox_item *it)
 	it->attempts = sqlite3_column_int(st, 5);
 	it->created_us = sqlite3_column_int64(st, 6);
 	return 0;
+}
+
+/* --- moving: the rows and claims of one outbox into another */
+
+/* Inside @to's transaction: @from's rows, each with its schedule. */
+static int ob_move_rows(struct outbox *from, struct outbox *to, int *moved)
+{
+	sqlite3_stmt *st = ob_stmt(from, OB_ALL);
+	struct outbox_item it;
+	int step = SQLITE_DONE, rc = 0;
+
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((rc = ob_read_item(st, &it)))
+			break;
+		rc = ob_put_locked(to, &it, sqlite3_column_int64(st, 7));
+		outbox_item_release(&it);
+		if (rc == 0)
+			(*moved)++;
+		rc = rc < 0 ? rc : 0;   /* a duplicate is there already */
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = ob_fail(from, "reading the rows to move");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Inside @to's transaction: @from's claims, so the cooldown holds on. */
+static int ob_move_claims(struct outbox *from, struct outbox *to)
+{
+	sqlite3_stmt *st = ob_stmt(from, OB_SENT_ALL), *put;
+	int step = SQLITE_DONE, rc = 0;
+
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		put = ob_stmt(to, OB_SENT_MERGE);
+		if (sqlite3_bind_value(put, 1, sqlite3_column_value(st, 0)) != SQLITE_OK ||
+		    sqlite3_bind_int64(put, 2, sqlite3_column_int64(st, 1)) != SQLITE_OK)
+			rc = ob_fail(to, "moving the claims");
+		else
+			rc = ob_done(to, put, "moving the claims");
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = ob_fail(from, "reading the claims to move");
+	sqlite3_reset(st);
+	return rc;
+}
+
+static int ob_empty(struct outbox *ob)
+{
+	return ob_exec(ob, "DELETE FROM outbox; DELETE FROM outbox_sent",
+		       "emptying the moved rows");
+}
+
+int outbox_move(struct outbox *from, struct outbox *to)
+{
+	int rc, moved = 0;
+
+	if (!from || !to || from == to || from->n_inflight)
+		return -EINVAL;
+	if ((rc = ob_exec(to, "BEGIN IMMEDIATE", "moving alerts")))
+		return rc;
+	rc = ob_move_rows(from, to, &moved);
+	if (!rc)
+		rc = ob_move_claims(from, to);
+	if (rc == -ENOMEM)
+		snprintf(to->err, sizeof(to->err), "outbox: out of memory");
+	else if (rc < 0 && from->err[0])
+		snprintf(to->err, sizeof(to->err), "%s", from->err);
+	if ((rc = ob_end(to, rc)) < 0)
+		return rc;
+	/* committed in @to: gone from @from, or it would be sent twice */
+	if ((rc = ob_empty(from)) < 0) {
+		snprintf(to->err, sizeof(to->err), "%s", from->err);
+		return rc;
+	}
+	return moved;
 }
 
 /* Takes back what outbox_due handed out before it failed. */

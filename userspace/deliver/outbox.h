@@ -116,6 +116,17 @@ int outbox_fail(struct outbox *ob, int64_t id);
 /* Not tried after all (say the HTTP queue was full): due as before. */
 void outbox_release(struct outbox *ob, int64_t id);
 
+/*
+ * Moves every row of @from (none may be in flight: -EINVAL) into @to, each
+ * with its attempts and next attempt, and every claim, in one transaction
+ * of @to; @from is then empty. For the agent's memory outbox once its file
+ * can be written again. The rows added (one @to holds already, by target
+ * and idempotency key, is not added twice), or -errno: @to is as before,
+ * outbox_error(@to) says why, and @from keeps everything unless only its
+ * emptying failed (it is in memory: it cannot).
+ */
+int outbox_move(struct outbox *from, struct outbox *to);
+
 /* Rows stored, in flight included; or -errno. */
 int64_t outbox_depth(struct outbox *ob);
 /*

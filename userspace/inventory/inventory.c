@@ -18,6 +18,7 @@
 
 #include <sqlite3.h>
 
+#include "common/fs_writable.h"
 #include "common/log.h"
 #include "common/printable.h"
 #include "common/timefmt.h"
@@ -226,38 +227,16 @@ int inv_fail(const struct inventory *inv, const char *what, char *err,
 	return -1;
 }
 
-/* Whether the file system that holds @path takes new data. 0, or -errno
- * (-EROFS: read-only). */
-static int inv_fs_writable(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char dir[PATH_MAX];
-	int fd, r = 0;
-
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + (slash == path)),
-			  path) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, "", 1) != 1)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 bool inventory_fs_read_only(const char *path)
 {
-	return path && inv_fs_writable(path) == -EROFS;
+	return tw_fs_read_only(path);
 }
 
 int inventory_reopen(const char *path, struct inventory **out, char *err,
 		     size_t errlen)
 {
 	*out = NULL;
-	if (inv_fs_writable(path) == -EROFS)
+	if (tw_fs_read_only(path))
 		return 0;
 	return inventory_open(path, out, err, errlen) ? -1 : 1;
 }

@@ -118,15 +118,9 @@ int inventory_record(struct inventory *inv, const struct inventory_sighting *s,
 void inventory_set_max_rows(struct inventory *inv, uint64_t max_rows);
 uint64_t inventory_refused(const struct inventory *inv);
 
-/*
- * Whether the file system holding @path (NULL: no file) is read-only: an
- * unnamed file (O_TMPFILE: nothing is left behind) cannot be made and
- * written in @path's directory. For a write to the inventory that failed:
- * SQLite says only "disk I/O error" (it keeps no errno), and statvfs()
- * does not always show a file system the kernel made read-only after an
- * I/O error (errors=remount-ro), which stays so until it is mounted again
- * and which an open connection never sees: see inventory_reopen().
- */
+/* Whether the file system holding @path (NULL: no file) is read-only, for
+ * a write to the inventory that failed: tw_fs_read_only() (common/), and
+ * see inventory_reopen(). */
 bool inventory_fs_read_only(const char *path);
 
 /*

@@ -329,6 +329,8 @@ void html_agg_handshake(struct html_agg *a, const struct hs_view *v)
 		nr->outcomes[rec->outcome]++;
 	if (v->n_chain && v->chain[0])
 		name_note_run(nr, key, rec->end_us, rec->end_us, 1, failed);
+	else
+		no_cert_note(&nr->no_cert, rec);
 }
 
 void html_agg_cert(struct html_agg *a, const struct cert_view *v)

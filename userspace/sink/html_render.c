@@ -662,6 +662,24 @@ static void render_run(const struct html_agg *a, const struct html_name *nr,
 	fputs("</td></tr>\n", f);
 }
 
+/* A sentence of no_cert_say() as a paragraph: capitalised, a period. */
+static void say_note(void *f, const char *sentence)
+{
+	fprintf(f, "<p class=\"note\">%c%s.</p>\n", toupper((unsigned char)sentence[0]),
+		sentence + 1);
+}
+
+/* Why handshakes of @nr showed no certificate, each reason counted (the
+ * text report's); the inventory and the event history keep no reasons. */
+static void render_no_cert(const struct html_agg *a, const struct html_name *nr,
+			   FILE *f)
+{
+	if (!a->from_inventory && !a->from_history)
+		no_cert_say(&nr->no_cert, nr->n_runs > 0, say_note, f);
+	else if (!nr->n_runs)
+		fputs("<p>Certificate not visible (TLS 1.3, or no Certificate message).</p>\n", f);
+}
+
 /* A name's serving periods, in time order (inventory rows come newest
  * first: sorted here). */
 static void render_name(const struct html_agg *a, const struct html_name *nr, FILE *f)
@@ -671,7 +689,7 @@ static void render_name(const struct html_agg *a, const struct html_name *nr, FI
 
 	render_name_heading(a, nr, f);
 	if (!nr->n_runs) {
-		fputs("<p>Certificate not visible (TLS 1.3, or no Certificate message).</p>\n", f);
+		render_no_cert(a, nr, f);
 		return;
 	}
 	memcpy(runs, nr->runs, sizeof(runs[0]) * (size_t)nr->n_runs);
@@ -684,6 +702,7 @@ static void render_name(const struct html_agg *a, const struct html_name *nr, FI
 	fputs("</table>\n", f);
 	if (nr->runs_merged)
 		fputs("<p class=\"note\">More changes of certificate than listed: the last row holds the rest.</p>\n", f);
+	render_no_cert(a, nr, f);
 }
 
 static void render_names(const struct html_agg *a, FILE *f)

@@ -36,6 +36,7 @@
 #include <stdio.h>
 
 #include "event/event.h"
+#include "no_cert.h"
 
 #define HTML_TIMELINE_BUCKETS 600
 #define HTML_MAX_NAMES 32
@@ -94,6 +95,7 @@ struct html_name {
 	int n_runs;
 	bool runs_merged;             /* HTML_NAME_MAX_RUNS reached */
 	struct html_run runs[HTML_NAME_MAX_RUNS];
+	struct no_cert_counts no_cert; /* from handshake records only */
 };
 
 struct html_top {

@@ -12,6 +12,7 @@
 #include "common/strmap.h"
 #include "common/timefmt.h"
 #include "detect/spike.h"
+#include "no_cert.h"
 #include "sink.h"
 
 #define NAME_MAX_CERTS 8
@@ -33,9 +34,7 @@ struct name_row {
 	} certs[NAME_MAX_CERTS];
 	char server[TW_ENDPOINT_STRLEN];   /* first server address:port */
 	int n_servers;
-	/* why no certificate was seen, by handshake */
-	uint64_t resumed, tls13, too_large, truncated;
-	uint32_t largest_chain;          /* bytes a chain not read declared */
+	struct no_cert_counts no_cert;   /* why none was seen, by handshake */
 	uint64_t tunnelled;                /* handshakes that came through one */
 	char tunnel[TW_TUNNEL_STRLEN];     /* the first of those's tunnel */
 	uint64_t starttls[HS_STARTTLS__COUNT]; /* handshakes after a preamble */
@@ -77,23 +76,6 @@ static void note_cert(struct text_report *r, struct name_row *nr,
 	nr->certs[nr->n_certs++].count = 1;
 }
 
-/* Why @rec showed no certificate, kept per name for the report. */
-static void note_no_cert(struct name_row *nr, const struct hs_record *rec)
-{
-	if (rec->chain_error) {
-		if (rec->chain_error == HS_CHAIN_TOO_LARGE)
-			nr->too_large++;
-		else
-			nr->truncated++;
-		if (rec->chain_bytes > nr->largest_chain)
-			nr->largest_chain = rec->chain_bytes;
-	} else if (rec->resumed) {
-		nr->resumed++;
-	} else if (rec->has_server_hello && rec->version == 0x0304) {
-		nr->tls13++;
-	}
-}
-
 static void report_handshake(struct text_report *r, const struct hs_view *v)
 {
 	const struct hs_record *rec = v->rec;
@@ -122,7 +104,7 @@ static void report_handshake(struct text_report *r, const struct hs_view *v)
 	if (v->chain[0])
 		note_cert(r, nr, v);
 	else
-		note_no_cert(nr, rec);
+		no_cert_note(&nr->no_cert, rec);
 	for (i = 0; i < rec->n_alerts; i++) {
 		const struct hs_alert *a = &rec->alerts[i];
 
@@ -236,21 +218,9 @@ static void print_upgrades(FILE *out, const struct name_row *nr)
 			(unsigned long long)nr->sslv2_hellos);
 }
 
-/* Why handshakes of a name showed no certificate: each reason counted. */
-static void print_no_cert(FILE *out, const struct name_row *nr)
+static void say_line(void *out, const char *sentence)
 {
-	if (nr->too_large || nr->truncated)
-		fprintf(out, "    certificate chain not read: %llu too large (over 256 KiB), %llu truncated (cut before its end); up to %u bytes\n",
-			(unsigned long long)nr->too_large, (unsigned long long)nr->truncated,
-			nr->largest_chain);
-	if (nr->resumed)
-		fprintf(out, "    certificate not sent on %llu resumed %s (the session's full handshake carried it)\n",
-			(unsigned long long)nr->resumed, plural(nr->resumed, "handshake", "handshakes"));
-	if (nr->tls13)
-		fprintf(out, "    certificate not visible on %llu TLS 1.3 %s (encrypted)\n",
-			(unsigned long long)nr->tls13, plural(nr->tls13, "handshake", "handshakes"));
-	if (!nr->n_certs && !nr->too_large && !nr->truncated && !nr->resumed && !nr->tls13)
-		fprintf(out, "    certificate not visible (no Certificate message seen)\n");
+	fprintf(out, "    %s\n", sentence);
 }
 
 static void print_names(struct text_report *r)
@@ -287,7 +257,8 @@ static void print_names(struct text_report *r)
 			print_cert(r->out, nr->certs[c].row, nr->certs[c].count);
 		if (nr->certs_truncated)
 			fprintf(r->out, "    (more certificates not listed)\n");
-		print_no_cert(r->out, nr);
+		/* why handshakes of the name showed none, each reason counted */
+		no_cert_say(&nr->no_cert, nr->n_certs > 0, say_line, r->out);
 	}
 }
 

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fs_writable.h"
 #include "common/log.h"
 #include "common/version.h"
 #include "deliver/backoff.h"
@@ -36,6 +37,7 @@
 #define WEBHOOK_SECRET_MAX 4096
 #define WEBHOOK_DRAIN_DEFAULT_MS 3000
 #define WEBHOOK_DEDUP_MAX 1024
+#define WEBHOOK_REOPEN_US 5000000ull   /* a read-only file: opened again */
 
 /* What a request carries back to us through http_pool (its "key"). */
 struct webhook_job {
@@ -46,7 +48,10 @@ struct webhook_job {
 
 /* Outboxes: the configured one (the --db file, or memory), then one in
  * memory opened when a write to the first fails (a full disk, an I/O
- * error): an alert costs durability then, never delivery. */
+ * error): an alert costs durability then, never delivery. A file system
+ * that turned read-only is probed every WEBHOOK_REOPEN_US; once it takes
+ * data again (the repaired one mounted there), the file is opened again by
+ * its path and what memory holds is moved into it (webhook_reopen). */
 enum { WEBHOOK_OB_MAIN, WEBHOOK_OB_OVERFLOW, WEBHOOK_OB__COUNT };
 
 struct webhook {
@@ -62,6 +67,11 @@ struct webhook {
 	uint64_t retried, suppressed;
 	uint32_t rng;
 	bool receiver_down;            /* said once per outage */
+	bool main_failed;              /* new alerts go to [OVERFLOW] */
+	bool main_read_only;           /* ...because its file system is */
+	uint64_t reopened_us;          /* the tick of the last try */
+	bool reopen_due;               /* writable: waiting for in_flight 0 */
+	struct outbox_stats closed;    /* of the outboxes closed by a reopen */
 	struct webhook_text text;      /* the slack format's buffer */
 };
 
@@ -234,7 +244,7 @@ static void webhook_pump_one(struct webhook *w, int which, int64_t now)
 	struct outbox_item items[WEBHOOK_IN_FLIGHT];
 	int i, n;
 
-	if (!w->ob[which] || w->in_flight >= WEBHOOK_IN_FLIGHT)
+	if (!w->ob[which] || w->in_flight >= WEBHOOK_IN_FLIGHT || w->reopen_due)
 		return;
 	n = outbox_due(w->ob[which], now, items, WEBHOOK_IN_FLIGHT - w->in_flight);
 	if (n < 0) {
@@ -307,21 +317,91 @@ static int webhook_queue(struct webhook *w, struct outbox *ob, const char *key,
 	return rc;
 }
 
-/* The first write that fails moves new alerts to memory, said once. */
+/* The first write that fails moves new alerts to memory, said once per
+ * failure: until the file is opened again when read-only, else for the run. */
 static struct outbox *webhook_overflow(struct webhook *w)
 {
 	struct outbox_opts oo = { .cooldown_s = w->o.webhook_cooldown_s };
 	char err[256];
 
+	if (!w->main_failed) {
+		w->main_failed = true;
+		w->main_read_only = tw_fs_read_only(w->o.db_path);
+		pr_warn("webhook outbox: %s; new alerts are kept in memory %s\n",
+			outbox_error(w->ob[WEBHOOK_OB_MAIN]), w->main_read_only ?
+			"until the file can be written again" : "for this run");
+	}
 	if (w->ob[WEBHOOK_OB_OVERFLOW])
 		return w->ob[WEBHOOK_OB_OVERFLOW];
-	pr_warn("webhook outbox: %s; new alerts are kept in memory for this run\n",
-		outbox_error(w->ob[WEBHOOK_OB_MAIN]));
 	if (outbox_open(NULL, &oo, &w->ob[WEBHOOK_OB_OVERFLOW], err, sizeof(err)) < 0) {
 		pr_warn("webhook outbox: %s\n", err);
 		return NULL;
 	}
 	return w->ob[WEBHOOK_OB_OVERFLOW];
+}
+
+static void webhook_stats_add(struct outbox_stats *sum, const struct outbox *ob)
+{
+	const struct outbox_stats *st = ob ? outbox_stats(ob) : NULL;
+
+	if (!st)
+		return;
+	sum->delivered += st->delivered;
+	sum->failed += st->failed;
+	sum->dropped += st->dropped;
+}
+
+/* @ob, the file opened again, takes over from the old connection and the
+ * memory outbox, whose rows it now holds. */
+static void webhook_take_over(struct webhook *w, struct outbox *ob, int moved)
+{
+	int i;
+
+	for (i = 0; i < WEBHOOK_OB__COUNT; i++) {
+		webhook_stats_add(&w->closed, w->ob[i]);
+		outbox_close(w->ob[i]);
+		w->ob[i] = NULL;
+	}
+	w->ob[WEBHOOK_OB_MAIN] = ob;
+	w->main_failed = w->main_read_only = false;
+	pr_info("webhook outbox %s: writable again; %d alert%s kept in memory moved into it\n",
+		w->o.db_path, moved, moved == 1 ? "" : "s");
+}
+
+/* A read-only file system (see the top). Once it takes data, requests
+ * under way finish first (no new ones: webhook_pump_one): a reply must
+ * find its row in the outbox that handed it out. */
+static void webhook_reopen(struct webhook *w, uint64_t now_us)
+{
+	struct outbox_opts oo = { .cooldown_s = w->o.webhook_cooldown_s };
+	struct outbox *ob;
+	char err[256];
+	int moved = 0;
+
+	if (!w->main_read_only)
+		return;
+	if (!w->reopen_due) {
+		if (now_us - w->reopened_us < WEBHOOK_REOPEN_US)
+			return;
+		w->reopened_us = now_us;
+		if (tw_fs_writable(w->o.db_path))
+			return;
+		w->reopen_due = true;
+	}
+	webhook_collect(w);
+	if (w->in_flight)
+		return;
+	w->reopen_due = false;
+	if (outbox_open(w->o.db_path, &oo, &ob, err, sizeof(err)) < 0)
+		return;
+	if (w->ob[WEBHOOK_OB_OVERFLOW])
+		moved = outbox_move(w->ob[WEBHOOK_OB_OVERFLOW], ob);
+	if (moved < 0) {
+		pr_warn("webhook outbox: %s; alerts stay in memory\n", outbox_error(ob));
+		outbox_close(ob);
+		return;
+	}
+	webhook_take_over(w, ob, moved);
 }
 
 /* --- the sink */
@@ -346,9 +426,9 @@ static int webhook_event(struct sink *s, const struct event *ev,
 			return -ENOMEM;
 	}
 	/* once writes failed, the overflow takes every new alert */
-	ob = w->ob[WEBHOOK_OB_OVERFLOW] ? w->ob[WEBHOOK_OB_OVERFLOW] : w->ob[WEBHOOK_OB_MAIN];
+	ob = w->main_failed ? webhook_overflow(w) : w->ob[WEBHOOK_OB_MAIN];
 	rc = webhook_queue(w, ob, key, is_critical(ev), body, body_len, now);
-	if (rc < 0 && ob == w->ob[WEBHOOK_OB_MAIN] && (ob = webhook_overflow(w)))
+	if (rc < 0 && !w->main_failed && (ob = webhook_overflow(w)))
 		rc = webhook_queue(w, ob, key, is_critical(ev), body, body_len, now);
 	if (rc < 0) {
 		pr_warn("webhook outbox: %s: the alert is not queued\n", outbox_error(ob));
@@ -362,25 +442,19 @@ static int webhook_event(struct sink *s, const struct event *ev,
 
 static void webhook_tick(struct sink *s, uint64_t now_us)
 {
+	webhook_reopen((struct webhook *)s, now_us);
 	webhook_pump((struct webhook *)s);
 }
 
 static void webhook_counters(struct sink *s, struct counter_values *cv)
 {
 	struct webhook *w = (struct webhook *)s;
-	struct outbox_stats sum = { 0 };
+	struct outbox_stats sum = w->closed;
 	int64_t depth = webhook_depth(w);
 	int i;
 
-	for (i = 0; i < WEBHOOK_OB__COUNT; i++) {
-		const struct outbox_stats *st = w->ob[i] ? outbox_stats(w->ob[i]) : NULL;
-
-		if (!st)
-			continue;
-		sum.delivered += st->delivered;
-		sum.failed += st->failed;
-		sum.dropped += st->dropped;
-	}
+	for (i = 0; i < WEBHOOK_OB__COUNT; i++)
+		webhook_stats_add(&sum, w->ob[i]);
 	counter_set(cv, COUNTER_WEBHOOK_DELIVERED, sum.delivered);
 	counter_set(cv, COUNTER_WEBHOOK_RETRIED, w->retried);
 	counter_set(cv, COUNTER_WEBHOOK_FAILED, sum.failed);

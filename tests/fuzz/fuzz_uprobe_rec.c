@@ -7,7 +7,8 @@
  * even: raw records, each a 2-byte big-endian size then that many bytes
  *       (an exact-size heap copy, so ASan sees a read past a record);
  * odd:  structure-aware, up to MAX_RECS records with well-formed headers
- *       and chosen kinds, handshake ids (a few, so they collide; 0 too),
+ *       and chosen kinds, handshake ids (a few, so they collide; 0 too;
+ *       or a new one each, enough to fill every waiting slot),
  *       times (forward, backward, far), certificate indexes past the
  *       chain's bound, lengths, offsets and chunk sizes around the caps,
  *       flags, binds with chain counts, alerts and ALPN flags.
@@ -31,7 +32,7 @@
 #include "live/uprobes.h"
 #include "fuzz_input.h"
 
-#define MAX_RECS 64
+#define MAX_RECS 320 /* past the 256 waiting chains: the oldest goes */
 #define HEAD (sizeof(struct tw_event) + sizeof(struct tw_up_info))
 #define REC_MAX (HEAD + TW_UP_CHUNK)
 #define CERT_MAX ((uint32_t)TW_UP_CHUNK * TW_UP_MAX_CHUNKS)
@@ -128,6 +129,8 @@ static void feed(struct up_asm *a, const uint8_t *rec, size_t size)
 	if ((rc == -EINVAL) != (after.bad_records == before.bad_records + 1) ||
 	    (rc && rc != -EINVAL && rc != -ENOMEM))
 		abort();
+	if (x.is_bind && after.chains_unbound != before.chains_unbound)
+		abort(); /* only a new chain pushes an old one out */
 	if (x.views != (x.is_bind && !rc))
 		abort(); /* a view without its bind, or a bind without view */
 	chains = after.chains_bound + after.chains_lost -
@@ -158,6 +161,7 @@ static void run_raw(struct up_asm *a, struct fuzz_input *g)
 struct gen {
 	struct fuzz_input *g;
 	uint64_t ts;
+	uint64_t next_hs;              /* the ids "a new one" hands out */
 	uint8_t rec[REC_MAX];
 };
 
@@ -165,7 +169,9 @@ static uint64_t pick_hs(struct gen *s)
 {
 	uint64_t v = fuzz_take(s->g, 1);
 
-	return (v & 0x80) ? fuzz_take(s->g, 8) : v & 7;
+	if (v & 0x80)
+		return fuzz_take(s->g, 8);
+	return (v & 0x40) ? s->next_hs++ : v & 7;
 }
 
 static void pick_time(struct gen *s)
@@ -281,6 +287,7 @@ static void run_structured(struct up_asm *a, struct fuzz_input *g)
 	memset(&s, 0, sizeof(s));
 	s.g = g;
 	s.ts = 1000000000ull;
+	s.next_hs = 1000;
 	for (r = 0; r < MAX_RECS && g->left; r++) {
 		uint8_t op = (uint8_t)fuzz_take(g, 1);
 		uint64_t hs = pick_hs(&s);

@@ -6,6 +6,7 @@
  * bpf/uprobes.bpf.c and the TC program's bind fill them.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,36 @@ static void test_bad_alpn_records_are_refused(void)
 	((struct tw_event *)rec)->chunk_off = 1;                   /* not whole */
 	CHECK(up_asm_record(a, rec, n, 0, on_view, NULL) < 0);
 	CHECK_INT(up_asm_stats(a)->bad_records, 4);
+	up_asm_free(a);
+}
+
+/* Handshake id 0 marks a free slot (the kernel counts from 1): records
+ * under it are refused, else their bytes stayed in a free slot and the
+ * next handshake to take it served them (found by fuzz_uprobe_rec). */
+static void test_records_under_handshake_id_0_are_refused(void)
+{
+	struct up_asm *a = up_asm_new();
+	size_t n;
+
+	n = alpn_rec(0, "h2", 2);
+	CHECK_INT(up_asm_record(a, rec, n, 0, on_view, NULL), -EINVAL);
+	n = cert_rec(0, 0, 10, 0, 10);
+	CHECK_INT(up_asm_record(a, rec, n, 0, on_view, NULL), -EINVAL);
+	CHECK_INT(up_asm_stats(a)->bad_records, 2);
+	n_seen = 0;
+	feed(a, cert_rec(31, 0, 10, 0, 10));
+	feed(a, bind_rec(31, 1, TW_UPF_CHAIN | TW_UPF_ALPN, 0, 0));
+	CHECK_INT(n_seen, 1);
+	CHECK_INT(seen.alpn_len, 0); /* not hs 0's "h2" */
+	CHECK_INT(seen.n_certs, 1);
+	CHECK_INT(seen.certs[0].len, 10);
+	CHECK(seen.n_certs == 1 && seen.certs[0].der[9] == 9);
+	/* a bind under 0 finds no chain: lost, not bound with none */
+	feed(a, bind_rec(0, 0, TW_UPF_CHAIN, 0, 0));
+	CHECK_INT(n_seen, 2);
+	CHECK(seen.chain_lost);
+	CHECK_INT(up_asm_stats(a)->chains_bound, 1);
+	CHECK_INT(up_asm_stats(a)->chains_lost, 1);
 	up_asm_free(a);
 }
 
@@ -541,6 +572,7 @@ int main(void)
 	RUN_TEST(test_longest_alpn_is_kept_whole);
 	RUN_TEST(test_unbound_alpn_is_no_unbound_chain);
 	RUN_TEST(test_bad_alpn_records_are_refused);
+	RUN_TEST(test_records_under_handshake_id_0_are_refused);
 	RUN_TEST(test_tls13_record_gets_the_served_chain);
 	RUN_TEST(test_wire_chain_wins_over_the_served_one);
 	RUN_TEST(test_encrypted_guess_is_replaced_by_the_library_alert);

@@ -80,10 +80,15 @@ const struct up_asm_stats *up_asm_stats(const struct up_asm *a)
 	return &a->st;
 }
 
+/* hs_id 0 marks a free slot: it finds none (the kernel counts from 1, and
+ * up_asm_record() refuses a certificate or ALPN record under 0, whose
+ * bytes would otherwise stay in a free slot for the next handshake). */
 static struct up_chain *chain_find(struct up_asm *a, uint64_t hs_id)
 {
 	int i;
 
+	if (!hs_id)
+		return NULL;
 	for (i = 0; i < UP_ASM_SLOTS; i++)
 		if (a->slot[i].hs_id == hs_id)
 			return &a->slot[i];
@@ -349,7 +354,7 @@ int up_asm_record(struct up_asm *a, const void *rec, size_t size,
 	memcpy(&in, (const uint8_t *)rec + sizeof(*e), sizeof(in));
 	switch (e->kind) {
 	case TW_EV_UP_CERT:
-		if (e->chunk_len > TW_UP_CHUNK || e->chunk_len > size - head ||
+		if (!in.hs_id || e->chunk_len > TW_UP_CHUNK || e->chunk_len > size - head ||
 		    (e->wire_len > TW_UP_CHUNK * TW_UP_MAX_CHUNKS &&
 		     !(in.flags & TW_UPF_TOO_BIG)) ||
 		    e->chunk_off > e->wire_len ||
@@ -357,7 +362,7 @@ int up_asm_record(struct up_asm *a, const void *rec, size_t size,
 			break;
 		return on_cert(a, e, &in, (const uint8_t *)rec + head);
 	case TW_EV_UP_ALPN:
-		if (e->chunk_len == 0 || e->chunk_len > TW_UP_ALPN_MAX ||
+		if (!in.hs_id || e->chunk_len == 0 || e->chunk_len > TW_UP_ALPN_MAX ||
 		    e->chunk_len > size - head || e->chunk_off != 0 ||
 		    e->wire_len != e->chunk_len)
 			break;

@@ -368,7 +368,7 @@ static void webhook_take_over(struct webhook *w, struct outbox *ob, int moved)
 		w->o.db_path, moved, moved == 1 ? "" : "s");
 }
 
-/* A read-only file system (see the top). Once it takes data, requests
+/* A file system turned read-only (see the top). Once it takes data, requests
  * under way finish first (no new ones: webhook_pump_one): a reply must
  * find its row in the outbox that handed it out. */
 static void webhook_reopen(struct webhook *w, uint64_t now_us)

@@ -2,17 +2,29 @@
 """One TLS 1.2 handshake that pauses between the server's first flight and
 the client's answer, so that it is still open when the agent's clock ticks.
 
-Usage: slow_handshake.py HOST PORT SNI PAUSE_S
+Usage: slow_handshake.py HOST PORT SNI PAUSE
+PAUSE is seconds, or file:PATH to pause until PATH exists (at most 30 s):
+the caller decides when the pause has done its work.
 Exit 0 when the handshake completed and a GET was answered.
 """
+import os
 import socket
 import ssl
 import sys
 import time
 
 
+def wait(pause):
+    if not pause.startswith("file:"):
+        time.sleep(float(pause))
+        return
+    deadline = time.monotonic() + 30
+    while not os.path.exists(pause[5:]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def main():
-    host, port, sni, pause = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+    host, port, sni, pause = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
@@ -33,7 +45,7 @@ def main():
         if not data:
             sys.exit("server closed during the handshake")
         if not paused:
-            time.sleep(pause)                 # the server's flight is in
+            wait(pause)                       # the server's flight is in
             paused = True
         incoming.write(data)
     else:

@@ -50,6 +50,9 @@ const volatile __u32 tw_chunk_bytes = TW_CHUNK_MAX; /* <= TW_CHUNK_MAX */
  * size (TW_WAKE_FILL_DIVISOR). */
 const volatile __u64 tw_wake_bytes = TW_DEFAULT_RINGBUF / TW_WAKE_FILL_DIVISOR;
 const volatile __u64 tw_wake_gap_ns = TW_WAKE_GAP_NS;
+/* --uprobes: server packets look their thread up in tw_up_pending. Off,
+ * the verifier drops the calls: no map lookup per packet for nothing. */
+const volatile __u8 tw_up_binds;
 
 /* When a wakeup was last forced (bpf_ktime_get_ns). Shared by all CPUs
  * without atomics: a lost update costs at most one extra wakeup. */
@@ -509,7 +512,8 @@ static __always_inline void tw_flow_copy(struct __sk_buff *skb,
 	if (handshake) {
 		if (from == v->server) {
 			flags |= TW_EVF_FROM_SERVER;
-			tw_up_bind(skb, c);
+			if (tw_up_binds)
+				tw_up_bind(skb, c);
 		}
 		tw_copy_payload(skb, c, cnt, v, from, flags);
 	}
@@ -641,7 +645,7 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 		/* the common case on a busy server: one lookup and out */
 		if (closing) {
 			/* a server's close after a fatal alert it read */
-			if (from == v->server)
+			if (from == v->server && tw_up_binds)
 				tw_up_bind(skb, &c);
 			tw_flow_closing(&key, v, from, c.pkt.tcp_flags);
 		}

@@ -235,6 +235,7 @@ static enum agent_status agent_attach(struct agent *ag, char *err, size_t errlen
 		.ringbuf_bytes = ag->o.ringbuf_bytes,
 		.max_flows = ag->o.max_flows,
 		.any_link = agent_has_patterns(ag),
+		.server_binds = agent_uprobes_wanted(&ag->o, NULL),
 	};
 	enum agent_status st;
 	int rc;

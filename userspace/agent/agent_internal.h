@@ -55,6 +55,7 @@ void agent_links_ready(void *ctx, int fd, short revents);
  * that the server's views reach it. A failure of 'auto' is reported as an
  * "error" event and the agent runs without them; a failure of explicit
  * paths stops the start (AGENT_ERR_ATTACH). */
+bool agent_uprobes_wanted(const struct agent_opts *o, bool *auto_find);
 enum agent_status agent_uprobes_open(struct agent *ag, char *err, size_t errlen);
 void agent_uprobes_close(struct agent *ag);
 void agent_uprobe_counters(struct agent *ag, struct counter_values *cv);

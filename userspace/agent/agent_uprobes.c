@@ -29,9 +29,10 @@ static void on_note(void *ctx, const char *state, const char *message)
 }
 
 /* "off" or nothing: no uprobes; "auto"; else library paths. */
-static bool uprobes_wanted(const struct agent_opts *o, bool *auto_find)
+bool agent_uprobes_wanted(const struct agent_opts *o, bool *auto_find)
 {
-	*auto_find = o->n_uprobes == 1 && !strcmp(o->uprobes[0], "auto");
+	if (auto_find)
+		*auto_find = o->n_uprobes == 1 && !strcmp(o->uprobes[0], "auto");
 	return o->n_uprobes > 0 && strcmp(o->uprobes[0], "off") != 0;
 }
 
@@ -46,7 +47,7 @@ enum agent_status agent_uprobes_open(struct agent *ag, char *err, size_t errlen)
 	char why[512];
 	int rc;
 
-	if (!uprobes_wanted(&ag->o, &uo.auto_find))
+	if (!agent_uprobes_wanted(&ag->o, &uo.auto_find))
 		return AGENT_OK;
 	rc = live_set_view_fn(ag->live, on_view, ag);
 	if (!rc)

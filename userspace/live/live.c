@@ -210,6 +210,7 @@ static int load_program(struct live *l, const struct live_opts *o, char *err,
 	l->skel->rodata->tw_dir_budget = o->dir_budget ? o->dir_budget
 						       : TW_DEFAULT_DIR_BUDGET;
 	l->skel->rodata->tw_wake_bytes = ring / TW_WAKE_FILL_DIVISOR;
+	l->skel->rodata->tw_up_binds = o->server_binds;
 	r = bpf_map__set_max_entries(l->skel->maps.tw_events, ring);
 	if (!r)
 		r = bpf_map__set_max_entries(l->skel->maps.tw_flows,

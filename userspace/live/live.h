@@ -63,6 +63,9 @@ struct live_opts {
 				  * that interfaces added later (with
 				  * live_attach_iface()) can be of either;
 				  * then @n_ifaces may be 0 */
+	bool server_binds;       /* a server's packets name the connection of
+				  * what the uprobes saw (--uprobes); without
+				  * it the TC program skips that lookup */
 };
 
 /* Kernel counters summed over CPUs (indexed by enum tw_counter), plus the

@@ -49,7 +49,7 @@ export BUILD
 . tests/e2e/lib_netns.sh
 
 tn_require_root live_flood
-tn_require_cmds openssl ip ss timeout
+tn_require_cmds openssl ip ss timeout taskset
 tn_require_tlswatch
 
 PY=python3
@@ -137,8 +137,8 @@ real_handshakes() { # n, pause
 }
 
 # The stopped flood of N connections, in the background; sets flood_pid.
-start_flood() { # n, output file
-	timeout 240 "$PY" tests/e2e/lib/hello_flood.py stopped --addr "$sinks" \
+start_flood() { # n, output file[, command prefix]
+	${3:-} timeout 240 "$PY" tests/e2e/lib/hello_flood.py stopped --addr "$sinks" \
 		--src "$TN_HOST4" --first-port "$FIRST_PORT" --count "$1" >"$2" 2>&1 &
 	flood_pid=$!
 	tn_bg "$flood_pid"
@@ -248,11 +248,14 @@ drops0=$(veth_drops)
 log=$tmp/tiny.jsonl
 tn_start_agent "$log" --no-active-check --stats-interval 1 --flow-map "$TINY_MAP" \
 	--handshake-memory "$LOST_HS_MIB" || tn_bail "tlswatch run --flow-map $TINY_MAP did not start"
-start_flood "$LOST_FLOOD" "$tmp/tiny.out"
+# The flood and the slow clients on one CPU: the TC program runs in the
+# sender's context there, and the kernel's LRU map takes new entries from
+# a per-CPU list, so an entry made on another CPU could outlive any flood.
+start_flood "$LOST_FLOOD" "$tmp/tiny.out" "taskset -c 0"
 sleep 0.5                  # the flood is under way
 slow_pids=()
 for i in $(seq "$SLOW"); do
-	timeout 45 "$PY" tests/e2e/lib/slow_handshake.py "$real4" 443 ecdsa.test "file:$tmp/resume" \
+	taskset -c 0 timeout 45 "$PY" tests/e2e/lib/slow_handshake.py "$real4" 443 ecdsa.test "file:$tmp/resume" \
 		>"$tmp/slow$i.out" 2>&1 &
 	slow_pids+=($!)
 	tn_bg $!

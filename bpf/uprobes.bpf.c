@@ -5,16 +5,22 @@
  * fatal alerts it sends and reads, TLS 1.3 included, where the wire shows
  * neither.
  *
- * Hooks (all exported symbols, attached by library path, so every process
- * that maps the file is covered, also one started later):
- *   - i2d_X509 entry and return (libcrypto). libssl's Certificate message
- *     writer calls it twice per certificate, leaf first: once to learn the
- *     length (out == NULL), once to write the DER into the message. The
- *     entry keeps the destination of the second call; the return copies
- *     the DER written there into the ring buffer and adds it to the
- *     thread's pending chain.
- *     A chain is the certificates written back to back: one more than
- *     TW_UP_CHAIN_GAP_NS after the last starts a new chain.
+ * Hooks (attached by library path, so every process that maps the file is
+ * covered, also one started later):
+ *   - The certificates, leaf first, as libssl's Certificate message writer
+ *     writes them. It calls i2d_X509 (libcrypto) twice per certificate:
+ *     once to learn the length (out == NULL), once to write the DER into
+ *     the message. Two ways to catch the second:
+ *       - the writer's site (tw_up_cert_site): one probe inside the
+ *         writer, just after that call, where the agent's own libssl has
+ *         it (found at start, uprobe_site.c): one trap per certificate;
+ *       - elsewhere, i2d_X509's entry and return: the entry keeps the
+ *         destination of the second call, the return copies what was
+ *         written there: four traps per certificate.
+ *     Either copies the DER into the ring buffer and adds it to the
+ *     thread's pending chain. A chain is the certificates written back to
+ *     back: one more than TW_UP_CHAIN_GAP_NS after the last starts a new
+ *     chain.
  *   - SSL_free entry (libssl, only where the offsets of the SSL's alerts
  *     are known: the attach cookie, see uprobe_calibrate()): the fatal
  *     alerts the server sent and read on that connection, TLS 1.3's
@@ -197,20 +203,18 @@ static __always_inline void tw_up_exe(struct tw_up_info *info)
 		info->exe_parts = i;
 }
 
-SEC("uretprobe")
-int BPF_KRETPROBE(tw_up_i2d_return, int ret)
+/*
+ * A certificate of @total DER bytes the thread just wrote at @dest in the
+ * server's memory: into the thread's pending chain and the ring buffer.
+ */
+static __always_inline int tw_up_cert_written(__u64 dest, int ret)
 {
-	__u64 id = bpf_get_current_pid_tgid(), *destp, dest;
+	__u64 id = bpf_get_current_pid_tgid();
 	struct tw_up_info info = {};
 	__u32 total, off = 0, n;
 	int i;
 
-	destp = bpf_task_storage_get(&tw_up_dest, bpf_get_current_task_btf(), 0, 0);
-	if (!destp || !*destp)
-		return 0;
-	dest = *destp;
-	*destp = 0;
-	if (ret <= 0)
+	if (ret <= 0 || !dest)
 		return 0;
 	total = ret;
 	info.tgid = id >> 32;
@@ -233,6 +237,92 @@ int BPF_KRETPROBE(tw_up_i2d_return, int ret)
 		off += n;
 	}
 	tw_up_count(TW_UP_CNT_CERTS, 1);
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(tw_up_i2d_return, int ret)
+{
+	__u64 *destp, dest;
+
+	destp = bpf_task_storage_get(&tw_up_dest, bpf_get_current_task_btf(), 0, 0);
+	if (!destp || !*destp)
+		return 0;
+	dest = *destp;
+	*destp = 0;
+	return tw_up_cert_written(dest, ret);
+}
+
+/*
+ * The writer's site (one trap per certificate instead of four): in
+ * libssl, on the conditional jump that follows "call i2d_X509; cmp" in
+ * the Certificate message writer, the DER is written, %rax holds its
+ * length, and the writer's output pointer, which i2d_X509 moved past it,
+ * sits in the writer's stack frame at %rsp + the attach cookie. Where it
+ * is, and that this shape is there, is measured at start (uprobe_site.c).
+ */
+/* Whether the @len bytes at @der start with a DER SEQUENCE of exactly
+ * that length: what a certificate written there looks like. */
+static __always_inline bool tw_up_is_der_seq(__u64 der, __u32 len)
+{
+	__u32 n, i, body = 0;
+	__u8 h[5];
+
+	if (len < 2 || bpf_probe_read_user(h, sizeof(h), (const void *)der) ||
+	    h[0] != 0x30)
+		return false;
+	if (!(h[1] & 0x80))
+		return len == 2 + h[1];
+	n = h[1] & 0x7f;
+	if (n < 1 || n > 3)
+		return false;
+	for (i = 0; i < 3; i++)
+		if (i < n)
+			body = body << 8 | h[2 + i];
+	return len == 2 + n + body;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(tw_up_cert_site)
+{
+	__u64 slot = PT_REGS_SP(ctx) + bpf_get_attach_cookie(ctx), end;
+	int len = (int)PT_REGS_RC(ctx);
+
+	/* the checks keep a jump from elsewhere to this spot, with other
+	 * values in %rax and the frame, from being taken for a write */
+	if (len <= 0 || bpf_probe_read_user(&end, sizeof(end), (const void *)slot) ||
+	    !tw_up_is_der_seq(end - len, (__u32)len))
+		return 0;
+	return tw_up_cert_written(end - len, len);
+}
+
+/*
+ * Calibration only, attached for the agent's own process during one
+ * in-memory handshake (uprobe_site.c): where the calls of i2d_X509 that
+ * write into a buffer return to, and where their output pointer lives.
+ */
+__u64 tw_up_site_ret;       /* the return address of the first such call */
+__u64 tw_up_site_out;       /* its output pointer's address (%rsi) */
+__u64 tw_up_site_sp;        /* %rsp at its entry */
+__u32 tw_up_site_calls;     /* such calls */
+__u32 tw_up_site_elsewhere; /* of them, returning elsewhere than the first */
+
+SEC("uprobe")
+int BPF_KPROBE(tw_up_site_calib, void *x509, __u8 **out)
+{
+	__u64 dest = 0, ret = 0, sp = PT_REGS_SP(ctx);
+
+	if (!out || bpf_probe_read_user(&dest, sizeof(dest), out) || !dest ||
+	    bpf_probe_read_user(&ret, sizeof(ret), (const void *)sp))
+		return 0;
+	if (!tw_up_site_calls) {
+		tw_up_site_ret = ret;
+		tw_up_site_out = (__u64)out;
+		tw_up_site_sp = sp;
+	} else if (ret != tw_up_site_ret) {
+		tw_up_site_elsewhere++;
+	}
+	tw_up_site_calls++;
 	return 0;
 }
 

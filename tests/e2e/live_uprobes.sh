@@ -6,7 +6,9 @@
 # The agent runs inside a network namespace, on its interface, and is
 # started before the server: `openssl s_server` (OpenSSL 3, the system's
 # libssl.so.3) serves ecdsa.test with its intermediate. Asserted:
-#   - the agent hooks the system's libssl.so.3 and libcrypto.so.3;
+#   - the agent hooks the system's libssl.so.3 and libcrypto.so.3, and
+#     reads the certificates with one probe at libssl's writer (its site
+#     measured at start);
 #   - a TLS 1.3 handshake (the certificate is encrypted on the wire) carries
 #     the served chain, leaf and intermediate, fingerprints computed
 #     independently (openssl x509 -outform DER | sha256sum), "observed":
@@ -26,6 +28,9 @@
 #     of it is left in tracefs' uprobe_events; the server still serves;
 #   - SIGKILL: the same, by the kernel alone; a new agent follows the
 #     server again; the server served every client throughout;
+#   - a server on a copy of libssl (another file: no writer site measured
+#     there): the chain is read at i2d_X509 instead, the same leaf and
+#     intermediate;
 #   - a process listening on the watched port without OpenSSL 3 (a bare
 #     python listener) is named once in an "uprobes_unsupported" event.
 # Needs root. TAP output; exits non-zero on any failure.
@@ -155,7 +160,13 @@ case $attached in
 *) tap_fail "uprobes attached to the system's libssl.so.3 and libcrypto.so.3" "got: $attached" ;;
 esac
 ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')
-tap_eq "the agent loaded its 3 uprobe programs" 3 "$(wc -w <<<"$ours")"
+tap_eq "the agent loaded its 5 uprobe programs" 5 "$(wc -w <<<"$ours")"
+case $attached in
+*"certificates read where libssl writes them, offset 0x"*)
+	tap_ok "the certificates are read at libssl's writer (one probe per certificate)" ;;
+*) tap_fail "the certificates are read at libssl's writer (one probe per certificate)" \
+	"got: $attached" ;;
+esac
 
 start_server "$tmp/server.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
 	-cert_chain "$pki/inter.crt"
@@ -243,7 +254,35 @@ tap_eq "restarted after SIGKILL: the chain is followed again" \
 tn_stop_pid "$AGENT_PID"
 stop_server
 
-# --- 6. a server without OpenSSL: said once, not hooked ----------------------
+# --- 6. a server on another libssl file: the i2d_X509 probes ---------------
+# A copy of the system's libssl (another inode: not the agent's own, whose
+# writer site and SSL offsets it measured) loaded by s_server through
+# LD_LIBRARY_PATH, beside the system's libcrypto: the agent hooks both
+# libssl files and reads the certificates at i2d_X509 instead, for both.
+mkdir -p "$tmp/lib"
+cp "$(ldd "$(command -v openssl)" | awk '$1 == "libssl.so.3" {print $3}')" "$tmp/lib/libssl.so.3"
+LD_LIBRARY_PATH=$tmp/lib start_server "$tmp/server4.log" -cert "$pki/ecdsa.test.crt" \
+	-key "$pki/ecdsa.test.key" -cert_chain "$pki/inter.crt"
+grep -q "$tmp/lib/libssl.so.3" "/proc/$SERVER_PID/maps" ||
+	tap_fail "the server maps the copy of libssl" "$(grep libssl "/proc/$SERVER_PID/maps")"
+log5=$tmp/agent5.log
+up_start_agent "$log5" auto
+attached=$(grep '"state":"uprobes_attached"' "$log5")
+case $attached in
+*"where libssl writes them"*)
+	tap_fail "another libssl: no writer site, the i2d_X509 probes" "got: $attached" ;;
+*"$tmp/lib/libssl.so.3 (alerts and ALPN not followed: not the agent's own libssl)"*)
+	tap_ok "another libssl: no writer site, the i2d_X509 probes" ;;
+*) tap_fail "another libssl: no writer site, the i2d_X509 probes" "got: $attached" ;;
+esac
+client13_ok
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log5') -ge 1 ]"
+tap_eq "another libssl: the chain read at i2d_X509" \
+	"TLS1.3 ok server $fp_leaf,$fp_inter $SERVER_PID /usr/bin/openssl -" "$(hs_summary "$log5" 1)"
+tn_stop_pid "$AGENT_PID"
+stop_server
+
+# --- 7. a server without OpenSSL: said once, not hooked ----------------------
 # a bare listener (python's http.server would map libssl through
 # http.client)
 ip netns exec "$TN_NS" /usr/bin/python3 -c 'import socket, sys, time
@@ -271,7 +310,7 @@ tap_eq "after the last stop: no uprobe program of these agents is left" "" \
 	"$(ours_left)"
 
 if [ "$TN_FAILED" -ne 0 ]; then
-	for f in "$log" "$log2" "$log3"; do
+	for f in "$log" "$log2" "$log3" "$log5"; do
 		sed 's/^/#   agent stderr: /' "$f.stderr" | grep -v libbpf | head -10
 		grep -v '"event":"agent"' "$f" | cut -c1-600 | sed 's/^/#   agent: /' | head -10
 	done

@@ -54,21 +54,6 @@ static int sent_alert(BIO *out)
 	return rec[6];
 }
 
-SSL *uprobe_mem_ssl(SSL_CTX *ctx)
-{
-	BIO *in = BIO_new(BIO_s_mem()), *out = BIO_new(BIO_s_mem());
-	SSL *s = SSL_new(ctx);
-
-	if (!s || !in || !out) {
-		BIO_free(in);
-		BIO_free(out);
-		SSL_free(s);
-		return NULL;
-	}
-	SSL_set_bio(s, in, out); /* owned by s from here */
-	return s;
-}
-
 /* A fresh SSL of @ctx on memory BIOs, its bytes kept in p->before. */
 static SSL *probe_begin(SSL_CTX *ctx, bool server, struct alert_probe *p)
 {

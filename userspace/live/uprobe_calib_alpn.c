@@ -6,7 +6,7 @@
  * keeps it until it is freed. The offset is private to the library build,
  * so it is measured, as the alerts' are (uprobe_calib.c): two TLS 1.3
  * handshakes with ALPN between SSL objects of the libssl this process
- * links, on memory BIOs, the server selecting a different protocol each
+ * links, on memory BIOs (uprobe_mem.c), the server selecting a different protocol each
  * time; SSL_get0_alpn_selected() returns the very pointer and length the
  * server's object holds, and the one offset where both objects hold theirs
  * is the answer.
@@ -21,9 +21,6 @@
 #include <openssl/x509.h>
 
 #include "uprobes.h"
-
-#define HANDSHAKE_ROUNDS 8        /* flights of a TLS 1.3 handshake: 3 */
-#define FLIGHT_MAX       16384
 
 /* What the client offers; the server picks one of them per handshake. */
 static const uint8_t offered[] = "\x02h2\x08http/1.1";
@@ -42,69 +39,6 @@ static int select_cb(SSL *s, const uint8_t **out, uint8_t *outlen,
 	*out = want + 1;
 	*outlen = want[0];
 	return SSL_TLSEXT_ERR_OK;
-}
-
-/* A throwaway self-signed P-256 certificate for the server side. */
-static X509 *self_signed(EVP_PKEY *key)
-{
-	X509 *x = X509_new();
-	X509_NAME *name;
-
-	if (!x || !X509_set_version(x, 2) ||
-	    !ASN1_INTEGER_set(X509_get_serialNumber(x), 1) ||
-	    !X509_gmtime_adj(X509_getm_notBefore(x), 0) ||
-	    !X509_gmtime_adj(X509_getm_notAfter(x), 3600) ||
-	    !X509_set_pubkey(x, key) || !(name = X509_get_subject_name(x)) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-					(const uint8_t *)"tlswatch-calibration", -1, -1, 0) ||
-	    !X509_set_issuer_name(x, name) || !X509_sign(x, key, EVP_sha256())) {
-		X509_free(x);
-		return NULL;
-	}
-	return x;
-}
-
-static SSL_CTX *tls13_ctx(bool server, EVP_PKEY *key, X509 *cert)
-{
-	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
-
-	if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
-	    (server && (SSL_CTX_use_certificate(ctx, cert) != 1 ||
-			SSL_CTX_use_PrivateKey(ctx, key) != 1)) ||
-	    (!server && SSL_CTX_set_alpn_protos(ctx, offered, sizeof(offered) - 1))) {
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	return ctx;
-}
-
-/* What @from wrote, to @to's input. */
-static bool flight(SSL *from, SSL *to)
-{
-	uint8_t buf[FLIGHT_MAX];
-	int n;
-
-	while ((n = BIO_read(SSL_get_wbio(from), buf, sizeof(buf))) > 0)
-		if (BIO_write(SSL_get_rbio(to), buf, n) != n)
-			return false;
-	return true;
-}
-
-/* Client and server to the end of the handshake, a bounded exchange. */
-static bool handshake(SSL *cli, SSL *srv)
-{
-	int i, c = 0, s = 0;
-
-	for (i = 0; i < HANDSHAKE_ROUNDS && (c != 1 || s != 1); i++) {
-		c = SSL_do_handshake(cli);
-		if (!flight(cli, srv))
-			return false;
-		s = SSL_do_handshake(srv);
-		if (!flight(srv, cli))
-			return false;
-	}
-	ERR_clear_error();
-	return c == 1 && s == 1;
 }
 
 /* The offset in @srv of the pointer and length SSL_get0_alpn_selected()
@@ -140,12 +74,8 @@ static long alpn_probe(SSL_CTX *cctx, SSL_CTX *sctx, const uint8_t *want)
 	long off = 0;
 
 	SSL_CTX_set_alpn_select_cb(sctx, select_cb, (void *)want);
-	if (cli && srv) {
-		SSL_set_connect_state(cli);
-		SSL_set_accept_state(srv);
-		if (handshake(cli, srv))
-			off = find_alpn(srv);
-	}
+	if (cli && srv && uprobe_mem_handshake(cli, srv))
+		off = find_alpn(srv);
 	SSL_free(cli);
 	SSL_free(srv);
 	return off;
@@ -154,9 +84,10 @@ static long alpn_probe(SSL_CTX *cctx, SSL_CTX *sctx, const uint8_t *want)
 long uprobe_calibrate_alpn(void)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *cert = key ? self_signed(key) : NULL;
-	SSL_CTX *sctx = cert ? tls13_ctx(true, key, cert) : NULL;
-	SSL_CTX *cctx = sctx ? tls13_ctx(false, NULL, NULL) : NULL;
+	X509 *cert = key ? uprobe_mem_cert(key) : NULL;
+	SSL_CTX *sctx = cert ? uprobe_mem_ctx(true, key, cert, NULL, 0) : NULL;
+	SSL_CTX *cctx = sctx ? uprobe_mem_ctx(false, NULL, NULL, offered,
+					      sizeof(offered) - 1) : NULL;
 	long off[2] = { 0, 0 };
 	int i;
 

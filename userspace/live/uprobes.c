@@ -29,6 +29,8 @@
  * past a leading endbr64, and one marked PAST_NULL_CHECK past its
  * function's NULL check too (uprobe_probe_offset()): one emulated trap
  * instead of a trap and a single-step (~10 us).
+ * The certificates are read by the i2d_X509 hooks, or, where the writer's
+ * site in libssl is known (uprobe_site.c), by one probe there instead.
  */
 #define UPROBE_HOOKS(X)                                                        \
 	X(false, "i2d_X509", tw_up_i2d_enter, false, false, false)              \
@@ -45,6 +47,7 @@ struct uprobes {
 	int n_links;
 	struct uprobe_lib libs[UPROBES_MAX_LIBS];
 	int n_libs;
+	struct uprobe_site site;       /* offset 0: the i2d_X509 hooks */
 };
 
 struct uprobe_hook {
@@ -111,7 +114,8 @@ static int attach_lib(struct uprobes *u, const struct uprobe_lib *lib,
 		struct bpf_link *link;
 
 		if (hooks[i].in_ssl != lib->is_ssl ||
-		    (hooks[i].needs_offset && !alert_off))
+		    (hooks[i].needs_offset && !alert_off) ||
+		    (!hooks[i].in_ssl && u->site.offset)) /* i2d_X509: the site's job */
 			continue;
 		if (u->n_links >= UPROBE_MAX_LINKS)
 			return -ENOSPC;
@@ -129,6 +133,47 @@ static int attach_lib(struct uprobes *u, const struct uprobe_lib *lib,
 		u->links[u->n_links++] = link;
 	}
 	return 0;
+}
+
+/* The writer's site probe, in the libssl it was measured in. */
+static int attach_site(struct uprobes *u, const struct uprobe_lib *lib,
+		       char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = u->site.frame_off);
+	struct bpf_link *link;
+
+	if (!u->site.offset || lib->dev != u->site.dev || lib->ino != u->site.ino)
+		return 0;
+	if (u->n_links >= UPROBE_MAX_LINKS)
+		return -ENOSPC;
+	link = bpf_program__attach_uprobe_opts(u->skel->progs.tw_up_cert_site, -1,
+					       lib->path, (size_t)u->site.offset, &uo);
+	if (!link) {
+		int r = -errno;
+
+		snprintf(err, errlen, "uprobes: the certificate writer in %s: %s",
+			 lib->path, strerror(-r));
+		return r;
+	}
+	u->links[u->n_links++] = link;
+	return 0;
+}
+
+/*
+ * The writer's site, when every libssl hooked is the agent's own (where it
+ * is measured): else none, and the i2d_X509 hooks, which see every
+ * library's writes, read the certificates.
+ */
+static void find_site(struct uprobes *u)
+{
+	int i;
+
+	if (uprobe_site_find(u->skel, &u->site))
+		return;
+	for (i = 0; i < u->n_libs; i++)
+		if (u->libs[i].is_ssl && (u->libs[i].dev != u->site.dev ||
+					  u->libs[i].ino != u->site.ino))
+			memset(&u->site, 0, sizeof(u->site));
 }
 
 static void read_exe(int pid, char *exe, size_t len)
@@ -250,6 +295,10 @@ static void note_attached(const struct uprobes *u, uprobes_note_fn note,
 	int i;
 
 	off = snprintf(msg, sizeof(msg), "uprobes on");
+	if (u->site.offset)
+		off += snprintf(msg + off, sizeof(msg) - off,
+				" (certificates read where libssl writes them, offset %#lx)",
+				u->site.offset);
 	for (i = 0; i < u->n_libs && off < sizeof(msg); i++)
 		off += snprintf(msg + off, sizeof(msg) - off, " %s%s", u->libs[i].path,
 				u->libs[i].is_ssl && !u->libs[i].alert_off.sent ?
@@ -278,10 +327,14 @@ int uprobes_open(struct live *l, const struct uprobes_opts *o,
 		u->skel = uprobes_bpf__open();
 		r = u->skel ? load(u, l, err, errlen) : -errno;
 	}
+	if (!r)
+		find_site(u);
 	for (i = 0; !r && i < u->n_libs; i++) {
 		u->libs[i].alert_off = alert_offsets(&u->libs[i]);
 		r = attach_lib(u, &u->libs[i], uprobe_offsets_cookie(u->libs[i].alert_off),
 			       err, errlen);
+		if (!r)
+			r = attach_site(u, &u->libs[i], err, errlen);
 	}
 	if (r) {
 		uprobes_close(u);

@@ -119,11 +119,52 @@ struct uprobe_alert_offsets uprobe_calibrate(void);
 /* The selected ALPN's offset alone (uprobe_calib_alpn.c), or 0. */
 long uprobe_calibrate_alpn(void);
 
-/* A new SSL of @ctx reading and writing two memory BIOs it owns (the
- * calibrations' objects), or NULL. */
+/* ---- the Certificate writer's site (uprobe_site.c) ---- */
+
+/* Where, in the libssl file dev/ino, the writer's probe goes (offset in
+ * the file) and where the writer's output pointer is in its frame
+ * (frame_off bytes above %rsp there): the probe's attach cookie. */
+struct uprobe_site {
+	uint64_t dev, ino;
+	long offset;                   /* 0: none */
+	uint64_t frame_off;
+};
+
+/*
+ * Measures the site in the libssl this process links, with @skel's
+ * calibration program (loaded). 0 with @site filled, or -errno (-ENOENT:
+ * not this shape, or not found; the i2d_X509 probes are used instead).
+ */
+struct uprobes_bpf;
+int uprobe_site_find(struct uprobes_bpf *skel, struct uprobe_site *site);
+
+/* Bytes of the register compare before the conditional jump at @b (@n
+ * bytes: the instructions an i2d_X509 call returns to), or 0 when @b is
+ * not that shape. */
+size_t uprobe_site_len(const uint8_t *b, size_t n);
+
+/* ---- in-memory handshakes the calibrations make (uprobe_mem.c) ---- */
+
 struct ssl_st;
 struct ssl_ctx_st;
+struct evp_pkey_st;
+struct x509_st;
+
+/* A new SSL of @ctx reading and writing two memory BIOs it owns, or NULL. */
 struct ssl_st *uprobe_mem_ssl(struct ssl_ctx_st *ctx);
+
+/* A throwaway self-signed certificate for @key, valid an hour, or NULL. */
+struct x509_st *uprobe_mem_cert(struct evp_pkey_st *key);
+
+/* A TLS 1.3-only context: a server's with @key and @cert, or a client's
+ * offering the ALPN list @alpn (wire format; NULL: none). NULL on error. */
+struct ssl_ctx_st *uprobe_mem_ctx(bool server, struct evp_pkey_st *key,
+				  struct x509_st *cert, const uint8_t *alpn,
+				  unsigned alpn_len);
+
+/* @cli and @srv (uprobe_mem_ssl()) through a whole handshake, a bounded
+ * exchange of flights; whether both finished it. */
+bool uprobe_mem_handshake(struct ssl_st *cli, struct ssl_st *srv);
 
 /* SSL_free's attach cookie of @o (enum tw_up_cookie_field); an offset too
  * large for its field is left out (0). */

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Where libssl writes each certificate of its Certificate message: the
+ * one place a single uprobe sees the DER just written (bpf/uprobes.bpf.c,
+ * tw_up_cert_site), one trap per certificate where hooking i2d_X509's
+ * entry and return costs four (~2 us each inside a handshake: the
+ * difference is most of the uprobes' cost per handshake).
+ *
+ * The writer (OpenSSL 3's ssl_add_cert_to_wpacket, not exported) does
+ *     len = i2d_X509(x, NULL);
+ *     ... reserve len bytes at outbytes ...
+ *     if (i2d_X509(x, &outbytes) != len) fail;
+ * which compiles to "call i2d_X509; cmp %reg,%eax; jne fail". On that
+ * jne, the DER is written, %eax is its length, and outbytes, which
+ * i2d_X509 moved past the DER, is a local in the writer's stack frame.
+ *
+ * Nothing of this is assumed: it is measured in the libssl this process
+ * links, so it applies to servers that map that same file only. A uprobe
+ * on i2d_X509's entry, for this thread alone, watches one in-memory
+ * handshake (uprobe_mem.c): the calls that write into a buffer must all
+ * return to one address in libssl; there the bytes of the file must be
+ * that register compare and a conditional jump (the only shape accepted:
+ * the probe goes on the jump, an instruction the kernel emulates, and the
+ * compare before it writes no register); and the output pointer's address
+ * at the call gives its place in the frame. Anything else: no site, and
+ * the i2d_X509 probes are used.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sys/sysmacros.h>
+
+#include <bpf/libbpf.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+
+#include "uprobes.h"
+#include "uprobes.skel.h"
+
+#define SITE_READ       16     /* REX + cmp (3) + jcc rel32 (6) fit */
+#define SITE_MAX_FRAME  4096   /* the output pointer's farthest place in the frame */
+
+/* Bytes of "cmp %r,%r" or "test %r,%r" at @b (opcode 39, 3b or 85 with a
+ * register-only ModRM, after an optional REX prefix), or 0. */
+static size_t reg_compare_len(const uint8_t *b, size_t n)
+{
+	size_t i = n > 0 && (b[0] & 0xf0) == 0x40; /* REX */
+
+	if (n < i + 2 || (b[i] != 0x39 && b[i] != 0x3b && b[i] != 0x85) ||
+	    (b[i + 1] & 0xc0) != 0xc0)
+		return 0;
+	return i + 2;
+}
+
+/* Whether @b starts with a conditional jump (rel8: 7x; rel32: 0f 8x). */
+static bool is_jcc(const uint8_t *b, size_t n)
+{
+	return (n >= 2 && (b[0] & 0xf0) == 0x70) ||
+	       (n >= 6 && b[0] == 0x0f && (b[1] & 0xf0) == 0x80);
+}
+
+size_t uprobe_site_len(const uint8_t *b, size_t n)
+{
+	size_t c = reg_compare_len(b, n);
+
+	return c && is_jcc(b + c, n - c) ? c : 0;
+}
+
+/* The agent's own libssl and libcrypto; 0 or -ENOENT. */
+static int own_libs(struct uprobe_lib *ssl, struct uprobe_lib *crypto)
+{
+	struct uprobe_lib libs[UPROBES_MAX_LIBS];
+	bool have_ssl = false, have_crypto = false;
+	char other[64];
+	int n = 0, i;
+
+	if (uprobe_pid_libs(-1, libs, &n, UPROBES_MAX_LIBS, other, sizeof(other)) < 0)
+		return -ENOENT;
+	for (i = 0; i < n; i++) {
+		if (libs[i].is_ssl && !have_ssl) {
+			*ssl = libs[i];
+			have_ssl = true;
+		} else if (!libs[i].is_ssl && !have_crypto) {
+			*crypto = libs[i];
+			have_crypto = true;
+		}
+	}
+	return have_ssl && have_crypto ? 0 : -ENOENT;
+}
+
+/* The offset in @lib's file of this process's address @addr; -1 if @addr
+ * is not in a mapping of that file. */
+static long self_file_offset(const struct uprobe_lib *lib, uint64_t addr)
+{
+	uint64_t start, end, off, ino;
+	unsigned maj, min;
+	char line[4608];
+	long found = -1;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	if (!f)
+		return -1;
+	while (found < 0 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %x:%x %" SCNu64,
+			   &start, &end, &off, &maj, &min, &ino) != 6)
+			continue;
+		if (addr >= start && addr < end && ino == lib->ino &&
+		    makedev(maj, min) == lib->dev)
+			found = (long)(addr - start + off);
+	}
+	fclose(f);
+	return found;
+}
+
+/* One in-memory TLS 1.3 handshake; whether it completed. */
+static bool one_handshake(void)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *cert = key ? uprobe_mem_cert(key) : NULL;
+	SSL_CTX *sctx = cert ? uprobe_mem_ctx(true, key, cert, NULL, 0) : NULL;
+	SSL_CTX *cctx = sctx ? uprobe_mem_ctx(false, NULL, NULL, NULL, 0) : NULL;
+	SSL *cli = cctx ? uprobe_mem_ssl(cctx) : NULL;
+	SSL *srv = cli ? uprobe_mem_ssl(sctx) : NULL;
+	bool ok = srv && uprobe_mem_handshake(cli, srv);
+
+	SSL_free(srv);
+	SSL_free(cli);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	ERR_clear_error();
+	return ok;
+}
+
+/* Watches one handshake with the calibration probe on @crypto's i2d_X509,
+ * for this thread only; 0 when the writing calls were seen. */
+static int watch_writes(struct uprobes_bpf *skel, const struct uprobe_lib *crypto)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "i2d_X509");
+	struct bpf_link *link;
+	bool ok;
+
+	skel->bss->tw_up_site_calls = 0;
+	skel->bss->tw_up_site_elsewhere = 0;
+	link = bpf_program__attach_uprobe_opts(skel->progs.tw_up_site_calib, gettid(),
+					       crypto->path,
+					       (size_t)uprobe_probe_offset(crypto->path,
+									   "i2d_X509", false),
+					       &uo);
+	if (!link)
+		return -errno;
+	ok = one_handshake();
+	bpf_link__destroy(link);
+	if (!ok || !skel->bss->tw_up_site_calls || skel->bss->tw_up_site_elsewhere)
+		return -ENOENT;
+	return 0;
+}
+
+int uprobe_site_find(struct uprobes_bpf *skel, struct uprobe_site *site)
+{
+	struct uprobe_lib ssl, crypto;
+	uint8_t b[SITE_READ];
+	uint64_t frame;
+	ssize_t got = -1;
+	long off;
+	size_t len;
+	int fd, r;
+
+	memset(site, 0, sizeof(*site));
+	r = own_libs(&ssl, &crypto);
+	if (!r)
+		r = watch_writes(skel, &crypto);
+	if (r)
+		return r;
+	off = self_file_offset(&ssl, skel->bss->tw_up_site_ret);
+	fd = off < 0 ? -1 : open(ssl.path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		got = pread(fd, b, sizeof(b), off);
+		close(fd);
+	}
+	/* the caller's %rsp, once the call has returned: 8 above the entry's */
+	frame = skel->bss->tw_up_site_out - (skel->bss->tw_up_site_sp + 8);
+	len = got > 0 ? uprobe_site_len(b, (size_t)got) : 0;
+	if (!len || frame >= SITE_MAX_FRAME || frame % 8)
+		return -ENOENT;
+	site->dev = ssl.dev;
+	site->ino = ssl.ino;
+	site->offset = off + (long)len;
+	site->frame_off = frame;
+	return 0;
+}

@@ -218,15 +218,16 @@ for label, fewer in verdicts:
     print("%s: **%.1f%% fewer** handshakes/s with the uprobes (target <= 5%%: %s)."
           % (label, fewer, "meets it" if fewer <= 5 else "misses it"))
 print()
-print("Per handshake the uprobes fire: i2d_X509 twice per certificate served, each "
-      "call trapping at its entry and at its return (the return probe of the call that "
-      "writes the DER copies it into the ring buffer), and SSL_free once per connection: "
-      "9 traps into the kernel for a leaf and an intermediate. Each is an emulated "
-      "trap (past a leading endbr64, which the kernel would single-step: 9.4 us a trap "
-      "instead of 1.1, measured on 6.18; this Debian build has none), about 2 us in a "
-      "handshake here: the 5 entry traps alone cost 8 to 11 us of an ECDSA handshake's "
-      "~230 (measured with the return probe left out: 3.5 to 4.8%), about the floor of "
-      "any design that reads the DER at i2d_X509.\n")
+print("Per handshake the uprobes fire: once per certificate served, at libssl's "
+      "Certificate writer (the conditional jump just after its i2d_X509 call, where "
+      "the DER is written; the agent finds it at start in its own libssl, "
+      "uprobe_site.c), and SSL_free once per connection: 3 traps into the kernel for "
+      "a leaf and an intermediate, each an emulated one (a jump; a probe on an "
+      "instruction the kernel single-steps costs about 18 us here, measured on the "
+      "compare before that jump). Before, the certificates were read at i2d_X509's "
+      "entry and return, which libssl calls twice per certificate: 9 traps, 18.6 us "
+      "of an ECDSA handshake's ~230 (7.5%). A server on another libssl file (a "
+      "container's) still gets the i2d_X509 hooks, and their cost.\n")
 print("Command: `make bench` (scripts/bench-uprobes.sh; BENCH_UPROBES_SECONDS=%s "
       "BENCH_UPROBES_ROUNDS=%s BENCH_UPROBES_HANDSHAKES=%s)." % (secs, rounds, handshakes))
 EOF

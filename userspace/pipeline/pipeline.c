@@ -30,6 +30,7 @@ struct conn {
 	struct conn_server *server;    /* what the server's library said */
 	uint64_t defer_until_us;       /* decided, waiting for the server's
 					* view of an alert (0: not waiting) */
+	struct conn *defer_prev, *defer_next; /* in pl->conns' deferred list */
 	uint8_t sniff[SNIFF_BYTES];    /* a first segment shorter than a sniff */
 	uint8_t sniff_len;
 	int8_t sniff_from;
@@ -78,13 +79,32 @@ static void conn_charge(struct pipeline *pl, struct conn *c)
 		l->trim_mark = l->bytes;
 }
 
+/* @c no longer waits (reported, or freed). */
+static void conn_undefer(struct pipeline *pl, struct conn *c)
+{
+	struct conn_lru *l = &pl->conns;
+
+	if (!c->defer_until_us)
+		return;
+	if (c->defer_prev)
+		c->defer_prev->defer_next = c->defer_next;
+	else
+		l->defer_head = c->defer_next;
+	if (c->defer_next)
+		c->defer_next->defer_prev = c->defer_prev;
+	else
+		l->defer_tail = c->defer_prev;
+	c->defer_prev = c->defer_next = NULL;
+	c->defer_until_us = 0;
+	l->deferred--;
+}
+
 static void conn_free(struct pipeline *pl, struct conn *c)
 {
 	if (!c)
 		return;
 	conn_unlink(pl, c);
-	if (c->defer_until_us)
-		pl->conns.deferred--;
+	conn_undefer(pl, c);
 	conn_server_free(c->server);
 	tls_conn_free(c->tls);
 	free(c->pre);
@@ -358,20 +378,28 @@ static bool conn_defer(struct pipeline *pl, struct conn *c, uint64_t ts_us)
 	    !(pl->server_alpn && conn_server_awaits_alpn(c->server, rec)))
 		return false;
 	c->defer_until_us = ts_us + PIPELINE_SERVER_ALERT_WAIT_US;
+	c->defer_prev = pl->conns.defer_tail;
+	if (pl->conns.defer_tail)
+		pl->conns.defer_tail->defer_next = c;
+	else
+		pl->conns.defer_head = c;
+	pl->conns.defer_tail = c;
 	pl->conns.deferred++;
 	return true;
 }
 
-/* The deferred handshakes whose wait is over are reported. */
+/*
+ * The deferred handshakes whose wait is over are reported: from the head
+ * of their list, in the order they were deferred, which is the order
+ * their waits end (one wait added to times that only go forward), so the
+ * first still waiting ends the walk: a tick costs what it reports.
+ */
 static void conn_defer_expire(struct pipeline *pl, uint64_t now_us)
 {
-	struct conn *c, *next;
+	struct conn *c;
 
-	for (c = pl->conns.head; c && pl->conns.deferred; c = next) {
-		next = c->next;
-		if (c->defer_until_us && c->defer_until_us <= now_us)
-			conn_finish(pl, c->flow, c);
-	}
+	while ((c = pl->conns.defer_head) && c->defer_until_us <= now_us)
+		conn_finish(pl, c->flow, c);
 }
 
 static void on_data(void *ctx, struct flow *f, int from, const uint8_t *p,

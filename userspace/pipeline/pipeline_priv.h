@@ -43,7 +43,8 @@ struct conn_lru {
 	size_t bytes;                 /* sum of their tls_conn_mem() */
 	size_t trim_mark;             /* bytes when memory was last returned */
 	uint64_t evicted;
-	uint64_t deferred;            /* waiting for the server's view */
+	uint64_t deferred;            /* waiting for the server's view: */
+	struct conn *defer_head, *defer_tail; /* them, oldest first */
 };
 
 /* How long a decided handshake waits for the server library's view of

@@ -204,35 +204,37 @@ static __always_inline void tw_up_exe(struct tw_up_info *info)
 }
 
 /*
- * A certificate of @total DER bytes the thread just wrote at @dest in the
- * server's memory: into the thread's pending chain and the ring buffer.
+ * A certificate of @ret DER bytes the thread just wrote at @dest in the
+ * server's memory: into the thread's pending chain and the ring buffer;
+ * @info (zeroed) says under which handshake id and index: its hs_id stays
+ * 0 when the thread's chain could be neither continued nor started.
  */
-static __always_inline int tw_up_cert_written(__u64 dest, int ret)
+static __always_inline int tw_up_cert_written(__u64 dest, int ret,
+					      struct tw_up_info *info)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct tw_up_info info = {};
 	__u32 total, off = 0, n;
 	int i;
 
 	if (ret <= 0 || !dest)
 		return 0;
 	total = ret;
-	info.tgid = id >> 32;
-	info.tid = (__u32)id;
-	bpf_get_current_comm(info.comm, sizeof(info.comm));
-	if (tw_up_chain_add(id, bpf_ktime_get_ns(), &info))
+	info->tgid = id >> 32;
+	info->tid = (__u32)id;
+	bpf_get_current_comm(info->comm, sizeof(info->comm));
+	if (tw_up_chain_add(id, bpf_ktime_get_ns(), info))
 		return 0;
-	if (info.cert_index == 0)
-		tw_up_exe(&info);
+	if (info->cert_index == 0)
+		tw_up_exe(info);
 	if (total > TW_UP_CHUNK * TW_UP_MAX_CHUNKS) {
-		info.flags = TW_UPF_TOO_BIG;
+		info->flags = TW_UPF_TOO_BIG;
 		tw_up_count(TW_UP_CNT_TOO_BIG, 1);
-		tw_up_emit(&info, dest, 0, 0, total);
+		tw_up_emit(info, dest, 0, 0, total);
 		return 0;
 	}
 	for (i = 0; i < TW_UP_MAX_CHUNKS && off < total; i++) {
 		n = total - off < TW_UP_CHUNK ? total - off : TW_UP_CHUNK;
-		if (tw_up_emit(&info, dest, off, n, total))
+		if (tw_up_emit(info, dest, off, n, total))
 			return 0; /* userspace sees the hole and drops the cert */
 		off += n;
 	}
@@ -243,6 +245,7 @@ static __always_inline int tw_up_cert_written(__u64 dest, int ret)
 SEC("uretprobe")
 int BPF_KRETPROBE(tw_up_i2d_return, int ret)
 {
+	struct tw_up_info info = {};
 	__u64 *destp, dest;
 
 	destp = bpf_task_storage_get(&tw_up_dest, bpf_get_current_task_btf(), 0, 0);
@@ -250,7 +253,7 @@ int BPF_KRETPROBE(tw_up_i2d_return, int ret)
 		return 0;
 	dest = *destp;
 	*destp = 0;
-	return tw_up_cert_written(dest, ret);
+	return tw_up_cert_written(dest, ret, &info);
 }
 
 /*
@@ -282,18 +285,68 @@ static __always_inline bool tw_up_is_der_seq(__u64 der, __u32 len)
 	return len == 2 + n + body;
 }
 
+/* Callee-saved register @i (1..TW_UP_SITE_REGS, enum order), or 0. */
+static __always_inline __u64 tw_up_reg(const struct pt_regs *regs, __u32 i)
+{
+	/* each read at its own constant offset: the verifier refuses a
+	 * context pointer moved by a computed one, which a switch becomes */
+	__u64 r[TW_UP_SITE_REGS] = { regs->bx, regs->bp, regs->r12,
+				     regs->r13, regs->r14, regs->r15 };
+
+	i -= 1;
+	barrier_var(i);
+	return i < TW_UP_SITE_REGS ? r[i] : 0;
+}
+
+static __always_inline __u32 tw_up_field(__u64 cookie, __u32 f)
+{
+	return (cookie >> (f * TW_UP_OFF_BITS)) & TW_UP_OFF_MASK;
+}
+
+/*
+ * The ALPN protocol the server selected, read from its SSL when it writes
+ * the first certificate (TLS 1.3 chose it with the ClientHello, before
+ * the Certificate): sent under the chain's id, so the packet that names
+ * the connection carries both, and a connection that stays open long is
+ * reported with it at once, without waiting for SSL_free.
+ */
+static __always_inline void tw_up_chain_alpn(__u64 ssl, __u32 off,
+					     struct tw_up_info *info)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tw_up_pending *p;
+	__u64 sel[2]; /* pointer, length */
+
+	if (!ssl || !off || bpf_probe_read_user(sel, sizeof(sel), (const void *)(ssl + off)) ||
+	    !sel[0] || !sel[1] || sel[1] > TW_UP_ALPN_MAX)
+		return;
+	info->flags = TW_UPF_ALPN;
+	if (tw_up_emit(info, sel[0], 0, sel[1], sel[1]))
+		return;
+	p = bpf_map_lookup_elem(&tw_up_pending, &id);
+	if (p && p->hs_id == info->hs_id)
+		p->flags |= TW_UPF_ALPN;
+	tw_up_count(TW_UP_CNT_ALPNS, 1);
+}
+
 SEC("uprobe")
 int BPF_KPROBE(tw_up_cert_site)
 {
-	__u64 slot = PT_REGS_SP(ctx) + bpf_get_attach_cookie(ctx), end;
+	__u64 cookie = bpf_get_attach_cookie(ctx), end;
+	__u64 slot = PT_REGS_SP(ctx) + tw_up_field(cookie, TW_UP_SITE_FRAME);
 	int len = (int)PT_REGS_RC(ctx);
+	struct tw_up_info info = {};
 
 	/* the checks keep a jump from elsewhere to this spot, with other
 	 * values in %rax and the frame, from being taken for a write */
 	if (len <= 0 || bpf_probe_read_user(&end, sizeof(end), (const void *)slot) ||
-	    !tw_up_is_der_seq(end - len, (__u32)len))
+	    !tw_up_is_der_seq(end - len, (__u32)len) ||
+	    tw_up_cert_written(end - len, len, &info) || !info.hs_id)
 		return 0;
-	return tw_up_cert_written(end - len, len);
+	if (info.cert_index == 0)
+		tw_up_chain_alpn(tw_up_reg(ctx, tw_up_field(cookie, TW_UP_SITE_REG)),
+				 tw_up_field(cookie, TW_UP_SITE_ALPN), &info);
+	return 0;
 }
 
 /*
@@ -306,6 +359,20 @@ __u64 tw_up_site_out;       /* its output pointer's address (%rsi) */
 __u64 tw_up_site_sp;        /* %rsp at its entry */
 __u32 tw_up_site_calls;     /* such calls */
 __u32 tw_up_site_elsewhere; /* of them, returning elsewhere than the first */
+
+/* Calibration only, at the site, for the agent's own thread: the
+ * callee-saved registers there (one of them holds the SSL). */
+__u64 tw_up_site_regs[TW_UP_SITE_REGS];
+
+SEC("uprobe")
+int BPF_KPROBE(tw_up_site_calib_regs)
+{
+	__u32 i;
+
+	for (i = 0; i < TW_UP_SITE_REGS; i++)
+		tw_up_site_regs[i] = tw_up_reg(ctx, i + 1);
+	return 0;
+}
 
 SEC("uprobe")
 int BPF_KPROBE(tw_up_site_calib, void *x509, __u8 **out)

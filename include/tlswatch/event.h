@@ -206,6 +206,20 @@ enum tw_up_cookie_field {
 	TW_UP_OFF_ALPN,
 };
 
+/*
+ * The Certificate writer's probe's attach cookie (uprobe_site.c), fields
+ * of TW_UP_OFF_BITS, 0 when unknown: where the writer's output pointer is
+ * in its frame (bytes above %rsp), s3.alpn_selected's offset in the SSL
+ * (as TW_UP_OFF_ALPN), and which callee-saved register holds the SSL
+ * there (1..TW_UP_SITE_REGS: %rbx, %rbp, %r12, %r13, %r14, %r15).
+ */
+enum tw_up_site_field {
+	TW_UP_SITE_FRAME,
+	TW_UP_SITE_ALPN,
+	TW_UP_SITE_REG,
+};
+#define TW_UP_SITE_REGS    6
+
 /* Per-CPU counters of the uprobe side, as TW_KERNEL_COUNTERS. */
 #define TW_UPROBE_COUNTERS(X)                                                  \
 	X(CHAINS, uprobe_chains, "Certificate chains the server's TLS library served") \

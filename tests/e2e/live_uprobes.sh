@@ -23,7 +23,9 @@
 #     s_client -alpn h2,http/1.1), encrypted on the wire: alpn_selected
 #     "h2", read from the server's SSL; a client offering only a protocol
 #     the server lacks (refused: no_application_protocol): none; a client
-#     offering nothing (the handshakes above): none;
+#     offering nothing (the handshakes above): none; a client that stays
+#     connected: reported at once, with alpn_selected h2 (read where libssl
+#     writes the certificate);
 #   - SIGTERM: every uprobe program and link of the agent is gone, nothing
 #     of it is left in tracefs' uprobe_events; the server still serves;
 #   - SIGKILL: the same, by the kernel alone; a new agent follows the
@@ -160,11 +162,11 @@ case $attached in
 *) tap_fail "uprobes attached to the system's libssl.so.3 and libcrypto.so.3" "got: $attached" ;;
 esac
 ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')
-tap_eq "the agent loaded its 5 uprobe programs" 5 "$(wc -w <<<"$ours")"
+tap_eq "the agent loaded its 6 uprobe programs" 6 "$(wc -w <<<"$ours")"
 case $attached in
-*"certificates read where libssl writes them, offset 0x"*)
-	tap_ok "the certificates are read at libssl's writer (one probe per certificate)" ;;
-*) tap_fail "the certificates are read at libssl's writer (one probe per certificate)" \
+*"certificates read where libssl writes them, offset 0x"*", the selected ALPN protocol with them)"*)
+	tap_ok "the certificates and the ALPN are read at libssl's writer (one probe per certificate)" ;;
+*) tap_fail "the certificates and the ALPN are read at libssl's writer (one probe per certificate)" \
 	"got: $attached" ;;
 esac
 
@@ -216,6 +218,19 @@ tap_eq "TLS 1.3 offering only a protocol the server lacks: refused, no alpn_sele
 	"$(hs_summary "$log" 5 | cut -d' ' -f2,7) $(hs_alpn "$log" 5)"
 tap_eq "TLS 1.3 offering no ALPN (the handshakes before): no alpn_selected" "- - -" \
 	"$(hs_alpn "$log" 1) $(hs_alpn "$log" 2) $(hs_alpn "$log" 3)"
+
+# --- 3c. a connection that stays open: its ALPN comes with the chain ---------
+# read from the SSL where libssl writes the certificate, so the handshake
+# is reported while the client is still connected (not at the close, nor
+# after a wait without it)
+(sleep 5; printf 'Q\n') | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
+	-servername ecdsa.test -CAfile "$pki/root.crt" -alpn h2,http/1.1 \
+	>"$tmp/client_open.log" 2>&1 &
+open_pid=$!
+tn_wait_cmd 3 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 6 ]"
+tap_eq "TLS 1.3 with ALPN, the client still connected: reported with alpn_selected h2" \
+	"open h2" "$(kill -0 "$open_pid" 2>/dev/null && echo open || echo closed) $(hs_alpn "$log" 6)"
+wait "$open_pid"
 stop_server
 start_server "$tmp/server3.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
 	-cert_chain "$pki/inter.crt"

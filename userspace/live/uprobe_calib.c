@@ -188,16 +188,16 @@ struct uprobe_alert_offsets uprobe_calibrate(void)
 	return o;
 }
 
-static uint64_t cookie_field(long off, enum tw_up_cookie_field f)
+uint64_t uprobe_cookie_field(long value, unsigned field)
 {
-	if (off <= 0 || off > TW_UP_OFF_MASK)
+	if (value <= 0 || value > TW_UP_OFF_MASK)
 		return 0;
-	return (uint64_t)off << (f * TW_UP_OFF_BITS);
+	return (uint64_t)value << (field * TW_UP_OFF_BITS);
 }
 
 uint64_t uprobe_offsets_cookie(struct uprobe_alert_offsets o)
 {
-	return cookie_field(o.sent, TW_UP_OFF_SENT) |
-	       cookie_field(o.read, TW_UP_OFF_READ) |
-	       cookie_field(o.alpn, TW_UP_OFF_ALPN);
+	return uprobe_cookie_field(o.sent, TW_UP_OFF_SENT) |
+	       uprobe_cookie_field(o.read, TW_UP_OFF_READ) |
+	       uprobe_cookie_field(o.alpn, TW_UP_OFF_ALPN);
 }

@@ -24,6 +24,12 @@
  * compare before it writes no register); and the output pointer's address
  * at the call gives its place in the frame. Anything else: no site, and
  * the i2d_X509 probes are used.
+ *
+ * The SSL is there too, in a callee-saved register (the writer's first
+ * argument, kept across the call): which one is watched at the site over
+ * one more handshake, the register holding the calibration server's SSL.
+ * With it, the probe reads the selected ALPN protocol as the first
+ * certificate is written, instead of at SSL_free.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -117,8 +123,9 @@ static long self_file_offset(const struct uprobe_lib *lib, uint64_t addr)
 	return found;
 }
 
-/* One in-memory TLS 1.3 handshake; whether it completed. */
-static bool one_handshake(void)
+/* One in-memory TLS 1.3 handshake; whether it completed. *@server: the
+ * address of the server's SSL. */
+static bool one_handshake(uint64_t *server)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	X509 *cert = key ? uprobe_mem_cert(key) : NULL;
@@ -127,6 +134,8 @@ static bool one_handshake(void)
 	SSL *cli = cctx ? uprobe_mem_ssl(cctx) : NULL;
 	SSL *srv = cli ? uprobe_mem_ssl(sctx) : NULL;
 	bool ok = srv && uprobe_mem_handshake(cli, srv);
+
+	*server = (uint64_t)(uintptr_t)srv;
 
 	SSL_free(srv);
 	SSL_free(cli);
@@ -144,6 +153,7 @@ static int watch_writes(struct uprobes_bpf *skel, const struct uprobe_lib *crypt
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "i2d_X509");
 	struct bpf_link *link;
+	uint64_t server;
 	bool ok;
 
 	skel->bss->tw_up_site_calls = 0;
@@ -155,11 +165,50 @@ static int watch_writes(struct uprobes_bpf *skel, const struct uprobe_lib *crypt
 					       &uo);
 	if (!link)
 		return -errno;
-	ok = one_handshake();
+	ok = one_handshake(&server);
 	bpf_link__destroy(link);
 	if (!ok || !skel->bss->tw_up_site_calls || skel->bss->tw_up_site_elsewhere)
 		return -ENOENT;
 	return 0;
+}
+
+/*
+ * Which callee-saved register holds the server's SSL at the site (1..),
+ * watched there for this thread over one more handshake: the one that
+ * holds its address, when exactly one does; 0 otherwise (the certificates
+ * are read all the same, the ALPN protocol at SSL_free only).
+ */
+static unsigned find_ssl_reg(struct uprobes_bpf *skel, const struct uprobe_lib *ssl,
+			     long offset)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo);
+	struct bpf_link *link;
+	unsigned i, reg = 0;
+	uint64_t server;
+	bool ok;
+
+	memset(skel->bss->tw_up_site_regs, 0, sizeof(skel->bss->tw_up_site_regs));
+	link = bpf_program__attach_uprobe_opts(skel->progs.tw_up_site_calib_regs,
+					       gettid(), ssl->path, (size_t)offset, &uo);
+	if (!link)
+		return 0;
+	ok = one_handshake(&server);
+	bpf_link__destroy(link);
+	for (i = 0; ok && i < TW_UP_SITE_REGS; i++) {
+		if (skel->bss->tw_up_site_regs[i] != server)
+			continue;
+		if (reg)
+			return 0; /* two: not sure, so none */
+		reg = i + 1;
+	}
+	return reg;
+}
+
+uint64_t uprobe_site_cookie(const struct uprobe_site *site, long alpn_off)
+{
+	return uprobe_cookie_field((long)site->frame_off, TW_UP_SITE_FRAME) |
+	       uprobe_cookie_field(site->ssl_reg ? alpn_off : 0, TW_UP_SITE_ALPN) |
+	       uprobe_cookie_field(site->ssl_reg, TW_UP_SITE_REG);
 }
 
 int uprobe_site_find(struct uprobes_bpf *skel, struct uprobe_site *site)
@@ -193,5 +242,6 @@ int uprobe_site_find(struct uprobes_bpf *skel, struct uprobe_site *site)
 	site->ino = ssl.ino;
 	site->offset = off + (long)len;
 	site->frame_off = frame;
+	site->ssl_reg = find_ssl_reg(skel, &ssl, site->offset);
 	return 0;
 }

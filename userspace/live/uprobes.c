@@ -139,7 +139,8 @@ static int attach_lib(struct uprobes *u, const struct uprobe_lib *lib,
 static int attach_site(struct uprobes *u, const struct uprobe_lib *lib,
 		       char *err, size_t errlen)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = u->site.frame_off);
+	LIBBPF_OPTS(bpf_uprobe_opts, uo,
+		    .bpf_cookie = uprobe_site_cookie(&u->site, lib->alert_off.alpn));
 	struct bpf_link *link;
 
 	if (!u->site.offset || lib->dev != u->site.dev || lib->ino != u->site.ino)
@@ -297,8 +298,9 @@ static void note_attached(const struct uprobes *u, uprobes_note_fn note,
 	off = snprintf(msg, sizeof(msg), "uprobes on");
 	if (u->site.offset)
 		off += snprintf(msg + off, sizeof(msg) - off,
-				" (certificates read where libssl writes them, offset %#lx)",
-				u->site.offset);
+				" (certificates read where libssl writes them, offset %#lx%s)",
+				u->site.offset, u->site.ssl_reg && uprobes_follow_alpn(u) ?
+				", the selected ALPN protocol with them" : "");
 	for (i = 0; i < u->n_libs && off < sizeof(msg); i++)
 		off += snprintf(msg + off, sizeof(msg) - off, " %s%s", u->libs[i].path,
 				u->libs[i].is_ssl && !u->libs[i].alert_off.sent ?

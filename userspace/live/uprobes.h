@@ -128,6 +128,8 @@ struct uprobe_site {
 	uint64_t dev, ino;
 	long offset;                   /* 0: none */
 	uint64_t frame_off;
+	unsigned ssl_reg;              /* the register holding the SSL there
+					* (1..TW_UP_SITE_REGS), 0: unknown */
 };
 
 /*
@@ -137,6 +139,10 @@ struct uprobe_site {
  */
 struct uprobes_bpf;
 int uprobe_site_find(struct uprobes_bpf *skel, struct uprobe_site *site);
+
+/* The writer's probe's attach cookie (enum tw_up_site_field), with
+ * @alpn_off the offset of the selected ALPN in the SSL (0: unknown). */
+uint64_t uprobe_site_cookie(const struct uprobe_site *site, long alpn_off);
 
 /* Bytes of the register compare before the conditional jump at @b (@n
  * bytes: the instructions an i2d_X509 call returns to), or 0 when @b is
@@ -169,6 +175,10 @@ bool uprobe_mem_handshake(struct ssl_st *cli, struct ssl_st *srv);
 /* SSL_free's attach cookie of @o (enum tw_up_cookie_field); an offset too
  * large for its field is left out (0). */
 uint64_t uprobe_offsets_cookie(struct uprobe_alert_offsets o);
+
+/* @value in cookie field @field (TW_UP_OFF_BITS wide), or 0 when it is not
+ * in 1..TW_UP_OFF_MASK. */
+uint64_t uprobe_cookie_field(long value, unsigned field);
 
 /*
  * How many bytes into @func of the library @path a uprobe should go so

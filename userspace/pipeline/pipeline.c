@@ -23,14 +23,14 @@
 
 struct conn {
 	struct tls_conn *tls;
-	struct conn *prev, *next;      /* in pl->conns while linked */
+	TAILQ_ENTRY(conn) lru;         /* in pl->conns.lru while linked */
 	struct flow *flow;
 	size_t mem;                    /* charged to pl->conns.bytes */
 	bool linked;
 	struct conn_server *server;    /* what the server's library said */
 	uint64_t defer_until_us;       /* decided, waiting for the server's
 					* view of an alert (0: not waiting) */
-	struct conn *defer_prev, *defer_next; /* in pl->conns' deferred list */
+	TAILQ_ENTRY(conn) waiting;     /* in pl->conns.waiting meanwhile */
 	uint8_t sniff[SNIFF_BYTES];    /* a first segment shorter than a sniff */
 	uint8_t sniff_len;
 	int8_t sniff_from;
@@ -46,15 +46,7 @@ static void conn_unlink(struct pipeline *pl, struct conn *c)
 
 	if (!c->linked)
 		return;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		l->head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		l->tail = c->prev;
-	c->prev = c->next = NULL;
+	TAILQ_REMOVE(&l->lru, c, lru);
 	c->linked = false;
 	l->bytes -= c->mem;
 }
@@ -67,12 +59,7 @@ static void conn_charge(struct pipeline *pl, struct conn *c)
 	conn_unlink(pl, c);
 	c->mem = sizeof(*c) + (c->tls ? tls_conn_mem(c->tls) : 0) +
 		 (c->pre ? sizeof(*c->pre) : 0) + conn_server_mem(c->server);
-	c->next = l->head;
-	if (l->head)
-		l->head->prev = c;
-	else
-		l->tail = c;
-	l->head = c;
+	TAILQ_INSERT_HEAD(&l->lru, c, lru);
 	c->linked = true;
 	l->bytes += c->mem;
 	if (l->bytes > l->trim_mark)
@@ -86,15 +73,7 @@ static void conn_undefer(struct pipeline *pl, struct conn *c)
 
 	if (!c->defer_until_us)
 		return;
-	if (c->defer_prev)
-		c->defer_prev->defer_next = c->defer_next;
-	else
-		l->defer_head = c->defer_next;
-	if (c->defer_next)
-		c->defer_next->defer_prev = c->defer_prev;
-	else
-		l->defer_tail = c->defer_prev;
-	c->defer_prev = c->defer_next = NULL;
+	TAILQ_REMOVE(&l->waiting, c, waiting);
 	c->defer_until_us = 0;
 	l->deferred--;
 }
@@ -181,9 +160,10 @@ static void conn_enforce_budget(struct pipeline *pl, const struct conn *keep,
 {
 	struct conn_lru *l = &pl->conns;
 
-	while (l->bytes > pl->opts.max_conn_bytes && l->tail && l->tail != keep) {
-		struct conn *old = l->tail;
+	struct conn *old;
 
+	while (l->bytes > pl->opts.max_conn_bytes &&
+	       (old = TAILQ_LAST(&l->lru, conn_list)) && old != keep) {
 		l->evicted++;
 		if (!old->tls) {    /* still in its preamble: not followed */
 			old->flow->user = NULL;
@@ -378,12 +358,7 @@ static bool conn_defer(struct pipeline *pl, struct conn *c, uint64_t ts_us)
 	    !(pl->server_alpn && conn_server_awaits_alpn(c->server, rec)))
 		return false;
 	c->defer_until_us = ts_us + PIPELINE_SERVER_ALERT_WAIT_US;
-	c->defer_prev = pl->conns.defer_tail;
-	if (pl->conns.defer_tail)
-		pl->conns.defer_tail->defer_next = c;
-	else
-		pl->conns.defer_head = c;
-	pl->conns.defer_tail = c;
+	TAILQ_INSERT_TAIL(&pl->conns.waiting, c, waiting);
 	pl->conns.deferred++;
 	return true;
 }
@@ -398,7 +373,7 @@ static void conn_defer_expire(struct pipeline *pl, uint64_t now_us)
 {
 	struct conn *c;
 
-	while ((c = pl->conns.defer_head) && c->defer_until_us <= now_us)
+	while ((c = TAILQ_FIRST(&pl->conns.waiting)) && c->defer_until_us <= now_us)
 		conn_finish(pl, c->flow, c);
 }
 
@@ -506,6 +481,8 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 
 	if (!pl)
 		return NULL;
+	TAILQ_INIT(&pl->conns.lru);
+	TAILQ_INIT(&pl->conns.waiting);
 	pl->opts = *o;
 	if (!pl->opts.max_conn_bytes)
 		pl->opts.max_conn_bytes = PIPELINE_DEFAULT_CONN_BYTES;

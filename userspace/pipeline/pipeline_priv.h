@@ -3,6 +3,8 @@
 #ifndef TW_PIPELINE_PRIV_H
 #define TW_PIPELINE_PRIV_H
 
+#include <sys/queue.h>
+
 #include "cert/staple_cache.h"
 #include "common/strmap.h"
 #include "detect/spike.h"
@@ -39,12 +41,12 @@ struct conn;
 /* The undecided handshakes, most recently active first: the connection
  * budget (max_conn_bytes) takes from the tail. */
 struct conn_lru {
-	struct conn *head, *tail;
+	TAILQ_HEAD(conn_list, conn) lru;
 	size_t bytes;                 /* sum of their tls_conn_mem() */
 	size_t trim_mark;             /* bytes when memory was last returned */
 	uint64_t evicted;
 	uint64_t deferred;            /* waiting for the server's view: */
-	struct conn *defer_head, *defer_tail; /* them, oldest first */
+	struct conn_list waiting;     /* them, oldest first */
 };
 
 /* How long a decided handshake waits for the server library's view of

@@ -34,9 +34,7 @@ static int inv_row_exists(struct inventory *inv, const struct inventory_sighting
 {
 	int rc;
 
-	if (!inv->exists &&
-	    sqlite3_prepare_v3(inv->db, sql_exists, -1, SQLITE_PREPARE_PERSISTENT,
-			       &inv->exists, NULL) != SQLITE_OK)
+	if (!inv->exists && inv_prepare_stmt(inv, sql_exists, &inv->exists))
 		return -1;
 	if (!inv_bind_key(inv->exists, s->name, s->addr, s->port, s->sha256)) {
 		sqlite3_reset(inv->exists);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared by inventory.c (SQLite) and inventory_memo.c (what this process
- * already knows in front of it). Not for other modules. */
+/* Shared by the files of the inventory: inventory.c (opening, the write
+ * side), inventory_query.c (the judge's questions), inventory_dump.c (the
+ * read-only listing), inventory_memo.c (what this process already knows
+ * in front of SQLite) and inventory_bound.c. Not for other modules. */
 #ifndef TW_INVENTORY_INTERNAL_H
 #define TW_INVENTORY_INTERNAL_H
 
@@ -48,6 +50,27 @@ bool inv_bind_key(sqlite3_stmt *st, const char *name, const char *addr,
 		  uint16_t port, const char *sha256);
 int inv_step_done(struct inventory *inv, sqlite3_stmt *st, int rc,
 		  const char *what, char *err, size_t errlen);
+/* Prepares @sql into *@st for the life of the connection (finalized by
+ * inventory_close). 0, or -1 (the reason: inv_fail). */
+int inv_prepare_stmt(struct inventory *inv, const char *sql, sqlite3_stmt **st);
+/* A one-value query (PRAGMA user_version, quick_check, a count) into
+ * @out. 0, or -1 (the reason: sqlite3_errmsg). */
+int inv_query_text(struct inventory *inv, const char *sql, char *out,
+		   size_t outlen);
+
+/* inventory_query.c: reading rows, for the questions and the listing. */
+/* The columns of a served row, in the order inv_read_leaf() reads. */
+#define LEAF_COLUMNS \
+	"name, addr, port, sha256, subject, issuer, key, not_before, not_after," \
+	" first_seen_us, last_seen_us, count, findings"
+
+/* Text column @col into @out ("" for NULL), truncated to @len. */
+void inv_col_text(sqlite3_stmt *st, int col, char *out, size_t len);
+/* Columns 0 to 12, in LEAF_COLUMNS order; the rest of @l zeroed. */
+void inv_read_leaf(sqlite3_stmt *st, struct inventory_leaf *l);
+/* Prepares the questions' statements (at open). 0, or -1 (the reason:
+ * inv_fail). */
+int inv_query_prepare(struct inventory *inv);
 
 /* An inventory_find_newer() question. */
 struct newer_query {

@@ -88,6 +88,16 @@ no_agent_leftovers() {
 	[ -z "$(agent_leftovers)" ]
 }
 
+# How many uprobe_events entries libbpf made for PID (when the kernel has no
+# uprobe PMU it makes them in tracefs: libbpf_PID_...), read through a tracefs
+# mounted in the private mount namespace ip netns exec gives the command
+# (the host's mounts are left alone); empty without tracefs.
+uprobe_events_of() { # pid
+	# shellcheck disable=SC2016 # $1 is the inner shell's
+	in_ns sh -c 'mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+		grep -c "libbpf_$1_" /sys/kernel/tracing/uprobe_events 2>/dev/null' - "$1"
+}
+
 say "making a private PKI (root, intermediate, rsa.test, expired.test)"
 scripts/make-pki.sh "$tmp/pki" >/dev/null || exit 1
 pki=$tmp/pki
@@ -194,14 +204,14 @@ for dir in ingress egress; do
 done
 wait_for 5 no_agent_leftovers ||
 	left="$left $(agent_leftovers);"
-uprobe_events=/sys/kernel/tracing/uprobe_events
-if [ -r "$uprobe_events" ] && grep -q "libbpf_${stopped_pid}_" "$uprobe_events"; then
-	left="$left uprobes in $uprobe_events;"
-fi
+n_uprobes=$(uprobe_events_of "$stopped_pid")
+[ "${n_uprobes:-0}" -eq 0 ] || left="$left $n_uprobes uprobes in tracefs' uprobe_events;"
 if [ -n "$left" ]; then
 	echo "demo: still attached after the agent stopped:$left" >&2
 	exit 1
 fi
 n_progs=$(wc -w <<<"$prog_ids") n_links=$(wc -w <<<"$link_ids")
+uprobes="no uprobe in uprobe_events"
+[ -n "$n_uprobes" ] || uprobes="(no tracefs: uprobe_events not read)"
 echo "nothing of the agent left: no TC filter on $peer_if, none of its $n_progs eBPF programs" \
-	"and $n_links links, no uprobe; cleaning up the namespace"
+	"and $n_links links, $uprobes; cleaning up the namespace"

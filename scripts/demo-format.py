@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Readable lines from tlswatch's JSON for the demo (scripts/demo.sh).
 
-    demo-format.py [--save FILE]     events on stdin, one line each as they
-                                     come (--save: a copy of the raw lines)
+    demo-format.py [--save FILE] [--raw]  events on stdin, one line each as
+                                     they come (--save: a copy of the raw
+                                     lines; --raw: the JSON lines themselves,
+                                     each written whole)
     demo-format.py --webhooks FILE   the requests webhook_receiver.py kept
     demo-format.py --server-view FILE  what the server's TLS library told
                                      the agent ("observed": "server")
@@ -91,7 +93,7 @@ def line(ev):
     return json.dumps(ev)
 
 
-def stream(save):
+def stream(save, raw_lines):
     # Ctrl-C reaches the whole process group: the agent's last events (its
     # detach, the summary) still come, up to the end of its output.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -99,6 +101,11 @@ def stream(save):
         if save:
             save.write(raw)
             save.flush()
+        if raw_lines:
+            # one write per line: the demo's own text never splits one
+            sys.stdout.write(raw)
+            sys.stdout.flush()
+            continue
         try:
             print(line(json.loads(raw)), flush=True)
         except (ValueError, KeyError) as e:
@@ -143,6 +150,7 @@ def server_view(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--save", type=argparse.FileType("w"), help="copy of the raw event lines")
+    ap.add_argument("--raw", action="store_true", help="print the JSON lines as they are")
     ap.add_argument("--webhooks", metavar="FILE", help="print the webhook requests of FILE")
     ap.add_argument("--server-view", metavar="FILE", help="print what the server's library said")
     args = ap.parse_args()
@@ -151,7 +159,7 @@ def main():
     elif args.server_view:
         server_view(args.server_view)
     else:
-        stream(args.save)
+        stream(args.save, args.raw)
 
 
 if __name__ == "__main__":

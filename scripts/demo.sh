@@ -133,11 +133,9 @@ echo "ip netns exec $ns ${agent[*]}"
 # The events go through a pipe to the formatter (which keeps a copy of
 # each raw line), so that $! is the agent itself.
 mkfifo "$tmp/events.pipe" || exit 1
-if [ "${DEMO_RAW:-0}" = 1 ]; then
-	tee "$tmp/events.jsonl" <"$tmp/events.pipe" &
-else
-	"$PY" scripts/demo-format.py --save "$tmp/events.jsonl" <"$tmp/events.pipe" &
-fi
+raw=()
+[ "${DEMO_RAW:-0}" = 1 ] && raw=(--raw)
+"$PY" scripts/demo-format.py --save "$tmp/events.jsonl" "${raw[@]}" <"$tmp/events.pipe" &
 format_pid=$!
 ip netns exec "$ns" "${agent[@]}" >"$tmp/events.pipe" &
 agent_pid=$!

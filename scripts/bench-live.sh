@@ -411,19 +411,25 @@ done
 
 # Replayed steps at rising rates: LABEL, its second try's label. Ends at
 # the first rate not followed (twice) or not reached.
+# One replayed step: LABEL, RATE, then what to run the replayer under
+# (nothing, or perf).
+replay_step() { # label, rate, wrapper...
+	local label=$1 r=$2
+	shift 2
+	agent_step "$label" "$r" "$@" "$BUILD/bench/replay" -t "$tmp/times-$label-$r" \
+		-j "$SENDERS" "$tmp/templates.bin" "$RIF" "$TN_NET4" "$r" "$HS_SECS"
+}
+
 replay_series() { # label, retry label
 	local first=$1 second=$2 r label
 	for r in $REPLAY_RATES; do
+		TOP_RATE=$r
 		label=$first
-		agent_step "$label" "$r" "$BUILD/bench/replay" -t "$tmp/times-$label-$r" \
-			-j "$SENDERS" "$tmp/templates.bin" "$RIF" "$TN_NET4" "$r" "$HS_SECS" ||
-			exit 1
+		replay_step "$label" "$r" || exit 1
 		if ! step_ok "$label" "$r"; then
 			# one more try: a busy machine can starve the agent for a moment
 			label=$second
-			agent_step "$label" "$r" "$BUILD/bench/replay" -t "$tmp/times-$label-$r" \
-				-j "$SENDERS" "$tmp/templates.bin" "$RIF" "$TN_NET4" "$r" \
-				"$HS_SECS" || exit 1
+			replay_step "$label" "$r" || exit 1
 			step_ok "$label" "$r" || break
 		fi
 		achieved=$(awk -v k="$label.$r.achieved" '$1 == k { print $2 }' "$res")
@@ -431,18 +437,66 @@ replay_series() { # label, retry label
 	done
 }
 
+# Runs a command (the replayer) under perf record, and the agent
+# ($TN_AGENT_PID) and the whole machine (by process only) meanwhile, each
+# into its own file $tmp/c-prof-{replay,agent,all}.data. Other jobs on a
+# shared host run programs of the same names: hence by process id.
+profiled() { # command...
+	local agent_perf all_perf rc
+	perf record -q -g -e cpu-clock -F 999 -p "$TN_AGENT_PID" \
+		-o "$tmp/c-prof-agent.data" >/dev/null 2>&1 &
+	agent_perf=$!
+	perf record -q -a -e cpu-clock -F 199 -o "$tmp/c-prof-all.data" >/dev/null 2>&1 &
+	all_perf=$!
+	perf record -q -g -e cpu-clock -F 999 -o "$tmp/c-prof-replay.data" -- "$@"
+	rc=$?
+	kill -INT "$agent_perf" "$all_perf" 2>/dev/null
+	wait "$agent_perf" "$all_perf"
+	return "$rc"
+}
+
+# Top entries of those profiles, as markdown.
+profile_report() {
+	top() { # perf data, perf report options...
+		local f=$1
+		shift
+		echo '```'
+		perf report -i "$f" --stdio -g none "$@" 2>/dev/null | grep -v '^#' | grep -v '^$' |
+			sed -e 's/^ *//' -e 's/\( *-\)\{2\} *$//' -e 's/ *$//' | head -24
+		echo '```'
+		echo
+	}
+	echo "CPU time by process over the step, both CPUs (perf record -a; swapper is idle time):"
+	echo
+	top "$tmp/c-prof-all.data" --no-children --sort comm --percent-limit 1
+	echo "The replayer, inclusive (perf report --children): its sendto() calls run the agent's TC program (tlswatch, tw_*) between the skb's allocation and its drop:"
+	echo
+	top "$tmp/c-prof-replay.data" --children --sort symbol --percent-limit 5
+	echo "The agent, self (perf report --no-children):"
+	echo
+	top "$tmp/c-prof-agent.data" --no-children --sort dso,symbol --percent-limit 1.5
+}
+
+TOP_RATE=
 AGENT_IF=$RIF
 if part c; then
 	say "(c) the same handshakes replayed onto $RIF at rising rates"
 	replay_series replay retry
 fi
+# The last step again under perf (not in the table: perf takes CPU too).
+if part c && [ -n "$TOP_RATE" ] && command -v perf >/dev/null 2>&1; then
+	say "(c) profile: a replayed step at $TOP_RATE/s under perf record"
+	replay_step prof "$TOP_RATE" profiled || exit 1
+	profile_report >"$tmp/c-profile.md"
+fi
 
 # --- the report -------------------------------------------------------------------
 report=$tmp/report.md
-python3 - "$res" "$SECS" "$ROUNDS" "$HS_SECS" "$(nproc)" "$(uname -r)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$PARTS" "$(date -u '+%Y-%m-%d %H:%M UTC')" >"$report" <<'PY'
+python3 - "$res" "$SECS" "$ROUNDS" "$HS_SECS" "$(nproc)" "$(uname -r)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$PARTS" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$tmp/c-profile.md" >"$report" <<'PY'
+import os
 import statistics as st
 import sys
-res, secs, rounds, hs_secs, ncpu, kernel, load, parts, when = sys.argv[1:]
+res, secs, rounds, hs_secs, ncpu, kernel, load, parts, when, profile = sys.argv[1:]
 r = {}
 for line in open(res):
     k, v = line.split()
@@ -606,6 +660,14 @@ def section_c():
               f"{us:.1f} us, so one core of this machine follows about {1e6 / us:,.0f} "
               "handshakes/s.")
     print()
+    prof = [k[:-len(".sent")] for k in r if k.startswith("prof.") and k.endswith(".sent")]
+    if prof and os.path.exists(profile):
+        k = prof[0]
+        print(f"Profile: the last replayed step once more, under `perf record -g -e cpu-clock` "
+              f"(not in the table): target {k.split('.')[1]}/s, achieved {r[k + '.achieved']:.0f}/s, "
+              f"{int(r[k + '.events'])} of {int(r[k + '.sent'])} handshakes reported, "
+              f"{int(r[k + '.lost'])} records lost.\n")
+        print(open(profile).read().rstrip("\n") + "\n")
 
 if parts == "abc":
     section_head()

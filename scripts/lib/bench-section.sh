@@ -54,6 +54,9 @@ for line in open(src).read().rstrip("\n").split("\n"):
     elif cur is not None:
         cur.append(line)
 for sub in subs:
+    while sub and not sub[-1]:
+        sub.pop()
+    sub.append("")            # a blank line before what follows
     key = sub[0].split(")")[0]
     starts = [i for i, l in enumerate(lines) if l.startswith("### ") and l.split(")")[0] == key]
     if starts:

@@ -33,12 +33,17 @@ static int lines(const char *path, int *whole)
 	return n;
 }
 
-static struct sink_set *open_log(const char *path)
+#define LOG_PATH_MAX 128
+
+/* A sink set with only a JSON log, @name in the test's directory; its path
+ * in @path. */
+static struct sink_set *open_log(const char *name, char *path)
 {
 	struct output_opts o;
 	struct sink_set *set = NULL;
 	char err[512];
 
+	snprintf(path, LOG_PATH_MAX, "%s/%s", dir, name);
 	unlink(path);
 	memset(&o, 0, sizeof(o));
 	o.json_path = path;
@@ -67,12 +72,10 @@ static void emit_agent_event(struct sink_set *set)
 
 static void test_a_turns_events_reach_the_file_at_flush(void)
 {
-	static char log[128];
-	struct sink_set *set;
+	char log[LOG_PATH_MAX];
+	struct sink_set *set = open_log("turn.jsonl", log);
 	int whole;
 
-	snprintf(log, sizeof(log), "%s/turn.jsonl", dir);
-	set = open_log(log);
 	if (!set)
 		return;
 	emit_summary(set);
@@ -92,12 +95,10 @@ static void test_a_turns_events_reach_the_file_at_flush(void)
 
 static void test_an_agent_event_goes_out_at_once_with_those_before_it(void)
 {
-	static char log[128];
-	struct sink_set *set;
+	char log[LOG_PATH_MAX];
+	struct sink_set *set = open_log("agent.jsonl", log);
 	int whole;
 
-	snprintf(log, sizeof(log), "%s/agent.jsonl", dir);
-	set = open_log(log);
 	if (!set)
 		return;
 	emit_summary(set);
@@ -112,12 +113,10 @@ static void test_an_agent_event_goes_out_at_once_with_those_before_it(void)
  * before the flush is whole lines, and nothing is lost. */
 static void test_a_full_buffer_writes_whole_lines(void)
 {
-	static char log[128];
-	struct sink_set *set;
+	char log[LOG_PATH_MAX];
+	struct sink_set *set = open_log("full.jsonl", log);
 	int i, n, whole;
 
-	snprintf(log, sizeof(log), "%s/full.jsonl", dir);
-	set = open_log(log);
 	if (!set)
 		return;
 	for (i = 0; i < 400; i++)

@@ -247,9 +247,10 @@ static void tx_ring_close(struct tx_ring *ring)
 	close(ring->fd);
 }
 
-/* Sends every marked frame; returns once the kernel has sent them all (the
- * socket blocks until each frame's skb is freed: the veth drops it after the
- * TC hook), so the time after it is when they went through the agent's hook. */
+/* Sends every marked frame; returns once the kernel is done with them all
+ * (the socket blocks until each frame's skb is freed: on the bench's replay
+ * sink, right after the TC hook), so the time after it is after every one
+ * went through the agent's hook. */
 static int tx_ring_send(struct tx_ring *ring, const struct run *run, uint64_t *errors)
 {
 	while (ring->marked) {

@@ -22,7 +22,7 @@
 #      replays far faster than it can do the crypto), with the agent's and
 #      the replayer's CPU time per step; and, for
 #      the replayed steps, the delay from a handshake's last packet to its
-#      event: replay.c writes when the sendmmsg() carrying each copy's last
+#      event: replay.c writes when the sendto() carrying each copy's last
 #      packet returned, the agent's JSON log goes through a FIFO to
 #      `live_load.py stamp`, which notes when each line arrived; both
 #      CLOCK_REALTIME on this machine.
@@ -33,8 +33,9 @@
 #
 # Environment: BENCH_LIVE_SECONDS (iperf3 run length, default 5),
 # BENCH_LIVE_ROUNDS (throughput rounds, default 7), BENCH_LIVE_PARTS (the
-# parts to run, default "abc"; with fewer, the report is printed and
-# BENCHMARKS.md is left alone), BENCH_LIVE_REAL_RATES and
+# parts to run, default "abc"; with fewer, only their subsections of
+# BENCHMARKS.md's live section are replaced, each saying it ran alone:
+# BENCH_LIVE_PARTS=c for the handshake rate alone), BENCH_LIVE_REAL_RATES and
 # BENCH_LIVE_REPLAY_RATES (the steps of (c)), BENCH_LIVE_SENDERS (replaying
 # processes, default 1: on a shared host a second one only competes with
 # the agent for the same share of CPU), BENCH_LIVE_KEEP (a directory
@@ -58,7 +59,7 @@ SENDERS=${BENCH_LIVE_SENDERS:-1}
 TRAFFIC=${BENCH_LIVE_TRAFFIC:-"bulk hs replay"}
 HS_SECS=3                     # each handshake-rate step
 REAL_RATES=${BENCH_LIVE_REAL_RATES:-"250 500 750 1000 1500 2000 3000"}
-REPLAY_RATES=${BENCH_LIVE_REPLAY_RATES:-"2000 5000 10000 20000 30000 40000 50000 60000 80000 100000"}
+REPLAY_RATES=${BENCH_LIVE_REPLAY_RATES:-"2000 5000 10000 20000 30000 40000 50000 60000 70000 80000 100000"}
 
 say() { echo "bench-live: $*" >&2; }
 
@@ -105,9 +106,11 @@ IF=$TN_HOST_IF
 tn_on_exit "tc qdisc del dev $IF clsact"
 # The replay sink of (c): a second veth pair whose namespace end stays down,
 # so a frame replayed onto RIF goes through the TC egress hook (the agent
-# sees it as on IF) and is then dropped by the veth at once, instead of
-# costing the namespace's receive path (backlog, softirq, eth_type_trans,
-# ip_rcv) in the replayer's time: 0.7 us of CPU per frame instead of 1.3.
+# sees it as on IF) and is then dropped at once (no carrier: the noop
+# qdisc), instead of costing the namespace's receive path (backlog,
+# softirq, eth_type_trans, ip_rcv) in the replayer's time: 0.7 us of CPU
+# per frame instead of 1.3 (with sendmmsg(); replay.c now sends through a
+# TX ring).
 RIF=${TN_HOST_IF}r
 ip link add "$RIF" type veth peer name "${TN_PEER_IF}r" netns "$TN_NS" &&
 	ip link set "$RIF" up || { say "cannot create the replay sink $RIF"; exit 1; }
@@ -408,19 +411,25 @@ done
 
 # Replayed steps at rising rates: LABEL, its second try's label. Ends at
 # the first rate not followed (twice) or not reached.
+# One replayed step: LABEL, RATE, then what to run the replayer under
+# (nothing, or perf).
+replay_step() { # label, rate, wrapper...
+	local label=$1 r=$2
+	shift 2
+	agent_step "$label" "$r" "$@" "$BUILD/bench/replay" -t "$tmp/times-$label-$r" \
+		-j "$SENDERS" "$tmp/templates.bin" "$RIF" "$TN_NET4" "$r" "$HS_SECS"
+}
+
 replay_series() { # label, retry label
 	local first=$1 second=$2 r label
 	for r in $REPLAY_RATES; do
+		TOP_RATE=$r
 		label=$first
-		agent_step "$label" "$r" "$BUILD/bench/replay" -t "$tmp/times-$label-$r" \
-			-j "$SENDERS" "$tmp/templates.bin" "$RIF" "$TN_NET4" "$r" "$HS_SECS" ||
-			exit 1
+		replay_step "$label" "$r" || exit 1
 		if ! step_ok "$label" "$r"; then
 			# one more try: a busy machine can starve the agent for a moment
 			label=$second
-			agent_step "$label" "$r" "$BUILD/bench/replay" -t "$tmp/times-$label-$r" \
-				-j "$SENDERS" "$tmp/templates.bin" "$RIF" "$TN_NET4" "$r" \
-				"$HS_SECS" || exit 1
+			replay_step "$label" "$r" || exit 1
 			step_ok "$label" "$r" || break
 		fi
 		achieved=$(awk -v k="$label.$r.achieved" '$1 == k { print $2 }' "$res")
@@ -428,18 +437,66 @@ replay_series() { # label, retry label
 	done
 }
 
+# Runs a command (the replayer) under perf record, and the agent
+# ($TN_AGENT_PID) and the whole machine (by process only) meanwhile, each
+# into its own file $tmp/c-prof-{replay,agent,all}.data. Other jobs on a
+# shared host run programs of the same names: hence by process id.
+profiled() { # command...
+	local agent_perf all_perf rc
+	perf record -q -g -e cpu-clock -F 999 -p "$TN_AGENT_PID" \
+		-o "$tmp/c-prof-agent.data" >/dev/null 2>&1 &
+	agent_perf=$!
+	perf record -q -a -e cpu-clock -F 199 -o "$tmp/c-prof-all.data" >/dev/null 2>&1 &
+	all_perf=$!
+	perf record -q -g -e cpu-clock -F 999 -o "$tmp/c-prof-replay.data" -- "$@"
+	rc=$?
+	kill -INT "$agent_perf" "$all_perf" 2>/dev/null
+	wait "$agent_perf" "$all_perf"
+	return "$rc"
+}
+
+# Top entries of those profiles, as markdown.
+profile_report() {
+	top() { # perf data, perf report options...
+		local f=$1
+		shift
+		echo '```'
+		perf report -i "$f" --stdio -g none "$@" 2>/dev/null | grep -v '^#' | grep -v '^$' |
+			sed -e 's/^ *//' -e 's/\( *-\)\{2\} *$//' -e 's/ *$//' | head -24
+		echo '```'
+		echo
+	}
+	echo "CPU time by process over the step, both CPUs (perf record -a; swapper is idle time):"
+	echo
+	top "$tmp/c-prof-all.data" --no-children --sort comm --percent-limit 1
+	echo "The replayer, inclusive (perf report --children): its sendto() calls run the agent's TC program (tlswatch, tw_*) between the skb's allocation and its drop:"
+	echo
+	top "$tmp/c-prof-replay.data" --children --sort symbol --percent-limit 5
+	echo "The agent, self (perf report --no-children):"
+	echo
+	top "$tmp/c-prof-agent.data" --no-children --sort dso,symbol --percent-limit 1.5
+}
+
+TOP_RATE=
 AGENT_IF=$RIF
 if part c; then
 	say "(c) the same handshakes replayed onto $RIF at rising rates"
 	replay_series replay retry
 fi
+# The last step again under perf (not in the table: perf takes CPU too).
+if part c && [ -n "$TOP_RATE" ] && command -v perf >/dev/null 2>&1; then
+	say "(c) profile: a replayed step at $TOP_RATE/s under perf record"
+	replay_step prof "$TOP_RATE" profiled || exit 1
+	profile_report >"$tmp/c-profile.md"
+fi
 
 # --- the report -------------------------------------------------------------------
 report=$tmp/report.md
-python3 - "$res" "$SECS" "$ROUNDS" "$HS_SECS" "$(nproc)" "$(uname -r)" "$(cut -d' ' -f1-3 /proc/loadavg)" >"$report" <<'PY'
+python3 - "$res" "$SECS" "$ROUNDS" "$HS_SECS" "$(nproc)" "$(uname -r)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$PARTS" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$tmp/c-profile.md" >"$report" <<'PY'
+import os
 import statistics as st
 import sys
-res, secs, rounds, hs_secs, ncpu, kernel, load = sys.argv[1:]
+res, secs, rounds, hs_secs, ncpu, kernel, load, parts, when, profile = sys.argv[1:]
 r = {}
 for line in open(res):
     k, v = line.split()
@@ -456,141 +513,171 @@ def series(fmt, n_max=100):
 def median(vals):
     return st.median(vals) if vals else float("nan")
 
-print("## live: the agent's cost, throughput and handshake rate\n")
-print(f"One run of `scripts/bench-live.sh` (`make bench`), {ncpu} CPUs, kernel {kernel}; "
-      "a network namespace joined to the host by a veth pair, the observer on the "
-      "host end (TC ingress and egress), traffic from the host into the namespace. "
-      f"Load average when the run ended: {load} (the machine is shared: other jobs ran "
-      "during the run when this is well above 0).\n")
+def section_head():
+    print("## live: the agent's cost, throughput and handshake rate\n")
+    print(f"One run of `scripts/bench-live.sh` (`make bench`), {ncpu} CPUs, kernel {kernel}; "
+          "a network namespace joined to the host by a veth pair, the observer on the "
+          "host end (TC ingress and egress), traffic from the host into the namespace. "
+          f"Load average when the run ended: {load} (the machine is shared: other jobs ran "
+          "during the run when this is well above 0).\n")
 
-print("### (a) Cost per packet of the TC program (kernel.bpf_stats_enabled)\n")
-print(f"run_time_ns / run_cnt from `bpftool prog show`, median of 3 rounds, each {secs} s. "
-      "Bulk: iperf3 to port 443 (GSO super-packets and their ACKs). Handshakes: real full "
-      "TLS 1.2/1.3 handshakes at 300/s, so every packet finds cold caches and an idle "
-      "ring-buffer consumer to wake. Replayed: the same kind of handshakes replayed at "
-      "2000/s (see (c)). The floors are compiled from bench/bpf/ and attached with "
-      "`tc filter add ... bpf da obj FILE sec tc` to the same hooks. bpf_stats itself "
-      "costs two clock reads per run, included in every row.\n")
-print("| program | bulk ns/packet | handshakes ns/packet | replayed handshakes ns/packet | bulk packets (last round) |")
-print("| --- | --- | --- | --- | --- |")
-cost = {}
-for name, label in (("agent", "tlswatch (agent)"),
-                    ("minimal", "minimal floor: eth/IP/TCP + 1 hash lookup"),
-                    ("copy", "copy floor: minimal + each port-443 payload copied"),
-                    ("empty", "empty floor")):
-    b, h, rp = (median(series(name + ".r{}." + t + ".ns")) for t in ("bulk", "hs", "replay"))
-    p = series(name + ".r{}.bulk.pkts")
-    cost[name] = (b, h, rp)
-    print(f"| {label} | {b:.0f} | {h:.0f} | {rp:.0f} | {int(p[-1]) if p else 0} |")
-ratio = cost["agent"][0] / cost["minimal"][0]
-marg = ((cost["agent"][0] - cost["empty"][0]) / (cost["minimal"][0] - cost["empty"][0])
-        if cost["minimal"][0] > cost["empty"][0] else float("nan"))
-verdict = "meets" if ratio <= 1.25 else "misses"
-hs_ratio = cost['agent'][1] / cost['minimal'][1]
-rp_ratio = cost['agent'][2] / cost['minimal'][2]
-hs_verdict = "meets" if max(hs_ratio, rp_ratio) <= 2 else "misses"
-print(f"\nBulk traffic: the agent costs **{ratio:.2f}x** the minimal program per packet "
-      f"(target <= 1.25x: {verdict} it); counting only the cost above the empty program, "
-      f"{marg:.2f}x. Handshake traffic: **{hs_ratio:.2f}x** at 300/s, **{rp_ratio:.2f}x** "
-      f"replayed at 2000/s (target <= 2x: {hs_verdict} it): there the agent copies the "
-      "handshake bytes into the ring buffer, and forces a wakeup of the consumer (an IPI) "
-      "only when the ring fills (at most once a millisecond) or a record ends a handshake "
-      "(at most every 250 ms; the agent reads the ring every 25 ms anyway). The minimal "
-      "floor copies nothing; against the copy floor (the minimal one plus "
-      "bpf_skb_load_bytes() of every port-443 payload into a per-CPU buffer, which stays hot "
-      f"in the cache where the agent's ring buffer moves on) the agent costs "
-      f"{cost['agent'][1] / cost['copy'][1]:.2f}x at 300/s and "
-      f"{cost['agent'][2] / cost['copy'][2]:.2f}x replayed.\n")
 
-print("### (b) Bulk TCP throughput over the veth\n")
-print(f"iperf3, one stream to port 443, {secs} s per run ({rounds} rounds, order rotated; "
-      "median), bpf_stats off.\n")
-print("| observer | median Gbit/s | runs (Gbit/s) | loss vs none |")
-print("| --- | --- | --- | --- |")
-t = {}
-for obs, label in (("none", "no observer"), ("agent", "tlswatch run"),
-                   ("tcpdump", "tcpdump -i IF tcp port 443 -w /dev/null")):
-    vals = series("tput." + obs + ".r{}")
-    t[obs] = median(vals)
-    runs = ", ".join(f"{v / 1e9:.2f}" for v in vals)
-    loss = (1 - t[obs] / t["none"]) * 100 if obs != "none" else 0.0
-    print(f"| {label} | {t[obs] / 1e9:.2f} | {runs} | {'-' if obs == 'none' else f'{loss:.1f}%'} |")
-la = (1 - t["agent"] / t["none"]) * 100
-lt = (1 - t["tcpdump"] / t["none"]) * 100
-drops = sum(series("tcpdump.drops.r{}"))
-base = series("tput.none.r{}")
-spread = (max(base) - min(base)) / t["none"] * 100 if base else float("nan")
-ok_b = la <= 1.0 and la < lt
-print(f"\nThroughput loss with the agent: **{la:.1f}%** (target <= 1% and below tcpdump's "
-      f"{lt:.1f}%: {'meets' if ok_b else 'misses'} it). The runs without an observer spread "
-      f"over {spread:.1f}% of their median: a difference smaller than that is noise. "
-      f"tcpdump reported {int(drops)} packets dropped by the kernel over its runs (it "
-      "keeps up by dropping).\n")
+def section_a():
+    print("### (a) Cost per packet of the TC program (kernel.bpf_stats_enabled)\n")
+    print(f"run_time_ns / run_cnt from `bpftool prog show`, median of 3 rounds, each {secs} s. "
+          "Bulk: iperf3 to port 443 (GSO super-packets and their ACKs). Handshakes: real full "
+          "TLS 1.2/1.3 handshakes at 300/s, so every packet finds cold caches and an idle "
+          "ring-buffer consumer to wake. Replayed: the same kind of handshakes replayed at "
+          "2000/s (see (c)). The floors are compiled from bench/bpf/ and attached with "
+          "`tc filter add ... bpf da obj FILE sec tc` to the same hooks. bpf_stats itself "
+          "costs two clock reads per run, included in every row.\n")
+    print("| program | bulk ns/packet | handshakes ns/packet | replayed handshakes ns/packet | bulk packets (last round) |")
+    print("| --- | --- | --- | --- | --- |")
+    cost = {}
+    for name, label in (("agent", "tlswatch (agent)"),
+                        ("minimal", "minimal floor: eth/IP/TCP + 1 hash lookup"),
+                        ("copy", "copy floor: minimal + each port-443 payload copied"),
+                        ("empty", "empty floor")):
+        b, h, rp = (median(series(name + ".r{}." + t + ".ns")) for t in ("bulk", "hs", "replay"))
+        p = series(name + ".r{}.bulk.pkts")
+        cost[name] = (b, h, rp)
+        print(f"| {label} | {b:.0f} | {h:.0f} | {rp:.0f} | {int(p[-1]) if p else 0} |")
+    ratio = cost["agent"][0] / cost["minimal"][0]
+    marg = ((cost["agent"][0] - cost["empty"][0]) / (cost["minimal"][0] - cost["empty"][0])
+            if cost["minimal"][0] > cost["empty"][0] else float("nan"))
+    verdict = "meets" if ratio <= 1.25 else "misses"
+    hs_ratio = cost['agent'][1] / cost['minimal'][1]
+    rp_ratio = cost['agent'][2] / cost['minimal'][2]
+    hs_verdict = "meets" if max(hs_ratio, rp_ratio) <= 2 else "misses"
+    print(f"\nBulk traffic: the agent costs **{ratio:.2f}x** the minimal program per packet "
+          f"(target <= 1.25x: {verdict} it); counting only the cost above the empty program, "
+          f"{marg:.2f}x. Handshake traffic: **{hs_ratio:.2f}x** at 300/s, **{rp_ratio:.2f}x** "
+          f"replayed at 2000/s (target <= 2x: {hs_verdict} it): there the agent copies the "
+          "handshake bytes into the ring buffer, and forces a wakeup of the consumer (an IPI) "
+          "only when the ring fills (at most once a millisecond) or a record ends a handshake "
+          "(at most every 250 ms; the agent reads the ring every 25 ms anyway). The minimal "
+          "floor copies nothing; against the copy floor (the minimal one plus "
+          "bpf_skb_load_bytes() of every port-443 payload into a per-CPU buffer, which stays hot "
+          f"in the cache where the agent's ring buffer moves on) the agent costs "
+          f"{cost['agent'][1] / cost['copy'][1]:.2f}x at 300/s and "
+          f"{cost['agent'][2] / cost['copy'][2]:.2f}x replayed.\n")
 
-print("### (c) Handshake rate the agent follows\n")
-print(f"Each step: the agent starts (`--no-active-check`), {hs_secs} s of load, the agent stops; "
-      "*reported* counts its handshake events (all, and with outcome ok), *lost* is its "
-      "`ringbuf_lost` counter. *Delay*: for replayed steps, from a handshake's last packet "
-      "to its event, p50 / p99 / max in ms over every reported handshake: bench/replay.c "
-      "notes (CLOCK_REALTIME) when the sendmmsg() carrying each copy's last packet returned, "
-      "the agent's JSON log goes through a FIFO to `live_load.py stamp`, which notes when each "
-      "line arrived; so it counts the TC hook, the ring buffer wait (batched wakeups, at most "
-      "25 ms by design), decoding, reassembly, parsing, judging and writing the event. Real: full TLS 1.2/1.3 handshakes (ECDSA P-256, no tickets) "
-      "from 2 client processes to 2 server processes, as fast as this machine's OpenSSL "
-      "goes. Replay: real handshakes captured from a real step, replayed by bench/replay.c "
-      "with AF_PACKET (each copy with its own client address and port, every packet as "
-      "captured, GSO packets cut to the MTU, interleaved 64 at a time) onto a second veth "
-      "whose namespace end is down, where the agent watches: the TC program (egress) and the "
-      "agent see the same bytes as for live handshakes, and the veth drops each frame after "
-      "the hook instead of making the namespace receive it. *CPU s*: the agent's CPU time "
-      "(user + system) over the step and the 1 s after it, and the replayer's (its system "
-      "time includes the TC program, which runs in its sendmmsg() calls). The host is "
-      "shared: when other jobs run, the replayer gets a share of a CPU and the achieved rate "
-      "is what that share sends.\n")
-print("| load | target/s | achieved/s | handshakes sent | reported | reported ok | lost | all followed | delay p50 / p99 / max ms | CPU s: agent / replayer |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-best = {}
-per_hs = []  # the agent's CPU seconds per handshake, replayed steps followed
-steps = []   # (replayed?, rate, second try?, label): real first, by rate
-kinds = {"real": ("real", 0), "replay": ("replay", 1), "retry": ("replay", 1)}
-for label, (_, order) in kinds.items():
-    for rate in {int(float(k.split(".")[1])) for k in r if k.startswith(label + ".")}:
-        steps.append((order, rate, label.endswith("retry"), label))
-for _, rate, _, label in sorted(steps):
-    k = f"{label}.{rate}"
-    sent, ach, ev, ok, lost = (r.get(k + s, -1) for s in
-                               (".sent", ".achieved", ".events", ".events_ok", ".lost"))
-    good = sent > 0 and ev == sent and ok == sent and lost == 0
-    kind = kinds[label][0]
-    lat = "-"
-    if k + ".lat_p50" in r:
-        lat = f"{r[k + '.lat_p50']:.1f} / {r[k + '.lat_p99']:.1f} / {r[k + '.lat_max']:.0f}"
-    if good and ach > best.get(kind, (0, None))[0]:
-        best[kind] = (ach, r.get(k + ".lat_p99"))
-    shown = {"real": "real", "replay": "replay", "retry": "replay (2nd try)"}[label]
-    cpu = f"{r.get(k + '.agent_cpu', float('nan')):.2f}"
-    if k + ".load_cpu" in r:
-        cpu += f" / {r[k + '.load_cpu']:.2f}"
-        if good and ev > 0:
-            per_hs.append(r[k + ".agent_cpu"] / ev)
-    print(f"| {shown} | {rate} | {ach:.0f} | {int(sent)} | {int(ev)} | {int(ok)} | "
-          f"{int(lost)} | {'yes' if good else '**no**'} | {lat} | {cpu} |")
-rb, rb_p99 = best.get("replay", (0, None))
-p99_text = f"{rb_p99:.1f} ms" if rb_p99 is not None else "not measured"
-p99_ok = rb_p99 is not None and rb_p99 <= 200
-print(f"\nHighest rate followed with no loss and every handshake reported: real "
-      f"{best.get('real', (0, None))[0]:.0f}/s (limited by the load generator: OpenSSL 3 on "
-      f"this machine makes about that many full handshakes per second on both ends together), "
-      f"replayed **{rb:.0f}/s** (target >= 50,000/s: {'meets' if rb >= 50000 else 'misses'} "
-      f"it), with a p99 delay from last packet to event of **{p99_text}** there (target <= "
-      f"200 ms: {'meets' if p99_ok else 'misses'} it).")
-if per_hs:
-    us = min(per_hs) * 1e6
-    print(f"The agent's CPU time per replayed handshake (the least over the steps followed: "
-          "its start and the 1 s idle after the load weigh least on the busiest step): "
-          f"{us:.1f} us, so one core of this machine follows about {1e6 / us:,.0f} "
-          "handshakes/s.")
-print()
+
+def section_b():
+    print("### (b) Bulk TCP throughput over the veth\n")
+    print(f"iperf3, one stream to port 443, {secs} s per run ({rounds} rounds, order rotated; "
+          "median), bpf_stats off.\n")
+    print("| observer | median Gbit/s | runs (Gbit/s) | loss vs none |")
+    print("| --- | --- | --- | --- |")
+    t = {}
+    for obs, label in (("none", "no observer"), ("agent", "tlswatch run"),
+                       ("tcpdump", "tcpdump -i IF tcp port 443 -w /dev/null")):
+        vals = series("tput." + obs + ".r{}")
+        t[obs] = median(vals)
+        runs = ", ".join(f"{v / 1e9:.2f}" for v in vals)
+        loss = (1 - t[obs] / t["none"]) * 100 if obs != "none" else 0.0
+        print(f"| {label} | {t[obs] / 1e9:.2f} | {runs} | {'-' if obs == 'none' else f'{loss:.1f}%'} |")
+    la = (1 - t["agent"] / t["none"]) * 100
+    lt = (1 - t["tcpdump"] / t["none"]) * 100
+    drops = sum(series("tcpdump.drops.r{}"))
+    base = series("tput.none.r{}")
+    spread = (max(base) - min(base)) / t["none"] * 100 if base else float("nan")
+    ok_b = la <= 1.0 and la < lt
+    print(f"\nThroughput loss with the agent: **{la:.1f}%** (target <= 1% and below tcpdump's "
+          f"{lt:.1f}%: {'meets' if ok_b else 'misses'} it). The runs without an observer spread "
+          f"over {spread:.1f}% of their median: a difference smaller than that is noise. "
+          f"tcpdump reported {int(drops)} packets dropped by the kernel over its runs (it "
+          "keeps up by dropping).\n")
+
+
+def section_c():
+    print("### (c) Handshake rate the agent follows\n")
+    print(f"Each step: the agent starts (`--no-active-check`), {hs_secs} s of load, the agent stops; "
+          "*reported* counts its handshake events (all, and with outcome ok), *lost* is its "
+          "`ringbuf_lost` counter. *Delay*: for replayed steps, from a handshake's last packet "
+          "to its event, p50 / p99 / max in ms over every reported handshake: bench/replay.c "
+          "notes (CLOCK_REALTIME) when the sendto() carrying each copy's last packet returned, "
+          "the agent's JSON log goes through a FIFO to `live_load.py stamp`, which notes when each "
+          "line arrived; so it counts the TC hook, the ring buffer wait (batched wakeups, at most "
+          "25 ms by design), decoding, reassembly, parsing, judging and writing the event (the "
+          "agent writes the events of a turn of its loop together). Real: full TLS 1.2/1.3 "
+          "handshakes (ECDSA P-256, no tickets) "
+          "from 2 client processes to 2 server processes, as fast as this machine's OpenSSL "
+          "goes. Replay: real handshakes captured from a real step, replayed by bench/replay.c "
+          "through an AF_PACKET TX ring (each copy with its own client address and port, every "
+          "packet as captured, GSO packets cut to the MTU, interleaved 64 at a time, one sendto() "
+          "per 64 frames; each frame goes through dev_queue_xmit() and the TC egress hook, no "
+          "qdisc bypass) onto a second veth whose namespace end is down, where the agent "
+          "watches: the TC program (egress) and the agent see the same bytes as for live "
+          "handshakes, and the frame is dropped right after the hook (the veth has no carrier: "
+          "its queue is the kernel's noop qdisc) instead of making the namespace receive it. "
+          "*CPU s*: the agent's CPU time "
+          "(user + system) over the step and the 1 s after it, and the replayer's (its system "
+          "time includes the TC program, which runs in its sendto() calls). The host is "
+          "shared: when other jobs run, the replayer gets a share of a CPU and the achieved rate "
+          "is what that share sends.\n")
+    print("| load | target/s | achieved/s | handshakes sent | reported | reported ok | lost | all followed | delay p50 / p99 / max ms | CPU s: agent / replayer |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    best = {}
+    per_hs = []  # the agent's CPU seconds per handshake, replayed steps followed
+    steps = []   # (replayed?, rate, second try?, label): real first, by rate
+    kinds = {"real": ("real", 0), "replay": ("replay", 1), "retry": ("replay", 1)}
+    for label, (_, order) in kinds.items():
+        for rate in {int(float(k.split(".")[1])) for k in r if k.startswith(label + ".")}:
+            steps.append((order, rate, label.endswith("retry"), label))
+    for _, rate, _, label in sorted(steps):
+        k = f"{label}.{rate}"
+        sent, ach, ev, ok, lost = (r.get(k + s, -1) for s in
+                                   (".sent", ".achieved", ".events", ".events_ok", ".lost"))
+        good = sent > 0 and ev == sent and ok == sent and lost == 0
+        kind = kinds[label][0]
+        lat = "-"
+        if k + ".lat_p50" in r:
+            lat = f"{r[k + '.lat_p50']:.1f} / {r[k + '.lat_p99']:.1f} / {r[k + '.lat_max']:.0f}"
+        if good and ach > best.get(kind, (0, None))[0]:
+            best[kind] = (ach, r.get(k + ".lat_p99"))
+        shown = {"real": "real", "replay": "replay", "retry": "replay (2nd try)"}[label]
+        cpu = f"{r.get(k + '.agent_cpu', float('nan')):.2f}"
+        if k + ".load_cpu" in r:
+            cpu += f" / {r[k + '.load_cpu']:.2f}"
+            if good and ev > 0:
+                per_hs.append(r[k + ".agent_cpu"] / ev)
+        print(f"| {shown} | {rate} | {ach:.0f} | {int(sent)} | {int(ev)} | {int(ok)} | "
+              f"{int(lost)} | {'yes' if good else '**no**'} | {lat} | {cpu} |")
+    rb, rb_p99 = best.get("replay", (0, None))
+    p99_text = f"{rb_p99:.1f} ms" if rb_p99 is not None else "not measured"
+    p99_ok = rb_p99 is not None and rb_p99 <= 200
+    print(f"\nHighest rate followed with no loss and every handshake reported: real "
+          f"{best.get('real', (0, None))[0]:.0f}/s (limited by the load generator: OpenSSL 3 on "
+          f"this machine makes about that many full handshakes per second on both ends together), "
+          f"replayed **{rb:.0f}/s** (target >= 50,000/s: {'meets' if rb >= 50000 else 'misses'} "
+          f"it), with a p99 delay from last packet to event of **{p99_text}** there (target <= "
+          f"200 ms: {'meets' if p99_ok else 'misses'} it).")
+    if per_hs:
+        us = min(per_hs) * 1e6
+        print(f"The agent's CPU time per replayed handshake (the least over the steps followed: "
+              "its start and the 1 s idle after the load weigh least on the busiest step): "
+              f"{us:.1f} us, so one core of this machine follows about {1e6 / us:,.0f} "
+              "handshakes/s.")
+    print()
+    prof = [k[:-len(".sent")] for k in r if k.startswith("prof.") and k.endswith(".sent")]
+    if prof and os.path.exists(profile):
+        k = prof[0]
+        print(f"Profile: the last replayed step once more, under `perf record -g -e cpu-clock` "
+              f"(not in the table): target {k.split('.')[1]}/s, achieved {r[k + '.achieved']:.0f}/s, "
+              f"{int(r[k + '.events'])} of {int(r[k + '.sent'])} handshakes reported, "
+              f"{int(r[k + '.lost'])} records lost.\n")
+        print(open(profile).read().rstrip("\n") + "\n")
+
+if parts == "abc":
+    section_head()
+for part, section in (("a", section_a), ("b", section_b), ("c", section_c)):
+    if part in parts:
+        section()
+        if parts != "abc":
+            print(f"Command: `BENCH_LIVE_PARTS={parts} scripts/bench-live.sh`, run alone on "
+                  f"{when}, {ncpu} CPUs, kernel {kernel}, load average when it ended: {load} "
+                  "(the rest of this section is from the last full run).\n")
 PY
 {
 	cat "$report"
@@ -599,6 +686,7 @@ PY
 if [ "$PARTS" = abc ]; then
 	bench_section live "$report.md"
 else
-	say "BENCH_LIVE_PARTS=$PARTS: BENCHMARKS.md left alone"
+	say "BENCH_LIVE_PARTS=$PARTS: only those parts of BENCHMARKS.md's live section are new"
+	bench_subsections live "$report"
 fi
 cat "$report.md"

@@ -14,7 +14,8 @@
       line: {"target": R, "ok": n, "failed": n, "seconds": s, "rate": ok/s}.
   live_load.py templates --pcap P --server IP [--ports-file F] --out T
       Cuts the handshakes of a capture (connections to IP:443, IPv4,
-      Ethernet; only the client ports listed in F if given) into templates
+      Ethernet; only the client ports listed in F if given, and none whose
+      port two connections used: each template is one handshake) into templates
       for bench/replay.c: every packet as captured, GSO packets cut to
       1500-byte IP packets, addressed to a MAC nobody has (so the peer
       drops the replayed copies: no answer, no RST), with the offsets of
@@ -210,6 +211,7 @@ def load_templates(a):
         want = {int(x) for x in open(a.ports_file).read().split()}
     server = socket.inet_aton(a.server)
     flows = {}
+    syns = {}                 # client SYNs per client port
     for frame in pcap_frames(a.pcap):
         if len(frame) < 54 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
             continue
@@ -225,10 +227,14 @@ def load_templates(a):
             continue
         if want is not None and port not in want:
             continue
+        if from_client and frame[tcp + 13] & 0x12 == 0x02:
+            syns[port] = syns.get(port, 0) + 1
         for f in split_frame(frame):
             flows.setdefault(port, []).append((f, from_client))
     templates = []
     for port, frames in flows.items():
+        if syns.get(port, 0) > 1:
+            continue          # the port was reused: two handshakes, one template
         flags = [f[14 + (f[14] & 15) * 4 + 13] for f, _ in frames]
         if not (flags[0] & 0x02) or not any(fl & 0x05 for fl in flags):
             continue          # cut by the capture's start or end

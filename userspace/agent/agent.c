@@ -167,6 +167,8 @@ static void on_turn(void *ctx, uint64_t now_us)
 	 * as idle, and a step back would stop idle timeouts and spike
 	 * windows until the wall clock caught up. */
 	pipeline_tick(ag->pl, live_now_us(ag->live));
+	/* The turn's events go out together, before the loop waits again. */
+	sink_set_flush(ag->sinks);
 }
 
 /* --- setup and teardown */

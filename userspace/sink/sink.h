@@ -6,6 +6,7 @@
  *   sink_set_open(&outputs, &set, err, sizeof(err));
  *   pipeline_opts.emit = sink_set_emit; pipeline_opts.emit_ctx = set;
  *   ... sink_set_tick(set, now) at least every SINK_TICK_MS ...
+ *   ... sink_set_flush(set) when a batch of events is done ...
  *   sink_set_close(set);          flushes (bounded) and frees
  *
  * Each event's JSON document (events.md) is built once by the set, and only
@@ -107,6 +108,11 @@ struct sink_ops {
 		     size_t json_len);
 	/* Time passes: deliveries, retries, metric snapshots. May be NULL. */
 	void (*tick)(struct sink *s, uint64_t now_us);
+	/* Writes out the events it buffered (the JSON log buffers a batch of
+	 * lines and writes them in one write(2), not one each); returns how
+	 * many of them it could not write (the set counts them). May be
+	 * NULL. */
+	unsigned (*flush)(struct sink *s);
 	/* SIGHUP: reopen files. May be NULL. */
 	int (*reopen)(struct sink *s);
 	/* Reload: whether a sink opened from @o would be this one (the same
@@ -133,6 +139,10 @@ int sink_set_open(const struct output_opts *o, struct sink_set **out,
 /* An event_fn: @set is the struct sink_set. */
 void sink_set_emit(void *set, const struct event *ev);
 void sink_set_tick(struct sink_set *set, uint64_t now_us);
+/* Writes out what the sinks buffered; the agent calls it after each turn of
+ * its loop, so no event waits longer than the turn that made it. Without
+ * it, buffered events go out when a buffer fills and at close. */
+void sink_set_flush(struct sink_set *set);
 /* Reopens files; 0, or the first error (-errno). */
 int sink_set_reopen(struct sink_set *set);
 /*

@@ -272,6 +272,15 @@ void sink_set_tick(struct sink_set *set, uint64_t now_us)
 			set->sinks[i]->ops->tick(set->sinks[i], now_us);
 }
 
+void sink_set_flush(struct sink_set *set)
+{
+	int i;
+
+	for (i = 0; i < set->n_sinks; i++)
+		if (set->sinks[i]->ops->flush)
+			set->errors += set->sinks[i]->ops->flush(set->sinks[i]);
+}
+
 int sink_set_reopen(struct sink_set *set)
 {
 	int i, rc, first = 0;

@@ -89,7 +89,10 @@ static void offer_tls12(const struct tls_client_hello *ch, struct key_offer *o)
 	bool seen[SUITE_AUTH_RSA + 1] = { false };
 	size_t i;
 
-	for (i = 0; i < ch->ciphers.n; i++) {
+	/* both kinds seen: no later suite adds anything (the names are
+	 * matched as strings, a cost per suite worth stopping early) */
+	for (i = 0; i < ch->ciphers.n &&
+		    !(seen[SUITE_AUTH_ECDSA] && seen[SUITE_AUTH_RSA]); i++) {
 		enum suite_auth auth = suite_auth(ch->ciphers.v[i]);
 
 		if (auth == SUITE_AUTH_NONE || seen[auth])

@@ -59,8 +59,11 @@ const volatile __u8 tw_up_binds;
 __u64 tw_last_wake_ns;
 
 /* Watched server ports, one bit each; userspace writes it through the
- * skeleton's mmap of .bss, so changing ports needs no reload. */
-__u64 tw_watched_ports[65536 / 64];
+ * skeleton's mmap of .bss, so changing ports needs no reload. Its own
+ * cache lines: every forced wakeup writes tw_last_wake_ns, which would
+ * otherwise take the line of ports 0-447 (443 with them) from the other
+ * CPUs' caches. */
+__u64 tw_watched_ports[65536 / 64] __attribute__((aligned(64)));
 
 /* tw_events, the ring buffer, and the uprobe side's maps */
 #include "uprobe_maps.h"
@@ -141,7 +144,14 @@ static __always_inline __u64 tw_submit_flags(const struct tw_ctx *c, bool urgent
 	return BPF_RB_FORCE_WAKEUP;
 }
 
+/*
+ * The record header @e, and what the record's tail @t must say: the
+ * addresses of an IPv6 packet, a tunnel's outer facts. An IPv4 packet
+ * outside a tunnel (nearly all of them) writes nothing past the header's
+ * cache line (struct tw_event).
+ */
 static __always_inline void tw_fill_event(struct tw_event *e,
+					  struct tw_event_tail *t,
 					  struct __sk_buff *skb,
 					  const struct tw_ctx *c, __u8 kind,
 					  __u8 flags, __u32 off, __u32 len)
@@ -149,8 +159,19 @@ static __always_inline void tw_fill_event(struct tw_event *e,
 	const struct tw_pkt *p = &c->pkt;
 
 	e->ts_ns = c->now;
-	__builtin_memcpy(e->saddr, p->saddr, 16);
-	__builtin_memcpy(e->daddr, p->daddr, 16);
+	if (p->family == 4) {
+		__builtin_memcpy(e->saddr, p->saddr, 4);
+		__builtin_memcpy(e->daddr, p->daddr, 4);
+	} else {
+		__builtin_memset(e->saddr, 0, 4);
+		__builtin_memset(e->daddr, 0, 4);
+		__builtin_memcpy(t->saddr6, p->saddr, 16);
+		__builtin_memcpy(t->daddr6, p->daddr, 16);
+	}
+	if (p->tun.type) {
+		t->tun = p->tun;
+		flags |= TW_EVF_TUNNEL;
+	}
 	e->sport = p->sport;
 	e->dport = p->dport;
 	e->seq = p->seq;
@@ -164,7 +185,6 @@ static __always_inline void tw_fill_event(struct tw_event *e,
 					   : p->tcp_flags & ~(TCP_FIN | TCP_RST);
 	e->kind = kind;
 	e->flags = flags;
-	e->tun = p->tun;
 }
 
 /*
@@ -180,7 +200,7 @@ static __always_inline int tw_emit_sized(struct __sk_buff *skb,
 	__u64 len = n;
 	bool last;
 
-	e = bpf_ringbuf_reserve(&tw_events, sizeof(*e) + cap, 0);
+	e = bpf_ringbuf_reserve(&tw_events, TW_EVENT_DATA_BYTES(cap), 0);
 	if (!e) {
 		cnt->c[TW_CNT_RINGBUF_FULL]++;
 		return -1;
@@ -199,7 +219,8 @@ static __always_inline int tw_emit_sized(struct __sk_buff *skb,
 		cnt->c[TW_CNT_COPY_FAILED]++;
 		return -1;
 	}
-	tw_fill_event(e, skb, c, TW_EV_DATA, flags, off, len);
+	tw_fill_event(e, (void *)(e->data + cap), skb, c, TW_EV_DATA, flags,
+		      off, len);
 	/* The packet's first bytes say whether it ends a handshake; a cut
 	 * packet means lost bytes. A wakeup goes with the packet's last
 	 * record, so one wakeup brings them all (and the ring is only looked
@@ -239,12 +260,13 @@ __noinline int tw_emit(struct __sk_buff *skb, struct tw_ctx *c,
 	if (n > 0)
 		return tw_emit_sized(skb, c, cnt, off, n, flags, TW_CHUNK_SMALL);
 
-	e = bpf_ringbuf_reserve(&tw_events, sizeof(*e), 0);
+	e = bpf_ringbuf_reserve(&tw_events, TW_EVENT_DATA_BYTES(0), 0);
 	if (!e) {
 		cnt->c[TW_CNT_RINGBUF_FULL]++;
 		return -1;
 	}
-	tw_fill_event(e, skb, c, (kind_flags >> 8) & 0xff, flags, off, 0);
+	tw_fill_event(e, (void *)e->data, skb, c, (kind_flags >> 8) & 0xff,
+		      flags, off, 0);
 	bpf_ringbuf_submit(e, tw_submit_flags(c, true));
 	cnt->c[TW_CNT_CHUNKS_EMITTED]++;
 	return 0;
@@ -452,14 +474,16 @@ __noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
 	if (!p || !bpf_get_socket_cookie(skb))
 		return 0;
 	uc = bpf_map_lookup_elem(&tw_up_counters, &zero);
-	ev = bpf_ringbuf_reserve(&tw_events, sizeof(*ev) + sizeof(*info), 0);
+	ev = bpf_ringbuf_reserve(&tw_events, TW_UP_BIND_BYTES, 0);
 	if (!ev) {
 		if (uc)
 			uc->c[TW_UP_CNT_LOST]++;
 		return 0;
 	}
 	info = (void *)(ev + 1);
-	tw_fill_event(ev, skb, c, TW_EV_UP_BIND, 0, 0, 0);
+	tw_fill_event(ev, (void *)ev + TW_UP_BIND_BYTES -
+			  sizeof(struct tw_event_tail),
+		      skb, c, TW_EV_UP_BIND, 0, 0, 0);
 	ev->ts_ns = bpf_ktime_get_ns();
 	info->hs_id = p->hs_id;
 	info->tgid = id >> 32;

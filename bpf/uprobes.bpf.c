@@ -68,9 +68,6 @@ struct {
 /* Handshake ids: unique for the life of the loaded program. */
 __u64 tw_up_next_id;
 
-#define TW_UP_REC_BYTES (sizeof(struct tw_event) + sizeof(struct tw_up_info) + \
-			 TW_UP_CHUNK)
-
 static __always_inline struct tw_up_counters *tw_up_cnt(void)
 {
 	__u32 zero = 0;

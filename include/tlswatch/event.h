@@ -65,11 +65,15 @@
  * which bounds every record's wait. A forced wakeup costs the TC program
  * tens of microseconds in a VM (a self-IPI, the irq_work waking the
  * consumer, an IPI to its CPU): at 40 per second (a 25 ms gap) that was a
- * third of the per-packet cost on 300 handshakes/s (BENCHMARKS.md, live).
+ * third of the per-packet cost on 300 handshakes/s (BENCHMARKS.md, live),
+ * at 4 per second (250 ms) still several percent (8% in one interleaved
+ * run): hence one a second. A record that follows a forced wakeup within
+ * the second waits for the consumer's next read, at most
+ * LIVE_MAX_BATCH_MS, as before.
  */
 #define TW_WAKE_FILL_DIVISOR    16
-#define TW_WAKE_FILL_GAP_NS     1000000ull   /* 1 ms */
-#define TW_WAKE_GAP_NS          250000000ull /* 250 ms */
+#define TW_WAKE_FILL_GAP_NS     1000000ull    /* 1 ms */
+#define TW_WAKE_GAP_NS          1000000000ull /* 1 s */
 
 /*
  * TC filter identity. The handle also records who created the clsact qdisc:
@@ -144,13 +148,29 @@ enum tw_event_flags {
 	TW_EVF_FLOW_START  = 0x04, /* from the packet that began the handshake
 				    * phase (all of its chunks) */
 	TW_EVF_BUDGET      = 0x08, /* cut by the per-direction byte budget */
+	TW_EVF_TUNNEL      = 0x10, /* the tail's tun holds the packet's
+				    * outermost encapsulation */
 };
 
-/* Ring buffer record header; chunk_len payload bytes follow it. */
+/*
+ * A ring buffer record: struct tw_event, then room for the payload
+ * (chunk_len bytes used; the record's cap: TW_CHUNK_*), then struct
+ * tw_event_tail, the record's last bytes. The header holds what every
+ * record needs and, with the kernel's own 8-byte header in front of it,
+ * fills one 64-byte cache line; the facts few records need (IPv6
+ * addresses, a tunnel's outer ones) are in the tail, written only when
+ * the header says so (family 6, TW_EVF_TUNNEL): else its bytes are
+ * whatever an older record left there. Every record takes whole cache
+ * lines of ring (TW_EVENT_BYTES), so every header starts one: the TC
+ * program writes an IPv4 record of n payload bytes into (56 + n) / 64
+ * lines, rounded up. Before, a 112-byte header (the tunnel facts in every
+ * record) at any 8-byte offset cost one or two lines more per record, on
+ * a path that runs with cold caches (BENCHMARKS.md, live (a)).
+ */
 struct tw_event {
 	__u64 ts_ns;         /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	__u8 saddr[16];      /* network byte order; IPv4 in the first 4 */
-	__u8 daddr[16];
+	__u8 saddr[4];       /* family 4: network byte order; 6: in the tail */
+	__u8 daddr[4];
 	__u16 sport;         /* host byte order */
 	__u16 dport;
 	__u32 seq;           /* TCP sequence number of the packet */
@@ -163,9 +183,35 @@ struct tw_event {
 	__u8 tcp_flags;      /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 */
 	__u8 kind;           /* enum tw_event_kind */
 	__u8 flags;          /* enum tw_event_flags */
-	struct tw_tun tun;   /* the packet's outermost encapsulation, if any */
 	__u8 data[];
 };
+
+/* The last bytes of every record; valid as the header says. */
+struct tw_event_tail {
+	__u8 saddr6[16];     /* family 6: the addresses, network byte order */
+	__u8 daddr6[16];
+	struct tw_tun tun;   /* TW_EVF_TUNNEL: the outermost encapsulation */
+};
+
+#define TW_RINGBUF_HDR   8   /* the kernel's header in front of a record */
+#define TW_CACHE_LINE    64
+/* The size to reserve for a record whose header and what follows it before
+ * the tail take @n bytes: with the tail and the kernel's header, a
+ * multiple of a cache line. */
+#define TW_EVENT_BYTES(n)                                                      \
+	((((n) + sizeof(struct tw_event_tail) + TW_RINGBUF_HDR +               \
+	   TW_CACHE_LINE - 1) / TW_CACHE_LINE) * TW_CACHE_LINE - TW_RINGBUF_HDR)
+/* A TC record with room for @cap payload bytes. */
+#define TW_EVENT_DATA_BYTES(cap) TW_EVENT_BYTES(sizeof(struct tw_event) + (cap))
+
+_Static_assert(sizeof(struct tw_event) + TW_RINGBUF_HDR <= TW_CACHE_LINE,
+	       "the record header and the ring's fit one cache line");
+/* The payload caps fill their records exactly: no ring space padded. */
+#define TW_EVENT_EXACT(cap)                                                    \
+	(TW_EVENT_DATA_BYTES(cap) ==                                           \
+	 sizeof(struct tw_event) + (cap) + sizeof(struct tw_event_tail))
+_Static_assert(TW_EVENT_EXACT(TW_CHUNK_SMALL) && TW_EVENT_EXACT(TW_CHUNK_MTU) &&
+	       TW_EVENT_EXACT(TW_CHUNK_MAX), "payload caps in whole lines");
 
 /*
  * The uprobe side (bpf/uprobes.bpf.c and the bind in bpf/tlswatch.bpf.c).
@@ -273,6 +319,13 @@ struct tw_up_info {
 	char comm[16];       /* CERT: the serving thread's name */
 	char exe[TW_UP_EXE_PARTS][TW_UP_EXE_PART]; /* CERT index 0 */
 };
+
+/* The sizes of the uprobe side's records: CERT and ALPN (room for a
+ * chunk), BIND (no bytes; its addresses may be in the tail). */
+#define TW_UP_REC_BYTES  TW_EVENT_BYTES(sizeof(struct tw_event) +             \
+					sizeof(struct tw_up_info) + TW_UP_CHUNK)
+#define TW_UP_BIND_BYTES TW_EVENT_BYTES(sizeof(struct tw_event) +             \
+					sizeof(struct tw_up_info))
 
 /* Flow key: the two endpoints in a canonical order (see tw_flow_key_make),
  * so both directions of a connection find the same entry. */

@@ -34,7 +34,8 @@
 
 #define MAX_RECS 320 /* past the 256 waiting chains: the oldest goes */
 #define HEAD (sizeof(struct tw_event) + sizeof(struct tw_up_info))
-#define REC_MAX (HEAD + TW_UP_CHUNK)
+#define TAIL sizeof(struct tw_event_tail) /* a record's last bytes */
+#define REC_MAX (HEAD + TW_UP_CHUNK + TAIL)
 #define CERT_MAX ((uint32_t)TW_UP_CHUNK * TW_UP_MAX_CHUNKS)
 #define ALPN_INDEX 0xffff
 /* no such process: exe_of() finds nothing in /proc, every run the same */
@@ -242,7 +243,8 @@ static size_t gen_cert(struct gen *s, uint64_t hs)
 	for (k = 0; k < TW_UP_EXE_PARTS; k++)
 		memset(in->exe[k], 'a' + k, fuzz_take(s->g, 1) % (TW_UP_EXE_PART + 1));
 	put_bytes(s, hs, in->cert_index, len, off, n);
-	return HEAD + n - ((odd & 4) ? fuzz_take(s->g, 1) % (HEAD + n + 1) : 0);
+	return HEAD + n + TAIL -
+	       ((odd & 4) ? fuzz_take(s->g, 1) % (HEAD + n + TAIL + 1) : 0);
 }
 
 static size_t gen_alpn(struct gen *s, uint64_t hs)
@@ -259,24 +261,27 @@ static size_t gen_alpn(struct gen *s, uint64_t hs)
 		e->chunk_off = (uint32_t)fuzz_take(s->g, 1);
 	}
 	put_bytes(s, hs, ALPN_INDEX, n, 0, n);
-	return HEAD + n;
+	return HEAD + n + TAIL;
 }
 
 static size_t gen_bind(struct gen *s, uint64_t hs, uint8_t kind)
 {
 	struct tw_up_info *in = head(s, kind, hs);
 	struct tw_event *e = (struct tw_event *)s->rec;
+	struct tw_event_tail *t = (struct tw_event_tail *)(s->rec + HEAD);
 	uint8_t fam = (uint8_t)fuzz_take(s->g, 1);
 
 	e->family = fam < 0x80 ? 4 : fam < 0xf0 ? 6 : fam;
 	e->saddr[0] = 192;
 	e->daddr[0] = 198;
+	t->saddr6[0] = 0x20; /* IPv6: in the tail */
+	t->daddr6[0] = 0x20;
 	e->sport = 443;
 	e->dport = (uint16_t)fuzz_take(s->g, 2);
 	in->cert_index = (uint16_t)(fuzz_take(s->g, 1) % (TW_VIEW_MAX_CERTS + 3));
 	in->alert = (uint8_t)fuzz_take(s->g, 1);
 	in->alert_sent = (uint8_t)fuzz_take(s->g, 1);
-	return HEAD;
+	return HEAD + TAIL;
 }
 
 static void run_structured(struct up_asm *a, struct fuzz_input *g)

@@ -11,7 +11,18 @@
 #include "check.h"
 #include "live/live.h"
 
-static uint8_t buf[sizeof(struct tw_event) + TW_CHUNK_MAX];
+/* Record sizes as the kernel reserves them: header, room, tail. */
+#define REC_EMPTY TW_EVENT_DATA_BYTES(0)
+#define REC_SMALL TW_EVENT_DATA_BYTES(TW_CHUNK_SMALL)
+#define REC_MAX   TW_EVENT_DATA_BYTES(TW_CHUNK_MAX)
+
+static uint8_t buf[REC_MAX];
+
+/* The tail of a record of @size bytes in buf: its last bytes. */
+static struct tw_event_tail *tail_of(size_t size)
+{
+	return (struct tw_event_tail *)(buf + size - sizeof(struct tw_event_tail));
+}
 
 /* A record from 192.0.2.1:443 to 192.0.2.10:40000, seq 5000, ack 1517. */
 static struct tw_event *rec4(uint8_t kind, uint32_t wire, uint32_t off,
@@ -48,8 +59,8 @@ static void test_data_record_maps_every_field(void)
 	char a[TW_ADDR_STRLEN];
 
 	rec4(TW_EV_DATA, 300, 0, 300, TW_EVF_FROM_SERVER | TW_EVF_FLOW_START);
-	CHECK_INT(live_record_decode(buf, sizeof(struct tw_event) + TW_CHUNK_SMALL,
-				     1700000000000000000LL, &seg, &meta), 0);
+	CHECK_INT(live_record_decode(buf, REC_SMALL, 1700000000000000000LL, &seg,
+				     &meta), 0);
 	/* (2000000123 ns monotonic + offset) in microseconds */
 	CHECK_INT(seg.ts_us, 1700000002000000ULL);
 	CHECK_STR(tw_addr_format(&seg.src.addr, a), "192.0.2.1");
@@ -127,7 +138,7 @@ static void test_close_record_is_an_empty_segment_at_the_fin(void)
 	struct tw_segment seg;
 
 	rec4(TW_EV_CLOSE, 7, 7, 0, 0)->tcp_flags = TW_TCP_FIN | TW_TCP_ACK;
-	CHECK_INT(live_record_decode(buf, sizeof(struct tw_event), 0, &seg, NULL), 0);
+	CHECK_INT(live_record_decode(buf, REC_EMPTY, 0, &seg, NULL), 0);
 	CHECK_INT(seg.seq, 5007);
 	CHECK_INT(seg.tcp_flags, TW_TCP_FIN | TW_TCP_ACK);
 	CHECK_INT(seg.len, 0);
@@ -140,23 +151,25 @@ static void test_gap_record_is_a_truncated_empty_segment(void)
 	struct tw_segment seg;
 
 	rec4(TW_EV_GAP, 100, 0, 0, TW_EVF_TRUNCATED | TW_EVF_BUDGET);
-	CHECK_INT(live_record_decode(buf, sizeof(struct tw_event), 0, &seg, NULL), 0);
+	CHECK_INT(live_record_decode(buf, REC_EMPTY, 0, &seg, NULL), 0);
 	CHECK_INT(seg.seq, 5000);
 	CHECK_INT(seg.len, 0);
 	CHECK_INT(seg.wire_len, 100);
 	CHECK(seg.truncated);
 }
 
-static void test_ipv6_addresses_are_copied_whole(void)
+/* IPv6 addresses are in the record's tail; the header's IPv4 fields
+ * (192.0.2.1, 192.0.2.10 here) are not looked at. */
+static void test_ipv6_addresses_come_whole_from_the_tail(void)
 {
 	struct tw_segment seg;
 	char a[TW_ADDR_STRLEN];
 	struct tw_event *e = rec4(TW_EV_DATA, 10, 0, 10, 0);
 
 	e->family = 6;
-	inet_pton(AF_INET6, "2001:db8::1", e->saddr);
-	inet_pton(AF_INET6, "2001:db8::10", e->daddr);
-	CHECK_INT(live_record_decode(buf, sizeof(buf), 0, &seg, NULL), 0);
+	inet_pton(AF_INET6, "2001:db8::1", tail_of(REC_SMALL)->saddr6);
+	inet_pton(AF_INET6, "2001:db8::10", tail_of(REC_SMALL)->daddr6);
+	CHECK_INT(live_record_decode(buf, REC_SMALL, 0, &seg, NULL), 0);
 	CHECK_STR(tw_addr_format(&seg.src.addr, a), "2001:db8::1");
 	CHECK_STR(tw_addr_format(&seg.dst.addr, a), "2001:db8::10");
 }
@@ -177,9 +190,15 @@ static void test_inconsistent_records_are_refused(void)
 {
 	struct tw_segment seg;
 
-	CHECK_INT(live_record_decode(buf, sizeof(struct tw_event) - 1, 0, &seg, NULL), -EINVAL);
+	rec4(TW_EV_CLOSE, 7, 7, 0, 0);    /* no room for the tail */
+	CHECK_INT(live_record_decode(buf, REC_EMPTY - 1, 0, &seg, NULL), -EINVAL);
+	CHECK_INT(live_record_decode(buf, sizeof(struct tw_event), 0, &seg, NULL), -EINVAL);
 	rec4(TW_EV_DATA, 600, 0, 600, 0); /* more than the record holds */
-	CHECK_INT(live_record_decode(buf, sizeof(struct tw_event) + 512, 0, &seg, NULL), -EINVAL);
+	CHECK_INT(live_record_decode(buf, REC_SMALL, 0, &seg, NULL), -EINVAL);
+	rec4(TW_EV_DATA, 600, 0, 513, 0); /* the payload's room, then the tail */
+	CHECK_INT(live_record_decode(buf, REC_SMALL, 0, &seg, NULL), -EINVAL);
+	rec4(TW_EV_DATA, 600, 0, 512, 0);
+	CHECK_INT(live_record_decode(buf, REC_SMALL, 0, &seg, NULL), 0);
 	rec4(TW_EV_DATA, 100, 50, 60, 0); /* past the packet's end */
 	CHECK_INT(live_record_decode(buf, sizeof(buf), 0, &seg, NULL), -EINVAL);
 	rec4(TW_EV_DATA, 100, 0, 0, 0);   /* data record without data */
@@ -195,34 +214,41 @@ static void test_inconsistent_records_are_refused(void)
 static void test_tunnel_facts_reach_the_segment(void)
 {
 	struct tw_event *e = rec4(TW_EV_DATA, 10, 0, 10, 0);
+	struct tw_event_tail *t = tail_of(REC_SMALL);
 	struct tw_segment seg;
 	char a[TW_ADDR_STRLEN];
 
-	CHECK_INT(live_record_decode(buf, sizeof(*e) + 10, 0, &seg, NULL), 0);
+	CHECK_INT(live_record_decode(buf, REC_SMALL, 0, &seg, NULL), 0);
 	CHECK_INT(seg.tunnel.type, TW_TUN_NONE);  /* a plain packet */
 
-	e->tun.type = TW_TUN_GENEVE;
-	e->tun.family = 6;
-	e->tun.depth = 2;
-	e->tun.flags = TW_TUNF_ID;
-	e->tun.id = 77;
-	inet_pton(AF_INET6, "2001:db8::a", e->tun.saddr);
-	inet_pton(AF_INET6, "2001:db8::b", e->tun.daddr);
-	CHECK_INT(live_record_decode(buf, sizeof(*e) + 10, 0, &seg, NULL), 0);
+	t->tun.type = TW_TUN_GENEVE;
+	t->tun.family = 6;
+	t->tun.depth = 2;
+	t->tun.flags = TW_TUNF_ID;
+	t->tun.id = 77;
+	inet_pton(AF_INET6, "2001:db8::a", t->tun.saddr);
+	inet_pton(AF_INET6, "2001:db8::b", t->tun.daddr);
+	/* without the flag the tail's bytes are an older record's */
+	CHECK_INT(live_record_decode(buf, REC_SMALL, 0, &seg, NULL), 0);
+	CHECK_INT(seg.tunnel.type, TW_TUN_NONE);
+	e->flags |= TW_EVF_TUNNEL;
+	CHECK_INT(live_record_decode(buf, REC_SMALL, 0, &seg, NULL), 0);
 	CHECK_INT(seg.tunnel.type, TW_TUN_GENEVE);
 	CHECK_INT(seg.tunnel.depth, 2);
 	CHECK_INT(seg.tunnel.has_id, 1);
 	CHECK_INT(seg.tunnel.id, 77);
 	CHECK_STR(tw_addr_format(&seg.tunnel.src, a), "2001:db8::a");
 	CHECK_STR(tw_addr_format(&seg.tunnel.dst, a), "2001:db8::b");
+	/* the inner addresses stay the header's */
+	CHECK_STR(tw_addr_format(&seg.src.addr, a), "192.0.2.1");
 
 	/* a type or family the kernel cannot write: no tunnel, not a guess */
-	e->tun.type = TW_TUN__COUNT;
-	CHECK_INT(live_record_decode(buf, sizeof(*e) + 10, 0, &seg, NULL), 0);
+	t->tun.type = TW_TUN__COUNT;
+	CHECK_INT(live_record_decode(buf, REC_SMALL, 0, &seg, NULL), 0);
 	CHECK_INT(seg.tunnel.type, TW_TUN_NONE);
-	e->tun.type = TW_TUN_GRE;
-	e->tun.family = 5;
-	CHECK_INT(live_record_decode(buf, sizeof(*e) + 10, 0, &seg, NULL), 0);
+	t->tun.type = TW_TUN_GRE;
+	t->tun.family = 5;
+	CHECK_INT(live_record_decode(buf, REC_SMALL, 0, &seg, NULL), 0);
 	CHECK_INT(seg.tunnel.type, TW_TUN_NONE);
 }
 
@@ -283,7 +309,7 @@ int main(void)
 	RUN_TEST(test_seq_wraps_around);
 	RUN_TEST(test_close_record_is_an_empty_segment_at_the_fin);
 	RUN_TEST(test_gap_record_is_a_truncated_empty_segment);
-	RUN_TEST(test_ipv6_addresses_are_copied_whole);
+	RUN_TEST(test_ipv6_addresses_come_whole_from_the_tail);
 	RUN_TEST(test_timestamp_out_of_range_saturates);
 	RUN_TEST(test_inconsistent_records_are_refused);
 	RUN_TEST(test_tunnel_facts_reach_the_segment);

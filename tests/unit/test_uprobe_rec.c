@@ -16,9 +16,9 @@
 #include "pipeline/pipeline_priv.h"
 #include "tls/hs_names.h"
 
-#define REC_MAX (sizeof(struct tw_event) + sizeof(struct tw_up_info) + TW_UP_CHUNK)
-
-static uint8_t rec[REC_MAX];
+/* Records are built here as the kernel reserves them (TW_UP_REC_BYTES,
+ * TW_UP_BIND_BYTES): header, info, room for the bytes, tail. */
+static uint8_t rec[TW_UP_REC_BYTES];
 static struct tw_server_view seen;
 static int n_seen;
 static uint8_t seen_der[2][TW_UP_CHUNK * 2];
@@ -79,7 +79,7 @@ static size_t cert_rec(uint64_t hs, uint16_t index, uint32_t total,
 	}
 	for (i = 0; i < len; i++)
 		der[i] = (uint8_t)((index * 16 + off + i) & 0xff);
-	return sizeof(*e) + sizeof(*in) + len;
+	return TW_UP_REC_BYTES;
 }
 
 /* The server 192.0.2.1:443 sent a packet to 198.51.100.7:40000. */
@@ -103,7 +103,7 @@ static size_t bind_rec(uint64_t hs, uint16_t n_certs, uint8_t flags,
 	in->flags = flags;
 	in->alert = alert;
 	in->alert_sent = alert_sent;
-	return sizeof(*e) + sizeof(*in);
+	return TW_UP_BIND_BYTES;
 }
 
 static void feed(struct up_asm *a, size_t size)
@@ -126,7 +126,7 @@ static size_t alpn_rec(uint64_t hs, const char *proto, size_t len)
 	in->tgid = 4242;
 	in->flags = TW_UPF_ALPN;
 	memcpy(rec + sizeof(*e) + sizeof(*in), proto, len);
-	return sizeof(*e) + sizeof(*in) + len;
+	return TW_UP_REC_BYTES;
 }
 
 static void test_alpn_then_bind_reaches_the_view_with_the_alerts(void)
@@ -195,8 +195,10 @@ static void test_bad_alpn_records_are_refused(void)
 
 	n = alpn_rec(23, "", 0);                                  /* empty */
 	CHECK(up_asm_record(a, rec, n, 0, on_view, NULL) < 0);
-	n = alpn_rec(23, "http/1.1", 8);
-	CHECK(up_asm_record(a, rec, n - 1, 0, on_view, NULL) < 0); /* cut */
+	alpn_rec(23, "http/1.1", 8);                              /* cut: */
+	n = sizeof(struct tw_event) + sizeof(struct tw_up_info) + 7 + /* room */
+	    sizeof(struct tw_event_tail);                              /* for 7 */
+	CHECK(up_asm_record(a, rec, n, 0, on_view, NULL) < 0);
 	((struct tw_event *)rec)->chunk_len = TW_UP_ALPN_MAX + 1;  /* too long */
 	((struct tw_event *)rec)->wire_len = TW_UP_ALPN_MAX + 1;
 	CHECK(up_asm_record(a, rec, sizeof(rec), 0, on_view, NULL) < 0);
@@ -322,14 +324,40 @@ static void test_alerts_read_and_sent_reach_the_view(void)
 	up_asm_free(a);
 }
 
+/* An IPv6 connection's addresses are in the BIND record's tail. */
+static void test_ipv6_bind_names_the_connection_from_the_tail(void)
+{
+	struct up_asm *a = up_asm_new();
+	struct tw_event_tail *t;
+	char s[TW_ADDR_STRLEN];
+	size_t n;
+
+	n_seen = 0;
+	n = bind_rec(0, 0, TW_UPF_ALERT, 48, 0);
+	t = (struct tw_event_tail *)(rec + n - sizeof(*t));
+	((struct tw_event *)rec)->family = 6;
+	inet_pton(AF_INET6, "2001:db8::1", t->saddr6);
+	inet_pton(AF_INET6, "2001:db8::7", t->daddr6);
+	feed(a, n);
+	CHECK_INT(n_seen, 1);
+	CHECK_STR(tw_addr_format(&seen.server.addr, s), "2001:db8::1");
+	CHECK_INT(seen.server.port, 443);
+	CHECK_STR(tw_addr_format(&seen.client.addr, s), "2001:db8::7");
+	CHECK_INT(seen.client.port, 40000);
+	up_asm_free(a);
+}
+
 static void test_short_or_unknown_records_are_refused(void)
 {
 	struct up_asm *a = up_asm_new();
 	size_t n;
 
 	CHECK(up_asm_record(a, rec, sizeof(struct tw_event), 0, on_view, NULL) < 0);
-	n = cert_rec(11, 0, 300, 0, 300);
-	CHECK(up_asm_record(a, rec, n - 1, 0, on_view, NULL) < 0); /* cut */
+	cert_rec(11, 0, 300, 0, 300);
+	/* no room for its 300 bytes and the tail: cut */
+	n = sizeof(struct tw_event) + sizeof(struct tw_up_info) + 300 +
+	    sizeof(struct tw_event_tail);
+	CHECK(up_asm_record(a, rec, n - 1, 0, on_view, NULL) < 0);
 	n = cert_rec(11, 0, 300, 200, 300);                         /* past its end */
 	CHECK(up_asm_record(a, rec, n, 0, on_view, NULL) < 0);
 	n = bind_rec(11, 1, TW_UPF_CHAIN, 0, 0);
@@ -567,6 +595,7 @@ int main(void)
 	RUN_TEST(test_certificate_too_big_is_counted_and_the_chain_lost);
 	RUN_TEST(test_certificate_announced_but_never_seen_loses_the_chain);
 	RUN_TEST(test_alerts_read_and_sent_reach_the_view);
+	RUN_TEST(test_ipv6_bind_names_the_connection_from_the_tail);
 	RUN_TEST(test_short_or_unknown_records_are_refused);
 	RUN_TEST(test_alpn_then_bind_reaches_the_view_with_the_alerts);
 	RUN_TEST(test_longest_alpn_is_kept_whole);

@@ -13,7 +13,7 @@
  * Wakeups are batched: the kernel submits most records without waking the
  * consumer, and forces a wakeup only when the ring holds 1/16 of its size
  * (at most once a millisecond) or for a record that ends a handshake,
- * closes a flow or says bytes were lost (at most once per 250 ms; see
+ * closes a flow or says bytes were lost (at most once a second; see
  * TW_WAKE_* in tlswatch/event.h). So a record can sit in the ring
  * unannounced: whoever polls must read the ring at least every
  * LIVE_MAX_BATCH_MS, which is then the longest a record waits before
@@ -39,7 +39,7 @@
  * bound on how long batching may hold a record back. A read of an empty
  * ring costs a few microseconds of the agent's time; a wakeup forced from
  * the TC program costs tens of microseconds of the packet path's: reads
- * this often let the kernel force one at most every 250 ms. */
+ * this often let the kernel force one at most once a second. */
 #define LIVE_MAX_BATCH_MS 25
 
 /* Interfaces one agent attaches to, over its run (one that comes back
@@ -235,9 +235,17 @@ int live_map_fd(const struct live *l, const char *name);
 int live_record_decode(const void *rec, size_t size, int64_t mono_to_real_ns,
 		       struct tw_segment *seg, struct live_meta *meta);
 
-/* @ep from a record's address (network order, 4 or 16 bytes) and port. */
-void live_endpoint_from(struct tw_endpoint *ep, uint8_t family,
-			const uint8_t *addr, uint16_t port);
+/*
+ * The tail of record @rec of @size bytes (its last bytes: IPv6 addresses,
+ * tunnel facts; struct tw_event_tail), copied into @t; -EINVAL if @size
+ * cannot hold a header and a tail.
+ */
+int live_record_tail(const void *rec, size_t size, struct tw_event_tail *t);
+
+/* @src and @dst from header @e (family 4 or 6) and tail @t of a record. */
+void live_record_endpoints(const struct tw_event *e,
+			   const struct tw_event_tail *t,
+			   struct tw_endpoint *src, struct tw_endpoint *dst);
 
 /* The kernel's flow key for the connection between @a and @b. */
 int live_flow_key(const struct tw_endpoint *a, const struct tw_endpoint *b,

@@ -5,8 +5,8 @@
 
 #include "live.h"
 
-void live_endpoint_from(struct tw_endpoint *ep, uint8_t family,
-			const uint8_t *addr, uint16_t port)
+static void endpoint_from(struct tw_endpoint *ep, uint8_t family,
+			  const uint8_t *addr, uint16_t port)
 {
 	memset(ep, 0, sizeof(*ep));
 	ep->addr.family = family;
@@ -14,12 +14,33 @@ void live_endpoint_from(struct tw_endpoint *ep, uint8_t family,
 	ep->port = port;
 }
 
+int live_record_tail(const void *rec, size_t size, struct tw_event_tail *t)
+{
+	if (size < sizeof(struct tw_event) + sizeof(*t))
+		return -EINVAL;
+	memcpy(t, (const uint8_t *)rec + size - sizeof(*t), sizeof(*t));
+	return 0;
+}
+
+void live_record_endpoints(const struct tw_event *e,
+			   const struct tw_event_tail *t,
+			   struct tw_endpoint *src, struct tw_endpoint *dst)
+{
+	/* IPv4 addresses are in the header's cache line, IPv6 ones in the
+	 * tail (include/tlswatch/event.h) */
+	bool v4 = e->family == 4;
+
+	endpoint_from(src, e->family, v4 ? e->saddr : t->saddr6, e->sport);
+	endpoint_from(dst, e->family, v4 ? e->daddr : t->daddr6, e->dport);
+}
+
 /* Header fields the kernel promises; anything else is a bad record. */
 static int record_check(const struct tw_event *e, size_t size)
 {
 	if (e->family != 4 && e->family != 6)
 		return -EINVAL;
-	if (e->chunk_len > size - sizeof(*e) || e->chunk_len > TW_CHUNK_MAX)
+	if (e->chunk_len > size - sizeof(*e) - sizeof(struct tw_event_tail) ||
+	    e->chunk_len > TW_CHUNK_MAX)
 		return -EINVAL;
 	if (e->chunk_off > e->wire_len || e->chunk_len > e->wire_len - e->chunk_off)
 		return -EINVAL;
@@ -62,10 +83,11 @@ static void tunnel_from(struct tw_tunnel *t, const struct tw_tun *k)
 int live_record_decode(const void *rec, size_t size, int64_t mono_to_real_ns,
 		       struct tw_segment *seg, struct live_meta *meta)
 {
+	struct tw_event_tail tail;
 	struct tw_event e;
 	uint64_t ts_ns;
 
-	if (!rec || size < sizeof(e))
+	if (!rec || live_record_tail(rec, size, &tail))
 		return -EINVAL;
 	memcpy(&e, rec, sizeof(e)); /* the ring buffer gives 8-byte alignment,
 				     * but a copy costs nothing and owes none */
@@ -80,8 +102,7 @@ int live_record_decode(const void *rec, size_t size, int64_t mono_to_real_ns,
 	else if (mono_to_real_ns < 0 && ts_ns > e.ts_ns)
 		ts_ns = 0;
 	seg->ts_us = ts_ns / 1000;
-	live_endpoint_from(&seg->src, e.family, e.saddr, e.sport);
-	live_endpoint_from(&seg->dst, e.family, e.daddr, e.dport);
+	live_record_endpoints(&e, &tail, &seg->src, &seg->dst);
 	/* each record starts chunk_off bytes into the packet's payload */
 	seg->seq = e.seq + e.chunk_off;
 	seg->ack = e.ack;
@@ -90,7 +111,8 @@ int live_record_decode(const void *rec, size_t size, int64_t mono_to_real_ns,
 	/* one packet's first record is enough: the flow stage starts a new
 	 * flow on it, the packet's later records continue that flow */
 	seg->flow_start = (e.flags & TW_EVF_FLOW_START) && e.chunk_off == 0;
-	tunnel_from(&seg->tunnel, &e.tun);
+	if (e.flags & TW_EVF_TUNNEL)
+		tunnel_from(&seg->tunnel, &tail.tun);
 	switch (e.kind) {
 	case TW_EV_DATA:
 		seg->payload = (const uint8_t *)rec + sizeof(e);

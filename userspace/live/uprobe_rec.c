@@ -290,8 +290,8 @@ static bool chain_to_view(const struct up_chain *c, struct tw_server_view *v)
 
 /* The packet that names a connection (TW_EV_UP_BIND). */
 static void on_bind(struct up_asm *a, const struct tw_event *e,
-		    const struct tw_up_info *in, int64_t mono_to_real_ns,
-		    tw_server_view_fn fn, void *ctx)
+		    const struct tw_event_tail *t, const struct tw_up_info *in,
+		    int64_t mono_to_real_ns, tw_server_view_fn fn, void *ctx)
 {
 	struct up_chain *c = (in->flags & (TW_UPF_CHAIN | TW_UPF_ALPN)) ?
 			     chain_find(a, in->hs_id) : NULL;
@@ -300,8 +300,7 @@ static void on_bind(struct up_asm *a, const struct tw_event *e,
 	memset(&v, 0, sizeof(v));
 	v.ts_us = (e->ts_ns + (uint64_t)mono_to_real_ns) / 1000;
 	/* the server sent it: source is the server */
-	live_endpoint_from(&v.server, e->family, e->saddr, e->sport);
-	live_endpoint_from(&v.client, e->family, e->daddr, e->dport);
+	live_record_endpoints(e, t, &v.server, &v.client);
 	v.pid = in->tgid;
 	v.exe = "";
 	if (in->flags & TW_UPF_ALERT) {
@@ -344,17 +343,20 @@ int up_asm_record(struct up_asm *a, const void *rec, size_t size,
 		  int64_t mono_to_real_ns, tw_server_view_fn fn, void *ctx)
 {
 	const struct tw_event *e = rec;
+	struct tw_event_tail tail;
 	struct tw_up_info in;
-	size_t head = sizeof(*e) + sizeof(in);
+	size_t head = sizeof(*e) + sizeof(in), room;
 
-	if (size < head) {
+	/* header, info, room for the bytes, the tail (event.h) */
+	if (size < head + sizeof(tail) || live_record_tail(rec, size, &tail)) {
 		a->st.bad_records++;
 		return -EINVAL;
 	}
+	room = size - head - sizeof(tail);
 	memcpy(&in, (const uint8_t *)rec + sizeof(*e), sizeof(in));
 	switch (e->kind) {
 	case TW_EV_UP_CERT:
-		if (!in.hs_id || e->chunk_len > TW_UP_CHUNK || e->chunk_len > size - head ||
+		if (!in.hs_id || e->chunk_len > TW_UP_CHUNK || e->chunk_len > room ||
 		    (e->wire_len > TW_UP_CHUNK * TW_UP_MAX_CHUNKS &&
 		     !(in.flags & TW_UPF_TOO_BIG)) ||
 		    e->chunk_off > e->wire_len ||
@@ -363,7 +365,7 @@ int up_asm_record(struct up_asm *a, const void *rec, size_t size,
 		return on_cert(a, e, &in, (const uint8_t *)rec + head);
 	case TW_EV_UP_ALPN:
 		if (!in.hs_id || e->chunk_len == 0 || e->chunk_len > TW_UP_ALPN_MAX ||
-		    e->chunk_len > size - head || e->chunk_off != 0 ||
+		    e->chunk_len > room || e->chunk_off != 0 ||
 		    e->wire_len != e->chunk_len)
 			break;
 		on_alpn(a, e, &in, (const uint8_t *)rec + head);
@@ -371,7 +373,7 @@ int up_asm_record(struct up_asm *a, const void *rec, size_t size,
 	case TW_EV_UP_BIND:
 		if (e->family != 4 && e->family != 6)
 			break;
-		on_bind(a, e, &in, mono_to_real_ns, fn, ctx);
+		on_bind(a, e, &tail, &in, mono_to_real_ns, fn, ctx);
 		return 0;
 	default:
 		break;

@@ -3,12 +3,19 @@
 # A database that cannot be written while `tlswatch run` is live.
 #
 # The agent runs in a private mount namespace (unshare -m) where its --db
-# lives on a 1 MiB tmpfs; its JSON log is outside. Real TLS 1.2
-# handshakes through a veth into a test namespace, each with a new SNI
-# (a new inventory row). Two faults, each with its own agent:
+# lives on a small tmpfs (1 MiB; 8 MiB for the full disk, since its WAL,
+# reused only after a checkpoint at 1000 pages, grows again once the fill
+# is removed); its JSON log is outside. Real TLS 1.2 handshakes through a
+# veth into a test namespace, each with a new SNI (a new inventory row).
+# Three faults, each with its own agent:
 #   - disk full: the tmpfs is filled (dd until ENOSPC) while it runs; the
-#     webhook (a real receiver, lib_prom.sh) still gets every alert, from
-#     an outbox in memory once the file cannot take them, said once;
+#     webhook (a real receiver, lib_prom.sh, answering 500 until the space
+#     is freed) still gets every alert, from an outbox in memory once the
+#     file cannot take them, said once; once the fill is removed, within
+#     the 5 s probe the alerts kept in memory are moved into the outbox
+#     file (said once; rows and claims read with sqlite3), then each is
+#     delivered exactly once, under the Idempotency-Key it was first sent
+#     with; the event history is written again;
 #   - read-only: the tmpfs is read-only when it starts (a file system
 #     cannot be remounted read-only under a database open for writing);
 #   - turns read-only: the database lives on an ext4 image (a loop device)
@@ -124,27 +131,84 @@ delivered() { # path, prefix: "answered-200 distinct" webhook bodies with that S
 outbox_rows() { # prefix: rows of the outbox file whose alert has that SNI prefix
 	in_ns sqlite3 "$small/inv.db" "SELECT count(*) FROM outbox WHERE CAST(body AS TEXT) LIKE '%\"sni\":\"$1%'" 2>&1
 }
+outbox_claims() { # prefix: cooldown claims in the outbox file for names with that prefix
+	in_ns sqlite3 "$small/inv.db" "SELECT count(*) FROM outbox_sent WHERE dedup_key LIKE 'cert|$1%'" 2>&1
+}
+idem_keys() { # path, prefix: "pairs pairs-answered-200", (SNI, Idempotency-Key) pairs of bodies with that SNI prefix
+	/usr/bin/python3 - "$HOOK_OUT" "$1" "$2" <<-'PYEOF'
+	import json, sys
+	keys, ok = set(), set()
+	for line in open(sys.argv[1]):
+	    rec = json.loads(line)
+	    sni = json.loads(rec["body"]).get("sni") or ""
+	    if rec["path"] != sys.argv[2] or not sni.startswith(sys.argv[3]):
+	        continue
+	    key = rec["headers"].get("idempotency-key", "")
+	    keys.add((sni, key))
+	    if rec["status"] == 200:
+	        ok.add((sni, key))
+	print(len(keys), len(ok))
+	PYEOF
+}
 
 # --- disk full while running -------------------------------------------------
 small=$tmp/small-full
 mkdir -p "$small"
-start_agent full "mount -t tmpfs -o size=1m tw-small '$small'"
+start_agent full "mount -t tmpfs -o size=8m tw-small '$small'" --webhook-retry-max 1
 burst a-full- 3
 tn_wait_cmd 5 sh -c "[ \"\$(nsenter -t $TN_AGENT_PID -m sqlite3 '$small/inv.db' \"SELECT count(*) FROM served WHERE name LIKE 'a-full-%'\")\" = 3 ]"
 tap_eq "full: before the fault, the names reach the inventory" 3 "$(rows_like a-full-)"
+for i in $(seq 50); do [ "$(delivered /full a-full-)" = "3 3" ] && break; sleep 0.2; done
+tap_eq "full: before the fault, the alerts are delivered" "3 3" "$(delivered /full a-full-)"
+hook_mode fail                     # the receiver answers 500 until the space is freed
 in_ns dd if=/dev/zero of="$small/fill" bs=4k 2>/dev/null
 tap_eq "full: the tmpfs is full" 0 "$(in_ns df --output=avail -k "$small" | tail -1 | tr -d ' ')"
 during_fault full
 tap_check "full: the error says the disk is full" grep -q '"state":"error".*disk is full' "$log"
 for i in $(seq 50); do [ "$(alerted b-full-)" -ge 20 ] && break; sleep 0.2; done
 tap_eq "full: every name seen during the fault is alerted by webhook (outbox in memory)" 20 "$(alerted b-full-)"
-tap_eq "full: the failed outbox writes are said once on stderr" 1 \
-	"$(grep -c 'new alerts are kept in memory' "$log.stderr")"
+tap_eq "full: the failed outbox writes are said once on stderr, until the file takes data" 1 \
+	"$(grep -c 'new alerts are kept in memory until the file can be written again' "$log.stderr")"
+tap_eq "full: nothing is delivered while the receiver fails" "0 0" "$(delivered /full b-full-)"
+tap_eq "full: the alerts of the fault are not in the outbox file" 0 "$(outbox_rows b-full-)"
+before=$(in_ns sqlite3 "$small/inv.db" 'SELECT count(*) FROM outbox' 2>&1)
+tn_note "full: in the outbox file before the space is freed: $(in_ns sqlite3 "$small/inv.db" \
+	"SELECT group_concat(json_extract(CAST(body AS TEXT), '\$.event'), ' ') FROM outbox" 2>&1)"
+freed_us=$(date +%s%6N)            # the alerts' created_us: the same wall clock
 in_ns rm -f "$small/fill"
+tn_wait_grep 15 "webhook outbox $small/inv.db: writable again" "$log.stderr"
+tap_eq "full: once space is freed, the outbox file takes the alerts again, said once" 1 \
+	"$(grep -c "webhook outbox $small/inv.db: writable again; [0-9]* alerts\{0,1\} kept in memory moved into it" "$log.stderr")"
+tn_note "full: $(grep "webhook outbox $small/inv.db: writable again" "$log.stderr")"
+moved=$(sed -n "s|.*webhook outbox $small/inv.db: writable again; \([0-9]*\) alerts\{0,1\} kept in memory moved into it|\1|p" "$log.stderr")
+tap_eq "full: the outbox file holds the alerts said moved besides its own (none is delivered yet)" \
+	"$((before + moved))" \
+	"$(in_ns sqlite3 "$small/inv.db" "SELECT count(*) FROM outbox WHERE created_us < $freed_us" 2>&1)"
+tn_note "full: raised since: $(in_ns sqlite3 "$small/inv.db" \
+	"SELECT group_concat(json_extract(CAST(body AS TEXT), '\$.event'), ' ') FROM outbox WHERE created_us >= $freed_us" 2>&1)"
+tap_eq "full: the alerts of the fault are in the outbox file" 20 "$(outbox_rows b-full-)"
+tap_eq "full: and their claims (the cooldown holds across a restart)" 20 "$(outbox_claims b-full-)"
+tap_eq "full: the memory outbox is said once only" 1 \
+	"$(grep -c 'new alerts are kept in memory' "$log.stderr")"
+hook_mode ok
+for i in $(seq 75); do [ "$(delivered /full b-full-)" = "20 20" ] && break; sleep 0.2; done
+sleep 2                            # a repeat would come within a retry
+tap_eq "full: once the receiver answers, each is delivered exactly once" "20 20" \
+	"$(delivered /full b-full-)"
+tap_eq "full: under one Idempotency-Key each, the one it was first sent with" "20 20" \
+	"$(idem_keys /full b-full-)"
+tap_eq "full: delivered, they leave the outbox file" 0 "$(outbox_rows b-full-)"
 burst c-full- 3
 tn_wait_cmd 5 sh -c "[ \"\$(nsenter -t $TN_AGENT_PID -m sqlite3 '$small/inv.db' \"SELECT count(*) FROM served WHERE name LIKE 'c-full-%'\")\" = 3 ]"
 tap_eq "full: when the space returns, new names reach the inventory" 3 "$(rows_like c-full-)"
 tn_note "full: names first seen during the fault that are in the inventory: $(rows_like b-full-) of 20"
+tn_wait_grep 5 "event history: written again after" "$log.stderr"
+tn_note "full: $(grep 'event history' "$log.stderr" | tr '\n' '|')"
+tap_check "full: the event history is written again (its own connection, no reopen)" \
+	grep -q "event history: written again after [0-9]* failed writes" "$log.stderr"
+for i in $(seq 50); do [ "$(delivered /full c-full-)" = "3 3" ] && break; sleep 0.2; done
+tap_eq "full: the alerts after the fault are delivered" "3 3" "$(delivered /full c-full-)"
+tap_eq "full: still exactly one error event" 1 "$(errors)"
 tap_eq "full: the database passes integrity_check" ok \
 	"$(in_ns sqlite3 "$small/inv.db" 'PRAGMA integrity_check' 2>&1)"
 tn_stop_agent

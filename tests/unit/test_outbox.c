@@ -2,8 +2,11 @@
 /* The durable webhook outbox: storing, handing out, outcomes, the bound,
  * deduplication, and what survives closing the file. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -449,6 +452,82 @@ static void test_move_takes_rows_schedules_and_claims_into_the_file(void)
 	tmp_done(path);
 }
 
+/* Writes zeros to @path until the file system holding it is full. */
+static void fill_up(const char *path)
+{
+	static const char block[4096];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), i;
+
+	CHECK(fd >= 0);
+	for (i = 0; fd >= 0 && i < 1 << 16; i++)
+		if (write(fd, block, sizeof(block)) < 0)
+			break;
+	CHECK_INT(errno, ENOSPC);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* In a child's own mount namespace (the tmpfs goes with it): an outbox on
+ * a 256 KiB tmpfs, the tmpfs filled, then freed. 0 when every check held. */
+static int full_disk_in_child(const char *dir)
+{
+	char path[96], fill[96], k1[OUTBOX_KEY_LEN + 1], k2[OUTBOX_KEY_LEN + 1];
+	struct outbox *mem = open_ob(NULL, 0, 60), *file;
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("tw-outbox", dir, "tmpfs", 0, "size=256k")) {
+		printf("#   a tmpfs in a mount namespace: %s (needs root)\n", strerror(errno));
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/ob.db", dir);
+	snprintf(fill, sizeof(fill), "%s/fill", dir);
+	file = open_ob(path, 0, 60);
+	CHECK_INT(put(file, "k0", false, T0), 0);
+	CHECK_INT(outbox_claim(mem, "cert|a.test", T0, k1), 1);
+	CHECK_INT(outbox_put(mem, "hook", k1, true, "{}", 2, T0), 0);
+	CHECK_INT(outbox_claim(mem, "cert|b.test", T0, k2), 1);
+	CHECK_INT(outbox_put(mem, "hook", k2, false, "{}", 2, T0), 0);
+	fill_up(fill);
+	CHECK_INT(put(file, "k3", false, T0), -ENOSPC);
+	CHECK(strstr(outbox_error(file), "database or disk is full") != NULL);
+	CHECK_INT(outbox_move(mem, file), -ENOSPC);
+	CHECK_INT(outbox_depth(mem), 2);                 /* kept where they were */
+	CHECK_INT(outbox_depth(file), 1);
+	CHECK_INT(unlink(fill), 0);
+	CHECK_INT(outbox_move(mem, file), 2);            /* the same connection */
+	CHECK_INT(outbox_depth(mem), 0);
+	outbox_close(mem);
+	outbox_close(file);
+	file = open_ob(path, 0, 60);                     /* it is on disk */
+	CHECK_INT(outbox_depth(file), 3);
+	CHECK_INT(outbox_claim(file, "cert|a.test", T0 + SEC, k1), 0);
+	outbox_close(file);
+	return check_failed_in_test;
+}
+
+/* A full disk is -ENOSPC, not a broken outbox: the failed write leaves
+ * file and connection as they were, and once space is freed the same
+ * outbox (not opened again) takes the memory outbox's rows and claims. */
+static void test_full_disk_is_enospc_and_the_same_outbox_writes_again(void)
+{
+	char dir[] = "/tmp/tw_outbox_full_XXXXXX";
+	int status = -1;
+	pid_t pid;
+
+	CHECK(mkdtemp(dir) != NULL);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int rc = full_disk_in_child(dir);
+
+		fflush(stdout);
+		_exit(rc);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	RUN_TEST(test_put_then_due_then_ack_empties_the_outbox);
@@ -469,5 +548,6 @@ int main(void)
 	RUN_TEST(test_shares_the_inventory_file_and_leaves_user_version);
 	RUN_TEST(test_newer_outbox_schema_is_refused);
 	RUN_TEST(test_move_takes_rows_schedules_and_claims_into_the_file);
+	RUN_TEST(test_full_disk_is_enospc_and_the_same_outbox_writes_again);
 	return CHECK_EXIT_CODE();
 }

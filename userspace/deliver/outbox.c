@@ -92,12 +92,14 @@ struct outbox {
 	char err[256];
 };
 
-/* Records why the database failed; the caller returns what this does. */
+/* Records why the database failed; the caller returns what this does:
+ * -ENOSPC when the disk is full (the owner may write again once space is
+ * freed), else -EIO. */
 static int ob_fail(struct outbox *ob, const char *what)
 {
 	snprintf(ob->err, sizeof(ob->err), "outbox %s: %s: %s", ob->where, what,
 		 sqlite3_errmsg(ob->db));
-	return -EIO;
+	return (sqlite3_extended_errcode(ob->db) & 0xff) == SQLITE_FULL ? -ENOSPC : -EIO;
 }
 
 static int ob_exec(struct outbox *ob, const char *sql, const char *what)
@@ -117,7 +119,7 @@ static sqlite3_stmt *ob_stmt(struct outbox *ob, enum outbox_stmt which)
 	return st;
 }
 
-/* Runs a statement that returns no row. 0 or -EIO. */
+/* Runs a statement that returns no row. 0 or ob_fail()'s -errno. */
 static int ob_done(struct outbox *ob, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);

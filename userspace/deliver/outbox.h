@@ -20,8 +20,11 @@
  * Times are wall-clock µs since the epoch, given by the caller (they must
  * mean the same across restarts). One thread uses an outbox at a time.
  * Errors are negative errno values: -EINVAL for bad arguments, -ENOMEM,
- * -ENOENT for an id not in the outbox, -EIO for a database failure, which
- * outbox_error() then describes.
+ * -ENOENT for an id not in the outbox, -ENOSPC when the disk (or the
+ * database) is full, -EIO for another database failure; outbox_error()
+ * then describes the last two. A write that failed leaves the file and
+ * the connection as they were (SQLite rolls it back): once space is freed,
+ * the same outbox takes writes again.
  */
 #ifndef TW_DELIVER_OUTBOX_H
 #define TW_DELIVER_OUTBOX_H

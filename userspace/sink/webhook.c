@@ -37,7 +37,7 @@
 #define WEBHOOK_SECRET_MAX 4096
 #define WEBHOOK_DRAIN_DEFAULT_MS 3000
 #define WEBHOOK_DEDUP_MAX 1024
-#define WEBHOOK_REOPEN_US 5000000ull   /* a read-only file: opened again */
+#define WEBHOOK_REOPEN_US 5000000ull   /* a read-only or full disk: probed */
 
 /* What a request carries back to us through http_pool (its "key"). */
 struct webhook_job {
@@ -49,10 +49,26 @@ struct webhook_job {
 /* Outboxes: the configured one (the --db file, or memory), then one in
  * memory opened when a write to the first fails (a full disk, an I/O
  * error): an alert costs durability then, never delivery. A file system
- * that turned read-only is probed every WEBHOOK_REOPEN_US; once it takes
- * data again (the repaired one mounted there), the file is opened again by
- * its path and what memory holds is moved into it (webhook_reopen). */
+ * that turned read-only, or a full one, is probed every WEBHOOK_REOPEN_US;
+ * once it takes data again (the repaired one mounted there, space freed),
+ * what memory holds is moved into the file (webhook_recover). */
 enum { WEBHOOK_OB_MAIN, WEBHOOK_OB_OVERFLOW, WEBHOOK_OB__COUNT };
+
+/*
+ * Why the file stopped taking alerts, which says how it comes back. A full
+ * disk needs no new connection: SQLite rolls back the transaction that
+ * could not grow the file or its WAL, so file and connection stay sound
+ * and the same connection writes once space is freed (the inventory and
+ * the event history just write again). A read-only file system needs one:
+ * the connection holds the old mount, read-only for good, and the repaired
+ * file system is mounted at the path.
+ */
+enum webhook_fault {
+	WEBHOOK_FAULT_NONE,        /* new alerts go to [MAIN] */
+	WEBHOOK_FAULT_FOR_RUN,     /* an I/O error: to [OVERFLOW] for the run */
+	WEBHOOK_FAULT_READ_ONLY,   /* probed; the file opened again by its path */
+	WEBHOOK_FAULT_FULL,        /* probed; [MAIN] written again as it is */
+};
 
 struct webhook {
 	struct sink base;              /* first: the sink is cast to it */
@@ -67,9 +83,9 @@ struct webhook {
 	uint64_t retried, suppressed;
 	uint32_t rng;
 	bool receiver_down;            /* said once per outage */
-	bool main_failed;              /* new alerts go to [OVERFLOW] */
-	bool main_read_only;           /* ...because its file system is */
-	uint64_t reopened_us;          /* the tick of the last try */
+	bool main_in_memory;           /* the file could not be opened at start */
+	enum webhook_fault main_fault;
+	uint64_t reopened_us;          /* the tick of the last probe */
 	bool reopen_due;               /* writable: waiting for in_flight 0 */
 	struct outbox_stats closed;    /* of the outboxes closed by a reopen */
 	struct webhook_text text;      /* the slack format's buffer */
@@ -317,19 +333,36 @@ static int webhook_queue(struct webhook *w, struct outbox *ob, const char *key,
 	return rc;
 }
 
-/* The first write that fails moves new alerts to memory, said once per
- * failure: until the file is opened again when read-only, else for the run. */
-static struct outbox *webhook_overflow(struct webhook *w)
+/* Why [MAIN]'s write failed with @rc: its file system's probe first, since
+ * SQLite's "disk I/O error" may hide either cause. */
+static enum webhook_fault webhook_fault_of(const struct webhook *w, int rc)
+{
+	int probe;
+
+	if (!w->o.db_path || w->main_in_memory)
+		return WEBHOOK_FAULT_FOR_RUN;   /* no file to come back to */
+	probe = tw_fs_writable(w->o.db_path);
+	if (probe == -EROFS)
+		return WEBHOOK_FAULT_READ_ONLY;
+	if (rc == -ENOSPC || probe == -ENOSPC || probe == -EDQUOT)
+		return WEBHOOK_FAULT_FULL;
+	return WEBHOOK_FAULT_FOR_RUN;
+}
+
+/* The first write that fails (with @rc) moves new alerts to memory, said
+ * once per failure: until the file takes data again when its file system
+ * is read-only or full, else for the run. */
+static struct outbox *webhook_overflow(struct webhook *w, int rc)
 {
 	struct outbox_opts oo = { .cooldown_s = w->o.webhook_cooldown_s };
 	char err[256];
 
-	if (!w->main_failed) {
-		w->main_failed = true;
-		w->main_read_only = tw_fs_read_only(w->o.db_path);
+	if (w->main_fault == WEBHOOK_FAULT_NONE) {
+		w->main_fault = webhook_fault_of(w, rc);
 		pr_warn("webhook outbox: %s; new alerts are kept in memory %s\n",
-			outbox_error(w->ob[WEBHOOK_OB_MAIN]), w->main_read_only ?
-			"until the file can be written again" : "for this run");
+			outbox_error(w->ob[WEBHOOK_OB_MAIN]),
+			w->main_fault == WEBHOOK_FAULT_FOR_RUN ? "for this run" :
+			"until the file can be written again");
 	}
 	if (w->ob[WEBHOOK_OB_OVERFLOW])
 		return w->ob[WEBHOOK_OB_OVERFLOW];
@@ -351,34 +384,54 @@ static void webhook_stats_add(struct outbox_stats *sum, const struct outbox *ob)
 	sum->dropped += st->dropped;
 }
 
-/* @ob, the file opened again, takes over from the old connection and the
- * memory outbox, whose rows it now holds. */
+/* @ob, the file (opened again, or [MAIN] itself after a full disk), takes
+ * over from the memory outbox, whose rows it now holds, and from the old
+ * connection. */
 static void webhook_take_over(struct webhook *w, struct outbox *ob, int moved)
 {
 	int i;
 
 	for (i = 0; i < WEBHOOK_OB__COUNT; i++) {
+		if (w->ob[i] == ob)
+			continue;
 		webhook_stats_add(&w->closed, w->ob[i]);
 		outbox_close(w->ob[i]);
 		w->ob[i] = NULL;
 	}
 	w->ob[WEBHOOK_OB_MAIN] = ob;
-	w->main_failed = w->main_read_only = false;
+	w->main_fault = WEBHOOK_FAULT_NONE;
 	pr_info("webhook outbox %s: writable again; %d alert%s kept in memory moved into it\n",
 		w->o.db_path, moved, moved == 1 ? "" : "s");
 }
 
-/* A file system turned read-only (see the top). Once it takes data, requests
- * under way finish first (no new ones: webhook_pump_one): a reply must
- * find its row in the outbox that handed it out. */
-static void webhook_reopen(struct webhook *w, uint64_t now_us)
+/* The file to move what memory holds into (see enum webhook_fault). */
+static struct outbox *webhook_file(struct webhook *w)
 {
 	struct outbox_opts oo = { .cooldown_s = w->o.webhook_cooldown_s };
 	struct outbox *ob;
 	char err[256];
+
+	if (w->main_fault == WEBHOOK_FAULT_FULL)
+		return w->ob[WEBHOOK_OB_MAIN];
+	if (outbox_open(w->o.db_path, &oo, &ob, err, sizeof(err)) < 0) {
+		pr_debug("webhook outbox: %s\n", err);
+		return NULL;
+	}
+	return ob;
+}
+
+/* A file system turned read-only or full (see the top). Once it takes
+ * data, requests under way finish first (no new ones: webhook_pump_one): a
+ * reply must find its row in the outbox that handed it out. A move the
+ * disk is still too full for changes nothing; it is tried again with the
+ * next probe. */
+static void webhook_recover(struct webhook *w, uint64_t now_us)
+{
+	struct outbox *ob;
 	int moved = 0;
 
-	if (!w->main_read_only)
+	if (w->main_fault != WEBHOOK_FAULT_READ_ONLY &&
+	    w->main_fault != WEBHOOK_FAULT_FULL)
 		return;
 	if (!w->reopen_due) {
 		if (now_us - w->reopened_us < WEBHOOK_REOPEN_US)
@@ -392,13 +445,16 @@ static void webhook_reopen(struct webhook *w, uint64_t now_us)
 	if (w->in_flight)
 		return;
 	w->reopen_due = false;
-	if (outbox_open(w->o.db_path, &oo, &ob, err, sizeof(err)) < 0)
+	if (!(ob = webhook_file(w)))
 		return;
 	if (w->ob[WEBHOOK_OB_OVERFLOW])
 		moved = outbox_move(w->ob[WEBHOOK_OB_OVERFLOW], ob);
 	if (moved < 0) {
-		pr_warn("webhook outbox: %s; alerts stay in memory\n", outbox_error(ob));
-		outbox_close(ob);
+		/* still full: said once already, when it filled */
+		tw_log(moved == -ENOSPC ? TW_LOG_DEBUG : TW_LOG_WARN,
+		       "webhook outbox: %s; alerts stay in memory\n", outbox_error(ob));
+		if (ob != w->ob[WEBHOOK_OB_MAIN])
+			outbox_close(ob);
 		return;
 	}
 	webhook_take_over(w, ob, moved);
@@ -426,9 +482,9 @@ static int webhook_event(struct sink *s, const struct event *ev,
 			return -ENOMEM;
 	}
 	/* once writes failed, the overflow takes every new alert */
-	ob = w->main_failed ? webhook_overflow(w) : w->ob[WEBHOOK_OB_MAIN];
+	ob = w->main_fault ? webhook_overflow(w, 0) : w->ob[WEBHOOK_OB_MAIN];
 	rc = webhook_queue(w, ob, key, is_critical(ev), body, body_len, now);
-	if (rc < 0 && !w->main_failed && (ob = webhook_overflow(w)))
+	if (rc < 0 && !w->main_fault && (ob = webhook_overflow(w, rc)))
 		rc = webhook_queue(w, ob, key, is_critical(ev), body, body_len, now);
 	if (rc < 0) {
 		pr_warn("webhook outbox: %s: the alert is not queued\n", outbox_error(ob));
@@ -442,7 +498,7 @@ static int webhook_event(struct sink *s, const struct event *ev,
 
 static void webhook_tick(struct sink *s, uint64_t now_us)
 {
-	webhook_reopen((struct webhook *)s, now_us);
+	webhook_recover((struct webhook *)s, now_us);
 	webhook_pump((struct webhook *)s);
 }
 
@@ -562,6 +618,7 @@ static int webhook_setup(struct webhook *w, const struct output_opts *o,
 		/* Like the inventory: a database that cannot be used costs
 		 * durability, not the alerts of this run. */
 		pr_warn("webhook outbox: %s; keeping it in memory (alerts not delivered before a restart are lost)\n", err);
+		w->main_in_memory = true;
 		rc = outbox_open(NULL, &oo, &w->ob[WEBHOOK_OB_MAIN], err, errlen);
 	}
 	if (rc < 0)

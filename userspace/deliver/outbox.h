@@ -25,6 +25,13 @@
  * then describes the last two. A write that failed leaves the file and
  * the connection as they were (SQLite rolls it back): once space is freed,
  * the same outbox takes writes again.
+ *
+ * An outcome (outbox_ack, outbox_retry, outbox_fail) the file cannot take
+ * returns that error but holds for the run all the same: it is kept in
+ * memory, outbox_due and outbox_next_due_us follow it (a delivered row is
+ * not handed out again, a retried one waits for its time), and the first
+ * write that succeeds (any of them, or outbox_close's last try) stores it.
+ * Until then the file has the row as before: a restart sends it again.
  */
 #ifndef TW_DELIVER_OUTBOX_H
 #define TW_DELIVER_OUTBOX_H
@@ -74,6 +81,7 @@ struct outbox_stats {
  */
 int outbox_open(const char *path, const struct outbox_opts *o,
 		struct outbox **out, char *err, size_t errlen);
+/* Closes @ob after a last try at storing the outcomes kept in memory. */
 void outbox_close(struct outbox *ob);
 
 /* The last failure's description ("" before any). */
@@ -110,6 +118,13 @@ int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
 	       int max);
 void outbox_item_release(struct outbox_item *it);
 
+/*
+ * The outcome of a row handed out: 0, -ENOENT for an id the outbox does
+ * not hold, or -errno when the file could not take it (in effect all the
+ * same when the row was in flight: see the top). Only a row in flight is
+ * kept so, one outcome per row, max_rows at most; past that, or without
+ * memory, the row is due as the file says.
+ */
 /* Delivered: the row goes (stats.delivered). */
 int outbox_ack(struct outbox *ob, int64_t id);
 /* Not this time: one more attempt counted, due again at @next_attempt_us. */
@@ -130,7 +145,8 @@ void outbox_release(struct outbox *ob, int64_t id);
  */
 int outbox_move(struct outbox *from, struct outbox *to);
 
-/* Rows stored, in flight included; or -errno. */
+/* Rows waiting, in flight included (not those deleted in memory only, see
+ * the top); or -errno. */
 int64_t outbox_depth(struct outbox *ob);
 /*
  * When the earliest row not in flight is due (maybe in the past), for the

@@ -507,6 +507,22 @@ static int full_disk_then_freed(const char *dir)
 	return check_failed_in_test;
 }
 
+/* Rows k1, k2 and k3 (the first @n) in the outbox file, handed out into
+ * @it, then the disk is full. */
+static void handed_out_then_full(struct outbox *file, const char *fill,
+				 struct outbox_item *it, int n)
+{
+	static const char *const keys[] = { "k1", "k2", "k3" };
+	int i;
+
+	for (i = 0; i < n; i++)
+		CHECK_INT(put(file, keys[i], false, T0), 0);
+	CHECK_INT(outbox_due(file, T0, it, n), n);
+	for (i = 0; i < n; i++)
+		outbox_item_release(&it[i]);
+	fill_up(fill);
+}
+
 /* The outcomes of k1 (delivered), k2 (retried twice) and k3 (refused),
  * handed out, while the disk is full: in effect at once, in the file with
  * the first write after space is freed. */
@@ -516,11 +532,7 @@ static int full_disk_outcomes(const char *dir)
 	struct outbox *file = full_disk_paths(dir, path, fill);
 	struct outbox_item it[4];
 
-	CHECK_INT(put(file, "k1", false, T0), 0);
-	CHECK_INT(put(file, "k2", false, T0), 0);
-	CHECK_INT(put(file, "k3", false, T0), 0);
-	CHECK_INT(outbox_due(file, T0, it, 4), 3);
-	fill_up(fill);
+	handed_out_then_full(file, fill, it, 3);
 	CHECK_INT(outbox_ack(file, it[0].id), -ENOSPC);
 	CHECK_INT(outbox_retry(file, it[1].id, T0 + 10 * SEC), -ENOSPC);
 	CHECK_INT(outbox_fail(file, it[2].id), -ENOSPC);
@@ -547,6 +559,33 @@ static int full_disk_outcomes(const char *dir)
 		  T0 + 30 * SEC);
 	CHECK_STR(due_keys(file, T0 + 40 * SEC), "k2 k4");
 	outbox_close(file);
+	return check_failed_in_test;
+}
+
+/* The file opened again (as after a read-only repair) takes over what the
+ * old connection kept, and closing stores it. */
+static int full_disk_outcomes_adopted(const char *dir)
+{
+	char path[96], fill[96];
+	struct outbox *file = full_disk_paths(dir, path, fill), *again;
+	struct outbox_item it[2];
+
+	handed_out_then_full(file, fill, it, 2);
+	CHECK_INT(outbox_ack(file, it[0].id), -ENOSPC);
+	CHECK_INT(outbox_retry(file, it[1].id, T0 + 10 * SEC), -ENOSPC);
+	CHECK_INT(unlink(fill), 0);
+	again = open_ob(path, 0, 60);
+	CHECK_STR(due_keys(again, T0 + SEC), "k1 k2");   /* as the file says */
+	CHECK_INT(outbox_adopt_outcomes(again, file), 0);
+	outbox_close(file);                              /* nothing left to write */
+	CHECK_INT(db_peek(path, "SELECT count(*) FROM outbox"), 2);
+	CHECK_STR(due_keys(again, T0 + 10 * SEC - 1), "");
+	CHECK_INT(outbox_depth(again), 1);
+	outbox_close(again);
+	CHECK_INT(db_peek(path, "SELECT count(*) FROM outbox"), 1);
+	CHECK_INT(db_peek(path, "SELECT attempts FROM outbox WHERE idem_key = 'k2'"), 1);
+	CHECK_INT(db_peek(path, "SELECT next_attempt_us FROM outbox WHERE idem_key = 'k2'"),
+		  T0 + 10 * SEC);
 	return check_failed_in_test;
 }
 
@@ -595,6 +634,14 @@ static void test_outcomes_on_a_full_disk_hold_and_reach_the_file_later(void)
 	full_disk_child(full_disk_outcomes);
 }
 
+/* The agent's way back from a read-only file system: the file opened
+ * again adopts the outcomes the old connection could not write, and its
+ * close stores them. */
+static void test_outcomes_kept_in_memory_move_to_the_file_opened_again(void)
+{
+	full_disk_child(full_disk_outcomes_adopted);
+}
+
 int main(void)
 {
 	RUN_TEST(test_put_then_due_then_ack_empties_the_outbox);
@@ -617,5 +664,6 @@ int main(void)
 	RUN_TEST(test_move_takes_rows_schedules_and_claims_into_the_file);
 	RUN_TEST(test_full_disk_is_enospc_and_the_same_outbox_writes_again);
 	RUN_TEST(test_outcomes_on_a_full_disk_hold_and_reach_the_file_later);
+	RUN_TEST(test_outcomes_kept_in_memory_move_to_the_file_opened_again);
 	return CHECK_EXIT_CODE();
 }

@@ -278,14 +278,14 @@ static struct ob_unwritten *ob_unwritten_of(const struct outbox *ob, int64_t id)
 
 /*
  * Keeps the outcome of the handed-out row @id: deleted (@gone) or retried
- * at @next_us. One per row (a row retried twice adds two attempts), and
- * only rows handed out, which the file holds: so at most max_rows. Past
- * that (a file holding more rows than this outbox's bound) or without
- * memory, -ENOSPC or -ENOMEM: the outcome is lost, and the row is due as
- * the file says (sent again: at least once still holds).
+ * (@attempts more) at @next_us. One per row (a row retried twice adds two
+ * attempts), and only rows handed out, which the file holds: so at most
+ * max_rows. Past that (a file holding more rows than this outbox's bound)
+ * or without memory, -ENOSPC or -ENOMEM: the outcome is lost, and the row
+ * is due as the file says (sent again: at least once still holds).
  */
 static int ob_unwritten_keep(struct outbox *ob, int64_t id, bool gone,
-			     int64_t next_us)
+			     int attempts, int64_t next_us)
 {
 	size_t i = ob_pos(ob->unwritten, ob->n_unwritten, sizeof(*ob->unwritten), id);
 	struct ob_unwritten *u = ob_unwritten_of(ob, id);
@@ -297,9 +297,26 @@ static int ob_unwritten_keep(struct outbox *ob, int64_t id, bool gone,
 		return -ENOMEM;
 	u->id = id;
 	u->gone = u->gone || gone;
-	u->attempts++;
+	u->attempts += attempts;
 	u->next_us = next_us;
 	return 0;
+}
+
+int outbox_adopt_outcomes(struct outbox *to, struct outbox *from)
+{
+	const struct ob_unwritten *u;
+	size_t i;
+	int rc = 0;
+
+	if (!to || !from || to == from)
+		return -EINVAL;
+	for (i = 0; i < from->n_unwritten; i++) {
+		u = &from->unwritten[i];
+		if (ob_unwritten_keep(to, u->id, u->gone, u->attempts, u->next_us) == -ENOMEM)
+			rc = -ENOMEM;
+	}
+	from->n_unwritten = 0;   /* one connection writes them, once */
+	return rc;
 }
 
 /* Inside a transaction: the row @id deleted, or retried (@attempts more,
@@ -854,7 +871,7 @@ static int ob_change(struct outbox *ob, int64_t id, bool gone,
 		*in_effect = rc == 0;
 		return rc ? -ENOENT : 0;
 	}
-	*in_effect = handed_out && !ob_unwritten_keep(ob, id, gone, next_us);
+	*in_effect = handed_out && !ob_unwritten_keep(ob, id, gone, 1, next_us);
 	return rc;
 }
 

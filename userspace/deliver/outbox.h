@@ -145,6 +145,16 @@ void outbox_release(struct outbox *ob, int64_t id);
  */
 int outbox_move(struct outbox *from, struct outbox *to);
 
+/*
+ * For the same file opened again (say its file system was read-only, and
+ * the repaired one is mounted at the path): @to takes over the outcomes
+ * @from kept in memory (@from forgets them: written twice, a retry would
+ * count twice), so that a row delivered meanwhile is not handed out again
+ * and @to's next write stores them. 0, or -ENOMEM (some not taken: those
+ * rows are due as the file says).
+ */
+int outbox_adopt_outcomes(struct outbox *to, struct outbox *from);
+
 /* Rows waiting, in flight included (not those deleted in memory only, see
  * the top); or -errno. */
 int64_t outbox_depth(struct outbox *ob);

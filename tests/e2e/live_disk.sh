@@ -21,7 +21,9 @@
 #     again. Then the disk is filled again with the receiver answering 200:
 #     an alert the outbox file held is delivered once although its row
 #     cannot be removed, and the row goes once space is freed. No alert of
-#     the run is answered 200 twice;
+#     the run is answered 200 twice. Filled a third time, the receiver
+#     failing, the agent is stopped: the alerts kept in memory only are
+#     said lost (how many), the outbox file's rows kept for the next run;
 #   - read-only: the tmpfs is read-only when it starts (a file system
 #     cannot be remounted read-only under a database open for writing);
 #   - turns read-only: the database lives on an ext4 image (a loop device)
@@ -157,6 +159,20 @@ idem_keys() { # path, prefix: "pairs pairs-answered-200", (SNI, Idempotency-Key)
 	PYEOF
 }
 
+left_at_exit() { # path, Idempotency-Keys of the outbox file's rows: "waiting delivered-not-removed in-memory-only"
+	/usr/bin/python3 - "$HOOK_OUT" "$@" <<-'PYEOF'
+	import json, sys
+	sent, ok, in_file = set(), set(), set(sys.argv[3:])
+	for line in open(sys.argv[1]):
+	    rec = json.loads(line)
+	    key = rec["headers"].get("idempotency-key", "")
+	    if rec["path"] == sys.argv[2]:
+	        sent.add(key)
+	        if rec["status"] == 200:
+	            ok.add(key)
+	print(len(in_file - ok), len(in_file & ok), len(sent - ok - in_file))
+	PYEOF
+}
 answered_twice() { # path: alerts (Idempotency-Keys) answered 200 more than once
 	/usr/bin/python3 - "$HOOK_OUT" "$1" <<-'PYEOF'
 	import collections, json, sys
@@ -273,8 +289,31 @@ burst z-full- 1                    # a write: the removals go with it (or with t
 for i in $(seq 75); do [ "$(outbox_rows y-full-)" = 0 ] && break; sleep 0.2; done
 tap_eq "full, freed again: their rows leave the outbox file" 0 "$(outbox_rows y-full-)"
 tap_eq "full: no alert of the run is answered 200 twice, across both fills" 0 "$(answered_twice /full)"
+# filled a third time, the receiver failing, and stopped so: what only
+# memory holds is lost, and said so apart from the file's rows
+hook_mode fail
+in_ns dd if=/dev/zero of="$small/fill" bs=4k 2>/dev/null
+burst w-full- 2
+for i in $(seq 50); do [ "$(alerted w-full-)" -ge 2 ] && break; sleep 0.2; done
+sleep 0.5                          # the last answers are taken
+read -r waiting unremoved lost <<<"$(left_at_exit /full \
+	$(in_ns sqlite3 "$small/inv.db" 'SELECT idem_key FROM outbox'))"
+tn_note "full, at exit: in the outbox file $waiting waiting and $unremoved delivered; $lost in memory only"
 tn_stop_agent
 tap_eq "full: SIGTERM, exit 0" 0 "$?"
+tn_note "full: $(grep 'webhook: [0-9]' "$log.stderr" | tr '\n' '|')"
+said() { # pattern, count: 1 line on stderr when count > 0, else none
+	tap_eq "$1" "$([ "$3" -gt 0 ] && echo 1 || echo 0)" \
+		"$(grep -c "^tlswatch run: webhook: $3 alerts\{0,1\} $2" "$log.stderr")"
+}
+said "full: at exit, the alerts in memory only are said lost, with their number" \
+	"not delivered yet kept in memory only (the outbox file could not take them); they are lost$" "$lost"
+said "full: the outbox file's rows are said kept for the next run" \
+	"not delivered yet; they stay in the outbox for the next run$" "$waiting"
+said "full: its delivered rows not removed are said sent again" \
+	"delivered (or refused) but not removed from the outbox file (.*); the next run sends \\(it\\|them\\) again" "$unremoved"
+tap_check "full: some alerts are lost at exit (the case is exercised)" test "$lost" -gt 0
+hook_mode ok
 
 # --- a read-only database ----------------------------------------------------
 # (a file system cannot be remounted read-only under a database open for

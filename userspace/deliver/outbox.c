@@ -496,11 +496,12 @@ int outbox_open(const char *path, const struct outbox_opts *o,
 	return 0;
 }
 
-/* Writes the outcomes kept in memory, if any. */
-static int ob_flush(struct outbox *ob)
+int outbox_flush(struct outbox *ob)
 {
 	int rc;
 
+	if (!ob)
+		return -EINVAL;
 	if (!ob->n_unwritten)
 		return 0;
 	rc = ob_begin(ob, "writing the outcomes kept in memory");
@@ -515,7 +516,7 @@ void outbox_close(struct outbox *ob)
 		return;
 	/* a last chance for the outcomes kept in memory; else the rows are
 	 * handed out again by the next run */
-	ob_flush(ob);
+	outbox_flush(ob);
 	for (i = 0; i < OB_NSTMT; i++)
 		sqlite3_finalize(ob->st[i]);
 	sqlite3_close(ob->db);
@@ -765,7 +766,7 @@ int outbox_move(struct outbox *from, struct outbox *to)
 	if (!from || !to || from == to || from->n_inflight)
 		return -EINVAL;
 	/* @from's outcomes kept in memory first: its rows are read as stored */
-	if ((rc = ob_flush(from))) {
+	if ((rc = outbox_flush(from))) {
 		snprintf(to->err, sizeof(to->err), "%s", from->err);
 		return rc;
 	}
@@ -914,14 +915,21 @@ int64_t outbox_depth(struct outbox *ob)
 {
 	int64_t n = 0;
 	int rc;
-	size_t i;
 
 	if (!ob)
 		return -EINVAL;
 	rc = ob_int64(ob, ob_stmt(ob, OB_COUNT), &n, "counting rows");
-	for (i = 0; i < ob->n_unwritten; i++)
-		n -= ob->unwritten[i].gone;   /* deleted in memory */
-	return rc < 0 ? rc : n;
+	return rc < 0 ? rc : n - outbox_unremoved(ob);
+}
+
+int64_t outbox_unremoved(const struct outbox *ob)
+{
+	int64_t n = 0;
+	size_t i;
+
+	for (i = 0; ob && i < ob->n_unwritten; i++)
+		n += ob->unwritten[i].gone;
+	return n;
 }
 
 int64_t outbox_next_due_us(struct outbox *ob)

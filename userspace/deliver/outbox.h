@@ -84,6 +84,12 @@ int outbox_open(const char *path, const struct outbox_opts *o,
 /* Closes @ob after a last try at storing the outcomes kept in memory. */
 void outbox_close(struct outbox *ob);
 
+/* Stores the outcomes kept in memory (see the top), if any: 0 or -errno. */
+int outbox_flush(struct outbox *ob);
+/* Rows delivered or refused whose removal is kept in memory only: the
+ * file still has them, so a run that opens it next sends them again. */
+int64_t outbox_unremoved(const struct outbox *ob);
+
 /* The last failure's description ("" before any). */
 const char *outbox_error(const struct outbox *ob);
 

@@ -524,12 +524,14 @@ static void webhook_counters(struct sink *s, struct counter_values *cv)
 	counter_set(cv, COUNTER_OUTBOX_DEPTH, depth > 0 ? (uint64_t)depth : 0);
 }
 
-/* Says what is left at exit: the file's rows are sent by the next run;
- * what only memory holds is lost, and why it was there. */
+/* Says what is left at exit: the file's rows are sent by the next run
+ * (those delivered too, when their removal could not be written); what
+ * only memory holds is lost, and why it was there. */
 static void webhook_say_left(struct webhook *w)
 {
 	bool main_is_file = w->o.db_path && !w->main_in_memory;
-	int64_t in_main = outbox_depth(w->ob[WEBHOOK_OB_MAIN]);
+	struct outbox *main_ob = w->ob[WEBHOOK_OB_MAIN];
+	int64_t in_main = outbox_depth(main_ob), unremoved;
 	int64_t in_memory = w->ob[WEBHOOK_OB_OVERFLOW] ?
 			    outbox_depth(w->ob[WEBHOOK_OB_OVERFLOW]) : 0;
 
@@ -538,6 +540,12 @@ static void webhook_say_left(struct webhook *w)
 	if (main_is_file && in_main > 0)
 		pr_warn("webhook: %lld alert%s not delivered yet; they stay in the outbox for the next run\n",
 			(long long)in_main, in_main == 1 ? "" : "s");
+	outbox_flush(main_ob);   /* a last try, before counting what it left */
+	unremoved = main_is_file ? outbox_unremoved(main_ob) : 0;
+	if (unremoved > 0)
+		pr_warn("webhook: %lld alert%s delivered (or refused) but not removed from the outbox file (%s); the next run sends %s again, under the same Idempotency-Key\n",
+			(long long)unremoved, unremoved == 1 ? "" : "s",
+			outbox_error(main_ob), unremoved == 1 ? "it" : "them");
 	if (in_memory > 0)
 		pr_warn("webhook: %lld alert%s not delivered yet kept in memory only (%s); they are lost\n",
 			(long long)in_memory, in_memory == 1 ? "" : "s",

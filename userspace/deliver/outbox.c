@@ -54,7 +54,7 @@ static const char *const outbox_migrations[OUTBOX_SCHEMA_VERSION] = {
 enum outbox_stmt {
 	OB_EXISTS, OB_COUNT, OB_DROP, OB_INSERT, OB_DUE, OB_NEXT, OB_DELETE,
 	OB_RETRY, OB_SENT_PRUNE, OB_SENT_GET, OB_SENT_PUT, OB_ALL, OB_SENT_ALL,
-	OB_SENT_MERGE, OB_HAS, OB_NSTMT
+	OB_SENT_MERGE, OB_NSTMT
 };
 
 static const char *const outbox_sql[OB_NSTMT] = {
@@ -87,7 +87,6 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_SENT_MERGE] = "INSERT INTO outbox_sent (dedup_key, sent_us)"
 			  " VALUES (?1, ?2) ON CONFLICT (dedup_key)"
 			  " DO UPDATE SET sent_us = max(sent_us, excluded.sent_us)",
-	[OB_HAS] = "SELECT 1 FROM outbox WHERE id = ?1",
 };
 
 /* An outcome the file could not take yet (see the top). */

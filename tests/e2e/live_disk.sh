@@ -9,13 +9,21 @@
 # veth into a test namespace, each with a new SNI (a new inventory row).
 # Three faults, each with its own agent:
 #   - disk full: the tmpfs is filled (dd until ENOSPC) while it runs; the
-#     webhook (a real receiver, lib_prom.sh, answering 500 until the space
-#     is freed) still gets every alert, from an outbox in memory once the
-#     file cannot take them, said once; once the fill is removed, within
-#     the 5 s probe the alerts kept in memory are moved into the outbox
-#     file (said once; rows and claims read with sqlite3), then each is
-#     delivered exactly once, under the Idempotency-Key it was first sent
-#     with; the event history is written again;
+#     webhook (a real receiver, lib_prom.sh, answering 503 with
+#     Retry-After: 2 until the space is freed) still gets every alert, from
+#     an outbox in memory once the file cannot take them, said once; the
+#     alerts the file took before the fill are retried no sooner than the
+#     Retry-After although the file cannot record their retries; once the
+#     fill is removed, within the 5 s probe the alerts kept in memory are
+#     moved into the outbox file (said once; rows and claims read with
+#     sqlite3), then each is delivered exactly once, under the
+#     Idempotency-Key it was first sent with; the event history is written
+#     again. Then the disk is filled again with the receiver answering 200:
+#     an alert the outbox file held is delivered once although its row
+#     cannot be removed, and the row goes once space is freed. No alert of
+#     the run is answered 200 twice. Filled a third time, the receiver
+#     failing, the agent is stopped: the alerts kept in memory only are
+#     said lost (how many), the outbox file's rows kept for the next run;
 #   - read-only: the tmpfs is read-only when it starts (a file system
 #     cannot be remounted read-only under a database open for writing);
 #   - turns read-only: the database lives on an ext4 image (a loop device)
@@ -151,6 +159,46 @@ idem_keys() { # path, prefix: "pairs pairs-answered-200", (SNI, Idempotency-Key)
 	PYEOF
 }
 
+left_at_exit() { # path, Idempotency-Keys of the outbox file's rows: "waiting delivered-not-removed in-memory-only"
+	/usr/bin/python3 - "$HOOK_OUT" "$@" <<-'PYEOF'
+	import json, sys
+	sent, ok, in_file = set(), set(), set(sys.argv[3:])
+	for line in open(sys.argv[1]):
+	    rec = json.loads(line)
+	    key = rec["headers"].get("idempotency-key", "")
+	    if rec["path"] == sys.argv[2]:
+	        sent.add(key)
+	        if rec["status"] == 200:
+	            ok.add(key)
+	print(len(in_file - ok), len(in_file & ok), len(sent - ok - in_file))
+	PYEOF
+}
+answered_twice() { # path: alerts (Idempotency-Keys) answered 200 more than once
+	/usr/bin/python3 - "$HOOK_OUT" "$1" <<-'PYEOF'
+	import collections, json, sys
+	ok = collections.Counter()
+	for line in open(sys.argv[1]):
+	    rec = json.loads(line)
+	    if rec["path"] == sys.argv[2] and rec["status"] == 200:
+	        ok[rec["headers"].get("idempotency-key", "")] += 1
+	print(sum(1 for n in ok.values() if n > 1))
+	PYEOF
+}
+retry_gaps() { # path, prefix, seconds: "N ok" when each alert's N requests (all) are that far apart, else "N closest GAP"
+	/usr/bin/python3 - "$HOOK_OUT" "$1" "$2" "$3" <<-'PYEOF'
+	import collections, json, sys
+	times = collections.defaultdict(list)
+	for line in open(sys.argv[1]):
+	    rec = json.loads(line)
+	    sni = json.loads(rec["body"]).get("sni") or ""
+	    if rec["path"] == sys.argv[2] and sni.startswith(sys.argv[3]):
+	        times[rec["headers"].get("idempotency-key", "")].append(rec["received_at"])
+	gaps = [b - a for t in times.values() for a, b in zip(sorted(t), sorted(t)[1:])]
+	n = sum(len(t) for t in times.values())
+	print("%d ok" % n if gaps and min(gaps) >= float(sys.argv[4]) else "%d closest %.3f" % (n, min(gaps or [0])))
+	PYEOF
+}
+
 # --- disk full while running -------------------------------------------------
 small=$tmp/small-full
 mkdir -p "$small"
@@ -160,7 +208,10 @@ tn_wait_cmd 5 sh -c "[ \"\$(nsenter -t $TN_AGENT_PID -m sqlite3 '$small/inv.db' 
 tap_eq "full: before the fault, the names reach the inventory" 3 "$(rows_like a-full-)"
 for i in $(seq 50); do [ "$(delivered /full a-full-)" = "3 3" ] && break; sleep 0.2; done
 tap_eq "full: before the fault, the alerts are delivered" "3 3" "$(delivered /full a-full-)"
-hook_mode fail                     # the receiver answers 500 until the space is freed
+hook_mode "retry-after 2"          # the receiver answers 503 until the space is freed
+burst x-full- 2                    # in the outbox file, retried when it fills
+for i in $(seq 50); do [ "$(alerted x-full-)" -ge 2 ] && break; sleep 0.2; done
+tap_eq "full: before the fill, the receiver is asked to retry later" 2 "$(alerted x-full-)"
 in_ns dd if=/dev/zero of="$small/fill" bs=4k 2>/dev/null
 tap_eq "full: the tmpfs is full" 0 "$(in_ns df --output=avail -k "$small" | tail -1 | tr -d ' ')"
 during_fault full
@@ -170,6 +221,13 @@ tap_eq "full: every name seen during the fault is alerted by webhook (outbox in 
 tap_eq "full: the failed outbox writes are said once on stderr, until the file takes data" 1 \
 	"$(grep -c 'new alerts are kept in memory until the file can be written again' "$log.stderr")"
 tap_eq "full: nothing is delivered while the receiver fails" "0 0" "$(delivered /full b-full-)"
+for i in $(seq 40); do              # 3 requests each: 2 retries on the full disk
+	gaps=$(retry_gaps /full x-full- 1.9)
+	[ "${gaps%% *}" -ge 6 ] && break
+	sleep 0.2
+done
+tap_check "full: the alerts in the file are retried after Retry-After, not every tick ($gaps)" \
+	test "${gaps#* }" = ok
 tap_eq "full: the alerts of the fault are not in the outbox file" 0 "$(outbox_rows b-full-)"
 before=$(in_ns sqlite3 "$small/inv.db" 'SELECT count(*) FROM outbox' 2>&1)
 tn_note "full: in the outbox file before the space is freed: $(in_ns sqlite3 "$small/inv.db" \
@@ -198,6 +256,10 @@ tap_eq "full: once the receiver answers, each is delivered exactly once" "20 20"
 tap_eq "full: under one Idempotency-Key each, the one it was first sent with" "20 20" \
 	"$(idem_keys /full b-full-)"
 tap_eq "full: delivered, they leave the outbox file" 0 "$(outbox_rows b-full-)"
+for i in $(seq 50); do [ "$(delivered /full x-full-)" = "2 2" ] && break; sleep 0.2; done
+tap_eq "full: the alerts the file held through the fault are delivered once each" "2 2" \
+	"$(delivered /full x-full-)"
+tap_eq "full: so are those delivered before it" "3 3" "$(delivered /full a-full-)"
 burst c-full- 3
 tn_wait_cmd 5 sh -c "[ \"\$(nsenter -t $TN_AGENT_PID -m sqlite3 '$small/inv.db' \"SELECT count(*) FROM served WHERE name LIKE 'c-full-%'\")\" = 3 ]"
 tap_eq "full: when the space returns, new names reach the inventory" 3 "$(rows_like c-full-)"
@@ -211,8 +273,47 @@ tap_eq "full: the alerts after the fault are delivered" "3 3" "$(delivered /full
 tap_eq "full: still exactly one error event" 1 "$(errors)"
 tap_eq "full: the database passes integrity_check" ok \
 	"$(in_ns sqlite3 "$small/inv.db" 'PRAGMA integrity_check' 2>&1)"
+# filled again, now with the receiver answering 200: the alerts the file
+# holds are delivered, and the full disk refuses to remove their rows
+hook_mode "retry-after 2"
+burst y-full- 2                    # in the outbox file, retried in 2 s
+for i in $(seq 50); do [ "$(alerted y-full-)" -ge 2 ] && break; sleep 0.2; done
+in_ns dd if=/dev/zero of="$small/fill" bs=4k 2>/dev/null
+hook_mode ok
+for i in $(seq 40); do [ "$(delivered /full y-full-)" = "2 2" ] && break; sleep 0.2; done
+sleep 1.5                          # a repeat would come within a tick
+tap_eq "full, filled again: a delivered alert whose row cannot be removed is not sent again" \
+	"2 2" "$(delivered /full y-full-)"
+in_ns rm -f "$small/fill"
+burst z-full- 1                    # a write: the removals go with it (or with the probe's move)
+for i in $(seq 75); do [ "$(outbox_rows y-full-)" = 0 ] && break; sleep 0.2; done
+tap_eq "full, freed again: their rows leave the outbox file" 0 "$(outbox_rows y-full-)"
+tap_eq "full: no alert of the run is answered 200 twice, across both fills" 0 "$(answered_twice /full)"
+# filled a third time, the receiver failing, and stopped so: what only
+# memory holds is lost, and said so apart from the file's rows
+hook_mode fail
+in_ns dd if=/dev/zero of="$small/fill" bs=4k 2>/dev/null
+burst w-full- 2
+for i in $(seq 50); do [ "$(alerted w-full-)" -ge 2 ] && break; sleep 0.2; done
+sleep 0.5                          # the last answers are taken
+read -r waiting unremoved lost <<<"$(left_at_exit /full \
+	$(in_ns sqlite3 "$small/inv.db" 'SELECT idem_key FROM outbox'))"
+tn_note "full, at exit: in the outbox file $waiting waiting and $unremoved delivered; $lost in memory only"
 tn_stop_agent
 tap_eq "full: SIGTERM, exit 0" 0 "$?"
+tn_note "full: $(grep 'webhook: [0-9]' "$log.stderr" | tr '\n' '|')"
+said() { # pattern, count: 1 line on stderr when count > 0, else none
+	tap_eq "$1" "$([ "$3" -gt 0 ] && echo 1 || echo 0)" \
+		"$(grep -c "^tlswatch run: webhook: $3 alerts\{0,1\} $2" "$log.stderr")"
+}
+said "full: at exit, the alerts in memory only are said lost, with their number" \
+	"not delivered yet kept in memory only (the outbox file could not take them); they are lost$" "$lost"
+said "full: the outbox file's rows are said kept for the next run" \
+	"not delivered yet; they stay in the outbox for the next run$" "$waiting"
+said "full: its delivered rows not removed are said sent again" \
+	"delivered (or refused) but not removed from the outbox file (.*); the next run sends \\(it\\|them\\) again" "$unremoved"
+tap_check "full: some alerts are lost at exit (the case is exercised)" test "$lost" -gt 0
+hook_mode ok
 
 # --- a read-only database ----------------------------------------------------
 # (a file system cannot be remounted read-only under a database open for

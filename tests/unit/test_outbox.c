@@ -467,21 +467,23 @@ static void fill_up(const char *path)
 		close(fd);
 }
 
-/* In a child's own mount namespace (the tmpfs goes with it): an outbox on
- * a 256 KiB tmpfs, the tmpfs filled, then freed. 0 when every check held. */
-static int full_disk_in_child(const char *dir)
+/* An outbox file on the 256 KiB tmpfs at @dir (full_disk_child), and the
+ * path of the file that fills it up. */
+static struct outbox *full_disk_paths(const char *dir, char path[96], char fill[96])
+{
+	snprintf(path, 96, "%s/ob.db", dir);
+	snprintf(fill, 96, "%s/fill", dir);
+	return open_ob(path, 0, 60);
+}
+
+/* The tmpfs filled, then freed: a full disk is -ENOSPC and the same
+ * connection writes again. */
+static int full_disk_then_freed(const char *dir)
 {
 	char path[96], fill[96], k1[OUTBOX_KEY_LEN + 1], k2[OUTBOX_KEY_LEN + 1];
 	struct outbox *mem = open_ob(NULL, 0, 60), *file;
 
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    mount("tw-outbox", dir, "tmpfs", 0, "size=256k")) {
-		printf("#   a tmpfs in a mount namespace: %s (needs root)\n", strerror(errno));
-		return 1;
-	}
-	snprintf(path, sizeof(path), "%s/ob.db", dir);
-	snprintf(fill, sizeof(fill), "%s/fill", dir);
-	file = open_ob(path, 0, 60);
+	file = full_disk_paths(dir, path, fill);
 	CHECK_INT(put(file, "k0", false, T0), 0);
 	CHECK_INT(outbox_claim(mem, "cert|a.test", T0, k1), 1);
 	CHECK_INT(outbox_put(mem, "hook", k1, true, "{}", 2, T0), 0);
@@ -505,27 +507,139 @@ static int full_disk_in_child(const char *dir)
 	return check_failed_in_test;
 }
 
-/* A full disk is -ENOSPC, not a broken outbox: the failed write leaves
- * file and connection as they were, and once space is freed the same
- * outbox (not opened again) takes the memory outbox's rows and claims. */
-static void test_full_disk_is_enospc_and_the_same_outbox_writes_again(void)
+/* Rows k1, k2 and k3 (the first @n) in the outbox file, handed out into
+ * @it, then the disk is full. */
+static void handed_out_then_full(struct outbox *file, const char *fill,
+				 struct outbox_item *it, int n)
+{
+	static const char *const keys[] = { "k1", "k2", "k3" };
+	int i;
+
+	for (i = 0; i < n; i++)
+		CHECK_INT(put(file, keys[i], false, T0), 0);
+	CHECK_INT(outbox_due(file, T0, it, n), n);
+	for (i = 0; i < n; i++)
+		outbox_item_release(&it[i]);
+	fill_up(fill);
+}
+
+/* The outcomes of k1 (delivered), k2 (retried twice) and k3 (refused),
+ * handed out, while the disk is full: in effect at once, in the file with
+ * the first write after space is freed. */
+static int full_disk_outcomes(const char *dir)
+{
+	char path[96], fill[96];
+	struct outbox *file = full_disk_paths(dir, path, fill);
+	struct outbox_item it[4];
+
+	handed_out_then_full(file, fill, it, 3);
+	CHECK_INT(outbox_ack(file, it[0].id), -ENOSPC);
+	CHECK_INT(outbox_retry(file, it[1].id, T0 + 10 * SEC), -ENOSPC);
+	CHECK_INT(outbox_fail(file, it[2].id), -ENOSPC);
+	CHECK_INT(outbox_ack(file, it[0].id), -ENOENT);   /* gone already */
+	CHECK_INT(outbox_stats(file)->delivered, 1);
+	CHECK_INT(outbox_stats(file)->failed, 1);
+	CHECK_STR(due_keys(file, T0 + SEC), "");          /* not sent again */
+	CHECK_STR(due_keys(file, T0 + 10 * SEC - 1), ""); /* its backoff */
+	CHECK_INT(outbox_next_due_us(file), T0 + 10 * SEC);
+	CHECK_INT(outbox_depth(file), 1);
+	CHECK_INT(outbox_due(file, T0 + 10 * SEC, it, 4), 1);
+	CHECK_STR(it[0].idem_key, "k2");
+	CHECK_INT(it[0].attempts, 1);
+	CHECK_INT(outbox_retry(file, it[0].id, T0 + 30 * SEC), -ENOSPC);
+	outbox_item_release(&it[0]);
+	CHECK_STR(due_keys(file, T0 + 30 * SEC - 1), "");
+	CHECK_INT(db_peek(path, "SELECT count(*) FROM outbox"), 3);   /* as stored */
+	CHECK_INT(unlink(fill), 0);
+	CHECK_INT(put(file, "k4", false, T0 + 40 * SEC), 0);   /* takes them along */
+	CHECK_INT(db_peek(path, "SELECT count(*) FROM outbox"), 2);
+	CHECK_INT(db_peek(path, "SELECT count(*) FROM outbox WHERE idem_key IN ('k1', 'k3')"), 0);
+	CHECK_INT(db_peek(path, "SELECT attempts FROM outbox WHERE idem_key = 'k2'"), 2);
+	CHECK_INT(db_peek(path, "SELECT next_attempt_us FROM outbox WHERE idem_key = 'k2'"),
+		  T0 + 30 * SEC);
+	CHECK_STR(due_keys(file, T0 + 40 * SEC), "k2 k4");
+	outbox_close(file);
+	return check_failed_in_test;
+}
+
+/* The file opened again (as after a read-only repair) takes over what the
+ * old connection kept, and closing stores it. */
+static int full_disk_outcomes_adopted(const char *dir)
+{
+	char path[96], fill[96];
+	struct outbox *file = full_disk_paths(dir, path, fill), *again;
+	struct outbox_item it[2];
+
+	handed_out_then_full(file, fill, it, 2);
+	CHECK_INT(outbox_ack(file, it[0].id), -ENOSPC);
+	CHECK_INT(outbox_retry(file, it[1].id, T0 + 10 * SEC), -ENOSPC);
+	CHECK_INT(unlink(fill), 0);
+	again = open_ob(path, 0, 60);
+	CHECK_STR(due_keys(again, T0 + SEC), "k1 k2");   /* as the file says */
+	CHECK_INT(outbox_adopt_outcomes(again, file), 0);
+	outbox_close(file);                              /* nothing left to write */
+	CHECK_INT(db_peek(path, "SELECT count(*) FROM outbox"), 2);
+	CHECK_STR(due_keys(again, T0 + 10 * SEC - 1), "");
+	CHECK_INT(outbox_depth(again), 1);
+	outbox_close(again);
+	CHECK_INT(db_peek(path, "SELECT count(*) FROM outbox"), 1);
+	CHECK_INT(db_peek(path, "SELECT attempts FROM outbox WHERE idem_key = 'k2'"), 1);
+	CHECK_INT(db_peek(path, "SELECT next_attempt_us FROM outbox WHERE idem_key = 'k2'"),
+		  T0 + 10 * SEC);
+	return check_failed_in_test;
+}
+
+/* Runs @body in a child's own mount namespace (the tmpfs goes with it),
+ * on a 256 KiB tmpfs at a new directory; it returns 0 when every check
+ * held. */
+static void full_disk_child(int (*body)(const char *dir))
 {
 	char dir[] = "/tmp/tw_outbox_full_XXXXXX";
-	int status = -1;
+	int status = -1, rc = 1;
 	pid_t pid;
 
 	CHECK(mkdtemp(dir) != NULL);
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		int rc = full_disk_in_child(dir);
-
+		if (unshare(CLONE_NEWNS) ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+		    mount("tw-outbox", dir, "tmpfs", 0, "size=256k"))
+			printf("#   a tmpfs in a mount namespace: %s (needs root)\n",
+			       strerror(errno));
+		else
+			rc = body(dir);
 		fflush(stdout);
 		_exit(rc);
 	}
 	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	rmdir(dir);
+}
+
+/* A full disk is -ENOSPC, not a broken outbox: the failed write leaves
+ * file and connection as they were, and once space is freed the same
+ * outbox (not opened again) takes the memory outbox's rows and claims. */
+static void test_full_disk_is_enospc_and_the_same_outbox_writes_again(void)
+{
+	full_disk_child(full_disk_then_freed);
+}
+
+/* Outcomes the full disk cannot take still hold for the run: a delivered
+ * (or refused) row is not handed out again, a retried one waits for its
+ * time with its attempts counted; the next write that succeeds stores
+ * them (before, such rows were due again at once: resent every tick). */
+static void test_outcomes_on_a_full_disk_hold_and_reach_the_file_later(void)
+{
+	full_disk_child(full_disk_outcomes);
+}
+
+/* The agent's way back from a read-only file system: the file opened
+ * again adopts the outcomes the old connection could not write, and its
+ * close stores them. */
+static void test_outcomes_kept_in_memory_move_to_the_file_opened_again(void)
+{
+	full_disk_child(full_disk_outcomes_adopted);
 }
 
 int main(void)
@@ -549,5 +663,7 @@ int main(void)
 	RUN_TEST(test_newer_outbox_schema_is_refused);
 	RUN_TEST(test_move_takes_rows_schedules_and_claims_into_the_file);
 	RUN_TEST(test_full_disk_is_enospc_and_the_same_outbox_writes_again);
+	RUN_TEST(test_outcomes_on_a_full_disk_hold_and_reach_the_file_later);
+	RUN_TEST(test_outcomes_kept_in_memory_move_to_the_file_opened_again);
 	return CHECK_EXIT_CODE();
 }

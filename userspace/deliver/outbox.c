@@ -5,6 +5,15 @@
  * claim) is one IMMEDIATE transaction, so a crash leaves either all of it
  * or none. Ids are AUTOINCREMENT: an id is never reused, so a late ack for
  * a row the bound dropped cannot delete a newer alert.
+ *
+ * An outcome (ack, retry, fail) the file cannot take, say on a full disk,
+ * is kept in memory (struct ob_unwritten) and is in effect all the same:
+ * outbox_due and outbox_next_due_us read each row through it, so a
+ * delivered row is not handed out again and a retried one waits for its
+ * time, as when the write succeeds. Every write transaction begins by
+ * writing what is kept (ob_begin), so the first write that succeeds
+ * carries them into the file; until then the file keeps the rows as they
+ * were, and a restart sends them again (at least once).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -63,7 +72,7 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_NEXT] = "SELECT id, next_attempt_us FROM outbox"
 		    " ORDER BY next_attempt_us, id",
 	[OB_DELETE] = "DELETE FROM outbox WHERE id = ?1",
-	[OB_RETRY] = "UPDATE outbox SET attempts = attempts + 1,"
+	[OB_RETRY] = "UPDATE outbox SET attempts = attempts + ?3,"
 		     " next_attempt_us = ?2 WHERE id = ?1",
 	[OB_SENT_PRUNE] = "DELETE FROM outbox_sent WHERE sent_us <= ?1",
 	[OB_SENT_GET] = "SELECT sent_us FROM outbox_sent WHERE dedup_key = ?1",
@@ -80,6 +89,14 @@ static const char *const outbox_sql[OB_NSTMT] = {
 			  " DO UPDATE SET sent_us = max(sent_us, excluded.sent_us)",
 };
 
+/* An outcome the file could not take yet (see the top). */
+struct ob_unwritten {
+	int64_t id;
+	bool gone;               /* acked or failed: the row is to be deleted */
+	int attempts;            /* else retried: attempts to add, */
+	int64_t next_us;         /* and its next attempt */
+};
+
 struct outbox {
 	sqlite3 *db;
 	sqlite3_stmt *st[OB_NSTMT];
@@ -87,6 +104,8 @@ struct outbox {
 	int64_t cooldown_us;
 	int64_t *inflight;        /* ids handed out, sorted ascending */
 	size_t n_inflight, cap_inflight;
+	struct ob_unwritten *unwritten;   /* sorted by id, at most max_rows */
+	size_t n_unwritten, cap_unwritten;
 	struct outbox_stats stats;
 	char where[128];          /* the path, or ":memory:", for messages */
 	char err[256];
@@ -145,7 +164,8 @@ static int ob_int64(struct outbox *ob, sqlite3_stmt *st, int64_t *v,
 	return rc;
 }
 
-/* Ends the transaction begun for an operation that returned @rc. */
+/* Ends the transaction ob_begin began for an operation that returned @rc;
+ * committed, the outcomes kept in memory are in the file. */
 static int ob_end(struct outbox *ob, int rc)
 {
 	int c;
@@ -154,19 +174,30 @@ static int ob_end(struct outbox *ob, int rc)
 		rc = c;
 	if (rc < 0)
 		sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+	else
+		ob->n_unwritten = 0;
 	return rc;
 }
 
-/* --- the in-memory in-flight set: a sorted array of ids */
+/* --- sorted arrays in memory, of elements that begin with an int64_t id */
 
-static size_t ob_inflight_pos(const struct outbox *ob, int64_t id)
+static int64_t ob_id_at(const void *base, size_t size, size_t i)
 {
-	size_t lo = 0, hi = ob->n_inflight;
+	int64_t id;
+
+	memcpy(&id, (const char *)base + i * size, sizeof(id));
+	return id;
+}
+
+/* Where @id is, or would go. */
+static size_t ob_pos(const void *base, size_t n, size_t size, int64_t id)
+{
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (ob->inflight[mid] < id)
+		if (ob_id_at(base, size, mid) < id)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -174,44 +205,160 @@ static size_t ob_inflight_pos(const struct outbox *ob, int64_t id)
 	return lo;
 }
 
+/* Opens a zeroed slot at @i (grown by doubling), or NULL (no memory). */
+static void *ob_open_slot(void **base, size_t *n, size_t *cap, size_t size,
+			  size_t i)
+{
+	char *a = *base;
+
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 64;
+
+		if (!(a = realloc(a, c * size)))
+			return NULL;
+		*base = a;
+		*cap = c;
+	}
+	memmove(a + (i + 1) * size, a + i * size, (*n - i) * size);
+	memset(a + i * size, 0, size);
+	(*n)++;
+	return a + i * size;
+}
+
+static void ob_close_slot(void *base, size_t *n, size_t size, size_t i)
+{
+	char *a = base;
+
+	memmove(a + i * size, a + (i + 1) * size, (*n - i - 1) * size);
+	(*n)--;
+}
+
+/* --- the in-flight set: the ids handed out */
+
 static bool ob_inflight_has(const struct outbox *ob, int64_t id)
 {
-	size_t i = ob_inflight_pos(ob, id);
+	size_t i = ob_pos(ob->inflight, ob->n_inflight, sizeof(int64_t), id);
 
 	return i < ob->n_inflight && ob->inflight[i] == id;
 }
 
 static int ob_inflight_add(struct outbox *ob, int64_t id)
 {
-	size_t i = ob_inflight_pos(ob, id);
+	size_t i = ob_pos(ob->inflight, ob->n_inflight, sizeof(int64_t), id);
+	int64_t *slot;
 
 	if (i < ob->n_inflight && ob->inflight[i] == id)
 		return 0;
-	if (ob->n_inflight == ob->cap_inflight) {
-		size_t cap = ob->cap_inflight ? 2 * ob->cap_inflight : 64;
-		int64_t *a = realloc(ob->inflight, cap * sizeof(*a));
-
-		if (!a)
-			return -ENOMEM;
-		ob->inflight = a;
-		ob->cap_inflight = cap;
-	}
-	memmove(ob->inflight + i + 1, ob->inflight + i,
-		(ob->n_inflight - i) * sizeof(*ob->inflight));
-	ob->inflight[i] = id;
-	ob->n_inflight++;
+	slot = ob_open_slot((void **)&ob->inflight, &ob->n_inflight,
+			    &ob->cap_inflight, sizeof(int64_t), i);
+	if (!slot)
+		return -ENOMEM;
+	*slot = id;
 	return 0;
 }
 
 static void ob_inflight_del(struct outbox *ob, int64_t id)
 {
-	size_t i = ob_inflight_pos(ob, id);
+	size_t i = ob_pos(ob->inflight, ob->n_inflight, sizeof(int64_t), id);
 
-	if (i == ob->n_inflight || ob->inflight[i] != id)
-		return;
-	memmove(ob->inflight + i, ob->inflight + i + 1,
-		(ob->n_inflight - i - 1) * sizeof(*ob->inflight));
-	ob->n_inflight--;
+	if (i < ob->n_inflight && ob->inflight[i] == id)
+		ob_close_slot(ob->inflight, &ob->n_inflight, sizeof(int64_t), i);
+}
+
+/* --- outcomes the file could not take yet (see the top) */
+
+static struct ob_unwritten *ob_unwritten_of(const struct outbox *ob, int64_t id)
+{
+	size_t i = ob_pos(ob->unwritten, ob->n_unwritten, sizeof(*ob->unwritten), id);
+
+	return i < ob->n_unwritten && ob->unwritten[i].id == id ?
+	       &ob->unwritten[i] : NULL;
+}
+
+/*
+ * Keeps the outcome of the handed-out row @id: deleted (@gone) or retried
+ * (@attempts more) at @next_us. One per row (a row retried twice adds two
+ * attempts), and only rows handed out, which the file holds: so at most
+ * max_rows. Past that (a file holding more rows than this outbox's bound)
+ * or without memory, -ENOSPC or -ENOMEM: the outcome is lost, and the row
+ * is due as the file says (sent again: at least once still holds).
+ */
+static int ob_unwritten_keep(struct outbox *ob, int64_t id, bool gone,
+			     int attempts, int64_t next_us)
+{
+	size_t i = ob_pos(ob->unwritten, ob->n_unwritten, sizeof(*ob->unwritten), id);
+	struct ob_unwritten *u = ob_unwritten_of(ob, id);
+
+	if (!u && (int64_t)ob->n_unwritten >= ob->max_rows)
+		return -ENOSPC;
+	if (!u && !(u = ob_open_slot((void **)&ob->unwritten, &ob->n_unwritten,
+				     &ob->cap_unwritten, sizeof(*u), i)))
+		return -ENOMEM;
+	u->id = id;
+	u->gone = u->gone || gone;
+	u->attempts += attempts;
+	u->next_us = next_us;
+	return 0;
+}
+
+int outbox_adopt_outcomes(struct outbox *to, struct outbox *from)
+{
+	const struct ob_unwritten *u;
+	size_t i;
+	int rc = 0;
+
+	if (!to || !from || to == from)
+		return -EINVAL;
+	for (i = 0; i < from->n_unwritten; i++) {
+		u = &from->unwritten[i];
+		if (ob_unwritten_keep(to, u->id, u->gone, u->attempts, u->next_us) == -ENOMEM)
+			rc = -ENOMEM;
+	}
+	from->n_unwritten = 0;   /* one connection writes them, once */
+	return rc;
+}
+
+/* Inside a transaction: the row @id deleted, or retried (@attempts more,
+ * due at @next_us). 0, 1 when the file has no such row, or -errno. */
+static int ob_change_locked(struct outbox *ob, int64_t id, bool gone,
+			    int attempts, int64_t next_us)
+{
+	sqlite3_stmt *st = ob_stmt(ob, gone ? OB_DELETE : OB_RETRY);
+	int rc;
+
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    (!gone && (sqlite3_bind_int64(st, 2, next_us) != SQLITE_OK ||
+		       sqlite3_bind_int(st, 3, attempts) != SQLITE_OK)))
+		return ob_fail(ob, "updating a row");
+	if ((rc = ob_done(ob, st, "updating a row")))
+		return rc;
+	return sqlite3_changes(ob->db) == 1 ? 0 : 1;
+}
+
+/* Begins a write transaction, carrying the outcomes kept in memory into
+ * it first (ob_end forgets them once it commits). */
+static int ob_begin(struct outbox *ob, const char *what)
+{
+	const struct ob_unwritten *u;
+	size_t i;
+	int rc;
+
+	if ((rc = ob_exec(ob, "BEGIN IMMEDIATE", what)))
+		return rc;
+	for (i = 0; !rc && i < ob->n_unwritten; i++) {
+		u = &ob->unwritten[i];
+		rc = ob_change_locked(ob, u->id, u->gone, u->attempts, u->next_us);
+	}
+	if (rc < 0)
+		sqlite3_exec(ob->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc < 0 ? rc : 0;
+}
+
+/* A row's next attempt at @next_us is due at @now_us; one due later than
+ * OUTBOX_MAX_DELAY_US was set by a clock since stepped back (outbox.h). */
+static bool ob_is_due(int64_t next_us, int64_t now_us)
+{
+	return next_us <= now_us || next_us > now_us + OUTBOX_MAX_DELAY_US;
 }
 
 /* --- opening */
@@ -263,7 +410,7 @@ static int ob_migrate_locked(struct outbox *ob)
  * create the tables. */
 static int ob_migrate(struct outbox *ob)
 {
-	int rc = ob_exec(ob, "BEGIN IMMEDIATE", "migrating the schema");
+	int rc = ob_begin(ob, "migrating the schema");
 
 	return rc ? rc : ob_end(ob, ob_migrate_locked(ob));
 }
@@ -348,16 +495,32 @@ int outbox_open(const char *path, const struct outbox_opts *o,
 	return 0;
 }
 
+int outbox_flush(struct outbox *ob)
+{
+	int rc;
+
+	if (!ob)
+		return -EINVAL;
+	if (!ob->n_unwritten)
+		return 0;
+	rc = ob_begin(ob, "writing the outcomes kept in memory");
+	return rc ? rc : ob_end(ob, 0);
+}
+
 void outbox_close(struct outbox *ob)
 {
 	int i;
 
 	if (!ob)
 		return;
+	/* a last chance for the outcomes kept in memory; else the rows are
+	 * handed out again by the next run */
+	outbox_flush(ob);
 	for (i = 0; i < OB_NSTMT; i++)
 		sqlite3_finalize(ob->st[i]);
 	sqlite3_close(ob->db);
 	free(ob->inflight);
+	free(ob->unwritten);
 	free(ob);
 }
 
@@ -440,7 +603,7 @@ int outbox_claim(struct outbox *ob, const char *dedup_key, int64_t now_us,
 	idem_key[0] = '\0';
 	if (!ob || !dedup_key || !*dedup_key)
 		return -EINVAL;
-	if ((rc = ob_exec(ob, "BEGIN IMMEDIATE", "claiming")))
+	if ((rc = ob_begin(ob, "claiming")))
 		return rc;
 	rc = ob_end(ob, ob_claim_locked(ob, dedup_key, now_us, idem_key));
 	if (rc != 1)
@@ -510,7 +673,7 @@ int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
 		return -ENAMETOOLONG;
 	snprintf(it.target, sizeof(it.target), "%s", target);
 	snprintf(it.idem_key, sizeof(it.idem_key), "%s", idem_key);
-	if ((rc = ob_exec(ob, "BEGIN IMMEDIATE", "storing an alert")))
+	if ((rc = ob_begin(ob, "storing an alert")))
 		return rc;
 	return ob_end(ob, ob_put_locked(ob, &it, now_us));
 }
@@ -601,7 +764,12 @@ int outbox_move(struct outbox *from, struct outbox *to)
 
 	if (!from || !to || from == to || from->n_inflight)
 		return -EINVAL;
-	if ((rc = ob_exec(to, "BEGIN IMMEDIATE", "moving alerts")))
+	/* @from's outcomes kept in memory first: its rows are read as stored */
+	if ((rc = outbox_flush(from))) {
+		snprintf(to->err, sizeof(to->err), "%s", from->err);
+		return rc;
+	}
+	if ((rc = ob_begin(to, "moving alerts")))
 		return rc;
 	rc = ob_move_rows(from, to, &moved);
 	if (!rc)
@@ -642,12 +810,19 @@ int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
 	    sqlite3_bind_int64(st, 2, now_us + OUTBOX_MAX_DELAY_US) != SQLITE_OK)
 		return ob_fail(ob, "reading due rows");
 	while (n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (ob_inflight_has(ob, sqlite3_column_int64(st, 0)))
+		int64_t id = sqlite3_column_int64(st, 0);
+		const struct ob_unwritten *u = ob_unwritten_of(ob, id);
+
+		/* A row kept retried in memory has a later time than the
+		 * file's (which was due when it was handed out). */
+		if (ob_inflight_has(ob, id) ||
+		    (u && (u->gone || !ob_is_due(u->next_us, now_us))))
 			continue;
 		if ((rc = ob_read_item(st, &items[n])))
 			break;
+		items[n].attempts += u ? u->attempts : 0;
 		n++;
-		if ((rc = ob_inflight_add(ob, items[n - 1].id)))
+		if ((rc = ob_inflight_add(ob, id)))
 			break;
 	}
 	if (!rc && n < max && step != SQLITE_DONE)
@@ -673,42 +848,56 @@ void outbox_item_release(struct outbox_item *it)
 
 /* --- outcomes */
 
-/* Runs DELETE or RETRY for @id: 0 when the row was there, else -ENOENT. */
-static int ob_change(struct outbox *ob, enum outbox_stmt which, int64_t id,
-		     int64_t next_attempt_us)
+/*
+ * The row @id deleted (@gone) or retried at @next_us. 0, -ENOENT when
+ * there is no such row (or it is deleted in memory already), or -errno
+ * when the file could not take it; *@in_effect then says whether it was
+ * kept in memory (see the top) all the same.
+ */
+static int ob_change(struct outbox *ob, int64_t id, bool gone,
+		     int64_t next_us, bool *in_effect)
 {
-	sqlite3_stmt *st = ob_stmt(ob, which);
+	bool handed_out = ob_inflight_has(ob, id);
+	const struct ob_unwritten *u = ob_unwritten_of(ob, id);
 	int rc;
 
+	*in_effect = false;
 	ob_inflight_del(ob, id);
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
-	    (which == OB_RETRY &&
-	     sqlite3_bind_int64(st, 2, next_attempt_us) != SQLITE_OK))
-		return ob_fail(ob, "updating a row");
-	if ((rc = ob_done(ob, st, "updating a row")))
-		return rc;
-	return sqlite3_changes(ob->db) == 1 ? 0 : -ENOENT;
+	if (u && u->gone)
+		return -ENOENT;
+	if (!(rc = ob_begin(ob, "updating a row")))
+		rc = ob_end(ob, ob_change_locked(ob, id, gone, 1, next_us));
+	if (rc >= 0) {
+		*in_effect = rc == 0;
+		return rc ? -ENOENT : 0;
+	}
+	*in_effect = handed_out && !ob_unwritten_keep(ob, id, gone, 1, next_us);
+	return rc;
 }
 
 int outbox_ack(struct outbox *ob, int64_t id)
 {
-	int rc = ob ? ob_change(ob, OB_DELETE, id, 0) : -EINVAL;
+	bool done = false;
+	int rc = ob ? ob_change(ob, id, true, 0, &done) : -EINVAL;
 
-	if (!rc)
+	if (rc != -EINVAL && done)
 		ob->stats.delivered++;
 	return rc;
 }
 
 int outbox_retry(struct outbox *ob, int64_t id, int64_t next_attempt_us)
 {
-	return ob ? ob_change(ob, OB_RETRY, id, next_attempt_us) : -EINVAL;
+	bool done = false;
+
+	return ob ? ob_change(ob, id, false, next_attempt_us, &done) : -EINVAL;
 }
 
 int outbox_fail(struct outbox *ob, int64_t id)
 {
-	int rc = ob ? ob_change(ob, OB_DELETE, id, 0) : -EINVAL;
+	bool done = false;
+	int rc = ob ? ob_change(ob, id, true, 0, &done) : -EINVAL;
 
-	if (!rc)
+	if (rc != -EINVAL && done)
 		ob->stats.failed++;
 	return rc;
 }
@@ -729,7 +918,17 @@ int64_t outbox_depth(struct outbox *ob)
 	if (!ob)
 		return -EINVAL;
 	rc = ob_int64(ob, ob_stmt(ob, OB_COUNT), &n, "counting rows");
-	return rc < 0 ? rc : n;
+	return rc < 0 ? rc : n - outbox_unremoved(ob);
+}
+
+int64_t outbox_unremoved(const struct outbox *ob)
+{
+	int64_t n = 0;
+	size_t i;
+
+	for (i = 0; ob && i < ob->n_unwritten; i++)
+		n += ob->unwritten[i].gone;
+	return n;
 }
 
 int64_t outbox_next_due_us(struct outbox *ob)
@@ -741,11 +940,20 @@ int64_t outbox_next_due_us(struct outbox *ob)
 	if (!ob)
 		return -EINVAL;
 	st = ob_stmt(ob, OB_NEXT);
+	/* In the file's order; a row kept retried in memory is due later
+	 * than the file says, so the earliest may be further on. */
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!ob_inflight_has(ob, sqlite3_column_int64(st, 0))) {
-			due = sqlite3_column_int64(st, 1);
+		int64_t id = sqlite3_column_int64(st, 0), next = sqlite3_column_int64(st, 1);
+		const struct ob_unwritten *u = ob_unwritten_of(ob, id);
+
+		if (due >= 0 && next >= due)
 			break;
-		}
+		if (ob_inflight_has(ob, id) || (u && u->gone))
+			continue;
+		if (u && u->next_us > next)
+			next = u->next_us;
+		if (due < 0 || next < due)
+			due = next;
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE)
 		due = ob_fail(ob, "reading the next due time");

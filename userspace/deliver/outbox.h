@@ -25,6 +25,13 @@
  * then describes the last two. A write that failed leaves the file and
  * the connection as they were (SQLite rolls it back): once space is freed,
  * the same outbox takes writes again.
+ *
+ * An outcome (outbox_ack, outbox_retry, outbox_fail) the file cannot take
+ * returns that error but holds for the run all the same: it is kept in
+ * memory, outbox_due and outbox_next_due_us follow it (a delivered row is
+ * not handed out again, a retried one waits for its time), and the first
+ * write that succeeds (any of them, or outbox_close's last try) stores it.
+ * Until then the file has the row as before: a restart sends it again.
  */
 #ifndef TW_DELIVER_OUTBOX_H
 #define TW_DELIVER_OUTBOX_H
@@ -74,7 +81,14 @@ struct outbox_stats {
  */
 int outbox_open(const char *path, const struct outbox_opts *o,
 		struct outbox **out, char *err, size_t errlen);
+/* Closes @ob after a last try at storing the outcomes kept in memory. */
 void outbox_close(struct outbox *ob);
+
+/* Stores the outcomes kept in memory (see the top), if any: 0 or -errno. */
+int outbox_flush(struct outbox *ob);
+/* Rows delivered or refused whose removal is kept in memory only: the
+ * file still has them, so a run that opens it next sends them again. */
+int64_t outbox_unremoved(const struct outbox *ob);
 
 /* The last failure's description ("" before any). */
 const char *outbox_error(const struct outbox *ob);
@@ -110,6 +124,13 @@ int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
 	       int max);
 void outbox_item_release(struct outbox_item *it);
 
+/*
+ * The outcome of a row handed out: 0, -ENOENT for an id the outbox does
+ * not hold, or -errno when the file could not take it (in effect all the
+ * same when the row was in flight: see the top). Only a row in flight is
+ * kept so, one outcome per row, max_rows at most; past that, or without
+ * memory, the row is due as the file says.
+ */
 /* Delivered: the row goes (stats.delivered). */
 int outbox_ack(struct outbox *ob, int64_t id);
 /* Not this time: one more attempt counted, due again at @next_attempt_us. */
@@ -130,7 +151,18 @@ void outbox_release(struct outbox *ob, int64_t id);
  */
 int outbox_move(struct outbox *from, struct outbox *to);
 
-/* Rows stored, in flight included; or -errno. */
+/*
+ * For the same file opened again (say its file system was read-only, and
+ * the repaired one is mounted at the path): @to takes over the outcomes
+ * @from kept in memory (@from forgets them: written twice, a retry would
+ * count twice), so that a row delivered meanwhile is not handed out again
+ * and @to's next write stores them. 0, or -ENOMEM (some not taken: those
+ * rows are due as the file says).
+ */
+int outbox_adopt_outcomes(struct outbox *to, struct outbox *from);
+
+/* Rows waiting, in flight included (not those deleted in memory only, see
+ * the top); or -errno. */
 int64_t outbox_depth(struct outbox *ob);
 /*
  * When the earliest row not in flight is due (maybe in the past), for the

@@ -391,6 +391,11 @@ static void webhook_take_over(struct webhook *w, struct outbox *ob, int moved)
 {
 	int i;
 
+	/* the file opened again: the old connection's outcomes it could not
+	 * write are the new one's (a row delivered meanwhile stays done) */
+	if (ob != w->ob[WEBHOOK_OB_MAIN] &&
+	    outbox_adopt_outcomes(ob, w->ob[WEBHOOK_OB_MAIN]) < 0)
+		pr_warn("webhook outbox: out of memory: alerts delivered during the fault may be sent again\n");
 	for (i = 0; i < WEBHOOK_OB__COUNT; i++) {
 		if (w->ob[i] == ob)
 			continue;
@@ -519,7 +524,37 @@ static void webhook_counters(struct sink *s, struct counter_values *cv)
 	counter_set(cv, COUNTER_OUTBOX_DEPTH, depth > 0 ? (uint64_t)depth : 0);
 }
 
-/* Delivers what it can within drain_ms; the rest stays in the outbox. */
+/* Says what is left at exit: the file's rows are sent by the next run
+ * (those delivered too, when their removal could not be written); what
+ * only memory holds is lost, and why it was there. */
+static void webhook_say_left(struct webhook *w)
+{
+	bool main_is_file = w->o.db_path && !w->main_in_memory;
+	struct outbox *main_ob = w->ob[WEBHOOK_OB_MAIN];
+	int64_t in_main = outbox_depth(main_ob), unremoved;
+	int64_t in_memory = w->ob[WEBHOOK_OB_OVERFLOW] ?
+			    outbox_depth(w->ob[WEBHOOK_OB_OVERFLOW]) : 0;
+
+	if (!main_is_file)
+		in_memory += in_main > 0 ? in_main : 0;
+	if (main_is_file && in_main > 0)
+		pr_warn("webhook: %lld alert%s not delivered yet; they stay in the outbox for the next run\n",
+			(long long)in_main, in_main == 1 ? "" : "s");
+	outbox_flush(main_ob);   /* a last try, before counting what it left */
+	unremoved = main_is_file ? outbox_unremoved(main_ob) : 0;
+	if (unremoved > 0)
+		pr_warn("webhook: %lld alert%s delivered (or refused) but not removed from the outbox file (%s); the next run sends %s again, under the same Idempotency-Key\n",
+			(long long)unremoved, unremoved == 1 ? "" : "s",
+			outbox_error(main_ob), unremoved == 1 ? "it" : "them");
+	if (in_memory > 0)
+		pr_warn("webhook: %lld alert%s not delivered yet kept in memory only (%s); they are lost\n",
+			(long long)in_memory, in_memory == 1 ? "" : "s",
+			!w->o.db_path ? "without --db" : w->main_in_memory ?
+			"the outbox file could not be opened" :
+			"the outbox file could not take them");
+}
+
+/* Delivers what it can within drain_ms; webhook_say_left says the rest. */
 static void webhook_drain(struct webhook *w)
 {
 	unsigned ms = w->o.drain_ms ? w->o.drain_ms : WEBHOOK_DRAIN_DEFAULT_MS;
@@ -533,12 +568,7 @@ static void webhook_drain(struct webhook *w)
 			break;
 		usleep(20000);
 	}
-	left = webhook_depth(w);
-	if (left > 0)
-		pr_warn("webhook: %lld alert%s not delivered yet; %s\n", (long long)left,
-			left == 1 ? "" : "s", w->o.db_path ?
-			"they stay in the outbox for the next run" :
-			"without --db they are lost");
+	webhook_say_left(w);
 }
 
 static void webhook_close(struct sink *s)

@@ -191,8 +191,10 @@ floor_on() { # object
 	tc filter add dev "$IF" ingress bpf da obj "$1" sec tc &&
 	tc filter add dev "$IF" egress bpf da obj "$1" sec tc || return 1
 	[ -e "$PINS/bench_ring" ] || return 0
-	# a ring floor: read its ring as the agent reads its own
-	"$BUILD/bench/drain" "$PINS/bench_ring" "$PINS/bench_ring_lost" 3600 \
+	# a ring floor: read its ring as the agent reads its own (bounded:
+	# longer than the floor's round of traffic, which stops it sooner)
+	"$BUILD/bench/drain" "$PINS/bench_ring" "$PINS/bench_ring_lost" \
+		"$((10 * SECS + 300))" \
 		>"$tmp/drain.json" &
 	DRAIN_PID=$!
 	tn_bg "$DRAIN_PID"

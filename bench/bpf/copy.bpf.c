@@ -26,25 +26,26 @@ SEC("tc")
 int bench_copy_floor(struct __sk_buff *skb)
 {
 	struct bench_key key = {};
-	__u32 off, len, zero = 0;
+	struct floor_pkt pkt;
+	__u32 zero = 0;
 	__u64 n;
 	__u8 *buf;
 
-	if (floor_parse(skb, &key, &off, &len))
+	if (floor_parse(skb, &key, &pkt))
 		return TC_ACT_UNSPEC;
 	bpf_map_lookup_elem(&bench_flows, &key);
-	if (len == 0 || (key.port[0] != 443 && key.port[1] != 443))
+	if (pkt.payload_len == 0 || (key.port[0] != 443 && key.port[1] != 443))
 		return TC_ACT_UNSPEC;
 	buf = bpf_map_lookup_elem(&bench_copy, &zero);
 	if (!buf)
 		return TC_ACT_UNSPEC;
 	/* the agent's clamp: 0 < n <= COPY_MAX on the register passed */
-	n = len;
+	n = pkt.payload_len;
 	barrier_var(n);
 	if (n > COPY_MAX)
 		n = COPY_MAX;
 	barrier_var(n);
 	if (n > 0)
-		bpf_skb_load_bytes(skb, off, buf, n);
+		bpf_skb_load_bytes(skb, pkt.payload_off, buf, n);
 	return TC_ACT_UNSPEC;
 }

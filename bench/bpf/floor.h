@@ -30,14 +30,26 @@ struct {
 	__type(value, __u64);
 } bench_flows SEC(".maps");
 
+/* What a floor may need of a packet besides its key. */
+struct floor_pkt {
+	__u32 payload_off;   /* from skb->data */
+	__u32 payload_len;   /* TCP payload, from the IP length */
+	__u32 seq;
+	__u32 ack;
+	__u8 tcp_flags;
+};
+
+#define TCP_FIN 0x01
+#define TCP_RST 0x04
+
 /*
- * Fills @key from the packet and sets *@payload_off and *@payload_len (TCP
- * payload, from the IP length). Returns 0, or -1 for anything but TCP over
- * IPv4/IPv6 in the linear part.
+ * Fills @key and @pkt from the packet (inlined: what a floor does not read
+ * costs nothing). Returns 0, or -1 for anything but TCP over IPv4/IPv6 in
+ * the linear part.
  */
 static __always_inline int floor_parse(struct __sk_buff *skb,
 				       struct bench_key *key,
-				       __u32 *payload_off, __u32 *payload_len)
+				       struct floor_pkt *pkt)
 {
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
@@ -75,8 +87,11 @@ static __always_inline int floor_parse(struct __sk_buff *skb,
 		return -1;
 	key->port[0] = bpf_ntohs(tcp->source);
 	key->port[1] = bpf_ntohs(tcp->dest);
-	*payload_off = (__u32)((void *)tcp - data) + tcp->doff * 4;
-	*payload_len = ip_end > *payload_off ? ip_end - *payload_off : 0;
+	pkt->payload_off = (__u32)((void *)tcp - data) + tcp->doff * 4;
+	pkt->payload_len = ip_end > pkt->payload_off ? ip_end - pkt->payload_off : 0;
+	pkt->seq = bpf_ntohl(tcp->seq);
+	pkt->ack = bpf_ntohl(tcp->ack_seq);
+	pkt->tcp_flags = ((__u8 *)tcp)[13];
 	return 0;
 }
 

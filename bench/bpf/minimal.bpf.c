@@ -15,9 +15,9 @@ SEC("tc")
 int bench_minimal(struct __sk_buff *skb)
 {
 	struct bench_key key = {};
-	__u32 off, len;
+	struct floor_pkt pkt;
 
-	if (floor_parse(skb, &key, &off, &len))
+	if (floor_parse(skb, &key, &pkt))
 		return TC_ACT_UNSPEC;
 	bpf_map_lookup_elem(&bench_flows, &key);
 	return TC_ACT_UNSPEC;

@@ -616,7 +616,7 @@ int outbox_claim(struct outbox *ob, const char *dedup_key, int64_t now_us,
 /* Makes room for one row: drops victims while the outbox is full. */
 static int ob_make_room(struct outbox *ob)
 {
-	int64_t count = 0, id;
+	int64_t count = 0, id = 0; /* set when ob_int64() gives a row */
 	int rc;
 
 	rc = ob_int64(ob, ob_stmt(ob, OB_COUNT), &count, "counting rows");

@@ -13,7 +13,8 @@
   dual_cert.py first-superseded CLIENTS EVENTS
       "index kind sha" of the first handshake with a superseded finding
   dual_cert.py unflagged-after INDEX SHA CLIENTS EVENTS
-      handshakes after INDEX that served SHA without superseded (count)
+      handshakes after INDEX, and after the last that served another
+      leaf, that served SHA without superseded (count)
   dual_cert.py cert-detail SHA EVENTS
       detail of the first superseded finding of a cert event for SHA
   dual_cert.py active-certs EVENTS
@@ -86,7 +87,15 @@ def main():
         print("none" if i is None else "%d %s %s" % (i, cl[i][1], leaf(hs[i])))
     elif cmd == "unflagged-after":
         hs = handshakes(args[3])
-        print(sum(1 for h in hs[int(args[0]) + 1:]
+        # from INDEX, or from the last handshake that served another leaf
+        # if later: an old nginx worker still serving the newer leaf
+        # during the graceful reload rightly withdraws the rollback's
+        # evidence ("not served there since")
+        start = int(args[0])
+        for i, h in enumerate(hs):
+            if i > start and leaf(h) not in ("-", args[1]):
+                start = i
+        print(sum(1 for h in hs[start + 1:]
                   if leaf(h) == args[1] and not superseded(h)))
     elif cmd == "cert-detail":
         for ev in events(args[1], "cert"):

@@ -300,6 +300,16 @@ static __always_inline __u32 tw_up_field(__u64 cookie, __u32 f)
 	return (cookie >> (f * TW_UP_OFF_BITS)) & TW_UP_OFF_MASK;
 }
 
+/* The ALPN protocol selected in @ssl (s3.alpn_selected at @off: a
+ * pointer, its length the word after it) into @sel; false when unknown,
+ * none, or longer than an ALPN protocol can be. */
+static __always_inline bool tw_up_alpn_read(__u64 ssl, __u32 off, __u64 sel[2])
+{
+	return ssl && off &&
+	       !bpf_probe_read_user(sel, 2 * sizeof(__u64), (const void *)(ssl + off)) &&
+	       sel[0] && sel[1] && sel[1] <= TW_UP_ALPN_MAX;
+}
+
 /*
  * The ALPN protocol the server selected, read from its SSL when it writes
  * the first certificate (TLS 1.3 chose it with the ClientHello, before
@@ -314,8 +324,7 @@ static __always_inline void tw_up_chain_alpn(__u64 ssl, __u32 off,
 	struct tw_up_pending *p;
 	__u64 sel[2]; /* pointer, length */
 
-	if (!ssl || !off || bpf_probe_read_user(sel, sizeof(sel), (const void *)(ssl + off)) ||
-	    !sel[0] || !sel[1] || sel[1] > TW_UP_ALPN_MAX)
+	if (!tw_up_alpn_read(ssl, off, sel))
 		return;
 	info->flags = TW_UPF_ALPN;
 	if (tw_up_emit(info, sel[0], 0, sel[1], sel[1]))
@@ -435,8 +444,7 @@ static __always_inline void tw_up_alpn(__u64 id, __u64 ssl, __u32 off)
 	struct tw_up_pending *p;
 	__u64 sel[2]; /* pointer, length */
 
-	if (!off || bpf_probe_read_user(sel, sizeof(sel), (const void *)(ssl + off)) ||
-	    !sel[0] || !sel[1] || sel[1] > TW_UP_ALPN_MAX)
+	if (!tw_up_alpn_read(ssl, off, sel))
 		return;
 	p = tw_up_pending_get(id);
 	if (!p || (p->flags & TW_UPF_CHAIN))
@@ -469,9 +477,9 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 cookie = bpf_get_attach_cookie(ctx);
-	__u32 off_sent = (cookie >> (TW_UP_OFF_SENT * TW_UP_OFF_BITS)) & TW_UP_OFF_MASK;
-	__u32 off_read = (cookie >> (TW_UP_OFF_READ * TW_UP_OFF_BITS)) & TW_UP_OFF_MASK;
-	__u32 off_alpn = (cookie >> (TW_UP_OFF_ALPN * TW_UP_OFF_BITS)) & TW_UP_OFF_MASK;
+	__u32 off_sent = tw_up_field(cookie, TW_UP_OFF_SENT);
+	__u32 off_read = tw_up_field(cookie, TW_UP_OFF_READ);
+	__u32 off_alpn = tw_up_field(cookie, TW_UP_OFF_ALPN);
 	struct tw_up_pending *p = bpf_map_lookup_elem(&tw_up_pending, &id);
 	__u8 sent[2];
 	__s32 read;

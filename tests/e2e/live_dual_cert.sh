@@ -198,7 +198,8 @@ PY
 tap_eq "analyze: the first superseded handshake is the live one (client port)" "$live_port" "$an_port"
 
 if [ "$TN_FAILED" -ne 0 ]; then
-	sed 's/^/#   clients: /' "$clients" | head -40
+	sed 's/^/#   clients: /' "$clients" | head -60
+	$PY $FACTS dump "$log" | sed 's/^/#   handshake: /' | head -60
 	sed 's/^/#   agent stderr: /' "$log.stderr" | head -20
 	tail -5 "$ngx/error.log" | sed 's/^/#   nginx: /'
 fi

@@ -13,12 +13,16 @@
   dual_cert.py first-superseded CLIENTS EVENTS
       "index kind sha" of the first handshake with a superseded finding
   dual_cert.py unflagged-after INDEX SHA CLIENTS EVENTS
-      handshakes after INDEX, and after the last that served another
-      leaf, that served SHA without superseded (count)
+      handshakes from INDEX that served SHA without superseded (count);
+      where another leaf was served after INDEX, from the next client
+      offering both that was served SHA
   dual_cert.py cert-detail SHA EVENTS
       detail of the first superseded finding of a cert event for SHA
   dual_cert.py active-certs EVENTS
       sorted sha256 of the cert events with observed active, one line
+  dual_cert.py dump EVENTS
+      one line per handshake event in order (for a failure's diagnosis):
+      index, ts, client port, leaf (12 hex), superseded or -
 """
 import json
 import sys
@@ -68,6 +72,21 @@ def matches(client, ev):
     return leaf(ev) == client[3]
 
 
+def evidence_start(first, sha, cl, hs):
+    """Where the rollback's evidence holds for every client: after @first,
+    or, when another leaf was served later (an old nginx worker still
+    accepting during the graceful reload, which rightly withdraws the
+    evidence: "the newer leaf not served there since"), after the next
+    client offering both that was served @sha (client_preferred again)."""
+    start, withdrawn = first + 1, False
+    for i in range(first + 1, len(hs)):
+        if leaf(hs[i]) not in ("-", sha):
+            withdrawn = True
+        elif withdrawn and leaf(hs[i]) == sha and cl[i][1] == "both":
+            start, withdrawn = i, False
+    return len(hs) if withdrawn else start
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "matches":
@@ -86,16 +105,8 @@ def main():
         i = next((i for i, h in enumerate(hs) if superseded(h)), None)
         print("none" if i is None else "%d %s %s" % (i, cl[i][1], leaf(hs[i])))
     elif cmd == "unflagged-after":
-        hs = handshakes(args[3])
-        # from INDEX, or from the last handshake that served another leaf
-        # if later: an old nginx worker still serving the newer leaf
-        # during the graceful reload rightly withdraws the rollback's
-        # evidence ("not served there since")
-        start = int(args[0])
-        for i, h in enumerate(hs):
-            if i > start and leaf(h) not in ("-", args[1]):
-                start = i
-        print(sum(1 for h in hs[start + 1:]
+        cl, hs = clients(args[2]), handshakes(args[3])
+        print(sum(1 for h in hs[evidence_start(int(args[0]), args[1], cl, hs):]
                   if leaf(h) == args[1] and not superseded(h)))
     elif cmd == "cert-detail":
         for ev in events(args[1], "cert"):
@@ -106,6 +117,10 @@ def main():
                     print(f["detail"])
                     return
         print("none")
+    elif cmd == "dump":
+        for i, h in enumerate(handshakes(args[0])):
+            print(i, h["ts"], h["client"]["port"], leaf(h)[:12],
+                  "superseded" if superseded(h) else "-")
     elif cmd == "active-certs":
         print(" ".join(sorted(ev["sha256"] for ev in events(args[0], "cert")
                               if ev.get("observed") == "active")))

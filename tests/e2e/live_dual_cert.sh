@@ -22,7 +22,10 @@
 #     the first handshake with a superseded finding is the first one that
 #     served the RSA leaf to a client preferring ECDSA, its cert event's
 #     detail names the ECDSA leaf and the evidence, and every later
-#     handshake that served the RSA leaf (RSA-only clients included) has it;
+#     handshake that served the RSA leaf (RSA-only clients included) has it
+#     (if an old worker still served the ECDSA leaf during the graceful
+#     reload, from the next client offering both served the RSA leaf: the
+#     newer leaf served again withdraws the recorded evidence);
 #   - `tlswatch analyze` of the tcpdump capture finds the same first one.
 # An RSA-only client served the RSA leaf after the reload but before any
 # client preferring ECDSA came is, by the rule (README, superseded), no

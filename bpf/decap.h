@@ -160,7 +160,7 @@ static __always_inline int tw_parse_udp_encap(struct __sk_buff *skb, __u32 *off,
 	bool gre = false;
 	int r;
 
-	if (tw_load(skb, *off, &uh, sizeof(uh)))
+	if (tw_load_hdr(skb, *off, &uh))
 		return TW_PARSE_BAD;
 	e->type = tw_udp_encap[bpf_ntohs(uh.dest)];
 	*off += UDP_HLEN;

@@ -14,6 +14,10 @@ WARN       := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 # about it is noise (clang has no such warning).
 GCC_WARN   := $(if $(findstring Free Software,$(shell $(CC) --version 2>/dev/null)),-Wno-format-truncation)
 CFLAGS     ?= -O2 -g
+# The checks Debian's packages build with (dpkg-buildflags): the same code
+# fails here as in `make deb`, not first there. Not when the caller sets
+# its own, nor without optimisation (glibc then warns, and -Werror).
+FORTIFY    := $(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS))$(filter -O0,$(CFLAGS)),,-D_FORTIFY_SOURCE=2)
 ALL_CFLAGS := $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuserspace \
               -I$(BUILD) $(PKG_CFLAGS) -MMD -MP
 SAN_FLAGS  := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
@@ -83,7 +87,7 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 # --- userspace
 $(BUILD)/obj/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(GCC_WARN) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(GCC_WARN) $(FORTIFY) -c $< -o $@
 
 $(BUILD)/libtlswatch.a: $(LIB_OBJS)
 	@rm -f $@

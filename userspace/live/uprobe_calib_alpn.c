@@ -15,10 +15,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include "uprobes.h"
 
@@ -83,20 +80,13 @@ static long alpn_probe(SSL_CTX *cctx, SSL_CTX *sctx, const uint8_t *want)
 
 long uprobe_calibrate_alpn(void)
 {
-	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *cert = key ? uprobe_mem_cert(key) : NULL;
-	SSL_CTX *sctx = cert ? uprobe_mem_ctx(true, key, cert, NULL, 0) : NULL;
-	SSL_CTX *cctx = sctx ? uprobe_mem_ctx(false, NULL, NULL, offered,
-					      sizeof(offered) - 1) : NULL;
+	struct uprobe_mem_peers p;
 	long off[2] = { 0, 0 };
 	int i;
 
-	for (i = 0; cctx && i < 2; i++)
-		off[i] = alpn_probe(cctx, sctx, choice[i]);
-	SSL_CTX_free(cctx);
-	SSL_CTX_free(sctx);
-	X509_free(cert);
-	EVP_PKEY_free(key);
-	ERR_clear_error();
+	if (!uprobe_mem_peers_open(&p, offered, sizeof(offered) - 1))
+		for (i = 0; i < 2; i++)
+			off[i] = alpn_probe(p.client, p.server, choice[i]);
+	uprobe_mem_peers_close(&p);
 	return off[0] == off[1] ? off[0] : 0;
 }

@@ -180,3 +180,24 @@ int uprobe_pid_libs(int pid, struct uprobe_lib *libs, int *n, int max,
 	fclose(f);
 	return found;
 }
+
+int uprobe_own_libs(struct uprobe_lib *ssl, struct uprobe_lib *crypto)
+{
+	struct uprobe_lib libs[UPROBES_MAX_LIBS];
+	bool have_ssl = false, have_crypto = false;
+	char other[64];
+	int n = 0, i;
+
+	if (uprobe_pid_libs(-1, libs, &n, UPROBES_MAX_LIBS, other, sizeof(other)) < 0)
+		return -ENOENT;
+	for (i = 0; i < n; i++) {
+		if (libs[i].is_ssl && !have_ssl) {
+			*ssl = libs[i];
+			have_ssl = true;
+		} else if (!libs[i].is_ssl && !have_crypto) {
+			*crypto = libs[i];
+			have_crypto = true;
+		}
+	}
+	return have_ssl && have_crypto ? 0 : -ENOENT;
+}

@@ -32,7 +32,8 @@ SSL *uprobe_mem_ssl(SSL_CTX *ctx)
 	return s;
 }
 
-X509 *uprobe_mem_cert(EVP_PKEY *key)
+/* A throwaway self-signed certificate for @key, valid an hour, or NULL. */
+static X509 *mem_cert(EVP_PKEY *key)
 {
 	X509 *x = X509_new();
 	X509_NAME *name;
@@ -51,7 +52,9 @@ X509 *uprobe_mem_cert(EVP_PKEY *key)
 	return x;
 }
 
-SSL_CTX *uprobe_mem_ctx(bool server, EVP_PKEY *key, X509 *cert,
+/* A TLS 1.3-only context: a server's with @key and @cert, or a client's
+ * offering @alpn. NULL on error. */
+static SSL_CTX *mem_ctx(bool server, EVP_PKEY *key, X509 *cert,
 			const uint8_t *alpn, unsigned alpn_len)
 {
 	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
@@ -64,6 +67,30 @@ SSL_CTX *uprobe_mem_ctx(bool server, EVP_PKEY *key, X509 *cert,
 		return NULL;
 	}
 	return ctx;
+}
+
+int uprobe_mem_peers_open(struct uprobe_mem_peers *p, const uint8_t *alpn,
+			  unsigned alpn_len)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *cert = key ? mem_cert(key) : NULL;
+
+	p->server = cert ? mem_ctx(true, key, cert, NULL, 0) : NULL;
+	p->client = p->server ? mem_ctx(false, NULL, NULL, alpn, alpn_len) : NULL;
+	X509_free(cert);      /* the server's context holds its own references */
+	EVP_PKEY_free(key);
+	if (p->client)
+		return 0;
+	uprobe_mem_peers_close(p);
+	return -1;
+}
+
+void uprobe_mem_peers_close(struct uprobe_mem_peers *p)
+{
+	SSL_CTX_free(p->client);
+	SSL_CTX_free(p->server);
+	p->client = p->server = NULL;
+	ERR_clear_error();
 }
 
 /* What @from wrote, to @to's input. */

@@ -41,8 +41,6 @@
 #include <sys/sysmacros.h>
 
 #include <bpf/libbpf.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 
 #include "uprobes.h"
@@ -77,28 +75,6 @@ size_t uprobe_site_len(const uint8_t *b, size_t n)
 	return c && is_jcc(b + c, n - c) ? c : 0;
 }
 
-/* The agent's own libssl and libcrypto; 0 or -ENOENT. */
-static int own_libs(struct uprobe_lib *ssl, struct uprobe_lib *crypto)
-{
-	struct uprobe_lib libs[UPROBES_MAX_LIBS];
-	bool have_ssl = false, have_crypto = false;
-	char other[64];
-	int n = 0, i;
-
-	if (uprobe_pid_libs(-1, libs, &n, UPROBES_MAX_LIBS, other, sizeof(other)) < 0)
-		return -ENOENT;
-	for (i = 0; i < n; i++) {
-		if (libs[i].is_ssl && !have_ssl) {
-			*ssl = libs[i];
-			have_ssl = true;
-		} else if (!libs[i].is_ssl && !have_crypto) {
-			*crypto = libs[i];
-			have_crypto = true;
-		}
-	}
-	return have_ssl && have_crypto ? 0 : -ENOENT;
-}
-
 /* The offset in @lib's file of this process's address @addr; -1 if @addr
  * is not in a mapping of that file. */
 static long self_file_offset(const struct uprobe_lib *lib, uint64_t addr)
@@ -127,23 +103,19 @@ static long self_file_offset(const struct uprobe_lib *lib, uint64_t addr)
  * address of the server's SSL. */
 static bool one_handshake(uint64_t *server)
 {
-	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *cert = key ? uprobe_mem_cert(key) : NULL;
-	SSL_CTX *sctx = cert ? uprobe_mem_ctx(true, key, cert, NULL, 0) : NULL;
-	SSL_CTX *cctx = sctx ? uprobe_mem_ctx(false, NULL, NULL, NULL, 0) : NULL;
-	SSL *cli = cctx ? uprobe_mem_ssl(cctx) : NULL;
-	SSL *srv = cli ? uprobe_mem_ssl(sctx) : NULL;
-	bool ok = srv && uprobe_mem_handshake(cli, srv);
+	struct uprobe_mem_peers p;
+	SSL *cli = NULL, *srv = NULL;
+	bool ok = false;
 
+	if (!uprobe_mem_peers_open(&p, NULL, 0)) {
+		cli = uprobe_mem_ssl(p.client);
+		srv = cli ? uprobe_mem_ssl(p.server) : NULL;
+		ok = srv && uprobe_mem_handshake(cli, srv);
+	}
 	*server = (uint64_t)(uintptr_t)srv;
-
 	SSL_free(srv);
 	SSL_free(cli);
-	SSL_CTX_free(cctx);
-	SSL_CTX_free(sctx);
-	X509_free(cert);
-	EVP_PKEY_free(key);
-	ERR_clear_error();
+	uprobe_mem_peers_close(&p);
 	return ok;
 }
 
@@ -222,7 +194,7 @@ int uprobe_site_find(struct uprobes_bpf *skel, struct uprobe_site *site)
 	int fd, r;
 
 	memset(site, 0, sizeof(*site));
-	r = own_libs(&ssl, &crypto);
+	r = uprobe_own_libs(&ssl, &crypto);
 	if (!r)
 		r = watch_writes(skel, &crypto);
 	if (r)

@@ -270,22 +270,15 @@ static struct uprobe_alert_offsets alert_offsets(const struct uprobe_lib *lib)
 	static struct uprobe_alert_offsets measured;
 	static bool done;
 	struct uprobe_alert_offsets none = { 0, 0, 0 };
-	struct uprobe_lib own[UPROBES_MAX_LIBS];
-	int n = 0, i;
-	char other[64];
+	struct uprobe_lib ssl, crypto;
 
-	if (!lib->is_ssl ||
-	    uprobe_pid_libs(-1, own, &n, UPROBES_MAX_LIBS, other, sizeof(other)) < 0)
+	if (!lib->is_ssl || uprobe_own_libs(&ssl, &crypto) ||
+	    ssl.dev != lib->dev || ssl.ino != lib->ino)
 		return none;
-	for (i = 0; i < n; i++) {
-		if (!own[i].is_ssl || own[i].dev != lib->dev || own[i].ino != lib->ino)
-			continue;
-		if (!done)
-			measured = uprobe_calibrate();
-		done = true;
-		return measured;
-	}
-	return none;
+	if (!done)
+		measured = uprobe_calibrate();
+	done = true;
+	return measured;
 }
 
 static void note_attached(const struct uprobes *u, uprobes_note_fn note,

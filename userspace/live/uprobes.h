@@ -108,6 +108,10 @@ bool uprobe_pid_holds(int pid, const uint64_t *inodes, int n);
 int uprobe_pid_libs(int pid, struct uprobe_lib *libs, int *n, int max,
 		    char *other, size_t otherlen);
 
+/* The libssl and libcrypto this process links (what the calibrations
+ * measure); 0 or -ENOENT. */
+int uprobe_own_libs(struct uprobe_lib *ssl, struct uprobe_lib *crypto);
+
 /* Kind of a library path: 1 libssl.so.3, 2 libcrypto.so.3, 0 other TLS
  * library, -1 not a TLS library. */
 int uprobe_lib_kind(const char *path);
@@ -159,14 +163,17 @@ struct x509_st;
 /* A new SSL of @ctx reading and writing two memory BIOs it owns, or NULL. */
 struct ssl_st *uprobe_mem_ssl(struct ssl_ctx_st *ctx);
 
-/* A throwaway self-signed certificate for @key, valid an hour, or NULL. */
-struct x509_st *uprobe_mem_cert(struct evp_pkey_st *key);
+/* The two contexts of in-memory TLS 1.3 handshakes: the server's, with a
+ * fresh P-256 key and a throwaway self-signed certificate, and the
+ * client's, offering the ALPN list @alpn (wire format; NULL: none). */
+struct uprobe_mem_peers {
+	struct ssl_ctx_st *server, *client;
+};
 
-/* A TLS 1.3-only context: a server's with @key and @cert, or a client's
- * offering the ALPN list @alpn (wire format; NULL: none). NULL on error. */
-struct ssl_ctx_st *uprobe_mem_ctx(bool server, struct evp_pkey_st *key,
-				  struct x509_st *cert, const uint8_t *alpn,
-				  unsigned alpn_len);
+/* 0, or -1 with both NULL; uprobe_mem_peers_close() in either case. */
+int uprobe_mem_peers_open(struct uprobe_mem_peers *p, const uint8_t *alpn,
+			  unsigned alpn_len);
+void uprobe_mem_peers_close(struct uprobe_mem_peers *p);
 
 /* @cli and @srv (uprobe_mem_ssl()) through a whole handshake, a bounded
  * exchange of flights; whether both finished it. */

@@ -18,6 +18,7 @@ struct run {
 	enum hs_outcome outcome;
 	int asked;                /* flow_followed calls */
 	bool followed;            /* its answer */
+	int marked;               /* flow_done calls */
 };
 
 static void on_event(void *ctx, const struct event *ev)
@@ -41,11 +42,22 @@ static bool followed(void *ctx, const struct tw_endpoint *client,
 	return r->followed;
 }
 
+static void marked(void *ctx, const struct tw_endpoint *client,
+		   const struct tw_endpoint *server)
+{
+	struct run *r = ctx;
+
+	CHECK_INT(client->port, 40000);
+	CHECK_INT(server->port, 443);
+	r->marked++;
+}
+
 static struct pipeline *pipeline_for(struct run *r, bool ask)
 {
 	struct pipeline_opts o = {
 		.emit = on_event,
 		.emit_ctx = r,
+		.flow_done = marked,
 		.flow_done_ctx = r,
 		.flow_followed = ask ? followed : NULL,
 	};
@@ -93,6 +105,19 @@ static void send_rst(struct pipeline *pl, uint64_t ts_us)
 	struct tw_segment seg = {
 		.ts_us = ts_us, .src = ep4(2, 443), .dst = ep4(1, 40000),
 		.seq = 5000, .tcp_flags = TW_TCP_RST,
+	};
+
+	pipeline_segment(pl, &seg);
+}
+
+/* The server's fatal alert (handshake_failure): the handshake is decided. */
+static void send_alert(struct pipeline *pl, uint64_t ts_us)
+{
+	static const uint8_t alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 };
+	struct tw_segment seg = {
+		.ts_us = ts_us, .src = ep4(2, 443), .dst = ep4(1, 40000),
+		.seq = 5000, .tcp_flags = TW_TCP_ACK | TW_TCP_PSH,
+		.payload = alert, .len = sizeof(alert), .wire_len = sizeof(alert),
 	};
 
 	pipeline_segment(pl, &seg);
@@ -170,8 +195,45 @@ static void test_restarted_flow_counts_the_old_handshake_lost(void)
 	pipeline_free(pl);
 }
 
+/* A decided handshake's flow is marked done at the source at the end of
+ * the turn (pipeline_tick), not at once... */
+static void test_decided_flow_still_open_is_marked_done_at_the_tick(void)
+{
+	struct run r = { 0 };
+	struct pipeline *pl = pipeline_for(&r, false);
+
+	send_hello(pl, S(1), 1000);
+	send_alert(pl, S(1) + 300);
+	CHECK_INT(r.handshakes, 1);
+	CHECK_INT(r.outcome, HS_FAILED);
+	CHECK_INT(r.marked, 0);
+	pipeline_tick(pl, S(1) + 400);
+	CHECK_INT(r.marked, 1);
+	pipeline_tick(pl, S(1) + 500);
+	CHECK_INT(r.marked, 1);                  /* once */
+	pipeline_free(pl);
+}
+
+/* ... and not at all when it closed within the turn: the source (the
+ * kernel's flow map) forgot it at its RST or FINs already. */
+static void test_decided_flow_closed_in_its_turn_is_not_marked(void)
+{
+	struct run r = { 0 };
+	struct pipeline *pl = pipeline_for(&r, false);
+
+	send_hello(pl, S(1), 1000);
+	send_alert(pl, S(1) + 300);
+	send_rst(pl, S(1) + 350);
+	pipeline_tick(pl, S(1) + 400);
+	CHECK_INT(r.handshakes, 1);
+	CHECK_INT(r.marked, 0);
+	pipeline_free(pl);
+}
+
 int main(void)
 {
+	RUN_TEST(test_decided_flow_still_open_is_marked_done_at_the_tick);
+	RUN_TEST(test_decided_flow_closed_in_its_turn_is_not_marked);
 	RUN_TEST(test_undecided_handshake_the_source_lost_is_counted);
 	RUN_TEST(test_undecided_handshake_the_source_follows_is_not_lost);
 	RUN_TEST(test_reset_handshake_is_not_asked_about);

@@ -123,12 +123,10 @@ static void conn_report(struct pipeline *pl, struct flow *f, struct conn *c)
 
 static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c)
 {
-	const struct pipeline_opts *o = &pl->opts;
 	int client = f->client < 0 ? 0 : f->client;
 
 	conn_report(pl, f, c);
-	if (o->flow_done)
-		o->flow_done(o->flow_done_ctx, &f->ep[client], &f->ep[!client]);
+	done_queue_add(pl, f, client);
 	conn_free(pl, c);
 	f->user = NULL;
 	flow_mark_done(pl->flows, f);
@@ -520,6 +518,7 @@ void pipeline_free(struct pipeline *pl)
 		flow_table_free(pl->flows);
 	hold_release(pl, HOLD_NOW);
 	hold_free(pl);
+	done_queue_free(pl);
 	strmap_free(pl->cert_events);
 	strmap_free(pl->leaves);
 	strmap_free(pl->all_certs);
@@ -576,6 +575,7 @@ static void pipeline_return_memory(struct pipeline *pl)
 
 void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 {
+	done_queue_flush(pl);
 	flow_table_advance(pl->flows, now_us);
 	if (pl->conns.deferred)
 		conn_defer_expire(pl, now_us);

@@ -28,8 +28,9 @@ struct pipeline_opts {
 	/* Where every event goes (handshake, cert, spike, summary). */
 	event_fn emit;
 	void *emit_ctx;
-	/* Called when a flow's handshake is decided, so a live source can stop
-	 * copying its bytes. May be NULL. */
+	/* Called for a flow whose handshake is decided, so a live source can
+	 * stop copying its bytes: at the next pipeline_tick(), and only if the
+	 * flow is still open then (done_queue.c). May be NULL. */
 	void (*flow_done)(void *ctx, const struct tw_endpoint *client,
 			  const struct tw_endpoint *server);
 	void *flow_done_ctx;

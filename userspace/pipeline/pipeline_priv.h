@@ -79,6 +79,14 @@ struct hold_queue {
 	int64_t first_since_ms;       /* when the oldest became the oldest */
 };
 
+/* done_queue.c: flows to mark done at the source at the turn's end. */
+#define DONE_QUEUE_MAX 4096
+struct done_entry;
+struct done_queue {
+	struct done_entry *items;     /* DONE_QUEUE_MAX, allocated on first use */
+	size_t n;
+};
+
 struct pipeline {
 	struct pipeline_opts opts;
 	struct flow_table *flows;
@@ -98,7 +106,14 @@ struct pipeline {
 	uint64_t flows_lost;          /* see pipeline_flows_lost() */
 	uint64_t views_unmatched;     /* server views of no followed connection */
 	bool server_alpn;             /* the servers' libraries name their ALPN */
+	struct done_queue done;
 };
+
+/* done_queue.c: @f (client endpoint @client) is to be marked done at the
+ * source; flush: those still open are, now; free: at the end. */
+void done_queue_add(struct pipeline *pl, const struct flow *f, int client);
+void done_queue_flush(struct pipeline *pl);
+void done_queue_free(struct pipeline *pl);
 
 /* Hands @ev, stamped with the current source, to opts.emit. */
 void pipeline_emit(struct pipeline *pl, struct event *ev);

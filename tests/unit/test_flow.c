@@ -165,6 +165,33 @@ static void handshake(struct flow_table *t)
 	send_seg(t, 0, 1000, ACK, NULL);
 }
 
+/* Live (starts_marked): payload of no known flow without the source's
+ * start mark is a late record of a flow that ended here: no flow; with
+ * the mark, a flow. A capture file marks nothing: a flow starts anywhere. */
+static void test_unmarked_segment_of_no_flow_is_late_when_starts_are_marked(void)
+{
+	struct flow_limits lim = { .starts_marked = true };
+	struct tw_segment seg = seg_of(CLIENT_PORT, 1, 5000, ACK, "late", S(1));
+	struct flow_table *t;
+	struct rec r;
+
+	t = table_new(&r, &lim);
+	flow_table_push(t, &seg);
+	CHECK_INT(flow_table_stats(t)->flows_created, 0);
+	CHECK_INT(flow_table_stats(t)->segments_late, 1);
+	seg.flow_start = true;
+	flow_table_push(t, &seg);
+	CHECK_INT(flow_table_stats(t)->flows_created, 1);
+	flow_table_free(t);
+
+	t = table_new(&r, NULL);
+	seg.flow_start = false;
+	flow_table_push(t, &seg);
+	CHECK_INT(flow_table_stats(t)->flows_created, 1);
+	CHECK_INT(flow_table_stats(t)->segments_late, 0);
+	flow_table_free(t);
+}
+
 static void test_in_order_delivery(void)
 {
 	struct rec r;
@@ -1104,6 +1131,7 @@ static void test_many_flows_keep_their_own_streams(void)
 
 int main(void)
 {
+	RUN_TEST(test_unmarked_segment_of_no_flow_is_late_when_starts_are_marked);
 	RUN_TEST(test_in_order_delivery);
 	RUN_TEST(test_state_new_becomes_tracked_on_first_data);
 	RUN_TEST(test_tunnel_first_seen_kept_directions_marked);

@@ -265,6 +265,7 @@ static enum agent_status agent_attach(struct agent *ag, char *err, size_t errlen
 static enum agent_status agent_pipeline(struct agent *ag, char *err, size_t errlen)
 {
 	struct pipeline_opts po = {
+		.flow = { .starts_marked = true },
 		.leaf = ag->o.leaf,
 		.health = ag->o.health,
 		.spikes = ag->o.spikes,

@@ -89,6 +89,12 @@ struct flow_limits {
 	uint32_t max_ooo_bytes_per_dir;/* out-of-order bytes held per direction, default 256 KiB */
 	uint64_t max_ooo_bytes_total;  /* all flows, default 64 MiB */
 	uint32_t idle_timeout_s;       /* default 120 */
+	/* The source marks the first segment of every flow it follows
+	 * (flow_start; live: the kernel's first record of a flow): payload
+	 * of no known flow without the mark is late, of a flow that ended
+	 * here already, and starts none (counted: segments_late). A capture
+	 * file marks nothing: a flow starts with any segment. */
+	bool starts_marked;
 };
 
 struct flow_stats {
@@ -101,6 +107,7 @@ struct flow_stats {
 	uint64_t flows_refound;        /* undecided, found again by the source
 	                                * with no byte lost: they go on */
 	uint64_t segments;
+	uint64_t segments_late;        /* starts_marked: of no known flow, unmarked */
 	uint64_t retransmitted_bytes;  /* already delivered, dropped */
 	uint64_t overlap_bytes;        /* overlapping parts trimmed */
 	uint64_t ooo_bytes_dropped;    /* out-of-order data over a cap, or still

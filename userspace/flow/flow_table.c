@@ -470,6 +470,13 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 	if (!fe) {
 		if (!(flags & TW_TCP_SYN) && len == 0)
 			return;
+		/* Late: the records of a connection's two directions can
+		 * reach the ring in another order than their packets took
+		 * (two CPUs), so one can follow the FINs that ended it. */
+		if (t->lim.starts_marked && !seg->flow_start && !(flags & TW_TCP_SYN)) {
+			t->stats.segments_late++;
+			return;
+		}
 		fe = flow_create(t, hash, seg);
 		if (!fe)
 			return;

@@ -49,6 +49,7 @@ enum counter_kind { COUNTER_CTR, COUNTER_GAUGE, COUNTER_STAT };
 	X(FLOWS_REOPENED, flows_reopened, COUNTER_CTR, "tlswatch_flows_reopened_total", NULL, NULL, "Decided flows ended by a new connection on the same addresses and ports") \
 	X(FLOWS_LOST, flows_lost, COUNTER_CTR, "tlswatch_flows_lost_total", NULL, NULL, "Undecided handshakes the kernel side stopped following (its flow map evicted them, or a new connection took their addresses and ports), reported incomplete") \
 	X(FLOWS_REFOUND, flows_refound, COUNTER_CTR, "tlswatch_flows_refound_total", NULL, NULL, "Undecided handshakes the kernel side forgot and found again with no byte lost (each also counted in flows_tracked once more)") \
+	X(SEGMENTS_LATE, segments_late, COUNTER_CTR, "tlswatch_segments_late_total", NULL, NULL, "Records of no connection the agent knows, without the kernel's first-record mark: late ones of a connection that ended, dropped (not a loss)") \
 	X(CHAINS_TOO_LARGE, chains_too_large, COUNTER_CTR, "tlswatch_chains_unread_total", "reason", "too_large", "Certificate messages not read, by reason") \
 	X(CHAINS_TRUNCATED, chains_truncated, COUNTER_CTR, "tlswatch_chains_unread_total", "reason", "truncated", "Certificate messages not read, by reason") \
 	X(FLOWS_NOT_TLS, flows_not_tls, COUNTER_CTR, "tlswatch_flows_not_tls_total", NULL, NULL, "Flows dropped as not TLS: no ClientHello within the preamble's bounds (or their first bytes were lost)") \

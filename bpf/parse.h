@@ -104,8 +104,10 @@ static __always_inline int tw_load(struct __sk_buff *skb, __u32 off, void *buf,
  * tw_load's memcpy from a void pointer can assume no alignment and copies
  * byte by byte, three instructions a byte, which was a fifth of the
  * program's instructions on every packet. The loads may be unaligned (an
- * IP header after a 14-byte Ethernet one): the verifier allows that where
- * the CPU does, and the headers are only ever in such packets there.
+ * IP header after a 14-byte Ethernet one): the verifier allows that on
+ * CPUs with efficient unaligned access (x86, arm64: the Makefile's
+ * targets), and elsewhere takes the packet start as NET_IP_ALIGN-ed,
+ * which makes such an IP header aligned.
  */
 #define tw_load_hdr(skb, off, hdr) ({                                      \
 	void *data_ = (void *)(long)(skb)->data;                           \

@@ -31,10 +31,8 @@ int bench_copy_floor(struct __sk_buff *skb)
 	__u64 n;
 	__u8 *buf;
 
-	if (floor_parse(skb, &key, &pkt))
-		return TC_ACT_UNSPEC;
-	bpf_map_lookup_elem(&bench_flows, &key);
-	if (pkt.payload_len == 0 || (key.port[0] != 443 && key.port[1] != 443))
+	if (!floor_minimal(skb, &key, &pkt) || pkt.payload_len == 0 ||
+	    !floor_port_443(&key))
 		return TC_ACT_UNSPEC;
 	buf = bpf_map_lookup_elem(&bench_copy, &zero);
 	if (!buf)

@@ -95,4 +95,22 @@ static __always_inline int floor_parse(struct __sk_buff *skb,
 	return 0;
 }
 
+/* The minimal floor's work, which the copy and ring floors build on: the
+ * parse and one hash lookup. False for a packet that is not TCP over IP. */
+static __always_inline bool floor_minimal(struct __sk_buff *skb,
+					  struct bench_key *key,
+					  struct floor_pkt *pkt)
+{
+	if (floor_parse(skb, key, pkt))
+		return false;
+	bpf_map_lookup_elem(&bench_flows, key);
+	return true;
+}
+
+/* To or from port 443, the agent's watched port in the bench. */
+static __always_inline bool floor_port_443(const struct bench_key *key)
+{
+	return key->port[0] == 443 || key->port[1] == 443;
+}
+
 #endif

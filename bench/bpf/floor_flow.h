@@ -41,7 +41,7 @@ floor_flow_find(struct bench_key *key, struct tw_flow_key *fk, int *from)
 static __always_inline bool floor_flow_matters(const struct bench_key *key,
 					       const struct floor_pkt *pkt)
 {
-	return (key->port[0] == 443 || key->port[1] == 443) &&
+	return floor_port_443(key) &&
 	       (pkt->payload_len || (pkt->tcp_flags & (TCP_FIN | TCP_RST)));
 }
 
@@ -51,7 +51,7 @@ static __always_inline bool floor_flow_starts(const struct bench_key *key,
 {
 	return pkt->payload_len &&
 	       !(pkt->tcp_flags & (TCP_FIN | TCP_RST)) &&
-	       (key->port[0] == 443 || key->port[1] == 443);
+	       floor_port_443(key);
 }
 
 /* The flow's entry, with @copied bytes sent by endpoint @from. */

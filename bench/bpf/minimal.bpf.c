@@ -17,8 +17,6 @@ int bench_minimal(struct __sk_buff *skb)
 	struct bench_key key = {};
 	struct floor_pkt pkt;
 
-	if (floor_parse(skb, &key, &pkt))
-		return TC_ACT_UNSPEC;
-	bpf_map_lookup_elem(&bench_flows, &key);
+	floor_minimal(skb, &key, &pkt);
 	return TC_ACT_UNSPEC;
 }

@@ -19,10 +19,8 @@ int bench_ring_floor(struct __sk_buff *skb)
 	struct bench_key key = {};
 	struct floor_pkt pkt;
 
-	if (floor_parse(skb, &key, &pkt))
-		return TC_ACT_UNSPEC;
-	bpf_map_lookup_elem(&bench_flows, &key);
-	if (pkt.payload_len == 0 || (key.port[0] != 443 && key.port[1] != 443))
+	if (!floor_minimal(skb, &key, &pkt) || pkt.payload_len == 0 ||
+	    !floor_port_443(&key))
 		return TC_ACT_UNSPEC;
 	floor_ring_copy(skb, &key, &pkt);
 	return TC_ACT_UNSPEC;

@@ -56,9 +56,21 @@ client13() { # sni
 # Client ports of the connections to the server in a capture, by any
 # packet to the server, not only the SYN (a fresh-clone run once had one
 # connection's SYN missing from the capture).
+# The client port of each connection to the server in the capture, one
+# line per connection: a port the kernel gave to two connections in turn
+# (the server closed first, so no TIME_WAIT held it) has two SYNs of
+# different sequence numbers; a port whose SYN the capture missed still
+# counts once, by any packet.
 pcap_client_ports() { # pcap
-	tcpdump -nr "$1" "dst host $srv and dst port 443" \
-		2>/dev/null | sed -n 's/.* IP [0-9.]*\.\([0-9]*\) > .*/\1/p' | sort -un
+	tcpdump -nr "$1" "dst host $srv and dst port 443" 2>/dev/null |
+		awk '{ if (!match($0, / IP [0-9.]*\.[0-9]+ > /)) next
+		       split(substr($0, RSTART + 4, RLENGTH - 7), a, ".")
+		       port = a[5]; seen[port] = 1
+		       if ($0 ~ /Flags \[S\]/ && match($0, /seq [0-9]+/))
+			       syn[port, substr($0, RSTART + 4, RLENGTH - 4)] = 1 }
+		     END { for (k in syn) { split(k, b, SUBSEP); n[b[1]]++ }
+			   for (p in seen) for (i = 0; i < (p in n ? n[p] : 1); i++) print p }' |
+		sort -n
 }
 
 hs_ports() { # log

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "check.h"
+#include "live/flow_map.h"
 #include "live/live.h"
 #include "tlswatch.skel.h"
 
@@ -275,25 +276,28 @@ static bool flow_entry(const struct spec *s, struct tw_flow_val *val,
 {
 	struct tw_endpoint src, dst;
 	struct tw_flow_key key;
+	int from;
 
 	endpoint(&src, s->family, s->src, s->sport);
 	endpoint(&dst, s->family, s->dst, s->dport);
-	if (live_flow_key(&src, &dst, &key))
+	from = live_flow_key(&src, &dst, &key);
+	if (from < 0)
 		return false;
 	if (bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.tw_flows), &key, val))
 		return false;
-	if (server_is_src) {
-		/* the key holds the sender at index tw_flow_key_make() said */
-		struct tw_flow_key k2;
-		__u32 sw[4] = { 0 }, dw[4] = { 0 };
-		int from;
-
-		memcpy(sw, src.addr.bytes, s->family == 4 ? 4 : 16);
-		memcpy(dw, dst.addr.bytes, s->family == 4 ? 4 : 16);
-		from = tw_flow_key_make(&k2, (uint8_t)s->family, sw, s->sport, dw, s->dport);
+	if (server_is_src)
 		*server_is_src = val->server == from;
-	}
 	return true;
+}
+
+/* What the agent does once the handshake of @s's flow is decided. */
+static int mark_done(const struct spec *s)
+{
+	struct tw_endpoint a, b;
+
+	endpoint(&a, s->family, s->src, s->sport);
+	endpoint(&b, s->family, s->dst, s->dport);
+	return flow_map_mark_done(bpf_map__fd(fx.skel->maps.tw_flows), &a, &b);
 }
 
 /* The usual client -> server ClientHello of these tests. */
@@ -1104,22 +1108,11 @@ static void test_chunk_cap_truncates_a_packet(void)
 static void test_flow_marked_done_is_not_copied(void)
 {
 	struct spec c = client_hello4(), more;
-	struct tw_endpoint a, b;
-	struct tw_flow_key key;
-	struct tw_flow_val v;
 	uint8_t data[50];
-	int fd;
 
 	if (!fx_open(0, 0)) { CHECK(0); return; }
 	run(&c);
-	/* what live_flow_done() does */
-	endpoint(&a, 4, c.dst, c.dport);
-	endpoint(&b, 4, c.src, c.sport);
-	CHECK_INT(live_flow_key(&a, &b, &key), 0);
-	fd = bpf_map__fd(fx.skel->maps.tw_flows);
-	CHECK_INT(bpf_map_lookup_elem(fd, &key, &v), 0);
-	v.state = TW_FLOW_DONE;
-	CHECK_INT(bpf_map_update_elem(fd, &key, &v, BPF_EXIST), 0);
+	CHECK_INT(mark_done(&c), 0);
 	memset(data, 0x17, sizeof(data));
 	more = c;
 	more.seq = 1517;
@@ -1137,10 +1130,7 @@ static void test_flow_marked_done_is_not_copied(void)
 static void test_syn_forgets_a_stale_entry(void)
 {
 	struct spec c = client_hello4(), syn;
-	struct tw_endpoint a, b;
-	struct tw_flow_key key;
 	struct tw_flow_val v;
-	int fd;
 
 	if (!fx_open(0, 0)) { CHECK(0); return; }
 	syn = c;
@@ -1151,13 +1141,7 @@ static void test_syn_forgets_a_stale_entry(void)
 	CHECK(!flow_entry(&c, &v, NULL));
 	run(&c);
 	CHECK_INT(drain(), 1);
-	endpoint(&a, 4, c.dst, c.dport);
-	endpoint(&b, 4, c.src, c.sport);
-	CHECK_INT(live_flow_key(&a, &b, &key), 0);
-	fd = bpf_map__fd(fx.skel->maps.tw_flows);
-	CHECK_INT(bpf_map_lookup_elem(fd, &key, &v), 0);
-	v.state = TW_FLOW_DONE;
-	CHECK_INT(bpf_map_update_elem(fd, &key, &v, BPF_EXIST), 0);
+	CHECK_INT(mark_done(&c), 0);
 	run(&syn);
 	CHECK(!flow_entry(&c, &v, NULL));
 	run(&c);
@@ -1195,6 +1179,79 @@ static void test_fins_on_done_flow_forget_it_silently(void)
 	CHECK(!flow_entry(&s, &v, NULL));
 	CHECK_INT(drain(), TW_PROBE_SEGMENTS);  /* nothing more */
 	CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), 0);
+	fx_close();
+}
+
+/*
+ * The done-marking reads the entry and writes it back: a FIN the kernel
+ * records in between is lost with it (reproduced here step by step), and
+ * the entry of a connection then closed on both sides stayed until the
+ * LRU evicted it. That FIN's close record reaches userspace, which applies
+ * it again (flow_map_fin), before or after the other side's FIN.
+ */
+static void test_fin_lost_to_the_marking_is_applied_again(void)
+{
+	struct spec c = client_hello4(), fin_c, fin_s;
+	struct tw_endpoint client, server;
+	struct tw_flow_val stale, v;
+	struct tw_flow_key key;
+	int order, fd, ci;
+
+	endpoint(&client, 4, c.src, c.sport);
+	endpoint(&server, 4, c.dst, c.dport);
+	ci = live_flow_key(&client, &server, &key);
+	fin_c = c;
+	fin_c.seq = 1517;
+	fin_c.flags = TCP_FIN | TCP_ACK;
+	fin_c.plen = 0;
+	fin_s = reverse(&c, 5000, 1518, TCP_FIN | TCP_ACK, NULL, 0);
+	for (order = 0; order < 2; order++) {
+		if (!fx_open(0, 0)) { CHECK(0); return; }
+		fd = bpf_map__fd(fx.skel->maps.tw_flows);
+		run(&c);
+		CHECK_INT(bpf_map_lookup_elem(fd, &key, &stale), 0); /* read */
+		run(&fin_c);
+		CHECK_INT(drain(), 2);                 /* the hello, the close */
+		stale.state = TW_FLOW_DONE;            /* written back */
+		CHECK_INT(bpf_map_update_elem(fd, &key, &stale, BPF_EXIST), 0);
+		if (order == 0) {
+			run(&fin_s);
+			CHECK(flow_entry(&c, &v, NULL)); /* closed, still there */
+			CHECK_INT(v.fin, 1 << !ci);
+			CHECK_INT(flow_map_fin(fd, &client, &server), 0);
+		} else {
+			CHECK_INT(flow_map_fin(fd, &client, &server), 0);
+			CHECK(flow_entry(&c, &v, NULL));
+			CHECK_INT(v.fin, 1 << ci);
+			CHECK_INT(v.state, TW_FLOW_DONE);
+			CHECK_INT(flow_map_fin(fd, &client, &server), 0); /* again */
+			run(&fin_s);
+		}
+		CHECK(!flow_entry(&c, &v, NULL));
+		CHECK_INT(drain(), 2);                 /* nothing more */
+		fx_close();
+	}
+}
+
+/* flow_map_fin leaves alone an entry still copied (a new connection on
+ * the same ports) and a flow the kernel forgot. */
+static void test_fin_applied_again_spares_a_flow_being_copied(void)
+{
+	struct spec c = client_hello4();
+	struct tw_endpoint client, server;
+	struct tw_flow_val v;
+	int fd;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	fd = bpf_map__fd(fx.skel->maps.tw_flows);
+	endpoint(&client, 4, c.src, c.sport);
+	endpoint(&server, 4, c.dst, c.dport);
+	CHECK_INT(flow_map_fin(fd, &client, &server), 0);   /* no entry */
+	run(&c);
+	CHECK_INT(flow_map_fin(fd, &client, &server), 0);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	CHECK_INT(v.fin, 0);
 	fx_close();
 }
 
@@ -1594,6 +1651,8 @@ int main(void)
 	RUN_TEST(test_chunk_cap_truncates_a_packet);
 	RUN_TEST(test_flow_marked_done_is_not_copied);
 	RUN_TEST(test_fins_on_done_flow_forget_it_silently);
+	RUN_TEST(test_fin_lost_to_the_marking_is_applied_again);
+	RUN_TEST(test_fin_applied_again_spares_a_flow_being_copied);
 	RUN_TEST(test_syn_forgets_a_stale_entry);
 	RUN_TEST(test_both_ports_watched_server_is_hello_receiver);
 	RUN_TEST(test_record_becomes_segment);

@@ -19,6 +19,7 @@ struct run {
 	int asked;                /* flow_followed calls */
 	bool followed;            /* its answer */
 	int marked;               /* flow_done calls */
+	int fins;                 /* flow_fin calls */
 };
 
 static void on_event(void *ctx, const struct event *ev)
@@ -52,6 +53,16 @@ static void marked(void *ctx, const struct tw_endpoint *client,
 	r->marked++;
 }
 
+static void fin_after_marking(void *ctx, const struct tw_endpoint *from,
+			      const struct tw_endpoint *to)
+{
+	struct run *r = ctx;
+
+	CHECK_INT(from->port, 40000);
+	CHECK_INT(to->port, 443);
+	r->fins++;
+}
+
 static struct pipeline *pipeline_for(struct run *r, bool ask)
 {
 	struct pipeline_opts o = {
@@ -60,6 +71,7 @@ static struct pipeline *pipeline_for(struct run *r, bool ask)
 		.flow_done = marked,
 		.flow_done_ctx = r,
 		.flow_followed = ask ? followed : NULL,
+		.flow_fin = fin_after_marking,
 	};
 
 	return pipeline_new(&o);
@@ -98,6 +110,17 @@ static void send_hello(struct pipeline *pl, uint64_t ts_us, uint32_t seq)
 	pipeline_segment(pl, &seg);
 	tb_free(&msg);
 	tb_free(&rec);
+}
+
+/* The client's FIN after its hello. */
+static void send_client_fin(struct pipeline *pl, uint64_t ts_us)
+{
+	struct tw_segment seg = {
+		.ts_us = ts_us, .src = ep4(1, 40000), .dst = ep4(2, 443),
+		.seq = 2000, .tcp_flags = TW_TCP_FIN | TW_TCP_ACK,
+	};
+
+	pipeline_segment(pl, &seg);
 }
 
 static void send_rst(struct pipeline *pl, uint64_t ts_us)
@@ -235,10 +258,33 @@ static void test_decided_flow_closed_in_its_turn_is_not_marked(void)
 	pipeline_free(pl);
 }
 
+/* A FIN of a flow marked done goes to the source (flow_fin): the kernel
+ * may have recorded it while the marking was read and written back. A FIN
+ * before the marking does not: the marking read it. */
+static void test_fin_after_the_marking_goes_to_the_source(void)
+{
+	struct run r = { 0 }, r2 = { 0 };
+	struct pipeline *pl = decided(&r);
+
+	pipeline_tick(pl, S(1) + 400);
+	CHECK_INT(r.marked, 1);
+	send_client_fin(pl, S(1) + 450);
+	CHECK_INT(r.fins, 1);
+	pipeline_free(pl);
+
+	pl = decided(&r2);
+	send_client_fin(pl, S(1) + 350);
+	pipeline_tick(pl, S(1) + 400);
+	CHECK_INT(r2.marked, 1);     /* half-closed: still open */
+	CHECK_INT(r2.fins, 0);
+	pipeline_free(pl);
+}
+
 int main(void)
 {
 	RUN_TEST(test_decided_flow_still_open_is_marked_done_at_the_tick);
 	RUN_TEST(test_decided_flow_closed_in_its_turn_is_not_marked);
+	RUN_TEST(test_fin_after_the_marking_goes_to_the_source);
 	RUN_TEST(test_undecided_handshake_the_source_lost_is_counted);
 	RUN_TEST(test_undecided_handshake_the_source_follows_is_not_lost);
 	RUN_TEST(test_reset_handshake_is_not_asked_about);

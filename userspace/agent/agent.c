@@ -275,6 +275,7 @@ static enum agent_status agent_pipeline(struct agent *ag, char *err, size_t errl
 		.problem_ctx = ag,
 		.flow_done = live_flow_done_cb,
 		.flow_done_ctx = ag->live,
+		.flow_fin = live_flow_fin_cb,
 		.flow_followed = live_flow_followed,
 		.max_conn_bytes = (size_t)ag->o.handshake_memory_mib << 20,
 	};

@@ -66,6 +66,7 @@ struct flow {
 	uint64_t first_ts_us;
 	uint64_t last_ts_us;
 	void *user;             /* the consumer's per-flow state */
+	uint8_t user_flags;     /* the consumer's; zero when the flow begins */
 	/* The first tunnel a segment of the flow came through, as that
 	 * segment had it (src/dst its sender's way: sent by ep[tunnel_from]);
 	 * tunnel.dirs: bit i set when a segment from ep[i] came through one.

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "common/log.h"
+#include "flow_map.h"
 #include "live.h"
 #include "live_tc.h"
 #include "tlswatch.skel.h"
@@ -450,24 +451,11 @@ int live_epoll_fd(const struct live *l)
 int live_flow_done(struct live *l, const struct tw_endpoint *a,
 		   const struct tw_endpoint *b)
 {
-	struct tw_flow_key key;
-	struct tw_flow_val val;
-	int fd = bpf_map__fd(l->skel->maps.tw_flows), r;
+	int r = flow_map_mark_done(bpf_map__fd(l->skel->maps.tw_flows), a, b);
 
-	r = live_flow_key(a, b, &key);
-	if (r)
-		return r;
-	/* Keep the entry, marked done: later packets then cost one lookup
-	 * instead of a lookup, a payload peek and an insert. */
-	r = bpf_map_lookup_elem(fd, &key, &val);
-	if (r)
-		return -errno;
-	val.state = TW_FLOW_DONE;
-	r = bpf_map_update_elem(fd, &key, &val, BPF_EXIST);
-	if (r)
-		return -errno;
-	l->flows_done++;
-	return 0;
+	if (!r)
+		l->flows_done++;
+	return r;
 }
 
 void live_flow_done_cb(void *l, const struct tw_endpoint *client,
@@ -479,6 +467,16 @@ void live_flow_done_cb(void *l, const struct tw_endpoint *client,
 		pr_debug("live: ending a flow's handshake phase: %s\n", strerror(-r));
 }
 
+void live_flow_fin_cb(void *ctx, const struct tw_endpoint *from,
+		      const struct tw_endpoint *to)
+{
+	struct live *l = ctx;
+	int r = flow_map_fin(bpf_map__fd(l->skel->maps.tw_flows), from, to);
+
+	if (r)
+		pr_debug("live: a FIN of a flow marked done: %s\n", strerror(-r));
+}
+
 bool live_flow_followed(void *ctx, const struct tw_endpoint *a,
 			const struct tw_endpoint *b)
 {
@@ -486,7 +484,7 @@ bool live_flow_followed(void *ctx, const struct tw_endpoint *a,
 	struct tw_flow_key key;
 	struct tw_flow_val val;
 
-	if (live_flow_key(a, b, &key))
+	if (live_flow_key(a, b, &key) < 0)
 		return true;    /* not a flow the kernel could have */
 	/* a lookup through the syscall leaves the LRU as it is */
 	if (bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.tw_flows), &key, &val))

@@ -146,6 +146,11 @@ int live_flow_done(struct live *l, const struct tw_endpoint *a,
 void live_flow_done_cb(void *l, const struct tw_endpoint *client,
 		       const struct tw_endpoint *server);
 
+/* A FIN from @from of a flow marked done, applied to the kernel's entry
+ * again (flow_map_fin()); shaped for struct pipeline_opts.flow_fin. */
+void live_flow_fin_cb(void *l, const struct tw_endpoint *from,
+		      const struct tw_endpoint *to);
+
 /*
  * Whether the kernel still follows the handshake of the flow between @a
  * and @b: its entry is there, in its handshake phase. False when the LRU
@@ -247,7 +252,8 @@ void live_record_endpoints(const struct tw_event *e,
 			   const struct tw_event_tail *t,
 			   struct tw_endpoint *src, struct tw_endpoint *dst);
 
-/* The kernel's flow key for the connection between @a and @b. */
+/* The kernel's flow key for the connection between @a and @b; returns the
+ * index of @a in it (0 or 1), or -EINVAL. */
 int live_flow_key(const struct tw_endpoint *a, const struct tw_endpoint *b,
 		  struct tw_flow_key *key);
 

@@ -153,6 +153,5 @@ int live_flow_key(const struct tw_endpoint *a, const struct tw_endpoint *b,
 	memcpy(aw, a->addr.bytes, a->addr.family == 4 ? 4 : 16);
 	memcpy(bw, b->addr.bytes, b->addr.family == 4 ? 4 : 16);
 	memset(key, 0, sizeof(*key));
-	tw_flow_key_make(key, a->addr.family, aw, a->port, bw, b->port);
-	return 0;
+	return tw_flow_key_make(key, a->addr.family, aw, a->port, bw, b->port) & 1;
 }

@@ -21,13 +21,13 @@ struct done_entry {
 	uint64_t first_ts_us;      /* tells the flow from a later one on its ports */
 };
 
-static void mark_now(struct pipeline *pl, const struct tw_endpoint *client,
-		     const struct tw_endpoint *server)
+static void mark_now(struct pipeline *pl, struct flow *f, int client)
 {
-	pl->opts.flow_done(pl->opts.flow_done_ctx, client, server);
+	pl->opts.flow_done(pl->opts.flow_done_ctx, &f->ep[client], &f->ep[!client]);
+	f->user_flags |= PL_FLOW_MARKED;
 }
 
-void done_queue_add(struct pipeline *pl, const struct flow *f, int client)
+void done_queue_add(struct pipeline *pl, struct flow *f, int client)
 {
 	struct done_queue *q = &pl->done;
 	struct done_entry *e;
@@ -37,7 +37,7 @@ void done_queue_add(struct pipeline *pl, const struct flow *f, int client)
 	if (!q->items)
 		q->items = malloc(DONE_QUEUE_MAX * sizeof(*q->items));
 	if (!q->items || q->n == DONE_QUEUE_MAX) {
-		mark_now(pl, &f->ep[client], &f->ep[!client]);
+		mark_now(pl, f, client);
 		return;
 	}
 	e = &q->items[q->n++];
@@ -50,14 +50,14 @@ void done_queue_flush(struct pipeline *pl)
 {
 	struct done_queue *q = &pl->done;
 	const struct done_entry *e;
-	const struct flow *f;
+	struct flow *f;
 	size_t i;
 
 	for (i = 0; i < q->n; i++) {
 		e = &q->items[i];
 		f = flow_table_find(pl->flows, &e->client, &e->server);
 		if (f && f->state == FLOW_DONE && f->first_ts_us == e->first_ts_us)
-			mark_now(pl, &e->client, &e->server);
+			mark_now(pl, f, !tw_endpoint_equal(&f->ep[0], &e->client));
 	}
 	q->n = 0;
 }

@@ -437,9 +437,11 @@ static void on_gap(void *ctx, struct flow *f, int from, uint64_t ts_us)
 
 static void on_half_close(void *ctx, struct flow *f, int from, uint64_t ts_us)
 {
+	const struct pipeline_opts *o = &((struct pipeline *)ctx)->opts;
 	struct conn *c = f->user;
 
-	(void)ctx;
+	if ((f->user_flags & PL_FLOW_MARKED) && o->flow_fin)
+		o->flow_fin(o->flow_done_ctx, &f->ep[from], &f->ep[!from]);
 	if (c && c->tls)
 		tls_conn_half_close(c->tls, from == f->client, ts_us);
 }

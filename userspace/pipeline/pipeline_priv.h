@@ -109,9 +109,13 @@ struct pipeline {
 	struct done_queue done;
 };
 
+/* struct flow.user_flags: the flow was marked done at the source. */
+#define PL_FLOW_MARKED 0x01
+
 /* done_queue.c: @f (client endpoint @client) is to be marked done at the
- * source; flush: those still open are, now; free: at the end. */
-void done_queue_add(struct pipeline *pl, const struct flow *f, int client);
+ * source; flush: those still open are, now (PL_FLOW_MARKED); free: at the
+ * end. */
+void done_queue_add(struct pipeline *pl, struct flow *f, int client);
 void done_queue_flush(struct pipeline *pl);
 void done_queue_free(struct pipeline *pl);
 

@@ -1200,6 +1200,7 @@ static void test_fin_lost_to_the_marking_is_applied_again(void)
 	endpoint(&client, 4, c.src, c.sport);
 	endpoint(&server, 4, c.dst, c.dport);
 	ci = live_flow_key(&client, &server, &key);
+	CHECK(ci == 0 || ci == 1);
 	fin_c = c;
 	fin_c.seq = 1517;
 	fin_c.flags = TCP_FIN | TCP_ACK;
@@ -1225,6 +1226,8 @@ static void test_fin_lost_to_the_marking_is_applied_again(void)
 			CHECK_INT(v.fin, 1 << ci);
 			CHECK_INT(v.state, TW_FLOW_DONE);
 			CHECK_INT(flow_map_fin(fd, &client, &server), 0); /* again */
+			CHECK(flow_entry(&c, &v, NULL));
+			CHECK_INT(v.fin, 1 << ci);
 			run(&fin_s);
 		}
 		CHECK(!flow_entry(&c, &v, NULL));
@@ -1233,14 +1236,17 @@ static void test_fin_lost_to_the_marking_is_applied_again(void)
 	}
 }
 
-/* flow_map_fin leaves alone an entry still copied (a new connection on
- * the same ports) and a flow the kernel forgot. */
+/* flow_map_fin leaves alone a flow the kernel forgot, an entry still
+ * copied and one the kernel gave up on in its preamble (new connections
+ * on the same ports, which a late close record of the old one must not
+ * touch). */
 static void test_fin_applied_again_spares_a_flow_being_copied(void)
 {
-	struct spec c = client_hello4();
+	struct spec c = client_hello4(), junk = client_hello4();
 	struct tw_endpoint client, server;
 	struct tw_flow_val v;
-	int fd;
+	uint8_t bytes[100];
+	int fd, i;
 
 	if (!fx_open(0, 0)) { CHECK(0); return; }
 	fd = bpf_map__fd(fx.skel->maps.tw_flows);
@@ -1251,6 +1257,20 @@ static void test_fin_applied_again_spares_a_flow_being_copied(void)
 	CHECK_INT(flow_map_fin(fd, &client, &server), 0);
 	CHECK(flow_entry(&c, &v, NULL));
 	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	CHECK_INT(v.fin, 0);
+	fx_close();
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	fd = bpf_map__fd(fx.skel->maps.tw_flows);
+	memset(bytes, 'x', sizeof(bytes));
+	junk.payload = bytes;
+	junk.plen = sizeof(bytes);
+	for (i = 0; i < TW_PROBE_SEGMENTS; i++)
+		run(&junk);
+	CHECK(flow_entry(&junk, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_DONE);
+	CHECK_INT(flow_map_fin(fd, &client, &server), 0);
+	CHECK(flow_entry(&junk, &v, NULL));
 	CHECK_INT(v.fin, 0);
 	fx_close();
 }

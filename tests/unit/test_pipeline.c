@@ -280,11 +280,27 @@ static void test_fin_after_the_marking_goes_to_the_source(void)
 	pipeline_free(pl);
 }
 
+/* What ends a marked flow (an RST, a second FIN) is not applied again:
+ * the kernel deletes the entry at an RST in any state, and reported a
+ * second FIN only while it still copied the flow, its bits intact. */
+static void test_end_after_the_marking_is_not_sent_to_the_source(void)
+{
+	struct run r = { 0 };
+	struct pipeline *pl = decided(&r);
+
+	pipeline_tick(pl, S(1) + 400);
+	send_rst(pl, S(1) + 450);
+	CHECK_INT(r.marked, 1);
+	CHECK_INT(r.fins, 0);
+	pipeline_free(pl);
+}
+
 int main(void)
 {
 	RUN_TEST(test_decided_flow_still_open_is_marked_done_at_the_tick);
 	RUN_TEST(test_decided_flow_closed_in_its_turn_is_not_marked);
 	RUN_TEST(test_fin_after_the_marking_goes_to_the_source);
+	RUN_TEST(test_end_after_the_marking_is_not_sent_to_the_source);
 	RUN_TEST(test_undecided_handshake_the_source_lost_is_counted);
 	RUN_TEST(test_undecided_handshake_the_source_follows_is_not_lost);
 	RUN_TEST(test_reset_handshake_is_not_asked_about);

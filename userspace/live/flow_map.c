@@ -39,13 +39,18 @@ int flow_map_fin(int fd, const struct tw_endpoint *from,
 	bit = (uint8_t)(1u << idx);
 	if (bpf_map_lookup_elem(fd, &key, &val))
 		return errno == ENOENT ? 0 : -errno;  /* closed, as it should */
-	/* not done: a new connection on the same ports, whose FINs the
-	 * kernel records itself; done with the bit: nothing was lost */
-	if (val.state != TW_FLOW_DONE || (val.fin & bit))
+	/* Not done, or done without ever being in its handshake phase (no
+	 * start_ns: the kernel gave up on a preamble): a new connection on
+	 * the same ports, whose FINs the kernel records itself. Done with
+	 * the bit: nothing was lost. */
+	if (val.state != TW_FLOW_DONE || !val.start_ns || (val.fin & bit))
 		return 0;
 	/* both sides have closed: what the kernel does at the second FIN */
-	if (val.fin & (bit ^ 3))
-		return bpf_map_delete_elem(fd, &key) && errno != ENOENT ? -errno : 0;
+	if (val.fin & (1u << !idx)) {
+		if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
 	val.fin |= bit;
 	if (bpf_map_update_elem(fd, &key, &val, BPF_EXIST) && errno != ENOENT)
 		return -errno;

@@ -24,7 +24,10 @@ int flow_map_mark_done(int fd, const struct tw_endpoint *a,
  * connection closed on both sides then stays until the LRU evicts it;
  * the kernel reported that FIN (the flow was still in its handshake
  * phase), so it can be applied here. The entry goes if the other side's
- * FIN is in it already. 0, or -errno.
+ * FIN is in it already. 0, or -errno. Best effort: this too reads and
+ * writes back, so the other side's FIN arriving in between (the kernel
+ * reports none for a flow done) is lost in turn, and the LRU is the
+ * backstop; each step narrows the window to microseconds.
  */
 int flow_map_fin(int fd, const struct tw_endpoint *from,
 		 const struct tw_endpoint *to);

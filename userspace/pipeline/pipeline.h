@@ -43,10 +43,10 @@ struct pipeline_opts {
 	 * the source never loses a flow (a capture file). */
 	bool (*flow_followed)(void *ctx, const struct tw_endpoint *client,
 			      const struct tw_endpoint *server);
-	/* A FIN from @from, the first of the flow, of a flow flow_done
-	 * marked (takes flow_done_ctx): the source reported it, so it made
-	 * it before the marking, perhaps while the marking was being written
-	 * (live: flow_map_fin()). May be NULL. */
+	/* A FIN from @from that half-closes a flow flow_done marked (takes
+	 * flow_done_ctx; again for a retransmitted one): the source reported
+	 * it, so it made it before the marking, perhaps while the marking
+	 * was being written (live: flow_map_fin()). May be NULL. */
 	void (*flow_fin)(void *ctx, const struct tw_endpoint *from,
 			 const struct tw_endpoint *to);
 	struct cert_health *health;    /* optional: chain, revocation, inventory */

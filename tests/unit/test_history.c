@@ -125,6 +125,32 @@ static void feed_hs(struct feed *f, const char *sni, uint64_t ts_us,
 	html_agg_handshake(f->second, &v);
 }
 
+/* A handshake of @sni that showed no certificate: TLS @version, resumed,
+ * or a chain not read (@chain_error, @chain_bytes declared). */
+static void feed_no_cert(struct feed *f, const char *sni, uint64_t ts_us,
+			 uint16_t version, bool resumed, int chain_error,
+			 uint32_t chain_bytes)
+{
+	struct hs_record rec;
+	struct hs_view v;
+
+	memset(&v, 0, sizeof(v));
+	hs_record_init(&rec);
+	rec.has_sni = true;
+	rec.sni_len = (uint16_t)strlen(sni);
+	memcpy(rec.sni, sni, rec.sni_len);
+	rec.end_us = ts_us;
+	rec.outcome = HS_OK;
+	rec.has_server_hello = true;
+	rec.version = version;
+	rec.resumed = resumed;
+	rec.chain_error = chain_error;
+	rec.chain_bytes = chain_bytes;
+	v.rec = &rec;
+	html_agg_handshake(f->ref, &v);
+	html_agg_handshake(f->second, &v);
+}
+
 static void feed_cert_revoked(struct feed *f)
 {
 	const struct cert_info *chain[1] = { &cert_a };
@@ -232,6 +258,11 @@ static void check_same_name(const struct html_name *x, const struct html_name *y
 	CHECK_INT(x->n_servers, y->n_servers);
 	for (i = 0; i < x->n_servers && i < y->n_servers; i++)
 		CHECK_STR(x->servers[i], y->servers[i]);
+	CHECK_INT(x->no_cert.resumed, y->no_cert.resumed);
+	CHECK_INT(x->no_cert.tls13, y->no_cert.tls13);
+	CHECK_INT(x->no_cert.too_large, y->no_cert.too_large);
+	CHECK_INT(x->no_cert.truncated, y->no_cert.truncated);
+	CHECK_INT(x->no_cert.largest_chain, y->no_cert.largest_chain);
 	CHECK_INT(x->n_runs, y->n_runs);
 	for (i = 0; i < x->n_runs && i < y->n_runs; i++) {
 		CHECK_INT(x->runs[i].cert, y->runs[i].cert);
@@ -362,6 +393,57 @@ static void test_rows_read_back_as_the_aggregates_of_the_events(void)
 	CHECK_INT(back->sum.outcomes[HS_FAILED], 11);
 	CHECK_INT(back->sum.outcomes[HS_INCOMPLETE], 1);
 	CHECK_INT(back->sum.spikes, 1);
+	html_agg_free(back);
+	html_agg_free(f.ref);
+	html_agg_free(f.second);
+}
+
+/* Why a name's handshakes showed no certificate is kept per minute: read
+ * back summed over the seconds written (the largest chain the largest),
+ * and the page from the history says each reason as a capture's does. */
+static void test_no_certificate_reasons_are_kept(void)
+{
+	struct feed f = { .keep_s = HISTORY_KEEP_S };
+	struct html_agg *back = html_agg_new();
+	const struct no_cert_counts *nc;
+	char *page = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	f.ref = html_agg_new();
+	f.second = html_agg_new();
+	CHECK(f.ref && f.second && back);
+	feed_open(&f, db_path("no_cert.db"));
+	feed_no_cert(&f, "hidden.test", T0_S * US, 0x0304, false, 0, 0);
+	feed_no_cert(&f, "hidden.test", T0_S * US + 10, 0x0303, true, 0, 0);
+	feed_no_cert(&f, "hidden.test", T0_S * US + 20, 0x0303, false,
+		     HS_CHAIN_TOO_LARGE, 300000);
+	feed_write(&f);
+	feed_no_cert(&f, "hidden.test", (T0_S + 1) * US, 0x0304, false, 0, 0);
+	feed_no_cert(&f, "hidden.test", (T0_S + 1) * US + 10, 0x0303, false,
+		     HS_CHAIN_TRUNCATED, 5000);
+	feed_write(&f);
+	feed_close(&f);
+	CHECK_INT(load(db_path("no_cert.db"), back), 2);
+	CHECK_INT(back->n_names, 1);
+	check_same_agg(f.ref, back);
+	nc = &back->names[0].no_cert;
+	CHECK_INT(nc->tls13, 2);
+	CHECK_INT(nc->resumed, 1);
+	CHECK_INT(nc->too_large, 1);
+	CHECK_INT(nc->truncated, 1);
+	CHECK_INT(nc->largest_chain, 300000);
+	out = open_memstream(&page, &len);
+	CHECK(out != NULL);
+	if (out) {
+		CHECK_INT(html_render(back, out), 0);
+		fclose(out);
+	}
+	CHECK(page && strstr(page, "Certificate not visible on 2 TLS 1.3 handshakes (encrypted).") != NULL);
+	CHECK(page && strstr(page, "Certificate not sent on 1 resumed handshake") != NULL);
+	CHECK(page && strstr(page, "1 too large (over 256 KiB), 1 truncated (cut before its end); up to 300000 bytes.") != NULL);
+	CHECK(page && !strstr(page, "TLS 1.3, or no Certificate message"));
+	free(page);
 	html_agg_free(back);
 	html_agg_free(f.ref);
 	html_agg_free(f.second);
@@ -564,13 +646,15 @@ static void test_version_2_is_read_then_migrated_keeping_rows(void)
 	CHECK_INT(inventory_version(inv), 2);
 	inventory_close(inv);
 	CHECK_INT(db_peek(p, "PRAGMA user_version"), 2);
-	/* The agent opens it: the current version (4), the row kept, the
+	/* The agent opens it: the current version (5), the row kept, the
 	 * tables there. */
 	CHECK_INT(inventory_open(p, &inv, err, sizeof(err)), 0);
 	CHECK_INT(inventory_version(inv), INVENTORY_SCHEMA_VERSION);
 	inventory_close(inv);
-	CHECK_INT(INVENTORY_SCHEMA_VERSION, 4);
-	CHECK_INT(db_peek(p, "PRAGMA user_version"), 4);
+	CHECK_INT(INVENTORY_SCHEMA_VERSION, 5);
+	CHECK_INT(db_peek(p, "PRAGMA user_version"), 5);
+	CHECK_INT(db_peek(p, "SELECT count(*) FROM pragma_table_info('history_name')"
+			  " WHERE name LIKE 'no_cert_%' OR name = 'largest_chain'"), 5);
 	CHECK_INT(db_peek(p, "SELECT count FROM served"), 7);
 	CHECK_INT(db_peek(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
 			  " AND name LIKE 'history_%'"), 9);
@@ -611,6 +695,7 @@ int main(void)
 	cert_a = fake_cert('a', sub_a, serial_a);
 	RUN_TEST(test_rows_read_back_as_the_aggregates_of_the_events);
 	RUN_TEST(test_a_period_across_a_restart_is_joined);
+	RUN_TEST(test_no_certificate_reasons_are_kept);
 	RUN_TEST(test_inventory_findings_keep_the_history_details);
 	RUN_TEST(test_a_window_reads_its_seconds_and_the_periods_over_it);
 	RUN_TEST(test_rows_older_than_the_bound_are_deleted);

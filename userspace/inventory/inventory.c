@@ -135,6 +135,14 @@ static const char *const migrations[INVENTORY_SCHEMA_VERSION] = {
 	 * served again there. */
 	"ALTER TABLE served ADD COLUMN rollback_us INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE served ADD COLUMN rollback_evidence TEXT NOT NULL DEFAULT ''",
+	/* 5: why a name's handshakes showed no certificate (sink/no_cert.h),
+	 * per minute, so that the history's report says it as a capture's
+	 * does; rows written before hold zeros. */
+	"ALTER TABLE history_name ADD COLUMN no_cert_resumed INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE history_name ADD COLUMN no_cert_tls13 INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE history_name ADD COLUMN no_cert_too_large INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE history_name ADD COLUMN no_cert_truncated INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE history_name ADD COLUMN largest_chain INTEGER NOT NULL DEFAULT 0",
 };
 
 static const char sql_record[] =

@@ -59,7 +59,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define INVENTORY_SCHEMA_VERSION 4
+#define INVENTORY_SCHEMA_VERSION 5
 #define INVENTORY_READ_MIN_VERSION 2
 #define INVENTORY_ROLLBACK_VERSION 4   /* rollback_us, rollback_evidence */
 #define INVENTORY_BUSY_TIMEOUT_MS 5000

@@ -45,11 +45,18 @@
 	  "  + excluded.other_clients_failures,"                               \
 	  " other_certs = other_certs + excluded.other_certs")                 \
 	X(NAME, "INSERT INTO history_name (minute, name, server, incomplete,"  \
-	  " ok, failed, aborted) VALUES (?1, ?2, ?7, ?3, ?4, ?5, ?6)"          \
+	  " ok, failed, aborted, no_cert_resumed, no_cert_tls13,"              \
+	  " no_cert_too_large, no_cert_truncated, largest_chain)"              \
+	  " VALUES (?1, ?2, ?7, ?3, ?4, ?5, ?6, ?8, ?9, ?10, ?11, ?12)"        \
 	  " ON CONFLICT (minute, name, server) DO UPDATE SET"                  \
 	  " incomplete = incomplete + excluded.incomplete,"                    \
 	  " ok = ok + excluded.ok, failed = failed + excluded.failed,"         \
-	  " aborted = aborted + excluded.aborted")                             \
+	  " aborted = aborted + excluded.aborted,"                             \
+	  " no_cert_resumed = no_cert_resumed + excluded.no_cert_resumed,"     \
+	  " no_cert_tls13 = no_cert_tls13 + excluded.no_cert_tls13,"           \
+	  " no_cert_too_large = no_cert_too_large + excluded.no_cert_too_large," \
+	  " no_cert_truncated = no_cert_truncated + excluded.no_cert_truncated," \
+	  " largest_chain = max(largest_chain, excluded.largest_chain)")       \
 	X(PERIOD, "INSERT INTO history_period (name, server, sha256, first_us," \
 	  " last_us, handshakes, failures) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)" \
 	  " ON CONFLICT (name, server, sha256, first_us) DO UPDATE SET"        \
@@ -262,15 +269,22 @@ static int write_name(struct history_store *st, const struct html_name *nr,
 {
 	sqlite3_stmt *s = st->w[HW_NAME];
 	const uint64_t *o = nr->outcomes;
+	const struct no_cert_counts *nc = &nr->no_cert;
 	bool first = server <= 0;
 
+	/* the name's counts go in its first server's row */
 	return store_step(st, s, bind_u64(s, 1, minute) &&
 			  bind_blob(s, 2, nr->sni, nr->sni_len) &&
 			  bind_u64(s, 3, first ? o[HS_INCOMPLETE] : 0) &&
 			  bind_u64(s, 4, first ? o[HS_OK] : 0) &&
 			  bind_u64(s, 5, first ? o[HS_FAILED] : 0) &&
 			  bind_u64(s, 6, first ? o[HS_ABORTED] : 0) &&
-			  bind_text(s, 7, server < 0 ? "" : nr->servers[server]),
+			  bind_text(s, 7, server < 0 ? "" : nr->servers[server]) &&
+			  bind_u64(s, 8, first ? nc->resumed : 0) &&
+			  bind_u64(s, 9, first ? nc->tls13 : 0) &&
+			  bind_u64(s, 10, first ? nc->too_large : 0) &&
+			  bind_u64(s, 11, first ? nc->truncated : 0) &&
+			  bind_u64(s, 12, first ? nc->largest_chain : 0),
 			  err, errlen);
 }
 
@@ -613,11 +627,16 @@ static void read_name(struct html_agg *a, sqlite3_stmt *s)
 		[HS_INCOMPLETE] = col_u64(s, 2), [HS_OK] = col_u64(s, 3),
 		[HS_FAILED] = col_u64(s, 4), [HS_ABORTED] = col_u64(s, 5),
 	};
+	struct no_cert_counts nc = {
+		.resumed = col_u64(s, 6), .tls13 = col_u64(s, 7),
+		.too_large = col_u64(s, 8), .truncated = col_u64(s, 9),
+		.largest_chain = (uint32_t)col_u64(s, 10),
+	};
 	const void *name = sqlite3_column_blob(s, 0);
 	size_t len = (size_t)sqlite3_column_bytes(s, 0);
 
 	html_agg_stored_name(a, name ? name : "", len > HS_MAX_SNI ? HS_MAX_SNI : len,
-			     col_text(s, 1), outcomes);
+			     col_text(s, 1), outcomes, &nc);
 }
 
 static void read_second(struct html_agg *a, sqlite3_stmt *s)
@@ -713,7 +732,9 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 	X(read_finding, "SELECT sha256, kind, detail FROM history_finding"     \
 	  " ORDER BY rowid", false)                                            \
 	X(read_name, "SELECT name, server, sum(incomplete), sum(ok),"          \
-	  " sum(failed), sum(aborted) FROM history_name"                       \
+	  " sum(failed), sum(aborted), sum(no_cert_resumed),"                  \
+	  " sum(no_cert_tls13), sum(no_cert_too_large),"                       \
+	  " sum(no_cert_truncated), max(largest_chain) FROM history_name"      \
 	  " WHERE minute" IN_MINUTES " GROUP BY name, server"                  \
 	  " ORDER BY min(minute), name, server", false)                        \
 	X(read_second, "SELECT second, handshakes, failures, other_names,"     \

@@ -507,7 +507,8 @@ void html_agg_stored_period(struct html_agg *a, const struct html_period *p)
 
 void html_agg_stored_name(struct html_agg *a, const char *name, size_t len,
 			  const char *server,
-			  const uint64_t outcomes[HS_OUTCOME__COUNT])
+			  const uint64_t outcomes[HS_OUTCOME__COUNT],
+			  const struct no_cert_counts *no_cert)
 {
 	struct html_name *nr = name_row(a, name, len);
 	uint64_t n = 0;
@@ -526,6 +527,7 @@ void html_agg_stored_name(struct html_agg *a, const char *name, size_t len,
 	for (o = 0; o < HS_OUTCOME__COUNT; o++)
 		nr->outcomes[o] += outcomes[o];
 	nr->handshakes += n;
+	no_cert_add(&nr->no_cert, no_cert);
 	if (server[0])
 		name_note_server(nr, server);
 }

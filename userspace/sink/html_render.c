@@ -670,11 +670,14 @@ static void say_note(void *f, const char *sentence)
 }
 
 /* Why handshakes of @nr showed no certificate, each reason counted (the
- * text report's); the inventory and the event history keep no reasons. */
+ * text report's). The inventory keeps no reasons; the event history keeps
+ * them since schema 5, so a name without any there may have rows written
+ * before: the general words then. */
 static void render_no_cert(const struct html_agg *a, const struct html_name *nr,
 			   FILE *f)
 {
-	if (!a->from_inventory && !a->from_history)
+	if (!a->from_inventory &&
+	    (!a->from_history || no_cert_any(&nr->no_cert)))
 		no_cert_say(&nr->no_cert, nr->n_runs > 0, say_note, f);
 	else if (!nr->n_runs)
 		fputs("<p>Certificate not visible (TLS 1.3, or no Certificate message).</p>\n", f);
@@ -858,7 +861,8 @@ static void render_clients(const struct html_agg *a, FILE *f)
 	}
 	for (i = 0; i < n && strmap_at(a->clients, i, &rank[i].ja4, &rank[i].len, &val); i++)
 		rank[i].c = val;
-	qsort(rank, n, sizeof(*rank), client_cmp);
+	if (n) /* qsort's array may not be NULL, even for no element */
+		qsort(rank, n, sizeof(*rank), client_cmp);
 	fputs("<table id=\"clients\"><tr><th>JA4</th><th>Handshakes</th><th>Failed or aborted</th><th>Failure rate</th></tr>\n", f);
 	render_client_rows(rank, n, f);
 	fputs("</table>\n", f);

@@ -95,7 +95,7 @@ struct html_name {
 	int n_runs;
 	bool runs_merged;             /* HTML_NAME_MAX_RUNS reached */
 	struct html_run runs[HTML_NAME_MAX_RUNS];
-	struct no_cert_counts no_cert; /* from handshake records only */
+	struct no_cert_counts no_cert; /* from handshake records, or the history */
 };
 
 struct html_top {
@@ -192,7 +192,8 @@ void html_agg_stored_finding(struct html_agg *a, int cert, int kind,
 void html_agg_stored_period(struct html_agg *a, const struct html_period *p);
 void html_agg_stored_name(struct html_agg *a, const char *name, size_t len,
 			  const char *server,
-			  const uint64_t outcomes[HS_OUTCOME__COUNT]);
+			  const uint64_t outcomes[HS_OUTCOME__COUNT],
+			  const struct no_cert_counts *no_cert);
 void html_agg_stored_spike(struct html_agg *a, const struct html_spike *s);
 /* The inventory's findings (comma-separated kinds, the latest check) of
  * @sha256, when the history has that certificate. */

@@ -19,6 +19,16 @@ void no_cert_note(struct no_cert_counts *c, const struct hs_record *rec)
 	}
 }
 
+void no_cert_add(struct no_cert_counts *to, const struct no_cert_counts *from)
+{
+	to->resumed += from->resumed;
+	to->tls13 += from->tls13;
+	to->too_large += from->too_large;
+	to->truncated += from->truncated;
+	if (from->largest_chain > to->largest_chain)
+		to->largest_chain = from->largest_chain;
+}
+
 bool no_cert_any(const struct no_cert_counts *c)
 {
 	return c->resumed || c->tls13 || c->too_large || c->truncated;

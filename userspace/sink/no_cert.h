@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Why a name's handshakes showed no certificate, counted by reason; the
- * text report and the HTML report (from handshake records) both say it.
+ * text report and the HTML report (from handshake records, or from the
+ * agent's event history, which keeps the counts per minute) say it.
  */
 #ifndef TW_SINK_NO_CERT_H
 #define TW_SINK_NO_CERT_H
@@ -21,6 +22,9 @@ struct no_cert_counts {
 
 /* Counts the reason @rec, a handshake without a leaf, had none. */
 void no_cert_note(struct no_cert_counts *c, const struct hs_record *rec);
+
+/* Adds @from's counts to @to (the largest chain: the larger). */
+void no_cert_add(struct no_cert_counts *to, const struct no_cert_counts *from);
 
 /* Whether any reason was counted. */
 bool no_cert_any(const struct no_cert_counts *c);

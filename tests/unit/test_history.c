@@ -354,8 +354,8 @@ static int64_t load(const char *path, struct html_agg *a)
 	int64_t rows = -1;
 
 	if (inventory_open_readonly(path, &inv, err, sizeof(err)) == 0)
-		rows = history_store_load(inventory_sqlite(inv), &window, a, err,
-					  sizeof(err));
+		rows = history_store_load(inventory_sqlite(inv), inventory_version(inv),
+					  &window, a, err, sizeof(err));
 	if (err[0])
 		printf("# load: %s\n", err);
 	inventory_close(inv);
@@ -443,6 +443,54 @@ static void test_no_certificate_reasons_are_kept(void)
 	CHECK(page && strstr(page, "Certificate not sent on 1 resumed handshake") != NULL);
 	CHECK(page && strstr(page, "1 too large (over 256 KiB), 1 truncated (cut before its end); up to 300000 bytes.") != NULL);
 	CHECK(page && !strstr(page, "TLS 1.3, or no Certificate message"));
+	free(page);
+	html_agg_free(back);
+	html_agg_free(f.ref);
+	html_agg_free(f.second);
+}
+
+/* A file of schema 4 (an agent not yet restarted on this version, or a
+ * copy) is read as it is, opened read-only: its names without reasons,
+ * and the page says the general words for them. */
+static void test_a_version_4_history_is_read_without_reasons(void)
+{
+	struct feed f = { .keep_s = HISTORY_KEEP_S };
+	struct html_agg *back = html_agg_new();
+	const char *p = db_path("v4.db");
+	char *page = NULL;
+	size_t len = 0;
+	sqlite3 *db;
+	FILE *out;
+
+	f.ref = html_agg_new();
+	f.second = html_agg_new();
+	CHECK(f.ref && f.second && back);
+	feed_open(&f, p);
+	feed_no_cert(&f, "hidden.test", T0_S * US, 0x0304, false, 0, 0);
+	feed_write(&f);
+	feed_close(&f);
+	/* what the file was before this version */
+	CHECK_INT(sqlite3_open(p, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db,
+		"ALTER TABLE history_name DROP COLUMN no_cert_resumed;"
+		"ALTER TABLE history_name DROP COLUMN no_cert_tls13;"
+		"ALTER TABLE history_name DROP COLUMN no_cert_too_large;"
+		"ALTER TABLE history_name DROP COLUMN no_cert_truncated;"
+		"ALTER TABLE history_name DROP COLUMN largest_chain;"
+		"PRAGMA user_version = 4;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_INT(load(p, back), 1);
+	CHECK_INT(back->n_names, 1);
+	CHECK_INT(back->names[0].outcomes[HS_OK], 1);
+	CHECK_INT(back->names[0].no_cert.tls13, 0);
+	CHECK_INT(db_peek(p, "PRAGMA user_version"), 4);   /* not migrated */
+	out = open_memstream(&page, &len);
+	CHECK(out != NULL);
+	if (out) {
+		CHECK_INT(html_render(back, out), 0);
+		fclose(out);
+	}
+	CHECK(page && strstr(page, "Certificate not visible (TLS 1.3, or no Certificate message).") != NULL);
 	free(page);
 	html_agg_free(back);
 	html_agg_free(f.ref);
@@ -696,6 +744,7 @@ int main(void)
 	RUN_TEST(test_rows_read_back_as_the_aggregates_of_the_events);
 	RUN_TEST(test_a_period_across_a_restart_is_joined);
 	RUN_TEST(test_no_certificate_reasons_are_kept);
+	RUN_TEST(test_a_version_4_history_is_read_without_reasons);
 	RUN_TEST(test_inventory_findings_keep_the_history_details);
 	RUN_TEST(test_a_window_reads_its_seconds_and_the_periods_over_it);
 	RUN_TEST(test_rows_older_than_the_bound_are_deleted);

@@ -61,7 +61,8 @@ static int load_history(const char *db, const struct history_window *w,
 	if (inventory_open_readonly(db, &inv, err, errlen) < 0)
 		return -1;
 	if (inventory_version(inv) >= 3)
-		rows = history_store_load(inventory_sqlite(inv), w, agg, err, errlen);
+		rows = history_store_load(inventory_sqlite(inv), inventory_version(inv),
+					  w, agg, err, errlen);
 	inventory_close(inv);
 	if (rows < 0)
 		return -1;

@@ -46,8 +46,9 @@
  *                   count); history_client (minute, ja4, handshakes,
  *                   failures)
  * Readers of the served table read any version from
- * INVENTORY_READ_MIN_VERSION on: the versions after it only add tables,
- * and columns those readers do not read.
+ * INVENTORY_READ_MIN_VERSION on: the versions after it only add tables
+ * and columns, which a reader reads only from the version that added
+ * them (INVENTORY_ROLLBACK_VERSION, INVENTORY_NO_CERT_VERSION).
  *
  * One connection per struct inventory, used from one thread.
  */
@@ -62,6 +63,7 @@
 #define INVENTORY_SCHEMA_VERSION 5
 #define INVENTORY_READ_MIN_VERSION 2
 #define INVENTORY_ROLLBACK_VERSION 4   /* rollback_us, rollback_evidence */
+#define INVENTORY_NO_CERT_VERSION 5    /* history_name's no_cert_*, largest_chain */
 #define INVENTORY_BUSY_TIMEOUT_MS 5000
 /* Rows the table may hold (names come from clients): past it a sighting
  * of a new row is refused and counted, one of an existing row is still

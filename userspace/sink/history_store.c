@@ -16,6 +16,7 @@
 #include "common/strmap.h"
 #include "detect/spike.h"
 #include "history_store.h"
+#include "inventory/inventory.h"
 
 #define US_PER_S 1000000ull
 #define US_PER_MIN (60 * US_PER_S)
@@ -717,6 +718,16 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
  *   X(function, SQL, whether its rows are history) */
 #define IN_SECONDS " BETWEEN ?1 / 1000000 AND ?2 / 1000000"
 #define IN_MINUTES " BETWEEN ?1 / 60000000 AND ?2 / 60000000"
+/* A name's rows; @no_cert: its five no-certificate columns, summed
+ * (NO_CERT_SUMS), or zeros for a file older than they are. */
+#define READ_NAME(no_cert)                                                     \
+	"SELECT name, server, sum(incomplete), sum(ok), sum(failed),"          \
+	" sum(aborted)," no_cert " FROM history_name"                          \
+	" WHERE minute" IN_MINUTES " GROUP BY name, server"                    \
+	" ORDER BY min(minute), name, server"
+#define NO_CERT_SUMS                                                           \
+	" sum(no_cert_resumed), sum(no_cert_tls13), sum(no_cert_too_large),"   \
+	" sum(no_cert_truncated), max(largest_chain)"
 #define HISTORY_READS(X)                                                       \
 	X(read_period, "SELECT p.name, p.server, p.sha256, c.subject,"         \
 	  " c.issuer, c.serial, c.key, c.not_before, c.not_after, p.first_us," \
@@ -731,12 +742,7 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 	  " FROM history_leaf WHERE minute" IN_MINUTES " GROUP BY sha256", false) \
 	X(read_finding, "SELECT sha256, kind, detail FROM history_finding"     \
 	  " ORDER BY rowid", false)                                            \
-	X(read_name, "SELECT name, server, sum(incomplete), sum(ok),"          \
-	  " sum(failed), sum(aborted), sum(no_cert_resumed),"                  \
-	  " sum(no_cert_tls13), sum(no_cert_too_large),"                       \
-	  " sum(no_cert_truncated), max(largest_chain) FROM history_name"      \
-	  " WHERE minute" IN_MINUTES " GROUP BY name, server"                  \
-	  " ORDER BY min(minute), name, server", false)                        \
+	X(read_name, READ_NAME(NO_CERT_SUMS), false)                           \
 	X(read_second, "SELECT second, handshakes, failures, other_names,"     \
 	  " other_clients, other_clients_failures, other_certs"                \
 	  " FROM history_second WHERE second" IN_SECONDS                       \
@@ -777,17 +783,20 @@ static int64_t read_rows(sqlite3 *db, const char *sql,
 	return n;
 }
 
-int64_t history_store_load(struct sqlite3 *db, const struct history_window *w,
-			   struct html_agg *a, char *err, size_t errlen)
+int64_t history_store_load(struct sqlite3 *db, int version,
+			   const struct history_window *w, struct html_agg *a,
+			   char *err, size_t errlen)
 {
 	int64_t rows = 0, n;
 
 	/* One snapshot of the file for every read, while the agent writes. */
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return store_fail(db, "reading", err, errlen);
-#define X(fn, sql, counts)                                        \
-	if ((n = read_rows(db, sql, fn, w, a, err, errlen)) < 0)  \
-		goto fail;                                        \
+#define X(fn, sql, counts)                                                   \
+	if ((n = read_rows(db, fn == read_name && version < INVENTORY_NO_CERT_VERSION \
+			   ? READ_NAME(" 0, 0, 0, 0, 0") : sql,              \
+			   fn, w, a, err, errlen)) < 0)                      \
+		goto fail;                                                   \
 	rows += (counts) ? n : 0;
 	HISTORY_READS(X)
 #undef X

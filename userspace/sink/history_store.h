@@ -8,7 +8,7 @@
  *       delta: an html_agg of the events since the last write;
  *       rows older than keep_s before the newest event are deleted in
  *       the same transaction
- *   tlswatch report:              history_store_load(db, window, agg, ...)
+ *   tlswatch report:              history_store_load(db, version, window, agg, ...)
  *
  * The bound: HISTORY_KEEP_S of per-second rows (86,400 timeline rows of
  * about 30 bytes: under 3 MB), per-minute rows for names, alerts and
@@ -50,8 +50,11 @@ struct history_window {
 };
 
 /* Feeds the stored rows of @w into @a (sets a->from_history when there
- * are any). The count of rows read (0: no history), or -EIO with @err. */
-int64_t history_store_load(struct sqlite3 *db, const struct history_window *w,
-			   struct html_agg *a, char *err, size_t errlen);
+ * are any) from a file of schema @version (inventory_version(); 3 or
+ * later): what a version added is read from that version on. The count
+ * of rows read (0: no history), or -EIO with @err. */
+int64_t history_store_load(struct sqlite3 *db, int version,
+			   const struct history_window *w, struct html_agg *a,
+			   char *err, size_t errlen);
 
 #endif

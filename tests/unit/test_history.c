@@ -126,7 +126,8 @@ static void feed_hs(struct feed *f, const char *sni, uint64_t ts_us,
 }
 
 /* A handshake of @sni that showed no certificate: TLS @version, resumed,
- * or a chain not read (@chain_error, @chain_bytes declared). */
+ * or a chain not read (@chain_error, @chain_bytes declared); served by
+ * 10.0.0.2, or 10.0.0.3 when the microsecond of @ts_us is odd. */
 static void feed_no_cert(struct feed *f, const char *sni, uint64_t ts_us,
 			 uint16_t version, bool resumed, int chain_error,
 			 uint32_t chain_bytes)
@@ -146,6 +147,9 @@ static void feed_no_cert(struct feed *f, const char *sni, uint64_t ts_us,
 	rec.resumed = resumed;
 	rec.chain_error = chain_error;
 	rec.chain_bytes = chain_bytes;
+	rec.server.addr.family = 4;
+	memcpy(rec.server.addr.bytes, ts_us & 1 ? "\x0a\x00\x00\x03" : "\x0a\x00\x00\x02", 4);
+	rec.server.port = 443;
 	v.rec = &rec;
 	html_agg_handshake(f->ref, &v);
 	html_agg_handshake(f->second, &v);
@@ -399,8 +403,9 @@ static void test_rows_read_back_as_the_aggregates_of_the_events(void)
 }
 
 /* Why a name's handshakes showed no certificate is kept per minute: read
- * back summed over the seconds written (the largest chain the largest),
- * and the page from the history says each reason as a capture's does. */
+ * back summed over the seconds written (the largest chain the largest)
+ * and its two servers' rows (the counts are the name's, in one row), and
+ * the page from the history says each reason as a capture's does. */
 static void test_no_certificate_reasons_are_kept(void)
 {
 	struct feed f = { .keep_s = HISTORY_KEEP_S };
@@ -415,17 +420,18 @@ static void test_no_certificate_reasons_are_kept(void)
 	CHECK(f.ref && f.second && back);
 	feed_open(&f, db_path("no_cert.db"));
 	feed_no_cert(&f, "hidden.test", T0_S * US, 0x0304, false, 0, 0);
-	feed_no_cert(&f, "hidden.test", T0_S * US + 10, 0x0303, true, 0, 0);
+	feed_no_cert(&f, "hidden.test", T0_S * US + 11, 0x0303, true, 0, 0);
 	feed_no_cert(&f, "hidden.test", T0_S * US + 20, 0x0303, false,
 		     HS_CHAIN_TOO_LARGE, 300000);
 	feed_write(&f);
 	feed_no_cert(&f, "hidden.test", (T0_S + 1) * US, 0x0304, false, 0, 0);
-	feed_no_cert(&f, "hidden.test", (T0_S + 1) * US + 10, 0x0303, false,
+	feed_no_cert(&f, "hidden.test", (T0_S + 1) * US + 11, 0x0303, false,
 		     HS_CHAIN_TRUNCATED, 5000);
 	feed_write(&f);
 	feed_close(&f);
 	CHECK_INT(load(db_path("no_cert.db"), back), 2);
 	CHECK_INT(back->n_names, 1);
+	CHECK_INT(back->names[0].n_servers, 2);
 	check_same_agg(f.ref, back);
 	nc = &back->names[0].no_cert;
 	CHECK_INT(nc->tls13, 2);

@@ -31,6 +31,10 @@
 #    Three nested layers are not followed, and counted on both sides.
 # Without --udp-encap for the FOU and GUE ports, `analyze` does not follow
 # those (they have no standard port).
+# 3. --udp-encap at a reload: an agent started from a --config file that
+#    names no FOU port does not follow a handshake wrapped in FOU; the
+#    file then names the port, SIGHUP: config_reloaded ignores nothing,
+#    and the next FOU handshake is followed, through fou.
 #
 # Needs root. TAP output; exits non-zero on any failure.
 set -u
@@ -343,5 +347,40 @@ tap_eq "run counts them too (decap_too_deep)" yes \
 	"$(c=$(tn_agent_counter "$tmp/agent.jsonl" decap_too_deep); [ "$c" != missing ] && [ "${c:-0}" -gt 0 ] && echo yes || echo "no ($c)")"
 tap_eq "the kernel counted decapsulated packets" yes \
 	"$(c=$(tn_agent_counter "$tmp/agent.jsonl" decapsulated); [ "$c" != missing ] && [ "${c:-0}" -gt 0 ] && echo yes || echo "no ($c)")"
+
+# --- part 3: --udp-encap changes at a reload (SIGHUP, --config) ----------
+# The agent starts from a configuration file that names no FOU port: a
+# handshake wrapped in FOU on FOU_PORT is not followed. The file then
+# names it, SIGHUP: config_reloaded ignores nothing, and the next one is.
+conf=$tmp/reload.conf
+: >"$conf"
+tn_start_agent "$tmp/reload.jsonl" --no-active-check --config "$conf" ||
+	tn_bail "the agent (with --config) did not start"
+fou_wrapped() { # client port
+	"$PY" "$ENCAP" "$tmp/plain4.pcap" "$tmp/reload-$1.pcap" fou "$H4" "$P4" \
+		--client-port "$1" --inner-src 192.0.2.1 --inner-dst 192.0.2.2 \
+		--port "$FOU_PORT" --send "$IFACE" >"$tmp/reload-$1.log" 2>&1 ||
+		tap_fail "re-encapsulating in fou" "$(tail -3 "$tmp/reload-$1.log")"
+}
+fou_wrapped 21001
+# a plain handshake after it: once it is reported, the FOU one would be
+handshake plain4 "$P4"
+tn_wait_cmd 10 sh -c "grep '\"event\":\"handshake\"' '$tmp/reload.jsonl' | grep -q '\"ip\":\"$P4\"'" ||
+	tap_fail "the plain handshake after the FOU one is reported" "$(tail -3 "$tmp/reload.jsonl")"
+echo "udp-encap = $FOU_PORT:fou" >"$conf"
+kill -HUP "$TN_AGENT_PID"
+tn_wait_grep 10 '"state":"config_reloaded"' "$tmp/reload.jsonl" ||
+	tap_fail "the reload is applied" "$(grep '"event":"agent"' "$tmp/reload.jsonl" | tail -2)"
+tap_eq "config_reloaded names no option it ignored" "" \
+	"$(grep '"state":"config_reloaded"' "$tmp/reload.jsonl" | "$PY" -c 'import json,sys
+print(",".join(json.loads(sys.stdin.readline()).get("ignored", [])))')"
+fou_wrapped 21002
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"port\":21002[,}]' '$tmp/reload.jsonl') -ge 1 ]"
+tn_stop_agent
+tap_eq "before the reload, FOU on its port: not followed; after it: followed, through fou" \
+	"0 1 fou" \
+	"$(count_port "$tmp/reload.jsonl" 21001) $(count_port "$tmp/reload.jsonl" 21002) $(grep '"event":"handshake"' "$tmp/reload.jsonl" | grep '"port":21002[,}]' | "$PY" -c 'import json,sys
+l = sys.stdin.readline()
+print(json.loads(l).get("tunnel", {}).get("type") if l else "")')"
 
 echo "1..$TN_TESTS"

@@ -61,6 +61,8 @@ struct agent_reload {
 						 * expectations, staple age */
 	const struct output_opts *outputs;      /* webhook, Alertmanager,
 						 * instance */
+	const struct tw_udp_encap *udp_encap;   /* UDP ports that carry
+						 * tunnels (NULL: the default) */
 	const char *const *ignored;             /* options that differ but
 						 * need a restart ("port") */
 	int n_ignored;

@@ -237,6 +237,11 @@ static int load_program(struct live *l, const struct live_opts *o, char *err,
 	return 0;
 }
 
+void live_reload_udp_encap(struct live *l, const struct tw_udp_encap *u)
+{
+	live_set_udp_encap(l->skel->bss->tw_udp_encap, u ? u : &tw_udp_encap_default);
+}
+
 /* The names of the interfaces attached now, for live_ifaces(). */
 static void list_attached(struct live *l)
 {

@@ -55,10 +55,25 @@ static int record_check(const struct tw_event *e, size_t size)
 	}
 }
 
-void live_set_udp_encap(uint8_t table[65536], const struct tw_udp_encap *u)
+static bool udp_encap_names(const struct tw_udp_encap *u, int port)
 {
 	int i;
 
+	for (i = 0; i < u->n; i++)
+		if (u->e[i].port == port)
+			return true;
+	return false;
+}
+
+void live_set_udp_encap(uint8_t table[65536], const struct tw_udp_encap *u)
+{
+	int port, i;
+
+	/* each byte written once, in place: a program running meanwhile
+	 * reads a port's old kind or its new one */
+	for (port = 0; port < 65536; port++)
+		if (table[port] != TW_TUN_NONE && !udp_encap_names(u, port))
+			table[port] = TW_TUN_NONE;
 	for (i = 0; i < u->n; i++)
 		table[u->e[i].port] = u->e[i].type;
 }

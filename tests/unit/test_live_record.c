@@ -300,8 +300,29 @@ static void test_flow_key_refuses_mixed_families(void)
 	CHECK_INT(live_flow_key(&a, &b, &k), -EINVAL);
 }
 
+/* A reload's list replaces the table: a port it does not name is none. */
+static void test_udp_encap_table_is_replaced(void)
+{
+	static uint8_t table[65536];
+	struct tw_udp_encap u = tw_udp_encap_default;
+	int port, set = 0;
+
+	live_set_udp_encap(table, &u);
+	CHECK_INT(table[4789], TW_TUN_VXLAN);
+	CHECK_INT(table[6081], TW_TUN_GENEVE);
+	u.n = 1;
+	u.e[0].port = 7777;
+	u.e[0].type = TW_TUN_FOU;
+	live_set_udp_encap(table, &u);
+	for (port = 0; port < 65536; port++)
+		set += table[port] != TW_TUN_NONE;
+	CHECK_INT(set, 1);
+	CHECK_INT(table[7777], TW_TUN_FOU);
+}
+
 int main(void)
 {
+	RUN_TEST(test_udp_encap_table_is_replaced);
 	RUN_TEST(test_data_record_maps_every_field);
 	RUN_TEST(test_flow_start_reaches_the_segment_on_the_first_chunk_only);
 	RUN_TEST(test_middle_chunk_advances_seq_and_stands_for_itself);

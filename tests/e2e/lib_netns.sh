@@ -370,7 +370,12 @@ tn_agent_counter() { # log, counter name
 tn_start_tcpdump() { # pcap file, filter...
 	local pcap=$1
 	shift
-	tcpdump -i "$TN_HOST_IF" -n -s 0 -U --immediate-mode -Z root -w "$pcap" "$@" 2>"$pcap.stderr" &
+	# -B: 16 MiB of kernel buffer (libpcap's default is 2): a tcpdump
+	# that waits for a CPU while a flight of hundreds of KB goes by (a
+	# CI run with other work) otherwise drops packets, and the capture
+	# then says something else than the wire did
+	tcpdump -i "$TN_HOST_IF" -n -s 0 -B 16384 -U --immediate-mode -Z root \
+		-w "$pcap" "$@" 2>"$pcap.stderr" &
 	TN_TCPDUMP_PID=$!
 	tn_bg "$TN_TCPDUMP_PID"
 	tn_wait_grep 10 'listening on' "$pcap.stderr"

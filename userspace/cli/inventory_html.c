@@ -57,12 +57,14 @@ static int load_history(const char *db, const struct history_window *w,
 {
 	struct inventory *inv;
 	int64_t rows = 0;
+	int version;
 
 	if (inventory_open_readonly(db, &inv, err, errlen) < 0)
 		return -1;
-	if (inventory_version(inv) >= 3)
-		rows = history_store_load(inventory_sqlite(inv), inventory_version(inv),
-					  w, agg, err, errlen);
+	version = inventory_version(inv);
+	if (version >= 3)
+		rows = history_store_load(inventory_sqlite(inv), version, w, agg,
+					  err, errlen);
 	inventory_close(inv);
 	if (rows < 0)
 		return -1;

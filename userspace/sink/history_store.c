@@ -719,7 +719,8 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 #define IN_SECONDS " BETWEEN ?1 / 1000000 AND ?2 / 1000000"
 #define IN_MINUTES " BETWEEN ?1 / 60000000 AND ?2 / 60000000"
 /* A name's rows; @no_cert: its five no-certificate columns, summed
- * (NO_CERT_SUMS), or zeros for a file older than they are. */
+ * (NO_CERT_SUMS), or zeros for a file older than they are (NO_CERT_NONE):
+ * history_store_load() picks one as name_sql. */
 #define READ_NAME(no_cert)                                                     \
 	"SELECT name, server, sum(incomplete), sum(ok), sum(failed),"          \
 	" sum(aborted)," no_cert " FROM history_name"                          \
@@ -728,6 +729,7 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 #define NO_CERT_SUMS                                                           \
 	" sum(no_cert_resumed), sum(no_cert_tls13), sum(no_cert_too_large),"   \
 	" sum(no_cert_truncated), max(largest_chain)"
+#define NO_CERT_NONE " 0, 0, 0, 0, 0"
 #define HISTORY_READS(X)                                                       \
 	X(read_period, "SELECT p.name, p.server, p.sha256, c.subject,"         \
 	  " c.issuer, c.serial, c.key, c.not_before, c.not_after, p.first_us," \
@@ -742,7 +744,7 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 	  " FROM history_leaf WHERE minute" IN_MINUTES " GROUP BY sha256", false) \
 	X(read_finding, "SELECT sha256, kind, detail FROM history_finding"     \
 	  " ORDER BY rowid", false)                                            \
-	X(read_name, READ_NAME(NO_CERT_SUMS), false)                           \
+	X(read_name, name_sql, false)                                          \
 	X(read_second, "SELECT second, handshakes, failures, other_names,"     \
 	  " other_clients, other_clients_failures, other_certs"                \
 	  " FROM history_second WHERE second" IN_SECONDS                       \
@@ -787,16 +789,16 @@ int64_t history_store_load(struct sqlite3 *db, int version,
 			   const struct history_window *w, struct html_agg *a,
 			   char *err, size_t errlen)
 {
+	const char *name_sql = version >= INVENTORY_NO_CERT_VERSION ?
+			       READ_NAME(NO_CERT_SUMS) : READ_NAME(NO_CERT_NONE);
 	int64_t rows = 0, n;
 
 	/* One snapshot of the file for every read, while the agent writes. */
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return store_fail(db, "reading", err, errlen);
-#define X(fn, sql, counts)                                                   \
-	if ((n = read_rows(db, fn == read_name && version < INVENTORY_NO_CERT_VERSION \
-			   ? READ_NAME(" 0, 0, 0, 0, 0") : sql,              \
-			   fn, w, a, err, errlen)) < 0)                      \
-		goto fail;                                                   \
+#define X(fn, sql, counts)                                        \
+	if ((n = read_rows(db, sql, fn, w, a, err, errlen)) < 0)  \
+		goto fail;                                        \
 	rows += (counts) ? n : 0;
 	HISTORY_READS(X)
 #undef X

@@ -39,7 +39,7 @@ int agent_reload(struct agent *ag, const struct agent_reload *r)
 	/* the kernel's table of tunnel ports, rewritten in place */
 	ag->o.udp_encap = r->udp_encap;
 	if (ag->live)
-		live_reload_udp_encap(ag->live, r->udp_encap);
+		live_apply_udp_encap(ag->live, r->udp_encap);
 	snprintf(msg, sizeof(msg), "%s, %d webhook%s, %d Alertmanager%s", what,
 		 r->outputs->n_webhooks, r->outputs->n_webhooks == 1 ? "" : "s",
 		 r->outputs->n_alertmanagers, r->outputs->n_alertmanagers == 1 ? "" : "s");

@@ -232,12 +232,11 @@ static int load_program(struct live *l, const struct live_opts *o, char *err,
 	}
 	for (i = 0; i < o->n_ports; i++)
 		l->skel->bss->tw_watched_ports[o->ports[i] >> 6] |= 1ULL << (o->ports[i] & 63);
-	live_set_udp_encap(l->skel->bss->tw_udp_encap,
-			   o->udp_encap ? o->udp_encap : &tw_udp_encap_default);
+	live_apply_udp_encap(l, o->udp_encap);
 	return 0;
 }
 
-void live_reload_udp_encap(struct live *l, const struct tw_udp_encap *u)
+void live_apply_udp_encap(struct live *l, const struct tw_udp_encap *u)
 {
 	live_set_udp_encap(l->skel->bss->tw_udp_encap, u ? u : &tw_udp_encap_default);
 }

@@ -101,9 +101,9 @@ int live_open(const struct live_opts *o, struct live **out, char *err,
  * port: enum tw_tunnel_type) say @u: a port @u does not name is none. */
 void live_set_udp_encap(uint8_t table[65536], const struct tw_udp_encap *u);
 
-/* The same for the running program (a reload): @u, or NULL for
- * tw_udp_encap_default; from the next packet on. */
-void live_reload_udp_encap(struct live *l, const struct tw_udp_encap *u);
+/* The same for @l's program (at load, and at a reload while it runs):
+ * @u, or NULL for tw_udp_encap_default; from the next packet on. */
+void live_apply_udp_encap(struct live *l, const struct tw_udp_encap *u);
 
 /*
  * Waits up to @timeout_ms for a wakeup from the kernel, then hands every

@@ -14,6 +14,7 @@
 #include "db_peek.h"
 #include "detect/spike.h"
 #include "health_fixture.h"
+#include "html_page.h"
 #include "inventory/inventory.h"
 #include "sink/history_store.h"
 #include "sink/html_report.h"
@@ -402,21 +403,6 @@ static void test_rows_read_back_as_the_aggregates_of_the_events(void)
 	html_agg_free(f.second);
 }
 
-/* The HTML page of @a, or NULL. */
-static char *render_page(const struct html_agg *a)
-{
-	char *page = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&page, &len);
-
-	CHECK(out != NULL);
-	if (!out)
-		return NULL;
-	CHECK_INT(html_render(a, out), 0);
-	fclose(out);
-	return page;
-}
-
 /* Why a name's handshakes showed no certificate is kept per minute: read
  * back summed over the seconds written (the largest chain the largest)
  * and its two servers' rows (the counts are the name's, in one row), and
@@ -452,7 +438,7 @@ static void test_no_certificate_reasons_are_kept(void)
 	CHECK_INT(nc->too_large, 1);
 	CHECK_INT(nc->truncated, 1);
 	CHECK_INT(nc->largest_chain, 300000);
-	page = render_page(back);
+	page = html_page(back);
 	CHECK(page && strstr(page, "Certificate not visible on 2 TLS 1.3 handshakes (encrypted).") != NULL);
 	CHECK(page && strstr(page, "Certificate not sent on 1 resumed handshake") != NULL);
 	CHECK(page && strstr(page, "1 too large (over 256 KiB), 1 truncated (cut before its end); up to 300000 bytes.") != NULL);
@@ -496,7 +482,7 @@ static void test_a_version_4_history_is_read_without_reasons(void)
 	CHECK_INT(back->names[0].outcomes[HS_OK], 1);
 	CHECK_INT(back->names[0].no_cert.tls13, 0);
 	CHECK_INT(db_peek(p, "PRAGMA user_version"), 4);   /* not migrated */
-	page = render_page(back);
+	page = html_page(back);
 	CHECK(page && strstr(page, "Certificate not visible (TLS 1.3, or no Certificate message).") != NULL);
 	free(page);
 	html_agg_free(back);

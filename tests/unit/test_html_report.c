@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "common/html_escape.h"
+#include "html_page.h"
 #include "sink/html_report.h"
 
 #define T0_US 1767225600000000ull   /* 2026-01-01T00:00:00Z */
@@ -231,21 +232,6 @@ static void test_escape_cuts_between_escapes(void)
 	CHECK_STR(out, "");
 }
 
-/* The page rendered from @a, for matching. */
-static char *render(struct html_agg *a)
-{
-	char *page = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&page, &len);
-
-	CHECK(f != NULL);
-	if (!f)
-		return NULL;
-	CHECK_INT(html_render(a, f), 0);
-	fclose(f);
-	return page;
-}
-
 /* A handshake of "a.test" without a leaf, for one reason. */
 static void add_no_cert(struct html_agg *a, uint16_t version, bool resumed,
 			enum hs_chain_error chain_error, uint32_t chain_bytes)
@@ -274,7 +260,7 @@ static void test_no_certificate_says_why_from_handshakes(void)
 	add_no_cert(a, 0x0303, false, HS_CHAIN_TOO_LARGE, 300000);
 	add_no_cert(a, 0x0303, false, HS_CHAIN_TRUNCATED, 5000);
 	add(a, "b.test", T0_US, HS_OK, NULL);      /* no ServerHello */
-	page = render(a);
+	page = html_page(a);
 	CHECK(page && strstr(page, "<p class=\"note\">Certificate chain not read: 1 too large (over 256 KiB), 1 truncated (cut before its end); up to 300000 bytes.</p>\n"
 			 "<p class=\"note\">Certificate not sent on 1 resumed handshake (the session's full handshake carried it).</p>\n"
 			 "<p class=\"note\">Certificate not visible on 2 TLS 1.3 handshakes (encrypted).</p>\n"));
@@ -293,7 +279,7 @@ static void test_no_certificate_from_the_inventory_keeps_its_words(void)
 	CHECK(a != NULL);
 	a->from_inventory = true;
 	add_no_cert(a, 0x0304, false, HS_CHAIN_READ, 0);
-	page = render(a);
+	page = html_page(a);
 	CHECK(page && strstr(page, "<p>Certificate not visible (TLS 1.3, or no Certificate message).</p>\n"));
 	CHECK(page && !strstr(page, "encrypted)"));
 	free(page);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -589,6 +590,49 @@ static int full_disk_outcomes_adopted(const char *dir)
 	return check_failed_in_test;
 }
 
+/*
+ * The file a move writes into fails in the middle of the move (a 3 MiB row
+ * spills its pages to the WAL on the full 256 KiB tmpfs, before COMMIT)
+ * while the source still holds the message of an earlier, unrelated
+ * failure: the file's own error is what outbox_error() says, not that
+ * stale one (before, the source's message was copied over it).
+ */
+static int move_fails_in_the_file(const char *dir)
+{
+	char big[96], from_path[128], from_fill[128], path[96], fill[96];
+	const size_t n = 3u << 20;
+	struct outbox *from, *to;
+	char *body = malloc(n);
+
+	snprintf(big, sizeof(big), "%s/big", dir);
+	snprintf(from_path, sizeof(from_path), "%s/from.db", big);
+	snprintf(from_fill, sizeof(from_fill), "%s/fill", big);
+	CHECK(body != NULL);
+	CHECK_INT(mkdir(big, 0700), 0);
+	CHECK_INT(mount("tw-outbox-big", big, "tmpfs", 0, "size=16m"), 0);
+	from = open_ob(from_path, 0, 60);
+	fill_up(from_fill);
+	CHECK_INT(put(from, "k0", false, T0), -ENOSPC);  /* its error stays */
+	CHECK_INT(unlink(from_fill), 0);
+	if (body) {
+		memset(body, 'x', n);
+		CHECK_INT(outbox_put(from, "hook", "k1", false, body, n, T0), 0);
+	}
+	to = full_disk_paths(dir, path, fill);
+	fill_up(fill);
+	CHECK_INT(outbox_move(from, to), -ENOSPC);
+	if (!strstr(outbox_error(to), path))
+		printf("#   outbox_error: %s\n", outbox_error(to));
+	CHECK(strstr(outbox_error(to), path) != NULL);
+	CHECK(strstr(outbox_error(to), "database or disk is full") != NULL);
+	CHECK_INT(outbox_depth(from), 1);                /* kept where it was */
+	CHECK_INT(outbox_depth(to), 0);                  /* rolled back */
+	outbox_close(from);
+	outbox_close(to);
+	free(body);
+	return check_failed_in_test;
+}
+
 /* Runs @body in a child's own mount namespace (the tmpfs goes with it),
  * on a 256 KiB tmpfs at a new directory; it returns 0 when every check
  * held. */
@@ -634,6 +678,12 @@ static void test_outcomes_on_a_full_disk_hold_and_reach_the_file_later(void)
 	full_disk_child(full_disk_outcomes);
 }
 
+/* A move that fails while writing the file says the file's error. */
+static void test_move_failing_in_the_file_says_its_own_error(void)
+{
+	full_disk_child(move_fails_in_the_file);
+}
+
 /* The agent's way back from a read-only file system: the file opened
  * again adopts the outcomes the old connection could not write, and its
  * close stores them. */
@@ -665,5 +715,6 @@ int main(void)
 	RUN_TEST(test_full_disk_is_enospc_and_the_same_outbox_writes_again);
 	RUN_TEST(test_outcomes_on_a_full_disk_hold_and_reach_the_file_later);
 	RUN_TEST(test_outcomes_kept_in_memory_move_to_the_file_opened_again);
+	RUN_TEST(test_move_failing_in_the_file_says_its_own_error);
 	return CHECK_EXIT_CODE();
 }

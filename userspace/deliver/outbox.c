@@ -710,6 +710,16 @@ static int ob_read_item(sqlite3_stmt *st, struct outbox_item *it)
 
 /* --- moving: the rows and claims of one outbox into another */
 
+/* @from failed while @to was in a move: @to says @from's error. */
+static int ob_fail_source(struct outbox *from, struct outbox *to,
+			  const char *what)
+{
+	int rc = ob_fail(from, what);
+
+	snprintf(to->err, sizeof(to->err), "%s", from->err);
+	return rc;
+}
+
 /* Inside @to's transaction: @from's rows, each with its schedule. */
 static int ob_move_rows(struct outbox *from, struct outbox *to, int *moved)
 {
@@ -727,7 +737,7 @@ static int ob_move_rows(struct outbox *from, struct outbox *to, int *moved)
 		rc = rc < 0 ? rc : 0;   /* a duplicate is there already */
 	}
 	if (!rc && step != SQLITE_DONE)
-		rc = ob_fail(from, "reading the rows to move");
+		rc = ob_fail_source(from, to, "reading the rows to move");
 	sqlite3_reset(st);
 	return rc;
 }
@@ -747,7 +757,7 @@ static int ob_move_claims(struct outbox *from, struct outbox *to)
 			rc = ob_done(to, put, "moving the claims");
 	}
 	if (!rc && step != SQLITE_DONE)
-		rc = ob_fail(from, "reading the claims to move");
+		rc = ob_fail_source(from, to, "reading the claims to move");
 	sqlite3_reset(st);
 	return rc;
 }
@@ -774,10 +784,9 @@ int outbox_move(struct outbox *from, struct outbox *to)
 	rc = ob_move_rows(from, to, &moved);
 	if (!rc)
 		rc = ob_move_claims(from, to);
+	/* a failure of @from's reads or @to's writes said itself in @to */
 	if (rc == -ENOMEM)
 		snprintf(to->err, sizeof(to->err), "outbox: out of memory");
-	else if (rc < 0 && from->err[0])
-		snprintf(to->err, sizeof(to->err), "%s", from->err);
 	if ((rc = ob_end(to, rc)) < 0)
 		return rc;
 	/* committed in @to: gone from @from, or it would be sent twice */

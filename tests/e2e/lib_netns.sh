@@ -311,11 +311,13 @@ tn_stop_s_server() {
 
 # Starts `tlswatch run` on the host end; waits for its "started" event.
 # Sets TN_AGENT_PID. Extra arguments go to tlswatch run.
+# TN_AGENT_PORT: the --port it is given (default 443; empty: none, the
+# configuration file's ports or the default hold).
 tn_start_agent() { # log file, extra args...
-	local log=$1
+	local log=$1 port=${TN_AGENT_PORT-443}
 	shift
 	: >"$log"
-	"${BUILD:-build}/tlswatch" run --iface "$TN_HOST_IF" --port 443 \
+	"${BUILD:-build}/tlswatch" run --iface "$TN_HOST_IF" ${port:+--port "$port"} \
 		--json-log "$log" "$@" 2>"$log.stderr" &
 	TN_AGENT_PID=$!
 	tn_bg "$TN_AGENT_PID"

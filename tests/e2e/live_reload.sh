@@ -26,6 +26,10 @@
 #   (e) --ca-file replaced by a bundle without the root + SIGHUP: the next
 #       handshake is untrusted; a --ca-file without any certificate +
 #       SIGHUP: refused, still untrusted.
+#   (f) a second agent, its ports from a configuration file (none on its
+#       command line): 443 only, then 443 and 8443, then 8443 only, each
+#       by SIGHUP; a handshake on a port not watched is not reported, one
+#       on a port just added is; the stop event lists the ports in force.
 #   No restart-only option changed, so no reload lists "ignored" options.
 # Needs root. TAP output; exits non-zero on any failure.
 set -u
@@ -239,4 +243,45 @@ print(c.get("config_reloads"), c.get("config_reloads_refused"), c.get("config_la
 if [ "$TN_FAILED" -ne 0 ]; then
 	sed 's/^/#   agent stderr: /' "$log.stderr" | head -20
 	cat "$log.1" "$log" 2>/dev/null | cut -c1-300 | sed 's/^/#   agent: /' | head -40
+fi
+
+# --- (f) the watched ports, from a configuration file --------------------------
+# The helpers above read $log and signal $TN_AGENT_PID: they follow the
+# second agent from here on.
+count_of() { # sni: its handshake events so far
+	findings_of "$1" | wc -l
+}
+connect() { # port, sni: a handshake the agent may not follow
+	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -connect "$srv:$1" \
+		-servername "$2" -tls1_2 -CAfile "$pki/root.crt" >"$tmp/client.log" 2>&1 ||
+		tap_fail "a handshake with $2 on port $1" "$(tail -2 "$tmp/client.log")"
+}
+conf=$tmp/ports.conf
+echo "port = 443" >"$conf"
+log=$tmp/ports.jsonl
+TN_AGENT_PORT='' tn_start_agent "$log" --config "$conf" --no-active-check --no-online \
+	--no-metrics --db "$tmp/ports.db" --stats-interval 3600 --ca-file "$pki/root.crt" ||
+	tn_bail "tlswatch run --config (ports from the file) did not start"
+connect 8443 revoked.test
+tap_eq "(f) port 443 only: 443 followed" - "$(handshake 443 a.test)"
+tap_eq "(f) port 443 only: the handshake on 8443 before it is not" 0 "$(count_of revoked.test)"
+printf 'port = 443\nport = 8443\n' >"$conf"
+tap_eq "(f) 8443 added to the file, SIGHUP: reloaded, nothing ignored" \
+	"config_reloaded 0 CRLs, 0 expectations, 0 webhooks, 0 Alertmanagers|" "$(hup)"
+tap_eq "(f) a handshake on 8443: followed" - "$(handshake 8443 revoked.test)"
+echo "port = 8443" >"$conf"
+tap_eq "(f) 443 removed from the file, SIGHUP: reloaded, nothing ignored" \
+	"config_reloaded 0 CRLs, 0 expectations, 0 webhooks, 0 Alertmanagers|" "$(hup)"
+connect 443 a.test
+tap_eq "(f) 8443 still followed" - "$(handshake 8443 revoked.test)"
+tap_eq "(f) the handshake on 443 before it is not" 1 "$(count_of a.test)"
+agent_rc=0
+tn_stop_agent || agent_rc=$?
+tap_eq "(f) agent exits 0; its stop event lists the ports in force" "0 [8443]" \
+	"$agent_rc $($PY "$LIVE" events --log "$log" --event agent --field state=stopped |
+		$PY -c 'import json, sys
+print(json.dumps(json.loads(sys.stdin.read() or "{}").get("ports")))')"
+if [ "$TN_FAILED" -ne 0 ]; then
+	sed 's/^/#   agent stderr: /' "$log.stderr" | head -20
+	cut -c1-300 "$log" | sed 's/^/#   agent: /' | head -20
 fi

@@ -320,9 +320,31 @@ static void test_udp_encap_table_is_replaced(void)
 	CHECK_INT(table[7777], TW_TUN_FOU);
 }
 
+/* A reload's ports replace the bitmap: a port it does not name is not
+ * watched; one word (ports 0-63) holds two of them. */
+static void test_watched_ports_bitmap_is_replaced(void)
+{
+	static __u64 bitmap[65536 / 64];
+	static const uint16_t first[] = { 443, 8443 }, then[] = { 25, 60, 465, 8443 };
+	int w, words = 0;
+
+	live_set_watched_ports(bitmap, first, 2);
+	CHECK(bitmap[443 / 64] == 1ULL << (443 % 64));
+	CHECK(bitmap[8443 / 64] == 1ULL << (8443 % 64));
+	live_set_watched_ports(bitmap, then, 4);
+	for (w = 0; w < 65536 / 64; w++)
+		words += bitmap[w] != 0;
+	CHECK_INT(words, 3);
+	CHECK(bitmap[0] == (1ULL << 25 | 1ULL << 60));
+	CHECK(bitmap[465 / 64] == 1ULL << (465 % 64));
+	CHECK(bitmap[443 / 64] == 0);
+	CHECK(bitmap[8443 / 64] == 1ULL << (8443 % 64));
+}
+
 int main(void)
 {
 	RUN_TEST(test_udp_encap_table_is_replaced);
+	RUN_TEST(test_watched_ports_bitmap_is_replaced);
 	RUN_TEST(test_data_record_maps_every_field);
 	RUN_TEST(test_flow_start_reaches_the_segment_on_the_first_chunk_only);
 	RUN_TEST(test_middle_chunk_advances_seq_and_stands_for_itself);

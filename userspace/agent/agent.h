@@ -63,8 +63,10 @@ struct agent_reload {
 						 * instance */
 	const struct tw_udp_encap *udp_encap;   /* UDP ports that carry
 						 * tunnels (NULL: the default) */
+	const uint16_t *ports;                  /* watched server ports */
+	int n_ports;
 	const char *const *ignored;             /* options that differ but
-						 * need a restart ("port") */
+						 * need a restart ("iface") */
 	int n_ignored;
 };
 

@@ -36,10 +36,17 @@ int agent_reload(struct agent *ag, const struct agent_reload *r)
 		cert_checks_describe(checks, what, sizeof(what));
 		cert_health_commit(ag->o.health, checks);
 	}
-	/* the kernel's table of tunnel ports, rewritten in place */
+	/* the kernel's tables of watched and tunnel ports, rewritten in
+	 * place (the options they point into outlive the agent's use) */
 	ag->o.udp_encap = r->udp_encap;
-	if (ag->live)
+	if (r->n_ports > 0) {
+		ag->o.ports = r->ports;
+		ag->o.n_ports = r->n_ports;
+	}
+	if (ag->live) {
+		live_apply_ports(ag->live, ag->o.ports, ag->o.n_ports);
 		live_apply_udp_encap(ag->live, r->udp_encap);
+	}
 	snprintf(msg, sizeof(msg), "%s, %d webhook%s, %d Alertmanager%s", what,
 		 r->outputs->n_webhooks, r->outputs->n_webhooks == 1 ? "" : "s",
 		 r->outputs->n_alertmanagers, r->outputs->n_alertmanagers == 1 ? "" : "s");

@@ -41,10 +41,10 @@ static const struct cli_help run_help = {
 "SIGHUP reopens the --json-log file and reads the options again (the\n"
 "configuration file as it is now, and the command line): --expect,\n"
 "--expect-dir, --crl, --ca-file, --ca-dir, --staple-max-age, the --webhook*\n"
-"and --alertmanager options, --instance and --udp-encap take effect at once\n"
-"(an agent event config_reloaded); a configuration that cannot be used is\n"
-"refused whole (config_refused, the old one stays); other changed options\n"
-"wait for a restart (listed under \"ignored\").\n",
+"and --alertmanager options, --instance, --udp-encap and --port take effect\n"
+"at once (an agent event config_reloaded); a configuration that cannot be\n"
+"used is refused whole (config_refused, the old one stays); other changed\n"
+"options wait for a restart (listed under \"ignored\").\n",
 };
 
 static int run_exit_code(enum agent_status st)
@@ -137,8 +137,6 @@ static bool strv_differ(const char *const *a, int na, const char *const *b, int 
  *   X(NAME, DIFFERS) with the old options in a, the new ones in b */
 #define RUN_RESTART_ONLY(X)                                                    \
 	X("iface", strv_differ(a->ifaces, a->n_ifaces, b->ifaces, b->n_ifaces)) \
-	X("port", a->n_ports != b->n_ports ||                                  \
-		  memcmp(a->ports, b->ports, sizeof(a->ports[0]) * (size_t)a->n_ports)) \
 	X("json-log", str_differ(a->log_path, b->log_path))                    \
 	X("no-active-check", a->active != b->active)                           \
 	X("uprobes", strv_differ(a->uprobes, a->n_uprobes, b->uprobes, b->n_uprobes)) \
@@ -194,6 +192,8 @@ static void run_on_reload(void *ctx, struct agent *ag)
 	r.health = &fresh->o.check.health;
 	r.outputs = &fresh->o.out;
 	r.udp_encap = &fresh->o.udp_encap;
+	r.ports = fresh->o.ports;
+	r.n_ports = fresh->o.n_ports;
 	r.n_ignored = run_restart_only_changes(rr->current, &fresh->o, ignored);
 	if (agent_reload(ag, &r) < 0) {
 		cli_opts_free(&fresh->o);

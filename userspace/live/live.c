@@ -230,10 +230,14 @@ static int load_program(struct live *l, const struct live_opts *o, char *err,
 			 r == -EPERM ? " (needs CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON)" : "");
 		return r;
 	}
-	for (i = 0; i < o->n_ports; i++)
-		l->skel->bss->tw_watched_ports[o->ports[i] >> 6] |= 1ULL << (o->ports[i] & 63);
+	live_apply_ports(l, o->ports, o->n_ports);
 	live_apply_udp_encap(l, o->udp_encap);
 	return 0;
+}
+
+void live_apply_ports(struct live *l, const uint16_t *ports, int n)
+{
+	live_set_watched_ports(l->skel->bss->tw_watched_ports, ports, n);
 }
 
 void live_apply_udp_encap(struct live *l, const struct tw_udp_encap *u)

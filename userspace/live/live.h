@@ -97,6 +97,16 @@ struct live_meta {
 int live_open(const struct live_opts *o, struct live **out, char *err,
 	      size_t errlen);
 
+/* Makes the kernel's bitmap of watched server ports (bit port % 64 of
+ * word port / 64) say @ports: a port @ports does not name is not watched. */
+void live_set_watched_ports(__u64 bitmap[65536 / 64], const uint16_t *ports,
+			    int n);
+
+/* The same for @l's program (at load, and at a reload while it runs), from
+ * the next packet on. A flow on a port no longer watched is not followed
+ * further; one on a port now watched is followed from its next handshake. */
+void live_apply_ports(struct live *l, const uint16_t *ports, int n);
+
 /* Makes the kernel's table of UDP ports that carry tunnels (indexed by
  * port: enum tw_tunnel_type) say @u: a port @u does not name is none. */
 void live_set_udp_encap(uint8_t table[65536], const struct tw_udp_encap *u);

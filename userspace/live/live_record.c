@@ -78,6 +78,25 @@ void live_set_udp_encap(uint8_t table[65536], const struct tw_udp_encap *u)
 		table[u->e[i].port] = u->e[i].type;
 }
 
+void live_set_watched_ports(__u64 bitmap[65536 / 64], const uint16_t *ports,
+			    int n)
+{
+	__u64 word;
+	int w, i;
+
+	/* each word written once, in place, with its final value: a
+	 * program running meanwhile reads a port as watched or not, never
+	 * a half-written word */
+	for (w = 0; w < 65536 / 64; w++) {
+		word = 0;
+		for (i = 0; i < n; i++)
+			if (ports[i] >> 6 == w)
+				word |= 1ULL << (ports[i] & 63);
+		if (bitmap[w] != word)
+			*(volatile __u64 *)&bitmap[w] = word;
+	}
+}
+
 /* The record's outermost encapsulation, if the kernel removed one. */
 static void tunnel_from(struct tw_tunnel *t, const struct tw_tun *k)
 {

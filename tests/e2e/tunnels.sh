@@ -384,4 +384,3 @@ tap_eq "before the reload, FOU on its port: not followed; after it: followed, th
 l = sys.stdin.readline()
 print(json.loads(l).get("tunnel", {}).get("type") if l else "")')"
 
-echo "1..$TN_TESTS"

@@ -241,6 +241,7 @@ static void health_identity(const struct cert_health_input *in,
 	if (in->server)
 		out->server = *in->server;
 	out->ts_us = in->ts_us;
+	out->staple_unknown = in->staple_unknown;
 	out->revocation.status = OCSP_ST_UNKNOWN;
 	out->revocation.reason = -1;
 	if (in->base)

@@ -90,6 +90,11 @@ struct cert_health_input {
 	                                       * not recorded in the inventory
 	                                       * (the name is not known to be
 	                                       * one the server answered) */
+	bool staple_unknown;                  /* the handshake cannot show
+	                                       * what the server staples (the
+	                                       * client did not ask, or TLS 1.3
+	                                       * encrypted it): passed on to
+	                                       * the result */
 };
 
 struct cert_health_result {
@@ -113,6 +118,7 @@ struct cert_health_result {
 	                                       * an update will follow */
 	bool new_in_inventory;                /* first time this (name,
 	                                       * address, port, leaf) */
+	bool staple_unknown;                  /* the input's */
 };
 
 /*

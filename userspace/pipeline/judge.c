@@ -61,6 +61,18 @@ static bool record_answered(const struct hs_record *rec, bool own_hello)
 	return rec->has_server_hello && (rec->has_client_hello || own_hello);
 }
 
+/*
+ * Whether @rec cannot show what the server staples for its leaf: the client
+ * did not ask for a staple, or the Certificate message (where the staple
+ * travels) was not read on the wire (TLS 1.3, a resumption, the active
+ * check's own connection). Without a staple, a handshake that asked shows
+ * that the server staples nothing.
+ */
+static bool staple_unknown(const struct hs_record *rec)
+{
+	return !rec->has_staple && !(rec->staple_requested && rec->cert_visible);
+}
+
 static struct cert_health_input health_input(const struct hs_record *rec,
 					     const struct hs_view *v,
 					     bool own_hello)
@@ -76,6 +88,7 @@ static struct cert_health_input health_input(const struct hs_record *rec,
 		.key_offer = rec->has_client_hello || own_hello ?
 			     hs_record_key_offer(rec) : NULL,
 		.unanswered = !record_answered(rec, own_hello),
+		.staple_unknown = staple_unknown(rec),
 	};
 
 	return in;
@@ -297,14 +310,45 @@ static void emit_cert(struct pipeline *pl, const struct cert_seen *seen,
 	pipeline_emit(pl, &ev);
 }
 
+#define STAPLE_FINDINGS (1u << FINDING_REVOKED_STAPLE | 1u << FINDING_STALE_STAPLE)
+
+/*
+ * The findings of a cert event for @seen from a handshake that could not
+ * show the staple (staple_unknown()): @in, plus the staple findings @seen
+ * had. Clients that do not ask for a staple would otherwise take back a
+ * revoked_staple every other handshake: a cert event each time, and an
+ * alert resolved while the server still staples the revoked answer.
+ * Returns @in when there is nothing to carry, else @buf filled.
+ */
+static const struct finding_list *staple_carry(const struct cert_seen *seen,
+					       bool unknown,
+					       const struct finding_list *in,
+					       struct finding_list *buf)
+{
+	uint32_t carry = unknown ? seen->finding_mask & STAPLE_FINDINGS : 0;
+	int k;
+
+	if (!carry)
+		return in;
+	*buf = *in;
+	for (k = 0; k < FINDING__COUNT; k++)
+		if (carry & 1u << k)
+			finding_add(buf, k, "as an earlier handshake showed: this "
+				    "one cannot show the staple (the client did "
+				    "not ask for one, or TLS 1.3 encrypted it)");
+	return buf;
+}
+
 static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
 			     const char *observed)
 {
 	const struct hs_record *rec = v->rec;
+	const struct finding_list *findings = &v->findings;
+	struct finding_list carried;
 	uint8_t key[CERT_KEY_MAX];
 	struct cert_seen *seen;
 	bool created;
-	uint32_t mask = finding_mask(&v->findings);
+	uint32_t mask;
 
 	if (strmap_count(pl->cert_events) >= PIPELINE_MAX_CERT_EVENTS)
 		strmap_clear(pl->cert_events);
@@ -316,6 +360,9 @@ static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
 		pr_warn("out of memory: cert event not emitted\n");
 		return;
 	}
+	if (!created)
+		findings = staple_carry(seen, staple_unknown(rec), findings, &carried);
+	mask = finding_mask(findings);
 	if (!created && seen->finding_mask == mask)
 		return;
 	seen->server = rec->server;
@@ -330,7 +377,7 @@ static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
 	seen->pid = rec->server_pid;
 	memcpy(seen->exe, rec->server_exe, sizeof(seen->exe));
 	memcpy(seen->comm, rec->server_comm, sizeof(seen->comm));
-	emit_cert(pl, seen, &v->findings, observed, v->has_health ? &v->health : NULL);
+	emit_cert(pl, seen, findings, observed, v->has_health ? &v->health : NULL);
 }
 
 void judge_record(struct pipeline *pl, struct hs_record *rec)
@@ -385,7 +432,9 @@ void pipeline_report_active(struct pipeline *pl, struct hs_record *rec)
 /* An online check changed what is known of a leaf: say it again. */
 static void on_health_updated(void *ctx, const struct cert_health_result *r)
 {
+	const struct finding_list *findings;
 	struct pipeline *pl = ctx;
+	struct finding_list carried;
 	uint8_t key[CERT_KEY_MAX];
 	struct cert_seen *seen;
 
@@ -394,9 +443,10 @@ static void on_health_updated(void *ctx, const struct cert_health_result *r)
 				   r->leaf_sha256_hex, key));
 	if (!seen)
 		return;   /* forgotten past the bound: the next handshake says it */
-	seen->finding_mask = finding_mask(&r->findings);
+	findings = staple_carry(seen, r->staple_unknown, &r->findings, &carried);
+	seen->finding_mask = finding_mask(findings);
 	seen->ts_us = r->ts_us;
-	emit_cert(pl, seen, &r->findings, seen->observed, r);
+	emit_cert(pl, seen, findings, seen->observed, r);
 }
 
 static void on_health_problem(void *ctx, const char *message)

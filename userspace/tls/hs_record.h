@@ -102,6 +102,7 @@ struct hs_record {
 	struct hs_string alpn[HS_MAX_ALPN];
 	bool alpn_truncated;      /* more than HS_MAX_ALPN offered */
 	uint16_t client_version;  /* highest offered (supported_versions or legacy) */
+	bool staple_requested;    /* status_request(_v2): a staple may come */
 	char ja4[HS_JA4_LEN + 1];
 	char ja3[HS_JA3_LEN + 1];
 	/* Key families the client accepts, most preferred first, should the

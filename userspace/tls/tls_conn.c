@@ -156,6 +156,18 @@ static void tls_conn_copy_alpn(struct hs_record *r, const struct tls_client_hell
 }
 
 /* A ClientHello, in TLS or (@sslv2) SSLv2-compatible form. */
+/* Did the client ask for a stapled OCSP answer (RFC 6066, RFC 6961)? */
+static bool tls_asks_staple(const struct tls_client_hello *ch)
+{
+	size_t i;
+
+	for (i = 0; i < ch->exts.n; i++)
+		if (ch->exts.v[i] == TLS_EXT_STATUS_REQUEST ||
+		    ch->exts.v[i] == TLS_EXT_STATUS_REQUEST_V2)
+			return true;
+	return false;
+}
+
 static void tls_conn_client_hello(struct tls_conn *c, struct tls_dir *d,
 				  const uint8_t *p, uint32_t n, bool sslv2)
 {
@@ -177,6 +189,7 @@ static void tls_conn_client_hello(struct tls_conn *c, struct tls_dir *d,
 	r->client_version = ch.best_version ? ch.best_version : ch.legacy_version;
 	tls_conn_copy_sni(r, &ch);
 	tls_conn_copy_alpn(r, &ch);
+	r->staple_requested = tls_asks_staple(&ch);
 	if (ch.session_id_len)  /* an SSLv2-compatible hello has none */
 		memcpy(c->client_session_id, ch.session_id, ch.session_id_len);
 	c->client_session_id_len = ch.session_id_len;

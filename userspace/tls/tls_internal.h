@@ -29,10 +29,12 @@
 
 /* Extension types this parser reads. */
 #define TLS_EXT_SERVER_NAME       0x0000
+#define TLS_EXT_STATUS_REQUEST    0x0005
 #define TLS_EXT_SUPPORTED_GROUPS  0x000a
 #define TLS_EXT_EC_POINT_FORMATS  0x000b
 #define TLS_EXT_SIG_ALGS          0x000d
 #define TLS_EXT_ALPN              0x0010
+#define TLS_EXT_STATUS_REQUEST_V2 0x0011
 #define TLS_EXT_PRE_SHARED_KEY    0x0029
 #define TLS_EXT_SUPPORTED_VERSIONS 0x002b
 #define TLS_EXT_KEY_SHARE         0x0033

@@ -17,7 +17,7 @@
 # live and from the capture: the handshakes' findings one by one (each
 # handshake says what it showed), and the cert events (revoked_staple once,
 # then none: a client that asked and got no staple shows that the server
-# staples nothing now). Needs root. TAP output.
+# staples nothing now); the agent's summary. Needs root. TAP output.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
@@ -94,6 +94,17 @@ print(";".join(hs) + "|" + ";".join(certs))' "$1"
 want="revoked_staple;-;revoked_staple;-;-|revoked_staple;-"
 tap_eq "live: each handshake says what it showed; cert events: revoked_staple, then none once a client asked and got no staple" \
 	"$want" "$(facts "$log")"
+# The agent's summary counts what it followed, and leaves out what only a
+# capture's reading counts (before, zeros were written for them).
+tap_eq "live: the agent's summary has flows and handshakes, no packet totals" \
+	"5 5 [] []" "$("$PY" -c 'import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event"] == "summary":
+        cap = ["files", "packets", "bytes", "tcp_segments", "truncated_file"]
+        pc = ["not_ip", "bad_headers", "unread_inputs"]
+        print(e["flows"], e["handshakes"], json.dumps([k for k in cap if k in e]),
+              json.dumps([k for k in pc if k in e["problem_counts"]]))' "$log")"
 "$TW" analyze --json --ca-file "$pki/root.crt" "$tmp/staple.pcap" >"$tmp/analyze.jsonl" \
 	2>"$tmp/analyze.err" || tap_fail "analyze --json of the capture" "$(tail -3 "$tmp/analyze.err")"
 tap_eq "analyze: the same" "$want" "$(facts "$tmp/analyze.jsonl")"

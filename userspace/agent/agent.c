@@ -339,6 +339,7 @@ static void agent_teardown(struct agent *ag)
 		pipeline_flush(ag->pl, ag->live ? live_now_us(ag->live) : loop_wall_us());
 		sum = pipeline_summary(ag->pl);
 		sum->source = "agent";
+		sum->live = true;
 		pipeline_emit_summary(ag->pl, sum);
 	}
 	if (ag->live) {

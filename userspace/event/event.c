@@ -4,17 +4,23 @@
 
 #include "event.h"
 
-#define SUMMARY_PROBLEM_NAME(id, name, help) [SUM_##id] = #name,
+#define SUMMARY_PROBLEM_NAME(id, name, capture, help) [SUM_##id] = #name,
 const char *const summary_problem_names[SUM_PROBLEM__COUNT] = {
 	SUMMARY_PROBLEMS(SUMMARY_PROBLEM_NAME)
 };
 #undef SUMMARY_PROBLEM_NAME
 
-#define SUMMARY_PROBLEM_HELP(id, name, help) [SUM_##id] = help,
+#define SUMMARY_PROBLEM_HELP(id, name, capture, help) [SUM_##id] = help,
 const char *const summary_problem_help[SUM_PROBLEM__COUNT] = {
 	SUMMARY_PROBLEMS(SUMMARY_PROBLEM_HELP)
 };
 #undef SUMMARY_PROBLEM_HELP
+
+#define SUMMARY_PROBLEM_CAPTURE(id, name, capture, help) [SUM_##id] = capture,
+const bool summary_problem_capture_only[SUM_PROBLEM__COUNT] = {
+	SUMMARY_PROBLEMS(SUMMARY_PROBLEM_CAPTURE)
+};
+#undef SUMMARY_PROBLEM_CAPTURE
 
 static const char *const event_type_names[EVENT__COUNT] = {
 	[EVENT_HANDSHAKE] = "handshake",

@@ -55,27 +55,30 @@ struct cert_view {
 /*
  * Packets and flows passed over, by reason: the summary's "problems" object
  * (in this order), the text report and the agent's counters read this one
- * list.  X(ENUM_SUFFIX, name, help)
+ * list.  X(ENUM_SUFFIX, name, capture, help): capture 1 for what only a
+ * capture file's reading counts (frames, packets, inputs); the live agent's
+ * kernel side counts those its own way (agent counters), so its summary
+ * leaves them out.
  */
 #define SUMMARY_PROBLEMS(X)                                                    \
-	X(NOT_IP, not_ip, "Frames that are not IPv4 or IPv6")                  \
-	X(NOT_TCP, not_tcp, "IP packets that are not TCP")                     \
-	X(IP_FRAGMENTS, ip_fragments, "IP fragments skipped")                  \
-	X(TRUNCATED_HEADERS, truncated_headers, "Packets whose headers were cut by the snap length") \
-	X(BAD_HEADERS, bad_headers, "Packets with impossible headers")         \
-	X(TRUNCATED_PAYLOAD, truncated_payload, "Packets whose payload was cut by the snap length") \
-	X(TUNNELS_TOO_DEEP, tunnels_too_deep, "Packets with more nested encapsulations than followed") \
-	X(FLOWS_EVICTED, flows_evicted, "Flows evicted by the memory or flow bounds") \
-	X(GAPS, gaps, "Connection directions with missing bytes")              \
-	X(PARSE_ERRORS, parse_errors, "Handshakes that did not parse")         \
-	X(SSLV2_HELLOS, sslv2_hellos, "SSLv2-compatible ClientHellos (reported as handshakes)") \
-	X(NON_TLS_FLOWS, non_tls_flows, "Flows that did not start with TLS")   \
-	X(UNREAD_INPUTS, unread_inputs, "Input files that could not be read, or not to their end") \
-	X(CHAINS_TOO_LARGE, chains_too_large, "Certificate messages above the per-message cap (256 KiB), not read") \
-	X(CHAINS_TRUNCATED, chains_truncated, "Certificate messages cut before their end (a gap, the copy budget), not read")
+	X(NOT_IP, not_ip, 1, "Frames that are not IPv4 or IPv6")                  \
+	X(NOT_TCP, not_tcp, 1, "IP packets that are not TCP")                     \
+	X(IP_FRAGMENTS, ip_fragments, 1, "IP fragments skipped")                  \
+	X(TRUNCATED_HEADERS, truncated_headers, 1, "Packets whose headers were cut by the snap length") \
+	X(BAD_HEADERS, bad_headers, 1, "Packets with impossible headers")         \
+	X(TRUNCATED_PAYLOAD, truncated_payload, 1, "Packets whose payload was cut by the snap length") \
+	X(TUNNELS_TOO_DEEP, tunnels_too_deep, 1, "Packets with more nested encapsulations than followed") \
+	X(FLOWS_EVICTED, flows_evicted, 0, "Flows evicted by the memory or flow bounds") \
+	X(GAPS, gaps, 0, "Connection directions with missing bytes")              \
+	X(PARSE_ERRORS, parse_errors, 0, "Handshakes that did not parse")         \
+	X(SSLV2_HELLOS, sslv2_hellos, 0, "SSLv2-compatible ClientHellos (reported as handshakes)") \
+	X(NON_TLS_FLOWS, non_tls_flows, 0, "Flows that did not start with TLS")   \
+	X(UNREAD_INPUTS, unread_inputs, 1, "Input files that could not be read, or not to their end") \
+	X(CHAINS_TOO_LARGE, chains_too_large, 0, "Certificate messages above the per-message cap (256 KiB), not read") \
+	X(CHAINS_TRUNCATED, chains_truncated, 0, "Certificate messages cut before their end (a gap, the copy budget), not read")
 
 enum summary_problem {
-#define SUMMARY_PROBLEM_ENUM(id, name, help) SUM_##id,
+#define SUMMARY_PROBLEM_ENUM(id, name, capture, help) SUM_##id,
 	SUMMARY_PROBLEMS(SUMMARY_PROBLEM_ENUM)
 #undef SUMMARY_PROBLEM_ENUM
 	SUM_PROBLEM__COUNT,
@@ -83,6 +86,7 @@ enum summary_problem {
 
 extern const char *const summary_problem_names[SUM_PROBLEM__COUNT];
 extern const char *const summary_problem_help[SUM_PROBLEM__COUNT];
+extern const bool summary_problem_capture_only[SUM_PROBLEM__COUNT];
 
 #define SUMMARY_VERSIONS 5             /* SSL3.0, TLS1.0 .. TLS1.3 */
 
@@ -109,6 +113,10 @@ struct summary {
 	uint64_t spikes;
 	bool truncated_file;
 	uint64_t problems[SUM_PROBLEM__COUNT];
+	/* the live agent's: no capture files, packets, bytes or segments were
+	 * read here (the kernel side's are in the agent's counters), so they
+	 * are left out rather than written as zeros */
+	bool live;
 };
 
 /* --- the live agent's own state (event "agent") */

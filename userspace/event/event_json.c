@@ -347,7 +347,8 @@ static void write_problem_counts(struct json_writer *j, const struct summary *su
 	jw_key(j, "problem_counts");
 	jw_object_begin(j);
 	for (i = 0; i < SUM_PROBLEM__COUNT; i++)
-		jw_kv_uint(j, summary_problem_names[i], sum->problems[i]);
+		if (!sum->live || !summary_problem_capture_only[i])
+			jw_kv_uint(j, summary_problem_names[i], sum->problems[i]);
 	jw_object_end(j);
 }
 
@@ -357,20 +358,23 @@ static void write_summary(struct json_writer *j, const struct event *ev)
 	int i;
 
 	event_json_begin(j, EVENT_SUMMARY, ev->ts_us, ev->source);
-	jw_key(j, "files");
-	jw_array_begin(j);
-	for (i = 0; i < sum->n_files; i++)
-		jw_string(j, sum->files[i]);
-	jw_array_end(j);
-	jw_kv_uint(j, "packets", sum->packets);
-	jw_kv_uint(j, "bytes", sum->bytes);
-	jw_kv_uint(j, "tcp_segments", sum->tcp_segments);
+	if (!sum->live) {
+		jw_key(j, "files");
+		jw_array_begin(j);
+		for (i = 0; i < sum->n_files; i++)
+			jw_string(j, sum->files[i]);
+		jw_array_end(j);
+		jw_kv_uint(j, "packets", sum->packets);
+		jw_kv_uint(j, "bytes", sum->bytes);
+		jw_kv_uint(j, "tcp_segments", sum->tcp_segments);
+	}
 	jw_kv_uint(j, "flows", sum->flows);
 	jw_kv_uint(j, "handshakes", sum->handshakes);
 	jw_kv_uint(j, "certificates", sum->certificates);
 	jw_kv_uint(j, "leaf_certificates", sum->leaf_certificates);
 	jw_kv_uint(j, "spikes", sum->spikes);
-	jw_kv_bool(j, "truncated_file", sum->truncated_file);
+	if (!sum->live)
+		jw_kv_bool(j, "truncated_file", sum->truncated_file);
 	write_counts(j, "outcome_counts", sum->outcomes, HS_OUTCOME__COUNT,
 		     outcome_name_i, NULL, 0);
 	write_counts(j, "version_counts", sum->versions, SUMMARY_VERSIONS,

@@ -112,6 +112,29 @@ static void test_calm_then_burst_fires_within_window(void)
 	spike_detector_free(d);
 }
 
+/* An alert code with no name (200) is its number in the explanation, as
+ * in handshake events and the summary's alert_counts (it was
+ * "unknown_200": the two did not join). */
+static void test_unassigned_alert_is_named_by_its_number(void)
+{
+	struct spike_detector *d = new_detector();
+	struct st_stream s = { 0 };
+	struct st_rec *r;
+	int i;
+
+	calm(&s, 0, 70);
+	for (i = 0; i < 30; i++) {
+		r = st_push(&s, T0 + 60 * SEC + (uint64_t)i * 166666, HS_FAILED);
+		r->alert = 200;
+		r->from_client = true;
+	}
+	st_feed(d, &s);
+	CHECK_INT(evs.n, 1);
+	CHECK_STR(evs.ev[0].top[0][0].key, "200");
+	CHECK_INT(evs.ev[0].top[0][0].count, 20);
+	spike_detector_free(d);
+}
+
 static void test_resolves_after_burst_ends(void)
 {
 	struct spike_detector *d = new_detector();
@@ -745,6 +768,7 @@ int main(void)
 	RUN_TEST(test_cold_start_fires_on_absolute_floor);
 	RUN_TEST(test_cold_start_ignores_rate_below_floor);
 	RUN_TEST(test_calm_then_burst_fires_within_window);
+	RUN_TEST(test_unassigned_alert_is_named_by_its_number);
 	RUN_TEST(test_resolves_after_burst_ends);
 	RUN_TEST(test_short_episode_is_not_learned);
 	RUN_TEST(test_advance_resolves_without_traffic);

@@ -692,7 +692,9 @@ static void test_tls12_encrypted_alert_before_finished_fails(void)
 	CHECK(r->alerts[0].encrypted);
 	CHECK_INT(r->alerts[0].level, HS_ALERT_UNKNOWN);
 	CHECK_INT(r->alerts[0].description, 255);
-	CHECK_STR(hs_alert_description_name(255), "unknown");
+	/* 255 is no assigned code: a plaintext one is written as a number;
+	 * the encrypted flag is what makes the events say "unknown" */
+	CHECK(hs_alert_description_name(255) == NULL);
 	tb_free(&s1);
 	tb_free(&c2);
 	tb_free(&a);

@@ -101,8 +101,8 @@ static void spike_alert_names(struct spike_table *t)
 		       hs_alert_description_name((uint8_t)code);
 		if (name)
 			snprintf(key, t->key_max + 1, "%s", name);
-		else
-			snprintf(key, t->key_max + 1, "unknown_%u", code);
+		else   /* as handshake events and the summary name it */
+			snprintf(key, t->key_max + 1, "%u", code);
 		t->e[code].key_len = (uint16_t)strlen(key);
 	}
 }

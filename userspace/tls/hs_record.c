@@ -117,7 +117,6 @@ const char *hs_alert_description_name(uint8_t d)
 	case 116: return "certificate_required";
 	case 120: return "no_application_protocol";
 	case 121: return "ech_required";
-	case 255: return "unknown";   /* encrypted: not readable */
 	default:  return NULL;
 	}
 }

@@ -64,7 +64,7 @@ tap_of "$PY" "$CHECK" --schema-check "$T_TMP/lists.json"
 "$SAMPLES" >"$T_TMP/samples.jsonl" || not_ok "$SAMPLES runs"
 validates "samples: every event type, finding kind, outcome, scope, problem, counter and STARTTLS protocol" 34 \
 	"$T_TMP/samples.jsonl"
-assert_eq "samples: events by type" "agent=4 cert=3 handshake=15 spike=10 summary=2" \
+assert_eq "samples: events by type" "agent=4 cert=4 handshake=15 spike=10 summary=3" \
 	"$("$PY" -c '
 import collections, json, sys
 c = collections.Counter(json.loads(l)["event"] for l in open(sys.argv[1]))
@@ -88,6 +88,12 @@ rejects "a warning kind said critical" "findings/8/severity: 'warning' was expec
 	"$(mutate "$handshake" 'e["findings"][8]["severity"] = "critical"')"
 rejects "summary counts under the old keys" "'outcomes' was unexpected" \
 	"$(mutate "$summary" 'e["outcomes"] = e.pop("outcome_counts")')"
+rejects "the agent's summary with a capture's packet total" "packets" \
+	"$(mutate "$summary" 'e["source"] = "agent"')"
+rejects "an analysis summary without its packet total" "'packets' is a required property" \
+	"$(mutate "$summary" 'del e["packets"]')"
+rejects "a negative serial without its digits" "does not match" \
+	"$(mutate "$(grep -m1 '"serial":"-1234"' "$T_TMP/samples.jsonl")" 'e["serial"] = "-"')"
 rejects "a missing schema" "(top): 'schema' is a required property" \
 	"$(mutate "$handshake" 'del e["schema"]')"
 rejects "schema 3" "schema: 2 was expected" "$(mutate "$handshake" 'e["schema"] = 3')"

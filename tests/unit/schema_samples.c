@@ -127,6 +127,15 @@ static struct cert_info sample_leaf = {
 	.n_san = 1, .san = { "a.example" }, .key = "RSA-2048",
 };
 
+/* A leaf as some old CAs made them: a negative serial (RFC 5280 forbids
+ * it), notBefore in year 1 (written 0001). */
+static struct cert_info odd_leaf = {
+	.sha256_hex = SHA_B, .spki_sha256_hex = SHA_A,
+	.subject = "CN=b.example", .issuer = "CN=Sample CA", .serial_hex = "-1234",
+	.not_before = -62135596800, .not_after = 2366841600,
+	.n_san = 1, .san = { "b.example" }, .key = "RSA-2048",
+};
+
 /* Handshake @o's tunnel: none, then each kind of id and direction. */
 static void sample_tunnel(struct tw_tunnel *t, int o)
 {
@@ -231,7 +240,8 @@ static int emit_certs(struct json_writer *j, const struct finding_list *fl)
 		if (rc)
 			return rc;
 	}
-	return 0;
+	chain[0] = &odd_leaf;
+	return emit(j, &ev);
 }
 
 /* One per scope kind, firing then resolved. */
@@ -266,7 +276,8 @@ static int emit_spikes(struct json_writer *j)
 	return 0;
 }
 
-/* Every count non-zero, then one without packets (no "ts"). */
+/* Every count non-zero, the same as the agent's, then one without packets
+ * (no "ts"). */
 static int emit_summaries(struct json_writer *j)
 {
 	static struct summary sum;
@@ -297,8 +308,14 @@ static int emit_summaries(struct json_writer *j)
 	rc = emit(j, &ev);
 	if (rc)
 		return rc;
+	sum.live = true;     /* the agent's: no capture totals */
+	ev.source = "agent";
+	rc = emit(j, &ev);
+	if (rc)
+		return rc;
 	sum = (struct summary){ .files = files, .n_files = 1 };
 	ev.ts_us = 0;
+	ev.source = "a.pcap";
 	return emit(j, &ev);
 }
 

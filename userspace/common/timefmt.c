@@ -44,9 +44,10 @@ static char *put2(char *p, unsigned v)
 
 /*
  * Events carry several times each and are written for every handshake:
- * years 1000-9999 (what strftime's %Y writes in four digits) are formatted
- * here without gmtime_r and strftime, byte for byte as they would. Returns
- * false for other years.
+ * years 0-9999 are formatted here without gmtime_r and strftime, always in
+ * four digits as RFC 3339 wants (strftime's %Y writes year 1 as "1"; a
+ * certificate's notBefore can say 0001). Returns false for other years,
+ * which no RFC 3339 date can say.
  */
 static bool format_utc_fast(int64_t secs, char *buf, size_t len)
 {
@@ -59,7 +60,7 @@ static bool format_utc_fast(int64_t secs, char *buf, size_t len)
 		days--;
 	}
 	civil_from_days(days, &year, &month, &day);
-	if (year < 1000 || year > 9999 || len < sizeof("YYYY-MM-DDTHH:MM:SS"))
+	if (year < 0 || year > 9999 || len < sizeof("YYYY-MM-DDTHH:MM:SS"))
 		return false;
 	s = (unsigned)rem;
 	p = put2(p, (unsigned)(year / 100));

@@ -137,7 +137,9 @@ def key_types(node, defs, out, where, seen=()):
     for k, sub in node.get('properties', {}).items():
         out.setdefault(k, {}).setdefault(type_of(sub, defs), set()).add(where)
     for k, sub in node.items():
-        if k != 'properties':
+        # if/then/else only narrow what "properties" typed (the agent's
+        # summary leaves keys out): no types of their own
+        if k not in ('properties', 'if', 'then', 'else'):
             key_types(sub, defs, out, where, seen)
     for sub in node.get('properties', {}).values():
         key_types(sub, defs, out, where, seen)

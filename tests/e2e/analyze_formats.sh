@@ -103,4 +103,25 @@ assert_contains "text report: shows the leaf fingerprint" \
 assert_contains "text report: shows the finding" expired "$(cat "$T_TMP/out.txt")"
 assert_contains "text report: shows the alert" certificate_expired "$(cat "$T_TMP/out.txt")"
 assert_eq "text report: not JSON" 0 "$(grep -c '^{"event"' "$T_TMP/out.txt")"
+# A capture whose every packet says the epoch itself (time 0: an
+# anonymiser's output): the events still say when, 1970-01-01 (before, an
+# event at time 0 was written without "ts", as if it had none).
+"$PY" -c 'import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+off = 24
+while off + 16 <= len(d):
+    n = struct.unpack_from("<I", d, off + 8)[0]
+    struct.pack_into("<II", d, off, 0, 0)
+    off += 16 + n
+open(sys.argv[2], "wb").write(d)' "$CAPS/tls12_rsa.pcap" "$T_TMP/epoch0.pcap"
+run_json "$T_TMP/epoch0.pcap"
+assert_eq "time 0: every event has its ts, the epoch" \
+	"cert=1970-01-01T00:00:00.000000Z handshake=1970-01-01T00:00:00.000000Z summary=1970-01-01T00:00:00.000000Z" \
+	"$("$PY" -c 'import json, sys
+ts = {}
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    ts.setdefault(e["event"], set()).add(e.get("ts", "none"))
+print(" ".join("%s=%s" % (k, ",".join(sorted(v))) for k, v in sorted(ts.items())))' "$T_TMP/out.json")"
+
 t_done

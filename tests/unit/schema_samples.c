@@ -314,7 +314,7 @@ static int emit_summaries(struct json_writer *j)
 	if (rc)
 		return rc;
 	sum = (struct summary){ .files = files, .n_files = 1 };
-	ev.ts_us = 0;
+	ev.ts_us = EVENT_TS_NONE;
 	ev.source = "a.pcap";
 	return emit(j, &ev);
 }

@@ -97,6 +97,7 @@ struct summary {
 	const char *const *files;
 	int n_files;
 	uint64_t last_ts_us;
+	bool has_ts;                   /* a segment was seen: last_ts_us holds */
 	uint64_t packets, bytes, tcp_segments;
 	uint64_t flows, handshakes;
 	uint64_t outcomes[HS_OUTCOME__COUNT];
@@ -167,9 +168,13 @@ enum event_type {
 	EVENT__COUNT,
 };
 
+/* The ts_us of an event without "ts" (a summary of no packet). Not 0: a
+ * capture may say its packets were sent at the epoch itself. */
+#define EVENT_TS_NONE UINT64_MAX
+
 struct event {
 	enum event_type type;
-	uint64_t ts_us;                /* the "ts" of the event */
+	uint64_t ts_us;                /* the "ts" of the event, or EVENT_TS_NONE */
 	const char *source;            /* the "source" of the event */
 	union {
 		const struct hs_view *handshake;

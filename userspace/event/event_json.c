@@ -26,7 +26,7 @@ void event_json_begin(struct json_writer *j, enum event_type type,
 	jw_object_begin(j);
 	jw_kv_str(j, "event", event_type_name(type));
 	jw_kv_uint(j, "schema", TW_EVENT_SCHEMA);
-	if (ts_us)
+	if (ts_us != EVENT_TS_NONE)
 		jw_kv_time_us(j, "ts", ts_us);
 	jw_kv_str(j, "source", source);
 }

@@ -548,8 +548,9 @@ void pipeline_segment(void *ctx, const struct tw_segment *seg)
 {
 	struct pipeline *pl = ctx;
 
-	if (seg->ts_us > pl->sum.last_ts_us)
+	if (seg->ts_us > pl->sum.last_ts_us || !pl->sum.has_ts)
 		pl->sum.last_ts_us = seg->ts_us;
+	pl->sum.has_ts = true;
 	flow_table_push(pl->flows, seg);
 	judge_tick(pl, seg->ts_us);
 }
@@ -617,7 +618,7 @@ void pipeline_emit_summary(struct pipeline *pl, const struct summary *sum)
 	 * files"). */
 	struct event ev = {
 		.type = EVENT_SUMMARY,
-		.ts_us = sum->last_ts_us,
+		.ts_us = sum->has_ts ? sum->last_ts_us : EVENT_TS_NONE,
 		.source = sum->source,
 		.summary = sum,
 	};

@@ -381,7 +381,7 @@ static void print_overview(struct text_report *r, const struct summary *sum)
 		plural(sum->certificates, "certificate", "certificates"),
 		(unsigned long long)sum->leaf_certificates,
 		plural(sum->leaf_certificates, "leaf", "leaves"),
-		sum->last_ts_us ? tw_time_format_us(sum->last_ts_us, first) : "-");
+		sum->has_ts ? tw_time_format_us(sum->last_ts_us, first) : "-");
 }
 
 static void print_problems(struct text_report *r, const struct summary *sum)

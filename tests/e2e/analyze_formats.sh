@@ -71,6 +71,32 @@ port=$(kv_get "$CAPS/tls13_ecdsa.expect" hs.1.client_port)
 assert_eq "two files: each handshake names its source" "$CAPS/tls13_ecdsa.pcap" \
 	"$(kv_get "$T_TMP/out.kv" "hs@$port.source")"
 
+# A capture rotated in the middle of a handshake (tcpdump -C): the two
+# files in order are the one capture, the connection followed across them
+# (before, each file's connections ended with it: the handshake was
+# reported incomplete, and its rest as a second one with the roles swapped).
+"$PY" -c 'import struct, sys
+d = open(sys.argv[1], "rb").read()
+recs, off = [], 24
+while off + 16 <= len(d):
+    n = struct.unpack_from("<I", d, off + 8)[0]
+    recs.append(d[off:off + 16 + n])
+    off += 16 + n
+half = len(recs) // 2
+for name, part in ((sys.argv[2], recs[:half]), (sys.argv[3], recs[half:])):
+    open(name, "wb").write(d[:24] + b"".join(part))' "$CAPS/tls12_bigchain.pcap" \
+	"$T_TMP/part1.pcap" "$T_TMP/part2.pcap"
+run_json "$CAPS/tls12_bigchain.pcap"
+hs_keys >"$T_TMP/whole.hs"
+run_json "$T_TMP/part1.pcap" "$T_TMP/part2.pcap"
+if diff "$T_TMP/whole.hs" <(hs_keys) >"$T_TMP/diff"; then
+	ok "a capture cut in two files: the same handshake as the whole"
+else
+	not_ok "a capture cut in two files: the same handshake as the whole" "$(head -20 "$T_TMP/diff")"
+fi
+assert_eq "a capture cut in two files: one handshake, one flow" "1 1" \
+	"$(kv_get "$T_TMP/out.kv" summary.handshakes) $(kv_get "$T_TMP/out.kv" summary.flows)"
+
 # The text report's overview: one of a thing is singular.
 "$TW" analyze --ca-file tests/data/pki/root.crt "$CAPS/tls12_reject_expired.pcap" >"$T_TMP/report.txt"
 assert_eq "text report, one handshake: singular words" \

@@ -92,7 +92,6 @@ static int analyze_file(const struct cli_opts *o, struct pipeline *pl,
 	if (prog.shown)
 		fputs("\r\033[K", stderr);
 	st = pcap_source_stats(src);
-	pipeline_flush(pl, pipeline_summary(pl)->last_ts_us);
 	add_capture_stats(pipeline_summary(pl), st);
 	if (st->truncated_file)
 		pr_warn("%s: the capture is truncated; the report covers the %llu packets read\n",
@@ -204,7 +203,10 @@ int cmd_analyze(int argc, char **argv)
 		if (frc > rc)
 			rc = frc;
 	}
-	/* Online answers still on their way get a bounded wait. */
+	/* The files are one capture (tcpdump -C, -G rotation): a connection
+	 * goes on from one file into the next, and ends with the last. Online
+	 * answers still on their way get a bounded wait. */
+	pipeline_flush(pl, pipeline_summary(pl)->last_ts_us);
 	pipeline_finish(pl, pipeline_summary(pl)->last_ts_us, ANALYZE_CHECK_WAIT_MS);
 	sum = pipeline_summary(pl);
 	sum->source = o.n_files == 1 ? source_name(o.files[0]) : "multiple files";

@@ -97,6 +97,30 @@ fi
 assert_eq "a capture cut in two files: one handshake, one flow" "1 1" \
 	"$(kv_get "$T_TMP/out.kv" summary.handshakes) $(kv_get "$T_TMP/out.kv" summary.flows)"
 
+# A capture that starts at the client's ClientKeyExchange (the hellos and
+# the chain before it were not captured): the client is still the client
+# (ClientKeyExchange was taken for a server message: the roles swapped).
+"$PY" -c 'import struct, sys
+d = open(sys.argv[1], "rb").read()
+off, out = 24, None
+while off + 16 <= len(d):
+    n = struct.unpack_from("<I", d, off + 8)[0]
+    f = d[off + 16:off + 16 + n]
+    ihl = (f[14] & 15) * 4
+    tcp = 14 + ihl
+    pl = f[tcp + (f[tcp + 12] >> 4) * 4:]
+    if out is None and pl[:1] == b"\x16" and len(pl) > 5 and pl[5] == 0x10:
+        out = bytearray(d[:24])
+    if out is not None:
+        out += d[off:off + 16 + n]
+    off += 16 + n
+open(sys.argv[2], "wb").write(out)' "$CAPS/tls12_rsa.pcap" "$T_TMP/from_cke.pcap"
+run_json "$T_TMP/from_cke.pcap"
+port=$(kv_get "$CAPS/tls12_rsa.expect" hs.1.client_port)
+assert_eq "a capture from the ClientKeyExchange on: the client keeps its port" \
+	"$port $(kv_get "$CAPS/tls12_rsa.expect" hs.1.server_port)" \
+	"$(kv_get "$T_TMP/out.kv" "hs@$port.client_port") $(kv_get "$T_TMP/out.kv" "hs@$port.server_port")"
+
 # The text report's overview: one of a thing is singular.
 "$TW" analyze --ca-file tests/data/pki/root.crt "$CAPS/tls12_reject_expired.pcap" >"$T_TMP/report.txt"
 assert_eq "text report, one handshake: singular words" \

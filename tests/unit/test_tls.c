@@ -166,6 +166,18 @@ static void test_sniff_server_handshake(void)
 	CHECK_INT(tls_sniff(s->data, s->len), TLS_SNIFF_SERVER_HANDSHAKE);
 }
 
+/* A capture that starts at the client's second flight: ClientKeyExchange
+ * (and CertificateVerify) are the client's (they were taken for the
+ * server's: client and server swapped). */
+static void test_sniff_client_key_exchange_is_the_client(void)
+{
+	static const uint8_t cke[] = { 0x16, 0x03, 0x03, 0x00, 0x25, 0x10, 0x00 };
+	static const uint8_t cv[] = { 0x16, 0x03, 0x03, 0x01, 0x08, 0x0f, 0x00 };
+
+	CHECK_INT(tls_sniff(cke, sizeof(cke)), TLS_SNIFF_CLIENT_HANDSHAKE);
+	CHECK_INT(tls_sniff(cv, sizeof(cv)), TLS_SNIFF_CLIENT_HANDSHAKE);
+}
+
 static void test_sniff_sslv2_hello(void)
 {
 	static const uint8_t v2[] = { 0x80, 0x2e, 0x01, 0x03, 0x01, 0x00, 0x15 };
@@ -1773,6 +1785,7 @@ int main(void)
 	init_ders();
 	RUN_TEST(test_sniff_client_hello);
 	RUN_TEST(test_sniff_server_handshake);
+	RUN_TEST(test_sniff_client_key_exchange_is_the_client);
 	RUN_TEST(test_sniff_sslv2_hello);
 	RUN_TEST(test_sniff_needs_six_bytes);
 	RUN_TEST(test_sniff_rejects_non_tls);

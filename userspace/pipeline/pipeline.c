@@ -186,6 +186,7 @@ static struct conn *conn_start(struct pipeline *pl, struct flow *f, int from,
 
 	switch (sniff) {
 	case TLS_SNIFF_CLIENT_HELLO:
+	case TLS_SNIFF_CLIENT_HANDSHAKE:
 		if (f->client < 0)
 			flow_set_client(f, from);
 		break;

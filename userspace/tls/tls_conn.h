@@ -18,6 +18,9 @@ enum tls_sniff {
 	TLS_SNIFF_NOT_TLS,        /* skip the flow */
 	TLS_SNIFF_NEED_MORE,      /* fewer than 6 bytes so far */
 	TLS_SNIFF_CLIENT_HELLO,   /* 0x16 0x03 0x0X .. .. 0x01: sender is the client */
+	TLS_SNIFF_CLIENT_HANDSHAKE, /* ClientKeyExchange or CertificateVerify (a
+				     * capture that starts after the hello):
+				     * sender is the client */
 	TLS_SNIFF_SERVER_HANDSHAKE, /* a handshake record of another type: sender is the server */
 	TLS_SNIFF_SSLV2_HELLO,    /* SSLv2-style ClientHello: recognised, skipped */
 };

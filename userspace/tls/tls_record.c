@@ -61,8 +61,12 @@ enum tls_sniff tls_sniff(const uint8_t *p, size_t n)
 		return TLS_SNIFF_NEED_MORE;
 	if (len == 0 || len > TLS_MAX_RECORD_LEN)
 		return TLS_SNIFF_NOT_TLS;
-	return type == TLS_HS_CLIENT_HELLO ? TLS_SNIFF_CLIENT_HELLO
-					   : TLS_SNIFF_SERVER_HANDSHAKE;
+	if (type == TLS_HS_CLIENT_HELLO)
+		return TLS_SNIFF_CLIENT_HELLO;
+	/* messages only a client sends in the clear (TLS <= 1.2) */
+	if (type == TLS_HS_CLIENT_KEY_EXCHANGE || type == TLS_HS_CERTIFICATE_VERIFY)
+		return TLS_SNIFF_CLIENT_HANDSHAKE;
+	return TLS_SNIFF_SERVER_HANDSHAKE;
 }
 
 void tls_dir_init(struct tls_dir *d, bool from_client, uint32_t max_message,

@@ -799,6 +799,31 @@ static void test_alert_after_client_fin_is_kept_but_aborted(void)
 	tls_conn_free(c);
 }
 
+/* The server closes (a timeout, or packets captured out of order), then
+ * the client rejects its certificate: failed, by the client's alert (it
+ * was aborted: any side's FIN made the alert a reaction). */
+static void test_client_alert_after_server_fin_fails(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 }, a = { 0 };
+
+	tls12_server_flight(&s1);
+	feed_tb(c, false, &s1, 2000);
+	tls_conn_half_close(c, false, 2100);
+	tb_alert(&a, 2, 45);    /* certificate_expired */
+	feed_tb(c, true, &a, 2200);
+	CHECK(tls_conn_decided(c));
+	CHECK_INT(r->outcome, HS_FAILED);
+	CHECK_INT(r->end_us, 2200);
+	CHECK_INT(r->n_alerts, 1);
+	CHECK(r->alerts[0].from_client);
+	tb_free(&s1);
+	tb_free(&a);
+	tls_conn_free(c);
+}
+
 /* The client sends its Finished and closes at once; the server refuses
  * (no client certificate) after the FIN: that is still a failure. */
 static void test_tls13_refusal_after_client_finished_and_fin_fails(void)
@@ -1814,6 +1839,7 @@ int main(void)
 	RUN_TEST(test_tls12_close_notify_after_finished_is_ignored);
 	RUN_TEST(test_tls13_ok_on_client_finished);
 	RUN_TEST(test_alert_after_client_fin_is_kept_but_aborted);
+	RUN_TEST(test_client_alert_after_server_fin_fails);
 	RUN_TEST(test_tls13_refusal_after_client_finished_and_fin_fails);
 	RUN_TEST(test_tls13_server_refuses_after_client_finished);
 	RUN_TEST(test_tls13_client_encrypted_alert_fails);

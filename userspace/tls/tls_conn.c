@@ -42,7 +42,7 @@ struct tls_conn {
 	bool ccs[2];                 /* TLS <= 1.2: ChangeCipherSpec sent */
 	bool finished[2];            /* ... and the encrypted Finished after it */
 	bool first_app_done[2];      /* TLS 1.3: first application_data seen */
-	bool closing;                /* a side sent FIN before the decision */
+	bool client_closed;          /* the client sent FIN before the decision */
 	bool client_finished;        /* TLS 1.3: ... and it was not an alert */
 	uint64_t client_finished_us;
 	struct tls_fp_cache *fp_cache; /* shared memo of JA3/JA4, or NULL */
@@ -82,7 +82,7 @@ static void tls_conn_decide(struct tls_conn *c, enum hs_outcome outcome,
 	 * aborted: an alert the server sends then is a reaction to the close
 	 * (kept in alerts), not the cause. Once the client has sent its
 	 * Finished, the server's alert is its verdict, FIN or not. */
-	if (c->closing && outcome == HS_FAILED && !c->client_finished &&
+	if (c->client_closed && outcome == HS_FAILED && !c->client_finished &&
 	    !c->finished[TLS_CLIENT])
 		return;
 	tls_conn_note_truncated_chain(c);
@@ -568,9 +568,11 @@ void tls_conn_close(struct tls_conn *c, bool fin_or_rst, uint64_t ts_us)
 
 void tls_conn_half_close(struct tls_conn *c, bool from_client, uint64_t ts_us)
 {
-	(void)from_client;
 	(void)ts_us;
-	c->closing = true;
+	/* only the client's FIN makes a later (server) alert a reaction; after
+	 * the server's FIN, the client's alert is its verdict */
+	if (from_client)
+		c->client_closed = true;
 }
 
 bool tls_conn_decided(const struct tls_conn *c)

@@ -204,6 +204,29 @@ static void test_dir_without_certificates_is_a_clear_error(void)
 	hf_sh(cmd);
 }
 
+/* A directory past the bound is an error, not read in part (expectations
+ * left unread made their certificates "unexpected"; it was silent). The
+ * bound counts files and directories, not dot entries. */
+static void test_dir_past_the_bound_is_a_clear_error(void)
+{
+	struct expect_set *e = NULL;
+	char dir[64], want[160], cmd[256], err[256] = "";
+
+	CHECK(hf_tmpdir(dir, sizeof(dir)) != NULL);
+	snprintf(cmd, sizeof(cmd), "cd %s && touch .hidden && seq 10001 | xargs touch", dir);
+	hf_sh(cmd);
+	CHECK_INT(expect_set_open(NULL, 0, dir, &e, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "--expect-dir %s: more than 10000 files and directories in it", dir);
+	CHECK_STR(err, want);
+	snprintf(cmd, sizeof(cmd), "cd %s && rm 10001", dir);
+	hf_sh(cmd);
+	CHECK_INT(expect_set_open(NULL, 0, dir, &e, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "--expect-dir %s: no PEM certificate found", dir);
+	CHECK_STR(err, want);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	hf_sh(cmd);
+}
+
 static void test_missing_dir_is_a_clear_error(void)
 {
 	struct expect_set *e = NULL;
@@ -229,6 +252,7 @@ int main(void)
 	RUN_TEST(test_specs_and_dir_combine);
 	RUN_TEST(test_dir_without_certificates_is_a_clear_error);
 	RUN_TEST(test_missing_dir_is_a_clear_error);
+	RUN_TEST(test_dir_past_the_bound_is_a_clear_error);
 	hf_cleanup();
 	return CHECK_EXIT_CODE();
 }

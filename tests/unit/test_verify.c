@@ -192,6 +192,22 @@ static void test_empty_ca_dir_is_a_clear_error(void)
 	rmdir(dir);
 }
 
+/* More files than the bound: an error, not a store read in part. */
+static void test_ca_dir_past_the_bound_is_a_clear_error(void)
+{
+	struct verify_store *vs = NULL;
+	char dir[64], want[128], cmd[160], err[256] = "";
+
+	CHECK(hf_tmpdir(dir, sizeof(dir)) != NULL);
+	snprintf(cmd, sizeof(cmd), "cd %s && seq 4097 | xargs touch", dir);
+	hf_sh(cmd);
+	CHECK_INT(verify_store_open(NULL, dir, &vs, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "--ca-dir %s: more than 4096 files", dir);
+	CHECK_STR(err, want);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	hf_sh(cmd);
+}
+
 static void test_no_leaf_cannot_be_verified(void)
 {
 	struct verify_store *vs = open_root_store();
@@ -218,6 +234,7 @@ int main(void)
 	RUN_TEST(test_missing_ca_file_is_a_clear_error);
 	RUN_TEST(test_ca_file_without_certificates_is_a_clear_error);
 	RUN_TEST(test_empty_ca_dir_is_a_clear_error);
+	RUN_TEST(test_ca_dir_past_the_bound_is_a_clear_error);
 	RUN_TEST(test_no_leaf_cannot_be_verified);
 	hf_cleanup();
 	return CHECK_EXIT_CODE();

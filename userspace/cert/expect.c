@@ -211,12 +211,20 @@ static int expect_scan_dir(struct expect_set *e, const char *dir, int depth,
 		snprintf(err, errlen, "--expect-dir %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	while (!rc && (de = readdir(d)) && (*budget)-- > 0) {
+	while (!rc && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
 		    (int)sizeof(path) || stat(path, &sb) != 0)
 			continue;
+		/* said, not cut short: expectations left unread would make the
+		 * certificates they name "unexpected" */
+		if ((*budget)-- <= 0) {
+			snprintf(err, errlen, "--expect-dir %s: more than %d files "
+				 "and directories in it", dir, EXPECT_DIR_MAX_FILES);
+			rc = -1;
+			break;
+		}
 		if (S_ISDIR(sb.st_mode) && depth < EXPECT_DIR_DEPTH)
 			rc = expect_scan_dir(e, path, depth + 1, budget, err, errlen);
 		else if (S_ISREG(sb.st_mode) && expect_load_file(e, path)) {

@@ -89,7 +89,7 @@ static int verify_load_dir(X509_STORE *st, const char *dir, char *err,
 		snprintf(err, errlen, "--ca-dir %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	while ((de = readdir(d)) && seen < VERIFY_DIR_MAX_FILES) {
+	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
@@ -97,7 +97,12 @@ static int verify_load_dir(X509_STORE *st, const char *dir, char *err,
 			continue;
 		if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
 			continue;
-		seen++;
+		if (++seen > VERIFY_DIR_MAX_FILES) {   /* said, not cut short */
+			closedir(d);
+			snprintf(err, errlen, "--ca-dir %s: more than %d files",
+				 dir, VERIFY_DIR_MAX_FILES);
+			return -1;
+		}
 		if (X509_STORE_load_file(st, path))
 			loaded++;
 		ERR_clear_error();

@@ -86,9 +86,10 @@ static struct tw_endpoint ep4(uint8_t last, uint16_t port)
 	return e;
 }
 
-/* The client's ClientHello at @seq, packet time @ts_us, marked as the
- * start of the flow by the source. */
-static void send_hello(struct pipeline *pl, uint64_t ts_us, uint32_t seq)
+/* The ClientHello of client port @port at @seq, packet time @ts_us,
+ * marked as the start of the flow by the source. */
+static void send_hello_from(struct pipeline *pl, uint64_t ts_us, uint32_t seq,
+			    uint16_t port)
 {
 	static const uint16_t ciphers[] = { 0x1301, 0xc02f };
 	static const uint16_t exts[] = { 0x0000 };
@@ -103,13 +104,18 @@ static void send_hello(struct pipeline *pl, uint64_t ts_us, uint32_t seq)
 	tb_client_hello(&msg, &ch);
 	tb_records(&rec, 22, msg.p, msg.n, 16384);
 	struct tw_segment seg = {
-		.ts_us = ts_us, .src = ep4(1, 40000), .dst = ep4(2, 443),
+		.ts_us = ts_us, .src = ep4(1, port), .dst = ep4(2, 443),
 		.seq = seq, .tcp_flags = TW_TCP_ACK | TW_TCP_PSH, .flow_start = true,
 		.payload = rec.p, .len = (uint32_t)rec.n, .wire_len = (uint32_t)rec.n,
 	};
 	pipeline_segment(pl, &seg);
 	tb_free(&msg);
 	tb_free(&rec);
+}
+
+static void send_hello(struct pipeline *pl, uint64_t ts_us, uint32_t seq)
+{
+	send_hello_from(pl, ts_us, seq, 40000);
 }
 
 /* The client's FIN after its hello. */
@@ -295,6 +301,34 @@ static void test_end_after_the_marking_is_not_sent_to_the_source(void)
 	pipeline_free(pl);
 }
 
+/* Clients that send a hello and wait, past both the handshake memory
+ * budget (each new one evicts the one before) and the flow table's bound
+ * (4 flows): a flow whose handshake the budget evicted, evicted again
+ * from the table, is one flow evicted (it was counted twice: more flows
+ * evicted than there were). */
+static void test_flow_evicted_twice_is_counted_once(void)
+{
+	struct run r = { 0 };
+	struct pipeline_opts o = {
+		.emit = on_event, .emit_ctx = &r,
+		.flow = { .max_flows = 4 },
+		.max_conn_bytes = 1,
+	};
+	struct pipeline *pl = pipeline_new(&o);
+	struct summary *sum;
+	int i;
+
+	CHECK(pl != NULL);
+	if (!pl)
+		return;
+	for (i = 0; i < 20; i++)
+		send_hello_from(pl, S(1) + (uint64_t)i, 1000, (uint16_t)(40000 + i));
+	sum = pipeline_summary(pl);
+	CHECK_INT(r.handshakes, 19);          /* each reported, incomplete */
+	CHECK_INT(sum->problems[SUM_FLOWS_EVICTED], 19);
+	pipeline_free(pl);
+}
+
 int main(void)
 {
 	RUN_TEST(test_decided_flow_still_open_is_marked_done_at_the_tick);
@@ -305,5 +339,6 @@ int main(void)
 	RUN_TEST(test_undecided_handshake_the_source_follows_is_not_lost);
 	RUN_TEST(test_reset_handshake_is_not_asked_about);
 	RUN_TEST(test_restarted_flow_counts_the_old_handshake_lost);
+	RUN_TEST(test_flow_evicted_twice_is_counted_once);
 	return CHECK_EXIT_CODE();
 }

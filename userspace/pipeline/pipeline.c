@@ -163,6 +163,7 @@ static void conn_enforce_budget(struct pipeline *pl, const struct conn *keep,
 	while (l->bytes > pl->opts.max_conn_bytes &&
 	       (old = TAILQ_LAST(&l->lru, conn_list)) && old != keep) {
 		l->evicted++;
+		old->flow->user_flags |= PL_FLOW_EVICTED;
 		if (!old->tls) {    /* still in its preamble: not followed */
 			old->flow->user = NULL;
 			flow_mark_ignored(pl->flows, old->flow);
@@ -453,8 +454,9 @@ static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
 	struct pipeline *pl = ctx;
 	struct conn *c = f->user;
 
-	if (why == FLOW_END_EVICTED)
-		pipeline_summary(pl)->problems[SUM_FLOWS_EVICTED]++;
+	/* a flow whose handshake the memory budget evicted is counted once */
+	if (why == FLOW_END_EVICTED && (f->user_flags & PL_FLOW_EVICTED))
+		pl->conns.evicted_again++;
 	f->user = NULL;
 	if (!c)
 		return;
@@ -594,7 +596,8 @@ struct summary *pipeline_summary(struct pipeline *pl)
 
 	pl->sum.certificates = strmap_count(pl->all_certs);
 	pl->sum.leaf_certificates = strmap_count(pl->leaves);
-	pl->sum.problems[SUM_FLOWS_EVICTED] = fs->flows_evicted + pl->conns.evicted;
+	pl->sum.problems[SUM_FLOWS_EVICTED] = fs->flows_evicted + pl->conns.evicted -
+					      pl->conns.evicted_again;
 	return &pl->sum;
 }
 

@@ -45,6 +45,8 @@ struct conn_lru {
 	size_t bytes;                 /* sum of their tls_conn_mem() */
 	size_t trim_mark;             /* bytes when memory was last returned */
 	uint64_t evicted;
+	uint64_t evicted_again;       /* of them, flows the flow table's own
+				       * bound evicted later (counted once) */
 	uint64_t deferred;            /* waiting for the server's view: */
 	struct conn_list waiting;     /* them, oldest first */
 };
@@ -111,6 +113,8 @@ struct pipeline {
 
 /* struct flow.user_flags: the flow was marked done at the source. */
 #define PL_FLOW_MARKED 0x01
+/* ... its handshake was evicted by the memory budget (flows_evicted). */
+#define PL_FLOW_EVICTED 0x02
 
 /* done_queue.c: @f (client endpoint @client) is to be marked done at the
  * source; flush: those still open are, now (PL_FLOW_MARKED); free: at the

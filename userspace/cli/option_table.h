@@ -159,9 +159,9 @@
 	  "no spike detection")                                                \
 	X(WEBHOOK, "webhook", 0, "URL", CMD_AR, DELIVERY, OT_STR, OF_REPEAT, 0, \
 	  0, "",                                                               \
-	  "POST selected events to URL (repeatable, http or https); a "        \
-	  "durable outbox in the --db file keeps them until the receiver "     \
-	  "answers 2xx")                                                       \
+	  "POST selected events to URL (http or https, at most 2048 bytes; "  \
+	  "repeatable, at most 16 URLs); a durable outbox in the --db file "   \
+	  "keeps them until the receiver answers 2xx")                         \
 	X(WEBHOOK_EVENTS, "webhook-events", 0, "LIST", CMD_AR, DELIVERY, OT_STR, \
 	  0, 0, 0, "critical,spike,agent-error",                               \
 	  "which events (comma-separated): critical (cert events with a "      \
@@ -187,7 +187,7 @@
 	X(ALERTMANAGER, "alertmanager", 0, "URL", CMD_AR, DELIVERY, OT_STR,     \
 	  OF_REPEAT, 0, 0, "",                                                 \
 	  "push critical findings and spikes to the Alertmanager at URL (its " \
-	  "v2 API; repeatable)")                                               \
+	  "v2 API; at most 2048 bytes; repeatable, at most 16 URLs)")          \
 	X(INSTANCE, "instance", 0, "NAME", CMD_AR, DELIVERY, OT_STR, 0, 0, 0,   \
 	  "", "the 'instance' label of Alertmanager alerts (default: the host " \
 	  "name)")                                                             \

@@ -27,6 +27,9 @@
 
 #define SINK_TICK_MS 250           /* longest wait between two ticks */
 #define OUTPUT_MAX_URLS 16         /* --webhook, --alertmanager */
+/* Bytes of a --webhook or --alertmanager URL at most: signed webhook URLs
+ * (a signature in the query string) run to several hundred. */
+#define OUTPUT_URL_LEN 2048
 
 enum webhook_format { WEBHOOK_FORMAT_JSON, WEBHOOK_FORMAT_SLACK };
 

@@ -9,6 +9,7 @@
 #include "cli_opts.h"
 #include "cert/expect.h"
 #include "common/timefmt.h"
+#include "net/http_server.h"
 
 static int add_port(struct cli_opts *o, unsigned long port, char *err, size_t errlen)
 {
@@ -179,6 +180,9 @@ static int apply_output(struct output_opts *out, enum cli_opt id, const char *ar
 					   err, errlen);
 	case CLI_OPT_INSTANCE:          out->instance = arg; return 0;
 	case CLI_OPT_METRICS:
+		if (http_server_check_addr(arg, err, errlen) < 0)
+			return -EXIT_USAGE;
+		/* fall through */
 	case CLI_OPT_NO_METRICS:
 		out->metrics_addr = id == CLI_OPT_METRICS ? arg : NULL;
 		out->metrics_optional = false;

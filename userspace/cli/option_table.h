@@ -193,8 +193,9 @@
 	  "name)")                                                             \
 	X(METRICS, "metrics", 0, "ADDR:PORT", CMD_R, DELIVERY, OT_STR, 0, 0, 0, \
 	  "127.0.0.1:9733",                                                    \
-	  "serve Prometheus /metrics and /healthz there ([::1]:PORT for "      \
-	  "IPv6); when the default port is taken the agent runs without it")   \
+	  "serve Prometheus /metrics and /healthz there (a numeric address; " \
+	  "[::1]:PORT for IPv6); when the default port is taken the agent "    \
+	  "runs without it")                                                   \
 	X(NO_METRICS, "no-metrics", 0, NULL, CMD_R, DELIVERY, OT_FLAG, 0, 0, 0, \
 	  "", "no HTTP server")
 

@@ -274,6 +274,47 @@ static void test_load_again_sees_the_new_file(void)
 	cli_opts_free(&b);
 }
 
+/* --metrics: the shape of the address is an option error (2) when the
+ * options are loaded; only binding it is left to the server (3). */
+static void check_metrics(const char *addr, int want_rc, const char *want_err)
+{
+	struct cli_opts o;
+	char err[512];
+
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "--metrics", addr), want_rc);
+	CHECK_STR(err, want_err);
+	if (!want_rc)
+		CHECK_STR(o.out.metrics_addr, addr);
+	cli_opts_free(&o);
+}
+
+static void test_metrics_address_is_checked_with_the_options(void)
+{
+	write_conf("");
+	check_metrics("garbage", -EXIT_USAGE,
+		      "--metrics: garbage: expected IPv4:PORT or [IPv6]:PORT");
+	check_metrics("127.0.0.1:10x", -EXIT_USAGE,
+		      "--metrics: 127.0.0.1:10x: the port is not a number from 0 to 65535");
+	check_metrics("localhost:9733", -EXIT_USAGE,
+		      "--metrics: localhost:9733: \"localhost\" is not a numeric IPv4 address");
+	check_metrics("::1:9733", -EXIT_USAGE,
+		      "--metrics: ::1:9733: expected IPv4:PORT or [IPv6]:PORT");
+	check_metrics("127.0.0.1:0", 0, "");
+	check_metrics("[::1]:9733", 0, "");
+	check_metrics("0.0.0.0:65535", 0, "");
+	write_conf("metrics = 10.0.0.1:\n");
+	{
+		struct cli_opts o;
+		char err[512], want[600];
+
+		CHECK_INT(LOAD(CLI_RUN, &o, err), -EXIT_USAGE);
+		snprintf(want, sizeof(want), "%s:1: metrics: 10.0.0.1:: the port is "
+			 "not a number from 0 to 65535", conf_path);
+		CHECK_STR(err, want);
+		cli_opts_free(&o);
+	}
+}
+
 int main(void)
 {
 	int fd = mkstemp(conf_path);
@@ -291,6 +332,7 @@ int main(void)
 	RUN_TEST(test_missing_file_and_permissions);
 	RUN_TEST(test_load_again_sees_the_new_file);
 	RUN_TEST(test_malformed_expect_is_a_usage_error);
+	RUN_TEST(test_metrics_address_is_checked_with_the_options);
 	unlink(conf_path);
 	return CHECK_EXIT_CODE();
 }

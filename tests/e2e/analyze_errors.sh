@@ -107,6 +107,19 @@ assert_eq "--expect without '=': the usage hint" "Try 'tlswatch analyze --help'.
 expect_err "--expect with a short fingerprint" 2 "'a.test=abcd' is not NAME=SHA256" \
 	--expect a.test=abcd "$CAPS/tls12_rsa.pcap"
 
+# Trust store and CRL files that are not regular files: exit 3 at once (a
+# FIFO without a writer is not waited on).
+mkfifo "$T_TMP/fifo"
+for opt in --ca-file --crl; do
+	for f in fifo adir; do
+		T_RC=0
+		timeout 20 "$TW" analyze "$opt" "$T_TMP/$f" "$CAPS/tls12_rsa.pcap" \
+			>"$T_TMP/out" 2>"$T_TMP/err" </dev/null || T_RC=$?
+		assert_eq "$opt on a ${f#a}: exit 3, one line naming it" \
+			"3|tlswatch analyze: $opt $T_TMP/$f: not a regular file" "$T_RC|$(cat "$T_TMP/err")"
+	done
+done
+
 # A URL over 2048 bytes: refused with the options (2), before any file is
 # created, not an alert lost later; the bound itself is accepted.
 url=http://127.0.0.1:1/$(head -c 2029 /dev/zero | tr '\0' x)

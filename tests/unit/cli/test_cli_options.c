@@ -219,6 +219,10 @@ static void test_missing_file_and_permissions(void)
 	CHECK_INT(cli_load_options(CLI_RUN, 3, argv, &o, err, sizeof(err)), -EXIT_INPUT);
 	CHECK_STR(err, "/nonexistent/tlswatch.conf: No such file or directory");
 	cli_opts_free(&o);
+	argv[2] = "/tmp";   /* not a regular file: cannot be read (3) */
+	CHECK_INT(cli_load_options(CLI_RUN, 3, argv, &o, err, sizeof(err)), -EXIT_INPUT);
+	CHECK_STR(err, "/tmp: not a regular file");
+	cli_opts_free(&o);
 	if (geteuid() != 0)
 		return;   /* the check applies to root only */
 	write_conf("port = 1\n");

@@ -110,6 +110,15 @@ check_conf_error "bad URL" 'webhook = ftp://x\n' "1: webhook: 'ftp://x' is not a
 run_tw run --config "$T_TMP/none.conf"
 assert_eq "missing --config file: exit 3" 3 "$T_RC"
 assert_eq "missing --config file: message" "tlswatch run: $T_TMP/none.conf: No such file or directory" "$(cat "$T_TMP/err")"
+# -v on the command line undoes the file's quiet: the truncated capture's
+# warning is printed.
+write_conf 'quiet\n'
+run_tw analyze --config "$conf" "$CAPS/truncated.pcap"
+assert_eq "file's quiet: the warning is not printed" "" "$(cat "$T_TMP/err")"
+run_tw analyze --config "$conf" -v "$CAPS/truncated.pcap"
+assert_contains "file's quiet, -v on the command line: the warning is printed" \
+	"truncated.pcap: the capture is truncated" "$(cat "$T_TMP/err")"
+
 # A --config that is not a regular file cannot be read (3), and one that
 # would block (a FIFO without a writer) is refused at once, not waited on.
 mkdir "$T_TMP/confdir"

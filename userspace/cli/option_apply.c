@@ -120,8 +120,9 @@ static int apply_general(struct cli_opts *o, enum cli_opt id, const char *arg,
 	case CLI_OPT_FAIL_ON:         return parse_fail_on(arg, &o->fail_on, err, errlen);
 	case CLI_OPT_CONFIG:          o->config_path = arg; return 0;
 	case CLI_OPT_SHOW_CONFIG:     o->show_config = true; return 0;
-	case CLI_OPT_QUIET:           o->quiet = true; return 0;
-	case CLI_OPT_VERBOSE:         o->verbose++; return 0;
+	/* each undoes the other: the command line's wins over the file's */
+	case CLI_OPT_QUIET:           o->quiet = true; o->verbose = 0; return 0;
+	case CLI_OPT_VERBOSE:         o->verbose++; o->quiet = false; return 0;
 	case CLI_OPT_HELP:            o->help = true; return 0;
 	default:                      return 1;
 	}

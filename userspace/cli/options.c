@@ -100,6 +100,8 @@ static int opposite(enum cli_opt id)
 	case CLI_OPT_NO_ONLINE:  return CLI_OPT_ONLINE;
 	case CLI_OPT_METRICS:    return CLI_OPT_NO_METRICS;
 	case CLI_OPT_NO_METRICS: return CLI_OPT_METRICS;
+	case CLI_OPT_QUIET:      return CLI_OPT_VERBOSE;
+	case CLI_OPT_VERBOSE:    return CLI_OPT_QUIET;
 	default:                 return -1;
 	}
 }

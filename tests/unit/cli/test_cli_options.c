@@ -143,6 +143,37 @@ static void test_command_line_overrides_the_file(void)
 	cli_opts_free(&o);
 }
 
+/* quiet and verbose undo each other: the command line's wins over the
+ * file's, and --show-config prints only the one in force. */
+static void test_quiet_and_verbose_undo_each_other(void)
+{
+	struct cli_opts o;
+	char err[512];
+
+	write_conf("quiet\n");
+	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "-v", "a.pcap"), 0);
+	CHECK(!o.quiet);
+	CHECK_INT(o.verbose, 1);
+	CHECK_INT(o.n_settings, 1);
+	CHECK_INT(o.settings[0].opt, CLI_OPT_VERBOSE);
+	cli_opts_free(&o);
+	write_conf("verbose\nverbose\n");
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "-q"), 0);
+	CHECK(o.quiet);
+	CHECK_INT(o.verbose, 0);
+	CHECK_INT(o.n_settings, 1);
+	CHECK_INT(o.settings[0].opt, CLI_OPT_QUIET);
+	cli_opts_free(&o);
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "-v", "-q"), 0);   /* the last one */
+	CHECK(o.quiet);
+	CHECK_INT(o.verbose, 0);
+	cli_opts_free(&o);
+	write_conf("quiet\n");
+	CHECK_INT(LOAD(CLI_RUN, &o, err), 0);                /* the file alone */
+	CHECK(o.quiet);
+	cli_opts_free(&o);
+}
+
 static void check_conf_error(const char *text, int want_rc, const char *want)
 {
 	struct cli_opts o;
@@ -337,6 +368,7 @@ int main(void)
 	RUN_TEST(test_load_again_sees_the_new_file);
 	RUN_TEST(test_malformed_expect_is_a_usage_error);
 	RUN_TEST(test_metrics_address_is_checked_with_the_options);
+	RUN_TEST(test_quiet_and_verbose_undo_each_other);
 	unlink(conf_path);
 	return CHECK_EXIT_CODE();
 }

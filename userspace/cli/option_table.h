@@ -55,8 +55,8 @@
 	  OF_REPEAT, 0, 0, "",                                                 \
 	  "UDP destination port PORT carries tunnels of KIND: vxlan, geneve, " \
 	  "fou or gue, or none to stop decapsulating it (repeatable, at most " \
-	  "16 ports); default: 4789:vxlan and 6081:geneve, FOU and GUE have "  \
-	  "no standard port")                                                  \
+	  "16 ports besides the defaults; none takes no room); default: "      \
+	  "4789:vxlan and 6081:geneve, FOU and GUE have no standard port")     \
 	X(IFACE, "iface", 0, "IF", CMD_R, GENERAL, OT_STR, OF_REPEAT, 0, 0, "", \
 	  "watch interface IF (repeatable), or every interface whose name "    \
 	  "matches the glob IF ('veth*'), also those that appear later; "      \

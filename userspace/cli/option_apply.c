@@ -31,12 +31,12 @@ static int add_uprobes(struct cli_opts *o, const char *arg, char *err,
 					   !strcmp(o->uprobes[0], "off"))))
 		o->n_uprobes = 0;
 	if (!mode && arg[0] != '/') {
-		snprintf(err, errlen, "--uprobes %s: 'auto', 'off' or an absolute "
+		snprintf(err, errlen, "'%s' is not 'auto', 'off' or an absolute "
 			 "library path", arg);
 		return -EXIT_USAGE;
 	}
-	return check_opts_add(o->uprobes, &o->n_uprobes, CLI_MAX_UPROBES, arg,
-			      err, errlen);
+	return check_opts_add(o->uprobes, &o->n_uprobes, CLI_MAX_UPROBES,
+			      "library paths", arg, err, errlen);
 }
 
 /* The kernel takes only a power of two (whole pages). */
@@ -105,7 +105,8 @@ static int apply_general(struct cli_opts *o, enum cli_opt id, const char *arg,
 	case CLI_OPT_UNTIL:           return parse_utc(arg, &o->until_us, err, errlen);
 	case CLI_OPT_PORT:            return add_port(o, u, err, errlen);
 	case CLI_OPT_IFACE:
-		return check_opts_add(o->ifaces, &o->n_ifaces, CLI_MAX_IFACES, arg, err, errlen);
+		return check_opts_add(o->ifaces, &o->n_ifaces, CLI_MAX_IFACES,
+				      "interfaces", arg, err, errlen);
 	case CLI_OPT_UDP_ENCAP:
 		return tw_udp_encap_add(&o->udp_encap, arg, err, errlen) ? -EXIT_USAGE : 0;
 	case CLI_OPT_JSON_LOG:        o->log_path = arg; return 0;
@@ -137,7 +138,8 @@ static int apply_check(struct check_opts *co, enum cli_opt id, const char *arg,
 	case CLI_OPT_CA_FILE:        h->ca_file = arg; return 0;
 	case CLI_OPT_CA_DIR:         h->ca_dir = arg; return 0;
 	case CLI_OPT_CRL:
-		return check_opts_add(co->crl_files, &h->n_crl, CHECK_MAX_CRL, arg, err, errlen);
+		return check_opts_add(co->crl_files, &h->n_crl, CHECK_MAX_CRL,
+				      "CRL files", arg, err, errlen);
 	case CLI_OPT_ONLINE:         h->online = true; return 0;
 	case CLI_OPT_NO_ONLINE:      h->online = false; return 0;
 	case CLI_OPT_OCSP_TIMEOUT:   h->ocsp_timeout_ms = (int)u; return 0;
@@ -145,8 +147,8 @@ static int apply_check(struct check_opts *co, enum cli_opt id, const char *arg,
 	case CLI_OPT_EXPECT:
 		if (expect_spec_check(arg, err, errlen) < 0)
 			return -EXIT_USAGE;
-		return check_opts_add(co->expects, &h->n_expects, CHECK_MAX_EXPECT, arg,
-				  err, errlen);
+		return check_opts_add(co->expects, &h->n_expects, CHECK_MAX_EXPECT,
+				      "expected leaves", arg, err, errlen);
 	case CLI_OPT_EXPECT_DIR:     h->expect_dir = arg; return 0;
 	/* 0 in leaf_check_opts means "default"; --warn-days 0 means off. */
 	case CLI_OPT_WARN_DAYS:      co->leaf.warn_days = u ? (int)u : -1; return 0;

@@ -350,6 +350,72 @@ static void test_metrics_address_is_checked_with_the_options(void)
 	}
 }
 
+/* cli_load_options on "CMD --opt VALUE..." with @n values made by @fmt
+ * from 1..n (the file empty). */
+static int load_list(enum cli_cmd cmd, const char *opt, const char *fmt, int n,
+		     struct cli_opts *o, char *err, size_t errlen)
+{
+	static char values[1100][80];
+	char *argv[2 * 1100 + 4] = { (char *)cli_cmd_names[cmd], "--config", conf_path };
+	int argc = 3, i;
+
+	for (i = 0; i < n && i < 1100; i++) {
+		snprintf(values[i], sizeof(values[i]), fmt, i + 1);
+		argv[argc++] = (char *)opt;
+		argv[argc++] = values[i];
+	}
+	if (cmd == CLI_ANALYZE)
+		argv[argc++] = "a.pcap";
+	argv[argc] = NULL;
+	err[0] = '\0';
+	return cli_load_options(cmd, argc, argv, o, err, errlen);
+}
+
+#define FP64 "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* Each list takes its bound, and one more is refused saying of what. */
+static void check_list_bound(enum cli_cmd cmd, const char *opt, const char *fmt,
+			     int max, const char *want)
+{
+	struct cli_opts o;
+	char err[512];
+
+	CHECK_INT(load_list(cmd, opt, fmt, max, &o, err, sizeof(err)), 0);
+	cli_opts_free(&o);
+	CHECK_INT(load_list(cmd, opt, fmt, max + 1, &o, err, sizeof(err)), -EXIT_USAGE);
+	CHECK_STR(err, want);
+	cli_opts_free(&o);
+}
+
+static void test_list_bounds_say_what_they_count(void)
+{
+	write_conf("");
+	check_list_bound(CLI_RUN, "--port", "%d", 64, "--port: at most 64 ports");
+	check_list_bound(CLI_RUN, "--iface", "eth%d", 64, "--iface: at most 64 interfaces");
+	check_list_bound(CLI_RUN, "--uprobes", "/lib/libssl%d.so.3", 16,
+			 "--uprobes: at most 16 library paths");
+	check_list_bound(CLI_ANALYZE, "--crl", "/c%d.crl", 64, "--crl: at most 64 CRL files");
+	check_list_bound(CLI_ANALYZE, "--expect", "n%d.test=" FP64, 1024,
+			 "--expect: at most 1024 expected leaves");
+	check_list_bound(CLI_ANALYZE, "--webhook", "http://h/%d", 16,
+			 "--webhook: at most 16 URLs");
+	check_list_bound(CLI_RUN, "--alertmanager", "http://h/%d", 16,
+			 "--alertmanager: at most 16 URLs");
+	check_list_bound(CLI_RUN, "--udp-encap", "%d:fou", 16,
+			 "--udp-encap: at most 16 UDP encapsulation ports besides the defaults 4789 and 6081");
+}
+
+static void test_uprobes_mode_error_names_the_option_once(void)
+{
+	struct cli_opts o;
+	char err[512];
+
+	write_conf("");
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "--uprobes", "AUTO"), -EXIT_USAGE);
+	CHECK_STR(err, "--uprobes: 'AUTO' is not 'auto', 'off' or an absolute library path");
+	cli_opts_free(&o);
+}
+
 int main(void)
 {
 	int fd = mkstemp(conf_path);
@@ -369,6 +435,8 @@ int main(void)
 	RUN_TEST(test_malformed_expect_is_a_usage_error);
 	RUN_TEST(test_metrics_address_is_checked_with_the_options);
 	RUN_TEST(test_quiet_and_verbose_undo_each_other);
+	RUN_TEST(test_list_bounds_say_what_they_count);
+	RUN_TEST(test_uprobes_mode_error_names_the_option_once);
 	unlink(conf_path);
 	return CHECK_EXIT_CODE();
 }

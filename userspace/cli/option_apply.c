@@ -51,31 +51,44 @@ static int set_ring_buffer(struct cli_opts *o, unsigned long kib, char *err,
 	return 0;
 }
 
+/* One item of --fail-on: a finding kind or "spike". */
+static int fail_on_item(const char *tok, uint32_t *mask, char *err, size_t errlen)
+{
+	int k;
+
+	if (!*tok) {
+		snprintf(err, errlen, "an empty item (a comma too many, or none given)");
+		return -EXIT_USAGE;
+	}
+	if (strcmp(tok, "spike") == 0) {
+		*mask |= FAIL_ON_SPIKE;
+		return 0;
+	}
+	k = finding_kind_parse(tok);
+	if (k < 0) {
+		snprintf(err, errlen, "unknown finding kind '%s'", tok);
+		return -EXIT_USAGE;
+	}
+	*mask |= 1u << k;
+	return 0;
+}
+
+/* Comma-separated, every item named: "expired,,revoked" and "expired,"
+ * are refused like --webhook-events'. */
 static int parse_fail_on(const char *arg, uint32_t *mask, char *err, size_t errlen)
 {
-	char *copy = strdup(arg), *tok, *save = NULL;
+	char *copy = strdup(arg), *tok, *next;
 	int rc = 0;
 
 	if (!copy) {
 		snprintf(err, errlen, "out of memory");
 		return -EXIT_INTERNAL;
 	}
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int k = finding_kind_parse(tok);
-
-		if (strcmp(tok, "spike") == 0) {
-			*mask |= FAIL_ON_SPIKE;
-		} else if (k >= 0) {
-			*mask |= 1u << k;
-		} else {
-			snprintf(err, errlen, "unknown finding kind '%s'", tok);
-			rc = -EXIT_USAGE;
-			break;
-		}
-	}
-	if (!rc && !*mask) {
-		snprintf(err, errlen, "no finding kind given");
-		rc = -EXIT_USAGE;
+	for (tok = copy; tok && !rc; tok = next) {
+		next = strchr(tok, ',');
+		if (next)
+			*next++ = '\0';
+		rc = fail_on_item(tok, mask, err, errlen);
 	}
 	free(copy);
 	return rc;

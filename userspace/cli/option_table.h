@@ -161,8 +161,8 @@
 	  1, 300, "10", "judging window")                                      \
 	X(SPIKE_FACTOR, "spike-factor", 0, "X", CMD_AR, SPIKES, OT_DOUBLE, 0,   \
 	  1, 1000, "3",                                                        \
-	  "fire when the window's failure rate is X times the learned rate "   \
-	  "and well outside its noise")                                        \
+	  "fire when the window's failure rate is X (a decimal: 2.5) times "   \
+	  "the learned rate and well outside its noise")                       \
 	X(SPIKE_MIN_FAILURES, "spike-min-failures", 0, "N", CMD_AR, SPIKES,     \
 	  OT_UINT, 0, 1, 1000000, "20", "and at least N failures in the window") \
 	X(NO_SPIKES, "no-spikes", 0, NULL, CMD_AR, SPIKES, OT_FLAG, 0, 0, 0, "", \

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "tunnel.h"
 
 static const char *const tunnel_names[TW_TUN__COUNT] = {
@@ -106,17 +107,16 @@ static int kind_parse(const char *name)
 int tw_udp_encap_add(struct tw_udp_encap *u, const char *spec, char *err,
 		     size_t errlen)
 {
-	const char *colon = strchr(spec, ':');
-	unsigned long port;
-	char *end;
+	const char *colon = strchr(spec, ':'), *end;
+	uint64_t port;
 	int kind;
 
 	if (!colon) {
 		snprintf(err, errlen, "'%s' is not PORT:KIND", spec);
 		return -1;
 	}
-	port = strtoul(spec, &end, 10);
-	if (end != colon || end == spec || port == 0 || port > 65535) {
+	if (!tw_dec_parse(spec, &end, &port) || end != colon || port == 0 ||
+	    port > 65535) {
 		snprintf(err, errlen, "'%s': the port is not 1..65535", spec);
 		return -1;
 	}

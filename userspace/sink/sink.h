@@ -56,7 +56,7 @@ enum webhook_selector {
 	(1u << WEBHOOK_SEL_CRITICAL | 1u << WEBHOOK_SEL_SPIKE | 1u << WEBHOOK_SEL_AGENT_ERROR)
 
 /* "critical,spike": a bit per selector. 0, or -EINVAL for an unknown or
- * empty list. */
+ * empty item (",critical", "critical,,spike", "critical,") or list. */
 int webhook_events_parse(const char *list, uint32_t *mask);
 const char *webhook_selector_name(enum webhook_selector sel);
 /* Whether @mask selects @ev. */

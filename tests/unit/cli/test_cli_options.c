@@ -416,6 +416,67 @@ static void test_uprobes_mode_error_names_the_option_once(void)
 	cli_opts_free(&o);
 }
 
+/* One bad value of @opt on analyze's command line and its message. */
+static void check_refused(const char *opt, const char *value, const char *want)
+{
+	struct cli_opts o;
+	char err[512];
+
+	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, opt, value, "a.pcap"), -EXIT_USAGE);
+	CHECK_STR(err, want);
+	cli_opts_free(&o);
+}
+
+/* Whole numbers are digits only, factors plain decimals: what strtoul and
+ * strtod would also take (blanks, signs, hex, exponents) is refused. */
+static void test_numbers_are_plain_digits(void)
+{
+	struct cli_opts o;
+	char err[512];
+
+	write_conf("");
+	check_refused("--port", " 5", "--port: ' 5' is not a whole number from 1 to 65535");
+	check_refused("--port", "+5", "--port: '+5' is not a whole number from 1 to 65535");
+	check_refused("--port", "5 ", "--port: '5 ' is not a whole number from 1 to 65535");
+	check_refused("--port", "0x10", "--port: '0x10' is not a whole number from 1 to 65535");
+	check_refused("--port", "99999999999999999999999",
+		      "--port: '99999999999999999999999' is not a whole number from 1 to 65535");
+	check_refused("--spike-factor", "0x10", "--spike-factor: '0x10' is not a number from 1 to 1000");
+	check_refused("--spike-factor", "1e2", "--spike-factor: '1e2' is not a number from 1 to 1000");
+	check_refused("--spike-factor", "+3", "--spike-factor: '+3' is not a number from 1 to 1000");
+	check_refused("--spike-factor", " 3", "--spike-factor: ' 3' is not a number from 1 to 1000");
+	check_refused("--spike-factor", "3.", "--spike-factor: '3.' is not a number from 1 to 1000");
+	check_refused("--spike-factor", "inf", "--spike-factor: 'inf' is not a number from 1 to 1000");
+	check_refused("--udp-encap", "+5:fou", "--udp-encap: '+5:fou': the port is not 1..65535");
+	check_refused("--udp-encap", " 5:fou", "--udp-encap: ' 5:fou': the port is not 1..65535");
+	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--port", "0443", "--spike-factor", "2.5",
+		       "--warn-days", "0", "a.pcap"), 0);
+	CHECK_INT(o.ports[0], 443);
+	CHECK(o.check.spike.factor == 2.5);
+	CHECK_INT(o.check.leaf.warn_days, -1);
+	cli_opts_free(&o);
+}
+
+/* An empty item of a comma-separated list is refused, in --fail-on as in
+ * --webhook-events. */
+static void test_list_items_are_never_empty(void)
+{
+	struct cli_opts o;
+	char err[512];
+
+	write_conf("");
+	check_refused("--fail-on", "expired,,", "--fail-on: an empty item (a comma too many, or none given)");
+	check_refused("--fail-on", "expired,", "--fail-on: an empty item (a comma too many, or none given)");
+	check_refused("--fail-on", ",expired", "--fail-on: an empty item (a comma too many, or none given)");
+	check_refused("--fail-on", "", "--fail-on: an empty item (a comma too many, or none given)");
+	check_refused("--webhook-events", "critical,", "--webhook-events: 'critical,' is not a list of critical, warning, cert, spike, agent-error, agent, handshake, summary");
+	check_refused("--webhook-events", "critical,,spike", "--webhook-events: 'critical,,spike' is not a list of critical, warning, cert, spike, agent-error, agent, handshake, summary");
+	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--fail-on", "expired,spike",
+		       "--webhook-events", "critical,spike", "a.pcap"), 0);
+	CHECK_INT(o.fail_on, (1u << FINDING_EXPIRED) | FAIL_ON_SPIKE);
+	cli_opts_free(&o);
+}
+
 int main(void)
 {
 	int fd = mkstemp(conf_path);
@@ -437,6 +498,8 @@ int main(void)
 	RUN_TEST(test_quiet_and_verbose_undo_each_other);
 	RUN_TEST(test_list_bounds_say_what_they_count);
 	RUN_TEST(test_uprobes_mode_error_names_the_option_once);
+	RUN_TEST(test_numbers_are_plain_digits);
+	RUN_TEST(test_list_items_are_never_empty);
 	unlink(conf_path);
 	return CHECK_EXIT_CODE();
 }

@@ -416,39 +416,46 @@ static void test_uprobes_mode_error_names_the_option_once(void)
 	cli_opts_free(&o);
 }
 
-/* One bad value of @opt on analyze's command line and its message. */
-static void check_refused(const char *opt, const char *value, const char *want)
+/* Bad values on analyze's command line, each with its message. */
+struct refusal {
+	const char *opt, *value, *want;
+};
+
+static void check_refusals(const struct refusal *r, size_t n)
 {
 	struct cli_opts o;
 	char err[512];
+	size_t i;
 
-	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, opt, value, "a.pcap"), -EXIT_USAGE);
-	CHECK_STR(err, want);
-	cli_opts_free(&o);
+	write_conf("");
+	for (i = 0; i < n; i++) {
+		CHECK_INT(LOAD(CLI_ANALYZE, &o, err, r[i].opt, r[i].value, "a.pcap"),
+			  -EXIT_USAGE);
+		CHECK_STR(err, r[i].want);
+		cli_opts_free(&o);
+	}
 }
+
+#define NOT_PORT(v) { "--port", v, "--port: '" v "' is not a whole number from 1 to 65535" }
+#define NOT_FACTOR(v) \
+	{ "--spike-factor", v, "--spike-factor: '" v "' is not a number from 1 to 1000" }
+#define NOT_ENCAP(v) { "--udp-encap", v, "--udp-encap: '" v "': the port is not 1..65535" }
 
 /* Whole numbers are digits only, factors plain decimals: what strtoul and
  * strtod would also take (blanks, signs, hex, exponents) is refused. */
 static void test_numbers_are_plain_digits(void)
 {
+	static const struct refusal bad[] = {
+		NOT_PORT(" 5"), NOT_PORT("+5"), NOT_PORT("5 "), NOT_PORT("0x10"),
+		NOT_PORT("99999999999999999999999"),
+		NOT_FACTOR("0x10"), NOT_FACTOR("1e2"), NOT_FACTOR("+3"),
+		NOT_FACTOR(" 3"), NOT_FACTOR("3."), NOT_FACTOR("inf"),
+		NOT_ENCAP("+5:fou"), NOT_ENCAP(" 5:fou"),
+	};
 	struct cli_opts o;
 	char err[512];
 
-	write_conf("");
-	check_refused("--port", " 5", "--port: ' 5' is not a whole number from 1 to 65535");
-	check_refused("--port", "+5", "--port: '+5' is not a whole number from 1 to 65535");
-	check_refused("--port", "5 ", "--port: '5 ' is not a whole number from 1 to 65535");
-	check_refused("--port", "0x10", "--port: '0x10' is not a whole number from 1 to 65535");
-	check_refused("--port", "99999999999999999999999",
-		      "--port: '99999999999999999999999' is not a whole number from 1 to 65535");
-	check_refused("--spike-factor", "0x10", "--spike-factor: '0x10' is not a number from 1 to 1000");
-	check_refused("--spike-factor", "1e2", "--spike-factor: '1e2' is not a number from 1 to 1000");
-	check_refused("--spike-factor", "+3", "--spike-factor: '+3' is not a number from 1 to 1000");
-	check_refused("--spike-factor", " 3", "--spike-factor: ' 3' is not a number from 1 to 1000");
-	check_refused("--spike-factor", "3.", "--spike-factor: '3.' is not a number from 1 to 1000");
-	check_refused("--spike-factor", "inf", "--spike-factor: 'inf' is not a number from 1 to 1000");
-	check_refused("--udp-encap", "+5:fou", "--udp-encap: '+5:fou': the port is not 1..65535");
-	check_refused("--udp-encap", " 5:fou", "--udp-encap: ' 5:fou': the port is not 1..65535");
+	check_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--port", "0443", "--spike-factor", "2.5",
 		       "--warn-days", "0", "a.pcap"), 0);
 	CHECK_INT(o.ports[0], 443);
@@ -457,20 +464,24 @@ static void test_numbers_are_plain_digits(void)
 	cli_opts_free(&o);
 }
 
+#define EMPTY_FAIL_ON(v) \
+	{ "--fail-on", v, "--fail-on: an empty item (a comma too many, or none given)" }
+#define NOT_EVENTS(v) { "--webhook-events", v, "--webhook-events: '" v "' is not a " \
+	"list of critical, warning, cert, spike, agent-error, agent, handshake, summary" }
+
 /* An empty item of a comma-separated list is refused, in --fail-on as in
  * --webhook-events. */
 static void test_list_items_are_never_empty(void)
 {
+	static const struct refusal bad[] = {
+		EMPTY_FAIL_ON("expired,,"), EMPTY_FAIL_ON("expired,"),
+		EMPTY_FAIL_ON(",expired"), EMPTY_FAIL_ON(""),
+		NOT_EVENTS("critical,"), NOT_EVENTS("critical,,spike"), NOT_EVENTS(",spike"),
+	};
 	struct cli_opts o;
 	char err[512];
 
-	write_conf("");
-	check_refused("--fail-on", "expired,,", "--fail-on: an empty item (a comma too many, or none given)");
-	check_refused("--fail-on", "expired,", "--fail-on: an empty item (a comma too many, or none given)");
-	check_refused("--fail-on", ",expired", "--fail-on: an empty item (a comma too many, or none given)");
-	check_refused("--fail-on", "", "--fail-on: an empty item (a comma too many, or none given)");
-	check_refused("--webhook-events", "critical,", "--webhook-events: 'critical,' is not a list of critical, warning, cert, spike, agent-error, agent, handshake, summary");
-	check_refused("--webhook-events", "critical,,spike", "--webhook-events: 'critical,,spike' is not a list of critical, warning, cert, spike, agent-error, agent, handshake, summary");
+	check_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--fail-on", "expired,spike",
 		       "--webhook-events", "critical,spike", "a.pcap"), 0);
 	CHECK_INT(o.fail_on, (1u << FINDING_EXPIRED) | FAIL_ON_SPIKE);

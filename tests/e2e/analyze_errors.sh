@@ -107,6 +107,33 @@ assert_eq "--expect without '=': the usage hint" "Try 'tlswatch analyze --help'.
 expect_err "--expect with a short fingerprint" 2 "'a.test=abcd' is not NAME=SHA256" \
 	--expect a.test=abcd "$CAPS/tls12_rsa.pcap"
 
+# Trust store and CRL files that are not regular files: exit 3 at once (a
+# FIFO without a writer is not waited on).
+mkfifo "$T_TMP/fifo"
+for opt in --ca-file --crl; do
+	for f in fifo adir; do
+		T_RC=0
+		timeout 20 "$TW" analyze "$opt" "$T_TMP/$f" "$CAPS/tls12_rsa.pcap" \
+			>"$T_TMP/out" 2>"$T_TMP/err" </dev/null || T_RC=$?
+		assert_eq "$opt on a ${f#a}: exit 3, one line naming it" \
+			"3|tlswatch analyze: $opt $T_TMP/$f: not a regular file" "$T_RC|$(cat "$T_TMP/err")"
+	done
+done
+
+# A URL over 2048 bytes: refused with the options (2), before any file is
+# created, not an alert lost later; the bound itself is accepted.
+url=http://127.0.0.1:1/$(head -c 2029 /dev/zero | tr '\0' x)
+expect_err "--webhook of 2049 bytes" 2 "--webhook: a URL of 2049 bytes: at most 2048" \
+	--db "$T_TMP/long.db" --webhook "${url}x" "$CAPS/tls12_rsa.pcap"
+assert_true "--webhook of 2049 bytes: no --db created" test ! -e "$T_TMP/long.db"
+expect_err "--alertmanager of 2049 bytes" 2 "--alertmanager: a URL of 2049 bytes: at most 2048" \
+	--alertmanager "${url}x" "$CAPS/tls12_rsa.pcap"
+# (the receiver refuses connections: the alert stays in the outbox)
+run_err --webhook "$url" --webhook-timeout 1 "$CAPS/tls12_rsa.pcap"
+assert_eq "--webhook of 2048 bytes: taken, the alert queued (exit 0)" "2048 0" "${#url} $T_RC"
+assert_contains "--webhook of 2048 bytes: the alert waits in the outbox" \
+	"1 alert not delivered" "$(cat "$T_TMP/err")"
+
 run_err --help
 assert_eq "--help: exit 0" 0 "$T_RC"
 assert_contains "--help: usage on stdout" "analyze" "$(cat "$T_TMP/out")"

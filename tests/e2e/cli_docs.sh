@@ -110,6 +110,28 @@ check_conf_error "bad URL" 'webhook = ftp://x\n' "1: webhook: 'ftp://x' is not a
 run_tw run --config "$T_TMP/none.conf"
 assert_eq "missing --config file: exit 3" 3 "$T_RC"
 assert_eq "missing --config file: message" "tlswatch run: $T_TMP/none.conf: No such file or directory" "$(cat "$T_TMP/err")"
+# -v on the command line undoes the file's quiet: the truncated capture's
+# warning is printed.
+write_conf 'quiet\n'
+run_tw analyze --config "$conf" "$CAPS/truncated.pcap"
+assert_eq "file's quiet: the warning is not printed" "" "$(cat "$T_TMP/err")"
+run_tw analyze --config "$conf" -v "$CAPS/truncated.pcap"
+assert_contains "file's quiet, -v on the command line: the warning is printed" \
+	"truncated.pcap: the capture is truncated" "$(cat "$T_TMP/err")"
+
+# A --config that is not a regular file cannot be read (3), and one that
+# would block (a FIFO without a writer) is refused at once, not waited on.
+mkdir "$T_TMP/confdir"
+mkfifo "$T_TMP/conffifo"
+for c in run inventory analyze; do
+	for f in confdir conffifo; do
+		T_RC=0
+		timeout 20 "$TW" "$c" --config "$T_TMP/$f" --show-config >"$T_TMP/out" 2>"$T_TMP/err" </dev/null ||
+			T_RC=$?
+		assert_eq "$c --config on a ${f#conf}: exit 3, one line" \
+			"3|tlswatch $c: $T_TMP/$f: not a regular file" "$T_RC|$(cat "$T_TMP/err")"
+	done
+done
 
 # As root, a configuration file others could change is refused: group- or
 # other-writable, or not root's; 0644 root is fine (the unit's dynamic user

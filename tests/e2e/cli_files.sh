@@ -5,8 +5,8 @@
 # is not an inventory (one line each, naming the file once, exit 3); on a
 # real inventory it lists without leaving -wal/-shm files, and it sees rows
 # still in the write-ahead log of a writer that has it open; `tlswatch run`
-# with an interface that does not exist fails before creating its database
-# or its log.
+# with an interface that does not exist, or a --metrics that is not an
+# address, fails before creating its database or its log.
 . "$(dirname "$0")/lib.sh"
 t_require_tlswatch
 
@@ -76,6 +76,19 @@ if [ "$(id -u)" -eq 0 ]; then
 		"tlswatch run: --iface doesnotexist0: no such interface" "$(cat "$T_TMP/err")"
 	assert_true "run --iface doesnotexist0: no database created" test ! -e "$T_TMP/run.db"
 	assert_true "run --iface doesnotexist0: no log created" test ! -e "$T_TMP/run.jsonl"
+	# A --metrics that is no address is a bad option (2), found before
+	# anything is created; in a network namespace of its own, so that no
+	# build attaches to this host's interfaces.
+	for m in garbage 127.0.0.1:10x localhost:9733; do
+		T_RC=0
+		timeout 20 unshare -n "$TW" run --db "$T_TMP/m.db" --json-log "$T_TMP/m.jsonl" \
+			--metrics "$m" >"$T_TMP/out" 2>"$T_TMP/err" </dev/null || T_RC=$?
+		assert_eq "run --metrics $m: exit 2" 2 "$T_RC"
+		assert_contains "run --metrics $m: the message names --metrics" \
+			"tlswatch run: --metrics: $m: " "$(head -n1 "$T_TMP/err")"
+		assert_true "run --metrics $m: no database or log created" \
+			test ! -e "$T_TMP/m.db" -a ! -e "$T_TMP/m.jsonl"
+	done
 else
 	ok "# SKIP run --iface checks need root"
 fi

@@ -11,7 +11,8 @@
 #      arrives exactly once, under the key of its failed attempts;
 #      Retry-After is honoured; a 400 is final (one attempt);
 #   4. dedup: the same capture twice with one --db alerts once;
-#   5. --webhook-format slack;
+#   5. --webhook-format slack; a signed URL of 2048 bytes (the bound) next
+#      to a short one: each receiver gets the alert through the outbox;
 #   6. live: tlswatch run in a network namespace pair sees an expired
 #      certificate, the receiver fails, the agent is SIGKILLed, restarted
 #      on the same --db with the receiver back: the alert arrives exactly
@@ -337,6 +338,24 @@ for w in revoked.test "- revoked_staple (critical)" "What to do:" "$FP_REVOKED";
 done
 assert_eq "slack: Content-Type application/json, a 32-hex key" "application/json true" \
 	"$(hq "$from" '" ".join(sorted(set(r["headers"]["content-type"] for r in R)))') $(hq "$from" 'all(re.fullmatch("[0-9a-f]{32}", K(r)) for r in R)')"
+
+# ---- 5b. a signed URL of the longest length --------------------------------------
+
+# Signed receiver URLs carry their signature in the query: one of exactly
+# 2048 bytes (the documented bound) next to the short one, both durable.
+long_path=/hook?sig=
+long_url=$HOOK_URL$long_path
+long_path=$long_path$(head -c $((2048 - ${#long_url})) /dev/zero | tr '\0' 'a')
+long_url=$HOOK_URL$long_path
+from=$(($(hook_count) + 1))
+hook_analyze --db "$T_TMP/db5b" --webhook "$long_url" "$C/tls12_reject_expired.pcap"
+assert_eq "URL of 2048 bytes: analyze exits 0, no warning" "2048 0 " \
+	"${#long_url} $A_RC $(cat "$T_TMP/a.err")"
+assert_eq "URL of 2048 bytes: the alert reaches both receivers, the long path whole" \
+	"200 /hook 200 $long_path" \
+	"$(hq "$from" '" ".join("%d %s" % (r["status"], r["path"]) for r in sorted(R, key=lambda r: len(r["path"])))')"
+assert_eq "URL of 2048 bytes: the outbox in --db is empty (both delivered from the file)" 0 \
+	"$(outbox_rows "$T_TMP/db5b")"
 
 if [ "$T_FAILED" -ne 0 ]; then
 	sed 's/^/#   analyze stderr: /' "$T_TMP/a.err" | head -20

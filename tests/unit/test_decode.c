@@ -1359,6 +1359,40 @@ static void test_udp_encap_none_takes_a_default_away(void)
 	CHECK_STR(err, "'5555' is not PORT:KIND");
 }
 
+/* The bound counts the ports the user adds: not the defaults (their kind
+ * changed or taken away) nor a port given none. */
+static void test_udp_encap_bound_counts_the_ports_the_user_adds(void)
+{
+	struct tw_udp_encap u = tw_udp_encap_default;
+	char err[128] = "", spec[32];
+	int i;
+
+	CHECK_INT(tw_udp_encap_add(&u, "4789:gue", err, sizeof(err)), 0);
+	CHECK_INT(tw_udp_encap_add(&u, "6081:none", err, sizeof(err)), 0);
+	for (i = 0; i < 40; i++) {       /* none for a port without a kind */
+		snprintf(spec, sizeof(spec), "%d:none", 20000 + i);
+		CHECK_INT(tw_udp_encap_add(&u, spec, err, sizeof(err)), 0);
+	}
+	for (i = 0; i < TW_UDP_ENCAP_USER_MAX; i++) {
+		snprintf(spec, sizeof(spec), "%d:fou", 10000 + i);
+		CHECK_INT(tw_udp_encap_add(&u, spec, err, sizeof(err)), 0);
+	}
+	CHECK_INT(tw_udp_encap_add(&u, "10000:gue", err, sizeof(err)), 0);  /* replaced */
+	CHECK_INT(tw_udp_encap_add(&u, "6081:geneve", err, sizeof(err)), 0); /* a default */
+	CHECK_INT(tw_udp_encap_add(&u, "30000:vxlan", err, sizeof(err)), -1);
+	CHECK_STR(err, "at most 16 UDP encapsulation ports besides the defaults 4789 and 6081");
+	CHECK_INT(tw_udp_encap_add(&u, "10015:none", err, sizeof(err)), 0); /* room again */
+	CHECK_INT(tw_udp_encap_add(&u, "30000:vxlan", err, sizeof(err)), 0);
+	CHECK_INT(u.n, 18);
+	CHECK_INT(tw_udp_encap_type(&u, 4789), TW_TUN_GUE);
+	CHECK_INT(tw_udp_encap_type(&u, 6081), TW_TUN_GENEVE);
+	CHECK_INT(tw_udp_encap_type(&u, 10000), TW_TUN_GUE);
+	CHECK_INT(tw_udp_encap_type(&u, 10014), TW_TUN_FOU);
+	CHECK_INT(tw_udp_encap_type(&u, 10015), TW_TUN_NONE);
+	CHECK_INT(tw_udp_encap_type(&u, 30000), TW_TUN_VXLAN);
+	CHECK_INT(tw_udp_encap_type(&u, 20000), TW_TUN_NONE);
+}
+
 /* IPv4 in IPv4, @layers times around the hello. */
 static void put_ipip_layers(struct frame *f, int layers)
 {
@@ -1516,6 +1550,7 @@ int main(void)
 	RUN_TEST(test_gue_variant_0_optional_fields_skipped);
 	RUN_TEST(test_gue_variant_1_and_control_messages);
 	RUN_TEST(test_udp_encap_none_takes_a_default_away);
+	RUN_TEST(test_udp_encap_bound_counts_the_ports_the_user_adds);
 	RUN_TEST(test_two_layers_report_the_outermost);
 	RUN_TEST(test_three_layers_are_too_deep);
 	RUN_TEST(test_tunnel_header_cut_short_is_truncated);

@@ -346,19 +346,43 @@ static void test_next_due_skips_rows_in_flight(void)
 	outbox_close(ob);
 }
 
+/* Each refusal says why in outbox_error(), so the caller's warning is never
+ * empty. */
 static void test_put_refuses_bad_target_and_key(void)
 {
 	struct outbox *ob = open_ob(NULL, 0, 0);
-	char target[OUTBOX_TARGET_MAX + 1];
+	char target[OUTBOX_TARGET_LEN + 2];
 
-	memset(target, 'x', OUTBOX_TARGET_MAX);
-	target[OUTBOX_TARGET_MAX] = '\0';
+	memset(target, 'x', OUTBOX_TARGET_LEN + 1);
+	target[OUTBOX_TARGET_LEN + 1] = '\0';
 	CHECK_INT(outbox_put(ob, target, "k", false, "", 0, T0), -ENAMETOOLONG);
+	CHECK_STR(outbox_error(ob), "outbox :memory:: storing an alert: a target "
+		  "of 2049 bytes, at most 2048");
 	CHECK_INT(outbox_put(ob, "", "k", false, "", 0, T0), -EINVAL);
+	CHECK_STR(outbox_error(ob), "outbox :memory:: storing an alert: no target, "
+		  "no key or a key over 32 characters");
 	CHECK_INT(outbox_put(ob, "hook", "", false, "", 0, T0), -EINVAL);
 	CHECK_INT(outbox_put(ob, "hook", "0123456789abcdef0123456789abcdef0",
 			     false, "", 0, T0), -EINVAL);
 	CHECK_INT(outbox_depth(ob), 0);
+	outbox_close(ob);
+}
+
+/* Signed webhook URLs run to hundreds of bytes: one of OUTBOX_TARGET_LEN
+ * is stored and handed out whole. */
+static void test_put_keeps_a_target_of_the_longest_length(void)
+{
+	struct outbox *ob = open_ob(NULL, 0, 0);
+	char target[OUTBOX_TARGET_LEN + 1];
+	struct outbox_item it[1];
+
+	memset(target, 'x', OUTBOX_TARGET_LEN);
+	target[OUTBOX_TARGET_LEN] = '\0';
+	CHECK_INT(outbox_put(ob, target, "k", false, "b", 1, T0), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 1), 1);
+	CHECK_INT(strlen(it[0].target), OUTBOX_TARGET_LEN);
+	CHECK(strcmp(it[0].target, target) == 0);
+	outbox_item_release(&it[0]);
 	outbox_close(ob);
 }
 
@@ -709,6 +733,7 @@ int main(void)
 	RUN_TEST(test_put_survives_sigkill);
 	RUN_TEST(test_next_due_skips_rows_in_flight);
 	RUN_TEST(test_put_refuses_bad_target_and_key);
+	RUN_TEST(test_put_keeps_a_target_of_the_longest_length);
 	RUN_TEST(test_shares_the_inventory_file_and_leaves_user_version);
 	RUN_TEST(test_newer_outbox_schema_is_refused);
 	RUN_TEST(test_move_takes_rows_schedules_and_claims_into_the_file);

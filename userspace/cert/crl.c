@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -19,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/digest.h"
+#include "common/open_regular.h"
 #include "cert_info.h"
 #include "crl.h"
 
@@ -205,12 +207,16 @@ int crl_store_add(struct crl_store *s, const uint8_t *buf, size_t len,
 static uint8_t *crl_read_file(const char *path, size_t *len, char *err,
 			      size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
+	int fd = tw_open_regular(path);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
 	uint8_t *buf = NULL;
 	size_t cap = 0, n = 0, got;
 
 	if (!f) {
-		snprintf(err, errlen, "--crl %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "--crl %s: %s", path,
+			 fd < 0 ? tw_open_regular_error(fd) : strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return NULL;
 	}
 	for (;;) {

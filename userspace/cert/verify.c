@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "common/open_regular.h"
 #include "verify.h"
 
 #define VERIFY_DIR_MAX_FILES 4096
@@ -39,12 +41,14 @@ static int verify_load_file(X509_STORE *st, const char *opt, const char *path,
 			    char *err, size_t errlen)
 {
 	char why[160];
-	struct stat sb;
+	/* OpenSSL opens it by its name: a FIFO would block that open */
+	int fd = tw_open_regular(path);
 
-	if (stat(path, &sb) != 0) {
-		snprintf(err, errlen, "%s %s: %s", opt, path, strerror(errno));
+	if (fd < 0) {
+		snprintf(err, errlen, "%s %s: %s", opt, path, tw_open_regular_error(fd));
 		return -1;
 	}
+	close(fd);
 	if (!X509_STORE_load_file(st, path)) {
 		verify_openssl_reason(why, sizeof(why));
 		snprintf(err, errlen, "%s %s: no usable PEM certificate (%s)",

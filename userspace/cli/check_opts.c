@@ -15,11 +15,11 @@ void check_opts_init(struct check_opts *co, bool online, const char *db)
 	co->health.expects = co->expects;
 }
 
-int check_opts_add(const char **list, int *n, int max, const char *arg,
-		   char *err, size_t errlen)
+int check_opts_add(const char **list, int *n, int max, const char *what,
+		   const char *arg, char *err, size_t errlen)
 {
 	if (*n == max) {
-		snprintf(err, errlen, "at most %d", max);
+		snprintf(err, errlen, "at most %d %s", max, what);
 		return -EXIT_USAGE;
 	}
 	list[(*n)++] = arg;

@@ -26,9 +26,10 @@ struct check_opts {
 
 /* Defaults: @online and @db (NULL: in-memory inventory) differ per command. */
 void check_opts_init(struct check_opts *co, bool online, const char *db);
-/* Appends @arg to a list of at most @max. 0, or -EXIT_USAGE with @err. */
-int check_opts_add(const char **list, int *n, int max, const char *arg,
-		   char *err, size_t errlen);
+/* Appends @arg to a list of at most @max @what ("CRL files"). 0, or
+ * -EXIT_USAGE with @err ("at most 64 CRL files"). */
+int check_opts_add(const char **list, int *n, int max, const char *what,
+		   const char *arg, char *err, size_t errlen);
 /* Opens the checker. A database that cannot be used is a warning (the
  * inventory is kept in memory); bad files are errors. Returns 0 or -1. */
 int check_opts_open(const char *cmd, struct check_opts *co, struct cert_health **out);

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,15 +8,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "common/open_regular.h"
 #include "config_file.h"
 
 static int check_owner(const char *path, const struct stat *st, char *err,
 		       size_t errlen)
 {
-	if (!S_ISREG(st->st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		return -EXIT_USAGE;
-	}
 	if (geteuid() == 0 && (st->st_uid != 0 || (st->st_mode & 022))) {
 		snprintf(err, errlen, "%s: refused: running as root, the file must be owned by root and not writable by group or others (chown root %s; chmod go-w %s)",
 			 path, path, path);
@@ -33,11 +29,11 @@ static int slurp(const char *path, bool optional, char **text, char *err, size_t
 	ssize_t got;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = tw_open_regular(path);
 	if (fd < 0) {
-		if (errno == ENOENT && optional)
+		if (fd == -ENOENT && optional)
 			return 1;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, tw_open_regular_error(fd));
 		return -EXIT_INPUT;
 	}
 	rc = fstat(fd, &st) < 0 ? -EXIT_INPUT : check_owner(path, &st, err, errlen);

@@ -9,6 +9,7 @@
 #include "cli_opts.h"
 #include "cert/expect.h"
 #include "common/timefmt.h"
+#include "net/http_server.h"
 
 static int add_port(struct cli_opts *o, unsigned long port, char *err, size_t errlen)
 {
@@ -30,12 +31,12 @@ static int add_uprobes(struct cli_opts *o, const char *arg, char *err,
 					   !strcmp(o->uprobes[0], "off"))))
 		o->n_uprobes = 0;
 	if (!mode && arg[0] != '/') {
-		snprintf(err, errlen, "--uprobes %s: 'auto', 'off' or an absolute "
+		snprintf(err, errlen, "'%s' is not 'auto', 'off' or an absolute "
 			 "library path", arg);
 		return -EXIT_USAGE;
 	}
-	return check_opts_add(o->uprobes, &o->n_uprobes, CLI_MAX_UPROBES, arg,
-			      err, errlen);
+	return check_opts_add(o->uprobes, &o->n_uprobes, CLI_MAX_UPROBES,
+			      "library paths", arg, err, errlen);
 }
 
 /* The kernel takes only a power of two (whole pages). */
@@ -50,31 +51,44 @@ static int set_ring_buffer(struct cli_opts *o, unsigned long kib, char *err,
 	return 0;
 }
 
+/* One item of --fail-on: a finding kind or "spike". */
+static int fail_on_item(const char *tok, uint32_t *mask, char *err, size_t errlen)
+{
+	int k;
+
+	if (!*tok) {
+		snprintf(err, errlen, "an empty item (a comma too many, or none given)");
+		return -EXIT_USAGE;
+	}
+	if (strcmp(tok, "spike") == 0) {
+		*mask |= FAIL_ON_SPIKE;
+		return 0;
+	}
+	k = finding_kind_parse(tok);
+	if (k < 0) {
+		snprintf(err, errlen, "unknown finding kind '%s'", tok);
+		return -EXIT_USAGE;
+	}
+	*mask |= 1u << k;
+	return 0;
+}
+
+/* Comma-separated, every item named: "expired,,revoked" and "expired,"
+ * are refused like --webhook-events'. */
 static int parse_fail_on(const char *arg, uint32_t *mask, char *err, size_t errlen)
 {
-	char *copy = strdup(arg), *tok, *save = NULL;
+	char *copy = strdup(arg), *tok, *next;
 	int rc = 0;
 
 	if (!copy) {
 		snprintf(err, errlen, "out of memory");
 		return -EXIT_INTERNAL;
 	}
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int k = finding_kind_parse(tok);
-
-		if (strcmp(tok, "spike") == 0) {
-			*mask |= FAIL_ON_SPIKE;
-		} else if (k >= 0) {
-			*mask |= 1u << k;
-		} else {
-			snprintf(err, errlen, "unknown finding kind '%s'", tok);
-			rc = -EXIT_USAGE;
-			break;
-		}
-	}
-	if (!rc && !*mask) {
-		snprintf(err, errlen, "no finding kind given");
-		rc = -EXIT_USAGE;
+	for (tok = copy; tok && !rc; tok = next) {
+		next = strchr(tok, ',');
+		if (next)
+			*next++ = '\0';
+		rc = fail_on_item(tok, mask, err, errlen);
 	}
 	free(copy);
 	return rc;
@@ -104,7 +118,8 @@ static int apply_general(struct cli_opts *o, enum cli_opt id, const char *arg,
 	case CLI_OPT_UNTIL:           return parse_utc(arg, &o->until_us, err, errlen);
 	case CLI_OPT_PORT:            return add_port(o, u, err, errlen);
 	case CLI_OPT_IFACE:
-		return check_opts_add(o->ifaces, &o->n_ifaces, CLI_MAX_IFACES, arg, err, errlen);
+		return check_opts_add(o->ifaces, &o->n_ifaces, CLI_MAX_IFACES,
+				      "interfaces", arg, err, errlen);
 	case CLI_OPT_UDP_ENCAP:
 		return tw_udp_encap_add(&o->udp_encap, arg, err, errlen) ? -EXIT_USAGE : 0;
 	case CLI_OPT_JSON_LOG:        o->log_path = arg; return 0;
@@ -119,8 +134,9 @@ static int apply_general(struct cli_opts *o, enum cli_opt id, const char *arg,
 	case CLI_OPT_FAIL_ON:         return parse_fail_on(arg, &o->fail_on, err, errlen);
 	case CLI_OPT_CONFIG:          o->config_path = arg; return 0;
 	case CLI_OPT_SHOW_CONFIG:     o->show_config = true; return 0;
-	case CLI_OPT_QUIET:           o->quiet = true; return 0;
-	case CLI_OPT_VERBOSE:         o->verbose++; return 0;
+	/* each undoes the other: the command line's wins over the file's */
+	case CLI_OPT_QUIET:           o->quiet = true; o->verbose = 0; return 0;
+	case CLI_OPT_VERBOSE:         o->verbose++; o->quiet = false; return 0;
 	case CLI_OPT_HELP:            o->help = true; return 0;
 	default:                      return 1;
 	}
@@ -135,7 +151,8 @@ static int apply_check(struct check_opts *co, enum cli_opt id, const char *arg,
 	case CLI_OPT_CA_FILE:        h->ca_file = arg; return 0;
 	case CLI_OPT_CA_DIR:         h->ca_dir = arg; return 0;
 	case CLI_OPT_CRL:
-		return check_opts_add(co->crl_files, &h->n_crl, CHECK_MAX_CRL, arg, err, errlen);
+		return check_opts_add(co->crl_files, &h->n_crl, CHECK_MAX_CRL,
+				      "CRL files", arg, err, errlen);
 	case CLI_OPT_ONLINE:         h->online = true; return 0;
 	case CLI_OPT_NO_ONLINE:      h->online = false; return 0;
 	case CLI_OPT_OCSP_TIMEOUT:   h->ocsp_timeout_ms = (int)u; return 0;
@@ -143,8 +160,8 @@ static int apply_check(struct check_opts *co, enum cli_opt id, const char *arg,
 	case CLI_OPT_EXPECT:
 		if (expect_spec_check(arg, err, errlen) < 0)
 			return -EXIT_USAGE;
-		return check_opts_add(co->expects, &h->n_expects, CHECK_MAX_EXPECT, arg,
-				  err, errlen);
+		return check_opts_add(co->expects, &h->n_expects, CHECK_MAX_EXPECT,
+				      "expected leaves", arg, err, errlen);
 	case CLI_OPT_EXPECT_DIR:     h->expect_dir = arg; return 0;
 	/* 0 in leaf_check_opts means "default"; --warn-days 0 means off. */
 	case CLI_OPT_WARN_DAYS:      co->leaf.warn_days = u ? (int)u : -1; return 0;
@@ -179,6 +196,9 @@ static int apply_output(struct output_opts *out, enum cli_opt id, const char *ar
 					   err, errlen);
 	case CLI_OPT_INSTANCE:          out->instance = arg; return 0;
 	case CLI_OPT_METRICS:
+		if (http_server_check_addr(arg, err, errlen) < 0)
+			return -EXIT_USAGE;
+		/* fall through */
 	case CLI_OPT_NO_METRICS:
 		out->metrics_addr = id == CLI_OPT_METRICS ? arg : NULL;
 		out->metrics_optional = false;

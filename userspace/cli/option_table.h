@@ -12,10 +12,14 @@
  * OT_DOUBLE values (and are shown in the help); "default" is the value
  * applied before the configuration file and the command line, and shown in
  * the help ("" when the default is not a value of the option: the help
- * text says what it is).
+ * text says what it is). A list's bound is said with TW_NUM(its macro).
  */
 #ifndef TW_CLI_OPTION_TABLE_H
 #define TW_CLI_OPTION_TABLE_H
+
+/* A bound's macro (a plain number) as text, for the help. */
+#define TW_NUM_(x) #x
+#define TW_NUM(x) TW_NUM_(x)
 
 /* Subcommands an option belongs to. */
 #define CMD_A (1u << CLI_ANALYZE)
@@ -49,16 +53,19 @@
 	  "way")                                                               \
 	X(PORT, "port", 0, "PORT", CMD_AR, GENERAL, OT_UINT, OF_REPEAT, 1,      \
 	  65535, "",                                                           \
-	  "watched TCP server port (repeatable); default: every port for "     \
-	  "analyze, 443 for run")                                              \
+	  "watched TCP server port (repeatable, at most "                      \
+	  TW_NUM(CLI_MAX_PORTS) " ports); default: every port for analyze, "   \
+	  "443 for run")                                                       \
 	X(UDP_ENCAP, "udp-encap", 0, "PORT:KIND", CMD_AR, GENERAL, OT_STR,     \
 	  OF_REPEAT, 0, 0, "",                                                 \
 	  "UDP destination port PORT carries tunnels of KIND: vxlan, geneve, " \
 	  "fou or gue, or none to stop decapsulating it (repeatable, at most " \
-	  "16 ports); default: 4789:vxlan and 6081:geneve, FOU and GUE have "  \
-	  "no standard port")                                                  \
+	  TW_NUM(TW_UDP_ENCAP_USER_MAX) " ports besides the defaults; none "    \
+	  "takes no room); default: "                                          \
+	  "4789:vxlan and 6081:geneve, FOU and GUE have no standard port")     \
 	X(IFACE, "iface", 0, "IF", CMD_R, GENERAL, OT_STR, OF_REPEAT, 0, 0, "", \
-	  "watch interface IF (repeatable), or every interface whose name "    \
+	  "watch interface IF (repeatable, at most " TW_NUM(CLI_MAX_IFACES)    \
+	  "), or every interface whose name "                                  \
 	  "matches the glob IF ('veth*'), also those that appear later; "      \
 	  "default: every interface that is up at start, except loopback")     \
 	X(JSON_LOG, "json-log", 0, "FILE", CMD_R, GENERAL, OT_STR, 0, 0, 0, "-", \
@@ -72,7 +79,8 @@
 	  "read from the server's own TLS library (OpenSSL 3), TLS 1.3 "       \
 	  "included: 'auto' (the libraries of the processes listening on the " \
 	  "watched ports, and the system's OpenSSL 3), 'off', or the path of " \
-	  "a libssl.so.3 or libcrypto.so.3 (repeatable)")                      \
+	  "a libssl.so.3 or libcrypto.so.3 (repeatable, at most "              \
+	  TW_NUM(CLI_MAX_UPROBES) " paths)")                                   \
 	X(STATS_INTERVAL, "stats-interval", 0, "SECS", CMD_R, GENERAL, OT_UINT, \
 	  0, 1, 86400, "60", "an agent stats event every SECS seconds")        \
 	X(DIR_BUDGET, "dir-budget", 0, "BYTES", CMD_R, GENERAL, OT_UINT, 0,     \
@@ -126,7 +134,8 @@
 	X(CA_DIR, "ca-dir", 0, "DIR", CMD_AR, CHECKS, OT_STR, 0, 0, 0, "",      \
 	  "trust store: every PEM file in DIR")                                \
 	X(CRL, "crl", 0, "FILE", CMD_AR, CHECKS, OT_STR, OF_REPEAT, 0, 0, "",   \
-	  "a CRL, PEM or DER (repeatable); applies to every certificate of a " \
+	  "a CRL, PEM or DER (repeatable, at most " TW_NUM(CHECK_MAX_CRL)      \
+	  " files); applies to every certificate of a "                        \
 	  "chain whose issuer signed it")                                      \
 	X(ONLINE, "online", 0, NULL, CMD_AR, CHECKS, OT_FLAG, 0, 0, 0, "",      \
 	  "query OCSP responders and fetch CRL distribution points over "      \
@@ -141,7 +150,8 @@
 	  "only past its nextUpdate")                                          \
 	X(EXPECT, "expect", 0, "NAME=SHA256", CMD_AR, CHECKS, OT_STR,           \
 	  OF_REPEAT, 0, 0, "",                                                 \
-	  "the leaf deployed for NAME (repeatable); another leaf served for "  \
+	  "the leaf deployed for NAME (repeatable, at most "                   \
+	  TW_NUM(CHECK_MAX_EXPECT) "); another leaf served for "               \
 	  "NAME is 'unexpected'")                                              \
 	X(EXPECT_DIR, "expect-dir", 0, "DIR", CMD_AR, CHECKS, OT_STR, 0, 0, 0,  \
 	  "", "the PEM certificates deployed; names from their SANs")          \
@@ -151,17 +161,18 @@
 	  1, 300, "10", "judging window")                                      \
 	X(SPIKE_FACTOR, "spike-factor", 0, "X", CMD_AR, SPIKES, OT_DOUBLE, 0,   \
 	  1, 1000, "3",                                                        \
-	  "fire when the window's failure rate is X times the learned rate "   \
-	  "and well outside its noise")                                        \
+	  "fire when the window's failure rate is X (a decimal: 2.5) times "   \
+	  "the learned rate and well outside its noise")                       \
 	X(SPIKE_MIN_FAILURES, "spike-min-failures", 0, "N", CMD_AR, SPIKES,     \
 	  OT_UINT, 0, 1, 1000000, "20", "and at least N failures in the window") \
 	X(NO_SPIKES, "no-spikes", 0, NULL, CMD_AR, SPIKES, OT_FLAG, 0, 0, 0, "", \
 	  "no spike detection")                                                \
 	X(WEBHOOK, "webhook", 0, "URL", CMD_AR, DELIVERY, OT_STR, OF_REPEAT, 0, \
 	  0, "",                                                               \
-	  "POST selected events to URL (repeatable, http or https); a "        \
-	  "durable outbox in the --db file keeps them until the receiver "     \
-	  "answers 2xx")                                                       \
+	  "POST selected events to URL (http or https, at most "               \
+	  TW_NUM(OUTPUT_URL_LEN) " bytes; repeatable, at most "                \
+	  TW_NUM(OUTPUT_MAX_URLS) " URLs); a durable outbox in the --db file " \
+	  "keeps them until the receiver answers 2xx")                         \
 	X(WEBHOOK_EVENTS, "webhook-events", 0, "LIST", CMD_AR, DELIVERY, OT_STR, \
 	  0, 0, 0, "critical,spike,agent-error",                               \
 	  "which events (comma-separated): critical (cert events with a "      \
@@ -187,14 +198,16 @@
 	X(ALERTMANAGER, "alertmanager", 0, "URL", CMD_AR, DELIVERY, OT_STR,     \
 	  OF_REPEAT, 0, 0, "",                                                 \
 	  "push critical findings and spikes to the Alertmanager at URL (its " \
-	  "v2 API; repeatable)")                                               \
+	  "v2 API; at most " TW_NUM(OUTPUT_URL_LEN) " bytes; repeatable, at "  \
+	  "most " TW_NUM(OUTPUT_MAX_URLS) " URLs)")                            \
 	X(INSTANCE, "instance", 0, "NAME", CMD_AR, DELIVERY, OT_STR, 0, 0, 0,   \
 	  "", "the 'instance' label of Alertmanager alerts (default: the host " \
 	  "name)")                                                             \
 	X(METRICS, "metrics", 0, "ADDR:PORT", CMD_R, DELIVERY, OT_STR, 0, 0, 0, \
 	  "127.0.0.1:9733",                                                    \
-	  "serve Prometheus /metrics and /healthz there ([::1]:PORT for "      \
-	  "IPv6); when the default port is taken the agent runs without it")   \
+	  "serve Prometheus /metrics and /healthz there (a numeric address; " \
+	  "[::1]:PORT for IPv6); when the default port is taken the agent "    \
+	  "runs without it")                                                   \
 	X(NO_METRICS, "no-metrics", 0, NULL, CMD_R, DELIVERY, OT_FLAG, 0, 0, 0, \
 	  "", "no HTTP server")
 

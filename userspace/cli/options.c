@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "cli_opts.h"
+#include "common/decimal.h"
 #include "config_file.h"
 
 const struct cli_option cli_options[CLI_OPT__COUNT] = {
@@ -56,24 +57,48 @@ static int find_option(const char *name)
 	return -1;
 }
 
+/* Digits only ("5", not " 5", "+5" or "0x5"). */
+static bool parse_whole(const char *arg, uint64_t *v)
+{
+	const char *end;
+
+	return tw_dec_parse(arg, &end, v) && !*end;
+}
+
+/* Plain decimal: digits, then maybe a point and digits ("2.5", not "1e2",
+ * "0x10", "+3", ".5" or "inf"). */
+static bool parse_decimal(const char *arg, double *d)
+{
+	const char *end;
+	uint64_t unused;
+
+	if (!tw_dec_parse(arg, &end, &unused))
+		return false;
+	if (*end == '.' && !tw_dec_parse(end + 1, &end, &unused))
+		return false;
+	if (*end)
+		return false;
+	errno = 0;
+	*d = strtod(arg, NULL);
+	return errno == 0;
+}
+
 /* The value of @arg for option @id, checked against its type and bounds. */
 static int check_value(enum cli_opt id, const char *arg, unsigned long *u,
 		       double *d, char *err, size_t errlen)
 {
 	const struct cli_option *opt = &cli_options[id];
-	char *end;
+	uint64_t v;
 
-	errno = 0;
 	if (opt->type == OT_UINT) {
-		*u = strtoul(arg, &end, 10);
-		if (!*arg || *end || errno || arg[0] == '-' || *u < opt->min || *u > opt->max) {
+		if (!parse_whole(arg, &v) || v < opt->min || v > opt->max) {
 			snprintf(err, errlen, "'%s' is not a whole number from %.0f to %.0f",
 				 arg, opt->min, opt->max);
 			return -EXIT_USAGE;
 		}
+		*u = (unsigned long)v;
 	} else if (opt->type == OT_DOUBLE) {
-		*d = strtod(arg, &end);
-		if (!*arg || *end || errno || !(*d >= opt->min && *d <= opt->max)) {
+		if (!parse_decimal(arg, d) || !(*d >= opt->min && *d <= opt->max)) {
 			snprintf(err, errlen, "'%s' is not a number from %g to %g",
 				 arg, opt->min, opt->max);
 			return -EXIT_USAGE;
@@ -100,6 +125,8 @@ static int opposite(enum cli_opt id)
 	case CLI_OPT_NO_ONLINE:  return CLI_OPT_ONLINE;
 	case CLI_OPT_METRICS:    return CLI_OPT_NO_METRICS;
 	case CLI_OPT_NO_METRICS: return CLI_OPT_METRICS;
+	case CLI_OPT_QUIET:      return CLI_OPT_VERBOSE;
+	case CLI_OPT_VERBOSE:    return CLI_OPT_QUIET;
 	default:                 return -1;
 	}
 }

@@ -26,8 +26,13 @@ int output_opts_add_url(const char **list, int *n, const char *url,
 		snprintf(err, errlen, "'%s' is not an http:// or https:// URL", url);
 		return -EXIT_USAGE;
 	}
+	if (strlen(url) > OUTPUT_URL_LEN) {
+		snprintf(err, errlen, "a URL of %zu bytes: at most %d", strlen(url),
+			 OUTPUT_URL_LEN);
+		return -EXIT_USAGE;
+	}
 	if (*n == OUTPUT_MAX_URLS) {
-		snprintf(err, errlen, "at most %d", OUTPUT_MAX_URLS);
+		snprintf(err, errlen, "at most %d URLs", OUTPUT_MAX_URLS);
 		return -EXIT_USAGE;
 	}
 	list[(*n)++] = url;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "tunnel.h"
 
 static const char *const tunnel_names[TW_TUN__COUNT] = {
@@ -42,28 +43,54 @@ static bool udp_kind(uint8_t type)
 	       type == TW_TUN_FOU || type == TW_TUN_GUE;
 }
 
+const struct tw_udp_encap tw_udp_encap_default = {
+	.n = TW_UDP_ENCAP_DEFAULTS,
+	.e = { { TW_VXLAN_PORT, TW_TUN_VXLAN }, { TW_GENEVE_PORT, TW_TUN_GENEVE } },
+};
+
+static bool udp_encap_is_default(uint16_t port)
+{
+	int i;
+
+	for (i = 0; i < tw_udp_encap_default.n; i++)
+		if (tw_udp_encap_default.e[i].port == port)
+			return true;
+	return false;
+}
+
+/* The ports of @u that are not defaults: what the user's bound counts. */
+static int udp_encap_user_ports(const struct tw_udp_encap *u)
+{
+	int i, n = 0;
+
+	for (i = 0; i < u->n; i++)
+		n += !udp_encap_is_default(u->e[i].port);
+	return n;
+}
+
+/* PORT:none drops the port's entry (a port without one carries nothing);
+ * another kind replaces it or adds one. -1 past the user's bound. */
 static int udp_encap_set(struct tw_udp_encap *u, uint16_t port, uint8_t type)
 {
 	int i;
 
-	for (i = 0; i < u->n; i++) {
-		if (u->e[i].port == port) {
-			u->e[i].type = type;
-			return 0;
-		}
+	for (i = 0; i < u->n; i++)
+		if (u->e[i].port == port)
+			break;
+	if (type == TW_TUN_NONE) {
+		if (i < u->n)
+			u->e[i] = u->e[--u->n];
+		return 0;
 	}
-	if (u->n == TW_UDP_ENCAP_MAX)
-		return -1;
-	u->e[u->n].port = port;
-	u->e[u->n].type = type;
-	u->n++;
+	if (i == u->n) {
+		if (!udp_encap_is_default(port) &&
+		    udp_encap_user_ports(u) == TW_UDP_ENCAP_USER_MAX)
+			return -1;
+		u->e[u->n++].port = port;
+	}
+	u->e[i].type = type;
 	return 0;
 }
-
-const struct tw_udp_encap tw_udp_encap_default = {
-	.n = 2,
-	.e = { { TW_VXLAN_PORT, TW_TUN_VXLAN }, { TW_GENEVE_PORT, TW_TUN_GENEVE } },
-};
 
 static int kind_parse(const char *name)
 {
@@ -80,17 +107,16 @@ static int kind_parse(const char *name)
 int tw_udp_encap_add(struct tw_udp_encap *u, const char *spec, char *err,
 		     size_t errlen)
 {
-	const char *colon = strchr(spec, ':');
-	unsigned long port;
-	char *end;
+	const char *colon = strchr(spec, ':'), *end;
+	uint64_t port;
 	int kind;
 
 	if (!colon) {
 		snprintf(err, errlen, "'%s' is not PORT:KIND", spec);
 		return -1;
 	}
-	port = strtoul(spec, &end, 10);
-	if (end != colon || end == spec || port == 0 || port > 65535) {
+	if (!tw_dec_parse(spec, &end, &port) || end != colon || port == 0 ||
+	    port > 65535) {
 		snprintf(err, errlen, "'%s': the port is not 1..65535", spec);
 		return -1;
 	}
@@ -101,8 +127,9 @@ int tw_udp_encap_add(struct tw_udp_encap *u, const char *spec, char *err,
 		return -1;
 	}
 	if (udp_encap_set(u, (uint16_t)port, (uint8_t)kind)) {
-		snprintf(err, errlen, "at most %d UDP encapsulation ports",
-			 TW_UDP_ENCAP_MAX);
+		snprintf(err, errlen, "at most %d UDP encapsulation ports besides "
+			 "the defaults %d and %d", TW_UDP_ENCAP_USER_MAX,
+			 TW_VXLAN_PORT, TW_GENEVE_PORT);
 		return -1;
 	}
 	return 0;

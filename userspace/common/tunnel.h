@@ -41,15 +41,17 @@ const char *tw_tunnel_id_name(unsigned type);
 #define TW_TUNNEL_STRLEN (2 * TW_ADDR_STRLEN + 40)
 const char *tw_tunnel_format(const struct tw_tunnel *t, char *buf);
 
-/* Which UDP destination ports carry which encapsulation. */
-#define TW_UDP_ENCAP_MAX 16
+/* Which UDP destination ports carry which encapsulation: the defaults
+ * (TW_UDP_ENCAP_DEFAULTS ports) and at most TW_UDP_ENCAP_USER_MAX others. */
+#define TW_UDP_ENCAP_DEFAULTS 2
+#define TW_UDP_ENCAP_USER_MAX 16
+#define TW_UDP_ENCAP_MAX (TW_UDP_ENCAP_DEFAULTS + TW_UDP_ENCAP_USER_MAX)
 
 struct tw_udp_encap {
 	int n;
 	struct {
 		uint16_t port;
-		uint8_t type;        /* TW_TUN_VXLAN, _GENEVE, _FOU, _GUE;
-				      * TW_TUN_NONE: the port is not one */
+		uint8_t type;        /* TW_TUN_VXLAN, _GENEVE, _FOU, _GUE */
 	} e[TW_UDP_ENCAP_MAX];
 };
 
@@ -57,8 +59,9 @@ struct tw_udp_encap {
 extern const struct tw_udp_encap tw_udp_encap_default;
 /*
  * Adds "PORT:KIND" (KIND: vxlan, geneve, fou, gue, or none to take a
- * default away), replacing what PORT had. Returns 0, or -1 with the
- * reason in @err.
+ * default away), replacing what PORT had. A port of the defaults, or one
+ * given none, takes no room: more than TW_UDP_ENCAP_USER_MAX other ports
+ * is an error. Returns 0, or -1 with the reason in @err.
  */
 int tw_udp_encap_add(struct tw_udp_encap *u, const char *spec, char *err,
 		     size_t errlen);

@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,20 @@ static int ob_fail(struct outbox *ob, const char *what)
 	snprintf(ob->err, sizeof(ob->err), "outbox %s: %s: %s", ob->where, what,
 		 sqlite3_errmsg(ob->db));
 	return (sqlite3_extended_errcode(ob->db) & 0xff) == SQLITE_FULL ? -ENOSPC : -EIO;
+}
+
+/* Records why a call was refused before the database saw it; returns @rc. */
+static int __attribute__((format(printf, 3, 4)))
+ob_refuse(struct outbox *ob, int rc, const char *fmt, ...)
+{
+	char why[192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(ob->err, sizeof(ob->err), "outbox %s: %s", ob->where, why);
+	return rc;
 }
 
 static int ob_exec(struct outbox *ob, const char *sql, const char *what)
@@ -601,8 +616,10 @@ int outbox_claim(struct outbox *ob, const char *dedup_key, int64_t now_us,
 	int rc;
 
 	idem_key[0] = '\0';
-	if (!ob || !dedup_key || !*dedup_key)
+	if (!ob)
 		return -EINVAL;
+	if (!dedup_key || !*dedup_key)
+		return ob_refuse(ob, -EINVAL, "claiming: no dedup key");
 	if ((rc = ob_begin(ob, "claiming")))
 		return rc;
 	rc = ob_end(ob, ob_claim_locked(ob, dedup_key, now_us, idem_key));
@@ -666,11 +683,16 @@ int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
 				  .body_len = len, .created_us = now_us };
 	int rc;
 
-	if (!ob || !target || !*target || !idem_key || !*idem_key ||
-	    strlen(idem_key) > OUTBOX_KEY_LEN || (!body && len))
+	if (!ob)
 		return -EINVAL;
-	if (strlen(target) >= OUTBOX_TARGET_MAX)
-		return -ENAMETOOLONG;
+	if (!target || !*target || !idem_key || !*idem_key ||
+	    strlen(idem_key) > OUTBOX_KEY_LEN || (!body && len))
+		return ob_refuse(ob, -EINVAL, "storing an alert: no target, no key "
+				 "or a key over %d characters", OUTBOX_KEY_LEN);
+	if (strlen(target) > OUTBOX_TARGET_LEN)
+		return ob_refuse(ob, -ENAMETOOLONG, "storing an alert: a target of "
+				 "%zu bytes, at most %d", strlen(target),
+				 OUTBOX_TARGET_LEN);
 	snprintf(it.target, sizeof(it.target), "%s", target);
 	snprintf(it.idem_key, sizeof(it.idem_key), "%s", idem_key);
 	if ((rc = ob_begin(ob, "storing an alert")))

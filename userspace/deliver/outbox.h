@@ -41,7 +41,10 @@
 #include <stdint.h>
 
 #define OUTBOX_KEY_LEN 32           /* hex characters of an idempotency key */
-#define OUTBOX_TARGET_MAX 256       /* a target's name or URL, NUL included */
+/* A target's name or URL, in bytes at most. The database holds each row's
+ * own length; an item handed out (outbox_due) holds this much plus a NUL,
+ * a caller's array of them too. */
+#define OUTBOX_TARGET_LEN 2048
 #define OUTBOX_DEFAULT_MAX_ROWS 10000
 #define OUTBOX_DEFAULT_COOLDOWN_S 3600
 /* The longest a retry is put off (--webhook-retry-max and a Retry-After
@@ -58,7 +61,7 @@ struct outbox_opts {
 
 struct outbox_item {
 	int64_t id;                       /* for ack/retry/fail/release */
-	char target[OUTBOX_TARGET_MAX];
+	char target[OUTBOX_TARGET_LEN + 1];
 	char idem_key[OUTBOX_KEY_LEN + 1];
 	bool critical;
 	char *body;                       /* malloc'd, NUL-terminated */
@@ -109,8 +112,9 @@ int outbox_claim(struct outbox *ob, const char *dedup_key, int64_t now_us,
  * already holds (@target, @idem_key), which is then left as it was. At
  * max_rows the oldest non-critical row is dropped to make room, or the
  * oldest critical one when all are critical (stats.dropped counts them).
- * -ENAMETOOLONG for a target of OUTBOX_TARGET_MAX bytes or more, -EINVAL
- * for an empty target or a key empty or over OUTBOX_KEY_LEN characters.
+ * -ENAMETOOLONG for a target over OUTBOX_TARGET_LEN bytes, -EINVAL for an
+ * empty target or a key empty or over OUTBOX_KEY_LEN characters; every
+ * error but a NULL @ob is described by outbox_error().
  */
 int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
 	       bool critical, const char *body, size_t len, int64_t now_us);

@@ -368,7 +368,8 @@ static struct http_job *http_job_new(int kind, const char *url, const void *key,
 	if (!j || !(j->res = calloc(1, sizeof(*j->res))))
 		goto fail;
 	j->res->kind = kind;
-	snprintf(j->res->url, sizeof(j->res->url), "%s", url);
+	if (!(j->res->url = strdup(url)))
+		goto fail;
 	if (key_len)
 		memcpy(j->res->key, key, key_len);
 	j->res->key_len = key_len;
@@ -401,7 +402,7 @@ int http_pool_submit_headers(struct http_pool *p, int kind, const char *url,
 {
 	struct http_job *j;
 
-	if (!p || !url || strlen(url) >= HTTP_URL_MAX || key_len > HTTP_KEY_MAX ||
+	if (!p || !url || strlen(url) > HTTP_REQUEST_URL_LEN || key_len > HTTP_KEY_MAX ||
 	    !http_headers_valid(headers))
 		return -1;
 	pthread_mutex_lock(&p->lock);
@@ -454,6 +455,7 @@ void http_result_free(struct http_result *r)
 {
 	if (!r)
 		return;
+	free(r->url);
 	free(r->body);
 	free(r);
 }

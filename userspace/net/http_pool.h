@@ -16,7 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The URLs the revocation checks keep (OCSP responders, CRL distribution
+ * points), NUL included. */
 #define HTTP_URL_MAX 256
+/* The longest URL a request takes, in bytes: signed webhook URLs (a
+ * query string with a signature) run to several hundred. */
+#define HTTP_REQUEST_URL_LEN 8192
 #define HTTP_KEY_MAX 64
 #define HTTP_HEADERS_MAX 16       /* extra request headers per job */
 #define HTTP_HEADER_LEN_MAX 1024  /* "Name: value", per header */
@@ -33,7 +38,7 @@ struct http_pool_opts {
 
 struct http_result {
 	int kind;                 /* as submitted */
-	char url[HTTP_URL_MAX];
+	char *url;                /* as submitted; owned */
 	uint8_t key[HTTP_KEY_MAX];/* as submitted */
 	size_t key_len;
 	long status;              /* HTTP status; 0 when there was no answer */
@@ -61,8 +66,8 @@ void http_pool_free(struct http_pool *p);
 
 /*
  * Queues a GET (@body NULL) or a POST of @body with @content_type.
- * Copies everything. 0, or -1 when the queue is full, the URL too long or
- * memory short.
+ * Copies everything. 0, or -1 when the queue is full, the URL longer than
+ * HTTP_REQUEST_URL_LEN bytes or memory short.
  */
 int http_pool_submit(struct http_pool *p, int kind, const char *url,
 		     const void *key, size_t key_len, const char *content_type,

@@ -111,6 +111,14 @@ static int http_parse_addr(const char *s, struct sockaddr_storage *ss,
 	return -EINVAL;
 }
 
+int http_server_check_addr(const char *addr_port, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+
+	return http_parse_addr(addr_port, &ss, &sslen, err, errlen);
+}
+
 /* Our own listening socket, so that a failure to bind reports its errno
  * (libmicrohttpd would only log it). Returns the fd or -errno. */
 static int http_listen(const struct sockaddr_storage *ss, socklen_t sslen,

@@ -38,6 +38,11 @@ struct http_server;
 int http_server_start(const char *addr_port, struct http_server **out,
 		      char *err, size_t errlen);
 
+/* Whether @addr_port is such an address, before anything listens (the
+ * options are checked before any file is created): 0, or -EINVAL with the
+ * message start would give. */
+int http_server_check_addr(const char *addr_port, char *err, size_t errlen);
+
 /* Makes a copy of @text the body of /metrics from now on. 0 or -ENOMEM. */
 int http_server_publish(struct http_server *srv, const char *text, size_t len);
 

@@ -695,6 +695,11 @@ static const struct sink_ops am_ops = {
 	.close = am_close,
 };
 
+/* The options bound the base (OUTPUT_URL_LEN): with the path, the pool
+ * takes it. */
+_Static_assert(OUTPUT_URL_LEN + sizeof(AM_API_PATH) - 1 <= HTTP_REQUEST_URL_LEN,
+	       "an --alertmanager URL with its API path fits a request");
+
 /* {base}/api/v2/alerts, the base without its trailing slashes. */
 static int am_add_url(struct am_sink *am, const char *base, char *err, size_t errlen)
 {
@@ -703,11 +708,6 @@ static int am_add_url(struct am_sink *am, const char *base, char *err, size_t er
 
 	while (n > 0 && base[n - 1] == '/')
 		n--;
-	if (n + sizeof(AM_API_PATH) > HTTP_URL_MAX) {
-		snprintf(err, errlen, "--alertmanager: '%s' is too long (at most %zu bytes)",
-			 base, HTTP_URL_MAX - sizeof(AM_API_PATH));
-		return -EINVAL;
-	}
 	url = malloc(n + sizeof(AM_API_PATH));
 	if (!url) {
 		snprintf(err, errlen, "out of memory");

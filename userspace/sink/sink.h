@@ -27,6 +27,9 @@
 
 #define SINK_TICK_MS 250           /* longest wait between two ticks */
 #define OUTPUT_MAX_URLS 16         /* --webhook, --alertmanager */
+/* Bytes of a --webhook or --alertmanager URL at most: signed webhook URLs
+ * (a signature in the query string) run to several hundred. */
+#define OUTPUT_URL_LEN 2048
 
 enum webhook_format { WEBHOOK_FORMAT_JSON, WEBHOOK_FORMAT_SLACK };
 
@@ -53,7 +56,7 @@ enum webhook_selector {
 	(1u << WEBHOOK_SEL_CRITICAL | 1u << WEBHOOK_SEL_SPIKE | 1u << WEBHOOK_SEL_AGENT_ERROR)
 
 /* "critical,spike": a bit per selector. 0, or -EINVAL for an unknown or
- * empty list. */
+ * empty item (",critical", "critical,,spike", "critical,") or list. */
 int webhook_events_parse(const char *list, uint32_t *mask);
 const char *webhook_selector_name(enum webhook_selector sel);
 /* Whether @mask selects @ev. */

@@ -32,6 +32,12 @@
 #include "sink.h"
 #include "webhook_text.h"
 
+/* The options bound a URL (OUTPUT_URL_LEN): the outbox keeps it whole,
+ * the pool sends it. */
+_Static_assert(OUTPUT_URL_LEN <= OUTBOX_TARGET_LEN &&
+	       OUTPUT_URL_LEN <= HTTP_REQUEST_URL_LEN,
+	       "a --webhook URL fits the outbox and a request");
+
 #define WEBHOOK_IN_FLIGHT 16           /* requests under way at once */
 #define WEBHOOK_BACKOFF_BASE_US 1000000
 #define WEBHOOK_SECRET_MAX 4096

@@ -23,7 +23,7 @@ int webhook_events_parse(const char *list, uint32_t *mask)
 	const char *p = list;
 
 	*mask = 0;
-	while (*p) {
+	for (;;) {   /* an empty item (",x", "x,,y", "x,") matches no name */
 		size_t n = strcspn(p, ",");
 		int i;
 
@@ -34,9 +34,10 @@ int webhook_events_parse(const char *list, uint32_t *mask)
 		if (i == WEBHOOK_SEL__COUNT)
 			return -EINVAL;
 		*mask |= 1u << i;
-		p += n + (p[n] == ',');
+		if (!p[n])
+			return 0;
+		p += n + 1;
 	}
-	return *mask ? 0 : -EINVAL;
 }
 
 static bool has_severity(const struct finding_list *l, enum finding_severity sev)

@@ -143,6 +143,37 @@ static void test_command_line_overrides_the_file(void)
 	cli_opts_free(&o);
 }
 
+/* quiet and verbose undo each other: the command line's wins over the
+ * file's, and --show-config prints only the one in force. */
+static void test_quiet_and_verbose_undo_each_other(void)
+{
+	struct cli_opts o;
+	char err[512];
+
+	write_conf("quiet\n");
+	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "-v", "a.pcap"), 0);
+	CHECK(!o.quiet);
+	CHECK_INT(o.verbose, 1);
+	CHECK_INT(o.n_settings, 1);
+	CHECK_INT(o.settings[0].opt, CLI_OPT_VERBOSE);
+	cli_opts_free(&o);
+	write_conf("verbose\nverbose\n");
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "-q"), 0);
+	CHECK(o.quiet);
+	CHECK_INT(o.verbose, 0);
+	CHECK_INT(o.n_settings, 1);
+	CHECK_INT(o.settings[0].opt, CLI_OPT_QUIET);
+	cli_opts_free(&o);
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "-v", "-q"), 0);   /* the last one */
+	CHECK(o.quiet);
+	CHECK_INT(o.verbose, 0);
+	cli_opts_free(&o);
+	write_conf("quiet\n");
+	CHECK_INT(LOAD(CLI_RUN, &o, err), 0);                /* the file alone */
+	CHECK(o.quiet);
+	cli_opts_free(&o);
+}
+
 static void check_conf_error(const char *text, int want_rc, const char *want)
 {
 	struct cli_opts o;
@@ -219,6 +250,10 @@ static void test_missing_file_and_permissions(void)
 	CHECK_INT(cli_load_options(CLI_RUN, 3, argv, &o, err, sizeof(err)), -EXIT_INPUT);
 	CHECK_STR(err, "/nonexistent/tlswatch.conf: No such file or directory");
 	cli_opts_free(&o);
+	argv[2] = "/tmp";   /* not a regular file: cannot be read (3) */
+	CHECK_INT(cli_load_options(CLI_RUN, 3, argv, &o, err, sizeof(err)), -EXIT_INPUT);
+	CHECK_STR(err, "/tmp: not a regular file");
+	cli_opts_free(&o);
 	if (geteuid() != 0)
 		return;   /* the check applies to root only */
 	write_conf("port = 1\n");
@@ -274,6 +309,185 @@ static void test_load_again_sees_the_new_file(void)
 	cli_opts_free(&b);
 }
 
+/* --metrics: the shape of the address is an option error (2) when the
+ * options are loaded; only binding it is left to the server (3). */
+static void check_metrics(const char *addr, int want_rc, const char *want_err)
+{
+	struct cli_opts o;
+	char err[512];
+
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "--metrics", addr), want_rc);
+	CHECK_STR(err, want_err);
+	if (!want_rc)
+		CHECK_STR(o.out.metrics_addr, addr);
+	cli_opts_free(&o);
+}
+
+static void test_metrics_address_is_checked_with_the_options(void)
+{
+	write_conf("");
+	check_metrics("garbage", -EXIT_USAGE,
+		      "--metrics: garbage: expected IPv4:PORT or [IPv6]:PORT");
+	check_metrics("127.0.0.1:10x", -EXIT_USAGE,
+		      "--metrics: 127.0.0.1:10x: the port is not a number from 0 to 65535");
+	check_metrics("localhost:9733", -EXIT_USAGE,
+		      "--metrics: localhost:9733: \"localhost\" is not a numeric IPv4 address");
+	check_metrics("::1:9733", -EXIT_USAGE,
+		      "--metrics: ::1:9733: expected IPv4:PORT or [IPv6]:PORT");
+	check_metrics("127.0.0.1:0", 0, "");
+	check_metrics("[::1]:9733", 0, "");
+	check_metrics("0.0.0.0:65535", 0, "");
+	write_conf("metrics = 10.0.0.1:\n");
+	{
+		struct cli_opts o;
+		char err[512], want[600];
+
+		CHECK_INT(LOAD(CLI_RUN, &o, err), -EXIT_USAGE);
+		snprintf(want, sizeof(want), "%s:1: metrics: 10.0.0.1:: the port is "
+			 "not a number from 0 to 65535", conf_path);
+		CHECK_STR(err, want);
+		cli_opts_free(&o);
+	}
+}
+
+/* cli_load_options on "CMD --opt VALUE..." with @n values made by @fmt
+ * from 1..n (the file empty). */
+static int load_list(enum cli_cmd cmd, const char *opt, const char *fmt, int n,
+		     struct cli_opts *o, char *err, size_t errlen)
+{
+	static char values[1100][80];
+	char *argv[2 * 1100 + 4] = { (char *)cli_cmd_names[cmd], "--config", conf_path };
+	int argc = 3, i;
+
+	for (i = 0; i < n && i < 1100; i++) {
+		snprintf(values[i], sizeof(values[i]), fmt, i + 1);
+		argv[argc++] = (char *)opt;
+		argv[argc++] = values[i];
+	}
+	if (cmd == CLI_ANALYZE)
+		argv[argc++] = "a.pcap";
+	argv[argc] = NULL;
+	err[0] = '\0';
+	return cli_load_options(cmd, argc, argv, o, err, errlen);
+}
+
+#define FP64 "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* Each list takes its bound, and one more is refused saying of what. */
+static void check_list_bound(enum cli_cmd cmd, const char *opt, const char *fmt,
+			     int max, const char *want)
+{
+	struct cli_opts o;
+	char err[512];
+
+	CHECK_INT(load_list(cmd, opt, fmt, max, &o, err, sizeof(err)), 0);
+	cli_opts_free(&o);
+	CHECK_INT(load_list(cmd, opt, fmt, max + 1, &o, err, sizeof(err)), -EXIT_USAGE);
+	CHECK_STR(err, want);
+	cli_opts_free(&o);
+}
+
+static void test_list_bounds_say_what_they_count(void)
+{
+	write_conf("");
+	check_list_bound(CLI_RUN, "--port", "%d", 64, "--port: at most 64 ports");
+	check_list_bound(CLI_RUN, "--iface", "eth%d", 64, "--iface: at most 64 interfaces");
+	check_list_bound(CLI_RUN, "--uprobes", "/lib/libssl%d.so.3", 16,
+			 "--uprobes: at most 16 library paths");
+	check_list_bound(CLI_ANALYZE, "--crl", "/c%d.crl", 64, "--crl: at most 64 CRL files");
+	check_list_bound(CLI_ANALYZE, "--expect", "n%d.test=" FP64, 1024,
+			 "--expect: at most 1024 expected leaves");
+	check_list_bound(CLI_ANALYZE, "--webhook", "http://h/%d", 16,
+			 "--webhook: at most 16 URLs");
+	check_list_bound(CLI_RUN, "--alertmanager", "http://h/%d", 16,
+			 "--alertmanager: at most 16 URLs");
+	check_list_bound(CLI_RUN, "--udp-encap", "%d:fou", 16,
+			 "--udp-encap: at most 16 UDP encapsulation ports besides the defaults 4789 and 6081");
+}
+
+static void test_uprobes_mode_error_names_the_option_once(void)
+{
+	struct cli_opts o;
+	char err[512];
+
+	write_conf("");
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "--uprobes", "AUTO"), -EXIT_USAGE);
+	CHECK_STR(err, "--uprobes: 'AUTO' is not 'auto', 'off' or an absolute library path");
+	cli_opts_free(&o);
+}
+
+/* Bad values on analyze's command line, each with its message. */
+struct refusal {
+	const char *opt, *value, *want;
+};
+
+static void check_refusals(const struct refusal *r, size_t n)
+{
+	struct cli_opts o;
+	char err[512];
+	size_t i;
+
+	write_conf("");
+	for (i = 0; i < n; i++) {
+		CHECK_INT(LOAD(CLI_ANALYZE, &o, err, r[i].opt, r[i].value, "a.pcap"),
+			  -EXIT_USAGE);
+		CHECK_STR(err, r[i].want);
+		cli_opts_free(&o);
+	}
+}
+
+#define NOT_PORT(v) { "--port", v, "--port: '" v "' is not a whole number from 1 to 65535" }
+#define NOT_FACTOR(v) \
+	{ "--spike-factor", v, "--spike-factor: '" v "' is not a number from 1 to 1000" }
+#define NOT_ENCAP(v) { "--udp-encap", v, "--udp-encap: '" v "': the port is not 1..65535" }
+
+/* Whole numbers are digits only, factors plain decimals: what strtoul and
+ * strtod would also take (blanks, signs, hex, exponents) is refused. */
+static void test_numbers_are_plain_digits(void)
+{
+	static const struct refusal bad[] = {
+		NOT_PORT(" 5"), NOT_PORT("+5"), NOT_PORT("5 "), NOT_PORT("0x10"),
+		NOT_PORT("99999999999999999999999"),
+		NOT_FACTOR("0x10"), NOT_FACTOR("1e2"), NOT_FACTOR("+3"),
+		NOT_FACTOR(" 3"), NOT_FACTOR("3."), NOT_FACTOR("inf"),
+		NOT_ENCAP("+5:fou"), NOT_ENCAP(" 5:fou"),
+	};
+	struct cli_opts o;
+	char err[512];
+
+	check_refusals(bad, sizeof(bad) / sizeof(bad[0]));
+	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--port", "0443", "--spike-factor", "2.5",
+		       "--warn-days", "0", "a.pcap"), 0);
+	CHECK_INT(o.ports[0], 443);
+	CHECK(o.check.spike.factor == 2.5);
+	CHECK_INT(o.check.leaf.warn_days, -1);
+	cli_opts_free(&o);
+}
+
+#define EMPTY_FAIL_ON(v) \
+	{ "--fail-on", v, "--fail-on: an empty item (a comma too many, or none given)" }
+#define NOT_EVENTS(v) { "--webhook-events", v, "--webhook-events: '" v "' is not a " \
+	"list of critical, warning, cert, spike, agent-error, agent, handshake, summary" }
+
+/* An empty item of a comma-separated list is refused, in --fail-on as in
+ * --webhook-events. */
+static void test_list_items_are_never_empty(void)
+{
+	static const struct refusal bad[] = {
+		EMPTY_FAIL_ON("expired,,"), EMPTY_FAIL_ON("expired,"),
+		EMPTY_FAIL_ON(",expired"), EMPTY_FAIL_ON(""),
+		NOT_EVENTS("critical,"), NOT_EVENTS("critical,,spike"), NOT_EVENTS(",spike"),
+	};
+	struct cli_opts o;
+	char err[512];
+
+	check_refusals(bad, sizeof(bad) / sizeof(bad[0]));
+	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--fail-on", "expired,spike",
+		       "--webhook-events", "critical,spike", "a.pcap"), 0);
+	CHECK_INT(o.fail_on, (1u << FINDING_EXPIRED) | FAIL_ON_SPIKE);
+	cli_opts_free(&o);
+}
+
 int main(void)
 {
 	int fd = mkstemp(conf_path);
@@ -291,6 +505,12 @@ int main(void)
 	RUN_TEST(test_missing_file_and_permissions);
 	RUN_TEST(test_load_again_sees_the_new_file);
 	RUN_TEST(test_malformed_expect_is_a_usage_error);
+	RUN_TEST(test_metrics_address_is_checked_with_the_options);
+	RUN_TEST(test_quiet_and_verbose_undo_each_other);
+	RUN_TEST(test_list_bounds_say_what_they_count);
+	RUN_TEST(test_uprobes_mode_error_names_the_option_once);
+	RUN_TEST(test_numbers_are_plain_digits);
+	RUN_TEST(test_list_items_are_never_empty);
 	unlink(conf_path);
 	return CHECK_EXIT_CODE();
 }

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef TW_OPEN_REGULAR_H
+#define TW_OPEN_REGULAR_H
+
+/*
+ * Opens @path read-only (close-on-exec) for an input the operator names
+ * (--config, --ca-file, --crl), refusing anything but a regular file
+ * without waiting on it: a FIFO's open would block until a writer came,
+ * and a read of one or of a terminal until data did. The fd, in blocking
+ * mode again, or -errno: -EINVAL for a directory, FIFO, device or socket.
+ */
+int tw_open_regular(const char *path);
+
+/* What tw_open_regular's @rc means: "not a regular file" for -EINVAL,
+ * else strerror's text. */
+const char *tw_open_regular_error(int rc);
+
+#endif

@@ -118,25 +118,68 @@ static bool fail_on_matched(uint32_t mask, const struct summary *sum)
 	return false;
 }
 
-/*
- * Opens every capture, saying which cannot be opened. Returns how many
- * could not; the others are analysed all the same.
- */
-static int open_sources(const struct cli_opts *o, struct pcap_source **srcs)
+/* Opens capture @path, or says on stderr why it cannot be (NULL). */
+static struct pcap_source *open_source(const struct cli_opts *o, const char *path)
 {
+	struct pcap_source *src;
 	char err[512];
-	int i, unread = 0;
+
+	src = pcap_source_open(path, err, sizeof(err));
+	if (!src) {
+		fprintf(stderr, "tlswatch analyze: %s\n", err);
+		return NULL;
+	}
+	pcap_source_set_udp_encap(src, &o->udp_encap);
+	return src;
+}
+
+/*
+ * Opens the first capture that can be opened, so that nothing is written
+ * when none can. Returns its index (o->n_files when none), the ones before
+ * it having been named on stderr. The other captures are opened one at a
+ * time, when their turn comes: a rotated set of thousands of files needs
+ * one descriptor, not one each.
+ */
+static int open_first_source(const struct cli_opts *o, struct pcap_source **src)
+{
+	int i;
 
 	for (i = 0; i < o->n_files; i++) {
-		srcs[i] = pcap_source_open(o->files[i], err, sizeof(err));
-		if (!srcs[i]) {
-			fprintf(stderr, "tlswatch analyze: %s\n", err);
-			unread++;
-		} else {
-			pcap_source_set_udp_encap(srcs[i], &o->udp_encap);
-		}
+		*src = open_source(o, o->files[i]);
+		if (*src)
+			break;
 	}
-	return unread;
+	return i;
+}
+
+/*
+ * Reads the captures from index @first (@src, already open) to the last,
+ * in the order given, each closed before the next is opened. One that
+ * cannot be opened is counted unread and the others are read all the
+ * same. Returns the worst exit code.
+ */
+static int analyze_sources(const struct cli_opts *o, struct pipeline *pl, int first,
+			   struct pcap_source *src)
+{
+	struct summary *sum = pipeline_summary(pl);
+	int i, rc = sum->problems[SUM_UNREAD_INPUTS] ? EXIT_INPUT : EXIT_OK;
+
+	for (i = first; i < o->n_files; i++) {
+		int frc;
+
+		if (i > first)
+			src = open_source(o, o->files[i]);
+		if (!src) {
+			sum->problems[SUM_UNREAD_INPUTS]++;
+			rc = EXIT_INPUT;
+			continue;
+		}
+		frc = analyze_file(o, pl, src, o->files[i]);
+		pcap_source_close(src);
+		if (frc > rc)
+			rc = frc;
+	}
+	return rc;
 }
 
 int cmd_analyze(int argc, char **argv)
@@ -144,25 +187,20 @@ int cmd_analyze(int argc, char **argv)
 	struct cli_opts o;
 	struct pipeline_opts po = { 0 };
 	struct cert_health *health = NULL;
-	struct pcap_source **srcs = NULL;
+	struct pcap_source *first_src = NULL;
 	struct sink_set *sinks = NULL;
 	char err[512];
 	struct pipeline *pl = NULL;
 	struct summary *sum;
-	int rc, i, unread;
+	int rc, first;
 
 	rc = cli_start(CLI_ANALYZE, argc, argv, &o, &analyze_help);
 	if (rc >= 0)
 		return rc;
 	rc = EXIT_OK;
-	srcs = calloc((size_t)o.n_files, sizeof(*srcs));
-	if (!srcs) {
-		rc = EXIT_INTERNAL;
-		goto cleanup;
-	}
 	/* Nothing to report when no input can be opened. */
-	unread = open_sources(&o, srcs);
-	if (unread == o.n_files) {
+	first = open_first_source(&o, &first_src);
+	if (first == o.n_files) {
 		rc = EXIT_INPUT;
 		goto cleanup;
 	}
@@ -195,15 +233,9 @@ int cmd_analyze(int argc, char **argv)
 		rc = EXIT_INTERNAL;
 		goto cleanup;
 	}
-	pipeline_summary(pl)->problems[SUM_UNREAD_INPUTS] = (uint64_t)unread;
-	if (unread)
-		rc = EXIT_INPUT;
-	for (i = 0; i < o.n_files; i++) {
-		int frc = srcs[i] ? analyze_file(&o, pl, srcs[i], o.files[i]) : EXIT_OK;
-
-		if (frc > rc)
-			rc = frc;
-	}
+	pipeline_summary(pl)->problems[SUM_UNREAD_INPUTS] = (uint64_t)first;
+	rc = analyze_sources(&o, pl, first, first_src);
+	first_src = NULL;   /* closed by analyze_sources */
 	/* Online answers still on their way get a bounded wait. */
 	pipeline_finish(pl, pipeline_summary(pl)->last_ts_us, ANALYZE_CHECK_WAIT_MS);
 	sum = pipeline_summary(pl);
@@ -221,10 +253,8 @@ cleanup:
 	pipeline_free(pl);
 	cert_health_close(health);
 	sink_set_close(sinks);
-	for (i = 0; srcs && i < o.n_files; i++)
-		if (srcs[i])
-			pcap_source_close(srcs[i]);
-	free(srcs);
+	if (first_src)
+		pcap_source_close(first_src);
 	cli_opts_free(&o);
 	return rc;
 }

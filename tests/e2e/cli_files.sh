@@ -4,7 +4,8 @@
 # directory, an empty file, a file that is not a database, a database that
 # is not an inventory (one line each, naming the file once, exit 3); on a
 # real inventory it lists without leaving -wal/-shm files, and it sees rows
-# still in the write-ahead log of a writer that has it open; `tlswatch run`
+# still in the write-ahead log of a writer that has it open; --html never
+# overwrites a capture, the database or the configuration; `tlswatch run`
 # with an interface that does not exist fails before creating its database
 # or its log.
 . "$(dirname "$0")/lib.sh"
@@ -66,6 +67,70 @@ assert_eq "inventory --json: no file created or left beside the database" "$befo
 PYEOF
 assert_eq "inventory while a writer holds it: the rows still in the WAL are listed" "0 1" "$(cat "$T_TMP/wal.out")"
 assert_eq "inventory while a writer held it: nothing left once the writer is gone" "$before" "$(ls -A "$T_TMP/inv")"
+
+# --html never overwrites a file the command reads, nor an existing file
+# that is not an HTML page (a forgotten file name: `--html a.pcap b.pcap`):
+# exit 2, one line, nothing written, the file unchanged.
+mkdir "$T_TMP/h"
+cp "$CAPS/tls12_rsa.pcap" "$T_TMP/h/a.pcap"
+cp "$CAPS/tls12_rsa.pcap" "$T_TMP/h/b.pcap"
+ln "$T_TMP/h/b.pcap" "$T_TMP/h/b-link.pcap"
+cp "$db" "$T_TMP/h/inv.db"
+printf 'quiet\n' >"$T_TMP/h/tw.conf"
+expect_html_refused() { # label, file that must stay as it is, message after "tlswatch CMD: ", args...
+	local label=$1 kept=$2 msg=$3
+	shift 3
+	cp "$kept" "$T_TMP/h/kept.orig"
+	run_tw "$@"
+	assert_eq "$label: exit 2" 2 "$T_RC"
+	assert_eq "$label: one line saying why" "tlswatch $1: $msg" "$(cat "$T_TMP/err")"
+	assert_eq "$label: nothing on stdout" "" "$(cat "$T_TMP/out")"
+	assert_true "$label: the file is unchanged" cmp -s "$kept" "$T_TMP/h/kept.orig"
+}
+h=$T_TMP/h
+expect_html_refused "analyze --html a.pcap b.pcap (name forgotten)" "$h/a.pcap" \
+	"--html $h/a.pcap: the file exists and is not an HTML page; refusing to overwrite it" \
+	analyze --html "$h/a.pcap" "$h/b.pcap"
+expect_html_refused "analyze --html b.pcap b.pcap" "$h/b.pcap" \
+	"--html $h/b.pcap: the same file as the capture $h/b.pcap; refusing to overwrite it" \
+	analyze --html "$h/b.pcap" "$h/b.pcap"
+expect_html_refused "analyze --html through another name of the capture" "$h/b.pcap" \
+	"--html $h/b-link.pcap: the same file as the capture $h/b.pcap; refusing to overwrite it" \
+	analyze --html "$h/b-link.pcap" "$h/b.pcap"
+expect_html_refused "analyze --html the --db" "$h/inv.db" \
+	"--html $h/inv.db: the same file as the --db database $h/../h/inv.db; refusing to overwrite it" \
+	analyze --db "$h/../h/inv.db" --html "$h/inv.db" "$h/b.pcap"
+expect_html_refused "analyze --html the configuration file" "$h/tw.conf" \
+	"--html $h/tw.conf: the same file as the configuration file $h/tw.conf; refusing to overwrite it" \
+	analyze --config "$h/tw.conf" --html "$h/tw.conf" "$h/b.pcap"
+expect_html_refused "inventory --db inv.db --html inv.db" "$h/inv.db" \
+	"--html $h/inv.db: the same file as the --db database $h/inv.db; refusing to overwrite it" \
+	inventory --db "$h/inv.db" --html "$h/inv.db"
+expect_html_refused "report --html the configuration file" "$h/tw.conf" \
+	"--html $h/tw.conf: the same file as the configuration file $h/tw.conf; refusing to overwrite it" \
+	inventory --config "$h/tw.conf" --db "$h/inv.db" --html "$h/tw.conf"
+run_tw analyze --db "$h/new.db" --html "$h/./new.db" "$h/b.pcap"
+assert_eq "analyze --html the --db still to be created: exit 2" 2 "$T_RC"
+assert_true "analyze --html the --db still to be created: neither created" test ! -e "$h/new.db"
+# An earlier page, or an empty file, is written over.
+run_tw analyze -q --html "$h/page.html" "$h/b.pcap"
+assert_eq "analyze --html a new file: exit 0" 0 "$T_RC"
+run_tw analyze -q --html "$h/page.html" "$h/a.pcap"
+assert_eq "analyze --html over an earlier page: exit 0" 0 "$T_RC"
+: >"$h/empty.html"
+run_tw inventory --db "$h/inv.db" --html "$h/empty.html"
+assert_eq "inventory --html over an empty file: exit 0" 0 "$T_RC"
+assert_eq "inventory --html over an empty file: the page" "<!DOCTYPE html>" "$(head -n1 "$h/empty.html")"
+# --html -: the page on standard output, no file named '-'.
+(cd "$h" && T_RC=0 && "$OLDPWD/$TW" analyze --html - b.pcap >page.out 2>page.err || T_RC=$?; echo "$T_RC" >page.rc)
+assert_eq "analyze --html -: exit 0" 0 "$(cat "$h/page.rc")"
+assert_eq "analyze --html -: the page on standard output, alone" "<!DOCTYPE html>|</html>" \
+	"$(sed -n '1p;$p' "$h/page.out" | paste -sd'|')"
+assert_true "analyze --html -: no file named '-'" test ! -e "$h/-"
+run_tw analyze --json --html - "$h/b.pcap"
+assert_eq "analyze --json --html -: exit 2" 2 "$T_RC"
+assert_eq "analyze --json --html -: said" \
+	"tlswatch analyze: --json and --html - both write to standard output" "$(cat "$T_TMP/err")"
 
 # run: an interface that does not exist is refused before anything is
 # created.

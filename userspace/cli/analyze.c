@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* tlswatch analyze: pcap/pcapng files through the pipeline. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -182,6 +181,26 @@ static int analyze_sources(const struct cli_opts *o, struct pipeline *pl, int fi
 	return rc;
 }
 
+/*
+ * Where the report goes: JSON lines or the text report on standard
+ * output, unless the HTML page takes it (--html -), and never into a file
+ * the analysis reads. EXIT_OK, or EXIT_USAGE said on stderr.
+ */
+static int choose_outputs(struct cli_opts *o)
+{
+	bool html_stdout = o->out.html_path && strcmp(o->out.html_path, "-") == 0;
+
+	if (html_stdout && o->json) {
+		fprintf(stderr, "tlswatch analyze: --json and --html - both write to standard output\n");
+		return EXIT_USAGE;
+	}
+	if (o->json)
+		o->out.json_path = "-";
+	else if (!html_stdout)
+		o->out.text_report = stdout;
+	return cli_check_html_path(o);
+}
+
 int cmd_analyze(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -197,7 +216,9 @@ int cmd_analyze(int argc, char **argv)
 	rc = cli_start(CLI_ANALYZE, argc, argv, &o, &analyze_help);
 	if (rc >= 0)
 		return rc;
-	rc = EXIT_OK;
+	rc = choose_outputs(&o);
+	if (rc != EXIT_OK)
+		goto cleanup;
 	/* Nothing to report when no input can be opened. */
 	first = open_first_source(&o, &first_src);
 	if (first == o.n_files) {
@@ -208,10 +229,6 @@ int cmd_analyze(int argc, char **argv)
 		rc = EXIT_INPUT;
 		goto cleanup;
 	}
-	if (o.json)
-		o.out.json_path = "-";
-	else
-		o.out.text_report = stdout;
 	o.out.db_path = o.check.health.db_path;
 	o.out.expiring_warn_days = o.check.leaf.warn_days;
 	if (sink_set_open(&o.out, &sinks, err, sizeof(err)) < 0) {

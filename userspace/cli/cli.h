@@ -26,6 +26,15 @@ int inventory_write_html(const char *db, const char *html, uint64_t since_us,
 			 uint64_t until_us);
 
 struct cli_opts;
+/*
+ * Refuses an --html FILE that is a file the command reads: a capture, the
+ * --db database or the configuration file (the same path, or the same
+ * device and inode), or an existing regular file with bytes in it that
+ * do not start as an HTML page. EXIT_OK, or EXIT_USAGE with the message
+ * on stderr.
+ */
+int cli_check_html_path(const struct cli_opts *o);
+
 struct cli_help {
 	const char *usage;        /* after "tlswatch CMD " */
 	const char *description;

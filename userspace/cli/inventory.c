@@ -41,10 +41,12 @@ int cmd_inventory(int argc, char **argv)
 	} else if (o.until_us && o.since_us > o.until_us) {
 		fprintf(stderr, "tlswatch inventory: --since is after --until\n");
 		rc = EXIT_USAGE;
-	} else if (o.out.html_path)
-		rc = inventory_write_html(o.check.health.db_path, o.out.html_path,
-					  o.since_us, o.until_us);
-	else if (cert_health_inventory_dump(o.check.health.db_path, o.json, stdout, err,
+	} else if (o.out.html_path) {
+		rc = cli_check_html_path(&o);
+		if (rc == EXIT_OK)
+			rc = inventory_write_html(o.check.health.db_path, o.out.html_path,
+						  o.since_us, o.until_us);
+	} else if (cert_health_inventory_dump(o.check.health.db_path, o.json, stdout, err,
 				       sizeof(err)) < 0) {
 		fprintf(stderr, "tlswatch inventory: %s\n", err);
 		rc = EXIT_INPUT;

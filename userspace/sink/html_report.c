@@ -4,7 +4,7 @@
  * aggregates of html_agg.c from the events and writes the page when the
  * summary arrives (the end of an analysis), or at close when no summary
  * came. The file is opened (truncated) at open, so a path that cannot be
- * written is an error before any work.
+ * written is an error before any work; "-" is standard output.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -61,7 +61,7 @@ static void html_close(struct sink *s)
 
 	if (r->out && !r->written)
 		html_write(r);
-	if (r->out && fclose(r->out) != 0)
+	if (r->out && r->out != stdout && fclose(r->out) != 0)
 		pr_warn("%s: %s\n", r->path, strerror(errno));
 	html_agg_free(r->agg);
 	free(r);
@@ -88,7 +88,7 @@ int html_report_open(const struct output_opts *o, struct sink_set *set,
 	}
 	r->base.ops = &html_report_ops;
 	r->path = o->html_path;
-	r->out = fopen(o->html_path, "w");
+	r->out = strcmp(o->html_path, "-") ? fopen(o->html_path, "w") : stdout;
 	if (!r->out) {
 		int rc = -errno;
 

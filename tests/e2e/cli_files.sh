@@ -68,6 +68,21 @@ PYEOF
 assert_eq "inventory while a writer holds it: the rows still in the WAL are listed" "0 1" "$(cat "$T_TMP/wal.out")"
 assert_eq "inventory while a writer held it: nothing left once the writer is gone" "$before" "$(ls -A "$T_TMP/inv")"
 
+# A listing or page that cannot be written (a full disk) is exit 3 naming
+# it.
+for args in "" --json "--html -"; do
+	T_RC=0
+	# shellcheck disable=SC2086 # the words of $args are the arguments
+	"$TW" inventory --db "$db" $args >/dev/full 2>"$T_TMP/err" || T_RC=$?
+	assert_eq "inventory $args > /dev/full: exit 3" 3 "$T_RC"
+	assert_contains "inventory $args > /dev/full: one line naming standard output" \
+		"tlswatch inventory: cannot write to standard output: " "$(cat "$T_TMP/err")"
+	assert_eq "inventory $args > /dev/full: one line" 1 "$(grep -c . "$T_TMP/err")"
+done
+run_tw inventory --db "$db" --html /dev/full
+assert_eq "inventory --html /dev/full: exit 3, said" \
+	"3|tlswatch inventory: --html /dev/full: cannot write the page" "$T_RC|$(cat "$T_TMP/err")"
+
 # --html never overwrites a file the command reads, nor an existing file
 # that is not an HTML page (a forgotten file name: `--html a.pcap b.pcap`):
 # exit 2, one line, nothing written, the file unchanged.

@@ -201,6 +201,27 @@ static int choose_outputs(struct cli_opts *o)
 	return cli_check_html_path(o);
 }
 
+/*
+ * Whether the report reached its outputs: standard output, then the
+ * --html file. EXIT_OK, EXIT_INPUT said on stderr, or EXIT_INTERNAL for
+ * events another sink could not take (out of memory, said where it
+ * happened).
+ */
+static int outputs_written(const struct cli_opts *o, const struct sink_set *sinks)
+{
+	const char *html = o->out.html_path;
+	int rc = cli_stdout_written("tlswatch analyze");
+
+	if (rc != EXIT_OK || !sink_set_errors(sinks))
+		return rc;
+	if (html && strcmp(html, "-") != 0) {
+		fprintf(stderr, "tlswatch analyze: --html %s: cannot write the page\n", html);
+		return EXIT_INPUT;
+	}
+	fprintf(stderr, "tlswatch analyze: some events could not be reported\n");
+	return EXIT_INTERNAL;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -211,7 +232,7 @@ int cmd_analyze(int argc, char **argv)
 	char err[512];
 	struct pipeline *pl = NULL;
 	struct summary *sum;
-	int rc, first;
+	int rc, wrc, first;
 
 	rc = cli_start(CLI_ANALYZE, argc, argv, &o, &analyze_help);
 	if (rc >= 0)
@@ -260,10 +281,9 @@ int cmd_analyze(int argc, char **argv)
 	sum->files = (const char *const *)o.files;
 	sum->n_files = o.n_files;
 	pipeline_emit_summary(pl, sum);
-	if (fflush(stdout) != 0 || sink_set_errors(sinks)) {
-		fprintf(stderr, "tlswatch analyze: cannot write the output\n");
-		rc = EXIT_INTERNAL;
-	}
+	wrc = outputs_written(&o, sinks);
+	if (wrc > rc)
+		rc = wrc;
 	if (rc == EXIT_OK && o.fail_on && fail_on_matched(o.fail_on, sum))
 		rc = EXIT_FINDINGS;
 cleanup:

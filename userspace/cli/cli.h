@@ -34,6 +34,13 @@ struct cli_opts;
  * on stderr.
  */
 int cli_check_html_path(const struct cli_opts *o);
+/*
+ * Once a command wrote what it had to: flushes standard output and
+ * checks that no write to it failed. EXIT_OK, or EXIT_INPUT said on
+ * stderr after @who ("tlswatch analyze: cannot write to standard output:
+ * No space left on device").
+ */
+int cli_stdout_written(const char *who);
 
 struct cli_help {
 	const char *usage;        /* after "tlswatch CMD " */

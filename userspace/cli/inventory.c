@@ -50,6 +50,8 @@ int cmd_inventory(int argc, char **argv)
 				       sizeof(err)) < 0) {
 		fprintf(stderr, "tlswatch inventory: %s\n", err);
 		rc = EXIT_INPUT;
+	} else {
+		rc = cli_stdout_written("tlswatch inventory");
 	}
 	cli_opts_free(&o);
 	return rc;

@@ -222,8 +222,9 @@
 	  "unsupported link type, a read error before its end: the readable "  \
 	  "captures are still reported, the summary counts unread_inputs), "   \
 	  "the --config file, a --ca-file, --ca-dir, --crl or --expect-dir, "  \
-	  "a refused --webhook-secret-file, a --html FILE that cannot be "     \
-	  "created; it wins over 1")                                           \
+	  "a refused --webhook-secret-file; or an output cannot be written: "  \
+	  "a --html FILE that cannot be created or written, standard output "  \
+	  "(a full disk); it wins over 1")                                     \
 	X(CMD_R, 3,                                                            \
 	  "an input or output cannot be used: the --config file, the "         \
 	  "--json-log file, a --ca-file, --ca-dir, --crl or --expect-dir that " \
@@ -232,7 +233,7 @@
 	X(CMD_I, 3,                                                            \
 	  "the --config file or the database cannot be read (missing, a "      \
 	  "directory, empty, not a tlswatch inventory), or the --html FILE "   \
-	  "cannot be written")                                                 \
+	  "or standard output cannot be written")                              \
 	X(CMD_TOP | CMD_A | CMD_I, 4, "internal error (out of memory)")        \
 	X(CMD_R, 4,                                                            \
 	  "an --iface that does not exist (refused before anything is "        \

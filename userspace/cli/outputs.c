@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* An --html FILE must not be a file the command reads, nor an existing
- * file that is not an HTML page: a forgotten file name (`analyze --html
- * a.pcap b.pcap`) would truncate a capture, the inventory or the
- * configuration. */
+/*
+ * The commands' own outputs. An --html FILE must not be a file the
+ * command reads, nor an existing file that is not an HTML page: a
+ * forgotten file name (`analyze --html a.pcap b.pcap`) would truncate a
+ * capture, the inventory or the configuration. Standard output must have
+ * been written in full: a report cut short by a full disk is an error.
+ */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -107,4 +111,16 @@ int cli_check_html_path(const struct cli_opts *o)
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
+}
+
+int cli_stdout_written(const char *who)
+{
+	const char *why = "a write failed, the output is incomplete";
+
+	if (fflush(stdout) != 0)
+		why = strerror(errno);
+	else if (!ferror(stdout))
+		return EXIT_OK;
+	fprintf(stderr, "%s: cannot write to standard output: %s\n", who, why);
+	return EXIT_INPUT;
 }

@@ -7,7 +7,7 @@
 # still in the write-ahead log of a writer that has it open; --html never
 # overwrites a capture, the database or the configuration; `tlswatch run`
 # with an interface that does not exist fails before creating its database
-# or its log.
+# or its log; analyze and run refuse a --db that is not a regular file.
 . "$(dirname "$0")/lib.sh"
 t_require_tlswatch
 
@@ -147,6 +147,27 @@ assert_eq "analyze --json --html -: exit 2" 2 "$T_RC"
 assert_eq "analyze --json --html -: said" \
 	"tlswatch analyze: --json and --html - both write to standard output" "$(cat "$T_TMP/err")"
 
+# analyze and run: a --db that is not a regular file (a FIFO, a directory)
+# is refused before SQLite opens it (it would create its journal beside
+# it, or block on the FIFO): exit 3, one line, nothing added beside it.
+mkdir "$T_TMP/nr" "$T_TMP/nr/dir"
+mkfifo "$T_TMP/nr/fifo"
+for kind in fifo dir; do
+	case $kind in
+	fifo) why="not a regular file, not a tlswatch inventory" ;;
+	dir) why="is a directory, not a tlswatch inventory" ;;
+	esac
+	T_RC=0
+	timeout 30 "$TW" analyze -q --db "$T_TMP/nr/$kind" "$CAPS/tls12_rsa.pcap" \
+		>"$T_TMP/out" 2>"$T_TMP/err" </dev/null || T_RC=$?
+	assert_eq "analyze --db a $kind: exit 3, one line saying why" \
+		"3|tlswatch analyze: $T_TMP/nr/$kind: $why" "$T_RC|$(cat "$T_TMP/err")"
+	assert_eq "analyze --db a $kind: nothing on stdout" "" "$(cat "$T_TMP/out")"
+	assert_eq "analyze --db a $kind: nothing created beside it" "dir fifo" \
+		"$(ls -A "$T_TMP/nr" | paste -sd' ')"
+done
+assert_eq "analyze --db a directory: nothing created in it" "" "$(ls -A "$T_TMP/nr/dir")"
+
 # run: an interface that does not exist is refused before anything is
 # created.
 if [ "$(id -u)" -eq 0 ]; then
@@ -156,6 +177,19 @@ if [ "$(id -u)" -eq 0 ]; then
 		"tlswatch run: --iface doesnotexist0: no such interface" "$(cat "$T_TMP/err")"
 	assert_true "run --iface doesnotexist0: no database created" test ! -e "$T_TMP/run.db"
 	assert_true "run --iface doesnotexist0: no log created" test ! -e "$T_TMP/run.jsonl"
+	# in a network namespace of its own, so that it could never attach
+	# to this host's interfaces
+	for kind in fifo dir; do
+		T_RC=0
+		timeout 30 unshare -n "$TW" run --db "$T_TMP/nr/$kind" --json-log "$T_TMP/run.jsonl" \
+			--no-metrics >"$T_TMP/out" 2>"$T_TMP/err" </dev/null || T_RC=$?
+		assert_eq "run --db a $kind: exit 3" 3 "$T_RC"
+		assert_contains "run --db a $kind: the message names it" \
+			"tlswatch run: $T_TMP/nr/$kind: " "$(cat "$T_TMP/err")"
+		assert_eq "run --db a $kind: nothing created beside it" "dir fifo" \
+			"$(ls -A "$T_TMP/nr" | paste -sd' ')"
+		assert_true "run --db a $kind: no log created" test ! -e "$T_TMP/run.jsonl"
+	done
 else
 	ok "# SKIP run --iface checks need root"
 fi

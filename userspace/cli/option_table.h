@@ -222,14 +222,16 @@
 	  "unsupported link type, a read error before its end: the readable "  \
 	  "captures are still reported, the summary counts unread_inputs), "   \
 	  "the --config file, a --ca-file, --ca-dir, --crl or --expect-dir, "  \
-	  "a refused --webhook-secret-file; or an output cannot be written: "  \
+	  "a refused --webhook-secret-file, a --db that is not a regular "     \
+	  "file; or an output cannot be written: "                             \
 	  "a --html FILE that cannot be created or written, standard output "  \
 	  "(a full disk); it wins over 1")                                     \
 	X(CMD_R, 3,                                                            \
 	  "an input or output cannot be used: the --config file, the "         \
 	  "--json-log file, a --ca-file, --ca-dir, --crl or --expect-dir that " \
-	  "cannot be read, a refused --webhook-secret-file, an explicit "      \
-	  "--metrics address that cannot be bound")                            \
+	  "cannot be read, a refused --webhook-secret-file, a --db that is "   \
+	  "not a regular file, an explicit --metrics address that cannot be "  \
+	  "bound")                                                             \
 	X(CMD_I, 3,                                                            \
 	  "the --config file or the database cannot be read (missing, a "      \
 	  "directory, empty, not a tlswatch inventory), or the --html FILE "   \

@@ -68,6 +68,24 @@ PYEOF
 assert_eq "inventory while a writer holds it: the rows still in the WAL are listed" "0 1" "$(cat "$T_TMP/wal.out")"
 assert_eq "inventory while a writer held it: nothing left once the writer is gone" "$before" "$(ls -A "$T_TMP/inv")"
 
+# --since and --until: a time that does not exist is refused, and the
+# epoch is a bound like any other (it was taken for "none").
+for t in 2026-02-30T14:00:00Z 2026-12-06T14:00:60Z; do
+	run_tw report --db "$db" --since "$t" --html "$T_TMP/window.html"
+	assert_eq "report --since $t: exit 2, said" \
+		"2|tlswatch inventory: --since: '$t' is not a UTC time such as 2026-12-06T14:00:00Z" \
+		"$T_RC|$(head -n1 "$T_TMP/err")"
+done
+epoch=1970-01-01T00:00:00Z
+run_tw inventory --db "$db" --until "$epoch"
+assert_eq "inventory --until $epoch without --html: exit 2, said" \
+	"2|tlswatch inventory: --since and --until go with --html FILE" "$T_RC|$(cat "$T_TMP/err")"
+run_tw report --db "$db" --since 2026-12-06T14:00:00Z --until "$epoch" --html "$T_TMP/window.html"
+assert_eq "report --since 2026-12-06T14:00:00Z --until $epoch: exit 2, said" \
+	"2|tlswatch inventory: --since is after --until" "$T_RC|$(cat "$T_TMP/err")"
+run_tw report --db "$db" --since "$epoch" --until "$epoch" --html "$T_TMP/window.html"
+assert_eq "report --since $epoch --until $epoch: exit 0" 0 "$T_RC"
+
 # A listing or page that cannot be written (a full disk) is exit 3 naming
 # it.
 for args in "" --json "--html -"; do

@@ -21,7 +21,8 @@ int cmd_run(int argc, char **argv);
 int cmd_inventory(int argc, char **argv);
 /* inventory --html: the page of the database at @db into @html ('-':
  * standard output). An exit code. */
-/* The page of the history from @since_us to @until_us (0: no bound). */
+/* The page of the history from @since_us to @until_us (UINT64_MAX: no
+ * bound). */
 int inventory_write_html(const char *db, const char *html, uint64_t since_us,
 			 uint64_t until_us);
 

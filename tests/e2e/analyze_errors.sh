@@ -93,6 +93,28 @@ assert_eq "record over the snap length: the summary counts the unread input" 1 \
 assert_eq "record over the snap length: the packets before it are analysed" 30 \
 	"$(kv_get "$T_TMP/out.kv" summary.packets)"
 
+# An output that cannot be written (a full disk) is exit 3 naming it, also
+# with -q; the other outputs are still written.
+for args in "" --json -q "-q --html -"; do
+	T_RC=0
+	# shellcheck disable=SC2086 # the words of $args are the arguments
+	"$TW" analyze $args "$CAPS/tls12_rsa.pcap" >/dev/full 2>"$T_TMP/err" || T_RC=$?
+	assert_eq "analyze $args > /dev/full: exit 3" 3 "$T_RC"
+	assert_contains "analyze $args > /dev/full: one line naming standard output" \
+		"tlswatch analyze: cannot write to standard output: " "$(cat "$T_TMP/err")"
+	assert_eq "analyze $args > /dev/full: one line" 1 "$(grep -c . "$T_TMP/err")"
+done
+T_RC=0
+"$TW" analyze --json "$CAPS/tls12_rsa.pcap" >/dev/full 2>"$T_TMP/err" || T_RC=$?
+assert_eq "analyze --json > /dev/full: the reason" \
+	"tlswatch analyze: cannot write to standard output: No space left on device" "$(cat "$T_TMP/err")"
+run_err -q --html /dev/full "$CAPS/tls12_rsa.pcap"
+assert_eq "analyze -q --html /dev/full: exit 3" 3 "$T_RC"
+assert_eq "analyze -q --html /dev/full: one line naming it" \
+	"tlswatch analyze: --html /dev/full: cannot write the page" "$(cat "$T_TMP/err")"
+assert_contains "analyze -q --html /dev/full: the text report is still written" \
+	"tlswatch report: $CAPS/tls12_rsa.pcap" "$(head -n1 "$T_TMP/out")"
+
 expect_err "unknown option" 2 "--bogus" --bogus "$CAPS/tls12_rsa.pcap"
 expect_err "no capture file" 2 "file" --json
 expect_err "--port 0" 2 "0" --port 0 "$CAPS/tls12_rsa.pcap"

@@ -121,6 +121,29 @@ assert_eq "a capture from the ClientKeyExchange on: the client keeps its port" \
 	"$port $(kv_get "$CAPS/tls12_rsa.expect" hs.1.server_port)" \
 	"$(kv_get "$T_TMP/out.kv" "hs@$port.client_port") $(kv_get "$T_TMP/out.kv" "hs@$port.server_port")"
 
+# More files than descriptors (a rotated tcpdump -W set): each capture is
+# opened when its turn comes, so 100 files go through with 64 descriptors;
+# a file that cannot be opened among them is counted, the others read.
+mkdir "$T_TMP/many"
+for i in $(seq 100); do cp "$CAPS/tls12_rsa.pcap" "$T_TMP/many/c$(printf %03d "$i").pcap"; done
+(ulimit -n 64 && run_json "$T_TMP"/many/c*.pcap && echo "$T_RC" >"$T_TMP/many.rc")
+assert_eq "100 files with 64 descriptors: exit 0" 0 "$(cat "$T_TMP/many.rc")"
+assert_eq "100 files with 64 descriptors: nothing on stderr" "" "$(cat "$T_TMP/err")"
+assert_eq "100 files with 64 descriptors: the handshakes of every file" 200 \
+	"$(kv_get "$T_TMP/out.kv" summary.handshakes)"
+assert_eq "100 files with 64 descriptors: none unread" 0 \
+	"$(kv_get "$T_TMP/out.kv" summary.problem_counts.unread_inputs)"
+(ulimit -n 64 && run_json "$T_TMP/many/none.pcap" "$T_TMP"/many/c*.pcap "$T_TMP/many/gone.pcap" &&
+	echo "$T_RC" >"$T_TMP/many.rc")
+assert_eq "100 files and 2 missing, 64 descriptors: exit 3" 3 "$(cat "$T_TMP/many.rc")"
+assert_eq "100 files and 2 missing: each missing one named, in order" \
+	"tlswatch analyze: $T_TMP/many/none.pcap: No such file or directory|tlswatch analyze: $T_TMP/many/gone.pcap: No such file or directory" \
+	"$(paste -sd'|' "$T_TMP/err")"
+assert_eq "100 files and 2 missing: the handshakes of every readable file" 200 \
+	"$(kv_get "$T_TMP/out.kv" summary.handshakes)"
+assert_eq "100 files and 2 missing: both counted unread" 2 \
+	"$(kv_get "$T_TMP/out.kv" summary.problem_counts.unread_inputs)"
+
 # The text report's overview: one of a thing is singular.
 "$TW" analyze --ca-file tests/data/pki/root.crt "$CAPS/tls12_reject_expired.pcap" >"$T_TMP/report.txt"
 assert_eq "text report, one handshake: singular words" \

@@ -59,6 +59,16 @@ T_RC=0
 "$TW" --help >"$T_TMP/out" || T_RC=$?
 assert_eq "tlswatch --help: the commands, exit 0" "analyze|run|inventory|report|0" \
 	"$(awk '/^Commands:/ { on = 1; next } on && /^$/ { exit } on { print $1 }' "$T_TMP/out" | grep -v version | paste -sd'|')|$T_RC"
+# Help, version and --show-config that cannot be written are not a success.
+for args in --help --version "analyze --help" "inventory --show-config"; do
+	T_RC=0
+	# shellcheck disable=SC2086 # the words of $args are the arguments
+	"$TW" $args >/dev/full 2>"$T_TMP/err" || T_RC=$?
+	who=tlswatch
+	case $args in -*) ;; *) who="tlswatch ${args%% *}" ;; esac
+	assert_eq "tlswatch $args > /dev/full: exit 3, said" \
+		"3|$who: cannot write to standard output: No space left on device" "$T_RC|$(cat "$T_TMP/err")"
+done
 T_RC=0
 "$TW" >"$T_TMP/out" 2>"$T_TMP/err" || T_RC=$?
 assert_eq "tlswatch without a command: exit 2, the usage on stderr, nothing on stdout" "2|Usage: tlswatch COMMAND [OPTIONS]|" \

@@ -4,9 +4,11 @@
 # directory, an empty file, a file that is not a database, a database that
 # is not an inventory (one line each, naming the file once, exit 3); on a
 # real inventory it lists without leaving -wal/-shm files, and it sees rows
-# still in the write-ahead log of a writer that has it open; `tlswatch run`
+# still in the write-ahead log of a writer that has it open; --html never
+# overwrites a capture, the database or the configuration; `tlswatch run`
 # with an interface that does not exist, or a --metrics that is not an
-# address, fails before creating its database or its log.
+# address, fails before creating its database or its log; analyze and run
+# refuse a --db that is not a regular file.
 . "$(dirname "$0")/lib.sh"
 t_require_tlswatch
 
@@ -67,6 +69,124 @@ PYEOF
 assert_eq "inventory while a writer holds it: the rows still in the WAL are listed" "0 1" "$(cat "$T_TMP/wal.out")"
 assert_eq "inventory while a writer held it: nothing left once the writer is gone" "$before" "$(ls -A "$T_TMP/inv")"
 
+# --since and --until: a time that does not exist is refused, and the
+# epoch is a bound like any other (it was taken for "none").
+for t in 2026-02-30T14:00:00Z 2026-12-06T14:00:60Z; do
+	run_tw report --db "$db" --since "$t" --html "$T_TMP/window.html"
+	assert_eq "report --since $t: exit 2, said" \
+		"2|tlswatch inventory: --since: '$t' is not a UTC time such as 2026-12-06T14:00:00Z" \
+		"$T_RC|$(head -n1 "$T_TMP/err")"
+done
+epoch=1970-01-01T00:00:00Z
+run_tw inventory --db "$db" --until "$epoch"
+assert_eq "inventory --until $epoch without --html: exit 2, said" \
+	"2|tlswatch inventory: --since and --until go with --html FILE" "$T_RC|$(cat "$T_TMP/err")"
+run_tw report --db "$db" --since 2026-12-06T14:00:00Z --until "$epoch" --html "$T_TMP/window.html"
+assert_eq "report --since 2026-12-06T14:00:00Z --until $epoch: exit 2, said" \
+	"2|tlswatch inventory: --since is after --until" "$T_RC|$(cat "$T_TMP/err")"
+run_tw report --db "$db" --since "$epoch" --until "$epoch" --html "$T_TMP/window.html"
+assert_eq "report --since $epoch --until $epoch: exit 0" 0 "$T_RC"
+
+# A listing or page that cannot be written (a full disk) is exit 3 naming
+# it.
+for args in "" --json "--html -"; do
+	T_RC=0
+	# shellcheck disable=SC2086 # the words of $args are the arguments
+	"$TW" inventory --db "$db" $args >/dev/full 2>"$T_TMP/err" || T_RC=$?
+	assert_eq "inventory $args > /dev/full: exit 3" 3 "$T_RC"
+	assert_contains "inventory $args > /dev/full: one line naming standard output" \
+		"tlswatch inventory: cannot write to standard output: " "$(cat "$T_TMP/err")"
+	assert_eq "inventory $args > /dev/full: one line" 1 "$(grep -c . "$T_TMP/err")"
+done
+run_tw inventory --db "$db" --html /dev/full
+assert_eq "inventory --html /dev/full: exit 3, said" \
+	"3|tlswatch inventory: --html /dev/full: cannot write the page" "$T_RC|$(cat "$T_TMP/err")"
+
+# --html never overwrites a file the command reads, nor an existing file
+# that is not an HTML page (a forgotten file name: `--html a.pcap b.pcap`):
+# exit 2, one line, nothing written, the file unchanged.
+mkdir "$T_TMP/h"
+cp "$CAPS/tls12_rsa.pcap" "$T_TMP/h/a.pcap"
+cp "$CAPS/tls12_rsa.pcap" "$T_TMP/h/b.pcap"
+ln "$T_TMP/h/b.pcap" "$T_TMP/h/b-link.pcap"
+cp "$db" "$T_TMP/h/inv.db"
+printf 'quiet\n' >"$T_TMP/h/tw.conf"
+expect_html_refused() { # label, file that must stay as it is, message after "tlswatch CMD: ", args...
+	local label=$1 kept=$2 msg=$3
+	shift 3
+	cp "$kept" "$T_TMP/h/kept.orig"
+	run_tw "$@"
+	assert_eq "$label: exit 2" 2 "$T_RC"
+	assert_eq "$label: one line saying why" "tlswatch $1: $msg" "$(cat "$T_TMP/err")"
+	assert_eq "$label: nothing on stdout" "" "$(cat "$T_TMP/out")"
+	assert_true "$label: the file is unchanged" cmp -s "$kept" "$T_TMP/h/kept.orig"
+}
+h=$T_TMP/h
+expect_html_refused "analyze --html a.pcap b.pcap (name forgotten)" "$h/a.pcap" \
+	"--html $h/a.pcap: the file exists and is not an HTML page; refusing to overwrite it" \
+	analyze --html "$h/a.pcap" "$h/b.pcap"
+expect_html_refused "analyze --html b.pcap b.pcap" "$h/b.pcap" \
+	"--html $h/b.pcap: the same file as the capture $h/b.pcap; refusing to overwrite it" \
+	analyze --html "$h/b.pcap" "$h/b.pcap"
+expect_html_refused "analyze --html through another name of the capture" "$h/b.pcap" \
+	"--html $h/b-link.pcap: the same file as the capture $h/b.pcap; refusing to overwrite it" \
+	analyze --html "$h/b-link.pcap" "$h/b.pcap"
+expect_html_refused "analyze --html the --db" "$h/inv.db" \
+	"--html $h/inv.db: the same file as the --db database $h/../h/inv.db; refusing to overwrite it" \
+	analyze --db "$h/../h/inv.db" --html "$h/inv.db" "$h/b.pcap"
+expect_html_refused "analyze --html the configuration file" "$h/tw.conf" \
+	"--html $h/tw.conf: the same file as the configuration file $h/tw.conf; refusing to overwrite it" \
+	analyze --config "$h/tw.conf" --html "$h/tw.conf" "$h/b.pcap"
+expect_html_refused "inventory --db inv.db --html inv.db" "$h/inv.db" \
+	"--html $h/inv.db: the same file as the --db database $h/inv.db; refusing to overwrite it" \
+	inventory --db "$h/inv.db" --html "$h/inv.db"
+expect_html_refused "report --html the configuration file" "$h/tw.conf" \
+	"--html $h/tw.conf: the same file as the configuration file $h/tw.conf; refusing to overwrite it" \
+	inventory --config "$h/tw.conf" --db "$h/inv.db" --html "$h/tw.conf"
+run_tw analyze --db "$h/new.db" --html "$h/./new.db" "$h/b.pcap"
+assert_eq "analyze --html the --db still to be created: exit 2" 2 "$T_RC"
+assert_true "analyze --html the --db still to be created: neither created" test ! -e "$h/new.db"
+# An earlier page, or an empty file, is written over.
+run_tw analyze -q --html "$h/page.html" "$h/b.pcap"
+assert_eq "analyze --html a new file: exit 0" 0 "$T_RC"
+run_tw analyze -q --html "$h/page.html" "$h/a.pcap"
+assert_eq "analyze --html over an earlier page: exit 0" 0 "$T_RC"
+: >"$h/empty.html"
+run_tw inventory --db "$h/inv.db" --html "$h/empty.html"
+assert_eq "inventory --html over an empty file: exit 0" 0 "$T_RC"
+assert_eq "inventory --html over an empty file: the page" "<!DOCTYPE html>" "$(head -n1 "$h/empty.html")"
+# --html -: the page on standard output, no file named '-'.
+(cd "$h" && T_RC=0 && "$OLDPWD/$TW" analyze --html - b.pcap >page.out 2>page.err || T_RC=$?; echo "$T_RC" >page.rc)
+assert_eq "analyze --html -: exit 0" 0 "$(cat "$h/page.rc")"
+assert_eq "analyze --html -: the page on standard output, alone" "<!DOCTYPE html>|</html>" \
+	"$(sed -n '1p;$p' "$h/page.out" | paste -sd'|')"
+assert_true "analyze --html -: no file named '-'" test ! -e "$h/-"
+run_tw analyze --json --html - "$h/b.pcap"
+assert_eq "analyze --json --html -: exit 2" 2 "$T_RC"
+assert_eq "analyze --json --html -: said" \
+	"tlswatch analyze: --json and --html - both write to standard output" "$(cat "$T_TMP/err")"
+
+# analyze and run: a --db that is not a regular file (a FIFO, a directory)
+# is refused before SQLite opens it (it would create its journal beside
+# it, or block on the FIFO): exit 3, one line, nothing added beside it.
+mkdir "$T_TMP/nr" "$T_TMP/nr/dir"
+mkfifo "$T_TMP/nr/fifo"
+for kind in fifo dir; do
+	case $kind in
+	fifo) why="not a regular file, not a tlswatch inventory" ;;
+	dir) why="is a directory, not a tlswatch inventory" ;;
+	esac
+	T_RC=0
+	timeout 30 "$TW" analyze -q --db "$T_TMP/nr/$kind" "$CAPS/tls12_rsa.pcap" \
+		>"$T_TMP/out" 2>"$T_TMP/err" </dev/null || T_RC=$?
+	assert_eq "analyze --db a $kind: exit 3, one line saying why" \
+		"3|tlswatch analyze: $T_TMP/nr/$kind: $why" "$T_RC|$(cat "$T_TMP/err")"
+	assert_eq "analyze --db a $kind: nothing on stdout" "" "$(cat "$T_TMP/out")"
+	assert_eq "analyze --db a $kind: nothing created beside it" "dir fifo" \
+		"$(ls -A "$T_TMP/nr" | paste -sd' ')"
+done
+assert_eq "analyze --db a directory: nothing created in it" "" "$(ls -A "$T_TMP/nr/dir")"
+
 # run: an interface that does not exist is refused before anything is
 # created.
 if [ "$(id -u)" -eq 0 ]; then
@@ -88,6 +208,19 @@ if [ "$(id -u)" -eq 0 ]; then
 			"tlswatch run: --metrics: $m: " "$(head -n1 "$T_TMP/err")"
 		assert_true "run --metrics $m: no database or log created" \
 			test ! -e "$T_TMP/m.db" -a ! -e "$T_TMP/m.jsonl"
+	done
+	# in a network namespace of its own, so that it could never attach
+	# to this host's interfaces
+	for kind in fifo dir; do
+		T_RC=0
+		timeout 30 unshare -n "$TW" run --db "$T_TMP/nr/$kind" --json-log "$T_TMP/run.jsonl" \
+			--no-metrics >"$T_TMP/out" 2>"$T_TMP/err" </dev/null || T_RC=$?
+		assert_eq "run --db a $kind: exit 3" 3 "$T_RC"
+		assert_contains "run --db a $kind: the message names it" \
+			"tlswatch run: $T_TMP/nr/$kind: " "$(cat "$T_TMP/err")"
+		assert_eq "run --db a $kind: nothing created beside it" "dir fifo" \
+			"$(ls -A "$T_TMP/nr" | paste -sd' ')"
+		assert_true "run --db a $kind: no log created" test ! -e "$T_TMP/run.jsonl"
 	done
 else
 	ok "# SKIP run --iface checks need root"

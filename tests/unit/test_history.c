@@ -350,7 +350,7 @@ static void check_same_agg(const struct html_agg *x, const struct html_agg *y)
 }
 
 /* What load() reads: everything unless a test narrows it. */
-static struct history_window window;
+static struct history_window window = { .until_us = UINT64_MAX };
 
 static int64_t load(const char *path, struct html_agg *a)
 {
@@ -601,7 +601,7 @@ static void test_a_window_reads_its_seconds_and_the_periods_over_it(void)
 	window.until_us = (T0_S + 7) * US + 999999;
 	/* seconds 3-7, A's period, the spike that fired in second 6 */
 	CHECK_INT(load(db_path("2018.db"), a), 5 + 1 + 1);
-	window = (struct history_window){ 0 };
+	window = (struct history_window){ .until_us = UINT64_MAX };
 	CHECK_INT(a->tl.start_s, T0_S + 3);
 	CHECK_INT(a->tl.n, 5);
 	CHECK_INT(a->tl.b[0].handshakes + a->tl.b[1].handshakes + a->tl.b[2].handshakes +
@@ -614,6 +614,20 @@ static void test_a_window_reads_its_seconds_and_the_periods_over_it(void)
 	CHECK_INT(a->spikes[0].state, SPIKE_FIRING);
 	/* The one minute of the scenario counts whole. */
 	CHECK_INT(a->sum.handshakes, 38);
+	html_agg_free(a);
+}
+
+/* --until 1970-01-01T00:00:00Z is a bound like any other (0 was taken
+ * for "no bound"): nothing was written before it. */
+static void test_a_window_up_to_the_epoch_reads_nothing(void)
+{
+	struct html_agg *a = html_agg_new();
+
+	CHECK(a);
+	window.until_us = 0;
+	CHECK_INT(load(db_path("2018.db"), a), 0);
+	window.until_us = UINT64_MAX;
+	CHECK_INT(load(db_path("2018.db"), a) > 0, 1);
 	html_agg_free(a);
 }
 
@@ -740,6 +754,7 @@ int main(void)
 	RUN_TEST(test_a_version_4_history_is_read_without_reasons);
 	RUN_TEST(test_inventory_findings_keep_the_history_details);
 	RUN_TEST(test_a_window_reads_its_seconds_and_the_periods_over_it);
+	RUN_TEST(test_a_window_up_to_the_epoch_reads_nothing);
 	RUN_TEST(test_rows_older_than_the_bound_are_deleted);
 	RUN_TEST(test_an_ongoing_period_outlives_the_bound);
 	RUN_TEST(test_names_beyond_a_seconds_bound_are_counted);

@@ -321,6 +321,33 @@ static void test_missing_directory_is_a_clear_error(void)
 	CHECK_STR(err, "inventory /nonexistent/dir/inv.db: unable to open database file");
 }
 
+/* SQLite would block opening a FIFO, and write its journal beside a
+ * device: neither is asked to. */
+static void test_not_a_regular_file_is_refused_before_sqlite(void)
+{
+	struct inventory *inv = NULL;
+	char want[256], err[256] = "";
+	struct stat st;
+
+	CHECK_INT(mkfifo(db_path("fifo.db"), 0600), 0);
+	CHECK_INT(inventory_open(db_path("fifo.db"), &inv, err, sizeof(err)), -1);
+	CHECK(inv == NULL);
+	snprintf(want, sizeof(want), "%s: not a regular file, not a tlswatch inventory",
+		 db_path("fifo.db"));
+	CHECK_STR(err, want);
+	CHECK_INT(stat(db_path("fifo.db-journal"), &st), -1);
+	CHECK_INT(stat(db_path("fifo.db-wal"), &st), -1);
+	CHECK_INT(mkdir(db_path("dir.db"), 0700), 0);
+	CHECK_INT(inventory_open(db_path("dir.db"), &inv, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: is a directory, not a tlswatch inventory",
+		 db_path("dir.db"));
+	CHECK_STR(err, want);
+	CHECK_INT(inventory_check_path(db_path("none.db"), false, err, sizeof(err)), 0);
+	CHECK_INT(inventory_check_path(db_path("none.db"), true, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: No such file or directory", db_path("none.db"));
+	CHECK_STR(err, want);
+}
+
 static void test_two_writers_share_the_file(void)
 {
 	struct inventory *a = NULL, *b = NULL;
@@ -762,6 +789,7 @@ int main(void)
 	RUN_TEST(test_corrupt_file_is_a_clear_error);
 	RUN_TEST(test_read_only_file_is_a_clear_error);
 	RUN_TEST(test_missing_directory_is_a_clear_error);
+	RUN_TEST(test_not_a_regular_file_is_refused_before_sqlite);
 	RUN_TEST(test_two_writers_share_the_file);
 	RUN_TEST(test_find_newer_sees_other_addresses_of_the_name);
 	RUN_TEST(test_find_newer_ignores_leaves_served_later);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The JSON writer and the printable-text helper: wire bytes never break a line. */
 #include <arpa/inet.h>
+#include <errno.h>
 
 #include "check.h"
 #include "common/endpoint.h"
@@ -179,6 +180,34 @@ static void test_times_are_formatted_as_gmtime_and_strftime_would(void)
 	CHECK_STR(tw_time_format_s(year_0, got), "0000-01-01T00:00:00Z");
 }
 
+/* --since and --until: a time that does not exist is refused, not
+ * carried into the next month or minute. */
+static void test_only_times_that_exist_are_parsed(void)
+{
+	static const char *const bad[] = {
+		"2026-02-30T14:00:00Z", "2026-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
+		"2026-12-06T14:00:60Z", "2026-12-06T24:00:00Z", "2026-12-06T14:60:00Z",
+		"2026-13-01T00:00:00Z", "2026-12-00T00:00:00Z", "2026-12-06T14:00:00",
+		"2026-12-06", "",
+	};
+	int64_t s = -1;
+	int i;
+
+	CHECK_INT(tw_time_parse_s("2026-12-06T14:00:00Z", &s), 0);
+	CHECK_INT(s, 1796565600);
+	CHECK_INT(tw_time_parse_s("2028-02-29T23:59:59Z", &s), 0);
+	CHECK_INT(s, 1835481599);
+	CHECK_INT(tw_time_parse_s("1970-01-01T00:00:00Z", &s), 0);
+	CHECK_INT(s, 0);
+	for (i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++) {
+		s = -1;
+		if (tw_time_parse_s(bad[i], &s) != -EINVAL) {
+			printf("#   '%s' parsed as %lld\n", bad[i], (long long)s);
+			CHECK(0);
+		}
+	}
+}
+
 static void test_ipv4_is_formatted_as_inet_ntop_would(void)
 {
 	struct tw_addr a = { .family = 4, .bytes = { 10, 0, 100, 9 } };
@@ -206,6 +235,7 @@ int main(void)
 	RUN_TEST(test_printable_escapes_everything_unsafe);
 	RUN_TEST(test_numbers_cover_the_whole_range);
 	RUN_TEST(test_times_are_formatted_as_gmtime_and_strftime_would);
+	RUN_TEST(test_only_times_that_exist_are_parsed);
 	RUN_TEST(test_ipv4_is_formatted_as_inet_ntop_would);
 	return CHECK_EXIT_CODE();
 }

@@ -147,6 +147,10 @@ static int health_open_db(struct cert_health *h, const char *path, char *err,
 {
 	char why[512];
 
+	/* Not a file at all is the command line's mistake, not a database
+	 * to do without. */
+	if (path && inventory_check_path(path, false, err, errlen))
+		return -1;
 	if (path && inventory_open(path, &h->inv, why, sizeof(why)) == 0) {
 		h->db_path = strdup(path);
 		if (!h->db_path) {

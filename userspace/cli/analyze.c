@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* tlswatch analyze: pcap/pcapng files through the pipeline. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -117,25 +116,109 @@ static bool fail_on_matched(uint32_t mask, const struct summary *sum)
 	return false;
 }
 
-/*
- * Opens every capture, saying which cannot be opened. Returns how many
- * could not; the others are analysed all the same.
- */
-static int open_sources(const struct cli_opts *o, struct pcap_source **srcs)
+/* Opens capture @path, or says on stderr why it cannot be (NULL). */
+static struct pcap_source *open_source(const struct cli_opts *o, const char *path)
 {
+	struct pcap_source *src;
 	char err[512];
-	int i, unread = 0;
+
+	src = pcap_source_open(path, err, sizeof(err));
+	if (!src) {
+		fprintf(stderr, "tlswatch analyze: %s\n", err);
+		return NULL;
+	}
+	pcap_source_set_udp_encap(src, &o->udp_encap);
+	return src;
+}
+
+/*
+ * Opens the first capture that can be opened, so that nothing is written
+ * when none can. Returns its index (o->n_files when none), the ones before
+ * it having been named on stderr. The other captures are opened one at a
+ * time, when their turn comes: a rotated set of thousands of files needs
+ * one descriptor, not one each.
+ */
+static int open_first_source(const struct cli_opts *o, struct pcap_source **src)
+{
+	int i;
 
 	for (i = 0; i < o->n_files; i++) {
-		srcs[i] = pcap_source_open(o->files[i], err, sizeof(err));
-		if (!srcs[i]) {
-			fprintf(stderr, "tlswatch analyze: %s\n", err);
-			unread++;
-		} else {
-			pcap_source_set_udp_encap(srcs[i], &o->udp_encap);
-		}
+		*src = open_source(o, o->files[i]);
+		if (*src)
+			break;
 	}
-	return unread;
+	return i;
+}
+
+/*
+ * Reads the captures from index @first (@src, already open) to the last,
+ * in the order given, each closed before the next is opened. One that
+ * cannot be opened is counted unread and the others are read all the
+ * same. Returns the worst exit code.
+ */
+static int analyze_sources(const struct cli_opts *o, struct pipeline *pl, int first,
+			   struct pcap_source *src)
+{
+	struct summary *sum = pipeline_summary(pl);
+	int i, rc = sum->problems[SUM_UNREAD_INPUTS] ? EXIT_INPUT : EXIT_OK;
+
+	for (i = first; i < o->n_files; i++) {
+		int frc;
+
+		if (i > first)
+			src = open_source(o, o->files[i]);
+		if (!src) {
+			sum->problems[SUM_UNREAD_INPUTS]++;
+			rc = EXIT_INPUT;
+			continue;
+		}
+		frc = analyze_file(o, pl, src, o->files[i]);
+		pcap_source_close(src);
+		if (frc > rc)
+			rc = frc;
+	}
+	return rc;
+}
+
+/*
+ * Where the report goes: JSON lines or the text report on standard
+ * output, unless the HTML page takes it (--html -), and never into a file
+ * the analysis reads. EXIT_OK, or EXIT_USAGE said on stderr.
+ */
+static int choose_outputs(struct cli_opts *o)
+{
+	bool html_stdout = o->out.html_path && strcmp(o->out.html_path, "-") == 0;
+
+	if (html_stdout && o->json) {
+		fprintf(stderr, "tlswatch analyze: --json and --html - both write to standard output\n");
+		return EXIT_USAGE;
+	}
+	if (o->json)
+		o->out.json_path = "-";
+	else if (!html_stdout)
+		o->out.text_report = stdout;
+	return cli_check_html_path(o);
+}
+
+/*
+ * Whether the report reached its outputs: standard output, then the
+ * --html file. EXIT_OK, EXIT_INPUT said on stderr, or EXIT_INTERNAL for
+ * events another sink could not take (out of memory, said where it
+ * happened).
+ */
+static int outputs_written(const struct cli_opts *o, const struct sink_set *sinks)
+{
+	const char *html = o->out.html_path;
+	int rc = cli_stdout_written("tlswatch analyze");
+
+	if (rc != EXIT_OK || !sink_set_errors(sinks))
+		return rc;
+	if (html && strcmp(html, "-") != 0) {
+		fprintf(stderr, "tlswatch analyze: --html %s: cannot write the page\n", html);
+		return EXIT_INPUT;
+	}
+	fprintf(stderr, "tlswatch analyze: some events could not be reported\n");
+	return EXIT_INTERNAL;
 }
 
 int cmd_analyze(int argc, char **argv)
@@ -143,25 +226,22 @@ int cmd_analyze(int argc, char **argv)
 	struct cli_opts o;
 	struct pipeline_opts po = { 0 };
 	struct cert_health *health = NULL;
-	struct pcap_source **srcs = NULL;
+	struct pcap_source *first_src = NULL;
 	struct sink_set *sinks = NULL;
 	char err[512];
 	struct pipeline *pl = NULL;
 	struct summary *sum;
-	int rc, i, unread;
+	int rc, wrc, first;
 
 	rc = cli_start(CLI_ANALYZE, argc, argv, &o, &analyze_help);
 	if (rc >= 0)
 		return rc;
-	rc = EXIT_OK;
-	srcs = calloc((size_t)o.n_files, sizeof(*srcs));
-	if (!srcs) {
-		rc = EXIT_INTERNAL;
+	rc = choose_outputs(&o);
+	if (rc != EXIT_OK)
 		goto cleanup;
-	}
 	/* Nothing to report when no input can be opened. */
-	unread = open_sources(&o, srcs);
-	if (unread == o.n_files) {
+	first = open_first_source(&o, &first_src);
+	if (first == o.n_files) {
 		rc = EXIT_INPUT;
 		goto cleanup;
 	}
@@ -169,10 +249,6 @@ int cmd_analyze(int argc, char **argv)
 		rc = EXIT_INPUT;
 		goto cleanup;
 	}
-	if (o.json)
-		o.out.json_path = "-";
-	else
-		o.out.text_report = stdout;
 	o.out.db_path = o.check.health.db_path;
 	o.out.expiring_warn_days = o.check.leaf.warn_days;
 	if (sink_set_open(&o.out, &sinks, err, sizeof(err)) < 0) {
@@ -194,15 +270,9 @@ int cmd_analyze(int argc, char **argv)
 		rc = EXIT_INTERNAL;
 		goto cleanup;
 	}
-	pipeline_summary(pl)->problems[SUM_UNREAD_INPUTS] = (uint64_t)unread;
-	if (unread)
-		rc = EXIT_INPUT;
-	for (i = 0; i < o.n_files; i++) {
-		int frc = srcs[i] ? analyze_file(&o, pl, srcs[i], o.files[i]) : EXIT_OK;
-
-		if (frc > rc)
-			rc = frc;
-	}
+	pipeline_summary(pl)->problems[SUM_UNREAD_INPUTS] = (uint64_t)first;
+	rc = analyze_sources(&o, pl, first, first_src);
+	first_src = NULL;   /* closed by analyze_sources */
 	/* The files are one capture (tcpdump -C, -G rotation): a connection
 	 * goes on from one file into the next, and ends with the last. Online
 	 * answers still on their way get a bounded wait. */
@@ -213,20 +283,17 @@ int cmd_analyze(int argc, char **argv)
 	sum->files = (const char *const *)o.files;
 	sum->n_files = o.n_files;
 	pipeline_emit_summary(pl, sum);
-	if (fflush(stdout) != 0 || sink_set_errors(sinks)) {
-		fprintf(stderr, "tlswatch analyze: cannot write the output\n");
-		rc = EXIT_INTERNAL;
-	}
+	wrc = outputs_written(&o, sinks);
+	if (wrc > rc)
+		rc = wrc;
 	if (rc == EXIT_OK && o.fail_on && fail_on_matched(o.fail_on, sum))
 		rc = EXIT_FINDINGS;
 cleanup:
 	pipeline_free(pl);
 	cert_health_close(health);
 	sink_set_close(sinks);
-	for (i = 0; srcs && i < o.n_files; i++)
-		if (srcs[i])
-			pcap_source_close(srcs[i]);
-	free(srcs);
+	if (first_src)
+		pcap_source_close(first_src);
 	cli_opts_free(&o);
 	return rc;
 }

@@ -21,11 +21,28 @@ int cmd_run(int argc, char **argv);
 int cmd_inventory(int argc, char **argv);
 /* inventory --html: the page of the database at @db into @html ('-':
  * standard output). An exit code. */
-/* The page of the history from @since_us to @until_us (0: no bound). */
+/* The page of the history from @since_us to @until_us (UINT64_MAX: no
+ * bound). */
 int inventory_write_html(const char *db, const char *html, uint64_t since_us,
 			 uint64_t until_us);
 
 struct cli_opts;
+/*
+ * Refuses an --html FILE that is a file the command reads: a capture, the
+ * --db database or the configuration file (the same path, or the same
+ * device and inode), or an existing regular file with bytes in it that
+ * do not start as an HTML page. EXIT_OK, or EXIT_USAGE with the message
+ * on stderr.
+ */
+int cli_check_html_path(const struct cli_opts *o);
+/*
+ * Once a command wrote what it had to: flushes standard output and
+ * checks that no write to it failed. EXIT_OK, or EXIT_INPUT said on
+ * stderr after @who ("tlswatch analyze: cannot write to standard output:
+ * No space left on device").
+ */
+int cli_stdout_written(const char *who);
+
 struct cli_help {
 	const char *usage;        /* after "tlswatch CMD " */
 	const char *description;

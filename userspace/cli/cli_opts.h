@@ -99,8 +99,10 @@ struct cli_opts {
 	struct tw_udp_encap udp_encap; /* which UDP ports carry tunnels */
 	struct check_opts check;   /* --db lives in check.health.db_path */
 	struct output_opts out;
-	/* inventory --html: the history's window, µs since the epoch, 0: none */
+	/* inventory --html: the history's window, µs since the epoch, each
+	 * bound in force when given (the epoch itself is a bound) */
 	uint64_t since_us, until_us;
+	bool since_given, until_given;
 	/* analyze */
 	uint32_t fail_on;          /* bit per finding kind, FAIL_ON_SPIKE */
 	char **files;

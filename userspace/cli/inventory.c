@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* tlswatch inventory: what each server name serves and served. */
+#include <stdint.h>
 #include <stdio.h>
 
 #include "cert/health.h"
@@ -35,19 +36,24 @@ int cmd_inventory(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	rc = EXIT_OK;
-	if ((o.since_us || o.until_us) && !o.out.html_path) {
+	if ((o.since_given || o.until_given) && !o.out.html_path) {
 		fprintf(stderr, "tlswatch inventory: --since and --until go with --html FILE\n");
 		rc = EXIT_USAGE;
-	} else if (o.until_us && o.since_us > o.until_us) {
+	} else if (o.until_given && o.since_us > o.until_us) {
 		fprintf(stderr, "tlswatch inventory: --since is after --until\n");
 		rc = EXIT_USAGE;
-	} else if (o.out.html_path)
-		rc = inventory_write_html(o.check.health.db_path, o.out.html_path,
-					  o.since_us, o.until_us);
-	else if (cert_health_inventory_dump(o.check.health.db_path, o.json, stdout, err,
+	} else if (o.out.html_path) {
+		rc = cli_check_html_path(&o);
+		if (rc == EXIT_OK)
+			rc = inventory_write_html(o.check.health.db_path, o.out.html_path,
+						  o.since_us,
+						  o.until_given ? o.until_us : UINT64_MAX);
+	} else if (cert_health_inventory_dump(o.check.health.db_path, o.json, stdout, err,
 				       sizeof(err)) < 0) {
 		fprintf(stderr, "tlswatch inventory: %s\n", err);
 		rc = EXIT_INPUT;
+	} else {
+		rc = cli_stdout_written("tlswatch inventory");
 	}
 	cli_opts_free(&o);
 	return rc;

@@ -42,10 +42,12 @@ static int write_page(const struct html_agg *agg, const char *path)
 		return EXIT_INPUT;
 	}
 	rc = html_render(agg, f);
-	if (f != stdout && fclose(f) != 0)
+	if (f == stdout)
+		return rc < 0 ? cli_stdout_written("tlswatch inventory") : EXIT_OK;
+	if (fclose(f) != 0)
 		rc = -EIO;
 	if (rc < 0) {
-		fprintf(stderr, "tlswatch inventory: %s: cannot write the page\n", path);
+		fprintf(stderr, "tlswatch inventory: --html %s: cannot write the page\n", path);
 		return EXIT_INPUT;
 	}
 	return EXIT_OK;

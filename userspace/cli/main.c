@@ -16,11 +16,11 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		cli_print_top_help(stdout);
-		return EXIT_OK;
+		return cli_stdout_written("tlswatch");
 	}
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
 		printf("tlswatch %s\n", TLSWATCH_VERSION);
-		return EXIT_OK;
+		return cli_stdout_written("tlswatch");
 	}
 	/* Undocumented: the man pages' generated sections, the default
 	 * configuration file (Makefile). */

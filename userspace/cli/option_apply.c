@@ -95,7 +95,8 @@ static int parse_fail_on(const char *arg, uint32_t *mask, char *err, size_t errl
 }
 
 /* --since, --until: "2026-12-06T14:00:00Z" as µs since the epoch. */
-static int parse_utc(const char *arg, uint64_t *us, char *err, size_t errlen)
+static int parse_utc(const char *arg, uint64_t *us, bool *given, char *err,
+		     size_t errlen)
 {
 	int64_t s;
 
@@ -105,6 +106,7 @@ static int parse_utc(const char *arg, uint64_t *us, char *err, size_t errlen)
 		return -EXIT_USAGE;
 	}
 	*us = (uint64_t)s * 1000000;
+	*given = true;
 	return 0;
 }
 
@@ -114,8 +116,10 @@ static int apply_general(struct cli_opts *o, enum cli_opt id, const char *arg,
 	switch (id) {
 	case CLI_OPT_JSON:            o->json = true; return 0;
 	case CLI_OPT_HTML:            o->out.html_path = arg; return 0;
-	case CLI_OPT_SINCE:           return parse_utc(arg, &o->since_us, err, errlen);
-	case CLI_OPT_UNTIL:           return parse_utc(arg, &o->until_us, err, errlen);
+	case CLI_OPT_SINCE:
+		return parse_utc(arg, &o->since_us, &o->since_given, err, errlen);
+	case CLI_OPT_UNTIL:
+		return parse_utc(arg, &o->until_us, &o->until_given, err, errlen);
 	case CLI_OPT_PORT:            return add_port(o, u, err, errlen);
 	case CLI_OPT_IFACE:
 		return check_opts_add(o->ifaces, &o->n_ifaces, CLI_MAX_IFACES,

@@ -43,7 +43,9 @@
 	  0, "",                                                               \
 	  "write the HTML incident report to FILE, one self-contained page "   \
 	  "(analyze: besides the text report or JSON lines; inventory: "       \
-	  "instead of the listing, '-' for standard output)")                  \
+	  "instead of the listing), '-' for standard output (analyze: "        \
+	  "instead of the text report); never a file the command reads, nor "  \
+	  "an existing file that is not an HTML page")                         \
 	X(SINCE, "since", 0, "TIME", CMD_I, GENERAL, OT_STR, OF_NOCONF, 0, 0,  \
 	  "", "with --html: the agent's history from TIME on (UTC, "           \
 	  "2026-12-06T14:00:00Z); per-minute rows and serving periods that "   \
@@ -214,32 +216,39 @@
 /* Exit statuses per subcommand, in order: X(commands, code, "meaning").
  * CMD_TOP rows are the overview of `tlswatch --help` and tlswatch(8). */
 #define CMD_TOP (1u << CLI__COUNT)
+#define CLI_EXIT_USAGE_TEXT                                                    \
+	"bad command line, or a bad configuration file (unknown key, bad "     \
+	"value, unsafe permissions; the message names the file and line)"
 #define CLI_EXIT_CODES(X)                                                      \
 	X(CMD_TOP | CMD_I, 0, "success")                                       \
 	X(CMD_A, 0, "analysed (also for a truncated capture: a warning says so)") \
 	X(CMD_R, 0, "stopped by SIGINT or SIGTERM after a clean detach")       \
 	X(CMD_TOP, 1, "analyze: a --fail-on finding was present")              \
 	X(CMD_A, 1, "a --fail-on finding was present")                         \
-	X(CMD_TOP | CMD_ALL, 2,                                                \
-	  "bad command line, or a bad configuration file (unknown key, bad "   \
-	  "value, unsafe permissions; the message names the file and line)")   \
+	X(CMD_TOP | CMD_R, 2, CLI_EXIT_USAGE_TEXT)                              \
+	X(CMD_A | CMD_I, 2, CLI_EXIT_USAGE_TEXT ", or an --html FILE that is " \
+	  "a file the command reads or an existing file that is not an HTML "  \
+	  "page")                                                              \
 	X(CMD_TOP, 3, "an input or output cannot be used (the message names it)") \
 	X(CMD_A, 3,                                                            \
 	  "an input could not be read: a capture (missing, not a capture, "    \
 	  "unsupported link type, a read error before its end: the readable "  \
 	  "captures are still reported, the summary counts unread_inputs), "   \
 	  "the --config file, a --ca-file, --ca-dir, --crl or --expect-dir, "  \
-	  "a refused --webhook-secret-file, a --html FILE that cannot be "     \
-	  "created; it wins over 1")                                           \
+	  "a refused --webhook-secret-file, a --db that is not a regular "     \
+	  "file; or an output cannot be written: "                             \
+	  "a --html FILE that cannot be created or written, standard output "  \
+	  "(a full disk); it wins over 1")                                     \
 	X(CMD_R, 3,                                                            \
 	  "an input or output cannot be used: the --config file, the "         \
 	  "--json-log file, a --ca-file, --ca-dir, --crl or --expect-dir that " \
-	  "cannot be read, a refused --webhook-secret-file, an explicit "      \
-	  "--metrics address that cannot be bound")                            \
+	  "cannot be read, a refused --webhook-secret-file, a --db that is "   \
+	  "not a regular file, an explicit --metrics address that cannot be "  \
+	  "bound")                                                             \
 	X(CMD_I, 3,                                                            \
 	  "the --config file or the database cannot be read (missing, a "      \
 	  "directory, empty, not a tlswatch inventory), or the --html FILE "   \
-	  "cannot be written")                                                 \
+	  "or standard output cannot be written")                              \
 	X(CMD_TOP | CMD_A | CMD_I, 4, "internal error (out of memory)")        \
 	X(CMD_R, 4,                                                            \
 	  "an --iface that does not exist (refused before anything is "        \

@@ -25,7 +25,8 @@ int cli_start(int cmd, int argc, char **argv, struct cli_opts *o,
 
 	if (rc == 1) {
 		cli_print_help(stdout, cmd, help->usage, help->description, help->notes);
-		rc = EXIT_OK;
+		snprintf(err, sizeof(err), "tlswatch %s", name);
+		rc = cli_stdout_written(err);
 	} else if (rc < 0) {
 		fprintf(stderr, "tlswatch %s: %s\n", name, err);
 		if (rc == -EXIT_USAGE)
@@ -33,7 +34,8 @@ int cli_start(int cmd, int argc, char **argv, struct cli_opts *o,
 		rc = -rc;
 	} else if (o->show_config) {
 		cli_print_config(stdout, o);
-		rc = fflush(stdout) ? EXIT_INTERNAL : EXIT_OK;
+		snprintf(err, sizeof(err), "tlswatch %s", name);
+		rc = cli_stdout_written(err);
 	} else {
 		set_log_level(o);
 		snprintf(err, sizeof(err), "tlswatch %s", name);

@@ -113,15 +113,30 @@ const char *tw_time_format_s(int64_t ts, char *buf)
 	return buf;
 }
 
+/* strptime takes a day up to 31 in any month and a second up to 60 (or
+ * 61), which timegm carries over: 02-30 would be 03-02. A time is valid
+ * when carrying changes nothing. */
+static bool tm_same_time(const struct tm *a, const struct tm *b)
+{
+	return a->tm_year == b->tm_year && a->tm_mon == b->tm_mon &&
+	       a->tm_mday == b->tm_mday && a->tm_hour == b->tm_hour &&
+	       a->tm_min == b->tm_min && a->tm_sec == b->tm_sec;
+}
+
 int tw_time_parse_s(const char *text, int64_t *out)
 {
-	struct tm tm;
+	struct tm tm, given;
 	const char *end;
+	time_t t;
 
 	memset(&tm, 0, sizeof(tm));
 	end = text ? strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
 	if (!end || *end)
 		return -EINVAL;
-	*out = (int64_t)timegm(&tm);
+	given = tm;
+	t = timegm(&tm);           /* normalises @tm */
+	if (!tm_same_time(&given, &tm))
+		return -EINVAL;
+	*out = (int64_t)t;
 	return 0;
 }

@@ -13,7 +13,8 @@ const char *tw_time_format_us(uint64_t ts_us, char *buf);
 const char *tw_time_format_s(int64_t ts, char *buf);
 
 /* Seconds since the epoch of "2026-11-23T08:30:01Z" (UTC, as the two
- * above print it, without the fraction). 0, or -EINVAL. */
+ * above print it, without the fraction). 0, or -EINVAL, also for a date
+ * or time that does not exist (2026-02-30, 14:00:60: no leap seconds). */
 int tw_time_parse_s(const char *text, int64_t *out);
 
 #endif

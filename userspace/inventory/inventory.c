@@ -10,11 +10,13 @@
  * questions the judge asks are in inventory_query.c, the read-only
  * opening and the `tlswatch inventory` listing in inventory_dump.c.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "common/fs_writable.h"
 #include "common/log.h"
@@ -354,13 +356,35 @@ static int inv_setup(struct inventory *inv, const char *path, char *err,
 	return inv_prepare(inv, err, errlen);
 }
 
+int inventory_check_path(const char *path, bool must_exist, char *err,
+			 size_t errlen)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0) {
+		if (!must_exist)          /* SQLite creates it, or says why not */
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	} else if (S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "%s: is a directory, not a tlswatch inventory", path);
+	} else if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file, not a tlswatch inventory", path);
+	} else {
+		return 0;
+	}
+	return -1;
+}
+
 int inventory_open(const char *path, struct inventory **out, char *err,
 		   size_t errlen)
 {
-	struct inventory *inv = calloc(1, sizeof(*inv));
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	struct inventory *inv;
 
 	*out = NULL;
+	if (path && inventory_check_path(path, false, err, errlen))
+		return -1;
+	inv = calloc(1, sizeof(*inv));
 	if (!inv) {
 		snprintf(err, errlen, "inventory: out of memory");
 		return -1;

@@ -84,6 +84,17 @@ int inventory_open(const char *path, struct inventory **out, char *err,
 		   size_t errlen);
 void inventory_close(struct inventory *inv);
 
+/*
+ * Whether @path can be an inventory file, asked before SQLite is (which
+ * would create its journal beside a device, and block on a FIFO): a
+ * regular file, or none yet unless @must_exist (a path that cannot be
+ * looked at is then left to SQLite to say). 0, or -1 with @err ("PATH:
+ * is a directory, not a tlswatch inventory", "PATH: not a regular file,
+ * not a tlswatch inventory", "PATH: No such file or directory").
+ */
+int inventory_check_path(const char *path, bool must_exist, char *err,
+			 size_t errlen);
+
 /* One handshake that served a leaf. */
 struct inventory_sighting {
 	const char *name;        /* SNI or "" */

@@ -205,17 +205,13 @@ static int dump_check_file(const char *path, char *err, size_t errlen)
 {
 	struct stat sb;
 
-	if (stat(path, &sb) != 0)
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-	else if (S_ISDIR(sb.st_mode))
-		snprintf(err, errlen, "%s: is a directory, not a tlswatch inventory", path);
-	else if (!S_ISREG(sb.st_mode))
-		snprintf(err, errlen, "%s: not a regular file, not a tlswatch inventory", path);
-	else if (sb.st_size == 0)
+	if (inventory_check_path(path, true, err, errlen))
+		return -1;
+	if (stat(path, &sb) == 0 && sb.st_size == 0) {
 		snprintf(err, errlen, "%s: empty file, not a tlswatch inventory", path);
-	else
-		return 0;
-	return -1;
+		return -1;
+	}
+	return 0;
 }
 
 /* The schema this tlswatch lists, in words when it is not: the served

@@ -764,7 +764,7 @@ static int64_t read_rows(sqlite3 *db, const char *sql,
 			 const struct history_window *w, struct html_agg *a,
 			 char *err, size_t errlen)
 {
-	uint64_t until = w->until_us && w->until_us < INT64_MAX ? w->until_us : INT64_MAX;
+	uint64_t until = w->until_us < INT64_MAX ? w->until_us : INT64_MAX;
 	sqlite3_stmt *s = NULL;
 	int64_t n = 0;
 	int rc;

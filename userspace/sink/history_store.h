@@ -41,7 +41,8 @@ void history_store_close(struct history_store *st);
 int history_store_write(struct history_store *st, const struct html_agg *delta,
 			uint64_t keep_s, char *err, size_t errlen);
 
-/* What to read: µs since the epoch, 0 for no bound. Seconds and spike
+/* What to read: µs since the epoch, from @since_us (0: from the first)
+ * to @until_us (UINT64_MAX: to the last; 0 is the epoch). Seconds and spike
  * events inside it; per-minute rows (names, alerts, JA4s, leaf counts)
  * of the minutes it touches, and serving periods that overlap it, whole
  * (a period's counts are not split by time). */

@@ -4,7 +4,7 @@
  * aggregates of html_agg.c from the events and writes the page when the
  * summary arrives (the end of an analysis), or at close when no summary
  * came. The file is opened (truncated) at open, so a path that cannot be
- * written is an error before any work.
+ * written is an error before any work; "-" is standard output.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,14 +22,12 @@ struct html_report {
 	bool written;
 };
 
+/* A failure at the summary is the caller's to say (the sink set counts
+ * it: analyze names the file, also with -q). */
 static int html_write(struct html_report *r)
 {
-	int rc = html_render(r->agg, r->out);
-
 	r->written = true;
-	if (rc < 0)
-		pr_warn("%s: cannot write the HTML report\n", r->path);
-	return rc;
+	return html_render(r->agg, r->out);
 }
 
 static int html_event(struct sink *s, const struct event *ev, const char *json,
@@ -59,9 +57,9 @@ static void html_close(struct sink *s)
 {
 	struct html_report *r = (struct html_report *)s;
 
-	if (r->out && !r->written)
-		html_write(r);
-	if (r->out && fclose(r->out) != 0)
+	if (r->out && !r->written && html_write(r) < 0)
+		pr_warn("%s: cannot write the HTML report\n", r->path);
+	if (r->out && r->out != stdout && fclose(r->out) != 0)
 		pr_warn("%s: %s\n", r->path, strerror(errno));
 	html_agg_free(r->agg);
 	free(r);
@@ -88,7 +86,7 @@ int html_report_open(const struct output_opts *o, struct sink_set *set,
 	}
 	r->base.ops = &html_report_ops;
 	r->path = o->html_path;
-	r->out = fopen(o->html_path, "w");
+	r->out = strcmp(o->html_path, "-") ? fopen(o->html_path, "w") : stdout;
 	if (!r->out) {
 		int rc = -errno;
 

@@ -162,6 +162,82 @@ static void test_metrics_sink_name_with_a_nul_keeps_its_server(void)
 	sink_set_close(set);
 }
 
+/* GET @path whole, however large (struct reply holds 32 KiB): the body,
+ * NUL-terminated, to free; NULL on failure. */
+static char *fetch_all(int port, const char *path)
+{
+	CURL *c = curl_easy_init();
+	FILE *f = tmpfile();
+	char url[128], *body = NULL;
+	long len = -1;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+	if (c && f) {
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_PROXY, "");
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
+		if (curl_easy_perform(c) == CURLE_OK)
+			len = ftell(f);
+	}
+	if (len >= 0 && (body = calloc(1, (size_t)len + 1))) {
+		rewind(f);
+		if (fread(body, 1, (size_t)len, f) != (size_t)len) {
+			free(body);
+			body = NULL;
+		}
+	}
+	if (f)
+		fclose(f);
+	curl_easy_cleanup(c);
+	return body;
+}
+
+/*
+ * Past 5,000 (name, server) pairs, one series labelled "other" stands for
+ * the rest, 1 like every certificate_info sample, and the folded updates
+ * are counted in tlswatch_metrics_series_folded_total, as for every other
+ * bounded family (the "other" sample was the count, and nothing was said
+ * in the folded family).
+ */
+static void test_metrics_sink_folds_served_pairs_past_the_bound(void)
+{
+	static const struct tw_endpoint server = {
+		.addr = { .family = 4, .bytes = { 10, 0, 0, 1 } }, .port = 443,
+	};
+	struct cert_info leaf = { .subject = "CN=a", .issuer = "CN=ca", .serial_hex = "1",
+				  .not_after = 1800000000, .key = "EC-P256" };
+	const struct cert_info *chain[1] = { &leaf };
+	struct finding_list fl = { 0 };
+	struct cert_view v = { .server = &server, .observed = "passive", .n_chain = 1,
+			       .chain = chain, .findings = &fl };
+	struct event ev = { .type = EVENT_CERT, .ts_us = 1, .cert = &v };
+	struct output_opts o = { 0 };
+	struct sink_set *set = NULL;
+	char addr[32], name[32], err[256] = "", *body;
+	int i;
+
+	memset(leaf.sha256_hex, 'a', 64);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", free_port());
+	o.metrics_addr = addr;
+	CHECK_INT(sink_set_open(&o, &set, err, sizeof(err)), 0);
+	if (!set)
+		return;
+	for (i = 0; i < 5003; i++) {
+		v.sni_len = (size_t)snprintf(name, sizeof(name), "n%d.example", i);
+		v.sni = name;
+		sink_set_emit(set, &ev);
+	}
+	sink_set_tick(set, 1);
+	body = fetch_all(atoi(strchr(addr, ':') + 1), "/metrics");
+	CHECK(body != NULL);
+	CHECK(body && strstr(body, "tlswatch_certificate_info{name=\"other\",server=\"other\","
+				   "sha256=\"other\",serial=\"other\",issuer=\"other\",key=\"other\"} 1\n"));
+	CHECK(body && strstr(body, "tlswatch_metrics_series_folded_total{family=\"tlswatch_certificate_info\"} 3\n"));
+	free(body);
+	sink_set_close(set);
+}
+
 static void test_metrics_serves_the_published_snapshot_exactly(void)
 {
 	struct reply r;
@@ -325,6 +401,7 @@ int main(void)
 	RUN_TEST(test_port_in_use_names_the_address);
 	RUN_TEST(test_stop_of_null_is_a_noop);
 	RUN_TEST(test_metrics_sink_name_with_a_nul_keeps_its_server);
+	RUN_TEST(test_metrics_sink_folds_served_pairs_past_the_bound);
 	curl_global_cleanup();
 	return CHECK_EXIT_CODE();
 }

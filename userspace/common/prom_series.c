@@ -289,9 +289,23 @@ static int prom_series_render_one(const struct prom_series *s,
 			   v->gauge);
 }
 
-int prom_series_render(const struct prom_series *s, struct prom_writer *w)
+int prom_series_folded_sample(struct prom_writer *w, const char *family,
+			      uint64_t folded)
 {
 	static const char *const folded_label[] = { "family" };
+	int err;
+
+	err = prom_family(w, PROM_SERIES_FOLDED_FAMILY,
+			  "Updates of label tuples past a family's series cap, counted into its series labelled \"other\".",
+			  PROM_COUNTER);
+	if (!err)
+		err = prom_sample_u64(w, PROM_SERIES_FOLDED_FAMILY, folded_label,
+				      &family, 1, folded);
+	return err;
+}
+
+int prom_series_render(const struct prom_series *s, struct prom_writer *w)
+{
 	const char *key;
 	size_t i;
 	void *p;
@@ -303,11 +317,6 @@ int prom_series_render(const struct prom_series *s, struct prom_writer *w)
 			err = prom_series_render_one(s, w, key, p);
 	}
 	if (!err)
-		err = prom_family(w, PROM_SERIES_FOLDED_FAMILY,
-				  "Updates of label tuples past a family's series cap, counted into its series labelled \"other\".",
-				  PROM_COUNTER);
-	if (!err)
-		err = prom_sample_u64(w, PROM_SERIES_FOLDED_FAMILY, folded_label,
-				      &s->family, 1, s->folded);
+		err = prom_series_folded_sample(w, s->family, s->folded);
 	return err;
 }

@@ -63,4 +63,9 @@ uint64_t prom_series_folded(const struct prom_series *s);
  * family's sample of PROM_SERIES_FOLDED_FAMILY. 0 or a prom_* error. */
 int prom_series_render(const struct prom_series *s, struct prom_writer *w);
 
+/* @family's sample of PROM_SERIES_FOLDED_FAMILY, for a family bounded by
+ * other means than a prom_series. 0 or a prom_* error. */
+int prom_series_folded_sample(struct prom_writer *w, const char *family,
+			      uint64_t folded);
+
 #endif

@@ -276,8 +276,10 @@ static void render_served(struct metrics *m)
 	if (m->served_folded) {
 		const char *other[6] = { "other", "other", "other", "other", "other", "other" };
 
-		prom_sample_u64(m->w, "tlswatch_certificate_info", info_labels, other, 6,
-				m->served_folded);
+		/* one series stands for the pairs past the bound, 1 like the
+		 * others; how often it was updated is the folded count */
+		prom_sample_u64(m->w, "tlswatch_certificate_info", info_labels, other, 6, 1);
+		prom_series_folded_sample(m->w, "tlswatch_certificate_info", m->served_folded);
 	}
 }
 

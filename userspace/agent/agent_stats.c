@@ -134,10 +134,11 @@ void agent_report_ignored(struct agent *ag, const char *state, const char *messa
 {
 	static struct agent_name_stat names[AGENT_MAX_NAME_STATS];
 	struct agent_counter counters[COUNTER__COUNT];
-	/* Errors, reloads and interface changes say what happened, without
-	 * the statistics. */
+	/* Errors, reloads, interface changes and uprobes notices say what
+	 * happened, without the statistics. */
 	bool brief = strcmp(state, "error") == 0 || strncmp(state, "config_", 7) == 0 ||
-		     strncmp(state, "interface_", 10) == 0;
+		     strncmp(state, "interface_", 10) == 0 ||
+		     strncmp(state, "uprobes_", 8) == 0;
 	struct agent_view v = {
 		.state = state,
 		.message = message,

@@ -52,6 +52,11 @@ static int slurp(const char *path, bool optional, char **text, char *err, size_t
 		if (got < 0) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			rc = -EXIT_INPUT;
+		} else if (memchr(*text, '\0', (size_t)got)) {
+			/* a text file has none; the lines after one would be
+			 * skipped unread, their errors unseen */
+			snprintf(err, errlen, "%s: a NUL byte: not a text file", path);
+			rc = -EXIT_USAGE;
 		} else {
 			(*text)[got] = '\0';
 		}

@@ -212,6 +212,27 @@ static void test_file_errors_name_file_and_line(void)
 			 "1: webhook-format: 'xml' is not json or slack");
 }
 
+/* A NUL byte ends no file early: the lines after it (an invalid value
+ * here) were skipped unread. */
+static void test_file_with_a_nul_byte_is_refused(void)
+{
+	static const char text[] = "warn-days = 30\n\0junk\nspike-window = 0\n";
+	struct cli_opts o;
+	char err[512], want[600];
+	FILE *f = fopen(conf_path, "w");
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	CHECK_INT(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
+	CHECK_INT(fclose(f), 0);
+	CHECK_INT(chmod(conf_path, 0600), 0);
+	CHECK_INT(LOAD(CLI_RUN, &o, err), -EXIT_USAGE);
+	snprintf(want, sizeof(want), "%s: a NUL byte: not a text file", conf_path);
+	CHECK_STR(err, want);
+	cli_opts_free(&o);
+}
+
 static void test_command_line_errors(void)
 {
 	struct cli_opts o;
@@ -501,6 +522,7 @@ int main(void)
 	RUN_TEST(test_defaults_per_command);
 	RUN_TEST(test_command_line_overrides_the_file);
 	RUN_TEST(test_file_errors_name_file_and_line);
+	RUN_TEST(test_file_with_a_nul_byte_is_refused);
 	RUN_TEST(test_command_line_errors);
 	RUN_TEST(test_missing_file_and_permissions);
 	RUN_TEST(test_load_again_sees_the_new_file);

@@ -74,8 +74,27 @@ static void test_not_a_number_is_written_as_zero(void)
 
 	jw_init(&j);
 	jw_double(&j, zero / zero);
-	CHECK_STR(jw_text(&j), "0");
+	CHECK_STR(jw_text(&j), "0.0");
 	jw_free(&j);
+}
+
+/* A double is always written as one: 1 is 1.0 (a rate of 1 read as an
+ * integer made a log pipeline map the key as one). */
+static void test_whole_doubles_keep_a_fraction(void)
+{
+	static const struct { double v; const char *text; } cases[] = {
+		{ 0, "0.0" }, { 1, "1.0" }, { -3, "-3.0" }, { 0.625, "0.625" },
+		{ 1e6, "1e+06" }, { 123456, "123456.0" }, { 2.5e-7, "2.5e-07" },
+	};
+	struct json_writer j;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		jw_init(&j);
+		jw_double(&j, cases[i].v);
+		CHECK_STR(jw_text(&j), cases[i].text);
+		jw_free(&j);
+	}
 }
 
 static void test_write_line_resets_and_reports_failure(void)
@@ -231,6 +250,7 @@ int main(void)
 	RUN_TEST(test_valid_utf8_passes_and_invalid_becomes_replacement);
 	RUN_TEST(test_commas_and_nesting);
 	RUN_TEST(test_not_a_number_is_written_as_zero);
+	RUN_TEST(test_whole_doubles_keep_a_fraction);
 	RUN_TEST(test_write_line_resets_and_reports_failure);
 	RUN_TEST(test_printable_escapes_everything_unsafe);
 	RUN_TEST(test_numbers_cover_the_whole_range);

@@ -508,7 +508,7 @@ static void test_explanation_lists_top_keys(void)
 		  "{\"event\":\"spike\",\"schema\":2,\"ts\":\"2023-11-14T22:14:23.166654Z\","
 		  "\"source\":\"test.pcap\",\"state\":\"firing\",\"scope\":{},"
 		  "\"window_s\":10,\"handshakes\":38,\"failures\":20,"
-		  "\"rate\":0.526316,\"baseline_rate\":0,"
+		  "\"rate\":0.526316,\"baseline_rate\":0.0,"
 		  "\"started\":\"2023-11-14T22:14:23.166654Z\","
 		  "\"top_alerts\":[{\"key\":\"unknown_ca\",\"count\":12,\"from\":\"client\"},"
 		  "{\"key\":\"certificate_expired\",\"count\":8,\"from\":\"client\"},"

@@ -253,6 +253,11 @@ void jw_double(struct json_writer *j, double v)
 	if (v != v || v > 1e300 || v < -1e300)  /* NaN/inf are not JSON */
 		v = 0;
 	snprintf(buf, sizeof(buf), "%.6g", v);
+	/* always a fraction or an exponent, 1 as 1.0: a log pipeline that
+	 * maps a key from its first value (Elasticsearch) would otherwise
+	 * take a rate of 1 for an integer and cut the 0.625 after it */
+	if (!strpbrk(buf, ".e"))
+		strcat(buf, ".0");
 	jw_number(j, buf);
 }
 

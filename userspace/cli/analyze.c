@@ -93,8 +93,9 @@ static int analyze_file(const struct cli_opts *o, struct pipeline *pl,
 	st = pcap_source_stats(src);
 	add_capture_stats(pipeline_summary(pl), st);
 	if (st->truncated_file)
-		pr_warn("%s: the capture is truncated; the report covers the %llu packets read\n",
-			source_name(path), (unsigned long long)st->packets);
+		pr_warn("%s: the capture is truncated; the report covers the %llu %s read\n",
+			source_name(path), (unsigned long long)st->packets,
+			st->packets == 1 ? "packet" : "packets");
 	if (rc < 0) {
 		fprintf(stderr, "tlswatch analyze: %s; the rest of the file was not read\n",
 			st->error);

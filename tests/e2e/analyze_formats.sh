@@ -52,16 +52,16 @@ assert_eq "truncated: summary truncated_file" true \
 	"$(kv_get "$T_TMP/out.kv" summary.truncated_file)"
 assert_eq "truncated: one warning line on stderr" 1 "$(grep -c . "$T_TMP/err")"
 assert_contains "truncated: the warning names the file" truncated.pcap "$(cat "$T_TMP/err")"
-head -c 130 "$CAPS/tls12_rsa.pcap" >"$T_TMP/one.pcap"   # the header and 1 packet, cut in the 2nd
-run_json "$T_TMP/one.pcap"
-assert_contains "truncated after one packet: one packet, singular" \
-	"the report covers the 1 packet read" "$(cat "$T_TMP/err")"
 assert_eq "truncated: the handshakes before the cut are all there" 2 \
 	"$(kv_get "$T_TMP/out.kv" summary.handshakes)"
 T_RC=0
 "$TW" analyze -q --json "$CAPS/truncated.pcap" >/dev/null 2>"$T_TMP/err" || T_RC=$?
 assert_eq "truncated with -q: exit 0" 0 "$T_RC"
 assert_eq "truncated with -q: nothing on stderr" "" "$(cat "$T_TMP/err")"
+head -c 130 "$CAPS/tls12_rsa.pcap" >"$T_TMP/one.pcap"   # the header and 1 packet, cut in the 2nd
+run_json "$T_TMP/one.pcap"
+assert_contains "truncated after one packet: one packet, singular" \
+	"the report covers the 1 packet read" "$(cat "$T_TMP/err")"
 
 # Several files: one report.
 run_json "$CAPS/tls12_rsa.pcap" "$CAPS/tls13_ecdsa.pcap"

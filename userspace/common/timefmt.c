@@ -8,15 +8,8 @@
 
 #define SECS_PER_DAY 86400
 
-/* The general path: any time gmtime_r takes, the epoch otherwise. */
-static void format_utc_libc(int64_t secs, char *buf, size_t len)
-{
-	struct tm tm;
-	time_t t = (time_t)secs;
-
-	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm))
-		snprintf(buf, len, "1970-01-01T00:00:00");
-}
+#define SECS_YEAR_0     (-62167219200LL)  /* 0000-01-01T00:00:00 */
+#define SECS_YEAR_10000 253402300800LL    /* 10000-01-01T00:00:00 */
 
 /* Proleptic Gregorian date of day @days since 1970-01-01 (negative before),
  * counting in 400-year eras of 146097 days that start on a March 1st. */
@@ -79,15 +72,23 @@ static bool format_utc_fast(int64_t secs, char *buf, size_t len)
 	return true;
 }
 
+/* RFC 3339 has years 0000-9999 only: a time outside them (a corrupt
+ * capture's timestamp, a hostile database's) is written as the nearest
+ * one it can say, never as a date no parser takes. */
 static void format_utc(int64_t secs, char *buf, size_t len)
 {
-	if (!format_utc_fast(secs, buf, len))
-		format_utc_libc(secs, buf, len);
+	if (secs < SECS_YEAR_0)
+		snprintf(buf, len, "0000-01-01T00:00:00");
+	else if (secs >= SECS_YEAR_10000)
+		snprintf(buf, len, "9999-12-31T23:59:59");
+	else if (!format_utc_fast(secs, buf, len))
+		snprintf(buf, len, "1970-01-01T00:00:00");   /* @len too short */
 }
 
 const char *tw_time_format_us(uint64_t ts_us, char *buf)
 {
-	unsigned us = (unsigned)(ts_us % 1000000);
+	unsigned us = ts_us / 1000000 >= SECS_YEAR_10000 ? 999999 :
+		      (unsigned)(ts_us % 1000000);
 	size_t n;
 	int i;
 

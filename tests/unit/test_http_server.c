@@ -123,6 +123,46 @@ static int free_port(void)
 	return port;
 }
 
+/* A cert event of one served leaf, for 10.0.0.1:443; v.sni is the
+ * caller's. */
+struct cert_sample {
+	struct tw_endpoint server;
+	struct cert_info leaf;
+	const struct cert_info *chain[1];
+	struct finding_list fl;
+	struct cert_view v;
+	struct event ev;
+};
+
+static void cert_sample_init(struct cert_sample *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->server.addr.family = 4;
+	memcpy(s->server.addr.bytes, (const uint8_t[]){ 10, 0, 0, 1 }, 4);
+	s->server.port = 443;
+	s->leaf = (struct cert_info){ .subject = "CN=a", .issuer = "CN=ca", .serial_hex = "1",
+				      .not_after = 1800000000, .key = "EC-P256" };
+	memset(s->leaf.sha256_hex, 'a', 64);
+	s->chain[0] = &s->leaf;
+	s->v = (struct cert_view){ .server = &s->server, .observed = "passive",
+				   .n_chain = 1, .chain = s->chain, .findings = &s->fl };
+	s->ev = (struct event){ .type = EVENT_CERT, .ts_us = 1, .cert = &s->v };
+}
+
+/* A metrics sink serving on a free loopback port, said in @addr. */
+static struct sink_set *open_metrics_sink(char addr[32])
+{
+	struct output_opts o = { 0 };
+	struct sink_set *set = NULL;
+	char err[256] = "";
+
+	snprintf(addr, 32, "127.0.0.1:%d", free_port());
+	o.metrics_addr = addr;
+	CHECK_INT(sink_set_open(&o, &set, err, sizeof(err)), 0);
+	CHECK_STR(err, "");
+	return set;
+}
+
 /*
  * The metrics sink keys a served certificate by "name\0server": an SNI
  * with a NUL byte (any byte may come off the wire) used to shift the
@@ -131,30 +171,18 @@ static int free_port(void)
  */
 static void test_metrics_sink_name_with_a_nul_keeps_its_server(void)
 {
-	static const struct tw_endpoint server = {
-		.addr = { .family = 4, .bytes = { 10, 0, 0, 1 } }, .port = 443,
-	};
-	struct cert_info leaf = { .subject = "CN=a", .issuer = "CN=ca", .serial_hex = "1",
-				  .not_after = 1800000000, .key = "EC-P256" };
-	const struct cert_info *chain[1] = { &leaf };
-	struct finding_list fl = { 0 };
-	struct cert_view v = { .server = &server, .sni = "a\0b.example", .sni_len = 11,
-			       .observed = "passive", .n_chain = 1, .chain = chain,
-			       .findings = &fl };
-	struct event ev = { .type = EVENT_CERT, .ts_us = 1, .cert = &v };
-	struct output_opts o = { 0 };
-	struct sink_set *set = NULL;
-	char addr[32], err[256] = "";
+	struct cert_sample c;
+	struct sink_set *set;
+	char addr[32];
 	struct reply r;
 
-	memset(leaf.sha256_hex, 'a', 64);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", free_port());
-	o.metrics_addr = addr;
-	CHECK_INT(sink_set_open(&o, &set, err, sizeof(err)), 0);
-	CHECK_STR(err, "");
+	cert_sample_init(&c);
+	c.v.sni = "a\0b.example";
+	c.v.sni_len = 11;
+	set = open_metrics_sink(addr);
 	if (!set)
 		return;
-	sink_set_emit(set, &ev);
+	sink_set_emit(set, &c.ev);
 	sink_set_tick(set, 1);             /* renders and publishes */
 	CHECK_INT(fetch("127.0.0.1", atoi(strchr(addr, ':') + 1), "GET", "/metrics", &r), 0);
 	CHECK(strstr(r.body, "tlswatch_certificate_info{name=\"a\",server=\"10.0.0.1:443\","
@@ -202,31 +230,19 @@ static char *fetch_all(int port, const char *path)
  */
 static void test_metrics_sink_folds_served_pairs_past_the_bound(void)
 {
-	static const struct tw_endpoint server = {
-		.addr = { .family = 4, .bytes = { 10, 0, 0, 1 } }, .port = 443,
-	};
-	struct cert_info leaf = { .subject = "CN=a", .issuer = "CN=ca", .serial_hex = "1",
-				  .not_after = 1800000000, .key = "EC-P256" };
-	const struct cert_info *chain[1] = { &leaf };
-	struct finding_list fl = { 0 };
-	struct cert_view v = { .server = &server, .observed = "passive", .n_chain = 1,
-			       .chain = chain, .findings = &fl };
-	struct event ev = { .type = EVENT_CERT, .ts_us = 1, .cert = &v };
-	struct output_opts o = { 0 };
-	struct sink_set *set = NULL;
-	char addr[32], name[32], err[256] = "", *body;
+	struct cert_sample c;
+	struct sink_set *set;
+	char addr[32], name[32], *body;
 	int i;
 
-	memset(leaf.sha256_hex, 'a', 64);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", free_port());
-	o.metrics_addr = addr;
-	CHECK_INT(sink_set_open(&o, &set, err, sizeof(err)), 0);
+	cert_sample_init(&c);
+	set = open_metrics_sink(addr);
 	if (!set)
 		return;
 	for (i = 0; i < 5003; i++) {
-		v.sni_len = (size_t)snprintf(name, sizeof(name), "n%d.example", i);
-		v.sni = name;
-		sink_set_emit(set, &ev);
+		c.v.sni_len = (size_t)snprintf(name, sizeof(name), "n%d.example", i);
+		c.v.sni = name;
+		sink_set_emit(set, &c.ev);
 	}
 	sink_set_tick(set, 1);
 	body = fetch_all(atoi(strchr(addr, ':') + 1), "/metrics");

@@ -274,6 +274,18 @@ void jw_kv_str(struct json_writer *j, const char *key, const char *s)
 	jw_string(j, s);
 }
 
+void jw_kv_str_array(struct json_writer *j, const char *key,
+		     const char *const *list, int n)
+{
+	int i;
+
+	jw_key(j, key);
+	jw_array_begin(j);
+	for (i = 0; i < n; i++)
+		jw_string(j, list[i]);
+	jw_array_end(j);
+}
+
 void jw_kv_int(struct json_writer *j, const char *key, int64_t v)
 {
 	jw_key(j, key);

@@ -45,6 +45,9 @@ void jw_bool(struct json_writer *j, bool v);
 /* key + value; the _str forms write nothing when @s is NULL (unknown
  * fields are omitted, never faked). */
 void jw_kv_str(struct json_writer *j, const char *key, const char *s);
+/* "key": an array of the @n strings of @list (empty when @n is 0). */
+void jw_kv_str_array(struct json_writer *j, const char *key,
+		     const char *const *list, int n);
 void jw_kv_int(struct json_writer *j, const char *key, int64_t v);
 void jw_kv_uint(struct json_writer *j, const char *key, uint64_t v);
 void jw_kv_double(struct json_writer *j, const char *key, double v);

@@ -30,15 +30,8 @@ static void write_names(struct json_writer *j, const struct agent_view *ev)
 static void write_strings(struct json_writer *j, const char *key,
 			  const char *const *list, int n)
 {
-	int i;
-
-	if (!n)
-		return;
-	jw_key(j, key);
-	jw_array_begin(j);
-	for (i = 0; i < n; i++)
-		jw_string(j, list[i]);
-	jw_array_end(j);
+	if (n)
+		jw_kv_str_array(j, key, list, n);
 }
 
 void agent_event_write_json(struct json_writer *j, const struct event *e)

@@ -284,11 +284,7 @@ static void write_cert(struct json_writer *j, const struct event *ev)
 	jw_kv_str(j, "serial", leaf->serial_hex);
 	jw_kv_time_s(j, "not_before", leaf->not_before);
 	jw_kv_time_s(j, "not_after", leaf->not_after);
-	jw_key(j, "san");
-	jw_array_begin(j);
-	for (i = 0; i < leaf->n_san; i++)
-		jw_string(j, leaf->san[i]);
-	jw_array_end(j);
+	jw_kv_str_array(j, "san", (const char *const *)leaf->san, leaf->n_san);
 	jw_kv_str(j, "key", leaf->key);
 	jw_key(j, "chain_sha256");
 	jw_array_begin(j);
@@ -355,15 +351,10 @@ static void write_problem_counts(struct json_writer *j, const struct summary *su
 static void write_summary(struct json_writer *j, const struct event *ev)
 {
 	const struct summary *sum = ev->summary;
-	int i;
 
 	event_json_begin(j, EVENT_SUMMARY, ev->ts_us, ev->source);
 	if (!sum->live) {
-		jw_key(j, "files");
-		jw_array_begin(j);
-		for (i = 0; i < sum->n_files; i++)
-			jw_string(j, sum->files[i]);
-		jw_array_end(j);
+		jw_kv_str_array(j, "files", sum->files, sum->n_files);
 		jw_kv_uint(j, "packets", sum->packets);
 		jw_kv_uint(j, "bytes", sum->bytes);
 		jw_kv_uint(j, "tcp_segments", sum->tcp_segments);

@@ -30,6 +30,10 @@
 #       command line): 443 only, then 443 and 8443, then 8443 only, each
 #       by SIGHUP; a handshake on a port not watched is not reported, one
 #       on a port just added is; the stop event lists the ports in force.
+#   (g) a SIGHUP while the agent still loads its trust store (a --ca-dir of
+#       4096 files: about half a second): it runs, and reloads once
+#       started (a SIGHUP's default action ended it there: for good, under
+#       the systemd unit's ExecReload, which does not restart on it).
 #   No restart-only option changed, so no reload lists "ignored" options.
 # Needs root. TAP output; exits non-zero on any failure.
 set -u
@@ -285,3 +289,23 @@ if [ "$TN_FAILED" -ne 0 ]; then
 	sed 's/^/#   agent stderr: /' "$log.stderr" | head -20
 	cut -c1-300 "$log" | sed 's/^/#   agent: /' | head -20
 fi
+
+# --- (g) a SIGHUP while the agent starts ---------------------------------------
+mkdir "$tmp/cadir"
+for i in $(seq 4096); do cp "$pki/root.crt" "$tmp/cadir/c$i.pem"; done
+log=$tmp/early.jsonl
+: >"$log"
+"$BUILD/tlswatch" run --iface "$TN_HOST_IF" --port 443 --json-log "$log" --no-active-check \
+	--no-online --no-metrics --db "$tmp/early.db" --stats-interval 3600 \
+	--ca-dir "$tmp/cadir" 2>"$log.stderr" &
+TN_AGENT_PID=$!
+tn_bg "$TN_AGENT_PID"
+sleep 0.15
+kill -HUP "$TN_AGENT_PID"
+tn_wait_grep 30 '"state":"config_reloaded"' "$log" || true
+tap_eq "(g) a SIGHUP while it loads: it starts, then reloads" "started config_reloaded" \
+	"$($PY "$LIVE" events --log "$log" --event agent | $PY -c 'import json, sys
+print(" ".join(json.loads(l)["state"] for l in sys.stdin))')"
+agent_rc=0
+tn_stop_agent || agent_rc=$?
+tap_eq "(g) it exits 0 on SIGTERM" 0 "$agent_rc"

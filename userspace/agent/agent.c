@@ -24,7 +24,7 @@ static void on_signal(int sig)
 		stop_requested = 1;
 }
 
-static void install_signals(void)
+void agent_catch_signals(void)
 {
 	struct sigaction sa;
 
@@ -363,7 +363,7 @@ enum agent_status agent_run(const struct agent_opts *o, char *err, size_t errlen
 	enum agent_status st;
 	int rc;
 
-	install_signals();
+	agent_catch_signals();
 	st = agent_open_outputs(&ag, err, errlen);
 	if (st == AGENT_OK)
 		st = agent_attach(&ag, err, errlen);

@@ -104,6 +104,15 @@ int agent_safe_defaults(char *err, size_t errlen);
  * why. After attaching it keeps only the capabilities its
  * teardown and map accesses need (agent_privs.c says which and why).
  */
+/*
+ * SIGINT/SIGTERM ask the agent to stop, SIGHUP to reload, from now on: a
+ * signal that comes while the options, trust store and inventory are
+ * still loading is acted on once the agent runs (a SIGHUP's default
+ * action, before, ended the process: under systemd's ExecReload, for
+ * good). Call it first; agent_run() calls it too.
+ */
+void agent_catch_signals(void);
+
 enum agent_status agent_run(const struct agent_opts *o, char *err,
 			    size_t errlen);
 

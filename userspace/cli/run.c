@@ -243,6 +243,7 @@ int cmd_run(int argc, char **argv)
 	char err[512];
 	int rc;
 
+	agent_catch_signals();
 	if (agent_safe_defaults(err, sizeof(err))) {
 		fprintf(stderr, "tlswatch run: %s\n", err);
 		return EXIT_INTERNAL;

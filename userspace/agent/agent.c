@@ -150,15 +150,31 @@ static void on_sink_timer(void *ctx, uint64_t now_us)
 	sink_set_tick(ag->sinks, now_us);
 }
 
+/* SIGHUP: the log reopened, then the options loaded again. A log that
+ * cannot be reopened refuses the reload (README): the old file is still
+ * written, and an operator who rotated it must hear of it. */
+static void agent_hangup(struct agent *ag)
+{
+	char msg[512];
+	int rc = sink_set_reopen(ag->sinks);
+
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg), "--json-log %s: cannot reopen: %s; still "
+			 "writing to the old file", ag->o.outputs.json_path,
+			 strerror(-rc));
+		agent_reload_refused(ag, msg);
+	} else if (ag->o.on_reload) {
+		ag->o.on_reload(ag->o.reload_ctx, ag);
+	}
+}
+
 static void on_turn(void *ctx, uint64_t now_us)
 {
 	struct agent *ag = ctx;
 
 	if (reopen_requested) {
 		reopen_requested = 0;
-		sink_set_reopen(ag->sinks);
-		if (ag->o.on_reload)
-			ag->o.on_reload(ag->o.reload_ctx, ag);
+		agent_hangup(ag);
 	}
 	/* Records that arrived without a wakeup are not left waiting. */
 	consume_ring(ag);

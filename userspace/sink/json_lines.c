@@ -4,13 +4,23 @@
  * are buffered and written together when the agent's loop ends a turn
  * (sink_set_flush), when the buffer would overflow, and at close: one
  * write(2) for a batch instead of one per event (a fifth of the agent's
- * time at tens of thousands of handshakes per second). A file gets whole
- * lines only (a tail -f or a log shipper sees whole events), except a line
- * longer than the buffer.
+ * time at tens of thousands of handshakes per second).
+ *
+ * A file gets whole lines only (a tail -f or a log shipper sees whole
+ * events), also when its disk fills: the buffer is our own (stdio's state
+ * after a failed fflush is none to write after: lines came out cut and
+ * joined), a write cut short is taken back to its last whole line
+ * (ftruncate), and the lines not written stay buffered for the next flush
+ * that can write them. An event that finds the buffer full meanwhile is
+ * lost: counted (events_lost) and said on stderr when writing fails and
+ * when it resumes. Standard output keeps stdio's buffering (a pipe, a
+ * terminal).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "sink.h"
@@ -20,48 +30,81 @@
 struct json_lines {
 	struct sink base;              /* first: the sink is cast to it */
 	const char *path;              /* "-": standard output */
-	FILE *out;
-	char *buf;                     /* out's buffer (NULL: stdout's own) */
-	size_t buffered;               /* bytes written to out since its flush */
-	unsigned buffered_events;
+	int fd;                        /* the file; -1: standard output */
+	char *buf;                     /* the file's whole lines not written */
+	size_t len;
+	unsigned stdout_events;        /* standard output: since its flush */
+	uint64_t lost;                 /* events the file could not take */
+	uint64_t lost_said;            /* ... said on stderr so far */
+	bool failing;                  /* the last write failed */
 };
 
-/* Opens @path to append to, fully buffered in *@buf (freed after the file
- * is closed); "-": standard output, buffered as it is (*@buf NULL). */
-static FILE *json_lines_fopen(const char *path, char **buf)
+static int json_lines_fopen(const char *path)
 {
-	FILE *f;
-	int e;
-
-	*buf = NULL;
-	if (strcmp(path, "-") == 0)
-		return stdout;
-	*buf = malloc(JSON_LINES_BUF);
-	if (!*buf)
-		return NULL;
-	f = fopen(path, "a");
-	/* glibc takes the size only with the buffer itself */
-	if (f && setvbuf(f, *buf, _IOFBF, JSON_LINES_BUF) != 0) {
-		fclose(f);
-		f = NULL;
-		errno = ENOMEM;
-	}
-	if (!f) {
-		e = errno;
-		free(*buf);
-		*buf = NULL;
-		errno = e;
-	}
-	return f;
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
 }
 
-static void json_lines_fclose(FILE *f, char *buf)
+static unsigned count_lines(const char *p, size_t n)
 {
-	if (f == stdout)
-		fflush(stdout);
-	else
-		fclose(f);
-	free(buf);
+	const char *end = p + n;
+	unsigned k = 0;
+
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+		k++;
+		p++;
+	}
+	return k;
+}
+
+/*
+ * Writes the buffer; what a short write left of a line is taken back, so
+ * that the file ends on a whole line. Keeps what was not written. 0, or
+ * -errno when the file took less than all.
+ */
+static int json_lines_write(struct json_lines *jl)
+{
+	off_t start = lseek(jl->fd, 0, SEEK_END);
+	size_t done = 0, keep;
+	ssize_t n;
+	int err = 0;
+
+	while (done < jl->len) {
+		n = write(jl->fd, jl->buf + done, jl->len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : -ENOSPC;
+			break;
+		}
+		done += (size_t)n;
+	}
+	if (err && done) {
+		/* back to the end of the last whole line written */
+		keep = done;
+		while (keep && jl->buf[keep - 1] != '\n')
+			keep--;
+		if (keep < done && start >= 0 &&
+		    ftruncate(jl->fd, start + (off_t)keep) == 0)
+			done = keep;
+	}
+	memmove(jl->buf, jl->buf + done, jl->len - done);
+	jl->len -= done;
+	return err;
+}
+
+/* Says on stderr when writing fails, and what was lost once it works. */
+static void json_lines_say(struct json_lines *jl, int err)
+{
+	if (err && !jl->failing) {
+		pr_warn("%s: cannot write: %s; events are kept (%d KiB) until it can, "
+			"then lost and counted (events_lost)\n", jl->path,
+			strerror(-err), JSON_LINES_BUF / 1024);
+	} else if (!err && jl->failing) {
+		pr_warn("%s: written again; %llu events were lost meanwhile\n", jl->path,
+			(unsigned long long)(jl->lost - jl->lost_said));
+		jl->lost_said = jl->lost;
+	}
+	jl->failing = err != 0;
 }
 
 static unsigned json_lines_flush(struct sink *s)
@@ -69,13 +112,30 @@ static unsigned json_lines_flush(struct sink *s)
 	struct json_lines *jl = (struct json_lines *)s;
 	unsigned lost = 0;
 
-	if (!jl->buffered)
-		return 0;
-	if (fflush(jl->out) != 0)
-		lost = jl->buffered_events;
-	jl->buffered = 0;
-	jl->buffered_events = 0;
-	return lost;
+	if (jl->fd < 0) {
+		if (jl->stdout_events && fflush(stdout) != 0)
+			lost = jl->stdout_events;
+		jl->stdout_events = 0;
+		return lost;
+	}
+	if (jl->len)
+		json_lines_say(jl, json_lines_write(jl));
+	return 0;
+}
+
+/* A file's line into the buffer, written first when it would not fit. */
+static int json_lines_put(struct json_lines *jl, const char *json, size_t len)
+{
+	if (jl->len + len + 1 > JSON_LINES_BUF)
+		json_lines_flush(&jl->base);
+	if (jl->len + len + 1 > JSON_LINES_BUF) {
+		jl->lost++;
+		return -ENOSPC;
+	}
+	memcpy(jl->buf + jl->len, json, len);
+	jl->buf[jl->len + len] = '\n';
+	jl->len += len + 1;
+	return 0;
 }
 
 static int json_lines_event(struct sink *s, const struct event *ev,
@@ -83,12 +143,14 @@ static int json_lines_event(struct sink *s, const struct event *ev,
 {
 	struct json_lines *jl = (struct json_lines *)s;
 
-	if (jl->buffered + len + 1 > JSON_LINES_BUF && json_lines_flush(s))
-		return -EIO;
-	if (fwrite(json, 1, len, jl->out) != len || fputc('\n', jl->out) == EOF)
-		return -EIO;
-	jl->buffered += len + 1;
-	jl->buffered_events++;
+	if (jl->fd >= 0) {
+		if (json_lines_put(jl, json, len))
+			return -EIO;
+	} else {
+		if (fwrite(json, 1, len, stdout) != len || fputc('\n', stdout) == EOF)
+			return -EIO;
+		jl->stdout_events++;
+	}
 	/* The agent's own events are rare and should be seen at once. */
 	if (ev->type == EVENT_AGENT && json_lines_flush(s))
 		return -EIO;
@@ -98,32 +160,47 @@ static int json_lines_event(struct sink *s, const struct event *ev,
 static int json_lines_reopen(struct sink *s)
 {
 	struct json_lines *jl = (struct json_lines *)s;
-	char *buf;
-	FILE *f;
+	int fd;
 
-	if (jl->out == stdout)
+	if (jl->fd < 0)
 		return 0;
-	f = json_lines_fopen(jl->path, &buf);
-	if (!f) {
+	fd = json_lines_fopen(jl->path);
+	if (fd < 0) {
 		int rc = -errno;
 
 		pr_warn("%s: cannot reopen: %s; still writing to the old file\n",
 			jl->path, strerror(errno));
 		return rc;
 	}
-	json_lines_flush(s);
-	json_lines_fclose(jl->out, jl->buf);
-	jl->out = f;
-	jl->buf = buf;
+	json_lines_flush(s);      /* what the old file can take; the rest
+				   * goes to the new one */
+	close(jl->fd);
+	jl->fd = fd;
 	pr_info("%s: reopened\n", jl->path);
 	return 0;
+}
+
+static void json_lines_counters(struct sink *s, struct counter_values *cv)
+{
+	struct json_lines *jl = (struct json_lines *)s;
+
+	counter_set(cv, COUNTER_EVENTS_LOST, jl->lost);
 }
 
 static void json_lines_close(struct sink *s)
 {
 	struct json_lines *jl = (struct json_lines *)s;
+	unsigned left;
 
-	json_lines_fclose(jl->out, jl->buf);
+	json_lines_flush(s);
+	if (jl->fd >= 0) {
+		left = count_lines(jl->buf, jl->len);
+		if (left)
+			pr_warn("%s: %u events could not be written at exit\n",
+				jl->path, left);
+		close(jl->fd);
+	}
+	free(jl->buf);
 	free(jl);
 }
 
@@ -133,6 +210,7 @@ static const struct sink_ops json_lines_ops = {
 	.event = json_lines_event,
 	.flush = json_lines_flush,
 	.reopen = json_lines_reopen,
+	.counters = json_lines_counters,
 	.close = json_lines_close,
 };
 
@@ -151,12 +229,17 @@ int json_lines_open(const struct output_opts *o, struct sink_set *set,
 	}
 	jl->base.ops = &json_lines_ops;
 	jl->path = o->json_path;
-	jl->out = json_lines_fopen(o->json_path, &jl->buf);
-	if (!jl->out) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", o->json_path, strerror(errno));
-		free(jl);
-		return rc;
+	jl->fd = -1;
+	if (strcmp(o->json_path, "-") != 0) {
+		jl->buf = malloc(JSON_LINES_BUF);
+		jl->fd = jl->buf ? json_lines_fopen(o->json_path) : -1;
+		if (jl->fd < 0) {
+			rc = jl->buf ? -errno : -ENOMEM;
+			snprintf(err, errlen, "%s: %s", o->json_path, strerror(-rc));
+			free(jl->buf);
+			free(jl);
+			return rc;
+		}
 	}
 	return sink_set_add(set, &jl->base, err, errlen);
 }

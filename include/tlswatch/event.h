@@ -36,6 +36,10 @@
 
 #define TW_DEFAULT_DIR_BUDGET   65536    /* bytes copied per flow direction */
 #define TW_DEFAULT_RINGBUF      (8u << 20)
+/* The smallest ring: the largest record (TW_CHUNK_MAX of payload, its
+ * header and tail) must fit with room to spare, or every packet with more
+ * than TW_CHUNK_MTU bytes of payload would be lost. */
+#define TW_RINGBUF_MIN          (16u << 10)
 #define TW_DEFAULT_MAX_FLOWS    65536
 /*
  * The preamble: what a connection may send before its ClientHello (a
@@ -212,6 +216,8 @@ _Static_assert(sizeof(struct tw_event) + TW_RINGBUF_HDR <= TW_CACHE_LINE,
 	 sizeof(struct tw_event) + (cap) + sizeof(struct tw_event_tail))
 _Static_assert(TW_EVENT_EXACT(TW_CHUNK_SMALL) && TW_EVENT_EXACT(TW_CHUNK_MTU) &&
 	       TW_EVENT_EXACT(TW_CHUNK_MAX), "payload caps in whole lines");
+_Static_assert(2 * (TW_EVENT_DATA_BYTES(TW_CHUNK_MAX) + TW_RINGBUF_HDR) <= TW_RINGBUF_MIN,
+	       "the smallest ring holds two of the largest records");
 
 /*
  * The uprobe side (bpf/uprobes.bpf.c and the bind in bpf/tlswatch.bpf.c).

@@ -44,7 +44,7 @@ static int set_ring_buffer(struct cli_opts *o, unsigned long kib, char *err,
 			   size_t errlen)
 {
 	if (kib & (kib - 1)) {
-		snprintf(err, errlen, "'%lu' is not a power of two (4, 8, ... 1048576)", kib);
+		snprintf(err, errlen, "'%lu' is not a power of two (16, 32, ... 1048576)", kib);
 		return -EXIT_USAGE;
 	}
 	o->ring_buffer_kib = (unsigned)kib;

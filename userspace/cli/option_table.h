@@ -94,9 +94,10 @@
 	  "past it the least recently active is reported incomplete and "      \
 	  "freed")                                                             \
 	X(RING_BUFFER, "ring-buffer", 0, "KIB", CMD_R, GENERAL, OT_UINT, 0,    \
-	  4, 1048576, "8192",                                                  \
+	  16, 1048576, "8192",                                                 \
 	  "size of the ring buffer the kernel side writes handshake bytes "   \
-	  "into, KiB (a power of two); records that do not fit are lost and " \
+	  "into, KiB (a power of two; 16 holds the largest record); records " \
+	  "that do not fit are lost and "                                      \
 	  "counted (ringbuf_lost), the agent carries on")                     \
 	X(FLOW_MAP, "flow-map", 0, "ENTRIES", CMD_R, GENERAL, OT_UINT, 0,      \
 	  64, 4194304, "65536",                                                \

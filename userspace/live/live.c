@@ -138,9 +138,9 @@ static int check_opts(const struct live_opts *o, char *err, size_t errlen)
 		}
 	}
 	if (o->ringbuf_bytes &&
-	    (o->ringbuf_bytes < 4096 || (o->ringbuf_bytes & (o->ringbuf_bytes - 1)))) {
-		snprintf(err, errlen, "ring buffer size %u is not a power of two >= 4096",
-			 o->ringbuf_bytes);
+	    (o->ringbuf_bytes < TW_RINGBUF_MIN || (o->ringbuf_bytes & (o->ringbuf_bytes - 1)))) {
+		snprintf(err, errlen, "ring buffer size %u is not a power of two >= %u",
+			 o->ringbuf_bytes, TW_RINGBUF_MIN);
 		return -EINVAL;
 	}
 	return 0;

@@ -242,6 +242,11 @@ static void test_command_line_errors(void)
 	CHECK_INT(LOAD(CLI_RUN, &o, err, "--spike-window", "301"), -EXIT_USAGE);
 	CHECK_STR(err, "--spike-window: '301' is not a whole number from 1 to 300");
 	cli_opts_free(&o);
+	/* a 4 or 8 KiB ring could never hold a 4 KiB record: every packet
+	 * with more than 1536 bytes of payload was lost */
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "--ring-buffer", "8"), -EXIT_USAGE);
+	CHECK_STR(err, "--ring-buffer: '8' is not a whole number from 16 to 1048576");
+	cli_opts_free(&o);
 	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--metrics", "x", "a.pcap"), -EXIT_USAGE);
 	CHECK_STR(err, "--metrics is not an option of 'tlswatch analyze'");
 	cli_opts_free(&o);

@@ -102,18 +102,15 @@ static void agent_opts_from(struct cli_opts *o, struct cert_health *health,
 	ao->outputs.expiring_warn_days = o->check.leaf.warn_days;
 }
 
-/* --- SIGHUP: the options read again and handed to the agent. Options
- * once in force are kept until exit: sinks kept across a reload point
- * into the options they were opened from. */
-
-struct run_opts_kept {
-	struct run_opts_kept *older;
-	struct cli_opts o;
-};
+/* --- SIGHUP: the options read again and handed to the agent. Two sets
+ * live at most: the start's (the agent's restart-only values point into
+ * it) and the last reload's, in force (the agent's ports, the checks and
+ * the sink set point into it). The sinks a reload keeps own copies of
+ * their options' strings, so the set a reload replaces is freed. */
 
 struct run_reload {
 	const struct cli_opts *current;
-	struct run_opts_kept *kept;    /* loaded by reloads, newest first */
+	struct cli_opts *in_force;     /* the last applied reload's, or NULL */
 };
 
 static bool str_differ(const char *a, const char *b)
@@ -172,48 +169,45 @@ static int run_restart_only_changes(const struct cli_opts *a, const struct cli_o
 	return n;
 }
 
+/* A set loaded by a reload; NULL is none. */
+static void run_opts_free(struct cli_opts *o)
+{
+	if (!o)
+		return;
+	cli_opts_free(o);
+	free(o);
+}
+
 static void run_on_reload(void *ctx, struct agent *ag)
 {
 	struct run_reload *rr = ctx;
 	const char *ignored[RUN_N_RESTART_ONLY];
 	struct agent_reload r = { .ignored = ignored };
-	struct run_opts_kept *fresh = calloc(1, sizeof(*fresh));
+	struct cli_opts *fresh = calloc(1, sizeof(*fresh));
 	char err[512];
 
 	if (!fresh) {
 		agent_reload_refused(ag, "out of memory");
 		return;
 	}
-	if (run_load_options_again(&fresh->o, err, sizeof(err)) < 0) {
+	if (run_load_options_again(fresh, err, sizeof(err)) < 0) {
 		agent_reload_refused(ag, err);
 		free(fresh);
 		return;
 	}
-	r.health = &fresh->o.check.health;
-	r.outputs = &fresh->o.out;
-	r.udp_encap = &fresh->o.udp_encap;
-	r.ports = fresh->o.ports;
-	r.n_ports = fresh->o.n_ports;
-	r.n_ignored = run_restart_only_changes(rr->current, &fresh->o, ignored);
+	r.health = &fresh->check.health;
+	r.outputs = &fresh->out;
+	r.udp_encap = &fresh->udp_encap;
+	r.ports = fresh->ports;
+	r.n_ports = fresh->n_ports;
+	r.n_ignored = run_restart_only_changes(rr->current, fresh, ignored);
 	if (agent_reload(ag, &r) < 0) {
-		cli_opts_free(&fresh->o);
-		free(fresh);
+		run_opts_free(fresh);
 		return;
 	}
-	fresh->older = rr->kept;
-	rr->kept = fresh;
-	rr->current = &fresh->o;
-}
-
-static void run_reload_free(struct run_reload *rr)
-{
-	struct run_opts_kept *k, *older;
-
-	for (k = rr->kept; k; k = older) {
-		older = k->older;
-		cli_opts_free(&k->o);
-		free(k);
-	}
+	run_opts_free(rr->in_force);
+	rr->in_force = fresh;
+	rr->current = fresh;
 }
 
 /* Every --iface name must exist before anything is opened or created (the
@@ -265,7 +259,7 @@ int cmd_run(int argc, char **argv)
 	if (st != AGENT_OK)
 		fprintf(stderr, "tlswatch run: %s\n", err);
 	cert_health_close(health);
-	run_reload_free(&rr);
+	run_opts_free(rr.in_force);
 	cli_opts_free(&o);
 	return run_exit_code(st);
 }

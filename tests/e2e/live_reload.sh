@@ -36,6 +36,10 @@
 #       (each set of options was kept for the run: +25 MiB).
 #   In (a) to (g) no restart-only option changed, so no reload lists
 #   "ignored" options.
+#   (h) a fourth agent, restart-only options in its configuration file:
+#       `uprobes = off` (the default written out) is not ignored; each
+#       SIGHUP names those that differ from the running values (the same
+#       file twice: named twice); restored ones are no longer named.
 # Needs root. TAP output; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -336,4 +340,35 @@ tap_eq "(g) agent exits 0" 0 "$agent_rc"
 if [ "$TN_FAILED" -ne 0 ]; then
 	sed 's/^/#   agent stderr: /' "$log.stderr" | head -20
 	grep -v '"expect' "$log" | cut -c1-300 | sed 's/^/#   agent: /' | tail -5
+fi
+
+# --- (h) restart-only options: "ignored" against the running values ---------
+conf=$tmp/restart.conf
+restart_conf() { # extra lines...
+	printf 'port = 443\nstats-interval = 3600\nmetrics = 127.0.0.1:0\n' >"$conf"
+	[ $# -eq 0 ] || printf '%s\n' "$@" >>"$conf"
+}
+restart_conf
+log=$tmp/restart.jsonl
+TN_AGENT_PORT='' tn_start_agent "$log" --config "$conf" --no-active-check --no-online \
+	--db "$tmp/restart.db" ||
+	tn_bail "tlswatch run --config (restart-only options) did not start"
+none="config_reloaded 0 CRLs, 0 expectations, 0 webhooks, 0 Alertmanagers"
+restart_conf "uprobes = off"
+tap_eq "(h) 'uprobes = off', the default written out: nothing ignored" "$none|" "$(hup)"
+restart_conf "uprobes = off" "stats-interval = 60" "ring-buffer = 16384"
+tap_eq "(h) stats-interval and ring-buffer changed: both ignored" \
+	"$none|stats-interval,ring-buffer" "$(hup)"
+tap_eq "(h) the same file again: still both ignored" \
+	"$none|stats-interval,ring-buffer" "$(hup)"
+restart_conf "stats-interval = 3600" "no-metrics"
+tap_eq "(h) those two restored, no-metrics: only metrics ignored" "$none|metrics" "$(hup)"
+restart_conf
+tap_eq "(h) metrics restored: nothing ignored" "$none|" "$(hup)"
+agent_rc=0
+tn_stop_agent || agent_rc=$?
+tap_eq "(h) agent exits 0" 0 "$agent_rc"
+if [ "$TN_FAILED" -ne 0 ]; then
+	sed 's/^/#   agent stderr: /' "$log.stderr" | head -20
+	cut -c1-300 "$log" | sed 's/^/#   agent: /' | tail -8
 fi

@@ -109,7 +109,9 @@ static void agent_opts_from(struct cli_opts *o, struct cert_health *health,
  * their options' strings, so the set a reload replaces is freed. */
 
 struct run_reload {
-	const struct cli_opts *current;
+	/* the start's: the restart-only options a reload compares with
+	 * (they never change during a run) */
+	const struct cli_opts *running;
 	struct cli_opts *in_force;     /* the last applied reload's, or NULL */
 };
 
@@ -118,25 +120,45 @@ static bool str_differ(const char *a, const char *b)
 	return a != b && (!a || !b || strcmp(a, b) != 0);
 }
 
-static bool strv_differ(const char *const *a, int na, const char *const *b, int nb)
+static bool strv_has(const char *const *v, int n, const char *s)
 {
 	int i;
 
-	if (na != nb)
-		return true;
-	for (i = 0; i < na; i++)
-		if (str_differ(a[i], b[i]))
+	for (i = 0; i < n; i++)
+		if (!str_differ(v[i], s))
 			return true;
 	return false;
 }
 
+/* Lists of interfaces or libraries: the same set in any order (or
+ * repeated) is the same. */
+static bool strset_differ(const char *const *a, int na, const char *const *b, int nb)
+{
+	int i;
+
+	for (i = 0; i < na; i++)
+		if (!strv_has(b, nb, a[i]))
+			return true;
+	for (i = 0; i < nb; i++)
+		if (!strv_has(a, na, b[i]))
+			return true;
+	return false;
+}
+
+/* --uprobes off, written or not (the default), is no library at all. */
+static int run_n_uprobes(const struct cli_opts *o)
+{
+	return o->n_uprobes == 1 && !strcmp(o->uprobes[0], "off") ? 0 : o->n_uprobes;
+}
+
 /* Options a reload cannot apply, each with how to tell it changed:
- *   X(NAME, DIFFERS) with the old options in a, the new ones in b */
+ *   X(NAME, DIFFERS) with the running options in a, the new ones in b */
 #define RUN_RESTART_ONLY(X)                                                    \
-	X("iface", strv_differ(a->ifaces, a->n_ifaces, b->ifaces, b->n_ifaces)) \
+	X("iface", strset_differ(a->ifaces, a->n_ifaces, b->ifaces, b->n_ifaces)) \
 	X("json-log", str_differ(a->log_path, b->log_path))                    \
 	X("no-active-check", a->active != b->active)                           \
-	X("uprobes", strv_differ(a->uprobes, a->n_uprobes, b->uprobes, b->n_uprobes)) \
+	X("uprobes", strset_differ(a->uprobes, run_n_uprobes(a),               \
+				   b->uprobes, run_n_uprobes(b)))              \
 	X("stats-interval", a->stats_interval_s != b->stats_interval_s)        \
 	X("dir-budget", a->dir_budget != b->dir_budget)                        \
 	X("handshake-memory", a->handshake_memory_mib != b->handshake_memory_mib) \
@@ -200,14 +222,13 @@ static void run_on_reload(void *ctx, struct agent *ag)
 	r.udp_encap = &fresh->udp_encap;
 	r.ports = fresh->ports;
 	r.n_ports = fresh->n_ports;
-	r.n_ignored = run_restart_only_changes(rr->current, fresh, ignored);
+	r.n_ignored = run_restart_only_changes(rr->running, fresh, ignored);
 	if (agent_reload(ag, &r) < 0) {
 		run_opts_free(fresh);
 		return;
 	}
 	run_opts_free(rr->in_force);
 	rr->in_force = fresh;
-	rr->current = fresh;
 }
 
 /* Every --iface name must exist before anything is opened or created (the
@@ -230,7 +251,7 @@ static int run_check_ifaces(const struct cli_opts *o)
 int cmd_run(int argc, char **argv)
 {
 	struct cli_opts o;
-	struct run_reload rr = { .current = &o };
+	struct run_reload rr = { .running = &o };
 	struct agent_opts ao = { .on_reload = run_on_reload, .reload_ctx = &rr };
 	struct cert_health *health = NULL;
 	enum agent_status st;

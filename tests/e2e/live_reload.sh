@@ -331,9 +331,14 @@ hup_applied 200
 rss_last=$(rss_kib)
 tn_note "(g) resident memory: $rss_first kB after 20 reloads, $rss_last kB after 220"
 tap_eq "(g) 220 SIGHUPs with 1000 expectations: 220 reloads applied" 220 "$(applied)"
-tap_eq "(g) resident memory after 200 more reloads: within 8 MiB of that after 20" \
-	"within" "$([ $((rss_last - rss_first)) -lt 8192 ] && echo within ||
-		echo "$rss_first kB -> $rss_last kB")"
+if grep -q __asan_init "$BUILD/tlswatch"; then
+	# ASan holds freed memory in its quarantine (up to 256 MiB)
+	echo "ok - (g) resident memory after 200 more reloads # SKIP an ASan build"
+else
+	tap_eq "(g) resident memory after 200 more reloads: within 8 MiB of that after 20" \
+		"within" "$([ $((rss_last - rss_first)) -lt 8192 ] && echo within ||
+			echo "$rss_first kB -> $rss_last kB")"
+fi
 agent_rc=0
 tn_stop_agent || agent_rc=$?
 tap_eq "(g) agent exits 0" 0 "$agent_rc"

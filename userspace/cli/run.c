@@ -102,18 +102,17 @@ static void agent_opts_from(struct cli_opts *o, struct cert_health *health,
 	ao->outputs.expiring_warn_days = o->check.leaf.warn_days;
 }
 
-/* --- SIGHUP: the options read again and handed to the agent. Options
- * once in force are kept until exit: sinks kept across a reload point
- * into the options they were opened from. */
-
-struct run_opts_kept {
-	struct run_opts_kept *older;
-	struct cli_opts o;
-};
+/* --- SIGHUP: the options read again and handed to the agent. Two sets
+ * live at most: the start's (the agent's restart-only values point into
+ * it) and the last reload's, in force (the agent's ports, the checks and
+ * the sink set point into it). The sinks a reload keeps own copies of
+ * their options' strings, so the set a reload replaces is freed. */
 
 struct run_reload {
-	const struct cli_opts *current;
-	struct run_opts_kept *kept;    /* loaded by reloads, newest first */
+	/* the start's: the restart-only options a reload compares with
+	 * (they never change during a run) */
+	const struct cli_opts *running;
+	struct cli_opts *in_force;     /* the last applied reload's, or NULL */
 };
 
 static bool str_differ(const char *a, const char *b)
@@ -121,25 +120,45 @@ static bool str_differ(const char *a, const char *b)
 	return a != b && (!a || !b || strcmp(a, b) != 0);
 }
 
-static bool strv_differ(const char *const *a, int na, const char *const *b, int nb)
+static bool strv_has(const char *const *v, int n, const char *s)
 {
 	int i;
 
-	if (na != nb)
-		return true;
-	for (i = 0; i < na; i++)
-		if (str_differ(a[i], b[i]))
+	for (i = 0; i < n; i++)
+		if (!str_differ(v[i], s))
 			return true;
 	return false;
 }
 
+/* Lists of interfaces or libraries: the same set in any order (or
+ * repeated) is the same. */
+static bool strset_differ(const char *const *a, int na, const char *const *b, int nb)
+{
+	int i;
+
+	for (i = 0; i < na; i++)
+		if (!strv_has(b, nb, a[i]))
+			return true;
+	for (i = 0; i < nb; i++)
+		if (!strv_has(a, na, b[i]))
+			return true;
+	return false;
+}
+
+/* --uprobes off, written or not (the default), is no library at all. */
+static int run_n_uprobes(const struct cli_opts *o)
+{
+	return o->n_uprobes == 1 && !strcmp(o->uprobes[0], "off") ? 0 : o->n_uprobes;
+}
+
 /* Options a reload cannot apply, each with how to tell it changed:
- *   X(NAME, DIFFERS) with the old options in a, the new ones in b */
+ *   X(NAME, DIFFERS) with the running options in a, the new ones in b */
 #define RUN_RESTART_ONLY(X)                                                    \
-	X("iface", strv_differ(a->ifaces, a->n_ifaces, b->ifaces, b->n_ifaces)) \
+	X("iface", strset_differ(a->ifaces, a->n_ifaces, b->ifaces, b->n_ifaces)) \
 	X("json-log", str_differ(a->log_path, b->log_path))                    \
 	X("no-active-check", a->active != b->active)                           \
-	X("uprobes", strv_differ(a->uprobes, a->n_uprobes, b->uprobes, b->n_uprobes)) \
+	X("uprobes", strset_differ(a->uprobes, run_n_uprobes(a),               \
+				   b->uprobes, run_n_uprobes(b)))              \
 	X("stats-interval", a->stats_interval_s != b->stats_interval_s)        \
 	X("dir-budget", a->dir_budget != b->dir_budget)                        \
 	X("handshake-memory", a->handshake_memory_mib != b->handshake_memory_mib) \
@@ -172,48 +191,44 @@ static int run_restart_only_changes(const struct cli_opts *a, const struct cli_o
 	return n;
 }
 
+/* A set loaded by a reload; NULL is none. */
+static void run_opts_free(struct cli_opts *o)
+{
+	if (!o)
+		return;
+	cli_opts_free(o);
+	free(o);
+}
+
 static void run_on_reload(void *ctx, struct agent *ag)
 {
 	struct run_reload *rr = ctx;
 	const char *ignored[RUN_N_RESTART_ONLY];
 	struct agent_reload r = { .ignored = ignored };
-	struct run_opts_kept *fresh = calloc(1, sizeof(*fresh));
+	struct cli_opts *fresh = calloc(1, sizeof(*fresh));
 	char err[512];
 
 	if (!fresh) {
 		agent_reload_refused(ag, "out of memory");
 		return;
 	}
-	if (run_load_options_again(&fresh->o, err, sizeof(err)) < 0) {
+	if (run_load_options_again(fresh, err, sizeof(err)) < 0) {
 		agent_reload_refused(ag, err);
 		free(fresh);
 		return;
 	}
-	r.health = &fresh->o.check.health;
-	r.outputs = &fresh->o.out;
-	r.udp_encap = &fresh->o.udp_encap;
-	r.ports = fresh->o.ports;
-	r.n_ports = fresh->o.n_ports;
-	r.n_ignored = run_restart_only_changes(rr->current, &fresh->o, ignored);
+	r.health = &fresh->check.health;
+	r.outputs = &fresh->out;
+	r.udp_encap = &fresh->udp_encap;
+	r.ports = fresh->ports;
+	r.n_ports = fresh->n_ports;
+	r.n_ignored = run_restart_only_changes(rr->running, fresh, ignored);
 	if (agent_reload(ag, &r) < 0) {
-		cli_opts_free(&fresh->o);
-		free(fresh);
+		run_opts_free(fresh);
 		return;
 	}
-	fresh->older = rr->kept;
-	rr->kept = fresh;
-	rr->current = &fresh->o;
-}
-
-static void run_reload_free(struct run_reload *rr)
-{
-	struct run_opts_kept *k, *older;
-
-	for (k = rr->kept; k; k = older) {
-		older = k->older;
-		cli_opts_free(&k->o);
-		free(k);
-	}
+	run_opts_free(rr->in_force);
+	rr->in_force = fresh;
 }
 
 /* Every --iface name must exist before anything is opened or created (the
@@ -236,7 +251,7 @@ static int run_check_ifaces(const struct cli_opts *o)
 int cmd_run(int argc, char **argv)
 {
 	struct cli_opts o;
-	struct run_reload rr = { .current = &o };
+	struct run_reload rr = { .running = &o };
 	struct agent_opts ao = { .on_reload = run_on_reload, .reload_ctx = &rr };
 	struct cert_health *health = NULL;
 	enum agent_status st;
@@ -266,7 +281,7 @@ int cmd_run(int argc, char **argv)
 	if (st != AGENT_OK)
 		fprintf(stderr, "tlswatch run: %s\n", err);
 	cert_health_close(health);
-	run_reload_free(&rr);
+	run_opts_free(rr.in_force);
 	cli_opts_free(&o);
 	return run_exit_code(st);
 }

@@ -90,7 +90,9 @@ struct am_buf {
 
 struct am_sink {
 	struct sink base;              /* first: the sink is cast to it */
-	struct output_opts o;          /* as opened, for a reload to compare */
+	struct output_opts o;          /* as opened, for a reload to compare; */
+	char *o_strings;               /* its strings (the sink outlives the */
+				       /* options a reload frees) */
 	char *urls[OUTPUT_MAX_URLS];   /* {base}/api/v2/alerts */
 	bool url_failing[OUTPUT_MAX_URLS];
 	int n_urls;
@@ -671,6 +673,7 @@ static void am_close(struct sink *s)
 		free(am->urls[i]);
 	jw_free(&am->jw);
 	free(am->body.p);
+	free(am->o_strings);
 	free(am);
 }
 
@@ -748,9 +751,11 @@ int alertmanager_open(const struct output_opts *o, struct sink_set *set,
 		return -ENOMEM;
 	}
 	am->base.ops = &am_ops;
-	am->o = *o;
 	am->efd = -1;
 	jw_init(&am->jw);
+	rc = output_opts_copy(&am->o, &am->o_strings, o, err, errlen);
+	if (rc < 0)
+		goto fail;
 	am->resend_us = (uint64_t)(o->alertmanager_resend_s ? o->alertmanager_resend_s : 60) *
 			1000000;
 	am->drain_ms = o->drain_ms ? o->drain_ms : AM_DRAIN_DEFAULT_MS;

@@ -100,6 +100,22 @@ struct output_opts {
 	unsigned drain_ms;
 };
 
+/* The strings of struct output_opts, each named once, for
+ * output_opts_copy(): X(FIELD) single strings, X(LIST, COUNT) lists. */
+#define OUTPUT_OPTS_STRINGS(X)                                                 \
+	X(json_path) X(html_path) X(webhook_secret_file) X(instance)           \
+	X(metrics_addr) X(db_path)
+#define OUTPUT_OPTS_LISTS(X)                                                   \
+	X(webhooks, n_webhooks) X(alertmanagers, n_alertmanagers)
+
+/*
+ * @src with every string copied into one block, *@strings, which the
+ * caller frees: for a sink a reload keeps while the options it was opened
+ * from are freed. 0, or -ENOMEM (said in @err; *@strings NULL).
+ */
+int output_opts_copy(struct output_opts *dst, char **strings,
+		     const struct output_opts *src, char *err, size_t errlen);
+
 struct sink;
 
 struct sink_ops {
@@ -158,6 +174,9 @@ int sink_set_reopen(struct sink_set *set);
  * @err) nothing changes. The replaced sinks close as at exit (deliveries
  * drained, bounded; with --db what is undelivered stays in the outbox,
  * which the new webhook sink reads).
+ * The reloadable sinks own copies of their options' strings, so @o (and
+ * the options of the open) may be freed once a later call replaced it:
+ * only the set's own options (sink_set_opts) point into the last @o.
  */
 int sink_set_reconfigure(struct sink_set *set, const struct output_opts *o,
 			 char *err, size_t errlen);

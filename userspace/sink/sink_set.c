@@ -99,6 +99,56 @@ bool sink_strv_same(const char *const *a, int na, const char *const *b, int nb)
 	return true;
 }
 
+/* Copies @s to *@at (advanced past it); NULL stays NULL. With a NULL
+ * *@at, only counts the bytes it needs in *@need. */
+static const char *output_str_copy(const char *s, char **at, size_t *need)
+{
+	size_t n;
+	char *copy;
+
+	if (!s)
+		return NULL;
+	n = strlen(s) + 1;
+	*need += n;
+	if (!*at)
+		return s;
+	copy = memcpy(*at, s, n);
+	*at += n;
+	return copy;
+}
+
+/* Points @o's strings to copies at *@at (or only counts them, as above). */
+static void output_opts_strings_to(struct output_opts *o, char **at, size_t *need)
+{
+	int i;
+
+#define X(field) o->field = output_str_copy(o->field, at, need);
+	OUTPUT_OPTS_STRINGS(X)
+#undef X
+#define X(list, count)                                                 \
+	for (i = 0; i < o->count; i++)                                 \
+		o->list[i] = output_str_copy(o->list[i], at, need);
+	OUTPUT_OPTS_LISTS(X)
+#undef X
+}
+
+int output_opts_copy(struct output_opts *dst, char **strings,
+		     const struct output_opts *src, char *err, size_t errlen)
+{
+	char *at = NULL;
+	size_t need = 0;
+
+	*dst = *src;
+	output_opts_strings_to(dst, &at, &need);
+	*strings = at = malloc(need ? need : 1);
+	if (!at) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	output_opts_strings_to(dst, &at, &need);
+	return 0;
+}
+
 #define SINK_ALL_KINDS ((1u << SINK_N_KINDS) - 1)
 
 /* Opens the kinds of the bit mask @kinds. */

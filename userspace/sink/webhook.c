@@ -78,8 +78,9 @@ enum webhook_fault {
 
 struct webhook {
 	struct sink base;              /* first: the sink is cast to it */
-	struct output_opts o;           /* a copy: outlives a reloaded set's */
-				       /* options */
+	struct output_opts o;          /* a copy, its strings in o_strings: */
+	char *o_strings;               /* a reload keeps the sink and frees */
+				       /* the options it was opened from */
 	struct outbox *ob[WEBHOOK_OB__COUNT];  /* [OVERFLOW] NULL until used */
 	struct http_pool *pool;
 	int efd;                       /* http_pool's completion eventfd */
@@ -589,6 +590,7 @@ static void webhook_close(struct sink *s)
 	if (w->efd >= 0)
 		close(w->efd);
 	webhook_text_free(&w->text);
+	free(w->o_strings);
 	free(w);
 }
 
@@ -676,11 +678,12 @@ int webhook_open(const struct output_opts *o, struct sink_set *set,
 		return -ENOMEM;
 	}
 	w->base.ops = &webhook_ops;
-	w->o = *o;
 	w->efd = -1;
 	w->rng = (uint32_t)wall_us() | 1;
 	webhook_text_init(&w->text);
-	rc = webhook_setup(w, o, err, errlen);
+	rc = output_opts_copy(&w->o, &w->o_strings, o, err, errlen);
+	if (rc == 0)
+		rc = webhook_setup(w, &w->o, err, errlen);
 	if (rc < 0) {
 		webhook_close(&w->base);
 		return rc;

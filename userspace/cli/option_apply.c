@@ -13,6 +13,11 @@
 
 static int add_port(struct cli_opts *o, unsigned long port, char *err, size_t errlen)
 {
+	int i;
+
+	for (i = 0; i < o->n_ports; i++)
+		if (o->ports[i] == port)
+			return 0;     /* said twice: one port ("ports" lists it once) */
 	if (o->n_ports == CLI_MAX_PORTS) {
 		snprintf(err, errlen, "at most %d ports", CLI_MAX_PORTS);
 		return -EXIT_USAGE;

@@ -247,6 +247,10 @@ static void test_command_line_errors(void)
 	CHECK_INT(LOAD(CLI_RUN, &o, err, "--ring-buffer", "8"), -EXIT_USAGE);
 	CHECK_STR(err, "--ring-buffer: '8' is not a whole number from 16 to 1048576");
 	cli_opts_free(&o);
+	/* a port said twice is one port */
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "--port", "443", "--port", "8443", "--port", "443"), 0);
+	CHECK_INT(o.n_ports, 2);
+	cli_opts_free(&o);
 	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--metrics", "x", "a.pcap"), -EXIT_USAGE);
 	CHECK_STR(err, "--metrics is not an option of 'tlswatch analyze'");
 	cli_opts_free(&o);

@@ -288,7 +288,14 @@ static __always_inline void tw_copy_payload(struct __sk_buff *skb,
 	__u8 cut;
 	int i;
 
-	if (len == 0 || (v->budget_hit & bit))
+	if (v->budget_hit & bit) {
+		/* the gap a lost record left, said once the ring has room */
+		if ((v->lost & bit) &&
+		    !tw_emit(skb, c, 0, 0, TW_EV_GAP << 8 | flags | TW_EVF_TRUNCATED))
+			v->lost &= ~bit;
+		return;
+	}
+	if (len == 0)
 		return;
 	if (chunk == 0 || chunk > TW_CHUNK_MAX)
 		chunk = TW_CHUNK_MAX;
@@ -305,8 +312,17 @@ static __always_inline void tw_copy_payload(struct __sk_buff *skb,
 		n = want - off < chunk ? want - off : chunk;
 		if (tw_emit(skb, c, off, n,
 			    TW_EV_DATA << 8 |
-			    flags | (off + n == want && want < len ? cut : 0)))
+			    flags | (off + n == want && want < len ? cut : 0))) {
+			/* Lost (the ring full): the direction has a hole from
+			 * here. Copying it on would hand userspace bytes after
+			 * the hole as if they followed on (a direction whose
+			 * first record was lost was parsed from the middle of
+			 * a record: a handshake judged failed on garbage); a
+			 * gap record says it with the next packet. */
+			v->budget_hit |= bit;
+			v->lost |= bit;
 			break;
+		}
 		off += n;
 	}
 	if (off) {

@@ -358,7 +358,9 @@ struct tw_flow_val {
 	__u8 fin;            /* bit i: endpoint i sent FIN (half-closed) */
 	__u8 head_len;       /* bytes in head */
 	__u8 head_from;      /* the endpoint whose first bytes head holds */
-	__u8 pad;
+	__u8 lost;           /* bit i: a record of endpoint i's direction was
+			      * lost (the ring full): its copying stopped, and
+			      * a gap record is owed with its next packet */
 	__u32 head_seq;      /* TCP sequence number of head[0] */
 	__u8 head[8];        /* while probing: the first TW_HEAD_BYTES bytes
 			      * head_from sent, in order, across segments (a

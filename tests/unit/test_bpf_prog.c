@@ -163,6 +163,9 @@ static int collect(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* The ring's size for the next fx_open (0: the program's). */
+static uint32_t fx_ring_bytes;
+
 /* @wake_bytes, @wake_gap_ns: 0 keeps the program's defaults. */
 static bool fx_open_wake(uint32_t budget, uint32_t chunk_bytes,
 			 uint64_t wake_bytes, uint64_t wake_gap_ns)
@@ -181,6 +184,9 @@ static bool fx_open_wake(uint32_t budget, uint32_t chunk_bytes,
 		fx.skel->rodata->tw_wake_bytes = wake_bytes;
 	if (wake_gap_ns)
 		fx.skel->rodata->tw_wake_gap_ns = wake_gap_ns;
+	if (fx_ring_bytes &&
+	    bpf_map__set_max_entries(fx.skel->maps.tw_events, fx_ring_bytes))
+		printf("# the ring's size: %s\n", strerror(errno));
 	if (tlswatch_bpf__load(fx.skel)) {
 		printf("# loading the skeleton: %s\n", strerror(errno));
 		tlswatch_bpf__destroy(fx.skel);
@@ -1057,6 +1063,49 @@ static void test_budget_spent_at_packet_boundary_sends_gap(void)
 	fx_close();
 }
 
+/*
+ * The ring full: a server packet's record is lost. Its direction is not
+ * copied on (the bytes after the hole would be taken for what followed),
+ * and its next packet brings a gap record once there is room; the other
+ * direction goes on. Before, the next packets were copied as if nothing
+ * was missing: a direction whose first record was lost was parsed from
+ * the middle of a record.
+ */
+static void test_lost_record_stops_its_direction_and_owes_a_gap(void)
+{
+	static uint8_t data[3000];
+	struct spec c = client_hello4(), s, more;
+	int i;
+
+	fx_ring_bytes = 16384;   /* the hello's record and three of 3000 bytes */
+	if (!fx_open(0, 0)) { fx_ring_bytes = 0; CHECK(0); return; }
+	fx_ring_bytes = 0;
+	run(&c);
+	memset(data, 0x41, sizeof(data));
+	for (i = 0; i < 4; i++) {
+		s = reverse(&c, 5000 + (uint32_t)i * 3000, 1517, TCP_ACK, data, sizeof(data));
+		run(&s);
+	}
+	CHECK_INT(counter(TW_CNT_RINGBUF_FULL), 1);
+	CHECK_INT(drain(), 4);           /* the hello and the first three */
+	s = reverse(&c, 17000, 1517, TCP_ACK, data, 100);
+	run(&s);
+	s.seq += 100;
+	run(&s);                         /* nothing more of this direction */
+	more = c;
+	more.seq = 1517;
+	more.plen = 50;
+	run(&more);
+	CHECK_INT(drain(), 6);
+	CHECK_INT(fx.recs[4].ev.kind, TW_EV_GAP);
+	CHECK_INT(fx.recs[4].ev.seq, 17000);
+	CHECK_INT(fx.recs[4].ev.wire_len, 100);
+	CHECK_INT(fx.recs[4].ev.flags, TW_EVF_TRUNCATED | TW_EVF_FROM_SERVER);
+	CHECK_INT(fx.recs[5].ev.kind, TW_EV_DATA);
+	CHECK_INT(fx.recs[5].ev.chunk_len, 50);
+	fx_close();
+}
+
 static void test_long_packet_is_copied_in_chunks(void)
 {
 	static uint8_t big[3000];
@@ -1667,6 +1716,7 @@ int main(void)
 	RUN_TEST(test_fin_on_untracked_flow_is_silent);
 	RUN_TEST(test_budget_cuts_a_packet_and_is_counted_once);
 	RUN_TEST(test_budget_spent_at_packet_boundary_sends_gap);
+	RUN_TEST(test_lost_record_stops_its_direction_and_owes_a_gap);
 	RUN_TEST(test_long_packet_is_copied_in_chunks);
 	RUN_TEST(test_chunk_cap_truncates_a_packet);
 	RUN_TEST(test_flow_marked_done_is_not_copied);

@@ -147,6 +147,24 @@ static void test_normal_rotation_is_not_a_finding(void)
 	cert_health_close(h);
 }
 
+/* Host names are case-insensitive: the old leaf served to "A.Test" after
+ * the newer one to "a.test" is superseded (it was not: two names). */
+static void test_name_case_does_not_hide_superseded(void)
+{
+	struct cert_health *h = NULL;
+	struct cert_health_result r;
+	char err[256] = "";
+
+	CHECK_INT(open_health(false, NULL, &h, err, sizeof(err)), 0);
+	serve(h, "a.test", "a-old.test", "10.0.0.1", "2026-03-01T00:00:00", &r);
+	serve(h, "a.test", "a-new.test", "10.0.0.2", "2026-03-02T00:00:00", &r);
+	serve(h, "A.Test", "a-old.test", "10.0.0.1", "2026-03-03T00:00:00", &r);
+	CHECK(finding_has(&r.findings, FINDING_SUPERSEDED));
+	CHECK(!r.new_in_inventory);          /* the same name, already seen */
+	CHECK_STR(r.sni, "A.Test");          /* the event says what was sent */
+	cert_health_close(h);
+}
+
 static void test_2018_old_certificate_back_is_superseded_and_revoked(void)
 {
 	struct cert_health *h = NULL;
@@ -570,6 +588,7 @@ int main(void)
 	}
 	RUN_TEST(test_judge_needs_a_newer_leaf_already_served);
 	RUN_TEST(test_normal_rotation_is_not_a_finding);
+	RUN_TEST(test_name_case_does_not_hide_superseded);
 	RUN_TEST(test_2018_old_certificate_back_is_superseded_and_revoked);
 	RUN_TEST(test_2018_replay_across_a_restart);
 	RUN_TEST(test_memory_inventory_does_not_survive_a_restart);

@@ -262,14 +262,33 @@ static void health_expect(struct cert_health *h, const char *sni,
 		finding_add(f, FINDING_UNEXPECTED, "%s", detail);
 }
 
+/*
+ * The name the inventory files a sighting under: host names are
+ * case-insensitive (a client may send "A.Test"), so the old leaf served
+ * to one spelling after a newer one to the other is still superseded.
+ * ASCII only: the SNI's bytes are escaped to printable text.
+ */
+static const char *inventory_name(const char *sni, char buf[CERT_HEALTH_SNI_MAX])
+{
+	size_t i;
+
+	if (!sni)
+		return NULL;
+	for (i = 0; sni[i] && i + 1 < CERT_HEALTH_SNI_MAX; i++)
+		buf[i] = (char)((sni[i] >= 'A' && sni[i] <= 'Z') ? sni[i] - 'A' + 'a' : sni[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
 static void health_supersede(struct cert_health *h, const struct cert_health_input *in,
 			     const struct cert_info *leaf, struct finding_list *f,
 			     struct supersede_verdict *v)
 {
 	struct tw_endpoint none = { 0 };
-	char err[512], detail[FINDING_DETAIL_MAX];
+	char err[512], detail[FINDING_DETAIL_MAX], name[CERT_HEALTH_SNI_MAX];
 
-	if (supersede_judge(h->inv, in->sni, in->server ? in->server : &none, leaf,
+	if (supersede_judge(h->inv, inventory_name(in->sni, name),
+			    in->server ? in->server : &none, leaf,
 			    in->key_offer, in->ts_us, v, err, sizeof(err))) {
 		health_db_problem(h, err);
 		return;
@@ -424,9 +443,10 @@ static void health_record(struct cert_health *h, const struct cert_info *leaf,
 			  bool unanswered, const struct supersede_verdict *v,
 			  struct cert_health_result *r)
 {
-	char addr[TW_ADDR_STRLEN], findings[256], err[512];
+	char addr[TW_ADDR_STRLEN], findings[256], err[512], name[CERT_HEALTH_SNI_MAX];
 	struct inventory_sighting s = {
-		.name = r->sni, .addr = tw_addr_format(&r->server.addr, addr),
+		.name = inventory_name(r->sni, name),
+		.addr = tw_addr_format(&r->server.addr, addr),
 		.port = r->server.port, .sha256 = leaf->sha256_hex,
 		.subject = leaf->subject, .issuer = leaf->issuer, .key = leaf->key,
 		.not_before = leaf->not_before, .not_after = leaf->not_after,
@@ -595,7 +615,7 @@ static bool health_findings_equal(const struct finding_list *a,
 static bool health_rejudge(struct cert_health *h, struct health_wait *w)
 {
 	struct cert_health_result r = w->res;
-	char addr[TW_ADDR_STRLEN], findings[256], err[512];
+	char addr[TW_ADDR_STRLEN], findings[256], err[512], name[CERT_HEALTH_SNI_MAX];
 	bool changed;
 
 	r.findings = w->base;
@@ -606,7 +626,7 @@ static bool health_rejudge(struct cert_health *h, struct health_wait *w)
 	r.new_in_inventory = false;
 	if (changed) {
 		health_findings_text(&r.findings, findings, sizeof(findings));
-		if (inventory_set_findings(h->inv, r.sni,
+		if (inventory_set_findings(h->inv, inventory_name(r.sni, name),
 					   r.server.addr.family ?
 					   tw_addr_format(&r.server.addr, addr) : "",
 					   r.server.port, r.leaf_sha256_hex, findings,

@@ -9,7 +9,8 @@
 #      by the receiver and here with openssl); a readable secret is refused;
 #   3. a receiver that fails (500), then recovers: with --db every alert
 #      arrives exactly once, under the key of its failed attempts;
-#      Retry-After is honoured; a 400 is final (one attempt);
+#      Retry-After is honoured; a 400 is final (one attempt); a 301/302/
+#      303 redirect keeps the POST and its body, a redirect loop is retried;
 #   4. dedup: the same capture twice with one --db alerts once;
 #   5. --webhook-format slack; a signed URL of 2048 bytes (the bound) next
 #      to a short one: each receiver gets the alert through the outbox;
@@ -298,6 +299,34 @@ assert_eq "400: exactly one attempt" "1 400" \
 	"$(hq "$from" 'len(R)') $(hq "$from" '" ".join(str(r["status"]) for r in R)')"
 assert_contains "400: analyze says the alert was refused for good" "refused an alert for good (HTTP 400)" \
 	"$(cat "$T_TMP/a.err")"
+hook_mode ok
+
+# 3e. Redirects: the POST and its body follow a 301, 302 or 303 (curl's
+# default was a GET without body, answered 200: the alert lost, counted
+# delivered); a loop fails after 5 redirects and the alert stays.
+for code in 301 302 303; do
+	db=$T_TMP/db3e-$code
+	hook_mode "redirect $code"
+	from=$(($(hook_count) + 1))
+	hook_analyze --db "$db" "$C/tls12_reject_expired.pcap"
+	assert_eq "redirect $code: POST /hook answered $code, then POST /final answered 200" \
+		"$code /hook 200 /final" \
+		"$(hq "$from" '" ".join("%d %s" % (r["status"], r["path"]) for r in R)')"
+	assert_eq "redirect $code: /final got the alert (expired.test), under the same key" \
+		"expired.test $FP_EXPIRED 1" \
+		"$(hq "$from" '" ".join("%s %s" % (B(r)["sni"], B(r)["sha256"]) for r in R if r["path"] == "/final")') $(hq "$from" 'len(set(K(r) for r in R))')"
+	assert_eq "redirect $code: analyze exits 0, the outbox is empty" "0 0" \
+		"$A_RC $(outbox_rows "$db")"
+done
+db=$T_TMP/db3e-loop
+hook_mode redirect-loop
+from=$(($(hook_count) + 1))
+hook_analyze --db "$db" --webhook-retry-max 1 "$C/tls12_reject_expired.pcap"
+assert_eq "redirect loop: the alert stays in the outbox" "0 1" "$A_RC $(outbox_rows "$db")"
+assert_contains "redirect loop: analyze says why it retries" \
+	"more than 5 redirects (a redirect loop?); retrying" "$(cat "$T_TMP/a.err")"
+assert_eq "redirect loop: each attempt is 6 POSTs to /hook (5 redirects followed)" true \
+	"$(hq "$from" 'len(R) >= 6 and len(R) % 6 == 0 and all(r["path"] == "/hook" for r in R)')"
 hook_mode ok
 
 # ---- 4. dedup across runs -------------------------------------------------------

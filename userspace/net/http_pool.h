@@ -6,6 +6,8 @@
  * submits jobs and takes finished ones back; workers never touch anything
  * but their job. Every transfer has a total timeout, so a dead responder
  * costs one worker for at most that long and never blocks the owner.
+ * Redirects (http and https only) are followed, at most 5, a POST staying
+ * a POST with its body; more is a failed transfer.
  * Completion is announced by writing to a caller-provided eventfd, so the
  * owner can poll() it next to its other descriptors.
  */

@@ -22,6 +22,9 @@ The mode file is read on every request; its first line selects the answer
     fail            500
     reject          400
     retry-after N   503 with "Retry-After: N"
+    redirect N      N (301, 302, 303, 307 or 308) with "Location: /final",
+                    except a request to /final itself: 200
+    redirect-loop   302 with "Location:" the request's own path
     hang            waits --hang-seconds (default 60, longer than any client
                     timeout), then 200; a SIGTERM cuts the wait short
     anything else   500, and a message on stderr
@@ -103,9 +106,14 @@ def read_mode(path):
         return "reject", 400, {}
     if line == "hang":
         return "hang", 200, {}
+    if line == "redirect-loop":
+        return "redirect-loop", 302, {}
     words = line.split()
     if len(words) == 2 and words[0] == "retry-after" and words[1].isdigit():
         return "retry-after", 503, {"Retry-After": words[1]}
+    if len(words) == 2 and words[0] == "redirect" and \
+            words[1] in ("301", "302", "303", "307", "308"):
+        return "redirect", int(words[1]), {"Location": "/final"}
     sys.stderr.write("webhook_receiver: unknown mode %r in %s: answering 500\n"
                      % (line, path))
     return "unknown", 500, {}
@@ -188,6 +196,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(413, "body too large or malformed\n")
             return
         mode, status, extra = read_mode(self.server.mode_file)
+        if mode == "redirect" and self.path == "/final":
+            mode, status, extra = "ok", 200, {}
+        elif mode == "redirect-loop":
+            extra = {"Location": self.path}
         rec = {
             "path": self.path,
             "headers": {k.lower(): v for k, v in self.headers.items()},

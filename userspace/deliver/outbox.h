@@ -47,9 +47,10 @@
 #define OUTBOX_TARGET_LEN 2048
 #define OUTBOX_DEFAULT_MAX_ROWS 10000
 #define OUTBOX_DEFAULT_COOLDOWN_S 3600
-/* The longest a retry is put off (--webhook-retry-max and a Retry-After
- * are both capped at a day): a row due later than this from now was
- * scheduled by a clock that has since been stepped back, and is due. */
+/* Twice the longest a retry is put off (BACKOFF_DELAY_MAX_US, 12 h; the
+ * margin covers a caller whose clock reads differ a little): a row due
+ * later than this from now was scheduled by a clock that has since been
+ * stepped back, and is due. */
 #define OUTBOX_MAX_DELAY_US (24LL * 3600 * 1000000)
 
 struct outbox;

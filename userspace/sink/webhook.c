@@ -38,6 +38,11 @@ _Static_assert(OUTPUT_URL_LEN <= OUTBOX_TARGET_LEN &&
 	       OUTPUT_URL_LEN <= HTTP_REQUEST_URL_LEN,
 	       "a --webhook URL fits the outbox and a request");
 
+/* A retry scheduled at its longest from a clock read after the pass's own
+ * is not taken for one from a clock stepped back (outbox.h). */
+_Static_assert(2 * BACKOFF_DELAY_MAX_US <= OUTBOX_MAX_DELAY_US,
+	       "the longest retry stays well below the clock-step threshold");
+
 #define WEBHOOK_IN_FLIGHT 16           /* requests under way at once */
 #define WEBHOOK_BACKOFF_BASE_US 1000000
 #define WEBHOOK_SECRET_MAX 4096
@@ -219,6 +224,8 @@ static void webhook_finish(struct webhook *w, const struct http_result *r)
 	after = backoff_retry_after_us(r->retry_after, now);
 	if (after > delay)
 		delay = after;
+	if (delay > BACKOFF_DELAY_MAX_US)   /* both are capped; stays so */
+		delay = BACKOFF_DELAY_MAX_US;
 	w->retried++;
 	outbox_retry(ob, job.id, now + delay);
 }

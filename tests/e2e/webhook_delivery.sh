@@ -13,7 +13,7 @@
 #      final (one attempt); a 301/302/303 redirect keeps the POST and its
 #      body, a redirect loop is retried;
 #   4. dedup: the same capture twice with one --db alerts once;
-#   5. --webhook-format slack; a signed URL of 2048 bytes (the bound) next
+#   5. --webhook-format slack (a hostile SNI escaped: 6a); a signed URL of 2048 bytes (the bound) next
 #      to a short one: each receiver gets the alert through the outbox;
 #   6. live: tlswatch run in a network namespace pair sees an expired
 #      certificate, the receiver fails, the agent is SIGKILLed, restarted
@@ -425,6 +425,25 @@ ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$TN_PEER4:443" \
 	>"$tmp/server.log" 2>&1 &
 tn_bg $!
 tn_wait_listen 10 443 || { not_ok "openssl s_server serves expired.test in $TN_NS"; t_done; }
+
+# 6a. Slack markup from the wire is escaped: a client sends an SNI that
+# pings the channel and shows a link under another text; the capture,
+# replayed in the slack format, must show them as text (&lt; &gt; &amp;).
+evil_sni='<!channel> <https://evil.example/|docs> & co'
+pcap=$tmp/evil_sni.pcap
+if tn_start_tcpdump "$pcap" tcp port 443; then
+	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -connect "$TN_PEER4:443" \
+		-tls1_2 -servername "$evil_sni" -CAfile "$CA" >"$tmp/evil_client.log" 2>&1
+	sleep 0.5
+	tn_stop_tcpdump "$pcap"
+fi
+from=$(($(hook_count) + 1))
+hook_analyze --webhook-format slack "$pcap"
+txt=$(hq "$from" '"".join(B(r)["text"] for r in R)')
+assert_contains "slack, hostile SNI: the alert names the SNI escaped" \
+	"tlswatch: &lt;!channel&gt; &lt;https://evil.example/|docs&gt; &amp; co (" "$txt"
+assert_eq "slack, hostile SNI: one request, no '<', '>' or bare '&' in its text" "1 false" \
+	"$(hq "$from" 'len(R)') $(hq "$from" 'any(re.search("[<>]|&(?!amp;|lt;|gt;)", B(r)["text"]) for r in R)')"
 
 log=$tmp/agent.jsonl
 db=$tmp/agent.db

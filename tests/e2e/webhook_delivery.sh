@@ -347,6 +347,24 @@ assert_eq "redirect loop: an attempt is 6 POSTs to /hook (5 redirects followed)"
 	"$(hq "$from" 'len(R) >= 6 and all(r["path"] == "/hook" and r["status"] == 302 for r in R)')"
 hook_mode ok
 
+# 3f. Receiver URLs carry secrets (a user:password, Slack's /services/T/B/
+# SECRET path, a ?sig=): logs name scheme://host:port/… only. The
+# Alertmanager URL on port 1 is refused, and logged so too.
+hook_mode fail
+A_RC=0
+timeout 60 "$TW" analyze --json --ca-file "$CA" --webhook-retry-max 1 \
+	--webhook "http://ops:pw-s3cret@127.0.0.1:$HOOK_PORT/services/T0/B0/path-s3cret?sig=sig-s3cret" \
+	--alertmanager "http://am:am-s3cret@127.0.0.1:1/am-path-s3cret" \
+	"$C/tls12_reject_expired.pcap" >"$T_TMP/a.json" 2>"$T_TMP/a.err" || A_RC=$?
+assert_eq "secrets in URLs: analyze exits 0, no secret in its messages" "0 0" \
+	"$A_RC $(grep -c 's3cret' "$T_TMP/a.err")"
+assert_contains "secrets in URLs: the webhook is named by scheme, host and port" \
+	"webhook http://127.0.0.1:$HOOK_PORT/…: HTTP status 500; retrying" \
+	"$(cat "$T_TMP/a.err")"
+assert_contains "secrets in URLs: the Alertmanager too" "alertmanager http://127.0.0.1:1/…: " \
+	"$(cat "$T_TMP/a.err")"
+hook_mode ok
+
 # ---- 4. dedup across runs -------------------------------------------------------
 
 db=$T_TMP/db4

@@ -210,6 +210,21 @@ static void test_refused_connection_is_not_an_answer(void)
 	http_result_free(r);
 }
 
+/* Receiver URLs carry secrets: logs show scheme, host and port only. */
+static void test_url_for_log_hides_user_path_and_query(void)
+{
+	char out[HTTP_URL_LOG_LEN];
+
+	CHECK_STR(http_url_for_log("https://hooks.slack.com/services/T0/B0/s3cret", out),
+		  "https://hooks.slack.com/\u2026");
+	CHECK_STR(http_url_for_log("http://ops:s3cret@127.0.0.1:8080/hook?sig=s3cret", out),
+		  "http://127.0.0.1:8080/\u2026");
+	CHECK_STR(http_url_for_log("http://h.test/#s3cret", out), "http://h.test/\u2026");
+	CHECK_STR(http_url_for_log("http://[::1]:9093/", out), "http://[::1]:9093");
+	CHECK_STR(http_url_for_log("https://am.test", out), "https://am.test");
+	CHECK_STR(http_url_for_log("http://exa mple/x", out), "(a URL that does not parse)");
+}
+
 static void test_header_with_newline_is_refused(void)
 {
 	const char *headers[] = { "X-A: 1\r\nX-Injected: 2", NULL };
@@ -231,5 +246,6 @@ int main(void)
 	RUN_TEST(test_redirect_loop_fails_with_a_message);
 	RUN_TEST(test_refused_connection_is_not_an_answer);
 	RUN_TEST(test_header_with_newline_is_refused);
+	RUN_TEST(test_url_for_log_hides_user_path_and_query);
 	return CHECK_EXIT_CODE();
 }

@@ -480,3 +480,42 @@ size_t http_pool_outstanding(struct http_pool *p)
 	pthread_mutex_unlock(&p->lock);
 	return n;
 }
+
+/* A part of @u, or NULL when it has none; free with curl_free. */
+static char *http_url_part(CURLU *u, CURLUPart what)
+{
+	char *part = NULL;
+
+	if (curl_url_get(u, what, &part, 0) != CURLUE_OK)
+		return NULL;
+	return part;
+}
+
+const char *http_url_for_log(const char *url, char out[HTTP_URL_LOG_LEN])
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
+	char *query = NULL, *frag = NULL;
+
+	snprintf(out, HTTP_URL_LOG_LEN, "(a URL that does not parse)");
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    (scheme = http_url_part(u, CURLUPART_SCHEME)) &&
+	    (host = http_url_part(u, CURLUPART_HOST))) {
+		port = http_url_part(u, CURLUPART_PORT);
+		path = http_url_part(u, CURLUPART_PATH);
+		query = http_url_part(u, CURLUPART_QUERY);
+		frag = http_url_part(u, CURLUPART_FRAGMENT);
+		snprintf(out, HTTP_URL_LOG_LEN, "%s://%.256s%s%s%s", scheme, host,
+			 port ? ":" : "", port ? port : "",
+			 (path && strcmp(path, "/") != 0) || query || frag ?
+			 "/\u2026" : "");
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_free(query);
+	curl_free(frag);
+	curl_url_cleanup(u);
+	return out;
+}

@@ -86,6 +86,16 @@ int http_pool_submit_headers(struct http_pool *p, int kind, const char *url,
 			     const char *content_type, const uint8_t *body,
 			     size_t body_len, const char *const *headers);
 
+/*
+ * @url as logs may show it: "scheme://host[:port]", then "/…" when it
+ * has more (a path, a query, a fragment), never the user and password.
+ * Receiver URLs carry secrets (Slack's /services/T/B/SECRET, a ?sig=, a
+ * user:password@), and logs go to journals and tickets. "(a URL that does
+ * not parse)" when libcurl cannot read it. Returns @out.
+ */
+#define HTTP_URL_LOG_LEN 320
+const char *http_url_for_log(const char *url, char out[HTTP_URL_LOG_LEN]);
+
 /* A finished job, or NULL; never blocks. Free it with http_result_free. */
 struct http_result *http_pool_take(struct http_pool *p);
 void http_result_free(struct http_result *r);

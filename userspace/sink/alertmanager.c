@@ -498,6 +498,7 @@ static void am_take_results(struct am_sink *am)
 	while ((r = http_pool_take(am->pool))) {
 		int u = r->kind;
 		bool ok = r->error[0] == '\0';
+		char url[HTTP_URL_LOG_LEN];
 
 		if (ok)
 			am->sent++;
@@ -505,11 +506,12 @@ static void am_take_results(struct am_sink *am)
 			am->failed++;
 		if (u >= 0 && u < am->n_urls && ok == am->url_failing[u]) {
 			am->url_failing[u] = !ok;
+			http_url_for_log(r->url, url);
 			if (ok)
-				pr_warn("%s: answers again\n", r->url);
+				pr_warn("alertmanager %s: answers again\n", url);
 			else
-				pr_warn("%s: %s; alerts go again at the next resend\n",
-					r->url, r->error);
+				pr_warn("alertmanager %s: %s; alerts go again at the next resend\n",
+					url, r->error);
 		}
 		http_result_free(r);
 	}
@@ -579,9 +581,11 @@ static bool am_send_due(struct am_sink *am, uint64_t now_us)
 					     am->body.len) < 0) {
 				am->failed++;
 				if (!am->url_failing[u]) {
+					char url[HTTP_URL_LOG_LEN];
+
 					am->url_failing[u] = true;
-					pr_warn("%s: cannot queue a request (memory or queue full); alerts go again at the next resend\n",
-						am->urls[u]);
+					pr_warn("alertmanager %s: cannot queue a request (memory or queue full); alerts go again at the next resend\n",
+						http_url_for_log(am->urls[u], url));
 				}
 			}
 		}

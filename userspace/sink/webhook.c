@@ -196,27 +196,29 @@ static void webhook_finish(struct webhook *w, const struct http_result *r)
 	struct webhook_job job;
 	struct outbox *ob;
 	int64_t now = (int64_t)wall_us(), delay, after;
+	char url[HTTP_URL_LOG_LEN];
 
+	http_url_for_log(r->url, url);
 	memcpy(&job, r->key, sizeof(job));
 	ob = w->ob[job.which];
 	w->in_flight--;
 	switch (backoff_classify_status(r->status, !r->transport_ok)) {
 	case BACKOFF_DELIVERED:
 		if (w->receiver_down)
-			pr_info("webhook %s: delivering again\n", r->url);
+			pr_info("webhook %s: delivering again\n", url);
 		w->receiver_down = false;
 		outbox_ack(ob, job.id);
 		return;
 	case BACKOFF_GIVE_UP:
 		pr_warn("webhook %s refused an alert for good (HTTP %ld); it is dropped\n",
-			r->url, r->status);
+			url, r->status);
 		outbox_fail(ob, job.id);
 		return;
 	case BACKOFF_RETRY:
 		break;
 	}
 	if (!w->receiver_down)
-		pr_warn("webhook %s: %s; retrying\n", r->url, r->error[0] ? r->error : "no answer");
+		pr_warn("webhook %s: %s; retrying\n", url, r->error[0] ? r->error : "no answer");
 	w->receiver_down = true;
 	delay = backoff_delay_us(job.attempts, WEBHOOK_BACKOFF_BASE_US,
 				 (int64_t)w->o.webhook_retry_max_s * 1000000,

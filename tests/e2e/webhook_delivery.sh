@@ -365,6 +365,18 @@ assert_contains "secrets in URLs: the Alertmanager too" "alertmanager http://127
 	"$(cat "$T_TMP/a.err")"
 hook_mode ok
 
+# 3g. Two receivers down: each outage is said once, naming its own URL (one
+# flag for all said only the first, and a delivery to one receiver
+# reopened the other's outage, alternating).
+hook_mode fail
+hook_analyze --webhook-retry-max 1 --webhook http://127.0.0.1:1/refused \
+	"$C/tls12_reject_expired.pcap" "$C/tls12_staple_revoked.pcap"
+assert_eq "two receivers down: one 'retrying' line for each, each naming its URL" \
+	"$(printf '%s\n' "webhook http://127.0.0.1:$HOOK_PORT/…: HTTP status 500; retrying" \
+		"webhook http://127.0.0.1:1/…: Failed to connect; retrying" | sort)" \
+	"$(grep '; retrying$' "$T_TMP/a.err" | sed 's/^.*\(webhook \)/\1/; s/\(Failed to connect\).*;/\1;/' | sort)"
+hook_mode ok
+
 # ---- 4. dedup across runs -------------------------------------------------------
 
 db=$T_TMP/db4

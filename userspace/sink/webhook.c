@@ -55,6 +55,7 @@ struct webhook_job {
 	int64_t id;
 	int attempts;
 	int which;                     /* index into webhook.ob */
+	int receiver;                  /* index into webhook.receiver_down */
 };
 
 /* Outboxes: the configured one (the --db file, or memory), then one in
@@ -93,7 +94,9 @@ struct webhook {
 	int in_flight;
 	uint64_t retried, suppressed;
 	uint32_t rng;
-	bool receiver_down;            /* said once per outage */
+	/* Said once per outage of each --webhook URL (in the order given);
+	 * the last one for the rows of URLs an earlier run was given. */
+	bool receiver_down[OUTPUT_MAX_URLS + 1];
 	bool main_in_memory;           /* the file could not be opened at start */
 	enum webhook_fault main_fault;
 	uint64_t reopened_us;          /* the tick of the last probe */
@@ -204,9 +207,9 @@ static void webhook_finish(struct webhook *w, const struct http_result *r)
 	w->in_flight--;
 	switch (backoff_classify_status(r->status, !r->transport_ok)) {
 	case BACKOFF_DELIVERED:
-		if (w->receiver_down)
+		if (w->receiver_down[job.receiver])
 			pr_info("webhook %s: delivering again\n", url);
-		w->receiver_down = false;
+		w->receiver_down[job.receiver] = false;
 		outbox_ack(ob, job.id);
 		return;
 	case BACKOFF_GIVE_UP:
@@ -217,9 +220,9 @@ static void webhook_finish(struct webhook *w, const struct http_result *r)
 	case BACKOFF_RETRY:
 		break;
 	}
-	if (!w->receiver_down)
+	if (!w->receiver_down[job.receiver])
 		pr_warn("webhook %s: %s; retrying\n", url, r->error[0] ? r->error : "no answer");
-	w->receiver_down = true;
+	w->receiver_down[job.receiver] = true;
 	delay = backoff_delay_us(job.attempts, WEBHOOK_BACKOFF_BASE_US,
 				 (int64_t)w->o.webhook_retry_max_s * 1000000,
 				 webhook_random(w));
@@ -245,13 +248,25 @@ static void webhook_collect(struct webhook *w)
 	}
 }
 
+/* Which --webhook URL @target is; n_webhooks for one no longer given. */
+static int webhook_receiver_of(const struct webhook *w, const char *target)
+{
+	int i;
+
+	for (i = 0; i < w->o.n_webhooks; i++)
+		if (strcmp(w->o.webhooks[i], target) == 0)
+			return i;
+	return w->o.n_webhooks;
+}
+
 static void webhook_send(struct webhook *w, int which, struct outbox_item *it,
 			 int64_t now)
 {
 	char idem[OUTBOX_KEY_LEN + 32], sig[WEBHOOK_SIGNATURE_MAX + 32];
 	const char *headers[4] = { idem, "User-Agent: tlswatch/" TLSWATCH_VERSION };
 	struct webhook_job job = { .id = it->id, .attempts = it->attempts,
-				   .which = which };
+				   .which = which,
+				   .receiver = webhook_receiver_of(w, it->target) };
 
 	snprintf(idem, sizeof(idem), "Idempotency-Key: %s", it->idem_key);
 	if (w->secret_len) {

@@ -11,14 +11,17 @@
 #      arrives exactly once, under the key of its failed attempts;
 #      Retry-After is honoured (a day's waits the 12 h cap); a 400 is
 #      final (one attempt); a 301/302/303 redirect keeps the POST and its
-#      body, a redirect loop is retried;
+#      body, a redirect loop is retried; logs name receivers without
+#      their secrets, each receiver's outage once;
 #   4. dedup: the same capture twice with one --db alerts once;
-#   5. --webhook-format slack (a hostile SNI escaped: 6a); a signed URL of 2048 bytes (the bound) next
-#      to a short one: each receiver gets the alert through the outbox;
+#   5. --webhook-format slack (a hostile SNI escaped: 6a); a signed URL
+#      of 2048 bytes (the bound) next to a short one: each receiver gets
+#      the alert through the outbox;
 #   6. live: tlswatch run in a network namespace pair sees an expired
 #      certificate, the receiver fails, the agent is SIGKILLed, restarted
 #      on the same --db with the receiver back: the alert arrives exactly
-#      once, with the key of the attempts before the kill.
+#      once, with the key of the attempts before the kill; with
+#      --webhook-events agent every start, stats and stop is sent (6b).
 # Captures from tests/data/captures, judged against tests/data/pki's root.
 # Case 6 needs root (network namespaces, eBPF); it is skipped otherwise.
 # TAP output; exits non-zero on any failure. Everything started is stopped
@@ -560,6 +563,27 @@ tn_stop_agent || rc=$?
 AGENT_PID=''
 assert_eq "live: the agent exits 0 on SIGTERM" 0 "$rc"
 assert_eq "live: SIGTERM detached its filters" "0 0" "$(filters ingress) $(filters egress)"
+
+# 6b. --webhook-events agent: each start, stats report and stop is its own
+# alert, after a restart on the same --db too (a key without the time
+# sent one of each per cooldown, across restarts).
+agent_args=(--db "$tmp/agent6b.db" --webhook "$HOOK_URL/hook" --webhook-events agent
+	--no-metrics --no-active-check --no-online --ca-file "$CA" --stats-interval 1)
+from=$(($(hook_count) + 1))
+for run in 1 2; do
+	if start_agent "$tmp/agent6b-$run.jsonl"; then
+		sleep 2.5
+		tn_stop_agent
+	fi
+	AGENT_PID=''
+done
+states=$(hq "$from" '" ".join(sorted(set(B(r)["state"] for r in R)))')
+assert_eq "agent events: the states sent" "started stats stopped" "$states"
+assert_eq "agent events: started and stopped once per run (2 runs), every stats report" \
+	"2 2 $(cat "$tmp"/agent6b-[12].jsonl | grep -c '"state":"stats"')" \
+	"$(hq "$from" 'sum(B(r)["state"] == "started" for r in R)') $(hq "$from" 'sum(B(r)["state"] == "stopped" for r in R)') $(hq "$from" 'sum(B(r)["state"] == "stats" for r in R)')"
+assert_eq "agent events: every request answered 200, each its own key" true \
+	"$(hq "$from" 'all(r["status"] == 200 for r in R) and len(set(K(r) for r in R)) == len(R)')"
 if [ "$T_FAILED" -ne 0 ]; then
 	sed 's/^/#   agent stderr: /' "$log.stderr" "$tmp/agent2.jsonl.stderr" | head -30
 fi

@@ -176,11 +176,15 @@ static void dedup_key(const struct event *ev, char *buf, size_t len)
 			 sp->key ? sp->key : "", (unsigned long long)sp->started_us);
 		break;
 	case EVENT_AGENT:
-		snprintf(buf, len, "agent|%s|%s", ev->agent->state,
-			 ev->agent->message ? ev->agent->message : "");
-		/* Each reload is news; the same error again is not. */
-		if (strcmp(ev->agent->state, "config_reloaded") == 0)
-			snprintf(buf, len, "agent|config_reloaded|%llu",
+		/* The same error or refusal again is not news; each start,
+		 * stats report, reload and stop is (keyed by its time: a
+		 * message-less key once held them to one per cooldown, across
+		 * restarts too). */
+		if (webhook_agent_problem(ev))
+			snprintf(buf, len, "agent|%s|%s", ev->agent->state,
+				 ev->agent->message ? ev->agent->message : "");
+		else
+			snprintf(buf, len, "agent|%s|%llu", ev->agent->state,
 				 (unsigned long long)ev->ts_us);
 		break;
 	default:   /* every handshake and summary is its own alert */

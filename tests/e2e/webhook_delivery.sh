@@ -197,6 +197,15 @@ assert_true "signed: t is now (within 60 s)" \
 assert_eq "signed: the body signed is the alert (expired.test)" "expired.test $FP_EXPIRED" \
 	"$("$PY" -c 'import json,sys; e=json.load(open(sys.argv[1])); print(e["sni"], e["sha256"])' "$T_TMP/body1")"
 
+# A secret file saved with CRLF signs with the same key (README): the
+# receiver's file ends in LF only.
+printf 'webhook-test-secret\r\n' >"$T_TMP/secret-crlf"
+chmod 600 "$T_TMP/secret-crlf"
+from=$(($(hook_count) + 1))
+hook_analyze --webhook-secret-file "$T_TMP/secret-crlf" "$C/tls12_reject_expired.pcap"
+assert_eq "secret file ending in CRLF: one request, its signature verified with the LF file's key" \
+	"0 1 true" "$A_RC $(hq "$from" 'len(R)') $(hq "$from" 'bool(R) and all(r["signature_ok"] for r in R)')"
+
 cp "$T_TMP/secret" "$T_TMP/secret644"
 chmod 644 "$T_TMP/secret644"
 from=$(($(hook_count) + 1))

@@ -33,9 +33,9 @@ To refuse connections, stop the receiver and start it again later with
 --port N (the socket uses SO_REUSEADDR, so the port is free at once).
 
 With --secret FILE, "Tlswatch-Signature: t=UNIX,v1=HEX" is checked: HEX must
-be the HMAC-SHA256, keyed with the file's content less one trailing newline,
-of t + "." + body. Several v1= values may be given (key rotation): one match
-is enough. A missing or malformed header gives "signature_ok": false.
+be the HMAC-SHA256, keyed with the file's content less one trailing "\r\n"
+or "\n" (as tlswatch reads it), of t + "." + body. Several v1= values may be
+given (key rotation): one match is enough. A missing or malformed header gives "signature_ok": false.
 
 GET answers 200 "ready" (for readiness polls) and is not recorded.
 Exits 0 on SIGTERM or SIGINT, promptly, even with a request hanging; exits 3
@@ -82,10 +82,12 @@ def parse_args(argv):
 
 
 def read_secret(path):
+    """The key as tlswatch reads it: less one trailing CRLF or LF."""
     with open(path, "rb") as f:
         key = f.read()
-    if key.endswith(b"\n"):
-        key = key[:-1]
+    for end in (b"\r\n", b"\n"):
+        if key.endswith(end):
+            return key[:-len(end)]
     return key
 
 

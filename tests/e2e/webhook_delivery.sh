@@ -389,6 +389,24 @@ assert_eq "two receivers down: one 'retrying' line for each, each naming its URL
 	"$(grep '; retrying$' "$T_TMP/a.err" | sed 's/^.*\(webhook \)/\1/; s/\(Failed to connect\).*;/\1;/' | sort)"
 hook_mode ok
 
+# 3h. A receiver that hangs holds up its own alerts only: the 5 alerts
+# reach the other one within analyze's 3 s (two threads for all once
+# hung on the first two requests to the hanging one, for the timeout).
+"$PY" tests/e2e/lib/webhook_receiver.py --out "$T_TMP/hang.jsonl" \
+	--mode-file "$T_TMP/hang.mode" --hang-seconds 30 --max-seconds 60 \
+	>"$T_TMP/hang.port" 2>"$T_TMP/hang.err" &
+hang_pid=$!
+echo hang >"$T_TMP/hang.mode"
+for _ in $(seq 50); do [ -s "$T_TMP/hang.port" ] && break; sleep 0.1; done
+from=$(($(hook_count) + 1))
+hook_analyze --webhook "http://127.0.0.1:$(head -1 "$T_TMP/hang.port")/hang" "${ALL[@]}"
+kill -TERM "$hang_pid" 2>/dev/null
+wait "$hang_pid" 2>/dev/null
+assert_eq "one receiver hanging: the other gets the 5 alerts, each answered 200" "5 5 true" \
+	"$(hq "$from" 'len(R)') $(hq "$from" 'len(set(K(r) for r in R))') $(hq "$from" 'all(r["status"] == 200 for r in R)')"
+assert_eq "one receiver hanging: it got 2 requests at once, no more" 2 \
+	"$(grep -c . "$T_TMP/hang.jsonl")"
+
 # ---- 4. dedup across runs -------------------------------------------------------
 
 db=$T_TMP/db4

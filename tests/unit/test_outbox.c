@@ -114,6 +114,32 @@ static void test_put_then_due_then_ack_empties_the_outbox(void)
 	outbox_close(ob);
 }
 
+static bool take_hook_b(void *ctx, const char *target)
+{
+	(*(int *)ctx)++;
+	return strcmp(target, "hook-b") == 0;
+}
+
+/* A busy receiver's rows, the oldest, are skipped and stay due; the
+ * other receiver's come out. */
+static void test_due_select_skips_rows_not_taken(void)
+{
+	struct outbox *ob = open_ob(NULL, 0, 0);
+	struct outbox_item it[4];
+	int asked = 0;
+
+	CHECK_INT(outbox_put(ob, "hook-a", "a1", false, "1", 1, T0), 0);
+	CHECK_INT(outbox_put(ob, "hook-a", "a2", false, "2", 1, T0), 0);
+	CHECK_INT(outbox_put(ob, "hook-b", "b1", false, "3", 1, T0), 0);
+	CHECK_INT(outbox_due_select(ob, T0, it, 1, take_hook_b, &asked), 1);
+	CHECK_STR(it[0].idem_key, "b1");
+	CHECK_INT(asked, 3);
+	outbox_release(ob, it[0].id);
+	outbox_item_release(&it[0]);
+	CHECK_STR(due_keys(ob, T0), "a1 a2 b1");   /* none left in flight */
+	outbox_close(ob);
+}
+
 static void test_duplicate_put_is_ignored(void)
 {
 	struct outbox *ob = open_ob(NULL, 0, 0);
@@ -741,6 +767,7 @@ int main(void)
 {
 	RUN_TEST(test_put_then_due_then_ack_empties_the_outbox);
 	RUN_TEST(test_duplicate_put_is_ignored);
+	RUN_TEST(test_due_select_skips_rows_not_taken);
 	RUN_TEST(test_retry_counts_attempts_and_moves_next_attempt);
 	RUN_TEST(test_fail_deletes_and_counts);
 	RUN_TEST(test_release_makes_a_row_due_again_without_an_attempt);

@@ -128,6 +128,15 @@ int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
 int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
 	       int max);
 void outbox_item_release(struct outbox_item *it);
+/*
+ * The same, handing out only the rows @take accepts (called with each due
+ * row's target, oldest first, until @max are taken): a caller bounding the
+ * requests per receiver skips a busy receiver's rows without losing its
+ * turn for the others' (the oldest rows may all be the busy one's).
+ */
+int outbox_due_select(struct outbox *ob, int64_t now_us,
+		      struct outbox_item *items, int max,
+		      bool (*take)(void *ctx, const char *target), void *ctx);
 
 /*
  * The outcome of a row handed out: 0, -ENOENT for an id the outbox does

@@ -20,7 +20,7 @@
 
 #include "http_pool.h"
 
-#define HTTP_MAX_THREADS 32
+#define HTTP_MAX_THREADS 64   /* webhooks: 2 per receiver, 17 receivers */
 /* A receiver that moved answers 301/302/303/307/308; more than this many
  * in a row is a loop, or a chain nobody meant: the attempt fails. */
 #define HTTP_MAX_REDIRECTS 5

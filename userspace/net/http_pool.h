@@ -31,7 +31,7 @@
 struct http_pool;
 
 struct http_pool_opts {
-	int threads;          /* concurrent transfers; <= 0 means 4 */
+	int threads;          /* concurrent transfers; <= 0 means 4; at most 64 */
 	int timeout_ms;       /* per transfer, connect included; <= 0: 5000 */
 	size_t max_body;      /* a larger response fails; 0 means 1 MiB */
 	int max_queued;       /* submitted but not started; <= 0 means 256 */

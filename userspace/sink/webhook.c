@@ -43,7 +43,14 @@ _Static_assert(OUTPUT_URL_LEN <= OUTBOX_TARGET_LEN &&
 _Static_assert(2 * BACKOFF_DELAY_MAX_US <= OUTBOX_MAX_DELAY_US,
 	       "the longest retry stays well below the clock-step threshold");
 
-#define WEBHOOK_IN_FLIGHT 16           /* requests under way at once */
+/*
+ * Requests under way per receiver: each has as many pool threads of its
+ * own (requests block a thread), so one that hangs until the timeout
+ * holds up its own alerts only. The rows of URLs an earlier run was given
+ * count as one more receiver.
+ */
+#define WEBHOOK_PER_RECEIVER 2
+#define WEBHOOK_IN_FLIGHT_MAX (WEBHOOK_PER_RECEIVER * (OUTPUT_MAX_URLS + 1))
 #define WEBHOOK_BACKOFF_BASE_US 1000000
 #define WEBHOOK_SECRET_MAX 4096
 #define WEBHOOK_DRAIN_DEFAULT_MS 3000
@@ -91,7 +98,8 @@ struct webhook {
 	int efd;                       /* http_pool's completion eventfd */
 	uint8_t secret[WEBHOOK_SECRET_MAX];
 	size_t secret_len;
-	int in_flight;
+	int in_flight;                 /* requests under way, in all */
+	int receiver_in_flight[OUTPUT_MAX_URLS + 1];   /* and per receiver */
 	uint64_t retried, suppressed;
 	uint32_t rng;
 	/* Said once per outage of each --webhook URL (in the order given);
@@ -209,6 +217,7 @@ static void webhook_finish(struct webhook *w, const struct http_result *r)
 	memcpy(&job, r->key, sizeof(job));
 	ob = w->ob[job.which];
 	w->in_flight--;
+	w->receiver_in_flight[job.receiver]--;
 	switch (backoff_classify_status(r->status, !r->transport_ok)) {
 	case BACKOFF_DELIVERED:
 		if (w->receiver_down[job.receiver])
@@ -287,16 +296,41 @@ static void webhook_send(struct webhook *w, int which, struct outbox_item *it,
 		return;
 	}
 	w->in_flight++;
+	w->receiver_in_flight[job.receiver]++;
+}
+
+/* The requests under way at most: WEBHOOK_PER_RECEIVER per receiver. */
+static int webhook_in_flight_max(const struct webhook *w)
+{
+	return WEBHOOK_PER_RECEIVER * (w->o.n_webhooks + 1);
+}
+
+/* Rows of one pass, counted per receiver (outbox_due_select's @take). */
+struct webhook_pick {
+	struct webhook *w;
+	int taken[OUTPUT_MAX_URLS + 1];
+};
+
+static bool webhook_take(void *ctx, const char *target)
+{
+	struct webhook_pick *pick = ctx;
+	int r = target ? webhook_receiver_of(pick->w, target) : pick->w->o.n_webhooks;
+
+	if (pick->w->receiver_in_flight[r] + pick->taken[r] >= WEBHOOK_PER_RECEIVER)
+		return false;
+	pick->taken[r]++;
+	return true;
 }
 
 static void webhook_pump_one(struct webhook *w, int which, int64_t now)
 {
-	struct outbox_item items[WEBHOOK_IN_FLIGHT];
-	int i, n;
+	struct outbox_item items[WEBHOOK_IN_FLIGHT_MAX];
+	struct webhook_pick pick = { .w = w };
+	int i, n, room = webhook_in_flight_max(w) - w->in_flight;
 
-	if (!w->ob[which] || w->in_flight >= WEBHOOK_IN_FLIGHT || w->reopen_due)
+	if (!w->ob[which] || room <= 0 || w->reopen_due)
 		return;
-	n = outbox_due(w->ob[which], now, items, WEBHOOK_IN_FLIGHT - w->in_flight);
+	n = outbox_due_select(w->ob[which], now, items, room, webhook_take, &pick);
 	if (n < 0) {
 		pr_warn("webhook outbox: %s\n", outbox_error(w->ob[which]));
 		return;
@@ -659,10 +693,10 @@ static int webhook_setup(struct webhook *w, const struct output_opts *o,
 {
 	struct outbox_opts oo = { .cooldown_s = o->webhook_cooldown_s };
 	struct http_pool_opts po = {
-		.threads = 2,
+		.threads = WEBHOOK_PER_RECEIVER * (o->n_webhooks + 1),
 		.timeout_ms = (int)o->webhook_timeout_ms,
 		.max_body = 64 * 1024,
-		.max_queued = WEBHOOK_IN_FLIGHT,
+		.max_queued = WEBHOOK_PER_RECEIVER * (o->n_webhooks + 1),
 	};
 	int rc;
 

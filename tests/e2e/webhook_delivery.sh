@@ -9,14 +9,19 @@
 #      by the receiver and here with openssl); a readable secret is refused;
 #   3. a receiver that fails (500), then recovers: with --db every alert
 #      arrives exactly once, under the key of its failed attempts;
-#      Retry-After is honoured; a 400 is final (one attempt);
+#      Retry-After is honoured (a day's waits the 12 h cap); a 400 is
+#      final (one attempt); a 301/302/303 redirect keeps the POST and its
+#      body, a redirect loop is retried; logs name receivers without
+#      their secrets, each receiver's outage once;
 #   4. dedup: the same capture twice with one --db alerts once;
-#   5. --webhook-format slack; a signed URL of 2048 bytes (the bound) next
-#      to a short one: each receiver gets the alert through the outbox;
+#   5. --webhook-format slack (a hostile SNI escaped: 6a); a signed URL
+#      of 2048 bytes (the bound) next to a short one: each receiver gets
+#      the alert through the outbox;
 #   6. live: tlswatch run in a network namespace pair sees an expired
 #      certificate, the receiver fails, the agent is SIGKILLed, restarted
 #      on the same --db with the receiver back: the alert arrives exactly
-#      once, with the key of the attempts before the kill.
+#      once, with the key of the attempts before the kill; with
+#      --webhook-events agent every start, stats and stop is sent (6b).
 # Captures from tests/data/captures, judged against tests/data/pki's root.
 # Case 6 needs root (network namespaces, eBPF); it is skipped otherwise.
 # TAP output; exits non-zero on any failure. Everything started is stopped
@@ -192,6 +197,15 @@ assert_true "signed: t is now (within 60 s)" \
 assert_eq "signed: the body signed is the alert (expired.test)" "expired.test $FP_EXPIRED" \
 	"$("$PY" -c 'import json,sys; e=json.load(open(sys.argv[1])); print(e["sni"], e["sha256"])' "$T_TMP/body1")"
 
+# A secret file saved with CRLF signs with the same key (README): the
+# receiver's file ends in LF only.
+printf 'webhook-test-secret\r\n' >"$T_TMP/secret-crlf"
+chmod 600 "$T_TMP/secret-crlf"
+from=$(($(hook_count) + 1))
+hook_analyze --webhook-secret-file "$T_TMP/secret-crlf" "$C/tls12_reject_expired.pcap"
+assert_eq "secret file ending in CRLF: one request, its signature verified with the LF file's key" \
+	"0 1 true" "$A_RC $(hq "$from" 'len(R)') $(hq "$from" 'bool(R) and all(r["signature_ok"] for r in R)')"
+
 cp "$T_TMP/secret" "$T_TMP/secret644"
 chmod 644 "$T_TMP/secret644"
 from=$(($(hook_count) + 1))
@@ -288,6 +302,22 @@ gap=$(hq "$from" 'round(R[1]["received_at"] - R[0]["received_at"], 2) if len(R) 
 assert_true "Retry-After: the retry waited at least the 1 s asked (waited $gap s)" \
 	"$PY" -c "import sys; sys.exit(not 0.95 <= $gap <= 5)"
 
+# 3c'. A Retry-After of a day waits 12 h (the cap), once: stored at the
+# old cap, 24 h, from a clock read after the pass's own, the row was taken
+# for one from a clock stepped back and sent again at every pass.
+db=$T_TMP/db3c
+hook_mode 'retry-after 86400'
+from=$(($(hook_count) + 1))
+hook_analyze --db "$db" "$C/tls12_reject_expired.pcap"
+now=$(date +%s)
+assert_eq "Retry-After 86400: analyze exits 0, exactly one request, the row stays" "0 1 1" \
+	"$A_RC $(hq "$from" 'len(R)') $(outbox_rows "$db")"
+wait_s=$("$PY" -c 'import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT next_attempt_us FROM outbox").fetchone()[0] // 1000000 - int(sys.argv[2]))' "$db" "$now")
+assert_true "Retry-After 86400: the next attempt is 12 h away (the cap), not sooner ($wait_s s)" \
+	test "$wait_s" -ge $((43200 - 60)) -a "$wait_s" -le 43200
+hook_mode ok
+
 # 3d. 400: refused for good, never retried.
 db=$T_TMP/db3d
 hook_mode reject
@@ -299,6 +329,83 @@ assert_eq "400: exactly one attempt" "1 400" \
 assert_contains "400: analyze says the alert was refused for good" "refused an alert for good (HTTP 400)" \
 	"$(cat "$T_TMP/a.err")"
 hook_mode ok
+
+# 3e. Redirects: the POST and its body follow a 301, 302 or 303 (curl's
+# default was a GET without body, answered 200: the alert lost, counted
+# delivered); a loop fails after 5 redirects and the alert stays.
+for code in 301 302 303; do
+	db=$T_TMP/db3e-$code
+	hook_mode "redirect $code"
+	from=$(($(hook_count) + 1))
+	hook_analyze --db "$db" "$C/tls12_reject_expired.pcap"
+	assert_eq "redirect $code: POST /hook answered $code, then POST /final answered 200" \
+		"$code /hook 200 /final" \
+		"$(hq "$from" '" ".join("%d %s" % (r["status"], r["path"]) for r in R)')"
+	assert_eq "redirect $code: /final got the alert (expired.test), under the same key" \
+		"expired.test $FP_EXPIRED 1" \
+		"$(hq "$from" '" ".join("%s %s" % (B(r)["sni"], B(r)["sha256"]) for r in R if r["path"] == "/final")') $(hq "$from" 'len(set(K(r) for r in R))')"
+	assert_eq "redirect $code: analyze exits 0, the outbox is empty" "0 0" \
+		"$A_RC $(outbox_rows "$db")"
+done
+db=$T_TMP/db3e-loop
+hook_mode redirect-loop
+from=$(($(hook_count) + 1))
+hook_analyze --db "$db" --webhook-retry-max 1 "$C/tls12_reject_expired.pcap"
+assert_eq "redirect loop: the alert stays in the outbox" "0 1" "$A_RC $(outbox_rows "$db")"
+assert_contains "redirect loop: analyze says why it retries" \
+	"more than 5 redirects (a redirect loop?); retrying" "$(cat "$T_TMP/a.err")"
+# (the last attempt may be cut short by the end of the drain)
+assert_eq "redirect loop: an attempt is 6 POSTs to /hook (5 redirects followed)" true \
+	"$(hq "$from" 'len(R) >= 6 and all(r["path"] == "/hook" and r["status"] == 302 for r in R)')"
+hook_mode ok
+
+# 3f. Receiver URLs carry secrets (a user:password, Slack's /services/T/B/
+# SECRET path, a ?sig=): logs name scheme://host:port/… only. The
+# Alertmanager URL on port 1 is refused, and logged so too.
+hook_mode fail
+A_RC=0
+timeout 60 "$TW" analyze --json --ca-file "$CA" --webhook-retry-max 1 \
+	--webhook "http://ops:pw-s3cret@127.0.0.1:$HOOK_PORT/services/T0/B0/path-s3cret?sig=sig-s3cret" \
+	--alertmanager "http://am:am-s3cret@127.0.0.1:1/am-path-s3cret" \
+	"$C/tls12_reject_expired.pcap" >"$T_TMP/a.json" 2>"$T_TMP/a.err" || A_RC=$?
+assert_eq "secrets in URLs: analyze exits 0, no secret in its messages" "0 0" \
+	"$A_RC $(grep -c 's3cret' "$T_TMP/a.err")"
+assert_contains "secrets in URLs: the webhook is named by scheme, host and port" \
+	"webhook http://127.0.0.1:$HOOK_PORT/…: HTTP status 500; retrying" \
+	"$(cat "$T_TMP/a.err")"
+assert_contains "secrets in URLs: the Alertmanager too" "alertmanager http://127.0.0.1:1/…: " \
+	"$(cat "$T_TMP/a.err")"
+hook_mode ok
+
+# 3g. Two receivers down: each outage is said once, naming its own URL (one
+# flag for all said only the first, and a delivery to one receiver
+# reopened the other's outage, alternating).
+hook_mode fail
+hook_analyze --webhook-retry-max 1 --webhook http://127.0.0.1:1/refused \
+	"$C/tls12_reject_expired.pcap" "$C/tls12_staple_revoked.pcap"
+assert_eq "two receivers down: one 'retrying' line for each, each naming its URL" \
+	"$(printf '%s\n' "webhook http://127.0.0.1:$HOOK_PORT/…: HTTP status 500; retrying" \
+		"webhook http://127.0.0.1:1/…: Failed to connect; retrying" | sort)" \
+	"$(grep '; retrying$' "$T_TMP/a.err" | sed 's/^.*\(webhook \)/\1/; s/\(Failed to connect\).*;/\1;/' | sort)"
+hook_mode ok
+
+# 3h. A receiver that hangs holds up its own alerts only: the 5 alerts
+# reach the other one within analyze's 3 s (two threads for all once
+# hung on the first two requests to the hanging one, for the timeout).
+"$PY" tests/e2e/lib/webhook_receiver.py --out "$T_TMP/hang.jsonl" \
+	--mode-file "$T_TMP/hang.mode" --hang-seconds 30 --max-seconds 60 \
+	>"$T_TMP/hang.port" 2>"$T_TMP/hang.err" &
+hang_pid=$!
+echo hang >"$T_TMP/hang.mode"
+for _ in $(seq 50); do [ -s "$T_TMP/hang.port" ] && break; sleep 0.1; done
+from=$(($(hook_count) + 1))
+hook_analyze --webhook "http://127.0.0.1:$(head -1 "$T_TMP/hang.port")/hang" "${ALL[@]}"
+kill -TERM "$hang_pid" 2>/dev/null
+wait "$hang_pid" 2>/dev/null
+assert_eq "one receiver hanging: the other gets the 5 alerts, each answered 200" "5 5 true" \
+	"$(hq "$from" 'len(R)') $(hq "$from" 'len(set(K(r) for r in R))') $(hq "$from" 'all(r["status"] == 200 for r in R)')"
+assert_eq "one receiver hanging: it got 2 requests at once, no more" 2 \
+	"$(grep -c . "$T_TMP/hang.jsonl")"
 
 # ---- 4. dedup across runs -------------------------------------------------------
 
@@ -378,6 +485,25 @@ ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$TN_PEER4:443" \
 	>"$tmp/server.log" 2>&1 &
 tn_bg $!
 tn_wait_listen 10 443 || { not_ok "openssl s_server serves expired.test in $TN_NS"; t_done; }
+
+# 6a. Slack markup from the wire is escaped: a client sends an SNI that
+# pings the channel and shows a link under another text; the capture,
+# replayed in the slack format, must show them as text (&lt; &gt; &amp;).
+evil_sni='<!channel> <https://evil.example/|docs> & co'
+pcap=$tmp/evil_sni.pcap
+if tn_start_tcpdump "$pcap" tcp port 443; then
+	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -connect "$TN_PEER4:443" \
+		-tls1_2 -servername "$evil_sni" -CAfile "$CA" >"$tmp/evil_client.log" 2>&1
+	sleep 0.5
+	tn_stop_tcpdump "$pcap"
+fi
+from=$(($(hook_count) + 1))
+hook_analyze --webhook-format slack "$pcap"
+txt=$(hq "$from" '"".join(B(r)["text"] for r in R)')
+assert_contains "slack, hostile SNI: the alert names the SNI escaped" \
+	"tlswatch: &lt;!channel&gt; &lt;https://evil.example/|docs&gt; &amp; co (" "$txt"
+assert_eq "slack, hostile SNI: one request, no '<', '>' or bare '&' in its text" "1 false" \
+	"$(hq "$from" 'len(R)') $(hq "$from" 'any(re.search("[<>]|&(?!amp;|lt;|gt;)", B(r)["text"]) for r in R)')"
 
 log=$tmp/agent.jsonl
 db=$tmp/agent.db
@@ -464,6 +590,27 @@ tn_stop_agent || rc=$?
 AGENT_PID=''
 assert_eq "live: the agent exits 0 on SIGTERM" 0 "$rc"
 assert_eq "live: SIGTERM detached its filters" "0 0" "$(filters ingress) $(filters egress)"
+
+# 6b. --webhook-events agent: each start, stats report and stop is its own
+# alert, after a restart on the same --db too (a key without the time
+# sent one of each per cooldown, across restarts).
+agent_args=(--db "$tmp/agent6b.db" --webhook "$HOOK_URL/hook" --webhook-events agent
+	--no-metrics --no-active-check --no-online --ca-file "$CA" --stats-interval 1)
+from=$(($(hook_count) + 1))
+for run in 1 2; do
+	if start_agent "$tmp/agent6b-$run.jsonl"; then
+		sleep 2.5
+		tn_stop_agent
+	fi
+	AGENT_PID=''
+done
+states=$(hq "$from" '" ".join(sorted(set(B(r)["state"] for r in R)))')
+assert_eq "agent events: the states sent" "started stats stopped" "$states"
+assert_eq "agent events: started and stopped once per run (2 runs), every stats report" \
+	"2 2 $(cat "$tmp"/agent6b-[12].jsonl | grep -c '"state":"stats"')" \
+	"$(hq "$from" 'sum(B(r)["state"] == "started" for r in R)') $(hq "$from" 'sum(B(r)["state"] == "stopped" for r in R)') $(hq "$from" 'sum(B(r)["state"] == "stats" for r in R)')"
+assert_eq "agent events: every request answered 200, each its own key" true \
+	"$(hq "$from" 'all(r["status"] == 200 for r in R) and len(set(K(r) for r in R)) == len(R)')"
 if [ "$T_FAILED" -ne 0 ]; then
 	sed 's/^/#   agent stderr: /' "$log.stderr" "$tmp/agent2.jsonl.stderr" | head -30
 fi

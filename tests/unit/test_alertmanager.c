@@ -27,6 +27,7 @@ struct recorder {
 	atomic_int requests;
 	atomic_bool stop;
 	char last[8192];               /* the last body, NUL-terminated */
+	char line[512];                /* the last request line */
 	pthread_mutex_t lock;
 };
 
@@ -53,6 +54,7 @@ static void recorder_serve(struct recorder *r, int c)
 	}
 	pthread_mutex_lock(&r->lock);
 	snprintf(r->last, sizeof(r->last), "%s", hdr_end ? hdr_end + 4 : "");
+	snprintf(r->line, sizeof(r->line), "%.*s", (int)strcspn(buf, "\r\n"), buf);
 	pthread_mutex_unlock(&r->lock);
 	atomic_fetch_add(&r->requests, 1);
 	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
@@ -141,8 +143,8 @@ static uint64_t wall_us(void)
 
 /* Starts @r and a sink set with one Alertmanager sink sending to it;
  * NULL (with @r stopped) on failure. */
-static struct sink_set *open_sink(struct recorder *r, char *url, size_t urllen,
-				  unsigned resend_s)
+static struct sink_set *open_sink_at(struct recorder *r, char *url, size_t urllen,
+				     const char *path, unsigned resend_s)
 {
 	struct output_opts o = { 0 };
 	struct sink_set *set = NULL;
@@ -152,7 +154,7 @@ static struct sink_set *open_sink(struct recorder *r, char *url, size_t urllen,
 		printf("#   cannot start the recorder\n");
 		return NULL;
 	}
-	snprintf(url, urllen, "http://127.0.0.1:%u/", r->port);
+	snprintf(url, urllen, "http://127.0.0.1:%u%s", r->port, path);
 	o.alertmanagers[0] = url;
 	o.n_alertmanagers = 1;
 	o.alertmanager_resend_s = resend_s;
@@ -163,6 +165,12 @@ static struct sink_set *open_sink(struct recorder *r, char *url, size_t urllen,
 		recorder_stop(r);
 	}
 	return set;
+}
+
+static struct sink_set *open_sink(struct recorder *r, char *url, size_t urllen,
+				  unsigned resend_s)
+{
+	return open_sink_at(r, url, urllen, "/", resend_s);
 }
 
 static void emit_spike(struct sink_set *set, enum spike_state state, uint64_t ts_us)
@@ -249,9 +257,34 @@ static void test_active_alert_is_resent_every_interval(void)
 	recorder_stop(&r);
 }
 
+/* A base URL with a path and a query (a proxy's token): the API path goes
+ * after the base's path, the query stays a query (it was appended to it,
+ * "/am/?token=t1/api/v2/alerts"); the fragment is not sent. */
+static void test_api_path_goes_before_the_query(void)
+{
+	struct recorder r;
+	struct sink_set *set;
+	char url[128], line[512];
+
+	set = open_sink_at(&r, url, sizeof(url), "/am/?token=t1#part", 60);
+	CHECK(set != NULL);
+	if (!set)
+		return;
+	emit_spike(set, SPIKE_FIRING, wall_us());
+	sink_set_tick(set, wall_us());
+	CHECK_INT(recorder_wait(&r, 1), 1);
+	pthread_mutex_lock(&r.lock);
+	snprintf(line, sizeof(line), "%s", r.line);
+	pthread_mutex_unlock(&r.lock);
+	CHECK_STR(line, "POST /am/api/v2/alerts?token=t1 HTTP/1.1");
+	sink_set_close(set);
+	recorder_stop(&r);
+}
+
 int main(void)
 {
 	RUN_TEST(test_spike_is_sent_at_the_next_tick_and_resolved_three_times);
 	RUN_TEST(test_active_alert_is_resent_every_interval);
+	RUN_TEST(test_api_path_goes_before_the_query);
 	return CHECK_EXIT_CODE();
 }

@@ -29,12 +29,24 @@ static void test_backoff_is_capped_at_max(void)
 	CHECK_INT(backoff_delay_us(-1, SEC, 300 * SEC, 0), 500000);
 }
 
+/* --webhook-retry-max takes up to a day; a delay never passes 12 h. */
+static void test_backoff_never_passes_the_delay_cap(void)
+{
+	CHECK_INT(BACKOFF_DELAY_MAX_US, 12 * 3600 * SEC);
+	CHECK_INT(backoff_delay_us(40, SEC, 86400 * SEC, 0xffffffffu) <=
+		  BACKOFF_DELAY_MAX_US, 1);
+	CHECK_INT(backoff_delay_us(40, SEC, 86400 * SEC, 0), 6 * 3600 * SEC);
+}
+
 static void test_retry_after_delta_seconds(void)
 {
 	CHECK_INT(backoff_retry_after_us("120", 5), 120 * SEC);
 	CHECK_INT(backoff_retry_after_us(" 0 ", 5), 0);
 	CHECK_INT(backoff_retry_after_us("99999999999999999999999", 5),
-		  24 * 3600 * SEC);
+		  12 * 3600 * SEC);
+	CHECK_INT(backoff_retry_after_us("86400", 5), 12 * 3600 * SEC);
+	CHECK_INT(backoff_retry_after_us("43200", 5), 12 * 3600 * SEC);
+	CHECK_INT(backoff_retry_after_us("43199", 5), 43199 * SEC);
 }
 
 static void test_retry_after_http_date(void)
@@ -44,7 +56,7 @@ static void test_retry_after_http_date(void)
 	CHECK_INT(backoff_retry_after_us(date, 1445412450 * SEC), 30 * SEC);
 	CHECK_INT(backoff_retry_after_us(date, 1445412450 * SEC + 250000), 29750000);
 	CHECK_INT(backoff_retry_after_us(date, 1445412481 * SEC), 0);   /* past */
-	CHECK_INT(backoff_retry_after_us(date, 1400000000 * SEC), 24 * 3600 * SEC);
+	CHECK_INT(backoff_retry_after_us(date, 1400000000 * SEC), 12 * 3600 * SEC);
 }
 
 static void test_retry_after_invalid_is_minus_one(void)
@@ -186,6 +198,7 @@ int main(void)
 {
 	RUN_TEST(test_backoff_doubles_with_equal_jitter);
 	RUN_TEST(test_backoff_is_capped_at_max);
+	RUN_TEST(test_backoff_never_passes_the_delay_cap);
 	RUN_TEST(test_retry_after_delta_seconds);
 	RUN_TEST(test_retry_after_http_date);
 	RUN_TEST(test_retry_after_invalid_is_minus_one);

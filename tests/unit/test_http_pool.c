@@ -42,6 +42,52 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *c,
 	return rc;
 }
 
+/* The request /final received: "METHOD BODY". */
+static char final_seen[128];
+static size_t final_len;
+
+/*
+ * Redirects every path but /final to /final with the status in @cls (or,
+ * with status 0, to itself: a loop); /final records its method and body
+ * in final_seen and answers 200.
+ */
+static enum MHD_Result serve_redirect(void *cls, struct MHD_Connection *c,
+				      const char *url, const char *method,
+				      const char *version, const char *upload,
+				      size_t *upload_len, void **state)
+{
+	static int started;
+	unsigned status = *(const unsigned *)cls;
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+	bool final = strcmp(url, "/final") == 0;
+
+	if (!*state) {
+		*state = &started;
+		if (final)
+			final_len = (size_t)snprintf(final_seen, sizeof(final_seen),
+						     "%s ", method);
+		return MHD_YES;
+	}
+	if (*upload_len) {
+		if (final && final_len + *upload_len < sizeof(final_seen)) {
+			memcpy(final_seen + final_len, upload, *upload_len);
+			final_len += *upload_len;
+			final_seen[final_len] = '\0';
+		}
+		*upload_len = 0;
+		return MHD_YES;
+	}
+	r = MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	if (!final)
+		MHD_add_response_header(r, "Location", status ? "/final" : url);
+	rc = MHD_queue_response(c, final ? 200 : status ? status : 302, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
 /* Submits one POST to @url and waits for its result. */
 static struct http_result *post_one(const char *url, const char *const *headers)
 {
@@ -95,6 +141,61 @@ static void test_webhook_headers_sent_and_retry_after_kept(void)
 	MHD_stop_daemon(d);
 }
 
+/* POSTs {} to /hook of a server redirecting with @status (0: to itself). */
+static struct http_result *post_redirected(unsigned status)
+{
+	struct http_result *r = NULL;
+	struct MHD_Daemon *d;
+	char url[64];
+
+	final_seen[0] = '\0';
+	final_len = 0;
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+			     serve_redirect, &status, MHD_OPTION_END);
+	CHECK(d != NULL);
+	if (!d)
+		return NULL;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/hook",
+		 MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port);
+	r = post_one(url, NULL);
+	MHD_stop_daemon(d);
+	return r;
+}
+
+/* curl's default turns a POST into a GET without body after 301, 302 and
+ * 303: the receiver's 200 to that GET was taken for a delivery. */
+static void test_redirect_keeps_post_and_body(void)
+{
+	static const unsigned codes[] = { 301, 302, 303, 307, 308 };
+	size_t i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		struct http_result *r = post_redirected(codes[i]);
+
+		CHECK(r != NULL);
+		if (!r)
+			continue;
+		CHECK_INT(r->status, 200);
+		CHECK_STR(r->error, "");
+		CHECK_STR(final_seen, "POST {}");
+		http_result_free(r);
+	}
+}
+
+static void test_redirect_loop_fails_with_a_message(void)
+{
+	struct http_result *r = post_redirected(0);
+
+	CHECK(r != NULL);
+	if (r) {
+		CHECK_INT(r->status, 302);
+		CHECK_INT(r->transport_ok, 0);
+		CHECK_STR(r->error, "more than 5 redirects (a redirect loop?)");
+	}
+	CHECK_STR(final_seen, "");
+	http_result_free(r);
+}
+
 static void test_refused_connection_is_not_an_answer(void)
 {
 	struct http_result *r = post_one("http://127.0.0.1:1/hook", NULL);
@@ -107,6 +208,21 @@ static void test_refused_connection_is_not_an_answer(void)
 		CHECK(r->error[0] != '\0');
 	}
 	http_result_free(r);
+}
+
+/* Receiver URLs carry secrets: logs show scheme, host and port only. */
+static void test_url_for_log_hides_user_path_and_query(void)
+{
+	char out[HTTP_URL_LOG_LEN];
+
+	CHECK_STR(http_url_for_log("https://hooks.slack.com/services/T0/B0/s3cret", out),
+		  "https://hooks.slack.com/\u2026");
+	CHECK_STR(http_url_for_log("http://ops:s3cret@127.0.0.1:8080/hook?sig=s3cret", out),
+		  "http://127.0.0.1:8080/\u2026");
+	CHECK_STR(http_url_for_log("http://h.test/#s3cret", out), "http://h.test/\u2026");
+	CHECK_STR(http_url_for_log("http://[::1]:9093/", out), "http://[::1]:9093");
+	CHECK_STR(http_url_for_log("https://am.test", out), "https://am.test");
+	CHECK_STR(http_url_for_log("http://exa mple/x", out), "(a URL that does not parse)");
 }
 
 static void test_header_with_newline_is_refused(void)
@@ -126,7 +242,10 @@ static void test_header_with_newline_is_refused(void)
 int main(void)
 {
 	RUN_TEST(test_webhook_headers_sent_and_retry_after_kept);
+	RUN_TEST(test_redirect_keeps_post_and_body);
+	RUN_TEST(test_redirect_loop_fails_with_a_message);
 	RUN_TEST(test_refused_connection_is_not_an_answer);
 	RUN_TEST(test_header_with_newline_is_refused);
+	RUN_TEST(test_url_for_log_hides_user_path_and_query);
 	return CHECK_EXIT_CODE();
 }

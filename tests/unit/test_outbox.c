@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "db_peek.h"
+#include "deliver/backoff.h"
 #include "deliver/outbox.h"
 #include "inventory/inventory.h"
 
@@ -110,6 +111,32 @@ static void test_put_then_due_then_ack_empties_the_outbox(void)
 	CHECK_INT(outbox_depth(ob), 0);
 	CHECK_INT(outbox_stats(ob)->delivered, 1);
 	outbox_item_release(&it[0]);
+	outbox_close(ob);
+}
+
+static bool take_hook_b(void *ctx, const char *target)
+{
+	(*(int *)ctx)++;
+	return strcmp(target, "hook-b") == 0;
+}
+
+/* A busy receiver's rows, the oldest, are skipped and stay due; the
+ * other receiver's come out. */
+static void test_due_select_skips_rows_not_taken(void)
+{
+	struct outbox *ob = open_ob(NULL, 0, 0);
+	struct outbox_item it[4];
+	int asked = 0;
+
+	CHECK_INT(outbox_put(ob, "hook-a", "a1", false, "1", 1, T0), 0);
+	CHECK_INT(outbox_put(ob, "hook-a", "a2", false, "2", 1, T0), 0);
+	CHECK_INT(outbox_put(ob, "hook-b", "b1", false, "3", 1, T0), 0);
+	CHECK_INT(outbox_due_select(ob, T0, it, 1, take_hook_b, &asked), 1);
+	CHECK_STR(it[0].idem_key, "b1");
+	CHECK_INT(asked, 3);
+	outbox_release(ob, it[0].id);
+	outbox_item_release(&it[0]);
+	CHECK_STR(due_keys(ob, T0), "a1 a2 b1");   /* none left in flight */
 	outbox_close(ob);
 }
 
@@ -254,6 +281,26 @@ static void test_retry_from_a_clock_stepped_back_is_due(void)
 	CHECK_INT(outbox_due(ob, T0 + 30 * SEC - OUTBOX_MAX_DELAY_US, it, 2), 0);
 	CHECK_INT(outbox_due(ob, back, it, 2), 1);
 	CHECK_INT(it[0].attempts, 1);
+	outbox_item_release(&it[0]);
+	outbox_close(ob);
+}
+
+/* The webhook reads the clock for its pass, then a receiver's far
+ * Retry-After is stored from a clock read a moment later: the row waits,
+ * it is not taken for one set by a clock stepped back (it was, and the
+ * receiver got a request per pass). */
+static void test_longest_retry_after_waits_from_a_clock_read_before(void)
+{
+	struct outbox_item it[2];
+	struct outbox *ob = one_in_flight(it);
+	int64_t later = T0 + 2 * SEC;
+
+	CHECK_INT(outbox_retry(ob, it[0].id,
+			       later + backoff_retry_after_us("86400", later)), 0);
+	outbox_item_release(&it[0]);
+	CHECK_INT(outbox_due(ob, T0, it, 2), 0);
+	CHECK_INT(outbox_due(ob, later + 12 * 3600 * SEC - 1, it, 2), 0);
+	CHECK_INT(outbox_due(ob, later + 12 * 3600 * SEC, it, 2), 1);
 	outbox_item_release(&it[0]);
 	outbox_close(ob);
 }
@@ -720,6 +767,7 @@ int main(void)
 {
 	RUN_TEST(test_put_then_due_then_ack_empties_the_outbox);
 	RUN_TEST(test_duplicate_put_is_ignored);
+	RUN_TEST(test_due_select_skips_rows_not_taken);
 	RUN_TEST(test_retry_counts_attempts_and_moves_next_attempt);
 	RUN_TEST(test_fail_deletes_and_counts);
 	RUN_TEST(test_release_makes_a_row_due_again_without_an_attempt);
@@ -728,6 +776,7 @@ int main(void)
 	RUN_TEST(test_claim_suppresses_within_cooldown_and_allows_after);
 	RUN_TEST(test_claim_from_a_wrong_future_clock_expires);
 	RUN_TEST(test_retry_from_a_clock_stepped_back_is_due);
+	RUN_TEST(test_longest_retry_after_waits_from_a_clock_read_before);
 	RUN_TEST(test_claim_and_idempotency_key_survive_reopen);
 	RUN_TEST(test_rows_survive_reopen_and_are_all_due_again);
 	RUN_TEST(test_put_survives_sigkill);

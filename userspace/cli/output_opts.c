@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "cli.h"
 #include "output_opts.h"
 
@@ -19,6 +21,24 @@ static bool is_http_url(const char *url)
 	return strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0;
 }
 
+/* What libcurl, which sends the requests, makes of @url: a URL it cannot
+ * read (a space in the host, a bad port) would be retried for ever. */
+static int check_url_parses(const char *url, char *err, size_t errlen)
+{
+	CURLU *u = curl_url();
+	CURLUcode rc = CURLUE_OUT_OF_MEMORY;
+	char *host = NULL;
+
+	if (u && (rc = curl_url_set(u, CURLUPART_URL, url, 0)) == CURLUE_OK)
+		rc = curl_url_get(u, CURLUPART_HOST, &host, 0);
+	curl_free(host);
+	curl_url_cleanup(u);
+	if (rc == CURLUE_OK)
+		return 0;
+	snprintf(err, errlen, "'%s' is not a valid URL (%s)", url, curl_url_strerror(rc));
+	return -EXIT_USAGE;
+}
+
 int output_opts_add_url(const char **list, int *n, const char *url,
 			char *err, size_t errlen)
 {
@@ -31,6 +51,8 @@ int output_opts_add_url(const char **list, int *n, const char *url,
 			 OUTPUT_URL_LEN);
 		return -EXIT_USAGE;
 	}
+	if (check_url_parses(url, err, errlen) < 0)
+		return -EXIT_USAGE;
 	if (*n == OUTPUT_MAX_URLS) {
 		snprintf(err, errlen, "at most %d URLs", OUTPUT_MAX_URLS);
 		return -EXIT_USAGE;

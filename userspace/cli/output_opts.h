@@ -12,8 +12,9 @@
 
 /* Defaults; @metrics_addr is the default of --metrics (NULL: off). */
 void output_opts_init(struct output_opts *o, const char *metrics_addr);
-/* Appends an http:// or https:// URL of at most OUTPUT_URL_LEN bytes to a
- * list of at most OUTPUT_MAX_URLS. 0, or -EXIT_USAGE with @err. */
+/* Appends an http:// or https:// URL of at most OUTPUT_URL_LEN bytes that
+ * libcurl parses, with a host, to a list of at most OUTPUT_MAX_URLS. 0, or
+ * -EXIT_USAGE with @err. */
 int output_opts_add_url(const char **list, int *n, const char *url,
 			char *err, size_t errlen);
 /* "json" or "slack". 0, or -EXIT_USAGE with @err. */

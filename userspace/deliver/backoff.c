@@ -28,6 +28,8 @@ int64_t backoff_delay_us(int attempts, int64_t base_us, int64_t max_us,
 
 	if (max_us < 0)
 		max_us = 0;
+	if (max_us > BACKOFF_DELAY_MAX_US)
+		max_us = BACKOFF_DELAY_MAX_US;
 	/* Doubling stops at the cap, so it cannot overflow. */
 	for (i = 0; i < attempts && d < max_us; i++)
 		d = d > max_us / 2 ? max_us : d * 2;

@@ -11,7 +11,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define BACKOFF_RETRY_AFTER_MAX_US (24LL * 3600 * 1000000)
+/*
+ * The longest any retry is put off, a receiver's Retry-After included:
+ * 12 h, half the outbox's clock-step threshold (OUTBOX_MAX_DELAY_US, 24 h).
+ * The margin keeps a row scheduled from a clock read a moment after the
+ * caller's own (webhook_pump reads it before the answers come in) from
+ * being taken for one scheduled by a clock since stepped back: that made
+ * a Retry-After of a day due at once, every pass.
+ */
+#define BACKOFF_DELAY_MAX_US (12LL * 3600 * 1000000)
+#define BACKOFF_RETRY_AFTER_MAX_US BACKOFF_DELAY_MAX_US
 
 enum backoff_verdict {
 	BACKOFF_DELIVERED,  /* 2xx: the receiver has it; remove it */
@@ -21,7 +30,8 @@ enum backoff_verdict {
 
 /*
  * The delay before attempt @attempts + 1 (@attempts made so far, 0 for
- * the first retry): base_us * 2^attempts capped at max_us, with "equal
+ * the first retry): base_us * 2^attempts capped at max_us (itself capped
+ * at BACKOFF_DELAY_MAX_US), with "equal
  * jitter": half of it fixed, the other half scaled by @random / 2^32. So
  * retries never come sooner than half the exponential delay, and agents
  * that failed together spread out. Never negative.

@@ -831,6 +831,13 @@ static void ob_unwind(struct outbox *ob, struct outbox_item *items, int n)
 int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
 	       int max)
 {
+	return outbox_due_select(ob, now_us, items, max, NULL, NULL);
+}
+
+int outbox_due_select(struct outbox *ob, int64_t now_us,
+		      struct outbox_item *items, int max,
+		      bool (*take)(void *ctx, const char *target), void *ctx)
+{
 	sqlite3_stmt *st;
 	int n = 0, rc = 0, step = SQLITE_DONE;
 
@@ -847,7 +854,8 @@ int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
 		/* A row kept retried in memory has a later time than the
 		 * file's (which was due when it was handed out). */
 		if (ob_inflight_has(ob, id) ||
-		    (u && (u->gone || !ob_is_due(u->next_us, now_us))))
+		    (u && (u->gone || !ob_is_due(u->next_us, now_us))) ||
+		    (take && !take(ctx, (const char *)sqlite3_column_text(st, 1))))
 			continue;
 		if ((rc = ob_read_item(st, &items[n])))
 			break;

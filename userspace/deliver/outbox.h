@@ -47,9 +47,10 @@
 #define OUTBOX_TARGET_LEN 2048
 #define OUTBOX_DEFAULT_MAX_ROWS 10000
 #define OUTBOX_DEFAULT_COOLDOWN_S 3600
-/* The longest a retry is put off (--webhook-retry-max and a Retry-After
- * are both capped at a day): a row due later than this from now was
- * scheduled by a clock that has since been stepped back, and is due. */
+/* Twice the longest a retry is put off (BACKOFF_DELAY_MAX_US, 12 h; the
+ * margin covers a caller whose clock reads differ a little): a row due
+ * later than this from now was scheduled by a clock that has since been
+ * stepped back, and is due. */
 #define OUTBOX_MAX_DELAY_US (24LL * 3600 * 1000000)
 
 struct outbox;
@@ -127,6 +128,15 @@ int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
 int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
 	       int max);
 void outbox_item_release(struct outbox_item *it);
+/*
+ * The same, handing out only the rows @take accepts (called with each due
+ * row's target, oldest first, until @max are taken): a caller bounding the
+ * requests per receiver skips a busy receiver's rows without losing its
+ * turn for the others' (the oldest rows may all be the busy one's).
+ */
+int outbox_due_select(struct outbox *ob, int64_t now_us,
+		      struct outbox_item *items, int max,
+		      bool (*take)(void *ctx, const char *target), void *ctx);
 
 /*
  * The outcome of a row handed out: 0, -ENOENT for an id the outbox does

@@ -20,8 +20,10 @@
 
 #include "http_pool.h"
 
-#define HTTP_MAX_THREADS 32
-#define HTTP_MAX_REDIRECTS 3
+#define HTTP_MAX_THREADS 64   /* webhooks: 2 per receiver, 17 receivers */
+/* A receiver that moved answers 301/302/303/307/308; more than this many
+ * in a row is a loop, or a chain nobody meant: the attempt fails. */
+#define HTTP_MAX_REDIRECTS 5
 
 struct http_job {
 	struct http_job *next;
@@ -145,6 +147,10 @@ static bool http_setup(CURL *c, struct http_pool *p, struct http_job *j,
 	       curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRECTS) == CURLE_OK &&
+	       /* A POST stays a POST with its body after a 301/302/303:
+		* browsers turn it into a body-less GET, which a webhook
+		* receiver answers 200 and the alert is lost. */
+	       curl_easy_setopt(c, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_USERAGENT, "tlswatch") == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write) == CURLE_OK &&
@@ -182,6 +188,9 @@ static void http_perform(CURL *c, struct http_pool *p, struct http_job *j)
 	if (sink.too_big)
 		snprintf(r->error, sizeof(r->error), "response larger than %zu bytes",
 			 p->max_body);
+	else if (rc == CURLE_TOO_MANY_REDIRECTS)
+		snprintf(r->error, sizeof(r->error),
+			 "more than %d redirects (a redirect loop?)", HTTP_MAX_REDIRECTS);
 	else if (rc != CURLE_OK)
 		snprintf(r->error, sizeof(r->error), "%s",
 			 errbuf[0] ? errbuf : curl_easy_strerror(rc));
@@ -470,4 +479,43 @@ size_t http_pool_outstanding(struct http_pool *p)
 	n = p->outstanding;
 	pthread_mutex_unlock(&p->lock);
 	return n;
+}
+
+/* A part of @u, or NULL when it has none; free with curl_free. */
+static char *http_url_part(CURLU *u, CURLUPart what)
+{
+	char *part = NULL;
+
+	if (curl_url_get(u, what, &part, 0) != CURLUE_OK)
+		return NULL;
+	return part;
+}
+
+const char *http_url_for_log(const char *url, char out[HTTP_URL_LOG_LEN])
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL;
+	char *query = NULL, *frag = NULL;
+
+	snprintf(out, HTTP_URL_LOG_LEN, "(a URL that does not parse)");
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    (scheme = http_url_part(u, CURLUPART_SCHEME)) &&
+	    (host = http_url_part(u, CURLUPART_HOST))) {
+		port = http_url_part(u, CURLUPART_PORT);
+		path = http_url_part(u, CURLUPART_PATH);
+		query = http_url_part(u, CURLUPART_QUERY);
+		frag = http_url_part(u, CURLUPART_FRAGMENT);
+		snprintf(out, HTTP_URL_LOG_LEN, "%s://%.256s%s%s%s", scheme, host,
+			 port ? ":" : "", port ? port : "",
+			 (path && strcmp(path, "/") != 0) || query || frag ?
+			 "/\u2026" : "");
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_free(path);
+	curl_free(query);
+	curl_free(frag);
+	curl_url_cleanup(u);
+	return out;
 }

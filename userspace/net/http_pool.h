@@ -6,6 +6,8 @@
  * submits jobs and takes finished ones back; workers never touch anything
  * but their job. Every transfer has a total timeout, so a dead responder
  * costs one worker for at most that long and never blocks the owner.
+ * Redirects (http and https only) are followed, at most 5, a POST staying
+ * a POST with its body; more is a failed transfer.
  * Completion is announced by writing to a caller-provided eventfd, so the
  * owner can poll() it next to its other descriptors.
  */
@@ -29,7 +31,7 @@
 struct http_pool;
 
 struct http_pool_opts {
-	int threads;          /* concurrent transfers; <= 0 means 4 */
+	int threads;          /* concurrent transfers; <= 0 means 4; at most 64 */
 	int timeout_ms;       /* per transfer, connect included; <= 0: 5000 */
 	size_t max_body;      /* a larger response fails; 0 means 1 MiB */
 	int max_queued;       /* submitted but not started; <= 0 means 256 */
@@ -83,6 +85,16 @@ int http_pool_submit_headers(struct http_pool *p, int kind, const char *url,
 			     const void *key, size_t key_len,
 			     const char *content_type, const uint8_t *body,
 			     size_t body_len, const char *const *headers);
+
+/*
+ * @url as logs may show it: "scheme://host[:port]", then "/…" when it
+ * has more (a path, a query, a fragment), never the user and password.
+ * Receiver URLs carry secrets (Slack's /services/T/B/SECRET, a ?sig=, a
+ * user:password@), and logs go to journals and tickets. "(a URL that does
+ * not parse)" when libcurl cannot read it. Returns @out.
+ */
+#define HTTP_URL_LOG_LEN 320
+const char *http_url_for_log(const char *url, char out[HTTP_URL_LOG_LEN]);
 
 /* A finished job, or NULL; never blocks. Free it with http_result_free. */
 struct http_result *http_pool_take(struct http_pool *p);

@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "common/endpoint.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -500,6 +502,7 @@ static void am_take_results(struct am_sink *am)
 	while ((r = http_pool_take(am->pool))) {
 		int u = r->kind;
 		bool ok = r->error[0] == '\0';
+		char url[HTTP_URL_LOG_LEN];
 
 		if (ok)
 			am->sent++;
@@ -507,11 +510,12 @@ static void am_take_results(struct am_sink *am)
 			am->failed++;
 		if (u >= 0 && u < am->n_urls && ok == am->url_failing[u]) {
 			am->url_failing[u] = !ok;
+			http_url_for_log(r->url, url);
 			if (ok)
-				pr_warn("%s: answers again\n", r->url);
+				pr_warn("alertmanager %s: answers again\n", url);
 			else
-				pr_warn("%s: %s; alerts go again at the next resend\n",
-					r->url, r->error);
+				pr_warn("alertmanager %s: %s; alerts go again at the next resend\n",
+					url, r->error);
 		}
 		http_result_free(r);
 	}
@@ -581,9 +585,11 @@ static bool am_send_due(struct am_sink *am, uint64_t now_us)
 					     am->body.len) < 0) {
 				am->failed++;
 				if (!am->url_failing[u]) {
+					char url[HTTP_URL_LOG_LEN];
+
 					am->url_failing[u] = true;
-					pr_warn("%s: cannot queue a request (memory or queue full); alerts go again at the next resend\n",
-						am->urls[u]);
+					pr_warn("alertmanager %s: cannot queue a request (memory or queue full); alerts go again at the next resend\n",
+						http_url_for_log(am->urls[u], url));
 				}
 			}
 		}
@@ -703,21 +709,54 @@ static const struct sink_ops am_ops = {
 _Static_assert(OUTPUT_URL_LEN + sizeof(AM_API_PATH) - 1 <= HTTP_REQUEST_URL_LEN,
 	       "an --alertmanager URL with its API path fits a request");
 
-/* {base}/api/v2/alerts, the base without its trailing slashes. */
+/* @base with @path for its path (a query kept, a fragment dropped): a
+ * copy of libcurl's, or NULL. */
+static char *am_url_with_path(const char *base, const char *path)
+{
+	CURLU *u = curl_url();
+	char *curl_out = NULL, *url = NULL;
+
+	if (u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_PATH, path, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &curl_out, 0) == CURLUE_OK)
+		url = strdup(curl_out);
+	curl_free(curl_out);
+	curl_url_cleanup(u);
+	return url;
+}
+
+/*
+ * {base}/api/v2/alerts: the API path after the base's path, without its
+ * trailing slashes, before its query ("http://h/am/?token=t" gives
+ * "http://h/am/api/v2/alerts?token=t"; appended to the whole URL it
+ * ended up in the query).
+ */
 static int am_add_url(struct am_sink *am, const char *base, char *err, size_t errlen)
 {
-	size_t n = strlen(base);
-	char *url;
+	CURLU *u = curl_url();
+	char *path = NULL, *url = NULL, *api = NULL;
+	size_t n;
 
-	while (n > 0 && base[n - 1] == '/')
-		n--;
-	url = malloc(n + sizeof(AM_API_PATH));
+	if (u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
+		n = strlen(path);
+		while (n > 0 && path[n - 1] == '/')
+			n--;
+		if ((api = malloc(n + sizeof(AM_API_PATH)))) {
+			memcpy(api, path, n);
+			memcpy(api + n, AM_API_PATH, sizeof(AM_API_PATH));
+			url = am_url_with_path(base, api);
+		}
+	}
+	free(api);
+	curl_free(path);
+	curl_url_cleanup(u);
 	if (!url) {
-		snprintf(err, errlen, "out of memory");
+		/* the options checked it parses: memory is short */
+		snprintf(err, errlen, "--alertmanager: cannot build the API URL (out of memory?)");
 		return -ENOMEM;
 	}
-	memcpy(url, base, n);
-	memcpy(url + n, AM_API_PATH, sizeof(AM_API_PATH));
 	am->urls[am->n_urls++] = url;
 	return 0;
 }

@@ -61,6 +61,9 @@ int webhook_events_parse(const char *list, uint32_t *mask);
 const char *webhook_selector_name(enum webhook_selector sel);
 /* Whether @mask selects @ev. */
 bool webhook_selects(uint32_t mask, const struct event *ev);
+/* An agent event that reports a problem ("error", "config_refused"): the
+ * agent-error selector, and deduplicated by its message. */
+bool webhook_agent_problem(const struct event *ev);
 
 /* What to report where; the CLI fills it from options, zero means off. */
 struct output_opts {

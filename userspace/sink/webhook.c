@@ -38,7 +38,19 @@ _Static_assert(OUTPUT_URL_LEN <= OUTBOX_TARGET_LEN &&
 	       OUTPUT_URL_LEN <= HTTP_REQUEST_URL_LEN,
 	       "a --webhook URL fits the outbox and a request");
 
-#define WEBHOOK_IN_FLIGHT 16           /* requests under way at once */
+/* A retry scheduled at its longest from a clock read after the pass's own
+ * is not taken for one from a clock stepped back (outbox.h). */
+_Static_assert(2 * BACKOFF_DELAY_MAX_US <= OUTBOX_MAX_DELAY_US,
+	       "the longest retry stays well below the clock-step threshold");
+
+/*
+ * Requests under way per receiver: each has as many pool threads of its
+ * own (requests block a thread), so one that hangs until the timeout
+ * holds up its own alerts only. The rows of URLs an earlier run was given
+ * count as one more receiver.
+ */
+#define WEBHOOK_PER_RECEIVER 2
+#define WEBHOOK_IN_FLIGHT_MAX (WEBHOOK_PER_RECEIVER * (OUTPUT_MAX_URLS + 1))
 #define WEBHOOK_BACKOFF_BASE_US 1000000
 #define WEBHOOK_SECRET_MAX 4096
 #define WEBHOOK_DRAIN_DEFAULT_MS 3000
@@ -50,6 +62,7 @@ struct webhook_job {
 	int64_t id;
 	int attempts;
 	int which;                     /* index into webhook.ob */
+	int receiver;                  /* index into webhook.receiver_down */
 };
 
 /* Outboxes: the configured one (the --db file, or memory), then one in
@@ -86,10 +99,13 @@ struct webhook {
 	int efd;                       /* http_pool's completion eventfd */
 	uint8_t secret[WEBHOOK_SECRET_MAX];
 	size_t secret_len;
-	int in_flight;
+	int in_flight;                 /* requests under way, in all */
+	int receiver_in_flight[OUTPUT_MAX_URLS + 1];   /* and per receiver */
 	uint64_t retried, suppressed;
 	uint32_t rng;
-	bool receiver_down;            /* said once per outage */
+	/* Said once per outage of each --webhook URL (in the order given);
+	 * the last one for the rows of URLs an earlier run was given. */
+	bool receiver_down[OUTPUT_MAX_URLS + 1];
 	bool main_in_memory;           /* the file could not be opened at start */
 	enum webhook_fault main_fault;
 	uint64_t reopened_us;          /* the tick of the last probe */
@@ -169,11 +185,15 @@ static void dedup_key(const struct event *ev, char *buf, size_t len)
 			 sp->key ? sp->key : "", (unsigned long long)sp->started_us);
 		break;
 	case EVENT_AGENT:
-		snprintf(buf, len, "agent|%s|%s", ev->agent->state,
-			 ev->agent->message ? ev->agent->message : "");
-		/* Each reload is news; the same error again is not. */
-		if (strcmp(ev->agent->state, "config_reloaded") == 0)
-			snprintf(buf, len, "agent|config_reloaded|%llu",
+		/* The same error or refusal again is not news; each start,
+		 * stats report, reload and stop is (keyed by its time: a
+		 * message-less key once held them to one per cooldown, across
+		 * restarts too). */
+		if (webhook_agent_problem(ev))
+			snprintf(buf, len, "agent|%s|%s", ev->agent->state,
+				 ev->agent->message ? ev->agent->message : "");
+		else
+			snprintf(buf, len, "agent|%s|%llu", ev->agent->state,
 				 (unsigned long long)ev->ts_us);
 		break;
 	default:   /* every handshake and summary is its own alert */
@@ -192,34 +212,39 @@ static void webhook_finish(struct webhook *w, const struct http_result *r)
 	struct webhook_job job;
 	struct outbox *ob;
 	int64_t now = (int64_t)wall_us(), delay, after;
+	char url[HTTP_URL_LOG_LEN];
 
+	http_url_for_log(r->url, url);
 	memcpy(&job, r->key, sizeof(job));
 	ob = w->ob[job.which];
 	w->in_flight--;
+	w->receiver_in_flight[job.receiver]--;
 	switch (backoff_classify_status(r->status, !r->transport_ok)) {
 	case BACKOFF_DELIVERED:
-		if (w->receiver_down)
-			pr_info("webhook %s: delivering again\n", r->url);
-		w->receiver_down = false;
+		if (w->receiver_down[job.receiver])
+			pr_info("webhook %s: delivering again\n", url);
+		w->receiver_down[job.receiver] = false;
 		outbox_ack(ob, job.id);
 		return;
 	case BACKOFF_GIVE_UP:
 		pr_warn("webhook %s refused an alert for good (HTTP %ld); it is dropped\n",
-			r->url, r->status);
+			url, r->status);
 		outbox_fail(ob, job.id);
 		return;
 	case BACKOFF_RETRY:
 		break;
 	}
-	if (!w->receiver_down)
-		pr_warn("webhook %s: %s; retrying\n", r->url, r->error[0] ? r->error : "no answer");
-	w->receiver_down = true;
+	if (!w->receiver_down[job.receiver])
+		pr_warn("webhook %s: %s; retrying\n", url, r->error[0] ? r->error : "no answer");
+	w->receiver_down[job.receiver] = true;
 	delay = backoff_delay_us(job.attempts, WEBHOOK_BACKOFF_BASE_US,
 				 (int64_t)w->o.webhook_retry_max_s * 1000000,
 				 webhook_random(w));
 	after = backoff_retry_after_us(r->retry_after, now);
 	if (after > delay)
 		delay = after;
+	if (delay > BACKOFF_DELAY_MAX_US)   /* both are capped; stays so */
+		delay = BACKOFF_DELAY_MAX_US;
 	w->retried++;
 	outbox_retry(ob, job.id, now + delay);
 }
@@ -237,13 +262,25 @@ static void webhook_collect(struct webhook *w)
 	}
 }
 
+/* Which --webhook URL @target is; n_webhooks for one no longer given. */
+static int webhook_receiver_of(const struct webhook *w, const char *target)
+{
+	int i;
+
+	for (i = 0; i < w->o.n_webhooks; i++)
+		if (strcmp(w->o.webhooks[i], target) == 0)
+			return i;
+	return w->o.n_webhooks;
+}
+
 static void webhook_send(struct webhook *w, int which, struct outbox_item *it,
 			 int64_t now)
 {
 	char idem[OUTBOX_KEY_LEN + 32], sig[WEBHOOK_SIGNATURE_MAX + 32];
 	const char *headers[4] = { idem, "User-Agent: tlswatch/" TLSWATCH_VERSION };
 	struct webhook_job job = { .id = it->id, .attempts = it->attempts,
-				   .which = which };
+				   .which = which,
+				   .receiver = webhook_receiver_of(w, it->target) };
 
 	snprintf(idem, sizeof(idem), "Idempotency-Key: %s", it->idem_key);
 	if (w->secret_len) {
@@ -260,16 +297,41 @@ static void webhook_send(struct webhook *w, int which, struct outbox_item *it,
 		return;
 	}
 	w->in_flight++;
+	w->receiver_in_flight[job.receiver]++;
+}
+
+/* The requests under way at most: WEBHOOK_PER_RECEIVER per receiver. */
+static int webhook_in_flight_max(const struct webhook *w)
+{
+	return WEBHOOK_PER_RECEIVER * (w->o.n_webhooks + 1);
+}
+
+/* Rows of one pass, counted per receiver (outbox_due_select's @take). */
+struct webhook_pick {
+	struct webhook *w;
+	int taken[OUTPUT_MAX_URLS + 1];
+};
+
+static bool webhook_take(void *ctx, const char *target)
+{
+	struct webhook_pick *pick = ctx;
+	int r = target ? webhook_receiver_of(pick->w, target) : pick->w->o.n_webhooks;
+
+	if (pick->w->receiver_in_flight[r] + pick->taken[r] >= WEBHOOK_PER_RECEIVER)
+		return false;
+	pick->taken[r]++;
+	return true;
 }
 
 static void webhook_pump_one(struct webhook *w, int which, int64_t now)
 {
-	struct outbox_item items[WEBHOOK_IN_FLIGHT];
-	int i, n;
+	struct outbox_item items[WEBHOOK_IN_FLIGHT_MAX];
+	struct webhook_pick pick = { .w = w };
+	int i, n, room = webhook_in_flight_max(w) - w->in_flight;
 
-	if (!w->ob[which] || w->in_flight >= WEBHOOK_IN_FLIGHT || w->reopen_due)
+	if (!w->ob[which] || room <= 0 || w->reopen_due)
 		return;
-	n = outbox_due(w->ob[which], now, items, WEBHOOK_IN_FLIGHT - w->in_flight);
+	n = outbox_due_select(w->ob[which], now, items, room, webhook_take, &pick);
 	if (n < 0) {
 		pr_warn("webhook outbox: %s\n", outbox_error(w->ob[which]));
 		return;
@@ -633,10 +695,10 @@ static int webhook_setup(struct webhook *w, const struct output_opts *o,
 {
 	struct outbox_opts oo = { .cooldown_s = o->webhook_cooldown_s };
 	struct http_pool_opts po = {
-		.threads = 2,
+		.threads = WEBHOOK_PER_RECEIVER * (o->n_webhooks + 1),
 		.timeout_ms = (int)o->webhook_timeout_ms,
 		.max_body = 64 * 1024,
-		.max_queued = WEBHOOK_IN_FLIGHT,
+		.max_queued = WEBHOOK_PER_RECEIVER * (o->n_webhooks + 1),
 	};
 	int rc;
 

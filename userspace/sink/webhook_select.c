@@ -50,6 +50,13 @@ static bool has_severity(const struct finding_list *l, enum finding_severity sev
 	return false;
 }
 
+bool webhook_agent_problem(const struct event *ev)
+{
+	return ev->type == EVENT_AGENT &&
+	       (strcmp(ev->agent->state, "error") == 0 ||
+		strcmp(ev->agent->state, "config_refused") == 0);
+}
+
 static bool selected(uint32_t mask, enum webhook_selector sel)
 {
 	return mask & (1u << sel);
@@ -69,8 +76,7 @@ bool webhook_selects(uint32_t mask, const struct event *ev)
 	case EVENT_AGENT:
 		return selected(mask, WEBHOOK_SEL_AGENT) ||
 		       (selected(mask, WEBHOOK_SEL_AGENT_ERROR) &&
-			(strcmp(ev->agent->state, "error") == 0 ||
-			 strcmp(ev->agent->state, "config_refused") == 0));
+			webhook_agent_problem(ev));
 	case EVENT_HANDSHAKE:
 		return selected(mask, WEBHOOK_SEL_HANDSHAKE);
 	case EVENT_SUMMARY:

@@ -84,10 +84,37 @@ static size_t text_spike(const struct spike_event *ev, char *buf, size_t len)
 	return off < len ? off : len - 1;
 }
 
+/*
+ * Slack (and Mattermost) read "<...>" in a message as a control sequence:
+ * "<!channel>" pings everyone, "<https://x|text>" is a link that shows
+ * "text". The name, subject, issuer, details and spike keys come from the
+ * wire or a certificate, so a client choosing its SNI would write into the
+ * ops channel. Their escaping is "&amp;", "&lt;", "&gt;" (what Slack asks
+ * for), applied to the whole text: our own words hold none of the three,
+ * so no field can be missed. @out holds 5 bytes per byte of @in.
+ */
+static size_t text_escape_markup(const char *in, size_t n, char *out)
+{
+	size_t i, len = 0;
+
+	for (i = 0; i < n; i++) {
+		const char *e = in[i] == '&' ? "&amp;" : in[i] == '<' ? "&lt;" :
+				in[i] == '>' ? "&gt;" : NULL;
+
+		if (!e) {
+			out[len++] = in[i];
+			continue;
+		}
+		memcpy(out + len, e, strlen(e));
+		len += strlen(e);
+	}
+	return len;
+}
+
 const char *webhook_text_slack(struct webhook_text *t, const struct event *ev,
 			       const char *json, size_t json_len, size_t *len)
 {
-	char buf[TEXT_MAX];
+	char buf[TEXT_MAX], escaped[5 * TEXT_MAX];
 	size_t n;
 
 	switch (ev->type) {
@@ -112,7 +139,7 @@ const char *webhook_text_slack(struct webhook_text *t, const struct event *ev,
 	jw_reset(&t->jw);
 	jw_object_begin(&t->jw);
 	jw_key(&t->jw, "text");
-	jw_string_n(&t->jw, buf, n);
+	jw_string_n(&t->jw, escaped, text_escape_markup(buf, n, escaped));
 	jw_object_end(&t->jw);
 	if (jw_failed(&t->jw))
 		return NULL;

@@ -22,6 +22,9 @@ The mode file is read on every request; its first line selects the answer
     fail            500
     reject          400
     retry-after N   503 with "Retry-After: N"
+    redirect N      N (301, 302, 303, 307 or 308) with "Location: /final",
+                    except a request to /final itself: 200
+    redirect-loop   302 with "Location:" the request's own path
     hang            waits --hang-seconds (default 60, longer than any client
                     timeout), then 200; a SIGTERM cuts the wait short
     anything else   500, and a message on stderr
@@ -30,9 +33,9 @@ To refuse connections, stop the receiver and start it again later with
 --port N (the socket uses SO_REUSEADDR, so the port is free at once).
 
 With --secret FILE, "Tlswatch-Signature: t=UNIX,v1=HEX" is checked: HEX must
-be the HMAC-SHA256, keyed with the file's content less one trailing newline,
-of t + "." + body. Several v1= values may be given (key rotation): one match
-is enough. A missing or malformed header gives "signature_ok": false.
+be the HMAC-SHA256, keyed with the file's content less one trailing "\r\n"
+or "\n" (as tlswatch reads it), of t + "." + body. Several v1= values may be
+given (key rotation): one match is enough. A missing or malformed header gives "signature_ok": false.
 
 GET answers 200 "ready" (for readiness polls) and is not recorded.
 Exits 0 on SIGTERM or SIGINT, promptly, even with a request hanging; exits 3
@@ -79,10 +82,12 @@ def parse_args(argv):
 
 
 def read_secret(path):
+    """The key as tlswatch reads it: less one trailing CRLF or LF."""
     with open(path, "rb") as f:
         key = f.read()
-    if key.endswith(b"\n"):
-        key = key[:-1]
+    for end in (b"\r\n", b"\n"):
+        if key.endswith(end):
+            return key[:-len(end)]
     return key
 
 
@@ -103,9 +108,14 @@ def read_mode(path):
         return "reject", 400, {}
     if line == "hang":
         return "hang", 200, {}
+    if line == "redirect-loop":
+        return "redirect-loop", 302, {}
     words = line.split()
     if len(words) == 2 and words[0] == "retry-after" and words[1].isdigit():
         return "retry-after", 503, {"Retry-After": words[1]}
+    if len(words) == 2 and words[0] == "redirect" and \
+            words[1] in ("301", "302", "303", "307", "308"):
+        return "redirect", int(words[1]), {"Location": "/final"}
     sys.stderr.write("webhook_receiver: unknown mode %r in %s: answering 500\n"
                      % (line, path))
     return "unknown", 500, {}
@@ -188,6 +198,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(413, "body too large or malformed\n")
             return
         mode, status, extra = read_mode(self.server.mode_file)
+        if mode == "redirect" and self.path == "/final":
+            mode, status, extra = "ok", 200, {}
+        elif mode == "redirect-loop":
+            extra = {"Location": self.path}
         rec = {
             "path": self.path,
             "headers": {k.lower(): v for k, v in self.headers.items()},

@@ -518,6 +518,26 @@ static void test_list_items_are_never_empty(void)
 	cli_opts_free(&o);
 }
 
+/* A URL libcurl cannot read was retried for ever: refused with the
+ * options, naming the option and what libcurl says. */
+static void test_urls_libcurl_cannot_read_are_refused(void)
+{
+	static const struct refusal bad[] = {
+		{ "--webhook", "http://exa mple/x",
+		  "--webhook: 'http://exa mple/x' is not a valid URL (Bad hostname)" },
+		{ "--alertmanager", "http://h:99999/",
+		  "--alertmanager: 'http://h:99999/' is not a valid URL (Port number "
+		  "was not a decimal number between 0 and 65535)" },
+	};
+	struct cli_opts o;
+	char err[512];
+
+	check_refusals(bad, sizeof(bad) / sizeof(bad[0]));
+	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--alertmanager", "http://h:9093/am/?a=1",
+		       "--webhook", "https://[::1]:8443/hook?sig=x", "a.pcap"), 0);
+	cli_opts_free(&o);
+}
+
 int main(void)
 {
 	int fd = mkstemp(conf_path);
@@ -542,6 +562,7 @@ int main(void)
 	RUN_TEST(test_uprobes_mode_error_names_the_option_once);
 	RUN_TEST(test_numbers_are_plain_digits);
 	RUN_TEST(test_list_items_are_never_empty);
+	RUN_TEST(test_urls_libcurl_cannot_read_are_refused);
 	unlink(conf_path);
 	return CHECK_EXIT_CODE();
 }

@@ -242,6 +242,39 @@ static void test_killed_agent_leaves_filter_and_restart_takes_over(void)
 	CHECK(!has_clsact());
 }
 
+/* A second agent on a watched interface is refused and touches nothing:
+ * the first one's filters and qdisc stay, before and after. */
+static void test_live_agents_filter_is_never_taken_over(void)
+{
+	const char *ifs[] = { IF_A };
+	char err[256] = "";
+	struct live *first, *second;
+	int rc;
+
+	CHECK(net_reset());
+	first = open_a();
+	CHECK(first != NULL);
+	second = open_on(ifs, 1, err, sizeof(err), &rc);
+	CHECK(second == NULL);
+	CHECK_INT(rc, -EBUSY);
+	CHECK_STR(err, IF_A ": another tlswatch agent watches this interface; "
+		  "leaving it to that one");
+	CHECK_INT(live_cleanup_stale(IF_A), -EBUSY);
+	/* the first agent's filters and qdisc, untouched */
+	CHECK(has_clsact());
+	CHECK(ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	CHECK(ours_at(BPF_TC_EGRESS, TW_TC_HANDLE_OWN));
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_SHARED));
+	live_close(first);
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	CHECK(!has_clsact());
+	/* the interface is free again once the first let go */
+	second = open_a();
+	CHECK(second != NULL);
+	CHECK(ours_at(BPF_TC_EGRESS, TW_TC_HANDLE_OWN));
+	live_close(second);
+}
+
 static void test_cleanup_stale_removes_killed_agents_leftovers(void)
 {
 	CHECK(net_reset());
@@ -346,6 +379,7 @@ int main(void)
 	RUN_TEST(test_existing_clsact_and_foreign_filter_survive_close);
 	RUN_TEST(test_filter_added_by_another_tool_keeps_our_qdisc);
 	RUN_TEST(test_killed_agent_leaves_filter_and_restart_takes_over);
+	RUN_TEST(test_live_agents_filter_is_never_taken_over);
 	RUN_TEST(test_cleanup_stale_removes_killed_agents_leftovers);
 	RUN_TEST(test_cleanup_stale_on_shared_qdisc_keeps_it);
 	RUN_TEST(test_failed_open_names_interface_and_rolls_back);

@@ -29,6 +29,10 @@ struct agent {
 	int n_attached;
 	char **default_ifaces;         /* the interfaces found at start */
 	int links_fd;                  /* rtnetlink link notifications, or -1 */
+	/* interfaces another agent watches, by ifindex: reported once each
+	 * (agent_links.c) */
+	int busy[LIVE_MAX_IFACES];
+	int n_busy;
 	struct uprobes *uprobes;       /* --uprobes, or NULL */
 	bool uprobes_used;             /* they were attached (counters) */
 };

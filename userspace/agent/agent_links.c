@@ -85,7 +85,38 @@ static void link_removed(struct agent *ag, int ifindex)
 	agent_report(ag, "interface_removed", name);
 }
 
-static void link_added(struct agent *ag, const char *name)
+/* Index of @ifindex among the interfaces another agent watches, or -1. */
+static int busy_find(const struct agent *ag, int ifindex)
+{
+	int i;
+
+	for (i = 0; i < ag->n_busy; i++)
+		if (ag->busy[i] == ifindex)
+			return i;
+	return -1;
+}
+
+static void busy_forget(struct agent *ag, int ifindex)
+{
+	int i = busy_find(ag, ifindex);
+
+	if (i >= 0)
+		ag->busy[i] = ag->busy[--ag->n_busy];
+}
+
+/* Whether a refusal of @ifindex is news: another agent's interface is
+ * reported once, not at each of its link changes (it is tried again at
+ * each: the other agent may have stopped). */
+static bool busy_is_news(struct agent *ag, int ifindex)
+{
+	if (busy_find(ag, ifindex) >= 0)
+		return false;
+	if (ag->n_busy < LIVE_MAX_IFACES)
+		ag->busy[ag->n_busy++] = ifindex;
+	return true;
+}
+
+static void link_added(struct agent *ag, const char *name, int ifindex)
 {
 	char err[256];
 	int r;
@@ -97,11 +128,14 @@ static void link_added(struct agent *ag, const char *name)
 	if (r == -EEXIST)
 		return;         /* a change of flags, or listed at start */
 	refresh_attached(ag);
+	if (r == -EBUSY && !busy_is_news(ag, ifindex))
+		return;
 	if (r) {
 		pr_warn("%s\n", err);
 		agent_report(ag, "error", err);
 		return;
 	}
+	busy_forget(ag, ifindex);
 	pr_info("%s: interface added; attached\n", name);
 	agent_report(ag, "interface_added", name);
 }
@@ -114,11 +148,12 @@ static void link_message(struct agent *ag, const struct nlmsghdr *nh)
 	if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
 		return;
 	if (nh->nlmsg_type == RTM_DELLINK) {
+		busy_forget(ag, ifi->ifi_index);
 		link_removed(ag, ifi->ifi_index);
 	} else if (nh->nlmsg_type == RTM_NEWLINK) {
 		name = link_name(nh);
 		if (name)
-			link_added(ag, name);
+			link_added(ag, name, ifi->ifi_index);
 	}
 }
 

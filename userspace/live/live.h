@@ -91,7 +91,7 @@ struct live_meta {
 /*
  * Loads the program, fills the watched ports, attaches to TC ingress and
  * egress of every interface in @o (replacing our own stale filter left by
- * a killed agent). On failure detaches whatever it had attached, writes a
+ * a killed agent; -EBUSY if a live agent watches one). On failure detaches whatever it had attached, writes a
  * message naming the interface into @err and returns -errno.
  */
 int live_open(const struct live_opts *o, struct live **out, char *err,
@@ -184,7 +184,8 @@ int live_ifaces(const struct live *l, const char *const **names);
 
 /*
  * Attaches to @name, an interface that appeared after live_open() (or came
- * back). 0; -EEXIST if it is attached already; -ENOSPC past
+ * back). 0; -EEXIST if it is attached already; -EBUSY if another live
+ * agent watches it; -ENOSPC past
  * LIVE_MAX_IFACES; -EPROTONOSUPPORT for a link type whose program was not
  * loaded (see live_opts.any_link); other -errno. @err then says why.
  */
@@ -224,7 +225,8 @@ bool live_iface_is_pattern(const char *name);
 /*
  * Removes tlswatch filters left on @iface by an agent that was killed, and
  * the clsact qdisc if a tlswatch agent created it and nothing else uses it.
- * Returns the number of filters removed, or -errno.
+ * Returns the number of filters removed, or -errno: -EBUSY when a live
+ * agent watches @iface (its filters are not stale).
  */
 int live_cleanup_stale(const char *iface);
 

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Interfaces contended: two agents on one interface, and a storm of new
+# interfaces.
+#
+# Two agents (a network namespace joined to the host by a veth pair, a
+# real openssl s_server inside):
+#   - a second agent given the first one's interface by name exits 4 with
+#     "IF: another tlswatch agent watches this interface; leaving it to
+#     that one", and leaves the first one's filters and qdisc alone: the
+#     first keeps reporting handshakes, and its filters are still there
+#     after the second exited;
+#   - an interface that appears while two agents watch the same glob is
+#     attached by the one that gets to it first (the other one is stopped
+#     with SIGSTOP until then); the other one reports an `error` event
+#     naming it, skips it, runs on, and exits 0 leaving the filters of the
+#     first in place;
+#   - SIGKILL of the first agent leaves its filters; a restart replaces
+#     them (one per direction, the qdisc still known as a tlswatch one)
+#     and reports handshakes; SIGTERM then leaves nothing.
+#
+# Needs root, openssl, ip, tc, ss. TAP output; exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+export BUILD
+. tests/e2e/lib_netns.sh
+
+tn_require_root live_ifaces_shared
+tn_require_cmds openssl ip tc ss
+tn_require_tlswatch
+
+TW_PRIO=29815          # TW_TC_PRIORITY (include/tlswatch/event.h)
+tmp=$(tn_tmpdir)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 2 \
+	-subj /CN=shared.test >"$tmp/openssl.log" 2>&1 ||
+	tn_bail "cannot make a test certificate"
+
+tn_setup shr
+GLOB_IF=sg$$a          # matches both agents' glob
+GLOB_PEER=sg$$p
+GLOB_HOST4=$TN_NET4.17
+GLOB_PEER4=$TN_NET4.18
+tn_on_exit "ip link del $GLOB_IF"
+
+# listens on every address of the namespace: both veths
+ip netns exec "$TN_NS" openssl s_server -quiet -www -accept 443 \
+	-cert "$tmp/cert.pem" -key "$tmp/key.pem" >"$tmp/server.log" 2>&1 &
+tn_bg $!
+tn_wait_listen 10 443 || tn_bail "openssl s_server did not start"
+
+filters_on() { # iface: tlswatch filters (ingress + egress)
+	{ tc filter show dev "$1" ingress; tc filter show dev "$1" egress; } 2>/dev/null |
+		grep -c "pref $TW_PRIO .*handle "
+}
+handles_on() { # iface: the handles of the tlswatch filters, sorted, unique
+	{ tc filter show dev "$1" ingress; tc filter show dev "$1" egress; } 2>/dev/null |
+		grep -o "pref $TW_PRIO .*handle 0x[0-9a-f]*" | grep -o '0x[0-9a-f]*$' | sort -u | tr '\n' ' '
+}
+handshakes() { # peer address, count
+	local i
+	for i in $(seq "$2"); do
+		echo | timeout 10 openssl s_client -connect "$1:443" \
+			-servername shared.test >/dev/null 2>&1 ||
+			tap_fail "handshake $i with $1 failed"
+	done
+}
+count_in() { # log, regex
+	grep -Ec "$2" "$1"
+}
+wait_count() { # seconds, log, regex, count: until the log has that many lines
+	tn_wait_cmd "$1" sh -c "[ \$(grep -Ec '$3' '$2') -ge $4 ]"
+	count_in "$2" "$3"
+}
+from_if() { # interface: a handshake event it saw
+	printf '"event":"handshake".*"source":"%s"' "$1"
+}
+common=(--port 443 --no-metrics --no-active-check --stats-interval 1)
+
+# --- a second agent on a watched interface ---------------------------------
+log1=$tmp/first.jsonl
+tn_start_agent "$log1" --no-active-check --no-metrics --db "$tmp/first.db" \
+	--iface "sg$$*" || tn_bail "the first agent did not start"
+A1=$TN_AGENT_PID
+handshakes "$TN_PEER4" 1
+tap_eq "first agent: its handshake is reported" 1 \
+	"$(wait_count 10 "$log1" "$(from_if "$TN_HOST_IF")" 1)"
+
+log2=$tmp/second.jsonl
+timeout 30 "$BUILD/tlswatch" run --iface "$TN_HOST_IF" "${common[@]}" \
+	--json-log "$log2" --db "$tmp/second.db" 2>"$log2.stderr"
+tap_eq "second agent on the same interface: exit 4" 4 "$?"
+tap_eq "second agent: says which interface and why" \
+	"tlswatch run: $TN_HOST_IF: another tlswatch agent watches this interface; leaving it to that one" \
+	"$(grep -v '^tlswatch: ' "$log2.stderr" | tail -1)"
+tap_eq "second agent gone: the first one's filters are still there" 2 "$(filters_on "$TN_HOST_IF")"
+tap_eq "second agent gone: the first one's handle (its own qdisc)" "0x7477 " \
+	"$(handles_on "$TN_HOST_IF")"
+tap_check "second agent gone: the clsact qdisc is still there" \
+	sh -c "tc qdisc show dev '$TN_HOST_IF' | grep -q clsact"
+handshakes "$TN_PEER4" 3
+tap_eq "first agent: still reports every handshake" 4 \
+	"$(wait_count 10 "$log1" "$(from_if "$TN_HOST_IF")" 4)"
+
+# --- an interface two agents' globs match -------------------------------------
+log3=$tmp/third.jsonl
+"$BUILD/tlswatch" run --iface "sg$$*" "${common[@]}" --json-log "$log3" \
+	--db "$tmp/third.db" 2>"$log3.stderr" &
+A3=$!
+tn_bg "$A3"
+tn_wait_grep 15 '"state":"started"' "$log3" ||
+	{ sed 's/^/#   /' "$log3.stderr"; tn_bail "the glob agent did not start"; }
+kill -STOP "$A3"
+ip link add "$GLOB_IF" type veth peer name "$GLOB_PEER" netns "$TN_NS" &&
+	ip addr add "$GLOB_HOST4/28" dev "$GLOB_IF" &&
+	ip link set "$GLOB_IF" up &&
+	ip -n "$TN_NS" addr add "$GLOB_PEER4/28" dev "$GLOB_PEER" &&
+	ip -n "$TN_NS" link set "$GLOB_PEER" up || tn_bail "cannot create veth $GLOB_IF"
+tap_eq "glob: the first agent attaches to the new interface" 1 \
+	"$(wait_count 10 "$log1" "\"state\":\"interface_added\".*\"message\":\"$GLOB_IF\"" 1)"
+kill -CONT "$A3"
+busy="$GLOB_IF: another tlswatch agent watches this interface; leaving it to that one"
+tap_eq "glob: the other agent reports an error event naming it" 1 \
+	"$(wait_count 10 "$log3" "\"state\":\"error\".*\"message\":\"$busy\"" 1)"
+tn_wait_cmd 5 sh -c "ip -br link show dev '$GLOB_IF' | grep -q LOWER_UP" ||
+	tn_bail "veth $GLOB_IF has no carrier"
+handshakes "$GLOB_PEER4" 2
+tap_eq "glob: the first agent reports its handshakes" 2 \
+	"$(wait_count 10 "$log1" "$(from_if "$GLOB_IF")" 2)"
+TN_AGENT_PID=$A3
+tn_stop_agent
+tap_eq "glob: the other agent exits 0 on SIGTERM" 0 "$?"
+tap_eq "glob: it reported no handshake and no interface_added" 0 \
+	"$(count_in "$log3" '"event":"handshake"|"state":"interface_added"')"
+tap_eq "glob: the first agent's filters on $GLOB_IF are still there" 2 "$(filters_on "$GLOB_IF")"
+handshakes "$GLOB_PEER4" 1
+tap_eq "glob: the first agent still sees $GLOB_IF" 3 \
+	"$(wait_count 10 "$log1" "$(from_if "$GLOB_IF")" 3)"
+
+# --- a killed agent's filters are replaced ------------------------------------
+kill -KILL "$A1"
+wait "$A1" 2>/dev/null
+tap_eq "SIGKILL: the filters stay" 2 "$(filters_on "$TN_HOST_IF")"
+log4=$tmp/restart.jsonl
+tn_start_agent "$log4" --no-active-check --no-metrics --db "$tmp/first.db" ||
+	tn_bail "the restarted agent did not start"
+tap_eq "restart: one filter per direction (replaced, not added)" 2 "$(filters_on "$TN_HOST_IF")"
+tap_eq "restart: the killed agent's qdisc is known as a tlswatch one" "0x7477 " \
+	"$(handles_on "$TN_HOST_IF")"
+handshakes "$TN_PEER4" 1
+tap_eq "restart: its handshake is reported" 1 \
+	"$(wait_count 10 "$log4" "$(from_if "$TN_HOST_IF")" 1)"
+tn_stop_agent
+tap_eq "restart: SIGTERM, exit 0" 0 "$?"
+tap_eq "restart: SIGTERM leaves no filter" 0 "$(filters_on "$TN_HOST_IF")"
+tap_check "restart: SIGTERM leaves no clsact qdisc" \
+	sh -c "! tc qdisc show dev '$TN_HOST_IF' | grep -q clsact"
+
+echo "# $TN_TESTS tests, $TN_FAILED failed"

@@ -19,6 +19,17 @@
 #     them (one per direction, the qdisc still known as a tlswatch one)
 #     and reports handshakes; SIGTERM then leaves nothing.
 #
+# A storm of interfaces (an agent inside the test namespace, --iface
+# 'zh*', so that it sees none of the host's interfaces):
+#   - 100 veth pairs created at once (one `ip -batch`): every host end is
+#     attached (one filter per direction) and announced once;
+#   - while the agent is stopped (SIGSTOP), the 100 are deleted and made
+#     again, with rounds of churn in between, far more notifications than
+#     its receive buffer holds: once it runs again it says they were lost,
+#     lists the links again, announces 100 removals and 100 additions, and
+#     every new host end has its filters; no error event;
+#   - SIGTERM exits 0 and leaves no filter on any of them.
+#
 # Needs root, openssl, ip, tc, ss. TAP output; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/../.."
@@ -30,12 +41,8 @@ tn_require_root live_ifaces_shared
 tn_require_cmds openssl ip tc ss
 tn_require_tlswatch
 
-TW_PRIO=29815          # TW_TC_PRIORITY (include/tlswatch/event.h)
 tmp=$(tn_tmpdir)
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 2 \
-	-subj /CN=shared.test >"$tmp/openssl.log" 2>&1 ||
-	tn_bail "cannot make a test certificate"
+tn_ec_cert "$tmp" shared.test
 
 tn_setup shr
 GLOB_IF=sg$$a          # matches both agents' glob
@@ -50,13 +57,9 @@ ip netns exec "$TN_NS" openssl s_server -quiet -www -accept 443 \
 tn_bg $!
 tn_wait_listen 10 443 || tn_bail "openssl s_server did not start"
 
-filters_on() { # iface: tlswatch filters (ingress + egress)
-	{ tc filter show dev "$1" ingress; tc filter show dev "$1" egress; } 2>/dev/null |
-		grep -c "pref $TW_PRIO .*handle "
-}
 handles_on() { # iface: the handles of the tlswatch filters, sorted, unique
 	{ tc filter show dev "$1" ingress; tc filter show dev "$1" egress; } 2>/dev/null |
-		grep -o "pref $TW_PRIO .*handle 0x[0-9a-f]*" | grep -o '0x[0-9a-f]*$' | sort -u | tr '\n' ' '
+		grep -o "pref $TN_TC_PRIO .*handle 0x[0-9a-f]*" | grep -o '0x[0-9a-f]*$' | sort -u | tr '\n' ' '
 }
 handshakes() { # peer address, count
 	local i
@@ -94,7 +97,7 @@ tap_eq "second agent on the same interface: exit 4" 4 "$?"
 tap_eq "second agent: says which interface and why" \
 	"tlswatch run: $TN_HOST_IF: another tlswatch agent watches this interface; leaving it to that one" \
 	"$(grep -v '^tlswatch: ' "$log2.stderr" | tail -1)"
-tap_eq "second agent gone: the first one's filters are still there" 2 "$(filters_on "$TN_HOST_IF")"
+tap_eq "second agent gone: the first one's filters are still there" 2 "$(tn_filters_on "$TN_HOST_IF")"
 tap_eq "second agent gone: the first one's handle (its own qdisc)" "0x7477 " \
 	"$(handles_on "$TN_HOST_IF")"
 tap_check "second agent gone: the clsact qdisc is still there" \
@@ -133,19 +136,18 @@ tn_stop_agent
 tap_eq "glob: the other agent exits 0 on SIGTERM" 0 "$?"
 tap_eq "glob: it reported no handshake and no interface_added" 0 \
 	"$(count_in "$log3" '"event":"handshake"|"state":"interface_added"')"
-tap_eq "glob: the first agent's filters on $GLOB_IF are still there" 2 "$(filters_on "$GLOB_IF")"
+tap_eq "glob: the first agent's filters on $GLOB_IF are still there" 2 "$(tn_filters_on "$GLOB_IF")"
 handshakes "$GLOB_PEER4" 1
 tap_eq "glob: the first agent still sees $GLOB_IF" 3 \
 	"$(wait_count 10 "$log1" "$(from_if "$GLOB_IF")" 3)"
 
 # --- a killed agent's filters are replaced ------------------------------------
-kill -KILL "$A1"
-wait "$A1" 2>/dev/null
-tap_eq "SIGKILL: the filters stay" 2 "$(filters_on "$TN_HOST_IF")"
+{ kill -KILL "$A1"; wait "$A1"; } 2>/dev/null
+tap_eq "SIGKILL: the filters stay" 2 "$(tn_filters_on "$TN_HOST_IF")"
 log4=$tmp/restart.jsonl
 tn_start_agent "$log4" --no-active-check --no-metrics --db "$tmp/first.db" ||
 	tn_bail "the restarted agent did not start"
-tap_eq "restart: one filter per direction (replaced, not added)" 2 "$(filters_on "$TN_HOST_IF")"
+tap_eq "restart: one filter per direction (replaced, not added)" 2 "$(tn_filters_on "$TN_HOST_IF")"
 tap_eq "restart: the killed agent's qdisc is known as a tlswatch one" "0x7477 " \
 	"$(handles_on "$TN_HOST_IF")"
 handshakes "$TN_PEER4" 1
@@ -153,8 +155,68 @@ tap_eq "restart: its handshake is reported" 1 \
 	"$(wait_count 10 "$log4" "$(from_if "$TN_HOST_IF")" 1)"
 tn_stop_agent
 tap_eq "restart: SIGTERM, exit 0" 0 "$?"
-tap_eq "restart: SIGTERM leaves no filter" 0 "$(filters_on "$TN_HOST_IF")"
+tap_eq "restart: SIGTERM leaves no filter" 0 "$(tn_filters_on "$TN_HOST_IF")"
 tap_check "restart: SIGTERM leaves no clsact qdisc" \
 	sh -c "! tc qdisc show dev '$TN_HOST_IF' | grep -q clsact"
+
+# --- a storm of interfaces ------------------------------------------------------
+STORM=100
+CHURN_ROUNDS=8         # about 4.5 KiB of notifications a pair and round
+storm_batch() { # add|del: every pair, one ip -batch
+	local i
+	for i in $(seq "$STORM"); do
+		if [ "$1" = add ]; then
+			echo "link add zh$i up type veth peer name zp$i"
+		else
+			echo "link del zh$i"
+		fi
+	done >"$tmp/storm.$1"
+	ip -n "$TN_NS" -batch "$tmp/storm.$1" || tn_bail "ip -batch ($1) failed"
+}
+storm_filters() { # [total]: host ends with one tlswatch filter per direction,
+	# or (total) the tlswatch filters on all of them
+	local i f n=0 all=0
+	for i in $(seq "$STORM"); do
+		f=$(tn_filters_on "zh$i" "$TN_NS")
+		all=$((all + f))
+		[ "$f" = 2 ] && n=$((n + 1))
+	done
+	[ "${1:-}" = total ] && echo "$all" || echo "$n"
+}
+log5=$tmp/storm.jsonl
+: >"$log5"
+ip netns exec "$TN_NS" "$BUILD/tlswatch" run --iface 'zh*' "${common[@]}" \
+	--json-log "$log5" --db "$tmp/storm.db" 2>"$log5.stderr" &
+A5=$!
+tn_bg "$A5"
+tn_wait_grep 15 '"state":"started"' "$log5" ||
+	{ sed 's/^/#   /' "$log5.stderr"; tn_bail "the storm agent did not start"; }
+storm_batch add
+tap_eq "storm: $STORM interfaces created at once, all announced" "$STORM" \
+	"$(wait_count 30 "$log5" '"state":"interface_added"' "$STORM")"
+tap_eq "storm: all $STORM have one filter per direction" "$STORM" "$(storm_filters)"
+
+kill -STOP "$A5"
+storm_batch del
+for r in $(seq "$CHURN_ROUNDS"); do
+	storm_batch add
+	storm_batch del
+done
+storm_batch add
+kill -CONT "$A5"
+tap_eq "storm while stopped: $STORM removals announced" "$STORM" \
+	"$(wait_count 30 "$log5" '"state":"interface_removed"' "$STORM")"
+tap_eq "storm while stopped: $STORM more additions announced" $((2 * STORM)) \
+	"$(wait_count 30 "$log5" '"state":"interface_added"' $((2 * STORM)))"
+tap_eq "storm while stopped: the notifications were lost and the links listed again" 1 \
+	"$(grep -c 'interface notifications lost (netlink receive buffer full): listing the interfaces again' "$log5.stderr")"
+tap_eq "storm while stopped: all $STORM new ones have one filter per direction" "$STORM" \
+	"$(storm_filters)"
+tap_eq "storm: no error event" 0 "$(count_in "$log5" '"state":"error"')"
+kill -TERM "$A5"
+tn_wait_cmd 10 sh -c "! kill -0 $A5 2>/dev/null"
+wait "$A5"
+tap_eq "storm: SIGTERM, exit 0" 0 "$?"
+tap_eq "storm: SIGTERM leaves no filter on any of them" 0 "$(storm_filters total)"
 
 echo "# $TN_TESTS tests, $TN_FAILED failed"

@@ -29,6 +29,7 @@ struct agent {
 	int n_attached;
 	char **default_ifaces;         /* the interfaces found at start */
 	int links_fd;                  /* rtnetlink link notifications, or -1 */
+	bool links_lost;               /* some were lost: list the links again */
 	/* interfaces another agent watches, by ifindex: reported once each
 	 * (agent_links.c) */
 	int busy[LIVE_MAX_IFACES];

@@ -339,6 +339,23 @@ const char *live_forget_iface(struct live *l, int ifindex)
 	return NULL;
 }
 
+const char *live_forget_gone(struct live *l)
+{
+	char name[IF_NAMESIZE];
+	int i;
+
+	for (i = 0; i < l->n_tc; i++) {
+		const struct live_tc *t = &l->tc[i];
+
+		if (!(t->ingress || t->egress) ||
+		    if_indextoname((unsigned int)t->ifindex, name) ||
+		    (errno != ENXIO && errno != ENODEV))
+			continue;
+		return live_forget_iface(l, t->ifindex);
+	}
+	return NULL;
+}
+
 int live_open(const struct live_opts *o, struct live **out, char *err,
 	      size_t errlen)
 {

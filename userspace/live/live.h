@@ -198,6 +198,14 @@ int live_attach_iface(struct live *l, const char *name, char *err, size_t errlen
  */
 const char *live_forget_iface(struct live *l, int ifindex);
 
+/*
+ * After link notifications were lost: forgets one attached interface that
+ * no longer exists (its ifindex is gone, and our filters with it) and
+ * returns its name as live_forget_iface(); NULL when every attached one
+ * is still there. Call it until NULL.
+ */
+const char *live_forget_gone(struct live *l);
+
 /* Detaches exactly what live_open() attached, then frees @l. NULL is ok. */
 void live_close(struct live *l);
 

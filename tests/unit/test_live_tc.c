@@ -353,6 +353,38 @@ static void test_interface_deleted_while_attached_closes_quietly(void)
 	CHECK(if_nametoindex(IF_A) == 0);
 }
 
+/* After lost notifications: only the interfaces that are gone are
+ * forgotten, once each; one made again under the same name is attached
+ * again (it is free: the old one's hold went with it). */
+static void test_forget_gone_forgets_only_deleted_interfaces(void)
+{
+	const char *ifs[] = { IF_A, "twt2" };
+	const char *const *names;
+	char err[256] = "";
+	struct live *l;
+	int rc;
+
+	CHECK(net_reset());
+	CHECK_INT(sh("ip link del twt2 2>/dev/null; ip link add twt2 type veth peer name twt3"), 0);
+	l = open_on(ifs, 2, err, sizeof(err), &rc);
+	CHECK_INT(rc, 0);
+	if (!l)
+		return;
+	CHECK(live_forget_gone(l) == NULL);
+	CHECK_INT(sh("ip link del " IF_A), 0);
+	CHECK_STR(live_forget_gone(l), IF_A);
+	CHECK(live_forget_gone(l) == NULL);
+	CHECK_INT(live_ifaces(l, &names), 1);
+	CHECK_STR(names[0], "twt2");
+	CHECK(net_reset());
+	CHECK_INT(live_attach_iface(l, IF_A, err, sizeof(err)), 0);
+	CHECK(ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	CHECK_INT(live_ifaces(l, &names), 2);
+	live_close(l);
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	sh("ip link del twt2");
+}
+
 static void test_default_ifaces_are_up_and_not_loopback(void)
 {
 	char **names = NULL;
@@ -385,6 +417,7 @@ int main(void)
 	RUN_TEST(test_failed_open_names_interface_and_rolls_back);
 	RUN_TEST(test_interface_named_twice_is_attached_once);
 	RUN_TEST(test_interface_deleted_while_attached_closes_quietly);
+	RUN_TEST(test_forget_gone_forgets_only_deleted_interfaces);
 	RUN_TEST(test_default_ifaces_are_up_and_not_loopback);
 	return CHECK_EXIT_CODE();
 }

@@ -13,8 +13,9 @@
 #   - an interface that appears while two agents watch the same glob is
 #     attached by the one that gets to it first (the other one is stopped
 #     with SIGSTOP until then); the other one reports an `error` event
-#     naming it, skips it, runs on, and exits 0 leaving the filters of the
-#     first in place;
+#     naming it, once, skips it, runs on, and exits 0 leaving the filters
+#     of the first in place; so does an agent whose glob matches it at
+#     start (the error event after "started");
 #   - SIGKILL of the first agent leaves its filters; a restart replaces
 #     them (one per direction, the qdisc still known as a tlswatch one)
 #     and reports handshakes; SIGTERM then leaves nothing.
@@ -137,6 +138,24 @@ tap_eq "glob: the other agent exits 0 on SIGTERM" 0 "$?"
 tap_eq "glob: it reported no handshake and no interface_added" 0 \
 	"$(count_in "$log3" '"event":"handshake"|"state":"interface_added"')"
 tap_eq "glob: the first agent's filters on $GLOB_IF are still there" 2 "$(tn_filters_on "$GLOB_IF")"
+log6=$tmp/glob-later.jsonl
+"$BUILD/tlswatch" run --iface "sg$$*" "${common[@]}" --json-log "$log6" \
+	--db "$tmp/third.db" 2>"$log6.stderr" &
+A6=$!
+tn_bg "$A6"
+tn_wait_grep 15 '"state":"started"' "$log6" ||
+	{ sed 's/^/#   /' "$log6.stderr"; tn_bail "a glob agent whose match is watched did not start"; }
+tap_eq "glob at start: the match another agent watches is an error event" 1 \
+	"$(wait_count 10 "$log6" "\"state\":\"error\".*\"message\":\"$busy\"" 1)"
+tap_eq "glob at start: the error comes after started" started \
+	"$(grep -o '"state":"[a-z_]*"' "$log6" | head -1 | cut -d'"' -f4)"
+TN_AGENT_PID=$A6
+tn_stop_agent
+tap_eq "glob at start: SIGTERM, exit 0" 0 "$?"
+tap_eq "glob at start: one error, no handshake, no interface_added" "1 0" \
+	"$(count_in "$log6" '"state":"error"') $(count_in "$log6" '"event":"handshake"|"state":"interface_added"')"
+tap_eq "glob at start: the first agent's filters on $GLOB_IF are still there" 2 \
+	"$(tn_filters_on "$GLOB_IF")"
 handshakes "$GLOB_PEER4" 1
 tap_eq "glob: the first agent still sees $GLOB_IF" 3 \
 	"$(wait_count 10 "$log1" "$(from_if "$GLOB_IF")" 3)"

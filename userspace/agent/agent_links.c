@@ -17,6 +17,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -73,6 +74,8 @@ void agent_links_close(struct agent *ag)
 	if (ag->links_fd >= 0)
 		close(ag->links_fd);
 	ag->links_fd = -1;
+	live_ifaces_free(ag->busy_at_start);
+	ag->busy_at_start = NULL;
 }
 
 /* The IFLA_IFNAME of a link message, or NULL. */
@@ -142,6 +145,58 @@ static bool busy_is_news(struct agent *ag, int ifindex)
 	if (ag->n_busy < LIVE_MAX_IFACES)
 		ag->busy[ag->n_busy++] = ifindex;
 	return true;
+}
+
+/* Whether @name is an --iface given as is (not only a glob's match). */
+static bool named_exactly(const struct agent *ag, const char *name)
+{
+	int i;
+
+	for (i = 0; i < ag->o.n_ifaces; i++)
+		if (!live_iface_is_pattern(ag->o.ifaces[i]) &&
+		    strcmp(ag->o.ifaces[i], name) == 0)
+			return true;
+	return false;
+}
+
+int agent_links_leave_busy(struct agent *ag)
+{
+	char **names = ag->default_ifaces, err[256];
+	int i, kept = 0, n_busy = 0;
+
+	/* without --iface every interface was asked for: none is a match */
+	if (!ag->o.n_ifaces)
+		return 0;
+	for (i = 0; names[i]; i++)
+		;
+	ag->busy_at_start = calloc((size_t)i + 1, sizeof(*ag->busy_at_start));
+	if (!ag->busy_at_start)
+		return -ENOMEM;
+	for (i = 0; names[i]; i++) {
+		/* kept: a name given as is, a free interface, or one whose
+		 * refusal then comes from attaching it (exit 4) */
+		if (named_exactly(ag, names[i]) ||
+		    live_iface_busy(names[i], err, sizeof(err)) != 1 ||
+		    !(ag->busy_at_start[n_busy] = strdup(err))) {
+			names[kept++] = names[i];
+			continue;
+		}
+		n_busy++;
+		busy_is_news(ag, (int)if_nametoindex(names[i]));
+		free(names[i]);
+	}
+	names[kept] = NULL;
+	return 0;
+}
+
+void agent_links_report_busy(struct agent *ag)
+{
+	char **why;
+
+	for (why = ag->busy_at_start; why && *why; why++) {
+		pr_warn("%s\n", *why);
+		agent_report(ag, "error", *why);
+	}
 }
 
 static void link_added(struct agent *ag, const char *name, int ifindex)

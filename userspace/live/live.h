@@ -231,6 +231,12 @@ bool live_iface_matches(const char *const *patterns, int n, const char *name);
 bool live_iface_is_pattern(const char *name);
 
 /*
+ * Whether another live tlswatch agent watches @name now: 1 (@err then says
+ * so, as live_attach_iface() would), 0, or -errno.
+ */
+int live_iface_busy(const char *name, char *err, size_t errlen);
+
+/*
  * Removes tlswatch filters left on @iface by an agent that was killed, and
  * the clsact qdisc if a tlswatch agent created it and nothing else uses it.
  * Returns the number of filters removed, or -errno: -EBUSY when a live

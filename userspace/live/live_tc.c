@@ -105,6 +105,23 @@ static void iface_release(struct live_tc *t)
 	t->held = false;
 }
 
+int live_iface_busy(const char *name, char *err, size_t errlen)
+{
+	struct live_tc t;
+	int r;
+
+	memset(&t, 0, sizeof(t));
+	if (strlen(name) >= sizeof(t.name))
+		return -ENAMETOOLONG;
+	strcpy(t.name, name);
+	t.ifindex = (int)if_nametoindex(name);
+	if (!t.ifindex)
+		return -errno;
+	r = iface_hold(&t, err, errlen);
+	iface_release(&t);
+	return r == -EBUSY ? 1 : r;
+}
+
 /* Is a filter with our priority and @handle on @point? */
 static bool filter_exists(int ifindex, enum bpf_tc_attach_point point,
 			  uint32_t handle)

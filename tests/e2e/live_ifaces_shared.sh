@@ -108,13 +108,18 @@ tap_eq "first agent: still reports every handshake" 4 \
 	"$(wait_count 10 "$log1" "$(from_if "$TN_HOST_IF")" 4)"
 
 # --- an interface two agents' globs match -------------------------------------
+GLOB_PID=
+start_glob_agent() { # log: an agent given only the glob; sets GLOB_PID
+	"$BUILD/tlswatch" run --iface "sg$$*" "${common[@]}" --json-log "$1" \
+		--db "$tmp/third.db" 2>"$1.stderr" &
+	GLOB_PID=$!
+	tn_bg "$GLOB_PID"
+	tn_wait_grep 15 '"state":"started"' "$1" ||
+		{ sed 's/^/#   /' "$1.stderr"; tn_bail "the glob agent ($1) did not start"; }
+}
 log3=$tmp/third.jsonl
-"$BUILD/tlswatch" run --iface "sg$$*" "${common[@]}" --json-log "$log3" \
-	--db "$tmp/third.db" 2>"$log3.stderr" &
-A3=$!
-tn_bg "$A3"
-tn_wait_grep 15 '"state":"started"' "$log3" ||
-	{ sed 's/^/#   /' "$log3.stderr"; tn_bail "the glob agent did not start"; }
+start_glob_agent "$log3"
+A3=$GLOB_PID
 kill -STOP "$A3"
 ip link add "$GLOB_IF" type veth peer name "$GLOB_PEER" netns "$TN_NS" &&
 	ip addr add "$GLOB_HOST4/28" dev "$GLOB_IF" &&
@@ -139,12 +144,8 @@ tap_eq "glob: it reported no handshake and no interface_added" 0 \
 	"$(count_in "$log3" '"event":"handshake"|"state":"interface_added"')"
 tap_eq "glob: the first agent's filters on $GLOB_IF are still there" 2 "$(tn_filters_on "$GLOB_IF")"
 log6=$tmp/glob-later.jsonl
-"$BUILD/tlswatch" run --iface "sg$$*" "${common[@]}" --json-log "$log6" \
-	--db "$tmp/third.db" 2>"$log6.stderr" &
-A6=$!
-tn_bg "$A6"
-tn_wait_grep 15 '"state":"started"' "$log6" ||
-	{ sed 's/^/#   /' "$log6.stderr"; tn_bail "a glob agent whose match is watched did not start"; }
+start_glob_agent "$log6"
+A6=$GLOB_PID
 tap_eq "glob at start: the match another agent watches is an error event" 1 \
 	"$(wait_count 10 "$log6" "\"state\":\"error\".*\"message\":\"$busy\"" 1)"
 tap_eq "glob at start: the error comes after started" started \

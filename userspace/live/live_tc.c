@@ -105,18 +105,25 @@ static void iface_release(struct live_tc *t)
 	t->held = false;
 }
 
+/* A detached @t for the interface @name now has: 0 or -errno. */
+static int tc_of_name(struct live_tc *t, const char *name)
+{
+	memset(t, 0, sizeof(*t));
+	if (strlen(name) >= sizeof(t->name))
+		return -ENAMETOOLONG;
+	strcpy(t->name, name);
+	t->ifindex = (int)if_nametoindex(name);
+	return t->ifindex ? 0 : -errno;
+}
+
 int live_iface_busy(const char *name, char *err, size_t errlen)
 {
 	struct live_tc t;
 	int r;
 
-	memset(&t, 0, sizeof(t));
-	if (strlen(name) >= sizeof(t.name))
-		return -ENAMETOOLONG;
-	strcpy(t.name, name);
-	t.ifindex = (int)if_nametoindex(name);
-	if (!t.ifindex)
-		return -errno;
+	r = tc_of_name(&t, name);
+	if (r)
+		return r;
 	r = iface_hold(&t, err, errlen);
 	iface_release(&t);
 	return r == -EBUSY ? 1 : r;
@@ -208,16 +215,10 @@ int live_tc_attach(struct live_tc *t, const char *name, int prog_fd,
 	int r;
 
 	iface_release(t);
-	memset(t, 0, sizeof(*t));
-	if (strlen(name) >= sizeof(t->name)) {
-		snprintf(err, errlen, "%s: interface name too long", name);
-		return -ENAMETOOLONG;
-	}
-	strcpy(t->name, name);
-	t->ifindex = (int)if_nametoindex(name);
-	if (!t->ifindex) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+	r = tc_of_name(t, name);
+	if (r) {
+		snprintf(err, errlen, "%s: %s", name, r == -ENAMETOOLONG ?
+			 "interface name too long" : strerror(-r));
 		return r;
 	}
 	/* before touching TC: a live agent's filter is never replaced */
@@ -378,13 +379,9 @@ int live_cleanup_stale(const char *iface)
 	int removed = 0, r;
 	size_t i, j;
 
-	memset(&t, 0, sizeof(t));
-	if (strlen(iface) >= sizeof(t.name))
-		return -ENAMETOOLONG;
-	strcpy(t.name, iface);
-	t.ifindex = (int)if_nametoindex(iface);
-	if (!t.ifindex)
-		return -errno;
+	r = tc_of_name(&t, iface);
+	if (r)
+		return r;
 	/* a live agent's filters are not stale */
 	r = iface_hold(&t, err, sizeof(err));
 	if (r)

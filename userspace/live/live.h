@@ -43,7 +43,7 @@
 #define LIVE_MAX_BATCH_MS 25
 
 /* Interfaces one agent attaches to, over its run (one that comes back
- * under the same name counts once). */
+ * under the same name counts once; one whose attach failed, not at all). */
 #define LIVE_MAX_IFACES 256
 
 struct live;

@@ -23,7 +23,9 @@
 # A storm of interfaces (an agent inside the test namespace, --iface
 # 'zh*', so that it sees none of the host's interfaces):
 #   - 100 veth pairs created at once (one `ip -batch`): every host end is
-#     attached (one filter per direction) and announced once;
+#     attached (one filter per direction) and announced once; an agent
+#     without --iface there (the default set: every interface up) exits 4
+#     naming one of them, and leaves their filters alone;
 #   - while the agent is stopped (SIGSTOP), the 100 are deleted and made
 #     again, with rounds of churn in between, far more notifications than
 #     its receive buffer holds: once it runs again it says they were lost,
@@ -215,6 +217,14 @@ storm_batch add
 tap_eq "storm: $STORM interfaces created at once, all announced" "$STORM" \
 	"$(wait_count 30 "$log5" '"state":"interface_added"' "$STORM")"
 tap_eq "storm: all $STORM have one filter per direction" "$STORM" "$(storm_filters)"
+# the default set (every interface up there) holds the storm agent's
+timeout 30 ip netns exec "$TN_NS" "$BUILD/tlswatch" run "${common[@]}" \
+	--json-log "$tmp/default.jsonl" --db "$tmp/default.db" 2>"$tmp/default.stderr"
+tap_eq "default set with another agent's interfaces: exit 4" 4 "$?"
+tap_check "default set: the message names one of them" \
+	grep -Eqx 'tlswatch run: zh[0-9]+: another tlswatch agent watches this interface; leaving it to that one' \
+	"$tmp/default.stderr"
+tap_eq "default set: the storm agent's filters are all still there" "$STORM" "$(storm_filters)"
 
 kill -STOP "$A5"
 storm_batch del

@@ -307,7 +307,25 @@ tn_stop_s_server() {
 		tn_bail "openssl s_server still listening"
 }
 
+# A self-signed P-256 certificate for CN: DIR/cert.pem, DIR/key.pem.
+tn_ec_cert() { # dir, common name
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$1/key.pem" -out "$1/cert.pem" -days 2 \
+		-subj "/CN=$2" >"$1/openssl.log" 2>&1 ||
+		tn_bail "cannot make a test certificate"
+}
+
 # --- the agent and tcpdump --------------------------------------------------
+
+TN_TC_PRIO=29815       # TW_TC_PRIORITY (include/tlswatch/event.h)
+
+# How many tlswatch filters (ingress + egress) IFACE has, in namespace NS
+# if given.
+tn_filters_on() { # iface, [netns]
+	{ tc ${2:+-n "$2"} filter show dev "$1" ingress
+	  tc ${2:+-n "$2"} filter show dev "$1" egress; } 2>/dev/null |
+		grep -c "pref $TN_TC_PRIO .*handle "
+}
 
 # Starts `tlswatch run` on the host end; waits for its "started" event.
 # Sets TN_AGENT_PID. Extra arguments go to tlswatch run.

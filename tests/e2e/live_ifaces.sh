@@ -28,12 +28,8 @@ tn_require_root live_ifaces
 tn_require_cmds openssl ip tc ss
 tn_require_tlswatch
 
-TW_PRIO=29815          # TW_TC_PRIORITY (include/tlswatch/event.h)
 tmp=$(tn_tmpdir)
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 2 \
-	-subj /CN=ifaces.test >"$tmp/openssl.log" 2>&1 ||
-	tn_bail "cannot make a test certificate"
+tn_ec_cert "$tmp" ifaces.test
 
 tn_setup lif
 NEW_IF=lx$$a            # matches the glob
@@ -50,10 +46,6 @@ ip netns exec "$TN_NS" openssl s_server -quiet -www -accept 443 \
 tn_bg $!
 tn_wait_listen 10 443 || tn_bail "openssl s_server did not start"
 
-filters_on() { # iface: tlswatch filters (ingress + egress)
-	{ tc filter show dev "$1" ingress; tc filter show dev "$1" egress; } 2>/dev/null |
-		grep -c "pref $TW_PRIO .*handle "
-}
 handshake() { # peer address
 	echo | timeout 10 openssl s_client -connect "$1:443" \
 		-servername ifaces.test >/dev/null 2>&1
@@ -94,7 +86,7 @@ tap_eq "start: the glob matches nothing yet, one interface attached" \
 # --- an interface that appears --------------------------------------------
 add_veth "$NEW_IF"
 wait_event 10 "$(agent_event interface_added "$NEW_IF")" "added: announced by an interface_added event"
-tap_eq "added: one filter per direction on it" 2 "$(filters_on "$NEW_IF")"
+tap_eq "added: one filter per direction on it" 2 "$(tn_filters_on "$NEW_IF")"
 handshake "$NEW_PEER4" || tap_fail "handshake through $NEW_IF failed"
 wait_event 10 "$(handshake_from "$NEW_IF")" "added: its handshake is reported with it as source"
 tap_eq "added: exactly one handshake from it" 1 "$(count "$(handshake_from "$NEW_IF")")"
@@ -115,7 +107,7 @@ kill -0 "$TN_AGENT_PID" 2>/dev/null && tap_ok "removed: the agent runs on" ||
 add_veth "$NEW_IF"
 tn_wait_cmd 10 sh -c "[ \$(grep -Ec '$(agent_event interface_added "$NEW_IF")' '$log') -eq 2 ]" &&
 	tap_ok "back: announced again" || tap_fail "back: announced again"
-tap_eq "back: one filter per direction on it" 2 "$(filters_on "$NEW_IF")"
+tap_eq "back: one filter per direction on it" 2 "$(tn_filters_on "$NEW_IF")"
 handshake "$NEW_PEER4" || tap_fail "handshake through $NEW_IF (again) failed"
 tn_wait_cmd 10 sh -c "[ \$(grep -Ec '$(handshake_from "$NEW_IF")' '$log') -eq 2 ]" &&
 	tap_ok "back: its handshake is reported" || tap_fail "back: its handshake is reported"
@@ -127,9 +119,9 @@ tap_eq "events: interface_added exactly twice, for $NEW_IF only" 2 \
 tap_eq "events: interface_removed exactly once" 1 "$(count '"state":"interface_removed"')"
 tap_eq "events: no error" 0 "$(count '"state":"error"')"
 grep '"state":"error"' "$log" | grep -o '"message":"[^"]*"' | sed 's/^/#   /'
-tap_eq "not matching: no filter on $OTHER_IF" 0 "$(filters_on "$OTHER_IF")"
-tap_eq "SIGTERM: no filter left on $NEW_IF (attached later)" 0 "$(filters_on "$NEW_IF")"
-tap_eq "SIGTERM: no filter left on $TN_HOST_IF" 0 "$(filters_on "$TN_HOST_IF")"
+tap_eq "not matching: no filter on $OTHER_IF" 0 "$(tn_filters_on "$OTHER_IF")"
+tap_eq "SIGTERM: no filter left on $NEW_IF (attached later)" 0 "$(tn_filters_on "$NEW_IF")"
+tap_eq "SIGTERM: no filter left on $TN_HOST_IF" 0 "$(tn_filters_on "$TN_HOST_IF")"
 tap_check "SIGTERM: the clsact qdisc it created on $NEW_IF is gone" \
 	sh -c "! tc qdisc show dev '$NEW_IF' | grep -q clsact"
 
@@ -151,6 +143,6 @@ handshake "$NEW_PEER4" || tap_fail "handshake through $NEW_IF (glob alone) faile
 wait_event 10 "$(handshake_from "$NEW_IF")" "glob alone: its handshake is reported"
 tn_stop_agent
 tap_eq "glob alone: SIGTERM, exit 0" 0 "$?"
-tap_eq "glob alone: no filter left on $NEW_IF" 0 "$(filters_on "$NEW_IF")"
+tap_eq "glob alone: no filter left on $NEW_IF" 0 "$(tn_filters_on "$NEW_IF")"
 
 echo "# $TN_TESTS tests, $TN_FAILED failed"

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +31,8 @@
 #define IF_B "twt1"
 #define FOREIGN_PRIO 100
 #define FOREIGN_HANDLE 1
+#define TW_XSTR(x) #x
+#define TW_STR(x) TW_XSTR(x)
 
 static const uint16_t port443 = 443;
 
@@ -242,6 +247,94 @@ static void test_killed_agent_leaves_filter_and_restart_takes_over(void)
 	CHECK(!has_clsact());
 }
 
+/* A second agent on a watched interface is refused and touches nothing:
+ * the first one's filters and qdisc stay, before and after. */
+static void test_live_agents_filter_is_never_taken_over(void)
+{
+	const char *ifs[] = { IF_A };
+	char err[256] = "";
+	struct live *first, *second;
+	int rc;
+
+	CHECK(net_reset());
+	first = open_a();
+	CHECK(first != NULL);
+	second = open_on(ifs, 1, err, sizeof(err), &rc);
+	CHECK(second == NULL);
+	CHECK_INT(rc, -EBUSY);
+	CHECK_STR(err, IF_A ": another tlswatch agent watches this interface; "
+		  "leaving it to that one");
+	CHECK_INT(live_cleanup_stale(IF_A), -EBUSY);
+	/* the first agent's filters and qdisc, untouched */
+	CHECK(has_clsact());
+	CHECK(ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	CHECK(ours_at(BPF_TC_EGRESS, TW_TC_HANDLE_OWN));
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_SHARED));
+	live_close(first);
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	CHECK(!has_clsact());
+	/* the interface is free again once the first let go */
+	second = open_a();
+	CHECK(second != NULL);
+	CHECK(ours_at(BPF_TC_EGRESS, TW_TC_HANDLE_OWN));
+	live_close(second);
+}
+
+#define MANY_PAIRS 133    /* a plain number: the shell loop counts to it */
+_Static_assert(2 * MANY_PAIRS > LIVE_MAX_IFACES, "more veth ends than slots");
+
+/* Holds @name as another live agent would (see live_tc.h): its fd, or -1. */
+static int hold_as_other_agent(const char *name)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "tlswatch-tc-%u",
+			 if_nametoindex(name));
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa,
+			    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Refusals use up no interface slot: an agent refused more interfaces
+ * than LIVE_MAX_IFACES (another agent's, under a glob) can still attach
+ * the next one. */
+static void test_refused_interfaces_use_no_slot(void)
+{
+	struct live_opts o = {
+		.ports = &port443, .n_ports = 1, .ringbuf_bytes = 1 << 16,
+		.any_link = true,
+	};
+	int holds[2 * MANY_PAIRS], i, busy = 0;
+	struct live *l = NULL;
+	char err[256] = "", name[IF_NAMESIZE];
+
+	CHECK(net_reset());
+	CHECK_INT(sh("for i in $(seq " TW_STR(MANY_PAIRS) "); do "
+		     "echo \"link add tws$i type veth peer name twp$i\"; done "
+		     ">/tmp/test_live_tc.batch && ip -batch /tmp/test_live_tc.batch && "
+		     "rm /tmp/test_live_tc.batch"), 0);
+	CHECK_INT(live_open(&o, &l, err, sizeof(err)), 0);
+	for (i = 0; i < 2 * MANY_PAIRS; i++) {
+		snprintf(name, sizeof(name), "tw%c%d", i % 2 ? 'p' : 's', i / 2 + 1);
+		holds[i] = hold_as_other_agent(name);
+		busy += l && live_attach_iface(l, name, err, sizeof(err)) == -EBUSY;
+	}
+	CHECK_INT(busy, 2 * MANY_PAIRS);
+	CHECK_INT(l ? live_attach_iface(l, IF_A, err, sizeof(err)) : -1, 0);
+	CHECK(ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	live_close(l);
+	for (i = 0; i < 2 * MANY_PAIRS; i++)
+		if (holds[i] >= 0)
+			close(holds[i]);
+	sh("for i in $(seq " TW_STR(MANY_PAIRS) "); do echo \"link del tws$i\"; done "
+	   ">/tmp/test_live_tc.batch && ip -batch /tmp/test_live_tc.batch; "
+	   "rm -f /tmp/test_live_tc.batch");
+}
+
 static void test_cleanup_stale_removes_killed_agents_leftovers(void)
 {
 	CHECK(net_reset());
@@ -320,6 +413,38 @@ static void test_interface_deleted_while_attached_closes_quietly(void)
 	CHECK(if_nametoindex(IF_A) == 0);
 }
 
+/* After lost notifications: only the interfaces that are gone are
+ * forgotten, once each; one made again under the same name is attached
+ * again (it is free: the old one's hold went with it). */
+static void test_forget_gone_forgets_only_deleted_interfaces(void)
+{
+	const char *ifs[] = { IF_A, "twt2" };
+	const char *const *names;
+	char err[256] = "";
+	struct live *l;
+	int rc;
+
+	CHECK(net_reset());
+	CHECK_INT(sh("ip link del twt2 2>/dev/null; ip link add twt2 type veth peer name twt3"), 0);
+	l = open_on(ifs, 2, err, sizeof(err), &rc);
+	CHECK_INT(rc, 0);
+	if (!l)
+		return;
+	CHECK(live_forget_gone(l) == NULL);
+	CHECK_INT(sh("ip link del " IF_A), 0);
+	CHECK_STR(live_forget_gone(l), IF_A);
+	CHECK(live_forget_gone(l) == NULL);
+	CHECK_INT(live_ifaces(l, &names), 1);
+	CHECK_STR(names[0], "twt2");
+	CHECK(net_reset());
+	CHECK_INT(live_attach_iface(l, IF_A, err, sizeof(err)), 0);
+	CHECK(ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	CHECK_INT(live_ifaces(l, &names), 2);
+	live_close(l);
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	sh("ip link del twt2");
+}
+
 static void test_default_ifaces_are_up_and_not_loopback(void)
 {
 	char **names = NULL;
@@ -346,11 +471,14 @@ int main(void)
 	RUN_TEST(test_existing_clsact_and_foreign_filter_survive_close);
 	RUN_TEST(test_filter_added_by_another_tool_keeps_our_qdisc);
 	RUN_TEST(test_killed_agent_leaves_filter_and_restart_takes_over);
+	RUN_TEST(test_live_agents_filter_is_never_taken_over);
+	RUN_TEST(test_refused_interfaces_use_no_slot);
 	RUN_TEST(test_cleanup_stale_removes_killed_agents_leftovers);
 	RUN_TEST(test_cleanup_stale_on_shared_qdisc_keeps_it);
 	RUN_TEST(test_failed_open_names_interface_and_rolls_back);
 	RUN_TEST(test_interface_named_twice_is_attached_once);
 	RUN_TEST(test_interface_deleted_while_attached_closes_quietly);
+	RUN_TEST(test_forget_gone_forgets_only_deleted_interfaces);
 	RUN_TEST(test_default_ifaces_are_up_and_not_loopback);
 	return CHECK_EXIT_CODE();
 }

@@ -267,6 +267,10 @@ static enum agent_status agent_attach(struct agent *ag, char *err, size_t errlen
 	st = agent_list_ifaces(ag, err, errlen);
 	if (st != AGENT_OK)
 		return st;
+	if (agent_links_leave_busy(ag) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return AGENT_ERR_INTERNAL;
+	}
 	lo.ifaces = (const char **)ag->default_ifaces;
 	while (ag->default_ifaces[lo.n_ifaces])
 		lo.n_ifaces++;
@@ -395,6 +399,7 @@ enum agent_status agent_run(const struct agent_opts *o, char *err, size_t errlen
 		agent_report(&ag, "started", NULL);
 		if (o->start_problem)
 			agent_report(&ag, "error", o->start_problem);
+		agent_links_report_busy(&ag);
 		pr_info("attached to %d interface%s\n", ag.n_attached,
 			ag.n_attached == 1 ? "" : "s");
 		rc = loop_run(ag.loop, &stop_requested, SINK_TICK_MS, on_turn, &ag);

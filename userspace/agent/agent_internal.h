@@ -29,6 +29,13 @@ struct agent {
 	int n_attached;
 	char **default_ifaces;         /* the interfaces found at start */
 	int links_fd;                  /* rtnetlink link notifications, or -1 */
+	bool links_lost;               /* some were lost: list the links again */
+	/* interfaces another agent watches, by ifindex: reported once each
+	 * (agent_links.c) */
+	int busy[LIVE_MAX_IFACES];
+	int n_busy;
+	char **busy_at_start;          /* why each glob match left out at
+					* start was, NULL-terminated */
 	struct uprobes *uprobes;       /* --uprobes, or NULL */
 	bool uprobes_used;             /* they were attached (counters) */
 };
@@ -51,6 +58,12 @@ void agent_read_counters(void *ctx, struct counter_values *cv);
 int agent_links_open(struct agent *ag);
 void agent_links_close(struct agent *ag);
 void agent_links_ready(void *ctx, int fd, short revents);
+/* After listing at start: takes out of default_ifaces the glob matches
+ * another live agent watches (an exact --iface stays: attaching it then
+ * fails), to report them once started with agent_links_report_busy(), as
+ * if they had appeared later. 0 or -ENOMEM. */
+int agent_links_leave_busy(struct agent *ag);
+void agent_links_report_busy(struct agent *ag);
 /* --uprobes (agent_uprobes.c): attaches after the pipeline exists, so
  * that the server's views reach it. A failure of 'auto' is reported as an
  * "error" event and the agent runs without them; a failure of explicit

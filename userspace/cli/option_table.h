@@ -253,7 +253,8 @@
 	X(CMD_TOP | CMD_A | CMD_I, 4, "internal error (out of memory)")        \
 	X(CMD_R, 4,                                                            \
 	  "an --iface that does not exist (refused before anything is "        \
-	  "created), loading or attaching the eBPF program failed (the "       \
+	  "created), an interface another running tlswatch agent watches, "   \
+	  "loading or attaching the eBPF program failed (the "                 \
 	  "message says why), a --uprobes library that cannot be hooked, or "  \
 	  "another internal error")
 

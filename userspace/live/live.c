@@ -277,7 +277,7 @@ static int attach_one(struct live *l, const char *name, bool l2, char *err,
 	struct bpf_program *prog = l2 ? l->skel->progs.tlswatch
 				      : l->skel->progs.tlswatch_l3;
 	struct live_tc *t;
-	int fd = bpf_program__fd(prog), r;
+	int fd = bpf_program__fd(prog), n_before, r;
 
 	if (fd < 0) {
 		/* only the programs the first interfaces needed were loaded */
@@ -285,12 +285,18 @@ static int attach_one(struct live *l, const char *name, bool l2, char *err,
 			 name, l2 ? "Ethernet" : "IP-only");
 		return -EPROTONOSUPPORT;
 	}
+	n_before = l->n_tc;
 	t = tc_slot(l, name);
 	if (!t) {
 		snprintf(err, errlen, "%s: already %d interfaces", name, LIVE_MAX_IFACES);
 		return -ENOSPC;
 	}
 	r = live_tc_attach(t, name, fd, err, errlen);
+	/* a new slot never attached is given back (nothing points into
+	 * it): interfaces refused, another agent's, do not use up
+	 * LIVE_MAX_IFACES */
+	if (r && l->n_tc > n_before)
+		l->n_tc = n_before;
 	list_attached(l);
 	return r;
 }
@@ -335,6 +341,23 @@ const char *live_forget_iface(struct live *l, int ifindex)
 		live_tc_forget(t);
 		list_attached(l);
 		return t->name;
+	}
+	return NULL;
+}
+
+const char *live_forget_gone(struct live *l)
+{
+	char name[IF_NAMESIZE];
+	int i;
+
+	for (i = 0; i < l->n_tc; i++) {
+		const struct live_tc *t = &l->tc[i];
+
+		if (!(t->ingress || t->egress) ||
+		    if_indextoname((unsigned int)t->ifindex, name) ||
+		    (errno != ENXIO && errno != ENODEV))
+			continue;
+		return live_forget_iface(l, t->ifindex);
 	}
 	return NULL;
 }

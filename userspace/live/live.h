@@ -43,7 +43,7 @@
 #define LIVE_MAX_BATCH_MS 25
 
 /* Interfaces one agent attaches to, over its run (one that comes back
- * under the same name counts once). */
+ * under the same name counts once; one whose attach failed, not at all). */
 #define LIVE_MAX_IFACES 256
 
 struct live;
@@ -91,7 +91,7 @@ struct live_meta {
 /*
  * Loads the program, fills the watched ports, attaches to TC ingress and
  * egress of every interface in @o (replacing our own stale filter left by
- * a killed agent). On failure detaches whatever it had attached, writes a
+ * a killed agent; -EBUSY if a live agent watches one). On failure detaches whatever it had attached, writes a
  * message naming the interface into @err and returns -errno.
  */
 int live_open(const struct live_opts *o, struct live **out, char *err,
@@ -184,7 +184,8 @@ int live_ifaces(const struct live *l, const char *const **names);
 
 /*
  * Attaches to @name, an interface that appeared after live_open() (or came
- * back). 0; -EEXIST if it is attached already; -ENOSPC past
+ * back). 0; -EEXIST if it is attached already; -EBUSY if another live
+ * agent watches it; -ENOSPC past
  * LIVE_MAX_IFACES; -EPROTONOSUPPORT for a link type whose program was not
  * loaded (see live_opts.any_link); other -errno. @err then says why.
  */
@@ -196,6 +197,14 @@ int live_attach_iface(struct live *l, const char *name, char *err, size_t errlen
  * Returns its name (valid as long as @l), or NULL if it was not attached.
  */
 const char *live_forget_iface(struct live *l, int ifindex);
+
+/*
+ * After link notifications were lost: forgets one attached interface that
+ * no longer exists (its ifindex is gone, and our filters with it) and
+ * returns its name as live_forget_iface(); NULL when every attached one
+ * is still there. Call it until NULL.
+ */
+const char *live_forget_gone(struct live *l);
 
 /* Detaches exactly what live_open() attached, then frees @l. NULL is ok. */
 void live_close(struct live *l);
@@ -222,9 +231,16 @@ bool live_iface_matches(const char *const *patterns, int n, const char *name);
 bool live_iface_is_pattern(const char *name);
 
 /*
+ * Whether another live tlswatch agent watches @name now: 1 (@err then says
+ * so, as live_attach_iface() would), 0, or -errno.
+ */
+int live_iface_busy(const char *name, char *err, size_t errlen);
+
+/*
  * Removes tlswatch filters left on @iface by an agent that was killed, and
  * the clsact qdisc if a tlswatch agent created it and nothing else uses it.
- * Returns the number of filters removed, or -errno.
+ * Returns the number of filters removed, or -errno: -EBUSY when a live
+ * agent watches @iface (its filters are not stale).
  */
 int live_cleanup_stale(const char *iface);
 

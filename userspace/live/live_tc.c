@@ -2,12 +2,14 @@
 /* TC clsact attach/detach with ownership rules; see live_tc.h. */
 #include <errno.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <net/if_arp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <linux/netlink.h>
@@ -55,6 +57,76 @@ int live_tc_link_has_l2(const char *name)
 	default:
 		return -EPROTONOSUPPORT;
 	}
+}
+
+/*
+ * Holds @t's interface for this process (see live_tc.h): binds the
+ * abstract unix socket "tlswatch-tc-IFINDEX". Abstract names belong to
+ * the network namespace, as ifindexes do, so the index alone names the
+ * interface. -EBUSY, with a message, when a live agent holds it.
+ */
+static int iface_hold(struct live_tc *t, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, n, r;
+
+	/* sun_path[0] stays '\0': the abstract namespace, no file */
+	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "tlswatch-tc-%d",
+		     t->ifindex);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: holding the interface: %s", t->name,
+			 strerror(errno));
+		return r;
+	}
+	if (bind(fd, (struct sockaddr *)&sa,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0) {
+		r = errno == EADDRINUSE ? -EBUSY : -errno;
+		if (r == -EBUSY)
+			snprintf(err, errlen, "%s: another tlswatch agent watches this "
+				 "interface; leaving it to that one", t->name);
+		else
+			snprintf(err, errlen, "%s: holding the interface: %s", t->name,
+				 strerror(errno));
+		close(fd);
+		return r;
+	}
+	t->hold_fd = fd;
+	t->held = true;
+	return 0;
+}
+
+static void iface_release(struct live_tc *t)
+{
+	if (!t->held)
+		return;
+	close(t->hold_fd);
+	t->held = false;
+}
+
+/* A detached @t for the interface @name now has: 0 or -errno. */
+static int tc_of_name(struct live_tc *t, const char *name)
+{
+	memset(t, 0, sizeof(*t));
+	if (strlen(name) >= sizeof(t->name))
+		return -ENAMETOOLONG;
+	strcpy(t->name, name);
+	t->ifindex = (int)if_nametoindex(name);
+	return t->ifindex ? 0 : -errno;
+}
+
+int live_iface_busy(const char *name, char *err, size_t errlen)
+{
+	struct live_tc t;
+	int r;
+
+	r = tc_of_name(&t, name);
+	if (r)
+		return r;
+	r = iface_hold(&t, err, errlen);
+	iface_release(&t);
+	return r == -EBUSY ? 1 : r;
 }
 
 /* Is a filter with our priority and @handle on @point? */
@@ -142,18 +214,17 @@ int live_tc_attach(struct live_tc *t, const char *name, int prog_fd,
 	uint32_t other;
 	int r;
 
-	memset(t, 0, sizeof(*t));
-	if (strlen(name) >= sizeof(t->name)) {
-		snprintf(err, errlen, "%s: interface name too long", name);
-		return -ENAMETOOLONG;
-	}
-	strcpy(t->name, name);
-	t->ifindex = (int)if_nametoindex(name);
-	if (!t->ifindex) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+	iface_release(t);
+	r = tc_of_name(t, name);
+	if (r) {
+		snprintf(err, errlen, "%s: %s", name, r == -ENAMETOOLONG ?
+			 "interface name too long" : strerror(-r));
 		return r;
 	}
+	/* before touching TC: a live agent's filter is never replaced */
+	r = iface_hold(t, err, errlen);
+	if (r)
+		return r;
 	hook.ifindex = t->ifindex;
 	r = bpf_tc_hook_create(&hook);
 	if (r == 0) {
@@ -165,6 +236,7 @@ int live_tc_attach(struct live_tc *t, const char *name, int prog_fd,
 	} else {
 		snprintf(err, errlen, "%s: creating the clsact qdisc: %s", name,
 			 strerror(-r));
+		iface_release(t);
 		return r;
 	}
 	t->handle = t->qdisc_ours ? TW_TC_HANDLE_OWN : TW_TC_HANDLE_SHARED;
@@ -198,6 +270,7 @@ void live_tc_detach(struct live_tc *t)
 		filter_remove(t->ifindex, t->name, BPF_TC_EGRESS, t->handle);
 	t->ingress = t->egress = false;
 	qdisc_release(t);
+	iface_release(t);
 }
 
 void live_tc_forget(struct live_tc *t)
@@ -206,6 +279,7 @@ void live_tc_forget(struct live_tc *t)
 		 t->ifindex);
 	t->ingress = t->egress = t->qdisc_ours = false;
 	t->ifindex = 0;
+	iface_release(t);
 }
 
 /* Counts the filters of one clsact block (@parent) that are not ours. */
@@ -301,27 +375,27 @@ int live_cleanup_stale(const char *iface)
 	static const enum bpf_tc_attach_point points[] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
 	static const uint32_t handles[] = { TW_TC_HANDLE_OWN, TW_TC_HANDLE_SHARED };
 	struct live_tc t;
-	int removed = 0;
+	char err[128];
+	int removed = 0, r;
 	size_t i, j;
 
-	memset(&t, 0, sizeof(t));
-	if (strlen(iface) >= sizeof(t.name))
-		return -ENAMETOOLONG;
-	strcpy(t.name, iface);
-	t.ifindex = (int)if_nametoindex(iface);
-	if (!t.ifindex)
-		return -errno;
-	for (i = 0; i < 2; i++) {
-		for (j = 0; j < 2; j++) {
-			int r = filter_remove(t.ifindex, iface, points[i], handles[j]);
-
-			if (r < 0)
-				return r;
-			removed += r;
+	r = tc_of_name(&t, iface);
+	if (r)
+		return r;
+	/* a live agent's filters are not stale */
+	r = iface_hold(&t, err, sizeof(err));
+	if (r)
+		return r;
+	for (i = 0; i < 2 && r >= 0; i++) {
+		for (j = 0; j < 2 && r >= 0; j++) {
+			r = filter_remove(t.ifindex, iface, points[i], handles[j]);
+			removed += r > 0 ? r : 0;
 			if (r > 0 && handles[j] == TW_TC_HANDLE_OWN)
 				t.qdisc_ours = true;
 		}
 	}
-	qdisc_release(&t);
-	return removed;
+	if (r >= 0)
+		qdisc_release(&t);
+	iface_release(&t);
+	return r < 0 ? r : removed;
 }

@@ -49,6 +49,17 @@ assert_eq "text report: other.test keeps its hostname_mismatch after rsa.test se
 	'other.test:hostname_mismatch' \
 	"$(awk '/^  [a-z]/ { name = $1 } /^      critical hostname_mismatch:/ { print name ":hostname_mismatch" }' "$T_TMP/text.out")"
 
+# A failure rate leaves incomplete handshakes out (README): the capture cut
+# after the first of rsa.test's two refused handshakes: failed 1, incomplete 1.
+editcap -r "$CAPS/tls12_reject_unknown_ca.pcap" "$T_TMP/cut.pcap" 1-18 >/dev/null
+"$TW" analyze --html "$T_TMP/cut.html" "$T_TMP/cut.pcap" >"$T_TMP/text.out" 2>/dev/null
+assert_eq "text report: failed 1 of 1 ended (1 incomplete): failure rate 100.0%" \
+	"    handshakes 2: ok 0, failed 1, aborted 0, incomplete 1; failure rate 100.0%" \
+	"$(grep '^    handshakes ' "$T_TMP/text.out")"
+assert_eq "HTML page: the same rate" \
+	"<p>2 handshakes: ok 0, failed 1, aborted 0, incomplete 1; failure rate 100.0%</p>" \
+	"$(grep -o '<p>2 handshakes: [^<]*</p>' "$T_TMP/cut.html")"
+
 run_json "$CAPS/tls12_staple.pcap"
 assert_eq "staple asked for: status good" good "$(hs tls12_staple 1 staple)"
 assert_eq "staple signed by the issuer in the chain: verified" true "$(hs tls12_staple 1 staple_verified)"

@@ -638,7 +638,9 @@ static void render_name_heading(const struct html_agg *a,
 			(unsigned long long)nr->outcomes[HS_FAILED],
 			(unsigned long long)nr->outcomes[HS_ABORTED],
 			(unsigned long long)nr->outcomes[HS_INCOMPLETE],
-			pct(nr->outcomes[HS_FAILED] + nr->outcomes[HS_ABORTED], nr->handshakes));
+			/* incomplete ones did not end: out of the rate */
+			pct(nr->outcomes[HS_FAILED] + nr->outcomes[HS_ABORTED],
+			    nr->handshakes - nr->outcomes[HS_INCOMPLETE]));
 }
 
 static void render_run(const struct html_agg *a, const struct html_name *nr,

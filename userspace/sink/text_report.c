@@ -299,7 +299,8 @@ static void print_names(struct text_report *r)
 			(unsigned long long)nr->outcomes[HS_FAILED],
 			(unsigned long long)nr->outcomes[HS_ABORTED],
 			(unsigned long long)nr->outcomes[HS_INCOMPLETE],
-			percent(failures, nr->handshakes));
+			/* incomplete ones did not end: out of the rate */
+			percent(failures, nr->handshakes - nr->outcomes[HS_INCOMPLETE]));
 		if (nr->tunnelled)
 			fprintf(r->out, "    through a tunnel: %llu (the first: %s)\n",
 				(unsigned long long)nr->tunnelled, nr->tunnel);

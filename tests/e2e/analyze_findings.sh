@@ -44,6 +44,10 @@ assert_eq "self-signed leaf served alone: chain of one" \
 	"$CAPS/tls12_staple.pcap" >"$T_TMP/text.out" 2>/dev/null
 assert_eq "text report: the stale staple of handshake 1 is kept after handshake 2 asked for none" 1 \
 	"$(grep -c '^      warning  stale_staple: staple is ' "$T_TMP/text.out")"
+"$TW" analyze -q --db "$T_TMP/staple.db" --staple-max-age 1 --ca-file tests/data/pki/root.crt \
+	"$CAPS/tls12_staple.pcap" >/dev/null 2>&1
+assert_eq "inventory: the row keeps the stale staple handshake 2 could not show" "findings stale_staple" \
+	"$("$TW" inventory --db "$T_TMP/staple.db" | grep -o 'findings .*')"
 "$TW" analyze "$CAPS/tls12_hostname_mismatch.pcap" "$CAPS/tls12_rsa.pcap" >"$T_TMP/text.out" 2>/dev/null
 assert_eq "text report: other.test keeps its hostname_mismatch after rsa.test served the same certificate" \
 	'other.test:hostname_mismatch' \

@@ -105,6 +105,8 @@ struct inventory_sighting {
 	int64_t not_before, not_after;
 	uint64_t ts_us;          /* packet time */
 	const char *findings;    /* "expired,untrusted" or "" */
+	bool staple_unknown;     /* the handshake could not show the staple:
+	                          * the row keeps its staple findings */
 	uint64_t rollback_us;    /* non-zero: record this rollback evidence
 	                          * on the row (written at once) */
 	const char *rollback_evidence;
@@ -112,7 +114,8 @@ struct inventory_sighting {
 
 /*
  * Records a sighting: inserts the row or widens first/last seen, counts
- * it and replaces the findings. *@created (may be NULL) says whether the
+ * it and replaces the findings (a sighting with staple_unknown keeps the
+ * row's revoked_staple and stale_staple, as the cert events do). *@created (may be NULL) says whether the
  * row is new. 0, or -1 with @err.
  *
  * A further sighting of a row this process has already written (and not
@@ -150,10 +153,12 @@ int inventory_reopen(const char *path, struct inventory **out, char *err,
  * with @err (they stay counted, for the next try). */
 int inventory_flush(struct inventory *inv, char *err, size_t errlen);
 
-/* Replaces the findings text of one row (a later OCSP/CRL answer). */
+/* Replaces the findings text of one row (a later OCSP/CRL answer); with
+ * @staple_unknown the row's staple findings stay. */
 int inventory_set_findings(struct inventory *inv, const char *name,
 			   const char *addr, uint16_t port, const char *sha256,
-			   const char *findings, char *err, size_t errlen);
+			   const char *findings, bool staple_unknown,
+			   char *err, size_t errlen);
 
 /* A row, as read back. */
 struct inventory_leaf {

@@ -645,9 +645,14 @@ static void test_names_beyond_a_seconds_bound_are_counted(void)
 	f.second = html_agg_new();
 	CHECK(f.ref && f.second && back);
 	feed_open(&f, p);
+	/* the 8 names past the bound: 5 failed, 2 aborted, 1 incomplete */
 	for (i = 0; i < HTML_MAX_NAMES + 8; i++) {
+		enum hs_outcome o = i < HTML_MAX_NAMES ? HS_OK :
+				    i < HTML_MAX_NAMES + 5 ? HS_FAILED :
+				    i < HTML_MAX_NAMES + 7 ? HS_ABORTED : HS_INCOMPLETE;
+
 		snprintf(name, sizeof(name), "n%02d.test", i);
-		feed_hs(&f, name, T0_S * US + (uint64_t)i, HS_OK, &cert_b, JA4_CRL, -1);
+		feed_hs(&f, name, T0_S * US + (uint64_t)i, o, &cert_b, JA4_CRL, -1);
 	}
 	feed_write(&f);
 	feed_close(&f);
@@ -655,8 +660,14 @@ static void test_names_beyond_a_seconds_bound_are_counted(void)
 	CHECK_INT(back->n_names, HTML_MAX_NAMES);
 	CHECK_INT(back->other_names_handshakes, 8);
 	CHECK_INT(back->sum.handshakes, HTML_MAX_NAMES + 8);
+	/* the overview's outcomes add up to its handshakes */
 	CHECK_INT(back->sum.outcomes[HS_OK], HTML_MAX_NAMES);
-	CHECK_INT(back->tl.b[0].handshakes, HTML_MAX_NAMES + 8);
+	CHECK_INT(back->sum.outcomes[HS_FAILED], 5);
+	CHECK_INT(back->sum.outcomes[HS_ABORTED], 2);
+	CHECK_INT(back->sum.outcomes[HS_INCOMPLETE], 1);
+	CHECK_INT(back->other_names_outcomes[HS_FAILED], 5);
+	CHECK_INT(back->tl.b[0].handshakes, HTML_MAX_NAMES + 7);   /* ended */
+	CHECK_INT(back->tl.b[0].failures, 7);
 	CHECK_INT(back->certs[0].handshakes, HTML_MAX_NAMES + 8);
 	html_agg_free(back);
 	html_agg_free(f.ref);
@@ -701,15 +712,18 @@ static void test_version_2_is_read_then_migrated_keeping_rows(void)
 	CHECK_INT(inventory_version(inv), 2);
 	inventory_close(inv);
 	CHECK_INT(db_peek(p, "PRAGMA user_version"), 2);
-	/* The agent opens it: the current version (5), the row kept, the
+	/* The agent opens it: the current version (6), the row kept, the
 	 * tables there. */
 	CHECK_INT(inventory_open(p, &inv, err, sizeof(err)), 0);
 	CHECK_INT(inventory_version(inv), INVENTORY_SCHEMA_VERSION);
 	inventory_close(inv);
-	CHECK_INT(INVENTORY_SCHEMA_VERSION, 5);
-	CHECK_INT(db_peek(p, "PRAGMA user_version"), 5);
+	CHECK_INT(INVENTORY_SCHEMA_VERSION, 6);
+	CHECK_INT(db_peek(p, "PRAGMA user_version"), 6);
 	CHECK_INT(db_peek(p, "SELECT count(*) FROM pragma_table_info('history_name')"
 			  " WHERE name LIKE 'no_cert_%' OR name = 'largest_chain'"), 5);
+	CHECK_INT(db_peek(p, "SELECT count(*) FROM pragma_table_info('history_second')"
+			  " WHERE name IN ('other_incomplete', 'other_ok', 'other_failed',"
+			  " 'other_aborted')"), 4);
 	CHECK_INT(db_peek(p, "SELECT count FROM served"), 7);
 	CHECK_INT(db_peek(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
 			  " AND name LIKE 'history_%'"), 9);

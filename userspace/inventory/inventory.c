@@ -145,6 +145,13 @@ static const char *const migrations[INVENTORY_SCHEMA_VERSION] = {
 	"ALTER TABLE history_name ADD COLUMN no_cert_too_large INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE history_name ADD COLUMN no_cert_truncated INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE history_name ADD COLUMN largest_chain INTEGER NOT NULL DEFAULT 0",
+	/* 6: the outcomes of the handshakes of names beyond a second's bound
+	 * (other_names), so that the report's overview counts them; rows
+	 * written before hold zeros. */
+	"ALTER TABLE history_second ADD COLUMN other_incomplete INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE history_second ADD COLUMN other_ok INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE history_second ADD COLUMN other_failed INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE history_second ADD COLUMN other_aborted INTEGER NOT NULL DEFAULT 0",
 };
 
 static const char sql_record[] =

@@ -29,7 +29,9 @@
  *   history_second  (second, handshakes, failures): the timeline; and
  *                   other_names, other_clients, other_clients_failures,
  *                   other_certs: what a second had beyond the report's
- *                   bounds (html_report.h), counted, not detailed
+ *                   bounds (html_report.h), counted, not detailed;
+ *                   other_incomplete, other_ok, other_failed,
+ *                   other_aborted (version 6): the outcomes of other_names
  *   history_name    (minute, name, server, incomplete, ok, failed,
  *                   aborted): a minute's outcomes of a name on the row
  *                   of its first server, its other servers with zeros
@@ -48,7 +50,8 @@
  * Readers of the served table read any version from
  * INVENTORY_READ_MIN_VERSION on: the versions after it only add tables
  * and columns, which a reader reads only from the version that added
- * them (INVENTORY_ROLLBACK_VERSION, INVENTORY_NO_CERT_VERSION).
+ * them (INVENTORY_ROLLBACK_VERSION, INVENTORY_NO_CERT_VERSION,
+ * INVENTORY_OTHER_OUTCOMES_VERSION).
  *
  * One connection per struct inventory, used from one thread.
  */
@@ -60,10 +63,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define INVENTORY_SCHEMA_VERSION 5
+#define INVENTORY_SCHEMA_VERSION 6
 #define INVENTORY_READ_MIN_VERSION 2
 #define INVENTORY_ROLLBACK_VERSION 4   /* rollback_us, rollback_evidence */
 #define INVENTORY_NO_CERT_VERSION 5    /* history_name's no_cert_*, largest_chain */
+#define INVENTORY_OTHER_OUTCOMES_VERSION 6 /* history_second's other_incomplete.. */
 #define INVENTORY_BUSY_TIMEOUT_MS 5000
 /* Rows the table may hold (names come from clients): past it a sighting
  * of a new row is refused and counted, one of an existing row is still

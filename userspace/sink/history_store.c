@@ -33,18 +33,26 @@
 	" top_cert, top_cert_from, top_cert_count," \
 	" top_client, top_client_from, top_client_count, cert_findings"
 
+/* The outcomes of other_names, in enum hs_outcome's order (schema 6). */
+#define OTHER_OUTCOMES " other_incomplete, other_ok, other_failed, other_aborted"
+
 /* The writes, each prepared once:  X(ID, SQL) */
 #define HISTORY_WRITES(X)                                                      \
 	X(SECOND, "INSERT INTO history_second (second, handshakes, failures,"  \
-	  " other_names, other_clients, other_clients_failures, other_certs)"  \
-	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (second) DO UPDATE" \
+	  " other_names, other_clients, other_clients_failures, other_certs,"  \
+	  OTHER_OUTCOMES ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)" \
+	  " ON CONFLICT (second) DO UPDATE"                                    \
 	  " SET handshakes = handshakes + excluded.handshakes,"                \
 	  " failures = failures + excluded.failures,"                          \
 	  " other_names = other_names + excluded.other_names,"                 \
 	  " other_clients = other_clients + excluded.other_clients,"           \
 	  " other_clients_failures = other_clients_failures"                   \
 	  "  + excluded.other_clients_failures,"                               \
-	  " other_certs = other_certs + excluded.other_certs")                 \
+	  " other_certs = other_certs + excluded.other_certs,"                 \
+	  " other_incomplete = other_incomplete + excluded.other_incomplete,"  \
+	  " other_ok = other_ok + excluded.other_ok,"                          \
+	  " other_failed = other_failed + excluded.other_failed,"              \
+	  " other_aborted = other_aborted + excluded.other_aborted")           \
 	X(NAME, "INSERT INTO history_name (minute, name, server, incomplete,"  \
 	  " ok, failed, aborted, no_cert_resumed, no_cert_tls13,"              \
 	  " no_cert_too_large, no_cert_truncated, largest_chain)"              \
@@ -219,6 +227,7 @@ static int store_step(struct history_store *st, sqlite3_stmt *s, bool bound,
 struct second_row {
 	uint64_t second, handshakes, failures;
 	uint64_t other_names, other_clients, other_clients_failures, other_certs;
+	const uint64_t *other_outcomes;   /* HS_OUTCOME__COUNT, or NULL */
 };
 
 static int write_second(struct history_store *st, const struct second_row *r,
@@ -230,7 +239,12 @@ static int write_second(struct history_store *st, const struct second_row *r,
 			  bind_u64(s, 2, r->handshakes) && bind_u64(s, 3, r->failures) &&
 			  bind_u64(s, 4, r->other_names) && bind_u64(s, 5, r->other_clients) &&
 			  bind_u64(s, 6, r->other_clients_failures) &&
-			  bind_u64(s, 7, r->other_certs), err, errlen);
+			  bind_u64(s, 7, r->other_certs) &&
+			  bind_u64(s, 8, r->other_outcomes ? r->other_outcomes[HS_INCOMPLETE] : 0) &&
+			  bind_u64(s, 9, r->other_outcomes ? r->other_outcomes[HS_OK] : 0) &&
+			  bind_u64(s, 10, r->other_outcomes ? r->other_outcomes[HS_FAILED] : 0) &&
+			  bind_u64(s, 11, r->other_outcomes ? r->other_outcomes[HS_ABORTED] : 0),
+			  err, errlen);
 }
 
 /* The timeline's seconds; what went beyond the bounds goes with the
@@ -244,6 +258,7 @@ static int write_seconds(struct history_store *st, const struct html_agg *d,
 		.other_clients = d->other_clients_handshakes,
 		.other_clients_failures = d->other_clients_failures,
 		.other_certs = d->certs_untracked,
+		.other_outcomes = d->other_names_outcomes,
 	};
 	uint32_t i;
 
@@ -642,14 +657,21 @@ static void read_name(struct html_agg *a, sqlite3_stmt *s)
 
 static void read_second(struct html_agg *a, sqlite3_stmt *s)
 {
+	int o;
+
 	if (col_u64(s, 1))
 		html_agg_second(a, col_u64(s, 0), (uint32_t)col_u64(s, 1),
 				(uint32_t)col_u64(s, 2));
 	a->other_names_handshakes += col_u64(s, 3);
-	a->sum.handshakes += col_u64(s, 3);       /* in no name's outcomes */
+	a->sum.handshakes += col_u64(s, 3);       /* in no name's rows */
 	a->other_clients_handshakes += col_u64(s, 4);
 	a->other_clients_failures += col_u64(s, 5);
 	a->certs_untracked += col_u64(s, 6);
+	/* their outcomes (zeros before schema 6: the page says so) */
+	for (o = 0; o < HS_OUTCOME__COUNT; o++) {
+		a->other_names_outcomes[o] += col_u64(s, 7 + o);
+		a->sum.outcomes[o] += col_u64(s, 7 + o);
+	}
 }
 
 static void read_top(sqlite3_stmt *s, int col, struct html_top *t)
@@ -730,6 +752,12 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 	" sum(no_cert_resumed), sum(no_cert_tls13), sum(no_cert_too_large),"   \
 	" sum(no_cert_truncated), max(largest_chain)"
 #define NO_CERT_NONE " 0, 0, 0, 0, 0"
+/* The seconds; @other_outcomes: OTHER_OUTCOMES, or zeros for a file
+ * older than they are: history_store_load() picks one as second_sql. */
+#define READ_SECOND(other_outcomes)                                            \
+	"SELECT second, handshakes, failures, other_names, other_clients,"     \
+	" other_clients_failures, other_certs," other_outcomes                 \
+	" FROM history_second WHERE second" IN_SECONDS " ORDER BY second"
 #define HISTORY_READS(X)                                                       \
 	X(read_period, "SELECT p.name, p.server, p.sha256, c.subject,"         \
 	  " c.issuer, c.serial, c.key, c.not_before, c.not_after, p.first_us," \
@@ -745,10 +773,7 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 	X(read_finding, "SELECT sha256, kind, detail FROM history_finding"     \
 	  " ORDER BY rowid", false)                                            \
 	X(read_name, name_sql, false)                                          \
-	X(read_second, "SELECT second, handshakes, failures, other_names,"     \
-	  " other_clients, other_clients_failures, other_certs"                \
-	  " FROM history_second WHERE second" IN_SECONDS                       \
-	  " ORDER BY second", true)                                            \
+	X(read_second, second_sql, true)                                       \
 	X(read_spike, "SELECT " SPIKE_COLUMNS " FROM history_spike"            \
 	  " WHERE ts_us BETWEEN ?1 AND ?2 ORDER BY ts_us, rowid", true)        \
 	X(read_alert, "SELECT from_client, description, sum(count)"            \
@@ -791,6 +816,8 @@ int64_t history_store_load(struct sqlite3 *db, int version,
 {
 	const char *name_sql = version >= INVENTORY_NO_CERT_VERSION ?
 			       READ_NAME(NO_CERT_SUMS) : READ_NAME(NO_CERT_NONE);
+	const char *second_sql = version >= INVENTORY_OTHER_OUTCOMES_VERSION ?
+				 READ_SECOND(OTHER_OUTCOMES) : READ_SECOND(" 0, 0, 0, 0");
 	int64_t rows = 0, n;
 
 	/* One snapshot of the file for every read, while the agent writes. */

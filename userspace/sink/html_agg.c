@@ -318,6 +318,8 @@ void html_agg_handshake(struct html_agg *a, const struct hs_view *v)
 	nr = name_row(a, rec->has_sni ? rec->sni : "", rec->has_sni ? rec->sni_len : 0);
 	if (!nr) {
 		a->other_names_handshakes++;
+		if ((unsigned)rec->outcome < HS_OUTCOME__COUNT)
+			a->other_names_outcomes[rec->outcome]++;
 		return;
 	}
 	key = (struct run_key){
@@ -522,6 +524,8 @@ void html_agg_stored_name(struct html_agg *a, const char *name, size_t len,
 	a->sum.handshakes += n;
 	if (!nr) {
 		a->other_names_handshakes += n;
+		for (o = 0; o < HS_OUTCOME__COUNT; o++)
+			a->other_names_outcomes[o] += outcomes[o];
 		return;
 	}
 	for (o = 0; o < HS_OUTCOME__COUNT; o++)

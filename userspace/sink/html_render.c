@@ -169,6 +169,21 @@ static void render_head(const struct html_agg *a, FILE *f)
 	fputs("</h1>\n", f);
 }
 
+/* Handshakes of a history written before schema 6 whose names were
+ * folded past a second's bound have no outcome: say how many. */
+static void render_unrecorded_outcomes(const struct summary *s, FILE *f)
+{
+	uint64_t known = 0;
+	int o;
+
+	for (o = 0; o < HS_OUTCOME__COUNT; o++)
+		known += s->outcomes[o];
+	if (known < s->handshakes)
+		fprintf(f, "; <span id=\"ov-unrecorded\">%llu</span> with no outcome recorded "
+			"(names past the bound, history written before schema 6)",
+			(unsigned long long)(s->handshakes - known));
+}
+
 static void render_overview(const struct html_agg *a, FILE *f)
 {
 	const struct summary *s = &a->sum;
@@ -186,11 +201,13 @@ static void render_overview(const struct html_agg *a, FILE *f)
 		fprintf(f, "<tr><th>Handshakes</th><td class=\"n\" id=\"ov-handshakes\">%llu</td></tr>\n",
 			(unsigned long long)s->handshakes);
 		fprintf(f, "<tr><th>Outcomes</th><td>ok <b id=\"ov-ok\">%llu</b>, failed <b id=\"ov-failed\">%llu</b>, "
-			"aborted <b id=\"ov-aborted\">%llu</b>, incomplete <b id=\"ov-incomplete\">%llu</b></td></tr>\n",
+			"aborted <b id=\"ov-aborted\">%llu</b>, incomplete <b id=\"ov-incomplete\">%llu</b>",
 			(unsigned long long)s->outcomes[HS_OK],
 			(unsigned long long)s->outcomes[HS_FAILED],
 			(unsigned long long)s->outcomes[HS_ABORTED],
 			(unsigned long long)s->outcomes[HS_INCOMPLETE]);
+		render_unrecorded_outcomes(s, f);
+		fputs("</td></tr>\n", f);
 		fprintf(f, "<tr><th>Failure spikes</th><td class=\"n\" id=\"ov-spikes\">%llu</td></tr>\n",
 			(unsigned long long)s->spikes);
 	}
@@ -710,6 +727,30 @@ static void render_name(const struct html_agg *a, const struct html_name *nr, FI
 	render_no_cert(a, nr, f);
 }
 
+/* The names beyond the bound: how many handshakes, with what outcomes
+ * (the overview counts them); the history folds them each second. */
+static void render_other_names(const struct html_agg *a, FILE *f)
+{
+	const uint64_t *o = a->other_names_outcomes;
+	uint64_t known = o[HS_OK] + o[HS_FAILED] + o[HS_ABORTED] + o[HS_INCOMPLETE];
+
+	if (!a->other_names_handshakes)
+		return;
+	fprintf(f, "<p class=\"note\" id=\"other-names\">%llu handshakes of further names "
+		"not listed (at most %d names%s): ok %llu, failed %llu, aborted %llu, "
+		"incomplete %llu",
+		(unsigned long long)a->other_names_handshakes, HTML_MAX_NAMES,
+		a->from_history ? "; the agent's history keeps the first "
+				  "names of each second, the others are folded here" : "",
+		(unsigned long long)o[HS_OK], (unsigned long long)o[HS_FAILED],
+		(unsigned long long)o[HS_ABORTED], (unsigned long long)o[HS_INCOMPLETE]);
+	if (known < a->other_names_handshakes)
+		fprintf(f, "; the outcomes of %llu of them were not recorded "
+			"(history written before schema 6)",
+			(unsigned long long)(a->other_names_handshakes - known));
+	fputs(".</p>\n", f);
+}
+
 static void render_names(const struct html_agg *a, FILE *f)
 {
 	int n;
@@ -721,9 +762,7 @@ static void render_names(const struct html_agg *a, FILE *f)
 		      "came back after another is one row spanning both times.</p>\n", f);
 	for (n = 0; n < a->n_names; n++)
 		render_name(a, &a->names[n], f);
-	if (a->other_names_handshakes)
-		fprintf(f, "<p class=\"note\">%llu handshakes of further names not listed (at most %d names).</p>\n",
-			(unsigned long long)a->other_names_handshakes, HTML_MAX_NAMES);
+	render_other_names(a, f);
 	fputs("</section>\n", f);
 }
 

@@ -131,6 +131,7 @@ struct html_agg {
 	struct html_timeline tl;
 	int n_names;
 	uint64_t other_names_handshakes;
+	uint64_t other_names_outcomes[HS_OUTCOME__COUNT]; /* of those */
 	struct html_name names[HTML_MAX_NAMES];
 	int n_certs;
 	uint64_t certs_untracked;     /* distinct leaves beyond HTML_MAX_CERTS */

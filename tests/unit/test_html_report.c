@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "detect/spike.h"
 #include "common/html_escape.h"
 #include "html_page.h"
 #include "sink/html_report.h"
@@ -286,6 +287,59 @@ static void test_no_certificate_from_the_inventory_keeps_its_words(void)
 	html_agg_free(a);
 }
 
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while (hay && (hay = strstr(hay, needle))) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+static void add_spike(struct html_agg *a, enum spike_state state, const char *sni,
+		      uint64_t ts_us)
+{
+	struct spike_event ev = {
+		.state = state, .kind = SPIKE_SCOPE_SNI, .key = sni, .ts_us = ts_us,
+		.window_s = 5, .handshakes = 10, .failures = 9, .rate = 0.9,
+	};
+
+	html_agg_spike(a, &ev);
+}
+
+/* Past the bound the earliest episodes go whole, counted: the rows left
+ * are the latest incidents, each with its resolution; one still firing
+ * at the end stays so. */
+static void test_spikes_beyond_the_cap_keep_the_latest_episodes(void)
+{
+	struct html_agg *a = html_agg_new();
+	char *page;
+	int i, firing = 0;
+
+	CHECK(a != NULL);
+	add_spike(a, SPIKE_FIRING, "long.test", T0_US);
+	for (i = 0; i < 100; i++) {
+		add_spike(a, SPIKE_FIRING, "a.test", T0_US + (uint64_t)(10 * i + 1) * 1000000);
+		add_spike(a, SPIKE_RESOLVED, "a.test", T0_US + (uint64_t)(10 * i + 6) * 1000000);
+	}
+	add_spike(a, SPIKE_FIRING, "last.test", T0_US + 2000ull * 1000000);
+	CHECK_INT(a->n_spikes, HTML_MAX_SPIKES - 1);   /* 31 episodes and last.test */
+	CHECK_INT(a->spikes_dropped, 1 + 100 - 31);
+	for (i = 0; i < a->n_spikes; i++)
+		firing += a->spikes[i].state == SPIKE_FIRING;
+	CHECK_INT(firing, 32);
+	CHECK_INT(a->spikes[a->n_spikes - 2].ts_us, T0_US + 996ull * 1000000);
+	CHECK_STR(a->spikes[a->n_spikes - 1].key, "last.test");
+	page = html_page(a);
+	CHECK(page && strstr(page, "70 earlier spike episodes not listed"));
+	/* only last.test is still firing at the end */
+	CHECK_INT(count_of(page, "still firing at the end"), 1);
+	free(page);
+	html_agg_free(a);
+}
+
 int main(void)
 {
 	RUN_TEST(test_timeline_coarsens_past_its_columns);
@@ -295,6 +349,7 @@ int main(void)
 	RUN_TEST(test_serving_periods_follow_the_served_leaf);
 	RUN_TEST(test_runs_beyond_the_cap_grow_the_last_one);
 	RUN_TEST(test_clients_beyond_the_cap_are_counted_apart);
+	RUN_TEST(test_spikes_beyond_the_cap_keep_the_latest_episodes);
 	RUN_TEST(test_page_escapes_wire_strings);
 	RUN_TEST(test_escape_cuts_between_escapes);
 	RUN_TEST(test_no_certificate_says_why_from_handshakes);

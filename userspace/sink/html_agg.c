@@ -360,15 +360,53 @@ static void copy_top(struct html_top *t, const struct spike_top *src, int n)
 	t->count = src->count;
 }
 
-void html_agg_spike(struct html_agg *a, const struct spike_event *ev)
+static void spike_remove(struct html_agg *a, int i)
+{
+	memmove(&a->spikes[i], &a->spikes[i + 1],
+		(size_t)(a->n_spikes - i - 1) * sizeof(a->spikes[0]));
+	a->n_spikes--;
+}
+
+/* Makes room by leaving out the oldest episode whole: its firing event and
+ * its resolution (the next event of the same scope and key, if that one
+ * resolves it), or a resolution whose firing is not kept (not listed). */
+static void spike_drop_oldest(struct html_agg *a)
+{
+	const struct html_spike *s = &a->spikes[0];
+	int j;
+
+	if (s->state == SPIKE_FIRING) {
+		a->spikes_dropped++;
+		for (j = 1; j < a->n_spikes; j++) {
+			const struct html_spike *r = &a->spikes[j];
+
+			if (r->kind != s->kind || strcmp(r->key, s->key))
+				continue;
+			if (r->state == SPIKE_RESOLVED)
+				spike_remove(a, j);
+			break;
+		}
+	}
+	spike_remove(a, 0);
+}
+
+/* A zeroed slot at the end, the oldest episodes left out when full: the
+ * latest incidents are the ones to show. */
+static struct html_spike *spike_slot(struct html_agg *a)
 {
 	struct html_spike *s;
 
-	if (a->n_spikes == HTML_MAX_SPIKES) {
-		a->spikes_dropped++;
-		return;
-	}
+	if (a->n_spikes == HTML_MAX_SPIKES)
+		spike_drop_oldest(a);
 	s = &a->spikes[a->n_spikes++];
+	memset(s, 0, sizeof(*s));
+	return s;
+}
+
+void html_agg_spike(struct html_agg *a, const struct spike_event *ev)
+{
+	struct html_spike *s = spike_slot(a);
+
 	s->state = (uint8_t)ev->state;
 	s->kind = (uint8_t)ev->kind;
 	snprintf(s->key, sizeof(s->key), "%s", ev->key ? ev->key : "");
@@ -538,11 +576,7 @@ void html_agg_stored_name(struct html_agg *a, const char *name, size_t len,
 
 void html_agg_stored_spike(struct html_agg *a, const struct html_spike *s)
 {
-	if (a->n_spikes == HTML_MAX_SPIKES) {
-		a->spikes_dropped++;
-		return;
-	}
-	a->spikes[a->n_spikes++] = *s;
+	*spike_slot(a) = *s;
 	a->sum.spikes += s->state == SPIKE_FIRING;
 }
 

@@ -587,7 +587,8 @@ static void render_spikes(const struct html_agg *a, FILE *f)
 			render_spike_row(a, i, ++episode, f);
 	fputs("</table>\n", f);
 	if (a->spikes_dropped)
-		fprintf(f, "<p class=\"note\">%llu more spike events not listed (at most %d).</p>\n",
+		fprintf(f, "<p class=\"note\" id=\"spikes-dropped\">%llu earlier spike episodes "
+			"not listed (at most %d events kept, whole episodes, the latest).</p>\n",
 			(unsigned long long)a->spikes_dropped, HTML_MAX_SPIKES);
 }
 

@@ -24,7 +24,8 @@
  *     the last period grows; HTML_NAME_MAX_SERVERS server addresses, the
  *     periods of further ones are marked "other";
  *   - certificates: the first HTML_MAX_CERTS distinct leaves with details;
- *   - spike events: the first HTML_MAX_SPIKES;
+ *   - spike events: the latest HTML_MAX_SPIKES, whole episodes (a firing
+ *     event and its resolution); the earlier episodes are counted;
  *   - clients: the first HTML_MAX_CLIENTS JA4s; the top HTML_TOP_CLIENTS
  *     by failures are shown.
  */
@@ -137,7 +138,7 @@ struct html_agg {
 	uint64_t certs_untracked;     /* distinct leaves beyond HTML_MAX_CERTS */
 	struct html_cert certs[HTML_MAX_CERTS];
 	int n_spikes;
-	uint64_t spikes_dropped;
+	uint64_t spikes_dropped;      /* earlier episodes left out */
 	struct html_spike spikes[HTML_MAX_SPIKES];
 	uint64_t alerts[2][256];      /* [from_client][description] */
 	uint64_t encrypted_alerts[2];

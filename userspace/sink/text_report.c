@@ -53,6 +53,7 @@ struct text_report {
 	uint64_t encrypted_alerts[2];
 	char **spike_lines;
 	int n_spike_lines;
+	uint64_t spike_lines_left_out;  /* past REPORT_MAX_SPIKE_LINES */
 };
 
 /* The row of @ci served for the name @sni (NULL: none); the key is the
@@ -201,8 +202,10 @@ static void report_spike(struct text_report *r, const struct spike_event *ev)
 {
 	char line[600], **n;
 
-	if (r->n_spike_lines >= REPORT_MAX_SPIKE_LINES)
+	if (r->n_spike_lines >= REPORT_MAX_SPIKE_LINES) {
+		r->spike_lines_left_out++;
 		return;
+	}
 	format_spike(ev, line, sizeof(line));
 	n = realloc(r->spike_lines, (r->n_spike_lines + 1) * sizeof(*n));
 	if (!n)
@@ -478,6 +481,11 @@ static int report_summary(struct text_report *r, const struct summary *sum)
 		fprintf(r->out, "\nFailure spikes (timeline)\n");
 		for (i = 0; i < r->n_spike_lines; i++)
 			fprintf(r->out, "  %s\n", r->spike_lines[i]);
+		if (r->spike_lines_left_out)
+			fprintf(r->out, "  (%llu later spike %s not listed: at most %d)\n",
+				(unsigned long long)r->spike_lines_left_out,
+				plural(r->spike_lines_left_out, "event", "events"),
+				REPORT_MAX_SPIKE_LINES);
 	}
 	print_problems(r, sum);
 	return fflush(r->out) != 0 ? -EIO : 0;

@@ -31,6 +31,7 @@ int cmd_inventory(int argc, char **argv)
 {
 	struct cli_opts o;
 	char err[512];
+	int listed;
 	int rc = cli_start(CLI_INVENTORY, argc, argv, &o, &inventory_help);
 
 	if (rc >= 0)
@@ -48,11 +49,15 @@ int cmd_inventory(int argc, char **argv)
 			rc = inventory_write_html(o.check.health.db_path, o.out.html_path,
 						  o.since_us,
 						  o.until_given ? o.until_us : UINT64_MAX);
-	} else if (cert_health_inventory_dump(o.check.health.db_path, o.json, stdout, err,
-				       sizeof(err)) < 0) {
+	} else if ((listed = cert_health_inventory_dump(o.check.health.db_path, o.json,
+							stdout, err, sizeof(err))) < 0) {
 		fprintf(stderr, "tlswatch inventory: %s\n", err);
 		rc = EXIT_INPUT;
 	} else {
+		/* nothing on standard output would read as a listing cut short */
+		if (!listed)
+			fprintf(stderr, "tlswatch inventory: no certificate recorded in %s\n",
+				o.check.health.db_path);
 		rc = cli_stdout_written("tlswatch inventory");
 	}
 	cli_opts_free(&o);

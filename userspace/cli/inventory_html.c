@@ -73,6 +73,9 @@ static int load_history(const char *db, const struct history_window *w,
 	if (rows == 0)
 		html_agg_reset(agg);
 	agg->has_summary = agg->from_history;
+	/* without history the page is the inventory's, rows or none: it does
+	 * not know about spikes or alerts, and must not say "none" */
+	agg->from_inventory = !agg->from_history;
 	return 0;
 }
 

@@ -597,9 +597,11 @@ static void render_timeline(const struct html_agg *a, FILE *f)
 	fputs("<section id=\"timeline\">\n<h2>Timeline</h2>\n", f);
 	if (a->from_inventory) {
 		fputs("<p id=\"timeline-none\">The inventory keeps served certificates "
-		      "(first and last seen, count), not individual handshakes: no "
-		      "timeline. Run <code>tlswatch analyze --html</code> on a capture "
-		      "for one.</p>\n</section>\n", f);
+		      "(first and last seen, count), not individual handshakes or "
+		      "events: no timeline, and no knowing whether failure spikes or "
+		      "alerts happened. Run <code>tlswatch analyze --html</code> on a "
+		      "capture, or keep the agent's history (<code>tlswatch run "
+		      "--db</code>), for them.</p>\n</section>\n", f);
 		return;
 	}
 	if (a->from_history)
@@ -796,7 +798,9 @@ static void render_certs(const struct html_agg *a, FILE *f)
 
 	fputs("<section id=\"certs\">\n<h2>Certificates and findings</h2>\n", f);
 	if (!a->n_certs) {
-		fputs("<p>No certificate was visible.</p>\n</section>\n", f);
+		fputs(a->from_inventory ?
+		      "<p id=\"certs-none\">No certificate recorded in the inventory.</p>\n</section>\n" :
+		      "<p id=\"certs-none\">No certificate was visible.</p>\n</section>\n", f);
 		return;
 	}
 	fputs("<table id=\"certificates\"><tr><th>#</th><th>SHA-256 (DER)</th><th>Subject</th>"

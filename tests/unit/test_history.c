@@ -617,6 +617,24 @@ static void test_a_window_reads_its_seconds_and_the_periods_over_it(void)
 	html_agg_free(a);
 }
 
+/* A window that starts while a spike fires: its episode is in it (it
+ * resolved inside; the resolution alone was no row of the page). */
+static void test_a_window_keeps_the_episode_going_on_at_its_start(void)
+{
+	struct html_agg *a = html_agg_new();
+
+	CHECK(a);
+	window.since_us = (T0_S + 8) * US;
+	window.until_us = (T0_S + 11) * US + 999999;
+	CHECK(load(db_path("2018.db"), a) > 0);
+	window = (struct history_window){ .until_us = UINT64_MAX };
+	CHECK_INT(a->n_spikes, 2);
+	CHECK_INT(a->spikes[0].state, SPIKE_FIRING);
+	CHECK_INT(a->spikes[0].ts_us, (T0_S + 6) * US + 7000);
+	CHECK_INT(a->spikes[1].state, SPIKE_RESOLVED);
+	html_agg_free(a);
+}
+
 /* --until 1970-01-01T00:00:00Z is a bound like any other (0 was taken
  * for "no bound"): nothing was written before it. */
 static void test_a_window_up_to_the_epoch_reads_nothing(void)
@@ -768,6 +786,7 @@ int main(void)
 	RUN_TEST(test_a_version_4_history_is_read_without_reasons);
 	RUN_TEST(test_inventory_findings_keep_the_history_details);
 	RUN_TEST(test_a_window_reads_its_seconds_and_the_periods_over_it);
+	RUN_TEST(test_a_window_keeps_the_episode_going_on_at_its_start);
 	RUN_TEST(test_a_window_up_to_the_epoch_reads_nothing);
 	RUN_TEST(test_rows_older_than_the_bound_are_deleted);
 	RUN_TEST(test_an_ongoing_period_outlives_the_bound);

@@ -340,6 +340,30 @@ static void test_spikes_beyond_the_cap_keep_the_latest_episodes(void)
 	html_agg_free(a);
 }
 
+/* A page drawn for --since/--until says its window; the inventory's
+ * (no history in the window) says it is not narrowed. */
+static void test_page_states_its_window(void)
+{
+	struct html_agg *a = html_agg_new();
+	char *page;
+
+	CHECK(a != NULL);
+	page = html_page(a);
+	CHECK(page && !strstr(page, "ov-window"));
+	free(page);
+	a->windowed = true;
+	a->since_us = T0_US;
+	a->until_us = UINT64_MAX;
+	page = html_page(a);
+	CHECK(page && strstr(page, "<td id=\"ov-window\">2026-01-01T00:00:00.000000Z .. -</td>"));
+	free(page);
+	a->from_inventory = true;
+	page = html_page(a);
+	CHECK(page && strstr(page, ".. - (no history in it: the inventory's rows, not narrowed to it)"));
+	free(page);
+	html_agg_free(a);
+}
+
 int main(void)
 {
 	RUN_TEST(test_timeline_coarsens_past_its_columns);
@@ -350,6 +374,7 @@ int main(void)
 	RUN_TEST(test_runs_beyond_the_cap_grow_the_last_one);
 	RUN_TEST(test_clients_beyond_the_cap_are_counted_apart);
 	RUN_TEST(test_spikes_beyond_the_cap_keep_the_latest_episodes);
+	RUN_TEST(test_page_states_its_window);
 	RUN_TEST(test_page_escapes_wire_strings);
 	RUN_TEST(test_escape_cuts_between_escapes);
 	RUN_TEST(test_no_certificate_says_why_from_handshakes);

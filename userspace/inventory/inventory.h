@@ -266,7 +266,7 @@ int inventory_foreach(const char *path, inventory_row_fn cb, void *ctx,
  * newest first within a name, each row marked current when it is the
  * latest one seen on its address and port, with the rollback recorded on
  * it if any. Text, or one JSON object per line with @json. Opens @path
- * read-only. 1 listed, 0 no row in it, or -1 with @err.
+ * read-only. 0, or -1 with @err.
  */
 int inventory_dump(const char *path, bool json, FILE *out, char *err,
 		   size_t errlen);

@@ -326,5 +326,5 @@ int inventory_dump(const char *path, bool json, FILE *out, char *err,
 	jw_init(&d.j);
 	rc = inventory_foreach(path, dump_row, &d, err, errlen);
 	jw_free(&d.j);
-	return rc < 0 ? rc : !d.first;
+	return rc;
 }

@@ -758,6 +758,12 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 	"SELECT second, handshakes, failures, other_names, other_clients,"     \
 	" other_clients_failures, other_certs," other_outcomes                 \
 	" FROM history_second WHERE second" IN_SECONDS " ORDER BY second"
+/* A spike that fired before the window and had not resolved at its start:
+ * its episode goes on inside it (resolved there, or still firing). */
+#define ONGOING_AT_SINCE                                                       \
+	"s.state = 'firing' AND s.ts_us < ?1 AND NOT EXISTS (SELECT 1"         \
+	" FROM history_spike r WHERE r.scope = s.scope AND r.key = s.key"      \
+	" AND r.ts_us > s.ts_us AND r.ts_us < ?1)"
 #define HISTORY_READS(X)                                                       \
 	X(read_period, "SELECT p.name, p.server, p.sha256, c.subject,"         \
 	  " c.issuer, c.serial, c.key, c.not_before, c.not_after, p.first_us," \
@@ -774,8 +780,9 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 	  " ORDER BY rowid", false)                                            \
 	X(read_name, name_sql, false)                                          \
 	X(read_second, second_sql, true)                                       \
-	X(read_spike, "SELECT " SPIKE_COLUMNS " FROM history_spike"            \
-	  " WHERE ts_us BETWEEN ?1 AND ?2 ORDER BY ts_us, rowid", true)        \
+	X(read_spike, "SELECT " SPIKE_COLUMNS " FROM history_spike s"          \
+	  " WHERE ts_us BETWEEN ?1 AND ?2 OR (" ONGOING_AT_SINCE ")"           \
+	  " ORDER BY ts_us, rowid", true)                                      \
 	X(read_alert, "SELECT from_client, description, sum(count)"            \
 	  " FROM history_alert WHERE minute" IN_MINUTES                        \
 	  " GROUP BY from_client, description", false)                         \

@@ -184,6 +184,19 @@ static void render_unrecorded_outcomes(const struct summary *s, FILE *f)
 			(unsigned long long)(s->handshakes - known));
 }
 
+/* The --since/--until window the page was asked for; the inventory's
+ * page (no history in it) is not narrowed. */
+static void render_window(const struct html_agg *a, FILE *f)
+{
+	char t1[TW_TIME_STRLEN], t2[TW_TIME_STRLEN];
+
+	fprintf(f, "<tr><th>Window</th><td id=\"ov-window\">%s .. %s%s</td></tr>\n",
+		a->since_us ? tw_time_format_us(a->since_us, t1) : "-",
+		a->until_us != UINT64_MAX ? tw_time_format_us(a->until_us, t2) : "-",
+		a->from_inventory ? " (no history in it: the inventory's rows, not "
+				    "narrowed to it)" : "");
+}
+
 static void render_overview(const struct html_agg *a, FILE *f)
 {
 	const struct summary *s = &a->sum;
@@ -192,6 +205,8 @@ static void render_overview(const struct html_agg *a, FILE *f)
 	fputs("<section id=\"overview\">\n<table>\n", f);
 	fprintf(f, "<tr><th>Period</th><td>%s .. %s</td></tr>\n",
 		time_us(a->first_us, t1), time_us(a->last_us, t2));
+	if (a->windowed)
+		render_window(a, f);
 	if (a->has_summary) {
 		/* The agent's history counts handshakes, not packets. */
 		if (!a->from_history)

@@ -635,6 +635,21 @@ static void test_a_window_keeps_the_episode_going_on_at_its_start(void)
 	html_agg_free(a);
 }
 
+/* A window that ends before a certificate was first served does not list
+ * it (A was served from second 3 on). */
+static void test_a_window_leaves_out_certificates_served_after_it(void)
+{
+	struct html_agg *a = html_agg_new();
+
+	CHECK(a);
+	window.until_us = (T0_S + 2) * US + 999999;
+	CHECK(load(db_path("2018.db"), a) > 0);
+	window = (struct history_window){ .until_us = UINT64_MAX };
+	CHECK_INT(a->n_certs, 1);
+	CHECK_STR(a->certs[0].sha256, cert_b.sha256_hex);
+	html_agg_free(a);
+}
+
 /* --until 1970-01-01T00:00:00Z is a bound like any other (0 was taken
  * for "no bound"): nothing was written before it. */
 static void test_a_window_up_to_the_epoch_reads_nothing(void)
@@ -787,6 +802,7 @@ int main(void)
 	RUN_TEST(test_inventory_findings_keep_the_history_details);
 	RUN_TEST(test_a_window_reads_its_seconds_and_the_periods_over_it);
 	RUN_TEST(test_a_window_keeps_the_episode_going_on_at_its_start);
+	RUN_TEST(test_a_window_leaves_out_certificates_served_after_it);
 	RUN_TEST(test_a_window_up_to_the_epoch_reads_nothing);
 	RUN_TEST(test_rows_older_than_the_bound_are_deleted);
 	RUN_TEST(test_an_ongoing_period_outlives_the_bound);

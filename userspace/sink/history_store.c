@@ -758,6 +758,12 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 	"SELECT second, handshakes, failures, other_names, other_clients,"     \
 	" other_clients_failures, other_certs," other_outcomes                 \
 	" FROM history_second WHERE second" IN_SECONDS " ORDER BY second"
+/* A certificate whose serving periods all began after the window: not
+ * one of it (one with no period, known from cert events only, is). */
+#define SERVED_AFTER_UNTIL                                                     \
+	"(EXISTS (SELECT 1 FROM history_period p WHERE p.sha256 = c.sha256)"   \
+	" AND NOT EXISTS (SELECT 1 FROM history_period p"                      \
+	" WHERE p.sha256 = c.sha256 AND p.first_us <= ?2))"
 /* A spike that fired before the window and had not resolved at its start:
  * its episode goes on inside it (resolved there, or still firing). */
 #define ONGOING_AT_SINCE                                                       \
@@ -772,8 +778,8 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 	  " WHERE p.last_us >= ?1 AND p.first_us <= ?2"                        \
 	  " ORDER BY p.first_us, p.name, p.server", true)                      \
 	X(read_lone_cert, "SELECT sha256, subject, issuer, serial, key,"       \
-	  " not_before, not_after FROM history_cert WHERE last_us >= ?1"       \
-	  " ORDER BY last_us, sha256", false)                                  \
+	  " not_before, not_after FROM history_cert c WHERE last_us >= ?1"     \
+	  " AND NOT " SERVED_AFTER_UNTIL " ORDER BY last_us, sha256", false)   \
 	X(read_leaf, "SELECT sha256, sum(handshakes), sum(failures)"           \
 	  " FROM history_leaf WHERE minute" IN_MINUTES " GROUP BY sha256", false) \
 	X(read_finding, "SELECT sha256, kind, detail FROM history_finding"     \

@@ -276,6 +276,7 @@ static void check_same_name(const struct html_name *x, const struct html_name *y
 		CHECK_INT(x->runs[i].last_us, y->runs[i].last_us);
 		CHECK_INT(x->runs[i].handshakes, y->runs[i].handshakes);
 		CHECK_INT(x->runs[i].failures, y->runs[i].failures);
+		CHECK_INT(x->runs[i].findings, y->runs[i].findings);
 	}
 }
 

@@ -166,6 +166,56 @@ static void test_serving_periods_follow_the_served_leaf(void)
 	html_agg_free(a);
 }
 
+/* The serving period row of @page that starts at @from, copied. */
+static char *period_row(const char *page, const char *from)
+{
+	char start[80];
+	const char *p, *end;
+
+	snprintf(start, sizeof(start), "<tr><td class=\"t\">%s", from);
+	p = page ? strstr(page, start) : NULL;
+	end = p ? strstr(p, "</tr>") : NULL;
+	return end ? strndup(p, (size_t)(end - p)) : NULL;
+}
+
+/* B served, then A, then B again, which then showed a revoked staple and,
+ * by a cert event, was revoked: the first period of B is not marked with
+ * what B only got in the last one. */
+static void test_a_period_shows_what_it_showed(void)
+{
+	struct html_agg *a = html_agg_new();
+	char sb[] = "CN=a.test B", sa[] = "CN=a.test A";
+	struct cert_info b = fake_cert("b", sb), other = fake_cert("a", sa);
+	const struct cert_info *chain[1] = { &b };
+	struct finding_list revoked = { 0 };
+	struct cert_view cv = { .sni = "a.test", .sni_len = 6, .n_chain = 1,
+				.chain = chain, .findings = &revoked };
+	struct fake_hs h;
+	char *page, *first_b, *last_b;
+
+	CHECK(a);
+	add(a, "a.test", T0_US, HS_OK, &b);
+	add(a, "a.test", T0_US + 1000000, HS_OK, &other);
+	fake_hs(&h, "a.test", T0_US + 2000000, HS_OK, &b);
+	finding_add(&h.view.findings, FINDING_REVOKED_STAPLE, "staple says revoked");
+	html_agg_handshake(a, &h.view);
+	finding_add(&revoked, FINDING_REVOKED, "CRL");
+	html_agg_cert(a, &cv);
+	CHECK_INT(a->names[0].n_runs, 3);
+	CHECK_INT(a->names[0].runs[0].findings, 0);
+	CHECK_INT(a->names[0].runs[2].findings,
+		  1u << FINDING_REVOKED_STAPLE | 1u << FINDING_REVOKED);
+	page = html_page(a);
+	first_b = period_row(page, "2026-01-01T00:00:00.000000Z");
+	last_b = period_row(page, "2026-01-01T00:00:02.000000Z");
+	CHECK(first_b && strstr(first_b, "<td>none</td>") && !strstr(first_b, "revoked"));
+	CHECK(last_b && strstr(last_b, "revoked_staple") && !strstr(last_b, "none"));
+	free(first_b);
+	free(last_b);
+	free(page);
+	html_agg_free(a);
+}
+
 static void test_runs_beyond_the_cap_grow_the_last_one(void)
 {
 	struct html_agg *a = html_agg_new();
@@ -371,6 +421,7 @@ int main(void)
 	RUN_TEST(test_incomplete_handshakes_stay_off_the_timeline);
 	RUN_TEST(test_names_beyond_the_cap_are_counted_apart);
 	RUN_TEST(test_serving_periods_follow_the_served_leaf);
+	RUN_TEST(test_a_period_shows_what_it_showed);
 	RUN_TEST(test_runs_beyond_the_cap_grow_the_last_one);
 	RUN_TEST(test_clients_beyond_the_cap_are_counted_apart);
 	RUN_TEST(test_spikes_beyond_the_cap_keep_the_latest_episodes);

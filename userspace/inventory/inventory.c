@@ -151,7 +151,11 @@ static const char *const migrations[INVENTORY_SCHEMA_VERSION] = {
 	"ALTER TABLE history_second ADD COLUMN other_incomplete INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE history_second ADD COLUMN other_ok INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE history_second ADD COLUMN other_failed INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE history_second ADD COLUMN other_aborted INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE history_second ADD COLUMN other_aborted INTEGER NOT NULL DEFAULT 0;"
+	/* and the finding kinds a serving period showed (a bit per kind, in
+	 * the order of events.md's list; -1: not recorded), so that a period
+	 * is not marked with what its leaf only got later */
+	"ALTER TABLE history_period ADD COLUMN findings INTEGER NOT NULL DEFAULT -1",
 };
 
 static const char sql_record[] =

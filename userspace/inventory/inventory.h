@@ -36,7 +36,9 @@
  *                   aborted): a minute's outcomes of a name on the row
  *                   of its first server, its other servers with zeros
  *   history_period  (name, server, sha256, first_us, last_us, handshakes,
- *                   failures): which leaf a name was served from an
+ *                   failures; findings (version 6): the kinds seen in
+ *                   the period, bit k for kind k of enum finding_kind, -1
+ *                   not recorded): which leaf a name was served from an
  *                   address, when
  *   history_cert    (sha256, subject, issuer, serial, key, not_before,
  *                   not_after, last_us); history_finding (sha256, kind,
@@ -67,7 +69,8 @@
 #define INVENTORY_READ_MIN_VERSION 2
 #define INVENTORY_ROLLBACK_VERSION 4   /* rollback_us, rollback_evidence */
 #define INVENTORY_NO_CERT_VERSION 5    /* history_name's no_cert_*, largest_chain */
-#define INVENTORY_OTHER_OUTCOMES_VERSION 6 /* history_second's other_incomplete.. */
+#define INVENTORY_OTHER_OUTCOMES_VERSION 6 /* history_second's other_incomplete..,
+                                            * history_period's findings */
 #define INVENTORY_BUSY_TIMEOUT_MS 5000
 /* Rows the table may hold (names come from clients): past it a sighting
  * of a new row is refused and counted, one of an existing row is still

@@ -67,11 +67,13 @@
 	  " no_cert_truncated = no_cert_truncated + excluded.no_cert_truncated," \
 	  " largest_chain = max(largest_chain, excluded.largest_chain)")       \
 	X(PERIOD, "INSERT INTO history_period (name, server, sha256, first_us," \
-	  " last_us, handshakes, failures) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)" \
+	  " last_us, handshakes, failures, findings)"                          \
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"                           \
 	  " ON CONFLICT (name, server, sha256, first_us) DO UPDATE SET"        \
 	  " last_us = max(last_us, excluded.last_us),"                         \
 	  " handshakes = handshakes + excluded.handshakes,"                    \
-	  " failures = failures + excluded.failures")                          \
+	  " failures = failures + excluded.failures,"                          \
+	  " findings = findings | excluded.findings")                          \
 	X(CERT, "INSERT INTO history_cert (sha256, subject, issuer, serial,"   \
 	  " key, not_before, not_after, last_us)"                              \
 	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (sha256)"      \
@@ -358,7 +360,8 @@ static int write_run(struct history_store *st, const struct html_agg *d,
 			  bind_text(s, 2, server) && bind_text(s, 3, sha256) &&
 			  bind_u64(s, 4, first) && bind_u64(s, 5, run->last_us) &&
 			  bind_u64(s, 6, run->handshakes) &&
-			  bind_u64(s, 7, run->failures), err, errlen);
+			  bind_u64(s, 7, run->failures) &&
+			  bind_u64(s, 8, run->findings), err, errlen);
 }
 
 static int write_periods(struct history_store *st, const struct html_agg *d,
@@ -606,6 +609,9 @@ static void read_period(struct html_agg *a, sqlite3_stmt *s)
 		.server = col_text(s, 1),
 		.first_us = col_u64(s, 9), .last_us = col_u64(s, 10),
 		.handshakes = col_u64(s, 11), .failures = col_u64(s, 12),
+		/* -1: a period of a history before schema 6 */
+		.findings = sqlite3_column_int64(s, 13) < 0 ? HTML_RUN_FINDINGS_UNKNOWN :
+			    (uint32_t)sqlite3_column_int64(s, 13),
 	};
 
 	if (!p.name || p.name_len > HS_MAX_SNI)
@@ -758,6 +764,16 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 	"SELECT second, handshakes, failures, other_names, other_clients,"     \
 	" other_clients_failures, other_certs," other_outcomes                 \
 	" FROM history_second WHERE second" IN_SECONDS " ORDER BY second"
+/* The periods over the window; @findings: p.findings, or -1 (not
+ * recorded) for a file older than the column: history_store_load() picks
+ * one as period_sql. */
+#define READ_PERIOD(findings)                                                  \
+	"SELECT p.name, p.server, p.sha256, c.subject, c.issuer, c.serial,"    \
+	" c.key, c.not_before, c.not_after, p.first_us, p.last_us,"            \
+	" p.handshakes, p.failures, " findings " FROM history_period p"        \
+	" LEFT JOIN history_cert c USING (sha256)"                             \
+	" WHERE p.last_us >= ?1 AND p.first_us <= ?2"                          \
+	" ORDER BY p.first_us, p.name, p.server"
 /* A certificate whose serving periods all began after the window: not
  * one of it (one with no period, known from cert events only, is). */
 #define SERVED_AFTER_UNTIL                                                     \
@@ -771,12 +787,7 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 	" FROM history_spike r WHERE r.scope = s.scope AND r.key = s.key"      \
 	" AND r.ts_us > s.ts_us AND r.ts_us < ?1)"
 #define HISTORY_READS(X)                                                       \
-	X(read_period, "SELECT p.name, p.server, p.sha256, c.subject,"         \
-	  " c.issuer, c.serial, c.key, c.not_before, c.not_after, p.first_us," \
-	  " p.last_us, p.handshakes, p.failures FROM history_period p"         \
-	  " LEFT JOIN history_cert c USING (sha256)"                           \
-	  " WHERE p.last_us >= ?1 AND p.first_us <= ?2"                        \
-	  " ORDER BY p.first_us, p.name, p.server", true)                      \
+	X(read_period, period_sql, true)                                       \
 	X(read_lone_cert, "SELECT sha256, subject, issuer, serial, key,"       \
 	  " not_before, not_after FROM history_cert c WHERE last_us >= ?1"     \
 	  " AND NOT " SERVED_AFTER_UNTIL " ORDER BY last_us, sha256", false)   \
@@ -831,6 +842,8 @@ int64_t history_store_load(struct sqlite3 *db, int version,
 			       READ_NAME(NO_CERT_SUMS) : READ_NAME(NO_CERT_NONE);
 	const char *second_sql = version >= INVENTORY_OTHER_OUTCOMES_VERSION ?
 				 READ_SECOND(OTHER_OUTCOMES) : READ_SECOND(" 0, 0, 0, 0");
+	const char *period_sql = version >= INVENTORY_OTHER_OUTCOMES_VERSION ?
+				 READ_PERIOD("p.findings") : READ_PERIOD("-1");
 	int64_t rows = 0, n;
 
 	/* One snapshot of the file for every read, while the agent writes. */

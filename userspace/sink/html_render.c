@@ -130,17 +130,23 @@ static void put_severity_badge(FILE *f, const struct html_finding *fi)
 }
 
 /* Critical first, then warnings, then info. */
-static void put_findings(FILE *f, const struct html_cert *c, bool details)
+/* The findings of @c whose kind is in @only (bits per enum finding_kind;
+ * HTML_RUN_FINDINGS_UNKNOWN: every one), most severe first. */
+static void put_findings(FILE *f, const struct html_cert *c, bool details,
+			 uint32_t only)
 {
-	int sev, i;
+	int sev, i, shown = 0;
 
-	if (!c->n_findings)
+	for (i = 0; i < c->n_findings; i++)
+		shown += (only >> c->findings[i].kind) & 1;
+	if (!shown)
 		fputs("none", f);
 	for (sev = SEV_CRITICAL; sev <= SEV_INFO; sev++) {
 		for (i = 0; i < c->n_findings; i++) {
 			const struct html_finding *fi = &c->findings[i];
 
-			if ((int)finding_kind_severity(fi->kind) != sev)
+			if ((int)finding_kind_severity(fi->kind) != sev ||
+			    !((only >> fi->kind) & 1))
 				continue;
 			fputs("<div>", f);
 			put_severity_badge(f, fi);
@@ -694,8 +700,9 @@ static void render_run(const struct html_agg *a, const struct html_name *nr,
 		c ? c->sha256 : "", c ? "..." : "", (unsigned long long)run->handshakes);
 	put_failures(a, run->failures, f);
 	fputs("<td>", f);
+	/* what the period showed, not what its leaf got later */
 	if (c)
-		put_findings(f, c, false);
+		put_findings(f, c, false, run->findings);
 	fputs("</td></tr>\n", f);
 }
 
@@ -803,7 +810,7 @@ static void render_cert_row(const struct html_agg *a, const struct html_cert *c,
 		(unsigned long long)c->handshakes);
 	put_failures(a, c->failures, f);
 	fputs("<td class=\"findings\">", f);
-	put_findings(f, c, true);
+	put_findings(f, c, true, HTML_RUN_FINDINGS_UNKNOWN);
 	fputs("</td></tr>\n", f);
 }
 

@@ -7,7 +7,7 @@
  * stored history (history_store.h), or inventory rows when there is none.
  *
  * Memory is fixed whatever the capture size: the aggregate is one
- * allocation of sizeof(struct html_agg) (442,056 bytes, 432 KiB, on
+ * allocation of sizeof(struct html_agg) (554,784 bytes, 542 KiB, on
  * x86-64; test_html_report prints it), plus a map of at most
  * HTML_MAX_CLIENTS JA4s (each a key of at most 36 bytes and 16 bytes of
  * counts: under 128 KiB with the map's slack). What does not fit is
@@ -83,7 +83,12 @@ struct html_run {
 	int server;                   /* index in html_name.servers; -1 other */
 	uint64_t first_us, last_us;
 	uint64_t handshakes, failures;
+	uint32_t findings;            /* kinds seen in the period (bit per enum
+	                               * finding_kind), or HTML_RUN_FINDINGS_UNKNOWN */
 };
+/* A period whose findings were not recorded (a history before schema 6):
+ * the page shows its certificate's. */
+#define HTML_RUN_FINDINGS_UNKNOWN 0xffffffffu
 
 struct html_name {
 	char sni[HS_MAX_SNI + 1];     /* raw wire bytes */
@@ -187,6 +192,7 @@ struct html_period {
 	int cert;                     /* html_agg_stored_cert()'s index, or -1 */
 	uint64_t first_us, last_us;
 	uint64_t handshakes, failures;
+	uint32_t findings;            /* as html_run's */
 };
 void html_agg_second(struct html_agg *a, uint64_t s, uint32_t handshakes,
 		     uint32_t failures);

@@ -37,6 +37,33 @@ run_json "$CAPS/tls12_selfsigned.pcap"
 assert_eq "self-signed leaf served alone: chain of one" \
 	"$(kv_get "$CAPS/tls12_selfsigned.expect" cert.1.sha256)" "$(hs tls12_selfsigned 1 chain)"
 
+# The text report lists, per (name, certificate), every finding its cert
+# events said: a later handshake that cannot show the staple keeps the
+# stale one, and the certificate served for another name keeps its mismatch.
+"$TW" analyze --staple-max-age 1 --ca-file tests/data/pki/root.crt \
+	"$CAPS/tls12_staple.pcap" >"$T_TMP/text.out" 2>/dev/null
+assert_eq "text report: the stale staple of handshake 1 is kept after handshake 2 asked for none" 1 \
+	"$(grep -c '^      warning  stale_staple: staple is ' "$T_TMP/text.out")"
+"$TW" analyze -q --db "$T_TMP/staple.db" --staple-max-age 1 --ca-file tests/data/pki/root.crt \
+	"$CAPS/tls12_staple.pcap" >/dev/null 2>&1
+assert_eq "inventory: the row keeps the stale staple handshake 2 could not show" "findings stale_staple" \
+	"$("$TW" inventory --db "$T_TMP/staple.db" | grep -o 'findings .*')"
+"$TW" analyze "$CAPS/tls12_hostname_mismatch.pcap" "$CAPS/tls12_rsa.pcap" >"$T_TMP/text.out" 2>/dev/null
+assert_eq "text report: other.test keeps its hostname_mismatch after rsa.test served the same certificate" \
+	'other.test:hostname_mismatch' \
+	"$(awk '/^  [a-z]/ { name = $1 } /^      critical hostname_mismatch:/ { print name ":hostname_mismatch" }' "$T_TMP/text.out")"
+
+# A failure rate leaves incomplete handshakes out (README): the capture cut
+# after the first of rsa.test's two refused handshakes: failed 1, incomplete 1.
+editcap -r "$CAPS/tls12_reject_unknown_ca.pcap" "$T_TMP/cut.pcap" 1-18 >/dev/null
+"$TW" analyze --html "$T_TMP/cut.html" "$T_TMP/cut.pcap" >"$T_TMP/text.out" 2>/dev/null
+assert_eq "text report: failed 1 of 1 ended (1 incomplete): failure rate 100.0%" \
+	"    handshakes 2: ok 0, failed 1, aborted 0, incomplete 1; failure rate 100.0%" \
+	"$(grep '^    handshakes ' "$T_TMP/text.out")"
+assert_eq "HTML page: the same rate" \
+	"<p>2 handshakes: ok 0, failed 1, aborted 0, incomplete 1; failure rate 100.0%</p>" \
+	"$(grep -o '<p>2 handshakes: [^<]*</p>' "$T_TMP/cut.html")"
+
 run_json "$CAPS/tls12_staple.pcap"
 assert_eq "staple asked for: status good" good "$(hs tls12_staple 1 staple)"
 assert_eq "staple signed by the issuer in the chain: verified" true "$(hs tls12_staple 1 staple_verified)"

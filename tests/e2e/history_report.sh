@@ -17,7 +17,7 @@
 #     area starting in A's period;
 #   - the alerts and the client that failed most;
 #   - with --since/--until around A's period: A's handshakes alone.
-# The database is schema version 5; `tlswatch inventory` still lists it.
+# The database is schema version 6; `tlswatch inventory` still lists it.
 #
 # Needs root. TAP output; exits non-zero on any failure.
 set -u
@@ -57,7 +57,7 @@ tap_eq "the agent logged the 68 handshakes" 68 "$(count_events "e['event'] == 'h
 firing=$(count_events "e['event'] == 'spike' and e.get('state') == 'firing'")
 tap_check "the agent logged a spike firing ($firing)" test "$firing" -ge 1
 
-tap_eq "the database is schema version 5, with history rows" "5 1" \
+tap_eq "the database is schema version 6, with history rows" "6 1" \
 	"$("$PY" -c "
 import sqlite3, sys
 db = sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True)

@@ -200,6 +200,19 @@ bad=$(grep -ao '<[^>]*' "$html" | sed 's/^<\/\{0,1\}\([a-zA-Z0-9!]*\).*/\1/' | s
 assert_eq "hostile: only the page's own tags in the file" "" "$bad"
 assert_eq "hostile: the file has tags at all" 1 "$(grep -ac '<footer' "$html")"
 
+# 2b. an empty inventory (a capture with no visible certificate): the
+# listing says so on standard error (exit 0), and its page does not claim
+# that no spike or alert happened, which an inventory cannot know
+"$TW" analyze -q --db "$T_TMP/empty.db" "$CAPS/tls13_ecdsa.pcap" >/dev/null 2>&1
+"$TW" inventory --db "$T_TMP/empty.db" >"$T_TMP/inv.out" 2>"$T_TMP/inv.err"
+assert_eq "empty inventory: exit 0" 0 "$?"
+assert_eq "empty inventory: nothing on standard output" "" "$(cat "$T_TMP/inv.out")"
+assert_eq "empty inventory: said on standard error" \
+	"tlswatch inventory: no certificate recorded in $T_TMP/empty.db" "$(cat "$T_TMP/inv.err")"
+"$TW" report --db "$T_TMP/empty.db" --html "$T_TMP/empty.html" 2>/dev/null
+assert_eq "empty inventory page: no spike or alert claimed, the unknown said" "0 0 1 1" \
+	"$(grep -c 'No failure spike was detected' "$T_TMP/empty.html") $(grep -c 'No alert' "$T_TMP/empty.html") $(grep -c 'id="timeline-none"' "$T_TMP/empty.html") $(grep -c 'No certificate recorded in the inventory' "$T_TMP/empty.html")"
+
 # 3. an unwritable --html path is an input error before any work
 "$TW" analyze -q --html "$T_TMP/no/such/dir/x.html" "$CAPS/tls12_rsa.pcap" >/dev/null 2>"$T_TMP/err"
 assert_eq "bad --html path: exit 3" 3 "$?"

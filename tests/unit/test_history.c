@@ -276,6 +276,7 @@ static void check_same_name(const struct html_name *x, const struct html_name *y
 		CHECK_INT(x->runs[i].last_us, y->runs[i].last_us);
 		CHECK_INT(x->runs[i].handshakes, y->runs[i].handshakes);
 		CHECK_INT(x->runs[i].failures, y->runs[i].failures);
+		CHECK_INT(x->runs[i].findings, y->runs[i].findings);
 	}
 }
 
@@ -617,6 +618,39 @@ static void test_a_window_reads_its_seconds_and_the_periods_over_it(void)
 	html_agg_free(a);
 }
 
+/* A window that starts while a spike fires: its episode is in it (it
+ * resolved inside; the resolution alone was no row of the page). */
+static void test_a_window_keeps_the_episode_going_on_at_its_start(void)
+{
+	struct html_agg *a = html_agg_new();
+
+	CHECK(a);
+	window.since_us = (T0_S + 8) * US;
+	window.until_us = (T0_S + 11) * US + 999999;
+	CHECK(load(db_path("2018.db"), a) > 0);
+	window = (struct history_window){ .until_us = UINT64_MAX };
+	CHECK_INT(a->n_spikes, 2);
+	CHECK_INT(a->spikes[0].state, SPIKE_FIRING);
+	CHECK_INT(a->spikes[0].ts_us, (T0_S + 6) * US + 7000);
+	CHECK_INT(a->spikes[1].state, SPIKE_RESOLVED);
+	html_agg_free(a);
+}
+
+/* A window that ends before a certificate was first served does not list
+ * it (A was served from second 3 on). */
+static void test_a_window_leaves_out_certificates_served_after_it(void)
+{
+	struct html_agg *a = html_agg_new();
+
+	CHECK(a);
+	window.until_us = (T0_S + 2) * US + 999999;
+	CHECK(load(db_path("2018.db"), a) > 0);
+	window = (struct history_window){ .until_us = UINT64_MAX };
+	CHECK_INT(a->n_certs, 1);
+	CHECK_STR(a->certs[0].sha256, cert_b.sha256_hex);
+	html_agg_free(a);
+}
+
 /* --until 1970-01-01T00:00:00Z is a bound like any other (0 was taken
  * for "no bound"): nothing was written before it. */
 static void test_a_window_up_to_the_epoch_reads_nothing(void)
@@ -645,9 +679,14 @@ static void test_names_beyond_a_seconds_bound_are_counted(void)
 	f.second = html_agg_new();
 	CHECK(f.ref && f.second && back);
 	feed_open(&f, p);
+	/* the 8 names past the bound: 5 failed, 2 aborted, 1 incomplete */
 	for (i = 0; i < HTML_MAX_NAMES + 8; i++) {
+		enum hs_outcome o = i < HTML_MAX_NAMES ? HS_OK :
+				    i < HTML_MAX_NAMES + 5 ? HS_FAILED :
+				    i < HTML_MAX_NAMES + 7 ? HS_ABORTED : HS_INCOMPLETE;
+
 		snprintf(name, sizeof(name), "n%02d.test", i);
-		feed_hs(&f, name, T0_S * US + (uint64_t)i, HS_OK, &cert_b, JA4_CRL, -1);
+		feed_hs(&f, name, T0_S * US + (uint64_t)i, o, &cert_b, JA4_CRL, -1);
 	}
 	feed_write(&f);
 	feed_close(&f);
@@ -655,8 +694,14 @@ static void test_names_beyond_a_seconds_bound_are_counted(void)
 	CHECK_INT(back->n_names, HTML_MAX_NAMES);
 	CHECK_INT(back->other_names_handshakes, 8);
 	CHECK_INT(back->sum.handshakes, HTML_MAX_NAMES + 8);
+	/* the overview's outcomes add up to its handshakes */
 	CHECK_INT(back->sum.outcomes[HS_OK], HTML_MAX_NAMES);
-	CHECK_INT(back->tl.b[0].handshakes, HTML_MAX_NAMES + 8);
+	CHECK_INT(back->sum.outcomes[HS_FAILED], 5);
+	CHECK_INT(back->sum.outcomes[HS_ABORTED], 2);
+	CHECK_INT(back->sum.outcomes[HS_INCOMPLETE], 1);
+	CHECK_INT(back->other_names_outcomes[HS_FAILED], 5);
+	CHECK_INT(back->tl.b[0].handshakes, HTML_MAX_NAMES + 7);   /* ended */
+	CHECK_INT(back->tl.b[0].failures, 7);
 	CHECK_INT(back->certs[0].handshakes, HTML_MAX_NAMES + 8);
 	html_agg_free(back);
 	html_agg_free(f.ref);
@@ -701,15 +746,18 @@ static void test_version_2_is_read_then_migrated_keeping_rows(void)
 	CHECK_INT(inventory_version(inv), 2);
 	inventory_close(inv);
 	CHECK_INT(db_peek(p, "PRAGMA user_version"), 2);
-	/* The agent opens it: the current version (5), the row kept, the
+	/* The agent opens it: the current version (6), the row kept, the
 	 * tables there. */
 	CHECK_INT(inventory_open(p, &inv, err, sizeof(err)), 0);
 	CHECK_INT(inventory_version(inv), INVENTORY_SCHEMA_VERSION);
 	inventory_close(inv);
-	CHECK_INT(INVENTORY_SCHEMA_VERSION, 5);
-	CHECK_INT(db_peek(p, "PRAGMA user_version"), 5);
+	CHECK_INT(INVENTORY_SCHEMA_VERSION, 6);
+	CHECK_INT(db_peek(p, "PRAGMA user_version"), 6);
 	CHECK_INT(db_peek(p, "SELECT count(*) FROM pragma_table_info('history_name')"
 			  " WHERE name LIKE 'no_cert_%' OR name = 'largest_chain'"), 5);
+	CHECK_INT(db_peek(p, "SELECT count(*) FROM pragma_table_info('history_second')"
+			  " WHERE name IN ('other_incomplete', 'other_ok', 'other_failed',"
+			  " 'other_aborted')"), 4);
 	CHECK_INT(db_peek(p, "SELECT count FROM served"), 7);
 	CHECK_INT(db_peek(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
 			  " AND name LIKE 'history_%'"), 9);
@@ -754,6 +802,8 @@ int main(void)
 	RUN_TEST(test_a_version_4_history_is_read_without_reasons);
 	RUN_TEST(test_inventory_findings_keep_the_history_details);
 	RUN_TEST(test_a_window_reads_its_seconds_and_the_periods_over_it);
+	RUN_TEST(test_a_window_keeps_the_episode_going_on_at_its_start);
+	RUN_TEST(test_a_window_leaves_out_certificates_served_after_it);
 	RUN_TEST(test_a_window_up_to_the_epoch_reads_nothing);
 	RUN_TEST(test_rows_older_than_the_bound_are_deleted);
 	RUN_TEST(test_an_ongoing_period_outlives_the_bound);

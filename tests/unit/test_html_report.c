@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "check.h"
+#include "detect/spike.h"
 #include "common/html_escape.h"
 #include "html_page.h"
 #include "sink/html_report.h"
@@ -165,6 +166,56 @@ static void test_serving_periods_follow_the_served_leaf(void)
 	html_agg_free(a);
 }
 
+/* The serving period row of @page that starts at @from, copied. */
+static char *period_row(const char *page, const char *from)
+{
+	char start[80];
+	const char *p, *end;
+
+	snprintf(start, sizeof(start), "<tr><td class=\"t\">%s", from);
+	p = page ? strstr(page, start) : NULL;
+	end = p ? strstr(p, "</tr>") : NULL;
+	return end ? strndup(p, (size_t)(end - p)) : NULL;
+}
+
+/* B served, then A, then B again, which then showed a revoked staple and,
+ * by a cert event, was revoked: the first period of B is not marked with
+ * what B only got in the last one. */
+static void test_a_period_shows_what_it_showed(void)
+{
+	struct html_agg *a = html_agg_new();
+	char sb[] = "CN=a.test B", sa[] = "CN=a.test A";
+	struct cert_info b = fake_cert("b", sb), other = fake_cert("a", sa);
+	const struct cert_info *chain[1] = { &b };
+	struct finding_list revoked = { 0 };
+	struct cert_view cv = { .sni = "a.test", .sni_len = 6, .n_chain = 1,
+				.chain = chain, .findings = &revoked };
+	struct fake_hs h;
+	char *page, *first_b, *last_b;
+
+	CHECK(a);
+	add(a, "a.test", T0_US, HS_OK, &b);
+	add(a, "a.test", T0_US + 1000000, HS_OK, &other);
+	fake_hs(&h, "a.test", T0_US + 2000000, HS_OK, &b);
+	finding_add(&h.view.findings, FINDING_REVOKED_STAPLE, "staple says revoked");
+	html_agg_handshake(a, &h.view);
+	finding_add(&revoked, FINDING_REVOKED, "CRL");
+	html_agg_cert(a, &cv);
+	CHECK_INT(a->names[0].n_runs, 3);
+	CHECK_INT(a->names[0].runs[0].findings, 0);
+	CHECK_INT(a->names[0].runs[2].findings,
+		  1u << FINDING_REVOKED_STAPLE | 1u << FINDING_REVOKED);
+	page = html_page(a);
+	first_b = period_row(page, "2026-01-01T00:00:00.000000Z");
+	last_b = period_row(page, "2026-01-01T00:00:02.000000Z");
+	CHECK(first_b && strstr(first_b, "<td>none</td>") && !strstr(first_b, "revoked"));
+	CHECK(last_b && strstr(last_b, "revoked_staple") && !strstr(last_b, "none"));
+	free(first_b);
+	free(last_b);
+	free(page);
+	html_agg_free(a);
+}
+
 static void test_runs_beyond_the_cap_grow_the_last_one(void)
 {
 	struct html_agg *a = html_agg_new();
@@ -286,6 +337,83 @@ static void test_no_certificate_from_the_inventory_keeps_its_words(void)
 	html_agg_free(a);
 }
 
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while (hay && (hay = strstr(hay, needle))) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+static void add_spike(struct html_agg *a, enum spike_state state, const char *sni,
+		      uint64_t ts_us)
+{
+	struct spike_event ev = {
+		.state = state, .kind = SPIKE_SCOPE_SNI, .key = sni, .ts_us = ts_us,
+		.window_s = 5, .handshakes = 10, .failures = 9, .rate = 0.9,
+	};
+
+	html_agg_spike(a, &ev);
+}
+
+/* Past the bound the earliest episodes go whole, counted: the rows left
+ * are the latest incidents, each with its resolution; one still firing
+ * at the end stays so. */
+static void test_spikes_beyond_the_cap_keep_the_latest_episodes(void)
+{
+	struct html_agg *a = html_agg_new();
+	char *page;
+	int i, firing = 0;
+
+	CHECK(a != NULL);
+	add_spike(a, SPIKE_FIRING, "long.test", T0_US);
+	for (i = 0; i < 100; i++) {
+		add_spike(a, SPIKE_FIRING, "a.test", T0_US + (uint64_t)(10 * i + 1) * 1000000);
+		add_spike(a, SPIKE_RESOLVED, "a.test", T0_US + (uint64_t)(10 * i + 6) * 1000000);
+	}
+	add_spike(a, SPIKE_FIRING, "last.test", T0_US + 2000ull * 1000000);
+	CHECK_INT(a->n_spikes, HTML_MAX_SPIKES - 1);   /* 31 episodes and last.test */
+	CHECK_INT(a->spikes_dropped, 1 + 100 - 31);
+	for (i = 0; i < a->n_spikes; i++)
+		firing += a->spikes[i].state == SPIKE_FIRING;
+	CHECK_INT(firing, 32);
+	CHECK_INT(a->spikes[a->n_spikes - 2].ts_us, T0_US + 996ull * 1000000);
+	CHECK_STR(a->spikes[a->n_spikes - 1].key, "last.test");
+	page = html_page(a);
+	CHECK(page && strstr(page, "70 earlier spike episodes not listed"));
+	/* only last.test is still firing at the end */
+	CHECK_INT(count_of(page, "still firing at the end"), 1);
+	free(page);
+	html_agg_free(a);
+}
+
+/* A page drawn for --since/--until says its window; the inventory's
+ * (no history in the window) says it is not narrowed. */
+static void test_page_states_its_window(void)
+{
+	struct html_agg *a = html_agg_new();
+	char *page;
+
+	CHECK(a != NULL);
+	page = html_page(a);
+	CHECK(page && !strstr(page, "ov-window"));
+	free(page);
+	a->windowed = true;
+	a->since_us = T0_US;
+	a->until_us = UINT64_MAX;
+	page = html_page(a);
+	CHECK(page && strstr(page, "<td id=\"ov-window\">2026-01-01T00:00:00.000000Z .. -</td>"));
+	free(page);
+	a->from_inventory = true;
+	page = html_page(a);
+	CHECK(page && strstr(page, ".. - (no history in it: the inventory's rows, not narrowed to it)"));
+	free(page);
+	html_agg_free(a);
+}
+
 int main(void)
 {
 	RUN_TEST(test_timeline_coarsens_past_its_columns);
@@ -293,8 +421,11 @@ int main(void)
 	RUN_TEST(test_incomplete_handshakes_stay_off_the_timeline);
 	RUN_TEST(test_names_beyond_the_cap_are_counted_apart);
 	RUN_TEST(test_serving_periods_follow_the_served_leaf);
+	RUN_TEST(test_a_period_shows_what_it_showed);
 	RUN_TEST(test_runs_beyond_the_cap_grow_the_last_one);
 	RUN_TEST(test_clients_beyond_the_cap_are_counted_apart);
+	RUN_TEST(test_spikes_beyond_the_cap_keep_the_latest_episodes);
+	RUN_TEST(test_page_states_its_window);
 	RUN_TEST(test_page_escapes_wire_strings);
 	RUN_TEST(test_escape_cuts_between_escapes);
 	RUN_TEST(test_no_certificate_says_why_from_handshakes);

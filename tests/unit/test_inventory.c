@@ -179,10 +179,64 @@ static void test_set_findings_replaces_the_text(void)
 	CHECK_INT(record(inv, sighting("a.test", "10.0.0.1", SHA_A, NB_A, "EC-P256", T0),
 			 NULL), 0);
 	CHECK_INT(inventory_set_findings(inv, "a.test", "10.0.0.1", 443, SHA_A,
-					 "revoked,superseded", err, sizeof(err)), 0);
+					 "revoked,superseded", false, err, sizeof(err)), 0);
 	inventory_close(inv);
 	CHECK_INT(db_peek(db_path("set.db"),
 		       "SELECT findings = 'revoked,superseded' FROM served"), 1);
+}
+
+/* The findings of a sighting with staple_unknown, recorded at @ts. */
+static int record_staple(struct inventory *inv, const char *findings, bool unknown,
+			 uint64_t ts)
+{
+	struct inventory_sighting s = sighting("a.test", "10.0.0.1", SHA_A, NB_A,
+					       "EC-P256", ts);
+
+	s.findings = findings;
+	s.staple_unknown = unknown;
+	return record(inv, s, NULL);
+}
+
+static int staple_findings_are(const char *want)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof(sql), "SELECT findings = '%s' FROM served", want);
+	return db_peek(db_path("staple.db"), sql);
+}
+
+/* A sighting that cannot show the staple keeps the row's staple findings
+ * (the cert events' carry rule), counted in memory, written by the upsert
+ * after a reopen, or set by a later answer; one that shows a good staple
+ * ends them. */
+static void test_staple_findings_stay_when_the_staple_cannot_be_seen(void)
+{
+	struct inventory *inv = NULL;
+	char err[256];
+
+	CHECK_INT(inventory_open(db_path("staple.db"), &inv, err, sizeof(err)), 0);
+	CHECK_INT(record_staple(inv, "revoked_staple", false, T0), 0);
+	CHECK_INT(record_staple(inv, "expiring_soon", true, T0 + 1), 0);   /* counted */
+	CHECK_INT(record_staple(inv, "", true, T0 + 2), 0);
+	inventory_close(inv);
+	CHECK_INT(staple_findings_are("revoked_staple"), 1);
+
+	CHECK_INT(inventory_open(db_path("staple.db"), &inv, err, sizeof(err)), 0);
+	CHECK_INT(record_staple(inv, "untrusted", true, T0 + 3), 0);       /* upsert */
+	CHECK_INT(inventory_flush(inv, err, sizeof(err)), 0);
+	CHECK_INT(staple_findings_are("untrusted,revoked_staple"), 1);
+	CHECK_INT(inventory_set_findings(inv, "a.test", "10.0.0.1", 443, SHA_A,
+					 "revoked", true, err, sizeof(err)), 0);
+	CHECK_INT(staple_findings_are("revoked,revoked_staple"), 1);
+	CHECK_INT(record_staple(inv, "stale_staple", false, T0 + 4), 0);   /* counted */
+	CHECK_INT(record_staple(inv, "", true, T0 + 5), 0);
+	inventory_close(inv);
+	CHECK_INT(staple_findings_are("stale_staple"), 1);
+
+	CHECK_INT(inventory_open(db_path("staple.db"), &inv, err, sizeof(err)), 0);
+	CHECK_INT(record_staple(inv, "", false, T0 + 6), 0);
+	inventory_close(inv);
+	CHECK_INT(staple_findings_are(""), 1);
 }
 
 static void test_version_1_database_is_migrated_keeping_rows(void)
@@ -784,6 +838,7 @@ int main(void)
 	RUN_TEST(test_rows_survive_a_reopen);
 	RUN_TEST(test_seen_times_widen_and_old_sightings_keep_newer_findings);
 	RUN_TEST(test_set_findings_replaces_the_text);
+	RUN_TEST(test_staple_findings_stay_when_the_staple_cannot_be_seen);
 	RUN_TEST(test_version_1_database_is_migrated_keeping_rows);
 	RUN_TEST(test_newer_schema_is_refused);
 	RUN_TEST(test_corrupt_file_is_a_clear_error);

@@ -451,6 +451,7 @@ static void health_record(struct cert_health *h, const struct cert_info *leaf,
 		.subject = leaf->subject, .issuer = leaf->issuer, .key = leaf->key,
 		.not_before = leaf->not_before, .not_after = leaf->not_after,
 		.ts_us = r->ts_us, .findings = findings,
+		.staple_unknown = r->staple_unknown,
 		.rollback_us = v->record_rollback ? r->ts_us : 0,
 		.rollback_evidence = v->rollback_text,
 	};
@@ -630,7 +631,7 @@ static bool health_rejudge(struct cert_health *h, struct health_wait *w)
 					   r.server.addr.family ?
 					   tw_addr_format(&r.server.addr, addr) : "",
 					   r.server.port, r.leaf_sha256_hex, findings,
-					   err, sizeof(err)))
+					   r.staple_unknown, err, sizeof(err)))
 			health_db_problem(h, err);
 	}
 	w->res = r;

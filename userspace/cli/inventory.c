@@ -6,6 +6,7 @@
 #include "cert/health.h"
 #include "cli.h"
 #include "cli_opts.h"
+#include "inventory/inventory.h"
 
 static const struct cli_help inventory_help = {
 	.usage = "[--db PATH] [--json | --html FILE [--since TIME] [--until TIME]]\n"
@@ -26,6 +27,20 @@ static const struct cli_help inventory_help = {
 "FILE), so that inventory lists the agent's database; the file's options\n"
 "of other commands are skipped.\n",
 };
+
+/* Whether the database just listed has no row (a file that cannot be read
+ * was said by the listing). */
+static bool inventory_empty(const char *db)
+{
+	struct inventory *inv = NULL;
+	char err[256];
+	int64_t rows = -1;
+
+	if (inventory_open_readonly(db, &inv, err, sizeof(err)) == 0)
+		rows = inventory_count(inv);
+	inventory_close(inv);
+	return rows == 0;
+}
 
 int cmd_inventory(int argc, char **argv)
 {
@@ -53,6 +68,10 @@ int cmd_inventory(int argc, char **argv)
 		fprintf(stderr, "tlswatch inventory: %s\n", err);
 		rc = EXIT_INPUT;
 	} else {
+		/* nothing on standard output would read as a listing cut short */
+		if (inventory_empty(o.check.health.db_path))
+			fprintf(stderr, "tlswatch inventory: no certificate recorded in %s\n",
+				o.check.health.db_path);
 		rc = cli_stdout_written("tlswatch inventory");
 	}
 	cli_opts_free(&o);

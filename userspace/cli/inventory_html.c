@@ -73,6 +73,9 @@ static int load_history(const char *db, const struct history_window *w,
 	if (rows == 0)
 		html_agg_reset(agg);
 	agg->has_summary = agg->from_history;
+	/* without history the page is the inventory's, rows or none: it does
+	 * not know about spikes or alerts, and must not say "none" */
+	agg->from_inventory = !agg->from_history;
 	return 0;
 }
 
@@ -95,6 +98,9 @@ int inventory_write_html(const char *db, const char *html, uint64_t since_us,
 	} else {
 		snprintf(agg->title, sizeof(agg->title), "%s %s",
 			 agg->from_history ? "agent history" : "inventory", db);
+		agg->windowed = since_us || until_us != UINT64_MAX;
+		agg->since_us = since_us;
+		agg->until_us = until_us;
 		rc = write_page(agg, html);
 	}
 	html_agg_free(agg);

@@ -145,6 +145,17 @@ static const char *const migrations[INVENTORY_SCHEMA_VERSION] = {
 	"ALTER TABLE history_name ADD COLUMN no_cert_too_large INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE history_name ADD COLUMN no_cert_truncated INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE history_name ADD COLUMN largest_chain INTEGER NOT NULL DEFAULT 0",
+	/* 6: the outcomes of the handshakes of names beyond a second's bound
+	 * (other_names), so that the report's overview counts them; rows
+	 * written before hold zeros. */
+	"ALTER TABLE history_second ADD COLUMN other_incomplete INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE history_second ADD COLUMN other_ok INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE history_second ADD COLUMN other_failed INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE history_second ADD COLUMN other_aborted INTEGER NOT NULL DEFAULT 0;"
+	/* and the finding kinds a serving period showed (a bit per kind, in
+	 * the order of events.md's list; -1: not recorded), so that a period
+	 * is not marked with what its leaf only got later */
+	"ALTER TABLE history_period ADD COLUMN findings INTEGER NOT NULL DEFAULT -1",
 };
 
 static const char sql_record[] =
@@ -159,7 +170,7 @@ static const char sql_record[] =
 	" rollback_us = CASE WHEN excluded.rollback_us > 0"
 	"  THEN excluded.rollback_us ELSE rollback_us END,"
 	" findings = CASE WHEN excluded.last_seen_us >= last_seen_us"
-	"  THEN excluded.findings ELSE findings END,"
+	"  THEN tw_staple_carry(findings, excluded.findings, ?14) ELSE findings END,"
 	" last_seen_us = max(last_seen_us, excluded.last_seen_us),"
 	" count = count + 1, key = excluded.key"
 	" RETURNING count, first_seen_us";
@@ -168,12 +179,13 @@ static const char sql_record[] =
  * the same rules as sql_record's update. */
 static const char sql_add_sightings[] =
 	"UPDATE served SET count = count + ?5,"
-	" findings = CASE WHEN ?6 >= last_seen_us THEN ?7 ELSE findings END,"
+	" findings = CASE WHEN ?6 >= last_seen_us"
+	"  THEN tw_staple_carry(findings, ?7, ?8) ELSE findings END,"
 	" last_seen_us = max(last_seen_us, ?6)"
 	" WHERE name = ?1 AND addr = ?2 AND port = ?3 AND sha256 = ?4";
 
 static const char sql_set_findings[] =
-	"UPDATE served SET findings = ?5"
+	"UPDATE served SET findings = tw_staple_carry(findings, ?5, ?6)"
 	" WHERE name = ?1 AND addr = ?2 AND port = ?3 AND sha256 = ?4";
 
 int inv_fail(const struct inventory *inv, const char *what, char *err,
@@ -316,7 +328,8 @@ int inv_prepare_stmt(struct inventory *inv, const char *sql, sqlite3_stmt **st)
 
 static int inv_prepare(struct inventory *inv, char *err, size_t errlen)
 {
-	if (inv_prepare_stmt(inv, sql_record, &inv->record) ||
+	if (inv_carry_register(inv) ||
+	    inv_prepare_stmt(inv, sql_record, &inv->record) ||
 	    inv_prepare_stmt(inv, sql_set_findings, &inv->set_findings) ||
 	    inv_prepare_stmt(inv, sql_add_sightings, &inv->add_sightings) ||
 	    inv_query_prepare(inv))
@@ -478,7 +491,8 @@ int inventory_record(struct inventory *inv, const struct inventory_sighting *s,
 	    sqlite3_bind_int64(st, 10, (sqlite3_int64)s->ts_us) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 11, nz(s->findings), -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 12, (sqlite3_int64)s->rollback_us) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 13, nz(s->rollback_evidence), -1, SQLITE_STATIC) != SQLITE_OK)
+	    sqlite3_bind_text(st, 13, nz(s->rollback_evidence), -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 14, s->staple_unknown) != SQLITE_OK)
 		return inv_step_done(inv, st, SQLITE_ERROR, "recording", err, errlen);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -497,7 +511,8 @@ int inventory_record(struct inventory *inv, const struct inventory_sighting *s,
 
 int inventory_set_findings(struct inventory *inv, const char *name,
 			   const char *addr, uint16_t port, const char *sha256,
-			   const char *findings, char *err, size_t errlen)
+			   const char *findings, bool staple_unknown,
+			   char *err, size_t errlen)
 {
 	sqlite3_stmt *st = inv->set_findings;
 
@@ -505,7 +520,8 @@ int inventory_set_findings(struct inventory *inv, const char *name,
 	if (inventory_flush(inv, err, errlen))
 		return -1;
 	if (!inv_bind_key(st, name, addr, port, sha256) ||
-	    sqlite3_bind_text(st, 5, nz(findings), -1, SQLITE_STATIC) != SQLITE_OK)
+	    sqlite3_bind_text(st, 5, nz(findings), -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 6, staple_unknown) != SQLITE_OK)
 		return inv_step_done(inv, st, SQLITE_ERROR, "updating", err, errlen);
 	return inv_step_done(inv, st, sqlite3_step(st), "updating", err, errlen);
 }

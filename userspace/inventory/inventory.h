@@ -29,12 +29,16 @@
  *   history_second  (second, handshakes, failures): the timeline; and
  *                   other_names, other_clients, other_clients_failures,
  *                   other_certs: what a second had beyond the report's
- *                   bounds (html_report.h), counted, not detailed
+ *                   bounds (html_report.h), counted, not detailed;
+ *                   other_incomplete, other_ok, other_failed,
+ *                   other_aborted (version 6): the outcomes of other_names
  *   history_name    (minute, name, server, incomplete, ok, failed,
  *                   aborted): a minute's outcomes of a name on the row
  *                   of its first server, its other servers with zeros
  *   history_period  (name, server, sha256, first_us, last_us, handshakes,
- *                   failures): which leaf a name was served from an
+ *                   failures; findings (version 6): the kinds seen in
+ *                   the period, bit k for kind k of enum finding_kind, -1
+ *                   not recorded): which leaf a name was served from an
  *                   address, when
  *   history_cert    (sha256, subject, issuer, serial, key, not_before,
  *                   not_after, last_us); history_finding (sha256, kind,
@@ -48,7 +52,8 @@
  * Readers of the served table read any version from
  * INVENTORY_READ_MIN_VERSION on: the versions after it only add tables
  * and columns, which a reader reads only from the version that added
- * them (INVENTORY_ROLLBACK_VERSION, INVENTORY_NO_CERT_VERSION).
+ * them (INVENTORY_ROLLBACK_VERSION, INVENTORY_NO_CERT_VERSION,
+ * INVENTORY_OTHER_OUTCOMES_VERSION).
  *
  * One connection per struct inventory, used from one thread.
  */
@@ -60,10 +65,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define INVENTORY_SCHEMA_VERSION 5
+#define INVENTORY_SCHEMA_VERSION 6
 #define INVENTORY_READ_MIN_VERSION 2
 #define INVENTORY_ROLLBACK_VERSION 4   /* rollback_us, rollback_evidence */
 #define INVENTORY_NO_CERT_VERSION 5    /* history_name's no_cert_*, largest_chain */
+#define INVENTORY_OTHER_OUTCOMES_VERSION 6 /* history_second's other_incomplete..,
+                                            * history_period's findings */
 #define INVENTORY_BUSY_TIMEOUT_MS 5000
 /* Rows the table may hold (names come from clients): past it a sighting
  * of a new row is refused and counted, one of an existing row is still
@@ -105,6 +112,8 @@ struct inventory_sighting {
 	int64_t not_before, not_after;
 	uint64_t ts_us;          /* packet time */
 	const char *findings;    /* "expired,untrusted" or "" */
+	bool staple_unknown;     /* the handshake could not show the staple:
+	                          * the row keeps its staple findings */
 	uint64_t rollback_us;    /* non-zero: record this rollback evidence
 	                          * on the row (written at once) */
 	const char *rollback_evidence;
@@ -112,7 +121,8 @@ struct inventory_sighting {
 
 /*
  * Records a sighting: inserts the row or widens first/last seen, counts
- * it and replaces the findings. *@created (may be NULL) says whether the
+ * it and replaces the findings (a sighting with staple_unknown keeps the
+ * row's revoked_staple and stale_staple, as the cert events do). *@created (may be NULL) says whether the
  * row is new. 0, or -1 with @err.
  *
  * A further sighting of a row this process has already written (and not
@@ -150,10 +160,12 @@ int inventory_reopen(const char *path, struct inventory **out, char *err,
  * with @err (they stay counted, for the next try). */
 int inventory_flush(struct inventory *inv, char *err, size_t errlen);
 
-/* Replaces the findings text of one row (a later OCSP/CRL answer). */
+/* Replaces the findings text of one row (a later OCSP/CRL answer); with
+ * @staple_unknown the row's staple findings stay. */
 int inventory_set_findings(struct inventory *inv, const char *name,
 			   const char *addr, uint16_t port, const char *sha256,
-			   const char *findings, char *err, size_t errlen);
+			   const char *findings, bool staple_unknown,
+			   char *err, size_t errlen);
 
 /* A row, as read back. */
 struct inventory_leaf {

@@ -39,7 +39,9 @@ struct row_memo {
 	uint64_t first_seen_us;
 	int64_t pending;              /* sightings not written yet */
 	uint64_t pending_last_us;     /* the latest of them */
-	char findings[256];           /* of that one */
+	char findings[INV_FINDINGS_MAX]; /* of that one, staple ones carried */
+	bool carry_row;               /* it also keeps the row's staple
+	                               * findings (inventory_carry.c) */
 };
 
 struct rival_memo {
@@ -136,6 +138,23 @@ static void key_row_parse(const char *key, const char **name, const char **addr,
 
 /* --- deferred sightings */
 
+/* @s is the latest waiting sighting: its findings, and the staple ones of
+ * the one before (waiting, or through carry_row the row's) when it cannot
+ * show the staple. */
+static void memo_findings(struct row_memo *m, const struct inventory_sighting *s)
+{
+	char carried[sizeof(m->findings)];
+
+	if (m->pending == 1 || !s->staple_unknown) {
+		snprintf(m->findings, sizeof(m->findings), "%s", nz(s->findings));
+		m->carry_row = s->staple_unknown;
+	} else {
+		inv_staple_carry(m->findings, s->findings, true, carried, sizeof(carried));
+		memcpy(m->findings, carried, sizeof(carried));
+	}
+	m->pending_last_us = s->ts_us;
+}
+
 int inv_memo_defer(struct inventory *inv, const struct inventory_sighting *s,
 		   char *err, size_t errlen)
 {
@@ -152,10 +171,8 @@ int inv_memo_defer(struct inventory *inv, const struct inventory_sighting *s,
 	 * does against the row is for the flush's UPDATE to say. */
 	if (m->pending++ == 0)
 		inv->n_dirty++;
-	if (m->pending == 1 || s->ts_us >= m->pending_last_us) {
-		m->pending_last_us = s->ts_us;
-		snprintf(m->findings, sizeof(m->findings), "%s", nz(s->findings));
-	}
+	if (m->pending == 1 || s->ts_us >= m->pending_last_us)
+		memo_findings(m, s);
 	if (inv->n_dirty >= INV_FLUSH_ROWS && inventory_flush(inv, err, errlen))
 		return -1;
 	return 1;
@@ -208,7 +225,8 @@ static int flush_row(struct inventory *inv, const char *key, const struct row_me
 	if (!inv_bind_key(st, name, addr, port, sha256) ||
 	    sqlite3_bind_int64(st, 5, m->pending) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 6, (sqlite3_int64)m->pending_last_us) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 7, m->findings, -1, SQLITE_STATIC) != SQLITE_OK)
+	    sqlite3_bind_text(st, 7, m->findings, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 8, m->carry_row) != SQLITE_OK)
 		return inv_step_done(inv, st, SQLITE_ERROR, "recording", err, errlen);
 	return inv_step_done(inv, st, sqlite3_step(st), "recording", err, errlen);
 }

@@ -33,18 +33,26 @@
 	" top_cert, top_cert_from, top_cert_count," \
 	" top_client, top_client_from, top_client_count, cert_findings"
 
+/* The outcomes of other_names, in enum hs_outcome's order (schema 6). */
+#define OTHER_OUTCOMES " other_incomplete, other_ok, other_failed, other_aborted"
+
 /* The writes, each prepared once:  X(ID, SQL) */
 #define HISTORY_WRITES(X)                                                      \
 	X(SECOND, "INSERT INTO history_second (second, handshakes, failures,"  \
-	  " other_names, other_clients, other_clients_failures, other_certs)"  \
-	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (second) DO UPDATE" \
+	  " other_names, other_clients, other_clients_failures, other_certs,"  \
+	  OTHER_OUTCOMES ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)" \
+	  " ON CONFLICT (second) DO UPDATE"                                    \
 	  " SET handshakes = handshakes + excluded.handshakes,"                \
 	  " failures = failures + excluded.failures,"                          \
 	  " other_names = other_names + excluded.other_names,"                 \
 	  " other_clients = other_clients + excluded.other_clients,"           \
 	  " other_clients_failures = other_clients_failures"                   \
 	  "  + excluded.other_clients_failures,"                               \
-	  " other_certs = other_certs + excluded.other_certs")                 \
+	  " other_certs = other_certs + excluded.other_certs,"                 \
+	  " other_incomplete = other_incomplete + excluded.other_incomplete,"  \
+	  " other_ok = other_ok + excluded.other_ok,"                          \
+	  " other_failed = other_failed + excluded.other_failed,"              \
+	  " other_aborted = other_aborted + excluded.other_aborted")           \
 	X(NAME, "INSERT INTO history_name (minute, name, server, incomplete,"  \
 	  " ok, failed, aborted, no_cert_resumed, no_cert_tls13,"              \
 	  " no_cert_too_large, no_cert_truncated, largest_chain)"              \
@@ -59,11 +67,13 @@
 	  " no_cert_truncated = no_cert_truncated + excluded.no_cert_truncated," \
 	  " largest_chain = max(largest_chain, excluded.largest_chain)")       \
 	X(PERIOD, "INSERT INTO history_period (name, server, sha256, first_us," \
-	  " last_us, handshakes, failures) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)" \
+	  " last_us, handshakes, failures, findings)"                          \
+	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"                           \
 	  " ON CONFLICT (name, server, sha256, first_us) DO UPDATE SET"        \
 	  " last_us = max(last_us, excluded.last_us),"                         \
 	  " handshakes = handshakes + excluded.handshakes,"                    \
-	  " failures = failures + excluded.failures")                          \
+	  " failures = failures + excluded.failures,"                          \
+	  " findings = findings | excluded.findings")                          \
 	X(CERT, "INSERT INTO history_cert (sha256, subject, issuer, serial,"   \
 	  " key, not_before, not_after, last_us)"                              \
 	  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (sha256)"      \
@@ -219,6 +229,7 @@ static int store_step(struct history_store *st, sqlite3_stmt *s, bool bound,
 struct second_row {
 	uint64_t second, handshakes, failures;
 	uint64_t other_names, other_clients, other_clients_failures, other_certs;
+	const uint64_t *other_outcomes;   /* HS_OUTCOME__COUNT, or NULL */
 };
 
 static int write_second(struct history_store *st, const struct second_row *r,
@@ -230,7 +241,12 @@ static int write_second(struct history_store *st, const struct second_row *r,
 			  bind_u64(s, 2, r->handshakes) && bind_u64(s, 3, r->failures) &&
 			  bind_u64(s, 4, r->other_names) && bind_u64(s, 5, r->other_clients) &&
 			  bind_u64(s, 6, r->other_clients_failures) &&
-			  bind_u64(s, 7, r->other_certs), err, errlen);
+			  bind_u64(s, 7, r->other_certs) &&
+			  bind_u64(s, 8, r->other_outcomes ? r->other_outcomes[HS_INCOMPLETE] : 0) &&
+			  bind_u64(s, 9, r->other_outcomes ? r->other_outcomes[HS_OK] : 0) &&
+			  bind_u64(s, 10, r->other_outcomes ? r->other_outcomes[HS_FAILED] : 0) &&
+			  bind_u64(s, 11, r->other_outcomes ? r->other_outcomes[HS_ABORTED] : 0),
+			  err, errlen);
 }
 
 /* The timeline's seconds; what went beyond the bounds goes with the
@@ -244,6 +260,7 @@ static int write_seconds(struct history_store *st, const struct html_agg *d,
 		.other_clients = d->other_clients_handshakes,
 		.other_clients_failures = d->other_clients_failures,
 		.other_certs = d->certs_untracked,
+		.other_outcomes = d->other_names_outcomes,
 	};
 	uint32_t i;
 
@@ -343,7 +360,8 @@ static int write_run(struct history_store *st, const struct html_agg *d,
 			  bind_text(s, 2, server) && bind_text(s, 3, sha256) &&
 			  bind_u64(s, 4, first) && bind_u64(s, 5, run->last_us) &&
 			  bind_u64(s, 6, run->handshakes) &&
-			  bind_u64(s, 7, run->failures), err, errlen);
+			  bind_u64(s, 7, run->failures) &&
+			  bind_u64(s, 8, run->findings), err, errlen);
 }
 
 static int write_periods(struct history_store *st, const struct html_agg *d,
@@ -591,6 +609,9 @@ static void read_period(struct html_agg *a, sqlite3_stmt *s)
 		.server = col_text(s, 1),
 		.first_us = col_u64(s, 9), .last_us = col_u64(s, 10),
 		.handshakes = col_u64(s, 11), .failures = col_u64(s, 12),
+		/* -1: a period of a history before schema 6 */
+		.findings = sqlite3_column_int64(s, 13) < 0 ? HTML_RUN_FINDINGS_UNKNOWN :
+			    (uint32_t)sqlite3_column_int64(s, 13),
 	};
 
 	if (!p.name || p.name_len > HS_MAX_SNI)
@@ -642,14 +663,21 @@ static void read_name(struct html_agg *a, sqlite3_stmt *s)
 
 static void read_second(struct html_agg *a, sqlite3_stmt *s)
 {
+	int o;
+
 	if (col_u64(s, 1))
 		html_agg_second(a, col_u64(s, 0), (uint32_t)col_u64(s, 1),
 				(uint32_t)col_u64(s, 2));
 	a->other_names_handshakes += col_u64(s, 3);
-	a->sum.handshakes += col_u64(s, 3);       /* in no name's outcomes */
+	a->sum.handshakes += col_u64(s, 3);       /* in no name's rows */
 	a->other_clients_handshakes += col_u64(s, 4);
 	a->other_clients_failures += col_u64(s, 5);
 	a->certs_untracked += col_u64(s, 6);
+	/* their outcomes (zeros before schema 6: the page says so) */
+	for (o = 0; o < HS_OUTCOME__COUNT; o++) {
+		a->other_names_outcomes[o] += col_u64(s, 7 + o);
+		a->sum.outcomes[o] += col_u64(s, 7 + o);
+	}
 }
 
 static void read_top(sqlite3_stmt *s, int col, struct html_top *t)
@@ -730,27 +758,48 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 	" sum(no_cert_resumed), sum(no_cert_tls13), sum(no_cert_too_large),"   \
 	" sum(no_cert_truncated), max(largest_chain)"
 #define NO_CERT_NONE " 0, 0, 0, 0, 0"
+/* The seconds; @other_outcomes: OTHER_OUTCOMES, or zeros for a file
+ * older than they are: history_store_load() picks one as second_sql. */
+#define READ_SECOND(other_outcomes)                                            \
+	"SELECT second, handshakes, failures, other_names, other_clients,"     \
+	" other_clients_failures, other_certs," other_outcomes                 \
+	" FROM history_second WHERE second" IN_SECONDS " ORDER BY second"
+/* The periods over the window; @findings: p.findings, or -1 (not
+ * recorded) for a file older than the column: history_store_load() picks
+ * one as period_sql. */
+#define READ_PERIOD(findings)                                                  \
+	"SELECT p.name, p.server, p.sha256, c.subject, c.issuer, c.serial,"    \
+	" c.key, c.not_before, c.not_after, p.first_us, p.last_us,"            \
+	" p.handshakes, p.failures, " findings " FROM history_period p"        \
+	" LEFT JOIN history_cert c USING (sha256)"                             \
+	" WHERE p.last_us >= ?1 AND p.first_us <= ?2"                          \
+	" ORDER BY p.first_us, p.name, p.server"
+/* A certificate whose serving periods all began after the window: not
+ * one of it (one with no period, known from cert events only, is). */
+#define SERVED_AFTER_UNTIL                                                     \
+	"(EXISTS (SELECT 1 FROM history_period p WHERE p.sha256 = c.sha256)"   \
+	" AND NOT EXISTS (SELECT 1 FROM history_period p"                      \
+	" WHERE p.sha256 = c.sha256 AND p.first_us <= ?2))"
+/* A spike that fired before the window and had not resolved at its start:
+ * its episode goes on inside it (resolved there, or still firing). */
+#define ONGOING_AT_SINCE                                                       \
+	"s.state = 'firing' AND s.ts_us < ?1 AND NOT EXISTS (SELECT 1"         \
+	" FROM history_spike r WHERE r.scope = s.scope AND r.key = s.key"      \
+	" AND r.ts_us > s.ts_us AND r.ts_us < ?1)"
 #define HISTORY_READS(X)                                                       \
-	X(read_period, "SELECT p.name, p.server, p.sha256, c.subject,"         \
-	  " c.issuer, c.serial, c.key, c.not_before, c.not_after, p.first_us," \
-	  " p.last_us, p.handshakes, p.failures FROM history_period p"         \
-	  " LEFT JOIN history_cert c USING (sha256)"                           \
-	  " WHERE p.last_us >= ?1 AND p.first_us <= ?2"                        \
-	  " ORDER BY p.first_us, p.name, p.server", true)                      \
+	X(read_period, period_sql, true)                                       \
 	X(read_lone_cert, "SELECT sha256, subject, issuer, serial, key,"       \
-	  " not_before, not_after FROM history_cert WHERE last_us >= ?1"       \
-	  " ORDER BY last_us, sha256", false)                                  \
+	  " not_before, not_after FROM history_cert c WHERE last_us >= ?1"     \
+	  " AND NOT " SERVED_AFTER_UNTIL " ORDER BY last_us, sha256", false)   \
 	X(read_leaf, "SELECT sha256, sum(handshakes), sum(failures)"           \
 	  " FROM history_leaf WHERE minute" IN_MINUTES " GROUP BY sha256", false) \
 	X(read_finding, "SELECT sha256, kind, detail FROM history_finding"     \
 	  " ORDER BY rowid", false)                                            \
 	X(read_name, name_sql, false)                                          \
-	X(read_second, "SELECT second, handshakes, failures, other_names,"     \
-	  " other_clients, other_clients_failures, other_certs"                \
-	  " FROM history_second WHERE second" IN_SECONDS                       \
-	  " ORDER BY second", true)                                            \
-	X(read_spike, "SELECT " SPIKE_COLUMNS " FROM history_spike"            \
-	  " WHERE ts_us BETWEEN ?1 AND ?2 ORDER BY ts_us, rowid", true)        \
+	X(read_second, second_sql, true)                                       \
+	X(read_spike, "SELECT " SPIKE_COLUMNS " FROM history_spike s"          \
+	  " WHERE ts_us BETWEEN ?1 AND ?2 OR (" ONGOING_AT_SINCE ")"           \
+	  " ORDER BY ts_us, rowid", true)                                      \
 	X(read_alert, "SELECT from_client, description, sum(count)"            \
 	  " FROM history_alert WHERE minute" IN_MINUTES                        \
 	  " GROUP BY from_client, description", false)                         \
@@ -791,6 +840,10 @@ int64_t history_store_load(struct sqlite3 *db, int version,
 {
 	const char *name_sql = version >= INVENTORY_NO_CERT_VERSION ?
 			       READ_NAME(NO_CERT_SUMS) : READ_NAME(NO_CERT_NONE);
+	const char *second_sql = version >= INVENTORY_OTHER_OUTCOMES_VERSION ?
+				 READ_SECOND(OTHER_OUTCOMES) : READ_SECOND(" 0, 0, 0, 0");
+	const char *period_sql = version >= INVENTORY_OTHER_OUTCOMES_VERSION ?
+				 READ_PERIOD("p.findings") : READ_PERIOD("-1");
 	int64_t rows = 0, n;
 
 	/* One snapshot of the file for every read, while the agent writes. */

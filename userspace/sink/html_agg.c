@@ -214,7 +214,7 @@ struct run_key {
  * extend the current period (same leaf, same server) or open the next. */
 static void name_note_run(struct html_name *nr, struct run_key k,
 			  uint64_t first_us, uint64_t last_us,
-			  uint64_t handshakes, uint64_t failures)
+			  uint64_t handshakes, uint64_t failures, uint32_t findings)
 {
 	struct html_run *r = nr->n_runs ? &nr->runs[nr->n_runs - 1] : NULL;
 
@@ -234,6 +234,18 @@ static void name_note_run(struct html_name *nr, struct run_key k,
 		r->first_us = first_us;
 	r->handshakes += handshakes;
 	r->failures += failures;
+	r->findings |= findings;
+}
+
+/* The kinds of @l as html_run.findings bits. */
+static uint32_t kinds_of(const struct finding_list *l)
+{
+	uint32_t mask = 0;
+	int i;
+
+	for (i = 0; l && i < l->n; i++)
+		mask |= 1u << l->items[i].kind;
+	return mask;
 }
 
 /* --- events */
@@ -318,6 +330,8 @@ void html_agg_handshake(struct html_agg *a, const struct hs_view *v)
 	nr = name_row(a, rec->has_sni ? rec->sni : "", rec->has_sni ? rec->sni_len : 0);
 	if (!nr) {
 		a->other_names_handshakes++;
+		if ((unsigned)rec->outcome < HS_OUTCOME__COUNT)
+			a->other_names_outcomes[rec->outcome]++;
 		return;
 	}
 	key = (struct run_key){
@@ -328,9 +342,29 @@ void html_agg_handshake(struct html_agg *a, const struct hs_view *v)
 	if ((unsigned)rec->outcome < HS_OUTCOME__COUNT)
 		nr->outcomes[rec->outcome]++;
 	if (v->n_chain && v->chain[0])
-		name_note_run(nr, key, rec->end_us, rec->end_us, 1, failed);
+		name_note_run(nr, key, rec->end_us, rec->end_us, 1, failed,
+			      kinds_of(&v->findings));
 	else
 		no_cert_note(&nr->no_cert, rec);
+}
+
+/* A cert event's findings belong to the current period of its name with
+ * that leaf (a later answer, a staple carried), not to earlier ones. */
+static void note_run_findings(struct html_agg *a, const struct cert_view *v, int cert)
+{
+	size_t len = v->sni ? v->sni_len : 0;
+	struct html_name *nr = NULL;
+	int i;
+
+	for (i = 0; i < a->n_names && !nr; i++)
+		if (a->names[i].sni_len == len && !memcmp(a->names[i].sni, v->sni ? v->sni : "", len))
+			nr = &a->names[i];
+	for (i = nr ? nr->n_runs - 1 : -1; i >= 0; i--) {
+		if (nr->runs[i].cert == cert) {
+			nr->runs[i].findings |= kinds_of(v->findings);
+			return;
+		}
+	}
 }
 
 void html_agg_cert(struct html_agg *a, const struct cert_view *v)
@@ -347,6 +381,7 @@ void html_agg_cert(struct html_agg *a, const struct cert_view *v)
 		cert_fill(c, v->chain[0]);
 	if (v->findings)
 		cert_add_findings(c, v->findings);
+	note_run_findings(a, v, (int)(c - a->certs));
 }
 
 static void copy_top(struct html_top *t, const struct spike_top *src, int n)
@@ -358,15 +393,53 @@ static void copy_top(struct html_top *t, const struct spike_top *src, int n)
 	t->count = src->count;
 }
 
-void html_agg_spike(struct html_agg *a, const struct spike_event *ev)
+static void spike_remove(struct html_agg *a, int i)
+{
+	memmove(&a->spikes[i], &a->spikes[i + 1],
+		(size_t)(a->n_spikes - i - 1) * sizeof(a->spikes[0]));
+	a->n_spikes--;
+}
+
+/* Makes room by leaving out the oldest episode whole: its firing event and
+ * its resolution (the next event of the same scope and key, if that one
+ * resolves it), or a resolution whose firing is not kept (not listed). */
+static void spike_drop_oldest(struct html_agg *a)
+{
+	const struct html_spike *s = &a->spikes[0];
+	int j;
+
+	if (s->state == SPIKE_FIRING) {
+		a->spikes_dropped++;
+		for (j = 1; j < a->n_spikes; j++) {
+			const struct html_spike *r = &a->spikes[j];
+
+			if (r->kind != s->kind || strcmp(r->key, s->key))
+				continue;
+			if (r->state == SPIKE_RESOLVED)
+				spike_remove(a, j);
+			break;
+		}
+	}
+	spike_remove(a, 0);
+}
+
+/* A zeroed slot at the end, the oldest episodes left out when full: the
+ * latest incidents are the ones to show. */
+static struct html_spike *spike_slot(struct html_agg *a)
 {
 	struct html_spike *s;
 
-	if (a->n_spikes == HTML_MAX_SPIKES) {
-		a->spikes_dropped++;
-		return;
-	}
+	if (a->n_spikes == HTML_MAX_SPIKES)
+		spike_drop_oldest(a);
 	s = &a->spikes[a->n_spikes++];
+	memset(s, 0, sizeof(*s));
+	return s;
+}
+
+void html_agg_spike(struct html_agg *a, const struct spike_event *ev)
+{
+	struct html_spike *s = spike_slot(a);
+
 	s->state = (uint8_t)ev->state;
 	s->kind = (uint8_t)ev->kind;
 	snprintf(s->key, sizeof(s->key), "%s", ev->key ? ev->key : "");
@@ -400,25 +473,46 @@ void html_agg_summary(struct html_agg *a, const struct summary *sum)
 
 /* --- inventory rows */
 
-/* The kinds of @list ("revoked,superseded") with no detail; a kind the
- * certificate has already keeps its detail when @keep. */
+/* The next kind of a list ("revoked,superseded") at *@p, moving past it:
+ * the kind, -1 for a name not known, -2 at the end. */
+static int next_kind(const char **p)
+{
+	size_t n;
+	char kind[32];
+
+	if (!*p || !**p)
+		return -2;
+	n = strcspn(*p, ",");
+	snprintf(kind, sizeof(kind), "%.*s", (int)(n < 31 ? n : 31), *p);
+	*p += n;
+	if (**p == ',')
+		(*p)++;
+	return finding_kind_parse(kind);
+}
+
+/* The kinds of @list with no detail; a kind the certificate has already
+ * keeps its detail when @keep. */
 static void served_findings(struct html_cert *c, const char *list, bool keep)
 {
 	const char *p = list;
+	int k;
 
-	while (p && *p) {
-		size_t n = strcspn(p, ",");
-		char kind[32];
-		int k;
-
-		snprintf(kind, sizeof(kind), "%.*s", (int)(n < 31 ? n : 31), p);
-		k = finding_kind_parse(kind);
+	while ((k = next_kind(&p)) != -2)
 		if (k >= 0 && !(keep && cert_finding_index(c, k) >= 0))
 			cert_add_finding(c, k, "");
-		p += n;
-		if (*p == ',')
-			p++;
-	}
+}
+
+/* The kinds of @list as html_run.findings bits. */
+static uint32_t served_kinds(const char *list)
+{
+	uint32_t mask = 0;
+	const char *p = list;
+	int k;
+
+	while ((k = next_kind(&p)) != -2)
+		if (k >= 0)
+			mask |= 1u << k;
+	return mask;
 }
 
 void html_agg_served(struct html_agg *a, const struct html_served *s)
@@ -455,7 +549,8 @@ void html_agg_served(struct html_agg *a, const struct html_served *s)
 	/* An inventory row is a period of its own (one leaf on one address). */
 	name_note_run(nr, (struct run_key){ .cert = cert, .extend = false,
 					    .server = name_note_server(nr, server) },
-		      s->first_seen_us, s->last_seen_us, s->count, 0);
+		      s->first_seen_us, s->last_seen_us, s->count, 0,
+		      served_kinds(s->findings));
 }
 
 /* --- stored history (sink/history_store.c) */
@@ -502,7 +597,7 @@ void html_agg_stored_period(struct html_agg *a, const struct html_period *p)
 	 * (the same leaf and address, after a restart) extends it. */
 	name_note_run(nr, (struct run_key){ .cert = tracked ? p->cert : -1, .extend = true,
 					    .server = name_note_server(nr, p->server) },
-		      p->first_us, p->last_us, p->handshakes, p->failures);
+		      p->first_us, p->last_us, p->handshakes, p->failures, p->findings);
 }
 
 void html_agg_stored_name(struct html_agg *a, const char *name, size_t len,
@@ -522,6 +617,8 @@ void html_agg_stored_name(struct html_agg *a, const char *name, size_t len,
 	a->sum.handshakes += n;
 	if (!nr) {
 		a->other_names_handshakes += n;
+		for (o = 0; o < HS_OUTCOME__COUNT; o++)
+			a->other_names_outcomes[o] += outcomes[o];
 		return;
 	}
 	for (o = 0; o < HS_OUTCOME__COUNT; o++)
@@ -534,11 +631,7 @@ void html_agg_stored_name(struct html_agg *a, const char *name, size_t len,
 
 void html_agg_stored_spike(struct html_agg *a, const struct html_spike *s)
 {
-	if (a->n_spikes == HTML_MAX_SPIKES) {
-		a->spikes_dropped++;
-		return;
-	}
-	a->spikes[a->n_spikes++] = *s;
+	*spike_slot(a) = *s;
 	a->sum.spikes += s->state == SPIKE_FIRING;
 }
 

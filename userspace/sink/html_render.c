@@ -130,17 +130,23 @@ static void put_severity_badge(FILE *f, const struct html_finding *fi)
 }
 
 /* Critical first, then warnings, then info. */
-static void put_findings(FILE *f, const struct html_cert *c, bool details)
+/* The findings of @c whose kind is in @only (bits per enum finding_kind;
+ * HTML_RUN_FINDINGS_UNKNOWN: every one), most severe first. */
+static void put_findings(FILE *f, const struct html_cert *c, bool details,
+			 uint32_t only)
 {
-	int sev, i;
+	int sev, i, shown = 0;
 
-	if (!c->n_findings)
+	for (i = 0; i < c->n_findings; i++)
+		shown += (only >> c->findings[i].kind) & 1;
+	if (!shown)
 		fputs("none", f);
 	for (sev = SEV_CRITICAL; sev <= SEV_INFO; sev++) {
 		for (i = 0; i < c->n_findings; i++) {
 			const struct html_finding *fi = &c->findings[i];
 
-			if ((int)finding_kind_severity(fi->kind) != sev)
+			if ((int)finding_kind_severity(fi->kind) != sev ||
+			    !((only >> fi->kind) & 1))
 				continue;
 			fputs("<div>", f);
 			put_severity_badge(f, fi);
@@ -169,6 +175,34 @@ static void render_head(const struct html_agg *a, FILE *f)
 	fputs("</h1>\n", f);
 }
 
+/* Handshakes of a history written before schema 6 whose names were
+ * folded past a second's bound have no outcome: say how many. */
+static void render_unrecorded_outcomes(const struct summary *s, FILE *f)
+{
+	uint64_t known = 0;
+	int o;
+
+	for (o = 0; o < HS_OUTCOME__COUNT; o++)
+		known += s->outcomes[o];
+	if (known < s->handshakes)
+		fprintf(f, "; <span id=\"ov-unrecorded\">%llu</span> with no outcome recorded "
+			"(names past the bound, history written before schema 6)",
+			(unsigned long long)(s->handshakes - known));
+}
+
+/* The --since/--until window the page was asked for; the inventory's
+ * page (no history in it) is not narrowed. */
+static void render_window(const struct html_agg *a, FILE *f)
+{
+	char t1[TW_TIME_STRLEN], t2[TW_TIME_STRLEN];
+
+	fprintf(f, "<tr><th>Window</th><td id=\"ov-window\">%s .. %s%s</td></tr>\n",
+		a->since_us ? tw_time_format_us(a->since_us, t1) : "-",
+		a->until_us != UINT64_MAX ? tw_time_format_us(a->until_us, t2) : "-",
+		a->from_inventory ? " (no history in it: the inventory's rows, not "
+				    "narrowed to it)" : "");
+}
+
 static void render_overview(const struct html_agg *a, FILE *f)
 {
 	const struct summary *s = &a->sum;
@@ -177,6 +211,8 @@ static void render_overview(const struct html_agg *a, FILE *f)
 	fputs("<section id=\"overview\">\n<table>\n", f);
 	fprintf(f, "<tr><th>Period</th><td>%s .. %s</td></tr>\n",
 		time_us(a->first_us, t1), time_us(a->last_us, t2));
+	if (a->windowed)
+		render_window(a, f);
 	if (a->has_summary) {
 		/* The agent's history counts handshakes, not packets. */
 		if (!a->from_history)
@@ -186,11 +222,13 @@ static void render_overview(const struct html_agg *a, FILE *f)
 		fprintf(f, "<tr><th>Handshakes</th><td class=\"n\" id=\"ov-handshakes\">%llu</td></tr>\n",
 			(unsigned long long)s->handshakes);
 		fprintf(f, "<tr><th>Outcomes</th><td>ok <b id=\"ov-ok\">%llu</b>, failed <b id=\"ov-failed\">%llu</b>, "
-			"aborted <b id=\"ov-aborted\">%llu</b>, incomplete <b id=\"ov-incomplete\">%llu</b></td></tr>\n",
+			"aborted <b id=\"ov-aborted\">%llu</b>, incomplete <b id=\"ov-incomplete\">%llu</b>",
 			(unsigned long long)s->outcomes[HS_OK],
 			(unsigned long long)s->outcomes[HS_FAILED],
 			(unsigned long long)s->outcomes[HS_ABORTED],
 			(unsigned long long)s->outcomes[HS_INCOMPLETE]);
+		render_unrecorded_outcomes(s, f);
+		fputs("</td></tr>\n", f);
 		fprintf(f, "<tr><th>Failure spikes</th><td class=\"n\" id=\"ov-spikes\">%llu</td></tr>\n",
 			(unsigned long long)s->spikes);
 	}
@@ -570,7 +608,8 @@ static void render_spikes(const struct html_agg *a, FILE *f)
 			render_spike_row(a, i, ++episode, f);
 	fputs("</table>\n", f);
 	if (a->spikes_dropped)
-		fprintf(f, "<p class=\"note\">%llu more spike events not listed (at most %d).</p>\n",
+		fprintf(f, "<p class=\"note\" id=\"spikes-dropped\">%llu earlier spike episodes "
+			"not listed (at most %d events kept, whole episodes, the latest).</p>\n",
 			(unsigned long long)a->spikes_dropped, HTML_MAX_SPIKES);
 }
 
@@ -579,9 +618,11 @@ static void render_timeline(const struct html_agg *a, FILE *f)
 	fputs("<section id=\"timeline\">\n<h2>Timeline</h2>\n", f);
 	if (a->from_inventory) {
 		fputs("<p id=\"timeline-none\">The inventory keeps served certificates "
-		      "(first and last seen, count), not individual handshakes: no "
-		      "timeline. Run <code>tlswatch analyze --html</code> on a capture "
-		      "for one.</p>\n</section>\n", f);
+		      "(first and last seen, count), not individual handshakes or "
+		      "events: no timeline, and no knowing whether failure spikes or "
+		      "alerts happened. Run <code>tlswatch analyze --html</code> on a "
+		      "capture, or keep the agent's history (<code>tlswatch run "
+		      "--db</code>), for them.</p>\n</section>\n", f);
 		return;
 	}
 	if (a->from_history)
@@ -638,7 +679,9 @@ static void render_name_heading(const struct html_agg *a,
 			(unsigned long long)nr->outcomes[HS_FAILED],
 			(unsigned long long)nr->outcomes[HS_ABORTED],
 			(unsigned long long)nr->outcomes[HS_INCOMPLETE],
-			pct(nr->outcomes[HS_FAILED] + nr->outcomes[HS_ABORTED], nr->handshakes));
+			/* incomplete ones did not end: out of the rate */
+			pct(nr->outcomes[HS_FAILED] + nr->outcomes[HS_ABORTED],
+			    nr->handshakes - nr->outcomes[HS_INCOMPLETE]));
 }
 
 static void render_run(const struct html_agg *a, const struct html_name *nr,
@@ -657,8 +700,9 @@ static void render_run(const struct html_agg *a, const struct html_name *nr,
 		c ? c->sha256 : "", c ? "..." : "", (unsigned long long)run->handshakes);
 	put_failures(a, run->failures, f);
 	fputs("<td>", f);
+	/* what the period showed, not what its leaf got later */
 	if (c)
-		put_findings(f, c, false);
+		put_findings(f, c, false, run->findings);
 	fputs("</td></tr>\n", f);
 }
 
@@ -708,6 +752,30 @@ static void render_name(const struct html_agg *a, const struct html_name *nr, FI
 	render_no_cert(a, nr, f);
 }
 
+/* The names beyond the bound: how many handshakes, with what outcomes
+ * (the overview counts them); the history folds them each second. */
+static void render_other_names(const struct html_agg *a, FILE *f)
+{
+	const uint64_t *o = a->other_names_outcomes;
+	uint64_t known = o[HS_OK] + o[HS_FAILED] + o[HS_ABORTED] + o[HS_INCOMPLETE];
+
+	if (!a->other_names_handshakes)
+		return;
+	fprintf(f, "<p class=\"note\" id=\"other-names\">%llu handshakes of further names "
+		"not listed (at most %d names%s): ok %llu, failed %llu, aborted %llu, "
+		"incomplete %llu",
+		(unsigned long long)a->other_names_handshakes, HTML_MAX_NAMES,
+		a->from_history ? "; the agent's history keeps the first "
+				  "names of each second, the others are folded here" : "",
+		(unsigned long long)o[HS_OK], (unsigned long long)o[HS_FAILED],
+		(unsigned long long)o[HS_ABORTED], (unsigned long long)o[HS_INCOMPLETE]);
+	if (known < a->other_names_handshakes)
+		fprintf(f, "; the outcomes of %llu of them were not recorded "
+			"(history written before schema 6)",
+			(unsigned long long)(a->other_names_handshakes - known));
+	fputs(".</p>\n", f);
+}
+
 static void render_names(const struct html_agg *a, FILE *f)
 {
 	int n;
@@ -719,9 +787,7 @@ static void render_names(const struct html_agg *a, FILE *f)
 		      "came back after another is one row spanning both times.</p>\n", f);
 	for (n = 0; n < a->n_names; n++)
 		render_name(a, &a->names[n], f);
-	if (a->other_names_handshakes)
-		fprintf(f, "<p class=\"note\">%llu handshakes of further names not listed (at most %d names).</p>\n",
-			(unsigned long long)a->other_names_handshakes, HTML_MAX_NAMES);
+	render_other_names(a, f);
 	fputs("</section>\n", f);
 }
 
@@ -744,7 +810,7 @@ static void render_cert_row(const struct html_agg *a, const struct html_cert *c,
 		(unsigned long long)c->handshakes);
 	put_failures(a, c->failures, f);
 	fputs("<td class=\"findings\">", f);
-	put_findings(f, c, true);
+	put_findings(f, c, true, HTML_RUN_FINDINGS_UNKNOWN);
 	fputs("</td></tr>\n", f);
 }
 
@@ -754,7 +820,9 @@ static void render_certs(const struct html_agg *a, FILE *f)
 
 	fputs("<section id=\"certs\">\n<h2>Certificates and findings</h2>\n", f);
 	if (!a->n_certs) {
-		fputs("<p>No certificate was visible.</p>\n</section>\n", f);
+		fputs(a->from_inventory ?
+		      "<p id=\"certs-none\">No certificate recorded in the inventory.</p>\n</section>\n" :
+		      "<p id=\"certs-none\">No certificate was visible.</p>\n</section>\n", f);
 		return;
 	}
 	fputs("<table id=\"certificates\"><tr><th>#</th><th>SHA-256 (DER)</th><th>Subject</th>"

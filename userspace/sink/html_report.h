@@ -7,7 +7,7 @@
  * stored history (history_store.h), or inventory rows when there is none.
  *
  * Memory is fixed whatever the capture size: the aggregate is one
- * allocation of sizeof(struct html_agg) (442,056 bytes, 432 KiB, on
+ * allocation of sizeof(struct html_agg) (554,784 bytes, 542 KiB, on
  * x86-64; test_html_report prints it), plus a map of at most
  * HTML_MAX_CLIENTS JA4s (each a key of at most 36 bytes and 16 bytes of
  * counts: under 128 KiB with the map's slack). What does not fit is
@@ -24,7 +24,8 @@
  *     the last period grows; HTML_NAME_MAX_SERVERS server addresses, the
  *     periods of further ones are marked "other";
  *   - certificates: the first HTML_MAX_CERTS distinct leaves with details;
- *   - spike events: the first HTML_MAX_SPIKES;
+ *   - spike events: the latest HTML_MAX_SPIKES, whole episodes (a firing
+ *     event and its resolution); the earlier episodes are counted;
  *   - clients: the first HTML_MAX_CLIENTS JA4s; the top HTML_TOP_CLIENTS
  *     by failures are shown.
  */
@@ -82,7 +83,12 @@ struct html_run {
 	int server;                   /* index in html_name.servers; -1 other */
 	uint64_t first_us, last_us;
 	uint64_t handshakes, failures;
+	uint32_t findings;            /* kinds seen in the period (bit per enum
+	                               * finding_kind), or HTML_RUN_FINDINGS_UNKNOWN */
 };
+/* A period whose findings were not recorded (a history before schema 6):
+ * the page shows its certificate's. */
+#define HTML_RUN_FINDINGS_UNKNOWN 0xffffffffu
 
 struct html_name {
 	char sni[HS_MAX_SNI + 1];     /* raw wire bytes */
@@ -128,15 +134,18 @@ struct html_agg {
 	bool has_summary;
 	struct summary sum;           /* pointers cleared; source in title */
 	uint64_t first_us, last_us;   /* handshakes seen */
+	bool windowed;                /* report --since/--until: the page says */
+	uint64_t since_us, until_us;  /* the window (0, UINT64_MAX: open) */
 	struct html_timeline tl;
 	int n_names;
 	uint64_t other_names_handshakes;
+	uint64_t other_names_outcomes[HS_OUTCOME__COUNT]; /* of those */
 	struct html_name names[HTML_MAX_NAMES];
 	int n_certs;
 	uint64_t certs_untracked;     /* distinct leaves beyond HTML_MAX_CERTS */
 	struct html_cert certs[HTML_MAX_CERTS];
 	int n_spikes;
-	uint64_t spikes_dropped;
+	uint64_t spikes_dropped;      /* earlier episodes left out */
 	struct html_spike spikes[HTML_MAX_SPIKES];
 	uint64_t alerts[2][256];      /* [from_client][description] */
 	uint64_t encrypted_alerts[2];
@@ -183,6 +192,7 @@ struct html_period {
 	int cert;                     /* html_agg_stored_cert()'s index, or -1 */
 	uint64_t first_us, last_us;
 	uint64_t handshakes, failures;
+	uint32_t findings;            /* as html_run's */
 };
 void html_agg_second(struct html_agg *a, uint64_t s, uint32_t handshakes,
 		     uint32_t failures);

@@ -18,9 +18,12 @@
 #define NAME_MAX_CERTS 8
 #define REPORT_MAX_SPIKE_LINES 1000
 
+/* One certificate as served for one name: what every cert event of that
+ * (name, certificate) said, so a finding one handshake showed is not hidden
+ * by a later one, nor by the same certificate served for another name. */
 struct cert_row {
 	const struct cert_info *ci;
-	struct finding_list findings;   /* as judged on its last handshake */
+	struct finding_list findings;   /* union of its cert events' findings */
 };
 
 struct name_row {
@@ -45,26 +48,42 @@ struct text_report {
 	struct sink base;               /* first: the sink is cast to it */
 	FILE *out;
 	struct strmap *names;           /* sni bytes ("" = none) -> name_row */
-	struct strmap *certs;           /* sha256 -> cert_row */
+	struct strmap *certs;           /* sha256 + sni bytes -> cert_row */
 	uint64_t alerts[2][256];        /* [from_client][description] */
 	uint64_t encrypted_alerts[2];
 	char **spike_lines;
 	int n_spike_lines;
+	uint64_t spike_lines_left_out;  /* past REPORT_MAX_SPIKE_LINES */
 };
 
-static void note_cert(struct text_report *r, struct name_row *nr,
-		      const struct hs_view *v)
+/* The row of @ci served for the name @sni (NULL: none); the key is the
+ * fixed-size fingerprint followed by the name's bytes. */
+static struct cert_row *cert_row_of(struct text_report *r, const char *sni,
+				    size_t sni_len, const struct cert_info *ci)
 {
-	struct cert_row *row = strmap_put(r->certs, v->chain[0]->sha256, 32, NULL);
+	uint8_t key[32 + HS_MAX_SNI];
+	struct cert_row *row;
+
+	if (sni_len > HS_MAX_SNI)
+		sni_len = HS_MAX_SNI;
+	memcpy(key, ci->sha256, 32);
+	if (sni)
+		memcpy(key + 32, sni, sni_len);
+	row = strmap_put(r->certs, key, 32 + (sni ? sni_len : 0), NULL);
+	if (row)
+		row->ci = ci;
+	return row;
+}
+
+/* Counts one serving of @row for @nr (@count 0: a cert event with no
+ * handshake seen for it lists the row without counting it). */
+static void note_cert(struct name_row *nr, struct cert_row *row, uint64_t count)
+{
 	int i;
 
-	if (!row)
-		return;
-	row->ci = v->chain[0];
-	row->findings = v->findings;
 	for (i = 0; i < nr->n_certs; i++) {
 		if (nr->certs[i].row == row) {
-			nr->certs[i].count++;
+			nr->certs[i].count += count;
 			return;
 		}
 	}
@@ -73,7 +92,7 @@ static void note_cert(struct text_report *r, struct name_row *nr,
 		return;
 	}
 	nr->certs[nr->n_certs].row = row;
-	nr->certs[nr->n_certs++].count = 1;
+	nr->certs[nr->n_certs++].count = count;
 }
 
 static void report_handshake(struct text_report *r, const struct hs_view *v)
@@ -101,9 +120,13 @@ static void report_handshake(struct text_report *r, const struct hs_view *v)
 	if (rec->starttls < HS_STARTTLS__COUNT)
 		nr->starttls[rec->starttls]++;
 	nr->sslv2_hellos += rec->sslv2_hello;
-	if (v->chain[0])
-		note_cert(r, nr, v);
-	else
+	if (v->chain[0]) {
+		struct cert_row *row = cert_row_of(r, rec->has_sni ? rec->sni : NULL,
+						   rec->sni_len, v->chain[0]);
+
+		if (row)
+			note_cert(nr, row, 1);
+	} else
 		no_cert_note(&nr->no_cert, rec);
 	for (i = 0; i < rec->n_alerts; i++) {
 		const struct hs_alert *a = &rec->alerts[i];
@@ -112,6 +135,35 @@ static void report_handshake(struct text_report *r, const struct hs_view *v)
 			r->encrypted_alerts[a->from_client]++;
 		else
 			r->alerts[a->from_client][a->description]++;
+	}
+}
+
+/* A cert event: its findings join those of its (name, certificate) row,
+ * the first detail of each kind kept (the handshake that showed it). */
+static void report_cert(struct text_report *r, const struct cert_view *cv)
+{
+	struct name_row *nr;
+	struct cert_row *row;
+	bool created;
+	int i;
+
+	if (!cv->n_chain || !cv->chain[0])
+		return;
+	nr = strmap_put(r->names, cv->sni ? cv->sni : "", cv->sni ? cv->sni_len : 0,
+			&created);
+	row = cert_row_of(r, cv->sni, cv->sni_len, cv->chain[0]);
+	if (!nr || !row)
+		return;
+	if (created) {
+		tw_endpoint_format(cv->server, nr->server);
+		nr->n_servers = 1;
+	}
+	note_cert(nr, row, 0);
+	for (i = 0; i < cv->findings->n; i++) {
+		const struct finding *f = &cv->findings->items[i];
+
+		if (!finding_has(&row->findings, f->kind))
+			finding_add(&row->findings, f->kind, "%s", f->detail);
 	}
 }
 
@@ -150,8 +202,10 @@ static void report_spike(struct text_report *r, const struct spike_event *ev)
 {
 	char line[600], **n;
 
-	if (r->n_spike_lines >= REPORT_MAX_SPIKE_LINES)
+	if (r->n_spike_lines >= REPORT_MAX_SPIKE_LINES) {
+		r->spike_lines_left_out++;
 		return;
+	}
 	format_spike(ev, line, sizeof(line));
 	n = realloc(r->spike_lines, (r->n_spike_lines + 1) * sizeof(*n));
 	if (!n)
@@ -248,7 +302,8 @@ static void print_names(struct text_report *r)
 			(unsigned long long)nr->outcomes[HS_FAILED],
 			(unsigned long long)nr->outcomes[HS_ABORTED],
 			(unsigned long long)nr->outcomes[HS_INCOMPLETE],
-			percent(failures, nr->handshakes));
+			/* incomplete ones did not end: out of the rate */
+			percent(failures, nr->handshakes - nr->outcomes[HS_INCOMPLETE]));
 		if (nr->tunnelled)
 			fprintf(r->out, "    through a tunnel: %llu (the first: %s)\n",
 				(unsigned long long)nr->tunnelled, nr->tunnel);
@@ -426,6 +481,11 @@ static int report_summary(struct text_report *r, const struct summary *sum)
 		fprintf(r->out, "\nFailure spikes (timeline)\n");
 		for (i = 0; i < r->n_spike_lines; i++)
 			fprintf(r->out, "  %s\n", r->spike_lines[i]);
+		if (r->spike_lines_left_out)
+			fprintf(r->out, "  (%llu later spike %s not listed: at most %d)\n",
+				(unsigned long long)r->spike_lines_left_out,
+				plural(r->spike_lines_left_out, "event", "events"),
+				REPORT_MAX_SPIKE_LINES);
 	}
 	print_problems(r, sum);
 	return fflush(r->out) != 0 ? -EIO : 0;
@@ -439,6 +499,9 @@ static int report_event(struct sink *s, const struct event *ev,
 	switch (ev->type) {
 	case EVENT_HANDSHAKE:
 		report_handshake(r, ev->handshake);
+		return 0;
+	case EVENT_CERT:
+		report_cert(r, ev->cert);
 		return 0;
 	case EVENT_SPIKE:
 		report_spike(r, ev->spike);

@@ -29,7 +29,8 @@ static void test_backoff_is_capped_at_max(void)
 	CHECK_INT(backoff_delay_us(-1, SEC, 300 * SEC, 0), 500000);
 }
 
-/* --webhook-retry-max takes up to a day; a delay never passes 12 h. */
+/* Whatever cap it is given (--webhook-retry-max stops at 12 h), a delay
+ * never passes 12 h. */
 static void test_backoff_never_passes_the_delay_cap(void)
 {
 	CHECK_INT(BACKOFF_DELAY_MAX_US, 12 * 3600 * SEC);

@@ -89,7 +89,11 @@ static int split_line(char *line, char **name, char **value, char *err, size_t e
 	for (p = line; islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-'; p++)
 		;
 	if (!islower((unsigned char)*line) || (*p && *p != '=' && !isspace((unsigned char)*p))) {
-		snprintf(err, errlen, "expected 'name = value' or 'name', not '%s'", line);
+		/* The line is not echoed: run as root through sudo, a
+		 * --config naming a file the user cannot read would show its
+		 * first line (the first line of /etc/shadow). */
+		snprintf(err, errlen, "expected 'name = value' or 'name' (a name is "
+			 "lowercase letters, digits and '-')");
 		return -EXIT_USAGE;
 	}
 	*value = NULL;

@@ -196,8 +196,9 @@
 	X(WEBHOOK_TIMEOUT, "webhook-timeout", 0, "SECS", CMD_AR, DELIVERY,      \
 	  OT_UINT, 0, 1, 300, "10", "per request")                             \
 	X(WEBHOOK_RETRY_MAX, "webhook-retry-max", 0, "SECS", CMD_AR, DELIVERY,  \
-	  OT_UINT, 0, 1, 86400, "300",                                         \
-	  "longest wait between two tries of a request")                       \
+	  OT_UINT, 0, 1, 43200, "300",                                         \
+	  "longest wait between two tries of a request (no retry waits more "  \
+	  "than 12 h)")                                                        \
 	X(ALERTMANAGER, "alertmanager", 0, "URL", CMD_AR, DELIVERY, OT_STR,     \
 	  OF_REPEAT, 0, 0, "",                                                 \
 	  "push critical findings and spikes to the Alertmanager at URL (its " \

@@ -203,7 +203,10 @@ static void test_file_errors_name_file_and_line(void)
 	check_conf_error("spike-window 20\n", -EXIT_USAGE,
 			 "1: expected '=' after 'spike-window'");
 	check_conf_error("--port = 1\n", -EXIT_USAGE,
-			 "1: expected 'name = value' or 'name', not '--port = 1'");
+			 "1: expected 'name = value' or 'name' (a name is lowercase letters, digits and '-')");
+	/* a file that is no configuration is not shown (not even its first line) */
+	check_conf_error("root:$y$j9T$secret:19000:0:99999:7:::\n", -EXIT_USAGE,
+			 "1: expected 'name = value' or 'name' (a name is lowercase letters, digits and '-')");
 	check_conf_error("config = /x\n", -EXIT_USAGE,
 			 "1: 'config' is a command-line option only");
 	check_conf_error("webhook = ftp://x\n", -EXIT_USAGE,

@@ -37,24 +37,30 @@ static char *put2(char *p, unsigned v)
 
 /*
  * Events carry several times each and are written for every handshake:
- * years 0-9999 are formatted here without gmtime_r and strftime, always in
- * four digits as RFC 3339 wants (strftime's %Y writes year 1 as "1"; a
- * certificate's notBefore can say 0001). Returns false for other years,
- * which no RFC 3339 date can say.
+ * formatted here without gmtime_r and strftime, years always in four
+ * digits as RFC 3339 wants (strftime's %Y writes year 1 as "1"; a
+ * certificate's notBefore can say 0001). RFC 3339 has years 0000-9999
+ * only: a time outside them (a corrupt capture's timestamp, a hostile
+ * database's) is written as the nearest one it can say, never as a date
+ * no parser takes. @buf holds TW_TIME_STRLEN bytes.
  */
-static bool format_utc_fast(int64_t secs, char *buf, size_t len)
+static void format_utc(int64_t secs, char *buf)
 {
-	int64_t days = secs / SECS_PER_DAY, rem = secs % SECS_PER_DAY, year;
+	int64_t days, rem, year;
 	unsigned month, day, s;
 	char *p = buf;
 
+	if (secs < SECS_YEAR_0)
+		secs = SECS_YEAR_0;
+	else if (secs >= SECS_YEAR_10000)
+		secs = SECS_YEAR_10000 - 1;
+	days = secs / SECS_PER_DAY;
+	rem = secs % SECS_PER_DAY;
 	if (rem < 0) {
 		rem += SECS_PER_DAY;
 		days--;
 	}
 	civil_from_days(days, &year, &month, &day);
-	if (year < 0 || year > 9999 || len < sizeof("YYYY-MM-DDTHH:MM:SS"))
-		return false;
 	s = (unsigned)rem;
 	p = put2(p, (unsigned)(year / 100));
 	p = put2(p, (unsigned)(year % 100));
@@ -69,20 +75,6 @@ static bool format_utc_fast(int64_t secs, char *buf, size_t len)
 	*p++ = ':';
 	p = put2(p, s % 60);
 	*p = '\0';
-	return true;
-}
-
-/* RFC 3339 has years 0000-9999 only: a time outside them (a corrupt
- * capture's timestamp, a hostile database's) is written as the nearest
- * one it can say, never as a date no parser takes. */
-static void format_utc(int64_t secs, char *buf, size_t len)
-{
-	if (secs < SECS_YEAR_0)
-		snprintf(buf, len, "0000-01-01T00:00:00");
-	else if (secs >= SECS_YEAR_10000)
-		snprintf(buf, len, "9999-12-31T23:59:59");
-	else if (!format_utc_fast(secs, buf, len))
-		snprintf(buf, len, "1970-01-01T00:00:00");   /* @len too short */
 }
 
 const char *tw_time_format_us(uint64_t ts_us, char *buf)
@@ -92,7 +84,7 @@ const char *tw_time_format_us(uint64_t ts_us, char *buf)
 	size_t n;
 	int i;
 
-	format_utc((int64_t)(ts_us / 1000000), buf, TW_TIME_STRLEN);
+	format_utc((int64_t)(ts_us / 1000000), buf);
 	n = strlen(buf);
 	if (n + sizeof(".123456Z") > TW_TIME_STRLEN)
 		return buf;   /* cannot happen: the longest date is 26 bytes */
@@ -107,7 +99,7 @@ const char *tw_time_format_s(int64_t ts, char *buf)
 {
 	size_t n;
 
-	format_utc(ts, buf, TW_TIME_STRLEN);
+	format_utc(ts, buf);
 	n = strlen(buf);
 	if (n + 2 <= TW_TIME_STRLEN)
 		memcpy(buf + n, "Z", 2);

@@ -212,9 +212,8 @@ static void webhook_finish(struct webhook *w, const struct http_result *r)
 	struct webhook_job job;
 	struct outbox *ob;
 	int64_t now = (int64_t)wall_us(), delay, after;
-	char url[HTTP_URL_LOG_LEN];
+	char url[HTTP_URL_LOG_LEN];   /* parsed only for a line logged */
 
-	http_url_for_log(r->url, url);
 	memcpy(&job, r->key, sizeof(job));
 	ob = w->ob[job.which];
 	w->in_flight--;
@@ -222,29 +221,28 @@ static void webhook_finish(struct webhook *w, const struct http_result *r)
 	switch (backoff_classify_status(r->status, !r->transport_ok)) {
 	case BACKOFF_DELIVERED:
 		if (w->receiver_down[job.receiver])
-			pr_info("webhook %s: delivering again\n", url);
+			pr_info("webhook %s: delivering again\n", http_url_for_log(r->url, url));
 		w->receiver_down[job.receiver] = false;
 		outbox_ack(ob, job.id);
 		return;
 	case BACKOFF_GIVE_UP:
 		pr_warn("webhook %s refused an alert for good (HTTP %ld); it is dropped\n",
-			url, r->status);
+			http_url_for_log(r->url, url), r->status);
 		outbox_fail(ob, job.id);
 		return;
 	case BACKOFF_RETRY:
 		break;
 	}
 	if (!w->receiver_down[job.receiver])
-		pr_warn("webhook %s: %s; retrying\n", url, r->error[0] ? r->error : "no answer");
+		pr_warn("webhook %s: %s; retrying\n", http_url_for_log(r->url, url),
+			r->error[0] ? r->error : "no answer");
 	w->receiver_down[job.receiver] = true;
 	delay = backoff_delay_us(job.attempts, WEBHOOK_BACKOFF_BASE_US,
 				 (int64_t)w->o.webhook_retry_max_s * 1000000,
 				 webhook_random(w));
 	after = backoff_retry_after_us(r->retry_after, now);
-	if (after > delay)
+	if (after > delay)      /* both capped at BACKOFF_DELAY_MAX_US */
 		delay = after;
-	if (delay > BACKOFF_DELAY_MAX_US)   /* both are capped; stays so */
-		delay = BACKOFF_DELAY_MAX_US;
 	w->retried++;
 	outbox_retry(ob, job.id, now + delay);
 }
@@ -300,10 +298,11 @@ static void webhook_send(struct webhook *w, int which, struct outbox_item *it,
 	w->receiver_in_flight[job.receiver]++;
 }
 
-/* The requests under way at most: WEBHOOK_PER_RECEIVER per receiver. */
-static int webhook_in_flight_max(const struct webhook *w)
+/* The requests under way at most: WEBHOOK_PER_RECEIVER per receiver (a
+ * pool thread each). */
+static int webhook_in_flight_max(const struct output_opts *o)
 {
-	return WEBHOOK_PER_RECEIVER * (w->o.n_webhooks + 1);
+	return WEBHOOK_PER_RECEIVER * (o->n_webhooks + 1);
 }
 
 /* Rows of one pass, counted per receiver (outbox_due_select's @take). */
@@ -327,7 +326,7 @@ static void webhook_pump_one(struct webhook *w, int which, int64_t now)
 {
 	struct outbox_item items[WEBHOOK_IN_FLIGHT_MAX];
 	struct webhook_pick pick = { .w = w };
-	int i, n, room = webhook_in_flight_max(w) - w->in_flight;
+	int i, n, room = webhook_in_flight_max(&w->o) - w->in_flight;
 
 	if (!w->ob[which] || room <= 0 || w->reopen_due)
 		return;
@@ -695,10 +694,10 @@ static int webhook_setup(struct webhook *w, const struct output_opts *o,
 {
 	struct outbox_opts oo = { .cooldown_s = o->webhook_cooldown_s };
 	struct http_pool_opts po = {
-		.threads = WEBHOOK_PER_RECEIVER * (o->n_webhooks + 1),
+		.threads = webhook_in_flight_max(o),
 		.timeout_ms = (int)o->webhook_timeout_ms,
 		.max_body = 64 * 1024,
-		.max_queued = WEBHOOK_PER_RECEIVER * (o->n_webhooks + 1),
+		.max_queued = webhook_in_flight_max(o),
 	};
 	int rc;
 

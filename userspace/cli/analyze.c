@@ -214,7 +214,7 @@ static int outputs_written(const struct cli_opts *o, const struct sink_set *sink
 
 	if (rc != EXIT_OK || !sink_set_errors(sinks))
 		return rc;
-	if (html && strcmp(html, "-") != 0 && sink_set_errors_of(sinks, "html")) {
+	if (html && strcmp(html, "-") != 0) {
 		fprintf(stderr, "tlswatch analyze: --html %s: cannot write the page\n", html);
 		return EXIT_INPUT;
 	}

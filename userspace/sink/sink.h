@@ -150,7 +150,6 @@ struct sink_ops {
 struct sink {
 	const struct sink_ops *ops;
 	struct sink_set *set;          /* the set it belongs to */
-	uint64_t errors;               /* its events lost (sink_set_errors_of) */
 };
 
 struct sink_set;
@@ -188,8 +187,6 @@ int sink_set_reconfigure(struct sink_set *set, const struct output_opts *o,
 void sink_set_counters(struct sink_set *set, struct counter_values *cv);
 /* Events a sink could not write or queue so far. */
 uint64_t sink_set_errors(const struct sink_set *set);
-/* Of them, those of the sinks named @name (ops->name: "html", ...). */
-uint64_t sink_set_errors_of(const struct sink_set *set, const char *name);
 void sink_set_close(struct sink_set *set);
 
 /* For sink files: adds @s, which the set owns from now on: on failure

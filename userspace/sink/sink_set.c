@@ -308,10 +308,8 @@ void sink_set_emit(void *ctx, const struct event *ev)
 		struct sink *s = set->sinks[i];
 
 		if (s->ops->event(s, ev, s->ops->wants_json ? json : NULL,
-				  s->ops->wants_json ? len : 0) < 0) {
-			s->errors++;
+				  s->ops->wants_json ? len : 0) < 0)
 			set->errors++;
-		}
 	}
 }
 
@@ -326,18 +324,11 @@ void sink_set_tick(struct sink_set *set, uint64_t now_us)
 
 void sink_set_flush(struct sink_set *set)
 {
-	struct sink *s;
-	unsigned lost;
 	int i;
 
-	for (i = 0; i < set->n_sinks; i++) {
-		s = set->sinks[i];
-		if (!s->ops->flush)
-			continue;
-		lost = s->ops->flush(s);
-		s->errors += lost;
-		set->errors += lost;
-	}
+	for (i = 0; i < set->n_sinks; i++)
+		if (set->sinks[i]->ops->flush)
+			set->errors += set->sinks[i]->ops->flush(set->sinks[i]);
 }
 
 int sink_set_reopen(struct sink_set *set)
@@ -368,17 +359,6 @@ void sink_set_counters(struct sink_set *set, struct counter_values *cv)
 uint64_t sink_set_errors(const struct sink_set *set)
 {
 	return set->errors;
-}
-
-uint64_t sink_set_errors_of(const struct sink_set *set, const char *name)
-{
-	uint64_t n = 0;
-	int i;
-
-	for (i = 0; i < set->n_sinks; i++)
-		if (strcmp(set->sinks[i]->ops->name, name) == 0)
-			n += set->sinks[i]->errors;
-	return n;
 }
 
 void sink_set_close(struct sink_set *set)

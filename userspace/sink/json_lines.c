@@ -63,8 +63,8 @@ static unsigned count_lines(const char *p, size_t n)
  */
 static int json_lines_write(struct json_lines *jl)
 {
-	off_t start = lseek(jl->fd, 0, SEEK_END);
 	size_t done = 0, keep;
+	off_t end;
 	ssize_t n;
 	int err = 0;
 
@@ -83,8 +83,10 @@ static int json_lines_write(struct json_lines *jl)
 		keep = done;
 		while (keep && jl->buf[keep - 1] != '\n')
 			keep--;
-		if (keep < done && start >= 0 &&
-		    ftruncate(jl->fd, start + (off_t)keep) == 0)
+		/* the file ends where this write left it (O_APPEND) */
+		end = keep < done ? lseek(jl->fd, 0, SEEK_END) : -1;
+		if (end >= (off_t)(done - keep) &&
+		    ftruncate(jl->fd, end - (off_t)(done - keep)) == 0)
 			done = keep;
 	}
 	memmove(jl->buf, jl->buf + done, jl->len - done);
@@ -165,13 +167,8 @@ static int json_lines_reopen(struct sink *s)
 	if (jl->fd < 0)
 		return 0;
 	fd = json_lines_fopen(jl->path);
-	if (fd < 0) {
-		int rc = -errno;
-
-		pr_warn("%s: cannot reopen: %s; still writing to the old file\n",
-			jl->path, strerror(errno));
-		return rc;
-	}
+	if (fd < 0)
+		return -errno;   /* said by the reload it refuses (agent.c) */
 	json_lines_flush(s);      /* what the old file can take; the rest
 				   * goes to the new one */
 	close(jl->fd);

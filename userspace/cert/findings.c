@@ -106,6 +106,16 @@ void finding_add(struct finding_list *l, enum finding_kind k,
 	va_end(ap);
 }
 
+uint32_t finding_list_mask(const struct finding_list *l)
+{
+	uint32_t mask = 0;
+	int i;
+
+	for (i = 0; l && i < l->n; i++)
+		mask |= 1u << l->items[i].kind;
+	return mask;
+}
+
 bool finding_has(const struct finding_list *l, enum finding_kind k)
 {
 	int i;

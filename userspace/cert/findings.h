@@ -53,6 +53,8 @@ int finding_kind_parse(const char *name);
 void finding_add(struct finding_list *l, enum finding_kind k,
 		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 bool finding_has(const struct finding_list *l, enum finding_kind k);
+/* Bit k set for each kind in @l (NULL: none). */
+uint32_t finding_list_mask(const struct finding_list *l);
 
 /* A field 0 (or opts NULL) means the default; a negative warn_days turns
  * expiring_soon off, a negative min_rsa_bits means the default. EC keys

@@ -238,16 +238,6 @@ void judge_advance_spikes(struct pipeline *pl, uint64_t now_us)
 	spike_detector_advance(pl->spikes, now_us);
 }
 
-static uint32_t finding_mask(const struct finding_list *l)
-{
-	uint32_t mask = 0;
-	int i;
-
-	for (i = 0; i < l->n; i++)
-		mask |= 1u << l->items[i].kind;
-	return mask;
-}
-
 /* Key of a (name, address, port, leaf) tuple. Returns its length. */
 static size_t cert_key(bool has_sni, const char *sni, size_t sni_len,
 		       const struct tw_endpoint *server, const char *sha_hex,
@@ -362,7 +352,7 @@ static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
 	}
 	if (!created)
 		findings = staple_carry(seen, staple_unknown(rec), findings, &carried);
-	mask = finding_mask(findings);
+	mask = finding_list_mask(findings);
 	if (!created && seen->finding_mask == mask)
 		return;
 	seen->server = rec->server;
@@ -444,7 +434,7 @@ static void on_health_updated(void *ctx, const struct cert_health_result *r)
 	if (!seen)
 		return;   /* forgotten past the bound: the next handshake says it */
 	findings = staple_carry(seen, r->staple_unknown, &r->findings, &carried);
-	seen->finding_mask = finding_mask(findings);
+	seen->finding_mask = finding_list_mask(findings);
 	seen->ts_us = r->ts_us;
 	emit_cert(pl, seen, findings, seen->observed, r);
 }

@@ -237,17 +237,6 @@ static void name_note_run(struct html_name *nr, struct run_key k,
 	r->findings |= findings;
 }
 
-/* The kinds of @l as html_run.findings bits. */
-static uint32_t kinds_of(const struct finding_list *l)
-{
-	uint32_t mask = 0;
-	int i;
-
-	for (i = 0; l && i < l->n; i++)
-		mask |= 1u << l->items[i].kind;
-	return mask;
-}
-
 /* --- events */
 
 void html_agg_client(struct html_agg *a, const char *ja4, size_t len,
@@ -343,7 +332,7 @@ void html_agg_handshake(struct html_agg *a, const struct hs_view *v)
 		nr->outcomes[rec->outcome]++;
 	if (v->n_chain && v->chain[0])
 		name_note_run(nr, key, rec->end_us, rec->end_us, 1, failed,
-			      kinds_of(&v->findings));
+			      finding_list_mask(&v->findings));
 	else
 		no_cert_note(&nr->no_cert, rec);
 }
@@ -361,7 +350,7 @@ static void note_run_findings(struct html_agg *a, const struct cert_view *v, int
 			nr = &a->names[i];
 	for (i = nr ? nr->n_runs - 1 : -1; i >= 0; i--) {
 		if (nr->runs[i].cert == cert) {
-			nr->runs[i].findings |= kinds_of(v->findings);
+			nr->runs[i].findings |= finding_list_mask(v->findings);
 			return;
 		}
 	}

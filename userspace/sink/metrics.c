@@ -139,7 +139,6 @@ static void note_cert(struct metrics *m, const struct cert_view *v)
 	char key[HS_MAX_SNI + TW_ADDR_STRLEN + 16];
 	size_t len = served_key(v, key, sizeof(key));
 	struct served *s;
-	int i;
 
 	if (!leaf)
 		return;
@@ -156,9 +155,7 @@ static void note_cert(struct metrics *m, const struct cert_view *v)
 	snprintf(s->issuer, sizeof(s->issuer), "%s", leaf->issuer ? leaf->issuer : "");
 	snprintf(s->key, sizeof(s->key), "%s", leaf->key);
 	s->not_after = leaf->not_after;
-	s->findings = 0;
-	for (i = 0; i < v->findings->n; i++)
-		s->findings |= 1u << v->findings->items[i].kind;
+	s->findings = finding_list_mask(v->findings);
 	if (v->revocation) {
 		const char *rv[2] = { v->revocation->method, v->revocation->status };
 

@@ -182,6 +182,7 @@ fi
 tap_eq "make deb leaves the tree as it was" "$status_before" "$(git status --porcelain 2>&1)"
 deb=$deb_dir/tlswatch_${version}_$(dpkg --print-architecture).deb
 tap_eq "lintian: no errors" "" "$(grep '^E:' "$deb_dir/lintian.txt")"
+tap_eq "lintian: no warnings (README lists its information tags)" "" "$(grep '^W:' "$deb_dir/lintian.txt")"
 tn_note "lintian: $(tr '\n' ';' <"$deb_dir/lintian.txt")"
 
 tap_eq "Depends: the runtime libraries (from shlibs)" \

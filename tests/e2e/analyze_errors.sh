@@ -156,6 +156,23 @@ assert_eq "--webhook of 2048 bytes: taken, the alert queued (exit 0)" "2048 0" "
 assert_contains "--webhook of 2048 bytes: the alert waits in the outbox" \
 	"1 alert not delivered" "$(cat "$T_TMP/err")"
 
+# pcapng that libpcap reads only in part (README): its message, exit 3, and
+# a report of what was read
+/usr/bin/python3 scripts/make-mixed-pcapng.py "$T_TMP" ||
+	not_ok "scripts/make-mixed-pcapng.py failed"
+run_err "$T_TMP/mixed-linktypes.pcapng"
+assert_eq "pcapng with two link types: exit 3" 3 "$T_RC"
+assert_contains "pcapng with two link types: libpcap's reason" \
+	"mixed-linktypes.pcapng: an interface has a type 113 different from the type of the first interface; the rest of the file was not read" \
+	"$(cat "$T_TMP/err")"
+run_err "$T_TMP/mixed-byteorder.pcapng"
+assert_eq "pcapng with two byte orders: exit 3" 3 "$T_RC"
+assert_contains "pcapng with two byte orders: the rest of the file was not read" \
+	"mixed-byteorder.pcapng: pcapng block size 469762048 > maximum 16777216; the rest of the file was not read" \
+	"$(cat "$T_TMP/err")"
+assert_contains "pcapng with two byte orders: the first section was read" \
+	"1 packet, 0 TLS connections" "$(cat "$T_TMP/out")"
+
 run_err --help
 assert_eq "--help: exit 0" 0 "$T_RC"
 assert_contains "--help: usage on stdout" "analyze" "$(cat "$T_TMP/out")"

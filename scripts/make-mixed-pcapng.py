@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Writes two pcapng files libpcap reads only in part (README, "tlswatch
+analyze"): DIR/mixed-linktypes.pcapng, whose second interface is Linux
+cooked (113) after an Ethernet one, and DIR/mixed-byteorder.pcapng, a
+little-endian section followed by a big-endian one (two files joined with
+cat). Each packet is an empty IPv4 header; only the framing matters.
+
+Usage: make-mixed-pcapng.py DIR
+"""
+import os
+import struct
+import sys
+
+
+def block(kind, body, order):
+    pad = (-len(body)) % 4
+    total = 12 + len(body) + pad
+    return (struct.pack(order + "II", kind, total) + body + b"\0" * pad +
+            struct.pack(order + "I", total))
+
+
+def section(order):
+    return block(0x0A0D0D0A, struct.pack(order + "IHHq", 0x1A2B3C4D, 1, 0, -1), order)
+
+
+def interface(linktype, order):
+    return block(1, struct.pack(order + "HHI", linktype, 0, 65535), order)
+
+
+def packet(iface, data, order):
+    head = struct.pack(order + "IIIII", iface, 0, 1, len(data), len(data))
+    return block(6, head + data, order)
+
+
+IPV4 = b"\x45" + b"\0" * 19
+ETHER = b"\0" * 12 + b"\x08\x00" + IPV4
+COOKED = b"\0" * 14 + b"\x08\x00" + IPV4
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__.strip().splitlines()[-1])
+    out = sys.argv[1]
+    with open(os.path.join(out, "mixed-linktypes.pcapng"), "wb") as f:
+        f.write(section("<") + interface(1, "<") + interface(113, "<") +
+                packet(0, ETHER, "<") + packet(1, COOKED, "<"))
+    with open(os.path.join(out, "mixed-byteorder.pcapng"), "wb") as f:
+        f.write(section("<") + interface(1, "<") + packet(0, ETHER, "<") +
+                section(">") + interface(1, ">") + packet(0, ETHER, ">"))
+
+
+if __name__ == "__main__":
+    main()

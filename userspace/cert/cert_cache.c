@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The certificate cache: a chained hash table keyed by the DER bytes, with
- * an LRU list to pick the entry to evict when the table is full. A lookup
+ * an LRU list (a <sys/queue.h> TAILQ, as the pipeline's) to pick the entry to evict when the table is full. A lookup
  * hashes the bytes with keyed SipHash and compares them whole: the SHA-256
  * fingerprint is computed once, when a certificate is first parsed (taking
  * it for every certificate of every handshake was a tenth of analyze's
@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/random.h>
 
 #include "common/siphash.h"
@@ -26,8 +27,7 @@ struct cache_entry {
 	uint8_t *der;                    /* the key; freed when retired */
 	size_t der_len;
 	struct cache_entry *hnext;       /* bucket chain, or the retired list */
-	struct cache_entry *lru_prev;    /* towards the most recently used */
-	struct cache_entry *lru_next;
+	TAILQ_ENTRY(cache_entry) lru;    /* in cache->lru while in the table */
 };
 
 struct cert_cache {
@@ -36,8 +36,7 @@ struct cert_cache {
 	size_t nbuckets;                 /* a power of two */
 	size_t count;
 	size_t max_entries;
-	struct cache_entry *lru_head;    /* most recently used */
-	struct cache_entry *lru_tail;    /* next to evict */
+	TAILQ_HEAD(cache_lru, cache_entry) lru; /* most recently used first */
 	struct cache_entry *retired;
 	size_t n_retired;
 };
@@ -48,6 +47,7 @@ struct cert_cache *cert_cache_new(size_t max_entries)
 
 	if (!cache)
 		return NULL;
+	TAILQ_INIT(&cache->lru);
 	cache->max_entries = max_entries ? max_entries : CERT_CACHE_DEFAULT_MAX;
 	if (getrandom(cache->seed, sizeof(cache->seed), GRND_NONBLOCK) !=
 	    sizeof(cache->seed)) {
@@ -79,8 +79,8 @@ void cert_cache_free(struct cert_cache *cache)
 
 	if (!cache)
 		return;
-	for (e = cache->lru_head; e; e = next) {
-		next = e->lru_next;
+	for (e = TAILQ_FIRST(&cache->lru); e; e = next) {
+		next = TAILQ_NEXT(e, lru);
 		cache_entry_free(e);
 	}
 	for (e = cache->retired; e; e = next) {
@@ -106,30 +106,6 @@ static struct cache_entry **cache_bucket(struct cert_cache *cache, uint64_t hash
 	return &cache->buckets[hash & (cache->nbuckets - 1)];
 }
 
-static void lru_unlink(struct cert_cache *cache, struct cache_entry *e)
-{
-	if (e->lru_prev)
-		e->lru_prev->lru_next = e->lru_next;
-	else
-		cache->lru_head = e->lru_next;
-	if (e->lru_next)
-		e->lru_next->lru_prev = e->lru_prev;
-	else
-		cache->lru_tail = e->lru_prev;
-	e->lru_prev = e->lru_next = NULL;
-}
-
-static void lru_push_head(struct cert_cache *cache, struct cache_entry *e)
-{
-	e->lru_prev = NULL;
-	e->lru_next = cache->lru_head;
-	if (cache->lru_head)
-		cache->lru_head->lru_prev = e;
-	cache->lru_head = e;
-	if (!cache->lru_tail)
-		cache->lru_tail = e;
-}
-
 static struct cache_entry *cache_lookup(struct cert_cache *cache, uint64_t hash,
 					const uint8_t *der, size_t len)
 {
@@ -145,7 +121,7 @@ static struct cache_entry *cache_lookup(struct cert_cache *cache, uint64_t hash,
 /* Moves the least recently used entry from the table to the retired list. */
 static void cache_retire_lru(struct cert_cache *cache)
 {
-	struct cache_entry *victim = cache->lru_tail, **pp;
+	struct cache_entry *victim = TAILQ_LAST(&cache->lru, cache_lru), **pp;
 
 	if (!victim)
 		return;
@@ -155,7 +131,7 @@ static void cache_retire_lru(struct cert_cache *cache)
 			break;
 		}
 	}
-	lru_unlink(cache, victim);
+	TAILQ_REMOVE(&cache->lru, victim, lru);
 	free(victim->der);
 	victim->der = NULL;
 	victim->hnext = cache->retired;
@@ -192,7 +168,7 @@ static struct cache_entry *cache_insert(struct cert_cache *cache, uint64_t hash,
 	bucket = cache_bucket(cache, hash);
 	e->hnext = *bucket;
 	*bucket = e;
-	lru_push_head(cache, e);
+	TAILQ_INSERT_HEAD(&cache->lru, e, lru);
 	cache->count++;
 	return e;
 }
@@ -212,8 +188,8 @@ const struct cert_info *cert_cache_get(struct cert_cache *cache,
 	hash = tw_siphash13(cache->seed, der, len);
 	e = cache_lookup(cache, hash, der, len);
 	if (e) {
-		lru_unlink(cache, e);
-		lru_push_head(cache, e);
+		TAILQ_REMOVE(&cache->lru, e, lru);
+		TAILQ_INSERT_HEAD(&cache->lru, e, lru);
 	} else {
 		e = cache_insert(cache, hash, der, len, err);
 		if (!e)

@@ -16,10 +16,8 @@
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/netlink.h>
@@ -27,6 +25,7 @@
 
 #include "agent/agent_internal.h"
 #include "check.h"
+#include "netns_sh.h"
 
 #define IF_WATCHED "twl0"
 #define IF_PEER "twl1"
@@ -34,17 +33,7 @@
 #define QUIET_MS 300             /* no notification for this long: all came */
 #define MAX_DATAGRAMS 100000     /* bound on any read loop */
 
-#define TW_XSTR(x) #x
-#define TW_STR(x) TW_XSTR(x)
-
 static const uint16_t port443 = 443;
-
-static int sh(const char *cmd)
-{
-	int r = system(cmd);
-
-	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-}
 
 /* A socket subscribed to the link notifications, as the agent's is. */
 static int twin_open(void)

@@ -115,6 +115,40 @@ assert_eq "analyze -q --html /dev/full: one line naming it" \
 assert_contains "analyze -q --html /dev/full: the text report is still written" \
 	"tlswatch report: $CAPS/tls12_rsa.pcap" "$(head -n1 "$T_TMP/out")"
 
+# Another output's failure is its own, not the --html file's: a webhook
+# alert that can be queued neither in the --db file (a trigger refuses it)
+# nor in memory (tests/e2e/lib/no_memory_db.c) is exit 4 naming the
+# webhook, and the page is written in full.
+shim=$T_TMP/no_memory_db.so
+# shellcheck disable=SC2046 # pkg-config's words are the flags
+"${CC:-cc}" -shared -fPIC -o "$shim" tests/e2e/lib/no_memory_db.c \
+	$(pkg-config --cflags sqlite3) 2>"$T_TMP/cc.err"
+assert_eq "the in-memory database refusal builds" "" "$(cat "$T_TMP/cc.err")"
+hook=(--db "$T_TMP/hook.db" --webhook http://127.0.0.1:1/ --webhook-timeout 1
+	--webhook-events summary)
+run_err -q "${hook[@]}" "$CAPS/tls12_rsa.pcap"
+assert_eq "webhook outbox created: exit 0" 0 "$T_RC"
+"$PY" - "$T_TMP/hook.db" <<-'PYEOF'
+	import sqlite3, sys
+	db = sqlite3.connect(sys.argv[1])
+	# the summary's claim is new again, so it is claimed (and refused)
+	db.execute("DELETE FROM outbox_sent")
+	db.execute("DELETE FROM outbox")
+	db.execute("CREATE TRIGGER refuse BEFORE INSERT ON outbox_sent "
+	           "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+	db.commit()
+PYEOF
+T_RC=0
+LD_PRELOAD=$shim "$TW" analyze -q "${hook[@]}" --html "$T_TMP/page.html" \
+	"$CAPS/tls12_rsa.pcap" >"$T_TMP/out" 2>"$T_TMP/err" </dev/null || T_RC=$?
+assert_eq "webhook alert lost with --html: exit 4" 4 "$T_RC"
+assert_eq "webhook alert lost with --html: one line naming the webhook" \
+	"tlswatch analyze: webhook: 1 event could not be reported" "$(cat "$T_TMP/err")"
+assert_eq "webhook alert lost with --html: the page is written in full" \
+	"<!DOCTYPE html>|</html>" "$(head -n1 "$T_TMP/page.html")|$(tail -n1 "$T_TMP/page.html")"
+assert_contains "webhook alert lost with --html: the text report is written" \
+	"tlswatch report: $CAPS/tls12_rsa.pcap" "$(head -n1 "$T_TMP/out")"
+
 expect_err "unknown option" 2 "--bogus" --bogus "$CAPS/tls12_rsa.pcap"
 expect_err "no capture file" 2 "file" --json
 expect_err "--port 0" 2 "0" --port 0 "$CAPS/tls12_rsa.pcap"

@@ -213,6 +213,32 @@ assert_eq "empty inventory: said on standard error" \
 assert_eq "empty inventory page: no spike or alert claimed, the unknown said" "0 0 1 1" \
 	"$(grep -c 'No failure spike was detected' "$T_TMP/empty.html") $(grep -c 'No alert' "$T_TMP/empty.html") $(grep -c 'id="timeline-none"' "$T_TMP/empty.html") $(grep -c 'No certificate recorded in the inventory' "$T_TMP/empty.html")"
 
+# 2c. an inventory of 41 names, 2 sightings each: the page lists 32 and
+# counts the others' handshakes, with no outcomes (an inventory keeps
+# none: no "ok 0, failed 0", no history schema to blame)
+"$TW" analyze -q --db "$T_TMP/many.db" "$CAPS/tls12_rsa.pcap" >/dev/null 2>&1
+assert_eq "41-name inventory: analyze --db exits 0" 0 "$?"
+"$PY" - "$T_TMP/many.db" <<-'PYEOF'
+	import sqlite3, sys
+	db = sqlite3.connect(sys.argv[1])
+	cols = [r[1] for r in db.execute("PRAGMA table_info(served)") if r[1] != "name"]
+	for i in range(1, 41):
+	    db.execute("INSERT INTO served (name, %s) SELECT ?, %s FROM served "
+	               "WHERE name = 'rsa.test'" % (", ".join(cols), ", ".join(cols)),
+	               ("n%02d.test" % i,))
+	db.execute("UPDATE served SET count = 2")
+	db.commit()
+PYEOF
+assert_eq "41-name inventory: 41 names in it" 41 \
+	"$("$TW" inventory --json --db "$T_TMP/many.db" | "$PY" -c 'import json, sys; print(len({json.loads(l)["name"] for l in sys.stdin}))')"
+"$TW" report --db "$T_TMP/many.db" --html "$T_TMP/many.html" 2>"$T_TMP/err"
+assert_eq "41-name inventory page: exit 0" 0 "$?"
+assert_eq "41-name inventory page: the further names' handshakes, counted alone" \
+	'<p class="note" id="other-names">18 handshakes of further names not listed (at most 32 names).</p>' \
+	"$(grep 'id="other-names"' "$T_TMP/many.html")"
+assert_eq "41-name inventory page: no outcome claimed or missed" "0 0" \
+	"$(grep -c 'ok 0, failed 0' "$T_TMP/many.html") $(grep -c 'schema 6' "$T_TMP/many.html")"
+
 # 3. an unwritable --html path is an input error before any work
 "$TW" analyze -q --html "$T_TMP/no/such/dir/x.html" "$CAPS/tls12_rsa.pcap" >/dev/null 2>"$T_TMP/err"
 assert_eq "bad --html path: exit 3" 3 "$?"

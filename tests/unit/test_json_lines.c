@@ -3,10 +3,12 @@
  * The JSON log (sink/json_lines.c) writes the events of a turn of the
  * agent's loop together: they reach the file at sink_set_flush(), when the
  * buffer would overflow (whole lines only), or at once for the agent's own
- * events; at close nothing is left behind.
+ * events; at close nothing is left behind. The set names the sink that
+ * lost events, so that a command blames the output that failed.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -131,6 +133,83 @@ static void test_a_full_buffer_writes_whole_lines(void)
 	sink_set_close(set);
 }
 
+/* What sink_set_each_error() said: "name=count" per call, joined by ' '. */
+struct lost_said {
+	char text[128];
+};
+
+static void note_lost(void *ctx, const char *name, uint64_t lost)
+{
+	struct lost_said *l = ctx;
+	size_t used = strlen(l->text);
+
+	snprintf(l->text + used, sizeof(l->text) - used, "%s%s=%llu", used ? " " : "",
+		 name ? name : "(none)", (unsigned long long)lost);
+}
+
+/* A set of a JSON log at @json and the HTML page at @html. */
+static struct sink_set *open_log_and_page(const char *json, const char *html)
+{
+	struct output_opts o;
+	struct sink_set *set = NULL;
+	char err[512];
+
+	memset(&o, 0, sizeof(o));
+	o.json_path = json;
+	o.html_path = html;
+	if (sink_set_open(&o, &set, err, sizeof(err)) != 0)
+		printf("#   sink_set_open: %s\n", err);
+	return set;
+}
+
+/* The page on a full disk: its 3 summaries are the page's losses, not the
+ * JSON log's, which took them. */
+static void test_lost_events_are_named_by_the_sink_that_lost_them(void)
+{
+	char log[LOG_PATH_MAX];
+	struct lost_said said = { "" };
+	struct sink_set *set;
+	int whole;
+
+	snprintf(log, sizeof(log), "%s/named.jsonl", dir);
+	set = open_log_and_page(log, "/dev/full");
+	if (!set)
+		return;
+	emit_summary(set);
+	emit_summary(set);
+	emit_summary(set);
+	sink_set_flush(set);
+	CHECK_INT(lines(log, &whole), 3);
+	CHECK_INT(sink_set_errors(set), 3);
+	sink_set_each_error(set, note_lost, &said);
+	CHECK_STR(said.text, "html=3");
+	sink_set_close(set);
+}
+
+/* The JSON log on a full disk, past its buffer: the losses are its own;
+ * the page, written each time, has none. */
+static void test_a_full_json_log_is_not_the_pages_fault(void)
+{
+	char page[LOG_PATH_MAX];
+	struct lost_said said = { "" };
+	struct sink_set *set;
+	uint64_t lost;
+	int i;
+
+	snprintf(page, sizeof(page), "%s/page.html", dir);
+	set = open_log_and_page("/dev/full", page);
+	if (!set)
+		return;
+	for (i = 0; i < 400; i++)
+		emit_summary(set);
+	lost = sink_set_errors(set);
+	CHECK(lost > 0 && lost < 400);
+	sink_set_each_error(set, note_lost, &said);
+	snprintf(page, sizeof(page), "json=%llu", (unsigned long long)lost);
+	CHECK_STR(said.text, page);
+	sink_set_close(set);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -143,6 +222,8 @@ int main(void)
 	RUN_TEST(test_a_turns_events_reach_the_file_at_flush);
 	RUN_TEST(test_an_agent_event_goes_out_at_once_with_those_before_it);
 	RUN_TEST(test_a_full_buffer_writes_whole_lines);
+	RUN_TEST(test_lost_events_are_named_by_the_sink_that_lost_them);
+	RUN_TEST(test_a_full_json_log_is_not_the_pages_fault);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);

@@ -25,23 +25,14 @@
 #include "check.h"
 #include "common/log.h"
 #include "live/live.h"
+#include "netns_sh.h"
 #include "tlswatch.skel.h"
 
 #define IF_A "twt0"
 #define IF_B "twt1"
 #define FOREIGN_PRIO 100
 #define FOREIGN_HANDLE 1
-#define TW_XSTR(x) #x
-#define TW_STR(x) TW_XSTR(x)
-
 static const uint16_t port443 = 443;
-
-static int sh(const char *cmd)
-{
-	int r = system(cmd);
-
-	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
-}
 
 static bool has_clsact(void)
 {

@@ -56,6 +56,10 @@ void agent_read_counters(void *ctx, struct counter_values *cv);
  * opened before the interfaces are listed so that none is missed (0 or
  * -errno), and its poll loop callback. */
 int agent_links_open(struct agent *ag);
+/* Datagrams agent_links_ready() reads per wakeup: the rest wait for the
+ * next turn, so that a storm of link changes does not hold up the ring
+ * buffer. */
+#define AGENT_LINKS_MAX_READS 64
 void agent_links_close(struct agent *ag);
 void agent_links_ready(void *ctx, int fd, short revents);
 /* After listing at start: takes out of default_ifaces the glob matches

@@ -28,10 +28,6 @@
 #include "agent_internal.h"
 #include "common/log.h"
 
-/* Datagrams read per wakeup: the rest wait for the next turn, so that a
- * storm of link changes does not hold up the ring buffer. */
-#define LINKS_MAX_READS 64
-
 /* Receive buffer asked for (the kernel doubles it): the notifications of
  * a veth pair's creation take about 4.5 KiB of it, and the default (about
  * 200 KiB) held some 60 pairs created at once; this holds about 450, more
@@ -276,31 +272,50 @@ static void links_resync(struct agent *ag)
 	live_ifaces_free(names);
 }
 
+/*
+ * Whether the socket's queue is empty now: the last read of a turn may
+ * have emptied it, and then no wakeup comes until the next link change.
+ * A peek takes nothing off the queue; an error (lost notifications
+ * again: the queue is full) is no.
+ */
+static bool links_queue_empty(int fd)
+{
+	char byte;
+
+	return recv(fd, &byte, sizeof(byte), MSG_PEEK | MSG_DONTWAIT) < 0 &&
+	       errno == EAGAIN;
+}
+
+/* Lost notifications: once what was queued before is read and dropped
+ * (the queue is empty), the links are listed as they are then. */
+static void links_resync_if_empty(struct agent *ag, int fd)
+{
+	if (ag->links_lost && links_queue_empty(fd)) {
+		ag->links_lost = false;
+		links_resync(ag);
+	}
+}
+
 void agent_links_ready(void *ctx, int fd, short revents)
 {
 	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
 	struct agent *ag = ctx;
 	int reads;
 
-	for (reads = 0; reads < LINKS_MAX_READS; reads++) {
+	for (reads = 0; reads < AGENT_LINKS_MAX_READS; reads++) {
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
 		size_t off = 0;
 
 		if (n < 0 && errno == ENOBUFS) {
 			/* What is still queued is older than what was lost: it
-			 * is read and dropped, and once the queue is empty the
-			 * links are listed as they are then. */
+			 * is read and dropped. */
 			ag->links_lost = true;
 			continue;
 		}
 		if (n < 0) {
-			if (errno == EAGAIN && ag->links_lost) {
-				ag->links_lost = false;
-				links_resync(ag);
-			} else if (errno != EAGAIN && errno != EINTR) {
+			if (errno != EAGAIN && errno != EINTR)
 				pr_warn("link notifications: %s\n", strerror(errno));
-			}
-			return;
+			break;
 		}
 		while (!ag->links_lost && (size_t)n - off >= sizeof(struct nlmsghdr)) {
 			const struct nlmsghdr *nh = (const void *)(buf + off);
@@ -311,4 +326,6 @@ void agent_links_ready(void *ctx, int fd, short revents)
 			off += NLMSG_ALIGN(nh->nlmsg_len);
 		}
 	}
+	/* also when the bound of reads was reached just as the queue emptied */
+	links_resync_if_empty(ag, fd);
 }

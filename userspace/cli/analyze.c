@@ -201,25 +201,50 @@ static int choose_outputs(struct cli_opts *o)
 	return cli_check_html_path(o);
 }
 
+/* Says which outputs lost events, and keeps the worst exit code. */
+struct lost_report {
+	const char *html;               /* the --html FILE, NULL for none or "-" */
+	int rc;
+};
+
+static void say_lost(void *ctx, const char *sink, uint64_t lost)
+{
+	struct lost_report *r = ctx;
+	int rc = EXIT_INTERNAL;
+
+	if (!sink) {
+		fprintf(stderr, "tlswatch analyze: %llu %s could not be reported: out of memory\n",
+			(unsigned long long)lost, lost == 1 ? "event" : "events");
+	} else if (r->html && strcmp(sink, "html") == 0) {
+		fprintf(stderr, "tlswatch analyze: --html %s: cannot write the page\n", r->html);
+		rc = EXIT_INPUT;
+	} else {
+		fprintf(stderr, "tlswatch analyze: %s: %llu %s could not be reported\n", sink,
+			(unsigned long long)lost, lost == 1 ? "event" : "events");
+	}
+	if (rc > r->rc)
+		r->rc = rc;
+}
+
 /*
- * Whether the report reached its outputs: standard output, then the
- * --html file. EXIT_OK, EXIT_INPUT said on stderr, or EXIT_INTERNAL for
- * events another sink could not take (out of memory, said where it
- * happened).
+ * Whether the report reached its outputs: standard output, then each
+ * other output, blamed for its own failures only. EXIT_OK, EXIT_INPUT
+ * for standard output or the --html file, or EXIT_INTERNAL for events
+ * another output could not take (a webhook alert not queued, out of
+ * memory); each said on stderr.
  */
 static int outputs_written(const struct cli_opts *o, const struct sink_set *sinks)
 {
 	const char *html = o->out.html_path;
-	int rc = cli_stdout_written("tlswatch analyze");
+	struct lost_report r = {
+		.html = html && strcmp(html, "-") != 0 ? html : NULL,
+		.rc = cli_stdout_written("tlswatch analyze"),
+	};
 
-	if (rc != EXIT_OK || !sink_set_errors(sinks))
-		return rc;
-	if (html && strcmp(html, "-") != 0) {
-		fprintf(stderr, "tlswatch analyze: --html %s: cannot write the page\n", html);
-		return EXIT_INPUT;
-	}
-	fprintf(stderr, "tlswatch analyze: some events could not be reported\n");
-	return EXIT_INTERNAL;
+	if (r.rc != EXIT_OK)
+		return r.rc;
+	sink_set_each_error(sinks, say_lost, &r);
+	return r.rc;
 }
 
 int cmd_analyze(int argc, char **argv)

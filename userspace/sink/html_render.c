@@ -752,27 +752,36 @@ static void render_name(const struct html_agg *a, const struct html_name *nr, FI
 	render_no_cert(a, nr, f);
 }
 
-/* The names beyond the bound: how many handshakes, with what outcomes
- * (the overview counts them); the history folds them each second. */
-static void render_other_names(const struct html_agg *a, FILE *f)
+/* The outcomes of the handshakes of the names beyond the bound, and how
+ * many have none (a history written before schema 6). */
+static void render_other_outcomes(const struct html_agg *a, FILE *f)
 {
 	const uint64_t *o = a->other_names_outcomes;
 	uint64_t known = o[HS_OK] + o[HS_FAILED] + o[HS_ABORTED] + o[HS_INCOMPLETE];
 
-	if (!a->other_names_handshakes)
-		return;
-	fprintf(f, "<p class=\"note\" id=\"other-names\">%llu handshakes of further names "
-		"not listed (at most %d names%s): ok %llu, failed %llu, aborted %llu, "
-		"incomplete %llu",
-		(unsigned long long)a->other_names_handshakes, HTML_MAX_NAMES,
-		a->from_history ? "; the agent's history keeps the first "
-				  "names of each second, the others are folded here" : "",
+	fprintf(f, ": ok %llu, failed %llu, aborted %llu, incomplete %llu",
 		(unsigned long long)o[HS_OK], (unsigned long long)o[HS_FAILED],
 		(unsigned long long)o[HS_ABORTED], (unsigned long long)o[HS_INCOMPLETE]);
 	if (known < a->other_names_handshakes)
 		fprintf(f, "; the outcomes of %llu of them were not recorded "
 			"(history written before schema 6)",
 			(unsigned long long)(a->other_names_handshakes - known));
+}
+
+/* The names beyond the bound: how many handshakes, with what outcomes
+ * (the overview counts them); the history folds them each second. An
+ * inventory counts sightings and keeps no outcome: the count alone. */
+static void render_other_names(const struct html_agg *a, FILE *f)
+{
+	if (!a->other_names_handshakes)
+		return;
+	fprintf(f, "<p class=\"note\" id=\"other-names\">%llu handshakes of further names "
+		"not listed (at most %d names%s)",
+		(unsigned long long)a->other_names_handshakes, HTML_MAX_NAMES,
+		a->from_history ? "; the agent's history keeps the first "
+				  "names of each second, the others are folded here" : "");
+	if (!a->from_inventory)
+		render_other_outcomes(a, f);
 	fputs(".</p>\n", f);
 }
 

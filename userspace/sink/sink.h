@@ -150,6 +150,7 @@ struct sink_ops {
 struct sink {
 	const struct sink_ops *ops;
 	struct sink_set *set;          /* the set it belongs to */
+	uint64_t errors;               /* its events lost (sink_set_each_error) */
 };
 
 struct sink_set;
@@ -187,6 +188,16 @@ int sink_set_reconfigure(struct sink_set *set, const struct output_opts *o,
 void sink_set_counters(struct sink_set *set, struct counter_values *cv);
 /* Events a sink could not write or queue so far. */
 uint64_t sink_set_errors(const struct sink_set *set);
+/*
+ * Whose they were, so that a command blames the output that failed: calls
+ * @fn once per sink name (sink_ops.name: "html", "webhook", ...) whose
+ * sinks lost events, with their sum, in the order of the sinks (those a
+ * reload closed are no longer named); then, if any, with a NULL name for the events no sink saw (their JSON document
+ * could not be built: out of memory).
+ */
+void sink_set_each_error(const struct sink_set *set,
+			 void (*fn)(void *ctx, const char *name, uint64_t lost),
+			 void *ctx);
 void sink_set_close(struct sink_set *set);
 
 /* For sink files: adds @s, which the set owns from now on: on failure

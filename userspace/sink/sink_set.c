@@ -52,7 +52,8 @@ struct sink_set {
 	int opening;                   /* the kind being opened */
 	bool wants_json;
 	struct json_writer jw;         /* the current event's document */
-	uint64_t errors;
+	uint64_t errors;               /* every sink's and the set's own */
+	uint64_t unbuilt;              /* the set's own: no JSON document */
 };
 
 int sink_set_add(struct sink_set *set, struct sink *s, char *err, size_t errlen)
@@ -287,6 +288,13 @@ int sink_set_reconfigure(struct sink_set *set, const struct output_opts *o,
 	return 0;
 }
 
+/* @s lost @n events: counted for it and for its set. */
+static void sink_lost(struct sink *s, uint64_t n)
+{
+	s->errors += n;
+	s->set->errors += n;
+}
+
 void sink_set_emit(void *ctx, const struct event *ev)
 {
 	struct sink_set *set = ctx;
@@ -297,6 +305,7 @@ void sink_set_emit(void *ctx, const struct event *ev)
 	if (set->wants_json) {
 		if (event_json_write(&set->jw, ev) < 0) {
 			set->errors++;
+			set->unbuilt++;
 			pr_warn("out of memory: a %s event was not reported\n",
 				event_type_name(ev->type));
 			return;
@@ -309,7 +318,7 @@ void sink_set_emit(void *ctx, const struct event *ev)
 
 		if (s->ops->event(s, ev, s->ops->wants_json ? json : NULL,
 				  s->ops->wants_json ? len : 0) < 0)
-			set->errors++;
+			sink_lost(s, 1);
 	}
 }
 
@@ -328,7 +337,7 @@ void sink_set_flush(struct sink_set *set)
 
 	for (i = 0; i < set->n_sinks; i++)
 		if (set->sinks[i]->ops->flush)
-			set->errors += set->sinks[i]->ops->flush(set->sinks[i]);
+			sink_lost(set->sinks[i], set->sinks[i]->ops->flush(set->sinks[i]));
 }
 
 int sink_set_reopen(struct sink_set *set)
@@ -359,6 +368,39 @@ void sink_set_counters(struct sink_set *set, struct counter_values *cv)
 uint64_t sink_set_errors(const struct sink_set *set)
 {
 	return set->errors;
+}
+
+/* Whether a sink before @i has @i's name (its errors were said with it). */
+static bool sink_name_seen(const struct sink_set *set, int i)
+{
+	int j;
+
+	for (j = 0; j < i; j++)
+		if (strcmp(set->sinks[j]->ops->name, set->sinks[i]->ops->name) == 0)
+			return true;
+	return false;
+}
+
+void sink_set_each_error(const struct sink_set *set,
+			 void (*fn)(void *ctx, const char *name, uint64_t lost),
+			 void *ctx)
+{
+	const char *name;
+	uint64_t lost;
+	int i, j;
+
+	for (i = 0; i < set->n_sinks; i++) {
+		if (sink_name_seen(set, i))
+			continue;
+		name = set->sinks[i]->ops->name;
+		for (lost = 0, j = i; j < set->n_sinks; j++)
+			if (strcmp(set->sinks[j]->ops->name, name) == 0)
+				lost += set->sinks[j]->errors;
+		if (lost)
+			fn(ctx, name, lost);
+	}
+	if (set->unbuilt)
+		fn(ctx, NULL, set->unbuilt);
 }
 
 void sink_set_close(struct sink_set *set)

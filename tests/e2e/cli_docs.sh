@@ -76,6 +76,17 @@ assert_eq "tlswatch without a command: exit 2, the usage on stderr, nothing on s
 T_RC=0
 "$TW" bogus >"$T_TMP/out" 2>"$T_TMP/err" || T_RC=$?
 assert_eq "tlswatch bogus: exit 2 naming it" "2|tlswatch: unknown command 'bogus'" "$T_RC|$(head -n1 "$T_TMP/err")"
+# The help and the version take no argument: one given is a usage error
+# naming it (`tlswatch version --json` printed the version, exit 0).
+for cmd in version --version -V help --help -h; do
+	for extra in extra --json; do
+		T_RC=0
+		"$TW" "$cmd" "$extra" >"$T_TMP/out" 2>"$T_TMP/err" || T_RC=$?
+		assert_eq "tlswatch $cmd $extra: exit 2 naming the argument, nothing on stdout" \
+			"2|tlswatch: unexpected argument '$extra' after '$cmd'|Try 'tlswatch --help'.|" \
+			"$T_RC|$(paste -sd'|' "$T_TMP/err")|$(cat "$T_TMP/out")"
+	done
+done
 
 # ---- the man pages render and pass groff's warnings
 for p in tlswatch.8 tlswatch-analyze.1 tlswatch-inventory.1 tlswatch-events.5; do

@@ -353,8 +353,12 @@ fi
 
 # --- (h) restart-only options: "ignored" against the running values ---------
 conf=$tmp/restart.conf
-restart_conf() { # extra lines...
-	printf 'port = 443\nstats-interval = 3600\nmetrics = 127.0.0.1:0\n' >"$conf"
+restart_conf() { # extra lines...: one with a key of the base replaces its line
+	local l keys
+	keys=" $(printf '%s\n' "$@" | cut -d' ' -f1 | tr '\n' ' ') "
+	for l in 'port = 443' 'stats-interval = 3600' 'metrics = 127.0.0.1:0'; do
+		case $keys in *" ${l%% *} "*) ;; *) echo "$l" ;; esac
+	done >"$conf"
 	[ $# -eq 0 ] || printf '%s\n' "$@" >>"$conf"
 }
 restart_conf

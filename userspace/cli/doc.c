@@ -138,8 +138,9 @@ static void print_config(FILE *out, enum cli_cmd cmd, const struct cli_opts *o,
 "# tlswatch configuration: the options of 'tlswatch %s', one per line as\n"
 "# 'name = value' (the long option without its '--'), or the name alone for\n"
 "# an option without a value. Lines starting with '#' are comments. A\n"
-"# repeatable option takes one line per value. Options given on the command\n"
-"# line replace these (a list given there replaces the file's list).\n",
+"# repeatable option takes one line per value, any other is given once.\n"
+"# Options given on the command line replace these (a list given there\n"
+"# replaces the file's list).\n",
 		cli_cmd_names[cmd]);
 	if (o && o->config_path)
 		fprintf(out, "# Read from %s.\n", o->config_path);

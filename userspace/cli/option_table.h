@@ -116,7 +116,8 @@
 	  "separated finding kinds: revoked, expired, not_yet_valid, "         \
 	  "superseded, unexpected, untrusted, hostname_mismatch, "             \
 	  "revoked_staple, stale_staple, expiring_soon, self_signed, "         \
-	  "weak_key), or 'spike' if a failure spike fired")                    \
+	  "weak_key), or 'spike' if a failure spike fired (repeatable: the "   \
+	  "kinds add up)")                                                     \
 	X(CONFIG, "config", 0, "FILE", CMD_ALL, GENERAL, OT_STR, OF_NOCONF, 0,  \
 	  0, "",                                                               \
 	  "read options from FILE first (see CONFIGURATION FILE); run and "    \

@@ -194,10 +194,36 @@ static void set_defaults(struct cli_opts *o, enum cli_cmd cmd)
 	}
 }
 
-static int conf_line(void *ctx, const char *name, const char *value, char *err,
+/* The configuration file being read: the options it sets, and the line
+ * each key was first given on. */
+struct conf_reader {
+	struct cli_opts *o;
+	int first_line[CLI_OPT__COUNT];   /* 0: not given yet */
+};
+
+/* A key that takes one value is given once: a second line silently
+ * replaced the first. Checked for every key, the other commands' too (one
+ * file serves them all). */
+static int conf_once(struct conf_reader *r, enum cli_opt id, int line, char *err,
 		     size_t errlen)
 {
-	struct cli_opts *o = ctx;
+	if (!r->first_line[id]) {
+		r->first_line[id] = line;
+		return 0;
+	}
+	if (cli_options[id].flags & OF_REPEAT)
+		return 0;
+	snprintf(err, errlen, "%s: given again (first on line %d); only a repeatable "
+		 "option takes one line per value", cli_options[id].name,
+		 r->first_line[id]);
+	return -EXIT_USAGE;
+}
+
+static int conf_line(void *ctx, int line, const char *name, const char *value,
+		     char *err, size_t errlen)
+{
+	struct conf_reader *r = ctx;
+	struct cli_opts *o = r->o;
 	int id = find_option(name), rc;
 	char reason[512];
 	const struct cli_option *opt;
@@ -211,6 +237,9 @@ static int conf_line(void *ctx, const char *name, const char *value, char *err,
 		snprintf(err, errlen, "'%s' is a command-line option only", name);
 		return -EXIT_USAGE;
 	}
+	rc = conf_once(r, id, line, err, errlen);
+	if (rc < 0)
+		return rc;
 	/* One file serves every subcommand: another one's keys are skipped. */
 	if (!cli_opt_in(id, o->cmd))
 		return 0;
@@ -233,13 +262,14 @@ static int load_config(struct cli_opts *o, char *err, size_t errlen)
 {
 	bool optional = !o->config_path;
 	const char *path = o->config_path;
+	struct conf_reader r = { .o = o };
 	int rc;
 
 	if (!path && o->cmd != CLI_ANALYZE)
 		path = CLI_DEFAULT_CONFIG;
 	if (!path)
 		return 0;
-	rc = config_file_read(path, optional, &o->conf_text, conf_line, o, err, errlen);
+	rc = config_file_read(path, optional, &o->conf_text, conf_line, &r, err, errlen);
 	o->config_path = rc == 0 ? path : NULL;
 	return rc > 0 ? 0 : rc;
 }

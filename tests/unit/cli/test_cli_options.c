@@ -60,6 +60,8 @@ static void test_table_defaults_are_within_bounds_and_names_unique(void)
 			CHECK(d >= a->min && d <= a->max);
 		}
 		CHECK((a->arg != NULL) == (a->type != OT_FLAG));
+		/* the help says which keys a file may give several times */
+		CHECK(!(a->flags & OF_REPEAT) == !strstr(a->help, "repeat"));
 		for (j = i + 1; j < CLI_OPT__COUNT; j++) {
 			CHECK(strcmp(a->name, cli_options[j].name) != 0);
 			CHECK(!a->short_name || a->short_name != cli_options[j].short_name);
@@ -213,6 +215,47 @@ static void test_file_errors_name_file_and_line(void)
 			 "1: webhook: 'ftp://x' is not an http:// or https:// URL");
 	check_conf_error("webhook-format = xml\n", -EXIT_USAGE,
 			 "1: webhook-format: 'xml' is not json or slack");
+}
+
+/* A key that takes one value, given twice in a file, took the last line
+ * unsaid: it is an error naming the file, the line and the first line. */
+static void test_file_gives_a_single_value_key_once(void)
+{
+	struct cli_opts o;
+	char err[512];
+
+	check_conf_error("ring-buffer = 64\n# x\nring-buffer = 128\n", -EXIT_USAGE,
+			 "3: ring-buffer: given again (first on line 1); only a "
+			 "repeatable option takes one line per value");
+	check_conf_error("json-log = /a\njson-log = /a\n", -EXIT_USAGE,
+			 "2: json-log: given again (first on line 1); only a "
+			 "repeatable option takes one line per value");
+	check_conf_error("no-online\nport = 1\nno-online\n", -EXIT_USAGE,
+			 "3: no-online: given again (first on line 1); only a "
+			 "repeatable option takes one line per value");
+	/* another command's key too: the file is one for every command */
+	check_conf_error("json\njson\n", -EXIT_USAGE,
+			 "2: json: given again (first on line 1); only a "
+			 "repeatable option takes one line per value");
+	/* repeatable keys (the table's OF_REPEAT) are lists */
+	write_conf("port = 1\nport = 2\niface = a\niface = b\nverbose\nverbose\n"
+		   "webhook = http://a/\nwebhook = http://b/\ncrl = /x\ncrl = /y\n"
+		   "udp-encap = 1:vxlan\nudp-encap = 2:gue\nuprobes = /l\nuprobes = /m\n"
+		   "alertmanager = http://c/\nalertmanager = http://d/\n");
+	CHECK_INT(LOAD(CLI_RUN, &o, err), 0);
+	CHECK_STR(err, "");
+	CHECK_INT(o.n_ports, 2);
+	CHECK_INT(o.n_ifaces, 2);
+	CHECK_INT(o.verbose, 2);
+	CHECK_INT(o.out.n_webhooks, 2);
+	CHECK_INT(o.out.n_alertmanagers, 2);
+	CHECK_INT(o.n_uprobes, 2);
+	cli_opts_free(&o);
+	/* the command line still overrides the file's one value */
+	write_conf("ring-buffer = 64\n");
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "--ring-buffer", "128", "--ring-buffer", "256"), 0);
+	CHECK_INT(o.ring_buffer_kib, 256);
+	cli_opts_free(&o);
 }
 
 /* A NUL byte ends no file early: the lines after it (an invalid value
@@ -554,6 +597,7 @@ int main(void)
 	RUN_TEST(test_defaults_per_command);
 	RUN_TEST(test_command_line_overrides_the_file);
 	RUN_TEST(test_file_errors_name_file_and_line);
+	RUN_TEST(test_file_gives_a_single_value_key_once);
 	RUN_TEST(test_file_with_a_nul_byte_is_refused);
 	RUN_TEST(test_command_line_errors);
 	RUN_TEST(test_missing_file_and_permissions);

@@ -47,12 +47,12 @@
 	  "instead of the text report); never a file the command reads, nor "  \
 	  "an existing file that is not an HTML page")                         \
 	X(SINCE, "since", 0, "TIME", CMD_I, GENERAL, OT_STR, OF_NOCONF, 0, 0,  \
-	  "", "with --html: the agent's history from TIME on (UTC, "           \
+	  "", "the HTML page draws the agent's history from TIME on (UTC, "    \
 	  "2026-12-06T14:00:00Z); per-minute rows and serving periods that "   \
 	  "overlap it count whole")                                            \
 	X(UNTIL, "until", 0, "TIME", CMD_I, GENERAL, OT_STR, OF_NOCONF, 0, 0,  \
-	  "", "with --html: the agent's history up to TIME (UTC), the same "   \
-	  "way")                                                               \
+	  "", "the HTML page draws the agent's history up to TIME (UTC), the " \
+	  "same way")                                                          \
 	X(PORT, "port", 0, "PORT", CMD_AR, GENERAL, OT_UINT, OF_REPEAT, 1,      \
 	  65535, "",                                                           \
 	  "watched TCP server port (repeatable, at most "                      \
@@ -215,6 +215,26 @@
 	  "runs without it")                                                   \
 	X(NO_METRICS, "no-metrics", 0, NULL, CMD_R, DELIVERY, OT_FLAG, 0, 0, 0, \
 	  "", "no HTTP server")
+
+/*
+ * Options that mean nothing without another one: X(ID, NEEDS, OR_NEEDS).
+ * Given (in the configuration file or on the command line) while neither
+ * NEEDS nor OR_NEEDS is, ID is a usage error, not silently ignored; the
+ * help says "needs --NEEDS". OR_NEEDS is NEEDS when one alone will do.
+ * Only where nothing else gives the option a use: --ocsp-timeout is not
+ * here (the CRL fetches of --online use it, and a file's --online may be
+ * undone by --no-online for one run).
+ */
+#define CLI_OPTION_NEEDS(X)                                                    \
+	X(SINCE, HTML, HTML)                                                   \
+	X(UNTIL, HTML, HTML)                                                   \
+	X(WEBHOOK_EVENTS, WEBHOOK, WEBHOOK)                                    \
+	X(WEBHOOK_SECRET_FILE, WEBHOOK, WEBHOOK)                               \
+	X(WEBHOOK_FORMAT, WEBHOOK, WEBHOOK)                                    \
+	X(WEBHOOK_COOLDOWN, WEBHOOK, WEBHOOK)                                  \
+	X(WEBHOOK_TIMEOUT, WEBHOOK, ALERTMANAGER)  /* both sinks' requests */  \
+	X(WEBHOOK_RETRY_MAX, WEBHOOK, WEBHOOK)                                 \
+	X(INSTANCE, ALERTMANAGER, ALERTMANAGER)
 
 /* Exit statuses per subcommand, in order: X(commands, code, "meaning").
  * CMD_TOP rows are the overview of `tlswatch --help` and tlswatch(8). */

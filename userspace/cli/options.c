@@ -29,6 +29,34 @@ const char *const cli_cmd_names[CLI__COUNT] = {
 	[CLI_ANALYZE] = "analyze", [CLI_RUN] = "run", [CLI_INVENTORY] = "inventory",
 };
 
+/* What each option needs given with it (option_table.h). */
+static const struct {
+	bool any;
+	enum cli_opt needs, or_needs;
+} cli_needs[CLI_OPT__COUNT] = {
+#define X(id, needs, or_needs) \
+	[CLI_OPT_##id] = { true, CLI_OPT_##needs, CLI_OPT_##or_needs },
+	CLI_OPTION_NEEDS(X)
+#undef X
+};
+
+static bool needs_other(enum cli_opt id)
+{
+	return cli_needs[id].any;
+}
+
+void cli_option_needs_text(enum cli_opt id, char *buf, size_t len)
+{
+	enum cli_opt a = cli_needs[id].needs, b = cli_needs[id].or_needs;
+
+	if (!needs_other(id))
+		snprintf(buf, len, "%s", "");
+	else if (a == b)
+		snprintf(buf, len, "--%s", cli_options[a].name);
+	else
+		snprintf(buf, len, "--%s or --%s", cli_options[a].name, cli_options[b].name);
+}
+
 #define GETOPT_BASE 256   /* getopt's value of option i: GETOPT_BASE + i */
 
 bool cli_opt_in(enum cli_opt id, enum cli_cmd cmd)
@@ -131,7 +159,7 @@ static int opposite(enum cli_opt id)
 	}
 }
 
-static int remember(struct cli_opts *o, enum cli_opt id, const char *value)
+static int remember(struct cli_opts *o, enum cli_opt id, const char *value, int line)
 {
 	int other = opposite(id);
 
@@ -148,13 +176,14 @@ static int remember(struct cli_opts *o, enum cli_opt id, const char *value)
 		o->settings = s;
 		o->cap_settings = cap;
 	}
-	o->settings[o->n_settings++] = (struct cli_setting){ id, value };
+	o->settings[o->n_settings++] = (struct cli_setting){ id, value, line };
 	return 0;
 }
 
-/* Checks and applies one value. @err gets the reason only. */
+/* Checks and applies one value, from line @line of the configuration file
+ * (0: the command line). @err gets the reason only. */
 static int set_option(struct cli_opts *o, enum cli_opt id, const char *arg,
-		      char *err, size_t errlen)
+		      int line, char *err, size_t errlen)
 {
 	unsigned long u = 0;
 	double d = 0;
@@ -162,7 +191,7 @@ static int set_option(struct cli_opts *o, enum cli_opt id, const char *arg,
 
 	if (!rc)
 		rc = cli_opt_apply(o, id, arg, u, d, err, errlen);
-	if (!rc && (rc = remember(o, id, arg)) < 0)
+	if (!rc && (rc = remember(o, id, arg, line)) < 0)
 		snprintf(err, errlen, "out of memory");
 	return rc;
 }
@@ -252,7 +281,7 @@ static int conf_line(void *ctx, int line, const char *name, const char *value,
 			 name, name);
 		return -EXIT_USAGE;
 	}
-	rc = set_option(o, id, value, reason, sizeof(reason));
+	rc = set_option(o, id, value, line, reason, sizeof(reason));
 	if (rc < 0)
 		snprintf(err, errlen, "%s: %s", name, reason);
 	return rc;
@@ -348,11 +377,47 @@ static int scan_argv(struct cli_opts *o, int argc, char **argv, bool apply,
 			forget_settings(o, id);
 		}
 		given[id] = true;
-		rc = set_option(o, id, optarg, reason, sizeof(reason));
+		rc = set_option(o, id, optarg, 0, reason, sizeof(reason));
 		if (rc < 0) {
 			snprintf(err, errlen, "--%s: %s", cli_options[id].name, reason);
 			return rc;
 		}
+	}
+	return 0;
+}
+
+static bool given(const struct cli_opts *o, enum cli_opt id)
+{
+	int i;
+
+	for (i = 0; i < o->n_settings; i++)
+		if (o->settings[i].opt == id)
+			return true;
+	return false;
+}
+
+/* An option given without the one it needs would be silently ignored (a
+ * --webhook-secret-file without --webhook signs nothing): the first one,
+ * the file's before the command line's. */
+static int check_needs(const struct cli_opts *o, char *err, size_t errlen)
+{
+	const struct cli_setting *s;
+	char needs[64];
+	int i;
+
+	for (i = 0; i < o->n_settings; i++) {
+		s = &o->settings[i];
+		if (!needs_other(s->opt) || given(o, cli_needs[s->opt].needs) ||
+		    given(o, cli_needs[s->opt].or_needs))
+			continue;
+		cli_option_needs_text(s->opt, needs, sizeof(needs));
+		if (s->line)
+			snprintf(err, errlen, "%s:%d: %s needs %s (in the file or on the "
+				 "command line)", o->config_path, s->line,
+				 cli_options[s->opt].name, needs);
+		else
+			snprintf(err, errlen, "--%s needs %s", cli_options[s->opt].name, needs);
+		return -EXIT_USAGE;
 	}
 	return 0;
 }
@@ -391,6 +456,8 @@ int cli_load_options(enum cli_cmd cmd, int argc, char **argv,
 		rc = scan_argv(o, argc, argv, true, err, errlen);
 	if (!rc)
 		rc = take_operands(o, argc, argv, err, errlen);
+	if (!rc)
+		rc = check_needs(o, err, errlen);
 	if (!rc && cmd == CLI_RUN && !o->n_ports)
 		rc = cli_opt_apply(o, CLI_OPT_PORT, CLI_RUN_DEFAULT_PORT,
 				   strtoul(CLI_RUN_DEFAULT_PORT, NULL, 10), 0, err, errlen);

@@ -114,6 +114,7 @@ static void test_command_line_overrides_the_file(void)
 		   "port=9443\n"
 		   "\n"
 		   "spike-window = 20\n"
+		   "webhook = http://127.0.0.1/hook\n"
 		   "webhook-timeout = 5\n"
 		   "no-online\n"
 		   "iface = eth0\n"
@@ -141,7 +142,7 @@ static void test_command_line_overrides_the_file(void)
 	CHECK_INT(o.n_ifaces, 1);          /* not given: the file's */
 	CHECK_STR(o.ifaces[0], "eth0");
 	/* what --show-config prints: online replaced no-online */
-	CHECK_INT(o.n_settings, 6);
+	CHECK_INT(o.n_settings, 7);
 	cli_opts_free(&o);
 }
 
@@ -256,6 +257,87 @@ static void test_file_gives_a_single_value_key_once(void)
 	CHECK_INT(LOAD(CLI_RUN, &o, err, "--ring-buffer", "128", "--ring-buffer", "256"), 0);
 	CHECK_INT(o.ring_buffer_kib, 256);
 	cli_opts_free(&o);
+}
+
+/* An option that means nothing without another (option_table.h's
+ * CLI_OPTION_NEEDS), given without it, was silently ignored: a
+ * --webhook-secret-file without --webhook signs nothing. */
+static void check_needs(enum cli_cmd cmd, const char *conf, const char *want, ...)
+{
+	char *argv[16] = { (char *)cli_cmd_names[cmd], "--config", conf_path };
+	char err[512], full[600];
+	struct cli_opts o;
+	int argc = 3;
+	va_list ap;
+	char *a;
+
+	va_start(ap, want);
+	while ((a = va_arg(ap, char *)) && argc < 15)
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	write_conf(conf);
+	/* a message from the file names it and the line */
+	snprintf(full, sizeof(full), want, conf_path);
+	CHECK_INT(cli_load_options(cmd, argc, argv, &o, err, sizeof(err)),
+		  want[0] ? -EXIT_USAGE : 0);
+	CHECK_STR(want[0] ? err : "", full);
+	cli_opts_free(&o);
+}
+
+static void test_options_without_the_one_they_need_are_refused(void)
+{
+	static const char *const hook_only[] = {
+		"--webhook-events", "cert", "--webhook-secret-file", "/k",
+		"--webhook-format", "slack", "--webhook-cooldown", "60",
+		"--webhook-retry-max", "60",
+	};
+	char want[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(hook_only) / sizeof(hook_only[0]); i += 2) {
+		snprintf(want, sizeof(want), "%s needs --webhook", hook_only[i]);
+		check_needs(CLI_RUN, "", want, hook_only[i], hook_only[i + 1], NULL);
+		check_needs(CLI_ANALYZE, "", want, hook_only[i], hook_only[i + 1],
+			    "a.pcap", NULL);
+		/* an Alertmanager is not a webhook */
+		check_needs(CLI_RUN, "", want, hook_only[i], hook_only[i + 1],
+			    "--alertmanager", "http://am/", NULL);
+		check_needs(CLI_RUN, "", "", hook_only[i], hook_only[i + 1],
+			    "--webhook", "http://h/", NULL);
+	}
+	/* the Alertmanager requests' timeout too */
+	check_needs(CLI_RUN, "", "--webhook-timeout needs --webhook or --alertmanager",
+		    "--webhook-timeout", "5", NULL);
+	check_needs(CLI_RUN, "", "", "--webhook-timeout", "5", "--alertmanager",
+		    "http://am/", NULL);
+	check_needs(CLI_RUN, "", "", "--webhook-timeout", "5", "--webhook",
+		    "http://h/", NULL);
+	check_needs(CLI_RUN, "", "--instance needs --alertmanager",
+		    "--instance", "edge1", "--webhook", "http://h/", NULL);
+	check_needs(CLI_RUN, "", "", "--instance", "edge1", "--alertmanager",
+		    "http://am/", NULL);
+	check_needs(CLI_INVENTORY, "", "--since needs --html",
+		    "--since", "2026-12-06T14:00:00Z", NULL);
+	check_needs(CLI_INVENTORY, "", "--until needs --html",
+		    "--until", "2026-12-06T14:00:00Z", "--json", NULL);
+	check_needs(CLI_INVENTORY, "", "", "--until", "2026-12-06T14:00:00Z",
+		    "--html", "/tmp/x.html", NULL);
+	/* from the file: its name and the line; either may give the other */
+	check_needs(CLI_RUN, "port = 443\nwebhook-secret-file = /k\n",
+		    "%s:2: webhook-secret-file needs --webhook (in the file or on "
+		    "the command line)", NULL);
+	check_needs(CLI_RUN, "webhook-secret-file = /k\n", "", "--webhook",
+		    "http://h/", NULL);
+	check_needs(CLI_RUN, "webhook = http://h/\n", "", "--webhook-format",
+		    "slack", NULL);
+	/* the command line's value replaces the file's: it is the one said */
+	check_needs(CLI_RUN, "webhook-format = slack\n",
+		    "--webhook-format needs --webhook", "--webhook-format", "json", NULL);
+	/* another command's keys are skipped: inventory reads run's file */
+	check_needs(CLI_INVENTORY, "webhook-secret-file = /k\ninstance = e\n", "", NULL);
+	/* the defaults are no value given */
+	check_needs(CLI_RUN, "", "", NULL);
 }
 
 /* A NUL byte ends no file early: the lines after it (an invalid value
@@ -559,7 +641,8 @@ static void test_list_items_are_never_empty(void)
 
 	check_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--fail-on", "expired,spike",
-		       "--webhook-events", "critical,spike", "a.pcap"), 0);
+		       "--webhook-events", "critical,spike", "--webhook", "http://h/",
+		       "a.pcap"), 0);
 	CHECK_INT(o.fail_on, (1u << FINDING_EXPIRED) | FAIL_ON_SPIKE);
 	cli_opts_free(&o);
 }
@@ -598,6 +681,7 @@ int main(void)
 	RUN_TEST(test_command_line_overrides_the_file);
 	RUN_TEST(test_file_errors_name_file_and_line);
 	RUN_TEST(test_file_gives_a_single_value_key_once);
+	RUN_TEST(test_options_without_the_one_they_need_are_refused);
 	RUN_TEST(test_file_with_a_nul_byte_is_refused);
 	RUN_TEST(test_command_line_errors);
 	RUN_TEST(test_missing_file_and_permissions);

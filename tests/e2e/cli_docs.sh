@@ -120,6 +120,30 @@ assert_eq "the command line overrides the file; its --port list replaces the fil
 # interfaces, should it be accepted: an interface that does not exist
 # (exit 4 before anything is created) and files in $T_TMP.
 NO_AGENT=(--iface tw-none0 --no-metrics --db "$T_TMP/none.db" --json-log "$T_TMP/none.jsonl")
+# --udp-encap has defaults besides the values given (it printed
+# "#udp-encap = PORT:KIND", not the ports in force): those left, commented
+# out, after the values given.
+udp_lines() { grep -E '^#?udp-encap' "$T_TMP/out" | paste -sd'|'; }
+write_conf ''
+for c in run analyze; do
+	run_tw "$c" --config "$conf" --show-config
+	assert_eq "$c --show-config: the --udp-encap defaults" \
+		"0|#udp-encap = 4789:vxlan|#udp-encap = 6081:geneve" "$T_RC|$(udp_lines)"
+done
+run_tw run --config "$conf" --udp-encap 8472:vxlan --show-config
+assert_eq "--udp-encap 8472:vxlan --show-config: it, then the defaults still in force" \
+	"udp-encap = 8472:vxlan|#udp-encap = 4789:vxlan|#udp-encap = 6081:geneve" "$(udp_lines)"
+run_tw run --config "$conf" --udp-encap 4789:none --udp-encap 6081:fou --show-config
+assert_eq "--udp-encap 4789:none, 6081:fou --show-config: no default left" \
+	"udp-encap = 4789:none|udp-encap = 6081:fou" "$(udp_lines)"
+write_conf 'udp-encap = 6081:none\n'
+run_tw run --config "$conf" --show-config
+assert_eq "a file's udp-encap = 6081:none: 4789 still in force" \
+	"udp-encap = 6081:none|#udp-encap = 4789:vxlan" "$(udp_lines)"
+assert_eq "the generated file: the --udp-encap defaults" \
+	"#udp-encap = 4789:vxlan|#udp-encap = 6081:geneve" \
+	"$(grep -E '^#?udp-encap' "$BUILD/etc/tlswatch.conf" | paste -sd'|')"
+
 check_conf_error() { # label, file content, expected first line of stderr
 	write_conf "$2"
 	run_tw run --config "$conf" "${NO_AGENT[@]}"

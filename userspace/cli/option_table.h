@@ -274,8 +274,9 @@
 	  "or standard output cannot be written")                              \
 	X(CMD_TOP | CMD_A | CMD_I, 4, "internal error (out of memory)")        \
 	X(CMD_R, 4,                                                            \
-	  "an --iface that does not exist (refused before anything is "        \
-	  "created), an interface another running tlswatch agent watches, "   \
+	  "an --iface that does not exist or an interface another running "    \
+	  "tlswatch agent watches (both refused before anything is "           \
+	  "created), "                                                         \
 	  "loading or attaching the eBPF program failed (the "                 \
 	  "message says why), a --uprobes library that cannot be hooked, or "  \
 	  "another internal error")

@@ -29,20 +29,29 @@ static void write_conf(const char *text)
 }
 
 /* cli_load_options on "CMD --config conf_path ARGS..." (NULL-terminated). */
-static int load(enum cli_cmd cmd, struct cli_opts *o, char *err, size_t errlen, ...)
+static int load_args(enum cli_cmd cmd, struct cli_opts *o, char *err, size_t errlen,
+		     va_list ap)
 {
 	char *argv[32] = { (char *)cli_cmd_names[cmd], "--config", conf_path };
 	int argc = 3;
-	va_list ap;
 	char *a;
 
-	va_start(ap, errlen);
 	while ((a = va_arg(ap, char *)) && argc < 31)
 		argv[argc++] = a;
-	va_end(ap);
 	argv[argc] = NULL;
 	err[0] = '\0';
 	return cli_load_options(cmd, argc, argv, o, err, errlen);
+}
+
+static int load(enum cli_cmd cmd, struct cli_opts *o, char *err, size_t errlen, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, errlen);
+	rc = load_args(cmd, o, err, errlen, ap);
+	va_end(ap);
+	return rc;
 }
 
 #define LOAD(cmd, o, err, ...) load(cmd, o, err, sizeof(err), ##__VA_ARGS__, NULL)
@@ -264,23 +273,18 @@ static void test_file_gives_a_single_value_key_once(void)
  * --webhook-secret-file without --webhook signs nothing. */
 static void check_needs(enum cli_cmd cmd, const char *conf, const char *want, ...)
 {
-	char *argv[16] = { (char *)cli_cmd_names[cmd], "--config", conf_path };
 	char err[512], full[600];
 	struct cli_opts o;
-	int argc = 3;
 	va_list ap;
-	char *a;
+	int rc;
 
-	va_start(ap, want);
-	while ((a = va_arg(ap, char *)) && argc < 15)
-		argv[argc++] = a;
-	va_end(ap);
-	argv[argc] = NULL;
 	write_conf(conf);
+	va_start(ap, want);
+	rc = load_args(cmd, &o, err, sizeof(err), ap);
+	va_end(ap);
 	/* a message from the file names it and the line */
 	snprintf(full, sizeof(full), want, conf_path);
-	CHECK_INT(cli_load_options(cmd, argc, argv, &o, err, sizeof(err)),
-		  want[0] ? -EXIT_USAGE : 0);
+	CHECK_INT(rc, want[0] ? -EXIT_USAGE : 0);
 	CHECK_STR(want[0] ? err : "", full);
 	cli_opts_free(&o);
 }

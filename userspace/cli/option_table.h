@@ -241,7 +241,9 @@
 #define CMD_TOP (1u << CLI__COUNT)
 #define CLI_EXIT_USAGE_TEXT                                                    \
 	"bad command line, or a bad configuration file (unknown key, bad "     \
-	"value, unsafe permissions; the message names the file and line)"
+	"value, a key of one value given twice, unsafe permissions; the "      \
+	"message names the file and line); an option given without the one "  \
+	"it needs (--webhook-secret-file without --webhook)"
 #define CLI_EXIT_CODES(X)                                                      \
 	X(CMD_TOP | CMD_I, 0, "success")                                       \
 	X(CMD_A, 0, "analysed (also for a truncated capture: a warning says so)") \

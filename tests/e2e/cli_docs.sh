@@ -76,6 +76,17 @@ assert_eq "tlswatch without a command: exit 2, the usage on stderr, nothing on s
 T_RC=0
 "$TW" bogus >"$T_TMP/out" 2>"$T_TMP/err" || T_RC=$?
 assert_eq "tlswatch bogus: exit 2 naming it" "2|tlswatch: unknown command 'bogus'" "$T_RC|$(head -n1 "$T_TMP/err")"
+# The help and the version take no argument: one given is a usage error
+# naming it (`tlswatch version --json` printed the version, exit 0).
+for cmd in version --version -V help --help -h; do
+	for extra in extra --json; do
+		T_RC=0
+		"$TW" "$cmd" "$extra" >"$T_TMP/out" 2>"$T_TMP/err" || T_RC=$?
+		assert_eq "tlswatch $cmd $extra: exit 2 naming the argument, nothing on stdout" \
+			"2|tlswatch: unexpected argument '$extra' after '$cmd'|Try 'tlswatch --help'.|" \
+			"$T_RC|$(paste -sd'|' "$T_TMP/err")|$(cat "$T_TMP/out")"
+	done
+done
 
 # ---- the man pages render and pass groff's warnings
 for p in tlswatch.8 tlswatch-analyze.1 tlswatch-inventory.1 tlswatch-events.5; do
@@ -105,9 +116,37 @@ run_tw run --config "$conf" --port 1 --online --spike-window 30 --show-config
 assert_eq "the command line overrides the file; its --port list replaces the file's" \
 	"port = 1|online|spike-window = 30|" "$(set_lines)"
 
+# A `run` these tests expect refused never starts an agent on this host's
+# interfaces, should it be accepted: an interface that does not exist
+# (exit 4 before anything is created) and files in $T_TMP.
+NO_AGENT=(--iface tw-none0 --no-metrics --db "$T_TMP/none.db" --json-log "$T_TMP/none.jsonl")
+# --udp-encap has defaults besides the values given (it printed
+# "#udp-encap = PORT:KIND", not the ports in force): those left, commented
+# out, after the values given.
+udp_lines() { grep -E '^#?udp-encap' "$T_TMP/out" | paste -sd'|'; }
+write_conf ''
+for c in run analyze; do
+	run_tw "$c" --config "$conf" --show-config
+	assert_eq "$c --show-config: the --udp-encap defaults" \
+		"0|#udp-encap = 4789:vxlan|#udp-encap = 6081:geneve" "$T_RC|$(udp_lines)"
+done
+run_tw run --config "$conf" --udp-encap 8472:vxlan --show-config
+assert_eq "--udp-encap 8472:vxlan --show-config: it, then the defaults still in force" \
+	"udp-encap = 8472:vxlan|#udp-encap = 4789:vxlan|#udp-encap = 6081:geneve" "$(udp_lines)"
+run_tw run --config "$conf" --udp-encap 4789:none --udp-encap 6081:fou --show-config
+assert_eq "--udp-encap 4789:none, 6081:fou --show-config: no default left" \
+	"udp-encap = 4789:none|udp-encap = 6081:fou" "$(udp_lines)"
+write_conf 'udp-encap = 6081:none\n'
+run_tw run --config "$conf" --show-config
+assert_eq "a file's udp-encap = 6081:none: 4789 still in force" \
+	"udp-encap = 6081:none|#udp-encap = 4789:vxlan" "$(udp_lines)"
+assert_eq "the generated file: the --udp-encap defaults" \
+	"#udp-encap = 4789:vxlan|#udp-encap = 6081:geneve" \
+	"$(grep -E '^#?udp-encap' "$BUILD/etc/tlswatch.conf" | paste -sd'|')"
+
 check_conf_error() { # label, file content, expected first line of stderr
 	write_conf "$2"
-	run_tw run --config "$conf"
+	run_tw run --config "$conf" "${NO_AGENT[@]}"
 	assert_eq "$1: exit 2" 2 "$T_RC"
 	assert_eq "$1: message with file and line" "tlswatch run: $conf:$3" "$(head -n1 "$T_TMP/err")"
 	assert_eq "$1: nothing on stdout" "" "$(cat "$T_TMP/out")"
@@ -116,6 +155,40 @@ check_conf_error "unknown key" 'port = 443\n# x\nbogus = 1\n' "3: unknown option
 check_conf_error "bad value" 'spike-window = 0\n' "1: spike-window: '0' is not a whole number from 1 to 300"
 check_conf_error "value to a flag" '\nno-spikes = yes\n' "2: no-spikes: takes no value (a line 'no-spikes' alone sets it)"
 check_conf_error "bad URL" 'webhook = ftp://x\n' "1: webhook: 'ftp://x' is not an http:// or https:// URL"
+check_conf_error "a webhook option without a webhook" 'port = 443\nwebhook-secret-file = /etc/k\n' \
+	"2: webhook-secret-file needs --webhook (in the file or on the command line)"
+check_conf_error "a key given again" 'ring-buffer = 64\nring-buffer = 128\n' \
+	"2: ring-buffer: given again (first on line 1); only a repeatable option takes one line per value"
+
+# Options that mean nothing without another one (a --webhook-secret-file
+# without --webhook signed nothing, silently): exit 2 naming both.
+needs_err() { # expected first line after "tlswatch CMD: ", command, args...
+	local want=$1 cmd=$2
+	shift 2
+	run_tw "$cmd" "$@"
+	assert_eq "tlswatch $cmd $*: exit 2, said, nothing on stdout" \
+		"2|tlswatch $cmd: $want|Try 'tlswatch $cmd --help'.|" \
+		"$T_RC|$(paste -sd'|' "$T_TMP/err")|$(cat "$T_TMP/out")"
+}
+: >"$T_TMP/empty.conf"
+chmod 600 "$T_TMP/empty.conf"
+for o in "--webhook-secret-file /etc/k" "--webhook-events cert" "--webhook-format slack" \
+	"--webhook-cooldown 60" "--webhook-retry-max 60"; do
+	# shellcheck disable=SC2086 # the option and its value
+	needs_err "${o%% *} needs --webhook" run --config "$T_TMP/empty.conf" $o --alertmanager http://127.0.0.1:9/ \
+		"${NO_AGENT[@]}"
+	# shellcheck disable=SC2086
+	needs_err "${o%% *} needs --webhook" analyze $o "$CAPS/tls12_rsa.pcap"
+done
+needs_err "--webhook-timeout needs --webhook or --alertmanager" run --config "$T_TMP/empty.conf" --webhook-timeout 5 \
+	"${NO_AGENT[@]}"
+needs_err "--instance needs --alertmanager" analyze --instance edge1 --webhook http://127.0.0.1:9/ "$CAPS/tls12_rsa.pcap"
+needs_err "--since needs --html" inventory --config "$T_TMP/empty.conf" --since 2026-12-06T14:00:00Z
+run_tw run --config "$T_TMP/empty.conf" --webhook-timeout 5 --alertmanager http://127.0.0.1:9/ --show-config
+assert_eq "--webhook-timeout with --alertmanager alone: accepted" 0 "$T_RC"
+assert_contains "run --help: the webhook options say what they need" \
+	"sign each request with the key in FILE (mode 0600 or stricter): header Tlswatch-Signature; needs --webhook" \
+	"$("$TW" run --help | tr '\n' ' ' | tr -s ' ')"
 
 run_tw run --config "$T_TMP/none.conf"
 assert_eq "missing --config file: exit 3" 3 "$T_RC"
@@ -185,7 +258,9 @@ assert_contains "inventory: names the file's db" "$T_TMP/no-dir/inv.db" "$(cat "
 gen=$BUILD/etc/tlswatch.conf
 run_tw run --config "$gen" --show-config
 assert_eq "default file: loads, sets nothing" "0|" "$T_RC|$(set_lines)"
-sed -n 's/^#\([a-z-]* = [^A-Z]*\)$/\1/p' "$gen" >"$conf"
+# (with a webhook, which the webhook-* defaults need)
+sed -n 's/^#\([a-z-]* = [^A-Z]*\)$/\1/p' "$gen" |
+	sed 's|^webhook-events = |webhook = http://127.0.0.1:9/hook\n&|' >"$conf"
 chmod 600 "$conf"
 assert_true "default file: has numeric defaults to uncomment" grep -q '^spike-window = 10$' "$conf"
 run_tw run --config "$conf" --show-config

@@ -80,7 +80,8 @@ done
 epoch=1970-01-01T00:00:00Z
 run_tw inventory --db "$db" --until "$epoch"
 assert_eq "inventory --until $epoch without --html: exit 2, said" \
-	"2|tlswatch inventory: --since and --until go with --html FILE" "$T_RC|$(cat "$T_TMP/err")"
+	"2|tlswatch inventory: --until needs --html|Try 'tlswatch inventory --help'." \
+	"$T_RC|$(paste -sd'|' "$T_TMP/err")"
 run_tw report --db "$db" --since 2026-12-06T14:00:00Z --until "$epoch" --html "$T_TMP/window.html"
 assert_eq "report --since 2026-12-06T14:00:00Z --until $epoch: exit 2, said" \
 	"2|tlswatch inventory: --since is after --until" "$T_RC|$(cat "$T_TMP/err")"

@@ -7,7 +7,8 @@
 # real openssl s_server inside):
 #   - a second agent given the first one's interface by name exits 4 with
 #     "IF: another tlswatch agent watches this interface; leaving it to
-#     that one", and leaves the first one's filters and qdisc alone: the
+#     that one" before it creates its --json-log or its --db (it made
+#     both, then refused), and leaves the first one's filters and qdisc alone: the
 #     first keeps reporting handshakes, and its filters are still there
 #     after the second exited;
 #   - an interface that appears while two agents watch the same glob is
@@ -25,7 +26,7 @@
 #   - 100 veth pairs created at once (one `ip -batch`): every host end is
 #     attached (one filter per direction) and announced once; an agent
 #     without --iface there (the default set: every interface up) exits 4
-#     naming one of them, and leaves their filters alone;
+#     naming one of them, creates no file, and leaves their filters alone;
 #   - while the agent is stopped (SIGSTOP), the 100 are deleted and made
 #     again, with rounds of churn in between, far more notifications than
 #     its receive buffer holds: once it runs again it says they were lost,
@@ -100,6 +101,8 @@ tap_eq "second agent on the same interface: exit 4" 4 "$?"
 tap_eq "second agent: says which interface and why" \
 	"tlswatch run: $TN_HOST_IF: another tlswatch agent watches this interface; leaving it to that one" \
 	"$(grep -v '^tlswatch: ' "$log2.stderr" | tail -1)"
+tap_eq "second agent: refused before creating its log or its database" "" \
+	"$(cd "$tmp" && ls -A | grep -Ex 'second\.(jsonl|db.*)')"
 tap_eq "second agent gone: the first one's filters are still there" 2 "$(tn_filters_on "$TN_HOST_IF")"
 tap_eq "second agent gone: the first one's handle (its own qdisc)" "0x7477 " \
 	"$(handles_on "$TN_HOST_IF")"
@@ -224,6 +227,8 @@ tap_eq "default set with another agent's interfaces: exit 4" 4 "$?"
 tap_check "default set: the message names one of them" \
 	grep -Eqx 'tlswatch run: zh[0-9]+: another tlswatch agent watches this interface; leaving it to that one' \
 	"$tmp/default.stderr"
+tap_eq "default set: refused before creating its log or its database" "" \
+	"$(cd "$tmp" && ls -A | grep -Ex 'default\.(jsonl|db.*)')"
 tap_eq "default set: the storm agent's filters are all still there" "$STORM" "$(storm_filters)"
 
 kill -STOP "$A5"

@@ -39,7 +39,10 @@
 #   (h) a fourth agent, restart-only options in its configuration file:
 #       `uprobes = off` (the default written out) is not ignored; each
 #       SIGHUP names those that differ from the running values (the same
-#       file twice: named twice); restored ones are no longer named.
+#       file twice: named twice); restored ones are no longer named. A
+#       file that gives a key of one value twice, or a webhook option
+#       without a webhook, is refused (config_refused naming the file
+#       and the line), as it is at start.
 #   (i) a SIGHUP while the agent still loads its trust store (a --ca-dir of
 #       4096 files: about half a second): it runs, and reloads once
 #       started (a SIGHUP's default action ended it there: for good, under
@@ -353,8 +356,12 @@ fi
 
 # --- (h) restart-only options: "ignored" against the running values ---------
 conf=$tmp/restart.conf
-restart_conf() { # extra lines...
-	printf 'port = 443\nstats-interval = 3600\nmetrics = 127.0.0.1:0\n' >"$conf"
+restart_conf() { # extra lines...: one with a key of the base replaces its line
+	local l keys
+	keys=" $(printf '%s\n' "$@" | cut -d' ' -f1 | tr '\n' ' ') "
+	for l in 'port = 443' 'stats-interval = 3600' 'metrics = 127.0.0.1:0'; do
+		case $keys in *" ${l%% *} "*) ;; *) echo "$l" ;; esac
+	done >"$conf"
 	[ $# -eq 0 ] || printf '%s\n' "$@" >>"$conf"
 }
 restart_conf
@@ -374,6 +381,14 @@ restart_conf "stats-interval = 3600" "no-metrics"
 tap_eq "(h) those two restored, no-metrics: only metrics ignored" "$none|metrics" "$(hup)"
 restart_conf
 tap_eq "(h) metrics restored: nothing ignored" "$none|" "$(hup)"
+restart_conf "stats-interval = 60" "stats-interval = 3600"
+tap_eq "(h) a key of one value given twice: refused, naming the file and both lines" \
+	"config_refused $conf:4: stats-interval: given again (first on line 3); only a repeatable option takes one line per value|" \
+	"$(hup)"
+restart_conf "webhook-format = slack"
+tap_eq "(h) a webhook option without a webhook: refused, naming the file and the line" \
+	"config_refused $conf:4: webhook-format needs --webhook (in the file or on the command line)|" \
+	"$(hup)"
 agent_rc=0
 tn_stop_agent || agent_rc=$?
 tap_eq "(h) agent exits 0" 0 "$agent_rc"

@@ -339,6 +339,8 @@ static int emit_agents(struct json_writer *j)
 	for (s = 0; s < N(states); s++) {
 		v.state = states[s];
 		v.message = strcmp(states[s], "error") == 0 ? "sample error" : NULL;
+		/* started: a glob that matches nothing yet watches none */
+		v.n_ifaces = s == 0 ? 0 : (int)N(ifaces);
 		rc = emit(j, &ev);
 		if (rc)
 			return rc;

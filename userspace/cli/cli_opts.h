@@ -85,6 +85,7 @@ extern const char *const cli_cmd_names[CLI__COUNT];
 struct cli_setting {
 	enum cli_opt opt;
 	const char *value;      /* NULL for a flag */
+	int line;               /* of the configuration file; 0: command line */
 };
 
 struct cli_opts {
@@ -134,7 +135,8 @@ struct cli_opts {
  * inventory /etc/tlswatch/tlswatch.conf when it exists), then @argv
  * (argv[0] is the subcommand's name; getopt may permute @argv). Options of
  * the command line replace those of the file; a repeatable option given on
- * the command line replaces the file's list.
+ * the command line replaces the file's list. An option given without the
+ * one it needs (CLI_OPTION_NEEDS) is an error.
  * Returns 0, 1 when --help was asked for (nothing else is loaded), or
  * -EXIT_USAGE (bad command line or file), -EXIT_INPUT (the file cannot be
  * read) with the message in @err. @o may point to strings of @argv.
@@ -153,6 +155,10 @@ int cli_opt_apply(struct cli_opts *o, enum cli_opt id, const char *arg,
 void cli_opt_clear(struct cli_opts *o, enum cli_opt id);
 
 bool cli_opt_in(enum cli_opt id, enum cli_cmd cmd);
+/* What option @id needs given with it (CLI_OPTION_NEEDS), as the help and
+ * the error say it: "--webhook", "--webhook or --alertmanager"; "" when
+ * it needs none. */
+void cli_option_needs_text(enum cli_opt id, char *buf, size_t len);
 /* What an option is when not given, for the docs: a value, or its ARG. */
 const char *cli_option_default(enum cli_opt id, enum cli_cmd cmd);
 

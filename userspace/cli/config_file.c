@@ -130,7 +130,7 @@ int config_file_read(const char *path, bool optional, char **text,
 		lineno++;
 		rc = split_line(line, &name, &value, reason, sizeof(reason));
 		if (!rc)
-			rc = fn(ctx, name, value, reason, sizeof(reason));
+			rc = fn(ctx, lineno, name, value, reason, sizeof(reason));
 		if (rc < 0) {
 			snprintf(err, errlen, "%s:%d: %s", path, lineno, reason);
 			return rc;

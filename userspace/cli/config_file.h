@@ -12,10 +12,11 @@
 
 #define CONFIG_FILE_MAX (1u << 20)
 
-/* Called for each setting; @value is NULL for a bare name. Returns 0, or a
- * negative exit code with the reason (without file and line) in @err. */
-typedef int (*config_line_fn)(void *ctx, const char *name, const char *value,
-			      char *err, size_t errlen);
+/* Called for each setting of line @line (from 1); @value is NULL for a
+ * bare name. Returns 0, or a negative exit code with the reason (without
+ * file and line) in @err. */
+typedef int (*config_line_fn)(void *ctx, int line, const char *name,
+			      const char *value, char *err, size_t errlen);
 
 /*
  * Reads @path into *@text (the caller frees it; names and values point

@@ -2,6 +2,7 @@
 /* The man pages' generated sections and the configuration file, from
  * option_table.h (help.c writes --help from the same table). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -97,6 +98,35 @@ static bool conf_key(enum cli_opt id, enum cli_cmd cmd)
 	return cli_opt_in(id, cmd) && !(cli_options[id].flags & OF_NOCONF);
 }
 
+/* Whether a --udp-encap value ("PORT:KIND", checked) names @port. */
+static bool udp_port_given(const struct cli_opts *o, unsigned port)
+{
+	int i;
+
+	for (i = 0; i < o->n_settings; i++)
+		if (o->settings[i].opt == CLI_OPT_UDP_ENCAP &&
+		    strtoul(o->settings[i].value, NULL, 10) == port)
+			return true;
+	return false;
+}
+
+/* --udp-encap adds to its defaults: those still in force that no value
+ * given names, commented out (every one without options: the generated
+ * file). */
+static void conf_udp_encap_defaults(FILE *out, const struct cli_opts *o)
+{
+	const struct tw_udp_encap *d = &tw_udp_encap_default;
+	int i;
+
+	for (i = 0; i < d->n; i++) {
+		if (o && (tw_udp_encap_type(&o->udp_encap, d->e[i].port) != d->e[i].type ||
+			  udp_port_given(o, d->e[i].port)))
+			continue;
+		fprintf(out, "#%s = %u:%s\n", cli_options[CLI_OPT_UDP_ENCAP].name,
+			(unsigned)d->e[i].port, tw_tunnel_type_name(d->e[i].type));
+	}
+}
+
 /* One key: the values in force, else the default commented out. */
 static void conf_entry(FILE *out, enum cli_cmd cmd, const struct cli_opts *o,
 		       enum cli_opt id, bool comments)
@@ -121,11 +151,11 @@ static void conf_entry(FILE *out, enum cli_cmd cmd, const struct cli_opts *o,
 		else
 			fprintf(out, "%s\n", opt->name);
 	}
-	if (set)
-		return;
-	if (opt->arg)
+	if (id == CLI_OPT_UDP_ENCAP)
+		conf_udp_encap_defaults(out, o);
+	else if (!set && opt->arg)
 		fprintf(out, "#%s = %s\n", opt->name, cli_option_default(id, cmd));
-	else
+	else if (!set)
 		fprintf(out, "#%s\n", opt->name);
 }
 
@@ -138,8 +168,9 @@ static void print_config(FILE *out, enum cli_cmd cmd, const struct cli_opts *o,
 "# tlswatch configuration: the options of 'tlswatch %s', one per line as\n"
 "# 'name = value' (the long option without its '--'), or the name alone for\n"
 "# an option without a value. Lines starting with '#' are comments. A\n"
-"# repeatable option takes one line per value. Options given on the command\n"
-"# line replace these (a list given there replaces the file's list).\n",
+"# repeatable option takes one line per value, any other is given once.\n"
+"# Options given on the command line replace these (a list given there\n"
+"# replaces the file's list).\n",
 		cli_cmd_names[cmd]);
 	if (o && o->config_path)
 		fprintf(out, "# Read from %s.\n", o->config_path);

@@ -16,20 +16,27 @@ const struct cli_exit_code cli_exit_codes[CLI_N_EXIT_CODES] = {
 #undef X
 };
 
-/* The help text with the bounds and the default the table gives. */
+/* The help text with what the option needs, the bounds and the default
+ * the table gives. */
 void cli_option_text(enum cli_opt id, char *buf, size_t len)
 {
 	const struct cli_option *opt = &cli_options[id];
 	bool bounded = opt->type == OT_UINT || opt->type == OT_DOUBLE;
+	char help[1024], needs[64];
 
-	if (bounded && opt->def[0])
-		snprintf(buf, len, "%s (%.15g-%.15g, default %s)", opt->help, opt->min, opt->max, opt->def);
-	else if (bounded)
-		snprintf(buf, len, "%s (%.15g-%.15g)", opt->help, opt->min, opt->max);
-	else if (opt->def[0])
-		snprintf(buf, len, "%s (default %s)", opt->help, opt->def);
+	cli_option_needs_text(id, needs, sizeof(needs));
+	if (needs[0])
+		snprintf(help, sizeof(help), "%s; needs %s", opt->help, needs);
 	else
-		snprintf(buf, len, "%s", opt->help);
+		snprintf(help, sizeof(help), "%s", opt->help);
+	if (bounded && opt->def[0])
+		snprintf(buf, len, "%s (%.15g-%.15g, default %s)", help, opt->min, opt->max, opt->def);
+	else if (bounded)
+		snprintf(buf, len, "%s (%.15g-%.15g)", help, opt->min, opt->max);
+	else if (opt->def[0])
+		snprintf(buf, len, "%s (default %s)", help, opt->def);
+	else
+		snprintf(buf, len, "%s", help);
 }
 
 /* Writes @text from column @col, wrapping lines at HELP_WIDTH; each new

@@ -51,10 +51,8 @@ int cmd_inventory(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	rc = EXIT_OK;
-	if ((o.since_given || o.until_given) && !o.out.html_path) {
-		fprintf(stderr, "tlswatch inventory: --since and --until go with --html FILE\n");
-		rc = EXIT_USAGE;
-	} else if (o.until_given && o.since_us > o.until_us) {
+	/* --since and --until without --html: refused with the options */
+	if (o.until_given && o.since_us > o.until_us) {
 		fprintf(stderr, "tlswatch inventory: --since is after --until\n");
 		rc = EXIT_USAGE;
 	} else if (o.out.html_path) {

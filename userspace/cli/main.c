@@ -6,6 +6,18 @@
 #include "cli.h"
 #include "cli_opts.h"
 
+/* The help and the version take no argument: `tlswatch version --json`
+ * or `tlswatch help run` would else do something else than was asked,
+ * and say nothing of it. EXIT_OK, or EXIT_USAGE said. */
+static int no_operands(int argc, char **argv)
+{
+	if (argc <= 2)
+		return EXIT_OK;
+	fprintf(stderr, "tlswatch: unexpected argument '%s' after '%s'\n"
+		"Try 'tlswatch --help'.\n", argv[2], argv[1]);
+	return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -15,10 +27,14 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		if (no_operands(argc, argv))
+			return EXIT_USAGE;
 		cli_print_top_help(stdout);
 		return cli_stdout_written("tlswatch");
 	}
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+		if (no_operands(argc, argv))
+			return EXIT_USAGE;
 		printf("tlswatch %s\n", TLSWATCH_VERSION);
 		return cli_stdout_written("tlswatch");
 	}

@@ -47,12 +47,12 @@
 	  "instead of the text report); never a file the command reads, nor "  \
 	  "an existing file that is not an HTML page")                         \
 	X(SINCE, "since", 0, "TIME", CMD_I, GENERAL, OT_STR, OF_NOCONF, 0, 0,  \
-	  "", "with --html: the agent's history from TIME on (UTC, "           \
+	  "", "the HTML page draws the agent's history from TIME on (UTC, "    \
 	  "2026-12-06T14:00:00Z); per-minute rows and serving periods that "   \
 	  "overlap it count whole")                                            \
 	X(UNTIL, "until", 0, "TIME", CMD_I, GENERAL, OT_STR, OF_NOCONF, 0, 0,  \
-	  "", "with --html: the agent's history up to TIME (UTC), the same "   \
-	  "way")                                                               \
+	  "", "the HTML page draws the agent's history up to TIME (UTC), the " \
+	  "same way")                                                          \
 	X(PORT, "port", 0, "PORT", CMD_AR, GENERAL, OT_UINT, OF_REPEAT, 1,      \
 	  65535, "",                                                           \
 	  "watched TCP server port (repeatable, at most "                      \
@@ -116,7 +116,8 @@
 	  "separated finding kinds: revoked, expired, not_yet_valid, "         \
 	  "superseded, unexpected, untrusted, hostname_mismatch, "             \
 	  "revoked_staple, stale_staple, expiring_soon, self_signed, "         \
-	  "weak_key), or 'spike' if a failure spike fired")                    \
+	  "weak_key), or 'spike' if a failure spike fired (repeatable: the "   \
+	  "kinds add up)")                                                     \
 	X(CONFIG, "config", 0, "FILE", CMD_ALL, GENERAL, OT_STR, OF_NOCONF, 0,  \
 	  0, "",                                                               \
 	  "read options from FILE first (see CONFIGURATION FILE); run and "    \
@@ -215,12 +216,34 @@
 	X(NO_METRICS, "no-metrics", 0, NULL, CMD_R, DELIVERY, OT_FLAG, 0, 0, 0, \
 	  "", "no HTTP server")
 
+/*
+ * Options that mean nothing without another one: X(ID, NEEDS, OR_NEEDS).
+ * Given (in the configuration file or on the command line) while neither
+ * NEEDS nor OR_NEEDS is, ID is a usage error, not silently ignored; the
+ * help says "needs --NEEDS". OR_NEEDS is NEEDS when one alone will do.
+ * Only where nothing else gives the option a use: --ocsp-timeout is not
+ * here (the CRL fetches of --online use it, and a file's --online may be
+ * undone by --no-online for one run).
+ */
+#define CLI_OPTION_NEEDS(X)                                                    \
+	X(SINCE, HTML, HTML)                                                   \
+	X(UNTIL, HTML, HTML)                                                   \
+	X(WEBHOOK_EVENTS, WEBHOOK, WEBHOOK)                                    \
+	X(WEBHOOK_SECRET_FILE, WEBHOOK, WEBHOOK)                               \
+	X(WEBHOOK_FORMAT, WEBHOOK, WEBHOOK)                                    \
+	X(WEBHOOK_COOLDOWN, WEBHOOK, WEBHOOK)                                  \
+	X(WEBHOOK_TIMEOUT, WEBHOOK, ALERTMANAGER)  /* both sinks' requests */  \
+	X(WEBHOOK_RETRY_MAX, WEBHOOK, WEBHOOK)                                 \
+	X(INSTANCE, ALERTMANAGER, ALERTMANAGER)
+
 /* Exit statuses per subcommand, in order: X(commands, code, "meaning").
  * CMD_TOP rows are the overview of `tlswatch --help` and tlswatch(8). */
 #define CMD_TOP (1u << CLI__COUNT)
 #define CLI_EXIT_USAGE_TEXT                                                    \
 	"bad command line, or a bad configuration file (unknown key, bad "     \
-	"value, unsafe permissions; the message names the file and line)"
+	"value, a key of one value given twice, unsafe permissions; the "      \
+	"message names the file and line); an option given without the one "  \
+	"it needs (--webhook-secret-file without --webhook)"
 #define CLI_EXIT_CODES(X)                                                      \
 	X(CMD_TOP | CMD_I, 0, "success")                                       \
 	X(CMD_A, 0, "analysed (also for a truncated capture: a warning says so)") \
@@ -253,8 +276,9 @@
 	  "or standard output cannot be written")                              \
 	X(CMD_TOP | CMD_A | CMD_I, 4, "internal error (out of memory)")        \
 	X(CMD_R, 4,                                                            \
-	  "an --iface that does not exist (refused before anything is "        \
-	  "created), an interface another running tlswatch agent watches, "   \
+	  "an --iface that does not exist or an interface another running "    \
+	  "tlswatch agent watches (both refused before anything is "           \
+	  "created), "                                                         \
 	  "loading or attaching the eBPF program failed (the "                 \
 	  "message says why), a --uprobes library that cannot be hooked, or "  \
 	  "another internal error")

@@ -29,6 +29,34 @@ const char *const cli_cmd_names[CLI__COUNT] = {
 	[CLI_ANALYZE] = "analyze", [CLI_RUN] = "run", [CLI_INVENTORY] = "inventory",
 };
 
+/* What each option needs given with it (option_table.h). */
+static const struct {
+	bool any;
+	enum cli_opt needs, or_needs;
+} cli_needs[CLI_OPT__COUNT] = {
+#define X(id, needs, or_needs) \
+	[CLI_OPT_##id] = { true, CLI_OPT_##needs, CLI_OPT_##or_needs },
+	CLI_OPTION_NEEDS(X)
+#undef X
+};
+
+static bool needs_other(enum cli_opt id)
+{
+	return cli_needs[id].any;
+}
+
+void cli_option_needs_text(enum cli_opt id, char *buf, size_t len)
+{
+	enum cli_opt a = cli_needs[id].needs, b = cli_needs[id].or_needs;
+
+	if (!needs_other(id))
+		snprintf(buf, len, "%s", "");
+	else if (a == b)
+		snprintf(buf, len, "--%s", cli_options[a].name);
+	else
+		snprintf(buf, len, "--%s or --%s", cli_options[a].name, cli_options[b].name);
+}
+
 #define GETOPT_BASE 256   /* getopt's value of option i: GETOPT_BASE + i */
 
 bool cli_opt_in(enum cli_opt id, enum cli_cmd cmd)
@@ -131,7 +159,7 @@ static int opposite(enum cli_opt id)
 	}
 }
 
-static int remember(struct cli_opts *o, enum cli_opt id, const char *value)
+static int remember(struct cli_opts *o, enum cli_opt id, const char *value, int line)
 {
 	int other = opposite(id);
 
@@ -148,13 +176,14 @@ static int remember(struct cli_opts *o, enum cli_opt id, const char *value)
 		o->settings = s;
 		o->cap_settings = cap;
 	}
-	o->settings[o->n_settings++] = (struct cli_setting){ id, value };
+	o->settings[o->n_settings++] = (struct cli_setting){ id, value, line };
 	return 0;
 }
 
-/* Checks and applies one value. @err gets the reason only. */
+/* Checks and applies one value, from line @line of the configuration file
+ * (0: the command line). @err gets the reason only. */
 static int set_option(struct cli_opts *o, enum cli_opt id, const char *arg,
-		      char *err, size_t errlen)
+		      int line, char *err, size_t errlen)
 {
 	unsigned long u = 0;
 	double d = 0;
@@ -162,7 +191,7 @@ static int set_option(struct cli_opts *o, enum cli_opt id, const char *arg,
 
 	if (!rc)
 		rc = cli_opt_apply(o, id, arg, u, d, err, errlen);
-	if (!rc && (rc = remember(o, id, arg)) < 0)
+	if (!rc && (rc = remember(o, id, arg, line)) < 0)
 		snprintf(err, errlen, "out of memory");
 	return rc;
 }
@@ -194,10 +223,36 @@ static void set_defaults(struct cli_opts *o, enum cli_cmd cmd)
 	}
 }
 
-static int conf_line(void *ctx, const char *name, const char *value, char *err,
+/* The configuration file being read: the options it sets, and the line
+ * each key was first given on. */
+struct conf_reader {
+	struct cli_opts *o;
+	int first_line[CLI_OPT__COUNT];   /* 0: not given yet */
+};
+
+/* A key that takes one value is given once: a second line silently
+ * replaced the first. Checked for every key, the other commands' too (one
+ * file serves them all). */
+static int conf_once(struct conf_reader *r, enum cli_opt id, int line, char *err,
 		     size_t errlen)
 {
-	struct cli_opts *o = ctx;
+	if (!r->first_line[id]) {
+		r->first_line[id] = line;
+		return 0;
+	}
+	if (cli_options[id].flags & OF_REPEAT)
+		return 0;
+	snprintf(err, errlen, "%s: given again (first on line %d); only a repeatable "
+		 "option takes one line per value", cli_options[id].name,
+		 r->first_line[id]);
+	return -EXIT_USAGE;
+}
+
+static int conf_line(void *ctx, int line, const char *name, const char *value,
+		     char *err, size_t errlen)
+{
+	struct conf_reader *r = ctx;
+	struct cli_opts *o = r->o;
 	int id = find_option(name), rc;
 	char reason[512];
 	const struct cli_option *opt;
@@ -211,6 +266,9 @@ static int conf_line(void *ctx, const char *name, const char *value, char *err,
 		snprintf(err, errlen, "'%s' is a command-line option only", name);
 		return -EXIT_USAGE;
 	}
+	rc = conf_once(r, id, line, err, errlen);
+	if (rc < 0)
+		return rc;
 	/* One file serves every subcommand: another one's keys are skipped. */
 	if (!cli_opt_in(id, o->cmd))
 		return 0;
@@ -223,7 +281,7 @@ static int conf_line(void *ctx, const char *name, const char *value, char *err,
 			 name, name);
 		return -EXIT_USAGE;
 	}
-	rc = set_option(o, id, value, reason, sizeof(reason));
+	rc = set_option(o, id, value, line, reason, sizeof(reason));
 	if (rc < 0)
 		snprintf(err, errlen, "%s: %s", name, reason);
 	return rc;
@@ -233,13 +291,14 @@ static int load_config(struct cli_opts *o, char *err, size_t errlen)
 {
 	bool optional = !o->config_path;
 	const char *path = o->config_path;
+	struct conf_reader r = { .o = o };
 	int rc;
 
 	if (!path && o->cmd != CLI_ANALYZE)
 		path = CLI_DEFAULT_CONFIG;
 	if (!path)
 		return 0;
-	rc = config_file_read(path, optional, &o->conf_text, conf_line, o, err, errlen);
+	rc = config_file_read(path, optional, &o->conf_text, conf_line, &r, err, errlen);
 	o->config_path = rc == 0 ? path : NULL;
 	return rc > 0 ? 0 : rc;
 }
@@ -318,11 +377,47 @@ static int scan_argv(struct cli_opts *o, int argc, char **argv, bool apply,
 			forget_settings(o, id);
 		}
 		given[id] = true;
-		rc = set_option(o, id, optarg, reason, sizeof(reason));
+		rc = set_option(o, id, optarg, 0, reason, sizeof(reason));
 		if (rc < 0) {
 			snprintf(err, errlen, "--%s: %s", cli_options[id].name, reason);
 			return rc;
 		}
+	}
+	return 0;
+}
+
+static bool given(const struct cli_opts *o, enum cli_opt id)
+{
+	int i;
+
+	for (i = 0; i < o->n_settings; i++)
+		if (o->settings[i].opt == id)
+			return true;
+	return false;
+}
+
+/* An option given without the one it needs would be silently ignored (a
+ * --webhook-secret-file without --webhook signs nothing): the first one,
+ * the file's before the command line's. */
+static int check_needs(const struct cli_opts *o, char *err, size_t errlen)
+{
+	const struct cli_setting *s;
+	char needs[64];
+	int i;
+
+	for (i = 0; i < o->n_settings; i++) {
+		s = &o->settings[i];
+		if (!needs_other(s->opt) || given(o, cli_needs[s->opt].needs) ||
+		    given(o, cli_needs[s->opt].or_needs))
+			continue;
+		cli_option_needs_text(s->opt, needs, sizeof(needs));
+		if (s->line)
+			snprintf(err, errlen, "%s:%d: %s needs %s (in the file or on the "
+				 "command line)", o->config_path, s->line,
+				 cli_options[s->opt].name, needs);
+		else
+			snprintf(err, errlen, "--%s needs %s", cli_options[s->opt].name, needs);
+		return -EXIT_USAGE;
 	}
 	return 0;
 }
@@ -361,6 +456,8 @@ int cli_load_options(enum cli_cmd cmd, int argc, char **argv,
 		rc = scan_argv(o, argc, argv, true, err, errlen);
 	if (!rc)
 		rc = take_operands(o, argc, argv, err, errlen);
+	if (!rc)
+		rc = check_needs(o, err, errlen);
 	if (!rc && cmd == CLI_RUN && !o->n_ports)
 		rc = cli_opt_apply(o, CLI_OPT_PORT, CLI_RUN_DEFAULT_PORT,
 				   strtoul(CLI_RUN_DEFAULT_PORT, NULL, 10), 0, err, errlen);

@@ -231,12 +231,15 @@ static void run_on_reload(void *ctx, struct agent *ag)
 	rr->in_force = fresh;
 }
 
-/* Every --iface name must exist before anything is opened or created (the
- * database, the log): a typo leaves no file behind. A pattern may match
- * nothing yet: the agent attaches to interfaces as they appear. */
+/* Every --iface name must exist, and no interface the agent would be
+ * refused (another agent watches it) be in the set, before anything is
+ * opened or created (the database, the log): the refusal leaves no file
+ * behind. A pattern may match nothing yet: the agent attaches to
+ * interfaces as they appear. */
 static int run_check_ifaces(const struct cli_opts *o)
 {
-	int i;
+	char err[256];
+	int i, r;
 
 	for (i = 0; i < o->n_ifaces; i++) {
 		if (live_iface_is_pattern(o->ifaces[i]) || if_nametoindex(o->ifaces[i]))
@@ -245,7 +248,12 @@ static int run_check_ifaces(const struct cli_opts *o)
 			errno == ENODEV ? "no such interface" : strerror(errno));
 		return -1;
 	}
-	return 0;
+	r = live_ifaces_first_busy(o->ifaces, o->n_ifaces, err, sizeof(err));
+	if (r > 0)
+		fprintf(stderr, "tlswatch run: %s\n", err);
+	else if (r < 0)
+		fprintf(stderr, "tlswatch run: cannot list interfaces: %s\n", strerror(-r));
+	return r ? -1 : 0;
 }
 
 int cmd_run(int argc, char **argv)

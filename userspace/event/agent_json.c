@@ -43,7 +43,9 @@ void agent_event_write_json(struct json_writer *j, const struct event *e)
 	jw_kv_str(j, "state", ev->state);
 	jw_kv_str(j, "message", ev->message);
 	write_strings(j, "ignored", ev->ignored, ev->n_ignored);
-	write_strings(j, "interfaces", ev->ifaces, ev->n_ifaces);
+	/* the set watched now is known also when empty (a glob that matches
+	 * nothing yet, the last one deleted): [], never left out */
+	jw_kv_str_array(j, "interfaces", ev->ifaces, ev->n_ifaces);
 	if (ev->n_ports) {
 		jw_key(j, "ports");
 		jw_array_begin(j);

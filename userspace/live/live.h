@@ -237,6 +237,17 @@ bool live_iface_is_pattern(const char *name);
 int live_iface_busy(const char *name, char *err, size_t errlen);
 
 /*
+ * Before an agent creates anything (its log, its database): the first
+ * interface it would be refused for because another live agent watches
+ * it. Those are the plain names of @patterns, or with none (@n 0) every
+ * interface that is up but loopback; a glob's matches are not (an agent
+ * skips those another one watches, and runs on). 1 with @err as
+ * live_iface_busy() says it, 0 when none is, or -errno.
+ */
+int live_ifaces_first_busy(const char *const *patterns, int n, char *err,
+			   size_t errlen);
+
+/*
  * Removes tlswatch filters left on @iface by an agent that was killed, and
  * the clsact qdisc if a tlswatch agent created it and nothing else uses it.
  * Returns the number of filters removed, or -errno: -EBUSY when a live

@@ -29,20 +29,29 @@ static void write_conf(const char *text)
 }
 
 /* cli_load_options on "CMD --config conf_path ARGS..." (NULL-terminated). */
-static int load(enum cli_cmd cmd, struct cli_opts *o, char *err, size_t errlen, ...)
+static int load_args(enum cli_cmd cmd, struct cli_opts *o, char *err, size_t errlen,
+		     va_list ap)
 {
 	char *argv[32] = { (char *)cli_cmd_names[cmd], "--config", conf_path };
 	int argc = 3;
-	va_list ap;
 	char *a;
 
-	va_start(ap, errlen);
 	while ((a = va_arg(ap, char *)) && argc < 31)
 		argv[argc++] = a;
-	va_end(ap);
 	argv[argc] = NULL;
 	err[0] = '\0';
 	return cli_load_options(cmd, argc, argv, o, err, errlen);
+}
+
+static int load(enum cli_cmd cmd, struct cli_opts *o, char *err, size_t errlen, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, errlen);
+	rc = load_args(cmd, o, err, errlen, ap);
+	va_end(ap);
+	return rc;
 }
 
 #define LOAD(cmd, o, err, ...) load(cmd, o, err, sizeof(err), ##__VA_ARGS__, NULL)
@@ -60,6 +69,8 @@ static void test_table_defaults_are_within_bounds_and_names_unique(void)
 			CHECK(d >= a->min && d <= a->max);
 		}
 		CHECK((a->arg != NULL) == (a->type != OT_FLAG));
+		/* the help says which keys a file may give several times */
+		CHECK(!(a->flags & OF_REPEAT) == !strstr(a->help, "repeat"));
 		for (j = i + 1; j < CLI_OPT__COUNT; j++) {
 			CHECK(strcmp(a->name, cli_options[j].name) != 0);
 			CHECK(!a->short_name || a->short_name != cli_options[j].short_name);
@@ -112,6 +123,7 @@ static void test_command_line_overrides_the_file(void)
 		   "port=9443\n"
 		   "\n"
 		   "spike-window = 20\n"
+		   "webhook = http://127.0.0.1/hook\n"
 		   "webhook-timeout = 5\n"
 		   "no-online\n"
 		   "iface = eth0\n"
@@ -139,7 +151,7 @@ static void test_command_line_overrides_the_file(void)
 	CHECK_INT(o.n_ifaces, 1);          /* not given: the file's */
 	CHECK_STR(o.ifaces[0], "eth0");
 	/* what --show-config prints: online replaced no-online */
-	CHECK_INT(o.n_settings, 6);
+	CHECK_INT(o.n_settings, 7);
 	cli_opts_free(&o);
 }
 
@@ -213,6 +225,123 @@ static void test_file_errors_name_file_and_line(void)
 			 "1: webhook: 'ftp://x' is not an http:// or https:// URL");
 	check_conf_error("webhook-format = xml\n", -EXIT_USAGE,
 			 "1: webhook-format: 'xml' is not json or slack");
+}
+
+/* A key that takes one value, given twice in a file, took the last line
+ * unsaid: it is an error naming the file, the line and the first line. */
+static void test_file_gives_a_single_value_key_once(void)
+{
+	struct cli_opts o;
+	char err[512];
+
+	check_conf_error("ring-buffer = 64\n# x\nring-buffer = 128\n", -EXIT_USAGE,
+			 "3: ring-buffer: given again (first on line 1); only a "
+			 "repeatable option takes one line per value");
+	check_conf_error("json-log = /a\njson-log = /a\n", -EXIT_USAGE,
+			 "2: json-log: given again (first on line 1); only a "
+			 "repeatable option takes one line per value");
+	check_conf_error("no-online\nport = 1\nno-online\n", -EXIT_USAGE,
+			 "3: no-online: given again (first on line 1); only a "
+			 "repeatable option takes one line per value");
+	/* another command's key too: the file is one for every command */
+	check_conf_error("json\njson\n", -EXIT_USAGE,
+			 "2: json: given again (first on line 1); only a "
+			 "repeatable option takes one line per value");
+	/* repeatable keys (the table's OF_REPEAT) are lists */
+	write_conf("port = 1\nport = 2\niface = a\niface = b\nverbose\nverbose\n"
+		   "webhook = http://a/\nwebhook = http://b/\ncrl = /x\ncrl = /y\n"
+		   "udp-encap = 1:vxlan\nudp-encap = 2:gue\nuprobes = /l\nuprobes = /m\n"
+		   "alertmanager = http://c/\nalertmanager = http://d/\n");
+	CHECK_INT(LOAD(CLI_RUN, &o, err), 0);
+	CHECK_STR(err, "");
+	CHECK_INT(o.n_ports, 2);
+	CHECK_INT(o.n_ifaces, 2);
+	CHECK_INT(o.verbose, 2);
+	CHECK_INT(o.out.n_webhooks, 2);
+	CHECK_INT(o.out.n_alertmanagers, 2);
+	CHECK_INT(o.n_uprobes, 2);
+	cli_opts_free(&o);
+	/* the command line still overrides the file's one value */
+	write_conf("ring-buffer = 64\n");
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "--ring-buffer", "128", "--ring-buffer", "256"), 0);
+	CHECK_INT(o.ring_buffer_kib, 256);
+	cli_opts_free(&o);
+}
+
+/* An option that means nothing without another (option_table.h's
+ * CLI_OPTION_NEEDS), given without it, was silently ignored: a
+ * --webhook-secret-file without --webhook signs nothing. */
+static void check_needs(enum cli_cmd cmd, const char *conf, const char *want, ...)
+{
+	char err[512], full[600];
+	struct cli_opts o;
+	va_list ap;
+	int rc;
+
+	write_conf(conf);
+	va_start(ap, want);
+	rc = load_args(cmd, &o, err, sizeof(err), ap);
+	va_end(ap);
+	/* a message from the file names it and the line */
+	snprintf(full, sizeof(full), want, conf_path);
+	CHECK_INT(rc, want[0] ? -EXIT_USAGE : 0);
+	CHECK_STR(want[0] ? err : "", full);
+	cli_opts_free(&o);
+}
+
+static void test_options_without_the_one_they_need_are_refused(void)
+{
+	static const char *const hook_only[] = {
+		"--webhook-events", "cert", "--webhook-secret-file", "/k",
+		"--webhook-format", "slack", "--webhook-cooldown", "60",
+		"--webhook-retry-max", "60",
+	};
+	char want[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(hook_only) / sizeof(hook_only[0]); i += 2) {
+		snprintf(want, sizeof(want), "%s needs --webhook", hook_only[i]);
+		check_needs(CLI_RUN, "", want, hook_only[i], hook_only[i + 1], NULL);
+		check_needs(CLI_ANALYZE, "", want, hook_only[i], hook_only[i + 1],
+			    "a.pcap", NULL);
+		/* an Alertmanager is not a webhook */
+		check_needs(CLI_RUN, "", want, hook_only[i], hook_only[i + 1],
+			    "--alertmanager", "http://am/", NULL);
+		check_needs(CLI_RUN, "", "", hook_only[i], hook_only[i + 1],
+			    "--webhook", "http://h/", NULL);
+	}
+	/* the Alertmanager requests' timeout too */
+	check_needs(CLI_RUN, "", "--webhook-timeout needs --webhook or --alertmanager",
+		    "--webhook-timeout", "5", NULL);
+	check_needs(CLI_RUN, "", "", "--webhook-timeout", "5", "--alertmanager",
+		    "http://am/", NULL);
+	check_needs(CLI_RUN, "", "", "--webhook-timeout", "5", "--webhook",
+		    "http://h/", NULL);
+	check_needs(CLI_RUN, "", "--instance needs --alertmanager",
+		    "--instance", "edge1", "--webhook", "http://h/", NULL);
+	check_needs(CLI_RUN, "", "", "--instance", "edge1", "--alertmanager",
+		    "http://am/", NULL);
+	check_needs(CLI_INVENTORY, "", "--since needs --html",
+		    "--since", "2026-12-06T14:00:00Z", NULL);
+	check_needs(CLI_INVENTORY, "", "--until needs --html",
+		    "--until", "2026-12-06T14:00:00Z", "--json", NULL);
+	check_needs(CLI_INVENTORY, "", "", "--until", "2026-12-06T14:00:00Z",
+		    "--html", "/tmp/x.html", NULL);
+	/* from the file: its name and the line; either may give the other */
+	check_needs(CLI_RUN, "port = 443\nwebhook-secret-file = /k\n",
+		    "%s:2: webhook-secret-file needs --webhook (in the file or on "
+		    "the command line)", NULL);
+	check_needs(CLI_RUN, "webhook-secret-file = /k\n", "", "--webhook",
+		    "http://h/", NULL);
+	check_needs(CLI_RUN, "webhook = http://h/\n", "", "--webhook-format",
+		    "slack", NULL);
+	/* the command line's value replaces the file's: it is the one said */
+	check_needs(CLI_RUN, "webhook-format = slack\n",
+		    "--webhook-format needs --webhook", "--webhook-format", "json", NULL);
+	/* another command's keys are skipped: inventory reads run's file */
+	check_needs(CLI_INVENTORY, "webhook-secret-file = /k\ninstance = e\n", "", NULL);
+	/* the defaults are no value given */
+	check_needs(CLI_RUN, "", "", NULL);
 }
 
 /* A NUL byte ends no file early: the lines after it (an invalid value
@@ -516,7 +645,8 @@ static void test_list_items_are_never_empty(void)
 
 	check_refusals(bad, sizeof(bad) / sizeof(bad[0]));
 	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--fail-on", "expired,spike",
-		       "--webhook-events", "critical,spike", "a.pcap"), 0);
+		       "--webhook-events", "critical,spike", "--webhook", "http://h/",
+		       "a.pcap"), 0);
 	CHECK_INT(o.fail_on, (1u << FINDING_EXPIRED) | FAIL_ON_SPIKE);
 	cli_opts_free(&o);
 }
@@ -554,6 +684,8 @@ int main(void)
 	RUN_TEST(test_defaults_per_command);
 	RUN_TEST(test_command_line_overrides_the_file);
 	RUN_TEST(test_file_errors_name_file_and_line);
+	RUN_TEST(test_file_gives_a_single_value_key_once);
+	RUN_TEST(test_options_without_the_one_they_need_are_refused);
 	RUN_TEST(test_file_with_a_nul_byte_is_refused);
 	RUN_TEST(test_command_line_errors);
 	RUN_TEST(test_missing_file_and_permissions);

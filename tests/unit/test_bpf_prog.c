@@ -972,6 +972,82 @@ static void test_rst_from_server_reports_and_forgets_flow(void)
 	fx_close();
 }
 
+/*
+ * An RST far from where its sender had got (injected, spoofed) is
+ * ignored: no close record, the entry stays and copying goes on; one
+ * within TW_RST_WINDOW ends the flow as before. The hello (seq 1000,
+ * ack 5000) puts the client at 1517 and the server at 5000.
+ */
+static void test_rst_far_from_its_sender_keeps_the_flow(void)
+{
+	struct spec c = client_hello4(), rst, more;
+	uint8_t flight[100];
+	struct tw_flow_val v;
+	int server_is_src = -1;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	run(&c);
+	CHECK(flow_entry(&c, &v, &server_is_src));
+	CHECK_INT(v.seq_known, 3);
+	CHECK_INT(v.next_seq[server_is_src ? 0 : 1], 1517);  /* the client */
+	CHECK_INT(v.next_seq[server_is_src ? 1 : 0], 5000);  /* the server */
+	rst = reverse(&c, 5000 + 0x80000000u, 1517, TCP_RST | TCP_ACK, NULL, 0);
+	run(&rst);
+	rst = c;                       /* the client's, 1 MiB behind */
+	rst.seq = 1517 - (1u << 20);
+	rst.flags = TCP_RST;
+	rst.plen = 0;
+	run(&rst);
+	CHECK_INT(drain(), 1);         /* the hello only */
+	CHECK_INT(counter(TW_CNT_RSTS_IGNORED), 2);
+	CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), 0);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	memset(flight, 0, sizeof(flight));
+	tls_payload(flight, sizeof(flight), 0x16, 2);
+	more = reverse(&c, 5000, 1517, TCP_PSH | TCP_ACK, flight, sizeof(flight));
+	run(&more);
+	CHECK_INT(drain(), 2);         /* still copied */
+	/* the server's RST, 1000 past where it had got (5100): in the window */
+	rst = reverse(&c, 6100, 1517, TCP_RST | TCP_ACK, NULL, 0);
+	run(&rst);
+	CHECK_INT(drain(), 3);
+	CHECK_INT(fx.recs[2].ev.kind, TW_EV_CLOSE);
+	CHECK_INT(fx.recs[2].ev.seq, 6100);
+	CHECK(!flow_entry(&c, &v, NULL));
+	CHECK_INT(counter(TW_CNT_RSTS_IGNORED), 2);
+	CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), 1);
+	fx_close();
+}
+
+/* The window's edges, from the client's 1517: at them the RST ends the
+ * flow, one past them it does not. */
+static void test_rst_window_edges_in_the_kernel(void)
+{
+	static const struct { uint32_t seq; bool ends; } cases[] = {
+		{ 1517 + TW_RST_WINDOW, true },
+		{ 1517 + TW_RST_WINDOW + 1, false },
+		{ 1517 - TW_RST_WINDOW, true },
+		{ 1517 - TW_RST_WINDOW - 1, false },
+	};
+	struct spec c = client_hello4(), rst;
+	struct tw_flow_val v;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!fx_open(0, 0)) { CHECK(0); return; }
+		run(&c);
+		rst = c;
+		rst.seq = cases[i].seq;
+		rst.flags = TCP_RST;
+		rst.plen = 0;
+		run(&rst);
+		CHECK(flow_entry(&c, &v, NULL) == !cases[i].ends);
+		CHECK_INT(counter(TW_CNT_RSTS_IGNORED), cases[i].ends ? 0 : 1);
+		CHECK_INT(drain(), cases[i].ends ? 2 : 1);
+		fx_close();
+	}
+}
+
 static void test_fin_with_payload_sends_data_then_close(void)
 {
 	struct spec c = client_hello4(), f;
@@ -1712,6 +1788,8 @@ int main(void)
 	RUN_TEST(test_unwatched_port_is_ignored);
 	RUN_TEST(test_fin_in_handshake_reports_and_half_closes);
 	RUN_TEST(test_rst_from_server_reports_and_forgets_flow);
+	RUN_TEST(test_rst_far_from_its_sender_keeps_the_flow);
+	RUN_TEST(test_rst_window_edges_in_the_kernel);
 	RUN_TEST(test_fin_with_payload_sends_data_then_close);
 	RUN_TEST(test_fin_on_untracked_flow_is_silent);
 	RUN_TEST(test_budget_cuts_a_packet_and_is_counted_once);

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Spoofed TCP resets for the live tests, crafted by hand (raw sockets).
+
+Usage:
+  rst_inject.py hello IFACE SERVER_IP PORT OUT
+      Watches IFACE (AF_PACKET) for the first IPv4 TCP segment to
+      SERVER_IP:PORT whose payload starts a TLS handshake record (a
+      ClientHello) and writes "CLIENT_IP CLIENT_PORT NEXT_SEQ ACK" to OUT:
+      the client's next sequence number after it and the server's, as the
+      hello acknowledges. Gives up after 20 s (exit 1).
+  rst_inject.py send SRC_IP SRC_PORT DST_IP DST_PORT SEQ ACK
+      Sends one RST+ACK from SRC to DST through a raw IPv4 socket (run it
+      in the namespace the source address lives in), TCP checksum set.
+"""
+import socket
+import struct
+import sys
+import time
+
+ETH_P_ALL = 0x0003
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\x00"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def watch_hello(iface, server, port, out):
+    want = socket.inet_aton(server)
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    sock.bind((iface, 0))
+    sock.settimeout(0.5)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            frame = sock.recv(65536)
+        except socket.timeout:
+            continue
+        if frame[12:14] != b"\x08\x00":
+            continue
+        ip = frame[14:]
+        if ip[9] != 6 or ip[16:20] != want:
+            continue
+        ihl = (ip[0] & 15) * 4
+        total = struct.unpack("!H", ip[2:4])[0]
+        tcp = ip[ihl:total]
+        sport, dport, seq, ack = struct.unpack("!HHII", tcp[:12])
+        payload = tcp[(tcp[12] >> 4) * 4:]
+        if dport != port or not payload or payload[0] != 0x16:
+            continue
+        with open(out, "w") as f:
+            f.write("%s %d %d %d\n" % (socket.inet_ntoa(ip[12:16]), sport,
+                                       (seq + len(payload)) & 0xFFFFFFFF, ack))
+        return 0
+    return 1
+
+
+def send_rst(src, sport, dst, dport, seq, ack):
+    s, d = socket.inet_aton(src), socket.inet_aton(dst)
+    tcp = bytearray(struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF,
+                                ack & 0xFFFFFFFF, 5 << 4, 0x14, 0, 0, 0))
+    struct.pack_into("!H", tcp, 16,
+                     checksum(s + d + struct.pack("!BBH", 0, 6, len(tcp)) + bytes(tcp)))
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, s, d)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    sock.sendto(ip + bytes(tcp), (dst, 0))
+    return 0
+
+
+def main():
+    a = sys.argv[1:]
+    if len(a) == 5 and a[0] == "hello":
+        return watch_hello(a[1], a[2], int(a[3]), a[4])
+    if len(a) == 7 and a[0] == "send":
+        return send_rst(a[1], int(a[2]), a[3], int(a[4]), int(a[5]), int(a[6]))
+    raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

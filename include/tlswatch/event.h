@@ -354,7 +354,10 @@ struct tw_flow_val {
 	__u32 copied[2];     /* payload bytes copied, sent by endpoint 0 / 1 */
 	__u32 next_seq[2];   /* the furthest sequence number endpoint 0 / 1
 			      * is known to have reached (tw_seq_learn): what
-			      * its RST must be near (tw_rst_plausible) */
+			      * its RST must be near (tw_rst_plausible); two
+			      * CPUs may write it at once, and the loser's
+			      * packet leaves it a packet behind: well inside
+			      * TW_RST_WINDOW */
 	__u8 state;          /* enum tw_flow_state */
 	__u8 server;         /* index of the server endpoint in the key */
 	__u8 probes;         /* preamble segments copied while in PROBE */

@@ -1020,6 +1020,33 @@ static void test_rst_far_from_its_sender_keeps_the_flow(void)
 	fx_close();
 }
 
+/* A client that closes after its hello and resets at FIN + 1 (its
+ * kernel, once the server answers a closed socket): the FIN took one
+ * sequence number, the RST is where the client had got, the entry goes. */
+static void test_rst_after_fin_ends_the_flow_in_the_kernel(void)
+{
+	struct spec c = client_hello4(), f;
+	struct tw_flow_val v;
+	int server_is_src = -1;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	run(&c);
+	f = c;
+	f.seq = 1517;
+	f.flags = TCP_FIN | TCP_ACK;
+	f.plen = 0;
+	run(&f);
+	CHECK(flow_entry(&c, &v, &server_is_src));
+	CHECK_INT(v.next_seq[server_is_src ? 0 : 1], 1518);
+	f.seq = 1518;
+	f.flags = TCP_RST;
+	run(&f);
+	CHECK(!flow_entry(&c, &v, NULL));
+	CHECK_INT(counter(TW_CNT_RSTS_IGNORED), 0);
+	CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), 2);
+	fx_close();
+}
+
 /* The window's edges, from the client's 1517: at them the RST ends the
  * flow, one past them it does not. */
 static void test_rst_window_edges_in_the_kernel(void)
@@ -1790,6 +1817,7 @@ int main(void)
 	RUN_TEST(test_rst_from_server_reports_and_forgets_flow);
 	RUN_TEST(test_rst_far_from_its_sender_keeps_the_flow);
 	RUN_TEST(test_rst_window_edges_in_the_kernel);
+	RUN_TEST(test_rst_after_fin_ends_the_flow_in_the_kernel);
 	RUN_TEST(test_fin_with_payload_sends_data_then_close);
 	RUN_TEST(test_fin_on_untracked_flow_is_silent);
 	RUN_TEST(test_budget_cuts_a_packet_and_is_counted_once);

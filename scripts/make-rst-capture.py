@@ -74,10 +74,9 @@ def checksum(data):
     return ~s & 0xFFFF
 
 
-def rst_frame(like, src, dst, sport, dport, seq, ack):
-    """An RST+ACK from src:sport to dst:dport, with @like's Ethernet
-    header turned the right way."""
-    eth = like[6:12] + like[0:6] + like[12:14] if like_reversed(like, src) else like[:ETH_LEN]
+def rst_packet(src, dst, sport, dport, seq, ack):
+    """An IPv4 RST+ACK from src:sport to dst:dport (addresses as 4 bytes),
+    its IP and TCP checksums set."""
     tcp = bytearray(struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF,
                                 ack & 0xFFFFFFFF, 5 << 4, TCP_RST | TCP_ACK, 0, 0, 0))
     pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
@@ -85,7 +84,13 @@ def rst_frame(like, src, dst, sport, dport, seq, ack):
     ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000,
                                64, 6, 0, src, dst))
     struct.pack_into("!H", ip, 10, checksum(bytes(ip)))
-    return eth + bytes(ip) + bytes(tcp)
+    return bytes(ip) + bytes(tcp)
+
+
+def rst_frame(like, src, dst, sport, dport, seq, ack):
+    """rst_packet() behind @like's Ethernet header, turned the right way."""
+    eth = like[6:12] + like[0:6] + like[12:14] if like_reversed(like, src) else like[:ETH_LEN]
+    return eth + rst_packet(src, dst, sport, dport, seq, ack)
 
 
 def like_reversed(frame, src):

@@ -338,6 +338,18 @@ static struct spec reverse(const struct spec *c, uint32_t seq, uint32_t ack,
 	return s;
 }
 
+/* @c's sender again at @seq, without payload: a FIN, an RST. */
+static struct spec bare(const struct spec *c, uint32_t seq, uint8_t flags)
+{
+	struct spec s = *c;
+
+	s.seq = seq;
+	s.flags = flags;
+	s.payload = NULL;
+	s.plen = 0;
+	return s;
+}
+
 /* An IPv4 address of a record header (4 bytes: event.h). */
 static void check_addr4(const uint8_t *got, const char *want)
 {
@@ -926,10 +938,7 @@ static void test_fin_in_handshake_reports_and_half_closes(void)
 
 	if (!fx_open(0, 0)) { CHECK(0); return; }
 	run(&c);
-	f = c;
-	f.seq = 1517;
-	f.flags = TCP_FIN | TCP_ACK;
-	f.plen = 0;
+	f = bare(&c, 1517, TCP_FIN | TCP_ACK);
 	run(&f);
 	CHECK_INT(drain(), 2);
 	r = &fx.recs[1];
@@ -993,10 +1002,7 @@ static void test_rst_far_from_its_sender_keeps_the_flow(void)
 	CHECK_INT(v.next_seq[server_is_src ? 1 : 0], 5000);  /* the server */
 	rst = reverse(&c, 5000 + 0x80000000u, 1517, TCP_RST | TCP_ACK, NULL, 0);
 	run(&rst);
-	rst = c;                       /* the client's, 1 MiB behind */
-	rst.seq = 1517 - (1u << 20);
-	rst.flags = TCP_RST;
-	rst.plen = 0;
+	rst = bare(&c, 1517 - (1u << 20), TCP_RST); /* the client's, 1 MiB behind */
 	run(&rst);
 	CHECK_INT(drain(), 1);         /* the hello only */
 	CHECK_INT(counter(TW_CNT_RSTS_IGNORED), 2);
@@ -1031,15 +1037,11 @@ static void test_rst_after_fin_ends_the_flow_in_the_kernel(void)
 
 	if (!fx_open(0, 0)) { CHECK(0); return; }
 	run(&c);
-	f = c;
-	f.seq = 1517;
-	f.flags = TCP_FIN | TCP_ACK;
-	f.plen = 0;
+	f = bare(&c, 1517, TCP_FIN | TCP_ACK);
 	run(&f);
 	CHECK(flow_entry(&c, &v, &server_is_src));
 	CHECK_INT(v.next_seq[server_is_src ? 0 : 1], 1518);
-	f.seq = 1518;
-	f.flags = TCP_RST;
+	f = bare(&c, 1518, TCP_RST);
 	run(&f);
 	CHECK(!flow_entry(&c, &v, NULL));
 	CHECK_INT(counter(TW_CNT_RSTS_IGNORED), 0);
@@ -1063,10 +1065,7 @@ static void test_rst_window_edges_in_the_kernel(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (!fx_open(0, 0)) { CHECK(0); return; }
 		run(&c);
-		rst = c;
-		rst.seq = cases[i].seq;
-		rst.flags = TCP_RST;
-		rst.plen = 0;
+		rst = bare(&c, cases[i].seq, TCP_RST);
 		run(&rst);
 		CHECK(flow_entry(&c, &v, NULL) == !cases[i].ends);
 		CHECK_INT(counter(TW_CNT_RSTS_IGNORED), cases[i].ends ? 0 : 1);
@@ -1353,10 +1352,7 @@ static void test_fin_lost_to_the_marking_is_applied_again(void)
 	endpoint(&server, 4, c.dst, c.dport);
 	ci = live_flow_key(&client, &server, &key);
 	CHECK(ci == 0 || ci == 1);
-	fin_c = c;
-	fin_c.seq = 1517;
-	fin_c.flags = TCP_FIN | TCP_ACK;
-	fin_c.plen = 0;
+	fin_c = bare(&c, 1517, TCP_FIN | TCP_ACK);
 	fin_s = reverse(&c, 5000, 1518, TCP_FIN | TCP_ACK, NULL, 0);
 	for (order = 0; order < 2; order++) {
 		if (!fx_open(0, 0)) { CHECK(0); return; }

@@ -10,8 +10,11 @@ Usage:
       hello acknowledges. Gives up after 20 s (exit 1).
   rst_inject.py send SRC_IP SRC_PORT DST_IP DST_PORT SEQ ACK
       Sends one RST+ACK from SRC to DST through a raw IPv4 socket (run it
-      in the namespace the source address lives in), TCP checksum set.
+      in the namespace the source address lives in), crafted as
+      scripts/make-rst-capture.py crafts those of captures.
 """
+import importlib.util
+import os
 import socket
 import struct
 import sys
@@ -20,13 +23,14 @@ import time
 ETH_P_ALL = 0x0003
 
 
-def checksum(data):
-    if len(data) % 2:
-        data += b"\x00"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+def crafting():
+    """scripts/make-rst-capture.py, which crafts the resets of captures."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+                        "scripts", "make-rst-capture.py")
+    spec = importlib.util.spec_from_file_location("make_rst_capture", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def watch_hello(iface, server, port, out):
@@ -60,14 +64,10 @@ def watch_hello(iface, server, port, out):
 
 
 def send_rst(src, sport, dst, dport, seq, ack):
-    s, d = socket.inet_aton(src), socket.inet_aton(dst)
-    tcp = bytearray(struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF,
-                                ack & 0xFFFFFFFF, 5 << 4, 0x14, 0, 0, 0))
-    struct.pack_into("!H", tcp, 16,
-                     checksum(s + d + struct.pack("!BBH", 0, 6, len(tcp)) + bytes(tcp)))
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, s, d)
+    packet = crafting().rst_packet(socket.inet_aton(src), socket.inet_aton(dst),
+                                   sport, dport, seq, ack)
     sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-    sock.sendto(ip + bytes(tcp), (dst, 0))
+    sock.sendto(packet, (dst, 0))
     return 0
 
 

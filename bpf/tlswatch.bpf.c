@@ -521,8 +521,9 @@ __noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
 /*
  * FIN half-closes a flow: the other side may still answer (a client that
  * sends its hello and closes still gets the server's flight, and the
- * server's alert is the explanation). The entry goes on RST, or when both
- * sides have sent FIN.
+ * server's alert is the explanation). The entry goes on RST (of a flow
+ * being followed, only a plausible one reaches here: tw_flow_next), or
+ * when both sides have sent FIN.
  */
 static __always_inline void tw_flow_closing(struct tw_flow_key *key,
 					    struct tw_flow_val *v, int from,
@@ -569,6 +570,55 @@ static __always_inline void tw_flow_copy(struct __sk_buff *skb,
 }
 
 /*
+ * An RST ends the flow only near where its sender has got to (the
+ * reasoning and the window: TW_RST_WINDOW in tlswatch/event.h); of a
+ * sender not heard from yet, any RST (one answering a SYN has seq 0).
+ * Only flows being followed are judged: a decided flow (DONE) costs one
+ * lookup per packet and learns nothing, so its RST is taken as it comes
+ * (it only forgets an entry that copies nothing).
+ */
+static __always_inline bool tw_rst_plausible(const struct tw_flow_val *v,
+					     int from, __u32 seq)
+{
+	__u32 bit = from ? 2 : 1;
+
+	if (!(v->seq_known & bit))
+		return true;
+	return tw_seq_near(from ? v->next_seq[1] : v->next_seq[0], seq);
+}
+
+/* Moves endpoint @bit's reference to @seq when that is further along and
+ * near it, or when none was known. */
+static __always_inline void tw_seq_advance(struct tw_flow_val *v, __u32 bit,
+					   __u32 *ref, __u32 seq)
+{
+	if (!(v->seq_known & bit)) {
+		*ref = seq;
+		v->seq_known |= bit;
+	} else if (tw_seq_near(*ref, seq) && (__s32)(seq - *ref) > 0) {
+		*ref = seq;
+	}
+}
+
+/* What the packet says of how far each side has got: its sender to the
+ * end of its payload (a FIN takes one more), the other side to its ACK. */
+static __always_inline void tw_seq_learn(struct tw_flow_val *v, int from,
+					 const struct tw_pkt *p)
+{
+	__u32 end = p->seq + p->payload_len + (p->tcp_flags & TCP_FIN ? 1 : 0);
+
+	if (from) {
+		tw_seq_advance(v, 2, &v->next_seq[1], end);
+		if (p->tcp_flags & TCP_ACK)
+			tw_seq_advance(v, 1, &v->next_seq[0], p->ack);
+	} else {
+		tw_seq_advance(v, 1, &v->next_seq[0], end);
+		if (p->tcp_flags & TCP_ACK)
+			tw_seq_advance(v, 2, &v->next_seq[1], p->ack);
+	}
+}
+
+/*
  * The slow path, in two global functions so that the verifier checks each
  * once, not once for every state the inlined header parsing in front of
  * them can leave. A packet of flow @v (probing, or in its handshake phase).
@@ -582,6 +632,13 @@ __noinline int tw_flow_next(struct __sk_buff *skb, struct tw_ctx *c,
 
 	if (!c || !key || !v || !cnt)
 		return 0;
+	if ((c->pkt.tcp_flags & TCP_RST) &&
+	    !tw_rst_plausible(v, from, c->pkt.seq)) {
+		/* a spoofed RST: the flow goes on, nothing of it copied */
+		cnt->c[TW_CNT_RSTS_IGNORED]++;
+		return 0;
+	}
+	tw_seq_learn(v, from, &c->pkt);
 	c->now = bpf_ktime_get_ns();
 	if (v->state == TW_FLOW_PROBE && c->pkt.payload_len) {
 		if (tw_flow_probe(skb, c, v, from)) {

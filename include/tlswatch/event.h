@@ -112,7 +112,8 @@
 	X(FLOWS_CLOSED, flows_closed, "Handshake phases ended by FIN or RST") \
 	X(PREAMBLE_BYTES, preamble_bytes, "Payload bytes copied before a handshake began (STARTTLS preambles)") \
 	X(FLOW_MAP_REFUSED, flow_map_refused, "Payload packets of a new flow not looked at because the flow map took no entry for it") \
-	X(COPY_FAILED, copy_failed, "Ring buffer records discarded because the packet's bytes could not be read")
+	X(COPY_FAILED, copy_failed, "Ring buffer records discarded because the packet's bytes could not be read") \
+	X(RSTS_IGNORED, rsts_ignored, "RSTs of a flow in its handshake phase whose sequence number was not plausible for their sender (spoofed): ignored")
 
 enum tw_counter {
 #define TW_COUNTER_ENUM(id, name, help) TW_CNT_##id,
@@ -351,6 +352,12 @@ enum tw_flow_state {
 struct tw_flow_val {
 	__u64 start_ns;      /* when the handshake phase began */
 	__u32 copied[2];     /* payload bytes copied, sent by endpoint 0 / 1 */
+	__u32 next_seq[2];   /* the furthest sequence number endpoint 0 / 1
+			      * is known to have reached (tw_seq_learn): what
+			      * its RST must be near (tw_rst_plausible); two
+			      * CPUs may write it at once, and the loser's
+			      * packet leaves it a packet behind: well inside
+			      * TW_RST_WINDOW */
 	__u8 state;          /* enum tw_flow_state */
 	__u8 server;         /* index of the server endpoint in the key */
 	__u8 probes;         /* preamble segments copied while in PROBE */
@@ -365,8 +372,46 @@ struct tw_flow_val {
 	__u8 head[8];        /* while probing: the first TW_HEAD_BYTES bytes
 			      * head_from sent, in order, across segments (a
 			      * client may write its hello a byte at a time) */
-	__u32 pad2;
+	__u8 seq_known;      /* bit i: next_seq[i] holds */
+	__u8 pad2[3];
 };
+
+/*
+ * Which RSTs end a flow, here and in userspace (userspace/flow/): only one
+ * whose sequence number lies within TW_RST_WINDOW of the furthest sequence
+ * number its sender is known to have reached (its SYN, its segments' ends,
+ * the other side's ACKs). An off-path RST (injected, spoofed) guesses the
+ * sequence number; before, any RST ended the flow: the handshake was
+ * reported aborted and, live, the kernel stopped copying it.
+ *
+ * RFC 5961 has the receiver accept an RST only at exactly RCV.NXT. An
+ * observer cannot be that strict: its view of the sender may lag (bytes it
+ * missed) or lead (bytes in flight), and real stacks send RSTs at several
+ * places. The window covers each:
+ *   - at SND.NXT (a socket closed with unread data, an abort; after a FIN,
+ *     FIN + 1): the furthest point seen, or past it by bytes the observer
+ *     missed;
+ *   - at the ACK of the segment it answers (RFC 793, a connection the
+ *     stack forgot): a point the other side's ACKs reached, behind the
+ *     furthest by at most the bytes then in flight; Linux's RST at the
+ *     window's edge (tcp_acceptable_seq) lies between the two;
+ *   - seq 0, answering a segment without ACK (a SYN to a closed port): the
+ *     sender has said nothing yet, so nothing is known of it, and an RST
+ *     of a sender of which nothing is known is accepted whatever its seq.
+ * 256 KiB is four times the largest window without scaling, four times a
+ * GSO super-packet, four times the default per-direction copy budget (what
+ * a handshake phase sends is far less): a real RST falls inside, while a
+ * blind guess hits it once in 8192 tries. Segments and ACKs further away
+ * than the window do not move the reference either (or a spoofed segment
+ * could move it to where a spoofed RST follows).
+ */
+#define TW_RST_WINDOW (1u << 18)
+
+/* @seq lies within TW_RST_WINDOW of @ref, either side, in sequence space. */
+static inline int tw_seq_near(__u32 ref, __u32 seq)
+{
+	return (__u32)(seq - ref + TW_RST_WINDOW) <= 2 * TW_RST_WINDOW;
+}
 
 /*
  * Fills @k from one packet's endpoints and returns the index in the key of

@@ -16,6 +16,8 @@
  *       packet: on a flow already followed, it lost the flow and found it
  *       again; every segment has its own packet time)
  *   b1 | (b2 & 0x0f) << 8: stream offset;  b3 | (b2 >> 4) << 8: length
+ * Every ACK acknowledges sequence number 0: where the other side is known
+ * only by it, its RSTs are far from it and ignored (flow_seq.c).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -193,9 +195,20 @@ static void fz_segment(struct fz *z, const uint8_t *b, uint64_t *ts_us)
 		.payload = stream[d] + off,
 		.len = len,
 	};
+	/* An RST far from where its sender had got is dropped whole, bytes
+	 * and all (flow.h): the model takes back what it expected of it. */
+	uint64_t ignored = flow_table_stats(z->t)->rsts_ignored;
+	bool was_alive = z->alive;
+	struct fz_dir was[2];
+
+	memcpy(was, z->dir, sizeof(was));
 	z->cur_flow_start = seg.flow_start;
 	fz_model(z, d, syn, off, len);
 	flow_table_push(z->t, &seg);
+	if (flow_table_stats(z->t)->rsts_ignored != ignored) {
+		FZ_ASSERT(was_alive && z->alive);
+		memcpy(z->dir, was, sizeof(was));
+	}
 	*ts_us += 1000;
 }
 

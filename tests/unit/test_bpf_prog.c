@@ -338,6 +338,18 @@ static struct spec reverse(const struct spec *c, uint32_t seq, uint32_t ack,
 	return s;
 }
 
+/* @c's sender again at @seq, without payload: a FIN, an RST. */
+static struct spec bare(const struct spec *c, uint32_t seq, uint8_t flags)
+{
+	struct spec s = *c;
+
+	s.seq = seq;
+	s.flags = flags;
+	s.payload = NULL;
+	s.plen = 0;
+	return s;
+}
+
 /* An IPv4 address of a record header (4 bytes: event.h). */
 static void check_addr4(const uint8_t *got, const char *want)
 {
@@ -926,10 +938,7 @@ static void test_fin_in_handshake_reports_and_half_closes(void)
 
 	if (!fx_open(0, 0)) { CHECK(0); return; }
 	run(&c);
-	f = c;
-	f.seq = 1517;
-	f.flags = TCP_FIN | TCP_ACK;
-	f.plen = 0;
+	f = bare(&c, 1517, TCP_FIN | TCP_ACK);
 	run(&f);
 	CHECK_INT(drain(), 2);
 	r = &fx.recs[1];
@@ -970,6 +979,99 @@ static void test_rst_from_server_reports_and_forgets_flow(void)
 	CHECK_INT(r->ev.sport, 443);
 	CHECK(!flow_entry(&c, &v, NULL));
 	fx_close();
+}
+
+/*
+ * An RST far from where its sender had got (injected, spoofed) is
+ * ignored: no close record, the entry stays and copying goes on; one
+ * within TW_RST_WINDOW ends the flow as before. The hello (seq 1000,
+ * ack 5000) puts the client at 1517 and the server at 5000.
+ */
+static void test_rst_far_from_its_sender_keeps_the_flow(void)
+{
+	struct spec c = client_hello4(), rst, more;
+	uint8_t flight[100];
+	struct tw_flow_val v;
+	int server_is_src = -1;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	run(&c);
+	CHECK(flow_entry(&c, &v, &server_is_src));
+	CHECK_INT(v.seq_known, 3);
+	CHECK_INT(v.next_seq[server_is_src ? 0 : 1], 1517);  /* the client */
+	CHECK_INT(v.next_seq[server_is_src ? 1 : 0], 5000);  /* the server */
+	rst = reverse(&c, 5000 + 0x80000000u, 1517, TCP_RST | TCP_ACK, NULL, 0);
+	run(&rst);
+	rst = bare(&c, 1517 - (1u << 20), TCP_RST); /* the client's, 1 MiB behind */
+	run(&rst);
+	CHECK_INT(drain(), 1);         /* the hello only */
+	CHECK_INT(counter(TW_CNT_RSTS_IGNORED), 2);
+	CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), 0);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	memset(flight, 0, sizeof(flight));
+	tls_payload(flight, sizeof(flight), 0x16, 2);
+	more = reverse(&c, 5000, 1517, TCP_PSH | TCP_ACK, flight, sizeof(flight));
+	run(&more);
+	CHECK_INT(drain(), 2);         /* still copied */
+	/* the server's RST, 1000 past where it had got (5100): in the window */
+	rst = reverse(&c, 6100, 1517, TCP_RST | TCP_ACK, NULL, 0);
+	run(&rst);
+	CHECK_INT(drain(), 3);
+	CHECK_INT(fx.recs[2].ev.kind, TW_EV_CLOSE);
+	CHECK_INT(fx.recs[2].ev.seq, 6100);
+	CHECK(!flow_entry(&c, &v, NULL));
+	CHECK_INT(counter(TW_CNT_RSTS_IGNORED), 2);
+	CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), 1);
+	fx_close();
+}
+
+/* A client that closes after its hello and resets at FIN + 1 (its
+ * kernel, once the server answers a closed socket): the FIN took one
+ * sequence number, the RST is where the client had got, the entry goes. */
+static void test_rst_after_fin_ends_the_flow_in_the_kernel(void)
+{
+	struct spec c = client_hello4(), f;
+	struct tw_flow_val v;
+	int server_is_src = -1;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	run(&c);
+	f = bare(&c, 1517, TCP_FIN | TCP_ACK);
+	run(&f);
+	CHECK(flow_entry(&c, &v, &server_is_src));
+	CHECK_INT(v.next_seq[server_is_src ? 0 : 1], 1518);
+	f = bare(&c, 1518, TCP_RST);
+	run(&f);
+	CHECK(!flow_entry(&c, &v, NULL));
+	CHECK_INT(counter(TW_CNT_RSTS_IGNORED), 0);
+	CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), 2);
+	fx_close();
+}
+
+/* The window's edges, from the client's 1517: at them the RST ends the
+ * flow, one past them it does not. */
+static void test_rst_window_edges_in_the_kernel(void)
+{
+	static const struct { uint32_t seq; bool ends; } cases[] = {
+		{ 1517 + TW_RST_WINDOW, true },
+		{ 1517 + TW_RST_WINDOW + 1, false },
+		{ 1517 - TW_RST_WINDOW, true },
+		{ 1517 - TW_RST_WINDOW - 1, false },
+	};
+	struct spec c = client_hello4(), rst;
+	struct tw_flow_val v;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!fx_open(0, 0)) { CHECK(0); return; }
+		run(&c);
+		rst = bare(&c, cases[i].seq, TCP_RST);
+		run(&rst);
+		CHECK(flow_entry(&c, &v, NULL) == !cases[i].ends);
+		CHECK_INT(counter(TW_CNT_RSTS_IGNORED), cases[i].ends ? 0 : 1);
+		CHECK_INT(drain(), cases[i].ends ? 2 : 1);
+		fx_close();
+	}
 }
 
 static void test_fin_with_payload_sends_data_then_close(void)
@@ -1250,10 +1352,7 @@ static void test_fin_lost_to_the_marking_is_applied_again(void)
 	endpoint(&server, 4, c.dst, c.dport);
 	ci = live_flow_key(&client, &server, &key);
 	CHECK(ci == 0 || ci == 1);
-	fin_c = c;
-	fin_c.seq = 1517;
-	fin_c.flags = TCP_FIN | TCP_ACK;
-	fin_c.plen = 0;
+	fin_c = bare(&c, 1517, TCP_FIN | TCP_ACK);
 	fin_s = reverse(&c, 5000, 1518, TCP_FIN | TCP_ACK, NULL, 0);
 	for (order = 0; order < 2; order++) {
 		if (!fx_open(0, 0)) { CHECK(0); return; }
@@ -1712,6 +1811,9 @@ int main(void)
 	RUN_TEST(test_unwatched_port_is_ignored);
 	RUN_TEST(test_fin_in_handshake_reports_and_half_closes);
 	RUN_TEST(test_rst_from_server_reports_and_forgets_flow);
+	RUN_TEST(test_rst_far_from_its_sender_keeps_the_flow);
+	RUN_TEST(test_rst_window_edges_in_the_kernel);
+	RUN_TEST(test_rst_after_fin_ends_the_flow_in_the_kernel);
 	RUN_TEST(test_fin_with_payload_sends_data_then_close);
 	RUN_TEST(test_fin_on_untracked_flow_is_silent);
 	RUN_TEST(test_budget_cuts_a_packet_and_is_counted_once);

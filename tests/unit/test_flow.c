@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "flow/flow.h"
+#include "tlswatch/event.h"
 
 #define S(x) ((uint64_t)(x) * 1000000ull)
 
@@ -1088,6 +1089,141 @@ static void test_truncated_segment_without_bytes_is_a_hole(void)
 	flow_table_free(t);
 }
 
+/* A segment with an ACK number (the others' is 0). */
+static void send_acking(struct flow_table *t, int dir, uint32_t seq,
+			uint8_t flags, uint32_t ack, const char *data)
+{
+	struct tw_segment seg = seg_of(CLIENT_PORT, dir, seq, flags, data, S(1));
+
+	seg.ack = ack;
+	flow_table_push(t, &seg);
+}
+
+/* An injected RST half the sequence space from where its sender had got
+ * is dropped whole: the flow goes on, and the real RST ends it later. */
+static void test_rst_far_from_its_sender_is_ignored(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1000, ACK, "hello");
+	send_seg(t, 1, 5000 + 0x80000000u, RST | ACK, NULL);
+	CHECK_INT(flow_table_stats(t)->rsts_ignored, 1);
+	CHECK_INT(flow_table_stats(t)->flows_active, 1);
+	send_seg(t, 1, 5000, ACK, "flight");
+	send_seg(t, 1, 5006, RST, NULL);
+	CHECK_STR(r.log, "d0'hello' d1'flight' end:rst ");
+	CHECK_INT(flow_table_stats(t)->rsts_ignored, 1);
+	CHECK_INT(flow_table_stats(t)->flows_created, 1);
+	flow_table_free(t);
+}
+
+/* The window, both ways from where the sender had got (1006 after its
+ * hello): its edges end the flow, one past them does not. */
+static void test_rst_window_edges(void)
+{
+	static const struct { uint32_t seq; bool ends; } cases[] = {
+		{ 1006 + TW_RST_WINDOW, true },
+		{ 1006 + TW_RST_WINDOW + 1, false },
+		{ 1006 - TW_RST_WINDOW, true },
+		{ 1006 - TW_RST_WINDOW - 1, false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rec r;
+		struct flow_table *t = table_new(&r, NULL);
+
+		handshake(t);
+		send_seg(t, 0, 1000, ACK, "hello!");
+		send_seg(t, 0, cases[i].seq, RST, NULL);
+		CHECK_INT(flow_table_stats(t)->flows_active, cases[i].ends ? 0 : 1);
+		CHECK_INT(flow_table_stats(t)->rsts_ignored, cases[i].ends ? 0 : 1);
+		flow_table_free(t);
+	}
+}
+
+/* RFC 793: a SYN to a closed port is answered by an RST with seq 0 that
+ * acknowledges it; its sender had said nothing, so it is taken. */
+static void test_rst_with_seq_zero_answering_a_syn_is_taken(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_seg(t, 0, 999, SYN, NULL);
+	send_acking(t, 1, 0, RST | ACK, 1000, NULL);
+	CHECK_STR(r.log, "end:rst ");
+	CHECK_INT(flow_table_stats(t)->rsts_ignored, 0);
+	flow_table_free(t);
+}
+
+/* A stack that forgot the connection answers a segment with an RST at
+ * that segment's ACK: behind what the sender had sent, in the window. */
+static void test_rst_at_the_ack_it_answers_is_taken(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_acking(t, 1, 5000, ACK, 1000, "flight");
+	send_acking(t, 0, 1000, ACK, 5000, "late");
+	send_acking(t, 1, 5000, RST, 0, NULL);
+	CHECK_STR(r.log, "d1'flight' d0'late' end:rst ");
+	CHECK_INT(flow_table_stats(t)->rsts_ignored, 0);
+	flow_table_free(t);
+}
+
+/* A spoofed segment's ACK far from where the other side had got does not
+ * move that side's reference: the spoofed RST that follows it is ignored. */
+static void test_far_ack_does_not_move_the_reference(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_acking(t, 0, 1000, ACK, 5000 + 0x40000000u, "hello");
+	send_seg(t, 1, 5000 + 0x40000000u, RST, NULL);
+	CHECK_INT(flow_table_stats(t)->rsts_ignored, 1);
+	CHECK_INT(flow_table_stats(t)->flows_active, 1);
+	flow_table_free(t);
+}
+
+/* A decided flow keeps learning: a spoofed RST after the handshake does
+ * not end it (its later packets would have begun a second flow). */
+static void test_rst_far_away_on_a_done_flow_is_ignored(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	r.done_on_data = true;
+	send_seg(t, 0, 1000, ACK, "hello");
+	send_seg(t, 1, 5000, ACK, "server");
+	send_seg(t, 0, 1005 + 0x10000000u, RST, NULL);
+	send_seg(t, 0, 1005, ACK, "more");
+	CHECK_INT(flow_table_stats(t)->rsts_ignored, 1);
+	CHECK_INT(flow_table_stats(t)->flows_created, 1);
+	send_seg(t, 0, 1009, RST, NULL);
+	CHECK_STR(r.log, "d0'hello' end:rst ");
+	flow_table_free(t);
+}
+
+/* Once a direction's bytes were not all given (live: the kernel's copy
+ * budget), its reference is stale: its RST is taken at its word (the
+ * kernel, which saw every packet, judged it already). */
+static void test_rst_of_a_cut_direction_is_taken(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_cut(t, 1, 5000, 1400, "abc");
+	send_seg(t, 1, 5000 + 0x10000000u, RST, NULL);
+	CHECK_STR(r.log, "d1'abc' g1 end:rst ");
+	CHECK_INT(flow_table_stats(t)->rsts_ignored, 0);
+	flow_table_free(t);
+}
+
 static void test_ipv4_and_ipv6_with_same_bytes_are_two_flows(void)
 {
 	struct rec r;
@@ -1170,6 +1306,13 @@ int main(void)
 	RUN_TEST(test_rst_after_fin_is_not_a_gap);
 	RUN_TEST(test_rst_ends_flow);
 	RUN_TEST(test_rst_with_held_data_gaps_that_direction);
+	RUN_TEST(test_rst_far_from_its_sender_is_ignored);
+	RUN_TEST(test_rst_window_edges);
+	RUN_TEST(test_rst_with_seq_zero_answering_a_syn_is_taken);
+	RUN_TEST(test_rst_at_the_ack_it_answers_is_taken);
+	RUN_TEST(test_far_ack_does_not_move_the_reference);
+	RUN_TEST(test_rst_far_away_on_a_done_flow_is_ignored);
+	RUN_TEST(test_rst_of_a_cut_direction_is_taken);
 	RUN_TEST(test_mark_done_inside_data_callback);
 	RUN_TEST(test_mark_ignored_then_1000_packets_deliver_nothing);
 	RUN_TEST(test_both_directions_interleaved);

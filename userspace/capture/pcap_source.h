@@ -16,6 +16,9 @@ struct pcap_source_stats {
 	uint64_t packets;          /* records read from the file */
 	uint64_t bytes;            /* captured bytes read */
 	bool truncated_file;       /* the file ended in the middle of a record */
+	uint64_t clock_outliers;   /* records dated far ahead of the ones after
+	                            * them, read at the time of the one before
+	                            * (clock_guard.h) */
 	char error[256];           /* read error text, if any */
 };
 
@@ -27,7 +30,10 @@ struct pcap_source_stats {
 struct pcap_source *pcap_source_open(const char *path, char *err, size_t errlen);
 
 /*
- * Reads every record, decodes it and calls @fn for each TCP segment.
+ * Reads every record, decodes it and calls @fn for each TCP segment. A
+ * record dated far ahead of the clock waits for the next one, which says
+ * whether the clock jumped or the record lies (clock_guard.h): a lone one
+ * is read at the time of the record before, counted, said once on stderr.
  * @port, if non-zero, keeps only segments from or to that port.
  * @progress, if non-NULL, is called about every 2^16 packets with bytes read
  * so far and the file size (0 if unknown, e.g. stdin).

@@ -63,6 +63,7 @@ static void add_capture_stats(struct summary *sum, const struct pcap_source_stat
 	sum->problems[SUM_BAD_HEADERS] += st->decode.bad_headers;
 	sum->problems[SUM_TRUNCATED_PAYLOAD] += st->decode.truncated_payload;
 	sum->problems[SUM_TUNNELS_TOO_DEEP] += st->decode.tunnels_too_deep;
+	sum->problems[SUM_CLOCK_OUTLIERS] += st->clock_outliers;
 	if (st->truncated_file)
 		sum->truncated_file = true;
 }

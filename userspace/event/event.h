@@ -75,7 +75,9 @@ struct cert_view {
 	X(NON_TLS_FLOWS, non_tls_flows, 0, "Flows that did not start with TLS")   \
 	X(UNREAD_INPUTS, unread_inputs, 1, "Input files that could not be read, or not to their end") \
 	X(CHAINS_TOO_LARGE, chains_too_large, 0, "Certificate messages above the per-message cap (256 KiB), not read") \
-	X(CHAINS_TRUNCATED, chains_truncated, 0, "Certificate messages cut before their end (a gap, the copy budget), not read")
+	X(CHAINS_TRUNCATED, chains_truncated, 0, "Certificate messages cut before their end (a gap, the copy budget), not read") \
+	X(RSTS_IGNORED, rsts_ignored, 1, "RSTs whose sequence number was not plausible for their sender (spoofed): ignored") \
+	X(CLOCK_OUTLIERS, clock_outliers, 1, "Packets dated far ahead of the ones after them (a corrupt record): read at the time of the one before")
 
 enum summary_problem {
 #define SUMMARY_PROBLEM_ENUM(id, name, capture, help) SUM_##id,

@@ -28,6 +28,9 @@
  *   bytes continue the flow's exactly (nothing was lost in between) the
  *   flow goes on (counted: flows_refound); otherwise the old flow ends
  *   with FLOW_END_RESTARTED (counted) and a new one starts.
+ * - An RST ends a flow only when its sequence number is near where its
+ *   sender is known to have got (TW_RST_WINDOW in tlswatch/event.h); any
+ *   other is dropped whole, as if never seen (counted: rsts_ignored).
  * - last_ts_us is the latest packet time the table had seen when the flow
  *   last had a packet (captures can step back in time a little).
  * - Callbacks must not call flow_table_push/flush/free; flow_mark_done,
@@ -109,6 +112,8 @@ struct flow_stats {
 	                                * with no byte lost: they go on */
 	uint64_t segments;
 	uint64_t segments_late;        /* starts_marked: of no known flow, unmarked */
+	uint64_t rsts_ignored;         /* RSTs far from where their sender had
+	                                * got (spoofed): the flow goes on */
 	uint64_t retransmitted_bytes;  /* already delivered, dropped */
 	uint64_t overlap_bytes;        /* overlapping parts trimmed */
 	uint64_t ooo_bytes_dropped;    /* out-of-order data over a cap, or still

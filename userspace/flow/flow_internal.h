@@ -26,6 +26,8 @@ struct reasm_dir {
 	uint32_t next_seq;        /* next byte expected; every held piece starts after it */
 	uint32_t trunc_seq;       /* a captured segment ended here short of its wire length */
 	uint32_t syn_seq;         /* sequence number of this direction's SYN */
+	uint32_t seq_ref;         /* the furthest sequence number this side is
+	                           * known to have reached (flow_seq.c) */
 	uint32_t held_bytes;      /* payload bytes held */
 	uint32_t held_cost;       /* held_bytes + FLOW_OOO_SEG_OVERHEAD per piece */
 	bool started;             /* next_seq is known (SYN or first payload) */
@@ -33,6 +35,7 @@ struct reasm_dir {
 	bool has_trunc;           /* trunc_seq is set */
 	bool has_syn;             /* syn_seq is set */
 	bool fin;                 /* this side sent FIN: half-closed */
+	bool has_ref;             /* seq_ref is set */
 };
 
 /* A flow as the table keeps it: the public part first, so a struct flow *
@@ -120,6 +123,14 @@ void reasm_give_up(struct flow_table *t, struct flow_entry *fe, int from,
 void reasm_release(struct flow_table *t, struct flow_entry *fe, int from);
 /* True while the consumer still wants bytes of direction @from. */
 bool reasm_wants_data(const struct flow_entry *fe, int from);
+
+/* flow_seq.c */
+/* Learns from @seg of direction @from how far each side has got. */
+void flow_seq_learn(struct flow_entry *fe, int from, const struct tw_segment *seg);
+/* Whether the RST @seg of direction @from may end the flow (see
+ * TW_RST_WINDOW in tlswatch/event.h). */
+bool flow_rst_plausible(const struct flow_entry *fe, int from,
+			const struct tw_segment *seg);
 
 /* flow_table.c, for reasm.c: keeps the list of flows holding data. */
 void flow_ooo_update(struct flow_table *t, struct flow_entry *fe);

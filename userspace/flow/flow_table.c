@@ -467,6 +467,10 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 		fe = NULL;
 		from = 0;   /* the new flow's ep[0] is this segment's sender */
 	}
+	if (fe && (flags & TW_TCP_RST) && !flow_rst_plausible(fe, from, seg)) {
+		t->stats.rsts_ignored++;
+		return;
+	}
 	if (!fe) {
 		if (!(flags & TW_TCP_SYN) && len == 0)
 			return;
@@ -484,6 +488,7 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 			fe->pub.client = tw_endpoint_equal(&fe->pub.ep[0], &client) ? 0 : 1;
 	}
 	flow_touch(t, fe);
+	flow_seq_learn(fe, from, seg);
 	if (seg->flow_start) {
 		fe->source_start_us = seg->ts_us;
 		fe->has_source_start = true;

@@ -598,6 +598,7 @@ struct summary *pipeline_summary(struct pipeline *pl)
 	pl->sum.leaf_certificates = strmap_count(pl->leaves);
 	pl->sum.problems[SUM_FLOWS_EVICTED] = fs->flows_evicted + pl->conns.evicted -
 					      pl->conns.evicted_again;
+	pl->sum.problems[SUM_RSTS_IGNORED] = fs->rsts_ignored;
 	return &pl->sum;
 }
 

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# One record dated ten years ahead does not take the capture's clock.
+# scripts/make-clock-outlier.py builds, from real handshakes (tls12_rsa and
+# tls12_reject_unknown_ca), a calm minute of 60 good handshakes, a burst of
+# 30 refused ones and a long connection open across both; with --outlier,
+# one pure ACK in the calm is dated ten years later, as a corrupt record
+# header would say. `analyze --json` of it must write every event of the
+# capture without the outlier, exactly (the spike at its time, the long
+# connection ok), count the record in clock_outliers and say it once on
+# stderr. Before, the clock jumped with it: the long connection timed out
+# (incomplete, its end a flow of its own) and the spike was dated 2036.
+# A jump the next records agree with (make-clock-jumps.py years: ten
+# years ahead at a third of the capture) is still taken.
+. "$(dirname "$0")/lib.sh"
+t_require_tlswatch
+
+make_capture() { # out, [--outlier]
+	"$PY" scripts/make-clock-outlier.py ${2:+"$2"} "$1" "$CAPS/tls12_rsa.pcap" \
+		"$CAPS/tls12_reject_unknown_ca.pcap" >/dev/null
+}
+# the events of a run, the file's name blanked, the summary apart
+events() { sed 's/"source":"[^"]*"/"source":"-"/' "$1" | grep -v '"event":"summary"'; }
+summary_without() { # json file, key...: the summary without those keys
+	tail -1 "$1" | "$PY" -c 'import json,sys
+e = json.load(sys.stdin)
+for k in sys.argv[1:] + ["source", "files"]:
+    e.pop(k, None)
+    e["problem_counts"].pop(k, None)
+print(json.dumps(e, sort_keys=True))' "${@:2}"
+}
+
+if ! make_capture "$T_TMP/plain.pcap" || ! make_capture "$T_TMP/outlier.pcap" --outlier; then
+	not_ok "make-clock-outlier.py writes its captures"
+	t_done
+fi
+
+run_json "$T_TMP/plain.pcap"
+cp "$T_TMP/out.json" "$T_TMP/plain.json"
+assert_eq "plain: exit 0" 0 "$T_RC"
+assert_eq "plain: nothing on stderr" "" "$(cat "$T_TMP/err")"
+assert_eq "plain: 91 handshakes" 91 "$(kv_get "$T_TMP/out.kv" summary.handshakes)"
+assert_eq "plain: 61 ok, 30 failed" "61 30" \
+	"$(kv_get "$T_TMP/out.kv" summary.outcome_counts.ok) $(kv_get "$T_TMP/out.kv" summary.outcome_counts.failed)"
+assert_eq "plain: one spike, firing in the burst" \
+	'2026-11-23T10:47:03.900200Z firing 20' \
+	"$(grep '"event":"spike"' "$T_TMP/out.json" | "$PY" -c 'import json,sys
+for l in sys.stdin:
+    e = json.loads(l); print(e["ts"], e["state"], e["failures"])')"
+assert_eq "plain: the long connection ok" ok "$(kv_get "$T_TMP/out.kv" hs@1024.outcome)"
+assert_eq "plain: no clock outlier" 0 "$(kv_get "$T_TMP/out.kv" summary.problem_counts.clock_outliers)"
+
+run_json "$T_TMP/outlier.pcap"
+assert_eq "outlier: exit 0" 0 "$T_RC"
+events "$T_TMP/plain.json" >"$T_TMP/plain.events"
+events "$T_TMP/out.json" >"$T_TMP/outlier.events"
+if cmp -s "$T_TMP/plain.events" "$T_TMP/outlier.events"; then
+	ok "outlier: every event of the capture without it ($(wc -l <"$T_TMP/plain.events"))"
+else
+	mapfile -t d < <(diff "$T_TMP/plain.events" "$T_TMP/outlier.events" | cut -c1-200 | head -8)
+	not_ok "outlier: every event of the capture without it" "${d[@]}"
+fi
+assert_eq "outlier: the same summary but for the count" \
+	"$(summary_without "$T_TMP/plain.json" clock_outliers)" \
+	"$(summary_without "$T_TMP/out.json" clock_outliers)"
+assert_eq "outlier: counted once" 1 "$(kv_get "$T_TMP/out.kv" summary.problem_counts.clock_outliers)"
+assert_eq "outlier: said once on stderr, naming the record and its time" \
+	"tlswatch analyze: $T_TMP/outlier.pcap: packet 631 is dated 2036-11-20T10:46:31.500020Z, far ahead of the packets after it: read at the time of the one before (such packets are counted in clock_outliers)" \
+	"$(cat "$T_TMP/err")"
+
+if ! "$PY" scripts/make-clock-jumps.py years "$T_TMP/plain.pcap" "$T_TMP/years.pcap" 600 >/dev/null; then
+	not_ok "make-clock-jumps.py writes its capture"
+	t_done
+fi
+run_json "$T_TMP/years.pcap"
+assert_eq "years: exit 0" 0 "$T_RC"
+assert_eq "years: a jump the next records agree with is no outlier" 0 \
+	"$(kv_get "$T_TMP/out.kv" summary.problem_counts.clock_outliers)"
+assert_eq "years: handshakes after the jump are dated ten years ahead" yes \
+	"$(grep -q '"event":"handshake","schema":2,"ts":"2036-' "$T_TMP/out.json" && echo yes)"
+t_done

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Spoofed TCP resets for the live tests, crafted by hand (raw sockets).
+
+Usage:
+  rst_inject.py hello IFACE SERVER_IP PORT OUT
+      Watches IFACE (AF_PACKET) for the first IPv4 TCP segment to
+      SERVER_IP:PORT whose payload starts a TLS handshake record (a
+      ClientHello) and writes "CLIENT_IP CLIENT_PORT NEXT_SEQ ACK" to OUT:
+      the client's next sequence number after it and the server's, as the
+      hello acknowledges. Gives up after 20 s (exit 1).
+  rst_inject.py send SRC_IP SRC_PORT DST_IP DST_PORT SEQ ACK
+      Sends one RST+ACK from SRC to DST through a raw IPv4 socket (run it
+      in the namespace the source address lives in), crafted as
+      scripts/make-rst-capture.py crafts those of captures.
+"""
+import importlib.util
+import os
+import socket
+import struct
+import sys
+import time
+
+ETH_P_ALL = 0x0003
+
+
+def crafting():
+    """scripts/make-rst-capture.py, which crafts the resets of captures."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
+                        "scripts", "make-rst-capture.py")
+    spec = importlib.util.spec_from_file_location("make_rst_capture", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def watch_hello(iface, server, port, out):
+    want = socket.inet_aton(server)
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    sock.bind((iface, 0))
+    sock.settimeout(0.5)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            frame = sock.recv(65536)
+        except socket.timeout:
+            continue
+        if frame[12:14] != b"\x08\x00":
+            continue
+        ip = frame[14:]
+        if ip[9] != 6 or ip[16:20] != want:
+            continue
+        ihl = (ip[0] & 15) * 4
+        total = struct.unpack("!H", ip[2:4])[0]
+        tcp = ip[ihl:total]
+        sport, dport, seq, ack = struct.unpack("!HHII", tcp[:12])
+        payload = tcp[(tcp[12] >> 4) * 4:]
+        if dport != port or not payload or payload[0] != 0x16:
+            continue
+        with open(out, "w") as f:
+            f.write("%s %d %d %d\n" % (socket.inet_ntoa(ip[12:16]), sport,
+                                       (seq + len(payload)) & 0xFFFFFFFF, ack))
+        return 0
+    return 1
+
+
+def send_rst(src, sport, dst, dport, seq, ack):
+    packet = crafting().rst_packet(socket.inet_aton(src), socket.inet_aton(dst),
+                                   sport, dport, seq, ack)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    sock.sendto(packet, (dst, 0))
+    return 0
+
+
+def main():
+    a = sys.argv[1:]
+    if len(a) == 5 and a[0] == "hello":
+        return watch_hello(a[1], a[2], int(a[3]), a[4])
+    if len(a) == 7 and a[0] == "send":
+        return send_rst(a[1], int(a[2]), a[3], int(a[4]), int(a[5]), int(a[6]))
+    raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Spoofed resets do not end a handshake the live agent follows.
+#
+# A real `openssl s_server` in a test namespace, a TLS 1.2 client on the
+# host (tests/e2e/lib/slow_handshake.py) that pauses after the server's
+# first flight. During the pause, tests/e2e/lib/rst_inject.py sends two
+# resets no real stack would: one "from the server" (from inside the
+# namespace) half the sequence space from where the server had got, one
+# "from the client" (from the host) 1 MiB behind where the client had got.
+# Both cross the watched veth. Both TCP stacks drop them (RFC 5961), the
+# handshake completes, and the agent must say so: one handshake event,
+# ok, none aborted, and the kernel side's rsts_ignored 2. Before, the
+# kernel deleted the flow's entry at the first reset, whose close record
+# ended the handshake in the agent (incomplete: the reset lay past a hole),
+# and the rest of the connection was followed as a second one.
+# Needs root. TAP output; exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+BUILD=${BUILD:-build}
+export BUILD
+. tests/e2e/lib_netns.sh
+
+tn_require_root live_spoofed_rst
+tn_require_cmds openssl ip ss timeout
+tn_require_tlswatch
+
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+INJECT=tests/e2e/lib/rst_inject.py
+
+tmp=$(tn_tmpdir)
+tn_make_pki "$tmp/pki"
+tn_setup rst
+tn_start_rsa_server "$tmp/pki"
+log=$tmp/agent.jsonl
+tn_start_agent "$log" --no-active-check --stats-interval 3600 ||
+	tn_bail "tlswatch run did not start"
+
+timeout 25 "$PY" "$INJECT" hello "$TN_HOST_IF" "$TN_PEER4" 443 "$tmp/hello" &
+watcher=$!
+tn_bg "$watcher"
+sleep 0.3                               # the watcher's socket is bound
+timeout 40 "$PY" tests/e2e/lib/slow_handshake.py "$TN_PEER4" 443 rsa.test \
+	"file:$tmp/go" 2>"$tmp/client.err" &
+client=$!
+tn_bg "$client"
+wait "$watcher"
+tap_eq "the ClientHello was seen on the veth" 0 "$?"
+read -r cip cport cnext snext <"$tmp/hello"
+ip netns exec "$TN_NS" "$PY" "$INJECT" send "$TN_PEER4" 443 "$cip" "$cport" \
+	$(((snext + (1 << 31)) % (1 << 32))) "$cnext"
+tap_eq "a reset far from the server's sequence number sent" 0 "$?"
+"$PY" "$INJECT" send "$cip" "$cport" "$TN_PEER4" 443 \
+	$(((cnext - (1 << 20) + (1 << 32)) % (1 << 32))) "$snext"
+tap_eq "a reset far behind the client's sent" 0 "$?"
+sleep 0.5                               # both went through the TC program
+touch "$tmp/go"
+wait "$client"
+tap_eq "the handshake completed and a GET was answered" 0 "$?"
+tn_wait_cmd 5 grep -q "\"port\":$cport}" "$log"
+sleep 0.3
+tn_stop_agent
+tap_eq "agent exits 0 on SIGTERM" 0 "$?"
+
+outcome=$("$PY" - "$log" "$cport" <<'PYEOF'
+import json, sys
+port = int(sys.argv[2])
+seen = [json.loads(l) for l in open(sys.argv[1])]
+hs = [e for e in seen if e.get("event") == "handshake" and e["client"]["port"] == port]
+print(" ".join(e["outcome"] for e in hs) or "none")
+PYEOF
+)
+tap_eq "one handshake event for the connection, ok" ok "$outcome"
+tap_eq "the kernel side ignored both resets" 2 "$(tn_agent_counter "$log" rsts_ignored)"
+tap_eq "no handshake aborted" 0 \
+	"$(tn_agent_counter "$log" handshakes_aborted)"
+
+echo "# $TN_TESTS tests, $TN_FAILED failed"
+[ "$TN_FAILED" -eq 0 ]

@@ -90,6 +90,14 @@ struct inventory;
 int inventory_open(const char *path, struct inventory **out, char *err,
 		   size_t errlen);
 void inventory_close(struct inventory *inv);
+/*
+ * Opens a copy in memory of the database at @path (which must exist; it
+ * is read, never written), migrated as inventory_open() would: answers
+ * as the file would, and what is recorded in it is lost at close
+ * (`analyze --db` of captures added already). 0, or -1 with @err.
+ */
+int inventory_open_copy(const char *path, struct inventory **out, char *err,
+			size_t errlen);
 
 /*
  * Whether @path can be an inventory file, asked before SQLite is (which
@@ -273,5 +281,38 @@ int inventory_foreach(const char *path, inventory_row_fn cb, void *ctx,
  */
 int inventory_dump(const char *path, bool json, FILE *out, char *err,
 		   size_t errlen);
+
+/*
+ * The captures `tlswatch analyze --db` added to the database
+ * (inventory_captures.c, table analyzed_capture), so that the same
+ * capture given again is refused rather than counted twice. A capture is
+ * known by its size in bytes and the SHA-256 of its first
+ * min(size, INVENTORY_CAPTURE_HEAD) bytes.
+ */
+#define INVENTORY_CAPTURE_HEAD 65536
+struct inventory_capture {
+	uint64_t size;
+	uint32_t head_len;
+	char head_sha256[65];      /* lowercase hex */
+};
+
+struct inventory_capture_added {
+	char name[256];            /* the path it was added under */
+	uint64_t added_us;         /* wall clock of the run that added it */
+	uint64_t size;             /* its size then */
+};
+
+/*
+ * Whether @c, or a capture that begins with the same head (same head_len
+ * and digest, another size: one that grew, or a copy cut short), was
+ * added: 1 with *@out (the same size first), 0 when none, -1 with @err.
+ */
+int inventory_capture_find(struct inventory *inv, const struct inventory_capture *c,
+			   struct inventory_capture_added *out, char *err,
+			   size_t errlen);
+/* Records @c as added under @name at @added_us. 0, or -1 with @err. */
+int inventory_capture_add(struct inventory *inv, const struct inventory_capture *c,
+			  const char *name, uint64_t added_us, char *err,
+			  size_t errlen);
 
 #endif

@@ -643,6 +643,60 @@ static void test_dump_lists_the_rollback_recorded_on_a_row(void)
 	free(out);
 }
 
+/* B (ECDSA, newer) served, then A (RSA, older) with the evidence of a
+ * rollback, then B again: the rollback ended, and the listing says when
+ * and by which leaf (it used to go on saying "rollback at" for ever). */
+static void test_dump_says_when_a_rollback_ended(void)
+{
+	struct inventory *inv = NULL;
+	struct inventory_sighting s;
+	char err[256], cmd[256];
+	char *out;
+	int rc;
+
+	snprintf(cmd, sizeof(cmd), "rm -f %s*", db_path("rollback_end.db"));
+	hf_sh(cmd);
+	CHECK_INT(inventory_open(db_path("rollback_end.db"), &inv, err, sizeof(err)), 0);
+	record(inv, sighting("a.test", "10.0.0.1", SHA_B, NB_B, "EC-P256", T0), NULL);
+	s = sighting("a.test", "10.0.0.1", SHA_A, NB_A, "RSA-2048", T0 + 1000000);
+	s.rollback_us = T0 + 1000000;
+	s.rollback_evidence = "client_preferred (offered EC>RSA)";
+	record(inv, s, NULL);
+	record(inv, sighting("a.test", "10.0.0.1", SHA_A, NB_A, "RSA-2048",
+			     T0 + 2000000), NULL);
+	/* the rollback is still on while only A is served */
+	inventory_flush(inv, err, sizeof(err));
+	out = dump_to_string(db_path("rollback_end.db"), false, &rc);
+	CHECK_INT(rc, 0);
+	CHECK(out && strstr(out, "          rollback at 2026-05-28T20:26:41.000000Z: "
+			    "client_preferred (offered EC>RSA)\n"));
+	free(out);
+	record(inv, sighting("a.test", "10.0.0.1", SHA_B, NB_B, "EC-P256",
+			     T0 + 3000000), NULL);
+	inventory_close(inv);
+	out = dump_to_string(db_path("rollback_end.db"), false, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_STR(out,
+		"a.test\n"
+		"  serving 10.0.0.1:443  " SHA_B "  O=tlswatch test,CN=a.test\n"
+		"          valid 2025-06-01T00:00:00Z .. 2045-01-01T00:00:00Z  seen "
+		"2026-05-28T20:26:40.000000Z .. 2026-05-28T20:26:43.000000Z  x2\n"
+		"  served  10.0.0.1:443  " SHA_A "  O=tlswatch test,CN=a.test\n"
+		"          valid 2025-01-01T00:00:00Z .. 2045-01-01T00:00:00Z  seen "
+		"2026-05-28T20:26:41.000000Z .. 2026-05-28T20:26:42.000000Z  x2\n"
+		"          rollback at 2026-05-28T20:26:41.000000Z, ended by "
+		"2026-05-28T20:26:43.000000Z (" SHA_B " served again): "
+		"client_preferred (offered EC>RSA)\n");
+	free(out);
+	out = dump_to_string(db_path("rollback_end.db"), true, &rc);
+	CHECK_INT(rc, 0);
+	CHECK(out && strstr(out, ",\"rollback\":{\"at\":\"2026-05-28T20:26:41.000000Z\","
+			    "\"evidence\":\"client_preferred (offered EC>RSA)\","
+			    "\"ended\":\"2026-05-28T20:26:43.000000Z\","
+			    "\"ended_by\":\"" SHA_B "\"}}\n"));
+	free(out);
+}
+
 static void test_dump_of_a_missing_file_is_a_clear_error(void)
 {
 	char err[256] = "";
@@ -857,6 +911,7 @@ int main(void)
 	RUN_TEST(test_dump_text_lists_newest_first_and_marks_current);
 	RUN_TEST(test_dump_text_escapes_every_stored_column);
 	RUN_TEST(test_dump_lists_the_rollback_recorded_on_a_row);
+	RUN_TEST(test_dump_says_when_a_rollback_ended);
 	RUN_TEST(test_dump_json_one_object_per_row);
 	RUN_TEST(test_dump_of_a_missing_file_is_a_clear_error);
 	RUN_TEST(test_dump_of_a_corrupt_file_is_a_clear_error);

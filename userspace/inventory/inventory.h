@@ -190,6 +190,11 @@ struct inventory_leaf {
 	char findings[256];
 	uint64_t rollback_us;         /* listings only (inventory_foreach) */
 	char rollback_evidence[192];
+	uint64_t rollback_ended_us;   /* listings only: a newer leaf served
+	                               * again on the address and port after
+	                               * the rollback, at the earliest
+	                               * sighting known (0: not ended) */
+	char rollback_ended_by[65];   /* that leaf's sha256 */
 };
 
 /* Which key families inventory_find_newer() compares with. */
@@ -276,7 +281,7 @@ int inventory_foreach(const char *path, inventory_row_fn cb, void *ctx,
  * `tlswatch inventory`: what each name serves and served, names in order,
  * newest first within a name, each row marked current when it is the
  * latest one seen on its address and port, with the rollback recorded on
- * it if any. Text, or one JSON object per line with @json. Opens @path
+ * it if any, and whether it ended (rollback_ended_us). Text, or one JSON object per line with @json. Opens @path
  * read-only. 0, or -1 with @err.
  */
 int inventory_dump(const char *path, bool json, FILE *out, char *err,

@@ -280,14 +280,27 @@ fail:
 	return -1;
 }
 
+/* A file of an older tlswatch was brought up to date: said, since an
+ * older tlswatch's agent and analyze --db refuse it from now on. */
+static void inv_say_migrated(const struct inventory *inv, int from)
+{
+	if (from > 0 && from < INVENTORY_SCHEMA_VERSION)
+		pr_warn("%s: migrated from schema version %d to %d, its rows "
+			"kept; a tlswatch that writes version %d refuses it now "
+			"(keep a copy to go back)\n", inv->where, from,
+			INVENTORY_SCHEMA_VERSION, from);
+}
+
 static int inv_migrate(struct inventory *inv, char *err, size_t errlen)
 {
-	int version, steps;
+	int version, steps, from = -1;
 
 	/* Bounded: each step raises the version by one. */
 	for (steps = 0; steps <= INVENTORY_SCHEMA_VERSION; steps++) {
 		if (inv_schema_version(inv, &version, err, errlen))
 			return -1;
+		if (from < 0)
+			from = version;
 		if (version > INVENTORY_SCHEMA_VERSION) {
 			snprintf(err, errlen, "%s: schema version %d is newer "
 				 "than this tlswatch (%d)", inv->where, version,
@@ -296,6 +309,7 @@ static int inv_migrate(struct inventory *inv, char *err, size_t errlen)
 		}
 		if (version == INVENTORY_SCHEMA_VERSION) {
 			inv->version = version;
+			inv_say_migrated(inv, from);
 			return 0;
 		}
 		if (inv_migrate_step(inv, err, errlen))

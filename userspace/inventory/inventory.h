@@ -50,9 +50,10 @@
  *                   count); history_client (minute, ja4, handshakes,
  *                   failures)
  * Readers of the served table read any version from
- * INVENTORY_READ_MIN_VERSION on: the versions after it only add tables
- * and columns, which a reader reads only from the version that added
- * them (INVENTORY_ROLLBACK_VERSION, INVENTORY_NO_CERT_VERSION,
+ * INVENTORY_READ_MIN_VERSION (1, the first) on: the versions after it
+ * only add tables and columns, which a reader reads only from the
+ * version that added them (INVENTORY_KEY_VERSION,
+ * INVENTORY_ROLLBACK_VERSION, INVENTORY_NO_CERT_VERSION,
  * INVENTORY_OTHER_OUTCOMES_VERSION).
  *
  * One connection per struct inventory, used from one thread.
@@ -66,7 +67,8 @@
 #include <stdio.h>
 
 #define INVENTORY_SCHEMA_VERSION 6
-#define INVENTORY_READ_MIN_VERSION 2
+#define INVENTORY_READ_MIN_VERSION 1
+#define INVENTORY_KEY_VERSION 2        /* served.key */
 #define INVENTORY_ROLLBACK_VERSION 4   /* rollback_us, rollback_evidence */
 #define INVENTORY_NO_CERT_VERSION 5    /* history_name's no_cert_*, largest_chain */
 #define INVENTORY_OTHER_OUTCOMES_VERSION 6 /* history_second's other_incomplete..,

@@ -23,13 +23,23 @@
 #include "inventory.h"
 #include "inventory_internal.h"
 
-/* The listing: the rollback columns where the file has them. */
-#define SQL_DUMP(rollback) \
-	"SELECT " LEAF_COLUMNS ", " rollback "," \
+/* The listing: the key type and rollback columns where the file has
+ * them (versions 2 and 4 added them). */
+#define SQL_DUMP(key, rollback) \
+	"SELECT " LEAF_COLUMNS_WITH(key) ", " rollback "," \
 	" last_seen_us = max(last_seen_us) OVER (PARTITION BY name, addr, port)" \
 	" FROM served ORDER BY name, last_seen_us DESC, addr, port, sha256"
-static const char sql_dump[] = SQL_DUMP("rollback_us, rollback_evidence");
-static const char sql_dump_before_rollback[] = SQL_DUMP("0, ''");
+static const char sql_dump[] = SQL_DUMP("key", "rollback_us, rollback_evidence");
+static const char sql_dump_before_rollback[] = SQL_DUMP("key", "0, ''");
+static const char sql_dump_before_key[] = SQL_DUMP("''", "0, ''");
+
+static const char *dump_sql(int version)
+{
+	if (version >= INVENTORY_ROLLBACK_VERSION)
+		return sql_dump;
+	return version >= INVENTORY_KEY_VERSION ? sql_dump_before_rollback :
+	       sql_dump_before_key;
+}
 
 /*
  * When a rollback recorded on a row ended: a newer leaf (later
@@ -166,9 +176,7 @@ static int foreach_row(struct inventory *inv, inventory_row_fn cb, void *ctx,
 	sqlite3_stmt *st = NULL, *end = NULL;
 	int rc = SQLITE_DONE, crc = 0;
 
-	if (sqlite3_prepare_v2(inv->db, inv->version >= INVENTORY_ROLLBACK_VERSION ?
-			       sql_dump : sql_dump_before_rollback, -1, &st,
-			       NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(inv->db, dump_sql(inv->version), -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(inv->db, sql_rollback_end, -1, &end, NULL) != SQLITE_OK) {
 		sqlite3_finalize(st);
 		return inv_fail(inv, NULL, err, errlen);
@@ -265,9 +273,9 @@ static int dump_check_file(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* The schema this tlswatch lists, in words when it is not: the served
- * table as read here is the same from INVENTORY_READ_MIN_VERSION on
- * (later versions add tables). Sets inv->version. */
+/* The schema this tlswatch lists, in words when it is not: every
+ * version from INVENTORY_READ_MIN_VERSION (1) on; later ones add
+ * columns (dump_sql) and tables. Sets inv->version. */
 static int dump_check_schema(struct inventory *inv, const char *path, char *err,
 			     size_t errlen)
 {
@@ -285,12 +293,6 @@ static int dump_check_schema(struct inventory *inv, const char *path, char *err,
 	err[0] = '\0';                 /* it held the answer, not an error */
 	if (version == 0) {
 		snprintf(err, errlen, "%s: not a tlswatch inventory (no tlswatch schema in it)", path);
-		return -1;
-	}
-	if (version < INVENTORY_READ_MIN_VERSION) {
-		snprintf(err, errlen, "%s: schema version %d, this tlswatch reads %d "
-			 "or later (run the agent once to migrate it)", path, version,
-			 INVENTORY_READ_MIN_VERSION);
 		return -1;
 	}
 	inv->version = version;

@@ -629,6 +629,12 @@ static void render_timeline(const struct html_agg *a, FILE *f)
 		fprintf(f, "<p class=\"note\" id=\"history-note\">From the agent's event "
 			"history: the last %u hours it keeps, in the columns of the "
 			"seconds it wrote.</p>\n", HISTORY_KEEP_S / 3600);
+	if (a->counts_clamped)
+		fprintf(f, "<p class=\"note\" id=\"history-clamped\">%llu counts of "
+			"the history are over %llu, which no agent writes (a damaged "
+			"file?): they are counted as %llu.</p>\n",
+			(unsigned long long)a->counts_clamped, HTML_COUNT_MAX,
+			HTML_COUNT_MAX);
 	if (!a->tl.n)
 		fputs("<p>No completed handshake.</p>\n", f);
 	else {

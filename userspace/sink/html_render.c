@@ -452,6 +452,10 @@ static void svg_lanes(const struct html_agg *a, const struct tl_geom *g, FILE *f
 			bool crit = run->cert >= 0 && cert_is_critical(&a->certs[run->cert]);
 			double x0 = tl_x(g, run->first_us), x1 = tl_x(g, run->last_us) + g->colw;
 
+			/* a period past the last column ends at the plot's edge */
+			if (x1 > SVG_LEFT + SVG_PLOT_W)
+				x1 = SVG_LEFT + SVG_PLOT_W;
+
 			fprintf(f, "<g class=\"run\" data-cert=\"%d\"><title>C%d from ", run->cert + 1,
 				run->cert + 1);
 			put_clock(f, run->first_us / 1000000);

@@ -12,8 +12,7 @@
 t_require_tlswatch
 
 db=$T_TMP/inv.db
-"$TW" analyze -q --db "$db" "$CAPS/tls12_rsa.pcap" >/dev/null
-assert_eq "analyze --db made the database" 0 "$?"
+t_make_db "$db"
 "$PY" - "$db" <<'PY'
 import sqlite3, sys
 S = 1780000000

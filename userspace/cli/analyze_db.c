@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * analyze --db refuses a capture already added to the database: its
+ * analyze --db adds a capture to the database once: added again, its
  * sightings would be counted again, doubling every count it touched.
  * Each capture is identified before anything is read (inventory.h:
  * inventory_capture) and recorded when its turn comes and it opens as a
  * capture, before its handshakes are written: a run cut short leaves it
  * recorded, so a second run does not count it twice. A command whose
  * captures were all added already is reported again, judged against a
- * copy of the database in memory (cert_health_opts.db_copy).
+ * copy of the database in memory (cert_health_opts.db_copy); one that
+ * mixes added captures with new ones is refused.
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,8 +230,8 @@ int analyze_db_check(const char *db, char *const *files, int n_files,
 		analyze_db_close(adb);
 		return EXIT_INTERNAL;
 	}
-	/* A database that cannot be written was said already (the inventory
-	 * then lives in memory): nothing is added to it. */
+	/* A database that cannot be written is said when the checks open it
+	 * (the inventory then lives in memory): nothing is added to it. */
 	if (inventory_open(db, &adb->inv, err, sizeof(err))) {
 		analyze_db_close(adb);
 		return EXIT_OK;

@@ -7,7 +7,7 @@
  * capture, before its handshakes are written: a run cut short leaves it
  * recorded, so a second run does not count it twice. A command whose
  * captures were all added already is reported again, judged against a
- * copy of the database in memory (cert_health_opts.db_copy); one that
+ * temporary copy of the database (cert_health_opts.db_copy); one that
  * mixes added captures with new ones is refused.
  */
 #include <errno.h>

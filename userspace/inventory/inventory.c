@@ -451,7 +451,7 @@ int inventory_open(const char *path, struct inventory **out, char *err,
 	return 0;
 }
 
-/* Copies the database at @path (read-only) into @inv's, in memory. */
+/* Copies the database at @path (read-only) into @inv's. */
 static int inv_copy_from(struct inventory *inv, const char *path, char *err,
 			 size_t errlen)
 {
@@ -485,8 +485,10 @@ int inventory_open_copy(const char *path, struct inventory **out, char *err,
 	*out = NULL;
 	if (inventory_check_path(path, true, err, errlen))
 		return -1;
-	snprintf(where, sizeof(where), "%s (a copy in memory)", path);
-	inv = inv_connect(NULL, where, err, errlen);
+	snprintf(where, sizeof(where), "%s (a temporary copy)", path);
+	/* "": SQLite's private temporary database, which spills to a file
+	 * it removes at close: a large inventory is not held in memory */
+	inv = inv_connect("", where, err, errlen);
 	if (!inv)
 		return -1;
 	if (inv_copy_from(inv, path, err, errlen) ||

@@ -93,10 +93,12 @@ int inventory_open(const char *path, struct inventory **out, char *err,
 		   size_t errlen);
 void inventory_close(struct inventory *inv);
 /*
- * Opens a copy in memory of the database at @path (which must exist; it
- * is read, never written), migrated as inventory_open() would: answers
- * as the file would, and what is recorded in it is lost at close
- * (`analyze --db` of captures added already). 0, or -1 with @err.
+ * Opens a private temporary copy of the database at @path (which must
+ * exist; it is read, never written): SQLite's private temporary
+ * database (its page cache, spilling to a file in its temporary
+ * directory, removed at close), migrated as inventory_open()
+ * would: answers as the file would, and what is recorded in it is lost at
+ * close (`analyze --db` of captures added already). 0, or -1 with @err.
  */
 int inventory_open_copy(const char *path, struct inventory **out, char *err,
 			size_t errlen);

@@ -88,6 +88,13 @@ t_require_tlswatch() {
 	fi
 }
 
+# A database of this tlswatch's schema, made by analyze --db of a committed
+# capture, for a test that adds rows of its own (Python's sqlite3).
+t_make_db() { # path
+	"$TW" analyze -q --db "$1" "$CAPS/tls12_rsa.pcap" >/dev/null
+	assert_eq "analyze --db made the database" 0 "$?"
+}
+
 # ---- key=value files (.expect, and tlswatch's output flattened alike)
 
 kv_get() { # file, key -> value ("" when absent)

@@ -516,15 +516,23 @@ static char *dump_to_string(const char *path, bool json, int *rc)
 	return buf;
 }
 
-static void fill_dump_db(void)
+/* A new inventory file @name (the one of an earlier run removed). */
+static struct inventory *open_fresh(const char *name)
 {
 	struct inventory *inv = NULL;
-	struct inventory_sighting s;
 	char err[256], cmd[256];
 
-	snprintf(cmd, sizeof(cmd), "rm -f %s*", db_path("dump.db"));
+	snprintf(cmd, sizeof(cmd), "rm -f %s*", db_path(name));
 	hf_sh(cmd);
-	inventory_open(db_path("dump.db"), &inv, err, sizeof(err));
+	CHECK_INT(inventory_open(db_path(name), &inv, err, sizeof(err)), 0);
+	return inv;
+}
+
+static void fill_dump_db(void)
+{
+	struct inventory *inv = open_fresh("dump.db");
+	struct inventory_sighting s;
+
 	record(inv, sighting("a.test", "10.0.0.1", SHA_A, NB_A, "EC-P256", T0), NULL);
 	record(inv, sighting("a.test", "10.0.0.1", SHA_B, NB_B, "EC-P256", T0 + 1000000),
 	       NULL);
@@ -558,15 +566,11 @@ static void test_dump_text_lists_newest_first_and_marks_current(void)
  * byte reaches the terminal raw. Found by fuzz_inventory. */
 static void test_dump_text_escapes_every_stored_column(void)
 {
-	struct inventory *inv = NULL;
+	struct inventory *inv = open_fresh("hostile.db");
 	struct inventory_sighting s;
-	char err[256], cmd[256];
 	char *out;
 	int rc;
 
-	snprintf(cmd, sizeof(cmd), "rm -f %s*", db_path("hostile.db"));
-	hf_sh(cmd);
-	CHECK_INT(inventory_open(db_path("hostile.db"), &inv, err, sizeof(err)), 0);
 	s = sighting("a\x1b[2J", "10.0.0.1\n", "ab\r", NB_A, "EC-P256", T0);
 	s.findings = "expired\n\x07";
 	record(inv, s, NULL);
@@ -608,15 +612,11 @@ static void test_dump_json_one_object_per_row(void)
 
 static void test_dump_lists_the_rollback_recorded_on_a_row(void)
 {
-	struct inventory *inv = NULL;
+	struct inventory *inv = open_fresh("rollback.db");
 	struct inventory_sighting s;
-	char err[256], cmd[256];
 	char *out;
 	int rc;
 
-	snprintf(cmd, sizeof(cmd), "rm -f %s*", db_path("rollback.db"));
-	hf_sh(cmd);
-	CHECK_INT(inventory_open(db_path("rollback.db"), &inv, err, sizeof(err)), 0);
 	s = sighting("a.test", "10.0.0.1", SHA_A, NB_A, "RSA-2048", T0);
 	s.rollback_us = T0;
 	s.rollback_evidence = "client_preferred (offered EC>RSA)";
@@ -640,6 +640,57 @@ static void test_dump_lists_the_rollback_recorded_on_a_row(void)
 	CHECK(out && strstr(out, ",\"findings\":[],\"rollback\":{\"at\":"
 			    "\"2026-05-28T20:26:40.000000Z\",\"evidence\":"
 			    "\"client_preferred (offered EC>RSA)\"}}\n"));
+	free(out);
+}
+
+/* B (ECDSA, newer) served, then A (RSA, older) with the evidence of a
+ * rollback, then B again: the rollback ended, and the listing says when
+ * and by which leaf (it used to go on saying "rollback at" for ever). */
+static void test_dump_says_when_a_rollback_ended(void)
+{
+	struct inventory *inv = open_fresh("rollback_end.db");
+	struct inventory_sighting s;
+	char err[256];
+	char *out;
+	int rc;
+
+	record(inv, sighting("a.test", "10.0.0.1", SHA_B, NB_B, "EC-P256", T0), NULL);
+	s = sighting("a.test", "10.0.0.1", SHA_A, NB_A, "RSA-2048", T0 + 1000000);
+	s.rollback_us = T0 + 1000000;
+	s.rollback_evidence = "client_preferred (offered EC>RSA)";
+	record(inv, s, NULL);
+	record(inv, sighting("a.test", "10.0.0.1", SHA_A, NB_A, "RSA-2048",
+			     T0 + 2000000), NULL);
+	/* the rollback is still on while only A is served */
+	inventory_flush(inv, err, sizeof(err));
+	out = dump_to_string(db_path("rollback_end.db"), false, &rc);
+	CHECK_INT(rc, 0);
+	CHECK(out && strstr(out, "          rollback at 2026-05-28T20:26:41.000000Z: "
+			    "client_preferred (offered EC>RSA)\n"));
+	free(out);
+	record(inv, sighting("a.test", "10.0.0.1", SHA_B, NB_B, "EC-P256",
+			     T0 + 3000000), NULL);
+	inventory_close(inv);
+	out = dump_to_string(db_path("rollback_end.db"), false, &rc);
+	CHECK_INT(rc, 0);
+	CHECK_STR(out,
+		"a.test\n"
+		"  serving 10.0.0.1:443  " SHA_B "  O=tlswatch test,CN=a.test\n"
+		"          valid 2025-06-01T00:00:00Z .. 2045-01-01T00:00:00Z  seen "
+		"2026-05-28T20:26:40.000000Z .. 2026-05-28T20:26:43.000000Z  x2\n"
+		"  served  10.0.0.1:443  " SHA_A "  O=tlswatch test,CN=a.test\n"
+		"          valid 2025-01-01T00:00:00Z .. 2045-01-01T00:00:00Z  seen "
+		"2026-05-28T20:26:41.000000Z .. 2026-05-28T20:26:42.000000Z  x2\n"
+		"          rollback at 2026-05-28T20:26:41.000000Z, ended by "
+		"2026-05-28T20:26:43.000000Z (" SHA_B " served again): "
+		"client_preferred (offered EC>RSA)\n");
+	free(out);
+	out = dump_to_string(db_path("rollback_end.db"), true, &rc);
+	CHECK_INT(rc, 0);
+	CHECK(out && strstr(out, ",\"rollback\":{\"at\":\"2026-05-28T20:26:41.000000Z\","
+			    "\"evidence\":\"client_preferred (offered EC>RSA)\","
+			    "\"ended\":\"2026-05-28T20:26:43.000000Z\","
+			    "\"ended_by\":\"" SHA_B "\"}}\n"));
 	free(out);
 }
 
@@ -857,6 +908,7 @@ int main(void)
 	RUN_TEST(test_dump_text_lists_newest_first_and_marks_current);
 	RUN_TEST(test_dump_text_escapes_every_stored_column);
 	RUN_TEST(test_dump_lists_the_rollback_recorded_on_a_row);
+	RUN_TEST(test_dump_says_when_a_rollback_ended);
 	RUN_TEST(test_dump_json_one_object_per_row);
 	RUN_TEST(test_dump_of_a_missing_file_is_a_clear_error);
 	RUN_TEST(test_dump_of_a_corrupt_file_is_a_clear_error);

@@ -142,8 +142,8 @@ static int health_open_online(struct cert_health *h, const struct cert_health_op
 }
 
 /* 0, 1 (in memory instead of the file: @err says why) or -1. */
-static int health_open_db(struct cert_health *h, const char *path, char *err,
-			  size_t errlen)
+static int health_open_db(struct cert_health *h, const char *path, bool copy,
+			  char *err, size_t errlen)
 {
 	char why[512];
 
@@ -151,6 +151,8 @@ static int health_open_db(struct cert_health *h, const char *path, char *err,
 	 * to do without. */
 	if (path && inventory_check_path(path, false, err, errlen))
 		return -1;
+	if (path && copy)
+		return inventory_open_copy(path, &h->inv, err, errlen);
 	if (path && inventory_open(path, &h->inv, why, sizeof(why)) == 0) {
 		h->db_path = strdup(path);
 		if (!h->db_path) {
@@ -174,7 +176,7 @@ static int health_open_parts(struct cert_health *h, const struct cert_health_opt
 		return -1;
 	if (cert_checks_open(o, h->pool, &h->checks, err, errlen))
 		return -1;
-	return health_open_db(h, o->db_path, err, errlen);
+	return health_open_db(h, o->db_path, o->db_copy, err, errlen);
 }
 
 int cert_health_open(const struct cert_health_opts *o, struct cert_health **out,

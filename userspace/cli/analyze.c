@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyze_db.h"
 #include "capture/pcap_source.h"
 #include "cli.h"
 #include "cli_opts.h"
@@ -159,7 +160,7 @@ static int open_first_source(const struct cli_opts *o, struct pcap_source **src)
  * same. Returns the worst exit code.
  */
 static int analyze_sources(const struct cli_opts *o, struct pipeline *pl, int first,
-			   struct pcap_source *src)
+			   struct pcap_source *src, struct analyze_db *adb)
 {
 	struct summary *sum = pipeline_summary(pl);
 	int i, rc = sum->problems[SUM_UNREAD_INPUTS] ? EXIT_INPUT : EXIT_OK;
@@ -174,6 +175,7 @@ static int analyze_sources(const struct cli_opts *o, struct pipeline *pl, int fi
 			rc = EXIT_INPUT;
 			continue;
 		}
+		analyze_db_added(adb, i);
 		frc = analyze_file(o, pl, src, o->files[i]);
 		pcap_source_close(src);
 		if (frc > rc)
@@ -255,6 +257,7 @@ int cmd_analyze(int argc, char **argv)
 	struct cert_health *health = NULL;
 	struct pcap_source *first_src = NULL;
 	struct sink_set *sinks = NULL;
+	struct analyze_db *adb = NULL;
 	char err[512];
 	struct pipeline *pl = NULL;
 	struct summary *sum;
@@ -272,6 +275,11 @@ int cmd_analyze(int argc, char **argv)
 		rc = EXIT_INPUT;
 		goto cleanup;
 	}
+	/* A capture added to --db before is not counted again. */
+	rc = analyze_db_check(o.check.health.db_path, o.files, o.n_files, &adb,
+			      &o.check.health.db_copy);
+	if (rc != EXIT_OK)
+		goto cleanup;
 	if (check_opts_open("analyze", &o.check, &health) < 0) {
 		rc = EXIT_INPUT;
 		goto cleanup;
@@ -298,7 +306,7 @@ int cmd_analyze(int argc, char **argv)
 		goto cleanup;
 	}
 	pipeline_summary(pl)->problems[SUM_UNREAD_INPUTS] = (uint64_t)first;
-	rc = analyze_sources(&o, pl, first, first_src);
+	rc = analyze_sources(&o, pl, first, first_src, adb);
 	first_src = NULL;   /* closed by analyze_sources */
 	/* The files are one capture (tcpdump -C, -G rotation): a connection
 	 * goes on from one file into the next, and ends with the last. Online
@@ -318,6 +326,7 @@ int cmd_analyze(int argc, char **argv)
 cleanup:
 	pipeline_free(pl);
 	cert_health_close(health);
+	analyze_db_close(adb);
 	sink_set_close(sinks);
 	if (first_src)
 		pcap_source_close(first_src);

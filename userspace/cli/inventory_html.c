@@ -101,6 +101,12 @@ int inventory_write_html(const char *db, const char *html, uint64_t since_us,
 		agg->windowed = since_us || until_us != UINT64_MAX;
 		agg->since_us = since_us;
 		agg->until_us = until_us;
+		if (agg->counts_clamped)
+			fprintf(stderr, "tlswatch inventory: %s: %llu counts of the "
+				"event history are over %llu, which no agent writes "
+				"(a damaged file?): the page shows them as %llu\n", db,
+				(unsigned long long)agg->counts_clamped,
+				HTML_COUNT_MAX, HTML_COUNT_MAX);
 		rc = write_page(agg, html);
 	}
 	html_agg_free(agg);

@@ -244,6 +244,9 @@
 	"value, a key of one value given twice, unsafe permissions; the "      \
 	"message names the file and line); an option given without the one "  \
 	"it needs (--webhook-secret-file without --webhook)"
+/* Exit 2 of the commands that write an --html page. */
+#define CLI_EXIT_HTML_TEXT CLI_EXIT_USAGE_TEXT ", or an --html FILE that is " \
+	"a file the command reads or an existing file that is not an HTML page"
 #define CLI_EXIT_CODES(X)                                                      \
 	X(CMD_TOP | CMD_I, 0, "success")                                       \
 	X(CMD_A, 0, "analysed (also for a truncated capture: a warning says so)") \
@@ -251,9 +254,10 @@
 	X(CMD_TOP, 1, "analyze: a --fail-on finding was present")              \
 	X(CMD_A, 1, "a --fail-on finding was present")                         \
 	X(CMD_TOP | CMD_R, 2, CLI_EXIT_USAGE_TEXT)                              \
-	X(CMD_A | CMD_I, 2, CLI_EXIT_USAGE_TEXT ", or an --html FILE that is " \
-	  "a file the command reads or an existing file that is not an HTML "  \
-	  "page")                                                              \
+	X(CMD_I, 2, CLI_EXIT_HTML_TEXT)                                        \
+	X(CMD_A, 2, CLI_EXIT_HTML_TEXT "; or a capture --db refuses: one "     \
+	  "added to it before given with captures that were not, the same "    \
+	  "capture twice, one that grew since it was added")                   \
 	X(CMD_TOP, 3, "an input or output cannot be used (the message names it)") \
 	X(CMD_A, 3,                                                            \
 	  "an input could not be read: a capture (missing, not a capture, "    \

@@ -280,14 +280,27 @@ fail:
 	return -1;
 }
 
+/* A file of an older tlswatch was brought up to date: said, since an
+ * older tlswatch's agent and analyze --db refuse it from now on. */
+static void inv_say_migrated(const struct inventory *inv, int from)
+{
+	if (from > 0 && from < INVENTORY_SCHEMA_VERSION)
+		pr_warn("%s: migrated from schema version %d to %d, its rows "
+			"kept; a tlswatch that writes version %d refuses it now "
+			"(keep a copy to go back)\n", inv->where, from,
+			INVENTORY_SCHEMA_VERSION, from);
+}
+
 static int inv_migrate(struct inventory *inv, char *err, size_t errlen)
 {
-	int version, steps;
+	int version, steps, from = -1;
 
 	/* Bounded: each step raises the version by one. */
 	for (steps = 0; steps <= INVENTORY_SCHEMA_VERSION; steps++) {
 		if (inv_schema_version(inv, &version, err, errlen))
 			return -1;
+		if (from < 0)
+			from = version;
 		if (version > INVENTORY_SCHEMA_VERSION) {
 			snprintf(err, errlen, "%s: schema version %d is newer "
 				 "than this tlswatch (%d)", inv->where, version,
@@ -296,6 +309,7 @@ static int inv_migrate(struct inventory *inv, char *err, size_t errlen)
 		}
 		if (version == INVENTORY_SCHEMA_VERSION) {
 			inv->version = version;
+			inv_say_migrated(inv, from);
 			return 0;
 		}
 		if (inv_migrate_step(inv, err, errlen))
@@ -388,25 +402,23 @@ int inventory_check_path(const char *path, bool must_exist, char *err,
 	return -1;
 }
 
-int inventory_open(const char *path, struct inventory **out, char *err,
-		   size_t errlen)
+/* A struct inventory with its connection to @path (NULL: a new database
+ * in memory), not set up yet. NULL with @err. */
+static struct inventory *inv_connect(const char *path, const char *where,
+				     char *err, size_t errlen)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-	struct inventory *inv;
+	struct inventory *inv = calloc(1, sizeof(*inv));
 
-	*out = NULL;
-	if (path && inventory_check_path(path, false, err, errlen))
-		return -1;
-	inv = calloc(1, sizeof(*inv));
 	if (!inv) {
 		snprintf(err, errlen, "inventory: out of memory");
-		return -1;
+		return NULL;
 	}
-	snprintf(inv->where, sizeof(inv->where), "inventory %s", path ? path : ":memory:");
+	snprintf(inv->where, sizeof(inv->where), "inventory %s", where);
 	if (inv_memo_open(inv)) {
 		snprintf(err, errlen, "%s: out of memory", inv->where);
 		inventory_close(inv);
-		return -1;
+		return NULL;
 	}
 	if (sqlite3_open_v2(path ? path : ":memory:", &inv->db, flags, NULL) !=
 	    SQLITE_OK) {
@@ -415,9 +427,72 @@ int inventory_open(const char *path, struct inventory **out, char *err,
 		else
 			snprintf(err, errlen, "%s: out of memory", inv->where);
 		inventory_close(inv);
+		return NULL;
+	}
+	return inv;
+}
+
+int inventory_open(const char *path, struct inventory **out, char *err,
+		   size_t errlen)
+{
+	struct inventory *inv;
+
+	*out = NULL;
+	if (path && inventory_check_path(path, false, err, errlen))
+		return -1;
+	inv = inv_connect(path, path ? path : ":memory:", err, errlen);
+	if (!inv)
+		return -1;
+	if (inv_setup(inv, path, err, errlen)) {
+		inventory_close(inv);
 		return -1;
 	}
-	if (inv_setup(inv, path, err, errlen)) {
+	*out = inv;
+	return 0;
+}
+
+/* Copies the database at @path (read-only) into @inv's. */
+static int inv_copy_from(struct inventory *inv, const char *path, char *err,
+			 size_t errlen)
+{
+	sqlite3 *src = NULL;
+	sqlite3_backup *b;
+	int rc;
+
+	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", inv->where,
+			 src ? sqlite3_errmsg(src) : "out of memory");
+		sqlite3_close(src);
+		return -1;
+	}
+	sqlite3_busy_timeout(src, INVENTORY_BUSY_TIMEOUT_MS);
+	b = sqlite3_backup_init(inv->db, "main", src, "main");
+	rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
+	if (b)
+		sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE)
+		snprintf(err, errlen, "%s: %s", inv->where, sqlite3_errmsg(b ? src : inv->db));
+	sqlite3_close(src);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int inventory_open_copy(const char *path, struct inventory **out, char *err,
+			size_t errlen)
+{
+	char where[1024];
+	struct inventory *inv;
+
+	*out = NULL;
+	if (inventory_check_path(path, true, err, errlen))
+		return -1;
+	snprintf(where, sizeof(where), "%s (a temporary copy)", path);
+	/* "": SQLite's private temporary database, which spills to a file
+	 * it removes at close: a large inventory is not held in memory */
+	inv = inv_connect("", where, err, errlen);
+	if (!inv)
+		return -1;
+	if (inv_copy_from(inv, path, err, errlen) ||
+	    inv_setup(inv, NULL, err, errlen)) {
 		inventory_close(inv);
 		return -1;
 	}

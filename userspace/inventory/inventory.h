@@ -50,9 +50,10 @@
  *                   count); history_client (minute, ja4, handshakes,
  *                   failures)
  * Readers of the served table read any version from
- * INVENTORY_READ_MIN_VERSION on: the versions after it only add tables
- * and columns, which a reader reads only from the version that added
- * them (INVENTORY_ROLLBACK_VERSION, INVENTORY_NO_CERT_VERSION,
+ * INVENTORY_READ_MIN_VERSION (1, the first) on: the versions after it
+ * only add tables and columns, which a reader reads only from the
+ * version that added them (INVENTORY_KEY_VERSION,
+ * INVENTORY_ROLLBACK_VERSION, INVENTORY_NO_CERT_VERSION,
  * INVENTORY_OTHER_OUTCOMES_VERSION).
  *
  * One connection per struct inventory, used from one thread.
@@ -66,7 +67,8 @@
 #include <stdio.h>
 
 #define INVENTORY_SCHEMA_VERSION 6
-#define INVENTORY_READ_MIN_VERSION 2
+#define INVENTORY_READ_MIN_VERSION 1
+#define INVENTORY_KEY_VERSION 2        /* served.key */
 #define INVENTORY_ROLLBACK_VERSION 4   /* rollback_us, rollback_evidence */
 #define INVENTORY_NO_CERT_VERSION 5    /* history_name's no_cert_*, largest_chain */
 #define INVENTORY_OTHER_OUTCOMES_VERSION 6 /* history_second's other_incomplete..,
@@ -90,6 +92,16 @@ struct inventory;
 int inventory_open(const char *path, struct inventory **out, char *err,
 		   size_t errlen);
 void inventory_close(struct inventory *inv);
+/*
+ * Opens a private temporary copy of the database at @path (which must
+ * exist; it is read, never written): SQLite's private temporary
+ * database (its page cache, spilling to a file in its temporary
+ * directory, removed at close), migrated as inventory_open()
+ * would: answers as the file would, and what is recorded in it is lost at
+ * close (`analyze --db` of captures added already). 0, or -1 with @err.
+ */
+int inventory_open_copy(const char *path, struct inventory **out, char *err,
+			size_t errlen);
 
 /*
  * Whether @path can be an inventory file, asked before SQLite is (which
@@ -182,6 +194,11 @@ struct inventory_leaf {
 	char findings[256];
 	uint64_t rollback_us;         /* listings only (inventory_foreach) */
 	char rollback_evidence[192];
+	uint64_t rollback_ended_us;   /* listings only: a newer leaf served
+	                               * again on the address and port after
+	                               * the rollback, at the earliest
+	                               * sighting known (0: not ended) */
+	char rollback_ended_by[65];   /* that leaf's sha256 */
 };
 
 /* Which key families inventory_find_newer() compares with. */
@@ -268,10 +285,43 @@ int inventory_foreach(const char *path, inventory_row_fn cb, void *ctx,
  * `tlswatch inventory`: what each name serves and served, names in order,
  * newest first within a name, each row marked current when it is the
  * latest one seen on its address and port, with the rollback recorded on
- * it if any. Text, or one JSON object per line with @json. Opens @path
+ * it if any, and whether it ended (rollback_ended_us). Text, or one JSON object per line with @json. Opens @path
  * read-only. 0, or -1 with @err.
  */
 int inventory_dump(const char *path, bool json, FILE *out, char *err,
 		   size_t errlen);
+
+/*
+ * The captures `tlswatch analyze --db` added to the database
+ * (inventory_captures.c, table analyzed_capture), so that the same
+ * capture given again is refused rather than counted twice. A capture is
+ * known by its size in bytes and the SHA-256 of its first
+ * min(size, INVENTORY_CAPTURE_HEAD) bytes.
+ */
+#define INVENTORY_CAPTURE_HEAD 65536
+struct inventory_capture {
+	uint64_t size;
+	uint32_t head_len;
+	char head_sha256[65];      /* lowercase hex */
+};
+
+struct inventory_capture_added {
+	char name[256];            /* the path it was added under */
+	uint64_t added_us;         /* wall clock of the run that added it */
+	uint64_t size;             /* its size then */
+};
+
+/*
+ * Whether @c, or a capture that begins with the same head (same head_len
+ * and digest, another size: one that grew, or a copy cut short), was
+ * added: 1 with *@out (the same size first), 0 when none, -1 with @err.
+ */
+int inventory_capture_find(struct inventory *inv, const struct inventory_capture *c,
+			   struct inventory_capture_added *out, char *err,
+			   size_t errlen);
+/* Records @c as added under @name at @added_us. 0, or -1 with @err. */
+int inventory_capture_add(struct inventory *inv, const struct inventory_capture *c,
+			  const char *name, uint64_t added_us, char *err,
+			  size_t errlen);
 
 #endif

@@ -23,13 +23,37 @@
 #include "inventory.h"
 #include "inventory_internal.h"
 
-/* The listing: the rollback columns where the file has them. */
-#define SQL_DUMP(rollback) \
-	"SELECT " LEAF_COLUMNS ", " rollback "," \
+/* The listing: the key type and rollback columns where the file has
+ * them (versions 2 and 4 added them). */
+#define SQL_DUMP(key, rollback) \
+	"SELECT " LEAF_COLUMNS_WITH(key) ", " rollback "," \
 	" last_seen_us = max(last_seen_us) OVER (PARTITION BY name, addr, port)" \
 	" FROM served ORDER BY name, last_seen_us DESC, addr, port, sha256"
-static const char sql_dump[] = SQL_DUMP("rollback_us, rollback_evidence");
-static const char sql_dump_before_rollback[] = SQL_DUMP("0, ''");
+static const char sql_dump[] = SQL_DUMP("key", "rollback_us, rollback_evidence");
+static const char sql_dump_before_rollback[] = SQL_DUMP("key", "0, ''");
+static const char sql_dump_before_key[] = SQL_DUMP("''", "0, ''");
+
+static const char *dump_sql(int version)
+{
+	if (version >= INVENTORY_ROLLBACK_VERSION)
+		return sql_dump;
+	return version >= INVENTORY_KEY_VERSION ? sql_dump_before_rollback :
+	       sql_dump_before_key;
+}
+
+/*
+ * When a rollback recorded on a row ended: a newer leaf (later
+ * not_before) served again on its name, address and port after the
+ * rollback (what makes cert/supersede.c stop reporting it). The earliest
+ * sighting known after the rollback: its first one when all its
+ * sightings came after, else its last one (the rows keep no other).
+ */
+static const char sql_rollback_end[] =
+	"SELECT sha256, CASE WHEN first_seen_us > ?5 THEN first_seen_us"
+	" ELSE last_seen_us END AS back_us FROM served"
+	" WHERE name = ?1 AND addr = ?2 AND port = ?3 AND sha256 != ?4"
+	" AND not_before > ?6 AND last_seen_us > ?5"
+	" ORDER BY back_us, sha256 LIMIT 1";
 
 static void dump_findings_json(struct json_writer *j, const char *findings)
 {
@@ -76,6 +100,10 @@ static int dump_json_row(struct json_writer *j, const struct inventory_leaf *l,
 		jw_object_begin(j);
 		jw_kv_time_us(j, "at", l->rollback_us);
 		jw_kv_str(j, "evidence", l->rollback_evidence);
+		if (l->rollback_ended_us) {
+			jw_kv_time_us(j, "ended", l->rollback_ended_us);
+			jw_kv_str(j, "ended_by", l->rollback_ended_by);
+		}
 		jw_object_end(j);
 	}
 	jw_object_end(j);
@@ -95,7 +123,8 @@ static int dump_text_row(const struct inventory_leaf *l, bool current,
 {
 	char name[DUMP_TEXT_COL], subject[DUMP_TEXT_COL], addr[DUMP_TEXT_COL];
 	char sha256[DUMP_TEXT_COL], findings[DUMP_TEXT_COL], evidence[DUMP_TEXT_COL];
-	char nb[TW_TIME_STRLEN], na[TW_TIME_STRLEN];
+	char by[DUMP_TEXT_COL];
+	char nb[TW_TIME_STRLEN], na[TW_TIME_STRLEN], ended[TW_TIME_STRLEN];
 	char fs[TW_TIME_STRLEN], ls[TW_TIME_STRLEN], rb[TW_TIME_STRLEN];
 
 	if (new_name)
@@ -108,11 +137,35 @@ static int dump_text_row(const struct inventory_leaf *l, bool current,
 		tw_time_format_us(l->first_seen_us, fs),
 		tw_time_format_us(l->last_seen_us, ls), (long long)l->count,
 		l->findings[0] ? "  findings " : "", dump_printable(l->findings, findings));
-	if (l->rollback_us)
+	if (l->rollback_us && !l->rollback_ended_us)
 		fprintf(out, "          rollback at %s: %s\n",
 			tw_time_format_us(l->rollback_us, rb),
 			dump_printable(l->rollback_evidence, evidence));
+	if (l->rollback_ended_us)
+		fprintf(out, "          rollback at %s, ended by %s (%s served "
+			"again): %s\n", tw_time_format_us(l->rollback_us, rb),
+			tw_time_format_us(l->rollback_ended_us, ended),
+			dump_printable(l->rollback_ended_by, by),
+			dump_printable(l->rollback_evidence, evidence));
 	return ferror(out) ? -1 : 0;
+}
+
+/* Whether and when the rollback recorded on @l ended (sql_rollback_end). */
+static int rollback_end(sqlite3_stmt *end, struct inventory_leaf *l)
+{
+	int rc;
+
+	sqlite3_reset(end);
+	if (!inv_bind_key(end, l->name, l->addr, l->port, l->sha256) ||
+	    sqlite3_bind_int64(end, 5, (sqlite3_int64)l->rollback_us) != SQLITE_OK ||
+	    sqlite3_bind_int64(end, 6, l->not_before) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(end);
+	if (rc == SQLITE_ROW) {
+		inv_col_text(end, 0, l->rollback_ended_by, sizeof(l->rollback_ended_by));
+		l->rollback_ended_us = (uint64_t)sqlite3_column_int64(end, 1);
+	}
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* Calls @cb for each row of the dump query, until it returns non-zero. */
@@ -120,19 +173,25 @@ static int foreach_row(struct inventory *inv, inventory_row_fn cb, void *ctx,
 		       char *err, size_t errlen)
 {
 	struct inventory_leaf l;
-	sqlite3_stmt *st = NULL;
-	int rc, crc = 0;
+	sqlite3_stmt *st = NULL, *end = NULL;
+	int rc = SQLITE_DONE, crc = 0;
 
-	if (sqlite3_prepare_v2(inv->db, inv->version >= INVENTORY_ROLLBACK_VERSION ?
-			       sql_dump : sql_dump_before_rollback, -1, &st,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(inv->db, dump_sql(inv->version), -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(inv->db, sql_rollback_end, -1, &end, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
 		return inv_fail(inv, NULL, err, errlen);
+	}
 	while (crc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		inv_read_leaf(st, &l);
 		l.rollback_us = (uint64_t)sqlite3_column_int64(st, 13);
 		inv_col_text(st, 14, l.rollback_evidence, sizeof(l.rollback_evidence));
+		if (l.rollback_us && rollback_end(end, &l)) {
+			rc = sqlite3_errcode(inv->db);
+			break;
+		}
 		crc = cb(ctx, &l, sqlite3_column_int(st, 15) != 0);
 	}
+	sqlite3_finalize(end);
 	if (crc) {
 		snprintf(err, errlen, "inventory: cannot write the listing");
 		sqlite3_finalize(st);
@@ -214,9 +273,9 @@ static int dump_check_file(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* The schema this tlswatch lists, in words when it is not: the served
- * table as read here is the same from INVENTORY_READ_MIN_VERSION on
- * (later versions add tables). Sets inv->version. */
+/* The schema this tlswatch lists, in words when it is not: every
+ * version from INVENTORY_READ_MIN_VERSION (1) on; later ones add
+ * columns (dump_sql) and tables. Sets inv->version. */
 static int dump_check_schema(struct inventory *inv, const char *path, char *err,
 			     size_t errlen)
 {
@@ -234,12 +293,6 @@ static int dump_check_schema(struct inventory *inv, const char *path, char *err,
 	err[0] = '\0';                 /* it held the answer, not an error */
 	if (version == 0) {
 		snprintf(err, errlen, "%s: not a tlswatch inventory (no tlswatch schema in it)", path);
-		return -1;
-	}
-	if (version < INVENTORY_READ_MIN_VERSION) {
-		snprintf(err, errlen, "%s: schema version %d, this tlswatch reads %d "
-			 "or later (run the agent once to migrate it)", path, version,
-			 INVENTORY_READ_MIN_VERSION);
 		return -1;
 	}
 	inv->version = version;

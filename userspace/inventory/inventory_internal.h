@@ -59,9 +59,10 @@ int inv_query_text(struct inventory *inv, const char *sql, char *out,
 		   size_t outlen);
 
 /* inventory_query.c: reading rows, for the questions and the listing. */
-/* The columns of a served row, in the order inv_read_leaf() reads. */
-#define LEAF_COLUMNS \
-	"name, addr, port, sha256, subject, issuer, key, not_before, not_after," \
+/* The columns of a served row, in the order inv_read_leaf() reads, with
+ * @key for the key type's ("''" in a version 1 file, which has none). */
+#define LEAF_COLUMNS_WITH(key) \
+	"name, addr, port, sha256, subject, issuer, " key ", not_before, not_after," \
 	" first_seen_us, last_seen_us, count, findings"
 
 /* Text column @col into @out ("" for NULL), truncated to @len. */

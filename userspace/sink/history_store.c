@@ -584,6 +584,27 @@ static uint64_t col_u64(sqlite3_stmt *s, int col)
 	return v > 0 ? (uint64_t)v : 0;
 }
 
+/* A count, at most @max: a larger one (a damaged or crafted file: no
+ * agent writes it) is taken as @max and counted, so that what the page
+ * adds up cannot overflow and the page says so. The sums are total()s,
+ * which SQLite never refuses (sum() fails the whole read on an
+ * overflow); a REAL beyond int64 reads as INT64_MAX. */
+static uint64_t col_count_max(struct html_agg *a, sqlite3_stmt *s, int col,
+			      uint64_t max)
+{
+	uint64_t v = col_u64(s, col);
+
+	if (v <= max)
+		return v;
+	a->counts_clamped++;
+	return max;
+}
+
+static uint64_t col_count(struct html_agg *a, sqlite3_stmt *s, int col)
+{
+	return col_count_max(a, s, col, HTML_COUNT_MAX);
+}
+
 /* Certificate columns from @col: sha256, subject, issuer, serial, key,
  * not_before, not_after. */
 static int read_cert(struct html_agg *a, sqlite3_stmt *s, int col)
@@ -608,7 +629,7 @@ static void read_period(struct html_agg *a, sqlite3_stmt *s)
 		.name_len = (size_t)sqlite3_column_bytes(s, 0),
 		.server = col_text(s, 1),
 		.first_us = col_u64(s, 9), .last_us = col_u64(s, 10),
-		.handshakes = col_u64(s, 11), .failures = col_u64(s, 12),
+		.handshakes = col_count(a, s, 11), .failures = col_count(a, s, 12),
 		/* -1: a period of a history before schema 6 */
 		.findings = sqlite3_column_int64(s, 13) < 0 ? HTML_RUN_FINDINGS_UNKNOWN :
 			    (uint32_t)sqlite3_column_int64(s, 13),
@@ -633,8 +654,8 @@ static void read_leaf(struct html_agg *a, sqlite3_stmt *s)
 
 	if (i < 0)
 		return;
-	a->certs[i].handshakes += col_u64(s, 1);
-	a->certs[i].failures += col_u64(s, 2);
+	a->certs[i].handshakes += col_count(a, s, 1);
+	a->certs[i].failures += col_count(a, s, 2);
 }
 
 static void read_finding(struct html_agg *a, sqlite3_stmt *s)
@@ -646,13 +667,13 @@ static void read_finding(struct html_agg *a, sqlite3_stmt *s)
 static void read_name(struct html_agg *a, sqlite3_stmt *s)
 {
 	uint64_t outcomes[HS_OUTCOME__COUNT] = {
-		[HS_INCOMPLETE] = col_u64(s, 2), [HS_OK] = col_u64(s, 3),
-		[HS_FAILED] = col_u64(s, 4), [HS_ABORTED] = col_u64(s, 5),
+		[HS_INCOMPLETE] = col_count(a, s, 2), [HS_OK] = col_count(a, s, 3),
+		[HS_FAILED] = col_count(a, s, 4), [HS_ABORTED] = col_count(a, s, 5),
 	};
 	struct no_cert_counts nc = {
-		.resumed = col_u64(s, 6), .tls13 = col_u64(s, 7),
-		.too_large = col_u64(s, 8), .truncated = col_u64(s, 9),
-		.largest_chain = (uint32_t)col_u64(s, 10),
+		.resumed = col_count(a, s, 6), .tls13 = col_count(a, s, 7),
+		.too_large = col_count(a, s, 8), .truncated = col_count(a, s, 9),
+		.largest_chain = (uint32_t)col_count_max(a, s, 10, UINT32_MAX),
 	};
 	const void *name = sqlite3_column_blob(s, 0);
 	size_t len = (size_t)sqlite3_column_bytes(s, 0);
@@ -665,26 +686,32 @@ static void read_second(struct html_agg *a, sqlite3_stmt *s)
 {
 	int o;
 
+	uint64_t other_names = col_count(a, s, 3), outcome;
+
+	/* a timeline column counts in 32 bits */
 	if (col_u64(s, 1))
-		html_agg_second(a, col_u64(s, 0), (uint32_t)col_u64(s, 1),
-				(uint32_t)col_u64(s, 2));
-	a->other_names_handshakes += col_u64(s, 3);
-	a->sum.handshakes += col_u64(s, 3);       /* in no name's rows */
-	a->other_clients_handshakes += col_u64(s, 4);
-	a->other_clients_failures += col_u64(s, 5);
-	a->certs_untracked += col_u64(s, 6);
+		html_agg_second(a, col_u64(s, 0),
+				(uint32_t)col_count_max(a, s, 1, UINT32_MAX),
+				(uint32_t)col_count_max(a, s, 2, UINT32_MAX));
+	a->other_names_handshakes += other_names;
+	a->sum.handshakes += other_names;         /* in no name's rows */
+	a->other_clients_handshakes += col_count(a, s, 4);
+	a->other_clients_failures += col_count(a, s, 5);
+	a->certs_untracked += col_count(a, s, 6);
 	/* their outcomes (zeros before schema 6: the page says so) */
 	for (o = 0; o < HS_OUTCOME__COUNT; o++) {
-		a->other_names_outcomes[o] += col_u64(s, 7 + o);
-		a->sum.outcomes[o] += col_u64(s, 7 + o);
+		outcome = col_count(a, s, 7 + o);
+		a->other_names_outcomes[o] += outcome;
+		a->sum.outcomes[o] += outcome;
 	}
 }
 
-static void read_top(sqlite3_stmt *s, int col, struct html_top *t)
+static void read_top(struct html_agg *a, sqlite3_stmt *s, int col,
+		     struct html_top *t)
 {
 	snprintf(t->key, sizeof(t->key), "%s", col_text(s, col));
 	snprintf(t->from, sizeof(t->from), "%s", col_text(s, col + 1));
-	t->count = col_u64(s, col + 2);
+	t->count = col_count(a, s, col + 2);
 }
 
 static uint8_t spike_kind_parse(const char *scope)
@@ -710,13 +737,13 @@ static void read_spike(struct html_agg *a, sqlite3_stmt *s)
 	snprintf(sp.key, sizeof(sp.key), "%s", col_text(s, 3));
 	sp.started_us = col_u64(s, 4);
 	sp.window_s = (uint32_t)col_u64(s, 5);
-	sp.handshakes = col_u64(s, 6);
-	sp.failures = col_u64(s, 7);
-	sp.aborted = col_u64(s, 8);
+	sp.handshakes = col_count(a, s, 6);
+	sp.failures = col_count(a, s, 7);
+	sp.aborted = col_count(a, s, 8);
 	sp.rate = sqlite3_column_double(s, 9);
 	sp.has_baseline = sqlite3_column_type(s, 10) != SQLITE_NULL;
 	sp.baseline_rate = sqlite3_column_double(s, 10);
-#define X(top) read_top(s, col, &sp.top); col += 3;
+#define X(top) read_top(a, s, col, &sp.top); col += 3;
 	SPIKE_TOPS(X)
 #undef X
 	snprintf(sp.cert_findings, sizeof(sp.cert_findings), "%s", col_text(s, col));
@@ -728,15 +755,15 @@ static void read_alert(struct html_agg *a, sqlite3_stmt *s)
 	int side = sqlite3_column_int(s, 0) != 0, desc = sqlite3_column_int(s, 1);
 
 	if (desc < 0)
-		a->encrypted_alerts[side] += col_u64(s, 2);
+		a->encrypted_alerts[side] += col_count(a, s, 2);
 	else if (desc < 256)
-		a->alerts[side][desc] += col_u64(s, 2);
+		a->alerts[side][desc] += col_count(a, s, 2);
 }
 
 static void read_client(struct html_agg *a, sqlite3_stmt *s)
 {
 	html_agg_client(a, col_text(s, 0), (size_t)sqlite3_column_bytes(s, 0),
-			col_u64(s, 1), col_u64(s, 2));
+			col_count(a, s, 1), col_count(a, s, 2));
 }
 
 /* The reads, in the order the aggregate needs them (certificates get
@@ -750,13 +777,13 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
  * (NO_CERT_SUMS), or zeros for a file older than they are (NO_CERT_NONE):
  * history_store_load() picks one as name_sql. */
 #define READ_NAME(no_cert)                                                     \
-	"SELECT name, server, sum(incomplete), sum(ok), sum(failed),"          \
-	" sum(aborted)," no_cert " FROM history_name"                          \
+	"SELECT name, server, total(incomplete), total(ok), total(failed),"    \
+	" total(aborted)," no_cert " FROM history_name"                        \
 	" WHERE minute" IN_MINUTES " GROUP BY name, server"                    \
 	" ORDER BY min(minute), name, server"
 #define NO_CERT_SUMS                                                           \
-	" sum(no_cert_resumed), sum(no_cert_tls13), sum(no_cert_too_large),"   \
-	" sum(no_cert_truncated), max(largest_chain)"
+	" total(no_cert_resumed), total(no_cert_tls13),"                       \
+	" total(no_cert_too_large), total(no_cert_truncated), max(largest_chain)"
 #define NO_CERT_NONE " 0, 0, 0, 0, 0"
 /* The seconds; @other_outcomes: OTHER_OUTCOMES, or zeros for a file
  * older than they are: history_store_load() picks one as second_sql. */
@@ -791,7 +818,7 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 	X(read_lone_cert, "SELECT sha256, subject, issuer, serial, key,"       \
 	  " not_before, not_after FROM history_cert c WHERE last_us >= ?1"     \
 	  " AND NOT " SERVED_AFTER_UNTIL " ORDER BY last_us, sha256", false)   \
-	X(read_leaf, "SELECT sha256, sum(handshakes), sum(failures)"           \
+	X(read_leaf, "SELECT sha256, total(handshakes), total(failures)"       \
 	  " FROM history_leaf WHERE minute" IN_MINUTES " GROUP BY sha256", false) \
 	X(read_finding, "SELECT sha256, kind, detail FROM history_finding"     \
 	  " ORDER BY rowid", false)                                            \
@@ -800,12 +827,13 @@ static void read_client(struct html_agg *a, sqlite3_stmt *s)
 	X(read_spike, "SELECT " SPIKE_COLUMNS " FROM history_spike s"          \
 	  " WHERE ts_us BETWEEN ?1 AND ?2 OR (" ONGOING_AT_SINCE ")"           \
 	  " ORDER BY ts_us, rowid", true)                                      \
-	X(read_alert, "SELECT from_client, description, sum(count)"            \
+	X(read_alert, "SELECT from_client, description, total(count)"          \
 	  " FROM history_alert WHERE minute" IN_MINUTES                        \
 	  " GROUP BY from_client, description", false)                         \
-	X(read_client, "SELECT ja4, sum(handshakes), sum(failures)"            \
+	X(read_client, "SELECT ja4, total(handshakes), total(failures)"        \
 	  " FROM history_client WHERE minute" IN_MINUTES " GROUP BY ja4"       \
-	  " ORDER BY sum(failures) DESC, sum(handshakes) DESC, ja4", false)
+	  " ORDER BY total(failures) DESC, total(handshakes) DESC, ja4",       \
+	  false)
 
 /* Feeds each row of @sql to @fn; the count of rows, or -EIO. */
 static int64_t read_rows(sqlite3 *db, const char *sql,

@@ -42,14 +42,23 @@ void html_agg_free(struct html_agg *a)
 
 /* --- timeline */
 
+/* @a + @b, at most UINT32_MAX: a column of a history's seconds can hold
+ * counts no capture has (a damaged or crafted file). */
+static uint32_t add_u32(uint32_t a, uint32_t b)
+{
+	return a > UINT32_MAX - b ? UINT32_MAX : a + b;
+}
+
 /* Halves the resolution: column i takes columns 2i and 2i + 1. */
 static void timeline_coarsen(struct html_timeline *tl)
 {
 	uint32_t i;
 
 	for (i = 0; i < HTML_TIMELINE_BUCKETS / 2; i++) {
-		tl->b[i].handshakes = tl->b[2 * i].handshakes + tl->b[2 * i + 1].handshakes;
-		tl->b[i].failures = tl->b[2 * i].failures + tl->b[2 * i + 1].failures;
+		tl->b[i].handshakes = add_u32(tl->b[2 * i].handshakes,
+					      tl->b[2 * i + 1].handshakes);
+		tl->b[i].failures = add_u32(tl->b[2 * i].failures,
+					    tl->b[2 * i + 1].failures);
 	}
 	memset(&tl->b[HTML_TIMELINE_BUCKETS / 2], 0,
 	       sizeof(tl->b) / 2);
@@ -90,8 +99,8 @@ static void timeline_add(struct html_timeline *tl, uint64_t s,
 	/* Bounded: each round halves the column index; 64 rounds at most. */
 	while ((col = (s - tl->start_s) / tl->width_s) >= HTML_TIMELINE_BUCKETS)
 		timeline_coarsen(tl);
-	tl->b[col].handshakes += handshakes;
-	tl->b[col].failures += failures;
+	tl->b[col].handshakes = add_u32(tl->b[col].handshakes, handshakes);
+	tl->b[col].failures = add_u32(tl->b[col].failures, failures);
 	if (col + 1 > tl->n)
 		tl->n = (uint32_t)col + 1;
 }

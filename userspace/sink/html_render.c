@@ -452,6 +452,10 @@ static void svg_lanes(const struct html_agg *a, const struct tl_geom *g, FILE *f
 			bool crit = run->cert >= 0 && cert_is_critical(&a->certs[run->cert]);
 			double x0 = tl_x(g, run->first_us), x1 = tl_x(g, run->last_us) + g->colw;
 
+			/* a period past the last column ends at the plot's edge */
+			if (x1 > SVG_LEFT + SVG_PLOT_W)
+				x1 = SVG_LEFT + SVG_PLOT_W;
+
 			fprintf(f, "<g class=\"run\" data-cert=\"%d\"><title>C%d from ", run->cert + 1,
 				run->cert + 1);
 			put_clock(f, run->first_us / 1000000);
@@ -629,6 +633,12 @@ static void render_timeline(const struct html_agg *a, FILE *f)
 		fprintf(f, "<p class=\"note\" id=\"history-note\">From the agent's event "
 			"history: the last %u hours it keeps, in the columns of the "
 			"seconds it wrote.</p>\n", HISTORY_KEEP_S / 3600);
+	if (a->counts_clamped)
+		fprintf(f, "<p class=\"note\" id=\"history-clamped\">%llu counts of "
+			"the history are over %llu, which no agent writes (a damaged "
+			"file?): they are counted as %llu.</p>\n",
+			(unsigned long long)a->counts_clamped, HTML_COUNT_MAX,
+			HTML_COUNT_MAX);
 	if (!a->tl.n)
 		fputs("<p>No completed handshake.</p>\n", f);
 	else {

@@ -151,7 +151,15 @@ struct html_agg {
 	uint64_t encrypted_alerts[2];
 	struct strmap *clients;       /* JA4 -> struct html_client */
 	uint64_t other_clients_handshakes, other_clients_failures;
+	uint64_t counts_clamped;      /* history counts beyond HTML_COUNT_MAX
+	                               * (a damaged or crafted file), taken
+	                               * as that bound: the page says so */
 };
+
+/* The largest count of one history row the page takes: 2^40, beyond any
+ * day an agent can see, and small enough that the page's sums of the
+ * rows never overflow. */
+#define HTML_COUNT_MAX (1ull << 40)
 
 struct html_agg *html_agg_new(void);
 void html_agg_free(struct html_agg *a);

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# analyze --db adds a capture to the database once: the same capture run
+# again (or copied under another name) is reported again, judged against a
+# copy of the database, and not counted again, so the inventory's counts
+# stay those of one run (they used to double with each run). Refused with
+# exit 2 before anything is read: a capture added given with others that
+# were not, the same capture twice on one command line, a capture that
+# begins with the same 64 KiB as one added (it grew since). Standard input
+# cannot be recognised and is added with a warning. The captures are the
+# committed ones (scripts/make-captures.sh).
+. "$(dirname "$0")/lib.sh"
+t_require_tlswatch
+
+db=$T_TMP/inv.db
+rows() { # db: "name count" of each row, in listing order
+	"$TW" inventory --db "$1" --json 2>/dev/null | "$PY" -c 'import json,sys
+print(" ".join("%s %s" % (r["name"], r["count"]) for r in map(json.loads, sys.stdin)))'
+}
+
+"$TW" analyze -q --db "$db" "$CAPS/tls12_rsa.pcap" >"$T_TMP/out1"
+assert_eq "first run: exit 0" 0 "$?"
+assert_eq "first run: rsa.test served twice" "rsa.test 2" "$(rows "$db")"
+
+"$TW" analyze --db "$db" "$CAPS/tls12_rsa.pcap" >"$T_TMP/out2" 2>"$T_TMP/err2"
+assert_eq "second run of the same capture: exit 0" 0 "$?"
+assert_eq "second run: the counts are those of one run" "rsa.test 2" "$(rows "$db")"
+assert_eq "second run: the same report as the first" "$(cat "$T_TMP/out1")" "$(cat "$T_TMP/out2")"
+assert_eq "second run: one line says so, naming the capture added" \
+	"tlswatch analyze: $CAPS/tls12_rsa.pcap: already added to the --db database $db at TIME (as $CAPS/tls12_rsa.pcap): reported again, not counted again" \
+	"$(sed -E 's/ at [0-9-]{10}T[0-9:]{8}Z / at TIME /' "$T_TMP/err2")"
+
+cp "$CAPS/tls12_rsa.pcap" "$T_TMP/copy.pcap"
+"$TW" analyze -q --db "$db" --json "$T_TMP/copy.pcap" >"$T_TMP/out3"
+assert_eq "a copy under another name: exit 0" 0 "$?"
+assert_eq "a copy: not counted again" "rsa.test 2" "$(rows "$db")"
+assert_eq "a copy: its two handshakes reported" 2 "$(grep -c '"event":"handshake"' "$T_TMP/out3")"
+
+"$TW" analyze -q --db "$db" "$CAPS/tls12_weak.pcap" "$T_TMP/copy.pcap" >"$T_TMP/out4" 2>"$T_TMP/err4"
+assert_eq "a capture added with one that was not: exit 2" 2 "$?"
+assert_eq "added with one that was not: said, naming the one added" \
+	"tlswatch analyze: $T_TMP/copy.pcap: already added to the --db database $db at TIME (as $CAPS/tls12_rsa.pcap); the other captures given were not: give them without it" \
+	"$(sed -E 's/ at [0-9-]{10}T[0-9:]{8}Z / at TIME /' "$T_TMP/err4")"
+assert_eq "added with one that was not: nothing on standard output" 0 "$(wc -c <"$T_TMP/out4")"
+assert_eq "added with one that was not: nothing counted" "rsa.test 2" "$(rows "$db")"
+
+"$TW" analyze -q --db "$db" "$CAPS/tls12_weak.pcap" >/dev/null
+assert_eq "another capture: exit 0" 0 "$?"
+assert_eq "another capture adds its rows" "rsa.test 2 weak.test 1" "$(rows "$db")"
+
+"$TW" analyze -q --db "$T_TMP/twice.db" "$CAPS/tls12_rsa.pcap" "$T_TMP/copy.pcap" \
+	>/dev/null 2>"$T_TMP/err4"
+assert_eq "the same capture twice on one command line: exit 2" 2 "$?"
+assert_eq "the same capture twice: said" \
+	"tlswatch analyze: $T_TMP/copy.pcap: the same capture as $CAPS/tls12_rsa.pcap; adding both to the --db database $T_TMP/twice.db would count its handshakes twice" \
+	"$(cat "$T_TMP/err4")"
+assert_eq "the same capture twice: nothing counted" "" "$(rows "$T_TMP/twice.db")"
+
+# A capture that grew: its first 64 KiB were added already. Both files end
+# on a record (the grown one is the first one and more of the same records).
+"$PY" - "$CAPS/tls12_rsa.pcap" "$T_TMP/early.pcap" "$T_TMP/grown.pcap" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+head, records = data[:24], data[24:]
+open(sys.argv[2], "wb").write(head + records * 8)
+open(sys.argv[3], "wb").write(head + records * 10)
+PY
+"$TW" analyze -q --db "$T_TMP/grow.db" "$T_TMP/early.pcap" >/dev/null
+assert_eq "a capture over 64 KiB: exit 0" 0 "$?"
+"$TW" analyze -q --db "$T_TMP/grow.db" "$T_TMP/grown.pcap" >/dev/null 2>"$T_TMP/err5"
+assert_eq "the same capture grown since: exit 2" 2 "$?"
+assert_eq "the grown capture: said, with both sizes" \
+	"tlswatch analyze: $T_TMP/grown.pcap: begins with the same 65536 bytes as $T_TMP/early.pcap, added to the --db database $T_TMP/grow.db at TIME ($(wc -c <"$T_TMP/early.pcap") bytes then, $(wc -c <"$T_TMP/grown.pcap") now); adding it would count those handshakes twice" \
+	"$(sed -E 's/ at [0-9-]{10}T[0-9:]{8}Z / at TIME /' "$T_TMP/err5")"
+
+"$TW" analyze --db "$T_TMP/pipe.db" - <"$CAPS/tls12_rsa.pcap" >/dev/null 2>"$T_TMP/err6"
+assert_eq "standard input: exit 0" 0 "$?"
+assert_eq "standard input: added unchecked, said" \
+	"tlswatch analyze: -: not a regular file, so it cannot be recognised if added again; added to the --db database $T_TMP/pipe.db unchecked" \
+	"$(cat "$T_TMP/err6")"
+"$TW" analyze -q --db "$T_TMP/pipe.db" - <"$CAPS/tls12_rsa.pcap" >/dev/null 2>&1
+assert_eq "standard input, -q: exit 0, counted again (it cannot be recognised)" \
+	"rsa.test 4" "$(rows "$T_TMP/pipe.db")"
+t_done

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #include "flow.h"
 
@@ -43,8 +44,8 @@ struct reasm_dir {
 struct flow_entry {
 	struct flow pub;
 	struct flow_entry *hnext;               /* hash chain */
-	struct flow_entry *lru_prev, *lru_next; /* all flows, most recent first */
-	struct flow_entry *ooo_prev, *ooo_next; /* flows holding data, most recent first */
+	TAILQ_ENTRY(flow_entry) lru;            /* all flows, most recent first */
+	TAILQ_ENTRY(flow_entry) ooo;            /* flows holding data, most recent first */
 	uint64_t hash;
 	uint64_t source_start_us;               /* ts_us of the source's flow_start */
 	bool has_source_start;
@@ -53,10 +54,8 @@ struct flow_entry {
 	struct reasm_dir dir[2];
 };
 
-/* A doubly linked list with a head (most recent) and a tail (oldest). */
-struct flow_list {
-	struct flow_entry *head, *tail;
-};
+/* Most recently active first, the oldest at the tail. */
+TAILQ_HEAD(flow_list, flow_entry);
 
 /* Flow entries come from slabs of FLOW_SLAB_ENTRIES, kept for reuse: the
  * many small, long-lived entries of decided flows then do not sit between

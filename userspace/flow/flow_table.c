@@ -27,55 +27,7 @@
 #define FLOW_MAX_BUCKETS         (1u << 24)
 #define FLOW_US_PER_S            1000000ull
 
-/* --- the two activity lists */
-
-static void lru_unlink(struct flow_list *l, struct flow_entry *fe)
-{
-	if (fe->lru_prev)
-		fe->lru_prev->lru_next = fe->lru_next;
-	else
-		l->head = fe->lru_next;
-	if (fe->lru_next)
-		fe->lru_next->lru_prev = fe->lru_prev;
-	else
-		l->tail = fe->lru_prev;
-	fe->lru_prev = fe->lru_next = NULL;
-}
-
-static void lru_push_head(struct flow_list *l, struct flow_entry *fe)
-{
-	fe->lru_prev = NULL;
-	fe->lru_next = l->head;
-	if (l->head)
-		l->head->lru_prev = fe;
-	else
-		l->tail = fe;
-	l->head = fe;
-}
-
-static void ooo_unlink(struct flow_list *l, struct flow_entry *fe)
-{
-	if (fe->ooo_prev)
-		fe->ooo_prev->ooo_next = fe->ooo_next;
-	else
-		l->head = fe->ooo_next;
-	if (fe->ooo_next)
-		fe->ooo_next->ooo_prev = fe->ooo_prev;
-	else
-		l->tail = fe->ooo_prev;
-	fe->ooo_prev = fe->ooo_next = NULL;
-}
-
-static void ooo_push_head(struct flow_list *l, struct flow_entry *fe)
-{
-	fe->ooo_prev = NULL;
-	fe->ooo_next = l->head;
-	if (l->head)
-		l->head->ooo_prev = fe;
-	else
-		l->tail = fe;
-	l->head = fe;
-}
+/* --- the two activity lists (<sys/queue.h> TAILQs, as the pipeline's) */
 
 /* Puts @fe on the held-data list when it holds data, off it when not. A
  * flow joins at the head: it just had a packet. */
@@ -84,10 +36,10 @@ void flow_ooo_update(struct flow_table *t, struct flow_entry *fe)
 	bool holds = fe->dir[0].head || fe->dir[1].head;
 
 	if (holds && !fe->on_ooo_list) {
-		ooo_push_head(&t->ooo, fe);
+		TAILQ_INSERT_HEAD(&t->ooo, fe, ooo);
 		fe->on_ooo_list = true;
 	} else if (!holds && fe->on_ooo_list) {
-		ooo_unlink(&t->ooo, fe);
+		TAILQ_REMOVE(&t->ooo, fe, ooo);
 		fe->on_ooo_list = false;
 	}
 }
@@ -213,9 +165,9 @@ static void flow_entry_end(struct flow_table *t, struct flow_entry *fe,
 	/* Out of every list before the callback: whatever the consumer does
 	 * in it cannot find this flow again. */
 	flow_hash_remove(t, fe);
-	lru_unlink(&t->lru, fe);
+	TAILQ_REMOVE(&t->lru, fe, lru);
 	if (fe->on_ooo_list) {
-		ooo_unlink(&t->ooo, fe);
+		TAILQ_REMOVE(&t->ooo, fe, ooo);
 		fe->on_ooo_list = false;
 	}
 	t->stats.flows_active--;
@@ -234,8 +186,11 @@ static void flow_evict(struct flow_table *t, struct flow_entry *fe,
 static struct flow_entry *flow_create(struct flow_table *t, uint64_t hash,
 				      const struct tw_segment *seg)
 {
-	while (t->lru.tail && t->stats.flows_active >= t->lim.max_flows)
-		flow_evict(t, t->lru.tail, seg->ts_us);
+	struct flow_entry *oldest;
+
+	while ((oldest = TAILQ_LAST(&t->lru, flow_list)) &&
+	       t->stats.flows_active >= t->lim.max_flows)
+		flow_evict(t, oldest, seg->ts_us);
 
 	struct flow_entry *fe = flow_entry_alloc(t);
 	if (!fe) {
@@ -250,7 +205,7 @@ static struct flow_entry *flow_create(struct flow_table *t, uint64_t hash,
 	fe->pub.last_ts_us = t->now_us;
 	fe->hash = hash;
 	flow_hash_insert(t, fe);
-	lru_push_head(&t->lru, fe);
+	TAILQ_INSERT_HEAD(&t->lru, fe, lru);
 	t->stats.flows_created++;
 	t->stats.flows_active++;
 	flow_hash_grow(t);
@@ -263,13 +218,13 @@ static struct flow_entry *flow_create(struct flow_table *t, uint64_t hash,
 static void flow_touch(struct flow_table *t, struct flow_entry *fe)
 {
 	fe->pub.last_ts_us = t->now_us;
-	if (t->lru.head != fe) {
-		lru_unlink(&t->lru, fe);
-		lru_push_head(&t->lru, fe);
+	if (TAILQ_FIRST(&t->lru) != fe) {
+		TAILQ_REMOVE(&t->lru, fe, lru);
+		TAILQ_INSERT_HEAD(&t->lru, fe, lru);
 	}
-	if (fe->on_ooo_list && t->ooo.head != fe) {
-		ooo_unlink(&t->ooo, fe);
-		ooo_push_head(&t->ooo, fe);
+	if (fe->on_ooo_list && TAILQ_FIRST(&t->ooo) != fe) {
+		TAILQ_REMOVE(&t->ooo, fe, ooo);
+		TAILQ_INSERT_HEAD(&t->ooo, fe, ooo);
 	}
 }
 
@@ -280,9 +235,12 @@ static void flow_expire_idle(struct flow_table *t)
 	if (t->now_us < idle_us)
 		return;
 	uint64_t oldest_kept = t->now_us - idle_us;
-	while (t->lru.tail && t->lru.tail->pub.last_ts_us < oldest_kept) {
+	struct flow_entry *oldest;
+
+	while ((oldest = TAILQ_LAST(&t->lru, flow_list)) &&
+	       oldest->pub.last_ts_us < oldest_kept) {
 		t->stats.flows_timed_out++;
-		flow_entry_end(t, t->lru.tail, FLOW_END_IDLE, t->now_us);
+		flow_entry_end(t, oldest, FLOW_END_IDLE, t->now_us);
 	}
 }
 
@@ -305,8 +263,11 @@ void flow_table_advance(struct flow_table *t, uint64_t now_us)
 
 static void flow_enforce_ooo_total(struct flow_table *t, uint64_t ts_us)
 {
-	while (t->held_cost > t->lim.max_ooo_bytes_total && t->ooo.tail)
-		flow_evict(t, t->ooo.tail, ts_us);
+	struct flow_entry *oldest;
+
+	while (t->held_cost > t->lim.max_ooo_bytes_total &&
+	       (oldest = TAILQ_LAST(&t->ooo, flow_list)))
+		flow_evict(t, oldest, ts_us);
 }
 
 /* A SYN names the client and the direction's initial sequence number. */
@@ -527,6 +488,8 @@ struct flow_table *flow_table_new(const struct flow_limits *lim,
 
 	if (!t)
 		return NULL;
+	TAILQ_INIT(&t->lru);
+	TAILQ_INIT(&t->ooo);
 	if (lim)
 		t->lim = *lim;
 	if (!t->lim.max_flows)
@@ -552,8 +515,10 @@ struct flow_table *flow_table_new(const struct flow_limits *lim,
 
 void flow_table_flush(struct flow_table *t, uint64_t ts_us)
 {
-	while (t->lru.tail)
-		flow_entry_end(t, t->lru.tail, FLOW_END_CAPTURE_END, ts_us);
+	struct flow_entry *oldest;
+
+	while ((oldest = TAILQ_LAST(&t->lru, flow_list)))
+		flow_entry_end(t, oldest, FLOW_END_CAPTURE_END, ts_us);
 }
 
 void flow_table_free(struct flow_table *t)

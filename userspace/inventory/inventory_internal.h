@@ -100,14 +100,6 @@ void inv_staple_carry(const char *old, const char *now, bool unknown,
 /* Registers tw_staple_carry(old, new, unknown) on the connection. */
 int inv_carry_register(struct inventory *inv);
 
-/* inventory_carry.c: @now plus the staple findings of @old when @unknown
- * (the sighting could not show the staple), into @out. */
-#define INV_FINDINGS_MAX 256
-void inv_staple_carry(const char *old, const char *now, bool unknown,
-		      char *out, size_t len);
-/* Registers tw_staple_carry(old, new, unknown) on the connection. */
-int inv_carry_register(struct inventory *inv);
-
 /* inventory_memo.c */
 int inv_memo_open(struct inventory *inv);
 void inv_memo_close(struct inventory *inv);

@@ -407,6 +407,25 @@ assert_eq "one receiver hanging: the other gets the 5 alerts, each answered 200"
 assert_eq "one receiver hanging: it got 2 requests at once, no more" 2 \
 	"$(grep -c . "$T_TMP/hang.jsonl")"
 
+# 3i. Order: a receiver never gets a spike's "resolved" before its
+# "firing". Four scopes fire on tls12_reject_unknown_ca and resolve on the
+# later captures; the all-traffic firing is answered 503 once and retried,
+# and its resolved, queued meanwhile, waits for it (it went at once and
+# was accepted while the firing waited for its retry).
+SPIKES=("$C/tls12_rsa.pcap" "$C/tls12_reject_unknown_ca.pcap"
+	"$C/tls12_reject_expired.pcap" "$C/tls13_reject_unknown_ca.pcap")
+hook_mode 'fail-once-if "state":"firing","scope":{}'
+from=$(($(hook_count) + 1))
+hook_analyze --webhook-events spike --spike-window 5 --spike-min-failures 2 "${SPIKES[@]}"
+hook_mode ok
+assert_eq "order: analyze exits 0; 4 scopes fire and resolve: 8 alerts" "0 8 4 4" \
+	"$A_RC $(hq "$from" 'len(set(K(r) for r in R))') $(grep -c '"state":"firing"' "$T_TMP/a.json") $(grep -c '"state":"resolved"' "$T_TMP/a.json")"
+assert_eq "order: the all-traffic firing answered 503, then 200, and only then its resolved" \
+	"firing 503 firing 200 resolved 200" \
+	"$(hq "$from" '" ".join("%s %d" % (B(r)["state"], r["status"]) for r in R if B(r)["scope"] == {})')"
+assert_eq "order: for each of the 4 scopes the receiver accepted the firing, then the resolved" \
+	"4 true" "$(hq "$from" 'len(set(json.dumps(B(r)["scope"]) for r in R))') $(hq "$from" 'all([B(r)["state"] for r in R if r["status"] == 200 and B(r)["scope"] == B(x)["scope"]] == ["firing", "resolved"] for x in R)')"
+
 # ---- 4. dedup across runs -------------------------------------------------------
 
 db=$T_TMP/db4

@@ -29,7 +29,7 @@
 #include "common/hex.h"
 #include "outbox.h"
 
-#define OUTBOX_SCHEMA_VERSION 1
+#define OUTBOX_SCHEMA_VERSION 2
 #define OUTBOX_BUSY_TIMEOUT_MS 5000
 
 /* migrations[i] takes the outbox's tables from version i to i + 1. */
@@ -50,13 +50,23 @@ static const char *const outbox_migrations[OUTBOX_SCHEMA_VERSION] = {
 	" dedup_key TEXT PRIMARY KEY,"
 	" sent_us INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX outbox_sent_by_time ON outbox_sent (sent_us)",
+	/* 2: the order of an alert's rows per target (outbox.h); a row
+	 * stored before has no order key */
+	"ALTER TABLE outbox ADD COLUMN order_key TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE outbox ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE outbox SET seq = id;"
+	"CREATE INDEX outbox_by_order ON outbox (target, order_key, seq)",
 };
 
 enum outbox_stmt {
 	OB_EXISTS, OB_COUNT, OB_DROP, OB_INSERT, OB_DUE, OB_NEXT, OB_DELETE,
 	OB_RETRY, OB_SENT_PRUNE, OB_SENT_GET, OB_SENT_PUT, OB_ALL, OB_SENT_ALL,
-	OB_SENT_MERGE, OB_NSTMT
+	OB_SENT_MERGE, OB_SEQ_SELF, OB_HOLD, OB_NSTMT
 };
+
+/* The columns of a row read whole (OB_DUE, OB_ALL): ob_read_item. */
+#define OB_ROW_COLUMNS "id, target, idem_key, critical, body, attempts," \
+		       " created_us, order_key, seq"
 
 static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_EXISTS] = "SELECT 1 FROM outbox WHERE target = ?1 AND idem_key = ?2",
@@ -65,11 +75,10 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_DROP] = "DELETE FROM outbox WHERE id = (SELECT id FROM outbox"
 		    " ORDER BY critical, id LIMIT 1) RETURNING id",
 	[OB_INSERT] = "INSERT INTO outbox (target, idem_key, critical, body,"
-		      " created_us, next_attempt_us, attempts)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[OB_DUE] = "SELECT id, target, idem_key, critical, body, attempts,"
-		   " created_us FROM outbox WHERE next_attempt_us <= ?1"
-		   " OR next_attempt_us > ?2 ORDER BY id",
+		      " created_us, next_attempt_us, attempts, order_key, seq)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[OB_DUE] = "SELECT " OB_ROW_COLUMNS " FROM outbox"
+		   " WHERE next_attempt_us <= ?1 OR next_attempt_us > ?2 ORDER BY id",
 	[OB_NEXT] = "SELECT id, next_attempt_us FROM outbox"
 		    " ORDER BY next_attempt_us, id",
 	[OB_DELETE] = "DELETE FROM outbox WHERE id = ?1",
@@ -82,12 +91,17 @@ static const char *const outbox_sql[OB_NSTMT] = {
 			" DO UPDATE SET sent_us = excluded.sent_us",
 	/* outbox_move: every row with its schedule, every claim; a claim
 	 * already in the destination keeps the later time. */
-	[OB_ALL] = "SELECT id, target, idem_key, critical, body, attempts,"
-		   " created_us, next_attempt_us FROM outbox ORDER BY id",
+	[OB_ALL] = "SELECT " OB_ROW_COLUMNS ", next_attempt_us FROM outbox"
+		   " ORDER BY id",
 	[OB_SENT_ALL] = "SELECT dedup_key, sent_us FROM outbox_sent",
 	[OB_SENT_MERGE] = "INSERT INTO outbox_sent (dedup_key, sent_us)"
 			  " VALUES (?1, ?2) ON CONFLICT (dedup_key)"
 			  " DO UPDATE SET sent_us = max(sent_us, excluded.sent_us)",
+	/* a new alert's place in its order key's order is its own id */
+	[OB_SEQ_SELF] = "UPDATE outbox SET seq = id WHERE id = last_insert_rowid()",
+	/* the rows a row of the same target and order key waits for */
+	[OB_HOLD] = "SELECT id FROM outbox WHERE target = ?1 AND order_key = ?2"
+		    " AND (seq < ?3 OR (seq = ?3 AND id < ?4))",
 };
 
 /* An outcome the file could not take yet (see the top). */
@@ -551,19 +565,20 @@ const struct outbox_stats *outbox_stats(const struct outbox *ob)
 
 /* --- deduplication */
 
-static int ob_idem_key(const char *dedup_key, int64_t now_us,
-		       char out[OUTBOX_KEY_LEN + 1])
+/* The first OUTBOX_KEY_LEN lowercase hex characters of SHA-256(@key
+ * @suffix): an idempotency key, an order key. 0 or -EIO. */
+static int ob_digest_key(const char *key, const char *suffix,
+			 char out[OUTBOX_KEY_LEN + 1])
 {
 	uint8_t md[EVP_MAX_MD_SIZE];
-	char t[24], hex[2 * EVP_MAX_MD_SIZE + 1];
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned int n = 0;
 	int ok;
 
-	snprintf(t, sizeof(t), "|%" PRId64, now_us);
 	ok = ctx && EVP_DigestInit_ex(ctx, tw_md_sha256(), NULL) == 1 &&
-	     EVP_DigestUpdate(ctx, dedup_key, strlen(dedup_key)) == 1 &&
-	     EVP_DigestUpdate(ctx, t, strlen(t)) == 1 &&
+	     EVP_DigestUpdate(ctx, key, strlen(key)) == 1 &&
+	     EVP_DigestUpdate(ctx, suffix, strlen(suffix)) == 1 &&
 	     EVP_DigestFinal_ex(ctx, md, &n) == 1 && n * 2 >= OUTBOX_KEY_LEN;
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
@@ -572,6 +587,15 @@ static int ob_idem_key(const char *dedup_key, int64_t now_us,
 	memcpy(out, hex, OUTBOX_KEY_LEN);
 	out[OUTBOX_KEY_LEN] = '\0';
 	return 0;
+}
+
+static int ob_idem_key(const char *dedup_key, int64_t now_us,
+		       char out[OUTBOX_KEY_LEN + 1])
+{
+	char t[24];
+
+	snprintf(t, sizeof(t), "|%" PRId64, now_us);
+	return ob_digest_key(dedup_key, t, out);
 }
 
 /* Inside the transaction: 1 allowed (and recorded), 0 suppressed. */
@@ -671,13 +695,26 @@ static int ob_put_locked(struct outbox *ob, const struct outbox_item *it,
 				SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 5, it->created_us) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 6, next_us) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 7, it->attempts) != SQLITE_OK)
+	    sqlite3_bind_int(st, 7, it->attempts) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 8, it->order_key, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 9, it->seq) != SQLITE_OK)
 		return ob_fail(ob, "storing an alert");
-	return ob_done(ob, st, "storing an alert");
+	if ((rc = ob_done(ob, st, "storing an alert")) || it->seq)
+		return rc;
+	return ob_done(ob, ob_stmt(ob, OB_SEQ_SELF), "storing an alert");
 }
 
 int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
 	       bool critical, const char *body, size_t len, int64_t now_us)
+{
+	return outbox_put_ordered(ob, target, idem_key, NULL, critical, body,
+				  len, now_us);
+}
+
+int outbox_put_ordered(struct outbox *ob, const char *target,
+		       const char *idem_key, const char *order_key,
+		       bool critical, const char *body, size_t len,
+		       int64_t now_us)
 {
 	struct outbox_item it = { .critical = critical, .body = (char *)body,
 				  .body_len = len, .created_us = now_us };
@@ -695,6 +732,8 @@ int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
 				 OUTBOX_TARGET_LEN);
 	snprintf(it.target, sizeof(it.target), "%s", target);
 	snprintf(it.idem_key, sizeof(it.idem_key), "%s", idem_key);
+	if (order_key && *order_key && ob_digest_key(order_key, "", it.order_key))
+		return ob_refuse(ob, -EIO, "storing an alert: SHA-256 failed");
 	if ((rc = ob_begin(ob, "storing an alert")))
 		return rc;
 	return ob_end(ob, ob_put_locked(ob, &it, now_us));
@@ -727,6 +766,8 @@ static int ob_read_item(sqlite3_stmt *st, struct outbox_item *it)
 	it->critical = sqlite3_column_int(st, 3) != 0;
 	it->attempts = sqlite3_column_int(st, 5);
 	it->created_us = sqlite3_column_int64(st, 6);
+	ob_col_text(st, 7, it->order_key, sizeof(it->order_key));
+	it->seq = sqlite3_column_int64(st, 8);
 	return 0;
 }
 
@@ -752,7 +793,8 @@ static int ob_move_rows(struct outbox *from, struct outbox *to, int *moved)
 	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((rc = ob_read_item(st, &it)))
 			break;
-		rc = ob_put_locked(to, &it, sqlite3_column_int64(st, 7));
+		it.seq = 0;   /* another outbox's ids: after @to's own rows */
+		rc = ob_put_locked(to, &it, sqlite3_column_int64(st, 9));
 		outbox_item_release(&it);
 		if (rc == 0)
 			(*moved)++;
@@ -828,6 +870,36 @@ static void ob_unwind(struct outbox *ob, struct outbox_item *items, int n)
 	}
 }
 
+/*
+ * Whether the due row @st points at waits for an earlier row of its
+ * target and order key (outbox.h), one not deleted in memory already: 1,
+ * 0, or -errno.
+ */
+static int ob_held(struct outbox *ob, sqlite3_stmt *due)
+{
+	const unsigned char *key = sqlite3_column_text(due, 7);
+	sqlite3_stmt *st;
+	int step = SQLITE_DONE, held = 0;
+
+	if (!key || !*key)
+		return 0;
+	st = ob_stmt(ob, OB_HOLD);
+	if (sqlite3_bind_value(st, 1, sqlite3_column_value(due, 1)) != SQLITE_OK ||
+	    sqlite3_bind_value(st, 2, sqlite3_column_value(due, 7)) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, sqlite3_column_int64(due, 8)) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, sqlite3_column_int64(due, 0)) != SQLITE_OK)
+		return ob_fail(ob, "reading the order of due rows");
+	while (!held && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		const struct ob_unwritten *u = ob_unwritten_of(ob, sqlite3_column_int64(st, 0));
+
+		held = !u || !u->gone;
+	}
+	if (!held && step != SQLITE_DONE)
+		held = ob_fail(ob, "reading the order of due rows");
+	sqlite3_reset(st);
+	return held;
+}
+
 int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
 	       int max)
 {
@@ -854,9 +926,14 @@ int outbox_due_select(struct outbox *ob, int64_t now_us,
 		/* A row kept retried in memory has a later time than the
 		 * file's (which was due when it was handed out). */
 		if (ob_inflight_has(ob, id) ||
-		    (u && (u->gone || !ob_is_due(u->next_us, now_us))) ||
-		    (take && !take(ctx, (const char *)sqlite3_column_text(st, 1))))
+		    (u && (u->gone || !ob_is_due(u->next_us, now_us))))
 			continue;
+		if ((rc = ob_held(ob, st)) < 0)
+			break;
+		if (rc || (take && !take(ctx, (const char *)sqlite3_column_text(st, 1)))) {
+			rc = 0;
+			continue;
+		}
 		if ((rc = ob_read_item(st, &items[n])))
 			break;
 		items[n].attempts += u ? u->attempts : 0;

@@ -32,6 +32,13 @@
  * not handed out again, a retried one waits for its time), and the first
  * write that succeeds (any of them, or outbox_close's last try) stores it.
  * Until then the file has the row as before: a restart sends it again.
+ *
+ * Order: a row put with an order key (outbox_put_ordered: the alert it is
+ * about, say a spike's scope) is held, not handed out, while its target
+ * has an earlier row with the same order key in the outbox, in flight or
+ * waiting for a retry: a receiver never gets an alert's "resolved" before
+ * its "firing" went (acknowledged or refused for good). Rows of other
+ * keys, and of other targets, go on meanwhile.
  */
 #ifndef TW_DELIVER_OUTBOX_H
 #define TW_DELIVER_OUTBOX_H
@@ -64,6 +71,8 @@ struct outbox_item {
 	int64_t id;                       /* for ack/retry/fail/release */
 	char target[OUTBOX_TARGET_LEN + 1];
 	char idem_key[OUTBOX_KEY_LEN + 1];
+	char order_key[OUTBOX_KEY_LEN + 1];  /* its digest; "" unordered */
+	int64_t seq;                      /* the order among a key's rows */
 	bool critical;
 	char *body;                       /* malloc'd, NUL-terminated */
 	size_t body_len;                  /* without that NUL */
@@ -119,6 +128,12 @@ int outbox_claim(struct outbox *ob, const char *dedup_key, int64_t now_us,
  */
 int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
 	       bool critical, const char *body, size_t len, int64_t now_us);
+/* The same, in the order of @order_key (see the top; NULL or "": none),
+ * any string: the outbox keeps its digest. */
+int outbox_put_ordered(struct outbox *ob, const char *target,
+		       const char *idem_key, const char *order_key,
+		       bool critical, const char *body, size_t len,
+		       int64_t now_us);
 
 /*
  * Up to @max rows due at @now_us and not in flight, oldest first, into

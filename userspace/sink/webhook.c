@@ -13,6 +13,12 @@
  * text) is claimed in the outbox, so it is not sent again within the
  * cooldown, across restarts too. Its Idempotency-Key is stable across
  * retries and restarts.
+ *
+ * Order: each row carries the alert it is about as its order key (a
+ * spike's scope, a certificate under a name, the agent), and the outbox
+ * holds a row while an earlier one of its receiver and key is waiting:
+ * a receiver gets a spike's "resolved" only after its "firing" went,
+ * even when the firing had to be retried.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -157,13 +163,44 @@ static bool is_critical(const struct event *ev)
 	}
 }
 
-static void dedup_cert(const struct cert_view *v, char *buf, size_t len)
+/* The alert @ev is about, in whose order a receiver gets its rows: a
+ * certificate under a name (its findings as they change), a spike's scope
+ * (firing before resolved, an episode before the next), the agent
+ * (started before stopped); "" for the rest, sent in any order. */
+static void order_key(const struct event *ev, char *buf, size_t len)
 {
+	const struct cert_view *v;
+	const char *scope;
+
+	switch (ev->type) {
+	case EVENT_CERT:
+		v = ev->cert;
+		snprintf(buf, len, "cert|%.*s|%s", v->sni ? (int)v->sni_len : 0,
+			 v->sni ? v->sni : "", v->chain[0]->sha256_hex);
+		break;
+	case EVENT_SPIKE:
+		scope = spike_kind_key(ev->spike->kind);
+		snprintf(buf, len, "spike|%s|%s", scope ? scope : "all",
+			 ev->spike->key ? ev->spike->key : "");
+		break;
+	case EVENT_AGENT:
+		snprintf(buf, len, "agent");
+		break;
+	default:
+		buf[0] = '\0';
+	}
+}
+
+/* The certificate's order key, then its findings. */
+static void dedup_cert(const struct event *ev, char *buf, size_t len)
+{
+	const struct cert_view *v = ev->cert;
 	size_t off;
 	int i;
 
-	off = (size_t)snprintf(buf, len, "cert|%.*s|%s|", v->sni ? (int)v->sni_len : 0,
-			       v->sni ? v->sni : "", v->chain[0]->sha256_hex);
+	order_key(ev, buf, len);
+	off = strlen(buf);
+	off += (size_t)snprintf(buf + off, len - off, "|");
 	for (i = 0; i < v->findings->n && off < len; i++)
 		off += (size_t)snprintf(buf + off, len - off, "%s,",
 					finding_kind_name(v->findings->items[i].kind));
@@ -176,7 +213,7 @@ static void dedup_key(const struct event *ev, char *buf, size_t len)
 
 	switch (ev->type) {
 	case EVENT_CERT:
-		dedup_cert(ev->cert, buf, len);
+		dedup_cert(ev, buf, len);
 		break;
 	case EVENT_SPIKE:
 		sp = ev->spike;
@@ -385,15 +422,15 @@ static int64_t webhook_next_due(struct webhook *w)
 /* Claims the alert and queues it for every receiver in @ob: 1 queued, 0
  * suppressed (a repeat within the cooldown), -errno. */
 static int webhook_queue(struct webhook *w, struct outbox *ob, const char *key,
-			 bool critical, const char *body, size_t body_len,
-			 int64_t now)
+			 const char *order, bool critical, const char *body,
+			 size_t body_len, int64_t now)
 {
 	char idem[OUTBOX_KEY_LEN + 1];
 	int i, rc = outbox_claim(ob, key, now, idem);
 
 	for (i = 0; rc == 1 && i < w->o.n_webhooks; i++) {
-		int put = outbox_put(ob, w->o.webhooks[i], idem, critical, body,
-				     body_len, now);
+		int put = outbox_put_ordered(ob, w->o.webhooks[i], idem, order,
+					     critical, body, body_len, now);
 
 		if (put < 0)
 			rc = put;
@@ -539,7 +576,7 @@ static int webhook_event(struct sink *s, const struct event *ev,
 			 const char *json, size_t len)
 {
 	struct webhook *w = (struct webhook *)s;
-	char key[WEBHOOK_DEDUP_MAX];
+	char key[WEBHOOK_DEDUP_MAX], order[WEBHOOK_DEDUP_MAX];
 	int64_t now = (int64_t)wall_us();
 	const char *body = json;
 	size_t body_len = len;
@@ -549,6 +586,7 @@ static int webhook_event(struct sink *s, const struct event *ev,
 	if (!webhook_selects(w->o.webhook_events, ev))
 		return 0;
 	dedup_key(ev, key, sizeof(key));
+	order_key(ev, order, sizeof(order));
 	if (w->o.webhook_format == WEBHOOK_FORMAT_SLACK) {
 		body = webhook_text_slack(&w->text, ev, json, len, &body_len);
 		if (!body)
@@ -556,9 +594,9 @@ static int webhook_event(struct sink *s, const struct event *ev,
 	}
 	/* once writes failed, the overflow takes every new alert */
 	ob = w->main_fault ? webhook_overflow(w, 0) : w->ob[WEBHOOK_OB_MAIN];
-	rc = webhook_queue(w, ob, key, is_critical(ev), body, body_len, now);
+	rc = webhook_queue(w, ob, key, order, is_critical(ev), body, body_len, now);
 	if (rc < 0 && !w->main_fault && (ob = webhook_overflow(w, rc)))
-		rc = webhook_queue(w, ob, key, is_critical(ev), body, body_len, now);
+		rc = webhook_queue(w, ob, key, order, is_critical(ev), body, body_len, now);
 	if (rc < 0) {
 		pr_warn("webhook outbox: %s: the alert is not queued\n", outbox_error(ob));
 		return rc;

@@ -204,6 +204,40 @@ static void test_rows_without_an_order_key_are_not_held(void)
 	outbox_close(ob);
 }
 
+/* A URL no longer given: its rows go to each target given now (once per
+ * alert), keeping their order; the targets' own rows stay as they were. */
+static void test_retarget_gives_a_removed_targets_rows_to_the_given_ones(void)
+{
+	const char *now_given[] = { "new-1", "new-2" };
+	struct outbox *ob = open_ob(NULL, 0, 0);
+	struct outbox_item it[8];
+	int n, i;
+
+	CHECK_INT(outbox_put_ordered(ob, "old", "fire", "spike|x", true, "f", 1, T0), 0);
+	CHECK_INT(outbox_retry(ob, 1, T0 + 60 * SEC), 0);   /* tried, failed */
+	CHECK_INT(outbox_put_ordered(ob, "new-1", "fire", "spike|x", true, "f", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "old", "resolve", "spike|x", true, "r", 1, T0), 0);
+	CHECK_INT(outbox_retarget(ob, now_given, 2, T0 + SEC), 2);
+	CHECK_INT(outbox_depth(ob), 4);   /* fire: new-1 (its own), new-2; resolve: both */
+	n = outbox_due(ob, T0 + SEC, it, 8);
+	CHECK_INT(n, 2);                  /* each target's firing; resolves held */
+	for (i = 0; i < n; i++) {
+		CHECK_STR(it[i].idem_key, "fire");
+		CHECK_INT(it[i].attempts, 0);
+		CHECK_INT(outbox_ack(ob, it[i].id), 0);
+		outbox_item_release(&it[i]);
+	}
+	CHECK_INT(outbox_due(ob, T0 + SEC, it, 8), 2);
+	CHECK_STR(it[0].target, "new-1");
+	CHECK_STR(it[0].idem_key, "resolve");
+	CHECK_STR(it[1].target, "new-2");
+	CHECK_STR(it[1].idem_key, "resolve");
+	outbox_item_release(&it[0]);
+	outbox_item_release(&it[1]);
+	CHECK_INT(outbox_retarget(ob, now_given, 2, T0 + SEC), 0);
+	outbox_close(ob);
+}
+
 static void test_retry_counts_attempts_and_moves_next_attempt(void)
 {
 	struct outbox_item it[2];
@@ -855,6 +889,7 @@ int main(void)
 	RUN_TEST(test_due_select_skips_rows_not_taken);
 	RUN_TEST(test_row_waits_for_an_earlier_row_of_its_order_key);
 	RUN_TEST(test_rows_without_an_order_key_are_not_held);
+	RUN_TEST(test_retarget_gives_a_removed_targets_rows_to_the_given_ones);
 	RUN_TEST(test_retry_counts_attempts_and_moves_next_attempt);
 	RUN_TEST(test_fail_deletes_and_counts);
 	RUN_TEST(test_release_makes_a_row_due_again_without_an_attempt);

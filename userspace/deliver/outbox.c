@@ -61,10 +61,10 @@ static const char *const outbox_migrations[OUTBOX_SCHEMA_VERSION] = {
 enum outbox_stmt {
 	OB_EXISTS, OB_COUNT, OB_DROP, OB_INSERT, OB_DUE, OB_NEXT, OB_DELETE,
 	OB_RETRY, OB_SENT_PRUNE, OB_SENT_GET, OB_SENT_PUT, OB_ALL, OB_SENT_ALL,
-	OB_SENT_MERGE, OB_SEQ_SELF, OB_HOLD, OB_NSTMT
+	OB_SENT_MERGE, OB_SEQ_SELF, OB_HOLD, OB_GET, OB_TARGETS, OB_NSTMT
 };
 
-/* The columns of a row read whole (OB_DUE, OB_ALL): ob_read_item. */
+/* The columns of a row read whole (OB_DUE, OB_ALL, OB_GET): ob_read_item. */
 #define OB_ROW_COLUMNS "id, target, idem_key, critical, body, attempts," \
 		       " created_us, order_key, seq"
 
@@ -102,6 +102,9 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	/* the rows a row of the same target and order key waits for */
 	[OB_HOLD] = "SELECT id FROM outbox WHERE target = ?1 AND order_key = ?2"
 		    " AND (seq < ?3 OR (seq = ?3 AND id < ?4))",
+	/* outbox_retarget: each row's target, then a row to copy */
+	[OB_GET] = "SELECT " OB_ROW_COLUMNS " FROM outbox WHERE id = ?1",
+	[OB_TARGETS] = "SELECT id, target FROM outbox ORDER BY id",
 };
 
 /* An outcome the file could not take yet (see the top). */
@@ -859,6 +862,99 @@ int outbox_move(struct outbox *from, struct outbox *to)
 		return rc;
 	}
 	return moved;
+}
+
+/* --- retargeting: the rows of targets no longer given */
+
+static bool ob_target_in(const char *target, const char *const *targets, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(target, targets[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The ids of the rows whose target is not among @targets, ascending, in
+ * *@ids (malloc'd, *@n_ids of them): 0 or -errno. */
+static int ob_foreign_ids(struct outbox *ob, const char *const *targets, int n,
+			  int64_t **ids, size_t *n_ids)
+{
+	sqlite3_stmt *st = ob_stmt(ob, OB_TARGETS);
+	int step = SQLITE_DONE, rc = 0;
+	size_t cap = 0;
+	int64_t *slot;
+
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 1);
+
+		if (t && ob_target_in(t, targets, n))
+			continue;
+		slot = ob_open_slot((void **)ids, n_ids, &cap, sizeof(**ids), *n_ids);
+		if (!slot)
+			rc = -ENOMEM;
+		else
+			*slot = sqlite3_column_int64(st, 0);
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = ob_fail(ob, "reading the rows' targets");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Inside the transaction: row @id goes, a copy of it to each of @targets
+ * (outbox_retarget). A row the bound dropped meanwhile is no more. */
+static int ob_retarget_row_locked(struct outbox *ob, int64_t id,
+				  const char *const *targets, int n,
+				  int64_t now_us)
+{
+	sqlite3_stmt *st = ob_stmt(ob, OB_GET);
+	struct outbox_item it;
+	int i, step, rc;
+
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+		return ob_fail(ob, "reading a row to retarget");
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		rc = ob_read_item(st, &it);
+	else
+		rc = step == SQLITE_DONE ? 1 : ob_fail(ob, "reading a row to retarget");
+	sqlite3_reset(st);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	/* first: the bound must not drop a copy to make room for the row */
+	rc = ob_change_locked(ob, id, true, 0, 0);
+	it.attempts = 0;   /* never tried at these targets */
+	for (i = 0; rc >= 0 && i < n; i++) {
+		snprintf(it.target, sizeof(it.target), "%s", targets[i]);
+		rc = ob_put_locked(ob, &it, now_us);   /* 1: it holds that alert */
+	}
+	outbox_item_release(&it);
+	return rc < 0 ? rc : 0;
+}
+
+int outbox_retarget(struct outbox *ob, const char *const *targets, int n,
+		    int64_t now_us)
+{
+	int64_t *ids = NULL;
+	size_t n_ids = 0, i;
+	int rc;
+
+	if (!ob || !targets || n <= 0)
+		return -EINVAL;
+	rc = ob_foreign_ids(ob, targets, n, &ids, &n_ids);
+	if (!rc && n_ids && !(rc = ob_begin(ob, "retargeting rows"))) {
+		for (i = 0; !rc && i < n_ids; i++)
+			rc = ob_retarget_row_locked(ob, ids[i], targets, n, now_us);
+		rc = ob_end(ob, rc);
+	}
+	for (i = 0; !rc && i < n_ids; i++)
+		ob_inflight_del(ob, ids[i]);   /* their outcomes find no row */
+	free(ids);
+	if (rc == -ENOMEM)
+		snprintf(ob->err, sizeof(ob->err), "outbox: out of memory");
+	return rc < 0 ? rc : (int)n_ids;
 }
 
 /* Takes back what outbox_due handed out before it failed. */

@@ -136,6 +136,18 @@ int outbox_put_ordered(struct outbox *ob, const char *target,
 		       int64_t now_us);
 
 /*
+ * Gives the rows of every target not among @targets (@n of them, n > 0)
+ * to each of @targets: a copy per target that does not hold that alert
+ * yet (by idempotency key), with its key, body and place in its order
+ * key's order, never tried and due at @now_us; the row itself goes. For
+ * a sender whose receivers changed: what was queued for a URL no longer
+ * given goes to the ones given now. One transaction. The rows given, or
+ * -errno (nothing changed).
+ */
+int outbox_retarget(struct outbox *ob, const char *const *targets, int n,
+		    int64_t now_us);
+
+/*
  * Up to @max rows due at @now_us and not in flight, oldest first, into
  * @items; they are then in flight. The count, or -errno (nothing handed
  * out). Free each item's body with outbox_item_release.

@@ -19,6 +19,10 @@
  * holds a row while an earlier one of its receiver and key is waiting:
  * a receiver gets a spike's "resolved" only after its "firing" went,
  * even when the firing had to be retried.
+ *
+ * Receivers: a row is only ever sent to a --webhook URL this sender was
+ * given. At open, the rows of URLs no longer given (a reload or a restart
+ * with other --webhook URLs) are given to the URLs given now.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -52,11 +56,10 @@ _Static_assert(2 * BACKOFF_DELAY_MAX_US <= OUTBOX_MAX_DELAY_US,
 /*
  * Requests under way per receiver: each has as many pool threads of its
  * own (requests block a thread), so one that hangs until the timeout
- * holds up its own alerts only. The rows of URLs an earlier run was given
- * count as one more receiver.
+ * holds up its own alerts only.
  */
 #define WEBHOOK_PER_RECEIVER 2
-#define WEBHOOK_IN_FLIGHT_MAX (WEBHOOK_PER_RECEIVER * (OUTPUT_MAX_URLS + 1))
+#define WEBHOOK_IN_FLIGHT_MAX (WEBHOOK_PER_RECEIVER * OUTPUT_MAX_URLS)
 #define WEBHOOK_BACKOFF_BASE_US 1000000
 #define WEBHOOK_SECRET_MAX 4096
 #define WEBHOOK_DRAIN_DEFAULT_MS 3000
@@ -106,12 +109,11 @@ struct webhook {
 	uint8_t secret[WEBHOOK_SECRET_MAX];
 	size_t secret_len;
 	int in_flight;                 /* requests under way, in all */
-	int receiver_in_flight[OUTPUT_MAX_URLS + 1];   /* and per receiver */
+	int receiver_in_flight[OUTPUT_MAX_URLS];   /* and per receiver */
 	uint64_t retried, suppressed;
 	uint32_t rng;
-	/* Said once per outage of each --webhook URL (in the order given);
-	 * the last one for the rows of URLs an earlier run was given. */
-	bool receiver_down[OUTPUT_MAX_URLS + 1];
+	/* Said once per outage of each --webhook URL (in the order given). */
+	bool receiver_down[OUTPUT_MAX_URLS];
 	bool main_in_memory;           /* the file could not be opened at start */
 	enum webhook_fault main_fault;
 	uint64_t reopened_us;          /* the tick of the last probe */
@@ -297,7 +299,7 @@ static void webhook_collect(struct webhook *w)
 	}
 }
 
-/* Which --webhook URL @target is; n_webhooks for one no longer given. */
+/* Which --webhook URL @target is; -1 for one this sender was not given. */
 static int webhook_receiver_of(const struct webhook *w, const char *target)
 {
 	int i;
@@ -305,7 +307,7 @@ static int webhook_receiver_of(const struct webhook *w, const char *target)
 	for (i = 0; i < w->o.n_webhooks; i++)
 		if (strcmp(w->o.webhooks[i], target) == 0)
 			return i;
-	return w->o.n_webhooks;
+	return -1;
 }
 
 static void webhook_send(struct webhook *w, int which, struct outbox_item *it,
@@ -339,21 +341,22 @@ static void webhook_send(struct webhook *w, int which, struct outbox_item *it,
  * pool thread each). */
 static int webhook_in_flight_max(const struct output_opts *o)
 {
-	return WEBHOOK_PER_RECEIVER * (o->n_webhooks + 1);
+	return WEBHOOK_PER_RECEIVER * o->n_webhooks;
 }
 
 /* Rows of one pass, counted per receiver (outbox_due_select's @take). */
 struct webhook_pick {
 	struct webhook *w;
-	int taken[OUTPUT_MAX_URLS + 1];
+	int taken[OUTPUT_MAX_URLS];
 };
 
 static bool webhook_take(void *ctx, const char *target)
 {
 	struct webhook_pick *pick = ctx;
-	int r = target ? webhook_receiver_of(pick->w, target) : pick->w->o.n_webhooks;
+	int r = target ? webhook_receiver_of(pick->w, target) : -1;
 
-	if (pick->w->receiver_in_flight[r] + pick->taken[r] >= WEBHOOK_PER_RECEIVER)
+	/* a URL not given: the sender opened after a reload has the row */
+	if (r < 0 || pick->w->receiver_in_flight[r] + pick->taken[r] >= WEBHOOK_PER_RECEIVER)
 		return false;
 	pick->taken[r]++;
 	return true;
@@ -727,6 +730,22 @@ static const struct sink_ops webhook_ops = {
 	.close = webhook_close,
 };
 
+/* The rows of URLs no longer given go to the URLs given now (see the
+ * top). A failure leaves them where they were, unsent, for a later run. */
+static void webhook_retarget(struct webhook *w)
+{
+	int n = outbox_retarget(w->ob[WEBHOOK_OB_MAIN],
+				(const char *const *)w->o.webhooks, w->o.n_webhooks,
+				(int64_t)wall_us());
+
+	if (n < 0)
+		pr_warn("webhook outbox: %s; alerts queued for URLs no longer given stay queued for them, unsent\n",
+			outbox_error(w->ob[WEBHOOK_OB_MAIN]));
+	else if (n > 0)
+		pr_info("webhook: %d alert%s queued for URLs no longer given go to the %d URL%s given now\n",
+			n, n == 1 ? "" : "s", w->o.n_webhooks, w->o.n_webhooks == 1 ? "" : "s");
+}
+
 static int webhook_setup(struct webhook *w, const struct output_opts *o,
 			 char *err, size_t errlen)
 {
@@ -760,6 +779,7 @@ static int webhook_setup(struct webhook *w, const struct output_opts *o,
 	}
 	if (rc < 0)
 		return rc;
+	webhook_retarget(w);
 	return http_pool_new(&po, &w->pool, err, errlen);
 }
 

@@ -8,9 +8,12 @@
  *   TLSWatchCertificateFinding: one per (name, sha256, kind) of a cert
  *   event's critical finding; labels alertname, name (the SNI, "" without),
  *   sha256, kind, severity="critical", instance, server ("IP:PORT", where
- *   it was first seen). It resolves when a later cert event for the same
- *   (name, sha256) no longer carries the kind, or when a cert event for the
- *   same (name, server) carries another sha256 (the certificate changed).
+ *   it was first seen). It fires while some address serves the problem:
+ *   the alert keeps the addresses whose cert events carried the kind for
+ *   that (name, sha256); a cert event for the same name at one of them
+ *   with another sha256 (the certificate changed), or with the same one
+ *   without the kind, takes that address out. It resolves when none is
+ *   left.
  *   TLSWatchHandshakeFailureSpike: one per spike scope; labels alertname,
  *   scope ("all", "sni", "alert", "sha256", "ja4"), key ("" for all),
  *   instance, severity="warning". A `resolved` spike event resolves it.
@@ -54,6 +57,7 @@
 #include "sink.h"
 
 #define AM_MAX_ALERTS 10000
+#define AM_MAX_SERVERS 1024            /* addresses kept per cert alert */
 #define AM_MAX_INFLIGHT 4              /* requests per URL on their way */
 #define AM_BATCH_MAX 500               /* alerts per request */
 #define AM_RESOLVE_SENDS 3
@@ -73,7 +77,9 @@ struct am_alert {
 	size_t name_len;
 	char sha256[65];
 	enum finding_kind kind;
-	struct tw_endpoint server;
+	struct tw_endpoint server;     /* the label: where first seen */
+	struct tw_endpoint *serving;   /* AM_CERT: where served now */
+	int n_serving, cap_serving;
 	enum spike_kind scope;
 	/* the alert's JSON object without endsAt and the closing brace */
 	char *json;
@@ -105,6 +111,7 @@ struct am_sink {
 	int n_alerts;
 	uint64_t next_resend_us;
 	uint64_t sent, failed, dropped;
+	uint64_t serving_full;         /* addresses not kept (am_serving_add) */
 	struct http_pool *pool;
 	int efd;
 	struct json_writer jw;         /* scratch for one alert */
@@ -148,6 +155,7 @@ static void am_alert_free(struct am_alert *a)
 		return;
 	free(a->name);
 	free(a->json);
+	free(a->serving);
 	free(a);
 }
 
@@ -304,9 +312,60 @@ static struct am_alert *am_find_cert(struct am_sink *am, const char *name,
 	return NULL;
 }
 
-/* Resolves the alerts this cert event shows are over: same name and
- * certificate without the kind now, or same name and server with another
- * certificate. */
+/* Where @server is among the addresses serving @a's problem, or -1. */
+static int am_serving_index(const struct am_alert *a, const struct tw_endpoint *server)
+{
+	int i;
+
+	for (i = 0; i < a->n_serving; i++)
+		if (tw_endpoint_equal(&a->serving[i], server))
+			return i;
+	return -1;
+}
+
+/* @server serves @a's problem. Past AM_MAX_SERVERS addresses, or without
+ * memory, it is not kept (said once): the alert then resolves when the
+ * addresses kept stop serving it. */
+static void am_serving_add(struct am_sink *am, struct am_alert *a,
+			   const struct tw_endpoint *server)
+{
+	struct tw_endpoint *grown;
+	int cap;
+
+	if (am_serving_index(a, server) >= 0)
+		return;
+	if (a->n_serving == a->cap_serving) {
+		cap = a->cap_serving ? 2 * a->cap_serving : 2;
+		grown = cap <= AM_MAX_SERVERS ?
+			realloc(a->serving, (size_t)cap * sizeof(*grown)) : NULL;
+		if (!grown) {
+			if (!am->serving_full++)
+				pr_warn("alertmanager: an alert served at more than %d addresses (or out of memory): it resolves when those kept stop serving it\n",
+					a->n_serving);
+			return;
+		}
+		a->serving = grown;
+		a->cap_serving = cap;
+	}
+	a->serving[a->n_serving++] = *server;
+}
+
+/* @server no longer serves @a's problem: resolved when none does. */
+static void am_serving_remove(struct am_alert *a, const struct tw_endpoint *server,
+			      uint64_t now_us)
+{
+	int i = am_serving_index(a, server);
+
+	if (i < 0)
+		return;
+	a->serving[i] = a->serving[--a->n_serving];
+	if (!a->n_serving)
+		am_resolve(a, now_us);
+}
+
+/* Takes this cert event's address out of the alerts it shows are over
+ * there: same name and certificate without the kind now, or same name and
+ * another certificate. */
 static void am_cert_resolve_stale(struct am_sink *am, const struct cert_view *cv,
 				  const char *name, size_t name_len,
 				  const char *sha256, uint64_t now_us)
@@ -319,12 +378,8 @@ static void am_cert_resolve_stale(struct am_sink *am, const struct cert_view *cv
 		if (a->type != AM_CERT || a->resolved || a->name_len != name_len ||
 		    memcmp(a->name, name, name_len) != 0)
 			continue;
-		if (strcmp(a->sha256, sha256) == 0) {
-			if (!finding_has(cv->findings, a->kind))
-				am_resolve(a, now_us);
-		} else if (tw_endpoint_equal(&a->server, cv->server)) {
-			am_resolve(a, now_us);
-		}
+		if (strcmp(a->sha256, sha256) != 0 || !finding_has(cv->findings, a->kind))
+			am_serving_remove(a, cv->server, now_us);
 	}
 }
 
@@ -336,9 +391,12 @@ static int am_cert_fire(struct am_sink *am, const struct event *ev,
 	struct am_alert *a = am_find_cert(am, name, name_len, leaf->sha256_hex, f->kind);
 	char summary[512], description[2048], who[300], after[TW_TIME_STRLEN];
 	bool created = false;
+	int rc;
 
-	if (a && !a->resolved)
+	if (a && !a->resolved) {
+		am_serving_add(am, a, cv->server);
 		return 0;          /* already active: the resend keeps it so */
+	}
 	if (!a) {
 		a = am_alert_new(am, AM_CERT, name, name_len);
 		if (!a)
@@ -360,8 +418,11 @@ static int am_cert_fire(struct am_sink *am, const struct event *ev,
 		 leaf->subject ? leaf->subject : "?",
 		 leaf->issuer ? leaf->issuer : "?",
 		 tw_time_format_s(leaf->not_after, after), leaf->sha256_hex);
-	return am_alert_fire(am, a, created, summary, description,
-			     ev->ts_us < now_us ? ev->ts_us : now_us);
+	rc = am_alert_fire(am, a, created, summary, description,
+			   ev->ts_us < now_us ? ev->ts_us : now_us);
+	if (rc == 0)
+		am_serving_add(am, a, cv->server);
+	return rc;
 }
 
 static int am_cert_event(struct am_sink *am, const struct event *ev)

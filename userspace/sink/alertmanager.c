@@ -30,9 +30,11 @@
  *
  * Bounds
  *   At most AM_MAX_ALERTS alerts (active or resolving); new ones beyond are
- *   dropped and counted. At most AM_MAX_INFLIGHT requests per URL on their
- *   way, each of at most AM_BATCH_MAX alerts and with a total timeout
- *   (--webhook-timeout, 10 s): a dead Alertmanager never blocks the agent,
+ *   dropped and counted. At most AM_PER_URL requests per URL on their way,
+ *   each on a pool thread of its own, of at most AM_BATCH_MAX alerts and
+ *   with a total timeout (--webhook-timeout, 10 s): a dead or hanging
+ *   Alertmanager never blocks the agent nor the other URLs (a URL with
+ *   AM_PER_URL requests unanswered misses the requests made meanwhile),
  *   failed requests are counted and logged once per change of state, and
  *   their alerts go again at the next resend. close() sends what is due
  *   and waits for the answers, at most drain_ms (5 s by default).
@@ -58,7 +60,7 @@
 
 #define AM_MAX_ALERTS 10000
 #define AM_MAX_SERVERS 1024            /* addresses kept per cert alert */
-#define AM_MAX_INFLIGHT 4              /* requests per URL on their way */
+#define AM_PER_URL 2                   /* requests per URL on their way */
 #define AM_BATCH_MAX 500               /* alerts per request */
 #define AM_RESOLVE_SENDS 3
 #define AM_RESOLVE_SPACING_US 1000000ull
@@ -103,6 +105,7 @@ struct am_sink {
 				       /* options a reload frees) */
 	char *urls[OUTPUT_MAX_URLS];   /* {base}/api/v2/alerts */
 	bool url_failing[OUTPUT_MAX_URLS];
+	int url_in_flight[OUTPUT_MAX_URLS];   /* requests on their way */
 	int n_urls;
 	char instance[256];
 	uint64_t resend_us;
@@ -569,6 +572,8 @@ static void am_take_results(struct am_sink *am)
 			am->sent++;
 		else
 			am->failed++;
+		if (u >= 0 && u < am->n_urls)
+			am->url_in_flight[u]--;
 		if (u >= 0 && u < am->n_urls && ok == am->url_failing[u]) {
 			am->url_failing[u] = !ok;
 			http_url_for_log(r->url, url);
@@ -582,10 +587,34 @@ static void am_take_results(struct am_sink *am)
 	}
 }
 
-static bool am_room(struct am_sink *am)
+static bool am_url_room(const struct am_sink *am, int u)
 {
-	return http_pool_outstanding(am->pool) + (size_t)am->n_urls <=
-	       (size_t)AM_MAX_INFLIGHT * (size_t)am->n_urls;
+	return am->url_in_flight[u] < AM_PER_URL;
+}
+
+/* Some URL can take a request. */
+static bool am_room(const struct am_sink *am)
+{
+	int u;
+
+	for (u = 0; u < am->n_urls; u++)
+		if (am_url_room(am, u))
+			return true;
+	return false;
+}
+
+/* URL @u misses a request, for the reason @why: counted as failed, said
+ * once until it answers again. */
+static void am_url_missed(struct am_sink *am, int u, const char *why)
+{
+	char url[HTTP_URL_LOG_LEN];
+
+	am->failed++;
+	if (am->url_failing[u])
+		return;
+	am->url_failing[u] = true;
+	pr_warn("alertmanager %s: %s; alerts go again at the next resend\n",
+		http_url_for_log(am->urls[u], url), why);
 }
 
 /* Appends alert @a as sent at @now_us to the request body. */
@@ -617,8 +646,9 @@ static void am_after_send(struct am_sink *am, int i, uint64_t now_us)
 	}
 }
 
-/* POSTs the alerts due at @now_us, AM_BATCH_MAX a request, while there is
- * room in flight. Returns whether some are still due. */
+/* POSTs the alerts due at @now_us, AM_BATCH_MAX a request, to every URL
+ * with room in flight (those without miss it), while one has room.
+ * Returns whether some are still due. */
 static bool am_send_due(struct am_sink *am, uint64_t now_us)
 {
 	int batch[AM_BATCH_MAX];
@@ -640,19 +670,15 @@ static bool am_send_due(struct am_sink *am, uint64_t now_us)
 			am_body_add(am, am->alerts[batch[i]], now_us);
 		am_buf_add(&am->body, "]", 1);
 		for (u = 0; u < am->n_urls; u++) {
-			if (am->body.failed ||
-			    http_pool_submit(am->pool, u, am->urls[u], NULL, 0,
-					     "application/json", (const uint8_t *)am->body.p,
-					     am->body.len) < 0) {
-				am->failed++;
-				if (!am->url_failing[u]) {
-					char url[HTTP_URL_LOG_LEN];
-
-					am->url_failing[u] = true;
-					pr_warn("alertmanager %s: cannot queue a request (memory or queue full); alerts go again at the next resend\n",
-						http_url_for_log(am->urls[u], url));
-				}
-			}
+			if (!am_url_room(am, u))
+				am_url_missed(am, u, "its requests are unanswered (hanging?)");
+			else if (am->body.failed ||
+				 http_pool_submit(am->pool, u, am->urls[u], NULL, 0,
+						  "application/json", (const uint8_t *)am->body.p,
+						  am->body.len) < 0)
+				am_url_missed(am, u, "cannot queue a request (memory or queue full)");
+			else
+				am->url_in_flight[u]++;
 		}
 		/* Backwards: forgetting alert i moves the last one to i. */
 		for (i = n - 1; i >= 0; i--)
@@ -871,10 +897,11 @@ int alertmanager_open(const struct output_opts *o, struct sink_set *set,
 		snprintf(err, errlen, "--alertmanager: eventfd: %s", strerror(errno));
 		goto fail;
 	}
-	po.threads = am->n_urls < 4 ? am->n_urls : 4;
+	/* a thread per request on its way: one URL's cannot hold another's */
+	po.threads = AM_PER_URL * am->n_urls;
 	po.timeout_ms = (int)(o->webhook_timeout_ms ? o->webhook_timeout_ms :
 			      AM_TIMEOUT_DEFAULT_MS);
-	po.max_queued = AM_MAX_INFLIGHT * am->n_urls;
+	po.max_queued = AM_PER_URL * am->n_urls;
 	po.notify_fd = am->efd;
 	rc = http_pool_new(&po, &am->pool, err, errlen);
 	if (rc < 0) {

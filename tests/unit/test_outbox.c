@@ -238,6 +238,25 @@ static void test_retarget_gives_a_removed_targets_rows_to_the_given_ones(void)
 	outbox_close(ob);
 }
 
+/* A row given by a retarget keeps its place: before the target's own
+ * later rows of its order key, though stored after them. */
+static void test_retargeted_row_goes_before_the_targets_later_rows(void)
+{
+	const char *now_given[] = { "new" };
+	struct outbox *ob = open_ob(NULL, 0, 0);
+	struct outbox_item it[4];
+
+	CHECK_INT(outbox_put_ordered(ob, "old", "fire", "spike|x", true, "f", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "new", "resolve", "spike|x", true, "r", 1, T0), 0);
+	CHECK_INT(outbox_retarget(ob, now_given, 1, T0), 1);
+	CHECK_INT(outbox_due(ob, T0, it, 4), 1);
+	CHECK_STR(it[0].idem_key, "fire");
+	CHECK_INT(outbox_ack(ob, it[0].id), 0);
+	outbox_item_release(&it[0]);
+	CHECK_STR(due_keys(ob, T0), "resolve");
+	outbox_close(ob);
+}
+
 static void test_retry_counts_attempts_and_moves_next_attempt(void)
 {
 	struct outbox_item it[2];
@@ -890,6 +909,7 @@ int main(void)
 	RUN_TEST(test_row_waits_for_an_earlier_row_of_its_order_key);
 	RUN_TEST(test_rows_without_an_order_key_are_not_held);
 	RUN_TEST(test_retarget_gives_a_removed_targets_rows_to_the_given_ones);
+	RUN_TEST(test_retargeted_row_goes_before_the_targets_later_rows);
 	RUN_TEST(test_retry_counts_attempts_and_moves_next_attempt);
 	RUN_TEST(test_fail_deletes_and_counts);
 	RUN_TEST(test_release_makes_a_row_due_again_without_an_attempt);

@@ -27,6 +27,7 @@
 
 #include "common/digest.h"
 #include "common/hex.h"
+#include "common/strmap.h"
 #include "outbox.h"
 
 #define OUTBOX_SCHEMA_VERSION 2
@@ -55,7 +56,8 @@ static const char *const outbox_migrations[OUTBOX_SCHEMA_VERSION] = {
 	"ALTER TABLE outbox ADD COLUMN order_key TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE outbox ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE outbox SET seq = id;"
-	"CREATE INDEX outbox_by_order ON outbox (target, order_key, seq)",
+	"CREATE INDEX outbox_by_order ON outbox (target, order_key, seq);"
+	"CREATE INDEX outbox_by_seq ON outbox (seq, id)",
 };
 
 enum outbox_stmt {
@@ -77,8 +79,10 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_INSERT] = "INSERT INTO outbox (target, idem_key, critical, body,"
 		      " created_us, next_attempt_us, attempts, order_key, seq)"
 		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	/* in each order key's order (ob_held) */
 	[OB_DUE] = "SELECT " OB_ROW_COLUMNS " FROM outbox"
-		   " WHERE next_attempt_us <= ?1 OR next_attempt_us > ?2 ORDER BY id",
+		   " WHERE next_attempt_us <= ?1 OR next_attempt_us > ?2"
+		   " ORDER BY seq, id",
 	[OB_NEXT] = "SELECT id, next_attempt_us FROM outbox"
 		    " ORDER BY next_attempt_us, id",
 	[OB_DELETE] = "DELETE FROM outbox WHERE id = ?1",
@@ -124,6 +128,7 @@ struct outbox {
 	size_t n_inflight, cap_inflight;
 	struct ob_unwritten *unwritten;   /* sorted by id, at most max_rows */
 	size_t n_unwritten, cap_unwritten;
+	struct strmap *groups;    /* of a pass of outbox_due: (order key, target) */
 	struct outbox_stats stats;
 	char where[128];          /* the path, or ":memory:", for messages */
 	char err[256];
@@ -514,7 +519,8 @@ int outbox_open(const char *path, const struct outbox_opts *o,
 	ob->max_rows = o && o->max_rows > 0 ? o->max_rows : OUTBOX_DEFAULT_MAX_ROWS;
 	ob->cooldown_us = (o && o->cooldown_s > 0 ? o->cooldown_s :
 			   OUTBOX_DEFAULT_COOLDOWN_S) * 1000000;
-	rc = ob_setup(ob, path);
+	ob->groups = strmap_new(0);
+	rc = ob->groups ? ob_setup(ob, path) : -ENOMEM;
 	if (rc) {
 		if (rc == -ENOMEM)
 			snprintf(ob->err, sizeof(ob->err), "outbox %s: out of memory",
@@ -553,6 +559,7 @@ void outbox_close(struct outbox *ob)
 	sqlite3_close(ob->db);
 	free(ob->inflight);
 	free(ob->unwritten);
+	strmap_free(ob->groups);
 	free(ob);
 }
 
@@ -967,18 +974,29 @@ static void ob_unwind(struct outbox *ob, struct outbox_item *items, int n)
 }
 
 /*
- * Whether the due row @st points at waits for an earlier row of its
- * target and order key (outbox.h), one not deleted in memory already: 1,
- * 0, or -errno.
+ * Whether the due row @due points at waits for an earlier row of its
+ * group, its target and order key (outbox.h), one not deleted in memory
+ * already: 1, 0, or -errno. A pass reads the due rows in their order
+ * (seq) and notes each group it meets (ob->groups, empty at the start of
+ * a pass): a later row of a group met waits for that one; the first asks
+ * the file, whose earlier rows of the group are waiting for a retry.
  */
 static int ob_held(struct outbox *ob, sqlite3_stmt *due)
 {
-	const unsigned char *key = sqlite3_column_text(due, 7);
+	const char *key = (const char *)sqlite3_column_text(due, 7);
+	const char *target = (const char *)sqlite3_column_text(due, 1);
+	char group[OUTBOX_KEY_LEN + 1 + OUTBOX_TARGET_LEN + 1];
 	sqlite3_stmt *st;
 	int step = SQLITE_DONE, held = 0;
+	bool first = false;
 
 	if (!key || !*key)
 		return 0;
+	snprintf(group, sizeof(group), "%s|%s", key, target ? target : "");
+	if (!strmap_put(ob->groups, group, strlen(group), &first))
+		return -ENOMEM;
+	if (!first)
+		return 1;
 	st = ob_stmt(ob, OB_HOLD);
 	if (sqlite3_bind_value(st, 1, sqlite3_column_value(due, 1)) != SQLITE_OK ||
 	    sqlite3_bind_value(st, 2, sqlite3_column_value(due, 7)) != SQLITE_OK ||
@@ -1015,18 +1033,21 @@ int outbox_due_select(struct outbox *ob, int64_t now_us,
 	if (sqlite3_bind_int64(st, 1, now_us) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, now_us + OUTBOX_MAX_DELAY_US) != SQLITE_OK)
 		return ob_fail(ob, "reading due rows");
+	strmap_clear(ob->groups);
 	while (n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		const struct ob_unwritten *u = ob_unwritten_of(ob, id);
 
-		/* A row kept retried in memory has a later time than the
-		 * file's (which was due when it was handed out). */
-		if (ob_inflight_has(ob, id) ||
-		    (u && (u->gone || !ob_is_due(u->next_us, now_us))))
-			continue;
+		if (u && u->gone)
+			continue;   /* delivered: holds nothing back */
+		/* first: a row in flight holds back the later ones */
 		if ((rc = ob_held(ob, st)) < 0)
 			break;
-		if (rc || (take && !take(ctx, (const char *)sqlite3_column_text(st, 1)))) {
+		/* A row kept retried in memory has a later time than the
+		 * file's (which was due when it was handed out). */
+		if (rc || ob_inflight_has(ob, id) ||
+		    (u && !ob_is_due(u->next_us, now_us)) ||
+		    (take && !take(ctx, (const char *)sqlite3_column_text(st, 1)))) {
 			rc = 0;
 			continue;
 		}

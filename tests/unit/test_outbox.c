@@ -257,6 +257,42 @@ static void test_retargeted_row_goes_before_the_targets_later_rows(void)
 	outbox_close(ob);
 }
 
+/* A target given now that was sent the alert already (acknowledged, or
+ * refused for good) gets no copy of the removed target's row. */
+static void test_retarget_gives_no_copy_to_a_target_done_with_the_alert(void)
+{
+	const char *now_given[] = { "kept", "refusing" };
+	struct outbox *ob = open_ob(NULL, 0, 0);
+	struct outbox_item it[4];
+	int n, i;
+
+	CHECK_INT(outbox_put(ob, "removed", "k", true, "b", 1, T0), 0);
+	CHECK_INT(outbox_put(ob, "kept", "k", true, "b", 1, T0), 0);
+	CHECK_INT(outbox_put(ob, "refusing", "k", true, "b", 1, T0), 0);
+	CHECK_INT(outbox_put(ob, "removed", "late", true, "l", 1, T0), 0);
+	n = outbox_due(ob, T0, it, 4);
+	CHECK_INT(n, 4);
+	for (i = 0; i < n; i++) {
+		if (strcmp(it[i].target, "kept") == 0)
+			CHECK_INT(outbox_ack(ob, it[i].id), 0);
+		else if (strcmp(it[i].target, "refusing") == 0)
+			CHECK_INT(outbox_fail(ob, it[i].id), 0);
+		else
+			CHECK_INT(outbox_retry(ob, it[i].id, T0 + 60 * SEC), 0);
+		outbox_item_release(&it[i]);
+	}
+	CHECK_INT(outbox_retarget(ob, now_given, 2, T0 + SEC), 2);
+	/* "k": both done with it; "late": never given to them */
+	n = outbox_due(ob, T0 + SEC, it, 4);
+	CHECK_INT(n, 2);
+	for (i = 0; i < n; i++) {
+		CHECK_STR(it[i].idem_key, "late");
+		outbox_item_release(&it[i]);
+	}
+	CHECK_INT(outbox_depth(ob), 2);
+	outbox_close(ob);
+}
+
 static void test_retry_counts_attempts_and_moves_next_attempt(void)
 {
 	struct outbox_item it[2];
@@ -910,6 +946,7 @@ int main(void)
 	RUN_TEST(test_rows_without_an_order_key_are_not_held);
 	RUN_TEST(test_retarget_gives_a_removed_targets_rows_to_the_given_ones);
 	RUN_TEST(test_retargeted_row_goes_before_the_targets_later_rows);
+	RUN_TEST(test_retarget_gives_no_copy_to_a_target_done_with_the_alert);
 	RUN_TEST(test_retry_counts_attempts_and_moves_next_attempt);
 	RUN_TEST(test_fail_deletes_and_counts);
 	RUN_TEST(test_release_makes_a_row_due_again_without_an_attempt);

@@ -57,13 +57,23 @@ static const char *const outbox_migrations[OUTBOX_SCHEMA_VERSION] = {
 	"ALTER TABLE outbox ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE outbox SET seq = id;"
 	"CREATE INDEX outbox_by_order ON outbox (target, order_key, seq);"
-	"CREATE INDEX outbox_by_seq ON outbox (seq, id)",
+	"CREATE INDEX outbox_by_seq ON outbox (seq, id);"
+	/* the targets done with an alert other targets still wait for
+	 * (outbox_retarget gives them no copy) */
+	"CREATE INDEX outbox_by_key ON outbox (idem_key);"
+	"CREATE TABLE outbox_done ("
+	" target TEXT NOT NULL,"
+	" idem_key TEXT NOT NULL,"
+	" PRIMARY KEY (target, idem_key)) WITHOUT ROWID;"
+	"CREATE INDEX outbox_done_by_key ON outbox_done (idem_key)",
 };
 
 enum outbox_stmt {
 	OB_EXISTS, OB_COUNT, OB_DROP, OB_INSERT, OB_DUE, OB_NEXT, OB_DELETE,
 	OB_RETRY, OB_SENT_PRUNE, OB_SENT_GET, OB_SENT_PUT, OB_ALL, OB_SENT_ALL,
-	OB_SENT_MERGE, OB_SEQ_SELF, OB_HOLD, OB_GET, OB_TARGETS, OB_NSTMT
+	OB_SENT_MERGE, OB_SEQ_SELF, OB_HOLD, OB_GET, OB_TARGETS, OB_ROW_KEY,
+	OB_SIBLING, OB_DONE_PUT, OB_DONE_FORGET, OB_DONE_HAS, OB_DONE_PRUNE,
+	OB_NSTMT
 };
 
 /* The columns of a row read whole (OB_DUE, OB_ALL, OB_GET): ob_read_item. */
@@ -109,6 +119,16 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	/* outbox_retarget: each row's target, then a row to copy */
 	[OB_GET] = "SELECT " OB_ROW_COLUMNS " FROM outbox WHERE id = ?1",
 	[OB_TARGETS] = "SELECT id, target FROM outbox ORDER BY id",
+	/* outbox_done: a row acknowledged or refused while its alert's other
+	 * rows wait (ob_finish_locked) */
+	[OB_ROW_KEY] = "SELECT target, idem_key FROM outbox WHERE id = ?1",
+	[OB_SIBLING] = "SELECT 1 FROM outbox WHERE idem_key = ?1 LIMIT 1",
+	[OB_DONE_PUT] = "INSERT OR IGNORE INTO outbox_done (target, idem_key)"
+			" VALUES (?1, ?2)",
+	[OB_DONE_FORGET] = "DELETE FROM outbox_done WHERE idem_key = ?1",
+	[OB_DONE_HAS] = "SELECT 1 FROM outbox_done WHERE target = ?1 AND idem_key = ?2",
+	[OB_DONE_PRUNE] = "DELETE FROM outbox_done WHERE idem_key NOT IN"
+			  " (SELECT idem_key FROM outbox)",
 };
 
 /* An outcome the file could not take yet (see the top). */
@@ -199,6 +219,14 @@ static int ob_int64(struct outbox *ob, sqlite3_stmt *st, int64_t *v,
 	}
 	sqlite3_reset(st);
 	return rc;
+}
+
+/* Column @col as text, "" for NULL, cut to @len. */
+static void ob_col_text(sqlite3_stmt *st, int col, char *out, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(out, len, "%s", t ? (const char *)t : "");
 }
 
 /* Ends the transaction ob_begin began for an operation that returned @rc;
@@ -357,7 +385,7 @@ int outbox_adopt_outcomes(struct outbox *to, struct outbox *from)
 
 /* Inside a transaction: the row @id deleted, or retried (@attempts more,
  * due at @next_us). 0, 1 when the file has no such row, or -errno. */
-static int ob_change_locked(struct outbox *ob, int64_t id, bool gone,
+static int ob_update_locked(struct outbox *ob, int64_t id, bool gone,
 			    int attempts, int64_t next_us)
 {
 	sqlite3_stmt *st = ob_stmt(ob, gone ? OB_DELETE : OB_RETRY);
@@ -370,6 +398,53 @@ static int ob_change_locked(struct outbox *ob, int64_t id, bool gone,
 	if ((rc = ob_done(ob, st, "updating a row")))
 		return rc;
 	return sqlite3_changes(ob->db) == 1 ? 0 : 1;
+}
+
+/*
+ * Inside a transaction: the row @id, acknowledged or refused for good,
+ * goes. While other rows of its alert (its idempotency key) wait, its
+ * target is remembered as done with it: a retarget gives it no copy of
+ * theirs. The last row of an alert forgets them. 0, 1 when the file has
+ * no such row, or -errno.
+ */
+static int ob_finish_locked(struct outbox *ob, int64_t id)
+{
+	char target[OUTBOX_TARGET_LEN + 1], idem[OUTBOX_KEY_LEN + 1];
+	sqlite3_stmt *st = ob_stmt(ob, OB_ROW_KEY);
+	int64_t one;
+	int rc;
+
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+		return ob_fail(ob, "reading a row");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		ob_col_text(st, 0, target, sizeof(target));
+		ob_col_text(st, 1, idem, sizeof(idem));
+	}
+	rc = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : ob_fail(ob, "reading a row");
+	sqlite3_reset(st);
+	if (rc || (rc = ob_update_locked(ob, id, true, 0, 0)))
+		return rc;
+	st = ob_stmt(ob, OB_SIBLING);
+	if (sqlite3_bind_text(st, 1, idem, -1, SQLITE_STATIC) != SQLITE_OK)
+		return ob_fail(ob, "reading an alert's rows");
+	if ((rc = ob_int64(ob, st, &one, "reading an alert's rows")) < 0)
+		return rc;
+	st = ob_stmt(ob, rc ? OB_DONE_PUT : OB_DONE_FORGET);
+	if ((rc && sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC) != SQLITE_OK) ||
+	    sqlite3_bind_text(st, rc ? 2 : 1, idem, -1, SQLITE_STATIC) != SQLITE_OK)
+		return ob_fail(ob, "recording a target done");
+	return ob_done(ob, st, "recording a target done");
+}
+
+/* Inside a transaction: the row @id deleted (@gone, see ob_finish_locked)
+ * or retried (@attempts more, due at @next_us). 0, 1 when the file has no
+ * such row, or -errno. */
+static int ob_change_locked(struct outbox *ob, int64_t id, bool gone,
+			    int attempts, int64_t next_us)
+{
+	return gone ? ob_finish_locked(ob, id) :
+		      ob_update_locked(ob, id, false, attempts, next_us);
 }
 
 /* Begins a write transaction, carrying the outcomes kept in memory into
@@ -751,13 +826,6 @@ int outbox_put_ordered(struct outbox *ob, const char *target,
 
 /* --- handing out */
 
-static void ob_col_text(sqlite3_stmt *st, int col, char *out, size_t len)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	snprintf(out, len, "%s", t ? (const char *)t : "");
-}
-
 static int ob_read_item(sqlite3_stmt *st, struct outbox_item *it)
 {
 	const void *body = sqlite3_column_blob(st, 4);
@@ -910,6 +978,19 @@ static int ob_foreign_ids(struct outbox *ob, const char *const *targets, int n,
 	return rc;
 }
 
+/* Whether @it's target is done with @it's alert (ob_finish_locked): 1, 0
+ * or -errno. */
+static int ob_target_done(struct outbox *ob, const struct outbox_item *it)
+{
+	sqlite3_stmt *st = ob_stmt(ob, OB_DONE_HAS);
+	int64_t one;
+
+	if (sqlite3_bind_text(st, 1, it->target, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, it->idem_key, -1, SQLITE_STATIC) != SQLITE_OK)
+		return ob_fail(ob, "reading the targets done");
+	return ob_int64(ob, st, &one, "reading the targets done");
+}
+
 /* Inside the transaction: row @id goes, a copy of it to each of @targets
  * (outbox_retarget). A row the bound dropped meanwhile is no more. */
 static int ob_retarget_row_locked(struct outbox *ob, int64_t id,
@@ -931,11 +1012,13 @@ static int ob_retarget_row_locked(struct outbox *ob, int64_t id,
 	if (rc)
 		return rc < 0 ? rc : 0;
 	/* first: the bound must not drop a copy to make room for the row */
-	rc = ob_change_locked(ob, id, true, 0, 0);
+	rc = ob_update_locked(ob, id, true, 0, 0);
 	it.attempts = 0;   /* never tried at these targets */
 	for (i = 0; rc >= 0 && i < n; i++) {
 		snprintf(it.target, sizeof(it.target), "%s", targets[i]);
-		rc = ob_put_locked(ob, &it, now_us);   /* 1: it holds that alert */
+		rc = ob_target_done(ob, &it);          /* 1: it had that alert */
+		if (rc == 0)
+			rc = ob_put_locked(ob, &it, now_us);   /* 1: it holds it */
 	}
 	outbox_item_release(&it);
 	return rc < 0 ? rc : 0;
@@ -954,6 +1037,9 @@ int outbox_retarget(struct outbox *ob, const char *const *targets, int n,
 	if (!rc && n_ids && !(rc = ob_begin(ob, "retargeting rows"))) {
 		for (i = 0; !rc && i < n_ids; i++)
 			rc = ob_retarget_row_locked(ob, ids[i], targets, n, now_us);
+		/* an alert whose rows all went (or were dropped) */
+		if (!rc)
+			rc = ob_done(ob, ob_stmt(ob, OB_DONE_PRUNE), "forgetting targets done");
 		rc = ob_end(ob, rc);
 	}
 	for (i = 0; !rc && i < n_ids; i++)

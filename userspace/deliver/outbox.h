@@ -137,8 +137,9 @@ int outbox_put_ordered(struct outbox *ob, const char *target,
 
 /*
  * Gives the rows of every target not among @targets (@n of them, n > 0)
- * to each of @targets: a copy per target that does not hold that alert
- * yet (by idempotency key), with its key, body and place in its order
+ * to each of @targets that was not given the alert itself (it holds a
+ * row of the same idempotency key, or acknowledged or refused one while
+ * this row waited): a copy with its key, body and place in its order
  * key's order, never tried and due at @now_us; the row itself goes. For
  * a sender whose receivers changed: what was queued for a URL no longer
  * given goes to the ones given now. One transaction. The rows given, or
@@ -148,7 +149,8 @@ int outbox_retarget(struct outbox *ob, const char *const *targets, int n,
 		    int64_t now_us);
 
 /*
- * Up to @max rows due at @now_us and not in flight, oldest first, into
+ * Up to @max rows due at @now_us, not in flight and not held (see the
+ * top), oldest first (in their order keys' order), into
  * @items; they are then in flight. The count, or -errno (nothing handed
  * out). Free each item's body with outbox_item_release.
  */

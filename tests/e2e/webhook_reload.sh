@@ -16,7 +16,10 @@
 #   3. B receives every alert queued for A (by Idempotency-Key), each once
 #      and answered 200: those raised before B was given, and not again
 #      those it was sent itself; no row of the outbox names A any more;
-#   4. A, started again on its port and answering 200, receives nothing.
+#   4. A, started again on its port and answering 200, receives nothing;
+#   5. the other way round: B stops, the file names A, SIGHUP: applied at
+#      once (the replaced sender waited its 3 s drain for rows it no
+#      longer sends), A gets B's queued alerts.
 #
 # Needs root. TAP output; exits non-zero on any failure. Everything started
 # is stopped and everything created removed on every exit path.
@@ -76,6 +79,7 @@ start_receiver a 0 fail
 a_pid=$RECEIVER_PID
 a_port=$(head -1 "$tmp/a.port")
 start_receiver b 0 ok
+b_pid=$RECEIVER_PID
 b_port=$(head -1 "$tmp/b.port")
 url_a=http://127.0.0.1:$a_port/a
 url_b=http://127.0.0.1:$b_port/b
@@ -152,6 +156,28 @@ start_receiver a "$a_port" ok
 sleep 3   # a retry to A would come within 1 s
 tap_eq "4. A, answering again on its port, receives nothing" 0 \
 	"$(( $(grep -c . "$tmp/a.jsonl") - a_before ))"
+
+# 5. The other way round, to a URL the replaced sender was not given: B
+# stops answering, the file names A alone, SIGHUP. The replaced sender
+# has no row of its own left to wait for (it waited its 3 s for A's).
+tn_stop_pid "$b_pid"
+tn_wait_cmd 15 bash -c "[ \$(rows_for '$url_b' | grep -c .) -ge 2 ]" || true
+write_conf "$url_a"
+queued=$(rows_for "$url_b")
+t0=$(date +%s%N)
+kill -HUP "$TN_AGENT_PID"
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"state\":\"config_reloaded\"' '$log') -ge 3 ]" || true
+took=$(( ($(date +%s%N) - t0) / 1000000 ))
+tap_check "5. B down, the file names A, SIGHUP: applied at once, not after the 3 s drain (${took} ms)" \
+	test "$took" -lt 2000
+missing=$queued
+for _ in $(seq 150); do
+	missing=$(comm -23 <(printf '%s\n' "$queued") <(keys "$tmp/a.jsonl" 200))
+	[ -z "$missing" ] && break
+	sleep 0.1
+done
+tap_eq "5. A received every alert queued for B, answered 200" "" "$missing"
+tap_eq "5. no row of the outbox names B" "" "$(rows_for "$url_b")"
 
 agent_rc=0
 tn_stop_agent || agent_rc=$?

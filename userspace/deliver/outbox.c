@@ -93,7 +93,7 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_DUE] = "SELECT " OB_ROW_COLUMNS " FROM outbox"
 		   " WHERE next_attempt_us <= ?1 OR next_attempt_us > ?2"
 		   " ORDER BY seq, id",
-	[OB_NEXT] = "SELECT id, next_attempt_us FROM outbox"
+	[OB_NEXT] = "SELECT id, next_attempt_us, target FROM outbox"
 		    " ORDER BY next_attempt_us, id",
 	[OB_DELETE] = "DELETE FROM outbox WHERE id = ?1",
 	[OB_RETRY] = "UPDATE outbox SET attempts = attempts + ?3,"
@@ -1252,6 +1252,13 @@ int64_t outbox_unremoved(const struct outbox *ob)
 
 int64_t outbox_next_due_us(struct outbox *ob)
 {
+	return outbox_next_due_select(ob, NULL, NULL);
+}
+
+int64_t outbox_next_due_select(struct outbox *ob,
+			       bool (*mine)(void *ctx, const char *target),
+			       void *ctx)
+{
 	sqlite3_stmt *st;
 	int64_t due = -1;
 	int step;
@@ -1267,7 +1274,8 @@ int64_t outbox_next_due_us(struct outbox *ob)
 
 		if (due >= 0 && next >= due)
 			break;
-		if (ob_inflight_has(ob, id) || (u && u->gone))
+		if (ob_inflight_has(ob, id) || (u && u->gone) ||
+		    (mine && !mine(ctx, (const char *)sqlite3_column_text(st, 2))))
 			continue;
 		if (u && u->next_us > next)
 			next = u->next_us;

@@ -212,6 +212,10 @@ int64_t outbox_depth(struct outbox *ob);
  * caller's poll timeout; -1 when there is none; below -1 (-errno) on error.
  */
 int64_t outbox_next_due_us(struct outbox *ob);
+/* The same, of the rows whose target @mine accepts. */
+int64_t outbox_next_due_select(struct outbox *ob,
+			       bool (*mine)(void *ctx, const char *target),
+			       void *ctx);
 const struct outbox_stats *outbox_stats(const struct outbox *ob);
 
 #endif

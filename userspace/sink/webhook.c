@@ -408,14 +408,21 @@ static int64_t webhook_depth(struct webhook *w)
 	return total;
 }
 
-/* The earliest time a waiting alert is due, -1 if none. */
+/* A row for one of this sender's URLs (a replaced sender leaves the
+ * others to the one that replaced it). */
+static bool webhook_is_mine(void *ctx, const char *target)
+{
+	return target && webhook_receiver_of(ctx, target) >= 0;
+}
+
+/* The earliest time a waiting alert for this sender is due, -1 if none. */
 static int64_t webhook_next_due(struct webhook *w)
 {
 	int64_t first = -1, due;
 	int i;
 
 	for (i = 0; i < WEBHOOK_OB__COUNT; i++) {
-		due = w->ob[i] ? outbox_next_due_us(w->ob[i]) : -1;
+		due = w->ob[i] ? outbox_next_due_select(w->ob[i], webhook_is_mine, w) : -1;
 		if (due >= 0 && (first < 0 || due < first))
 			first = due;
 	}
@@ -668,12 +675,13 @@ static void webhook_drain(struct webhook *w)
 {
 	unsigned ms = w->o.drain_ms ? w->o.drain_ms : WEBHOOK_DRAIN_DEFAULT_MS;
 	uint64_t deadline = wall_us() + (uint64_t)ms * 1000;
-	int64_t left;
+	int64_t left, due;
 
 	while (wall_us() < deadline) {
 		webhook_pump(w);
 		left = webhook_depth(w);
-		if (left <= 0 || (!w->in_flight && webhook_next_due(w) > (int64_t)deadline))
+		due = webhook_next_due(w);
+		if (left <= 0 || (!w->in_flight && (due < 0 || due > (int64_t)deadline)))
 			break;
 		usleep(20000);
 	}

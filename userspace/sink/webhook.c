@@ -319,6 +319,10 @@ static void webhook_send(struct webhook *w, int which, struct outbox_item *it,
 				   .which = which,
 				   .receiver = webhook_receiver_of(w, it->target) };
 
+	if (job.receiver < 0) {   /* webhook_take hands out only our URLs' rows */
+		outbox_release(w->ob[which], it->id);
+		return;
+	}
 	snprintf(idem, sizeof(idem), "Idempotency-Key: %s", it->idem_key);
 	if (w->secret_len) {
 		int off = snprintf(sig, sizeof(sig), "Tlswatch-Signature: ");

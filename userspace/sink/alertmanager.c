@@ -353,15 +353,17 @@ static void am_serving_add(struct am_sink *am, struct am_alert *a,
 	a->serving[a->n_serving++] = *server;
 }
 
-/* @server no longer serves @a's problem: resolved when none does. */
+/* @server no longer serves @a's problem: resolved when none does. (An
+ * alert that could keep no address at all goes by its label's.) */
 static void am_serving_remove(struct am_alert *a, const struct tw_endpoint *server,
 			      uint64_t now_us)
 {
 	int i = am_serving_index(a, server);
 
-	if (i < 0)
+	if (i < 0 && (a->n_serving || !tw_endpoint_equal(&a->server, server)))
 		return;
-	a->serving[i] = a->serving[--a->n_serving];
+	if (i >= 0)
+		a->serving[i] = a->serving[--a->n_serving];
 	if (!a->n_serving)
 		am_resolve(a, now_us);
 }

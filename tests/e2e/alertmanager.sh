@@ -15,6 +15,10 @@
 #    would stay active for 3 minutes otherwise) and Alertmanager notifies
 #    its webhook receiver of them as "resolved"; the new certificate's
 #    alerts are active.
+# 2b. Two addresses serve the expired certificate (a copy of
+#    tls12_reject_expired moved to port 28951): one of them changing
+#    certificate leaves the alerts firing (resolution looked at the
+#    address where they were first seen only); both changing resolves them.
 # 3. A URL with a trailing slash works; a dead Alertmanager (connection
 #    refused, or accepting and never answering) costs a bounded wait and
 #    the analysis still succeeds.
@@ -103,17 +107,19 @@ print("yes" if ok else "no")')
 assert_eq "endsAt is 3 resend intervals from now, startsAt the packet time" yes "$ends_ok"
 
 # --- 2. resolution: the same name and address serve another certificate --
-# tls12_staple_revoked with the server port of tls12_reject_expired and the
-# ClientHello's SNI revoked.test -> expired.test (same length; TCP
-# checksums are not verified by tlswatch).
-"$PY" - "$REVOKED" "$T_TMP/expired_swapped.pcap" <<'EOF'
+# rewrite SRC DST OLD_PORT NEW_PORT [SNI]: SRC with the server port OLD_PORT
+# made NEW_PORT and, with SNI, the ClientHello's SNI revoked.test -> SNI
+# (same length; TCP checksums are not verified by tlswatch).
+rewrite() { # src, dst, old port, new port, [sni]
+	"$PY" - "$@" <<'EOF'
 import struct, sys
 src, dst = sys.argv[1], sys.argv[2]
+OLD, NEW = int(sys.argv[3]), int(sys.argv[4])
+SNI = sys.argv[5].encode() if len(sys.argv) > 5 else None
 data = open(src, "rb").read()
 assert data[:4] == bytes.fromhex("d4c3b2a1") and struct.unpack("<I", data[20:24])[0] == 1
 out = bytearray(data[:24])
 off = 24
-OLD, NEW = 49371, 28950
 while off + 16 <= len(data):
     incl = struct.unpack("<I", data[off + 8:off + 12])[0]
     pkt = bytearray(data[off + 16:off + 16 + incl])
@@ -124,12 +130,14 @@ while off + 16 <= len(data):
         sport = NEW if sport == OLD else sport
         dport = NEW if dport == OLD else dport
         pkt[t:t + 4] = struct.pack(">HH", sport, dport)
-        if to_server:
-            pkt = bytearray(pkt.replace(b"revoked.test", b"expired.test"))
+        if to_server and SNI:
+            pkt = bytearray(pkt.replace(b"revoked.test", SNI))
     out += data[off:off + 16] + pkt
     off += 16 + incl
 open(dst, "wb").write(out)
 EOF
+}
+rewrite "$REVOKED" "$T_TMP/expired_swapped.pcap" 49371 28950 expired.test
 swapped=$("$TW" analyze --json "$T_TMP/expired_swapped.pcap" | "$PY" -c '
 import json, sys
 for line in sys.stdin:
@@ -170,6 +178,35 @@ EOF
 done
 assert_eq "Alertmanager notifies the old certificate's alerts as resolved" \
 	"expired,untrusted" "$resolved"
+
+# --- 2b. two addresses serve the expired certificate ----------------------
+rewrite "$EXPIRED" "$T_TMP/expired_b.pcap" 28950 28951
+rewrite "$REVOKED" "$T_TMP/expired_swapped_b.pcap" 49371 28951 expired.test
+assert_eq "the copies: expired.test on port 28951 serves the expired, then the other certificate" \
+	"expired.test 28951 $sha_exp|expired.test 28951 $sha_rev" \
+	"$(for f in expired_b expired_swapped_b; do "$TW" analyze --json "$T_TMP/$f.pcap" |
+		"$PY" -c 'import json, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    if e["event"] == "cert":
+        print(e["sni"], e["server"]["port"], e["sha256"])'; done | paste -sd'|')"
+# The expired certificate's alerts of instance edge-two.
+two_alerts() {
+	our_alerts | grep " $sha_exp .* edge-two "
+}
+timeout 30 "$TW" analyze --json --alertmanager "$AM_URL" --instance edge-two \
+	"$EXPIRED" "$T_TMP/expired_b.pcap" "$T_TMP/expired_swapped.pcap" \
+	>"$T_TMP/analyze.out" 2>"$T_TMP/analyze.err"
+assert_eq "2b. :28950 changed certificate, :28951 still serves the expired one: analyze exits 0" \
+	0 $?
+assert_eq "2b. the expired certificate's alerts stay active (labelled with the first address)" \
+	"expired.test $sha_exp expired 127.0.0.1:28950 edge-two critical active
+expired.test $sha_exp untrusted 127.0.0.1:28950 edge-two critical active" "$(two_alerts)"
+timeout 30 "$TW" analyze --json --alertmanager "$AM_URL" --instance edge-two \
+	"$EXPIRED" "$T_TMP/expired_b.pcap" "$T_TMP/expired_swapped.pcap" \
+	"$T_TMP/expired_swapped_b.pcap" >"$T_TMP/analyze.out" 2>"$T_TMP/analyze.err"
+assert_eq "2b. both addresses changed certificate: analyze exits 0" 0 $?
+assert_eq "2b. the expired certificate's alerts are resolved" "" "$(two_alerts)"
 
 # --- 3. a dead Alertmanager ----------------------------------------------
 dead=http://127.0.0.1:$(prom_free_port)

@@ -126,12 +126,18 @@ outbox_rows() { # db
 print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM outbox").fetchone()[0])' "$1"
 }
 
-# analyze with a webhook to the receiver; stdout in $T_TMP/a.json, stderr
-# in $T_TMP/a.err, status in $A_RC.
-hook_analyze() { # args...
+# analyze with a webhook to URL; stdout in $T_TMP/a.json, stderr in
+# $T_TMP/a.err, status in $A_RC.
+hook_analyze_to() { # url, args...
+	local url=$1
+	shift
 	A_RC=0
-	timeout 60 "$TW" analyze --json --ca-file "$CA" --webhook "$HOOK_URL/hook" "$@" \
+	timeout 60 "$TW" analyze --json --ca-file "$CA" --webhook "$url" "$@" \
 		>"$T_TMP/a.json" 2>"$T_TMP/a.err" || A_RC=$?
+}
+# The same, to the receiver's /hook.
+hook_analyze() { # args...
+	hook_analyze_to "$HOOK_URL/hook" "$@"
 }
 
 printf 'webhook-test-secret\n' >"$T_TMP/secret"   # trailing newline: not key
@@ -406,6 +412,44 @@ assert_eq "one receiver hanging: the other gets the 5 alerts, each answered 200"
 	"$(hq "$from" 'len(R)') $(hq "$from" 'len(set(K(r) for r in R))') $(hq "$from" 'all(r["status"] == 200 for r in R)')"
 assert_eq "one receiver hanging: it got 2 requests at once, no more" 2 \
 	"$(grep -c . "$T_TMP/hang.jsonl")"
+
+# 3i. Order: a receiver never gets a spike's "resolved" before its
+# "firing". Four scopes fire on tls12_reject_unknown_ca and resolve on the
+# later captures; the all-traffic firing is answered 503 once and retried,
+# and its resolved, queued meanwhile, waits for it (it went at once and
+# was accepted while the firing waited for its retry).
+SPIKES=("$C/tls12_rsa.pcap" "$C/tls12_reject_unknown_ca.pcap"
+	"$C/tls12_reject_expired.pcap" "$C/tls13_reject_unknown_ca.pcap")
+hook_mode 'fail-once-if "state":"firing","scope":{}'
+from=$(($(hook_count) + 1))
+hook_analyze --webhook-events spike --spike-window 5 --spike-min-failures 2 "${SPIKES[@]}"
+hook_mode ok
+assert_eq "order: analyze exits 0; 4 scopes fire and resolve: 8 alerts" "0 8 4 4" \
+	"$A_RC $(hq "$from" 'len(set(K(r) for r in R))') $(grep -c '"state":"firing"' "$T_TMP/a.json") $(grep -c '"state":"resolved"' "$T_TMP/a.json")"
+assert_eq "order: the all-traffic firing answered 503, then 200, and only then its resolved" \
+	"firing 503 firing 200 resolved 200" \
+	"$(hq "$from" '" ".join("%s %d" % (B(r)["state"], r["status"]) for r in R if B(r)["scope"] == {})')"
+assert_eq "order: for each of the 4 scopes the receiver accepted the firing, then the resolved" \
+	"4 true" "$(hq "$from" 'len(set(json.dumps(B(r)["scope"]) for r in R))') $(hq "$from" 'all([B(r)["state"] for r in R if r["status"] == 200 and B(r)["scope"] == B(x)["scope"]] == ["firing", "resolved"] for x in R)')"
+
+# 3j. A URL no longer given (a run with another --webhook on the same
+# --db; a SIGHUP does the same, tests/e2e/webhook_reload.sh): the rows
+# queued for it go to the URL given now, never to it again.
+db=$T_TMP/db3j
+hook_mode fail
+from=$(($(hook_count) + 1))
+hook_analyze_to "$HOOK_URL/removed" --db "$db" --webhook-retry-max 1 \
+	"$C/tls12_reject_expired.pcap" "$C/tls12_staple_revoked.pcap"
+assert_eq "URL removed: analyze exits 0, 2 rows stay for /removed" "0 2 /removed" \
+	"$A_RC $(outbox_rows "$db") $(hq "$from" '" ".join(sorted(set(r["path"] for r in R)))')"
+failed_keys=$(hq "$from" '" ".join(sorted(set(K(r) for r in R)))')
+hook_mode ok
+mid=$(($(hook_count) + 1))
+hook_analyze_to "$HOOK_URL/given" --db "$db" --webhook-retry-max 1 "$C/tls12_rsa.pcap"
+assert_eq "URL removed: the next run sends its 2 alerts to /given, under their keys, each once, 200" \
+	"$failed_keys|/given|200" \
+	"$(hq "$mid" '" ".join(sorted(K(r) for r in R))')|$(hq "$mid" '" ".join(sorted(set(r["path"] for r in R)))')|$(hq "$mid" '" ".join(sorted(set(str(r["status"]) for r in R)))')"
+assert_eq "URL removed: the outbox is empty" 0 "$(outbox_rows "$db")"
 
 # ---- 4. dedup across runs -------------------------------------------------------
 

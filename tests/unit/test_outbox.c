@@ -158,6 +158,141 @@ static void test_duplicate_put_is_ignored(void)
 	outbox_close(ob);
 }
 
+/* "resolved" waits while "firing", of the same target and order key, is
+ * in flight, then retried; another key and another target go meanwhile. */
+static void test_row_waits_for_an_earlier_row_of_its_order_key(void)
+{
+	struct outbox *ob = open_ob(NULL, 0, 0);
+	struct outbox_item it[4], fire;
+
+	CHECK_INT(outbox_put_ordered(ob, "hook", "fire", "spike|sni|a", true, "f", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "hook", "other", "spike|sni|b", true, "o", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "hook", "resolve", "spike|sni|a", true, "r", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "hook-b", "fire-b", "spike|sni|a", true, "f", 1, T0), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 4), 3);
+	CHECK_STR(it[0].idem_key, "fire");
+	CHECK_STR(it[1].idem_key, "other");
+	CHECK_STR(it[2].idem_key, "fire-b");
+	fire = it[0];
+	outbox_item_release(&it[1]);
+	outbox_item_release(&it[2]);
+	CHECK_INT(outbox_retry(ob, fire.id, T0 + SEC), 0);
+	outbox_item_release(&fire);
+	CHECK_INT(outbox_due(ob, T0, it, 4), 0);        /* firing retries later */
+	CHECK_INT(outbox_due(ob, T0 + SEC, it, 4), 1);
+	CHECK_STR(it[0].idem_key, "fire");
+	CHECK_INT(outbox_ack(ob, it[0].id), 0);
+	outbox_item_release(&it[0]);
+	CHECK_STR(due_keys(ob, T0 + SEC), "resolve");
+	outbox_close(ob);
+}
+
+/* Rows without an order key, or of different keys, keep no order. */
+static void test_rows_without_an_order_key_are_not_held(void)
+{
+	struct outbox *ob = open_ob(NULL, 0, 0);
+	struct outbox_item it[4];
+
+	CHECK_INT(outbox_put(ob, "hook", "a", false, "a", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "hook", "b", "", false, "b", 1, T0), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 1), 1);
+	CHECK_STR(it[0].idem_key, "a");
+	CHECK_STR(it[0].order_key, "");
+	CHECK_STR(due_keys(ob, T0), "b");
+	outbox_release(ob, it[0].id);
+	outbox_item_release(&it[0]);
+	outbox_close(ob);
+}
+
+/* A URL no longer given: its rows go to each target given now (once per
+ * alert), keeping their order; the targets' own rows stay as they were. */
+static void test_retarget_gives_a_removed_targets_rows_to_the_given_ones(void)
+{
+	const char *now_given[] = { "new-1", "new-2" };
+	struct outbox *ob = open_ob(NULL, 0, 0);
+	struct outbox_item it[8];
+	int n, i;
+
+	CHECK_INT(outbox_put_ordered(ob, "old", "fire", "spike|x", true, "f", 1, T0), 0);
+	CHECK_INT(outbox_retry(ob, 1, T0 + 60 * SEC), 0);   /* tried, failed */
+	CHECK_INT(outbox_put_ordered(ob, "new-1", "fire", "spike|x", true, "f", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "old", "resolve", "spike|x", true, "r", 1, T0), 0);
+	CHECK_INT(outbox_retarget(ob, now_given, 2, T0 + SEC), 2);
+	CHECK_INT(outbox_depth(ob), 4);   /* fire: new-1 (its own), new-2; resolve: both */
+	n = outbox_due(ob, T0 + SEC, it, 8);
+	CHECK_INT(n, 2);                  /* each target's firing; resolves held */
+	for (i = 0; i < n; i++) {
+		CHECK_STR(it[i].idem_key, "fire");
+		CHECK_INT(it[i].attempts, 0);
+		CHECK_INT(outbox_ack(ob, it[i].id), 0);
+		outbox_item_release(&it[i]);
+	}
+	CHECK_INT(outbox_due(ob, T0 + SEC, it, 8), 2);
+	CHECK_STR(it[0].target, "new-1");
+	CHECK_STR(it[0].idem_key, "resolve");
+	CHECK_STR(it[1].target, "new-2");
+	CHECK_STR(it[1].idem_key, "resolve");
+	outbox_item_release(&it[0]);
+	outbox_item_release(&it[1]);
+	CHECK_INT(outbox_retarget(ob, now_given, 2, T0 + SEC), 0);
+	outbox_close(ob);
+}
+
+/* A row given by a retarget keeps its place: before the target's own
+ * later rows of its order key, though stored after them. */
+static void test_retargeted_row_goes_before_the_targets_later_rows(void)
+{
+	const char *now_given[] = { "new" };
+	struct outbox *ob = open_ob(NULL, 0, 0);
+	struct outbox_item it[4];
+
+	CHECK_INT(outbox_put_ordered(ob, "old", "fire", "spike|x", true, "f", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "new", "resolve", "spike|x", true, "r", 1, T0), 0);
+	CHECK_INT(outbox_retarget(ob, now_given, 1, T0), 1);
+	CHECK_INT(outbox_due(ob, T0, it, 4), 1);
+	CHECK_STR(it[0].idem_key, "fire");
+	CHECK_INT(outbox_ack(ob, it[0].id), 0);
+	outbox_item_release(&it[0]);
+	CHECK_STR(due_keys(ob, T0), "resolve");
+	outbox_close(ob);
+}
+
+/* A target given now that was sent the alert already (acknowledged, or
+ * refused for good) gets no copy of the removed target's row. */
+static void test_retarget_gives_no_copy_to_a_target_done_with_the_alert(void)
+{
+	const char *now_given[] = { "kept", "refusing" };
+	struct outbox *ob = open_ob(NULL, 0, 0);
+	struct outbox_item it[4];
+	int n, i;
+
+	CHECK_INT(outbox_put(ob, "removed", "k", true, "b", 1, T0), 0);
+	CHECK_INT(outbox_put(ob, "kept", "k", true, "b", 1, T0), 0);
+	CHECK_INT(outbox_put(ob, "refusing", "k", true, "b", 1, T0), 0);
+	CHECK_INT(outbox_put(ob, "removed", "late", true, "l", 1, T0), 0);
+	n = outbox_due(ob, T0, it, 4);
+	CHECK_INT(n, 4);
+	for (i = 0; i < n; i++) {
+		if (strcmp(it[i].target, "kept") == 0)
+			CHECK_INT(outbox_ack(ob, it[i].id), 0);
+		else if (strcmp(it[i].target, "refusing") == 0)
+			CHECK_INT(outbox_fail(ob, it[i].id), 0);
+		else
+			CHECK_INT(outbox_retry(ob, it[i].id, T0 + 60 * SEC), 0);
+		outbox_item_release(&it[i]);
+	}
+	CHECK_INT(outbox_retarget(ob, now_given, 2, T0 + SEC), 2);
+	/* "k": both done with it; "late": never given to them */
+	n = outbox_due(ob, T0 + SEC, it, 4);
+	CHECK_INT(n, 2);
+	for (i = 0; i < n; i++) {
+		CHECK_STR(it[i].idem_key, "late");
+		outbox_item_release(&it[i]);
+	}
+	CHECK_INT(outbox_depth(ob), 2);
+	outbox_close(ob);
+}
+
 static void test_retry_counts_attempts_and_moves_next_attempt(void)
 {
 	struct outbox_item it[2];
@@ -470,8 +605,47 @@ static void test_newer_outbox_schema_is_refused(void)
 	CHECK_INT(outbox_open(path, NULL, &ob, err, sizeof(err)), -EIO);
 	CHECK(ob == NULL);
 	snprintf(want, sizeof(want), "outbox %s: schema version 7 is newer than "
-		 "this tlswatch (1)", path);
+		 "this tlswatch (2)", path);
 	CHECK_STR(err, want);
+	tmp_done(path);
+}
+
+/* A file of schema 1 (before order keys): its rows are kept, unordered,
+ * and a row put after them comes after them in its key's order. */
+static void test_schema_1_rows_are_kept_and_sent_unordered(void)
+{
+	struct outbox_item it[4];
+	struct outbox *ob;
+	char path[64];
+	sqlite3 *db;
+
+	tmp_path(path);
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "CREATE TABLE deliver_meta (schema INTEGER NOT NULL);"
+			       "INSERT INTO deliver_meta VALUES (1);"
+			       "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+			       " target TEXT NOT NULL, idem_key TEXT NOT NULL,"
+			       " critical INTEGER NOT NULL, body BLOB NOT NULL,"
+			       " created_us INTEGER NOT NULL, next_attempt_us INTEGER NOT NULL,"
+			       " attempts INTEGER NOT NULL DEFAULT 0, UNIQUE (target, idem_key));"
+			       "CREATE TABLE outbox_sent (dedup_key TEXT PRIMARY KEY,"
+			       " sent_us INTEGER NOT NULL) WITHOUT ROWID;"
+			       "INSERT INTO outbox (target, idem_key, critical, body, created_us,"
+			       " next_attempt_us) VALUES ('hook', 'old', 1, 'o', 1, 1)",
+			       NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ob = open_ob(path, 0, 0);
+	CHECK(ob != NULL);
+	CHECK_INT(outbox_put_ordered(ob, "hook", "new", "spike|x", true, "n", 1, T0), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 4), 2);
+	CHECK_STR(it[0].idem_key, "old");
+	CHECK_STR(it[0].order_key, "");
+	CHECK_INT(it[0].seq, 1);
+	CHECK_STR(it[1].idem_key, "new");
+	CHECK_INT(it[1].seq, 2);
+	outbox_item_release(&it[0]);
+	outbox_item_release(&it[1]);
+	outbox_close(ob);
 	tmp_done(path);
 }
 
@@ -768,6 +942,11 @@ int main(void)
 	RUN_TEST(test_put_then_due_then_ack_empties_the_outbox);
 	RUN_TEST(test_duplicate_put_is_ignored);
 	RUN_TEST(test_due_select_skips_rows_not_taken);
+	RUN_TEST(test_row_waits_for_an_earlier_row_of_its_order_key);
+	RUN_TEST(test_rows_without_an_order_key_are_not_held);
+	RUN_TEST(test_retarget_gives_a_removed_targets_rows_to_the_given_ones);
+	RUN_TEST(test_retargeted_row_goes_before_the_targets_later_rows);
+	RUN_TEST(test_retarget_gives_no_copy_to_a_target_done_with_the_alert);
 	RUN_TEST(test_retry_counts_attempts_and_moves_next_attempt);
 	RUN_TEST(test_fail_deletes_and_counts);
 	RUN_TEST(test_release_makes_a_row_due_again_without_an_attempt);
@@ -785,6 +964,7 @@ int main(void)
 	RUN_TEST(test_put_keeps_a_target_of_the_longest_length);
 	RUN_TEST(test_shares_the_inventory_file_and_leaves_user_version);
 	RUN_TEST(test_newer_outbox_schema_is_refused);
+	RUN_TEST(test_schema_1_rows_are_kept_and_sent_unordered);
 	RUN_TEST(test_move_takes_rows_schedules_and_claims_into_the_file);
 	RUN_TEST(test_full_disk_is_enospc_and_the_same_outbox_writes_again);
 	RUN_TEST(test_outcomes_on_a_full_disk_hold_and_reach_the_file_later);

@@ -27,9 +27,10 @@
 
 #include "common/digest.h"
 #include "common/hex.h"
+#include "common/strmap.h"
 #include "outbox.h"
 
-#define OUTBOX_SCHEMA_VERSION 1
+#define OUTBOX_SCHEMA_VERSION 2
 #define OUTBOX_BUSY_TIMEOUT_MS 5000
 
 /* migrations[i] takes the outbox's tables from version i to i + 1. */
@@ -50,13 +51,34 @@ static const char *const outbox_migrations[OUTBOX_SCHEMA_VERSION] = {
 	" dedup_key TEXT PRIMARY KEY,"
 	" sent_us INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX outbox_sent_by_time ON outbox_sent (sent_us)",
+	/* 2: the order of an alert's rows per target (outbox.h); a row
+	 * stored before has no order key */
+	"ALTER TABLE outbox ADD COLUMN order_key TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE outbox ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE outbox SET seq = id;"
+	"CREATE INDEX outbox_by_order ON outbox (target, order_key, seq);"
+	"CREATE INDEX outbox_by_seq ON outbox (seq, id);"
+	/* the targets done with an alert other targets still wait for
+	 * (outbox_retarget gives them no copy) */
+	"CREATE INDEX outbox_by_key ON outbox (idem_key);"
+	"CREATE TABLE outbox_done ("
+	" target TEXT NOT NULL,"
+	" idem_key TEXT NOT NULL,"
+	" PRIMARY KEY (target, idem_key)) WITHOUT ROWID;"
+	"CREATE INDEX outbox_done_by_key ON outbox_done (idem_key)",
 };
 
 enum outbox_stmt {
 	OB_EXISTS, OB_COUNT, OB_DROP, OB_INSERT, OB_DUE, OB_NEXT, OB_DELETE,
 	OB_RETRY, OB_SENT_PRUNE, OB_SENT_GET, OB_SENT_PUT, OB_ALL, OB_SENT_ALL,
-	OB_SENT_MERGE, OB_NSTMT
+	OB_SENT_MERGE, OB_SEQ_SELF, OB_HOLD, OB_GET, OB_TARGETS, OB_ROW_KEY,
+	OB_SIBLING, OB_DONE_PUT, OB_DONE_FORGET, OB_DONE_HAS, OB_DONE_PRUNE,
+	OB_NSTMT
 };
+
+/* The columns of a row read whole (OB_DUE, OB_ALL, OB_GET): ob_read_item. */
+#define OB_ROW_COLUMNS "id, target, idem_key, critical, body, attempts," \
+		       " created_us, order_key, seq"
 
 static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_EXISTS] = "SELECT 1 FROM outbox WHERE target = ?1 AND idem_key = ?2",
@@ -65,12 +87,13 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_DROP] = "DELETE FROM outbox WHERE id = (SELECT id FROM outbox"
 		    " ORDER BY critical, id LIMIT 1) RETURNING id",
 	[OB_INSERT] = "INSERT INTO outbox (target, idem_key, critical, body,"
-		      " created_us, next_attempt_us, attempts)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[OB_DUE] = "SELECT id, target, idem_key, critical, body, attempts,"
-		   " created_us FROM outbox WHERE next_attempt_us <= ?1"
-		   " OR next_attempt_us > ?2 ORDER BY id",
-	[OB_NEXT] = "SELECT id, next_attempt_us FROM outbox"
+		      " created_us, next_attempt_us, attempts, order_key, seq)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	/* in each order key's order (ob_held) */
+	[OB_DUE] = "SELECT " OB_ROW_COLUMNS " FROM outbox"
+		   " WHERE next_attempt_us <= ?1 OR next_attempt_us > ?2"
+		   " ORDER BY seq, id",
+	[OB_NEXT] = "SELECT id, next_attempt_us, target FROM outbox"
 		    " ORDER BY next_attempt_us, id",
 	[OB_DELETE] = "DELETE FROM outbox WHERE id = ?1",
 	[OB_RETRY] = "UPDATE outbox SET attempts = attempts + ?3,"
@@ -82,12 +105,30 @@ static const char *const outbox_sql[OB_NSTMT] = {
 			" DO UPDATE SET sent_us = excluded.sent_us",
 	/* outbox_move: every row with its schedule, every claim; a claim
 	 * already in the destination keeps the later time. */
-	[OB_ALL] = "SELECT id, target, idem_key, critical, body, attempts,"
-		   " created_us, next_attempt_us FROM outbox ORDER BY id",
+	[OB_ALL] = "SELECT " OB_ROW_COLUMNS ", next_attempt_us FROM outbox"
+		   " ORDER BY id",
 	[OB_SENT_ALL] = "SELECT dedup_key, sent_us FROM outbox_sent",
 	[OB_SENT_MERGE] = "INSERT INTO outbox_sent (dedup_key, sent_us)"
 			  " VALUES (?1, ?2) ON CONFLICT (dedup_key)"
 			  " DO UPDATE SET sent_us = max(sent_us, excluded.sent_us)",
+	/* a new alert's place in its order key's order is its own id */
+	[OB_SEQ_SELF] = "UPDATE outbox SET seq = id WHERE id = last_insert_rowid()",
+	/* the rows a row of the same target and order key waits for */
+	[OB_HOLD] = "SELECT id FROM outbox WHERE target = ?1 AND order_key = ?2"
+		    " AND (seq < ?3 OR (seq = ?3 AND id < ?4))",
+	/* outbox_retarget: each row's target, then a row to copy */
+	[OB_GET] = "SELECT " OB_ROW_COLUMNS " FROM outbox WHERE id = ?1",
+	[OB_TARGETS] = "SELECT id, target FROM outbox ORDER BY id",
+	/* outbox_done: a row acknowledged or refused while its alert's other
+	 * rows wait (ob_finish_locked) */
+	[OB_ROW_KEY] = "SELECT target, idem_key FROM outbox WHERE id = ?1",
+	[OB_SIBLING] = "SELECT 1 FROM outbox WHERE idem_key = ?1 LIMIT 1",
+	[OB_DONE_PUT] = "INSERT OR IGNORE INTO outbox_done (target, idem_key)"
+			" VALUES (?1, ?2)",
+	[OB_DONE_FORGET] = "DELETE FROM outbox_done WHERE idem_key = ?1",
+	[OB_DONE_HAS] = "SELECT 1 FROM outbox_done WHERE target = ?1 AND idem_key = ?2",
+	[OB_DONE_PRUNE] = "DELETE FROM outbox_done WHERE idem_key NOT IN"
+			  " (SELECT idem_key FROM outbox)",
 };
 
 /* An outcome the file could not take yet (see the top). */
@@ -107,6 +148,7 @@ struct outbox {
 	size_t n_inflight, cap_inflight;
 	struct ob_unwritten *unwritten;   /* sorted by id, at most max_rows */
 	size_t n_unwritten, cap_unwritten;
+	struct strmap *groups;    /* of a pass of outbox_due: (order key, target) */
 	struct outbox_stats stats;
 	char where[128];          /* the path, or ":memory:", for messages */
 	char err[256];
@@ -177,6 +219,14 @@ static int ob_int64(struct outbox *ob, sqlite3_stmt *st, int64_t *v,
 	}
 	sqlite3_reset(st);
 	return rc;
+}
+
+/* Column @col as text, "" for NULL, cut to @len. */
+static void ob_col_text(sqlite3_stmt *st, int col, char *out, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(out, len, "%s", t ? (const char *)t : "");
 }
 
 /* Ends the transaction ob_begin began for an operation that returned @rc;
@@ -335,7 +385,7 @@ int outbox_adopt_outcomes(struct outbox *to, struct outbox *from)
 
 /* Inside a transaction: the row @id deleted, or retried (@attempts more,
  * due at @next_us). 0, 1 when the file has no such row, or -errno. */
-static int ob_change_locked(struct outbox *ob, int64_t id, bool gone,
+static int ob_update_locked(struct outbox *ob, int64_t id, bool gone,
 			    int attempts, int64_t next_us)
 {
 	sqlite3_stmt *st = ob_stmt(ob, gone ? OB_DELETE : OB_RETRY);
@@ -348,6 +398,53 @@ static int ob_change_locked(struct outbox *ob, int64_t id, bool gone,
 	if ((rc = ob_done(ob, st, "updating a row")))
 		return rc;
 	return sqlite3_changes(ob->db) == 1 ? 0 : 1;
+}
+
+/*
+ * Inside a transaction: the row @id, acknowledged or refused for good,
+ * goes. While other rows of its alert (its idempotency key) wait, its
+ * target is remembered as done with it: a retarget gives it no copy of
+ * theirs. The last row of an alert forgets them. 0, 1 when the file has
+ * no such row, or -errno.
+ */
+static int ob_finish_locked(struct outbox *ob, int64_t id)
+{
+	char target[OUTBOX_TARGET_LEN + 1], idem[OUTBOX_KEY_LEN + 1];
+	sqlite3_stmt *st = ob_stmt(ob, OB_ROW_KEY);
+	int64_t one;
+	int rc;
+
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+		return ob_fail(ob, "reading a row");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		ob_col_text(st, 0, target, sizeof(target));
+		ob_col_text(st, 1, idem, sizeof(idem));
+	}
+	rc = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : ob_fail(ob, "reading a row");
+	sqlite3_reset(st);
+	if (rc || (rc = ob_update_locked(ob, id, true, 0, 0)))
+		return rc;
+	st = ob_stmt(ob, OB_SIBLING);
+	if (sqlite3_bind_text(st, 1, idem, -1, SQLITE_STATIC) != SQLITE_OK)
+		return ob_fail(ob, "reading an alert's rows");
+	if ((rc = ob_int64(ob, st, &one, "reading an alert's rows")) < 0)
+		return rc;
+	st = ob_stmt(ob, rc ? OB_DONE_PUT : OB_DONE_FORGET);
+	if ((rc && sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC) != SQLITE_OK) ||
+	    sqlite3_bind_text(st, rc ? 2 : 1, idem, -1, SQLITE_STATIC) != SQLITE_OK)
+		return ob_fail(ob, "recording a target done");
+	return ob_done(ob, st, "recording a target done");
+}
+
+/* Inside a transaction: the row @id deleted (@gone, see ob_finish_locked)
+ * or retried (@attempts more, due at @next_us). 0, 1 when the file has no
+ * such row, or -errno. */
+static int ob_change_locked(struct outbox *ob, int64_t id, bool gone,
+			    int attempts, int64_t next_us)
+{
+	return gone ? ob_finish_locked(ob, id) :
+		      ob_update_locked(ob, id, false, attempts, next_us);
 }
 
 /* Begins a write transaction, carrying the outcomes kept in memory into
@@ -497,7 +594,8 @@ int outbox_open(const char *path, const struct outbox_opts *o,
 	ob->max_rows = o && o->max_rows > 0 ? o->max_rows : OUTBOX_DEFAULT_MAX_ROWS;
 	ob->cooldown_us = (o && o->cooldown_s > 0 ? o->cooldown_s :
 			   OUTBOX_DEFAULT_COOLDOWN_S) * 1000000;
-	rc = ob_setup(ob, path);
+	ob->groups = strmap_new(0);
+	rc = ob->groups ? ob_setup(ob, path) : -ENOMEM;
 	if (rc) {
 		if (rc == -ENOMEM)
 			snprintf(ob->err, sizeof(ob->err), "outbox %s: out of memory",
@@ -536,6 +634,7 @@ void outbox_close(struct outbox *ob)
 	sqlite3_close(ob->db);
 	free(ob->inflight);
 	free(ob->unwritten);
+	strmap_free(ob->groups);
 	free(ob);
 }
 
@@ -551,19 +650,20 @@ const struct outbox_stats *outbox_stats(const struct outbox *ob)
 
 /* --- deduplication */
 
-static int ob_idem_key(const char *dedup_key, int64_t now_us,
-		       char out[OUTBOX_KEY_LEN + 1])
+/* The first OUTBOX_KEY_LEN lowercase hex characters of SHA-256(@key
+ * @suffix): an idempotency key, an order key. 0 or -EIO. */
+static int ob_digest_key(const char *key, const char *suffix,
+			 char out[OUTBOX_KEY_LEN + 1])
 {
 	uint8_t md[EVP_MAX_MD_SIZE];
-	char t[24], hex[2 * EVP_MAX_MD_SIZE + 1];
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned int n = 0;
 	int ok;
 
-	snprintf(t, sizeof(t), "|%" PRId64, now_us);
 	ok = ctx && EVP_DigestInit_ex(ctx, tw_md_sha256(), NULL) == 1 &&
-	     EVP_DigestUpdate(ctx, dedup_key, strlen(dedup_key)) == 1 &&
-	     EVP_DigestUpdate(ctx, t, strlen(t)) == 1 &&
+	     EVP_DigestUpdate(ctx, key, strlen(key)) == 1 &&
+	     EVP_DigestUpdate(ctx, suffix, strlen(suffix)) == 1 &&
 	     EVP_DigestFinal_ex(ctx, md, &n) == 1 && n * 2 >= OUTBOX_KEY_LEN;
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
@@ -572,6 +672,15 @@ static int ob_idem_key(const char *dedup_key, int64_t now_us,
 	memcpy(out, hex, OUTBOX_KEY_LEN);
 	out[OUTBOX_KEY_LEN] = '\0';
 	return 0;
+}
+
+static int ob_idem_key(const char *dedup_key, int64_t now_us,
+		       char out[OUTBOX_KEY_LEN + 1])
+{
+	char t[24];
+
+	snprintf(t, sizeof(t), "|%" PRId64, now_us);
+	return ob_digest_key(dedup_key, t, out);
 }
 
 /* Inside the transaction: 1 allowed (and recorded), 0 suppressed. */
@@ -671,13 +780,26 @@ static int ob_put_locked(struct outbox *ob, const struct outbox_item *it,
 				SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 5, it->created_us) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 6, next_us) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 7, it->attempts) != SQLITE_OK)
+	    sqlite3_bind_int(st, 7, it->attempts) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 8, it->order_key, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 9, it->seq) != SQLITE_OK)
 		return ob_fail(ob, "storing an alert");
-	return ob_done(ob, st, "storing an alert");
+	if ((rc = ob_done(ob, st, "storing an alert")) || it->seq)
+		return rc;
+	return ob_done(ob, ob_stmt(ob, OB_SEQ_SELF), "storing an alert");
 }
 
 int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
 	       bool critical, const char *body, size_t len, int64_t now_us)
+{
+	return outbox_put_ordered(ob, target, idem_key, NULL, critical, body,
+				  len, now_us);
+}
+
+int outbox_put_ordered(struct outbox *ob, const char *target,
+		       const char *idem_key, const char *order_key,
+		       bool critical, const char *body, size_t len,
+		       int64_t now_us)
 {
 	struct outbox_item it = { .critical = critical, .body = (char *)body,
 				  .body_len = len, .created_us = now_us };
@@ -695,19 +817,14 @@ int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
 				 OUTBOX_TARGET_LEN);
 	snprintf(it.target, sizeof(it.target), "%s", target);
 	snprintf(it.idem_key, sizeof(it.idem_key), "%s", idem_key);
+	if (order_key && *order_key && ob_digest_key(order_key, "", it.order_key))
+		return ob_refuse(ob, -EIO, "storing an alert: SHA-256 failed");
 	if ((rc = ob_begin(ob, "storing an alert")))
 		return rc;
 	return ob_end(ob, ob_put_locked(ob, &it, now_us));
 }
 
 /* --- handing out */
-
-static void ob_col_text(sqlite3_stmt *st, int col, char *out, size_t len)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	snprintf(out, len, "%s", t ? (const char *)t : "");
-}
 
 static int ob_read_item(sqlite3_stmt *st, struct outbox_item *it)
 {
@@ -727,6 +844,8 @@ static int ob_read_item(sqlite3_stmt *st, struct outbox_item *it)
 	it->critical = sqlite3_column_int(st, 3) != 0;
 	it->attempts = sqlite3_column_int(st, 5);
 	it->created_us = sqlite3_column_int64(st, 6);
+	ob_col_text(st, 7, it->order_key, sizeof(it->order_key));
+	it->seq = sqlite3_column_int64(st, 8);
 	return 0;
 }
 
@@ -752,7 +871,8 @@ static int ob_move_rows(struct outbox *from, struct outbox *to, int *moved)
 	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((rc = ob_read_item(st, &it)))
 			break;
-		rc = ob_put_locked(to, &it, sqlite3_column_int64(st, 7));
+		it.seq = 0;   /* another outbox's ids: after @to's own rows */
+		rc = ob_put_locked(to, &it, sqlite3_column_int64(st, 9));
 		outbox_item_release(&it);
 		if (rc == 0)
 			(*moved)++;
@@ -819,6 +939,117 @@ int outbox_move(struct outbox *from, struct outbox *to)
 	return moved;
 }
 
+/* --- retargeting: the rows of targets no longer given */
+
+static bool ob_target_in(const char *target, const char *const *targets, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(target, targets[i]) == 0)
+			return true;
+	return false;
+}
+
+/* The ids of the rows whose target is not among @targets, ascending, in
+ * *@ids (malloc'd, *@n_ids of them): 0 or -errno. */
+static int ob_foreign_ids(struct outbox *ob, const char *const *targets, int n,
+			  int64_t **ids, size_t *n_ids)
+{
+	sqlite3_stmt *st = ob_stmt(ob, OB_TARGETS);
+	int step = SQLITE_DONE, rc = 0;
+	size_t cap = 0;
+	int64_t *slot;
+
+	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 1);
+
+		if (t && ob_target_in(t, targets, n))
+			continue;
+		slot = ob_open_slot((void **)ids, n_ids, &cap, sizeof(**ids), *n_ids);
+		if (!slot)
+			rc = -ENOMEM;
+		else
+			*slot = sqlite3_column_int64(st, 0);
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = ob_fail(ob, "reading the rows' targets");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Whether @it's target is done with @it's alert (ob_finish_locked): 1, 0
+ * or -errno. */
+static int ob_target_done(struct outbox *ob, const struct outbox_item *it)
+{
+	sqlite3_stmt *st = ob_stmt(ob, OB_DONE_HAS);
+	int64_t one;
+
+	if (sqlite3_bind_text(st, 1, it->target, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, it->idem_key, -1, SQLITE_STATIC) != SQLITE_OK)
+		return ob_fail(ob, "reading the targets done");
+	return ob_int64(ob, st, &one, "reading the targets done");
+}
+
+/* Inside the transaction: row @id goes, a copy of it to each of @targets
+ * (outbox_retarget). A row the bound dropped meanwhile is no more. */
+static int ob_retarget_row_locked(struct outbox *ob, int64_t id,
+				  const char *const *targets, int n,
+				  int64_t now_us)
+{
+	sqlite3_stmt *st = ob_stmt(ob, OB_GET);
+	struct outbox_item it;
+	int i, step, rc;
+
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+		return ob_fail(ob, "reading a row to retarget");
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		rc = ob_read_item(st, &it);
+	else
+		rc = step == SQLITE_DONE ? 1 : ob_fail(ob, "reading a row to retarget");
+	sqlite3_reset(st);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	/* first: the bound must not drop a copy to make room for the row */
+	rc = ob_update_locked(ob, id, true, 0, 0);
+	it.attempts = 0;   /* never tried at these targets */
+	for (i = 0; rc >= 0 && i < n; i++) {
+		snprintf(it.target, sizeof(it.target), "%s", targets[i]);
+		rc = ob_target_done(ob, &it);          /* 1: it had that alert */
+		if (rc == 0)
+			rc = ob_put_locked(ob, &it, now_us);   /* 1: it holds it */
+	}
+	outbox_item_release(&it);
+	return rc < 0 ? rc : 0;
+}
+
+int outbox_retarget(struct outbox *ob, const char *const *targets, int n,
+		    int64_t now_us)
+{
+	int64_t *ids = NULL;
+	size_t n_ids = 0, i;
+	int rc;
+
+	if (!ob || !targets || n <= 0)
+		return -EINVAL;
+	rc = ob_foreign_ids(ob, targets, n, &ids, &n_ids);
+	if (!rc && n_ids && !(rc = ob_begin(ob, "retargeting rows"))) {
+		for (i = 0; !rc && i < n_ids; i++)
+			rc = ob_retarget_row_locked(ob, ids[i], targets, n, now_us);
+		/* an alert whose rows all went (or were dropped) */
+		if (!rc)
+			rc = ob_done(ob, ob_stmt(ob, OB_DONE_PRUNE), "forgetting targets done");
+		rc = ob_end(ob, rc);
+	}
+	for (i = 0; !rc && i < n_ids; i++)
+		ob_inflight_del(ob, ids[i]);   /* their outcomes find no row */
+	free(ids);
+	if (rc == -ENOMEM)
+		snprintf(ob->err, sizeof(ob->err), "outbox: out of memory");
+	return rc < 0 ? rc : (int)n_ids;
+}
+
 /* Takes back what outbox_due handed out before it failed. */
 static void ob_unwind(struct outbox *ob, struct outbox_item *items, int n)
 {
@@ -826,6 +1057,47 @@ static void ob_unwind(struct outbox *ob, struct outbox_item *items, int n)
 		ob_inflight_del(ob, items[n].id);
 		outbox_item_release(&items[n]);
 	}
+}
+
+/*
+ * Whether the due row @due points at waits for an earlier row of its
+ * group, its target and order key (outbox.h), one not deleted in memory
+ * already: 1, 0, or -errno. A pass reads the due rows in their order
+ * (seq) and notes each group it meets (ob->groups, empty at the start of
+ * a pass): a later row of a group met waits for that one; the first asks
+ * the file, whose earlier rows of the group are waiting for a retry.
+ */
+static int ob_held(struct outbox *ob, sqlite3_stmt *due)
+{
+	const char *key = (const char *)sqlite3_column_text(due, 7);
+	const char *target = (const char *)sqlite3_column_text(due, 1);
+	char group[OUTBOX_KEY_LEN + 1 + OUTBOX_TARGET_LEN + 1];
+	sqlite3_stmt *st;
+	int step = SQLITE_DONE, held = 0;
+	bool first = false;
+
+	if (!key || !*key)
+		return 0;
+	snprintf(group, sizeof(group), "%s|%s", key, target ? target : "");
+	if (!strmap_put(ob->groups, group, strlen(group), &first))
+		return -ENOMEM;
+	if (!first)
+		return 1;
+	st = ob_stmt(ob, OB_HOLD);
+	if (sqlite3_bind_value(st, 1, sqlite3_column_value(due, 1)) != SQLITE_OK ||
+	    sqlite3_bind_value(st, 2, sqlite3_column_value(due, 7)) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, sqlite3_column_int64(due, 8)) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, sqlite3_column_int64(due, 0)) != SQLITE_OK)
+		return ob_fail(ob, "reading the order of due rows");
+	while (!held && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		const struct ob_unwritten *u = ob_unwritten_of(ob, sqlite3_column_int64(st, 0));
+
+		held = !u || !u->gone;
+	}
+	if (!held && step != SQLITE_DONE)
+		held = ob_fail(ob, "reading the order of due rows");
+	sqlite3_reset(st);
+	return held;
 }
 
 int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
@@ -847,16 +1119,24 @@ int outbox_due_select(struct outbox *ob, int64_t now_us,
 	if (sqlite3_bind_int64(st, 1, now_us) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, now_us + OUTBOX_MAX_DELAY_US) != SQLITE_OK)
 		return ob_fail(ob, "reading due rows");
+	strmap_clear(ob->groups);
 	while (n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
 		const struct ob_unwritten *u = ob_unwritten_of(ob, id);
 
+		if (u && u->gone)
+			continue;   /* delivered: holds nothing back */
+		/* first: a row in flight holds back the later ones */
+		if ((rc = ob_held(ob, st)) < 0)
+			break;
 		/* A row kept retried in memory has a later time than the
 		 * file's (which was due when it was handed out). */
-		if (ob_inflight_has(ob, id) ||
-		    (u && (u->gone || !ob_is_due(u->next_us, now_us))) ||
-		    (take && !take(ctx, (const char *)sqlite3_column_text(st, 1))))
+		if (rc || ob_inflight_has(ob, id) ||
+		    (u && !ob_is_due(u->next_us, now_us)) ||
+		    (take && !take(ctx, (const char *)sqlite3_column_text(st, 1)))) {
+			rc = 0;
 			continue;
+		}
 		if ((rc = ob_read_item(st, &items[n])))
 			break;
 		items[n].attempts += u ? u->attempts : 0;
@@ -972,6 +1252,13 @@ int64_t outbox_unremoved(const struct outbox *ob)
 
 int64_t outbox_next_due_us(struct outbox *ob)
 {
+	return outbox_next_due_select(ob, NULL, NULL);
+}
+
+int64_t outbox_next_due_select(struct outbox *ob,
+			       bool (*mine)(void *ctx, const char *target),
+			       void *ctx)
+{
 	sqlite3_stmt *st;
 	int64_t due = -1;
 	int step;
@@ -987,7 +1274,8 @@ int64_t outbox_next_due_us(struct outbox *ob)
 
 		if (due >= 0 && next >= due)
 			break;
-		if (ob_inflight_has(ob, id) || (u && u->gone))
+		if (ob_inflight_has(ob, id) || (u && u->gone) ||
+		    (mine && !mine(ctx, (const char *)sqlite3_column_text(st, 2))))
 			continue;
 		if (u && u->next_us > next)
 			next = u->next_us;

@@ -32,6 +32,13 @@
  * not handed out again, a retried one waits for its time), and the first
  * write that succeeds (any of them, or outbox_close's last try) stores it.
  * Until then the file has the row as before: a restart sends it again.
+ *
+ * Order: a row put with an order key (outbox_put_ordered: the alert it is
+ * about, say a spike's scope) is held, not handed out, while its target
+ * has an earlier row with the same order key in the outbox, in flight or
+ * waiting for a retry: a receiver never gets an alert's "resolved" before
+ * its "firing" went (acknowledged or refused for good). Rows of other
+ * keys, and of other targets, go on meanwhile.
  */
 #ifndef TW_DELIVER_OUTBOX_H
 #define TW_DELIVER_OUTBOX_H
@@ -64,6 +71,8 @@ struct outbox_item {
 	int64_t id;                       /* for ack/retry/fail/release */
 	char target[OUTBOX_TARGET_LEN + 1];
 	char idem_key[OUTBOX_KEY_LEN + 1];
+	char order_key[OUTBOX_KEY_LEN + 1];  /* its digest; "" unordered */
+	int64_t seq;                      /* the order among a key's rows */
 	bool critical;
 	char *body;                       /* malloc'd, NUL-terminated */
 	size_t body_len;                  /* without that NUL */
@@ -119,9 +128,29 @@ int outbox_claim(struct outbox *ob, const char *dedup_key, int64_t now_us,
  */
 int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
 	       bool critical, const char *body, size_t len, int64_t now_us);
+/* The same, in the order of @order_key (see the top; NULL or "": none),
+ * any string: the outbox keeps its digest. */
+int outbox_put_ordered(struct outbox *ob, const char *target,
+		       const char *idem_key, const char *order_key,
+		       bool critical, const char *body, size_t len,
+		       int64_t now_us);
 
 /*
- * Up to @max rows due at @now_us and not in flight, oldest first, into
+ * Gives the rows of every target not among @targets (@n of them, n > 0)
+ * to each of @targets that was not given the alert itself (it holds a
+ * row of the same idempotency key, or acknowledged or refused one while
+ * this row waited): a copy with its key, body and place in its order
+ * key's order, never tried and due at @now_us; the row itself goes. For
+ * a sender whose receivers changed: what was queued for a URL no longer
+ * given goes to the ones given now. One transaction. The rows given, or
+ * -errno (nothing changed).
+ */
+int outbox_retarget(struct outbox *ob, const char *const *targets, int n,
+		    int64_t now_us);
+
+/*
+ * Up to @max rows due at @now_us, not in flight and not held (see the
+ * top), oldest first (in their order keys' order), into
  * @items; they are then in flight. The count, or -errno (nothing handed
  * out). Free each item's body with outbox_item_release.
  */
@@ -183,6 +212,10 @@ int64_t outbox_depth(struct outbox *ob);
  * caller's poll timeout; -1 when there is none; below -1 (-errno) on error.
  */
 int64_t outbox_next_due_us(struct outbox *ob);
+/* The same, of the rows whose target @mine accepts. */
+int64_t outbox_next_due_select(struct outbox *ob,
+			       bool (*mine)(void *ctx, const char *target),
+			       void *ctx);
 const struct outbox_stats *outbox_stats(const struct outbox *ob);
 
 #endif

@@ -8,9 +8,12 @@
  *   TLSWatchCertificateFinding: one per (name, sha256, kind) of a cert
  *   event's critical finding; labels alertname, name (the SNI, "" without),
  *   sha256, kind, severity="critical", instance, server ("IP:PORT", where
- *   it was first seen). It resolves when a later cert event for the same
- *   (name, sha256) no longer carries the kind, or when a cert event for the
- *   same (name, server) carries another sha256 (the certificate changed).
+ *   it was first seen). It fires while some address serves the problem:
+ *   the alert keeps the addresses whose cert events carried the kind for
+ *   that (name, sha256); a cert event for the same name at one of them
+ *   with another sha256 (the certificate changed), or with the same one
+ *   without the kind, takes that address out. It resolves when none is
+ *   left.
  *   TLSWatchHandshakeFailureSpike: one per spike scope; labels alertname,
  *   scope ("all", "sni", "alert", "sha256", "ja4"), key ("" for all),
  *   instance, severity="warning". A `resolved` spike event resolves it.
@@ -27,9 +30,11 @@
  *
  * Bounds
  *   At most AM_MAX_ALERTS alerts (active or resolving); new ones beyond are
- *   dropped and counted. At most AM_MAX_INFLIGHT requests per URL on their
- *   way, each of at most AM_BATCH_MAX alerts and with a total timeout
- *   (--webhook-timeout, 10 s): a dead Alertmanager never blocks the agent,
+ *   dropped and counted. At most AM_PER_URL requests per URL on their way,
+ *   each on a pool thread of its own, of at most AM_BATCH_MAX alerts and
+ *   with a total timeout (--webhook-timeout, 10 s): a dead or hanging
+ *   Alertmanager never blocks the agent nor the other URLs (a URL with
+ *   AM_PER_URL requests unanswered misses the requests made meanwhile),
  *   failed requests are counted and logged once per change of state, and
  *   their alerts go again at the next resend. close() sends what is due
  *   and waits for the answers, at most drain_ms (5 s by default).
@@ -54,7 +59,8 @@
 #include "sink.h"
 
 #define AM_MAX_ALERTS 10000
-#define AM_MAX_INFLIGHT 4              /* requests per URL on their way */
+#define AM_MAX_SERVERS 1024            /* addresses kept per cert alert */
+#define AM_PER_URL 2                   /* requests per URL on their way */
 #define AM_BATCH_MAX 500               /* alerts per request */
 #define AM_RESOLVE_SENDS 3
 #define AM_RESOLVE_SPACING_US 1000000ull
@@ -73,7 +79,9 @@ struct am_alert {
 	size_t name_len;
 	char sha256[65];
 	enum finding_kind kind;
-	struct tw_endpoint server;
+	struct tw_endpoint server;     /* the label: where first seen */
+	struct tw_endpoint *serving;   /* AM_CERT: where served now */
+	int n_serving, cap_serving;
 	enum spike_kind scope;
 	/* the alert's JSON object without endsAt and the closing brace */
 	char *json;
@@ -97,6 +105,7 @@ struct am_sink {
 				       /* options a reload frees) */
 	char *urls[OUTPUT_MAX_URLS];   /* {base}/api/v2/alerts */
 	bool url_failing[OUTPUT_MAX_URLS];
+	int url_in_flight[OUTPUT_MAX_URLS];   /* requests on their way */
 	int n_urls;
 	char instance[256];
 	uint64_t resend_us;
@@ -105,6 +114,7 @@ struct am_sink {
 	int n_alerts;
 	uint64_t next_resend_us;
 	uint64_t sent, failed, dropped;
+	uint64_t serving_full;         /* addresses not kept (am_serving_add) */
 	struct http_pool *pool;
 	int efd;
 	struct json_writer jw;         /* scratch for one alert */
@@ -148,6 +158,7 @@ static void am_alert_free(struct am_alert *a)
 		return;
 	free(a->name);
 	free(a->json);
+	free(a->serving);
 	free(a);
 }
 
@@ -304,9 +315,62 @@ static struct am_alert *am_find_cert(struct am_sink *am, const char *name,
 	return NULL;
 }
 
-/* Resolves the alerts this cert event shows are over: same name and
- * certificate without the kind now, or same name and server with another
- * certificate. */
+/* Where @server is among the addresses serving @a's problem, or -1. */
+static int am_serving_index(const struct am_alert *a, const struct tw_endpoint *server)
+{
+	int i;
+
+	for (i = 0; i < a->n_serving; i++)
+		if (tw_endpoint_equal(&a->serving[i], server))
+			return i;
+	return -1;
+}
+
+/* @server serves @a's problem. Past AM_MAX_SERVERS addresses, or without
+ * memory, it is not kept (said once): the alert then resolves when the
+ * addresses kept stop serving it. */
+static void am_serving_add(struct am_sink *am, struct am_alert *a,
+			   const struct tw_endpoint *server)
+{
+	struct tw_endpoint *grown;
+	int cap;
+
+	if (am_serving_index(a, server) >= 0)
+		return;
+	if (a->n_serving == a->cap_serving) {
+		cap = a->cap_serving ? 2 * a->cap_serving : 2;
+		grown = cap <= AM_MAX_SERVERS ?
+			realloc(a->serving, (size_t)cap * sizeof(*grown)) : NULL;
+		if (!grown) {
+			if (!am->serving_full++)
+				pr_warn("alertmanager: an alert served at more than %d addresses (or out of memory): it resolves when those kept stop serving it\n",
+					a->n_serving);
+			return;
+		}
+		a->serving = grown;
+		a->cap_serving = cap;
+	}
+	a->serving[a->n_serving++] = *server;
+}
+
+/* @server no longer serves @a's problem: resolved when none does. (An
+ * alert that could keep no address at all goes by its label's.) */
+static void am_serving_remove(struct am_alert *a, const struct tw_endpoint *server,
+			      uint64_t now_us)
+{
+	int i = am_serving_index(a, server);
+
+	if (i < 0 && (a->n_serving || !tw_endpoint_equal(&a->server, server)))
+		return;
+	if (i >= 0)
+		a->serving[i] = a->serving[--a->n_serving];
+	if (!a->n_serving)
+		am_resolve(a, now_us);
+}
+
+/* Takes this cert event's address out of the alerts it shows are over
+ * there: same name and certificate without the kind now, or same name and
+ * another certificate. */
 static void am_cert_resolve_stale(struct am_sink *am, const struct cert_view *cv,
 				  const char *name, size_t name_len,
 				  const char *sha256, uint64_t now_us)
@@ -319,12 +383,8 @@ static void am_cert_resolve_stale(struct am_sink *am, const struct cert_view *cv
 		if (a->type != AM_CERT || a->resolved || a->name_len != name_len ||
 		    memcmp(a->name, name, name_len) != 0)
 			continue;
-		if (strcmp(a->sha256, sha256) == 0) {
-			if (!finding_has(cv->findings, a->kind))
-				am_resolve(a, now_us);
-		} else if (tw_endpoint_equal(&a->server, cv->server)) {
-			am_resolve(a, now_us);
-		}
+		if (strcmp(a->sha256, sha256) != 0 || !finding_has(cv->findings, a->kind))
+			am_serving_remove(a, cv->server, now_us);
 	}
 }
 
@@ -336,9 +396,12 @@ static int am_cert_fire(struct am_sink *am, const struct event *ev,
 	struct am_alert *a = am_find_cert(am, name, name_len, leaf->sha256_hex, f->kind);
 	char summary[512], description[2048], who[300], after[TW_TIME_STRLEN];
 	bool created = false;
+	int rc;
 
-	if (a && !a->resolved)
+	if (a && !a->resolved) {
+		am_serving_add(am, a, cv->server);
 		return 0;          /* already active: the resend keeps it so */
+	}
 	if (!a) {
 		a = am_alert_new(am, AM_CERT, name, name_len);
 		if (!a)
@@ -360,8 +423,11 @@ static int am_cert_fire(struct am_sink *am, const struct event *ev,
 		 leaf->subject ? leaf->subject : "?",
 		 leaf->issuer ? leaf->issuer : "?",
 		 tw_time_format_s(leaf->not_after, after), leaf->sha256_hex);
-	return am_alert_fire(am, a, created, summary, description,
-			     ev->ts_us < now_us ? ev->ts_us : now_us);
+	rc = am_alert_fire(am, a, created, summary, description,
+			   ev->ts_us < now_us ? ev->ts_us : now_us);
+	if (rc == 0)
+		am_serving_add(am, a, cv->server);
+	return rc;
 }
 
 static int am_cert_event(struct am_sink *am, const struct event *ev)
@@ -508,6 +574,8 @@ static void am_take_results(struct am_sink *am)
 			am->sent++;
 		else
 			am->failed++;
+		if (u >= 0 && u < am->n_urls)
+			am->url_in_flight[u]--;
 		if (u >= 0 && u < am->n_urls && ok == am->url_failing[u]) {
 			am->url_failing[u] = !ok;
 			http_url_for_log(r->url, url);
@@ -521,10 +589,34 @@ static void am_take_results(struct am_sink *am)
 	}
 }
 
-static bool am_room(struct am_sink *am)
+static bool am_url_room(const struct am_sink *am, int u)
 {
-	return http_pool_outstanding(am->pool) + (size_t)am->n_urls <=
-	       (size_t)AM_MAX_INFLIGHT * (size_t)am->n_urls;
+	return am->url_in_flight[u] < AM_PER_URL;
+}
+
+/* Some URL can take a request. */
+static bool am_room(const struct am_sink *am)
+{
+	int u;
+
+	for (u = 0; u < am->n_urls; u++)
+		if (am_url_room(am, u))
+			return true;
+	return false;
+}
+
+/* URL @u misses a request, for the reason @why: counted as failed, said
+ * once until it answers again. */
+static void am_url_missed(struct am_sink *am, int u, const char *why)
+{
+	char url[HTTP_URL_LOG_LEN];
+
+	am->failed++;
+	if (am->url_failing[u])
+		return;
+	am->url_failing[u] = true;
+	pr_warn("alertmanager %s: %s; alerts go again at the next resend\n",
+		http_url_for_log(am->urls[u], url), why);
 }
 
 /* Appends alert @a as sent at @now_us to the request body. */
@@ -556,8 +648,9 @@ static void am_after_send(struct am_sink *am, int i, uint64_t now_us)
 	}
 }
 
-/* POSTs the alerts due at @now_us, AM_BATCH_MAX a request, while there is
- * room in flight. Returns whether some are still due. */
+/* POSTs the alerts due at @now_us, AM_BATCH_MAX a request, to every URL
+ * with room in flight (those without miss it), while one has room.
+ * Returns whether some are still due. */
 static bool am_send_due(struct am_sink *am, uint64_t now_us)
 {
 	int batch[AM_BATCH_MAX];
@@ -579,19 +672,15 @@ static bool am_send_due(struct am_sink *am, uint64_t now_us)
 			am_body_add(am, am->alerts[batch[i]], now_us);
 		am_buf_add(&am->body, "]", 1);
 		for (u = 0; u < am->n_urls; u++) {
-			if (am->body.failed ||
-			    http_pool_submit(am->pool, u, am->urls[u], NULL, 0,
-					     "application/json", (const uint8_t *)am->body.p,
-					     am->body.len) < 0) {
-				am->failed++;
-				if (!am->url_failing[u]) {
-					char url[HTTP_URL_LOG_LEN];
-
-					am->url_failing[u] = true;
-					pr_warn("alertmanager %s: cannot queue a request (memory or queue full); alerts go again at the next resend\n",
-						http_url_for_log(am->urls[u], url));
-				}
-			}
+			if (!am_url_room(am, u))
+				am_url_missed(am, u, "its requests are unanswered (hanging?)");
+			else if (am->body.failed ||
+				 http_pool_submit(am->pool, u, am->urls[u], NULL, 0,
+						  "application/json", (const uint8_t *)am->body.p,
+						  am->body.len) < 0)
+				am_url_missed(am, u, "cannot queue a request (memory or queue full)");
+			else
+				am->url_in_flight[u]++;
 		}
 		/* Backwards: forgetting alert i moves the last one to i. */
 		for (i = n - 1; i >= 0; i--)
@@ -810,10 +899,11 @@ int alertmanager_open(const struct output_opts *o, struct sink_set *set,
 		snprintf(err, errlen, "--alertmanager: eventfd: %s", strerror(errno));
 		goto fail;
 	}
-	po.threads = am->n_urls < 4 ? am->n_urls : 4;
+	/* a thread per request on its way: one URL's cannot hold another's */
+	po.threads = AM_PER_URL * am->n_urls;
 	po.timeout_ms = (int)(o->webhook_timeout_ms ? o->webhook_timeout_ms :
 			      AM_TIMEOUT_DEFAULT_MS);
-	po.max_queued = AM_MAX_INFLIGHT * am->n_urls;
+	po.max_queued = AM_PER_URL * am->n_urls;
 	po.notify_fd = am->efd;
 	rc = http_pool_new(&po, &am->pool, err, errlen);
 	if (rc < 0) {

@@ -13,6 +13,16 @@
  * text) is claimed in the outbox, so it is not sent again within the
  * cooldown, across restarts too. Its Idempotency-Key is stable across
  * retries and restarts.
+ *
+ * Order: each row carries the alert it is about as its order key (a
+ * spike's scope, a certificate under a name, the agent), and the outbox
+ * holds a row while an earlier one of its receiver and key is waiting:
+ * a receiver gets a spike's "resolved" only after its "firing" went,
+ * even when the firing had to be retried.
+ *
+ * Receivers: a row is only ever sent to a --webhook URL this sender was
+ * given. At open, the rows of URLs no longer given (a reload or a restart
+ * with other --webhook URLs) are given to the URLs given now.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -46,11 +56,10 @@ _Static_assert(2 * BACKOFF_DELAY_MAX_US <= OUTBOX_MAX_DELAY_US,
 /*
  * Requests under way per receiver: each has as many pool threads of its
  * own (requests block a thread), so one that hangs until the timeout
- * holds up its own alerts only. The rows of URLs an earlier run was given
- * count as one more receiver.
+ * holds up its own alerts only.
  */
 #define WEBHOOK_PER_RECEIVER 2
-#define WEBHOOK_IN_FLIGHT_MAX (WEBHOOK_PER_RECEIVER * (OUTPUT_MAX_URLS + 1))
+#define WEBHOOK_IN_FLIGHT_MAX (WEBHOOK_PER_RECEIVER * OUTPUT_MAX_URLS)
 #define WEBHOOK_BACKOFF_BASE_US 1000000
 #define WEBHOOK_SECRET_MAX 4096
 #define WEBHOOK_DRAIN_DEFAULT_MS 3000
@@ -100,12 +109,11 @@ struct webhook {
 	uint8_t secret[WEBHOOK_SECRET_MAX];
 	size_t secret_len;
 	int in_flight;                 /* requests under way, in all */
-	int receiver_in_flight[OUTPUT_MAX_URLS + 1];   /* and per receiver */
+	int receiver_in_flight[OUTPUT_MAX_URLS];   /* and per receiver */
 	uint64_t retried, suppressed;
 	uint32_t rng;
-	/* Said once per outage of each --webhook URL (in the order given);
-	 * the last one for the rows of URLs an earlier run was given. */
-	bool receiver_down[OUTPUT_MAX_URLS + 1];
+	/* Said once per outage of each --webhook URL (in the order given). */
+	bool receiver_down[OUTPUT_MAX_URLS];
 	bool main_in_memory;           /* the file could not be opened at start */
 	enum webhook_fault main_fault;
 	uint64_t reopened_us;          /* the tick of the last probe */
@@ -157,13 +165,44 @@ static bool is_critical(const struct event *ev)
 	}
 }
 
-static void dedup_cert(const struct cert_view *v, char *buf, size_t len)
+/* The alert @ev is about, in whose order a receiver gets its rows: a
+ * certificate under a name (its findings as they change), a spike's scope
+ * (firing before resolved, an episode before the next), the agent
+ * (started before stopped); "" for the rest, sent in any order. */
+static void order_key(const struct event *ev, char *buf, size_t len)
 {
+	const struct cert_view *v;
+	const char *scope;
+
+	switch (ev->type) {
+	case EVENT_CERT:
+		v = ev->cert;
+		snprintf(buf, len, "cert|%.*s|%s", v->sni ? (int)v->sni_len : 0,
+			 v->sni ? v->sni : "", v->chain[0]->sha256_hex);
+		break;
+	case EVENT_SPIKE:
+		scope = spike_kind_key(ev->spike->kind);
+		snprintf(buf, len, "spike|%s|%s", scope ? scope : "all",
+			 ev->spike->key ? ev->spike->key : "");
+		break;
+	case EVENT_AGENT:
+		snprintf(buf, len, "agent");
+		break;
+	default:
+		buf[0] = '\0';
+	}
+}
+
+/* The certificate's order key, then its findings. */
+static void dedup_cert(const struct event *ev, char *buf, size_t len)
+{
+	const struct cert_view *v = ev->cert;
 	size_t off;
 	int i;
 
-	off = (size_t)snprintf(buf, len, "cert|%.*s|%s|", v->sni ? (int)v->sni_len : 0,
-			       v->sni ? v->sni : "", v->chain[0]->sha256_hex);
+	order_key(ev, buf, len);
+	off = strlen(buf);
+	off += (size_t)snprintf(buf + off, len - off, "|");
 	for (i = 0; i < v->findings->n && off < len; i++)
 		off += (size_t)snprintf(buf + off, len - off, "%s,",
 					finding_kind_name(v->findings->items[i].kind));
@@ -176,7 +215,7 @@ static void dedup_key(const struct event *ev, char *buf, size_t len)
 
 	switch (ev->type) {
 	case EVENT_CERT:
-		dedup_cert(ev->cert, buf, len);
+		dedup_cert(ev, buf, len);
 		break;
 	case EVENT_SPIKE:
 		sp = ev->spike;
@@ -260,7 +299,7 @@ static void webhook_collect(struct webhook *w)
 	}
 }
 
-/* Which --webhook URL @target is; n_webhooks for one no longer given. */
+/* Which --webhook URL @target is; -1 for one this sender was not given. */
 static int webhook_receiver_of(const struct webhook *w, const char *target)
 {
 	int i;
@@ -268,7 +307,7 @@ static int webhook_receiver_of(const struct webhook *w, const char *target)
 	for (i = 0; i < w->o.n_webhooks; i++)
 		if (strcmp(w->o.webhooks[i], target) == 0)
 			return i;
-	return w->o.n_webhooks;
+	return -1;
 }
 
 static void webhook_send(struct webhook *w, int which, struct outbox_item *it,
@@ -280,6 +319,10 @@ static void webhook_send(struct webhook *w, int which, struct outbox_item *it,
 				   .which = which,
 				   .receiver = webhook_receiver_of(w, it->target) };
 
+	if (job.receiver < 0) {   /* webhook_take hands out only our URLs' rows */
+		outbox_release(w->ob[which], it->id);
+		return;
+	}
 	snprintf(idem, sizeof(idem), "Idempotency-Key: %s", it->idem_key);
 	if (w->secret_len) {
 		int off = snprintf(sig, sizeof(sig), "Tlswatch-Signature: ");
@@ -302,21 +345,22 @@ static void webhook_send(struct webhook *w, int which, struct outbox_item *it,
  * pool thread each). */
 static int webhook_in_flight_max(const struct output_opts *o)
 {
-	return WEBHOOK_PER_RECEIVER * (o->n_webhooks + 1);
+	return WEBHOOK_PER_RECEIVER * o->n_webhooks;
 }
 
 /* Rows of one pass, counted per receiver (outbox_due_select's @take). */
 struct webhook_pick {
 	struct webhook *w;
-	int taken[OUTPUT_MAX_URLS + 1];
+	int taken[OUTPUT_MAX_URLS];
 };
 
 static bool webhook_take(void *ctx, const char *target)
 {
 	struct webhook_pick *pick = ctx;
-	int r = target ? webhook_receiver_of(pick->w, target) : pick->w->o.n_webhooks;
+	int r = target ? webhook_receiver_of(pick->w, target) : -1;
 
-	if (pick->w->receiver_in_flight[r] + pick->taken[r] >= WEBHOOK_PER_RECEIVER)
+	/* a URL not given: the sender opened after a reload has the row */
+	if (r < 0 || pick->w->receiver_in_flight[r] + pick->taken[r] >= WEBHOOK_PER_RECEIVER)
 		return false;
 	pick->taken[r]++;
 	return true;
@@ -368,14 +412,21 @@ static int64_t webhook_depth(struct webhook *w)
 	return total;
 }
 
-/* The earliest time a waiting alert is due, -1 if none. */
+/* A row for one of this sender's URLs (a replaced sender leaves the
+ * others to the one that replaced it). */
+static bool webhook_is_mine(void *ctx, const char *target)
+{
+	return target && webhook_receiver_of(ctx, target) >= 0;
+}
+
+/* The earliest time a waiting alert for this sender is due, -1 if none. */
 static int64_t webhook_next_due(struct webhook *w)
 {
 	int64_t first = -1, due;
 	int i;
 
 	for (i = 0; i < WEBHOOK_OB__COUNT; i++) {
-		due = w->ob[i] ? outbox_next_due_us(w->ob[i]) : -1;
+		due = w->ob[i] ? outbox_next_due_select(w->ob[i], webhook_is_mine, w) : -1;
 		if (due >= 0 && (first < 0 || due < first))
 			first = due;
 	}
@@ -385,15 +436,15 @@ static int64_t webhook_next_due(struct webhook *w)
 /* Claims the alert and queues it for every receiver in @ob: 1 queued, 0
  * suppressed (a repeat within the cooldown), -errno. */
 static int webhook_queue(struct webhook *w, struct outbox *ob, const char *key,
-			 bool critical, const char *body, size_t body_len,
-			 int64_t now)
+			 const char *order, bool critical, const char *body,
+			 size_t body_len, int64_t now)
 {
 	char idem[OUTBOX_KEY_LEN + 1];
 	int i, rc = outbox_claim(ob, key, now, idem);
 
 	for (i = 0; rc == 1 && i < w->o.n_webhooks; i++) {
-		int put = outbox_put(ob, w->o.webhooks[i], idem, critical, body,
-				     body_len, now);
+		int put = outbox_put_ordered(ob, w->o.webhooks[i], idem, order,
+					     critical, body, body_len, now);
 
 		if (put < 0)
 			rc = put;
@@ -539,7 +590,7 @@ static int webhook_event(struct sink *s, const struct event *ev,
 			 const char *json, size_t len)
 {
 	struct webhook *w = (struct webhook *)s;
-	char key[WEBHOOK_DEDUP_MAX];
+	char key[WEBHOOK_DEDUP_MAX], order[WEBHOOK_DEDUP_MAX];
 	int64_t now = (int64_t)wall_us();
 	const char *body = json;
 	size_t body_len = len;
@@ -549,6 +600,7 @@ static int webhook_event(struct sink *s, const struct event *ev,
 	if (!webhook_selects(w->o.webhook_events, ev))
 		return 0;
 	dedup_key(ev, key, sizeof(key));
+	order_key(ev, order, sizeof(order));
 	if (w->o.webhook_format == WEBHOOK_FORMAT_SLACK) {
 		body = webhook_text_slack(&w->text, ev, json, len, &body_len);
 		if (!body)
@@ -556,9 +608,9 @@ static int webhook_event(struct sink *s, const struct event *ev,
 	}
 	/* once writes failed, the overflow takes every new alert */
 	ob = w->main_fault ? webhook_overflow(w, 0) : w->ob[WEBHOOK_OB_MAIN];
-	rc = webhook_queue(w, ob, key, is_critical(ev), body, body_len, now);
+	rc = webhook_queue(w, ob, key, order, is_critical(ev), body, body_len, now);
 	if (rc < 0 && !w->main_fault && (ob = webhook_overflow(w, rc)))
-		rc = webhook_queue(w, ob, key, is_critical(ev), body, body_len, now);
+		rc = webhook_queue(w, ob, key, order, is_critical(ev), body, body_len, now);
 	if (rc < 0) {
 		pr_warn("webhook outbox: %s: the alert is not queued\n", outbox_error(ob));
 		return rc;
@@ -627,12 +679,13 @@ static void webhook_drain(struct webhook *w)
 {
 	unsigned ms = w->o.drain_ms ? w->o.drain_ms : WEBHOOK_DRAIN_DEFAULT_MS;
 	uint64_t deadline = wall_us() + (uint64_t)ms * 1000;
-	int64_t left;
+	int64_t left, due;
 
 	while (wall_us() < deadline) {
 		webhook_pump(w);
 		left = webhook_depth(w);
-		if (left <= 0 || (!w->in_flight && webhook_next_due(w) > (int64_t)deadline))
+		due = webhook_next_due(w);
+		if (left <= 0 || (!w->in_flight && (due < 0 || due > (int64_t)deadline)))
 			break;
 		usleep(20000);
 	}
@@ -689,6 +742,22 @@ static const struct sink_ops webhook_ops = {
 	.close = webhook_close,
 };
 
+/* The rows of URLs no longer given go to the URLs given now (see the
+ * top). A failure leaves them where they were, unsent, for a later run. */
+static void webhook_retarget(struct webhook *w)
+{
+	int n = outbox_retarget(w->ob[WEBHOOK_OB_MAIN],
+				(const char *const *)w->o.webhooks, w->o.n_webhooks,
+				(int64_t)wall_us());
+
+	if (n < 0)
+		pr_warn("webhook outbox: %s; alerts queued for URLs no longer given stay queued for them, unsent\n",
+			outbox_error(w->ob[WEBHOOK_OB_MAIN]));
+	else if (n > 0)
+		pr_info("webhook: %d alert%s queued for URLs no longer given go to the %d URL%s given now\n",
+			n, n == 1 ? "" : "s", w->o.n_webhooks, w->o.n_webhooks == 1 ? "" : "s");
+}
+
 static int webhook_setup(struct webhook *w, const struct output_opts *o,
 			 char *err, size_t errlen)
 {
@@ -722,6 +791,7 @@ static int webhook_setup(struct webhook *w, const struct output_opts *o,
 	}
 	if (rc < 0)
 		return rc;
+	webhook_retarget(w);
 	return http_pool_new(&po, &w->pool, err, errlen);
 }
 

@@ -27,6 +27,8 @@ The mode file is read on every request; its first line selects the answer
     redirect-loop   302 with "Location:" the request's own path
     hang            waits --hang-seconds (default 60, longer than any client
                     timeout), then 200; a SIGTERM cuts the wait short
+    fail-once-if T  503 to the first request whose body contains the text T
+                    (the rest of the line), 200 to every other request
     anything else   500, and a message on stderr
 
 To refuse connections, stop the receiver and start it again later with
@@ -111,6 +113,8 @@ def read_mode(path):
     if line == "redirect-loop":
         return "redirect-loop", 302, {}
     words = line.split()
+    if words and words[0] == "fail-once-if" and len(words) > 1:
+        return "fail-once-if", 503, {"match": line.split(None, 1)[1]}
     if len(words) == 2 and words[0] == "retry-after" and words[1].isdigit():
         return "retry-after", 503, {"Retry-After": words[1]}
     if len(words) == 2 and words[0] == "redirect" and \
@@ -202,6 +206,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             mode, status, extra = "ok", 200, {}
         elif mode == "redirect-loop":
             extra = {"Location": self.path}
+        elif mode == "fail-once-if":
+            match = extra.pop("match")
+            with OUT_LOCK:
+                first = match.encode() in body and match not in self.server.failed_once
+                if first:
+                    self.server.failed_once.add(match)
+            if not first:
+                status = 200
         rec = {
             "path": self.path,
             "headers": {k.lower(): v for k, v in self.headers.items()},
@@ -244,6 +256,7 @@ def main(argv):
     srv.mode_file = args.mode_file
     srv.secret = secret
     srv.hang_seconds = args.hang_seconds
+    srv.failed_once = set()       # the texts of fail-once-if answered 503
 
     print(srv.server_address[1], flush=True)
     t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1},

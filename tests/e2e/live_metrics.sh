@@ -207,8 +207,14 @@ prom_cleanup
 
 # --- the listening address ---------------------------------------------------
 # A second agent with the same explicit --metrics: the sinks open before the
-# eBPF program is attached, so it fails without touching the first one.
-timeout 20 "$BUILD/tlswatch" run --iface "$TN_HOST_IF" --port 443 --json-log "$tmp/second.jsonl" \
+# eBPF program is attached, so it fails without touching the first one. It
+# watches a veth of its own: the first agent's interface would be refused
+# before the sinks open (another agent holds it).
+second_if=twm2$$
+ip link add "$second_if" type veth peer name "${second_if}p" ||
+	tn_bail "cannot create the second agent's veth"
+tn_on_exit "ip link del '$second_if' 2>/dev/null"
+timeout 20 "$BUILD/tlswatch" run --iface "$second_if" --port 443 --json-log "$tmp/second.jsonl" \
 	--metrics "$maddr" --db "$tmp/second.db" --no-active-check >"$tmp/second.out" 2>"$tmp/second.err"
 rc=$?
 tap_eq "a second agent with the same --metrics $maddr exits 3" 3 "$rc"

@@ -467,6 +467,14 @@ static void print_problems(struct text_report *r, const struct summary *sum)
 		fprintf(r->out, "\nCertificate chains not read: %llu too large (over the 256 KiB per-message cap), %llu truncated (cut before their end)\n",
 			(unsigned long long)p[SUM_CHAINS_TOO_LARGE],
 			(unsigned long long)p[SUM_CHAINS_TRUNCATED]);
+	/* Signs of tampering or corruption: said on their own line, as an
+	 * operator reads them differently from a lossy capture. */
+	if (p[SUM_RSTS_IGNORED] || p[SUM_CLOCK_OUTLIERS])
+		fprintf(r->out, "\nIgnored: %llu %s whose sequence number was not plausible for their sender (spoofed), %llu %s dated far ahead of the ones after them (read at the time of the one before)\n",
+			(unsigned long long)p[SUM_RSTS_IGNORED],
+			plural(p[SUM_RSTS_IGNORED], "RST", "RSTs"),
+			(unsigned long long)p[SUM_CLOCK_OUTLIERS],
+			plural(p[SUM_CLOCK_OUTLIERS], "packet", "packets"));
 }
 
 static int report_summary(struct text_report *r, const struct summary *sum)

@@ -48,6 +48,9 @@ assert_contains "analyze --help: exit 3 still reports the readable captures" \
 	"$("$TW" analyze --help | sed -n '/^  3 /,/^  4 /p' | tr '\n' ' ' | tr -s ' ')"
 assert_contains "run --help: exit 4 for an --iface that does not exist" "an --iface that does not exist" \
 	"$("$TW" run --help | sed -n '/^  4 /,$p' | tr '\n' ' ' | tr -s ' ')"
+assert_contains "analyze --help: exit 4 names a webhook alert that could not be queued" \
+	"an output other than standard output and --html lost events (a webhook alert queued neither in the --db outbox nor in memory)" \
+	"$("$TW" analyze --help | sed -n '/^  4 /,/^$/p' | tr '\n' ' ' | tr -s ' ')"
 assert_contains "analyze --help: spike events" "spike and summary events" \
 	"$("$TW" analyze --help | tr '\n' ' ' | tr -s ' ')"
 assert_contains "tlswatch --help: the commands" "analyze FILE...   analyse" "$("$TW" --help)"

@@ -278,7 +278,11 @@
 	  "the --config file or the database cannot be read (missing, a "      \
 	  "directory, empty, not a tlswatch inventory), or the --html FILE "   \
 	  "or standard output cannot be written")                              \
-	X(CMD_TOP | CMD_A | CMD_I, 4, "internal error (out of memory)")        \
+	X(CMD_TOP | CMD_I, 4, "internal error (out of memory)")                \
+	X(CMD_A, 4,                                                            \
+	  "internal error: out of memory, or an output other than standard "   \
+	  "output and --html lost events (a webhook alert queued neither in "  \
+	  "the --db outbox nor in memory), named on stderr")                    \
 	X(CMD_R, 4,                                                            \
 	  "an --iface that does not exist or an interface another running "    \
 	  "tlswatch agent watches (both refused before anything is "           \

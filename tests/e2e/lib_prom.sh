@@ -284,16 +284,20 @@ am_post_alerts() { # json
 # --- the webhook receiver --------------------------------------------------
 
 # hook_start [-p PORT] [-s SECRET_FILE] [-g HANG_SECONDS] [-m MAX_SECONDS]
+#            [-c CERT_FILE -k KEY_FILE]
 # Starts tests/e2e/lib/webhook_receiver.py on 127.0.0.1 (PORT, or a free
 # one). The first start makes HOOK_DIR with the record file HOOK_OUT
 # (hook.jsonl) and the mode file HOOK_MODE ("ok"); a restart (hook_stop,
 # then hook_start -p "$HOOK_PORT") keeps appending to the same files.
 # Sets HOOK_PID, HOOK_PORT, HOOK_URL (http://127.0.0.1:PORT, no path: any
-# path is accepted and recorded).
+# path is accepted and recorded; https://... with -c and -k, which serve
+# that PEM certificate and key).
 hook_start() {
-	local OPTIND opt port=0 secret='' hang=60 max=300 i
-	while getopts 'p:s:g:m:' opt; do
+	local OPTIND opt port=0 secret='' hang=60 max=300 i cert='' key=''
+	while getopts 'p:s:g:m:c:k:' opt; do
 		case $opt in
+		c) cert=$OPTARG ;;
+		k) key=$OPTARG ;;
 		p) port=$OPTARG ;;
 		s) secret=$OPTARG ;;
 		g) hang=$OPTARG ;;
@@ -314,6 +318,7 @@ hook_start() {
 	"$PROM_PY" "$PROM_RECEIVER" --port "$port" --out "$HOOK_OUT" \
 		--mode-file "$HOOK_MODE" ${secret:+--secret "$secret"} \
 		--hang-seconds "$hang" --max-seconds "$max" \
+		${cert:+--tls-cert "$cert"} ${key:+--tls-key "$key"} \
 		>"$HOOK_DIR/stdout" 2>>"$HOOK_DIR/stderr" &
 	HOOK_PID=$!
 	for i in $(seq 100); do   # the port line: at most 10 s
@@ -328,7 +333,7 @@ hook_start() {
 		_prom_log_tail "the webhook receiver did not start" "$HOOK_DIR/stderr"
 		return 1
 	fi
-	HOOK_URL=http://127.0.0.1:$HOOK_PORT
+	HOOK_URL=http${cert:+s}://127.0.0.1:$HOOK_PORT
 }
 
 # hook_mode MODE: ok | fail | hang | reject | "retry-after N"; applies from

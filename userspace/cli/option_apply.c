@@ -195,6 +195,7 @@ static int apply_output(struct output_opts *out, enum cli_opt id, const char *ar
 		}
 		return 0;
 	case CLI_OPT_WEBHOOK_SECRET_FILE: out->webhook_secret_file = arg; return 0;
+	case CLI_OPT_WEBHOOK_CA_FILE:   out->webhook_ca_file = arg; return 0;
 	case CLI_OPT_WEBHOOK_FORMAT:
 		return output_opts_set_format(out, arg, err, errlen);
 	case CLI_OPT_WEBHOOK_COOLDOWN:  out->webhook_cooldown_s = (unsigned)u; return 0;

@@ -196,6 +196,12 @@
 	  "again within SECS")                                                 \
 	X(WEBHOOK_TIMEOUT, "webhook-timeout", 0, "SECS", CMD_AR, DELIVERY,      \
 	  OT_UINT, 0, 1, 300, "10", "per request")                             \
+	X(WEBHOOK_CA_FILE, "webhook-ca-file", 0, "FILE", CMD_AR, DELIVERY,      \
+	  OT_STR, 0, 0, 0, "",                                                 \
+	  "verify https webhook and Alertmanager receivers against the PEM "   \
+	  "CA certificates in FILE (at most " TW_NUM(SINK_CA_FILE_MAX)         \
+	  " bytes) instead of the system store; read at start (run: and "    \
+	  "at each SIGHUP)")                                                   \
 	X(WEBHOOK_RETRY_MAX, "webhook-retry-max", 0, "SECS", CMD_AR, DELIVERY,  \
 	  OT_UINT, 0, 1, 43200, "300",                                         \
 	  "longest wait between two tries of a request (no retry waits more "  \
@@ -233,6 +239,7 @@
 	X(WEBHOOK_FORMAT, WEBHOOK, WEBHOOK)                                    \
 	X(WEBHOOK_COOLDOWN, WEBHOOK, WEBHOOK)                                  \
 	X(WEBHOOK_TIMEOUT, WEBHOOK, ALERTMANAGER)  /* both sinks' requests */  \
+	X(WEBHOOK_CA_FILE, WEBHOOK, ALERTMANAGER)  /* both sinks' requests */  \
 	X(WEBHOOK_RETRY_MAX, WEBHOOK, WEBHOOK)                                 \
 	X(INSTANCE, ALERTMANAGER, ALERTMANAGER)
 
@@ -264,15 +271,15 @@
 	  "unsupported link type, a read error before its end: the readable "  \
 	  "captures are still reported, the summary counts unread_inputs), "   \
 	  "the --config file, a --ca-file, --ca-dir, --crl or --expect-dir, "  \
-	  "a refused --webhook-secret-file, a --db that is not a regular "     \
-	  "file; or an output cannot be written: "                             \
+	  "a refused --webhook-secret-file, an unusable --webhook-ca-file, a " \
+	  "--db that is not a regular file; or an output cannot be written: "                             \
 	  "a --html FILE that cannot be created or written, standard output "  \
 	  "(a full disk); it wins over 1")                                     \
 	X(CMD_R, 3,                                                            \
 	  "an input or output cannot be used: the --config file, the "         \
 	  "--json-log file, a --ca-file, --ca-dir, --crl or --expect-dir that " \
-	  "cannot be read, a refused --webhook-secret-file, a --db that is "   \
-	  "not a regular file, an explicit --metrics address that cannot be "  \
+	  "cannot be read, a refused --webhook-secret-file, an unusable "     \
+	  "--webhook-ca-file, a --db that is not a regular file, an explicit --metrics address that cannot be "  \
 	  "bound")                                                             \
 	X(CMD_I, 3,                                                            \
 	  "the --config file or the database cannot be read (missing, a "      \

@@ -46,6 +46,7 @@ struct http_pool {
 	size_t max_body;
 	size_t max_queued;
 	int notify_fd;
+	struct curl_blob ca;           /* ca.data NULL: libcurl's default store */
 };
 
 struct http_sink {
@@ -136,6 +137,20 @@ static int http_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	return atomic_load(&p->stopping) ? 1 : 0;
 }
 
+/*
+ * The pool's CAs only, when it has some: the blob, and neither the default
+ * bundle file nor the default certificate directory, which libcurl would
+ * otherwise still search.
+ */
+static bool http_setup_ca(CURL *c, struct http_pool *p)
+{
+	if (!p->ca.data)
+		return true;
+	return curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &p->ca) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_CAINFO, NULL) == CURLE_OK &&
+	       curl_easy_setopt(c, CURLOPT_CAPATH, NULL) == CURLE_OK;
+}
+
 static bool http_setup(CURL *c, struct http_pool *p, struct http_job *j,
 		       struct http_sink *sink, char *errbuf)
 {
@@ -160,6 +175,7 @@ static bool http_setup(CURL *c, struct http_pool *p, struct http_job *j,
 	       curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, http_progress) == CURLE_OK &&
 	       curl_easy_setopt(c, CURLOPT_XFERINFODATA, p) == CURLE_OK &&
+	       http_setup_ca(c, p) &&
 	       (!j->headers ||
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, j->headers) == CURLE_OK) &&
 	       (!j->body ||
@@ -291,6 +307,17 @@ int http_pool_new(const struct http_pool_opts *o, struct http_pool **out,
 	p->max_body = o->max_body ? o->max_body : (1u << 20);
 	p->max_queued = o->max_queued > 0 ? (size_t)o->max_queued : 256;
 	p->notify_fd = o->notify_fd;
+	if (o->ca_pem) {
+		p->ca.data = malloc(o->ca_pem_len ? o->ca_pem_len : 1);
+		if (!p->ca.data) {
+			snprintf(err, errlen, "out of memory");
+			free(p);
+			return -1;
+		}
+		memcpy(p->ca.data, o->ca_pem, o->ca_pem_len);
+		p->ca.len = o->ca_pem_len;
+		p->ca.flags = CURL_BLOB_NOCOPY;   /* the pool outlives its transfers */
+	}
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
 	atomic_init(&p->stopping, false);
@@ -328,6 +355,7 @@ void http_pool_free(struct http_pool *p)
 		http_job_free(j);
 	}
 	pthread_cond_destroy(&p->wake);
+	free(p->ca.data);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }

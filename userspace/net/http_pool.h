@@ -36,6 +36,10 @@ struct http_pool_opts {
 	size_t max_body;      /* a larger response fails; 0 means 1 MiB */
 	int max_queued;       /* submitted but not started; <= 0 means 256 */
 	int notify_fd;        /* eventfd written on each completion (not owned) */
+	/* PEM CA certificates that https servers are verified against
+	 * instead of libcurl's default store (copied); NULL: the default. */
+	const char *ca_pem;
+	size_t ca_pem_len;
 };
 
 struct http_result {

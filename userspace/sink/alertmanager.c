@@ -56,6 +56,7 @@
 #include "common/timefmt.h"
 #include "detect/spike.h"
 #include "net/http_pool.h"
+#include "receiver_ca.h"
 #include "sink.h"
 
 #define AM_MAX_ALERTS 10000
@@ -116,6 +117,7 @@ struct am_sink {
 	uint64_t sent, failed, dropped;
 	uint64_t serving_full;         /* addresses not kept (am_serving_add) */
 	struct http_pool *pool;
+	struct receiver_ca ca;         /* --webhook-ca-file, as read at open */
 	int efd;
 	struct json_writer jw;         /* scratch for one alert */
 	struct am_buf body;            /* scratch for one request */
@@ -768,11 +770,13 @@ static void am_close(struct sink *s)
 		free(am->urls[i]);
 	jw_free(&am->jw);
 	free(am->body.p);
+	receiver_ca_free(&am->ca);
 	free(am->o_strings);
 	free(am);
 }
 
-/* The same URLs, instance, timeout and resend interval. */
+/* The same URLs, instance, timeout, resend interval and CAs (the file is
+ * read again: a rotated CA is a change). */
 static bool am_unchanged(struct sink *s, const struct output_opts *o)
 {
 	struct am_sink *am = (struct am_sink *)s;
@@ -781,7 +785,9 @@ static bool am_unchanged(struct sink *s, const struct output_opts *o)
 			      o->alertmanagers, o->n_alertmanagers) &&
 	       sink_str_same(am->o.instance, o->instance) &&
 	       am->o.webhook_timeout_ms == o->webhook_timeout_ms &&
-	       am->o.alertmanager_resend_s == o->alertmanager_resend_s;
+	       am->o.alertmanager_resend_s == o->alertmanager_resend_s &&
+	       sink_str_same(am->o.webhook_ca_file, o->webhook_ca_file) &&
+	       receiver_ca_unchanged(o->webhook_ca_file, &am->ca);
 }
 
 static const struct sink_ops am_ops = {
@@ -905,6 +911,12 @@ int alertmanager_open(const struct output_opts *o, struct sink_set *set,
 			      AM_TIMEOUT_DEFAULT_MS);
 	po.max_queued = AM_PER_URL * am->n_urls;
 	po.notify_fd = am->efd;
+	if (receiver_ca_load(o->webhook_ca_file, &am->ca, err, errlen) < 0) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	po.ca_pem = am->ca.pem;
+	po.ca_pem_len = am->ca.len;
 	rc = http_pool_new(&po, &am->pool, err, errlen);
 	if (rc < 0) {
 		rc = -ENOMEM;

@@ -30,6 +30,9 @@
 /* Bytes of a --webhook or --alertmanager URL at most: signed webhook URLs
  * (a signature in the query string) run to several hundred. */
 #define OUTPUT_URL_LEN 2048
+/* The largest --webhook-ca-file, in bytes (a plain number: the help shows
+ * it); a system bundle of every public CA is about 200 KiB. */
+#define SINK_CA_FILE_MAX 1048576
 
 enum webhook_format { WEBHOOK_FORMAT_JSON, WEBHOOK_FORMAT_SLACK };
 
@@ -80,6 +83,8 @@ struct output_opts {
 	unsigned webhook_cooldown_s;
 	unsigned webhook_timeout_ms;
 	unsigned webhook_retry_max_s;  /* longest wait between two tries */
+	const char *webhook_ca_file;   /* PEM CAs for https receivers (webhooks
+					* and Alertmanager); NULL: the system store */
 	/* Alertmanager v2 API base URLs */
 	const char *alertmanagers[OUTPUT_MAX_URLS];
 	int n_alertmanagers;
@@ -106,7 +111,8 @@ struct output_opts {
 /* The strings of struct output_opts, each named once, for
  * output_opts_copy(): X(FIELD) single strings, X(LIST, COUNT) lists. */
 #define OUTPUT_OPTS_STRINGS(X)                                                 \
-	X(json_path) X(html_path) X(webhook_secret_file) X(instance)           \
+	X(json_path) X(html_path) X(webhook_secret_file) X(webhook_ca_file)    \
+	X(instance)                                                            \
 	X(metrics_addr) X(db_path)
 #define OUTPUT_OPTS_LISTS(X)                                                   \
 	X(webhooks, n_webhooks) X(alertmanagers, n_alertmanagers)

@@ -39,6 +39,7 @@
 #include "deliver/sign.h"
 #include "detect/spike.h"
 #include "net/http_pool.h"
+#include "receiver_ca.h"
 #include "sink.h"
 #include "webhook_text.h"
 
@@ -108,6 +109,7 @@ struct webhook {
 	int efd;                       /* http_pool's completion eventfd */
 	uint8_t secret[WEBHOOK_SECRET_MAX];
 	size_t secret_len;
+	struct receiver_ca ca;         /* --webhook-ca-file, as read at open */
 	int in_flight;                 /* requests under way, in all */
 	int receiver_in_flight[OUTPUT_MAX_URLS];   /* and per receiver */
 	uint64_t retried, suppressed;
@@ -704,12 +706,13 @@ static void webhook_close(struct sink *s)
 	if (w->efd >= 0)
 		close(w->efd);
 	webhook_text_free(&w->text);
+	receiver_ca_free(&w->ca);
 	free(w->o_strings);
 	free(w);
 }
 
-/* The same receivers, selection, format, timings and secret (the file is
- * read again: a rotated secret is a change). */
+/* The same receivers, selection, format, timings, secret and CAs (the
+ * files are read again: a rotated secret or CA is a change). */
 static bool webhook_unchanged(struct sink *s, const struct output_opts *o)
 {
 	struct webhook *w = (struct webhook *)s;
@@ -723,7 +726,9 @@ static bool webhook_unchanged(struct sink *s, const struct output_opts *o)
 	    w->o.webhook_cooldown_s != o->webhook_cooldown_s ||
 	    w->o.webhook_timeout_ms != o->webhook_timeout_ms ||
 	    w->o.webhook_retry_max_s != o->webhook_retry_max_s ||
-	    !sink_str_same(w->o.webhook_secret_file, o->webhook_secret_file))
+	    !sink_str_same(w->o.webhook_secret_file, o->webhook_secret_file) ||
+	    !sink_str_same(w->o.webhook_ca_file, o->webhook_ca_file) ||
+	    !receiver_ca_unchanged(o->webhook_ca_file, &w->ca))
 		return false;
 	if (o->webhook_secret_file &&
 	    webhook_secret_load(o->webhook_secret_file, secret, sizeof(secret), &len,
@@ -774,6 +779,10 @@ static int webhook_setup(struct webhook *w, const struct output_opts *o,
 	    webhook_secret_load(o->webhook_secret_file, w->secret, sizeof(w->secret),
 				&w->secret_len, err, errlen) < 0)
 		return -EINVAL;
+	if (receiver_ca_load(o->webhook_ca_file, &w->ca, err, errlen) < 0)
+		return -EINVAL;
+	po.ca_pem = w->ca.pem;
+	po.ca_pem_len = w->ca.len;
 	w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->efd < 0) {
 		rc = -errno;

@@ -4,9 +4,11 @@
 
     webhook_receiver.py --out FILE [--port N] [--mode-file FILE]
                         [--secret FILE] [--hang-seconds S] [--max-seconds S]
+                        [--tls-cert FILE --tls-key FILE]
 
 Listens on 127.0.0.1 only (port N, default 0: any free port) and prints the
-bound port alone on its first stdout line. Every POST is appended to --out
+bound port alone on its first stdout line. With --tls-cert and --tls-key
+(PEM; the certificate file may hold the chain) it serves https instead. Every POST is appended to --out
 as one JSON line, written and flushed before the response is sent:
 
     {"path": "/hook", "headers": {"content-type": "..."},  (names lowercase)
@@ -51,6 +53,7 @@ import hmac
 import http.server
 import json
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -75,11 +78,17 @@ def parse_args(argv):
                    help="how long the hang mode waits before answering")
     p.add_argument("--max-seconds", type=float, default=300.0,
                    help="exit after this long whatever happens")
+    p.add_argument("--tls-cert", default=None,
+                   help="serve https with this PEM certificate (chain)")
+    p.add_argument("--tls-key", default=None,
+                   help="the PEM private key of --tls-cert")
     args = p.parse_args(argv)
     if not 0 <= args.port <= 65535:
         p.error("--port must be 0..65535")
     if args.max_seconds <= 0 or args.hang_seconds < 0:
         p.error("--max-seconds must be > 0 and --hang-seconds >= 0")
+    if (args.tls_cert is None) != (args.tls_key is None):
+        p.error("--tls-cert and --tls-key go together")
     return args
 
 
@@ -252,6 +261,10 @@ def main(argv):
     # create the file now: a test can wait on it without racing the first POST
     open(args.out, "a").close()
     srv = Server(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.out = args.out
     srv.mode_file = args.mode_file
     srv.secret = secret

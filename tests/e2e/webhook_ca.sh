@@ -13,7 +13,9 @@
 #      exact one-line message; the option alone: exit 2;
 #   5. live (root): tlswatch run from a --config file without the option
 #      cannot deliver its start (the agent log says why); the file gains
-#      webhook-ca-file, SIGHUP: the agent's alerts arrive.
+#      webhook-ca-file naming a file of another CA, SIGHUP: still nothing
+#      arrives; that file replaced by the receivers' CA, SIGHUP: the
+#      agent's queued start arrives (the content is read again).
 # TAP output; exits non-zero on any failure. Everything started is stopped
 # and everything created removed on every exit path.
 set -u
@@ -151,9 +153,21 @@ assert_contains "5. without the option the agent says why the start is not deliv
 	"webhook https://127.0.0.1:$HOOK_PORT/…: SSL certificate problem: unable to get local issuer certificate" \
 	"$(cat "$log.stderr")"
 assert_eq "5. the receiver got nothing" 0 "$(grep -c . "$HOOK_OUT")"
-printf 'webhook-ca-file = %s\n' "$pki/ca.crt" >>"$conf"
+# The file first holds another CA: the reload applies, delivery still fails.
+mk req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-keyout "$pki/other.key" -out "$pki/other.crt" -subj "/CN=another private CA"
+cp "$pki/other.crt" "$tmp/receivers-ca.pem"
+printf 'webhook-ca-file = %s\n' "$tmp/receivers-ca.pem" >>"$conf"
+kill -HUP "$TN_AGENT_PID"
+tn_wait_grep 15 '"state":"config_reloaded"' "$log"
+assert_eq "5. SIGHUP with the file of another CA: reloaded once" 1 \
+	"$(grep -c '"state":"config_reloaded"' "$log")"
+sleep 3   # retries at most 1 s apart (webhook-retry-max): several fail
+assert_eq "5. the receiver still got nothing" 0 "$(grep -c . "$HOOK_OUT")"
+# The same path now holds the receivers' CA: SIGHUP reads it again.
+cp "$pki/ca.crt" "$tmp/receivers-ca.pem"
 kill -HUP "$TN_AGENT_PID"
 tn_wait_cmd 20 grep -q '"state":"started"' "$HOOK_OUT"
-assert_eq "5. after SIGHUP the queued start arrives over https, once" "/live agent started" \
+assert_eq "5. after the SIGHUP with the right CA the queued start arrives, once" "/live agent started" \
 	"$(received event state | grep -x '/live agent started')"
 t_done

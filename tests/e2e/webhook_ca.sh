@@ -14,7 +14,8 @@
 #   5. live (root): tlswatch run from a --config file without the option
 #      cannot deliver its start (the agent log says why); the file gains
 #      webhook-ca-file naming a file of another CA, SIGHUP: still nothing
-#      arrives; that file replaced by the receivers' CA, SIGHUP: the
+#      arrives; that file removed, SIGHUP: config_refused names it;
+#      the receivers' CA written at that path, SIGHUP: the
 #      agent's queued start arrives (the content is read again).
 # TAP output; exits non-zero on any failure. Everything started is stopped
 # and everything created removed on every exit path.
@@ -164,6 +165,13 @@ assert_eq "5. SIGHUP with the file of another CA: reloaded once" 1 \
 	"$(grep -c '"state":"config_reloaded"' "$log")"
 sleep 3   # retries at most 1 s apart (webhook-retry-max): several fail
 assert_eq "5. the receiver still got nothing" 0 "$(grep -c . "$HOOK_OUT")"
+# A file that cannot be read refuses the reload as a whole.
+rm "$tmp/receivers-ca.pem"
+kill -HUP "$TN_AGENT_PID"
+tn_wait_grep 15 '"state":"config_refused"' "$log"
+assert_contains "5. SIGHUP with the file gone: config_refused names it" \
+	"--webhook-ca-file $tmp/receivers-ca.pem: No such file or directory" \
+	"$(grep '"state":"config_refused"' "$log")"
 # The same path now holds the receivers' CA: SIGHUP reads it again.
 cp "$pki/ca.crt" "$tmp/receivers-ca.pem"
 kill -HUP "$TN_AGENT_PID"

@@ -200,7 +200,7 @@
 	  OT_STR, 0, 0, 0, "",                                                 \
 	  "verify https webhook and Alertmanager receivers against the PEM "   \
 	  "CA certificates in FILE (at most " TW_NUM(SINK_CA_FILE_MAX)         \
-	  " bytes) instead of the system store; read at start (run: and "    \
+	  " bytes) instead of the system store; read at start (run: and "     \
 	  "at each SIGHUP)")                                                   \
 	X(WEBHOOK_RETRY_MAX, "webhook-retry-max", 0, "SECS", CMD_AR, DELIVERY,  \
 	  OT_UINT, 0, 1, 43200, "300",                                         \
@@ -272,15 +272,15 @@
 	  "captures are still reported, the summary counts unread_inputs), "   \
 	  "the --config file, a --ca-file, --ca-dir, --crl or --expect-dir, "  \
 	  "a refused --webhook-secret-file, an unusable --webhook-ca-file, a " \
-	  "--db that is not a regular file; or an output cannot be written: "                             \
+	  "--db that is not a regular file; or an output cannot be written: " \
 	  "a --html FILE that cannot be created or written, standard output "  \
 	  "(a full disk); it wins over 1")                                     \
 	X(CMD_R, 3,                                                            \
 	  "an input or output cannot be used: the --config file, the "         \
 	  "--json-log file, a --ca-file, --ca-dir, --crl or --expect-dir that " \
-	  "cannot be read, a refused --webhook-secret-file, an unusable "     \
-	  "--webhook-ca-file, a --db that is not a regular file, an explicit --metrics address that cannot be "  \
-	  "bound")                                                             \
+	  "cannot be read, a refused --webhook-secret-file, an unusable "      \
+	  "--webhook-ca-file, a --db that is not a regular file, an explicit " \
+	  "--metrics address that cannot be bound")                            \
 	X(CMD_I, 3,                                                            \
 	  "the --config file or the database cannot be read (missing, a "      \
 	  "directory, empty, not a tlswatch inventory), or the --html FILE "   \

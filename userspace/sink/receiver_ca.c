@@ -21,7 +21,7 @@
 static int receiver_ca_read(int fd, struct receiver_ca *ca, const char **why)
 {
 	size_t cap = SINK_CA_FILE_MAX + 1;
-	char *buf = malloc(cap + 1);
+	char *buf = malloc(cap + 1), *fit;
 	ssize_t n;
 
 	*why = "out of memory";
@@ -47,7 +47,8 @@ static int receiver_ca_read(int fd, struct receiver_ca *ca, const char **why)
 		return -1;
 	}
 	buf[ca->len] = '\0';
-	ca->pem = buf;
+	fit = realloc(buf, ca->len + 1);   /* kept for the sink's life */
+	ca->pem = fit ? fit : buf;
 	return 0;
 }
 

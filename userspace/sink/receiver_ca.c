@@ -1,4 +1,11 @@
 // SPDX-License-Identifier: MIT
+/*
+ * --webhook-ca-file: the CA bundle the alert senders (webhooks and
+ * Alertmanager) trust for https receivers, instead of the system store.
+ * Read whole when the senders start, and handed to libcurl as bytes
+ * (CURLOPT_CAINFO_BLOB), so that no request reads the file: an edit takes
+ * effect at a SIGHUP, which compares the bytes, as the webhook secret's.
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

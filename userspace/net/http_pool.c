@@ -308,15 +308,11 @@ int http_pool_new(const struct http_pool_opts *o, struct http_pool **out,
 	p->max_queued = o->max_queued > 0 ? (size_t)o->max_queued : 256;
 	p->notify_fd = o->notify_fd;
 	if (o->ca_pem) {
-		p->ca.data = malloc(o->ca_pem_len ? o->ca_pem_len : 1);
-		if (!p->ca.data) {
-			snprintf(err, errlen, "out of memory");
-			free(p);
-			return -1;
-		}
-		memcpy(p->ca.data, o->ca_pem, o->ca_pem_len);
+		/* the caller's bytes, which outlive the pool and so its
+		 * transfers: libcurl need not copy them per handle either */
+		p->ca.data = (void *)o->ca_pem;
 		p->ca.len = o->ca_pem_len;
-		p->ca.flags = CURL_BLOB_NOCOPY;   /* the pool outlives its transfers */
+		p->ca.flags = CURL_BLOB_NOCOPY;
 	}
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
@@ -355,7 +351,6 @@ void http_pool_free(struct http_pool *p)
 		http_job_free(j);
 	}
 	pthread_cond_destroy(&p->wake);
-	free(p->ca.data);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }

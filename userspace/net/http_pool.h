@@ -37,7 +37,8 @@ struct http_pool_opts {
 	int max_queued;       /* submitted but not started; <= 0 means 256 */
 	int notify_fd;        /* eventfd written on each completion (not owned) */
 	/* PEM CA certificates that https servers are verified against
-	 * instead of libcurl's default store (copied); NULL: the default. */
+	 * instead of libcurl's default store; not copied: they must outlive
+	 * the pool. NULL: the default. */
 	const char *ca_pem;
 	size_t ca_pem_len;
 };

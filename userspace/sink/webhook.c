@@ -312,19 +312,15 @@ static int webhook_receiver_of(const struct webhook *w, const char *target)
 	return -1;
 }
 
-static void webhook_send(struct webhook *w, int which, struct outbox_item *it,
-			 int64_t now)
+/* Sends row @it to receiver @receiver (its index in --webhook). */
+static void webhook_send(struct webhook *w, int which, int receiver,
+			 struct outbox_item *it, int64_t now)
 {
 	char idem[OUTBOX_KEY_LEN + 32], sig[WEBHOOK_SIGNATURE_MAX + 32];
 	const char *headers[4] = { idem, "User-Agent: tlswatch/" TLSWATCH_VERSION };
 	struct webhook_job job = { .id = it->id, .attempts = it->attempts,
-				   .which = which,
-				   .receiver = webhook_receiver_of(w, it->target) };
+				   .which = which, .receiver = receiver };
 
-	if (job.receiver < 0) {   /* webhook_take hands out only our URLs' rows */
-		outbox_release(w->ob[which], it->id);
-		return;
-	}
 	snprintf(idem, sizeof(idem), "Idempotency-Key: %s", it->idem_key);
 	if (w->secret_len) {
 		int off = snprintf(sig, sizeof(sig), "Tlswatch-Signature: ");
@@ -350,10 +346,14 @@ static int webhook_in_flight_max(const struct output_opts *o)
 	return WEBHOOK_PER_RECEIVER * o->n_webhooks;
 }
 
-/* Rows of one pass, counted per receiver (outbox_due_select's @take). */
+/* Rows of one pass, counted per receiver (outbox_due_select's @take),
+ * and each taken row's receiver, in the order the rows are handed out
+ * (take is called only for a row then handed out). */
 struct webhook_pick {
 	struct webhook *w;
 	int taken[OUTPUT_MAX_URLS];
+	int receiver[WEBHOOK_IN_FLIGHT_MAX];
+	int n;
 };
 
 static bool webhook_take(void *ctx, const char *target)
@@ -362,9 +362,11 @@ static bool webhook_take(void *ctx, const char *target)
 	int r = target ? webhook_receiver_of(pick->w, target) : -1;
 
 	/* a URL not given: the sender opened after a reload has the row */
-	if (r < 0 || pick->w->receiver_in_flight[r] + pick->taken[r] >= WEBHOOK_PER_RECEIVER)
+	if (r < 0 || pick->w->receiver_in_flight[r] + pick->taken[r] >= WEBHOOK_PER_RECEIVER ||
+	    pick->n >= WEBHOOK_IN_FLIGHT_MAX)
 		return false;
 	pick->taken[r]++;
+	pick->receiver[pick->n++] = r;
 	return true;
 }
 
@@ -382,7 +384,7 @@ static void webhook_pump_one(struct webhook *w, int which, int64_t now)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		webhook_send(w, which, &items[i], now);
+		webhook_send(w, which, pick.receiver[i], &items[i], now);
 		outbox_item_release(&items[i]);
 	}
 }
@@ -686,8 +688,10 @@ static void webhook_drain(struct webhook *w)
 	while (wall_us() < deadline) {
 		webhook_pump(w);
 		left = webhook_depth(w);
-		due = webhook_next_due(w);
-		if (left <= 0 || (!w->in_flight && (due < 0 || due > (int64_t)deadline)))
+		/* the next due time (a scan of the outbox) only when asked */
+		if (left <= 0 ||
+		    (!w->in_flight && ((due = webhook_next_due(w)) < 0 ||
+				       due > (int64_t)deadline)))
 			break;
 		usleep(20000);
 	}

@@ -559,6 +559,20 @@ static int am_event(struct sink *s, const struct event *ev, const char *json,
 
 /* --- delivery */
 
+/* URL @u misses a request, for the reason @why: counted as failed, said
+ * once until it answers again. */
+static void am_url_missed(struct am_sink *am, int u, const char *why)
+{
+	char url[HTTP_URL_LOG_LEN];
+
+	am->failed++;
+	if (am->url_failing[u])
+		return;
+	am->url_failing[u] = true;
+	pr_warn("alertmanager %s: %s; alerts go again at the next resend\n",
+		http_url_for_log(am->urls[u], url), why);
+}
+
 static void am_take_results(struct am_sink *am)
 {
 	struct http_result *r;
@@ -572,20 +586,22 @@ static void am_take_results(struct am_sink *am)
 		bool ok = r->error[0] == '\0';
 		char url[HTTP_URL_LOG_LEN];
 
-		if (ok)
-			am->sent++;
-		else
-			am->failed++;
-		if (u >= 0 && u < am->n_urls)
-			am->url_in_flight[u]--;
-		if (u >= 0 && u < am->n_urls && ok == am->url_failing[u]) {
-			am->url_failing[u] = !ok;
-			http_url_for_log(r->url, url);
+		if (u < 0 || u >= am->n_urls) {
 			if (ok)
-				pr_warn("alertmanager %s: answers again\n", url);
+				am->sent++;
 			else
-				pr_warn("alertmanager %s: %s; alerts go again at the next resend\n",
-					url, r->error);
+				am->failed++;
+		} else if (!ok) {
+			am->url_in_flight[u]--;
+			am_url_missed(am, u, r->error);
+		} else {
+			am->url_in_flight[u]--;
+			am->sent++;
+			if (am->url_failing[u]) {
+				am->url_failing[u] = false;
+				pr_warn("alertmanager %s: answers again\n",
+					http_url_for_log(am->urls[u], url));
+			}
 		}
 		http_result_free(r);
 	}
@@ -605,20 +621,6 @@ static bool am_room(const struct am_sink *am)
 		if (am_url_room(am, u))
 			return true;
 	return false;
-}
-
-/* URL @u misses a request, for the reason @why: counted as failed, said
- * once until it answers again. */
-static void am_url_missed(struct am_sink *am, int u, const char *why)
-{
-	char url[HTTP_URL_LOG_LEN];
-
-	am->failed++;
-	if (am->url_failing[u])
-		return;
-	am->url_failing[u] = true;
-	pr_warn("alertmanager %s: %s; alerts go again at the next resend\n",
-		http_url_for_log(am->urls[u], url), why);
 }
 
 /* Appends alert @a as sent at @now_us to the request body. */

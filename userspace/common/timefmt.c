@@ -42,9 +42,10 @@ static char *put2(char *p, unsigned v)
  * certificate's notBefore can say 0001). RFC 3339 has years 0000-9999
  * only: a time outside them (a corrupt capture's timestamp, a hostile
  * database's) is written as the nearest one it can say, never as a date
- * no parser takes. @buf holds TW_TIME_STRLEN bytes.
+ * no parser takes. @buf holds TW_TIME_STRLEN bytes. Returns the length,
+ * always that of "YYYY-MM-DDThh:mm:ss" (the years clamped to four digits).
  */
-static void format_utc(int64_t secs, char *buf)
+static size_t format_utc(int64_t secs, char *buf)
 {
 	int64_t days, rem, year;
 	unsigned month, day, s;
@@ -75,19 +76,19 @@ static void format_utc(int64_t secs, char *buf)
 	*p++ = ':';
 	p = put2(p, s % 60);
 	*p = '\0';
+	return (size_t)(p - buf);
 }
+
+_Static_assert(TW_TIME_STRLEN >= sizeof("YYYY-MM-DDThh:mm:ss.uuuuuuZ"),
+	       "TW_TIME_STRLEN holds the longest time written");
 
 const char *tw_time_format_us(uint64_t ts_us, char *buf)
 {
 	unsigned us = ts_us / 1000000 >= SECS_YEAR_10000 ? 999999 :
 		      (unsigned)(ts_us % 1000000);
-	size_t n;
+	size_t n = format_utc((int64_t)(ts_us / 1000000), buf);
 	int i;
 
-	format_utc((int64_t)(ts_us / 1000000), buf);
-	n = strlen(buf);
-	if (n + sizeof(".123456Z") > TW_TIME_STRLEN)
-		return buf;   /* cannot happen: the longest date is 26 bytes */
 	buf[n] = '.';
 	for (i = 6; i >= 1; i--, us /= 10)
 		buf[n + (size_t)i] = (char)('0' + us % 10);
@@ -97,12 +98,7 @@ const char *tw_time_format_us(uint64_t ts_us, char *buf)
 
 const char *tw_time_format_s(int64_t ts, char *buf)
 {
-	size_t n;
-
-	format_utc(ts, buf);
-	n = strlen(buf);
-	if (n + 2 <= TW_TIME_STRLEN)
-		memcpy(buf + n, "Z", 2);
+	memcpy(buf + format_utc(ts, buf), "Z", 2);
 	return buf;
 }
 

@@ -587,15 +587,17 @@ static __always_inline bool tw_rst_plausible(const struct tw_flow_val *v,
 	return tw_seq_near(from ? v->next_seq[1] : v->next_seq[0], seq);
 }
 
-/* Moves endpoint @bit's reference to @seq when that is further along and
+/* Moves endpoint @e's reference to @seq when that is further along and
  * near it, or when none was known. */
-static __always_inline void tw_seq_advance(struct tw_flow_val *v, __u32 bit,
-					   __u32 *ref, __u32 seq)
+static __always_inline void tw_seq_advance(struct tw_flow_val *v, int e,
+					   __u32 seq)
 {
+	__u32 bit = e ? 2 : 1, *ref = e ? &v->next_seq[1] : &v->next_seq[0];
+
 	if (!(v->seq_known & bit)) {
 		*ref = seq;
 		v->seq_known |= bit;
-	} else if (tw_seq_near(*ref, seq) && (__s32)(seq - *ref) > 0) {
+	} else if (tw_seq_moves_ref(*ref, seq)) {
 		*ref = seq;
 	}
 }
@@ -607,15 +609,9 @@ static __always_inline void tw_seq_learn(struct tw_flow_val *v, int from,
 {
 	__u32 end = p->seq + p->payload_len + (p->tcp_flags & TCP_FIN ? 1 : 0);
 
-	if (from) {
-		tw_seq_advance(v, 2, &v->next_seq[1], end);
-		if (p->tcp_flags & TCP_ACK)
-			tw_seq_advance(v, 1, &v->next_seq[0], p->ack);
-	} else {
-		tw_seq_advance(v, 1, &v->next_seq[0], end);
-		if (p->tcp_flags & TCP_ACK)
-			tw_seq_advance(v, 2, &v->next_seq[1], p->ack);
-	}
+	tw_seq_advance(v, from, end);
+	if (p->tcp_flags & TCP_ACK)
+		tw_seq_advance(v, !from, p->ack);
 }
 
 /*

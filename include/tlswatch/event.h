@@ -413,6 +413,13 @@ static inline int tw_seq_near(__u32 ref, __u32 seq)
 	return (__u32)(seq - ref + TW_RST_WINDOW) <= 2 * TW_RST_WINDOW;
 }
 
+/* @seq moves a sender's reference @ref: further along, and near it (one
+ * further away, spoofed perhaps, must not prepare the ground for an RST). */
+static inline int tw_seq_moves_ref(__u32 ref, __u32 seq)
+{
+	return tw_seq_near(ref, seq) && (__s32)(seq - ref) > 0;
+}
+
 /*
  * Fills @k from one packet's endpoints and returns the index in the key of
  * the sender (0 or 1). Addresses are 4 words (IPv4: word 0, rest zero).

@@ -20,7 +20,7 @@ static void seq_advance(struct reasm_dir *d, uint32_t seq)
 	if (!d->has_ref) {
 		d->seq_ref = seq;
 		d->has_ref = true;
-	} else if (tw_seq_near(d->seq_ref, seq) && seq_lt(d->seq_ref, seq)) {
+	} else if (tw_seq_moves_ref(d->seq_ref, seq)) {
 		d->seq_ref = seq;
 	}
 }

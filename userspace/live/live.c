@@ -351,13 +351,15 @@ const char *live_forget_gone(struct live *l)
 	int i;
 
 	for (i = 0; i < l->n_tc; i++) {
-		const struct live_tc *t = &l->tc[i];
+		struct live_tc *t = &l->tc[i];
 
 		if (!(t->ingress || t->egress) ||
 		    if_indextoname((unsigned int)t->ifindex, name) ||
 		    (errno != ENXIO && errno != ENODEV))
 			continue;
-		return live_forget_iface(l, t->ifindex);
+		live_tc_forget(t);   /* what live_forget_iface() would find again */
+		list_attached(l);
+		return t->name;
 	}
 	return NULL;
 }

@@ -10,6 +10,7 @@
 #include "cert/expect.h"
 #include "common/timefmt.h"
 #include "net/http_server.h"
+#include "tlswatch/event.h"
 
 static int add_port(struct cli_opts *o, unsigned long port, char *err, size_t errlen)
 {
@@ -43,6 +44,10 @@ static int add_uprobes(struct cli_opts *o, const char *arg, char *err,
 	return check_opts_add(o->uprobes, &o->n_uprobes, CLI_MAX_UPROBES,
 			      "library paths", arg, err, errlen);
 }
+
+/* The table's least --ring-buffer (16 KiB) is the kernel side's. */
+_Static_assert((TW_RINGBUF_MIN >> 10) == 16,
+	       "--ring-buffer's minimum in option_table.h is TW_RINGBUF_MIN");
 
 /* The kernel takes only a power of two (whole pages). */
 static int set_ring_buffer(struct cli_opts *o, unsigned long kib, char *err,

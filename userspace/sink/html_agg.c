@@ -181,14 +181,26 @@ static void cert_add_findings(struct html_cert *c, const struct finding_list *l)
 
 /* --- server names */
 
-static struct html_name *name_row(struct html_agg *a, const char *sni,
-				  size_t len)
+/* The row of name @sni, NULL if it has none. */
+static struct html_name *name_find(struct html_agg *a, const char *sni,
+				   size_t len)
 {
 	int i;
 
 	for (i = 0; i < a->n_names; i++)
 		if (a->names[i].sni_len == len && !memcmp(a->names[i].sni, sni, len))
 			return &a->names[i];
+	return NULL;
+}
+
+/* The row of name @sni, added when there is room. */
+static struct html_name *name_row(struct html_agg *a, const char *sni,
+				  size_t len)
+{
+	struct html_name *nr = name_find(a, sni, len);
+
+	if (nr)
+		return nr;
 	if (a->n_names == HTML_MAX_NAMES)
 		return NULL;
 	memcpy(a->names[a->n_names].sni, sni, len);
@@ -350,13 +362,10 @@ void html_agg_handshake(struct html_agg *a, const struct hs_view *v)
  * that leaf (a later answer, a staple carried), not to earlier ones. */
 static void note_run_findings(struct html_agg *a, const struct cert_view *v, int cert)
 {
-	size_t len = v->sni ? v->sni_len : 0;
-	struct html_name *nr = NULL;
+	struct html_name *nr = name_find(a, v->sni ? v->sni : "",
+					 v->sni ? v->sni_len : 0);
 	int i;
 
-	for (i = 0; i < a->n_names && !nr; i++)
-		if (a->names[i].sni_len == len && !memcmp(a->names[i].sni, v->sni ? v->sni : "", len))
-			nr = &a->names[i];
 	for (i = nr ? nr->n_runs - 1 : -1; i >= 0; i--) {
 		if (nr->runs[i].cert == cert) {
 			nr->runs[i].findings |= finding_list_mask(v->findings);

@@ -175,19 +175,27 @@ static void render_head(const struct html_agg *a, FILE *f)
 	fputs("</h1>\n", f);
 }
 
-/* Handshakes of a history written before schema 6 whose names were
- * folded past a second's bound have no outcome: say how many. */
-static void render_unrecorded_outcomes(const struct summary *s, FILE *f)
+/* Of @handshakes with @outcomes counted, how many have none (names a
+ * history written before schema 6 folded past a second's bound). */
+static uint64_t outcomes_unrecorded(const uint64_t outcomes[HS_OUTCOME__COUNT],
+				    uint64_t handshakes)
 {
 	uint64_t known = 0;
 	int o;
 
 	for (o = 0; o < HS_OUTCOME__COUNT; o++)
-		known += s->outcomes[o];
-	if (known < s->handshakes)
+		known += outcomes[o];
+	return known < handshakes ? handshakes - known : 0;
+}
+
+static void render_unrecorded_outcomes(const struct summary *s, FILE *f)
+{
+	uint64_t n = outcomes_unrecorded(s->outcomes, s->handshakes);
+
+	if (n)
 		fprintf(f, "; <span id=\"ov-unrecorded\">%llu</span> with no outcome recorded "
 			"(names past the bound, history written before schema 6)",
-			(unsigned long long)(s->handshakes - known));
+			(unsigned long long)n);
 }
 
 /* The --since/--until window the page was asked for; the inventory's
@@ -767,15 +775,14 @@ static void render_name(const struct html_agg *a, const struct html_name *nr, FI
 static void render_other_outcomes(const struct html_agg *a, FILE *f)
 {
 	const uint64_t *o = a->other_names_outcomes;
-	uint64_t known = o[HS_OK] + o[HS_FAILED] + o[HS_ABORTED] + o[HS_INCOMPLETE];
+	uint64_t n = outcomes_unrecorded(o, a->other_names_handshakes);
 
 	fprintf(f, ": ok %llu, failed %llu, aborted %llu, incomplete %llu",
 		(unsigned long long)o[HS_OK], (unsigned long long)o[HS_FAILED],
 		(unsigned long long)o[HS_ABORTED], (unsigned long long)o[HS_INCOMPLETE]);
-	if (known < a->other_names_handshakes)
+	if (n)
 		fprintf(f, "; the outcomes of %llu of them were not recorded "
-			"(history written before schema 6)",
-			(unsigned long long)(a->other_names_handshakes - known));
+			"(history written before schema 6)", (unsigned long long)n);
 }
 
 /* The names beyond the bound: how many handshakes, with what outcomes

@@ -229,7 +229,7 @@ static int store_step(struct history_store *st, sqlite3_stmt *s, bool bound,
 struct second_row {
 	uint64_t second, handshakes, failures;
 	uint64_t other_names, other_clients, other_clients_failures, other_certs;
-	const uint64_t *other_outcomes;   /* HS_OUTCOME__COUNT, or NULL */
+	uint64_t other_outcomes[HS_OUTCOME__COUNT]; /* of other_names */
 };
 
 static int write_second(struct history_store *st, const struct second_row *r,
@@ -242,10 +242,10 @@ static int write_second(struct history_store *st, const struct second_row *r,
 			  bind_u64(s, 4, r->other_names) && bind_u64(s, 5, r->other_clients) &&
 			  bind_u64(s, 6, r->other_clients_failures) &&
 			  bind_u64(s, 7, r->other_certs) &&
-			  bind_u64(s, 8, r->other_outcomes ? r->other_outcomes[HS_INCOMPLETE] : 0) &&
-			  bind_u64(s, 9, r->other_outcomes ? r->other_outcomes[HS_OK] : 0) &&
-			  bind_u64(s, 10, r->other_outcomes ? r->other_outcomes[HS_FAILED] : 0) &&
-			  bind_u64(s, 11, r->other_outcomes ? r->other_outcomes[HS_ABORTED] : 0),
+			  bind_u64(s, 8, r->other_outcomes[HS_INCOMPLETE]) &&
+			  bind_u64(s, 9, r->other_outcomes[HS_OK]) &&
+			  bind_u64(s, 10, r->other_outcomes[HS_FAILED]) &&
+			  bind_u64(s, 11, r->other_outcomes[HS_ABORTED]),
 			  err, errlen);
 }
 
@@ -260,9 +260,11 @@ static int write_seconds(struct history_store *st, const struct html_agg *d,
 		.other_clients = d->other_clients_handshakes,
 		.other_clients_failures = d->other_clients_failures,
 		.other_certs = d->certs_untracked,
-		.other_outcomes = d->other_names_outcomes,
 	};
 	uint32_t i;
+
+	memcpy(beyond.other_outcomes, d->other_names_outcomes,
+	       sizeof(beyond.other_outcomes));
 
 	for (i = 0; i < d->tl.n; i++) {
 		struct second_row r = {

@@ -33,9 +33,15 @@ struct analyze_db {
 	const char *db;
 	char *const *files;
 	int n_files;
-	struct inventory_capture *ids;
-	bool *identified;
+	struct inventory_capture *ids;          /* head_sha256 "": not identified */
+	struct inventory_capture_added *was;    /* of the files added before */
 };
+
+/* File @i was identified (identify() fills head_sha256 only then). */
+static bool identified(const struct analyze_db *adb, int i)
+{
+	return adb->ids[i].head_sha256[0] != '\0';
+}
 
 /* Reads up to @len bytes of @fd into @buf: the count, or -1. */
 static ssize_t read_head(int fd, unsigned char *buf, size_t len)
@@ -129,9 +135,7 @@ static void say_added(const struct analyze_db *adb, int i,
 		      const struct inventory_capture_added *was, const char *then,
 		      bool refused)
 {
-	char when[TW_TIME_STRLEN];
-
-	char line[1024];
+	char when[TW_TIME_STRLEN], line[1024];
 
 	snprintf(line, sizeof(line), "%s: already added to the --db database "
 		 "%s at %s (as %s)%s", adb->files[i], adb->db,
@@ -151,7 +155,7 @@ static int refuse_twice(const struct analyze_db *adb, int i)
 	int j;
 
 	for (j = 0; j < i; j++) {
-		if (adb->identified[j] && same_capture(&adb->ids[j], &adb->ids[i])) {
+		if (identified(adb, j) && same_capture(&adb->ids[j], &adb->ids[i])) {
 			fprintf(stderr, "tlswatch analyze: %s: the same capture as %s; "
 				"adding both to the --db database %s would count its "
 				"handshakes twice\n", adb->files[i], adb->files[j], adb->db);
@@ -166,7 +170,6 @@ static int identify_file(struct analyze_db *adb, int i)
 {
 	int id = identify(adb->files[i], &adb->ids[i]);
 
-	adb->identified[i] = id == 0;
 	if (id == 1)
 		pr_warn("%s: not a regular file, so it cannot be recognised if "
 			"added again; added to the --db database %s unchecked\n",
@@ -181,30 +184,27 @@ static int identify_file(struct analyze_db *adb, int i)
  */
 static int check_files(struct analyze_db *adb, bool *again)
 {
-	struct inventory_capture_added was, first;
 	int i, rc, n_added = 0, first_added = -1;
 
 	for (i = 0; i < adb->n_files; i++) {
 		rc = identify_file(adb, i);
 		if (rc != EXIT_OK)
 			return rc;
-		rc = adb->identified[i] ? find_added(adb, i, &was) : 0;
+		rc = identified(adb, i) ? find_added(adb, i, &adb->was[i]) : 0;
 		if (rc < 0 || rc == 2)
 			return rc < 0 ? EXIT_INTERNAL : EXIT_USAGE;
-		if (rc == 1 && n_added++ == 0) {
+		if (rc == 1 && n_added++ == 0)
 			first_added = i;
-			first = was;
-		}
 	}
 	if (n_added && n_added < adb->n_files) {
-		say_added(adb, first_added, &first, "; the other captures given "
-			  "were not: give them without it", true);
+		say_added(adb, first_added, &adb->was[first_added], "; the other "
+			  "captures given were not: give them without it", true);
 		return EXIT_USAGE;
 	}
+	/* here either none was added or every one was */
 	for (i = 0; n_added && i < adb->n_files; i++)
-		if (find_added(adb, i, &was) == 1)
-			say_added(adb, i, &was, ": reported again, not counted "
-				  "again", false);
+		say_added(adb, i, &adb->was[i], ": reported again, not counted "
+			  "again", false);
 	*again = n_added > 0;
 	return EXIT_OK;
 }
@@ -223,9 +223,9 @@ int analyze_db_check(const char *db, char *const *files, int n_files,
 	adb = calloc(1, sizeof(*adb));
 	if (adb) {
 		adb->ids = calloc((size_t)n_files, sizeof(*adb->ids));
-		adb->identified = calloc((size_t)n_files, sizeof(*adb->identified));
+		adb->was = calloc((size_t)n_files, sizeof(*adb->was));
 	}
-	if (!adb || !adb->ids || !adb->identified) {
+	if (!adb || !adb->ids || !adb->was) {
 		fprintf(stderr, "tlswatch analyze: out of memory\n");
 		analyze_db_close(adb);
 		return EXIT_INTERNAL;
@@ -253,7 +253,7 @@ void analyze_db_added(struct analyze_db *adb, int i)
 	char err[512];
 	struct timespec now;
 
-	if (!adb || i < 0 || i >= adb->n_files || !adb->identified[i])
+	if (!adb || i < 0 || i >= adb->n_files || !identified(adb, i))
 		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (inventory_capture_add(adb->inv, &adb->ids[i], adb->files[i],
@@ -269,6 +269,6 @@ void analyze_db_close(struct analyze_db *adb)
 		return;
 	inventory_close(adb->inv);
 	free(adb->ids);
-	free(adb->identified);
+	free(adb->was);
 	free(adb);
 }

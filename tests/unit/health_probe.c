@@ -312,7 +312,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (dump) {
-		if (cert_health_inventory_dump(dump, json, stdout, err, sizeof(err))) {
+		if (cert_health_inventory_dump(dump, json, stdout, NULL, err, sizeof(err))) {
 			fprintf(stderr, "health_probe: %s\n", err);
 			return 1;
 		}

@@ -737,7 +737,7 @@ static void test_version_2_is_read_then_migrated_keeping_rows(void)
 	CHECK(a && out);
 	make_v2(p);
 	/* Read as it is: the listing, and no history. */
-	CHECK_INT(inventory_dump(p, true, out, err, sizeof(err)), 0);
+	CHECK_INT(inventory_dump(p, true, out, NULL, err, sizeof(err)), 0);
 	fclose(out);
 	CHECK(text && strstr(text, "\"count\":7") != NULL);
 	free(text);
@@ -793,7 +793,7 @@ static void test_version_1_is_read_then_migrated_keeping_rows(void)
 	CHECK_INT(inventory_version(inv), 1);
 	CHECK_INT(inventory_count(inv), 1);
 	inventory_close(inv);
-	CHECK_INT(inventory_dump(p, true, out, err, sizeof(err)), 0);
+	CHECK_INT(inventory_dump(p, true, out, NULL, err, sizeof(err)), 0);
 	fclose(out);
 	CHECK_STR(text, "{\"name\":\"a.test\",\"server\":{\"ip\":\"10.0.0.2\","
 		  "\"port\":443},\"current\":true,\"sha256\":\"bbbbbbbbbbbbbbbbbbbb"

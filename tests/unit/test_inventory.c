@@ -509,7 +509,7 @@ static char *dump_to_string(const char *path, bool json, int *rc)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	*rc = inventory_dump(path, json, f, err, sizeof(err));
+	*rc = inventory_dump(path, json, f, NULL, err, sizeof(err));
 	fclose(f);
 	if (*rc)
 		printf("# dump: %s\n", err);
@@ -698,7 +698,7 @@ static void test_dump_of_a_missing_file_is_a_clear_error(void)
 {
 	char err[256] = "";
 
-	CHECK_INT(inventory_dump("/nonexistent/inv.db", false, stdout, err, sizeof(err)), -1);
+	CHECK_INT(inventory_dump("/nonexistent/inv.db", false, stdout, NULL, err, sizeof(err)), -1);
 	CHECK_STR(err, "/nonexistent/inv.db: No such file or directory");
 }
 
@@ -711,7 +711,7 @@ static void test_dump_of_a_corrupt_file_is_a_clear_error(void)
 	for (i = 0; i < 200; i++)
 		fputs("garbage garbage garbage garbage\n", f);
 	fclose(f);
-	CHECK_INT(inventory_dump(db_path("junk2.db"), false, stdout, err, sizeof(err)), -1);
+	CHECK_INT(inventory_dump(db_path("junk2.db"), false, stdout, NULL, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "%s: not a tlswatch inventory (file is not a database)",
 		 db_path("junk2.db"));
 	CHECK_STR(err, want);

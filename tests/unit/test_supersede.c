@@ -215,7 +215,7 @@ static void test_2018_replay_across_a_restart(void)
 	CHECK(!r.new_in_inventory);
 	cert_health_close(h);
 	f = open_memstream(&out, &len);
-	CHECK_INT(cert_health_inventory_dump(db_path("2018.db"), false, f, err,
+	CHECK_INT(cert_health_inventory_dump(db_path("2018.db"), false, f, NULL, err,
 					     sizeof(err)), 0);
 	fclose(f);
 	CHECK(out && strstr(out, "x2  findings superseded,revoked\n") != NULL);

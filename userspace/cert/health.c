@@ -779,9 +779,9 @@ int cert_health_flush(struct cert_health *h, int timeout_ms,
 }
 
 int cert_health_inventory_dump(const char *db_path, bool json, FILE *out,
-			       char *err, size_t errlen)
+			       bool *empty, char *err, size_t errlen)
 {
-	return inventory_dump(db_path, json, out, err, errlen);
+	return inventory_dump(db_path, json, out, empty, err, errlen);
 }
 
 const char *cert_health_reason_name(int reason)

@@ -198,7 +198,7 @@ void cert_checks_describe(const struct cert_checks *c, char *buf, size_t len);
 
 /* `tlswatch inventory [--db PATH] [--json]`: see inventory_dump(). */
 int cert_health_inventory_dump(const char *db_path, bool json, FILE *out,
-			       char *err, size_t errlen);
+			       bool *empty, char *err, size_t errlen);
 
 /* Names for output: "keyCompromise" (NULL for -1). */
 const char *cert_health_reason_name(int reason);

@@ -6,7 +6,6 @@
 #include "cert/health.h"
 #include "cli.h"
 #include "cli_opts.h"
-#include "inventory/inventory.h"
 
 static const struct cli_help inventory_help = {
 	.usage = "[--db PATH] [--json | --html FILE [--since TIME] [--until TIME]]\n"
@@ -28,24 +27,11 @@ static const struct cli_help inventory_help = {
 "of other commands are skipped.\n",
 };
 
-/* Whether the database just listed has no row (a file that cannot be read
- * was said by the listing). */
-static bool inventory_empty(const char *db)
-{
-	struct inventory *inv = NULL;
-	char err[256];
-	int64_t rows = -1;
-
-	if (inventory_open_readonly(db, &inv, err, sizeof(err)) == 0)
-		rows = inventory_count(inv);
-	inventory_close(inv);
-	return rows == 0;
-}
-
 int cmd_inventory(int argc, char **argv)
 {
 	struct cli_opts o;
 	char err[512];
+	bool empty = false;
 	int rc = cli_start(CLI_INVENTORY, argc, argv, &o, &inventory_help);
 
 	if (rc >= 0)
@@ -61,13 +47,13 @@ int cmd_inventory(int argc, char **argv)
 			rc = inventory_write_html(o.check.health.db_path, o.out.html_path,
 						  o.since_us,
 						  o.until_given ? o.until_us : UINT64_MAX);
-	} else if (cert_health_inventory_dump(o.check.health.db_path, o.json, stdout, err,
-				       sizeof(err)) < 0) {
+	} else if (cert_health_inventory_dump(o.check.health.db_path, o.json, stdout,
+					      &empty, err, sizeof(err)) < 0) {
 		fprintf(stderr, "tlswatch inventory: %s\n", err);
 		rc = EXIT_INPUT;
 	} else {
 		/* nothing on standard output would read as a listing cut short */
-		if (inventory_empty(o.check.health.db_path))
+		if (empty)
 			fprintf(stderr, "tlswatch inventory: no certificate recorded in %s\n",
 				o.check.health.db_path);
 		rc = cli_stdout_written("tlswatch inventory");

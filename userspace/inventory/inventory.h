@@ -285,11 +285,12 @@ int inventory_foreach(const char *path, inventory_row_fn cb, void *ctx,
  * `tlswatch inventory`: what each name serves and served, names in order,
  * newest first within a name, each row marked current when it is the
  * latest one seen on its address and port, with the rollback recorded on
- * it if any, and whether it ended (rollback_ended_us). Text, or one JSON object per line with @json. Opens @path
- * read-only. 0, or -1 with @err.
+ * it if any, and whether it ended (rollback_ended_us). Text, or one JSON
+ * object per line with @json. Opens @path read-only. 0 (and, with
+ * @empty, whether no row was listed), or -1 with @err.
  */
-int inventory_dump(const char *path, bool json, FILE *out, char *err,
-		   size_t errlen);
+int inventory_dump(const char *path, bool json, FILE *out, bool *empty,
+		   char *err, size_t errlen);
 
 /*
  * The captures `tlswatch analyze --db` added to the database

@@ -370,8 +370,8 @@ static int dump_row(void *ctx, const struct inventory_leaf *l, bool current)
 	return rc;
 }
 
-int inventory_dump(const char *path, bool json, FILE *out, char *err,
-		   size_t errlen)
+int inventory_dump(const char *path, bool json, FILE *out, bool *empty,
+		   char *err, size_t errlen)
 {
 	struct dump_ctx d = { .json = json, .out = out, .first = true };
 	int rc;
@@ -379,5 +379,7 @@ int inventory_dump(const char *path, bool json, FILE *out, char *err,
 	jw_init(&d.j);
 	rc = inventory_foreach(path, dump_row, &d, err, errlen);
 	jw_free(&d.j);
+	if (!rc && empty)
+		*empty = d.first;   /* the listing has every row of served */
 	return rc;
 }

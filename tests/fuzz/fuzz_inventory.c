@@ -146,7 +146,7 @@ static char *listing(bool json, size_t *len)
 	FILE *f = open_memstream(&buf, len);
 
 	SP_CHECK(f);
-	SP_CHECK(inventory_dump(db_path, json, f, err, sizeof(err)) == 0);
+	SP_CHECK(inventory_dump(db_path, json, f, NULL, err, sizeof(err)) == 0);
 	SP_CHECK(fclose(f) == 0);
 	return buf;
 }

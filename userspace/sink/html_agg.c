@@ -480,45 +480,22 @@ void html_agg_summary(struct html_agg *a, const struct summary *sum)
 
 /* --- inventory rows */
 
-/* The next kind of a list ("revoked,superseded") at *@p, moving past it:
- * the kind, -1 for a name not known, -2 at the end. */
-static int next_kind(const char **p)
-{
-	size_t n;
-	char kind[32];
-
-	if (!*p || !**p)
-		return -2;
-	n = strcspn(*p, ",");
-	snprintf(kind, sizeof(kind), "%.*s", (int)(n < 31 ? n : 31), *p);
-	*p += n;
-	if (**p == ',')
-		(*p)++;
-	return finding_kind_parse(kind);
-}
-
-/* The kinds of @list with no detail; a kind the certificate has already
- * keeps its detail when @keep. */
-static void served_findings(struct html_cert *c, const char *list, bool keep)
+/* The kinds of @list ("revoked,superseded") with no detail, to @c when
+ * tracked (NULL: not); a kind @c has already keeps its detail when
+ * @keep. Its kinds as html_run.findings bits. */
+static uint32_t served_findings(struct html_cert *c, const char *list, bool keep)
 {
 	const char *p = list;
-	int k;
-
-	while ((k = next_kind(&p)) != -2)
-		if (k >= 0 && !(keep && cert_finding_index(c, k) >= 0))
-			cert_add_finding(c, k, "");
-}
-
-/* The kinds of @list as html_run.findings bits. */
-static uint32_t served_kinds(const char *list)
-{
 	uint32_t mask = 0;
-	const char *p = list;
 	int k;
 
-	while ((k = next_kind(&p)) != -2)
-		if (k >= 0)
-			mask |= 1u << k;
+	while (finding_kind_next(&p, &k)) {
+		if (k < 0)
+			continue;
+		mask |= 1u << k;
+		if (c && !(keep && cert_finding_index(c, k) >= 0))
+			cert_add_finding(c, k, "");
+	}
 	return mask;
 }
 
@@ -527,21 +504,22 @@ void html_agg_served(struct html_agg *a, const struct html_served *s)
 	char server[TW_ENDPOINT_STRLEN];
 	struct html_name *nr;
 	struct html_cert *c;
+	uint32_t kinds;
 	bool created;
 	int cert = -1;
 
 	a->from_inventory = true;
 	note_span(a, s->first_seen_us, s->last_seen_us);
 	c = cert_row(a, s->sha256, &created);
+	if (c && created) {
+		snprintf(c->subject, sizeof(c->subject), "%s", s->subject);
+		snprintf(c->issuer, sizeof(c->issuer), "%s", s->issuer);
+		snprintf(c->key, sizeof(c->key), "%s", s->key);
+		c->not_before = s->not_before;
+		c->not_after = s->not_after;
+	}
+	kinds = served_findings(c, s->findings, false);
 	if (c) {
-		if (created) {
-			snprintf(c->subject, sizeof(c->subject), "%s", s->subject);
-			snprintf(c->issuer, sizeof(c->issuer), "%s", s->issuer);
-			snprintf(c->key, sizeof(c->key), "%s", s->key);
-			c->not_before = s->not_before;
-			c->not_after = s->not_after;
-		}
-		served_findings(c, s->findings, false);
 		c->handshakes += s->count;
 		cert = (int)(c - a->certs);
 	}
@@ -556,8 +534,7 @@ void html_agg_served(struct html_agg *a, const struct html_served *s)
 	/* An inventory row is a period of its own (one leaf on one address). */
 	name_note_run(nr, (struct run_key){ .cert = cert, .extend = false,
 					    .server = name_note_server(nr, server) },
-		      s->first_seen_us, s->last_seen_us, s->count, 0,
-		      served_kinds(s->findings));
+		      s->first_seen_us, s->last_seen_us, s->count, 0, kinds);
 }
 
 /* --- stored history (sink/history_store.c) */

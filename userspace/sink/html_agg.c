@@ -584,6 +584,29 @@ void html_agg_stored_period(struct html_agg *a, const struct html_period *p)
 		      p->first_us, p->last_us, p->handshakes, p->failures, p->findings);
 }
 
+/* Handshakes with @outcomes: the overview counts every name, listed or
+ * not. */
+static void sum_outcomes(struct html_agg *a, uint64_t handshakes,
+			 const uint64_t outcomes[HS_OUTCOME__COUNT])
+{
+	int o;
+
+	a->sum.handshakes += handshakes;
+	for (o = 0; o < HS_OUTCOME__COUNT; o++)
+		a->sum.outcomes[o] += outcomes[o];
+}
+
+void html_agg_stored_other_names(struct html_agg *a, uint64_t handshakes,
+				 const uint64_t outcomes[HS_OUTCOME__COUNT])
+{
+	int o;
+
+	sum_outcomes(a, handshakes, outcomes);
+	a->other_names_handshakes += handshakes;
+	for (o = 0; o < HS_OUTCOME__COUNT; o++)
+		a->other_names_outcomes[o] += outcomes[o];
+}
+
 void html_agg_stored_name(struct html_agg *a, const char *name, size_t len,
 			  const char *server,
 			  const uint64_t outcomes[HS_OUTCOME__COUNT],
@@ -593,18 +616,13 @@ void html_agg_stored_name(struct html_agg *a, const char *name, size_t len,
 	uint64_t n = 0;
 	int o;
 
-	/* The overview counts every name, listed or not. */
-	for (o = 0; o < HS_OUTCOME__COUNT; o++) {
+	for (o = 0; o < HS_OUTCOME__COUNT; o++)
 		n += outcomes[o];
-		a->sum.outcomes[o] += outcomes[o];
-	}
-	a->sum.handshakes += n;
 	if (!nr) {
-		a->other_names_handshakes += n;
-		for (o = 0; o < HS_OUTCOME__COUNT; o++)
-			a->other_names_outcomes[o] += outcomes[o];
+		html_agg_stored_other_names(a, n, outcomes);
 		return;
 	}
+	sum_outcomes(a, n, outcomes);
 	for (o = 0; o < HS_OUTCOME__COUNT; o++)
 		nr->outcomes[o] += outcomes[o];
 	nr->handshakes += n;

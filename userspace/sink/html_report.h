@@ -212,6 +212,10 @@ void html_agg_stored_name(struct html_agg *a, const char *name, size_t len,
 			  const char *server,
 			  const uint64_t outcomes[HS_OUTCOME__COUNT],
 			  const struct no_cert_counts *no_cert);
+/* @handshakes of names folded past the bound (those of the outcomes
+ * and, before schema 6, ones whose outcomes were not recorded). */
+void html_agg_stored_other_names(struct html_agg *a, uint64_t handshakes,
+				 const uint64_t outcomes[HS_OUTCOME__COUNT]);
 void html_agg_stored_spike(struct html_agg *a, const struct html_spike *s);
 /* The inventory's findings (comma-separated kinds, the latest check) of
  * @sha256, when the history has that certificate. */

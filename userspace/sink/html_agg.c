@@ -7,13 +7,20 @@
 #include "detect/spike.h"
 #include "html_report.h"
 
+/* What is not zero in an empty aggregate. */
+static void agg_init(struct html_agg *a)
+{
+	a->tl.width_s = 1;
+	a->until_us = UINT64_MAX;
+}
+
 struct html_agg *html_agg_new(void)
 {
 	struct html_agg *a = calloc(1, sizeof(*a));
 
 	if (!a)
 		return NULL;
-	a->tl.width_s = 1;
+	agg_init(a);
 	a->clients = strmap_new(sizeof(struct html_client));
 	if (!a->clients) {
 		free(a);
@@ -29,7 +36,7 @@ void html_agg_reset(struct html_agg *a)
 	strmap_clear(clients);
 	memset(a, 0, sizeof(*a));
 	a->clients = clients;
-	a->tl.width_s = 1;
+	agg_init(a);
 }
 
 void html_agg_free(struct html_agg *a)

@@ -219,7 +219,7 @@ static void render_overview(const struct html_agg *a, FILE *f)
 	fputs("<section id=\"overview\">\n<table>\n", f);
 	fprintf(f, "<tr><th>Period</th><td>%s .. %s</td></tr>\n",
 		time_us(a->first_us, t1), time_us(a->last_us, t2));
-	if (a->windowed)
+	if (a->since_us || a->until_us != UINT64_MAX)
 		render_window(a, f);
 	if (a->has_summary) {
 		/* The agent's history counts handshakes, not packets. */

@@ -134,8 +134,9 @@ struct html_agg {
 	bool has_summary;
 	struct summary sum;           /* pointers cleared; source in title */
 	uint64_t first_us, last_us;   /* handshakes seen */
-	bool windowed;                /* report --since/--until: the page says */
-	uint64_t since_us, until_us;  /* the window (0, UINT64_MAX: open) */
+	uint64_t since_us, until_us;  /* report --since/--until: the page
+	                               * says (0, UINT64_MAX, as html_agg_new
+	                               * sets them: no window) */
 	struct html_timeline tl;
 	int n_names;
 	uint64_t other_names_handshakes;

@@ -7,7 +7,7 @@
  * stored history (history_store.h), or inventory rows when there is none.
  *
  * Memory is fixed whatever the capture size: the aggregate is one
- * allocation of sizeof(struct html_agg) (554,784 bytes, 542 KiB, on
+ * allocation of sizeof(struct html_agg) (554,800 bytes, 542 KiB, on
  * x86-64; test_html_report prints it), plus a map of at most
  * HTML_MAX_CLIENTS JA4s (each a key of at most 36 bytes and 16 bytes of
  * counts: under 128 KiB with the map's slack). What does not fit is

@@ -643,22 +643,30 @@ static void test_dump_lists_the_rollback_recorded_on_a_row(void)
 	free(out);
 }
 
-/* B (ECDSA, newer) served, then A (RSA, older) with the evidence of a
- * rollback, then B again: the rollback ended, and the listing says when
- * and by which leaf (it used to go on saying "rollback at" for ever). */
-static void test_dump_says_when_a_rollback_ended(void)
+/* B (ECDSA, newer) served at T0, then A (RSA, older) at T0 + 1 s with the
+ * evidence of a rollback. */
+static void record_rollback(struct inventory *inv)
 {
-	struct inventory *inv = open_fresh("rollback_end.db");
 	struct inventory_sighting s;
-	char err[256];
-	char *out;
-	int rc;
 
 	record(inv, sighting("a.test", "10.0.0.1", SHA_B, NB_B, "EC-P256", T0), NULL);
 	s = sighting("a.test", "10.0.0.1", SHA_A, NB_A, "RSA-2048", T0 + 1000000);
 	s.rollback_us = T0 + 1000000;
 	s.rollback_evidence = "client_preferred (offered EC>RSA)";
 	record(inv, s, NULL);
+}
+
+/* B (ECDSA, newer) served, then A (RSA, older) with the evidence of a
+ * rollback, then B again: the rollback ended, and the listing says when
+ * and by which leaf (it used to go on saying "rollback at" for ever). */
+static void test_dump_says_when_a_rollback_ended(void)
+{
+	struct inventory *inv = open_fresh("rollback_end.db");
+	char err[256];
+	char *out;
+	int rc;
+
+	record_rollback(inv);
 	record(inv, sighting("a.test", "10.0.0.1", SHA_A, NB_A, "RSA-2048",
 			     T0 + 2000000), NULL);
 	/* the rollback is still on while only A is served */
@@ -716,15 +724,10 @@ static int keep_row(void *ctx, const struct inventory_leaf *l, bool current)
 static void test_foreach_leaves_the_rollback_end_to_the_listing(void)
 {
 	struct inventory *inv = open_fresh("rollback_foreach.db");
-	struct inventory_sighting s;
 	struct foreach_rows rows = { 0 };
 	char err[256];
 
-	record(inv, sighting("a.test", "10.0.0.1", SHA_B, NB_B, "EC-P256", T0), NULL);
-	s = sighting("a.test", "10.0.0.1", SHA_A, NB_A, "RSA-2048", T0 + 1000000);
-	s.rollback_us = T0 + 1000000;
-	s.rollback_evidence = "client_preferred (offered EC>RSA)";
-	record(inv, s, NULL);
+	record_rollback(inv);
 	record(inv, sighting("a.test", "10.0.0.1", SHA_B, NB_B, "EC-P256",
 			     T0 + 3000000), NULL);
 	inventory_close(inv);

@@ -40,9 +40,6 @@ handshake() { # one handshake with the server through the veth
 	echo | timeout 10 openssl s_client -connect "$TN_PEER4:443" \
 		-servername race.test >/dev/null 2>&1 || tap_fail "a handshake failed"
 }
-from_if() { # interface: a handshake event it saw
-	printf '"event":"handshake".*"source":"%s"' "$1"
-}
 exited() { # pid: 0 once it is gone
 	! kill -0 "$1" 2>/dev/null
 }
@@ -88,7 +85,7 @@ tap_check "at once: the other agent runs" kill -0 "$WIN_PID"
 tap_eq "at once: it is attached, one filter per direction" 2 "$(tn_filters_on "$TN_HOST_IF")"
 handshake
 tap_check "at once: it reports the handshake" \
-	tn_wait_grep 10 "$(from_if "$TN_HOST_IF")" "$tmp/$win.jsonl"
+	tn_wait_grep 10 "$(tn_handshake_on "$TN_HOST_IF")" "$tmp/$win.jsonl"
 
 # --- the interface taken over when its agent stops --------------------------------
 logb=$tmp/glob.jsonl
@@ -109,7 +106,7 @@ tap_check "take-over: the glob agent attaches it within 10 s" \
 tap_eq "take-over: one filter per direction" 2 "$(tn_filters_on "$TN_HOST_IF")"
 handshake
 tap_check "take-over: the glob agent reports the next handshake" \
-	tn_wait_grep 10 "$(from_if "$TN_HOST_IF")" "$logb"
+	tn_wait_grep 10 "$(tn_handshake_on "$TN_HOST_IF")" "$logb"
 tap_eq "take-over: one error event, one interface_added" "1 1" \
 	"$(grep -c '"state":"error"' "$logb") $(grep -c '"state":"interface_added"' "$logb")"
 TN_AGENT_PID=$PB

@@ -36,18 +36,11 @@ TAKER_HOST4=$TN_NET4.17
 TAKER_PEER4=$TN_NET4.18
 tn_on_exit "ip link del $TAKER_HOST"
 
-# listens on every address of the namespace: both interfaces
-ip netns exec "$TN_NS" openssl s_server -quiet -www -accept 443 \
-	-cert "$tmp/cert.pem" -key "$tmp/key.pem" >"$tmp/server.log" 2>&1 &
-tn_bg $!
-tn_wait_listen 10 443 || tn_bail "openssl s_server did not start"
+tn_s_server_everywhere "$tmp"   # every veth of the namespace
 
 handshake() { # peer address
 	echo | timeout 10 openssl s_client -connect "$1:443" \
 		-servername rename.test >/dev/null 2>&1 || tap_fail "a handshake with $1 failed"
-}
-from_if() { # interface: a handshake event it saw
-	printf '"event":"handshake".*"source":"%s"' "$1"
 }
 count() { # regex: lines of the log
 	grep -Ec "$1" "$log"
@@ -64,7 +57,7 @@ tn_wait_grep 15 '"state":"started"' "$log" ||
 	{ sed 's/^/#   /' "$tmp/agent.stderr"; tn_bail "the agent did not start"; }
 handshake "$TN_PEER4"
 tap_check "before the rename: the handshake is reported with $OLD" \
-	tn_wait_grep 10 "$(from_if "$OLD")" "$log"
+	tn_wait_grep 10 "$(tn_handshake_on "$OLD")" "$log"
 
 # --- the rename ---------------------------------------------------------------
 ip -n "$TN_NS" link set dev "$OLD" down &&
@@ -77,8 +70,8 @@ tap_check "renamed: stderr says so" \
 tap_eq "renamed: still one filter per direction, on $NEW" 2 "$(tn_filters_on "$NEW" "$TN_NS")"
 handshake "$TN_PEER4"
 tap_check "renamed: the next handshake is reported with $NEW" \
-	tn_wait_grep 10 "$(from_if "$NEW")" "$log"
-tap_eq "renamed: no handshake reported with $OLD since" 1 "$(count "$(from_if "$OLD")")"
+	tn_wait_grep 10 "$(tn_handshake_on "$NEW")" "$log"
+tap_eq "renamed: no handshake reported with $OLD since" 1 "$(count "$(tn_handshake_on "$OLD")")"
 tap_eq "renamed: no interface_removed, interface_added or error" 0 \
 	"$(count '"state":"(interface_removed|interface_added|error)"')"
 
@@ -97,12 +90,12 @@ tn_wait_cmd 5 sh -c "ip -br link show dev '$TAKER_HOST' | grep -q LOWER_UP" ||
 	tn_bail "veth $TAKER_HOST has no carrier"
 handshake "$TAKER_PEER4"
 handshake "$TN_PEER4"
-tn_wait_cmd 10 sh -c "[ \$(grep -Ec '$(from_if "$OLD")' '$log') -ge 2 ] &&
-	[ \$(grep -Ec '$(from_if "$NEW")' '$log') -ge 2 ]"
+tn_wait_cmd 10 sh -c "[ \$(grep -Ec '$(tn_handshake_on "$OLD")' '$log') -ge 2 ] &&
+	[ \$(grep -Ec '$(tn_handshake_on "$NEW")' '$log') -ge 2 ]"
 tap_eq "the old name taken: $NEW's handshakes still reported with $NEW" 2 \
-	"$(count "$(from_if "$NEW")")"
+	"$(count "$(tn_handshake_on "$NEW")")"
 tap_eq "the old name taken: handshakes with $OLD as source: the first and the new one's" 2 \
-	"$(count "$(from_if "$OLD")")"
+	"$(count "$(tn_handshake_on "$OLD")")"
 
 tn_stop_agent
 tap_eq "SIGTERM: exit 0" 0 "$?"

@@ -28,7 +28,8 @@ struct live {
 	/* One per interface, n_tc of them, allocated once: live_meta.iface
 	 * points into them, and the pipeline keeps that pointer. An interface
 	 * that went away keeps its entry (detached), which one that comes
-	 * back with its name takes again. */
+	 * back with its name takes again; a renamed one's entry takes the
+	 * new name (its ifindex is what is attached). */
 	struct live_tc tc[LIVE_MAX_IFACES];
 	int n_tc;
 	const char *names[LIVE_MAX_IFACES + 1]; /* the attached tc[i].name */

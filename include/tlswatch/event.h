@@ -141,9 +141,11 @@ enum tw_event_kind {
 	TW_EV_UP_BIND = 5, /* the server's first packet after the library
 			    * served a chain or read a fatal alert: the
 			    * header's 4-tuple is that connection's; no bytes */
-	TW_EV_UP_ALPN = 6, /* SSL_free: the ALPN protocol the library selected
-			    * on that connection, chunk_len (1..TW_UP_ALPN_MAX)
-			    * bytes; no addresses (its BIND follows) */
+	TW_EV_UP_ALPN = 6, /* the ALPN protocol the library selected on a
+			    * connection, chunk_len (1..TW_UP_ALPN_MAX) bytes,
+			    * once: read with its first certificate (under
+			    * the chain's hs_id), else at SSL_free; no
+			    * addresses (its BIND follows) */
 };
 
 /* Record flags. */
@@ -280,7 +282,7 @@ enum tw_up_site_field {
 	X(TOO_BIG, uprobe_certs_too_big, "Served certificates too big to copy") \
 	X(LOST, uprobe_records_lost, "Uprobe records lost because the ring buffer was full") \
 	X(ALERTS, uprobe_alerts, "Fatal alerts the server's TLS library sent or read") \
-	X(ALPNS, uprobe_alpns, "ALPN protocols the server's TLS library selected, read at SSL_free") \
+	X(ALPNS, uprobe_alpns, "ALPN protocols the server's TLS library selected, read with the chain or at SSL_free (once per connection)") \
 	X(BINDS, uprobe_binds, "Server packets that named the connection of a chain or alert")
 
 enum tw_up_counter {

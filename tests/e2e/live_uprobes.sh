@@ -25,7 +25,8 @@
 #     the server lacks (refused: no_application_protocol): none; a client
 #     offering nothing (the handshakes above): none; a client that stays
 #     connected: reported at once, with alpn_selected h2 (read where libssl
-#     writes the certificate);
+#     writes the certificate), and not sent again at SSL_free (uprobe_binds:
+#     one per chain and per alert);
 #   - SIGTERM: every uprobe program and link of the agent is gone, nothing
 #     of it is left in tracefs' uprobe_events; the server still serves;
 #   - SIGKILL: the same, by the kernel alone; a new agent follows the
@@ -243,6 +244,14 @@ start_server "$tmp/server3.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.tes
 kill -TERM "$AGENT_PID"
 tn_wait_cmd 15 sh -c "! kill -0 $AGENT_PID" || tap_fail "the agent stops on SIGTERM"
 wait "$AGENT_PID" 2>/dev/null
+# The packets that named a connection for the uprobes, on this agent's
+# interface only (other processes' handshakes, which the probes on the
+# system's libssl also see, bind nowhere here): the chains of 1, 2, 3, 3b
+# and 3c, the alerts of 2, 3 and 3b's refusal. Before, 3b's and 3c's ALPN
+# protocol went out again at SSL_free under a new id, and their closes
+# named those too: 10.
+tap_eq "one bind per chain and per alert, none for an ALPN protocol sent again at SSL_free" \
+	8 "$(tn_agent_counter "$log" uprobe_binds)"
 left=$(ours_left)
 tap_eq "after SIGTERM: none of its uprobe programs is left" "" "${left% }"
 tap_eq "after SIGTERM: nothing of it in tracefs uprobe_events" 0 \

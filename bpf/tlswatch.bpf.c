@@ -273,6 +273,20 @@ __noinline int tw_emit(struct __sk_buff *skb, struct tw_ctx *c,
 }
 
 /*
+ * A gap record: this packet's payload, and what follows in its direction,
+ * was not copied (@flags: the direction's, with TW_EVF_BUDGET when the
+ * budget is why). The one place a gap is made: a lost record owed, a
+ * budget spent at a packet's boundary, a preamble given up. 0, or -1 if
+ * it was lost too.
+ */
+static __always_inline int tw_emit_gap(struct __sk_buff *skb, struct tw_ctx *c,
+				       __u8 flags)
+{
+	return tw_emit(skb, c, 0, 0,
+		       TW_EV_GAP << 8 | flags | TW_EVF_TRUNCATED);
+}
+
+/*
  * Copies the packet's payload, sent by endpoint @from of flow @v, within
  * that direction's budget and the per-packet chunk cap.
  */
@@ -290,8 +304,7 @@ static __always_inline void tw_copy_payload(struct __sk_buff *skb,
 
 	if (v->budget_hit & bit) {
 		/* the gap a lost record left, said once the ring has room */
-		if ((v->lost & bit) &&
-		    !tw_emit(skb, c, 0, 0, TW_EV_GAP << 8 | flags | TW_EVF_TRUNCATED))
+		if ((v->lost & bit) && !tw_emit_gap(skb, c, flags))
 			v->lost &= ~bit;
 		return;
 	}
@@ -336,7 +349,7 @@ static __always_inline void tw_copy_payload(struct __sk_buff *skb,
 		v->budget_hit |= bit;
 		cnt->c[TW_CNT_BUDGET_EXHAUSTED]++;
 		if (want == 0)
-			tw_emit(skb, c, 0, 0, TW_EV_GAP << 8 | flags | cut);
+			tw_emit_gap(skb, c, flags | TW_EVF_BUDGET);
 	}
 }
 
@@ -458,8 +471,7 @@ static __always_inline void tw_flow_preamble(struct __sk_buff *skb,
 	if (copied + len > TW_PREAMBLE_BYTES) {
 		v->state = TW_FLOW_DONE;
 		if (tw_flow_seen(v))
-			tw_emit(skb, c, 0, 0,
-				TW_EV_GAP << 8 | flags | TW_EVF_TRUNCATED);
+			tw_emit_gap(skb, c, flags);
 		return;
 	}
 	tw_copy_payload(skb, c, cnt, v, from, flags);
@@ -529,11 +541,19 @@ static __always_inline void tw_flow_closing(struct tw_flow_key *key,
 					    struct tw_flow_val *v, int from,
 					    __u8 tcp_flags)
 {
-	if ((tcp_flags & TCP_RST) || (v->fin & (1 << !from))) {
+	/*
+	 * The two sides' FINs can be handled at the same time on two CPUs
+	 * (both ends close together; each direction's packets run where
+	 * they arrive). Read the other side's bit, then set ours: each
+	 * could find the other's not there yet, and neither deleted the
+	 * entry, kept until the LRU evicted it. One atomic fetch-or orders
+	 * the two: whichever comes second sees the first's bit. A locked
+	 * instruction only for FINs; userspace's writes (flow_map.c) are
+	 * whole-value and stay best effort.
+	 */
+	if ((tcp_flags & TCP_RST) ||
+	    (__sync_fetch_and_or(&v->fin, 1u << from) & (1u << !from)))
 		bpf_map_delete_elem(&tw_flows, key);
-		return;
-	}
-	v->fin |= 1 << from;
 }
 
 /*
@@ -571,20 +591,39 @@ static __always_inline void tw_flow_copy(struct __sk_buff *skb,
 
 /*
  * An RST ends the flow only near where its sender has got to (the
- * reasoning and the window: TW_RST_WINDOW in tlswatch/event.h); of a
- * sender not heard from yet, any RST (one answering a SYN has seq 0).
- * Only flows being followed are judged: a decided flow (DONE) costs one
- * lookup per packet and learns nothing, so its RST is taken as it comes
- * (it only forgets an entry that copies nothing).
+ * reasoning and the windows: TW_RST_WINDOW in tlswatch/event.h); of a
+ * sender not heard from yet, any RST (one answering a SYN has seq 0). A
+ * decided flow (DONE) costs one lookup per packet and learns nothing (a
+ * map write per packet, for the rare RST, would cost every packet): its
+ * references stay where its sides had got when it was decided, and its
+ * RST may lie further ahead of them (tw_seq_near_done). Forgetting its
+ * entry on a spoofed RST was not harmless: the connection's next packets
+ * began a new entry, copied as a preamble (up to TW_PROBE_SEGMENTS).
  */
 static __always_inline bool tw_rst_plausible(const struct tw_flow_val *v,
 					     int from, __u32 seq)
 {
 	__u32 bit = from ? 2 : 1;
+	__u32 ref = from ? v->next_seq[1] : v->next_seq[0];
 
 	if (!(v->seq_known & bit))
 		return true;
-	return tw_seq_near(from ? v->next_seq[1] : v->next_seq[0], seq);
+	if (v->state == TW_FLOW_DONE)
+		return tw_seq_near_done(ref, seq);
+	return tw_seq_near(ref, seq);
+}
+
+/* An RST of flow @v not plausible for its sender: counted; the caller
+ * leaves the flow as it is and copies nothing of the packet. */
+static __always_inline bool tw_rst_spoofed(const struct tw_ctx *c,
+					   struct tw_counters *cnt,
+					   const struct tw_flow_val *v, int from)
+{
+	if (!(c->pkt.tcp_flags & TCP_RST) ||
+	    tw_rst_plausible(v, from, c->pkt.seq))
+		return false;
+	cnt->c[TW_CNT_RSTS_IGNORED]++;
+	return true;
 }
 
 /* Moves endpoint @e's reference to @seq when that is further along and
@@ -628,12 +667,8 @@ __noinline int tw_flow_next(struct __sk_buff *skb, struct tw_ctx *c,
 
 	if (!c || !key || !v || !cnt)
 		return 0;
-	if ((c->pkt.tcp_flags & TCP_RST) &&
-	    !tw_rst_plausible(v, from, c->pkt.seq)) {
-		/* a spoofed RST: the flow goes on, nothing of it copied */
-		cnt->c[TW_CNT_RSTS_IGNORED]++;
-		return 0;
-	}
+	if (tw_rst_spoofed(c, cnt, v, from))
+		return 0; /* the flow goes on, nothing of the RST copied */
 	tw_seq_learn(v, from, &c->pkt);
 	c->now = bpf_ktime_get_ns();
 	if (v->state == TW_FLOW_PROBE && c->pkt.payload_len) {
@@ -736,7 +771,7 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 	}
 	if (v && v->state == TW_FLOW_DONE) {
 		/* the common case on a busy server: one lookup and out */
-		if (closing) {
+		if (closing && !tw_rst_spoofed(&c, cnt, v, from)) {
 			/* a server's close after a fatal alert it read */
 			if (from == v->server && tw_up_binds)
 				tw_up_bind(skb, &c);

@@ -65,6 +65,33 @@ struct {
 	__type(value, __u64);
 } tw_up_dest SEC(".maps");
 
+/*
+ * The connections whose ALPN protocol went out with their chain
+ * (tw_up_chain_alpn), by SSL object and process; the value is the chain's
+ * handshake id. SSL_free, which reads the protocol again, sends it only
+ * for a connection not here (resumed, without a chain; its chain read at
+ * i2d_X509, where the SSL is not known) or whose chain never named its
+ * connection, and forgets the entry: the SSL's address may be reused.
+ * Before, every such connection's protocol went out a second time at
+ * SSL_free, under a new id, bound to its close. Past TW_UP_ALPN_SSLS
+ * connections open at once, the oldest are forgotten and theirs goes out
+ * twice, as before.
+ */
+#define TW_UP_ALPN_SSLS 16384
+
+struct tw_up_ssl_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TW_UP_ALPN_SSLS);
+	__type(key, struct tw_up_ssl_key);
+	__type(value, __u64);
+} tw_up_alpn_sent SEC(".maps");
+
 /* Handshake ids: unique for the life of the loaded program. */
 __u64 tw_up_next_id;
 
@@ -321,6 +348,7 @@ static __always_inline void tw_up_chain_alpn(__u64 ssl, __u32 off,
 					     struct tw_up_info *info)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	struct tw_up_ssl_key k = { .ssl = ssl, .tgid = id >> 32 };
 	struct tw_up_pending *p;
 	__u64 sel[2]; /* pointer, length */
 
@@ -332,7 +360,27 @@ static __always_inline void tw_up_chain_alpn(__u64 ssl, __u32 off,
 	p = bpf_map_lookup_elem(&tw_up_pending, &id);
 	if (p && p->hs_id == info->hs_id)
 		p->flags |= TW_UPF_ALPN;
+	bpf_map_update_elem(&tw_up_alpn_sent, &k, &info->hs_id, BPF_ANY);
 	tw_up_count(TW_UP_CNT_ALPNS, 1);
+}
+
+/*
+ * Whether @ssl's ALPN protocol went out with its chain (tw_up_alpn_sent)
+ * and that chain named its connection: it is no longer @p, the freeing
+ * thread's pending chain. The entry goes either way, as the SSL does.
+ */
+static __always_inline bool tw_up_alpn_reported(__u64 id, __u64 ssl,
+						const struct tw_up_pending *p)
+{
+	struct tw_up_ssl_key k = { .ssl = ssl, .tgid = id >> 32 };
+	__u64 *hs_id = bpf_map_lookup_elem(&tw_up_alpn_sent, &k);
+	bool reported;
+
+	if (!hs_id)
+		return false;
+	reported = !(p && (p->flags & TW_UPF_CHAIN) && p->hs_id == *hs_id);
+	bpf_map_delete_elem(&tw_up_alpn_sent, &k);
+	return reported;
 }
 
 SEC("uprobe")
@@ -470,7 +518,8 @@ static __always_inline void tw_up_alpn(__u64 id, __u64 ssl, __u32 off)
  * offsets the attach cookie gives (enum tw_up_cookie_field;
  * uprobe_calibrate(); 0: unknown); the close that follows names the
  * connection. A chain still pending on the thread was never sent on a
- * watched flow: it goes.
+ * watched flow: it goes. The ALPN protocol is not sent again when it went
+ * out with the connection's chain (tw_up_alpn_reported).
  */
 SEC("uprobe")
 int BPF_KPROBE(tw_up_free_enter, void *ssl)
@@ -481,6 +530,7 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 	__u32 off_read = tw_up_field(cookie, TW_UP_OFF_READ);
 	__u32 off_alpn = tw_up_field(cookie, TW_UP_OFF_ALPN);
 	struct tw_up_pending *p = bpf_map_lookup_elem(&tw_up_pending, &id);
+	bool alpn_reported = ssl && tw_up_alpn_reported(id, (__u64)ssl, p);
 	__u8 sent[2];
 	__s32 read;
 
@@ -496,6 +546,7 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 	    !bpf_probe_read_user(sent, sizeof(sent), (const void *)((__u64)ssl + off_sent)) &&
 	    sent[0] == TW_UP_ALERT_FATAL)
 		tw_up_alert(id, sent[1], TW_UPF_ALERT_SENT);
-	tw_up_alpn(id, (__u64)ssl, off_alpn);
+	if (!alpn_reported)
+		tw_up_alpn(id, (__u64)ssl, off_alpn);
 	return 0;
 }

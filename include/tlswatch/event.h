@@ -113,7 +113,7 @@
 	X(PREAMBLE_BYTES, preamble_bytes, "Payload bytes copied before a handshake began (STARTTLS preambles)") \
 	X(FLOW_MAP_REFUSED, flow_map_refused, "Payload packets of a new flow not looked at because the flow map took no entry for it") \
 	X(COPY_FAILED, copy_failed, "Ring buffer records discarded because the packet's bytes could not be read") \
-	X(RSTS_IGNORED, rsts_ignored, "RSTs of a flow in its handshake phase whose sequence number was not plausible for their sender (spoofed): ignored")
+	X(RSTS_IGNORED, rsts_ignored, "RSTs of a flow the kernel follows or has decided whose sequence number was not plausible for their sender (spoofed): ignored")
 
 enum tw_counter {
 #define TW_COUNTER_ENUM(id, name, help) TW_CNT_##id,
@@ -141,9 +141,11 @@ enum tw_event_kind {
 	TW_EV_UP_BIND = 5, /* the server's first packet after the library
 			    * served a chain or read a fatal alert: the
 			    * header's 4-tuple is that connection's; no bytes */
-	TW_EV_UP_ALPN = 6, /* SSL_free: the ALPN protocol the library selected
-			    * on that connection, chunk_len (1..TW_UP_ALPN_MAX)
-			    * bytes; no addresses (its BIND follows) */
+	TW_EV_UP_ALPN = 6, /* the ALPN protocol the library selected on a
+			    * connection, chunk_len (1..TW_UP_ALPN_MAX) bytes,
+			    * once: read with its first certificate (under
+			    * the chain's hs_id), else at SSL_free; no
+			    * addresses (its BIND follows) */
 };
 
 /* Record flags. */
@@ -280,7 +282,7 @@ enum tw_up_site_field {
 	X(TOO_BIG, uprobe_certs_too_big, "Served certificates too big to copy") \
 	X(LOST, uprobe_records_lost, "Uprobe records lost because the ring buffer was full") \
 	X(ALERTS, uprobe_alerts, "Fatal alerts the server's TLS library sent or read") \
-	X(ALPNS, uprobe_alpns, "ALPN protocols the server's TLS library selected, read at SSL_free") \
+	X(ALPNS, uprobe_alpns, "ALPN protocols the server's TLS library selected, read with the chain or at SSL_free (once per connection)") \
 	X(BINDS, uprobe_binds, "Server packets that named the connection of a chain or alert")
 
 enum tw_up_counter {
@@ -362,7 +364,7 @@ struct tw_flow_val {
 	__u8 server;         /* index of the server endpoint in the key */
 	__u8 probes;         /* preamble segments copied while in PROBE */
 	__u8 budget_hit;     /* bit i: endpoint i's direction is over budget */
-	__u8 fin;            /* bit i: endpoint i sent FIN (half-closed) */
+	__u8 seq_known;      /* bit i: next_seq[i] holds */
 	__u8 head_len;       /* bytes in head */
 	__u8 head_from;      /* the endpoint whose first bytes head holds */
 	__u8 lost;           /* bit i: a record of endpoint i's direction was
@@ -372,8 +374,11 @@ struct tw_flow_val {
 	__u8 head[8];        /* while probing: the first TW_HEAD_BYTES bytes
 			      * head_from sent, in order, across segments (a
 			      * client may write its hello a byte at a time) */
-	__u8 seq_known;      /* bit i: next_seq[i] holds */
-	__u8 pad2[3];
+	__u8 pad2[4];
+	__u64 fin;           /* bit i: endpoint i sent FIN (half-closed).
+			      * 64 bits: the kernel sets its bit with an
+			      * atomic fetch-or (tw_flow_closing), which the
+			      * BPF target without ALU32 has only for 64 */
 };
 
 /*
@@ -411,6 +416,25 @@ struct tw_flow_val {
 static inline int tw_seq_near(__u32 ref, __u32 seq)
 {
 	return (__u32)(seq - ref + TW_RST_WINDOW) <= 2 * TW_RST_WINDOW;
+}
+
+/*
+ * A decided flow's references stay where its sides had got when it was
+ * decided (the kernel stops looking at its packets but for a lookup), while
+ * the connection goes on: its RST may lie as far ahead as the sender has
+ * sent since. Accepted from TW_RST_WINDOW behind to TW_RST_DONE_AHEAD
+ * ahead: a real RST of a connection whose sender sent up to 4 MiB after
+ * the handshake (a client's RST, nearly always) ends the entry; a blind
+ * guess hits once in about 1000 tries. The entry of a real RST further
+ * ahead is left to a later SYN on the same ports or to the LRU, where an
+ * entry without packets is the first to go.
+ */
+#define TW_RST_DONE_AHEAD (1u << 22)
+
+static inline int tw_seq_near_done(__u32 ref, __u32 seq)
+{
+	return (__u32)(seq - ref + TW_RST_WINDOW) <=
+	       TW_RST_WINDOW + TW_RST_DONE_AHEAD;
 }
 
 /* @seq moves a sender's reference @ref: further along, and near it (one

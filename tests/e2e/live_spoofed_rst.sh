@@ -14,6 +14,14 @@
 # kernel deleted the flow's entry at the first reset, whose close record
 # ended the handshake in the agent (incomplete: the reset lay past a hole),
 # and the rest of the connection was followed as a second one.
+#
+# Then, with the handshake reported (the kernel has the flow marked done)
+# and before the client's GET, a third reset "from the server", half the
+# sequence space away again: the kernel keeps the flow's entry, so the
+# GET and its answer cost a lookup each and nothing is copied. Before, a
+# decided flow's entry went at any reset, and the rest of the connection
+# was copied as a preamble: a new connection on the ports for the agent
+# (flows_reopened 1), not TLS (flows_not_tls 1), two flows tracked.
 # Needs root. TAP output; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -42,7 +50,7 @@ watcher=$!
 tn_bg "$watcher"
 sleep 0.3                               # the watcher's socket is bound
 timeout 40 "$PY" tests/e2e/lib/slow_handshake.py "$TN_PEER4" 443 rsa.test \
-	"file:$tmp/go" 2>"$tmp/client.err" &
+	"file:$tmp/go" "file:$tmp/go2" 2>"$tmp/client.err" &
 client=$!
 tn_bg "$client"
 wait "$watcher"
@@ -56,9 +64,18 @@ tap_eq "a reset far from the server's sequence number sent" 0 "$?"
 tap_eq "a reset far behind the client's sent" 0 "$?"
 sleep 0.5                               # both went through the TC program
 touch "$tmp/go"
-wait "$client"
-tap_eq "the handshake completed and a GET was answered" 0 "$?"
 tn_wait_cmd 5 grep -q "\"port\":$cport}" "$log"
+tap_eq "the handshake was reported" 0 "$?"
+sleep 0.3                               # the agent marked the flow done
+ip netns exec "$TN_NS" "$PY" "$INJECT" send "$TN_PEER4" 443 "$cip" "$cport" \
+	$(((snext + (1 << 31)) % (1 << 32))) "$cnext"
+tap_eq "a reset far from the server's sent after the handshake" 0 "$?"
+sleep 0.3
+touch "$tmp/go2"
+wait "$client"
+rc=$?
+tap_eq "the handshake completed and a GET was answered" 0 "$rc"
+[ "$rc" -eq 0 ] || sed 's/^/#   client: /' "$tmp/client.err"
 sleep 0.3
 tn_stop_agent
 tap_eq "agent exits 0 on SIGTERM" 0 "$?"
@@ -72,9 +89,17 @@ print(" ".join(e["outcome"] for e in hs) or "none")
 PYEOF
 )
 tap_eq "one handshake event for the connection, ok" ok "$outcome"
-tap_eq "the kernel side ignored both resets" 2 "$(tn_agent_counter "$log" rsts_ignored)"
+tap_eq "the kernel side ignored the three resets" 3 "$(tn_agent_counter "$log" rsts_ignored)"
 tap_eq "no handshake aborted" 0 \
 	"$(tn_agent_counter "$log" handshakes_aborted)"
+tap_eq "the kernel tracked the one connection once" 1 \
+	"$(tn_agent_counter "$log" flows_tracked)"
+tap_eq "no preamble copied after the handshake" 0 \
+	"$(tn_agent_counter "$log" preamble_bytes)"
+tap_eq "the connection was not taken for a new one" 0 \
+	"$(tn_agent_counter "$log" flows_reopened)"
+tap_eq "nothing taken for a flow that is not TLS" 0 \
+	"$(tn_agent_counter "$log" flows_not_tls)"
 
 echo "# $TN_TESTS tests, $TN_FAILED failed"
 [ "$TN_FAILED" -eq 0 ]

@@ -25,7 +25,9 @@
 #     the server lacks (refused: no_application_protocol): none; a client
 #     offering nothing (the handshakes above): none; a client that stays
 #     connected: reported at once, with alpn_selected h2 (read where libssl
-#     writes the certificate);
+#     writes the certificate), and not sent again at SSL_free; a resumed
+#     connection (no chain) has its ALPN protocol read at SSL_free
+#     (uprobe_binds: one per chain, per alert, per such protocol);
 #   - SIGTERM: every uprobe program and link of the agent is gone, nothing
 #     of it is left in tracefs' uprobe_events; the server still serves;
 #   - SIGKILL: the same, by the kernel alone; a new agent follows the
@@ -235,6 +237,18 @@ tn_wait_cmd 3 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 6 ]"
 tap_eq "TLS 1.3 with ALPN, the client still connected: reported with alpn_selected h2" \
 	"open h2" "$(kill -0 "$open_pid" 2>/dev/null && echo open || echo closed) $(hs_alpn "$log" 6)"
 wait "$open_pid"
+
+# --- 3d. a resumed connection (no chain): its ALPN is read at SSL_free ------
+(sleep 0.5; printf 'Q\n') | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
+	-servername ecdsa.test -CAfile "$pki/root.crt" -alpn h2 -sess_out "$tmp/sess" \
+	>"$tmp/client_sess.log" 2>&1
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 7 ]"
+client13_ok -alpn h2 -sess_in "$tmp/sess"
+grep -q '^Reused, TLSv1.3' "$tmp/client.log" || tap_fail "the session was resumed" \
+	"$(grep -E '^(New|Reused)' "$tmp/client.log")"
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 8 ]"
+tap_eq "TLS 1.3 resumed: reported, without a chain" "TLS1.3 ok -" \
+	"$(hs_summary "$log" 8 | cut -d' ' -f1-2,4)"
 stop_server
 start_server "$tmp/server3.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
 	-cert_chain "$pki/inter.crt"
@@ -243,6 +257,16 @@ start_server "$tmp/server3.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.tes
 kill -TERM "$AGENT_PID"
 tn_wait_cmd 15 sh -c "! kill -0 $AGENT_PID" || tap_fail "the agent stops on SIGTERM"
 wait "$AGENT_PID" 2>/dev/null
+# The packets that named a connection for the uprobes, on this agent's
+# interface only (other processes' handshakes, which the probes on the
+# system's libssl also see, bind nowhere here): the chains of 1, 2, 3, 3b,
+# 3c and 3d's first connection (6), the alerts of 2, 3 and 3b's refusal
+# (3), the ALPN protocol of 3d's resumed connection, read at SSL_free (1).
+# Before, the ALPN protocol of each connection that sent it with its chain
+# (3b, 3c, 3d's first) went out again at SSL_free under a new id, and its
+# close named that too: 13.
+tap_eq "one bind per chain, per alert and per ALPN protocol without a chain" \
+	10 "$(tn_agent_counter "$log" uprobe_binds)"
 left=$(ours_left)
 tap_eq "after SIGTERM: none of its uprobe programs is left" "" "${left% }"
 tap_eq "after SIGTERM: nothing of it in tracefs uprobe_events" 0 \

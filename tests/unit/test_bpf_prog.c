@@ -296,6 +296,20 @@ static bool flow_entry(const struct spec *s, struct tw_flow_val *val,
 	return true;
 }
 
+/* @s's client and server endpoints and its flow key; returns the
+ * client's index in the key. */
+static int client_server_key(const struct spec *s, struct tw_endpoint *client,
+			     struct tw_endpoint *server, struct tw_flow_key *key)
+{
+	int ci;
+
+	endpoint(client, s->family, s->src, s->sport);
+	endpoint(server, s->family, s->dst, s->dport);
+	ci = live_flow_key(client, server, key);
+	CHECK(ci == 0 || ci == 1);
+	return ci;
+}
+
 /* What the agent does once the handshake of @s's flow is decided. */
 static int mark_done(const struct spec *s)
 {
@@ -1049,13 +1063,16 @@ static void test_rst_after_fin_ends_the_flow_in_the_kernel(void)
 	fx_close();
 }
 
-/* The window's edges, from the client's 1517: at them the RST ends the
- * flow, one past them it does not. */
-static void test_rst_window_edges_in_the_kernel(void)
+/*
+ * The window's edges, from the client's 1517 (of a flow being copied, or
+ * marked @done first): at them the RST ends the flow, one past them it
+ * does not. Behind, TW_RST_WINDOW; ahead, @ahead.
+ */
+static void check_rst_window_edges(bool done, uint32_t ahead)
 {
-	static const struct { uint32_t seq; bool ends; } cases[] = {
-		{ 1517 + TW_RST_WINDOW, true },
-		{ 1517 + TW_RST_WINDOW + 1, false },
+	const struct { uint32_t seq; bool ends; } cases[] = {
+		{ 1517 + ahead, true },
+		{ 1517 + ahead + 1, false },
 		{ 1517 - TW_RST_WINDOW, true },
 		{ 1517 - TW_RST_WINDOW - 1, false },
 	};
@@ -1065,12 +1082,95 @@ static void test_rst_window_edges_in_the_kernel(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (!fx_open(0, 0)) { CHECK(0); return; }
 		run(&c);
+		if (done)
+			CHECK_INT(mark_done(&c), 0);
 		rst = bare(&c, cases[i].seq, TCP_RST);
 		run(&rst);
 		CHECK(flow_entry(&c, &v, NULL) == !cases[i].ends);
 		CHECK_INT(counter(TW_CNT_RSTS_IGNORED), cases[i].ends ? 0 : 1);
-		CHECK_INT(drain(), cases[i].ends ? 2 : 1);
+		/* a close record for the copied flow's RST; a done flow
+		 * sends nothing */
+		CHECK_INT(drain(), cases[i].ends && !done ? 2 : 1);
 		fx_close();
+	}
+}
+
+static void test_rst_window_edges_in_the_kernel(void)
+{
+	check_rst_window_edges(false, TW_RST_WINDOW);
+}
+
+/*
+ * A decided flow (marked done) keeps the references of when it was
+ * decided: an RST far from them (spoofed) leaves its entry, so the
+ * connection's later packets cost a lookup and are not copied. Before,
+ * any RST of a done flow deleted the entry, and the next payload began a
+ * new one, copied as a preamble.
+ */
+static void test_spoofed_rst_of_a_done_flow_keeps_its_entry(void)
+{
+	struct spec c = client_hello4(), rst, more;
+	uint8_t data[100];
+	struct tw_flow_val v;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	run(&c);
+	CHECK_INT(mark_done(&c), 0);
+	rst = reverse(&c, 5000 + 0x80000000u, 1517, TCP_RST | TCP_ACK, NULL, 0);
+	run(&rst);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_DONE);
+	CHECK_INT(counter(TW_CNT_RSTS_IGNORED), 1);
+	memset(data, 0x17, sizeof(data));
+	more = reverse(&c, 5000, 1517, TCP_PSH | TCP_ACK, data, sizeof(data));
+	run(&more);
+	CHECK_INT(drain(), 1);                /* the hello only */
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
+	CHECK_INT(counter(TW_CNT_PREAMBLE_BYTES), 0);
+	fx_close();
+}
+
+/* A done flow's references are those of when it was decided, and the
+ * connection went on since: its RST may lie up to TW_RST_DONE_AHEAD
+ * ahead. */
+static void test_rst_window_edges_of_a_done_flow(void)
+{
+	check_rst_window_edges(true, TW_RST_DONE_AHEAD);
+}
+
+/*
+ * The two sides' FINs, in either order, of a flow being copied and of a
+ * decided one: the first leaves the entry with its sender's bit, the
+ * second deletes it. (The kernel sets the bit with an atomic fetch-or so
+ * that two CPUs handling the two FINs at once cannot both miss the
+ * other's; that race itself is not reproduced here.)
+ */
+static void test_fins_in_either_order_forget_the_flow(void)
+{
+	struct spec c = client_hello4(), fin[2];
+	struct tw_endpoint client, server;
+	struct tw_flow_key key;
+	struct tw_flow_val v;
+	int order, done, ci;
+
+	ci = client_server_key(&c, &client, &server, &key);
+	fin[0] = bare(&c, 1517, TCP_FIN | TCP_ACK);                /* client */
+	fin[1] = reverse(&c, 5000, 1518, TCP_FIN | TCP_ACK, NULL, 0); /* server */
+	for (done = 0; done < 2; done++) {
+		for (order = 0; order < 2; order++) {
+			if (!fx_open(0, 0)) { CHECK(0); return; }
+			run(&c);
+			if (done)
+				CHECK_INT(mark_done(&c), 0);
+			run(&fin[order]);
+			CHECK(flow_entry(&c, &v, NULL));
+			/* the first FIN's sender's bit only */
+			CHECK_INT(v.fin, 1u << (order ? !ci : ci));
+			run(&fin[!order]);
+			CHECK(!flow_entry(&c, &v, NULL));
+			CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), done ? 0 : 2);
+			fx_close();
+		}
 	}
 }
 
@@ -1348,10 +1448,7 @@ static void test_fin_lost_to_the_marking_is_applied_again(void)
 	struct tw_flow_key key;
 	int order, fd, ci;
 
-	endpoint(&client, 4, c.src, c.sport);
-	endpoint(&server, 4, c.dst, c.dport);
-	ci = live_flow_key(&client, &server, &key);
-	CHECK(ci == 0 || ci == 1);
+	ci = client_server_key(&c, &client, &server, &key);
 	fin_c = bare(&c, 1517, TCP_FIN | TCP_ACK);
 	fin_s = reverse(&c, 5000, 1518, TCP_FIN | TCP_ACK, NULL, 0);
 	for (order = 0; order < 2; order++) {
@@ -1813,6 +1910,9 @@ int main(void)
 	RUN_TEST(test_rst_from_server_reports_and_forgets_flow);
 	RUN_TEST(test_rst_far_from_its_sender_keeps_the_flow);
 	RUN_TEST(test_rst_window_edges_in_the_kernel);
+	RUN_TEST(test_spoofed_rst_of_a_done_flow_keeps_its_entry);
+	RUN_TEST(test_rst_window_edges_of_a_done_flow);
+	RUN_TEST(test_fins_in_either_order_forget_the_flow);
 	RUN_TEST(test_rst_after_fin_ends_the_flow_in_the_kernel);
 	RUN_TEST(test_fin_with_payload_sends_data_then_close);
 	RUN_TEST(test_fin_on_untracked_flow_is_silent);

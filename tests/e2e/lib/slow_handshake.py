@@ -2,9 +2,12 @@
 """One TLS 1.2 handshake that pauses between the server's first flight and
 the client's answer, so that it is still open when the agent's clock ticks.
 
-Usage: slow_handshake.py HOST PORT SNI PAUSE
+Usage: slow_handshake.py HOST PORT SNI PAUSE [AFTER]
 PAUSE is seconds, or file:PATH to pause until PATH exists (at most 30 s):
-the caller decides when the pause has done its work.
+the caller decides when the pause has done its work. AFTER, in the same
+form: a second pause, once the handshake is complete and before the GET;
+the client then reads the answer (the connection goes on after the
+handshake, while the agent has it decided).
 Exit 0 when the handshake completed and a GET was answered.
 """
 import os
@@ -23,8 +26,24 @@ def wait(pause):
         time.sleep(0.05)
 
 
+def read_answer(sock, tls, incoming):
+    """The first bytes of the server's answer (bounded: 64 reads)."""
+    for _ in range(64):
+        data = sock.recv(65536)
+        if not data:
+            break
+        incoming.write(data)
+        try:
+            if tls.read(65536):
+                return
+        except ssl.SSLWantReadError:
+            pass
+    sys.exit("no answer")
+
+
 def main():
     host, port, sni, pause = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    after = sys.argv[5] if len(sys.argv) > 5 else None
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
@@ -50,8 +69,12 @@ def main():
         incoming.write(data)
     else:
         sys.exit("handshake did not finish")
+    if after:
+        wait(after)
     tls.write(b"GET / HTTP/1.0\r\n\r\n")
     sock.sendall(outgoing.read())
+    if after:
+        read_answer(sock, tls, incoming)
     sock.close()
 
 

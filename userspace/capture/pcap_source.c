@@ -40,7 +40,8 @@ struct pcap_source {
 	const struct tw_udp_encap *udp; /* NULL: tw_udp_encap_default */
 	/* a record dated far ahead, kept until the next one says whether
 	 * the clock really jumped (clock_guard.h) */
-	struct clock_guard clock;
+	struct clock_guard *clock;   /* the run's, for the length of a run */
+	bool outlier_said;           /* this file's first outlier was said */
 	struct pcap_pkthdr held_hdr;
 	uint8_t *held;
 	size_t held_cap;
@@ -252,21 +253,21 @@ static bool source_keep(struct pcap_source *src, const struct pcap_pkthdr *hdr,
 static void source_release(struct pcap_source *src, uint64_t next_us, bool last,
 			   tw_segment_fn fn, void *ctx)
 {
-	uint64_t ts_us = clock_guard_release(&src->clock, next_us, last);
+	uint64_t outliers = src->clock->outliers;
+	uint64_t ts_us = clock_guard_release(src->clock, next_us, last);
 	char when[TW_TIME_STRLEN];
 
-	if (src->clock.outliers > src->stats.clock_outliers) {
-		if (src->stats.clock_outliers == 0)
-			pr_warn("%s: packet %llu is dated %s, far ahead of the packets after it: read at the time of the one before (such packets are counted in clock_outliers)\n",
-				src->name, (unsigned long long)src->held_index,
-				tw_time_format_us(record_time_us(&src->held_hdr), when));
-		src->stats.clock_outliers = src->clock.outliers;
+	if (src->clock->outliers > outliers && !src->outlier_said) {
+		pr_warn("%s: packet %llu is dated %s, far ahead of the packets after it: read at the time of the one before (such packets are counted in clock_outliers)\n",
+			src->name, (unsigned long long)src->held_index,
+			tw_time_format_us(record_time_us(&src->held_hdr), when));
+		src->outlier_said = true;
 	}
 	source_record(src, &src->held_hdr, src->held, ts_us, fn, ctx);
 }
 
 int pcap_source_run(struct pcap_source *src, const uint16_t *ports, int nports,
-		    tw_segment_fn fn, void *ctx,
+		    struct clock_guard *clock, tw_segment_fn fn, void *ctx,
 		    void (*progress)(void *ctx, uint64_t done, uint64_t total))
 {
 	struct pcap_source_stats *st = &src->stats;
@@ -277,6 +278,7 @@ int pcap_source_run(struct pcap_source *src, const uint16_t *ports, int nports,
 
 	source_set_ports(src, ports, nports);
 	src->filter = nports > 0;
+	src->clock = clock;
 	for (;;) {
 		rc = pcap_next_ex(src->pcap, &hdr, &data);
 		if (rc != 1)
@@ -286,19 +288,20 @@ int pcap_source_run(struct pcap_source *src, const uint16_t *ports, int nports,
 		if (progress && (st->packets & PROGRESS_EVERY_MASK) == 0)
 			source_progress(src, progress, ctx);
 		ts_us = record_time_us(hdr);
-		if (src->clock.holding)
+		if (clock->holding)
 			source_release(src, ts_us, false, fn, ctx);
-		if (!clock_guard_hold(&src->clock, ts_us)) {
+		if (!clock_guard_hold(clock, ts_us)) {
 			source_record(src, hdr, data, ts_us, fn, ctx);
 		} else if (!source_keep(src, hdr, data)) {
 			/* no memory to wait with: read at its own time */
 			source_record(src, hdr, data,
-				      clock_guard_release(&src->clock, ts_us, false),
+				      clock_guard_release(clock, ts_us, false),
 				      fn, ctx);
 		}
 	}
-	if (src->clock.holding)
+	if (clock->holding)
 		source_release(src, 0, true, fn, ctx);
+	src->clock = NULL;
 	if (rc == PCAP_ERROR_BREAK)    /* end of file */
 		return 0;
 	return source_read_error(src);

@@ -13,19 +13,12 @@ what its memory per undecided handshake is measured on (README "Memory
 under a flood", BENCHMARKS.md). Reuses make-bench-capture.py's seed
 reading and writer. Deterministic. Prints N.
 """
-import importlib.util
 import os
 import random
 import sys
 
-
-def bench_module():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        "make-bench-capture.py")
-    spec = importlib.util.spec_from_file_location("make_bench_capture", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import script_module  # noqa: E402  (scripts/lib/script_module.py)
 
 
 def hello_prefix(pkts):
@@ -40,7 +33,7 @@ def main():
     if len(sys.argv) != 4:
         raise SystemExit(__doc__)
     out, n, seed = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    bench = bench_module()
+    bench = script_module.load("make-bench-capture.py")
     tpls = bench.templates([seed])
     if not tpls:
         raise SystemExit(f"{seed}: no TLS connection")

@@ -9,19 +9,12 @@ SHIFT_S, every record of OUT2 is dated SHIFT_S seconds later (a later
 capture of the same traffic). Reads IN with make-clock-jumps.py's reader.
 Deterministic. Prints the number of records of each file.
 """
-import importlib.util
 import os
 import struct
 import sys
 
-
-def jumps_module():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        "make-clock-jumps.py")
-    spec = importlib.util.spec_from_file_location("make_clock_jumps", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import script_module  # noqa: E402  (scripts/lib/script_module.py)
 
 
 def write(path, head, packets, shift):
@@ -39,7 +32,7 @@ def main():
         raise SystemExit(__doc__)
     src, at, out1, out2 = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     shift = float(sys.argv[5]) if len(sys.argv) == 6 else 0.0
-    head, packets = jumps_module().read_pcap(src)
+    head, packets = script_module.load("make-clock-jumps.py").read_pcap(src)
     if not 1 < at <= len(packets):
         raise SystemExit(f"{src}: {len(packets)} records, cannot split at {at}")
     write(out1, head, packets[:at - 1], 0.0)

@@ -17,7 +17,10 @@
 # that it is the first record of the second file, gives every event of the
 # plain capture too (before, each file's first record set the clock
 # unchecked: the second file's took it to 2036). A second file that is a
-# day later throughout still moves the clock on, with no outlier.
+# day later throughout still moves the clock on, with no outlier; so does
+# a day's jump in the last record of the first file that the second file
+# agrees with (before, the last record of a file had no next one and was
+# an outlier, read a day early).
 . "$(dirname "$0")/lib.sh"
 t_require_tlswatch
 
@@ -80,7 +83,9 @@ assert_eq "outlier: said once on stderr, naming the record and its time" \
 if ! "$PY" scripts/split-capture.py "$T_TMP/outlier.pcap" 631 "$T_TMP/o1.pcap" \
 	"$T_TMP/o2.pcap" >/dev/null ||
 	! "$PY" scripts/split-capture.py "$T_TMP/plain.pcap" 631 "$T_TMP/p1.pcap" \
-	"$T_TMP/p2.pcap" 86400 >/dev/null; then
+	"$T_TMP/p2.pcap" 86400 >/dev/null ||
+	! "$PY" scripts/split-capture.py "$T_TMP/plain.pcap" 632 "$T_TMP/r1.pcap" \
+	"$T_TMP/r2.pcap" 86400 631 >/dev/null; then
 	not_ok "split-capture.py writes its captures"
 	t_done
 fi
@@ -111,6 +116,20 @@ days = [json.loads(l)["ts"][:10] for l in sys.stdin]
 print(days.count("2026-11-23"), days.count("2026-11-24"))')"
 assert_eq "a day later: the last packet's time" 2026-11-24T10:47:10.000200Z \
 	"$(kv_get "$T_TMP/out.kv" summary.ts)"
+events "$T_TMP/out.json" >"$T_TMP/later.events"
+
+run_json "$T_TMP/r1.pcap" "$T_TMP/r2.pcap"
+assert_eq "a day later from the first file's last packet: exit 0, nothing on stderr" "0 " \
+	"$T_RC $(cat "$T_TMP/err")"
+assert_eq "a day later from the first file's last packet: no clock outlier" 0 \
+	"$(kv_get "$T_TMP/out.kv" summary.problem_counts.clock_outliers)"
+events "$T_TMP/out.json" >"$T_TMP/later_last.events"
+if cmp -s "$T_TMP/later.events" "$T_TMP/later_last.events"; then
+	ok "a day later from the first file's last packet: the events of the split after it"
+else
+	mapfile -t d < <(diff "$T_TMP/later.events" "$T_TMP/later_last.events" | cut -c1-200 | head -8)
+	not_ok "a day later from the first file's last packet: the events of the split after it" "${d[@]}"
+fi
 
 if ! "$PY" scripts/make-clock-jumps.py years "$T_TMP/plain.pcap" "$T_TMP/years.pcap" 600 >/dev/null; then
 	not_ok "make-clock-jumps.py writes its capture"

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "clock_guard.h"
 #include "decode.h"
+#include "pcap_clock.h"
 #include "segment.h"
 
 struct pcap_source;
@@ -31,12 +31,10 @@ struct pcap_source *pcap_source_open(const char *path, char *err, size_t errlen)
  * Reads every record, decodes it and calls @fn for each TCP segment. A
  * record dated far ahead of @clock waits for the next one, which says
  * whether the clock jumped or the record lies (clock_guard.h): a lone one
- * is read at the time of the record before, counted in @clock->outliers,
- * the file's first said on stderr. @clock is the run's, not the file's:
- * the files of one capture (tcpdump -C, -G) share one, so that a file's
- * first record is judged against the file before it; a later file whose
- * second record agrees with its first still moves the clock on. The last
- * record of a file, held, has no next one to confirm it: an outlier.
+ * is read at the time of the record before, counted in
+ * @clock->guard.outliers, the file's first said on stderr. @clock is the
+ * run's (pcap_clock.h): a record held at the end of the file waits for the
+ * next file's first, or for pcap_clock_finish.
  * @port, if non-zero, keeps only segments from or to that port.
  * @progress, if non-NULL, is called about every 2^16 packets with bytes read
  * so far and the file size (0 if unknown, e.g. stdin).
@@ -44,7 +42,7 @@ struct pcap_source *pcap_source_open(const char *path, char *err, size_t errlen)
  * what); a truncated last record sets stats->truncated_file and returns 0.
  */
 int pcap_source_run(struct pcap_source *src, const uint16_t *ports, int nports,
-		    struct clock_guard *clock, tw_segment_fn fn, void *ctx,
+		    struct pcap_clock *clock, tw_segment_fn fn, void *ctx,
 		    void (*progress)(void *ctx, uint64_t done, uint64_t total));
 
 /* The UDP ports that carry tunnels (--udp-encap); @udp must outlive the

@@ -80,7 +80,7 @@ static const char *source_name(const char *path)
  */
 static int analyze_file(const struct cli_opts *o, struct pipeline *pl,
 			struct pcap_source *src, const char *path,
-			struct clock_guard *clock)
+			struct pcap_clock *clock)
 {
 	const struct pcap_source_stats *st;
 	struct progress prog = { .name = source_name(path) };
@@ -165,7 +165,7 @@ static int analyze_sources(const struct cli_opts *o, struct pipeline *pl, int fi
 			   struct pcap_source *src, struct analyze_db *adb)
 {
 	struct summary *sum = pipeline_summary(pl);
-	struct clock_guard clock = { 0 };
+	struct pcap_clock clock = { 0 };
 	int i, rc = sum->problems[SUM_UNREAD_INPUTS] ? EXIT_INPUT : EXIT_OK;
 
 	for (i = first; i < o->n_files; i++) {
@@ -184,7 +184,8 @@ static int analyze_sources(const struct cli_opts *o, struct pipeline *pl, int fi
 		if (frc > rc)
 			rc = frc;
 	}
-	sum->problems[SUM_CLOCK_OUTLIERS] += clock.outliers;
+	pcap_clock_finish(&clock, pipeline_segment, pl);
+	sum->problems[SUM_CLOCK_OUTLIERS] += clock.guard.outliers;
 	return rc;
 }
 

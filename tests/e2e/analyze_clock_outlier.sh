@@ -30,6 +30,15 @@ make_capture() { # out, [--outlier]
 }
 # the events of a run, the file's name blanked, the summary apart
 events() { sed 's/"source":"[^"]*"/"source":"-"/' "$1" | grep -v '"event":"summary"'; }
+same_events() { # name, expected events, actual events: one check
+	local d
+	if cmp -s "$2" "$3"; then
+		ok "$1 ($(wc -l <"$2"))"
+	else
+		mapfile -t d < <(diff "$2" "$3" | cut -c1-200 | head -8)
+		not_ok "$1" "${d[@]}"
+	fi
+}
 summary_without() { # json file, key...: the summary without those keys
 	tail -1 "$1" | "$PY" -c 'import json,sys
 e = json.load(sys.stdin)
@@ -63,12 +72,8 @@ run_json "$T_TMP/outlier.pcap"
 assert_eq "outlier: exit 0" 0 "$T_RC"
 events "$T_TMP/plain.json" >"$T_TMP/plain.events"
 events "$T_TMP/out.json" >"$T_TMP/outlier.events"
-if cmp -s "$T_TMP/plain.events" "$T_TMP/outlier.events"; then
-	ok "outlier: every event of the capture without it ($(wc -l <"$T_TMP/plain.events"))"
-else
-	mapfile -t d < <(diff "$T_TMP/plain.events" "$T_TMP/outlier.events" | cut -c1-200 | head -8)
-	not_ok "outlier: every event of the capture without it" "${d[@]}"
-fi
+same_events "outlier: every event of the capture without it" \
+	"$T_TMP/plain.events" "$T_TMP/outlier.events"
 assert_eq "outlier: the same summary but for the count" \
 	"$(summary_without "$T_TMP/plain.json" clock_outliers)" \
 	"$(summary_without "$T_TMP/out.json" clock_outliers)"
@@ -92,12 +97,8 @@ fi
 run_json "$T_TMP/o1.pcap" "$T_TMP/o2.pcap"
 assert_eq "split at the outlier: exit 0" 0 "$T_RC"
 events "$T_TMP/out.json" >"$T_TMP/split.events"
-if cmp -s "$T_TMP/plain.events" "$T_TMP/split.events"; then
-	ok "split at the outlier: every event of the capture without it"
-else
-	mapfile -t d < <(diff "$T_TMP/plain.events" "$T_TMP/split.events" | cut -c1-200 | head -8)
-	not_ok "split at the outlier: every event of the capture without it" "${d[@]}"
-fi
+same_events "split at the outlier: every event of the capture without it" \
+	"$T_TMP/plain.events" "$T_TMP/split.events"
 assert_eq "split at the outlier: counted once" 1 \
 	"$(kv_get "$T_TMP/out.kv" summary.problem_counts.clock_outliers)"
 assert_eq "split at the outlier: the last packet's time" 2026-11-23T10:47:10.000200Z \
@@ -124,12 +125,8 @@ assert_eq "a day later from the first file's last packet: exit 0, nothing on std
 assert_eq "a day later from the first file's last packet: no clock outlier" 0 \
 	"$(kv_get "$T_TMP/out.kv" summary.problem_counts.clock_outliers)"
 events "$T_TMP/out.json" >"$T_TMP/later_last.events"
-if cmp -s "$T_TMP/later.events" "$T_TMP/later_last.events"; then
-	ok "a day later from the first file's last packet: the events of the split after it"
-else
-	mapfile -t d < <(diff "$T_TMP/later.events" "$T_TMP/later_last.events" | cut -c1-200 | head -8)
-	not_ok "a day later from the first file's last packet: the events of the split after it" "${d[@]}"
-fi
+same_events "a day later from the first file's last packet: the events of the split after it" \
+	"$T_TMP/later.events" "$T_TMP/later_last.events"
 
 if ! "$PY" scripts/make-clock-jumps.py years "$T_TMP/plain.pcap" "$T_TMP/years.pcap" 600 >/dev/null; then
 	not_ok "make-clock-jumps.py writes its capture"

@@ -307,6 +307,23 @@ tn_stop_s_server() {
 		tn_bail "openssl s_server still listening"
 }
 
+# `openssl s_server -www` on port 443 of every address of the namespace
+# (each of its interfaces, also those added later), with the certificate
+# tn_ec_cert made in DIR; its log in DIR/server.log. Waits until it
+# listens (bails otherwise).
+tn_s_server_everywhere() { # dir
+	ip netns exec "$TN_NS" openssl s_server -quiet -www -accept 443 \
+		-cert "$1/cert.pem" -key "$1/key.pem" >"$1/server.log" 2>&1 &
+	tn_bg $!
+	tn_wait_listen 10 443 || tn_bail "openssl s_server did not start"
+}
+
+# A regex for an agent log line: a handshake event seen on INTERFACE (its
+# "source").
+tn_handshake_on() { # interface
+	printf '"event":"handshake".*"source":"%s"' "$1"
+}
+
 # A self-signed P-256 certificate for CN: DIR/cert.pem, DIR/key.pem.
 tn_ec_cert() { # dir, common name
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \

@@ -40,11 +40,7 @@ NEW_PEER4=$TN_NET4.18
 tn_on_exit "ip link del $NEW_IF"
 tn_on_exit "ip link del $OTHER_IF"
 
-# listens on every address of the namespace: both veths
-ip netns exec "$TN_NS" openssl s_server -quiet -www -accept 443 \
-	-cert "$tmp/cert.pem" -key "$tmp/key.pem" >"$tmp/server.log" 2>&1 &
-tn_bg $!
-tn_wait_listen 10 443 || tn_bail "openssl s_server did not start"
+tn_s_server_everywhere "$tmp"   # every veth of the namespace
 
 handshake() { # peer address
 	echo | timeout 10 openssl s_client -connect "$1:443" \

@@ -55,11 +55,7 @@ GLOB_HOST4=$TN_NET4.17
 GLOB_PEER4=$TN_NET4.18
 tn_on_exit "ip link del $GLOB_IF"
 
-# listens on every address of the namespace: both veths
-ip netns exec "$TN_NS" openssl s_server -quiet -www -accept 443 \
-	-cert "$tmp/cert.pem" -key "$tmp/key.pem" >"$tmp/server.log" 2>&1 &
-tn_bg $!
-tn_wait_listen 10 443 || tn_bail "openssl s_server did not start"
+tn_s_server_everywhere "$tmp"   # every veth of the namespace
 
 handles_on() { # iface: the handles of the tlswatch filters, sorted, unique
 	{ tc filter show dev "$1" ingress; tc filter show dev "$1" egress; } 2>/dev/null |
@@ -80,9 +76,6 @@ wait_count() { # seconds, log, regex, count: until the log has that many lines
 	tn_wait_cmd "$1" sh -c "[ \$(grep -Ec '$3' '$2') -ge $4 ]"
 	count_in "$2" "$3"
 }
-from_if() { # interface: a handshake event it saw
-	printf '"event":"handshake".*"source":"%s"' "$1"
-}
 common=(--port 443 --no-metrics --no-active-check --stats-interval 1)
 
 # --- a second agent on a watched interface ---------------------------------
@@ -92,7 +85,7 @@ tn_start_agent "$log1" --no-active-check --no-metrics --db "$tmp/first.db" \
 A1=$TN_AGENT_PID
 handshakes "$TN_PEER4" 1
 tap_eq "first agent: its handshake is reported" 1 \
-	"$(wait_count 10 "$log1" "$(from_if "$TN_HOST_IF")" 1)"
+	"$(wait_count 10 "$log1" "$(tn_handshake_on "$TN_HOST_IF")" 1)"
 
 log2=$tmp/second.jsonl
 timeout 30 "$BUILD/tlswatch" run --iface "$TN_HOST_IF" "${common[@]}" \
@@ -110,7 +103,7 @@ tap_check "second agent gone: the clsact qdisc is still there" \
 	sh -c "tc qdisc show dev '$TN_HOST_IF' | grep -q clsact"
 handshakes "$TN_PEER4" 3
 tap_eq "first agent: still reports every handshake" 4 \
-	"$(wait_count 10 "$log1" "$(from_if "$TN_HOST_IF")" 4)"
+	"$(wait_count 10 "$log1" "$(tn_handshake_on "$TN_HOST_IF")" 4)"
 
 # --- an interface two agents' globs match -------------------------------------
 GLOB_PID=
@@ -141,7 +134,7 @@ tn_wait_cmd 5 sh -c "ip -br link show dev '$GLOB_IF' | grep -q LOWER_UP" ||
 	tn_bail "veth $GLOB_IF has no carrier"
 handshakes "$GLOB_PEER4" 2
 tap_eq "glob: the first agent reports its handshakes" 2 \
-	"$(wait_count 10 "$log1" "$(from_if "$GLOB_IF")" 2)"
+	"$(wait_count 10 "$log1" "$(tn_handshake_on "$GLOB_IF")" 2)"
 TN_AGENT_PID=$A3
 tn_stop_agent
 tap_eq "glob: the other agent exits 0 on SIGTERM" 0 "$?"
@@ -164,7 +157,7 @@ tap_eq "glob at start: the first agent's filters on $GLOB_IF are still there" 2 
 	"$(tn_filters_on "$GLOB_IF")"
 handshakes "$GLOB_PEER4" 1
 tap_eq "glob: the first agent still sees $GLOB_IF" 3 \
-	"$(wait_count 10 "$log1" "$(from_if "$GLOB_IF")" 3)"
+	"$(wait_count 10 "$log1" "$(tn_handshake_on "$GLOB_IF")" 3)"
 
 # --- a killed agent's filters are replaced ------------------------------------
 { kill -KILL "$A1"; wait "$A1"; } 2>/dev/null
@@ -177,7 +170,7 @@ tap_eq "restart: the killed agent's qdisc is known as a tlswatch one" "0x7477 " 
 	"$(handles_on "$TN_HOST_IF")"
 handshakes "$TN_PEER4" 1
 tap_eq "restart: its handshake is reported" 1 \
-	"$(wait_count 10 "$log4" "$(from_if "$TN_HOST_IF")" 1)"
+	"$(wait_count 10 "$log4" "$(tn_handshake_on "$TN_HOST_IF")" 1)"
 tn_stop_agent
 tap_eq "restart: SIGTERM, exit 0" 0 "$?"
 tap_eq "restart: SIGTERM leaves no filter" 0 "$(tn_filters_on "$TN_HOST_IF")"

@@ -524,6 +524,27 @@ static void test_finding_parse_unknown_is_minus_one(void)
 	CHECK_INT(finding_kind_parse(NULL), -1);
 }
 
+/* A stored list of kinds, walked: unknown and empty names are -1, a name
+ * longer than any kind's is not cut down to one, a trailing comma ends. */
+static void test_finding_kind_list_walks_every_name(void)
+{
+	const char *p = "revoked,,Expired,superseded,"
+			"weak_key_weak_key_weak_key_weak_key,weak_key,";
+	const int want[] = { FINDING_REVOKED, -1, -1, FINDING_SUPERSEDED, -1,
+			     FINDING_WEAK_KEY };
+	size_t i;
+	int k = -2;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		CHECK(finding_kind_next(&p, &k));
+		CHECK_INT(k, want[i]);
+	}
+	CHECK(!finding_kind_next(&p, &k));
+	CHECK_STR(p, "");
+	p = NULL;
+	CHECK(!finding_kind_next(&p, &k));
+}
+
 static void test_finding_add_replaces_detail_of_same_kind(void)
 {
 	struct finding_list l = { 0 };
@@ -750,6 +771,7 @@ int main(void)
 	RUN_TEST(test_host_memo_answers_per_leaf_and_name);
 	RUN_TEST(test_finding_names_and_severities);
 	RUN_TEST(test_finding_parse_unknown_is_minus_one);
+	RUN_TEST(test_finding_kind_list_walks_every_name);
 	RUN_TEST(test_finding_add_replaces_detail_of_same_kind);
 	RUN_TEST(test_findings_none_for_good_leaf);
 	RUN_TEST(test_findings_expired_with_days);

@@ -401,9 +401,7 @@ static void test_page_states_its_window(void)
 	page = html_page(a);
 	CHECK(page && !strstr(page, "ov-window"));
 	free(page);
-	a->windowed = true;
 	a->since_us = T0_US;
-	a->until_us = UINT64_MAX;
 	page = html_page(a);
 	CHECK(page && strstr(page, "<td id=\"ov-window\">2026-01-01T00:00:00.000000Z .. -</td>"));
 	free(page);
@@ -412,6 +410,213 @@ static void test_page_states_its_window(void)
 	CHECK(page && strstr(page, ".. - (no history in it: the inventory's rows, not narrowed to it)"));
 	free(page);
 	html_agg_free(a);
+}
+
+/* An inventory row's findings, read once: the certificate's (no detail,
+ * list order) and its period's; a certificate past the bound, not
+ * tracked, still marks its period. */
+static void test_an_inventory_row_gives_its_findings_to_cert_and_period(void)
+{
+	struct html_agg *a = html_agg_new();
+	struct html_served s = {
+		.name = "a.test", .addr = "10.0.0.1", .port = 443, .subject = "CN=a",
+		.issuer = "CN=CA", .key = "EC-P256", .count = 3,
+		.first_seen_us = T0_US, .last_seen_us = T0_US + 1000000,
+		.findings = "expired,bogus,revoked",
+	};
+	char sha[65];
+	int i;
+
+	CHECK(a != NULL);
+	for (i = 0; i <= HTML_MAX_CERTS; i++) {
+		snprintf(sha, sizeof(sha), "%064d", i);
+		s.sha256 = sha;
+		if (i == HTML_MAX_CERTS)
+			s.findings = "weak_key";
+		html_agg_served(a, &s);
+	}
+	CHECK_INT(a->n_certs, HTML_MAX_CERTS);
+	CHECK_INT(a->certs_untracked, 1);
+	CHECK_INT(a->certs[0].n_findings, 2);
+	CHECK_INT(a->certs[0].findings[0].kind, FINDING_EXPIRED);
+	CHECK_INT(a->certs[0].findings[1].kind, FINDING_REVOKED);
+	CHECK_STR(a->certs[0].findings[1].detail, "");
+	CHECK_INT(a->names[0].n_runs, HTML_NAME_MAX_RUNS);
+	CHECK_INT(a->names[0].runs[0].findings,
+		  1u << FINDING_EXPIRED | 1u << FINDING_REVOKED);
+	/* the untracked one went into the last period, merged */
+	CHECK_INT(a->names[0].runs[HTML_NAME_MAX_RUNS - 1].findings,
+		  1u << FINDING_EXPIRED | 1u << FINDING_REVOKED | 1u << FINDING_WEAK_KEY);
+	html_agg_free(a);
+}
+
+/* The lane group of @page (the first), copied: from its <g class="lane">
+ * to the </g> that closes it. */
+static char *lane_of(const char *page)
+{
+	const char *p = page ? strstr(page, "<g class=\"lane\">") : NULL;
+	const char *end = p ? strstr(p, "</g>\n</g>\n") : NULL;
+
+	return end ? strndup(p, (size_t)(end - p) + strlen("</g>\n</g>")) : NULL;
+}
+
+/* Whether @page draws a lane's bar from @x, @w wide, its top at @y. */
+static bool has_bar(const char *page, const char *x, int y, const char *w)
+{
+	char want[128];
+
+	snprintf(want, sizeof(want), "<rect x=\"%s\" y=\"%d\" width=\"%s\" height=\"20\"",
+		 x, y, w);
+	return page && strstr(page, want);
+}
+
+/* Two leaves of a.test, C1 and C2 once served, for the lanes' tests. */
+struct two_leaves {
+	struct html_agg *a;
+	char s1[16], s2[16];
+	struct cert_info c1, c2;
+};
+
+static void two_leaves_init(struct two_leaves *t)
+{
+	t->a = html_agg_new();
+	CHECK(t->a != NULL);
+	snprintf(t->s1, sizeof(t->s1), "CN=a.test 1");
+	snprintf(t->s2, sizeof(t->s2), "CN=a.test 2");
+	t->c1 = fake_cert("1", t->s1);
+	t->c2 = fake_cert("2", t->s2);
+}
+
+/* The plot spans x 170 to 990. A.test served C1 for 99 seconds, then C2
+ * in the last one: C2's bar (8.2 wide) is too narrow for its label, and
+ * after it the label ran past the plot's right edge (x 992): it goes
+ * before the bar, its end 2 units left of it. */
+static void test_a_narrow_period_at_the_right_edge_keeps_its_label_inside(void)
+{
+	struct two_leaves t;
+	char *page, *lane;
+	int i;
+
+	two_leaves_init(&t);
+	for (i = 0; i < 100; i++)
+		add(t.a, "a.test", T0_US + (uint64_t)i * 1000000, HS_OK, i < 99 ? &t.c1 : &t.c2);
+	CHECK_INT(t.a->tl.n, 100);
+	page = html_page(t.a);
+	lane = lane_of(page);
+	CHECK_STR(lane,
+		"<g class=\"lane\"><text x=\"166\" y=\"236\" text-anchor=\"end\">a.test</text>\n"
+		"<g class=\"run\" data-cert=\"1\"><title>C1 from 00:00:00 to 00:01:38: "
+		"99 handshakes, 0 failed</title>"
+		"<rect x=\"170.00\" y=\"223\" width=\"811.80\" height=\"20\" fill=\"#cec\" stroke=\"#000\"/>"
+		"<text x=\"173.00\" y=\"237\" font-weight=\"bold\">C1</text></g>\n"
+		"<g class=\"run\" data-cert=\"2\"><title>C2 from 00:01:39 to 00:01:39: "
+		"1 handshakes, 0 failed</title>"
+		"<rect x=\"981.80\" y=\"223\" width=\"8.20\" height=\"20\" fill=\"#cec\" stroke=\"#000\"/>"
+		"<text x=\"979.80\" y=\"237\" text-anchor=\"end\" font-weight=\"bold\">C2</text></g>\n"
+		"</g>");
+	free(lane);
+	free(page);
+	html_agg_free(t.a);
+}
+
+/* A narrow period with room after it keeps its label there. */
+static void test_a_narrow_period_with_room_has_its_label_after_it(void)
+{
+	struct two_leaves t;
+	char *page;
+	int i;
+
+	two_leaves_init(&t);
+	for (i = 0; i < 100; i++)
+		add(t.a, "a.test", T0_US + (uint64_t)i * 1000000, HS_OK, i == 50 ? &t.c2 : &t.c1);
+	page = html_page(t.a);
+	/* C2 over column 50 of 100: x 580 to 588.2, its label at 590.2 */
+	CHECK(has_bar(page, "580.00", 223, "8.20"));
+	CHECK(page && strstr(page, "<text x=\"590.20\" y=\"237\" font-weight=\"bold\">C2</text>"));
+	free(page);
+	html_agg_free(t.a);
+}
+
+/* C1 at 0.2 s, C2 from 0.7 s to 9 s: both periods begin in the first
+ * column (1 s wide, 82 units). They were drawn over each other; C2 goes
+ * to a second row of the lane (26 units lower, its label too), and the
+ * chart is one row taller (220 + 2 * 26 + 6). */
+static void test_periods_in_one_column_get_rows_of_their_own(void)
+{
+	struct two_leaves t;
+	char *page;
+
+	two_leaves_init(&t);
+	add(t.a, "a.test", T0_US + 200000, HS_OK, &t.c1);
+	add(t.a, "a.test", T0_US + 700000, HS_OK, &t.c2);
+	add(t.a, "a.test", T0_US + 9000000, HS_OK, &t.c2);
+	CHECK_INT(t.a->names[0].n_runs, 2);
+	page = html_page(t.a);
+	CHECK(page && strstr(page, "viewBox=\"0 0 1000 278\""));
+	CHECK(has_bar(page, "170.00", 223, "82.00"));
+	CHECK(has_bar(page, "170.00", 249, "820.00"));
+	CHECK(page && strstr(page, "<text x=\"173.00\" y=\"263\" font-weight=\"bold\">C2</text>"));
+	free(page);
+	html_agg_free(t.a);
+}
+
+/* The 2018 picture in 2 s columns: C1 over seconds 0-2, the old C2 over
+ * 3-6, C1 again over 7-9. C2 begins in the column C1's first period ends
+ * in, C1's second period in the one C2 ends in: C2 goes to the second
+ * row, both of C1's periods stay in the first, side by side (z.test has
+ * no lane). */
+static void test_a_change_within_a_column_keeps_the_lane_readable(void)
+{
+	struct two_leaves t;
+	char *page;
+	int i;
+
+	two_leaves_init(&t);
+	for (i = 0; i < 10; i++)
+		add(t.a, "a.test", T0_US + (uint64_t)i * 1000000, HS_OK,
+		    i >= 3 && i <= 6 ? &t.c2 : &t.c1);
+	/* one handshake 1100 s later makes the columns 2 s wide */
+	add(t.a, "z.test", T0_US + 1100 * 1000000ull, HS_OK, NULL);
+	CHECK_INT(t.a->tl.width_s, 2);
+	CHECK_INT(t.a->tl.n, 551);
+	page = html_page(t.a);
+	/* columns of 820 / 551 units; C1: 0 to 2 columns, C2: 1.5 to 4, C1:
+	 * 3.5 to 5.5 */
+	CHECK(has_bar(page, "170.00", 223, "2.98"));
+	CHECK(has_bar(page, "172.23", 249, "3.72"));
+	CHECK(has_bar(page, "175.21", 223, "2.98"));
+	CHECK(page && strstr(page, "viewBox=\"0 0 1000 278\""));
+	free(page);
+	html_agg_free(t.a);
+}
+
+/* One leaf served from two addresses, the handshakes alternating: each
+ * change of address is a serving period of its own, all in one column.
+ * One bar says it, not a stack of them drawn over each other. */
+static void test_one_leaf_from_two_addresses_is_one_bar(void)
+{
+	struct two_leaves t;
+	struct fake_hs h;
+	char *page;
+	int i;
+
+	two_leaves_init(&t);
+	for (i = 0; i < 6; i++) {
+		fake_hs(&h, "a.test", T0_US + (uint64_t)i * 100000, HS_OK, &t.c1);
+		h.rec.server.addr.family = 4;
+		memcpy(h.rec.server.addr.bytes, i % 2 ? "\x0a\0\0\x02" : "\x0a\0\0\x01", 4);
+		h.rec.server.port = 443;
+		html_agg_handshake(t.a, &h.view);
+	}
+	CHECK_INT(t.a->names[0].n_runs, 6);
+	page = html_page(t.a);
+	CHECK_INT(count_of(page, "<g class=\"run\""), 1);
+	CHECK(page && strstr(page, "<title>C1 from 00:00:00 to 00:00:00: 6 handshakes, "
+			 "0 failed in 6 serving periods</title>"));
+	CHECK(has_bar(page, "170.00", 223, "820.00"));
+	CHECK(page && strstr(page, "viewBox=\"0 0 1000 252\""));
+	free(page);
+	html_agg_free(t.a);
 }
 
 int main(void)
@@ -426,6 +631,12 @@ int main(void)
 	RUN_TEST(test_clients_beyond_the_cap_are_counted_apart);
 	RUN_TEST(test_spikes_beyond_the_cap_keep_the_latest_episodes);
 	RUN_TEST(test_page_states_its_window);
+	RUN_TEST(test_an_inventory_row_gives_its_findings_to_cert_and_period);
+	RUN_TEST(test_a_narrow_period_at_the_right_edge_keeps_its_label_inside);
+	RUN_TEST(test_a_narrow_period_with_room_has_its_label_after_it);
+	RUN_TEST(test_periods_in_one_column_get_rows_of_their_own);
+	RUN_TEST(test_a_change_within_a_column_keeps_the_lane_readable);
+	RUN_TEST(test_one_leaf_from_two_addresses_is_one_bar);
 	RUN_TEST(test_page_escapes_wire_strings);
 	RUN_TEST(test_escape_cuts_between_escapes);
 	RUN_TEST(test_no_certificate_says_why_from_handshakes);

@@ -653,22 +653,30 @@ static void test_dump_lists_the_rollback_recorded_on_a_row(void)
 	free(out);
 }
 
-/* B (ECDSA, newer) served, then A (RSA, older) with the evidence of a
- * rollback, then B again: the rollback ended, and the listing says when
- * and by which leaf (it used to go on saying "rollback at" for ever). */
-static void test_dump_says_when_a_rollback_ended(void)
+/* B (ECDSA, newer) served at T0, then A (RSA, older) at T0 + 1 s with the
+ * evidence of a rollback. */
+static void record_rollback(struct inventory *inv)
 {
-	struct inventory *inv = open_fresh("rollback_end.db");
 	struct inventory_sighting s;
-	char err[256];
-	char *out;
-	int rc;
 
 	record(inv, sighting("a.test", "10.0.0.1", SHA_B, NB_B, "EC-P256", T0), NULL);
 	s = sighting("a.test", "10.0.0.1", SHA_A, NB_A, "RSA-2048", T0 + 1000000);
 	s.rollback_us = T0 + 1000000;
 	s.rollback_evidence = "client_preferred (offered EC>RSA)";
 	record(inv, s, NULL);
+}
+
+/* B (ECDSA, newer) served, then A (RSA, older) with the evidence of a
+ * rollback, then B again: the rollback ended, and the listing says when
+ * and by which leaf (it used to go on saying "rollback at" for ever). */
+static void test_dump_says_when_a_rollback_ended(void)
+{
+	struct inventory *inv = open_fresh("rollback_end.db");
+	char err[256];
+	char *out;
+	int rc;
+
+	record_rollback(inv);
 	record(inv, sighting("a.test", "10.0.0.1", SHA_A, NB_A, "RSA-2048",
 			     T0 + 2000000), NULL);
 	/* the rollback is still on while only A is served */
@@ -702,6 +710,44 @@ static void test_dump_says_when_a_rollback_ended(void)
 			    "\"ended\":\"2026-05-28T20:26:43.000000Z\","
 			    "\"ended_by\":\"" SHA_B "\"}}\n"));
 	free(out);
+}
+
+/* The rows of inventory_foreach(), as `tlswatch report` reads them. */
+struct foreach_rows {
+	int n;
+	struct inventory_leaf l[4];
+};
+
+static int keep_row(void *ctx, const struct inventory_leaf *l, bool current)
+{
+	struct foreach_rows *rows = ctx;
+
+	(void)current;
+	if (rows->n < 4)
+		rows->l[rows->n++] = *l;
+	return 0;
+}
+
+/* The report's walk of the rows ignores when a rollback ended: it does
+ * not ask (a query per row with a rollback), so the rows say "not ended"
+ * where the listing says "ended" (test_dump_says_when_a_rollback_ended). */
+static void test_foreach_leaves_the_rollback_end_to_the_listing(void)
+{
+	struct inventory *inv = open_fresh("rollback_foreach.db");
+	struct foreach_rows rows = { 0 };
+	char err[256];
+
+	record_rollback(inv);
+	record(inv, sighting("a.test", "10.0.0.1", SHA_B, NB_B, "EC-P256",
+			     T0 + 3000000), NULL);
+	inventory_close(inv);
+	CHECK_INT(inventory_foreach(db_path("rollback_foreach.db"), keep_row, &rows,
+				    err, sizeof(err)), 0);
+	CHECK_INT(rows.n, 2);
+	CHECK_STR(rows.l[1].sha256, SHA_A);
+	CHECK_INT(rows.l[1].rollback_us, T0 + 1000000);
+	CHECK_INT(rows.l[1].rollback_ended_us, 0);
+	CHECK_STR(rows.l[1].rollback_ended_by, "");
 }
 
 static void test_dump_of_a_missing_file_is_a_clear_error(void)
@@ -920,6 +966,7 @@ int main(void)
 	RUN_TEST(test_dump_text_escapes_every_stored_column);
 	RUN_TEST(test_dump_lists_the_rollback_recorded_on_a_row);
 	RUN_TEST(test_dump_says_when_a_rollback_ended);
+	RUN_TEST(test_foreach_leaves_the_rollback_end_to_the_listing);
 	RUN_TEST(test_dump_json_one_object_per_row);
 	RUN_TEST(test_dump_of_a_missing_file_is_a_clear_error);
 	RUN_TEST(test_dump_of_a_corrupt_file_is_a_clear_error);

@@ -451,6 +451,78 @@ static void test_default_ifaces_are_up_and_not_loopback(void)
 	live_ifaces_free(names);
 }
 
+/* The start check's holds are the exclusion: a second taker of the same
+ * interface is refused with the message the agent prints, a name that
+ * does not exist is said before anything is held, and live_open() attaches
+ * with the hold it is handed (none bound twice). */
+static void test_holds_exclude_a_second_agent_and_are_attached(void)
+{
+	const char *ifs[] = { IF_A };
+	const char *missing[] = { IF_A, "twt9" };
+	struct live_opts o = {
+		.ifaces = ifs, .n_ifaces = 1, .ports = &port443, .n_ports = 1,
+		.ringbuf_bytes = 1 << 16,
+	};
+	struct live_holds *first = NULL, *second = NULL;
+	struct live *l = NULL;
+	char err[256] = "";
+
+	CHECK(net_reset());
+	CHECK_INT(live_holds_take(missing, 2, &first, err, sizeof(err)), -ENODEV);
+	CHECK_STR(err, "--iface twt9: no such interface");
+	CHECK(first == NULL);
+	CHECK_INT(live_holds_take(ifs, 1, &first, err, sizeof(err)), 0);
+	CHECK_INT(live_holds_take(ifs, 1, &second, err, sizeof(err)), -EBUSY);
+	CHECK_STR(err, IF_A ": another tlswatch agent watches this interface; "
+		  "leaving it to that one");
+	CHECK(second == NULL);
+	o.holds = first;
+	CHECK_INT(live_open(&o, &l, err, sizeof(err)), 0);
+	CHECK(ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	CHECK_INT(live_holds_take(ifs, 1, &second, err, sizeof(err)), -EBUSY);
+	live_close(l);
+	live_holds_free(first);
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	CHECK_INT(live_holds_take(ifs, 1, &second, err, sizeof(err)), 0);
+	live_holds_free(second);
+}
+
+/* An attached interface is followed by its ifindex: renamed (seen by a
+ * new listing, then by a notification) it stays attached under its new
+ * name, and an interface that takes the old name is a new one. */
+static void test_renamed_interface_is_followed(void)
+{
+	const char *ifs[] = { IF_A };
+	const char *const *names;
+	char err[256] = "";
+	struct live *l;
+	int rc, ifindex;
+
+	CHECK(net_reset());
+	ifindex = (int)if_nametoindex(IF_A);
+	l = open_on(ifs, 1, err, sizeof(err), &rc);
+	CHECK_INT(rc, 0);
+	if (!l)
+		return;
+	CHECK_INT(sh("ip link set " IF_A " down && ip link set " IF_A " name twt8"), 0);
+	CHECK(live_forget_gone(l) == NULL);
+	CHECK_INT(live_ifaces(l, &names), 1);
+	CHECK_STR(names[0], "twt8");
+	CHECK_INT(sh("ip link set twt8 name twt7"), 0);
+	CHECK(live_follow_iface(l, ifindex, "twt7"));
+	CHECK_STR(names[0], "twt7");
+	CHECK(!live_follow_iface(l, ifindex + 1000, "twt7"));
+	CHECK_INT(sh("ip link add " IF_A " type veth peer name twt6"), 0);  /* a new one */
+	CHECK_INT(live_attach_iface(l, IF_A, err, sizeof(err)), 0);
+	CHECK_INT(live_ifaces(l, &names), 2);
+	CHECK_STR(names[0], "twt7");
+	CHECK_STR(names[1], IF_A);
+	CHECK(ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	live_close(l);
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	sh("ip link del twt7");
+}
+
 int main(void)
 {
 	if (unshare(CLONE_NEWNET)) {
@@ -471,5 +543,7 @@ int main(void)
 	RUN_TEST(test_interface_deleted_while_attached_closes_quietly);
 	RUN_TEST(test_forget_gone_forgets_only_deleted_interfaces);
 	RUN_TEST(test_default_ifaces_are_up_and_not_loopback);
+	RUN_TEST(test_holds_exclude_a_second_agent_and_are_attached);
+	RUN_TEST(test_renamed_interface_is_followed);
 	return CHECK_EXIT_CODE();
 }

@@ -252,6 +252,7 @@ static enum agent_status agent_attach(struct agent *ag, char *err, size_t errlen
 		.dir_budget = ag->o.dir_budget,
 		.ringbuf_bytes = ag->o.ringbuf_bytes,
 		.max_flows = ag->o.max_flows,
+		.holds = ag->o.holds,
 		.any_link = agent_has_patterns(ag),
 		.server_binds = agent_uprobes_wanted(&ag->o, NULL),
 	};
@@ -327,6 +328,8 @@ static enum agent_status agent_build_loop(struct agent *ag, char *err, size_t er
 				 on_checks_ready, ag);
 	if (!rc)
 		rc = loop_add_fd(ag->loop, ag->links_fd, POLLIN, agent_links_ready, ag);
+	if (!rc)
+		rc = loop_add_timer(ag->loop, AGENT_BUSY_RETRY_MS, agent_links_retry_busy, ag);
 	if (!rc)
 		rc = loop_add_timer(ag->loop, ag->o.stats_interval_s * 1000,
 				    on_stats_timer, ag);

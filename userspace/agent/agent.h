@@ -19,6 +19,7 @@
 #include "detect/spike.h"
 #include "sink/sink.h"
 
+struct live_holds;
 struct tw_udp_encap;
 
 struct agent;
@@ -27,6 +28,10 @@ struct agent_opts {
 	const char **ifaces;           /* NULL/0: every interface that is up,
 					* except loopback */
 	int n_ifaces;
+	/* the interfaces held for it before it created anything
+	 * (live_holds_take() of @ifaces); glob matches found at start are
+	 * held into it too. Not owned; must outlive agent_run() */
+	struct live_holds *holds;
 	const uint16_t *ports;         /* at least one */
 	int n_ports;
 	const struct tw_udp_encap *udp_encap; /* NULL: tw_udp_encap_default */

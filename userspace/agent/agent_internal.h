@@ -62,12 +62,19 @@ int agent_links_open(struct agent *ag);
 #define AGENT_LINKS_MAX_READS 64
 void agent_links_close(struct agent *ag);
 void agent_links_ready(void *ctx, int fd, short revents);
-/* After listing at start: takes out of default_ifaces the glob matches
- * another live agent watches (an exact --iface stays: attaching it then
- * fails), to report them once started with agent_links_report_busy(), as
- * if they had appeared later. 0 or -ENOMEM. */
+/* After listing at start: holds the glob matches (into o.holds) and takes
+ * out of default_ifaces those another live agent watches (an exact
+ * --iface was held before, or refused), to report them once started with
+ * agent_links_report_busy(), as if they had appeared later. 0 or -ENOMEM. */
 int agent_links_leave_busy(struct agent *ag);
 void agent_links_report_busy(struct agent *ag);
+/* How often the interfaces skipped as another agent's are tried again
+ * (besides at each of their link changes): the other agent's stop sends
+ * no link notification. */
+#define AGENT_BUSY_RETRY_MS 1000
+/* A loop timer: tries them again; one now free is attached and announced
+ * as interface_added. */
+void agent_links_retry_busy(void *ctx, uint64_t now_us);
 /* --uprobes (agent_uprobes.c): attaches after the pipeline exists, so
  * that the server's views reach it. A failure of 'auto' is reported as an
  * "error" event and the agent runs without them; a failure of explicit

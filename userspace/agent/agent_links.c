@@ -169,16 +169,18 @@ int agent_links_leave_busy(struct agent *ag)
 	if (!ag->busy_at_start)
 		return -ENOMEM;
 	for (i = 0; names[i]; i++) {
-		/* kept: a name given as is, a free interface, or one whose
-		 * refusal then comes from attaching it (exit 4) */
+		int ifindex;
+
+		/* kept: a name given as is (held already), a match now held,
+		 * or one whose refusal then comes from attaching it (exit 4) */
 		if (named_exactly(ag, names[i]) ||
-		    live_iface_busy(names[i], err, sizeof(err)) != 1 ||
+		    live_holds_add(ag->o.holds, names[i], &ifindex, err, sizeof(err)) != 1 ||
 		    !(ag->busy_at_start[n_busy] = strdup(err))) {
 			names[kept++] = names[i];
 			continue;
 		}
 		n_busy++;
-		busy_is_news(ag, (int)if_nametoindex(names[i]));
+		busy_is_news(ag, ifindex);
 		free(names[i]);
 	}
 	names[kept] = NULL;
@@ -200,12 +202,17 @@ static void link_added(struct agent *ag, const char *name, int ifindex)
 	char err[256];
 	int r;
 
+	/* attached already, perhaps under another name until now */
+	if (live_follow_iface(ag->live, ifindex, name)) {
+		refresh_attached(ag);
+		return;
+	}
 	/* without --iface the set is what was up at start */
 	if (!ag->o.n_ifaces || !live_iface_matches(ag->o.ifaces, ag->o.n_ifaces, name))
 		return;
 	r = live_attach_iface(ag->live, name, err, sizeof(err));
 	if (r == -EEXIST)
-		return;         /* a change of flags, or listed at start */
+		return;         /* attached already */
 	refresh_attached(ag);
 	if (r == -EBUSY && !busy_is_news(ag, ifindex))
 		return;
@@ -270,6 +277,22 @@ static void links_resync(struct agent *ag)
 			link_added(ag, names[i], ifindex);
 	}
 	live_ifaces_free(names);
+}
+
+void agent_links_retry_busy(void *ctx, uint64_t now_us)
+{
+	struct agent *ag = ctx;
+	int busy[LIVE_MAX_IFACES], n = ag->n_busy, i;
+	char name[IF_NAMESIZE];
+
+	/* a copy: link_added() takes those it attaches off the list */
+	memcpy(busy, ag->busy, (size_t)n * sizeof(*busy));
+	for (i = 0; i < n; i++) {
+		if (if_indextoname((unsigned int)busy[i], name))
+			link_added(ag, name, busy[i]);
+		else
+			busy_forget(ag, busy[i]);   /* gone */
+	}
 }
 
 /*

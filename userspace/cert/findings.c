@@ -74,6 +74,28 @@ int finding_kind_parse(const char *name)
 	return -1;
 }
 
+bool finding_kind_next(const char **p, int *kind)
+{
+	/* longer than every kind's name: no name cut to it matches */
+	char name[32];
+	size_t n;
+
+	if (!*p || !**p)
+		return false;
+	n = strcspn(*p, ",");
+	if (n < sizeof(name)) {
+		memcpy(name, *p, n);
+		name[n] = '\0';
+		*kind = finding_kind_parse(name);
+	} else {
+		*kind = -1;
+	}
+	*p += n;
+	if (**p == ',')
+		(*p)++;
+	return true;
+}
+
 static struct finding *finding_find(struct finding_list *l, enum finding_kind k)
 {
 	int i;

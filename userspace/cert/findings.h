@@ -48,6 +48,14 @@ enum finding_severity finding_kind_severity(enum finding_kind k);
 const char *finding_severity_name(enum finding_severity s); /* "critical" */
 /* Parses "expired" etc.; returns -1 for an unknown name. */
 int finding_kind_parse(const char *name);
+/*
+ * Walks a list of kind names separated by commas ("revoked,superseded":
+ * how the inventory, the event history and spike events keep them): the
+ * kind at *@p in *@kind (-1 for a name not known, an empty one included),
+ * *@p moved past it and its comma. false at the end of the list (@p NULL
+ * or at its NUL).
+ */
+bool finding_kind_next(const char **p, int *kind);
 
 /* Adds a finding (replacing the detail if the kind is present). */
 void finding_add(struct finding_list *l, enum finding_kind k,

@@ -98,7 +98,6 @@ int inventory_write_html(const char *db, const char *html, uint64_t since_us,
 	} else {
 		snprintf(agg->title, sizeof(agg->title), "%s %s",
 			 agg->from_history ? "agent history" : "inventory", db);
-		agg->windowed = since_us || until_us != UINT64_MAX;
 		agg->since_us = since_us;
 		agg->until_us = until_us;
 		if (agg->counts_clamped)

@@ -7,7 +7,6 @@
  * change without a restart (the end of this file).
  */
 #include <errno.h>
-#include <net/if.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,29 +230,21 @@ static void run_on_reload(void *ctx, struct agent *ag)
 	rr->in_force = fresh;
 }
 
-/* Every --iface name must exist, and no interface the agent would be
- * refused (another agent watches it) be in the set, before anything is
- * opened or created (the database, the log): the refusal leaves no file
- * behind. A pattern may match nothing yet: the agent attaches to
- * interfaces as they appear. */
-static int run_check_ifaces(const struct cli_opts *o)
+/* Every --iface name must exist, and the interfaces the agent must attach
+ * (those names, or without --iface every one that is up) be held for it,
+ * before anything is opened or created (the database, the log): a refusal
+ * leaves no file behind, and of two agents started at the same instant
+ * one holds and the other is refused here. A pattern may match nothing
+ * yet: the agent attaches to interfaces as they appear. */
+static int run_hold_ifaces(const struct cli_opts *o, struct live_holds **holds)
 {
 	char err[256];
-	int i, r;
+	int r;
 
-	for (i = 0; i < o->n_ifaces; i++) {
-		if (live_iface_is_pattern(o->ifaces[i]) || if_nametoindex(o->ifaces[i]))
-			continue;
-		fprintf(stderr, "tlswatch run: --iface %s: %s\n", o->ifaces[i],
-			errno == ENODEV ? "no such interface" : strerror(errno));
-		return -1;
-	}
-	r = live_ifaces_first_busy(o->ifaces, o->n_ifaces, err, sizeof(err));
-	if (r > 0)
+	r = live_holds_take(o->ifaces, o->n_ifaces, holds, err, sizeof(err));
+	if (r)
 		fprintf(stderr, "tlswatch run: %s\n", err);
-	else if (r < 0)
-		fprintf(stderr, "tlswatch run: cannot list interfaces: %s\n", strerror(-r));
-	return r ? -1 : 0;
+	return r;
 }
 
 int cmd_run(int argc, char **argv)
@@ -276,11 +267,12 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	saved_argc = argc;
 	saved_argv = argv;
-	if (run_check_ifaces(&o) < 0) {
+	if (run_hold_ifaces(&o, &ao.holds) < 0) {
 		cli_opts_free(&o);
 		return EXIT_INTERNAL;    /* as when attaching to it fails */
 	}
 	if (check_opts_open("run", &o.check, &health) < 0) {
+		live_holds_free(ao.holds);
 		cli_opts_free(&o);
 		return EXIT_INPUT;
 	}
@@ -289,6 +281,7 @@ int cmd_run(int argc, char **argv)
 	if (st != AGENT_OK)
 		fprintf(stderr, "tlswatch run: %s\n", err);
 	cert_health_close(health);
+	live_holds_free(ao.holds);
 	run_opts_free(rr.in_force);
 	cli_opts_free(&o);
 	return run_exit_code(st);

@@ -1,6 +1,4 @@
 // SPDX-License-Identifier: MIT
-#include <string.h>
-
 #include "cert/findings.h"
 #include "event_json.h"
 #include "spike_json.h"
@@ -38,24 +36,12 @@ static void spike_json_top(struct json_writer *j, const char *name,
 static void spike_json_kinds(struct json_writer *j, const char *list)
 {
 	const char *p = list;
-	char name[64];
-	size_t n;
 	int k;
 
 	jw_array_begin(j);
-	while (*p) {
-		n = strcspn(p, ",");
-		if (n < sizeof(name)) {
-			memcpy(name, p, n);
-			name[n] = '\0';
-			k = finding_kind_parse(name);
-			if (k >= 0)
-				event_json_finding(j, (enum finding_kind)k, NULL);
-		}
-		p += n;
-		if (*p == ',')
-			p++;
-	}
+	while (finding_kind_next(&p, &k))
+		if (k >= 0)
+			event_json_finding(j, (enum finding_kind)k, NULL);
 	jw_array_end(j);
 }
 

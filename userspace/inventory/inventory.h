@@ -194,7 +194,7 @@ struct inventory_leaf {
 	char findings[256];
 	uint64_t rollback_us;         /* listings only (inventory_foreach) */
 	char rollback_evidence[192];
-	uint64_t rollback_ended_us;   /* listings only: a newer leaf served
+	uint64_t rollback_ended_us;   /* inventory_dump only: a newer leaf served
 	                               * again on the address and port after
 	                               * the rollback, at the earliest
 	                               * sighting known (0: not ended) */
@@ -275,8 +275,9 @@ typedef int (*inventory_row_fn)(void *ctx, const struct inventory_leaf *l,
 
 /*
  * Every row of the database at @path (opened read-only), names in order,
- * newest first within a name: what `tlswatch inventory` lists and
- * `tlswatch report` draws. 0, or -1 with @err.
+ * newest first within a name: what `tlswatch report` draws (the rows
+ * `tlswatch inventory` lists, without asking when each rollback ended:
+ * rollback_ended_us stays 0). 0, or -1 with @err.
  */
 int inventory_foreach(const char *path, inventory_row_fn cb, void *ctx,
 		      char *err, size_t errlen);

@@ -4,7 +4,8 @@
  * read-only, creating nothing beside it, and checked to be an inventory
  * this tlswatch reads (inventory_open_readonly, for `tlswatch report`);
  * its rows walked (inventory_foreach) and listed as text or JSON lines
- * (inventory_dump, the `tlswatch inventory` command).
+ * with the end of each rollback recorded (inventory_dump, the `tlswatch
+ * inventory` command).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -168,16 +169,19 @@ static int rollback_end(sqlite3_stmt *end, struct inventory_leaf *l)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Calls @cb for each row of the dump query, until it returns non-zero. */
-static int foreach_row(struct inventory *inv, inventory_row_fn cb, void *ctx,
-		       char *err, size_t errlen)
+/* Calls @cb for each row of the dump query, until it returns non-zero;
+ * with @ends, each recorded rollback's end (sql_rollback_end: a query per
+ * such row, for the listing only). */
+static int foreach_row(struct inventory *inv, bool ends, inventory_row_fn cb,
+		       void *ctx, char *err, size_t errlen)
 {
 	struct inventory_leaf l;
 	sqlite3_stmt *st = NULL, *end = NULL;
 	int rc = SQLITE_DONE, crc = 0;
 
 	if (sqlite3_prepare_v2(inv->db, dump_sql(inv->version), -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(inv->db, sql_rollback_end, -1, &end, NULL) != SQLITE_OK) {
+	    (ends && sqlite3_prepare_v2(inv->db, sql_rollback_end, -1, &end,
+					NULL) != SQLITE_OK)) {
 		sqlite3_finalize(st);
 		return inv_fail(inv, NULL, err, errlen);
 	}
@@ -185,7 +189,7 @@ static int foreach_row(struct inventory *inv, inventory_row_fn cb, void *ctx,
 		inv_read_leaf(st, &l);
 		l.rollback_us = (uint64_t)sqlite3_column_int64(st, 13);
 		inv_col_text(st, 14, l.rollback_evidence, sizeof(l.rollback_evidence));
-		if (l.rollback_us && rollback_end(end, &l)) {
+		if (ends && l.rollback_us && rollback_end(end, &l)) {
 			rc = sqlite3_errcode(inv->db);
 			break;
 		}
@@ -334,17 +338,24 @@ int inventory_open_readonly(const char *path, struct inventory **out,
 	*out = inv;
 	return 0;
 }
-int inventory_foreach(const char *path, inventory_row_fn cb, void *ctx,
-		      char *err, size_t errlen)
+/* Opens @path and calls @cb for each row (foreach_row). */
+static int foreach_file(const char *path, bool ends, inventory_row_fn cb,
+			void *ctx, char *err, size_t errlen)
 {
 	struct inventory inv;
 	int rc = -1;
 
 	memset(&inv, 0, sizeof(inv));
 	if (!inv_open_read(path, &inv, err, errlen))
-		rc = foreach_row(&inv, cb, ctx, err, errlen);
+		rc = foreach_row(&inv, ends, cb, ctx, err, errlen);
 	sqlite3_close(inv.db);
 	return rc;
+}
+
+int inventory_foreach(const char *path, inventory_row_fn cb, void *ctx,
+		      char *err, size_t errlen)
+{
+	return foreach_file(path, false, cb, ctx, err, errlen);
 }
 
 struct dump_ctx {
@@ -377,7 +388,7 @@ int inventory_dump(const char *path, bool json, FILE *out, bool *empty,
 	int rc;
 
 	jw_init(&d.j);
-	rc = inventory_foreach(path, dump_row, &d, err, errlen);
+	rc = foreach_file(path, true, dump_row, &d, err, errlen);
 	jw_free(&d.j);
 	if (!rc && empty)
 		*empty = d.first;   /* the listing has every row of served */

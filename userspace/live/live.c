@@ -28,7 +28,8 @@ struct live {
 	/* One per interface, n_tc of them, allocated once: live_meta.iface
 	 * points into them, and the pipeline keeps that pointer. An interface
 	 * that went away keeps its entry (detached), which one that comes
-	 * back with its name takes again. */
+	 * back with its name takes again; a renamed one's entry takes the
+	 * new name (its ifindex is what is attached). */
 	struct live_tc tc[LIVE_MAX_IFACES];
 	int n_tc;
 	const char *names[LIVE_MAX_IFACES + 1]; /* the attached tc[i].name */
@@ -36,6 +37,8 @@ struct live {
 	const char **want;           /* distinct interfaces asked for, n_want */
 	bool *want_l2;               /* whether each has an Ethernet header */
 	int n_want;
+	struct live_holds *holds;    /* the caller's (live_opts.holds), or NULL */
+	int gone_scan;               /* where live_forget_gone() goes on */
 	int64_t mono_to_real_ns;
 	/* set for the duration of one live_poll() */
 	tw_segment_fn fn;
@@ -245,6 +248,11 @@ void live_apply_udp_encap(struct live *l, const struct tw_udp_encap *u)
 	live_set_udp_encap(l->skel->bss->tw_udp_encap, u ? u : &tw_udp_encap_default);
 }
 
+static bool tc_attached(const struct live_tc *t)
+{
+	return t->ingress || t->egress;
+}
+
 /* The names of the interfaces attached now, for live_ifaces(). */
 static void list_attached(struct live *l)
 {
@@ -252,23 +260,25 @@ static void list_attached(struct live *l)
 
 	l->n_names = 0;
 	for (i = 0; i < l->n_tc; i++)
-		if (l->tc[i].ingress || l->tc[i].egress)
+		if (tc_attached(&l->tc[i]))
 			l->names[l->n_names++] = l->tc[i].name;
 	l->names[l->n_names] = NULL;
 }
 
-/* The entry for @name: its old one if it was attached before, else a new
- * one; NULL when LIVE_MAX_IFACES are taken. */
+/* The entry for @name: the detached one it had before, else the first
+ * unused one, which attach_one() counts in n_tc only once it is attached
+ * (interfaces refused, another agent's, do not use up LIVE_MAX_IFACES).
+ * NULL when LIVE_MAX_IFACES are taken. */
 static struct live_tc *tc_slot(struct live *l, const char *name)
 {
 	int i;
 
 	for (i = 0; i < l->n_tc; i++)
-		if (strcmp(l->tc[i].name, name) == 0)
+		if (!tc_attached(&l->tc[i]) && strcmp(l->tc[i].name, name) == 0)
 			return &l->tc[i];
 	if (l->n_tc == LIVE_MAX_IFACES)
 		return NULL;
-	return &l->tc[l->n_tc++];
+	return &l->tc[l->n_tc];
 }
 
 static int attach_one(struct live *l, const char *name, bool l2, char *err,
@@ -277,7 +287,7 @@ static int attach_one(struct live *l, const char *name, bool l2, char *err,
 	struct bpf_program *prog = l2 ? l->skel->progs.tlswatch
 				      : l->skel->progs.tlswatch_l3;
 	struct live_tc *t;
-	int fd = bpf_program__fd(prog), n_before, r;
+	int fd = bpf_program__fd(prog), r;
 
 	if (fd < 0) {
 		/* only the programs the first interfaces needed were loaded */
@@ -285,20 +295,18 @@ static int attach_one(struct live *l, const char *name, bool l2, char *err,
 			 name, l2 ? "Ethernet" : "IP-only");
 		return -EPROTONOSUPPORT;
 	}
-	n_before = l->n_tc;
 	t = tc_slot(l, name);
 	if (!t) {
 		snprintf(err, errlen, "%s: already %d interfaces", name, LIVE_MAX_IFACES);
 		return -ENOSPC;
 	}
-	r = live_tc_attach(t, name, fd, err, errlen);
-	/* a new slot never attached is given back (nothing points into
-	 * it): interfaces refused, another agent's, do not use up
-	 * LIVE_MAX_IFACES */
-	if (r && l->n_tc > n_before)
-		l->n_tc = n_before;
+	r = live_tc_attach(t, name, fd, l->holds, err, errlen);
+	if (r)
+		return r;
+	if (t == &l->tc[l->n_tc])
+		l->n_tc++;
 	list_attached(l);
-	return r;
+	return 0;
 }
 
 static int attach_all(struct live *l, char *err, size_t errlen)
@@ -329,38 +337,69 @@ int live_attach_iface(struct live *l, const char *name, char *err, size_t errlen
 	return attach_one(l, name, l2, err, errlen);
 }
 
-const char *live_forget_iface(struct live *l, int ifindex)
+/* The attached entry of @ifindex, or NULL. */
+static struct live_tc *tc_of_ifindex(struct live *l, int ifindex)
 {
 	int i;
 
-	for (i = 0; i < l->n_tc; i++) {
-		struct live_tc *t = &l->tc[i];
-
-		if (t->ifindex != ifindex || !(t->ingress || t->egress))
-			continue;
-		live_tc_forget(t);
-		list_attached(l);
-		return t->name;
-	}
+	for (i = 0; i < l->n_tc; i++)
+		if (tc_attached(&l->tc[i]) && l->tc[i].ifindex == ifindex)
+			return &l->tc[i];
 	return NULL;
+}
+
+/* @t's interface is called @name now. Its filters are on its ifindex and
+ * stay: @t follows the name, and its events carry the new one. */
+static void tc_rename(struct live_tc *t, const char *name)
+{
+	if (strlen(name) >= sizeof(t->name) || strcmp(t->name, name) == 0)
+		return;
+	pr_info("%s: renamed %s; still attached\n", t->name, name);
+	strcpy(t->name, name);
+}
+
+bool live_follow_iface(struct live *l, int ifindex, const char *name)
+{
+	struct live_tc *t = tc_of_ifindex(l, ifindex);
+
+	if (t)
+		tc_rename(t, name);
+	return t != NULL;
+}
+
+const char *live_forget_iface(struct live *l, int ifindex)
+{
+	struct live_tc *t = tc_of_ifindex(l, ifindex);
+
+	if (!t)
+		return NULL;
+	live_tc_forget(t);
+	list_attached(l);
+	return t->name;
 }
 
 const char *live_forget_gone(struct live *l)
 {
 	char name[IF_NAMESIZE];
-	int i;
 
-	for (i = 0; i < l->n_tc; i++) {
-		struct live_tc *t = &l->tc[i];
+	/* from the entry after the last one found: those before were seen */
+	for (; l->gone_scan < l->n_tc; l->gone_scan++) {
+		struct live_tc *t = &l->tc[l->gone_scan];
 
-		if (!(t->ingress || t->egress) ||
-		    if_indextoname((unsigned int)t->ifindex, name) ||
-		    (errno != ENXIO && errno != ENODEV))
+		if (!tc_attached(t))
+			continue;
+		if (if_indextoname((unsigned int)t->ifindex, name)) {
+			tc_rename(t, name);
+			continue;
+		}
+		if (errno != ENXIO && errno != ENODEV)
 			continue;
 		live_tc_forget(t);   /* what live_forget_iface() would find again */
 		list_attached(l);
+		l->gone_scan++;
 		return t->name;
 	}
+	l->gone_scan = 0;    /* the next call lists them all again */
 	return NULL;
 }
 
@@ -380,6 +419,7 @@ int live_open(const struct live_opts *o, struct live **out, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	l->holds = o->holds;
 	r = resolve_ifaces(l, o, err, errlen);
 	if (!r)
 		r = load_program(l, o, err, errlen);

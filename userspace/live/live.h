@@ -63,6 +63,10 @@ struct live_opts {
 				  * that interfaces added later (with
 				  * live_attach_iface()) can be of either;
 				  * then @n_ifaces may be 0 */
+	struct live_holds *holds;/* interfaces held already (live_holds_take()):
+				  * attaching one takes its hold over, by the
+				  * ifindex it was held by; NULL: none. Must
+				  * outlive @l */
 	bool server_binds;       /* a server's packets name the connection of
 				  * what the uprobes saw (--uprobes); without
 				  * it the TC program skips that lookup */
@@ -199,10 +203,21 @@ int live_attach_iface(struct live *l, const char *name, char *err, size_t errlen
 const char *live_forget_iface(struct live *l, int ifindex);
 
 /*
+ * Whether @ifindex is attached; then it is called @name now (a link
+ * notification says so): an attached interface is followed by its
+ * ifindex, so a rename keeps it attached, its events carry the new name,
+ * and an interface that takes the old one is another (live_attach_iface()
+ * attaches it as new).
+ */
+bool live_follow_iface(struct live *l, int ifindex, const char *name);
+
+/*
  * After link notifications were lost: forgets one attached interface that
  * no longer exists (its ifindex is gone, and our filters with it) and
  * returns its name as live_forget_iface(); NULL when every attached one
- * is still there. Call it until NULL.
+ * is still there. Those it passes that were renamed are followed
+ * (live_follow_iface()). Call it until NULL: each call goes on after the
+ * interface the last one returned.
  */
 const char *live_forget_gone(struct live *l);
 
@@ -231,21 +246,39 @@ bool live_iface_matches(const char *const *patterns, int n, const char *name);
 bool live_iface_is_pattern(const char *name);
 
 /*
- * Whether another live tlswatch agent watches @name now: 1 (@err then says
- * so, as live_attach_iface() would), 0, or -errno.
+ * The interfaces an agent holds before it attaches them (live_tc.h: the
+ * abstract unix socket of each ifindex). Taken before the agent creates
+ * anything (its log, its database) and kept until live_open() attaches
+ * them: of two agents started at the same instant on one interface,
+ * exactly one holds it, and the other is refused before it made a file.
  */
-int live_iface_busy(const char *name, char *err, size_t errlen);
+struct live_holds;
 
 /*
- * Before an agent creates anything (its log, its database): the first
- * interface it would be refused for because another live agent watches
- * it. Those are the plain names of @patterns, or with none (@n 0) every
- * interface that is up but loopback; a glob's matches are not (an agent
- * skips those another one watches, and runs on). 1 with @err as
- * live_iface_busy() says it, 0 when none is, or -errno.
+ * Holds the interfaces an agent must attach: the plain names of
+ * @patterns, each looked up once (the hold keeps its ifindex, which
+ * live_open() attaches), or with none (@n 0) every interface that is up
+ * but loopback; a glob's matches are not (live_holds_add(): an agent
+ * skips those another one watches, and runs on). 0 with *@out, or -errno
+ * with @err saying why: -ENODEV "--iface NAME: no such interface" (checked
+ * for every name before any is held), -EBUSY "NAME: another tlswatch
+ * agent watches this interface; leaving it to that one", -E2BIG past
+ * LIVE_MAX_IFACES.
  */
-int live_ifaces_first_busy(const char *const *patterns, int n, char *err,
-			   size_t errlen);
+int live_holds_take(const char *const *patterns, int n, struct live_holds **out,
+		    char *err, size_t errlen);
+
+/*
+ * Holds @name too (@h not NULL), and says its ifindex in *@ifindex: 0
+ * (also when held already), 1 when another live agent watches it (@err
+ * then says so, as live_holds_take()), or -errno (@err says it).
+ */
+int live_holds_add(struct live_holds *h, const char *name, int *ifindex,
+		   char *err, size_t errlen);
+
+/* Lets go of the holds live_open() did not attach, and frees @h (NULL is
+ * ok): after live_close(). */
+void live_holds_free(struct live_holds *h);
 
 /*
  * Removes tlswatch filters left on @iface by an agent that was killed, and

@@ -144,35 +144,6 @@ bool live_iface_is_pattern(const char *name)
 	return strpbrk(name, "*?[") != NULL;
 }
 
-/* The first of @names another live agent watches: 1 said in @err, or 0.
- * One that is gone, or cannot be asked, is left to attaching to say. */
-static int first_busy(const char *const *names, int n, char *err, size_t errlen)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (!live_iface_is_pattern(names[i]) &&
-		    live_iface_busy(names[i], err, errlen) == 1)
-			return 1;
-	return 0;
-}
-
-int live_ifaces_first_busy(const char *const *patterns, int n, char *err,
-			   size_t errlen)
-{
-	char **up;
-	int n_up, r;
-
-	if (n)
-		return first_busy(patterns, n, err, errlen);
-	n_up = live_default_ifaces(&up);
-	if (n_up < 0)
-		return n_up;
-	r = first_busy((const char *const *)up, n_up, err, errlen);
-	live_ifaces_free(up);
-	return r;
-}
-
 void live_ifaces_free(char **names)
 {
 	char **p;

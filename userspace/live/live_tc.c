@@ -9,7 +9,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <linux/netlink.h>
@@ -59,39 +58,14 @@ int live_tc_link_has_l2(const char *name)
 	}
 }
 
-/*
- * Holds @t's interface for this process (see live_tc.h): binds the
- * abstract unix socket "tlswatch-tc-IFINDEX". Abstract names belong to
- * the network namespace, as ifindexes do, so the index alone names the
- * interface. -EBUSY, with a message, when a live agent holds it.
- */
+/* Holds @t's interface for this process (live_tc.h): -EBUSY, with a
+ * message, when a live agent holds it. */
 static int iface_hold(struct live_tc *t, char *err, size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, n, r;
+	int fd = live_hold_bind(t->name, t->ifindex, err, errlen);
 
-	/* sun_path[0] stays '\0': the abstract namespace, no file */
-	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "tlswatch-tc-%d",
-		     t->ifindex);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: holding the interface: %s", t->name,
-			 strerror(errno));
-		return r;
-	}
-	if (bind(fd, (struct sockaddr *)&sa,
-		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0) {
-		r = errno == EADDRINUSE ? -EBUSY : -errno;
-		if (r == -EBUSY)
-			snprintf(err, errlen, "%s: another tlswatch agent watches this "
-				 "interface; leaving it to that one", t->name);
-		else
-			snprintf(err, errlen, "%s: holding the interface: %s", t->name,
-				 strerror(errno));
-		close(fd);
-		return r;
-	}
+	if (fd < 0)
+		return fd;
 	t->hold_fd = fd;
 	t->held = true;
 	return 0;
@@ -116,17 +90,29 @@ static int tc_of_name(struct live_tc *t, const char *name)
 	return t->ifindex ? 0 : -errno;
 }
 
-int live_iface_busy(const char *name, char *err, size_t errlen)
+/* A detached @t for @name, held: with the hold @holds has for it (and the
+ * ifindex it was held by: no second lookup), else with its ifindex now
+ * and a hold taken. 0 or -errno, said in @err. */
+static int tc_take(struct live_tc *t, const char *name, struct live_holds *holds,
+		   char *err, size_t errlen)
 {
-	struct live_tc t;
-	int r;
+	int ifindex, fd = live_holds_claim(holds, name, &ifindex), r;
 
-	r = tc_of_name(&t, name);
-	if (r)
+	if (fd >= 0) {
+		memset(t, 0, sizeof(*t));
+		snprintf(t->name, sizeof(t->name), "%s", name);
+		t->ifindex = ifindex;
+		t->hold_fd = fd;
+		t->held = true;
+		return 0;
+	}
+	r = tc_of_name(t, name);
+	if (r) {
+		snprintf(err, errlen, "%s: %s", name, r == -ENAMETOOLONG ?
+			 "interface name too long" : strerror(-r));
 		return r;
-	r = iface_hold(&t, err, errlen);
-	iface_release(&t);
-	return r == -EBUSY ? 1 : r;
+	}
+	return iface_hold(t, err, errlen);
 }
 
 /* Is a filter with our priority and @handle on @point? */
@@ -208,21 +194,15 @@ static void qdisc_release(struct live_tc *t)
 }
 
 int live_tc_attach(struct live_tc *t, const char *name, int prog_fd,
-		   char *err, size_t errlen)
+		   struct live_holds *holds, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 	uint32_t other;
 	int r;
 
 	iface_release(t);
-	r = tc_of_name(t, name);
-	if (r) {
-		snprintf(err, errlen, "%s: %s", name, r == -ENAMETOOLONG ?
-			 "interface name too long" : strerror(-r));
-		return r;
-	}
 	/* before touching TC: a live agent's filter is never replaced */
-	r = iface_hold(t, err, errlen);
+	r = tc_take(t, name, holds, err, errlen);
 	if (r)
 		return r;
 	hook.ifindex = t->ifindex;

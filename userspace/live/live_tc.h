@@ -12,10 +12,11 @@
  *   filter is left on it: destroying clsact flushes everyone's filters.
  * - A live agent's filter is never taken over: an attached interface is
  *   held by an abstract unix socket named after its ifindex, bound before
- *   attaching. The kernel frees the name when the holder dies (SIGKILL
- *   included), so a bind that fails with EADDRINUSE means another live
- *   agent watches the interface, and one that succeeds means any filter
- *   of ours found there is a dead agent's, to replace.
+ *   attaching (at an agent's start, before it creates anything:
+ *   live_holds_take()). The kernel frees the name when the holder dies
+ *   (SIGKILL included), so a bind that fails with EADDRINUSE means another
+ *   live agent watches the interface, and one that succeeds means any
+ *   filter of ours found there is a dead agent's, to replace.
  */
 #ifndef TW_LIVE_TC_H
 #define TW_LIVE_TC_H
@@ -23,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct live_holds;
 
 struct live_tc {
 	char name[16];         /* IFNAMSIZ */
@@ -37,10 +40,20 @@ struct live_tc {
 /* Which program an interface needs: 1 Ethernet header, 0 none, -errno. */
 int live_tc_link_has_l2(const char *name);
 
-/* Attaches @prog_fd to ingress and egress of @name; fills @t. -EBUSY
+/* Binds the hold of interface @ifindex (@name, for the message): the
+ * socket's fd, or -errno said in @err; -EBUSY when another live tlswatch
+ * agent holds it. (live_holds.c) */
+int live_hold_bind(const char *name, int ifindex, char *err, size_t errlen);
+
+/* The fd of the hold @holds (NULL: none) has for @name, which it no
+ * longer keeps, and its ifindex in *@ifindex; -ENOENT when it has none. */
+int live_holds_claim(struct live_holds *holds, const char *name, int *ifindex);
+
+/* Attaches @prog_fd to ingress and egress of @name; fills @t. Its hold is
+ * taken from @holds when it has one (NULL: none), else bound now: -EBUSY
  * when another live tlswatch agent watches @name. */
 int live_tc_attach(struct live_tc *t, const char *name, int prog_fd,
-		   char *err, size_t errlen);
+		   struct live_holds *holds, char *err, size_t errlen);
 
 /* Undoes live_tc_attach() (and lets go of the interface); safe to call
  * twice. */

@@ -686,26 +686,21 @@ static void read_name(struct html_agg *a, sqlite3_stmt *s)
 
 static void read_second(struct html_agg *a, sqlite3_stmt *s)
 {
+	/* the outcomes of other_names (zeros before schema 6: the page says so) */
+	uint64_t outcomes[HS_OUTCOME__COUNT];
 	int o;
-
-	uint64_t other_names = col_count(a, s, 3), outcome;
 
 	/* a timeline column counts in 32 bits */
 	if (col_u64(s, 1))
 		html_agg_second(a, col_u64(s, 0),
 				(uint32_t)col_count_max(a, s, 1, UINT32_MAX),
 				(uint32_t)col_count_max(a, s, 2, UINT32_MAX));
-	a->other_names_handshakes += other_names;
-	a->sum.handshakes += other_names;         /* in no name's rows */
 	a->other_clients_handshakes += col_count(a, s, 4);
 	a->other_clients_failures += col_count(a, s, 5);
 	a->certs_untracked += col_count(a, s, 6);
-	/* their outcomes (zeros before schema 6: the page says so) */
-	for (o = 0; o < HS_OUTCOME__COUNT; o++) {
-		outcome = col_count(a, s, 7 + o);
-		a->other_names_outcomes[o] += outcome;
-		a->sum.outcomes[o] += outcome;
-	}
+	for (o = 0; o < HS_OUTCOME__COUNT; o++)
+		outcomes[o] = col_count(a, s, 7 + o);
+	html_agg_stored_other_names(a, col_count(a, s, 3), outcomes);
 }
 
 static void read_top(struct html_agg *a, sqlite3_stmt *s, int col,

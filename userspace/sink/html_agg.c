@@ -7,13 +7,20 @@
 #include "detect/spike.h"
 #include "html_report.h"
 
+/* What is not zero in an empty aggregate. */
+static void agg_init(struct html_agg *a)
+{
+	a->tl.width_s = 1;
+	a->until_us = UINT64_MAX;
+}
+
 struct html_agg *html_agg_new(void)
 {
 	struct html_agg *a = calloc(1, sizeof(*a));
 
 	if (!a)
 		return NULL;
-	a->tl.width_s = 1;
+	agg_init(a);
 	a->clients = strmap_new(sizeof(struct html_client));
 	if (!a->clients) {
 		free(a);
@@ -29,7 +36,7 @@ void html_agg_reset(struct html_agg *a)
 	strmap_clear(clients);
 	memset(a, 0, sizeof(*a));
 	a->clients = clients;
-	a->tl.width_s = 1;
+	agg_init(a);
 }
 
 void html_agg_free(struct html_agg *a)
@@ -480,45 +487,22 @@ void html_agg_summary(struct html_agg *a, const struct summary *sum)
 
 /* --- inventory rows */
 
-/* The next kind of a list ("revoked,superseded") at *@p, moving past it:
- * the kind, -1 for a name not known, -2 at the end. */
-static int next_kind(const char **p)
-{
-	size_t n;
-	char kind[32];
-
-	if (!*p || !**p)
-		return -2;
-	n = strcspn(*p, ",");
-	snprintf(kind, sizeof(kind), "%.*s", (int)(n < 31 ? n : 31), *p);
-	*p += n;
-	if (**p == ',')
-		(*p)++;
-	return finding_kind_parse(kind);
-}
-
-/* The kinds of @list with no detail; a kind the certificate has already
- * keeps its detail when @keep. */
-static void served_findings(struct html_cert *c, const char *list, bool keep)
+/* The kinds of @list ("revoked,superseded") with no detail, to @c when
+ * tracked (NULL: not); a kind @c has already keeps its detail when
+ * @keep. Its kinds as html_run.findings bits. */
+static uint32_t served_findings(struct html_cert *c, const char *list, bool keep)
 {
 	const char *p = list;
-	int k;
-
-	while ((k = next_kind(&p)) != -2)
-		if (k >= 0 && !(keep && cert_finding_index(c, k) >= 0))
-			cert_add_finding(c, k, "");
-}
-
-/* The kinds of @list as html_run.findings bits. */
-static uint32_t served_kinds(const char *list)
-{
 	uint32_t mask = 0;
-	const char *p = list;
 	int k;
 
-	while ((k = next_kind(&p)) != -2)
-		if (k >= 0)
-			mask |= 1u << k;
+	while (finding_kind_next(&p, &k)) {
+		if (k < 0)
+			continue;
+		mask |= 1u << k;
+		if (c && !(keep && cert_finding_index(c, k) >= 0))
+			cert_add_finding(c, k, "");
+	}
 	return mask;
 }
 
@@ -527,21 +511,22 @@ void html_agg_served(struct html_agg *a, const struct html_served *s)
 	char server[TW_ENDPOINT_STRLEN];
 	struct html_name *nr;
 	struct html_cert *c;
+	uint32_t kinds;
 	bool created;
 	int cert = -1;
 
 	a->from_inventory = true;
 	note_span(a, s->first_seen_us, s->last_seen_us);
 	c = cert_row(a, s->sha256, &created);
+	if (c && created) {
+		snprintf(c->subject, sizeof(c->subject), "%s", s->subject);
+		snprintf(c->issuer, sizeof(c->issuer), "%s", s->issuer);
+		snprintf(c->key, sizeof(c->key), "%s", s->key);
+		c->not_before = s->not_before;
+		c->not_after = s->not_after;
+	}
+	kinds = served_findings(c, s->findings, false);
 	if (c) {
-		if (created) {
-			snprintf(c->subject, sizeof(c->subject), "%s", s->subject);
-			snprintf(c->issuer, sizeof(c->issuer), "%s", s->issuer);
-			snprintf(c->key, sizeof(c->key), "%s", s->key);
-			c->not_before = s->not_before;
-			c->not_after = s->not_after;
-		}
-		served_findings(c, s->findings, false);
 		c->handshakes += s->count;
 		cert = (int)(c - a->certs);
 	}
@@ -556,8 +541,7 @@ void html_agg_served(struct html_agg *a, const struct html_served *s)
 	/* An inventory row is a period of its own (one leaf on one address). */
 	name_note_run(nr, (struct run_key){ .cert = cert, .extend = false,
 					    .server = name_note_server(nr, server) },
-		      s->first_seen_us, s->last_seen_us, s->count, 0,
-		      served_kinds(s->findings));
+		      s->first_seen_us, s->last_seen_us, s->count, 0, kinds);
 }
 
 /* --- stored history (sink/history_store.c) */
@@ -607,6 +591,29 @@ void html_agg_stored_period(struct html_agg *a, const struct html_period *p)
 		      p->first_us, p->last_us, p->handshakes, p->failures, p->findings);
 }
 
+/* Handshakes with @outcomes: the overview counts every name, listed or
+ * not. */
+static void sum_outcomes(struct html_agg *a, uint64_t handshakes,
+			 const uint64_t outcomes[HS_OUTCOME__COUNT])
+{
+	int o;
+
+	a->sum.handshakes += handshakes;
+	for (o = 0; o < HS_OUTCOME__COUNT; o++)
+		a->sum.outcomes[o] += outcomes[o];
+}
+
+void html_agg_stored_other_names(struct html_agg *a, uint64_t handshakes,
+				 const uint64_t outcomes[HS_OUTCOME__COUNT])
+{
+	int o;
+
+	sum_outcomes(a, handshakes, outcomes);
+	a->other_names_handshakes += handshakes;
+	for (o = 0; o < HS_OUTCOME__COUNT; o++)
+		a->other_names_outcomes[o] += outcomes[o];
+}
+
 void html_agg_stored_name(struct html_agg *a, const char *name, size_t len,
 			  const char *server,
 			  const uint64_t outcomes[HS_OUTCOME__COUNT],
@@ -616,18 +623,13 @@ void html_agg_stored_name(struct html_agg *a, const char *name, size_t len,
 	uint64_t n = 0;
 	int o;
 
-	/* The overview counts every name, listed or not. */
-	for (o = 0; o < HS_OUTCOME__COUNT; o++) {
+	for (o = 0; o < HS_OUTCOME__COUNT; o++)
 		n += outcomes[o];
-		a->sum.outcomes[o] += outcomes[o];
-	}
-	a->sum.handshakes += n;
 	if (!nr) {
-		a->other_names_handshakes += n;
-		for (o = 0; o < HS_OUTCOME__COUNT; o++)
-			a->other_names_outcomes[o] += outcomes[o];
+		html_agg_stored_other_names(a, n, outcomes);
 		return;
 	}
+	sum_outcomes(a, n, outcomes);
 	for (o = 0; o < HS_OUTCOME__COUNT; o++)
 		nr->outcomes[o] += outcomes[o];
 	nr->handshakes += n;

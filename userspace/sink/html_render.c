@@ -219,7 +219,7 @@ static void render_overview(const struct html_agg *a, FILE *f)
 	fputs("<section id=\"overview\">\n<table>\n", f);
 	fprintf(f, "<tr><th>Period</th><td>%s .. %s</td></tr>\n",
 		time_us(a->first_us, t1), time_us(a->last_us, t2));
-	if (a->windowed)
+	if (a->since_us || a->until_us != UINT64_MAX)
 		render_window(a, f);
 	if (a->has_summary) {
 		/* The agent's history counts handshakes, not packets. */
@@ -439,15 +439,155 @@ static void svg_axes(const struct tl_geom *g, FILE *f)
 	}
 }
 
+/* A lane's bar: a serving period, or the periods of one leaf that
+ * overlap on the plot (served from several addresses at once). */
+struct lane_bar {
+	double x0, x1;
+	int row;                      /* the lane's row it is drawn in */
+	int cert;
+	int periods;
+	uint64_t first_us, last_us;
+	uint64_t handshakes, failures;
+};
+
+/* A name's lane: bars in rows, none over another; a period that begins
+ * where another leaf's bar has not ended (a change within one column,
+ * two leaves served at once) goes to the next row. */
+struct lane {
+	int n_bars, rows;
+	int last[HTML_NAME_MAX_RUNS];     /* per row: its rightmost bar */
+	struct lane_bar bars[HTML_NAME_MAX_RUNS];
+};
+
+/* Bars closer than this touch, they do not overlap (the same column
+ * edge, computed two ways). */
+#define SVG_EPSILON 1e-6
+
+/* The bar @run extends (the last of a row, its leaf's, not ended at
+ * @x0), or NULL. */
+static struct lane_bar *lane_same_leaf(struct lane *ln, const struct html_run *run,
+				       double x0)
+{
+	int i;
+
+	for (i = 0; i < ln->rows; i++) {
+		struct lane_bar *b = &ln->bars[ln->last[i]];
+
+		if (b->cert == run->cert && x0 >= b->x0 && x0 < b->x1 - SVG_EPSILON)
+			return b;
+	}
+	return NULL;
+}
+
+/* The first row whose bars end at or before @x0: a new one when none. */
+static int lane_free_row(const struct lane *ln, double x0)
+{
+	int i;
+
+	for (i = 0; i < ln->rows; i++)
+		if (ln->bars[ln->last[i]].x1 <= x0 + SVG_EPSILON)
+			return i;
+	return ln->rows;
+}
+
+static void lane_add(struct lane *ln, const struct html_run *run, double x0,
+		     double x1)
+{
+	struct lane_bar *b = lane_same_leaf(ln, run, x0);
+
+	if (b) {
+		b->x1 = x1 > b->x1 ? x1 : b->x1;
+		b->first_us = run->first_us < b->first_us ? run->first_us : b->first_us;
+		b->last_us = run->last_us > b->last_us ? run->last_us : b->last_us;
+		b->handshakes += run->handshakes;
+		b->failures += run->failures;
+		b->periods++;
+		return;
+	}
+	b = &ln->bars[ln->n_bars];
+	*b = (struct lane_bar){
+		.x0 = x0, .x1 = x1, .row = lane_free_row(ln, x0), .cert = run->cert,
+		.periods = 1, .first_us = run->first_us, .last_us = run->last_us,
+		.handshakes = run->handshakes, .failures = run->failures,
+	};
+	if (b->row == ln->rows)
+		ln->rows++;
+	/* it begins where the row's last bar ends, or later: the rightmost */
+	ln->last[b->row] = ln->n_bars++;
+}
+
+/* The bars of @nr's serving periods, in rows (none without a period). */
+static void lane_layout(const struct html_name *nr, const struct tl_geom *g,
+			struct lane *ln)
+{
+	int r;
+
+	ln->n_bars = ln->rows = 0;
+	for (r = 0; r < nr->n_runs; r++) {
+		const struct html_run *run = &nr->runs[r];
+		double x0 = tl_x(g, run->first_us), x1 = tl_x(g, run->last_us) + g->colw;
+
+		/* a period past the last column ends at the plot's edge */
+		if (x1 > SVG_LEFT + SVG_PLOT_W)
+			x1 = SVG_LEFT + SVG_PLOT_W;
+		lane_add(ln, run, x0, x1);
+	}
+}
+
+/* A bar's label ("C2", "C2 !"), at most this wide: inside the bar when
+ * it fits, else after it, or before it at the plot's right edge. */
+#define SVG_LABEL_W 31
+
+static void svg_bar_label(const struct lane_bar *b, int y, bool crit, FILE *f)
+{
+	double x = b->x0 + 3;
+	const char *anchor = "";
+
+	if (b->x1 - b->x0 < SVG_LABEL_W + 3) {
+		x = b->x1 + 2;
+		if (x + SVG_LABEL_W > SVG_LEFT + SVG_PLOT_W) {
+			x = b->x0 - 2;
+			anchor = " text-anchor=\"end\"";
+		}
+	}
+	fprintf(f, "<text x=\"%.2f\" y=\"%d\"%s font-weight=\"bold\">C%d%s</text>",
+		x, y + 17, anchor, b->cert + 1, crit ? " !" : "");
+}
+
+static void svg_bar(const struct html_agg *a, const struct lane_bar *b, int y,
+		    FILE *f)
+{
+	bool crit = b->cert >= 0 && cert_is_critical(&a->certs[b->cert]);
+
+	y += b->row * SVG_LANE_H;
+	fprintf(f, "<g class=\"run\" data-cert=\"%d\"><title>C%d from ", b->cert + 1,
+		b->cert + 1);
+	put_clock(f, b->first_us / 1000000);
+	fputs(" to ", f);
+	put_clock(f, b->last_us / 1000000);
+	fprintf(f, ": %llu handshakes, %llu failed", (unsigned long long)b->handshakes,
+		(unsigned long long)b->failures);
+	if (b->periods > 1)
+		fprintf(f, " in %d serving periods", b->periods);
+	fprintf(f, "%s</title>", crit ? "; critical findings" : "");
+	fprintf(f, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"%s\" stroke=\"#000\"/>",
+		b->x0, y + 3, b->x1 - b->x0, SVG_LANE_H - 6,
+		crit ? "url(#p-crit)" : "#cec");
+	svg_bar_label(b, y, crit, f);
+	fputs("</g>\n", f);
+}
+
 /* One lane per server name: which leaf it served when, under the bars. */
 static void svg_lanes(const struct html_agg *a, const struct tl_geom *g, FILE *f)
 {
-	int y = SVG_TOP + SVG_PLOT_H + SVG_AXIS_H, n, r;
+	int y = SVG_TOP + SVG_PLOT_H + SVG_AXIS_H, n, i;
+	struct lane ln;
 
 	for (n = 0; n < a->n_names; n++) {
 		const struct html_name *nr = &a->names[n];
 
-		if (!nr->n_runs)
+		lane_layout(nr, g, &ln);
+		if (!ln.n_bars)
 			continue;
 		fprintf(f, "<g class=\"lane\"><text x=\"%d\" y=\"%d\" text-anchor=\"end\">",
 			SVG_LEFT - 4, y + 16);
@@ -455,49 +595,29 @@ static void svg_lanes(const struct html_agg *a, const struct tl_geom *g, FILE *f
 		if (!nr->sni_len)
 			fputs("(no SNI)", f);
 		fputs("</text>\n", f);
-		for (r = 0; r < nr->n_runs; r++) {
-			const struct html_run *run = &nr->runs[r];
-			bool crit = run->cert >= 0 && cert_is_critical(&a->certs[run->cert]);
-			double x0 = tl_x(g, run->first_us), x1 = tl_x(g, run->last_us) + g->colw;
-
-			/* a period past the last column ends at the plot's edge */
-			if (x1 > SVG_LEFT + SVG_PLOT_W)
-				x1 = SVG_LEFT + SVG_PLOT_W;
-
-			fprintf(f, "<g class=\"run\" data-cert=\"%d\"><title>C%d from ", run->cert + 1,
-				run->cert + 1);
-			put_clock(f, run->first_us / 1000000);
-			fputs(" to ", f);
-			put_clock(f, run->last_us / 1000000);
-			fprintf(f, ": %llu handshakes, %llu failed%s</title>",
-				(unsigned long long)run->handshakes,
-				(unsigned long long)run->failures,
-				crit ? "; critical findings" : "");
-			fprintf(f, "<rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"%s\" stroke=\"#000\"/>",
-				x0, y + 3, x1 - x0, SVG_LANE_H - 6, crit ? "url(#p-crit)" : "#cec");
-			/* A label that does not fit goes after the bar. */
-			fprintf(f, "<text x=\"%.2f\" y=\"%d\" font-weight=\"bold\">C%d%s</text></g>\n",
-				x1 - x0 >= 34 ? x0 + 3 : x1 + 2, y + 17, run->cert + 1,
-				crit ? " !" : "");
-		}
+		for (i = 0; i < ln.n_bars; i++)
+			svg_bar(a, &ln.bars[i], y, f);
 		fputs("</g>\n", f);
-		y += SVG_LANE_H;
+		y += ln.rows * SVG_LANE_H;
 	}
 }
 
-static int lanes_count(const struct html_agg *a)
+/* The rows of every lane. */
+static int lanes_rows(const struct html_agg *a, const struct tl_geom *g)
 {
-	int n, lanes = 0;
+	struct lane ln;
+	int n, rows = 0;
 
-	for (n = 0; n < a->n_names; n++)
-		lanes += a->names[n].n_runs > 0;
-	return lanes;
+	for (n = 0; n < a->n_names; n++) {
+		lane_layout(&a->names[n], g, &ln);
+		rows += ln.rows;
+	}
+	return rows;
 }
 
 static void render_timeline_svg(const struct html_agg *a, FILE *f)
 {
 	struct tl_geom g = { .tl = &a->tl, .cols = a->tl.n ? a->tl.n : 1, .ymax = 1 };
-	int height = SVG_TOP + SVG_PLOT_H + SVG_AXIS_H + lanes_count(a) * SVG_LANE_H + 6;
 	uint32_t i;
 
 	g.colw = (double)SVG_PLOT_W / g.cols;
@@ -506,7 +626,8 @@ static void render_timeline_svg(const struct html_agg *a, FILE *f)
 			g.ymax = a->tl.b[i].handshakes;
 	fprintf(f, "<svg id=\"timeline-chart\" viewBox=\"0 0 %d %d\" role=\"img\" "
 		"aria-label=\"handshakes and failures over time, certificates served per name\">\n%s\n",
-		SVG_W, height, svg_defs);
+		SVG_W, SVG_TOP + SVG_PLOT_H + SVG_AXIS_H + lanes_rows(a, &g) * SVG_LANE_H + 6,
+		svg_defs);
 	svg_spikes(a, &g, f);
 	svg_bars(&g, f);
 	svg_axes(&g, f);
@@ -521,7 +642,9 @@ static void render_legend(FILE *f)
 	      "failure spikes, from the first failure of the window judged to the end "
 	      "of the episode (see the table below). Under the axis, one lane per server name: "
 	      "the certificate served (C1, C2 ... as in the certificate table), "
-	      "cross-hatched and marked '!' when it has a critical finding. Times are UTC.</p>\n", f);
+	      "cross-hatched and marked '!' when it has a critical finding; a certificate "
+	      "that begins where another's bar has not ended is on a row of its own. "
+	      "Times are UTC.</p>\n", f);
 }
 
 static void render_timeline_table(const struct html_agg *a, FILE *f)

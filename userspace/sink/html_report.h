@@ -7,7 +7,7 @@
  * stored history (history_store.h), or inventory rows when there is none.
  *
  * Memory is fixed whatever the capture size: the aggregate is one
- * allocation of sizeof(struct html_agg) (554,784 bytes, 542 KiB, on
+ * allocation of sizeof(struct html_agg) (554,800 bytes, 542 KiB, on
  * x86-64; test_html_report prints it), plus a map of at most
  * HTML_MAX_CLIENTS JA4s (each a key of at most 36 bytes and 16 bytes of
  * counts: under 128 KiB with the map's slack). What does not fit is
@@ -134,8 +134,9 @@ struct html_agg {
 	bool has_summary;
 	struct summary sum;           /* pointers cleared; source in title */
 	uint64_t first_us, last_us;   /* handshakes seen */
-	bool windowed;                /* report --since/--until: the page says */
-	uint64_t since_us, until_us;  /* the window (0, UINT64_MAX: open) */
+	uint64_t since_us, until_us;  /* report --since/--until: the page
+	                               * says (0, UINT64_MAX, as html_agg_new
+	                               * sets them: no window) */
 	struct html_timeline tl;
 	int n_names;
 	uint64_t other_names_handshakes;
@@ -212,6 +213,10 @@ void html_agg_stored_name(struct html_agg *a, const char *name, size_t len,
 			  const char *server,
 			  const uint64_t outcomes[HS_OUTCOME__COUNT],
 			  const struct no_cert_counts *no_cert);
+/* @handshakes of names folded past the bound (those of the outcomes
+ * and, before schema 6, ones whose outcomes were not recorded). */
+void html_agg_stored_other_names(struct html_agg *a, uint64_t handshakes,
+				 const uint64_t outcomes[HS_OUTCOME__COUNT]);
 void html_agg_stored_spike(struct html_agg *a, const struct html_spike *s);
 /* The inventory's findings (comma-separated kinds, the latest check) of
  * @sha256, when the history has that certificate. */

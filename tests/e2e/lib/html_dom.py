@@ -13,6 +13,8 @@ and prints what it shows as key=value lines, for the HTML report tests:
   timeline.col.<time>=H,F         each column
   lane.<name>=C1,C2,C1            the certificate labels of a name's lane
   lane.<name>.<i>.x=X0,X1         where run i is drawn
+  lane.<name>.<i>.y=Y             its row (the y of its bar)
+  lane.<name>.<i>.label=X,ANCHOR  where its label is (start or end)
   spike_area.<i>=S1-S4            shaded spike areas, and
   spike_area.<i>.x=X0,X1          where
   cert.<label>.<field>=...        certificate table: sha256, subject,
@@ -46,7 +48,7 @@ class Dom(HTMLParser):
         self.stack = []          # (tag, attrs dict)
         self.facts = {}
         self.cols = []
-        self.lanes = {}          # name -> [(label, x0, x1)]
+        self.lanes = {}          # name -> [(label, x0, x1, y, text x, anchor)]
         self.areas = []
         self.table = None        # id of the table being read
         self.row = None          # cells of the row being read
@@ -83,12 +85,13 @@ class Dom(HTMLParser):
         if tag == 'text' and self.lane is not None and self.run_rect is None:
             self.text_target = ['lane', '']
         if tag == 'g' and 'run' in cls:
-            self.run_rect = [None, None]
+            self.run_rect = [None]
         if tag == 'rect' and self.run_rect is not None and self.run_rect[0] is None:
             x0 = float(a['x'])
-            self.run_rect = [x0, x0 + float(a['width'])]
+            self.run_rect = [x0, x0 + float(a['width']), float(a['y'])]
         if tag == 'text' and self.run_rect is not None:
             self.text_target = ['run', '']
+            self.run_rect[3:] = [float(a['x']), a.get('text-anchor', 'start')]
         if tag == 'g' and 'spike' in cls:
             self.areas.append([a.get('data-spikes'), None, None])
         if tag == 'rect' and self.areas and self.areas[-1][1] is None and \
@@ -190,6 +193,8 @@ def main():
         f['lane.' + name] = ','.join(r[0] for r in runs)
         for i, r in enumerate(runs):
             f['lane.%s.%d.x' % (name, i)] = '%.1f,%.1f' % (r[1], r[2])
+            f['lane.%s.%d.y' % (name, i)] = '%.0f' % r[3]
+            f['lane.%s.%d.label' % (name, i)] = '%.1f,%s' % (r[4], r[5])
     for i, (label, x0, x1) in enumerate(d.areas):
         f['spike_area.%d' % i] = label
         f['spike_area.%d.x' % i] = '%.1f,%.1f' % (x0, x1)

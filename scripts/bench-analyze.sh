@@ -159,6 +159,28 @@ rss_series() { # dense captures of a quarter, a half and all of $RSS_MB
 	done
 }
 
+# Peak RSS with N handshakes undecided at once: captures of ClientHellos
+# that wait (scripts/make-hello-flood.py, from tls12_rsa.pcap: no ALPN),
+# against README's "Memory under a flood" (the --handshake-memory budget,
+# 64 MiB in analyze, evicts past it). Each run takes about a second.
+undecided_series() {
+	local n kb path
+	echo "| handshakes waiting after their ClientHello | evicted (flows_evicted) | peak RSS |"
+	echo "| --- | --- | --- |"
+	for n in 1 10000 20000 40000; do
+		path=$dir/hello-flood-$n.pcap
+		if [ ! -s "$path" ]; then
+			$PY scripts/make-hello-flood.py "$path.tmp" "$n" \
+				tests/data/captures/tls12_rsa.pcap >/dev/null
+			mv "$path.tmp" "$path"
+		fi
+		echo "bench: RSS with $n undecided handshakes" >&2
+		measure "$dir/undecided$n" "$TW" analyze --json "$path"
+		read -r _ kb _ <"$dir/undecided$n.time"
+		echo "| $n | $(tail -1 "$dir/undecided$n.stdout" | $PY -c 'import json,sys; print(json.load(sys.stdin)["problem_counts"]["flows_evicted"])') | $((kb / 1024)) MB |"
+	done
+}
+
 # Top entries of a profile of one analyze run: perf (cpu-clock, so it works
 # without hardware counters) or, without perf, callgrind on a 16 MB slice.
 profile() { # name analyze-args... (the capture last)
@@ -207,6 +229,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 dense_table=$(bench_capture dense "$DENSE_MB")
 bulk_table=$(bench_capture bulk "$BULK_MB")
 rss_table=$(rss_series)
+undecided_table=$(undecided_series)
 dense_pcap=$(capture dense "$DENSE_MB")
 echo "bench: profiles" >&2
 prof_ca=$(profile ca --ca-file "$ROOT" "$dense_pcap")
@@ -238,6 +261,12 @@ md=$dir/analyze.md
 	echo "Target: flat, under 100 MB at 1 GB."
 	echo
 	echo "$rss_table"
+	echo
+	echo "### Peak RSS with handshakes undecided at once"
+	echo
+	echo "README \"Memory under a flood\": the 64 MiB budget holds about 38,000 waiting ClientHellos without ALPN (1,728 bytes each) before it evicts; the RSS stays within the budget + 24 MiB + 384 bytes per connection of the RSS with one."
+	echo
+	echo "$undecided_table"
 	echo
 	echo "### Profile: analyze --json --ca-file on the dense capture"
 	echo

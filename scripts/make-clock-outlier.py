@@ -27,22 +27,15 @@ idle timeout, 120 s, long past), the spike never seen.
 Reuses make-bench-capture.py's seed reading and writer. Deterministic.
 Prints the number of handshakes written.
 """
-import importlib.util
 import os
 import random
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import script_module  # noqa: E402  (scripts/lib/script_module.py)
+
 TEN_YEARS_S = 10 * 365 * 86400.0
 CALM, BURST = 60, 30
-
-
-def bench_module():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                        "make-bench-capture.py")
-    spec = importlib.util.spec_from_file_location("make_bench_capture", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def first_template(bench, path):
@@ -68,7 +61,7 @@ def main():
         args = args[1:]
     if len(args) != 3:
         raise SystemExit(__doc__)
-    bench = bench_module()
+    bench = script_module.load("make-bench-capture.py")
     good, bad = first_template(bench, args[1]), first_template(bench, args[2])
     rng = random.Random(1)
     w = bench.Writer(args[0])

@@ -101,6 +101,7 @@ static void fill_cert(struct cert_info *ci)
 static void check_handshake(struct json_writer *j, const struct cert_info *ci)
 {
 	static struct hs_record rec;
+	static struct hs_string alpn[HS_MAX_ALPN];
 	struct hs_view v = { .rec = &rec, .n_chain = 1, .chain = { ci } };
 	struct event ev = { .type = EVENT_HANDSHAKE, .ts_us = 1, .handshake = &v };
 	struct sp_values vs = { 0 };
@@ -112,6 +113,7 @@ static void check_handshake(struct json_writer *j, const struct cert_info *ci)
 	rec.sni_len = (uint16_t)fields[0].len;
 	memcpy(rec.sni, fields[0].p, fields[0].len);
 	rec.n_alpn = (uint8_t)(n_fields - N_FIXED);
+	rec.alpn = alpn;   /* the fuzzer's, not released */
 	for (i = 0; i < rec.n_alpn; i++) {
 		rec.alpn[i].len = (uint8_t)fields[N_FIXED + i].len;
 		memcpy(rec.alpn[i].bytes, fields[N_FIXED + i].p, rec.alpn[i].len);

@@ -16,7 +16,9 @@
 #include "check.h"
 #include "db_peek.h"
 #include "health_fixture.h"
+#include "cert/findings.h"
 #include "inventory/inventory.h"
+#include "inventory/staple_kinds.h"
 
 #define SHA_A "aaaa000000000000000000000000000000000000000000000000000000000001"
 #define SHA_B "bbbb000000000000000000000000000000000000000000000000000000000002"
@@ -203,6 +205,14 @@ static int staple_findings_are(const char *want)
 
 	snprintf(sql, sizeof(sql), "SELECT findings = '%s' FROM served", want);
 	return db_peek(db_path("staple.db"), sql);
+}
+
+/* The staple kinds the carry rule names are the findings' own names. */
+static void test_staple_kinds_are_named_as_their_findings(void)
+{
+#define CHECK_STAPLE_KIND(id, name) CHECK_STR(finding_kind_name(FINDING_##id), name);
+	STAPLE_FINDING_KINDS(CHECK_STAPLE_KIND)
+#undef CHECK_STAPLE_KIND
 }
 
 /* A sighting that cannot show the staple keeps the row's staple findings
@@ -935,6 +945,7 @@ int main(void)
 	RUN_TEST(test_rows_survive_a_reopen);
 	RUN_TEST(test_seen_times_widen_and_old_sightings_keep_newer_findings);
 	RUN_TEST(test_set_findings_replaces_the_text);
+	RUN_TEST(test_staple_kinds_are_named_as_their_findings);
 	RUN_TEST(test_staple_findings_stay_when_the_staple_cannot_be_seen);
 	RUN_TEST(test_version_1_database_is_migrated_keeping_rows);
 	RUN_TEST(test_newer_schema_is_refused);

@@ -192,6 +192,7 @@ static void test_a_full_json_log_is_not_the_pages_fault(void)
 {
 	char page[LOG_PATH_MAX];
 	struct lost_said said = { "" };
+	struct counter_values cv = { 0 };
 	struct sink_set *set;
 	uint64_t lost;
 	int i;
@@ -207,6 +208,8 @@ static void test_a_full_json_log_is_not_the_pages_fault(void)
 	sink_set_each_error(set, note_lost, &said);
 	snprintf(page, sizeof(page), "json=%llu", (unsigned long long)lost);
 	CHECK_STR(said.text, page);
+	sink_set_counters(set, &cv);
+	CHECK_INT(cv.v[COUNTER_EVENTS_LOST], lost);  /* the same count */
 	sink_set_close(set);
 }
 

@@ -300,12 +300,15 @@ static struct run read_file(const char *path, const uint16_t *ports, int nports)
 {
 	struct run r = { .rc = -99 };
 	struct pcap_source *src = pcap_source_open(path, r.err, sizeof(r.err));
+	struct pcap_clock clock = { 0 };
 
 	if (!src)
 		return r;
 	r.open_ok = 1;
 	r.linktype = pcap_source_linktype(src);
-	r.rc = pcap_source_run(src, ports, nports, on_segment, &r.c, on_progress);
+	r.rc = pcap_source_run(src, ports, nports, &clock, on_segment, &r.c,
+			       on_progress);
+	pcap_clock_finish(&clock, on_segment, &r.c);
 	r.st = *pcap_source_stats(src);
 	pcap_source_close(src);
 	return r;

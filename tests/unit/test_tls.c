@@ -557,6 +557,30 @@ static void test_alpn_beyond_eight_is_truncated(void)
 	tls_conn_free(c);
 }
 
+/* A handshake waiting after its ClientHello (a flood of them fills the
+ * --handshake-memory budget) holds room for the ALPN names its client
+ * offered, not for the most a client may offer: under 2 KiB without
+ * ALPN (it held 3,680 bytes), one name's room more per name offered. */
+static void test_a_waiting_hello_holds_room_for_its_alpn_names_only(void)
+{
+	static const uint16_t no_alpn_exts[] = { 0x0000, 0x002b, 0x000d, 0x000a, 0x000b };
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *with, *without;
+
+	with = conn_with_hello(&ch);
+	ch.exts = no_alpn_exts;
+	ch.n_exts = N(no_alpn_exts);
+	ch.alpn = NULL;
+	ch.n_alpn = 0;
+	without = conn_with_hello(&ch);
+	CHECK_INT(tls_conn_record(with)->n_alpn, 2);
+	CHECK_INT(tls_conn_record(without)->n_alpn, 0);
+	CHECK(tls_conn_mem(without) < 2048);
+	CHECK_INT(tls_conn_mem(with), tls_conn_mem(without) + 2 * sizeof(struct hs_string));
+	tls_conn_free(with);
+	tls_conn_free(without);
+}
+
 static void test_grease_is_not_the_client_version(void)
 {
 	static const uint16_t versions[] = { 0xfafa, 0x0303, 0x0a0a };
@@ -1830,6 +1854,7 @@ int main(void)
 	RUN_TEST(test_sni_truncated_at_255);
 	RUN_TEST(test_no_sni);
 	RUN_TEST(test_alpn_beyond_eight_is_truncated);
+	RUN_TEST(test_a_waiting_hello_holds_room_for_its_alpn_names_only);
 	RUN_TEST(test_grease_is_not_the_client_version);
 	RUN_TEST(test_tls12_full_handshake_ok);
 	RUN_TEST(test_tls12_client_fatal_alert_after_certificate_fails);

@@ -480,15 +480,17 @@ static void test_alert_read_without_a_wire_alert_is_added_and_fails(void)
 static void alpn_offered(struct hs_record *r, uint16_t version)
 {
 	static const char *const offer[2] = { "h2", "http/1.1" };
+	struct hs_string *names;
 	int i;
 
 	hs_record_init(r);
 	r->outcome = HS_OK;
 	r->version = version;
-	r->n_alpn = 2;
-	for (i = 0; i < 2; i++) {
-		r->alpn[i].len = (uint8_t)strlen(offer[i]);
-		memcpy(r->alpn[i].bytes, offer[i], r->alpn[i].len + 1);
+	names = hs_record_alloc_alpn(r, 2);
+	CHECK(names != NULL);
+	for (i = 0; names && i < 2; i++) {
+		names[i].len = (uint8_t)strlen(offer[i]);
+		memcpy(names[i].bytes, offer[i], names[i].len + 1);
 	}
 }
 

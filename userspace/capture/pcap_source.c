@@ -16,9 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "clock_guard.h"
-#include "common/log.h"
 #include "common/timefmt.h"
+#include "pcap_clock.h"
 #include "pcap_source.h"
 
 /* Every byte is copied twice on its way in (page cache -> this buffer ->
@@ -38,13 +37,6 @@ struct pcap_source {
 	uint64_t port_bits[65536 / 64]; /* the port filter as a bitmap */
 	bool filter;                 /* port_bits applies */
 	const struct tw_udp_encap *udp; /* NULL: tw_udp_encap_default */
-	/* a record dated far ahead, kept until the next one says whether
-	 * the clock really jumped (clock_guard.h) */
-	struct clock_guard clock;
-	struct pcap_pkthdr held_hdr;
-	uint8_t *held;
-	size_t held_cap;
-	uint64_t held_index;         /* its place in the file, from 1 */
 };
 
 /* Opens @path (or a duplicate of stdin for "-") with a large stdio buffer. */
@@ -212,6 +204,18 @@ static uint64_t record_time_us(const struct pcap_pkthdr *hdr)
 	return (uint64_t)hdr->ts.tv_sec * 1000000u + (uint64_t)hdr->ts.tv_usec;
 }
 
+/* One record, read at @ts_us, decoded into @seg: whether it is a segment
+ * the port filter keeps. */
+static bool source_decode(struct pcap_source *src, const struct pcap_pkthdr *hdr,
+			  const u_char *data, uint64_t ts_us, struct tw_segment *seg)
+{
+	if (!decode_frame(src->linktype, data, hdr->caplen, hdr->len, ts_us,
+			  seg, &src->stats.decode, src->udp))
+		return false;
+	return !src->filter || source_port_kept(src, seg->src.port) ||
+	       source_port_kept(src, seg->dst.port);
+}
+
 /* One record, read at @ts_us: decoded, filtered, handed on. */
 static void source_record(struct pcap_source *src,
 			  const struct pcap_pkthdr *hdr, const u_char *data,
@@ -219,54 +223,37 @@ static void source_record(struct pcap_source *src,
 {
 	struct tw_segment seg;
 
-	if (!decode_frame(src->linktype, data, hdr->caplen, hdr->len, ts_us,
-			  &seg, &src->stats.decode, src->udp))
-		return;
-	if (src->filter && !source_port_kept(src, seg.src.port) &&
-	    !source_port_kept(src, seg.dst.port))
-		return;
-	fn(ctx, &seg);
+	if (source_decode(src, hdr, data, ts_us, &seg))
+		fn(ctx, &seg);
 }
 
-/* Copies the record the clock guard holds: libpcap reuses its buffer for
- * the next one. False without memory. */
-static bool source_keep(struct pcap_source *src, const struct pcap_pkthdr *hdr,
-			const u_char *data)
+/* The record the clock's guard holds, into the clock (libpcap reuses its
+ * buffer for the next record, and the next record may be the next
+ * file's), decoded now, with this file's link type and counts. Without
+ * memory to wait with, read at its own time. */
+static void source_hold(struct pcap_source *src, struct pcap_clock *clock,
+			const struct pcap_pkthdr *hdr, const u_char *data,
+			uint64_t ts_us, tw_segment_fn fn, void *ctx)
 {
-	if (hdr->caplen > src->held_cap) {
-		uint8_t *p = realloc(src->held, hdr->caplen);
-
-		if (!p)
-			return false;
-		src->held = p;
-		src->held_cap = hdr->caplen;
-	}
-	memcpy(src->held, data, hdr->caplen);
-	src->held_hdr = *hdr;
-	src->held_index = src->stats.packets;
-	return true;
-}
-
-/* Reads the held record, now that the next one (at @next_us; @last: none)
- * says at which time; the first outlier of the file is said. */
-static void source_release(struct pcap_source *src, uint64_t next_us, bool last,
-			   tw_segment_fn fn, void *ctx)
-{
-	uint64_t ts_us = clock_guard_release(&src->clock, next_us, last);
 	char when[TW_TIME_STRLEN];
 
-	if (src->clock.outliers > src->stats.clock_outliers) {
-		if (src->stats.clock_outliers == 0)
-			pr_warn("%s: packet %llu is dated %s, far ahead of the packets after it: read at the time of the one before (such packets are counted in clock_outliers)\n",
-				src->name, (unsigned long long)src->held_index,
-				tw_time_format_us(record_time_us(&src->held_hdr), when));
-		src->stats.clock_outliers = src->clock.outliers;
+	if (!pcap_clock_room(clock, hdr->caplen)) {
+		source_record(src, hdr, data,
+			      clock_guard_release(&clock->guard, ts_us, false),
+			      fn, ctx);
+		return;
 	}
-	source_record(src, &src->held_hdr, src->held, ts_us, fn, ctx);
+	memcpy(clock->buf, data, hdr->caplen);
+	clock->held_kept = source_decode(src, hdr, clock->buf, ts_us, &clock->held);
+	clock->held_file = clock->file;
+	snprintf(clock->held_where, sizeof(clock->held_where),
+		 "%s: packet %llu is dated %s", src->name,
+		 (unsigned long long)src->stats.packets,
+		 tw_time_format_us(ts_us, when));
 }
 
 int pcap_source_run(struct pcap_source *src, const uint16_t *ports, int nports,
-		    tw_segment_fn fn, void *ctx,
+		    struct pcap_clock *clock, tw_segment_fn fn, void *ctx,
 		    void (*progress)(void *ctx, uint64_t done, uint64_t total))
 {
 	struct pcap_source_stats *st = &src->stats;
@@ -277,6 +264,7 @@ int pcap_source_run(struct pcap_source *src, const uint16_t *ports, int nports,
 
 	source_set_ports(src, ports, nports);
 	src->filter = nports > 0;
+	pcap_clock_begin_file(clock);
 	for (;;) {
 		rc = pcap_next_ex(src->pcap, &hdr, &data);
 		if (rc != 1)
@@ -286,19 +274,13 @@ int pcap_source_run(struct pcap_source *src, const uint16_t *ports, int nports,
 		if (progress && (st->packets & PROGRESS_EVERY_MASK) == 0)
 			source_progress(src, progress, ctx);
 		ts_us = record_time_us(hdr);
-		if (src->clock.holding)
-			source_release(src, ts_us, false, fn, ctx);
-		if (!clock_guard_hold(&src->clock, ts_us)) {
+		if (clock->guard.holding)
+			pcap_clock_release(clock, ts_us, false, fn, ctx);
+		if (clock_guard_hold(&clock->guard, ts_us))
+			source_hold(src, clock, hdr, data, ts_us, fn, ctx);
+		else
 			source_record(src, hdr, data, ts_us, fn, ctx);
-		} else if (!source_keep(src, hdr, data)) {
-			/* no memory to wait with: read at its own time */
-			source_record(src, hdr, data,
-				      clock_guard_release(&src->clock, ts_us, false),
-				      fn, ctx);
-		}
 	}
-	if (src->clock.holding)
-		source_release(src, 0, true, fn, ctx);
 	if (rc == PCAP_ERROR_BREAK)    /* end of file */
 		return 0;
 	return source_read_error(src);
@@ -327,7 +309,6 @@ void pcap_source_close(struct pcap_source *src)
 	if (src->pcap)
 		pcap_close(src->pcap); /* closes the FILE, which uses iobuf */
 	free(src->iobuf);
-	free(src->held);
 	free(src->name);
 	free(src);
 }

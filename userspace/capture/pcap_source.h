@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "decode.h"
+#include "pcap_clock.h"
 #include "segment.h"
 
 struct pcap_source;
@@ -16,9 +17,6 @@ struct pcap_source_stats {
 	uint64_t packets;          /* records read from the file */
 	uint64_t bytes;            /* captured bytes read */
 	bool truncated_file;       /* the file ended in the middle of a record */
-	uint64_t clock_outliers;   /* records dated far ahead of the ones after
-	                            * them, read at the time of the one before
-	                            * (clock_guard.h) */
 	char error[256];           /* read error text, if any */
 };
 
@@ -31,9 +29,12 @@ struct pcap_source *pcap_source_open(const char *path, char *err, size_t errlen)
 
 /*
  * Reads every record, decodes it and calls @fn for each TCP segment. A
- * record dated far ahead of the clock waits for the next one, which says
+ * record dated far ahead of @clock waits for the next one, which says
  * whether the clock jumped or the record lies (clock_guard.h): a lone one
- * is read at the time of the record before, counted, said once on stderr.
+ * is read at the time of the record before, counted in
+ * @clock->guard.outliers, the file's first said on stderr. @clock is the
+ * run's (pcap_clock.h): a record held at the end of the file waits for the
+ * next file's first, or for pcap_clock_finish.
  * @port, if non-zero, keeps only segments from or to that port.
  * @progress, if non-NULL, is called about every 2^16 packets with bytes read
  * so far and the file size (0 if unknown, e.g. stdin).
@@ -41,7 +42,7 @@ struct pcap_source *pcap_source_open(const char *path, char *err, size_t errlen)
  * what); a truncated last record sets stats->truncated_file and returns 0.
  */
 int pcap_source_run(struct pcap_source *src, const uint16_t *ports, int nports,
-		    tw_segment_fn fn, void *ctx,
+		    struct pcap_clock *clock, tw_segment_fn fn, void *ctx,
 		    void (*progress)(void *ctx, uint64_t done, uint64_t total));
 
 /* The UDP ports that carry tunnels (--udp-encap); @udp must outlive the

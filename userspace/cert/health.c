@@ -282,14 +282,16 @@ static const char *inventory_name(const char *sni, char buf[CERT_HEALTH_SNI_MAX]
 	return buf;
 }
 
+/* @name: the SNI as the inventory spells it (inventory_name), NULL for
+ * none. */
 static void health_supersede(struct cert_health *h, const struct cert_health_input *in,
-			     const struct cert_info *leaf, struct finding_list *f,
-			     struct supersede_verdict *v)
+			     const char *name, const struct cert_info *leaf,
+			     struct finding_list *f, struct supersede_verdict *v)
 {
 	struct tw_endpoint none = { 0 };
-	char err[512], detail[FINDING_DETAIL_MAX], name[CERT_HEALTH_SNI_MAX];
+	char err[512], detail[FINDING_DETAIL_MAX];
 
-	if (supersede_judge(h->inv, inventory_name(in->sni, name),
+	if (supersede_judge(h->inv, name,
 			    in->server ? in->server : &none, leaf,
 			    in->key_offer, in->ts_us, v, err, sizeof(err))) {
 		health_db_problem(h, err);
@@ -441,13 +443,15 @@ static void health_findings_text(const struct finding_list *f, char *buf, size_t
 					finding_kind_name(f->items[i].kind));
 }
 
-static void health_record(struct cert_health *h, const struct cert_info *leaf,
-			  bool unanswered, const struct supersede_verdict *v,
+/* @name: as for health_supersede, "" for none. */
+static void health_record(struct cert_health *h, const char *name,
+			  const struct cert_info *leaf, bool unanswered,
+			  const struct supersede_verdict *v,
 			  struct cert_health_result *r)
 {
-	char addr[TW_ADDR_STRLEN], findings[256], err[512], name[CERT_HEALTH_SNI_MAX];
+	char addr[TW_ADDR_STRLEN], findings[256], err[512];
 	struct inventory_sighting s = {
-		.name = inventory_name(r->sni, name),
+		.name = name,
 		.addr = tw_addr_format(&r->server.addr, addr),
 		.port = r->server.port, .sha256 = leaf->sha256_hex,
 		.subject = leaf->subject, .issuer = leaf->issuer, .key = leaf->key,
@@ -537,6 +541,8 @@ void cert_health_check(struct cert_health *h, const struct cert_health_input *in
 		       struct cert_health_result *out)
 {
 	const struct cert_info *leaf = in->n_chain > 0 ? in->chain[0] : NULL;
+	char name_buf[CERT_HEALTH_SNI_MAX];
+	const char *name;
 	struct supersede_verdict sv;
 	struct verify_result vr;
 	struct finding_list base;
@@ -555,13 +561,14 @@ void cert_health_check(struct cert_health *h, const struct cert_health_input *in
 	if (vrc == 1)
 		finding_add(&out->findings, FINDING_UNTRUSTED, "%s", vr.detail);
 	health_expect(h, in->sni, leaf, &out->findings);
-	health_supersede(h, in, leaf, &out->findings, &sv);
+	name = inventory_name(in->sni, name_buf);   /* once for both */
+	health_supersede(h, in, name, leaf, &out->findings, &sv);
 	base = out->findings;
 	chain = health_revocation_chain(&vr, in);
 	out->pending = health_revocation(h, chain, in->staple, at,
 					 h->online && vrc >= 0 && health_anchored(vr.code),
 					 out);
-	health_record(h, leaf, in->unanswered, &sv, out);
+	health_record(h, name ? name : "", leaf, in->unanswered, &sv, out);
 	if (out->pending)
 		health_wait_add(h, out, &base, chain, in->staple, at);
 	else

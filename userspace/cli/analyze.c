@@ -64,7 +64,6 @@ static void add_capture_stats(struct summary *sum, const struct pcap_source_stat
 	sum->problems[SUM_BAD_HEADERS] += st->decode.bad_headers;
 	sum->problems[SUM_TRUNCATED_PAYLOAD] += st->decode.truncated_payload;
 	sum->problems[SUM_TUNNELS_TOO_DEEP] += st->decode.tunnels_too_deep;
-	sum->problems[SUM_CLOCK_OUTLIERS] += st->clock_outliers;
 	if (st->truncated_file)
 		sum->truncated_file = true;
 }
@@ -80,7 +79,8 @@ static const char *source_name(const char *path)
  * the summary counts the file as not fully read.
  */
 static int analyze_file(const struct cli_opts *o, struct pipeline *pl,
-			struct pcap_source *src, const char *path)
+			struct pcap_source *src, const char *path,
+			struct pcap_clock *clock)
 {
 	const struct pcap_source_stats *st;
 	struct progress prog = { .name = source_name(path) };
@@ -88,8 +88,8 @@ static int analyze_file(const struct cli_opts *o, struct pipeline *pl,
 	int rc;
 
 	pipeline_set_source(pl, source_name(path));
-	rc = pcap_source_run(src, o->ports, o->n_ports, pipeline_segment, pl,
-			     tty ? show_progress : NULL);
+	rc = pcap_source_run(src, o->ports, o->n_ports, clock, pipeline_segment,
+			     pl, tty ? show_progress : NULL);
 	if (prog.shown)
 		fputs("\r\033[K", stderr);
 	st = pcap_source_stats(src);
@@ -157,12 +157,15 @@ static int open_first_source(const struct cli_opts *o, struct pcap_source **src)
  * Reads the captures from index @first (@src, already open) to the last,
  * in the order given, each closed before the next is opened. One that
  * cannot be opened is counted unread and the others are read all the
- * same. Returns the worst exit code.
+ * same. They are one capture with one clock: a record far ahead at the
+ * start of a file is judged against the file before (pcap_source.h).
+ * Returns the worst exit code.
  */
 static int analyze_sources(const struct cli_opts *o, struct pipeline *pl, int first,
 			   struct pcap_source *src, struct analyze_db *adb)
 {
 	struct summary *sum = pipeline_summary(pl);
+	struct pcap_clock clock = { 0 };
 	int i, rc = sum->problems[SUM_UNREAD_INPUTS] ? EXIT_INPUT : EXIT_OK;
 
 	for (i = first; i < o->n_files; i++) {
@@ -176,11 +179,13 @@ static int analyze_sources(const struct cli_opts *o, struct pipeline *pl, int fi
 			continue;
 		}
 		analyze_db_added(adb, i);
-		frc = analyze_file(o, pl, src, o->files[i]);
+		frc = analyze_file(o, pl, src, o->files[i], &clock);
 		pcap_source_close(src);
 		if (frc > rc)
 			rc = frc;
 	}
+	pcap_clock_finish(&clock, pipeline_segment, pl);
+	sum->problems[SUM_CLOCK_OUTLIERS] += clock.guard.outliers;
 	return rc;
 }
 

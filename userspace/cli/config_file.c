@@ -29,16 +29,14 @@ static int slurp(const char *path, bool optional, char **text, char *err, size_t
 	ssize_t got;
 	int fd, rc;
 
-	fd = tw_open_regular(path);
+	fd = tw_open_regular_stat(path, &st);
 	if (fd < 0) {
 		if (fd == -ENOENT && optional)
 			return 1;
 		snprintf(err, errlen, "%s: %s", path, tw_open_regular_error(fd));
 		return -EXIT_INPUT;
 	}
-	rc = fstat(fd, &st) < 0 ? -EXIT_INPUT : check_owner(path, &st, err, errlen);
-	if (rc == -EXIT_INPUT)
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	rc = check_owner(path, &st, err, errlen);
 	if (!rc && st.st_size >= CONFIG_FILE_MAX) {
 		snprintf(err, errlen, "%s: larger than %u bytes", path, CONFIG_FILE_MAX);
 		rc = -EXIT_USAGE;

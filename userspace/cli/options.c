@@ -93,17 +93,30 @@ static bool parse_whole(const char *arg, uint64_t *v)
 	return tw_dec_parse(arg, &end, v) && !*end;
 }
 
+/* Just after the decimal digits at the start of @s (@s: none). */
+static const char *skip_digits(const char *s)
+{
+	while (*s >= '0' && *s <= '9')
+		s++;
+	return s;
+}
+
 /* Plain decimal: digits, then maybe a point and digits ("2.5", not "1e2",
- * "0x10", "+3", ".5" or "inf"). */
+ * "0x10", "+3", ".5" or "inf"), as many as written: only their form is
+ * checked here, strtod rounds them. */
 static bool parse_decimal(const char *arg, double *d)
 {
-	const char *end;
-	uint64_t unused;
+	const char *end = skip_digits(arg);
 
-	if (!tw_dec_parse(arg, &end, &unused))
+	if (end == arg)
 		return false;
-	if (*end == '.' && !tw_dec_parse(end + 1, &end, &unused))
-		return false;
+	if (*end == '.') {
+		const char *frac = end + 1;
+
+		end = skip_digits(frac);
+		if (end == frac)
+			return false;
+	}
 	if (*end)
 		return false;
 	errno = 0;

@@ -10,9 +10,11 @@
 #include <string.h>
 
 #include "inventory_internal.h"
+#include "staple_kinds.h"
 
-/* The finding kinds only a staple shows (judge.c STAPLE_FINDINGS). */
-static const char *const staple_kinds[] = { "revoked_staple", "stale_staple" };
+#define STAPLE_KIND_NAME(id, name) name,
+static const char *const staple_kinds[] = { STAPLE_FINDING_KINDS(STAPLE_KIND_NAME) };
+#undef STAPLE_KIND_NAME
 
 /* Whether the comma-separated @list holds the word @kind. */
 static bool list_has(const char *list, const char *kind)

@@ -54,6 +54,8 @@ static int hold_push(struct pipeline *pl, struct hs_record *rec)
 	rec->n_chain = 0;
 	memset(&rec->staple, 0, sizeof(rec->staple));
 	rec->has_staple = false;
+	rec->alpn = NULL;
+	rec->n_alpn = 0;
 	if (!q->n)
 		q->first_since_ms = hold_now_ms();
 	q->ring[(q->first + q->n) % PIPELINE_MAX_HELD] = h;

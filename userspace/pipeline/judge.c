@@ -11,6 +11,7 @@
 
 #include "common/hex.h"
 #include "common/log.h"
+#include "inventory/staple_kinds.h"
 #include "pipeline_priv.h"
 
 static uint64_t record_time_us(const struct hs_record *rec)
@@ -300,7 +301,8 @@ static void emit_cert(struct pipeline *pl, const struct cert_seen *seen,
 	pipeline_emit(pl, &ev);
 }
 
-#define STAPLE_FINDINGS (1u << FINDING_REVOKED_STAPLE | 1u << FINDING_STALE_STAPLE)
+#define STAPLE_FINDING_BIT(id, name) | 1u << FINDING_##id
+#define STAPLE_FINDINGS (0u STAPLE_FINDING_KINDS(STAPLE_FINDING_BIT))
 
 /*
  * The findings of a cert event for @seen from a handshake that could not

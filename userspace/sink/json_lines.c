@@ -34,8 +34,7 @@ struct json_lines {
 	char *buf;                     /* the file's whole lines not written */
 	size_t len;
 	unsigned stdout_events;        /* standard output: since its flush */
-	uint64_t lost;                 /* events the file could not take */
-	uint64_t lost_said;            /* ... said on stderr so far */
+	uint64_t lost_said;            /* base.errors said on stderr so far */
 	bool failing;                  /* the last write failed */
 };
 
@@ -103,8 +102,8 @@ static void json_lines_say(struct json_lines *jl, int err)
 			strerror(-err), JSON_LINES_BUF / 1024);
 	} else if (!err && jl->failing) {
 		pr_warn("%s: written again; %llu events were lost meanwhile\n", jl->path,
-			(unsigned long long)(jl->lost - jl->lost_said));
-		jl->lost_said = jl->lost;
+			(unsigned long long)(jl->base.errors - jl->lost_said));
+		jl->lost_said = jl->base.errors;
 	}
 	jl->failing = err != 0;
 }
@@ -125,15 +124,15 @@ static unsigned json_lines_flush(struct sink *s)
 	return 0;
 }
 
-/* A file's line into the buffer, written first when it would not fit. */
+/* A file's line into the buffer, written first when it would not fit;
+ * -ENOSPC when it does not fit still (lost: the set counts it in
+ * base.errors). */
 static int json_lines_put(struct json_lines *jl, const char *json, size_t len)
 {
 	if (jl->len + len + 1 > JSON_LINES_BUF)
 		json_lines_flush(&jl->base);
-	if (jl->len + len + 1 > JSON_LINES_BUF) {
-		jl->lost++;
+	if (jl->len + len + 1 > JSON_LINES_BUF)
 		return -ENOSPC;
-	}
 	memcpy(jl->buf + jl->len, json, len);
 	jl->buf[jl->len + len] = '\n';
 	jl->len += len + 1;
@@ -181,7 +180,8 @@ static void json_lines_counters(struct sink *s, struct counter_values *cv)
 {
 	struct json_lines *jl = (struct json_lines *)s;
 
-	counter_set(cv, COUNTER_EVENTS_LOST, jl->lost);
+	/* the file's losses; standard output's fail the command instead */
+	counter_set(cv, COUNTER_EVENTS_LOST, jl->fd >= 0 ? jl->base.errors : 0);
 }
 
 static void json_lines_close(struct sink *s)

@@ -195,29 +195,30 @@ static void order_key(const struct event *ev, char *buf, size_t len)
 	}
 }
 
-/* The certificate's order key, then its findings. */
-static void dedup_cert(const struct event *ev, char *buf, size_t len)
+/* The certificate's order key (@order), then its findings. */
+static void dedup_cert(const struct event *ev, const char *order, char *buf,
+		       size_t len)
 {
 	const struct cert_view *v = ev->cert;
 	size_t off;
 	int i;
 
-	order_key(ev, buf, len);
-	off = strlen(buf);
-	off += (size_t)snprintf(buf + off, len - off, "|");
+	off = (size_t)snprintf(buf, len, "%s|", order);
 	for (i = 0; i < v->findings->n && off < len; i++)
 		off += (size_t)snprintf(buf + off, len - off, "%s,",
 					finding_kind_name(v->findings->items[i].kind));
 }
 
-/* The key under which the cooldown suppresses a repeat of @ev. */
-static void dedup_key(const struct event *ev, char *buf, size_t len)
+/* The key under which the cooldown suppresses a repeat of @ev, whose
+ * order key (order_key) is @order. */
+static void dedup_key(const struct event *ev, const char *order, char *buf,
+		      size_t len)
 {
 	const struct spike_event *sp;
 
 	switch (ev->type) {
 	case EVENT_CERT:
-		dedup_cert(ev, buf, len);
+		dedup_cert(ev, order, buf, len);
 		break;
 	case EVENT_SPIKE:
 		sp = ev->spike;
@@ -603,8 +604,8 @@ static int webhook_event(struct sink *s, const struct event *ev,
 
 	if (!webhook_selects(w->o.webhook_events, ev))
 		return 0;
-	dedup_key(ev, key, sizeof(key));
 	order_key(ev, order, sizeof(order));
+	dedup_key(ev, order, key, sizeof(key));
 	if (w->o.webhook_format == WEBHOOK_FORMAT_SLACK) {
 		body = webhook_text_slack(&w->text, ev, json, len, &body_len);
 		if (!body)

@@ -23,6 +23,14 @@ static void hs_blob_release(struct hs_blob *b)
 	b->len = 0;
 }
 
+struct hs_string *hs_record_alloc_alpn(struct hs_record *r, uint8_t n)
+{
+	free(r->alpn);
+	r->alpn = calloc(n, sizeof(*r->alpn));
+	r->n_alpn = r->alpn ? n : 0;
+	return r->alpn;
+}
+
 void hs_record_release(struct hs_record *r)
 {
 	uint8_t i;
@@ -32,6 +40,9 @@ void hs_record_release(struct hs_record *r)
 	r->n_chain = 0;
 	hs_blob_release(&r->staple);
 	r->has_staple = false;
+	free(r->alpn);
+	r->alpn = NULL;
+	r->n_alpn = 0;
 }
 
 const char *hs_version_name(uint16_t version)

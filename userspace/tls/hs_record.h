@@ -99,8 +99,12 @@ struct hs_record {
 	uint16_t sni_len;         /* bytes kept in sni (at most HS_MAX_SNI) */
 	char sni[HS_MAX_SNI + 1];  /* raw bytes, NUL-terminated */
 	uint8_t n_alpn;
-	struct hs_string alpn[HS_MAX_ALPN];
-	bool alpn_truncated;      /* more than HS_MAX_ALPN offered */
+	/* n_alpn of them, owned (hs_record_alloc_alpn): room for all
+	 * HS_MAX_ALPN in the record was 2 KiB per undecided handshake, for
+	 * the two names most clients offer, or none */
+	struct hs_string *alpn;
+	bool alpn_truncated;      /* more than HS_MAX_ALPN offered (or no
+				   * memory to keep them) */
 	uint16_t client_version;  /* highest offered (supported_versions or legacy) */
 	bool staple_requested;    /* status_request(_v2): a staple may come */
 	char ja4[HS_JA4_LEN + 1];
@@ -158,7 +162,11 @@ struct hs_record {
 void hs_record_init(struct hs_record *r);
 /* The key families the client accepted for the version negotiated. */
 const struct key_offer *hs_record_key_offer(const struct hs_record *r);
-/* Frees the owned blobs; the struct itself belongs to the caller. */
+/* Room for @n (1..HS_MAX_ALPN) offered ALPN names in @r, which owns it,
+ * n_alpn set: the names to fill in. NULL when out of memory. */
+struct hs_string *hs_record_alloc_alpn(struct hs_record *r, uint8_t n);
+/* Frees the owned blobs and ALPN names; the struct itself belongs to the
+ * caller. */
 void hs_record_release(struct hs_record *r);
 
 /* Names for output. Unknown values give NULL (callers omit the field). */

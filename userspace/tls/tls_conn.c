@@ -133,25 +133,44 @@ static void tls_conn_copy_sni(struct hs_record *r, const struct tls_client_hello
 	r->has_sni = true;
 }
 
+/* The number of names in the ClientHello's ALPN list (the parser checked
+ * it), at most HS_MAX_ALPN; *@more: it has more than that. */
+static uint8_t tls_alpn_count(const struct tls_client_hello *ch, bool *more)
+{
+	struct cursor list = cur_make(ch->alpn, ch->alpn_len);
+	uint8_t n = 0;
+
+	*more = false;
+	while (cur_left(&list) > 0 && cur_bytes(&list, cur_u8(&list))) {
+		if (n == HS_MAX_ALPN) {
+			*more = true;
+			break;
+		}
+		n++;
+	}
+	return n;
+}
+
 static void tls_conn_copy_alpn(struct hs_record *r, const struct tls_client_hello *ch)
 {
 	struct cursor list = cur_make(ch->alpn, ch->alpn_len);
+	uint8_t i, n = tls_alpn_count(ch, &r->alpn_truncated);
+	struct hs_string *names;
 
-	while (cur_left(&list) > 0) {
+	if (!n)
+		return;
+	names = hs_record_alloc_alpn(r, n);
+	if (!names) {
+		r->alpn_truncated = true;
+		return;
+	}
+	for (i = 0; i < n; i++) {
 		uint8_t len = cur_u8(&list);
 		const uint8_t *name = cur_bytes(&list, len);
-		struct hs_string *s;
 
-		if (!name)
-			return;    /* cannot happen: the parser checked the list */
-		if (r->n_alpn == HS_MAX_ALPN) {
-			r->alpn_truncated = true;
-			return;
-		}
-		s = &r->alpn[r->n_alpn++];
-		s->len = len;
-		memcpy(s->bytes, name, len);
-		s->bytes[len] = '\0';
+		names[i].len = len;
+		memcpy(names[i].bytes, name, len);
+		names[i].bytes[len] = '\0';
 	}
 }
 
@@ -514,7 +533,8 @@ void tls_conn_free(struct tls_conn *c)
 
 size_t tls_conn_mem(const struct tls_conn *c)
 {
-	size_t n = sizeof(*c) + c->dir[0].hs_cap + c->dir[1].hs_cap;
+	size_t n = sizeof(*c) + c->dir[0].hs_cap + c->dir[1].hs_cap +
+		   c->rec.n_alpn * sizeof(*c->rec.alpn);
 	uint8_t i;
 
 	for (i = 0; i < c->rec.n_chain && i < HS_MAX_CHAIN; i++)

@@ -626,6 +626,23 @@ static void test_numbers_are_plain_digits(void)
 	cli_opts_free(&o);
 }
 
+/* A factor's decimals are as many as written: 20 and more digits after
+ * the point (more than a uint64_t holds) are still a plain decimal. */
+static void test_factors_take_any_number_of_decimals(void)
+{
+	struct cli_opts o;
+	char err[512];
+
+	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--spike-factor",
+		       "2.49999999999999999999", "a.pcap"), 0);   /* 20 decimals */
+	CHECK(o.check.spike.factor == 2.5);
+	cli_opts_free(&o);
+	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--spike-factor",
+		       "1.100000000000000000000000", "a.pcap"), 0); /* 24 decimals */
+	CHECK(o.check.spike.factor == 1.1);
+	cli_opts_free(&o);
+}
+
 #define EMPTY_FAIL_ON(v) \
 	{ "--fail-on", v, "--fail-on: an empty item (a comma too many, or none given)" }
 #define NOT_EVENTS(v) { "--webhook-events", v, "--webhook-events: '" v "' is not a " \
@@ -696,6 +713,7 @@ int main(void)
 	RUN_TEST(test_list_bounds_say_what_they_count);
 	RUN_TEST(test_uprobes_mode_error_names_the_option_once);
 	RUN_TEST(test_numbers_are_plain_digits);
+	RUN_TEST(test_factors_take_any_number_of_decimals);
 	RUN_TEST(test_list_items_are_never_empty);
 	RUN_TEST(test_urls_libcurl_cannot_read_are_refused);
 	unlink(conf_path);

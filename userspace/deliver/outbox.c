@@ -71,7 +71,7 @@ static const char *const outbox_migrations[OUTBOX_SCHEMA_VERSION] = {
 enum outbox_stmt {
 	OB_EXISTS, OB_COUNT, OB_DROP, OB_INSERT, OB_DUE, OB_NEXT, OB_DELETE,
 	OB_RETRY, OB_SENT_PRUNE, OB_SENT_GET, OB_SENT_PUT, OB_ALL, OB_SENT_ALL,
-	OB_SENT_MERGE, OB_SEQ_SELF, OB_HOLD, OB_GET, OB_TARGETS, OB_ROW_KEY,
+	OB_SENT_MERGE, OB_SEQ_SELF, OB_HOLD, OB_GET, OB_TARGETS, OB_FINISH,
 	OB_SIBLING, OB_DONE_PUT, OB_DONE_FORGET, OB_DONE_HAS, OB_DONE_PRUNE,
 	OB_NSTMT
 };
@@ -121,7 +121,7 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_TARGETS] = "SELECT id, target FROM outbox ORDER BY id",
 	/* outbox_done: a row acknowledged or refused while its alert's other
 	 * rows wait (ob_finish_locked) */
-	[OB_ROW_KEY] = "SELECT target, idem_key FROM outbox WHERE id = ?1",
+	[OB_FINISH] = "DELETE FROM outbox WHERE id = ?1 RETURNING target, idem_key",
 	[OB_SIBLING] = "SELECT 1 FROM outbox WHERE idem_key = ?1 LIMIT 1",
 	[OB_DONE_PUT] = "INSERT OR IGNORE INTO outbox_done (target, idem_key)"
 			" VALUES (?1, ?2)",
@@ -410,20 +410,24 @@ static int ob_update_locked(struct outbox *ob, int64_t id, bool gone,
 static int ob_finish_locked(struct outbox *ob, int64_t id)
 {
 	char target[OUTBOX_TARGET_LEN + 1], idem[OUTBOX_KEY_LEN + 1];
-	sqlite3_stmt *st = ob_stmt(ob, OB_ROW_KEY);
+	sqlite3_stmt *st = ob_stmt(ob, OB_FINISH);
 	int64_t one;
 	int rc;
 
 	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-		return ob_fail(ob, "reading a row");
+		return ob_fail(ob, "removing a row");
+	/* the row is deleted by the first step, which returns it */
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		ob_col_text(st, 0, target, sizeof(target));
 		ob_col_text(st, 1, idem, sizeof(idem));
+		rc = sqlite3_step(st);
+		rc = rc == SQLITE_DONE ? 0 : ob_fail(ob, "removing a row");
+	} else {
+		rc = rc == SQLITE_DONE ? 1 : ob_fail(ob, "removing a row");
 	}
-	rc = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : ob_fail(ob, "reading a row");
 	sqlite3_reset(st);
-	if (rc || (rc = ob_update_locked(ob, id, true, 0, 0)))
+	if (rc)
 		return rc;
 	st = ob_stmt(ob, OB_SIBLING);
 	if (sqlite3_bind_text(st, 1, idem, -1, SQLITE_STATIC) != SQLITE_OK)

@@ -806,46 +806,42 @@ static const struct sink_ops am_ops = {
 _Static_assert(OUTPUT_URL_LEN + sizeof(AM_API_PATH) - 1 <= HTTP_REQUEST_URL_LEN,
 	       "an --alertmanager URL with its API path fits a request");
 
-/* @base with @path for its path (a query kept, a fragment dropped): a
- * copy of libcurl's, or NULL. */
-static char *am_url_with_path(const char *base, const char *path)
+/* @path, without its trailing slashes, then the API path: malloc'd, or
+ * NULL. */
+static char *am_api_path(const char *path)
 {
-	CURLU *u = curl_url();
-	char *curl_out = NULL, *url = NULL;
+	size_t n = strlen(path);
+	char *api;
 
-	if (u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
-	    curl_url_set(u, CURLUPART_PATH, path, 0) == CURLUE_OK &&
-	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_URL, &curl_out, 0) == CURLUE_OK)
-		url = strdup(curl_out);
-	curl_free(curl_out);
-	curl_url_cleanup(u);
-	return url;
+	while (n > 0 && path[n - 1] == '/')
+		n--;
+	if ((api = malloc(n + sizeof(AM_API_PATH)))) {
+		memcpy(api, path, n);
+		memcpy(api + n, AM_API_PATH, sizeof(AM_API_PATH));
+	}
+	return api;
 }
 
 /*
  * {base}/api/v2/alerts: the API path after the base's path, without its
  * trailing slashes, before its query ("http://h/am/?token=t" gives
  * "http://h/am/api/v2/alerts?token=t"; appended to the whole URL it
- * ended up in the query).
+ * ended up in the query), a fragment dropped. The base is parsed once:
+ * its path is replaced in the same handle.
  */
 static int am_add_url(struct am_sink *am, const char *base, char *err, size_t errlen)
 {
 	CURLU *u = curl_url();
-	char *path = NULL, *url = NULL, *api = NULL;
-	size_t n;
+	char *path = NULL, *api = NULL, *curl_out = NULL, *url = NULL;
 
 	if (u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
-		n = strlen(path);
-		while (n > 0 && path[n - 1] == '/')
-			n--;
-		if ((api = malloc(n + sizeof(AM_API_PATH)))) {
-			memcpy(api, path, n);
-			memcpy(api + n, AM_API_PATH, sizeof(AM_API_PATH));
-			url = am_url_with_path(base, api);
-		}
-	}
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK &&
+	    (api = am_api_path(path)) &&
+	    curl_url_set(u, CURLUPART_PATH, api, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &curl_out, 0) == CURLUE_OK)
+		url = strdup(curl_out);
+	curl_free(curl_out);
 	free(api);
 	curl_free(path);
 	curl_url_cleanup(u);
@@ -913,7 +909,7 @@ int alertmanager_open(const struct output_opts *o, struct sink_set *set,
 			      AM_TIMEOUT_DEFAULT_MS);
 	po.max_queued = AM_PER_URL * am->n_urls;
 	po.notify_fd = am->efd;
-	if (receiver_ca_load(o->webhook_ca_file, &am->ca, err, errlen) < 0) {
+	if (receiver_ca_load(o->webhook_ca_file, "alertmanager", &am->ca, err, errlen) < 0) {
 		rc = -EINVAL;
 		goto fail;
 	}

@@ -783,7 +783,7 @@ static int webhook_setup(struct webhook *w, const struct output_opts *o,
 	    webhook_secret_load(o->webhook_secret_file, w->secret, sizeof(w->secret),
 				&w->secret_len, err, errlen) < 0)
 		return -EINVAL;
-	if (receiver_ca_load(o->webhook_ca_file, &w->ca, err, errlen) < 0)
+	if (receiver_ca_load(o->webhook_ca_file, "webhook", &w->ca, err, errlen) < 0)
 		return -EINVAL;
 	po.ca_pem = w->ca.pem;
 	po.ca_pem_len = w->ca.len;

@@ -165,10 +165,10 @@ static void test_row_waits_for_an_earlier_row_of_its_order_key(void)
 	struct outbox *ob = open_ob(NULL, 0, 0);
 	struct outbox_item it[4], fire;
 
-	CHECK_INT(outbox_put_ordered(ob, "hook", "fire", "spike|sni|a", true, "f", 1, T0), 0);
-	CHECK_INT(outbox_put_ordered(ob, "hook", "other", "spike|sni|b", true, "o", 1, T0), 0);
-	CHECK_INT(outbox_put_ordered(ob, "hook", "resolve", "spike|sni|a", true, "r", 1, T0), 0);
-	CHECK_INT(outbox_put_ordered(ob, "hook-b", "fire-b", "spike|sni|a", true, "f", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "hook", "fire", "spike|sni|a", OUTBOX_CRITICAL, "f", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "hook", "other", "spike|sni|b", OUTBOX_CRITICAL, "o", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "hook", "resolve", "spike|sni|a", OUTBOX_CRITICAL, "r", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "hook-b", "fire-b", "spike|sni|a", OUTBOX_CRITICAL, "f", 1, T0), 0);
 	CHECK_INT(outbox_due(ob, T0, it, 4), 3);
 	CHECK_STR(it[0].idem_key, "fire");
 	CHECK_STR(it[1].idem_key, "other");
@@ -194,7 +194,7 @@ static void test_rows_without_an_order_key_are_not_held(void)
 	struct outbox_item it[4];
 
 	CHECK_INT(outbox_put(ob, "hook", "a", false, "a", 1, T0), 0);
-	CHECK_INT(outbox_put_ordered(ob, "hook", "b", "", false, "b", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "hook", "b", "", 0, "b", 1, T0), 0);
 	CHECK_INT(outbox_due(ob, T0, it, 1), 1);
 	CHECK_STR(it[0].idem_key, "a");
 	CHECK_STR(it[0].order_key, "");
@@ -213,10 +213,10 @@ static void test_retarget_gives_a_removed_targets_rows_to_the_given_ones(void)
 	struct outbox_item it[8];
 	int n, i;
 
-	CHECK_INT(outbox_put_ordered(ob, "old", "fire", "spike|x", true, "f", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "old", "fire", "spike|x", OUTBOX_CRITICAL, "f", 1, T0), 0);
 	CHECK_INT(outbox_retry(ob, 1, T0 + 60 * SEC), 0);   /* tried, failed */
-	CHECK_INT(outbox_put_ordered(ob, "new-1", "fire", "spike|x", true, "f", 1, T0), 0);
-	CHECK_INT(outbox_put_ordered(ob, "old", "resolve", "spike|x", true, "r", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "new-1", "fire", "spike|x", OUTBOX_CRITICAL, "f", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "old", "resolve", "spike|x", OUTBOX_CRITICAL, "r", 1, T0), 0);
 	CHECK_INT(outbox_retarget(ob, now_given, 2, T0 + SEC), 2);
 	CHECK_INT(outbox_depth(ob), 4);   /* fire: new-1 (its own), new-2; resolve: both */
 	n = outbox_due(ob, T0 + SEC, it, 8);
@@ -246,8 +246,8 @@ static void test_retargeted_row_goes_before_the_targets_later_rows(void)
 	struct outbox *ob = open_ob(NULL, 0, 0);
 	struct outbox_item it[4];
 
-	CHECK_INT(outbox_put_ordered(ob, "old", "fire", "spike|x", true, "f", 1, T0), 0);
-	CHECK_INT(outbox_put_ordered(ob, "new", "resolve", "spike|x", true, "r", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "old", "fire", "spike|x", OUTBOX_CRITICAL, "f", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "new", "resolve", "spike|x", OUTBOX_CRITICAL, "r", 1, T0), 0);
 	CHECK_INT(outbox_retarget(ob, now_given, 1, T0), 1);
 	CHECK_INT(outbox_due(ob, T0, it, 4), 1);
 	CHECK_STR(it[0].idem_key, "fire");
@@ -356,6 +356,73 @@ static void test_bound_drops_oldest_non_critical_first_then_oldest_critical(void
 	CHECK_STR(due_keys(ob, T0 + 9), "d e f");
 	CHECK_INT(outbox_depth(ob), 3);
 	CHECK_INT(outbox_stats(ob)->dropped, 3);
+	outbox_close(ob);
+}
+
+/* A spike's row for "hook" in the order of @scope: its firing, or
+ * (@resolved) its resolution, the firing's sequel. */
+static int put_spike(struct outbox *ob, const char *key, const char *scope,
+		     bool resolved)
+{
+	return outbox_put_ordered(ob, "hook", key, scope, OUTBOX_CRITICAL |
+				  (resolved ? OUTBOX_SEQUEL : 0), key,
+				  strlen(key), T0);
+}
+
+/* The bound drops a firing with its resolution, never the firing alone. */
+static void test_bound_drops_a_firing_with_its_resolved(void)
+{
+	struct outbox *ob = open_ob(NULL, 3, 0);
+
+	CHECK_INT(put_spike(ob, "fire-a", "spike|a", false), 0);
+	CHECK_INT(put_spike(ob, "resolve-a", "spike|a", true), 0);
+	CHECK_INT(put(ob, "x", true, T0), 0);
+	CHECK_INT(put(ob, "y", true, T0), 0);     /* drops fire-a, resolve-a */
+	CHECK_STR(due_keys(ob, T0), "x y");
+	CHECK_INT(outbox_stats(ob)->dropped, 2);
+	outbox_close(ob);
+}
+
+/* A resolution put after the bound dropped its firing goes the same way;
+ * the next firing of the scope is an alert of its own again. */
+static void test_resolved_after_its_firing_was_dropped_is_dropped(void)
+{
+	struct outbox *ob = open_ob(NULL, 2, 0);
+
+	CHECK_INT(put_spike(ob, "fire-a", "spike|a", false), 0);
+	CHECK_INT(put_spike(ob, "fire-b", "spike|b", false), 0);
+	CHECK_INT(put_spike(ob, "resolve-a", "spike|a", true), 0);  /* drops fire-a */
+	CHECK_STR(due_keys(ob, T0), "fire-b");
+	CHECK_INT(outbox_stats(ob)->dropped, 2);
+	CHECK_INT(put_spike(ob, "fire-a2", "spike|a", false), 0);
+	CHECK_INT(put_spike(ob, "resolve-a2", "spike|a", true), 0); /* drops fire-b */
+	CHECK_STR(due_keys(ob, T0), "fire-a2");   /* resolve-a2 waits for it */
+	CHECK_INT(outbox_depth(ob), 2);
+	CHECK_INT(outbox_stats(ob)->dropped, 3);
+	/* fire-b's: dropped without making room, which would drop fire-a2 */
+	CHECK_INT(put_spike(ob, "resolve-b", "spike|b", true), 0);
+	CHECK_STR(due_keys(ob, T0), "fire-a2");
+	CHECK_INT(outbox_depth(ob), 2);
+	CHECK_INT(outbox_stats(ob)->dropped, 4);
+	outbox_close(ob);
+}
+
+/* A resolution whose firing was delivered is dropped after the other
+ * rows: dropped, the alert would never end at the receiver. */
+static void test_bound_keeps_a_resolved_whose_firing_went(void)
+{
+	struct outbox *ob = open_ob(NULL, 2, 0);
+	struct outbox_item it[2];
+
+	CHECK_INT(put_spike(ob, "fire-a", "spike|a", false), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 2), 1);
+	CHECK_INT(outbox_ack(ob, it[0].id), 0);
+	outbox_item_release(&it[0]);
+	CHECK_INT(put_spike(ob, "resolve-a", "spike|a", true), 0);
+	CHECK_INT(put(ob, "x", true, T0), 0);
+	CHECK_INT(put(ob, "y", true, T0), 0);     /* drops x */
+	CHECK_STR(due_keys(ob, T0), "resolve-a y");
+	CHECK_INT(outbox_stats(ob)->dropped, 1);
 	outbox_close(ob);
 }
 
@@ -605,7 +672,7 @@ static void test_newer_outbox_schema_is_refused(void)
 	CHECK_INT(outbox_open(path, NULL, &ob, err, sizeof(err)), -EIO);
 	CHECK(ob == NULL);
 	snprintf(want, sizeof(want), "outbox %s: schema version 7 is newer than "
-		 "this tlswatch (2)", path);
+		 "this tlswatch (3)", path);
 	CHECK_STR(err, want);
 	tmp_done(path);
 }
@@ -636,7 +703,7 @@ static void test_schema_1_rows_are_kept_and_sent_unordered(void)
 	sqlite3_close(db);
 	ob = open_ob(path, 0, 0);
 	CHECK(ob != NULL);
-	CHECK_INT(outbox_put_ordered(ob, "hook", "new", "spike|x", true, "n", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "hook", "new", "spike|x", OUTBOX_CRITICAL, "n", 1, T0), 0);
 	CHECK_INT(outbox_due(ob, T0, it, 4), 2);
 	CHECK_STR(it[0].idem_key, "old");
 	CHECK_STR(it[0].order_key, "");
@@ -951,6 +1018,9 @@ int main(void)
 	RUN_TEST(test_fail_deletes_and_counts);
 	RUN_TEST(test_release_makes_a_row_due_again_without_an_attempt);
 	RUN_TEST(test_bound_drops_oldest_non_critical_first_then_oldest_critical);
+	RUN_TEST(test_bound_drops_a_firing_with_its_resolved);
+	RUN_TEST(test_resolved_after_its_firing_was_dropped_is_dropped);
+	RUN_TEST(test_bound_keeps_a_resolved_whose_firing_went);
 	RUN_TEST(test_dropped_row_in_flight_is_not_acked_later);
 	RUN_TEST(test_claim_suppresses_within_cooldown_and_allows_after);
 	RUN_TEST(test_claim_from_a_wrong_future_clock_expires);

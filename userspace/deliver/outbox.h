@@ -74,6 +74,7 @@ struct outbox_item {
 	char order_key[OUTBOX_KEY_LEN + 1];  /* its digest; "" unordered */
 	int64_t seq;                      /* the order among a key's rows */
 	bool critical;
+	bool sequel;                      /* OUTBOX_SEQUEL */
 	char *body;                       /* malloc'd, NUL-terminated */
 	size_t body_len;                  /* without that NUL */
 	int attempts;                     /* failed attempts so far */
@@ -121,18 +122,29 @@ int outbox_claim(struct outbox *ob, const char *dedup_key, int64_t now_us,
  * Stores an alert for @target, due at once. 0 added; 1 when the outbox
  * already holds (@target, @idem_key), which is then left as it was. At
  * max_rows the oldest non-critical row is dropped to make room, or the
- * oldest critical one when all are critical (stats.dropped counts them).
+ * oldest critical one when all are critical, a sequel (below) after the
+ * other rows; stats.dropped counts them.
  * -ENAMETOOLONG for a target over OUTBOX_TARGET_LEN bytes, -EINVAL for an
  * empty target or a key empty or over OUTBOX_KEY_LEN characters; every
  * error but a NULL @ob is described by outbox_error().
  */
 int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
 	       bool critical, const char *body, size_t len, int64_t now_us);
-/* The same, in the order of @order_key (see the top; NULL or "": none),
- * any string: the outbox keeps its digest. */
+/* outbox_put_ordered's @flags. */
+#define OUTBOX_CRITICAL 0x1u   /* dropped by the bound after the others */
+/*
+ * Means nothing without the row before it in its order key's order (a
+ * spike's "resolved" after its "firing"): when the bound drops that row,
+ * its sequels go with it, and a sequel put after it was dropped (with no
+ * row of the order key between) is dropped too, counted in
+ * stats.dropped. The put still returns 0.
+ */
+#define OUTBOX_SEQUEL 0x2u
+/* The same, in the order of @order_key (see the top; NULL or "": none,
+ * and OUTBOX_SEQUEL is ignored), any string: the outbox keeps its digest. */
 int outbox_put_ordered(struct outbox *ob, const char *target,
 		       const char *idem_key, const char *order_key,
-		       bool critical, const char *body, size_t len,
+		       unsigned int flags, const char *body, size_t len,
 		       int64_t now_us);
 
 /*
@@ -207,6 +219,10 @@ int outbox_adopt_outcomes(struct outbox *to, struct outbox *from);
 /* Rows waiting, in flight included (not those deleted in memory only, see
  * the top); or -errno. */
 int64_t outbox_depth(struct outbox *ob);
+/* The same, of the rows whose target @mine accepts (a sender sharing the
+ * file with another counts its own). */
+int64_t outbox_depth_select(struct outbox *ob,
+			    bool (*mine)(void *ctx, const char *target), void *ctx);
 /*
  * When the earliest row not in flight is due (maybe in the past), for the
  * caller's poll timeout; -1 when there is none; below -1 (-errno) on error.

@@ -167,6 +167,16 @@ static bool is_critical(const struct event *ev)
 	}
 }
 
+/* How the outbox keeps @ev's rows: a critical one is dropped by its
+ * bound after the rest; a spike's "resolved" is its "firing"'s sequel,
+ * dropped with it (alone, it would end an alert the receiver never saw). */
+static unsigned int put_flags(const struct event *ev)
+{
+	return (is_critical(ev) ? OUTBOX_CRITICAL : 0) |
+	       (ev->type == EVENT_SPIKE && ev->spike->state == SPIKE_RESOLVED ?
+		OUTBOX_SEQUEL : 0);
+}
+
 /* The alert @ev is about, in whose order a receiver gets its rows: a
  * certificate under a name (its findings as they change), a spike's scope
  * (firing before resolved, an episode before the next), the agent
@@ -440,7 +450,7 @@ static int64_t webhook_next_due(struct webhook *w)
 /* Claims the alert and queues it for every receiver in @ob: 1 queued, 0
  * suppressed (a repeat within the cooldown), -errno. */
 static int webhook_queue(struct webhook *w, struct outbox *ob, const char *key,
-			 const char *order, bool critical, const char *body,
+			 const char *order, unsigned int flags, const char *body,
 			 size_t body_len, int64_t now)
 {
 	char idem[OUTBOX_KEY_LEN + 1];
@@ -448,7 +458,7 @@ static int webhook_queue(struct webhook *w, struct outbox *ob, const char *key,
 
 	for (i = 0; rc == 1 && i < w->o.n_webhooks; i++) {
 		int put = outbox_put_ordered(ob, w->o.webhooks[i], idem, order,
-					     critical, body, body_len, now);
+					     flags, body, body_len, now);
 
 		if (put < 0)
 			rc = put;
@@ -612,9 +622,9 @@ static int webhook_event(struct sink *s, const struct event *ev,
 	}
 	/* once writes failed, the overflow takes every new alert */
 	ob = w->main_fault ? webhook_overflow(w, 0) : w->ob[WEBHOOK_OB_MAIN];
-	rc = webhook_queue(w, ob, key, order, is_critical(ev), body, body_len, now);
+	rc = webhook_queue(w, ob, key, order, put_flags(ev), body, body_len, now);
 	if (rc < 0 && !w->main_fault && (ob = webhook_overflow(w, rc)))
-		rc = webhook_queue(w, ob, key, order, is_critical(ev), body, body_len, now);
+		rc = webhook_queue(w, ob, key, order, put_flags(ev), body, body_len, now);
 	if (rc < 0) {
 		pr_warn("webhook outbox: %s: the alert is not queued\n", outbox_error(ob));
 		return rc;
@@ -648,14 +658,17 @@ static void webhook_counters(struct sink *s, struct counter_values *cv)
 	counter_set(cv, COUNTER_OUTBOX_DEPTH, depth > 0 ? (uint64_t)depth : 0);
 }
 
-/* Says what is left at exit: the file's rows are sent by the next run
+/* Says what is left at exit: the file's rows for this sender's URLs are
+ * sent by the next run
  * (those delivered too, when their removal could not be written); what
  * only memory holds is lost, and why it was there. */
 static void webhook_say_left(struct webhook *w)
 {
 	bool main_is_file = w->o.db_path && !w->main_in_memory;
 	struct outbox *main_ob = w->ob[WEBHOOK_OB_MAIN];
-	int64_t in_main = outbox_depth(main_ob), unremoved;
+	/* its own: after a reload the file also holds the rows of the
+	 * sender that replaced this one */
+	int64_t in_main = outbox_depth_select(main_ob, webhook_is_mine, w), unremoved;
 	int64_t in_memory = w->ob[WEBHOOK_OB_OVERFLOW] ?
 			    outbox_depth(w->ob[WEBHOOK_OB_OVERFLOW]) : 0;
 

@@ -3,7 +3,8 @@
  * The Alertmanager sink's timing, against a tiny HTTP server on 127.0.0.1
  * that records each request body: a new alert goes at the next tick, an
  * active one again every resend interval, a resolved one three times, 1 s
- * apart, then never. (tests/e2e/alertmanager.sh checks the alerts against
+ * apart, then never; a resolution the URL did not take goes again at each
+ * resend until it does, 3 resends at most. (tests/e2e/alertmanager.sh checks the alerts against
  * a real Alertmanager.)
  */
 #include <arpa/inet.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "common/timefmt.h"
 #include "detect/spike.h"
 #include "sink/sink.h"
 
@@ -26,6 +28,7 @@ struct recorder {
 	pthread_t thread;
 	atomic_int requests;
 	atomic_bool stop;
+	atomic_bool failing;           /* answers 500 while set */
 	char last[8192];               /* the last body, NUL-terminated */
 	char line[512];                /* the last request line */
 	pthread_mutex_t lock;
@@ -58,7 +61,11 @@ static void recorder_serve(struct recorder *r, int c)
 	pthread_mutex_unlock(&r->lock);
 	atomic_fetch_add(&r->requests, 1);
 	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-	if (write(c, ok, sizeof(ok) - 1) < 0)
+	static const char fail[] = "HTTP/1.1 500 Internal Server Error\r\n"
+				   "Content-Length: 0\r\nConnection: close\r\n\r\n";
+	const char *answer = atomic_load(&r->failing) ? fail : ok;
+
+	if (write(c, answer, strlen(answer)) < 0)
 		return;
 }
 
@@ -131,6 +138,18 @@ static bool recorder_last_has(struct recorder *r, const char *s)
 	has = strstr(r->last, s) != NULL;
 	pthread_mutex_unlock(&r->lock);
 	return has;
+}
+
+/* The endsAt of the last body's first alert, "" without one. */
+static void recorder_ends_at(struct recorder *r, char out[TW_TIME_STRLEN])
+{
+	const char *p;
+
+	pthread_mutex_lock(&r->lock);
+	p = strstr(r->last, "\"endsAt\":\"");
+	snprintf(out, TW_TIME_STRLEN, "%.*s", p ? (int)strcspn(p + 10, "\"") : 0,
+		 p ? p + 10 : "");
+	pthread_mutex_unlock(&r->lock);
 }
 
 static uint64_t wall_us(void)
@@ -257,6 +276,87 @@ static void test_active_alert_is_resent_every_interval(void)
 	recorder_stop(&r);
 }
 
+/* Resolves the spike fired at @now with the recorder failing: sent 3
+ * times, 1 s apart, each answered 500 (4 requests in all, the firing's
+ * included); the answers taken. The wall clock read before and after
+ * the resolution (its time) in @around. */
+static void resolve_while_failing(struct recorder *r, struct sink_set *set,
+				  uint64_t now, char around[2][TW_TIME_STRLEN])
+{
+	emit_spike(set, SPIKE_FIRING, now);
+	sink_set_tick(set, now);
+	CHECK_INT(recorder_wait(r, 1), 1);
+	atomic_store(&r->failing, true);
+	tw_time_format_us(wall_us(), around[0]);
+	emit_spike(set, SPIKE_RESOLVED, now + 500000);
+	tw_time_format_us(wall_us(), around[1]);
+	sink_set_tick(set, now + 500000);
+	CHECK_INT(recorder_wait(r, 2), 2);
+	sink_set_tick(set, now + 1500000);
+	CHECK_INT(recorder_wait(r, 3), 3);
+	sink_set_tick(set, now + 2500000);
+	CHECK_INT(recorder_wait(r, 4), 4);
+	sink_set_tick(set, now + 3500000);        /* answers taken; owed */
+	CHECK_INT(recorder_settle(r), 4);
+}
+
+/* An Alertmanager that failed through a resolution gets it at the next
+ * resend, with endsAt the time it resolved; once taken, never again. */
+static void test_resolution_a_url_did_not_take_goes_again_at_the_resend(void)
+{
+	struct recorder r;
+	struct sink_set *set;
+	char url[64], around[2][TW_TIME_STRLEN], ends[TW_TIME_STRLEN];
+	uint64_t now = wall_us();
+
+	set = open_sink(&r, url, sizeof(url), 60);
+	CHECK(set != NULL);
+	if (!set)
+		return;
+	resolve_while_failing(&r, set, now, around);
+	atomic_store(&r.failing, false);
+	sink_set_tick(set, now + 61000000);        /* the resend */
+	CHECK_INT(recorder_wait(&r, 5), 5);
+	CHECK(recorder_last_has(&r, "\"scope\":\"sni\",\"key\":\"rsa.test\""));
+	recorder_ends_at(&r, ends);                /* the time it resolved */
+	CHECK(strcmp(ends, around[0]) >= 0 && strcmp(ends, around[1]) <= 0);
+	if (strcmp(ends, around[0]) < 0 || strcmp(ends, around[1]) > 0)
+		printf("#   endsAt %s, resolved between %s and %s\n", ends,
+		       around[0], around[1]);
+	sink_set_tick(set, now + 61500000);        /* taken: forgotten */
+	sink_set_tick(set, now + 121000000);       /* the next resend */
+	CHECK_INT(recorder_settle(&r), 5);
+	sink_set_close(set);
+	CHECK_INT(recorder_settle(&r), 5);
+	recorder_stop(&r);
+}
+
+/* Not taken 3 resends after it resolved, it is forgotten: Alertmanager
+ * has ended the alert at the endsAt it last had. */
+static void test_resolution_never_taken_is_forgotten_after_three_resends(void)
+{
+	struct recorder r;
+	struct sink_set *set;
+	char url[64], around[2][TW_TIME_STRLEN];
+	uint64_t now = wall_us();
+
+	set = open_sink(&r, url, sizeof(url), 60);
+	CHECK(set != NULL);
+	if (!set)
+		return;
+	resolve_while_failing(&r, set, now, around);
+	sink_set_tick(set, now + 61000000);
+	CHECK_INT(recorder_wait(&r, 5), 5);
+	sink_set_tick(set, now + 121000000);
+	CHECK_INT(recorder_wait(&r, 6), 6);
+	sink_set_tick(set, now + 181000000);       /* past 180.5 s: forgotten */
+	CHECK_INT(recorder_settle(&r), 6);
+	atomic_store(&r.failing, false);
+	sink_set_close(set);                       /* nothing left to send */
+	CHECK_INT(recorder_settle(&r), 6);
+	recorder_stop(&r);
+}
+
 /* A base URL with a path and a query (a proxy's token): the API path goes
  * after the base's path, the query stays a query (it was appended to it,
  * "/am/?token=t1/api/v2/alerts"); the fragment is not sent. */
@@ -285,6 +385,8 @@ int main(void)
 {
 	RUN_TEST(test_spike_is_sent_at_the_next_tick_and_resolved_three_times);
 	RUN_TEST(test_active_alert_is_resent_every_interval);
+	RUN_TEST(test_resolution_a_url_did_not_take_goes_again_at_the_resend);
+	RUN_TEST(test_resolution_never_taken_is_forgotten_after_three_resends);
 	RUN_TEST(test_api_path_goes_before_the_query);
 	return CHECK_EXIT_CODE();
 }

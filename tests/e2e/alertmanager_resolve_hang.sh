@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# An Alertmanager that hung through a resolution gets it once it answers.
+#
+# tlswatch run in a network namespace pair, its --alertmanager URL a TCP
+# gate (tests/e2e/lib/tcp_gate.py) in front of a real Alertmanager, with a
+# --webhook-timeout of 2 s. A real openssl s_server serves expired.test's
+# certificate:
+#   1. a handshake: Alertmanager lists the certificate's alerts;
+#   2. the gate hangs (it takes the requests and never answers); the
+#      server now serves another certificate (selfsigned.test's) and a
+#      handshake for expired.test resolves the first certificate's alerts:
+#      their 3 POSTs hang or are missed, and Alertmanager still lists the
+#      alerts (they would stay so until the endsAt it last had, 3 minutes
+#      on);
+#   3. the gate passes again; a handshake for another name raises an
+#      alert, whose request the Alertmanager answers: the agent sends the
+#      resolution it missed, and the first certificate's alerts leave
+#      Alertmanager's list within 10 s.
+#
+# Needs root, prometheus-alertmanager. TAP output; exits non-zero on any
+# failure. Everything started is stopped and everything created removed on
+# every exit path.
+set -u
+. "$(dirname "$0")/lib.sh"          # cd to the top; ok/not_ok; T_TMP
+. tests/e2e/lib_prom.sh             # am_*
+. tests/e2e/lib_netns.sh            # tn_* (its EXIT trap is replaced below)
+
+amr_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	[ -n "$TN_AGENT_PID" ] && tn_stop_pid "$TN_AGENT_PID" TERM
+	prom_cleanup
+	rm -rf "$T_TMP"
+	[ "$rc" -eq 0 ] && [ "$T_FAILED" -ne 0 ] && rc=1
+	(exit "$rc")
+	tn_cleanup
+}
+trap amr_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+t_require_tlswatch
+if [ "$(id -u)" -ne 0 ]; then
+	ok "an Alertmanager hanging through a resolution # SKIP needs root (network namespaces, eBPF)"
+	t_done
+fi
+
+pki=tests/data/pki
+tmp=$(tn_tmpdir)
+tn_setup amr
+serve() { # name: s_server with NAME's certificate on $TN_PEER4:443
+	tn_start_s_server "$tmp/server.log" -cert "$pki/$1.crt" -key "$pki/$1.key" \
+		-cert_chain "$pki/inter.crt"
+}
+serve expired.test
+
+am_start || { not_ok "Alertmanager starts"; t_done; }
+echo pass >"$tmp/gate.mode"
+"$PY" tests/e2e/lib/tcp_gate.py --target "$AM_ADDR" --mode-file "$tmp/gate.mode" \
+	--max-seconds 180 >"$tmp/gate.port" 2>"$tmp/gate.err" &
+tn_bg $!
+tn_wait_cmd 10 grep -q . "$tmp/gate.port" || { not_ok "the TCP gate starts"; t_done; }
+gate_url=http://127.0.0.1:$(head -1 "$tmp/gate.port")
+ok "Alertmanager on $AM_ADDR, behind a gate on $gate_url"
+
+if ! tn_start_agent "$tmp/agent.jsonl" --alertmanager "$gate_url" --webhook-timeout 2 \
+	--instance edge-resolve --db "$tmp/agent.db" --ca-file "$pki/root.crt" \
+	--no-active-check --no-online --no-metrics; then
+	not_ok "tlswatch run starts with the gate as its --alertmanager"
+	t_done
+fi
+
+handshake() { # sni
+	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client \
+		-connect "$TN_PEER4:443" -tls1_2 -servername "$1" -CAfile "$pki/root.crt" \
+		>"$tmp/client.log" 2>&1
+}
+# listed SHA256: the sorted kinds of our alerts Alertmanager lists for the
+# certificate SHA256, space-separated.
+listed() { # sha256
+	am_alerts | "$PY" -c '
+import json, sys
+print(" ".join(sorted(a["labels"]["kind"] for a in json.load(sys.stdin)
+                      if a["labels"].get("instance") == "edge-resolve"
+                      and a["labels"].get("sha256") == sys.argv[1])))' "$1"
+}
+wait_listed() { # sha256, kinds, seconds
+	local i
+	for i in $(seq $(($3 * 10))); do
+		[ "$(listed "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+sha_expired=$(openssl x509 -in "$pki/expired.test.crt" -outform DER | sha256sum | cut -d' ' -f1)
+
+# 1. The expired certificate's alerts reach Alertmanager.
+handshake expired.test
+wait_listed "$sha_expired" "expired untrusted" 10
+assert_eq "1. Alertmanager lists the expired certificate's alerts" "expired untrusted" \
+	"$(listed "$sha_expired")"
+
+# 2. The gate hangs; the certificate changes: its alert resolves, unheard.
+echo hang >"$tmp/gate.mode"
+tn_stop_s_server
+serve selfsigned.test
+handshake expired.test
+tn_wait_grep 15 'alertmanager http://127.0.0.1:[0-9]*/…: Operation timed out' \
+	"$tmp/agent.jsonl.stderr"
+sleep 3   # the 3 POSTs of the resolution, 1 s apart, each hangs or is missed
+assert_contains "2. the agent says its requests time out" \
+	"alertmanager $gate_url/…: Operation timed out" "$(cat "$tmp/agent.jsonl.stderr")"
+assert_eq "2. Alertmanager still lists the alerts: the resolution did not reach it" \
+	"expired untrusted" "$(listed "$sha_expired")"
+
+# 3. The gate passes; a new alert's request is answered: the resolution
+# goes again, and the alert leaves the list long before its endsAt.
+echo pass >"$tmp/gate.mode"
+handshake other.test
+wait_listed "$sha_expired" "" 10
+assert_eq "3. once Alertmanager answers again, the resolution reaches it within 10 s" \
+	"" "$(listed "$sha_expired")"
+assert_contains "3. the agent says it answers again" \
+	"alertmanager $gate_url/…: answers again" "$(cat "$tmp/agent.jsonl.stderr")"
+
+rc=0
+tn_stop_agent || rc=$?
+TN_AGENT_PID=''
+assert_eq "SIGTERM: the agent exits 0" 0 "$rc"
+if [ "$T_FAILED" -ne 0 ]; then
+	sed 's/^/#   agent stderr: /' "$tmp/agent.jsonl.stderr" | head -30
+fi
+t_done

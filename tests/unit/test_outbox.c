@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "db_peek.h"
+#include "full_disk.h"
 #include "deliver/backoff.h"
 #include "deliver/outbox.h"
 #include "inventory/inventory.h"
@@ -114,7 +115,7 @@ static void test_put_then_due_then_ack_empties_the_outbox(void)
 	outbox_close(ob);
 }
 
-static bool take_hook_b(void *ctx, const char *target)
+static bool take_hook_b(void *ctx, const char *target, const char *order_key)
 {
 	(*(int *)ctx)++;
 	return strcmp(target, "hook-b") == 0;
@@ -423,6 +424,24 @@ static void test_bound_keeps_a_resolved_whose_firing_went(void)
 	CHECK_INT(put(ob, "y", true, T0), 0);     /* drops x */
 	CHECK_STR(due_keys(ob, T0), "resolve-a y");
 	CHECK_INT(outbox_stats(ob)->dropped, 1);
+	outbox_close(ob);
+}
+
+/* A row of an alert waits, in the outbox or in flight, until delivered:
+ * another outbox's row of the same alert can tell (outbox_group_waits). */
+static void test_group_waits_until_its_row_is_delivered(void)
+{
+	struct outbox *ob = open_ob(NULL, 0, 0);
+	struct outbox_item it[2];
+
+	CHECK_INT(put_spike(ob, "fire-a", "spike|a", false), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 2), 1);           /* in flight */
+	CHECK_INT(outbox_group_waits(ob, "hook", it[0].order_key), 1);
+	CHECK_INT(outbox_group_waits(ob, "other", it[0].order_key), 0);
+	CHECK_INT(outbox_group_waits(ob, "hook", ""), 0);
+	CHECK_INT(outbox_ack(ob, it[0].id), 0);
+	CHECK_INT(outbox_group_waits(ob, "hook", it[0].order_key), 0);
+	outbox_item_release(&it[0]);
 	outbox_close(ob);
 }
 
@@ -765,21 +784,6 @@ static void test_move_takes_rows_schedules_and_claims_into_the_file(void)
 	tmp_done(path);
 }
 
-/* Writes zeros to @path until the file system holding it is full. */
-static void fill_up(const char *path)
-{
-	static const char block[4096];
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), i;
-
-	CHECK(fd >= 0);
-	for (i = 0; fd >= 0 && i < 1 << 16; i++)
-		if (write(fd, block, sizeof(block)) < 0)
-			break;
-	CHECK_INT(errno, ENOSPC);
-	if (fd >= 0)
-		close(fd);
-}
-
 /* An outbox file on the 256 KiB tmpfs at @dir (full_disk_child), and the
  * path of the file that fills it up. */
 static struct outbox *full_disk_paths(const char *dir, char path[96], char fill[96])
@@ -945,34 +949,6 @@ static int move_fails_in_the_file(const char *dir)
 	return check_failed_in_test;
 }
 
-/* Runs @body in a child's own mount namespace (the tmpfs goes with it),
- * on a 256 KiB tmpfs at a new directory; it returns 0 when every check
- * held. */
-static void full_disk_child(int (*body)(const char *dir))
-{
-	char dir[] = "/tmp/tw_outbox_full_XXXXXX";
-	int status = -1, rc = 1;
-	pid_t pid;
-
-	CHECK(mkdtemp(dir) != NULL);
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		if (unshare(CLONE_NEWNS) ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-		    mount("tw-outbox", dir, "tmpfs", 0, "size=256k"))
-			printf("#   a tmpfs in a mount namespace: %s (needs root)\n",
-			       strerror(errno));
-		else
-			rc = body(dir);
-		fflush(stdout);
-		_exit(rc);
-	}
-	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	rmdir(dir);
-}
-
 /* A full disk is -ENOSPC, not a broken outbox: the failed write leaves
  * file and connection as they were, and once space is freed the same
  * outbox (not opened again) takes the memory outbox's rows and claims. */
@@ -1021,6 +997,7 @@ int main(void)
 	RUN_TEST(test_bound_drops_a_firing_with_its_resolved);
 	RUN_TEST(test_resolved_after_its_firing_was_dropped_is_dropped);
 	RUN_TEST(test_bound_keeps_a_resolved_whose_firing_went);
+	RUN_TEST(test_group_waits_until_its_row_is_delivered);
 	RUN_TEST(test_dropped_row_in_flight_is_not_acked_later);
 	RUN_TEST(test_claim_suppresses_within_cooldown_and_allows_after);
 	RUN_TEST(test_claim_from_a_wrong_future_clock_expires);

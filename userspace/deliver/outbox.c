@@ -1208,6 +1208,23 @@ static void ob_unwind(struct outbox *ob, struct outbox_item *items, int n)
 	}
 }
 
+/* Whether @st, OB_HOLD bound, finds a row not deleted in memory already:
+ * 1, 0, or -errno. */
+static int ob_waits_for(struct outbox *ob, sqlite3_stmt *st)
+{
+	int step = SQLITE_DONE, held = 0;
+
+	while (!held && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		const struct ob_unwritten *u = ob_unwritten_of(ob, sqlite3_column_int64(st, 0));
+
+		held = !u || !u->gone;
+	}
+	if (!held && step != SQLITE_DONE)
+		held = ob_fail(ob, "reading the order of due rows");
+	sqlite3_reset(st);
+	return held;
+}
+
 /*
  * Whether the due row @due points at waits for an earlier row of its
  * group, its target and order key (outbox.h), one not deleted in memory
@@ -1222,7 +1239,6 @@ static int ob_held(struct outbox *ob, sqlite3_stmt *due)
 	const char *target = (const char *)sqlite3_column_text(due, 1);
 	char group[OUTBOX_KEY_LEN + 1 + OUTBOX_TARGET_LEN + 1];
 	sqlite3_stmt *st;
-	int step = SQLITE_DONE, held = 0;
 	bool first = false;
 
 	if (!key || !*key)
@@ -1238,15 +1254,21 @@ static int ob_held(struct outbox *ob, sqlite3_stmt *due)
 	    sqlite3_bind_int64(st, 3, sqlite3_column_int64(due, 8)) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 4, sqlite3_column_int64(due, 0)) != SQLITE_OK)
 		return ob_fail(ob, "reading the order of due rows");
-	while (!held && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		const struct ob_unwritten *u = ob_unwritten_of(ob, sqlite3_column_int64(st, 0));
+	return ob_waits_for(ob, st);
+}
 
-		held = !u || !u->gone;
-	}
-	if (!held && step != SQLITE_DONE)
-		held = ob_fail(ob, "reading the order of due rows");
-	sqlite3_reset(st);
-	return held;
+int outbox_group_waits(struct outbox *ob, const char *target,
+		       const char *order_key)
+{
+	sqlite3_stmt *st;
+
+	if (!ob || !target || !order_key || !*order_key)
+		return ob ? 0 : -EINVAL;
+	st = ob_stmt(ob, OB_HOLD);
+	if (ob_bind_group(st, target, order_key, INT64_MAX) ||
+	    sqlite3_bind_int64(st, 4, INT64_MAX) != SQLITE_OK)
+		return ob_fail(ob, "reading the order of due rows");
+	return ob_waits_for(ob, st);
 }
 
 int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
@@ -1257,7 +1279,8 @@ int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
 
 int outbox_due_select(struct outbox *ob, int64_t now_us,
 		      struct outbox_item *items, int max,
-		      bool (*take)(void *ctx, const char *target), void *ctx)
+		      bool (*take)(void *ctx, const char *target,
+				   const char *order_key), void *ctx)
 {
 	sqlite3_stmt *st;
 	int n = 0, rc = 0, step = SQLITE_DONE;
@@ -1282,7 +1305,8 @@ int outbox_due_select(struct outbox *ob, int64_t now_us,
 		 * file's (which was due when it was handed out). */
 		if (rc || ob_inflight_has(ob, id) ||
 		    (u && !ob_is_due(u->next_us, now_us)) ||
-		    (take && !take(ctx, (const char *)sqlite3_column_text(st, 1)))) {
+		    (take && !take(ctx, (const char *)sqlite3_column_text(st, 1),
+				   (const char *)sqlite3_column_text(st, 7)))) {
 			rc = 0;
 			continue;
 		}

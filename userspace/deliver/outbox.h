@@ -171,13 +171,25 @@ int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
 void outbox_item_release(struct outbox_item *it);
 /*
  * The same, handing out only the rows @take accepts (called with each due
- * row's target, oldest first, until @max are taken): a caller bounding the
- * requests per receiver skips a busy receiver's rows without losing its
- * turn for the others' (the oldest rows may all be the busy one's).
+ * row's target and order key, as outbox_item has them, oldest first, until
+ * @max are taken): a caller bounding the requests per receiver skips a
+ * busy receiver's rows without losing its turn for the others' (the
+ * oldest rows may all be the busy one's). A row not taken holds back the
+ * later rows of its target and order key, as one in flight does.
  */
 int outbox_due_select(struct outbox *ob, int64_t now_us,
 		      struct outbox_item *items, int max,
-		      bool (*take)(void *ctx, const char *target), void *ctx);
+		      bool (*take)(void *ctx, const char *target,
+				   const char *order_key), void *ctx);
+/*
+ * Whether @ob holds a row for @target of @order_key (as outbox_item has
+ * it: its digest), in flight or waiting, not delivered: 1, 0 (also for
+ * "", no order), or -errno. For a caller with two outboxes (a file, and
+ * memory while the file cannot be written): a row of the second waits
+ * for the first's of its alert.
+ */
+int outbox_group_waits(struct outbox *ob, const char *target,
+		       const char *order_key);
 
 /*
  * The outcome of a row handed out: 0, -ENOENT for an id the outbox does

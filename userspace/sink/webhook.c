@@ -361,16 +361,30 @@ static int webhook_in_flight_max(const struct output_opts *o)
  * (take is called only for a row then handed out). */
 struct webhook_pick {
 	struct webhook *w;
+	int which;                     /* the outbox of the pass */
 	int taken[OUTPUT_MAX_URLS];
 	int receiver[WEBHOOK_IN_FLIGHT_MAX];
 	int n;
 };
 
-static bool webhook_take(void *ctx, const char *target)
+/* Whether a row of the memory outbox for @target waits for a row of its
+ * alert in the file: one the file took before it failed, waiting for a
+ * retry, goes first (a failed read lets it go: at least once first). */
+static bool webhook_waits_for_file(struct webhook *w, int which,
+				   const char *target, const char *order_key)
+{
+	return which == WEBHOOK_OB_OVERFLOW && w->ob[WEBHOOK_OB_MAIN] &&
+	       order_key && *order_key &&
+	       outbox_group_waits(w->ob[WEBHOOK_OB_MAIN], target, order_key) == 1;
+}
+
+static bool webhook_take(void *ctx, const char *target, const char *order_key)
 {
 	struct webhook_pick *pick = ctx;
 	int r = target ? webhook_receiver_of(pick->w, target) : -1;
 
+	if (r >= 0 && webhook_waits_for_file(pick->w, pick->which, target, order_key))
+		return false;
 	/* a URL not given: the sender opened after a reload has the row */
 	if (r < 0 || pick->w->receiver_in_flight[r] + pick->taken[r] >= WEBHOOK_PER_RECEIVER ||
 	    pick->n >= WEBHOOK_IN_FLIGHT_MAX)
@@ -383,7 +397,7 @@ static bool webhook_take(void *ctx, const char *target)
 static void webhook_pump_one(struct webhook *w, int which, int64_t now)
 {
 	struct outbox_item items[WEBHOOK_IN_FLIGHT_MAX];
-	struct webhook_pick pick = { .w = w };
+	struct webhook_pick pick = { .w = w, .which = which };
 	int i, n, room = webhook_in_flight_max(&w->o) - w->in_flight;
 
 	if (!w->ob[which] || room <= 0 || w->reopen_due)

@@ -70,6 +70,22 @@ static struct sink_set *open_sink(struct recorder *r, char *url, size_t urllen,
 	return open_sink_at(r, url, urllen, "/", resend_s);
 }
 
+/* Ticks @set at @at_us; @r then has @n requests in all. */
+static void tick_and_wait(struct recorder *r, struct sink_set *set, uint64_t at_us,
+			  int n)
+{
+	sink_set_tick(set, at_us);
+	CHECK_INT(recorder_wait(r, n), n);
+}
+
+/* Closes @set, whose drain leaves @r with @n requests in all, then @r. */
+static void close_expecting(struct sink_set *set, struct recorder *r, int n)
+{
+	sink_set_close(set);
+	CHECK_INT(recorder_settle(r), n);
+	recorder_stop(r);
+}
+
 static void test_spike_is_sent_at_the_next_tick_and_resolved_three_times(void)
 {
 	struct recorder r;
@@ -83,8 +99,7 @@ static void test_spike_is_sent_at_the_next_tick_and_resolved_three_times(void)
 		return;
 	emit_spike(set, SPIKE_FIRING, now);
 	CHECK_INT(recorder_settle(&r), 0);        /* nothing before a tick */
-	sink_set_tick(set, now);
-	CHECK_INT(recorder_wait(&r, 1), 1);
+	tick_and_wait(&r, set, now, 1);
 	CHECK(recorder_last_has(&r, "\"alertname\":\"TLSWatchHandshakeFailureSpike\""));
 	CHECK(recorder_last_has(&r, "\"scope\":\"sni\",\"key\":\"rsa.test\""));
 	CHECK(recorder_last_has(&r, "\"instance\":\"unit\""));
@@ -93,21 +108,16 @@ static void test_spike_is_sent_at_the_next_tick_and_resolved_three_times(void)
 	CHECK_INT(recorder_settle(&r), 1);        /* active: waits for the resend */
 
 	emit_spike(set, SPIKE_RESOLVED, now + 500000);
-	sink_set_tick(set, now + 500000);
-	CHECK_INT(recorder_wait(&r, 2), 2);
+	tick_and_wait(&r, set, now + 500000, 2);
 	sink_set_tick(set, now + 1000000);         /* 0.5 s later: not yet */
 	CHECK_INT(recorder_settle(&r), 2);
-	sink_set_tick(set, now + 1500000);
-	CHECK_INT(recorder_wait(&r, 3), 3);
-	sink_set_tick(set, now + 2500000);
-	CHECK_INT(recorder_wait(&r, 4), 4);
+	tick_and_wait(&r, set, now + 1500000, 3);
+	tick_and_wait(&r, set, now + 2500000, 4);
 	CHECK(recorder_last_has(&r, "\"scope\":\"sni\""));
 	sink_set_tick(set, now + 3500000);         /* sent 3 times: forgotten */
 	sink_set_tick(set, now + 61000000);        /* even at the resend */
 	CHECK_INT(recorder_settle(&r), 4);
-	sink_set_close(set);
-	CHECK_INT(recorder_settle(&r), 4);
-	recorder_stop(&r);
+	close_expecting(set, &r, 4);
 }
 
 static void test_active_alert_is_resent_every_interval(void)
@@ -123,21 +133,16 @@ static void test_active_alert_is_resent_every_interval(void)
 	if (!set)
 		return;
 	emit_spike(set, SPIKE_FIRING, now);
-	sink_set_tick(set, now);
-	CHECK_INT(recorder_wait(&r, 1), 1);
+	tick_and_wait(&r, set, now, 1);
 	sink_set_tick(set, now + 1900000);
 	CHECK_INT(recorder_settle(&r), 1);
-	sink_set_tick(set, now + 2000000);
-	CHECK_INT(recorder_wait(&r, 2), 2);
-	sink_set_tick(set, now + 4100000);
-	CHECK_INT(recorder_wait(&r, 3), 3);
+	tick_and_wait(&r, set, now + 2000000, 2);
+	tick_and_wait(&r, set, now + 4100000, 3);
 	sink_set_tick(set, now + 4200000);          /* results taken */
 	sink_set_counters(set, &cv);
 	CHECK_INT(cv.v[COUNTER_ALERTMANAGER_SENT], 3);
 	CHECK_INT(cv.v[COUNTER_ALERTMANAGER_FAILED], 0);
-	sink_set_close(set);                        /* still active: not resolved */
-	CHECK_INT(recorder_settle(&r), 3);
-	recorder_stop(&r);
+	close_expecting(set, &r, 3);          /* still active: not resolved */
 }
 
 /* Resolves the spike fired at @now with the recorder failing: sent 3
@@ -148,18 +153,14 @@ static void resolve_while_failing(struct recorder *r, struct sink_set *set,
 				  uint64_t now, char around[2][TW_TIME_STRLEN])
 {
 	emit_spike(set, SPIKE_FIRING, now);
-	sink_set_tick(set, now);
-	CHECK_INT(recorder_wait(r, 1), 1);
+	tick_and_wait(r, set, now, 1);
 	atomic_store(&r->failing, true);
 	tw_time_format_us(wall_us(), around[0]);
 	emit_spike(set, SPIKE_RESOLVED, now + 500000);
 	tw_time_format_us(wall_us(), around[1]);
-	sink_set_tick(set, now + 500000);
-	CHECK_INT(recorder_wait(r, 2), 2);
-	sink_set_tick(set, now + 1500000);
-	CHECK_INT(recorder_wait(r, 3), 3);
-	sink_set_tick(set, now + 2500000);
-	CHECK_INT(recorder_wait(r, 4), 4);
+	tick_and_wait(r, set, now + 500000, 2);
+	tick_and_wait(r, set, now + 1500000, 3);
+	tick_and_wait(r, set, now + 2500000, 4);
 	sink_set_tick(set, now + 3500000);        /* answers taken; owed */
 	CHECK_INT(recorder_settle(r), 4);
 }
@@ -179,8 +180,7 @@ static void test_resolution_a_url_did_not_take_goes_again_at_the_resend(void)
 		return;
 	resolve_while_failing(&r, set, now, around);
 	atomic_store(&r.failing, false);
-	sink_set_tick(set, now + 61000000);        /* the resend */
-	CHECK_INT(recorder_wait(&r, 5), 5);
+	tick_and_wait(&r, set, now + 61000000, 5);   /* the resend */
 	CHECK(recorder_last_has(&r, "\"scope\":\"sni\",\"key\":\"rsa.test\""));
 	recorder_ends_at(&r, ends);                /* the time it resolved */
 	CHECK(strcmp(ends, around[0]) >= 0 && strcmp(ends, around[1]) <= 0);
@@ -190,9 +190,7 @@ static void test_resolution_a_url_did_not_take_goes_again_at_the_resend(void)
 	sink_set_tick(set, now + 61500000);        /* taken: forgotten */
 	sink_set_tick(set, now + 121000000);       /* the next resend */
 	CHECK_INT(recorder_settle(&r), 5);
-	sink_set_close(set);
-	CHECK_INT(recorder_settle(&r), 5);
-	recorder_stop(&r);
+	close_expecting(set, &r, 5);
 }
 
 /* Not taken 3 resends after it resolved, it is forgotten: Alertmanager
@@ -209,16 +207,12 @@ static void test_resolution_never_taken_is_forgotten_after_three_resends(void)
 	if (!set)
 		return;
 	resolve_while_failing(&r, set, now, around);
-	sink_set_tick(set, now + 61000000);
-	CHECK_INT(recorder_wait(&r, 5), 5);
-	sink_set_tick(set, now + 121000000);
-	CHECK_INT(recorder_wait(&r, 6), 6);
+	tick_and_wait(&r, set, now + 61000000, 5);
+	tick_and_wait(&r, set, now + 121000000, 6);
 	sink_set_tick(set, now + 181000000);       /* past 180.5 s: forgotten */
 	CHECK_INT(recorder_settle(&r), 6);
 	atomic_store(&r.failing, false);
-	sink_set_close(set);                       /* nothing left to send */
-	CHECK_INT(recorder_settle(&r), 6);
-	recorder_stop(&r);
+	close_expecting(set, &r, 6);          /* nothing left to send */
 }
 
 /* A base URL with a path and a query (a proxy's token): the API path goes
@@ -235,8 +229,7 @@ static void test_api_path_goes_before_the_query(void)
 	if (!set)
 		return;
 	emit_spike(set, SPIKE_FIRING, wall_us());
-	sink_set_tick(set, wall_us());
-	CHECK_INT(recorder_wait(&r, 1), 1);
+	tick_and_wait(&r, set, wall_us(), 1);
 	pthread_mutex_lock(&r.lock);
 	snprintf(line, sizeof(line), "%s", r.line);
 	pthread_mutex_unlock(&r.lock);

@@ -427,6 +427,22 @@ static void test_bound_keeps_a_resolved_whose_firing_went(void)
 	outbox_close(ob);
 }
 
+/* The memory outbox moved into the file: a resolution whose firing the
+ * memory outbox dropped is dropped by the file too. */
+static void test_move_carries_a_dropped_firings_mark(void)
+{
+	struct outbox *mem = open_ob(NULL, 1, 0), *file = open_ob(NULL, 0, 0);
+
+	CHECK_INT(put_spike(mem, "fire-a", "spike|a", false), 0);
+	CHECK_INT(put_spike(mem, "fire-b", "spike|b", false), 0);  /* drops fire-a */
+	CHECK_INT(outbox_move(mem, file), 1);
+	CHECK_INT(put_spike(file, "resolve-a", "spike|a", true), 0);
+	CHECK_STR(due_keys(file, T0), "fire-b");
+	CHECK_INT(outbox_stats(file)->dropped, 1);
+	outbox_close(mem);
+	outbox_close(file);
+}
+
 /* A row of an alert waits, in the outbox or in flight, until delivered:
  * another outbox's row of the same alert can tell (outbox_group_waits). */
 static void test_group_waits_until_its_row_is_delivered(void)
@@ -998,6 +1014,7 @@ int main(void)
 	RUN_TEST(test_resolved_after_its_firing_was_dropped_is_dropped);
 	RUN_TEST(test_bound_keeps_a_resolved_whose_firing_went);
 	RUN_TEST(test_group_waits_until_its_row_is_delivered);
+	RUN_TEST(test_move_carries_a_dropped_firings_mark);
 	RUN_TEST(test_dropped_row_in_flight_is_not_acked_later);
 	RUN_TEST(test_claim_suppresses_within_cooldown_and_allows_after);
 	RUN_TEST(test_claim_from_a_wrong_future_clock_expires);

@@ -84,7 +84,7 @@ enum outbox_stmt {
 	OB_RETRY, OB_SENT_PRUNE, OB_SENT_GET, OB_SENT_PUT, OB_ALL, OB_SENT_ALL,
 	OB_SENT_MERGE, OB_SEQ_SELF, OB_HOLD, OB_GET, OB_TARGETS, OB_FINISH,
 	OB_SIBLING, OB_DONE_PUT, OB_DONE_FORGET, OB_DONE_HAS, OB_DONE_PRUNE,
-	OB_DROP_SEQUELS, OB_LATER, OB_ORPHAN_PUT, OB_ORPHAN_TAKE,
+	OB_DROP_SEQUELS, OB_LATER, OB_ORPHAN_PUT, OB_ORPHAN_TAKE, OB_ORPHANS_ALL,
 	OB_NSTMT
 };
 
@@ -114,6 +114,7 @@ static const char *const outbox_sql[OB_NSTMT] = {
 			  " VALUES (?1, ?2)",
 	[OB_ORPHAN_TAKE] = "DELETE FROM outbox_orphans WHERE target = ?1"
 			   " AND order_key = ?2",
+	[OB_ORPHANS_ALL] = "SELECT target, order_key FROM outbox_orphans",
 	[OB_INSERT] = "INSERT INTO outbox (target, idem_key, critical, body,"
 		      " created_us, next_attempt_us, attempts, order_key, seq,"
 		      " sequel) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -1033,30 +1034,45 @@ static int ob_move_rows(struct outbox *from, struct outbox *to, int *moved)
 	return rc;
 }
 
-/* Inside @to's transaction: @from's claims, so the cooldown holds on. */
-static int ob_move_claims(struct outbox *from, struct outbox *to)
+/* Inside @to's transaction: each row of @from's @all, two columns, put
+ * by @to's @put; @moving and @reading name the step in a failure. */
+static int ob_move_table(struct outbox *from, struct outbox *to,
+			 enum outbox_stmt all, enum outbox_stmt put_which,
+			 const char *moving, const char *reading)
 {
-	sqlite3_stmt *st = ob_stmt(from, OB_SENT_ALL), *put;
+	sqlite3_stmt *st = ob_stmt(from, all), *put;
 	int step = SQLITE_DONE, rc = 0;
 
 	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		put = ob_stmt(to, OB_SENT_MERGE);
+		put = ob_stmt(to, put_which);
 		if (sqlite3_bind_value(put, 1, sqlite3_column_value(st, 0)) != SQLITE_OK ||
-		    sqlite3_bind_int64(put, 2, sqlite3_column_int64(st, 1)) != SQLITE_OK)
-			rc = ob_fail(to, "moving the claims");
+		    sqlite3_bind_value(put, 2, sqlite3_column_value(st, 1)) != SQLITE_OK)
+			rc = ob_fail(to, moving);
 		else
-			rc = ob_done(to, put, "moving the claims");
+			rc = ob_done(to, put, moving);
 	}
 	if (!rc && step != SQLITE_DONE)
-		rc = ob_fail_source(from, to, "reading the claims to move");
+		rc = ob_fail_source(from, to, reading);
 	sqlite3_reset(st);
 	return rc;
 }
 
+/* Inside @to's transaction: @from's claims, so the cooldown holds on, and
+ * its orphaned groups, so a sequel of a row it dropped is dropped too. */
+static int ob_move_claims(struct outbox *from, struct outbox *to)
+{
+	int rc = ob_move_table(from, to, OB_SENT_ALL, OB_SENT_MERGE,
+			       "moving the claims", "reading the claims to move");
+
+	return rc ? rc : ob_move_table(from, to, OB_ORPHANS_ALL, OB_ORPHAN_PUT,
+				       "moving the orphaned groups",
+				       "reading the orphaned groups to move");
+}
+
 static int ob_empty(struct outbox *ob)
 {
-	return ob_exec(ob, "DELETE FROM outbox; DELETE FROM outbox_sent",
-		       "emptying the moved rows");
+	return ob_exec(ob, "DELETE FROM outbox; DELETE FROM outbox_sent;"
+		       " DELETE FROM outbox_orphans", "emptying the moved rows");
 }
 
 int outbox_move(struct outbox *from, struct outbox *to)

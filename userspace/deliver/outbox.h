@@ -209,8 +209,9 @@ void outbox_release(struct outbox *ob, int64_t id);
 
 /*
  * Moves every row of @from (none may be in flight: -EINVAL) into @to, each
- * with its attempts and next attempt, and every claim, in one transaction
- * of @to; @from is then empty. For the agent's memory outbox once its file
+ * with its attempts and next attempt, every claim, and the mark of each
+ * order key whose sequel is to be dropped (OUTBOX_SEQUEL), in one
+ * transaction of @to; @from is then empty. For the agent's memory outbox once its file
  * can be written again. The rows added (one @to holds already, by target
  * and idempotency key, is not added twice), or -errno: @to is as before,
  * outbox_error(@to) says why, and @from keeps everything unless only its

@@ -145,13 +145,20 @@ static void test_active_alert_is_resent_every_interval(void)
 	close_expecting(set, &r, 3);          /* still active: not resolved */
 }
 
-/* Resolves the spike fired at @now with the recorder failing: sent 3
- * times, 1 s apart, each answered 500 (4 requests in all, the firing's
- * included); the answers taken. The wall clock read before and after
- * the resolution (its time) in @around. */
-static void resolve_while_failing(struct recorder *r, struct sink_set *set,
-				  uint64_t now, char around[2][TW_TIME_STRLEN])
+/* A sink (resend 60 s) sending to @r, whose spike fired at @now is
+ * resolved with the recorder failing: sent 3 times, 1 s apart, each
+ * answered 500 (4 requests in all, the firing's included); the answers
+ * taken. The wall clock read before and after the resolution (its time)
+ * in @around. NULL (with @r stopped) when the sink cannot open. */
+static struct sink_set *resolved_while_failing(struct recorder *r, uint64_t now,
+					       char around[2][TW_TIME_STRLEN])
 {
+	char url[64];
+	struct sink_set *set = open_sink(r, url, sizeof(url), 60);
+
+	CHECK(set != NULL);
+	if (!set)
+		return NULL;
 	emit_spike(set, SPIKE_FIRING, now);
 	tick_and_wait(r, set, now, 1);
 	atomic_store(&r->failing, true);
@@ -163,6 +170,7 @@ static void resolve_while_failing(struct recorder *r, struct sink_set *set,
 	tick_and_wait(r, set, now + 2500000, 4);
 	sink_set_tick(set, now + 3500000);        /* answers taken; owed */
 	CHECK_INT(recorder_settle(r), 4);
+	return set;
 }
 
 /* An Alertmanager that failed through a resolution gets it at the next
@@ -171,14 +179,11 @@ static void test_resolution_a_url_did_not_take_goes_again_at_the_resend(void)
 {
 	struct recorder r;
 	struct sink_set *set;
-	char url[64], around[2][TW_TIME_STRLEN], ends[TW_TIME_STRLEN];
+	char around[2][TW_TIME_STRLEN], ends[TW_TIME_STRLEN];
 	uint64_t now = wall_us();
 
-	set = open_sink(&r, url, sizeof(url), 60);
-	CHECK(set != NULL);
-	if (!set)
+	if (!(set = resolved_while_failing(&r, now, around)))
 		return;
-	resolve_while_failing(&r, set, now, around);
 	atomic_store(&r.failing, false);
 	tick_and_wait(&r, set, now + 61000000, 5);   /* the resend */
 	CHECK(recorder_last_has(&r, "\"scope\":\"sni\",\"key\":\"rsa.test\""));
@@ -199,14 +204,11 @@ static void test_resolution_never_taken_is_forgotten_after_three_resends(void)
 {
 	struct recorder r;
 	struct sink_set *set;
-	char url[64], around[2][TW_TIME_STRLEN];
+	char around[2][TW_TIME_STRLEN];
 	uint64_t now = wall_us();
 
-	set = open_sink(&r, url, sizeof(url), 60);
-	CHECK(set != NULL);
-	if (!set)
+	if (!(set = resolved_while_failing(&r, now, around)))
 		return;
-	resolve_while_failing(&r, set, now, around);
 	tick_and_wait(&r, set, now + 61000000, 5);
 	tick_and_wait(&r, set, now + 121000000, 6);
 	sink_set_tick(set, now + 181000000);       /* past 180.5 s: forgotten */

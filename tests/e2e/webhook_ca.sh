@@ -10,7 +10,9 @@
 #   3. with it from a --config file, to an Alertmanager URL: the alerts
 #      (expired, untrusted) arrive at /api/v2/alerts with their exact labels;
 #   4. a missing file, a file without a PEM certificate: exit 3 and the
-#      exact one-line message; the option alone: exit 2;
+#      exact one-line message; the option alone: exit 2; a file with an
+#      expired CA (made under libfaketime) beside the receivers' CA: taken,
+#      and the exact warning on stderr names it and its end;
 #   5. live (root): tlswatch run from a --config file without the option
 #      cannot deliver its start (the agent log says why); the file gains
 #      webhook-ca-file naming a file of another CA, SIGHUP: still nothing
@@ -131,6 +133,25 @@ assert_eq "4. a file without a certificate: exit 3, the exact message" \
 assert_eq "4. the option without a receiver: exit 2, the exact message" \
 	"2 tlswatch analyze: --webhook-ca-file needs --webhook or --alertmanager" \
 	"$? $(head -1 "$T_TMP/4c.err")"
+
+# ---- 4b. an expired CA in the file ------------------------------------------
+# Made at a fixed past time (libfaketime), valid 2 days: expired since
+# 2020-01-03. With the receivers' CA in the same file: taken, the alert
+# arrives, and stderr says which certificate expired, when.
+command -v faketime >/dev/null 2>&1 || { not_ok "faketime missing (make deps installs it)"; t_done; }
+mk_at() { TZ=UTC faketime '2020-01-01 00:00:00' openssl "$@" >>"$pki/openssl.log" 2>&1 ||
+	{ not_ok "openssl $1 (faketime)"; t_done; }; }
+mk_at req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-keyout "$pki/old.key" -out "$pki/old.crt" -subj "/CN=tlswatch e2e expired CA"
+cat "$pki/old.crt" "$pki/ca.crt" >"$pki/bundle.pem"
+: >"$HOOK_OUT"
+timeout 60 "$TW" analyze --ca-file "$ROOT" --webhook "$HOOK_URL/hook" \
+	--webhook-ca-file "$pki/bundle.pem" "$CAP" >/dev/null 2>"$T_TMP/4d.err"
+assert_eq "4b. a file with an expired CA: exit 0, stderr says it at start, exactly" \
+	"0 tlswatch analyze: webhook: --webhook-ca-file $pki/bundle.pem: the certificate \"CN=tlswatch e2e expired CA\" expired on 2020-01-03T00:00:00Z; https receivers whose chain ends at it fail verification" \
+	"$? $(cat "$T_TMP/4d.err")"
+assert_eq "4b. the valid CA beside it still verifies the receiver: the alert arrived" \
+	"/hook cert expired.test" "$(received event sni)"
 
 # ---- 5. live: SIGHUP brings the CA in -------------------------------------
 if [ "$(id -u)" -ne 0 ]; then

@@ -19,7 +19,8 @@
 #   4. A, started again on its port and answering 200, receives nothing;
 #   5. the other way round: B stops, the file names A, SIGHUP: applied at
 #      once (the replaced sender waited its 3 s drain for rows it no
-#      longer sends), A gets B's queued alerts.
+#      longer sends), and says no alert of its own left undelivered (the
+#      rows are A's now); A gets B's queued alerts.
 #
 # Needs root. TAP output; exits non-zero on any failure. Everything started
 # is stopped and everything created removed on every exit path.
@@ -164,12 +165,20 @@ tn_stop_pid "$b_pid"
 tn_wait_cmd 15 bash -c "[ \$(rows_for '$url_b' | grep -c .) -ge 2 ]" || true
 write_conf "$url_a"
 queued=$(rows_for "$url_b")
+left_said() {
+	grep -c 'webhook: [0-9]* alerts\{0,1\} not delivered yet' "$log.stderr"
+}
+said_before=$(left_said)
 t0=$(date +%s%N)
 kill -HUP "$TN_AGENT_PID"
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"state\":\"config_reloaded\"' '$log') -ge 3 ]" || true
 took=$(( ($(date +%s%N) - t0) / 1000000 ))
 tap_check "5. B down, the file names A, SIGHUP: applied at once, not after the 3 s drain (${took} ms)" \
 	test "$took" -lt 2000
+# B's rows went to A when its sender opened: the replaced one has none
+# left (it once counted A's, the file's every row)
+tap_eq "5. the replaced sender says no alert of its own is left undelivered" \
+	"$said_before" "$(left_said)"
 missing=$queued
 for _ in $(seq 150); do
 	missing=$(comm -23 <(printf '%s\n' "$queued") <(keys "$tmp/a.jsonl" 200))

@@ -3,134 +3,31 @@
  * The Alertmanager sink's timing, against a tiny HTTP server on 127.0.0.1
  * that records each request body: a new alert goes at the next tick, an
  * active one again every resend interval, a resolved one three times, 1 s
- * apart, then never. (tests/e2e/alertmanager.sh checks the alerts against
+ * apart, then never; a resolution the URL did not take goes again at each
+ * resend until it does, 3 resends at most. (tests/e2e/alertmanager.sh checks the alerts against
  * a real Alertmanager.)
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "common/timefmt.h"
+#include "http_recorder.h"
+#include "sink_spike.h"
 #include "detect/spike.h"
 #include "sink/sink.h"
 
-struct recorder {
-	int fd;
-	uint16_t port;
-	pthread_t thread;
-	atomic_int requests;
-	atomic_bool stop;
-	char last[8192];               /* the last body, NUL-terminated */
-	char line[512];                /* the last request line */
-	pthread_mutex_t lock;
-};
-
-/* Reads one request (headers, then Content-Length bytes), answers 200. */
-static void recorder_serve(struct recorder *r, int c)
+/* The endsAt of the last body's first alert, "" without one. */
+static void recorder_ends_at(struct recorder *r, char out[TW_TIME_STRLEN])
 {
-	static char buf[65536];
-	size_t len = 0, want = 0;
-	char *hdr_end = NULL, *cl;
-	ssize_t n;
-
-	while (len < sizeof(buf) - 1) {
-		n = read(c, buf + len, sizeof(buf) - 1 - len);
-		if (n <= 0)
-			return;
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (!hdr_end && (hdr_end = strstr(buf, "\r\n\r\n"))) {
-			cl = strcasestr(buf, "Content-Length:");
-			want = (size_t)(hdr_end + 4 - buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
-		}
-		if (hdr_end && len >= want)
-			break;
-	}
-	pthread_mutex_lock(&r->lock);
-	snprintf(r->last, sizeof(r->last), "%s", hdr_end ? hdr_end + 4 : "");
-	snprintf(r->line, sizeof(r->line), "%.*s", (int)strcspn(buf, "\r\n"), buf);
-	pthread_mutex_unlock(&r->lock);
-	atomic_fetch_add(&r->requests, 1);
-	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-	if (write(c, ok, sizeof(ok) - 1) < 0)
-		return;
-}
-
-static void *recorder_main(void *arg)
-{
-	struct recorder *r = arg;
-
-	while (!atomic_load(&r->stop)) {
-		struct pollfd p = { .fd = r->fd, .events = POLLIN };
-		int c;
-
-		if (poll(&p, 1, 50) <= 0)
-			continue;
-		c = accept(r->fd, NULL, NULL);
-		if (c < 0)
-			continue;
-		recorder_serve(r, c);
-		close(c);
-	}
-	return NULL;
-}
-
-static int recorder_start(struct recorder *r)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t alen = sizeof(a);
-
-	memset(r, 0, sizeof(*r));
-	pthread_mutex_init(&r->lock, NULL);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	r->fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (r->fd < 0 || bind(r->fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(r->fd, 16) < 0 || getsockname(r->fd, (struct sockaddr *)&a, &alen) < 0)
-		return -1;
-	r->port = ntohs(a.sin_port);
-	return pthread_create(&r->thread, NULL, recorder_main, r) == 0 ? 0 : -1;
-}
-
-static void recorder_stop(struct recorder *r)
-{
-	atomic_store(&r->stop, true);
-	pthread_join(r->thread, NULL);
-	close(r->fd);
-	pthread_mutex_destroy(&r->lock);
-}
-
-/* Waits (at most 5 s) until @n requests arrived; the count then. */
-static int recorder_wait(struct recorder *r, int n)
-{
-	int i;
-
-	for (i = 0; i < 500 && atomic_load(&r->requests) < n; i++)
-		usleep(10000);
-	usleep(50000);                 /* and nothing more comes */
-	return atomic_load(&r->requests);
-}
-
-/* The count after 200 ms: for "nothing was sent". */
-static int recorder_settle(struct recorder *r)
-{
-	usleep(200000);
-	return atomic_load(&r->requests);
-}
-
-static bool recorder_last_has(struct recorder *r, const char *s)
-{
-	bool has;
+	const char *p;
 
 	pthread_mutex_lock(&r->lock);
-	has = strstr(r->last, s) != NULL;
+	p = strstr(r->last, "\"endsAt\":\"");
+	snprintf(out, TW_TIME_STRLEN, "%.*s", p ? (int)strcspn(p + 10, "\"") : 0,
+		 p ? p + 10 : "");
 	pthread_mutex_unlock(&r->lock);
-	return has;
 }
 
 static uint64_t wall_us(void)
@@ -173,18 +70,20 @@ static struct sink_set *open_sink(struct recorder *r, char *url, size_t urllen,
 	return open_sink_at(r, url, urllen, "/", resend_s);
 }
 
-static void emit_spike(struct sink_set *set, enum spike_state state, uint64_t ts_us)
+/* Ticks @set at @at_us; @r then has @n requests in all. */
+static void tick_and_wait(struct recorder *r, struct sink_set *set, uint64_t at_us,
+			  int n)
 {
-	struct spike_event sp = {
-		.state = state, .kind = SPIKE_SCOPE_SNI, .key = "rsa.test",
-		.ts_us = ts_us, .window_s = 10, .handshakes = 50, .failures = 30,
-		.rate = 0.6, .started_us = ts_us, .n_alerts = 1,
-		.top_alerts = { { .key = "unknown_ca", .from = "client", .count = 30 } },
-	};
-	struct event ev = { .type = EVENT_SPIKE, .ts_us = ts_us, .source = "unit",
-			    .spike = &sp };
+	sink_set_tick(set, at_us);
+	CHECK_INT(recorder_wait(r, n), n);
+}
 
-	sink_set_emit(set, &ev);
+/* Closes @set, whose drain leaves @r with @n requests in all, then @r. */
+static void close_expecting(struct sink_set *set, struct recorder *r, int n)
+{
+	sink_set_close(set);
+	CHECK_INT(recorder_settle(r), n);
+	recorder_stop(r);
 }
 
 static void test_spike_is_sent_at_the_next_tick_and_resolved_three_times(void)
@@ -200,8 +99,7 @@ static void test_spike_is_sent_at_the_next_tick_and_resolved_three_times(void)
 		return;
 	emit_spike(set, SPIKE_FIRING, now);
 	CHECK_INT(recorder_settle(&r), 0);        /* nothing before a tick */
-	sink_set_tick(set, now);
-	CHECK_INT(recorder_wait(&r, 1), 1);
+	tick_and_wait(&r, set, now, 1);
 	CHECK(recorder_last_has(&r, "\"alertname\":\"TLSWatchHandshakeFailureSpike\""));
 	CHECK(recorder_last_has(&r, "\"scope\":\"sni\",\"key\":\"rsa.test\""));
 	CHECK(recorder_last_has(&r, "\"instance\":\"unit\""));
@@ -210,21 +108,16 @@ static void test_spike_is_sent_at_the_next_tick_and_resolved_three_times(void)
 	CHECK_INT(recorder_settle(&r), 1);        /* active: waits for the resend */
 
 	emit_spike(set, SPIKE_RESOLVED, now + 500000);
-	sink_set_tick(set, now + 500000);
-	CHECK_INT(recorder_wait(&r, 2), 2);
+	tick_and_wait(&r, set, now + 500000, 2);
 	sink_set_tick(set, now + 1000000);         /* 0.5 s later: not yet */
 	CHECK_INT(recorder_settle(&r), 2);
-	sink_set_tick(set, now + 1500000);
-	CHECK_INT(recorder_wait(&r, 3), 3);
-	sink_set_tick(set, now + 2500000);
-	CHECK_INT(recorder_wait(&r, 4), 4);
+	tick_and_wait(&r, set, now + 1500000, 3);
+	tick_and_wait(&r, set, now + 2500000, 4);
 	CHECK(recorder_last_has(&r, "\"scope\":\"sni\""));
 	sink_set_tick(set, now + 3500000);         /* sent 3 times: forgotten */
 	sink_set_tick(set, now + 61000000);        /* even at the resend */
 	CHECK_INT(recorder_settle(&r), 4);
-	sink_set_close(set);
-	CHECK_INT(recorder_settle(&r), 4);
-	recorder_stop(&r);
+	close_expecting(set, &r, 4);
 }
 
 static void test_active_alert_is_resent_every_interval(void)
@@ -240,21 +133,88 @@ static void test_active_alert_is_resent_every_interval(void)
 	if (!set)
 		return;
 	emit_spike(set, SPIKE_FIRING, now);
-	sink_set_tick(set, now);
-	CHECK_INT(recorder_wait(&r, 1), 1);
+	tick_and_wait(&r, set, now, 1);
 	sink_set_tick(set, now + 1900000);
 	CHECK_INT(recorder_settle(&r), 1);
-	sink_set_tick(set, now + 2000000);
-	CHECK_INT(recorder_wait(&r, 2), 2);
-	sink_set_tick(set, now + 4100000);
-	CHECK_INT(recorder_wait(&r, 3), 3);
+	tick_and_wait(&r, set, now + 2000000, 2);
+	tick_and_wait(&r, set, now + 4100000, 3);
 	sink_set_tick(set, now + 4200000);          /* results taken */
 	sink_set_counters(set, &cv);
 	CHECK_INT(cv.v[COUNTER_ALERTMANAGER_SENT], 3);
 	CHECK_INT(cv.v[COUNTER_ALERTMANAGER_FAILED], 0);
-	sink_set_close(set);                        /* still active: not resolved */
-	CHECK_INT(recorder_settle(&r), 3);
-	recorder_stop(&r);
+	close_expecting(set, &r, 3);          /* still active: not resolved */
+}
+
+/* A sink (resend 60 s) sending to @r, whose spike fired at @now is
+ * resolved with the recorder failing: sent 3 times, 1 s apart, each
+ * answered 500 (4 requests in all, the firing's included); the answers
+ * taken. The wall clock read before and after the resolution (its time)
+ * in @around. NULL (with @r stopped) when the sink cannot open. */
+static struct sink_set *resolved_while_failing(struct recorder *r, uint64_t now,
+					       char around[2][TW_TIME_STRLEN])
+{
+	char url[64];
+	struct sink_set *set = open_sink(r, url, sizeof(url), 60);
+
+	CHECK(set != NULL);
+	if (!set)
+		return NULL;
+	emit_spike(set, SPIKE_FIRING, now);
+	tick_and_wait(r, set, now, 1);
+	atomic_store(&r->failing, true);
+	tw_time_format_us(wall_us(), around[0]);
+	emit_spike(set, SPIKE_RESOLVED, now + 500000);
+	tw_time_format_us(wall_us(), around[1]);
+	tick_and_wait(r, set, now + 500000, 2);
+	tick_and_wait(r, set, now + 1500000, 3);
+	tick_and_wait(r, set, now + 2500000, 4);
+	sink_set_tick(set, now + 3500000);        /* answers taken; owed */
+	CHECK_INT(recorder_settle(r), 4);
+	return set;
+}
+
+/* An Alertmanager that failed through a resolution gets it at the next
+ * resend, with endsAt the time it resolved; once taken, never again. */
+static void test_resolution_a_url_did_not_take_goes_again_at_the_resend(void)
+{
+	struct recorder r;
+	struct sink_set *set;
+	char around[2][TW_TIME_STRLEN], ends[TW_TIME_STRLEN];
+	uint64_t now = wall_us();
+
+	if (!(set = resolved_while_failing(&r, now, around)))
+		return;
+	atomic_store(&r.failing, false);
+	tick_and_wait(&r, set, now + 61000000, 5);   /* the resend */
+	CHECK(recorder_last_has(&r, "\"scope\":\"sni\",\"key\":\"rsa.test\""));
+	recorder_ends_at(&r, ends);                /* the time it resolved */
+	CHECK(strcmp(ends, around[0]) >= 0 && strcmp(ends, around[1]) <= 0);
+	if (strcmp(ends, around[0]) < 0 || strcmp(ends, around[1]) > 0)
+		printf("#   endsAt %s, resolved between %s and %s\n", ends,
+		       around[0], around[1]);
+	sink_set_tick(set, now + 61500000);        /* taken: forgotten */
+	sink_set_tick(set, now + 121000000);       /* the next resend */
+	CHECK_INT(recorder_settle(&r), 5);
+	close_expecting(set, &r, 5);
+}
+
+/* Not taken 3 resends after it resolved, it is forgotten: Alertmanager
+ * has ended the alert at the endsAt it last had. */
+static void test_resolution_never_taken_is_forgotten_after_three_resends(void)
+{
+	struct recorder r;
+	struct sink_set *set;
+	char around[2][TW_TIME_STRLEN];
+	uint64_t now = wall_us();
+
+	if (!(set = resolved_while_failing(&r, now, around)))
+		return;
+	tick_and_wait(&r, set, now + 61000000, 5);
+	tick_and_wait(&r, set, now + 121000000, 6);
+	sink_set_tick(set, now + 181000000);       /* past 180.5 s: forgotten */
+	CHECK_INT(recorder_settle(&r), 6);
+	atomic_store(&r.failing, false);
+	close_expecting(set, &r, 6);          /* nothing left to send */
 }
 
 /* A base URL with a path and a query (a proxy's token): the API path goes
@@ -271,8 +231,7 @@ static void test_api_path_goes_before_the_query(void)
 	if (!set)
 		return;
 	emit_spike(set, SPIKE_FIRING, wall_us());
-	sink_set_tick(set, wall_us());
-	CHECK_INT(recorder_wait(&r, 1), 1);
+	tick_and_wait(&r, set, wall_us(), 1);
 	pthread_mutex_lock(&r.lock);
 	snprintf(line, sizeof(line), "%s", r.line);
 	pthread_mutex_unlock(&r.lock);
@@ -285,6 +244,8 @@ int main(void)
 {
 	RUN_TEST(test_spike_is_sent_at_the_next_tick_and_resolved_three_times);
 	RUN_TEST(test_active_alert_is_resent_every_interval);
+	RUN_TEST(test_resolution_a_url_did_not_take_goes_again_at_the_resend);
+	RUN_TEST(test_resolution_never_taken_is_forgotten_after_three_resends);
 	RUN_TEST(test_api_path_goes_before_the_query);
 	return CHECK_EXIT_CODE();
 }

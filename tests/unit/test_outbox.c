@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "db_peek.h"
+#include "full_disk.h"
 #include "deliver/backoff.h"
 #include "deliver/outbox.h"
 #include "inventory/inventory.h"
@@ -114,7 +115,7 @@ static void test_put_then_due_then_ack_empties_the_outbox(void)
 	outbox_close(ob);
 }
 
-static bool take_hook_b(void *ctx, const char *target)
+static bool take_hook_b(void *ctx, const char *target, const char *order_key)
 {
 	(*(int *)ctx)++;
 	return strcmp(target, "hook-b") == 0;
@@ -165,10 +166,10 @@ static void test_row_waits_for_an_earlier_row_of_its_order_key(void)
 	struct outbox *ob = open_ob(NULL, 0, 0);
 	struct outbox_item it[4], fire;
 
-	CHECK_INT(outbox_put_ordered(ob, "hook", "fire", "spike|sni|a", true, "f", 1, T0), 0);
-	CHECK_INT(outbox_put_ordered(ob, "hook", "other", "spike|sni|b", true, "o", 1, T0), 0);
-	CHECK_INT(outbox_put_ordered(ob, "hook", "resolve", "spike|sni|a", true, "r", 1, T0), 0);
-	CHECK_INT(outbox_put_ordered(ob, "hook-b", "fire-b", "spike|sni|a", true, "f", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "hook", "fire", "spike|sni|a", OUTBOX_CRITICAL, "f", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "hook", "other", "spike|sni|b", OUTBOX_CRITICAL, "o", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "hook", "resolve", "spike|sni|a", OUTBOX_CRITICAL, "r", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "hook-b", "fire-b", "spike|sni|a", OUTBOX_CRITICAL, "f", 1, T0), 0);
 	CHECK_INT(outbox_due(ob, T0, it, 4), 3);
 	CHECK_STR(it[0].idem_key, "fire");
 	CHECK_STR(it[1].idem_key, "other");
@@ -194,7 +195,7 @@ static void test_rows_without_an_order_key_are_not_held(void)
 	struct outbox_item it[4];
 
 	CHECK_INT(outbox_put(ob, "hook", "a", false, "a", 1, T0), 0);
-	CHECK_INT(outbox_put_ordered(ob, "hook", "b", "", false, "b", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "hook", "b", "", 0, "b", 1, T0), 0);
 	CHECK_INT(outbox_due(ob, T0, it, 1), 1);
 	CHECK_STR(it[0].idem_key, "a");
 	CHECK_STR(it[0].order_key, "");
@@ -213,10 +214,10 @@ static void test_retarget_gives_a_removed_targets_rows_to_the_given_ones(void)
 	struct outbox_item it[8];
 	int n, i;
 
-	CHECK_INT(outbox_put_ordered(ob, "old", "fire", "spike|x", true, "f", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "old", "fire", "spike|x", OUTBOX_CRITICAL, "f", 1, T0), 0);
 	CHECK_INT(outbox_retry(ob, 1, T0 + 60 * SEC), 0);   /* tried, failed */
-	CHECK_INT(outbox_put_ordered(ob, "new-1", "fire", "spike|x", true, "f", 1, T0), 0);
-	CHECK_INT(outbox_put_ordered(ob, "old", "resolve", "spike|x", true, "r", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "new-1", "fire", "spike|x", OUTBOX_CRITICAL, "f", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "old", "resolve", "spike|x", OUTBOX_CRITICAL, "r", 1, T0), 0);
 	CHECK_INT(outbox_retarget(ob, now_given, 2, T0 + SEC), 2);
 	CHECK_INT(outbox_depth(ob), 4);   /* fire: new-1 (its own), new-2; resolve: both */
 	n = outbox_due(ob, T0 + SEC, it, 8);
@@ -246,8 +247,8 @@ static void test_retargeted_row_goes_before_the_targets_later_rows(void)
 	struct outbox *ob = open_ob(NULL, 0, 0);
 	struct outbox_item it[4];
 
-	CHECK_INT(outbox_put_ordered(ob, "old", "fire", "spike|x", true, "f", 1, T0), 0);
-	CHECK_INT(outbox_put_ordered(ob, "new", "resolve", "spike|x", true, "r", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "old", "fire", "spike|x", OUTBOX_CRITICAL, "f", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "new", "resolve", "spike|x", OUTBOX_CRITICAL, "r", 1, T0), 0);
 	CHECK_INT(outbox_retarget(ob, now_given, 1, T0), 1);
 	CHECK_INT(outbox_due(ob, T0, it, 4), 1);
 	CHECK_STR(it[0].idem_key, "fire");
@@ -356,6 +357,107 @@ static void test_bound_drops_oldest_non_critical_first_then_oldest_critical(void
 	CHECK_STR(due_keys(ob, T0 + 9), "d e f");
 	CHECK_INT(outbox_depth(ob), 3);
 	CHECK_INT(outbox_stats(ob)->dropped, 3);
+	outbox_close(ob);
+}
+
+/* A spike's row for "hook" in the order of @scope: its firing, or
+ * (@resolved) its resolution, the firing's sequel. */
+static int put_spike(struct outbox *ob, const char *key, const char *scope,
+		     bool resolved)
+{
+	return outbox_put_ordered(ob, "hook", key, scope, OUTBOX_CRITICAL |
+				  (resolved ? OUTBOX_SEQUEL : 0), key,
+				  strlen(key), T0);
+}
+
+/* The bound drops a firing with its resolution, never the firing alone. */
+static void test_bound_drops_a_firing_with_its_resolved(void)
+{
+	struct outbox *ob = open_ob(NULL, 3, 0);
+
+	CHECK_INT(put_spike(ob, "fire-a", "spike|a", false), 0);
+	CHECK_INT(put_spike(ob, "resolve-a", "spike|a", true), 0);
+	CHECK_INT(put(ob, "x", true, T0), 0);
+	CHECK_INT(put(ob, "y", true, T0), 0);     /* drops fire-a, resolve-a */
+	CHECK_STR(due_keys(ob, T0), "x y");
+	CHECK_INT(outbox_stats(ob)->dropped, 2);
+	outbox_close(ob);
+}
+
+/* A resolution put after the bound dropped its firing goes the same way;
+ * the next firing of the scope is an alert of its own again. */
+static void test_resolved_after_its_firing_was_dropped_is_dropped(void)
+{
+	struct outbox *ob = open_ob(NULL, 2, 0);
+
+	CHECK_INT(put_spike(ob, "fire-a", "spike|a", false), 0);
+	CHECK_INT(put_spike(ob, "fire-b", "spike|b", false), 0);
+	CHECK_INT(put_spike(ob, "resolve-a", "spike|a", true), 0);  /* drops fire-a */
+	CHECK_STR(due_keys(ob, T0), "fire-b");
+	CHECK_INT(outbox_stats(ob)->dropped, 2);
+	CHECK_INT(put_spike(ob, "fire-a2", "spike|a", false), 0);
+	CHECK_INT(put_spike(ob, "resolve-a2", "spike|a", true), 0); /* drops fire-b */
+	CHECK_STR(due_keys(ob, T0), "fire-a2");   /* resolve-a2 waits for it */
+	CHECK_INT(outbox_depth(ob), 2);
+	CHECK_INT(outbox_stats(ob)->dropped, 3);
+	/* fire-b's: dropped without making room, which would drop fire-a2 */
+	CHECK_INT(put_spike(ob, "resolve-b", "spike|b", true), 0);
+	CHECK_STR(due_keys(ob, T0), "fire-a2");
+	CHECK_INT(outbox_depth(ob), 2);
+	CHECK_INT(outbox_stats(ob)->dropped, 4);
+	outbox_close(ob);
+}
+
+/* A resolution whose firing was delivered is dropped after the other
+ * rows: dropped, the alert would never end at the receiver. */
+static void test_bound_keeps_a_resolved_whose_firing_went(void)
+{
+	struct outbox *ob = open_ob(NULL, 2, 0);
+	struct outbox_item it[2];
+
+	CHECK_INT(put_spike(ob, "fire-a", "spike|a", false), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 2), 1);
+	CHECK_INT(outbox_ack(ob, it[0].id), 0);
+	outbox_item_release(&it[0]);
+	CHECK_INT(put_spike(ob, "resolve-a", "spike|a", true), 0);
+	CHECK_INT(put(ob, "x", true, T0), 0);
+	CHECK_INT(put(ob, "y", true, T0), 0);     /* drops x */
+	CHECK_STR(due_keys(ob, T0), "resolve-a y");
+	CHECK_INT(outbox_stats(ob)->dropped, 1);
+	outbox_close(ob);
+}
+
+/* The memory outbox moved into the file: a resolution whose firing the
+ * memory outbox dropped is dropped by the file too. */
+static void test_move_carries_a_dropped_firings_mark(void)
+{
+	struct outbox *mem = open_ob(NULL, 1, 0), *file = open_ob(NULL, 0, 0);
+
+	CHECK_INT(put_spike(mem, "fire-a", "spike|a", false), 0);
+	CHECK_INT(put_spike(mem, "fire-b", "spike|b", false), 0);  /* drops fire-a */
+	CHECK_INT(outbox_move(mem, file), 1);
+	CHECK_INT(put_spike(file, "resolve-a", "spike|a", true), 0);
+	CHECK_STR(due_keys(file, T0), "fire-b");
+	CHECK_INT(outbox_stats(file)->dropped, 1);
+	outbox_close(mem);
+	outbox_close(file);
+}
+
+/* A row of an alert waits, in the outbox or in flight, until delivered:
+ * another outbox's row of the same alert can tell (outbox_group_waits). */
+static void test_group_waits_until_its_row_is_delivered(void)
+{
+	struct outbox *ob = open_ob(NULL, 0, 0);
+	struct outbox_item it[2];
+
+	CHECK_INT(put_spike(ob, "fire-a", "spike|a", false), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 2), 1);           /* in flight */
+	CHECK_INT(outbox_group_waits(ob, "hook", it[0].order_key), 1);
+	CHECK_INT(outbox_group_waits(ob, "other", it[0].order_key), 0);
+	CHECK_INT(outbox_group_waits(ob, "hook", ""), 0);
+	CHECK_INT(outbox_ack(ob, it[0].id), 0);
+	CHECK_INT(outbox_group_waits(ob, "hook", it[0].order_key), 0);
+	outbox_item_release(&it[0]);
 	outbox_close(ob);
 }
 
@@ -605,7 +707,7 @@ static void test_newer_outbox_schema_is_refused(void)
 	CHECK_INT(outbox_open(path, NULL, &ob, err, sizeof(err)), -EIO);
 	CHECK(ob == NULL);
 	snprintf(want, sizeof(want), "outbox %s: schema version 7 is newer than "
-		 "this tlswatch (2)", path);
+		 "this tlswatch (3)", path);
 	CHECK_STR(err, want);
 	tmp_done(path);
 }
@@ -636,7 +738,7 @@ static void test_schema_1_rows_are_kept_and_sent_unordered(void)
 	sqlite3_close(db);
 	ob = open_ob(path, 0, 0);
 	CHECK(ob != NULL);
-	CHECK_INT(outbox_put_ordered(ob, "hook", "new", "spike|x", true, "n", 1, T0), 0);
+	CHECK_INT(outbox_put_ordered(ob, "hook", "new", "spike|x", OUTBOX_CRITICAL, "n", 1, T0), 0);
 	CHECK_INT(outbox_due(ob, T0, it, 4), 2);
 	CHECK_STR(it[0].idem_key, "old");
 	CHECK_STR(it[0].order_key, "");
@@ -696,21 +798,6 @@ static void test_move_takes_rows_schedules_and_claims_into_the_file(void)
 	CHECK_INT(outbox_claim(file, "cert|b.test", T0 + 61 * SEC + 1, k2), 1);
 	outbox_close(file);
 	tmp_done(path);
-}
-
-/* Writes zeros to @path until the file system holding it is full. */
-static void fill_up(const char *path)
-{
-	static const char block[4096];
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), i;
-
-	CHECK(fd >= 0);
-	for (i = 0; fd >= 0 && i < 1 << 16; i++)
-		if (write(fd, block, sizeof(block)) < 0)
-			break;
-	CHECK_INT(errno, ENOSPC);
-	if (fd >= 0)
-		close(fd);
 }
 
 /* An outbox file on the 256 KiB tmpfs at @dir (full_disk_child), and the
@@ -878,34 +965,6 @@ static int move_fails_in_the_file(const char *dir)
 	return check_failed_in_test;
 }
 
-/* Runs @body in a child's own mount namespace (the tmpfs goes with it),
- * on a 256 KiB tmpfs at a new directory; it returns 0 when every check
- * held. */
-static void full_disk_child(int (*body)(const char *dir))
-{
-	char dir[] = "/tmp/tw_outbox_full_XXXXXX";
-	int status = -1, rc = 1;
-	pid_t pid;
-
-	CHECK(mkdtemp(dir) != NULL);
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		if (unshare(CLONE_NEWNS) ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-		    mount("tw-outbox", dir, "tmpfs", 0, "size=256k"))
-			printf("#   a tmpfs in a mount namespace: %s (needs root)\n",
-			       strerror(errno));
-		else
-			rc = body(dir);
-		fflush(stdout);
-		_exit(rc);
-	}
-	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	rmdir(dir);
-}
-
 /* A full disk is -ENOSPC, not a broken outbox: the failed write leaves
  * file and connection as they were, and once space is freed the same
  * outbox (not opened again) takes the memory outbox's rows and claims. */
@@ -951,6 +1010,11 @@ int main(void)
 	RUN_TEST(test_fail_deletes_and_counts);
 	RUN_TEST(test_release_makes_a_row_due_again_without_an_attempt);
 	RUN_TEST(test_bound_drops_oldest_non_critical_first_then_oldest_critical);
+	RUN_TEST(test_bound_drops_a_firing_with_its_resolved);
+	RUN_TEST(test_resolved_after_its_firing_was_dropped_is_dropped);
+	RUN_TEST(test_bound_keeps_a_resolved_whose_firing_went);
+	RUN_TEST(test_group_waits_until_its_row_is_delivered);
+	RUN_TEST(test_move_carries_a_dropped_firings_mark);
 	RUN_TEST(test_dropped_row_in_flight_is_not_acked_later);
 	RUN_TEST(test_claim_suppresses_within_cooldown_and_allows_after);
 	RUN_TEST(test_claim_from_a_wrong_future_clock_expires);

@@ -30,7 +30,7 @@
 #include "common/strmap.h"
 #include "outbox.h"
 
-#define OUTBOX_SCHEMA_VERSION 2
+#define OUTBOX_SCHEMA_VERSION 3
 #define OUTBOX_BUSY_TIMEOUT_MS 5000
 
 /* migrations[i] takes the outbox's tables from version i to i + 1. */
@@ -66,29 +66,58 @@ static const char *const outbox_migrations[OUTBOX_SCHEMA_VERSION] = {
 	" idem_key TEXT NOT NULL,"
 	" PRIMARY KEY (target, idem_key)) WITHOUT ROWID;"
 	"CREATE INDEX outbox_done_by_key ON outbox_done (idem_key)",
+	/* 3: a row that means nothing without the one before it in its
+	 * order (a spike's "resolved"), dropped with it by the bound, or
+	 * when it comes after its predecessor was dropped (outbox_orphans:
+	 * the groups whose last row was) */
+	"ALTER TABLE outbox ADD COLUMN sequel INTEGER NOT NULL DEFAULT 0;"
+	"DROP INDEX IF EXISTS outbox_by_victim;"
+	"CREATE INDEX outbox_by_victim ON outbox (critical, sequel, id);"
+	"CREATE TABLE outbox_orphans ("
+	" target TEXT NOT NULL,"
+	" order_key TEXT NOT NULL,"
+	" PRIMARY KEY (target, order_key)) WITHOUT ROWID",
 };
 
 enum outbox_stmt {
 	OB_EXISTS, OB_COUNT, OB_DROP, OB_INSERT, OB_DUE, OB_NEXT, OB_DELETE,
 	OB_RETRY, OB_SENT_PRUNE, OB_SENT_GET, OB_SENT_PUT, OB_ALL, OB_SENT_ALL,
-	OB_SENT_MERGE, OB_SEQ_SELF, OB_HOLD, OB_GET, OB_TARGETS, OB_ROW_KEY,
+	OB_SENT_MERGE, OB_SEQ_SELF, OB_HOLD, OB_GET, OB_TARGETS, OB_FINISH,
 	OB_SIBLING, OB_DONE_PUT, OB_DONE_FORGET, OB_DONE_HAS, OB_DONE_PRUNE,
+	OB_DROP_SEQUELS, OB_LATER, OB_ORPHAN_PUT, OB_ORPHAN_TAKE, OB_ORPHANS_ALL,
 	OB_NSTMT
 };
 
 /* The columns of a row read whole (OB_DUE, OB_ALL, OB_GET): ob_read_item. */
 #define OB_ROW_COLUMNS "id, target, idem_key, critical, body, attempts," \
-		       " created_us, order_key, seq"
+		       " created_us, order_key, seq, sequel"
 
 static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_EXISTS] = "SELECT 1 FROM outbox WHERE target = ?1 AND idem_key = ?2",
 	[OB_COUNT] = "SELECT count(*) FROM outbox",
-	/* The victim of the bound: non-critical (0) before critical, oldest. */
+	/* The victim of the bound: non-critical (0) before critical, a row
+	 * before a sequel (whose predecessor may have gone to its receiver:
+	 * dropped, the alert would never end there), oldest. */
 	[OB_DROP] = "DELETE FROM outbox WHERE id = (SELECT id FROM outbox"
-		    " ORDER BY critical, id LIMIT 1) RETURNING id",
+		    " ORDER BY critical, sequel, id LIMIT 1)"
+		    " RETURNING id, target, order_key, seq, sequel",
+	/* the sequels right after row ?3 of its group, up to its next row
+	 * that is not one (ob_drop_victim) */
+	[OB_DROP_SEQUELS] = "DELETE FROM outbox WHERE target = ?1 AND order_key = ?2"
+			    " AND sequel = 1 AND seq > ?3 AND seq < ifnull((SELECT"
+			    " min(seq) FROM outbox WHERE target = ?1 AND order_key = ?2"
+			    " AND sequel = 0 AND seq > ?3), 9223372036854775807)"
+			    " RETURNING id",
+	[OB_LATER] = "SELECT 1 FROM outbox WHERE target = ?1 AND order_key = ?2"
+		     " AND seq > ?3 LIMIT 1",
+	[OB_ORPHAN_PUT] = "INSERT OR IGNORE INTO outbox_orphans (target, order_key)"
+			  " VALUES (?1, ?2)",
+	[OB_ORPHAN_TAKE] = "DELETE FROM outbox_orphans WHERE target = ?1"
+			   " AND order_key = ?2",
+	[OB_ORPHANS_ALL] = "SELECT target, order_key FROM outbox_orphans",
 	[OB_INSERT] = "INSERT INTO outbox (target, idem_key, critical, body,"
-		      " created_us, next_attempt_us, attempts, order_key, seq)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		      " created_us, next_attempt_us, attempts, order_key, seq,"
+		      " sequel) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	/* in each order key's order (ob_held) */
 	[OB_DUE] = "SELECT " OB_ROW_COLUMNS " FROM outbox"
 		   " WHERE next_attempt_us <= ?1 OR next_attempt_us > ?2"
@@ -121,7 +150,7 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_TARGETS] = "SELECT id, target FROM outbox ORDER BY id",
 	/* outbox_done: a row acknowledged or refused while its alert's other
 	 * rows wait (ob_finish_locked) */
-	[OB_ROW_KEY] = "SELECT target, idem_key FROM outbox WHERE id = ?1",
+	[OB_FINISH] = "DELETE FROM outbox WHERE id = ?1 RETURNING target, idem_key",
 	[OB_SIBLING] = "SELECT 1 FROM outbox WHERE idem_key = ?1 LIMIT 1",
 	[OB_DONE_PUT] = "INSERT OR IGNORE INTO outbox_done (target, idem_key)"
 			" VALUES (?1, ?2)",
@@ -410,20 +439,24 @@ static int ob_update_locked(struct outbox *ob, int64_t id, bool gone,
 static int ob_finish_locked(struct outbox *ob, int64_t id)
 {
 	char target[OUTBOX_TARGET_LEN + 1], idem[OUTBOX_KEY_LEN + 1];
-	sqlite3_stmt *st = ob_stmt(ob, OB_ROW_KEY);
+	sqlite3_stmt *st = ob_stmt(ob, OB_FINISH);
 	int64_t one;
 	int rc;
 
 	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-		return ob_fail(ob, "reading a row");
+		return ob_fail(ob, "removing a row");
+	/* the row is deleted by the first step, which returns it */
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		ob_col_text(st, 0, target, sizeof(target));
 		ob_col_text(st, 1, idem, sizeof(idem));
+		rc = sqlite3_step(st);
+		rc = rc == SQLITE_DONE ? 0 : ob_fail(ob, "removing a row");
+	} else {
+		rc = rc == SQLITE_DONE ? 1 : ob_fail(ob, "removing a row");
 	}
-	rc = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : ob_fail(ob, "reading a row");
 	sqlite3_reset(st);
-	if (rc || (rc = ob_update_locked(ob, id, true, 0, 0)))
+	if (rc)
 		return rc;
 	st = ob_stmt(ob, OB_SIBLING);
 	if (sqlite3_bind_text(st, 1, idem, -1, SQLITE_STATIC) != SQLITE_OK)
@@ -739,21 +772,125 @@ int outbox_claim(struct outbox *ob, const char *dedup_key, int64_t now_us,
 
 /* --- storing */
 
+/* A row the bound dropped: its late outcome finds nothing. */
+static void ob_dropped(struct outbox *ob, int64_t id)
+{
+	ob_inflight_del(ob, id);
+	ob->stats.dropped++;
+}
+
+/* Binds a group, @target's rows of @order_key, and a place @seq in it. */
+static int ob_bind_group(sqlite3_stmt *st, const char *target,
+			 const char *order_key, int64_t seq)
+{
+	return sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC) == SQLITE_OK &&
+	       sqlite3_bind_text(st, 2, order_key, -1, SQLITE_STATIC) == SQLITE_OK &&
+	       (seq < 0 || sqlite3_bind_int64(st, 3, seq) == SQLITE_OK) ? 0 : -1;
+}
+
+/* Runs @st, a DELETE ... RETURNING id of rows the bound drops: how many,
+ * or -errno. */
+static int ob_drop_returned(struct outbox *ob, sqlite3_stmt *st)
+{
+	int step, n = 0;
+
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		ob_dropped(ob, sqlite3_column_int64(st, 0));
+		n++;
+	}
+	n = step == SQLITE_DONE ? n : ob_fail(ob, "dropping a row");
+	sqlite3_reset(st);
+	return n;
+}
+
+/* After @target's row @seq of @order_key was dropped: its sequels go with
+ * it; without any, and without a later row, the group is an orphan (the
+ * next sequel put in it is dropped). The rows dropped, or -errno. */
+static int ob_drop_sequels(struct outbox *ob, const char *target,
+			   const char *order_key, int64_t seq)
+{
+	sqlite3_stmt *st = ob_stmt(ob, OB_DROP_SEQUELS);
+	int64_t one;
+	int n, rc;
+
+	if (ob_bind_group(st, target, order_key, seq))
+		return ob_fail(ob, "dropping a row");
+	if ((n = ob_drop_returned(ob, st)))
+		return n;
+	st = ob_stmt(ob, OB_LATER);
+	if (ob_bind_group(st, target, order_key, seq))
+		return ob_fail(ob, "dropping a row");
+	if ((rc = ob_int64(ob, st, &one, "dropping a row")))
+		return rc < 0 ? rc : 0;
+	st = ob_stmt(ob, OB_ORPHAN_PUT);
+	if (ob_bind_group(st, target, order_key, -1))
+		return ob_fail(ob, "dropping a row");
+	return ob_done(ob, st, "dropping a row");
+}
+
+/* Drops the bound's victim (OB_DROP), and with it the sequels it leaves
+ * alone (ob_drop_sequels): a receiver never gets a spike's "resolved"
+ * whose "firing" was dropped. The rows dropped, 0 for an empty outbox, or
+ * -errno. */
+static int ob_drop_victim(struct outbox *ob)
+{
+	char target[OUTBOX_TARGET_LEN + 1], key[OUTBOX_KEY_LEN + 1];
+	sqlite3_stmt *st = ob_stmt(ob, OB_DROP);
+	int64_t seq;
+	bool sequel;
+	int rc, n;
+
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		rc = rc == SQLITE_DONE ? 0 : ob_fail(ob, "dropping a row");
+		sqlite3_reset(st);
+		return rc;
+	}
+	ob_dropped(ob, sqlite3_column_int64(st, 0));
+	ob_col_text(st, 1, target, sizeof(target));
+	ob_col_text(st, 2, key, sizeof(key));
+	seq = sqlite3_column_int64(st, 3);
+	sequel = sqlite3_column_int(st, 4) != 0;
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : ob_fail(ob, "dropping a row");
+	sqlite3_reset(st);
+	if (rc)
+		return rc;
+	if (!*key || sequel)
+		return 1;
+	n = ob_drop_sequels(ob, target, key, seq);
+	return n < 0 ? n : 1 + n;
+}
+
 /* Makes room for one row: drops victims while the outbox is full. */
 static int ob_make_room(struct outbox *ob)
 {
-	int64_t count = 0, id = 0; /* set when ob_int64() gives a row */
+	int64_t count = 0;
 	int rc;
 
 	rc = ob_int64(ob, ob_stmt(ob, OB_COUNT), &count, "counting rows");
-	for (; rc >= 0 && count >= ob->max_rows; count--) {
-		rc = ob_int64(ob, ob_stmt(ob, OB_DROP), &id, "dropping a row");
-		if (rc <= 0)
+	while (rc >= 0 && count >= ob->max_rows) {
+		if ((rc = ob_drop_victim(ob)) <= 0)
 			break;
-		ob_inflight_del(ob, id);
-		ob->stats.dropped++;
+		count -= rc;
 	}
 	return rc < 0 ? rc : 0;
+}
+
+/* Whether @it, about to be stored, goes the way of its dropped
+ * predecessor (ob_drop_sequels): 1 when it does, 0, or -errno. A row of
+ * its group that is no sequel starts afresh: the mark goes either way. */
+static int ob_orphaned(struct outbox *ob, const struct outbox_item *it)
+{
+	sqlite3_stmt *st = ob_stmt(ob, OB_ORPHAN_TAKE);
+	int rc;
+
+	if (!it->order_key[0])
+		return 0;
+	if (ob_bind_group(st, it->target, it->order_key, -1))
+		return ob_fail(ob, "reading the orphaned groups");
+	if ((rc = ob_done(ob, st, "reading the orphaned groups")))
+		return rc;
+	return it->sequel && sqlite3_changes(ob->db) > 0;
 }
 
 /* Stores @it (its id unused) due at @next_us: 0, or 1 for a duplicate. */
@@ -770,8 +907,16 @@ static int ob_put_locked(struct outbox *ob, const struct outbox_item *it,
 	rc = ob_int64(ob, st, &one, "looking for a duplicate");
 	if (rc)
 		return rc;   /* 1: a duplicate, left as it was */
-	if ((rc = ob_make_room(ob)))
-		return rc;
+	/* before making room, which a row dropped needs not; and after,
+	 * which may have dropped the last row of its group */
+	if (!(rc = ob_orphaned(ob, it)) && !(rc = ob_make_room(ob)))
+		rc = ob_orphaned(ob, it);
+	if (rc) {
+		if (rc < 0)
+			return rc;
+		ob->stats.dropped++;
+		return 0;
+	}
 	st = ob_stmt(ob, OB_INSERT);
 	if (sqlite3_bind_text(st, 1, it->target, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 2, it->idem_key, -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -782,7 +927,8 @@ static int ob_put_locked(struct outbox *ob, const struct outbox_item *it,
 	    sqlite3_bind_int64(st, 6, next_us) != SQLITE_OK ||
 	    sqlite3_bind_int(st, 7, it->attempts) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 8, it->order_key, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 9, it->seq) != SQLITE_OK)
+	    sqlite3_bind_int64(st, 9, it->seq) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 10, it->sequel) != SQLITE_OK)
 		return ob_fail(ob, "storing an alert");
 	if ((rc = ob_done(ob, st, "storing an alert")) || it->seq)
 		return rc;
@@ -792,17 +938,20 @@ static int ob_put_locked(struct outbox *ob, const struct outbox_item *it,
 int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
 	       bool critical, const char *body, size_t len, int64_t now_us)
 {
-	return outbox_put_ordered(ob, target, idem_key, NULL, critical, body,
-				  len, now_us);
+	return outbox_put_ordered(ob, target, idem_key, NULL,
+				  critical ? OUTBOX_CRITICAL : 0, body, len, now_us);
 }
 
 int outbox_put_ordered(struct outbox *ob, const char *target,
 		       const char *idem_key, const char *order_key,
-		       bool critical, const char *body, size_t len,
+		       unsigned int flags, const char *body, size_t len,
 		       int64_t now_us)
 {
-	struct outbox_item it = { .critical = critical, .body = (char *)body,
-				  .body_len = len, .created_us = now_us };
+	struct outbox_item it = { .critical = flags & OUTBOX_CRITICAL,
+				  .sequel = order_key && *order_key &&
+					    (flags & OUTBOX_SEQUEL),
+				  .body = (char *)body, .body_len = len,
+				  .created_us = now_us };
 	int rc;
 
 	if (!ob)
@@ -846,6 +995,7 @@ static int ob_read_item(sqlite3_stmt *st, struct outbox_item *it)
 	it->created_us = sqlite3_column_int64(st, 6);
 	ob_col_text(st, 7, it->order_key, sizeof(it->order_key));
 	it->seq = sqlite3_column_int64(st, 8);
+	it->sequel = sqlite3_column_int(st, 9) != 0;
 	return 0;
 }
 
@@ -872,7 +1022,7 @@ static int ob_move_rows(struct outbox *from, struct outbox *to, int *moved)
 		if ((rc = ob_read_item(st, &it)))
 			break;
 		it.seq = 0;   /* another outbox's ids: after @to's own rows */
-		rc = ob_put_locked(to, &it, sqlite3_column_int64(st, 9));
+		rc = ob_put_locked(to, &it, sqlite3_column_int64(st, 10));
 		outbox_item_release(&it);
 		if (rc == 0)
 			(*moved)++;
@@ -884,30 +1034,45 @@ static int ob_move_rows(struct outbox *from, struct outbox *to, int *moved)
 	return rc;
 }
 
-/* Inside @to's transaction: @from's claims, so the cooldown holds on. */
-static int ob_move_claims(struct outbox *from, struct outbox *to)
+/* Inside @to's transaction: each row of @from's @all, two columns, put
+ * by @to's @put; @moving and @reading name the step in a failure. */
+static int ob_move_table(struct outbox *from, struct outbox *to,
+			 enum outbox_stmt all, enum outbox_stmt put_which,
+			 const char *moving, const char *reading)
 {
-	sqlite3_stmt *st = ob_stmt(from, OB_SENT_ALL), *put;
+	sqlite3_stmt *st = ob_stmt(from, all), *put;
 	int step = SQLITE_DONE, rc = 0;
 
 	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		put = ob_stmt(to, OB_SENT_MERGE);
+		put = ob_stmt(to, put_which);
 		if (sqlite3_bind_value(put, 1, sqlite3_column_value(st, 0)) != SQLITE_OK ||
-		    sqlite3_bind_int64(put, 2, sqlite3_column_int64(st, 1)) != SQLITE_OK)
-			rc = ob_fail(to, "moving the claims");
+		    sqlite3_bind_value(put, 2, sqlite3_column_value(st, 1)) != SQLITE_OK)
+			rc = ob_fail(to, moving);
 		else
-			rc = ob_done(to, put, "moving the claims");
+			rc = ob_done(to, put, moving);
 	}
 	if (!rc && step != SQLITE_DONE)
-		rc = ob_fail_source(from, to, "reading the claims to move");
+		rc = ob_fail_source(from, to, reading);
 	sqlite3_reset(st);
 	return rc;
 }
 
+/* Inside @to's transaction: @from's claims, so the cooldown holds on, and
+ * its orphaned groups, so a sequel of a row it dropped is dropped too. */
+static int ob_move_claims(struct outbox *from, struct outbox *to)
+{
+	int rc = ob_move_table(from, to, OB_SENT_ALL, OB_SENT_MERGE,
+			       "moving the claims", "reading the claims to move");
+
+	return rc ? rc : ob_move_table(from, to, OB_ORPHANS_ALL, OB_ORPHAN_PUT,
+				       "moving the orphaned groups",
+				       "reading the orphaned groups to move");
+}
+
 static int ob_empty(struct outbox *ob)
 {
-	return ob_exec(ob, "DELETE FROM outbox; DELETE FROM outbox_sent",
-		       "emptying the moved rows");
+	return ob_exec(ob, "DELETE FROM outbox; DELETE FROM outbox_sent;"
+		       " DELETE FROM outbox_orphans", "emptying the moved rows");
 }
 
 int outbox_move(struct outbox *from, struct outbox *to)
@@ -1059,6 +1224,23 @@ static void ob_unwind(struct outbox *ob, struct outbox_item *items, int n)
 	}
 }
 
+/* Whether @st, OB_HOLD bound, finds a row not deleted in memory already:
+ * 1, 0, or -errno. */
+static int ob_waits_for(struct outbox *ob, sqlite3_stmt *st)
+{
+	int step = SQLITE_DONE, held = 0;
+
+	while (!held && (step = sqlite3_step(st)) == SQLITE_ROW) {
+		const struct ob_unwritten *u = ob_unwritten_of(ob, sqlite3_column_int64(st, 0));
+
+		held = !u || !u->gone;
+	}
+	if (!held && step != SQLITE_DONE)
+		held = ob_fail(ob, "reading the order of due rows");
+	sqlite3_reset(st);
+	return held;
+}
+
 /*
  * Whether the due row @due points at waits for an earlier row of its
  * group, its target and order key (outbox.h), one not deleted in memory
@@ -1073,7 +1255,6 @@ static int ob_held(struct outbox *ob, sqlite3_stmt *due)
 	const char *target = (const char *)sqlite3_column_text(due, 1);
 	char group[OUTBOX_KEY_LEN + 1 + OUTBOX_TARGET_LEN + 1];
 	sqlite3_stmt *st;
-	int step = SQLITE_DONE, held = 0;
 	bool first = false;
 
 	if (!key || !*key)
@@ -1089,15 +1270,21 @@ static int ob_held(struct outbox *ob, sqlite3_stmt *due)
 	    sqlite3_bind_int64(st, 3, sqlite3_column_int64(due, 8)) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 4, sqlite3_column_int64(due, 0)) != SQLITE_OK)
 		return ob_fail(ob, "reading the order of due rows");
-	while (!held && (step = sqlite3_step(st)) == SQLITE_ROW) {
-		const struct ob_unwritten *u = ob_unwritten_of(ob, sqlite3_column_int64(st, 0));
+	return ob_waits_for(ob, st);
+}
 
-		held = !u || !u->gone;
-	}
-	if (!held && step != SQLITE_DONE)
-		held = ob_fail(ob, "reading the order of due rows");
-	sqlite3_reset(st);
-	return held;
+int outbox_group_waits(struct outbox *ob, const char *target,
+		       const char *order_key)
+{
+	sqlite3_stmt *st;
+
+	if (!ob || !target || !order_key || !*order_key)
+		return ob ? 0 : -EINVAL;
+	st = ob_stmt(ob, OB_HOLD);
+	if (ob_bind_group(st, target, order_key, INT64_MAX) ||
+	    sqlite3_bind_int64(st, 4, INT64_MAX) != SQLITE_OK)
+		return ob_fail(ob, "reading the order of due rows");
+	return ob_waits_for(ob, st);
 }
 
 int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
@@ -1108,7 +1295,8 @@ int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
 
 int outbox_due_select(struct outbox *ob, int64_t now_us,
 		      struct outbox_item *items, int max,
-		      bool (*take)(void *ctx, const char *target), void *ctx)
+		      bool (*take)(void *ctx, const char *target,
+				   const char *order_key), void *ctx)
 {
 	sqlite3_stmt *st;
 	int n = 0, rc = 0, step = SQLITE_DONE;
@@ -1133,7 +1321,8 @@ int outbox_due_select(struct outbox *ob, int64_t now_us,
 		 * file's (which was due when it was handed out). */
 		if (rc || ob_inflight_has(ob, id) ||
 		    (u && !ob_is_due(u->next_us, now_us)) ||
-		    (take && !take(ctx, (const char *)sqlite3_column_text(st, 1)))) {
+		    (take && !take(ctx, (const char *)sqlite3_column_text(st, 1),
+				   (const char *)sqlite3_column_text(st, 7)))) {
 			rc = 0;
 			continue;
 		}
@@ -1238,6 +1427,28 @@ int64_t outbox_depth(struct outbox *ob)
 		return -EINVAL;
 	rc = ob_int64(ob, ob_stmt(ob, OB_COUNT), &n, "counting rows");
 	return rc < 0 ? rc : n - outbox_unremoved(ob);
+}
+
+int64_t outbox_depth_select(struct outbox *ob,
+			    bool (*mine)(void *ctx, const char *target), void *ctx)
+{
+	sqlite3_stmt *st;
+	const struct ob_unwritten *u;
+	int64_t n = 0;
+	int step;
+
+	if (!ob || !mine)
+		return -EINVAL;
+	st = ob_stmt(ob, OB_TARGETS);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		u = ob_unwritten_of(ob, sqlite3_column_int64(st, 0));
+		n += (!u || !u->gone) &&
+		     mine(ctx, (const char *)sqlite3_column_text(st, 1));
+	}
+	if (step != SQLITE_DONE)
+		n = ob_fail(ob, "counting rows");
+	sqlite3_reset(st);
+	return n;
 }
 
 int64_t outbox_unremoved(const struct outbox *ob)

@@ -74,6 +74,7 @@ struct outbox_item {
 	char order_key[OUTBOX_KEY_LEN + 1];  /* its digest; "" unordered */
 	int64_t seq;                      /* the order among a key's rows */
 	bool critical;
+	bool sequel;                      /* OUTBOX_SEQUEL */
 	char *body;                       /* malloc'd, NUL-terminated */
 	size_t body_len;                  /* without that NUL */
 	int attempts;                     /* failed attempts so far */
@@ -121,18 +122,29 @@ int outbox_claim(struct outbox *ob, const char *dedup_key, int64_t now_us,
  * Stores an alert for @target, due at once. 0 added; 1 when the outbox
  * already holds (@target, @idem_key), which is then left as it was. At
  * max_rows the oldest non-critical row is dropped to make room, or the
- * oldest critical one when all are critical (stats.dropped counts them).
+ * oldest critical one when all are critical, a sequel (below) after the
+ * other rows; stats.dropped counts them.
  * -ENAMETOOLONG for a target over OUTBOX_TARGET_LEN bytes, -EINVAL for an
  * empty target or a key empty or over OUTBOX_KEY_LEN characters; every
  * error but a NULL @ob is described by outbox_error().
  */
 int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
 	       bool critical, const char *body, size_t len, int64_t now_us);
-/* The same, in the order of @order_key (see the top; NULL or "": none),
- * any string: the outbox keeps its digest. */
+/* outbox_put_ordered's @flags. */
+#define OUTBOX_CRITICAL 0x1u   /* dropped by the bound after the others */
+/*
+ * Means nothing without the row before it in its order key's order (a
+ * spike's "resolved" after its "firing"): when the bound drops that row,
+ * its sequels go with it, and a sequel put after it was dropped (with no
+ * row of the order key between) is dropped too, counted in
+ * stats.dropped. The put still returns 0.
+ */
+#define OUTBOX_SEQUEL 0x2u
+/* The same, in the order of @order_key (see the top; NULL or "": none,
+ * and OUTBOX_SEQUEL is ignored), any string: the outbox keeps its digest. */
 int outbox_put_ordered(struct outbox *ob, const char *target,
 		       const char *idem_key, const char *order_key,
-		       bool critical, const char *body, size_t len,
+		       unsigned int flags, const char *body, size_t len,
 		       int64_t now_us);
 
 /*
@@ -159,13 +171,25 @@ int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
 void outbox_item_release(struct outbox_item *it);
 /*
  * The same, handing out only the rows @take accepts (called with each due
- * row's target, oldest first, until @max are taken): a caller bounding the
- * requests per receiver skips a busy receiver's rows without losing its
- * turn for the others' (the oldest rows may all be the busy one's).
+ * row's target and order key, as outbox_item has them, oldest first, until
+ * @max are taken): a caller bounding the requests per receiver skips a
+ * busy receiver's rows without losing its turn for the others' (the
+ * oldest rows may all be the busy one's). A row not taken holds back the
+ * later rows of its target and order key, as one in flight does.
  */
 int outbox_due_select(struct outbox *ob, int64_t now_us,
 		      struct outbox_item *items, int max,
-		      bool (*take)(void *ctx, const char *target), void *ctx);
+		      bool (*take)(void *ctx, const char *target,
+				   const char *order_key), void *ctx);
+/*
+ * Whether @ob holds a row for @target of @order_key (as outbox_item has
+ * it: its digest), in flight or waiting, not delivered: 1, 0 (also for
+ * "", no order), or -errno. For a caller with two outboxes (a file, and
+ * memory while the file cannot be written): a row of the second waits
+ * for the first's of its alert.
+ */
+int outbox_group_waits(struct outbox *ob, const char *target,
+		       const char *order_key);
 
 /*
  * The outcome of a row handed out: 0, -ENOENT for an id the outbox does
@@ -185,8 +209,9 @@ void outbox_release(struct outbox *ob, int64_t id);
 
 /*
  * Moves every row of @from (none may be in flight: -EINVAL) into @to, each
- * with its attempts and next attempt, and every claim, in one transaction
- * of @to; @from is then empty. For the agent's memory outbox once its file
+ * with its attempts and next attempt, every claim, and the mark of each
+ * order key whose sequel is to be dropped (OUTBOX_SEQUEL), in one
+ * transaction of @to; @from is then empty. For the agent's memory outbox once its file
  * can be written again. The rows added (one @to holds already, by target
  * and idempotency key, is not added twice), or -errno: @to is as before,
  * outbox_error(@to) says why, and @from keeps everything unless only its
@@ -207,6 +232,10 @@ int outbox_adopt_outcomes(struct outbox *to, struct outbox *from);
 /* Rows waiting, in flight included (not those deleted in memory only, see
  * the top); or -errno. */
 int64_t outbox_depth(struct outbox *ob);
+/* The same, of the rows whose target @mine accepts (a sender sharing the
+ * file with another counts its own). */
+int64_t outbox_depth_select(struct outbox *ob,
+			    bool (*mine)(void *ctx, const char *target), void *ctx);
 /*
  * When the earliest row not in flight is due (maybe in the past), for the
  * caller's poll timeout; -1 when there is none; below -1 (-errno) on error.

@@ -26,7 +26,12 @@
  *   wall-clock time even for a replay of an old capture: Alertmanager
  *   takes an alert that ends in the past for resolved. A resolved alert is
  *   POSTed AM_RESOLVE_SENDS times, AM_RESOLVE_SPACING_US apart, with endsAt
- *   = the time it resolved, then forgotten.
+ *   = the time it resolved, then forgotten once every URL answered 200 to
+ *   a request that carried it. One that some URL has not (it hung, failed
+ *   or was missed) goes again at each resend and when a URL answers
+ *   again, until each has, or until AM_RESOLVE_OWED_RESENDS resends after
+ *   it resolved: by then the endsAt the URL last had for the alert active
+ *   has passed, and Alertmanager resolved it by itself.
  *
  * Bounds
  *   At most AM_MAX_ALERTS alerts (active or resolving); new ones beyond are
@@ -69,6 +74,9 @@
 #define AM_TIMEOUT_DEFAULT_MS 10000
 #define AM_API_PATH "/api/v2/alerts"
 #define AM_DUE_AT_RESEND UINT64_MAX    /* sent; waits for the next resend */
+/* An active alert's endsAt is 3 resends ahead (am_body_add): a resolution
+ * a URL missed is owed to it that long. */
+#define AM_RESOLVE_OWED_RESENDS 3
 
 enum am_type { AM_CERT, AM_SPIKE };
 
@@ -90,6 +98,8 @@ struct am_alert {
 	bool resolved;
 	uint64_t ends_us;              /* resolved: when */
 	int sends_left;                /* resolved: POSTs still to make */
+	uint64_t resolution;           /* resolved: its number (am_sink's) */
+	uint32_t answered;             /* resolved: URLs that took it (bits) */
 	uint64_t due_us;               /* next POST, or AM_DUE_AT_RESEND */
 };
 
@@ -107,6 +117,14 @@ struct am_sink {
 	char *urls[OUTPUT_MAX_URLS];   /* {base}/api/v2/alerts */
 	bool url_failing[OUTPUT_MAX_URLS];
 	int url_in_flight[OUTPUT_MAX_URLS];   /* requests on their way */
+	/* what each request on its way carries: the resolutions, for the
+	 * URL that takes it (am_alert.answered) */
+	struct am_request {
+		uint64_t number;               /* 0: a free slot */
+		uint64_t *resolutions;
+		int n;
+	} requests[OUTPUT_MAX_URLS][AM_PER_URL];
+	uint64_t n_requests, n_resolutions;   /* numbers given so far */
 	int n_urls;
 	char instance[256];
 	uint64_t resend_us;
@@ -172,13 +190,15 @@ static void am_forget(struct am_sink *am, int i)
 	am->alerts[am->n_alerts] = NULL;
 }
 
-static void am_resolve(struct am_alert *a, uint64_t now_us)
+static void am_resolve(struct am_sink *am, struct am_alert *a, uint64_t now_us)
 {
 	if (a->resolved)
 		return;
 	a->resolved = true;
 	a->ends_us = now_us;
 	a->sends_left = AM_RESOLVE_SENDS;
+	a->resolution = ++am->n_resolutions;
+	a->answered = 0;
 	a->due_us = 0;
 }
 
@@ -357,7 +377,8 @@ static void am_serving_add(struct am_sink *am, struct am_alert *a,
 
 /* @server no longer serves @a's problem: resolved when none does. (An
  * alert that could keep no address at all goes by its label's.) */
-static void am_serving_remove(struct am_alert *a, const struct tw_endpoint *server,
+static void am_serving_remove(struct am_sink *am, struct am_alert *a,
+			      const struct tw_endpoint *server,
 			      uint64_t now_us)
 {
 	int i = am_serving_index(a, server);
@@ -367,7 +388,7 @@ static void am_serving_remove(struct am_alert *a, const struct tw_endpoint *serv
 	if (i >= 0)
 		a->serving[i] = a->serving[--a->n_serving];
 	if (!a->n_serving)
-		am_resolve(a, now_us);
+		am_resolve(am, a, now_us);
 }
 
 /* Takes this cert event's address out of the alerts it shows are over
@@ -386,7 +407,7 @@ static void am_cert_resolve_stale(struct am_sink *am, const struct cert_view *cv
 		    memcmp(a->name, name, name_len) != 0)
 			continue;
 		if (strcmp(a->sha256, sha256) != 0 || !finding_has(cv->findings, a->kind))
-			am_serving_remove(a, cv->server, now_us);
+			am_serving_remove(am, a, cv->server, now_us);
 	}
 }
 
@@ -507,7 +528,7 @@ static int am_spike_event(struct am_sink *am, const struct event *ev)
 
 	if (sp->state == SPIKE_RESOLVED) {
 		if (a)
-			am_resolve(a, now_us);
+			am_resolve(am, a, now_us);
 		return 0;
 	}
 	if (!a) {
@@ -573,6 +594,117 @@ static void am_url_missed(struct am_sink *am, int u, const char *why)
 		http_url_for_log(am->urls[u], url), why);
 }
 
+/* --- resolutions owed to a URL (see the top) */
+
+_Static_assert(OUTPUT_MAX_URLS <= 32, "a URL is a bit of am_alert.answered");
+
+static uint32_t am_all_urls(const struct am_sink *am)
+{
+	return (uint32_t)((1ull << am->n_urls) - 1);
+}
+
+/* Resolved @a was sent its times and every URL took it: done with. */
+static bool am_resolution_done(const struct am_sink *am, const struct am_alert *a)
+{
+	return a->sends_left <= 0 && (a->answered & am_all_urls(am)) == am_all_urls(am);
+}
+
+/* URL @u's request on its way numbered @number (0: a free slot), or NULL. */
+static struct am_request *am_request_of(struct am_sink *am, int u, uint64_t number)
+{
+	int k;
+
+	for (k = 0; k < AM_PER_URL; k++)
+		if (am->requests[u][k].number == number)
+			return &am->requests[u][k];
+	return NULL;
+}
+
+static void am_request_free(struct am_request *req)
+{
+	free(req->resolutions);
+	memset(req, 0, sizeof(*req));
+}
+
+/* URL @u took @req: it has each resolution @req carried. */
+static void am_request_taken(struct am_sink *am, int u, const struct am_request *req)
+{
+	struct am_alert *a;
+	int i, j;
+
+	for (j = 0; j < req->n; j++)
+		for (i = 0; i < am->n_alerts; i++) {
+			a = am->alerts[i];
+			if (!a->resolved || a->resolution != req->resolutions[j])
+				continue;
+			a->answered |= 1u << u;
+			if (am_resolution_done(am, a))
+				am_forget(am, i);
+			break;
+		}
+}
+
+/* The resolutions owed to URL @u (-1: to any) go once more, now. */
+static void am_owed_again(struct am_sink *am, int u)
+{
+	uint32_t bits = u < 0 ? am_all_urls(am) : 1u << u;
+	int i;
+
+	for (i = 0; i < am->n_alerts; i++) {
+		struct am_alert *a = am->alerts[i];
+
+		if (a->resolved && a->sends_left <= 0 && (~a->answered & bits)) {
+			a->sends_left = 1;
+			a->due_us = 0;
+		}
+	}
+}
+
+/* Owed resolutions past AM_RESOLVE_OWED_RESENDS resends are forgotten:
+ * Alertmanager has ended them at the endsAt it last had. */
+static void am_owed_expire(struct am_sink *am, uint64_t now_us)
+{
+	uint64_t keep_us = AM_RESOLVE_OWED_RESENDS * am->resend_us;
+	int i;
+
+	/* Backwards: forgetting alert i moves the last one to i. */
+	for (i = am->n_alerts - 1; i >= 0; i--) {
+		struct am_alert *a = am->alerts[i];
+
+		if (a->resolved && a->sends_left <= 0 && now_us > a->ends_us + keep_us)
+			am_forget(am, i);
+	}
+}
+
+/* The answer to request @r of URL @u. */
+static void am_answered(struct am_sink *am, int u, const struct http_result *r)
+{
+	struct am_request *req = NULL;
+	char url[HTTP_URL_LOG_LEN];
+	uint64_t number;
+
+	am->url_in_flight[u]--;
+	if (r->key_len == sizeof(number)) {
+		memcpy(&number, r->key, sizeof(number));
+		req = number ? am_request_of(am, u, number) : NULL;
+	}
+	if (r->error[0]) {
+		am_url_missed(am, u, r->error);
+	} else {
+		am->sent++;
+		if (req)
+			am_request_taken(am, u, req);
+		if (am->url_failing[u]) {
+			am->url_failing[u] = false;
+			pr_warn("alertmanager %s: answers again\n",
+				http_url_for_log(am->urls[u], url));
+			am_owed_again(am, u);
+		}
+	}
+	if (req)
+		am_request_free(req);
+}
+
 static void am_take_results(struct am_sink *am)
 {
 	struct http_result *r;
@@ -583,26 +715,13 @@ static void am_take_results(struct am_sink *am)
 		pr_debug("alertmanager: eventfd: %s\n", strerror(errno));
 	while ((r = http_pool_take(am->pool))) {
 		int u = r->kind;
-		bool ok = r->error[0] == '\0';
-		char url[HTTP_URL_LOG_LEN];
 
-		if (u < 0 || u >= am->n_urls) {
-			if (ok)
-				am->sent++;
-			else
-				am->failed++;
-		} else if (!ok) {
-			am->url_in_flight[u]--;
-			am_url_missed(am, u, r->error);
-		} else {
-			am->url_in_flight[u]--;
+		if (u >= 0 && u < am->n_urls)
+			am_answered(am, u, r);
+		else if (r->error[0])
+			am->failed++;
+		else
 			am->sent++;
-			if (am->url_failing[u]) {
-				am->url_failing[u] = false;
-				pr_warn("alertmanager %s: answers again\n",
-					http_url_for_log(am->urls[u], url));
-			}
-		}
 		http_result_free(r);
 	}
 }
@@ -638,18 +757,45 @@ static void am_body_add(struct am_sink *am, const struct am_alert *a, uint64_t n
 }
 
 /* After a request: an active alert waits for the resend, a resolved one
- * goes again a few times, then is forgotten. */
+ * goes again a few times, then is forgotten once every URL took it (else
+ * it is owed: see the top). */
 static void am_after_send(struct am_sink *am, int i, uint64_t now_us)
 {
 	struct am_alert *a = am->alerts[i];
 
-	if (!a->resolved) {
+	if (!a->resolved)
 		a->due_us = AM_DUE_AT_RESEND;
-	} else if (--a->sends_left > 0) {
+	else if (--a->sends_left > 0)
 		a->due_us = now_us + AM_RESOLVE_SPACING_US;
-	} else {
+	else if (am_resolution_done(am, a))
 		am_forget(am, i);
+	else
+		a->due_us = AM_DUE_AT_RESEND;
+}
+
+/* Submits the request body to URL @u, numbered with the resolutions of
+ * @batch (@n alerts) it carries; a copy that cannot be kept only means
+ * they are sent again. 0 or -1. */
+static int am_submit(struct am_sink *am, int u, const int *batch, int n)
+{
+	struct am_request *req = am_request_of(am, u, 0);
+	int i;
+
+	if (!req || am->body.failed)
+		return -1;
+	req->number = ++am->n_requests;
+	req->resolutions = malloc((size_t)n * sizeof(*req->resolutions));
+	for (i = 0; req->resolutions && i < n; i++)
+		if (am->alerts[batch[i]]->resolved)
+			req->resolutions[req->n++] = am->alerts[batch[i]]->resolution;
+	if (http_pool_submit(am->pool, u, am->urls[u], &req->number, sizeof(req->number),
+			     "application/json", (const uint8_t *)am->body.p,
+			     am->body.len) < 0) {
+		am_request_free(req);
+		return -1;
 	}
+	am->url_in_flight[u]++;
+	return 0;
 }
 
 /* POSTs the alerts due at @now_us, AM_BATCH_MAX a request, to every URL
@@ -678,13 +824,8 @@ static bool am_send_due(struct am_sink *am, uint64_t now_us)
 		for (u = 0; u < am->n_urls; u++) {
 			if (!am_url_room(am, u))
 				am_url_missed(am, u, "its requests are unanswered (hanging?)");
-			else if (am->body.failed ||
-				 http_pool_submit(am->pool, u, am->urls[u], NULL, 0,
-						  "application/json", (const uint8_t *)am->body.p,
-						  am->body.len) < 0)
+			else if (am_submit(am, u, batch, n) < 0)
 				am_url_missed(am, u, "cannot queue a request (memory or queue full)");
-			else
-				am->url_in_flight[u]++;
 		}
 		/* Backwards: forgetting alert i moves the last one to i. */
 		for (i = n - 1; i >= 0; i--)
@@ -699,9 +840,11 @@ static void am_tick(struct sink *s, uint64_t now_us)
 
 	am_take_results(am);
 	if (now_us >= am->next_resend_us) {
+		am_owed_expire(am, now_us);
 		for (i = 0; i < am->n_alerts; i++)
 			if (!am->alerts[i]->resolved)
 				am->alerts[i]->due_us = 0;
+		am_owed_again(am, -1);
 		am->next_resend_us = now_us + am->resend_us;
 	}
 	am_send_due(am, now_us);
@@ -756,7 +899,7 @@ static void am_drain(struct am_sink *am)
 static void am_close(struct sink *s)
 {
 	struct am_sink *am = (struct am_sink *)s;
-	int i;
+	int i, k;
 
 	if (am->pool)
 		am_drain(am);
@@ -768,6 +911,9 @@ static void am_close(struct sink *s)
 		close(am->efd);
 	for (i = 0; i < am->n_alerts; i++)
 		am_alert_free(am->alerts[i]);
+	for (i = 0; i < am->n_urls; i++)
+		for (k = 0; k < AM_PER_URL; k++)
+			am_request_free(&am->requests[i][k]);
 	for (i = 0; i < am->n_urls; i++)
 		free(am->urls[i]);
 	jw_free(&am->jw);
@@ -806,46 +952,42 @@ static const struct sink_ops am_ops = {
 _Static_assert(OUTPUT_URL_LEN + sizeof(AM_API_PATH) - 1 <= HTTP_REQUEST_URL_LEN,
 	       "an --alertmanager URL with its API path fits a request");
 
-/* @base with @path for its path (a query kept, a fragment dropped): a
- * copy of libcurl's, or NULL. */
-static char *am_url_with_path(const char *base, const char *path)
+/* @path, without its trailing slashes, then the API path: malloc'd, or
+ * NULL. */
+static char *am_api_path(const char *path)
 {
-	CURLU *u = curl_url();
-	char *curl_out = NULL, *url = NULL;
+	size_t n = strlen(path);
+	char *api;
 
-	if (u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
-	    curl_url_set(u, CURLUPART_PATH, path, 0) == CURLUE_OK &&
-	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_URL, &curl_out, 0) == CURLUE_OK)
-		url = strdup(curl_out);
-	curl_free(curl_out);
-	curl_url_cleanup(u);
-	return url;
+	while (n > 0 && path[n - 1] == '/')
+		n--;
+	if ((api = malloc(n + sizeof(AM_API_PATH)))) {
+		memcpy(api, path, n);
+		memcpy(api + n, AM_API_PATH, sizeof(AM_API_PATH));
+	}
+	return api;
 }
 
 /*
  * {base}/api/v2/alerts: the API path after the base's path, without its
  * trailing slashes, before its query ("http://h/am/?token=t" gives
  * "http://h/am/api/v2/alerts?token=t"; appended to the whole URL it
- * ended up in the query).
+ * ended up in the query), a fragment dropped. The base is parsed once:
+ * its path is replaced in the same handle.
  */
 static int am_add_url(struct am_sink *am, const char *base, char *err, size_t errlen)
 {
 	CURLU *u = curl_url();
-	char *path = NULL, *url = NULL, *api = NULL;
-	size_t n;
+	char *path = NULL, *api = NULL, *curl_out = NULL, *url = NULL;
 
 	if (u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
-		n = strlen(path);
-		while (n > 0 && path[n - 1] == '/')
-			n--;
-		if ((api = malloc(n + sizeof(AM_API_PATH)))) {
-			memcpy(api, path, n);
-			memcpy(api + n, AM_API_PATH, sizeof(AM_API_PATH));
-			url = am_url_with_path(base, api);
-		}
-	}
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK &&
+	    (api = am_api_path(path)) &&
+	    curl_url_set(u, CURLUPART_PATH, api, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &curl_out, 0) == CURLUE_OK)
+		url = strdup(curl_out);
+	curl_free(curl_out);
 	free(api);
 	curl_free(path);
 	curl_url_cleanup(u);
@@ -913,7 +1055,7 @@ int alertmanager_open(const struct output_opts *o, struct sink_set *set,
 			      AM_TIMEOUT_DEFAULT_MS);
 	po.max_queued = AM_PER_URL * am->n_urls;
 	po.notify_fd = am->efd;
-	if (receiver_ca_load(o->webhook_ca_file, &am->ca, err, errlen) < 0) {
+	if (receiver_ca_load(o->webhook_ca_file, "alertmanager", &am->ca, err, errlen) < 0) {
 		rc = -EINVAL;
 		goto fail;
 	}

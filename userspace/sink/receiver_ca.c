@@ -9,13 +9,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "cert/cert_info.h"
+#include "common/log.h"
 #include "common/open_regular.h"
+#include "common/timefmt.h"
 #include "receiver_ca.h"
 #include "sink.h"
 
@@ -59,39 +63,87 @@ static int receiver_ca_read(int fd, struct receiver_ca *ca, const char **why)
 	return 0;
 }
 
-/* Whether the bytes hold a PEM certificate (libcurl would otherwise take
- * an empty or wrong file and fail every request). */
-static bool receiver_ca_has_cert(const struct receiver_ca *ca)
+/* Says so when @x, a CA of @path, is outside its validity at @now: a
+ * receiver whose chain ends at it fails every request, which the operator
+ * hears of at start rather than at the first alert (@who: the sender). */
+static void receiver_ca_warn_validity(const char *who, const char *path, X509 *x,
+				      int64_t now)
 {
-	BIO *bio = BIO_new_mem_buf(ca->pem, (int)ca->len);
-	X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-	bool ok = x != NULL;
+	char subject[256] = "?", when[TW_TIME_STRLEN];
+	int64_t from = 0, until = 0;
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *data = NULL;
+	long n;
 
-	X509_free(x);
+	if (!cert_time_to_epoch(X509_get0_notBefore(x), &from) ||
+	    !cert_time_to_epoch(X509_get0_notAfter(x), &until) ||
+	    (now >= from && now <= until)) {
+		BIO_free(bio);
+		return;
+	}
+	/* RFC 2253: escaped, plain ASCII whatever the file holds */
+	if (bio && X509_NAME_print_ex(bio, X509_get_subject_name(x), 0,
+				      XN_FLAG_RFC2253) >= 0 &&
+	    (n = BIO_get_mem_data(bio, &data)) >= 0)
+		snprintf(subject, sizeof(subject), "%.*s", (int)n, n ? data : "");
 	BIO_free(bio);
-	ERR_clear_error();
-	return ok;
+	pr_warn("%s: " RECEIVER_CA_OPT " %s: the certificate \"%s\" %s %s;"
+		" https receivers whose chain ends at it fail verification\n",
+		who, path, subject, now > until ? "expired on" : "is not valid before",
+		tw_time_format_s(now > until ? until : from, when));
 }
 
-int receiver_ca_load(const char *path, struct receiver_ca *ca, char *err,
-		     size_t errlen)
+/* The PEM certificates in the bytes, each outside its validity said (see
+ * above): libcurl would otherwise take an empty or wrong file and fail
+ * every request. */
+static int receiver_ca_count_certs(const struct receiver_ca *ca, const char *who,
+				   const char *path)
+{
+	BIO *bio = BIO_new_mem_buf(ca->pem, (int)ca->len);
+	int64_t now = (int64_t)time(NULL);
+	X509 *x;
+	int n = 0;
+
+	while (bio && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+		receiver_ca_warn_validity(who, path, x, now);
+		X509_free(x);
+		n++;
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	return n;
+}
+
+/* The bytes of @path into @ca: 0, or -1 with @why (its storage static or
+ * strerror's) and @ca empty. */
+static int receiver_ca_read_path(const char *path, struct receiver_ca *ca,
+				 const char **why)
+{
+	int fd = tw_open_regular(path), rc;
+
+	ca->pem = NULL;
+	ca->len = 0;
+	if (fd < 0) {
+		*why = tw_open_regular_error(fd);
+		return -1;
+	}
+	rc = receiver_ca_read(fd, ca, why);
+	close(fd);
+	return rc;
+}
+
+int receiver_ca_load(const char *path, const char *who, struct receiver_ca *ca,
+		     char *err, size_t errlen)
 {
 	const char *why;
-	int fd, rc;
+	int rc;
 
 	ca->pem = NULL;
 	ca->len = 0;
 	if (!path)
 		return 0;
-	fd = tw_open_regular(path);
-	if (fd < 0) {
-		snprintf(err, errlen, RECEIVER_CA_OPT " %s: %s", path,
-			 tw_open_regular_error(fd));
-		return -1;
-	}
-	rc = receiver_ca_read(fd, ca, &why);
-	close(fd);
-	if (rc == 0 && !receiver_ca_has_cert(ca)) {
+	rc = receiver_ca_read_path(path, ca, &why);
+	if (rc == 0 && !receiver_ca_count_certs(ca, who, path)) {
 		receiver_ca_free(ca);
 		why = "no PEM certificate";
 		rc = -1;
@@ -108,15 +160,19 @@ void receiver_ca_free(struct receiver_ca *ca)
 	ca->len = 0;
 }
 
+/* The bytes only: those loaded were checked then, and a file whose
+ * bytes changed is opened (and checked) again. */
 bool receiver_ca_unchanged(const char *path, const struct receiver_ca *ca)
 {
 	struct receiver_ca now;
-	char err[512];
+	const char *why;
 	bool same;
 
-	if (receiver_ca_load(path, &now, err, sizeof(err)) < 0)
+	if (!path)
+		return !ca->pem;
+	if (receiver_ca_read_path(path, &now, &why) < 0)
 		return false;
-	same = now.len == ca->len && (!now.len || memcmp(now.pem, ca->pem, now.len) == 0);
+	same = ca->pem && now.len == ca->len && memcmp(now.pem, ca->pem, now.len) == 0;
 	receiver_ca_free(&now);
 	return same;
 }

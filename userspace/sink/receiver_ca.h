@@ -20,14 +20,17 @@ struct receiver_ca {
 /*
  * Reads @path (NULL: none, *@ca emptied) into @ca: a regular file of at
  * most SINK_CA_FILE_MAX bytes holding at least one PEM certificate. 0, or
- * -1 with "--webhook-ca-file PATH: why" in @err and @ca empty.
+ * -1 with "--webhook-ca-file PATH: why" in @err and @ca empty. A
+ * certificate expired or not valid yet is taken, and said in a warning
+ * that @who (the sender: "webhook") begins.
  */
-int receiver_ca_load(const char *path, struct receiver_ca *ca, char *err,
-		     size_t errlen);
+int receiver_ca_load(const char *path, const char *who, struct receiver_ca *ca,
+		     char *err, size_t errlen);
 void receiver_ca_free(struct receiver_ca *ca);
 
-/* Whether @path reads as @ca now (both none included); a file that no
- * longer loads is a change (opening it again says why). */
+/* Whether @path reads as @ca now, byte for byte (both none included;
+ * not parsed again); a file that can no longer be read is a change
+ * (opening it again says why). */
 bool receiver_ca_unchanged(const char *path, const struct receiver_ca *ca);
 
 #endif

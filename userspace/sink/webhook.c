@@ -167,6 +167,16 @@ static bool is_critical(const struct event *ev)
 	}
 }
 
+/* How the outbox keeps @ev's rows: a critical one is dropped by its
+ * bound after the rest; a spike's "resolved" is its "firing"'s sequel,
+ * dropped with it (alone, it would end an alert the receiver never saw). */
+static unsigned int put_flags(const struct event *ev)
+{
+	return (is_critical(ev) ? OUTBOX_CRITICAL : 0) |
+	       (ev->type == EVENT_SPIKE && ev->spike->state == SPIKE_RESOLVED ?
+		OUTBOX_SEQUEL : 0);
+}
+
 /* The alert @ev is about, in whose order a receiver gets its rows: a
  * certificate under a name (its findings as they change), a spike's scope
  * (firing before resolved, an episode before the next), the agent
@@ -352,16 +362,30 @@ static int webhook_in_flight_max(const struct output_opts *o)
  * (take is called only for a row then handed out). */
 struct webhook_pick {
 	struct webhook *w;
+	int which;                     /* the outbox of the pass */
 	int taken[OUTPUT_MAX_URLS];
 	int receiver[WEBHOOK_IN_FLIGHT_MAX];
 	int n;
 };
 
-static bool webhook_take(void *ctx, const char *target)
+/* Whether a row of the memory outbox for @target waits for a row of its
+ * alert in the file: one the file took before it failed, waiting for a
+ * retry, goes first (a failed read lets it go: at least once first). */
+static bool webhook_waits_for_file(struct webhook *w, int which,
+				   const char *target, const char *order_key)
+{
+	return which == WEBHOOK_OB_OVERFLOW && w->ob[WEBHOOK_OB_MAIN] &&
+	       order_key && *order_key &&
+	       outbox_group_waits(w->ob[WEBHOOK_OB_MAIN], target, order_key) == 1;
+}
+
+static bool webhook_take(void *ctx, const char *target, const char *order_key)
 {
 	struct webhook_pick *pick = ctx;
 	int r = target ? webhook_receiver_of(pick->w, target) : -1;
 
+	if (r >= 0 && webhook_waits_for_file(pick->w, pick->which, target, order_key))
+		return false;
 	/* a URL not given: the sender opened after a reload has the row */
 	if (r < 0 || pick->w->receiver_in_flight[r] + pick->taken[r] >= WEBHOOK_PER_RECEIVER ||
 	    pick->n >= WEBHOOK_IN_FLIGHT_MAX)
@@ -374,7 +398,7 @@ static bool webhook_take(void *ctx, const char *target)
 static void webhook_pump_one(struct webhook *w, int which, int64_t now)
 {
 	struct outbox_item items[WEBHOOK_IN_FLIGHT_MAX];
-	struct webhook_pick pick = { .w = w };
+	struct webhook_pick pick = { .w = w, .which = which };
 	int i, n, room = webhook_in_flight_max(&w->o) - w->in_flight;
 
 	if (!w->ob[which] || room <= 0 || w->reopen_due)
@@ -441,7 +465,7 @@ static int64_t webhook_next_due(struct webhook *w)
 /* Claims the alert and queues it for every receiver in @ob: 1 queued, 0
  * suppressed (a repeat within the cooldown), -errno. */
 static int webhook_queue(struct webhook *w, struct outbox *ob, const char *key,
-			 const char *order, bool critical, const char *body,
+			 const char *order, unsigned int flags, const char *body,
 			 size_t body_len, int64_t now)
 {
 	char idem[OUTBOX_KEY_LEN + 1];
@@ -449,7 +473,7 @@ static int webhook_queue(struct webhook *w, struct outbox *ob, const char *key,
 
 	for (i = 0; rc == 1 && i < w->o.n_webhooks; i++) {
 		int put = outbox_put_ordered(ob, w->o.webhooks[i], idem, order,
-					     critical, body, body_len, now);
+					     flags, body, body_len, now);
 
 		if (put < 0)
 			rc = put;
@@ -613,9 +637,9 @@ static int webhook_event(struct sink *s, const struct event *ev,
 	}
 	/* once writes failed, the overflow takes every new alert */
 	ob = w->main_fault ? webhook_overflow(w, 0) : w->ob[WEBHOOK_OB_MAIN];
-	rc = webhook_queue(w, ob, key, order, is_critical(ev), body, body_len, now);
+	rc = webhook_queue(w, ob, key, order, put_flags(ev), body, body_len, now);
 	if (rc < 0 && !w->main_fault && (ob = webhook_overflow(w, rc)))
-		rc = webhook_queue(w, ob, key, order, is_critical(ev), body, body_len, now);
+		rc = webhook_queue(w, ob, key, order, put_flags(ev), body, body_len, now);
 	if (rc < 0) {
 		pr_warn("webhook outbox: %s: the alert is not queued\n", outbox_error(ob));
 		return rc;
@@ -649,14 +673,17 @@ static void webhook_counters(struct sink *s, struct counter_values *cv)
 	counter_set(cv, COUNTER_OUTBOX_DEPTH, depth > 0 ? (uint64_t)depth : 0);
 }
 
-/* Says what is left at exit: the file's rows are sent by the next run
+/* Says what is left at exit: the file's rows for this sender's URLs are
+ * sent by the next run
  * (those delivered too, when their removal could not be written); what
  * only memory holds is lost, and why it was there. */
 static void webhook_say_left(struct webhook *w)
 {
 	bool main_is_file = w->o.db_path && !w->main_in_memory;
 	struct outbox *main_ob = w->ob[WEBHOOK_OB_MAIN];
-	int64_t in_main = outbox_depth(main_ob), unremoved;
+	/* its own: after a reload the file also holds the rows of the
+	 * sender that replaced this one */
+	int64_t in_main = outbox_depth_select(main_ob, webhook_is_mine, w), unremoved;
 	int64_t in_memory = w->ob[WEBHOOK_OB_OVERFLOW] ?
 			    outbox_depth(w->ob[WEBHOOK_OB_OVERFLOW]) : 0;
 
@@ -784,7 +811,7 @@ static int webhook_setup(struct webhook *w, const struct output_opts *o,
 	    webhook_secret_load(o->webhook_secret_file, w->secret, sizeof(w->secret),
 				&w->secret_len, err, errlen) < 0)
 		return -EINVAL;
-	if (receiver_ca_load(o->webhook_ca_file, &w->ca, err, errlen) < 0)
+	if (receiver_ca_load(o->webhook_ca_file, "webhook", &w->ca, err, errlen) < 0)
 		return -EINVAL;
 	po.ca_pem = w->ca.pem;
 	po.ca_pem_len = w->ca.len;

@@ -280,7 +280,9 @@ int cmd_analyze(int argc, char **argv)
 		goto cleanup;
 	}
 	/* A capture added to --db before is not counted again. */
-	rc = analyze_db_check(&adb, &o.check.health);
+	/* The run adds all it read or nothing, unless the webhook outbox,
+	 * in the same file, must write as alerts come. */
+	rc = analyze_db_check(&adb, o.out.n_webhooks == 0, &o.check.health);
 	if (rc != EXIT_OK)
 		goto cleanup;
 	if (check_opts_open("analyze", &o.check, &health) < 0) {

@@ -39,6 +39,9 @@ struct analyze_db {
 	int n_files;
 	off_t stdin_from;                       /* where standard input's
 	                                         * capture begins in fd 0 */
+	bool whole_run;                         /* the transaction began
+	                                         * before the checks */
+	bool *opened;                           /* to record at the end */
 	struct inventory_capture *ids;          /* head_sha256 "": not identified */
 	struct inventory_capture_added *was;    /* of the files added before */
 };
@@ -343,6 +346,7 @@ void analyze_db_close(struct analyze_db *adb)
 	inventory_close(adb->inv);
 	free(adb->ids);
 	free(adb->was);
+	free(adb->opened);
 	free(adb);
 }
 
@@ -359,8 +363,9 @@ int analyze_db_prepare(const char *db, char *const *files, int n_files,
 	if (adb) {
 		adb->ids = calloc((size_t)n_files, sizeof(*adb->ids));
 		adb->was = calloc((size_t)n_files, sizeof(*adb->was));
+		adb->opened = calloc((size_t)n_files, sizeof(*adb->opened));
 	}
-	if (!adb || !adb->ids || !adb->was) {
+	if (!adb || !adb->ids || !adb->was || !adb->opened) {
 		fprintf(stderr, "tlswatch analyze: out of memory\n");
 		analyze_db_close(adb);
 		return EXIT_INTERNAL;
@@ -379,10 +384,11 @@ int analyze_db_prepare(const char *db, char *const *files, int n_files,
 	return EXIT_OK;
 }
 
-/* Opens the database and begins the run: true, or false when it cannot
- * be used (the checks say why, and keep the inventory in memory: nothing
- * is added; or said here: busy, *@rc EXIT_INPUT). */
-static bool open_db(struct analyze_db *adb, int *rc)
+/* Opens the database, and begins the run's transaction with
+ * @whole_run: true, or false when it cannot be used (the checks say why,
+ * and keep the inventory in memory: nothing is added; or said here:
+ * busy, *@rc EXIT_INPUT). */
+static bool open_db(struct analyze_db *adb, bool whole_run, int *rc)
 {
 	char err[512];
 
@@ -390,15 +396,17 @@ static bool open_db(struct analyze_db *adb, int *rc)
 	if (inventory_check_path(adb->db, false, err, sizeof(err)) ||
 	    inventory_open(adb->db, &adb->inv, err, sizeof(err)))
 		return false;
-	if (inventory_run_begin(adb->inv, err, sizeof(err))) {
+	if (whole_run && inventory_run_begin(adb->inv, err, sizeof(err))) {
 		fprintf(stderr, "tlswatch analyze: %s\n", err);
 		*rc = EXIT_INPUT;
 		return false;
 	}
+	adb->whole_run = whole_run;
 	return true;
 }
 
-int analyze_db_check(struct analyze_db **adbp, struct cert_health_opts *health)
+int analyze_db_check(struct analyze_db **adbp, bool whole_run,
+		     struct cert_health_opts *health)
 {
 	struct analyze_db *adb = *adbp;
 	bool again = false;
@@ -406,7 +414,7 @@ int analyze_db_check(struct analyze_db **adbp, struct cert_health_opts *health)
 
 	if (!adb)
 		return EXIT_OK;
-	if (open_db(adb, &rc))
+	if (open_db(adb, whole_run, &rc))
 		rc = check_files(adb, &again);
 	if (!adb->inv || rc != EXIT_OK || again) {
 		analyze_db_close(adb);
@@ -420,28 +428,39 @@ int analyze_db_check(struct analyze_db **adbp, struct cert_health_opts *health)
 
 void analyze_db_added(struct analyze_db *adb, int i)
 {
-	char err[512];
-	struct timespec now;
+	if (adb && i >= 0 && i < adb->n_files)
+		adb->opened[i] = true;
+}
 
-	if (!adb || i < 0 || i >= adb->n_files || !identified(adb, i))
-		return;
-	clock_gettime(CLOCK_REALTIME, &now);
-	if (inventory_capture_add(adb->inv, &adb->ids[i], adb->files[i],
-				  (uint64_t)now.tv_sec * 1000000 +
-				  (uint64_t)now.tv_nsec / 1000, err, sizeof(err)))
-		pr_warn("%s: not recorded as added (%s): a second run would "
-			"count it again\n", adb->files[i], err);
+/* Records the captures opened, with @added_us. 0, or -1 with @err. */
+static int record_opened(struct analyze_db *adb, uint64_t added_us, char *err,
+			 size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < adb->n_files; i++)
+		if (adb->opened[i] && identified(adb, i) &&
+		    inventory_capture_add(adb->inv, &adb->ids[i], adb->files[i],
+					  added_us, err, errlen))
+			return -1;
+	return 0;
 }
 
 int analyze_db_commit(struct analyze_db *adb)
 {
 	char err[512];
+	struct timespec now;
 
 	if (!adb)
 		return EXIT_OK;
-	if (inventory_run_commit(adb->inv, err, sizeof(err)) == 0)
+	clock_gettime(CLOCK_REALTIME, &now);
+	if ((adb->whole_run || inventory_run_begin(adb->inv, err, sizeof(err)) == 0) &&
+	    record_opened(adb, (uint64_t)now.tv_sec * 1000000 +
+			  (uint64_t)now.tv_nsec / 1000, err, sizeof(err)) == 0 &&
+	    inventory_run_commit(adb->inv, err, sizeof(err)) == 0)
 		return EXIT_OK;
-	fprintf(stderr, "tlswatch analyze: %s; nothing of this run was added "
-		"to the --db database %s\n", err, adb->db);
+	fprintf(stderr, "tlswatch analyze: %s; the captures read were not recorded "
+		"as added to the --db database %s%s\n", err, adb->db,
+		adb->whole_run ? ", nor anything of this run" : "");
 	return EXIT_INPUT;
 }

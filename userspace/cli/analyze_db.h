@@ -22,26 +22,30 @@ struct cert_health_opts;
 int analyze_db_prepare(const char *db, char *const *files, int n_files,
 		       struct analyze_db **out);
 /*
- * Before any capture is read: opens the database, begins the run's
- * transaction and identifies each file that is a regular file
- * (inventory_capture). EXIT_OK: either *@adbp stays, and @health borrows
- * its connection (db_inv: the checks record into the run's transaction;
- * close the checks before analyze_db_close), or *@adbp was closed and
- * set to NULL: the database cannot be written (the checks say why), or
- * every capture was added to it before (each said on stderr; @health's
- * db_copy is set: they are reported without being added again).
- * EXIT_USAGE said on stderr when a capture is given twice, grew since it
- * was added (begins with the bytes of one added), or was added while
- * others given were not; EXIT_INPUT said (the database is busy: another
- * run is adding to it); EXIT_INTERNAL said. A named pipe cannot be
- * identified: a warning says it is added unchecked.
+ * Before any capture is read: opens the database, with @whole_run begins
+ * the run's transaction (inventory_run_begin: without it, the run's
+ * writes are committed as they are made, and only the captures' records
+ * wait for the end), and identifies each file that is a regular file
+ * (inventory_capture). EXIT_OK: either *@adbp stays, and @health
+ * borrows its connection (db_inv; close the checks before
+ * analyze_db_close), or *@adbp was closed and set to NULL: the database
+ * cannot be written (the checks say why), or every capture was added to
+ * it before (each said on stderr; @health's db_copy is set: they are
+ * reported without being added again). EXIT_USAGE said on stderr when a
+ * capture is given twice, grew since it was added (begins with the bytes
+ * of one added), or was added while others given were not; EXIT_INPUT
+ * said (the database is busy: another run is adding to it);
+ * EXIT_INTERNAL said. A named pipe cannot be identified: a warning says
+ * it is added unchecked.
  */
-int analyze_db_check(struct analyze_db **adbp, struct cert_health_opts *health);
-/* Capture @i opened as a capture: records it as added, in the run's
- * transaction (a failure is warned about, the analysis goes on). */
+int analyze_db_check(struct analyze_db **adbp, bool whole_run,
+		     struct cert_health_opts *health);
+/* Capture @i was opened as a capture: recorded as added at the end. */
 void analyze_db_added(struct analyze_db *adb, int i);
-/* At the end of the run: commits what it wrote and the captures it
- * recorded. EXIT_OK, or EXIT_INPUT said: nothing was added. */
+/* At the end of the run: records the captures opened, and commits them
+ * with the sightings still counted in memory (and, for a whole run,
+ * everything else it wrote). EXIT_OK, or EXIT_INPUT said: none was
+ * recorded. */
 int analyze_db_commit(struct analyze_db *adb);
 /* Without analyze_db_commit(): nothing of the run is added. */
 void analyze_db_close(struct analyze_db *adb);

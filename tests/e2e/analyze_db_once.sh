@@ -57,6 +57,18 @@ assert_eq "the same capture twice: said" \
 	"$(cat "$T_TMP/err4")"
 assert_eq "the same capture twice: nothing counted" "" "$(rows "$T_TMP/twice.db")"
 
+# One connection to the database: the checks borrow the one that looked
+# the captures up (they opened the file again: quick_check, migrations,
+# prepares), for a new database and for one that exists.
+for run in new existing; do
+	strace -f -e trace=open,openat -o "$T_TMP/strace" \
+		"$TW" analyze -q --db "$T_TMP/once.db" "$CAPS/tls12_$([ $run = new ] && echo rsa || echo weak).pcap" >/dev/null
+	assert_eq "$run database: the file is opened once" \
+		1 "$(grep -c "\"$T_TMP/once.db\"" "$T_TMP/strace")"
+done
+assert_eq "the database opened once: both captures counted" \
+	"rsa.test 2 weak.test 1" "$(rows "$T_TMP/once.db")"
+
 # A capture that grew: its first 64 KiB were added already. Both files end
 # on a record (the grown one is the first one and more of the same records).
 "$PY" - "$CAPS/tls12_rsa.pcap" "$T_TMP/early.pcap" "$T_TMP/grown.pcap" <<'PY'
@@ -120,19 +132,31 @@ assert_eq "standard input twice: said" \
 # A run killed part-way adds nothing: the capture it had read is added by
 # the next run. The second capture is a named pipe that never gets a
 # byte, so the run waits there, the first capture read, until killed.
-mkfifo "$T_TMP/stall.pcap"
-( exec 3>"$T_TMP/stall.pcap"; : >"$T_TMP/stall.open"; exec sleep 30 ) &
-writer=$!
-"$TW" analyze -q --db "$T_TMP/killed.db" "$CAPS/tls12_rsa.pcap" "$T_TMP/stall.pcap" \
-	>/dev/null 2>&1 &
-run=$!
-for _ in $(seq 100); do [ -e "$T_TMP/stall.open" ] && break; sleep 0.1; done
-assert_eq "killed run: it read the first capture and waits on the second" \
-	yes "$([ -e "$T_TMP/stall.open" ] && kill -0 "$run" 2>/dev/null && echo yes)"
-kill -KILL "$run" "$writer" 2>/dev/null
-wait "$run" "$writer" 2>/dev/null
+kill_on_stall() { # db, analyze options...: runs analyze, kills it once stalled
+	local db=$1 writer run
+	shift
+	rm -f "$T_TMP/stall.pcap" "$T_TMP/stall.open"
+	mkfifo "$T_TMP/stall.pcap"
+	( exec 3>"$T_TMP/stall.pcap"; : >"$T_TMP/stall.open"; exec sleep 30 ) &
+	writer=$!
+	"$TW" analyze -q --db "$db" "$@" "$CAPS/tls12_rsa.pcap" "$T_TMP/stall.pcap" \
+		>/dev/null 2>&1 &
+	run=$!
+	for _ in $(seq 100); do [ -e "$T_TMP/stall.open" ] && break; sleep 0.1; done
+	assert_eq "killed run ($db): it read the first capture and waits on the second" \
+		yes "$([ -e "$T_TMP/stall.open" ] && kill -0 "$run" 2>/dev/null && echo yes)"
+	kill -KILL "$run" "$writer" 2>/dev/null
+	wait "$run" "$writer" 2>/dev/null
+}
+kill_on_stall "$T_TMP/killed.db"
 "$TW" analyze --db "$T_TMP/killed.db" "$CAPS/tls12_rsa.pcap" >/dev/null 2>"$T_TMP/err8"
 assert_eq "after a killed run: the capture is added, exit 0" 0 "$?"
 assert_eq "after a killed run: nothing said" "" "$(cat "$T_TMP/err8")"
 assert_eq "after a killed run: counted once" "rsa.test 2" "$(rows "$T_TMP/killed.db")"
+# With --webhook the run commits as it goes (the outbox shares the file):
+# the capture is still recorded only at the end, so the next run adds it.
+kill_on_stall "$T_TMP/killed_hook.db" --webhook http://127.0.0.1:9/hook
+"$TW" analyze --db "$T_TMP/killed_hook.db" "$CAPS/tls12_rsa.pcap" >/dev/null 2>"$T_TMP/err9"
+assert_eq "after a killed run with --webhook: the capture is added, exit 0" 0 "$?"
+assert_eq "after a killed run with --webhook: nothing said" "" "$(cat "$T_TMP/err9")"
 t_done

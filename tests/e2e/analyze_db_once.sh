@@ -132,30 +132,39 @@ assert_eq "standard input twice: said" \
 # A run killed part-way adds nothing: the capture it had read is added by
 # the next run. The second capture is a named pipe that never gets a
 # byte, so the run waits there, the first capture read, until killed.
-kill_on_stall() { # db, analyze options...: runs analyze, kills it once stalled
-	local db=$1 writer run
+stall_run() { # db, analyze options...: runs analyze until it waits on the pipe
+	local db=$1
 	shift
 	rm -f "$T_TMP/stall.pcap" "$T_TMP/stall.open"
 	mkfifo "$T_TMP/stall.pcap"
 	( exec 3>"$T_TMP/stall.pcap"; : >"$T_TMP/stall.open"; exec sleep 30 ) &
-	writer=$!
+	stall_writer=$!
 	"$TW" analyze -q --db "$db" "$@" "$CAPS/tls12_rsa.pcap" "$T_TMP/stall.pcap" \
 		>/dev/null 2>&1 &
-	run=$!
+	stall_run=$!
 	for _ in $(seq 100); do [ -e "$T_TMP/stall.open" ] && break; sleep 0.1; done
 	assert_eq "killed run ($db): it read the first capture and waits on the second" \
-		yes "$([ -e "$T_TMP/stall.open" ] && kill -0 "$run" 2>/dev/null && echo yes)"
-	kill -KILL "$run" "$writer" 2>/dev/null
-	wait "$run" "$writer" 2>/dev/null
+		yes "$([ -e "$T_TMP/stall.open" ] && kill -0 "$stall_run" 2>/dev/null && echo yes)"
 }
-kill_on_stall "$T_TMP/killed.db"
+stall_kill() {
+	kill -KILL "$stall_run" "$stall_writer" 2>/dev/null
+	wait "$stall_run" "$stall_writer" 2>/dev/null
+}
+stall_run "$T_TMP/killed.db"
+# meanwhile, another run adding to the same database waits for it (5 s)
+"$TW" analyze -q --db "$T_TMP/killed.db" "$CAPS/tls12_weak.pcap" >/dev/null 2>"$T_TMP/err8"
+assert_eq "another run while one adds: exit 3, said" \
+	"3|tlswatch analyze: inventory $T_TMP/killed.db: beginning the run's transaction: database is locked" \
+	"$?|$(cat "$T_TMP/err8")"
+stall_kill
 "$TW" analyze --db "$T_TMP/killed.db" "$CAPS/tls12_rsa.pcap" >/dev/null 2>"$T_TMP/err8"
 assert_eq "after a killed run: the capture is added, exit 0" 0 "$?"
 assert_eq "after a killed run: nothing said" "" "$(cat "$T_TMP/err8")"
 assert_eq "after a killed run: counted once" "rsa.test 2" "$(rows "$T_TMP/killed.db")"
 # With --webhook the run commits as it goes (the outbox shares the file):
 # the capture is still recorded only at the end, so the next run adds it.
-kill_on_stall "$T_TMP/killed_hook.db" --webhook http://127.0.0.1:9/hook
+stall_run "$T_TMP/killed_hook.db" --webhook http://127.0.0.1:9/hook
+stall_kill
 "$TW" analyze --db "$T_TMP/killed_hook.db" "$CAPS/tls12_rsa.pcap" >/dev/null 2>"$T_TMP/err9"
 assert_eq "after a killed run with --webhook: the capture is added, exit 0" 0 "$?"
 assert_eq "after a killed run with --webhook: nothing said" "" "$(cat "$T_TMP/err9")"

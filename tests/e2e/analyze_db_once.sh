@@ -123,6 +123,11 @@ assert_eq "the file piped before, given by name: recognised (exit 2 beside a new
 "$TW" analyze -q --db "$T_TMP/pipe.db" "$CAPS/tls12_rsa.pcap" >/dev/null 2>&1
 assert_eq "the file piped before, given by name: not counted again" \
 	"rsa.test 2" "$(rows "$T_TMP/pipe.db")"
+cat "$CAPS/tls12_weak.pcap" | TMPDIR=$T_TMP/none "$TW" analyze -q --db "$T_TMP/pipe.db" - \
+	>/dev/null 2>"$T_TMP/err6"
+assert_eq "standard input, no temporary file: exit 3, said" \
+	"3|tlswatch analyze: -: cannot copy standard input into a temporary file in $T_TMP/none (to identify it for --db): No such file or directory" \
+	"$?|$(cat "$T_TMP/err6")"
 "$TW" analyze -q --db "$T_TMP/pipe.db" - - <"$CAPS/tls12_weak.pcap" >/dev/null 2>"$T_TMP/err6"
 assert_eq "standard input twice: exit 2" 2 "$?"
 assert_eq "standard input twice: said" \

@@ -4,10 +4,12 @@
  * sightings would be counted again, doubling every count it touched.
  * Each capture is identified before anything is read (inventory.h:
  * inventory_capture); standard input first goes to a temporary file, to
- * be identified as a file is. The run's writes and the records of the
- * captures it opened land in one transaction (inventory_run_begin), on
- * the one connection the checks borrow (cert_health_opts.db_inv): a run
- * cut short adds nothing, and its captures are added by the next. A
+ * be identified as a file is. The captures read are recorded at the end
+ * of the run, on the one connection the checks borrow
+ * (cert_health_opts.db_inv), and the run's writes land in the same
+ * transaction (inventory_run_begin), unless a webhook outbox shares the
+ * file: a run cut short adds nothing, and its captures are added by the
+ * next. A
  * command whose captures were all added already is reported again,
  * judged against a temporary copy of the database
  * (cert_health_opts.db_copy); one that mixes added captures with new
@@ -291,6 +293,49 @@ static int check_files(struct analyze_db *adb, bool *again)
 	return EXIT_OK;
 }
 
+/* An unlinked temporary file in @dir, open for reading and writing: fd,
+ * or -1 (errno). */
+static int tmp_file(const char *dir)
+{
+	char path[4096];
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
+		return fd;
+	/* a file system without O_TMPFILE */
+	if (snprintf(path, sizeof(path), "%s/tlswatch-stdin-XXXXXX", dir) >=
+	    (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	return fd;
+}
+
+/* Copies what is left of standard input into @fd. 0, or -1 (errno). */
+static int copy_stdin(int fd)
+{
+	static char buf[1 << 16];
+	ssize_t n, w, off;
+
+	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		for (off = 0; off < n; off += w) {
+			w = write(fd, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				w = 0;
+			else if (w < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /* Copies standard input, when it is not a file, into a temporary one
  * (unlinked: gone with the process) that becomes standard input, so that
  * it can be identified and read as a file is. EXIT_OK or EXIT_INPUT
@@ -298,39 +343,26 @@ static int check_files(struct analyze_db *adb, bool *again)
 static int stdin_to_file(struct analyze_db *adb)
 {
 	const char *dir = getenv("TMPDIR");
-	static char buf[1 << 16];
 	struct stat sb;
-	ssize_t n;
 	int fd;
 
 	if (fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode)) {
 		/* `< file`: the capture is what is left of it to read */
 		adb->stdin_from = lseek(STDIN_FILENO, 0, SEEK_CUR);
-		return adb->stdin_from < 0 ? (adb->stdin_from = 0, EXIT_OK) : EXIT_OK;
+		if (adb->stdin_from < 0)
+			adb->stdin_from = 0;
+		return EXIT_OK;
 	}
 	if (!dir || !*dir)
 		dir = "/tmp";
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		fprintf(stderr, "tlswatch analyze: -: cannot make a temporary file "
-			"in %s to identify standard input for --db: %s\n", dir,
-			strerror(errno));
-		return EXIT_INPUT;
-	}
-	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || write(fd, buf, (size_t)n) != n) {
-			fprintf(stderr, "tlswatch analyze: -: cannot copy standard "
-				"input into a temporary file in %s: %s\n", dir,
-				n < 0 || errno ? strerror(errno) : "short write");
+	fd = tmp_file(dir);
+	if (fd < 0 || copy_stdin(fd) || lseek(fd, 0, SEEK_SET) != 0 ||
+	    dup2(fd, STDIN_FILENO) < 0) {
+		fprintf(stderr, "tlswatch analyze: -: cannot copy standard input "
+			"into a temporary file in %s (to identify it for --db): %s\n",
+			dir, strerror(errno));
+		if (fd >= 0)
 			close(fd);
-			return EXIT_INPUT;
-		}
-	}
-	if (lseek(fd, 0, SEEK_SET) != 0 || dup2(fd, STDIN_FILENO) < 0) {
-		fprintf(stderr, "tlswatch analyze: -: %s\n", strerror(errno));
-		close(fd);
 		return EXIT_INPUT;
 	}
 	close(fd);

@@ -59,11 +59,12 @@ assert_eq "the same capture twice: nothing counted" "" "$(rows "$T_TMP/twice.db"
 
 # One connection to the database: the checks borrow the one that looked
 # the captures up (they opened the file again: quick_check, migrations,
-# prepares), for a new database and for one that exists.
-for run in new existing; do
+# prepares), for a new database, for one that exists, and for a capture
+# added before (its temporary copy is made through that connection).
+for run in new:rsa existing:weak again:weak; do
 	strace -f -e trace=open,openat -o "$T_TMP/strace" \
-		"$TW" analyze -q --db "$T_TMP/once.db" "$CAPS/tls12_$([ $run = new ] && echo rsa || echo weak).pcap" >/dev/null
-	assert_eq "$run database: the file is opened once" \
+		"$TW" analyze -q --db "$T_TMP/once.db" "$CAPS/tls12_${run#*:}.pcap" >/dev/null
+	assert_eq "${run%:*}: the database file is opened once" \
 		1 "$(grep -c "\"$T_TMP/once.db\"" "$T_TMP/strace")"
 done
 assert_eq "the database opened once: both captures counted" \

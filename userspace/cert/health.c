@@ -160,8 +160,6 @@ static int health_open_db(struct cert_health *h, const struct cert_health_opts *
 	 * to do without. */
 	if (path && inventory_check_path(path, false, err, errlen))
 		return -1;
-	if (path && o->db_copy)
-		return inventory_open_copy(path, &h->inv, err, errlen);
 	if (path && inventory_open(path, &h->inv, why, sizeof(why)) == 0) {
 		h->db_path = strdup(path);
 		if (!h->db_path) {

@@ -11,9 +11,9 @@
  * file: a run cut short adds nothing, and its captures are added by the
  * next. A
  * command whose captures were all added already is reported again,
- * judged against a temporary copy of the database
- * (cert_health_opts.db_copy); one that mixes added captures with new
- * ones is refused, and so is a capture that grew since it was added.
+ * judged against a temporary copy of the database (inventory_copy); one
+ * that mixes added captures with new ones is refused, and so is a
+ * capture that grew since it was added.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +43,8 @@ struct analyze_db {
 	                                         * capture begins in fd 0 */
 	bool whole_run;                         /* the transaction began
 	                                         * before the checks */
+	bool again;                             /* every capture was added:
+	                                         * inv is a temporary copy */
 	bool *opened;                           /* to record at the end */
 	struct inventory_capture *ids;          /* head_sha256 "": not identified */
 	struct inventory_capture_added *was;    /* of the files added before */
@@ -437,6 +439,25 @@ static bool open_db(struct analyze_db *adb, bool whole_run, int *rc)
 	return true;
 }
 
+/* Every capture was added before: the run is judged against a temporary
+ * copy (made through the file's connection, which is then closed, adding
+ * nothing). EXIT_OK, or EXIT_INTERNAL said. */
+static int judge_on_copy(struct analyze_db *adb)
+{
+	struct inventory *copy;
+	char err[512];
+
+	inventory_run_rollback(adb->inv);
+	if (inventory_copy(adb->inv, &copy, err, sizeof(err))) {
+		fprintf(stderr, "tlswatch analyze: %s\n", err);
+		return EXIT_INTERNAL;
+	}
+	inventory_close(adb->inv);
+	adb->inv = copy;
+	adb->again = true;
+	return EXIT_OK;
+}
+
 int analyze_db_check(struct analyze_db **adbp, bool whole_run,
 		     struct cert_health_opts *health)
 {
@@ -448,10 +469,11 @@ int analyze_db_check(struct analyze_db **adbp, bool whole_run,
 		return EXIT_OK;
 	if (open_db(adb, whole_run, &rc))
 		rc = check_files(adb, &again);
-	if (!adb->inv || rc != EXIT_OK || again) {
+	if (rc == EXIT_OK && again)
+		rc = judge_on_copy(adb);
+	if (!adb->inv || rc != EXIT_OK) {
 		analyze_db_close(adb);
 		*adbp = NULL;
-		health->db_copy = again;
 		return rc;
 	}
 	health->db_inv = adb->inv;   /* borrowed: one connection */
@@ -460,7 +482,7 @@ int analyze_db_check(struct analyze_db **adbp, bool whole_run,
 
 void analyze_db_added(struct analyze_db *adb, int i)
 {
-	if (adb && i >= 0 && i < adb->n_files)
+	if (adb && !adb->again && i >= 0 && i < adb->n_files)
 		adb->opened[i] = true;
 }
 
@@ -483,7 +505,7 @@ int analyze_db_commit(struct analyze_db *adb)
 	char err[512];
 	struct timespec now;
 
-	if (!adb)
+	if (!adb || adb->again)
 		return EXIT_OK;
 	clock_gettime(CLOCK_REALTIME, &now);
 	if ((adb->whole_run || inventory_run_begin(adb->inv, err, sizeof(err)) == 0) &&

@@ -28,10 +28,10 @@ int analyze_db_prepare(const char *db, char *const *files, int n_files,
  * wait for the end), and identifies each file that is a regular file
  * (inventory_capture). EXIT_OK: either *@adbp stays, and @health
  * borrows its connection (db_inv; close the checks before
- * analyze_db_close), or *@adbp was closed and set to NULL: the database
- * cannot be written (the checks say why), or every capture was added to
- * it before (each said on stderr; @health's db_copy is set: they are
- * reported without being added again). EXIT_USAGE said on stderr when a
+ * analyze_db_close) - the file's, or, when every capture was added to it
+ * before (each said on stderr), a temporary copy's: they are reported
+ * without being added again -; or *@adbp was closed and set to NULL: the
+ * database cannot be written (the checks say why). EXIT_USAGE said on stderr when a
  * capture is given twice, grew since it was added (begins with the bytes
  * of one added), or was added while others given were not; EXIT_INPUT
  * said (the database is busy: another run is adding to it);

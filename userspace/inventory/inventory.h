@@ -93,15 +93,17 @@ int inventory_open(const char *path, struct inventory **out, char *err,
 		   size_t errlen);
 void inventory_close(struct inventory *inv);
 /*
- * Opens a private temporary copy of the database at @path (which must
- * exist; it is read, never written): SQLite's private temporary
- * database (its page cache, spilling to a file in its temporary
- * directory, removed at close), migrated as inventory_open()
- * would: answers as the file would, and what is recorded in it is lost at
- * close (`analyze --db` of captures added already). 0, or -1 with @err.
+ * A private temporary copy of @from's database (read through @from's
+ * connection, which must not be in a write transaction: the file is not
+ * opened again; nothing is written to it):
+ * SQLite's private temporary database (its page cache, spilling to a
+ * file in its temporary directory, removed at close), migrated as
+ * inventory_open() would: answers as the file would, and what is
+ * recorded in it is lost at close (`analyze --db` of captures added
+ * already). 0, or -1 with @err.
  */
-int inventory_open_copy(const char *path, struct inventory **out, char *err,
-			size_t errlen);
+int inventory_copy(struct inventory *from, struct inventory **out, char *err,
+		   size_t errlen);
 
 /*
  * Whether @path can be an inventory file, asked before SQLite is (which
@@ -350,5 +352,8 @@ int inventory_run_begin(struct inventory *inv, char *err, size_t errlen);
 /* Writes the sightings counted in memory and commits. 0, or -1 with @err:
  * nothing of the run was added. */
 int inventory_run_commit(struct inventory *inv, char *err, size_t errlen);
+/* Ends the run's transaction adding nothing, before anything is recorded
+ * (a run that adds nothing: its captures were added already). */
+void inventory_run_rollback(struct inventory *inv);
 
 #endif

@@ -154,3 +154,9 @@ int inventory_run_commit(struct inventory *inv, char *err, size_t errlen)
 		return inv_fail(inv, "committing the run", err, errlen);
 	return 0;
 }
+
+void inventory_run_rollback(struct inventory *inv)
+{
+	if (!sqlite3_get_autocommit(inv->db))
+		sqlite3_exec(inv->db, "ROLLBACK", NULL, NULL, NULL);
+}

@@ -33,6 +33,7 @@
 #include "common/timefmt.h"
 #include "cert/health.h"
 #include "inventory/inventory.h"
+#include "stdin_file.h"
 
 struct analyze_db {
 	struct inventory *inv;                  /* NULL: not open (yet) */
@@ -295,83 +296,6 @@ static int check_files(struct analyze_db *adb, bool *again)
 	return EXIT_OK;
 }
 
-/* An unlinked temporary file in @dir, open for reading and writing: fd,
- * or -1 (errno). */
-static int tmp_file(const char *dir)
-{
-	char path[4096];
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-
-	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
-		return fd;
-	/* a file system without O_TMPFILE */
-	if (snprintf(path, sizeof(path), "%s/tlswatch-stdin-XXXXXX", dir) >=
-	    (int)sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(path);
-	return fd;
-}
-
-/* Copies what is left of standard input into @fd. 0, or -1 (errno). */
-static int copy_stdin(int fd)
-{
-	static char buf[1 << 16];
-	ssize_t n, w, off;
-
-	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		for (off = 0; off < n; off += w) {
-			w = write(fd, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				w = 0;
-			else if (w < 0)
-				return -1;
-		}
-	}
-	return 0;
-}
-
-/* Copies standard input, when it is not a file, into a temporary one
- * (unlinked: gone with the process) that becomes standard input, so that
- * it can be identified and read as a file is. EXIT_OK or EXIT_INPUT
- * said. */
-static int stdin_to_file(struct analyze_db *adb)
-{
-	const char *dir = getenv("TMPDIR");
-	struct stat sb;
-	int fd;
-
-	if (fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode)) {
-		/* `< file`: the capture is what is left of it to read */
-		adb->stdin_from = lseek(STDIN_FILENO, 0, SEEK_CUR);
-		if (adb->stdin_from < 0)
-			adb->stdin_from = 0;
-		return EXIT_OK;
-	}
-	if (!dir || !*dir)
-		dir = "/tmp";
-	fd = tmp_file(dir);
-	if (fd < 0 || copy_stdin(fd) || lseek(fd, 0, SEEK_SET) != 0 ||
-	    dup2(fd, STDIN_FILENO) < 0) {
-		fprintf(stderr, "tlswatch analyze: -: cannot copy standard input "
-			"into a temporary file in %s (to identify it for --db): %s\n",
-			dir, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return EXIT_INPUT;
-	}
-	close(fd);
-	adb->stdin_from = 0;
-	return EXIT_OK;
-}
-
 void analyze_db_close(struct analyze_db *adb)
 {
 	if (!adb)
@@ -409,7 +333,7 @@ int analyze_db_prepare(const char *db, char *const *files, int n_files,
 	adb->n_files = n_files;
 	for (i = 0; i < n_files && rc == EXIT_OK; i++)
 		if (strcmp(files[i], "-") == 0)
-			rc = stdin_to_file(adb);
+			rc = stdin_as_file(&adb->stdin_from);
 	if (rc != EXIT_OK) {
 		analyze_db_close(adb);
 		return rc;

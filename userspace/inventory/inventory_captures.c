@@ -7,6 +7,9 @@
  * size in bytes: a copy or a move is the same capture, and one that grew
  * since (tcpdump still writing) begins with the same bytes.
  *
+ * An `analyze --db` run's writes, and the records of its captures, can
+ * be one transaction (inventory_run_begin .. inventory_run_commit).
+ *
  * The table is this file's own, created when first needed (as the webhook
  * outbox's): it adds no schema version, so older tlswatch versions still
  * open a file that has it.
@@ -146,8 +149,8 @@ int inventory_run_commit(struct inventory *inv, char *err, size_t errlen)
 	/* SQLite rolls a transaction back itself on some errors (a full
 	 * disk): what COMMIT would then commit is not the run's */
 	if (sqlite3_get_autocommit(inv->db)) {
-		snprintf(err, errlen, "the run's transaction was rolled back by a "
-			 "failed write");
+		snprintf(err, errlen, "%s: the run's transaction was rolled back "
+			 "by a failed write", inv->where);
 		return -1;
 	}
 	if (sqlite3_exec(inv->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)

@@ -23,20 +23,20 @@ int analyze_db_prepare(const char *db, char *const *files, int n_files,
 		       struct analyze_db **out);
 /*
  * Before any capture is read: opens the database, with @whole_run begins
- * the run's transaction (inventory_run_begin: without it, the run's
+ * the run's transaction (inventory_run_begin; without it the run's
  * writes are committed as they are made, and only the captures' records
  * wait for the end), and identifies each file that is a regular file
- * (inventory_capture). EXIT_OK: either *@adbp stays, and @health
+ * (inventory_capture). EXIT_OK, and then either *@adbp stays and @health
  * borrows its connection (db_inv; close the checks before
- * analyze_db_close) - the file's, or, when every capture was added to it
- * before (each said on stderr), a temporary copy's: they are reported
- * without being added again -; or *@adbp was closed and set to NULL: the
- * database cannot be written (the checks say why). EXIT_USAGE said on stderr when a
- * capture is given twice, grew since it was added (begins with the bytes
- * of one added), or was added while others given were not; EXIT_INPUT
- * said (the database is busy: another run is adding to it);
- * EXIT_INTERNAL said. A named pipe cannot be identified: a warning says
- * it is added unchecked.
+ * analyze_db_close): the file's, or a temporary copy's when every
+ * capture was added to it before (each said on stderr: they are reported
+ * without being added again); or *@adbp was closed and set to NULL: the
+ * database cannot be written (the checks say why). EXIT_USAGE said on
+ * stderr when a capture is given twice, grew since it was added (begins
+ * with the bytes of one added), or was added while others given were
+ * not; EXIT_INPUT said (the database is busy: another run is adding to
+ * it); EXIT_INTERNAL said. A named pipe cannot be identified: a warning
+ * says it is added unchecked.
  */
 int analyze_db_check(struct analyze_db **adbp, bool whole_run,
 		     struct cert_health_opts *health);

@@ -13,11 +13,12 @@ mapfile -t pkgs < <(awk '!/^(#|$)/ { print $1 }' "$(dirname "$0")/build-deps.txt
 # tests/e2e/valgrind.sh; nginx-light for tests/e2e/live_dual_cert.sh,
 # tests/e2e/live_uprobes_nginx.sh and scripts/bench-uprobes.sh;
 # e2fsprogs (mkfs.ext4, e2fsck) and mount (losetup, findmnt) for the file
-# system that turns read-only in tests/e2e/live_disk.sh.
+# system that turns read-only in tests/e2e/live_disk.sh; strace for
+# tests/e2e/analyze_db_once.sh (how often the database file is opened).
 pkgs+=(llvm libclang-rt-14-dev openssl tcpdump tshark iproute2 procps python3 python3-jsonschema python3-seccomp python3-cryptography systemd
        sqlite3 iperf3 curl prometheus prometheus-alertmanager
        dpkg-dev debhelper fakeroot lintian logrotate groff-base man-db
-       faketime valgrind nginx-light e2fsprogs mount)
+       faketime valgrind nginx-light e2fsprogs mount strace)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

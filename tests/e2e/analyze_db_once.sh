@@ -6,8 +6,9 @@
 # stay those of one run (they used to double with each run). Refused with
 # exit 2 before anything is read: a capture added given with others that
 # were not, the same capture twice on one command line, a capture that
-# begins with the same 64 KiB as one added (it grew since). Standard input
-# cannot be recognised and is added with a warning. The captures are the
+# begins with the bytes of one added (it grew since, from under 64 KiB
+# too). Standard input is recognised as a file is. A run killed part-way
+# adds nothing, so the next one adds its captures. The captures are the
 # committed ones (scripts/make-captures.sh).
 . "$(dirname "$0")/lib.sh"
 t_require_tlswatch
@@ -56,6 +57,19 @@ assert_eq "the same capture twice: said" \
 	"$(cat "$T_TMP/err4")"
 assert_eq "the same capture twice: nothing counted" "" "$(rows "$T_TMP/twice.db")"
 
+# One connection to the database: the checks borrow the one that looked
+# the captures up (they opened the file again: quick_check, migrations,
+# prepares), for a new database, for one that exists, and for a capture
+# added before (its temporary copy is made through that connection).
+for run in new:rsa existing:weak again:weak; do
+	strace -f -e trace=open,openat -o "$T_TMP/strace" \
+		"$TW" analyze -q --db "$T_TMP/once.db" "$CAPS/tls12_${run#*:}.pcap" >/dev/null
+	assert_eq "${run%:*}: the database file is opened once" \
+		1 "$(grep -c "\"$T_TMP/once.db\"" "$T_TMP/strace")"
+done
+assert_eq "the database opened once: both captures counted" \
+	"rsa.test 2 weak.test 1" "$(rows "$T_TMP/once.db")"
+
 # A capture that grew: its first 64 KiB were added already. Both files end
 # on a record (the grown one is the first one and more of the same records).
 "$PY" - "$CAPS/tls12_rsa.pcap" "$T_TMP/early.pcap" "$T_TMP/grown.pcap" <<'PY'
@@ -73,12 +87,91 @@ assert_eq "the grown capture: said, with both sizes" \
 	"tlswatch analyze: $T_TMP/grown.pcap: begins with the same 65536 bytes as $T_TMP/early.pcap, added to the --db database $T_TMP/grow.db at TIME ($(wc -c <"$T_TMP/early.pcap") bytes then, $(wc -c <"$T_TMP/grown.pcap") now); adding it would count those handshakes twice" \
 	"$(sed -E 's/ at [0-9-]{10}T[0-9:]{8}Z / at TIME /' "$T_TMP/err5")"
 
-"$TW" analyze --db "$T_TMP/pipe.db" - <"$CAPS/tls12_rsa.pcap" >/dev/null 2>"$T_TMP/err6"
-assert_eq "standard input: exit 0" 0 "$?"
-assert_eq "standard input: added unchecked, said" \
-	"tlswatch analyze: -: not a regular file, so it cannot be recognised if added again; added to the --db database $T_TMP/pipe.db unchecked" \
+# A capture added while smaller than 64 KiB was digested whole: grown
+# since (to 16 records, and past 64 KiB), it begins with those bytes.
+"$PY" - "$CAPS/tls12_rsa.pcap" "$T_TMP/small.pcap" "$T_TMP/small_grown.pcap" "$T_TMP/small_past.pcap" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+head, records = data[:24], data[24:]
+open(sys.argv[2], "wb").write(head + records)
+open(sys.argv[3], "wb").write(head + records * 2)
+open(sys.argv[4], "wb").write(head + records * 9)
+PY
+"$TW" analyze -q --db "$T_TMP/small.db" "$T_TMP/small.pcap" >/dev/null
+assert_eq "a capture under 64 KiB: exit 0" 0 "$?"
+for grown in small_grown small_past; do
+	"$TW" analyze -q --db "$T_TMP/small.db" "$T_TMP/$grown.pcap" >/dev/null 2>"$T_TMP/err7"
+	assert_eq "$grown: a capture under 64 KiB when added, grown since: exit 2" 2 "$?"
+	assert_eq "$grown: said, with the bytes added and both sizes" \
+		"tlswatch analyze: $T_TMP/$grown.pcap: begins with the same $(wc -c <"$T_TMP/small.pcap") bytes as $T_TMP/small.pcap, added to the --db database $T_TMP/small.db at TIME ($(wc -c <"$T_TMP/small.pcap") bytes then, $(wc -c <"$T_TMP/$grown.pcap") now); adding it would count those handshakes twice" \
+		"$(sed -E 's/ at [0-9-]{10}T[0-9:]{8}Z / at TIME /' "$T_TMP/err7")"
+done
+assert_eq "the grown captures: nothing counted" "rsa.test 2" "$(rows "$T_TMP/small.db")"
+
+# Standard input is copied to a temporary file and identified as a file is,
+# from a pipe or a redirection alike.
+cat "$CAPS/tls12_rsa.pcap" | "$TW" analyze --db "$T_TMP/pipe.db" - >/dev/null 2>"$T_TMP/err6"
+assert_eq "standard input from a pipe: exit 0" 0 "$?"
+assert_eq "standard input from a pipe: nothing said" "" "$(cat "$T_TMP/err6")"
+assert_eq "standard input from a pipe: counted" "rsa.test 2" "$(rows "$T_TMP/pipe.db")"
+cat "$CAPS/tls12_rsa.pcap" | "$TW" analyze --db "$T_TMP/pipe.db" - >/dev/null 2>"$T_TMP/err6"
+assert_eq "standard input again: exit 0" 0 "$?"
+assert_eq "standard input again: recognised, said" \
+	"tlswatch analyze: -: already added to the --db database $T_TMP/pipe.db at TIME (as -): reported again, not counted again" \
+	"$(sed -E 's/ at [0-9-]{10}T[0-9:]{8}Z / at TIME /' "$T_TMP/err6")"
+"$TW" analyze -q --db "$T_TMP/pipe.db" "$CAPS/tls12_rsa.pcap" - <"$CAPS/tls12_weak.pcap" >/dev/null 2>"$T_TMP/err6"
+assert_eq "the file piped before, given by name: recognised (exit 2 beside a new one)" 2 "$?"
+"$TW" analyze -q --db "$T_TMP/pipe.db" "$CAPS/tls12_rsa.pcap" >/dev/null 2>&1
+assert_eq "the file piped before, given by name: not counted again" \
+	"rsa.test 2" "$(rows "$T_TMP/pipe.db")"
+cat "$CAPS/tls12_weak.pcap" | TMPDIR=$T_TMP/none "$TW" analyze -q --db "$T_TMP/pipe.db" - \
+	>/dev/null 2>"$T_TMP/err6"
+assert_eq "standard input, no temporary file: exit 3, said" \
+	"3|tlswatch analyze: -: cannot copy standard input into a temporary file in $T_TMP/none (to identify it for --db): No such file or directory" \
+	"$?|$(cat "$T_TMP/err6")"
+"$TW" analyze -q --db "$T_TMP/pipe.db" - - <"$CAPS/tls12_weak.pcap" >/dev/null 2>"$T_TMP/err6"
+assert_eq "standard input twice: exit 2" 2 "$?"
+assert_eq "standard input twice: said" \
+	"tlswatch analyze: -: the same capture as -; adding both to the --db database $T_TMP/pipe.db would count its handshakes twice" \
 	"$(cat "$T_TMP/err6")"
-"$TW" analyze -q --db "$T_TMP/pipe.db" - <"$CAPS/tls12_rsa.pcap" >/dev/null 2>&1
-assert_eq "standard input, -q: exit 0, counted again (it cannot be recognised)" \
-	"rsa.test 4" "$(rows "$T_TMP/pipe.db")"
+
+# A run killed part-way adds nothing: the capture it had read is added by
+# the next run. The second capture is a named pipe that never gets a
+# byte, so the run waits there, the first capture read, until killed.
+stall_run() { # db, analyze options...: runs analyze until it waits on the pipe
+	local db=$1
+	shift
+	rm -f "$T_TMP/stall.pcap" "$T_TMP/stall.open"
+	mkfifo "$T_TMP/stall.pcap"
+	( exec 3>"$T_TMP/stall.pcap"; : >"$T_TMP/stall.open"; exec sleep 30 ) &
+	stall_writer=$!
+	"$TW" analyze -q --db "$db" "$@" "$CAPS/tls12_rsa.pcap" "$T_TMP/stall.pcap" \
+		>/dev/null 2>&1 &
+	stall_run=$!
+	for _ in $(seq 100); do [ -e "$T_TMP/stall.open" ] && break; sleep 0.1; done
+	assert_eq "killed run ($db): it read the first capture and waits on the second" \
+		yes "$([ -e "$T_TMP/stall.open" ] && kill -0 "$stall_run" 2>/dev/null && echo yes)"
+}
+stall_kill() {
+	kill -KILL "$stall_run" "$stall_writer" 2>/dev/null
+	wait "$stall_run" "$stall_writer" 2>/dev/null
+}
+stall_run "$T_TMP/killed.db"
+# meanwhile, another run adding to the same database waits for it (5 s)
+"$TW" analyze -q --db "$T_TMP/killed.db" "$CAPS/tls12_weak.pcap" >/dev/null 2>"$T_TMP/err8"
+assert_eq "another run while one adds: exit 3, said" \
+	"3|tlswatch analyze: inventory $T_TMP/killed.db: beginning the run's transaction: database is locked" \
+	"$?|$(cat "$T_TMP/err8")"
+stall_kill
+"$TW" analyze --db "$T_TMP/killed.db" "$CAPS/tls12_rsa.pcap" >/dev/null 2>"$T_TMP/err8"
+assert_eq "after a killed run: the capture is added, exit 0" 0 "$?"
+assert_eq "after a killed run: nothing said" "" "$(cat "$T_TMP/err8")"
+assert_eq "after a killed run: counted once" "rsa.test 2" "$(rows "$T_TMP/killed.db")"
+# With --webhook the run commits as it goes (the outbox shares the file):
+# the capture is still recorded only at the end, so the next run adds it.
+stall_run "$T_TMP/killed_hook.db" --webhook http://127.0.0.1:9/hook
+stall_kill
+"$TW" analyze --db "$T_TMP/killed_hook.db" "$CAPS/tls12_rsa.pcap" >/dev/null 2>"$T_TMP/err9"
+assert_eq "after a killed run with --webhook: the capture is added, exit 0" 0 "$?"
+assert_eq "after a killed run with --webhook: nothing said" "" "$(cat "$T_TMP/err9")"
 t_done

@@ -133,6 +133,20 @@ for c in run analyze; do
 	assert_eq "$c --show-config: the --udp-encap defaults" \
 		"0|#udp-encap = 4789:vxlan|#udp-encap = 6081:geneve" "$T_RC|$(udp_lines)"
 done
+# An option whose default is no value of it is "#name =" (it printed
+# "#port = PORT", read as a default port); the output loads back as the
+# same configuration.
+run_tw analyze --show-config
+assert_eq "analyze --show-config: no --port is every port, no value" \
+	"0|#port =" "$T_RC|$(grep -E '^#?port' "$T_TMP/out")"
+cp "$T_TMP/out" "$T_TMP/shown.conf"
+chmod 600 "$T_TMP/shown.conf"
+run_tw analyze --config "$T_TMP/shown.conf" --show-config
+assert_eq "analyze --show-config, given back with --config: the same" \
+	"0|$(grep -v '^# Read from' "$T_TMP/shown.conf")" "$T_RC|$(grep -v '^# Read from' "$T_TMP/out")"
+run_tw run --config "$conf" --show-config
+assert_eq "run --show-config: its default port" "0|#port = 443" \
+	"$T_RC|$(grep -E '^#?port' "$T_TMP/out")"
 run_tw run --config "$conf" --udp-encap 8472:vxlan --show-config
 assert_eq "--udp-encap 8472:vxlan --show-config: it, then the defaults still in force" \
 	"udp-encap = 8472:vxlan|#udp-encap = 4789:vxlan|#udp-encap = 6081:geneve" "$(udp_lines)"
@@ -155,6 +169,11 @@ check_conf_error() { # label, file content, expected first line of stderr
 	assert_eq "$1: nothing on stdout" "" "$(cat "$T_TMP/out")"
 }
 check_conf_error "unknown key" 'port = 443\n# x\nbogus = 1\n' "3: unknown option 'bogus'"
+check_conf_error "an abbreviated key" 'ring = 64\n' "1: unknown option 'ring' (a file takes whole names: did you mean 'ring-buffer'?)"
+write_conf ''
+run_tw run --config "$conf" --ring 64 --show-config
+assert_eq "the command line takes the abbreviation the file refuses" \
+	"0|ring-buffer = 64|" "$T_RC|$(set_lines)"
 check_conf_error "bad value" 'spike-window = 0\n' "1: spike-window: '0' is not a whole number from 1 to 300"
 check_conf_error "value to a flag" '\nno-spikes = yes\n' "2: no-spikes: takes no value (a line 'no-spikes' alone sets it)"
 check_conf_error "bad URL" 'webhook = ftp://x\n' "1: webhook: 'ftp://x' is not an http:// or https:// URL"
@@ -262,7 +281,7 @@ gen=$BUILD/etc/tlswatch.conf
 run_tw run --config "$gen" --show-config
 assert_eq "default file: loads, sets nothing" "0|" "$T_RC|$(set_lines)"
 # (with a webhook, which the webhook-* defaults need)
-sed -n 's/^#\([a-z-]* = [^A-Z]*\)$/\1/p' "$gen" |
+sed -n 's/^#\([a-z-]* = .*\)$/\1/p' "$gen" |
 	sed 's|^webhook-events = |webhook = http://127.0.0.1:9/hook\n&|' >"$conf"
 chmod 600 "$conf"
 assert_true "default file: has numeric defaults to uncomment" grep -q '^spike-window = 10$' "$conf"

@@ -64,7 +64,9 @@ struct cert_health {
 	int64_t last_db_problem_ms;    /* CLOCK_MONOTONIC; 0: none yet */
 	int64_t last_flush_ms;
 	uint64_t unanswered;             /* sightings not recorded */
-	char *db_path;                   /* the --db file, NULL: in memory */
+	char *db_path;                   /* the --db file, NULL: in memory
+	                                  * or borrowed (never reopened) */
+	bool inv_borrowed;               /* opts.db_inv: not ours to close */
 	bool db_read_only;               /* the last write failed: read-only */
 	int64_t last_reopen_ms;
 };
@@ -142,17 +144,22 @@ static int health_open_online(struct cert_health *h, const struct cert_health_op
 }
 
 /* 0, 1 (in memory instead of the file: @err says why) or -1. */
-static int health_open_db(struct cert_health *h, const char *path, bool copy,
+static int health_open_db(struct cert_health *h, const struct cert_health_opts *o,
 			  char *err, size_t errlen)
 {
+	const char *path = o->db_path;
 	char why[512];
+
+	if (o->db_inv) {
+		h->inv = o->db_inv;
+		h->inv_borrowed = true;
+		return 0;
+	}
 
 	/* Not a file at all is the command line's mistake, not a database
 	 * to do without. */
 	if (path && inventory_check_path(path, false, err, errlen))
 		return -1;
-	if (path && copy)
-		return inventory_open_copy(path, &h->inv, err, errlen);
 	if (path && inventory_open(path, &h->inv, why, sizeof(why)) == 0) {
 		h->db_path = strdup(path);
 		if (!h->db_path) {
@@ -176,7 +183,7 @@ static int health_open_parts(struct cert_health *h, const struct cert_health_opt
 		return -1;
 	if (cert_checks_open(o, h->pool, &h->checks, err, errlen))
 		return -1;
-	return health_open_db(h, o->db_path, o->db_copy, err, errlen);
+	return health_open_db(h, o, err, errlen);
 }
 
 int cert_health_open(const struct cert_health_opts *o, struct cert_health **out,
@@ -227,7 +234,8 @@ void cert_health_close(struct cert_health *h)
 		next = w->next;
 		health_wait_free(w);
 	}
-	inventory_close(h->inv);
+	if (!h->inv_borrowed)
+		inventory_close(h->inv);
 	free(h->db_path);
 	if (h->efd >= 0)
 		close(h->efd);

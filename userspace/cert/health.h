@@ -38,6 +38,7 @@
 #define CERT_HEALTH_SNI_MAX 256
 
 struct cert_health;
+struct inventory;
 
 struct cert_health_opts {
 	const char *ca_file;            /* --ca-file: PEM bundle */
@@ -51,9 +52,12 @@ struct cert_health_opts {
 	int n_expects;
 	const char *expect_dir;         /* --expect-dir */
 	const char *db_path;            /* --db; NULL: in-memory inventory */
-	bool db_copy;                   /* judge with a temporary copy of
-	                                 * db_path, recording nothing in the
-	                                 * file (inventory_open_copy) */
+	struct inventory *db_inv;       /* db_path, opened already (analyze
+	                                 * --db), or a temporary copy of it
+	                                 * (inventory_copy): used instead of
+	                                 * opening it again; borrowed, closed
+	                                 * by the caller after
+	                                 * cert_health_close() */
 	int ocsp_timeout_ms;            /* per query / download; 0: 5000 */
 	int max_concurrency;            /* worker threads; 0: 4 */
 };

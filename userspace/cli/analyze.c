@@ -274,6 +274,10 @@ int cmd_analyze(int argc, char **argv)
 	rc = choose_outputs(&o);
 	if (rc != EXIT_OK)
 		goto cleanup;
+	/* Standard input is made a file before it is read, for --db. */
+	rc = analyze_db_prepare(o.check.health.db_path, o.files, o.n_files, &adb);
+	if (rc != EXIT_OK)
+		goto cleanup;
 	/* Nothing to report when no input can be opened. */
 	first = open_first_source(&o, &first_src);
 	if (first == o.n_files) {
@@ -281,8 +285,9 @@ int cmd_analyze(int argc, char **argv)
 		goto cleanup;
 	}
 	/* A capture added to --db before is not counted again. */
-	rc = analyze_db_check(o.check.health.db_path, o.files, o.n_files, &adb,
-			      &o.check.health.db_copy);
+	/* The run adds all it read or nothing, unless the webhook outbox,
+	 * in the same file, must write as alerts come. */
+	rc = analyze_db_check(&adb, o.out.n_webhooks == 0, &o.check.health);
 	if (rc != EXIT_OK)
 		goto cleanup;
 	if (check_opts_open("analyze", &o.check, &health) < 0) {
@@ -323,6 +328,10 @@ int cmd_analyze(int argc, char **argv)
 	sum->files = (const char *const *)o.files;
 	sum->n_files = o.n_files;
 	pipeline_emit_summary(pl, sum);
+	/* What the run wrote to --db, and its captures, are added at once */
+	wrc = analyze_db_commit(adb);
+	if (wrc > rc)
+		rc = wrc;
 	wrc = outputs_written(&o, sinks);
 	if (wrc > rc)
 		rc = wrc;
@@ -330,7 +339,7 @@ int cmd_analyze(int argc, char **argv)
 		rc = EXIT_FINDINGS;
 cleanup:
 	pipeline_free(pl);
-	cert_health_close(health);
+	cert_health_close(health);   /* first: it borrows adb's database */
 	analyze_db_close(adb);
 	sink_set_close(sinks);
 	if (first_src)

@@ -3,12 +3,17 @@
  * analyze --db adds a capture to the database once: added again, its
  * sightings would be counted again, doubling every count it touched.
  * Each capture is identified before anything is read (inventory.h:
- * inventory_capture) and recorded when its turn comes and it opens as a
- * capture, before its handshakes are written: a run cut short leaves it
- * recorded, so a second run does not count it twice. A command whose
- * captures were all added already is reported again, judged against a
- * temporary copy of the database (cert_health_opts.db_copy); one that
- * mixes added captures with new ones is refused.
+ * inventory_capture); standard input first goes to a temporary file, to
+ * be identified as a file is. The captures read are recorded at the end
+ * of the run, on the one connection the checks borrow
+ * (cert_health_opts.db_inv), and the run's writes land in the same
+ * transaction (inventory_run_begin), unless a webhook outbox shares the
+ * file: a run cut short adds nothing, and its captures are added by the
+ * next. A
+ * command whose captures were all added already is reported again,
+ * judged against a temporary copy of the database (inventory_copy); one
+ * that mixes added captures with new ones is refused, and so is a
+ * capture that grew since it was added.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,16 +31,29 @@
 #include "common/hex.h"
 #include "common/log.h"
 #include "common/timefmt.h"
+#include "cert/health.h"
 #include "inventory/inventory.h"
+#include "stdin_file.h"
 
 struct analyze_db {
-	struct inventory *inv;
+	struct inventory *inv;                  /* NULL: not open (yet) */
 	const char *db;
 	char *const *files;
 	int n_files;
+	off_t stdin_from;                       /* where standard input's
+	                                         * capture begins in fd 0 */
+	bool whole_run;                         /* the transaction began
+	                                         * before the checks */
+	bool again;                             /* every capture was added:
+	                                         * inv is a temporary copy */
+	bool *opened;                           /* to record at the end */
 	struct inventory_capture *ids;          /* head_sha256 "": not identified */
 	struct inventory_capture_added *was;    /* of the files added before */
 };
+
+/* The head of the file being identified: find_grown() digests its
+ * beginnings. */
+static unsigned char head[INVENTORY_CAPTURE_HEAD];
 
 /* File @i was identified (identify() fills head_sha256 only then). */
 static bool identified(const struct analyze_db *adb, int i)
@@ -43,13 +61,13 @@ static bool identified(const struct analyze_db *adb, int i)
 	return adb->ids[i].head_sha256[0] != '\0';
 }
 
-/* Reads up to @len bytes of @fd into @buf: the count, or -1. */
-static ssize_t read_head(int fd, unsigned char *buf, size_t len)
+/* Reads up to @len bytes of @fd from @off into @buf: the count, or -1. */
+static ssize_t read_head(int fd, off_t off, unsigned char *buf, size_t len)
 {
 	size_t got = 0;
 
 	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
+		ssize_t n = pread(fd, buf + got, len - got, off + (off_t)got);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -62,19 +80,35 @@ static ssize_t read_head(int fd, unsigned char *buf, size_t len)
 	return (ssize_t)got;
 }
 
-/* 0 and *@c; 1 when @path is not a regular file (standard input, a pipe:
- * its bytes cannot be read twice); -1 when it cannot be read (the
- * analysis says why when its turn comes). */
-static int identify(const char *path, struct inventory_capture *c)
+/* Identifies the capture in regular file @fd from @off on, its head left
+ * in head[]. 0, or -1. */
+static int identify_fd(int fd, off_t off, const struct stat *sb,
+		       struct inventory_capture *c)
 {
-	static unsigned char head[INVENTORY_CAPTURE_HEAD];
 	uint8_t md[32];
+	ssize_t n = read_head(fd, off, head, sizeof(head));
+
+	if (n < 0 || !tw_sha256(head, (size_t)n, md))
+		return -1;
+	c->size = (uint64_t)(sb->st_size - off);
+	c->head_len = (uint32_t)n;
+	tw_hex(md, sizeof(md), c->head_sha256);
+	return 0;
+}
+
+/* 0 and *@c; 1 when @path is not a regular file (a named pipe: its
+ * bytes cannot be read twice); -1 when it cannot be read (the analysis
+ * says why when its turn comes). Standard input is a file by now
+ * (analyze_db_prepare). */
+static int identify(const struct analyze_db *adb, const char *path,
+		    struct inventory_capture *c)
+{
 	struct stat sb;
-	ssize_t n;
-	int fd;
+	int fd, rc;
 
 	if (strcmp(path, "-") == 0)
-		return 1;
+		return fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode) ?
+		       identify_fd(STDIN_FILENO, adb->stdin_from, &sb, c) : -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
@@ -87,14 +121,9 @@ static int identify(const char *path, struct inventory_capture *c)
 		/* a directory is not a capture: the analysis says so */
 		return S_ISDIR(sb.st_mode) ? -1 : 1;
 	}
-	n = read_head(fd, head, sizeof(head));
+	rc = identify_fd(fd, 0, &sb, c);
 	close(fd);
-	if (n < 0 || !tw_sha256(head, (size_t)n, md))
-		return -1;
-	c->size = (uint64_t)sb.st_size;
-	c->head_len = (uint32_t)n;
-	tw_hex(md, sizeof(md), c->head_sha256);
-	return 0;
+	return rc;
 }
 
 static bool same_capture(const struct inventory_capture *a,
@@ -104,9 +133,62 @@ static bool same_capture(const struct inventory_capture *a,
 	       strcmp(a->head_sha256, b->head_sha256) == 0;
 }
 
+/* Looking for a capture added while smaller than the head that file @i
+ * begins with: its bytes, digested whole then, are a beginning of head[]
+ * now, digested here length by length. */
+struct grown_search {
+	struct analyze_db *adb;
+	struct inventory_capture_added *was;
+	EVP_MD_CTX *md, *end;       /* head[0..done), and a copy to finish */
+	uint32_t done;
+	char err[512];
+};
+
+/* inventory_capture_short_heads: 1 found (*g->was), 0 not, -1 g->err. */
+static int grown_try(void *ctx, uint32_t len)
+{
+	struct grown_search *g = ctx;
+	struct inventory_capture begins = { .size = len, .head_len = len };
+	uint8_t md[32];
+
+	if (!EVP_DigestUpdate(g->md, head + g->done, len - g->done) ||
+	    !EVP_MD_CTX_copy_ex(g->end, g->md) ||
+	    !EVP_DigestFinal_ex(g->end, md, NULL)) {
+		snprintf(g->err, sizeof(g->err), "SHA-256 failed");
+		return -1;
+	}
+	g->done = len;
+	tw_hex(md, sizeof(md), begins.head_sha256);
+	return inventory_capture_find(g->adb->inv, &begins, g->was, g->err,
+				      sizeof(g->err));
+}
+
+/* Whether a capture that file @i (its head in head[]) grew from was
+ * added: 1 (*@was), 0, or -1 said. */
+static int find_grown(struct analyze_db *adb, int i,
+		      struct inventory_capture_added *was)
+{
+	struct grown_search g = { .adb = adb, .was = was };
+	int rc = -1;
+
+	g.md = EVP_MD_CTX_new();
+	g.end = EVP_MD_CTX_new();
+	if (!g.md || !g.end || !EVP_DigestInit_ex(g.md, tw_md_sha256(), NULL))
+		snprintf(g.err, sizeof(g.err), "SHA-256 failed");
+	else
+		rc = inventory_capture_short_heads(adb->inv, adb->ids[i].head_len,
+						   grown_try, &g, g.err,
+						   sizeof(g.err));
+	EVP_MD_CTX_free(g.md);
+	EVP_MD_CTX_free(g.end);
+	if (rc < 0)
+		fprintf(stderr, "tlswatch analyze: %s\n", g.err);
+	return rc;
+}
+
 /* What the database knows of file @i: 0 not added, 1 added (*@was), 2
- * one that begins with the same bytes was added (said: EXIT_USAGE), -1
- * said (EXIT_INTERNAL). */
+ * it grew from a capture added (or is one cut short: said, EXIT_USAGE),
+ * -1 said (EXIT_INTERNAL). */
 static int find_added(struct analyze_db *adb, int i,
 		      struct inventory_capture_added *was)
 {
@@ -118,12 +200,16 @@ static int find_added(struct analyze_db *adb, int i,
 		fprintf(stderr, "tlswatch analyze: %s\n", err);
 		return -1;
 	}
-	if (rc == 0 || was->size == c->size)
+	if (rc == 0)
+		rc = find_grown(adb, i, was);
+	if (rc <= 0 || was->size == c->size)
 		return rc;
-	fprintf(stderr, "tlswatch analyze: %s: begins with the same %u bytes "
+	fprintf(stderr, "tlswatch analyze: %s: begins with the same %llu bytes "
 		"as %s, added to the --db database %s at %s (%llu bytes then, "
 		"%llu now); adding it would count those handshakes twice\n",
-		adb->files[i], c->head_len, was->name, adb->db,
+		adb->files[i],
+		(unsigned long long)(was->size < c->head_len ? was->size : c->head_len),
+		was->name, adb->db,
 		tw_time_format_s((int64_t)(was->added_us / 1000000), when),
 		(unsigned long long)was->size, (unsigned long long)c->size);
 	return 2;
@@ -168,11 +254,12 @@ static int refuse_twice(const struct analyze_db *adb, int i)
 /* Identifies file @i: 0, or EXIT_USAGE said (given twice). */
 static int identify_file(struct analyze_db *adb, int i)
 {
-	int id = identify(adb->files[i], &adb->ids[i]);
+	int id = identify(adb, adb->files[i], &adb->ids[i]);
 
 	if (id == 1)
 		pr_warn("%s: not a regular file, so it cannot be recognised if "
-			"added again; added to the --db database %s unchecked\n",
+			"added again; added to the --db database %s unchecked "
+			"(give it as standard input, '-', to have it recognised)\n",
 			adb->files[i], adb->db);
 	return id == 0 ? refuse_twice(adb, i) : EXIT_OK;
 }
@@ -209,38 +296,45 @@ static int check_files(struct analyze_db *adb, bool *again)
 	return EXIT_OK;
 }
 
-int analyze_db_check(const char *db, char *const *files, int n_files,
-		     struct analyze_db **out, bool *again)
+void analyze_db_close(struct analyze_db *adb)
+{
+	if (!adb)
+		return;
+	/* without inventory_run_commit(): nothing of the run is added */
+	inventory_close(adb->inv);
+	free(adb->ids);
+	free(adb->was);
+	free(adb->opened);
+	free(adb);
+}
+
+int analyze_db_prepare(const char *db, char *const *files, int n_files,
+		       struct analyze_db **out)
 {
 	struct analyze_db *adb;
-	char err[512];
-	int rc;
+	int i, rc = EXIT_OK;
 
 	*out = NULL;
-	*again = false;
 	if (!db)
 		return EXIT_OK;
 	adb = calloc(1, sizeof(*adb));
 	if (adb) {
 		adb->ids = calloc((size_t)n_files, sizeof(*adb->ids));
 		adb->was = calloc((size_t)n_files, sizeof(*adb->was));
+		adb->opened = calloc((size_t)n_files, sizeof(*adb->opened));
 	}
-	if (!adb || !adb->ids || !adb->was) {
+	if (!adb || !adb->ids || !adb->was || !adb->opened) {
 		fprintf(stderr, "tlswatch analyze: out of memory\n");
 		analyze_db_close(adb);
 		return EXIT_INTERNAL;
 	}
-	/* A database that cannot be written is said when the checks open it
-	 * (the inventory then lives in memory): nothing is added to it. */
-	if (inventory_open(db, &adb->inv, err, sizeof(err))) {
-		analyze_db_close(adb);
-		return EXIT_OK;
-	}
 	adb->db = db;
 	adb->files = files;
 	adb->n_files = n_files;
-	rc = check_files(adb, again);
-	if (rc != EXIT_OK || *again) {
+	for (i = 0; i < n_files && rc == EXIT_OK; i++)
+		if (strcmp(files[i], "-") == 0)
+			rc = stdin_as_file(&adb->stdin_from);
+	if (rc != EXIT_OK) {
 		analyze_db_close(adb);
 		return rc;
 	}
@@ -248,27 +342,103 @@ int analyze_db_check(const char *db, char *const *files, int n_files,
 	return EXIT_OK;
 }
 
+/* Opens the database, and begins the run's transaction with
+ * @whole_run: true, or false when it cannot be used (the checks say why,
+ * and keep the inventory in memory: nothing is added; or said here:
+ * busy, *@rc EXIT_INPUT). */
+static bool open_db(struct analyze_db *adb, bool whole_run, int *rc)
+{
+	char err[512];
+
+	/* not a file at all, or not a database: said by the checks */
+	if (inventory_check_path(adb->db, false, err, sizeof(err)) ||
+	    inventory_open(adb->db, &adb->inv, err, sizeof(err)))
+		return false;
+	if (whole_run && inventory_run_begin(adb->inv, err, sizeof(err))) {
+		fprintf(stderr, "tlswatch analyze: %s\n", err);
+		*rc = EXIT_INPUT;
+		return false;
+	}
+	adb->whole_run = whole_run;
+	return true;
+}
+
+/* Every capture was added before: the run is judged against a temporary
+ * copy (made through the file's connection, which is then closed, adding
+ * nothing). EXIT_OK, or EXIT_INTERNAL said. */
+static int judge_on_copy(struct analyze_db *adb)
+{
+	struct inventory *copy;
+	char err[512];
+
+	inventory_run_rollback(adb->inv);
+	if (inventory_copy(adb->inv, &copy, err, sizeof(err))) {
+		fprintf(stderr, "tlswatch analyze: %s\n", err);
+		return EXIT_INTERNAL;
+	}
+	inventory_close(adb->inv);
+	adb->inv = copy;
+	adb->again = true;
+	return EXIT_OK;
+}
+
+int analyze_db_check(struct analyze_db **adbp, bool whole_run,
+		     struct cert_health_opts *health)
+{
+	struct analyze_db *adb = *adbp;
+	bool again = false;
+	int rc = EXIT_OK;
+
+	if (!adb)
+		return EXIT_OK;
+	if (open_db(adb, whole_run, &rc))
+		rc = check_files(adb, &again);
+	if (rc == EXIT_OK && again)
+		rc = judge_on_copy(adb);
+	if (!adb->inv || rc != EXIT_OK) {
+		analyze_db_close(adb);
+		*adbp = NULL;
+		return rc;
+	}
+	health->db_inv = adb->inv;   /* borrowed: one connection */
+	return EXIT_OK;
+}
+
 void analyze_db_added(struct analyze_db *adb, int i)
+{
+	if (adb && !adb->again && i >= 0 && i < adb->n_files)
+		adb->opened[i] = true;
+}
+
+/* Records the captures opened, with @added_us. 0, or -1 with @err. */
+static int record_opened(struct analyze_db *adb, uint64_t added_us, char *err,
+			 size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < adb->n_files; i++)
+		if (adb->opened[i] && identified(adb, i) &&
+		    inventory_capture_add(adb->inv, &adb->ids[i], adb->files[i],
+					  added_us, err, errlen))
+			return -1;
+	return 0;
+}
+
+int analyze_db_commit(struct analyze_db *adb)
 {
 	char err[512];
 	struct timespec now;
 
-	if (!adb || i < 0 || i >= adb->n_files || !identified(adb, i))
-		return;
+	if (!adb || adb->again)
+		return EXIT_OK;
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (inventory_capture_add(adb->inv, &adb->ids[i], adb->files[i],
-				  (uint64_t)now.tv_sec * 1000000 +
-				  (uint64_t)now.tv_nsec / 1000, err, sizeof(err)))
-		pr_warn("%s: not recorded as added (%s): a second run would "
-			"count it again\n", adb->files[i], err);
-}
-
-void analyze_db_close(struct analyze_db *adb)
-{
-	if (!adb)
-		return;
-	inventory_close(adb->inv);
-	free(adb->ids);
-	free(adb->was);
-	free(adb);
+	if ((adb->whole_run || inventory_run_begin(adb->inv, err, sizeof(err)) == 0) &&
+	    record_opened(adb, (uint64_t)now.tv_sec * 1000000 +
+			  (uint64_t)now.tv_nsec / 1000, err, sizeof(err)) == 0 &&
+	    inventory_run_commit(adb->inv, err, sizeof(err)) == 0)
+		return EXIT_OK;
+	fprintf(stderr, "tlswatch analyze: %s; the captures read were not recorded "
+		"as added to the --db database %s%s\n", err, adb->db,
+		adb->whole_run ? ", nor anything of this run" : "");
+	return EXIT_INPUT;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * analyze --db: the captures already added to the database are refused,
- * so that a command run again does not count every handshake twice.
+ * so that a command run again does not count every handshake twice, and
+ * a run adds all it read or nothing.
  */
 #ifndef TW_ANALYZE_DB_H
 #define TW_ANALYZE_DB_H
@@ -9,23 +10,44 @@
 #include <stdbool.h>
 
 struct analyze_db;
+struct cert_health_opts;
 
 /*
- * Before any capture is read: identifies each of @files that is a regular
- * file (inventory_capture). EXIT_OK with *@out (NULL without @db, or when
- * the database cannot be written: then nothing is added to it), and
- * *@again when every capture was added to @db before (each said on
- * stderr): the caller then reports them without adding them again.
- * EXIT_USAGE said on stderr when a capture is given twice, begins with
- * the same bytes as one added (it grew since), or was added while others
- * given were not; EXIT_INTERNAL said. Standard input and pipes cannot be
- * identified: a warning says they are added unchecked.
+ * Before any capture is opened: *@out (NULL without @db). Standard input
+ * ("-" among @files), unless it is a file already, is copied into a
+ * temporary file (unlinked, in $TMPDIR or /tmp) that becomes standard
+ * input, so that it is identified as a file is. EXIT_OK, or EXIT_INPUT /
+ * EXIT_INTERNAL said on stderr.
  */
-int analyze_db_check(const char *db, char *const *files, int n_files,
-		     struct analyze_db **out, bool *again);
-/* Capture @i opened as a capture: records it as added (a failure is
- * warned about, the analysis goes on). */
+int analyze_db_prepare(const char *db, char *const *files, int n_files,
+		       struct analyze_db **out);
+/*
+ * Before any capture is read: opens the database, with @whole_run begins
+ * the run's transaction (inventory_run_begin; without it the run's
+ * writes are committed as they are made, and only the captures' records
+ * wait for the end), and identifies each file that is a regular file
+ * (inventory_capture). EXIT_OK, and then either *@adbp stays and @health
+ * borrows its connection (db_inv; close the checks before
+ * analyze_db_close): the file's, or a temporary copy's when every
+ * capture was added to it before (each said on stderr: they are reported
+ * without being added again); or *@adbp was closed and set to NULL: the
+ * database cannot be written (the checks say why). EXIT_USAGE said on
+ * stderr when a capture is given twice, grew since it was added (begins
+ * with the bytes of one added), or was added while others given were
+ * not; EXIT_INPUT said (the database is busy: another run is adding to
+ * it); EXIT_INTERNAL said. A named pipe cannot be identified: a warning
+ * says it is added unchecked.
+ */
+int analyze_db_check(struct analyze_db **adbp, bool whole_run,
+		     struct cert_health_opts *health);
+/* Capture @i was opened as a capture: recorded as added at the end. */
 void analyze_db_added(struct analyze_db *adb, int i);
+/* At the end of the run: records the captures opened, and commits them
+ * with the sightings still counted in memory (and, for a whole run,
+ * everything else it wrote). EXIT_OK, or EXIT_INPUT said: none was
+ * recorded. */
+int analyze_db_commit(struct analyze_db *adb);
+/* Without analyze_db_commit(): nothing of the run is added. */
 void analyze_db_close(struct analyze_db *adb);
 
 #endif

@@ -159,7 +159,9 @@ bool cli_opt_in(enum cli_opt id, enum cli_cmd cmd);
  * the error say it: "--webhook", "--webhook or --alertmanager"; "" when
  * it needs none. */
 void cli_option_needs_text(enum cli_opt id, char *buf, size_t len);
-/* What an option is when not given, for the docs: a value, or its ARG. */
+/* An option's value when not given, for the docs; "" when not given is
+ * not a value of it (no --port: analyze watches every port; no
+ * --ca-file: the system store). */
 const char *cli_option_default(enum cli_opt id, enum cli_cmd cmd);
 
 /* help.c: the --help text, the man pages' sections, the configuration file */

@@ -127,6 +127,14 @@ static void conf_udp_encap_defaults(FILE *out, const struct cli_opts *o)
 	}
 }
 
+/* An option left at its default, commented out: "#name = VALUE", or
+ * "#name =" when not given is no value of it (a placeholder such as
+ * "#port = PORT" would read as a value). */
+static void conf_default(FILE *out, const char *name, const char *def)
+{
+	fprintf(out, "#%s =%s%s\n", name, *def ? " " : "", def);
+}
+
 /* One key: the values in force, else the default commented out. */
 static void conf_entry(FILE *out, enum cli_cmd cmd, const struct cli_opts *o,
 		       enum cli_opt id, bool comments)
@@ -154,7 +162,7 @@ static void conf_entry(FILE *out, enum cli_cmd cmd, const struct cli_opts *o,
 	if (id == CLI_OPT_UDP_ENCAP)
 		conf_udp_encap_defaults(out, o);
 	else if (!set && opt->arg)
-		fprintf(out, "#%s = %s\n", opt->name, cli_option_default(id, cmd));
+		conf_default(out, opt->name, cli_option_default(id, cmd));
 	else if (!set)
 		fprintf(out, "#%s\n", opt->name);
 }

@@ -72,7 +72,7 @@ const char *cli_option_default(enum cli_opt id, enum cli_cmd cmd)
 		return CLI_DEFAULT_DB;
 	if (id == CLI_OPT_PORT && cmd == CLI_RUN)
 		return CLI_RUN_DEFAULT_PORT;
-	return opt->def[0] ? opt->def : opt->arg;
+	return opt->def;
 }
 
 static int find_option(const char *name)
@@ -83,6 +83,59 @@ static int find_option(const char *name)
 		if (strcmp(cli_options[i].name, name) == 0)
 			return i;
 	return -1;
+}
+
+/* Edits (insert, delete, replace a character) from @a to @b, at most
+ * CONF_NEAR_MAX + 1: two names further apart are not near. */
+#define CONF_NEAR_MAX 2
+static int name_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	int row[64], diag, up;
+
+	if (lb >= sizeof(row) / sizeof(row[0]) || (la > lb ? la - lb : lb - la) > CONF_NEAR_MAX)
+		return CONF_NEAR_MAX + 1;
+	for (j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (i = 1; i <= la; i++) {
+		diag = row[0];
+		row[0] = (int)i;
+		for (j = 1; j <= lb; j++) {
+			up = row[j];
+			row[j] = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < row[j])
+				row[j] = up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* The configuration-file key @name was probably meant to be: the first
+ * key it abbreviates (a file takes whole names, the command line
+ * abbreviations), else the nearest within CONF_NEAR_MAX edits; NULL. */
+static const char *near_key(const char *name)
+{
+	const char *best = NULL;
+	int i, d, best_d = CONF_NEAR_MAX + 1;
+	size_t len = strlen(name);
+
+	for (i = 0; i < CLI_OPT__COUNT; i++) {
+		const char *key = cli_options[i].name;
+
+		if (cli_options[i].flags & OF_NOCONF)
+			continue;
+		if (strncmp(key, name, len) == 0)
+			return key;
+		d = name_distance(name, key);
+		if (d < best_d) {
+			best_d = d;
+			best = key;
+		}
+	}
+	return best;
 }
 
 /* Digits only ("5", not " 5", "+5" or "0x5"). */
@@ -271,7 +324,11 @@ static int conf_line(void *ctx, int line, const char *name, const char *value,
 	const struct cli_option *opt;
 
 	if (id < 0) {
-		snprintf(err, errlen, "unknown option '%s'", name);
+		const char *near = near_key(name);
+
+		snprintf(err, errlen, "unknown option '%s'%s%s%s", name,
+			 near ? " (a file takes whole names: did you mean '" : "",
+			 near ? near : "", near ? "'?)" : "");
 		return -EXIT_USAGE;
 	}
 	opt = &cli_options[id];

@@ -451,48 +451,29 @@ int inventory_open(const char *path, struct inventory **out, char *err,
 	return 0;
 }
 
-/* Copies the database at @path (read-only) into @inv's. */
-static int inv_copy_from(struct inventory *inv, const char *path, char *err,
-			 size_t errlen)
+int inventory_copy(struct inventory *from, struct inventory **out, char *err,
+		   size_t errlen)
 {
-	sqlite3 *src = NULL;
+	struct inventory *inv;
 	sqlite3_backup *b;
 	int rc;
 
-	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", inv->where,
-			 src ? sqlite3_errmsg(src) : "out of memory");
-		sqlite3_close(src);
+	*out = NULL;
+	/* "": SQLite's private temporary database, which spills to a file
+	 * it removes at close: a large inventory is not held in memory */
+	inv = inv_connect("", "", err, errlen);
+	if (!inv)
 		return -1;
-	}
-	sqlite3_busy_timeout(src, INVENTORY_BUSY_TIMEOUT_MS);
-	b = sqlite3_backup_init(inv->db, "main", src, "main");
+	snprintf(inv->where, sizeof(inv->where), "%.*s (a temporary copy)",
+		 (int)sizeof(inv->where) - 24, from->where);
+	b = sqlite3_backup_init(inv->db, "main", from->db, "main");
 	rc = b ? sqlite3_backup_step(b, -1) : SQLITE_ERROR;
 	if (b)
 		sqlite3_backup_finish(b);
 	if (rc != SQLITE_DONE)
-		snprintf(err, errlen, "%s: %s", inv->where, sqlite3_errmsg(b ? src : inv->db));
-	sqlite3_close(src);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-int inventory_open_copy(const char *path, struct inventory **out, char *err,
-			size_t errlen)
-{
-	char where[1024];
-	struct inventory *inv;
-
-	*out = NULL;
-	if (inventory_check_path(path, true, err, errlen))
-		return -1;
-	snprintf(where, sizeof(where), "%s (a temporary copy)", path);
-	/* "": SQLite's private temporary database, which spills to a file
-	 * it removes at close: a large inventory is not held in memory */
-	inv = inv_connect("", where, err, errlen);
-	if (!inv)
-		return -1;
-	if (inv_copy_from(inv, path, err, errlen) ||
-	    inv_setup(inv, NULL, err, errlen)) {
+		snprintf(err, errlen, "%s: %s", inv->where, b ? sqlite3_errstr(rc) :
+			 sqlite3_errmsg(inv->db));
+	if (rc != SQLITE_DONE || inv_setup(inv, NULL, err, errlen)) {
 		inventory_close(inv);
 		return -1;
 	}

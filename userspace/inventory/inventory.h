@@ -93,15 +93,17 @@ int inventory_open(const char *path, struct inventory **out, char *err,
 		   size_t errlen);
 void inventory_close(struct inventory *inv);
 /*
- * Opens a private temporary copy of the database at @path (which must
- * exist; it is read, never written): SQLite's private temporary
- * database (its page cache, spilling to a file in its temporary
- * directory, removed at close), migrated as inventory_open()
- * would: answers as the file would, and what is recorded in it is lost at
- * close (`analyze --db` of captures added already). 0, or -1 with @err.
+ * A private temporary copy of @from's database (read through @from's
+ * connection, which must not be in a write transaction: the file is not
+ * opened again; nothing is written to it):
+ * SQLite's private temporary database (its page cache, spilling to a
+ * file in its temporary directory, removed at close), migrated as
+ * inventory_open() would: answers as the file would, and what is
+ * recorded in it is lost at close (`analyze --db` of captures added
+ * already). 0, or -1 with @err.
  */
-int inventory_open_copy(const char *path, struct inventory **out, char *err,
-			size_t errlen);
+int inventory_copy(struct inventory *from, struct inventory **out, char *err,
+		   size_t errlen);
 
 /*
  * Whether @path can be an inventory file, asked before SQLite is (which
@@ -168,8 +170,9 @@ bool inventory_fs_read_only(const char *path);
 int inventory_reopen(const char *path, struct inventory **out, char *err,
 		     size_t errlen);
 
-/* Writes the sightings counted in memory, in one transaction. 0, or -1
- * with @err (they stay counted, for the next try). */
+/* Writes the sightings counted in memory, in one transaction (a part of
+ * the run's, inside inventory_run_begin()). 0, or -1 with @err (they stay
+ * counted, for the next try). */
 int inventory_flush(struct inventory *inv, char *err, size_t errlen);
 
 /* Replaces the findings text of one row (a later OCSP/CRL answer); with
@@ -321,9 +324,37 @@ struct inventory_capture_added {
 int inventory_capture_find(struct inventory *inv, const struct inventory_capture *c,
 			   struct inventory_capture_added *out, char *err,
 			   size_t errlen);
+/*
+ * A capture added while smaller than INVENTORY_CAPTURE_HEAD was digested
+ * whole (head_len == size): one that grew from it begins with those
+ * bytes. Calls @fn for each such head_len below @below, ascending, until
+ * it returns non-zero (that value is returned); 0 when done, -1 with
+ * @err.
+ */
+int inventory_capture_short_heads(struct inventory *inv, uint32_t below,
+				  int (*fn)(void *ctx, uint32_t head_len),
+				  void *ctx, char *err, size_t errlen);
 /* Records @c as added under @name at @added_us. 0, or -1 with @err. */
 int inventory_capture_add(struct inventory *inv, const struct inventory_capture *c,
 			  const char *name, uint64_t added_us, char *err,
 			  size_t errlen);
+
+/*
+ * `analyze --db`: every write of the run, the captures' records
+ * included, in one transaction, so that a run cut short (killed, a full
+ * disk) adds nothing and its captures are not taken for added. Begun
+ * before the captures are looked up (a run adding the same capture at
+ * the same time waits, up to INVENTORY_BUSY_TIMEOUT_MS, then is refused:
+ * -1 with @err "... database is locked"); other writers of the file wait
+ * the same way until the run commits. inventory_close() without
+ * inventory_run_commit() adds nothing. 0, or -1 with @err.
+ */
+int inventory_run_begin(struct inventory *inv, char *err, size_t errlen);
+/* Writes the sightings counted in memory and commits. 0, or -1 with @err:
+ * nothing of the run was added. */
+int inventory_run_commit(struct inventory *inv, char *err, size_t errlen);
+/* Ends the run's transaction adding nothing, before anything is recorded
+ * (a run that adds nothing: its captures were added already). */
+void inventory_run_rollback(struct inventory *inv);
 
 #endif

@@ -7,6 +7,9 @@
  * size in bytes: a copy or a move is the same capture, and one that grew
  * since (tcpdump still writing) begins with the same bytes.
  *
+ * An `analyze --db` run's writes, and the records of its captures, can
+ * be one transaction (inventory_run_begin .. inventory_run_commit).
+ *
  * The table is this file's own, created when first needed (as the webhook
  * outbox's): it adds no schema version, so older tlswatch versions still
  * open a file that has it.
@@ -33,6 +36,11 @@ static const char sql_find[] =
 	"SELECT name, added_us, size FROM analyzed_capture"
 	" WHERE head_sha256 = ?1 AND head_len = ?2"
 	" ORDER BY size != ?3, added_us LIMIT 1";
+
+/* The captures digested whole (smaller than the head then), by size. */
+static const char sql_short_heads[] =
+	"SELECT DISTINCT head_len FROM analyzed_capture"
+	" WHERE head_len = size AND head_len < ?1 ORDER BY head_len";
 
 static const char sql_add[] =
 	"INSERT OR IGNORE INTO analyzed_capture"
@@ -82,6 +90,29 @@ int inventory_capture_find(struct inventory *inv, const struct inventory_capture
 	return 0;
 }
 
+int inventory_capture_short_heads(struct inventory *inv, uint32_t below,
+				  int (*fn)(void *ctx, uint32_t head_len),
+				  void *ctx, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, stop = 0;
+
+	if (captures_prepare(inv, sql_short_heads, &st, err, errlen))
+		return -1;
+	if (sqlite3_bind_int64(st, 1, below) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return inv_fail(inv, "the captures added", err, errlen);
+	}
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		stop = fn(ctx, (uint32_t)sqlite3_column_int64(st, 0));
+	sqlite3_finalize(st);
+	if (stop)
+		return stop;
+	if (rc != SQLITE_DONE)
+		return inv_fail(inv, "the captures added", err, errlen);
+	return 0;
+}
+
 int inventory_capture_add(struct inventory *inv, const struct inventory_capture *c,
 			  const char *name, uint64_t added_us, char *err,
 			  size_t errlen)
@@ -102,4 +133,33 @@ int inventory_capture_add(struct inventory *inv, const struct inventory_capture 
 	if (rc != SQLITE_DONE)
 		return inv_fail(inv, "adding a capture", err, errlen);
 	return 0;
+}
+
+int inventory_run_begin(struct inventory *inv, char *err, size_t errlen)
+{
+	if (sqlite3_exec(inv->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return inv_fail(inv, "beginning the run's transaction", err, errlen);
+	return 0;
+}
+
+int inventory_run_commit(struct inventory *inv, char *err, size_t errlen)
+{
+	if (inventory_flush(inv, err, errlen))
+		return -1;
+	/* SQLite rolls a transaction back itself on some errors (a full
+	 * disk): what COMMIT would then commit is not the run's */
+	if (sqlite3_get_autocommit(inv->db)) {
+		snprintf(err, errlen, "%s: the run's transaction was rolled back "
+			 "by a failed write", inv->where);
+		return -1;
+	}
+	if (sqlite3_exec(inv->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		return inv_fail(inv, "committing the run", err, errlen);
+	return 0;
+}
+
+void inventory_run_rollback(struct inventory *inv)
+{
+	if (!sqlite3_get_autocommit(inv->db))
+		sqlite3_exec(inv->db, "ROLLBACK", NULL, NULL, NULL);
 }

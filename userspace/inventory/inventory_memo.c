@@ -239,14 +239,17 @@ int inventory_flush(struct inventory *inv, char *err, size_t errlen)
 
 	if (!inv || !inv->n_dirty)
 		return 0;
-	if (sqlite3_exec(inv->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	/* a savepoint, not BEGIN: it nests in the transaction `analyze --db`
+	 * keeps open for its run (inventory_run_begin), and is one of its own
+	 * otherwise */
+	if (sqlite3_exec(inv->db, "SAVEPOINT inv_flush", NULL, NULL, NULL) != SQLITE_OK)
 		return inv_fail(inv, "recording", err, errlen);
 	for (i = 0; strmap_at(inv->rows, i, &key, NULL, &v); i++) {
 		if (((struct row_memo *)v)->pending &&
 		    flush_row(inv, key, v, err, errlen))
 			goto fail;
 	}
-	if (sqlite3_exec(inv->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(inv->db, "RELEASE inv_flush", NULL, NULL, NULL) != SQLITE_OK) {
 		inv_fail(inv, "recording", err, errlen);
 		goto fail;
 	}
@@ -255,7 +258,9 @@ int inventory_flush(struct inventory *inv, char *err, size_t errlen)
 	inv->n_dirty = 0;
 	return 0;
 fail:
-	sqlite3_exec(inv->db, "ROLLBACK", NULL, NULL, NULL);
+	/* fails, harmlessly, when SQLite rolled the transaction back itself */
+	sqlite3_exec(inv->db, "ROLLBACK TO inv_flush; RELEASE inv_flush", NULL,
+		     NULL, NULL);
 	return -1;
 }
 

@@ -202,6 +202,17 @@ static void test_file_errors_name_file_and_line(void)
 {
 	check_conf_error("port = 443\n\nbogus = 1\n", -EXIT_USAGE,
 			 "3: unknown option 'bogus'");
+	/* whole names only: an abbreviation the command line would take, or
+	 * a slip, is named with the key meant */
+	check_conf_error("ocsp-time = 500\n", -EXIT_USAGE,
+			 "1: unknown option 'ocsp-time' (a file takes whole "
+			 "names: did you mean 'ocsp-timeout'?)");
+	check_conf_error("\nwebhook-secret = k\n", -EXIT_USAGE,
+			 "2: unknown option 'webhook-secret' (a file takes whole "
+			 "names: did you mean 'webhook-secret-file'?)");
+	check_conf_error("spike-windw = 20\n", -EXIT_USAGE,
+			 "1: unknown option 'spike-windw' (a file takes whole "
+			 "names: did you mean 'spike-window'?)");
 	check_conf_error("spike-window = 0\n", -EXIT_USAGE,
 			 "1: spike-window: '0' is not a whole number from 1 to 300");
 	check_conf_error("# x\nspike-factor = 0.5\n", -EXIT_USAGE,

@@ -33,6 +33,7 @@
 #include "common/timefmt.h"
 #include "cert/health.h"
 #include "inventory/inventory.h"
+#include "inventory/inventory_lease.h"
 #include "stdin_file.h"
 
 struct analyze_db {
@@ -306,6 +307,18 @@ void analyze_db_close(struct analyze_db *adb)
 	free(adb->was);
 	free(adb->opened);
 	free(adb);
+}
+
+int analyze_db_lease(const char *db, int *lease)
+{
+	char err[512];
+
+	*lease = -1;
+	if (!db || inventory_lease_take(db, INVENTORY_LEASE_ANALYZE_RUN, lease,
+					err, sizeof(err)) == 0)
+		return EXIT_OK;
+	fprintf(stderr, "tlswatch analyze: %s\n", err);
+	return EXIT_INPUT;
 }
 
 int analyze_db_prepare(const char *db, char *const *files, int n_files,

@@ -13,6 +13,16 @@ struct analyze_db;
 struct cert_health_opts;
 
 /*
+ * First of all: *@lease, the --db file's exclusive lease for the run
+ * (inventory/inventory_lease.h; -1: none, without @db or when the file
+ * cannot be opened: the checks say why). End it with inventory_lease_end()
+ * once every connection of the run to the file is closed: analyze_db
+ * and the sinks (the webhook outbox). EXIT_OK, or EXIT_INPUT said on
+ * stderr: a running agent writes the file, or another analyze run adds
+ * to it.
+ */
+int analyze_db_lease(const char *db, int *lease);
+/*
  * Before any capture is opened: *@out (NULL without @db). Standard input
  * ("-" among @files), unless it is a file already, is copied into a
  * temporary file (unlinked, in $TMPDIR or /tmp) that becomes standard

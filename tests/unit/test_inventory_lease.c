@@ -51,20 +51,32 @@ static void test_agents_share_a_lease(void)
 	scratch_end();
 }
 
+/* A lease of @first held, one of @then is refused with @want (its "%s"
+ * the file); returns the first one's descriptor. */
+static int check_refused(enum inventory_lease_kind first,
+			 enum inventory_lease_kind then, const char *want)
+{
+	char expected[512];
+	int held = -1, refused = 7;
+
+	CHECK_INT(inventory_lease_take(db, first, &held, err, sizeof(err)), 0);
+	CHECK_INT(inventory_lease_take(db, then, &refused, err, sizeof(err)),
+		  -EWOULDBLOCK);
+	CHECK_INT(refused, -1);
+	snprintf(expected, sizeof(expected), want, db, db);
+	CHECK_STR(err, expected);
+	return held;
+}
+
 static void test_analyze_run_refused_beside_an_agent(void)
 {
-	char want[512];
-	int agent = -1, run = 7;
+	int agent, run = -1;
 
 	scratch_begin();
-	CHECK_INT(inventory_lease_take(db, INVENTORY_LEASE_AGENT, &agent, err, sizeof(err)), 0);
-	CHECK_INT(inventory_lease_take(db, INVENTORY_LEASE_ANALYZE_RUN, &run, err,
-				       sizeof(err)), -EWOULDBLOCK);
-	CHECK_INT(run, -1);
-	snprintf(want, sizeof(want), "%s: a running tlswatch agent writes this "
-		 "database; analyze into a copy of it (sqlite3 %s '.backup copy.db') "
-		 "or stop the agent for the run", db, db);
-	CHECK_STR(err, want);
+	agent = check_refused(INVENTORY_LEASE_AGENT, INVENTORY_LEASE_ANALYZE_RUN,
+			      "%s: a running tlswatch agent writes this database; "
+			      "analyze into a copy of it (sqlite3 %s '.backup "
+			      "copy.db') or stop the agent for the run");
 	/* the probe's shared lease went with the refused descriptor: the
 	 * agent gone, a run has the file */
 	inventory_lease_end(agent);
@@ -77,39 +89,29 @@ static void test_analyze_run_refused_beside_an_agent(void)
 
 static void test_second_analyze_run_refused(void)
 {
-	char want[512];
-	int first = -1, second = 7;
-
 	scratch_begin();
-	CHECK_INT(inventory_lease_take(db, INVENTORY_LEASE_ANALYZE_RUN, &first, err,
-				       sizeof(err)), 0);
-	CHECK_INT(inventory_lease_take(db, INVENTORY_LEASE_ANALYZE_RUN, &second, err,
-				       sizeof(err)), -EWOULDBLOCK);
-	CHECK_INT(second, -1);
-	snprintf(want, sizeof(want), "%s: another tlswatch analyze --db run is "
-		 "adding to this database; run this one once it has ended", db);
-	CHECK_STR(err, want);
-	inventory_lease_end(first);
+	inventory_lease_end(check_refused(INVENTORY_LEASE_ANALYZE_RUN,
+					  INVENTORY_LEASE_ANALYZE_RUN,
+					  "%s: another tlswatch analyze --db run is "
+					  "adding to this database; run this one "
+					  "once it has ended"));
 	scratch_end();
 }
 
 static void test_agent_refused_during_an_analyze_run(void)
 {
-	char want[512];
-	int run = -1, agent = 7;
+	int agent = -1;
 
 	scratch_begin();
-	CHECK_INT(inventory_lease_take(db, INVENTORY_LEASE_ANALYZE_RUN, &run, err,
-				       sizeof(err)), 0);
-	CHECK_INT(inventory_lease_take(db, INVENTORY_LEASE_AGENT, &agent, err,
-				       sizeof(err)), -EWOULDBLOCK);
-	CHECK_INT(agent, -1);
-	snprintf(want, sizeof(want), "%s: a tlswatch analyze --db run is adding "
-		 "to this database; start the agent once it has ended", db);
-	CHECK_STR(err, want);
-	inventory_lease_end(run);
+	inventory_lease_end(check_refused(INVENTORY_LEASE_ANALYZE_RUN,
+					  INVENTORY_LEASE_AGENT,
+					  "%s: a tlswatch analyze --db run is adding "
+					  "to this database; start the agent once it "
+					  "has ended"));
+	/* the run over, the agent has its lease */
 	CHECK_INT(inventory_lease_take(db, INVENTORY_LEASE_AGENT, &agent, err,
 				       sizeof(err)), 0);
+	CHECK(agent >= 0);
 	inventory_lease_end(agent);
 	scratch_end();
 }

@@ -44,8 +44,8 @@ int analyze_db_prepare(const char *db, char *const *files, int n_files,
  * database cannot be written (the checks say why). EXIT_USAGE said on
  * stderr when a capture is given twice, grew since it was added (begins
  * with the bytes of one added), or was added while others given were
- * not; EXIT_INPUT said (the database is busy: another run is adding to
- * it); EXIT_INTERNAL said. A named pipe cannot be identified: a warning
+ * not; EXIT_INPUT said (the database is busy: a writer that takes no
+ * lease, such as sqlite3, holds it); EXIT_INTERNAL said. A named pipe cannot be identified: a warning
  * says it is added unchecked.
  */
 int analyze_db_check(struct analyze_db **adbp, bool whole_run,

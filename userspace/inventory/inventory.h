@@ -343,10 +343,11 @@ int inventory_capture_add(struct inventory *inv, const struct inventory_capture 
  * `analyze --db`: every write of the run, the captures' records
  * included, in one transaction, so that a run cut short (killed, a full
  * disk) adds nothing and its captures are not taken for added. Begun
- * before the captures are looked up (a run adding the same capture at
- * the same time waits, up to INVENTORY_BUSY_TIMEOUT_MS, then is refused:
- * -1 with @err "... database is locked"); other writers of the file wait
- * the same way until the run commits. inventory_close() without
+ * before the captures are looked up. Other writers of the file wait,
+ * up to INVENTORY_BUSY_TIMEOUT_MS at each write, then fail ("...
+ * database is locked"), until the run commits: the run's lease keeps
+ * tlswatch's own writers (agents, another run) off the file
+ * (inventory_lease.h), not others (sqlite3). inventory_close() without
  * inventory_run_commit() adds nothing. 0, or -1 with @err.
  */
 int inventory_run_begin(struct inventory *inv, char *err, size_t errlen);

@@ -22,7 +22,11 @@
 #      it creates its --json-log or attaches anything (no filter in the
 #      namespace);
 #   4. the FIFO is fed, the run ends (exit 0) and its rows are added; an
-#      agent then starts and records handshakes in the file.
+#      agent then starts and records handshakes in the file;
+#   5. a --db that does not exist yet is leased where SQLite would create
+#      it: a run that reads no capture leaves no file, and one whose file
+#      an agent created meanwhile (the run waiting on its FIFO capture)
+#      exits 3 with the agent's message, adding nothing.
 #
 # Needs root, openssl, ip, tc, ss, sqlite3. TAP output.
 set -u
@@ -38,7 +42,7 @@ tmp=$(tn_tmpdir)
 TW=$BUILD/tlswatch
 CAPS=tests/data/captures
 db=$tmp/inv.db
-common=(--port 443 --no-metrics --no-active-check --stats-interval 1 --db "$db")
+common=(--port 443 --no-metrics --no-active-check --stats-interval 1)
 
 tn_setup lea
 tn_make_pki "$tmp/pki"
@@ -54,9 +58,9 @@ names() { # the inventory's names, sorted, on one line
 has_name() { # name
 	[ "$(sqlite3 "$db" "SELECT count(*) FROM served WHERE name = '$1'" 2>/dev/null)" = 1 ]
 }
-agent_in_ns() { # log, iface: an agent inside the namespace; its pid in AGENT
+agent_in_ns() { # log, iface: an agent on $db inside the namespace; its pid in AGENT
 	: >"$1"
-	ip netns exec "$TN_NS" "$TW" run --iface "$2" "${common[@]}" \
+	ip netns exec "$TN_NS" "$TW" run --iface "$2" "${common[@]}" --db "$db" \
 		--json-log "$1" 2>"$1.stderr" &
 	AGENT=$!
 	tn_bg "$AGENT"
@@ -132,7 +136,7 @@ tap_eq "a second analyze --db: its own message" \
 
 # --- 3. an agent while the run lasts ---------------------------------------
 timeout 30 ip netns exec "$TN_NS" "$TW" run --iface "$TN_PEER_IF" "${common[@]}" \
-	--json-log "$tmp/refused.jsonl" 2>"$tmp/refused.err"
+	--db "$db" --json-log "$tmp/refused.jsonl" 2>"$tmp/refused.err"
 tap_eq "an agent started while analyze --db runs: exit 3" 3 "$?"
 tap_eq "the agent's message names the analyze run" \
 	"tlswatch run: $db: a tlswatch analyze --db run is adding to this database; start the agent once it has ended" \
@@ -156,4 +160,32 @@ tap_check "it records handshakes in the file" tn_wait_cmd 10 has_name again.leas
 stop "$A3"
 tap_eq "it exits 0" 0 "$?"
 tap_eq "no filter left in the namespace" 0 "$(tn_filters_on "$TN_PEER_IF" "$TN_NS")"
+
+# --- 5. a --db that does not exist yet ---------------------------------------
+# leased where SQLite would create it: a run that reads nothing leaves no
+# file, and an agent that created the file meanwhile is not stalled
+new=$tmp/new.db
+timeout 30 "$TW" analyze -q --db "$new" "$tmp/missing.pcap" >/dev/null 2>&1
+tap_eq "a new --db with no readable capture: exit 3" 3 "$?"
+tap_eq "a new --db with no readable capture: no file left" "" "$(ls -A "$tmp" | grep -x 'new\.db.*')"
+rm -f "$fifo"
+mkfifo "$fifo" || tn_bail "mkfifo failed"
+"$TW" analyze -q --db "$new" "$fifo" >"$tmp/z.out" 2>"$tmp/z.err" &
+Z=$!
+tn_bg "$Z"
+db=$new
+agent_in_ns "$tmp/a4.jsonl" "$TN_PEER_IF"
+A4=$AGENT
+timeout 10 cp "$CAPS/tls12_rsa.pcap" "$fifo" 2>/dev/null
+for i in $(seq 100); do kill -0 "$Z" 2>/dev/null || break; sleep 0.1; done
+wait "$Z"
+tap_eq "a run whose new --db an agent created meanwhile: exit 3" 3 "$?"
+tap_eq "a run whose new --db an agent created meanwhile: the agent's message" \
+	"tlswatch analyze: $new: a running tlswatch agent writes this database; analyze into a copy of it (sqlite3 $new '.backup copy.db') or stop the agent for the run" \
+	"$(cat "$tmp/z.err")"
+hs new.lease.test
+tap_check "that agent records handshakes in the file" tn_wait_cmd 10 has_name new.lease.test
+tap_eq "nothing of the capture added" "new.lease.test" "$(names)"
+stop "$A4"
+tap_eq "that agent exits 0" 0 "$?"
 echo "# $TN_TESTS checks, $TN_FAILED failed"

@@ -276,12 +276,10 @@ int cmd_analyze(int argc, char **argv)
 	if (rc != EXIT_OK)
 		goto cleanup;
 	/* Refused at once beside a running agent or another run, before
-	 * anything is opened or written (and the agent never stalls). */
-	rc = analyze_db_lease(o.check.health.db_path, &lease);
-	if (rc != EXIT_OK)
-		goto cleanup;
-	/* Standard input is made a file before it is read, for --db. */
-	rc = analyze_db_prepare(o.check.health.db_path, o.files, o.n_files, &adb);
+	 * anything is opened or written (and the agent never stalls).
+	 * Standard input is made a file before it is read, for --db. */
+	rc = analyze_db_prepare(o.check.health.db_path, o.files, o.n_files,
+				&lease, &adb);
 	if (rc != EXIT_OK)
 		goto cleanup;
 	/* Nothing to report when no input can be opened. */

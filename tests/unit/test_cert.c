@@ -604,13 +604,16 @@ static void test_findings_expired_boundary_is_not_after(void)
 {
 	struct finding_list l;
 
-	/* not_after is the last valid second (2025-06-01T00:00:00Z) */
-	CHECK_STR(kinds_of("expired", NULL, 1748736000LL, NULL, &l), "expiring_soon");
+	/* As OpenSSL's verification: the second before not_after
+	 * (2025-06-01T00:00:00Z) is the last valid one; at not_after itself
+	 * X509_verify_cert() already says "certificate has expired". */
+	CHECK_STR(kinds_of("expired", NULL, 1748736000LL - 1, NULL, &l), "expiring_soon");
 	CHECK_STR(l.items[0].detail,
 		  "expires 2025-06-01T00:00:00Z, less than a day after the handshake");
-	CHECK_STR(kinds_of("expired", NULL, 1748736001LL, NULL, &l), "expired");
+	CHECK_STR(kinds_of("expired", NULL, 1748736000LL, NULL, &l), "expired");
 	CHECK_STR(l.items[0].detail,
 		  "expired 2025-06-01T00:00:00Z, less than a day before the handshake");
+	CHECK_STR(kinds_of("expired", NULL, 1748736001LL, NULL, &l), "expired");
 	CHECK_STR(kinds_of("expired", NULL, 1748736000LL + 86400, NULL, &l), "expired");
 	CHECK_STR(l.items[0].detail,
 		  "expired 2025-06-01T00:00:00Z, 1 day before the handshake");
@@ -620,6 +623,8 @@ static void test_findings_not_yet_valid_boundary_is_not_before(void)
 {
 	struct finding_list l;
 
+	/* valid from not_before (2030-01-01T00:00:00Z) on, that second
+	 * included, as OpenSSL's verification */
 	CHECK_STR(kinds_of("notyet", NULL, 1893456000LL, NULL, &l), "");
 	CHECK_STR(kinds_of("notyet", NULL, 1893456000LL - 1, NULL, &l),
 		  "not_yet_valid");

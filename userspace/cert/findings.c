@@ -162,12 +162,18 @@ static const char *findings_days(int64_t seconds, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * OpenSSL's bounds (X509_cmp_time): valid from notBefore through the
+ * second before notAfter; at the notAfter second itself verification
+ * already says "certificate has expired". @at is the handshake's second
+ * (its time truncated), as chain verification is given.
+ */
 static void findings_check_validity(const struct cert_info *leaf, int64_t at,
 				    int warn_days, struct finding_list *out)
 {
 	char when[TW_TIME_STRLEN], span[32];
 
-	if (leaf->not_after < at) {
+	if (leaf->not_after <= at) {
 		finding_add(out, FINDING_EXPIRED, "expired %s, %s before the handshake",
 			    tw_time_format_s(leaf->not_after, when),
 			    findings_days(at - leaf->not_after, span, sizeof(span)));

@@ -41,13 +41,34 @@ static void judge_chain(struct pipeline *pl, const struct hs_record *rec,
 	}
 }
 
+/*
+ * The leaf's issuer, which its staple must name: the served certificate
+ * that issued it, wherever the server put it (chain[1] may be the root of
+ * a misordered chain), else the one chain verification took from the
+ * trust store (a leaf sent alone). NULL: not known, and the staple can be
+ * matched by its serial only.
+ */
+static const struct cert_info *judge_leaf_issuer(struct pipeline *pl,
+						 const struct hs_record *rec,
+						 const struct hs_view *v)
+{
+	const struct cert_info *issuer = staple_served_issuer(v->chain, v->n_chain);
+
+	if (issuer)
+		return issuer;
+	return cert_health_built_issuer(pl->opts.health, pl->certs, v->chain,
+					v->n_chain,
+					(int64_t)(record_time_us(rec) / 1000000));
+}
+
 static void judge_staple(struct pipeline *pl, const struct hs_record *rec,
 			 struct hs_view *v)
 {
 	if (!rec->has_staple || !v->chain[0])
 		return;
 	staple_cache_check(pl->staples, rec->staple.data, rec->staple.len, v->chain[0],
-		     v->n_chain > 1 ? v->chain[1] : NULL, &v->staple);
+			   judge_leaf_issuer(pl, rec, v), &v->staple);
+	staple_check_time(&v->staple, (int64_t)(record_time_us(rec) / 1000000));
 	v->has_staple = true;
 }
 

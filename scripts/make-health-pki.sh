@@ -27,7 +27,12 @@
 #     a-old.test          SAN a.test, 2025-01-01 .., serial 1006 ("A"),
 #                         revoked (superseded) by inter
 #     a-new.test          SAN a.test, 2025-06-01 .., serial 1007 ("B")
+#     ends.test           2025-01-01 .. 2030-01-01T00:00:00Z, serial 1008:
+#                         a handshake moved to its last seconds
 #     victim.test         signed by inter2, serial 2001
+#     twin.test           signed by inter2, serial 1001: good.test's serial
+#                         under another CA (a staple about good.test is
+#                         not about it)
 #   *-index.txt           each CA's database (inter-index.txt feeds the
 #                         OCSP responder); index-bad.txt: inter's database
 #                         with good.test marked revoked (the 2016 mix-up)
@@ -194,7 +199,9 @@ make_leaf inter inter revoked.test 1004 "$LEAF_START" "$LEAF_END" revoked.test
 make_leaf scratch inter unknown.test 1005 "$LEAF_START" "$LEAF_END" unknown.test
 make_leaf inter inter a-old.test 1006 "$LEAF_START" "$LEAF_END" a.test
 make_leaf inter inter a-new.test 1007 250601000000Z "$LEAF_END" a.test
+make_leaf inter inter ends.test 1008 "$LEAF_START" 300101000000Z ends.test
 make_leaf inter2 inter2 victim.test 2001 "$LEAF_START" "$LEAF_END" victim.test
+make_leaf inter2 inter2 twin.test 1001 "$LEAF_START" "$LEAF_END" twin.test
 
 # --- revocations, CRLs
 revoke root root "$dir/inter2.crt" keyCompromise
@@ -220,7 +227,7 @@ ocsp_answer "$dir/inter-index.txt" inter revoked.test "$dir/ocsp/revoked.der"
 ocsp_answer "$dir/inter-index.txt" evil good.test "$dir/ocsp/good-evil.der"
 
 for c in root inter inter2 evil good.test expired.test future.test revoked.test \
-	unknown.test a-old.test a-new.test victim.test; do
+	unknown.test a-old.test a-new.test ends.test victim.test twin.test; do
 	cert_sha256 "$dir/$c.crt" >"$dir/fp/$c"
 done
 rm -f "$dir"/*.old "$dir"/*.attr.old

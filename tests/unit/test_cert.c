@@ -661,6 +661,78 @@ static void test_findings_expiring_soon_window_is_configurable(void)
 		  "expires 2027-01-01T00:00:00Z, 31 days after the handshake");
 }
 
+/* expiring_soon of the chain @names (leaf first) at @at: its detail, ""
+ * without one. */
+static const char *chain_expiring(const char *const *names, int n, int64_t at,
+				  const struct leaf_check_opts *opts)
+{
+	static char buf[FINDING_DETAIL_MAX];
+	const struct cert_info *chain[4] = { NULL };
+	struct finding_list l;
+	int i;
+
+	memset(&l, 0, sizeof(l));
+	buf[0] = '\0';
+	for (i = 0; i < n && i < 4; i++)
+		chain[i] = names[i] ? leaf(names[i]) : NULL;
+	findings_check_leaf(chain[0], NULL, at, opts, NULL, &l);
+	findings_check_chain(chain, n, at, opts, &l);
+	for (i = 0; i < l.n; i++)
+		if (l.items[i].kind == FINDING_EXPIRING_SOON)
+			snprintf(buf, sizeof(buf), "%s", l.items[i].detail);
+	return buf;
+}
+
+static void test_chain_member_expiring_soon_is_named(void)
+{
+	const char *chain[] = { "ec", "rsa" };
+
+	CHECK_STR(chain_expiring(chain, 2, AT_2026_12_25, NULL),
+		  "chain certificate 1 (CN=www.example.test,O=Tlswatch Test) expires "
+		  "2027-01-01T00:00:00Z, 7 days after the handshake");
+}
+
+static void test_chain_member_expiring_soon_follows_the_leafs(void)
+{
+	const char *chain[] = { "rsa", "ec384", "ec" };
+
+	CHECK_STR(chain_expiring(chain, 3, AT_2026_12_25, NULL),
+		  "expires 2027-01-01T00:00:00Z, 7 days after the handshake; "
+		  "chain certificate 1 (CN=ec384.example.test) expires "
+		  "2027-01-01T00:00:00Z, 7 days after the handshake");
+}
+
+static void test_chain_member_expiring_first_is_named(void)
+{
+	const char *chain[] = { "ec", "ec384", NULL, "expired" };
+
+	/* 2025-05-25: expired.example.test ends on 2025-06-01, ec384 in 2027 */
+	CHECK_STR(chain_expiring(chain, 4, 1748736000LL - 7 * 86400, &(struct leaf_check_opts){
+				.warn_days = 800 }),
+		  "chain certificate 3 (CN=expired.example.test) expires "
+		  "2025-06-01T00:00:00Z, 7 days after the handshake");
+}
+
+static void test_chain_member_window_and_edges(void)
+{
+	const char *chain[] = { "ec", "rsa" };
+	const char *old[] = { "ec", "expired" };
+	struct leaf_check_opts wide = { .warn_days = 40 }, off = { .warn_days = -1 };
+
+	CHECK_STR(chain_expiring(chain, 2, AT_2026_12_01, NULL), "");
+	CHECK_STR(chain_expiring(chain, 2, AT_2026_12_01, &wide),
+		  "chain certificate 1 (CN=www.example.test,O=Tlswatch Test) expires "
+		  "2027-01-01T00:00:00Z, 31 days after the handshake");
+	CHECK_STR(chain_expiring(chain, 2, AT_2026_12_25, &off), "");
+	/* the last valid second warns; from not_after on, chain verification
+	 * says untrusted, not this check */
+	CHECK_STR(chain_expiring(old, 2, 1748736000LL - 1, NULL),
+		  "chain certificate 1 (CN=expired.example.test) expires "
+		  "2025-06-01T00:00:00Z, less than a day after the handshake");
+	CHECK_STR(chain_expiring(old, 2, 1748736000LL, NULL), "");
+	CHECK_STR(chain_expiring(old, 1, 1748736000LL - 1, NULL), "");
+}
+
 static void test_findings_expiring_soon_off_with_negative_window(void)
 {
 	struct leaf_check_opts opts = { .warn_days = -1 };
@@ -792,6 +864,10 @@ int main(void)
 	RUN_TEST(test_findings_no_hostname_check_without_sni);
 	RUN_TEST(test_findings_weak_rsa_key);
 	RUN_TEST(test_findings_several_at_once);
+	RUN_TEST(test_chain_member_expiring_soon_is_named);
+	RUN_TEST(test_chain_member_expiring_soon_follows_the_leafs);
+	RUN_TEST(test_chain_member_expiring_first_is_named);
+	RUN_TEST(test_chain_member_window_and_edges);
 	cert_cache_free(cache);
 	pki_destroy();
 	return CHECK_EXIT_CODE();

@@ -19,6 +19,12 @@ static uint64_t record_time_us(const struct hs_record *rec)
 	return rec->end_us ? rec->end_us : rec->start_us;
 }
 
+/* The handshake's second, as chain verification and the findings take it. */
+static int64_t record_time_s(const struct hs_record *rec)
+{
+	return (int64_t)(record_time_us(rec) / 1000000);
+}
+
 static const char *record_sni(const struct hs_record *rec)
 {
 	return rec->has_sni ? rec->sni : NULL;
@@ -57,8 +63,7 @@ static const struct cert_info *judge_leaf_issuer(struct pipeline *pl,
 	if (issuer)
 		return issuer;
 	return cert_health_built_issuer(pl->opts.health, pl->certs, v->chain,
-					v->n_chain,
-					(int64_t)(record_time_us(rec) / 1000000));
+					v->n_chain, record_time_s(rec));
 }
 
 static void judge_staple(struct pipeline *pl, const struct hs_record *rec,
@@ -68,7 +73,7 @@ static void judge_staple(struct pipeline *pl, const struct hs_record *rec,
 		return;
 	staple_cache_check(pl->staples, rec->staple.data, rec->staple.len, v->chain[0],
 			   judge_leaf_issuer(pl, rec, v), &v->staple);
-	staple_check_time(&v->staple, (int64_t)(record_time_us(rec) / 1000000));
+	staple_check_time(&v->staple, record_time_s(rec));
 	v->has_staple = true;
 }
 
@@ -137,10 +142,12 @@ static void judge_view(struct pipeline *pl, const struct hs_record *rec,
 	memset(v, 0, sizeof(*v));
 	v->rec = rec;
 	judge_chain(pl, rec, v);
-	if (v->chain[0])
-		findings_check_leaf(v->chain[0], record_sni(rec),
-				    (int64_t)(record_time_us(rec) / 1000000),
+	if (v->chain[0]) {
+		findings_check_leaf(v->chain[0], record_sni(rec), record_time_s(rec),
 				    &pl->opts.leaf, pl->hosts, &v->findings);
+		findings_check_chain(v->chain, v->n_chain, record_time_s(rec),
+				     &pl->opts.leaf, &v->findings);
+	}
 	judge_staple(pl, rec, v);
 	judge_health(pl, rec, v, own_hello);
 }

@@ -18,7 +18,9 @@
 #     (the capture moved back in time) is not used;
 #   - a handshake moved to the notAfter second of its leaf is expired, as
 #     chain verification says (before: expiring_soon next to untrusted
-#     "certificate has expired"); the second before is expiring_soon.
+#     "certificate has expired"); the second before is expiring_soon;
+#   - an intermediate that expires inside --warn-days gives expiring_soon
+#     naming it (before: nothing until every handshake was untrusted).
 #
 # Needs root. TAP output.
 set -u
@@ -57,6 +59,7 @@ serve 4433 twin.test "$pki/ocsp/good-revoked.der"
 serve 4434 good.test "$pki/ocsp/good-revoked.der"
 serve 4435 good.test "$pki/ocsp/good-good.der" -cert_chain "$pki/inter.crt"
 serve 4436 ends.test - -cert_chain "$pki/inter.crt"
+serve 4437 late.test - -cert_chain "$pki/short.crt"
 tn_start_tcpdump "$tmp/all.pcap" tcp || tn_bail "tcpdump did not start"
 
 hs() { # port, name
@@ -71,6 +74,7 @@ hs 4433 twin.test
 hs 4434 good.test
 hs 4435 good.test
 hs 4436 ends.test
+hs 4437 late.test
 sleep 0.5
 tn_stop_tcpdump "$tmp/all.pcap"
 tap_eq "tcpdump dropped no packet" 0 "${TN_TCPDUMP_DROPS:-unknown}"
@@ -112,7 +116,7 @@ print(" ".join(out))' "$1.jsonl" "${2:-handshake}"
 }
 
 # --- the issuer a staple must name
-for p in 4431 4432 4433 4434 4435 4436; do port_pcap "$p" "$tmp/p$p.pcap"; done
+for p in 4431 4432 4433 4434 4435 4436 4437; do port_pcap "$p" "$tmp/p$p.pcap"; done
 tap_eq "misordered chain (leaf, root, intermediate): the revoked staple is found and verified" \
 	"revoked/verified|revoked_staple" "$(facts "$tmp/p4431.pcap")"
 tap_eq "the same chain in order: the same" \
@@ -146,3 +150,12 @@ tap_eq "handshake in the second before: expiring_soon, verified" \
 	"ok|expiring_soon=expires 2030-01-01T00:00:00Z, less than a day after the handshake" \
 	"$(facts "$tmp/before.pcap" cert)"
 
+# --- an intermediate's last days
+move "$tmp/p4437.pcap" "$tmp/late-soon.pcap" --first "$((NOT_AFTER - 3 * 86400))000000"
+move "$tmp/p4437.pcap" "$tmp/late-gone.pcap" --first "${NOT_AFTER}000000"
+tap_eq "intermediate expiring in 3 days: expiring_soon names it, the chain verifies" \
+	"ok|expiring_soon=chain certificate 1 (CN=Health Test Short Intermediate,O=tlswatch test) expires 2030-01-01T00:00:00Z, 3 days after the handshake" \
+	"$(facts "$tmp/late-soon.pcap" cert)"
+tap_eq "intermediate expired: untrusted, no expiring_soon" \
+	"certificate has expired|untrusted=certificate has expired (depth 1, /O=tlswatch test/CN=Health Test Short Intermediate)" \
+	"$(facts "$tmp/late-gone.pcap" cert)"

@@ -604,13 +604,16 @@ static void test_findings_expired_boundary_is_not_after(void)
 {
 	struct finding_list l;
 
-	/* not_after is the last valid second (2025-06-01T00:00:00Z) */
-	CHECK_STR(kinds_of("expired", NULL, 1748736000LL, NULL, &l), "expiring_soon");
+	/* As OpenSSL's verification: the second before not_after
+	 * (2025-06-01T00:00:00Z) is the last valid one; at not_after itself
+	 * X509_verify_cert() already says "certificate has expired". */
+	CHECK_STR(kinds_of("expired", NULL, 1748736000LL - 1, NULL, &l), "expiring_soon");
 	CHECK_STR(l.items[0].detail,
 		  "expires 2025-06-01T00:00:00Z, less than a day after the handshake");
-	CHECK_STR(kinds_of("expired", NULL, 1748736001LL, NULL, &l), "expired");
+	CHECK_STR(kinds_of("expired", NULL, 1748736000LL, NULL, &l), "expired");
 	CHECK_STR(l.items[0].detail,
 		  "expired 2025-06-01T00:00:00Z, less than a day before the handshake");
+	CHECK_STR(kinds_of("expired", NULL, 1748736001LL, NULL, &l), "expired");
 	CHECK_STR(kinds_of("expired", NULL, 1748736000LL + 86400, NULL, &l), "expired");
 	CHECK_STR(l.items[0].detail,
 		  "expired 2025-06-01T00:00:00Z, 1 day before the handshake");
@@ -620,6 +623,8 @@ static void test_findings_not_yet_valid_boundary_is_not_before(void)
 {
 	struct finding_list l;
 
+	/* valid from not_before (2030-01-01T00:00:00Z) on, that second
+	 * included, as OpenSSL's verification */
 	CHECK_STR(kinds_of("notyet", NULL, 1893456000LL, NULL, &l), "");
 	CHECK_STR(kinds_of("notyet", NULL, 1893456000LL - 1, NULL, &l),
 		  "not_yet_valid");
@@ -654,6 +659,78 @@ static void test_findings_expiring_soon_window_is_configurable(void)
 	CHECK_STR(kinds_of("rsa", NULL, AT_2026_12_01, &opts, &l), "expiring_soon");
 	CHECK_STR(l.items[0].detail,
 		  "expires 2027-01-01T00:00:00Z, 31 days after the handshake");
+}
+
+/* expiring_soon of the chain @names (leaf first) at @at: its detail, ""
+ * without one. */
+static const char *chain_expiring(const char *const *names, int n, int64_t at,
+				  const struct leaf_check_opts *opts)
+{
+	static char buf[FINDING_DETAIL_MAX];
+	const struct cert_info *chain[4] = { NULL };
+	struct finding_list l;
+	int i;
+
+	memset(&l, 0, sizeof(l));
+	buf[0] = '\0';
+	for (i = 0; i < n && i < 4; i++)
+		chain[i] = names[i] ? leaf(names[i]) : NULL;
+	findings_check_leaf(chain[0], NULL, at, opts, NULL, &l);
+	findings_check_chain(chain, n, at, opts, &l);
+	for (i = 0; i < l.n; i++)
+		if (l.items[i].kind == FINDING_EXPIRING_SOON)
+			snprintf(buf, sizeof(buf), "%s", l.items[i].detail);
+	return buf;
+}
+
+static void test_chain_member_expiring_soon_is_named(void)
+{
+	const char *chain[] = { "ec", "rsa" };
+
+	CHECK_STR(chain_expiring(chain, 2, AT_2026_12_25, NULL),
+		  "chain certificate 1 (CN=www.example.test,O=Tlswatch Test) expires "
+		  "2027-01-01T00:00:00Z, 7 days after the handshake");
+}
+
+static void test_chain_member_expiring_soon_follows_the_leafs(void)
+{
+	const char *chain[] = { "rsa", "ec384", "ec" };
+
+	CHECK_STR(chain_expiring(chain, 3, AT_2026_12_25, NULL),
+		  "expires 2027-01-01T00:00:00Z, 7 days after the handshake; "
+		  "chain certificate 1 (CN=ec384.example.test) expires "
+		  "2027-01-01T00:00:00Z, 7 days after the handshake");
+}
+
+static void test_chain_member_expiring_first_is_named(void)
+{
+	const char *chain[] = { "ec", "ec384", NULL, "expired" };
+
+	/* 2025-05-25: expired.example.test ends on 2025-06-01, ec384 in 2027 */
+	CHECK_STR(chain_expiring(chain, 4, 1748736000LL - 7 * 86400, &(struct leaf_check_opts){
+				.warn_days = 800 }),
+		  "chain certificate 3 (CN=expired.example.test) expires "
+		  "2025-06-01T00:00:00Z, 7 days after the handshake");
+}
+
+static void test_chain_member_window_and_edges(void)
+{
+	const char *chain[] = { "ec", "rsa" };
+	const char *old[] = { "ec", "expired" };
+	struct leaf_check_opts wide = { .warn_days = 40 }, off = { .warn_days = -1 };
+
+	CHECK_STR(chain_expiring(chain, 2, AT_2026_12_01, NULL), "");
+	CHECK_STR(chain_expiring(chain, 2, AT_2026_12_01, &wide),
+		  "chain certificate 1 (CN=www.example.test,O=Tlswatch Test) expires "
+		  "2027-01-01T00:00:00Z, 31 days after the handshake");
+	CHECK_STR(chain_expiring(chain, 2, AT_2026_12_25, &off), "");
+	/* the last valid second warns; from not_after on, chain verification
+	 * says untrusted, not this check */
+	CHECK_STR(chain_expiring(old, 2, 1748736000LL - 1, NULL),
+		  "chain certificate 1 (CN=expired.example.test) expires "
+		  "2025-06-01T00:00:00Z, less than a day after the handshake");
+	CHECK_STR(chain_expiring(old, 2, 1748736000LL, NULL), "");
+	CHECK_STR(chain_expiring(old, 1, 1748736000LL - 1, NULL), "");
 }
 
 static void test_findings_expiring_soon_off_with_negative_window(void)
@@ -787,6 +864,10 @@ int main(void)
 	RUN_TEST(test_findings_no_hostname_check_without_sni);
 	RUN_TEST(test_findings_weak_rsa_key);
 	RUN_TEST(test_findings_several_at_once);
+	RUN_TEST(test_chain_member_expiring_soon_is_named);
+	RUN_TEST(test_chain_member_expiring_soon_follows_the_leafs);
+	RUN_TEST(test_chain_member_expiring_first_is_named);
+	RUN_TEST(test_chain_member_window_and_edges);
 	cert_cache_free(cache);
 	pki_destroy();
 	return CHECK_EXIT_CODE();

@@ -613,6 +613,37 @@ bool cert_health_prefetch(struct cert_health *h, const struct cert_health_input 
 	return pending;
 }
 
+/* DER of @x through @certs: the cache's entry for it. */
+static const struct cert_info *health_cached_cert(struct cert_cache *certs, X509 *x)
+{
+	const struct cert_info *ci = NULL;
+	unsigned char *der = NULL;
+	int len = i2d_X509(x, &der);
+
+	if (len > 0)
+		ci = cert_cache_get(certs, der, (size_t)len, NULL);
+	OPENSSL_free(der);
+	return ci;
+}
+
+const struct cert_info *cert_health_built_issuer(struct cert_health *h,
+						 struct cert_cache *certs,
+						 const struct cert_info *const *chain,
+						 int n, int64_t at)
+{
+	const struct cert_info *issuer = NULL;
+	struct verify_result vr;
+
+	if (!h || !certs || n < 1 || !chain[0])
+		return NULL;
+	memset(&vr, 0, sizeof(vr));
+	if (verify_cache_chain(h->checks->verified, chain, n, at, &vr) >= 0 &&
+	    vr.built && sk_X509_num(vr.built) >= 2)
+		issuer = health_cached_cert(certs, sk_X509_value(vr.built, 1));
+	verify_result_release(&vr);
+	return issuer;
+}
+
 /* --- asynchronous answers */
 
 static bool health_findings_equal(const struct finding_list *a,

@@ -153,6 +153,18 @@ void cert_health_stats(const struct cert_health *h, struct cert_health_stats *ou
  */
 bool cert_health_prefetch(struct cert_health *h, const struct cert_health_input *in);
 
+/*
+ * The certificate that issues @chain[0] in the chain OpenSSL builds from
+ * @chain and the trust store at @at (seconds): the issuer a staple about
+ * the leaf names when the server did not send it (a leaf sent alone).
+ * Parsed through @certs, so it lives until cert_cache_free(). NULL when
+ * @h is NULL or verification found no issuer.
+ */
+const struct cert_info *cert_health_built_issuer(struct cert_health *h,
+						 struct cert_cache *certs,
+						 const struct cert_info *const *chain,
+						 int n, int64_t at);
+
 struct cert_health_events {
 	/* A result changed (revocation object or findings) since it was
 	 * returned or last updated: re-emit the cert event. */

@@ -161,7 +161,7 @@
 	X(EXPECT_DIR, "expect-dir", 0, "DIR", CMD_AR, CHECKS, OT_STR, 0, 0, 0,  \
 	  "", "the PEM certificates deployed; names from their SANs")          \
 	X(WARN_DAYS, "warn-days", 0, "DAYS", CMD_AR, CHECKS, OT_UINT, 0, 0,     \
-	  3650, "14", "expiring_soon window; 0 turns it off")                  \
+	  3650, "14", "expiring_soon window, leaf and chain; 0: off")          \
 	X(SPIKE_WINDOW, "spike-window", 0, "SECS", CMD_AR, SPIKES, OT_UINT, 0,  \
 	  1, 300, "10", "judging window")                                      \
 	X(SPIKE_FACTOR, "spike-factor", 0, "X", CMD_AR, SPIKES, OT_DOUBLE, 0,   \

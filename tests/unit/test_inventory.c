@@ -447,7 +447,7 @@ static void test_find_newer_sees_other_addresses_of_the_name(void)
 	char err[256];
 
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       "EC-P256", INVENTORY_SAME_FAMILY, false, T0 + 20, &l,
 				       err, sizeof(err)), 1);
 	CHECK_STR(l.sha256, SHA_B);
 	CHECK_INT(l.not_before, NB_B);
@@ -463,7 +463,7 @@ static void test_find_newer_ignores_leaves_served_later(void)
 	char err[256];
 
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 9, &l,
+				       "EC-P256", INVENTORY_SAME_FAMILY, false, T0 + 9, &l,
 				       err, sizeof(err)), 0);
 	inventory_close(inv);
 }
@@ -475,7 +475,7 @@ static void test_find_newer_ignores_older_leaves_and_itself(void)
 	char err[256];
 
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_B, NB_B,
-				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       "EC-P256", INVENTORY_SAME_FAMILY, false, T0 + 20, &l,
 				       err, sizeof(err)), 0);
 	inventory_close(inv);
 }
@@ -488,10 +488,10 @@ static void test_find_newer_compares_keys_of_one_algorithm(void)
 	char err[256];
 
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "RSA-2048", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       "RSA-2048", INVENTORY_SAME_FAMILY, false, T0 + 20, &l,
 				       err, sizeof(err)), 0);
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       "", INVENTORY_SAME_FAMILY, false, T0 + 20, &l,
 				       err, sizeof(err)), 1);
 	inventory_close(inv);
 }
@@ -505,10 +505,10 @@ static void test_find_newer_without_sni_stays_on_the_address(void)
 	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
 	record(inv, sighting("", "10.0.0.2", SHA_B, NB_B, "EC-P256", T0), NULL);
 	CHECK_INT(inventory_find_newer(inv, "", "10.0.0.1", 443, SHA_A, NB_A,
-				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       "EC-P256", INVENTORY_SAME_FAMILY, false, T0 + 20, &l,
 				       err, sizeof(err)), 0);
 	CHECK_INT(inventory_find_newer(inv, "", "10.0.0.2", 443, SHA_A, NB_A,
-				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       "EC-P256", INVENTORY_SAME_FAMILY, false, T0 + 20, &l,
 				       err, sizeof(err)), 1);
 	inventory_close(inv);
 }
@@ -877,7 +877,7 @@ static int fresh_answer(const char *path, const struct inventory_sighting *q,
 
 	if (inventory_open(path, &inv, err, sizeof(err)) == 0)
 		rc = inventory_find_newer(inv, q->name, q->addr, q->port, q->sha256,
-					  q->not_before, q->key, INVENTORY_SAME_FAMILY, at,
+					  q->not_before, q->key, INVENTORY_SAME_FAMILY, false, at,
 					  out, err, sizeof(err));
 	inventory_close(inv);
 	return rc;

@@ -110,18 +110,18 @@ static void test_judge_needs_a_newer_leaf_already_served(void)
 
 	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
 	CHECK_INT(inventory_record(inv, &sb, NULL, err, sizeof(err)), 0);
-	CHECK_INT(supersede_judge(inv, "a.test", &e, a, NULL, T("2026-03-01T00:00:00"), &v,
+	CHECK_INT(supersede_judge(inv, "a.test", &e, a, false, NULL, T("2026-03-01T00:00:00"), &v,
 				  err, sizeof(err)), 0);
 	CHECK(!v.superseded);
-	CHECK_INT(supersede_judge(inv, "a.test", &e, a, NULL, T("2026-03-03T00:00:00"), &v,
+	CHECK_INT(supersede_judge(inv, "a.test", &e, a, false, NULL, T("2026-03-03T00:00:00"), &v,
 				  err, sizeof(err)), 0);
 	CHECK(v.superseded);
 	CHECK_STR(v.newer_sha256, b->sha256_hex);
 	CHECK_INT(v.newer_not_before, hf_time("2025-06-01T00:00:00"));
-	CHECK_INT(supersede_judge(inv, "b.test", &e, a, NULL, T("2026-03-03T00:00:00"), &v,
+	CHECK_INT(supersede_judge(inv, "b.test", &e, a, false, NULL, T("2026-03-03T00:00:00"), &v,
 				  err, sizeof(err)), 0);
 	CHECK(!v.superseded);
-	CHECK_INT(supersede_judge(inv, "a.test", &e, b, NULL, T("2026-03-03T00:00:00"), &v,
+	CHECK_INT(supersede_judge(inv, "a.test", &e, b, false, NULL, T("2026-03-03T00:00:00"), &v,
 				  err, sizeof(err)), 0);
 	CHECK(!v.superseded);
 	inventory_close(inv);
@@ -363,7 +363,7 @@ static void test_dual_rsa_and_ecdsa_certificates_are_not_superseded(void)
 	CHECK_STR(a->key, "EC-P256");
 	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
 	CHECK_INT(inventory_record(inv, &sb, NULL, err, sizeof(err)), 0);
-	CHECK_INT(supersede_judge(inv, "a.test", &e, a, NULL, T("2026-03-03T00:00:00"), &v,
+	CHECK_INT(supersede_judge(inv, "a.test", &e, a, false, NULL, T("2026-03-03T00:00:00"), &v,
 				  err, sizeof(err)), 0);
 	CHECK(!v.superseded);
 	inventory_close(inv);
@@ -409,7 +409,7 @@ static void serve_leaf(struct inventory *inv, const struct cert_info *leaf,
 	};
 	char err[256];
 
-	CHECK_INT(supersede_judge(inv, "dual.test", &e, leaf, &o, T(when), v, err,
+	CHECK_INT(supersede_judge(inv, "dual.test", &e, leaf, false, &o, T(when), v, err,
 				  sizeof(err)), 0);
 	s.rollback_us = v->record_rollback ? s.ts_us : 0;
 	s.rollback_evidence = v->rollback_text;

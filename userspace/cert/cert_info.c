@@ -21,6 +21,7 @@
 #include "common/digest.h"
 #include "cert_info.h"
 #include "common/hex.h"
+#include "common/host_name.h"
 #include "common/printable.h"
 
 bool cert_time_to_epoch(const struct asn1_string_st *t, int64_t *out)
@@ -341,16 +342,21 @@ static bool cert_is_ip_literal(const char *name)
 
 bool cert_matches_host(const struct cert_info *ci, const char *name)
 {
+	size_t len;
 	int rc;
 
-	if (!ci || !ci->x509 || !name || !*name)
+	if (!ci || !ci->x509 || !name)
+		return false;
+	/* "good.test." is good.test (common/host_name.h) */
+	len = tw_host_name_len(name, strlen(name));
+	if (len == 0)
 		return false;
 	/* OpenSSL's rules: DNS SANs, the CN only when there is no DNS SAN,
 	 * wildcards as a whole left-most label only. */
 	if (cert_is_ip_literal(name))
 		rc = X509_check_ip_asc(ci->x509, name, 0);
 	else
-		rc = X509_check_host(ci->x509, name, strlen(name),
+		rc = X509_check_host(ci->x509, name, len,
 				     X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL);
 	ERR_clear_error();
 	return rc == 1;

@@ -32,8 +32,9 @@
 #define INV_NEWER_MAX 16384      /* answers remembered */
 #define INV_RIVALS_MAX 16384     /* rival facts remembered */
 /* name (SNI, at most 255) NUL addr NUL port sha256 NUL, then not_before,
- * other family, family NUL (find_newer) or the newer sha256 NUL (rivals) */
-#define INV_KEY_MAX (256 + 1 + 64 + 1 + 2 + 65 + 8 + 1 + 65)
+ * other family, untrusted too, family NUL (find_newer) or the newer
+ * sha256 NUL (rivals) */
+#define INV_KEY_MAX (256 + 1 + 64 + 1 + 2 + 65 + 8 + 1 + 1 + 65)
 
 struct row_memo {
 	uint64_t first_seen_us;
@@ -271,6 +272,7 @@ static bool key_newer(struct key_buf *k, const struct newer_query *q)
 	key_row(k, q->name, q->addr, q->port, q->sha256);
 	key_bytes(k, &q->not_before, sizeof(q->not_before));
 	key_bytes(k, &q->other_family, sizeof(q->other_family));
+	key_bytes(k, &q->untrusted_too, sizeof(q->untrusted_too));
 	key_str(k, q->family);
 	return k->ok;
 }

@@ -513,6 +513,82 @@ static void test_find_newer_without_sni_stays_on_the_address(void)
 	inventory_close(inv);
 }
 
+/* A newer leaf of a.test recorded with @findings: is it one for SHA_A,
+ * asked with @untrusted_too (twice: the second answer is the kept one)? */
+static int newer_with_findings(const char *findings, bool untrusted_too)
+{
+	struct inventory_sighting s = sighting("a.test", "10.0.0.2", SHA_B, NB_B,
+					       "EC-P256", T0 + 10);
+	struct inventory *inv = NULL;
+	struct inventory_leaf l;
+	char err[256];
+	int rc, again;
+
+	if (inventory_open(NULL, &inv, err, sizeof(err)))
+		return -2;
+	s.findings = findings;
+	record(inv, s, NULL);
+	rc = inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
+				  "EC-P256", INVENTORY_SAME_FAMILY, untrusted_too,
+				  T0 + 20, &l, err, sizeof(err));
+	again = inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
+				     "EC-P256", INVENTORY_SAME_FAMILY, untrusted_too,
+				     T0 + 30, &l, err, sizeof(err));
+	inventory_close(inv);
+	return rc == again ? rc : -3;
+}
+
+/* A leaf that did not cover the name it was served for (another name's,
+ * a default vhost's) replaced nothing there. */
+static void test_find_newer_passes_over_leaves_not_covering_the_name(void)
+{
+	CHECK_INT(newer_with_findings("hostname_mismatch", false), 0);
+	CHECK_INT(newer_with_findings("untrusted,hostname_mismatch", true), 0);
+	CHECK_INT(newer_with_findings("self_signed,hostname_mismatch,weak_key", true), 0);
+	CHECK_INT(newer_with_findings("expiring_soon,weak_key", false), 1);
+}
+
+/* An untrusted newer leaf counts only for an untrusted older one. */
+static void test_find_newer_takes_untrusted_leaves_for_untrusted_ones(void)
+{
+	CHECK_INT(newer_with_findings("untrusted", false), 0);
+	CHECK_INT(newer_with_findings("self_signed,untrusted", false), 0);
+	CHECK_INT(newer_with_findings("self_signed,untrusted", true), 1);
+	CHECK_INT(newer_with_findings("self_signed", false), 1);
+}
+
+/* A kept answer is one for the trust it was asked with. */
+static void test_kept_newer_answers_are_per_trust(void)
+{
+	struct inventory_sighting s = sighting("a.test", "10.0.0.2", SHA_B, NB_B,
+					       "EC-P256", T0 + 10);
+	struct inventory *inv = NULL;
+	struct inventory_leaf l;
+	char err[256];
+	int i;
+
+	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
+	s.findings = "untrusted";
+	record(inv, s, NULL);
+	for (i = 0; i < 2; i++) {
+		CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A,
+					       NB_A, "EC-P256", INVENTORY_SAME_FAMILY,
+					       true, T0 + 20, &l, err, sizeof(err)), 1);
+		CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A,
+					       NB_A, "EC-P256", INVENTORY_SAME_FAMILY,
+					       false, T0 + 20, &l, err, sizeof(err)), 0);
+	}
+	inventory_close(inv);
+}
+
+/* The kinds that keep a row from being a newer leaf are the findings'
+ * own names. */
+static void test_successor_kinds_are_named_as_their_findings(void)
+{
+	CHECK_STR(finding_kind_name(FINDING_HOSTNAME_MISMATCH), INVENTORY_KIND_MISMATCH);
+	CHECK_STR(finding_kind_name(FINDING_UNTRUSTED), INVENTORY_KIND_UNTRUSTED);
+}
+
 static char *dump_to_string(const char *path, bool json, int *rc)
 {
 	char *buf = NULL, err[256] = "";
@@ -914,7 +990,7 @@ static void test_kept_newer_answers_equal_fresh_ones(void)
 		/* a question about another sighting time of the same leaf */
 		s.ts_us = T0 + (seed >> 20) % 1000;
 		rc_got = inventory_find_newer(inv, s.name, s.addr, s.port, s.sha256,
-					      s.not_before, s.key, INVENTORY_SAME_FAMILY,
+					      s.not_before, s.key, INVENTORY_SAME_FAMILY, false,
 					      s.ts_us, &got, err, sizeof(err));
 		rc_want = fresh_answer(db_path("newer.db"), &s, s.ts_us, &want);
 		CHECK_INT(rc_got, rc_want);
@@ -959,6 +1035,10 @@ int main(void)
 	RUN_TEST(test_find_newer_ignores_older_leaves_and_itself);
 	RUN_TEST(test_find_newer_compares_keys_of_one_algorithm);
 	RUN_TEST(test_find_newer_without_sni_stays_on_the_address);
+	RUN_TEST(test_find_newer_passes_over_leaves_not_covering_the_name);
+	RUN_TEST(test_find_newer_takes_untrusted_leaves_for_untrusted_ones);
+	RUN_TEST(test_kept_newer_answers_are_per_trust);
+	RUN_TEST(test_successor_kinds_are_named_as_their_findings);
 	RUN_TEST(test_further_sightings_reach_the_file_at_flush);
 	RUN_TEST(test_counted_sightings_end_as_written_one_by_one);
 	RUN_TEST(test_kept_newer_answers_equal_fresh_ones);

@@ -251,8 +251,17 @@ static void health_identity(const struct cert_health_input *in,
 {
 	if (leaf)
 		memcpy(out->leaf_sha256_hex, leaf->sha256_hex, sizeof(out->leaf_sha256_hex));
+	size_t n = in->sni_len || !in->sni ? in->sni_len : strlen(in->sni);
+
+	/* every byte: the update of a cert event is found by them
+	 * (pipeline/judge.c), a NUL among them included */
+	if (n >= sizeof(out->sni))
+		n = sizeof(out->sni) - 1;
 	out->has_sni = in->sni != NULL;
-	snprintf(out->sni, sizeof(out->sni), "%s", in->sni ? in->sni : "");
+	if (in->sni)
+		memcpy(out->sni, in->sni, n);
+	out->sni[n] = '\0';
+	out->sni_len = (uint16_t)n;
 	if (in->server)
 		out->server = *in->server;
 	out->ts_us = in->ts_us;
@@ -485,7 +494,8 @@ static bool health_same_target(const struct cert_health_result *a,
 			       const struct cert_health_result *b)
 {
 	return !strcmp(a->leaf_sha256_hex, b->leaf_sha256_hex) &&
-	       a->has_sni == b->has_sni && !strcmp(a->sni, b->sni) &&
+	       a->has_sni == b->has_sni && a->sni_len == b->sni_len &&
+	       !memcmp(a->sni, b->sni, a->sni_len) &&
 	       tw_endpoint_equal(&a->server, &b->server);
 }
 

@@ -581,6 +581,33 @@ static void test_kept_newer_answers_are_per_trust(void)
 	inventory_close(inv);
 }
 
+/* A newer leaf untrusted until the trust store learnt its CA: once a
+ * sighting says it verifies and reaches the file, the kept answer "none"
+ * is not given any more. */
+static void test_kept_newer_answer_follows_a_leaf_trusted_now(void)
+{
+	struct inventory_sighting s = sighting("a.test", "10.0.0.2", SHA_B, NB_B,
+					       "EC-P256", T0 + 10);
+	struct inventory *inv = NULL;
+	struct inventory_leaf l;
+	char err[256];
+
+	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
+	s.findings = "untrusted";
+	record(inv, s, NULL);
+	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
+				       "EC-P256", INVENTORY_SAME_FAMILY, false,
+				       T0 + 20, &l, err, sizeof(err)), 0);
+	s.findings = "";
+	s.ts_us = T0 + 30;
+	record(inv, s, NULL);              /* counted in memory */
+	CHECK_INT(inventory_flush(inv, err, sizeof(err)), 0);
+	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
+				       "EC-P256", INVENTORY_SAME_FAMILY, false,
+				       T0 + 40, &l, err, sizeof(err)), 1);
+	inventory_close(inv);
+}
+
 /* The kinds that keep a row from being a newer leaf are the findings'
  * own names. */
 static void test_successor_kinds_are_named_as_their_findings(void)
@@ -1038,6 +1065,7 @@ int main(void)
 	RUN_TEST(test_find_newer_passes_over_leaves_not_covering_the_name);
 	RUN_TEST(test_find_newer_takes_untrusted_leaves_for_untrusted_ones);
 	RUN_TEST(test_kept_newer_answers_are_per_trust);
+	RUN_TEST(test_kept_newer_answer_follows_a_leaf_trusted_now);
 	RUN_TEST(test_successor_kinds_are_named_as_their_findings);
 	RUN_TEST(test_further_sightings_reach_the_file_at_flush);
 	RUN_TEST(test_counted_sightings_end_as_written_one_by_one);

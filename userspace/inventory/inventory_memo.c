@@ -13,9 +13,11 @@
  *   older than the row's first_seen is written at once.
  * - inventory_find_newer() answers. One holds while no write changed a row
  *   the question could see (the generation, bumped by every write that is
- *   not a deferred count) and while the asked time is past the first_seen
- *   of every candidate row: then a later time cannot add a candidate, and
- *   the answer is the same. Other answers are not kept.
+ *   not a deferred count, and by every flush: the findings it writes say
+ *   which rows are candidates, a leaf untrusted before a reload of the
+ *   trust store may not be now) and while the asked time is past the
+ *   first_seen of every candidate row: then a later time cannot add a
+ *   candidate, and the answer is the same. Other answers are not kept.
  * - inventory_rival_facts() answers without a rollback recorded (every
  *   handshake serving the older leaf of a dual deployment asks), kept for
  *   the same generation: a rollback is recorded only by a write that bumps
@@ -257,6 +259,7 @@ int inventory_flush(struct inventory *inv, char *err, size_t errlen)
 	for (i = 0; strmap_at(inv->rows, i, NULL, NULL, &v); i++)
 		((struct row_memo *)v)->pending = 0;
 	inv->n_dirty = 0;
+	inv->generation++;
 	return 0;
 fail:
 	/* fails, harmlessly, when SQLite rolled the transaction back itself */

@@ -513,27 +513,44 @@ static void test_find_newer_without_sni_stays_on_the_address(void)
 	inventory_close(inv);
 }
 
+/* @inv (NULL: a new one in memory) after a.test's newer leaf SHA_B was
+ * served with @findings at T0 + @at; NULL if it cannot be opened. */
+static struct inventory *with_newer_row(const char *findings, uint64_t at,
+					struct inventory *inv)
+{
+	struct inventory_sighting s = sighting("a.test", "10.0.0.2", SHA_B, NB_B,
+					       "EC-P256", T0 + at);
+	char err[256];
+
+	if (!inv && inventory_open(NULL, &inv, err, sizeof(err)))
+		return NULL;
+	s.findings = findings;
+	record(inv, s, NULL);
+	return inv;
+}
+
+/* Whether SHA_A has a newer leaf at T0 + @at, asked with @untrusted_too. */
+static int ask_newer(struct inventory *inv, bool untrusted_too, uint64_t at)
+{
+	struct inventory_leaf l;
+	char err[256];
+
+	return inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
+				    "EC-P256", INVENTORY_SAME_FAMILY, untrusted_too,
+				    T0 + at, &l, err, sizeof(err));
+}
+
 /* A newer leaf of a.test recorded with @findings: is it one for SHA_A,
  * asked with @untrusted_too (twice: the second answer is the kept one)? */
 static int newer_with_findings(const char *findings, bool untrusted_too)
 {
-	struct inventory_sighting s = sighting("a.test", "10.0.0.2", SHA_B, NB_B,
-					       "EC-P256", T0 + 10);
-	struct inventory *inv = NULL;
-	struct inventory_leaf l;
-	char err[256];
+	struct inventory *inv = with_newer_row(findings, 10, NULL);
 	int rc, again;
 
-	if (inventory_open(NULL, &inv, err, sizeof(err)))
+	if (!inv)
 		return -2;
-	s.findings = findings;
-	record(inv, s, NULL);
-	rc = inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				  "EC-P256", INVENTORY_SAME_FAMILY, untrusted_too,
-				  T0 + 20, &l, err, sizeof(err));
-	again = inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				     "EC-P256", INVENTORY_SAME_FAMILY, untrusted_too,
-				     T0 + 30, &l, err, sizeof(err));
+	rc = ask_newer(inv, untrusted_too, 20);
+	again = ask_newer(inv, untrusted_too, 30);
 	inventory_close(inv);
 	return rc == again ? rc : -3;
 }
@@ -560,23 +577,13 @@ static void test_find_newer_takes_untrusted_leaves_for_untrusted_ones(void)
 /* A kept answer is one for the trust it was asked with. */
 static void test_kept_newer_answers_are_per_trust(void)
 {
-	struct inventory_sighting s = sighting("a.test", "10.0.0.2", SHA_B, NB_B,
-					       "EC-P256", T0 + 10);
-	struct inventory *inv = NULL;
-	struct inventory_leaf l;
-	char err[256];
+	struct inventory *inv = with_newer_row("untrusted", 10, NULL);
 	int i;
 
-	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
-	s.findings = "untrusted";
-	record(inv, s, NULL);
-	for (i = 0; i < 2; i++) {
-		CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A,
-					       NB_A, "EC-P256", INVENTORY_SAME_FAMILY,
-					       true, T0 + 20, &l, err, sizeof(err)), 1);
-		CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A,
-					       NB_A, "EC-P256", INVENTORY_SAME_FAMILY,
-					       false, T0 + 20, &l, err, sizeof(err)), 0);
+	CHECK(inv != NULL);
+	for (i = 0; inv && i < 2; i++) {
+		CHECK_INT(ask_newer(inv, true, 20), 1);
+		CHECK_INT(ask_newer(inv, false, 20), 0);
 	}
 	inventory_close(inv);
 }
@@ -586,25 +593,16 @@ static void test_kept_newer_answers_are_per_trust(void)
  * is not given any more. */
 static void test_kept_newer_answer_follows_a_leaf_trusted_now(void)
 {
-	struct inventory_sighting s = sighting("a.test", "10.0.0.2", SHA_B, NB_B,
-					       "EC-P256", T0 + 10);
-	struct inventory *inv = NULL;
-	struct inventory_leaf l;
+	struct inventory *inv = with_newer_row("untrusted", 10, NULL);
 	char err[256];
 
-	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
-	s.findings = "untrusted";
-	record(inv, s, NULL);
-	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "EC-P256", INVENTORY_SAME_FAMILY, false,
-				       T0 + 20, &l, err, sizeof(err)), 0);
-	s.findings = "";
-	s.ts_us = T0 + 30;
-	record(inv, s, NULL);              /* counted in memory */
+	CHECK(inv != NULL);
+	if (!inv)
+		return;
+	CHECK_INT(ask_newer(inv, false, 20), 0);
+	with_newer_row("", 30, inv);       /* counted in memory */
 	CHECK_INT(inventory_flush(inv, err, sizeof(err)), 0);
-	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "EC-P256", INVENTORY_SAME_FAMILY, false,
-				       T0 + 40, &l, err, sizeof(err)), 1);
+	CHECK_INT(ask_newer(inv, false, 40), 1);
 	inventory_close(inv);
 }
 

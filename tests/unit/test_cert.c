@@ -11,6 +11,7 @@
 #include "cert/cert_info.h"
 #include "cert/findings.h"
 #include "cert/host_memo.h"
+#include "common/host_name.h"
 
 #define AT_2026_01_01 1767225600LL
 #define AT_2026_12_01 1796083200LL
@@ -453,6 +454,41 @@ static void test_host_empty_or_null_never_matches(void)
 	CHECK(!cert_matches_host(ci, ""));
 	CHECK(!cert_matches_host(ci, NULL));
 	CHECK(!cert_matches_host(NULL, "www.example.test"));
+	CHECK(!cert_matches_host(ci, "."));
+}
+
+/* An absolute name (one trailing dot) is the name: "www.example.test."
+ * is covered as www.example.test is; two dots are not a name. */
+static void test_host_trailing_dot_is_the_name(void)
+{
+	const struct cert_info *ci = leaf("rsa"), *cnonly = leaf("cnonly");
+
+	if (!ci || !cnonly)
+		return;
+	CHECK(cert_matches_host(ci, "www.example.test."));
+	CHECK(cert_matches_host(ci, "WWW.Example.TEST."));
+	CHECK(cert_matches_host(ci, "v1.api.example.test."));
+	CHECK(cert_matches_host(ci, "192.0.2.10."));
+	CHECK(cert_matches_host(cnonly, "legacy.example.test."));
+	CHECK(!cert_matches_host(ci, "www.example.test.."));
+	CHECK(!cert_matches_host(ci, "mail.example.test."));
+}
+
+/* The one rule every check compares names by. */
+static void test_host_name_fold(void)
+{
+	char out[8];
+
+	CHECK_INT(tw_host_name_len("a.test.", 7), 6);
+	CHECK_INT(tw_host_name_len("a.test..", 8), 7);
+	CHECK_INT(tw_host_name_len("", 0), 0);
+	CHECK_INT(tw_host_name_fold("A.Test.", 7, out, sizeof(out)), 6);
+	CHECK_STR(out, "a.test");
+	CHECK_INT(tw_host_name_fold("\xc3\x89.TEST", 7, out, sizeof(out)), 7);
+	CHECK_STR(out, "\xc3\x89.test");     /* ASCII only, bytes kept */
+	CHECK_INT(tw_host_name_fold("ABCDEFGHIJ", 10, out, sizeof(out)), 7);
+	CHECK_STR(out, "abcdefg");
+	CHECK_INT(tw_host_name_fold("x", 1, out, 0), 0);
 }
 
 /* The memo answers as cert_matches_host does, per leaf: asked twice, the
@@ -461,7 +497,9 @@ static void test_host_memo_answers_per_leaf_and_name(void)
 {
 	const char *names[] = { "www.example.test", "WWW.Example.TEST",
 				"v1.api.example.test", "api.example.test",
-				"192.0.2.10", "leaf.example.test", "", "legacy.example.test" };
+				"192.0.2.10", "leaf.example.test", "", "legacy.example.test",
+				"WWW.example.test.", "192.0.2.10.", "api.example.test.",
+				"leaf.example.test.." };
 	const struct cert_info *leaves[] = { leaf("rsa"), leaf("ec384"), leaf("cnonly") };
 	struct host_memo *m = host_memo_new();
 	int round, matched = 0;
@@ -476,8 +514,9 @@ static void test_host_memo_answers_per_leaf_and_name(void)
 				CHECK(got == cert_matches_host(leaves[i], names[j]));
 				matched += got;
 			}
-	/* rsa: www twice (case), v1.api, 192.0.2.10; ec384: leaf; cnonly: legacy */
-	CHECK_INT(matched, 2 * 6);
+	/* rsa: www three times (case, dot), v1.api, 192.0.2.10 twice (dot);
+	 * ec384: leaf; cnonly: legacy */
+	CHECK_INT(matched, 2 * 8);
 	CHECK(!host_memo_matches(m, leaves[0], NULL));
 	host_memo_free(m);
 }
@@ -845,6 +884,8 @@ int main(void)
 	RUN_TEST(test_host_ip_matches_ip_san_only);
 	RUN_TEST(test_host_cn_only_without_dns_sans);
 	RUN_TEST(test_host_empty_or_null_never_matches);
+	RUN_TEST(test_host_trailing_dot_is_the_name);
+	RUN_TEST(test_host_name_fold);
 	RUN_TEST(test_host_memo_answers_per_leaf_and_name);
 	RUN_TEST(test_finding_names_and_severities);
 	RUN_TEST(test_finding_parse_unknown_is_minus_one);

@@ -76,6 +76,9 @@ void cert_health_close(struct cert_health *h);
 
 struct cert_health_input {
 	const char *sni;                      /* NULL: the client sent none */
+	size_t sni_len;                       /* its bytes: an SNI off the
+	                                       * wire may hold a NUL (0:
+	                                       * strlen(sni)) */
 	const struct tw_endpoint *server;
 	const struct cert_info *const *chain; /* served, leaf first; NULL
 	                                       * entries (did not parse) are
@@ -108,7 +111,8 @@ struct cert_health_result {
 	/* which cert event this is: (sni, server, leaf) */
 	char leaf_sha256_hex[65];
 	bool has_sni;
-	char sni[CERT_HEALTH_SNI_MAX];
+	char sni[CERT_HEALTH_SNI_MAX];        /* its bytes, NUL-terminated */
+	uint16_t sni_len;                     /* a NUL among them included */
 	struct tw_endpoint server;
 	uint64_t ts_us;                       /* of the handshake checked */
 

@@ -204,6 +204,12 @@ struct inventory_leaf {
 	char rollback_ended_by[65];   /* that leaf's sha256 */
 };
 
+/* The finding kinds (cert/findings.h's names, as a row's findings text
+ * spells them; test_supersede checks they agree) that keep a row from
+ * being a newer leaf for inventory_find_newer(). */
+#define INVENTORY_KIND_MISMATCH "hostname_mismatch"
+#define INVENTORY_KIND_UNTRUSTED "untrusted"
+
 /* Which key families inventory_find_newer() compares with. */
 enum inventory_family_match {
 	INVENTORY_SAME_FAMILY,    /* the same algorithm as @key, or unknown */
@@ -219,15 +225,21 @@ enum inventory_family_match {
  * only) at or before @served_by_us and has a later not_before than
  * @not_before; with INVENTORY_SAME_FAMILY and a non-empty @key, only
  * leaves whose key type has the same algorithm ("EC", "RSA": the part
- * before '-') or is unknown count. 1 and *@out when found, 0 when none,
- * -1 with @err. Answers are kept while no row they depend on changes;
- * *@out's count, last_seen_us and findings may then lag.
+ * before '-') or is unknown count. A row whose findings hold
+ * INVENTORY_KIND_MISMATCH never counts: that leaf does not cover the name
+ * (another name's, a default vhost's), it replaced nothing. One holding
+ * INVENTORY_KIND_UNTRUSTED counts only with @untrusted_too (the leaf
+ * judged does not chain to the trust store either). 1 and *@out when
+ * found, 0 when none, -1 with @err. Answers are kept while no row they
+ * depend on changes; *@out's count, last_seen_us and findings may then
+ * lag.
  */
 int inventory_find_newer(struct inventory *inv, const char *name,
 			 const char *addr, uint16_t port, const char *sha256,
 			 int64_t not_before, const char *key,
-			 enum inventory_family_match match, uint64_t served_by_us,
-			 struct inventory_leaf *out, char *err, size_t errlen);
+			 enum inventory_family_match match, bool untrusted_too,
+			 uint64_t served_by_us, struct inventory_leaf *out,
+			 char *err, size_t errlen);
 
 /* What the inventory says of an older leaf and a newer rival. */
 struct inventory_rival_facts {

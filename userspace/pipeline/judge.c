@@ -106,6 +106,7 @@ static struct cert_health_input health_input(const struct hs_record *rec,
 {
 	struct cert_health_input in = {
 		.sni = record_sni(rec),
+		.sni_len = rec->sni_len,
 		.server = &rec->server,
 		.chain = v->chain,
 		.n_chain = v->n_chain,
@@ -459,7 +460,7 @@ static void on_health_updated(void *ctx, const struct cert_health_result *r)
 	struct cert_seen *seen;
 
 	seen = strmap_get(pl->cert_events, key,
-			  cert_key(r->has_sni, r->sni, strlen(r->sni), &r->server,
+			  cert_key(r->has_sni, r->sni, r->sni_len, &r->server,
 				   r->leaf_sha256_hex, key));
 	if (!seen)
 		return;   /* forgotten past the bound: the next handshake says it */

@@ -57,13 +57,8 @@ VLAN_ID = 100
 AH_SPI, IPPROTO_AH, IPPROTO_FRAG, IPPROTO_TCP = 0x1000, 51, 44, 6
 
 
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+# the Internet checksum, shared with the other capture generators
+csum = script_module.load("make-hostile-sni.py").csum
 
 
 def ipv4_header(src, dst, proto, body_len, ident=0):
@@ -160,6 +155,12 @@ class Conn:
         self.seg(False, flags=SYN | ACK)
         self.seg(True, flags=ACK)
 
+    def close(self):
+        """The client's FIN, the server's, the client's last ACK."""
+        self.seg(True, flags=FIN | ACK)
+        self.seg(False, flags=FIN | ACK)
+        self.seg(True, flags=ACK)
+
 
 FATAL_HANDSHAKE_FAILURE = b"\x15\x03\x03\x00\x02\x02\x28"
 
@@ -168,14 +169,13 @@ def refusal(msgs, fin_first):
     c = Conn()
     c.handshake()
     c.send(True, msgs[0][1])                       # the ClientHello
-    if fin_first:
-        alert_seq = c.next[False]
-        c.next[False] += len(FATAL_HANDSHAKE_FAILURE)   # sent, lost here
-        c.seg(False, flags=FIN | ACK)
+    alert_seq = c.next[False]
+    c.next[False] += len(FATAL_HANDSHAKE_FAILURE)
+    if not fin_first:
         c.seg(False, FATAL_HANDSHAKE_FAILURE, seq=alert_seq)
-    else:
-        c.send(False, FATAL_HANDSHAKE_FAILURE)
-        c.seg(False, flags=FIN | ACK)
+    c.seg(False, flags=FIN | ACK)
+    if fin_first:                                  # lost, sent again
+        c.seg(False, FATAL_HANDSHAKE_FAILURE, seq=alert_seq)
     c.seg(True, flags=FIN | ACK)
     c.seg(False, flags=ACK)
     return c.frames
@@ -190,9 +190,7 @@ def reuse_unseen(msgs):
     c.handshake()
     for fc, data in msgs:
         c.send(fc, data)
-    c.seg(True, flags=FIN | ACK)
-    c.seg(False, flags=FIN | ACK)
-    c.seg(True, flags=ACK)
+    c.close()
     return c.frames
 
 

@@ -34,8 +34,10 @@ tn_setup hdr
 # the captured segments are up to 1460 bytes: with AH or IPv6 and the
 # fragment header, frames are longer than a 1500-byte MTU lets out (and
 # a veth drops what its peer's MTU would not take)
-ip link set dev "$TN_HOST_IF" mtu 9000 && ip -n "$TN_NS" link set dev "$TN_PEER_IF" mtu 9000 ||
+if ! ip link set dev "$TN_HOST_IF" mtu 9000 ||
+	! ip -n "$TN_NS" link set dev "$TN_PEER_IF" mtu 9000; then
 	tn_bail "cannot raise the MTU of $TN_HOST_IF"
+fi
 TN_AGENT_PORT=27302 tn_start_agent "$tmp/agent.jsonl" --no-active-check ||
 	tn_bail "the agent did not start"
 

@@ -8,14 +8,19 @@
  *              fatal alert, or on an encrypted alert before that.
  *  TLS 1.3     everything after ServerHello is encrypted. The first
  *              application_data record of a side is either its Finished
- *              or, when exactly 19 bytes long (2-byte alert, content type,
- *              16-byte AEAD tag), an encrypted alert: failed. After the
- *              client's Finished the server may still refuse (a client
- *              certificate it wanted): its next record decides, 19 bytes
- *              is an alert (failed), anything else ok. A close before
- *              that record is ok: the client's side finished.
+ *              or, when alert-sized (2-byte alert, content type, the
+ *              cipher suite's AEAD tag: 19 bytes, 11 with CCM_8), an
+ *              encrypted alert: failed. After the client's Finished the
+ *              server may still refuse (a client certificate it wanted):
+ *              its next record decides, alert-sized is an alert (failed),
+ *              anything else ok. A close before that record is ok: the
+ *              client's side finished. So is an alert-sized answer to an
+ *              alert-sized record the client sent after its Finished: a
+ *              server that sends no session tickets answers the client's
+ *              close_notify with its own.
  *  close       aborted on FIN/RST before a decision, incomplete when the
- *              capture ended, or when a gap or parse errors left us blind.
+ *              capture ended, or when a gap, parse errors or a capture of
+ *              one direction only left us blind.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +34,13 @@
 #define TLS_ALERT_CLOSE_NOTIFY  0
 #define TLS_ALERT_USER_CANCELED 90
 
-/* An encrypted alert: 2 bytes, inner content type, 16-byte AEAD tag. */
-#define TLS13_ENCRYPTED_ALERT_LEN 19
+/* An encrypted alert: 2 bytes and the inner content type, then the tag. */
+#define TLS13_ALERT_PLAINTEXT_LEN 3
+#define TLS13_AEAD_TAG_LEN        16
+/* TLS 1.3 suites whose tag is not 16 bytes (RFC 8446 B.4, RFC 9150) */
+#define TLS_AES_128_CCM_8_SHA256  0x1305
+#define TLS_SHA256_SHA256         0xc0b4
+#define TLS_SHA384_SHA384         0xc0b5
 
 enum { TLS_SERVER = 0, TLS_CLIENT = 1 };
 
@@ -44,6 +54,7 @@ struct tls_conn {
 	bool first_app_done[2];      /* TLS 1.3: first application_data seen */
 	bool client_closed;          /* the client sent FIN before the decision */
 	bool client_finished;        /* TLS 1.3: ... and it was not an alert */
+	bool client_alert_after_finished; /* TLS 1.3: then an alert-sized record */
 	uint64_t client_finished_us;
 	struct tls_fp_cache *fp_cache; /* shared memo of JA3/JA4, or NULL */
 	uint8_t client_session_id[32]; /* to tell a TLS <= 1.2 resumption */
@@ -53,6 +64,43 @@ struct tls_conn {
 static bool tls_conn_is_13(const struct tls_conn *c)
 {
 	return c->rec.version == TLS_VERSION_13;
+}
+
+/* The length of a TLS 1.3 encrypted alert under the negotiated suite
+ * (unpadded): 19 bytes with AES-GCM, ChaCha20 and AES-CCM, 11 with CCM_8. */
+static uint16_t tls13_alert_len(uint16_t cipher)
+{
+	switch (cipher) {
+	case TLS_AES_128_CCM_8_SHA256:
+		return TLS13_ALERT_PLAINTEXT_LEN + 8;
+	case TLS_SHA256_SHA256:    /* integrity only: the tag is an HMAC */
+		return TLS13_ALERT_PLAINTEXT_LEN + 32;
+	case TLS_SHA384_SHA384:
+		return TLS13_ALERT_PLAINTEXT_LEN + 48;
+	default:
+		return TLS13_ALERT_PLAINTEXT_LEN + TLS13_AEAD_TAG_LEN;
+	}
+}
+
+/* Has @side delivered a byte (a record header) to the parser? */
+static bool tls_conn_heard(const struct tls_conn *c, int side)
+{
+	return c->dir[side].seen_record || c->dir[side].hdr_len > 0;
+}
+
+/*
+ * A capture of one direction only (asymmetric routing, a tap on one
+ * link): one side sent what it could only send after hearing the other
+ * (the client its TLS <= 1.2 Finished; not a ChangeCipherSpec, which a
+ * TLS 1.3 client offering early data sends unanswered; the server
+ * anything), and nothing of the other side came. Like a gap, it hides
+ * Finished and alerts.
+ */
+static bool tls_conn_one_way(const struct tls_conn *c)
+{
+	if (!tls_conn_heard(c, TLS_SERVER))
+		return c->finished[TLS_CLIENT];
+	return !tls_conn_heard(c, TLS_CLIENT);
 }
 
 /*
@@ -107,8 +155,10 @@ static void tls_conn_add_alert(struct tls_conn *c, bool from_client, bool encryp
 {
 	struct hs_alert *a;
 
-	if (c->rec.n_alerts >= HS_MAX_ALERTS)
+	if (c->rec.n_alerts >= HS_MAX_ALERTS) {
+		c->rec.alerts_truncated = true;
 		return;
+	}
 	a = &c->rec.alerts[c->rec.n_alerts++];
 	a->from_client = from_client;
 	a->encrypted = encrypted;
@@ -395,9 +445,10 @@ static void tls_conn_alert(struct tls_conn *c, struct tls_dir *d, uint16_t len,
 		tls_conn_add_alert(c, client, true, HS_ALERT_UNKNOWN, 255, ts_us);
 		/* ... unless the side had sent its Finished while the other
 		 * side's bytes were lost (a gap, the copy budget cutting a big
-		 * chain): then it may be the close_notify of a handshake that
-		 * finished unseen, and the close decides (incomplete) */
-		if (!(c->finished[client] && c->rec.gap))
+		 * chain, a capture of one direction): then it may be the
+		 * close_notify of a handshake that finished unseen, and the
+		 * close decides (incomplete) */
+		if (!(c->finished[client] && (c->rec.gap || tls_conn_one_way(c))))
 			tls_conn_decide(c, HS_FAILED, ts_us);
 		return;
 	}
@@ -441,17 +492,31 @@ static void tls_conn_encrypted_handshake(struct tls_conn *c, struct tls_dir *d,
 		tls_conn_decide(c, HS_OK, ts_us);
 }
 
-/* TLS 1.3: the first application_data record of each side after ServerHello. */
+/*
+ * TLS 1.3: the first application_data record of each side after
+ * ServerHello, the server's next one after the client's Finished, and
+ * whether the client's next one is alert-sized (its close_notify, when it
+ * closes without sending data).
+ */
 static void tls_conn_application_data(struct tls_conn *c, struct tls_dir *d,
 				      uint16_t len, uint64_t ts_us)
 {
 	bool client = d->from_client;
+	bool alert_sized;
 
 	if (!tls_conn_is_13(c) || !c->rec.has_server_hello)
 		return;
+	alert_sized = len == tls13_alert_len(c->rec.cipher);
+	if (client && c->client_finished) {
+		c->client_alert_after_finished |= alert_sized;
+		return;
+	}
 	if (c->first_app_done[client] && !(c->client_finished && !client))
 		return;   /* only the server's answer to the Finished matters */
-	if (len == TLS13_ENCRYPTED_ALERT_LEN) {
+	if (alert_sized && c->client_alert_after_finished) {
+		/* the server's close_notify answering the client's */
+		tls_conn_decide(c, HS_OK, c->client_finished_us);
+	} else if (alert_sized) {
 		tls_conn_add_alert(c, client, true, HS_ALERT_UNKNOWN, 255, ts_us);
 		tls_conn_decide(c, HS_FAILED, ts_us);
 	} else if (c->client_finished) {
@@ -580,8 +645,9 @@ void tls_conn_close(struct tls_conn *c, bool fin_or_rst, uint64_t ts_us)
 		tls_conn_decide(c, HS_OK, c->client_finished_us);
 		return;
 	}
-	/* a gap may have hidden the Finished or an alert: do not guess */
-	blind = c->rec.gap ||
+	/* a gap, or the direction the capture lacks, may have hidden the
+	 * Finished or an alert: do not guess */
+	blind = c->rec.gap || tls_conn_one_way(c) ||
 		(c->dir[TLS_SERVER].stopped && c->dir[TLS_CLIENT].stopped);
 	tls_conn_decide(c, fin_or_rst && !blind ? HS_ABORTED : HS_INCOMPLETE, ts_us);
 }

@@ -88,24 +88,31 @@ tap_check "s_client hrr.test: P-256 after the retry" \
 	grep -q '^Server Temp Key: ECDH, prime256v1' "$tmp/client.hrr.test.log"
 n_made=6
 
-# facts FILE: per handshake event, by SNI: version, cipher, outcome,
-# alerts, and the lists cut.
-facts() { # json lines file
-	"$PY" - "$1" <<-'EOF'
+# hs_rows FILE KEY...: a line per handshake event of FILE, sorted, with the
+# values of KEYs: "-" when absent, bools in lowercase, alerts as
+# from:level:description:encrypted, chain as its length, "cut" as the
+# lists cut at their caps (alpn_truncated, alerts_truncated, chain_truncated).
+hs_rows() { # json lines file, keys...
+	"$PY" - "$@" <<-'EOF'
 	import json, sys
-	rows = []
-	for line in open(sys.argv[1], encoding='utf-8'):
-	    e = json.loads(line)
-	    if e.get('event') != 'handshake':
-	        continue
-	    alerts = ','.join('%s:%s:%s:%s' % (a['from'], a['level'], a['description'],
-	                                       str(a['encrypted']).lower()) for a in e['alerts'])
-	    cut = ','.join(k for k in ('alpn_truncated', 'alerts_truncated', 'chain_truncated')
-	                   if e.get(k))
-	    rows.append(' '.join((e.get('sni', '-'), e.get('version', '-'), e.get('cipher', '-'),
-	                          e['outcome'], 'alerts=' + alerts, 'cut=' + cut)))
-	print('\n'.join(sorted(rows)))
+	def show(e, k):
+	    v = e.get(k)
+	    if k == 'alerts':
+	        return 'alerts=' + ','.join('%s:%s:%s:%s' % (a['from'], a['level'], a['description'],
+	                                                     str(a['encrypted']).lower()) for a in v)
+	    if k == 'chain':
+	        return str(len(v or []))
+	    if k == 'cut':
+	        return 'cut=' + ','.join(c for c in ('alpn_truncated', 'alerts_truncated',
+	                                             'chain_truncated') if e.get(c))
+	    return '-' if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+	events = (json.loads(line) for line in open(sys.argv[1], encoding='utf-8'))
+	print('\n'.join(sorted(' '.join(show(e, k) for k in sys.argv[2:])
+	                        for e in events if e.get('event') == 'handshake')))
 	EOF
+}
+facts() { # json lines file
+	hs_rows "$1" sni version cipher outcome alerts cut
 }
 want="alpn9.test TLS1.3 TLS_AES_256_GCM_SHA384 ok alerts= cut=alpn_truncated
 ccm8-notickets.test TLS1.3 $CCM8 ok alerts= cut=
@@ -150,26 +157,6 @@ tap_eq "tshark: ccm8-notickets.test: the client's Finished, then close_notify bo
 	"c45 c11 s11" "$(tls_records 10443 | awk '{ print $(NF-2), $(NF-1), $NF }')"
 
 # --- one direction of a TLS 1.2 capture; lists cut at their caps --------------
-# kv FILE KEY...: the first handshake's values, space-separated ("-" absent)
-first_hs() { # json file, keys...
-	"$PY" - "$@" <<-'EOF'
-	import json, sys
-	for line in open(sys.argv[1]):
-	    e = json.loads(line)
-	    if e['event'] != 'handshake':
-	        continue
-	    def show(k):
-	        v = e.get(k)
-	        if k == 'alerts':
-	            return ','.join('%s:%s:%s:%s' % (a['from'], a['level'], a['description'],
-	                                             str(a['encrypted']).lower()) for a in v)
-	        if k == 'chain':
-	            return str(len(v)) if v else '0'
-	        return '-' if v is None else str(v).lower() if isinstance(v, bool) else str(v)
-	    print(' '.join(show(k) for k in sys.argv[2:]))
-	    break
-	EOF
-}
 summary_of() { # json file, key
 	"$PY" -c 'import json, sys
 for l in open(sys.argv[1]):
@@ -186,19 +173,19 @@ edge() { # mode, input capture -> $tmp/MODE.jsonl
 
 edge client-only "$CAPS/tls12_rsa.pcap"
 tap_eq "client's direction only: incomplete, its encrypted close_notify kept" \
-	"incomplete client:unknown:unknown:true rsa.test -" \
-	"$(first_hs "$tmp/client-only.jsonl" outcome alerts sni version)"
+	"incomplete alerts=client:unknown:unknown:true rsa.test -" \
+	"$(hs_rows "$tmp/client-only.jsonl" outcome alerts sni version)"
 edge server-only "$CAPS/tls12_rsa.pcap"
 tap_eq "server's direction only: incomplete, its chain and close_notify kept" \
-	"incomplete server:unknown:unknown:true TLS1.2 2" \
-	"$(first_hs "$tmp/server-only.jsonl" outcome alerts version chain)"
+	"incomplete alerts=server:unknown:unknown:true TLS1.2 2" \
+	"$(hs_rows "$tmp/server-only.jsonl" outcome alerts version chain)"
 tap_eq "server's direction only: the summary counts it incomplete" '{"incomplete": 1}' \
 	"$(summary_of "$tmp/server-only.jsonl" outcome_counts)"
 
 edge chain12 "$CAPS/tls12_rsa.pcap"
 leaf=$(awk -F= '$1 == "hs.1.chain" { print $2; exit }' "$CAPS/tls12_rsa.expect")
 tap_eq "12 certificates: ok, the first 10 kept, chain_truncated" "ok 10 true -" \
-	"$(first_hs "$tmp/chain12.jsonl" outcome chain chain_truncated alerts_truncated)"
+	"$(hs_rows "$tmp/chain12.jsonl" outcome chain chain_truncated alerts_truncated)"
 tap_eq "12 certificates: the leaf and the intermediate first, as served" "$leaf" \
 	"$("$PY" -c 'import json, sys
 for l in open(sys.argv[1]):
@@ -208,8 +195,8 @@ for l in open(sys.argv[1]):
 
 edge alerts9 "$CAPS/tls12_rsa.pcap"
 tap_eq "9 warning alerts: ok, the first 8 kept, alerts_truncated" \
-	"ok $(printf 'server:warning:unrecognized_name:false,%.0s' 1 2 3 4 5 6 7 8 | sed 's/,$//') true -" \
-	"$(first_hs "$tmp/alerts9.jsonl" outcome alerts alerts_truncated chain_truncated)"
+	"ok alerts=$(printf 'server:warning:unrecognized_name:false,%.0s' 1 2 3 4 5 6 7 8 | sed 's/,$//') true -" \
+	"$(hs_rows "$tmp/alerts9.jsonl" outcome alerts alerts_truncated chain_truncated)"
 tap_eq "9 warning alerts: the summary counts the 8 kept" '{"unrecognized_name": 8}' \
 	"$(summary_of "$tmp/alerts9.jsonl" alert_counts)"
 
@@ -217,7 +204,7 @@ tap_eq "9 warning alerts: the summary counts the 8 kept" '{"unrecognized_name": 
 tshark -r "$tmp/edges.pcap" -w "$tmp/hrr.pcap" -F pcap -Y "tcp.port==11443" 2>/dev/null
 edge hrr-abort "$tmp/hrr.pcap"
 tap_eq "a HelloRetryRequest, then the client gives up: aborted, no version" "aborted -" \
-	"$(first_hs "$tmp/hrr-abort.jsonl" outcome version)"
+	"$(hs_rows "$tmp/hrr-abort.jsonl" outcome version)"
 tap_eq "... and no version counted in the summary" '{}' \
 	"$(summary_of "$tmp/hrr-abort.jsonl" version_counts)"
 "$TW" analyze --json "$tmp/hrr.pcap" >"$tmp/hrr.jsonl" 2>/dev/null

@@ -956,6 +956,42 @@ static void test_tls13_server_encrypted_alert_fails(void)
 	tls_conn_free(c);
 }
 
+/* One record of a scripted exchange: who sends it, its type, its length
+ * and the packet time. */
+struct rec_step {
+	bool from_client;
+	uint8_t type;
+	uint16_t len;
+	uint64_t ts_us;
+};
+
+static void play(struct tls_conn *c, const struct rec_step *steps, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct tb rec = { 0 };
+
+		tb_opaque_record(&rec, steps[i].type, steps[i].len);
+		feed_tb(c, steps[i].from_client, &rec, steps[i].ts_us);
+		tb_free(&rec);
+	}
+}
+
+/* A TLS 1.3 connection under @cipher whose server flight (first
+ * encrypted record @first_app_len bytes) came at 2000. */
+static struct tls_conn *tls13_conn_after_flight(uint16_t cipher, size_t first_app_len)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct tb s1 = { 0 };
+
+	tls13_server_flight_with(&s1, cipher, first_app_len);
+	feed_tb(c, false, &s1, 2000);
+	tb_free(&s1);
+	return c;
+}
+
 /*
  * A TLS 1.3 server that sends no session tickets (openssl -num_tickets 0,
  * Go with tickets off) has nothing to say after the client's Finished;
@@ -964,29 +1000,24 @@ static void test_tls13_server_encrypted_alert_fails(void)
  */
 static void test_tls13_close_notify_answer_without_tickets_is_ok(void)
 {
-	struct tb_client_hello ch = std_hello();
-	struct tls_conn *c = conn_with_hello(&ch);
+	static const struct rec_step client_closes[] = {
+		{ true, 20, 1, 3000 },
+		{ true, 23, 69, 3000 },     /* Finished */
+		{ true, 23, 19, 4000 },     /* close_notify */
+	};
+	static const struct rec_step server_answers[] = {
+		{ false, 23, 19, 4100 },    /* the server's close_notify */
+	};
+	struct tls_conn *c = tls13_conn_after_flight(0x1301, 32);
 	struct hs_record *r = tls_conn_record(c);
-	struct tb s1 = { 0 }, c2 = { 0 }, c3 = { 0 }, s2 = { 0 };
 
-	tls13_server_flight(&s1, 32);
-	tb_opaque_record(&c2, 20, 1);
-	tb_opaque_record(&c2, 23, 69);    /* Finished */
-	tb_opaque_record(&c3, 23, 19);    /* close_notify */
-	tb_opaque_record(&s2, 23, 19);    /* the server's close_notify */
-	feed_tb(c, false, &s1, 2000);
-	feed_tb(c, true, &c2, 3000);
-	feed_tb(c, true, &c3, 4000);
+	play(c, client_closes, N(client_closes));
 	CHECK(!tls_conn_decided(c));
-	feed_tb(c, false, &s2, 4100);
+	play(c, server_answers, N(server_answers));
 	CHECK(tls_conn_decided(c));
 	CHECK_INT(r->outcome, HS_OK);
 	CHECK_INT(r->end_us, 3000);
 	CHECK_INT(r->n_alerts, 0);
-	tb_free(&s1);
-	tb_free(&c2);
-	tb_free(&c3);
-	tb_free(&s2);
 	tls_conn_free(c);
 }
 
@@ -995,29 +1026,21 @@ static void test_tls13_close_notify_answer_without_tickets_is_ok(void)
  * changes nothing. */
 static void test_tls13_refusal_before_the_clients_close_notify_fails(void)
 {
-	struct tb_client_hello ch = std_hello();
-	struct tls_conn *c = conn_with_hello(&ch);
+	static const struct rec_step steps[] = {
+		{ true, 20, 1, 3000 },
+		{ true, 23, 69, 3000 },
+		{ false, 23, 19, 3500 },    /* certificate_required */
+		{ true, 23, 19, 4000 },
+	};
+	struct tls_conn *c = tls13_conn_after_flight(0x1301, 32);
 	struct hs_record *r = tls_conn_record(c);
-	struct tb s1 = { 0 }, c2 = { 0 }, c3 = { 0 }, s2 = { 0 };
 
-	tls13_server_flight(&s1, 32);
-	tb_opaque_record(&c2, 20, 1);
-	tb_opaque_record(&c2, 23, 69);
-	tb_opaque_record(&s2, 23, 19);    /* certificate_required */
-	tb_opaque_record(&c3, 23, 19);
-	feed_tb(c, false, &s1, 2000);
-	feed_tb(c, true, &c2, 3000);
-	feed_tb(c, false, &s2, 3500);
-	feed_tb(c, true, &c3, 4000);
+	play(c, steps, N(steps));
 	CHECK_INT(r->outcome, HS_FAILED);
 	CHECK_INT(r->end_us, 3500);
 	CHECK_INT(r->n_alerts, 1);
 	CHECK(!r->alerts[0].from_client);
 	CHECK(r->alerts[0].encrypted);
-	tb_free(&s1);
-	tb_free(&c2);
-	tb_free(&c3);
-	tb_free(&s2);
 	tls_conn_free(c);
 }
 
@@ -1025,24 +1048,18 @@ static void test_tls13_refusal_before_the_clients_close_notify_fails(void)
  * server's 19 bytes: that is a refusal, as before. */
 static void test_tls13_refusal_after_the_clients_request_fails(void)
 {
-	struct tb_client_hello ch = std_hello();
-	struct tls_conn *c = conn_with_hello(&ch);
+	static const struct rec_step steps[] = {
+		{ true, 23, 69, 3000 },
+		{ true, 23, 95, 3000 },     /* GET / */
+		{ false, 23, 19, 3500 },
+	};
+	struct tls_conn *c = tls13_conn_after_flight(0x1301, 32);
 	struct hs_record *r = tls_conn_record(c);
-	struct tb s1 = { 0 }, c2 = { 0 }, s2 = { 0 };
 
-	tls13_server_flight(&s1, 32);
-	tb_opaque_record(&c2, 23, 69);
-	tb_opaque_record(&c2, 23, 95);    /* GET / */
-	tb_opaque_record(&s2, 23, 19);
-	feed_tb(c, false, &s1, 2000);
-	feed_tb(c, true, &c2, 3000);
-	feed_tb(c, false, &s2, 3500);
+	play(c, steps, N(steps));
 	CHECK_INT(r->outcome, HS_FAILED);
 	CHECK_INT(r->n_alerts, 1);
 	CHECK(!r->alerts[0].from_client);
-	tb_free(&s1);
-	tb_free(&c2);
-	tb_free(&s2);
 	tls_conn_free(c);
 }
 
@@ -1050,52 +1067,44 @@ static void test_tls13_refusal_after_the_clients_request_fails(void)
  * bytes. The server's refusal after the client's Finished is failed. */
 static void test_tls13_ccm8_alert_is_11_bytes(void)
 {
-	struct tb_client_hello ch = std_hello();
-	struct tls_conn *c = conn_with_hello(&ch);
+	static const struct rec_step client_finishes[] = {
+		{ true, 20, 1, 3000 },
+		{ true, 23, 17, 3000 },     /* empty Certificate */
+		{ true, 23, 45, 3000 },     /* Finished */
+	};
+	static const struct rec_step server_refuses[] = {
+		{ false, 23, 11, 3500 },    /* certificate_required */
+	};
+	struct tls_conn *c = tls13_conn_after_flight(0x1305, 15);
 	struct hs_record *r = tls_conn_record(c);
-	struct tb s1 = { 0 }, c2 = { 0 }, s2 = { 0 };
 
-	tls13_server_flight_with(&s1, 0x1305, 15);
-	tb_opaque_record(&c2, 20, 1);
-	tb_opaque_record(&c2, 23, 17);    /* empty Certificate */
-	tb_opaque_record(&c2, 23, 45);    /* Finished */
-	tb_opaque_record(&s2, 23, 11);    /* certificate_required */
-	feed_tb(c, false, &s1, 2000);
-	feed_tb(c, true, &c2, 3000);
+	play(c, client_finishes, N(client_finishes));
 	CHECK(!tls_conn_decided(c));
-	feed_tb(c, false, &s2, 3500);
+	play(c, server_refuses, N(server_refuses));
 	CHECK_INT(r->outcome, HS_FAILED);
 	CHECK_INT(r->end_us, 3500);
 	CHECK_INT(r->n_alerts, 1);
 	CHECK(!r->alerts[0].from_client);
 	CHECK(r->alerts[0].encrypted);
-	tb_free(&s1);
-	tb_free(&c2);
-	tb_free(&s2);
 	tls_conn_free(c);
 }
 
-/* ... and under CCM_8 a 19-byte record is data (2 + 8 bytes more than an
- * alert): the server's first record after the Finished says ok. */
+/* ... and under CCM_8 a 19-byte record is data (8 bytes more than an
+ * alert): neither the server's first record nor its next one is an
+ * alert, ok. */
 static void test_tls13_ccm8_19_bytes_is_not_an_alert(void)
 {
-	struct tb_client_hello ch = std_hello();
-	struct tls_conn *c = conn_with_hello(&ch);
+	static const struct rec_step steps[] = {
+		{ true, 23, 45, 3000 },
+		{ false, 23, 19, 3500 },
+	};
+	struct tls_conn *c = tls13_conn_after_flight(0x1305, 19);
 	struct hs_record *r = tls_conn_record(c);
-	struct tb s1 = { 0 }, c2 = { 0 }, s2 = { 0 };
 
-	tls13_server_flight_with(&s1, 0x1305, 19);
-	tb_opaque_record(&c2, 23, 45);
-	tb_opaque_record(&s2, 23, 19);
-	feed_tb(c, false, &s1, 2000);
-	feed_tb(c, true, &c2, 3000);
-	feed_tb(c, false, &s2, 3500);
+	play(c, steps, N(steps));
 	CHECK_INT(r->outcome, HS_OK);
 	CHECK_INT(r->end_us, 3000);
 	CHECK_INT(r->n_alerts, 0);
-	tb_free(&s1);
-	tb_free(&c2);
-	tb_free(&s2);
 	tls_conn_free(c);
 }
 
@@ -1103,21 +1112,17 @@ static void test_tls13_ccm8_19_bytes_is_not_an_alert(void)
  * encrypted alert where its Finished would be: 11 bytes, failed. */
 static void test_tls13_ccm8_client_alert_instead_of_finished_fails(void)
 {
-	struct tb_client_hello ch = std_hello();
-	struct tls_conn *c = conn_with_hello(&ch);
+	static const struct rec_step steps[] = {
+		{ true, 20, 1, 3000 },
+		{ true, 23, 11, 3000 },
+	};
+	struct tls_conn *c = tls13_conn_after_flight(0x1305, 15);
 	struct hs_record *r = tls_conn_record(c);
-	struct tb s1 = { 0 }, c2 = { 0 };
 
-	tls13_server_flight_with(&s1, 0x1305, 15);
-	tb_opaque_record(&c2, 20, 1);
-	tb_opaque_record(&c2, 23, 11);
-	feed_tb(c, false, &s1, 2000);
-	feed_tb(c, true, &c2, 3000);
+	play(c, steps, N(steps));
 	CHECK_INT(r->outcome, HS_FAILED);
 	CHECK_INT(r->n_alerts, 1);
 	CHECK(r->alerts[0].from_client);
-	tb_free(&s1);
-	tb_free(&c2);
 	tls_conn_free(c);
 }
 

@@ -996,14 +996,17 @@ static struct tls_conn *tls13_conn_after_flight(uint16_t cipher, size_t first_ap
  * A TLS 1.3 server that sends no session tickets (openssl -num_tickets 0,
  * Go with tickets off) has nothing to say after the client's Finished;
  * the client closes with close_notify (19 bytes), the server answers with
- * its own (19 bytes): ok, at the client's Finished, and no alert.
+ * its own (19 bytes): ok, at the client's Finished, and no alert. The
+ * close came 1001 us after the Finished, later than the handshake's
+ * longest turn (1000 us: hello at 1000, ServerHello and flight at 2000,
+ * Finished at 3000), so a refusal of the Finished would have come first.
  */
 static void test_tls13_close_notify_answer_without_tickets_is_ok(void)
 {
 	static const struct rec_step client_closes[] = {
 		{ true, 20, 1, 3000 },
 		{ true, 23, 69, 3000 },     /* Finished */
-		{ true, 23, 19, 4000 },     /* close_notify */
+		{ true, 23, 19, 4001 },     /* close_notify */
 	};
 	static const struct rec_step server_answers[] = {
 		{ false, 23, 19, 4100 },    /* the server's close_notify */
@@ -1018,6 +1021,32 @@ static void test_tls13_close_notify_answer_without_tickets_is_ok(void)
 	CHECK_INT(r->outcome, HS_OK);
 	CHECK_INT(r->end_us, 3000);
 	CHECK_INT(r->n_alerts, 0);
+	tls_conn_free(c);
+}
+
+/* A client that closes at once after its Finished (no later than the
+ * handshake's longest turn, 1000 us here): the server's 19 bytes may be
+ * the refusal of the Finished (openssl s_client with "Q" waiting on its
+ * input, a server wanting a client certificate) as well as the answer to
+ * the close: it counts as the refusal, failed. */
+static void test_tls13_close_at_once_then_servers_alert_fails(void)
+{
+	static const struct rec_step steps[] = {
+		{ true, 20, 1, 3000 },
+		{ true, 23, 25, 3000 },     /* empty Certificate */
+		{ true, 23, 69, 3000 },     /* Finished */
+		{ true, 23, 19, 4000 },     /* close_notify, one turn later */
+		{ false, 23, 19, 4050 },    /* certificate_required */
+	};
+	struct tls_conn *c = tls13_conn_after_flight(0x1301, 32);
+	struct hs_record *r = tls_conn_record(c);
+
+	play(c, steps, N(steps));
+	CHECK_INT(r->outcome, HS_FAILED);
+	CHECK_INT(r->end_us, 4050);
+	CHECK_INT(r->n_alerts, 1);
+	CHECK(!r->alerts[0].from_client);
+	CHECK(r->alerts[0].encrypted);
 	tls_conn_free(c);
 }
 
@@ -2146,6 +2175,7 @@ int main(void)
 	RUN_TEST(test_tls13_client_encrypted_alert_fails);
 	RUN_TEST(test_tls13_server_encrypted_alert_fails);
 	RUN_TEST(test_tls13_close_notify_answer_without_tickets_is_ok);
+	RUN_TEST(test_tls13_close_at_once_then_servers_alert_fails);
 	RUN_TEST(test_tls13_refusal_before_the_clients_close_notify_fails);
 	RUN_TEST(test_tls13_refusal_after_the_clients_request_fails);
 	RUN_TEST(test_tls13_ccm8_alert_is_11_bytes);

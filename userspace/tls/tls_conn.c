@@ -15,9 +15,16 @@
  *              its next record decides, alert-sized is an alert (failed),
  *              anything else ok. A close before that record is ok: the
  *              client's side finished. So is an alert-sized answer to an
- *              alert-sized record the client sent after its Finished: a
- *              server that sends no session tickets answers the client's
- *              close_notify with its own.
+ *              alert-sized record the client sent after its Finished, later
+ *              than the server could have refused the Finished: a server
+ *              that sends no session tickets answers the client's
+ *              close_notify with its own. "Later": by more than the
+ *              handshake's longest turn (the ServerHello after the
+ *              ClientHello, the client's Finished after the server's
+ *              flight), so that a refusal of the Finished would have come
+ *              first wherever the capture was taken; a client that closes
+ *              at once leaves the two alike, and the reply counts as the
+ *              refusal it may be.
  *  close       aborted on FIN/RST before a decision, incomplete when the
  *              capture ended, or when a gap, parse errors or a capture of
  *              one direction only left us blind.
@@ -54,8 +61,13 @@ struct tls_conn {
 	bool first_app_done[2];      /* TLS 1.3: first application_data seen */
 	bool client_closed;          /* the client sent FIN before the decision */
 	bool client_finished;        /* TLS 1.3: ... and it was not an alert */
-	bool client_alert_after_finished; /* TLS 1.3: then an alert-sized record */
+	bool client_closed_late;     /* TLS 1.3: then an alert-sized record, a
+				      * turn after the Finished */
 	uint64_t client_finished_us;
+	uint64_t turn_us;            /* TLS 1.3: the handshake's longest turn */
+	uint64_t client_hello_us;    /* times of the hellos and of the server's */
+	uint64_t server_hello_us;    /* latest record, for turn_us */
+	uint64_t server_last_us;
 	struct tls_fp_cache *fp_cache; /* shared memo of JA3/JA4, or NULL */
 	uint8_t client_session_id[32]; /* to tell a TLS <= 1.2 resumption */
 	uint8_t client_session_id_len;
@@ -80,6 +92,12 @@ static uint16_t tls13_alert_len(uint16_t cipher)
 	default:
 		return TLS13_ALERT_PLAINTEXT_LEN + TLS13_AEAD_TAG_LEN;
 	}
+}
+
+/* Microseconds from @from to @to; 0 when @to is not later (clock steps). */
+static uint64_t tls_elapsed(uint64_t from, uint64_t to)
+{
+	return to > from ? to - from : 0;
 }
 
 /* Has @side delivered a byte (a record header) to the parser? */
@@ -238,7 +256,8 @@ static bool tls_asks_staple(const struct tls_client_hello *ch)
 }
 
 static void tls_conn_client_hello(struct tls_conn *c, struct tls_dir *d,
-				  const uint8_t *p, uint32_t n, bool sslv2)
+				  const uint8_t *p, uint32_t n, bool sslv2,
+				  uint64_t ts_us)
 {
 	struct hs_record *r = &c->rec;
 	struct tls_client_hello ch;
@@ -254,6 +273,7 @@ static void tls_conn_client_hello(struct tls_conn *c, struct tls_dir *d,
 		return;
 	}
 	r->has_client_hello = true;
+	c->client_hello_us = ts_us;
 	r->sslv2_hello = sslv2;
 	r->client_version = ch.best_version ? ch.best_version : ch.legacy_version;
 	tls_conn_copy_sni(r, &ch);
@@ -397,11 +417,14 @@ static void tls_conn_on_message(void *ctx, struct tls_dir *d, uint8_t type,
 
 	if (d->from_client) {
 		if (type == TLS_HS_CLIENT_HELLO)
-			tls_conn_client_hello(c, d, body, len, false);
+			tls_conn_client_hello(c, d, body, len, false, ts_us);
 		return;
 	}
+	c->server_last_us = ts_us;
 	switch (type) {
 	case TLS_HS_SERVER_HELLO:
+		if (!c->rec.has_server_hello)
+			c->server_hello_us = ts_us;
 		tls_conn_server_hello(c, d, body, len);
 		break;
 	case TLS_HS_CERTIFICATE:
@@ -492,6 +515,20 @@ static void tls_conn_encrypted_handshake(struct tls_conn *c, struct tls_dir *d,
 		tls_conn_decide(c, HS_OK, ts_us);
 }
 
+/* TLS 1.3: the client's Finished at @ts_us, and the handshake's longest
+ * turn up to it. */
+static void tls_conn_client_finished(struct tls_conn *c, uint64_t ts_us)
+{
+	uint64_t hello_turn = tls_elapsed(c->client_hello_us, c->server_hello_us);
+	uint64_t finished_turn = tls_elapsed(c->server_last_us, ts_us);
+
+	c->client_finished = true;
+	c->client_finished_us = ts_us;
+	/* without the ClientHello's time, no turn is known: never late */
+	c->turn_us = !c->rec.has_client_hello ? UINT64_MAX :
+		     hello_turn > finished_turn ? hello_turn : finished_turn;
+}
+
 /*
  * TLS 1.3: the first application_data record of each side after
  * ServerHello, the server's next one after the client's Finished, and
@@ -508,12 +545,13 @@ static void tls_conn_application_data(struct tls_conn *c, struct tls_dir *d,
 		return;
 	alert_sized = len == tls13_alert_len(c->rec.cipher);
 	if (client && c->client_finished) {
-		c->client_alert_after_finished |= alert_sized;
+		c->client_closed_late |= alert_sized &&
+			tls_elapsed(c->client_finished_us, ts_us) > c->turn_us;
 		return;
 	}
 	if (c->first_app_done[client] && !(c->client_finished && !client))
 		return;   /* only the server's answer to the Finished matters */
-	if (alert_sized && c->client_alert_after_finished) {
+	if (alert_sized && c->client_closed_late) {
 		/* the server's close_notify answering the client's */
 		tls_conn_decide(c, HS_OK, c->client_finished_us);
 	} else if (alert_sized) {
@@ -522,8 +560,7 @@ static void tls_conn_application_data(struct tls_conn *c, struct tls_dir *d,
 	} else if (c->client_finished) {
 		tls_conn_decide(c, HS_OK, c->client_finished_us);
 	} else if (client) {
-		c->client_finished = true;
-		c->client_finished_us = ts_us;
+		tls_conn_client_finished(c, ts_us);
 	}
 	c->first_app_done[client] = true;
 }
@@ -533,6 +570,8 @@ static void tls_conn_on_record(void *ctx, struct tls_dir *d, uint8_t type,
 {
 	struct tls_conn *c = ctx;
 
+	if (!d->from_client)
+		c->server_last_us = ts_us;
 	switch (type) {
 	case TLS_CT_CHANGE_CIPHER_SPEC:
 		tls_conn_ccs(c, d);
@@ -555,8 +594,7 @@ static void tls_conn_on_sslv2_hello(void *ctx, struct tls_dir *d,
 				    const uint8_t *body, uint32_t len,
 				    uint64_t ts_us)
 {
-	(void)ts_us;
-	tls_conn_client_hello(ctx, d, body, len, true);
+	tls_conn_client_hello(ctx, d, body, len, true, ts_us);
 }
 
 static const struct tls_dir_ops tls_conn_ops = {

@@ -992,6 +992,29 @@ static struct tls_conn *tls13_conn_after_flight(uint16_t cipher, size_t first_ap
 	return c;
 }
 
+/* ... and then @steps played. */
+static struct tls_conn *tls13_played(uint16_t cipher, size_t first_app_len,
+				     const struct rec_step *steps, size_t n)
+{
+	struct tls_conn *c = tls13_conn_after_flight(cipher, first_app_len);
+
+	play(c, steps, n);
+	return c;
+}
+
+/* Failed at @at_us by one encrypted alert of the server's: its refusal. */
+static void check_refused_by_server(struct tls_conn *c, uint64_t at_us)
+{
+	const struct hs_record *r = tls_conn_record(c);
+
+	CHECK_INT(r->outcome, HS_FAILED);
+	CHECK_INT(r->end_us, at_us);
+	CHECK_INT(r->n_alerts, 1);
+	CHECK(!r->alerts[0].from_client);
+	CHECK(r->alerts[0].encrypted);
+	tls_conn_free(c);
+}
+
 /*
  * A TLS 1.3 server that sends no session tickets (openssl -num_tickets 0,
  * Go with tickets off) has nothing to say after the client's Finished;
@@ -1038,16 +1061,7 @@ static void test_tls13_close_at_once_then_servers_alert_fails(void)
 		{ true, 23, 19, 4000 },     /* close_notify, one turn later */
 		{ false, 23, 19, 4050 },    /* certificate_required */
 	};
-	struct tls_conn *c = tls13_conn_after_flight(0x1301, 32);
-	struct hs_record *r = tls_conn_record(c);
-
-	play(c, steps, N(steps));
-	CHECK_INT(r->outcome, HS_FAILED);
-	CHECK_INT(r->end_us, 4050);
-	CHECK_INT(r->n_alerts, 1);
-	CHECK(!r->alerts[0].from_client);
-	CHECK(r->alerts[0].encrypted);
-	tls_conn_free(c);
+	check_refused_by_server(tls13_played(0x1301, 32, steps, N(steps)), 4050);
 }
 
 /* The server's refusal (certificate_required) comes before the client
@@ -1061,16 +1075,7 @@ static void test_tls13_refusal_before_the_clients_close_notify_fails(void)
 		{ false, 23, 19, 3500 },    /* certificate_required */
 		{ true, 23, 19, 4000 },
 	};
-	struct tls_conn *c = tls13_conn_after_flight(0x1301, 32);
-	struct hs_record *r = tls_conn_record(c);
-
-	play(c, steps, N(steps));
-	CHECK_INT(r->outcome, HS_FAILED);
-	CHECK_INT(r->end_us, 3500);
-	CHECK_INT(r->n_alerts, 1);
-	CHECK(!r->alerts[0].from_client);
-	CHECK(r->alerts[0].encrypted);
-	tls_conn_free(c);
+	check_refused_by_server(tls13_played(0x1301, 32, steps, N(steps)), 3500);
 }
 
 /* The client's request (not alert-sized) after its Finished, then the
@@ -1082,14 +1087,8 @@ static void test_tls13_refusal_after_the_clients_request_fails(void)
 		{ true, 23, 95, 3000 },     /* GET / */
 		{ false, 23, 19, 3500 },
 	};
-	struct tls_conn *c = tls13_conn_after_flight(0x1301, 32);
-	struct hs_record *r = tls_conn_record(c);
 
-	play(c, steps, N(steps));
-	CHECK_INT(r->outcome, HS_FAILED);
-	CHECK_INT(r->n_alerts, 1);
-	CHECK(!r->alerts[0].from_client);
-	tls_conn_free(c);
+	check_refused_by_server(tls13_played(0x1301, 32, steps, N(steps)), 3500);
 }
 
 /* TLS_AES_128_CCM_8_SHA256 has an 8-byte tag: an encrypted alert is 11
@@ -1105,17 +1104,11 @@ static void test_tls13_ccm8_alert_is_11_bytes(void)
 		{ false, 23, 11, 3500 },    /* certificate_required */
 	};
 	struct tls_conn *c = tls13_conn_after_flight(0x1305, 15);
-	struct hs_record *r = tls_conn_record(c);
 
 	play(c, client_finishes, N(client_finishes));
 	CHECK(!tls_conn_decided(c));
 	play(c, server_refuses, N(server_refuses));
-	CHECK_INT(r->outcome, HS_FAILED);
-	CHECK_INT(r->end_us, 3500);
-	CHECK_INT(r->n_alerts, 1);
-	CHECK(!r->alerts[0].from_client);
-	CHECK(r->alerts[0].encrypted);
-	tls_conn_free(c);
+	check_refused_by_server(c, 3500);
 }
 
 /* ... and under CCM_8 a 19-byte record is data (8 bytes more than an

@@ -181,7 +181,8 @@ static void count_record(struct pipeline *pl, const struct hs_view *v)
 	sum->handshakes++;
 	if ((unsigned)rec->outcome < HS_OUTCOME__COUNT)
 		sum->outcomes[rec->outcome]++;
-	if (rec->version >= 0x0300 && rec->version <= 0x0304)
+	/* a HelloRetryRequest sets the version too, but negotiates nothing */
+	if (rec->has_server_hello && rec->version >= 0x0300 && rec->version <= 0x0304)
 		sum->versions[rec->version - 0x0300]++;
 	for (i = 0; i < v->findings.n; i++)
 		sum->findings[v->findings.items[i].kind]++;

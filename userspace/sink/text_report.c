@@ -18,13 +18,34 @@
 #define NAME_MAX_CERTS 8
 #define REPORT_MAX_SPIKE_LINES 1000
 
+/* What the report prints of a certificate, copied: an event's cert_info
+ * is valid only during the call (the cache frees what it evicts). */
+struct cert_text {
+	char sha256_hex[65];
+	char subject[256], issuer[256];   /* made printable */
+	char serial_hex[80];              /* longer ones cut, as the HTML report does */
+	char key[32];
+	int64_t not_before, not_after;
+};
+
 /* One certificate as served for one name: what every cert event of that
  * (name, certificate) said, so a finding one handshake showed is not hidden
  * by a later one, nor by the same certificate served for another name. */
 struct cert_row {
-	const struct cert_info *ci;
+	struct cert_text cert;
 	struct finding_list findings;   /* union of its cert events' findings */
 };
+
+static void cert_text_fill(struct cert_text *t, const struct cert_info *ci)
+{
+	snprintf(t->sha256_hex, sizeof(t->sha256_hex), "%s", ci->sha256_hex);
+	tw_printable(ci->subject, strlen(ci->subject), t->subject, sizeof(t->subject));
+	tw_printable(ci->issuer, strlen(ci->issuer), t->issuer, sizeof(t->issuer));
+	snprintf(t->serial_hex, sizeof(t->serial_hex), "%s", ci->serial_hex);
+	snprintf(t->key, sizeof(t->key), "%s", ci->key);
+	t->not_before = ci->not_before;
+	t->not_after = ci->not_after;
+}
 
 struct name_row {
 	uint64_t handshakes;
@@ -63,15 +84,16 @@ static struct cert_row *cert_row_of(struct text_report *r, const char *sni,
 {
 	uint8_t key[32 + HS_MAX_SNI];
 	struct cert_row *row;
+	bool created;
 
 	if (sni_len > HS_MAX_SNI)
 		sni_len = HS_MAX_SNI;
 	memcpy(key, ci->sha256, 32);
 	if (sni)
 		memcpy(key + 32, sni, sni_len);
-	row = strmap_put(r->certs, key, 32 + (sni ? sni_len : 0), NULL);
-	if (row)
-		row->ci = ci;
+	row = strmap_put(r->certs, key, 32 + (sni ? sni_len : 0), &created);
+	if (row && created)
+		cert_text_fill(&row->cert, ci);
 	return row;
 }
 
@@ -229,18 +251,16 @@ static double percent(uint64_t part, uint64_t whole)
 
 static void print_cert(FILE *out, const struct cert_row *row, uint64_t count)
 {
-	const struct cert_info *ci = row->ci;
-	char subject[256], issuer[256], nb[TW_TIME_STRLEN], na[TW_TIME_STRLEN];
+	const struct cert_text *ct = &row->cert;
+	char nb[TW_TIME_STRLEN], na[TW_TIME_STRLEN];
 	int i;
 
-	tw_printable(ci->subject, strlen(ci->subject), subject, sizeof(subject));
-	tw_printable(ci->issuer, strlen(ci->issuer), issuer, sizeof(issuer));
-	fprintf(out, "    certificate %s  served %llu %s\n", ci->sha256_hex,
+	fprintf(out, "    certificate %s  served %llu %s\n", ct->sha256_hex,
 		(unsigned long long)count, plural(count, "time", "times"));
-	fprintf(out, "      subject %s\n      issuer  %s\n", subject, issuer);
-	fprintf(out, "      serial  %s  key %s  valid %s .. %s\n", ci->serial_hex,
-		ci->key, tw_time_format_s(ci->not_before, nb),
-		tw_time_format_s(ci->not_after, na));
+	fprintf(out, "      subject %s\n      issuer  %s\n", ct->subject, ct->issuer);
+	fprintf(out, "      serial  %s  key %s  valid %s .. %s\n", ct->serial_hex,
+		ct->key, tw_time_format_s(ct->not_before, nb),
+		tw_time_format_s(ct->not_after, na));
 	for (i = 0; i < row->findings.n; i++) {
 		const struct finding *f = &row->findings.items[i];
 		char detail[512];

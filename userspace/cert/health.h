@@ -79,9 +79,10 @@ struct cert_health_input {
 	const struct tw_endpoint *server;
 	const struct cert_info *const *chain; /* served, leaf first; NULL
 	                                       * entries (did not parse) are
-	                                       * skipped. Must stay valid until
-	                                       * cert_health_close() (cert_cache
-	                                       * entries do). */
+	                                       * skipped. Read during the call
+	                                       * only: what is kept for online
+	                                       * answers holds its own X509
+	                                       * references. */
 	int n_chain;
 	const struct staple_info *staple;     /* NULL: nothing stapled */
 	uint64_t ts_us;                       /* packet time of the handshake */

@@ -242,6 +242,10 @@ static void test_pipeline_frees_certificates_the_report_still_lists(void)
 	fclose(o.text_report);
 	CHECK(text && strstr(text, "      serial  4d494e5400000000  key EC-P256"));
 	CHECK(text && strstr(text, "      subject CN=mint.test\n      issuer  CN=mint-ca.test\n"));
+	/* the name lists its first 8: no row kept for the others */
+	CHECK(text && strstr(text, "4d494e5400000007  key")
+	      && !strstr(text, "4d494e5400000008  key"));
+	CHECK(text && strstr(text, "    (more certificates not listed)\n"));
 	snprintf(want, sizeof(want), "%u distinct certificates (%u leaves)", n, n);
 	CHECK(text && strstr(text, want));
 	free(text);

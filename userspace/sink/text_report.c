@@ -77,22 +77,32 @@ struct text_report {
 	uint64_t spike_lines_left_out;  /* past REPORT_MAX_SPIKE_LINES */
 };
 
-/* The row of @ci served for the name @sni (NULL: none); the key is the
- * fixed-size fingerprint followed by the name's bytes. */
-static struct cert_row *cert_row_of(struct text_report *r, const char *sni,
-				    size_t sni_len, const struct cert_info *ci)
+/* The row of @ci served for @nr, the name @sni (NULL: none); the key is
+ * the fixed-size fingerprint followed by the name's bytes. A row is made
+ * only while the name lists fewer than NAME_MAX_CERTS: one it does not
+ * list is never printed, and a name served a new certificate on every
+ * handshake would otherwise cost a row (7 KB) each. NULL past that (the
+ * name says more were not listed) or out of memory. */
+static struct cert_row *cert_row_of(struct text_report *r, struct name_row *nr,
+				    const char *sni, size_t sni_len,
+				    const struct cert_info *ci)
 {
 	uint8_t key[32 + HS_MAX_SNI];
+	size_t len = 32 + (sni ? (sni_len > HS_MAX_SNI ? HS_MAX_SNI : sni_len) : 0);
 	struct cert_row *row;
-	bool created;
 
-	if (sni_len > HS_MAX_SNI)
-		sni_len = HS_MAX_SNI;
 	memcpy(key, ci->sha256, 32);
 	if (sni)
-		memcpy(key + 32, sni, sni_len);
-	row = strmap_put(r->certs, key, 32 + (sni ? sni_len : 0), &created);
-	if (row && created)
+		memcpy(key + 32, sni, len - 32);
+	row = strmap_get(r->certs, key, len);
+	if (row)
+		return row;
+	if (nr->n_certs == NAME_MAX_CERTS) {
+		nr->certs_truncated = true;
+		return NULL;
+	}
+	row = strmap_put(r->certs, key, len, NULL);
+	if (row)
 		cert_text_fill(&row->cert, ci);
 	return row;
 }
@@ -143,7 +153,7 @@ static void report_handshake(struct text_report *r, const struct hs_view *v)
 		nr->starttls[rec->starttls]++;
 	nr->sslv2_hellos += rec->sslv2_hello;
 	if (v->chain[0]) {
-		struct cert_row *row = cert_row_of(r, rec->has_sni ? rec->sni : NULL,
+		struct cert_row *row = cert_row_of(r, nr, rec->has_sni ? rec->sni : NULL,
 						   rec->sni_len, v->chain[0]);
 
 		if (row)
@@ -173,13 +183,15 @@ static void report_cert(struct text_report *r, const struct cert_view *cv)
 		return;
 	nr = strmap_put(r->names, cv->sni ? cv->sni : "", cv->sni ? cv->sni_len : 0,
 			&created);
-	row = cert_row_of(r, cv->sni, cv->sni_len, cv->chain[0]);
-	if (!nr || !row)
+	if (!nr)
 		return;
 	if (created) {
 		tw_endpoint_format(cv->server, nr->server);
 		nr->n_servers = 1;
 	}
+	row = cert_row_of(r, nr, cv->sni, cv->sni_len, cv->chain[0]);
+	if (!row)
+		return;
 	note_cert(nr, row, 0);
 	for (i = 0; i < cv->findings->n; i++) {
 		const struct finding *f = &cv->findings->items[i];

@@ -34,22 +34,9 @@ static long rss_kb(void)
 static int judge(struct pipeline *pl, uint32_t i)
 {
 	struct hs_record rec;
-	size_t len;
 
-	memset(&rec, 0, sizeof(rec));
-	rec.start_us = rec.end_us = 1767229200000000ull + i;
-	rec.server.addr.family = 4;
-	rec.server.addr.bytes[0] = 192;
-	rec.server.addr.bytes[3] = 1;
-	rec.server.port = 443;
-	rec.has_sni = true;
-	rec.sni_len = (uint16_t)strlen("mint.test");
-	memcpy(rec.sni, "mint.test", rec.sni_len);
-	rec.chain[0].data = cert_mint(i, &len);
-	if (!rec.chain[0].data)
+	if (cert_mint_record(&rec, i))
 		return -1;
-	rec.chain[0].len = (uint32_t)len;
-	rec.n_chain = 1;
 	pipeline_report_active(pl, &rec);
 	free(rec.chain[0].data);
 	return 0;

@@ -20,6 +20,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "tls/hs_record.h"
+
 /* The template's serial: 8 bytes found again in its DER. */
 #define MINT_SERIAL "\x4d\x49\x4e\x54\x00\x00\x00\x00"
 
@@ -81,6 +83,30 @@ static inline uint8_t *cert_mint(uint32_t i, size_t *len)
 	der[mint_serial_off + 7] = (uint8_t)i;
 	*len = mint_len;
 	return der;
+}
+
+/* @rec: a handshake on 2026-01-01 (within the validity) with 192.0.0.1:443
+ * for "mint.test" serving certificate @i alone; free() rec->chain[0].data
+ * after. 0, or -1. */
+static inline int cert_mint_record(struct hs_record *rec, uint32_t i)
+{
+	size_t len;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->start_us = rec->end_us = 1767229200000000ull + i;
+	rec->server.addr.family = 4;
+	rec->server.addr.bytes[0] = 192;
+	rec->server.addr.bytes[3] = 1;
+	rec->server.port = 443;
+	rec->has_sni = true;
+	rec->sni_len = (uint16_t)strlen("mint.test");
+	memcpy(rec->sni, "mint.test", rec->sni_len);
+	rec->chain[0].data = cert_mint(i, &len);
+	if (!rec->chain[0].data)
+		return -1;
+	rec->chain[0].len = (uint32_t)len;
+	rec->n_chain = 1;
+	return 0;
 }
 
 static inline void cert_mint_done(void)

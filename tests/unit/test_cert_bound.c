@@ -61,20 +61,37 @@ static void test_live_entries_never_exceed_the_bound(void)
 	cert_cache_free(c);
 }
 
-static void test_pinned_entry_outlives_its_eviction_until_unpinned(void)
+/* A cache of BOUND entries whose first certificate (*@first) is pinned. */
+static struct cert_cache *cache_pinning_first(const struct cert_info **first)
 {
 	struct cert_cache *c = cert_cache_new(BOUND);
-	const struct cert_info *first;
 
 	CHECK(c != NULL);
 	if (!c)
+		return NULL;
+	*first = serve(c, 0);
+	cert_cache_pin(c, *first);
+	return c;
+}
+
+/* Reads certificate 0's entry: under ASan, fails if it was freed. */
+static void check_first_alive(const struct cert_info *first)
+{
+	CHECK(first != NULL);
+	if (first)
+		CHECK_STR(first->serial_hex, "4d494e5400000000");
+}
+
+static void test_pinned_entry_outlives_its_eviction_until_unpinned(void)
+{
+	const struct cert_info *first;
+	struct cert_cache *c = cache_pinning_first(&first);
+
+	if (!c)
 		return;
-	first = serve(c, 0);
-	cert_cache_pin(c, first);
 	CHECK_INT(flood(c, 1, 10 * BOUND), BOUND + 1);
 	CHECK_INT(cert_cache_retired(c), 1);
-	if (first)   /* ASan: fails here if eviction freed a pinned entry */
-		CHECK_STR(first->serial_hex, "4d494e5400000000");
+	check_first_alive(first);   /* ASan: fails if eviction freed it */
 	cert_cache_unpin(c, first);
 	CHECK_INT(cert_cache_retired(c), 0);
 	CHECK_INT(cert_cache_live(c), BOUND);
@@ -83,20 +100,16 @@ static void test_pinned_entry_outlives_its_eviction_until_unpinned(void)
 
 static void test_pins_nest(void)
 {
-	struct cert_cache *c = cert_cache_new(BOUND);
 	const struct cert_info *first;
+	struct cert_cache *c = cache_pinning_first(&first);
 
-	CHECK(c != NULL);
 	if (!c)
 		return;
-	first = serve(c, 0);
-	cert_cache_pin(c, first);
 	cert_cache_pin(c, first);
 	flood(c, 1, 2 * BOUND);
 	cert_cache_unpin(c, first);
 	CHECK_INT(cert_cache_retired(c), 1);
-	if (first)
-		CHECK_STR(first->serial_hex, "4d494e5400000000");
+	check_first_alive(first);
 	cert_cache_unpin(c, first);
 	CHECK_INT(cert_cache_retired(c), 0);
 	cert_cache_free(c);
@@ -106,18 +119,14 @@ static void test_pins_nest(void)
  * eviction frees it (no retired entry left behind). */
 static void test_unpin_in_the_table_frees_nothing(void)
 {
-	struct cert_cache *c = cert_cache_new(BOUND);
 	const struct cert_info *first;
+	struct cert_cache *c = cache_pinning_first(&first);
 
-	CHECK(c != NULL);
 	if (!c)
 		return;
-	first = serve(c, 0);
-	cert_cache_pin(c, first);
 	cert_cache_unpin(c, first);
 	CHECK_INT(cert_cache_live(c), 1);
-	if (first)
-		CHECK_STR(first->serial_hex, "4d494e5400000000");
+	check_first_alive(first);
 	CHECK_INT(flood(c, 1, 2 * BOUND), BOUND);
 	CHECK_INT(cert_cache_retired(c), 0);
 	cert_cache_free(c);
@@ -158,14 +167,11 @@ static void test_retired_certificate_served_again_is_a_new_entry(void)
 /* Entries still pinned at cert_cache_free() are freed with it (LSan). */
 static void test_free_takes_pinned_entries_too(void)
 {
-	struct cert_cache *c = cert_cache_new(BOUND);
 	const struct cert_info *first;
+	struct cert_cache *c = cache_pinning_first(&first);
 
-	CHECK(c != NULL);
 	if (!c)
 		return;
-	first = serve(c, 0);
-	cert_cache_pin(c, first);
 	cert_cache_pin(c, serve(c, 1));
 	flood(c, 2, BOUND);
 	CHECK_INT(cert_cache_retired(c), 2);
@@ -174,28 +180,13 @@ static void test_free_takes_pinned_entries_too(void)
 
 /* --- the pipeline: what holds a certificate past its judgement */
 
-#define T0_US 1767229200000000ull   /* 2026-01-01T01:00:00Z: within validity */
-
 /* Judges certificate @i served for "mint.test" (an active check: a cert
  * event each, the text report keeps a row each). */
 static void judge_cert(struct pipeline *pl, uint32_t i)
 {
 	struct hs_record rec;
-	size_t len;
 
-	memset(&rec, 0, sizeof(rec));
-	rec.start_us = rec.end_us = T0_US + i;
-	rec.server.addr.family = 4;
-	rec.server.addr.bytes[0] = 192;
-	rec.server.addr.bytes[3] = 1;
-	rec.server.port = 443;
-	rec.has_sni = true;
-	rec.sni_len = (uint16_t)strlen("mint.test");
-	memcpy(rec.sni, "mint.test", rec.sni_len);
-	rec.chain[0].data = cert_mint(i, &len);
-	CHECK(rec.chain[0].data != NULL);
-	rec.chain[0].len = (uint32_t)len;
-	rec.n_chain = 1;
+	CHECK_INT(cert_mint_record(&rec, i), 0);
 	if (rec.chain[0].data)
 		pipeline_report_active(pl, &rec);
 	free(rec.chain[0].data);

@@ -314,10 +314,10 @@ static void test_cache_counts_distinct_certificates(void)
 	cache = saved;
 }
 
-static void test_cache_evicts_lru_but_keeps_pointers_valid(void)
+static void test_cache_evicts_lru_but_keeps_pinned_pointers_valid(void)
 {
 	struct cert_cache *saved = cache;
-	const struct cert_info *rsa, *ec, *weak, *ec2, *rsa2;
+	const struct cert_info *rsa, *ec, *ec2, *rsa2;
 
 	cache = cert_cache_new(2);
 	CHECK(cache != NULL);
@@ -326,22 +326,25 @@ static void test_cache_evicts_lru_but_keeps_pointers_valid(void)
 		return;
 	}
 	rsa = leaf("rsa");
+	cert_cache_pin(cache, rsa);
 	ec = leaf("ec");
-	weak = leaf("weak");          /* table full: rsa, the LRU, retires */
+	leaf("weak");                 /* table full: rsa, the LRU, retires */
 	CHECK_INT(cert_cache_count(cache), 2);
 	CHECK_INT(cert_cache_retired(cache), 1);
 	if (rsa)   /* still readable: ASan would flag a freed entry */
 		CHECK_STR(rsa->subject, "CN=www.example.test,O=Tlswatch Test");
 	ec2 = leaf("ec");
 	CHECK(ec2 == ec);             /* still in the table */
-	rsa2 = leaf("rsa");           /* parsed again: weak is now the LRU */
+	rsa2 = leaf("rsa");           /* parsed again: weak, the LRU, is freed */
 	CHECK(rsa2 != NULL && rsa2 != rsa);
 	if (rsa && rsa2)
 		CHECK_STR(rsa2->sha256_hex, rsa->sha256_hex);
 	CHECK_INT(cert_cache_count(cache), 2);
-	CHECK_INT(cert_cache_retired(cache), 2);
+	CHECK_INT(cert_cache_retired(cache), 1);
 	CHECK(leaf("ec") == ec);
-	(void)weak;
+	cert_cache_unpin(cache, rsa); /* the last pin: the retired rsa goes */
+	CHECK_INT(cert_cache_retired(cache), 0);
+	CHECK_INT(cert_cache_live(cache), 2);
 	cert_cache_free(cache);
 	cache = saved;
 }
@@ -875,7 +878,7 @@ int main(void)
 	RUN_TEST(test_self_signed_only_for_own_signature);
 	RUN_TEST(test_cache_returns_same_pointer_for_same_der);
 	RUN_TEST(test_cache_counts_distinct_certificates);
-	RUN_TEST(test_cache_evicts_lru_but_keeps_pointers_valid);
+	RUN_TEST(test_cache_evicts_lru_but_keeps_pinned_pointers_valid);
 	RUN_TEST(test_cache_rejects_garbage);
 	RUN_TEST(test_cache_rejects_truncated_der);
 	RUN_TEST(test_cache_rejects_trailing_bytes);

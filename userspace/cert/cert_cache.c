@@ -6,9 +6,11 @@
  * fingerprint is computed once, when a certificate is first parsed (taking
  * it for every certificate of every handshake was a tenth of analyze's
  * time). Equal bytes are the same certificate: cert_info_parse() refuses
- * trailing bytes. Evicted entries are retired, not freed, because the
- * pointers handed out by cert_cache_get() are promised to stay valid until
- * cert_cache_free().
+ * trailing bytes. An evicted entry is freed at once unless something
+ * pinned it (cert_cache_pin): then it is retired, out of the table, and
+ * freed by its last cert_cache_unpin(). Live entries are thus at most the
+ * table's bound plus the pinned ones, whatever the traffic: keeping every
+ * evicted entry until the end grew ~5 KB per distinct certificate served.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,16 +20,18 @@
 #include "common/siphash.h"
 #include "cert_info.h"
 
-#define CERT_CACHE_DEFAULT_MAX 4096
 #define CERT_CACHE_MAX_BUCKETS (1u << 20)
 
 struct cache_entry {
-	struct cert_info *ci;
+	struct cert_info *ci;            /* ci->cache_entry points back here */
 	uint64_t der_hash;
 	uint8_t *der;                    /* the key; freed when retired */
 	size_t der_len;
-	struct cache_entry *hnext;       /* bucket chain, or the retired list */
-	TAILQ_ENTRY(cache_entry) lru;    /* in cache->lru while in the table */
+	uint32_t pins;                   /* cert_cache_pin() - cert_cache_unpin() */
+	bool retired;                    /* out of the table, alive for its pins */
+	struct cache_entry *hnext;       /* bucket chain */
+	TAILQ_ENTRY(cache_entry) link;   /* in cache->lru while in the table,
+					  * in cache->retired after */
 };
 
 struct cert_cache {
@@ -37,7 +41,7 @@ struct cert_cache {
 	size_t count;
 	size_t max_entries;
 	TAILQ_HEAD(cache_lru, cache_entry) lru; /* most recently used first */
-	struct cache_entry *retired;
+	struct cache_lru retired;        /* evicted while pinned */
 	size_t n_retired;
 };
 
@@ -48,6 +52,7 @@ struct cert_cache *cert_cache_new(size_t max_entries)
 	if (!cache)
 		return NULL;
 	TAILQ_INIT(&cache->lru);
+	TAILQ_INIT(&cache->retired);
 	cache->max_entries = max_entries ? max_entries : CERT_CACHE_DEFAULT_MAX;
 	if (getrandom(cache->seed, sizeof(cache->seed), GRND_NONBLOCK) !=
 	    sizeof(cache->seed)) {
@@ -73,20 +78,22 @@ static void cache_entry_free(struct cache_entry *e)
 	free(e);
 }
 
-void cert_cache_free(struct cert_cache *cache)
+static void cache_list_free(struct cache_lru *list)
 {
 	struct cache_entry *e, *next;
 
+	for (e = TAILQ_FIRST(list); e; e = next) {
+		next = TAILQ_NEXT(e, link);
+		cache_entry_free(e);
+	}
+}
+
+void cert_cache_free(struct cert_cache *cache)
+{
 	if (!cache)
 		return;
-	for (e = TAILQ_FIRST(&cache->lru); e; e = next) {
-		next = TAILQ_NEXT(e, lru);
-		cache_entry_free(e);
-	}
-	for (e = cache->retired; e; e = next) {
-		next = e->hnext;
-		cache_entry_free(e);
-	}
+	cache_list_free(&cache->lru);
+	cache_list_free(&cache->retired);
 	free(cache->buckets);
 	free(cache);
 }
@@ -99,6 +106,28 @@ size_t cert_cache_count(const struct cert_cache *cache)
 size_t cert_cache_retired(const struct cert_cache *cache)
 {
 	return cache ? cache->n_retired : 0;
+}
+
+size_t cert_cache_live(const struct cert_cache *cache)
+{
+	return cert_cache_count(cache) + cert_cache_retired(cache);
+}
+
+void cert_cache_pin(struct cert_cache *cache, const struct cert_info *ci)
+{
+	if (ci && ci->cache_entry)
+		ci->cache_entry->pins++;
+}
+
+void cert_cache_unpin(struct cert_cache *cache, const struct cert_info *ci)
+{
+	struct cache_entry *e = ci ? ci->cache_entry : NULL;
+
+	if (!e || !e->pins || --e->pins || !e->retired)
+		return;
+	TAILQ_REMOVE(&cache->retired, e, link);
+	cache->n_retired--;
+	cache_entry_free(e);
 }
 
 static struct cache_entry **cache_bucket(struct cert_cache *cache, uint64_t hash)
@@ -118,7 +147,8 @@ static struct cache_entry *cache_lookup(struct cert_cache *cache, uint64_t hash,
 	return NULL;
 }
 
-/* Moves the least recently used entry from the table to the retired list. */
+/* Takes the least recently used entry out of the table: freed, or
+ * retired while pinned. */
 static void cache_retire_lru(struct cert_cache *cache)
 {
 	struct cache_entry *victim = TAILQ_LAST(&cache->lru, cache_lru), **pp;
@@ -131,12 +161,17 @@ static void cache_retire_lru(struct cert_cache *cache)
 			break;
 		}
 	}
-	TAILQ_REMOVE(&cache->lru, victim, lru);
+	TAILQ_REMOVE(&cache->lru, victim, link);
+	cache->count--;
+	if (!victim->pins) {
+		cache_entry_free(victim);
+		return;
+	}
 	free(victim->der);
 	victim->der = NULL;
-	victim->hnext = cache->retired;
-	cache->retired = victim;
-	cache->count--;
+	victim->hnext = NULL;
+	victim->retired = true;
+	TAILQ_INSERT_TAIL(&cache->retired, victim, link);
 	cache->n_retired++;
 }
 
@@ -163,12 +198,13 @@ static struct cache_entry *cache_insert(struct cert_cache *cache, uint64_t hash,
 		cache_entry_free(e);
 		return NULL;
 	}
+	e->ci->cache_entry = e;
 	if (cache->count >= cache->max_entries)
 		cache_retire_lru(cache);
 	bucket = cache_bucket(cache, hash);
 	e->hnext = *bucket;
 	*bucket = e;
-	TAILQ_INSERT_HEAD(&cache->lru, e, lru);
+	TAILQ_INSERT_HEAD(&cache->lru, e, link);
 	cache->count++;
 	return e;
 }
@@ -188,8 +224,8 @@ const struct cert_info *cert_cache_get(struct cert_cache *cache,
 	hash = tw_siphash13(cache->seed, der, len);
 	e = cache_lookup(cache, hash, der, len);
 	if (e) {
-		TAILQ_REMOVE(&cache->lru, e, lru);
-		TAILQ_INSERT_HEAD(&cache->lru, e, lru);
+		TAILQ_REMOVE(&cache->lru, e, link);
+		TAILQ_INSERT_HEAD(&cache->lru, e, link);
 	} else {
 		e = cache_insert(cache, hash, der, len, err);
 		if (!e)

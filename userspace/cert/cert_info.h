@@ -10,6 +10,7 @@
 #define CERT_MAX_SAN 64
 
 typedef struct x509_st X509;
+struct cache_entry;
 
 struct cert_info {
 	uint8_t sha256[32];          /* of the DER: the fingerprint */
@@ -34,36 +35,51 @@ struct cert_info {
 	X509 *x509;                  /* owned */
 	uint64_t refs;               /* times this certificate was served:
 	                              * cert_cache_get calls returning it */
+	struct cache_entry *cache_entry; /* its cert_cache's bookkeeping
+	                              * (cert_cache.c only); NULL outside
+	                              * a cache */
 };
 
 struct cert_cache;
 
 /*
- * @max_entries bounds the lookup table (0 means 4096). When it is full the
- * least recently used entry leaves the table but is NOT freed: callers may
- * still hold its pointer, so it moves to a retired list that is freed by
- * cert_cache_free(). Memory therefore grows with the number of distinct
- * certificates seen over the cache's life; a long-running caller that needs
- * a hard bound recreates the cache at a point where it holds no pointers.
- * A retired certificate served again is parsed into a new entry.
- * Not thread-safe.
+ * @max_entries bounds the lookup table (0 means CERT_CACHE_DEFAULT_MAX).
+ * When it is full the least recently used entry leaves the table and is
+ * freed, unless it is pinned: then it is retired (alive, out of the table)
+ * until its last unpin frees it. The live entries are therefore at most
+ * @max_entries plus the pinned ones: memory does not grow with the number
+ * of distinct certificates seen. A retired certificate served again is
+ * parsed into a new entry. Not thread-safe.
  */
+#define CERT_CACHE_DEFAULT_MAX 4096
 struct cert_cache *cert_cache_new(size_t max_entries);
+/* Frees every entry, pinned ones too: no pointer survives it. */
 void cert_cache_free(struct cert_cache *cache);
 
 /*
  * Parses @der (or returns the cached entry with the same SHA-256).
  * Returns NULL if the bytes are not a certificate; @err, if non-NULL, then
- * receives a static reason. The entry stays valid until cert_cache_free().
+ * receives a static reason. The entry stays valid until the cache evicts
+ * it, which only a later cert_cache_get() of another certificate does:
+ * whoever keeps it longer (a chain judged across several gets, a cert
+ * event to repeat) pins it.
  */
 const struct cert_info *cert_cache_get(struct cert_cache *cache,
 				       const uint8_t *der, size_t len,
 				       const char **err);
 
+/* Keeps @ci (an entry of @cache, or NULL: nothing) valid until as many
+ * cert_cache_unpin() calls; the last one frees it if it was evicted
+ * meanwhile. Pins nest. */
+void cert_cache_pin(struct cert_cache *cache, const struct cert_info *ci);
+void cert_cache_unpin(struct cert_cache *cache, const struct cert_info *ci);
+
 /* Entries in the lookup table (at most max_entries). */
 size_t cert_cache_count(const struct cert_cache *cache);
-/* Entries evicted from the table and kept alive until cert_cache_free(). */
+/* Entries evicted from the table and kept alive by their pins. */
 size_t cert_cache_retired(const struct cert_cache *cache);
+/* Every entry alive: count + retired. */
+size_t cert_cache_live(const struct cert_cache *cache);
 
 /*
  * Parses one certificate outside any cache (refs starts at 0). The DER must

@@ -82,9 +82,10 @@ struct cert_health_input {
 	const struct tw_endpoint *server;
 	const struct cert_info *const *chain; /* served, leaf first; NULL
 	                                       * entries (did not parse) are
-	                                       * skipped. Must stay valid until
-	                                       * cert_health_close() (cert_cache
-	                                       * entries do). */
+	                                       * skipped. Read during the call
+	                                       * only: what is kept for online
+	                                       * answers holds its own X509
+	                                       * references. */
 	int n_chain;
 	const struct staple_info *staple;     /* NULL: nothing stapled */
 	uint64_t ts_us;                       /* packet time of the handshake */
@@ -161,7 +162,8 @@ bool cert_health_prefetch(struct cert_health *h, const struct cert_health_input 
  * The certificate that issues @chain[0] in the chain OpenSSL builds from
  * @chain and the trust store at @at (seconds): the issuer a staple about
  * the leaf names when the server did not send it (a leaf sent alone).
- * Parsed through @certs, so it lives until cert_cache_free(). NULL when
+ * Parsed through @certs: valid until its next cert_cache_get() (the cache
+ * frees what it evicts unless pinned: cert_cache_pin()). NULL when
  * @h is NULL or verification found no issuer.
  */
 const struct cert_info *cert_health_built_issuer(struct cert_health *h,

@@ -41,6 +41,8 @@ static void judge_chain(struct pipeline *pl, const struct hs_record *rec,
 
 		v->chain[i] = cert_cache_get(pl->certs, rec->chain[i].data,
 					     rec->chain[i].len, &err);
+		/* until chain_pins_view_release(): the next get may evict */
+		cert_cache_pin(pl->certs, v->chain[i]);
 		if (!v->chain[i])
 			pr_debug("%s: certificate %d of the chain does not parse: %s\n",
 				 pl->source, i, err ? err : "?");
@@ -155,13 +157,15 @@ static void judge_view(struct pipeline *pl, const struct hs_record *rec,
 
 static void count_certs(struct pipeline *pl, const struct hs_view *v)
 {
-	int i;
+	int i, rc = 0;
 
-	if (v->chain[0] && !strmap_put(pl->leaves, v->chain[0]->sha256, 32, NULL))
-		pr_warn("out of memory counting certificates\n");
+	if (v->chain[0])
+		rc |= distinct_add(pl->leaves, v->chain[0]->sha256);
 	for (i = 0; i < v->n_chain; i++)
-		if (v->chain[i] && !strmap_put(pl->all_certs, v->chain[i]->sha256, 32, NULL))
-			pr_warn("out of memory counting certificates\n");
+		if (v->chain[i])
+			rc |= distinct_add(pl->all_certs, v->chain[i]->sha256);
+	if (rc)
+		pr_warn("out of memory counting certificates: estimated from now on\n");
 }
 
 static void count_server_choices(struct summary *sum, const struct hs_record *rec)
@@ -308,6 +312,7 @@ revocation_view(const struct cert_health_result *h, struct revocation_view *out)
 }
 
 static void emit_cert(struct pipeline *pl, const struct cert_seen *seen,
+		      const struct cert_info *const *chain, int n_chain,
 		      const struct finding_list *findings, const char *observed,
 		      const struct cert_health_result *health)
 {
@@ -320,8 +325,8 @@ static void emit_cert(struct pipeline *pl, const struct cert_seen *seen,
 		.pid = seen->pid,
 		.exe = seen->exe,
 		.comm = seen->comm,
-		.n_chain = seen->n_chain,
-		.chain = seen->chain,
+		.n_chain = n_chain,
+		.chain = chain,
 		.verify = health ? health->verify : NULL,
 		.revocation = health ? revocation_view(health, &rv) : NULL,
 		.findings = findings,
@@ -382,6 +387,8 @@ static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
 		pr_warn("out of memory: cert event not emitted\n");
 		return;
 	}
+	if (v->has_health && v->health.pending)   /* an update may repeat it */
+		seen->pin_id = chain_pins_keep(pl, seen->pin_id, v->chain, v->n_chain);
 	if (!created)
 		findings = staple_carry(seen, staple_unknown(rec), findings, &carried);
 	mask = finding_list_mask(findings);
@@ -391,15 +398,14 @@ static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
 	seen->has_sni = rec->has_sni;
 	seen->sni_len = rec->sni_len;
 	memcpy(seen->sni, rec->sni, sizeof(seen->sni));
-	seen->n_chain = v->n_chain;
-	memcpy(seen->chain, v->chain, sizeof(seen->chain));
 	seen->finding_mask = mask;
 	seen->ts_us = record_time_us(rec);
 	seen->observed = observed;
 	seen->pid = rec->server_pid;
 	memcpy(seen->exe, rec->server_exe, sizeof(seen->exe));
 	memcpy(seen->comm, rec->server_comm, sizeof(seen->comm));
-	emit_cert(pl, seen, findings, observed, v->has_health ? &v->health : NULL);
+	emit_cert(pl, seen, v->chain, v->n_chain, findings, observed,
+		  v->has_health ? &v->health : NULL);
 }
 
 void judge_record(struct pipeline *pl, struct hs_record *rec)
@@ -412,15 +418,20 @@ bool judge_awaits_answers(struct pipeline *pl, const struct hs_record *rec)
 {
 	struct cert_health_input in;
 	struct hs_view v;
+	bool awaits;
 
 	memset(&v, 0, sizeof(v));
 	v.rec = rec;
 	judge_chain(pl, rec, &v);
-	if (!v.chain[0])
+	if (!v.chain[0]) {
+		chain_pins_view_release(pl, &v);
 		return false;
+	}
 	judge_staple(pl, rec, &v);
 	in = health_input(rec, &v, false);
-	return cert_health_prefetch(pl->opts.health, &in);
+	awaits = cert_health_prefetch(pl->opts.health, &in);
+	chain_pins_view_release(pl, &v);
+	return awaits;
 }
 
 void judge_now(struct pipeline *pl, struct hs_record *rec)
@@ -439,6 +450,7 @@ void judge_now(struct pipeline *pl, struct hs_record *rec)
 	if (v.chain[0])
 		judge_cert_event(pl, &v, rec->chain_from_server ? "server"
 								: pl->opts.observed);
+	chain_pins_view_release(pl, &v);
 }
 
 void pipeline_report_active(struct pipeline *pl, struct hs_record *rec)
@@ -449,6 +461,7 @@ void pipeline_report_active(struct pipeline *pl, struct hs_record *rec)
 	count_certs(pl, &v);
 	if (v.chain[0])
 		judge_cert_event(pl, &v, "active");
+	chain_pins_view_release(pl, &v);
 }
 
 /* An online check changed what is known of a leaf: say it again. */
@@ -456,6 +469,7 @@ static void on_health_updated(void *ctx, const struct cert_health_result *r)
 {
 	const struct finding_list *findings;
 	struct pipeline *pl = ctx;
+	const struct pinned_chain *kept;
 	struct finding_list carried;
 	uint8_t key[CERT_KEY_MAX];
 	struct cert_seen *seen;
@@ -463,12 +477,19 @@ static void on_health_updated(void *ctx, const struct cert_health_result *r)
 	seen = strmap_get(pl->cert_events, key,
 			  cert_key(r->has_sni, r->sni, r->sni_len, &r->server,
 				   r->leaf_sha256_hex, key));
-	if (!seen)
-		return;   /* forgotten past the bound: the next handshake says it */
+	/* Forgotten past a bound (the tuple, or its chain past the newest
+	 * PIPELINE_MAX_PINNED_CHAINS kept): the next handshake says it. */
+	kept = seen ? chain_pins_get(pl, seen->pin_id) : NULL;
+	if (!kept)
+		return;
 	findings = staple_carry(seen, r->staple_unknown, &r->findings, &carried);
 	seen->finding_mask = finding_list_mask(findings);
 	seen->ts_us = r->ts_us;
-	emit_cert(pl, seen, findings, seen->observed, r);
+	emit_cert(pl, seen, kept->chain, kept->n_chain, findings, seen->observed, r);
+	if (!r->pending) {
+		chain_pins_drop(pl, seen->pin_id);
+		seen->pin_id = 0;
+	}
 }
 
 static void on_health_problem(void *ctx, const char *message)

@@ -497,8 +497,8 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 	pl->staples = staple_cache_new();
 	pl->hosts = host_memo_new();
 	pl->cert_events = strmap_new(sizeof(struct cert_seen));
-	pl->leaves = strmap_new(1);
-	pl->all_certs = strmap_new(1);
+	pl->leaves = distinct_new();
+	pl->all_certs = distinct_new();
 	pl->fp_cache = tls_fp_cache_new();
 	if (o->spikes)
 		pl->spikes = spike_detector_new(o->spikes, judge_spike_event, pl);
@@ -525,8 +525,9 @@ void pipeline_free(struct pipeline *pl)
 	hold_free(pl);
 	done_queue_free(pl);
 	strmap_free(pl->cert_events);
-	strmap_free(pl->leaves);
-	strmap_free(pl->all_certs);
+	chain_pins_free(pl);
+	distinct_free(pl->leaves);
+	distinct_free(pl->all_certs);
 	spike_detector_free(pl->spikes);
 	host_memo_free(pl->hosts);
 	staple_cache_free(pl->staples);
@@ -594,8 +595,8 @@ struct summary *pipeline_summary(struct pipeline *pl)
 {
 	const struct flow_stats *fs = flow_table_stats(pl->flows);
 
-	pl->sum.certificates = strmap_count(pl->all_certs);
-	pl->sum.leaf_certificates = strmap_count(pl->leaves);
+	pl->sum.certificates = distinct_count(pl->all_certs);
+	pl->sum.leaf_certificates = distinct_count(pl->leaves);
 	pl->sum.problems[SUM_FLOWS_EVICTED] = fs->flows_evicted + pl->conns.evicted -
 					      pl->conns.evicted_again;
 	pl->sum.problems[SUM_RSTS_IGNORED] = fs->rsts_ignored;

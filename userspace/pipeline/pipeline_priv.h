@@ -6,6 +6,7 @@
 #include <sys/queue.h>
 
 #include "cert/staple_cache.h"
+#include "common/distinct.h"
 #include "common/strmap.h"
 #include "detect/spike.h"
 #include "pipeline.h"
@@ -17,8 +18,8 @@ struct cert_seen {
 	bool has_sni;
 	uint16_t sni_len;
 	char sni[HS_MAX_SNI + 1];
-	int n_chain;
-	const struct cert_info *chain[HS_MAX_CHAIN];
+	uint64_t pin_id;              /* its chain while an online answer may
+				       * repeat it (chain_pins_get), or 0 */
 	uint32_t finding_mask;        /* bit per enum finding_kind */
 	uint64_t ts_us;
 	const char *observed;         /* "passive", "active", "server" (static) */
@@ -30,6 +31,22 @@ struct cert_seen {
 /* Bound on remembered (name, address, port, leaf) tuples: past it the
  * memory is reset and tuples are announced again (documented). */
 #define PIPELINE_MAX_CERT_EVENTS 65536
+
+/* chain_pins.c: chains kept alive for cert events an online answer may
+ * repeat (the health checker keeps as many waits, HEALTH_MAX_WAITS). */
+#define PIPELINE_MAX_PINNED_CHAINS 1024
+
+struct pinned_chain {
+	uint64_t id;                  /* 0: a free slot */
+	int n_chain;
+	const struct cert_info *chain[HS_MAX_CHAIN];
+};
+
+struct chain_pins {
+	struct pinned_chain *ring;    /* PIPELINE_MAX_PINNED_CHAINS slots, on
+				       * first use; id - 1 modulo: the slot */
+	uint64_t last_id;
+};
 
 /* Bound on handshakes held for online answers (analyze --online): a full
  * queue waits for its oldest. */
@@ -96,8 +113,9 @@ struct pipeline {
 	struct staple_cache *staples;  /* memoized staple checks */
 	struct host_memo *hosts;       /* memoized hostname verdicts */
 	struct strmap *cert_events;   /* key: sni|addr|port|sha -> cert_seen */
-	struct strmap *leaves;        /* distinct leaf fingerprints */
-	struct strmap *all_certs;     /* distinct fingerprints, any position */
+	struct chain_pins pins;       /* chains of cert_events kept alive */
+	struct distinct *leaves;      /* distinct leaf fingerprints */
+	struct distinct *all_certs;   /* distinct fingerprints, any position */
 	struct tls_fp_cache *fp_cache; /* JA3/JA4 per distinct ClientHello shape */
 	struct spike_detector *spikes;
 	uint64_t spike_clock_s;       /* last second the detector was advanced */
@@ -147,5 +165,16 @@ void hold_release(struct pipeline *pl, enum hold_release how);
 void hold_free(struct pipeline *pl);
 void judge_tick(struct pipeline *pl, uint64_t now_us);
 void judge_spike_event(void *ctx, const struct spike_event *ev);
+
+/* chain_pins.c: unpins the chain judge_chain() pinned in @v. */
+void chain_pins_view_release(struct pipeline *pl, struct hs_view *v);
+/* Pins @chain in the ring in place of @old_id (0: none), letting the
+ * oldest go when the ring is full. Its id, or 0 out of memory. */
+uint64_t chain_pins_keep(struct pipeline *pl, uint64_t old_id,
+			 const struct cert_info *const *chain, int n);
+/* The chain kept as @id, NULL once let go. */
+const struct pinned_chain *chain_pins_get(const struct pipeline *pl, uint64_t id);
+void chain_pins_drop(struct pipeline *pl, uint64_t id);
+void chain_pins_free(struct pipeline *pl);
 
 #endif

@@ -18,13 +18,34 @@
 #define NAME_MAX_CERTS 8
 #define REPORT_MAX_SPIKE_LINES 1000
 
+/* What the report prints of a certificate, copied: an event's cert_info
+ * is valid only during the call (the cache frees what it evicts). */
+struct cert_text {
+	char sha256_hex[65];
+	char subject[256], issuer[256];   /* made printable */
+	char serial_hex[80];              /* longer ones cut, as the HTML report does */
+	char key[32];
+	int64_t not_before, not_after;
+};
+
 /* One certificate as served for one name: what every cert event of that
  * (name, certificate) said, so a finding one handshake showed is not hidden
  * by a later one, nor by the same certificate served for another name. */
 struct cert_row {
-	const struct cert_info *ci;
+	struct cert_text cert;
 	struct finding_list findings;   /* union of its cert events' findings */
 };
+
+static void cert_text_fill(struct cert_text *t, const struct cert_info *ci)
+{
+	snprintf(t->sha256_hex, sizeof(t->sha256_hex), "%s", ci->sha256_hex);
+	tw_printable(ci->subject, strlen(ci->subject), t->subject, sizeof(t->subject));
+	tw_printable(ci->issuer, strlen(ci->issuer), t->issuer, sizeof(t->issuer));
+	snprintf(t->serial_hex, sizeof(t->serial_hex), "%s", ci->serial_hex);
+	snprintf(t->key, sizeof(t->key), "%s", ci->key);
+	t->not_before = ci->not_before;
+	t->not_after = ci->not_after;
+}
 
 struct name_row {
 	uint64_t handshakes;
@@ -56,22 +77,33 @@ struct text_report {
 	uint64_t spike_lines_left_out;  /* past REPORT_MAX_SPIKE_LINES */
 };
 
-/* The row of @ci served for the name @sni (NULL: none); the key is the
- * fixed-size fingerprint followed by the name's bytes. */
-static struct cert_row *cert_row_of(struct text_report *r, const char *sni,
-				    size_t sni_len, const struct cert_info *ci)
+/* The row of @ci served for @nr, the name @sni (NULL: none); the key is
+ * the fixed-size fingerprint followed by the name's bytes. A row is made
+ * only while the name lists fewer than NAME_MAX_CERTS: one it does not
+ * list is never printed, and a name served a new certificate on every
+ * handshake would otherwise cost a row (7 KB) each. NULL past that (the
+ * name says more were not listed) or out of memory. */
+static struct cert_row *cert_row_of(struct text_report *r, struct name_row *nr,
+				    const char *sni, size_t sni_len,
+				    const struct cert_info *ci)
 {
 	uint8_t key[32 + HS_MAX_SNI];
+	size_t len = 32 + (sni ? (sni_len > HS_MAX_SNI ? HS_MAX_SNI : sni_len) : 0);
 	struct cert_row *row;
 
-	if (sni_len > HS_MAX_SNI)
-		sni_len = HS_MAX_SNI;
 	memcpy(key, ci->sha256, 32);
 	if (sni)
-		memcpy(key + 32, sni, sni_len);
-	row = strmap_put(r->certs, key, 32 + (sni ? sni_len : 0), NULL);
+		memcpy(key + 32, sni, len - 32);
+	row = strmap_get(r->certs, key, len);
 	if (row)
-		row->ci = ci;
+		return row;
+	if (nr->n_certs == NAME_MAX_CERTS) {
+		nr->certs_truncated = true;
+		return NULL;
+	}
+	row = strmap_put(r->certs, key, len, NULL);
+	if (row)
+		cert_text_fill(&row->cert, ci);
 	return row;
 }
 
@@ -121,7 +153,7 @@ static void report_handshake(struct text_report *r, const struct hs_view *v)
 		nr->starttls[rec->starttls]++;
 	nr->sslv2_hellos += rec->sslv2_hello;
 	if (v->chain[0]) {
-		struct cert_row *row = cert_row_of(r, rec->has_sni ? rec->sni : NULL,
+		struct cert_row *row = cert_row_of(r, nr, rec->has_sni ? rec->sni : NULL,
 						   rec->sni_len, v->chain[0]);
 
 		if (row)
@@ -151,13 +183,15 @@ static void report_cert(struct text_report *r, const struct cert_view *cv)
 		return;
 	nr = strmap_put(r->names, cv->sni ? cv->sni : "", cv->sni ? cv->sni_len : 0,
 			&created);
-	row = cert_row_of(r, cv->sni, cv->sni_len, cv->chain[0]);
-	if (!nr || !row)
+	if (!nr)
 		return;
 	if (created) {
 		tw_endpoint_format(cv->server, nr->server);
 		nr->n_servers = 1;
 	}
+	row = cert_row_of(r, nr, cv->sni, cv->sni_len, cv->chain[0]);
+	if (!row)
+		return;
 	note_cert(nr, row, 0);
 	for (i = 0; i < cv->findings->n; i++) {
 		const struct finding *f = &cv->findings->items[i];
@@ -229,18 +263,16 @@ static double percent(uint64_t part, uint64_t whole)
 
 static void print_cert(FILE *out, const struct cert_row *row, uint64_t count)
 {
-	const struct cert_info *ci = row->ci;
-	char subject[256], issuer[256], nb[TW_TIME_STRLEN], na[TW_TIME_STRLEN];
+	const struct cert_text *ct = &row->cert;
+	char nb[TW_TIME_STRLEN], na[TW_TIME_STRLEN];
 	int i;
 
-	tw_printable(ci->subject, strlen(ci->subject), subject, sizeof(subject));
-	tw_printable(ci->issuer, strlen(ci->issuer), issuer, sizeof(issuer));
-	fprintf(out, "    certificate %s  served %llu %s\n", ci->sha256_hex,
+	fprintf(out, "    certificate %s  served %llu %s\n", ct->sha256_hex,
 		(unsigned long long)count, plural(count, "time", "times"));
-	fprintf(out, "      subject %s\n      issuer  %s\n", subject, issuer);
-	fprintf(out, "      serial  %s  key %s  valid %s .. %s\n", ci->serial_hex,
-		ci->key, tw_time_format_s(ci->not_before, nb),
-		tw_time_format_s(ci->not_after, na));
+	fprintf(out, "      subject %s\n      issuer  %s\n", ct->subject, ct->issuer);
+	fprintf(out, "      serial  %s  key %s  valid %s .. %s\n", ct->serial_hex,
+		ct->key, tw_time_format_s(ct->not_before, nb),
+		tw_time_format_s(ct->not_after, na));
 	for (i = 0; i < row->findings.n; i++) {
 		const struct finding *f = &row->findings.items[i];
 		char detail[512];

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Memory stays bounded when every handshake serves a new certificate: the
+ * certificate cache frees what it evicts unless it is pinned, and a pinned
+ * entry outlives its eviction exactly until its last unpin (run under
+ * ASan: a read of a freed entry fails the test).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cert/cert_info.h"
+#include "cert_mint.h"
+#include "check.h"
+#include "common/distinct.h"
+#include "pipeline/pipeline_priv.h"
+#include "sink/sink.h"
+
+#define BOUND 16
+#define FLOOD 500    /* distinct certificates, >> BOUND */
+
+/* Serves certificate @i (freshly minted) to @c. */
+static const struct cert_info *serve(struct cert_cache *c, int i)
+{
+	const struct cert_info *ci = NULL;
+	uint8_t *der;
+	size_t len;
+
+	der = cert_mint(i, &len);
+	CHECK(der != NULL);
+	if (der)
+		ci = cert_cache_get(c, der, len, NULL);
+	CHECK(ci != NULL);
+	free(der);
+	return ci;
+}
+
+/* Serves @n new certificates from @first on; the most live entries seen. */
+static size_t flood(struct cert_cache *c, int first, int n)
+{
+	size_t most = 0;
+	int i;
+
+	for (i = first; i < first + n; i++) {
+		serve(c, i);
+		if (cert_cache_live(c) > most)
+			most = cert_cache_live(c);
+	}
+	return most;
+}
+
+static void test_live_entries_never_exceed_the_bound(void)
+{
+	struct cert_cache *c = cert_cache_new(BOUND);
+
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	CHECK_INT(flood(c, 0, FLOOD), BOUND);
+	CHECK_INT(cert_cache_count(c), BOUND);
+	CHECK_INT(cert_cache_retired(c), 0);
+	cert_cache_free(c);
+}
+
+/* A cache of BOUND entries whose first certificate (*@first) is pinned. */
+static struct cert_cache *cache_pinning_first(const struct cert_info **first)
+{
+	struct cert_cache *c = cert_cache_new(BOUND);
+
+	CHECK(c != NULL);
+	if (!c)
+		return NULL;
+	*first = serve(c, 0);
+	cert_cache_pin(c, *first);
+	return c;
+}
+
+/* Reads certificate 0's entry: under ASan, fails if it was freed. */
+static void check_first_alive(const struct cert_info *first)
+{
+	CHECK(first != NULL);
+	if (first)
+		CHECK_STR(first->serial_hex, "4d494e5400000000");
+}
+
+static void test_pinned_entry_outlives_its_eviction_until_unpinned(void)
+{
+	const struct cert_info *first;
+	struct cert_cache *c = cache_pinning_first(&first);
+
+	if (!c)
+		return;
+	CHECK_INT(flood(c, 1, 10 * BOUND), BOUND + 1);
+	CHECK_INT(cert_cache_retired(c), 1);
+	check_first_alive(first);   /* ASan: fails if eviction freed it */
+	cert_cache_unpin(c, first);
+	CHECK_INT(cert_cache_retired(c), 0);
+	CHECK_INT(cert_cache_live(c), BOUND);
+	cert_cache_free(c);
+}
+
+static void test_pins_nest(void)
+{
+	const struct cert_info *first;
+	struct cert_cache *c = cache_pinning_first(&first);
+
+	if (!c)
+		return;
+	cert_cache_pin(c, first);
+	flood(c, 1, 2 * BOUND);
+	cert_cache_unpin(c, first);
+	CHECK_INT(cert_cache_retired(c), 1);
+	check_first_alive(first);
+	cert_cache_unpin(c, first);
+	CHECK_INT(cert_cache_retired(c), 0);
+	cert_cache_free(c);
+}
+
+/* Unpinned while still in the table: nothing is freed, and its later
+ * eviction frees it (no retired entry left behind). */
+static void test_unpin_in_the_table_frees_nothing(void)
+{
+	const struct cert_info *first;
+	struct cert_cache *c = cache_pinning_first(&first);
+
+	if (!c)
+		return;
+	cert_cache_unpin(c, first);
+	CHECK_INT(cert_cache_live(c), 1);
+	check_first_alive(first);
+	CHECK_INT(flood(c, 1, 2 * BOUND), BOUND);
+	CHECK_INT(cert_cache_retired(c), 0);
+	cert_cache_free(c);
+}
+
+/* A retired (pinned) certificate served again is a new entry; both go
+ * their own way. */
+static void test_retired_certificate_served_again_is_a_new_entry(void)
+{
+	struct cert_cache *c = cert_cache_new(BOUND);
+	const struct cert_info *old, *again = NULL;
+	uint8_t *der;
+	size_t len;
+
+	CHECK(c != NULL);
+	der = cert_mint(0, &len);
+	CHECK(der != NULL);
+	if (!c || !der) {
+		cert_cache_free(c);
+		free(der);
+		return;
+	}
+	old = cert_cache_get(c, der, len, NULL);
+	cert_cache_pin(c, old);
+	flood(c, 1, BOUND);
+	again = cert_cache_get(c, der, len, NULL);
+	CHECK(again != NULL && again != old);
+	if (old && again)
+		CHECK_STR(again->sha256_hex, old->sha256_hex);
+	CHECK_INT(cert_cache_live(c), BOUND + 1);
+	cert_cache_unpin(c, old);
+	CHECK_INT(cert_cache_live(c), BOUND);
+	CHECK(cert_cache_get(c, der, len, NULL) == again);
+	free(der);
+	cert_cache_free(c);
+}
+
+/* Entries still pinned at cert_cache_free() are freed with it (LSan). */
+static void test_free_takes_pinned_entries_too(void)
+{
+	const struct cert_info *first;
+	struct cert_cache *c = cache_pinning_first(&first);
+
+	if (!c)
+		return;
+	cert_cache_pin(c, serve(c, 1));
+	flood(c, 2, BOUND);
+	CHECK_INT(cert_cache_retired(c), 2);
+	cert_cache_free(c);
+}
+
+/* --- the pipeline: what holds a certificate past its judgement */
+
+/* Judges certificate @i served for "mint.test" (an active check: a cert
+ * event each, the text report keeps a row each). */
+static void judge_cert(struct pipeline *pl, uint32_t i)
+{
+	struct hs_record rec;
+
+	CHECK_INT(cert_mint_record(&rec, i), 0);
+	if (rec.chain[0].data)
+		pipeline_report_active(pl, &rec);
+	free(rec.chain[0].data);
+}
+
+/*
+ * More distinct certificates than the cache holds: the first ones are
+ * freed while the text report still lists them (it copies what it prints:
+ * ASan fails a report that kept the pointer), the counts stay exact, and
+ * nothing stays pinned once the handshakes are judged.
+ */
+static void test_pipeline_frees_certificates_the_report_still_lists(void)
+{
+	struct output_opts o = { 0 };
+	struct sink_set *set = NULL;
+	struct pipeline *pl = NULL;
+	struct summary *sum;
+	char err[256] = "", *text = NULL, want[128];
+	const uint32_t n = CERT_CACHE_DEFAULT_MAX + 50;
+	size_t len = 0;
+	uint32_t i;
+
+	o.text_report = open_memstream(&text, &len);
+	CHECK(o.text_report != NULL);
+	CHECK_INT(sink_set_open(&o, &set, err, sizeof(err)), 0);
+	if (set) {
+		struct pipeline_opts po = { .emit = sink_set_emit, .emit_ctx = set };
+
+		pl = pipeline_new(&po);
+	}
+	CHECK(pl != NULL);
+	for (i = 0; pl && i < n; i++)
+		judge_cert(pl, i);
+	if (pl) {
+		/* the documented default bound, and no pin left behind */
+		CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096);
+		sum = pipeline_summary(pl);
+		CHECK_INT(sum->certificates, n);
+		CHECK_INT(sum->leaf_certificates, n);
+		pipeline_emit_summary(pl, sum);
+		pipeline_free(pl);
+	}
+	sink_set_close(set);
+	fclose(o.text_report);
+	CHECK(text && strstr(text, "      serial  4d494e5400000000  key EC-P256"));
+	CHECK(text && strstr(text, "      subject CN=mint.test\n      issuer  CN=mint-ca.test\n"));
+	/* the name lists its first 8: no row kept for the others */
+	CHECK(text && strstr(text, "4d494e5400000007  key")
+	      && !strstr(text, "4d494e5400000008  key"));
+	CHECK(text && strstr(text, "    (more certificates not listed)\n"));
+	snprintf(want, sizeof(want), "%u distinct certificates (%u leaves)", n, n);
+	CHECK(text && strstr(text, want));
+	free(text);
+}
+
+/* Serves certificate @i to the pipeline's cache and keeps it as a cert
+ * event awaiting an online answer does. Its pin id. */
+static uint64_t keep_cert(struct pipeline *pl, uint32_t i)
+{
+	const struct cert_info *ci = serve(pipeline_cert_cache(pl), (int)i);
+	uint64_t id = ci ? chain_pins_keep(pl, 0, &ci, 1) : 0;
+
+	CHECK(id != 0);
+	return id;
+}
+
+/* Chains kept for cert events outlive their eviction, at most
+ * PIPELINE_MAX_PINNED_CHAINS of them: the oldest is let go (and freed). */
+static void test_pipeline_keeps_at_most_the_newest_pinned_chains(void)
+{
+	struct pipeline_opts po = { 0 };
+	struct pipeline *pl = pipeline_new(&po);
+	const struct pinned_chain *kept;
+	uint64_t first = 0, last;
+	uint32_t i;
+
+	CHECK(pl != NULL);
+	if (!pl)
+		return;
+	for (i = 0; i < PIPELINE_MAX_PINNED_CHAINS; i++)
+		last = keep_cert(pl, i);
+	first = last - PIPELINE_MAX_PINNED_CHAINS + 1;
+	flood(pipeline_cert_cache(pl), (int)i, CERT_CACHE_DEFAULT_MAX);
+	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 1024);
+	last = keep_cert(pl, i + CERT_CACHE_DEFAULT_MAX);   /* takes first's slot */
+	CHECK(chain_pins_get(pl, first) == NULL);
+	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 1023);
+	kept = chain_pins_get(pl, first + 1);   /* ASan: still alive */
+	CHECK(kept && kept->n_chain == 1 && kept->chain[0] &&
+	      !strcmp(kept->chain[0]->serial_hex, "4d494e5400000001"));
+	chain_pins_drop(pl, first + 1);
+	CHECK(chain_pins_get(pl, first + 1) == NULL);
+	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 1022);
+	CHECK(chain_pins_get(pl, last) != NULL);
+	pipeline_free(pl);
+}
+
+/* --- distinct counts: exact to the bound, estimated past it */
+
+static void digest_of(uint32_t i, uint8_t d[32])
+{
+	uint32_t x = i * 2654435761u, k;
+
+	/* any bijection of i spread over the bytes: distinct, uniform enough
+	 * for the sketch after the mixing below */
+	for (k = 0; k < 32; k++) {
+		x ^= x >> 15;
+		x *= 0x2c1b3c6du;
+		x ^= x >> 12;
+		x += i;
+		d[k] = (uint8_t)(x >> 24);
+	}
+}
+
+static void test_distinct_exact_to_the_bound_then_estimated(void)
+{
+	struct distinct *d = distinct_new();
+	uint8_t dg[32];
+	uint32_t i;
+
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	for (i = 0; i < DISTINCT_EXACT_MAX; i++) {
+		digest_of(i, dg);
+		distinct_add(d, dg);
+		distinct_add(d, dg);    /* twice: counted once */
+	}
+	CHECK_INT(distinct_count(d), DISTINCT_EXACT_MAX);
+	CHECK(!distinct_estimated(d));
+	for (; i < 4 * DISTINCT_EXACT_MAX; i++) {
+		digest_of(i, dg);
+		distinct_add(d, dg);
+	}
+	CHECK(distinct_estimated(d));
+	/* 262,144 within 4% (5 standard errors of the 16 KiB sketch) */
+	CHECK(distinct_count(d) > 4 * DISTINCT_EXACT_MAX * 96 / 100);
+	CHECK(distinct_count(d) < 4 * DISTINCT_EXACT_MAX * 104 / 100);
+	distinct_free(d);
+}
+
+int main(void)
+{
+	RUN_TEST(test_live_entries_never_exceed_the_bound);
+	RUN_TEST(test_pinned_entry_outlives_its_eviction_until_unpinned);
+	RUN_TEST(test_pins_nest);
+	RUN_TEST(test_unpin_in_the_table_frees_nothing);
+	RUN_TEST(test_retired_certificate_served_again_is_a_new_entry);
+	RUN_TEST(test_free_takes_pinned_entries_too);
+	RUN_TEST(test_pipeline_frees_certificates_the_report_still_lists);
+	RUN_TEST(test_pipeline_keeps_at_most_the_newest_pinned_chains);
+	RUN_TEST(test_distinct_exact_to_the_bound_then_estimated);
+	cert_mint_done();
+	return CHECK_EXIT_CODE();
+}

@@ -2,6 +2,7 @@
 /* CRLs from files and bytes, checked against the issuer of every cert. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/x509.h>
 
@@ -159,6 +160,125 @@ static void test_crl_past_next_update_is_stale_but_answers(void)
 	crl_store_free(s);
 }
 
+/* Checks @cert (issued by inter) against the CRL files in @files (a
+ * space-separated list), answering into @a. */
+static void check_with(const char *files, const char *cert, struct crl_answer *a)
+{
+	struct crl_store *s = crl_store_new();
+	char list[256], *save = NULL, *f, path[1200], err[256];
+
+	snprintf(list, sizeof(list), "%s", files);
+	for (f = strtok_r(list, " ", &save); f; f = strtok_r(NULL, " ", &save))
+		if (crl_store_load_file(s, hf_path(f, path, sizeof(path)), err, sizeof(err)))
+			printf("# load %s: %s\n", f, err);
+	check_named(s, cert, "inter", a);
+	crl_store_free(s);
+}
+
+static const char *origin_file(const struct crl_answer *a)
+{
+	const char *slash = strrchr(a->origin, '/');
+
+	return slash ? slash + 1 : a->origin;
+}
+
+static void test_shard_crl_speaks_only_for_its_shard(void)
+{
+	struct crl_answer a;
+
+	/* shard1's CRL lists nothing; shard2.test is revoked in shard2's. */
+	check_with("crl/shard1.pem", "shard2.test", &a);
+	CHECK_INT(a.status, OCSP_ST_UNKNOWN);
+	check_with("crl/shard1.pem", "shard1.test", &a);
+	CHECK_INT(a.status, OCSP_ST_GOOD);
+	check_with("crl/shard1.pem", "good.test", &a);
+	CHECK_INT(a.status, OCSP_ST_UNKNOWN);
+	check_with("crl/shard2.pem", "shard1.test", &a);
+	CHECK_INT(a.status, OCSP_ST_UNKNOWN);
+	check_with("crl/shard1.pem crl/shard2.pem", "shard2.test", &a);
+	CHECK_INT(a.status, OCSP_ST_REVOKED);
+	CHECK_STR(crl_reason_name(a.reason), "keyCompromise");
+	CHECK_STR(origin_file(&a), "shard2.pem");
+	check_with("crl/shard2.pem crl/shard1.pem", "shard1.test", &a);
+	CHECK_INT(a.status, OCSP_ST_GOOD);
+	CHECK_STR(origin_file(&a), "shard1.pem");
+}
+
+static void test_full_crl_covers_sharded_leaves(void)
+{
+	struct crl_answer a;
+
+	check_with("crl/inter.pem", "shard1.test", &a);
+	CHECK_INT(a.status, OCSP_ST_GOOD);
+	/* Another scope: the shard's "revoked" is not replaced by it. */
+	check_with("crl/inter.pem crl/shard2.pem", "shard2.test", &a);
+	CHECK_INT(a.status, OCSP_ST_REVOKED);
+}
+
+static void test_only_ca_crl_does_not_cover_leaves(void)
+{
+	struct crl_answer a;
+
+	check_with("crl/inter-onlyca.pem", "revoked.test", &a);
+	CHECK_INT(a.status, OCSP_ST_UNKNOWN);
+	check_with("crl/inter-onlyca.pem", "good.test", &a);
+	CHECK_INT(a.status, OCSP_ST_UNKNOWN);
+	check_with("crl/inter-onlyuser.pem", "revoked.test", &a);
+	CHECK_INT(a.status, OCSP_ST_REVOKED);
+	check_with("crl/inter-onlyuser.pem", "good.test", &a);
+	CHECK_INT(a.status, OCSP_ST_GOOD);
+}
+
+static void test_partial_and_delta_crls_revoke_but_never_say_good(void)
+{
+	struct crl_answer a;
+
+	check_with("crl/inter-reasons.pem", "revoked.test", &a);
+	CHECK_INT(a.status, OCSP_ST_REVOKED);
+	check_with("crl/inter-reasons.pem", "good.test", &a);
+	CHECK_INT(a.status, OCSP_ST_UNKNOWN);
+	check_with("crl/inter-delta.pem", "revoked.test", &a);
+	CHECK_INT(a.status, OCSP_ST_REVOKED);
+	check_with("crl/inter-delta.pem", "good.test", &a);
+	CHECK_INT(a.status, OCSP_ST_UNKNOWN);
+	/* With the complete CRL, that one says good. */
+	check_with("crl/inter-delta.pem crl/inter.pem", "good.test", &a);
+	CHECK_INT(a.status, OCSP_ST_GOOD);
+	CHECK_STR(origin_file(&a), "inter.pem");
+}
+
+static void test_higher_crl_number_releases_a_hold(void)
+{
+	struct crl_answer a;
+
+	check_with("crl/hold-on.pem", "hold.test", &a);
+	CHECK_INT(a.status, OCSP_ST_REVOKED);
+	CHECK_STR(crl_reason_name(a.reason), "certificateHold");
+	check_with("crl/hold-on.pem crl/hold-off.pem", "hold.test", &a);
+	CHECK_INT(a.status, OCSP_ST_GOOD);
+	CHECK_STR(origin_file(&a), "hold-off.pem");
+	check_with("crl/hold-off.pem crl/hold-on.pem", "hold.test", &a);
+	CHECK_INT(a.status, OCSP_ST_GOOD);
+	CHECK_STR(origin_file(&a), "hold-off.pem");
+}
+
+static void test_later_this_update_replaces_an_unnumbered_crl(void)
+{
+	struct crl_answer a;
+
+	check_with("crl/inter-stale.pem", "good.test", &a);
+	CHECK_INT(a.status, OCSP_ST_GOOD);
+	CHECK(a.stale);
+	CHECK_INT(a.next_update, hf_time("2025-01-31T00:00:00"));
+	check_with("crl/inter.pem crl/inter-stale.pem", "good.test", &a);
+	CHECK_INT(a.status, OCSP_ST_GOOD);
+	CHECK(!a.stale);
+	CHECK_STR(origin_file(&a), "inter.pem");
+	check_with("crl/inter-stale.pem crl/inter.pem", "revoked.test", &a);
+	CHECK_INT(a.status, OCSP_ST_REVOKED);
+	CHECK_STR(origin_file(&a), "inter.pem");
+}
+
 static void test_refetched_crl_replaces_the_one_from_the_same_url(void)
 {
 	struct crl_store *s = crl_store_new();
@@ -273,6 +393,12 @@ int main(void)
 	RUN_TEST(test_forged_crl_does_not_hide_the_real_one);
 	RUN_TEST(test_pem_file_with_two_crls_loads_both);
 	RUN_TEST(test_crl_past_next_update_is_stale_but_answers);
+	RUN_TEST(test_shard_crl_speaks_only_for_its_shard);
+	RUN_TEST(test_full_crl_covers_sharded_leaves);
+	RUN_TEST(test_only_ca_crl_does_not_cover_leaves);
+	RUN_TEST(test_partial_and_delta_crls_revoke_but_never_say_good);
+	RUN_TEST(test_higher_crl_number_releases_a_hold);
+	RUN_TEST(test_later_this_update_replaces_an_unnumbered_crl);
 	RUN_TEST(test_refetched_crl_replaces_the_one_from_the_same_url);
 	RUN_TEST(test_garbage_file_is_a_clear_error);
 	RUN_TEST(test_truncated_der_is_refused);

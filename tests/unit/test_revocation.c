@@ -311,6 +311,81 @@ static void test_responder_revoked_beats_crl_good(void)
 		  "http://127.0.0.1:9");
 }
 
+static void test_responder_unknown_beats_crl_good(void)
+{
+	struct revo_cert c;
+	struct revocation r;
+	struct finding_list f;
+	char sources[256];
+
+	/* unknown.test: no CRL lists it, its CA's responder has no record. */
+	leaf_sources("unknown.test", "crl/inter.pem", "ocsp/unknown.der", &c);
+	CHECK_INT(c.crl.status, OCSP_ST_GOOD);
+	judge(&c, 1, NULL, now_s(), 0, &r, &f);
+	CHECK_STR(revocation_method_name(r.method), "ocsp");
+	CHECK_INT(r.status, OCSP_ST_UNKNOWN);
+	CHECK_INT(r.checked_at, c.ocsp.answer.this_update);
+	CHECK_INT(f.n, 0);
+	revocation_sources_text(&c, sources, sizeof(sources));
+	CHECK_STR(sources, "CRL says good, responder says unknown");
+}
+
+static void test_stale_crl_good_is_unknown(void)
+{
+	struct revo_cert c;
+	struct revocation r;
+	struct finding_list f;
+	char sources[256];
+
+	leaf_sources("good.test", "crl/inter-stale.pem", NULL, &c);
+	judge(&c, 1, NULL, now_s(), 0, &r, &f);
+	CHECK_STR(revocation_method_name(r.method), "crl");
+	CHECK_INT(r.status, OCSP_ST_UNKNOWN);
+	CHECK_INT(r.checked_at, hf_time("2025-01-01T00:00:00"));
+	CHECK_INT(r.stale_since, hf_time("2025-01-31T00:00:00"));
+	CHECK_INT(f.n, 0);
+	revocation_sources_text(&c, sources, sizeof(sources));
+	CHECK_STR(sources, "CRL says good (past its nextUpdate 2025-01-31T00:00:00Z)");
+	/* A current CRL of the same CA: good, nothing stale. */
+	leaf_sources("good.test", "crl/inter.pem", NULL, &c);
+	judge(&c, 1, NULL, now_s(), 0, &r, &f);
+	CHECK_INT(r.status, OCSP_ST_GOOD);
+	CHECK_INT(r.stale_since, 0);
+}
+
+static void test_stale_crl_revoked_still_stands(void)
+{
+	struct revo_cert c;
+	struct revocation r;
+	struct finding_list f;
+	char want[512], path[1200];
+
+	leaf_sources("revoked.test", "crl/inter-stale.pem", NULL, &c);
+	judge(&c, 1, NULL, now_s(), 0, &r, &f);
+	CHECK_STR(revocation_method_name(r.method), "crl");
+	CHECK_INT(r.status, OCSP_ST_REVOKED);
+	CHECK_INT(r.stale_since, hf_time("2025-01-31T00:00:00"));
+	snprintf(want, sizeof(want), "leaf revoked at %s (keyCompromise) per CRL %s "
+		 "(past its nextUpdate 2025-01-31T00:00:00Z)", ts(c.crl.revoked_at),
+		 hf_path("crl/inter-stale.pem", path, sizeof(path)));
+	CHECK_STR(detail_of(&f, FINDING_REVOKED), want);
+}
+
+static void test_stale_crl_good_leaves_a_verified_staple_to_speak(void)
+{
+	struct revo_cert c;
+	struct staple_info st;
+	struct revocation r;
+	struct finding_list f;
+
+	leaf_sources("good.test", "crl/inter-stale.pem", NULL, &c);
+	staple("ocsp/good-good.der", "good.test", &st);
+	judge(&c, 1, &st, now_s(), 0, &r, &f);
+	CHECK_STR(revocation_method_name(r.method), "staple");
+	CHECK_INT(r.status, OCSP_ST_GOOD);
+	CHECK_INT(r.stale_since, 0);
+}
+
 static void test_staple_good_responder_revoked_names_both(void)
 {
 	struct revo_cert c;
@@ -484,6 +559,10 @@ int main(void)
 	RUN_TEST(test_crl_good_gives_good_object);
 	RUN_TEST(test_revoked_intermediate_is_reported_and_named);
 	RUN_TEST(test_responder_revoked_beats_crl_good);
+	RUN_TEST(test_responder_unknown_beats_crl_good);
+	RUN_TEST(test_stale_crl_good_is_unknown);
+	RUN_TEST(test_stale_crl_revoked_still_stands);
+	RUN_TEST(test_stale_crl_good_leaves_a_verified_staple_to_speak);
 	RUN_TEST(test_staple_good_responder_revoked_names_both);
 	RUN_TEST(test_no_staple_is_never_good);
 	RUN_TEST(test_verified_staple_alone_gives_the_object);

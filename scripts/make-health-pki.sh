@@ -51,6 +51,7 @@
 #                         inter's database as inter.pem, with that scope
 #   crl/inter-stale.pem   inter's database, thisUpdate 2025-01-01 and
 #                         nextUpdate 2025-01-31: long past
+#   crl/inter-badidp.pem  an issuingDistributionPoint that does not decode
 #   ocsp/good-good.der    responder answer "good" for good.test (1 day)
 #   ocsp/good-revoked.der "revoked" for good.test from index-bad.txt
 #   ocsp/revoked.der      "revoked" for revoked.test
@@ -128,6 +129,9 @@ ca_conf() { # ca name [first CRL number]
 	[ delta ]
 	# OpenSSL has no configuration syntax for it: the DER of INTEGER 1
 	deltaCRL = critical, DER:02:01:01
+	[ idp_bad ]
+	# not a SEQUENCE: an issuingDistributionPoint that does not decode
+	issuingDistributionPoint = critical, DER:02:01:01
 	EOF
 }
 
@@ -280,6 +284,7 @@ for scope in onlyca onlyuser reasons; do
 	gen_crl inter inter "inter-$scope" -crlexts "idp_$scope"
 done
 gen_crl inter inter inter-delta -crlexts delta
+gen_crl inter inter inter-badidp -crlexts idp_bad
 gen_crl inter inter inter-stale -crl_lastupdate 250101000000Z \
 	-crl_nextupdate 250131000000Z
 

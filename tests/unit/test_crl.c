@@ -279,6 +279,20 @@ static void test_later_this_update_replaces_an_unnumbered_crl(void)
 	CHECK_STR(origin_file(&a), "inter.pem");
 }
 
+static void test_malformed_scope_is_refused(void)
+{
+	struct crl_store *s = crl_store_new();
+	char path[1200], err[256], want[1400];
+
+	hf_path("crl/inter-badidp.pem", path, sizeof(path));
+	CHECK_INT(crl_store_load_file(s, path, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "--crl %s: malformed or repeated "
+		 "issuingDistributionPoint", path);
+	CHECK_STR(err, want);
+	CHECK_INT(crl_store_count(s), 0);
+	crl_store_free(s);
+}
+
 static void test_refetched_crl_replaces_the_one_from_the_same_url(void)
 {
 	struct crl_store *s = crl_store_new();
@@ -399,6 +413,7 @@ int main(void)
 	RUN_TEST(test_partial_and_delta_crls_revoke_but_never_say_good);
 	RUN_TEST(test_higher_crl_number_releases_a_hold);
 	RUN_TEST(test_later_this_update_replaces_an_unnumbered_crl);
+	RUN_TEST(test_malformed_scope_is_refused);
 	RUN_TEST(test_refetched_crl_replaces_the_one_from_the_same_url);
 	RUN_TEST(test_garbage_file_is_a_clear_error);
 	RUN_TEST(test_truncated_der_is_refused);

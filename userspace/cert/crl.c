@@ -99,6 +99,12 @@ static void crl_drop_origin(struct crl_store *s, const char *origin)
 	}
 }
 
+void crl_store_forget(struct crl_store *s, const char *origin)
+{
+	if (s && origin)
+		crl_drop_origin(s, origin);
+}
+
 /* Takes ownership of @crl, also on failure. */
 static int crl_push(struct crl_store *s, X509_CRL *crl, const char *origin,
 		    char *err, size_t errlen)

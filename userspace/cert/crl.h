@@ -46,6 +46,9 @@ int crl_store_add(struct crl_store *s, const uint8_t *buf, size_t len,
 
 size_t crl_store_count(const struct crl_store *s);
 
+/* Drops the CRLs added from @origin (a URL no longer followed). */
+void crl_store_forget(struct crl_store *s, const char *origin);
+
 /* The earliest nextUpdate of the CRLs added from @origin; 0 if none has
  * one (or none is there). */
 int64_t crl_store_next_update(const struct crl_store *s, const char *origin);

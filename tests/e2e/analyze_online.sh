@@ -11,7 +11,6 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib/health.sh
 health_setup "$0" "$@"
-TW=${TW_BIN:-${BUILD:-build}/tlswatch}   # TW_BIN=build/tlswatch-san: under ASan/UBSan
 
 http_port=$(free_port)
 ocsp_port=$(free_port)

@@ -7,7 +7,8 @@
 # Each script calls health_setup "$0" "$@" first: it re-executes itself in
 # a new network namespace (only its own lo exists there, so servers that
 # bind every address are still reachable from loopback only), and gets
-# $work, $pki_dir helpers and an EXIT trap.
+# $work, $probe, $TW (the tlswatch binary: $TW_BIN, or the build's),
+# $pki_dir helpers and an EXIT trap.
 
 health_failed=0
 
@@ -51,6 +52,7 @@ health_setup() { # $0 "$@"
 	trap health_cleanup EXIT
 	trap 'exit 1' INT TERM
 	probe=${BUILD:-build}/tests/health_probe
+	TW=${TW_BIN:-${BUILD:-build}/tlswatch}   # TW_BIN=build/tlswatch-san: under ASan/UBSan
 	if ! make --no-print-directory -s "$probe" >"$work/make.log" 2>&1; then
 		cat "$work/make.log"
 		echo "not ok - building $probe"
@@ -166,7 +168,7 @@ capture_start() { # pcap port
 	cap_pid=$!
 	health_pids+=("$cap_pid")
 	for i in $(seq 1 50); do
-		grep -q "listening on" "$work/tcpdump.log" && break
+		grep -qs "listening on" "$work/tcpdump.log" && break
 		sleep 0.1
 	done
 }

@@ -233,24 +233,33 @@ static void test_no_source_is_unknown_and_no_finding(void)
 	CHECK_INT(f.n, 0);
 }
 
-static void test_crl_listing_the_leaf_is_revoked(void)
+/* revoked.test judged with @crl_file alone: revoked, the detail ending
+ * with @stale_note, stale_since @stale_since. */
+static void check_crl_revokes(const char *crl_file, const char *stale_note,
+			      int64_t stale_since)
 {
 	struct revo_cert c;
 	struct revocation r;
 	struct finding_list f;
 	char want[512], path[1200];
 
-	leaf_sources("revoked.test", "crl/inter.pem", NULL, &c);
+	leaf_sources("revoked.test", crl_file, NULL, &c);
 	judge(&c, 1, NULL, now_s(), 0, &r, &f);
 	CHECK_STR(revocation_method_name(r.method), "crl");
 	CHECK_INT(r.status, OCSP_ST_REVOKED);
 	CHECK_INT(r.reason, 1);
 	CHECK_INT(r.revoked_at, c.crl.revoked_at);
 	CHECK_INT(r.checked_at, c.crl.this_update);
-	snprintf(want, sizeof(want), "leaf revoked at %s (keyCompromise) per CRL %s",
-		 ts(c.crl.revoked_at), hf_path("crl/inter.pem", path, sizeof(path)));
+	CHECK_INT(r.stale_since, stale_since);
+	snprintf(want, sizeof(want), "leaf revoked at %s (keyCompromise) per CRL %s%s",
+		 ts(c.crl.revoked_at), hf_path(crl_file, path, sizeof(path)), stale_note);
 	CHECK_STR(detail_of(&f, FINDING_REVOKED), want);
 	CHECK_INT(f.n, 1);
+}
+
+static void test_crl_listing_the_leaf_is_revoked(void)
+{
+	check_crl_revokes("crl/inter.pem", "", 0);
 }
 
 static void test_crl_good_gives_good_object(void)
@@ -355,20 +364,9 @@ static void test_stale_crl_good_is_unknown(void)
 
 static void test_stale_crl_revoked_still_stands(void)
 {
-	struct revo_cert c;
-	struct revocation r;
-	struct finding_list f;
-	char want[512], path[1200];
-
-	leaf_sources("revoked.test", "crl/inter-stale.pem", NULL, &c);
-	judge(&c, 1, NULL, now_s(), 0, &r, &f);
-	CHECK_STR(revocation_method_name(r.method), "crl");
-	CHECK_INT(r.status, OCSP_ST_REVOKED);
-	CHECK_INT(r.stale_since, hf_time("2025-01-31T00:00:00"));
-	snprintf(want, sizeof(want), "leaf revoked at %s (keyCompromise) per CRL %s "
-		 "(past its nextUpdate 2025-01-31T00:00:00Z)", ts(c.crl.revoked_at),
-		 hf_path("crl/inter-stale.pem", path, sizeof(path)));
-	CHECK_STR(detail_of(&f, FINDING_REVOKED), want);
+	check_crl_revokes("crl/inter-stale.pem",
+			  " (past its nextUpdate 2025-01-31T00:00:00Z)",
+			  hf_time("2025-01-31T00:00:00"));
 }
 
 static void test_stale_crl_good_leaves_a_verified_staple_to_speak(void)

@@ -32,6 +32,12 @@
 #     ends.test           2025-01-01 .. 2030-01-01T00:00:00Z, serial 1008:
 #                         a handshake moved to its last seconds
 #     victim.test         signed by inter2, serial 2001
+#     shard1.test         serial 1101, CRL distribution point
+#                         .../shard1.crl (a sharded CRL, not inter.crl)
+#     shard2.test         serial 1102, .../shard2.crl; revoked
+#                         (keyCompromise) in shard2's CRL only
+#     hold.test           serial 1110; on certificateHold in hold-on.pem,
+#                         released in the newer hold-off.pem
 #     late.test           signed by short, serial 3001: a leaf that outlives
 #                         its intermediate
 #     twin.test           signed by inter2, serial 1001: good.test's serial
@@ -40,14 +46,26 @@
 #   *-index.txt           each CA's database (inter-index.txt feeds the
 #                         OCSP responder); index-bad.txt: inter's database
 #                         with good.test marked revoked (the 2016 mix-up)
-#   www/root.crl, www/inter.crl, www/inter2.crl, www/short.crl
-#                         DER, what HTTP serves
+#   www/root.crl, www/inter.crl, www/inter2.crl, www/short.crl,
+#   www/shard1.crl, www/shard2.crl   DER, what HTTP serves
 #   crl/*.pem             the same CRLs in PEM; crl/evil.crl: issuer name
 #                         of inter, signed by evil (a forged CRL)
+#   crl/shard1.pem, crl/shard2.pem   inter's CRLs with an
+#                         issuingDistributionPoint of .../shard1.crl and
+#                         .../shard2.crl: each covers its shard's leaves only
+#   crl/hold-on.pem       inter, CRL number 32: hold.test certificateHold
+#   crl/hold-off.pem      inter, CRL number 33: nothing listed
+#   crl/inter-onlyca.pem, crl/inter-onlyuser.pem, crl/inter-reasons.pem
+#   (onlySomeReasons keyCompromise), crl/inter-delta.pem (deltaCRLIndicator)
+#                         inter's database as inter.pem, with that scope
+#   crl/inter-stale.pem   inter's database, thisUpdate 2025-01-01 and
+#                         nextUpdate 2025-01-31: long past
+#   crl/inter-badidp.pem  an issuingDistributionPoint that does not decode
 #   ocsp/good-good.der    responder answer "good" for good.test (1 day)
 #   ocsp/good-revoked.der "revoked" for good.test from index-bad.txt
 #   ocsp/revoked.der      "revoked" for revoked.test
 #   ocsp/good-evil.der    "good" for good.test signed by evil
+#   ocsp/unknown.der      "unknown" for unknown.test (not in inter's database)
 #   fp/NAME               SHA-256 fingerprint (lowercase hex) of each cert
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -72,8 +90,12 @@ OCSP_URL="http://127.0.0.1:$ocsp_port"
 
 # One openssl ca configuration per CA: each has its own database, which is
 # also what its CRL and its OCSP responder are made from.
-ca_conf() { # ca name
-	local ca=$1
+ca_conf() { # ca name [first CRL number]
+	local ca=$1 crlnumber=""
+	if [ $# -ge 2 ]; then
+		echo "$2" >"$work/$ca.crlnumber"
+		crlnumber="crlnumber = $work/$ca.crlnumber"
+	fi
 	: >"$dir/$ca-index.txt"
 	echo "unique_subject = no" >"$dir/$ca-index.txt.attr"
 	cat >"$work/$ca.cnf" <<-EOF
@@ -89,9 +111,36 @@ ca_conf() { # ca name
 	unique_subject = no
 	email_in_dn = no
 	copy_extensions = none
+	$crlnumber
 	[ policy_any ]
 	organizationName = optional
 	commonName = supplied
+	[ idp_shard1 ]
+	issuingDistributionPoint = critical, @idp_shard1_name
+	[ idp_shard1_name ]
+	fullname = URI:$CRL_URL/shard1.crl
+	[ idp_shard2 ]
+	issuingDistributionPoint = critical, @idp_shard2_name
+	[ idp_shard2_name ]
+	fullname = URI:$CRL_URL/shard2.crl
+	[ idp_onlyca ]
+	issuingDistributionPoint = critical, @idp_onlyca_flags
+	[ idp_onlyca_flags ]
+	onlyCA = TRUE
+	[ idp_onlyuser ]
+	issuingDistributionPoint = critical, @idp_onlyuser_flags
+	[ idp_onlyuser_flags ]
+	onlyuser = TRUE
+	[ idp_reasons ]
+	issuingDistributionPoint = critical, @idp_reasons_flags
+	[ idp_reasons_flags ]
+	onlysomereasons = keyCompromise
+	[ delta ]
+	# OpenSSL has no configuration syntax for it: the DER of INTEGER 1
+	deltaCRL = critical, DER:02:01:01
+	[ idp_bad ]
+	# not a SEQUENCE: an issuingDistributionPoint that does not decode
+	issuingDistributionPoint = critical, DER:02:01:01
 	EOF
 }
 
@@ -140,11 +189,12 @@ leaf_ext() { # out, crl url, dns names...
 	[ "$ocsp_port" = none ] || echo "authorityInfoAccess = OCSP;URI:$OCSP_URL" >>"$out"
 }
 
+# LEAF_CRL=URL before the call: another distribution point than CA's CRL.
 make_leaf() { # conf, ca, file name, serial, start, end, dns names...
 	local conf=$1 ca=$2 name=$3 serial=$4 start=$5 end=$6
 	shift 6
 	gen_key "$dir/$name.key"
-	leaf_ext "$work/leaf.ext" "$CRL_URL/$ca.crl" "$@"
+	leaf_ext "$work/leaf.ext" "${LEAF_CRL:-$CRL_URL/$ca.crl}" "$@"
 	sign "$conf" "$dir/$name.crt" "$dir/$name.key" "/O=tlswatch test/CN=$1" \
 		"$serial" "$start" "$end" "$work/leaf.ext" "$ca"
 	cat "$dir/$name.crt" "$dir/$ca.crt" >"$dir/$name.chain.pem"
@@ -156,11 +206,13 @@ revoke() { # conf, ca, cert, reason
 		{ cat "$work/ca.log" >&2; die "revoking $3 failed"; }
 }
 
-gen_crl() { # conf, ca (signing cert and key names), out name
-	openssl ca -config "$work/$1.cnf" -cert "$dir/$2.crt" -keyfile "$dir/$2.key" \
-		-gencrl -out "$dir/crl/$3.pem" 2>"$work/ca.log" ||
-		{ cat "$work/ca.log" >&2; die "CRL $3 failed"; }
-	openssl crl -in "$dir/crl/$3.pem" -outform DER -out "$work/$3.der"
+gen_crl() { # conf, ca (signing cert and key names), out name, openssl ca args...
+	local conf=$1 ca=$2 out=$3
+	shift 3
+	openssl ca -config "$work/$conf.cnf" -cert "$dir/$ca.crt" -keyfile "$dir/$ca.key" \
+		-gencrl -out "$dir/crl/$out.pem" "$@" 2>"$work/ca.log" ||
+		{ cat "$work/ca.log" >&2; die "CRL $out failed"; }
+	openssl crl -in "$dir/crl/$out.pem" -outform DER -out "$work/$out.der"
 }
 
 # An OCSP answer as the responder would give it, without a server.
@@ -177,6 +229,10 @@ ca_conf inter
 ca_conf inter2
 ca_conf short
 ca_conf scratch
+ca_conf shard1
+ca_conf shard2
+ca_conf holdon 20
+ca_conf holdoff 21
 gen_key "$dir/root.key"
 ca_ext "$work/ca.ext" ""
 sign root "$dir/root.crt" "$dir/root.key" "/O=tlswatch test/CN=Health Test Root" \
@@ -213,6 +269,11 @@ make_leaf inter inter ends.test 1008 "$LEAF_START" 300101000000Z ends.test
 make_leaf inter2 inter2 victim.test 2001 "$LEAF_START" "$LEAF_END" victim.test
 make_leaf inter2 inter2 twin.test 1001 "$LEAF_START" "$LEAF_END" twin.test
 make_leaf short short late.test 3001 "$LEAF_START" "$LEAF_END" late.test
+LEAF_CRL=$CRL_URL/shard1.crl make_leaf shard1 inter shard1.test 1101 "$LEAF_START" \
+	"$LEAF_END" shard1.test
+LEAF_CRL=$CRL_URL/shard2.crl make_leaf shard2 inter shard2.test 1102 "$LEAF_START" \
+	"$LEAF_END" shard2.test
+make_leaf holdon inter hold.test 1110 "$LEAF_START" "$LEAF_END" hold.test
 
 # --- revocations, CRLs
 revoke root root "$dir/inter2.crt" keyCompromise
@@ -228,6 +289,22 @@ for c in root inter inter2 short; do mv "$dir/www/$c.der" "$dir/www/$c.crl"; don
 gen_crl inter evil evil
 rm -f "$work/evil.der"
 mv "$dir/crl/evil.pem" "$dir/crl/evil.crl"
+# Sharded CRLs, each from its shard's database; a hold and its release.
+revoke shard2 inter "$dir/shard2.test.crt" keyCompromise
+gen_crl shard1 inter shard1 -crlexts idp_shard1
+gen_crl shard2 inter shard2 -crlexts idp_shard2
+cp "$work/shard1.der" "$dir/www/shard1.crl"
+cp "$work/shard2.der" "$dir/www/shard2.crl"
+revoke holdon inter "$dir/hold.test.crt" certificateHold
+gen_crl holdon inter hold-on
+gen_crl holdoff inter hold-off
+for scope in onlyca onlyuser reasons; do
+	gen_crl inter inter "inter-$scope" -crlexts "idp_$scope"
+done
+gen_crl inter inter inter-delta -crlexts delta
+gen_crl inter inter inter-badidp -crlexts idp_bad
+gen_crl inter inter inter-stale -crl_lastupdate 250101000000Z \
+	-crl_nextupdate 250131000000Z
 
 # --- OCSP answers (staples, or what a responder sends)
 sed 's/^V\(\t[^\t]*\t\)\t\(1001\t\)/R\1250301000000Z,keyCompromise\t\2/' \
@@ -237,9 +314,11 @@ ocsp_answer "$dir/inter-index.txt" inter good.test "$dir/ocsp/good-good.der"
 ocsp_answer "$dir/index-bad.txt" inter good.test "$dir/ocsp/good-revoked.der"
 ocsp_answer "$dir/inter-index.txt" inter revoked.test "$dir/ocsp/revoked.der"
 ocsp_answer "$dir/inter-index.txt" evil good.test "$dir/ocsp/good-evil.der"
+ocsp_answer "$dir/inter-index.txt" inter unknown.test "$dir/ocsp/unknown.der"
 
 for c in root inter inter2 short evil good.test expired.test future.test revoked.test \
-	unknown.test a-old.test a-new.test ends.test victim.test late.test twin.test; do
+	unknown.test a-old.test a-new.test ends.test victim.test late.test twin.test \
+	shard1.test shard2.test hold.test; do
 	cert_sha256 "$dir/$c.crt" >"$dir/fp/$c"
 done
 rm -f "$dir"/*.old "$dir"/*.attr.old

@@ -11,7 +11,6 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib/health.sh
 health_setup "$0" "$@"
-TW=${TW_BIN:-${BUILD:-build}/tlswatch}   # TW_BIN=build/tlswatch-san: under ASan/UBSan
 
 http_port=$(free_port)
 ocsp_port=$(free_port)
@@ -22,39 +21,11 @@ revoked=$(fp "$pki" revoked.test) victim=$(fp "$pki" victim.test) good=$(fp "$pk
 
 # ---- the capture: three TLS 1.2 servers, one handshake each
 cap=$work/online.pcap
-tcpdump -i lo -U -w "$cap" "tcp port $tls_port" 2>"$work/tcpdump.log" &
-tcpdump_pid=$!
-health_pids+=("$tcpdump_pid")
-for i in $(seq 1 50); do
-	grep -q "listening on" "$work/tcpdump.log" && break
-	sleep 0.1
-done
-handshake() { # leaf name
-	local key=$pki/$1.key chain=$pki/$1.chain.pem pid
-	local log=$work/s_server.$1.log i
-	# Readiness from its log: a connect-and-close probe would use up -naccept.
-	openssl s_server -accept "127.0.0.1:$tls_port" -cert "$chain" -key "$key" \
-		-cert_chain "$chain" -tls1_2 -naccept 1 -rev >"$log" 2>&1 </dev/null &
-	pid=$!
-	for i in $(seq 1 50); do
-		grep -q ACCEPT "$log" && break
-		sleep 0.1
-	done
-	echo hello | timeout 10 openssl s_client -connect "127.0.0.1:$tls_port" -servername "$1" \
-		-tls1_2 >"$work/s_client.$1.log" 2>&1
-	wait "$pid"
-}
-handshake revoked.test
-handshake victim.test
-handshake good.test
-# tcpdump writes what it has read; wait (at most 5 s) until the last
-# connection's FINs are in the file.
-for i in $(seq 1 50); do
-	[ "$(tcpdump -nr "$cap" 'tcp[tcpflags] & tcp-fin != 0' 2>/dev/null | wc -l)" -ge 6 ] && break
-	sleep 0.1
-done
-kill -INT "$tcpdump_pid"
-wait "$tcpdump_pid"
+capture_start "$cap" "$tls_port"
+capture_handshake "$pki" revoked.test
+capture_handshake "$pki" victim.test
+capture_handshake "$pki" good.test
+capture_stop
 check "the capture holds three handshakes" \
 	test "$("$TW" analyze --json "$cap" | python3 -c 'import json,sys; print([json.loads(l) for l in sys.stdin][-1]["handshakes"])')" = 3
 

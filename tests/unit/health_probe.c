@@ -76,6 +76,8 @@ static void emit_result(const char *event, const struct cert_health_result *r)
 	jw_kv_str(&j, "reason", reason);
 	if (r->revocation.checked_at)
 		jw_kv_time_s(&j, "checked_at", r->revocation.checked_at);
+	if (r->revocation.stale_since)
+		jw_kv_time_s(&j, "stale_since", r->revocation.stale_since);
 	jw_object_end(&j);
 	jw_kv_str(&j, "sources", r->sources);
 	jw_key(&j, "findings");

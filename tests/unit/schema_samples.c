@@ -228,7 +228,8 @@ static int emit_certs(struct json_writer *j, const struct finding_list *fl)
 	const struct cert_info *chain[] = { &sample_leaf, &sample_leaf, NULL };
 	struct tw_endpoint server = { { 4, { 192, 0, 2, 1 } }, 443 };
 	struct revocation_view rv = { .status = "revoked", .revoked_at = 1795300000,
-				      .reason = "keyCompromise", .checked_at = 1795400000 };
+				      .reason = "keyCompromise", .checked_at = 1795400000,
+				      .stale_since = 1795450000 };
 	struct cert_view v = { .server = &server, .sni = "a.example", .sni_len = 9,
 			       .n_chain = 3, .chain = chain, .verify = "ok",
 			       .revocation = &rv, .findings = fl };

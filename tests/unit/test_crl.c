@@ -2,6 +2,7 @@
 /* CRLs from files and bytes, checked against the issuer of every cert. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/x509.h>
 
@@ -159,6 +160,143 @@ static void test_crl_past_next_update_is_stale_but_answers(void)
 	crl_store_free(s);
 }
 
+/* Checks @cert (issued by inter) against the CRL files in @files (a
+ * space-separated list), answering into @a. */
+static void check_with(const char *files, const char *cert, struct crl_answer *a)
+{
+	struct crl_store *s = crl_store_new();
+	char list[256], *save = NULL, *f, path[1200], err[256];
+
+	snprintf(list, sizeof(list), "%s", files);
+	for (f = strtok_r(list, " ", &save); f; f = strtok_r(NULL, " ", &save))
+		if (crl_store_load_file(s, hf_path(f, path, sizeof(path)), err, sizeof(err)))
+			printf("# load %s: %s\n", f, err);
+	check_named(s, cert, "inter", a);
+	crl_store_free(s);
+}
+
+static const char *origin_file(const struct crl_answer *a)
+{
+	const char *slash = strrchr(a->origin, '/');
+
+	return slash ? slash + 1 : a->origin;
+}
+
+/* Which CRLs answer for a certificate of inter: @files loaded in that
+ * order, the status expected, and the file that answers ("" for none). */
+struct crl_case {
+	const char *files, *cert;
+	enum ocsp_cert_status status;
+	const char *origin;
+};
+
+static void check_cases(const struct crl_case *c, size_t n)
+{
+	struct crl_answer a;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		check_with(c[i].files, c[i].cert, &a);
+		if (a.status != c[i].status || strcmp(origin_file(&a), c[i].origin))
+			printf("#   case %zu (%s for %s):\n", i, c[i].files, c[i].cert);
+		CHECK_INT(a.status, c[i].status);
+		CHECK_STR(origin_file(&a), c[i].origin);
+	}
+}
+
+static void test_shard_crl_speaks_only_for_its_shard(void)
+{
+	/* shard1's CRL lists nothing; shard2.test is revoked in shard2's. */
+	static const struct crl_case cases[] = {
+		{ "crl/shard1.pem", "shard2.test", OCSP_ST_UNKNOWN, "" },
+		{ "crl/shard1.pem", "shard1.test", OCSP_ST_GOOD, "shard1.pem" },
+		{ "crl/shard1.pem", "good.test", OCSP_ST_UNKNOWN, "" },
+		{ "crl/shard2.pem", "shard1.test", OCSP_ST_UNKNOWN, "" },
+		{ "crl/shard1.pem crl/shard2.pem", "shard2.test", OCSP_ST_REVOKED, "shard2.pem" },
+		{ "crl/shard2.pem crl/shard1.pem", "shard1.test", OCSP_ST_GOOD, "shard1.pem" },
+		/* A full CRL covers every shard; its good does not replace the
+		 * shard's revoked (another scope). */
+		{ "crl/inter.pem", "shard1.test", OCSP_ST_GOOD, "inter.pem" },
+		{ "crl/inter.pem crl/shard2.pem", "shard2.test", OCSP_ST_REVOKED, "shard2.pem" },
+	};
+	struct crl_answer a;
+
+	check_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	check_with("crl/shard2.pem", "shard2.test", &a);
+	CHECK_STR(crl_reason_name(a.reason), "keyCompromise");
+}
+
+static void test_only_ca_crl_does_not_cover_leaves(void)
+{
+	static const struct crl_case cases[] = {
+		{ "crl/inter-onlyca.pem", "revoked.test", OCSP_ST_UNKNOWN, "" },
+		{ "crl/inter-onlyca.pem", "good.test", OCSP_ST_UNKNOWN, "" },
+		{ "crl/inter-onlyuser.pem", "revoked.test", OCSP_ST_REVOKED, "inter-onlyuser.pem" },
+		{ "crl/inter-onlyuser.pem", "good.test", OCSP_ST_GOOD, "inter-onlyuser.pem" },
+	};
+
+	check_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_partial_and_delta_crls_revoke_but_never_say_good(void)
+{
+	static const struct crl_case cases[] = {
+		{ "crl/inter-reasons.pem", "revoked.test", OCSP_ST_REVOKED, "inter-reasons.pem" },
+		{ "crl/inter-reasons.pem", "good.test", OCSP_ST_UNKNOWN, "" },
+		{ "crl/inter-delta.pem", "revoked.test", OCSP_ST_REVOKED, "inter-delta.pem" },
+		{ "crl/inter-delta.pem", "good.test", OCSP_ST_UNKNOWN, "" },
+		/* With the complete CRL, that one says good. */
+		{ "crl/inter-delta.pem crl/inter.pem", "good.test", OCSP_ST_GOOD, "inter.pem" },
+	};
+
+	check_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_higher_crl_number_releases_a_hold(void)
+{
+	static const struct crl_case cases[] = {
+		{ "crl/hold-on.pem", "hold.test", OCSP_ST_REVOKED, "hold-on.pem" },
+		{ "crl/hold-on.pem crl/hold-off.pem", "hold.test", OCSP_ST_GOOD, "hold-off.pem" },
+		{ "crl/hold-off.pem crl/hold-on.pem", "hold.test", OCSP_ST_GOOD, "hold-off.pem" },
+	};
+	struct crl_answer a;
+
+	check_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	check_with("crl/hold-on.pem", "hold.test", &a);
+	CHECK_STR(crl_reason_name(a.reason), "certificateHold");
+}
+
+static void test_later_this_update_replaces_an_unnumbered_crl(void)
+{
+	static const struct crl_case cases[] = {
+		{ "crl/inter.pem crl/inter-stale.pem", "good.test", OCSP_ST_GOOD, "inter.pem" },
+		{ "crl/inter-stale.pem crl/inter.pem", "revoked.test", OCSP_ST_REVOKED, "inter.pem" },
+	};
+	struct crl_answer a;
+
+	check_cases(cases, sizeof(cases) / sizeof(cases[0]));
+	check_with("crl/inter-stale.pem", "good.test", &a);
+	CHECK_INT(a.status, OCSP_ST_GOOD);
+	CHECK(a.stale);
+	CHECK_INT(a.next_update, hf_time("2025-01-31T00:00:00"));
+	check_with("crl/inter.pem crl/inter-stale.pem", "good.test", &a);
+	CHECK(!a.stale);
+}
+
+static void test_malformed_scope_is_refused(void)
+{
+	struct crl_store *s = crl_store_new();
+	char path[1200], err[256], want[1400];
+
+	hf_path("crl/inter-badidp.pem", path, sizeof(path));
+	CHECK_INT(crl_store_load_file(s, path, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "--crl %s: malformed or repeated "
+		 "issuingDistributionPoint", path);
+	CHECK_STR(err, want);
+	CHECK_INT(crl_store_count(s), 0);
+	crl_store_free(s);
+}
+
 static void test_refetched_crl_replaces_the_one_from_the_same_url(void)
 {
 	struct crl_store *s = crl_store_new();
@@ -273,6 +411,12 @@ int main(void)
 	RUN_TEST(test_forged_crl_does_not_hide_the_real_one);
 	RUN_TEST(test_pem_file_with_two_crls_loads_both);
 	RUN_TEST(test_crl_past_next_update_is_stale_but_answers);
+	RUN_TEST(test_shard_crl_speaks_only_for_its_shard);
+	RUN_TEST(test_only_ca_crl_does_not_cover_leaves);
+	RUN_TEST(test_partial_and_delta_crls_revoke_but_never_say_good);
+	RUN_TEST(test_higher_crl_number_releases_a_hold);
+	RUN_TEST(test_later_this_update_replaces_an_unnumbered_crl);
+	RUN_TEST(test_malformed_scope_is_refused);
 	RUN_TEST(test_refetched_crl_replaces_the_one_from_the_same_url);
 	RUN_TEST(test_garbage_file_is_a_clear_error);
 	RUN_TEST(test_truncated_der_is_refused);

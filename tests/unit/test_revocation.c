@@ -233,24 +233,33 @@ static void test_no_source_is_unknown_and_no_finding(void)
 	CHECK_INT(f.n, 0);
 }
 
-static void test_crl_listing_the_leaf_is_revoked(void)
+/* revoked.test judged with @crl_file alone: revoked, the detail ending
+ * with @stale_note, stale_since @stale_since. */
+static void check_crl_revokes(const char *crl_file, const char *stale_note,
+			      int64_t stale_since)
 {
 	struct revo_cert c;
 	struct revocation r;
 	struct finding_list f;
 	char want[512], path[1200];
 
-	leaf_sources("revoked.test", "crl/inter.pem", NULL, &c);
+	leaf_sources("revoked.test", crl_file, NULL, &c);
 	judge(&c, 1, NULL, now_s(), 0, &r, &f);
 	CHECK_STR(revocation_method_name(r.method), "crl");
 	CHECK_INT(r.status, OCSP_ST_REVOKED);
 	CHECK_INT(r.reason, 1);
 	CHECK_INT(r.revoked_at, c.crl.revoked_at);
 	CHECK_INT(r.checked_at, c.crl.this_update);
-	snprintf(want, sizeof(want), "leaf revoked at %s (keyCompromise) per CRL %s",
-		 ts(c.crl.revoked_at), hf_path("crl/inter.pem", path, sizeof(path)));
+	CHECK_INT(r.stale_since, stale_since);
+	snprintf(want, sizeof(want), "leaf revoked at %s (keyCompromise) per CRL %s%s",
+		 ts(c.crl.revoked_at), hf_path(crl_file, path, sizeof(path)), stale_note);
 	CHECK_STR(detail_of(&f, FINDING_REVOKED), want);
 	CHECK_INT(f.n, 1);
+}
+
+static void test_crl_listing_the_leaf_is_revoked(void)
+{
+	check_crl_revokes("crl/inter.pem", "", 0);
 }
 
 static void test_crl_good_gives_good_object(void)
@@ -309,6 +318,70 @@ static void test_responder_revoked_beats_crl_good(void)
 	CHECK_STR(detail_of(&f, FINDING_REVOKED),
 		  "leaf revoked at 2025-03-01T00:00:00Z (keyCompromise) per responder "
 		  "http://127.0.0.1:9");
+}
+
+static void test_responder_unknown_beats_crl_good(void)
+{
+	struct revo_cert c;
+	struct revocation r;
+	struct finding_list f;
+	char sources[256];
+
+	/* unknown.test: no CRL lists it, its CA's responder has no record. */
+	leaf_sources("unknown.test", "crl/inter.pem", "ocsp/unknown.der", &c);
+	CHECK_INT(c.crl.status, OCSP_ST_GOOD);
+	judge(&c, 1, NULL, now_s(), 0, &r, &f);
+	CHECK_STR(revocation_method_name(r.method), "ocsp");
+	CHECK_INT(r.status, OCSP_ST_UNKNOWN);
+	CHECK_INT(r.checked_at, c.ocsp.answer.this_update);
+	CHECK_INT(f.n, 0);
+	revocation_sources_text(&c, sources, sizeof(sources));
+	CHECK_STR(sources, "CRL says good, responder says unknown");
+}
+
+static void test_stale_crl_good_is_unknown(void)
+{
+	struct revo_cert c;
+	struct revocation r;
+	struct finding_list f;
+	char sources[256];
+
+	leaf_sources("good.test", "crl/inter-stale.pem", NULL, &c);
+	judge(&c, 1, NULL, now_s(), 0, &r, &f);
+	CHECK_STR(revocation_method_name(r.method), "crl");
+	CHECK_INT(r.status, OCSP_ST_UNKNOWN);
+	CHECK_INT(r.checked_at, hf_time("2025-01-01T00:00:00"));
+	CHECK_INT(r.stale_since, hf_time("2025-01-31T00:00:00"));
+	CHECK_INT(f.n, 0);
+	revocation_sources_text(&c, sources, sizeof(sources));
+	CHECK_STR(sources, "CRL says good (past its nextUpdate 2025-01-31T00:00:00Z)");
+	/* A current CRL of the same CA: good, nothing stale. */
+	leaf_sources("good.test", "crl/inter.pem", NULL, &c);
+	judge(&c, 1, NULL, now_s(), 0, &r, &f);
+	CHECK_INT(r.status, OCSP_ST_GOOD);
+	CHECK_INT(r.stale_since, 0);
+}
+
+static void test_stale_crl_revoked_still_stands(void)
+{
+	check_crl_revokes("crl/inter-stale.pem",
+			  " (past its nextUpdate 2025-01-31T00:00:00Z)",
+			  hf_time("2025-01-31T00:00:00"));
+}
+
+static void test_stale_crl_good_leaves_a_verified_staple_to_speak(void)
+{
+	struct revo_cert c;
+	struct staple_info st;
+	struct revocation r;
+	struct finding_list f;
+
+	leaf_sources("good.test", "crl/inter-stale.pem", NULL, &c);
+	staple("ocsp/good-good.der", "good.test", &st);
+	judge(&c, 1, &st, now_s(), 0, &r, &f);
+	CHECK_STR(revocation_method_name(r.method), "staple");
+	CHECK_INT(r.status, OCSP_ST_GOOD);
+	CHECK_INT(r.stale_since, 0);
 }
 
 static void test_staple_good_responder_revoked_names_both(void)
@@ -484,6 +557,10 @@ int main(void)
 	RUN_TEST(test_crl_good_gives_good_object);
 	RUN_TEST(test_revoked_intermediate_is_reported_and_named);
 	RUN_TEST(test_responder_revoked_beats_crl_good);
+	RUN_TEST(test_responder_unknown_beats_crl_good);
+	RUN_TEST(test_stale_crl_good_is_unknown);
+	RUN_TEST(test_stale_crl_revoked_still_stands);
+	RUN_TEST(test_stale_crl_good_leaves_a_verified_staple_to_speak);
 	RUN_TEST(test_staple_good_responder_revoked_names_both);
 	RUN_TEST(test_no_staple_is_never_good);
 	RUN_TEST(test_verified_staple_alone_gives_the_object);

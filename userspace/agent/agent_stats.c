@@ -73,6 +73,7 @@ void agent_read_counters(void *ctx, struct counter_values *cv)
 		cert_health_stats(ag->o.health, &hs);
 		counter_set(cv, COUNTER_INVENTORY_UNANSWERED, hs.inventory_unanswered);
 		counter_set(cv, COUNTER_INVENTORY_REFUSED, hs.inventory_refused);
+		counter_set(cv, COUNTER_CRL_URLS_FORGOTTEN, hs.crl_urls_forgotten);
 	}
 	counter_set(cv, COUNTER_CONFIG_RELOADS, ag->reloads_applied);
 	counter_set(cv, COUNTER_CONFIG_REFUSED, ag->reloads_refused);

@@ -23,6 +23,7 @@
 #include "common/open_regular.h"
 #include "cert_info.h"
 #include "crl.h"
+#include "crl_scope.h"
 
 enum crl_sig { CRL_SIG_UNCHECKED, CRL_SIG_OK, CRL_SIG_BAD };
 
@@ -31,8 +32,11 @@ struct crl_entry {
 	char origin[CRL_ORIGIN_MAX];
 	int64_t this_update;
 	int64_t next_update;
+	struct crl_scope scope;    /* which certificates it speaks for */
 	uint8_t checked_key[32];   /* SHA-256 of the issuer key last tried */
 	enum crl_sig sig;          /* the outcome with that key */
+	bool in_play;              /* crl_check's scratch: of the issuer, in
+	                            * scope, signature verified */
 };
 
 struct crl_store {
@@ -47,6 +51,7 @@ struct crl_store *crl_store_new(void)
 
 static void crl_entry_release(struct crl_entry *e)
 {
+	crl_scope_release(&e->scope);
 	X509_CRL_free(e->crl);
 	e->crl = NULL;
 }
@@ -94,17 +99,30 @@ static void crl_drop_origin(struct crl_store *s, const char *origin)
 	}
 }
 
+void crl_store_forget(struct crl_store *s, const char *origin)
+{
+	if (s && origin)
+		crl_drop_origin(s, origin);
+}
+
 /* Takes ownership of @crl, also on failure. */
 static int crl_push(struct crl_store *s, X509_CRL *crl, const char *origin,
 		    char *err, size_t errlen)
 {
 	struct crl_entry *e;
+	struct crl_scope scope;
 	int64_t this_update = 0, next_update = 0;
+	char why[128];
 
 	if (!cert_time_to_epoch(X509_CRL_get0_lastUpdate(crl), &this_update) ||
 	    (X509_CRL_get0_nextUpdate(crl) &&
 	     !cert_time_to_epoch(X509_CRL_get0_nextUpdate(crl), &next_update))) {
 		snprintf(err, errlen, "%s: malformed thisUpdate/nextUpdate", origin);
+		X509_CRL_free(crl);
+		return -1;
+	}
+	if (crl_scope_read(crl, &scope, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", origin, why);
 		X509_CRL_free(crl);
 		return -1;
 	}
@@ -114,6 +132,7 @@ static int crl_push(struct crl_store *s, X509_CRL *crl, const char *origin,
 
 		if (!v) {
 			snprintf(err, errlen, "%s: out of memory", origin);
+			crl_scope_release(&scope);
 			X509_CRL_free(crl);
 			return -1;
 		}
@@ -123,6 +142,7 @@ static int crl_push(struct crl_store *s, X509_CRL *crl, const char *origin,
 	e = &s->v[s->n++];
 	memset(e, 0, sizeof(*e));
 	e->crl = crl;
+	e->scope = scope;
 	snprintf(e->origin, sizeof(e->origin), "%s", origin);
 	e->this_update = this_update;
 	e->next_update = next_update;
@@ -321,12 +341,94 @@ static void crl_answer_from(const struct crl_entry *e, int64_t at,
 	snprintf(out->origin, sizeof(out->origin), "%s", e->origin);
 }
 
+/* Marks the CRLs that may speak for @subject: named by @issuer, signed
+ * with its key, and covering @subject by their scope. The issuer's key
+ * digest only once a CRL names it: most handshakes meet no CRL of their
+ * issuer at all. */
+static void crl_mark_in_play(struct crl_store *s, struct crl_subject *subject,
+			     X509 *issuer, int *bad_signatures)
+{
+	uint8_t key[32];
+	bool have_key = false;
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		s->v[i].in_play = false;
+	for (i = 0; i < s->n; i++) {
+		struct crl_entry *e = &s->v[i];
+
+		if (X509_NAME_cmp(X509_CRL_get_issuer(e->crl),
+				  X509_get_subject_name(issuer)) != 0)
+			continue;
+		if (!have_key && !(have_key = crl_key_digest(issuer, key)))
+			return;
+		e->in_play = crl_from_issuer(e, issuer, key, bad_signatures) &&
+			     crl_scope_covers(&e->scope, subject);
+	}
+}
+
+/* @a makes @b obsolete: both of the same scope and kind, @a with the
+ * higher cRLNumber or, without numbers to tell, the later thisUpdate
+ * (of two alike, the one added later). A hold released in a newer CRL is
+ * released, whatever an older one still says. */
+static bool crl_replaces(const struct crl_entry *a, const struct crl_entry *b)
+{
+	int c;
+
+	if (a == b || !crl_scope_same(&a->scope, &b->scope))
+		return false;
+	c = crl_scope_number_cmp(&a->scope, &b->scope);
+	if (c)
+		return c > 0;
+	if (a->this_update != b->this_update)
+		return a->this_update > b->this_update;
+	return a > b;
+}
+
+static bool crl_replaced(const struct crl_store *s, const struct crl_entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i].in_play && crl_replaces(&s->v[i], e))
+			return true;
+	return false;
+}
+
+/* True, with @out filled, when @e lists @cert (a delta CRL's
+ * removeFromCRL entry is not a revocation: OpenSSL says 2 for it). */
+static bool crl_lists(const struct crl_entry *e, X509 *cert, int64_t at,
+		      struct crl_answer *out)
+{
+	X509_REVOKED *rev = NULL;
+
+	if (X509_CRL_get0_by_serial(e->crl, &rev, X509_get0_serialNumber(cert)) != 1)
+		return false;
+	out->status = OCSP_ST_REVOKED;
+	cert_time_to_epoch(X509_REVOKED_get0_revocationDate(rev), &out->revoked_at);
+	out->reason = crl_entry_reason(rev);
+	crl_answer_from(e, at, out);
+	return true;
+}
+
+/* Of two complete CRLs that do not list the certificate, the one to name:
+ * one still current at @at, then the latest. */
+static bool crl_better_witness(const struct crl_entry *a, const struct crl_entry *b,
+			       int64_t at)
+{
+	bool a_stale = a->next_update && at > a->next_update;
+	bool b_stale = b->next_update && at > b->next_update;
+
+	if (a_stale != b_stale)
+		return !a_stale;
+	return a->this_update > b->this_update;
+}
+
 void crl_check(struct crl_store *s, X509 *cert, X509 *issuer, int64_t at,
 	       struct crl_answer *out)
 {
-	const struct crl_entry *newest = NULL;
-	uint8_t key[32];
-	bool have_key = false;
+	const struct crl_entry *witness = NULL;
+	struct crl_subject subject;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
@@ -334,36 +436,25 @@ void crl_check(struct crl_store *s, X509 *cert, X509 *issuer, int64_t at,
 	out->reason = -1;
 	if (!s || !cert || !issuer)
 		return;
+	crl_subject_init(&subject, cert);
+	crl_mark_in_play(s, &subject, issuer, &out->bad_signatures);
 	for (i = 0; i < s->n; i++) {
-		struct crl_entry *e = &s->v[i];
-		X509_REVOKED *rev = NULL;
+		const struct crl_entry *e = &s->v[i];
 
-		/* The issuer's key digest only once a CRL names it: most
-		 * handshakes meet no CRL of their issuer at all. */
-		if (X509_NAME_cmp(X509_CRL_get_issuer(e->crl),
-				  X509_get_subject_name(issuer)) != 0)
+		if (!e->in_play || crl_replaced(s, e))
 			continue;
-		if (!have_key && !(have_key = crl_key_digest(issuer, key)))
+		if (crl_lists(e, cert, at, out))
 			break;
-		if (!crl_from_issuer(e, issuer, key, &out->bad_signatures))
-			continue;
-		if (X509_CRL_get0_by_serial(e->crl, &rev,
-					    X509_get0_serialNumber(cert)) == 1) {
-			out->status = OCSP_ST_REVOKED;
-			cert_time_to_epoch(X509_REVOKED_get0_revocationDate(rev),
-					   &out->revoked_at);
-			out->reason = crl_entry_reason(rev);
-			crl_answer_from(e, at, out);
-			ERR_clear_error();
-			return;
-		}
-		if (!newest || e->this_update > newest->this_update)
-			newest = e;
+		/* A delta or reason-limited CRL not listing it proves nothing. */
+		if (e->scope.kind == CRL_KIND_COMPLETE &&
+		    (!witness || crl_better_witness(e, witness, at)))
+			witness = e;
 	}
-	if (newest) {
+	if (out->status != OCSP_ST_REVOKED && witness) {
 		out->status = OCSP_ST_GOOD;
-		crl_answer_from(newest, at, out);
+		crl_answer_from(witness, at, out);
 	}
+	crl_subject_release(&subject);
 	ERR_clear_error();
 }
 

@@ -46,6 +46,9 @@ int crl_store_add(struct crl_store *s, const uint8_t *buf, size_t len,
 
 size_t crl_store_count(const struct crl_store *s);
 
+/* Drops the CRLs added from @origin (a URL no longer followed). */
+void crl_store_forget(struct crl_store *s, const char *origin);
+
 /* The earliest nextUpdate of the CRLs added from @origin; 0 if none has
  * one (or none is there). */
 int64_t crl_store_next_update(const struct crl_store *s, const char *origin);
@@ -66,9 +69,12 @@ struct crl_answer {
 
 /*
  * Looks @cert up in the CRLs issued by @issuer (name match, signature by
- * the issuer's key). A listed certificate is revoked whatever its
- * revocation date: the CA says so now. @at (seconds) only decides
- * "stale".
+ * the issuer's key) whose scope covers it (crl_scope.h), using of each
+ * (scope, kind) only the newest: the highest CRL number, else the latest
+ * thisUpdate. A listed certificate is revoked whatever its revocation
+ * date: the CA says so now. Only a complete CRL says GOOD; delta and
+ * reason-limited ones only revoke. @at (seconds) only decides "stale":
+ * what a stale GOOD means is the caller's (revocation.c: unknown).
  */
 void crl_check(struct crl_store *s, X509 *cert, X509 *issuer, int64_t at,
 	       struct crl_answer *out);

@@ -7,12 +7,11 @@
 #include "common/strmap.h"
 #include "crl_fetch.h"
 
-#define CRL_FETCH_MAX_URLS 4096
-
 struct crl_fetch_entry {
 	enum crl_fetch_state state;
 	bool in_flight;
 	int64_t expires;      /* wall clock: download again after this */
+	uint64_t last_used;   /* crl_fetch.uses when last asked for */
 	char error[200];
 };
 
@@ -20,6 +19,8 @@ struct crl_fetch {
 	struct http_pool *pool;
 	struct crl_store *store;
 	struct strmap *urls;  /* URL -> crl_fetch_entry */
+	uint64_t uses;        /* crl_fetch_want calls: the LRU clock */
+	uint64_t forgotten;   /* URLs aged out, since the start */
 };
 
 struct crl_fetch *crl_fetch_new(struct http_pool *pool, struct crl_store *store)
@@ -56,6 +57,82 @@ static void crl_fetch_failed(struct crl_fetch_entry *e, int64_t now,
 	e->expires = now + CRL_FETCH_RETRY_S;
 }
 
+struct crl_fetch_age_slot {
+	uint64_t last_used;
+	size_t index;
+};
+
+static int by_last_used_desc(const void *a, const void *b)
+{
+	const struct crl_fetch_age_slot *x = a, *y = b;
+
+	return x->last_used < y->last_used ? 1 : x->last_used > y->last_used ? -1 : 0;
+}
+
+/* Moves the entries of f->urls that @keep marks into a new map, forgetting
+ * the others and the CRLs downloaded from them. */
+static int crl_fetch_rebuild(struct crl_fetch *f, const bool *keep)
+{
+	struct strmap *to = strmap_new(sizeof(struct crl_fetch_entry));
+	const char *key;
+	size_t len, i;
+	void *val, *slot;
+	char url[CRL_URL_MAX];
+
+	if (!to)
+		return -1;
+	for (i = 0; strmap_at(f->urls, i, &key, &len, &val); i++) {
+		if (keep[i]) {
+			if (!(slot = strmap_put(to, key, len, NULL))) {
+				strmap_free(to);
+				return -1;
+			}
+			memcpy(slot, val, sizeof(struct crl_fetch_entry));
+			continue;
+		}
+		snprintf(url, sizeof(url), "%.*s", (int)len, key);
+		crl_store_forget(f->store, url);
+		f->forgotten++;
+	}
+	strmap_free(f->urls);
+	f->urls = to;
+	return 0;
+}
+
+/* The table is full: keeps the half asked for most recently, and every
+ * URL with a download out; forgets the rest. A URL asked for again later
+ * is downloaded again. -1 (nothing forgotten) when memory is short. */
+static int crl_fetch_age(struct crl_fetch *f)
+{
+	size_t n = strmap_count(f->urls), i, len;
+	struct crl_fetch_age_slot *slots = calloc(n, sizeof(*slots));
+	bool *keep = calloc(n, sizeof(*keep));
+	const struct crl_fetch_entry *e;
+	const char *key;
+	void *val;
+	int rc = -1;
+
+	if (slots && keep) {
+		for (i = 0; strmap_at(f->urls, i, &key, &len, &val); i++) {
+			e = val;
+			slots[i] = (struct crl_fetch_age_slot){ e->last_used, i };
+			keep[i] = e->in_flight;
+		}
+		qsort(slots, n, sizeof(*slots), by_last_used_desc);
+		for (i = 0; i < n / 2; i++)
+			keep[slots[i].index] = true;
+		rc = crl_fetch_rebuild(f, keep);
+	}
+	free(slots);
+	free(keep);
+	return rc;
+}
+
+uint64_t crl_fetch_forgotten(const struct crl_fetch *f)
+{
+	return f ? f->forgotten : 0;
+}
+
 void crl_fetch_want(struct crl_fetch *f, const char *url, int64_t now,
 		    bool may_fetch, struct crl_fetch_status *out)
 {
@@ -69,12 +146,15 @@ void crl_fetch_want(struct crl_fetch *f, const char *url, int64_t now,
 	if (!e && !may_fetch)
 		return;
 	if (!e) {
-		if (strmap_count(f->urls) >= CRL_FETCH_MAX_URLS)
-			return;   /* something is generating URLs: stop following */
+		/* Many distinct URLs (a CDN's shards, or something generating
+		 * them): the ones not asked for lately make room. */
+		if (strmap_count(f->urls) >= CRL_FETCH_MAX_URLS && crl_fetch_age(f))
+			return;
 		e = strmap_put(f->urls, url, len, NULL);
 		if (!e)
 			return;
 	}
+	e->last_used = ++f->uses;
 	if (may_fetch && !e->in_flight && now >= e->expires) {
 		if (http_pool_submit(f->pool, CRL_FETCH_KIND, url, NULL, 0, NULL,
 				     NULL, 0) == 0)

@@ -2,8 +2,11 @@
 /*
  * Downloads of CRLs from distribution points, through the HTTP pool, into
  * the CRL store: one download per URL at a time, the result kept until the
- * CRL's nextUpdate (a failure is retried after a minute). Owner thread
- * only, like the store.
+ * CRL's nextUpdate (a failure is retried after a minute). At most
+ * CRL_FETCH_MAX_URLS URLs are remembered: when a new one comes to a full
+ * table, the half asked for least recently (none with a download out) are
+ * forgotten with their CRLs, and counted. Owner thread only, like the
+ * store.
  */
 #ifndef TW_CRL_FETCH_H
 #define TW_CRL_FETCH_H
@@ -19,6 +22,7 @@
 #define CRL_FETCH_RETRY_S 60
 #define CRL_FETCH_DEFAULT_TTL_S 3600
 #define CRL_FETCH_MAX_TTL_S 86400
+#define CRL_FETCH_MAX_URLS 4096
 
 struct crl_fetch;
 
@@ -43,6 +47,9 @@ struct crl_fetch_status {
  */
 void crl_fetch_want(struct crl_fetch *f, const char *url, int64_t now,
 		    bool may_fetch, struct crl_fetch_status *out);
+
+/* URLs forgotten to make room (with their CRLs), since @f was made. */
+uint64_t crl_fetch_forgotten(const struct crl_fetch *f);
 
 /* A finished pool job of kind CRL_FETCH_KIND. 0, or -1 with @problem. */
 int crl_fetch_complete(struct crl_fetch *f, const struct http_result *r,

@@ -65,6 +65,7 @@ struct cert_health {
 	int64_t last_db_problem_ms;    /* CLOCK_MONOTONIC; 0: none yet */
 	int64_t last_flush_ms;
 	uint64_t unanswered;             /* sightings not recorded */
+	uint64_t crl_forgotten;          /* by the check states reloaded away */
 	char *db_path;                   /* the --db file, NULL: in memory
 	                                  * or borrowed (never reopened) */
 	bool inv_borrowed;               /* opts.db_inv: not ours to close */
@@ -598,6 +599,8 @@ void cert_health_stats(const struct cert_health *h, struct cert_health_stats *ou
 {
 	out->inventory_unanswered = h ? h->unanswered : 0;
 	out->inventory_refused = h ? inventory_refused(h->inv) : 0;
+	out->crl_urls_forgotten = h ? h->crl_forgotten +
+				      crl_fetch_forgotten(h->checks->fetch) : 0;
 }
 
 bool cert_health_prefetch(struct cert_health *h, const struct cert_health_input *in)
@@ -860,6 +863,7 @@ void cert_health_commit(struct cert_health *h, struct cert_checks *c)
 	 * goes with it. Online answers still in flight
 	 * for the old state are ignored when they arrive: the new state's
 	 * downloads do not know them, and the next handshake asks again. */
+	h->crl_forgotten += crl_fetch_forgotten(h->checks->fetch);
 	cert_checks_free(h->checks);
 	h->checks = c;
 }

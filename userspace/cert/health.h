@@ -147,6 +147,7 @@ void cert_health_check(struct cert_health *h, const struct cert_health_input *in
 struct cert_health_stats {
 	uint64_t inventory_unanswered;
 	uint64_t inventory_refused;
+	uint64_t crl_urls_forgotten;   /* crl_fetch.h, over every reload */
 };
 void cert_health_stats(const struct cert_health *h, struct cert_health_stats *out);
 

@@ -2,7 +2,10 @@
 /*
  * Revocation verdicts. The CA's view of a certificate comes from its
  * responder (a verified answer) or its CRL; when both answer, "revoked"
- * from either wins, then the responder's answer, being the fresher one.
+ * from either wins, then the responder's answer ("unknown" included: a
+ * certificate its CA has no record of), being the fresher one. A CRL past
+ * its nextUpdate still revokes, but its "good" is only "unknown": the CA
+ * has not said since whether that still holds.
  * The staple is judged apart: it is what clients were shown, not what the
  * CA says now, and the two are reported side by side.
  */
@@ -18,6 +21,7 @@ struct ca_view {
 	int64_t revoked_at;
 	int reason;
 	int64_t checked_at;
+	int64_t stale_since;      /* the CRL's nextUpdate, when passed */
 	const char *source;       /* CRL origin or responder URL */
 };
 
@@ -53,7 +57,10 @@ static void view_from_crl(const struct crl_answer *c, struct ca_view *v)
 	v->revoked_at = c->revoked_at;
 	v->reason = c->reason;
 	v->checked_at = c->this_update;
+	v->stale_since = c->stale ? c->next_update : 0;
 	v->source = c->origin;
+	if (c->stale && c->status == OCSP_ST_GOOD)
+		v->status = OCSP_ST_UNKNOWN;
 }
 
 static void ca_view_of(const struct revo_cert *c, struct ca_view *v)
@@ -68,15 +75,24 @@ static void ca_view_of(const struct revo_cert *c, struct ca_view *v)
 		view_from_ocsp(&c->ocsp, v);
 	else if (c->crl.status == OCSP_ST_REVOKED)
 		view_from_crl(&c->crl, v);
-	else if (answered && c->ocsp.answer.status == OCSP_ST_GOOD)
-		view_from_ocsp(&c->ocsp, v);
-	else if (c->crl.status == OCSP_ST_GOOD)
-		view_from_crl(&c->crl, v);
 	else if (answered)
 		view_from_ocsp(&c->ocsp, v);
+	else if (c->crl.status == OCSP_ST_GOOD)
+		view_from_crl(&c->crl, v);   /* unknown when stale */
 	else if (c->ocsp.state == OCSP_FAILED)
 		v->method = REVO_OCSP;   /* asked, no usable answer: unknown */
 	/* pending: no method yet; the answer comes as an update */
+}
+
+/* " (past its nextUpdate T)" for a stale CRL answer, else "". */
+static void crl_stale_text(const struct crl_answer *c, char *buf, size_t len)
+{
+	char when[TW_TIME_STRLEN];
+
+	buf[0] = 0;
+	if (c->status != OCSP_ST_UNKNOWN && c->stale)
+		snprintf(buf, len, " (past its nextUpdate %s)",
+			 tw_time_format_s(c->next_update, when));
 }
 
 static const char *reason_text(int reason)
@@ -89,12 +105,14 @@ static const char *reason_text(int reason)
 void revocation_sources_text(const struct revo_cert *c, char *buf, size_t len)
 {
 	const struct ocsp_lookup *o = &c->ocsp;
+	char stale[TW_TIME_STRLEN + 32] = "";
 	size_t off = 0;
 
 	buf[0] = 0;
+	crl_stale_text(&c->crl, stale, sizeof(stale));
 	if (c->crl.status != OCSP_ST_UNKNOWN)
-		off += (size_t)snprintf(buf, len, "CRL says %s",
-					ocsp_status_name(c->crl.status));
+		off += (size_t)snprintf(buf, len, "CRL says %s%s",
+					ocsp_status_name(c->crl.status), stale);
 	if (off < len && o->state == OCSP_ANSWERED)
 		snprintf(buf + off, len - off, "%sresponder says %s", off ? ", " : "",
 			 ocsp_status_name(o->answer.status));
@@ -118,6 +136,7 @@ static void add_revoked(const struct revo_input *in, int first,
 			struct finding_list *findings)
 {
 	char when[TW_TIME_STRLEN], extra[96] = "", more[64] = "";
+	char stale[TW_TIME_STRLEN + 32] = "";
 	const struct staple_info *st = in->staple;
 
 	if (first == 0 && staple_usable(st) && st->status != OCSP_ST_REVOKED)
@@ -126,10 +145,12 @@ static void add_revoked(const struct revo_input *in, int first,
 	if (n_revoked > 1)
 		snprintf(more, sizeof(more), "; %d more revoked in the chain",
 			 n_revoked - 1);
-	finding_add(findings, FINDING_REVOKED, "%s revoked at %s (%s) per %s %s%s%s",
+	if (v->method == REVO_CRL)
+		crl_stale_text(&in->certs[first].crl, stale, sizeof(stale));
+	finding_add(findings, FINDING_REVOKED, "%s revoked at %s (%s) per %s %s%s%s%s",
 		    in->certs[first].label, tw_time_format_s(v->revoked_at, when),
 		    reason_text(v->reason), v->method == REVO_OCSP ? "responder" : "CRL",
-		    v->source, extra, more);
+		    v->source, stale, extra, more);
 }
 
 static void add_revoked_staple(const struct revo_input *in,
@@ -181,6 +202,7 @@ static void object_from_view(const struct ca_view *v, struct revocation *out)
 	out->revoked_at = v->status == OCSP_ST_REVOKED ? v->revoked_at : 0;
 	out->reason = v->status == OCSP_ST_REVOKED ? v->reason : -1;
 	out->checked_at = v->checked_at;
+	out->stale_since = v->stale_since;
 }
 
 static void object_from_staple(const struct staple_info *st, struct revocation *out)
@@ -195,7 +217,7 @@ static void object_from_staple(const struct staple_info *st, struct revocation *
 void revocation_judge(const struct revo_input *in, struct revocation *out,
 		      struct finding_list *findings)
 {
-	struct ca_view leaf, v, first_v;
+	struct ca_view leaf, v, first_v = { 0 };
 	int i, first = -1, n_revoked = 0;
 
 	memset(out, 0, sizeof(*out));

@@ -17,6 +17,9 @@
  *   detail of the finding that applies.
  * - No staple is "no staple", never good. No CRL and no answer is status
  *   unknown, which is not a finding and never makes a chain untrusted.
+ * - Any answer of the responder, "unknown" included, comes before a CRL's
+ *   "good"; a CRL past its nextUpdate says "unknown" where it would say
+ *   "good" (it still revokes), and stale_since says so.
  */
 #ifndef TW_REVOCATION_H
 #define TW_REVOCATION_H
@@ -39,6 +42,9 @@ struct revocation {
 	int64_t revoked_at;
 	int reason;              /* CRLReason; -1 when not known */
 	int64_t checked_at;      /* thisUpdate of the CRL / answer / staple used */
+	int64_t stale_since;     /* the nextUpdate of the CRL used, when the
+	                          * handshake came after it (its "good" is then
+	                          * "unknown"; its "revoked" stands) */
 };
 
 /* What the CA's sources say about one certificate of the chain. */

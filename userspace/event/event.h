@@ -35,6 +35,8 @@ struct revocation_view {
 	int64_t revoked_at;            /* 0 if none */
 	const char *reason;            /* NULL if none */
 	int64_t checked_at;            /* 0 if unknown */
+	int64_t stale_since;           /* 0 unless the CRL used was past its
+	                                * nextUpdate at the handshake */
 };
 
 struct cert_view {

@@ -272,6 +272,7 @@ static void write_revocation(struct json_writer *j, const struct revocation_view
 	write_time_if(j, "revoked_at", r->revoked_at);
 	jw_kv_str(j, "reason", r->reason);
 	write_time_if(j, "checked_at", r->checked_at);
+	write_time_if(j, "stale_since", r->stale_since);
 	jw_object_end(j);
 }
 

@@ -308,6 +308,7 @@ revocation_view(const struct cert_health_result *h, struct revocation_view *out)
 	out->revoked_at = r->revoked_at;
 	out->reason = cert_health_reason_name(r->reason);
 	out->checked_at = r->checked_at;
+	out->stale_since = r->stale_since;
 	return out;
 }
 

@@ -7,7 +7,8 @@
 # Each script calls health_setup "$0" "$@" first: it re-executes itself in
 # a new network namespace (only its own lo exists there, so servers that
 # bind every address are still reachable from loopback only), and gets
-# $work, $pki_dir helpers and an EXIT trap.
+# $work, $probe, $TW (the tlswatch binary: $TW_BIN, or the build's),
+# $pki_dir helpers and an EXIT trap.
 
 health_failed=0
 
@@ -51,6 +52,7 @@ health_setup() { # $0 "$@"
 	trap health_cleanup EXIT
 	trap 'exit 1' INT TERM
 	probe=${BUILD:-build}/tests/health_probe
+	TW=${TW_BIN:-${BUILD:-build}/tlswatch}   # TW_BIN=build/tlswatch-san: under ASan/UBSan
 	if ! make --no-print-directory -s "$probe" >"$work/make.log" 2>&1; then
 		cat "$work/make.log"
 		echo "not ok - building $probe"
@@ -153,6 +155,51 @@ start_silent_responder() { # port
 	EOF
 	health_pids+=($!)
 	wait_port "$1"
+}
+
+# Real TLS 1.2 handshakes on loopback for `analyze`: capture_start runs
+# tcpdump into PCAP, each capture_handshake one openssl s_server (serving
+# LEAF's chain of the PKI) and one s_client asking for LEAF by name,
+# capture_stop ends tcpdump once the connections' FINs are in the file.
+capture_start() { # pcap port
+	local i
+	cap_file=$1 cap_port=$2 cap_fins=0
+	tcpdump -i lo -U -w "$cap_file" "tcp port $cap_port" 2>"$work/tcpdump.log" &
+	cap_pid=$!
+	health_pids+=("$cap_pid")
+	for i in $(seq 1 50); do
+		grep -qs "listening on" "$work/tcpdump.log" && break
+		sleep 0.1
+	done
+}
+
+capture_handshake() { # pki leaf
+	local key=$1/$2.key chain=$1/$2.chain.pem log=$work/s_server.$2.log pid i
+	# Readiness from its log: a connect-and-close probe would use up -naccept.
+	timeout 30 openssl s_server -accept "127.0.0.1:$cap_port" -cert "$chain" \
+		-key "$key" -cert_chain "$chain" -tls1_2 -naccept 1 -rev >"$log" 2>&1 </dev/null &
+	pid=$!
+	for i in $(seq 1 50); do
+		grep -q ACCEPT "$log" && break
+		sleep 0.1
+	done
+	echo hello | timeout 10 openssl s_client -connect "127.0.0.1:$cap_port" \
+		-servername "$2" -tls1_2 >"$work/s_client.$2.log" 2>&1
+	wait "$pid"
+	cap_fins=$((cap_fins + 2))
+}
+
+capture_stop() {
+	local i
+	# tcpdump writes what it has read; wait (at most 5 s) until the last
+	# connection's FINs are in the file.
+	for i in $(seq 1 50); do
+		[ "$(tcpdump -nr "$cap_file" 'tcp[tcpflags] & tcp-fin != 0' 2>/dev/null |
+			wc -l)" -ge "$cap_fins" ] && break
+		sleep 0.1
+	done
+	kill -INT "$cap_pid"
+	wait "$cap_pid"
 }
 
 make_pki() { # dir http_port|none ocsp_port|none

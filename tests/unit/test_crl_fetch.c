@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The bound on the CRL URLs followed: a full table forgets the half asked
+ * for least recently (never one with a download out) and counts them; a
+ * forgotten URL is followed again when asked for. The downloads go to a
+ * real HTTP pool, at a loopback port nothing listens on.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "cert/crl_fetch.h"
+
+#define T0 1800000000
+
+struct fixture {
+	int efd;
+	struct http_pool *pool;
+	struct crl_store *store;
+	struct crl_fetch *fetch;
+};
+
+static int setup(struct fixture *fx)
+{
+	struct http_pool_opts o = { .threads = 1, .timeout_ms = 500 };
+	char err[256];
+
+	memset(fx, 0, sizeof(*fx));
+	fx->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	o.notify_fd = fx->efd;
+	if (fx->efd < 0 || http_pool_new(&o, &fx->pool, err, sizeof(err)))
+		return -1;
+	fx->store = crl_store_new();
+	fx->fetch = fx->store ? crl_fetch_new(fx->pool, fx->store) : NULL;
+	return fx->fetch ? 0 : -1;
+}
+
+static void teardown(struct fixture *fx)
+{
+	crl_fetch_free(fx->fetch);
+	crl_store_free(fx->store);
+	http_pool_free(fx->pool);
+	if (fx->efd >= 0)
+		close(fx->efd);
+}
+
+static const char *url_of(int i, char *buf, size_t len)
+{
+	snprintf(buf, len, "http://127.0.0.1:9/shard%d.crl", i);
+	return buf;
+}
+
+/* Asks for URL @i; a download it started is ended at once as failed, so
+ * that no URL stays "in flight" (those are never forgotten). */
+static void want(struct fixture *fx, int i, bool may_fetch,
+		 struct crl_fetch_status *st)
+{
+	char url[128], problem[512];
+	struct http_result r;
+
+	crl_fetch_want(fx->fetch, url_of(i, url, sizeof(url)), T0, may_fetch, st);
+	if (!st->in_flight)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.url = url;
+	snprintf(r.error, sizeof(r.error), "test: not fetched");
+	crl_fetch_complete(fx->fetch, &r, T0, problem, sizeof(problem));
+	crl_fetch_want(fx->fetch, url, T0, false, st);
+}
+
+static bool remembered(struct fixture *fx, int i)
+{
+	struct crl_fetch_status st;
+
+	want(fx, i, false, &st);
+	return st.state != CRL_FETCH_NONE;
+}
+
+static void test_full_table_forgets_the_least_recently_asked_half(void)
+{
+	struct crl_fetch_status st;
+	struct fixture fx;
+	int i;
+
+	if (setup(&fx)) {
+		CHECK(!"fixture");
+		teardown(&fx);
+		return;
+	}
+	for (i = 0; i < CRL_FETCH_MAX_URLS; i++)
+		want(&fx, i, true, &st);
+	CHECK_INT(crl_fetch_forgotten(fx.fetch), 0);
+	want(&fx, 7, true, &st);        /* asked again: now the most recent */
+	want(&fx, CRL_FETCH_MAX_URLS, true, &st);
+	CHECK_INT(st.state, CRL_FETCH_FAILED);
+	CHECK_INT(crl_fetch_forgotten(fx.fetch), CRL_FETCH_MAX_URLS / 2);
+	CHECK(remembered(&fx, 7));
+	CHECK(!remembered(&fx, 0));
+	CHECK(!remembered(&fx, CRL_FETCH_MAX_URLS / 2));
+	CHECK(remembered(&fx, CRL_FETCH_MAX_URLS / 2 + 1));
+	CHECK(remembered(&fx, CRL_FETCH_MAX_URLS - 1));
+	CHECK(remembered(&fx, CRL_FETCH_MAX_URLS));
+	/* A forgotten URL is followed again. */
+	want(&fx, 0, true, &st);
+	CHECK_INT(st.state, CRL_FETCH_FAILED);
+	CHECK(remembered(&fx, 0));
+	teardown(&fx);
+}
+
+int main(void)
+{
+	RUN_TEST(test_full_table_forgets_the_least_recently_asked_half);
+	return CHECK_EXIT_CODE();
+}

@@ -30,6 +30,8 @@ alerts and FIN from both sides. The modes:
                    answer and the rest.
   server-midflow   no SYN: the capture starts at the server's Certificate
                    record (its ServerHello missed), then the rest.
+  server-cert-cut  server-midflow's first segment alone (part of the
+                   Certificate): the capture ends there, no FIN.
   idle             the whole connection, with 200 s without a packet after
                    the handshake (a keep-alive connection idle past the
                    flow timeout), then the application data and close.
@@ -164,8 +166,12 @@ def clientauth_midflow(cap, fl):
         cap.send(from_client, data)
 
 
+def server_first_flight_from_certificate(fl):
+    return b"".join(r for r in records(fl[1][1]) if r[5] != 2)
+
+
 def server_midflow(cap, fl):
-    cap.send(False, b"".join(r for r in records(fl[1][1]) if r[5] != 2))
+    cap.send(False, server_first_flight_from_certificate(fl))
     for from_client, data in fl[2:]:
         cap.send(from_client, data)
 
@@ -200,6 +206,7 @@ MODES = {
     "reverse-synack": lambda cap, fl: reverse(cap, fl, True),
     "clientauth-midflow": clientauth_midflow,
     "server-midflow": server_midflow,
+    "server-cert-cut": lambda cap, fl: cap.send(False, server_first_flight_from_certificate(fl)[:MSS]),
     "idle": idle,
     "midstream": lambda cap, fl: [cap.send(c, d) for c, d in fl[4:]],
     "after-fin": after_fin,
@@ -215,7 +222,7 @@ def main():
         raise SystemExit(f"{sys.argv[2]}: not a TLS 1.2 connection whose sides take turns")
     cap = Capture(sys.argv[3], FTP_DATA if mode.startswith("reverse") else SERVER)
     MODES[mode](cap, fl)
-    if mode != "after-fin":
+    if mode not in ("after-fin", "server-cert-cut"):   # they end their own way
         cap.closing()
     cap.done()
 

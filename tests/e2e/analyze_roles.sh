@@ -15,7 +15,8 @@
 #       Certificate first was always the server's, so the client's
 #       certificate was reported as the server's chain.
 #   server-midflow  a capture starting at the server's Certificate: still
-#       the server's.
+#       the server's; server-cert-cut: the capture ends in that Certificate
+#       (the message after it never seen): the server's too, reported.
 #   idle, midstream  a connection idle past the flow timeout (120 s)
 #       before its application data; a capture starting at it: that part
 #       was counted in non_tls_flows; now midstream_tls_flows.
@@ -79,6 +80,16 @@ capture server-midflow && {
 		"10.0.0.1 40000 10.0.0.2 443" "$(hs client_ip) $(hs client_port) $(hs server_ip) $(hs server_port)"
 	assert_eq "server-midflow: the server's chain of 2" 2 "$(hs chain | tr ',' '\n' | grep -c .)"
 	assert_eq "server-midflow: ok" ok "$(hs outcome)"
+}
+
+capture server-cert-cut && {
+	assert_eq "server-cert-cut: one flow, one handshake" "1 1" \
+		"$(kv_get "$T_TMP/out.kv" summary.flows) $(kv_get "$T_TMP/out.kv" summary.handshakes)"
+	assert_eq "server-cert-cut: client 10.0.0.1:40000, server 10.0.0.2:443" \
+		"10.0.0.1 40000 10.0.0.2 443" "$(hs client_ip) $(hs client_port) $(hs server_ip) $(hs server_port)"
+	assert_eq "server-cert-cut: incomplete" incomplete "$(hs outcome)"
+	assert_eq "server-cert-cut: counted as a truncated chain, not as not TLS" \
+		"chains_truncated=1" "$(problems)"
 }
 
 capture idle && {

@@ -276,6 +276,16 @@ static void test_sniff_certificate_without_an_answer_is_the_server(void)
 	free(big);
 }
 
+/* When no more bytes will come, a Certificate without the message after
+ * it is the server's; fewer than 6 bytes still say nothing. */
+static void test_sniff_final_takes_a_lone_certificate_for_the_server(void)
+{
+	CHECK_INT(tls_sniff(cert_rec, sizeof(cert_rec)), TLS_SNIFF_NEED_MORE);
+	CHECK_INT(tls_sniff_final(cert_rec, sizeof(cert_rec)), TLS_SNIFF_SERVER_HANDSHAKE);
+	CHECK_INT(tls_sniff_final(cert_rec, 6), TLS_SNIFF_SERVER_HANDSHAKE);
+	CHECK_INT(tls_sniff_final(cert_rec, 5), TLS_SNIFF_NEED_MORE);
+}
+
 /* ChangeCipherSpec, alert and application data records first, or a
  * NewSessionTicket: a TLS connection joined after its handshake (idle
  * past the flow timeout; a capture started late; a retransmission after
@@ -1935,6 +1945,7 @@ int main(void)
 	RUN_TEST(test_sniff_certificate_decided_by_the_next_message);
 	RUN_TEST(test_sniff_certificate_next_message_in_the_same_record);
 	RUN_TEST(test_sniff_certificate_without_an_answer_is_the_server);
+	RUN_TEST(test_sniff_final_takes_a_lone_certificate_for_the_server);
 	RUN_TEST(test_sniff_midstream_records);
 	RUN_TEST(test_sniff_rejects_non_tls);
 	RUN_TEST(test_capture_tls13_ok);

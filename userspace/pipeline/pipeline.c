@@ -422,6 +422,29 @@ static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
 	return c;
 }
 
+/* The flow ends with first bytes still held: a Certificate whose next
+ * message never came is the server's (tls_sniff_final), and its
+ * connection is reported; fewer bytes than a sniff say nothing. Returns
+ * the connection, or @hold, or NULL (out of memory: @hold went). */
+static struct conn *conn_sniff_at_end(struct pipeline *pl, struct flow *f,
+				      struct conn *hold, uint64_t ts_us)
+{
+	for (int side = 0; side < 2; side++) {
+		struct sniff_hold h = hold->held[side];
+		struct conn *c;
+
+		if (!h.len || tls_sniff_final(h.p, h.len) != TLS_SNIFF_SERVER_HANDSHAKE)
+			continue;
+		hold->held[side] = (struct sniff_hold){ 0 };
+		c = conn_begin_tls(pl, f, hold, side, TLS_SNIFF_SERVER_HANDSHAKE, ts_us);
+		if (c)
+			tls_conn_feed(c->tls, side == f->client, h.p, h.len, ts_us);
+		free(h.p);
+		return c;
+	}
+	return hold;
+}
+
 /*
  * A handshake decided failed by an alert from the client, or finished in
  * TLS 1.3 with ALPN offered, on a server whose library is followed: its
@@ -538,6 +561,8 @@ static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
 	/* a flow whose handshake the memory budget evicted is counted once */
 	if (why == FLOW_END_EVICTED && (f->user_flags & PL_FLOW_EVICTED))
 		pl->conns.evicted_again++;
+	if (c && !c->tls && !c->pre)
+		c = conn_sniff_at_end(pl, f, c, ts_us);
 	f->user = NULL;
 	if (!c)
 		return;

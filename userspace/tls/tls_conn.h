@@ -36,6 +36,9 @@ enum tls_sniff {
  * answer yet, the sender is taken for the server. */
 #define TLS_SNIFF_MAX_BYTES (64u * 1024)
 enum tls_sniff tls_sniff(const uint8_t *p, size_t n);
+/* The same, when no more bytes will come (the flow ended): a Certificate
+ * without the message after it is the server's. */
+enum tls_sniff tls_sniff_final(const uint8_t *p, size_t n);
 
 struct tls_conn;
 

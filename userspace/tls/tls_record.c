@@ -81,14 +81,15 @@ static bool tls_cert_walk_body(struct tls_cert_walk *w, struct cursor body,
 /*
  * A first record starting with a Certificate: walks the handshake records
  * (a chain may span several) to the message after it. Each record takes
- * at least 6 bytes of @c, so the walk ends; past TLS_SNIFF_MAX_BYTES
- * without the next message, the Certificate is taken for the server's.
+ * at least 6 bytes of @c, so the walk ends; with @max bytes or more and
+ * no next message, the Certificate is taken for the server's.
  */
-static enum tls_sniff tls_sniff_certificate(struct cursor *c, size_t n)
+static enum tls_sniff tls_sniff_certificate(struct cursor *c, size_t n,
+					    size_t max)
 {
 	struct tls_cert_walk w = { .want = 1 };
-	enum tls_sniff more = n >= TLS_SNIFF_MAX_BYTES ? TLS_SNIFF_SERVER_HANDSHAKE
-						      : TLS_SNIFF_NEED_MORE;
+	enum tls_sniff more = n >= max ? TLS_SNIFF_SERVER_HANDSHAKE
+				       : TLS_SNIFF_NEED_MORE;
 
 	for (;;) {
 		uint8_t type = cur_u8(c), major = cur_u8(c), minor = cur_u8(c);
@@ -118,8 +119,9 @@ static bool tls_sniff_is_midstream(uint8_t type)
 }
 
 /* Each byte is judged as soon as it is there: a prefix that cannot be TLS
- * says so at once, one that still can asks for more. */
-enum tls_sniff tls_sniff(const uint8_t *p, size_t n)
+ * says so at once, one that still can asks for more; a Certificate with
+ * @max bytes or more and no message after it is the server's. */
+static enum tls_sniff tls_sniff_upto(const uint8_t *p, size_t n, size_t max)
 {
 	struct cursor c = cur_make(p, n);
 	uint8_t first = cur_u8(&c);
@@ -156,9 +158,19 @@ enum tls_sniff tls_sniff(const uint8_t *p, size_t n)
 		return TLS_SNIFF_MIDSTREAM;
 	if (type == TLS_HS_CERTIFICATE) {
 		c = cur_make(p, n);
-		return tls_sniff_certificate(&c, n);
+		return tls_sniff_certificate(&c, n, max);
 	}
 	return TLS_SNIFF_SERVER_HANDSHAKE;
+}
+
+enum tls_sniff tls_sniff(const uint8_t *p, size_t n)
+{
+	return tls_sniff_upto(p, n, TLS_SNIFF_MAX_BYTES);
+}
+
+enum tls_sniff tls_sniff_final(const uint8_t *p, size_t n)
+{
+	return tls_sniff_upto(p, n, 0);
 }
 
 void tls_dir_init(struct tls_dir *d, bool from_client, uint32_t max_message,

@@ -26,13 +26,7 @@ export BUILD
 . scripts/lib/common.sh
 
 PY=/usr/bin/python3
-tn_require_root live_ftps_active
-tn_require_cmds openssl tcpdump ip ss "$PY"
-tn_require_tlswatch
-
-tmp=$(tn_tmpdir)
-pki=$tmp/pki
-tn_make_pki "$pki"
+tn_begin_with_pki live_ftps_active openssl tcpdump ip ss "$PY"
 tn_setup ftpa
 DATA_PORT=40000
 

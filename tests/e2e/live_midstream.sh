@@ -23,13 +23,7 @@ export BUILD
 . tests/e2e/lib_netns.sh
 
 PY=/usr/bin/python3
-tn_require_root live_midstream
-tn_require_cmds openssl tcpdump ip ss "$PY"
-tn_require_tlswatch
-
-tmp=$(tn_tmpdir)
-pki=$tmp/pki
-tn_make_pki "$pki"
+tn_begin_with_pki live_midstream openssl tcpdump ip ss "$PY"
 tn_setup mids
 tn_start_s_server "$tmp/s_server.log" -cert "$pki/rsa.test.crt" -key "$pki/rsa.test.key" \
 	-cert_chain "$pki/inter.crt"

@@ -273,6 +273,13 @@ static void test_sniff_certificate_without_an_answer_is_the_server(void)
 		memcpy(big + at, (const uint8_t[]){ 0x16, 0x03, 0x03, 0x40, 0x00 }, 5);
 	CHECK_INT(tls_sniff(big, TLS_SNIFF_MAX_BYTES - 1), TLS_SNIFF_NEED_MORE);
 	CHECK_INT(tls_sniff(big, TLS_SNIFF_MAX_BYTES), TLS_SNIFF_SERVER_HANDSHAKE);
+	/* the same Certificate in records of one byte: 64 records at most
+	 * (a walk from the start for each byte that comes stays short) */
+	for (size_t i = 0; i < 64; i++)
+		memcpy(big + 6 * i, (const uint8_t[]){ 0x16, 0x03, 0x03, 0x00, 0x01,
+						       i == 0 ? 0x0b : 0xff }, 6);
+	CHECK_INT(tls_sniff(big, 6 * 63), TLS_SNIFF_NEED_MORE);
+	CHECK_INT(tls_sniff(big, 6 * 64), TLS_SNIFF_SERVER_HANDSHAKE);
 	free(big);
 }
 

@@ -34,7 +34,7 @@ struct conn {
 	 * whose next message has not come (tls_sniff) */
 	struct sniff_hold {
 		uint8_t *p;
-		size_t len;
+		size_t len, cap;
 	} held[2];
 	/* before the TLS connection: a plaintext preamble (STARTTLS) */
 	struct tls_preamble *pre;
@@ -61,7 +61,7 @@ static void conn_charge(struct pipeline *pl, struct conn *c)
 	conn_unlink(pl, c);
 	c->mem = sizeof(*c) + (c->tls ? tls_conn_mem(c->tls) : 0) +
 		 (c->pre ? sizeof(*c->pre) : 0) + conn_server_mem(c->server) +
-		 c->held[0].len + c->held[1].len;
+		 c->held[0].cap + c->held[1].cap;
 	TAILQ_INSERT_HEAD(&l->lru, c, lru);
 	c->linked = true;
 	l->bytes += c->mem;
@@ -308,39 +308,47 @@ static struct conn *conn_preamble(struct pipeline *pl, struct flow *f, int from,
 	return c;
 }
 
-/* Appends @n bytes to @h. False when out of memory. */
+/* Appends @n bytes to @h, its room doubled as needed (bytes that come one
+ * at a time are not copied again each time). False when out of memory. */
 static bool sniff_hold_add(struct sniff_hold *h, const uint8_t *p, size_t n)
 {
-	uint8_t *q = realloc(h->p, h->len + n);
+	size_t cap = h->cap ? h->cap : 64;
+	uint8_t *q;
 
-	if (!q)
-		return false;
-	memcpy(q + h->len, p, n);
-	h->p = q;
+	while (cap < h->len + n)
+		cap *= 2;
+	if (cap != h->cap) {
+		q = realloc(h->p, cap);
+		if (!q)
+			return false;
+		h->p = q;
+		h->cap = cap;
+	}
+	memcpy(h->p + h->len, p, n);
 	h->len += n;
 	return true;
 }
 
 /* This side's first bytes say nothing yet: they wait in @hold (made when
- * NULL), charged to the connection budget. @joined (NULL, or the side's
- * held bytes with the new ones, taken out of the hold) goes back in. */
+ * NULL), charged to the connection budget. @joined (empty, or the side's
+ * held bytes with the new ones, taken out of the hold) goes back in;
+ * otherwise @p, @n are copied. */
 static void conn_hold(struct pipeline *pl, struct flow *f, struct conn *hold,
-		      int from, uint8_t *joined, const uint8_t *p, size_t n,
-		      uint64_t ts_us)
+		      int from, struct sniff_hold joined, const uint8_t *p,
+		      size_t n, uint64_t ts_us)
 {
 	struct sniff_hold *h;
 
 	if (!hold && !(hold = calloc(1, sizeof(*hold)))) {
-		free(joined);
+		free(joined.p);
 		flow_mark_ignored(pl->flows, f);
 		return;
 	}
 	hold->flow = f;
 	f->user = hold;
 	h = &hold->held[from];
-	if (joined) {
-		h->p = joined;
-		h->len = n;
+	if (joined.p) {
+		*h = joined;
 	} else if (!sniff_hold_add(h, p, n)) {
 		pr_warn("out of memory: a flow's first bytes are not followed\n");
 		conn_not_tls(pl, f, hold);
@@ -384,7 +392,7 @@ static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
 			       const uint8_t **p, size_t *n, uint64_t ts_us)
 {
 	struct conn *hold = f->user, *c;
-	uint8_t *joined = NULL;
+	struct sniff_hold joined = { 0 };
 	enum tls_sniff sniff;
 
 	if (hold && hold->pre)
@@ -397,9 +405,9 @@ static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
 			conn_not_tls(pl, f, hold);
 			return NULL;
 		}
-		joined = h->p;
-		*p = joined;
-		*n = h->len;
+		joined = *h;
+		*p = joined.p;
+		*n = joined.len;
 		*h = (struct sniff_hold){ 0 };
 	}
 	sniff = tls_sniff(*p, *n);
@@ -413,11 +421,11 @@ static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
 	} else {
 		c = conn_begin_tls(pl, f, hold, from, sniff, ts_us);
 	}
-	if (joined) {
+	if (joined.p) {
 		if (c)
 			tls_conn_feed(c->tls, from == f->client, *p, *n, ts_us);
 		*n = 0;
-		free(joined);
+		free(joined.p);
 	}
 	return c;
 }

@@ -78,11 +78,16 @@ static bool tls_cert_walk_body(struct tls_cert_walk *w, struct cursor body,
 	return false;
 }
 
+/* Records a Certificate's walk reads at most: a chain of 64 KiB in
+ * records of 1 KiB. Bytes that come a few at a time are walked again from
+ * the start each time: many tiny records would make that quadratic. */
+#define TLS_SNIFF_MAX_RECORDS 64
+
 /*
  * A first record starting with a Certificate: walks the handshake records
- * (a chain may span several) to the message after it. Each record takes
- * at least 6 bytes of @c, so the walk ends; with @max bytes or more and
- * no next message, the Certificate is taken for the server's.
+ * (a chain may span several) to the message after it. With @max bytes or
+ * more, or TLS_SNIFF_MAX_RECORDS records, and no next message, the
+ * Certificate is taken for the server's.
  */
 static enum tls_sniff tls_sniff_certificate(struct cursor *c, size_t n,
 					    size_t max)
@@ -91,7 +96,7 @@ static enum tls_sniff tls_sniff_certificate(struct cursor *c, size_t n,
 	enum tls_sniff more = n >= max ? TLS_SNIFF_SERVER_HANDSHAKE
 				       : TLS_SNIFF_NEED_MORE;
 
-	for (;;) {
+	for (int records = 0; records < TLS_SNIFF_MAX_RECORDS; records++) {
 		uint8_t type = cur_u8(c), major = cur_u8(c), minor = cur_u8(c);
 		uint16_t len = cur_u16(c);
 		size_t avail;
@@ -108,6 +113,7 @@ static enum tls_sniff tls_sniff_certificate(struct cursor *c, size_t n,
 		if (avail < len)
 			return more;
 	}
+	return TLS_SNIFF_SERVER_HANDSHAKE;
 }
 
 /* A record of ChangeCipherSpec, alert or application data: bytes of a TLS

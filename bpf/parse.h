@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Header parsing for the TC program: Ethernet with up to two VLAN tags,
- * IPv4 (options, no fragments), IPv6 (extension headers, no fragments),
- * TCP; and the first step into a tunnel (an IP protocol that may
+ * IPv4 (options, AH, no fragments), IPv6 (extension headers, atomic
+ * fragments, no others), TCP; and the first step into a tunnel (an IP protocol that may
  * encapsulate: bpf/decap.h goes on from there). Every header is copied to
  * the stack before it is looked at: directly when it sits in the linear
  * part of the skb, with bpf_skb_load_bytes() otherwise, so one code path
@@ -39,6 +39,8 @@
 
 #define IP_MF          0x2000
 #define IP_OFFMASK     0x1FFF
+#define IP6_FRAG_OFFSET 0xFFF8 /* Fragment header: offset, 8-byte units */
+#define IP6_FRAG_MORE   0x0001 /* Fragment header: M, more fragments */
 
 #define TW_MAX_VLAN_TAGS 2
 #define TW_MAX_IPV6_EXT  6   /* extension headers walked before giving up */
@@ -150,8 +152,45 @@ static __always_inline int tw_parse_eth(struct __sk_buff *skb, __u32 *off,
 	return TW_PARSE_OK;
 }
 
-/* IPv4 header at @off: addresses, *off past options, the L4 length;
- * TW_PARSE_ENCAP with the protocol in *@next for a possible tunnel. */
+/*
+ * The extension header @nh at *@off (one of IPv6's, or AH, which IPv4 has
+ * too), inside an IP payload of *@plen bytes: *@off and *@plen move past
+ * it, *@next is the header after it. TW_PARSE_FRAG for a fragment, but for
+ * an atomic one (Fragment header with offset 0 and M clear: the whole
+ * packet, processed as if the header were not there, RFC 6946). Userspace
+ * (capture/decode.c, ip_skip_ext_header) decides the same.
+ */
+static __always_inline int tw_skip_ext(struct __sk_buff *skb, __u32 *off,
+				       __u8 nh, __u8 *next, __u32 *plen)
+{
+	__u8 ext[4];  /* next header, length, a Fragment header's offset+M */
+	__u32 hlen;
+
+	if (tw_load(skb, *off, ext, sizeof(ext)))
+		return TW_PARSE_BAD;
+	/* AH counts its length in 4-byte units minus 2, the Fragment header
+	 * is 8 bytes, the others count 8-byte units not counting the first
+	 * 8 bytes */
+	if (nh == IPPROTO_AH_)
+		hlen = ((__u32)ext[1] + 2) * 4;
+	else if (nh == IPPROTO_FRAG_)
+		hlen = 8;
+	else
+		hlen = ((__u32)ext[1] + 1) * 8;
+	if (hlen > *plen)
+		return TW_PARSE_BAD;
+	if (nh == IPPROTO_FRAG_ &&
+	    ((((__u32)ext[2] << 8) | ext[3]) & (IP6_FRAG_OFFSET | IP6_FRAG_MORE)))
+		return TW_PARSE_FRAG;
+	*plen -= hlen;
+	*off += hlen;
+	*next = ext[0];
+	return TW_PARSE_OK;
+}
+
+/* IPv4 header at @off: addresses, *off past options (and AH), the L4
+ * length; TW_PARSE_ENCAP with the protocol in *@next for a possible
+ * tunnel. */
 static __always_inline int tw_parse_ipv4(struct __sk_buff *skb, __u32 *off,
 					 struct tw_pkt *p, __u32 *l4_len,
 					 __u32 *next)
@@ -159,6 +198,7 @@ static __always_inline int tw_parse_ipv4(struct __sk_buff *skb, __u32 *off,
 	int r = TW_PARSE_OK;
 	struct iphdr ip;
 	__u32 ihl, tot;
+	__u8 proto;
 
 	if (tw_load_hdr(skb, *off, &ip))
 		return TW_PARSE_BAD;
@@ -173,17 +213,24 @@ static __always_inline int tw_parse_ipv4(struct __sk_buff *skb, __u32 *off,
 		return TW_PARSE_BAD;
 	if (bpf_ntohs(ip.frag_off) & (IP_MF | IP_OFFMASK))
 		return TW_PARSE_FRAG;
-	if (ip.protocol != IPPROTO_TCP_) {
-		if (!tw_encap_proto(ip.protocol))
+	*off += ihl;
+	*l4_len = tot - ihl;
+	proto = ip.protocol;
+	/* IPsec AH (transport mode) in front of TCP, as IPv6 has it */
+	if (proto == IPPROTO_AH_) {
+		r = tw_skip_ext(skb, off, proto, &proto, l4_len);
+		if (r != TW_PARSE_OK)
+			return r;
+	}
+	if (proto != IPPROTO_TCP_) {
+		if (!tw_encap_proto(proto))
 			return TW_PARSE_SKIP;
-		*next = ip.protocol;
+		*next = proto;
 		r = TW_PARSE_ENCAP;
 	}
 	p->family = 4;
 	p->saddr[0] = ip.saddr;
 	p->daddr[0] = ip.daddr;
-	*off += ihl;
-	*l4_len = tot - ihl;
 	return r;
 }
 
@@ -194,10 +241,9 @@ static __always_inline int tw_parse_ipv6(struct __sk_buff *skb, __u32 *off,
 					 __u32 *next_proto)
 {
 	struct ipv6hdr ip6;
-	__u8 ext[2];
-	__u32 plen, hlen;
+	__u32 plen;
 	__u8 next;
-	int i;
+	int i, r;
 
 	if (tw_load_hdr(skb, *off, &ip6))
 		return TW_PARSE_BAD;
@@ -222,22 +268,13 @@ static __always_inline int tw_parse_ipv6(struct __sk_buff *skb, __u32 *off,
 			*next_proto = next;
 			return TW_PARSE_ENCAP;
 		}
-		if (next == IPPROTO_FRAG_)
-			return TW_PARSE_FRAG;
 		if (next != IPPROTO_HOPOPTS_ && next != IPPROTO_ROUTING_ &&
-		    next != IPPROTO_DSTOPTS_ && next != IPPROTO_AH_)
+		    next != IPPROTO_DSTOPTS_ && next != IPPROTO_AH_ &&
+		    next != IPPROTO_FRAG_)
 			return TW_PARSE_SKIP;
-		if (tw_load(skb, *off, ext, sizeof(ext)))
-			return TW_PARSE_BAD;
-		/* AH counts its length in 4-byte units minus 2, the others
-		 * in 8-byte units not counting the first 8 bytes */
-		hlen = next == IPPROTO_AH_ ? ((__u32)ext[1] + 2) * 4
-					   : ((__u32)ext[1] + 1) * 8;
-		if (hlen > plen)
-			return TW_PARSE_BAD;
-		plen -= hlen;
-		*off += hlen;
-		next = ext[0];
+		r = tw_skip_ext(skb, off, next, &next, &plen);
+		if (r != TW_PARSE_OK)
+			return r;
 	}
 	return next == IPPROTO_TCP_ ? (*l4_len = plen, TW_PARSE_OK) : TW_PARSE_SKIP;
 }

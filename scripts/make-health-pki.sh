@@ -15,6 +15,8 @@
 #   inter.{key,crt}       "Health Test Intermediate", signed by root
 #   inter2.{key,crt}      "Health Test Revoked Intermediate", signed by root,
 #                         revoked (keyCompromise) in root.crl
+#   short.{key,crt}       "Health Test Short Intermediate", signed by root,
+#                         valid until 2030-01-01T00:00:00Z (before its leaf)
 #   evil.{key,crt}        self-signed, with inter's subject name but another
 #                         key: signs the forged CRL and the wrong-key OCSP
 #   NAME.crt, NAME.key, NAME.chain.pem (leaf + its intermediate) for the leaves
@@ -27,11 +29,19 @@
 #     a-old.test          SAN a.test, 2025-01-01 .., serial 1006 ("A"),
 #                         revoked (superseded) by inter
 #     a-new.test          SAN a.test, 2025-06-01 .., serial 1007 ("B")
+#     ends.test           2025-01-01 .. 2030-01-01T00:00:00Z, serial 1008:
+#                         a handshake moved to its last seconds
 #     victim.test         signed by inter2, serial 2001
+#     late.test           signed by short, serial 3001: a leaf that outlives
+#                         its intermediate
+#     twin.test           signed by inter2, serial 1001: good.test's serial
+#                         under another CA (a staple about good.test is
+#                         not about it)
 #   *-index.txt           each CA's database (inter-index.txt feeds the
 #                         OCSP responder); index-bad.txt: inter's database
 #                         with good.test marked revoked (the 2016 mix-up)
-#   www/root.crl, www/inter.crl, www/inter2.crl   DER, what HTTP serves
+#   www/root.crl, www/inter.crl, www/inter2.crl, www/short.crl
+#                         DER, what HTTP serves
 #   crl/*.pem             the same CRLs in PEM; crl/evil.crl: issuer name
 #                         of inter, signed by evil (a forged CRL)
 #   ocsp/good-good.der    responder answer "good" for good.test (1 day)
@@ -165,6 +175,7 @@ ocsp_answer() { # index, signer, cert, out
 ca_conf root
 ca_conf inter
 ca_conf inter2
+ca_conf short
 ca_conf scratch
 gen_key "$dir/root.key"
 ca_ext "$work/ca.ext" ""
@@ -180,6 +191,10 @@ gen_key "$dir/inter2.key"
 sign root "$dir/inter2.crt" "$dir/inter2.key" \
 	"/O=tlswatch test/CN=Health Test Revoked Intermediate" 0201 "$CA_START" \
 	"$CA_END" "$work/ca.ext" root
+gen_key "$dir/short.key"
+sign root "$dir/short.crt" "$dir/short.key" \
+	"/O=tlswatch test/CN=Health Test Short Intermediate" 0202 "$CA_START" \
+	300101000000Z "$work/ca.ext" root
 gen_key "$dir/evil.key"
 ca_ext "$work/ca.ext" ""
 sign scratch "$dir/evil.crt" "$dir/evil.key" \
@@ -194,7 +209,10 @@ make_leaf inter inter revoked.test 1004 "$LEAF_START" "$LEAF_END" revoked.test
 make_leaf scratch inter unknown.test 1005 "$LEAF_START" "$LEAF_END" unknown.test
 make_leaf inter inter a-old.test 1006 "$LEAF_START" "$LEAF_END" a.test
 make_leaf inter inter a-new.test 1007 250601000000Z "$LEAF_END" a.test
+make_leaf inter inter ends.test 1008 "$LEAF_START" 300101000000Z ends.test
 make_leaf inter2 inter2 victim.test 2001 "$LEAF_START" "$LEAF_END" victim.test
+make_leaf inter2 inter2 twin.test 1001 "$LEAF_START" "$LEAF_END" twin.test
+make_leaf short short late.test 3001 "$LEAF_START" "$LEAF_END" late.test
 
 # --- revocations, CRLs
 revoke root root "$dir/inter2.crt" keyCompromise
@@ -203,8 +221,9 @@ revoke inter inter "$dir/a-old.test.crt" superseded
 gen_crl root root root
 gen_crl inter inter inter
 gen_crl inter2 inter2 inter2
-cp "$work/root.der" "$work/inter.der" "$work/inter2.der" "$dir/www/"
-for c in root inter inter2; do mv "$dir/www/$c.der" "$dir/www/$c.crl"; done
+gen_crl short short short
+cp "$work/root.der" "$work/inter.der" "$work/inter2.der" "$work/short.der" "$dir/www/"
+for c in root inter inter2 short; do mv "$dir/www/$c.der" "$dir/www/$c.crl"; done
 # A CRL that names inter as its issuer but is signed by another key.
 gen_crl inter evil evil
 rm -f "$work/evil.der"
@@ -219,8 +238,8 @@ ocsp_answer "$dir/index-bad.txt" inter good.test "$dir/ocsp/good-revoked.der"
 ocsp_answer "$dir/inter-index.txt" inter revoked.test "$dir/ocsp/revoked.der"
 ocsp_answer "$dir/inter-index.txt" evil good.test "$dir/ocsp/good-evil.der"
 
-for c in root inter inter2 evil good.test expired.test future.test revoked.test \
-	unknown.test a-old.test a-new.test victim.test; do
+for c in root inter inter2 short evil good.test expired.test future.test revoked.test \
+	unknown.test a-old.test a-new.test ends.test victim.test late.test twin.test; do
 	cert_sha256 "$dir/$c.crt" >"$dir/fp/$c"
 done
 rm -f "$dir"/*.old "$dir"/*.attr.old

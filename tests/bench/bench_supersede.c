@@ -93,7 +93,7 @@ static int run(const struct workload *w, long n, const char *db)
 
 		key_offer_parse(w->offer(i), &o);
 		s.ts_us = T0 + (uint64_t)i * 1000;
-		if (supersede_judge(inv, s.name, &server, leaf, &o, s.ts_us, &v, err,
+		if (supersede_judge(inv, s.name, &server, leaf, false, &o, s.ts_us, &v, err,
 				    sizeof(err))) {
 			fprintf(stderr, "%s\n", err);
 			return 1;

@@ -94,6 +94,14 @@ rejects "an analysis summary without its packet total" "'packets' is a required 
 	"$(mutate "$summary" 'del e["packets"]')"
 rejects "a negative serial without its digits" "does not match" \
 	"$(mutate "$(grep -m1 '"serial":"-1234"' "$T_TMP/samples.jsonl")" 'e["serial"] = "-"')"
+failed_hs=$(grep -m1 '"outcome":"failed"' "$T_TMP/samples.jsonl")
+assert_eq "samples: a handshake says its ALPN list, alerts and chain were cut" \
+	"alpn_truncated=True alerts_truncated=True chain_truncated=True" \
+	"$("$PY" -c 'import json, sys
+e = json.loads(sys.argv[1])
+print(" ".join("%s=%s" % (k, e.get(k)) for k in ("alpn_truncated", "alerts_truncated", "chain_truncated")))' "$failed_hs")"
+rejects "a truncation flag written false (omitted instead)" "chain_truncated: True was expected" \
+	"$(mutate "$failed_hs" 'e["chain_truncated"] = False')"
 rejects "a missing schema" "(top): 'schema' is a required property" \
 	"$(mutate "$handshake" 'del e["schema"]')"
 rejects "schema 3" "schema: 2 was expected" "$(mutate "$handshake" 'e["schema"] = 3')"

@@ -50,7 +50,7 @@ static __attribute__((unused)) const char *hf_pki(void)
 		return hf_dir;
 	}
 	snprintf(hf_dir, sizeof(hf_dir), "%s/tests/health-pki", build);
-	snprintf(stamp, sizeof(stamp), "%s/fp/victim.test", hf_dir);
+	snprintf(stamp, sizeof(stamp), "%s/fp/twin.test", hf_dir);
 	if (stat(stamp, &sb) == 0 && time(NULL) - sb.st_mtime < HF_PKI_MAX_AGE_S)
 		return hf_dir;
 	/* Made aside and renamed, so a half-made PKI is never used. */

@@ -180,6 +180,9 @@ static int emit_handshakes(struct json_writer *j, const struct finding_list *fl)
 		rec.outcome = (enum hs_outcome)o;
 		rec.starttls = (uint8_t)o;   /* none first, then protocols */
 		rec.sslv2_hello = o == HS_ABORTED;
+		/* lists cut at their caps, said on one of them */
+		rec.alpn_truncated = rec.alerts_truncated = rec.chain_truncated =
+			o == HS_FAILED;
 		rec.cert_visible = o != HS_OK;
 		rec.n_alerts = 3;
 		rec.alerts[0] = (struct hs_alert){ .from_client = true,

@@ -800,6 +800,84 @@ static void test_ipv6_fragment_is_skipped(void)
 	fx_close();
 }
 
+/* The packet of test_ipv6_with_extension_headers_is_emitted with its
+ * destination options header made a Fragment header of @offset_m (offset
+ * in its top 13 bits, M the lowest). */
+static size_t build_ipv6_fragment(uint8_t *pkt, uint16_t offset_m)
+{
+	static const uint8_t frag[8] = { 6, 0, 0, 0, 0, 0, 0x12, 0x34 };
+	struct spec s = client_hello4();
+	size_t len;
+
+	s.family = 6;
+	s.ip6_ext = true;
+	s.src = "2001:db8::10";
+	s.dst = "2001:db8::1";
+	len = build(&s, pkt);
+	pkt[14 + 40] = 44;          /* hop-by-hop now says: fragment */
+	memcpy(pkt + 14 + 40 + 8, frag, 8);
+	put16(pkt + 14 + 40 + 8 + 2, offset_m);
+	return len;
+}
+
+/* Offset 0 and M clear: an atomic fragment (RFC 6946), the whole packet,
+ * parsed as if the header were not there (as userspace decodes it). */
+static void test_ipv6_atomic_fragment_is_emitted(void)
+{
+	static uint8_t pkt[4096];
+	size_t len;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	len = build_ipv6_fragment(pkt, 0);
+	run_on(fx.skel->progs.tlswatch, pkt, len);
+	CHECK_INT(drain(), 1);
+	CHECK_INT(fx.recs[0].ev.family, 6);
+	CHECK_INT(fx.recs[0].ev.seq, 1000);
+	CHECK_INT(fx.recs[0].ev.chunk_len, 517);
+	CHECK(memcmp(fx.recs[0].data, hello, 517) == 0);
+	CHECK_INT(counter(TW_CNT_FRAGMENTS), 0);
+	fx_close();
+}
+
+/* The last fragment (M clear, offset 1480) is a fragment still. */
+static void test_ipv6_last_fragment_is_skipped(void)
+{
+	static uint8_t pkt[4096];
+	size_t len;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	len = build_ipv6_fragment(pkt, 185 << 3);
+	run_on(fx.skel->progs.tlswatch, pkt, len);
+	CHECK_INT(drain(), 0);
+	CHECK_INT(counter(TW_CNT_FRAGMENTS), 1);
+	fx_close();
+}
+
+/* IPsec AH (transport mode) between IPv4 and TCP, as IPv6 has it. */
+static void test_ipv4_ah_is_skipped_to_tcp(void)
+{
+	static const uint8_t ah[24] = { 6, 4, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 1 };
+	static uint8_t pkt[4096];
+	struct spec s = client_hello4();
+	size_t len;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	len = build(&s, pkt);
+	memmove(pkt + 34 + sizeof(ah), pkt + 34, len - 34);
+	memcpy(pkt + 34, ah, sizeof(ah));
+	pkt[14 + 9] = 51;
+	put16(pkt + 14 + 2, (uint16_t)(len - 14 + sizeof(ah)));
+	run_on(fx.skel->progs.tlswatch, pkt, len + sizeof(ah));
+	CHECK_INT(drain(), 1);
+	CHECK_INT(fx.recs[0].ev.family, 4);
+	check_addr4(fx.recs[0].ev.saddr, "192.0.2.10");
+	CHECK_INT(fx.recs[0].ev.seq, 1000);
+	CHECK_INT(fx.recs[0].ev.wire_len, 517);
+	CHECK_INT(fx.recs[0].ev.chunk_len, 517);
+	CHECK(memcmp(fx.recs[0].data, hello, 517) == 0);
+	fx_close();
+}
+
 static void test_ipv4_fragment_is_skipped(void)
 {
 	static uint8_t pkt[4096];
@@ -1898,6 +1976,9 @@ int main(void)
 	RUN_TEST(test_non_tls_bytes_one_per_segment_are_copied_as_preamble);
 	RUN_TEST(test_ipv6_with_extension_headers_is_emitted);
 	RUN_TEST(test_ipv6_fragment_is_skipped);
+	RUN_TEST(test_ipv6_atomic_fragment_is_emitted);
+	RUN_TEST(test_ipv6_last_fragment_is_skipped);
+	RUN_TEST(test_ipv4_ah_is_skipped_to_tcp);
 	RUN_TEST(test_ipv4_fragment_is_skipped);
 	RUN_TEST(test_vlan_8021q_is_parsed);
 	RUN_TEST(test_qinq_8021ad_is_parsed);

@@ -11,6 +11,7 @@
 #include "cert/cert_info.h"
 #include "cert/findings.h"
 #include "cert/host_memo.h"
+#include "common/host_name.h"
 
 #define AT_2026_01_01 1767225600LL
 #define AT_2026_12_01 1796083200LL
@@ -453,6 +454,41 @@ static void test_host_empty_or_null_never_matches(void)
 	CHECK(!cert_matches_host(ci, ""));
 	CHECK(!cert_matches_host(ci, NULL));
 	CHECK(!cert_matches_host(NULL, "www.example.test"));
+	CHECK(!cert_matches_host(ci, "."));
+}
+
+/* An absolute name (one trailing dot) is the name: "www.example.test."
+ * is covered as www.example.test is; two dots are not a name. */
+static void test_host_trailing_dot_is_the_name(void)
+{
+	const struct cert_info *ci = leaf("rsa"), *cnonly = leaf("cnonly");
+
+	if (!ci || !cnonly)
+		return;
+	CHECK(cert_matches_host(ci, "www.example.test."));
+	CHECK(cert_matches_host(ci, "WWW.Example.TEST."));
+	CHECK(cert_matches_host(ci, "v1.api.example.test."));
+	CHECK(cert_matches_host(ci, "192.0.2.10."));
+	CHECK(cert_matches_host(cnonly, "legacy.example.test."));
+	CHECK(!cert_matches_host(ci, "www.example.test.."));
+	CHECK(!cert_matches_host(ci, "mail.example.test."));
+}
+
+/* The one rule every check compares names by. */
+static void test_host_name_fold(void)
+{
+	char out[8];
+
+	CHECK_INT(tw_host_name_len("a.test.", 7), 6);
+	CHECK_INT(tw_host_name_len("a.test..", 8), 7);
+	CHECK_INT(tw_host_name_len("", 0), 0);
+	CHECK_INT(tw_host_name_fold("A.Test.", 7, out, sizeof(out)), 6);
+	CHECK_STR(out, "a.test");
+	CHECK_INT(tw_host_name_fold("\xc3\x89.TEST", 7, out, sizeof(out)), 7);
+	CHECK_STR(out, "\xc3\x89.test");     /* ASCII only, bytes kept */
+	CHECK_INT(tw_host_name_fold("ABCDEFGHIJ", 10, out, sizeof(out)), 7);
+	CHECK_STR(out, "abcdefg");
+	CHECK_INT(tw_host_name_fold("x", 1, out, 0), 0);
 }
 
 /* The memo answers as cert_matches_host does, per leaf: asked twice, the
@@ -461,7 +497,9 @@ static void test_host_memo_answers_per_leaf_and_name(void)
 {
 	const char *names[] = { "www.example.test", "WWW.Example.TEST",
 				"v1.api.example.test", "api.example.test",
-				"192.0.2.10", "leaf.example.test", "", "legacy.example.test" };
+				"192.0.2.10", "leaf.example.test", "", "legacy.example.test",
+				"WWW.example.test.", "192.0.2.10.", "api.example.test.",
+				"leaf.example.test.." };
 	const struct cert_info *leaves[] = { leaf("rsa"), leaf("ec384"), leaf("cnonly") };
 	struct host_memo *m = host_memo_new();
 	int round, matched = 0;
@@ -476,8 +514,9 @@ static void test_host_memo_answers_per_leaf_and_name(void)
 				CHECK(got == cert_matches_host(leaves[i], names[j]));
 				matched += got;
 			}
-	/* rsa: www twice (case), v1.api, 192.0.2.10; ec384: leaf; cnonly: legacy */
-	CHECK_INT(matched, 2 * 6);
+	/* rsa: www three times (case, dot), v1.api, 192.0.2.10 twice (dot);
+	 * ec384: leaf; cnonly: legacy */
+	CHECK_INT(matched, 2 * 8);
 	CHECK(!host_memo_matches(m, leaves[0], NULL));
 	host_memo_free(m);
 }
@@ -604,13 +643,16 @@ static void test_findings_expired_boundary_is_not_after(void)
 {
 	struct finding_list l;
 
-	/* not_after is the last valid second (2025-06-01T00:00:00Z) */
-	CHECK_STR(kinds_of("expired", NULL, 1748736000LL, NULL, &l), "expiring_soon");
+	/* As OpenSSL's verification: the second before not_after
+	 * (2025-06-01T00:00:00Z) is the last valid one; at not_after itself
+	 * X509_verify_cert() already says "certificate has expired". */
+	CHECK_STR(kinds_of("expired", NULL, 1748736000LL - 1, NULL, &l), "expiring_soon");
 	CHECK_STR(l.items[0].detail,
 		  "expires 2025-06-01T00:00:00Z, less than a day after the handshake");
-	CHECK_STR(kinds_of("expired", NULL, 1748736001LL, NULL, &l), "expired");
+	CHECK_STR(kinds_of("expired", NULL, 1748736000LL, NULL, &l), "expired");
 	CHECK_STR(l.items[0].detail,
 		  "expired 2025-06-01T00:00:00Z, less than a day before the handshake");
+	CHECK_STR(kinds_of("expired", NULL, 1748736001LL, NULL, &l), "expired");
 	CHECK_STR(kinds_of("expired", NULL, 1748736000LL + 86400, NULL, &l), "expired");
 	CHECK_STR(l.items[0].detail,
 		  "expired 2025-06-01T00:00:00Z, 1 day before the handshake");
@@ -620,6 +662,8 @@ static void test_findings_not_yet_valid_boundary_is_not_before(void)
 {
 	struct finding_list l;
 
+	/* valid from not_before (2030-01-01T00:00:00Z) on, that second
+	 * included, as OpenSSL's verification */
 	CHECK_STR(kinds_of("notyet", NULL, 1893456000LL, NULL, &l), "");
 	CHECK_STR(kinds_of("notyet", NULL, 1893456000LL - 1, NULL, &l),
 		  "not_yet_valid");
@@ -654,6 +698,78 @@ static void test_findings_expiring_soon_window_is_configurable(void)
 	CHECK_STR(kinds_of("rsa", NULL, AT_2026_12_01, &opts, &l), "expiring_soon");
 	CHECK_STR(l.items[0].detail,
 		  "expires 2027-01-01T00:00:00Z, 31 days after the handshake");
+}
+
+/* expiring_soon of the chain @names (leaf first) at @at: its detail, ""
+ * without one. */
+static const char *chain_expiring(const char *const *names, int n, int64_t at,
+				  const struct leaf_check_opts *opts)
+{
+	static char buf[FINDING_DETAIL_MAX];
+	const struct cert_info *chain[4] = { NULL };
+	struct finding_list l;
+	int i;
+
+	memset(&l, 0, sizeof(l));
+	buf[0] = '\0';
+	for (i = 0; i < n && i < 4; i++)
+		chain[i] = names[i] ? leaf(names[i]) : NULL;
+	findings_check_leaf(chain[0], NULL, at, opts, NULL, &l);
+	findings_check_chain(chain, n, at, opts, &l);
+	for (i = 0; i < l.n; i++)
+		if (l.items[i].kind == FINDING_EXPIRING_SOON)
+			snprintf(buf, sizeof(buf), "%s", l.items[i].detail);
+	return buf;
+}
+
+static void test_chain_member_expiring_soon_is_named(void)
+{
+	const char *chain[] = { "ec", "rsa" };
+
+	CHECK_STR(chain_expiring(chain, 2, AT_2026_12_25, NULL),
+		  "chain certificate 1 (CN=www.example.test,O=Tlswatch Test) expires "
+		  "2027-01-01T00:00:00Z, 7 days after the handshake");
+}
+
+static void test_chain_member_expiring_soon_follows_the_leafs(void)
+{
+	const char *chain[] = { "rsa", "ec384", "ec" };
+
+	CHECK_STR(chain_expiring(chain, 3, AT_2026_12_25, NULL),
+		  "expires 2027-01-01T00:00:00Z, 7 days after the handshake; "
+		  "chain certificate 1 (CN=ec384.example.test) expires "
+		  "2027-01-01T00:00:00Z, 7 days after the handshake");
+}
+
+static void test_chain_member_expiring_first_is_named(void)
+{
+	const char *chain[] = { "ec", "ec384", NULL, "expired" };
+
+	/* 2025-05-25: expired.example.test ends on 2025-06-01, ec384 in 2027 */
+	CHECK_STR(chain_expiring(chain, 4, 1748736000LL - 7 * 86400, &(struct leaf_check_opts){
+				.warn_days = 800 }),
+		  "chain certificate 3 (CN=expired.example.test) expires "
+		  "2025-06-01T00:00:00Z, 7 days after the handshake");
+}
+
+static void test_chain_member_window_and_edges(void)
+{
+	const char *chain[] = { "ec", "rsa" };
+	const char *old[] = { "ec", "expired" };
+	struct leaf_check_opts wide = { .warn_days = 40 }, off = { .warn_days = -1 };
+
+	CHECK_STR(chain_expiring(chain, 2, AT_2026_12_01, NULL), "");
+	CHECK_STR(chain_expiring(chain, 2, AT_2026_12_01, &wide),
+		  "chain certificate 1 (CN=www.example.test,O=Tlswatch Test) expires "
+		  "2027-01-01T00:00:00Z, 31 days after the handshake");
+	CHECK_STR(chain_expiring(chain, 2, AT_2026_12_25, &off), "");
+	/* the last valid second warns; from not_after on, chain verification
+	 * says untrusted, not this check */
+	CHECK_STR(chain_expiring(old, 2, 1748736000LL - 1, NULL),
+		  "chain certificate 1 (CN=expired.example.test) expires "
+		  "2025-06-01T00:00:00Z, less than a day after the handshake");
+	CHECK_STR(chain_expiring(old, 2, 1748736000LL, NULL), "");
+	CHECK_STR(chain_expiring(old, 1, 1748736000LL - 1, NULL), "");
 }
 
 static void test_findings_expiring_soon_off_with_negative_window(void)
@@ -768,6 +884,8 @@ int main(void)
 	RUN_TEST(test_host_ip_matches_ip_san_only);
 	RUN_TEST(test_host_cn_only_without_dns_sans);
 	RUN_TEST(test_host_empty_or_null_never_matches);
+	RUN_TEST(test_host_trailing_dot_is_the_name);
+	RUN_TEST(test_host_name_fold);
 	RUN_TEST(test_host_memo_answers_per_leaf_and_name);
 	RUN_TEST(test_finding_names_and_severities);
 	RUN_TEST(test_finding_parse_unknown_is_minus_one);
@@ -787,6 +905,10 @@ int main(void)
 	RUN_TEST(test_findings_no_hostname_check_without_sni);
 	RUN_TEST(test_findings_weak_rsa_key);
 	RUN_TEST(test_findings_several_at_once);
+	RUN_TEST(test_chain_member_expiring_soon_is_named);
+	RUN_TEST(test_chain_member_expiring_soon_follows_the_leafs);
+	RUN_TEST(test_chain_member_expiring_first_is_named);
+	RUN_TEST(test_chain_member_window_and_edges);
 	cert_cache_free(cache);
 	pki_destroy();
 	return CHECK_EXIT_CODE();

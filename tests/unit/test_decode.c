@@ -349,6 +349,81 @@ static void test_linux_sll2_ipv6(void)
 	frame_free(&f);
 }
 
+/* The cooked header of a frame `tcpdump -i any` took of VLAN traffic:
+ * libpcap puts the stripped tag back, so the protocol is the tag's TPID. */
+static void put_sll(struct frame *f, uint16_t protocol)
+{
+	put16(f, 0);            /* packet type: to us */
+	put16(f, 1);            /* ARPHRD_ETHER */
+	put16(f, 6);            /* address length */
+	putn(f, "\x02\x00\x00\x00\x00\x01\x00\x00", 8);
+	put16(f, protocol);
+}
+
+static void put_sll2(struct frame *f, uint16_t protocol)
+{
+	put16(f, protocol);
+	put16(f, 0);            /* reserved */
+	put32(f, 3);            /* ifindex */
+	put16(f, 1);            /* ARPHRD_ETHER */
+	put8(f, 0);             /* to us */
+	put8(f, 6);
+	putn(f, "\x02\x00\x00\x00\x00\x01\x00\x00", 8);
+}
+
+static void test_linux_sll_vlan_tag_followed(void)
+{
+	struct frame f = { .len = 0 };
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+
+	put_sll(&f, 0x8100);
+	put_tag(&f, 100, 0x0800);
+	put_ipv4_tcp_hello(&f);
+	CHECK_INT(decode(&f, DLT_LINUX_SLL, &seg, &st), 1);
+	check_hello_v4(&seg, &f, 16 + 4 + 40);
+	CHECK_STATS(st, .frames = 1, .tcp_segments = 1);
+	frame_free(&f);
+}
+
+static void test_linux_sll2_qinq_tags_followed(void)
+{
+	struct frame f = { .len = 0 };
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+
+	put_sll2(&f, 0x88a8);
+	put_tag(&f, 10, 0x8100);
+	put_tag(&f, 20, 0x86dd);
+	put_ipv6_tcp_hello(&f);
+	CHECK_INT(decode(&f, DLT_LINUX_SLL2, &seg, &st), 1);
+	check_hello_v6(&seg, &f, 20 + 8 + 60);
+	CHECK_STATS(st, .frames = 1, .tcp_segments = 1);
+	frame_free(&f);
+}
+
+/* The tag loop is Ethernet's: the same bound, the same counters. */
+static void test_linux_sll_vlan_too_many_or_cut_tags(void)
+{
+	struct frame f = { .len = 0 };
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+	int i;
+
+	put_sll(&f, 0x8100);
+	for (i = 0; i < 5; i++)
+		put_tag(&f, 1, 0x8100);
+	put_ipv4_tcp_hello(&f);
+	CHECK_INT(decode(&f, DLT_LINUX_SLL, &seg, &st), 0);
+	f.len = 0;
+	put_sll2(&f, 0x8100);
+	put16(&f, 100);
+	put8(&f, 0x08);
+	CHECK_INT(decode(&f, DLT_LINUX_SLL2, &seg, &st), 0);
+	CHECK_STATS(st, .frames = 2, .bad_headers = 1, .truncated_headers = 1);
+	frame_free(&f);
+}
+
 static void test_sll_header_cut_short_is_truncated(void)
 {
 	struct frame f = { .len = 0 };
@@ -620,6 +695,43 @@ static void test_ipv4_later_fragment_skipped(void)
 	frame_free(&f);
 }
 
+/* IPsec AH in transport mode, as IPv6 has it: skipped to TCP. */
+static void test_ipv4_ah_skipped(void)
+{
+	struct frame f = { .len = 0 };
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+
+	put_eth(&f, 0x0800);
+	put_ipv4(&f, 51, 24 + 25);
+	put_ext(&f, 6, 4, 24);      /* AH: (4 + 2) * 4 */
+	put_tcp(&f);
+	put_hello(&f);
+	CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 1);
+	check_hello_v4(&seg, &f, 14 + 20 + 24 + 20);
+	CHECK_STATS(st, .frames = 1, .tcp_segments = 1);
+	frame_free(&f);
+}
+
+/* An AH longer than the IPv4 packet is bad; one past the capture is cut. */
+static void test_ipv4_ah_past_packet_or_capture(void)
+{
+	struct frame f = { .len = 0 };
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+
+	put_ipv4(&f, 51, 16);
+	put_ext(&f, 6, 4, 16);      /* says 24 bytes, the packet has 16 */
+	CHECK_INT(decode(&f, DLT_RAW, &seg, &st), 0);
+	f.len = 0;
+	put_ipv4(&f, 51, 24 + 25);
+	put_ext(&f, 6, 4, 16);      /* 24 bytes on the wire, 16 captured */
+	f.wire = 20 + 24 + 25;
+	CHECK_INT(decode(&f, DLT_RAW, &seg, &st), 0);
+	CHECK_STATS(st, .frames = 2, .bad_headers = 1, .truncated_headers = 1);
+	frame_free(&f);
+}
+
 static void test_ipv4_ihl_below_five_is_bad(void)
 {
 	struct frame f = { .len = 0 };
@@ -822,6 +934,47 @@ static void test_ipv6_fragment_skipped(void)
 	put_tcp(&f);
 	put_hello(&f);
 	CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 0);
+	CHECK_STATS(st, .frames = 1, .ip_fragments = 1);
+	frame_free(&f);
+}
+
+/* A Fragment header with offset 0 and M clear (RFC 6946): the whole
+ * packet, decoded as if the header were not there. */
+static void test_ipv6_atomic_fragment_is_the_whole_packet(void)
+{
+	struct frame f = { .len = 0 };
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+
+	put_eth(&f, 0x86dd);
+	put_ipv6(&f, 44, 8 + 25);
+	put8(&f, 6);
+	put8(&f, 0);
+	put16(&f, 0);               /* offset 0, no more fragments */
+	put32(&f, 0xabcd);
+	put_tcp(&f);
+	put_hello(&f);
+	CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), 1);
+	check_hello_v6(&seg, &f, 14 + 40 + 8 + 20);
+	CHECK_STATS(st, .frames = 1, .tcp_segments = 1);
+	frame_free(&f);
+}
+
+/* The last fragment (M clear, offset not 0) is still a fragment. */
+static void test_ipv6_last_fragment_skipped(void)
+{
+	struct frame f = { .len = 0 };
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+
+	put_ipv6(&f, 44, 8 + 25);
+	put8(&f, 6);
+	put8(&f, 0);
+	put16(&f, 185 << 3);        /* offset 1480, no more fragments */
+	put32(&f, 0xabcd);
+	put_tcp(&f);
+	put_hello(&f);
+	CHECK_INT(decode(&f, DLT_RAW, &seg, &st), 0);
 	CHECK_STATS(st, .frames = 1, .ip_fragments = 1);
 	frame_free(&f);
 }
@@ -1499,6 +1652,9 @@ int main(void)
 	RUN_TEST(test_linux_sll_ipv4);
 	RUN_TEST(test_linux_sll2_ipv6);
 	RUN_TEST(test_sll_header_cut_short_is_truncated);
+	RUN_TEST(test_linux_sll_vlan_tag_followed);
+	RUN_TEST(test_linux_sll2_qinq_tags_followed);
+	RUN_TEST(test_linux_sll_vlan_too_many_or_cut_tags);
 	RUN_TEST(test_raw_ip_every_linktype_value);
 	RUN_TEST(test_raw_ip_bad_version);
 	RUN_TEST(test_ethertype_ipv4_carrying_v6_header_is_bad);
@@ -1514,6 +1670,8 @@ int main(void)
 	RUN_TEST(test_ipv4_options_skipped);
 	RUN_TEST(test_ipv4_more_fragments_skipped);
 	RUN_TEST(test_ipv4_later_fragment_skipped);
+	RUN_TEST(test_ipv4_ah_skipped);
+	RUN_TEST(test_ipv4_ah_past_packet_or_capture);
 	RUN_TEST(test_ipv4_ihl_below_five_is_bad);
 	RUN_TEST(test_ipv4_total_below_ihl_is_bad);
 	RUN_TEST(test_ipv4_options_past_capture_are_truncated);
@@ -1526,6 +1684,8 @@ int main(void)
 	RUN_TEST(test_ipv6_hop_by_hop_and_dstopts_skipped);
 	RUN_TEST(test_ipv6_routing_and_ah_skipped);
 	RUN_TEST(test_ipv6_fragment_skipped);
+	RUN_TEST(test_ipv6_atomic_fragment_is_the_whole_packet);
+	RUN_TEST(test_ipv6_last_fragment_skipped);
 	RUN_TEST(test_ipv6_esp_and_no_next_header_are_not_tcp);
 	RUN_TEST(test_ipv6_ext_past_payload_length_is_bad);
 	RUN_TEST(test_ipv6_ext_past_capture_is_truncated);

@@ -101,15 +101,36 @@ static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
 	rec_printf(r, "end:%s ", end_names[why]);
 }
 
+static void on_half_close(void *ctx, struct flow *f, int from, uint64_t ts_us)
+{
+	struct rec *r = ctx;
+
+	rec_tag(r, f);
+	rec_printf(r, "h%d ", from);
+}
+
 static const struct flow_callbacks rec_cb = {
 	.data = on_data, .gap = on_gap, .end = on_end,
 };
 
-static struct flow_table *table_new(struct rec *r, const struct flow_limits *lim)
+/* The same, half-closes too ("h1": direction 1 is half-closed). */
+static const struct flow_callbacks rec_half_close_cb = {
+	.data = on_data, .gap = on_gap, .half_close = on_half_close,
+	.end = on_end,
+};
+
+static struct flow_table *table_new_with(struct rec *r,
+					 const struct flow_limits *lim,
+					 const struct flow_callbacks *cb)
 {
 	memset(r, 0, sizeof(*r));
-	r->t = flow_table_new(lim, &rec_cb, r);
+	r->t = flow_table_new(lim, cb, r);
 	return r->t;
+}
+
+static struct flow_table *table_new(struct rec *r, const struct flow_limits *lim)
+{
+	return table_new_with(r, lim, &rec_cb);
 }
 
 static struct tw_endpoint ep4(uint8_t host, uint16_t port)
@@ -592,6 +613,58 @@ static void test_syn_with_new_isn_replaces_the_flow(void)
 	flow_table_free(t);
 }
 
+/* The capture began after the SYN of a flow that is still undecided: a
+ * SYN with another connection's ISN (its first byte far from where the
+ * flow's bytes had got) begins a new flow; the flow's own SYN, captured
+ * late, does not. */
+static void test_syn_far_from_a_flow_begun_without_one_reopens_it(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	send_seg(t, 0, 1000, ACK, "old");
+	send_seg(t, 0, 900000, SYN, NULL);
+	CHECK_STR(r.log, "d0'old' end:reopened ");
+	send_seg(t, 0, 900001, ACK, "new");
+	CHECK_STR(r.log, "d0'old' end:reopened d0'new' ");
+	CHECK_INT(flow_table_stats(t)->flows_created, 2);
+	CHECK_INT(flow_table_stats(t)->flows_reopened, 1);
+	flow_table_free(t);
+
+	t = table_new(&r, NULL);
+	send_seg(t, 0, 1000, ACK, "old");
+	send_seg(t, 0, 999, SYN, NULL);             /* its own SYN, late */
+	send_seg(t, 0, 1003, ACK, "more");
+	CHECK_STR(r.log, "d0'old' d0'more' ");
+	CHECK_INT(flow_table_stats(t)->flows_created, 1);
+	CHECK_INT(flow_table_stats(t)->flows_reopened, 0);
+	flow_table_free(t);
+}
+
+/* "Far": the first byte outside TW_RST_WINDOW of the next one expected. */
+static void test_syn_on_a_flow_begun_without_one_window_edges(void)
+{
+	static const struct {
+		uint32_t syn_seq;
+		bool reopens;
+	} cases[] = {
+		{ 1003 + TW_RST_WINDOW - 1, false },
+		{ 1003 + TW_RST_WINDOW, true },
+		{ 1003 - TW_RST_WINDOW - 1, false },
+		{ 1003 - TW_RST_WINDOW - 2, true },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rec r;
+		struct flow_table *t = table_new(&r, NULL);
+
+		send_seg(t, 0, 1000, ACK, "old");   /* next byte: 1003 */
+		send_seg(t, 0, cases[i].syn_seq, SYN, NULL);
+		CHECK_INT(flow_table_stats(t)->flows_reopened, cases[i].reopens);
+		flow_table_free(t);
+	}
+}
+
 /* One segment from the client at @ts_us, marked as the start of a
  * connection by the source (the live source: the kernel began a new
  * handshake phase). */
@@ -953,7 +1026,51 @@ static void test_rst_after_fin_is_not_a_gap(void)
 	flow_table_free(t);
 }
 
-static void test_fin_past_a_hole_gaps_that_direction(void)
+/* A capture downstream of a loss: the server's FIN comes before the
+ * retransmission of the bytes in front of it (its fatal alert). The
+ * direction waits for them, is half-closed once they are in, and the flow
+ * ends at the client's FIN, without a gap. */
+static void test_fin_past_a_hole_waits_for_the_retransmission(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new_with(&r, NULL, &rec_half_close_cb);
+
+	handshake(t);
+	send_seg(t, 0, 1000, ACK, "hello");
+	send_seg(t, 1, 5006, FIN | ACK, NULL);      /* "alert!" was lost */
+	CHECK_STR(r.log, "d0'hello' ");
+	send_seg(t, 1, 5000, ACK, "alert!");        /* its retransmission */
+	CHECK_STR(r.log, "d0'hello' d1'alert!' h1 ");
+	send_seg(t, 0, 1005, FIN | ACK, NULL);
+	CHECK_STR(r.log, "d0'hello' d1'alert!' h1 end:fin ");
+	CHECK_INT(flow_table_stats(t)->gaps, 0);
+	CHECK_INT(flow_table_stats(t)->flows_active, 0);
+	flow_table_free(t);
+}
+
+/* Both FINs are in before the retransmission: the flow waits for it. */
+static void test_both_fins_wait_for_a_hole_before_one_of_them(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new_with(&r, NULL, &rec_half_close_cb);
+
+	handshake(t);
+	send_seg(t, 0, 1000, ACK, "hello");
+	send_seg(t, 1, 5006, FIN | ACK, NULL);
+	send_seg(t, 0, 1005, FIN | ACK, NULL);
+	CHECK_STR(r.log, "d0'hello' h0 ");
+	CHECK_INT(flow_table_stats(t)->flows_active, 1);
+	send_seg(t, 1, 5000, ACK, "alert!");
+	CHECK_STR(r.log, "d0'hello' h0 d1'alert!' end:fin ");
+	CHECK_INT(flow_table_stats(t)->gaps, 0);
+	CHECK_INT(flow_table_stats(t)->flows_active, 0);
+	flow_table_free(t);
+}
+
+/* A hole in front of a FIN that is never filled: the gap comes when the
+ * flow ends (here the end of the capture), with the bytes held past it
+ * dropped. */
+static void test_fin_past_a_hole_never_filled_gaps_at_the_end(void)
 {
 	struct rec r;
 	struct flow_table *t = table_new(&r, NULL);
@@ -961,9 +1078,39 @@ static void test_fin_past_a_hole_gaps_that_direction(void)
 	handshake(t);
 	send_seg(t, 0, 1000, ACK, "abc");
 	send_seg(t, 0, 1005, FIN | ACK, "fg");
-	CHECK_STR(r.log, "d0'abc' g0 ");
 	send_seg(t, 1, 5000, FIN | ACK, NULL);
-	CHECK_STR(r.log, "d0'abc' g0 end:fin ");
+	CHECK_STR(r.log, "d0'abc' ");
+	CHECK_INT(flow_table_stats(t)->flows_active, 1);
+	flow_table_flush(t, S(2));
+	CHECK_STR(r.log, "d0'abc' g0 end:capture_end ");
+	CHECK_INT(flow_table_stats(t)->gaps, 1);
+	CHECK_INT(flow_table_stats(t)->ooo_bytes_dropped, 2);
+	flow_table_free(t);
+}
+
+/* The same with nothing held past the hole (a bare FIN): the gap comes
+ * with an RST, or with the idle timeout, which bounds the wait. */
+static void test_bare_fin_past_a_hole_gaps_when_the_flow_ends(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1000, ACK, "abc");
+	send_seg(t, 0, 1005, FIN | ACK, NULL);
+	CHECK_STR(r.log, "d0'abc' ");
+	send_seg(t, 1, 5000, RST | ACK, NULL);
+	CHECK_STR(r.log, "d0'abc' g0 end:rst ");
+	flow_table_free(t);
+
+	t = table_new(&r, NULL);
+	handshake(t);
+	send_seg(t, 1, 5006, FIN | ACK, NULL);
+	send_seg(t, 0, 1000, FIN | ACK, NULL);
+	CHECK_STR(r.log, "");
+	flow_table_advance(t, S(1) + S(121));
+	CHECK_STR(r.log, "g1 end:idle ");
+	CHECK_INT(flow_table_stats(t)->flows_timed_out, 1);
 	CHECK_INT(flow_table_stats(t)->gaps, 1);
 	flow_table_free(t);
 }
@@ -1312,6 +1459,8 @@ int main(void)
 	RUN_TEST(test_syn_payload_starts_after_isn);
 	RUN_TEST(test_syn_ack_after_payload_keeps_the_client_the_consumer_named);
 	RUN_TEST(test_syn_with_new_isn_replaces_the_flow);
+	RUN_TEST(test_syn_far_from_a_flow_begun_without_one_reopens_it);
+	RUN_TEST(test_syn_on_a_flow_begun_without_one_window_edges);
 	RUN_TEST(test_flow_start_on_done_flow_starts_a_new_flow);
 	RUN_TEST(test_flow_start_on_tracked_flow_continues_it);
 	RUN_TEST(test_syn_on_done_flow_without_syn_starts_a_new_flow);
@@ -1325,7 +1474,10 @@ int main(void)
 	RUN_TEST(test_seq_wraparound);
 	RUN_TEST(test_fin_from_both_sides_ends_the_flow);
 	RUN_TEST(test_answer_after_one_fin_stays_in_the_flow);
-	RUN_TEST(test_fin_past_a_hole_gaps_that_direction);
+	RUN_TEST(test_fin_past_a_hole_waits_for_the_retransmission);
+	RUN_TEST(test_both_fins_wait_for_a_hole_before_one_of_them);
+	RUN_TEST(test_fin_past_a_hole_never_filled_gaps_at_the_end);
+	RUN_TEST(test_bare_fin_past_a_hole_gaps_when_the_flow_ends);
 	RUN_TEST(test_rst_after_fin_is_not_a_gap);
 	RUN_TEST(test_rst_ends_flow);
 	RUN_TEST(test_rst_with_held_data_gaps_that_direction);

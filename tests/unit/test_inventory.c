@@ -447,7 +447,7 @@ static void test_find_newer_sees_other_addresses_of_the_name(void)
 	char err[256];
 
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       "EC-P256", INVENTORY_SAME_FAMILY, false, T0 + 20, &l,
 				       err, sizeof(err)), 1);
 	CHECK_STR(l.sha256, SHA_B);
 	CHECK_INT(l.not_before, NB_B);
@@ -463,7 +463,7 @@ static void test_find_newer_ignores_leaves_served_later(void)
 	char err[256];
 
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 9, &l,
+				       "EC-P256", INVENTORY_SAME_FAMILY, false, T0 + 9, &l,
 				       err, sizeof(err)), 0);
 	inventory_close(inv);
 }
@@ -475,7 +475,7 @@ static void test_find_newer_ignores_older_leaves_and_itself(void)
 	char err[256];
 
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_B, NB_B,
-				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       "EC-P256", INVENTORY_SAME_FAMILY, false, T0 + 20, &l,
 				       err, sizeof(err)), 0);
 	inventory_close(inv);
 }
@@ -488,10 +488,10 @@ static void test_find_newer_compares_keys_of_one_algorithm(void)
 	char err[256];
 
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "RSA-2048", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       "RSA-2048", INVENTORY_SAME_FAMILY, false, T0 + 20, &l,
 				       err, sizeof(err)), 0);
 	CHECK_INT(inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
-				       "", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       "", INVENTORY_SAME_FAMILY, false, T0 + 20, &l,
 				       err, sizeof(err)), 1);
 	inventory_close(inv);
 }
@@ -505,12 +505,113 @@ static void test_find_newer_without_sni_stays_on_the_address(void)
 	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
 	record(inv, sighting("", "10.0.0.2", SHA_B, NB_B, "EC-P256", T0), NULL);
 	CHECK_INT(inventory_find_newer(inv, "", "10.0.0.1", 443, SHA_A, NB_A,
-				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       "EC-P256", INVENTORY_SAME_FAMILY, false, T0 + 20, &l,
 				       err, sizeof(err)), 0);
 	CHECK_INT(inventory_find_newer(inv, "", "10.0.0.2", 443, SHA_A, NB_A,
-				       "EC-P256", INVENTORY_SAME_FAMILY, T0 + 20, &l,
+				       "EC-P256", INVENTORY_SAME_FAMILY, false, T0 + 20, &l,
 				       err, sizeof(err)), 1);
 	inventory_close(inv);
+}
+
+/* @inv (NULL: a new one in memory) after a.test's newer leaf SHA_B was
+ * served with @findings at T0 + @at; NULL if it cannot be opened. */
+static struct inventory *with_newer_row(const char *findings, uint64_t at,
+					struct inventory *inv)
+{
+	struct inventory_sighting s = sighting("a.test", "10.0.0.2", SHA_B, NB_B,
+					       "EC-P256", T0 + at);
+	char err[256];
+
+	if (!inv && inventory_open(NULL, &inv, err, sizeof(err)))
+		return NULL;
+	s.findings = findings;
+	record(inv, s, NULL);
+	return inv;
+}
+
+/* Whether SHA_A has a newer leaf at T0 + @at, asked with @untrusted_too. */
+static int ask_newer(struct inventory *inv, bool untrusted_too, uint64_t at)
+{
+	struct inventory_leaf l;
+	char err[256];
+
+	return inventory_find_newer(inv, "a.test", "10.0.0.1", 443, SHA_A, NB_A,
+				    "EC-P256", INVENTORY_SAME_FAMILY, untrusted_too,
+				    T0 + at, &l, err, sizeof(err));
+}
+
+/* A newer leaf of a.test recorded with @findings: is it one for SHA_A,
+ * asked with @untrusted_too (twice: the second answer is the kept one)? */
+static int newer_with_findings(const char *findings, bool untrusted_too)
+{
+	struct inventory *inv = with_newer_row(findings, 10, NULL);
+	int rc, again;
+
+	if (!inv)
+		return -2;
+	rc = ask_newer(inv, untrusted_too, 20);
+	again = ask_newer(inv, untrusted_too, 30);
+	inventory_close(inv);
+	return rc == again ? rc : -3;
+}
+
+/* A leaf that did not cover the name it was served for (another name's,
+ * a default vhost's) replaced nothing there. */
+static void test_find_newer_passes_over_leaves_not_covering_the_name(void)
+{
+	CHECK_INT(newer_with_findings("hostname_mismatch", false), 0);
+	CHECK_INT(newer_with_findings("untrusted,hostname_mismatch", true), 0);
+	CHECK_INT(newer_with_findings("self_signed,hostname_mismatch,weak_key", true), 0);
+	CHECK_INT(newer_with_findings("expiring_soon,weak_key", false), 1);
+}
+
+/* An untrusted newer leaf counts only for an untrusted older one. */
+static void test_find_newer_takes_untrusted_leaves_for_untrusted_ones(void)
+{
+	CHECK_INT(newer_with_findings("untrusted", false), 0);
+	CHECK_INT(newer_with_findings("self_signed,untrusted", false), 0);
+	CHECK_INT(newer_with_findings("self_signed,untrusted", true), 1);
+	CHECK_INT(newer_with_findings("self_signed", false), 1);
+}
+
+/* A kept answer is one for the trust it was asked with. */
+static void test_kept_newer_answers_are_per_trust(void)
+{
+	struct inventory *inv = with_newer_row("untrusted", 10, NULL);
+	int i;
+
+	CHECK(inv != NULL);
+	for (i = 0; inv && i < 2; i++) {
+		CHECK_INT(ask_newer(inv, true, 20), 1);
+		CHECK_INT(ask_newer(inv, false, 20), 0);
+	}
+	inventory_close(inv);
+}
+
+/* A newer leaf untrusted until the trust store learnt its CA: once a
+ * sighting says it verifies and reaches the file, the kept answer "none"
+ * is not given any more. */
+static void test_kept_newer_answer_follows_a_leaf_trusted_now(void)
+{
+	struct inventory *inv = with_newer_row("untrusted", 10, NULL);
+	char err[256];
+
+	CHECK(inv != NULL);
+	if (!inv)
+		return;
+	CHECK_INT(ask_newer(inv, false, 20), 0);
+	with_newer_row("", 30, inv);       /* counted in memory */
+	CHECK_INT(inventory_flush(inv, err, sizeof(err)), 0);
+	CHECK_INT(ask_newer(inv, false, 40), 1);
+	inventory_close(inv);
+}
+
+/* The kinds that keep a row from being a newer leaf are the findings'
+ * own names. */
+static void test_successor_kinds_are_named_as_their_findings(void)
+{
+	CHECK_STR(finding_kind_name(FINDING_HOSTNAME_MISMATCH), INVENTORY_KIND_MISMATCH);
+	CHECK_STR(finding_kind_name(FINDING_UNTRUSTED), INVENTORY_KIND_UNTRUSTED);
 }
 
 static char *dump_to_string(const char *path, bool json, int *rc)
@@ -877,7 +978,7 @@ static int fresh_answer(const char *path, const struct inventory_sighting *q,
 
 	if (inventory_open(path, &inv, err, sizeof(err)) == 0)
 		rc = inventory_find_newer(inv, q->name, q->addr, q->port, q->sha256,
-					  q->not_before, q->key, INVENTORY_SAME_FAMILY, at,
+					  q->not_before, q->key, INVENTORY_SAME_FAMILY, false, at,
 					  out, err, sizeof(err));
 	inventory_close(inv);
 	return rc;
@@ -914,7 +1015,7 @@ static void test_kept_newer_answers_equal_fresh_ones(void)
 		/* a question about another sighting time of the same leaf */
 		s.ts_us = T0 + (seed >> 20) % 1000;
 		rc_got = inventory_find_newer(inv, s.name, s.addr, s.port, s.sha256,
-					      s.not_before, s.key, INVENTORY_SAME_FAMILY,
+					      s.not_before, s.key, INVENTORY_SAME_FAMILY, false,
 					      s.ts_us, &got, err, sizeof(err));
 		rc_want = fresh_answer(db_path("newer.db"), &s, s.ts_us, &want);
 		CHECK_INT(rc_got, rc_want);
@@ -959,6 +1060,11 @@ int main(void)
 	RUN_TEST(test_find_newer_ignores_older_leaves_and_itself);
 	RUN_TEST(test_find_newer_compares_keys_of_one_algorithm);
 	RUN_TEST(test_find_newer_without_sni_stays_on_the_address);
+	RUN_TEST(test_find_newer_passes_over_leaves_not_covering_the_name);
+	RUN_TEST(test_find_newer_takes_untrusted_leaves_for_untrusted_ones);
+	RUN_TEST(test_kept_newer_answers_are_per_trust);
+	RUN_TEST(test_kept_newer_answer_follows_a_leaf_trusted_now);
+	RUN_TEST(test_successor_kinds_are_named_as_their_findings);
 	RUN_TEST(test_further_sightings_reach_the_file_at_flush);
 	RUN_TEST(test_counted_sightings_end_as_written_one_by_one);
 	RUN_TEST(test_kept_newer_answers_equal_fresh_ones);

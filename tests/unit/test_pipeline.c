@@ -152,6 +152,55 @@ static void send_alert(struct pipeline *pl, uint64_t ts_us)
 	pipeline_segment(pl, &seg);
 }
 
+/* The server's answer to the hello: a ServerHello (TLS 1.2, or TLS 1.3
+ * @retry: a HelloRetryRequest), then its CCS. */
+static void send_server_hello(struct pipeline *pl, uint64_t ts_us, bool retry)
+{
+	struct tb msg = { 0 }, rec = { 0 };
+
+	tb_server_hello(&msg, retry ? 0x1301 : 0xc02f, retry ? 0x0304 : 0, retry, false);
+	tb_records(&rec, 22, msg.p, msg.n, 16384);
+	tb_opaque_record(&rec, 20, 1);
+	struct tw_segment seg = {
+		.ts_us = ts_us, .src = ep4(2, 443), .dst = ep4(1, 40000),
+		.seq = 5000, .tcp_flags = TW_TCP_ACK | TW_TCP_PSH,
+		.payload = rec.p, .len = (uint32_t)rec.n, .wire_len = (uint32_t)rec.n,
+	};
+	pipeline_segment(pl, &seg);
+	tb_free(&msg);
+	tb_free(&rec);
+}
+
+/* The summary's version_counts after a hello, the server's answer and the
+ * end of input: "TLS1.2": 1 for a ServerHello, nothing for a
+ * HelloRetryRequest the client never answered (it negotiates nothing). */
+static void test_hello_retry_alone_counts_no_version(void)
+{
+	bool retry;
+
+	for (retry = false; ; retry = true) {
+		struct run r = { 0 };
+		struct pipeline *pl = pipeline_for(&r, false);
+		const struct summary *sum;
+		size_t v, total = 0;
+
+		send_hello(pl, S(1), 1000);
+		send_server_hello(pl, S(2), retry);
+		pipeline_flush(pl, S(3));
+		sum = pipeline_summary(pl);
+		CHECK_INT(r.handshakes, 1);
+		CHECK_INT(r.outcome, HS_INCOMPLETE);
+		CHECK_INT(sum->handshakes, 1);
+		for (v = 0; v < SUMMARY_VERSIONS; v++)
+			total += sum->versions[v];
+		CHECK_INT(total, retry ? 0 : 1);
+		CHECK_INT(sum->versions[3], retry ? 0 : 1);
+		pipeline_free(pl);
+		if (retry)
+			break;
+	}
+}
+
 /* A ClientHello left waiting, then the end of input, the source saying
  * it @follows the flow or not: flows_lost. */
 static uint64_t lost_at_flush(struct run *r, bool follows)
@@ -381,5 +430,6 @@ int main(void)
 	RUN_TEST(test_restarted_flow_counts_the_old_handshake_lost);
 	RUN_TEST(test_flow_evicted_twice_is_counted_once);
 	RUN_TEST(test_held_certificates_are_charged_to_the_budget);
+	RUN_TEST(test_hello_retry_alone_counts_no_version);
 	return CHECK_EXIT_CODE();
 }

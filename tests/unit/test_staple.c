@@ -18,7 +18,7 @@
 #define OCSP_REASON_KEY_COMPROMISE 1
 
 static struct cert_cache *cache;
-static const struct cert_info *rsa, *ec, *inter;
+static const struct cert_info *rsa, *ec, *inter, *root;
 static time_t made_from, made_until;   /* when the responses were produced */
 
 static const struct cert_info *load(const char *file)
@@ -365,7 +365,80 @@ static int setup(void)
 	rsa = load("rsa.der");
 	ec = load("ec.der");
 	inter = load("inter.der");
-	return rsa && ec && inter ? 0 : -1;
+	root = load("root.der");
+	return rsa && ec && inter && root ? 0 : -1;
+}
+
+/* --- the leaf's issuer in the served chain */
+
+static void test_served_issuer_found_out_of_order(void)
+{
+	const struct cert_info *misordered[] = { rsa, root, inter };
+	const struct cert_info *ordered[] = { rsa, inter, root };
+
+	CHECK(staple_served_issuer(misordered, 3) == inter);
+	CHECK(staple_served_issuer(ordered, 3) == inter);
+}
+
+static void test_served_issuer_absent(void)
+{
+	const struct cert_info *alone[] = { rsa };
+	const struct cert_info *no_inter[] = { rsa, root, NULL };
+	const struct cert_info *no_leaf[] = { NULL, inter };
+
+	CHECK(staple_served_issuer(alone, 1) == NULL);
+	CHECK(staple_served_issuer(no_inter, 3) == NULL);
+	CHECK(staple_served_issuer(no_leaf, 2) == NULL);
+}
+
+/* A misordered chain's second certificate (the root) would not match the
+ * answer; the issuer found wherever it is does, and verifies. */
+static void test_misordered_chain_staple_matches_with_served_issuer(void)
+{
+	const struct cert_info *misordered[] = { rsa, root, inter };
+	struct staple_info st;
+
+	check_file("revoked.der", rsa, misordered[1], &st);
+	CHECK(st.parsed && !st.matches_leaf);
+	check_file("revoked.der", rsa, staple_served_issuer(misordered, 3), &st);
+	CHECK(st.matches_leaf && st.verified);
+	CHECK_INT(st.status, OCSP_ST_REVOKED);
+}
+
+/* --- the answer's time against the handshake */
+
+static void test_this_update_up_to_skew_after_handshake_is_kept(void)
+{
+	struct staple_info st;
+
+	check_file("good.der", rsa, inter, &st);
+	staple_check_time(&st, st.this_update - 300);
+	CHECK(st.parsed && st.matches_leaf && st.verified);
+	CHECK_INT(st.status, OCSP_ST_GOOD);
+}
+
+static void test_this_update_beyond_skew_after_handshake_is_unusable(void)
+{
+	struct staple_info st;
+	int64_t this_update;
+
+	check_file("revoked.der", rsa, inter, &st);
+	this_update = st.this_update;
+	staple_check_time(&st, this_update - 301);
+	CHECK(!st.parsed && !st.matches_leaf && !st.verified);
+	CHECK_STR(st.error, "OCSP thisUpdate more than 300 s after the handshake");
+	CHECK_INT(st.status, OCSP_ST_UNKNOWN);
+	CHECK_INT(st.this_update, 0);
+	CHECK_INT(st.revoked_at, 0);
+}
+
+static void test_time_check_leaves_unmatched_answers_alone(void)
+{
+	struct staple_info st;
+
+	check_file("good.der", ec, inter, &st);
+	staple_check_time(&st, 0);
+	CHECK(st.parsed && !st.matches_leaf && st.error == NULL);
 }
 
 /* --- the memo in front of staple_check */
@@ -446,6 +519,12 @@ int main(void)
 	RUN_TEST(test_trailing_bytes_not_parsed);
 	RUN_TEST(test_no_leaf_parses_without_match);
 	RUN_TEST(test_staple_cache_answers_like_staple_check);
+	RUN_TEST(test_served_issuer_found_out_of_order);
+	RUN_TEST(test_served_issuer_absent);
+	RUN_TEST(test_misordered_chain_staple_matches_with_served_issuer);
+	RUN_TEST(test_this_update_up_to_skew_after_handshake_is_kept);
+	RUN_TEST(test_this_update_beyond_skew_after_handshake_is_unusable);
+	RUN_TEST(test_time_check_leaves_unmatched_answers_alone);
 	cert_cache_free(cache);
 	pki_destroy();
 	return CHECK_EXIT_CODE();

@@ -110,18 +110,18 @@ static void test_judge_needs_a_newer_leaf_already_served(void)
 
 	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
 	CHECK_INT(inventory_record(inv, &sb, NULL, err, sizeof(err)), 0);
-	CHECK_INT(supersede_judge(inv, "a.test", &e, a, NULL, T("2026-03-01T00:00:00"), &v,
+	CHECK_INT(supersede_judge(inv, "a.test", &e, a, false, NULL, T("2026-03-01T00:00:00"), &v,
 				  err, sizeof(err)), 0);
 	CHECK(!v.superseded);
-	CHECK_INT(supersede_judge(inv, "a.test", &e, a, NULL, T("2026-03-03T00:00:00"), &v,
+	CHECK_INT(supersede_judge(inv, "a.test", &e, a, false, NULL, T("2026-03-03T00:00:00"), &v,
 				  err, sizeof(err)), 0);
 	CHECK(v.superseded);
 	CHECK_STR(v.newer_sha256, b->sha256_hex);
 	CHECK_INT(v.newer_not_before, hf_time("2025-06-01T00:00:00"));
-	CHECK_INT(supersede_judge(inv, "b.test", &e, a, NULL, T("2026-03-03T00:00:00"), &v,
+	CHECK_INT(supersede_judge(inv, "b.test", &e, a, false, NULL, T("2026-03-03T00:00:00"), &v,
 				  err, sizeof(err)), 0);
 	CHECK(!v.superseded);
-	CHECK_INT(supersede_judge(inv, "a.test", &e, b, NULL, T("2026-03-03T00:00:00"), &v,
+	CHECK_INT(supersede_judge(inv, "a.test", &e, b, false, NULL, T("2026-03-03T00:00:00"), &v,
 				  err, sizeof(err)), 0);
 	CHECK(!v.superseded);
 	inventory_close(inv);
@@ -162,6 +162,52 @@ static void test_name_case_does_not_hide_superseded(void)
 	CHECK(finding_has(&r.findings, FINDING_SUPERSEDED));
 	CHECK(!r.new_in_inventory);          /* the same name, already seen */
 	CHECK_STR(r.sni, "A.Test");          /* the event says what was sent */
+	cert_health_close(h);
+}
+
+/* "A.Test." is a.test too (an absolute name): the old leaf served to it
+ * after the newer one to "a.test" is superseded, and the detail names
+ * a.test (it named the spelling sent, and filed it apart). */
+static void test_trailing_dot_does_not_hide_superseded(void)
+{
+	struct cert_health *h = NULL;
+	struct cert_health_result r;
+	char err[256] = "";
+
+	CHECK_INT(open_health(false, NULL, &h, err, sizeof(err)), 0);
+	serve(h, "a.test", "a-old.test", "10.0.0.1", "2026-03-01T00:00:00", &r);
+	serve(h, "a.test.", "a-new.test", "10.0.0.2", "2026-03-02T00:00:00", &r);
+	serve(h, "A.Test.", "a-old.test", "10.0.0.1", "2026-03-03T00:00:00", &r);
+	want_superseded_by_b(&r);
+	CHECK(!r.new_in_inventory);
+	CHECK_STR(r.sni, "A.Test.");
+	cert_health_close(h);
+}
+
+/* The result keeps every byte of the SNI, a NUL among them: the update
+ * of its cert event is found by them. */
+static void test_result_keeps_the_sni_bytes(void)
+{
+	const struct cert_info *chain[2] = { hf_cert("a-old.test"), hf_cert("inter") };
+	struct tw_endpoint server = ep("10.0.0.1", 443);
+	struct cert_health_input in = {
+		.sni = "a.test\0evil", .sni_len = 11, .server = &server,
+		.chain = chain, .n_chain = 2, .ts_us = T("2026-03-01T00:00:00"),
+	};
+	struct cert_health *h = NULL;
+	struct cert_health_result r;
+	char err[256] = "";
+
+	CHECK_INT(open_health(false, NULL, &h, err, sizeof(err)), 0);
+	cert_health_check(h, &in, &r);
+	CHECK(r.has_sni);
+	CHECK_INT(r.sni_len, 11);
+	CHECK(!memcmp(r.sni, "a.test\0evil", 12));
+	in.sni = "a.test";
+	in.sni_len = 0;                    /* 0: up to the NUL */
+	cert_health_check(h, &in, &r);
+	CHECK_INT(r.sni_len, 6);
+	CHECK_STR(r.sni, "a.test");
 	cert_health_close(h);
 }
 
@@ -363,7 +409,7 @@ static void test_dual_rsa_and_ecdsa_certificates_are_not_superseded(void)
 	CHECK_STR(a->key, "EC-P256");
 	CHECK_INT(inventory_open(NULL, &inv, err, sizeof(err)), 0);
 	CHECK_INT(inventory_record(inv, &sb, NULL, err, sizeof(err)), 0);
-	CHECK_INT(supersede_judge(inv, "a.test", &e, a, NULL, T("2026-03-03T00:00:00"), &v,
+	CHECK_INT(supersede_judge(inv, "a.test", &e, a, false, NULL, T("2026-03-03T00:00:00"), &v,
 				  err, sizeof(err)), 0);
 	CHECK(!v.superseded);
 	inventory_close(inv);
@@ -409,7 +455,7 @@ static void serve_leaf(struct inventory *inv, const struct cert_info *leaf,
 	};
 	char err[256];
 
-	CHECK_INT(supersede_judge(inv, "dual.test", &e, leaf, &o, T(when), v, err,
+	CHECK_INT(supersede_judge(inv, "dual.test", &e, leaf, false, &o, T(when), v, err,
 				  sizeof(err)), 0);
 	s.rollback_us = v->record_rollback ? s.ts_us : 0;
 	s.rollback_evidence = v->rollback_text;
@@ -589,6 +635,8 @@ int main(void)
 	RUN_TEST(test_judge_needs_a_newer_leaf_already_served);
 	RUN_TEST(test_normal_rotation_is_not_a_finding);
 	RUN_TEST(test_name_case_does_not_hide_superseded);
+	RUN_TEST(test_trailing_dot_does_not_hide_superseded);
+	RUN_TEST(test_result_keeps_the_sni_bytes);
 	RUN_TEST(test_2018_old_certificate_back_is_superseded_and_revoked);
 	RUN_TEST(test_2018_replay_across_a_restart);
 	RUN_TEST(test_memory_inventory_does_not_survive_a_restart);

@@ -875,12 +875,14 @@ static void test_tls12_close_notify_after_finished_is_ignored(void)
 	tls_conn_free(c);
 }
 
-/* TLS 1.3 server flight: ServerHello, CCS, encrypted EE..Finished. */
-static void tls13_server_flight(struct tb *out, size_t first_app_len)
+/* TLS 1.3 server flight under @cipher: ServerHello, CCS, encrypted
+ * EE..Finished. */
+static void tls13_server_flight_with(struct tb *out, uint16_t cipher,
+				     size_t first_app_len)
 {
 	struct tb msg = { 0 };
 
-	tb_server_hello(&msg, 0x1301, 0x0304, false, false);
+	tb_server_hello(&msg, cipher, 0x0304, false, false);
 	wrap(out, &msg);
 	tb_free(&msg);
 	tb_opaque_record(out, 20, 1);
@@ -888,6 +890,11 @@ static void tls13_server_flight(struct tb *out, size_t first_app_len)
 	tb_opaque_record(out, 23, 800);
 	tb_opaque_record(out, 23, 280);
 	tb_opaque_record(out, 23, 69);
+}
+
+static void tls13_server_flight(struct tb *out, size_t first_app_len)
+{
+	tls13_server_flight_with(out, 0x1301, first_app_len);
 }
 
 static void test_tls13_server_refuses_after_client_finished(void)
@@ -1058,6 +1065,297 @@ static void test_tls13_server_encrypted_alert_fails(void)
 	CHECK(r->alerts[0].encrypted);
 	tb_free(&s1);
 	tb_free(&msg);
+	tls_conn_free(c);
+}
+
+/* One record of a scripted exchange: who sends it, its type, its length
+ * and the packet time. */
+struct rec_step {
+	bool from_client;
+	uint8_t type;
+	uint16_t len;
+	uint64_t ts_us;
+};
+
+static void play(struct tls_conn *c, const struct rec_step *steps, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct tb rec = { 0 };
+
+		tb_opaque_record(&rec, steps[i].type, steps[i].len);
+		feed_tb(c, steps[i].from_client, &rec, steps[i].ts_us);
+		tb_free(&rec);
+	}
+}
+
+/* A TLS 1.3 connection under @cipher whose server flight (first
+ * encrypted record @first_app_len bytes) came at 2000. */
+static struct tls_conn *tls13_conn_after_flight(uint16_t cipher, size_t first_app_len)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct tb s1 = { 0 };
+
+	tls13_server_flight_with(&s1, cipher, first_app_len);
+	feed_tb(c, false, &s1, 2000);
+	tb_free(&s1);
+	return c;
+}
+
+/* ... and then @steps played. */
+static struct tls_conn *tls13_played(uint16_t cipher, size_t first_app_len,
+				     const struct rec_step *steps, size_t n)
+{
+	struct tls_conn *c = tls13_conn_after_flight(cipher, first_app_len);
+
+	play(c, steps, n);
+	return c;
+}
+
+/* Failed at @at_us by one encrypted alert of the server's: its refusal. */
+static void check_refused_by_server(struct tls_conn *c, uint64_t at_us)
+{
+	const struct hs_record *r = tls_conn_record(c);
+
+	CHECK_INT(r->outcome, HS_FAILED);
+	CHECK_INT(r->end_us, at_us);
+	CHECK_INT(r->n_alerts, 1);
+	CHECK(!r->alerts[0].from_client);
+	CHECK(r->alerts[0].encrypted);
+	tls_conn_free(c);
+}
+
+/*
+ * A TLS 1.3 server that sends no session tickets (openssl -num_tickets 0,
+ * Go with tickets off) has nothing to say after the client's Finished;
+ * the client closes with close_notify (19 bytes), the server answers with
+ * its own (19 bytes): ok, at the client's Finished, and no alert. The
+ * close came 1001 us after the Finished, later than the handshake's
+ * longest turn (1000 us: hello at 1000, ServerHello and flight at 2000,
+ * Finished at 3000), so a refusal of the Finished would have come first.
+ */
+static void test_tls13_close_notify_answer_without_tickets_is_ok(void)
+{
+	static const struct rec_step client_closes[] = {
+		{ true, 20, 1, 3000 },
+		{ true, 23, 69, 3000 },     /* Finished */
+		{ true, 23, 19, 4001 },     /* close_notify */
+	};
+	static const struct rec_step server_answers[] = {
+		{ false, 23, 19, 4100 },    /* the server's close_notify */
+	};
+	struct tls_conn *c = tls13_conn_after_flight(0x1301, 32);
+	struct hs_record *r = tls_conn_record(c);
+
+	play(c, client_closes, N(client_closes));
+	CHECK(!tls_conn_decided(c));
+	play(c, server_answers, N(server_answers));
+	CHECK(tls_conn_decided(c));
+	CHECK_INT(r->outcome, HS_OK);
+	CHECK_INT(r->end_us, 3000);
+	CHECK_INT(r->n_alerts, 0);
+	tls_conn_free(c);
+}
+
+/* A client that closes at once after its Finished (no later than the
+ * handshake's longest turn, 1000 us here): the server's 19 bytes may be
+ * the refusal of the Finished (openssl s_client with "Q" waiting on its
+ * input, a server wanting a client certificate) as well as the answer to
+ * the close: it counts as the refusal, failed. */
+static void test_tls13_close_at_once_then_servers_alert_fails(void)
+{
+	static const struct rec_step steps[] = {
+		{ true, 20, 1, 3000 },
+		{ true, 23, 25, 3000 },     /* empty Certificate */
+		{ true, 23, 69, 3000 },     /* Finished */
+		{ true, 23, 19, 4000 },     /* close_notify, one turn later */
+		{ false, 23, 19, 4050 },    /* certificate_required */
+	};
+	check_refused_by_server(tls13_played(0x1301, 32, steps, N(steps)), 4050);
+}
+
+/* The server's refusal (certificate_required) comes before the client
+ * closes: still failed, from the server, the client's close after it
+ * changes nothing. */
+static void test_tls13_refusal_before_the_clients_close_notify_fails(void)
+{
+	static const struct rec_step steps[] = {
+		{ true, 20, 1, 3000 },
+		{ true, 23, 69, 3000 },
+		{ false, 23, 19, 3500 },    /* certificate_required */
+		{ true, 23, 19, 4000 },
+	};
+	check_refused_by_server(tls13_played(0x1301, 32, steps, N(steps)), 3500);
+}
+
+/* The client's request (not alert-sized) after its Finished, then the
+ * server's 19 bytes: that is a refusal, as before. */
+static void test_tls13_refusal_after_the_clients_request_fails(void)
+{
+	static const struct rec_step steps[] = {
+		{ true, 23, 69, 3000 },
+		{ true, 23, 95, 3000 },     /* GET / */
+		{ false, 23, 19, 3500 },
+	};
+
+	check_refused_by_server(tls13_played(0x1301, 32, steps, N(steps)), 3500);
+}
+
+/* TLS_AES_128_CCM_8_SHA256 has an 8-byte tag: an encrypted alert is 11
+ * bytes. The server's refusal after the client's Finished is failed. */
+static void test_tls13_ccm8_alert_is_11_bytes(void)
+{
+	static const struct rec_step client_finishes[] = {
+		{ true, 20, 1, 3000 },
+		{ true, 23, 17, 3000 },     /* empty Certificate */
+		{ true, 23, 45, 3000 },     /* Finished */
+	};
+	static const struct rec_step server_refuses[] = {
+		{ false, 23, 11, 3500 },    /* certificate_required */
+	};
+	struct tls_conn *c = tls13_conn_after_flight(0x1305, 15);
+
+	play(c, client_finishes, N(client_finishes));
+	CHECK(!tls_conn_decided(c));
+	play(c, server_refuses, N(server_refuses));
+	check_refused_by_server(c, 3500);
+}
+
+/* ... and under CCM_8 a 19-byte record is data (8 bytes more than an
+ * alert): neither the server's first record nor its next one is an
+ * alert, ok. */
+static void test_tls13_ccm8_19_bytes_is_not_an_alert(void)
+{
+	static const struct rec_step steps[] = {
+		{ true, 23, 45, 3000 },
+		{ false, 23, 19, 3500 },
+	};
+	struct tls_conn *c = tls13_conn_after_flight(0x1305, 19);
+	struct hs_record *r = tls_conn_record(c);
+
+	play(c, steps, N(steps));
+	CHECK_INT(r->outcome, HS_OK);
+	CHECK_INT(r->end_us, 3000);
+	CHECK_INT(r->n_alerts, 0);
+	tls_conn_free(c);
+}
+
+/* A CCM_8 client that refuses the server's certificate with an
+ * encrypted alert where its Finished would be: 11 bytes, failed. */
+static void test_tls13_ccm8_client_alert_instead_of_finished_fails(void)
+{
+	static const struct rec_step steps[] = {
+		{ true, 20, 1, 3000 },
+		{ true, 23, 11, 3000 },
+	};
+	struct tls_conn *c = tls13_conn_after_flight(0x1305, 15);
+	struct hs_record *r = tls_conn_record(c);
+
+	play(c, steps, N(steps));
+	CHECK_INT(r->outcome, HS_FAILED);
+	CHECK_INT(r->n_alerts, 1);
+	CHECK(r->alerts[0].from_client);
+	tls_conn_free(c);
+}
+
+/* A capture of the client's direction only: its hello, its Finished, its
+ * request and its encrypted close_notify; not a byte of the server. The
+ * close_notify is kept, but decides nothing: incomplete, FIN or not. */
+static void test_tls12_client_direction_only_is_incomplete(void)
+{
+	bool fin;
+
+	for (fin = false; ; fin = true) {
+		struct tb_client_hello ch = std_hello();
+		struct tls_conn *c = conn_with_hello(&ch);
+		struct hs_record *r = tls_conn_record(c);
+		struct tb c2 = { 0 };
+
+		tls12_client_finish(&c2);
+		tb_opaque_record(&c2, 23, 40);
+		tb_opaque_record(&c2, 21, 26);
+		feed_tb(c, true, &c2, 3000);
+		CHECK(!tls_conn_decided(c));
+		CHECK_INT(r->n_alerts, 1);
+		CHECK(r->alerts[0].from_client);
+		CHECK(r->alerts[0].encrypted);
+		tls_conn_close(c, fin, 4000);
+		CHECK_INT(r->outcome, HS_INCOMPLETE);
+		CHECK(!r->gap);
+		tb_free(&c2);
+		tls_conn_free(c);
+		if (fin)
+			break;
+	}
+}
+
+/* ... and of the server's direction only. */
+static void test_tls12_server_direction_only_is_incomplete(void)
+{
+	struct tls_conn *c = tls_conn_new(NULL);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 };
+
+	tls12_server_flight(&s1);
+	tls12_server_finish(&s1);
+	tb_opaque_record(&s1, 23, 40);
+	tb_opaque_record(&s1, 21, 26);
+	feed_tb(c, false, &s1, 2000);
+	CHECK(!tls_conn_decided(c));
+	CHECK_INT(r->n_alerts, 1);
+	CHECK(!r->alerts[0].from_client);
+	tls_conn_close(c, true, 4000);
+	CHECK_INT(r->outcome, HS_INCOMPLETE);
+	CHECK_INT(r->version, 0x0303);
+	CHECK_INT(r->n_chain, 1);
+	tb_free(&s1);
+	tls_conn_free(c);
+}
+
+/* Both directions seen: the client's encrypted alert after its Finished,
+ * before the server's, is still a failure. */
+static void test_tls12_client_alert_before_servers_finished_still_fails(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 }, c2 = { 0 };
+
+	tls12_server_flight(&s1);
+	tls12_client_finish(&c2);
+	tb_opaque_record(&c2, 21, 26);
+	feed_tb(c, false, &s1, 2000);
+	feed_tb(c, true, &c2, 3000);
+	CHECK_INT(r->outcome, HS_FAILED);
+	CHECK_INT(r->end_us, 3000);
+	tb_free(&s1);
+	tb_free(&c2);
+	tls_conn_free(c);
+}
+
+/* More than HS_MAX_ALERTS alerts: the first 8 kept, and said so. */
+static void test_alerts_beyond_eight_are_flagged(void)
+{
+	struct tb_client_hello ch = std_hello();
+	struct tls_conn *c = conn_with_hello(&ch);
+	struct hs_record *r = tls_conn_record(c);
+	struct tb s1 = { 0 };
+	int i;
+
+	for (i = 0; i < HS_MAX_ALERTS; i++)
+		tb_alert(&s1, 1, 112);    /* unrecognized_name, warnings */
+	feed_tb(c, false, &s1, 2000);
+	CHECK_INT(r->n_alerts, HS_MAX_ALERTS);
+	CHECK(!r->alerts_truncated);
+	tb_free(&s1);
+	tb_alert(&s1, 1, 112);
+	feed_tb(c, false, &s1, 2100);
+	CHECK_INT(r->n_alerts, HS_MAX_ALERTS);
+	CHECK(r->alerts_truncated);
+	CHECK(!tls_conn_decided(c));
+	tb_free(&s1);
 	tls_conn_free(c);
 }
 
@@ -1986,6 +2284,17 @@ int main(void)
 	RUN_TEST(test_tls13_server_refuses_after_client_finished);
 	RUN_TEST(test_tls13_client_encrypted_alert_fails);
 	RUN_TEST(test_tls13_server_encrypted_alert_fails);
+	RUN_TEST(test_tls13_close_notify_answer_without_tickets_is_ok);
+	RUN_TEST(test_tls13_close_at_once_then_servers_alert_fails);
+	RUN_TEST(test_tls13_refusal_before_the_clients_close_notify_fails);
+	RUN_TEST(test_tls13_refusal_after_the_clients_request_fails);
+	RUN_TEST(test_tls13_ccm8_alert_is_11_bytes);
+	RUN_TEST(test_tls13_ccm8_19_bytes_is_not_an_alert);
+	RUN_TEST(test_tls13_ccm8_client_alert_instead_of_finished_fails);
+	RUN_TEST(test_tls12_client_direction_only_is_incomplete);
+	RUN_TEST(test_tls12_server_direction_only_is_incomplete);
+	RUN_TEST(test_tls12_client_alert_before_servers_finished_still_fails);
+	RUN_TEST(test_alerts_beyond_eight_are_flagged);
 	RUN_TEST(test_tls13_error_alert_is_fatal_whatever_its_level);
 	RUN_TEST(test_tls13_psk_server_hello_is_resumed);
 	RUN_TEST(test_hrr_waits_for_second_server_hello);

@@ -476,6 +476,32 @@ static void test_alert_read_without_a_wire_alert_is_added_and_fails(void)
 	hs_record_release(&r);
 }
 
+/* The alert the server read, on a record whose 8 alert slots the wire
+ * filled (the server's warnings): it cannot be added, and that is said. */
+static void test_alert_read_past_eight_wire_alerts_is_said_cut(void)
+{
+	struct tw_server_view v;
+	struct conn_server *cs = NULL;
+	struct hs_record r;
+	int i;
+
+	memset(&v, 0, sizeof(v));
+	v.has_alert = true;
+	v.alert = 48;
+	hs_record_init(&r);
+	r.outcome = HS_ABORTED;
+	for (i = 0; i < HS_MAX_ALERTS; i++)
+		r.alerts[r.n_alerts++] = (struct hs_alert){ .level = HS_ALERT_WARNING,
+							   .description = 112 };
+	CHECK_INT(conn_server_add(&cs, &v), 0);
+	conn_server_apply(cs, &r);
+	CHECK_INT(r.n_alerts, HS_MAX_ALERTS);
+	CHECK(r.alerts_truncated);
+	CHECK_INT(r.outcome, HS_FAILED);
+	conn_server_free(cs);
+	hs_record_release(&r);
+}
+
 /* A handshake of @version that finished, the client offering 2 ALPNs. */
 static void alpn_offered(struct hs_record *r, uint16_t version)
 {
@@ -608,6 +634,7 @@ int main(void)
 	RUN_TEST(test_wire_chain_wins_over_the_served_one);
 	RUN_TEST(test_encrypted_guess_is_replaced_by_the_library_alert);
 	RUN_TEST(test_alert_read_without_a_wire_alert_is_added_and_fails);
+	RUN_TEST(test_alert_read_past_eight_wire_alerts_is_said_cut);
 	RUN_TEST(test_tls13_record_gets_the_selected_alpn);
 	RUN_TEST(test_wire_alpn_wins_and_tls12_or_no_offer_does_not_wait);
 	RUN_TEST(test_alpn_the_client_did_not_offer_is_not_taken);

@@ -30,9 +30,11 @@
 #define IP6_HOPOPTS     0
 #define IP6_ROUTING     43
 #define IP6_FRAGMENT    44
-#define IP6_AH          51
+#define IPPROTO_AH_     51      /* IPsec AH: IPv4 and IPv6 */
 #define IP6_DSTOPTS     60
 #define IP6_MAX_EXT     8       /* bounds the extension header walk */
+#define IP6_FRAG_OFFSET 0xfff8  /* Fragment header: offset, 8-byte units */
+#define IP6_FRAG_MORE   0x0001  /* Fragment header: M, more fragments */
 
 #define IP4_MF          0x2000
 #define IP4_OFFSET_MASK 0x1fff
@@ -113,6 +115,42 @@ static struct span ip_extent(struct span s, uint32_t iplen)
 	return s;
 }
 
+/*
+ * The extension header @nh (one of IPv6's, or AH, which IPv4 has too) at
+ * the start of @s: *@next is the header after it, @s moves past it. False
+ * with the reason counted: an impossible or cut header, or a fragment. A
+ * Fragment header with offset 0 and M clear is an atomic fragment: the
+ * whole packet, processed as if the header were not there (RFC 6946).
+ */
+static bool ip_skip_ext_header(struct span *s, uint8_t nh, uint8_t *next,
+			       struct dec *d)
+{
+	struct cursor c = cur_make(s->p, s->cap);
+	uint32_t hlen;
+	uint16_t frag;
+	uint8_t len;
+
+	*next = cur_u8(&c);
+	len = cur_u8(&c);
+	frag = cur_u16(&c);             /* a Fragment header's offset and M */
+	/* AH counts 4-byte words minus 2, the Fragment header is 8 bytes,
+	 * the others count 8-byte words minus 1: each is 8 bytes or more */
+	if (nh == IPPROTO_AH_)
+		hlen = ((uint32_t)len + 2) * 4;
+	else if (nh == IP6_FRAGMENT)
+		hlen = 8;
+	else
+		hlen = ((uint32_t)len + 1) * 8;
+	if (hlen > s->wire)
+		return drop(&d->st->bad_headers);
+	if (!cur_ok(&c) || hlen > s->cap)
+		return drop(&d->st->truncated_headers);
+	if (nh == IP6_FRAGMENT && (frag & (IP6_FRAG_OFFSET | IP6_FRAG_MORE)))
+		return drop(&d->st->ip_fragments);
+	*s = span_after(*s, hlen);
+	return true;
+}
+
 int decode_ipv4(struct span s, struct dec *d)
 {
 	struct cursor c = cur_make(s.p, s.cap);
@@ -139,15 +177,19 @@ int decode_ipv4(struct span s, struct dec *d)
 		return drop(&d->st->truncated_headers);
 	if (frag & (IP4_MF | IP4_OFFSET_MASK))
 		return drop(&d->st->ip_fragments);
+	/* ihl <= cap <= wire still holds after the clamp: total >= ihl */
+	s = span_after(ip_extent(s, total), ihl);
+	/* IPsec AH (transport mode) in front of TCP, as IPv6 has it */
+	if (proto == IPPROTO_AH_ && !ip_skip_ext_header(&s, proto, &proto, d))
+		return 0;
 	if (proto != IPPROTO_TCP_ && decap_proto(proto))
-		return decap(span_after(ip_extent(s, total), ihl), proto, 4, addrs, d);
+		return decap(s, proto, 4, addrs, d);
 	if (proto != IPPROTO_TCP_)
 		return drop(&d->st->not_tcp);
 
 	addr_set(&d->seg->src.addr, 4, addrs);
 	addr_set(&d->seg->dst.addr, 4, addrs + 4);
-	/* ihl <= cap <= wire still holds after the clamp: total >= ihl */
-	return decode_tcp(span_after(ip_extent(s, total), ihl), d);
+	return decode_tcp(s, d);
 }
 
 /*
@@ -157,39 +199,19 @@ int decode_ipv4(struct span s, struct dec *d)
  */
 static int ipv6_skip_ext(struct span *s, uint8_t nh, struct dec *d)
 {
-	int i;
-
-	for (i = 0; i < IP6_MAX_EXT; i++) {
-		struct cursor c = cur_make(s->p, s->cap);
-		uint32_t hlen;
-		uint8_t next, len;
-
+	for (int i = 0; i < IP6_MAX_EXT; i++) {
 		switch (nh) {
 		case IP6_HOPOPTS:
 		case IP6_ROUTING:
 		case IP6_DSTOPTS:
-		case IP6_AH:
-			break;
+		case IPPROTO_AH_:
 		case IP6_FRAGMENT:
-			d->st->ip_fragments++;
-			return -1;
+			break;
 		default:
 			return nh;
 		}
-		next = cur_u8(&c);
-		len = cur_u8(&c);
-		/* AH counts 4-byte words minus 2, the others 8-byte words minus 1 */
-		hlen = nh == IP6_AH ? ((uint32_t)len + 2) * 4 : ((uint32_t)len + 1) * 8;
-		if (s->wire < 2 || hlen > s->wire) {
-			d->st->bad_headers++;
+		if (!ip_skip_ext_header(s, nh, &nh, d))
 			return -1;
-		}
-		if (!cur_ok(&c) || hlen > s->cap) {
-			d->st->truncated_headers++;
-			return -1;
-		}
-		*s = span_after(*s, hlen);
-		nh = next;
 	}
 	d->st->bad_headers++;
 	return -1;
@@ -246,8 +268,33 @@ static int decode_ip_any(struct span s, struct dec *d)
 	}
 }
 
+static bool ethertype_is_vlan(uint16_t type)
+{
+	return type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ ||
+	       type == ETHERTYPE_QINQ_OLD;
+}
+
+/*
+ * @type: the ethertype of a link header (Ethernet, Linux cooked), @s what
+ * follows it. VLAN tags are followed to the ethertype they carry: on
+ * Ethernet as sent, and in cooked captures (`tcpdump -i any`) because
+ * libpcap puts back the tag the NIC stripped, with the cooked protocol
+ * 0x8100 in front of it.
+ */
 static int decode_ethertype(uint16_t type, struct span s, struct dec *d)
 {
+	struct cursor c = cur_make(s.p, s.cap);
+	int tags;
+
+	for (tags = 0; tags < VLAN_MAX_TAGS && ethertype_is_vlan(type); tags++) {
+		cur_skip(&c, 2);        /* PCP, DEI, VLAN id */
+		type = cur_u16(&c);
+	}
+	if (!cur_ok(&c))
+		return drop(&d->st->truncated_headers);
+	if (ethertype_is_vlan(type))    /* more than VLAN_MAX_TAGS */
+		return drop(&d->st->bad_headers);
+	s = span_after(s, (uint32_t)c.off);
 	switch (type) {
 	case ETHERTYPE_IPV4:
 		return decode_ipv4(s, d);
@@ -262,23 +309,12 @@ int decode_ether(struct span s, struct dec *d)
 {
 	struct cursor c = cur_make(s.p, s.cap);
 	uint16_t type;
-	int tags;
 
 	cur_skip(&c, 12);               /* destination, source MAC */
 	type = cur_u16(&c);
-	for (tags = 0; tags < VLAN_MAX_TAGS; tags++) {
-		if (type != ETHERTYPE_VLAN && type != ETHERTYPE_QINQ &&
-		    type != ETHERTYPE_QINQ_OLD)
-			break;
-		cur_skip(&c, 2);        /* PCP, DEI, VLAN id */
-		type = cur_u16(&c);
-	}
 	if (!cur_ok(&c))
 		return drop(&d->st->truncated_headers);
-	if (tags == VLAN_MAX_TAGS && (type == ETHERTYPE_VLAN ||
-	    type == ETHERTYPE_QINQ || type == ETHERTYPE_QINQ_OLD))
-		return drop(&d->st->bad_headers);
-	return decode_ethertype(type, span_after(s, (uint32_t)c.off), d);
+	return decode_ethertype(type, span_after(s, ETH_HLEN), d);
 }
 
 /* Linux cooked v1: packet type, ARPHRD, address length, address[8], protocol. */

@@ -21,6 +21,7 @@
 #include "common/digest.h"
 #include "cert_info.h"
 #include "common/hex.h"
+#include "common/host_name.h"
 #include "common/printable.h"
 
 bool cert_time_to_epoch(const struct asn1_string_st *t, int64_t *out)
@@ -341,16 +342,27 @@ static bool cert_is_ip_literal(const char *name)
 
 bool cert_matches_host(const struct cert_info *ci, const char *name)
 {
+	char ip[64];   /* an address literal is shorter */
+	size_t len;
 	int rc;
 
-	if (!ci || !ci->x509 || !name || !*name)
+	if (!ci || !ci->x509 || !name)
 		return false;
+	/* "good.test." is good.test (common/host_name.h), for both kinds:
+	 * the hostname memo keeps one verdict for the two spellings */
+	len = tw_host_name_len(name, strlen(name));
+	if (len == 0)
+		return false;
+	if (len < sizeof(ip)) {
+		memcpy(ip, name, len);
+		ip[len] = '\0';
+	}
 	/* OpenSSL's rules: DNS SANs, the CN only when there is no DNS SAN,
 	 * wildcards as a whole left-most label only. */
-	if (cert_is_ip_literal(name))
-		rc = X509_check_ip_asc(ci->x509, name, 0);
+	if (len < sizeof(ip) && cert_is_ip_literal(ip))
+		rc = X509_check_ip_asc(ci->x509, ip, 0);
 	else
-		rc = X509_check_host(ci->x509, name, strlen(name),
+		rc = X509_check_host(ci->x509, name, len,
 				     X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL);
 	ERR_clear_error();
 	return rc == 1;

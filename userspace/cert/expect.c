@@ -17,6 +17,7 @@
 
 #include "common/digest.h"
 #include "common/hex.h"
+#include "common/host_name.h"
 #include "common/printable.h"
 #include "expect.h"
 
@@ -36,13 +37,13 @@ struct expect_set {
 	int files_seen;
 };
 
-/* Lowercase copy without a trailing dot; false if empty or too long. */
+/* Lowercase copy without a trailing dot (as every check compares names:
+ * common/host_name.h); false if empty or too long. */
 static bool expect_norm_name(const char *in, size_t n, char *out)
 {
 	size_t i;
 
-	if (n && in[n - 1] == '.')
-		n--;
+	n = tw_host_name_len(in, n);
 	if (n == 0 || n >= EXPECT_NAME_MAX)
 		return false;
 	for (i = 0; i < n; i++) {

@@ -162,12 +162,18 @@ static const char *findings_days(int64_t seconds, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * OpenSSL's bounds (X509_cmp_time): valid from notBefore through the
+ * second before notAfter; at the notAfter second itself verification
+ * already says "certificate has expired". @at is the handshake's second
+ * (its time truncated), as chain verification is given.
+ */
 static void findings_check_validity(const struct cert_info *leaf, int64_t at,
 				    int warn_days, struct finding_list *out)
 {
 	char when[TW_TIME_STRLEN], span[32];
 
-	if (leaf->not_after < at) {
+	if (leaf->not_after <= at) {
 		finding_add(out, FINDING_EXPIRED, "expired %s, %s before the handshake",
 			    tw_time_format_s(leaf->not_after, when),
 			    findings_days(at - leaf->not_after, span, sizeof(span)));
@@ -236,25 +242,73 @@ static void findings_check_key(const struct cert_info *leaf, int min_rsa_bits,
 			    k, leaf->key_bits, FINDINGS_MIN_EC_BITS);
 }
 
+static int findings_warn_days(const struct leaf_check_opts *opts)
+{
+	/* negative: expiring_soon off */
+	return opts && opts->warn_days != 0 ? opts->warn_days
+					    : FINDINGS_DEFAULT_WARN_DAYS;
+}
+
 void findings_check_leaf(const struct cert_info *leaf, const char *sni,
 			 int64_t at, const struct leaf_check_opts *opts,
 			 struct host_memo *hosts, struct finding_list *out)
 {
-	int warn_days = FINDINGS_DEFAULT_WARN_DAYS;
 	int min_rsa_bits = FINDINGS_DEFAULT_MIN_RSA_BITS;
 
 	if (!leaf || !out)
 		return;
-	if (opts && opts->warn_days != 0)
-		warn_days = opts->warn_days;    /* negative: expiring_soon off */
 	if (opts && opts->min_rsa_bits > 0)
 		min_rsa_bits = opts->min_rsa_bits;
 
-	findings_check_validity(leaf, at, warn_days, out);
+	findings_check_validity(leaf, at, findings_warn_days(opts), out);
 	if (leaf->self_signed)
 		finding_add(out, FINDING_SELF_SIGNED,
 			    "issued by itself: %s", leaf->subject ? leaf->subject : "");
 	if (sni && *sni)
 		findings_check_host(leaf, sni, hosts, out);
 	findings_check_key(leaf, min_rsa_bits, out);
+}
+
+/* The position (1..) of the served certificate after the leaf that expires
+ * first inside the window, still valid at @at; 0: none. */
+static int findings_chain_expiring(const struct cert_info *const *chain, int n,
+				   int64_t at, int warn_days)
+{
+	int i, first = 0;
+
+	for (i = 1; i < n; i++) {
+		const struct cert_info *c = chain[i];
+
+		if (!c || c->not_after <= at ||
+		    c->not_after - at > (int64_t)warn_days * DAY_S)
+			continue;
+		if (!first || c->not_after < chain[first]->not_after)
+			first = i;
+	}
+	return first;
+}
+
+void findings_check_chain(const struct cert_info *const *chain, int n,
+			  int64_t at, const struct leaf_check_opts *opts,
+			  struct finding_list *out)
+{
+	char leaf_part[FINDING_DETAIL_MAX] = "", when[TW_TIME_STRLEN], span[32];
+	int warn_days = findings_warn_days(opts), pos;
+	const struct cert_info *c;
+	struct finding *leaf_f;
+
+	if (!chain || !out || warn_days < 0)
+		return;
+	pos = findings_chain_expiring(chain, n, at, warn_days);
+	if (!pos)
+		return;
+	c = chain[pos];
+	leaf_f = finding_find(out, FINDING_EXPIRING_SOON);
+	if (leaf_f)
+		snprintf(leaf_part, sizeof(leaf_part), "%s; ", leaf_f->detail);
+	finding_add(out, FINDING_EXPIRING_SOON,
+		    "%schain certificate %d (%s) expires %s, %s after the handshake",
+		    leaf_part, pos, c->subject ? c->subject : "",
+		    tw_time_format_s(c->not_after, when),
+		    findings_days(c->not_after - at, span, sizeof(span)));
 }

@@ -82,4 +82,17 @@ void findings_check_leaf(const struct cert_info *leaf, const char *sni,
 			 int64_t at, const struct leaf_check_opts *opts,
 			 struct host_memo *hosts, struct finding_list *out);
 
+/*
+ * expiring_soon for the rest of a served chain (@chain[1..n-1], NULL
+ * entries skipped), with the window of @opts: when one of them, still
+ * valid at @at, expires inside it, every handshake will soon stop
+ * verifying even though the leaf is fine. The one that expires first is
+ * named by its position as served (1: right after the leaf) and subject,
+ * after the leaf's own expiring_soon detail when there is one. Expired
+ * ones are left to chain verification (untrusted). Appends to @out.
+ */
+void findings_check_chain(const struct cert_info *const *chain, int n,
+			  int64_t at, const struct leaf_check_opts *opts,
+			  struct finding_list *out);
+
 #endif

@@ -21,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/hex.h"
+#include "common/host_name.h"
 #include "common/log.h"
 #include "health_checks.h"
 #include "net/http_pool.h"
@@ -250,8 +251,17 @@ static void health_identity(const struct cert_health_input *in,
 {
 	if (leaf)
 		memcpy(out->leaf_sha256_hex, leaf->sha256_hex, sizeof(out->leaf_sha256_hex));
+	size_t n = in->sni_len || !in->sni ? in->sni_len : strlen(in->sni);
+
+	/* every byte: the update of a cert event is found by them
+	 * (pipeline/judge.c), a NUL among them included */
+	if (n >= sizeof(out->sni))
+		n = sizeof(out->sni) - 1;
 	out->has_sni = in->sni != NULL;
-	snprintf(out->sni, sizeof(out->sni), "%s", in->sni ? in->sni : "");
+	if (in->sni)
+		memcpy(out->sni, in->sni, n);
+	out->sni[n] = '\0';
+	out->sni_len = (uint16_t)n;
 	if (in->server)
 		out->server = *in->server;
 	out->ts_us = in->ts_us;
@@ -273,40 +283,39 @@ static void health_expect(struct cert_health *h, const char *sni,
 }
 
 /*
- * The name the inventory files a sighting under: host names are
- * case-insensitive (a client may send "A.Test"), so the old leaf served
- * to one spelling after a newer one to the other is still superseded.
- * ASCII only: the SNI's bytes are escaped to printable text.
+ * The name the inventory files a sighting under, as every check compares
+ * names (common/host_name.h): host names are case-insensitive (a client
+ * may send "A.Test") and "a.test." is a.test, so the old leaf served to
+ * one spelling after a newer one to another is still superseded. ASCII
+ * only: the SNI's bytes are escaped to printable text.
  */
 static const char *inventory_name(const char *sni, char buf[CERT_HEALTH_SNI_MAX])
 {
-	size_t i;
-
 	if (!sni)
 		return NULL;
-	for (i = 0; sni[i] && i + 1 < CERT_HEALTH_SNI_MAX; i++)
-		buf[i] = (char)((sni[i] >= 'A' && sni[i] <= 'Z') ? sni[i] - 'A' + 'a' : sni[i]);
-	buf[i] = '\0';
+	tw_host_name_fold(sni, strlen(sni), buf, CERT_HEALTH_SNI_MAX);
 	return buf;
 }
 
 /* @name: the SNI as the inventory spells it (inventory_name), NULL for
- * none. */
+ * none; @untrusted: the leaf's chain did not verify. */
 static void health_supersede(struct cert_health *h, const struct cert_health_input *in,
 			     const char *name, const struct cert_info *leaf,
-			     struct finding_list *f, struct supersede_verdict *v)
+			     bool untrusted, struct finding_list *f,
+			     struct supersede_verdict *v)
 {
 	struct tw_endpoint none = { 0 };
 	char err[512], detail[FINDING_DETAIL_MAX];
 
 	if (supersede_judge(h->inv, name,
-			    in->server ? in->server : &none, leaf,
+			    in->server ? in->server : &none, leaf, untrusted,
 			    in->key_offer, in->ts_us, v, err, sizeof(err))) {
 		health_db_problem(h, err);
 		return;
 	}
 	if (v->superseded) {
-		supersede_detail(v, in->sni, detail, sizeof(detail));
+		/* the name the history is of, as compared, not as sent */
+		supersede_detail(v, name, detail, sizeof(detail));
 		finding_add(f, FINDING_SUPERSEDED, "%s", detail);
 	}
 }
@@ -485,7 +494,8 @@ static bool health_same_target(const struct cert_health_result *a,
 			       const struct cert_health_result *b)
 {
 	return !strcmp(a->leaf_sha256_hex, b->leaf_sha256_hex) &&
-	       a->has_sni == b->has_sni && !strcmp(a->sni, b->sni) &&
+	       a->has_sni == b->has_sni && a->sni_len == b->sni_len &&
+	       !memcmp(a->sni, b->sni, a->sni_len) &&
 	       tw_endpoint_equal(&a->server, &b->server);
 }
 
@@ -570,7 +580,7 @@ void cert_health_check(struct cert_health *h, const struct cert_health_input *in
 		finding_add(&out->findings, FINDING_UNTRUSTED, "%s", vr.detail);
 	health_expect(h, in->sni, leaf, &out->findings);
 	name = inventory_name(in->sni, name_buf);   /* once for both */
-	health_supersede(h, in, name, leaf, &out->findings, &sv);
+	health_supersede(h, in, name, leaf, vrc == 1, &out->findings, &sv);
 	base = out->findings;
 	chain = health_revocation_chain(&vr, in);
 	out->pending = health_revocation(h, chain, in->staple, at,
@@ -611,6 +621,37 @@ bool cert_health_prefetch(struct cert_health *h, const struct cert_health_input 
 	}
 	verify_result_release(&vr);
 	return pending;
+}
+
+/* DER of @x through @certs: the cache's entry for it. */
+static const struct cert_info *health_cached_cert(struct cert_cache *certs, X509 *x)
+{
+	const struct cert_info *ci = NULL;
+	unsigned char *der = NULL;
+	int len = i2d_X509(x, &der);
+
+	if (len > 0)
+		ci = cert_cache_get(certs, der, (size_t)len, NULL);
+	OPENSSL_free(der);
+	return ci;
+}
+
+const struct cert_info *cert_health_built_issuer(struct cert_health *h,
+						 struct cert_cache *certs,
+						 const struct cert_info *const *chain,
+						 int n, int64_t at)
+{
+	const struct cert_info *issuer = NULL;
+	struct verify_result vr;
+
+	if (!h || !certs || n < 1 || !chain[0])
+		return NULL;
+	memset(&vr, 0, sizeof(vr));
+	if (verify_cache_chain(h->checks->verified, chain, n, at, &vr) >= 0 &&
+	    vr.built && sk_X509_num(vr.built) >= 2)
+		issuer = health_cached_cert(certs, sk_X509_value(vr.built, 1));
+	verify_result_release(&vr);
+	return issuer;
 }
 
 /* --- asynchronous answers */

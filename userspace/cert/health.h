@@ -76,6 +76,9 @@ void cert_health_close(struct cert_health *h);
 
 struct cert_health_input {
 	const char *sni;                      /* NULL: the client sent none */
+	size_t sni_len;                       /* its bytes: an SNI off the
+	                                       * wire may hold a NUL (0:
+	                                       * strlen(sni)) */
 	const struct tw_endpoint *server;
 	const struct cert_info *const *chain; /* served, leaf first; NULL
 	                                       * entries (did not parse) are
@@ -108,7 +111,8 @@ struct cert_health_result {
 	/* which cert event this is: (sni, server, leaf) */
 	char leaf_sha256_hex[65];
 	bool has_sni;
-	char sni[CERT_HEALTH_SNI_MAX];
+	char sni[CERT_HEALTH_SNI_MAX];        /* its bytes, NUL-terminated */
+	uint16_t sni_len;                     /* a NUL among them included */
 	struct tw_endpoint server;
 	uint64_t ts_us;                       /* of the handshake checked */
 
@@ -152,6 +156,18 @@ void cert_health_stats(const struct cert_health *h, struct cert_health_stats *ou
  * offline analysis judge a handshake once, with its answers.
  */
 bool cert_health_prefetch(struct cert_health *h, const struct cert_health_input *in);
+
+/*
+ * The certificate that issues @chain[0] in the chain OpenSSL builds from
+ * @chain and the trust store at @at (seconds): the issuer a staple about
+ * the leaf names when the server did not send it (a leaf sent alone).
+ * Parsed through @certs, so it lives until cert_cache_free(). NULL when
+ * @h is NULL or verification found no issuer.
+ */
+const struct cert_info *cert_health_built_issuer(struct cert_health *h,
+						 struct cert_cache *certs,
+						 const struct cert_info *const *chain,
+						 int n, int64_t at);
 
 struct cert_health_events {
 	/* A result changed (revocation object or findings) since it was

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/host_name.h"
 #include "common/strmap.h"
 #include "host_memo.h"
 
@@ -38,14 +39,15 @@ void host_memo_free(struct host_memo *m)
 bool host_memo_matches(struct host_memo *m, const struct cert_info *leaf,
 		       const char *name)
 {
-	uint8_t key[32 + HOST_MEMO_NAME_MAX];
+	uint8_t key[32 + HOST_MEMO_NAME_MAX + 1];
 	size_t len = name ? strlen(name) : 0;
 	bool *verdict;
 
 	if (!m || !leaf || !name || len > HOST_MEMO_NAME_MAX)
 		return cert_matches_host(leaf, name);
 	memcpy(key, leaf->sha256, 32);
-	memcpy(key + 32, name, len);
+	/* the name as compared: "A.test." and "a.test" share a verdict */
+	len = tw_host_name_fold(name, len, (char *)key + 32, HOST_MEMO_NAME_MAX + 1);
 	verdict = strmap_get(m->verdicts, key, 32 + len);
 	if (verdict)
 		return *verdict;

@@ -22,7 +22,8 @@ struct host_memo;
 struct host_memo *host_memo_new(void);      /* NULL: out of memory */
 void host_memo_free(struct host_memo *m);
 
-/* cert_matches_host(), remembered. @m may be NULL (not remembered). */
+/* cert_matches_host(), remembered under the name as it is compared
+ * (common/host_name.h). @m may be NULL (not remembered). */
 bool host_memo_matches(struct host_memo *m, const struct cert_info *leaf,
 		       const char *name);
 

@@ -15,7 +15,11 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include "ocsp_client.h"
 #include "staple.h"
+
+#define STAPLE_STR_(x) #x
+#define STAPLE_STR(x) STAPLE_STR_(x)
 
 const char *ocsp_status_name(enum ocsp_cert_status s)
 {
@@ -229,4 +233,27 @@ done:
 	}
 	OCSP_BASICRESP_free(bs);
 	ERR_clear_error();
+}
+
+const struct cert_info *staple_served_issuer(const struct cert_info *const *chain,
+					     int n)
+{
+	X509 *leaf = n > 0 && chain[0] ? chain[0]->x509 : NULL;
+	int i;
+
+	for (i = 1; leaf && i < n; i++)
+		if (chain[i] && chain[i]->x509 &&
+		    X509_check_issued(chain[i]->x509, leaf) == X509_V_OK)
+			return chain[i];
+	return NULL;
+}
+
+void staple_check_time(struct staple_info *out, int64_t at)
+{
+	if (!out->parsed || !out->matches_leaf ||
+	    out->this_update <= at + OCSP_SKEW_S)
+		return;
+	staple_init(out);
+	out->error = "OCSP thisUpdate more than " STAPLE_STR(OCSP_SKEW_S)
+		     " s after the handshake";
 }

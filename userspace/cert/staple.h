@@ -44,4 +44,24 @@ void staple_check(const uint8_t *der, size_t len, const struct cert_info *leaf,
 
 const char *ocsp_status_name(enum ocsp_cert_status s); /* "good" */
 
+/*
+ * The certificate among @chain[1..n-1] that issued @chain[0]
+ * (X509_check_issued: issuer name, key identifiers, key usage), wherever
+ * the server put it: a chain sent out of order (root before intermediate)
+ * still names the right issuer. NULL when none of them did (a leaf sent
+ * alone, or an issuer the server left out). NULL entries are skipped.
+ */
+const struct cert_info *staple_served_issuer(const struct cert_info *const *chain,
+					     int n);
+
+/*
+ * Judges @out's times against the handshake at @at (seconds): an answer
+ * whose thisUpdate is more than OCSP_SKEW_S after it was not yet issued
+ * when the handshake was seen (online answers are refused the same way).
+ * It becomes unusable: parsed=false, with a reason. Kept apart from
+ * staple_check() because that one's result is memoized per answer, not
+ * per handshake.
+ */
+void staple_check_time(struct staple_info *out, int64_t at);
+
 #endif

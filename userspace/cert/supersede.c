@@ -115,7 +115,7 @@ static int judge_rival(struct inventory *inv, const struct rival_question *q,
 
 int supersede_judge(struct inventory *inv, const char *name,
 		    const struct tw_endpoint *server, const struct cert_info *leaf,
-		    const struct key_offer *offer, uint64_t ts_us,
+		    bool untrusted, const struct key_offer *offer, uint64_t ts_us,
 		    struct supersede_verdict *out, char *err, size_t errlen)
 {
 	struct inventory_leaf newer;
@@ -135,7 +135,7 @@ int supersede_judge(struct inventory *inv, const char *name,
 	q.port = server->port;
 	rc = inventory_find_newer(inv, q.name, addr, q.port, leaf->sha256_hex,
 				  leaf->not_before, leaf->key, INVENTORY_SAME_FAMILY,
-				  ts_us, &newer, err, errlen);
+				  untrusted, ts_us, &newer, err, errlen);
 	if (rc == 1) {
 		verdict_newer(out, &newer);
 		out->superseded = true;
@@ -144,8 +144,8 @@ int supersede_judge(struct inventory *inv, const char *name,
 	if (rc == 0)
 		rc = inventory_find_newer(inv, q.name, addr, q.port, leaf->sha256_hex,
 					  leaf->not_before, leaf->key,
-					  INVENTORY_OTHER_FAMILY, ts_us, &newer, err,
-					  errlen);
+					  INVENTORY_OTHER_FAMILY, untrusted, ts_us,
+					  &newer, err, errlen);
 	if (rc <= 0)
 		return rc;
 	verdict_newer(out, &newer);

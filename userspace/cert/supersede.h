@@ -81,12 +81,15 @@ struct supersede_verdict {
 /*
  * Judges @leaf served for @name ("" or NULL without SNI) by @server at
  * @ts_us to a client that accepted the key families @offer (NULL: not
- * known). Call it before the sighting is recorded. 0, or -1 with @err
- * (then out->superseded is false).
+ * known); @untrusted: the leaf's chain does not verify (the untrusted
+ * finding). A newer leaf counts only if it covered the name, and, for a
+ * trusted leaf, if it was trusted itself (inventory_find_newer()). Call
+ * it before the sighting is recorded. 0, or -1 with @err (then
+ * out->superseded is false).
  */
 int supersede_judge(struct inventory *inv, const char *name,
 		    const struct tw_endpoint *server, const struct cert_info *leaf,
-		    const struct key_offer *offer, uint64_t ts_us,
+		    bool untrusted, const struct key_offer *offer, uint64_t ts_us,
 		    struct supersede_verdict *out, char *err, size_t errlen);
 
 /* The finding detail: names the newer certificate's fingerprint first,

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "common/log.h"
+#include "inventory/inventory_lease.h"
 #include "pipeline/pipeline.h"
 #include "sink/sink.h"
 
@@ -266,7 +267,7 @@ int cmd_analyze(int argc, char **argv)
 	char err[512];
 	struct pipeline *pl = NULL;
 	struct summary *sum;
-	int rc, wrc, first;
+	int rc, wrc, first, lease = -1;
 
 	rc = cli_start(CLI_ANALYZE, argc, argv, &o, &analyze_help);
 	if (rc >= 0)
@@ -274,8 +275,11 @@ int cmd_analyze(int argc, char **argv)
 	rc = choose_outputs(&o);
 	if (rc != EXIT_OK)
 		goto cleanup;
-	/* Standard input is made a file before it is read, for --db. */
-	rc = analyze_db_prepare(o.check.health.db_path, o.files, o.n_files, &adb);
+	/* Refused at once beside a running agent or another run, before
+	 * anything is opened or written (and the agent never stalls).
+	 * Standard input is made a file before it is read, for --db. */
+	rc = analyze_db_prepare(o.check.health.db_path, o.files, o.n_files,
+				&lease, &adb);
 	if (rc != EXIT_OK)
 		goto cleanup;
 	/* Nothing to report when no input can be opened. */
@@ -342,6 +346,9 @@ cleanup:
 	cert_health_close(health);   /* first: it borrows adb's database */
 	analyze_db_close(adb);
 	sink_set_close(sinks);
+	/* last: after every SQLite connection to the file (its closing
+	 * would drop their locks, inventory_lease.h) */
+	inventory_lease_end(lease);
 	if (first_src)
 		pcap_source_close(first_src);
 	cli_opts_free(&o);

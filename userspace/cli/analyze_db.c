@@ -33,11 +33,13 @@
 #include "common/timefmt.h"
 #include "cert/health.h"
 #include "inventory/inventory.h"
+#include "inventory/inventory_lease.h"
 #include "stdin_file.h"
 
 struct analyze_db {
 	struct inventory *inv;                  /* NULL: not open (yet) */
 	const char *db;
+	int *lease;                             /* the caller's: -1 not (yet) */
 	char *const *files;
 	int n_files;
 	off_t stdin_from;                       /* where standard input's
@@ -308,15 +310,44 @@ void analyze_db_close(struct analyze_db *adb)
 	free(adb);
 }
 
+/* *@lease: the run's lease on @db (-1: nothing to lease, the checks say
+ * why). EXIT_OK, or EXIT_INPUT said: an agent or another run holds it. */
+static int lease_take(const char *db, int *lease)
+{
+	char err[512];
+
+	if (inventory_lease_take(db, INVENTORY_LEASE_ANALYZE_RUN, lease, err,
+				 sizeof(err)) == 0)
+		return EXIT_OK;
+	fprintf(stderr, "tlswatch analyze: %s\n", err);
+	return EXIT_INPUT;
+}
+
+/* An existing file is leased before anything else is done; a new one
+ * where SQLite would create it (open_db): a run that reads no capture
+ * leaves no file behind, as before there was a lease. */
+static int lease_existing(const char *db, int *lease)
+{
+	struct stat sb;
+
+	if (stat(db, &sb) != 0 && errno == ENOENT)
+		return EXIT_OK;
+	return lease_take(db, lease);
+}
+
 int analyze_db_prepare(const char *db, char *const *files, int n_files,
-		       struct analyze_db **out)
+		       int *lease, struct analyze_db **out)
 {
 	struct analyze_db *adb;
-	int i, rc = EXIT_OK;
+	int i, rc;
 
 	*out = NULL;
+	*lease = -1;
 	if (!db)
 		return EXIT_OK;
+	rc = lease_existing(db, lease);
+	if (rc != EXIT_OK)
+		return rc;
 	adb = calloc(1, sizeof(*adb));
 	if (adb) {
 		adb->ids = calloc((size_t)n_files, sizeof(*adb->ids));
@@ -329,6 +360,7 @@ int analyze_db_prepare(const char *db, char *const *files, int n_files,
 		return EXIT_INTERNAL;
 	}
 	adb->db = db;
+	adb->lease = lease;
 	adb->files = files;
 	adb->n_files = n_files;
 	for (i = 0; i < n_files && rc == EXIT_OK; i++)
@@ -345,11 +377,17 @@ int analyze_db_prepare(const char *db, char *const *files, int n_files,
 /* Opens the database, and begins the run's transaction with
  * @whole_run: true, or false when it cannot be used (the checks say why,
  * and keep the inventory in memory: nothing is added; or said here:
- * busy, *@rc EXIT_INPUT). */
+ * leased by another, or busy, *@rc EXIT_INPUT). */
 static bool open_db(struct analyze_db *adb, bool whole_run, int *rc)
 {
 	char err[512];
 
+	/* a new file: leased as it is created, before SQLite opens it */
+	if (*adb->lease < 0) {
+		*rc = lease_take(adb->db, adb->lease);
+		if (*rc != EXIT_OK)
+			return false;
+	}
 	/* not a file at all, or not a database: said by the checks */
 	if (inventory_check_path(adb->db, false, err, sizeof(err)) ||
 	    inventory_open(adb->db, &adb->inv, err, sizeof(err)))

@@ -16,11 +16,18 @@ struct cert_health_opts;
  * Before any capture is opened: *@out (NULL without @db). Standard input
  * ("-" among @files), unless it is a file already, is copied into a
  * temporary file (unlinked, in $TMPDIR or /tmp) that becomes standard
- * input, so that it is identified as a file is. EXIT_OK, or EXIT_INPUT /
- * EXIT_INTERNAL said on stderr.
+ * input, so that it is identified as a file is. First of all, an
+ * existing @db is leased for the run (*@lease, inventory_lease.h; -1:
+ * none yet, a new file is leased by analyze_db_check as it is created,
+ * so that a run that reads nothing leaves no file; or nothing to lease,
+ * the checks say why). *@lease is the caller's: end it with
+ * inventory_lease_end() once every connection of the run to the file is
+ * closed (analyze_db_close, and the sinks: the webhook outbox). EXIT_OK,
+ * or EXIT_INPUT (a running agent writes @db, or another analyze --db run
+ * adds to it) / EXIT_INTERNAL said on stderr.
  */
 int analyze_db_prepare(const char *db, char *const *files, int n_files,
-		       struct analyze_db **out);
+		       int *lease, struct analyze_db **out);
 /*
  * Before any capture is read: opens the database, with @whole_run begins
  * the run's transaction (inventory_run_begin; without it the run's
@@ -34,9 +41,10 @@ int analyze_db_prepare(const char *db, char *const *files, int n_files,
  * database cannot be written (the checks say why). EXIT_USAGE said on
  * stderr when a capture is given twice, grew since it was added (begins
  * with the bytes of one added), or was added while others given were
- * not; EXIT_INPUT said (the database is busy: another run is adding to
- * it); EXIT_INTERNAL said. A named pipe cannot be identified: a warning
- * says it is added unchecked.
+ * not; EXIT_INPUT said (a new file leased by an agent or another run
+ * as it was created; or the database is busy: a writer that takes no
+ * lease, such as sqlite3, holds it); EXIT_INTERNAL said. A named pipe
+ * cannot be identified: a warning says it is added unchecked.
  */
 int analyze_db_check(struct analyze_db **adbp, bool whole_run,
 		     struct cert_health_opts *health);

@@ -109,7 +109,8 @@
 	  "'superseded' across restarts, by the webhook outbox and (run) for " \
 	  "the event history that report draws; default "                      \
 	  "/var/lib/tlswatch/inventory.db for run and inventory, in memory "   \
-	  "for analyze")                                                       \
+	  "for analyze; analyze has the file to itself for its run (refused "  \
+	  "while an agent writes it, and an agent refused meanwhile)")         \
 	X(FAIL_ON, "fail-on", 0, "KINDS", CMD_A, GENERAL, OT_STR, OF_REPEAT, 0, \
 	  0, "",                                                               \
 	  "exit 1 if any handshake has one of these findings (comma-"          \
@@ -160,7 +161,7 @@
 	X(EXPECT_DIR, "expect-dir", 0, "DIR", CMD_AR, CHECKS, OT_STR, 0, 0, 0,  \
 	  "", "the PEM certificates deployed; names from their SANs")          \
 	X(WARN_DAYS, "warn-days", 0, "DAYS", CMD_AR, CHECKS, OT_UINT, 0, 0,     \
-	  3650, "14", "expiring_soon window; 0 turns it off")                  \
+	  3650, "14", "expiring_soon window, leaf and chain; 0: off")          \
 	X(SPIKE_WINDOW, "spike-window", 0, "SECS", CMD_AR, SPIKES, OT_UINT, 0,  \
 	  1, 300, "10", "judging window")                                      \
 	X(SPIKE_FACTOR, "spike-factor", 0, "X", CMD_AR, SPIKES, OT_DOUBLE, 0,   \
@@ -272,14 +273,18 @@
 	  "captures are still reported, the summary counts unread_inputs), "   \
 	  "the --config file, a --ca-file, --ca-dir, --crl or --expect-dir, "  \
 	  "a refused --webhook-secret-file, an unusable --webhook-ca-file, a " \
-	  "--db that is not a regular file; or an output cannot be written: " \
+	  "--db that is not a regular file, or that a running agent or "       \
+	  "another analyze --db run writes (refused at once, before anything " \
+	  "is read); or an output cannot be written: "                          \
 	  "a --html FILE that cannot be created or written, standard output "  \
 	  "(a full disk); it wins over 1")                                     \
 	X(CMD_R, 3,                                                            \
 	  "an input or output cannot be used: the --config file, the "         \
 	  "--json-log file, a --ca-file, --ca-dir, --crl or --expect-dir that " \
 	  "cannot be read, a refused --webhook-secret-file, an unusable "      \
-	  "--webhook-ca-file, a --db that is not a regular file, an explicit " \
+	  "--webhook-ca-file, a --db that is not a regular file, or that an "  \
+	  "analyze --db run is adding to (refused before anything is "         \
+	  "attached or created), an explicit "                                  \
 	  "--metrics address that cannot be bound")                            \
 	X(CMD_I, 3,                                                            \
 	  "the --config file or the database cannot be read (missing, a "      \

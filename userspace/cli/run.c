@@ -15,6 +15,7 @@
 #include "agent/agent.h"
 #include "cli.h"
 #include "cli_opts.h"
+#include "inventory/inventory_lease.h"
 #include "live/live.h"
 
 static const struct cli_help run_help = {
@@ -247,6 +248,25 @@ static int run_hold_ifaces(const struct cli_opts *o, struct live_holds **holds)
 	return r;
 }
 
+/* The --db file's shared lease, for the agent's life (--db is
+ * restart-only), taken before anything opens it: an analyze --db run,
+ * which holds the file's write lock for its whole run, is refused while
+ * agents write the file, and an agent is refused while such a run lasts,
+ * before it attached or created anything (inventory_lease.h). 0 (*@lease,
+ * -1: none), or -1 said. */
+static int run_lease_db(const struct cli_opts *o, int *lease)
+{
+	const char *db = o->check.health.db_path;
+	char err[512];
+
+	*lease = -1;
+	if (!db || inventory_lease_take(db, INVENTORY_LEASE_AGENT, lease, err,
+					sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "tlswatch run: %s\n", err);
+	return -1;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -255,7 +275,7 @@ int cmd_run(int argc, char **argv)
 	struct cert_health *health = NULL;
 	enum agent_status st;
 	char err[512];
-	int rc;
+	int rc, lease;
 
 	agent_catch_signals();
 	if (agent_safe_defaults(err, sizeof(err))) {
@@ -271,7 +291,14 @@ int cmd_run(int argc, char **argv)
 		cli_opts_free(&o);
 		return EXIT_INTERNAL;    /* as when attaching to it fails */
 	}
+	/* after the holds: a refused interface leaves no file behind */
+	if (run_lease_db(&o, &lease) < 0) {
+		live_holds_free(ao.holds);
+		cli_opts_free(&o);
+		return EXIT_INPUT;       /* as a --db that cannot be used */
+	}
 	if (check_opts_open("run", &o.check, &health) < 0) {
+		inventory_lease_end(lease);
 		live_holds_free(ao.holds);
 		cli_opts_free(&o);
 		return EXIT_INPUT;
@@ -281,6 +308,9 @@ int cmd_run(int argc, char **argv)
 	if (st != AGENT_OK)
 		fprintf(stderr, "tlswatch run: %s\n", err);
 	cert_health_close(health);
+	/* last: after every SQLite connection to the file (the history and
+	 * the outbox closed in agent_run; inventory_lease.h) */
+	inventory_lease_end(lease);
 	live_holds_free(ao.holds);
 	run_opts_free(rr.in_force);
 	cli_opts_free(&o);

@@ -178,6 +178,13 @@ static void write_tunnel(struct json_writer *j, const struct tw_tunnel *t)
 	jw_object_end(j);
 }
 
+/* A list cut at its cap says so with "KEY": true; nothing otherwise. */
+static void write_flag_if(struct json_writer *j, const char *key, bool set)
+{
+	if (set)
+		jw_kv_bool(j, key, true);
+}
+
 static void write_sni(struct json_writer *j, const char *sni, size_t len)
 {
 	if (!sni)
@@ -218,14 +225,14 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 	 * an SSLv2-compatible hello */
 	if (rec->starttls)
 		jw_kv_str(j, "starttls", hs_starttls_name(rec->starttls));
-	if (rec->sslv2_hello)
-		jw_kv_bool(j, "sslv2_hello", true);
+	write_flag_if(j, "sslv2_hello", rec->sslv2_hello);
 	if (rec->has_client_hello) {
 		jw_key(j, "alpn");
 		jw_array_begin(j);
 		for (i = 0; i < rec->n_alpn; i++)
 			jw_string_n(j, rec->alpn[i].bytes, rec->alpn[i].len);
 		jw_array_end(j);
+		write_flag_if(j, "alpn_truncated", rec->alpn_truncated);
 	}
 	if (rec->has_server_hello)
 		write_server_choices(j, rec);
@@ -235,10 +242,12 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 	}
 	jw_kv_str(j, "outcome", hs_outcome_name(rec->outcome));
 	write_alerts(j, rec);
+	write_flag_if(j, "alerts_truncated", rec->alerts_truncated);
 	if (rec->has_server_hello)
 		jw_kv_bool(j, "cert_visible", rec->cert_visible);
 	if (v->n_chain)
 		write_chain(j, v);
+	write_flag_if(j, "chain_truncated", v->n_chain && rec->chain_truncated);
 	if (rec->chain_error) {
 		jw_kv_str(j, "chain_error", hs_chain_error_name(rec->chain_error));
 		jw_kv_uint(j, "chain_bytes", rec->chain_bytes);

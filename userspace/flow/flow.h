@@ -19,6 +19,13 @@
  * - A SYN without ACK whose seq differs from the SYN already seen in that
  *   direction means the port pair was reused after an unseen FIN/RST: the
  *   old flow ends with FLOW_END_REOPENED (counted) and a new one starts.
+ *   So does one on a direction that had bytes but no SYN (the capture
+ *   began after it) when seq + 1 is not within TW_RST_WINDOW of the next
+ *   byte expected (the flow's own SYN, captured late, is).
+ * - A FIN past a hole waits for it: the direction half-closes once every
+ *   byte before the FIN was delivered, the flow ends with FLOW_END_FIN
+ *   once both have; the flow's other ends (RST, idle, eviction, flush)
+ *   give a gap to a direction still short of its FIN.
  *   So does a SYN, or a segment marked flow_start, on a flow that is done
  *   or ignored (the live source stops copying decided flows, so their
  *   FIN never comes).
@@ -133,8 +140,10 @@ struct flow_callbacks {
 	 * the hole was seen and the out-of-order buffer gave up, or the flow
 	 * ended with data still missing). */
 	void (*gap)(void *ctx, struct flow *f, int from, uint64_t ts_us);
-	/* Side @from sent FIN; the flow stays until the other side's FIN or
-	 * an RST (the other side may still answer). May be NULL. */
+	/* Side @from sent FIN and every byte before it was delivered (or is
+	 * not wanted: a decided flow, a gap); the flow stays until the other
+	 * side is half-closed too, or an RST (the other side may still
+	 * answer). May be NULL. */
 	void (*half_close)(void *ctx, struct flow *f, int from, uint64_t ts_us);
 	/* The flow is gone; @f->user must be released here. */
 	void (*end)(void *ctx, struct flow *f, enum flow_end_reason why,

@@ -29,13 +29,16 @@ struct reasm_dir {
 	uint32_t syn_seq;         /* sequence number of this direction's SYN */
 	uint32_t seq_ref;         /* the furthest sequence number this side is
 	                           * known to have reached (flow_seq.c) */
+	uint32_t fin_seq;         /* sequence number of this side's FIN */
 	uint32_t held_bytes;      /* payload bytes held */
 	uint32_t held_cost;       /* held_bytes + FLOW_OOO_SEG_OVERHEAD per piece */
 	bool started;             /* next_seq is known (SYN or first payload) */
 	bool gapped;              /* gave up: nothing more is delivered */
 	bool has_trunc;           /* trunc_seq is set */
 	bool has_syn;             /* syn_seq is set */
-	bool fin;                 /* this side sent FIN: half-closed */
+	bool fin;                 /* this side sent FIN: fin_seq is set */
+	bool closed;              /* and every byte before it was had (or
+	                           * will not be wanted): half-closed */
 	bool has_ref;             /* seq_ref is set */
 };
 

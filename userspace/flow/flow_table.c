@@ -18,6 +18,7 @@
 
 #include "flow_internal.h"
 #include "common/log.h"
+#include "tlswatch/event.h"
 
 #define FLOW_DEFAULT_MAX_FLOWS   262144
 #define FLOW_DEFAULT_OOO_PER_DIR (256u * 1024)
@@ -148,15 +149,19 @@ static void flow_entry_release(struct flow_table *t, struct flow_entry *fe)
 
 /* --- a flow's life */
 
-/* Ends @fe: a gap for each direction still holding data (its hole will
- * not be filled now), then the end callback, then the entry is freed. */
+/* Ends @fe: a gap for each direction still holding data or short of its
+ * FIN (its hole will not be filled now), then the end callback, then the
+ * entry is freed. */
 static void flow_entry_end(struct flow_table *t, struct flow_entry *fe,
 			   enum flow_end_reason why, uint64_t ts_us)
 {
 	if (fe->ending)
 		return;
 	for (int from = 0; from < 2; from++) {
-		if (fe->dir[from].head && reasm_wants_data(fe, from))
+		const struct reasm_dir *d = &fe->dir[from];
+
+		if ((d->head || (d->fin && !d->closed)) &&
+		    reasm_wants_data(fe, from))
 			reasm_give_up(t, fe, from, ts_us);
 	}
 	fe->ending = true;
@@ -294,7 +299,11 @@ static void flow_handle_syn(struct flow_entry *fe, int from,
  * FIN/RST was missed, or, live, never copied once the flow was decided).
  * Said by a SYN (without ACK) whose sequence number differs from the SYN
  * this direction already had (a retransmitted SYN has the same one and
- * changes nothing), by a SYN on a decided flow that had none, or by the
+ * changes nothing), by a SYN on a decided flow that had none, by a SYN on
+ * a direction that had bytes but no SYN (the capture began after it) whose
+ * first byte would not be near where those bytes had got (the window of
+ * flow_rst_plausible: a SYN the capture had late, reordered, lies at or
+ * just behind them; another connection's ISN, almost never), or by the
  * source's flow_start on a decided flow (live: the kernel began a new
  * handshake phase; it sends no SYNs). */
 static bool flow_is_reopened(const struct flow_entry *fe, int from,
@@ -304,9 +313,13 @@ static bool flow_is_reopened(const struct flow_entry *fe, int from,
 	bool decided = fe->pub.state == FLOW_DONE ||
 		       fe->pub.state == FLOW_IGNORED;
 
-	if ((seg->tcp_flags & (TW_TCP_SYN | TW_TCP_ACK)) == TW_TCP_SYN)
-		return d->has_syn ? d->syn_seq != seg->seq : decided;
-	return seg->flow_start && decided;
+	if ((seg->tcp_flags & (TW_TCP_SYN | TW_TCP_ACK)) != TW_TCP_SYN)
+		return seg->flow_start && decided;
+	if (d->has_syn)
+		return d->syn_seq != seg->seq;
+	if (decided)
+		return true;
+	return d->started && !tw_seq_near(d->next_seq, seg->seq + 1);
 }
 
 /* The source began an undecided flow again (see flow.h): another packet
@@ -362,28 +375,71 @@ static bool flow_replaced(struct flow_table *t, struct flow_entry *fe, int from,
 	return false;
 }
 
-/* FIN or RST: the segment's payload went out already; a direction whose
- * FIN/RST lies past a hole gets its gap. RST ends the flow; FIN only
- * half-closes it, because the other side may still answer (a client that
- * sends its hello and closes still gets the server's flight), and the flow
- * ends when both sides have sent FIN. */
+/* Whether direction @from is half-closed: its FIN was seen and every byte
+ * before it was delivered, or will not be wanted (a decided flow, a gap,
+ * a direction never seen but for the FIN). Said once (half_close); the
+ * flow ends when both are. Returns true when that ended the flow. */
+static bool flow_fin_progress(struct flow_table *t, struct flow_entry *fe,
+			      int from, uint64_t ts_us)
+{
+	struct reasm_dir *d = &fe->dir[from];
+
+	if (!d->fin || d->closed)
+		return false;
+	if (d->started && reasm_wants_data(fe, from) &&
+	    seq_lt(d->next_seq, d->fin_seq))
+		return false;   /* a hole before the FIN: it may still be filled */
+	d->closed = true;
+	if (fe->dir[!from].closed) {
+		flow_entry_end(t, fe, FLOW_END_FIN, ts_us);
+		return true;
+	}
+	if (t->cb.half_close)
+		t->cb.half_close(t->ctx, &fe->pub, from, ts_us);
+	return false;
+}
+
+/* After bytes or a FIN: a direction whose FIN waited for a hole may now be
+ * half-closed (or no longer want the bytes: the consumer decided). */
+static void flow_fins_progress(struct flow_table *t, struct flow_entry *fe,
+			       uint64_t ts_us)
+{
+	for (int from = 0; from < 2; from++) {
+		if (flow_fin_progress(t, fe, from, ts_us))
+			return;
+	}
+}
+
+/* FIN or RST: the segment's payload went out already. An RST ends the
+ * flow; a direction whose RST lies past a hole gets its gap. A FIN only
+ * half-closes its direction, because the other side may still answer (a
+ * client that sends its hello and closes still gets the server's flight),
+ * and the flow ends when both sides have. A FIN past a hole waits for it
+ * to be filled: a capture downstream of a loss sees the retransmission
+ * after the FIN (the server's fatal alert, resent); the flow's end (both
+ * FINs, an RST, the idle timeout, the end of the capture) gives up what is
+ * still missing. */
 static void flow_finish(struct flow_table *t, struct flow_entry *fe, int from,
 			uint32_t seg_end, uint8_t flags, uint64_t ts_us)
 {
 	struct reasm_dir *d = &fe->dir[from];
-	/* a FIN already seen took one sequence number: an RST after it is
-	 * not past a hole */
-	uint32_t expected = d->next_seq + (d->fin ? 1 : 0);
 
-	if (d->started && reasm_wants_data(fe, from) && seq_lt(expected, seg_end))
-		reasm_give_up(t, fe, from, ts_us);
-	d->fin |= (flags & TW_TCP_FIN) != 0;
-	if (flags & TW_TCP_RST)
+	if (flags & TW_TCP_RST) {
+		/* a FIN already seen took one sequence number: an RST
+		 * after it is not past a hole */
+		uint32_t expected = d->next_seq + (d->closed ? 1 : 0);
+
+		if (d->started && reasm_wants_data(fe, from) &&
+		    seq_lt(expected, seg_end))
+			reasm_give_up(t, fe, from, ts_us);
 		flow_entry_end(t, fe, FLOW_END_RST, ts_us);
-	else if (fe->dir[!from].fin)
-		flow_entry_end(t, fe, FLOW_END_FIN, ts_us);
-	else if (t->cb.half_close)
-		t->cb.half_close(t->ctx, &fe->pub, from, ts_us);
+		return;
+	}
+	if (!d->fin) {
+		d->fin = true;
+		d->fin_seq = seg_end;
+	}
+	flow_fins_progress(t, fe, ts_us);
 }
 
 static void flow_push_payload(struct flow_table *t, struct flow_entry *fe,
@@ -479,6 +535,8 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 		flow_push_payload(t, fe, from, seg, seq, len);
 	if (flags & (TW_TCP_FIN | TW_TCP_RST))
 		flow_finish(t, fe, from, seq + len, flags, seg->ts_us);
+	else if (fe->dir[0].fin || fe->dir[1].fin)
+		flow_fins_progress(t, fe, seg->ts_us);
 	flow_enforce_ooo_total(t, seg->ts_us);
 }
 

@@ -204,6 +204,12 @@ struct inventory_leaf {
 	char rollback_ended_by[65];   /* that leaf's sha256 */
 };
 
+/* The finding kinds (cert/findings.h's names, as a row's findings text
+ * spells them; test_supersede checks they agree) that keep a row from
+ * being a newer leaf for inventory_find_newer(). */
+#define INVENTORY_KIND_MISMATCH "hostname_mismatch"
+#define INVENTORY_KIND_UNTRUSTED "untrusted"
+
 /* Which key families inventory_find_newer() compares with. */
 enum inventory_family_match {
 	INVENTORY_SAME_FAMILY,    /* the same algorithm as @key, or unknown */
@@ -219,15 +225,21 @@ enum inventory_family_match {
  * only) at or before @served_by_us and has a later not_before than
  * @not_before; with INVENTORY_SAME_FAMILY and a non-empty @key, only
  * leaves whose key type has the same algorithm ("EC", "RSA": the part
- * before '-') or is unknown count. 1 and *@out when found, 0 when none,
- * -1 with @err. Answers are kept while no row they depend on changes;
- * *@out's count, last_seen_us and findings may then lag.
+ * before '-') or is unknown count. A row whose findings hold
+ * INVENTORY_KIND_MISMATCH never counts: that leaf does not cover the name
+ * (another name's, a default vhost's), it replaced nothing. One holding
+ * INVENTORY_KIND_UNTRUSTED counts only with @untrusted_too (the leaf
+ * judged does not chain to the trust store either). 1 and *@out when
+ * found, 0 when none, -1 with @err. Answers are kept while no row they
+ * depend on changes; *@out's count, last_seen_us and findings may then
+ * lag.
  */
 int inventory_find_newer(struct inventory *inv, const char *name,
 			 const char *addr, uint16_t port, const char *sha256,
 			 int64_t not_before, const char *key,
-			 enum inventory_family_match match, uint64_t served_by_us,
-			 struct inventory_leaf *out, char *err, size_t errlen);
+			 enum inventory_family_match match, bool untrusted_too,
+			 uint64_t served_by_us, struct inventory_leaf *out,
+			 char *err, size_t errlen);
 
 /* What the inventory says of an older leaf and a newer rival. */
 struct inventory_rival_facts {
@@ -343,10 +355,11 @@ int inventory_capture_add(struct inventory *inv, const struct inventory_capture 
  * `analyze --db`: every write of the run, the captures' records
  * included, in one transaction, so that a run cut short (killed, a full
  * disk) adds nothing and its captures are not taken for added. Begun
- * before the captures are looked up (a run adding the same capture at
- * the same time waits, up to INVENTORY_BUSY_TIMEOUT_MS, then is refused:
- * -1 with @err "... database is locked"); other writers of the file wait
- * the same way until the run commits. inventory_close() without
+ * before the captures are looked up. Other writers of the file wait,
+ * up to INVENTORY_BUSY_TIMEOUT_MS at each write, then fail ("...
+ * database is locked"), until the run commits: the run's lease keeps
+ * tlswatch's own writers (agents, another run) off the file
+ * (inventory_lease.h), not others (sqlite3). inventory_close() without
  * inventory_run_commit() adds nothing. 0, or -1 with @err.
  */
 int inventory_run_begin(struct inventory *inv, char *err, size_t errlen);

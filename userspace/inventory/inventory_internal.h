@@ -82,6 +82,7 @@ struct newer_query {
 	const char *family;        /* "EC", "RSA", "" */
 	uint64_t served_by_us;
 	bool other_family;         /* candidates of other families than @family */
+	bool untrusted_too;        /* rows recorded untrusted are candidates */
 };
 
 /* inventory_bound.c */

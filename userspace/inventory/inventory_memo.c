@@ -13,9 +13,11 @@
  *   older than the row's first_seen is written at once.
  * - inventory_find_newer() answers. One holds while no write changed a row
  *   the question could see (the generation, bumped by every write that is
- *   not a deferred count) and while the asked time is past the first_seen
- *   of every candidate row: then a later time cannot add a candidate, and
- *   the answer is the same. Other answers are not kept.
+ *   not a deferred count, and by every flush: the findings it writes say
+ *   which rows are candidates, a leaf untrusted before a reload of the
+ *   trust store may not be now) and while the asked time is past the
+ *   first_seen of every candidate row: then a later time cannot add a
+ *   candidate, and the answer is the same. Other answers are not kept.
  * - inventory_rival_facts() answers without a rollback recorded (every
  *   handshake serving the older leaf of a dual deployment asks), kept for
  *   the same generation: a rollback is recorded only by a write that bumps
@@ -32,8 +34,9 @@
 #define INV_NEWER_MAX 16384      /* answers remembered */
 #define INV_RIVALS_MAX 16384     /* rival facts remembered */
 /* name (SNI, at most 255) NUL addr NUL port sha256 NUL, then not_before,
- * other family, family NUL (find_newer) or the newer sha256 NUL (rivals) */
-#define INV_KEY_MAX (256 + 1 + 64 + 1 + 2 + 65 + 8 + 1 + 65)
+ * other family, untrusted too, family NUL (find_newer) or the newer
+ * sha256 NUL (rivals) */
+#define INV_KEY_MAX (256 + 1 + 64 + 1 + 2 + 65 + 8 + 1 + 1 + 65)
 
 struct row_memo {
 	uint64_t first_seen_us;
@@ -256,6 +259,7 @@ int inventory_flush(struct inventory *inv, char *err, size_t errlen)
 	for (i = 0; strmap_at(inv->rows, i, NULL, NULL, &v); i++)
 		((struct row_memo *)v)->pending = 0;
 	inv->n_dirty = 0;
+	inv->generation++;
 	return 0;
 fail:
 	/* fails, harmlessly, when SQLite rolled the transaction back itself */
@@ -271,6 +275,7 @@ static bool key_newer(struct key_buf *k, const struct newer_query *q)
 	key_row(k, q->name, q->addr, q->port, q->sha256);
 	key_bytes(k, &q->not_before, sizeof(q->not_before));
 	key_bytes(k, &q->other_family, sizeof(q->other_family));
+	key_bytes(k, &q->untrusted_too, sizeof(q->untrusted_too));
 	key_str(k, q->family);
 	return k->ok;
 }

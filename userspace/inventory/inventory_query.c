@@ -17,14 +17,24 @@
 
 #define KEY_FAMILY_SQL "substr(key, 1, instr(key || '-', '-') - 1)"
 
+/* Whether a row's findings text ("untrusted,hostname_mismatch") holds
+ * @kind. */
+#define FINDINGS_HOLD_SQL(kind) "instr(',' || findings || ',', '," kind ",') > 0"
+
 /* The rows inventory_find_newer() chooses from, at any time: of the same
- * key family (?8 false), or of another one (?8 true). */
+ * key family (?8 false), or of another one (?8 true); never a leaf that
+ * did not cover the name it was served for; an untrusted one only for an
+ * untrusted leaf (?9). A row's hostname verdict never changes (one leaf,
+ * one name); its trust may, with the trust store, and is then read as of
+ * the row's last sighting written. */
 #define NEWER_CANDIDATES \
 	" FROM served" \
 	" WHERE name = ?1 AND sha256 <> ?2 AND not_before > ?3" \
 	" AND (?1 <> '' OR (addr = ?5 AND port = ?6))" \
 	" AND CASE WHEN ?8 THEN ?7 <> '' AND key <> '' AND " KEY_FAMILY_SQL " <> ?7" \
-	"  ELSE ?7 = '' OR key = '' OR " KEY_FAMILY_SQL " = ?7 END"
+	"  ELSE ?7 = '' OR key = '' OR " KEY_FAMILY_SQL " = ?7 END" \
+	" AND NOT " FINDINGS_HOLD_SQL(INVENTORY_KIND_MISMATCH) \
+	" AND (?9 OR NOT " FINDINGS_HOLD_SQL(INVENTORY_KIND_UNTRUSTED) ")"
 
 static const char sql_find_newer[] =
 	"SELECT name, addr, port, sha256, subject, issuer, key, not_before,"
@@ -99,7 +109,8 @@ static bool bind_candidates(sqlite3_stmt *st, const struct newer_query *q)
 	       sqlite3_bind_text(st, 5, nz(q->addr), -1, SQLITE_STATIC) == SQLITE_OK &&
 	       sqlite3_bind_int(st, 6, q->port) == SQLITE_OK &&
 	       sqlite3_bind_text(st, 7, q->family, -1, SQLITE_STATIC) == SQLITE_OK &&
-	       sqlite3_bind_int(st, 8, q->other_family) == SQLITE_OK;
+	       sqlite3_bind_int(st, 8, q->other_family) == SQLITE_OK &&
+	       sqlite3_bind_int(st, 9, q->untrusted_too) == SQLITE_OK;
 }
 
 /* The latest first_seen of any candidate row, at any time (0: none). */
@@ -119,8 +130,9 @@ static int newest_candidate(struct inventory *inv, const struct newer_query *q,
 int inventory_find_newer(struct inventory *inv, const char *name,
 			 const char *addr, uint16_t port, const char *sha256,
 			 int64_t not_before, const char *key,
-			 enum inventory_family_match match, uint64_t served_by_us,
-			 struct inventory_leaf *out, char *err, size_t errlen)
+			 enum inventory_family_match match, bool untrusted_too,
+			 uint64_t served_by_us, struct inventory_leaf *out,
+			 char *err, size_t errlen)
 {
 	sqlite3_stmt *st = inv->find_newer;
 	char family[32];
@@ -129,6 +141,7 @@ int inventory_find_newer(struct inventory *inv, const char *name,
 		.not_before = not_before, .family = family,
 		.served_by_us = served_by_us,
 		.other_family = match == INVENTORY_OTHER_FAMILY,
+		.untrusted_too = untrusted_too,
 	};
 	uint64_t newest = 0;   /* set by newest_candidate(), unseen from here */
 	int rc;

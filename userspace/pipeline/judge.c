@@ -19,6 +19,12 @@ static uint64_t record_time_us(const struct hs_record *rec)
 	return rec->end_us ? rec->end_us : rec->start_us;
 }
 
+/* The handshake's second, as chain verification and the findings take it. */
+static int64_t record_time_s(const struct hs_record *rec)
+{
+	return (int64_t)(record_time_us(rec) / 1000000);
+}
+
 static const char *record_sni(const struct hs_record *rec)
 {
 	return rec->has_sni ? rec->sni : NULL;
@@ -41,13 +47,33 @@ static void judge_chain(struct pipeline *pl, const struct hs_record *rec,
 	}
 }
 
+/*
+ * The leaf's issuer, which its staple must name: the served certificate
+ * that issued it, wherever the server put it (chain[1] may be the root of
+ * a misordered chain), else the one chain verification took from the
+ * trust store (a leaf sent alone). NULL: not known, and the staple can be
+ * matched by its serial only.
+ */
+static const struct cert_info *judge_leaf_issuer(struct pipeline *pl,
+						 const struct hs_record *rec,
+						 const struct hs_view *v)
+{
+	const struct cert_info *issuer = staple_served_issuer(v->chain, v->n_chain);
+
+	if (issuer)
+		return issuer;
+	return cert_health_built_issuer(pl->opts.health, pl->certs, v->chain,
+					v->n_chain, record_time_s(rec));
+}
+
 static void judge_staple(struct pipeline *pl, const struct hs_record *rec,
 			 struct hs_view *v)
 {
 	if (!rec->has_staple || !v->chain[0])
 		return;
 	staple_cache_check(pl->staples, rec->staple.data, rec->staple.len, v->chain[0],
-		     v->n_chain > 1 ? v->chain[1] : NULL, &v->staple);
+			   judge_leaf_issuer(pl, rec, v), &v->staple);
+	staple_check_time(&v->staple, record_time_s(rec));
 	v->has_staple = true;
 }
 
@@ -80,6 +106,7 @@ static struct cert_health_input health_input(const struct hs_record *rec,
 {
 	struct cert_health_input in = {
 		.sni = record_sni(rec),
+		.sni_len = rec->sni_len,
 		.server = &rec->server,
 		.chain = v->chain,
 		.n_chain = v->n_chain,
@@ -116,10 +143,12 @@ static void judge_view(struct pipeline *pl, const struct hs_record *rec,
 	memset(v, 0, sizeof(*v));
 	v->rec = rec;
 	judge_chain(pl, rec, v);
-	if (v->chain[0])
-		findings_check_leaf(v->chain[0], record_sni(rec),
-				    (int64_t)(record_time_us(rec) / 1000000),
+	if (v->chain[0]) {
+		findings_check_leaf(v->chain[0], record_sni(rec), record_time_s(rec),
 				    &pl->opts.leaf, pl->hosts, &v->findings);
+		findings_check_chain(v->chain, v->n_chain, record_time_s(rec),
+				     &pl->opts.leaf, &v->findings);
+	}
 	judge_staple(pl, rec, v);
 	judge_health(pl, rec, v, own_hello);
 }
@@ -152,7 +181,8 @@ static void count_record(struct pipeline *pl, const struct hs_view *v)
 	sum->handshakes++;
 	if ((unsigned)rec->outcome < HS_OUTCOME__COUNT)
 		sum->outcomes[rec->outcome]++;
-	if (rec->version >= 0x0300 && rec->version <= 0x0304)
+	/* a HelloRetryRequest sets the version too, but negotiates nothing */
+	if (rec->has_server_hello && rec->version >= 0x0300 && rec->version <= 0x0304)
 		sum->versions[rec->version - 0x0300]++;
 	for (i = 0; i < v->findings.n; i++)
 		sum->findings[v->findings.items[i].kind]++;
@@ -431,7 +461,7 @@ static void on_health_updated(void *ctx, const struct cert_health_result *r)
 	struct cert_seen *seen;
 
 	seen = strmap_get(pl->cert_events, key,
-			  cert_key(r->has_sni, r->sni, strlen(r->sni), &r->server,
+			  cert_key(r->has_sni, r->sni, r->sni_len, &r->server,
 				   r->leaf_sha256_hex, key));
 	if (!seen)
 		return;   /* forgotten past the bound: the next handshake says it */

@@ -133,6 +133,8 @@ static void apply_alert(const struct conn_server *cs, bool from_client,
 	if (rec->n_alerts < HS_MAX_ALERTS) {
 		real.ts_us = rec->end_us;
 		rec->alerts[rec->n_alerts++] = real;
+	} else {
+		rec->alerts_truncated = true;
 	}
 failed:
 	if (rec->outcome != HS_OK)

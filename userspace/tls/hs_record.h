@@ -150,6 +150,7 @@ struct hs_record {
 	struct hs_blob staple;
 
 	uint8_t n_alerts;
+	bool alerts_truncated;    /* more than HS_MAX_ALERTS: the rest dropped */
 	struct hs_alert alerts[HS_MAX_ALERTS];
 
 	enum hs_outcome outcome;

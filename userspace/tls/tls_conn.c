@@ -8,14 +8,26 @@
  *              fatal alert, or on an encrypted alert before that.
  *  TLS 1.3     everything after ServerHello is encrypted. The first
  *              application_data record of a side is either its Finished
- *              or, when exactly 19 bytes long (2-byte alert, content type,
- *              16-byte AEAD tag), an encrypted alert: failed. After the
- *              client's Finished the server may still refuse (a client
- *              certificate it wanted): its next record decides, 19 bytes
- *              is an alert (failed), anything else ok. A close before
- *              that record is ok: the client's side finished.
+ *              or, when alert-sized (2-byte alert, content type, the
+ *              cipher suite's AEAD tag: 19 bytes, 11 with CCM_8), an
+ *              encrypted alert: failed. After the client's Finished the
+ *              server may still refuse (a client certificate it wanted):
+ *              its next record decides, alert-sized is an alert (failed),
+ *              anything else ok. A close before that record is ok: the
+ *              client's side finished. So is an alert-sized answer to an
+ *              alert-sized record the client sent after its Finished, later
+ *              than the server could have refused the Finished: a server
+ *              that sends no session tickets answers the client's
+ *              close_notify with its own. "Later": by more than the
+ *              handshake's longest turn (the ServerHello after the
+ *              ClientHello, the client's Finished after the server's
+ *              flight), so that a refusal of the Finished would have come
+ *              first wherever the capture was taken; a client that closes
+ *              at once leaves the two alike, and the reply counts as the
+ *              refusal it may be.
  *  close       aborted on FIN/RST before a decision, incomplete when the
- *              capture ended, or when a gap or parse errors left us blind.
+ *              capture ended, or when a gap, parse errors or a capture of
+ *              one direction only left us blind.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +41,13 @@
 #define TLS_ALERT_CLOSE_NOTIFY  0
 #define TLS_ALERT_USER_CANCELED 90
 
-/* An encrypted alert: 2 bytes, inner content type, 16-byte AEAD tag. */
-#define TLS13_ENCRYPTED_ALERT_LEN 19
+/* An encrypted alert: 2 bytes and the inner content type, then the tag. */
+#define TLS13_ALERT_PLAINTEXT_LEN 3
+#define TLS13_AEAD_TAG_LEN        16
+/* TLS 1.3 suites whose tag is not 16 bytes (RFC 8446 B.4, RFC 9150) */
+#define TLS_AES_128_CCM_8_SHA256  0x1305
+#define TLS_SHA256_SHA256         0xc0b4
+#define TLS_SHA384_SHA384         0xc0b5
 
 enum { TLS_SERVER = 0, TLS_CLIENT = 1 };
 
@@ -44,7 +61,13 @@ struct tls_conn {
 	bool first_app_done[2];      /* TLS 1.3: first application_data seen */
 	bool client_closed;          /* the client sent FIN before the decision */
 	bool client_finished;        /* TLS 1.3: ... and it was not an alert */
+	bool client_closed_late;     /* TLS 1.3: then an alert-sized record, a
+				      * turn after the Finished */
 	uint64_t client_finished_us;
+	uint64_t turn_us;            /* TLS 1.3: the handshake's longest turn */
+	uint64_t client_hello_us;    /* times of the hellos and of the server's */
+	uint64_t server_hello_us;    /* latest record, for turn_us */
+	uint64_t server_last_us;
 	struct tls_fp_cache *fp_cache; /* shared memo of JA3/JA4, or NULL */
 	uint8_t client_session_id[32]; /* to tell a TLS <= 1.2 resumption */
 	uint8_t client_session_id_len;
@@ -53,6 +76,49 @@ struct tls_conn {
 static bool tls_conn_is_13(const struct tls_conn *c)
 {
 	return c->rec.version == TLS_VERSION_13;
+}
+
+/* The length of a TLS 1.3 encrypted alert under the negotiated suite
+ * (unpadded): 19 bytes with AES-GCM, ChaCha20 and AES-CCM, 11 with CCM_8. */
+static uint16_t tls13_alert_len(uint16_t cipher)
+{
+	switch (cipher) {
+	case TLS_AES_128_CCM_8_SHA256:
+		return TLS13_ALERT_PLAINTEXT_LEN + 8;
+	case TLS_SHA256_SHA256:    /* integrity only: the tag is an HMAC */
+		return TLS13_ALERT_PLAINTEXT_LEN + 32;
+	case TLS_SHA384_SHA384:
+		return TLS13_ALERT_PLAINTEXT_LEN + 48;
+	default:
+		return TLS13_ALERT_PLAINTEXT_LEN + TLS13_AEAD_TAG_LEN;
+	}
+}
+
+/* Microseconds from @from to @to; 0 when @to is not later (clock steps). */
+static uint64_t tls_elapsed(uint64_t from, uint64_t to)
+{
+	return to > from ? to - from : 0;
+}
+
+/* Has @side delivered a byte (a record header) to the parser? */
+static bool tls_conn_heard(const struct tls_conn *c, int side)
+{
+	return c->dir[side].seen_record || c->dir[side].hdr_len > 0;
+}
+
+/*
+ * A capture of one direction only (asymmetric routing, a tap on one
+ * link): one side sent what it could only send after hearing the other
+ * (the client its TLS <= 1.2 Finished; not a ChangeCipherSpec, which a
+ * TLS 1.3 client offering early data sends unanswered; the server
+ * anything), and nothing of the other side came. Like a gap, it hides
+ * Finished and alerts.
+ */
+static bool tls_conn_one_way(const struct tls_conn *c)
+{
+	if (!tls_conn_heard(c, TLS_SERVER))
+		return c->finished[TLS_CLIENT];
+	return !tls_conn_heard(c, TLS_CLIENT);
 }
 
 /*
@@ -107,8 +173,10 @@ static void tls_conn_add_alert(struct tls_conn *c, bool from_client, bool encryp
 {
 	struct hs_alert *a;
 
-	if (c->rec.n_alerts >= HS_MAX_ALERTS)
+	if (c->rec.n_alerts >= HS_MAX_ALERTS) {
+		c->rec.alerts_truncated = true;
 		return;
+	}
 	a = &c->rec.alerts[c->rec.n_alerts++];
 	a->from_client = from_client;
 	a->encrypted = encrypted;
@@ -188,7 +256,8 @@ static bool tls_asks_staple(const struct tls_client_hello *ch)
 }
 
 static void tls_conn_client_hello(struct tls_conn *c, struct tls_dir *d,
-				  const uint8_t *p, uint32_t n, bool sslv2)
+				  const uint8_t *p, uint32_t n, bool sslv2,
+				  uint64_t ts_us)
 {
 	struct hs_record *r = &c->rec;
 	struct tls_client_hello ch;
@@ -204,6 +273,7 @@ static void tls_conn_client_hello(struct tls_conn *c, struct tls_dir *d,
 		return;
 	}
 	r->has_client_hello = true;
+	c->client_hello_us = ts_us;
 	r->sslv2_hello = sslv2;
 	r->client_version = ch.best_version ? ch.best_version : ch.legacy_version;
 	tls_conn_copy_sni(r, &ch);
@@ -347,11 +417,14 @@ static void tls_conn_on_message(void *ctx, struct tls_dir *d, uint8_t type,
 
 	if (d->from_client) {
 		if (type == TLS_HS_CLIENT_HELLO)
-			tls_conn_client_hello(c, d, body, len, false);
+			tls_conn_client_hello(c, d, body, len, false, ts_us);
 		return;
 	}
+	c->server_last_us = ts_us;
 	switch (type) {
 	case TLS_HS_SERVER_HELLO:
+		if (!c->rec.has_server_hello)
+			c->server_hello_us = ts_us;
 		tls_conn_server_hello(c, d, body, len);
 		break;
 	case TLS_HS_CERTIFICATE:
@@ -395,9 +468,10 @@ static void tls_conn_alert(struct tls_conn *c, struct tls_dir *d, uint16_t len,
 		tls_conn_add_alert(c, client, true, HS_ALERT_UNKNOWN, 255, ts_us);
 		/* ... unless the side had sent its Finished while the other
 		 * side's bytes were lost (a gap, the copy budget cutting a big
-		 * chain): then it may be the close_notify of a handshake that
-		 * finished unseen, and the close decides (incomplete) */
-		if (!(c->finished[client] && c->rec.gap))
+		 * chain, a capture of one direction): then it may be the
+		 * close_notify of a handshake that finished unseen, and the
+		 * close decides (incomplete) */
+		if (!(c->finished[client] && (c->rec.gap || tls_conn_one_way(c))))
 			tls_conn_decide(c, HS_FAILED, ts_us);
 		return;
 	}
@@ -441,24 +515,52 @@ static void tls_conn_encrypted_handshake(struct tls_conn *c, struct tls_dir *d,
 		tls_conn_decide(c, HS_OK, ts_us);
 }
 
-/* TLS 1.3: the first application_data record of each side after ServerHello. */
+/* TLS 1.3: the client's Finished at @ts_us, and the handshake's longest
+ * turn up to it. */
+static void tls_conn_client_finished(struct tls_conn *c, uint64_t ts_us)
+{
+	uint64_t hello_turn = tls_elapsed(c->client_hello_us, c->server_hello_us);
+	uint64_t finished_turn = tls_elapsed(c->server_last_us, ts_us);
+
+	c->client_finished = true;
+	c->client_finished_us = ts_us;
+	/* without the ClientHello's time, no turn is known: never late */
+	c->turn_us = !c->rec.has_client_hello ? UINT64_MAX :
+		     hello_turn > finished_turn ? hello_turn : finished_turn;
+}
+
+/*
+ * TLS 1.3: the first application_data record of each side after
+ * ServerHello, the server's next one after the client's Finished, and
+ * whether the client's next one is alert-sized (its close_notify, when it
+ * closes without sending data).
+ */
 static void tls_conn_application_data(struct tls_conn *c, struct tls_dir *d,
 				      uint16_t len, uint64_t ts_us)
 {
 	bool client = d->from_client;
+	bool alert_sized;
 
 	if (!tls_conn_is_13(c) || !c->rec.has_server_hello)
 		return;
+	alert_sized = len == tls13_alert_len(c->rec.cipher);
+	if (client && c->client_finished) {
+		c->client_closed_late |= alert_sized &&
+			tls_elapsed(c->client_finished_us, ts_us) > c->turn_us;
+		return;
+	}
 	if (c->first_app_done[client] && !(c->client_finished && !client))
 		return;   /* only the server's answer to the Finished matters */
-	if (len == TLS13_ENCRYPTED_ALERT_LEN) {
+	if (alert_sized && c->client_closed_late) {
+		/* the server's close_notify answering the client's */
+		tls_conn_decide(c, HS_OK, c->client_finished_us);
+	} else if (alert_sized) {
 		tls_conn_add_alert(c, client, true, HS_ALERT_UNKNOWN, 255, ts_us);
 		tls_conn_decide(c, HS_FAILED, ts_us);
 	} else if (c->client_finished) {
 		tls_conn_decide(c, HS_OK, c->client_finished_us);
 	} else if (client) {
-		c->client_finished = true;
-		c->client_finished_us = ts_us;
+		tls_conn_client_finished(c, ts_us);
 	}
 	c->first_app_done[client] = true;
 }
@@ -468,6 +570,8 @@ static void tls_conn_on_record(void *ctx, struct tls_dir *d, uint8_t type,
 {
 	struct tls_conn *c = ctx;
 
+	if (!d->from_client)
+		c->server_last_us = ts_us;
 	switch (type) {
 	case TLS_CT_CHANGE_CIPHER_SPEC:
 		tls_conn_ccs(c, d);
@@ -490,8 +594,7 @@ static void tls_conn_on_sslv2_hello(void *ctx, struct tls_dir *d,
 				    const uint8_t *body, uint32_t len,
 				    uint64_t ts_us)
 {
-	(void)ts_us;
-	tls_conn_client_hello(ctx, d, body, len, true);
+	tls_conn_client_hello(ctx, d, body, len, true, ts_us);
 }
 
 static const struct tls_dir_ops tls_conn_ops = {
@@ -580,8 +683,9 @@ void tls_conn_close(struct tls_conn *c, bool fin_or_rst, uint64_t ts_us)
 		tls_conn_decide(c, HS_OK, c->client_finished_us);
 		return;
 	}
-	/* a gap may have hidden the Finished or an alert: do not guess */
-	blind = c->rec.gap ||
+	/* a gap, or the direction the capture lacks, may have hidden the
+	 * Finished or an alert: do not guess */
+	blind = c->rec.gap || tls_conn_one_way(c) ||
 		(c->dir[TLS_SERVER].stopped && c->dir[TLS_CLIENT].stopped);
 	tls_conn_decide(c, fin_or_rst && !blind ? HS_ABORTED : HS_INCOMPLETE, ts_us);
 }

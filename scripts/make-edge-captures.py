@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Captures of real handshakes as some capture points and networks show them.
+
+Usage: make-edge-captures.py MODE IN.pcap OUT.pcap
+
+IN is a classic pcap on Ethernet of real handshakes over IPv4 (such as
+tests/data/captures/tls12_rsa.pcap: openssl s_server and s_client, taken
+with tcpdump).
+
+Modes that re-send the first connection's payloads on a connection of their
+own (client 10.0.0.1:40000, server 10.0.0.2:443, client ISN 1000, server
+ISN 5000, one packet a millisecond from 2026-11-23T10:50:00Z):
+
+  fin-first     the server refuses the ClientHello: a fatal
+                handshake_failure alert, then FIN. The alert's segment was
+                lost before the capture point and is retransmitted after
+                the FIN went through (a capture downstream of the loss):
+                the capture holds the server's FIN (its sequence number
+                past the alert), the retransmitted alert, then the client's
+                FIN and the last ACK.
+  alert-first   the same exchange in the order it was sent (the reference).
+  reuse-unseen  the capture begins after connection A's SYN: A's ClientHello
+                is seen, the server never answers, A's end is not in the
+                capture. Five seconds later the same client address and
+                port open connection B (client ISN 900000, server ISN
+                700000: another connection's) and complete the whole
+                handshake of IN's first connection on it, then close.
+
+Modes that rewrite every packet of IN, each as it was otherwise (times,
+TCP headers and payloads):
+
+  sll-vlan      Linux cooked v1 (`tcpdump -i any`) of VLAN 100 traffic:
+                libpcap puts back the tag the NIC stripped, so the cooked
+                protocol is 0x8100, then the tag, then 0x0800.
+  sll2-vlan     the same in Linux cooked v2.
+  ipv6          IPv4 made IPv6: fd00::a.b.c.d for a.b.c.d (the reference).
+  ipv6-atomic   the same with an atomic fragment header (offset 0, M clear,
+                RFC 6946) between the IPv6 and TCP headers.
+  ipv4-ah       an IPsec AH header (transport mode, 24 bytes) between the
+                IPv4 and TCP headers.
+
+IP and TCP checksums are correct. Deterministic. Prints the number of
+packets written.
+"""
+import os
+import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import script_module  # noqa: E402  (scripts/lib/script_module.py)
+
+FIN, SYN, PSH, ACK = 0x01, 0x02, 0x08, 0x10
+ETH_LEN = 14
+LINKTYPE_ETHERNET, LINKTYPE_SLL, LINKTYPE_SLL2 = 1, 113, 276
+START_US = 1795431000 * 1000000          # 2026-11-23T10:50:00Z
+VLAN_ID = 100
+AH_SPI, IPPROTO_AH, IPPROTO_FRAG, IPPROTO_TCP = 0x1000, 51, 44, 6
+
+
+# the Internet checksum, shared with the other capture generators
+csum = script_module.load("make-hostile-sni.py").csum
+
+
+def ipv4_header(src, dst, proto, body_len, ident=0):
+    h = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + body_len, ident,
+                              0x4000, 64, proto, 0, src, dst))
+    struct.pack_into("!H", h, 10, csum(bytes(h)))
+    return bytes(h)
+
+
+def tcp_checksummed(tcp, pseudo):
+    """@tcp with its checksum (bytes 16-17 zero) computed over @pseudo."""
+    c = csum(pseudo + tcp)
+    return tcp[:16] + struct.pack("!H", c) + tcp[18:]
+
+
+def ether(ethertype, body):
+    return b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01" + struct.pack("!H", ethertype) + body
+
+
+def write_pcap(path, linktype, frames):
+    """@frames: [(ts_us, frame)]"""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype))
+        for ts, frame in frames:
+            f.write(struct.pack("<IIII", ts // 1000000, ts % 1000000,
+                                len(frame), len(frame)))
+            f.write(frame)
+
+
+def ipv4_of(frame):
+    """The IPv4 packet of an Ethernet frame (no padding), or None."""
+    if frame[12:14] != b"\x08\x00":
+        return None
+    ip = frame[ETH_LEN:]
+    return ip[:struct.unpack("!H", ip[2:4])[0]]
+
+
+def first_conversation(packets):
+    """[(from_client, payload)] of IN's first TCP connection, consecutive
+    payloads of one side joined (client: the sender of the first packet)."""
+    key = client = None
+    out = []
+    for _, _, frame in packets:
+        ip = ipv4_of(frame)
+        if ip is None or ip[9] != IPPROTO_TCP:
+            continue
+        tcp = ip[(ip[0] & 15) * 4:]
+        src, dst = (ip[12:16], tcp[0:2]), (ip[16:20], tcp[2:4])
+        if key is None:
+            key, client = {src, dst}, src
+        if {src, dst} != key:
+            continue
+        payload = tcp[(tcp[12] >> 4) * 4:]
+        if not payload:
+            continue
+        fc = src == client
+        if out and out[-1][0] == fc:
+            out[-1] = (fc, out[-1][1] + payload)
+        else:
+            out.append((fc, payload))
+    return out
+
+
+class Conn:
+    """A TCP connection over IPv4 and Ethernet, one packet a millisecond."""
+
+    def __init__(self, cisn=1000, sisn=5000):
+        self.ends = {True: (bytes([10, 0, 0, 1]), 40000),
+                     False: (bytes([10, 0, 0, 2]), 443)}
+        self.next = {True: cisn, False: sisn}
+        self.t = START_US
+        self.frames = []
+
+    def seg(self, from_client, payload=b"", flags=ACK | PSH, seq=None):
+        """Sends @payload; with @seq, a retransmission (next unchanged)."""
+        (sip, sport), (dip, dport) = self.ends[from_client], self.ends[not from_client]
+        s = self.next[from_client] if seq is None else seq
+        ack = self.next[not from_client] if flags & ACK else 0
+        tcp = struct.pack("!HHIIBBHHH", sport, dport, s & 0xFFFFFFFF,
+                          ack & 0xFFFFFFFF, 5 << 4, flags, 65535, 0, 0) + payload
+        pseudo = sip + dip + struct.pack("!BBH", 0, IPPROTO_TCP, len(tcp))
+        ip = ipv4_header(sip, dip, IPPROTO_TCP, len(tcp)) + tcp_checksummed(tcp, pseudo)
+        self.t += 1000
+        self.frames.append((self.t, ether(0x0800, ip)))
+        if seq is None:
+            self.next[from_client] = s + len(payload) + (1 if flags & (SYN | FIN) else 0)
+
+    def send(self, from_client, data, mss=1448):
+        for i in range(0, len(data), mss):
+            self.seg(from_client, data[i:i + mss])
+
+    def handshake(self):
+        self.seg(True, flags=SYN)
+        self.seg(False, flags=SYN | ACK)
+        self.seg(True, flags=ACK)
+
+    def close(self):
+        """The client's FIN, the server's, the client's last ACK."""
+        self.seg(True, flags=FIN | ACK)
+        self.seg(False, flags=FIN | ACK)
+        self.seg(True, flags=ACK)
+
+
+FATAL_HANDSHAKE_FAILURE = b"\x15\x03\x03\x00\x02\x02\x28"
+
+
+def refusal(msgs, fin_first):
+    c = Conn()
+    c.handshake()
+    c.send(True, msgs[0][1])                       # the ClientHello
+    alert_seq = c.next[False]
+    c.next[False] += len(FATAL_HANDSHAKE_FAILURE)
+    if not fin_first:
+        c.seg(False, FATAL_HANDSHAKE_FAILURE, seq=alert_seq)
+    c.seg(False, flags=FIN | ACK)
+    if fin_first:                                  # lost, sent again
+        c.seg(False, FATAL_HANDSHAKE_FAILURE, seq=alert_seq)
+    c.seg(True, flags=FIN | ACK)
+    c.seg(False, flags=ACK)
+    return c.frames
+
+
+def reuse_unseen(msgs):
+    c = Conn(cisn=1000, sisn=5000)
+    c.next[True] += 1                              # A's SYN went uncaptured
+    c.send(True, msgs[0][1])
+    c.t += 5 * 1000000
+    c.next = {True: 900000, False: 700000}          # B
+    c.handshake()
+    for fc, data in msgs:
+        c.send(fc, data)
+    c.close()
+    return c.frames
+
+
+def sll(ip):
+    return struct.pack("!HHH8sHHH", 0, 1, 6, b"\x02\0\0\0\0\x01\0\0", 0x8100,
+                       VLAN_ID, 0x0800) + ip
+
+
+def sll2(ip):
+    return struct.pack("!HHIHBB8sHH", 0x8100, 0, 2, 1, 0, 6,
+                       b"\x02\0\0\0\0\x01\0\0", VLAN_ID, 0x0800) + ip
+
+
+def v6_addr(v4):
+    return b"\xfd" + bytes(11) + v4
+
+
+def ipv6(ip, atomic=False):
+    tcp = ip[(ip[0] & 15) * 4:]
+    src, dst = v6_addr(ip[12:16]), v6_addr(ip[16:20])
+    pseudo = src + dst + struct.pack("!IxxxB", len(tcp), IPPROTO_TCP)
+    tcp = tcp_checksummed(tcp[:16] + b"\0\0" + tcp[18:], pseudo)
+    ext, nh = b"", IPPROTO_TCP
+    if atomic:
+        ext, nh = struct.pack("!BBHI", IPPROTO_TCP, 0, 0, 0x5EED), IPPROTO_FRAG
+    body = ext + tcp
+    return ether(0x86DD, struct.pack("!IHBB16s16s", 6 << 28, len(body), nh, 64,
+                                     src, dst) + body)
+
+
+def ipv4_ah(ip, seq):
+    ihl = (ip[0] & 15) * 4
+    if ip[9] != IPPROTO_TCP or ihl != 20:
+        return ether(0x0800, ip)
+    # next header, length (6 words - 2), reserved, SPI, sequence, 12-byte ICV
+    ah = struct.pack("!BBHII", IPPROTO_TCP, 4, 0, AH_SPI, seq) + bytes(12)
+    ident = struct.unpack("!H", ip[4:6])[0]
+    hdr = ipv4_header(ip[12:16], ip[16:20], IPPROTO_AH, len(ah) + len(ip) - ihl, ident)
+    return ether(0x0800, hdr + ah + ip[ihl:])
+
+
+def rewrap(packets, mode):
+    """(linktype, frames) of every IPv4 packet of IN rewritten by @mode."""
+    linktype = {"sll-vlan": LINKTYPE_SLL, "sll2-vlan": LINKTYPE_SLL2}.get(
+        mode, LINKTYPE_ETHERNET)
+    frames = []
+    for i, (ts, _, frame) in enumerate(packets):
+        ip = ipv4_of(frame)
+        if ip is None:
+            raise SystemExit("IN: a packet that is not IPv4 on Ethernet")
+        wrapped = {"sll-vlan": lambda: sll(ip), "sll2-vlan": lambda: sll2(ip),
+                   "ipv6": lambda: ipv6(ip),
+                   "ipv6-atomic": lambda: ipv6(ip, atomic=True),
+                   "ipv4-ah": lambda: ipv4_ah(ip, i + 1)}[mode]()
+        frames.append((round(ts * 1e6), wrapped))
+    return linktype, frames
+
+
+def main():
+    if len(sys.argv) != 4:
+        raise SystemExit(__doc__)
+    mode, src, out = sys.argv[1:]
+    head, packets = script_module.load("make-clock-jumps.py").read_pcap(src)
+    if struct.unpack("<I", head[20:24])[0] != LINKTYPE_ETHERNET:
+        raise SystemExit(f"{src}: not an Ethernet capture")
+    msgs = first_conversation(packets)
+    if mode in ("fin-first", "alert-first"):
+        linktype, frames = LINKTYPE_ETHERNET, refusal(msgs, mode == "fin-first")
+    elif mode == "reuse-unseen":
+        linktype, frames = LINKTYPE_ETHERNET, reuse_unseen(msgs)
+    elif mode in ("sll-vlan", "sll2-vlan", "ipv6", "ipv6-atomic", "ipv4-ah"):
+        linktype, frames = rewrap(packets, mode)
+    else:
+        raise SystemExit(__doc__)
+    write_pcap(out, linktype, frames)
+    print(len(frames))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Connections as a capture point can see them out of the order they were
+# sent in. scripts/make-edge-captures.py re-sends the first connection of
+# tls12_rsa.pcap (real openssl handshakes taken with tcpdump):
+#   fin-first     the server refuses the ClientHello with a fatal
+#                 handshake_failure alert and closes; the alert's segment
+#                 was lost before the capture point and its retransmission
+#                 comes after the server's FIN. Reported exactly as the
+#                 same exchange in sending order (alert-first): failed,
+#                 the server's alert, no gap (dated at the alert, which
+#                 comes a packet later). Before, a FIN past a hole gave
+#                 the direction up at once: incomplete, no alert, 1 gap.
+#   reuse-unseen  the capture begins after connection A's SYN (A's hello,
+#                 unanswered; its end not captured); then the same client
+#                 port opens connection B (a SYN with another ISN) and
+#                 completes a handshake: two handshakes, A incomplete and
+#                 B ok. Before, B's SYN was taken into A's flow: one
+#                 stitched handshake, reported failed.
+. "$(dirname "$0")/lib.sh"
+t_require_tlswatch
+
+hs_lines() { # json file: the handshake events, without their file's name and time
+	grep '"event":"handshake"' "$1" | sed 's/"source":"[^"]*",//; s/"ts":"[^"]*",//'
+}
+hs_field() { # json file, field: the field of each handshake, in order
+	"$PY" -c 'import json, sys
+print(" ".join(str(e.get(sys.argv[2])) for e in map(json.loads, open(sys.argv[1]))
+               if e["event"] == "handshake"))' "$1" "$2"
+}
+
+for m in fin-first alert-first reuse-unseen; do
+	if ! "$PY" scripts/make-edge-captures.py "$m" "$CAPS/tls12_rsa.pcap" "$T_TMP/$m.pcap" >/dev/null; then
+		not_ok "make-edge-captures.py writes $m"
+		t_done
+	fi
+done
+
+run_json "$T_TMP/alert-first.pcap"
+cp "$T_TMP/out.json" "$T_TMP/alert-first.json"
+assert_eq "alert-first: failed" failed "$(kv_get "$T_TMP/out.kv" hs@40000.outcome)"
+assert_eq "alert-first: the server's fatal handshake_failure" server:fatal:handshake_failure:false \
+	"$(kv_get "$T_TMP/out.kv" hs@40000.alerts)"
+
+run_json "$T_TMP/fin-first.pcap"
+assert_eq "fin-first: exit 0" 0 "$T_RC"
+assert_eq "fin-first: 8 packets, 1 flow, 1 handshake" "8 1 1" \
+	"$(kv_get "$T_TMP/out.kv" summary.packets) $(kv_get "$T_TMP/out.kv" summary.flows) $(kv_get "$T_TMP/out.kv" summary.handshakes)"
+assert_eq "fin-first: failed" failed "$(kv_get "$T_TMP/out.kv" hs@40000.outcome)"
+assert_eq "fin-first: the retransmitted alert is read" server:fatal:handshake_failure:false \
+	"$(kv_get "$T_TMP/out.kv" hs@40000.alerts)"
+assert_eq "fin-first: at the retransmitted alert" 2026-11-23T10:50:00.006000Z \
+	"$(kv_get "$T_TMP/out.kv" hs@40000.ts)"
+assert_eq "fin-first: no gap" 0 "$(kv_get "$T_TMP/out.kv" summary.problem_counts.gaps)"
+assert_eq "fin-first: the handshake event of the capture in sending order (but its time)" \
+	"$(hs_lines "$T_TMP/alert-first.json")" "$(hs_lines "$T_TMP/out.json")"
+
+run_json "$T_TMP/reuse-unseen.pcap"
+assert_eq "reuse-unseen: exit 0" 0 "$T_RC"
+assert_eq "reuse-unseen: 16 packets, 2 flows, 2 handshakes" "16 2 2" \
+	"$(kv_get "$T_TMP/out.kv" summary.packets) $(kv_get "$T_TMP/out.kv" summary.flows) $(kv_get "$T_TMP/out.kv" summary.handshakes)"
+assert_eq "reuse-unseen: A incomplete, then B ok" "incomplete ok" "$(hs_field "$T_TMP/out.json" outcome)"
+assert_eq "reuse-unseen: A without a version, B TLS 1.2" "None TLS1.2" "$(hs_field "$T_TMP/out.json" version)"
+assert_eq "reuse-unseen: B's chain seen" "None True" "$(hs_field "$T_TMP/out.json" cert_visible)"
+assert_eq "reuse-unseen: A ends at B's SYN, B at the server's Finished" \
+	"2026-11-23T10:50:05.002000Z 2026-11-23T10:50:05.009000Z" "$(hs_field "$T_TMP/out.json" ts)"
+assert_eq "reuse-unseen: no gap" 0 "$(kv_get "$T_TMP/out.kv" summary.problem_counts.gaps)"
+t_done

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+/* Host names as the checks compare them: see host_name.h. */
+#include "host_name.h"
+
+size_t tw_host_name_len(const char *name, size_t len)
+{
+	return len && name[len - 1] == '.' ? len - 1 : len;
+}
+
+size_t tw_host_name_fold(const char *name, size_t len, char *out, size_t outlen)
+{
+	size_t i, n = tw_host_name_len(name, len);
+
+	if (!outlen)
+		return 0;
+	if (n >= outlen)
+		n = outlen - 1;
+	/* by hand, not tolower(): the locale must not change a name */
+	for (i = 0; i < n; i++)
+		out[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ?
+				name[i] - 'A' + 'a' : name[i]);
+	out[n] = '\0';
+	return n;
+}

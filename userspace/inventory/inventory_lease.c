@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The lease of an inventory file (inventory_lease.h): flock(2), shared for
+ * the agents, exclusive for an analyze run, never waited for.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "inventory_lease.h"
+
+/* @op (LOCK_SH, LOCK_EX) without waiting: 0, or -errno (-EWOULDBLOCK: a
+ * lease of another open file description is in the way). */
+static int lease_flock(int fd, int op)
+{
+	int r;
+
+	do
+		r = flock(fd, op | LOCK_NB);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : 0;
+}
+
+/* open() failed: the process is out of descriptors or memory (said, and
+ * returned), or the path cannot be a database this process writes, which
+ * SQLite's open then says (0, nothing to lease). */
+static int lease_open_failed(const char *path, char *err, size_t errlen)
+{
+	int r = -errno;
+
+	if (r != -EMFILE && r != -ENFILE && r != -ENOMEM)
+		return 0;
+	snprintf(err, errlen, "%s: opening it for its lease: %s", path,
+		 strerror(-r));
+	return r;
+}
+
+/* *@fd: @path opened (created empty when missing) read-only, or -1 when
+ * it is not a regular file. 0, or -errno said. */
+static int lease_open(const char *path, int *fd, char *err, size_t errlen)
+{
+	struct stat sb;
+	int r;
+
+	*fd = -1;
+	/* a FIFO would block, a device could answer its opening: not
+	 * opened; inventory_check_path() says what it is */
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+		return 0;
+	/* O_NONBLOCK: should it have become a FIFO since */
+	do
+		*fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+			   0644);
+	while (*fd < 0 && errno == EINTR);
+	if (*fd < 0)
+		return lease_open_failed(path, err, errlen);
+	if (fstat(*fd, &sb) != 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		inventory_lease_end(*fd);
+		*fd = -1;
+		return r;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		inventory_lease_end(*fd);
+		*fd = -1;
+	}
+	return 0;
+}
+
+/*
+ * Says who is in the way of a lease of @kind on @fd: an agent's request
+ * can only meet an analyze run; an analyze run's meets agents when a
+ * shared lease can be had, else another analyze run. (A probe: a holder
+ * may have come or gone since; the shared lease it may take goes with
+ * the descriptor, closed next.) -EWOULDBLOCK.
+ */
+static int lease_refused(int fd, const char *path, enum inventory_lease_kind kind,
+			 char *err, size_t errlen)
+{
+	if (kind == INVENTORY_LEASE_AGENT)
+		snprintf(err, errlen, "%s: a tlswatch analyze --db run is adding "
+			 "to this database; start the agent once it has ended", path);
+	else if (lease_flock(fd, LOCK_SH) == 0)
+		snprintf(err, errlen, "%s: a running tlswatch agent writes this "
+			 "database; analyze into a copy of it (sqlite3 %s '.backup "
+			 "copy.db') or stop the agent for the run", path, path);
+	else
+		snprintf(err, errlen, "%s: another tlswatch analyze --db run is "
+			 "adding to this database; run this one once it has ended",
+			 path);
+	return -EWOULDBLOCK;
+}
+
+int inventory_lease_take(const char *path, enum inventory_lease_kind kind,
+			 int *fd, char *err, size_t errlen)
+{
+	int r = lease_open(path, fd, err, errlen);
+
+	if (r || *fd < 0)
+		return r;
+	r = lease_flock(*fd, kind == INVENTORY_LEASE_AGENT ? LOCK_SH : LOCK_EX);
+	if (r == 0)
+		return 0;
+	if (r == -EWOULDBLOCK)
+		r = lease_refused(*fd, path, kind, err, errlen);
+	else
+		snprintf(err, errlen, "%s: cannot lease it: %s", path, strerror(-r));
+	/* no SQLite connection to it yet (the caller's promise): closing
+	 * it drops no record lock */
+	inventory_lease_end(*fd);
+	*fd = -1;
+	return r;
+}
+
+void inventory_lease_end(int fd)
+{
+	/* read-only: nothing to lose, and the lease ends with the
+	 * descriptor whatever close() answers (not retried on EINTR:
+	 * Linux has released it already) */
+	if (fd >= 0)
+		(void)close(fd);
+}

@@ -207,6 +207,20 @@ tn_tmpdir() {
 	echo "$TN_TMP"
 }
 
+# The checks a live test with the test PKI starts with: root, COMMANDS,
+# the built tool; then its scratch directory in $tmp and the PKI of
+# scripts/make-pki.sh in $pki.
+tn_begin_with_pki() { # test name, commands...
+	local name=$1
+	shift
+	tn_require_root "$name"
+	tn_require_cmds "$@"
+	tn_require_tlswatch
+	tmp=$(tn_tmpdir)
+	pki=$tmp/pki
+	tn_make_pki "$pki"
+}
+
 # --- network ---------------------------------------------------------------
 
 # Namespace "tw-TAG-$$" and veth "TAGh$$" (host) / "TAGn$$" (namespace),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Every connection the kernel side tracks ends as a `handshake` event or as
-# a counted loss: flows_tracked == handshakes + flows_not_tls, exactly,
+# a counted loss: flows_tracked == handshakes + flows_not_tls (+
+# flows_midstream_tls, none here), exactly,
 # with ringbuf_lost 0 (a ring-buffer loss is counted in ringbuf_lost).
 #
 # On a test network namespace joined to the host by a veth pair:
@@ -113,6 +114,7 @@ tap_eq "load: agent exits 0 on SIGTERM" 0 "$?"
 tracked=$(tn_agent_counter "$log" flows_tracked)
 hs=$(tn_agent_counter "$log" handshakes)
 not_tls=$(tn_agent_counter "$log" flows_not_tls)
+midstream=$(tn_agent_counter "$log" flows_midstream_tls)
 lost=$(tn_agent_counter "$log" ringbuf_lost)
 tn_note "load: flows_tracked $tracked handshakes $hs flows_not_tls $not_tls ringbuf_lost $lost"
 if [ "${tracked:-0}" -ge 100 ] 2>/dev/null; then
@@ -121,7 +123,8 @@ else
 	tap_fail "load: at least 100 connections tracked" "got: $tracked; $(tail -2 "$tmp/s_time.log")"
 fi
 tap_eq "load: no ring buffer loss" 0 "$lost"
-tap_eq "load: flows_tracked == handshakes + flows_not_tls" "$tracked" $((${hs:-0} + ${not_tls:-0}))
+tap_eq "load: flows_tracked == handshakes + flows_not_tls + flows_midstream_tls" "$tracked" \
+	$((${hs:-0} + ${not_tls:-0} + ${midstream:-0}))
 tap_eq "load: every handshake event is in the log" "$hs" "$(handshakes_in "$log")"
 
 # --- 3. ring-buffer pressure ----------------------------------------------------

@@ -24,7 +24,8 @@
 #    until 120 s of silence) over its RSS before the flood;
 #  - the undecided handshakes past the budget were evicted and counted
 #    (flows_evicted > 0), each one still reported (incomplete), and
-#    flows_tracked == handshakes + flows_not_tls (+ flows_refound, 0
+#    flows_tracked == handshakes + flows_not_tls (+ flows_midstream_tls,
+#    flows_refound, 0
 #    here) exactly, with no ring buffer loss (the garbage connections go
 #    to the agent as preambles and end as not TLS);
 #  - once the server resets the flood, handshake_memory_bytes is 0 and the
@@ -236,8 +237,9 @@ tap_eq "tracked: every stopped, real and garbage connection" \
 	$((FLOOD + REAL + 1 + GARBAGE)) "$tracked"
 tap_eq "not TLS: every garbage connection" "$GARBAGE" "$not_tls"
 refound=$(tn_agent_counter "$log" flows_refound)
-tap_eq "flows_tracked == handshakes + flows_not_tls + flows_refound" "$tracked" \
-	$((${hs:-0} + ${not_tls:-0} + ${refound:-0}))
+midstream=$(tn_agent_counter "$log" flows_midstream_tls)
+tap_eq "flows_tracked == handshakes + flows_not_tls + flows_midstream_tls + flows_refound" "$tracked" \
+	$((${hs:-0} + ${not_tls:-0} + ${midstream:-0} + ${refound:-0}))
 tap_eq "one handshake event per TLS connection (none found again)" \
 	"$((FLOOD + REAL + 1)) $refound" "$(grep -c '"event":"handshake"' "$log") 0"
 trim_log "$log"
@@ -311,8 +313,9 @@ else
 fi
 tap_eq "tiny map: no budget eviction (only the kernel forgot)" 0 "$(tn_agent_counter "$log" flows_evicted)"
 tracked=$(tn_agent_counter "$log" flows_tracked)
-tap_eq "tiny map: flows_tracked == handshakes + flows_not_tls + flows_refound" "$tracked" \
-	$(($(tn_agent_counter "$log" handshakes) + $(tn_agent_counter "$log" flows_not_tls) + refound))
+tap_eq "tiny map: flows_tracked == handshakes + flows_not_tls + flows_midstream_tls + flows_refound" "$tracked" \
+	$(($(tn_agent_counter "$log" handshakes) + $(tn_agent_counter "$log" flows_not_tls) +
+	   $(tn_agent_counter "$log" flows_midstream_tls) + refound))
 trim_log "$log"
 
 echo "# $TN_TESTS tests, $TN_FAILED failed"

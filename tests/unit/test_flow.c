@@ -29,6 +29,7 @@ struct rec {
 	const uint8_t *last_p;     /* last pointer handed to the data callback */
 	int data_calls;
 	int last_client;           /* f->client in the last data callback */
+	bool sender_is_client;     /* flow_set_client(sender) in the first data callback */
 };
 
 static void rec_printf(struct rec *r, const char *fmt, ...)
@@ -63,6 +64,8 @@ static void on_data(void *ctx, struct flow *f, int from, const uint8_t *p,
 	rec_tag(r, f);
 	rec_printf(r, "d%d'%.*s' ", from, (int)n, (const char *)p);
 	r->last_p = p;
+	if (r->sender_is_client && !r->data_calls)
+		flow_set_client(f, from);
 	r->last_client = f->client;
 	r->data_calls++;
 	if (r->done_on_data)
@@ -567,6 +570,25 @@ static void test_syn_payload_starts_after_isn(void)
 	send_seg(t, 0, 999, SYN, "early"); /* TCP Fast Open: data at 1000 */
 	send_seg(t, 0, 1005, ACK, "next");
 	CHECK_STR(r.log, "d0'early' d0'next' ");
+	flow_table_free(t);
+}
+
+/* The consumer names the client from the payload (the side that sent the
+ * ClientHello, not the SYN's: an FTPS data connection in active mode): a
+ * SYN-ACK seen again afterwards does not name the other side again. */
+static void test_syn_ack_after_payload_keeps_the_client_the_consumer_named(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	r.sender_is_client = true;
+	handshake(t);                            /* the SYN: ep[0] */
+	send_seg(t, 1, 5000, ACK, "hello");      /* the hello: ep[1] */
+	CHECK_INT(r.last_client, 1);
+	send_seg(t, 1, 4999, SYN | ACK, NULL);   /* ep[1]'s SYN-ACK again */
+	send_seg(t, 0, 1000, ACK, "answer");
+	CHECK_INT(r.last_client, 1);
+	CHECK_STR(r.log, "d1'hello' d0'answer' ");
 	flow_table_free(t);
 }
 
@@ -1435,6 +1457,7 @@ int main(void)
 	RUN_TEST(test_syn_sets_client_and_isn);
 	RUN_TEST(test_syn_ack_seen_first_sets_client_to_receiver);
 	RUN_TEST(test_syn_payload_starts_after_isn);
+	RUN_TEST(test_syn_ack_after_payload_keeps_the_client_the_consumer_named);
 	RUN_TEST(test_syn_with_new_isn_replaces_the_flow);
 	RUN_TEST(test_syn_far_from_a_flow_begun_without_one_reopens_it);
 	RUN_TEST(test_syn_on_a_flow_begun_without_one_window_edges);

@@ -378,6 +378,46 @@ static void test_flow_evicted_twice_is_counted_once(void)
 	pipeline_free(pl);
 }
 
+/* A first record holding a Certificate waits for the message after it
+ * (whose it is depends on it): the bytes held are charged to the
+ * connection budget, which evicts the least recent holders past it (20
+ * flows holding 8192 bytes each, a budget of 40000: 4 stay). At the end,
+ * the ones still held are the server's Certificates, reported. */
+static void test_held_certificates_are_charged_to_the_budget(void)
+{
+	struct run r = { 0 };
+	struct pipeline_opts o = {
+		.emit = on_event, .emit_ctx = &r,
+		.max_conn_bytes = 40000,
+	};
+	struct pipeline *pl = pipeline_new(&o);
+	static uint8_t part[8192] = {
+		0x16, 0x03, 0x03, 0x3e, 0x80,    /* a record of 16000 bytes */
+		0x0b, 0x00, 0x3e, 0x7c,          /* a Certificate of 15996 */
+	};
+	int i;
+
+	CHECK(pl != NULL);
+	if (!pl)
+		return;
+	for (i = 0; i < 20; i++) {
+		struct tw_segment seg = {
+			.ts_us = S(1) + (uint64_t)i, .src = ep4(2, 443),
+			.dst = ep4(1, (uint16_t)(40000 + i)), .seq = 5000,
+			.tcp_flags = TW_TCP_ACK, .payload = part,
+			.len = sizeof(part), .wire_len = sizeof(part),
+		};
+		pipeline_segment(pl, &seg);
+	}
+	CHECK(pipeline_conn_bytes(pl) <= 40000);
+	CHECK(pipeline_conn_bytes(pl) >= 4 * sizeof(part));
+	CHECK_INT(pipeline_summary(pl)->problems[SUM_FLOWS_EVICTED], 16);
+	CHECK_INT(r.handshakes, 0);
+	pipeline_free(pl);
+	CHECK_INT(r.handshakes, 4);
+	CHECK_INT(r.outcome, HS_INCOMPLETE);
+}
+
 int main(void)
 {
 	RUN_TEST(test_decided_flow_still_open_is_marked_done_at_the_tick);
@@ -389,6 +429,7 @@ int main(void)
 	RUN_TEST(test_reset_handshake_is_not_asked_about);
 	RUN_TEST(test_restarted_flow_counts_the_old_handshake_lost);
 	RUN_TEST(test_flow_evicted_twice_is_counted_once);
+	RUN_TEST(test_held_certificates_are_charged_to_the_budget);
 	RUN_TEST(test_hello_retry_alone_counts_no_version);
 	return CHECK_EXIT_CODE();
 }

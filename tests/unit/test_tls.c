@@ -203,10 +203,123 @@ static void test_sniff_needs_six_bytes(void)
 	CHECK_INT(tls_sniff(p, 6), TLS_SNIFF_CLIENT_HELLO);
 }
 
+/* A Certificate first (a capture that starts after the hellos) is the
+ * client's when a ClientKeyExchange follows it (client authentication,
+ * TLS <= 1.2), the server's when its own messages do; the message after
+ * it may be in a later record, the bytes up to it in later feeds. */
+static const uint8_t cert_rec[] = {
+	0x16, 0x03, 0x03, 0x00, 0x0a,
+	0x0b, 0x00, 0x00, 0x06, 0x00, 0x00, 0x03, 0xaa, 0xbb, 0xcc,
+};
+
+static void sniff_after_certificate(uint8_t next, enum tls_sniff want)
+{
+	uint8_t p[sizeof(cert_rec) + 9];
+
+	memcpy(p, cert_rec, sizeof(cert_rec));
+	memcpy(p + sizeof(cert_rec),
+	       (const uint8_t[]){ 0x16, 0x03, 0x03, 0x00, 0x04, next, 0, 0, 0 }, 9);
+	CHECK_INT(tls_sniff(p, sizeof(p)), want);
+	/* up to the next message's type, and not a byte more */
+	CHECK_INT(tls_sniff(p, sizeof(cert_rec) + 6), want);
+	CHECK_INT(tls_sniff(p, sizeof(cert_rec) + 5), TLS_SNIFF_NEED_MORE);
+	CHECK_INT(tls_sniff(p, sizeof(cert_rec)), TLS_SNIFF_NEED_MORE);
+	CHECK_INT(tls_sniff(p, 6), TLS_SNIFF_NEED_MORE);
+}
+
+static void test_sniff_certificate_decided_by_the_next_message(void)
+{
+	sniff_after_certificate(16, TLS_SNIFF_CLIENT_HANDSHAKE);  /* ClientKeyExchange */
+	sniff_after_certificate(15, TLS_SNIFF_CLIENT_HANDSHAKE);  /* CertificateVerify */
+	sniff_after_certificate(12, TLS_SNIFF_SERVER_HANDSHAKE);  /* ServerKeyExchange */
+	sniff_after_certificate(13, TLS_SNIFF_SERVER_HANDSHAKE);  /* CertificateRequest */
+	sniff_after_certificate(14, TLS_SNIFF_SERVER_HANDSHAKE);  /* ServerHelloDone */
+	sniff_after_certificate(22, TLS_SNIFF_SERVER_HANDSHAKE);  /* CertificateStatus */
+}
+
+static void test_sniff_certificate_next_message_in_the_same_record(void)
+{
+	static const uint8_t p[] = {
+		0x16, 0x03, 0x03, 0x00, 0x0e,
+		0x0b, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,
+		0x10, 0x00, 0x00, 0x02, 0x01, 0x42,
+	};
+
+	CHECK_INT(tls_sniff(p, sizeof(p)), TLS_SNIFF_CLIENT_HANDSHAKE);
+	CHECK_INT(tls_sniff(p, 13), TLS_SNIFF_CLIENT_HANDSHAKE);
+	CHECK_INT(tls_sniff(p, 12), TLS_SNIFF_NEED_MORE);
+}
+
+/* Past TLS_SNIFF_MAX_BYTES without the next message, or anything but a
+ * handshake record after the Certificate: the server's, as before. */
+static void test_sniff_certificate_without_an_answer_is_the_server(void)
+{
+	static const uint8_t ccs_next[sizeof(cert_rec) + 6] = {
+		[sizeof(cert_rec)] = 0x14, 0x03, 0x03, 0x00, 0x01, 0x01,
+	};
+	uint8_t p[sizeof(ccs_next)];
+	uint8_t *big = calloc(1, TLS_SNIFF_MAX_BYTES);
+
+	CHECK(big != NULL);
+	if (!big)
+		return;
+	memcpy(p, ccs_next, sizeof(p));
+	memcpy(p, cert_rec, sizeof(cert_rec));
+	CHECK_INT(tls_sniff(p, sizeof(p)), TLS_SNIFF_SERVER_HANDSHAKE);
+	/* a Certificate of 16 MiB - 1 in records of 16 KiB */
+	memcpy(big, (const uint8_t[]){ 0x16, 0x03, 0x03, 0x40, 0x00,
+				       0x0b, 0xff, 0xff, 0xff }, 9);
+	for (size_t at = 5 + 0x4000; at + 5 <= TLS_SNIFF_MAX_BYTES; at += 5 + 0x4000)
+		memcpy(big + at, (const uint8_t[]){ 0x16, 0x03, 0x03, 0x40, 0x00 }, 5);
+	CHECK_INT(tls_sniff(big, TLS_SNIFF_MAX_BYTES - 1), TLS_SNIFF_NEED_MORE);
+	CHECK_INT(tls_sniff(big, TLS_SNIFF_MAX_BYTES), TLS_SNIFF_SERVER_HANDSHAKE);
+	/* the same Certificate in records of one byte: 64 records at most
+	 * (a walk from the start for each byte that comes stays short) */
+	for (size_t i = 0; i < 64; i++)
+		memcpy(big + 6 * i, (const uint8_t[]){ 0x16, 0x03, 0x03, 0x00, 0x01,
+						       i == 0 ? 0x0b : 0xff }, 6);
+	CHECK_INT(tls_sniff(big, 6 * 63), TLS_SNIFF_NEED_MORE);
+	CHECK_INT(tls_sniff(big, 6 * 64), TLS_SNIFF_SERVER_HANDSHAKE);
+	free(big);
+}
+
+/* When no more bytes will come, a Certificate without the message after
+ * it is the server's; fewer than 6 bytes still say nothing. */
+static void test_sniff_final_takes_a_lone_certificate_for_the_server(void)
+{
+	CHECK_INT(tls_sniff(cert_rec, sizeof(cert_rec)), TLS_SNIFF_NEED_MORE);
+	CHECK_INT(tls_sniff_final(cert_rec, sizeof(cert_rec)), TLS_SNIFF_SERVER_HANDSHAKE);
+	CHECK_INT(tls_sniff_final(cert_rec, 6), TLS_SNIFF_SERVER_HANDSHAKE);
+	CHECK_INT(tls_sniff_final(cert_rec, 5), TLS_SNIFF_NEED_MORE);
+}
+
+/* ChangeCipherSpec, alert and application data records first, or a
+ * NewSessionTicket: a TLS connection joined after its handshake (idle
+ * past the flow timeout; a capture started late; a retransmission after
+ * the close). They were taken for bytes that are not TLS. */
+static void test_sniff_midstream_records(void)
+{
+	static const uint8_t appdata[] = { 0x17, 0x03, 0x03, 0x00, 0x20, 0x01 };
+	static const uint8_t alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02 };
+	static const uint8_t ccs[] = { 0x14, 0x03, 0x01, 0x00, 0x01 };
+	static const uint8_t nst[] = { 0x16, 0x03, 0x03, 0x00, 0xaa, 0x04 };
+	static const uint8_t zero_len[] = { 0x17, 0x03, 0x03, 0x00, 0x00 };
+	static const uint8_t bad_version[] = { 0x17, 0x03, 0x05, 0x00, 0x20 };
+	static const uint8_t heartbeat[] = { 0x18, 0x03, 0x03, 0x00, 0x20 };
+
+	CHECK_INT(tls_sniff(appdata, sizeof(appdata)), TLS_SNIFF_MIDSTREAM);
+	CHECK_INT(tls_sniff(appdata, 4), TLS_SNIFF_NEED_MORE);
+	CHECK_INT(tls_sniff(alert, sizeof(alert)), TLS_SNIFF_MIDSTREAM);
+	CHECK_INT(tls_sniff(ccs, sizeof(ccs)), TLS_SNIFF_MIDSTREAM);
+	CHECK_INT(tls_sniff(nst, sizeof(nst)), TLS_SNIFF_MIDSTREAM);
+	CHECK_INT(tls_sniff(zero_len, sizeof(zero_len)), TLS_SNIFF_NOT_TLS);
+	CHECK_INT(tls_sniff(bad_version, sizeof(bad_version)), TLS_SNIFF_NOT_TLS);
+	CHECK_INT(tls_sniff(heartbeat, sizeof(heartbeat)), TLS_SNIFF_NOT_TLS);
+}
+
 static void test_sniff_rejects_non_tls(void)
 {
 	static const uint8_t http[] = "GET / HTTP/1.1\r\n";
-	static const uint8_t appdata[] = { 0x17, 0x03, 0x03, 0x00, 0x20, 0x01 };
 	static const uint8_t bad_major[] = { 0x16, 0x02, 0x01, 0x00, 0x20, 0x01 };
 	static const uint8_t bad_minor[] = { 0x16, 0x03, 0x05, 0x00, 0x20, 0x01 };
 	static const uint8_t zero_len[] = { 0x16, 0x03, 0x01, 0x00, 0x00, 0x01 };
@@ -214,7 +327,6 @@ static void test_sniff_rejects_non_tls(void)
 	static const uint8_t v2_not_hello[] = { 0x80, 0x2e, 0x02, 0x03, 0x01 };
 
 	CHECK_INT(tls_sniff(http, sizeof(http) - 1), TLS_SNIFF_NOT_TLS);
-	CHECK_INT(tls_sniff(appdata, sizeof(appdata)), TLS_SNIFF_NOT_TLS);
 	CHECK_INT(tls_sniff(bad_major, 2), TLS_SNIFF_NOT_TLS);
 	CHECK_INT(tls_sniff(bad_minor, sizeof(bad_minor)), TLS_SNIFF_NOT_TLS);
 	CHECK_INT(tls_sniff(zero_len, sizeof(zero_len)), TLS_SNIFF_NOT_TLS);
@@ -2135,6 +2247,11 @@ int main(void)
 	RUN_TEST(test_sniff_client_key_exchange_is_the_client);
 	RUN_TEST(test_sniff_sslv2_hello);
 	RUN_TEST(test_sniff_needs_six_bytes);
+	RUN_TEST(test_sniff_certificate_decided_by_the_next_message);
+	RUN_TEST(test_sniff_certificate_next_message_in_the_same_record);
+	RUN_TEST(test_sniff_certificate_without_an_answer_is_the_server);
+	RUN_TEST(test_sniff_final_takes_a_lone_certificate_for_the_server);
+	RUN_TEST(test_sniff_midstream_records);
 	RUN_TEST(test_sniff_rejects_non_tls);
 	RUN_TEST(test_capture_tls13_ok);
 	RUN_TEST(test_capture_tls12_ok);

@@ -64,6 +64,8 @@ void agent_read_counters(void *ctx, struct counter_values *cv)
 		counter_set(cv, COUNTER_SEGMENTS_LATE,
 			    pipeline_flow_stats(ag->pl)->segments_late);
 		counter_set(cv, COUNTER_FLOWS_NOT_TLS, sum->problems[SUM_NON_TLS_FLOWS]);
+		counter_set(cv, COUNTER_FLOWS_MIDSTREAM_TLS,
+			    sum->problems[SUM_MIDSTREAM_TLS_FLOWS]);
 		counter_set(cv, COUNTER_CHAINS_TOO_LARGE, sum->problems[SUM_CHAINS_TOO_LARGE]);
 		counter_set(cv, COUNTER_CHAINS_TRUNCATED, sum->problems[SUM_CHAINS_TRUNCATED]);
 	}

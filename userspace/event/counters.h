@@ -53,6 +53,7 @@ enum counter_kind { COUNTER_CTR, COUNTER_GAUGE, COUNTER_STAT };
 	X(CHAINS_TOO_LARGE, chains_too_large, COUNTER_CTR, "tlswatch_chains_unread_total", "reason", "too_large", "Certificate messages not read, by reason") \
 	X(CHAINS_TRUNCATED, chains_truncated, COUNTER_CTR, "tlswatch_chains_unread_total", "reason", "truncated", "Certificate messages not read, by reason") \
 	X(FLOWS_NOT_TLS, flows_not_tls, COUNTER_CTR, "tlswatch_flows_not_tls_total", NULL, NULL, "Flows dropped as not TLS: no ClientHello within the preamble's bounds (or their first bytes were lost)") \
+	X(FLOWS_MIDSTREAM_TLS, flows_midstream_tls, COUNTER_CTR, "tlswatch_flows_midstream_tls_total", NULL, NULL, "Flows of TLS joined after its handshake (records of a connection open before the agent started, or idle past the flow timeout): no handshake, not read") \
 	X(INVENTORY_UNANSWERED, inventory_unanswered, COUNTER_CTR, "tlswatch_inventory_refused_total", "reason", "unanswered", "Sightings the inventory did not record") \
 	X(INVENTORY_REFUSED, inventory_full, COUNTER_CTR, "tlswatch_inventory_refused_total", "reason", "full", "Sightings the inventory did not record") \
 	X(CRL_URLS_FORGOTTEN, crl_urls_forgotten, COUNTER_CTR, "tlswatch_crl_urls_forgotten_total", NULL, NULL, "CRL distribution points forgotten, with their CRLs, to stay within 4096 (downloaded again when asked for)") \

@@ -75,6 +75,7 @@ struct cert_view {
 	X(PARSE_ERRORS, parse_errors, 0, "Handshakes that did not parse")         \
 	X(SSLV2_HELLOS, sslv2_hellos, 0, "SSLv2-compatible ClientHellos (reported as handshakes)") \
 	X(NON_TLS_FLOWS, non_tls_flows, 0, "Flows that did not start with TLS")   \
+	X(MIDSTREAM_TLS_FLOWS, midstream_tls_flows, 0, "TLS connections joined after their handshake (idle past the flow timeout, or begun before the capture): not read") \
 	X(UNREAD_INPUTS, unread_inputs, 1, "Input files that could not be read, or not to their end") \
 	X(CHAINS_TOO_LARGE, chains_too_large, 0, "Certificate messages above the per-message cap (256 KiB), not read") \
 	X(CHAINS_TRUNCATED, chains_truncated, 0, "Certificate messages cut before their end (a gap, the copy budget), not read") \

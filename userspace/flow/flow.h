@@ -7,7 +7,8 @@
  * A flow has two endpoints, ep[0] and ep[1]. ep[0] is the sender of the
  * first segment seen. "from" in callbacks is the index of the sender.
  * flow->client is the index of the client once known: set from the SYN
- * when one is seen, otherwise by the consumer (see flow_set_client()).
+ * when one is seen before any payload, otherwise by the consumer (see
+ * flow_set_client(); the consumer may also name another than the SYN did).
  *
  * Details the implementation (flow_table.c, reasm.c) settles:
  * - A SYN's payload (TCP Fast Open) starts at the SYN's seq + 1.

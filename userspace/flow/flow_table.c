@@ -275,13 +275,16 @@ static void flow_enforce_ooo_total(struct flow_table *t, uint64_t ts_us)
 		flow_evict(t, oldest, ts_us);
 }
 
-/* A SYN names the client and the direction's initial sequence number. */
+/* A SYN names the client, until payload was delivered (the consumer may
+ * have named it from a hello since: a retransmitted SYN-ACK does not undo
+ * that), and the direction's initial sequence number. */
 static void flow_handle_syn(struct flow_entry *fe, int from,
 			    const struct tw_segment *seg)
 {
 	struct reasm_dir *d = &fe->dir[from];
 
-	fe->pub.client = (seg->tcp_flags & TW_TCP_ACK) ? !from : from;
+	if (fe->pub.state == FLOW_NEW || fe->pub.client < 0)
+		fe->pub.client = (seg->tcp_flags & TW_TCP_ACK) ? !from : from;
 	if (!d->has_syn) {
 		d->has_syn = true;
 		d->syn_seq = seg->seq;

@@ -13,8 +13,6 @@
 #include "pipeline_priv.h"
 #include "tls/starttls.h"
 
-#define SNIFF_BYTES 6
-
 /* Memory handed back to the kernel (malloc_trim) once the undecided
  * handshakes hold this much less than at the last mark (or a quarter of
  * the budget, when that is less): after a flood, the agent's RSS comes
@@ -31,9 +29,13 @@ struct conn {
 	uint64_t defer_until_us;       /* decided, waiting for the server's
 					* view of an alert (0: not waiting) */
 	TAILQ_ENTRY(conn) waiting;     /* in pl->conns.waiting meanwhile */
-	uint8_t sniff[SNIFF_BYTES];    /* a first segment shorter than a sniff */
-	uint8_t sniff_len;
-	int8_t sniff_from;
+	/* each side's first bytes while they are too few to say what the
+	 * flow is: a hello written a few bytes at a time, a Certificate
+	 * whose next message has not come (tls_sniff) */
+	struct sniff_hold {
+		uint8_t *p;
+		size_t len, cap;
+	} held[2];
 	/* before the TLS connection: a plaintext preamble (STARTTLS) */
 	struct tls_preamble *pre;
 };
@@ -58,7 +60,8 @@ static void conn_charge(struct pipeline *pl, struct conn *c)
 
 	conn_unlink(pl, c);
 	c->mem = sizeof(*c) + (c->tls ? tls_conn_mem(c->tls) : 0) +
-		 (c->pre ? sizeof(*c->pre) : 0) + conn_server_mem(c->server);
+		 (c->pre ? sizeof(*c->pre) : 0) + conn_server_mem(c->server) +
+		 c->held[0].cap + c->held[1].cap;
 	TAILQ_INSERT_HEAD(&l->lru, c, lru);
 	c->linked = true;
 	l->bytes += c->mem;
@@ -87,6 +90,8 @@ static void conn_free(struct pipeline *pl, struct conn *c)
 	conn_server_free(c->server);
 	tls_conn_free(c->tls);
 	free(c->pre);
+	free(c->held[0].p);
+	free(c->held[1].p);
 	free(c);
 }
 
@@ -164,7 +169,7 @@ static void conn_enforce_budget(struct pipeline *pl, const struct conn *keep,
 	       (old = TAILQ_LAST(&l->lru, conn_list)) && old != keep) {
 		l->evicted++;
 		old->flow->user_flags |= PL_FLOW_EVICTED;
-		if (!old->tls) {    /* still in its preamble: not followed */
+		if (!old->tls) {    /* in its preamble or sniff: not followed */
 			old->flow->user = NULL;
 			flow_mark_ignored(pl->flows, old->flow);
 			conn_free(pl, old);
@@ -185,8 +190,18 @@ static struct conn *conn_start(struct pipeline *pl, struct flow *f, int from,
 	struct summary *sum = &pl->sum;
 	struct conn *c;
 
+	/* A hello names its sender the client whoever opened the TCP
+	 * connection (an FTPS data connection in active mode is opened by
+	 * the FTP server, and the FTP client sends the hello: RFC 4217).
+	 * The messages of a capture that starts later are weaker evidence
+	 * than a SYN. */
 	switch (sniff) {
+	case TLS_SNIFF_SSLV2_HELLO:
+		sum->problems[SUM_SSLV2_HELLOS]++;
+		/* fall through */
 	case TLS_SNIFF_CLIENT_HELLO:
+		flow_set_client(f, from);
+		break;
 	case TLS_SNIFF_CLIENT_HANDSHAKE:
 		if (f->client < 0)
 			flow_set_client(f, from);
@@ -195,11 +210,12 @@ static struct conn *conn_start(struct pipeline *pl, struct flow *f, int from,
 		if (f->client < 0)
 			flow_set_client(f, !from);
 		break;
-	case TLS_SNIFF_SSLV2_HELLO:
-		sum->problems[SUM_SSLV2_HELLOS]++;
-		if (f->client < 0)
-			flow_set_client(f, from);
-		break;
+	case TLS_SNIFF_MIDSTREAM:
+		/* its handshake was before: nothing to read, and not a flow
+		 * that is not TLS */
+		sum->problems[SUM_MIDSTREAM_TLS_FLOWS]++;
+		flow_mark_ignored(pl->flows, f);
+		return NULL;
 	case TLS_SNIFF_NOT_TLS:
 	case TLS_SNIFF_NEED_MORE:   /* the stream ended shorter than a record header */
 	default:
@@ -233,8 +249,9 @@ static void conn_not_tls(struct pipeline *pl, struct flow *f, struct conn *c)
 }
 
 /* The flow's first bytes are not TLS: look for a ClientHello after a
- * plaintext preamble (STARTTLS). Returns the holder, or NULL when the flow
- * is not followed. */
+ * plaintext preamble (STARTTLS). Bytes the other side had sent, too few
+ * to sniff, go: a plaintext protocol does not start with a TLS record's
+ * first byte. Returns the holder, or NULL when the flow is not followed. */
 static struct conn *conn_preamble_begin(struct pipeline *pl, struct flow *f,
 					struct conn *hold)
 {
@@ -247,7 +264,10 @@ static struct conn *conn_preamble_begin(struct pipeline *pl, struct flow *f,
 		conn_not_tls(pl, f, hold);
 		return NULL;
 	}
-	hold->sniff_len = 0;
+	for (int i = 0; i < 2; i++) {
+		free(hold->held[i].p);
+		hold->held[i] = (struct sniff_hold){ 0 };
+	}
 	hold->flow = f;
 	f->user = hold;
 	return hold;
@@ -288,57 +308,149 @@ static struct conn *conn_preamble(struct pipeline *pl, struct flow *f, int from,
 	return c;
 }
 
+/* Appends @n bytes to @h, its room doubled as needed (bytes that come one
+ * at a time are not copied again each time). False when out of memory. */
+static bool sniff_hold_add(struct sniff_hold *h, const uint8_t *p, size_t n)
+{
+	size_t cap = h->cap ? h->cap : 64;
+	uint8_t *q;
+
+	while (cap < h->len + n)
+		cap *= 2;
+	if (cap != h->cap) {
+		q = realloc(h->p, cap);
+		if (!q)
+			return false;
+		h->p = q;
+		h->cap = cap;
+	}
+	memcpy(h->p + h->len, p, n);
+	h->len += n;
+	return true;
+}
+
+/* This side's first bytes say nothing yet: they wait in @hold (made when
+ * NULL), charged to the connection budget. @joined (empty, or the side's
+ * held bytes with the new ones, taken out of the hold) goes back in;
+ * otherwise @p, @n are copied. */
+static void conn_hold(struct pipeline *pl, struct flow *f, struct conn *hold,
+		      int from, struct sniff_hold joined, const uint8_t *p,
+		      size_t n, uint64_t ts_us)
+{
+	struct sniff_hold *h;
+
+	if (!hold && !(hold = calloc(1, sizeof(*hold)))) {
+		free(joined.p);
+		flow_mark_ignored(pl->flows, f);
+		return;
+	}
+	hold->flow = f;
+	f->user = hold;
+	h = &hold->held[from];
+	if (joined.p) {
+		*h = joined;
+	} else if (!sniff_hold_add(h, p, n)) {
+		pr_warn("out of memory: a flow's first bytes are not followed\n");
+		conn_not_tls(pl, f, hold);
+		return;
+	}
+	conn_charge(pl, hold);
+	conn_enforce_budget(pl, hold, ts_us);
+}
+
+/* The sniff of side @from decided the flow is TLS: its connection starts,
+ * and gets the bytes the other side had held first (they came before).
+ * @hold goes. */
+static struct conn *conn_begin_tls(struct pipeline *pl, struct flow *f,
+				   struct conn *hold, int from,
+				   enum tls_sniff sniff, uint64_t ts_us)
+{
+	struct sniff_hold other = { 0 };
+	struct conn *c;
+
+	if (hold) {
+		other = hold->held[!from];
+		hold->held[!from] = (struct sniff_hold){ 0 };
+		conn_free(pl, hold);
+		f->user = NULL;
+	}
+	c = conn_start(pl, f, from, sniff);
+	if (c && other.len)
+		tls_conn_feed(c->tls, from != f->client, other.p, other.len, ts_us);
+	free(other.p);
+	return c;
+}
+
 /*
  * Returns the connection to feed the current bytes (*@p, *@n) to, or NULL
- * when they were held (a first segment shorter than a sniff: a client
- * writing its hello a few bytes at a time; or a plaintext preamble) or the
- * flow is not TLS. Held sniff bytes are replayed into the new connection
- * before returning.
+ * when they were held (too few to sniff; or a plaintext preamble) or the
+ * flow is not followed. Bytes held before, of either side, are fed to the
+ * new connection here; when this side's were, so are the current ones
+ * (*@n is then 0).
  */
 static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
 			       const uint8_t **p, size_t *n, uint64_t ts_us)
 {
 	struct conn *hold = f->user, *c;
-	uint8_t buf[SNIFF_BYTES];
-	size_t have = 0, take;
+	struct sniff_hold joined = { 0 };
 	enum tls_sniff sniff;
 
 	if (hold && hold->pre)
 		return conn_preamble(pl, f, from, p, n, ts_us);
-	if (hold && hold->sniff_from == from) {
-		have = hold->sniff_len;
-		memcpy(buf, hold->sniff, have);
-	}
-	take = *n < SNIFF_BYTES - have ? *n : SNIFF_BYTES - have;
-	memcpy(buf + have, *p, take);
-	sniff = tls_sniff(have ? buf : *p, have ? have + take : *n);
-	if (sniff == TLS_SNIFF_NEED_MORE) {
-		if (!hold && !(hold = calloc(1, sizeof(*hold)))) {
-			flow_mark_ignored(pl->flows, f);
+	if (hold && hold->held[from].len) {
+		struct sniff_hold *h = &hold->held[from];
+
+		if (!sniff_hold_add(h, *p, *n)) {
+			pr_warn("out of memory: a flow's first bytes are not followed\n");
+			conn_not_tls(pl, f, hold);
 			return NULL;
 		}
-		memcpy(hold->sniff, buf, have + take);
-		hold->sniff_len = (uint8_t)(have + take);
-		hold->sniff_from = (int8_t)from;
-		f->user = hold;
+		joined = *h;
+		*p = joined.p;
+		*n = joined.len;
+		*h = (struct sniff_hold){ 0 };
+	}
+	sniff = tls_sniff(*p, *n);
+	if (sniff == TLS_SNIFF_NEED_MORE) {
+		conn_hold(pl, f, hold, from, joined, *p, *n, ts_us);
 		return NULL;
 	}
 	if (sniff == TLS_SNIFF_NOT_TLS) {
-		/* held bytes of this side lead the preamble */
 		hold = conn_preamble_begin(pl, f, hold);
-		if (hold && have) {
-			size_t none;   /* fewer than SNIFF_BYTES hold no hello */
-
-			tls_preamble_feed(hold->pre, from, buf, have, &none);
-		}
-		return hold ? conn_preamble(pl, f, from, p, n, ts_us) : NULL;
+		c = hold ? conn_preamble(pl, f, from, p, n, ts_us) : NULL;
+	} else {
+		c = conn_begin_tls(pl, f, hold, from, sniff, ts_us);
 	}
-	free(hold);
-	f->user = NULL;
-	c = conn_start(pl, f, from, sniff);
-	if (c && have)
-		tls_conn_feed(c->tls, from == f->client, buf, have, ts_us);
+	if (joined.p) {
+		if (c)
+			tls_conn_feed(c->tls, from == f->client, *p, *n, ts_us);
+		*n = 0;
+		free(joined.p);
+	}
 	return c;
+}
+
+/* The flow ends with first bytes still held: a Certificate whose next
+ * message never came is the server's (tls_sniff_final), and its
+ * connection is reported; fewer bytes than a sniff say nothing. Returns
+ * the connection, or @hold, or NULL (out of memory: @hold went). */
+static struct conn *conn_sniff_at_end(struct pipeline *pl, struct flow *f,
+				      struct conn *hold, uint64_t ts_us)
+{
+	for (int side = 0; side < 2; side++) {
+		struct sniff_hold h = hold->held[side];
+		struct conn *c;
+
+		if (!h.len || tls_sniff_final(h.p, h.len) != TLS_SNIFF_SERVER_HANDSHAKE)
+			continue;
+		hold->held[side] = (struct sniff_hold){ 0 };
+		c = conn_begin_tls(pl, f, hold, side, TLS_SNIFF_SERVER_HANDSHAKE, ts_us);
+		if (c)
+			tls_conn_feed(c->tls, side == f->client, h.p, h.len, ts_us);
+		free(h.p);
+		return c;
+	}
+	return hold;
 }
 
 /*
@@ -457,6 +569,8 @@ static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
 	/* a flow whose handshake the memory budget evicted is counted once */
 	if (why == FLOW_END_EVICTED && (f->user_flags & PL_FLOW_EVICTED))
 		pl->conns.evicted_again++;
+	if (c && !c->tls && !c->pre)
+		c = conn_sniff_at_end(pl, f, c, ts_us);
 	f->user = NULL;
 	if (!c)
 		return;

@@ -13,18 +13,32 @@
 
 #include "hs_record.h"
 
-/* What a first payload looks like, to decide whether a flow is TLS. */
+/* What the first payload of one side looks like, to decide whether a flow
+ * is TLS and which side is its client. */
 enum tls_sniff {
 	TLS_SNIFF_NOT_TLS,        /* skip the flow */
-	TLS_SNIFF_NEED_MORE,      /* fewer than 6 bytes so far */
+	TLS_SNIFF_NEED_MORE,      /* fewer than 6 bytes so far, or a Certificate
+				   * whose next message has not come yet */
 	TLS_SNIFF_CLIENT_HELLO,   /* 0x16 0x03 0x0X .. .. 0x01: sender is the client */
-	TLS_SNIFF_CLIENT_HANDSHAKE, /* ClientKeyExchange or CertificateVerify (a
-				     * capture that starts after the hello):
-				     * sender is the client */
+	TLS_SNIFF_CLIENT_HANDSHAKE, /* ClientKeyExchange or CertificateVerify, or
+				     * a Certificate followed by one (a capture
+				     * that starts after the hello): sender is
+				     * the client */
 	TLS_SNIFF_SERVER_HANDSHAKE, /* a handshake record of another type: sender is the server */
 	TLS_SNIFF_SSLV2_HELLO,    /* SSLv2-style ClientHello: recognised, skipped */
+	TLS_SNIFF_MIDSTREAM,      /* a ChangeCipherSpec, alert or application
+				   * data record, or a NewSessionTicket: a
+				   * TLS connection joined after its
+				   * handshake */
 };
+/* A first record holding a Certificate asks for the bytes up to the
+ * message after it (a chain may span records); with this many and no
+ * answer yet, the sender is taken for the server. */
+#define TLS_SNIFF_MAX_BYTES (64u * 1024)
 enum tls_sniff tls_sniff(const uint8_t *p, size_t n);
+/* The same, when no more bytes will come (the flow ended): a Certificate
+ * without the message after it is the server's. */
+enum tls_sniff tls_sniff_final(const uint8_t *p, size_t n);
 
 struct tls_conn;
 

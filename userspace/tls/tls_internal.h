@@ -23,6 +23,7 @@
 /* Handshake message types. */
 #define TLS_HS_CLIENT_HELLO       1
 #define TLS_HS_SERVER_HELLO       2
+#define TLS_HS_NEW_SESSION_TICKET 4
 #define TLS_HS_CERTIFICATE        11
 #define TLS_HS_SERVER_KEY_EXCHANGE 12
 #define TLS_HS_CERTIFICATE_STATUS 22

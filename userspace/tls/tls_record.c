@@ -36,9 +36,98 @@ static enum tls_sniff tls_sniff_sslv2(struct cursor *c)
 	       TLS_SNIFF_SSLV2_HELLO : TLS_SNIFF_NOT_TLS;
 }
 
+/* The handshake message after a Certificate says whose it is: a client
+ * authenticating (TLS <= 1.2) follows its own with a ClientKeyExchange
+ * (then a CertificateVerify); a server follows its own with a
+ * ServerKeyExchange, CertificateRequest, ServerHelloDone or
+ * CertificateStatus. Anything else keeps the server, as before. */
+static enum tls_sniff tls_sniff_by_next_message(uint8_t type)
+{
+	if (type == TLS_HS_CLIENT_KEY_EXCHANGE || type == TLS_HS_CERTIFICATE_VERIFY)
+		return TLS_SNIFF_CLIENT_HANDSHAKE;
+	return TLS_SNIFF_SERVER_HANDSHAKE;
+}
+
+/* Where the walk through a Certificate's records stands: the handshake
+ * bytes seen (at), and the offset of the next byte wanted in them (1 to
+ * 3: the Certificate's length; then the next message's type). */
+struct tls_cert_walk {
+	uint32_t at, want, msg_len;
+};
+
+/* Takes the wanted bytes out of one record's (possibly partial) body.
+ * True once the next message's type is in *@next. */
+static bool tls_cert_walk_body(struct tls_cert_walk *w, struct cursor body,
+			       uint8_t *next)
+{
+	while (w->want < w->at + cur_left(&body)) {
+		uint8_t b;
+
+		cur_skip(&body, w->want - w->at);
+		w->at = w->want;
+		b = cur_u8(&body);
+		w->at++;
+		if (w->want > 3) {
+			*next = b;
+			return true;
+		}
+		w->msg_len = w->msg_len << 8 | b;
+		w->want = w->want == 3 ? 4 + w->msg_len : w->want + 1;
+	}
+	w->at += (uint32_t)cur_left(&body);
+	return false;
+}
+
+/* Records a Certificate's walk reads at most: a chain of 64 KiB in
+ * records of 1 KiB. Bytes that come a few at a time are walked again from
+ * the start each time: many tiny records would make that quadratic. */
+#define TLS_SNIFF_MAX_RECORDS 64
+
+/*
+ * A first record starting with a Certificate: walks the handshake records
+ * (a chain may span several) to the message after it. With @max bytes or
+ * more, or TLS_SNIFF_MAX_RECORDS records, and no next message, the
+ * Certificate is taken for the server's.
+ */
+static enum tls_sniff tls_sniff_certificate(struct cursor *c, size_t n,
+					    size_t max)
+{
+	struct tls_cert_walk w = { .want = 1 };
+	enum tls_sniff more = n >= max ? TLS_SNIFF_SERVER_HANDSHAKE
+				       : TLS_SNIFF_NEED_MORE;
+
+	for (int records = 0; records < TLS_SNIFF_MAX_RECORDS; records++) {
+		uint8_t type = cur_u8(c), major = cur_u8(c), minor = cur_u8(c);
+		uint16_t len = cur_u16(c);
+		size_t avail;
+		uint8_t next;
+
+		if (!cur_ok(c))
+			return more;
+		if (type != TLS_CT_HANDSHAKE || !tls_record_header_ok(type, major, minor) ||
+		    len == 0 || len > TLS_MAX_RECORD_LEN)
+			return TLS_SNIFF_SERVER_HANDSHAKE;
+		avail = cur_left(c) < len ? cur_left(c) : len;
+		if (tls_cert_walk_body(&w, cur_sub(c, avail), &next))
+			return tls_sniff_by_next_message(next);
+		if (avail < len)
+			return more;
+	}
+	return TLS_SNIFF_SERVER_HANDSHAKE;
+}
+
+/* A record of ChangeCipherSpec, alert or application data: bytes of a TLS
+ * connection whose handshake came before the flow began here. */
+static bool tls_sniff_is_midstream(uint8_t type)
+{
+	return type == TLS_CT_CHANGE_CIPHER_SPEC || type == TLS_CT_ALERT ||
+	       type == TLS_CT_APPLICATION_DATA;
+}
+
 /* Each byte is judged as soon as it is there: a prefix that cannot be TLS
- * says so at once, one that still can asks for more. */
-enum tls_sniff tls_sniff(const uint8_t *p, size_t n)
+ * says so at once, one that still can asks for more; a Certificate with
+ * @max bytes or more and no message after it is the server's. */
+static enum tls_sniff tls_sniff_upto(const uint8_t *p, size_t n, size_t max)
 {
 	struct cursor c = cur_make(p, n);
 	uint8_t first = cur_u8(&c);
@@ -49,24 +138,45 @@ enum tls_sniff tls_sniff(const uint8_t *p, size_t n)
 		return TLS_SNIFF_NEED_MORE;
 	if (first & 0x80)
 		return tls_sniff_sslv2(&c);
-	if (first != TLS_CT_HANDSHAKE)
+	if (first != TLS_CT_HANDSHAKE && !tls_sniff_is_midstream(first))
 		return TLS_SNIFF_NOT_TLS;
 	if (cur_left(&c) >= 1 && cur_u8(&c) != 3)
 		return TLS_SNIFF_NOT_TLS;
 	if (cur_left(&c) >= 1 && cur_u8(&c) > 4)
 		return TLS_SNIFF_NOT_TLS;
 	len = cur_u16(&c);
+	if (cur_ok(&c) && (len == 0 || len > TLS_MAX_RECORD_LEN))
+		return TLS_SNIFF_NOT_TLS;
+	if (cur_ok(&c) && first != TLS_CT_HANDSHAKE)
+		return TLS_SNIFF_MIDSTREAM;
 	type = cur_u8(&c);
 	if (!cur_ok(&c))
 		return TLS_SNIFF_NEED_MORE;
-	if (len == 0 || len > TLS_MAX_RECORD_LEN)
-		return TLS_SNIFF_NOT_TLS;
 	if (type == TLS_HS_CLIENT_HELLO)
 		return TLS_SNIFF_CLIENT_HELLO;
 	/* messages only a client sends in the clear (TLS <= 1.2) */
 	if (type == TLS_HS_CLIENT_KEY_EXCHANGE || type == TLS_HS_CERTIFICATE_VERIFY)
 		return TLS_SNIFF_CLIENT_HANDSHAKE;
+	/* the last message before the server's Finished (TLS <= 1.2): the
+	 * handshake was before the flow began here (a capture that starts
+	 * late; a retransmission after the connection closed) */
+	if (type == TLS_HS_NEW_SESSION_TICKET)
+		return TLS_SNIFF_MIDSTREAM;
+	if (type == TLS_HS_CERTIFICATE) {
+		c = cur_make(p, n);
+		return tls_sniff_certificate(&c, n, max);
+	}
 	return TLS_SNIFF_SERVER_HANDSHAKE;
+}
+
+enum tls_sniff tls_sniff(const uint8_t *p, size_t n)
+{
+	return tls_sniff_upto(p, n, TLS_SNIFF_MAX_BYTES);
+}
+
+enum tls_sniff tls_sniff_final(const uint8_t *p, size_t n)
+{
+	return tls_sniff_upto(p, n, 0);
 }
 
 void tls_dir_init(struct tls_dir *d, bool from_client, uint32_t max_message,

@@ -28,6 +28,7 @@
 #include "inventory/inventory.h"
 #include "ocsp_client.h"
 #include "revo_facts.h"
+#include "served_chain.h"
 #include "supersede.h"
 
 #define HEALTH_MAX_CHAIN 12          /* certificates judged per chain */
@@ -344,14 +345,21 @@ static bool health_anchored(int verify_code)
 	       verify_code == X509_V_ERR_INVALID_PURPOSE;
 }
 
-/* The chain to judge revocation on: OpenSSL's built chain when it has an
- * issuer for the leaf, else the served chain as far as each certificate
- * issued the one before. Owned by the caller. */
+/*
+ * The chain to judge revocation on: OpenSSL's built chain when it has an
+ * issuer for the leaf (it builds from the served certificates in any
+ * order, also when the chain does not verify), else the served
+ * certificates from the leaf on, each followed by the one among them that
+ * issued it, wherever the server put it (served_chain.h), each taken once.
+ * Owned by the caller.
+ */
 static STACK_OF(X509) *health_revocation_chain(struct verify_result *vr,
 					       const struct cert_health_input *in)
 {
+	int i = 0, n = in->n_chain < HEALTH_MAX_CHAIN ? in->n_chain : HEALTH_MAX_CHAIN;
+	uint32_t taken = 1u;   /* the leaf */
 	STACK_OF(X509) *sk;
-	int i;
+	X509 *x;
 
 	if (vr->built && sk_X509_num(vr->built) >= 2) {
 		sk = vr->built;
@@ -361,15 +369,13 @@ static STACK_OF(X509) *health_revocation_chain(struct verify_result *vr,
 	sk = sk_X509_new_null();
 	if (!sk)
 		return NULL;
-	for (i = 0; i < in->n_chain && i < HEALTH_MAX_CHAIN; i++) {
-		X509 *x = in->chain[i] ? in->chain[i]->x509 : NULL;
-
-		if (!x || (i > 0 && X509_check_issued(x, sk_X509_value(sk, i - 1)) !=
-				    X509_V_OK))
-			break;
-		if (!sk_X509_push(sk, x))
-			break;
+	/* each turn takes a position not taken before: at most n turns */
+	while (i >= 0 && i < n && in->chain[i] && (x = in->chain[i]->x509) &&
+	       sk_X509_push(sk, x)) {
 		X509_up_ref(x);
+		i = served_issuer_index(in->chain, n, x, taken);
+		if (i >= 0)
+			taken |= 1u << i;
 	}
 	return sk;
 }

@@ -370,6 +370,17 @@ static int put_spike(struct outbox *ob, const char *key, const char *scope,
 				  strlen(key), T0);
 }
 
+/* An outbox of 2 rows whose spike "spike|a" fired, the firing
+ * ("fire-a") handed out into @it. */
+static struct outbox *firing_in_flight(struct outbox_item *it)
+{
+	struct outbox *ob = open_ob(NULL, 2, 0);
+
+	CHECK_INT(put_spike(ob, "fire-a", "spike|a", false), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 1), 1);
+	return ob;
+}
+
 /* The bound drops a firing with its resolution, never the firing alone. */
 static void test_bound_drops_a_firing_with_its_resolved(void)
 {
@@ -412,11 +423,9 @@ static void test_resolved_after_its_firing_was_dropped_is_dropped(void)
  * rows: dropped, the alert would never end at the receiver. */
 static void test_bound_keeps_a_resolved_whose_firing_went(void)
 {
-	struct outbox *ob = open_ob(NULL, 2, 0);
-	struct outbox_item it[2];
+	struct outbox_item it[1];
+	struct outbox *ob = firing_in_flight(it);
 
-	CHECK_INT(put_spike(ob, "fire-a", "spike|a", false), 0);
-	CHECK_INT(outbox_due(ob, T0, it, 2), 1);
 	CHECK_INT(outbox_ack(ob, it[0].id), 0);
 	outbox_item_release(&it[0]);
 	CHECK_INT(put_spike(ob, "resolve-a", "spike|a", true), 0);
@@ -447,11 +456,9 @@ static void test_move_carries_a_dropped_firings_mark(void)
  * its resolution stays (and is due), or the alert would never end there. */
 static void test_bound_keeps_the_resolved_of_a_firing_in_flight(void)
 {
-	struct outbox *ob = open_ob(NULL, 2, 0);
-	struct outbox_item it[2];
+	struct outbox_item it[1];
+	struct outbox *ob = firing_in_flight(it);               /* in flight */
 
-	CHECK_INT(put_spike(ob, "fire-a", "spike|a", false), 0);
-	CHECK_INT(outbox_due(ob, T0, it, 2), 1);                   /* in flight */
 	CHECK_INT(put_spike(ob, "resolve-a", "spike|a", true), 0);
 	CHECK_INT(put_spike(ob, "fire-b", "spike|b", false), 0);   /* drops fire-a */
 	CHECK_STR(due_keys(ob, T0), "resolve-a fire-b");
@@ -464,11 +471,9 @@ static void test_bound_keeps_the_resolved_of_a_firing_in_flight(void)
  * dropped by the bound leaves no mark: its later resolution is kept. */
 static void test_bound_keeps_a_later_resolved_of_a_firing_tried(void)
 {
-	struct outbox *ob = open_ob(NULL, 2, 0);
-	struct outbox_item it[2];
+	struct outbox_item it[1];
+	struct outbox *ob = firing_in_flight(it);
 
-	CHECK_INT(put_spike(ob, "fire-a", "spike|a", false), 0);
-	CHECK_INT(outbox_due(ob, T0, it, 2), 1);
 	CHECK_INT(outbox_retry(ob, it[0].id, T0 + SEC), 0);
 	outbox_item_release(&it[0]);
 	CHECK_INT(put_spike(ob, "fire-b", "spike|b", false), 0);

@@ -153,7 +153,8 @@ int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
  */
 #define OUTBOX_OPENS 0x4u
 /* The same, in the order of @order_key (see the top; NULL or "": none,
- * and OUTBOX_SEQUEL and OUTBOX_OPENS are ignored), any string: the outbox keeps its digest. */
+ * and OUTBOX_SEQUEL and OUTBOX_OPENS are ignored), any string: the outbox
+ * keeps its digest. */
 int outbox_put_ordered(struct outbox *ob, const char *target,
 		       const char *idem_key, const char *order_key,
 		       unsigned int flags, const char *body, size_t len,

@@ -1135,18 +1135,25 @@ static void check_refused_by_server(struct tls_conn *c, uint64_t at_us)
 #define ALERT_LEN        19
 
 /* A client's Finished at 3000 (hello at 1000, the server's flight at 2000:
- * a turn of 1000 us), its close_notify at @close_us, then the server's
- * alert-sized record at @server_us. */
-static struct tls_conn *tls13_closed_then_server(uint64_t close_us, uint64_t server_us)
+ * a turn of 1000 us), after an empty Certificate when @client_cert, its
+ * close_notify at @close_us, then the server's alert-sized record at
+ * @server_us. */
+static struct tls_conn *tls13_closed_then_server(bool client_cert, uint64_t close_us,
+						 uint64_t server_us)
 {
+	static const struct rec_step certificate[] = {
+		{ true, 23, EMPTY_CERT_LEN, 3000 },
+	};
 	const struct rec_step steps[] = {
-		{ true, 20, 1, 3000 },
 		{ true, 23, FINISHED_LEN, 3000 },
 		{ true, 23, ALERT_LEN, close_us },
 		{ false, 23, ALERT_LEN, server_us },
 	};
+	struct tls_conn *c = tls13_conn_after_flight(0x1301, 32);
 
-	return tls13_played(0x1301, 32, steps, N(steps));
+	play(c, certificate, client_cert ? N(certificate) : 0);
+	play(c, steps, N(steps));
+	return c;
 }
 
 /*
@@ -1187,7 +1194,7 @@ static void test_tls13_close_notify_answer_without_tickets_is_ok(void)
  * (a turn and the slack): ok. */
 static void test_tls13_close_notify_answer_at_the_bounds_is_ok(void)
 {
-	struct tls_conn *c = tls13_closed_then_server(15001, 26001);
+	struct tls_conn *c = tls13_closed_then_server(false, 15001, 26001);
 	struct hs_record *r = tls_conn_record(c);
 
 	CHECK_INT(r->outcome, HS_OK);
@@ -1203,8 +1210,8 @@ static void test_tls13_close_notify_answer_at_the_bounds_is_ok(void)
  * as at one turn. */
 static void test_tls13_close_at_once_then_servers_alert_fails(void)
 {
-	check_refused_by_server(tls13_closed_then_server(4000, 4050), 4050);
-	check_refused_by_server(tls13_closed_then_server(15000, 15050), 15050);
+	check_refused_by_server(tls13_closed_then_server(false, 4000, 4050), 4050);
+	check_refused_by_server(tls13_closed_then_server(false, 15000, 15050), 15050);
 }
 
 /* The reviewer's case: a client that sent an (empty) Certificate, its
@@ -1213,17 +1220,9 @@ static void test_tls13_close_at_once_then_servers_alert_fails(void)
  * the close taken for late as soon as it came a turn after.) */
 static void test_tls13_close_one_turn_after_finished_then_refusal_fails(void)
 {
-	static const struct rec_step steps[] = {
-		{ true, 20, 1, 3000 },
-		{ true, 23, EMPTY_CERT_LEN, 3000 },
-		{ true, 23, FINISHED_LEN, 3000 },
-		{ true, 23, ALERT_LEN, 4001 },     /* close_notify */
-		{ false, 23, ALERT_LEN, 4050 },    /* certificate_required */
-	};
-
-	check_refused_by_server(tls13_played(0x1301, 32, steps, N(steps)), 4050);
+	check_refused_by_server(tls13_closed_then_server(true, 4001, 4050), 4050);
 	/* the same without the Certificate: too soon after the Finished */
-	check_refused_by_server(tls13_closed_then_server(4001, 4050), 4050);
+	check_refused_by_server(tls13_closed_then_server(false, 4001, 4050), 4050);
 }
 
 /* A server that asked for a client certificate may check it for as long
@@ -1232,15 +1231,7 @@ static void test_tls13_close_one_turn_after_finished_then_refusal_fails(void)
  * however soon after the close it came. */
 static void test_tls13_close_after_client_certificate_then_alert_fails(void)
 {
-	static const struct rec_step steps[] = {
-		{ true, 20, 1, 3000 },
-		{ true, 23, EMPTY_CERT_LEN, 3000 },
-		{ true, 23, FINISHED_LEN, 3000 },
-		{ true, 23, ALERT_LEN, 703000 },
-		{ false, 23, ALERT_LEN, 703100 },
-	};
-
-	check_refused_by_server(tls13_played(0x1301, 32, steps, N(steps)), 703100);
+	check_refused_by_server(tls13_closed_then_server(true, 703000, 703100), 703100);
 }
 
 /* The server's record dated before the client's close, read after it
@@ -1248,8 +1239,8 @@ static void test_tls13_close_after_client_certificate_then_alert_fails(void)
  * close, failed. */
 static void test_tls13_server_alert_dated_before_the_close_fails(void)
 {
-	check_refused_by_server(tls13_closed_then_server(4001, 3500), 3500);
-	check_refused_by_server(tls13_closed_then_server(703000, 3500), 3500);
+	check_refused_by_server(tls13_closed_then_server(false, 4001, 3500), 3500);
+	check_refused_by_server(tls13_closed_then_server(false, 703000, 3500), 3500);
 }
 
 /* The server's record long after the client's close (more than a turn
@@ -1257,8 +1248,8 @@ static void test_tls13_server_alert_dated_before_the_close_fails(void)
  * and sent again after a retransmission timeout, not a reply: failed. */
 static void test_tls13_server_alert_long_after_the_close_fails(void)
 {
-	check_refused_by_server(tls13_closed_then_server(703000, 714001), 714001);
-	check_refused_by_server(tls13_closed_then_server(703000, 903000), 903000);
+	check_refused_by_server(tls13_closed_then_server(false, 703000, 714001), 714001);
+	check_refused_by_server(tls13_closed_then_server(false, 703000, 903000), 903000);
 }
 
 /* A capture with millisecond timestamps: hello, the server's flight and

@@ -38,10 +38,13 @@
  *                more than a turn plus TLS13_CLOSE_SLACK_US after it. The
  *                slack covers scheduling, millisecond timestamps (a turn
  *                of 0) and the order of the two directions in live mode.
- *              What stays wrong: a refusal of a bare Finished lost before
- *              the capture point and sent again just after a late close
- *              (ok), and a reply the capture shows before the close
- *              (failed).
+ *              What stays wrong, on the side of failed where it can: a
+ *              client that sent a certificate, or closed within those
+ *              bounds, against a server without tickets (failed though
+ *              it finished), a reply the capture shows before the close
+ *              (failed); and one case ok: a refusal of a bare Finished
+ *              lost before the capture point and sent again (after a
+ *              retransmission timeout) just after a late close.
  *  close       aborted on FIN/RST before a decision, incomplete when the
  *              capture ended, or when a gap, parse errors or a capture of
  *              one direction only left us blind.

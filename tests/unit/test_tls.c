@@ -1127,24 +1127,54 @@ static void check_refused_by_server(struct tls_conn *c, uint64_t at_us)
 	tls_conn_free(c);
 }
 
+/* Under TLS_AES_128_GCM_SHA256: an encrypted Finished alone (4-byte
+ * header, 32-byte HMAC, content type, tag), an empty Certificate (its
+ * 4-byte header, an empty context and list), an encrypted alert. */
+#define FINISHED_LEN     53
+#define EMPTY_CERT_LEN   25
+#define ALERT_LEN        19
+
+/* A client's Finished at 3000 (hello at 1000, the server's flight at 2000:
+ * a turn of 1000 us), after an empty Certificate when @client_cert, its
+ * close_notify at @close_us, then the server's alert-sized record at
+ * @server_us. */
+static struct tls_conn *tls13_closed_then_server(bool client_cert, uint64_t close_us,
+						 uint64_t server_us)
+{
+	static const struct rec_step certificate[] = {
+		{ true, 23, EMPTY_CERT_LEN, 3000 },
+	};
+	const struct rec_step steps[] = {
+		{ true, 23, FINISHED_LEN, 3000 },
+		{ true, 23, ALERT_LEN, close_us },
+		{ false, 23, ALERT_LEN, server_us },
+	};
+	struct tls_conn *c = tls13_conn_after_flight(0x1301, 32);
+
+	play(c, certificate, client_cert ? N(certificate) : 0);
+	play(c, steps, N(steps));
+	return c;
+}
+
 /*
  * A TLS 1.3 server that sends no session tickets (openssl -num_tickets 0,
  * Go with tickets off) has nothing to say after the client's Finished;
  * the client closes with close_notify (19 bytes), the server answers with
  * its own (19 bytes): ok, at the client's Finished, and no alert. The
- * close came 1001 us after the Finished, later than the handshake's
- * longest turn (1000 us: hello at 1000, ServerHello and flight at 2000,
- * Finished at 3000), so a refusal of the Finished would have come first.
+ * close came 700 ms after the Finished (s_client reading "Q" late), far
+ * more than twice the handshake's longest turn (1000 us: hello at 1000,
+ * ServerHello and flight at 2000, Finished at 3000) and the 10 ms slack;
+ * the reply 100 us after it.
  */
 static void test_tls13_close_notify_answer_without_tickets_is_ok(void)
 {
 	static const struct rec_step client_closes[] = {
 		{ true, 20, 1, 3000 },
-		{ true, 23, 69, 3000 },     /* Finished */
-		{ true, 23, 19, 4001 },     /* close_notify */
+		{ true, 23, FINISHED_LEN, 3000 },
+		{ true, 23, ALERT_LEN, 703000 },     /* close_notify */
 	};
 	static const struct rec_step server_answers[] = {
-		{ false, 23, 19, 4100 },    /* the server's close_notify */
+		{ false, 23, ALERT_LEN, 703100 },    /* the server's close_notify */
 	};
 	struct tls_conn *c = tls13_conn_after_flight(0x1301, 32);
 	struct hs_record *r = tls_conn_record(c);
@@ -1159,21 +1189,101 @@ static void test_tls13_close_notify_answer_without_tickets_is_ok(void)
 	tls_conn_free(c);
 }
 
-/* A client that closes at once after its Finished (no later than the
- * handshake's longest turn, 1000 us here): the server's 19 bytes may be
- * the refusal of the Finished (openssl s_client with "Q" waiting on its
- * input, a server wanting a client certificate) as well as the answer to
- * the close: it counts as the refusal, failed. */
+/* ... the bounds of that: the close 12001 us after the Finished (twice
+ * the turn and the slack, and 1 us), the reply 11000 us after the close
+ * (a turn and the slack): ok. */
+static void test_tls13_close_notify_answer_at_the_bounds_is_ok(void)
+{
+	struct tls_conn *c = tls13_closed_then_server(false, 15001, 26001);
+	struct hs_record *r = tls_conn_record(c);
+
+	CHECK_INT(r->outcome, HS_OK);
+	CHECK_INT(r->end_us, 3000);
+	CHECK_INT(r->n_alerts, 0);
+	tls_conn_free(c);
+}
+
+/* A client that closes at once after its Finished (no later than twice
+ * the handshake's longest turn and the slack): the server's 19 bytes may
+ * be the refusal of the Finished as well as the answer to the close: it
+ * counts as the refusal, failed. At 12000 us after the Finished as well
+ * as at one turn. */
 static void test_tls13_close_at_once_then_servers_alert_fails(void)
 {
-	static const struct rec_step steps[] = {
-		{ true, 20, 1, 3000 },
-		{ true, 23, 25, 3000 },     /* empty Certificate */
-		{ true, 23, 69, 3000 },     /* Finished */
-		{ true, 23, 19, 4000 },     /* close_notify, one turn later */
-		{ false, 23, 19, 4050 },    /* certificate_required */
-	};
-	check_refused_by_server(tls13_played(0x1301, 32, steps, N(steps)), 4050);
+	check_refused_by_server(tls13_closed_then_server(false, 4000, 4050), 4050);
+	check_refused_by_server(tls13_closed_then_server(false, 15000, 15050), 15050);
+}
+
+/* The reviewer's case: a client that sent an (empty) Certificate, its
+ * Finished, and closed 1001 us later, one turn and 1 us; the server's
+ * certificate_required 1050 us after the Finished: failed. (It was ok,
+ * the close taken for late as soon as it came a turn after.) */
+static void test_tls13_close_one_turn_after_finished_then_refusal_fails(void)
+{
+	check_refused_by_server(tls13_closed_then_server(true, 4001, 4050), 4050);
+	/* the same without the Certificate: too soon after the Finished */
+	check_refused_by_server(tls13_closed_then_server(false, 4001, 4050), 4050);
+}
+
+/* A server that asked for a client certificate may check it for as long
+ * as it likes (OCSP, CRL): its alert-sized record after the client's
+ * Certificate and Finished is failed, however late the client closed and
+ * however soon after the close it came. */
+static void test_tls13_close_after_client_certificate_then_alert_fails(void)
+{
+	check_refused_by_server(tls13_closed_then_server(true, 703000, 703100), 703100);
+}
+
+/* The server's record dated before the client's close, read after it
+ * (live mode, the two directions from different CPUs): no reply to the
+ * close, failed. */
+static void test_tls13_server_alert_dated_before_the_close_fails(void)
+{
+	check_refused_by_server(tls13_closed_then_server(false, 4001, 3500), 3500);
+	check_refused_by_server(tls13_closed_then_server(false, 703000, 3500), 3500);
+}
+
+/* The server's record long after the client's close (more than a turn
+ * and the slack, 11000 us here): a refusal lost before the capture point
+ * and sent again after a retransmission timeout, not a reply: failed. */
+static void test_tls13_server_alert_long_after_the_close_fails(void)
+{
+	check_refused_by_server(tls13_closed_then_server(false, 703000, 714001), 714001);
+	check_refused_by_server(tls13_closed_then_server(false, 703000, 903000), 903000);
+}
+
+/* A capture with millisecond timestamps: hello, the server's flight and
+ * the Finished in the same millisecond (a turn of 0), the close 1 ms
+ * later, the refusal in the millisecond of the close: failed, the slack
+ * holds where the turn is 0. With the close 700 ms after: ok. */
+static void test_tls13_millisecond_timestamps(void)
+{
+	uint64_t close_ms[] = { 2, 700 };
+	size_t i;
+
+	for (i = 0; i < N(close_ms); i++) {
+		const struct rec_step steps[] = {
+			{ false, 23, 32, 1000 },
+			{ true, 23, FINISHED_LEN, 1000 },
+			{ true, 23, ALERT_LEN, close_ms[i] * 1000 },
+			{ false, 23, ALERT_LEN, close_ms[i] * 1000 },
+		};
+		struct tb_client_hello ch = std_hello();
+		struct tls_conn *c = conn_with_hello(&ch);
+		struct hs_record *r = tls_conn_record(c);
+		struct tb sh = { 0 }, msg = { 0 };
+
+		tb_server_hello(&msg, 0x1301, 0x0304, false, false);
+		wrap(&sh, &msg);
+		feed_tb(c, false, &sh, 1000);
+		play(c, steps, N(steps));
+		CHECK_INT(r->outcome, i == 0 ? HS_FAILED : HS_OK);
+		CHECK_INT(r->n_alerts, i == 0 ? 1 : 0);
+		CHECK_INT(r->end_us, i == 0 ? 2000 : 1000);
+		tb_free(&msg);
+		tb_free(&sh);
+		tls_conn_free(c);
+	}
 }
 
 /* The server's refusal (certificate_required) comes before the client
@@ -1183,9 +1293,9 @@ static void test_tls13_refusal_before_the_clients_close_notify_fails(void)
 {
 	static const struct rec_step steps[] = {
 		{ true, 20, 1, 3000 },
-		{ true, 23, 69, 3000 },
-		{ false, 23, 19, 3500 },    /* certificate_required */
-		{ true, 23, 19, 4000 },
+		{ true, 23, FINISHED_LEN, 3000 },
+		{ false, 23, ALERT_LEN, 3500 },    /* certificate_required */
+		{ true, 23, ALERT_LEN, 4000 },
 	};
 	check_refused_by_server(tls13_played(0x1301, 32, steps, N(steps)), 3500);
 }
@@ -2285,7 +2395,13 @@ int main(void)
 	RUN_TEST(test_tls13_client_encrypted_alert_fails);
 	RUN_TEST(test_tls13_server_encrypted_alert_fails);
 	RUN_TEST(test_tls13_close_notify_answer_without_tickets_is_ok);
+	RUN_TEST(test_tls13_close_notify_answer_at_the_bounds_is_ok);
 	RUN_TEST(test_tls13_close_at_once_then_servers_alert_fails);
+	RUN_TEST(test_tls13_close_one_turn_after_finished_then_refusal_fails);
+	RUN_TEST(test_tls13_close_after_client_certificate_then_alert_fails);
+	RUN_TEST(test_tls13_server_alert_dated_before_the_close_fails);
+	RUN_TEST(test_tls13_server_alert_long_after_the_close_fails);
+	RUN_TEST(test_tls13_millisecond_timestamps);
 	RUN_TEST(test_tls13_refusal_before_the_clients_close_notify_fails);
 	RUN_TEST(test_tls13_refusal_after_the_clients_request_fails);
 	RUN_TEST(test_tls13_ccm8_alert_is_11_bytes);

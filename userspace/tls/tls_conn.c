@@ -9,22 +9,42 @@
  *  TLS 1.3     everything after ServerHello is encrypted. The first
  *              application_data record of a side is either its Finished
  *              or, when alert-sized (2-byte alert, content type, the
- *              cipher suite's AEAD tag: 19 bytes, 11 with CCM_8), an
- *              encrypted alert: failed. After the client's Finished the
- *              server may still refuse (a client certificate it wanted):
- *              its next record decides, alert-sized is an alert (failed),
- *              anything else ok. A close before that record is ok: the
- *              client's side finished. So is an alert-sized answer to an
- *              alert-sized record the client sent after its Finished, later
- *              than the server could have refused the Finished: a server
- *              that sends no session tickets answers the client's
- *              close_notify with its own. "Later": by more than the
- *              handshake's longest turn (the ServerHello after the
- *              ClientHello, the client's Finished after the server's
- *              flight), so that a refusal of the Finished would have come
- *              first wherever the capture was taken; a client that closes
- *              at once leaves the two alike, and the reply counts as the
- *              refusal it may be.
+ *              cipher suite's tag: 19 bytes, 11 with CCM_8), an encrypted
+ *              alert: failed. After the client's Finished the server may
+ *              still refuse (a client certificate it wanted, a Finished
+ *              that does not verify): its next record decides,
+ *              alert-sized is an alert (failed), anything else ok. A close
+ *              before that record is ok: the client's side finished.
+ *
+ *              A server that sends no session tickets answers the
+ *              client's close_notify with its own, alert-sized too: no
+ *              length tells it from a refusal, only the client's first
+ *              flight and the times can, and only sometimes:
+ *              - A client whose first encrypted record is not a bare
+ *                Finished (its length under the suite) sent a Certificate:
+ *                the server asked for one. Checking it may take the server
+ *                any time (an OCSP or CRL lookup), so no delay shows the
+ *                refusal is over: the server's alert-sized record is
+ *                failed, close_notify reply or not. (A padded Finished, or
+ *                one sharing its record, is taken for a Certificate.)
+ *              - Otherwise the server can only refuse the Finished as it
+ *                reads it, at once. Its alert-sized record is the reply to
+ *                the client's close_notify when the close came more than
+ *                twice the handshake's longest turn (the ServerHello after
+ *                the ClientHello, the client's Finished after the server's
+ *                flight: about a round trip seen from either end) plus
+ *                TLS13_CLOSE_SLACK_US after the Finished, the reply was
+ *                read after the close, is dated at or after it and no
+ *                more than a turn plus TLS13_CLOSE_SLACK_US after it. The
+ *                slack covers scheduling, millisecond timestamps (a turn
+ *                of 0) and the order of the two directions in live mode.
+ *              What stays wrong, on the side of failed where it can: a
+ *              client that sent a certificate, or closed within those
+ *              bounds, against a server without tickets (failed though
+ *              it finished), a reply the capture shows before the close
+ *              (failed); and one case ok: a refusal of a bare Finished
+ *              lost before the capture point and sent again (after a
+ *              retransmission timeout) just after a late close.
  *  close       aborted on FIN/RST before a decision, incomplete when the
  *              capture ended, or when a gap, parse errors or a capture of
  *              one direction only left us blind.
@@ -37,6 +57,10 @@
 #include "tls_conn.h"
 #include "tls_internal.h"
 
+/* Slack on the times that tell a TLS 1.3 close_notify reply from a
+ * refusal: scheduling, millisecond timestamps, live mode's order. */
+#define TLS13_CLOSE_SLACK_US 10000
+
 /* AlertDescription values that are not errors (RFC 8446 6.1). */
 #define TLS_ALERT_CLOSE_NOTIFY  0
 #define TLS_ALERT_USER_CANCELED 90
@@ -44,7 +68,11 @@
 /* An encrypted alert: 2 bytes and the inner content type, then the tag. */
 #define TLS13_ALERT_PLAINTEXT_LEN 3
 #define TLS13_AEAD_TAG_LEN        16
-/* TLS 1.3 suites whose tag is not 16 bytes (RFC 8446 B.4, RFC 9150) */
+/* A Finished: its 4-byte message header, then the inner content type */
+#define TLS13_FINISHED_OVERHEAD   5
+/* TLS 1.3 suites whose tag is not 16 bytes (RFC 8446 B.4, RFC 9150), or
+ * whose hash is SHA-384 */
+#define TLS_AES_256_GCM_SHA384    0x1302
 #define TLS_AES_128_CCM_8_SHA256  0x1305
 #define TLS_SHA256_SHA256         0xc0b4
 #define TLS_SHA384_SHA384         0xc0b5
@@ -61,9 +89,12 @@ struct tls_conn {
 	bool first_app_done[2];      /* TLS 1.3: first application_data seen */
 	bool client_closed;          /* the client sent FIN before the decision */
 	bool client_finished;        /* TLS 1.3: ... and it was not an alert */
-	bool client_closed_late;     /* TLS 1.3: then an alert-sized record, a
-				      * turn after the Finished */
+	bool client_sent_cert;       /* TLS 1.3: its first encrypted record
+				      * was not a bare Finished */
+	bool client_closing;         /* TLS 1.3: an alert-sized record after
+				      * the Finished, at client_close_us */
 	uint64_t client_finished_us;
+	uint64_t client_close_us;
 	uint64_t turn_us;            /* TLS 1.3: the handshake's longest turn */
 	uint64_t client_hello_us;    /* times of the hellos and of the server's */
 	uint64_t server_hello_us;    /* latest record, for turn_us */
@@ -78,20 +109,37 @@ static bool tls_conn_is_13(const struct tls_conn *c)
 	return c->rec.version == TLS_VERSION_13;
 }
 
+/* The length of a TLS 1.3 suite's tag: 16 with AES-GCM, ChaCha20 and
+ * AES-CCM, 8 with CCM_8; the integrity-only suites' HMAC. */
+static uint16_t tls13_tag_len(uint16_t cipher)
+{
+	switch (cipher) {
+	case TLS_AES_128_CCM_8_SHA256:
+		return 8;
+	case TLS_SHA256_SHA256:    /* integrity only: the tag is an HMAC */
+		return 32;
+	case TLS_SHA384_SHA384:
+		return 48;
+	default:
+		return TLS13_AEAD_TAG_LEN;
+	}
+}
+
 /* The length of a TLS 1.3 encrypted alert under the negotiated suite
  * (unpadded): 19 bytes with AES-GCM, ChaCha20 and AES-CCM, 11 with CCM_8. */
 static uint16_t tls13_alert_len(uint16_t cipher)
 {
-	switch (cipher) {
-	case TLS_AES_128_CCM_8_SHA256:
-		return TLS13_ALERT_PLAINTEXT_LEN + 8;
-	case TLS_SHA256_SHA256:    /* integrity only: the tag is an HMAC */
-		return TLS13_ALERT_PLAINTEXT_LEN + 32;
-	case TLS_SHA384_SHA384:
-		return TLS13_ALERT_PLAINTEXT_LEN + 48;
-	default:
-		return TLS13_ALERT_PLAINTEXT_LEN + TLS13_AEAD_TAG_LEN;
-	}
+	return TLS13_ALERT_PLAINTEXT_LEN + tls13_tag_len(cipher);
+}
+
+/* ... and of an encrypted Finished alone (unpadded): the HMAC of the
+ * suite's hash, 69 bytes with TLS_AES_256_GCM_SHA384, 53 with
+ * TLS_AES_128_GCM_SHA256, 45 with CCM_8. */
+static uint16_t tls13_finished_len(uint16_t cipher)
+{
+	bool sha384 = cipher == TLS_AES_256_GCM_SHA384 || cipher == TLS_SHA384_SHA384;
+
+	return TLS13_FINISHED_OVERHEAD + (sha384 ? 48 : 32) + tls13_tag_len(cipher);
 }
 
 /* Microseconds from @from to @to; 0 when @to is not later (clock steps). */
@@ -515,25 +563,66 @@ static void tls_conn_encrypted_handshake(struct tls_conn *c, struct tls_dir *d,
 		tls_conn_decide(c, HS_OK, ts_us);
 }
 
-/* TLS 1.3: the client's Finished at @ts_us, and the handshake's longest
- * turn up to it. */
-static void tls_conn_client_finished(struct tls_conn *c, uint64_t ts_us)
+/* @a + @b, or UINT64_MAX where that would wrap (a capture's times are
+ * untrusted). */
+static uint64_t tls_add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* TLS 1.3: the client's Finished at @ts_us (its first encrypted record,
+ * @len bytes: a Certificate when not a bare Finished), and the
+ * handshake's longest turn up to it. */
+static void tls_conn_client_finished(struct tls_conn *c, uint16_t len,
+				     uint64_t ts_us)
 {
 	uint64_t hello_turn = tls_elapsed(c->client_hello_us, c->server_hello_us);
 	uint64_t finished_turn = tls_elapsed(c->server_last_us, ts_us);
 
 	c->client_finished = true;
 	c->client_finished_us = ts_us;
-	/* without the ClientHello's time, no turn is known: never late */
+	c->client_sent_cert = len != tls13_finished_len(c->rec.cipher);
+	/* without the ClientHello's time, no turn is known: never a reply */
 	c->turn_us = !c->rec.has_client_hello ? UINT64_MAX :
 		     hello_turn > finished_turn ? hello_turn : finished_turn;
 }
 
+/* TLS 1.3: the client's first alert-sized record after its Finished, at
+ * @ts_us: its close_notify, if the server's answer fits (below). */
+static void tls_conn_client_after_finished(struct tls_conn *c, bool alert_sized,
+					   uint64_t ts_us)
+{
+	if (!alert_sized || c->client_closing)
+		return;
+	c->client_closing = true;
+	c->client_close_us = ts_us;
+}
+
+/*
+ * TLS 1.3: is the server's alert-sized record at @ts_us, after the
+ * client's Finished, the reply to the client's close_notify rather than a
+ * refusal? No client certificate, a close later than twice the turn plus
+ * the slack after the Finished, the reply at or after the close and no
+ * later than a turn plus the slack (why, and what stays undecidable: the
+ * comment at the top).
+ */
+static bool tls_conn_answers_close(const struct tls_conn *c, uint64_t ts_us)
+{
+	uint64_t slack = tls_add_sat(c->turn_us, TLS13_CLOSE_SLACK_US);
+
+	if (!c->client_closing || c->client_sent_cert ||
+	    c->turn_us == UINT64_MAX || ts_us < c->client_close_us)
+		return false;
+	return tls_elapsed(c->client_finished_us, c->client_close_us) >
+	       tls_add_sat(c->turn_us, slack) &&
+	       ts_us - c->client_close_us <= slack;
+}
+
 /*
  * TLS 1.3: the first application_data record of each side after
- * ServerHello, the server's next one after the client's Finished, and
- * whether the client's next one is alert-sized (its close_notify, when it
- * closes without sending data).
+ * ServerHello, the server's next one after the client's Finished, and the
+ * client's first alert-sized one after its Finished (its close_notify,
+ * when it closes without sending data).
  */
 static void tls_conn_application_data(struct tls_conn *c, struct tls_dir *d,
 				      uint16_t len, uint64_t ts_us)
@@ -545,13 +634,12 @@ static void tls_conn_application_data(struct tls_conn *c, struct tls_dir *d,
 		return;
 	alert_sized = len == tls13_alert_len(c->rec.cipher);
 	if (client && c->client_finished) {
-		c->client_closed_late |= alert_sized &&
-			tls_elapsed(c->client_finished_us, ts_us) > c->turn_us;
+		tls_conn_client_after_finished(c, alert_sized, ts_us);
 		return;
 	}
 	if (c->first_app_done[client] && !(c->client_finished && !client))
 		return;   /* only the server's answer to the Finished matters */
-	if (alert_sized && c->client_closed_late) {
+	if (alert_sized && tls_conn_answers_close(c, ts_us)) {
 		/* the server's close_notify answering the client's */
 		tls_conn_decide(c, HS_OK, c->client_finished_us);
 	} else if (alert_sized) {
@@ -560,7 +648,7 @@ static void tls_conn_application_data(struct tls_conn *c, struct tls_dir *d,
 	} else if (c->client_finished) {
 		tls_conn_decide(c, HS_OK, c->client_finished_us);
 	} else if (client) {
-		tls_conn_client_finished(c, ts_us);
+		tls_conn_client_finished(c, len, ts_us);
 	}
 	c->first_app_done[client] = true;
 }

@@ -458,13 +458,10 @@ static void test_interface_deleted_while_attached_closes_quietly(void)
 	CHECK(if_nametoindex(IF_A) == 0);
 }
 
-/* After lost notifications: only the interfaces that are gone are
- * forgotten, once each; one made again under the same name is attached
- * again (it is free: the old one's hold went with it). */
-static void test_forget_gone_forgets_only_deleted_interfaces(void)
+/* IF_A and a fresh twt2 (peer twt3) attached, or NULL (said). */
+static struct live *open_a_and_twt2(void)
 {
 	const char *ifs[] = { IF_A, "twt2" };
-	const char *const *names;
 	char err[256] = "";
 	struct live *l;
 	int rc;
@@ -473,6 +470,18 @@ static void test_forget_gone_forgets_only_deleted_interfaces(void)
 	CHECK_INT(sh("ip link del twt2 2>/dev/null; ip link add twt2 type veth peer name twt3"), 0);
 	l = open_on(ifs, 2, err, sizeof(err), &rc);
 	CHECK_INT(rc, 0);
+	return l;
+}
+
+/* After lost notifications: only the interfaces that are gone are
+ * forgotten, once each; one made again under the same name is attached
+ * again (it is free: the old one's hold went with it). */
+static void test_forget_gone_forgets_only_deleted_interfaces(void)
+{
+	const char *const *names;
+	char err[256] = "";
+	struct live *l = open_a_and_twt2();
+
 	if (!l)
 		return;
 	CHECK(live_forget_gone(l) == NULL);
@@ -495,15 +504,9 @@ static void test_forget_gone_forgets_only_deleted_interfaces(void)
  * one finds an interface gone since in any entry. */
 static void test_forget_gone_keeps_no_position(void)
 {
-	const char *ifs[] = { IF_A, "twt2" };
 	char err[256] = "";
-	struct live *l;
-	int rc;
+	struct live *l = open_a_and_twt2();
 
-	CHECK(net_reset());
-	CHECK_INT(sh("ip link del twt2 2>/dev/null; ip link add twt2 type veth peer name twt3"), 0);
-	l = open_on(ifs, 2, err, sizeof(err), &rc);
-	CHECK_INT(rc, 0);
 	if (!l)
 		return;
 	CHECK_INT(sh("ip link del " IF_A " && ip link del twt2"), 0);
@@ -568,6 +571,28 @@ static void test_holds_exclude_a_second_agent_and_are_attached(void)
 	live_holds_free(second);
 }
 
+/* As an agent without --iface: every interface up held (*@holds), then
+ * @between run, then @name opened with the holds; NULL when it failed. */
+static struct live *open_held(const char *name, const char *between,
+			      struct live_holds **holds)
+{
+	const char *ifs[] = { name };
+	struct live_opts o = {
+		.ifaces = ifs, .n_ifaces = 1, .ports = &port443, .n_ports = 1,
+		.ringbuf_bytes = 1 << 16,
+	};
+	struct live *l = NULL;
+	char err[256] = "";
+
+	*holds = NULL;
+	CHECK(net_reset());
+	CHECK_INT(live_holds_take(NULL, 0, holds, err, sizeof(err)), 0);
+	CHECK_INT(sh(between), 0);
+	o.holds = *holds;
+	CHECK_INT(live_open(&o, &l, err, sizeof(err)), 0);
+	return l;
+}
+
 /* Holds are found by ifindex: an interface held at start (without
  * --iface: every one up) and renamed before it is attached is attached
  * with its hold, not refused as another agent's (this one's). */
@@ -575,20 +600,11 @@ static void test_held_interface_renamed_before_open_is_attached(void)
 {
 	const char *renamed[] = { "twt5" };
 	const char *const *names;
-	struct live_opts o = {
-		.ifaces = renamed, .n_ifaces = 1, .ports = &port443, .n_ports = 1,
-		.ringbuf_bytes = 1 << 16,
-	};
-	struct live_holds *holds = NULL, *other = NULL;
-	struct live *l = NULL;
+	struct live_holds *holds, *other = NULL;
 	char err[256] = "";
+	struct live *l = open_held("twt5", "ip link set " IF_A " down && ip link set "
+				   IF_A " name twt5 && ip link set twt5 up", &holds);
 
-	CHECK(net_reset());
-	CHECK_INT(live_holds_take(NULL, 0, &holds, err, sizeof(err)), 0);
-	CHECK_INT(sh("ip link set " IF_A " down && ip link set " IF_A " name twt5 && "
-		     "ip link set twt5 up"), 0);
-	o.holds = holds;
-	CHECK_INT(live_open(&o, &l, err, sizeof(err)), 0);
 	CHECK_INT(l ? live_ifaces(l, &names) : -1, 1);
 	CHECK_STR(l ? names[0] : "", "twt5");
 	CHECK_INT(live_holds_take(renamed, 1, &other, err, sizeof(err)), -EBUSY);
@@ -603,19 +619,11 @@ static void test_held_interface_renamed_before_open_is_attached(void)
 static void test_holds_not_attached_are_let_go_at_open(void)
 {
 	const char *ifs[] = { IF_A }, *peer[] = { IF_B };
-	struct live_opts o = {
-		.ifaces = ifs, .n_ifaces = 1, .ports = &port443, .n_ports = 1,
-		.ringbuf_bytes = 1 << 16,
-	};
-	struct live_holds *holds = NULL, *other = NULL;
-	struct live *l = NULL;
+	struct live_holds *holds, *other = NULL;
 	char err[256] = "";
+	struct live *l = open_held(IF_A, "ip link set " IF_B " down", &holds);
 
-	CHECK(net_reset());
-	CHECK_INT(live_holds_take(NULL, 0, &holds, err, sizeof(err)), 0);
-	CHECK_INT(sh("ip link set " IF_B " down"), 0);
-	o.holds = holds;
-	CHECK_INT(live_open(&o, &l, err, sizeof(err)), 0);
+	CHECK(l != NULL);
 	CHECK_INT(live_holds_take(ifs, 1, &other, err, sizeof(err)), -EBUSY);
 	CHECK_INT(live_holds_take(peer, 1, &other, err, sizeof(err)), 0);
 	live_holds_free(other);

@@ -105,7 +105,7 @@ static int holds_bind_all(struct live_holds *h, char *err, size_t errlen)
 	return 0;
 }
 
-/* The plain names of @patterns, each looked up once: every one must
+/* The plain names of @patterns, each looked up: every one must
  * exist (a glob may match nothing yet). */
 static int note_named(struct live_holds *h, const char *const *patterns, int n,
 		      char *err, size_t errlen)

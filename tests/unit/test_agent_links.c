@@ -13,9 +13,11 @@
  * read of ENOBUFS leaves (links_lost) itself.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,6 +27,7 @@
 
 #include "agent/agent_internal.h"
 #include "check.h"
+#include "live/live_holds.h"
 #include "netns_sh.h"
 
 #define IF_WATCHED "twl0"
@@ -32,6 +35,10 @@
 #define STORM_PAIRS 40           /* veth pairs: well over a turn's reads */
 #define QUIET_MS 300             /* no notification for this long: all came */
 #define MAX_DATAGRAMS 100000     /* bound on any read loop */
+/* veth pairs that, with IF_WATCHED, make LIVE_MAX_IFACES ends and one */
+#define FULL_PAIRS 128
+_Static_assert(2 * FULL_PAIRS == LIVE_MAX_IFACES, "the ends fill every entry");
+#define EVENTS_LOG "/tmp/test_agent_links.jsonl"
 
 static const uint16_t port443 = 443;
 
@@ -203,6 +210,78 @@ static void test_resync_waits_for_the_queue_to_empty(void)
 	fixture_close(&f);
 }
 
+/* Lines of EVENTS_LOG that contain @needle. */
+static int log_lines_with(const char *needle)
+{
+	char line[4096];
+	int n = 0;
+	FILE *f = fopen(EVENTS_LOG, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* Runs @line (with $i) for i in 1..FULL_PAIRS as one ip -batch. */
+#define FULL_PAIRS_SH(line)                                                    \
+	"for i in $(seq " TW_STR(FULL_PAIRS) "); do echo \"" line "\"; done "     \
+	">/tmp/test_agent_links.batch && ip -batch /tmp/test_agent_links.batch; " \
+	"r=$?; rm -f /tmp/test_agent_links.batch; exit $r"
+
+/*
+ * An interface skipped as another agent's, then free but not attachable
+ * for another reason (every entry attached: -ENOSPC), is reported once
+ * and tried no more by the timer: before, it stayed on the list and each
+ * second's retry sent the same error event again.
+ */
+static void test_retry_reports_a_failure_once(void)
+{
+	const char *glob[] = { "tw[cd]*" };
+	struct output_opts out = { .json_path = EVENTS_LOG };
+	char err[256] = "";
+	struct fixture f;
+	int hold = -1, reads;
+
+	unlink(EVENTS_LOG);
+	if (!fixture_open(&f) || sink_set_open(&out, &f.ag.sinks, err, sizeof(err)) < 0) {
+		printf("#   %s\n", err);
+		CHECK(false);
+		fixture_close(&f);
+		return;
+	}
+	f.ag.o.ifaces = glob;
+	f.ag.o.n_ifaces = 1;
+	drain(f.ag.links_fd, MAX_DATAGRAMS);
+	CHECK_INT(sh(FULL_PAIRS_SH("link add twc$i type veth peer name twd$i")), 0);
+	hold = live_hold_bind("twc1", (int)if_nametoindex("twc1"), err, sizeof(err));
+	CHECK(hold >= 0);
+	/* the notifications: twc1 refused (busy), the other ends attached */
+	for (reads = 0; reads < MAX_DATAGRAMS / AGENT_LINKS_MAX_READS &&
+			!queue_empty(f.ag.links_fd); reads++)
+		agent_links_ready(&f.ag, f.ag.links_fd, POLLIN);
+	CHECK_INT(f.ag.n_attached, LIVE_MAX_IFACES);
+	CHECK_INT(f.ag.n_busy, 1);
+	if (hold >= 0)
+		close(hold);
+	agent_links_retry_busy(&f.ag, 0);
+	CHECK_INT(f.ag.n_busy, 0);
+	agent_links_retry_busy(&f.ag, 0);
+	agent_links_retry_busy(&f.ag, 0);
+	sink_set_flush(f.ag.sinks);
+	CHECK_INT(log_lines_with("\"state\":\"error\""), 2);
+	CHECK_INT(log_lines_with("twc1: another tlswatch agent watches"), 1);
+	CHECK_INT(log_lines_with("twc1: already 256 interfaces attached"), 1);
+	CHECK_INT(log_lines_with("\"state\":\"interface_added\""), LIVE_MAX_IFACES - 1);
+	sink_set_close(f.ag.sinks);
+	f.ag.sinks = NULL;
+	fixture_close(&f);
+	sh(FULL_PAIRS_SH("link del twc$i"));
+	unlink(EVENTS_LOG);
+}
+
 int main(void)
 {
 	if (unshare(CLONE_NEWNET)) {
@@ -212,5 +291,6 @@ int main(void)
 	}
 	RUN_TEST(test_resync_when_the_last_read_empties_the_queue);
 	RUN_TEST(test_resync_waits_for_the_queue_to_empty);
+	RUN_TEST(test_retry_reports_a_failure_once);
 	return CHECK_EXIT_CODE();
 }

@@ -290,6 +290,25 @@ static int hold_as_other_agent(const char *name)
 	return fd;
 }
 
+/* Runs @line (with $i) for i in 1..MANY_PAIRS as one ip -batch. */
+#define MANY_PAIRS_SH(line)                                                    \
+	"for i in $(seq " TW_STR(MANY_PAIRS) "); do echo \"" line "\"; done "     \
+	">/tmp/test_live_tc.batch && ip -batch /tmp/test_live_tc.batch; "      \
+	"r=$?; rm -f /tmp/test_live_tc.batch; exit $r"
+
+/* Creates (@add) or deletes MANY_PAIRS veth pairs tws1/twp1... at once. */
+static int many_pairs(bool add)
+{
+	return sh(add ? MANY_PAIRS_SH("link add tws$i type veth peer name twp$i")
+		      : MANY_PAIRS_SH("link del tws$i"));
+}
+
+/* The veth end @i of many_pairs() into @name. */
+static void many_name(int i, char name[IF_NAMESIZE])
+{
+	snprintf(name, IF_NAMESIZE, "tw%c%d", i % 2 ? 'p' : 's', i / 2 + 1);
+}
+
 /* Refusals use up no interface slot: an agent refused more interfaces
  * than LIVE_MAX_IFACES (another agent's, under a glob) can still attach
  * the next one. */
@@ -304,13 +323,10 @@ static void test_refused_interfaces_use_no_slot(void)
 	char err[256] = "", name[IF_NAMESIZE];
 
 	CHECK(net_reset());
-	CHECK_INT(sh("for i in $(seq " TW_STR(MANY_PAIRS) "); do "
-		     "echo \"link add tws$i type veth peer name twp$i\"; done "
-		     ">/tmp/test_live_tc.batch && ip -batch /tmp/test_live_tc.batch && "
-		     "rm /tmp/test_live_tc.batch"), 0);
+	CHECK_INT(many_pairs(true), 0);
 	CHECK_INT(live_open(&o, &l, err, sizeof(err)), 0);
 	for (i = 0; i < 2 * MANY_PAIRS; i++) {
-		snprintf(name, sizeof(name), "tw%c%d", i % 2 ? 'p' : 's', i / 2 + 1);
+		many_name(i, name);
 		holds[i] = hold_as_other_agent(name);
 		busy += l && live_attach_iface(l, name, err, sizeof(err)) == -EBUSY;
 	}
@@ -321,9 +337,47 @@ static void test_refused_interfaces_use_no_slot(void)
 	for (i = 0; i < 2 * MANY_PAIRS; i++)
 		if (holds[i] >= 0)
 			close(holds[i]);
-	sh("for i in $(seq " TW_STR(MANY_PAIRS) "); do echo \"link del tws$i\"; done "
-	   ">/tmp/test_live_tc.batch && ip -batch /tmp/test_live_tc.batch; "
-	   "rm -f /tmp/test_live_tc.batch");
+	many_pairs(false);
+}
+
+/* Interfaces that come and go (containers' veths, each with a new name)
+ * never run out of entries: once LIVE_MAX_IFACES were attached and went
+ * away, a new one is attached in an entry they left. Only LIVE_MAX_IFACES
+ * attached at once refuse the next (-ENOSPC). */
+static void test_entries_of_gone_interfaces_are_used_again(void)
+{
+	struct live_opts o = {
+		.ports = &port443, .n_ports = 1, .ringbuf_bytes = 1 << 16,
+		.any_link = true,
+	};
+	const char *const *names;
+	struct live *l = NULL;
+	char err[256] = "", name[IF_NAMESIZE];
+	int i, attached = 0, gone = 0;
+
+	CHECK(net_reset());
+	CHECK_INT(many_pairs(true), 0);
+	CHECK_INT(live_open(&o, &l, err, sizeof(err)), 0);
+	if (!l)
+		return;
+	for (i = 0; i < LIVE_MAX_IFACES; i++) {
+		many_name(i, name);
+		attached += live_attach_iface(l, name, err, sizeof(err)) == 0;
+	}
+	CHECK_INT(attached, LIVE_MAX_IFACES);
+	CHECK_INT(live_attach_iface(l, IF_A, err, sizeof(err)), -ENOSPC);
+	CHECK_STR(err, IF_A ": already 256 interfaces attached");
+	CHECK_INT(many_pairs(false), 0);
+	while (gone <= LIVE_MAX_IFACES && live_forget_gone(l))
+		gone++;
+	CHECK_INT(gone, LIVE_MAX_IFACES);
+	CHECK_INT(live_attach_iface(l, IF_A, err, sizeof(err)), 0);
+	CHECK(ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	CHECK_INT(live_ifaces(l, &names), 1);
+	CHECK_STR(names[0], IF_A);
+	live_close(l);
+	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
+	CHECK(!has_clsact());
 }
 
 static void test_cleanup_stale_removes_killed_agents_leftovers(void)
@@ -404,13 +458,10 @@ static void test_interface_deleted_while_attached_closes_quietly(void)
 	CHECK(if_nametoindex(IF_A) == 0);
 }
 
-/* After lost notifications: only the interfaces that are gone are
- * forgotten, once each; one made again under the same name is attached
- * again (it is free: the old one's hold went with it). */
-static void test_forget_gone_forgets_only_deleted_interfaces(void)
+/* IF_A and a fresh twt2 (peer twt3) attached, or NULL (said). */
+static struct live *open_a_and_twt2(void)
 {
 	const char *ifs[] = { IF_A, "twt2" };
-	const char *const *names;
 	char err[256] = "";
 	struct live *l;
 	int rc;
@@ -419,6 +470,18 @@ static void test_forget_gone_forgets_only_deleted_interfaces(void)
 	CHECK_INT(sh("ip link del twt2 2>/dev/null; ip link add twt2 type veth peer name twt3"), 0);
 	l = open_on(ifs, 2, err, sizeof(err), &rc);
 	CHECK_INT(rc, 0);
+	return l;
+}
+
+/* After lost notifications: only the interfaces that are gone are
+ * forgotten, once each; one made again under the same name is attached
+ * again (it is free: the old one's hold went with it). */
+static void test_forget_gone_forgets_only_deleted_interfaces(void)
+{
+	const char *const *names;
+	char err[256] = "";
+	struct live *l = open_a_and_twt2();
+
 	if (!l)
 		return;
 	CHECK(live_forget_gone(l) == NULL);
@@ -434,6 +497,27 @@ static void test_forget_gone_forgets_only_deleted_interfaces(void)
 	live_close(l);
 	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
 	sh("ip link del twt2");
+}
+
+/* A listing stopped short of its final NULL (the caller's bound reached
+ * just as the last gone one was returned) leaves nothing behind: the next
+ * one finds an interface gone since in any entry. */
+static void test_forget_gone_keeps_no_position(void)
+{
+	char err[256] = "";
+	struct live *l = open_a_and_twt2();
+
+	if (!l)
+		return;
+	CHECK_INT(sh("ip link del " IF_A " && ip link del twt2"), 0);
+	CHECK_STR(live_forget_gone(l), IF_A);
+	CHECK_STR(live_forget_gone(l), "twt2");
+	CHECK(net_reset());   /* stopped there; IF_A comes back, in entry 0 */
+	CHECK_INT(live_attach_iface(l, IF_A, err, sizeof(err)), 0);
+	CHECK_INT(sh("ip link del " IF_A), 0);
+	CHECK_STR(live_forget_gone(l), IF_A);
+	CHECK(live_forget_gone(l) == NULL);
+	live_close(l);
 }
 
 static void test_default_ifaces_are_up_and_not_loopback(void)
@@ -485,6 +569,86 @@ static void test_holds_exclude_a_second_agent_and_are_attached(void)
 	CHECK(!ours_at(BPF_TC_INGRESS, TW_TC_HANDLE_OWN));
 	CHECK_INT(live_holds_take(ifs, 1, &second, err, sizeof(err)), 0);
 	live_holds_free(second);
+}
+
+/* As an agent without --iface: every interface up held (*@holds), then
+ * @between run, then @name opened with the holds; NULL when it failed. */
+static struct live *open_held(const char *name, const char *between,
+			      struct live_holds **holds)
+{
+	const char *ifs[] = { name };
+	struct live_opts o = {
+		.ifaces = ifs, .n_ifaces = 1, .ports = &port443, .n_ports = 1,
+		.ringbuf_bytes = 1 << 16,
+	};
+	struct live *l = NULL;
+	char err[256] = "";
+
+	*holds = NULL;
+	CHECK(net_reset());
+	CHECK_INT(live_holds_take(NULL, 0, holds, err, sizeof(err)), 0);
+	CHECK_INT(sh(between), 0);
+	o.holds = *holds;
+	CHECK_INT(live_open(&o, &l, err, sizeof(err)), 0);
+	return l;
+}
+
+/* Holds are found by ifindex: an interface held at start (without
+ * --iface: every one up) and renamed before it is attached is attached
+ * with its hold, not refused as another agent's (this one's). */
+static void test_held_interface_renamed_before_open_is_attached(void)
+{
+	const char *renamed[] = { "twt5" };
+	const char *const *names;
+	struct live_holds *holds, *other = NULL;
+	char err[256] = "";
+	struct live *l = open_held("twt5", "ip link set " IF_A " down && ip link set "
+				   IF_A " name twt5 && ip link set twt5 up", &holds);
+
+	CHECK_INT(l ? live_ifaces(l, &names) : -1, 1);
+	CHECK_STR(l ? names[0] : "", "twt5");
+	CHECK_INT(live_holds_take(renamed, 1, &other, err, sizeof(err)), -EBUSY);
+	live_close(l);
+	live_holds_free(holds);
+	sh("ip link del twt5");
+}
+
+/* An interface held at start but not attached (down by then, so not in
+ * the agent's list) is free for another agent once live_open() returns;
+ * before, it stayed held, never watched, until the agent stopped. */
+static void test_holds_not_attached_are_let_go_at_open(void)
+{
+	const char *ifs[] = { IF_A }, *peer[] = { IF_B };
+	struct live_holds *holds, *other = NULL;
+	char err[256] = "";
+	struct live *l = open_held(IF_A, "ip link set " IF_B " down", &holds);
+
+	CHECK(l != NULL);
+	CHECK_INT(live_holds_take(ifs, 1, &other, err, sizeof(err)), -EBUSY);
+	CHECK_INT(live_holds_take(peer, 1, &other, err, sizeof(err)), 0);
+	live_holds_free(other);
+	live_close(l);
+	live_holds_free(holds);
+}
+
+/* live_holds_add() without holds (NULL, as live_opts.holds may be) holds
+ * nothing and says whether another agent watches the interface. */
+static void test_holds_add_without_holds_probes(void)
+{
+	char err[256] = "";
+	int ifindex = 0, other;
+
+	CHECK(net_reset());
+	CHECK_INT(live_holds_add(NULL, IF_A, &ifindex, err, sizeof(err)), 0);
+	CHECK_INT(ifindex, (int)if_nametoindex(IF_A));
+	CHECK_INT(live_holds_add(NULL, IF_A, &ifindex, err, sizeof(err)), 0);
+	other = hold_as_other_agent(IF_A);
+	CHECK(other >= 0);
+	CHECK_INT(live_holds_add(NULL, IF_A, &ifindex, err, sizeof(err)), 1);
+	CHECK_STR(err, IF_A ": another tlswatch agent watches this interface; "
+		  "leaving it to that one");
+	if (other >= 0)
+		close(other);
 }
 
 /* An attached interface is followed by its ifindex: renamed (seen by a
@@ -545,5 +709,10 @@ int main(void)
 	RUN_TEST(test_default_ifaces_are_up_and_not_loopback);
 	RUN_TEST(test_holds_exclude_a_second_agent_and_are_attached);
 	RUN_TEST(test_renamed_interface_is_followed);
+	RUN_TEST(test_entries_of_gone_interfaces_are_used_again);
+	RUN_TEST(test_forget_gone_keeps_no_position);
+	RUN_TEST(test_held_interface_renamed_before_open_is_attached);
+	RUN_TEST(test_holds_not_attached_are_let_go_at_open);
+	RUN_TEST(test_holds_add_without_holds_probes);
 	return CHECK_EXIT_CODE();
 }

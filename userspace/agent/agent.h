@@ -30,7 +30,9 @@ struct agent_opts {
 	int n_ifaces;
 	/* the interfaces held for it before it created anything
 	 * (live_holds_take() of @ifaces); glob matches found at start are
-	 * held into it too. Not owned; must outlive agent_run() */
+	 * held into it too, and those not attached at start let go then
+	 * (live_open()). NULL: none held (another agent's interfaces are
+	 * then only probed). Not owned; must outlive agent_run() */
 	struct live_holds *holds;
 	const uint16_t *ports;         /* at least one */
 	int n_ports;

@@ -73,7 +73,8 @@ void agent_links_report_busy(struct agent *ag);
  * no link notification. */
 #define AGENT_BUSY_RETRY_MS 1000
 /* A loop timer: tries them again; one now free is attached and announced
- * as interface_added. */
+ * as interface_added, one that fails otherwise (-ENOSPC...) is reported
+ * once as an error and tried no more (until its next link change). */
 void agent_links_retry_busy(void *ctx, uint64_t now_us);
 /* --uprobes (agent_uprobes.c): attaches after the pipeline exists, so
  * that the server's views reach it. A failure of 'auto' is reported as an

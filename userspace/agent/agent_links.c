@@ -208,9 +208,16 @@ static void link_added(struct agent *ag, const char *name, int ifindex)
 		return;
 	}
 	/* without --iface the set is what was up at start */
-	if (!ag->o.n_ifaces || !live_iface_matches(ag->o.ifaces, ag->o.n_ifaces, name))
+	if (!ag->o.n_ifaces || !live_iface_matches(ag->o.ifaces, ag->o.n_ifaces, name)) {
+		busy_forget(ag, ifindex);   /* renamed out of the set */
 		return;
+	}
 	r = live_attach_iface(ag->live, name, err, sizeof(err));
+	/* Only another agent's interface is tried again each second: any
+	 * other outcome is final until its next link change, and its error
+	 * said once (the retry would say it every second). */
+	if (r != -EBUSY)
+		busy_forget(ag, ifindex);
 	if (r == -EEXIST)
 		return;         /* attached already */
 	refresh_attached(ag);
@@ -221,7 +228,6 @@ static void link_added(struct agent *ag, const char *name, int ifindex)
 		agent_report(ag, "error", err);
 		return;
 	}
-	busy_forget(ag, ifindex);
 	pr_info("%s: interface added; attached\n", name);
 	agent_report(ag, "interface_added", name);
 }

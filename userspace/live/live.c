@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "flow_map.h"
 #include "live.h"
+#include "live_holds.h"
 #include "live_tc.h"
 #include "tlswatch.skel.h"
 #include "uprobes.h"
@@ -26,10 +27,11 @@ struct live {
 	struct tlswatch_bpf *skel;
 	struct ring_buffer *rb;
 	/* One per interface, n_tc of them, allocated once: live_meta.iface
-	 * points into them, and the pipeline keeps that pointer. An interface
-	 * that went away keeps its entry (detached), which one that comes
-	 * back with its name takes again; a renamed one's entry takes the
-	 * new name (its ifindex is what is attached). */
+	 * points into them, and the pipeline keeps that pointer (the source
+	 * of what it says next). An interface that went away keeps its entry
+	 * (detached), which one that comes back with its name takes again,
+	 * or, once all LIVE_MAX_IFACES are used, any new one; a renamed
+	 * one's entry takes the new name (its ifindex is what is attached). */
 	struct live_tc tc[LIVE_MAX_IFACES];
 	int n_tc;
 	const char *names[LIVE_MAX_IFACES + 1]; /* the attached tc[i].name */
@@ -37,8 +39,6 @@ struct live {
 	const char **want;           /* distinct interfaces asked for, n_want */
 	bool *want_l2;               /* whether each has an Ethernet header */
 	int n_want;
-	struct live_holds *holds;    /* the caller's (live_opts.holds), or NULL */
-	int gone_scan;               /* where live_forget_gone() goes on */
 	int64_t mono_to_real_ns;
 	/* set for the duration of one live_poll() */
 	tw_segment_fn fn;
@@ -265,10 +265,23 @@ static void list_attached(struct live *l)
 	l->names[l->n_names] = NULL;
 }
 
+/* The first detached entry, or NULL. */
+static struct live_tc *tc_detached(struct live *l)
+{
+	int i;
+
+	for (i = 0; i < l->n_tc; i++)
+		if (!tc_attached(&l->tc[i]))
+			return &l->tc[i];
+	return NULL;
+}
+
 /* The entry for @name: the detached one it had before, else the first
  * unused one, which attach_one() counts in n_tc only once it is attached
- * (interfaces refused, another agent's, do not use up LIVE_MAX_IFACES).
- * NULL when LIVE_MAX_IFACES are taken. */
+ * (interfaces refused, another agent's, do not use up LIVE_MAX_IFACES),
+ * else, all used, one an interface that went away left: interfaces that
+ * come and go (containers' veths) never run out of entries. NULL when
+ * LIVE_MAX_IFACES are attached. */
 static struct live_tc *tc_slot(struct live *l, const char *name)
 {
 	int i;
@@ -277,12 +290,13 @@ static struct live_tc *tc_slot(struct live *l, const char *name)
 		if (!tc_attached(&l->tc[i]) && strcmp(l->tc[i].name, name) == 0)
 			return &l->tc[i];
 	if (l->n_tc == LIVE_MAX_IFACES)
-		return NULL;
+		return tc_detached(l);
 	return &l->tc[l->n_tc];
 }
 
-static int attach_one(struct live *l, const char *name, bool l2, char *err,
-		      size_t errlen)
+/* Attaches @name, with its hold from @holds if it has one (NULL: none). */
+static int attach_one(struct live *l, const char *name, bool l2,
+		      struct live_holds *holds, char *err, size_t errlen)
 {
 	struct bpf_program *prog = l2 ? l->skel->progs.tlswatch
 				      : l->skel->progs.tlswatch_l3;
@@ -297,10 +311,11 @@ static int attach_one(struct live *l, const char *name, bool l2, char *err,
 	}
 	t = tc_slot(l, name);
 	if (!t) {
-		snprintf(err, errlen, "%s: already %d interfaces", name, LIVE_MAX_IFACES);
+		snprintf(err, errlen, "%s: already %d interfaces attached", name,
+			 LIVE_MAX_IFACES);
 		return -ENOSPC;
 	}
-	r = live_tc_attach(t, name, fd, l->holds, err, errlen);
+	r = live_tc_attach(t, name, fd, holds, err, errlen);
 	if (r)
 		return r;
 	if (t == &l->tc[l->n_tc])
@@ -309,12 +324,13 @@ static int attach_one(struct live *l, const char *name, bool l2, char *err,
 	return 0;
 }
 
-static int attach_all(struct live *l, char *err, size_t errlen)
+static int attach_all(struct live *l, struct live_holds *holds, char *err,
+		      size_t errlen)
 {
 	int i, r;
 
 	for (i = 0; i < l->n_want; i++) {
-		r = attach_one(l, l->want[i], l->want_l2[i], err, errlen);
+		r = attach_one(l, l->want[i], l->want_l2[i], holds, err, errlen);
 		if (r)
 			return r;
 	}
@@ -334,7 +350,7 @@ int live_attach_iface(struct live *l, const char *name, char *err, size_t errlen
 			 l2 == -EPROTONOSUPPORT ? "unsupported link type" : strerror(-l2));
 		return l2;
 	}
-	return attach_one(l, name, l2, err, errlen);
+	return attach_one(l, name, l2, NULL, err, errlen);
 }
 
 /* The attached entry of @ifindex, or NULL. */
@@ -381,10 +397,13 @@ const char *live_forget_iface(struct live *l, int ifindex)
 const char *live_forget_gone(struct live *l)
 {
 	char name[IF_NAMESIZE];
+	int i;
 
-	/* from the entry after the last one found: those before were seen */
-	for (; l->gone_scan < l->n_tc; l->gone_scan++) {
-		struct live_tc *t = &l->tc[l->gone_scan];
+	/* From the first entry each time: those forgotten are detached now,
+	 * and a position kept between calls would outlive a listing its
+	 * caller stopped short of the end (at most LIVE_MAX_IFACES, cheap). */
+	for (i = 0; i < l->n_tc; i++) {
+		struct live_tc *t = &l->tc[i];
 
 		if (!tc_attached(t))
 			continue;
@@ -396,10 +415,8 @@ const char *live_forget_gone(struct live *l)
 			continue;
 		live_tc_forget(t);   /* what live_forget_iface() would find again */
 		list_attached(l);
-		l->gone_scan++;
 		return t->name;
 	}
-	l->gone_scan = 0;    /* the next call lists them all again */
 	return NULL;
 }
 
@@ -419,7 +436,6 @@ int live_open(const struct live_opts *o, struct live **out, char *err,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	l->holds = o->holds;
 	r = resolve_ifaces(l, o, err, errlen);
 	if (!r)
 		r = load_program(l, o, err, errlen);
@@ -433,7 +449,10 @@ int live_open(const struct live_opts *o, struct live **out, char *err,
 		goto fail;
 	}
 	l->mono_to_real_ns = clock_offset_ns();
-	r = attach_all(l, err, errlen);
+	r = attach_all(l, o->holds, err, errlen);
+	/* what was held and not attached (gone down, renamed since) is
+	 * another agent's to take */
+	live_holds_release_unclaimed(o->holds);
 	if (r)
 		goto fail;
 	*out = l;

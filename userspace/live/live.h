@@ -64,9 +64,11 @@ struct live_opts {
 				  * live_attach_iface()) can be of either;
 				  * then @n_ifaces may be 0 */
 	struct live_holds *holds;/* interfaces held already (live_holds_take()):
-				  * attaching one takes its hold over, by the
-				  * ifindex it was held by; NULL: none. Must
-				  * outlive @l */
+				  * attaching one takes its hold over, found
+				  * by the ifindex its name has then (one
+				  * renamed since is no other agent's);
+				  * live_open() lets go of those it did not
+				  * attach. NULL: none */
 	bool server_binds;       /* a server's packets name the connection of
 				  * what the uprobes saw (--uprobes); without
 				  * it the TC program skips that lookup */
@@ -95,8 +97,10 @@ struct live_meta {
 /*
  * Loads the program, fills the watched ports, attaches to TC ingress and
  * egress of every interface in @o (replacing our own stale filter left by
- * a killed agent; -EBUSY if a live agent watches one). On failure detaches whatever it had attached, writes a
- * message naming the interface into @err and returns -errno.
+ * a killed agent; -EBUSY if a live agent watches one), then lets go of
+ * the holds of o->holds it did not take over. On failure detaches
+ * whatever it had attached, writes a message naming the interface into
+ * @err and returns -errno.
  */
 int live_open(const struct live_opts *o, struct live **out, char *err,
 	      size_t errlen);
@@ -189,8 +193,8 @@ int live_ifaces(const struct live *l, const char *const **names);
 /*
  * Attaches to @name, an interface that appeared after live_open() (or came
  * back). 0; -EEXIST if it is attached already; -EBUSY if another live
- * agent watches it; -ENOSPC past
- * LIVE_MAX_IFACES; -EPROTONOSUPPORT for a link type whose program was not
+ * agent watches it; -ENOSPC when LIVE_MAX_IFACES are attached (the entry
+ * of one that went away is used again); -EPROTONOSUPPORT for a link type whose program was not
  * loaded (see live_opts.any_link); other -errno. @err then says why.
  */
 int live_attach_iface(struct live *l, const char *name, char *err, size_t errlen);
@@ -216,8 +220,8 @@ bool live_follow_iface(struct live *l, int ifindex, const char *name);
  * no longer exists (its ifindex is gone, and our filters with it) and
  * returns its name as live_forget_iface(); NULL when every attached one
  * is still there. Those it passes that were renamed are followed
- * (live_follow_iface()). Call it until NULL: each call goes on after the
- * interface the last one returned.
+ * (live_follow_iface()). Call it until NULL (or stop short: each call
+ * looks from the first interface again, and keeps no position).
  */
 const char *live_forget_gone(struct live *l);
 
@@ -249,15 +253,14 @@ bool live_iface_is_pattern(const char *name);
  * The interfaces an agent holds before it attaches them (live_tc.h: the
  * abstract unix socket of each ifindex). Taken before the agent creates
  * anything (its log, its database) and kept until live_open() attaches
- * them: of two agents started at the same instant on one interface,
+ * them (those it does not are let go then): of two agents started at the same instant on one interface,
  * exactly one holds it, and the other is refused before it made a file.
  */
 struct live_holds;
 
 /*
  * Holds the interfaces an agent must attach: the plain names of
- * @patterns, each looked up once (the hold keeps its ifindex, which
- * live_open() attaches), or with none (@n 0) every interface that is up
+ * @patterns (each must exist now), or with none (@n 0) every interface that is up
  * but loopback; a glob's matches are not (live_holds_add(): an agent
  * skips those another one watches, and runs on). 0 with *@out, or -errno
  * with @err saying why: -ENODEV "--iface NAME: no such interface" (checked
@@ -269,15 +272,17 @@ int live_holds_take(const char *const *patterns, int n, struct live_holds **out,
 		    char *err, size_t errlen);
 
 /*
- * Holds @name too (@h not NULL), and says its ifindex in *@ifindex: 0
- * (also when held already), 1 when another live agent watches it (@err
- * then says so, as live_holds_take()), or -errno (@err says it).
+ * Holds @name too, and says its ifindex in *@ifindex: 0 (also when held
+ * already), 1 when another live agent watches it (@err then says so, as
+ * live_holds_take()), or -errno (@err says it). @h NULL (a caller that
+ * takes no holds): holds nothing, and says the same (0 or 1) of whether
+ * another agent watches @name now.
  */
 int live_holds_add(struct live_holds *h, const char *name, int *ifindex,
 		   char *err, size_t errlen);
 
-/* Lets go of the holds live_open() did not attach, and frees @h (NULL is
- * ok): after live_close(). */
+/* Lets go of the holds still kept (live_open() failed, or was never
+ * called) and frees @h (NULL is ok): after live_close(). */
 void live_holds_free(struct live_holds *h);
 
 /*

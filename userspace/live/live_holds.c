@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Interfaces held before they are attached (live.h, live_tc.h). The hold
+ * Interfaces held before they are attached (live.h, live_holds.h). The hold
  * is the abstract unix socket "tlswatch-tc-IFINDEX": binding it is the
  * kernel's own test-and-set, so of two agents started at the same instant
  * exactly one gets it. An agent takes the holds of the interfaces it must
- * attach before it creates any file and keeps them until it attaches
- * them: the other one is refused before it made anything.
+ * attach before it creates any file and keeps them until live_open()
+ * attached them: the other one is refused before it made anything.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "live.h"
-#include "live_tc.h"
+#include "live_holds.h"
 
 struct live_hold {
 	char name[IF_NAMESIZE];
@@ -61,12 +61,12 @@ int live_hold_bind(const char *name, int ifindex, char *err, size_t errlen)
 	return r;
 }
 
-static struct live_hold *holds_find(struct live_holds *h, const char *name)
+static struct live_hold *holds_find(struct live_holds *h, int ifindex)
 {
 	int i;
 
 	for (i = 0; h && i < h->n; i++)
-		if (strcmp(h->h[i].name, name) == 0)
+		if (h->h[i].ifindex == ifindex)
 			return &h->h[i];
 	return NULL;
 }
@@ -77,7 +77,7 @@ static int holds_note(struct live_holds *h, const char *name, int ifindex,
 {
 	struct live_hold *e;
 
-	if (holds_find(h, name))
+	if (holds_find(h, ifindex))
 		return 0;
 	if (h->n == LIVE_MAX_IFACES) {
 		snprintf(err, errlen, "more than %d interfaces", LIVE_MAX_IFACES);
@@ -105,7 +105,7 @@ static int holds_bind_all(struct live_holds *h, char *err, size_t errlen)
 	return 0;
 }
 
-/* The plain names of @patterns, each looked up once: every one must
+/* The plain names of @patterns, each looked up: every one must
  * exist (a glob may match nothing yet). */
 static int note_named(struct live_holds *h, const char *const *patterns, int n,
 		      char *err, size_t errlen)
@@ -173,6 +173,18 @@ int live_holds_take(const char *const *patterns, int n, struct live_holds **out,
 	return 0;
 }
 
+/* Whether another live agent holds @name (@ifindex): 1, 0 (not held,
+ * now either), or -errno; for live_holds_add() without holds. */
+static int hold_probe(const char *name, int ifindex, char *err, size_t errlen)
+{
+	int fd = live_hold_bind(name, ifindex, err, errlen);
+
+	if (fd < 0)
+		return fd == -EBUSY ? 1 : fd;
+	close(fd);
+	return 0;
+}
+
 int live_holds_add(struct live_holds *h, const char *name, int *ifindex,
 		   char *err, size_t errlen)
 {
@@ -185,7 +197,9 @@ int live_holds_add(struct live_holds *h, const char *name, int *ifindex,
 		snprintf(err, errlen, "%s: %s", name, strerror(-r));
 		return r;
 	}
-	if (holds_find(h, name))
+	if (!h)
+		return hold_probe(name, *ifindex, err, errlen);
+	if (holds_find(h, *ifindex))
 		return 0;
 	r = holds_note(h, name, *ifindex, err, errlen);
 	if (r)
@@ -199,27 +213,31 @@ int live_holds_add(struct live_holds *h, const char *name, int *ifindex,
 	return r == -EBUSY ? 1 : r;
 }
 
-int live_holds_claim(struct live_holds *h, const char *name, int *ifindex)
+int live_holds_claim(struct live_holds *h, int ifindex)
 {
-	struct live_hold *e = holds_find(h, name);
+	struct live_hold *e = holds_find(h, ifindex);
 	int fd;
 
 	if (!e || e->fd < 0)
 		return -ENOENT;
 	fd = e->fd;
-	*ifindex = e->ifindex;
 	*e = h->h[--h->n];
 	return fd;
 }
 
-void live_holds_free(struct live_holds *h)
+void live_holds_release_unclaimed(struct live_holds *h)
 {
 	int i;
 
-	if (!h)
-		return;
-	for (i = 0; i < h->n; i++)
+	for (i = 0; h && i < h->n; i++)
 		if (h->h[i].fd >= 0)
 			close(h->h[i].fd);
+	if (h)
+		h->n = 0;
+}
+
+void live_holds_free(struct live_holds *h)
+{
+	live_holds_release_unclaimed(h);
 	free(h);
 }

@@ -19,6 +19,7 @@
 
 #include "common/log.h"
 #include "live.h"
+#include "live_holds.h"
 #include "live_tc.h"
 
 #define NL_MAX_READS 4096 /* bounds one filter dump */
@@ -90,29 +91,25 @@ static int tc_of_name(struct live_tc *t, const char *name)
 	return t->ifindex ? 0 : -errno;
 }
 
-/* A detached @t for @name, held: with the hold @holds has for it (and the
- * ifindex it was held by: no second lookup), else with its ifindex now
- * and a hold taken. 0 or -errno, said in @err. */
+/* A detached @t for the interface called @name now, held: with the hold
+ * @holds has for its ifindex (by ifindex: it may have been renamed since
+ * it was held, and binding it again would refuse this very agent), else
+ * with a hold taken now. 0 or -errno, said in @err. */
 static int tc_take(struct live_tc *t, const char *name, struct live_holds *holds,
 		   char *err, size_t errlen)
 {
-	int ifindex, fd = live_holds_claim(holds, name, &ifindex), r;
+	int r = tc_of_name(t, name);
 
-	if (fd >= 0) {
-		memset(t, 0, sizeof(*t));
-		snprintf(t->name, sizeof(t->name), "%s", name);
-		t->ifindex = ifindex;
-		t->hold_fd = fd;
-		t->held = true;
-		return 0;
-	}
-	r = tc_of_name(t, name);
 	if (r) {
 		snprintf(err, errlen, "%s: %s", name, r == -ENAMETOOLONG ?
 			 "interface name too long" : strerror(-r));
 		return r;
 	}
-	return iface_hold(t, err, errlen);
+	t->hold_fd = live_holds_claim(holds, t->ifindex);
+	if (t->hold_fd < 0)
+		return iface_hold(t, err, errlen);
+	t->held = true;
+	return 0;
 }
 
 /* Is a filter with our priority and @handle on @point? */

@@ -40,18 +40,9 @@ struct live_tc {
 /* Which program an interface needs: 1 Ethernet header, 0 none, -errno. */
 int live_tc_link_has_l2(const char *name);
 
-/* Binds the hold of interface @ifindex (@name, for the message): the
- * socket's fd, or -errno said in @err; -EBUSY when another live tlswatch
- * agent holds it. (live_holds.c) */
-int live_hold_bind(const char *name, int ifindex, char *err, size_t errlen);
-
-/* The fd of the hold @holds (NULL: none) has for @name, which it no
- * longer keeps, and its ifindex in *@ifindex; -ENOENT when it has none. */
-int live_holds_claim(struct live_holds *holds, const char *name, int *ifindex);
-
 /* Attaches @prog_fd to ingress and egress of @name; fills @t. Its hold is
- * taken from @holds when it has one (NULL: none), else bound now: -EBUSY
- * when another live tlswatch agent watches @name. */
+ * taken from @holds when it has one for @name's ifindex (NULL: none), else
+ * bound now: -EBUSY when another live tlswatch agent watches @name. */
 int live_tc_attach(struct live_tc *t, const char *name, int prog_fd,
 		   struct live_holds *holds, char *err, size_t errlen);
 

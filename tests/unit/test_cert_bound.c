@@ -260,27 +260,74 @@ static void test_pipeline_keeps_at_most_the_newest_pinned_chains(void)
 	struct pipeline_opts po = { 0 };
 	struct pipeline *pl = pipeline_new(&po);
 	const struct pinned_chain *kept;
-	uint64_t first = 0, last;
+	uint64_t first = 0, second = 0, last = 0;
 	uint32_t i;
 
 	CHECK(pl != NULL);
 	if (!pl)
 		return;
-	for (i = 0; i < PIPELINE_MAX_PINNED_CHAINS; i++)
+	for (i = 0; i < PIPELINE_MAX_PINNED_CHAINS; i++) {
 		last = keep_cert(pl, i);
-	first = last - PIPELINE_MAX_PINNED_CHAINS + 1;
+		if (i == 0)
+			first = last;
+		if (i == 1)
+			second = last;
+	}
 	flood(pipeline_cert_cache(pl), (int)i, CERT_CACHE_DEFAULT_MAX);
 	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 1024);
 	last = keep_cert(pl, i + CERT_CACHE_DEFAULT_MAX);   /* takes first's slot */
 	CHECK(chain_pins_get(pl, first) == NULL);
 	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 1023);
-	kept = chain_pins_get(pl, first + 1);   /* ASan: still alive */
+	kept = chain_pins_get(pl, second);   /* ASan: still alive */
 	CHECK(kept && kept->n_chain == 1 && kept->chain[0] &&
 	      !strcmp(kept->chain[0]->serial_hex, "4d494e5400000001"));
-	chain_pins_drop(pl, first + 1);
-	CHECK(chain_pins_get(pl, first + 1) == NULL);
+	chain_pins_drop(pl, second);
+	CHECK(chain_pins_get(pl, second) == NULL);
 	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 1022);
 	CHECK(chain_pins_get(pl, last) != NULL);
+	pipeline_free(pl);
+}
+
+/*
+ * A cert event kept again while its answer is pending (the next handshake
+ * of a busy name) keeps its one slot, as the health checker keeps one wait
+ * per cert event: 1,024 handshakes of one name let go of no other chain.
+ * Kept again, it is the most recent: the least recently kept goes first.
+ */
+static void test_pipeline_busy_name_keeps_one_pinned_chain(void)
+{
+	struct pipeline_opts po = { 0 };
+	struct pipeline *pl = pipeline_new(&po);
+	const struct cert_info *busy;
+	uint64_t other, busy_id = 0, id;
+	bool same_id = true;
+	uint32_t i;
+
+	CHECK(pl != NULL);
+	if (!pl)
+		return;
+	other = keep_cert(pl, 0);
+	busy = serve(pipeline_cert_cache(pl), 1);
+	CHECK(busy != NULL);
+	for (i = 0; busy && i < PIPELINE_MAX_PINNED_CHAINS; i++) {
+		id = chain_pins_keep(pl, busy_id, &busy, 1);
+		same_id &= id != 0 && (!busy_id || id == busy_id);
+		busy_id = id;
+	}
+	CHECK(same_id);
+	CHECK(chain_pins_get(pl, other) != NULL);
+	/* both evicted, alive by their pins: the busy one pinned once */
+	flood(pipeline_cert_cache(pl), 2, CERT_CACHE_DEFAULT_MAX);
+	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 2);
+	/* room for 1,022 more; the next one lets go of other, the least
+	 * recently kept, not of the busy name kept after it */
+	for (i = 2; i < PIPELINE_MAX_PINNED_CHAINS; i++)
+		keep_cert(pl, i);
+	CHECK(chain_pins_get(pl, other) != NULL);
+	CHECK(busy && chain_pins_keep(pl, busy_id, &busy, 1) == busy_id);
+	keep_cert(pl, i);
+	CHECK(chain_pins_get(pl, other) == NULL);
+	CHECK(chain_pins_get(pl, busy_id) != NULL);
 	pipeline_free(pl);
 }
 
@@ -338,6 +385,7 @@ int main(void)
 	RUN_TEST(test_free_takes_pinned_entries_too);
 	RUN_TEST(test_pipeline_frees_certificates_the_report_still_lists);
 	RUN_TEST(test_pipeline_keeps_at_most_the_newest_pinned_chains);
+	RUN_TEST(test_pipeline_busy_name_keeps_one_pinned_chain);
 	RUN_TEST(test_distinct_exact_to_the_bound_then_estimated);
 	cert_mint_done();
 	return CHECK_EXIT_CODE();

@@ -478,8 +478,9 @@ static void on_health_updated(void *ctx, const struct cert_health_result *r)
 	seen = strmap_get(pl->cert_events, key,
 			  cert_key(r->has_sni, r->sni, r->sni_len, &r->server,
 				   r->leaf_sha256_hex, key));
-	/* Forgotten past a bound (the tuple, or its chain past the newest
-	 * PIPELINE_MAX_PINNED_CHAINS kept): the next handshake says it. */
+	/* Forgotten past a bound (the tuple, or its chain past the
+	 * PIPELINE_MAX_PINNED_CHAINS most recently kept): the next
+	 * handshake says it. */
 	kept = seen ? chain_pins_get(pl, seen->pin_id) : NULL;
 	if (!kept)
 		return;

@@ -288,13 +288,17 @@ static void health_expect(struct cert_health *h, const char *sni,
  * names (common/host_name.h): host names are case-insensitive (a client
  * may send "A.Test") and "a.test." is a.test, so the old leaf served to
  * one spelling after a newer one to another is still superseded. ASCII
- * only: the SNI's bytes are escaped to printable text.
+ * only: the SNI's bytes are escaped to printable text. NULL without SNI
+ * (filed as ""): no SNI sent folds to that.
  */
 static const char *inventory_name(const char *sni, char buf[CERT_HEALTH_SNI_MAX])
 {
 	if (!sni)
 		return NULL;
-	tw_host_name_fold(sni, strlen(sni), buf, CERT_HEALTH_SNI_MAX);
+	/* "." folds to "", the name a handshake without SNI is filed
+	 * under: it stays "." (the only name that folds to nothing) */
+	if (!tw_host_name_fold(sni, strlen(sni), buf, CERT_HEALTH_SNI_MAX) && sni[0])
+		snprintf(buf, CERT_HEALTH_SNI_MAX, "%s", sni);
 	return buf;
 }
 

@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include "cert/cert_info.h"
+#include "cert/health.h"
 #include "cert_mint.h"
 #include "check.h"
 #include "common/distinct.h"
+#include "health_fixture.h"
 #include "pipeline/pipeline_priv.h"
 #include "sink/sink.h"
 
@@ -331,6 +333,81 @@ static void test_pipeline_busy_name_keeps_one_pinned_chain(void)
 	pipeline_free(pl);
 }
 
+/* The DER of the PKI certificate @name (malloc'd), NULL when unreadable. */
+static uint8_t *leaf_der(const char *name, size_t *len)
+{
+	unsigned char *der = NULL;
+	uint8_t *copy = NULL;
+	int n = i2d_X509(hf_cert(name)->x509, &der);
+
+	if (n > 0 && (copy = malloc((size_t)n)))
+		memcpy(copy, der, (size_t)n);
+	*len = n > 0 ? (size_t)n : 0;
+	OPENSSL_free(der);
+	return copy;
+}
+
+/*
+ * A leaf sent alone, with a staple: the issuer its staple must name comes
+ * from the trust store (root and inter). It is not served, so it stays out
+ * of the served certificates' cache: it was parsed into it, counted as
+ * served (refs) and took an LRU place from a served certificate.
+ */
+static void test_trust_store_issuer_stays_out_of_the_served_cache(void)
+{
+	char bundle[] = "/tmp/tw-cert-bound-ca-XXXXXX", root[1200], inter[1200];
+	char cmd[4096], err[256] = "";
+	struct cert_health_opts ho = { 0 };
+	struct cert_health *h = NULL;
+	struct pipeline *pl = NULL;
+	const struct cert_info *served;
+	static const uint8_t not_ocsp[] = { 0x30, 0x00 };
+	struct hs_record rec;
+	size_t len = 0;
+	int fd = mkstemp(bundle);
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "cat '%s' '%s' > '%s'",
+		 hf_path("root.crt", root, sizeof(root)),
+		 hf_path("inter.crt", inter, sizeof(inter)), bundle);
+	CHECK_INT(hf_sh(cmd), 0);
+	ho.ca_file = bundle;
+	CHECK_INT(cert_health_open(&ho, &h, err, sizeof(err)), 0);
+	if (h) {
+		struct pipeline_opts po = { .health = h };
+
+		pl = pipeline_new(&po);
+	}
+	CHECK(pl != NULL);
+	memset(&rec, 0, sizeof(rec));
+	rec.start_us = rec.end_us = (uint64_t)time(NULL) * 1000000;
+	rec.server.addr.family = 4;
+	rec.server.addr.bytes[0] = 192;
+	rec.server.port = 443;
+	rec.chain[0].data = leaf_der("good.test", &len);
+	CHECK(rec.chain[0].data != NULL);
+	rec.chain[0].len = (uint32_t)len;
+	rec.n_chain = 1;
+	rec.has_staple = true;
+	rec.staple.data = (uint8_t *)not_ocsp;
+	rec.staple.len = sizeof(not_ocsp);
+	if (pl && rec.chain[0].data) {
+		pipeline_report_active(pl, &rec);
+		CHECK_INT(cert_cache_count(pipeline_cert_cache(pl)), 1);
+		served = cert_cache_get(pipeline_cert_cache(pl), rec.chain[0].data,
+					len, NULL);
+		CHECK(served && served->refs == 2);   /* the handshake, this get */
+		CHECK_INT(cert_cache_count(pipeline_cert_cache(pl)), 1);
+	}
+	free(rec.chain[0].data);
+	pipeline_free(pl);
+	cert_health_close(h);
+	unlink(bundle);
+}
+
 /* --- distinct counts: exact to the bound, estimated past it */
 
 static void digest_of(uint32_t i, uint8_t d[32])
@@ -377,6 +454,7 @@ static void test_distinct_exact_to_the_bound_then_estimated(void)
 
 int main(void)
 {
+	hf_pki();
 	RUN_TEST(test_live_entries_never_exceed_the_bound);
 	RUN_TEST(test_pinned_entry_outlives_its_eviction_until_unpinned);
 	RUN_TEST(test_pins_nest);
@@ -386,7 +464,9 @@ int main(void)
 	RUN_TEST(test_pipeline_frees_certificates_the_report_still_lists);
 	RUN_TEST(test_pipeline_keeps_at_most_the_newest_pinned_chains);
 	RUN_TEST(test_pipeline_busy_name_keeps_one_pinned_chain);
+	RUN_TEST(test_trust_store_issuer_stays_out_of_the_served_cache);
 	RUN_TEST(test_distinct_exact_to_the_bound_then_estimated);
 	cert_mint_done();
+	hf_cleanup();
 	return CHECK_EXIT_CODE();
 }

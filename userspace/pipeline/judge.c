@@ -64,8 +64,8 @@ static const struct cert_info *judge_leaf_issuer(struct pipeline *pl,
 
 	if (issuer)
 		return issuer;
-	return cert_health_built_issuer(pl->opts.health, pl->certs, v->chain,
-					v->n_chain, record_time_s(rec));
+	return cert_health_built_issuer(pl->opts.health, v->chain, v->n_chain,
+					record_time_s(rec));
 }
 
 static void judge_staple(struct pipeline *pl, const struct hs_record *rec,

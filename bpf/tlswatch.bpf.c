@@ -348,8 +348,9 @@ static __always_inline void tw_copy_payload(struct __sk_buff *skb,
 		/* Said once per direction: the rest is a gap for userspace. */
 		v->budget_hit |= bit;
 		cnt->c[TW_CNT_BUDGET_EXHAUSTED]++;
-		if (want == 0)
-			tw_emit_gap(skb, c, flags | TW_EVF_BUDGET);
+		/* a gap lost to a full ring is owed, as a lost record is */
+		if (want == 0 && tw_emit_gap(skb, c, flags | TW_EVF_BUDGET))
+			v->lost |= bit;
 	}
 }
 

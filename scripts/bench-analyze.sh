@@ -264,7 +264,7 @@ md=$dir/analyze.md
 	echo
 	echo "### Peak RSS with handshakes undecided at once"
 	echo
-	echo "README \"Memory under a flood\": the 64 MiB budget holds about 38,000 waiting ClientHellos without ALPN (1,728 bytes each) before it evicts; the RSS stays within the budget + 24 MiB + 384 bytes per connection of the RSS with one."
+	echo "README \"Memory under a flood\": the 64 MiB budget holds about 38,000 waiting ClientHellos without ALPN (1,728 bytes each) before it evicts; the RSS stays within the budget + 24 MiB + 384 bytes per connection of the RSS with one (ClientHellos bring no certificate; new certificates add up to about 80 MiB more, README)."
 	echo
 	echo "$undecided_table"
 	echo

@@ -568,6 +568,7 @@ variant_expect truncated truncated.pcap "$((rsa_packets - 1))" true
 
 python3 "$here/make-hostile-sni.py" "$out/hostile_sni.pcap"
 python3 "$here/make-hostile-sni.py" --markup "$out/hostile_html.pcap"
+python3 "$here/make-hostile-sni.py" --nul-sni "$pki/rsa.test.chain.pem" "$out/hostile_nul_sni.pcap"
 
 # Self-checks of the fixtures themselves.
 # The big Certificate message was reassembled from several TCP segments and

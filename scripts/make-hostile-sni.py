@@ -4,6 +4,7 @@
 
     scripts/make-hostile-sni.py OUT.pcap
     scripts/make-hostile-sni.py --markup OUT.pcap
+    scripts/make-hostile-sni.py --nul-sni CHAIN.pem OUT.pcap
 
 Two IPv4 TCP connections to 192.0.2.1:443 (Ethernet link type), each a
 three-way handshake, one ClientHello, then FIN from both sides:
@@ -18,9 +19,16 @@ With --markup, one connection (client port 40003) whose SNI is HTML
 markup (a script element, an event handler attribute, quotes, entities)
 for the HTML report's escaping: hostile_html.pcap.
 
+With --nul-sni, one connection (client port 40004) whose SNI is
+"rsa.test\\0evil.test" and whose server answers in TLS 1.2 with
+ServerHello, the certificates of CHAIN.pem (the PKI's rsa.test chain, leaf
+first) and ServerHelloDone; then both sides close: hostile_nul_sni.pcap.
+The name before the NUL is one the leaf covers, the SNI is not.
+
 Everything is well formed at the TLS level: only the strings are hostile.
 Times and randoms are fixed, so the file is the same on every run.
 """
+import base64
 import struct
 import sys
 
@@ -32,6 +40,8 @@ ALPN_2 = [b'http/1.1']
 SNI_HTML = (b'</title><script>alert(1)</script><img src=x onerror="alert(\'x\')">'
             b'&amp;&lt;<!--.test')
 ALPN_HTML = [b'<b>h2</b>']
+SNI_NUL = b'rsa.test\x00evil.test'
+ALPN_NUL = [b'http/1.1']
 
 T0 = 1767225600  # 2026-01-01T00:00:00Z
 MAC_C = bytes.fromhex('020000000001')
@@ -89,8 +99,45 @@ def client_hello(sni, alpn, random_byte):
     return b'\x16\x03\x01' + u16(len(hs)) + hs
 
 
-def connection(cport, sni, alpn, t, rnd):
-    """Yields (time, frame) for one connection starting at time t."""
+def handshake_msg(kind, body):
+    return bytes((kind,)) + struct.pack('!I', len(body))[1:] + body
+
+
+def u24(n):
+    return struct.pack('!I', n)[1:]
+
+
+def server_flight(ders, random_byte):
+    """TLS 1.2 ServerHello, Certificate (@ders, leaf first), ServerHelloDone
+    in one handshake record."""
+    hello = (u16(0x0303) + bytes((random_byte,)) * 32 + b'\x00' +
+             u16(0xc02f) + b'\x00' + u16(0))
+    certs = b''.join(u24(len(d)) + d for d in ders)
+    hs = (handshake_msg(2, hello) + handshake_msg(11, u24(len(certs)) + certs) +
+          handshake_msg(14, b''))
+    return b'\x16\x03\x03' + u16(len(hs)) + hs
+
+
+def pem_certificates(path):
+    """The DER of each certificate in a PEM file, in order."""
+    ders, b64 = [], None
+    for line in open(path):
+        line = line.strip()
+        if line == '-----BEGIN CERTIFICATE-----':
+            b64 = []
+        elif line == '-----END CERTIFICATE-----':
+            ders.append(base64.b64decode(''.join(b64)))
+            b64 = None
+        elif b64 is not None:
+            b64.append(line)
+    if not ders:
+        sys.exit('make-hostile-sni.py: no certificate in %s' % path)
+    return ders
+
+
+def connection(cport, sni, alpn, t, rnd, answer=b''):
+    """Yields (time, frame) for one connection starting at time t; the
+    server sends @answer (if any) after acknowledging the ClientHello."""
     cs, ss = 1000 * cport, 7000 * cport
     hello = client_hello(sni, alpn, rnd)
     c = (IP_C, IP_S, cport, SERVER_PORT)
@@ -101,6 +148,9 @@ def connection(cport, sni, alpn, t, rnd):
     yield t + 0.003, tcp_packet(*c, cs + 1, ss + 1, PSH | ACK, hello)
     cs += 1 + len(hello)
     yield t + 0.004, tcp_packet(*s, ss + 1, cs, ACK, b'')
+    if answer:
+        yield t + 0.0045, tcp_packet(*s, ss + 1, cs, PSH | ACK, answer)
+        ss += len(answer)
     yield t + 0.005, tcp_packet(*c, cs, ss + 1, FIN | ACK, b'')
     yield t + 0.006, tcp_packet(*s, ss + 1, cs + 1, FIN | ACK, b'')
     yield t + 0.007, tcp_packet(*c, cs + 1, ss + 2, ACK, b'')
@@ -108,13 +158,16 @@ def connection(cport, sni, alpn, t, rnd):
 
 def main():
     args = sys.argv[1:]
-    markup = args[:1] == ['--markup']
-    if markup:
+    mode = args[0] if args[:1] in (['--markup'], ['--nul-sni']) else None
+    if mode:
         args = args[1:]
-    if len(args) != 1:
-        sys.exit('usage: make-hostile-sni.py [--markup] OUT.pcap')
-    if markup:
+    if len(args) != (2 if mode == '--nul-sni' else 1):
+        sys.exit('usage: make-hostile-sni.py [--markup | --nul-sni CHAIN.pem] OUT.pcap')
+    if mode == '--markup':
         frames = list(connection(40003, SNI_HTML, ALPN_HTML, T0, 0x33))
+    elif mode == '--nul-sni':
+        answer = server_flight(pem_certificates(args.pop(0)), 0x55)
+        frames = list(connection(40004, SNI_NUL, ALPN_NUL, T0, 0x44, answer))
     else:
         frames = list(connection(40001, SNI_1, ALPN_1, T0, 0x11))
         frames += connection(40002, SNI_2, ALPN_2, T0 + 1, 0x22)

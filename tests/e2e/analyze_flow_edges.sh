@@ -16,7 +16,9 @@
 #                 port opens connection B (a SYN with another ISN) and
 #                 completes a handshake: two handshakes, A incomplete and
 #                 B ok. Before, B's SYN was taken into A's flow: one
-#                 stitched handshake, reported failed.
+#                 stitched handshake, reported failed. The summary counts
+#                 A as reopened (flows_reopened 1; the text report says
+#                 so); the others count none.
 . "$(dirname "$0")/lib.sh"
 t_require_tlswatch
 
@@ -52,6 +54,7 @@ assert_eq "fin-first: the retransmitted alert is read" server:fatal:handshake_fa
 assert_eq "fin-first: at the retransmitted alert" 2026-11-23T10:50:00.006000Z \
 	"$(kv_get "$T_TMP/out.kv" hs@40000.ts)"
 assert_eq "fin-first: no gap" 0 "$(kv_get "$T_TMP/out.kv" summary.problem_counts.gaps)"
+assert_eq "fin-first: no flow reopened" 0 "$(kv_get "$T_TMP/out.kv" summary.problem_counts.flows_reopened)"
 assert_eq "fin-first: the handshake event of the capture in sending order (but its time)" \
 	"$(hs_lines "$T_TMP/alert-first.json")" "$(hs_lines "$T_TMP/out.json")"
 
@@ -65,4 +68,9 @@ assert_eq "reuse-unseen: B's chain seen" "None True" "$(hs_field "$T_TMP/out.jso
 assert_eq "reuse-unseen: A ends at B's SYN, B at the server's Finished" \
 	"2026-11-23T10:50:05.002000Z 2026-11-23T10:50:05.009000Z" "$(hs_field "$T_TMP/out.json" ts)"
 assert_eq "reuse-unseen: no gap" 0 "$(kv_get "$T_TMP/out.kv" summary.problem_counts.gaps)"
+assert_eq "reuse-unseen: A counted as reopened by B" 1 \
+	"$(kv_get "$T_TMP/out.kv" summary.problem_counts.flows_reopened)"
+assert_eq "reuse-unseen: the text report says so" \
+	"  flows_reopened       1  Flows ended by a new connection on the same addresses and ports (a port reused while the old connection was followed)" \
+	"$("$TW" analyze "$T_TMP/reuse-unseen.pcap" 2>/dev/null | grep '^  flows_reopened ')"
 t_done

@@ -5,6 +5,10 @@
 # NUL and other control bytes, terminal escape sequences and invalid UTF-8.
 # Every JSON line must be valid UTF-8 JSON, the quote and backslash must come
 # back intact, and the text report must hold no control character.
+# hostile_nul_sni.pcap (make-hostile-sni.py --nul-sni) asks for
+# "rsa.test\0evil.test" and is served the rsa.test chain: the name before the
+# NUL is covered, the SNI is no DNS name, so hostname_mismatch, and nothing
+# filed in the inventory under the cut name.
 . "$(dirname "$0")/lib.sh"
 t_require_tlswatch
 f=$CAPS/hostile_sni.pcap
@@ -60,4 +64,33 @@ T_RC=0
 "$TW" analyze -v -v "$f" >/dev/null 2>"$T_TMP/err.txt" || T_RC=$?
 assert_eq "hostile with -v -v: exit 0" 0 "$T_RC"
 assert_eq "hostile with -v -v: no control byte in the debug output" 0 "$(ctl "$T_TMP/err.txt")"
+
+# An SNI holding a NUL: every byte is checked, none is filed.
+nul=$CAPS/hostile_nul_sni.pcap
+run_json --ca-file tests/data/pki/root.crt --db "$T_TMP/nul.db" "$nul"
+assert_eq "NUL SNI: exit 0" 0 "$T_RC"
+"$PY" - "$T_TMP/out.json" >"$T_TMP/nul.kv" <<'PYEOF'
+import json, sys
+for line in open(sys.argv[1], 'rb'):
+    ev = json.loads(line.decode('utf-8'))
+    if ev.get('event') == 'cert':
+        print('cert.sni=%s' % json.dumps(ev['sni']))
+        print('cert.findings=%s' % ','.join(f['kind'] for f in ev['findings']))
+        for f in ev['findings']:
+            print('cert.%s=%s' % (f['kind'], f['detail']))
+PYEOF
+assert_eq "NUL SNI: the cert event keeps every byte of the SNI" \
+	'"rsa.test\u0000evil.test"' "$(kv_get "$T_TMP/nul.kv" cert.sni)"
+assert_eq "NUL SNI: the only finding is hostname_mismatch" hostname_mismatch \
+	"$(kv_get "$T_TMP/nul.kv" cert.findings)"
+assert_eq "NUL SNI: the detail says why, the NUL escaped" \
+	'SNI "rsa.test\x00evil.test" holds a NUL byte (no DNS name does), is not covered by the certificate: rsa.test, www.rsa.test' \
+	"$(kv_get "$T_TMP/nul.kv" cert.hostname_mismatch)"
+assert_eq "NUL SNI: counted among the summary's findings" 1 \
+	"$(kv_get "$T_TMP/out.kv" summary.finding_counts.hostname_mismatch)"
+T_RC=0
+"$TW" inventory --db "$T_TMP/nul.db" --json >"$T_TMP/nul_inv.json" 2>/dev/null || T_RC=$?
+assert_eq "NUL SNI: inventory listing exits 0" 0 "$T_RC"
+assert_eq "NUL SNI: nothing filed (not under the cut name rsa.test either)" 0 \
+	"$(grep -c . "$T_TMP/nul_inv.json" || true)"
 t_done

@@ -40,8 +40,16 @@ run_analyze crl_json --json --crl "$pki/crl/inter.pem" --crl "$pki/crl/root.pem"
 
 start_http "$pki/www" "$http_port" || exit 1
 start_ocsp "$pki" inter-index.txt inter "$ocsp_port" || exit 1
+# The responder logs a line per request it reads ("waiting for OCSP client
+# connections" is there from its start): counted after each run.
+ocsp_asked() { grep -c "Received request, 1st line: POST " "$work/ocsp.$ocsp_port.log"; }
 run_analyze online_json --json --online --ocsp-timeout 3000 --fail-on revoked
+asked_json=$(ocsp_asked)
 run_analyze online_text --online --ocsp-timeout 3000
+asked_text=$(ocsp_asked)
+# Offline with the servers up: nothing is asked for.
+run_analyze offline_json --json --fail-on revoked
+asked_offline=$(ocsp_asked)
 
 # handshake findings per leaf, summary finding counts, exit status
 verdicts() { # file
@@ -81,7 +89,9 @@ check "--online: one problem on stderr, the responder victim.test names" \
 	test "$(grep -c . "$work/online_json.err")|$(grep -c "signature does not verify" "$work/online_json.err")" = "1|1"
 check "--online: the text report says revoked for both" \
 	test "$(grep -c 'critical revoked:' "$work/online_text.out")" = 2
-check "--online: the responder was asked" grep -q "POST\|OCSP" "$work/ocsp.$ocsp_port.log"
+echo "# OCSP requests read by the responder after each run: $asked_json $asked_text $asked_offline"
+check "--online: the responder was asked about each leaf, each run" \
+	test "$asked_json|$asked_text" = "3|6"
 check "--online: the root's CRL was downloaded" grep -q "GET /root.crl" "$work/http.log"
 
 # A responder that never answers and no CRL server: each held handshake
@@ -96,8 +106,9 @@ check "--online, silent responder: every handshake reported, none revoked" \
 	"handshake revoked.test|handshake victim.test|handshake good.test|finding_counts|finding_counts: {}"
 check "--online, silent responder: the timeouts are reported" grep -q "127.0.0.1:$ocsp_port" "$work/silent_json.err"
 
-# Offline (no --online), the same capture has no revocation verdict.
-run_analyze offline_json --json --fail-on revoked
+# Offline (no --online, run above), the same capture has no revocation
+# verdict, and the responder was not asked.
+check "without --online: the responder was not asked" test "$asked_offline" = "$asked_text"
 check "without --online: no revoked finding, exit 0" \
 	test "$(verdicts "$work/offline_json.out" | tail -n1)|$(cat "$work/offline_json.rc")" = "finding_counts: {}|0"
 [ -n "${KEEP:-}" ] && cp -r "$work" /tmp/cf/online-work

@@ -20,7 +20,13 @@
 #     chain verification says (before: expiring_soon next to untrusted
 #     "certificate has expired"); the second before is expiring_soon;
 #   - an intermediate that expires inside --warn-days gives expiring_soon
-#     naming it (before: nothing until every handshake was untrusted).
+#     naming it (before: nothing until every handshake was untrusted);
+#   - a misordered chain that does not verify (no --ca-file: the system
+#     store knows no health CA), its leaf revoked in a --crl file: the
+#     leaf's issuer is found among the served certificates, so the CRL
+#     entry is read and the leaf is revoked (before: the served chain was
+#     cut at the root after the leaf, the leaf had no issuer, and its
+#     revocation went unchecked).
 #
 # Needs root. TAP output.
 set -u
@@ -60,6 +66,7 @@ serve 4434 good.test "$pki/ocsp/good-revoked.der"
 serve 4435 good.test "$pki/ocsp/good-good.der" -cert_chain "$pki/inter.crt"
 serve 4436 ends.test - -cert_chain "$pki/inter.crt"
 serve 4437 late.test - -cert_chain "$pki/short.crt"
+serve 4438 revoked.test - -cert_chain "$tmp/root-then-inter.pem"
 tn_start_tcpdump "$tmp/all.pcap" tcp || tn_bail "tcpdump did not start"
 
 hs() { # port, name
@@ -75,6 +82,7 @@ hs 4434 good.test
 hs 4435 good.test
 hs 4436 ends.test
 hs 4437 late.test
+hs 4438 revoked.test
 sleep 0.5
 tn_stop_tcpdump "$tmp/all.pcap"
 tap_eq "tcpdump dropped no packet" 0 "${TN_TCPDUMP_DROPS:-unknown}"
@@ -116,7 +124,7 @@ print(" ".join(out))' "$1.jsonl" "${2:-handshake}"
 }
 
 # --- the issuer a staple must name
-for p in 4431 4432 4433 4434 4435 4436 4437; do port_pcap "$p" "$tmp/p$p.pcap"; done
+for p in 4431 4432 4433 4434 4435 4436 4437 4438; do port_pcap "$p" "$tmp/p$p.pcap"; done
 tap_eq "misordered chain (leaf, root, intermediate): the revoked staple is found and verified" \
 	"revoked/verified|revoked_staple" "$(facts "$tmp/p4431.pcap")"
 tap_eq "the same chain in order: the same" \
@@ -159,3 +167,27 @@ tap_eq "intermediate expiring in 3 days: expiring_soon names it, the chain verif
 tap_eq "intermediate expired: untrusted, no expiring_soon" \
 	"certificate has expired|untrusted=certificate has expired (depth 1, /O=tlswatch test/CN=Health Test Short Intermediate)" \
 	"$(facts "$tmp/late-gone.pcap" cert)"
+
+# --- revocation when the chain does not verify
+# "verify|revocation status/reason|findings but untrusted" of the cert
+# event, with inter's CRL and no --ca-file.
+untrusted_crl() { # pcap
+	"$TW" analyze --json --crl "$pki/crl/inter.pem" "$1" >"$1.crl.jsonl" 2>"$1.crl.err" ||
+		tap_fail "analyze --json --crl $1" "$(tail -3 "$1.crl.err")"
+	"$PY" -c 'import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event"] == "cert":
+        r = e["revocation"]
+        print("%s|%s/%s|%s" % (e["verify"], r.get("status"), r.get("reason", "-"),
+              ";".join("%s=%s" % (f["kind"], f["detail"]) for f in sorted(e["findings"], key=lambda f: f["kind"])
+                       if f["kind"] != "untrusted")))' "$1.crl.jsonl"
+}
+# when inter's CRL says revoked.test (serial 1004) was revoked
+revoked_at=$(openssl crl -in "$pki/crl/inter.pem" -noout -text |
+	awk '/Serial Number: 1004$/ { getline; sub(/^ *Revocation Date: /, ""); print; exit }')
+revoked_at=$(date -u -d "$revoked_at" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null) ||
+	tap_fail "the CRL names when serial 1004 was revoked"
+tap_eq "misordered chain, untrusted, leaf in the --crl file: revoked, from the CRL" \
+	"self-signed certificate in certificate chain|revoked/keyCompromise|revoked=leaf revoked at $revoked_at (keyCompromise) per CRL $pki/crl/inter.pem" \
+	"$(untrusted_crl "$tmp/p4438.pcap")"

@@ -47,8 +47,8 @@ static void run_checks(const struct cert_info *ci)
 	int j;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		sink += cert_matches_host(ci, names[i]);
-	findings_check_leaf(ci, "www.example.test", 1767225600, NULL, NULL, &l);
+		sink += cert_matches_host(ci, names[i], strlen(names[i]));
+	findings_check_leaf(ci, "www.example.test\0x", 18, 1767225600, NULL, NULL, &l);
 	for (j = 0; j < l.n; j++)
 		touch(l.items[j].detail);
 }

@@ -1344,6 +1344,59 @@ static void test_budget_spent_at_packet_boundary_sends_gap(void)
 }
 
 /*
+ * The budget spent at a packet's boundary while the ring is full: the gap
+ * record that says so is lost too. It is owed like any lost record and
+ * sent with the direction's next packet once there is room. Before, it
+ * was dropped for good: userspace waited for the bytes of a direction the
+ * kernel had stopped copying until the flow idled out.
+ */
+static void test_budget_gap_lost_to_a_full_ring_is_sent_later(void)
+{
+	struct spec c = client_hello4(), other, more;
+	uint8_t data[100];
+	uint64_t full = 0;
+	int i;
+
+	fx_ring_bytes = 16384;
+	if (!fx_open(517, 0)) { fx_ring_bytes = 0; CHECK(0); return; }
+	fx_ring_bytes = 0;
+	run(&c);                       /* exactly the budget */
+	memset(data, 1, sizeof(data));
+	more = c;
+	more.seq = 1517;
+	more.payload = data;
+	more.plen = sizeof(data);
+	/* other flows fill the ring up to where not even a gap record fits:
+	 * each sends its hello, then a packet over the budget (a gap) */
+	for (i = 0; i < 200; i++) {
+		other = c;
+		other.sport = (uint16_t)(41000 + i);
+		run(&other);
+		full = counter(TW_CNT_RINGBUF_FULL);
+		other.seq = 1517;
+		other.payload = data;
+		other.plen = sizeof(data);
+		run(&other);
+		if (counter(TW_CNT_RINGBUF_FULL) > full)
+			break;
+	}
+	CHECK(i < 200);
+	full = counter(TW_CNT_RINGBUF_FULL);
+	run(&more);                    /* over budget: its gap record is lost */
+	CHECK_INT(counter(TW_CNT_RINGBUF_FULL), full + 1);
+	drain();
+	fx.nrec = 0;
+	more.seq = 1617;
+	more.plen = 50;
+	run(&more);
+	CHECK_INT(drain(), 1);
+	CHECK_INT(fx.recs[0].ev.kind, TW_EV_GAP);
+	CHECK_INT(fx.recs[0].ev.seq, 1617);
+	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_TRUNCATED);
+	fx_close();
+}
+
+/*
  * The ring full: a server packet's record is lost. Its direction is not
  * copied on (the bytes after the hole would be taken for what followed),
  * and its next packet brings a gap record once there is room; the other
@@ -2000,6 +2053,7 @@ int main(void)
 	RUN_TEST(test_budget_cuts_a_packet_and_is_counted_once);
 	RUN_TEST(test_budget_spent_at_packet_boundary_sends_gap);
 	RUN_TEST(test_lost_record_stops_its_direction_and_owes_a_gap);
+	RUN_TEST(test_budget_gap_lost_to_a_full_ring_is_sent_later);
 	RUN_TEST(test_long_packet_is_copied_in_chunks);
 	RUN_TEST(test_chunk_cap_truncates_a_packet);
 	RUN_TEST(test_flow_marked_done_is_not_copied);

@@ -400,16 +400,22 @@ static void test_cache_rejects_trailing_bytes(void)
 
 /* --- host matching */
 
+/* cert_matches_host() of a C string */
+static bool covers(const struct cert_info *ci, const char *name)
+{
+	return cert_matches_host(ci, name, name ? strlen(name) : 0);
+}
+
 static void test_host_matches_dns_san_case_insensitively(void)
 {
 	const struct cert_info *ci = leaf("rsa");
 
 	if (!ci)
 		return;
-	CHECK(cert_matches_host(ci, "www.example.test"));
-	CHECK(cert_matches_host(ci, "WWW.Example.TEST"));
-	CHECK(cert_matches_host(ci, "example.test"));
-	CHECK(!cert_matches_host(ci, "mail.example.test"));
+	CHECK(covers(ci, "www.example.test"));
+	CHECK(covers(ci, "WWW.Example.TEST"));
+	CHECK(covers(ci, "example.test"));
+	CHECK(!covers(ci, "mail.example.test"));
 }
 
 static void test_host_wildcard_covers_one_label(void)
@@ -418,9 +424,9 @@ static void test_host_wildcard_covers_one_label(void)
 
 	if (!ci)
 		return;
-	CHECK(cert_matches_host(ci, "v1.api.example.test"));
-	CHECK(!cert_matches_host(ci, "api.example.test"));
-	CHECK(!cert_matches_host(ci, "a.v1.api.example.test"));
+	CHECK(covers(ci, "v1.api.example.test"));
+	CHECK(!covers(ci, "api.example.test"));
+	CHECK(!covers(ci, "a.v1.api.example.test"));
 }
 
 static void test_host_ip_matches_ip_san_only(void)
@@ -429,11 +435,11 @@ static void test_host_ip_matches_ip_san_only(void)
 
 	if (!rsa || !plain)
 		return;
-	CHECK(cert_matches_host(rsa, "192.0.2.10"));
-	CHECK(cert_matches_host(rsa, "2001:db8::1:0:0:1"));
-	CHECK(!cert_matches_host(rsa, "192.0.2.11"));
+	CHECK(covers(rsa, "192.0.2.10"));
+	CHECK(covers(rsa, "2001:db8::1:0:0:1"));
+	CHECK(!covers(rsa, "192.0.2.11"));
 	/* expired has the dNSName "192.0.2.55": an IP SNI never matches it */
-	CHECK(!cert_matches_host(plain, "192.0.2.55"));
+	CHECK(!covers(plain, "192.0.2.55"));
 }
 
 static void test_host_cn_only_without_dns_sans(void)
@@ -442,10 +448,10 @@ static void test_host_cn_only_without_dns_sans(void)
 
 	if (!cnonly || !ec384)
 		return;
-	CHECK(cert_matches_host(cnonly, "legacy.example.test"));
+	CHECK(covers(cnonly, "legacy.example.test"));
 	/* ec384 has DNS SANs, so its CN is not looked at */
-	CHECK(!cert_matches_host(ec384, "ec384.example.test"));
-	CHECK(cert_matches_host(ec384, "leaf.example.test"));
+	CHECK(!covers(ec384, "ec384.example.test"));
+	CHECK(covers(ec384, "leaf.example.test"));
 }
 
 static void test_host_empty_or_null_never_matches(void)
@@ -454,10 +460,10 @@ static void test_host_empty_or_null_never_matches(void)
 
 	if (!ci)
 		return;
-	CHECK(!cert_matches_host(ci, ""));
-	CHECK(!cert_matches_host(ci, NULL));
-	CHECK(!cert_matches_host(NULL, "www.example.test"));
-	CHECK(!cert_matches_host(ci, "."));
+	CHECK(!covers(ci, ""));
+	CHECK(!covers(ci, NULL));
+	CHECK(!covers(NULL, "www.example.test"));
+	CHECK(!covers(ci, "."));
 }
 
 /* An absolute name (one trailing dot) is the name: "www.example.test."
@@ -468,13 +474,13 @@ static void test_host_trailing_dot_is_the_name(void)
 
 	if (!ci || !cnonly)
 		return;
-	CHECK(cert_matches_host(ci, "www.example.test."));
-	CHECK(cert_matches_host(ci, "WWW.Example.TEST."));
-	CHECK(cert_matches_host(ci, "v1.api.example.test."));
-	CHECK(cert_matches_host(ci, "192.0.2.10."));
-	CHECK(cert_matches_host(cnonly, "legacy.example.test."));
-	CHECK(!cert_matches_host(ci, "www.example.test.."));
-	CHECK(!cert_matches_host(ci, "mail.example.test."));
+	CHECK(covers(ci, "www.example.test."));
+	CHECK(covers(ci, "WWW.Example.TEST."));
+	CHECK(covers(ci, "v1.api.example.test."));
+	CHECK(covers(ci, "192.0.2.10."));
+	CHECK(covers(cnonly, "legacy.example.test."));
+	CHECK(!covers(ci, "www.example.test.."));
+	CHECK(!covers(ci, "mail.example.test."));
 }
 
 /* The one rule every check compares names by. */
@@ -512,15 +518,40 @@ static void test_host_memo_answers_per_leaf_and_name(void)
 	for (round = 0; m && round < 2; round++)
 		for (i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++)
 			for (j = 0; j < sizeof(names) / sizeof(names[0]); j++) {
-				bool got = host_memo_matches(m, leaves[i], names[j]);
+				bool got = host_memo_matches(m, leaves[i], names[j], strlen(names[j]));
 
-				CHECK(got == cert_matches_host(leaves[i], names[j]));
+				CHECK(got == covers(leaves[i], names[j]));
 				matched += got;
 			}
 	/* rsa: www three times (case, dot), v1.api, 192.0.2.10 twice (dot);
 	 * ec384: leaf; cnonly: legacy */
 	CHECK_INT(matched, 2 * 8);
-	CHECK(!host_memo_matches(m, leaves[0], NULL));
+	CHECK(!host_memo_matches(m, leaves[0], NULL, 0));
+	host_memo_free(m);
+}
+
+/* An SNI off the wire may hold a NUL; the name before it is not what was
+ * asked for: no certificate covers it, memo or not, even after the name
+ * before the NUL was found covered. */
+static void test_host_name_with_nul_never_matches(void)
+{
+	static const char sni[] = "www.example.test\0evil.test";
+	const struct cert_info *ci = leaf("rsa");
+	struct host_memo *m = host_memo_new();
+
+	CHECK(m != NULL);
+	if (!ci || !m) {
+		host_memo_free(m);
+		return;
+	}
+	CHECK(tw_host_name_has_nul(sni, sizeof(sni) - 1));
+	CHECK(!tw_host_name_has_nul(sni, 16));
+	CHECK(cert_matches_host(ci, sni, 16));
+	CHECK(!cert_matches_host(ci, sni, sizeof(sni) - 1));
+	CHECK(!cert_matches_host(ci, "www.example.test\0", 17));
+	CHECK(host_memo_matches(m, ci, sni, 16));
+	CHECK(!host_memo_matches(m, ci, sni, sizeof(sni) - 1));
+	CHECK(host_memo_matches(m, ci, sni, 16));
 	host_memo_free(m);
 }
 
@@ -615,7 +646,7 @@ static const char *kinds_of(const char *name, const char *sni, int64_t at,
 	buf[0] = '\0';
 	if (!ci)
 		return "(no cert)";
-	findings_check_leaf(ci, sni, at, opts, NULL, l);
+	findings_check_leaf(ci, sni, sni ? strlen(sni) : 0, at, opts, NULL, l);
 	for (i = 0; i < l->n; i++)
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
 					i ? "," : "",
@@ -717,7 +748,7 @@ static const char *chain_expiring(const char *const *names, int n, int64_t at,
 	buf[0] = '\0';
 	for (i = 0; i < n && i < 4; i++)
 		chain[i] = names[i] ? leaf(names[i]) : NULL;
-	findings_check_leaf(chain[0], NULL, at, opts, NULL, &l);
+	findings_check_leaf(chain[0], NULL, 0, at, opts, NULL, &l);
 	findings_check_chain(chain, n, at, opts, &l);
 	for (i = 0; i < l.n; i++)
 		if (l.items[i].kind == FINDING_EXPIRING_SOON)
@@ -817,6 +848,26 @@ static void test_findings_hostname_mismatch_sni_made_printable(void)
 		  "no SANs, subject CN=legacy.example.test");
 }
 
+/* The SNI's every byte is checked: "www.example.test\0evil" is not the
+ * covered www.example.test, and the detail shows the NUL escaped. */
+static void test_findings_hostname_mismatch_sni_with_nul(void)
+{
+	static const char sni[] = "www.example.test\0evil";
+	const struct cert_info *ci = leaf("rsa");
+	struct finding_list l = { 0 };
+
+	if (!ci)
+		return;
+	findings_check_leaf(ci, sni, sizeof(sni) - 1, AT_2026_01_01, NULL, NULL, &l);
+	CHECK_INT(l.n, 1);
+	CHECK_INT(l.items[0].kind, FINDING_HOSTNAME_MISMATCH);
+	CHECK_STR(l.items[0].detail,
+		  "SNI \"www.example.test\\x00evil\" holds a NUL byte (no DNS "
+		  "name does), is not covered by the certificate: "
+		  "www.example.test, *.api.example.test, 192.0.2.10, "
+		  "2001:db8::1:0:0:1, example.test");
+}
+
 static void test_findings_no_hostname_check_without_sni(void)
 {
 	struct finding_list l;
@@ -890,6 +941,7 @@ int main(void)
 	RUN_TEST(test_host_trailing_dot_is_the_name);
 	RUN_TEST(test_host_name_fold);
 	RUN_TEST(test_host_memo_answers_per_leaf_and_name);
+	RUN_TEST(test_host_name_with_nul_never_matches);
 	RUN_TEST(test_finding_names_and_severities);
 	RUN_TEST(test_finding_parse_unknown_is_minus_one);
 	RUN_TEST(test_finding_kind_list_walks_every_name);
@@ -905,6 +957,7 @@ int main(void)
 	RUN_TEST(test_findings_self_signed);
 	RUN_TEST(test_findings_hostname_mismatch_names_sni_and_sans);
 	RUN_TEST(test_findings_hostname_mismatch_sni_made_printable);
+	RUN_TEST(test_findings_hostname_mismatch_sni_with_nul);
 	RUN_TEST(test_findings_no_hostname_check_without_sni);
 	RUN_TEST(test_findings_weak_rsa_key);
 	RUN_TEST(test_findings_several_at_once);

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "check.h"
 #include "health_fixture.h"
@@ -283,6 +285,224 @@ static void test_later_this_update_replaces_an_unnumbered_crl(void)
 	CHECK(!a.stale);
 }
 
+/* CRLs of inter made here, each saying one thing of hold.test. */
+struct crl_spec {
+	const char *name;          /* also its origin in the store */
+	int number;                /* cRLNumber; -1: none */
+	int delta_base;            /* deltaCRLIndicator; -1: a complete CRL */
+	const char *this_update;   /* nextUpdate 30 days later */
+	int hold_reason;           /* hold.test's entry; -1: not listed */
+};
+
+static const struct crl_spec specs[] = {
+	/* delta and complete of one scope */
+	{ "D5-hold", 5, 4, "2026-05-20T00:00:00", 6 },
+	{ "C6-none", 6, -1, "2026-05-21T00:00:00", -1 },
+	{ "D6-hold", 6, 5, "2026-05-22T00:00:00", 6 },
+	{ "C5-hold", 5, -1, "2026-05-20T00:00:00", 6 },
+	{ "C5-none", 5, -1, "2026-05-20T00:00:00", -1 },
+	{ "R6-remove", 6, 5, "2026-05-21T00:00:00", 8 },
+	{ "R7-remove-on-6", 7, 6, "2026-05-21T00:00:00", 8 },
+	/* numbers against dates: A has the latest date, C the highest number */
+	{ "A5", 5, -1, "2026-05-23T00:00:00", 6 },
+	{ "BN", -1, -1, "2026-05-22T00:00:00", 6 },
+	{ "C6", 6, -1, "2026-05-21T00:00:00", 6 },
+	{ "AN-none", -1, -1, "2026-05-23T00:00:00", -1 },
+	/* all of one date */
+	{ "E6", 6, -1, "2026-05-20T00:00:00", 6 },
+	{ "EN", -1, -1, "2026-05-20T00:00:00", 6 },
+	{ "E5", 5, -1, "2026-05-20T00:00:00", 6 },
+	{ "EN-none", -1, -1, "2026-05-20T00:00:00", -1 },
+};
+
+static const struct crl_spec *spec_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+		if (strcmp(specs[i].name, name) == 0)
+			return &specs[i];
+	return NULL;
+}
+
+static EVP_PKEY *inter_key(void)
+{
+	char path[1200];
+	FILE *f = fopen(hf_path("inter.key", path, sizeof(path)), "r");
+	EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+
+	if (f)
+		fclose(f);
+	return k;
+}
+
+static bool crl_add_int(X509_CRL *crl, int nid, int v, int crit)
+{
+	ASN1_INTEGER *n = ASN1_INTEGER_new();
+	bool ok = n && ASN1_INTEGER_set(n, v) &&
+		  X509_CRL_add1_ext_i2d(crl, nid, n, crit, 0) == 1;
+
+	ASN1_INTEGER_free(n);
+	return ok;
+}
+
+static bool crl_list_hold(X509_CRL *crl, int reason, int64_t at)
+{
+	X509_REVOKED *r = X509_REVOKED_new();
+	ASN1_TIME *t = ASN1_TIME_set(NULL, (time_t)at);
+	ASN1_ENUMERATED *e = ASN1_ENUMERATED_new();
+	bool ok = r && t && e &&
+		  X509_REVOKED_set_serialNumber(r, (ASN1_INTEGER *)X509_get0_serialNumber(
+				  hf_cert("hold.test")->x509)) &&
+		  X509_REVOKED_set_revocationDate(r, t) && ASN1_ENUMERATED_set(e, reason) &&
+		  X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, e, 0, 0) == 1 &&
+		  X509_CRL_add0_revoked(crl, r);
+
+	if (!ok)
+		X509_REVOKED_free(r);
+	ASN1_TIME_free(t);
+	ASN1_ENUMERATED_free(e);
+	return ok;
+}
+
+/* @sp as DER signed by inter's key; NULL (and a failed check) if not. */
+static uint8_t *crl_build(const struct crl_spec *sp, EVP_PKEY *key, int *len)
+{
+	X509_CRL *crl = X509_CRL_new();
+	int64_t tu = hf_time(sp->this_update);
+	ASN1_TIME *t1 = ASN1_TIME_set(NULL, (time_t)tu);
+	ASN1_TIME *t2 = ASN1_TIME_set(NULL, (time_t)(tu + 30 * 86400));
+	unsigned char *der = NULL;
+	bool ok = crl && t1 && t2 && X509_CRL_set_version(crl, 1) &&
+		  X509_CRL_set_issuer_name(crl, X509_get_subject_name(hf_cert("inter")->x509)) &&
+		  X509_CRL_set1_lastUpdate(crl, t1) && X509_CRL_set1_nextUpdate(crl, t2) &&
+		  (sp->number < 0 || crl_add_int(crl, NID_crl_number, sp->number, 0)) &&
+		  (sp->delta_base < 0 || crl_add_int(crl, NID_delta_crl, sp->delta_base, 1)) &&
+		  (sp->hold_reason < 0 || crl_list_hold(crl, sp->hold_reason, tu - 86400)) &&
+		  X509_CRL_sort(crl) && X509_CRL_sign(crl, key, EVP_sha256()) > 0;
+
+	*len = ok ? i2d_X509_CRL(crl, &der) : -1;
+	CHECK(*len > 0);
+	X509_CRL_free(crl);
+	ASN1_TIME_free(t1);
+	ASN1_TIME_free(t2);
+	return *len > 0 ? der : NULL;
+}
+
+static void store_add_spec(struct crl_store *s, const char *name, EVP_PKEY *key)
+{
+	const struct crl_spec *sp = spec_named(name);
+	uint8_t *der = NULL;
+	char err[256];
+	int len = 0;
+
+	CHECK(sp != NULL);
+	if (sp && (der = crl_build(sp, key, &len)))
+		CHECK_INT(crl_store_add(s, der, (size_t)len, name, false, err,
+					sizeof(err)), 1);
+	OPENSSL_free(der);
+}
+
+/* Like check_cases, for hold.test and CRLs of specs[] by name. */
+static void check_spec_cases(const struct crl_case *c, size_t n)
+{
+	EVP_PKEY *key = inter_key();
+	char list[256], *save = NULL, *name;
+	struct crl_answer a;
+	size_t i;
+
+	CHECK(key != NULL);
+	for (i = 0; key && i < n; i++) {
+		struct crl_store *s = crl_store_new();
+
+		snprintf(list, sizeof(list), "%s", c[i].files);
+		for (name = strtok_r(list, " ", &save); name; name = strtok_r(NULL, " ", &save))
+			store_add_spec(s, name, key);
+		check_named(s, "hold.test", "inter", &a);
+		if (a.status != c[i].status || strcmp(a.origin, c[i].origin))
+			printf("#   case %zu (%s): status %d from '%s'\n", i, c[i].files,
+			       a.status, a.origin);
+		CHECK_INT(a.status, c[i].status);
+		CHECK_STR(a.origin, c[i].origin);
+		crl_store_free(s);
+	}
+	EVP_PKEY_free(key);
+}
+
+static void test_complete_crl_replaces_a_delta_numbered_no_higher(void)
+{
+	static const struct crl_case cases[] = {
+		{ "D5-hold C6-none", NULL, OCSP_ST_GOOD, "C6-none" },
+		{ "C6-none D5-hold", NULL, OCSP_ST_GOOD, "C6-none" },
+		/* the same number: the complete CRL holds what the delta says */
+		{ "C6-none D6-hold", NULL, OCSP_ST_GOOD, "C6-none" },
+		{ "D6-hold C6-none", NULL, OCSP_ST_GOOD, "C6-none" },
+		/* a newer delta still revokes */
+		{ "C5-none D6-hold", NULL, OCSP_ST_REVOKED, "D6-hold" },
+		{ "D6-hold C5-none", NULL, OCSP_ST_REVOKED, "D6-hold" },
+	};
+
+	check_spec_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_delta_remove_from_crl_releases_the_base_hold(void)
+{
+	static const struct crl_case cases[] = {
+		{ "C5-hold R6-remove", NULL, OCSP_ST_GOOD, "R6-remove" },
+		{ "R6-remove C5-hold", NULL, OCSP_ST_GOOD, "R6-remove" },
+		/* a delta built on #6 says nothing of what #5 still lists */
+		{ "C5-hold R7-remove-on-6", NULL, OCSP_ST_REVOKED, "C5-hold" },
+		/* alone, a removal is no revocation and no "good" either */
+		{ "R6-remove", NULL, OCSP_ST_UNKNOWN, "" },
+	};
+
+	check_spec_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_unnumbered_crl_orders_its_scope_by_date_in_every_load_order(void)
+{
+	static const struct crl_case cases[] = {
+		{ "A5 BN C6", NULL, OCSP_ST_REVOKED, "A5" },
+		{ "A5 C6 BN", NULL, OCSP_ST_REVOKED, "A5" },
+		{ "BN A5 C6", NULL, OCSP_ST_REVOKED, "A5" },
+		{ "BN C6 A5", NULL, OCSP_ST_REVOKED, "A5" },
+		{ "C6 A5 BN", NULL, OCSP_ST_REVOKED, "A5" },
+		{ "C6 BN A5", NULL, OCSP_ST_REVOKED, "A5" },
+		/* the latest date wins over the highest number */
+		{ "C6 AN-none", NULL, OCSP_ST_GOOD, "AN-none" },
+		{ "AN-none C6", NULL, OCSP_ST_GOOD, "AN-none" },
+		/* one date: the CRL added last */
+		{ "E6 EN E5", NULL, OCSP_ST_REVOKED, "E5" },
+		{ "E5 EN E6", NULL, OCSP_ST_REVOKED, "E6" },
+		{ "E6 E5 EN", NULL, OCSP_ST_REVOKED, "EN" },
+		{ "E6 EN-none", NULL, OCSP_ST_GOOD, "EN-none" },
+		{ "EN-none E6", NULL, OCSP_ST_REVOKED, "E6" },
+	};
+
+	check_spec_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void test_tie_goes_to_the_crl_added_last_after_a_forget(void)
+{
+	/* Forgetting the first fills its place with the last: the order of
+	 * the store is then not the order the CRLs were added in. */
+	struct crl_store *s = crl_store_new();
+	EVP_PKEY *key = inter_key();
+	struct crl_answer a;
+
+	CHECK(key != NULL);
+	store_add_spec(s, "EN", key);
+	store_add_spec(s, "EN-none", key);
+	store_add_spec(s, "E6", key);
+	crl_store_forget(s, "EN");
+	CHECK_INT(crl_store_count(s), 2);
+	check_named(s, "hold.test", "inter", &a);
+	CHECK_INT(a.status, OCSP_ST_REVOKED);
+	CHECK_STR(a.origin, "E6");
+	EVP_PKEY_free(key);
+	crl_store_free(s);
+}
+
 static void test_malformed_scope_is_refused(void)
 {
 	struct crl_store *s = crl_store_new();
@@ -416,6 +636,10 @@ int main(void)
 	RUN_TEST(test_partial_and_delta_crls_revoke_but_never_say_good);
 	RUN_TEST(test_higher_crl_number_releases_a_hold);
 	RUN_TEST(test_later_this_update_replaces_an_unnumbered_crl);
+	RUN_TEST(test_complete_crl_replaces_a_delta_numbered_no_higher);
+	RUN_TEST(test_delta_remove_from_crl_releases_the_base_hold);
+	RUN_TEST(test_unnumbered_crl_orders_its_scope_by_date_in_every_load_order);
+	RUN_TEST(test_tie_goes_to_the_crl_added_last_after_a_forget);
 	RUN_TEST(test_malformed_scope_is_refused);
 	RUN_TEST(test_refetched_crl_replaces_the_one_from_the_same_url);
 	RUN_TEST(test_garbage_file_is_a_clear_error);

@@ -360,14 +360,25 @@ static void test_bound_drops_oldest_non_critical_first_then_oldest_critical(void
 	outbox_close(ob);
 }
 
-/* A spike's row for "hook" in the order of @scope: its firing, or
- * (@resolved) its resolution, the firing's sequel. */
+/* A spike's row for "hook" in the order of @scope: its firing, which
+ * opens the alert, or (@resolved) its resolution, the firing's sequel. */
 static int put_spike(struct outbox *ob, const char *key, const char *scope,
 		     bool resolved)
 {
 	return outbox_put_ordered(ob, "hook", key, scope, OUTBOX_CRITICAL |
-				  (resolved ? OUTBOX_SEQUEL : 0), key,
+				  (resolved ? OUTBOX_SEQUEL : OUTBOX_OPENS), key,
 				  strlen(key), T0);
+}
+
+/* An outbox of 2 rows whose spike "spike|a" fired, the firing
+ * ("fire-a") handed out into @it. */
+static struct outbox *firing_in_flight(struct outbox_item *it)
+{
+	struct outbox *ob = open_ob(NULL, 2, 0);
+
+	CHECK_INT(put_spike(ob, "fire-a", "spike|a", false), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 1), 1);
+	return ob;
 }
 
 /* The bound drops a firing with its resolution, never the firing alone. */
@@ -412,11 +423,9 @@ static void test_resolved_after_its_firing_was_dropped_is_dropped(void)
  * rows: dropped, the alert would never end at the receiver. */
 static void test_bound_keeps_a_resolved_whose_firing_went(void)
 {
-	struct outbox *ob = open_ob(NULL, 2, 0);
-	struct outbox_item it[2];
+	struct outbox_item it[1];
+	struct outbox *ob = firing_in_flight(it);
 
-	CHECK_INT(put_spike(ob, "fire-a", "spike|a", false), 0);
-	CHECK_INT(outbox_due(ob, T0, it, 2), 1);
 	CHECK_INT(outbox_ack(ob, it[0].id), 0);
 	outbox_item_release(&it[0]);
 	CHECK_INT(put_spike(ob, "resolve-a", "spike|a", true), 0);
@@ -439,6 +448,84 @@ static void test_move_carries_a_dropped_firings_mark(void)
 	CHECK_INT(put_spike(file, "resolve-a", "spike|a", true), 0);
 	CHECK_STR(due_keys(file, T0), "fire-b");
 	CHECK_INT(outbox_stats(file)->dropped, 1);
+	outbox_close(mem);
+	outbox_close(file);
+}
+
+/* A firing the bound drops while it is in flight may reach its receiver:
+ * its resolution stays (and is due), or the alert would never end there. */
+static void test_bound_keeps_the_resolved_of_a_firing_in_flight(void)
+{
+	struct outbox_item it[1];
+	struct outbox *ob = firing_in_flight(it);               /* in flight */
+
+	CHECK_INT(put_spike(ob, "resolve-a", "spike|a", true), 0);
+	CHECK_INT(put_spike(ob, "fire-b", "spike|b", false), 0);   /* drops fire-a */
+	CHECK_STR(due_keys(ob, T0), "resolve-a fire-b");
+	CHECK_INT(outbox_stats(ob)->dropped, 1);
+	outbox_item_release(&it[0]);
+	outbox_close(ob);
+}
+
+/* A firing tried before (a timeout the receiver may have processed) and
+ * dropped by the bound leaves no mark: its later resolution is kept. */
+static void test_bound_keeps_a_later_resolved_of_a_firing_tried(void)
+{
+	struct outbox_item it[1];
+	struct outbox *ob = firing_in_flight(it);
+
+	CHECK_INT(outbox_retry(ob, it[0].id, T0 + SEC), 0);
+	outbox_item_release(&it[0]);
+	CHECK_INT(put_spike(ob, "fire-b", "spike|b", false), 0);
+	CHECK_INT(put_spike(ob, "fire-c", "spike|c", false), 0);   /* drops fire-a */
+	CHECK_INT(put_spike(ob, "resolve-a", "spike|a", true), 0); /* drops fire-b */
+	CHECK_STR(due_keys(ob, T0), "fire-c resolve-a");
+	CHECK_INT(outbox_stats(ob)->dropped, 2);
+	outbox_close(ob);
+}
+
+/* Only a row that can have a sequel (a spike's firing) leaves a mark when
+ * dropped, and the marks are bounded by max_rows, the oldest forgotten. */
+static void test_dropped_firings_marks_are_bounded(void)
+{
+	struct outbox *ob;
+	char path[64], key[16];
+	int i;
+
+	tmp_path(path);
+	ob = open_ob(path, 2, 0);
+	for (i = 0; i < 50; i++) {           /* a certificate's rows: no mark */
+		snprintf(key, sizeof(key), "cert-%d", i);
+		CHECK_INT(outbox_put_ordered(ob, "hook", key, key, 0, key,
+					     strlen(key), T0), 0);
+	}
+	CHECK_INT(db_peek(path, "SELECT count(*) FROM outbox_orphans"), 0);
+	for (i = 0; i < 50; i++) {           /* firings: 48 dropped, 2 kept */
+		snprintf(key, sizeof(key), "fire-%d", i);
+		CHECK_INT(put_spike(ob, key, key, false), 0);
+	}
+	CHECK_INT(db_peek(path, "SELECT count(*) FROM outbox_orphans"), 2);
+	CHECK_INT(put_spike(ob, "resolve-0", "fire-0", true), 0);  /* forgotten */
+	CHECK_INT(put_spike(ob, "resolve-47", "fire-47", true), 0);/* marked */
+	CHECK_STR(due_keys(ob, T0), "fire-49 resolve-0");
+	CHECK_INT(outbox_stats(ob)->dropped, 50 + 48 + 2);
+	outbox_close(ob);
+	tmp_done(path);
+}
+
+/* outbox_move counts the rows it moved, not a sequel the destination
+ * dropped because it dropped its firing (the agent logs the count). */
+static void test_move_counts_no_sequel_dropped_on_the_way(void)
+{
+	struct outbox *mem = open_ob(NULL, 0, 0), *file = open_ob(NULL, 1, 0);
+
+	CHECK_INT(put_spike(file, "fire-a", "spike|a", false), 0);
+	CHECK_INT(put_spike(file, "fire-b", "spike|b", false), 0); /* drops fire-a */
+	CHECK_INT(put_spike(mem, "resolve-a", "spike|a", true), 0);
+	CHECK_INT(outbox_move(mem, file), 0);
+	CHECK_INT(outbox_depth(mem), 0);
+	CHECK_STR(due_keys(file, T0), "fire-b");
+	CHECK_INT(outbox_stats(file)->dropped, 2);
 	outbox_close(mem);
 	outbox_close(file);
 }
@@ -707,7 +794,7 @@ static void test_newer_outbox_schema_is_refused(void)
 	CHECK_INT(outbox_open(path, NULL, &ob, err, sizeof(err)), -EIO);
 	CHECK(ob == NULL);
 	snprintf(want, sizeof(want), "outbox %s: schema version 7 is newer than "
-		 "this tlswatch (3)", path);
+		 "this tlswatch (4)", path);
 	CHECK_STR(err, want);
 	tmp_done(path);
 }
@@ -747,6 +834,39 @@ static void test_schema_1_rows_are_kept_and_sent_unordered(void)
 	CHECK_INT(it[1].seq, 2);
 	outbox_item_release(&it[0]);
 	outbox_item_release(&it[1]);
+	outbox_close(ob);
+	tmp_done(path);
+}
+
+/* A schema-3 file (this version's marks: any ordered row's) keeps its
+ * rows, loses its marks, and its firings are kept as not opening one. */
+static void test_schema_3_marks_go_and_rows_stay(void)
+{
+	struct outbox *ob;
+	char path[64];
+	sqlite3 *db;
+
+	tmp_path(path);
+	ob = open_ob(path, 0, 0);
+	CHECK_INT(put_spike(ob, "fire-a", "spike|a", false), 0);
+	outbox_close(ob);
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "ALTER TABLE outbox DROP COLUMN opens;"
+			       "DROP TABLE outbox_orphans;"
+			       "CREATE TABLE outbox_orphans (target TEXT NOT NULL,"
+			       " order_key TEXT NOT NULL,"
+			       " PRIMARY KEY (target, order_key)) WITHOUT ROWID;"
+			       "INSERT INTO outbox_orphans VALUES ('hook', 'c1'),"
+			       " ('hook', 'c2');"
+			       "UPDATE deliver_meta SET schema = 3",
+			       NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ob = open_ob(path, 0, 0);
+	CHECK(ob != NULL);
+	CHECK_INT(db_peek(path, "SELECT max(schema) FROM deliver_meta"), 4);
+	CHECK_INT(db_peek(path, "SELECT count(*) FROM outbox_orphans"), 0);
+	CHECK_INT(db_peek(path, "SELECT opens FROM outbox"), 0);
+	CHECK_STR(due_keys(ob, T0), "fire-a");
 	outbox_close(ob);
 	tmp_done(path);
 }
@@ -1015,6 +1135,10 @@ int main(void)
 	RUN_TEST(test_bound_keeps_a_resolved_whose_firing_went);
 	RUN_TEST(test_group_waits_until_its_row_is_delivered);
 	RUN_TEST(test_move_carries_a_dropped_firings_mark);
+	RUN_TEST(test_bound_keeps_the_resolved_of_a_firing_in_flight);
+	RUN_TEST(test_bound_keeps_a_later_resolved_of_a_firing_tried);
+	RUN_TEST(test_dropped_firings_marks_are_bounded);
+	RUN_TEST(test_move_counts_no_sequel_dropped_on_the_way);
 	RUN_TEST(test_dropped_row_in_flight_is_not_acked_later);
 	RUN_TEST(test_claim_suppresses_within_cooldown_and_allows_after);
 	RUN_TEST(test_claim_from_a_wrong_future_clock_expires);
@@ -1029,6 +1153,7 @@ int main(void)
 	RUN_TEST(test_shares_the_inventory_file_and_leaves_user_version);
 	RUN_TEST(test_newer_outbox_schema_is_refused);
 	RUN_TEST(test_schema_1_rows_are_kept_and_sent_unordered);
+	RUN_TEST(test_schema_3_marks_go_and_rows_stay);
 	RUN_TEST(test_move_takes_rows_schedules_and_claims_into_the_file);
 	RUN_TEST(test_full_disk_is_enospc_and_the_same_outbox_writes_again);
 	RUN_TEST(test_outcomes_on_a_full_disk_hold_and_reach_the_file_later);

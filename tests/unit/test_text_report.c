@@ -10,12 +10,12 @@
 
 #define T0_US 1767225600000000ull   /* 2026-01-01T00:00:00Z */
 
-/* The report of @n spike events (firing and resolving by turns). */
-static char *report_of_spikes(int n)
+/* The report of @n spike events (firing and resolving by turns), then
+ * @sum. */
+static char *report_of(struct summary *sum, int n)
 {
 	struct output_opts o = { 0 };
-	struct summary sum = { .source = "test" };
-	struct event ev = { .type = EVENT_SUMMARY, .summary = &sum };
+	struct event ev = { .type = EVENT_SUMMARY, .summary = sum };
 	struct sink_set *set = NULL;
 	char err[256] = "", *text = NULL;
 	size_t len = 0;
@@ -55,6 +55,13 @@ static int lines_with(const char *text, const char *needle)
 	return n;
 }
 
+static char *report_of_spikes(int n)
+{
+	struct summary sum = { .source = "test" };
+
+	return report_of(&sum, n);
+}
+
 /* 1,000 spike lines at most, and the report says how many it left out. */
 static void test_spike_timeline_says_what_it_left_out(void)
 {
@@ -69,8 +76,56 @@ static void test_spike_timeline_says_what_it_left_out(void)
 	free(text);
 }
 
+/* Every problem counted has its line, the ones added last too (the
+ * report once printed a chosen few: non_tls_flows was never shown). */
+static void test_problems_list_every_reason(void)
+{
+	struct summary sum = { .source = "test" };
+	char *text;
+	int i;
+
+	for (i = 0; i < SUM_PROBLEM__COUNT; i++)
+		sum.problems[i] = (uint64_t)i + 1;
+	text = report_of(&sum, 0);
+	CHECK(text != NULL);
+	CHECK(text && strstr(text, "\nProblems (name in the JSON summary, count, what it counts)\n"
+			     "  not_ip               1  Frames that are not IPv4 or IPv6\n"
+			     "  not_tcp              2  IP packets that are not TCP\n"));
+	CHECK(text && strstr(text, "\n  non_tls_flows        12  Flows that did not start with TLS\n"
+			     "  midstream_tls_flows  13  TLS connections joined after their handshake (idle past the flow timeout, or begun before the capture): not read\n"));
+	CHECK(text && strstr(text, "\n  flows_reopened       19  Flows ended by a new connection on the same addresses and ports (a port reused while the old connection was followed)\n"));
+	for (i = 0; text && i < SUM_PROBLEM__COUNT; i++) {
+		char line[64];
+
+		snprintf(line, sizeof(line), "\n  %-20s %d  ", summary_problem_names[i], i + 1);
+		CHECK_INT(lines_with(text, line), 1);
+	}
+	free(text);
+}
+
+/* Only the counts that are not 0 are listed; none, no section. */
+static void test_problems_only_those_counted(void)
+{
+	const char *want = "\nProblems (name in the JSON summary, count, what it counts)\n"
+			   "  non_tls_flows        1  Flows that did not start with TLS\n";
+	struct summary sum = { .source = "test" };
+	char *text;
+
+	text = report_of(&sum, 0);
+	CHECK(text && !strstr(text, "Problems"));
+	free(text);
+	sum.problems[SUM_NON_TLS_FLOWS] = 1;
+	text = report_of(&sum, 0);
+	/* the report's last lines: that one reason and no other */
+	CHECK(text && strlen(text) > strlen(want) &&
+	      strcmp(text + strlen(text) - strlen(want), want) == 0);
+	free(text);
+}
+
 int main(void)
 {
+	RUN_TEST(test_problems_list_every_reason);
+	RUN_TEST(test_problems_only_those_counted);
 	RUN_TEST(test_spike_timeline_says_what_it_left_out);
 	return CHECK_EXIT_CODE();
 }

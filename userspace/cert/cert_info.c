@@ -340,17 +340,18 @@ static bool cert_is_ip_literal(const char *name)
 	       inet_pton(AF_INET6, name, buf) == 1;
 }
 
-bool cert_matches_host(const struct cert_info *ci, const char *name)
+bool cert_matches_host(const struct cert_info *ci, const char *name,
+		       size_t name_len)
 {
 	char ip[64];   /* an address literal is shorter */
 	size_t len;
 	int rc;
 
-	if (!ci || !ci->x509 || !name)
+	if (!ci || !ci->x509 || !name || tw_host_name_has_nul(name, name_len))
 		return false;
 	/* "good.test." is good.test (common/host_name.h), for both kinds:
 	 * the hostname memo keeps one verdict for the two spellings */
-	len = tw_host_name_len(name, strlen(name));
+	len = tw_host_name_len(name, name_len);
 	if (len == 0)
 		return false;
 	if (len < sizeof(ip)) {

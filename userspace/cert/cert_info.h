@@ -99,11 +99,13 @@ void cert_info_free(struct cert_info *ci);
 struct asn1_string_st;
 bool cert_time_to_epoch(const struct asn1_string_st *t, int64_t *out);
 
-/* True if @name (SNI) is covered by the leaf's SANs (or CN without SANs),
- * with RFC 6125 wildcard rules, case-insensitive, one trailing dot ignored
- * (common/host_name.h: "good.test." is good.test). An IP address literal is
- * compared with the iPAddress SANs only, never with DNS names or the CN.
- * NULL or empty @name, or a cert_info without x509: false. */
-bool cert_matches_host(const struct cert_info *ci, const char *name);
+/* True if @name (SNI, @name_len bytes) is covered by the leaf's SANs (or CN
+ * without SANs), with RFC 6125 wildcard rules, case-insensitive, one
+ * trailing dot ignored (common/host_name.h: "good.test." is good.test). An
+ * IP address literal is compared with the iPAddress SANs only, never with
+ * DNS names or the CN. NULL or empty @name, a name holding a NUL
+ * (tw_host_name_has_nul), or a cert_info without x509: false. */
+bool cert_matches_host(const struct cert_info *ci, const char *name,
+		       size_t name_len);
 
 #endif

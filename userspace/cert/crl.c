@@ -35,13 +35,18 @@ struct crl_entry {
 	struct crl_scope scope;    /* which certificates it speaks for */
 	uint8_t checked_key[32];   /* SHA-256 of the issuer key last tried */
 	enum crl_sig sig;          /* the outcome with that key */
+	uint64_t seq;              /* when it was added: the array's order is
+	                            * not (crl_drop_origin fills holes) */
 	bool in_play;              /* crl_check's scratch: of the issuer, in
 	                            * scope, signature verified */
+	bool weighed;              /* crl_check's scratch: its scope's newest
+	                            * CRLs were picked */
 };
 
 struct crl_store {
 	struct crl_entry *v;
 	size_t n, cap;
+	uint64_t added;            /* CRLs added since the start */
 };
 
 struct crl_store *crl_store_new(void)
@@ -146,6 +151,7 @@ static int crl_push(struct crl_store *s, X509_CRL *crl, const char *origin,
 	snprintf(e->origin, sizeof(e->origin), "%s", origin);
 	e->this_update = this_update;
 	e->next_update = next_update;
+	e->seq = ++s->added;
 	return 0;
 }
 
@@ -353,7 +359,7 @@ static void crl_mark_in_play(struct crl_store *s, struct crl_subject *subject,
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		s->v[i].in_play = false;
+		s->v[i].in_play = s->v[i].weighed = false;
 	for (i = 0; i < s->n; i++) {
 		struct crl_entry *e = &s->v[i];
 
@@ -367,43 +373,88 @@ static void crl_mark_in_play(struct crl_store *s, struct crl_subject *subject,
 	}
 }
 
-/* @a makes @b obsolete: both of the same scope and kind, @a with the
- * higher cRLNumber or, without numbers to tell, the later thisUpdate
- * (of two alike, the one added later). A hold released in a newer CRL is
- * released, whatever an older one still says. */
-static bool crl_replaces(const struct crl_entry *a, const struct crl_entry *b)
+static int crl_cmp_u64(uint64_t a, uint64_t b)
 {
-	int c;
-
-	if (a == b || !crl_scope_same(&a->scope, &b->scope))
-		return false;
-	c = crl_scope_number_cmp(&a->scope, &b->scope);
-	if (c)
-		return c > 0;
-	if (a->this_update != b->this_update)
-		return a->this_update > b->this_update;
-	return a > b;
+	return (a > b) - (a < b);
 }
 
-static bool crl_replaced(const struct crl_store *s, const struct crl_entry *e)
+static int crl_cmp_i64(int64_t a, int64_t b)
 {
+	return (a > b) - (a < b);
+}
+
+/*
+ * The order of the CRLs of one scope, oldest first: by cRLNumber when
+ * every CRL of the scope has one, else by thisUpdate (a number and a date
+ * cannot be weighed against each other: keys mixed pair by pair would
+ * not be an order, and the newest would depend on the load order). At
+ * equal keys a complete CRL comes after a delta (the delta is replaced by
+ * it), then the later thisUpdate, then the CRL added later.
+ */
+static int crl_order(const struct crl_entry *a, const struct crl_entry *b,
+		     bool by_number)
+{
+	int c = by_number ? crl_number_cmp(a->scope.number, b->scope.number)
+			  : crl_cmp_i64(a->this_update, b->this_update);
+
+	if (!c)
+		c = (b->scope.kind == CRL_KIND_DELTA) - (a->scope.kind == CRL_KIND_DELTA);
+	if (!c)
+		c = crl_cmp_i64(a->this_update, b->this_update);
+	return c ? c : crl_cmp_u64(a->seq, b->seq);
+}
+
+/* What one scope has to say: its newest complete (or reason-limited) CRL
+ * and its newest delta CRL, when that delta is newer. */
+struct crl_newest {
+	const struct crl_entry *base, *delta;
+};
+
+static bool crl_in_scope_of(const struct crl_entry *e, const struct crl_entry *first)
+{
+	return e->in_play && crl_scope_same(&e->scope, &first->scope);
+}
+
+static bool crl_numbered_below(const struct crl_entry *a, const struct crl_entry *b)
+{
+	return a->scope.number && b->scope.number &&
+	       crl_number_cmp(a->scope.number, b->scope.number) <= 0;
+}
+
+/* The newest CRLs in play of s->v[first]'s scope (first: the first of
+ * them), marked weighed. */
+static void crl_pick_newest(struct crl_store *s, size_t first,
+			    struct crl_newest *out)
+{
+	const struct crl_entry *lead = &s->v[first], **slot;
+	bool by_number = true;
 	size_t i;
 
-	for (i = 0; i < s->n; i++)
-		if (s->v[i].in_play && crl_replaces(&s->v[i], e))
-			return true;
-	return false;
+	for (i = first; i < s->n; i++)
+		if (crl_in_scope_of(&s->v[i], lead))
+			by_number &= s->v[i].scope.number != NULL;
+	memset(out, 0, sizeof(*out));
+	for (i = first; i < s->n; i++) {
+		struct crl_entry *e = &s->v[i];
+
+		if (!crl_in_scope_of(e, lead))
+			continue;
+		e->weighed = true;
+		slot = e->scope.kind == CRL_KIND_DELTA ? &out->delta : &out->base;
+		if (!*slot || crl_order(e, *slot, by_number) > 0)
+			*slot = e;
+	}
+	/* A delta numbered no higher than the complete CRL is in it. */
+	if (out->delta && out->base &&
+	    (crl_order(out->delta, out->base, by_number) < 0 ||
+	     crl_numbered_below(out->delta, out->base)))
+		out->delta = NULL;
 }
 
-/* True, with @out filled, when @e lists @cert (a delta CRL's
- * removeFromCRL entry is not a revocation: OpenSSL says 2 for it). */
-static bool crl_lists(const struct crl_entry *e, X509 *cert, int64_t at,
-		      struct crl_answer *out)
+/* Revoked, with @out filled from @rev in @e. */
+static bool crl_revoked(const struct crl_entry *e, X509_REVOKED *rev, int64_t at,
+			struct crl_answer *out)
 {
-	X509_REVOKED *rev = NULL;
-
-	if (X509_CRL_get0_by_serial(e->crl, &rev, X509_get0_serialNumber(cert)) != 1)
-		return false;
 	out->status = OCSP_ST_REVOKED;
 	cert_time_to_epoch(X509_REVOKED_get0_revocationDate(rev), &out->revoked_at);
 	out->reason = crl_entry_reason(rev);
@@ -411,7 +462,16 @@ static bool crl_lists(const struct crl_entry *e, X509 *cert, int64_t at,
 	return true;
 }
 
-/* Of two complete CRLs that do not list the certificate, the one to name:
+/* @delta's removeFromCRL entries undo @base's: the delta says it builds on
+ * @base's number or an older one (deltaCRLIndicator). */
+static bool crl_delta_builds_on(const struct crl_entry *delta,
+				const struct crl_entry *base)
+{
+	return delta->scope.delta_base && base->scope.number &&
+	       crl_number_cmp(delta->scope.delta_base, base->scope.number) <= 0;
+}
+
+/* Of two CRLs that say the certificate is not revoked, the one to name:
  * one still current at @at, then the latest. */
 static bool crl_better_witness(const struct crl_entry *a, const struct crl_entry *b,
 			       int64_t at)
@@ -424,11 +484,50 @@ static bool crl_better_witness(const struct crl_entry *a, const struct crl_entry
 	return a->this_update > b->this_update;
 }
 
+static void crl_offer_witness(const struct crl_entry *e, const struct crl_entry **witness,
+			      int64_t at)
+{
+	if (!*witness || crl_better_witness(e, *witness, at))
+		*witness = e;
+}
+
+/*
+ * What one scope says of @cert: revoked (true, @out filled) when its
+ * newest delta lists it, or its newest complete CRL does and that delta
+ * does not release it (removeFromCRL). Otherwise a complete CRL (or the
+ * delta that released the certificate) is offered as @witness of "good";
+ * a delta or reason-limited CRL not listing it proves nothing.
+ * (OpenSSL's lookup says 2 for a removeFromCRL entry, 1 for a revocation.)
+ */
+static bool crl_scope_answer(const struct crl_newest *p, X509 *cert, int64_t at,
+			     struct crl_answer *out, const struct crl_entry **witness)
+{
+	const ASN1_INTEGER *serial = X509_get0_serialNumber(cert);
+	X509_REVOKED *rev = NULL;
+	bool released = false;
+	int rc;
+
+	if (p->delta && (rc = X509_CRL_get0_by_serial(p->delta->crl, &rev, serial))) {
+		if (rc == 1)
+			return crl_revoked(p->delta, rev, at, out);
+		released = p->base && crl_delta_builds_on(p->delta, p->base);
+	}
+	if (!p->base)
+		return false;
+	rc = X509_CRL_get0_by_serial(p->base->crl, &rev, serial);
+	if (rc == 1 && !released)
+		return crl_revoked(p->base, rev, at, out);
+	if (p->base->scope.kind == CRL_KIND_COMPLETE)
+		crl_offer_witness(rc == 1 ? p->delta : p->base, witness, at);
+	return false;
+}
+
 void crl_check(struct crl_store *s, X509 *cert, X509 *issuer, int64_t at,
 	       struct crl_answer *out)
 {
 	const struct crl_entry *witness = NULL;
 	struct crl_subject subject;
+	struct crl_newest newest;
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
@@ -439,16 +538,11 @@ void crl_check(struct crl_store *s, X509 *cert, X509 *issuer, int64_t at,
 	crl_subject_init(&subject, cert);
 	crl_mark_in_play(s, &subject, issuer, &out->bad_signatures);
 	for (i = 0; i < s->n; i++) {
-		const struct crl_entry *e = &s->v[i];
-
-		if (!e->in_play || crl_replaced(s, e))
+		if (!s->v[i].in_play || s->v[i].weighed)
 			continue;
-		if (crl_lists(e, cert, at, out))
+		crl_pick_newest(s, i, &newest);
+		if (crl_scope_answer(&newest, cert, at, out, &witness))
 			break;
-		/* A delta or reason-limited CRL not listing it proves nothing. */
-		if (e->scope.kind == CRL_KIND_COMPLETE &&
-		    (!witness || crl_better_witness(e, witness, at)))
-			witness = e;
 	}
 	if (out->status != OCSP_ST_REVOKED && witness) {
 		out->status = OCSP_ST_GOOD;

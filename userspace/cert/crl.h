@@ -70,10 +70,12 @@ struct crl_answer {
 /*
  * Looks @cert up in the CRLs issued by @issuer (name match, signature by
  * the issuer's key) whose scope covers it (crl_scope.h), using of each
- * (scope, kind) only the newest: the highest CRL number, else the latest
- * thisUpdate. A listed certificate is revoked whatever its revocation
- * date: the CA says so now. Only a complete CRL says GOOD; delta and
- * reason-limited ones only revoke. @at (seconds) only decides "stale":
+ * scope only its newest complete CRL and its newest delta, if newer (the
+ * order: crl.c, crl_order). A listed certificate is revoked whatever its
+ * revocation date: the CA says so now, unless the delta's removeFromCRL
+ * releases the complete CRL's entry. Only a complete CRL (or the delta
+ * that released its entry) says GOOD; delta and reason-limited ones
+ * otherwise only revoke. @at (seconds) only decides "stale":
  * what a stale GOOD means is the caller's (revocation.c: unknown).
  */
 void crl_check(struct crl_store *s, X509 *cert, X509 *issuer, int64_t at,

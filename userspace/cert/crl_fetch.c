@@ -69,8 +69,9 @@ static int by_last_used_desc(const void *a, const void *b)
 	return x->last_used < y->last_used ? 1 : x->last_used > y->last_used ? -1 : 0;
 }
 
-/* Moves the entries of f->urls that @keep marks into a new map, forgetting
- * the others and the CRLs downloaded from them. */
+/* Copies the entries of f->urls that @keep marks into a new map, and only
+ * once that has worked forgets the others and the CRLs downloaded from
+ * them: a failure leaves the table and the CRL store as they were. */
 static int crl_fetch_rebuild(struct crl_fetch *f, const bool *keep)
 {
 	struct strmap *to = strmap_new(sizeof(struct crl_fetch_entry));
@@ -82,14 +83,17 @@ static int crl_fetch_rebuild(struct crl_fetch *f, const bool *keep)
 	if (!to)
 		return -1;
 	for (i = 0; strmap_at(f->urls, i, &key, &len, &val); i++) {
-		if (keep[i]) {
-			if (!(slot = strmap_put(to, key, len, NULL))) {
-				strmap_free(to);
-				return -1;
-			}
-			memcpy(slot, val, sizeof(struct crl_fetch_entry));
+		if (!keep[i])
 			continue;
+		if (!(slot = strmap_put(to, key, len, NULL))) {
+			strmap_free(to);
+			return -1;
 		}
+		memcpy(slot, val, sizeof(struct crl_fetch_entry));
+	}
+	for (i = 0; strmap_at(f->urls, i, &key, &len, &val); i++) {
+		if (keep[i])
+			continue;
 		snprintf(url, sizeof(url), "%.*s", (int)len, key);
 		crl_store_forget(f->store, url);
 		f->forgotten++;

@@ -44,6 +44,7 @@ int crl_scope_read(X509_CRL *crl, struct crl_scope *out, char *err, size_t errle
 		return -1;
 	}
 	out->number = X509_CRL_get_ext_d2i(crl, NID_crl_number, &crit, NULL);
+	out->delta_base = X509_CRL_get_ext_d2i(crl, NID_delta_crl, &crit, NULL);
 	if (X509_CRL_get_ext_by_NID(crl, NID_delta_crl, -1) >= 0)
 		out->kind = CRL_KIND_DELTA;
 	else if (out->idp && (out->idp->onlysomereasons || out->idp->indirectCRL))
@@ -58,23 +59,21 @@ void crl_scope_release(struct crl_scope *s)
 {
 	ISSUING_DIST_POINT_free(s->idp);
 	ASN1_INTEGER_free(s->number);
+	ASN1_INTEGER_free(s->delta_base);
 	memset(s, 0, sizeof(*s));
 }
 
 bool crl_scope_same(const struct crl_scope *a, const struct crl_scope *b)
 {
-	if (a->kind != b->kind || !a->idp_raw != !b->idp_raw)
+	if (!a->idp_raw != !b->idp_raw)
 		return false;
 	return !a->idp_raw || ASN1_STRING_cmp(a->idp_raw, b->idp_raw) == 0;
 }
 
-int crl_scope_number_cmp(const struct crl_scope *a, const struct crl_scope *b)
+int crl_number_cmp(const ASN1_INTEGER *a, const ASN1_INTEGER *b)
 {
-	int c;
+	int c = ASN1_INTEGER_cmp(a, b);
 
-	if (!a->number || !b->number)
-		return 0;
-	c = ASN1_INTEGER_cmp(a->number, b->number);
 	return c < 0 ? -1 : c > 0;
 }
 

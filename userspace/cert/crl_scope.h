@@ -29,6 +29,9 @@ struct crl_scope {
 	                                     * of one issuer with equal ones (or
 	                                     * none) have the same scope */
 	ASN1_INTEGER *number;               /* cRLNumber; NULL when absent */
+	ASN1_INTEGER *delta_base;           /* a delta's deltaCRLIndicator: the
+	                                     * number of the complete CRL it
+	                                     * builds on; NULL otherwise */
 	enum crl_kind kind;
 };
 
@@ -38,13 +41,14 @@ struct crl_scope {
 int crl_scope_read(X509_CRL *crl, struct crl_scope *out, char *err, size_t errlen);
 void crl_scope_release(struct crl_scope *s);
 
-/* True when @a and @b (of the same issuer) have the same scope and kind:
- * the newer one replaces the older one. */
+/* True when @a and @b (of the same issuer) have the same scope: equal
+ * issuingDistributionPoints, or none. A complete CRL and the delta CRLs
+ * of one scope are compared with one another (crl.c). */
 bool crl_scope_same(const struct crl_scope *a, const struct crl_scope *b);
 
-/* -1, 0, 1: @a is older than, as new as, newer than @b by cRLNumber, for
- * two CRLs of the same scope (0 when either has none). */
-int crl_scope_number_cmp(const struct crl_scope *a, const struct crl_scope *b);
+/* -1, 0, 1: cRLNumber @a below, equal to, above @b; both must be non-NULL.
+ * Also compares a delta's base number with a complete CRL's number. */
+int crl_number_cmp(const ASN1_INTEGER *a, const ASN1_INTEGER *b);
 
 /* The certificate being checked; its distribution points are decoded
  * only when a CRL with a distributionPoint of its own is met. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "findings.h"
+#include "common/host_name.h"
 #include "common/printable.h"
 #include "common/timefmt.h"
 
@@ -215,16 +216,19 @@ static void findings_names(const struct cert_info *leaf, char *buf, size_t len)
 }
 
 static void findings_check_host(const struct cert_info *leaf, const char *sni,
-				struct host_memo *hosts, struct finding_list *out)
+				size_t sni_len, struct host_memo *hosts,
+				struct finding_list *out)
 {
 	char name[96], names[160];
+	bool nul = tw_host_name_has_nul(sni, sni_len);
 
-	if (host_memo_matches(hosts, leaf, sni))
+	if (host_memo_matches(hosts, leaf, sni, sni_len))
 		return;
-	tw_printable(sni, strlen(sni), name, sizeof(name));
+	tw_printable(sni, sni_len, name, sizeof(name));
 	findings_names(leaf, names, sizeof(names));
 	finding_add(out, FINDING_HOSTNAME_MISMATCH,
-		    "SNI \"%s\" is not covered by the certificate: %s", name, names);
+		    "SNI \"%s\" %sis not covered by the certificate: %s", name,
+		    nul ? "holds a NUL byte (no DNS name does), " : "", names);
 }
 
 static void findings_check_key(const struct cert_info *leaf, int min_rsa_bits,
@@ -250,7 +254,7 @@ static int findings_warn_days(const struct leaf_check_opts *opts)
 }
 
 void findings_check_leaf(const struct cert_info *leaf, const char *sni,
-			 int64_t at, const struct leaf_check_opts *opts,
+			 size_t sni_len, int64_t at, const struct leaf_check_opts *opts,
 			 struct host_memo *hosts, struct finding_list *out)
 {
 	int min_rsa_bits = FINDINGS_DEFAULT_MIN_RSA_BITS;
@@ -264,8 +268,8 @@ void findings_check_leaf(const struct cert_info *leaf, const char *sni,
 	if (leaf->self_signed)
 		finding_add(out, FINDING_SELF_SIGNED,
 			    "issued by itself: %s", leaf->subject ? leaf->subject : "");
-	if (sni && *sni)
-		findings_check_host(leaf, sni, hosts, out);
+	if (sni && sni_len)
+		findings_check_host(leaf, sni, sni_len, hosts, out);
 	findings_check_key(leaf, min_rsa_bits, out);
 }
 

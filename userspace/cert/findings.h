@@ -75,11 +75,12 @@ struct leaf_check_opts {
 /*
  * The checks that need only the leaf, the SNI and the handshake time:
  * expired, not_yet_valid, expiring_soon, self_signed, hostname_mismatch
- * (only when @sni is non-NULL), weak_key. Appends to @out. @hosts
- * remembers hostname verdicts (may be NULL).
+ * (only when @sni is non-NULL and @sni_len, its bytes as sent, not 0: an
+ * SNI holding a NUL is a mismatch, cert_matches_host), weak_key. Appends
+ * to @out. @hosts remembers hostname verdicts (may be NULL).
  */
 void findings_check_leaf(const struct cert_info *leaf, const char *sni,
-			 int64_t at, const struct leaf_check_opts *opts,
+			 size_t sni_len, int64_t at, const struct leaf_check_opts *opts,
 			 struct host_memo *hosts, struct finding_list *out);
 
 /*

@@ -28,6 +28,7 @@
 #include "inventory/inventory.h"
 #include "ocsp_client.h"
 #include "revo_facts.h"
+#include "served_chain.h"
 #include "supersede.h"
 
 #define HEALTH_MAX_CHAIN 12          /* certificates judged per chain */
@@ -285,12 +286,15 @@ static void health_identity(const struct cert_health_input *in,
 		out->findings = *in->base;
 }
 
+/* @name: as for health_supersede; none (NULL) is checked against no
+ * expectation. */
 static void health_expect(struct cert_health *h, const char *sni,
-			  const struct cert_info *leaf, struct finding_list *f)
+			  const char *name, const struct cert_info *leaf,
+			  struct finding_list *f)
 {
 	char detail[256];
 
-	if (h->checks->expect && sni &&
+	if (h->checks->expect && sni && name &&
 	    expect_check(h->checks->expect, sni, leaf->sha256_hex, detail, sizeof(detail)) == 1)
 		finding_add(f, FINDING_UNEXPECTED, "%s", detail);
 }
@@ -299,23 +303,32 @@ static void health_expect(struct cert_health *h, const char *sni,
  * The name the inventory files a sighting under, as every check compares
  * names (common/host_name.h): host names are case-insensitive (a client
  * may send "A.Test") and "a.test." is a.test, so the old leaf served to
- * one spelling after a newer one to another is still superseded. ASCII
- * only: the SNI's bytes are escaped to printable text. NULL without SNI
- * (the inventory files that as ""), which no SNI sent is folded to.
+ * one spelling after a newer one to another is still superseded. "" for
+ * a handshake without SNI; "." (which folds to "") stays "." apart from
+ * it. NULL for an SNI holding a NUL
+ * (tw_host_name_has_nul): no host has that name, and the bytes before the
+ * NUL are not what the client asked for, so nothing is filed, compared
+ * or expected under it.
  */
-static const char *inventory_name(const char *sni, char buf[CERT_HEALTH_SNI_MAX])
+static const char *inventory_name(const struct cert_health_result *r,
+				  char buf[CERT_HEALTH_SNI_MAX])
 {
-	if (!sni)
+	if (!r->has_sni) {
+		buf[0] = '\0';
+		return buf;
+	}
+	if (tw_host_name_has_nul(r->sni, r->sni_len))
 		return NULL;
 	/* "." folds to "", the name a handshake without SNI is filed
 	 * under: it stays "." (the only name that folds to nothing) */
-	if (!tw_host_name_fold(sni, strlen(sni), buf, CERT_HEALTH_SNI_MAX) && sni[0])
-		snprintf(buf, CERT_HEALTH_SNI_MAX, "%s", sni);
+	if (!tw_host_name_fold(r->sni, r->sni_len, buf, CERT_HEALTH_SNI_MAX) &&
+	    r->sni_len)
+		snprintf(buf, CERT_HEALTH_SNI_MAX, "%.*s", (int)r->sni_len, r->sni);
 	return buf;
 }
 
-/* @name: the SNI as the inventory spells it (inventory_name), NULL for
- * none; @untrusted: the leaf's chain did not verify. */
+/* @name: the SNI as the inventory spells it (inventory_name), "" for
+ * none, NULL: not judged; @untrusted: the leaf's chain did not verify. */
 static void health_supersede(struct cert_health *h, const struct cert_health_input *in,
 			     const char *name, const struct cert_info *leaf,
 			     bool untrusted, struct finding_list *f,
@@ -324,6 +337,9 @@ static void health_supersede(struct cert_health *h, const struct cert_health_inp
 	struct tw_endpoint none = { 0 };
 	char err[512], detail[FINDING_DETAIL_MAX];
 
+	memset(v, 0, sizeof(*v));
+	if (!name)
+		return;
 	if (supersede_judge(h->inv, name,
 			    in->server ? in->server : &none, leaf, untrusted,
 			    in->key_offer, in->ts_us, v, err, sizeof(err))) {
@@ -346,14 +362,21 @@ static bool health_anchored(int verify_code)
 	       verify_code == X509_V_ERR_INVALID_PURPOSE;
 }
 
-/* The chain to judge revocation on: OpenSSL's built chain when it has an
- * issuer for the leaf, else the served chain as far as each certificate
- * issued the one before. Owned by the caller. */
+/*
+ * The chain to judge revocation on: OpenSSL's built chain when it has an
+ * issuer for the leaf (it builds from the served certificates in any
+ * order, also when the chain does not verify), else the served
+ * certificates from the leaf on, each followed by the one among them that
+ * issued it, wherever the server put it (served_chain.h), each taken once.
+ * Owned by the caller.
+ */
 static STACK_OF(X509) *health_revocation_chain(struct verify_result *vr,
 					       const struct cert_health_input *in)
 {
+	int i = 0, n = in->n_chain < HEALTH_MAX_CHAIN ? in->n_chain : HEALTH_MAX_CHAIN;
+	uint32_t taken = 1u;   /* the leaf */
 	STACK_OF(X509) *sk;
-	int i;
+	X509 *x;
 
 	if (vr->built && sk_X509_num(vr->built) >= 2) {
 		sk = vr->built;
@@ -363,15 +386,13 @@ static STACK_OF(X509) *health_revocation_chain(struct verify_result *vr,
 	sk = sk_X509_new_null();
 	if (!sk)
 		return NULL;
-	for (i = 0; i < in->n_chain && i < HEALTH_MAX_CHAIN; i++) {
-		X509 *x = in->chain[i] ? in->chain[i]->x509 : NULL;
-
-		if (!x || (i > 0 && X509_check_issued(x, sk_X509_value(sk, i - 1)) !=
-				    X509_V_OK))
-			break;
-		if (!sk_X509_push(sk, x))
-			break;
+	/* each turn takes a position not taken before: at most n turns */
+	while (i >= 0 && i < n && in->chain[i] && (x = in->chain[i]->x509) &&
+	       sk_X509_push(sk, x)) {
 		X509_up_ref(x);
+		i = served_issuer_index(in->chain, n, x, taken);
+		if (i >= 0)
+			taken |= 1u << i;
 	}
 	return sk;
 }
@@ -477,7 +498,7 @@ static void health_findings_text(const struct finding_list *f, char *buf, size_t
 					finding_kind_name(f->items[i].kind));
 }
 
-/* @name: as for health_supersede, "" for none. */
+/* @name: as for health_supersede; NULL is counted as unanswered. */
 static void health_record(struct cert_health *h, const char *name,
 			  const struct cert_info *leaf, bool unanswered,
 			  const struct supersede_verdict *v,
@@ -496,7 +517,7 @@ static void health_record(struct cert_health *h, const char *name,
 		.rollback_evidence = v->rollback_text,
 	};
 
-	if (unanswered) {
+	if (unanswered || !name) {
 		h->unanswered++;
 		return;
 	}
@@ -595,15 +616,15 @@ void cert_health_check(struct cert_health *h, const struct cert_health_input *in
 	snprintf(out->verify, sizeof(out->verify), "%s", vr.text);
 	if (vrc == 1)
 		finding_add(&out->findings, FINDING_UNTRUSTED, "%s", vr.detail);
-	health_expect(h, in->sni, leaf, &out->findings);
-	name = inventory_name(in->sni, name_buf);   /* once for both */
+	name = inventory_name(out, name_buf);   /* once for all three */
+	health_expect(h, in->sni, name, leaf, &out->findings);
 	health_supersede(h, in, name, leaf, vrc == 1, &out->findings, &sv);
 	base = out->findings;
 	chain = health_revocation_chain(&vr, in);
 	out->pending = health_revocation(h, chain, in->staple, at,
 					 h->online && vrc >= 0 && health_anchored(vr.code),
 					 out);
-	health_record(h, name ? name : "", leaf, in->unanswered, &sv, out);
+	health_record(h, name, leaf, in->unanswered, &sv, out);
 	if (out->pending)
 		health_wait_add(h, out, &base, chain, in->staple, at);
 	else
@@ -692,7 +713,8 @@ static bool health_findings_equal(const struct finding_list *a,
 static bool health_rejudge(struct cert_health *h, struct health_wait *w)
 {
 	struct cert_health_result r = w->res;
-	char addr[TW_ADDR_STRLEN], findings[256], err[512], name[CERT_HEALTH_SNI_MAX];
+	char addr[TW_ADDR_STRLEN], findings[256], err[512], buf[CERT_HEALTH_SNI_MAX];
+	const char *name = inventory_name(&w->res, buf);
 	bool changed;
 
 	r.findings = w->base;
@@ -701,9 +723,9 @@ static bool health_rejudge(struct cert_health *h, struct health_wait *w)
 	changed = memcmp(&r.revocation, &w->res.revocation, sizeof(r.revocation)) ||
 		  !health_findings_equal(&r.findings, &w->res.findings);
 	r.new_in_inventory = false;
-	if (changed) {
+	if (changed && name) {
 		health_findings_text(&r.findings, findings, sizeof(findings));
-		if (inventory_set_findings(h->inv, inventory_name(r.sni, name),
+		if (inventory_set_findings(h->inv, name,
 					   r.server.addr.family ?
 					   tw_addr_format(&r.server.addr, addr) : "",
 					   r.server.port, r.leaf_sha256_hex, findings,

@@ -37,17 +37,20 @@ void host_memo_free(struct host_memo *m)
 }
 
 bool host_memo_matches(struct host_memo *m, const struct cert_info *leaf,
-		       const char *name)
+		       const char *name, size_t name_len)
 {
 	uint8_t key[32 + HOST_MEMO_NAME_MAX + 1];
-	size_t len = name ? strlen(name) : 0;
+	size_t len;
 	bool *verdict;
 
-	if (!m || !leaf || !name || len > HOST_MEMO_NAME_MAX)
-		return cert_matches_host(leaf, name);
+	/* a name holding a NUL would share the key of the name before it */
+	if (!m || !leaf || !name || name_len > HOST_MEMO_NAME_MAX ||
+	    tw_host_name_has_nul(name, name_len))
+		return cert_matches_host(leaf, name, name_len);
 	memcpy(key, leaf->sha256, 32);
 	/* the name as compared: "A.test." and "a.test" share a verdict */
-	len = tw_host_name_fold(name, len, (char *)key + 32, HOST_MEMO_NAME_MAX + 1);
+	len = tw_host_name_fold(name, name_len, (char *)key + 32,
+				HOST_MEMO_NAME_MAX + 1);
 	verdict = strmap_get(m->verdicts, key, 32 + len);
 	if (verdict)
 		return *verdict;
@@ -55,7 +58,7 @@ bool host_memo_matches(struct host_memo *m, const struct cert_info *leaf,
 		strmap_clear(m->verdicts);
 	verdict = strmap_put(m->verdicts, key, 32 + len, NULL);
 	if (!verdict)
-		return cert_matches_host(leaf, name);
-	*verdict = cert_matches_host(leaf, name);
+		return cert_matches_host(leaf, name, name_len);
+	*verdict = cert_matches_host(leaf, name, name_len);
 	return *verdict;
 }

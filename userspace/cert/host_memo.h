@@ -22,9 +22,9 @@ struct host_memo;
 struct host_memo *host_memo_new(void);      /* NULL: out of memory */
 void host_memo_free(struct host_memo *m);
 
-/* cert_matches_host(), remembered under the name as it is compared
- * (common/host_name.h). @m may be NULL (not remembered). */
+/* cert_matches_host(), remembered under the name (@name_len bytes) as it
+ * is compared (common/host_name.h). @m may be NULL (not remembered). */
 bool host_memo_matches(struct host_memo *m, const struct cert_info *leaf,
-		       const char *name);
+		       const char *name, size_t name_len);
 
 #endif

@@ -16,6 +16,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "ocsp_client.h"
+#include "served_chain.h"
 #include "staple.h"
 
 #define STAPLE_STR_(x) #x
@@ -238,14 +239,10 @@ done:
 const struct cert_info *staple_served_issuer(const struct cert_info *const *chain,
 					     int n)
 {
-	X509 *leaf = n > 0 && chain[0] ? chain[0]->x509 : NULL;
-	int i;
+	int i = n > 0 && chain[0] ?
+		served_issuer_index(chain, n, chain[0]->x509, 1u) : -1;
 
-	for (i = 1; leaf && i < n; i++)
-		if (chain[i] && chain[i]->x509 &&
-		    X509_check_issued(chain[i]->x509, leaf) == X509_V_OK)
-			return chain[i];
-	return NULL;
+	return i < 0 ? NULL : chain[i];
 }
 
 void staple_check_time(struct staple_info *out, int64_t at)

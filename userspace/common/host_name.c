@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* Host names as the checks compare them: see host_name.h. */
+#include <string.h>
+
 #include "host_name.h"
+
+bool tw_host_name_has_nul(const char *name, size_t len)
+{
+	return name && memchr(name, '\0', len) != NULL;
+}
 
 size_t tw_host_name_len(const char *name, size_t len)
 {

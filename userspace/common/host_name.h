@@ -2,6 +2,7 @@
 #ifndef TW_HOST_NAME_H
 #define TW_HOST_NAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -10,6 +11,14 @@
  * client may send it, RFC 6066 forbids it, servers strip it) and, where
  * a copy is kept, in ASCII lowercase. Events keep the SNI as it was sent.
  */
+
+/*
+ * Whether @name's first @len bytes hold a NUL. An SNI off the wire may
+ * ("good.test\0evil"), a DNS name cannot: such a name is covered by no
+ * certificate (hostname_mismatch) and filed under no inventory name,
+ * instead of being taken for the name before its NUL.
+ */
+bool tw_host_name_has_nul(const char *name, size_t len);
 
 /* The length of @name's first @len bytes without one trailing dot. */
 size_t tw_host_name_len(const char *name, size_t len);

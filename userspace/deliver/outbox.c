@@ -30,7 +30,7 @@
 #include "common/strmap.h"
 #include "outbox.h"
 
-#define OUTBOX_SCHEMA_VERSION 3
+#define OUTBOX_SCHEMA_VERSION 4
 #define OUTBOX_BUSY_TIMEOUT_MS 5000
 
 /* migrations[i] takes the outbox's tables from version i to i + 1. */
@@ -77,6 +77,17 @@ static const char *const outbox_migrations[OUTBOX_SCHEMA_VERSION] = {
 	" target TEXT NOT NULL,"
 	" order_key TEXT NOT NULL,"
 	" PRIMARY KEY (target, order_key)) WITHOUT ROWID",
+	/* 4: only a row that can have a sequel (a spike's firing) leaves a
+	 * mark, and the marks are bounded, the oldest (lowest rowid)
+	 * forgotten: version 3 marked every ordered row it dropped, its
+	 * marks are mostly certificates' and go (a mark lost costs a
+	 * resolution sent without its firing, never an alert kept open) */
+	"ALTER TABLE outbox ADD COLUMN opens INTEGER NOT NULL DEFAULT 0;"
+	"DROP TABLE outbox_orphans;"
+	"CREATE TABLE outbox_orphans ("
+	" target TEXT NOT NULL,"
+	" order_key TEXT NOT NULL,"
+	" UNIQUE (target, order_key))",
 };
 
 enum outbox_stmt {
@@ -85,12 +96,12 @@ enum outbox_stmt {
 	OB_SENT_MERGE, OB_SEQ_SELF, OB_HOLD, OB_GET, OB_TARGETS, OB_FINISH,
 	OB_SIBLING, OB_DONE_PUT, OB_DONE_FORGET, OB_DONE_HAS, OB_DONE_PRUNE,
 	OB_DROP_SEQUELS, OB_LATER, OB_ORPHAN_PUT, OB_ORPHAN_TAKE, OB_ORPHANS_ALL,
-	OB_NSTMT
+	OB_ORPHAN_CAP, OB_NSTMT
 };
 
 /* The columns of a row read whole (OB_DUE, OB_ALL, OB_GET): ob_read_item. */
 #define OB_ROW_COLUMNS "id, target, idem_key, critical, body, attempts," \
-		       " created_us, order_key, seq, sequel"
+		       " created_us, order_key, seq, sequel, opens"
 
 static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_EXISTS] = "SELECT 1 FROM outbox WHERE target = ?1 AND idem_key = ?2",
@@ -100,7 +111,7 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	 * dropped, the alert would never end there), oldest. */
 	[OB_DROP] = "DELETE FROM outbox WHERE id = (SELECT id FROM outbox"
 		    " ORDER BY critical, sequel, id LIMIT 1)"
-		    " RETURNING id, target, order_key, seq, sequel",
+		    " RETURNING id, target, order_key, seq, sequel, attempts, opens",
 	/* the sequels right after row ?3 of its group, up to its next row
 	 * that is not one (ob_drop_victim) */
 	[OB_DROP_SEQUELS] = "DELETE FROM outbox WHERE target = ?1 AND order_key = ?2"
@@ -110,14 +121,19 @@ static const char *const outbox_sql[OB_NSTMT] = {
 			    " RETURNING id",
 	[OB_LATER] = "SELECT 1 FROM outbox WHERE target = ?1 AND order_key = ?2"
 		     " AND seq > ?3 LIMIT 1",
-	[OB_ORPHAN_PUT] = "INSERT OR IGNORE INTO outbox_orphans (target, order_key)"
+	/* marked again, a group is the newest: the last the cap forgets */
+	[OB_ORPHAN_PUT] = "INSERT OR REPLACE INTO outbox_orphans (target, order_key)"
 			  " VALUES (?1, ?2)",
+	/* the marks past the newest ?1 (max_rows) */
+	[OB_ORPHAN_CAP] = "DELETE FROM outbox_orphans WHERE rowid IN (SELECT rowid"
+			  " FROM outbox_orphans ORDER BY rowid DESC LIMIT -1 OFFSET ?1)",
 	[OB_ORPHAN_TAKE] = "DELETE FROM outbox_orphans WHERE target = ?1"
 			   " AND order_key = ?2",
 	[OB_ORPHANS_ALL] = "SELECT target, order_key FROM outbox_orphans",
 	[OB_INSERT] = "INSERT INTO outbox (target, idem_key, critical, body,"
 		      " created_us, next_attempt_us, attempts, order_key, seq,"
-		      " sequel) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		      " sequel, opens) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+		      " ?10, ?11)",
 	/* in each order key's order (ob_held) */
 	[OB_DUE] = "SELECT " OB_ROW_COLUMNS " FROM outbox"
 		   " WHERE next_attempt_us <= ?1 OR next_attempt_us > ?2"
@@ -803,11 +819,37 @@ static int ob_drop_returned(struct outbox *ob, sqlite3_stmt *st)
 	return n;
 }
 
-/* After @target's row @seq of @order_key was dropped: its sequels go with
- * it; without any, and without a later row, the group is an orphan (the
- * next sequel put in it is dropped). The rows dropped, or -errno. */
+/* Forgets the oldest marks of orphaned groups past max_rows: 0 or -errno. */
+static int ob_orphans_cap(struct outbox *ob)
+{
+	sqlite3_stmt *st = ob_stmt(ob, OB_ORPHAN_CAP);
+
+	if (sqlite3_bind_int64(st, 1, ob->max_rows) != SQLITE_OK)
+		return ob_fail(ob, "bounding the orphaned groups");
+	return ob_done(ob, st, "bounding the orphaned groups");
+}
+
+/* Marks @target's group of @order_key orphaned (ob_orphaned), the oldest
+ * marks past max_rows forgotten: 0 or -errno. */
+static int ob_orphan_mark(struct outbox *ob, const char *target,
+			  const char *order_key)
+{
+	sqlite3_stmt *st = ob_stmt(ob, OB_ORPHAN_PUT);
+	int rc;
+
+	if (ob_bind_group(st, target, order_key, -1))
+		return ob_fail(ob, "marking an orphaned group");
+	if ((rc = ob_done(ob, st, "marking an orphaned group")))
+		return rc;
+	return ob_orphans_cap(ob);
+}
+
+/* After @target's row @seq of @order_key, never sent, was dropped: its
+ * sequels go with it; without any, and without a later row, a row that
+ * @opens (can have a sequel) leaves its group an orphan (the next sequel
+ * put in it is dropped). The rows dropped, or -errno. */
 static int ob_drop_sequels(struct outbox *ob, const char *target,
-			   const char *order_key, int64_t seq)
+			   const char *order_key, int64_t seq, bool opens)
 {
 	sqlite3_stmt *st = ob_stmt(ob, OB_DROP_SEQUELS);
 	int64_t one;
@@ -815,29 +857,35 @@ static int ob_drop_sequels(struct outbox *ob, const char *target,
 
 	if (ob_bind_group(st, target, order_key, seq))
 		return ob_fail(ob, "dropping a row");
-	if ((n = ob_drop_returned(ob, st)))
+	if ((n = ob_drop_returned(ob, st)) || !opens)
 		return n;
 	st = ob_stmt(ob, OB_LATER);
 	if (ob_bind_group(st, target, order_key, seq))
 		return ob_fail(ob, "dropping a row");
 	if ((rc = ob_int64(ob, st, &one, "dropping a row")))
 		return rc < 0 ? rc : 0;
-	st = ob_stmt(ob, OB_ORPHAN_PUT);
-	if (ob_bind_group(st, target, order_key, -1))
-		return ob_fail(ob, "dropping a row");
-	return ob_done(ob, st, "dropping a row");
+	return ob_orphan_mark(ob, target, order_key);
+}
+
+/* Whether row @id, with @attempts in the file, may have reached its
+ * receiver: in flight, or tried (a timeout the receiver processed all
+ * the same), maybe by a retry kept in memory only. */
+static bool ob_maybe_sent(const struct outbox *ob, int64_t id, int attempts)
+{
+	return attempts > 0 || ob_inflight_has(ob, id) || ob_unwritten_of(ob, id);
 }
 
 /* Drops the bound's victim (OB_DROP), and with it the sequels it leaves
- * alone (ob_drop_sequels): a receiver never gets a spike's "resolved"
- * whose "firing" was dropped. The rows dropped, 0 for an empty outbox, or
- * -errno. */
+ * alone (ob_drop_sequels) when it was never sent: a receiver never gets
+ * a spike's "resolved" whose "firing" was dropped, nor keeps a firing
+ * (maybe sent) that nothing ends. The rows dropped, 0 for an empty
+ * outbox, or -errno. */
 static int ob_drop_victim(struct outbox *ob)
 {
 	char target[OUTBOX_TARGET_LEN + 1], key[OUTBOX_KEY_LEN + 1];
 	sqlite3_stmt *st = ob_stmt(ob, OB_DROP);
-	int64_t seq;
-	bool sequel;
+	bool sequel, opens, sent;
+	int64_t seq, id;
 	int rc, n;
 
 	rc = sqlite3_step(st);
@@ -846,18 +894,21 @@ static int ob_drop_victim(struct outbox *ob)
 		sqlite3_reset(st);
 		return rc;
 	}
-	ob_dropped(ob, sqlite3_column_int64(st, 0));
+	id = sqlite3_column_int64(st, 0);
 	ob_col_text(st, 1, target, sizeof(target));
 	ob_col_text(st, 2, key, sizeof(key));
 	seq = sqlite3_column_int64(st, 3);
 	sequel = sqlite3_column_int(st, 4) != 0;
+	sent = ob_maybe_sent(ob, id, sqlite3_column_int(st, 5));
+	opens = sqlite3_column_int(st, 6) != 0;
+	ob_dropped(ob, id);
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : ob_fail(ob, "dropping a row");
 	sqlite3_reset(st);
 	if (rc)
 		return rc;
-	if (!*key || sequel)
+	if (!*key || sequel || sent)
 		return 1;
-	n = ob_drop_sequels(ob, target, key, seq);
+	n = ob_drop_sequels(ob, target, key, seq, opens);
 	return n < 0 ? n : 1 + n;
 }
 
@@ -893,7 +944,8 @@ static int ob_orphaned(struct outbox *ob, const struct outbox_item *it)
 	return it->sequel && sqlite3_changes(ob->db) > 0;
 }
 
-/* Stores @it (its id unused) due at @next_us: 0, or 1 for a duplicate. */
+/* Stores @it (its id unused) due at @next_us: 0, 1 for a duplicate, or 2
+ * for a sequel dropped with its predecessor (ob_orphaned). */
 static int ob_put_locked(struct outbox *ob, const struct outbox_item *it,
 			 int64_t next_us)
 {
@@ -915,7 +967,7 @@ static int ob_put_locked(struct outbox *ob, const struct outbox_item *it,
 		if (rc < 0)
 			return rc;
 		ob->stats.dropped++;
-		return 0;
+		return 2;
 	}
 	st = ob_stmt(ob, OB_INSERT);
 	if (sqlite3_bind_text(st, 1, it->target, -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -928,7 +980,8 @@ static int ob_put_locked(struct outbox *ob, const struct outbox_item *it,
 	    sqlite3_bind_int(st, 7, it->attempts) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 8, it->order_key, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 9, it->seq) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 10, it->sequel) != SQLITE_OK)
+	    sqlite3_bind_int(st, 10, it->sequel) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 11, it->opens) != SQLITE_OK)
 		return ob_fail(ob, "storing an alert");
 	if ((rc = ob_done(ob, st, "storing an alert")) || it->seq)
 		return rc;
@@ -950,6 +1003,8 @@ int outbox_put_ordered(struct outbox *ob, const char *target,
 	struct outbox_item it = { .critical = flags & OUTBOX_CRITICAL,
 				  .sequel = order_key && *order_key &&
 					    (flags & OUTBOX_SEQUEL),
+				  .opens = order_key && *order_key &&
+					   (flags & OUTBOX_OPENS),
 				  .body = (char *)body, .body_len = len,
 				  .created_us = now_us };
 	int rc;
@@ -970,7 +1025,8 @@ int outbox_put_ordered(struct outbox *ob, const char *target,
 		return ob_refuse(ob, -EIO, "storing an alert: SHA-256 failed");
 	if ((rc = ob_begin(ob, "storing an alert")))
 		return rc;
-	return ob_end(ob, ob_put_locked(ob, &it, now_us));
+	rc = ob_end(ob, ob_put_locked(ob, &it, now_us));
+	return rc == 2 ? 0 : rc;   /* dropped: outbox.h */
 }
 
 /* --- handing out */
@@ -996,6 +1052,7 @@ static int ob_read_item(sqlite3_stmt *st, struct outbox_item *it)
 	ob_col_text(st, 7, it->order_key, sizeof(it->order_key));
 	it->seq = sqlite3_column_int64(st, 8);
 	it->sequel = sqlite3_column_int(st, 9) != 0;
+	it->opens = sqlite3_column_int(st, 10) != 0;
 	return 0;
 }
 
@@ -1022,11 +1079,11 @@ static int ob_move_rows(struct outbox *from, struct outbox *to, int *moved)
 		if ((rc = ob_read_item(st, &it)))
 			break;
 		it.seq = 0;   /* another outbox's ids: after @to's own rows */
-		rc = ob_put_locked(to, &it, sqlite3_column_int64(st, 10));
+		rc = ob_put_locked(to, &it, sqlite3_column_int64(st, 11));
 		outbox_item_release(&it);
 		if (rc == 0)
 			(*moved)++;
-		rc = rc < 0 ? rc : 0;   /* a duplicate is there already */
+		rc = rc < 0 ? rc : 0;   /* 1: there already; 2: dropped */
 	}
 	if (!rc && step != SQLITE_DONE)
 		rc = ob_fail_source(from, to, "reading the rows to move");
@@ -1064,9 +1121,11 @@ static int ob_move_claims(struct outbox *from, struct outbox *to)
 	int rc = ob_move_table(from, to, OB_SENT_ALL, OB_SENT_MERGE,
 			       "moving the claims", "reading the claims to move");
 
-	return rc ? rc : ob_move_table(from, to, OB_ORPHANS_ALL, OB_ORPHAN_PUT,
-				       "moving the orphaned groups",
-				       "reading the orphaned groups to move");
+	if (!rc)
+		rc = ob_move_table(from, to, OB_ORPHANS_ALL, OB_ORPHAN_PUT,
+				   "moving the orphaned groups",
+				   "reading the orphaned groups to move");
+	return rc ? rc : ob_orphans_cap(to);
 }
 
 static int ob_empty(struct outbox *ob)

@@ -75,6 +75,7 @@ struct outbox_item {
 	int64_t seq;                      /* the order among a key's rows */
 	bool critical;
 	bool sequel;                      /* OUTBOX_SEQUEL */
+	bool opens;                       /* OUTBOX_OPENS */
 	char *body;                       /* malloc'd, NUL-terminated */
 	size_t body_len;                  /* without that NUL */
 	int attempts;                     /* failed attempts so far */
@@ -134,14 +135,26 @@ int outbox_put(struct outbox *ob, const char *target, const char *idem_key,
 #define OUTBOX_CRITICAL 0x1u   /* dropped by the bound after the others */
 /*
  * Means nothing without the row before it in its order key's order (a
- * spike's "resolved" after its "firing"): when the bound drops that row,
- * its sequels go with it, and a sequel put after it was dropped (with no
- * row of the order key between) is dropped too, counted in
- * stats.dropped. The put still returns 0.
+ * spike's "resolved" after its "firing"): when the bound drops that row
+ * never tried and not in flight, its sequels go with it, and a sequel
+ * put after it was dropped so (with no row of the order key between, and
+ * the row put with OUTBOX_OPENS) is dropped too, counted in
+ * stats.dropped. The put still returns 0. A row that may have reached its
+ * receiver (in flight, or tried: a timeout the receiver processed all
+ * the same) keeps its sequels when dropped: they end what it began.
  */
 #define OUTBOX_SEQUEL 0x2u
+/*
+ * Can have sequels (a spike's "firing"): dropped never sent and with no
+ * later row of its order key, it leaves a mark that drops the next sequel
+ * put in that order key. The marks are kept with the rows (outbox_move
+ * carries them), max_rows at most: past that the oldest is forgotten,
+ * and that sequel is then sent.
+ */
+#define OUTBOX_OPENS 0x4u
 /* The same, in the order of @order_key (see the top; NULL or "": none,
- * and OUTBOX_SEQUEL is ignored), any string: the outbox keeps its digest. */
+ * and OUTBOX_SEQUEL and OUTBOX_OPENS are ignored), any string: the outbox
+ * keeps its digest. */
 int outbox_put_ordered(struct outbox *ob, const char *target,
 		       const char *idem_key, const char *order_key,
 		       unsigned int flags, const char *body, size_t len,

@@ -146,7 +146,8 @@ static void judge_view(struct pipeline *pl, const struct hs_record *rec,
 	v->rec = rec;
 	judge_chain(pl, rec, v);
 	if (v->chain[0]) {
-		findings_check_leaf(v->chain[0], record_sni(rec), record_time_s(rec),
+		findings_check_leaf(v->chain[0], record_sni(rec), rec->sni_len,
+				    record_time_s(rec),
 				    &pl->opts.leaf, pl->hosts, &v->findings);
 		findings_check_chain(v->chain, v->n_chain, record_time_s(rec),
 				     &pl->opts.leaf, &v->findings);

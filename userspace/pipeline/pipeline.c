@@ -715,6 +715,7 @@ struct summary *pipeline_summary(struct pipeline *pl)
 	pl->sum.problems[SUM_FLOWS_EVICTED] = fs->flows_evicted + pl->conns.evicted -
 					      pl->conns.evicted_again;
 	pl->sum.problems[SUM_RSTS_IGNORED] = fs->rsts_ignored;
+	pl->sum.problems[SUM_FLOWS_REOPENED] = fs->flows_reopened;
 	return &pl->sum;
 }
 

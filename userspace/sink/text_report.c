@@ -471,9 +471,14 @@ static void print_overview(struct text_report *r, const struct summary *sum)
 		sum->has_ts ? tw_time_format_us(sum->last_ts_us, first) : "-");
 }
 
+/* Every problem the summary counted, each on its line, read from the one
+ * list (event.h): one added there is never left out of the report.
+ * "  gaps                 2  Connection directions with missing bytes" */
 static void print_problems(struct text_report *r, const struct summary *sum)
 {
 	const uint64_t *p = sum->problems;
+	bool any = false;
+	int i;
 
 	if (sum->truncated_file)
 		fprintf(r->out, "\nWarning: the capture is truncated; the report covers what was read.\n");
@@ -481,32 +486,15 @@ static void print_problems(struct text_report *r, const struct summary *sum)
 		fprintf(r->out, "\nWarning: %llu %s not fully read (the errors say why); the report covers what was read.\n",
 			(unsigned long long)p[SUM_UNREAD_INPUTS],
 			plural(p[SUM_UNREAD_INPUTS], "input", "inputs"));
-	if (p[SUM_IP_FRAGMENTS] || p[SUM_TRUNCATED_HEADERS] || p[SUM_BAD_HEADERS] ||
-	    p[SUM_FLOWS_EVICTED] || p[SUM_GAPS] || p[SUM_PARSE_ERRORS])
-		fprintf(r->out, "\nCapture problems: %llu IP %s skipped, %llu truncated %s, %llu bad %s, %llu %s evicted, %llu %s, %llu TLS parse %s\n",
-			(unsigned long long)p[SUM_IP_FRAGMENTS],
-			plural(p[SUM_IP_FRAGMENTS], "fragment", "fragments"),
-			(unsigned long long)p[SUM_TRUNCATED_HEADERS],
-			plural(p[SUM_TRUNCATED_HEADERS], "header", "headers"),
-			(unsigned long long)p[SUM_BAD_HEADERS],
-			plural(p[SUM_BAD_HEADERS], "header", "headers"),
-			(unsigned long long)p[SUM_FLOWS_EVICTED],
-			plural(p[SUM_FLOWS_EVICTED], "flow", "flows"),
-			(unsigned long long)p[SUM_GAPS], plural(p[SUM_GAPS], "gap", "gaps"),
-			(unsigned long long)p[SUM_PARSE_ERRORS],
-			plural(p[SUM_PARSE_ERRORS], "error", "errors"));
-	if (p[SUM_CHAINS_TOO_LARGE] || p[SUM_CHAINS_TRUNCATED])
-		fprintf(r->out, "\nCertificate chains not read: %llu too large (over the 256 KiB per-message cap), %llu truncated (cut before their end)\n",
-			(unsigned long long)p[SUM_CHAINS_TOO_LARGE],
-			(unsigned long long)p[SUM_CHAINS_TRUNCATED]);
-	/* Signs of tampering or corruption: said on their own line, as an
-	 * operator reads them differently from a lossy capture. */
-	if (p[SUM_RSTS_IGNORED] || p[SUM_CLOCK_OUTLIERS])
-		fprintf(r->out, "\nIgnored: %llu %s whose sequence number was not plausible for their sender (spoofed), %llu %s dated far ahead of the ones after them (read at the time of the one before)\n",
-			(unsigned long long)p[SUM_RSTS_IGNORED],
-			plural(p[SUM_RSTS_IGNORED], "RST", "RSTs"),
-			(unsigned long long)p[SUM_CLOCK_OUTLIERS],
-			plural(p[SUM_CLOCK_OUTLIERS], "packet", "packets"));
+	for (i = 0; i < SUM_PROBLEM__COUNT; i++) {
+		if (!p[i])
+			continue;
+		if (!any)
+			fprintf(r->out, "\nProblems (name in the JSON summary, count, what it counts)\n");
+		any = true;
+		fprintf(r->out, "  %-20s %llu  %s\n", summary_problem_names[i],
+			(unsigned long long)p[i], summary_problem_help[i]);
+	}
 }
 
 static int report_summary(struct text_report *r, const struct summary *sum)

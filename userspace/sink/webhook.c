@@ -169,12 +169,16 @@ static bool is_critical(const struct event *ev)
 
 /* How the outbox keeps @ev's rows: a critical one is dropped by its
  * bound after the rest; a spike's "resolved" is its "firing"'s sequel,
- * dropped with it (alone, it would end an alert the receiver never saw). */
+ * dropped with it when it was never sent (alone, it would end an alert
+ * the receiver never saw). */
 static unsigned int put_flags(const struct event *ev)
 {
-	return (is_critical(ev) ? OUTBOX_CRITICAL : 0) |
-	       (ev->type == EVENT_SPIKE && ev->spike->state == SPIKE_RESOLVED ?
-		OUTBOX_SEQUEL : 0);
+	unsigned int flags = is_critical(ev) ? OUTBOX_CRITICAL : 0;
+
+	if (ev->type == EVENT_SPIKE)
+		flags |= ev->spike->state == SPIKE_RESOLVED ? OUTBOX_SEQUEL :
+							      OUTBOX_OPENS;
+	return flags;
 }
 
 /* The alert @ev is about, in whose order a receiver gets its rows: a

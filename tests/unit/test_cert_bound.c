@@ -9,9 +9,11 @@
 #include <string.h>
 
 #include "cert/cert_info.h"
+#include "cert/health.h"
 #include "cert_mint.h"
 #include "check.h"
 #include "common/distinct.h"
+#include "health_fixture.h"
 #include "pipeline/pipeline_priv.h"
 #include "sink/sink.h"
 
@@ -260,28 +262,150 @@ static void test_pipeline_keeps_at_most_the_newest_pinned_chains(void)
 	struct pipeline_opts po = { 0 };
 	struct pipeline *pl = pipeline_new(&po);
 	const struct pinned_chain *kept;
-	uint64_t first = 0, last;
+	uint64_t first = 0, second = 0, last = 0;
 	uint32_t i;
 
 	CHECK(pl != NULL);
 	if (!pl)
 		return;
-	for (i = 0; i < PIPELINE_MAX_PINNED_CHAINS; i++)
+	for (i = 0; i < PIPELINE_MAX_PINNED_CHAINS; i++) {
 		last = keep_cert(pl, i);
-	first = last - PIPELINE_MAX_PINNED_CHAINS + 1;
+		if (i == 0)
+			first = last;
+		if (i == 1)
+			second = last;
+	}
 	flood(pipeline_cert_cache(pl), (int)i, CERT_CACHE_DEFAULT_MAX);
 	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 1024);
 	last = keep_cert(pl, i + CERT_CACHE_DEFAULT_MAX);   /* takes first's slot */
 	CHECK(chain_pins_get(pl, first) == NULL);
 	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 1023);
-	kept = chain_pins_get(pl, first + 1);   /* ASan: still alive */
+	kept = chain_pins_get(pl, second);   /* ASan: still alive */
 	CHECK(kept && kept->n_chain == 1 && kept->chain[0] &&
 	      !strcmp(kept->chain[0]->serial_hex, "4d494e5400000001"));
-	chain_pins_drop(pl, first + 1);
-	CHECK(chain_pins_get(pl, first + 1) == NULL);
+	chain_pins_drop(pl, second);
+	CHECK(chain_pins_get(pl, second) == NULL);
 	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 1022);
 	CHECK(chain_pins_get(pl, last) != NULL);
 	pipeline_free(pl);
+}
+
+/*
+ * A cert event kept again while its answer is pending (the next handshake
+ * of a busy name) keeps its one slot, as the health checker keeps one wait
+ * per cert event: 1,024 handshakes of one name let go of no other chain.
+ * Kept again, it is the most recent: the least recently kept goes first.
+ */
+static void test_pipeline_busy_name_keeps_one_pinned_chain(void)
+{
+	struct pipeline_opts po = { 0 };
+	struct pipeline *pl = pipeline_new(&po);
+	const struct cert_info *busy;
+	uint64_t other, busy_id = 0, id;
+	bool same_id = true;
+	uint32_t i;
+
+	CHECK(pl != NULL);
+	if (!pl)
+		return;
+	other = keep_cert(pl, 0);
+	busy = serve(pipeline_cert_cache(pl), 1);
+	CHECK(busy != NULL);
+	for (i = 0; busy && i < PIPELINE_MAX_PINNED_CHAINS; i++) {
+		id = chain_pins_keep(pl, busy_id, &busy, 1);
+		same_id &= id != 0 && (!busy_id || id == busy_id);
+		busy_id = id;
+	}
+	CHECK(same_id);
+	CHECK(chain_pins_get(pl, other) != NULL);
+	/* both evicted, alive by their pins: the busy one pinned once */
+	flood(pipeline_cert_cache(pl), 2, CERT_CACHE_DEFAULT_MAX);
+	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 2);
+	/* room for 1,022 more; the next one lets go of other, the least
+	 * recently kept, not of the busy name kept after it */
+	for (i = 2; i < PIPELINE_MAX_PINNED_CHAINS; i++)
+		keep_cert(pl, i);
+	CHECK(chain_pins_get(pl, other) != NULL);
+	CHECK(busy && chain_pins_keep(pl, busy_id, &busy, 1) == busy_id);
+	keep_cert(pl, i);
+	CHECK(chain_pins_get(pl, other) == NULL);
+	CHECK(chain_pins_get(pl, busy_id) != NULL);
+	pipeline_free(pl);
+}
+
+/* The DER of the PKI certificate @name (malloc'd), NULL when unreadable. */
+static uint8_t *leaf_der(const char *name, size_t *len)
+{
+	unsigned char *der = NULL;
+	uint8_t *copy = NULL;
+	int n = i2d_X509(hf_cert(name)->x509, &der);
+
+	if (n > 0 && (copy = malloc((size_t)n)))
+		memcpy(copy, der, (size_t)n);
+	*len = n > 0 ? (size_t)n : 0;
+	OPENSSL_free(der);
+	return copy;
+}
+
+/*
+ * A leaf sent alone, with a staple: the issuer its staple must name comes
+ * from the trust store (root and inter). It is not served, so it stays out
+ * of the served certificates' cache: it was parsed into it, counted as
+ * served (refs) and took an LRU place from a served certificate.
+ */
+static void test_trust_store_issuer_stays_out_of_the_served_cache(void)
+{
+	char bundle[] = "/tmp/tw-cert-bound-ca-XXXXXX", root[1200], inter[1200];
+	char cmd[4096], err[256] = "";
+	struct cert_health_opts ho = { 0 };
+	struct cert_health *h = NULL;
+	struct pipeline *pl = NULL;
+	const struct cert_info *served;
+	static const uint8_t not_ocsp[] = { 0x30, 0x00 };
+	struct hs_record rec;
+	size_t len = 0;
+	int fd = mkstemp(bundle);
+
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "cat '%s' '%s' > '%s'",
+		 hf_path("root.crt", root, sizeof(root)),
+		 hf_path("inter.crt", inter, sizeof(inter)), bundle);
+	CHECK_INT(hf_sh(cmd), 0);
+	ho.ca_file = bundle;
+	CHECK_INT(cert_health_open(&ho, &h, err, sizeof(err)), 0);
+	if (h) {
+		struct pipeline_opts po = { .health = h };
+
+		pl = pipeline_new(&po);
+	}
+	CHECK(pl != NULL);
+	memset(&rec, 0, sizeof(rec));
+	rec.start_us = rec.end_us = (uint64_t)time(NULL) * 1000000;
+	rec.server.addr.family = 4;
+	rec.server.addr.bytes[0] = 192;
+	rec.server.port = 443;
+	rec.chain[0].data = leaf_der("good.test", &len);
+	CHECK(rec.chain[0].data != NULL);
+	rec.chain[0].len = (uint32_t)len;
+	rec.n_chain = 1;
+	rec.has_staple = true;
+	rec.staple.data = (uint8_t *)not_ocsp;
+	rec.staple.len = sizeof(not_ocsp);
+	if (pl && rec.chain[0].data) {
+		pipeline_report_active(pl, &rec);
+		CHECK_INT(cert_cache_count(pipeline_cert_cache(pl)), 1);
+		served = cert_cache_get(pipeline_cert_cache(pl), rec.chain[0].data,
+					len, NULL);
+		CHECK(served && served->refs == 2);   /* the handshake, this get */
+		CHECK_INT(cert_cache_count(pipeline_cert_cache(pl)), 1);
+	}
+	free(rec.chain[0].data);
+	pipeline_free(pl);
+	cert_health_close(h);
+	unlink(bundle);
 }
 
 /* --- distinct counts: exact to the bound, estimated past it */
@@ -330,6 +454,7 @@ static void test_distinct_exact_to_the_bound_then_estimated(void)
 
 int main(void)
 {
+	hf_pki();
 	RUN_TEST(test_live_entries_never_exceed_the_bound);
 	RUN_TEST(test_pinned_entry_outlives_its_eviction_until_unpinned);
 	RUN_TEST(test_pins_nest);
@@ -338,7 +463,10 @@ int main(void)
 	RUN_TEST(test_free_takes_pinned_entries_too);
 	RUN_TEST(test_pipeline_frees_certificates_the_report_still_lists);
 	RUN_TEST(test_pipeline_keeps_at_most_the_newest_pinned_chains);
+	RUN_TEST(test_pipeline_busy_name_keeps_one_pinned_chain);
+	RUN_TEST(test_trust_store_issuer_stays_out_of_the_served_cache);
 	RUN_TEST(test_distinct_exact_to_the_bound_then_estimated);
 	cert_mint_done();
+	hf_cleanup();
 	return CHECK_EXIT_CODE();
 }

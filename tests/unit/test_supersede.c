@@ -184,6 +184,29 @@ static void test_trailing_dot_does_not_hide_superseded(void)
 	cert_health_close(h);
 }
 
+/* "." (sent as a name: the root, with its trailing dot) is not the
+ * handshake without SNI: it folded to "", the name without SNI is filed
+ * under, so the two shared one history and the older leaf sent for "."
+ * after the newer one without SNI was superseded. */
+static void test_dot_is_not_the_name_without_sni(void)
+{
+	struct cert_health *h = NULL;
+	struct cert_health_result r;
+	char err[256] = "";
+
+	CHECK_INT(open_health(false, NULL, &h, err, sizeof(err)), 0);
+	serve(h, NULL, "a-old.test", "10.0.0.1", "2026-03-01T00:00:00", &r);
+	serve(h, NULL, "a-new.test", "10.0.0.1", "2026-03-02T00:00:00", &r);
+	serve(h, ".", "a-old.test", "10.0.0.1", "2026-03-03T00:00:00", &r);
+	CHECK(!finding_has(&r.findings, FINDING_SUPERSEDED));
+	CHECK(r.new_in_inventory);           /* a name of its own */
+	CHECK_STR(r.sni, ".");
+	/* the history without SNI is whole: its older leaf is superseded */
+	serve(h, NULL, "a-old.test", "10.0.0.1", "2026-03-04T00:00:00", &r);
+	CHECK(finding_has(&r.findings, FINDING_SUPERSEDED));
+	cert_health_close(h);
+}
+
 /* The result keeps every byte of the SNI, a NUL among them: the update
  * of its cert event is found by them. */
 static void test_result_keeps_the_sni_bytes(void)
@@ -636,6 +659,7 @@ int main(void)
 	RUN_TEST(test_normal_rotation_is_not_a_finding);
 	RUN_TEST(test_name_case_does_not_hide_superseded);
 	RUN_TEST(test_trailing_dot_does_not_hide_superseded);
+	RUN_TEST(test_dot_is_not_the_name_without_sni);
 	RUN_TEST(test_result_keeps_the_sni_bytes);
 	RUN_TEST(test_2018_old_certificate_back_is_superseded_and_revoked);
 	RUN_TEST(test_2018_replay_across_a_restart);

@@ -33,8 +33,12 @@ struct cert_info {
 	int key_bits;
 	bool self_signed;            /* subject == issuer and signature verifies with own key */
 	X509 *x509;                  /* owned */
-	uint64_t refs;               /* times this certificate was served:
-	                              * cert_cache_get calls returning it */
+	uint64_t refs;               /* cert_cache_get calls returning it:
+	                              * in the pipeline's cache, times this
+	                              * certificate was served (the health
+	                              * checker parses the trust-store
+	                              * issuers it needs in a cache of its
+	                              * own) */
 	struct cache_entry *cache_entry; /* its cert_cache's bookkeeping
 	                              * (cert_cache.c only); NULL outside
 	                              * a cache */

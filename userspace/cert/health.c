@@ -33,6 +33,7 @@
 
 #define HEALTH_MAX_CHAIN 12          /* certificates judged per chain */
 #define HEALTH_MAX_WAITS 1024        /* results waiting for online answers */
+#define HEALTH_MAX_ISSUERS 64        /* trust-store issuers parsed for staples */
 #define HEALTH_WAIT_MAX_S 600        /* given up after this long */
 #define HEALTH_MAX_PROBLEMS 64
 #define HEALTH_DB_PROBLEM_EVERY_S 60
@@ -53,6 +54,9 @@ struct health_wait {
 struct cert_health {
 	bool online;
 	struct cert_checks *checks;      /* replaced whole by a reload */
+	struct cert_cache *issuers;      /* cert_health_built_issuer's: apart
+	                                  * from the served certificates' cache
+	                                  * (its LRU, its refs: times served) */
 	struct inventory *inv;
 	struct http_pool *pool;
 	struct ocsp_client *ocsp;        /* answers do not depend on the
@@ -201,9 +205,16 @@ int cert_health_open(const struct cert_health_opts *o, struct cert_health **out,
 		return -1;
 	}
 	h->online = o->online;
+	h->issuers = cert_cache_new(HEALTH_MAX_ISSUERS);
+	if (!h->issuers) {
+		snprintf(err, errlen, "out of memory");
+		free(h);
+		return -1;
+	}
 	h->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (h->efd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		cert_cache_free(h->issuers);
 		free(h);
 		return -1;
 	}
@@ -242,6 +253,7 @@ void cert_health_close(struct cert_health *h)
 	free(h->db_path);
 	if (h->efd >= 0)
 		close(h->efd);
+	cert_cache_free(h->issuers);
 	free(h);
 }
 
@@ -292,7 +304,8 @@ static void health_expect(struct cert_health *h, const char *sni,
  * names (common/host_name.h): host names are case-insensitive (a client
  * may send "A.Test") and "a.test." is a.test, so the old leaf served to
  * one spelling after a newer one to another is still superseded. "" for
- * a handshake without SNI. NULL for an SNI holding a NUL
+ * a handshake without SNI; "." (which folds to "") stays "." apart from
+ * it. NULL for an SNI holding a NUL
  * (tw_host_name_has_nul): no host has that name, and the bytes before the
  * NUL are not what the client asked for, so nothing is filed, compared
  * or expected under it.
@@ -306,7 +319,11 @@ static const char *inventory_name(const struct cert_health_result *r,
 	}
 	if (tw_host_name_has_nul(r->sni, r->sni_len))
 		return NULL;
-	tw_host_name_fold(r->sni, r->sni_len, buf, CERT_HEALTH_SNI_MAX);
+	/* "." folds to "", the name a handshake without SNI is filed
+	 * under: it stays "." (the only name that folds to nothing) */
+	if (!tw_host_name_fold(r->sni, r->sni_len, buf, CERT_HEALTH_SNI_MAX) &&
+	    r->sni_len)
+		snprintf(buf, CERT_HEALTH_SNI_MAX, "%.*s", (int)r->sni_len, r->sni);
 	return buf;
 }
 
@@ -646,7 +663,7 @@ bool cert_health_prefetch(struct cert_health *h, const struct cert_health_input 
 	return pending;
 }
 
-/* DER of @x through @certs: the cache's entry for it. */
+/* DER of @x through @certs: the cache's entry for it (parsed once). */
 static const struct cert_info *health_cached_cert(struct cert_cache *certs, X509 *x)
 {
 	const struct cert_info *ci = NULL;
@@ -660,19 +677,18 @@ static const struct cert_info *health_cached_cert(struct cert_cache *certs, X509
 }
 
 const struct cert_info *cert_health_built_issuer(struct cert_health *h,
-						 struct cert_cache *certs,
 						 const struct cert_info *const *chain,
 						 int n, int64_t at)
 {
 	const struct cert_info *issuer = NULL;
 	struct verify_result vr;
 
-	if (!h || !certs || n < 1 || !chain[0])
+	if (!h || n < 1 || !chain[0])
 		return NULL;
 	memset(&vr, 0, sizeof(vr));
 	if (verify_cache_chain(h->checks->verified, chain, n, at, &vr) >= 0 &&
 	    vr.built && sk_X509_num(vr.built) >= 2)
-		issuer = health_cached_cert(certs, sk_X509_value(vr.built, 1));
+		issuer = health_cached_cert(h->issuers, sk_X509_value(vr.built, 1));
 	verify_result_release(&vr);
 	return issuer;
 }

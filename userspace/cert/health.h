@@ -163,12 +163,11 @@ bool cert_health_prefetch(struct cert_health *h, const struct cert_health_input 
  * The certificate that issues @chain[0] in the chain OpenSSL builds from
  * @chain and the trust store at @at (seconds): the issuer a staple about
  * the leaf names when the server did not send it (a leaf sent alone).
- * Parsed through @certs: valid until its next cert_cache_get() (the cache
- * frees what it evicts unless pinned: cert_cache_pin()). NULL when
- * @h is NULL or verification found no issuer.
+ * Parsed into @h's own small cache, never the served certificates' (it
+ * is not served: their LRU and refs stay as they were): valid until the
+ * next call. NULL when @h is NULL or verification found no issuer.
  */
 const struct cert_info *cert_health_built_issuer(struct cert_health *h,
-						 struct cert_cache *certs,
 						 const struct cert_info *const *chain,
 						 int n, int64_t at);
 

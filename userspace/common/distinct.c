@@ -18,7 +18,8 @@
 struct distinct {
 	uint64_t *set;        /* NULL once estimating; 0 is an empty slot */
 	size_t nslots;        /* a power of two */
-	uint64_t count;       /* in the set */
+	uint64_t count;       /* in the set; once estimating, what it had
+			       * reached: the estimate's floor */
 	uint8_t regs[HLL_REGS];
 };
 
@@ -143,8 +144,10 @@ uint64_t distinct_count(const struct distinct *d)
 
 	if (d->set)
 		return d->count;
+	/* DISTINCT_EXACT_MAX + 1 past the bound; fewer when the set could
+	 * not grow (out of memory) */
 	e = (uint64_t)llround(hll_estimate(d));
-	return e > DISTINCT_EXACT_MAX ? e : DISTINCT_EXACT_MAX + 1;
+	return e > d->count ? e : d->count;
 }
 
 bool distinct_estimated(const struct distinct *d)

@@ -4,7 +4,8 @@
  * of distinct SHA-256 digests added is exact up to DISTINCT_EXACT_MAX
  * (a set of their first 64 bits: at most 1 MiB), then an estimate
  * (HyperLogLog, 2^14 one-byte registers: 16 KiB, standard error 0.8%)
- * never below DISTINCT_EXACT_MAX + 1. The digests must be cryptographic
+ * never below the exact count it had reached: DISTINCT_EXACT_MAX + 1, or
+ * where the set could not grow. The digests must be cryptographic
  * (uniform bits): they are their own hash.
  */
 #ifndef TW_DISTINCT_H

@@ -64,8 +64,8 @@ static const struct cert_info *judge_leaf_issuer(struct pipeline *pl,
 
 	if (issuer)
 		return issuer;
-	return cert_health_built_issuer(pl->opts.health, pl->certs, v->chain,
-					v->n_chain, record_time_s(rec));
+	return cert_health_built_issuer(pl->opts.health, v->chain, v->n_chain,
+					record_time_s(rec));
 }
 
 static void judge_staple(struct pipeline *pl, const struct hs_record *rec,
@@ -479,8 +479,9 @@ static void on_health_updated(void *ctx, const struct cert_health_result *r)
 	seen = strmap_get(pl->cert_events, key,
 			  cert_key(r->has_sni, r->sni, r->sni_len, &r->server,
 				   r->leaf_sha256_hex, key));
-	/* Forgotten past a bound (the tuple, or its chain past the newest
-	 * PIPELINE_MAX_PINNED_CHAINS kept): the next handshake says it. */
+	/* Forgotten past a bound (the tuple, or its chain past the
+	 * PIPELINE_MAX_PINNED_CHAINS most recently kept): the next
+	 * handshake says it. */
 	kept = seen ? chain_pins_get(pl, seen->pin_id) : NULL;
 	if (!kept)
 		return;

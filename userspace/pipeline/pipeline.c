@@ -386,7 +386,7 @@ static struct conn *conn_begin_tls(struct pipeline *pl, struct flow *f,
  * when they were held (too few to sniff; or a plaintext preamble) or the
  * flow is not followed. Bytes held before, of either side, are fed to the
  * new connection here; when this side's were, so are the current ones
- * (*@n is then 0).
+ * (*@p is then NULL, *@n 0: the joined bytes are freed).
  */
 static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
 			       const uint8_t **p, size_t *n, uint64_t ts_us)
@@ -424,6 +424,7 @@ static struct conn *conn_sniff(struct pipeline *pl, struct flow *f, int from,
 	if (joined.p) {
 		if (c)
 			tls_conn_feed(c->tls, from == f->client, *p, *n, ts_us);
+		*p = NULL;
 		*n = 0;
 		free(joined.p);
 	}

@@ -33,19 +33,25 @@ struct cert_seen {
 #define PIPELINE_MAX_CERT_EVENTS 65536
 
 /* chain_pins.c: chains kept alive for cert events an online answer may
- * repeat (the health checker keeps as many waits, HEALTH_MAX_WAITS). */
+ * repeat (the health checker keeps as many waits, HEALTH_MAX_WAITS, and
+ * lets go of them in the same order). */
 #define PIPELINE_MAX_PINNED_CHAINS 1024
 
 struct pinned_chain {
 	uint64_t id;                  /* 0: a free slot */
 	int n_chain;
 	const struct cert_info *chain[HS_MAX_CHAIN];
+	TAILQ_ENTRY(pinned_chain) link;   /* in kept, or in free */
 };
 
+TAILQ_HEAD(pinned_list, pinned_chain);
+
 struct chain_pins {
-	struct pinned_chain *ring;    /* PIPELINE_MAX_PINNED_CHAINS slots, on
-				       * first use; id - 1 modulo: the slot */
-	uint64_t last_id;
+	struct pinned_chain *slots;   /* PIPELINE_MAX_PINNED_CHAINS, on first
+				       * use; id - 1 modulo: the slot */
+	struct pinned_list kept;      /* most recently kept first */
+	struct pinned_list free;
+	uint64_t ids;                 /* ids handed out */
 };
 
 /* Bound on handshakes held for online answers (analyze --online): a full
@@ -168,8 +174,9 @@ void judge_spike_event(void *ctx, const struct spike_event *ev);
 
 /* chain_pins.c: unpins the chain judge_chain() pinned in @v. */
 void chain_pins_view_release(struct pipeline *pl, struct hs_view *v);
-/* Pins @chain in the ring in place of @old_id (0: none), letting the
- * oldest go when the ring is full. Its id, or 0 out of memory. */
+/* Pins @chain in place of @old_id's (same id) while that one is still
+ * kept, else under a new id, letting the least recently kept go when all
+ * PIPELINE_MAX_PINNED_CHAINS are taken. Its id, or 0 out of memory. */
 uint64_t chain_pins_keep(struct pipeline *pl, uint64_t old_id,
 			 const struct cert_info *const *chain, int n);
 /* The chain kept as @id, NULL once let go. */

@@ -15,6 +15,7 @@
  * open a file that has it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -90,27 +91,61 @@ int inventory_capture_find(struct inventory *inv, const struct inventory_capture
 	return 0;
 }
 
-int inventory_capture_short_heads(struct inventory *inv, uint32_t below,
-				  int (*fn)(void *ctx, uint32_t head_len),
-				  void *ctx, char *err, size_t errlen)
+/* Appends @len to *@lens (*@n of them, room for *@cap). 0, or -1. */
+static int short_heads_push(uint32_t **lens, size_t *n, size_t *cap, uint32_t len)
+{
+	if (*n == *cap) {
+		size_t more = *cap ? *cap * 2 : 64;
+		uint32_t *grown = realloc(*lens, more * sizeof(**lens));
+
+		if (!grown)
+			return -1;
+		*lens = grown;
+		*cap = more;
+	}
+	(*lens)[(*n)++] = len;
+	return 0;
+}
+
+int inventory_capture_short_heads(struct inventory *inv, uint32_t **lens,
+				  size_t *n, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	int rc, stop = 0;
+	size_t cap = 0;
+	int rc;
 
+	*lens = NULL;
+	*n = 0;
 	if (captures_prepare(inv, sql_short_heads, &st, err, errlen))
 		return -1;
-	if (sqlite3_bind_int64(st, 1, below) != SQLITE_OK) {
-		sqlite3_finalize(st);
-		return inv_fail(inv, "the captures added", err, errlen);
+	if (sqlite3_bind_int64(st, 1, INVENTORY_CAPTURE_HEAD) != SQLITE_OK) {
+		rc = SQLITE_ERROR;
+		goto done;
 	}
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		stop = fn(ctx, (uint32_t)sqlite3_column_int64(st, 0));
+	/* bounded by the lengths below INVENTORY_CAPTURE_HEAD */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (short_heads_push(lens, n, &cap,
+				     (uint32_t)sqlite3_column_int64(st, 0))) {
+			sqlite3_finalize(st);
+			free(*lens);
+			*lens = NULL;
+			*n = 0;
+			snprintf(err, errlen, "%s: the captures added: out of memory",
+				 inv->where);
+			return -1;
+		}
+	}
+done:
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	inv_fail(inv, "the captures added", err, errlen);
 	sqlite3_finalize(st);
-	if (stop)
-		return stop;
-	if (rc != SQLITE_DONE)
-		return inv_fail(inv, "the captures added", err, errlen);
-	return 0;
+	free(*lens);
+	*lens = NULL;
+	*n = 0;
+	return -1;
 }
 
 int inventory_capture_add(struct inventory *inv, const struct inventory_capture *c,

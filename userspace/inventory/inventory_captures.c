@@ -155,7 +155,8 @@ int inventory_capture_add(struct inventory *inv, const struct inventory_capture 
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (captures_prepare(inv, sql_add, &st, err, errlen))
+	if (inv_run_lost(inv, err, errlen) ||
+	    captures_prepare(inv, sql_add, &st, err, errlen))
 		return -1;
 	if (!captures_bind_id(st, c) ||
 	    sqlite3_bind_text(st, 4, nz(name), -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -174,22 +175,21 @@ int inventory_run_begin(struct inventory *inv, char *err, size_t errlen)
 {
 	if (sqlite3_exec(inv->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return inv_fail(inv, "beginning the run's transaction", err, errlen);
+	inv->run_open = true;
 	return 0;
 }
 
 int inventory_run_commit(struct inventory *inv, char *err, size_t errlen)
 {
-	if (inventory_flush(inv, err, errlen))
+	/* before the flush: once SQLite rolled the transaction back itself
+	 * (a full disk), the flush and COMMIT would commit what is not the
+	 * run's, the counts in memory alone (inv_run_lost) */
+	if (inv_run_lost(inv, err, errlen) || inventory_flush(inv, err, errlen) ||
+	    inv_run_lost(inv, err, errlen))
 		return -1;
-	/* SQLite rolls a transaction back itself on some errors (a full
-	 * disk): what COMMIT would then commit is not the run's */
-	if (sqlite3_get_autocommit(inv->db)) {
-		snprintf(err, errlen, "%s: the run's transaction was rolled back "
-			 "by a failed write", inv->where);
-		return -1;
-	}
 	if (sqlite3_exec(inv->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		return inv_fail(inv, "committing the run", err, errlen);
+	inv->run_open = false;
 	return 0;
 }
 
@@ -197,4 +197,5 @@ void inventory_run_rollback(struct inventory *inv)
 {
 	if (!sqlite3_get_autocommit(inv->db))
 		sqlite3_exec(inv->db, "ROLLBACK", NULL, NULL, NULL);
+	inv->run_open = false;
 }

@@ -341,7 +341,10 @@ void analyze_db_close(struct analyze_db *adb)
 {
 	if (!adb)
 		return;
-	/* without inventory_run_commit(): nothing of the run is added */
+	/* without analyze_db_commit(), no capture of the run is recorded as
+	 * added; a whole run's writes are rolled back with its transaction,
+	 * while a run beside a webhook outbox (not a whole run) keeps what it
+	 * wrote as it went, and the next run adds its captures again */
 	inventory_close(adb->inv);
 	free(adb->ids);
 	free(adb->was);

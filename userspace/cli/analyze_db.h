@@ -59,7 +59,10 @@ void analyze_db_added(struct analyze_db *adb, int i, uint64_t packets);
  * everything else it wrote). EXIT_OK, or EXIT_INPUT said: none was
  * recorded. */
 int analyze_db_commit(struct analyze_db *adb);
-/* Without analyze_db_commit(): nothing of the run is added. */
+/* Without analyze_db_commit(): none of the run's captures is recorded as
+ * added. A whole run (analyze_db_check's @whole_run) adds nothing at all;
+ * one that was not (a webhook outbox shares the file) keeps the writes it
+ * made as they came, which the next run of its captures makes again. */
 void analyze_db_close(struct analyze_db *adb);
 
 #endif

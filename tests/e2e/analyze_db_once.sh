@@ -176,6 +176,24 @@ cat "$CAPS/tls12_weak.pcap" | TMPDIR=$T_TMP/none "$TW" analyze -q --db "$T_TMP/p
 assert_eq "standard input, no temporary file: exit 3, said" \
 	"3|tlswatch analyze: -: cannot copy standard input into a temporary file in $T_TMP/none (to identify it for --db): No such file or directory" \
 	"$?|$(cat "$T_TMP/err6")"
+# Where the file system has no O_TMPFILE (its absence injected, on the
+# temporary directory alone), the copy is a named file unlinked at once;
+# when it cannot be unlinked (an append-only directory: files are made
+# there, never removed) the run stops (it was left there, unsaid).
+mkdir "$T_TMP/append"
+if chattr +a "$T_TMP/append" 2>/dev/null; then
+	cat "$CAPS/tls12_weak.pcap" | TMPDIR=$T_TMP/append strace -o /dev/null -P "$T_TMP/append" \
+		-e trace=openat -e inject=openat:error=EOPNOTSUPP \
+		"$TW" analyze -q --db "$T_TMP/pipe.db" - >/dev/null 2>"$T_TMP/err6"
+	assert_eq "standard input, a temporary file that cannot be unlinked: exit 3, said" \
+		"3|tlswatch analyze: -: cannot remove the temporary file $T_TMP/append/tlswatch-stdin-X made to copy standard input into (to identify it for --db): Operation not permitted; remove it" \
+		"$?|$(sed -E 's/tlswatch-stdin-[A-Za-z0-9]{6}/tlswatch-stdin-X/' "$T_TMP/err6")"
+	assert_eq "that file: empty, nothing copied into it" "0" \
+		"$(cat "$T_TMP"/append/tlswatch-stdin-* | wc -c)"
+	chattr -a "$T_TMP/append"
+else
+	ok "# SKIP an append-only directory (chattr +a) needs root and ext4"
+fi
 "$TW" analyze -q --db "$T_TMP/pipe.db" - - <"$CAPS/tls12_weak.pcap" >/dev/null 2>"$T_TMP/err6"
 assert_eq "standard input twice: exit 2" 2 "$?"
 assert_eq "standard input twice: said" \

@@ -713,6 +713,34 @@ static void test_file_header_len_pcapng_ends_at_first_packet_block(void)
 	CHECK_INT(capture_file_header_len(le, 60), 60);
 }
 
+/* Every beginning of the pcapng sample, each in a buffer of its exact
+ * size (ASan: no byte past it is read): never past the first packet
+ * block, never less for more bytes. */
+static void test_file_header_len_reads_only_the_bytes_given(void)
+{
+	static const uint8_t le[] = {
+		0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a,
+		1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 28, 0, 0, 0,
+		1, 0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 0, 0, 4, 0, 20, 0, 0, 0,
+		6, 0, 0, 0, 32, 0, 0, 0,
+	};
+	size_t n, got, before = 0;
+
+	for (n = 0; n <= sizeof(le); n++) {
+		uint8_t *copy = malloc(n ? n : 1);
+
+		CHECK(copy != NULL);
+		if (!copy)
+			return;
+		memcpy(copy, le, n);
+		got = capture_file_header_len(copy, n);
+		free(copy);
+		CHECK(got >= before && got <= 48);
+		before = got;
+	}
+	CHECK_INT(before, 48);
+}
+
 static void test_file_header_len_other_bytes_are_0(void)
 {
 	static const uint8_t text[] = "GET / HTTP/1.1\r\n";
@@ -746,6 +774,7 @@ int main(void)
 	RUN_TEST(test_progress_every_65536_packets);
 	RUN_TEST(test_file_header_len_pcap_is_24);
 	RUN_TEST(test_file_header_len_pcapng_ends_at_first_packet_block);
+	RUN_TEST(test_file_header_len_reads_only_the_bytes_given);
 	RUN_TEST(test_file_header_len_other_bytes_are_0);
 	remove_tmpdir();
 	return CHECK_EXIT_CODE();

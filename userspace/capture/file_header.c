@@ -32,8 +32,9 @@ static bool is_packet_block(uint32_t type)
 	return type == 2 || type == 3 || type == 6;
 }
 
-/* The offset of the first packet block of the pcapng file in @c (past the
- * end of @c when none begins in it). */
+/* The offset of the first packet block of the pcapng file in @c; when
+ * none begins in it, the end of the block it ends in (past its end), or
+ * the start of a block whose type and length it cuts. */
 static size_t pcapng_header_len(struct cursor *c)
 {
 	bool swap = false;
@@ -60,7 +61,8 @@ static size_t pcapng_header_len(struct cursor *c)
 		if (!cur_skip(c, len))
 			return at + len;
 	}
-	return c->len;
+	/* the bytes given end before the next block's type and length */
+	return c->off;
 }
 
 size_t capture_file_header_len(const uint8_t *buf, size_t len)

@@ -10,8 +10,9 @@
  * How many bytes of the capture file that begins with @buf (@len bytes
  * of it) come before its first packet record: 24 for pcap; for pcapng
  * every block before the first packet block (section header, interface
- * descriptions, ...), which may reach past @len when the file's first
- * @len bytes hold none; 0 when @buf is neither. Files of one host share
+ * descriptions, ...); when the @len bytes hold no packet block, as far
+ * as they show the header goes (to the end of the block they end in,
+ * maybe past @len); 0 when @buf is neither. Files of one host share
  * these bytes (one link type, one snap length): they say nothing of
  * which capture a file is.
  */

@@ -26,12 +26,12 @@
 #include <unistd.h>
 
 #include "analyze_db.h"
+#include "analyze_grown.h"
 #include "cli.h"
 #include "common/digest.h"
 #include "common/hex.h"
 #include "common/log.h"
 #include "common/timefmt.h"
-#include "capture/file_header.h"
 #include "cert/health.h"
 #include "inventory/inventory.h"
 #include "inventory/inventory_lease.h"
@@ -52,11 +52,8 @@ struct analyze_db {
 	bool *opened;                           /* to record at the end */
 	struct inventory_capture *ids;          /* head_sha256 "": not identified */
 	struct inventory_capture_added *was;    /* of the files added before */
-	uint32_t *short_heads;                  /* the captures added digested
-	                                         * whole: their sizes, read
-	                                         * once (find_grown) */
-	size_t n_short_heads;
-	bool short_heads_read;
+	struct grown_index *grown;              /* the captures added whole,
+	                                         * read once (find_grown) */
 };
 
 /* The head of the file being identified: find_grown() digests its
@@ -141,89 +138,21 @@ static bool same_capture(const struct inventory_capture *a,
 	       strcmp(a->head_sha256, b->head_sha256) == 0;
 }
 
-/* Looking for a capture added while smaller than the head that file @i
- * begins with: its bytes, digested whole then, are a beginning of head[]
- * now, digested here length by length. */
-struct grown_search {
-	EVP_MD_CTX *md, *end;       /* head[0..done), and a copy to finish */
-	uint32_t done;
-	char err[512];
-};
-
-/* Whether a capture of head[0..@len) alone was added: 1 found (*@was), 0
- * not, -1 g->err. */
-static int grown_try(struct analyze_db *adb, struct grown_search *g,
-		     uint32_t len, struct inventory_capture_added *was)
-{
-	struct inventory_capture begins = { .size = len, .head_len = len };
-	uint8_t md[32];
-
-	if (!EVP_DigestUpdate(g->md, head + g->done, len - g->done) ||
-	    !EVP_MD_CTX_copy_ex(g->end, g->md) ||
-	    !EVP_DigestFinal_ex(g->end, md, NULL)) {
-		snprintf(g->err, sizeof(g->err), "SHA-256 failed");
-		return -1;
-	}
-	g->done = len;
-	tw_hex(md, sizeof(md), begins.head_sha256);
-	return inventory_capture_find(adb->inv, &begins, was, g->err,
-				      sizeof(g->err));
-}
-
-/* The sizes of the captures added digested whole, read at the first
- * file that needs them. 0, or -1 with @err. */
-static int read_short_heads(struct analyze_db *adb, char *err, size_t errlen)
-{
-	if (adb->short_heads_read)
-		return 0;
-	if (inventory_capture_short_heads(adb->inv, &adb->short_heads,
-					  &adb->n_short_heads, err, errlen))
-		return -1;
-	adb->short_heads_read = true;
-	return 0;
-}
-
-/* Tries each size of a capture added whole that file @i (its head in
- * head[]) is longer than, past the file's header: the header alone (a
- * capture without packets, added by an older tlswatch) begins every
- * file of the same link type and snap length. */
-static int grown_each(struct analyze_db *adb, int i, struct grown_search *g,
-		      struct inventory_capture_added *was)
-{
-	size_t header = capture_file_header_len(head, adb->ids[i].head_len), k;
-	int rc = 0;
-
-	for (k = 0; k < adb->n_short_heads && rc == 0; k++) {
-		uint32_t len = adb->short_heads[k];
-
-		if (len >= adb->ids[i].head_len)
-			break;
-		if (len > header)
-			rc = grown_try(adb, g, len, was);
-	}
-	return rc;
-}
-
 /* Whether a capture that file @i (its head in head[]) grew from was
- * added: 1 (*@was), 0, or -1 said. */
+ * added: 1 (*@was), 0, or -1 said. The captures added whole are read at
+ * the first file that needs them. */
 static int find_grown(struct analyze_db *adb, int i,
 		      struct inventory_capture_added *was)
 {
-	struct grown_search g = { 0 };
+	char err[512];
 	int rc = -1;
 
-	if (read_short_heads(adb, g.err, sizeof(g.err)) == 0) {
-		g.md = EVP_MD_CTX_new();
-		g.end = EVP_MD_CTX_new();
-		if (!g.md || !g.end || !EVP_DigestInit_ex(g.md, tw_md_sha256(), NULL))
-			snprintf(g.err, sizeof(g.err), "SHA-256 failed");
-		else
-			rc = grown_each(adb, i, &g, was);
-		EVP_MD_CTX_free(g.md);
-		EVP_MD_CTX_free(g.end);
-	}
+	if (adb->grown || grown_index_read(adb->inv, &adb->grown, err,
+					   sizeof(err)) == 0)
+		rc = grown_index_find(adb->grown, adb->inv, head, &adb->ids[i],
+				      was, err, sizeof(err));
 	if (rc < 0)
-		fprintf(stderr, "tlswatch analyze: %s\n", g.err);
+		fprintf(stderr, "tlswatch analyze: %s\n", err);
 	return rc;
 }
 
@@ -349,7 +278,7 @@ void analyze_db_close(struct analyze_db *adb)
 	free(adb->ids);
 	free(adb->was);
 	free(adb->opened);
-	free(adb->short_heads);
+	grown_index_free(adb->grown);
 	free(adb);
 }
 

@@ -15,7 +15,6 @@
  * open a file that has it.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -40,7 +39,7 @@ static const char sql_find[] =
 
 /* The captures digested whole (smaller than the head then), by size. */
 static const char sql_short_heads[] =
-	"SELECT DISTINCT head_len FROM analyzed_capture"
+	"SELECT head_sha256, head_len FROM analyzed_capture"
 	" WHERE head_len = size AND head_len < ?1 ORDER BY head_len";
 
 static const char sql_add[] =
@@ -91,61 +90,33 @@ int inventory_capture_find(struct inventory *inv, const struct inventory_capture
 	return 0;
 }
 
-/* Appends @len to *@lens (*@n of them, room for *@cap). 0, or -1. */
-static int short_heads_push(uint32_t **lens, size_t *n, size_t *cap, uint32_t len)
+int inventory_capture_short_heads(struct inventory *inv,
+				  int (*fn)(void *ctx, const struct inventory_capture *c),
+				  void *ctx, char *err, size_t errlen)
 {
-	if (*n == *cap) {
-		size_t more = *cap ? *cap * 2 : 64;
-		uint32_t *grown = realloc(*lens, more * sizeof(**lens));
-
-		if (!grown)
-			return -1;
-		*lens = grown;
-		*cap = more;
-	}
-	(*lens)[(*n)++] = len;
-	return 0;
-}
-
-int inventory_capture_short_heads(struct inventory *inv, uint32_t **lens,
-				  size_t *n, char *err, size_t errlen)
-{
+	struct inventory_capture c;
 	sqlite3_stmt *st = NULL;
-	size_t cap = 0;
-	int rc;
+	int rc, stop = 0;
 
-	*lens = NULL;
-	*n = 0;
 	if (captures_prepare(inv, sql_short_heads, &st, err, errlen))
 		return -1;
 	if (sqlite3_bind_int64(st, 1, INVENTORY_CAPTURE_HEAD) != SQLITE_OK) {
-		rc = SQLITE_ERROR;
-		goto done;
-	}
-	/* bounded by the lengths below INVENTORY_CAPTURE_HEAD */
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (short_heads_push(lens, n, &cap,
-				     (uint32_t)sqlite3_column_int64(st, 0))) {
-			sqlite3_finalize(st);
-			free(*lens);
-			*lens = NULL;
-			*n = 0;
-			snprintf(err, errlen, "%s: the captures added: out of memory",
-				 inv->where);
-			return -1;
-		}
-	}
-done:
-	if (rc == SQLITE_DONE) {
 		sqlite3_finalize(st);
-		return 0;
+		return inv_fail(inv, "the captures added", err, errlen);
 	}
-	inv_fail(inv, "the captures added", err, errlen);
+	/* one scan of the table, for the run */
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		inv_col_text(st, 0, c.head_sha256, sizeof(c.head_sha256));
+		c.head_len = (uint32_t)sqlite3_column_int64(st, 1);
+		c.size = c.head_len;
+		stop = fn(ctx, &c);
+	}
 	sqlite3_finalize(st);
-	free(*lens);
-	*lens = NULL;
-	*n = 0;
-	return -1;
+	if (stop)
+		return stop;
+	if (rc != SQLITE_DONE)
+		return inv_fail(inv, "the captures added", err, errlen);
+	return 0;
 }
 
 int inventory_capture_add(struct inventory *inv, const struct inventory_capture *c,

@@ -102,6 +102,16 @@ open(sys.argv[4], "wb").write(head + records * 9)
 PY
 "$TW" analyze -q --db "$T_TMP/small.db" "$T_TMP/small.pcap" >/dev/null
 assert_eq "a capture under 64 KiB: exit 0" 0 "$?"
+# beside it, other captures added whole: at its size (other bytes), and
+# at sizes below and above it, so that the one found is the one it grew from
+"$PY" - "$T_TMP/small.db" "$(wc -c <"$T_TMP/small.pcap")" <<'PY'
+import hashlib, sqlite3, sys
+db, n = sqlite3.connect(sys.argv[1]), int(sys.argv[2])
+for i, size in enumerate((100, n, n, n + 500, 30000)):
+    db.execute("INSERT INTO analyzed_capture VALUES (?, ?, ?, ?, 1)",
+               (hashlib.sha256(b"decoy %d" % i).hexdigest(), size, size, "decoy%d" % i))
+db.commit()
+PY
 for grown in small_grown small_past; do
 	"$TW" analyze -q --db "$T_TMP/small.db" "$T_TMP/$grown.pcap" >/dev/null 2>"$T_TMP/err7"
 	assert_eq "$grown: a capture under 64 KiB when added, grown since: exit 2" 2 "$?"

@@ -7,7 +7,8 @@
 # exit 2 before anything is read: a capture added given with others that
 # were not, the same capture twice on one command line, a capture that
 # begins with the bytes of one added (it grew since, from under 64 KiB
-# too). Standard input is recognised as a file is. A run killed part-way
+# too; not from a capture of the file's header alone, which is not
+# recorded). Standard input is recognised as a file is. A run killed part-way
 # adds nothing, so the next one adds its captures. The captures are the
 # committed ones (scripts/make-captures.sh).
 . "$(dirname "$0")/lib.sh"
@@ -101,6 +102,16 @@ open(sys.argv[4], "wb").write(head + records * 9)
 PY
 "$TW" analyze -q --db "$T_TMP/small.db" "$T_TMP/small.pcap" >/dev/null
 assert_eq "a capture under 64 KiB: exit 0" 0 "$?"
+# beside it, other captures added whole: at its size (other bytes), and
+# at sizes below and above it, so that the one found is the one it grew from
+"$PY" - "$T_TMP/small.db" "$(wc -c <"$T_TMP/small.pcap")" <<'PY'
+import hashlib, sqlite3, sys
+db, n = sqlite3.connect(sys.argv[1]), int(sys.argv[2])
+for i, size in enumerate((100, n, n, n + 500, 30000)):
+    db.execute("INSERT INTO analyzed_capture VALUES (?, ?, ?, ?, 1)",
+               (hashlib.sha256(b"decoy %d" % i).hexdigest(), size, size, "decoy%d" % i))
+db.commit()
+PY
 for grown in small_grown small_past; do
 	"$TW" analyze -q --db "$T_TMP/small.db" "$T_TMP/$grown.pcap" >/dev/null 2>"$T_TMP/err7"
 	assert_eq "$grown: a capture under 64 KiB when added, grown since: exit 2" 2 "$?"
@@ -109,6 +120,50 @@ for grown in small_grown small_past; do
 		"$(sed -E 's/ at [0-9-]{10}T[0-9:]{8}Z / at TIME /' "$T_TMP/err7")"
 done
 assert_eq "the grown captures: nothing counted" "rsa.test 2" "$(rows "$T_TMP/small.db")"
+
+# A capture of its file header alone (no packet record) is not recorded:
+# every capture of the same link type and snap length (every tcpdump file
+# of a host) begins with those bytes, and was refused as grown from it.
+# A row of such a capture (recorded by an earlier tlswatch) is not taken
+# for the beginning of another capture either: the bytes compared go past
+# the file's header (24 bytes of pcap; pcapng's blocks before its first
+# packet block).
+head -c 24 "$CAPS/tls12_rsa.pcap" >"$T_TMP/header.pcap"
+"$PY" - "$CAPS/tls12_rsa.pcapng" "$T_TMP/header.pcapng" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+off = 0
+while struct.unpack_from("<I", data, off)[0] not in (2, 3, 6):
+    off += struct.unpack_from("<I", data, off + 4)[0]
+open(sys.argv[2], "wb").write(data[:off])
+PY
+assert_eq "the pcapng header: its section header and interface blocks" \
+	128 "$(wc -c <"$T_TMP/header.pcapng")"
+for kind in pcap pcapng; do
+	"$TW" analyze -q --db "$T_TMP/hdr_$kind.db" "$T_TMP/header.$kind" >/dev/null
+	assert_eq "$kind header alone: exit 0" 0 "$?"
+	assert_eq "$kind header alone: not recorded as added" "0" \
+		"$("$PY" -c 'import sqlite3,sys
+print(sqlite3.connect(sys.argv[1]).execute("select count(*) from analyzed_capture").fetchone()[0])' "$T_TMP/hdr_$kind.db")"
+	"$TW" analyze -q --db "$T_TMP/hdr_$kind.db" "$CAPS/tls12_rsa.$kind" >/dev/null 2>"$T_TMP/err10"
+	assert_eq "$kind header alone, then a capture with the same header: added" \
+		"0||rsa.test 2" "$?|$(cat "$T_TMP/err10")|$(rows "$T_TMP/hdr_$kind.db")"
+	# a row of the header alone, as an earlier tlswatch recorded it
+	"$PY" - "$T_TMP/hdr_old_$kind.db" "$T_TMP/header.$kind" <<'PY'
+import hashlib, sqlite3, sys
+head = open(sys.argv[2], "rb").read()
+db = sqlite3.connect(sys.argv[1])
+db.execute("CREATE TABLE analyzed_capture (head_sha256 TEXT NOT NULL,"
+           " head_len INTEGER NOT NULL, size INTEGER NOT NULL, name TEXT NOT NULL,"
+           " added_us INTEGER NOT NULL, PRIMARY KEY (head_sha256, head_len, size))")
+db.execute("INSERT INTO analyzed_capture VALUES (?, ?, ?, 'header', 1)",
+           (hashlib.sha256(head).hexdigest(), len(head), len(head)))
+db.commit()
+PY
+	"$TW" analyze -q --db "$T_TMP/hdr_old_$kind.db" "$CAPS/tls12_rsa.$kind" >/dev/null 2>"$T_TMP/err10"
+	assert_eq "$kind header alone recorded before: a capture with that header is added" \
+		"0||rsa.test 2" "$?|$(cat "$T_TMP/err10")|$(rows "$T_TMP/hdr_old_$kind.db")"
+done
 
 # Standard input is copied to a temporary file and identified as a file is,
 # from a pipe or a redirection alike.
@@ -131,6 +186,24 @@ cat "$CAPS/tls12_weak.pcap" | TMPDIR=$T_TMP/none "$TW" analyze -q --db "$T_TMP/p
 assert_eq "standard input, no temporary file: exit 3, said" \
 	"3|tlswatch analyze: -: cannot copy standard input into a temporary file in $T_TMP/none (to identify it for --db): No such file or directory" \
 	"$?|$(cat "$T_TMP/err6")"
+# Where the file system has no O_TMPFILE (its absence injected, on the
+# temporary directory alone), the copy is a named file unlinked at once;
+# when it cannot be unlinked (an append-only directory: files are made
+# there, never removed) the run stops (it was left there, unsaid).
+mkdir "$T_TMP/append"
+if chattr +a "$T_TMP/append" 2>/dev/null; then
+	cat "$CAPS/tls12_weak.pcap" | TMPDIR=$T_TMP/append strace -o /dev/null -P "$T_TMP/append" \
+		-e trace=openat -e inject=openat:error=EOPNOTSUPP \
+		"$TW" analyze -q --db "$T_TMP/pipe.db" - >/dev/null 2>"$T_TMP/err6"
+	assert_eq "standard input, a temporary file that cannot be unlinked: exit 3, said" \
+		"3|tlswatch analyze: -: cannot remove the temporary file $T_TMP/append/tlswatch-stdin-X made to copy standard input into (to identify it for --db): Operation not permitted; remove it" \
+		"$?|$(sed -E 's/tlswatch-stdin-[A-Za-z0-9]{6}/tlswatch-stdin-X/' "$T_TMP/err6")"
+	assert_eq "that file: empty, nothing copied into it" "0" \
+		"$(cat "$T_TMP"/append/tlswatch-stdin-* | wc -c)"
+	chattr -a "$T_TMP/append"
+else
+	ok "# SKIP an append-only directory (chattr +a) needs root and ext4"
+fi
 "$TW" analyze -q --db "$T_TMP/pipe.db" - - <"$CAPS/tls12_weak.pcap" >/dev/null 2>"$T_TMP/err6"
 assert_eq "standard input twice: exit 2" 2 "$?"
 assert_eq "standard input twice: said" \

@@ -170,6 +170,8 @@ check_conf_error() { # label, file content, expected first line of stderr
 }
 check_conf_error "unknown key" 'port = 443\n# x\nbogus = 1\n' "3: unknown option 'bogus'"
 check_conf_error "an abbreviated key" 'ring = 64\n' "1: unknown option 'ring' (a file takes whole names: did you mean 'ring-buffer'?)"
+check_conf_error "a slip in a key" 'webhok = http://127.0.0.1/\n' "1: unknown option 'webhok' (did you mean 'webhook'?)"
+check_conf_error "the beginning of two keys" 'ca = /etc/ssl/ca.pem\n' "1: unknown option 'ca' (a file takes whole names: did you mean 'ca-file' or 'ca-dir'?)"
 write_conf ''
 run_tw run --config "$conf" --ring 64 --show-config
 assert_eq "the command line takes the abbreviation the file refuses" \

@@ -210,6 +210,26 @@ if [ "$(id -u)" -eq 0 ]; then
 		assert_true "run --metrics $m: no database or log created" \
 			test ! -e "$T_TMP/m.db" -a ! -e "$T_TMP/m.jsonl"
 	done
+	# A start refused for a file it cannot read (exit 3) leaves no --db
+	# behind: the lease created it empty (which `inventory` then called an
+	# empty inventory). One that was there, even empty, stays.
+	for bad in "--ca-file $T_TMP/none.pem" "--crl $T_TMP/none.crl" \
+		"--expect-dir $T_TMP/none.d"; do
+		T_RC=0
+		# shellcheck disable=SC2086 # the option and its value
+		timeout 20 unshare -n "$TW" run --db "$T_TMP/bad.db" --json-log "$T_TMP/bad.jsonl" \
+			--no-metrics $bad >"$T_TMP/out" 2>"$T_TMP/err" </dev/null || T_RC=$?
+		assert_eq "run $bad: exit 3, said" \
+			"3|tlswatch run: $bad: No such file or directory" "$T_RC|$(cat "$T_TMP/err")"
+		assert_true "run $bad: no database or log left" \
+			test ! -e "$T_TMP/bad.db" -a ! -e "$T_TMP/bad.jsonl"
+	done
+	: >"$T_TMP/kept.db"
+	T_RC=0
+	timeout 20 unshare -n "$TW" run --db "$T_TMP/kept.db" --no-metrics \
+		--ca-file "$T_TMP/none.pem" >"$T_TMP/out" 2>"$T_TMP/err" </dev/null || T_RC=$?
+	assert_eq "run --ca-file missing, a --db that was there: exit 3, the file kept" \
+		"3|yes" "$T_RC|$([ -f "$T_TMP/kept.db" ] && echo yes)"
 	# in a network namespace of its own, so that it could never attach
 	# to this host's interfaces
 	for kind in fifo dir; do

@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "db_peek.h"
+#include "full_disk.h"
 #include "health_fixture.h"
 #include "cert/findings.h"
 #include "inventory/inventory.h"
@@ -1032,6 +1033,61 @@ static void test_kept_newer_answers_equal_fresh_ones(void)
 	inventory_close(inv);
 }
 
+/*
+ * A write of an `analyze --db` run that fails on a full disk while SQLite
+ * spills its page cache rolls the run's whole transaction back (SQLite
+ * does it itself). The run's later writes are refused, not written one
+ * by one outside it, committed as they are made, and the commit says the
+ * run was lost: nothing of the run is in the file, so the next run adds
+ * it once. On the 256 KiB tmpfs of full_disk.h.
+ */
+static int run_rolled_back_by_sqlite(const char *tmp)
+{
+	char path[96], fill[96], name[64], err[256] = "", want[256];
+	struct inventory_sighting s;
+	struct inventory *inv = NULL;
+	int i, failed = -1;
+
+	snprintf(path, sizeof(path), "%s/run.db", tmp);
+	snprintf(fill, sizeof(fill), "%s/fill", tmp);
+	CHECK_INT(inventory_open(path, &inv, err, sizeof(err)), 0);
+	if (!inv)
+		return 1;
+	fill_up(fill);
+	CHECK_INT(inventory_run_begin(inv, err, sizeof(err)), 0);
+	/* a small cache spills into the WAL, which has no room */
+	CHECK_INT(sqlite3_exec(inventory_sqlite(inv), "PRAGMA cache_size = 10",
+			       NULL, NULL, NULL), SQLITE_OK);
+	for (i = 0; i < 20000 && failed < 0; i++) {
+		snprintf(name, sizeof(name), "host-%05d.lost.test", i);
+		s = sighting(name, "192.0.2.1", SHA_A, NB_A, "EC", T0 + (uint64_t)i);
+		if (inventory_record(inv, &s, NULL, err, sizeof(err)))
+			failed = i;
+	}
+	CHECK(failed > 0);
+	printf("# the write that failed, #%d: %s\n", failed, err);
+	CHECK_INT(sqlite3_get_autocommit(inventory_sqlite(inv)), 1);
+	/* room again: a write outside the run would now be committed */
+	CHECK_INT(unlink(fill), 0);
+	s = sighting("after.lost.test", "192.0.2.1", SHA_A, NB_A, "EC", T0);
+	err[0] = '\0';
+	CHECK_INT(inventory_record(inv, &s, NULL, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "inventory %s: the run's transaction was "
+		 "rolled back by a failed write", path);
+	CHECK_STR(err, want);
+	err[0] = '\0';
+	CHECK_INT(inventory_run_commit(inv, err, sizeof(err)), -1);
+	CHECK_STR(err, want);
+	inventory_close(inv);
+	CHECK_INT(db_peek(path, "SELECT count(*) FROM served"), 0);
+	return check_failed_in_test;
+}
+
+static void test_a_run_rolled_back_by_sqlite_writes_nothing_more(void)
+{
+	full_disk_child(run_rolled_back_by_sqlite);
+}
+
 int main(void)
 {
 	char cmd[128];
@@ -1076,6 +1132,7 @@ int main(void)
 	RUN_TEST(test_dump_json_one_object_per_row);
 	RUN_TEST(test_dump_of_a_missing_file_is_a_clear_error);
 	RUN_TEST(test_dump_of_a_corrupt_file_is_a_clear_error);
+	RUN_TEST(test_a_run_rolled_back_by_sqlite_writes_nothing_more);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	hf_sh(cmd);
 	return CHECK_EXIT_CODE();

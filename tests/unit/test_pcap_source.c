@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capture/file_header.h"
 #include "capture/pcap_source.h"
 #include "check.h"
 
@@ -670,6 +671,84 @@ static void remove_tmpdir(void)
 		printf("# rmdir %s: %s\n", tmpdir, strerror(errno));
 }
 
+/* capture_file_header_len: pcap's 24 bytes in every byte order and
+ * precision; pcapng's blocks up to the first packet block, in either byte
+ * order; neither: 0. */
+static void test_file_header_len_pcap_is_24(void)
+{
+	static const uint8_t le_us[] = { 0xd4, 0xc3, 0xb2, 0xa1, 2, 0 },
+		be_us[] = { 0xa1, 0xb2, 0xc3, 0xd4, 0, 2 },
+		le_ns[] = { 0x4d, 0x3c, 0xb2, 0xa1, 2, 0 },
+		be_ns[] = { 0xa1, 0xb2, 0x3c, 0x4d, 0, 2 };
+
+	CHECK_INT(capture_file_header_len(le_us, sizeof(le_us)), 24);
+	CHECK_INT(capture_file_header_len(be_us, sizeof(be_us)), 24);
+	CHECK_INT(capture_file_header_len(le_ns, sizeof(le_ns)), 24);
+	CHECK_INT(capture_file_header_len(be_ns, sizeof(be_ns)), 24);
+}
+
+/* A section header (28 bytes), an interface description (20), a name
+ * resolution block (12), then an enhanced packet block. */
+static void test_file_header_len_pcapng_ends_at_first_packet_block(void)
+{
+	static const uint8_t le[] = {
+		0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a,
+		1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 28, 0, 0, 0,
+		1, 0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 0, 0, 4, 0, 20, 0, 0, 0,
+		4, 0, 0, 0, 12, 0, 0, 0, 12, 0, 0, 0,
+		6, 0, 0, 0, 32, 0, 0, 0,
+	};
+	static const uint8_t be[] = {
+		0x0a, 0x0d, 0x0d, 0x0a, 0, 0, 0, 28, 0x1a, 0x2b, 0x3c, 0x4d,
+		0, 1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 28,
+		0, 0, 0, 1, 0, 0, 0, 20, 0, 1, 0, 0, 0, 4, 0, 0, 0, 0, 0, 20,
+		0, 0, 0, 3, 0, 0, 0, 16,
+	};
+
+	CHECK_INT(capture_file_header_len(le, sizeof(le)), 60);
+	CHECK_INT(capture_file_header_len(be, sizeof(be)), 48);
+	/* no packet block in the bytes given: the header reaches at least
+	 * to the end of the block they end in */
+	CHECK_INT(capture_file_header_len(le, 40), 48);
+	CHECK_INT(capture_file_header_len(le, 60), 60);
+}
+
+/* Every beginning of the pcapng sample, each in a buffer of its exact
+ * size (ASan: no byte past it is read): never past the first packet
+ * block, never less for more bytes. */
+static void test_file_header_len_reads_only_the_bytes_given(void)
+{
+	static const uint8_t le[] = {
+		0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a,
+		1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 28, 0, 0, 0,
+		1, 0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 0, 0, 4, 0, 20, 0, 0, 0,
+		6, 0, 0, 0, 32, 0, 0, 0,
+	};
+	size_t n, got, before = 0;
+
+	for (n = 0; n <= sizeof(le); n++) {
+		uint8_t *copy = malloc(n ? n : 1);
+
+		CHECK(copy != NULL);
+		if (!copy)
+			return;
+		memcpy(copy, le, n);
+		got = capture_file_header_len(copy, n);
+		free(copy);
+		CHECK(got >= before && got <= 48);
+		before = got;
+	}
+	CHECK_INT(before, 48);
+}
+
+static void test_file_header_len_other_bytes_are_0(void)
+{
+	static const uint8_t text[] = "GET / HTTP/1.1\r\n";
+
+	CHECK_INT(capture_file_header_len(text, sizeof(text) - 1), 0);
+	CHECK_INT(capture_file_header_len(text, 3), 0);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tw_pcap_source.XXXXXX");
@@ -693,6 +772,10 @@ int main(void)
 	RUN_TEST(test_dash_reads_stdin);
 	RUN_TEST(test_dash_with_text_on_stdin_is_named_stdin);
 	RUN_TEST(test_progress_every_65536_packets);
+	RUN_TEST(test_file_header_len_pcap_is_24);
+	RUN_TEST(test_file_header_len_pcapng_ends_at_first_packet_block);
+	RUN_TEST(test_file_header_len_reads_only_the_bytes_given);
+	RUN_TEST(test_file_header_len_other_bytes_are_0);
 	remove_tmpdir();
 	return CHECK_EXIT_CODE();
 }

@@ -179,8 +179,8 @@ static int analyze_sources(const struct cli_opts *o, struct pipeline *pl, int fi
 			rc = EXIT_INPUT;
 			continue;
 		}
-		analyze_db_added(adb, i);
 		frc = analyze_file(o, pl, src, o->files[i], &clock);
+		analyze_db_added(adb, i, pcap_source_stats(src)->packets);
 		pcap_source_close(src);
 		if (frc > rc)
 			rc = frc;

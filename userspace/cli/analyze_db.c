@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "analyze_db.h"
+#include "analyze_grown.h"
 #include "cli.h"
 #include "common/digest.h"
 #include "common/hex.h"
@@ -51,6 +52,8 @@ struct analyze_db {
 	bool *opened;                           /* to record at the end */
 	struct inventory_capture *ids;          /* head_sha256 "": not identified */
 	struct inventory_capture_added *was;    /* of the files added before */
+	struct grown_index *grown;              /* the captures added whole,
+	                                         * read once (find_grown) */
 };
 
 /* The head of the file being identified: find_grown() digests its
@@ -135,56 +138,21 @@ static bool same_capture(const struct inventory_capture *a,
 	       strcmp(a->head_sha256, b->head_sha256) == 0;
 }
 
-/* Looking for a capture added while smaller than the head that file @i
- * begins with: its bytes, digested whole then, are a beginning of head[]
- * now, digested here length by length. */
-struct grown_search {
-	struct analyze_db *adb;
-	struct inventory_capture_added *was;
-	EVP_MD_CTX *md, *end;       /* head[0..done), and a copy to finish */
-	uint32_t done;
-	char err[512];
-};
-
-/* inventory_capture_short_heads: 1 found (*g->was), 0 not, -1 g->err. */
-static int grown_try(void *ctx, uint32_t len)
-{
-	struct grown_search *g = ctx;
-	struct inventory_capture begins = { .size = len, .head_len = len };
-	uint8_t md[32];
-
-	if (!EVP_DigestUpdate(g->md, head + g->done, len - g->done) ||
-	    !EVP_MD_CTX_copy_ex(g->end, g->md) ||
-	    !EVP_DigestFinal_ex(g->end, md, NULL)) {
-		snprintf(g->err, sizeof(g->err), "SHA-256 failed");
-		return -1;
-	}
-	g->done = len;
-	tw_hex(md, sizeof(md), begins.head_sha256);
-	return inventory_capture_find(g->adb->inv, &begins, g->was, g->err,
-				      sizeof(g->err));
-}
-
 /* Whether a capture that file @i (its head in head[]) grew from was
- * added: 1 (*@was), 0, or -1 said. */
+ * added: 1 (*@was), 0, or -1 said. The captures added whole are read at
+ * the first file that needs them. */
 static int find_grown(struct analyze_db *adb, int i,
 		      struct inventory_capture_added *was)
 {
-	struct grown_search g = { .adb = adb, .was = was };
+	char err[512];
 	int rc = -1;
 
-	g.md = EVP_MD_CTX_new();
-	g.end = EVP_MD_CTX_new();
-	if (!g.md || !g.end || !EVP_DigestInit_ex(g.md, tw_md_sha256(), NULL))
-		snprintf(g.err, sizeof(g.err), "SHA-256 failed");
-	else
-		rc = inventory_capture_short_heads(adb->inv, adb->ids[i].head_len,
-						   grown_try, &g, g.err,
-						   sizeof(g.err));
-	EVP_MD_CTX_free(g.md);
-	EVP_MD_CTX_free(g.end);
+	if (adb->grown || grown_index_read(adb->inv, &adb->grown, err,
+					   sizeof(err)) == 0)
+		rc = grown_index_find(adb->grown, adb->inv, head, &adb->ids[i],
+				      was, err, sizeof(err));
 	if (rc < 0)
-		fprintf(stderr, "tlswatch analyze: %s\n", g.err);
+		fprintf(stderr, "tlswatch analyze: %s\n", err);
 	return rc;
 }
 
@@ -302,11 +270,15 @@ void analyze_db_close(struct analyze_db *adb)
 {
 	if (!adb)
 		return;
-	/* without inventory_run_commit(): nothing of the run is added */
+	/* without analyze_db_commit(), no capture of the run is recorded as
+	 * added; a whole run's writes are rolled back with its transaction,
+	 * while a run beside a webhook outbox (not a whole run) keeps what it
+	 * wrote as it went, and the next run adds its captures again */
 	inventory_close(adb->inv);
 	free(adb->ids);
 	free(adb->was);
 	free(adb->opened);
+	grown_index_free(adb->grown);
 	free(adb);
 }
 
@@ -442,9 +414,9 @@ int analyze_db_check(struct analyze_db **adbp, bool whole_run,
 	return EXIT_OK;
 }
 
-void analyze_db_added(struct analyze_db *adb, int i)
+void analyze_db_added(struct analyze_db *adb, int i, uint64_t packets)
 {
-	if (adb && !adb->again && i >= 0 && i < adb->n_files)
+	if (adb && !adb->again && i >= 0 && i < adb->n_files && packets > 0)
 		adb->opened[i] = true;
 }
 

@@ -8,6 +8,7 @@
 #define TW_ANALYZE_DB_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct analyze_db;
 struct cert_health_opts;
@@ -48,14 +49,20 @@ int analyze_db_prepare(const char *db, char *const *files, int n_files,
  */
 int analyze_db_check(struct analyze_db **adbp, bool whole_run,
 		     struct cert_health_opts *health);
-/* Capture @i was opened as a capture: recorded as added at the end. */
-void analyze_db_added(struct analyze_db *adb, int i);
+/* Capture @i was read, @packets records in it: recorded as added at the
+ * end when it had any. A file of headers alone is not recorded: every
+ * capture of the same link type and snap length begins with its bytes,
+ * and would be refused as grown from it. */
+void analyze_db_added(struct analyze_db *adb, int i, uint64_t packets);
 /* At the end of the run: records the captures opened, and commits them
  * with the sightings still counted in memory (and, for a whole run,
  * everything else it wrote). EXIT_OK, or EXIT_INPUT said: none was
  * recorded. */
 int analyze_db_commit(struct analyze_db *adb);
-/* Without analyze_db_commit(): nothing of the run is added. */
+/* Without analyze_db_commit(): none of the run's captures is recorded as
+ * added. A whole run (analyze_db_check's @whole_run) adds nothing at all;
+ * one that was not (a webhook outbox shares the file) keeps the writes it
+ * made as they came, which the next run of its captures makes again. */
 void analyze_db_close(struct analyze_db *adb);
 
 #endif

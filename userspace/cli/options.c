@@ -113,29 +113,71 @@ static int name_distance(const char *a, const char *b)
 	return row[lb];
 }
 
-/* The configuration-file key @name was probably meant to be: the first
- * key it abbreviates (a file takes whole names, the command line
- * abbreviations), else the nearest within CONF_NEAR_MAX edits; NULL. */
-static const char *near_key(const char *name)
+/* Whether configuration-file key @i is one a file may set. */
+static bool conf_key(int i)
+{
+	return !(cli_options[i].flags & OF_NOCONF);
+}
+
+/* The keys @name begins, quoted, into @out ("'a'", "'a' or 'b'", "'a',
+ * 'b' or 'c'"): how many. */
+static int conf_keys_begun(const char *name, char *out, size_t len)
+{
+	size_t n = strlen(name), used = 0;
+	int i, count = 0, left = 0;
+
+	for (i = 0; i < CLI_OPT__COUNT; i++)
+		if (conf_key(i) && strncmp(cli_options[i].name, name, n) == 0)
+			left++;
+	out[0] = '\0';
+	for (i = 0; i < CLI_OPT__COUNT && used < len; i++) {
+		if (!conf_key(i) || strncmp(cli_options[i].name, name, n) != 0)
+			continue;
+		count++;
+		used += (size_t)snprintf(out + used, len - used, "%s'%s'",
+					 count == 1 ? "" : count == left ? " or " : ", ",
+					 cli_options[i].name);
+	}
+	return count;
+}
+
+/* The configuration-file key nearest @name within CONF_NEAR_MAX edits
+ * (the first of equals); NULL. */
+static const char *conf_key_near(const char *name)
 {
 	const char *best = NULL;
 	int i, d, best_d = CONF_NEAR_MAX + 1;
-	size_t len = strlen(name);
 
 	for (i = 0; i < CLI_OPT__COUNT; i++) {
-		const char *key = cli_options[i].name;
-
-		if (cli_options[i].flags & OF_NOCONF)
+		if (!conf_key(i))
 			continue;
-		if (strncmp(key, name, len) == 0)
-			return key;
-		d = name_distance(name, key);
+		d = name_distance(name, cli_options[i].name);
 		if (d < best_d) {
 			best_d = d;
-			best = key;
+			best = cli_options[i].name;
 		}
 	}
 	return best;
+}
+
+/* What the unknown configuration-file key @name was probably meant to
+ * be, into @out: the keys it begins (a file takes whole names, the
+ * command line abbreviations: all of them when it begins several), else
+ * the nearest within CONF_NEAR_MAX edits, else "". */
+static void conf_key_hint(const char *name, char *out, size_t len)
+{
+	char keys[384];
+	const char *near;
+
+	if (conf_keys_begun(name, keys, sizeof(keys)) > 0) {
+		snprintf(out, len, " (a file takes whole names: did you mean %s?)", keys);
+		return;
+	}
+	near = conf_key_near(name);
+	if (near)
+		snprintf(out, len, " (did you mean '%s'?)", near);
+	else
+		out[0] = '\0';
 }
 
 /* Digits only ("5", not " 5", "+5" or "0x5"). */
@@ -324,11 +366,10 @@ static int conf_line(void *ctx, int line, const char *name, const char *value,
 	const struct cli_option *opt;
 
 	if (id < 0) {
-		const char *near = near_key(name);
+		char hint[512];
 
-		snprintf(err, errlen, "unknown option '%s'%s%s%s", name,
-			 near ? " (a file takes whole names: did you mean '" : "",
-			 near ? near : "", near ? "'?)" : "");
+		conf_key_hint(name, hint, sizeof(hint));
+		snprintf(err, errlen, "unknown option '%s'%s", name, hint);
 		return -EXIT_USAGE;
 	}
 	opt = &cli_options[id];

@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent/agent.h"
 #include "cli.h"
@@ -253,18 +256,38 @@ static int run_hold_ifaces(const struct cli_opts *o, struct live_holds **holds)
  * which holds the file's write lock for its whole run, is refused while
  * agents write the file, and an agent is refused while such a run lasts,
  * before it attached or created anything (inventory_lease.h). 0 (*@lease,
- * -1: none), or -1 said. */
-static int run_lease_db(const struct cli_opts *o, int *lease)
+ * -1: none; *@created: the lease created the file, empty), or -1 said. */
+static int run_lease_db(const struct cli_opts *o, int *lease, bool *created)
 {
 	const char *db = o->check.health.db_path;
+	struct stat sb;
 	char err[512];
 
 	*lease = -1;
+	*created = db && stat(db, &sb) != 0 && errno == ENOENT;
 	if (!db || inventory_lease_take(db, INVENTORY_LEASE_AGENT, lease, err,
 					sizeof(err)) == 0)
 		return 0;
 	fprintf(stderr, "tlswatch run: %s\n", err);
 	return -1;
+}
+
+/* A start refused after run_lease_db: the file the lease created is
+ * removed while it is still the empty file it made and no other agent
+ * holds it (the shared lease becomes exclusive at once or the file
+ * stays), so that a refused start leaves no file behind, as before
+ * there was a lease; then the lease ends. */
+static void run_lease_drop(const char *db, int lease, bool created)
+{
+	struct stat held, now;
+
+	if (created && lease >= 0 && flock(lease, LOCK_EX | LOCK_NB) == 0 &&
+	    fstat(lease, &held) == 0 && held.st_size == 0 &&
+	    stat(db, &now) == 0 && now.st_dev == held.st_dev &&
+	    now.st_ino == held.st_ino && unlink(db) != 0)
+		fprintf(stderr, "tlswatch run: %s: cannot remove the empty file "
+			"made for the lease: %s\n", db, strerror(errno));
+	inventory_lease_end(lease);
 }
 
 int cmd_run(int argc, char **argv)
@@ -276,6 +299,7 @@ int cmd_run(int argc, char **argv)
 	enum agent_status st;
 	char err[512];
 	int rc, lease;
+	bool db_created;
 
 	agent_catch_signals();
 	if (agent_safe_defaults(err, sizeof(err))) {
@@ -292,13 +316,13 @@ int cmd_run(int argc, char **argv)
 		return EXIT_INTERNAL;    /* as when attaching to it fails */
 	}
 	/* after the holds: a refused interface leaves no file behind */
-	if (run_lease_db(&o, &lease) < 0) {
+	if (run_lease_db(&o, &lease, &db_created) < 0) {
 		live_holds_free(ao.holds);
 		cli_opts_free(&o);
 		return EXIT_INPUT;       /* as a --db that cannot be used */
 	}
 	if (check_opts_open("run", &o.check, &health) < 0) {
-		inventory_lease_end(lease);
+		run_lease_drop(o.check.health.db_path, lease, db_created);
 		live_holds_free(ao.holds);
 		cli_opts_free(&o);
 		return EXIT_INPUT;

@@ -16,24 +16,30 @@
 #include "stdin_file.h"
 
 /* An unlinked temporary file in @dir, open for reading and writing: fd,
- * or -1 (errno). */
-static int tmp_file(const char *dir)
+ * or -1 (errno; @left names a file made but not unlinked, else ""). */
+static int tmp_file(const char *dir, char left[4096])
 {
-	char path[4096];
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600), saved;
 
+	left[0] = '\0';
 	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
 		return fd;
 	/* a file system without O_TMPFILE */
-	if (snprintf(path, sizeof(path), "%s/tlswatch-stdin-XXXXXX", dir) >=
-	    (int)sizeof(path)) {
+	if (snprintf(left, 4096, "%s/tlswatch-stdin-XXXXXX", dir) >= 4096) {
+		left[0] = '\0';
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd >= 0)
-		unlink(path);
-	return fd;
+	fd = mkostemp(left, O_CLOEXEC);
+	if (fd < 0 || unlink(left) == 0) {
+		left[0] = '\0';
+		return fd;
+	}
+	/* it would stay behind the run, named, holding the capture */
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
 }
 
 /* Copies what is left of standard input into @fd. 0, or -1 (errno). */
@@ -61,6 +67,7 @@ static int copy_stdin(int fd)
 int stdin_as_file(off_t *from)
 {
 	const char *dir = getenv("TMPDIR");
+	char left[4096];
 	struct stat sb;
 	int fd;
 
@@ -73,7 +80,13 @@ int stdin_as_file(off_t *from)
 	}
 	if (!dir || !*dir)
 		dir = "/tmp";
-	fd = tmp_file(dir);
+	fd = tmp_file(dir, left);
+	if (fd < 0 && left[0]) {
+		fprintf(stderr, "tlswatch analyze: -: cannot remove the temporary "
+			"file %s made to copy standard input into (to identify it "
+			"for --db): %s; remove it\n", left, strerror(errno));
+		return EXIT_INPUT;
+	}
 	if (fd < 0 || copy_stdin(fd) || lseek(fd, 0, SEEK_SET) != 0 ||
 	    dup2(fd, STDIN_FILENO) < 0) {
 		fprintf(stderr, "tlswatch analyze: -: cannot copy standard input "

@@ -11,7 +11,9 @@
  * process) that becomes standard input, read from its start. *@from:
  * where what is left to read begins (a `< file` redirection may have
  * been read in part). EXIT_OK, or EXIT_INPUT said on stderr ("-: cannot
- * copy standard input into a temporary file in DIR (...): REASON").
+ * copy standard input into a temporary file in DIR (...): REASON"; or,
+ * where DIR's file system has no O_TMPFILE and the file made there
+ * cannot be unlinked: "-: cannot remove the temporary file PATH ...").
  */
 int stdin_as_file(off_t *from);
 

@@ -202,6 +202,15 @@ int inv_fail(const struct inventory *inv, const char *what, char *err,
 	return -1;
 }
 
+int inv_run_lost(const struct inventory *inv, char *err, size_t errlen)
+{
+	if (!inv->run_open || !sqlite3_get_autocommit(inv->db))
+		return 0;
+	snprintf(err, errlen, "%s: the run's transaction was rolled back by a "
+		 "failed write", inv->where);
+	return -1;
+}
+
 bool inventory_fs_read_only(const char *path)
 {
 	return tw_fs_read_only(path);
@@ -532,6 +541,8 @@ int inventory_record(struct inventory *inv, const struct inventory_sighting *s,
 
 	if (created)
 		*created = false;
+	if (inv_run_lost(inv, err, errlen))
+		return -1;
 	rc = inv_memo_defer(inv, s, err, errlen);
 	if (rc)
 		return rc < 0 ? -1 : 0;
@@ -572,8 +583,9 @@ int inventory_set_findings(struct inventory *inv, const char *name,
 {
 	sqlite3_stmt *st = inv->set_findings;
 
-	/* Sightings waiting in memory carry older findings: write them first. */
-	if (inventory_flush(inv, err, errlen))
+	/* Sightings waiting in memory carry older findings: write them first
+	 * (which also says whether the run was lost). */
+	if (inventory_flush(inv, err, errlen) || inv_run_lost(inv, err, errlen))
 		return -1;
 	if (!inv_bind_key(st, name, addr, port, sha256) ||
 	    sqlite3_bind_text(st, 5, nz(findings), -1, SQLITE_STATIC) != SQLITE_OK ||

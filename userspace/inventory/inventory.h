@@ -339,12 +339,13 @@ int inventory_capture_find(struct inventory *inv, const struct inventory_capture
 /*
  * A capture added while smaller than INVENTORY_CAPTURE_HEAD was digested
  * whole (head_len == size): one that grew from it begins with those
- * bytes. Calls @fn for each such head_len below @below, ascending, until
- * it returns non-zero (that value is returned); 0 when done, -1 with
- * @err.
+ * bytes. Calls @fn for each such capture, by ascending head_len, until it
+ * returns non-zero (that value is returned): one scan of the table, to
+ * read once for a run rather than once per capture looked up. 0 when
+ * done, -1 with @err.
  */
-int inventory_capture_short_heads(struct inventory *inv, uint32_t below,
-				  int (*fn)(void *ctx, uint32_t head_len),
+int inventory_capture_short_heads(struct inventory *inv,
+				  int (*fn)(void *ctx, const struct inventory_capture *c),
 				  void *ctx, char *err, size_t errlen);
 /* Records @c as added under @name at @added_us. 0, or -1 with @err. */
 int inventory_capture_add(struct inventory *inv, const struct inventory_capture *c,

@@ -39,7 +39,7 @@ static const char sql_find[] =
 
 /* The captures digested whole (smaller than the head then), by size. */
 static const char sql_short_heads[] =
-	"SELECT DISTINCT head_len FROM analyzed_capture"
+	"SELECT head_sha256, head_len FROM analyzed_capture"
 	" WHERE head_len = size AND head_len < ?1 ORDER BY head_len";
 
 static const char sql_add[] =
@@ -90,21 +90,27 @@ int inventory_capture_find(struct inventory *inv, const struct inventory_capture
 	return 0;
 }
 
-int inventory_capture_short_heads(struct inventory *inv, uint32_t below,
-				  int (*fn)(void *ctx, uint32_t head_len),
+int inventory_capture_short_heads(struct inventory *inv,
+				  int (*fn)(void *ctx, const struct inventory_capture *c),
 				  void *ctx, char *err, size_t errlen)
 {
+	struct inventory_capture c;
 	sqlite3_stmt *st = NULL;
 	int rc, stop = 0;
 
 	if (captures_prepare(inv, sql_short_heads, &st, err, errlen))
 		return -1;
-	if (sqlite3_bind_int64(st, 1, below) != SQLITE_OK) {
+	if (sqlite3_bind_int64(st, 1, INVENTORY_CAPTURE_HEAD) != SQLITE_OK) {
 		sqlite3_finalize(st);
 		return inv_fail(inv, "the captures added", err, errlen);
 	}
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		stop = fn(ctx, (uint32_t)sqlite3_column_int64(st, 0));
+	/* one scan of the table, for the run */
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		inv_col_text(st, 0, c.head_sha256, sizeof(c.head_sha256));
+		c.head_len = (uint32_t)sqlite3_column_int64(st, 1);
+		c.size = c.head_len;
+		stop = fn(ctx, &c);
+	}
 	sqlite3_finalize(st);
 	if (stop)
 		return stop;
@@ -120,7 +126,8 @@ int inventory_capture_add(struct inventory *inv, const struct inventory_capture 
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	if (captures_prepare(inv, sql_add, &st, err, errlen))
+	if (inv_run_lost(inv, err, errlen) ||
+	    captures_prepare(inv, sql_add, &st, err, errlen))
 		return -1;
 	if (!captures_bind_id(st, c) ||
 	    sqlite3_bind_text(st, 4, nz(name), -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -139,22 +146,21 @@ int inventory_run_begin(struct inventory *inv, char *err, size_t errlen)
 {
 	if (sqlite3_exec(inv->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return inv_fail(inv, "beginning the run's transaction", err, errlen);
+	inv->run_open = true;
 	return 0;
 }
 
 int inventory_run_commit(struct inventory *inv, char *err, size_t errlen)
 {
-	if (inventory_flush(inv, err, errlen))
+	/* before the flush: once SQLite rolled the transaction back itself
+	 * (a full disk), the flush and COMMIT would commit what is not the
+	 * run's, the counts in memory alone (inv_run_lost) */
+	if (inv_run_lost(inv, err, errlen) || inventory_flush(inv, err, errlen) ||
+	    inv_run_lost(inv, err, errlen))
 		return -1;
-	/* SQLite rolls a transaction back itself on some errors (a full
-	 * disk): what COMMIT would then commit is not the run's */
-	if (sqlite3_get_autocommit(inv->db)) {
-		snprintf(err, errlen, "%s: the run's transaction was rolled back "
-			 "by a failed write", inv->where);
-		return -1;
-	}
 	if (sqlite3_exec(inv->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		return inv_fail(inv, "committing the run", err, errlen);
+	inv->run_open = false;
 	return 0;
 }
 
@@ -162,4 +168,5 @@ void inventory_run_rollback(struct inventory *inv)
 {
 	if (!sqlite3_get_autocommit(inv->db))
 		sqlite3_exec(inv->db, "ROLLBACK", NULL, NULL, NULL);
+	inv->run_open = false;
 }

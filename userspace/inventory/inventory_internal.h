@@ -18,6 +18,8 @@ struct inventory {
 	sqlite3 *db;
 	char where[1024];         /* "inventory PATH" (or the path alone), for messages */
 	int version;              /* the file's schema version */
+	bool run_open;            /* an `analyze --db` run's transaction
+	                           * was begun and not ended: inv_run_lost */
 	sqlite3_stmt *record;
 	sqlite3_stmt *set_findings;
 	sqlite3_stmt *find_newer;
@@ -48,6 +50,10 @@ int inv_fail(const struct inventory *inv, const char *what, char *err,
 	     size_t errlen);
 bool inv_bind_key(sqlite3_stmt *st, const char *name, const char *addr,
 		  uint16_t port, const char *sha256);
+/* Before each write: -1 with @err once SQLite rolled the run's
+ * transaction back itself (some errors do: a full disk, an I/O error),
+ * since the write would then be committed alone, outside the run; 0. */
+int inv_run_lost(const struct inventory *inv, char *err, size_t errlen);
 int inv_step_done(struct inventory *inv, sqlite3_stmt *st, int rc,
 		  const char *what, char *err, size_t errlen);
 /* Prepares @sql into *@st for the life of the connection (finalized by

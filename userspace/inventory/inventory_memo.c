@@ -242,6 +242,9 @@ int inventory_flush(struct inventory *inv, char *err, size_t errlen)
 
 	if (!inv || !inv->n_dirty)
 		return 0;
+	/* they stay counted: said again at close, never written alone */
+	if (inv_run_lost(inv, err, errlen))
+		return -1;
 	/* a savepoint, not BEGIN: it nests in the transaction `analyze --db`
 	 * keeps open for its run (inventory_run_begin), and is one of its own
 	 * otherwise */

@@ -210,9 +210,21 @@ static void test_file_errors_name_file_and_line(void)
 	check_conf_error("\nwebhook-secret = k\n", -EXIT_USAGE,
 			 "2: unknown option 'webhook-secret' (a file takes whole "
 			 "names: did you mean 'webhook-secret-file'?)");
+	/* a slip is no abbreviation: only the key meant */
 	check_conf_error("spike-windw = 20\n", -EXIT_USAGE,
-			 "1: unknown option 'spike-windw' (a file takes whole "
-			 "names: did you mean 'spike-window'?)");
+			 "1: unknown option 'spike-windw' (did you mean "
+			 "'spike-window'?)");
+	check_conf_error("webhok = http://127.0.0.1/\n", -EXIT_USAGE,
+			 "1: unknown option 'webhok' (did you mean 'webhook'?)");
+	/* the beginning of several keys: every one, not the first */
+	check_conf_error("ca = /etc/ssl/ca.pem\n", -EXIT_USAGE,
+			 "1: unknown option 'ca' (a file takes whole names: did "
+			 "you mean 'ca-file' or 'ca-dir'?)");
+	check_conf_error("webhook-c = 1\n", -EXIT_USAGE,
+			 "1: unknown option 'webhook-c' (a file takes whole names: "
+			 "did you mean 'webhook-cooldown' or 'webhook-ca-file'?)");
+	check_conf_error("zzzzzzzz = 1\n", -EXIT_USAGE,
+			 "1: unknown option 'zzzzzzzz'");
 	check_conf_error("spike-window = 0\n", -EXIT_USAGE,
 			 "1: spike-window: '0' is not a whole number from 1 to 300");
 	check_conf_error("# x\nspike-factor = 0.5\n", -EXIT_USAGE,

@@ -1314,6 +1314,18 @@ static void test_budget_cuts_a_packet_and_is_counted_once(void)
 	fx_close();
 }
 
+/* The client's next packet after its hello @h: @n bytes of @data. */
+static struct spec after_hello(const struct spec *h, const uint8_t *data,
+			       size_t n)
+{
+	struct spec s = *h;
+
+	s.seq = h->seq + sizeof(hello);
+	s.payload = data;
+	s.plen = n;
+	return s;
+}
+
 static void test_budget_spent_at_packet_boundary_sends_gap(void)
 {
 	struct spec c = client_hello4(), more, s;
@@ -1322,10 +1334,7 @@ static void test_budget_spent_at_packet_boundary_sends_gap(void)
 	if (!fx_open(517, 0)) { CHECK(0); return; }
 	run(&c);                       /* exactly the budget */
 	memset(data, 1, sizeof(data));
-	more = c;
-	more.seq = 1517;
-	more.payload = data;
-	more.plen = sizeof(data);
+	more = after_hello(&c, data, sizeof(data));
 	run(&more);
 	memset(reply, 2, sizeof(reply)); /* the other direction has its own */
 	s = reverse(&c, 5000, 1617, TCP_ACK, reply, sizeof(reply));
@@ -1362,10 +1371,7 @@ static void test_budget_gap_lost_to_a_full_ring_is_sent_later(void)
 	fx_ring_bytes = 0;
 	run(&c);                       /* exactly the budget */
 	memset(data, 1, sizeof(data));
-	more = c;
-	more.seq = 1517;
-	more.payload = data;
-	more.plen = sizeof(data);
+	more = after_hello(&c, data, sizeof(data));
 	/* other flows fill the ring up to where not even a gap record fits:
 	 * each sends its hello, then a packet over the budget (a gap) */
 	for (i = 0; i < 200; i++) {
@@ -1373,9 +1379,7 @@ static void test_budget_gap_lost_to_a_full_ring_is_sent_later(void)
 		other.sport = (uint16_t)(41000 + i);
 		run(&other);
 		full = counter(TW_CNT_RINGBUF_FULL);
-		other.seq = 1517;
-		other.payload = data;
-		other.plen = sizeof(data);
+		other = after_hello(&other, data, sizeof(data));
 		run(&other);
 		if (counter(TW_CNT_RINGBUF_FULL) > full)
 			break;

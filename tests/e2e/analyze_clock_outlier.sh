@@ -20,7 +20,10 @@
 # day later throughout still moves the clock on, with no outlier; so does
 # a day's jump in the last record of the first file that the second file
 # agrees with (before, the last record of a file had no next one and was
-# an outlier, read a day early).
+# an outlier, read a day early). A record held at the end of the first
+# file (tls12_rsa's 11th, the one that decides its first handshake, moved
+# 30 s on) names the first file as its source, though it is handed on
+# while the second is read (before, it named the second).
 . "$(dirname "$0")/lib.sh"
 t_require_tlswatch
 
@@ -132,6 +135,21 @@ assert_eq "a day later from the first file's last packet: no clock outlier" 0 \
 events "$T_TMP/out.json" >"$T_TMP/later_last.events"
 same_events "a day later from the first file's last packet: the events of the split after it" \
 	"$T_TMP/later.events" "$T_TMP/later_last.events"
+
+if ! "$PY" scripts/split-capture.py "$CAPS/tls12_rsa.pcap" 12 "$T_TMP/h1.pcap" \
+	"$T_TMP/h2.pcap" 30 11 >/dev/null; then
+	not_ok "split-capture.py writes the held handshake's captures"
+	t_done
+fi
+run_json "$T_TMP/h1.pcap" "$T_TMP/h2.pcap"
+assert_eq "held at a file's end: exit 0, no clock outlier" "0 0" \
+	"$T_RC $(kv_get "$T_TMP/out.kv" summary.problem_counts.clock_outliers)"
+assert_eq "held at a file's end: its handshake names the first file, the next one the second" \
+	"2026-11-23T10:42:45.098227Z $T_TMP/h1.pcap ok
+2026-11-23T10:42:45.673359Z $T_TMP/h2.pcap ok" \
+	"$(grep '"event":"handshake"' "$T_TMP/out.json" | "$PY" -c 'import json,sys
+for l in sys.stdin:
+    e = json.loads(l); print(e["ts"], e["source"], e["outcome"])')"
 
 if ! "$PY" scripts/make-clock-jumps.py years "$T_TMP/plain.pcap" "$T_TMP/years.pcap" 600 >/dev/null; then
 	not_ok "make-clock-jumps.py writes its capture"

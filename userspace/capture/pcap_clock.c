@@ -29,6 +29,7 @@ void pcap_clock_release(struct pcap_clock *c, uint64_t next_us, bool last,
 {
 	uint64_t outliers = c->guard.outliers;
 	uint64_t ts_us = clock_guard_release(&c->guard, next_us, last);
+	bool other_file = c->on_source && c->held_file != c->file;
 
 	if (c->guard.outliers > outliers && c->said_file != c->held_file) {
 		pr_warn("%s, far ahead of the packets after it: read at the time of the one before (such packets are counted in clock_outliers)\n",
@@ -38,7 +39,11 @@ void pcap_clock_release(struct pcap_clock *c, uint64_t next_us, bool last,
 	if (!c->held_kept)
 		return;
 	c->held.ts_us = ts_us;
+	if (other_file)
+		c->on_source(ctx, c->held_source);
 	fn(ctx, &c->held);
+	if (other_file)
+		c->on_source(ctx, c->source);
 }
 
 void pcap_clock_finish(struct pcap_clock *c, tw_segment_fn fn, void *ctx)

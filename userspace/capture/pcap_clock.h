@@ -11,6 +11,12 @@
  *
  * Zeroed to start (struct pcap_clock c = { 0 }), handed to each
  * pcap_source_run in turn, ended by pcap_clock_finish.
+ *
+ * The held record may be handed on while the next file is read: a caller
+ * that names each record's file sets on_source and, before each
+ * pcap_source_run, source; on_source is told the held record's file
+ * before it is handed on from another file's run, and the file being read
+ * after.
  */
 #ifndef TW_PCAP_CLOCK_H
 #define TW_PCAP_CLOCK_H
@@ -33,6 +39,10 @@ struct pcap_clock {
 	unsigned held_file;          /* the held record's file */
 	unsigned said_file;          /* the last file whose outlier was said */
 	char held_where[PATH_MAX + 64]; /* "FILE: packet N is dated TIME" */
+	const char *source;          /* the file being read (the caller's
+					name, living as long as the run) ... */
+	const char *held_source;     /* ... and the held record's */
+	void (*on_source)(void *ctx, const char *source); /* NULL: not told */
 };
 
 /* A file of the run begins. */

@@ -246,6 +246,7 @@ static void source_hold(struct pcap_source *src, struct pcap_clock *clock,
 	memcpy(clock->buf, data, hdr->caplen);
 	clock->held_kept = source_decode(src, hdr, clock->buf, ts_us, &clock->held);
 	clock->held_file = clock->file;
+	clock->held_source = clock->source;
 	snprintf(clock->held_where, sizeof(clock->held_where),
 		 "%s: packet %llu is dated %s", src->name,
 		 (unsigned long long)src->stats.packets,

@@ -88,7 +88,8 @@ static int analyze_file(const struct cli_opts *o, struct pipeline *pl,
 	bool tty = !o->quiet && isatty(STDERR_FILENO);
 	int rc;
 
-	pipeline_set_source(pl, source_name(path));
+	clock->source = source_name(path);
+	pipeline_set_source(pl, clock->source);
 	rc = pcap_source_run(src, o->ports, o->n_ports, clock, pipeline_segment,
 			     pl, tty ? show_progress : NULL);
 	if (prog.shown)
@@ -154,6 +155,13 @@ static int open_first_source(const struct cli_opts *o, struct pcap_source **src)
 	return i;
 }
 
+/* The events of a record name its file: the clock's held record is
+ * handed on from the next file's run. */
+static void set_source(void *pl, const char *source)
+{
+	pipeline_set_source(pl, source);
+}
+
 /*
  * Reads the captures from index @first (@src, already open) to the last,
  * in the order given, each closed before the next is opened. One that
@@ -166,7 +174,7 @@ static int analyze_sources(const struct cli_opts *o, struct pipeline *pl, int fi
 			   struct pcap_source *src, struct analyze_db *adb)
 {
 	struct summary *sum = pipeline_summary(pl);
-	struct pcap_clock clock = { 0 };
+	struct pcap_clock clock = { .on_source = set_source };
 	int i, rc = sum->problems[SUM_UNREAD_INPUTS] ? EXIT_INPUT : EXIT_OK;
 
 	for (i = first; i < o->n_files; i++) {

@@ -23,6 +23,7 @@ struct rec {
 	char log[4096];
 	size_t len;
 	bool tag;                  /* prefix events with ep[0]'s port */
+	bool times;                /* gaps and ends with their time ("g1@3000000") */
 	bool done_on_data;         /* flow_mark_done() in the first data callback */
 	bool ignore_on_data;       /* flow_mark_ignored() in the first data callback */
 	struct flow_table *t;
@@ -56,6 +57,14 @@ static void rec_tag(struct rec *r, struct flow *f)
 		rec_printf(r, "p%u:", f->ep[0].port);
 }
 
+/* Ends an event's text: its time when the test asks for times. */
+static void rec_time(struct rec *r, uint64_t ts_us)
+{
+	if (r->times)
+		rec_printf(r, "@%llu", (unsigned long long)ts_us);
+	rec_printf(r, " ");
+}
+
 static void on_data(void *ctx, struct flow *f, int from, const uint8_t *p,
 		    size_t n, uint64_t ts_us)
 {
@@ -79,7 +88,8 @@ static void on_gap(void *ctx, struct flow *f, int from, uint64_t ts_us)
 	struct rec *r = ctx;
 
 	rec_tag(r, f);
-	rec_printf(r, "g%d ", from);
+	rec_printf(r, "g%d", from);
+	rec_time(r, ts_us);
 }
 
 static const char *const end_names[] = {
@@ -98,7 +108,8 @@ static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
 	struct rec *r = ctx;
 
 	rec_tag(r, f);
-	rec_printf(r, "end:%s ", end_names[why]);
+	rec_printf(r, "end:%s", end_names[why]);
+	rec_time(r, ts_us);
 }
 
 static void on_half_close(void *ctx, struct flow *f, int from, uint64_t ts_us)
@@ -1103,15 +1114,44 @@ static void test_bare_fin_past_a_hole_gaps_when_the_flow_ends(void)
 	CHECK_STR(r.log, "d0'abc' g0 end:rst ");
 	flow_table_free(t);
 
+	/* both FINs: the hole has FLOW_FIN_HOLE_WAIT_US (2 s) of packet
+	 * time from the second FIN, then it is a gap and the flow ends at
+	 * that time (before, it waited for the 120 s idle timeout) */
 	t = table_new(&r, NULL);
+	r.times = true;
+	handshake(t);
+	send_seg(t, 1, 5006, FIN | ACK, NULL);
+	send_port(t, CLIENT_PORT, 0, 1000, FIN | ACK, NULL, S(5));
+	flow_table_advance(t, S(7));
+	CHECK_STR(r.log, "");
+	flow_table_advance(t, S(7) + 1);
+	CHECK_STR(r.log, "g1@7000000 end:fin@7000000 ");
+	CHECK_INT(flow_table_stats(t)->flows_timed_out, 0);
+	CHECK_INT(flow_table_stats(t)->flows_active, 0);
+	CHECK_INT(flow_table_stats(t)->gaps, 1);
+	flow_table_free(t);
+
+	/* filled within the wait: the flow ends at the filling packet, once */
+	t = table_new(&r, NULL);
+	r.times = true;
 	handshake(t);
 	send_seg(t, 1, 5006, FIN | ACK, NULL);
 	send_seg(t, 0, 1000, FIN | ACK, NULL);
-	CHECK_STR(r.log, "");
+	send_port(t, CLIENT_PORT, 1, 5000, ACK, "abcdef", S(3));
+	flow_table_advance(t, S(200));
+	CHECK_STR(r.log, "d1'abcdef' end:fin@3000000 ");
+	CHECK_INT(flow_table_stats(t)->gaps, 0);
+	CHECK_INT(flow_table_stats(t)->flows_timed_out, 0);
+	flow_table_free(t);
+
+	/* one FIN only: the other side may still send; the idle timeout */
+	t = table_new(&r, NULL);
+	r.times = true;
+	handshake(t);
+	send_seg(t, 1, 5006, FIN | ACK, NULL);
 	flow_table_advance(t, S(1) + S(121));
-	CHECK_STR(r.log, "g1 end:idle ");
+	CHECK_STR(r.log, "g1@122000000 end:idle@122000000 ");
 	CHECK_INT(flow_table_stats(t)->flows_timed_out, 1);
-	CHECK_INT(flow_table_stats(t)->gaps, 1);
 	flow_table_free(t);
 }
 

@@ -54,6 +54,9 @@ struct flow_entry {
 	bool has_source_start;
 	bool on_ooo_list;
 	bool ending;                            /* inside flow_entry_end() */
+	bool closing;                           /* on the closing list */
+	uint64_t closing_since_us;              /* packet time of its second FIN */
+	TAILQ_ENTRY(flow_entry) closing_link;   /* flows with both FINs, a hole before one */
 	struct reasm_dir dir[2];
 };
 
@@ -80,6 +83,8 @@ struct flow_table {
 	uint32_t nbuckets;              /* a power of two */
 	struct flow_list lru;           /* every flow */
 	struct flow_list ooo;           /* flows with held out-of-order data */
+	struct flow_list closing;       /* both FINs seen, a hole before one:
+					 * oldest first (flow_table.c) */
 	uint64_t held_cost;             /* sum of every direction's held_cost */
 	uint64_t now_us;                /* latest packet time seen */
 	uint64_t next_expire_us;        /* packet time of the next idle scan */

@@ -27,6 +27,12 @@
 #define FLOW_MIN_BUCKETS         256u
 #define FLOW_MAX_BUCKETS         (1u << 24)
 #define FLOW_US_PER_S            1000000ull
+/* How long, in packet time, a flow whose two sides have both sent their
+ * FIN waits for a hole before one of them: a retransmission that fills
+ * it follows within a round trip or two; live, the kernel forgets the
+ * connection at the second FIN already. Then what is missing is a gap
+ * and the flow ends (FLOW_END_FIN). README: tlswatch analyze, outcomes. */
+#define FLOW_FIN_HOLE_WAIT_US    (2 * FLOW_US_PER_S)
 
 /* --- the two activity lists (<sys/queue.h> TAILQs, as the pipeline's) */
 
@@ -175,6 +181,10 @@ static void flow_entry_end(struct flow_table *t, struct flow_entry *fe,
 		TAILQ_REMOVE(&t->ooo, fe, ooo);
 		fe->on_ooo_list = false;
 	}
+	if (fe->closing) {
+		TAILQ_REMOVE(&t->closing, fe, closing_link);
+		fe->closing = false;
+	}
 	t->stats.flows_active--;
 	if (t->cb.end)
 		t->cb.end(t->ctx, &fe->pub, why, ts_us);
@@ -249,12 +259,26 @@ static void flow_expire_idle(struct flow_table *t)
 	}
 }
 
-/* Packet time moves only forward; idle flows are looked for at most once
- * per second of it. */
+/* Ends the flows whose hole before a FIN was not filled within
+ * FLOW_FIN_HOLE_WAIT_US of their second FIN, at that time: a gap, then
+ * FLOW_END_FIN. */
+static void flow_expire_closing(struct flow_table *t)
+{
+	struct flow_entry *fe;
+
+	while ((fe = TAILQ_FIRST(&t->closing)) &&
+	       t->now_us - fe->closing_since_us > FLOW_FIN_HOLE_WAIT_US)
+		flow_entry_end(t, fe, FLOW_END_FIN,
+			       fe->closing_since_us + FLOW_FIN_HOLE_WAIT_US);
+}
+
+/* Packet time moves only forward; closing flows are looked for at every
+ * step of it (the oldest is first), idle ones at most once per second. */
 static void flow_advance_clock(struct flow_table *t, uint64_t ts_us)
 {
 	if (ts_us > t->now_us)
 		t->now_us = ts_us;
+	flow_expire_closing(t);
 	if (t->now_us < t->next_expire_us)
 		return;
 	flow_expire_idle(t);
@@ -400,14 +424,27 @@ static bool flow_fin_progress(struct flow_table *t, struct flow_entry *fe,
 }
 
 /* After bytes or a FIN: a direction whose FIN waited for a hole may now be
- * half-closed (or no longer want the bytes: the consumer decided). */
-static void flow_fins_progress(struct flow_table *t, struct flow_entry *fe,
+ * half-closed (or no longer want the bytes: the consumer decided).
+ * Returns true when that ended the flow. */
+static bool flow_fins_progress(struct flow_table *t, struct flow_entry *fe,
 			       uint64_t ts_us)
 {
 	for (int from = 0; from < 2; from++) {
 		if (flow_fin_progress(t, fe, from, ts_us))
-			return;
+			return true;
 	}
+	return false;
+}
+
+/* Both sides sent their FIN and the flow goes on: a hole before one of
+ * them. It waits FLOW_FIN_HOLE_WAIT_US from now (flow_expire_closing). */
+static void flow_closing_start(struct flow_table *t, struct flow_entry *fe)
+{
+	if (fe->closing || !fe->dir[0].fin || !fe->dir[1].fin)
+		return;
+	fe->closing = true;
+	fe->closing_since_us = t->now_us;
+	TAILQ_INSERT_TAIL(&t->closing, fe, closing_link);
 }
 
 /* FIN or RST: the segment's payload went out already. An RST ends the
@@ -416,9 +453,9 @@ static void flow_fins_progress(struct flow_table *t, struct flow_entry *fe,
  * client that sends its hello and closes still gets the server's flight),
  * and the flow ends when both sides have. A FIN past a hole waits for it
  * to be filled: a capture downstream of a loss sees the retransmission
- * after the FIN (the server's fatal alert, resent); the flow's end (both
- * FINs, an RST, the idle timeout, the end of the capture) gives up what is
- * still missing. */
+ * after the FIN (the server's fatal alert, resent); the flow's end (an
+ * RST, FLOW_FIN_HOLE_WAIT_US after both FINs, the idle timeout, the end
+ * of the capture) gives up what is still missing. */
 static void flow_finish(struct flow_table *t, struct flow_entry *fe, int from,
 			uint32_t seg_end, uint8_t flags, uint64_t ts_us)
 {
@@ -439,7 +476,8 @@ static void flow_finish(struct flow_table *t, struct flow_entry *fe, int from,
 		d->fin = true;
 		d->fin_seq = seg_end;
 	}
-	flow_fins_progress(t, fe, ts_us);
+	if (!flow_fins_progress(t, fe, ts_us))
+		flow_closing_start(t, fe);
 }
 
 static void flow_push_payload(struct flow_table *t, struct flow_entry *fe,
@@ -551,6 +589,7 @@ struct flow_table *flow_table_new(const struct flow_limits *lim,
 		return NULL;
 	TAILQ_INIT(&t->lru);
 	TAILQ_INIT(&t->ooo);
+	TAILQ_INIT(&t->closing);
 	if (lim)
 		t->lim = *lim;
 	if (!t->lim.max_flows)

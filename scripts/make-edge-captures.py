@@ -19,6 +19,10 @@ ISN 5000, one packet a millisecond from 2026-11-23T10:50:00Z):
                 past the alert), the retransmitted alert, then the client's
                 FIN and the last ACK.
   alert-first   the same exchange in the order it was sent (the reference).
+  alert-lost    the same as fin-first, but the alert is never sent again:
+                the hole before the server's FIN is never filled. Five
+                seconds later another client port (40001) sends a SYN,
+                so that the capture goes on past the wait for the hole.
   reuse-unseen  the capture begins after connection A's SYN: A's ClientHello
                 is seen, the server never answers, A's end is not in the
                 capture. Five seconds later the same client address and
@@ -165,19 +169,23 @@ class Conn:
 FATAL_HANDSHAKE_FAILURE = b"\x15\x03\x03\x00\x02\x02\x28"
 
 
-def refusal(msgs, fin_first):
+def refusal(msgs, mode):
     c = Conn()
     c.handshake()
     c.send(True, msgs[0][1])                       # the ClientHello
     alert_seq = c.next[False]
     c.next[False] += len(FATAL_HANDSHAKE_FAILURE)
-    if not fin_first:
+    if mode == "alert-first":
         c.seg(False, FATAL_HANDSHAKE_FAILURE, seq=alert_seq)
     c.seg(False, flags=FIN | ACK)
-    if fin_first:                                  # lost, sent again
+    if mode == "fin-first":                        # lost, sent again
         c.seg(False, FATAL_HANDSHAKE_FAILURE, seq=alert_seq)
     c.seg(True, flags=FIN | ACK)
     c.seg(False, flags=ACK)
+    if mode == "alert-lost":                       # the capture goes on
+        c.t += 5 * 1000000
+        c.ends[True] = (c.ends[True][0], 40001)
+        c.seg(True, flags=SYN)
     return c.frames
 
 
@@ -257,8 +265,8 @@ def main():
     if struct.unpack("<I", head[20:24])[0] != LINKTYPE_ETHERNET:
         raise SystemExit(f"{src}: not an Ethernet capture")
     msgs = first_conversation(packets)
-    if mode in ("fin-first", "alert-first"):
-        linktype, frames = LINKTYPE_ETHERNET, refusal(msgs, mode == "fin-first")
+    if mode in ("fin-first", "alert-first", "alert-lost"):
+        linktype, frames = LINKTYPE_ETHERNET, refusal(msgs, mode)
     elif mode == "reuse-unseen":
         linktype, frames = LINKTYPE_ETHERNET, reuse_unseen(msgs)
     elif mode in ("sll-vlan", "sll2-vlan", "ipv6", "ipv6-atomic", "ipv4-ah"):

@@ -11,6 +11,11 @@
 #                 the server's alert, no gap (dated at the alert, which
 #                 comes a packet later). Before, a FIN past a hole gave
 #                 the direction up at once: incomplete, no alert, 1 gap.
+#   alert-lost    the same, the alert never sent again; the capture goes
+#                 on (a SYN 5 s later): the hole waits 2 s of packet time
+#                 after the second FIN, then incomplete, 1 gap, dated
+#                 then. Before, the flow waited for the idle timeout (or
+#                 here, the end of the capture: dated 5 s after).
 #   reuse-unseen  the capture begins after connection A's SYN (A's hello,
 #                 unanswered; its end not captured); then the same client
 #                 port opens connection B (a SYN with another ISN) and
@@ -31,7 +36,7 @@ print(" ".join(str(e.get(sys.argv[2])) for e in map(json.loads, open(sys.argv[1]
                if e["event"] == "handshake"))' "$1" "$2"
 }
 
-for m in fin-first alert-first reuse-unseen; do
+for m in fin-first alert-first alert-lost reuse-unseen; do
 	if ! "$PY" scripts/make-edge-captures.py "$m" "$CAPS/tls12_rsa.pcap" "$T_TMP/$m.pcap" >/dev/null; then
 		not_ok "make-edge-captures.py writes $m"
 		t_done
@@ -57,6 +62,12 @@ assert_eq "fin-first: no gap" 0 "$(kv_get "$T_TMP/out.kv" summary.problem_counts
 assert_eq "fin-first: no flow reopened" 0 "$(kv_get "$T_TMP/out.kv" summary.problem_counts.flows_reopened)"
 assert_eq "fin-first: the handshake event of the capture in sending order (but its time)" \
 	"$(hs_lines "$T_TMP/alert-first.json")" "$(hs_lines "$T_TMP/out.json")"
+
+run_json "$T_TMP/alert-lost.pcap"
+assert_eq "alert-lost: exit 0, 1 handshake, incomplete, 1 gap" "0 1 incomplete 1" \
+	"$T_RC $(kv_get "$T_TMP/out.kv" summary.handshakes) $(kv_get "$T_TMP/out.kv" hs@40000.outcome) $(kv_get "$T_TMP/out.kv" summary.problem_counts.gaps)"
+assert_eq "alert-lost: 2 s after the client's FIN (the second)" 2026-11-23T10:50:02.006000Z \
+	"$(kv_get "$T_TMP/out.kv" hs@40000.ts)"
 
 run_json "$T_TMP/reuse-unseen.pcap"
 assert_eq "reuse-unseen: exit 0" 0 "$T_RC"

@@ -24,8 +24,10 @@
  *   byte expected (the flow's own SYN, captured late, is).
  * - A FIN past a hole waits for it: the direction half-closes once every
  *   byte before the FIN was delivered, the flow ends with FLOW_END_FIN
- *   once both have; the flow's other ends (RST, idle, eviction, flush)
- *   give a gap to a direction still short of its FIN.
+ *   once both have, or, both FINs seen, 2 s of packet time after the
+ *   second (FLOW_FIN_HOLE_WAIT_US: a gap, then FLOW_END_FIN, dated then);
+ *   the flow's other ends (RST, idle, eviction, flush) give a gap to a
+ *   direction still short of its FIN.
  *   So does a SYN, or a segment marked flow_start, on a flow that is done
  *   or ignored (the live source stops copying decided flows, so their
  *   FIN never comes).

@@ -1101,6 +1101,18 @@ static void test_fin_past_a_hole_never_filled_gaps_at_the_end(void)
 
 /* The same with nothing held past the hole (a bare FIN): the gap comes
  * with an RST, or with the idle timeout, which bounds the wait. */
+/* A new table, its events timed, after the handshake and the server's
+ * FIN past a hole (its bytes 5000-5005 missing). */
+static struct flow_table *server_fin_past_a_hole(struct rec *r)
+{
+	struct flow_table *t = table_new(r, NULL);
+
+	r->times = true;
+	handshake(t);
+	send_seg(t, 1, 5006, FIN | ACK, NULL);
+	return t;
+}
+
 static void test_bare_fin_past_a_hole_gaps_when_the_flow_ends(void)
 {
 	struct rec r;
@@ -1117,10 +1129,7 @@ static void test_bare_fin_past_a_hole_gaps_when_the_flow_ends(void)
 	/* both FINs: the hole has FLOW_FIN_HOLE_WAIT_US (2 s) of packet
 	 * time from the second FIN, then it is a gap and the flow ends at
 	 * that time (before, it waited for the 120 s idle timeout) */
-	t = table_new(&r, NULL);
-	r.times = true;
-	handshake(t);
-	send_seg(t, 1, 5006, FIN | ACK, NULL);
+	t = server_fin_past_a_hole(&r);
 	send_port(t, CLIENT_PORT, 0, 1000, FIN | ACK, NULL, S(5));
 	flow_table_advance(t, S(7));
 	CHECK_STR(r.log, "");
@@ -1132,10 +1141,7 @@ static void test_bare_fin_past_a_hole_gaps_when_the_flow_ends(void)
 	flow_table_free(t);
 
 	/* filled within the wait: the flow ends at the filling packet, once */
-	t = table_new(&r, NULL);
-	r.times = true;
-	handshake(t);
-	send_seg(t, 1, 5006, FIN | ACK, NULL);
+	t = server_fin_past_a_hole(&r);
 	send_seg(t, 0, 1000, FIN | ACK, NULL);
 	send_port(t, CLIENT_PORT, 1, 5000, ACK, "abcdef", S(3));
 	flow_table_advance(t, S(200));
@@ -1145,10 +1151,7 @@ static void test_bare_fin_past_a_hole_gaps_when_the_flow_ends(void)
 	flow_table_free(t);
 
 	/* one FIN only: the other side may still send; the idle timeout */
-	t = table_new(&r, NULL);
-	r.times = true;
-	handshake(t);
-	send_seg(t, 1, 5006, FIN | ACK, NULL);
+	t = server_fin_past_a_hole(&r);
 	flow_table_advance(t, S(1) + S(121));
 	CHECK_STR(r.log, "g1@122000000 end:idle@122000000 ");
 	CHECK_INT(flow_table_stats(t)->flows_timed_out, 1);

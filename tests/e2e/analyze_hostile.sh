@@ -8,7 +8,8 @@
 # hostile_nul_sni.pcap (make-hostile-sni.py --nul-sni) asks for
 # "rsa.test\0evil.test" and is served the rsa.test chain: the name before the
 # NUL is covered, the SNI is no DNS name, so hostname_mismatch, and nothing
-# filed in the inventory under the cut name.
+# filed in the inventory under the cut name, and its failures count in a
+# spike scope of the escaped name (rsa.test\x00evil.test).
 . "$(dirname "$0")/lib.sh"
 t_require_tlswatch
 f=$CAPS/hostile_sni.pcap
@@ -93,4 +94,18 @@ T_RC=0
 assert_eq "NUL SNI: inventory listing exits 0" 0 "$T_RC"
 assert_eq "NUL SNI: nothing filed (not under the cut name rsa.test either)" 0 \
 	"$(grep -c . "$T_TMP/nul_inv.json" || true)"
+# Its failure counts under the escaped name in the spike scopes, never
+# under rsa.test (one aborted handshake: fires with --spike-min-failures 1).
+T_RC=0
+"$TW" analyze --json --spike-min-failures 1 "$nul" >"$T_TMP/nul_spike.json" 2>/dev/null || T_RC=$?
+assert_eq "NUL SNI spikes: exit 0" 0 "$T_RC"
+assert_eq "NUL SNI spikes: the SNI scope and explanation name the escaped SNI" \
+	'{"sni": "rsa.test\\x00evil.test"}|rsa.test\x00evil.test' \
+	"$("$PY" -c '
+import json, sys
+for line in open(sys.argv[1]):
+    ev = json.loads(line)
+    if ev.get("event") == "spike" and "sni" in ev["scope"]:
+        print("%s|%s" % (json.dumps(ev["scope"]), ev["top_snis"][0]["key"]))
+' "$T_TMP/nul_spike.json" | paste -sd' ')"
 t_done

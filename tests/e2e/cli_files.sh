@@ -8,7 +8,8 @@
 # overwrites a capture, the database or the configuration; `tlswatch run`
 # with an interface that does not exist, or a --metrics that is not an
 # address, fails before creating its database or its log; analyze and run
-# refuse a --db that is not a regular file.
+# refuse a --db that is not a regular file; an analyze run refused before
+# it read a capture leaves no --db it created.
 . "$(dirname "$0")/lib.sh"
 t_require_tlswatch
 
@@ -187,6 +188,35 @@ for kind in fifo dir; do
 		"$(ls -A "$T_TMP/nr" | paste -sd' ')"
 done
 assert_eq "analyze --db a directory: nothing created in it" "" "$(ls -A "$T_TMP/nr/dir")"
+
+# analyze: a run refused for a file it cannot read (exit 3), or for a
+# capture given twice (exit 2), before it read any capture, leaves no new
+# --db behind (nor its -wal, -shm, -journal); a --db that was there stays,
+# with its rows.
+mkdir "$T_TMP/ad"
+for bad in "--ca-file $T_TMP/none.pem" "--crl $T_TMP/none.crl" \
+	"--expect-dir $T_TMP/none.d"; do
+	# shellcheck disable=SC2086 # the option and its value
+	run_tw analyze --db "$T_TMP/ad/new.db" $bad "$CAPS/tls12_rsa.pcap"
+	assert_eq "analyze $bad: exit 3, said" \
+		"3|tlswatch analyze: $bad: No such file or directory" "$T_RC|$(cat "$T_TMP/err")"
+	assert_eq "analyze $bad: no database left" "" "$(ls -A "$T_TMP/ad")"
+done
+run_tw analyze -q --db "$T_TMP/ad/new.db" "$CAPS/tls12_rsa.pcap" "$CAPS/tls12_rsa.pcap"
+assert_eq "analyze a capture twice: exit 2" 2 "$T_RC"
+assert_eq "analyze a capture twice: no database left" "" "$(ls -A "$T_TMP/ad")"
+: >"$T_TMP/ad/empty.db"
+run_tw analyze --db "$T_TMP/ad/empty.db" --ca-file "$T_TMP/none.pem" "$CAPS/tls12_rsa.pcap"
+assert_eq "analyze --ca-file missing, an empty --db that was there: exit 3, kept" \
+	"3|empty.db" "$T_RC|$(ls -A "$T_TMP/ad")"
+rm "$T_TMP/ad/empty.db"
+run_tw analyze -q --db "$T_TMP/ad/inv.db" "$CAPS/tls12_rsa.pcap"
+assert_eq "analyze --db a new file: exit 0" 0 "$T_RC"
+rows() { "$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM served").fetchone()[0])' "$1"; }
+assert_eq "analyze --db a new file: its one row" 1 "$(rows "$T_TMP/ad/inv.db")"
+run_tw analyze --db "$T_TMP/ad/inv.db" --ca-file "$T_TMP/none.pem" "$CAPS/tls12_rsa.pcap"
+assert_eq "analyze --ca-file missing, a --db with a row: exit 3, kept with its row" \
+	"3|inv.db|1" "$T_RC|$(ls -A "$T_TMP/ad")|$(rows "$T_TMP/ad/inv.db")"
 
 # run: an interface that does not exist is refused before anything is
 # created.

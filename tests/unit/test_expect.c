@@ -28,7 +28,7 @@ static void test_expected_leaf_is_not_a_finding(void)
 	struct expect_set *e = open_specs(specs, 1);
 	char detail[256] = "";
 
-	CHECK_INT(expect_check(e, "a.test", FP1, detail, sizeof(detail)), 0);
+	CHECK_INT(expect_check(e, "a.test", sizeof("a.test") - 1, FP1, detail, sizeof(detail)), 0);
 	expect_set_free(e);
 }
 
@@ -38,7 +38,7 @@ static void test_other_leaf_is_unexpected_and_names_the_expected_one(void)
 	struct expect_set *e = open_specs(specs, 1);
 	char detail[256] = "";
 
-	CHECK_INT(expect_check(e, "a.test", FP2, detail, sizeof(detail)), 1);
+	CHECK_INT(expect_check(e, "a.test", sizeof("a.test") - 1, FP2, detail, sizeof(detail)), 1);
 	CHECK_STR(detail, "expected " FP1);
 	expect_set_free(e);
 }
@@ -49,8 +49,8 @@ static void test_name_without_expectation_is_not_judged(void)
 	struct expect_set *e = open_specs(specs, 1);
 	char detail[256] = "";
 
-	CHECK_INT(expect_check(e, "b.test", FP2, detail, sizeof(detail)), -1);
-	CHECK_INT(expect_check(e, NULL, FP2, detail, sizeof(detail)), -1);
+	CHECK_INT(expect_check(e, "b.test", sizeof("b.test") - 1, FP2, detail, sizeof(detail)), -1);
+	CHECK_INT(expect_check(e, NULL, 0, FP2, detail, sizeof(detail)), -1);
 	expect_set_free(e);
 }
 
@@ -64,8 +64,8 @@ static void test_openssl_fingerprint_format_and_name_case_are_accepted(void)
 	char detail[256] = "";
 
 	CHECK(e != NULL);
-	CHECK_INT(expect_check(e, "a.TEST", FP1, detail, sizeof(detail)), 0);
-	CHECK_INT(expect_check(e, "a.test.", FP1, detail, sizeof(detail)), 0);
+	CHECK_INT(expect_check(e, "a.TEST", sizeof("a.TEST") - 1, FP1, detail, sizeof(detail)), 0);
+	CHECK_INT(expect_check(e, "a.test.", sizeof("a.test.") - 1, FP1, detail, sizeof(detail)), 0);
 	expect_set_free(e);
 }
 
@@ -75,8 +75,8 @@ static void test_two_expected_leaves_during_a_rotation(void)
 	struct expect_set *e = open_specs(specs, 2);
 	char detail[256] = "";
 
-	CHECK_INT(expect_check(e, "a.test", FP2, detail, sizeof(detail)), 0);
-	CHECK_INT(expect_check(e, "a.test", FP3, detail, sizeof(detail)), 1);
+	CHECK_INT(expect_check(e, "a.test", sizeof("a.test") - 1, FP2, detail, sizeof(detail)), 0);
+	CHECK_INT(expect_check(e, "a.test", sizeof("a.test") - 1, FP3, detail, sizeof(detail)), 1);
 	CHECK_STR(detail, "expected " FP1 " or " FP2);
 	expect_set_free(e);
 }
@@ -88,11 +88,28 @@ static void test_more_than_three_expected_are_counted(void)
 	struct expect_set *e = open_specs(specs, 4);
 	char detail[256] = "";
 
-	CHECK_INT(expect_check(e, "a.test",
+	CHECK_INT(expect_check(e, "a.test", sizeof("a.test") - 1,
 			       "5555555555555555555555555555555555555555555555555555555555555555",
 			       detail, sizeof(detail)), 1);
 	CHECK(strstr(detail, " (+1 more)") != NULL);
 	CHECK(strncmp(detail, "expected " FP1 " or ", 9 + 64 + 4) == 0);
+	expect_set_free(e);
+}
+
+/* Every byte of the SNI is the name: one holding a NUL is no DNS name and
+ * has no expectation, not that of the name before its NUL. */
+static void test_name_holding_a_nul_has_no_expectation(void)
+{
+	const char *specs[] = { "a.test=" FP1 };
+	struct expect_set *e = open_specs(specs, 1);
+	char detail[256] = "";
+
+	CHECK_INT(expect_check(e, "a.test\0evil", 11, FP2, detail, sizeof(detail)), -1);
+	CHECK_INT(expect_check(e, "a.test\0evil", 11, FP1, detail, sizeof(detail)), -1);
+	CHECK_INT(expect_check(e, "a.test\0", 7, FP2, detail, sizeof(detail)), -1);
+	CHECK_STR(detail, "");
+	CHECK_INT(expect_check(e, "a.test\0evil", 6, FP2, detail, sizeof(detail)), 1);
+	CHECK_STR(detail, "expected " FP1);
 	expect_set_free(e);
 }
 
@@ -102,10 +119,10 @@ static void test_wildcard_covers_one_label(void)
 	struct expect_set *e = open_specs(specs, 1);
 	char detail[256] = "";
 
-	CHECK_INT(expect_check(e, "www.example.com", FP2, detail, sizeof(detail)), 1);
-	CHECK_INT(expect_check(e, "www.example.com", FP1, detail, sizeof(detail)), 0);
-	CHECK_INT(expect_check(e, "a.b.example.com", FP2, detail, sizeof(detail)), -1);
-	CHECK_INT(expect_check(e, "example.com", FP2, detail, sizeof(detail)), -1);
+	CHECK_INT(expect_check(e, "www.example.com", sizeof("www.example.com") - 1, FP2, detail, sizeof(detail)), 1);
+	CHECK_INT(expect_check(e, "www.example.com", sizeof("www.example.com") - 1, FP1, detail, sizeof(detail)), 0);
+	CHECK_INT(expect_check(e, "a.b.example.com", sizeof("a.b.example.com") - 1, FP2, detail, sizeof(detail)), -1);
+	CHECK_INT(expect_check(e, "example.com", sizeof("example.com") - 1, FP2, detail, sizeof(detail)), -1);
 	expect_set_free(e);
 }
 
@@ -151,8 +168,8 @@ static void test_expect_dir_takes_names_from_sans(void)
 	CHECK(make_deploy_dir(dir, sizeof(dir)) != NULL);
 	CHECK_INT(expect_set_open(NULL, 0, dir, &e, err, sizeof(err)), 0);
 	CHECK_INT(expect_set_count(e), 2);
-	CHECK_INT(expect_check(e, "a.test", hf_fp("a-new.test"), detail, sizeof(detail)), 0);
-	CHECK_INT(expect_check(e, "good.test", hf_fp("good.test"), detail,
+	CHECK_INT(expect_check(e, "a.test", sizeof("a.test") - 1, hf_fp("a-new.test"), detail, sizeof(detail)), 0);
+	CHECK_INT(expect_check(e, "good.test", sizeof("good.test") - 1, hf_fp("good.test"), detail,
 			       sizeof(detail)), 0);
 	expect_set_free(e);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -166,7 +183,7 @@ static void test_old_leaf_for_a_deployed_name_is_unexpected(void)
 
 	CHECK(make_deploy_dir(dir, sizeof(dir)) != NULL);
 	CHECK_INT(expect_set_open(NULL, 0, dir, &e, err, sizeof(err)), 0);
-	CHECK_INT(expect_check(e, "a.test", hf_fp("a-old.test"), detail, sizeof(detail)), 1);
+	CHECK_INT(expect_check(e, "a.test", sizeof("a.test") - 1, hf_fp("a-old.test"), detail, sizeof(detail)), 1);
 	snprintf(want, sizeof(want), "expected %s", hf_fp("a-new.test"));
 	CHECK_STR(detail, want);
 	expect_set_free(e);
@@ -182,8 +199,8 @@ static void test_specs_and_dir_combine(void)
 
 	CHECK(make_deploy_dir(dir, sizeof(dir)) != NULL);
 	CHECK_INT(expect_set_open(specs, 1, dir, &e, err, sizeof(err)), 0);
-	CHECK_INT(expect_check(e, "a.test", FP1, detail, sizeof(detail)), 0);
-	CHECK_INT(expect_check(e, "a.test", hf_fp("a-new.test"), detail, sizeof(detail)), 0);
+	CHECK_INT(expect_check(e, "a.test", sizeof("a.test") - 1, FP1, detail, sizeof(detail)), 0);
+	CHECK_INT(expect_check(e, "a.test", sizeof("a.test") - 1, hf_fp("a-new.test"), detail, sizeof(detail)), 0);
 	expect_set_free(e);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	hf_sh(cmd);
@@ -240,6 +257,7 @@ int main(void)
 	RUN_TEST(test_openssl_fingerprint_format_and_name_case_are_accepted);
 	RUN_TEST(test_two_expected_leaves_during_a_rotation);
 	RUN_TEST(test_more_than_three_expected_are_counted);
+	RUN_TEST(test_name_holding_a_nul_has_no_expectation);
 	RUN_TEST(test_wildcard_covers_one_label);
 	RUN_TEST(test_malformed_specs_are_clear_errors);
 	RUN_TEST(test_expect_dir_takes_names_from_sans);

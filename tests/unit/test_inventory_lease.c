@@ -5,10 +5,13 @@
  * one process meet as two processes' would.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "check.h"
 #include "inventory/inventory_lease.h"
@@ -160,6 +163,64 @@ static void test_not_a_regular_file_takes_no_lease(void)
 	scratch_end();
 }
 
+/* Runs @sql on the database at @path (created if missing). */
+static void exec_sql(const char *path, const char *sql)
+{
+	sqlite3 *h = NULL;
+
+	CHECK_INT(sqlite3_open(path, &h), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+}
+
+/* A new file is removed, with the files beside it, while it is the one
+ * leased, no other lease is held and it has no row; else kept. */
+static void test_drop_new_only_when_unused(void)
+{
+	char wal[160], moved[160];
+	int fd = -1, agent = -1;
+
+	scratch_begin();
+	CHECK_INT(inventory_lease_take(db, INVENTORY_LEASE_ANALYZE_RUN, &fd, err,
+				       sizeof(err)), 0);
+	CHECK_INT(inventory_lease_drop_new(db, fd, err, sizeof(err)), 1);  /* empty */
+	CHECK(access(db, F_OK) != 0);
+	inventory_lease_end(fd);
+
+	CHECK_INT(inventory_lease_take(db, INVENTORY_LEASE_ANALYZE_RUN, &fd, err,
+				       sizeof(err)), 0);
+	exec_sql(db, "CREATE TABLE t(x); CREATE TABLE u(y)");
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+	CHECK_INT(close(open(wal, O_WRONLY | O_CREAT, 0600)), 0);
+	CHECK_INT(inventory_lease_drop_new(db, fd, err, sizeof(err)), 1);  /* schema */
+	CHECK(access(db, F_OK) != 0 && access(wal, F_OK) != 0);
+	inventory_lease_end(fd);
+
+	/* kept, each lease ended after (a refused drop may have changed it) */
+	CHECK_INT(inventory_lease_take(db, INVENTORY_LEASE_AGENT, &fd, err, sizeof(err)), 0);
+	exec_sql(db, "CREATE TABLE t(x); CREATE TABLE u(y); INSERT INTO u VALUES (1)");
+	CHECK_INT(inventory_lease_drop_new(db, fd, err, sizeof(err)), 0);  /* a row */
+	inventory_lease_end(fd);
+	exec_sql(db, "DELETE FROM u");
+	CHECK_INT(inventory_lease_take(db, INVENTORY_LEASE_AGENT, &fd, err, sizeof(err)), 0);
+	CHECK_INT(inventory_lease_take(db, INVENTORY_LEASE_AGENT, &agent, err,
+				       sizeof(err)), 0);
+	CHECK_INT(inventory_lease_drop_new(db, fd, err, sizeof(err)), 0);  /* shared */
+	inventory_lease_end(agent);
+	inventory_lease_end(fd);
+	CHECK_INT(inventory_lease_take(db, INVENTORY_LEASE_AGENT, &fd, err, sizeof(err)), 0);
+	snprintf(moved, sizeof(moved), "%s/moved.db", dir);
+	CHECK_INT(rename(db, moved), 0);
+	exec_sql(db, "CREATE TABLE t(x)");
+	CHECK_INT(inventory_lease_drop_new(db, fd, err, sizeof(err)), 0);  /* another file */
+	CHECK_INT(access(db, F_OK), 0);
+	CHECK_INT(inventory_lease_drop_new(moved, fd, err, sizeof(err)), 1);
+	CHECK(access(moved, F_OK) != 0);
+	CHECK_INT(inventory_lease_drop_new(db, -1, err, sizeof(err)), 0);  /* no lease */
+	inventory_lease_end(fd);
+	scratch_end();
+}
+
 int main(void)
 {
 	RUN_TEST(test_agents_share_a_lease);
@@ -168,5 +229,6 @@ int main(void)
 	RUN_TEST(test_agent_refused_during_an_analyze_run);
 	RUN_TEST(test_missing_file_created_empty_as_sqlite_would);
 	RUN_TEST(test_not_a_regular_file_takes_no_lease);
+	RUN_TEST(test_drop_new_only_when_unused);
 	return CHECK_EXIT_CODE();
 }

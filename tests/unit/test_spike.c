@@ -306,6 +306,49 @@ static const char *const ja4s[8] = {
 	"t13d190900_9dc949149365_97f8aa674fd9", "t12d190800_c866b44c5a26_7c5ae37b9da1",
 };
 
+/* The SNI is its bytes: one holding a NUL counts under its escaped form,
+ * never under the name before the NUL; a literal "\x00" keeps a key of
+ * its own (its backslash escaped); sni_len 0 takes a C string. */
+static void test_sni_holding_a_nul_has_a_scope_of_its_own(void)
+{
+	struct spike_detector *d = new_detector();
+	struct spike_input in = { .ts_us = T0, .outcome = HS_ABORTED };
+	struct spike_scope_info si;
+	struct spike_stats st;
+	int i;
+
+	in.sni = "good.test\0x";
+	in.sni_len = 11;
+	for (i = 0; i < 3; i++)
+		spike_detector_add(d, &in);
+	in.outcome = HS_OK;
+	in.sni = "good.test";
+	in.sni_len = 9;
+	spike_detector_add(d, &in);
+	spike_detector_add(d, &in);
+	in.sni = "good.test\\x00x";
+	in.sni_len = 14;
+	spike_detector_add(d, &in);
+	in.sni = "plain.test";
+	in.sni_len = 0;
+	spike_detector_add(d, &in);
+
+	CHECK(spike_detector_scope(d, SPIKE_SCOPE_SNI, "good.test", &si));
+	CHECK_INT(si.handshakes, 2);
+	CHECK_INT(si.failures, 0);
+	CHECK(spike_detector_scope(d, SPIKE_SCOPE_SNI, "good.test\\x00x", &si));
+	CHECK_INT(si.handshakes, 3);
+	CHECK_INT(si.failures, 3);
+	CHECK(spike_detector_scope(d, SPIKE_SCOPE_SNI, "good.test\\x5cx00x", &si));
+	CHECK_INT(si.handshakes, 1);
+	CHECK_INT(si.failures, 0);
+	CHECK(spike_detector_scope(d, SPIKE_SCOPE_SNI, "plain.test", &si));
+	CHECK_INT(si.handshakes, 1);
+	spike_detector_stats(d, &st);
+	CHECK_INT(st.scopes[SPIKE_SCOPE_SNI], 4);
+	spike_detector_free(d);
+}
+
 static void test_burst_on_one_name_fires_for_that_name_only(void)
 {
 	struct spike_detector *d = new_detector();
@@ -778,6 +821,7 @@ int main(void)
 	RUN_TEST(test_spike_at_10k_per_second_fires);
 	RUN_TEST(test_slow_drift_does_not_fire);
 	RUN_TEST(test_burst_on_one_name_fires_for_that_name_only);
+	RUN_TEST(test_sni_holding_a_nul_has_a_scope_of_its_own);
 	RUN_TEST(test_flapping_is_one_episode);
 	RUN_TEST(test_sustained_spike_fires_once);
 	RUN_TEST(test_explanation_lists_top_keys);

@@ -293,14 +293,15 @@ static bool expect_name_matches(const char *pattern, const char *name)
 	return dot && dot != name && strcmp(dot + 1, pattern + 2) == 0;
 }
 
-int expect_check(const struct expect_set *e, const char *name,
+int expect_check(const struct expect_set *e, const char *name, size_t name_len,
 		 const char *sha256_hex, char *detail, size_t len)
 {
 	char norm[EXPECT_NAME_MAX];
 	size_t i, off = 0;
 	int matched = 0;
 
-	if (!e || !name || !expect_norm_name(name, strlen(name), norm))
+	/* every byte: a NUL (<= 0x20) refuses the name, never cuts it */
+	if (!e || !name || !expect_norm_name(name, name_len, norm))
 		return -1;
 	for (i = 0; i < e->n; i++) {
 		if (!expect_name_matches(e->v[i].name, norm))

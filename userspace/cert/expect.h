@@ -33,10 +33,12 @@ int expect_spec_check(const char *spec, char *err, size_t errlen);
 size_t expect_set_count(const struct expect_set *e);
 
 /*
- * -1: @name has no expectation; 0: @sha256_hex is one of the expected
- * leaves; 1: it is not, and @detail names the expected fingerprint(s).
+ * -1: @name (its @name_len bytes, an SNI off the wire) has no
+ * expectation, as a name holding a NUL or another byte no --expect name
+ * has never does; 0: @sha256_hex is one of the expected leaves; 1: it is
+ * not, and @detail names the expected fingerprint(s).
  */
-int expect_check(const struct expect_set *e, const char *name,
+int expect_check(const struct expect_set *e, const char *name, size_t name_len,
 		 const char *sha256_hex, char *detail, size_t len);
 
 #endif

@@ -288,14 +288,15 @@ static void health_identity(const struct cert_health_input *in,
 
 /* @name: as for health_supersede; none (NULL) is checked against no
  * expectation. */
-static void health_expect(struct cert_health *h, const char *sni,
+static void health_expect(struct cert_health *h, const struct cert_health_input *in,
 			  const char *name, const struct cert_info *leaf,
 			  struct finding_list *f)
 {
 	char detail[256];
 
-	if (h->checks->expect && sni && name &&
-	    expect_check(h->checks->expect, sni, leaf->sha256_hex, detail, sizeof(detail)) == 1)
+	if (h->checks->expect && in->sni && name &&
+	    expect_check(h->checks->expect, in->sni, in->sni_len, leaf->sha256_hex,
+			 detail, sizeof(detail)) == 1)
 		finding_add(f, FINDING_UNEXPECTED, "%s", detail);
 }
 
@@ -617,7 +618,7 @@ void cert_health_check(struct cert_health *h, const struct cert_health_input *in
 	if (vrc == 1)
 		finding_add(&out->findings, FINDING_UNTRUSTED, "%s", vr.detail);
 	name = inventory_name(out, name_buf);   /* once for all three */
-	health_expect(h, in->sni, name, leaf, &out->findings);
+	health_expect(h, in, name, leaf, &out->findings);
 	health_supersede(h, in, name, leaf, vrc == 1, &out->findings, &sv);
 	base = out->findings;
 	chain = health_revocation_chain(&vr, in);

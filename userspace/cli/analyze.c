@@ -9,7 +9,6 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "common/log.h"
-#include "inventory/inventory_lease.h"
 #include "pipeline/pipeline.h"
 #include "sink/sink.h"
 
@@ -272,10 +271,12 @@ int cmd_analyze(int argc, char **argv)
 	struct pcap_source *first_src = NULL;
 	struct sink_set *sinks = NULL;
 	struct analyze_db *adb = NULL;
+	struct analyze_db_lease lease = { .fd = -1 };
+	bool read_any = false;
 	char err[512];
 	struct pipeline *pl = NULL;
 	struct summary *sum;
-	int rc, wrc, first, lease = -1;
+	int rc, wrc, first;
 
 	rc = cli_start(CLI_ANALYZE, argc, argv, &o, &analyze_help);
 	if (rc >= 0)
@@ -329,6 +330,7 @@ int cmd_analyze(int argc, char **argv)
 	}
 	pipeline_summary(pl)->problems[SUM_UNREAD_INPUTS] = (uint64_t)first;
 	rc = analyze_sources(&o, pl, first, first_src, adb);
+	read_any = true;
 	first_src = NULL;   /* closed by analyze_sources */
 	/* The files are one capture (tcpdump -C, -G rotation): a connection
 	 * goes on from one file into the next, and ends with the last. Online
@@ -355,8 +357,10 @@ cleanup:
 	analyze_db_close(adb);
 	sink_set_close(sinks);
 	/* last: after every SQLite connection to the file (its closing
-	 * would drop their locks, inventory_lease.h) */
-	inventory_lease_end(lease);
+	 * would drop their locks, inventory_lease.h); a new file a run
+	 * refused before reading made (bad --ca-file: exit 3) goes */
+	analyze_db_lease_end(o.check.health.db_path, &lease,
+			     !read_any && rc != EXIT_OK);
 	if (first_src)
 		pcap_source_close(first_src);
 	cli_opts_free(&o);

@@ -40,7 +40,7 @@
 struct analyze_db {
 	struct inventory *inv;                  /* NULL: not open (yet) */
 	const char *db;
-	int *lease;                             /* the caller's: -1 not (yet) */
+	struct analyze_db_lease *lease;         /* the caller's */
 	char *const *files;
 	int n_files;
 	off_t stdin_from;                       /* where standard input's
@@ -283,12 +283,15 @@ void analyze_db_close(struct analyze_db *adb)
 }
 
 /* *@lease: the run's lease on @db (-1: nothing to lease, the checks say
- * why). EXIT_OK, or EXIT_INPUT said: an agent or another run holds it. */
-static int lease_take(const char *db, int *lease)
+ * why), and whether it created the file. EXIT_OK, or EXIT_INPUT said: an
+ * agent or another run holds it. */
+static int lease_take(const char *db, struct analyze_db_lease *lease)
 {
+	struct stat sb;
 	char err[512];
 
-	if (inventory_lease_take(db, INVENTORY_LEASE_ANALYZE_RUN, lease, err,
+	lease->created = stat(db, &sb) != 0 && errno == ENOENT;
+	if (inventory_lease_take(db, INVENTORY_LEASE_ANALYZE_RUN, &lease->fd, err,
 				 sizeof(err)) == 0)
 		return EXIT_OK;
 	fprintf(stderr, "tlswatch analyze: %s\n", err);
@@ -298,7 +301,7 @@ static int lease_take(const char *db, int *lease)
 /* An existing file is leased before anything else is done; a new one
  * where SQLite would create it (open_db): a run that reads no capture
  * leaves no file behind, as before there was a lease. */
-static int lease_existing(const char *db, int *lease)
+static int lease_existing(const char *db, struct analyze_db_lease *lease)
 {
 	struct stat sb;
 
@@ -307,14 +310,27 @@ static int lease_existing(const char *db, int *lease)
 	return lease_take(db, lease);
 }
 
+void analyze_db_lease_end(const char *db, struct analyze_db_lease *lease,
+			  bool unused)
+{
+	char err[512];
+
+	if (unused && lease->created &&
+	    inventory_lease_drop_new(db, lease->fd, err, sizeof(err)) < 0)
+		fprintf(stderr, "tlswatch analyze: %s\n", err);
+	inventory_lease_end(lease->fd);
+	lease->fd = -1;
+}
+
 int analyze_db_prepare(const char *db, char *const *files, int n_files,
-		       int *lease, struct analyze_db **out)
+		       struct analyze_db_lease *lease, struct analyze_db **out)
 {
 	struct analyze_db *adb;
 	int i, rc;
 
 	*out = NULL;
-	*lease = -1;
+	lease->fd = -1;
+	lease->created = false;
 	if (!db)
 		return EXIT_OK;
 	rc = lease_existing(db, lease);
@@ -355,7 +371,7 @@ static bool open_db(struct analyze_db *adb, bool whole_run, int *rc)
 	char err[512];
 
 	/* a new file: leased as it is created, before SQLite opens it */
-	if (*adb->lease < 0) {
+	if (adb->lease->fd < 0) {
 		*rc = lease_take(adb->db, adb->lease);
 		if (*rc != EXIT_OK)
 			return false;

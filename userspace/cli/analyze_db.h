@@ -13,22 +13,28 @@
 struct analyze_db;
 struct cert_health_opts;
 
+/* The run's lease on --db, the caller's (analyze_db_prepare). */
+struct analyze_db_lease {
+	int fd;                 /* -1: none (yet) */
+	bool created;           /* the lease created the file */
+};
+
 /*
  * Before any capture is opened: *@out (NULL without @db). Standard input
  * ("-" among @files), unless it is a file already, is copied into a
  * temporary file (unlinked, in $TMPDIR or /tmp) that becomes standard
  * input, so that it is identified as a file is. First of all, an
- * existing @db is leased for the run (*@lease, inventory_lease.h; -1:
+ * existing @db is leased for the run (*@lease, inventory_lease.h; fd -1:
  * none yet, a new file is leased by analyze_db_check as it is created,
  * so that a run that reads nothing leaves no file; or nothing to lease,
  * the checks say why). *@lease is the caller's: end it with
- * inventory_lease_end() once every connection of the run to the file is
+ * analyze_db_lease_end() once every connection of the run to the file is
  * closed (analyze_db_close, and the sinks: the webhook outbox). EXIT_OK,
  * or EXIT_INPUT (a running agent writes @db, or another analyze --db run
  * adds to it) / EXIT_INTERNAL said on stderr.
  */
 int analyze_db_prepare(const char *db, char *const *files, int n_files,
-		       int *lease, struct analyze_db **out);
+		       struct analyze_db_lease *lease, struct analyze_db **out);
 /*
  * Before any capture is read: opens the database, with @whole_run begins
  * the run's transaction (inventory_run_begin; without it the run's
@@ -64,5 +70,11 @@ int analyze_db_commit(struct analyze_db *adb);
  * one that was not (a webhook outbox shares the file) keeps the writes it
  * made as they came, which the next run of its captures makes again. */
 void analyze_db_close(struct analyze_db *adb);
+/* Ends the run's lease on @db, last of all. With @unused (the run failed
+ * before it read any capture), a file the run created is removed while
+ * it holds no row (inventory_lease_drop_new): a refused run leaves no
+ * file behind. */
+void analyze_db_lease_end(const char *db, struct analyze_db_lease *lease,
+			  bool unused);
 
 #endif

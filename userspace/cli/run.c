@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -273,20 +272,13 @@ static int run_lease_db(const struct cli_opts *o, int *lease, bool *created)
 }
 
 /* A start refused after run_lease_db: the file the lease created is
- * removed while it is still the empty file it made and no other agent
- * holds it (the shared lease becomes exclusive at once or the file
- * stays), so that a refused start leaves no file behind, as before
- * there was a lease; then the lease ends. */
+ * removed (inventory_lease_drop_new), then the lease ends. */
 static void run_lease_drop(const char *db, int lease, bool created)
 {
-	struct stat held, now;
+	char err[512];
 
-	if (created && lease >= 0 && flock(lease, LOCK_EX | LOCK_NB) == 0 &&
-	    fstat(lease, &held) == 0 && held.st_size == 0 &&
-	    stat(db, &now) == 0 && now.st_dev == held.st_dev &&
-	    now.st_ino == held.st_ino && unlink(db) != 0)
-		fprintf(stderr, "tlswatch run: %s: cannot remove the empty file "
-			"made for the lease: %s\n", db, strerror(errno));
+	if (created && inventory_lease_drop_new(db, lease, err, sizeof(err)) < 0)
+		fprintf(stderr, "tlswatch run: %s\n", err);
 	inventory_lease_end(lease);
 }
 

@@ -3,10 +3,19 @@
 #include <string.h>
 
 #include "host_name.h"
+#include "printable.h"
 
 bool tw_host_name_has_nul(const char *name, size_t len)
 {
 	return name && memchr(name, '\0', len) != NULL;
+}
+
+const char *tw_host_name_key(const char *name, size_t len, char *buf,
+			     size_t buflen)
+{
+	if (!name || (!memchr(name, '\0', len) && !memchr(name, '\\', len)))
+		return name;
+	return tw_printable(name, len, buf, buflen);
 }
 
 size_t tw_host_name_len(const char *name, size_t len)

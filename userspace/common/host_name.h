@@ -20,6 +20,17 @@
  */
 bool tw_host_name_has_nul(const char *name, size_t len);
 
+/*
+ * The key a name is counted under where keys are C strings (the spike
+ * detector's SNI scopes): @name itself, or, when its @len bytes hold a
+ * NUL or a backslash, their escaped form (tw_printable: "good.test\x00x")
+ * written into @buf (@buflen, truncated as it says). A name holding a NUL
+ * is so never counted as the name before its NUL, and no name sent with
+ * a literal "\x00" takes its key (its backslash is escaped too).
+ */
+const char *tw_host_name_key(const char *name, size_t len, char *buf,
+			     size_t buflen);
+
 /* The length of @name's first @len bytes without one trailing dot. */
 size_t tw_host_name_len(const char *name, size_t len);
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/host_name.h"
 #include "spike_internal.h"
 
 enum spike_class { SPIKE_OK, SPIKE_FAIL, SPIKE_INC };
@@ -518,18 +519,29 @@ static void spike_log(struct spike_detector *d, struct spike_entry *const keyed[
 	spike_log_failure(d, &r);
 }
 
+/* The SNI's scope key: its bytes as they came, or escaped
+ * (tw_host_name_key) into @buf when a C string would cut or mistake them. */
+static const char *spike_sni_key(const struct spike_input *in,
+				 char buf[SPIKE_SNI_MAX + 1])
+{
+	if (!in->sni || !in->sni_len)
+		return in->sni;
+	return tw_host_name_key(in->sni, in->sni_len, buf, SPIKE_SNI_MAX + 1);
+}
+
 void spike_detector_add(struct spike_detector *d, const struct spike_input *in)
 {
 	enum spike_class c = spike_classify(in->outcome);
 	bool aborted = in->outcome == HS_ABORTED;
 	uint16_t codes[HS_MAX_ALERTS], pairs[SPIKE_LOG_ALERTS];
 	struct spike_entry *keyed[3], *alerts[HS_MAX_ALERTS];
+	char sni[SPIKE_SNI_MAX + 1];
 	int n_codes = 0, i;
 
 	spike_clock(d, in->ts_us);
 	spike_count_totals(d, c, aborted);
 	spike_account(d, spike_all(d), c, aborted);
-	keyed[0] = spike_keyed(d, SPIKE_SCOPE_SNI, in->sni, c, aborted);
+	keyed[0] = spike_keyed(d, SPIKE_SCOPE_SNI, spike_sni_key(in, sni), c, aborted);
 	keyed[1] = spike_keyed(d, SPIKE_SCOPE_CERT, in->leaf_sha256, c, aborted);
 	keyed[2] = spike_keyed(d, SPIKE_SCOPE_JA4, in->ja4, c, aborted);
 	if (keyed[1] && in->leaf_findings)

@@ -141,6 +141,10 @@ const char *spike_state_name(enum spike_state s);   /* "firing" */
 struct spike_input {
 	uint64_t ts_us;
 	const char *sni;
+	/* the SNI's bytes, off the wire (0: up to its NUL): one holding a
+	 * NUL or a backslash is keyed by its escaped form
+	 * (tw_host_name_key): "good.test\0x" is not good.test */
+	size_t sni_len;
 	const char *ja4;
 	const char *leaf_sha256;   /* lowercase hex; NULL when not visible */
 	enum hs_outcome outcome;

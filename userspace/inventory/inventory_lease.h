@@ -53,6 +53,19 @@ enum inventory_lease_kind {
  */
 int inventory_lease_take(const char *path, enum inventory_lease_kind kind,
 			 int *fd, char *err, size_t errlen);
+/*
+ * A command that created @path with its lease @fd (the file was not
+ * there) and fails before it added anything removes it, so that it
+ * leaves no file behind: only while @path is still the leased file (same
+ * inode), no other process holds a lease on it (the lease becomes
+ * exclusive at once, or the file is kept), and it holds no row in any
+ * table (an empty file, or the schema alone); with its -wal, -shm and
+ * -journal. Call it once every SQLite connection of the process to the
+ * file is closed, and end the lease next (it may have become exclusive,
+ * or been dropped, whatever the answer). 1 removed, 0 kept (@fd
+ * -1: nothing to remove), or -1 with @err.
+ */
+int inventory_lease_drop_new(const char *path, int fd, char *err, size_t errlen);
 /* Ends the lease @fd (-1: none), once the last SQLite connection of the
  * process to its file is closed (see above). */
 void inventory_lease_end(int fd);

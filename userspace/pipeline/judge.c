@@ -234,6 +234,7 @@ static void judge_spikes(struct pipeline *pl, const struct hs_view *v)
 	struct spike_input in = {
 		.ts_us = record_time_us(rec),
 		.sni = record_sni(rec),
+		.sni_len = rec->sni_len,
 		.ja4 = rec->has_client_hello ? rec->ja4 : NULL,
 		.leaf_sha256 = v->chain[0] ? v->chain[0]->sha256_hex : NULL,
 		.outcome = rec->outcome,

@@ -259,13 +259,19 @@ void cert_health_close(struct cert_health *h)
 
 /* --- the checks */
 
+/* The input SNI's length: sni_len, or up to its NUL when that is 0. */
+static size_t health_sni_len(const struct cert_health_input *in)
+{
+	return in->sni_len || !in->sni ? in->sni_len : strlen(in->sni);
+}
+
 static void health_identity(const struct cert_health_input *in,
 			    const struct cert_info *leaf,
 			    struct cert_health_result *out)
 {
 	if (leaf)
 		memcpy(out->leaf_sha256_hex, leaf->sha256_hex, sizeof(out->leaf_sha256_hex));
-	size_t n = in->sni_len || !in->sni ? in->sni_len : strlen(in->sni);
+	size_t n = health_sni_len(in);
 
 	/* every byte: the update of a cert event is found by them
 	 * (pipeline/judge.c), a NUL among them included */
@@ -295,8 +301,8 @@ static void health_expect(struct cert_health *h, const struct cert_health_input 
 	char detail[256];
 
 	if (h->checks->expect && in->sni && name &&
-	    expect_check(h->checks->expect, in->sni, in->sni_len, leaf->sha256_hex,
-			 detail, sizeof(detail)) == 1)
+	    expect_check(h->checks->expect, in->sni, health_sni_len(in),
+			 leaf->sha256_hex, detail, sizeof(detail)) == 1)
 		finding_add(f, FINDING_UNEXPECTED, "%s", detail);
 }
 

@@ -176,8 +176,11 @@ report=$("$BUILD/tlswatch" analyze "$pcap" 2>/dev/null)
 tap_eq "the text report counts the upgrades per name" \
 	"    upgraded in plaintext first: smtp 3, lmtp 1, imap 1, pop3 1, ftp 1, ldap 1, xmpp 1, postgres 1, mysql 1, nntp 1, sieve 1, irc 1, rdp 1" \
 	"$(grep 'upgraded in plaintext first' <<<"$report")"
-tap_eq "the text report counts the SSLv2-compatible hello" \
-	"    SSLv2-compatible ClientHellos: 1" "$(grep 'SSLv2-compatible' <<<"$report")"
+tap_eq "the text report counts the SSLv2-compatible hello under its name" \
+	"    SSLv2-compatible ClientHellos: 1" "$(grep '^    SSLv2-compatible' <<<"$report")"
+tap_eq "the text report's problems count the SSLv2-compatible hello" \
+	"  sslv2_hellos         1  SSLv2-compatible ClientHellos (reported as handshakes)" \
+	"$(grep '^  sslv2_hellos' <<<"$report")"
 
 summary_field() { # jsonl file, python expression on the summary "s"
 	grep '"event":"summary"' "$1" | tail -1 |

@@ -220,7 +220,6 @@ static void findings_check_host(const struct cert_info *leaf, const char *sni,
 				struct finding_list *out)
 {
 	char name[96], names[160];
-	bool nul = tw_host_name_has_nul(sni, sni_len);
 
 	if (host_memo_matches(hosts, leaf, sni, sni_len))
 		return;
@@ -228,7 +227,8 @@ static void findings_check_host(const struct cert_info *leaf, const char *sni,
 	findings_names(leaf, names, sizeof(names));
 	finding_add(out, FINDING_HOSTNAME_MISMATCH,
 		    "SNI \"%s\" %sis not covered by the certificate: %s", name,
-		    nul ? "holds a NUL byte (no DNS name does), " : "", names);
+		    tw_host_name_has_nul(sni, sni_len) ?
+		    "holds a NUL byte (no DNS name does), " : "", names);
 }
 
 static void findings_check_key(const struct cert_info *leaf, int min_rsa_bits,

@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -57,23 +58,45 @@ static int cert_spki_digest(struct cert_info *ci)
 	return ret;
 }
 
-static char *cert_name_text(const X509_NAME *name)
+/* A memory BIO holding @name as RFC 2253 text, NULL when it cannot be
+ * printed. The flags escape control characters and bytes >= 0x80, so the
+ * text is plain ASCII whatever the certificate holds. */
+static BIO *cert_name_bio(const X509_NAME *name)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
+
+	if (bio && X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) < 0) {
+		BIO_free(bio);
+		bio = NULL;
+	}
+	return bio;
+}
+
+static char *cert_name_text(const X509_NAME *name)
+{
+	BIO *bio = cert_name_bio(name);
 	char *data = NULL, *text = NULL;
 	long n;
 
 	if (!bio)
 		return NULL;
-	/* RFC 2253 flags escape control characters and bytes >= 0x80, so the
-	 * text is plain ASCII whatever the certificate holds. */
-	if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0) {
-		n = BIO_get_mem_data(bio, &data);
-		if (n >= 0)
-			text = strndup(n ? data : "", (size_t)n);
-	}
+	n = BIO_get_mem_data(bio, &data);
+	if (n >= 0)
+		text = strndup(n ? data : "", (size_t)n);
 	BIO_free(bio);
 	return text;
+}
+
+bool cert_name_print(const X509_NAME *name, char *buf, size_t len)
+{
+	BIO *bio = cert_name_bio(name);
+	char *data = NULL;
+	long n = bio ? BIO_get_mem_data(bio, &data) : -1;
+
+	if (n >= 0 && len)
+		snprintf(buf, len, "%.*s", (int)n, n ? data : "");
+	BIO_free(bio);
+	return n >= 0 && len;
 }
 
 /* Lowercase hex of the magnitude, no leading zeros, "-" when negative. */

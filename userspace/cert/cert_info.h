@@ -99,6 +99,11 @@ void cert_info_free(struct cert_info *ci);
 struct asn1_string_st;
 bool cert_time_to_epoch(const struct asn1_string_st *t, int64_t *out);
 
+/* @name (an X509_NAME) as RFC 2253 text, escaped to plain ASCII, into
+ * @buf, cut to fit; false, @buf untouched, when it cannot be printed. */
+struct X509_name_st;
+bool cert_name_print(const struct X509_name_st *name, char *buf, size_t len);
+
 /* True if @name (SNI, @name_len bytes) is covered by the leaf's SANs (or CN
  * without SANs), with RFC 6125 wildcard rules, case-insensitive, one
  * trailing dot ignored (common/host_name.h: "good.test." is good.test). An

@@ -15,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/bio.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -412,15 +411,9 @@ static bool health_says_revoked(const struct revo_cert *c)
 
 static void health_label_intermediate(X509 *x, char *buf, size_t len)
 {
-	BIO *b;
 	char name[140] = "";
-	int n;
 
-	b = BIO_new(BIO_s_mem());
-	if (b && X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253) >= 0 &&
-	    (n = BIO_read(b, name, sizeof(name) - 1)) > 0)
-		name[n] = 0;
-	BIO_free(b);
+	cert_name_print(X509_get_subject_name(x), name, sizeof(name));
 	snprintf(buf, len, "intermediate %s", name);
 }
 

@@ -71,22 +71,12 @@ static void receiver_ca_warn_validity(const char *who, const char *path, X509 *x
 {
 	char subject[256] = "?", when[TW_TIME_STRLEN];
 	int64_t from = 0, until = 0;
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *data = NULL;
-	long n;
 
 	if (!cert_time_to_epoch(X509_get0_notBefore(x), &from) ||
 	    !cert_time_to_epoch(X509_get0_notAfter(x), &until) ||
-	    (now >= from && now <= until)) {
-		BIO_free(bio);
+	    (now >= from && now <= until))
 		return;
-	}
-	/* RFC 2253: escaped, plain ASCII whatever the file holds */
-	if (bio && X509_NAME_print_ex(bio, X509_get_subject_name(x), 0,
-				      XN_FLAG_RFC2253) >= 0 &&
-	    (n = BIO_get_mem_data(bio, &data)) >= 0)
-		snprintf(subject, sizeof(subject), "%.*s", (int)n, n ? data : "");
-	BIO_free(bio);
+	cert_name_print(X509_get_subject_name(x), subject, sizeof(subject));
 	pr_warn("%s: " RECEIVER_CA_OPT " %s: the certificate \"%s\" %s %s;"
 		" https receivers whose chain ends at it fail verification\n",
 		who, path, subject, now > until ? "expired on" : "is not valid before",

@@ -293,11 +293,13 @@ tn_wait_listen() { # seconds, port
 
 # `openssl s_server -www` on $TN_PEER4:PORT inside the namespace, output in
 # LOG; waits until it listens (bails otherwise). Sets TN_SERVER_PID.
+# TN_S_SERVER_QUIET= (empty) keeps s_server's per-connection errors in LOG,
+# for a test that reads what the server refused.
 tn_s_server_on() { # port, log file, s_server options (-cert, -key ...)...
 	local port=$1 log=$2
 	shift 2
-	ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$TN_PEER4:$port" \
-		"$@" >"$log" 2>&1 &
+	ip netns exec "$TN_NS" openssl s_server ${TN_S_SERVER_QUIET--quiet} -www \
+		-accept "$TN_PEER4:$port" "$@" >"$log" 2>&1 &
 	TN_SERVER_PID=$!
 	tn_bg "$TN_SERVER_PID"
 	tn_wait_listen 10 "$port" || tn_bail "openssl s_server on port $port ($*) did not start"

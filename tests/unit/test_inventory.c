@@ -722,6 +722,27 @@ static void test_dump_json_one_object_per_row(void)
 	free(out);
 }
 
+/* The JSON listing names the stored kinds as they are, one string each:
+ * a name this tlswatch does not know (a newer one's) too, empty names
+ * (stray commas) not. */
+static void test_dump_json_lists_every_stored_kind_name(void)
+{
+	struct inventory *inv = open_fresh("kinds.db");
+	struct inventory_sighting s;
+	char *out, *at;
+	int rc;
+
+	s = sighting("a.test", "10.0.0.1", SHA_A, NB_A, "EC-P256", T0);
+	s.findings = ",revoked,,kind_of_tomorrow,";
+	record(inv, s, NULL);
+	inventory_close(inv);
+	out = dump_to_string(db_path("kinds.db"), true, &rc);
+	CHECK_INT(rc, 0);
+	at = out ? strstr(out, "\"findings\"") : NULL;
+	CHECK_STR(at, "\"findings\":[\"revoked\",\"kind_of_tomorrow\"]}\n");
+	free(out);
+}
+
 static void test_dump_lists_the_rollback_recorded_on_a_row(void)
 {
 	struct inventory *inv = open_fresh("rollback.db");
@@ -1130,6 +1151,7 @@ int main(void)
 	RUN_TEST(test_dump_says_when_a_rollback_ended);
 	RUN_TEST(test_foreach_leaves_the_rollback_end_to_the_listing);
 	RUN_TEST(test_dump_json_one_object_per_row);
+	RUN_TEST(test_dump_json_lists_every_stored_kind_name);
 	RUN_TEST(test_dump_of_a_missing_file_is_a_clear_error);
 	RUN_TEST(test_dump_of_a_corrupt_file_is_a_clear_error);
 	RUN_TEST(test_a_run_rolled_back_by_sqlite_writes_nothing_more);

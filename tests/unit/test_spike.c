@@ -349,6 +349,29 @@ static void test_sni_holding_a_nul_has_a_scope_of_its_own(void)
 	spike_detector_free(d);
 }
 
+/* sni_len 0 (a C string) is read up to the NUL, then keyed as the same
+ * bytes given with their length: a backslash is escaped either way. */
+static void test_sni_without_a_length_is_keyed_as_its_bytes(void)
+{
+	struct spike_detector *d = new_detector();
+	struct spike_input in = { .ts_us = T0, .outcome = HS_OK };
+	struct spike_scope_info si;
+	struct spike_stats st;
+
+	in.sni = "good.test\\x00x";
+	in.sni_len = 14;
+	spike_detector_add(d, &in);
+	in.sni_len = 0;
+	spike_detector_add(d, &in);
+
+	CHECK(spike_detector_scope(d, SPIKE_SCOPE_SNI, "good.test\\x5cx00x", &si));
+	CHECK_INT(si.handshakes, 2);
+	CHECK(!spike_detector_scope(d, SPIKE_SCOPE_SNI, "good.test\\x00x", &si));
+	spike_detector_stats(d, &st);
+	CHECK_INT(st.scopes[SPIKE_SCOPE_SNI], 1);
+	spike_detector_free(d);
+}
+
 static void test_burst_on_one_name_fires_for_that_name_only(void)
 {
 	struct spike_detector *d = new_detector();
@@ -822,6 +845,7 @@ int main(void)
 	RUN_TEST(test_slow_drift_does_not_fire);
 	RUN_TEST(test_burst_on_one_name_fires_for_that_name_only);
 	RUN_TEST(test_sni_holding_a_nul_has_a_scope_of_its_own);
+	RUN_TEST(test_sni_without_a_length_is_keyed_as_its_bytes);
 	RUN_TEST(test_flapping_is_one_episode);
 	RUN_TEST(test_sustained_spike_fires_once);
 	RUN_TEST(test_explanation_lists_top_keys);

@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/digest.h"
+#include "common/grow.h"
 #include "common/hex.h"
 #include "common/host_name.h"
 #include "common/printable.h"
@@ -80,15 +81,8 @@ static int expect_add(struct expect_set *e, const char *name, const char *sha)
 	for (i = 0; i < e->n; i++)
 		if (!strcmp(e->v[i].name, name) && !strcmp(e->v[i].sha256, sha))
 			return 0;
-	if (e->n == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 16;
-		struct expect_entry *v = realloc(e->v, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		e->v = v;
-		e->cap = cap;
-	}
+	if (tw_grow(&e->v, &e->cap, sizeof(*e->v), e->n, 1, 16, TW_GROW_NO_CAP) < 0)
+		return -1;
 	snprintf(e->v[e->n].name, EXPECT_NAME_MAX, "%s", name);
 	snprintf(e->v[e->n].sha256, 65, "%s", sha);
 	e->n++;

@@ -261,7 +261,7 @@ void cert_health_close(struct cert_health *h)
 /* The input SNI's length: sni_len, or up to its NUL when that is 0. */
 static size_t health_sni_len(const struct cert_health_input *in)
 {
-	return in->sni_len || !in->sni ? in->sni_len : strlen(in->sni);
+	return tw_host_name_sni_len(in->sni, in->sni_len);
 }
 
 static void health_identity(const struct cert_health_input *in,

@@ -14,6 +14,7 @@
 #include "analyze_grown.h"
 #include "capture/file_header.h"
 #include "common/digest.h"
+#include "common/grow.h"
 #include "common/hex.h"
 #include "common/strmap.h"
 
@@ -52,15 +53,9 @@ static int grown_add(void *ctx, const struct inventory_capture *c)
 	/* ascending: a new size is one past the last */
 	if (gi->n_lens && gi->lens[gi->n_lens - 1] == c->head_len)
 		return 0;
-	if (gi->n_lens == gi->cap_lens) {
-		size_t more = gi->cap_lens ? gi->cap_lens * 2 : 64;
-		uint32_t *grown = realloc(gi->lens, more * sizeof(*grown));
-
-		if (!grown)
-			goto oom;
-		gi->lens = grown;
-		gi->cap_lens = more;
-	}
+	if (tw_grow(&gi->lens, &gi->cap_lens, sizeof(*gi->lens), gi->n_lens, 1,
+		    64, TW_GROW_NO_CAP) < 0)
+		goto oom;
 	gi->lens[gi->n_lens++] = c->head_len;
 	return 0;
 oom:

@@ -18,6 +18,11 @@ const char *tw_host_name_key(const char *name, size_t len, char *buf,
 	return tw_printable(name, len, buf, buflen);
 }
 
+size_t tw_host_name_sni_len(const char *sni, size_t sni_len)
+{
+	return sni_len || !sni ? sni_len : strlen(sni);
+}
+
 size_t tw_host_name_len(const char *name, size_t len)
 {
 	return len && name[len - 1] == '.' ? len - 1 : len;

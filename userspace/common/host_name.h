@@ -31,6 +31,14 @@ bool tw_host_name_has_nul(const char *name, size_t len);
 const char *tw_host_name_key(const char *name, size_t len, char *buf,
 			     size_t buflen);
 
+/*
+ * How long an SNI given as @sni and @sni_len is, where a length of 0 means
+ * "up to its NUL" (cert_health_input's and spike_input's convention, for
+ * callers holding a C string): @sni_len, strlen(@sni) when it is 0, and 0
+ * for a NULL @sni.
+ */
+size_t tw_host_name_sni_len(const char *sni, size_t sni_len);
+
 /* The length of @name's first @len bytes without one trailing dot. */
 size_t tw_host_name_len(const char *name, size_t len);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/grow.h"
 #include "common/strmap.h"
 #include "common/utf8.h"
 #include "prom_text.h"
@@ -31,20 +32,9 @@ struct prom_writer {
 
 static bool prom_buf_add(struct prom_buf *b, const char *s, size_t n)
 {
-	size_t want = b->len + n + 1;
-	char *p;
-
-	if (want > b->cap) {
-		if (want < 2 * b->cap)
-			want = 2 * b->cap;
-		if (want < 256)
-			want = 256;
-		p = realloc(b->p, want);
-		if (!p)
-			return false;
-		b->p = p;
-		b->cap = want;
-	}
+	/* n + 1: the NUL after them */
+	if (tw_grow(&b->p, &b->cap, 1, b->len, n + 1, 256, TW_GROW_NO_CAP) < 0)
+		return false;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';

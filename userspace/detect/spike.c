@@ -524,9 +524,8 @@ static void spike_log(struct spike_detector *d, struct spike_entry *const keyed[
 static const char *spike_sni_key(const struct spike_input *in,
 				 char buf[SPIKE_SNI_MAX + 1])
 {
-	if (!in->sni || !in->sni_len)
-		return in->sni;
-	return tw_host_name_key(in->sni, in->sni_len, buf, SPIKE_SNI_MAX + 1);
+	return tw_host_name_key(in->sni, tw_host_name_sni_len(in->sni, in->sni_len),
+				buf, SPIKE_SNI_MAX + 1);
 }
 
 void spike_detector_add(struct spike_detector *d, const struct spike_input *in)

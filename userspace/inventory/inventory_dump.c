@@ -18,6 +18,7 @@
 
 #include <sqlite3.h>
 
+#include "cert/findings.h"
 #include "common/json.h"
 #include "common/printable.h"
 #include "common/timefmt.h"
@@ -56,20 +57,22 @@ static const char sql_rollback_end[] =
 	" AND not_before > ?6 AND last_seen_us > ?5"
 	" ORDER BY back_us, sha256 LIMIT 1";
 
+/* The row's kind names as stored, one string each, an unknown name (a
+ * newer tlswatch's) too; empty names are left out. */
 static void dump_findings_json(struct json_writer *j, const char *findings)
 {
-	const char *p = findings;
+	const char *p = findings, *name = findings;
+	int kind;
 
 	jw_key(j, "findings");
 	jw_array_begin(j);
-	while (p && *p) {
-		size_t n = strcspn(p, ",");
+	while (finding_kind_next(&p, &kind)) {
+		/* p is past the name and its comma, if it had one */
+		size_t n = (size_t)(p - name) - (p[-1] == ',');
 
 		if (n)
-			jw_string_n(j, p, n);
-		p += n;
-		if (*p == ',')
-			p++;
+			jw_string_n(j, name, n);
+		name = p;
 	}
 	jw_array_end(j);
 }

@@ -18,6 +18,7 @@
 
 #include <curl/curl.h>
 
+#include "common/grow.h"
 #include "http_pool.h"
 
 #define HTTP_MAX_THREADS 64   /* webhooks: 2 per receiver, 17 receivers */
@@ -81,20 +82,8 @@ static size_t http_write(char *data, size_t size, size_t nmemb, void *ctx)
 		s->too_big = true;
 		return 0;   /* makes curl fail the transfer */
 	}
-	if (r->body_len + n > s->cap) {
-		size_t cap = s->cap ? s->cap : 4096;
-		uint8_t *b;
-
-		while (cap < r->body_len + n)
-			cap *= 2;
-		if (cap > s->max)
-			cap = s->max;
-		b = realloc(r->body, cap);
-		if (!b)
-			return 0;
-		r->body = b;
-		s->cap = cap;
-	}
+	if (tw_grow(&r->body, &s->cap, 1, r->body_len, n, 4096, s->max) < 0)
+		return 0;
 	memcpy(r->body + r->body_len, data, n);
 	r->body_len += n;
 	return n;

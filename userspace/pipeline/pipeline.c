@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/grow.h"
 #include "common/log.h"
 #include "pipeline_priv.h"
 #include "tls/starttls.h"
@@ -312,18 +313,8 @@ static struct conn *conn_preamble(struct pipeline *pl, struct flow *f, int from,
  * at a time are not copied again each time). False when out of memory. */
 static bool sniff_hold_add(struct sniff_hold *h, const uint8_t *p, size_t n)
 {
-	size_t cap = h->cap ? h->cap : 64;
-	uint8_t *q;
-
-	while (cap < h->len + n)
-		cap *= 2;
-	if (cap != h->cap) {
-		q = realloc(h->p, cap);
-		if (!q)
-			return false;
-		h->p = q;
-		h->cap = cap;
-	}
+	if (tw_grow(&h->p, &h->cap, 1, h->len, n, 64, TW_GROW_NO_CAP) < 0)
+		return false;
 	memcpy(h->p + h->len, p, n);
 	h->len += n;
 	return true;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../common/cursor.h"
+#include "common/grow.h"
 #include "tls_conn.h"
 #include "tls_internal.h"
 
@@ -209,25 +210,13 @@ void tls_dir_stop(struct tls_dir *d, const char *error)
 static bool tls_hs_reserve(struct tls_dir *d, size_t n)
 {
 	size_t used = d->hs_len - d->hs_off;
-	size_t cap;
-	uint8_t *p;
 
 	if (d->hs_off > 0) {
 		memmove(d->hs, d->hs + d->hs_off, used);
 		d->hs_off = 0;
 		d->hs_len = used;
 	}
-	if (d->hs_cap - used >= n)
-		return true;
-	cap = d->hs_cap ? d->hs_cap : 4096;
-	while (cap - used < n)
-		cap *= 2;
-	p = realloc(d->hs, cap);
-	if (!p)
-		return false;
-	d->hs = p;
-	d->hs_cap = cap;
-	return true;
+	return tw_grow(&d->hs, &d->hs_cap, 1, used, n, 4096, TW_GROW_NO_CAP) == 0;
 }
 
 /*

@@ -13,24 +13,22 @@ Usage:
       in the namespace the source address lives in), crafted as
       scripts/make-rst-capture.py crafts those of captures.
 """
-import importlib.util
 import os
 import socket
 import struct
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "..", "scripts", "lib"))
+import script_module  # noqa: E402  (scripts/lib/script_module.py)
+
 ETH_P_ALL = 0x0003
 
 
 def crafting():
     """scripts/make-rst-capture.py, which crafts the resets of captures."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
-                        "scripts", "make-rst-capture.py")
-    spec = importlib.util.spec_from_file_location("make_rst_capture", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return script_module.load("make-rst-capture.py")
 
 
 def watch_hello(iface, server, port, out):

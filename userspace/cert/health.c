@@ -693,6 +693,35 @@ const struct cert_info *cert_health_built_issuer(struct cert_health *h,
 	return issuer;
 }
 
+uint32_t cert_health_unused_served(struct cert_health *h,
+				   const struct cert_info *const *chain, int n,
+				   int64_t at)
+{
+	struct verify_result vr;
+	uint32_t unused = 0;
+	int i, j;
+
+	if (!h || n < 2 || n > 32 || !chain[0])
+		return 0;
+	memset(&vr, 0, sizeof(vr));
+	/* only a chain that reached a trust anchor is the one clients use:
+	 * one OpenSSL gave up on says nothing of the certificates it left */
+	if (verify_cache_chain(h->checks->verified, chain, n, at, &vr) >= 0 &&
+	    health_anchored(vr.code) && vr.built) {
+		for (i = 1; i < n; i++) {
+			if (!chain[i] || !chain[i]->x509)
+				continue;
+			for (j = 0; j < sk_X509_num(vr.built); j++)
+				if (!X509_cmp(chain[i]->x509, sk_X509_value(vr.built, j)))
+					break;
+			if (j == sk_X509_num(vr.built))
+				unused |= 1u << i;
+		}
+	}
+	verify_result_release(&vr);
+	return unused;
+}
+
 /* --- asynchronous answers */
 
 static bool health_findings_equal(const struct finding_list *a,

@@ -138,6 +138,29 @@ static void judge_health(struct pipeline *pl, const struct hs_record *rec,
 	v->has_health = true;
 }
 
+/*
+ * expiring_soon of the chain members clients use: with a trust store that
+ * anchors the chain, the served certificates in the chain OpenSSL builds
+ * (not an extra cross-sign it leaves out, whose expiry breaks nothing),
+ * else every served one. Each still named by its position as served.
+ */
+static void judge_chain_expiring(struct pipeline *pl, const struct hs_record *rec,
+				 struct hs_view *v)
+{
+	const struct cert_info *used[HS_MAX_CHAIN];
+	uint32_t unused;
+	int i;
+
+	if (v->n_chain < 2 || v->n_chain > HS_MAX_CHAIN)
+		return;
+	unused = cert_health_unused_served(pl->opts.health, v->chain, v->n_chain,
+					   record_time_s(rec));
+	for (i = 0; i < v->n_chain; i++)
+		used[i] = unused & 1u << i ? NULL : v->chain[i];
+	findings_check_chain(used, v->n_chain, record_time_s(rec),
+			     &pl->opts.leaf, &v->findings);
+}
+
 /* Certificates, findings and staple of @rec into @v. */
 static void judge_view(struct pipeline *pl, const struct hs_record *rec,
 		       struct hs_view *v, bool own_hello)
@@ -149,8 +172,7 @@ static void judge_view(struct pipeline *pl, const struct hs_record *rec,
 		findings_check_leaf(v->chain[0], record_sni(rec), rec->sni_len,
 				    record_time_s(rec),
 				    &pl->opts.leaf, pl->hosts, &v->findings);
-		findings_check_chain(v->chain, v->n_chain, record_time_s(rec),
-				     &pl->opts.leaf, &v->findings);
+		judge_chain_expiring(pl, rec, v);
 	}
 	judge_staple(pl, rec, v);
 	judge_health(pl, rec, v, own_hello);

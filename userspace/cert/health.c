@@ -325,11 +325,7 @@ static const char *inventory_name(const struct cert_health_result *r,
 	}
 	if (tw_host_name_has_nul(r->sni, r->sni_len))
 		return NULL;
-	/* "." folds to "", the name a handshake without SNI is filed
-	 * under: it stays "." (the only name that folds to nothing) */
-	if (!tw_host_name_fold(r->sni, r->sni_len, buf, CERT_HEALTH_SNI_MAX) &&
-	    r->sni_len)
-		snprintf(buf, CERT_HEALTH_SNI_MAX, "%.*s", (int)r->sni_len, r->sni);
+	tw_host_name_fold_key(r->sni, r->sni_len, buf, CERT_HEALTH_SNI_MAX);
 	return buf;
 }
 
@@ -531,9 +527,10 @@ static void health_record(struct cert_health *h, const char *name,
 static bool health_same_target(const struct cert_health_result *a,
 			       const struct cert_health_result *b)
 {
+	/* the cert event's key (pipeline/judge.c): the name as compared */
 	return !strcmp(a->leaf_sha256_hex, b->leaf_sha256_hex) &&
-	       a->has_sni == b->has_sni && a->sni_len == b->sni_len &&
-	       !memcmp(a->sni, b->sni, a->sni_len) &&
+	       a->has_sni == b->has_sni &&
+	       tw_host_name_same_key(a->sni, a->sni_len, b->sni, b->sni_len) &&
 	       tw_endpoint_equal(&a->server, &b->server);
 }
 

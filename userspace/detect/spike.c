@@ -519,14 +519,25 @@ static void spike_log(struct spike_detector *d, struct spike_entry *const keyed[
 	spike_log_failure(d, &r);
 }
 
-/* The SNI's scope key: its bytes as they came, or escaped
- * (tw_host_name_key) into @buf when a C string would cut or mistake them. */
+/* The SNI's scope key: the name as compared (tw_host_name_fold_key:
+ * "A.test" fails as a.test), escaped (tw_host_name_key) into @buf when a
+ * C string would cut or mistake it. */
 static const char *spike_sni_key(const struct spike_input *in,
 				 char buf[SPIKE_SNI_MAX + 1])
 {
-	if (!in->sni || !in->sni_len)
-		return in->sni;
-	return tw_host_name_key(in->sni, in->sni_len, buf, SPIKE_SNI_MAX + 1);
+	char folded[TW_HOST_NAME_KEY_MAX];
+	size_t n;
+	const char *key;
+
+	if (!in->sni)
+		return NULL;
+	/* sni_len 0: a C string (spike.h) */
+	n = tw_host_name_fold_key(in->sni, in->sni_len ? in->sni_len : strlen(in->sni),
+				  folded, sizeof(folded));
+	key = tw_host_name_key(folded, n, buf, SPIKE_SNI_MAX + 1);
+	if (key == folded)   /* nothing to escape: @buf keeps it */
+		memcpy(buf, folded, n + 1);
+	return buf;
 }
 
 void spike_detector_add(struct spike_detector *d, const struct spike_input *in)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/hex.h"
+#include "common/host_name.h"
 #include "common/log.h"
 #include "inventory/staple_kinds.h"
 #include "pipeline_priv.h"
@@ -297,7 +298,9 @@ void judge_advance_spikes(struct pipeline *pl, uint64_t now_us)
 	spike_detector_advance(pl->spikes, now_us);
 }
 
-/* Key of a (name, address, port, leaf) tuple. Returns its length. */
+/* Key of a (name, address, port, leaf) tuple, the name as compared
+ * (tw_host_name_fold_key: "A.test" is a.test, one cert event for both).
+ * Returns its length. */
 static size_t cert_key(bool has_sni, const char *sni, size_t sni_len,
 		       const struct tw_endpoint *server, const char *sha_hex,
 		       uint8_t *key)
@@ -307,8 +310,9 @@ static size_t cert_key(bool has_sni, const char *sni, size_t sni_len,
 	if (sni_len > HS_MAX_SNI)
 		sni_len = HS_MAX_SNI;
 	key[k++] = has_sni;
-	memcpy(key + k, sni, sni_len);
-	k += sni_len;
+	/* room for HS_MAX_SNI bytes and the NUL the fold writes, which the
+	 * address overwrites */
+	k += tw_host_name_fold_key(sni, sni_len, (char *)key + k, HS_MAX_SNI + 1);
 	key[k++] = server->addr.family;
 	memcpy(key + k, server->addr.bytes, 16);
 	k += 16;

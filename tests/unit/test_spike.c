@@ -372,6 +372,39 @@ static void test_sni_without_a_length_is_keyed_as_its_bytes(void)
 	spike_detector_free(d);
 }
 
+/* A scope is the name as compared (RFC 4343): "A.test", "a.TEST." and
+ * "a.test" (also given as a C string) count as a.test; "." keeps a
+ * scope of its own. */
+static void test_sni_scope_is_the_name_as_compared(void)
+{
+	static const char *const spellings[] = { "A.test", "a.TEST.", "a.test", "." };
+	struct spike_detector *d = new_detector();
+	struct spike_input in = { .ts_us = T0, .outcome = HS_ABORTED };
+	struct spike_scope_info si;
+	struct spike_stats st;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		in.sni = spellings[i];
+		in.sni_len = strlen(spellings[i]);
+		spike_detector_add(d, &in);
+	}
+	in.outcome = HS_OK;
+	in.sni = "A.Test";
+	in.sni_len = 0;
+	spike_detector_add(d, &in);
+
+	CHECK(spike_detector_scope(d, SPIKE_SCOPE_SNI, "a.test", &si));
+	CHECK_INT(si.handshakes, 4);
+	CHECK_INT(si.failures, 3);
+	CHECK(!spike_detector_scope(d, SPIKE_SCOPE_SNI, "A.test", &si));
+	CHECK(spike_detector_scope(d, SPIKE_SCOPE_SNI, ".", &si));
+	CHECK_INT(si.handshakes, 1);
+	spike_detector_stats(d, &st);
+	CHECK_INT(st.scopes[SPIKE_SCOPE_SNI], 2);
+	spike_detector_free(d);
+}
+
 static void test_burst_on_one_name_fires_for_that_name_only(void)
 {
 	struct spike_detector *d = new_detector();
@@ -846,6 +879,7 @@ int main(void)
 	RUN_TEST(test_burst_on_one_name_fires_for_that_name_only);
 	RUN_TEST(test_sni_holding_a_nul_has_a_scope_of_its_own);
 	RUN_TEST(test_sni_without_a_length_is_keyed_as_its_bytes);
+	RUN_TEST(test_sni_scope_is_the_name_as_compared);
 	RUN_TEST(test_flapping_is_one_episode);
 	RUN_TEST(test_sustained_spike_fires_once);
 	RUN_TEST(test_explanation_lists_top_keys);

@@ -99,6 +99,23 @@ void cert_info_free(struct cert_info *ci);
 struct asn1_string_st;
 bool cert_time_to_epoch(const struct asn1_string_st *t, int64_t *out);
 
+/*
+ * OpenSSL's validity bounds (X509_cmp_time), which every judgement of a
+ * validity period uses (the findings, the --webhook-ca-file warning):
+ * valid from the notBefore second through the second before notAfter; at
+ * the notAfter second itself verification already says "certificate has
+ * expired".
+ */
+static inline bool cert_expired_at(int64_t not_after, int64_t at)
+{
+	return not_after <= at;
+}
+
+static inline bool cert_not_yet_valid_at(int64_t not_before, int64_t at)
+{
+	return not_before > at;
+}
+
 /* @name (an X509_NAME) as RFC 2253 text, escaped to plain ASCII, into
  * @buf, cut to fit; false, @buf untouched, when it cannot be printed. */
 struct X509_name_st;

@@ -164,17 +164,15 @@ static const char *findings_days(int64_t seconds, char *buf, size_t len)
 }
 
 /*
- * OpenSSL's bounds (X509_cmp_time): valid from notBefore through the
- * second before notAfter; at the notAfter second itself verification
- * already says "certificate has expired". @at is the handshake's second
- * (its time truncated), as chain verification is given.
+ * OpenSSL's bounds (cert_expired_at, cert_not_yet_valid_at). @at is the
+ * handshake's second (its time truncated), as chain verification is given.
  */
 static void findings_check_validity(const struct cert_info *leaf, int64_t at,
 				    int warn_days, struct finding_list *out)
 {
 	char when[TW_TIME_STRLEN], span[32];
 
-	if (leaf->not_after <= at) {
+	if (cert_expired_at(leaf->not_after, at)) {
 		finding_add(out, FINDING_EXPIRED, "expired %s, %s before the handshake",
 			    tw_time_format_s(leaf->not_after, when),
 			    findings_days(at - leaf->not_after, span, sizeof(span)));
@@ -185,7 +183,7 @@ static void findings_check_validity(const struct cert_info *leaf, int64_t at,
 			    tw_time_format_s(leaf->not_after, when),
 			    findings_days(leaf->not_after - at, span, sizeof(span)));
 	}
-	if (leaf->not_before > at)
+	if (cert_not_yet_valid_at(leaf->not_before, at))
 		finding_add(out, FINDING_NOT_YET_VALID,
 			    "not valid before %s, %s after the handshake",
 			    tw_time_format_s(leaf->not_before, when),
@@ -283,7 +281,7 @@ static int findings_chain_expiring(const struct cert_info *const *chain, int n,
 	for (i = 1; i < n; i++) {
 		const struct cert_info *c = chain[i];
 
-		if (!c || c->not_after <= at ||
+		if (!c || cert_expired_at(c->not_after, at) ||
 		    c->not_after - at > (int64_t)warn_days * DAY_S)
 			continue;
 		if (!first || c->not_after < chain[first]->not_after)

@@ -85,7 +85,8 @@ void findings_check_leaf(const struct cert_info *leaf, const char *sni,
 
 /*
  * expiring_soon for the rest of a served chain (@chain[1..n-1], NULL
- * entries skipped), with the window of @opts: when one of them, still
+ * entries skipped: one that did not parse, or one clients do not use,
+ * cert_health_unused_served), with the window of @opts: when one of them, still
  * valid at @at, expires inside it, every handshake will soon stop
  * verifying even though the leaf is fine. The one that expires first is
  * named by its position as served (1: right after the leaf) and subject,

@@ -325,11 +325,7 @@ static const char *inventory_name(const struct cert_health_result *r,
 	}
 	if (tw_host_name_has_nul(r->sni, r->sni_len))
 		return NULL;
-	/* "." folds to "", the name a handshake without SNI is filed
-	 * under: it stays "." (the only name that folds to nothing) */
-	if (!tw_host_name_fold(r->sni, r->sni_len, buf, CERT_HEALTH_SNI_MAX) &&
-	    r->sni_len)
-		snprintf(buf, CERT_HEALTH_SNI_MAX, "%.*s", (int)r->sni_len, r->sni);
+	tw_host_name_fold_key(r->sni, r->sni_len, buf, CERT_HEALTH_SNI_MAX);
 	return buf;
 }
 
@@ -531,9 +527,10 @@ static void health_record(struct cert_health *h, const char *name,
 static bool health_same_target(const struct cert_health_result *a,
 			       const struct cert_health_result *b)
 {
+	/* the cert event's key (pipeline/judge.c): the name as compared */
 	return !strcmp(a->leaf_sha256_hex, b->leaf_sha256_hex) &&
-	       a->has_sni == b->has_sni && a->sni_len == b->sni_len &&
-	       !memcmp(a->sni, b->sni, a->sni_len) &&
+	       a->has_sni == b->has_sni &&
+	       tw_host_name_same_key(a->sni, a->sni_len, b->sni, b->sni_len) &&
 	       tw_endpoint_equal(&a->server, &b->server);
 }
 
@@ -691,6 +688,35 @@ const struct cert_info *cert_health_built_issuer(struct cert_health *h,
 		issuer = health_cached_cert(h->issuers, sk_X509_value(vr.built, 1));
 	verify_result_release(&vr);
 	return issuer;
+}
+
+uint32_t cert_health_unused_served(struct cert_health *h,
+				   const struct cert_info *const *chain, int n,
+				   int64_t at)
+{
+	struct verify_result vr;
+	uint32_t unused = 0;
+	int i, j;
+
+	if (!h || n < 2 || n > 32 || !chain[0])
+		return 0;
+	memset(&vr, 0, sizeof(vr));
+	/* only a chain that reached a trust anchor is the one clients use:
+	 * one OpenSSL gave up on says nothing of the certificates it left */
+	if (verify_cache_chain(h->checks->verified, chain, n, at, &vr) >= 0 &&
+	    health_anchored(vr.code) && vr.built) {
+		for (i = 1; i < n; i++) {
+			if (!chain[i] || !chain[i]->x509)
+				continue;
+			for (j = 0; j < sk_X509_num(vr.built); j++)
+				if (!X509_cmp(chain[i]->x509, sk_X509_value(vr.built, j)))
+					break;
+			if (j == sk_X509_num(vr.built))
+				unused |= 1u << i;
+		}
+	}
+	verify_result_release(&vr);
+	return unused;
 }
 
 /* --- asynchronous answers */

@@ -167,6 +167,19 @@ bool cert_health_prefetch(struct cert_health *h, const struct cert_health_input 
  * is not served: their LRU and refs stay as they were): valid until the
  * next call. NULL when @h is NULL or verification found no issuer.
  */
+/*
+ * The served certificates (bit i for @chain[i], i >= 1) that the chain
+ * OpenSSL builds from @chain and the trust store at @at (seconds) leaves
+ * out, when that chain reaches a trust anchor (verified, or failed only on
+ * a validity period or the purpose): an extra cross-sign of the root that
+ * clients trusting the root itself never use (ISRG Root X1 signed by DST
+ * Root CA X3). 0 when @h is NULL, or the chain reached no trust anchor:
+ * then no served certificate is known to be unused.
+ */
+uint32_t cert_health_unused_served(struct cert_health *h,
+				   const struct cert_info *const *chain, int n,
+				   int64_t at);
+
 const struct cert_info *cert_health_built_issuer(struct cert_health *h,
 						 const struct cert_info *const *chain,
 						 int n, int64_t at);

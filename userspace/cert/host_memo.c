@@ -49,8 +49,8 @@ bool host_memo_matches(struct host_memo *m, const struct cert_info *leaf,
 		return cert_matches_host(leaf, name, name_len);
 	memcpy(key, leaf->sha256, 32);
 	/* the name as compared: "A.test." and "a.test" share a verdict */
-	len = tw_host_name_fold(name, name_len, (char *)key + 32,
-				HOST_MEMO_NAME_MAX + 1);
+	len = tw_host_name_fold_key(name, name_len, (char *)key + 32,
+				    HOST_MEMO_NAME_MAX + 1);
 	verdict = strmap_get(m->verdicts, key, 32 + len);
 	if (verdict)
 		return *verdict;

@@ -43,3 +43,28 @@ size_t tw_host_name_fold(const char *name, size_t len, char *out, size_t outlen)
 	out[n] = '\0';
 	return n;
 }
+
+size_t tw_host_name_fold_key(const char *name, size_t len, char *out,
+			     size_t outlen)
+{
+	size_t n = tw_host_name_fold(name, len, out, outlen);
+
+	if (n || !len || outlen < 2)
+		return n;
+	memcpy(out, name, 1);   /* "." */
+	out[1] = '\0';
+	return 1;
+}
+
+bool tw_host_name_same_key(const char *a, size_t alen, const char *b,
+			   size_t blen)
+{
+	char ka[TW_HOST_NAME_KEY_MAX], kb[TW_HOST_NAME_KEY_MAX];
+	size_t na, nb;
+
+	if (!a || !b)
+		return !a && !b;
+	na = tw_host_name_fold_key(a, alen, ka, sizeof(ka));
+	nb = tw_host_name_fold_key(b, blen, kb, sizeof(kb));
+	return na == nb && !memcmp(ka, kb, na);
+}

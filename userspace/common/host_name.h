@@ -47,4 +47,24 @@ size_t tw_host_name_len(const char *name, size_t len);
  * returns the bytes written. */
 size_t tw_host_name_fold(const char *name, size_t len, char *out, size_t outlen);
 
+/*
+ * @name (@len bytes) as the key what is judged of a name is kept under -
+ * the cert event said, the hostname verdict, the inventory's name, an
+ * alert (webhook, Alertmanager), a spike's scope: host names are
+ * case-insensitive (RFC 4343), so "A.test" and "a.test" (and "a.test.")
+ * are one. tw_host_name_fold into @out, except "." (the only name that
+ * folds to nothing; "" is a handshake without SNI), which stays ".".
+ * Returns the bytes written (NUL bytes of @name kept, as given).
+ */
+size_t tw_host_name_fold_key(const char *name, size_t len, char *out,
+			     size_t outlen);
+
+/* Room for the key of any SNI: 255 bytes at most (HS_MAX_SNI), a NUL. */
+#define TW_HOST_NAME_KEY_MAX 256
+
+/* Whether @a (@alen bytes) and @b (@blen) have the same key
+ * (tw_host_name_fold_key); NULL is no name, equal only to NULL. */
+bool tw_host_name_same_key(const char *a, size_t alen, const char *b,
+			   size_t blen);
+
 #endif

@@ -519,13 +519,24 @@ static void spike_log(struct spike_detector *d, struct spike_entry *const keyed[
 	spike_log_failure(d, &r);
 }
 
-/* The SNI's scope key: its bytes as they came, or escaped
- * (tw_host_name_key) into @buf when a C string would cut or mistake them. */
+/* The SNI's scope key: the name as compared (tw_host_name_fold_key:
+ * "A.test" fails as a.test), escaped (tw_host_name_key) into @buf when a
+ * C string would cut or mistake it. */
 static const char *spike_sni_key(const struct spike_input *in,
 				 char buf[SPIKE_SNI_MAX + 1])
 {
-	return tw_host_name_key(in->sni, tw_host_name_sni_len(in->sni, in->sni_len),
-				buf, SPIKE_SNI_MAX + 1);
+	char folded[TW_HOST_NAME_KEY_MAX];
+	const char *key;
+	size_t n;
+
+	if (!in->sni)
+		return NULL;
+	n = tw_host_name_fold_key(in->sni, tw_host_name_sni_len(in->sni, in->sni_len),
+				  folded, sizeof(folded));
+	key = tw_host_name_key(folded, n, buf, SPIKE_SNI_MAX + 1);
+	if (key == folded)   /* nothing to escape: @buf keeps it */
+		memcpy(buf, folded, n + 1);
+	return buf;
 }
 
 void spike_detector_add(struct spike_detector *d, const struct spike_input *in)

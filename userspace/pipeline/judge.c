@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/hex.h"
+#include "common/host_name.h"
 #include "common/log.h"
 #include "inventory/staple_kinds.h"
 #include "pipeline_priv.h"
@@ -138,6 +139,29 @@ static void judge_health(struct pipeline *pl, const struct hs_record *rec,
 	v->has_health = true;
 }
 
+/*
+ * expiring_soon of the chain members clients use: with a trust store that
+ * anchors the chain, the served certificates in the chain OpenSSL builds
+ * (not an extra cross-sign it leaves out, whose expiry breaks nothing),
+ * else every served one. Each still named by its position as served.
+ */
+static void judge_chain_expiring(struct pipeline *pl, const struct hs_record *rec,
+				 struct hs_view *v)
+{
+	const struct cert_info *used[HS_MAX_CHAIN];
+	uint32_t unused;
+	int i;
+
+	if (v->n_chain < 2 || v->n_chain > HS_MAX_CHAIN)
+		return;
+	unused = cert_health_unused_served(pl->opts.health, v->chain, v->n_chain,
+					   record_time_s(rec));
+	for (i = 0; i < v->n_chain; i++)
+		used[i] = unused & 1u << i ? NULL : v->chain[i];
+	findings_check_chain(used, v->n_chain, record_time_s(rec),
+			     &pl->opts.leaf, &v->findings);
+}
+
 /* Certificates, findings and staple of @rec into @v. */
 static void judge_view(struct pipeline *pl, const struct hs_record *rec,
 		       struct hs_view *v, bool own_hello)
@@ -149,8 +173,7 @@ static void judge_view(struct pipeline *pl, const struct hs_record *rec,
 		findings_check_leaf(v->chain[0], record_sni(rec), rec->sni_len,
 				    record_time_s(rec),
 				    &pl->opts.leaf, pl->hosts, &v->findings);
-		findings_check_chain(v->chain, v->n_chain, record_time_s(rec),
-				     &pl->opts.leaf, &v->findings);
+		judge_chain_expiring(pl, rec, v);
 	}
 	judge_staple(pl, rec, v);
 	judge_health(pl, rec, v, own_hello);
@@ -275,7 +298,9 @@ void judge_advance_spikes(struct pipeline *pl, uint64_t now_us)
 	spike_detector_advance(pl->spikes, now_us);
 }
 
-/* Key of a (name, address, port, leaf) tuple. Returns its length. */
+/* Key of a (name, address, port, leaf) tuple, the name as compared
+ * (tw_host_name_fold_key: "A.test" is a.test, one cert event for both).
+ * Returns its length. */
 static size_t cert_key(bool has_sni, const char *sni, size_t sni_len,
 		       const struct tw_endpoint *server, const char *sha_hex,
 		       uint8_t *key)
@@ -285,8 +310,9 @@ static size_t cert_key(bool has_sni, const char *sni, size_t sni_len,
 	if (sni_len > HS_MAX_SNI)
 		sni_len = HS_MAX_SNI;
 	key[k++] = has_sni;
-	memcpy(key + k, sni, sni_len);
-	k += sni_len;
+	/* room for HS_MAX_SNI bytes and the NUL the fold writes, which the
+	 * address overwrites */
+	k += tw_host_name_fold_key(sni, sni_len, (char *)key + k, HS_MAX_SNI + 1);
 	key[k++] = server->addr.family;
 	memcpy(key + k, server->addr.bytes, 16);
 	k += 16;

@@ -55,6 +55,7 @@
 #include <curl/curl.h>
 
 #include "common/endpoint.h"
+#include "common/host_name.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/printable.h"
@@ -457,8 +458,11 @@ static int am_cert_event(struct am_sink *am, const struct event *ev)
 {
 	const struct cert_view *cv = ev->cert;
 	const struct cert_info *leaf;
-	const char *name = cv->sni ? cv->sni : "";
-	size_t name_len = cv->sni ? cv->sni_len : 0;
+	/* an alert's name is the name as compared (tw_host_name_fold_key):
+	 * "A.test" and "a.test" are one alert, as they are one host */
+	char name[TW_HOST_NAME_KEY_MAX] = "";
+	size_t name_len = cv->sni ? tw_host_name_fold_key(cv->sni, cv->sni_len,
+							   name, sizeof(name)) : 0;
 	uint64_t now_us = am_wall_us();
 	int i, rc = 0;
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cert/findings.h"
+#include "common/host_name.h"
 #include "common/log.h"
 #include "common/prom_series.h"
 #include "common/prom_text.h"
@@ -117,18 +118,22 @@ static void count_choices(struct metrics *m, const struct hs_record *rec)
 		prom_series_add(m->resumed, version, 1);
 }
 
-/* "name\0server": the key of the served map. Returns its length. */
+/* "name\0server": the key of the served map, the name as compared
+ * (tw_host_name_fold_key: "A.test" is a.test, as for the cert events and
+ * alerts). Returns its length. */
 static size_t served_key(const struct cert_view *v, char *key, size_t cap)
 {
-	char server[TW_ENDPOINT_STRLEN];
+	char server[TW_ENDPOINT_STRLEN], name[TW_HOST_NAME_KEY_MAX] = "";
+	size_t n = v->sni ? tw_host_name_fold_key(v->sni, v->sni_len, name,
+						  sizeof(name)) : 0;
+
 	/* Up to a NUL byte (the wire may hold one): the key is split at the
 	 * first NUL, and a label value is a C string anyway. */
-	size_t n = v->sni ? strnlen(v->sni, v->sni_len) : 0;
-
+	n = strnlen(name, n);
 	tw_endpoint_format(v->server, server);
 	if (n > cap / 2)
 		n = cap / 2;
-	memcpy(key, v->sni ? v->sni : "", n);
+	memcpy(key, name, n);
 	key[n] = '\0';
 	return n + 1 + (size_t)snprintf(key + n + 1, cap - n - 1, "%s", server);
 }

@@ -63,34 +63,37 @@ static int receiver_ca_read(int fd, struct receiver_ca *ca, const char **why)
 	return 0;
 }
 
-/* Says so when @x, a CA of @path, is outside its validity at @now: a
- * receiver whose chain ends at it fails every request, which the operator
- * hears of at start rather than at the first alert (@who: the sender). */
+/* Says so when @x, a CA of @path, is outside its validity at @now (the
+ * findings' bounds: at its notAfter second it has expired): a receiver
+ * whose chain ends at it fails every request, which the operator hears of
+ * at start rather than at the first alert (@who: the sender). */
 static void receiver_ca_warn_validity(const char *who, const char *path, X509 *x,
 				      int64_t now)
 {
 	char subject[256] = "?", when[TW_TIME_STRLEN];
 	int64_t from = 0, until = 0;
+	bool expired;
 
 	if (!cert_time_to_epoch(X509_get0_notBefore(x), &from) ||
-	    !cert_time_to_epoch(X509_get0_notAfter(x), &until) ||
-	    (now >= from && now <= until))
+	    !cert_time_to_epoch(X509_get0_notAfter(x), &until))
+		return;
+	expired = cert_expired_at(until, now);
+	if (!expired && !cert_not_yet_valid_at(from, now))
 		return;
 	cert_name_print(X509_get_subject_name(x), subject, sizeof(subject));
 	pr_warn("%s: " RECEIVER_CA_OPT " %s: the certificate \"%s\" %s %s;"
 		" https receivers whose chain ends at it fail verification\n",
-		who, path, subject, now > until ? "expired on" : "is not valid before",
-		tw_time_format_s(now > until ? until : from, when));
+		who, path, subject, expired ? "expired on" : "is not valid before",
+		tw_time_format_s(expired ? until : from, when));
 }
 
 /* The PEM certificates in the bytes, each outside its validity said (see
  * above): libcurl would otherwise take an empty or wrong file and fail
  * every request. */
 static int receiver_ca_count_certs(const struct receiver_ca *ca, const char *who,
-				   const char *path)
+				   const char *path, int64_t now)
 {
 	BIO *bio = BIO_new_mem_buf(ca->pem, (int)ca->len);
-	int64_t now = (int64_t)time(NULL);
 	X509 *x;
 	int n = 0;
 
@@ -125,6 +128,12 @@ static int receiver_ca_read_path(const char *path, struct receiver_ca *ca,
 int receiver_ca_load(const char *path, const char *who, struct receiver_ca *ca,
 		     char *err, size_t errlen)
 {
+	return receiver_ca_load_at(path, who, (int64_t)time(NULL), ca, err, errlen);
+}
+
+int receiver_ca_load_at(const char *path, const char *who, int64_t now,
+			struct receiver_ca *ca, char *err, size_t errlen)
+{
 	const char *why;
 	int rc;
 
@@ -133,7 +142,7 @@ int receiver_ca_load(const char *path, const char *who, struct receiver_ca *ca,
 	if (!path)
 		return 0;
 	rc = receiver_ca_read_path(path, ca, &why);
-	if (rc == 0 && !receiver_ca_count_certs(ca, who, path)) {
+	if (rc == 0 && !receiver_ca_count_certs(ca, who, path, now)) {
 		receiver_ca_free(ca);
 		why = "no PEM certificate";
 		rc = -1;

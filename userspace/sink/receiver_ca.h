@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct receiver_ca {
 	char *pem;      /* the file's bytes; NULL: no --webhook-ca-file */
@@ -21,11 +22,16 @@ struct receiver_ca {
  * Reads @path (NULL: none, *@ca emptied) into @ca: a regular file of at
  * most SINK_CA_FILE_MAX bytes holding at least one PEM certificate. 0, or
  * -1 with "--webhook-ca-file PATH: why" in @err and @ca empty. A
- * certificate expired or not valid yet is taken, and said in a warning
+ * certificate expired (from its notAfter second on, as the findings
+ * say) or not valid yet is taken, and said in a warning
  * that @who (the sender: "webhook") begins.
  */
 int receiver_ca_load(const char *path, const char *who, struct receiver_ca *ca,
 		     char *err, size_t errlen);
+/* As receiver_ca_load, with the validity warnings for the time @now
+ * (seconds since the epoch) instead of the clock's. */
+int receiver_ca_load_at(const char *path, const char *who, int64_t now,
+			struct receiver_ca *ca, char *err, size_t errlen);
 void receiver_ca_free(struct receiver_ca *ca);
 
 /* Whether @path reads as @ca now, byte for byte (both none included;

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "common/fs_writable.h"
+#include "common/host_name.h"
 #include "common/log.h"
 #include "common/version.h"
 #include "deliver/backoff.h"
@@ -182,19 +183,24 @@ static unsigned int put_flags(const struct event *ev)
 }
 
 /* The alert @ev is about, in whose order a receiver gets its rows: a
- * certificate under a name (its findings as they change), a spike's scope
+ * certificate under a name (its findings as they change; the name as
+ * compared, tw_host_name_fold_key: "A.test" is a.test), a spike's scope
  * (firing before resolved, an episode before the next), the agent
  * (started before stopped); "" for the rest, sent in any order. */
 static void order_key(const struct event *ev, char *buf, size_t len)
 {
+	char name[TW_HOST_NAME_KEY_MAX] = "";
 	const struct cert_view *v;
 	const char *scope;
+	size_t n;
 
 	switch (ev->type) {
 	case EVENT_CERT:
 		v = ev->cert;
-		snprintf(buf, len, "cert|%.*s|%s", v->sni ? (int)v->sni_len : 0,
-			 v->sni ? v->sni : "", v->chain[0]->sha256_hex);
+		n = v->sni ? tw_host_name_fold_key(v->sni, v->sni_len, name,
+						   sizeof(name)) : 0;
+		snprintf(buf, len, "cert|%.*s|%s", (int)n, name,
+			 v->chain[0]->sha256_hex);
 		break;
 	case EVENT_SPIKE:
 		scope = spike_kind_key(ev->spike->kind);

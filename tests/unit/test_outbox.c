@@ -484,6 +484,69 @@ static void test_bound_keeps_a_later_resolved_of_a_firing_tried(void)
 	outbox_close(ob);
 }
 
+/* A process killed while a firing is under way: the next one finds the
+ * attempt counted (and continues the count), so the bound, dropping that
+ * firing (it may have reached its receiver), keeps its resolution. */
+static void test_attempt_under_way_at_sigkill_is_counted(void)
+{
+	struct outbox_item it[1];
+	struct outbox *ob;
+	char path[64];
+	int status = 0;
+	pid_t pid;
+
+	tmp_path(path);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		ob = open_ob(path, 2, 0);
+		if (ob && put_spike(ob, "fire-a", "spike|a", false) == 0 &&
+		    outbox_due(ob, T0, it, 1) == 1)
+			raise(SIGKILL);              /* the request under way */
+		_exit(1);
+	}
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	CHECK_INT(db_peek(path, "SELECT attempts FROM outbox"), 1);
+	ob = open_ob(path, 2, 0);
+	CHECK_INT(put_spike(ob, "resolve-a", "spike|a", true), 0);
+	CHECK_INT(put_spike(ob, "fire-b", "spike|b", false), 0);   /* drops fire-a */
+	CHECK_STR(due_keys(ob, T0), "resolve-a fire-b");
+	CHECK_INT(outbox_stats(ob)->dropped, 1);
+	outbox_close(ob);
+	tmp_done(path);
+}
+
+/* The file counts an attempt when it begins, once: a retry adds none, a
+ * row released (not tried after all) has it taken back. */
+static void test_file_counts_each_attempt_once_when_it_begins(void)
+{
+	struct outbox_item it[1];
+	struct outbox *ob;
+	char path[64];
+
+	tmp_path(path);
+	ob = open_ob(path, 0, 0);
+	CHECK_INT(put(ob, "k1", false, T0), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 1), 1);
+	CHECK_INT(db_peek(path, "SELECT attempts FROM outbox"), 1);
+	outbox_release(ob, it[0].id);
+	outbox_item_release(&it[0]);
+	CHECK_INT(db_peek(path, "SELECT attempts FROM outbox"), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 1), 1);
+	CHECK_INT(it[0].attempts, 0);
+	CHECK_INT(outbox_retry(ob, it[0].id, T0 + SEC), 0);
+	outbox_item_release(&it[0]);
+	CHECK_INT(db_peek(path, "SELECT attempts FROM outbox"), 1);
+	CHECK_INT(outbox_due(ob, T0 + SEC, it, 1), 1);
+	CHECK_INT(it[0].attempts, 1);
+	CHECK_INT(db_peek(path, "SELECT attempts FROM outbox"), 2);
+	CHECK_INT(outbox_ack(ob, it[0].id), 0);
+	outbox_item_release(&it[0]);
+	outbox_close(ob);
+	tmp_done(path);
+}
+
 /* Only a row that can have a sequel (a spike's firing) leaves a mark when
  * dropped, and the marks are bounded by max_rows, the oldest forgotten. */
 static void test_dropped_firings_marks_are_bounded(void)
@@ -1137,6 +1200,8 @@ int main(void)
 	RUN_TEST(test_move_carries_a_dropped_firings_mark);
 	RUN_TEST(test_bound_keeps_the_resolved_of_a_firing_in_flight);
 	RUN_TEST(test_bound_keeps_a_later_resolved_of_a_firing_tried);
+	RUN_TEST(test_attempt_under_way_at_sigkill_is_counted);
+	RUN_TEST(test_file_counts_each_attempt_once_when_it_begins);
 	RUN_TEST(test_dropped_firings_marks_are_bounded);
 	RUN_TEST(test_move_counts_no_sequel_dropped_on_the_way);
 	RUN_TEST(test_dropped_row_in_flight_is_not_acked_later);

@@ -96,7 +96,7 @@ enum outbox_stmt {
 	OB_SENT_MERGE, OB_SEQ_SELF, OB_HOLD, OB_GET, OB_TARGETS, OB_FINISH,
 	OB_SIBLING, OB_DONE_PUT, OB_DONE_FORGET, OB_DONE_HAS, OB_DONE_PRUNE,
 	OB_DROP_SEQUELS, OB_LATER, OB_ORPHAN_PUT, OB_ORPHAN_TAKE, OB_ORPHANS_ALL,
-	OB_ORPHAN_CAP, OB_NSTMT
+	OB_ORPHAN_CAP, OB_TRIED, OB_NSTMT
 };
 
 /* The columns of a row read whole (OB_DUE, OB_ALL, OB_GET): ob_read_item. */
@@ -143,6 +143,9 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_DELETE] = "DELETE FROM outbox WHERE id = ?1",
 	[OB_RETRY] = "UPDATE outbox SET attempts = attempts + ?3,"
 		     " next_attempt_us = ?2 WHERE id = ?1",
+	/* an attempt begun (outbox_due), or taken back (outbox_release) */
+	[OB_TRIED] = "UPDATE outbox SET attempts = max(attempts + ?2, 0)"
+		     " WHERE id = ?1",
 	[OB_SENT_PRUNE] = "DELETE FROM outbox_sent WHERE sent_us <= ?1",
 	[OB_SENT_GET] = "SELECT sent_us FROM outbox_sent WHERE dedup_key = ?1",
 	[OB_SENT_PUT] = "INSERT INTO outbox_sent (dedup_key, sent_us)"
@@ -1274,6 +1277,48 @@ int outbox_retarget(struct outbox *ob, const char *const *targets, int n,
 	return rc < 0 ? rc : (int)n_ids;
 }
 
+/* Inside a transaction: @delta attempts more (1: one begun; -1: taken
+ * back) for row @id. 0, 1 when the file has no such row, or -errno. */
+static int ob_tried_locked(struct outbox *ob, int64_t id, int delta)
+{
+	sqlite3_stmt *st = ob_stmt(ob, OB_TRIED);
+	int rc;
+
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, delta) != SQLITE_OK)
+		return ob_fail(ob, "counting an attempt");
+	if ((rc = ob_done(ob, st, "counting an attempt")))
+		return rc;
+	return sqlite3_changes(ob->db) == 1 ? 0 : 1;
+}
+
+/*
+ * Counts an attempt for each of the @n rows handed out, in the file before
+ * any is sent: a process killed while they are under way leaves them
+ * tried, so the next run continues their count and the bound keeps the
+ * sequel of a row that may have reached its receiver (ob_maybe_sent). A
+ * file that cannot take it keeps the count in memory (see the top), as an
+ * outcome; the rows are handed out all the same (delivery before
+ * durability).
+ */
+static void ob_count_attempts(struct outbox *ob, const struct outbox_item *items,
+			      int n, int64_t now_us)
+{
+	int i, rc = ob_begin(ob, "counting attempts");
+
+	if (!rc) {
+		for (i = 0; rc >= 0 && i < n; i++)
+			rc = ob_tried_locked(ob, items[i].id, 1);
+		rc = ob_end(ob, rc < 0 ? rc : 0);
+	}
+	if (!rc)
+		return;
+	/* past the bound of outcomes kept (or without memory) this attempt
+	 * goes uncounted: a backoff a step shorter, as a restart's was */
+	for (i = 0; i < n; i++)
+		ob_unwritten_keep(ob, items[i].id, false, 1, now_us);
+}
+
 /* Takes back what outbox_due handed out before it failed. */
 static void ob_unwind(struct outbox *ob, struct outbox_item *items, int n)
 {
@@ -1401,6 +1446,8 @@ int outbox_due_select(struct outbox *ob, int64_t now_us,
 		ob_unwind(ob, items, n);
 		return rc;
 	}
+	if (n > 0)
+		ob_count_attempts(ob, items, n, now_us);
 	return n;
 }
 
@@ -1426,19 +1473,20 @@ static int ob_change(struct outbox *ob, int64_t id, bool gone,
 {
 	bool handed_out = ob_inflight_has(ob, id);
 	const struct ob_unwritten *u = ob_unwritten_of(ob, id);
-	int rc;
+	/* a row handed out had its attempt counted then (ob_count_attempts) */
+	int tried = handed_out ? 0 : 1, rc;
 
 	*in_effect = false;
 	ob_inflight_del(ob, id);
 	if (u && u->gone)
 		return -ENOENT;
 	if (!(rc = ob_begin(ob, "updating a row")))
-		rc = ob_end(ob, ob_change_locked(ob, id, gone, 1, next_us));
+		rc = ob_end(ob, ob_change_locked(ob, id, gone, tried, next_us));
 	if (rc >= 0) {
 		*in_effect = rc == 0;
 		return rc ? -ENOENT : 0;
 	}
-	*in_effect = handed_out && !ob_unwritten_keep(ob, id, gone, 1, next_us);
+	*in_effect = handed_out && !ob_unwritten_keep(ob, id, gone, tried, next_us);
 	return rc;
 }
 
@@ -1471,8 +1519,19 @@ int outbox_fail(struct outbox *ob, int64_t id)
 
 void outbox_release(struct outbox *ob, int64_t id)
 {
-	if (ob)
-		ob_inflight_del(ob, id);
+	struct ob_unwritten *u;
+
+	if (!ob || !ob_inflight_has(ob, id))
+		return;
+	ob_inflight_del(ob, id);
+	/* the attempt counted at the hand-out is taken back: in memory when
+	 * the file could not take it, else in the file; a write that fails
+	 * leaves it counted (a longer backoff, a sequel kept: the safe side) */
+	u = ob_unwritten_of(ob, id);
+	if (u && u->attempts > 0)
+		u->attempts--;
+	else if (!ob_begin(ob, "taking an attempt back"))
+		ob_end(ob, ob_tried_locked(ob, id, -1) < 0 ? -EIO : 0);
 }
 
 /* --- for the caller's loop */

@@ -294,6 +294,66 @@ static void test_retarget_gives_no_copy_to_a_target_done_with_the_alert(void)
 	outbox_close(ob);
 }
 
+/* A spike's firing for @target, or (@resolved) its resolution. */
+static int put_spike_to(struct outbox *ob, const char *target, const char *key,
+			const char *scope, bool resolved)
+{
+	return outbox_put_ordered(ob, target, key, scope, OUTBOX_CRITICAL |
+				  (resolved ? OUTBOX_SEQUEL : OUTBOX_OPENS), key,
+				  strlen(key), T0);
+}
+
+/* The mark of a firing the bound dropped unsent follows the alert to the
+ * target given now, as the queued rows do: its resolution is not sent
+ * there alone. */
+static void test_retarget_gives_a_dropped_firings_mark_to_the_given_target(void)
+{
+	const char *now_given[] = { "new" };
+	struct outbox *ob = open_ob(NULL, 1, 0);
+
+	CHECK_INT(put_spike_to(ob, "old", "fire-a", "spike|a", false), 0);
+	CHECK_INT(put_spike_to(ob, "old", "fire-b", "spike|b", false), 0); /* drops fire-a */
+	CHECK_INT(outbox_retarget(ob, now_given, 1, T0), 1);
+	CHECK_INT(put_spike_to(ob, "new", "resolve-a", "spike|a", true), 0);
+	CHECK_STR(due_keys(ob, T0), "fire-b");
+	CHECK_INT(outbox_stats(ob)->dropped, 2);
+	/* it left "old": given again, "old" gets what it is given */
+	CHECK_INT(put_spike_to(ob, "old", "resolve-a", "spike|a", true), 0);
+	CHECK_INT(outbox_depth(ob), 1);
+	CHECK_INT(outbox_stats(ob)->dropped, 3);        /* fire-b, for room */
+	outbox_close(ob);
+}
+
+/* A target given now that had the firing itself (delivered while the
+ * removed target's copy waited, then was dropped) gets no mark: its
+ * resolution goes, or the alert would never end there. */
+static void test_retarget_gives_no_mark_to_a_target_done_with_the_alert(void)
+{
+	const char *now_given[] = { "kept" };
+	struct outbox *ob = open_ob(NULL, 2, 0);
+	struct outbox_item it[2];
+	int i;
+
+	CHECK_INT(put_spike_to(ob, "removed", "fire-a", "spike|a", false), 0);
+	CHECK_INT(put_spike_to(ob, "kept", "fire-a", "spike|a", false), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 2), 2);
+	for (i = 0; i < 2; i++) {
+		if (strcmp(it[i].target, "kept") == 0)
+			CHECK_INT(outbox_ack(ob, it[i].id), 0);
+		else
+			outbox_release(ob, it[i].id);          /* never tried */
+		outbox_item_release(&it[i]);
+	}
+	CHECK_INT(put(ob, "x", true, T0), 0);
+	CHECK_INT(put(ob, "y", true, T0), 0);       /* drops removed's fire-a */
+	CHECK_INT(outbox_stats(ob)->dropped, 1);
+	CHECK_INT(outbox_retarget(ob, now_given, 1, T0), 2);
+	CHECK_INT(put_spike_to(ob, "kept", "resolve-a", "spike|a", true), 0); /* drops x */
+	CHECK_STR(due_keys(ob, T0), "y resolve-a");
+	CHECK_INT(outbox_stats(ob)->dropped, 2);
+	outbox_close(ob);
+}
+
 static void test_retry_counts_attempts_and_moves_next_attempt(void)
 {
 	struct outbox_item it[2];
@@ -857,7 +917,7 @@ static void test_newer_outbox_schema_is_refused(void)
 	CHECK_INT(outbox_open(path, NULL, &ob, err, sizeof(err)), -EIO);
 	CHECK(ob == NULL);
 	snprintf(want, sizeof(want), "outbox %s: schema version 7 is newer than "
-		 "this tlswatch (4)", path);
+		 "this tlswatch (5)", path);
 	CHECK_STR(err, want);
 	tmp_done(path);
 }
@@ -926,7 +986,7 @@ static void test_schema_3_marks_go_and_rows_stay(void)
 	sqlite3_close(db);
 	ob = open_ob(path, 0, 0);
 	CHECK(ob != NULL);
-	CHECK_INT(db_peek(path, "SELECT max(schema) FROM deliver_meta"), 4);
+	CHECK_INT(db_peek(path, "SELECT max(schema) FROM deliver_meta"), 5);
 	CHECK_INT(db_peek(path, "SELECT count(*) FROM outbox_orphans"), 0);
 	CHECK_INT(db_peek(path, "SELECT opens FROM outbox"), 0);
 	CHECK_STR(due_keys(ob, T0), "fire-a");
@@ -1189,6 +1249,8 @@ int main(void)
 	RUN_TEST(test_retarget_gives_a_removed_targets_rows_to_the_given_ones);
 	RUN_TEST(test_retargeted_row_goes_before_the_targets_later_rows);
 	RUN_TEST(test_retarget_gives_no_copy_to_a_target_done_with_the_alert);
+	RUN_TEST(test_retarget_gives_a_dropped_firings_mark_to_the_given_target);
+	RUN_TEST(test_retarget_gives_no_mark_to_a_target_done_with_the_alert);
 	RUN_TEST(test_retry_counts_attempts_and_moves_next_attempt);
 	RUN_TEST(test_fail_deletes_and_counts);
 	RUN_TEST(test_release_makes_a_row_due_again_without_an_attempt);

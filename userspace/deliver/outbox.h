@@ -168,10 +168,13 @@ int outbox_put_ordered(struct outbox *ob, const char *target,
  * to each of @targets that was not given the alert itself (it holds a
  * row of the same idempotency key, or acknowledged or refused one while
  * this row waited): a copy with its key, body and place in its order
- * key's order, never tried and due at @now_us; the row itself goes. For
- * a sender whose receivers changed: what was queued for a URL no longer
- * given goes to the ones given now. One transaction. The rows given, or
- * -errno (nothing changed).
+ * key's order, never tried and due at @now_us; the row itself goes. The
+ * mark of a firing such a target dropped unsent (OUTBOX_OPENS) goes the
+ * same way, to each of @targets not done with that alert and holding no
+ * row of its order key (a mark from a file of outbox schema 4 names no
+ * alert and stays). For a sender whose receivers changed: what was queued
+ * for a URL no longer given goes to the ones given now. One transaction.
+ * The rows given, or -errno (nothing changed).
  */
 int outbox_retarget(struct outbox *ob, const char *const *targets, int n,
 		    int64_t now_us);

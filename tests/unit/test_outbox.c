@@ -1208,6 +1208,42 @@ static int move_fails_in_the_file(const char *dir)
 	return check_failed_in_test;
 }
 
+/* Attempts begun while the disk is full: the row is handed out all the
+ * same, its count kept in memory (a release takes one back), and the
+ * first write after space is freed stores it. */
+static int full_disk_attempts(const char *dir)
+{
+	char path[96], fill[96];
+	struct outbox *file = full_disk_paths(dir, path, fill);
+	struct outbox_item it[1];
+
+	CHECK_INT(put(file, "k1", false, T0), 0);
+	fill_up(fill);
+	CHECK_INT(outbox_due(file, T0, it, 1), 1);
+	CHECK_INT(it[0].attempts, 0);
+	CHECK_INT(outbox_retry(file, it[0].id, T0 + 10 * SEC), -ENOSPC);
+	outbox_item_release(&it[0]);
+	CHECK_INT(outbox_due(file, T0 + 10 * SEC, it, 1), 1);
+	CHECK_INT(it[0].attempts, 1);
+	outbox_release(file, it[0].id);                  /* not sent after all */
+	outbox_item_release(&it[0]);
+	CHECK_INT(outbox_due(file, T0 + 10 * SEC, it, 1), 1);
+	CHECK_INT(it[0].attempts, 1);
+	CHECK_INT(db_peek(path, "SELECT attempts FROM outbox"), 0);  /* as stored */
+	CHECK_INT(unlink(fill), 0);
+	CHECK_INT(put(file, "k2", false, T0 + 10 * SEC), 0);   /* takes them along */
+	CHECK_INT(db_peek(path, "SELECT attempts FROM outbox WHERE idem_key = 'k1'"), 2);
+	CHECK_INT(outbox_ack(file, it[0].id), 0);
+	outbox_item_release(&it[0]);
+	outbox_close(file);
+	return check_failed_in_test;
+}
+
+static void test_attempts_begun_on_a_full_disk_reach_the_file_later(void)
+{
+	full_disk_child(full_disk_attempts);
+}
+
 /* A full disk is -ENOSPC, not a broken outbox: the failed write leaves
  * file and connection as they were, and once space is freed the same
  * outbox (not opened again) takes the memory outbox's rows and claims. */
@@ -1285,6 +1321,7 @@ int main(void)
 	RUN_TEST(test_full_disk_is_enospc_and_the_same_outbox_writes_again);
 	RUN_TEST(test_outcomes_on_a_full_disk_hold_and_reach_the_file_later);
 	RUN_TEST(test_outcomes_kept_in_memory_move_to_the_file_opened_again);
+	RUN_TEST(test_attempts_begun_on_a_full_disk_reach_the_file_later);
 	RUN_TEST(test_move_failing_in_the_file_says_its_own_error);
 	return CHECK_EXIT_CODE();
 }

@@ -354,6 +354,36 @@ static void test_retarget_gives_no_mark_to_a_target_done_with_the_alert(void)
 	outbox_close(ob);
 }
 
+/* A retarget that gives a row to a target holding a mark of its group
+ * (the copy, a sequel, is dropped, the mark taken) still knows which
+ * other targets were done with that alert: they get no copy. */
+static void test_retarget_taking_a_mark_keeps_the_targets_done(void)
+{
+	const char *now_given[] = { "t1", "t2" };
+	struct outbox *ob = open_ob(NULL, 3, 0);
+	struct outbox_item it[4];
+	int n, i;
+
+	CHECK_INT(put_spike_to(ob, "t1", "fire-a", "spike|a", false), 0);
+	CHECK_INT(put(ob, "x", true, T0), 0);
+	CHECK_INT(put(ob, "y", true, T0), 0);
+	CHECK_INT(put(ob, "z", true, T0), 0);       /* drops fire-a: t1's mark */
+	CHECK_INT(put_spike_to(ob, "gone", "res-a", "spike|a", true), 0);  /* drops x */
+	CHECK_INT(put_spike_to(ob, "t2", "res-a", "spike|a", true), 0);    /* drops y */
+	n = outbox_due(ob, T0, it, 4);
+	CHECK_INT(n, 3);
+	for (i = 0; i < n; i++) {
+		if (strcmp(it[i].target, "t2") == 0)
+			CHECK_INT(outbox_ack(ob, it[i].id), 0);  /* t2 is done */
+		else
+			outbox_release(ob, it[i].id);
+		outbox_item_release(&it[i]);
+	}
+	CHECK_INT(outbox_retarget(ob, now_given, 2, T0), 2);
+	CHECK_STR(due_keys(ob, T0), "z z");
+	outbox_close(ob);
+}
+
 static void test_retry_counts_attempts_and_moves_next_attempt(void)
 {
 	struct outbox_item it[2];
@@ -1287,6 +1317,7 @@ int main(void)
 	RUN_TEST(test_retarget_gives_no_copy_to_a_target_done_with_the_alert);
 	RUN_TEST(test_retarget_gives_a_dropped_firings_mark_to_the_given_target);
 	RUN_TEST(test_retarget_gives_no_mark_to_a_target_done_with_the_alert);
+	RUN_TEST(test_retarget_taking_a_mark_keeps_the_targets_done);
 	RUN_TEST(test_retry_counts_attempts_and_moves_next_attempt);
 	RUN_TEST(test_fail_deletes_and_counts);
 	RUN_TEST(test_release_makes_a_row_due_again_without_an_attempt);

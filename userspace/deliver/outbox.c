@@ -217,6 +217,8 @@ struct outbox {
 	struct ob_unwritten *unwritten;   /* sorted by id, at most max_rows */
 	size_t n_unwritten, cap_unwritten;
 	struct strmap *groups;    /* of a pass of outbox_due: (order key, target) */
+	bool marks_gone;          /* outbox_done may keep alerts of no row */
+				  /* nor mark: ob_forget_done when it is safe */
 	struct outbox_stats stats;
 	char where[128];          /* the path, or ":memory:", for messages */
 	char err[256];
@@ -842,11 +844,17 @@ static int ob_drop_returned(struct outbox *ob, sqlite3_stmt *st)
 	return n;
 }
 
-/* After marks went: the targets done with their alerts are forgotten,
- * unless rows of the alert wait (ob_finish_locked). 0 or -errno. */
+/* The targets done with alerts that have no row nor mark left are
+ * forgotten (ob_finish_locked). Not in the middle of a retarget, which
+ * reads them (and rows of an alert it moves are gone for a moment): after
+ * a put, or at a retarget's end. 0 or -errno. */
 static int ob_forget_done(struct outbox *ob)
 {
-	return ob_done(ob, ob_stmt(ob, OB_DONE_PRUNE), "forgetting targets done");
+	int rc = ob_done(ob, ob_stmt(ob, OB_DONE_PRUNE), "forgetting targets done");
+
+	if (!rc)
+		ob->marks_gone = false;
+	return rc;
 }
 
 /* Forgets the oldest marks of orphaned groups past max_rows: 0 or -errno. */
@@ -858,7 +866,9 @@ static int ob_orphans_cap(struct outbox *ob)
 	if (sqlite3_bind_int64(st, 1, ob->max_rows) != SQLITE_OK)
 		return ob_fail(ob, "bounding the orphaned groups");
 	rc = ob_done(ob, st, "bounding the orphaned groups");
-	return rc || !sqlite3_changes(ob->db) ? rc : ob_forget_done(ob);
+	if (!rc && sqlite3_changes(ob->db))
+		ob->marks_gone = true;
+	return rc;
 }
 
 /* Marks @target's group of @order_key orphaned (ob_orphaned) by the
@@ -981,8 +991,8 @@ static int ob_orphaned(struct outbox *ob, const struct outbox_item *it)
 		return rc;
 	if (sqlite3_changes(ob->db) == 0)
 		return 0;
-	rc = ob_forget_done(ob);
-	return rc < 0 ? rc : it->sequel;
+	ob->marks_gone = true;
+	return it->sequel;
 }
 
 /* Stores @it (its id unused) due at @next_us: 0, 1 for a duplicate, or 2
@@ -1066,7 +1076,13 @@ int outbox_put_ordered(struct outbox *ob, const char *target,
 		return ob_refuse(ob, -EIO, "storing an alert: SHA-256 failed");
 	if ((rc = ob_begin(ob, "storing an alert")))
 		return rc;
-	rc = ob_end(ob, ob_put_locked(ob, &it, now_us));
+	rc = ob_put_locked(ob, &it, now_us);
+	if (rc >= 0 && ob->marks_gone) {
+		int forgot = ob_forget_done(ob);
+
+		rc = forgot < 0 ? forgot : rc;
+	}
+	rc = ob_end(ob, rc);
 	return rc == 2 ? 0 : rc;   /* dropped: outbox.h */
 }
 

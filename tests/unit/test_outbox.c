@@ -1024,6 +1024,42 @@ static void test_schema_3_marks_go_and_rows_stay(void)
 	tmp_done(path);
 }
 
+/* A schema-4 file: its marks name no alert; migrated, they stay with
+ * their target across a retarget, and still drop its sequel there. */
+static void test_schema_4_marks_stay_with_their_target(void)
+{
+	const char *now_given[] = { "new" };
+	struct outbox *ob;
+	char path[64];
+	sqlite3 *db;
+
+	tmp_path(path);
+	ob = open_ob(path, 1, 0);
+	CHECK_INT(put_spike_to(ob, "old", "fire-a", "spike|a", false), 0);
+	CHECK_INT(put_spike_to(ob, "old", "fire-b", "spike|b", false), 0); /* drops fire-a */
+	outbox_close(ob);
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "DROP INDEX outbox_orphans_by_key;"
+			       "ALTER TABLE outbox_orphans DROP COLUMN idem_key;"
+			       "UPDATE deliver_meta SET schema = 4",
+			       NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ob = open_ob(path, 2, 0);
+	CHECK(ob != NULL);
+	CHECK_INT(db_peek(path, "SELECT max(schema) FROM deliver_meta"), 5);
+	CHECK_INT(db_peek(path, "SELECT count(*) FROM outbox_orphans WHERE"
+			  " target = 'old' AND idem_key = ''"), 1);
+	CHECK_INT(outbox_retarget(ob, now_given, 1, T0), 1);
+	CHECK_INT(db_peek(path, "SELECT count(*) FROM outbox_orphans WHERE"
+			  " target = 'old'"), 1);
+	CHECK_INT(put_spike_to(ob, "old", "resolve-a", "spike|a", true), 0);
+	CHECK_INT(put_spike_to(ob, "new", "resolve-a", "spike|a", true), 0);
+	CHECK_STR(due_keys(ob, T0), "fire-b resolve-a");
+	CHECK_INT(outbox_stats(ob)->dropped, 1);
+	outbox_close(ob);
+	tmp_done(path);
+}
+
 /* The agent's memory outbox, once its file can be written again: every
  * row with its schedule and every claim go into the file, one already
  * there is not doubled, and the memory outbox is left empty. */
@@ -1348,6 +1384,7 @@ int main(void)
 	RUN_TEST(test_newer_outbox_schema_is_refused);
 	RUN_TEST(test_schema_1_rows_are_kept_and_sent_unordered);
 	RUN_TEST(test_schema_3_marks_go_and_rows_stay);
+	RUN_TEST(test_schema_4_marks_stay_with_their_target);
 	RUN_TEST(test_move_takes_rows_schedules_and_claims_into_the_file);
 	RUN_TEST(test_full_disk_is_enospc_and_the_same_outbox_writes_again);
 	RUN_TEST(test_outcomes_on_a_full_disk_hold_and_reach_the_file_later);

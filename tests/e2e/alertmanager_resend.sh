@@ -102,9 +102,9 @@ print(" ".join(sorted(a["labels"]["kind"] for a in json.load(sys.stdin)
                       and a["status"]["state"] == "active")))'
 }
 wait_for() { # seconds, command...: until the command succeeds
-	local i secs=$1
+	local secs=$1
 	shift
-	for i in $(seq $((secs * 10))); do
+	for _ in $(seq $((secs * 10))); do
 		"$@" && return 0
 		sleep 0.1
 	done

@@ -207,6 +207,8 @@ done
 needs_err "--webhook-timeout needs --webhook or --alertmanager" run --config "$T_TMP/empty.conf" --webhook-timeout 5 \
 	"${NO_AGENT[@]}"
 needs_err "--instance needs --alertmanager" analyze --instance edge1 --webhook http://127.0.0.1:9/ "$CAPS/tls12_rsa.pcap"
+needs_err "--alertmanager-resend needs --alertmanager" run --config "$T_TMP/empty.conf" \
+	--alertmanager-resend 30 --webhook http://127.0.0.1:9/ "${NO_AGENT[@]}"
 needs_err "--since needs --html" inventory --config "$T_TMP/empty.conf" --since 2026-12-06T14:00:00Z
 run_tw run --config "$T_TMP/empty.conf" --webhook-timeout 5 --alertmanager http://127.0.0.1:9/ --show-config
 assert_eq "--webhook-timeout with --alertmanager alone: accepted" 0 "$T_RC"
@@ -282,9 +284,11 @@ assert_contains "inventory: names the file's db" "$T_TMP/no-dir/inv.db" "$(cat "
 gen=$BUILD/etc/tlswatch.conf
 run_tw run --config "$gen" --show-config
 assert_eq "default file: loads, sets nothing" "0|" "$T_RC|$(set_lines)"
-# (with a webhook, which the webhook-* defaults need)
+# (with a webhook and an Alertmanager, which the webhook-* and
+# alertmanager-resend defaults need)
 sed -n 's/^#\([a-z-]* = .*\)$/\1/p' "$gen" |
-	sed 's|^webhook-events = |webhook = http://127.0.0.1:9/hook\n&|' >"$conf"
+	sed -e 's|^webhook-events = |webhook = http://127.0.0.1:9/hook\n&|' \
+	    -e 's|^alertmanager-resend = |alertmanager = http://127.0.0.1:9/\n&|' >"$conf"
 chmod 600 "$conf"
 assert_true "default file: has numeric defaults to uncomment" grep -q '^spike-window = 10$' "$conf"
 run_tw run --config "$conf" --show-config

@@ -12,7 +12,8 @@
 #      Retry-After is honoured (a day's waits the 12 h cap); a 400 is
 #      final (one attempt); a 301/302/303 redirect keeps the POST and its
 #      body, a redirect loop is retried; logs name receivers without
-#      their secrets, each receiver's outage once;
+#      their secrets, each receiver's outage once; analyze killed while
+#      its request hangs leaves the attempt counted in the file (3k);
 #   4. dedup: the same capture twice with one --db alerts once;
 #   5. --webhook-format slack (a hostile SNI escaped: 6a); a signed URL
 #      of 2048 bytes (the bound) next to a short one: each receiver gets
@@ -450,6 +451,38 @@ assert_eq "URL removed: the next run sends its 2 alerts to /given, under their k
 	"$failed_keys|/given|200" \
 	"$(hq "$mid" '" ".join(sorted(K(r) for r in R))')|$(hq "$mid" '" ".join(sorted(set(r["path"] for r in R)))')|$(hq "$mid" '" ".join(sorted(set(str(r["status"]) for r in R)))')"
 assert_eq "URL removed: the outbox is empty" 0 "$(outbox_rows "$db")"
+
+# 3k. Killed while its request is under way: the attempt is in the file
+# already (it was counted only when it failed, so the next run found the
+# alert untried: the bound took a firing the receiver may hold for never
+# sent, and dropped its resolved). The next run sends it under its key.
+db=$T_TMP/db3k
+"$PY" tests/e2e/lib/webhook_receiver.py --out "$T_TMP/kill.jsonl" \
+	--mode-file "$T_TMP/kill.mode" --hang-seconds 30 --max-seconds 90 \
+	>"$T_TMP/kill.port" 2>"$T_TMP/kill.err" &
+kill_rcv=$!
+echo hang >"$T_TMP/kill.mode"
+for _ in $(seq 50); do [ -s "$T_TMP/kill.port" ] && break; sleep 0.1; done
+kill_url=http://127.0.0.1:$(head -1 "$T_TMP/kill.port")/kill
+"$TW" analyze --json --ca-file "$CA" --db "$db" --webhook "$kill_url" \
+	"$C/tls12_reject_expired.pcap" >/dev/null 2>"$T_TMP/kill.analyze.err" &
+kill_pid=$!
+for _ in $(seq 100); do   # at most ~10 s: the request reaches the receiver
+	[ -s "$T_TMP/kill.jsonl" ] && break
+	sleep 0.1
+done
+kill -KILL "$kill_pid" 2>/dev/null
+wait "$kill_pid" 2>/dev/null
+assert_eq "killed mid-request: the receiver holds one request, the outbox one row, its attempt counted" \
+	"1 1 1" "$(grep -c . "$T_TMP/kill.jsonl") $(outbox_rows "$db") $("$PY" -c 'import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT attempts FROM outbox").fetchone()[0])' "$db")"
+echo ok >"$T_TMP/kill.mode"
+hook_analyze_to "$kill_url" --db "$db" "$C/tls12_rsa.pcap"
+assert_eq "killed mid-request: the next run sends it again under its key, 200; the outbox is empty" \
+	"0 2 1 200 0" "$A_RC $(grep -c . "$T_TMP/kill.jsonl") $("$PY" -c 'import json, sys
+print(len(set(json.loads(l)["headers"]["idempotency-key"] for l in open(sys.argv[1]))))' "$T_TMP/kill.jsonl") $(tail -1 "$T_TMP/kill.jsonl" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["status"])') $(outbox_rows "$db")"
+kill -TERM "$kill_rcv" 2>/dev/null
+wait "$kill_rcv" 2>/dev/null
 
 # ---- 4. dedup across runs -------------------------------------------------------
 

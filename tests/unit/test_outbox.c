@@ -294,6 +294,96 @@ static void test_retarget_gives_no_copy_to_a_target_done_with_the_alert(void)
 	outbox_close(ob);
 }
 
+/* A spike's firing for @target, or (@resolved) its resolution. */
+static int put_spike_to(struct outbox *ob, const char *target, const char *key,
+			const char *scope, bool resolved)
+{
+	return outbox_put_ordered(ob, target, key, scope, OUTBOX_CRITICAL |
+				  (resolved ? OUTBOX_SEQUEL : OUTBOX_OPENS), key,
+				  strlen(key), T0);
+}
+
+/* The mark of a firing the bound dropped unsent follows the alert to the
+ * target given now, as the queued rows do: its resolution is not sent
+ * there alone. */
+static void test_retarget_gives_a_dropped_firings_mark_to_the_given_target(void)
+{
+	const char *now_given[] = { "new" };
+	struct outbox *ob = open_ob(NULL, 1, 0);
+
+	CHECK_INT(put_spike_to(ob, "old", "fire-a", "spike|a", false), 0);
+	CHECK_INT(put_spike_to(ob, "old", "fire-b", "spike|b", false), 0); /* drops fire-a */
+	CHECK_INT(outbox_retarget(ob, now_given, 1, T0), 1);
+	CHECK_INT(put_spike_to(ob, "new", "resolve-a", "spike|a", true), 0);
+	CHECK_STR(due_keys(ob, T0), "fire-b");
+	CHECK_INT(outbox_stats(ob)->dropped, 2);
+	/* it left "old": given again, "old" gets what it is given */
+	CHECK_INT(put_spike_to(ob, "old", "resolve-a", "spike|a", true), 0);
+	CHECK_INT(outbox_depth(ob), 1);
+	CHECK_INT(outbox_stats(ob)->dropped, 3);        /* fire-b, for room */
+	outbox_close(ob);
+}
+
+/* A target given now that had the firing itself (delivered while the
+ * removed target's copy waited, then was dropped) gets no mark: its
+ * resolution goes, or the alert would never end there. */
+static void test_retarget_gives_no_mark_to_a_target_done_with_the_alert(void)
+{
+	const char *now_given[] = { "kept" };
+	struct outbox *ob = open_ob(NULL, 2, 0);
+	struct outbox_item it[2];
+	int i;
+
+	CHECK_INT(put_spike_to(ob, "removed", "fire-a", "spike|a", false), 0);
+	CHECK_INT(put_spike_to(ob, "kept", "fire-a", "spike|a", false), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 2), 2);
+	for (i = 0; i < 2; i++) {
+		if (strcmp(it[i].target, "kept") == 0)
+			CHECK_INT(outbox_ack(ob, it[i].id), 0);
+		else
+			outbox_release(ob, it[i].id);          /* never tried */
+		outbox_item_release(&it[i]);
+	}
+	CHECK_INT(put(ob, "x", true, T0), 0);
+	CHECK_INT(put(ob, "y", true, T0), 0);       /* drops removed's fire-a */
+	CHECK_INT(outbox_stats(ob)->dropped, 1);
+	CHECK_INT(outbox_retarget(ob, now_given, 1, T0), 2);
+	CHECK_INT(put_spike_to(ob, "kept", "resolve-a", "spike|a", true), 0); /* drops x */
+	CHECK_STR(due_keys(ob, T0), "y resolve-a");
+	CHECK_INT(outbox_stats(ob)->dropped, 2);
+	outbox_close(ob);
+}
+
+/* A retarget that gives a row to a target holding a mark of its group
+ * (the copy, a sequel, is dropped, the mark taken) still knows which
+ * other targets were done with that alert: they get no copy. */
+static void test_retarget_taking_a_mark_keeps_the_targets_done(void)
+{
+	const char *now_given[] = { "t1", "t2" };
+	struct outbox *ob = open_ob(NULL, 3, 0);
+	struct outbox_item it[4];
+	int n, i;
+
+	CHECK_INT(put_spike_to(ob, "t1", "fire-a", "spike|a", false), 0);
+	CHECK_INT(put(ob, "x", true, T0), 0);
+	CHECK_INT(put(ob, "y", true, T0), 0);
+	CHECK_INT(put(ob, "z", true, T0), 0);       /* drops fire-a: t1's mark */
+	CHECK_INT(put_spike_to(ob, "gone", "res-a", "spike|a", true), 0);  /* drops x */
+	CHECK_INT(put_spike_to(ob, "t2", "res-a", "spike|a", true), 0);    /* drops y */
+	n = outbox_due(ob, T0, it, 4);
+	CHECK_INT(n, 3);
+	for (i = 0; i < n; i++) {
+		if (strcmp(it[i].target, "t2") == 0)
+			CHECK_INT(outbox_ack(ob, it[i].id), 0);  /* t2 is done */
+		else
+			outbox_release(ob, it[i].id);
+		outbox_item_release(&it[i]);
+	}
+	CHECK_INT(outbox_retarget(ob, now_given, 2, T0), 2);
+	CHECK_STR(due_keys(ob, T0), "z z");
+	outbox_close(ob);
+}
+
 static void test_retry_counts_attempts_and_moves_next_attempt(void)
 {
 	struct outbox_item it[2];
@@ -482,6 +572,69 @@ static void test_bound_keeps_a_later_resolved_of_a_firing_tried(void)
 	CHECK_STR(due_keys(ob, T0), "fire-c resolve-a");
 	CHECK_INT(outbox_stats(ob)->dropped, 2);
 	outbox_close(ob);
+}
+
+/* A process killed while a firing is under way: the next one finds the
+ * attempt counted (and continues the count), so the bound, dropping that
+ * firing (it may have reached its receiver), keeps its resolution. */
+static void test_attempt_under_way_at_sigkill_is_counted(void)
+{
+	struct outbox_item it[1];
+	struct outbox *ob;
+	char path[64];
+	int status = 0;
+	pid_t pid;
+
+	tmp_path(path);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		ob = open_ob(path, 2, 0);
+		if (ob && put_spike(ob, "fire-a", "spike|a", false) == 0 &&
+		    outbox_due(ob, T0, it, 1) == 1)
+			raise(SIGKILL);              /* the request under way */
+		_exit(1);
+	}
+	CHECK_INT(waitpid(pid, &status, 0), pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	CHECK_INT(db_peek(path, "SELECT attempts FROM outbox"), 1);
+	ob = open_ob(path, 2, 0);
+	CHECK_INT(put_spike(ob, "resolve-a", "spike|a", true), 0);
+	CHECK_INT(put_spike(ob, "fire-b", "spike|b", false), 0);   /* drops fire-a */
+	CHECK_STR(due_keys(ob, T0), "resolve-a fire-b");
+	CHECK_INT(outbox_stats(ob)->dropped, 1);
+	outbox_close(ob);
+	tmp_done(path);
+}
+
+/* The file counts an attempt when it begins, once: a retry adds none, a
+ * row released (not tried after all) has it taken back. */
+static void test_file_counts_each_attempt_once_when_it_begins(void)
+{
+	struct outbox_item it[1];
+	struct outbox *ob;
+	char path[64];
+
+	tmp_path(path);
+	ob = open_ob(path, 0, 0);
+	CHECK_INT(put(ob, "k1", false, T0), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 1), 1);
+	CHECK_INT(db_peek(path, "SELECT attempts FROM outbox"), 1);
+	outbox_release(ob, it[0].id);
+	outbox_item_release(&it[0]);
+	CHECK_INT(db_peek(path, "SELECT attempts FROM outbox"), 0);
+	CHECK_INT(outbox_due(ob, T0, it, 1), 1);
+	CHECK_INT(it[0].attempts, 0);
+	CHECK_INT(outbox_retry(ob, it[0].id, T0 + SEC), 0);
+	outbox_item_release(&it[0]);
+	CHECK_INT(db_peek(path, "SELECT attempts FROM outbox"), 1);
+	CHECK_INT(outbox_due(ob, T0 + SEC, it, 1), 1);
+	CHECK_INT(it[0].attempts, 1);
+	CHECK_INT(db_peek(path, "SELECT attempts FROM outbox"), 2);
+	CHECK_INT(outbox_ack(ob, it[0].id), 0);
+	outbox_item_release(&it[0]);
+	outbox_close(ob);
+	tmp_done(path);
 }
 
 /* Only a row that can have a sequel (a spike's firing) leaves a mark when
@@ -794,7 +947,7 @@ static void test_newer_outbox_schema_is_refused(void)
 	CHECK_INT(outbox_open(path, NULL, &ob, err, sizeof(err)), -EIO);
 	CHECK(ob == NULL);
 	snprintf(want, sizeof(want), "outbox %s: schema version 7 is newer than "
-		 "this tlswatch (4)", path);
+		 "this tlswatch (5)", path);
 	CHECK_STR(err, want);
 	tmp_done(path);
 }
@@ -863,10 +1016,46 @@ static void test_schema_3_marks_go_and_rows_stay(void)
 	sqlite3_close(db);
 	ob = open_ob(path, 0, 0);
 	CHECK(ob != NULL);
-	CHECK_INT(db_peek(path, "SELECT max(schema) FROM deliver_meta"), 4);
+	CHECK_INT(db_peek(path, "SELECT max(schema) FROM deliver_meta"), 5);
 	CHECK_INT(db_peek(path, "SELECT count(*) FROM outbox_orphans"), 0);
 	CHECK_INT(db_peek(path, "SELECT opens FROM outbox"), 0);
 	CHECK_STR(due_keys(ob, T0), "fire-a");
+	outbox_close(ob);
+	tmp_done(path);
+}
+
+/* A schema-4 file: its marks name no alert; migrated, they stay with
+ * their target across a retarget, and still drop its sequel there. */
+static void test_schema_4_marks_stay_with_their_target(void)
+{
+	const char *now_given[] = { "new" };
+	struct outbox *ob;
+	char path[64];
+	sqlite3 *db;
+
+	tmp_path(path);
+	ob = open_ob(path, 1, 0);
+	CHECK_INT(put_spike_to(ob, "old", "fire-a", "spike|a", false), 0);
+	CHECK_INT(put_spike_to(ob, "old", "fire-b", "spike|b", false), 0); /* drops fire-a */
+	outbox_close(ob);
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "DROP INDEX outbox_orphans_by_key;"
+			       "ALTER TABLE outbox_orphans DROP COLUMN idem_key;"
+			       "UPDATE deliver_meta SET schema = 4",
+			       NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ob = open_ob(path, 2, 0);
+	CHECK(ob != NULL);
+	CHECK_INT(db_peek(path, "SELECT max(schema) FROM deliver_meta"), 5);
+	CHECK_INT(db_peek(path, "SELECT count(*) FROM outbox_orphans WHERE"
+			  " target = 'old' AND idem_key = ''"), 1);
+	CHECK_INT(outbox_retarget(ob, now_given, 1, T0), 1);
+	CHECK_INT(db_peek(path, "SELECT count(*) FROM outbox_orphans WHERE"
+			  " target = 'old'"), 1);
+	CHECK_INT(put_spike_to(ob, "old", "resolve-a", "spike|a", true), 0);
+	CHECK_INT(put_spike_to(ob, "new", "resolve-a", "spike|a", true), 0);
+	CHECK_STR(due_keys(ob, T0), "fire-b resolve-a");
+	CHECK_INT(outbox_stats(ob)->dropped, 1);
 	outbox_close(ob);
 	tmp_done(path);
 }
@@ -1085,6 +1274,42 @@ static int move_fails_in_the_file(const char *dir)
 	return check_failed_in_test;
 }
 
+/* Attempts begun while the disk is full: the row is handed out all the
+ * same, its count kept in memory (a release takes one back), and the
+ * first write after space is freed stores it. */
+static int full_disk_attempts(const char *dir)
+{
+	char path[96], fill[96];
+	struct outbox *file = full_disk_paths(dir, path, fill);
+	struct outbox_item it[1];
+
+	CHECK_INT(put(file, "k1", false, T0), 0);
+	fill_up(fill);
+	CHECK_INT(outbox_due(file, T0, it, 1), 1);
+	CHECK_INT(it[0].attempts, 0);
+	CHECK_INT(outbox_retry(file, it[0].id, T0 + 10 * SEC), -ENOSPC);
+	outbox_item_release(&it[0]);
+	CHECK_INT(outbox_due(file, T0 + 10 * SEC, it, 1), 1);
+	CHECK_INT(it[0].attempts, 1);
+	outbox_release(file, it[0].id);                  /* not sent after all */
+	outbox_item_release(&it[0]);
+	CHECK_INT(outbox_due(file, T0 + 10 * SEC, it, 1), 1);
+	CHECK_INT(it[0].attempts, 1);
+	CHECK_INT(db_peek(path, "SELECT attempts FROM outbox"), 0);  /* as stored */
+	CHECK_INT(unlink(fill), 0);
+	CHECK_INT(put(file, "k2", false, T0 + 10 * SEC), 0);   /* takes them along */
+	CHECK_INT(db_peek(path, "SELECT attempts FROM outbox WHERE idem_key = 'k1'"), 2);
+	CHECK_INT(outbox_ack(file, it[0].id), 0);
+	outbox_item_release(&it[0]);
+	outbox_close(file);
+	return check_failed_in_test;
+}
+
+static void test_attempts_begun_on_a_full_disk_reach_the_file_later(void)
+{
+	full_disk_child(full_disk_attempts);
+}
+
 /* A full disk is -ENOSPC, not a broken outbox: the failed write leaves
  * file and connection as they were, and once space is freed the same
  * outbox (not opened again) takes the memory outbox's rows and claims. */
@@ -1126,6 +1351,9 @@ int main(void)
 	RUN_TEST(test_retarget_gives_a_removed_targets_rows_to_the_given_ones);
 	RUN_TEST(test_retargeted_row_goes_before_the_targets_later_rows);
 	RUN_TEST(test_retarget_gives_no_copy_to_a_target_done_with_the_alert);
+	RUN_TEST(test_retarget_gives_a_dropped_firings_mark_to_the_given_target);
+	RUN_TEST(test_retarget_gives_no_mark_to_a_target_done_with_the_alert);
+	RUN_TEST(test_retarget_taking_a_mark_keeps_the_targets_done);
 	RUN_TEST(test_retry_counts_attempts_and_moves_next_attempt);
 	RUN_TEST(test_fail_deletes_and_counts);
 	RUN_TEST(test_release_makes_a_row_due_again_without_an_attempt);
@@ -1137,6 +1365,8 @@ int main(void)
 	RUN_TEST(test_move_carries_a_dropped_firings_mark);
 	RUN_TEST(test_bound_keeps_the_resolved_of_a_firing_in_flight);
 	RUN_TEST(test_bound_keeps_a_later_resolved_of_a_firing_tried);
+	RUN_TEST(test_attempt_under_way_at_sigkill_is_counted);
+	RUN_TEST(test_file_counts_each_attempt_once_when_it_begins);
 	RUN_TEST(test_dropped_firings_marks_are_bounded);
 	RUN_TEST(test_move_counts_no_sequel_dropped_on_the_way);
 	RUN_TEST(test_dropped_row_in_flight_is_not_acked_later);
@@ -1154,10 +1384,12 @@ int main(void)
 	RUN_TEST(test_newer_outbox_schema_is_refused);
 	RUN_TEST(test_schema_1_rows_are_kept_and_sent_unordered);
 	RUN_TEST(test_schema_3_marks_go_and_rows_stay);
+	RUN_TEST(test_schema_4_marks_stay_with_their_target);
 	RUN_TEST(test_move_takes_rows_schedules_and_claims_into_the_file);
 	RUN_TEST(test_full_disk_is_enospc_and_the_same_outbox_writes_again);
 	RUN_TEST(test_outcomes_on_a_full_disk_hold_and_reach_the_file_later);
 	RUN_TEST(test_outcomes_kept_in_memory_move_to_the_file_opened_again);
+	RUN_TEST(test_attempts_begun_on_a_full_disk_reach_the_file_later);
 	RUN_TEST(test_move_failing_in_the_file_says_its_own_error);
 	return CHECK_EXIT_CODE();
 }

@@ -209,6 +209,7 @@ static int apply_output(struct output_opts *out, enum cli_opt id, const char *ar
 	case CLI_OPT_ALERTMANAGER:
 		return output_opts_add_url(out->alertmanagers, &out->n_alertmanagers, arg,
 					   err, errlen);
+	case CLI_OPT_ALERTMANAGER_RESEND: out->alertmanager_resend_s = (unsigned)u; return 0;
 	case CLI_OPT_INSTANCE:          out->instance = arg; return 0;
 	case CLI_OPT_METRICS:
 		if (http_server_check_addr(arg, err, errlen) < 0)

@@ -212,6 +212,11 @@
 	  "push critical findings and spikes to the Alertmanager at URL (its " \
 	  "v2 API; at most " TW_NUM(OUTPUT_URL_LEN) " bytes; repeatable, at "  \
 	  "most " TW_NUM(OUTPUT_MAX_URLS) " URLs)")                            \
+	X(ALERTMANAGER_RESEND, "alertmanager-resend", 0, "SECS", CMD_AR,        \
+	  DELIVERY, OT_UINT, 0, 1, 3600, TW_NUM(OUTPUT_AM_RESEND_DEFAULT_S),   \
+	  "send every active alert again every SECS, its endsAt 3 SECS "       \
+	  "ahead: Alertmanager ends it by itself that long after the agent "   \
+	  "stops sending it")                                                  \
 	X(INSTANCE, "instance", 0, "NAME", CMD_AR, DELIVERY, OT_STR, 0, 0, 0,   \
 	  "", "the 'instance' label of Alertmanager alerts (default: the host " \
 	  "name)")                                                             \
@@ -242,6 +247,7 @@
 	X(WEBHOOK_TIMEOUT, WEBHOOK, ALERTMANAGER)  /* both sinks' requests */  \
 	X(WEBHOOK_CA_FILE, WEBHOOK, ALERTMANAGER)  /* both sinks' requests */  \
 	X(WEBHOOK_RETRY_MAX, WEBHOOK, WEBHOOK)                                 \
+	X(ALERTMANAGER_RESEND, ALERTMANAGER, ALERTMANAGER)                     \
 	X(INSTANCE, ALERTMANAGER, ALERTMANAGER)
 
 /* Exit statuses per subcommand, in order: X(commands, code, "meaning").

@@ -30,7 +30,7 @@
 #include "common/strmap.h"
 #include "outbox.h"
 
-#define OUTBOX_SCHEMA_VERSION 4
+#define OUTBOX_SCHEMA_VERSION 5
 #define OUTBOX_BUSY_TIMEOUT_MS 5000
 
 /* migrations[i] takes the outbox's tables from version i to i + 1. */
@@ -88,6 +88,13 @@ static const char *const outbox_migrations[OUTBOX_SCHEMA_VERSION] = {
 	" target TEXT NOT NULL,"
 	" order_key TEXT NOT NULL,"
 	" UNIQUE (target, order_key))",
+	/* 5: a mark names the alert (idempotency key) of the firing it
+	 * stands for, so a retarget gives it to the targets given now that
+	 * were not given that alert, as the rows (outbox_retarget); a target
+	 * done with that alert is remembered while a mark of it lasts.
+	 * Version 4's marks name none and stay with their target. */
+	("ALTER TABLE outbox_orphans ADD COLUMN idem_key TEXT NOT NULL DEFAULT '';"
+	 "CREATE INDEX outbox_orphans_by_key ON outbox_orphans (idem_key)"),
 };
 
 enum outbox_stmt {
@@ -96,7 +103,8 @@ enum outbox_stmt {
 	OB_SENT_MERGE, OB_SEQ_SELF, OB_HOLD, OB_GET, OB_TARGETS, OB_FINISH,
 	OB_SIBLING, OB_DONE_PUT, OB_DONE_FORGET, OB_DONE_HAS, OB_DONE_PRUNE,
 	OB_DROP_SEQUELS, OB_LATER, OB_ORPHAN_PUT, OB_ORPHAN_TAKE, OB_ORPHANS_ALL,
-	OB_ORPHAN_CAP, OB_NSTMT
+	OB_ORPHAN_CAP, OB_TRIED, OB_ORPHAN_TARGETS, OB_ORPHAN_GET, OB_ORPHAN_DEL,
+	OB_NSTMT
 };
 
 /* The columns of a row read whole (OB_DUE, OB_ALL, OB_GET): ob_read_item. */
@@ -111,7 +119,8 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	 * dropped, the alert would never end there), oldest. */
 	[OB_DROP] = "DELETE FROM outbox WHERE id = (SELECT id FROM outbox"
 		    " ORDER BY critical, sequel, id LIMIT 1)"
-		    " RETURNING id, target, order_key, seq, sequel, attempts, opens",
+		    " RETURNING id, target, order_key, seq, sequel, attempts, opens,"
+		    " idem_key",
 	/* the sequels right after row ?3 of its group, up to its next row
 	 * that is not one (ob_drop_victim) */
 	[OB_DROP_SEQUELS] = "DELETE FROM outbox WHERE target = ?1 AND order_key = ?2"
@@ -122,14 +131,21 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_LATER] = "SELECT 1 FROM outbox WHERE target = ?1 AND order_key = ?2"
 		     " AND seq > ?3 LIMIT 1",
 	/* marked again, a group is the newest: the last the cap forgets */
-	[OB_ORPHAN_PUT] = "INSERT OR REPLACE INTO outbox_orphans (target, order_key)"
-			  " VALUES (?1, ?2)",
+	[OB_ORPHAN_PUT] = "INSERT OR REPLACE INTO outbox_orphans (target, order_key,"
+			  " idem_key) VALUES (?1, ?2, ?3)",
 	/* the marks past the newest ?1 (max_rows) */
 	[OB_ORPHAN_CAP] = "DELETE FROM outbox_orphans WHERE rowid IN (SELECT rowid"
 			  " FROM outbox_orphans ORDER BY rowid DESC LIMIT -1 OFFSET ?1)",
 	[OB_ORPHAN_TAKE] = "DELETE FROM outbox_orphans WHERE target = ?1"
 			   " AND order_key = ?2",
-	[OB_ORPHANS_ALL] = "SELECT target, order_key FROM outbox_orphans",
+	[OB_ORPHANS_ALL] = "SELECT target, order_key, idem_key FROM outbox_orphans",
+	/* outbox_retarget: the marks that name their alert, in age order;
+	 * then one of them, to give and remove */
+	[OB_ORPHAN_TARGETS] = "SELECT rowid, target FROM outbox_orphans"
+			      " WHERE idem_key != '' ORDER BY rowid",
+	[OB_ORPHAN_GET] = "SELECT target, order_key, idem_key FROM outbox_orphans"
+			  " WHERE rowid = ?1",
+	[OB_ORPHAN_DEL] = "DELETE FROM outbox_orphans WHERE rowid = ?1",
 	[OB_INSERT] = "INSERT INTO outbox (target, idem_key, critical, body,"
 		      " created_us, next_attempt_us, attempts, order_key, seq,"
 		      " sequel, opens) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
@@ -143,6 +159,9 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	[OB_DELETE] = "DELETE FROM outbox WHERE id = ?1",
 	[OB_RETRY] = "UPDATE outbox SET attempts = attempts + ?3,"
 		     " next_attempt_us = ?2 WHERE id = ?1",
+	/* an attempt begun (outbox_due), or taken back (outbox_release) */
+	[OB_TRIED] = "UPDATE outbox SET attempts = max(attempts + ?2, 0)"
+		     " WHERE id = ?1",
 	[OB_SENT_PRUNE] = "DELETE FROM outbox_sent WHERE sent_us <= ?1",
 	[OB_SENT_GET] = "SELECT sent_us FROM outbox_sent WHERE dedup_key = ?1",
 	[OB_SENT_PUT] = "INSERT INTO outbox_sent (dedup_key, sent_us)"
@@ -167,13 +186,17 @@ static const char *const outbox_sql[OB_NSTMT] = {
 	/* outbox_done: a row acknowledged or refused while its alert's other
 	 * rows wait (ob_finish_locked) */
 	[OB_FINISH] = "DELETE FROM outbox WHERE id = ?1 RETURNING target, idem_key",
-	[OB_SIBLING] = "SELECT 1 FROM outbox WHERE idem_key = ?1 LIMIT 1",
+	/* a mark of the alert (a firing dropped unsent) counts as a row
+	 * waiting: a retarget gives the mark to targets not done with it */
+	[OB_SIBLING] = "SELECT 1 FROM outbox WHERE idem_key = ?1 UNION ALL"
+		       " SELECT 1 FROM outbox_orphans WHERE idem_key = ?1 LIMIT 1",
 	[OB_DONE_PUT] = "INSERT OR IGNORE INTO outbox_done (target, idem_key)"
 			" VALUES (?1, ?2)",
 	[OB_DONE_FORGET] = "DELETE FROM outbox_done WHERE idem_key = ?1",
 	[OB_DONE_HAS] = "SELECT 1 FROM outbox_done WHERE target = ?1 AND idem_key = ?2",
 	[OB_DONE_PRUNE] = "DELETE FROM outbox_done WHERE idem_key NOT IN"
-			  " (SELECT idem_key FROM outbox)",
+			  " (SELECT idem_key FROM outbox UNION"
+			  " SELECT idem_key FROM outbox_orphans)",
 };
 
 /* An outcome the file could not take yet (see the top). */
@@ -194,6 +217,8 @@ struct outbox {
 	struct ob_unwritten *unwritten;   /* sorted by id, at most max_rows */
 	size_t n_unwritten, cap_unwritten;
 	struct strmap *groups;    /* of a pass of outbox_due: (order key, target) */
+	bool marks_gone;          /* outbox_done may keep alerts of no row */
+				  /* nor mark: ob_forget_done when it is safe */
 	struct outbox_stats stats;
 	char where[128];          /* the path, or ":memory:", for messages */
 	char err[256];
@@ -819,37 +844,58 @@ static int ob_drop_returned(struct outbox *ob, sqlite3_stmt *st)
 	return n;
 }
 
+/* The targets done with alerts that have no row nor mark left are
+ * forgotten (ob_finish_locked). Not in the middle of a retarget, which
+ * reads them (and rows of an alert it moves are gone for a moment): after
+ * a put, or at a retarget's end. 0 or -errno. */
+static int ob_forget_done(struct outbox *ob)
+{
+	int rc = ob_done(ob, ob_stmt(ob, OB_DONE_PRUNE), "forgetting targets done");
+
+	if (!rc)
+		ob->marks_gone = false;
+	return rc;
+}
+
 /* Forgets the oldest marks of orphaned groups past max_rows: 0 or -errno. */
 static int ob_orphans_cap(struct outbox *ob)
 {
 	sqlite3_stmt *st = ob_stmt(ob, OB_ORPHAN_CAP);
+	int rc;
 
 	if (sqlite3_bind_int64(st, 1, ob->max_rows) != SQLITE_OK)
 		return ob_fail(ob, "bounding the orphaned groups");
-	return ob_done(ob, st, "bounding the orphaned groups");
+	rc = ob_done(ob, st, "bounding the orphaned groups");
+	if (!rc && sqlite3_changes(ob->db))
+		ob->marks_gone = true;
+	return rc;
 }
 
-/* Marks @target's group of @order_key orphaned (ob_orphaned), the oldest
- * marks past max_rows forgotten: 0 or -errno. */
+/* Marks @target's group of @order_key orphaned (ob_orphaned) by the
+ * alert @idem_key dropped, the oldest marks past max_rows forgotten: 0
+ * or -errno. */
 static int ob_orphan_mark(struct outbox *ob, const char *target,
-			  const char *order_key)
+			  const char *order_key, const char *idem_key)
 {
 	sqlite3_stmt *st = ob_stmt(ob, OB_ORPHAN_PUT);
 	int rc;
 
-	if (ob_bind_group(st, target, order_key, -1))
+	if (ob_bind_group(st, target, order_key, -1) ||
+	    sqlite3_bind_text(st, 3, idem_key, -1, SQLITE_STATIC) != SQLITE_OK)
 		return ob_fail(ob, "marking an orphaned group");
 	if ((rc = ob_done(ob, st, "marking an orphaned group")))
 		return rc;
 	return ob_orphans_cap(ob);
 }
 
-/* After @target's row @seq of @order_key, never sent, was dropped: its
- * sequels go with it; without any, and without a later row, a row that
- * @opens (can have a sequel) leaves its group an orphan (the next sequel
- * put in it is dropped). The rows dropped, or -errno. */
+/* After @target's row @seq of @order_key (the alert @idem_key), never
+ * sent, was dropped: its sequels go with it; without any, and without a
+ * later row, a row that @opens (can have a sequel) leaves its group an
+ * orphan (the next sequel put in it is dropped). The rows dropped, or
+ * -errno. */
 static int ob_drop_sequels(struct outbox *ob, const char *target,
-			   const char *order_key, int64_t seq, bool opens)
+			   const char *order_key, const char *idem_key,
+			   int64_t seq, bool opens)
 {
 	sqlite3_stmt *st = ob_stmt(ob, OB_DROP_SEQUELS);
 	int64_t one;
@@ -864,7 +910,7 @@ static int ob_drop_sequels(struct outbox *ob, const char *target,
 		return ob_fail(ob, "dropping a row");
 	if ((rc = ob_int64(ob, st, &one, "dropping a row")))
 		return rc < 0 ? rc : 0;
-	return ob_orphan_mark(ob, target, order_key);
+	return ob_orphan_mark(ob, target, order_key, idem_key);
 }
 
 /* Whether row @id, with @attempts in the file, may have reached its
@@ -883,6 +929,7 @@ static bool ob_maybe_sent(const struct outbox *ob, int64_t id, int attempts)
 static int ob_drop_victim(struct outbox *ob)
 {
 	char target[OUTBOX_TARGET_LEN + 1], key[OUTBOX_KEY_LEN + 1];
+	char idem[OUTBOX_KEY_LEN + 1];
 	sqlite3_stmt *st = ob_stmt(ob, OB_DROP);
 	bool sequel, opens, sent;
 	int64_t seq, id;
@@ -901,6 +948,7 @@ static int ob_drop_victim(struct outbox *ob)
 	sequel = sqlite3_column_int(st, 4) != 0;
 	sent = ob_maybe_sent(ob, id, sqlite3_column_int(st, 5));
 	opens = sqlite3_column_int(st, 6) != 0;
+	ob_col_text(st, 7, idem, sizeof(idem));
 	ob_dropped(ob, id);
 	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : ob_fail(ob, "dropping a row");
 	sqlite3_reset(st);
@@ -908,7 +956,7 @@ static int ob_drop_victim(struct outbox *ob)
 		return rc;
 	if (!*key || sequel || sent)
 		return 1;
-	n = ob_drop_sequels(ob, target, key, seq, opens);
+	n = ob_drop_sequels(ob, target, key, idem, seq, opens);
 	return n < 0 ? n : 1 + n;
 }
 
@@ -941,7 +989,10 @@ static int ob_orphaned(struct outbox *ob, const struct outbox_item *it)
 		return ob_fail(ob, "reading the orphaned groups");
 	if ((rc = ob_done(ob, st, "reading the orphaned groups")))
 		return rc;
-	return it->sequel && sqlite3_changes(ob->db) > 0;
+	if (sqlite3_changes(ob->db) == 0)
+		return 0;
+	ob->marks_gone = true;
+	return it->sequel;
 }
 
 /* Stores @it (its id unused) due at @next_us: 0, 1 for a duplicate, or 2
@@ -1025,7 +1076,13 @@ int outbox_put_ordered(struct outbox *ob, const char *target,
 		return ob_refuse(ob, -EIO, "storing an alert: SHA-256 failed");
 	if ((rc = ob_begin(ob, "storing an alert")))
 		return rc;
-	rc = ob_end(ob, ob_put_locked(ob, &it, now_us));
+	rc = ob_put_locked(ob, &it, now_us);
+	if (rc >= 0 && ob->marks_gone) {
+		int forgot = ob_forget_done(ob);
+
+		rc = forgot < 0 ? forgot : rc;
+	}
+	rc = ob_end(ob, rc);
 	return rc == 2 ? 0 : rc;   /* dropped: outbox.h */
 }
 
@@ -1091,21 +1148,23 @@ static int ob_move_rows(struct outbox *from, struct outbox *to, int *moved)
 	return rc;
 }
 
-/* Inside @to's transaction: each row of @from's @all, two columns, put
- * by @to's @put; @moving and @reading name the step in a failure. */
+/* Inside @to's transaction: each row of @from's @all, its columns put
+ * by @to's @put (as many: one each); @moving and @reading name the step
+ * in a failure. */
 static int ob_move_table(struct outbox *from, struct outbox *to,
 			 enum outbox_stmt all, enum outbox_stmt put_which,
 			 const char *moving, const char *reading)
 {
 	sqlite3_stmt *st = ob_stmt(from, all), *put;
-	int step = SQLITE_DONE, rc = 0;
+	int step = SQLITE_DONE, rc = 0, i;
 
 	while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		put = ob_stmt(to, put_which);
-		if (sqlite3_bind_value(put, 1, sqlite3_column_value(st, 0)) != SQLITE_OK ||
-		    sqlite3_bind_value(put, 2, sqlite3_column_value(st, 1)) != SQLITE_OK)
-			rc = ob_fail(to, moving);
-		else
+		for (i = 0; !rc && i < sqlite3_column_count(st); i++)
+			if (sqlite3_bind_value(put, i + 1, sqlite3_column_value(st, i)) !=
+			    SQLITE_OK)
+				rc = ob_fail(to, moving);
+		if (!rc)
 			rc = ob_done(to, put, moving);
 	}
 	if (!rc && step != SQLITE_DONE)
@@ -1175,12 +1234,14 @@ static bool ob_target_in(const char *target, const char *const *targets, int n)
 	return false;
 }
 
-/* The ids of the rows whose target is not among @targets, ascending, in
- * *@ids (malloc'd, *@n_ids of them): 0 or -errno. */
-static int ob_foreign_ids(struct outbox *ob, const char *const *targets, int n,
-			  int64_t **ids, size_t *n_ids)
+/* The ids of the rows (@which OB_TARGETS) or marks (OB_ORPHAN_TARGETS)
+ * whose target is not among @targets, ascending, in *@ids (malloc'd,
+ * *@n_ids of them): 0 or -errno. */
+static int ob_foreign_ids(struct outbox *ob, enum outbox_stmt which,
+			  const char *const *targets, int n, int64_t **ids,
+			  size_t *n_ids)
 {
-	sqlite3_stmt *st = ob_stmt(ob, OB_TARGETS);
+	sqlite3_stmt *st = ob_stmt(ob, which);
 	int step = SQLITE_DONE, rc = 0;
 	size_t cap = 0;
 	int64_t *slot;
@@ -1248,30 +1309,142 @@ static int ob_retarget_row_locked(struct outbox *ob, int64_t id,
 	return rc < 0 ? rc : 0;
 }
 
+/* Whether @target holds a row of @order_key: 1, 0 or -errno. */
+static int ob_group_held(struct outbox *ob, const char *target,
+			 const char *order_key)
+{
+	sqlite3_stmt *st = ob_stmt(ob, OB_LATER);
+	int64_t one;
+
+	if (ob_bind_group(st, target, order_key, -1) ||
+	    sqlite3_bind_int64(st, 3, INT64_MIN) != SQLITE_OK)
+		return ob_fail(ob, "reading a group's rows");
+	return ob_int64(ob, st, &one, "reading a group's rows");
+}
+
+/*
+ * Inside the transaction: the mark @id (ob_orphan_mark) of a target no
+ * longer given follows its alert, as the rows do (ob_retarget_row_locked):
+ * to each of @targets not done with that alert (ob_target_done: it had
+ * the firing) and holding no row of its order key (its own rows there
+ * are newer, and a sequel put after them ends one of those); the mark
+ * leaves its old target. 0 or -errno.
+ */
+static int ob_retarget_mark_locked(struct outbox *ob, int64_t id,
+				   const char *const *targets, int n)
+{
+	sqlite3_stmt *st = ob_stmt(ob, OB_ORPHAN_GET);
+	struct outbox_item it = { 0 };   /* its target and key, for ob_target_done */
+	int i, step, rc;
+
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+		return ob_fail(ob, "reading a mark to retarget");
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		ob_col_text(st, 1, it.order_key, sizeof(it.order_key));
+		ob_col_text(st, 2, it.idem_key, sizeof(it.idem_key));
+	}
+	rc = step == SQLITE_ROW ? 0 : step == SQLITE_DONE ? 1 :
+	     ob_fail(ob, "reading a mark to retarget");
+	sqlite3_reset(st);
+	if (rc)
+		return rc < 0 ? rc : 0;   /* 1: forgotten by the cap meanwhile */
+	st = ob_stmt(ob, OB_ORPHAN_DEL);
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+		return ob_fail(ob, "moving a mark");
+	if ((rc = ob_done(ob, st, "moving a mark")))
+		return rc;
+	for (i = 0; rc >= 0 && i < n; i++) {
+		snprintf(it.target, sizeof(it.target), "%s", targets[i]);
+		if (!(rc = ob_target_done(ob, &it)) &&
+		    !(rc = ob_group_held(ob, it.target, it.order_key)))
+			rc = ob_orphan_mark(ob, it.target, it.order_key, it.idem_key);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/* Inside the transaction: rows @ids, then marks @marks, of targets no
+ * longer given, to @targets (outbox_retarget). 0 or -errno. */
+static int ob_retarget_locked(struct outbox *ob, const int64_t *ids,
+			      size_t n_ids, const int64_t *marks, size_t n_marks,
+			      const char *const *targets, int n, int64_t now_us)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; !rc && i < n_ids; i++)
+		rc = ob_retarget_row_locked(ob, ids[i], targets, n, now_us);
+	/* after the rows: a target given a row of a mark's group has it */
+	for (i = 0; !rc && i < n_marks; i++)
+		rc = ob_retarget_mark_locked(ob, marks[i], targets, n);
+	/* an alert whose rows and marks all went (or were dropped) */
+	return rc ? rc : ob_forget_done(ob);
+}
+
 int outbox_retarget(struct outbox *ob, const char *const *targets, int n,
 		    int64_t now_us)
 {
-	int64_t *ids = NULL;
-	size_t n_ids = 0, i;
+	int64_t *ids = NULL, *marks = NULL;
+	size_t n_ids = 0, n_marks = 0, i;
 	int rc;
 
 	if (!ob || !targets || n <= 0)
 		return -EINVAL;
-	rc = ob_foreign_ids(ob, targets, n, &ids, &n_ids);
-	if (!rc && n_ids && !(rc = ob_begin(ob, "retargeting rows"))) {
-		for (i = 0; !rc && i < n_ids; i++)
-			rc = ob_retarget_row_locked(ob, ids[i], targets, n, now_us);
-		/* an alert whose rows all went (or were dropped) */
-		if (!rc)
-			rc = ob_done(ob, ob_stmt(ob, OB_DONE_PRUNE), "forgetting targets done");
-		rc = ob_end(ob, rc);
-	}
+	rc = ob_foreign_ids(ob, OB_TARGETS, targets, n, &ids, &n_ids);
+	if (!rc)
+		rc = ob_foreign_ids(ob, OB_ORPHAN_TARGETS, targets, n, &marks, &n_marks);
+	if (!rc && (n_ids || n_marks) && !(rc = ob_begin(ob, "retargeting rows")))
+		rc = ob_end(ob, ob_retarget_locked(ob, ids, n_ids, marks, n_marks,
+						   targets, n, now_us));
 	for (i = 0; !rc && i < n_ids; i++)
 		ob_inflight_del(ob, ids[i]);   /* their outcomes find no row */
 	free(ids);
+	free(marks);
 	if (rc == -ENOMEM)
 		snprintf(ob->err, sizeof(ob->err), "outbox: out of memory");
 	return rc < 0 ? rc : (int)n_ids;
+}
+
+/* Inside a transaction: @delta attempts more (1: one begun; -1: taken
+ * back) for row @id. 0, 1 when the file has no such row, or -errno. */
+static int ob_tried_locked(struct outbox *ob, int64_t id, int delta)
+{
+	sqlite3_stmt *st = ob_stmt(ob, OB_TRIED);
+	int rc;
+
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, delta) != SQLITE_OK)
+		return ob_fail(ob, "counting an attempt");
+	if ((rc = ob_done(ob, st, "counting an attempt")))
+		return rc;
+	return sqlite3_changes(ob->db) == 1 ? 0 : 1;
+}
+
+/*
+ * Counts an attempt for each of the @n rows handed out, in the file before
+ * any is sent: a process killed while they are under way leaves them
+ * tried, so the next run continues their count and the bound keeps the
+ * sequel of a row that may have reached its receiver (ob_maybe_sent). A
+ * file that cannot take it keeps the count in memory (see the top), as an
+ * outcome; the rows are handed out all the same (delivery before
+ * durability).
+ */
+static void ob_count_attempts(struct outbox *ob, const struct outbox_item *items,
+			      int n, int64_t now_us)
+{
+	int i, rc = ob_begin(ob, "counting attempts");
+
+	if (!rc) {
+		for (i = 0; rc >= 0 && i < n; i++)
+			rc = ob_tried_locked(ob, items[i].id, 1);
+		rc = ob_end(ob, rc < 0 ? rc : 0);
+	}
+	if (!rc)
+		return;
+	/* past the bound of outcomes kept (or without memory) this attempt
+	 * goes uncounted: a backoff a step shorter, as a restart's was */
+	for (i = 0; i < n; i++)
+		ob_unwritten_keep(ob, items[i].id, false, 1, now_us);
 }
 
 /* Takes back what outbox_due handed out before it failed. */
@@ -1401,6 +1574,8 @@ int outbox_due_select(struct outbox *ob, int64_t now_us,
 		ob_unwind(ob, items, n);
 		return rc;
 	}
+	if (n > 0)
+		ob_count_attempts(ob, items, n, now_us);
 	return n;
 }
 
@@ -1426,19 +1601,20 @@ static int ob_change(struct outbox *ob, int64_t id, bool gone,
 {
 	bool handed_out = ob_inflight_has(ob, id);
 	const struct ob_unwritten *u = ob_unwritten_of(ob, id);
-	int rc;
+	/* a row handed out had its attempt counted then (ob_count_attempts) */
+	int tried = handed_out ? 0 : 1, rc;
 
 	*in_effect = false;
 	ob_inflight_del(ob, id);
 	if (u && u->gone)
 		return -ENOENT;
 	if (!(rc = ob_begin(ob, "updating a row")))
-		rc = ob_end(ob, ob_change_locked(ob, id, gone, 1, next_us));
+		rc = ob_end(ob, ob_change_locked(ob, id, gone, tried, next_us));
 	if (rc >= 0) {
 		*in_effect = rc == 0;
 		return rc ? -ENOENT : 0;
 	}
-	*in_effect = handed_out && !ob_unwritten_keep(ob, id, gone, 1, next_us);
+	*in_effect = handed_out && !ob_unwritten_keep(ob, id, gone, tried, next_us);
 	return rc;
 }
 
@@ -1471,8 +1647,19 @@ int outbox_fail(struct outbox *ob, int64_t id)
 
 void outbox_release(struct outbox *ob, int64_t id)
 {
-	if (ob)
-		ob_inflight_del(ob, id);
+	struct ob_unwritten *u;
+
+	if (!ob || !ob_inflight_has(ob, id))
+		return;
+	ob_inflight_del(ob, id);
+	/* the attempt counted at the hand-out is taken back: in memory when
+	 * the file could not take it, else in the file; a write that fails
+	 * leaves it counted (a longer backoff, a sequel kept: the safe side) */
+	u = ob_unwritten_of(ob, id);
+	if (u && u->attempts > 0)
+		u->attempts--;
+	else if (!ob_begin(ob, "taking an attempt back"))
+		ob_end(ob, ob_tried_locked(ob, id, -1) < 0 ? -EIO : 0);
 }
 
 /* --- for the caller's loop */

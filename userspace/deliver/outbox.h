@@ -15,7 +15,10 @@
  * Rows handed out by outbox_due are "in flight" until the caller reports
  * their fate with outbox_ack, outbox_retry, outbox_fail or outbox_release;
  * the in-flight set is only in memory, so after a restart every row is
- * handed out again when its next attempt is due.
+ * handed out again when its next attempt is due. Each attempt is counted
+ * in the file when it is handed out, not when it failed: a process killed
+ * while a request was under way leaves the row tried (its count goes on,
+ * and the bound keeps a sequel of a row that may have been received).
  *
  * Times are wall-clock µs since the epoch, given by the caller (they must
  * mean the same across restarts). One thread uses an outbox at a time.
@@ -78,7 +81,7 @@ struct outbox_item {
 	bool opens;                       /* OUTBOX_OPENS */
 	char *body;                       /* malloc'd, NUL-terminated */
 	size_t body_len;                  /* without that NUL */
-	int attempts;                     /* failed attempts so far */
+	int attempts;                     /* attempts before this one */
 	int64_t created_us;
 };
 
@@ -165,10 +168,13 @@ int outbox_put_ordered(struct outbox *ob, const char *target,
  * to each of @targets that was not given the alert itself (it holds a
  * row of the same idempotency key, or acknowledged or refused one while
  * this row waited): a copy with its key, body and place in its order
- * key's order, never tried and due at @now_us; the row itself goes. For
- * a sender whose receivers changed: what was queued for a URL no longer
- * given goes to the ones given now. One transaction. The rows given, or
- * -errno (nothing changed).
+ * key's order, never tried and due at @now_us; the row itself goes. The
+ * mark of a firing such a target dropped unsent (OUTBOX_OPENS) goes the
+ * same way, to each of @targets not done with that alert and holding no
+ * row of its order key (a mark from a file of outbox schema 4 names no
+ * alert and stays). For a sender whose receivers changed: what was queued
+ * for a URL no longer given goes to the ones given now. One transaction.
+ * The rows given, or -errno (nothing changed).
  */
 int outbox_retarget(struct outbox *ob, const char *const *targets, int n,
 		    int64_t now_us);
@@ -176,8 +182,9 @@ int outbox_retarget(struct outbox *ob, const char *const *targets, int n,
 /*
  * Up to @max rows due at @now_us, not in flight and not held (see the
  * top), oldest first (in their order keys' order), into
- * @items; they are then in flight. The count, or -errno (nothing handed
- * out). Free each item's body with outbox_item_release.
+ * @items; they are then in flight, an attempt counted for each (in the
+ * file, or kept in memory when it cannot take it). The count, or -errno
+ * (nothing handed out). Free each item's body with outbox_item_release.
  */
 int outbox_due(struct outbox *ob, int64_t now_us, struct outbox_item *items,
 	       int max);
@@ -213,11 +220,13 @@ int outbox_group_waits(struct outbox *ob, const char *target,
  */
 /* Delivered: the row goes (stats.delivered). */
 int outbox_ack(struct outbox *ob, int64_t id);
-/* Not this time: one more attempt counted, due again at @next_attempt_us. */
+/* Not this time: due again at @next_attempt_us (the attempt was counted
+ * when the row was handed out; a row not handed out counts one more). */
 int outbox_retry(struct outbox *ob, int64_t id, int64_t next_attempt_us);
 /* Refused for good: the row goes (stats.failed). */
 int outbox_fail(struct outbox *ob, int64_t id);
-/* Not tried after all (say the HTTP queue was full): due as before. */
+/* Not tried after all (say the HTTP queue was full): due as before, the
+ * attempt counted at the hand-out taken back. */
 void outbox_release(struct outbox *ob, int64_t id);
 
 /*

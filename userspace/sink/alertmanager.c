@@ -1038,8 +1038,8 @@ int alertmanager_open(const struct output_opts *o, struct sink_set *set,
 	rc = output_opts_copy(&am->o, &am->o_strings, o, err, errlen);
 	if (rc < 0)
 		goto fail;
-	am->resend_us = (uint64_t)(o->alertmanager_resend_s ? o->alertmanager_resend_s : 60) *
-			1000000;
+	am->resend_us = (uint64_t)(o->alertmanager_resend_s ? o->alertmanager_resend_s :
+				   OUTPUT_AM_RESEND_DEFAULT_S) * 1000000;
 	am->drain_ms = o->drain_ms ? o->drain_ms : AM_DRAIN_DEFAULT_MS;
 	am_set_instance(am, o->instance);
 	for (i = 0; i < o->n_alertmanagers && i < OUTPUT_MAX_URLS; i++) {

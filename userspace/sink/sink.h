@@ -30,6 +30,9 @@
 /* Bytes of a --webhook or --alertmanager URL at most: signed webhook URLs
  * (a signature in the query string) run to several hundred. */
 #define OUTPUT_URL_LEN 2048
+/* --alertmanager-resend's default: every active alert is sent again every
+ * 60 s, its endsAt 3 intervals ahead (a plain number: the help shows it). */
+#define OUTPUT_AM_RESEND_DEFAULT_S 60
 /* The largest --webhook-ca-file, in bytes (a plain number: the help shows
  * it); a system bundle of every public CA is about 200 KiB. */
 #define SINK_CA_FILE_MAX 1048576
@@ -88,7 +91,7 @@ struct output_opts {
 	/* Alertmanager v2 API base URLs */
 	const char *alertmanagers[OUTPUT_MAX_URLS];
 	int n_alertmanagers;
-	unsigned alertmanager_resend_s;
+	unsigned alertmanager_resend_s;  /* --alertmanager-resend; 0: default */
 	const char *instance;          /* "instance" label; NULL: the host name */
 	/* Prometheus /metrics */
 	const char *metrics_addr;      /* "127.0.0.1:9733"; NULL: off */

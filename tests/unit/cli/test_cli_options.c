@@ -426,6 +426,40 @@ static void test_command_line_errors(void)
 	cli_opts_free(&o);
 }
 
+/* --alertmanager-resend reaches the Alertmanager sink's options: 60 s by
+ * default, 1 to 3600, and only with an --alertmanager. */
+static void test_alertmanager_resend_is_set_bounded_and_needs_alertmanager(void)
+{
+	struct cli_opts o;
+	char err[512];
+
+	write_conf("");
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "--alertmanager", "http://am/"), 0);
+	CHECK_INT(o.out.alertmanager_resend_s, 60);
+	cli_opts_free(&o);
+	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--alertmanager", "http://am/",
+		       "--alertmanager-resend", "1", "a.pcap"), 0);
+	CHECK_INT(o.out.alertmanager_resend_s, 1);
+	cli_opts_free(&o);
+	write_conf("alertmanager = http://am/\nalertmanager-resend = 3600\n");
+	CHECK_INT(LOAD(CLI_RUN, &o, err), 0);
+	CHECK_INT(o.out.alertmanager_resend_s, 3600);
+	cli_opts_free(&o);
+	write_conf("");
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "--alertmanager", "http://am/",
+		       "--alertmanager-resend", "0"), -EXIT_USAGE);
+	CHECK_STR(err, "--alertmanager-resend: '0' is not a whole number from 1 to 3600");
+	cli_opts_free(&o);
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "--alertmanager", "http://am/",
+		       "--alertmanager-resend", "3601"), -EXIT_USAGE);
+	CHECK_STR(err, "--alertmanager-resend: '3601' is not a whole number from 1 to 3600");
+	cli_opts_free(&o);
+	CHECK_INT(LOAD(CLI_RUN, &o, err, "--alertmanager-resend", "5", "--webhook",
+		       "http://h/"), -EXIT_USAGE);
+	CHECK_STR(err, "--alertmanager-resend needs --alertmanager");
+	cli_opts_free(&o);
+}
+
 static void test_missing_file_and_permissions(void)
 {
 	char *argv[] = { "run", "--config", "/nonexistent/tlswatch.conf", NULL };
@@ -734,6 +768,7 @@ int main(void)
 	RUN_TEST(test_metrics_address_is_checked_with_the_options);
 	RUN_TEST(test_quiet_and_verbose_undo_each_other);
 	RUN_TEST(test_list_bounds_say_what_they_count);
+	RUN_TEST(test_alertmanager_resend_is_set_bounded_and_needs_alertmanager);
 	RUN_TEST(test_uprobes_mode_error_names_the_option_once);
 	RUN_TEST(test_numbers_are_plain_digits);
 	RUN_TEST(test_factors_take_any_number_of_decimals);

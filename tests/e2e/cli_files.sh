@@ -167,6 +167,34 @@ run_tw analyze --json --html - "$h/b.pcap"
 assert_eq "analyze --json --html -: exit 2" 2 "$T_RC"
 assert_eq "analyze --json --html -: said" \
 	"tlswatch analyze: --json and --html - both write to standard output" "$(cat "$T_TMP/err")"
+# The page replaces the file when it is written, at the end: a run that
+# fails before it reads a capture (a refused --webhook-secret-file or
+# --webhook-ca-file, outputs opened after the page's file) writes no page:
+# an earlier page stays as it was (it was left an empty report), a file it
+# created goes, and --html - writes nothing to standard output.
+cp "$h/page.html" "$h/kept.html"
+for bad in "--webhook http://127.0.0.1:9/ --webhook-secret-file $T_TMP/none.key" \
+	"--webhook http://127.0.0.1:9/ --webhook-ca-file $T_TMP/none.pem" \
+	"--alertmanager http://127.0.0.1:9/ --webhook-ca-file $T_TMP/none.pem"; do
+	# shellcheck disable=SC2086 # the options and their values
+	run_tw analyze --html "$h/page.html" $bad "$h/a.pcap"
+	assert_eq "analyze --html PAGE $bad: exit 3" 3 "$T_RC"
+	assert_true "analyze --html PAGE $bad: the earlier page unchanged" \
+		cmp -s "$h/page.html" "$h/kept.html"
+	# shellcheck disable=SC2086
+	run_tw analyze --html "$h/new.html" $bad "$h/a.pcap"
+	assert_eq "analyze --html NEW $bad: exit 3, no file left" "3|no" \
+		"$T_RC|$([ -e "$h/new.html" ] && echo yes || echo no)"
+	# shellcheck disable=SC2086
+	run_tw analyze --html - $bad "$h/a.pcap"
+	assert_eq "analyze --html - $bad: exit 3, nothing on standard output" "3|" \
+		"$T_RC|$(cat "$T_TMP/out")"
+done
+# A longer earlier page is replaced whole (not written over in place).
+{ cat "$h/kept.html"; printf '<!-- %05000d -->\n' 0; } >"$h/long.html"
+run_tw analyze -q --html "$h/long.html" "$h/a.pcap"
+assert_eq "analyze --html over a longer earlier page: exit 0, the new page alone" "0|yes" \
+	"$T_RC|$(cmp -s "$h/long.html" "$h/kept.html" && echo yes)"
 
 # analyze and run: a --db that is not a regular file (a FIFO, a directory)
 # is refused before SQLite opens it (it would create its journal beside

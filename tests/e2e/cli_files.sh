@@ -217,6 +217,33 @@ for kind in fifo dir; do
 done
 assert_eq "analyze --db a directory: nothing created in it" "" "$(ls -A "$T_TMP/nr/dir")"
 
+# A --db path with a '..' after a name that is not a directory
+# (nx/../agent.db, nx missing): SQLite reads the '..' by the letter and
+# opens agent.db, the kernel finds no such file, and the lease and the
+# --html check go by the kernel: analyze wrote into the database an agent
+# held (its shared lease, taken here by this shell with flock), and a page
+# named as the database became the database. Refused, exit 3, nothing
+# written or created.
+mkdir "$T_TMP/dd"
+cp "$db" "$T_TMP/dd/agent.db"
+cp "$db" "$T_TMP/dd/agent.orig"
+exec {lease}<"$T_TMP/dd/agent.db"
+flock -s "$lease"
+run_tw analyze -q --db "$T_TMP/dd/agent.db" "$CAPS/tls12_rsa.pcap"
+assert_contains "analyze --db an agent's database: exit 3, refused" \
+	"3|tlswatch analyze: $T_TMP/dd/agent.db: a running tlswatch agent writes this database" \
+	"$T_RC|$(cat "$T_TMP/err")"
+dd_why="No such file or directory (a '..' in it follows a name that is not an existing directory)"
+run_tw analyze -q --db "$T_TMP/dd/nx/../agent.db" "$CAPS/tls12_ipv6.pcap"
+assert_eq "analyze --db nx/../agent.db (nx missing): exit 3, said" \
+	"3|tlswatch analyze: $T_TMP/dd/nx/../agent.db: $dd_why" "$T_RC|$(cat "$T_TMP/err")"
+assert_true "analyze --db nx/../agent.db: the agent's database unchanged" \
+	cmp -s "$T_TMP/dd/agent.db" "$T_TMP/dd/agent.orig"
+exec {lease}<&-
+run_tw analyze -q --db "$T_TMP/dd/nx/../new.db" --html "$T_TMP/dd/new.db" "$CAPS/tls12_rsa.pcap"
+assert_eq "analyze --db nx/../new.db --html new.db: exit 3, said, nothing created" \
+	"3|tlswatch analyze: $T_TMP/dd/nx/../new.db: $dd_why|agent.db agent.orig" \
+	"$T_RC|$(cat "$T_TMP/err")|$(ls -A "$T_TMP/dd" | paste -sd' ')"
 # analyze: a run refused for a file it cannot read (exit 3), or for a
 # capture given twice (exit 2), before it read any capture, leaves no new
 # --db behind (nor its -wal, -shm, -journal); a --db that was there stays,

@@ -89,6 +89,16 @@ assert_eq "report --since 2026-12-06T14:00:00Z --until $epoch: exit 2, said" \
 run_tw report --db "$db" --since "$epoch" --until "$epoch" --html "$T_TMP/window.html"
 assert_eq "report --since $epoch --until $epoch: exit 0" 0 "$T_RC"
 
+# --json and --html are alternatives (the usage: [--json | --html FILE]):
+# both given, --json was silently ignored; refused, exit 2, nothing written.
+for args in "--json --html $T_TMP/both.html" "--html - --json"; do
+	# shellcheck disable=SC2086 # the words of $args are the arguments
+	run_tw inventory --db "$db" $args
+	assert_eq "inventory $args: exit 2, said, nothing written" \
+		"2|tlswatch inventory: --json and --html are alternatives (the listing as JSON lines, or the page): give one||no" \
+		"$T_RC|$(cat "$T_TMP/err")|$(cat "$T_TMP/out")|$([ -e "$T_TMP/both.html" ] && echo yes || echo no)"
+done
+
 # A listing or page that cannot be written (a full disk) is exit 3 naming
 # it.
 for args in "" --json "--html -"; do

@@ -104,6 +104,27 @@ assert_eq "tlswatch-events(5): one subsection per event and the webhook" 6 \
 assert_contains "tlswatch-events(5): the finding kinds" "hostname_mismatch" \
 	"$(MANWIDTH=80 man -l "$MAN/tlswatch-events.5" 2>/dev/null)"
 
+# The inventory's schema version the man pages state is the one this
+# tlswatch writes (PRAGMA user_version of a database analyze --db made;
+# tlswatch(8) said 5, tlswatch-inventory(1) 3, when it was 6), and the
+# first version inventory reads is INVENTORY_READ_MIN_VERSION (README:
+# "from 1 on"; the page said 2).
+t_make_db "$T_TMP/schema.db"
+schema=$("$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA user_version").fetchone()[0])' \
+	"$T_TMP/schema.db")
+read_min=$(sed -n 's/^#define INVENTORY_READ_MIN_VERSION \([0-9]*\)$/\1/p' userspace/inventory/inventory.h)
+man_says() { # page, extended regular expression -> the text it matches
+	MANWIDTH=200 man -l "$1" 2>/dev/null | tr -s ' \n' ' ' | grep -oE "$2"
+}
+assert_eq "tlswatch(8): the schema version the database has" \
+	"schema version $schema in PRAGMA user_version" \
+	"$(man_says "$MAN/tlswatch.8" 'schema version [0-9]+ in PRAGMA user_version')"
+assert_eq "tlswatch-inventory(1): the first version it reads, the current one" \
+	"Files of schema version $read_min and later are read as they are, without migrating them; the agent (and tlswatch analyze --db) migrates them to the current version ($schema) when it opens them" \
+	"$(man_says "$MAN/tlswatch-inventory.1" 'Files of schema version [0-9]+ and later [^.]*')"
+assert_eq "the man pages: no placeholder left" "" \
+	"$(grep -l '@[A-Z_]*@' "$MAN"/tlswatch*.[0-9] | paste -sd' ')"
+
 # ---- the configuration file
 conf=$T_TMP/tlswatch.conf
 write_conf() { printf '%b' "$1" >"$conf"; chmod 600 "$conf"; }

@@ -165,6 +165,41 @@ chmod 600 "$T_TMP/shown.conf"
 run_tw analyze --config "$T_TMP/shown.conf" --show-config
 assert_eq "analyze --show-config, given back with --config: the same" \
 	"0|$(grep -v '^# Read from' "$T_TMP/shown.conf")" "$T_RC|$(grep -v '^# Read from' "$T_TMP/out")"
+# A value a configuration file could not hold (a line break, a blank at
+# either end, nothing) is refused on the command line too, exit 2: it was
+# printed as it was, and loaded back as other options ($'a\nport = 1' set
+# port 1, ' x ' became 'x', '' was refused by the file). Any other value
+# loads back as it was given, '#', '=', blanks inside and control bytes
+# included.
+blank_why="starts or ends with a blank, which a configuration file (its values trimmed) could not hold"
+for v in $'a\nport = 1' ' x ' 'x ' $'\tx' ''; do
+	case $v in
+	*$'\n'*) why="a value with a line break, which a configuration file (one option per line) could not hold" ;;
+	'') why="needs a value, not an empty one" ;;
+	*) why="'$v' $blank_why" ;;
+	esac
+	run_tw analyze --alertmanager http://127.0.0.1:9/ --instance "$v" --show-config
+	assert_eq "analyze --instance $(printf '%q' "$v"): exit 2, said, nothing on stdout" \
+		"2|tlswatch analyze: --instance: $why|Try 'tlswatch analyze --help'.|" \
+		"$T_RC|$(paste -sd'|' "$T_TMP/err")|$(cat "$T_TMP/out")"
+done
+run_tw run --db '' --show-config
+assert_eq "run --db '': exit 2, said" "2|tlswatch run: --db: needs a value, not an empty one" \
+	"$T_RC|$(head -n1 "$T_TMP/err")"
+run_tw run --json-log "$T_TMP/log " --show-config
+assert_eq "run --json-log 'FILE ': exit 2, said" "2|tlswatch run: --json-log: '$T_TMP/log ' $blank_why" \
+	"$T_RC|$(head -n1 "$T_TMP/err")"
+hostile=$'edge 1 # a = b\r\x01;'
+run_tw analyze --alertmanager http://127.0.0.1:9/ --instance "$hostile" --db "$T_TMP/a b=#.db" \
+	--show-config
+assert_eq "analyze --show-config of hostile values: exit 0, printed as given" \
+	"0|instance = $hostile|db = $T_TMP/a b=#.db" \
+	"$T_RC|$(grep -E '^(instance|db) = ' "$T_TMP/out" | sort -r | paste -sd'|')"
+cp "$T_TMP/out" "$T_TMP/hostile.conf"
+chmod 600 "$T_TMP/hostile.conf"
+run_tw analyze --config "$T_TMP/hostile.conf" --show-config
+assert_eq "... given back with --config: the same options" \
+	"0|$(grep -v '^# Read from' "$T_TMP/hostile.conf")" "$T_RC|$(grep -v '^# Read from' "$T_TMP/out")"
 run_tw run --config "$conf" --show-config
 assert_eq "run --show-config: its default port" "0|#port = 443" \
 	"$T_RC|$(grep -E '^#?port' "$T_TMP/out")"

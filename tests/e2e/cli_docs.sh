@@ -104,6 +104,20 @@ assert_eq "tlswatch-events(5): one subsection per event and the webhook" 6 \
 assert_contains "tlswatch-events(5): the finding kinds" "hostname_mismatch" \
 	"$(MANWIDTH=80 man -l "$MAN/tlswatch-events.5" 2>/dev/null)"
 
+# README names every command-line-only option (a key no configuration
+# file takes: in --help, not in --doc conf), of every command; it named
+# config, show-config and help, not html, since and until.
+for cmd in analyze run inventory; do
+	"$TW" --doc conf "$cmd" | grep -oE '^#?[a-z][a-z-]*( =|$)' | sed 's/^#//; s/ =$//' |
+		sort >"$T_TMP/conf.$cmd"
+	comm -23 <(cut -f1 "$T_TMP/help.$cmd" | sort) "$T_TMP/conf.$cmd"
+done | sort -u >"$T_TMP/cmdline-only"
+assert_true "some options are command-line only" grep -qx config "$T_TMP/cmdline-only"
+assert_eq "README: the command-line-only keys are those no file takes" \
+	"$(paste -sd' ' "$T_TMP/cmdline-only")" \
+	"$(tr '\n' ' ' <README.md | tr -s ' ' | grep -oE '(`[a-z-]+`(, | and )?)+ are command-line only' |
+		grep -oE '`[a-z-]+`' | tr -d '`' | sort | paste -sd' ')"
+
 # The inventory's schema version the man pages state is the one this
 # tlswatch writes (PRAGMA user_version of a database analyze --db made;
 # tlswatch(8) said 5, tlswatch-inventory(1) 3, when it was 6), and the

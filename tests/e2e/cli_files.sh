@@ -227,6 +227,15 @@ for kind in fifo dir; do
 done
 assert_eq "analyze --db a directory: nothing created in it" "" "$(ls -A "$T_TMP/nr/dir")"
 
+# Standard input given twice: the second '-' was read at the first one's
+# end and reported as "stdin: not a pcap or pcapng file" (exit 3, after the
+# report). A usage error, before anything is read.
+T_RC=0
+"$TW" analyze - - <"$CAPS/tls12_rsa.pcap" >"$T_TMP/out" 2>"$T_TMP/err" || T_RC=$?
+assert_eq "analyze - -: exit 2, said, nothing on stdout" \
+	"2|tlswatch analyze: standard input ('-') given twice: it can be read only once|Try 'tlswatch analyze --help'.|" \
+	"$T_RC|$(paste -sd'|' "$T_TMP/err")|$(cat "$T_TMP/out")"
+
 # A --db path with a '..' after a name that is not a directory
 # (nx/../agent.db, nx missing): SQLite reads the '..' by the letter and
 # opens agent.db, the kernel finds no such file, and the lease and the

@@ -572,6 +572,8 @@ static int check_needs(const struct cli_opts *o, char *err, size_t errlen)
 static int take_operands(struct cli_opts *o, int argc, char **argv, char *err,
 			 size_t errlen)
 {
+	int i, n_stdin = 0;
+
 	if (o->cmd != CLI_ANALYZE) {
 		if (optind < argc) {
 			snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
@@ -585,6 +587,14 @@ static int take_operands(struct cli_opts *o, int argc, char **argv, char *err,
 		snprintf(err, errlen, "no capture file given");
 		return -EXIT_USAGE;
 	}
+	/* the second would find the first one's end ("not a pcap or
+	 * pcapng file") */
+	for (i = 0; i < o->n_files; i++)
+		if (strcmp(o->files[i], "-") == 0 && ++n_stdin == 2) {
+			snprintf(err, errlen, "standard input ('-') given twice: it "
+				 "can be read only once");
+			return -EXIT_USAGE;
+		}
 	return 0;
 }
 

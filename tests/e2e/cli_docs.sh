@@ -113,6 +113,7 @@ for cmd in analyze run inventory; do
 	comm -23 <(cut -f1 "$T_TMP/help.$cmd" | sort) "$T_TMP/conf.$cmd"
 done | sort -u >"$T_TMP/cmdline-only"
 assert_true "some options are command-line only" grep -qx config "$T_TMP/cmdline-only"
+# shellcheck disable=SC2016 # Markdown's backquotes, not expansions
 assert_eq "README: the command-line-only keys are those no file takes" \
 	"$(paste -sd' ' "$T_TMP/cmdline-only")" \
 	"$(tr '\n' ' ' <README.md | tr -s ' ' | grep -oE '(`[a-z-]+`(, | and )?)+ are command-line only' |

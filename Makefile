@@ -104,14 +104,20 @@ MAN_SRCS       := $(sort $(wildcard man/*.in))
 MAN_PAGES      := $(MAN_SRCS:man/%.in=$(BUILD)/man/%)
 DEFAULT_CONFIG := $(BUILD)/etc/tlswatch.conf
 VERSION        := $(shell sed -n 's/^\#define TLSWATCH_VERSION "\(.*\)"/\1/p' userspace/common/version.h)
+# The inventory's schema version, and the first one `inventory` reads: the
+# man pages say them.
+INV_HEADER     := userspace/inventory/inventory.h
+SCHEMA         := $(shell sed -n 's/^\#define INVENTORY_SCHEMA_VERSION \([0-9]*\)$$/\1/p' $(INV_HEADER))
+SCHEMA_READ_MIN := $(shell sed -n 's/^\#define INVENTORY_READ_MIN_VERSION \([0-9]*\)$$/\1/p' $(INV_HEADER))
 
 .PHONY: man
 all: man
 man: $(MAN_PAGES) $(DEFAULT_CONFIG)
 
-$(BUILD)/man/%: man/%.in $(BUILD)/tlswatch scripts/man-fill.awk scripts/md2man.awk docs/events.md
+$(BUILD)/man/%: man/%.in $(BUILD)/tlswatch scripts/man-fill.awk scripts/md2man.awk docs/events.md $(INV_HEADER)
 	@mkdir -p $(@D)
-	awk -v tw=$(BUILD)/tlswatch -v version=$(VERSION) -f scripts/man-fill.awk $< > $@
+	awk -v tw=$(BUILD)/tlswatch -v version=$(VERSION) -v schema=$(SCHEMA) \
+		-v schema_read_min=$(SCHEMA_READ_MIN) -f scripts/man-fill.awk $< > $@
 
 $(DEFAULT_CONFIG): $(BUILD)/tlswatch
 	@mkdir -p $(@D)

@@ -104,6 +104,42 @@ assert_eq "tlswatch-events(5): one subsection per event and the webhook" 6 \
 assert_contains "tlswatch-events(5): the finding kinds" "hostname_mismatch" \
 	"$(MANWIDTH=80 man -l "$MAN/tlswatch-events.5" 2>/dev/null)"
 
+# README names every command-line-only option (a key no configuration
+# file takes: in --help, not in --doc conf), of every command; it named
+# config, show-config and help, not html, since and until.
+for cmd in analyze run inventory; do
+	"$TW" --doc conf "$cmd" | grep -oE '^#?[a-z][a-z-]*( =|$)' | sed 's/^#//; s/ =$//' |
+		sort >"$T_TMP/conf.$cmd"
+	comm -23 <(cut -f1 "$T_TMP/help.$cmd" | sort) "$T_TMP/conf.$cmd"
+done | sort -u >"$T_TMP/cmdline-only"
+assert_true "some options are command-line only" grep -qx config "$T_TMP/cmdline-only"
+# shellcheck disable=SC2016 # Markdown's backquotes, not expansions
+assert_eq "README: the command-line-only keys are those no file takes" \
+	"$(paste -sd' ' "$T_TMP/cmdline-only")" \
+	"$(tr '\n' ' ' <README.md | tr -s ' ' | grep -oE '(`[a-z-]+`(, | and )?)+ are command-line only' |
+		grep -oE '`[a-z-]+`' | tr -d '`' | sort | paste -sd' ')"
+
+# The inventory's schema version the man pages state is the one this
+# tlswatch writes (PRAGMA user_version of a database analyze --db made;
+# tlswatch(8) said 5, tlswatch-inventory(1) 3, when it was 6), and the
+# first version inventory reads is INVENTORY_READ_MIN_VERSION (README:
+# "from 1 on"; the page said 2).
+t_make_db "$T_TMP/schema.db"
+schema=$("$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA user_version").fetchone()[0])' \
+	"$T_TMP/schema.db")
+read_min=$(sed -n 's/^#define INVENTORY_READ_MIN_VERSION \([0-9]*\)$/\1/p' userspace/inventory/inventory.h)
+man_says() { # page, extended regular expression -> the text it matches
+	MANWIDTH=200 man -l "$1" 2>/dev/null | tr -s ' \n' ' ' | grep -oE "$2"
+}
+assert_eq "tlswatch(8): the schema version the database has" \
+	"schema version $schema in PRAGMA user_version" \
+	"$(man_says "$MAN/tlswatch.8" 'schema version [0-9]+ in PRAGMA user_version')"
+assert_eq "tlswatch-inventory(1): the first version it reads, the current one" \
+	"Files of schema version $read_min and later are read as they are, without migrating them; the agent (and tlswatch analyze --db) migrates them to the current version ($schema) when it opens them" \
+	"$(man_says "$MAN/tlswatch-inventory.1" 'Files of schema version [0-9]+ and later [^.]*')"
+assert_eq "the man pages: no placeholder left" "" \
+	"$(grep -l '@[A-Z_]*@' "$MAN"/tlswatch*.[0-9] | paste -sd' ')"
+
 # ---- the configuration file
 conf=$T_TMP/tlswatch.conf
 write_conf() { printf '%b' "$1" >"$conf"; chmod 600 "$conf"; }
@@ -144,6 +180,41 @@ chmod 600 "$T_TMP/shown.conf"
 run_tw analyze --config "$T_TMP/shown.conf" --show-config
 assert_eq "analyze --show-config, given back with --config: the same" \
 	"0|$(grep -v '^# Read from' "$T_TMP/shown.conf")" "$T_RC|$(grep -v '^# Read from' "$T_TMP/out")"
+# A value a configuration file could not hold (a line break, a blank at
+# either end, nothing) is refused on the command line too, exit 2: it was
+# printed as it was, and loaded back as other options ($'a\nport = 1' set
+# port 1, ' x ' became 'x', '' was refused by the file). Any other value
+# loads back as it was given, '#', '=', blanks inside and control bytes
+# included.
+blank_why="starts or ends with a blank, which a configuration file (its values trimmed) could not hold"
+for v in $'a\nport = 1' ' x ' 'x ' $'\tx' ''; do
+	case $v in
+	*$'\n'*) why="a value with a line break, which a configuration file (one option per line) could not hold" ;;
+	'') why="needs a value, not an empty one" ;;
+	*) why="'$v' $blank_why" ;;
+	esac
+	run_tw analyze --alertmanager http://127.0.0.1:9/ --instance "$v" --show-config
+	assert_eq "analyze --instance $(printf '%q' "$v"): exit 2, said, nothing on stdout" \
+		"2|tlswatch analyze: --instance: $why|Try 'tlswatch analyze --help'.|" \
+		"$T_RC|$(paste -sd'|' "$T_TMP/err")|$(cat "$T_TMP/out")"
+done
+run_tw run --db '' --show-config
+assert_eq "run --db '': exit 2, said" "2|tlswatch run: --db: needs a value, not an empty one" \
+	"$T_RC|$(head -n1 "$T_TMP/err")"
+run_tw run --json-log "$T_TMP/log " --show-config
+assert_eq "run --json-log 'FILE ': exit 2, said" "2|tlswatch run: --json-log: '$T_TMP/log ' $blank_why" \
+	"$T_RC|$(head -n1 "$T_TMP/err")"
+hostile=$'edge 1 # a = b\r\x01;'
+run_tw analyze --alertmanager http://127.0.0.1:9/ --instance "$hostile" --db "$T_TMP/a b=#.db" \
+	--show-config
+assert_eq "analyze --show-config of hostile values: exit 0, printed as given" \
+	"0|instance = $hostile|db = $T_TMP/a b=#.db" \
+	"$T_RC|$(grep -E '^(instance|db) = ' "$T_TMP/out" | sort -r | paste -sd'|')"
+cp "$T_TMP/out" "$T_TMP/hostile.conf"
+chmod 600 "$T_TMP/hostile.conf"
+run_tw analyze --config "$T_TMP/hostile.conf" --show-config
+assert_eq "... given back with --config: the same options" \
+	"0|$(grep -v '^# Read from' "$T_TMP/hostile.conf")" "$T_RC|$(grep -v '^# Read from' "$T_TMP/out")"
 run_tw run --config "$conf" --show-config
 assert_eq "run --show-config: its default port" "0|#port = 443" \
 	"$T_RC|$(grep -E '^#?port' "$T_TMP/out")"

@@ -89,6 +89,16 @@ assert_eq "report --since 2026-12-06T14:00:00Z --until $epoch: exit 2, said" \
 run_tw report --db "$db" --since "$epoch" --until "$epoch" --html "$T_TMP/window.html"
 assert_eq "report --since $epoch --until $epoch: exit 0" 0 "$T_RC"
 
+# --json and --html are alternatives (the usage: [--json | --html FILE]):
+# both given, --json was silently ignored; refused, exit 2, nothing written.
+for args in "--json --html $T_TMP/both.html" "--html - --json"; do
+	# shellcheck disable=SC2086 # the words of $args are the arguments
+	run_tw inventory --db "$db" $args
+	assert_eq "inventory $args: exit 2, said, nothing written" \
+		"2|tlswatch inventory: --json and --html are alternatives (the listing as JSON lines, or the page): give one||no" \
+		"$T_RC|$(cat "$T_TMP/err")|$(cat "$T_TMP/out")|$([ -e "$T_TMP/both.html" ] && echo yes || echo no)"
+done
+
 # A listing or page that cannot be written (a full disk) is exit 3 naming
 # it.
 for args in "" --json "--html -"; do
@@ -167,6 +177,34 @@ run_tw analyze --json --html - "$h/b.pcap"
 assert_eq "analyze --json --html -: exit 2" 2 "$T_RC"
 assert_eq "analyze --json --html -: said" \
 	"tlswatch analyze: --json and --html - both write to standard output" "$(cat "$T_TMP/err")"
+# The page replaces the file when it is written, at the end: a run that
+# fails before it reads a capture (a refused --webhook-secret-file or
+# --webhook-ca-file, outputs opened after the page's file) writes no page:
+# an earlier page stays as it was (it was left an empty report), a file it
+# created goes, and --html - writes nothing to standard output.
+cp "$h/page.html" "$h/kept.html"
+for bad in "--webhook http://127.0.0.1:9/ --webhook-secret-file $T_TMP/none.key" \
+	"--webhook http://127.0.0.1:9/ --webhook-ca-file $T_TMP/none.pem" \
+	"--alertmanager http://127.0.0.1:9/ --webhook-ca-file $T_TMP/none.pem"; do
+	# shellcheck disable=SC2086 # the options and their values
+	run_tw analyze --html "$h/page.html" $bad "$h/a.pcap"
+	assert_eq "analyze --html PAGE $bad: exit 3" 3 "$T_RC"
+	assert_true "analyze --html PAGE $bad: the earlier page unchanged" \
+		cmp -s "$h/page.html" "$h/kept.html"
+	# shellcheck disable=SC2086
+	run_tw analyze --html "$h/new.html" $bad "$h/a.pcap"
+	assert_eq "analyze --html NEW $bad: exit 3, no file left" "3|no" \
+		"$T_RC|$([ -e "$h/new.html" ] && echo yes || echo no)"
+	# shellcheck disable=SC2086
+	run_tw analyze --html - $bad "$h/a.pcap"
+	assert_eq "analyze --html - $bad: exit 3, nothing on standard output" "3|" \
+		"$T_RC|$(cat "$T_TMP/out")"
+done
+# A longer earlier page is replaced whole (not written over in place).
+{ cat "$h/kept.html"; printf '<!-- %05000d -->\n' 0; } >"$h/long.html"
+run_tw analyze -q --html "$h/long.html" "$h/a.pcap"
+assert_eq "analyze --html over a longer earlier page: exit 0, the new page alone" "0|yes" \
+	"$T_RC|$(cmp -s "$h/long.html" "$h/kept.html" && echo yes)"
 
 # analyze and run: a --db that is not a regular file (a FIFO, a directory)
 # is refused before SQLite opens it (it would create its journal beside
@@ -189,6 +227,42 @@ for kind in fifo dir; do
 done
 assert_eq "analyze --db a directory: nothing created in it" "" "$(ls -A "$T_TMP/nr/dir")"
 
+# Standard input given twice: the second '-' was read at the first one's
+# end and reported as "stdin: not a pcap or pcapng file" (exit 3, after the
+# report). A usage error, before anything is read.
+T_RC=0
+"$TW" analyze - - <"$CAPS/tls12_rsa.pcap" >"$T_TMP/out" 2>"$T_TMP/err" || T_RC=$?
+assert_eq "analyze - -: exit 2, said, nothing on stdout" \
+	"2|tlswatch analyze: standard input ('-') given twice: it can be read only once|Try 'tlswatch analyze --help'.|" \
+	"$T_RC|$(paste -sd'|' "$T_TMP/err")|$(cat "$T_TMP/out")"
+
+# A --db path with a '..' after a name that is not a directory
+# (nx/../agent.db, nx missing): SQLite reads the '..' by the letter and
+# opens agent.db, the kernel finds no such file, and the lease and the
+# --html check go by the kernel: analyze wrote into the database an agent
+# held (its shared lease, taken here by this shell with flock), and a page
+# named as the database became the database. Refused, exit 3, nothing
+# written or created.
+mkdir "$T_TMP/dd"
+cp "$db" "$T_TMP/dd/agent.db"
+cp "$db" "$T_TMP/dd/agent.orig"
+exec {lease}<"$T_TMP/dd/agent.db"
+flock -s "$lease"
+run_tw analyze -q --db "$T_TMP/dd/agent.db" "$CAPS/tls12_rsa.pcap"
+assert_contains "analyze --db an agent's database: exit 3, refused" \
+	"3|tlswatch analyze: $T_TMP/dd/agent.db: a running tlswatch agent writes this database" \
+	"$T_RC|$(cat "$T_TMP/err")"
+dd_why="No such file or directory (a '..' in it follows a name that is not an existing directory)"
+run_tw analyze -q --db "$T_TMP/dd/nx/../agent.db" "$CAPS/tls12_ipv6.pcap"
+assert_eq "analyze --db nx/../agent.db (nx missing): exit 3, said" \
+	"3|tlswatch analyze: $T_TMP/dd/nx/../agent.db: $dd_why" "$T_RC|$(cat "$T_TMP/err")"
+assert_true "analyze --db nx/../agent.db: the agent's database unchanged" \
+	cmp -s "$T_TMP/dd/agent.db" "$T_TMP/dd/agent.orig"
+exec {lease}<&-
+run_tw analyze -q --db "$T_TMP/dd/nx/../new.db" --html "$T_TMP/dd/new.db" "$CAPS/tls12_rsa.pcap"
+assert_eq "analyze --db nx/../new.db --html new.db: exit 3, said, nothing created" \
+	"3|tlswatch analyze: $T_TMP/dd/nx/../new.db: $dd_why|agent.db agent.orig" \
+	"$T_RC|$(cat "$T_TMP/err")|$(ls -A "$T_TMP/dd" | paste -sd' ')"
 # analyze: a run refused for a file it cannot read (exit 3), or for a
 # capture given twice (exit 2), before it read any capture, leaves no new
 # --db behind (nor its -wal, -shm, -journal); a --db that was there stays,

@@ -61,6 +61,19 @@ rejects() { # name, expected text in the message, line
 "$SAMPLES" --lists >"$T_TMP/lists.json" || not_ok "$SAMPLES --lists runs"
 tap_of "$PY" "$CHECK" --schema-check "$T_TMP/lists.json"
 
+# --- the reference (events.md, tlswatch-events(5)) names every key of the
+# schema, and the schema has every key the code writes (additionalProperties
+# false, and every event of the samples and captures below validates): a
+# key the reference leaves out fails (ja3 and parse_error of handshake,
+# aborted, incomplete and certificate_findings of spike, names and ports
+# of agent were left out).
+tap_of "$PY" "$CHECK" --doc-check docs/events.md
+sed '/^| `ja3` |/d' docs/events.md >"$T_TMP/events-no-ja3.md"
+out=$("$PY" "$CHECK" --doc-check "$T_TMP/events-no-ja3.md") &&
+	not_ok "a reference without ja3 fails the check" "$out"
+assert_contains "a reference without ja3: the key is named" \
+	"not ok - events.md documents every key of handshake (28)"$'\n'"#   not in events.md: ['ja3']" "$out"
+
 "$SAMPLES" >"$T_TMP/samples.jsonl" || not_ok "$SAMPLES runs"
 validates "samples: every event type, finding kind, outcome, scope, problem, counter and STARTTLS protocol" 34 \
 	"$T_TMP/samples.jsonl"

@@ -386,6 +386,39 @@ static void test_missing_directory_is_a_clear_error(void)
 	CHECK_STR(err, "inventory /nonexistent/dir/inv.db: unable to open database file");
 }
 
+/* SQLite reads ".." by the letter ("nx/../x.db" is "x.db" to it, nx
+ * missing), the kernel does not: such a path names no file and is refused
+ * before SQLite opens it, also when the file may be created. A ".." whose
+ * directory exists is what the kernel says. */
+static void test_dotdot_after_a_missing_directory_names_no_file(void)
+{
+	struct inventory *inv = NULL;
+	char want[256], err[256] = "";
+	struct stat st;
+
+	CHECK_INT(inventory_check_path(db_path("nx/../dd.db"), false, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: No such file or directory (a '..' in it follows "
+		 "a name that is not an existing directory)", db_path("nx/../dd.db"));
+	CHECK_STR(err, want);
+	CHECK_INT(inventory_open(db_path("nx/../dd.db"), &inv, err, sizeof(err)), -1);
+	CHECK(inv == NULL);
+	CHECK_STR(err, want);
+	CHECK_INT(stat(db_path("dd.db"), &st), -1);
+	/* a file is no directory: "dd.txt/.." */
+	CHECK_INT(close(open(db_path("dd.txt"), O_WRONLY | O_CREAT, 0600)), 0);
+	CHECK_INT(inventory_check_path(db_path("dd.txt/../dd.db"), false, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: Not a directory (a '..' in it follows a name "
+		 "that is not an existing directory)", db_path("dd.txt/../dd.db"));
+	CHECK_STR(err, want);
+	CHECK_INT(mkdir(db_path("dd.d"), 0700), 0);
+	CHECK_INT(inventory_check_path(db_path("dd.d/../dd.db"), false, err, sizeof(err)), 0);
+	CHECK_INT(inventory_open(db_path("dd.d/../dd.db"), &inv, err, sizeof(err)), 0);
+	inventory_close(inv);
+	CHECK_INT(stat(db_path("dd.db"), &st), 0);
+	/* without "..", a missing directory is still SQLite's to say */
+	CHECK_INT(inventory_check_path(db_path("nx/dd.db"), false, err, sizeof(err)), 0);
+}
+
 /* SQLite would block opening a FIFO, and write its journal beside a
  * device: neither is asked to. */
 static void test_not_a_regular_file_is_refused_before_sqlite(void)
@@ -1130,6 +1163,7 @@ int main(void)
 	RUN_TEST(test_corrupt_file_is_a_clear_error);
 	RUN_TEST(test_read_only_file_is_a_clear_error);
 	RUN_TEST(test_missing_directory_is_a_clear_error);
+	RUN_TEST(test_dotdot_after_a_missing_directory_names_no_file);
 	RUN_TEST(test_not_a_regular_file_is_refused_before_sqlite);
 	RUN_TEST(test_two_writers_share_the_file);
 	RUN_TEST(test_find_newer_sees_other_addresses_of_the_name);

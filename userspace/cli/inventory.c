@@ -41,6 +41,12 @@ int cmd_inventory(int argc, char **argv)
 	if (o.until_given && o.since_us > o.until_us) {
 		fprintf(stderr, "tlswatch inventory: --since is after --until\n");
 		rc = EXIT_USAGE;
+	} else if (o.out.html_path && o.json) {
+		/* the page is written instead of the listing: --json would be
+		 * silently ignored */
+		fprintf(stderr, "tlswatch inventory: --json and --html are alternatives "
+			"(the listing as JSON lines, or the page): give one\n");
+		rc = EXIT_USAGE;
 	} else if (o.out.html_path) {
 		rc = cli_check_html_path(&o);
 		if (rc == EXIT_OK)

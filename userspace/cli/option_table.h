@@ -279,7 +279,8 @@
 	  "captures are still reported, the summary counts unread_inputs), "   \
 	  "the --config file, a --ca-file, --ca-dir, --crl or --expect-dir, "  \
 	  "a refused --webhook-secret-file, an unusable --webhook-ca-file, a " \
-	  "--db that is not a regular file, or that a running agent or "       \
+	  "--db that is not a regular file or names no file (nx/../inv.db, "   \
+	  "nx missing), or that a running agent or "                           \
 	  "another analyze --db run writes (refused at once, before anything " \
 	  "is read); or an output cannot be written: "                          \
 	  "a --html FILE that cannot be created or written, standard output "  \
@@ -288,7 +289,8 @@
 	  "an input or output cannot be used: the --config file, the "         \
 	  "--json-log file, a --ca-file, --ca-dir, --crl or --expect-dir that " \
 	  "cannot be read, a refused --webhook-secret-file, an unusable "      \
-	  "--webhook-ca-file, a --db that is not a regular file, or that an "  \
+	  "--webhook-ca-file, a --db that is not a regular file or names no "  \
+	  "file (nx/../inv.db, nx missing), or that an "                       \
 	  "analyze --db run is adding to (refused before anything is "         \
 	  "attached or created), an explicit "                                  \
 	  "--metrics address that cannot be bound")                            \

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Loading options: defaults, then the configuration file, then the command
  * line, each value checked against option_table.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -219,6 +220,37 @@ static bool parse_decimal(const char *arg, double *d)
 	return errno == 0;
 }
 
+/*
+ * A text value a configuration file could not hold: empty (a key without
+ * a value is refused), with a blank at either end (the file's values are
+ * trimmed) or a line break (one option per line). Refused on the command
+ * line too, so that values are read alike and --show-config's output
+ * loads back as the same options (--instance $'a\nport = 1' printed a
+ * second key). A file's values never are. Asked after the option's own
+ * parser, whose words are the more precise ones ("an empty item" of
+ * --fail-on, the port of --udp-encap).
+ */
+static int check_text(const char *arg, char *err, size_t errlen)
+{
+	size_t n = strlen(arg);
+
+	if (n == 0) {
+		snprintf(err, errlen, "needs a value, not an empty one");
+		return -EXIT_USAGE;
+	}
+	if (strchr(arg, '\n')) {
+		snprintf(err, errlen, "a value with a line break, which a configuration "
+			 "file (one option per line) could not hold");
+		return -EXIT_USAGE;
+	}
+	if (isspace((unsigned char)arg[0]) || isspace((unsigned char)arg[n - 1])) {
+		snprintf(err, errlen, "'%s' starts or ends with a blank, which a "
+			 "configuration file (its values trimmed) could not hold", arg);
+		return -EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* The value of @arg for option @id, checked against its type and bounds. */
 static int check_value(enum cli_opt id, const char *arg, unsigned long *u,
 		       double *d, char *err, size_t errlen)
@@ -299,6 +331,9 @@ static int set_option(struct cli_opts *o, enum cli_opt id, const char *arg,
 
 	if (!rc)
 		rc = cli_opt_apply(o, id, arg, u, d, err, errlen);
+	if (!rc && arg && cli_options[id].type == OT_STR &&
+	    !(cli_options[id].flags & OF_NOCONF))
+		rc = check_text(arg, err, errlen);
 	if (!rc && (rc = remember(o, id, arg, line)) < 0)
 		snprintf(err, errlen, "out of memory");
 	return rc;
@@ -537,6 +572,8 @@ static int check_needs(const struct cli_opts *o, char *err, size_t errlen)
 static int take_operands(struct cli_opts *o, int argc, char **argv, char *err,
 			 size_t errlen)
 {
+	int i, n_stdin = 0;
+
 	if (o->cmd != CLI_ANALYZE) {
 		if (optind < argc) {
 			snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
@@ -550,6 +587,14 @@ static int take_operands(struct cli_opts *o, int argc, char **argv, char *err,
 		snprintf(err, errlen, "no capture file given");
 		return -EXIT_USAGE;
 	}
+	/* the second would find the first one's end ("not a pcap or
+	 * pcapng file") */
+	for (i = 0; i < o->n_files; i++)
+		if (strcmp(o->files[i], "-") == 0 && ++n_stdin == 2) {
+			snprintf(err, errlen, "standard input ('-') given twice: it "
+				 "can be read only once");
+			return -EXIT_USAGE;
+		}
 	return 0;
 }
 

@@ -17,7 +17,10 @@
 #include "cli_opts.h"
 
 /* A file by what it is: its device and inode when it exists, else its
- * directory's and its name in it (a --db the command is to create). */
+ * directory's and its name in it (a --db the command is to create). A
+ * path whose directory the kernel does not find has none: it names no
+ * file (a --db such as "nx/../inv.db", which SQLite would read as
+ * "inv.db", is refused by inventory_check_path before SQLite opens it). */
 struct file_id {
 	dev_t dev;
 	ino_t ino;

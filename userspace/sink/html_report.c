@@ -2,13 +2,20 @@
 /*
  * The HTML incident report sink (--html FILE): feeds the bounded
  * aggregates of html_agg.c from the events and writes the page when the
- * summary arrives (the end of an analysis), or at close when no summary
- * came. The file is opened (truncated) at open, so a path that cannot be
- * written is an error before any work; "-" is standard output.
+ * summary arrives (the end of an analysis). The file is opened at open,
+ * so a path that cannot be written is an error before any work, but not
+ * truncated until the page is written: a sink closed without a summary
+ * (the run failed before it read anything: a refused
+ * --webhook-secret-file, a sink opened after this one) writes nothing,
+ * leaves an earlier page as it was and removes the file it created. "-"
+ * is standard output, written at the summary too.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "html_report.h"
@@ -20,13 +27,21 @@ struct html_report {
 	FILE *out;
 	struct html_agg *agg;
 	bool written;
+	bool created;                   /* the open made the file */
 };
 
 /* A failure at the summary is the caller's to say (the sink set counts
- * it: analyze names the file, also with -q). */
+ * it: analyze names the file, also with -q). The file is emptied first
+ * (a device or FIFO has nothing to empty). */
 static int html_write(struct html_report *r)
 {
+	struct stat sb;
+
 	r->written = true;
+	if (r->out != stdout &&
+	    (fstat(fileno(r->out), &sb) != 0 ||
+	     (S_ISREG(sb.st_mode) && ftruncate(fileno(r->out), 0) != 0)))
+		return -EIO;
 	return html_render(r->agg, r->out);
 }
 
@@ -53,12 +68,26 @@ static int html_event(struct sink *s, const struct event *ev, const char *json,
 	}
 }
 
+/* No page was written: the file this sink created goes, while it is
+ * still the one at @path (same device and inode). */
+static void html_discard(struct html_report *r)
+{
+	struct stat open_sb, path_sb;
+
+	if (r->out == stdout || !r->created)
+		return;
+	if (fstat(fileno(r->out), &open_sb) == 0 && stat(r->path, &path_sb) == 0 &&
+	    open_sb.st_dev == path_sb.st_dev && open_sb.st_ino == path_sb.st_ino &&
+	    unlink(r->path) != 0)
+		pr_warn("%s: cannot remove it: %s\n", r->path, strerror(errno));
+}
+
 static void html_close(struct sink *s)
 {
 	struct html_report *r = (struct html_report *)s;
 
-	if (r->out && !r->written && html_write(r) < 0)
-		pr_warn("%s: cannot write the HTML report\n", r->path);
+	if (r->out && !r->written)
+		html_discard(r);
 	if (r->out && r->out != stdout && fclose(r->out) != 0)
 		pr_warn("%s: %s\n", r->path, strerror(errno));
 	html_agg_free(r->agg);
@@ -70,6 +99,39 @@ static const struct sink_ops html_report_ops = {
 	.event = html_event,
 	.close = html_close,
 };
+
+/*
+ * @path opened for writing, created when missing (*@created), not
+ * truncated: the page replaces what is there when it is written. NULL
+ * with errno.
+ */
+static FILE *html_open_file(const char *path, bool *created)
+{
+	int fd, e;
+	FILE *f;
+
+	*created = true;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0666);
+	if (fd < 0 && errno == EEXIST) {
+		*created = false;
+		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		/* a symbolic link to no file: created through it, as fopen
+		 * did (not removed: which name to remove is unclear) */
+		if (fd < 0 && errno == ENOENT)
+			fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
+	}
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w");
+	if (!f) {
+		e = errno;
+		close(fd);
+		if (*created)
+			unlink(path);
+		errno = e;
+	}
+	return f;
+}
 
 int html_report_open(const struct output_opts *o, struct sink_set *set,
 		     char *err, size_t errlen)
@@ -86,7 +148,8 @@ int html_report_open(const struct output_opts *o, struct sink_set *set,
 	}
 	r->base.ops = &html_report_ops;
 	r->path = o->html_path;
-	r->out = strcmp(o->html_path, "-") ? fopen(o->html_path, "w") : stdout;
+	r->out = strcmp(o->html_path, "-") ? html_open_file(o->html_path, &r->created)
+					    : stdout;
 	if (!r->out) {
 		int rc = -errno;
 

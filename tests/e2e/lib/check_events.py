@@ -22,10 +22,19 @@
       one type: a key declared in two places has the same type in both.
       Prints TAP lines.
 
+  check_events.py --doc-check EVENTS.md
+      The reference (docs/events.md, made into tlswatch-events(5)) names
+      every key of the schema: an event's (or a nested object's) key table
+      lists exactly the keys of its definition, the common table's aside
+      (`handshake`, `cert`, `spike`, `tunnel`); an event described in prose
+      (`summary`, `agent`) names each of its keys in backquotes. Prints TAP
+      lines.
+
 Only Debian's python3-jsonschema is needed (scripts/install-deps.sh).
 """
 import json
 import os
+import re
 import sys
 
 import jsonschema
@@ -195,8 +204,63 @@ def schema_check(schema, lists):
     return all(r[0] for r in results)
 
 
+def doc_sections(path):
+    """{section: (keys of its key tables, its text)} of events.md: a
+    section is a heading "## `name`" or "### `name`" (before the first:
+    'common'); a key table is one headed "| key |", its keys the
+    backquoted names of its rows' first cells."""
+    sections, name, in_keys = {}, 'common', False
+    with open(path, encoding='utf-8') as f:
+        for line in f:
+            m = re.match(r'^#{2,3} `([a-z_]+)`', line)
+            if m or line.startswith('## '):
+                name, in_keys = (m.group(1) if m else None), False
+                continue
+            keys, text = sections.setdefault(name, (set(), []))
+            text.append(line)
+            if line.startswith('| key |'):
+                in_keys = True
+            elif not line.startswith('|'):
+                in_keys = False
+            elif in_keys and not line.startswith('| ---'):
+                keys.update(re.findall(r'`([a-z_0-9]+)`', line.split('|')[1]))
+    return {n: (k, ''.join(t)) for n, (k, t) in sections.items() if n}
+
+
+def doc_check(schema, path):
+    defs, results = schema['$defs'], []
+    sections = doc_sections(path)
+    common = sections.get('common', (set(), ''))[0]
+    events = schema['properties']['event']['enum']
+    for name in events + sorted(set(sections) - set(events) - {'common'}):
+        props = set(defs.get(name, {}).get('properties', {}))
+        uncommon = set()
+        if name in events:
+            uncommon = common - props    # "common to every event"
+            props -= common
+        keys, text = sections.get(name, (set(), ''))
+        if keys:
+            good = keys == props and not uncommon
+            detail = ['not in events.md: %s' % sorted(props - keys),
+                      'in events.md, not in the schema: %s' % sorted((keys - props) | uncommon)]
+        else:
+            missing = sorted(k for k in props if '`%s`' % k not in text)
+            good = bool(props) and not missing and not uncommon
+            detail = ['not in events.md: %s' % missing,
+                      'in events.md, not in the schema: %s' % sorted(uncommon)]
+        results.append((good, 'events.md documents every key of %s (%d)' % (name, len(props)),
+                        detail))
+    for good, name, detail in results:
+        print('%s - %s' % ('ok' if good else 'not ok', name))
+        if not good:
+            for d in detail:
+                print('#   ' + d)
+    return all(r[0] for r in results)
+
+
 def main(argv):
     schema_path, minimum, paths, lists, tap = DEFAULT_SCHEMA, 0, [], None, False
+    doc = None
     what = 'the JSON events of this test'
     args = iter(argv)
     for a in args:
@@ -206,16 +270,20 @@ def main(argv):
             minimum = int(next(args, '0'))
         elif a == '--schema-check':
             lists = next(args, None)
+        elif a == '--doc-check':
+            doc = next(args, None)
         elif a == '--tap':
             tap = True
         elif a == '--what':
             what = next(args, what)
         else:
             paths.append(a)
-    if not schema_path or (lists is None and not paths):
+    if not schema_path or (lists is None and doc is None and not paths):
         sys.stderr.write(__doc__)
         return 2
     schema = load_schema(schema_path)
+    if doc is not None:
+        return 0 if doc_check(schema, doc) else 1
     if lists is not None:
         with open(lists, encoding='utf-8') as f:
             return 0 if schema_check(schema, json.load(f)) else 1

@@ -303,6 +303,7 @@ static const struct crl_spec specs[] = {
 	{ "C5-none", 5, -1, "2026-05-20T00:00:00", -1 },
 	{ "R6-remove", 6, 5, "2026-05-21T00:00:00", 8 },
 	{ "R7-remove-on-6", 7, 6, "2026-05-21T00:00:00", 8 },
+	{ "D8-none-on-7", 8, 7, "2026-05-22T00:00:00", -1 },
 	/* numbers against dates: A has the latest date, C the highest number */
 	{ "A5", 5, -1, "2026-05-23T00:00:00", 6 },
 	{ "BN", -1, -1, "2026-05-22T00:00:00", 6 },
@@ -454,6 +455,24 @@ static void test_delta_remove_from_crl_releases_the_base_hold(void)
 		{ "C5-hold R7-remove-on-6", NULL, OCSP_ST_REVOKED, "C5-hold" },
 		/* alone, a removal is no revocation and no "good" either */
 		{ "R6-remove", NULL, OCSP_ST_UNKNOWN, "" },
+	};
+
+	check_spec_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* The newest delta builds on a complete CRL that is not at hand (#7): of
+ * what changed since #5, the delta built on #5 speaks (RFC 5280 5.2.4),
+ * whatever the load order. */
+static void test_delta_paired_with_the_complete_crl_speaks_past_a_newer_one(void)
+{
+	static const struct crl_case cases[] = {
+		{ "C5-hold R6-remove D8-none-on-7", NULL, OCSP_ST_GOOD, "R6-remove" },
+		{ "D8-none-on-7 R6-remove C5-hold", NULL, OCSP_ST_GOOD, "R6-remove" },
+		{ "C5-hold R6-remove R7-remove-on-6", NULL, OCSP_ST_GOOD, "R6-remove" },
+		{ "C5-none D6-hold D8-none-on-7", NULL, OCSP_ST_REVOKED, "D6-hold" },
+		{ "D8-none-on-7 D6-hold C5-none", NULL, OCSP_ST_REVOKED, "D6-hold" },
+		/* without a delta built on #5, #5's hold stands */
+		{ "C5-hold D8-none-on-7", NULL, OCSP_ST_REVOKED, "C5-hold" },
 	};
 
 	check_spec_cases(cases, sizeof(cases) / sizeof(cases[0]));
@@ -638,6 +657,7 @@ int main(void)
 	RUN_TEST(test_later_this_update_replaces_an_unnumbered_crl);
 	RUN_TEST(test_complete_crl_replaces_a_delta_numbered_no_higher);
 	RUN_TEST(test_delta_remove_from_crl_releases_the_base_hold);
+	RUN_TEST(test_delta_paired_with_the_complete_crl_speaks_past_a_newer_one);
 	RUN_TEST(test_unnumbered_crl_orders_its_scope_by_date_in_every_load_order);
 	RUN_TEST(test_tie_goes_to_the_crl_added_last_after_a_forget);
 	RUN_TEST(test_malformed_scope_is_refused);

@@ -70,10 +70,11 @@ struct crl_answer {
 /*
  * Looks @cert up in the CRLs issued by @issuer (name match, signature by
  * the issuer's key) whose scope covers it (crl_scope.h), using of each
- * scope only its newest complete CRL and its newest delta, if newer (the
- * order: crl.c, crl_order). A listed certificate is revoked whatever its
- * revocation date: the CA says so now, unless the delta's removeFromCRL
- * releases the complete CRL's entry. Only a complete CRL (or the delta
+ * scope only its newest complete CRL, its newest delta, if newer, and the
+ * newest delta built on that complete CRL (the order: crl.c, crl_order).
+ * A listed certificate is revoked whatever its revocation date: the CA
+ * says so now, unless the removeFromCRL of the delta built on the complete
+ * CRL releases that CRL's entry. Only a complete CRL (or the delta
  * that released its entry) says GOOD; delta and reason-limited ones
  * otherwise only revoke. @at (seconds) only decides "stale":
  * what a stale GOOD means is the caller's (revocation.c: unknown).

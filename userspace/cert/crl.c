@@ -433,8 +433,8 @@ static bool crl_delta_builds_on(const struct crl_entry *delta,
 	       crl_number_cmp(delta->scope.delta_base, base->scope.number) <= 0;
 }
 
-/* A delta numbered no higher than the complete CRL (or older, unnumbered)
- * is in it. */
+/* @delta is newer than @base: a delta numbered no higher than the
+ * complete CRL (or older, unnumbered) is in it. */
 static bool crl_delta_newer(const struct crl_entry *delta, const struct crl_entry *base,
 			    bool by_number)
 {

@@ -552,6 +552,42 @@ static void test_refetched_crl_replaces_the_one_from_the_same_url(void)
 	crl_store_free(s);
 }
 
+/* A refresh that brings no usable CRL (garbage, or a PEM whose second CRL
+ * is refused) keeps the CRLs of the last good download and adds none of
+ * its own: crl_fetch.c keeps using the last ones until the next refresh. */
+static void test_failed_refetch_keeps_the_last_crl(void)
+{
+	static const char url[] = "http://127.0.0.1:9/inter.crl";
+	static const uint8_t junk[] = "<html>not a CRL</html>";
+	struct crl_store *s = crl_store_new();
+	size_t len = 0, l1 = 0, l2 = 0;
+	uint8_t *der = hf_read_pki("www/inter.crl", &len);
+	uint8_t *good = hf_read_pki("crl/hold-on.pem", &l1);
+	uint8_t *bad = hf_read_pki("crl/inter-badidp.pem", &l2);
+	uint8_t *both = malloc(l1 + l2);
+	struct crl_answer a;
+	char err[256];
+
+	CHECK(der && good && bad && both);
+	memcpy(both, good, l1);
+	memcpy(both + l1, bad, l2);
+	CHECK_INT(crl_store_add(s, der, len, url, true, err, sizeof(err)), 1);
+	CHECK_INT(crl_store_add(s, junk, sizeof(junk) - 1, url, true, err, sizeof(err)), -1);
+	CHECK_INT(crl_store_count(s), 1);
+	CHECK_INT(crl_store_add(s, both, l1 + l2, url, true, err, sizeof(err)), -1);
+	CHECK_INT(crl_store_count(s), 1);
+	check_named(s, "revoked.test", "inter", &a);
+	CHECK_INT(a.status, OCSP_ST_REVOKED);
+	CHECK_STR(a.origin, url);
+	check_named(s, "hold.test", "inter", &a);   /* hold-on.pem was not added */
+	CHECK_INT(a.status, OCSP_ST_GOOD);
+	free(der);
+	free(good);
+	free(bad);
+	free(both);
+	crl_store_free(s);
+}
+
 static void test_garbage_file_is_a_clear_error(void)
 {
 	struct crl_store *s = crl_store_new();
@@ -662,6 +698,7 @@ int main(void)
 	RUN_TEST(test_tie_goes_to_the_crl_added_last_after_a_forget);
 	RUN_TEST(test_malformed_scope_is_refused);
 	RUN_TEST(test_refetched_crl_replaces_the_one_from_the_same_url);
+	RUN_TEST(test_failed_refetch_keeps_the_last_crl);
 	RUN_TEST(test_garbage_file_is_a_clear_error);
 	RUN_TEST(test_truncated_der_is_refused);
 	RUN_TEST(test_trailing_bytes_after_der_are_refused);

@@ -90,12 +90,15 @@ int64_t crl_store_next_update(const struct crl_store *s, const char *origin)
 	return next;
 }
 
-static void crl_drop_origin(struct crl_store *s, const char *origin)
+/* Drops the CRLs of @origin added in [@from, @to) (crl_entry.seq). */
+static void crl_drop_origin(struct crl_store *s, const char *origin, uint64_t from,
+			    uint64_t to)
 {
 	size_t i = 0;
 
 	while (i < s->n) {
-		if (strcmp(s->v[i].origin, origin) == 0) {
+		if (strcmp(s->v[i].origin, origin) == 0 && s->v[i].seq >= from &&
+		    s->v[i].seq < to) {
 			crl_entry_release(&s->v[i]);
 			s->v[i] = s->v[--s->n];
 		} else {
@@ -107,7 +110,7 @@ static void crl_drop_origin(struct crl_store *s, const char *origin)
 void crl_store_forget(struct crl_store *s, const char *origin)
 {
 	if (s && origin)
-		crl_drop_origin(s, origin);
+		crl_drop_origin(s, origin, 0, UINT64_MAX);
 }
 
 /* Takes ownership of @crl, also on failure. */
@@ -211,6 +214,7 @@ static int crl_add_der(struct crl_store *s, const uint8_t *buf, size_t len,
 int crl_store_add(struct crl_store *s, const uint8_t *buf, size_t len,
 		  const char *origin, bool replace, char *err, size_t errlen)
 {
+	uint64_t first;
 	int rc;
 
 	if (!origin)
@@ -220,12 +224,17 @@ int crl_store_add(struct crl_store *s, const uint8_t *buf, size_t len,
 			 origin, len);
 		return -1;
 	}
-	if (replace)
-		crl_drop_origin(s, origin);
+	first = s->added + 1;
 	if (crl_looks_pem(buf, len))
 		rc = crl_add_pem(s, buf, len, origin, err, errlen);
 	else
 		rc = crl_add_der(s, buf, len, origin, err, errlen);
+	/* Only a whole success replaces: a refresh that fails, also half way
+	 * through a PEM, leaves the CRLs of the last one (crl_fetch.c). */
+	if (rc < 0)
+		crl_drop_origin(s, origin, first, UINT64_MAX);
+	else if (replace)
+		crl_drop_origin(s, origin, 0, first);
 	ERR_clear_error();
 	return rc;
 }

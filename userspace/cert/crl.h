@@ -38,8 +38,9 @@ int crl_store_load_file(struct crl_store *s, const char *path, char *err,
 /*
  * Adds the CRL(s) in @buf (DER or PEM), remembering @origin (a file name
  * or URL, shown in details). With @replace, CRLs added earlier from the
- * same origin are dropped first (a refreshed download). Returns the number
- * of CRLs added (>= 1) or -1 with @err.
+ * same origin are dropped once all of @buf's are in (a refreshed
+ * download). Returns the number of CRLs added (>= 1), or -1 with @err
+ * having added none and dropped none.
  */
 int crl_store_add(struct crl_store *s, const uint8_t *buf, size_t len,
 		  const char *origin, bool replace, char *err, size_t errlen);

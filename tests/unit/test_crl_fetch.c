@@ -110,7 +110,7 @@ static void test_refresh_with_garbage_keeps_the_last_crl(void)
 	size_t len = 0;
 	uint8_t *der = hf_read_pki("www/inter.crl", &len);
 
-	if (!der || setup(&fx)) {
+	if (setup(&fx) || !der) {
 		CHECK(!"fixture");
 		free(der);
 		teardown(&fx);

@@ -16,7 +16,7 @@
 #   the other shard's serial in it revokes nothing, and it does not pair
 #   with the full CRL.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib/health.sh
 health_setup "$0" "$@"
 

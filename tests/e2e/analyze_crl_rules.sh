@@ -35,37 +35,6 @@ capture_start "$ocap" "$tls_port"
 capture_handshake "$opki" unknown.test
 capture_stop
 
-# One line per cert event of the server names SNIS (space-separated):
-# "sni method/status[/reason][ stale_since T] kinds".
-verdicts() { # snis, analyze args...
-	local snis=$1
-	shift
-	timeout 60 "$TW" analyze --json "$@" 2>"$work/analyze.err" | python3 -c '
-import json, sys
-for l in sys.stdin:
-    e = json.loads(l)
-    if e["event"] != "cert" or e["sni"] not in sys.argv[1].split():
-        continue
-    r = e.get("revocation")
-    v = "-" if r is None else r["method"] + "/" + r["status"]
-    if r and "reason" in r:
-        v += "/" + r["reason"]
-    if r and "stale_since" in r:
-        v += " stale_since " + r["stale_since"]
-    print(e["sni"], v, ",".join(f["kind"] for f in e["findings"]) or "-")
-' "$snis"
-}
-expect() { # name, expected lines, snis, analyze args...
-	local name=$1 want=$2 got
-	shift 2
-	got=$(verdicts "$@")
-	check "$name" test "$got" = "$want"
-	[ "$got" = "$want" ] || {
-		echo "# want:"; echo "$want" | sed 's/^/#   /'
-		echo "# got:"; echo "$got" | sed 's/^/#   /'
-		sed 's/^/# stderr: /' "$work/analyze.err"
-	}
-}
 ca=(--ca-file "$pki/root.crt")
 crl() { echo "--crl $pki/crl/$1.pem"; }
 
@@ -73,33 +42,33 @@ check "the capture holds five handshakes" \
 	test "$("$TW" analyze --json "$cap" | python3 -c 'import json,sys; print([json.loads(l) for l in sys.stdin][-1]["handshakes"])')" = 5
 
 # ---- a stale CRL (nextUpdate 2025-01-31, long past) against a current one
-expect "a stale CRL: good is unknown, revoked stands, stale_since says so" \
+crl_expect "a stale CRL: good is unknown, revoked stands, stale_since says so" \
 "good.test crl/unknown stale_since 2025-01-31T00:00:00Z -
-revoked.test crl/revoked/keyCompromise stale_since 2025-01-31T00:00:00Z revoked" \
+revoked.test crl/revoked/keyCompromise stale_since 2025-01-31T00:00:00Z revoked per inter-stale.pem" \
 	"good.test revoked.test" "${ca[@]}" $(crl inter-stale) "$cap"
-expect "a current CRL of the same CA replaces the stale one" \
+crl_expect "a current CRL of the same CA replaces the stale one" \
 "good.test crl/good -
-revoked.test crl/revoked/keyCompromise revoked" \
+revoked.test crl/revoked/keyCompromise revoked per inter.pem" \
 	"good.test revoked.test" "${ca[@]}" $(crl inter-stale) $(crl inter) "$cap"
 
 # ---- sharded CRLs
-expect "another shard's CRL does not speak for a leaf" \
+crl_expect "another shard's CRL does not speak for a leaf" \
 "shard1.test crl/good -
 shard2.test - -" \
 	"shard1.test shard2.test" "${ca[@]}" $(crl shard1) "$cap"
-expect "the leaf's own shard revokes it" \
+crl_expect "the leaf's own shard revokes it" \
 "shard1.test crl/good -
-shard2.test crl/revoked/keyCompromise revoked" \
+shard2.test crl/revoked/keyCompromise revoked per shard2.pem" \
 	"shard1.test shard2.test" "${ca[@]}" $(crl shard1) $(crl shard2) "$cap"
-expect "the full CRL covers the sharded leaves, the shard's revoked stands" \
+crl_expect "the full CRL covers the sharded leaves, the shard's revoked stands" \
 "shard1.test crl/good -
-shard2.test crl/revoked/keyCompromise revoked" \
+shard2.test crl/revoked/keyCompromise revoked per shard2.pem" \
 	"shard1.test shard2.test" "${ca[@]}" $(crl inter) $(crl shard2) "$cap"
 
 mkdir -p "$work/www"
 cp "$pki/www/shard1.crl" "$work/www/"   # shard2.crl: 404
 start_http "$work/www" "$http_port" || exit 1
-expect "--online, the leaf's shard not found: not good by the other shard" \
+crl_expect "--online, the leaf's shard not found: not good by the other shard" \
 "shard1.test crl/good -
 shard2.test - -" \
 	"shard1.test shard2.test" "${ca[@]}" --online --ocsp-timeout 3000 "$cap"
@@ -110,16 +79,16 @@ check "--online: the missing shard is a problem report" \
 stop_servers
 
 # ---- a certificateHold, then its release (CRL numbers 32 and 33)
-expect "a hold revokes" "hold.test crl/revoked/certificateHold revoked" \
+crl_expect "a hold revokes" "hold.test crl/revoked/certificateHold revoked per hold-on.pem" \
 	"hold.test" "${ca[@]}" $(crl hold-on) "$cap"
-expect "the newer CRL releases the hold (older loaded first)" "hold.test crl/good -" \
+crl_expect "the newer CRL releases the hold (older loaded first)" "hold.test crl/good -" \
 	"hold.test" "${ca[@]}" $(crl hold-on) $(crl hold-off) "$cap"
-expect "the newer CRL releases the hold (older loaded last)" "hold.test crl/good -" \
+crl_expect "the newer CRL releases the hold (older loaded last)" "hold.test crl/good -" \
 	"hold.test" "${ca[@]}" $(crl hold-off) $(crl hold-on) "$cap"
 
 # ---- the responder has no record of the leaf; the CRL does not list it
 start_ocsp "$opki" inter-index.txt inter "$ocsp_port" || exit 1
-expect "the responder's unknown comes before the CRL's good" "unknown.test ocsp/unknown -" \
+crl_expect "the responder's unknown comes before the CRL's good" "unknown.test ocsp/unknown -" \
 	unknown.test --ca-file "$opki/root.crt" --online --ocsp-timeout 3000 \
 	--crl "$opki/crl/inter.pem" "$ocap"
 # A failed lookup would be ocsp/unknown too, with a problem on stderr.

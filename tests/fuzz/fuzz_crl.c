@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * CRL bytes (DER or PEM) through the loader and the revocation lookup.
- * The issuer and the certificate looked up are a fixed pair from
- * scripts/make-health-pki.sh; the seed corpus holds CRLs that this issuer
- * signed (inter.der, inter.pem), one of another CA (root.der) and a forged
- * one (forged.der), so mutations reach the name match, the signature check
- * and the serial search.
+ * Two issuers: a fixed pair from scripts/make-health-pki.sh, for the seeds
+ * that issuer signed (inter.der, inter.pem), one of another CA (root.der)
+ * and a forged one (forged.der), so mutations reach the name match, the
+ * signature check and the serial search; and tests/data/pki's
+ * intermediate with three of its leaves (fuzz_crl_pki.h), for the seeds of
+ * scripts/make-crl-seeds.sh: scoped CRLs (issuingDistributionPoint) and
+ * delta CRLs, several in one PEM input, so mutations reach the scope
+ * match and the choice of complete and delta CRLs.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +18,7 @@
 #include <openssl/x509.h>
 
 #include "cert/crl.h"
+#include "fuzz_crl_pki.h"
 
 static const char issuer_pem[] =
 	"-----BEGIN CERTIFICATE-----\n"
@@ -49,6 +53,7 @@ static const char leaf_pem[] =
 	"-----END CERTIFICATE-----\n";
 
 static X509 *issuer, *leaf;
+static X509 *pki_issuer, *pki_leaves[3];
 
 static X509 *load_pem(const char *pem)
 {
@@ -63,9 +68,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
+	static const char *const leaves[] = {
+		crl_pki_dhold, crl_pki_dshard1, crl_pki_drel,
+	};
+	size_t i;
+
 	issuer = load_pem(issuer_pem);
 	leaf = load_pem(leaf_pem);
-	return issuer && leaf ? 0 : -1;
+	pki_issuer = load_pem(crl_pki_issuer);
+	if (!issuer || !leaf || !pki_issuer)
+		return -1;
+	for (i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++)
+		if (!(pki_leaves[i] = load_pem(leaves[i])))
+			return -1;
+	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -73,6 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct crl_store *s = crl_store_new();
 	struct crl_answer a;
 	char err[256];
+	size_t i;
 
 	if (!s)
 		return 0;
@@ -80,6 +97,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		crl_check(s, leaf, issuer, 1780000000, &a);
 		crl_check(s, issuer, issuer, 1780000000, &a);
 		(void)crl_reason_name(a.reason);
+		for (i = 0; i < sizeof(pki_leaves) / sizeof(pki_leaves[0]); i++)
+			crl_check(s, pki_leaves[i], pki_issuer, 1780000000, &a);
+		crl_check(s, pki_issuer, pki_issuer, 1780000000, &a);
 	}
 	crl_store_free(s);
 	return 0;

@@ -303,6 +303,7 @@ static const struct crl_spec specs[] = {
 	{ "C5-none", 5, -1, "2026-05-20T00:00:00", -1 },
 	{ "R6-remove", 6, 5, "2026-05-21T00:00:00", 8 },
 	{ "R7-remove-on-6", 7, 6, "2026-05-21T00:00:00", 8 },
+	{ "D8-none-on-7", 8, 7, "2026-05-22T00:00:00", -1 },
 	/* numbers against dates: A has the latest date, C the highest number */
 	{ "A5", 5, -1, "2026-05-23T00:00:00", 6 },
 	{ "BN", -1, -1, "2026-05-22T00:00:00", 6 },
@@ -459,6 +460,24 @@ static void test_delta_remove_from_crl_releases_the_base_hold(void)
 	check_spec_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
+/* The newest delta builds on a complete CRL that is not at hand (#7): of
+ * what changed since #5, the delta built on #5 speaks (RFC 5280 5.2.4),
+ * whatever the load order. */
+static void test_delta_paired_with_the_complete_crl_speaks_past_a_newer_one(void)
+{
+	static const struct crl_case cases[] = {
+		{ "C5-hold R6-remove D8-none-on-7", NULL, OCSP_ST_GOOD, "R6-remove" },
+		{ "D8-none-on-7 R6-remove C5-hold", NULL, OCSP_ST_GOOD, "R6-remove" },
+		{ "C5-hold R6-remove R7-remove-on-6", NULL, OCSP_ST_GOOD, "R6-remove" },
+		{ "C5-none D6-hold D8-none-on-7", NULL, OCSP_ST_REVOKED, "D6-hold" },
+		{ "D8-none-on-7 D6-hold C5-none", NULL, OCSP_ST_REVOKED, "D6-hold" },
+		/* without a delta built on #5, #5's hold stands */
+		{ "C5-hold D8-none-on-7", NULL, OCSP_ST_REVOKED, "C5-hold" },
+	};
+
+	check_spec_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
 static void test_unnumbered_crl_orders_its_scope_by_date_in_every_load_order(void)
 {
 	static const struct crl_case cases[] = {
@@ -530,6 +549,42 @@ static void test_refetched_crl_replaces_the_one_from_the_same_url(void)
 				err, sizeof(err)), 1);
 	CHECK_INT(crl_store_count(s), 1);
 	free(der);
+	crl_store_free(s);
+}
+
+/* A refresh that brings no usable CRL (garbage, or a PEM whose second CRL
+ * is refused) keeps the CRLs of the last good download and adds none of
+ * its own: crl_fetch.c keeps using the last ones until the next refresh. */
+static void test_failed_refetch_keeps_the_last_crl(void)
+{
+	static const char url[] = "http://127.0.0.1:9/inter.crl";
+	static const uint8_t junk[] = "<html>not a CRL</html>";
+	struct crl_store *s = crl_store_new();
+	size_t len = 0, l1 = 0, l2 = 0;
+	uint8_t *der = hf_read_pki("www/inter.crl", &len);
+	uint8_t *good = hf_read_pki("crl/hold-on.pem", &l1);
+	uint8_t *bad = hf_read_pki("crl/inter-badidp.pem", &l2);
+	uint8_t *both = malloc(l1 + l2);
+	struct crl_answer a;
+	char err[256];
+
+	CHECK(der && good && bad && both);
+	memcpy(both, good, l1);
+	memcpy(both + l1, bad, l2);
+	CHECK_INT(crl_store_add(s, der, len, url, true, err, sizeof(err)), 1);
+	CHECK_INT(crl_store_add(s, junk, sizeof(junk) - 1, url, true, err, sizeof(err)), -1);
+	CHECK_INT(crl_store_count(s), 1);
+	CHECK_INT(crl_store_add(s, both, l1 + l2, url, true, err, sizeof(err)), -1);
+	CHECK_INT(crl_store_count(s), 1);
+	check_named(s, "revoked.test", "inter", &a);
+	CHECK_INT(a.status, OCSP_ST_REVOKED);
+	CHECK_STR(a.origin, url);
+	check_named(s, "hold.test", "inter", &a);   /* hold-on.pem was not added */
+	CHECK_INT(a.status, OCSP_ST_GOOD);
+	free(der);
+	free(good);
+	free(bad);
+	free(both);
 	crl_store_free(s);
 }
 
@@ -638,10 +693,12 @@ int main(void)
 	RUN_TEST(test_later_this_update_replaces_an_unnumbered_crl);
 	RUN_TEST(test_complete_crl_replaces_a_delta_numbered_no_higher);
 	RUN_TEST(test_delta_remove_from_crl_releases_the_base_hold);
+	RUN_TEST(test_delta_paired_with_the_complete_crl_speaks_past_a_newer_one);
 	RUN_TEST(test_unnumbered_crl_orders_its_scope_by_date_in_every_load_order);
 	RUN_TEST(test_tie_goes_to_the_crl_added_last_after_a_forget);
 	RUN_TEST(test_malformed_scope_is_refused);
 	RUN_TEST(test_refetched_crl_replaces_the_one_from_the_same_url);
+	RUN_TEST(test_failed_refetch_keeps_the_last_crl);
 	RUN_TEST(test_garbage_file_is_a_clear_error);
 	RUN_TEST(test_truncated_der_is_refused);
 	RUN_TEST(test_trailing_bytes_after_der_are_refused);

@@ -2,8 +2,9 @@
 /*
  * The bound on the CRL URLs followed: a full table forgets the half asked
  * for least recently (never one with a download out) and counts them; a
- * forgotten URL is followed again when asked for. The downloads go to a
- * real HTTP pool, at a loopback port nothing listens on.
+ * forgotten URL is followed again when asked for. A refresh that fails
+ * keeps the last CRL. The downloads go to a real HTTP pool, at a loopback
+ * port nothing listens on; their answers are made here.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "health_fixture.h"
 #include "cert/crl_fetch.h"
 
 #define T0 1800000000
@@ -78,6 +80,55 @@ static bool remembered(struct fixture *fx, int i)
 	return st.state != CRL_FETCH_NONE;
 }
 
+/* Ends @url's download, started by crl_fetch_want at @now, with a 200
+ * answer holding @body. */
+static int answer(struct fixture *fx, const char *url, int64_t now, uint8_t *body,
+		  size_t len, char *problem, size_t plen)
+{
+	struct crl_fetch_status st;
+	struct http_result r;
+
+	crl_fetch_want(fx->fetch, url, now, true, &st);
+	CHECK(st.in_flight);
+	memset(&r, 0, sizeof(r));
+	r.url = (char *)url;
+	r.status = 200;
+	r.body = body;
+	r.body_len = len;
+	return crl_fetch_complete(fx->fetch, &r, now, problem, plen);
+}
+
+/* README: a refresh that keeps failing keeps the last CRL, also when the
+ * server answers 200 with something that is not a CRL. */
+static void test_refresh_with_garbage_keeps_the_last_crl(void)
+{
+	static char url[] = "http://127.0.0.1:9/inter.crl";
+	static uint8_t junk[] = "<html>not a CRL</html>";
+	struct fixture fx;
+	struct crl_fetch_status st;
+	char problem[512] = "";
+	size_t len = 0;
+	uint8_t *der = hf_read_pki("www/inter.crl", &len);
+
+	if (setup(&fx) || !der) {
+		CHECK(!"fixture");
+		free(der);
+		teardown(&fx);
+		return;
+	}
+	CHECK_INT(answer(&fx, url, T0, der, len, problem, sizeof(problem)), 0);
+	CHECK_INT(crl_store_count(fx.store), 1);
+	/* a day later: past any TTL, downloaded again */
+	CHECK_INT(answer(&fx, url, T0 + 86400 + 1, junk, sizeof(junk) - 1, problem,
+			 sizeof(problem)), -1);
+	CHECK_STR(problem, "CRL http://127.0.0.1:9/inter.crl: not a CRL (neither DER nor PEM)");
+	crl_fetch_want(fx.fetch, url, T0 + 86400 + 1, false, &st);
+	CHECK_INT(st.state, CRL_FETCH_LOADED);
+	CHECK_INT(crl_store_count(fx.store), 1);
+	free(der);
+	teardown(&fx);
+}
+
 static void test_full_table_forgets_the_least_recently_asked_half(void)
 {
 	struct crl_fetch_status st;
@@ -112,5 +163,6 @@ static void test_full_table_forgets_the_least_recently_asked_half(void)
 int main(void)
 {
 	RUN_TEST(test_full_table_forgets_the_least_recently_asked_half);
+	RUN_TEST(test_refresh_with_garbage_keeps_the_last_crl);
 	return CHECK_EXIT_CODE();
 }

@@ -90,12 +90,15 @@ int64_t crl_store_next_update(const struct crl_store *s, const char *origin)
 	return next;
 }
 
-static void crl_drop_origin(struct crl_store *s, const char *origin)
+/* Drops the CRLs of @origin added in [@from, @to) (crl_entry.seq). */
+static void crl_drop_origin(struct crl_store *s, const char *origin, uint64_t from,
+			    uint64_t to)
 {
 	size_t i = 0;
 
 	while (i < s->n) {
-		if (strcmp(s->v[i].origin, origin) == 0) {
+		if (strcmp(s->v[i].origin, origin) == 0 && s->v[i].seq >= from &&
+		    s->v[i].seq < to) {
 			crl_entry_release(&s->v[i]);
 			s->v[i] = s->v[--s->n];
 		} else {
@@ -107,7 +110,7 @@ static void crl_drop_origin(struct crl_store *s, const char *origin)
 void crl_store_forget(struct crl_store *s, const char *origin)
 {
 	if (s && origin)
-		crl_drop_origin(s, origin);
+		crl_drop_origin(s, origin, 0, UINT64_MAX);
 }
 
 /* Takes ownership of @crl, also on failure. */
@@ -211,6 +214,7 @@ static int crl_add_der(struct crl_store *s, const uint8_t *buf, size_t len,
 int crl_store_add(struct crl_store *s, const uint8_t *buf, size_t len,
 		  const char *origin, bool replace, char *err, size_t errlen)
 {
+	uint64_t first;
 	int rc;
 
 	if (!origin)
@@ -220,12 +224,17 @@ int crl_store_add(struct crl_store *s, const uint8_t *buf, size_t len,
 			 origin, len);
 		return -1;
 	}
-	if (replace)
-		crl_drop_origin(s, origin);
+	first = s->added + 1;
 	if (crl_looks_pem(buf, len))
 		rc = crl_add_pem(s, buf, len, origin, err, errlen);
 	else
 		rc = crl_add_der(s, buf, len, origin, err, errlen);
+	/* Only a whole success replaces: a refresh that fails, also half way
+	 * through a PEM, leaves the CRLs of the last one (crl_fetch.c). */
+	if (rc < 0)
+		crl_drop_origin(s, origin, first, UINT64_MAX);
+	else if (replace)
+		crl_drop_origin(s, origin, 0, first);
 	ERR_clear_error();
 	return rc;
 }
@@ -405,9 +414,12 @@ static int crl_order(const struct crl_entry *a, const struct crl_entry *b,
 }
 
 /* What one scope has to say: its newest complete (or reason-limited) CRL
- * and its newest delta CRL, when that delta is newer. */
+ * and its newest delta CRL, when that delta is newer; and the newest delta
+ * that builds on that complete CRL (RFC 5280 5.2.4's pair: the newest
+ * delta may build on a complete CRL that is not at hand, and then says
+ * nothing of what has changed since the one that is). */
 struct crl_newest {
-	const struct crl_entry *base, *delta;
+	const struct crl_entry *base, *delta, *paired;
 };
 
 static bool crl_in_scope_of(const struct crl_entry *e, const struct crl_entry *first)
@@ -419,6 +431,23 @@ static bool crl_numbered_below(const struct crl_entry *a, const struct crl_entry
 {
 	return a->scope.number && b->scope.number &&
 	       crl_number_cmp(a->scope.number, b->scope.number) <= 0;
+}
+
+/* @delta's removeFromCRL entries undo @base's: the delta says it builds on
+ * @base's number or an older one (deltaCRLIndicator). */
+static bool crl_delta_builds_on(const struct crl_entry *delta,
+				const struct crl_entry *base)
+{
+	return delta->scope.delta_base && base->scope.number &&
+	       crl_number_cmp(delta->scope.delta_base, base->scope.number) <= 0;
+}
+
+/* @delta is newer than @base: a delta numbered no higher than the
+ * complete CRL (or older, unnumbered) is in it. */
+static bool crl_delta_newer(const struct crl_entry *delta, const struct crl_entry *base,
+			    bool by_number)
+{
+	return crl_order(delta, base, by_number) > 0 && !crl_numbered_below(delta, base);
 }
 
 /* The newest CRLs in play of s->v[first]'s scope (first: the first of
@@ -444,11 +473,17 @@ static void crl_pick_newest(struct crl_store *s, size_t first,
 		if (!*slot || crl_order(e, *slot, by_number) > 0)
 			*slot = e;
 	}
-	/* A delta numbered no higher than the complete CRL is in it. */
-	if (out->delta && out->base &&
-	    (crl_order(out->delta, out->base, by_number) < 0 ||
-	     crl_numbered_below(out->delta, out->base)))
+	if (out->delta && out->base && !crl_delta_newer(out->delta, out->base, by_number))
 		out->delta = NULL;
+	for (i = first; out->base && i < s->n; i++) {
+		const struct crl_entry *e = &s->v[i];
+
+		if (crl_in_scope_of(e, lead) && e->scope.kind == CRL_KIND_DELTA &&
+		    crl_delta_builds_on(e, out->base) &&
+		    crl_delta_newer(e, out->base, by_number) &&
+		    (!out->paired || crl_order(e, out->paired, by_number) > 0))
+			out->paired = e;
+	}
 }
 
 /* Revoked, with @out filled from @rev in @e. */
@@ -460,15 +495,6 @@ static bool crl_revoked(const struct crl_entry *e, X509_REVOKED *rev, int64_t at
 	out->reason = crl_entry_reason(rev);
 	crl_answer_from(e, at, out);
 	return true;
-}
-
-/* @delta's removeFromCRL entries undo @base's: the delta says it builds on
- * @base's number or an older one (deltaCRLIndicator). */
-static bool crl_delta_builds_on(const struct crl_entry *delta,
-				const struct crl_entry *base)
-{
-	return delta->scope.delta_base && base->scope.number &&
-	       crl_number_cmp(delta->scope.delta_base, base->scope.number) <= 0;
 }
 
 /* Of two CRLs that say the certificate is not revoked, the one to name:
@@ -491,34 +517,43 @@ static void crl_offer_witness(const struct crl_entry *e, const struct crl_entry 
 		*witness = e;
 }
 
+/* OpenSSL's lookup: 2 for a removeFromCRL entry, 1 for a revocation, 0
+ * when @e (NULL: none) does not list the serial. */
+static int crl_lookup(const struct crl_entry *e, const ASN1_INTEGER *serial,
+		      X509_REVOKED **rev)
+{
+	return e ? X509_CRL_get0_by_serial(e->crl, rev, serial) : 0;
+}
+
 /*
  * What one scope says of @cert: revoked (true, @out filled) when its
- * newest delta lists it, or its newest complete CRL does and that delta
- * does not release it (removeFromCRL). Otherwise a complete CRL (or the
- * delta that released the certificate) is offered as @witness of "good";
- * a delta or reason-limited CRL not listing it proves nothing.
- * (OpenSSL's lookup says 2 for a removeFromCRL entry, 1 for a revocation.)
+ * newest delta lists it, or the delta paired with its complete CRL does,
+ * or that complete CRL does and the paired delta does not release it
+ * (removeFromCRL). Otherwise a complete CRL (or the delta that released
+ * the certificate) is offered as @witness of "good"; a delta or
+ * reason-limited CRL not listing it proves nothing.
  */
 static bool crl_scope_answer(const struct crl_newest *p, X509 *cert, int64_t at,
 			     struct crl_answer *out, const struct crl_entry **witness)
 {
 	const ASN1_INTEGER *serial = X509_get0_serialNumber(cert);
 	X509_REVOKED *rev = NULL;
-	bool released = false;
+	bool released;
 	int rc;
 
-	if (p->delta && (rc = X509_CRL_get0_by_serial(p->delta->crl, &rev, serial))) {
-		if (rc == 1)
-			return crl_revoked(p->delta, rev, at, out);
-		released = p->base && crl_delta_builds_on(p->delta, p->base);
-	}
+	if (crl_lookup(p->delta, serial, &rev) == 1)
+		return crl_revoked(p->delta, rev, at, out);
+	rc = crl_lookup(p->paired, serial, &rev);
+	if (rc == 1)
+		return crl_revoked(p->paired, rev, at, out);
+	released = rc == 2;
 	if (!p->base)
 		return false;
-	rc = X509_CRL_get0_by_serial(p->base->crl, &rev, serial);
+	rc = crl_lookup(p->base, serial, &rev);
 	if (rc == 1 && !released)
 		return crl_revoked(p->base, rev, at, out);
 	if (p->base->scope.kind == CRL_KIND_COMPLETE)
-		crl_offer_witness(rc == 1 ? p->delta : p->base, witness, at);
+		crl_offer_witness(rc == 1 ? p->paired : p->base, witness, at);
 	return false;
 }
 

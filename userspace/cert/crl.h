@@ -38,8 +38,9 @@ int crl_store_load_file(struct crl_store *s, const char *path, char *err,
 /*
  * Adds the CRL(s) in @buf (DER or PEM), remembering @origin (a file name
  * or URL, shown in details). With @replace, CRLs added earlier from the
- * same origin are dropped first (a refreshed download). Returns the number
- * of CRLs added (>= 1) or -1 with @err.
+ * same origin are dropped once all of @buf's are in (a refreshed
+ * download). Returns the number of CRLs added (>= 1), or -1 with @err
+ * having added none and dropped none.
  */
 int crl_store_add(struct crl_store *s, const uint8_t *buf, size_t len,
 		  const char *origin, bool replace, char *err, size_t errlen);
@@ -70,10 +71,11 @@ struct crl_answer {
 /*
  * Looks @cert up in the CRLs issued by @issuer (name match, signature by
  * the issuer's key) whose scope covers it (crl_scope.h), using of each
- * scope only its newest complete CRL and its newest delta, if newer (the
- * order: crl.c, crl_order). A listed certificate is revoked whatever its
- * revocation date: the CA says so now, unless the delta's removeFromCRL
- * releases the complete CRL's entry. Only a complete CRL (or the delta
+ * scope only its newest complete CRL, its newest delta, if newer, and the
+ * newest delta built on that complete CRL (the order: crl.c, crl_order).
+ * A listed certificate is revoked whatever its revocation date: the CA
+ * says so now, unless the removeFromCRL of the delta built on the complete
+ * CRL releases that CRL's entry. Only a complete CRL (or the delta
  * that released its entry) says GOOD; delta and reason-limited ones
  * otherwise only revoke. @at (seconds) only decides "stale":
  * what a stale GOOD means is the caller's (revocation.c: unknown).

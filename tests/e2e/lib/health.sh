@@ -202,6 +202,49 @@ capture_stop() {
 	wait "$cap_pid"
 }
 
+# What `analyze --json` says of the revocation of the leaves served for
+# SNIS (space-separated): one line per cert event of those names,
+# "sni method/status[/reason][ stale_since T] kinds[ per CRL]" where CRL is
+# the file name (or URL's last part) the revoked finding's detail names.
+# stderr goes to $work/analyze.err.
+crl_verdicts() { # snis, analyze args...
+	local snis=$1
+	shift
+	timeout 60 "$TW" analyze --json "$@" 2>"$work/analyze.err" | python3 -c '
+import json, re, sys
+for l in sys.stdin:
+    e = json.loads(l)
+    if e["event"] != "cert" or e["sni"] not in sys.argv[1].split():
+        continue
+    r = e.get("revocation")
+    v = "-" if r is None else r["method"] + "/" + r["status"]
+    if r and "reason" in r:
+        v += "/" + r["reason"]
+    if r and "stale_since" in r:
+        v += " stale_since " + r["stale_since"]
+    line = [e["sni"], v, ",".join(f["kind"] for f in e["findings"]) or "-"]
+    for f in e["findings"]:
+        m = re.search(r" per CRL (\S+)", f["detail"]) if f["kind"] == "revoked" else None
+        if m:
+            line += ["per", m.group(1).rsplit("/", 1)[-1]]
+    print(*line)
+' "$snis"
+}
+
+# crl_expect NAME WANT SNIS ANALYZE_ARGS...: one TAP line, crl_verdicts'
+# output against WANT; both and analyze's stderr shown when they differ.
+crl_expect() {
+	local name=$1 want=$2 got
+	shift 2
+	got=$(crl_verdicts "$@")
+	check "$name" test "$got" = "$want"
+	[ "$got" = "$want" ] || {
+		echo "# want:"; echo "$want" | sed 's/^/#   /'
+		echo "# got:"; echo "$got" | sed 's/^/#   /'
+		sed 's/^/# stderr: /' "$work/analyze.err"
+	}
+}
+
 make_pki() { # dir http_port|none ocsp_port|none
 	scripts/make-health-pki.sh "$1" "$2" "$3" >"$work/pki.log" 2>&1 ||
 		{ cat "$work/pki.log"; echo "not ok - making the PKI"; exit 1; }

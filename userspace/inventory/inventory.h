@@ -163,9 +163,11 @@ bool inventory_fs_read_only(const char *path);
 /*
  * For an owner whose inventory failed read-only: opens @path again once
  * its file system takes data (the repaired file system mounted there
- * again, or a read-only mount undone). 1 with the new inventory in *@out
- * (the owner closes the old one), 0 while it is still read-only, -1 with
- * @err when the file cannot be opened for writing.
+ * again, or a read-only mount undone), leasing the file there first when
+ * the process follows the path's lease (inventory_lease_follow). 1 with
+ * the new inventory in *@out (the owner closes the old one), 0 while it
+ * is still read-only, -1 with @err when the file cannot be opened for
+ * writing (or its lease is refused: an analyze --db run adds to it).
  */
 int inventory_reopen(const char *path, struct inventory **out, char *err,
 		     size_t errlen);

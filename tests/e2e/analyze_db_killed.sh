@@ -40,27 +40,35 @@ state() { # pid: its state letter (t: stopped by its tracer)
 }
 # analyze --db DB of A then B, stopped as it opens B to read it: B is
 # opened first to identify it (--db), then to read it, the second openat
-# of its path. The tracee's pid in STOPPED, strace's in STRACE.
+# of its path. The tracee's pid in STOPPED (written by the shell that
+# becomes it), strace's in STRACE.
 stop_run() { # db, analyze options...
 	local db=$1 i
 	shift
-	strace -f -qq -o /dev/null -P "$B" -e trace=openat \
+	rm -f "$T_TMP/stopped.pid"
+	strace -f -qq -o "$T_TMP/strace.out" -P "$B" -e trace=openat \
 		-e inject=openat:signal=SIGSTOP:when=2 \
-		"$TW" analyze -q --db "$db" --ca-file "$CA" "$@" "$A" "$B" >/dev/null 2>&1 &
+		sh -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$T_TMP/stopped.pid" \
+		"$TW" analyze -q --db "$db" --ca-file "$CA" "$@" "$A" "$B" \
+		>/dev/null 2>"$T_TMP/stop_run.err" &
 	STRACE=$!
 	STOPPED=
 	# a bound on the wait only (a loaded machine may take seconds)
 	for i in $(seq 600); do
-		[ -n "$STOPPED" ] || STOPPED=$(pgrep -P "$STRACE")
+		[ -n "$STOPPED" ] || STOPPED=$(cat "$T_TMP/stopped.pid" 2>/dev/null)
 		[ -n "$STOPPED" ] && [ "$(state "$STOPPED")" = t ] && break
 		kill -0 "$STRACE" 2>/dev/null || break
 		sleep 0.1
 	done
+	[ -n "$STOPPED" ] && [ "$(state "$STOPPED")" = t ] ||
+		printf '# strace: %s\n# stderr: %s\n' "$(cat "$T_TMP/strace.out")" \
+			"$(cat "$T_TMP/stop_run.err")"
 	assert_eq "killed run ($db): stopped as it opens its second capture" \
 		t "$([ -n "$STOPPED" ] && state "$STOPPED")"
 }
 kill_run() {
 	[ -n "$STOPPED" ] && kill -KILL "$STOPPED" 2>/dev/null
+	kill -KILL "$STRACE" 2>/dev/null
 	wait "$STRACE" 2>/dev/null
 }
 counted="expired.test 1 revoked.test 1"   # each capture once

@@ -8,9 +8,10 @@
 # were not, the same capture twice on one command line, a capture that
 # begins with the bytes of one added (it grew since, from under 64 KiB
 # too; not from a capture of the file's header alone, which is not
-# recorded). Standard input is recognised as a file is. A run killed part-way
-# adds nothing, so the next one adds its captures. The captures are the
-# committed ones (scripts/make-captures.sh).
+# recorded; a copy cut short, under 64 KiB too). Standard input, and a
+# named pipe given by path, are recognised as a file is. (A run killed
+# part-way: analyze_db_killed.sh.) The captures are the committed ones
+# (scripts/make-captures.sh).
 . "$(dirname "$0")/lib.sh"
 t_require_tlswatch
 
@@ -210,44 +211,88 @@ assert_eq "standard input twice: said, as without --db" \
 	"tlswatch analyze: standard input ('-') given twice: it can be read only once|Try 'tlswatch analyze --help'." \
 	"$(paste -sd'|' "$T_TMP/err6")"
 
-# A run killed part-way adds nothing: the capture it had read is added by
-# the next run. The second capture is a named pipe that never gets a
-# byte, so the run waits there, the first capture read, until killed.
-stall_run() { # db, analyze options...: runs analyze until it waits on the pipe
-	local db=$1
-	shift
-	rm -f "$T_TMP/stall.pcap" "$T_TMP/stall.open"
-	mkfifo "$T_TMP/stall.pcap"
-	( exec 3>"$T_TMP/stall.pcap"; : >"$T_TMP/stall.open"; exec sleep 30 ) &
-	stall_writer=$!
-	"$TW" analyze -q --db "$db" "$@" "$CAPS/tls12_rsa.pcap" "$T_TMP/stall.pcap" \
-		>/dev/null 2>&1 &
-	stall_run=$!
-	for _ in $(seq 100); do [ -e "$T_TMP/stall.open" ] && break; sleep 0.1; done
-	assert_eq "killed run ($db): it read the first capture and waits on the second" \
-		yes "$([ -e "$T_TMP/stall.open" ] && kill -0 "$stall_run" 2>/dev/null && echo yes)"
+# A named pipe given by its path is copied into a temporary file first, as
+# standard input is, and identified as a file is: the same bytes through
+# another pipe are recognised, not counted again (they used to be added
+# unchecked, with a warning, and counted again); the same pipe given twice
+# is refused; a device cannot be identified and is refused.
+feed() { # capture: written into the pipe $T_TMP/cap.fifo, in the background
+	( exec cat "$1" >"$T_TMP/cap.fifo" ) &
+	feeder=$!
 }
-stall_kill() {
-	kill -KILL "$stall_run" "$stall_writer" 2>/dev/null
-	wait "$stall_run" "$stall_writer" 2>/dev/null
-}
-stall_run "$T_TMP/killed.db"
-# meanwhile, another run adding to the same database is refused at once
-# (the run's lease; it used to wait 5 s, then fail: database is locked)
-"$TW" analyze -q --db "$T_TMP/killed.db" "$CAPS/tls12_weak.pcap" >/dev/null 2>"$T_TMP/err8"
-assert_eq "another run while one adds: exit 3, said" \
-	"3|tlswatch analyze: $T_TMP/killed.db: another tlswatch analyze --db run is adding to this database; run this one once it has ended" \
-	"$?|$(cat "$T_TMP/err8")"
-stall_kill
-"$TW" analyze --db "$T_TMP/killed.db" "$CAPS/tls12_rsa.pcap" >/dev/null 2>"$T_TMP/err8"
-assert_eq "after a killed run: the capture is added, exit 0" 0 "$?"
-assert_eq "after a killed run: nothing said" "" "$(cat "$T_TMP/err8")"
-assert_eq "after a killed run: counted once" "rsa.test 2" "$(rows "$T_TMP/killed.db")"
-# With --webhook the run commits as it goes (the outbox shares the file):
-# the capture is still recorded only at the end, so the next run adds it.
-stall_run "$T_TMP/killed_hook.db" --webhook http://127.0.0.1:9/hook
-stall_kill
-"$TW" analyze --db "$T_TMP/killed_hook.db" "$CAPS/tls12_rsa.pcap" >/dev/null 2>"$T_TMP/err9"
-assert_eq "after a killed run with --webhook: the capture is added, exit 0" 0 "$?"
-assert_eq "after a killed run with --webhook: nothing said" "" "$(cat "$T_TMP/err9")"
+mkfifo "$T_TMP/cap.fifo"
+feed "$CAPS/tls12_rsa.pcap"
+"$TW" analyze --db "$T_TMP/fifo.db" "$T_TMP/cap.fifo" >/dev/null 2>"$T_TMP/err11"
+assert_eq "a named pipe: exit 0, nothing said" "0|" "$?|$(cat "$T_TMP/err11")"
+wait "$feeder"
+assert_eq "a named pipe: counted" "rsa.test 2" "$(rows "$T_TMP/fifo.db")"
+feed "$CAPS/tls12_rsa.pcap"
+"$TW" analyze --db "$T_TMP/fifo.db" "$T_TMP/cap.fifo" >/dev/null 2>"$T_TMP/err11"
+assert_eq "the same bytes through the pipe again: exit 0, recognised, said" \
+	"0|tlswatch analyze: $T_TMP/cap.fifo: already added to the --db database $T_TMP/fifo.db at TIME (as $T_TMP/cap.fifo): reported again, not counted again" \
+	"$?|$(sed -E 's/ at [0-9-]{10}T[0-9:]{8}Z / at TIME /' "$T_TMP/err11")"
+wait "$feeder"
+assert_eq "the same bytes through the pipe again: not counted again" "rsa.test 2" "$(rows "$T_TMP/fifo.db")"
+"$TW" analyze -q --db "$T_TMP/fifo.db" "$CAPS/tls12_rsa.pcap" >/dev/null 2>&1
+assert_eq "the file piped before, given by name: recognised, not counted again" \
+	"rsa.test 2" "$(rows "$T_TMP/fifo.db")"
+feed "$CAPS/tls12_weak.pcap"
+"$TW" analyze -q --db "$T_TMP/fifo.db" "$T_TMP/cap.fifo" "$T_TMP/cap.fifo" >/dev/null 2>"$T_TMP/err11"
+assert_eq "the same pipe twice: exit 2, said" \
+	"2|tlswatch analyze: $T_TMP/cap.fifo: the same capture as $T_TMP/cap.fifo; adding both to the --db database $T_TMP/fifo.db would count its handshakes twice" \
+	"$?|$(cat "$T_TMP/err11")"
+wait "$feeder"
+"$TW" analyze -q --db "$T_TMP/fifo.db" /dev/null "$CAPS/tls12_weak.pcap" >/dev/null 2>"$T_TMP/err11"
+assert_eq "a device: exit 2, said" \
+	"2|tlswatch analyze: /dev/null: not a regular file or a pipe, so it could not be recognised if given again; not added to the --db database $T_TMP/fifo.db (copy it into a file, or give it as standard input, '-')" \
+	"$?|$(cat "$T_TMP/err11")"
+assert_eq "the same pipe twice, a device: nothing counted" "rsa.test 2" "$(rows "$T_TMP/fifo.db")"
+TMPDIR=$T_TMP/none "$TW" analyze -q --db "$T_TMP/fifo.db" "$T_TMP/cap.fifo" </dev/null \
+	>/dev/null 2>"$T_TMP/err11" &
+analyzer=$!
+feed "$CAPS/tls12_weak.pcap"
+wait "$analyzer"
+assert_eq "a named pipe, no temporary file: exit 3, said" \
+	"3|tlswatch analyze: $T_TMP/cap.fifo: cannot copy the named pipe into a temporary file in $T_TMP/none (to identify it for --db): No such file or directory" \
+	"$?|$(cat "$T_TMP/err11")"
+kill "$feeder" 2>/dev/null
+wait "$feeder" 2>/dev/null
+
+# A copy cut short below 64 KiB (digested whole) is recognised as one of
+# the capture it was cut from (it was not: it was added, counting those
+# handshakes again): each capture added records the digests of its
+# beginnings at 2^k bytes past its header (32 bytes to 32 KiB), and the
+# copy is compared at the longest it holds. From a capture under 64 KiB,
+# and from one over it; cut at a record's end, and within a record.
+"$PY" - "$CAPS/tls12_rsa.pcap" "$CAPS/tls12_weak.pcap" "$T_TMP" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+weak = open(sys.argv[2], "rb").read()
+out = sys.argv[3]
+big = weak[:24] + weak[24:] * 16               # over 64 KiB
+open(out + "/cut_big.pcap", "wb").write(big)
+open(out + "/cut_big_part.pcap", "wb").write(big[:40000])
+open(out + "/cut_small_part.pcap", "wb").write(data[:5000])
+open(out + "/cut_small_tiny.pcap", "wb").write(data[:24 + 40])
+open(out + "/cut_small_header.pcap", "wb").write(data[:24 + 31])
+PY
+"$TW" analyze -q --db "$T_TMP/cut.db" "$CAPS/tls12_rsa.pcap" "$T_TMP/cut_big.pcap" \
+	>/dev/null 2>"$T_TMP/err12"
+assert_eq "setup: a capture under 64 KiB and one over it added" "0|" "$?|$(cat "$T_TMP/err12")"
+assert_eq "setup: counted" "rsa.test 2 weak.test 16" "$(rows "$T_TMP/cut.db")"
+for cut in small_part:4120:$CAPS/tls12_rsa.pcap small_tiny:56:$CAPS/tls12_rsa.pcap \
+	big_part:32792:$T_TMP/cut_big.pcap; do
+	name=${cut%%:*} rest=${cut#*:}
+	copy=$T_TMP/cut_$name.pcap from=${rest#*:}
+	"$TW" analyze -q --db "$T_TMP/cut.db" "$copy" >/dev/null 2>"$T_TMP/err12"
+	rc=$?
+	assert_eq "cut short ($name, $(wc -c <"$copy") bytes): exit 2, said with the bytes compared" \
+		"2|tlswatch analyze: $copy: begins with the same ${rest%%:*} bytes as $from, added to the --db database $T_TMP/cut.db at TIME ($(wc -c <"$from") bytes then, $(wc -c <"$copy") now); adding it would count those handshakes twice" \
+		"$rc|$(sed -E 's/ at [0-9-]{10}T[0-9:]{8}Z / at TIME /' "$T_TMP/err12")"
+done
+assert_eq "the copies cut short: nothing counted" "rsa.test 2 weak.test 16" "$(rows "$T_TMP/cut.db")"
+# under 32 bytes of records: nothing to tell one capture of the host from
+# another (a record's header alone), not recognised, and added
+"$TW" analyze -q --db "$T_TMP/cut.db" "$T_TMP/cut_small_header.pcap" >/dev/null 2>"$T_TMP/err12"
+assert_eq "cut short within 32 bytes of records: not recognised (exit 0)" 0 "$?"
 t_done

@@ -36,6 +36,8 @@
 #     while writes fail read-only), says so on stderr, and the names seen
 #     afterwards reach the inventory; those from before the fault are
 #     intact; the event history (its own connection) is written again.
+#     The file there is a new one: the agent leased it (shared) before
+#     opening it, and an analyze --db run on it is refused.
 #     The webhook receiver answers 500 from the fault to the repair: the
 #     alerts kept in memory meanwhile are moved into the outbox file when
 #     it is opened again (said once; rows and claims read with sqlite3),
@@ -391,6 +393,18 @@ tap_eq "rw2ro: once it is writable again, new names reach the inventory" 3 "$(ro
 tn_wait_grep 15 "event history $small/inv.db: writable again" "$log.stderr"
 tap_check "rw2ro: the event history is written again too" \
 	grep -q "event history $small/inv.db: writable again" "$log.stderr"
+# the file at the path is a new one (another file system): the agent
+# leased it before it opened it (it used to write it without a lease, and
+# an analyze --db run was let in beside it)
+lease_dev=$(in_ns findmnt -no MAJ:MIN "$small" | tr -d " ")
+lease_dev=$(printf '%02x:%02x' "${lease_dev%:*}" "${lease_dev#*:}")
+tap_check "rw2ro: the agent holds its shared lease on the repaired file" \
+	grep -Eq "^[0-9]+: FLOCK +ADVISORY +READ +$TN_AGENT_PID $lease_dev:$(in_ns stat -c %i "$small/inv.db") " /proc/locks
+in_ns "$TW" analyze -q --db "$small/inv.db" "$(realpath tests/data/captures/tls12_rsa.pcap)" \
+	>/dev/null 2>"$tmp/rw2ro-analyze.err"
+tap_eq "rw2ro: analyze --db on the repaired file is refused beside the agent" \
+	"3|tlswatch analyze: $small/inv.db: a running tlswatch agent writes this database; analyze into a copy of it (sqlite3 $small/inv.db '.backup copy.db') or stop the agent for the run" \
+	"$?|$(cat "$tmp/rw2ro-analyze.err")"
 tap_eq "rw2ro: the names from before the fault are intact" 3 "$(rows_like a-rw2ro-)"
 tap_eq "rw2ro: the database passes integrity_check" ok \
 	"$(in_ns sqlite3 "$small/inv.db" 'PRAGMA integrity_check' 2>&1)"

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "check.h"
+#include "inventory/inventory.h"
 #include "inventory/inventory_lease.h"
 
 static char dir[64];
@@ -33,11 +34,16 @@ static void scratch_begin(void)
 
 static void scratch_end(void)
 {
-	char fifo[160];
+	static const char *const left[] = { "fifo", "inv.db-wal", "inv.db-shm",
+					    "inv.db-journal", "old.db" };
+	char path[160];
+	size_t i;
 
-	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	for (i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, left[i]);
+		unlink(path);
+	}
 	unlink(db);
-	unlink(fifo);
 	rmdir(dir);
 }
 
@@ -69,6 +75,19 @@ static int check_refused(enum inventory_lease_kind first,
 	snprintf(expected, sizeof(expected), want, db, db);
 	CHECK_STR(err, expected);
 	return held;
+}
+
+/* A lease of @kind on db is refused now with @want (its "%s" the file). */
+static void check_refused_now(enum inventory_lease_kind kind, const char *want)
+{
+	char expected[512];
+	int refused = 7;
+
+	CHECK_INT(inventory_lease_take(db, kind, &refused, err, sizeof(err)),
+		  -EWOULDBLOCK);
+	CHECK_INT(refused, -1);
+	snprintf(expected, sizeof(expected), want, db, db);
+	CHECK_STR(err, expected);
 }
 
 static void test_analyze_run_refused_beside_an_agent(void)
@@ -221,6 +240,48 @@ static void test_drop_new_only_when_unused(void)
 	scratch_end();
 }
 
+/* The agent's lease follows its --db path: the file there replaced (a
+ * repaired file system mounted at the path), the agent's reopen leases
+ * the new file before SQLite opens it, so an analyze run is refused
+ * beside it; while a run holds the new file, the reopen does not open
+ * it. (The agent used to write a new file without a lease.) */
+static void test_reopen_leases_a_new_file_at_the_path(void)
+{
+	char old[160];
+	struct inventory *inv = NULL;
+	int agent = -1, run = -1;
+
+	scratch_begin();
+	snprintf(old, sizeof(old), "%s/old.db", dir);
+	CHECK_INT(inventory_lease_take(db, INVENTORY_LEASE_AGENT, &agent, err,
+				       sizeof(err)), 0);
+	inventory_lease_follow_start(db, INVENTORY_LEASE_AGENT, agent);
+	/* another file at the path; an analyze run holds it for a while */
+	CHECK_INT(rename(db, old), 0);
+	CHECK_INT(inventory_lease_take(db, INVENTORY_LEASE_ANALYZE_RUN, &run, err,
+				       sizeof(err)), 0);
+	CHECK_INT(inventory_reopen(db, &inv, err, sizeof(err)), -1);
+	CHECK(inv == NULL);
+	CHECK_INT(inventory_lease_follow(db, err, sizeof(err)), -EWOULDBLOCK);
+	inventory_lease_end(run);
+	/* the run over: the reopen leases it, then opens it */
+	CHECK_INT(inventory_reopen(db, &inv, err, sizeof(err)), 1);
+	CHECK(inv != NULL);
+	check_refused_now(INVENTORY_LEASE_ANALYZE_RUN,
+			  "%s: a running tlswatch agent writes this database; "
+			  "analyze into a copy of it (sqlite3 %s '.backup "
+			  "copy.db') or stop the agent for the run");
+	/* the file leased already: no second lease taken */
+	CHECK_INT(inventory_lease_follow(db, err, sizeof(err)), 0);
+	inventory_close(inv);
+	inventory_lease_follow_end();
+	/* every lease ended: a run has the file */
+	CHECK_INT(inventory_lease_take(db, INVENTORY_LEASE_ANALYZE_RUN, &run, err,
+				       sizeof(err)), 0);
+	inventory_lease_end(run);
+	scratch_end();
+}
+
 int main(void)
 {
 	RUN_TEST(test_agents_share_a_lease);
@@ -230,5 +291,6 @@ int main(void)
 	RUN_TEST(test_missing_file_created_empty_as_sqlite_would);
 	RUN_TEST(test_not_a_regular_file_takes_no_lease);
 	RUN_TEST(test_drop_new_only_when_unused);
+	RUN_TEST(test_reopen_leases_a_new_file_at_the_path);
 	return CHECK_EXIT_CODE();
 }

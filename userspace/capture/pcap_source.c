@@ -125,19 +125,25 @@ static bool source_check_linktype(struct pcap_source *src, char *err,
 
 struct pcap_source *pcap_source_open(const char *path, char *err, size_t errlen)
 {
+	return pcap_source_open_as(path, path, err, errlen);
+}
+
+struct pcap_source *pcap_source_open_as(const char *path, const char *name,
+					char *err, size_t errlen)
+{
 	char pcap_err[PCAP_ERRBUF_SIZE] = "";
 	struct pcap_source *src;
 	FILE *fp;
 
 	src = calloc(1, sizeof(*src));
 	if (!src) {
-		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		snprintf(err, errlen, "%s: %s", name, strerror(ENOMEM));
 		return NULL;
 	}
-	src->name = strdup(strcmp(path, "-") == 0 ? STDIN_NAME : path);
+	src->name = strdup(strcmp(name, "-") == 0 ? STDIN_NAME : name);
 	src->iobuf = malloc(PCAP_SOURCE_IOBUF);
 	if (!src->name || !src->iobuf) {
-		snprintf(err, errlen, "%s: %s", path, strerror(ENOMEM));
+		snprintf(err, errlen, "%s: %s", name, strerror(ENOMEM));
 		goto fail;
 	}
 	fp = source_fopen(src, path, err, errlen);

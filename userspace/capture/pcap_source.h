@@ -26,6 +26,10 @@ struct pcap_source_stats {
  * or pcapng file", "x.pcap: unsupported link type 147 (USER0)").
  */
 struct pcap_source *pcap_source_open(const char *path, char *err, size_t errlen);
+/* The same, reading @path ("-": stdin) but naming it @name in messages
+ * (the path given, for a temporary copy read in its place). */
+struct pcap_source *pcap_source_open_as(const char *path, const char *name,
+					char *err, size_t errlen);
 
 /*
  * Reads every record, decodes it and calls @fn for each TCP segment. A

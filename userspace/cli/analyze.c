@@ -120,13 +120,16 @@ static bool fail_on_matched(uint32_t mask, const struct summary *sum)
 	return false;
 }
 
-/* Opens capture @path, or says on stderr why it cannot be (NULL). */
-static struct pcap_source *open_source(const struct cli_opts *o, const char *path)
+/* Opens capture @i (from the copy --db made of a named pipe), or says on
+ * stderr why it cannot be (NULL). */
+static struct pcap_source *open_source(const struct cli_opts *o, int i,
+				       struct analyze_db *adb)
 {
 	struct pcap_source *src;
 	char err[512];
 
-	src = pcap_source_open(path, err, sizeof(err));
+	src = pcap_source_open_as(analyze_db_source(adb, i, o->files[i]),
+				  o->files[i], err, sizeof(err));
 	if (!src) {
 		fprintf(stderr, "tlswatch analyze: %s\n", err);
 		return NULL;
@@ -142,12 +145,13 @@ static struct pcap_source *open_source(const struct cli_opts *o, const char *pat
  * time, when their turn comes: a rotated set of thousands of files needs
  * one descriptor, not one each.
  */
-static int open_first_source(const struct cli_opts *o, struct pcap_source **src)
+static int open_first_source(const struct cli_opts *o, struct analyze_db *adb,
+			     struct pcap_source **src)
 {
 	int i;
 
 	for (i = 0; i < o->n_files; i++) {
-		*src = open_source(o, o->files[i]);
+		*src = open_source(o, i, adb);
 		if (*src)
 			break;
 	}
@@ -180,7 +184,7 @@ static int analyze_sources(const struct cli_opts *o, struct pipeline *pl, int fi
 		int frc;
 
 		if (i > first)
-			src = open_source(o, o->files[i]);
+			src = open_source(o, i, adb);
 		if (!src) {
 			sum->problems[SUM_UNREAD_INPUTS]++;
 			rc = EXIT_INPUT;
@@ -292,15 +296,15 @@ int cmd_analyze(int argc, char **argv)
 	if (rc != EXIT_OK)
 		goto cleanup;
 	/* Nothing to report when no input can be opened. */
-	first = open_first_source(&o, &first_src);
+	first = open_first_source(&o, adb, &first_src);
 	if (first == o.n_files) {
 		rc = EXIT_INPUT;
 		goto cleanup;
 	}
-	/* A capture added to --db before is not counted again. */
-	/* The run adds all it read or nothing, unless the webhook outbox,
-	 * in the same file, must write as alerts come. */
-	rc = analyze_db_check(&adb, o.out.n_webhooks == 0, &o.check.health);
+	/* A capture added to --db before is not counted again. The run
+	 * adds all it read or nothing: on a copy merged at the end when the
+	 * webhook outbox, in the same file, writes as alerts come. */
+	rc = analyze_db_check(&adb, o.out.n_webhooks > 0, &o.check.health);
 	if (rc != EXIT_OK)
 		goto cleanup;
 	if (check_opts_open("analyze", &o.check, &health) < 0) {

@@ -3,16 +3,29 @@
  * analyze --db adds a capture to the database once: added again, its
  * sightings would be counted again, doubling every count it touched.
  * Each capture is identified before anything is read (inventory.h:
- * inventory_capture); standard input first goes to a temporary file, to
- * be identified as a file is. The captures read are recorded at the end
- * of the run, on the one connection the checks borrow
- * (cert_health_opts.db_inv), and the run's writes land in the same
- * transaction (inventory_run_begin), unless a webhook outbox shares the
- * file: a run cut short adds nothing, and its captures are added by the
- * next. A
- * command whose captures were all added already is reported again,
- * judged against a temporary copy of the database (inventory_copy); one
- * that mixes added captures with new ones is refused, and so is a
+ * inventory_capture); standard input, and a named pipe given by path,
+ * first go to a temporary file, to be identified as a file is. The
+ * captures read are recorded at the end of the run, on the one
+ * connection the checks borrow (cert_health_opts.db_inv), and the run's
+ * writes land in the same transaction (inventory_run_begin): a run cut
+ * short adds nothing, and its captures are added by the next.
+ *
+ * A webhook outbox in the same file writes as alerts come (so that an
+ * alert is durable, and sent, while the run lasts), which the run's
+ * transaction would stall: with one, the run is made on a temporary copy
+ * of the file (inventory_copy) in a transaction of its own, and merged
+ * into the file in one transaction at the end (inventory_run_merge).
+ * Killed part-way, it added nothing to the inventory, while the alerts
+ * it raised are in the outbox with their claims: the next run judges the
+ * same captures against the same rows, raises the same alerts, and the
+ * claims suppress them (outbox_claim, within --webhook-cooldown) while
+ * the rows queued are delivered. So no sighting is counted twice, and
+ * each alert is delivered once (under one Idempotency-Key when a
+ * delivery was cut short before its acknowledgement was written).
+ *
+ * A command whose captures were all added already is reported again,
+ * judged against a temporary copy of the database that is not merged;
+ * one that mixes added captures with new ones is refused, and so is a
  * capture that grew since it was added.
  */
 #include <errno.h>
@@ -45,12 +58,18 @@ struct analyze_db {
 	int n_files;
 	off_t stdin_from;                       /* where standard input's
 	                                         * capture begins in fd 0 */
-	bool whole_run;                         /* the transaction began
-	                                         * before the checks */
 	bool again;                             /* every capture was added:
 	                                         * inv is a temporary copy */
+	bool merge;                             /* inv is a temporary copy,
+	                                         * merged at the end */
 	bool *opened;                           /* to record at the end */
+	int *pipe_copy;                         /* a named pipe's temporary
+	                                         * copy (fifo_as_file), read
+	                                         * in its place; -1: none */
+	char source[32];                        /* analyze_db_source's */
 	struct inventory_capture *ids;          /* head_sha256 "": not identified */
+	struct grown_cuts *cuts;                /* the ladder of each one
+	                                         * identified (analyze_grown.h) */
 	struct inventory_capture_added *was;    /* of the files added before */
 	struct grown_index *grown;              /* the captures added whole,
 	                                         * read once (find_grown) */
@@ -101,30 +120,29 @@ static int identify_fd(int fd, off_t off, const struct stat *sb,
 	return 0;
 }
 
-/* 0 and *@c; 1 when @path is not a regular file (a named pipe: its
- * bytes cannot be read twice); -1 when it cannot be read (the analysis
- * says why when its turn comes). Standard input is a file by now
- * (analyze_db_prepare). */
-static int identify(const struct analyze_db *adb, const char *path,
+/* 0 and *@c; -1 when it cannot be read (the analysis says why when its
+ * turn comes). Standard input and named pipes are files by now, and
+ * other files that are not regular were refused (analyze_db_prepare). */
+static int identify(const struct analyze_db *adb, int i,
 		    struct inventory_capture *c)
 {
+	const char *path = adb->files[i];
 	struct stat sb;
 	int fd, rc;
 
+	if (adb->pipe_copy[i] >= 0)
+		return fstat(adb->pipe_copy[i], &sb) == 0 ?
+		       identify_fd(adb->pipe_copy[i], 0, &sb, c) : -1;
 	if (strcmp(path, "-") == 0)
 		return fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode) ?
 		       identify_fd(STDIN_FILENO, adb->stdin_from, &sb, c) : -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &sb) != 0) {
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		/* a directory is not a capture: the analysis says so */
 		close(fd);
 		return -1;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		close(fd);
-		/* a directory is not a capture: the analysis says so */
-		return S_ISDIR(sb.st_mode) ? -1 : 1;
 	}
 	rc = identify_fd(fd, 0, &sb, c);
 	close(fd);
@@ -157,29 +175,36 @@ static int find_grown(struct analyze_db *adb, int i,
 }
 
 /* What the database knows of file @i: 0 not added, 1 added (*@was), 2
- * it grew from a capture added (or is one cut short: said, EXIT_USAGE),
+ * it grew from a capture added, or is one cut short (said, EXIT_USAGE),
  * -1 said (EXIT_INTERNAL). */
 static int find_added(struct analyze_db *adb, int i,
 		      struct inventory_capture_added *was)
 {
 	const struct inventory_capture *c = &adb->ids[i];
 	char err[512], when[TW_TIME_STRLEN];
+	uint32_t same = 0;
 	int rc = inventory_capture_find(adb->inv, c, was, err, sizeof(err));
 
-	if (rc < 0) {
-		fprintf(stderr, "tlswatch analyze: %s\n", err);
-		return -1;
-	}
 	if (rc == 0)
-		rc = find_grown(adb, i, was);
+		rc = find_grown(adb, i, was);        /* says its errors */
+	else if (rc < 0)
+		fprintf(stderr, "tlswatch analyze: %s\n", err);
+	if (rc == 0) {
+		rc = grown_find_cut(adb->inv, c, &adb->cuts[i], was, &same, err,
+				    sizeof(err));
+		if (rc < 0)
+			fprintf(stderr, "tlswatch analyze: %s\n", err);
+	}
 	if (rc <= 0 || was->size == c->size)
 		return rc;
+	/* grown from one added whole, or one cut short of a head: the head
+	 * of the shorter; cut short below it: the ladder's length */
+	if (!same)
+		same = (uint32_t)(was->size < c->head_len ? was->size : c->head_len);
 	fprintf(stderr, "tlswatch analyze: %s: begins with the same %llu bytes "
 		"as %s, added to the --db database %s at %s (%llu bytes then, "
 		"%llu now); adding it would count those handshakes twice\n",
-		adb->files[i],
-		(unsigned long long)(was->size < c->head_len ? was->size : c->head_len),
-		was->name, adb->db,
+		adb->files[i], (unsigned long long)same, was->name, adb->db,
 		tw_time_format_s((int64_t)(was->added_us / 1000000), when),
 		(unsigned long long)was->size, (unsigned long long)c->size);
 	return 2;
@@ -221,17 +246,19 @@ static int refuse_twice(const struct analyze_db *adb, int i)
 	return EXIT_OK;
 }
 
-/* Identifies file @i: 0, or EXIT_USAGE said (given twice). */
+/* Identifies file @i, with its ladder: 0, or EXIT_USAGE said (given
+ * twice), EXIT_INTERNAL said. */
 static int identify_file(struct analyze_db *adb, int i)
 {
-	int id = identify(adb, adb->files[i], &adb->ids[i]);
-
-	if (id == 1)
-		pr_warn("%s: not a regular file, so it cannot be recognised if "
-			"added again; added to the --db database %s unchecked "
-			"(give it as standard input, '-', to have it recognised)\n",
-			adb->files[i], adb->db);
-	return id == 0 ? refuse_twice(adb, i) : EXIT_OK;
+	if (identify(adb, i, &adb->ids[i]) != 0)
+		return EXIT_OK;
+	/* head[] holds its head */
+	if (grown_cuts_digest(head, &adb->ids[i], &adb->cuts[i])) {
+		fprintf(stderr, "tlswatch analyze: %s: SHA-256 failed\n",
+			adb->files[i]);
+		return EXIT_INTERNAL;
+	}
+	return refuse_twice(adb, i);
 }
 
 /*
@@ -268,13 +295,19 @@ static int check_files(struct analyze_db *adb, bool *again)
 
 void analyze_db_close(struct analyze_db *adb)
 {
+	int i;
+
 	if (!adb)
 		return;
-	/* without analyze_db_commit(), no capture of the run is recorded as
-	 * added; a whole run's writes are rolled back with its transaction,
-	 * while a run beside a webhook outbox (not a whole run) keeps what it
-	 * wrote as it went, and the next run adds its captures again */
+	/* without analyze_db_commit(), nothing of the run is added: its
+	 * transaction is rolled back, on the file or on the copy that was
+	 * not merged, and the next run adds its captures */
 	inventory_close(adb->inv);
+	for (i = 0; adb->pipe_copy && i < adb->n_files; i++)
+		if (adb->pipe_copy[i] >= 0)
+			close(adb->pipe_copy[i]);
+	free(adb->pipe_copy);
+	free(adb->cuts);
 	free(adb->ids);
 	free(adb->was);
 	free(adb->opened);
@@ -322,6 +355,52 @@ void analyze_db_lease_end(const char *db, struct analyze_db_lease *lease,
 	lease->fd = -1;
 }
 
+/* File @i, when it is a named pipe, copied into a temporary file (its
+ * bytes can be read once only: copied, they are identified as a file's
+ * are, and read from the copy); the same pipe given again shares the
+ * copy, and is refused as the same capture. A device (or a socket) is
+ * refused: it cannot be identified without reading it (it may never
+ * end), so it could not be recognised if given again, and would be
+ * counted again. EXIT_OK (also for a path the analysis says it cannot
+ * read), EXIT_USAGE or EXIT_INPUT said. */
+static int copy_pipe(struct analyze_db *adb, int i)
+{
+	struct stat sb, earlier;
+	int j;
+
+	if (stat(adb->files[i], &sb) != 0 || S_ISREG(sb.st_mode) ||
+	    S_ISDIR(sb.st_mode))
+		return EXIT_OK;
+	if (!S_ISFIFO(sb.st_mode)) {
+		fprintf(stderr, "tlswatch analyze: %s: not a regular file or a "
+			"pipe, so it could not be recognised if given again; not "
+			"added to the --db database %s (copy it into a file, or "
+			"give it as standard input, '-')\n", adb->files[i], adb->db);
+		return EXIT_USAGE;
+	}
+	for (j = 0; j < i; j++) {
+		if (adb->pipe_copy[j] >= 0 && stat(adb->files[j], &earlier) == 0 &&
+		    earlier.st_dev == sb.st_dev && earlier.st_ino == sb.st_ino) {
+			adb->pipe_copy[i] = dup(adb->pipe_copy[j]);
+			if (adb->pipe_copy[i] >= 0)
+				return EXIT_OK;
+			fprintf(stderr, "tlswatch analyze: %s: %s\n", adb->files[i],
+				strerror(errno));
+			return EXIT_INPUT;
+		}
+	}
+	return fifo_as_file(adb->files[i], &adb->pipe_copy[i]);
+}
+
+const char *analyze_db_source(struct analyze_db *adb, int i, const char *path)
+{
+	if (!adb || i < 0 || i >= adb->n_files || adb->pipe_copy[i] < 0)
+		return path;
+	snprintf(adb->source, sizeof(adb->source), "/proc/self/fd/%d",
+		 adb->pipe_copy[i]);
+	return adb->source;
+}
+
 int analyze_db_prepare(const char *db, char *const *files, int n_files,
 		       struct analyze_db_lease *lease, struct analyze_db **out)
 {
@@ -339,10 +418,13 @@ int analyze_db_prepare(const char *db, char *const *files, int n_files,
 	adb = calloc(1, sizeof(*adb));
 	if (adb) {
 		adb->ids = calloc((size_t)n_files, sizeof(*adb->ids));
+		adb->cuts = calloc((size_t)n_files, sizeof(*adb->cuts));
 		adb->was = calloc((size_t)n_files, sizeof(*adb->was));
 		adb->opened = calloc((size_t)n_files, sizeof(*adb->opened));
+		adb->pipe_copy = malloc((size_t)n_files * sizeof(*adb->pipe_copy));
 	}
-	if (!adb || !adb->ids || !adb->was || !adb->opened) {
+	if (!adb || !adb->ids || !adb->cuts || !adb->was || !adb->opened ||
+	    !adb->pipe_copy) {
 		fprintf(stderr, "tlswatch analyze: out of memory\n");
 		analyze_db_close(adb);
 		return EXIT_INTERNAL;
@@ -351,9 +433,11 @@ int analyze_db_prepare(const char *db, char *const *files, int n_files,
 	adb->lease = lease;
 	adb->files = files;
 	adb->n_files = n_files;
+	for (i = 0; i < n_files; i++)
+		adb->pipe_copy[i] = -1;
 	for (i = 0; i < n_files && rc == EXIT_OK; i++)
-		if (strcmp(files[i], "-") == 0)
-			rc = stdin_as_file(&adb->stdin_from);
+		rc = strcmp(files[i], "-") == 0 ? stdin_as_file(&adb->stdin_from) :
+		     copy_pipe(adb, i);
 	if (rc != EXIT_OK) {
 		analyze_db_close(adb);
 		return rc;
@@ -362,11 +446,11 @@ int analyze_db_prepare(const char *db, char *const *files, int n_files,
 	return EXIT_OK;
 }
 
-/* Opens the database, and begins the run's transaction with
- * @whole_run: true, or false when it cannot be used (the checks say why,
- * and keep the inventory in memory: nothing is added; or said here:
- * leased by another, or busy, *@rc EXIT_INPUT). */
-static bool open_db(struct analyze_db *adb, bool whole_run, int *rc)
+/* Opens the database, and begins the run's transaction in it unless
+ * @on_copy (analyze_db_check): true, or false when it cannot be used
+ * (the checks say why, and keep the inventory in memory: nothing is
+ * added; or said here: leased by another, or busy, *@rc EXIT_INPUT). */
+static bool open_db(struct analyze_db *adb, bool on_copy, int *rc)
 {
 	char err[512];
 
@@ -380,35 +464,41 @@ static bool open_db(struct analyze_db *adb, bool whole_run, int *rc)
 	if (inventory_check_path(adb->db, false, err, sizeof(err)) ||
 	    inventory_open(adb->db, &adb->inv, err, sizeof(err)))
 		return false;
-	if (whole_run && inventory_run_begin(adb->inv, err, sizeof(err))) {
+	if (!on_copy && inventory_run_begin(adb->inv, err, sizeof(err))) {
 		fprintf(stderr, "tlswatch analyze: %s\n", err);
 		*rc = EXIT_INPUT;
 		return false;
 	}
-	adb->whole_run = whole_run;
 	return true;
 }
 
-/* Every capture was added before: the run is judged against a temporary
- * copy (made through the file's connection, which is then closed, adding
- * nothing). EXIT_OK, or EXIT_INTERNAL said. */
-static int judge_on_copy(struct analyze_db *adb)
+/* The run is made on a temporary copy (made through the file's
+ * connection, which is then closed, adding nothing): every capture was
+ * added before (@merge false: judged, never merged), or a webhook
+ * outbox writes the file meanwhile (@merge: the copy's writes are one
+ * transaction, merged by analyze_db_commit). EXIT_OK, or EXIT_INTERNAL
+ * said. */
+static int run_on_copy(struct analyze_db *adb, bool merge)
 {
 	struct inventory *copy;
 	char err[512];
 
 	inventory_run_rollback(adb->inv);
-	if (inventory_copy(adb->inv, &copy, err, sizeof(err))) {
+	if (inventory_copy(adb->inv, &copy, err, sizeof(err)) ||
+	    (merge && inventory_run_begin(copy, err, sizeof(err)))) {
+		if (merge && copy)
+			inventory_close(copy);
 		fprintf(stderr, "tlswatch analyze: %s\n", err);
 		return EXIT_INTERNAL;
 	}
 	inventory_close(adb->inv);
 	adb->inv = copy;
-	adb->again = true;
+	adb->again = !merge;
+	adb->merge = merge;
 	return EXIT_OK;
 }
 
-int analyze_db_check(struct analyze_db **adbp, bool whole_run,
+int analyze_db_check(struct analyze_db **adbp, bool on_copy,
 		     struct cert_health_opts *health)
 {
 	struct analyze_db *adb = *adbp;
@@ -417,11 +507,13 @@ int analyze_db_check(struct analyze_db **adbp, bool whole_run,
 
 	if (!adb)
 		return EXIT_OK;
-	if (open_db(adb, whole_run, &rc))
+	if (open_db(adb, on_copy, &rc))
 		rc = check_files(adb, &again);
-	if (rc == EXIT_OK && again)
-		rc = judge_on_copy(adb);
-	if (!adb->inv || rc != EXIT_OK) {
+	else if (rc == EXIT_OK)
+		return EXIT_OK;      /* adb stays for its pipes' copies */
+	if (rc == EXIT_OK && (again || on_copy))
+		rc = run_on_copy(adb, !again);
+	if (rc != EXIT_OK) {
 		analyze_db_close(adb);
 		*adbp = NULL;
 		return rc;
@@ -432,7 +524,8 @@ int analyze_db_check(struct analyze_db **adbp, bool whole_run,
 
 void analyze_db_added(struct analyze_db *adb, int i, uint64_t packets)
 {
-	if (adb && !adb->again && i >= 0 && i < adb->n_files && packets > 0)
+	if (adb && adb->inv && !adb->again && i >= 0 && i < adb->n_files &&
+	    packets > 0)
 		adb->opened[i] = true;
 }
 
@@ -444,8 +537,10 @@ static int record_opened(struct analyze_db *adb, uint64_t added_us, char *err,
 
 	for (i = 0; i < adb->n_files; i++)
 		if (adb->opened[i] && identified(adb, i) &&
-		    inventory_capture_add(adb->inv, &adb->ids[i], adb->files[i],
-					  added_us, err, errlen))
+		    (inventory_capture_add(adb->inv, &adb->ids[i], adb->files[i],
+					   added_us, err, errlen) ||
+		     grown_cuts_record(adb->inv, &adb->ids[i], &adb->cuts[i], err,
+				       errlen)))
 			return -1;
 	return 0;
 }
@@ -455,16 +550,17 @@ int analyze_db_commit(struct analyze_db *adb)
 	char err[512];
 	struct timespec now;
 
-	if (!adb || adb->again)
+	if (!adb || !adb->inv || adb->again)
 		return EXIT_OK;
 	clock_gettime(CLOCK_REALTIME, &now);
-	if ((adb->whole_run || inventory_run_begin(adb->inv, err, sizeof(err)) == 0) &&
-	    record_opened(adb, (uint64_t)now.tv_sec * 1000000 +
+	if (record_opened(adb, (uint64_t)now.tv_sec * 1000000 +
 			  (uint64_t)now.tv_nsec / 1000, err, sizeof(err)) == 0 &&
-	    inventory_run_commit(adb->inv, err, sizeof(err)) == 0)
+	    inventory_run_commit(adb->inv, err, sizeof(err)) == 0 &&
+	    (!adb->merge || inventory_run_merge(adb->inv, adb->db, err,
+						sizeof(err)) == 0))
 		return EXIT_OK;
 	fprintf(stderr, "tlswatch analyze: %s; the captures read were not recorded "
-		"as added to the --db database %s%s\n", err, adb->db,
-		adb->whole_run ? ", nor anything of this run" : "");
+		"as added to the --db database %s, nor anything of this run\n",
+		err, adb->db);
 	return EXIT_INPUT;
 }

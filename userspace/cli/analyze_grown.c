@@ -5,6 +5,11 @@
  * into a set of (size, digest); a capture's head is then digested length
  * by length, at each size one of them has, and looked up in the set: the
  * database is asked again only about a hit, for its name and time.
+ *
+ * A copy cut short below the head is found the other way round: each
+ * capture added records the digests of its beginnings at a ladder of
+ * lengths (grown_cuts_digest), and a small capture asks for its own
+ * beginning at the longest length of the ladder it holds.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -167,4 +172,63 @@ int grown_index_find(const struct grown_index *gi, struct inventory *inv,
 	if (rc == 1)
 		rc = inventory_capture_find(inv, &begins, was, err, errlen);
 	return rc;
+}
+
+int grown_cuts_digest(const unsigned char *head,
+		      const struct inventory_capture *c, struct grown_cuts *out)
+{
+	struct grown_digest d = { 0 };
+	size_t header = capture_file_header_len(head, c->head_len);
+	int k, rc = 0;
+
+	out->n = 0;
+	d.md = EVP_MD_CTX_new();
+	d.end = EVP_MD_CTX_new();
+	if (!d.md || !d.end || !EVP_DigestInit_ex(d.md, tw_md_sha256(), NULL))
+		rc = -1;
+	for (k = GROWN_CUT_MIN_SHIFT; rc == 0 && k <= GROWN_CUT_MAX_SHIFT; k++) {
+		size_t len = header + ((size_t)1 << k);
+
+		/* a header that says nothing (0: not a capture) stops it too */
+		if (header == 0 || len > c->head_len)
+			break;
+		out->len[out->n] = (uint32_t)len;
+		rc = digest_to(&d, head, (uint32_t)len, out->sha256[out->n]);
+		if (rc == 0)
+			out->n++;
+	}
+	EVP_MD_CTX_free(d.md);
+	EVP_MD_CTX_free(d.end);
+	return rc;
+}
+
+int grown_find_cut(struct inventory *inv, const struct inventory_capture *c,
+		   const struct grown_cuts *cuts, struct inventory_capture_added *was,
+		   uint32_t *same, char *err, size_t errlen)
+{
+	unsigned last;
+	int rc;
+
+	if (c->size >= INVENTORY_CAPTURE_HEAD || cuts->n == 0)
+		return 0;
+	/* the longest it holds: one cut from the same capture holds all the
+	 * shorter ones too */
+	last = cuts->n - 1;
+	rc = inventory_capture_find_prefix(inv, cuts->len[last], cuts->sha256[last],
+					   c->size, was, err, errlen);
+	if (rc == 1)
+		*same = cuts->len[last];
+	return rc;
+}
+
+int grown_cuts_record(struct inventory *inv, const struct inventory_capture *c,
+		      const struct grown_cuts *cuts, char *err, size_t errlen)
+{
+	unsigned i;
+
+	for (i = 0; i < cuts->n; i++)
+		if (inventory_capture_add_prefix(inv, c, cuts->len[i],
+						 cuts->sha256[i], err, errlen))
+			return -1;
+	return 0;
 }

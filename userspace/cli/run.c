@@ -319,14 +319,19 @@ int cmd_run(int argc, char **argv)
 		cli_opts_free(&o);
 		return EXIT_INPUT;
 	}
+	/* the file opened again by its path later (a file system repaired
+	 * and mounted there) is leased first: the lease follows the path */
+	inventory_lease_follow_start(o.check.health.db_path, INVENTORY_LEASE_AGENT,
+				     lease);
 	agent_opts_from(&o, health, &ao);
 	st = agent_run(&ao, err, sizeof(err));
 	if (st != AGENT_OK)
 		fprintf(stderr, "tlswatch run: %s\n", err);
 	cert_health_close(health);
 	/* last: after every SQLite connection to the file (the history and
-	 * the outbox closed in agent_run; inventory_lease.h) */
-	inventory_lease_end(lease);
+	 * the outbox closed in agent_run; inventory_lease.h); the lease taken
+	 * at start among them */
+	inventory_lease_follow_end();
 	live_holds_free(ao.holds);
 	run_opts_free(rr.in_force);
 	cli_opts_free(&o);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Standard input made a file, for analyze --db: a pipe's bytes can be
- * read once only, so they are copied into an unlinked temporary file
- * first, which then is standard input (stdin_file.h).
+ * Standard input, or a named pipe, made a file, for analyze --db: a
+ * pipe's bytes can be read once only, so they are copied into an
+ * unlinked temporary file first, which is then read in its place
+ * (stdin_file.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,13 +43,13 @@ static int tmp_file(const char *dir, char left[4096])
 	return -1;
 }
 
-/* Copies what is left of standard input into @fd. 0, or -1 (errno). */
-static int copy_stdin(int fd)
+/* Copies what is left of @in into @fd. 0, or -1 (errno). */
+static int copy_all(int in, int fd)
 {
 	static char buf[1 << 16];
 	ssize_t n, w, off;
 
-	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -64,10 +65,36 @@ static int copy_stdin(int fd)
 	return 0;
 }
 
-int stdin_as_file(off_t *from)
+/* @in copied into an unlinked temporary file: its descriptor (at offset
+ * 0), or -1 said on stderr, naming the input @name and @what it is. */
+static int copy_to_tmp(int in, const char *name, const char *what)
 {
 	const char *dir = getenv("TMPDIR");
 	char left[4096];
+	int fd;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	fd = tmp_file(dir, left);
+	if (fd < 0 && left[0]) {
+		fprintf(stderr, "tlswatch analyze: %s: cannot remove the temporary "
+			"file %s made to copy %s into (to identify it for --db): "
+			"%s; remove it\n", name, left, what, strerror(errno));
+		return -1;
+	}
+	if (fd < 0 || copy_all(in, fd) || lseek(fd, 0, SEEK_SET) != 0) {
+		fprintf(stderr, "tlswatch analyze: %s: cannot copy %s into a "
+			"temporary file in %s (to identify it for --db): %s\n",
+			name, what, dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int stdin_as_file(off_t *from)
+{
 	struct stat sb;
 	int fd;
 
@@ -78,25 +105,37 @@ int stdin_as_file(off_t *from)
 			*from = 0;
 		return EXIT_OK;
 	}
-	if (!dir || !*dir)
-		dir = "/tmp";
-	fd = tmp_file(dir, left);
-	if (fd < 0 && left[0]) {
-		fprintf(stderr, "tlswatch analyze: -: cannot remove the temporary "
-			"file %s made to copy standard input into (to identify it "
-			"for --db): %s; remove it\n", left, strerror(errno));
+	fd = copy_to_tmp(STDIN_FILENO, "-", "standard input");
+	if (fd < 0)
 		return EXIT_INPUT;
-	}
-	if (fd < 0 || copy_stdin(fd) || lseek(fd, 0, SEEK_SET) != 0 ||
-	    dup2(fd, STDIN_FILENO) < 0) {
-		fprintf(stderr, "tlswatch analyze: -: cannot copy standard input "
-			"into a temporary file in %s (to identify it for --db): %s\n",
-			dir, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (dup2(fd, STDIN_FILENO) < 0) {
+		fprintf(stderr, "tlswatch analyze: -: cannot read standard input "
+			"from its temporary copy: %s\n", strerror(errno));
+		close(fd);
 		return EXIT_INPUT;
 	}
 	close(fd);
 	*from = 0;
+	return EXIT_OK;
+}
+
+int fifo_as_file(const char *path, int *out)
+{
+	int in, fd, saved;
+
+	*out = -1;
+	/* blocks until a writer opens it, as reading it in its turn would */
+	in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		fprintf(stderr, "tlswatch analyze: %s: %s\n", path, strerror(errno));
+		return EXIT_INPUT;
+	}
+	fd = copy_to_tmp(in, path, "the named pipe");
+	saved = errno;
+	close(in);
+	errno = saved;
+	if (fd < 0)
+		return EXIT_INPUT;
+	*out = fd;
 	return EXIT_OK;
 }

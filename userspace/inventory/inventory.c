@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "inventory.h"
 #include "inventory_internal.h"
+#include "inventory_lease.h"
 
 /* migrations[i] takes the schema from version i to i + 1. */
 static const char *const migrations[INVENTORY_SCHEMA_VERSION] = {
@@ -223,6 +224,9 @@ int inventory_reopen(const char *path, struct inventory **out, char *err,
 	*out = NULL;
 	if (tw_fs_read_only(path))
 		return 0;
+	/* the file there may be a new one: leased before SQLite opens it */
+	if (inventory_lease_follow(path, err, errlen) < 0)
+		return -1;
 	return inventory_open(path, out, err, errlen) ? -1 : 1;
 }
 

@@ -169,9 +169,11 @@ bool inventory_fs_read_only(const char *path);
 /*
  * For an owner whose inventory failed read-only: opens @path again once
  * its file system takes data (the repaired file system mounted there
- * again, or a read-only mount undone). 1 with the new inventory in *@out
- * (the owner closes the old one), 0 while it is still read-only, -1 with
- * @err when the file cannot be opened for writing.
+ * again, or a read-only mount undone), leasing the file there first when
+ * the process follows the path's lease (inventory_lease_follow). 1 with
+ * the new inventory in *@out (the owner closes the old one), 0 while it
+ * is still read-only, -1 with @err when the file cannot be opened for
+ * writing (or its lease is refused: an analyze --db run adds to it).
  */
 int inventory_reopen(const char *path, struct inventory **out, char *err,
 		     size_t errlen);
@@ -353,6 +355,22 @@ int inventory_capture_find(struct inventory *inv, const struct inventory_capture
 int inventory_capture_short_heads(struct inventory *inv,
 				  int (*fn)(void *ctx, const struct inventory_capture *c),
 				  void *ctx, char *err, size_t errlen);
+/*
+ * A copy of a capture cut short below INVENTORY_CAPTURE_HEAD is digested
+ * whole, a digest the capture's row does not hold: each capture added
+ * also records the digests of some of its beginnings (@len bytes, their
+ * SHA-256 @sha256: the lengths are analyze_grown.c's). Find: the capture
+ * longer than @shorter bytes that begins so (1 with *@out, the earliest
+ * added), 0 when none, -1 with @err. Add: records one of @c's. 0, or -1
+ * with @err.
+ */
+int inventory_capture_find_prefix(struct inventory *inv, uint32_t len,
+				  const char *sha256, uint64_t shorter,
+				  struct inventory_capture_added *out, char *err,
+				  size_t errlen);
+int inventory_capture_add_prefix(struct inventory *inv,
+				 const struct inventory_capture *c, uint32_t len,
+				 const char *sha256, char *err, size_t errlen);
 /* Records @c as added under @name at @added_us. 0, or -1 with @err. */
 int inventory_capture_add(struct inventory *inv, const struct inventory_capture *c,
 			  const char *name, uint64_t added_us, char *err,
@@ -376,5 +394,15 @@ int inventory_run_commit(struct inventory *inv, char *err, size_t errlen);
 /* Ends the run's transaction adding nothing, before anything is recorded
  * (a run that adds nothing: its captures were added already). */
 void inventory_run_rollback(struct inventory *inv);
+/*
+ * A run made on a temporary copy of the file @path (inventory_copy, run
+ * begun and committed on @copy), so that the file is not written while
+ * it lasts (a webhook outbox shares the file and writes as alerts come):
+ * its served rows and captures' records are written into @path in one
+ * transaction, through @copy's connection (which opens @path again). A
+ * run cut short before adds nothing. 0, or -1 with @err: nothing merged.
+ */
+int inventory_run_merge(struct inventory *copy, const char *path, char *err,
+			size_t errlen);
 
 #endif

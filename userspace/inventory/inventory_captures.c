@@ -8,7 +8,9 @@
  * since (tcpdump still writing) begins with the same bytes.
  *
  * An `analyze --db` run's writes, and the records of its captures, can
- * be one transaction (inventory_run_begin .. inventory_run_commit).
+ * be one transaction (inventory_run_begin .. inventory_run_commit), on
+ * the file or on a temporary copy of it merged into the file in one
+ * transaction at the end (inventory_run_merge).
  *
  * The table is this file's own, created when first needed (as the webhook
  * outbox's): it adds no schema version, so older tlswatch versions still
@@ -22,14 +24,28 @@
 #include "inventory.h"
 #include "inventory_internal.h"
 
+#define CAPTURE_TABLE "analyzed_capture ("				\
+	" head_sha256 TEXT NOT NULL,"					\
+	" head_len INTEGER NOT NULL,"					\
+	" size INTEGER NOT NULL,"					\
+	" name TEXT NOT NULL,"						\
+	" added_us INTEGER NOT NULL,"					\
+	" PRIMARY KEY (head_sha256, head_len, size))"
+
+/* The digests of a capture's beginnings shorter than its head, at the
+ * lengths analyze_grown.c chooses: a copy of it cut short below the head
+ * is one of them. */
+#define PREFIX_TABLE "analyzed_capture_prefix ("			\
+	" len INTEGER NOT NULL,"					\
+	" sha256 TEXT NOT NULL,"					\
+	" head_sha256 TEXT NOT NULL,"					\
+	" head_len INTEGER NOT NULL,"					\
+	" size INTEGER NOT NULL,"					\
+	" PRIMARY KEY (len, sha256, head_sha256, head_len, size))"
+
 static const char sql_create[] =
-	"CREATE TABLE IF NOT EXISTS analyzed_capture ("
-	" head_sha256 TEXT NOT NULL,"
-	" head_len INTEGER NOT NULL,"
-	" size INTEGER NOT NULL,"
-	" name TEXT NOT NULL,"
-	" added_us INTEGER NOT NULL,"
-	" PRIMARY KEY (head_sha256, head_len, size))";
+	"CREATE TABLE IF NOT EXISTS " CAPTURE_TABLE ";"
+	"CREATE TABLE IF NOT EXISTS " PREFIX_TABLE;
 
 /* The exact capture first, then one that begins with the same bytes. */
 static const char sql_find[] =
@@ -41,6 +57,17 @@ static const char sql_find[] =
 static const char sql_short_heads[] =
 	"SELECT head_sha256, head_len FROM analyzed_capture"
 	" WHERE head_len = size AND head_len < ?1 ORDER BY head_len";
+
+/* The capture, longer than ?3, one of whose beginnings this is. */
+static const char sql_find_prefix[] =
+	"SELECT c.name, c.added_us, c.size FROM analyzed_capture_prefix p"
+	" JOIN analyzed_capture c USING (head_sha256, head_len, size)"
+	" WHERE p.len = ?1 AND p.sha256 = ?2 AND p.size > ?3"
+	" ORDER BY c.added_us LIMIT 1";
+
+static const char sql_add_prefix[] =
+	"INSERT OR IGNORE INTO analyzed_capture_prefix"
+	" (len, sha256, head_sha256, head_len, size) VALUES (?4, ?5, ?1, ?2, ?3)";
 
 static const char sql_add[] =
 	"INSERT OR IGNORE INTO analyzed_capture"
@@ -62,21 +89,14 @@ static bool captures_bind_id(sqlite3_stmt *st, const struct inventory_capture *c
 	       sqlite3_bind_int64(st, 3, (sqlite3_int64)c->size) == SQLITE_OK;
 }
 
-int inventory_capture_find(struct inventory *inv, const struct inventory_capture *c,
-			   struct inventory_capture_added *out, char *err,
-			   size_t errlen)
+/* The row @st (name, added_us, size) finds, into *@out, @st finalized:
+ * 1, 0 none, or -1 with @err. */
+static int captures_found(struct inventory *inv, sqlite3_stmt *st,
+			  struct inventory_capture_added *out, char *err,
+			  size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = sqlite3_step(st);
 
-	memset(out, 0, sizeof(*out));
-	if (captures_prepare(inv, sql_find, &st, err, errlen))
-		return -1;
-	if (!captures_bind_id(st, c)) {
-		sqlite3_finalize(st);
-		return inv_fail(inv, "the captures added", err, errlen);
-	}
-	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		inv_col_text(st, 0, out->name, sizeof(out->name));
 		out->added_us = (uint64_t)sqlite3_column_int64(st, 1);
@@ -88,6 +108,41 @@ int inventory_capture_find(struct inventory *inv, const struct inventory_capture
 	if (rc != SQLITE_DONE)
 		return inv_fail(inv, "the captures added", err, errlen);
 	return 0;
+}
+
+int inventory_capture_find(struct inventory *inv, const struct inventory_capture *c,
+			   struct inventory_capture_added *out, char *err,
+			   size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (captures_prepare(inv, sql_find, &st, err, errlen))
+		return -1;
+	if (!captures_bind_id(st, c)) {
+		sqlite3_finalize(st);
+		return inv_fail(inv, "the captures added", err, errlen);
+	}
+	return captures_found(inv, st, out, err, errlen);
+}
+
+int inventory_capture_find_prefix(struct inventory *inv, uint32_t len,
+				  const char *sha256, uint64_t shorter,
+				  struct inventory_capture_added *out, char *err,
+				  size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (captures_prepare(inv, sql_find_prefix, &st, err, errlen))
+		return -1;
+	if (sqlite3_bind_int64(st, 1, len) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, (sqlite3_int64)shorter) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return inv_fail(inv, "the captures added", err, errlen);
+	}
+	return captures_found(inv, st, out, err, errlen);
 }
 
 int inventory_capture_short_heads(struct inventory *inv,
@@ -142,6 +197,29 @@ int inventory_capture_add(struct inventory *inv, const struct inventory_capture 
 	return 0;
 }
 
+int inventory_capture_add_prefix(struct inventory *inv,
+				 const struct inventory_capture *c, uint32_t len,
+				 const char *sha256, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (inv_run_lost(inv, err, errlen) ||
+	    captures_prepare(inv, sql_add_prefix, &st, err, errlen))
+		return -1;
+	if (!captures_bind_id(st, c) ||
+	    sqlite3_bind_int64(st, 4, len) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 5, sha256, -1, SQLITE_STATIC) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return inv_fail(inv, "adding a capture", err, errlen);
+	}
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return inv_fail(inv, "adding a capture", err, errlen);
+	return 0;
+}
+
 int inventory_run_begin(struct inventory *inv, char *err, size_t errlen)
 {
 	if (sqlite3_exec(inv->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -169,4 +247,72 @@ void inventory_run_rollback(struct inventory *inv)
 	if (!sqlite3_get_autocommit(inv->db))
 		sqlite3_exec(inv->db, "ROLLBACK", NULL, NULL, NULL);
 	inv->run_open = false;
+}
+
+/*
+ * What a run on a copy wrote, carried into the file: the rows of the
+ * tables an `analyze --db` run writes (served: sightings, findings,
+ * rollbacks; analyzed_capture and analyzed_capture_prefix: the captures'
+ * records) that differ from
+ * the file's. A run only adds and updates rows, never deletes one, and
+ * the lease keeps tlswatch's other writers off the file, so each row of
+ * the copy that is not in the file as it is (EXCEPT compares whole
+ * rows) is the run's, and replaces the file's row of the same key. The
+ * copy is a backup of the file, so both tables have the same columns in
+ * the same order.
+ */
+static const char sql_merge[] =
+	"CREATE TABLE IF NOT EXISTS main." CAPTURE_TABLE ";"
+	"CREATE TABLE IF NOT EXISTS main." PREFIX_TABLE ";"
+	"CREATE TABLE IF NOT EXISTS run_file." CAPTURE_TABLE ";"
+	"CREATE TABLE IF NOT EXISTS run_file." PREFIX_TABLE ";"
+	"INSERT OR REPLACE INTO run_file.served"
+	" SELECT * FROM main.served EXCEPT SELECT * FROM run_file.served;"
+	"INSERT OR IGNORE INTO run_file.analyzed_capture"
+	" SELECT * FROM main.analyzed_capture;"
+	"INSERT OR IGNORE INTO run_file.analyzed_capture_prefix"
+	" SELECT * FROM main.analyzed_capture_prefix";
+
+/* @inv's message, for the file @path. -1. */
+static int merge_fail(struct inventory *inv, const char *path, const char *what,
+		      char *err, size_t errlen)
+{
+	snprintf(err, errlen, "inventory %s: %s: %s", path, what,
+		 sqlite3_errmsg(inv->db));
+	return -1;
+}
+
+int inventory_run_merge(struct inventory *copy, const char *path, char *err,
+			size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	/* ATTACH cannot run inside a transaction: the copy's is committed */
+	if (!sqlite3_get_autocommit(copy->db)) {
+		snprintf(err, errlen, "inventory %s: merging the run: the copy's "
+			 "transaction is still open", path);
+		return -1;
+	}
+	if (sqlite3_prepare_v2(copy->db, "ATTACH ?1 AS run_file", -1, &st,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		merge_fail(copy, path, "opening it to merge the run into", err, errlen);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_exec(copy->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		merge_fail(copy, path, "beginning the run's merge", err, errlen);
+	else if (sqlite3_exec(copy->db, sql_merge, NULL, NULL, NULL) != SQLITE_OK ||
+		 sqlite3_exec(copy->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		merge_fail(copy, path, "merging the run", err, errlen);
+	else
+		rc = 0;
+	/* a failed statement or COMMIT may leave it open: nothing merged */
+	if (!sqlite3_get_autocommit(copy->db))
+		sqlite3_exec(copy->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(copy->db, "DETACH run_file", NULL, NULL, NULL);
+	return rc;
 }

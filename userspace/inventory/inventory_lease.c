@@ -5,7 +5,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -124,4 +126,85 @@ void inventory_lease_end(int fd)
 	 * Linux has released it already) */
 	if (fd >= 0)
 		(void)close(fd);
+}
+
+/* The leases of the path followed (inventory_lease_follow_start): one
+ * per file found there, each kept to the end, since SQLite connections
+ * to an earlier file may still be open (closing its lease would drop
+ * their locks). */
+static struct {
+	char *path;                  /* NULL: none followed */
+	enum inventory_lease_kind kind;
+	int *fds;
+	size_t n;
+} followed;
+
+/* Whether @fd leases the file @sb describes. */
+static bool leases(int fd, const struct stat *sb)
+{
+	struct stat fsb;
+
+	return fstat(fd, &fsb) == 0 && fsb.st_dev == sb->st_dev &&
+	       fsb.st_ino == sb->st_ino;
+}
+
+/* Keeps @fd among the leases: 0, or -ENOMEM with @err (@fd ended). */
+static int follow_keep(int fd, char *err, size_t errlen)
+{
+	int *more = realloc(followed.fds, (followed.n + 1) * sizeof(*more));
+
+	if (!more) {
+		snprintf(err, errlen, "%s: keeping its lease: %s", followed.path,
+			 strerror(ENOMEM));
+		inventory_lease_end(fd);
+		return -ENOMEM;
+	}
+	followed.fds = more;
+	followed.fds[followed.n++] = fd;
+	return 0;
+}
+
+void inventory_lease_follow_start(const char *path,
+				  enum inventory_lease_kind kind, int fd)
+{
+	char err[256];
+
+	inventory_lease_follow_end();
+	followed.kind = kind;
+	followed.path = path ? strdup(path) : NULL;
+	/* out of memory: the path is not followed, the lease still held */
+	if (fd >= 0 && follow_keep(fd, err, sizeof(err)) < 0)
+		fprintf(stderr, "tlswatch: %s\n", err);
+}
+
+int inventory_lease_follow(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	size_t i;
+	int fd, r;
+
+	if (!followed.path || !path || strcmp(path, followed.path) != 0)
+		return 0;
+	if (stat(path, &sb) == 0) {
+		for (i = 0; i < followed.n; i++)
+			if (leases(followed.fds[i], &sb))
+				return 0;
+	}
+	/* a file the process has no SQLite connection to yet: a refused
+	 * lease's descriptor is closed harmlessly */
+	r = inventory_lease_take(path, followed.kind, &fd, err, errlen);
+	if (r < 0 || fd < 0)
+		return r;
+	return follow_keep(fd, err, errlen);
+}
+
+void inventory_lease_follow_end(void)
+{
+	size_t i;
+
+	for (i = 0; i < followed.n; i++)
+		inventory_lease_end(followed.fds[i]);
+	free(followed.fds);
+	free(followed.path);
+	memset(&followed, 0, sizeof(followed));
 }

@@ -70,4 +70,27 @@ int inventory_lease_drop_new(const char *path, int fd, char *err, size_t errlen)
  * process to its file is closed (see above). */
 void inventory_lease_end(int fd);
 
+/*
+ * The agent's lease follows its --db path: the file there may not be the
+ * one leased at start (none could be created then: a read-only file
+ * system; or a repaired file system mounted at the path since), and the
+ * agent's owners that open the file again by its path (inventory_reopen,
+ * the webhook outbox) lease each new file first. One thread (the
+ * agent's loop), one path per process.
+ *
+ * inventory_lease_follow_start: from now on @path is followed, a lease
+ * of @kind; @fd is the lease taken at start (-1: none), which the
+ * process now owns. inventory_lease_follow: before @path is opened again
+ * by its path: 0 when the process holds a lease on the file there (or
+ * follows none, or there is nothing to lease: the open says why), a
+ * lease on it taken now; -EWOULDBLOCK with @err when it is refused (an
+ * analyze --db run adds to it: leave it closed, try again later); another
+ * -errno with @err. inventory_lease_follow_end: ends every lease taken,
+ * once every SQLite connection of the process to them is closed.
+ */
+void inventory_lease_follow_start(const char *path,
+				  enum inventory_lease_kind kind, int fd);
+int inventory_lease_follow(const char *path, char *err, size_t errlen);
+void inventory_lease_follow_end(void);
+
 #endif

@@ -38,6 +38,7 @@
 #include "deliver/backoff.h"
 #include "deliver/outbox.h"
 #include "deliver/sign.h"
+#include "inventory/inventory_lease.h"
 #include "detect/spike.h"
 #include "net/http_pool.h"
 #include "receiver_ca.h"
@@ -576,7 +577,10 @@ static struct outbox *webhook_file(struct webhook *w)
 
 	if (w->main_fault == WEBHOOK_FAULT_FULL)
 		return w->ob[WEBHOOK_OB_MAIN];
-	if (outbox_open(w->o.db_path, &oo, &ob, err, sizeof(err)) < 0) {
+	/* the file there may be a new one (a repaired file system mounted
+	 * at the path): the agent's lease on it first */
+	if (inventory_lease_follow(w->o.db_path, err, sizeof(err)) < 0 ||
+	    outbox_open(w->o.db_path, &oo, &ob, err, sizeof(err)) < 0) {
 		pr_debug("webhook outbox: %s\n", err);
 		return NULL;
 	}

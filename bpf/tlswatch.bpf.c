@@ -591,40 +591,163 @@ static __always_inline void tw_flow_copy(struct __sk_buff *skb,
 }
 
 /*
- * An RST ends the flow only near where its sender has got to (the
- * reasoning and the windows: TW_RST_WINDOW in tlswatch/event.h); of a
- * sender not heard from yet, any RST (one answering a SYN has seq 0). A
- * decided flow (DONE) costs one lookup per packet and learns nothing (a
- * map write per packet, for the rare RST, would cost every packet): its
- * references stay where its sides had got when it was decided, and its
- * RST may lie further ahead of them (tw_seq_near_done). Forgetting its
- * entry on a spoofed RST was not harmless: the connection's next packets
+ * The host's TCP stack, when it holds an end of the connection, on a
+ * FIN, SYN or RST that lies out of the window of tw_seq_plausible: 1 when
+ * it vouches for the packet, 0 when it does not, -1 when it holds no end
+ * (forwarded traffic, a tunnel's inner packet). A packet this host's TCP
+ * sends (egress, from a TCP socket: the connection's own, or the stack's
+ * reply socket for a connection it forgot) is real. Otherwise the
+ * sequence number is judged as the stack judges it: against the
+ * receiving socket's rcv_nxt (the packet comes to a local socket), or the
+ * sending socket's snd_nxt (a local socket's addresses, sent by something
+ * else: a raw socket), within TW_RST_WINDOW. Exact where the decided
+ * flow's references are not: they stay where the sides had got when it
+ * was decided, and a side may have sent gigabytes since. Only the packets
+ * the window refuses get here (spoofed ones, and those of such a side):
+ * a socket lookup on the rare path, nothing on any other.
+ */
+__noinline int tw_stack_vouches(struct __sk_buff *skb, const struct tw_ctx *c)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_tcp_sock *tp;
+	struct bpf_sock *sk;
+	__u32 size, seq, i;
+	int verdict = -1;
+
+	if (!skb || !c || c->pkt.tun.type)
+		return -1;
+	sk = skb->sk;
+	if (sk) {
+		sk = bpf_sk_fullsock(sk);
+		if (sk && sk->protocol == IPPROTO_TCP_)
+			return 1;
+	}
+	seq = c->pkt.seq;
+	/* i 0: the receiver's socket (the tuple as the packet has it);
+	 * i 1: the sender's (swapped) */
+	for (i = 0; i < 2 && verdict < 0; i++) {
+		const __u32 *src = i ? c->pkt.daddr : c->pkt.saddr;
+		const __u32 *dst = i ? c->pkt.saddr : c->pkt.daddr;
+		__u16 sport = i ? c->pkt.dport : c->pkt.sport;
+		__u16 dport = i ? c->pkt.sport : c->pkt.dport;
+
+		if (c->pkt.family == 4) {
+			t.ipv4.saddr = src[0];
+			t.ipv4.daddr = dst[0];
+			t.ipv4.sport = bpf_htons(sport);
+			t.ipv4.dport = bpf_htons(dport);
+			size = sizeof(t.ipv4);
+		} else {
+			__builtin_memcpy(t.ipv6.saddr, src, 16);
+			__builtin_memcpy(t.ipv6.daddr, dst, 16);
+			t.ipv6.sport = bpf_htons(sport);
+			t.ipv6.dport = bpf_htons(dport);
+			size = sizeof(t.ipv6);
+		}
+		sk = bpf_skc_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+		if (!sk)
+			continue;
+		/* a listener is no end of this connection; a request or
+		 * time-wait socket has no tcp_sock: no verdict either */
+		if (sk->state != BPF_TCP_LISTEN) {
+			tp = bpf_tcp_sock(sk);
+			if (tp) {
+				/* both read: the verifier refuses the
+				 * pointer arithmetic of a chosen field */
+				__u32 rcv = tp->rcv_nxt, snd = tp->snd_nxt;
+
+				verdict = tw_seq_near(i ? snd : rcv, seq);
+			}
+		}
+		bpf_sk_release(sk);
+	}
+	return verdict;
+}
+
+/*
+ * A FIN, SYN or RST ends the flow (or, a SYN, restarts it) only near where
+ * its sender has got (the reasoning and the windows: TW_RST_WINDOW in
+ * tlswatch/event.h); of a sender not heard from yet, any (an RST
+ * answering a SYN has seq 0). A decided flow (DONE) costs one lookup per
+ * packet and learns nothing (a map write per packet, for the rare close,
+ * would cost every packet): its references stay where its sides had got
+ * when it was decided, and its close may lie further ahead of them
+ * (tw_seq_near_done); beyond that, the host's TCP stack decides when it
+ * holds an end of the connection (tw_stack_vouches). Forgetting its entry
+ * on a spoofed packet was not harmless: the connection's next packets
  * began a new entry, copied as a preamble (up to TW_PROBE_SEGMENTS).
  */
-static __always_inline bool tw_rst_plausible(const struct tw_flow_val *v,
-					     int from, __u32 seq)
+static __always_inline bool tw_seq_plausible(struct __sk_buff *skb,
+					     const struct tw_ctx *c,
+					     const struct tw_flow_val *v,
+					     int from)
 {
-	__u32 bit = from ? 2 : 1;
+	__u32 bit = from ? 2 : 1, seq = c->pkt.seq;
 	__u32 ref = from ? v->next_seq[1] : v->next_seq[0];
 
 	if (!(v->seq_known & bit))
 		return true;
-	if (v->state == TW_FLOW_DONE)
-		return tw_seq_near_done(ref, seq);
-	return tw_seq_near(ref, seq);
+	if (v->state == TW_FLOW_DONE ? tw_seq_near_done(ref, seq)
+				     : tw_seq_near(ref, seq))
+		return true;
+	return tw_stack_vouches(skb, c) > 0;
 }
 
-/* An RST of flow @v not plausible for its sender: counted; the caller
- * leaves the flow as it is and copies nothing of the packet. */
-static __always_inline bool tw_rst_spoofed(const struct tw_ctx *c,
-					   struct tw_counters *cnt,
-					   const struct tw_flow_val *v, int from)
+/* A FIN or RST of flow @v not plausible for its sender: counted; the
+ * caller leaves the flow as it is and copies nothing of the packet. */
+static __always_inline bool tw_close_spoofed(struct __sk_buff *skb,
+					     const struct tw_ctx *c,
+					     struct tw_counters *cnt,
+					     const struct tw_flow_val *v, int from)
 {
-	if (!(c->pkt.tcp_flags & TCP_RST) ||
-	    tw_rst_plausible(v, from, c->pkt.seq))
+	if (!(c->pkt.tcp_flags & (TCP_FIN | TCP_RST)) ||
+	    tw_seq_plausible(skb, c, v, from))
 		return false;
-	cnt->c[TW_CNT_RSTS_IGNORED]++;
+	if (c->pkt.tcp_flags & TCP_RST)
+		cnt->c[TW_CNT_RSTS_IGNORED]++;
+	else
+		cnt->c[TW_CNT_SYNS_FINS_IGNORED]++;
 	return true;
+}
+
+/*
+ * A SYN or SYN-ACK of a flow that has an entry. A SYN: a new connection
+ * on a port pair whose entry is still here (its close was missed), or a
+ * spoofed one. Plausible for its sender, the old entry goes (it would
+ * hide the new handshake: TW_FLOW_END). Not plausible, it is noted and
+ * counted, and the entry stays (TW_FLOW_IGNORED): a receiver that still
+ * holds the connection answers such a SYN with an ACK (RFC 5961), and the
+ * real client then resets at a plausible sequence number; one that no
+ * longer holds it answers with a SYN-ACK, whose ack is that SYN's seq + 1:
+ * then the entry goes (the state tracking of netfilter's conntrack does
+ * the same). Any other SYN-ACK: TW_FLOW_KEPT.
+ */
+enum { TW_FLOW_KEPT, TW_FLOW_END, TW_FLOW_IGNORED };
+
+__noinline int tw_flow_syn(struct __sk_buff *skb, const struct tw_ctx *c,
+			   struct tw_flow_key *key, struct tw_flow_val *v,
+			   int from)
+{
+	struct tw_counters *cnt = tw_counters_get();
+
+	if (!c || !key || !v || !cnt)
+		return TW_FLOW_KEPT;
+	if (!(c->pkt.tcp_flags & TCP_ACK)) {
+		if (tw_seq_plausible(skb, c, v, from)) {
+			bpf_map_delete_elem(&tw_flows, key);
+			return TW_FLOW_END;
+		}
+		v->syn_seq = c->pkt.seq;
+		v->seq_known = (v->seq_known & ~(TW_SEQ_SYN(0) | TW_SEQ_SYN(1))) |
+			       TW_SEQ_SYN(from);
+		cnt->c[TW_CNT_SYNS_FINS_IGNORED]++;
+		return TW_FLOW_IGNORED;
+	}
+	if ((v->seq_known & TW_SEQ_SYN(!from)) && c->pkt.ack == v->syn_seq + 1) {
+		bpf_map_delete_elem(&tw_flows, key);
+		return TW_FLOW_END;
+	}
+	return TW_FLOW_KEPT;
 }
 
 /* Moves endpoint @e's reference to @seq when that is further along and
@@ -668,8 +791,8 @@ __noinline int tw_flow_next(struct __sk_buff *skb, struct tw_ctx *c,
 
 	if (!c || !key || !v || !cnt)
 		return 0;
-	if (tw_rst_spoofed(c, cnt, v, from))
-		return 0; /* the flow goes on, nothing of the RST copied */
+	if (tw_close_spoofed(skb, c, cnt, v, from))
+		return 0; /* the flow goes on, nothing of the packet copied */
 	tw_seq_learn(v, from, &c->pkt);
 	c->now = bpf_ktime_get_ns();
 	if (v->state == TW_FLOW_PROBE && c->pkt.payload_len) {
@@ -720,7 +843,7 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 	struct tw_counters *cnt;
 	struct tw_flow_key key;
 	struct tw_flow_val *v;
-	bool closing, opening;
+	bool closing;
 	__u32 enc_off = 0, enc_proto = 0;
 	int from, r;
 
@@ -749,30 +872,31 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 		return TC_ACT_UNSPEC;
 	cnt->c[TW_CNT_PACKETS_WATCHED]++;
 
+	/* ACKs: nothing to copy. One test of the flags for all three. */
+	if (c.pkt.payload_len == 0 &&
+	    !(c.pkt.tcp_flags & (TCP_FIN | TCP_RST | TCP_SYN)))
+		return TC_ACT_UNSPEC;
 	closing = c.pkt.tcp_flags & (TCP_FIN | TCP_RST);
-	opening = (c.pkt.tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
-	if (c.pkt.payload_len == 0 && !closing && !opening)
-		return TC_ACT_UNSPEC; /* ACKs: nothing to copy */
 
 	from = tw_flow_key_make(&key, c.pkt.family, c.pkt.saddr, c.pkt.sport,
 				c.pkt.daddr, c.pkt.dport) & 1;
 	v = bpf_map_lookup_elem(&tw_flows, &key);
-	if (opening) {
-		/* A new connection on a port pair whose entry is still here
-		 * (its close was missed, or evicted nowhere): the old entry
-		 * would hide the new handshake, so it goes. Looked up first:
-		 * the lookup takes no lock, a delete takes the bucket's, and
-		 * almost every SYN finds nothing. */
+	if (c.pkt.tcp_flags & TCP_SYN) {
+		/* Looked up first: the lookup takes no lock, a delete takes
+		 * the bucket's, and almost every SYN finds nothing. */
 		if (v) {
-			bpf_map_delete_elem(&tw_flows, &key);
-			v = NULL;
+			r = tw_flow_syn(skb, &c, &key, v, from);
+			if (r == TW_FLOW_IGNORED)
+				return TC_ACT_UNSPEC;
+			if (r == TW_FLOW_END)
+				v = NULL;
 		}
 		if (c.pkt.payload_len == 0)
 			return TC_ACT_UNSPEC;
 	}
 	if (v && v->state == TW_FLOW_DONE) {
 		/* the common case on a busy server: one lookup and out */
-		if (closing && !tw_rst_spoofed(&c, cnt, v, from)) {
+		if (closing && !tw_close_spoofed(skb, &c, cnt, v, from)) {
 			/* a server's close after a fatal alert it read */
 			if (from == v->server && tw_up_binds)
 				tw_up_bind(skb, &c);

@@ -113,7 +113,8 @@
 	X(PREAMBLE_BYTES, preamble_bytes, "Payload bytes copied before a handshake began (STARTTLS preambles)") \
 	X(FLOW_MAP_REFUSED, flow_map_refused, "Payload packets of a new flow not looked at because the flow map took no entry for it") \
 	X(COPY_FAILED, copy_failed, "Ring buffer records discarded because the packet's bytes could not be read") \
-	X(RSTS_IGNORED, rsts_ignored, "RSTs of a flow the kernel follows or has decided whose sequence number was not plausible for their sender (spoofed): ignored")
+	X(RSTS_IGNORED, rsts_ignored, "RSTs of a flow the kernel follows or has decided whose sequence number was not plausible for their sender (spoofed): ignored") \
+	X(SYNS_FINS_IGNORED, syns_fins_ignored, "SYNs and FINs of a flow the kernel follows or has decided whose sequence number was not plausible for their sender (spoofed): ignored")
 
 enum tw_counter {
 #define TW_COUNTER_ENUM(id, name, help) TW_CNT_##id,
@@ -364,7 +365,9 @@ struct tw_flow_val {
 	__u8 server;         /* index of the server endpoint in the key */
 	__u8 probes;         /* preamble segments copied while in PROBE */
 	__u8 budget_hit;     /* bit i: endpoint i's direction is over budget */
-	__u8 seq_known;      /* bit i: next_seq[i] holds */
+	__u8 seq_known;      /* bit i: next_seq[i] holds; TW_SEQ_SYN(i):
+			      * endpoint i sent a SYN not plausible for it,
+			      * at syn_seq (tw_flow_syn) */
 	__u8 head_len;       /* bytes in head */
 	__u8 head_from;      /* the endpoint whose first bytes head holds */
 	__u8 lost;           /* bit i: a record of endpoint i's direction was
@@ -374,12 +377,17 @@ struct tw_flow_val {
 	__u8 head[8];        /* while probing: the first TW_HEAD_BYTES bytes
 			      * head_from sent, in order, across segments (a
 			      * client may write its hello a byte at a time) */
-	__u8 pad2[4];
+	__u32 syn_seq;       /* the sequence number of that SYN: the other
+			      * side's SYN-ACK to it (ack syn_seq + 1) says
+			      * the connection is a new one */
 	__u64 fin;           /* bit i: endpoint i sent FIN (half-closed).
 			      * 64 bits: the kernel sets its bit with an
 			      * atomic fetch-or (tw_flow_closing), which the
 			      * BPF target without ALU32 has only for 64 */
 };
+
+/* seq_known: endpoint @e sent a SYN taken for no new connection yet. */
+#define TW_SEQ_SYN(e) (4u << (e))
 
 /*
  * Which RSTs end a flow, here and in userspace (userspace/flow/): only one

@@ -252,7 +252,8 @@ enum tw_up_flags {
  * SSL_free's attach cookie: the offsets in the SSL object of what its
  * probe reads (uprobe_calibrate()), TW_UP_OFF_BITS each, 0 when unknown:
  * the last alert sent, the fatal alert read, s3.alpn_selected (a pointer,
- * its length the word after it).
+ * its length the word after it), the int that says the SSL is a server's
+ * (SSL_is_server()).
  */
 #define TW_UP_OFF_BITS     16
 #define TW_UP_OFF_MASK     ((1u << TW_UP_OFF_BITS) - 1)
@@ -260,6 +261,7 @@ enum tw_up_cookie_field {
 	TW_UP_OFF_SENT,
 	TW_UP_OFF_READ,
 	TW_UP_OFF_ALPN,
+	TW_UP_OFF_SERVER,
 };
 
 /*
@@ -284,6 +286,7 @@ enum tw_up_site_field {
 	X(LOST, uprobe_records_lost, "Uprobe records lost because the ring buffer was full") \
 	X(ALERTS, uprobe_alerts, "Fatal alerts the server's TLS library sent or read") \
 	X(ALPNS, uprobe_alpns, "ALPN protocols the server's TLS library selected, read with the chain or at SSL_free (once per connection)") \
+	X(ALPNS_UNNOTED, uprobe_alpns_unnoted, "ALPN protocols sent with their chain that the kernel could not note as sent (its map refused): sent again at SSL_free, the second dropped by the agent") \
 	X(BINDS, uprobe_binds, "Server packets that named the connection of a chain or alert")
 
 enum tw_up_counter {

@@ -39,6 +39,8 @@
 
 #define UPROBE_COUNT_HOOK(in_ssl, sym, prog, ret, off, skip) +1
 #define UPROBE_N_HOOKS (0 UPROBE_HOOKS(UPROBE_COUNT_HOOK))
+/* per library at most 3 links: its hooks, or, in the libssl of the
+ * writer's site, SSL_free, the site and SSL_clear */
 #define UPROBE_MAX_LINKS (UPROBES_MAX_LIBS * UPROBE_N_HOOKS)
 
 struct uprobes {
@@ -135,29 +137,52 @@ static int attach_lib(struct uprobes *u, const struct uprobe_lib *lib,
 	return 0;
 }
 
-/* The writer's site probe, in the libssl it was measured in. */
-static int attach_site(struct uprobes *u, const struct uprobe_lib *lib,
-		       char *err, size_t errlen)
+/* @prog in @lib at @offset from function @func's start (NULL: from the
+ * file's), with @cookie; @what names it in the error. */
+static int attach_at(struct uprobes *u, struct bpf_program *prog,
+		     const struct uprobe_lib *lib, const char *func, long offset,
+		     uint64_t cookie, const char *what, char *err, size_t errlen)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo,
-		    .bpf_cookie = uprobe_site_cookie(&u->site, lib->alert_off.alpn));
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = func, .bpf_cookie = cookie);
 	struct bpf_link *link;
 
-	if (!u->site.offset || lib->dev != u->site.dev || lib->ino != u->site.ino)
-		return 0;
 	if (u->n_links >= UPROBE_MAX_LINKS)
 		return -ENOSPC;
-	link = bpf_program__attach_uprobe_opts(u->skel->progs.tw_up_cert_site, -1,
-					       lib->path, (size_t)u->site.offset, &uo);
+	link = bpf_program__attach_uprobe_opts(prog, -1, lib->path, (size_t)offset,
+					       &uo);
 	if (!link) {
 		int r = -errno;
 
-		snprintf(err, errlen, "uprobes: the certificate writer in %s: %s",
-			 lib->path, strerror(-r));
+		snprintf(err, errlen, "uprobes: %s in %s: %s", what, lib->path,
+			 strerror(-r));
 		return r;
 	}
 	u->links[u->n_links++] = link;
 	return 0;
+}
+
+/*
+ * The writer's site probe, in the libssl it was measured in; where it
+ * reads the selected ALPN protocol (and notes the SSL as having sent it),
+ * SSL_clear's too (tw_up_clear_enter: an SSL made ready for another
+ * connection is a new one). SSL_clear's probe place is its first
+ * instruction past an endbr64, as for every hook.
+ */
+static int attach_site(struct uprobes *u, const struct uprobe_lib *lib,
+		       char *err, size_t errlen)
+{
+	uint64_t cookie = uprobe_site_cookie(&u->site, lib->alert_off.alpn);
+	int r;
+
+	if (!u->site.offset || lib->dev != u->site.dev || lib->ino != u->site.ino)
+		return 0;
+	r = attach_at(u, u->skel->progs.tw_up_cert_site, lib, NULL, u->site.offset,
+		      cookie, "the certificate writer", err, errlen);
+	if (r || !((cookie >> (TW_UP_SITE_ALPN * TW_UP_OFF_BITS)) & TW_UP_OFF_MASK))
+		return r;
+	return attach_at(u, u->skel->progs.tw_up_clear_enter, lib, "SSL_clear",
+			 uprobe_probe_offset(lib->path, "SSL_clear", false), 0,
+			 "SSL_clear", err, errlen);
 }
 
 /*
@@ -269,7 +294,7 @@ static struct uprobe_alert_offsets alert_offsets(const struct uprobe_lib *lib)
 {
 	static struct uprobe_alert_offsets measured;
 	static bool done;
-	struct uprobe_alert_offsets none = { 0, 0, 0 };
+	struct uprobe_alert_offsets none = { 0, 0, 0, 0 };
 	struct uprobe_lib ssl, crypto;
 
 	if (!lib->is_ssl || uprobe_own_libs(&ssl, &crypto) ||

@@ -10,9 +10,13 @@
  * packets. TC_ACT_UNSPEC lets the chain continue and, at its end, the
  * packet pass.
  *
- * Cost on the common path: packets without payload, FIN or RST cost the
- * parse and a bitmap test (a SYN on a watched port one map delete); payload on a watched port costs one flow-map
- * lookup once the flow is known (not TLS, or userspace marked it done).
+ * Cost on the common path: packets without payload, FIN, SYN or RST cost
+ * the parse, a bitmap test and one test of the flags; a SYN, SYN-ACK, FIN
+ * or RST on a watched port one flow-map lookup (and, for one whose
+ * sequence number is not plausible for its sender, the checks of
+ * tw_seq_plausible: a socket lookup at most); payload on a watched port
+ * costs one flow-map lookup once the flow is known (not TLS, or userspace
+ * marked it done).
  * A connection that does not open with TLS has its first packets copied as
  * a preamble (STARTTLS: at most TW_PREAMBLE_BYTES a side, TW_PROBE_SEGMENTS
  * packets) before it costs one lookup too.

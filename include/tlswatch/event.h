@@ -393,7 +393,9 @@ struct tw_flow_val {
 #define TW_SEQ_SYN(e) (4u << (e))
 
 /*
- * Which RSTs end a flow, here and in userspace (userspace/flow/): only one
+ * Which RSTs end a flow, here and in userspace (userspace/flow/) (and, in
+ * the kernel, which FINs half-close it and which SYNs end its entry: the
+ * same test, tw_seq_plausible): only one
  * whose sequence number lies within TW_RST_WINDOW of the furthest sequence
  * number its sender is known to have reached (its SYN, its segments' ends,
  * the other side's ACKs). An off-path RST (injected, spoofed) guesses the
@@ -436,9 +438,11 @@ static inline int tw_seq_near(__u32 ref, __u32 seq)
  * sent since. Accepted from TW_RST_WINDOW behind to TW_RST_DONE_AHEAD
  * ahead: a real RST of a connection whose sender sent up to 4 MiB after
  * the handshake (a client's RST, nearly always) ends the entry; a blind
- * guess hits once in about 1000 tries. The entry of a real RST further
- * ahead is left to a later SYN on the same ports or to the LRU, where an
- * entry without packets is the first to go.
+ * guess hits once in about 1000 tries. Of a real RST further ahead, the
+ * kernel asks the host's TCP stack when it holds an end of the connection
+ * (tw_stack_vouches in bpf/tlswatch.bpf.c); of a forwarded connection its
+ * entry is left to the LRU, where an entry without packets is the first
+ * to go.
  */
 #define TW_RST_DONE_AHEAD (1u << 22)
 

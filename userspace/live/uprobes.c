@@ -102,48 +102,16 @@ static int load(struct uprobes *u, struct live *l, char *err, size_t errlen)
 	return r;
 }
 
-/* Every hook of @lib's kind; @alert_off: see uprobe_calibrate(). */
-static int attach_lib(struct uprobes *u, const struct uprobe_lib *lib,
-		      __u64 alert_off, char *err, size_t errlen)
-{
-	size_t i;
-	long skip;
-
-	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = hooks[i].sym,
-			    .retprobe = hooks[i].retprobe,
-			    .bpf_cookie = alert_off);
-		struct bpf_link *link;
-
-		if (hooks[i].in_ssl != lib->is_ssl ||
-		    (hooks[i].needs_offset && !alert_off) ||
-		    (!hooks[i].in_ssl && u->site.offset)) /* i2d_X509: the site's job */
-			continue;
-		if (u->n_links >= UPROBE_MAX_LINKS)
-			return -ENOSPC;
-		skip = uprobe_probe_offset(lib->path, hooks[i].sym,
-					   hooks[i].past_null_check);
-		link = bpf_program__attach_uprobe_opts(hook_prog(u->skel, i), -1,
-						       lib->path, (size_t)skip, &uo);
-		if (!link) {
-			int r = -errno;
-
-			snprintf(err, errlen, "uprobes: %s in %s: %s", hooks[i].sym,
-				 lib->path, strerror(-r));
-			return r;
-		}
-		u->links[u->n_links++] = link;
-	}
-	return 0;
-}
-
 /* @prog in @lib at @offset from function @func's start (NULL: from the
- * file's), with @cookie; @what names it in the error. */
+ * file's), a return probe if @retprobe, with @cookie; @what names it in
+ * the error. */
 static int attach_at(struct uprobes *u, struct bpf_program *prog,
 		     const struct uprobe_lib *lib, const char *func, long offset,
-		     uint64_t cookie, const char *what, char *err, size_t errlen)
+		     bool retprobe, uint64_t cookie, const char *what, char *err,
+		     size_t errlen)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = func, .bpf_cookie = cookie);
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = func, .retprobe = retprobe,
+		    .bpf_cookie = cookie);
 	struct bpf_link *link;
 
 	if (u->n_links >= UPROBE_MAX_LINKS)
@@ -158,6 +126,28 @@ static int attach_at(struct uprobes *u, struct bpf_program *prog,
 		return r;
 	}
 	u->links[u->n_links++] = link;
+	return 0;
+}
+
+/* Every hook of @lib's kind; @alert_off: see uprobe_calibrate(). */
+static int attach_lib(struct uprobes *u, const struct uprobe_lib *lib,
+		      __u64 alert_off, char *err, size_t errlen)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+		if (hooks[i].in_ssl != lib->is_ssl ||
+		    (hooks[i].needs_offset && !alert_off) ||
+		    (!hooks[i].in_ssl && u->site.offset)) /* i2d_X509: the site's job */
+			continue;
+		r = attach_at(u, hook_prog(u->skel, i), lib, hooks[i].sym,
+			      uprobe_probe_offset(lib->path, hooks[i].sym,
+						  hooks[i].past_null_check),
+			      hooks[i].retprobe, alert_off, hooks[i].sym, err, errlen);
+		if (r)
+			return r;
+	}
 	return 0;
 }
 
@@ -177,11 +167,11 @@ static int attach_site(struct uprobes *u, const struct uprobe_lib *lib,
 	if (!u->site.offset || lib->dev != u->site.dev || lib->ino != u->site.ino)
 		return 0;
 	r = attach_at(u, u->skel->progs.tw_up_cert_site, lib, NULL, u->site.offset,
-		      cookie, "the certificate writer", err, errlen);
+		      false, cookie, "the certificate writer", err, errlen);
 	if (r || !((cookie >> (TW_UP_SITE_ALPN * TW_UP_OFF_BITS)) & TW_UP_OFF_MASK))
 		return r;
 	return attach_at(u, u->skel->progs.tw_up_clear_enter, lib, "SSL_clear",
-			 uprobe_probe_offset(lib->path, "SSL_clear", false), 0,
+			 uprobe_probe_offset(lib->path, "SSL_clear", false), false, 0,
 			 "SSL_clear", err, errlen);
 }
 

@@ -595,12 +595,56 @@ static __always_inline void tw_flow_copy(struct __sk_buff *skb,
 }
 
 /*
+ * The socket of this host that is the packet's receiver (@sender false:
+ * the tuple as the packet has it) or its sender (true: swapped), in the
+ * network namespace of the packet's device; NULL if none. The caller
+ * releases it.
+ */
+static __always_inline struct bpf_sock *tw_sk_lookup(struct __sk_buff *skb,
+						     const struct tw_ctx *c,
+						     bool sender)
+{
+	const __u32 *src = sender ? c->pkt.daddr : c->pkt.saddr;
+	const __u32 *dst = sender ? c->pkt.saddr : c->pkt.daddr;
+	__u16 sport = sender ? c->pkt.dport : c->pkt.sport;
+	__u16 dport = sender ? c->pkt.sport : c->pkt.dport;
+	struct bpf_sock_tuple t = {};
+	__u32 size;
+
+	if (c->pkt.family == 4) {
+		t.ipv4.saddr = src[0];
+		t.ipv4.daddr = dst[0];
+		t.ipv4.sport = bpf_htons(sport);
+		t.ipv4.dport = bpf_htons(dport);
+		size = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.saddr, src, 16);
+		__builtin_memcpy(t.ipv6.daddr, dst, 16);
+		t.ipv6.sport = bpf_htons(sport);
+		t.ipv6.dport = bpf_htons(dport);
+		size = sizeof(t.ipv6);
+	}
+	return bpf_skc_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+}
+
+/* Sent by this host's TCP: leaving from a TCP socket (the connection's
+ * own, or the stack's reply socket for a connection it forgot). */
+static __always_inline bool tw_sent_by_local_tcp(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (!sk)
+		return false;
+	sk = bpf_sk_fullsock(sk);
+	return sk && sk->protocol == IPPROTO_TCP_;
+}
+
+/*
  * The host's TCP stack, when it holds an end of the connection, on a
  * FIN, SYN or RST that lies out of the window of tw_seq_plausible: 1 when
  * it vouches for the packet, 0 when it does not, -1 when it holds no end
  * (forwarded traffic, a tunnel's inner packet). A packet this host's TCP
- * sends (egress, from a TCP socket: the connection's own, or the stack's
- * reply socket for a connection it forgot) is real. Otherwise the
+ * sends is real (tw_sent_by_local_tcp). Otherwise the
  * sequence number is judged as the stack judges it: against the
  * receiving socket's rcv_nxt (the packet comes to a local socket), or the
  * sending socket's snd_nxt (a local socket's addresses, sent by something
@@ -612,43 +656,18 @@ static __always_inline void tw_flow_copy(struct __sk_buff *skb,
  */
 __noinline int tw_stack_vouches(struct __sk_buff *skb, const struct tw_ctx *c)
 {
-	struct bpf_sock_tuple t = {};
 	struct bpf_tcp_sock *tp;
 	struct bpf_sock *sk;
-	__u32 size, seq, i;
 	int verdict = -1;
+	__u32 i;
 
 	if (!skb || !c || c->pkt.tun.type)
 		return -1;
-	sk = skb->sk;
-	if (sk) {
-		sk = bpf_sk_fullsock(sk);
-		if (sk && sk->protocol == IPPROTO_TCP_)
-			return 1;
-	}
-	seq = c->pkt.seq;
-	/* i 0: the receiver's socket (the tuple as the packet has it);
-	 * i 1: the sender's (swapped) */
+	if (tw_sent_by_local_tcp(skb))
+		return 1;
+	/* i 0: the receiver's socket; i 1: the sender's */
 	for (i = 0; i < 2 && verdict < 0; i++) {
-		const __u32 *src = i ? c->pkt.daddr : c->pkt.saddr;
-		const __u32 *dst = i ? c->pkt.saddr : c->pkt.daddr;
-		__u16 sport = i ? c->pkt.dport : c->pkt.sport;
-		__u16 dport = i ? c->pkt.sport : c->pkt.dport;
-
-		if (c->pkt.family == 4) {
-			t.ipv4.saddr = src[0];
-			t.ipv4.daddr = dst[0];
-			t.ipv4.sport = bpf_htons(sport);
-			t.ipv4.dport = bpf_htons(dport);
-			size = sizeof(t.ipv4);
-		} else {
-			__builtin_memcpy(t.ipv6.saddr, src, 16);
-			__builtin_memcpy(t.ipv6.daddr, dst, 16);
-			t.ipv6.sport = bpf_htons(sport);
-			t.ipv6.dport = bpf_htons(dport);
-			size = sizeof(t.ipv6);
-		}
-		sk = bpf_skc_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+		sk = tw_sk_lookup(skb, c, i);
 		if (!sk)
 			continue;
 		/* a listener is no end of this connection; a request or
@@ -660,12 +679,39 @@ __noinline int tw_stack_vouches(struct __sk_buff *skb, const struct tw_ctx *c)
 				 * pointer arithmetic of a chosen field */
 				__u32 rcv = tp->rcv_nxt, snd = tp->snd_nxt;
 
-				verdict = tw_seq_near(i ? snd : rcv, seq);
+				verdict = tw_seq_near(i ? snd : rcv, c->pkt.seq);
 			}
 		}
 		bpf_sk_release(sk);
 	}
 	return verdict;
+}
+
+/*
+ * A SYN-ACK that may end an entry (tw_flow_syn): sent by this host's TCP
+ * (on egress from its request socket, or any TCP socket), or by a host
+ * this one is not (no local socket holds its sender's address and port:
+ * forwarded traffic, where nothing tells a spoofed one). Not one that
+ * claims the addresses of a local socket without coming from it: spoofed.
+ * (A SYN-ACK of SYN cookies leaves without a socket: it is taken for
+ * spoofed, and the entry is left to the LRU.)
+ */
+__noinline int tw_synack_real(struct __sk_buff *skb, const struct tw_ctx *c)
+{
+	struct bpf_sock *sk;
+
+	if (!skb || !c)
+		return 0;
+	sk = skb->sk;
+	if (sk && (!bpf_sk_fullsock(sk) || tw_sent_by_local_tcp(skb)))
+		return 1;
+	if (c->pkt.tun.type)
+		return 1;
+	sk = tw_sk_lookup(skb, c, true);
+	if (!sk)
+		return 1;
+	bpf_sk_release(sk);
+	return 0;
 }
 
 /*
@@ -747,7 +793,8 @@ __noinline int tw_flow_syn(struct __sk_buff *skb, const struct tw_ctx *c,
 		cnt->c[TW_CNT_SYNS_FINS_IGNORED]++;
 		return TW_FLOW_IGNORED;
 	}
-	if ((v->seq_known & TW_SEQ_SYN(!from)) && c->pkt.ack == v->syn_seq + 1) {
+	if ((v->seq_known & TW_SEQ_SYN(!from)) && c->pkt.ack == v->syn_seq + 1 &&
+	    tw_synack_real(skb, c)) {
 		bpf_map_delete_elem(&tw_flows, key);
 		return TW_FLOW_END;
 	}

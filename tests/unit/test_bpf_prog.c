@@ -1769,6 +1769,39 @@ static void check_real_close_far_ahead(uint8_t flags)
 	fx_close();
 }
 
+/*
+ * The SYN-ACK that drops an entry must come from the server's TCP when the
+ * server is on this host: one with the addresses of a local listener that
+ * did not leave from a TCP socket of this host (here the test run's own
+ * socket, which is no TCP one) is spoofed, and the entry stays. Before,
+ * a spoofed SYN and a spoofed SYN-ACK answering it, two blind packets,
+ * dropped it.
+ */
+static void test_spoofed_syn_ack_of_a_local_server_keeps_the_entry(void)
+{
+	struct spec c = client_hello4(), syn, synack;
+	const uint32_t isn = 1517 + (3u << 28);
+	struct local_conn lc;
+	struct tw_flow_val v;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	if (!local_conn_open(&lc)) { CHECK(0); fx_close(); return; }
+	c.src = c.dst = "127.0.0.1";
+	c.sport = 40000;                  /* no socket: the client is elsewhere */
+	c.dport = lc.sport;               /* the listener's */
+	run(&c);
+	CHECK_INT(mark_done(&c), 0);
+	syn = syn_of(&c, isn);
+	run(&syn);
+	CHECK_INT(counter(TW_CNT_SYNS_FINS_IGNORED), 1);
+	synack = reverse(&c, 777, isn + 1, TCP_SYN | TCP_ACK, NULL, 0);
+	run(&synack);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_DONE);
+	local_conn_close(&lc);
+	fx_close();
+}
+
 static void test_real_rst_far_ahead_of_a_done_flow_ends_it(void)
 {
 	check_real_close_far_ahead(TCP_RST);
@@ -2308,6 +2341,7 @@ int main(void)
 	RUN_TEST(test_spoofed_syn_keeps_the_flow);
 	RUN_TEST(test_syn_ack_to_an_ignored_syn_forgets_the_entry);
 	RUN_TEST(test_spoofed_fins_keep_the_flow);
+	RUN_TEST(test_spoofed_syn_ack_of_a_local_server_keeps_the_entry);
 	RUN_TEST(test_real_rst_far_ahead_of_a_done_flow_ends_it);
 	RUN_TEST(test_real_fin_far_ahead_of_a_done_flow_is_taken);
 	RUN_TEST(test_both_ports_watched_server_is_hello_receiver);

@@ -10,9 +10,13 @@
  * packets. TC_ACT_UNSPEC lets the chain continue and, at its end, the
  * packet pass.
  *
- * Cost on the common path: packets without payload, FIN or RST cost the
- * parse and a bitmap test (a SYN on a watched port one map delete); payload on a watched port costs one flow-map
- * lookup once the flow is known (not TLS, or userspace marked it done).
+ * Cost on the common path: packets without payload, FIN, SYN or RST cost
+ * the parse, a bitmap test and one test of the flags; a SYN, SYN-ACK, FIN
+ * or RST on a watched port one flow-map lookup (and, for one whose
+ * sequence number is not plausible for its sender, the checks of
+ * tw_seq_plausible: a socket lookup at most); payload on a watched port
+ * costs one flow-map lookup once the flow is known (not TLS, or userspace
+ * marked it done).
  * A connection that does not open with TLS has its first packets copied as
  * a preamble (STARTTLS: at most TW_PREAMBLE_BYTES a side, TW_PROBE_SEGMENTS
  * packets) before it costs one lookup too.
@@ -591,40 +595,210 @@ static __always_inline void tw_flow_copy(struct __sk_buff *skb,
 }
 
 /*
- * An RST ends the flow only near where its sender has got to (the
- * reasoning and the windows: TW_RST_WINDOW in tlswatch/event.h); of a
- * sender not heard from yet, any RST (one answering a SYN has seq 0). A
- * decided flow (DONE) costs one lookup per packet and learns nothing (a
- * map write per packet, for the rare RST, would cost every packet): its
- * references stay where its sides had got when it was decided, and its
- * RST may lie further ahead of them (tw_seq_near_done). Forgetting its
- * entry on a spoofed RST was not harmless: the connection's next packets
+ * The socket of this host that is the packet's receiver (@sender false:
+ * the tuple as the packet has it) or its sender (true: swapped), in the
+ * network namespace of the packet's device; NULL if none. The caller
+ * releases it.
+ */
+static __always_inline struct bpf_sock *tw_sk_lookup(struct __sk_buff *skb,
+						     const struct tw_ctx *c,
+						     bool sender)
+{
+	const __u32 *src = sender ? c->pkt.daddr : c->pkt.saddr;
+	const __u32 *dst = sender ? c->pkt.saddr : c->pkt.daddr;
+	__u16 sport = sender ? c->pkt.dport : c->pkt.sport;
+	__u16 dport = sender ? c->pkt.sport : c->pkt.dport;
+	struct bpf_sock_tuple t = {};
+	__u32 size;
+
+	if (c->pkt.family == 4) {
+		t.ipv4.saddr = src[0];
+		t.ipv4.daddr = dst[0];
+		t.ipv4.sport = bpf_htons(sport);
+		t.ipv4.dport = bpf_htons(dport);
+		size = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.saddr, src, 16);
+		__builtin_memcpy(t.ipv6.daddr, dst, 16);
+		t.ipv6.sport = bpf_htons(sport);
+		t.ipv6.dport = bpf_htons(dport);
+		size = sizeof(t.ipv6);
+	}
+	return bpf_skc_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+}
+
+/* Sent by this host's TCP: leaving from a TCP socket (the connection's
+ * own, or the stack's reply socket for a connection it forgot). */
+static __always_inline bool tw_sent_by_local_tcp(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (!sk)
+		return false;
+	sk = bpf_sk_fullsock(sk);
+	return sk && sk->protocol == IPPROTO_TCP_;
+}
+
+/*
+ * The host's TCP stack, when it holds an end of the connection, on a
+ * FIN, SYN or RST that lies out of the window of tw_seq_plausible: 1 when
+ * it vouches for the packet, 0 when it does not, -1 when it holds no end
+ * (forwarded traffic, a tunnel's inner packet). A packet this host's TCP
+ * sends is real (tw_sent_by_local_tcp). Otherwise the
+ * sequence number is judged as the stack judges it: against the
+ * receiving socket's rcv_nxt (the packet comes to a local socket), or the
+ * sending socket's snd_nxt (a local socket's addresses, sent by something
+ * else: a raw socket), within TW_RST_WINDOW. Exact where the decided
+ * flow's references are not: they stay where the sides had got when it
+ * was decided, and a side may have sent gigabytes since. Only the packets
+ * the window refuses get here (spoofed ones, and those of such a side):
+ * a socket lookup on the rare path, nothing on any other.
+ */
+__noinline int tw_stack_vouches(struct __sk_buff *skb, const struct tw_ctx *c)
+{
+	struct bpf_tcp_sock *tp;
+	struct bpf_sock *sk;
+	int verdict = -1;
+	__u32 i;
+
+	if (!skb || !c || c->pkt.tun.type)
+		return -1;
+	if (tw_sent_by_local_tcp(skb))
+		return 1;
+	/* i 0: the receiver's socket; i 1: the sender's */
+	for (i = 0; i < 2 && verdict < 0; i++) {
+		sk = tw_sk_lookup(skb, c, i);
+		if (!sk)
+			continue;
+		/* a listener is no end of this connection; a request or
+		 * time-wait socket has no tcp_sock: no verdict either */
+		if (sk->state != BPF_TCP_LISTEN) {
+			tp = bpf_tcp_sock(sk);
+			if (tp) {
+				/* both read: the verifier refuses the
+				 * pointer arithmetic of a chosen field */
+				__u32 rcv = tp->rcv_nxt, snd = tp->snd_nxt;
+
+				verdict = tw_seq_near(i ? snd : rcv, c->pkt.seq);
+			}
+		}
+		bpf_sk_release(sk);
+	}
+	return verdict;
+}
+
+/*
+ * A SYN-ACK that may end an entry (tw_flow_syn): sent by this host's TCP
+ * (on egress from its request socket, or any TCP socket), or by a host
+ * this one is not (no local socket holds its sender's address and port:
+ * forwarded traffic, where nothing tells a spoofed one). Not one that
+ * claims the addresses of a local socket without coming from it: spoofed.
+ * (A SYN-ACK of SYN cookies leaves without a socket: it is taken for
+ * spoofed, and the entry is left to the LRU.)
+ */
+__noinline int tw_synack_real(struct __sk_buff *skb, const struct tw_ctx *c)
+{
+	struct bpf_sock *sk;
+
+	if (!skb || !c)
+		return 0;
+	sk = skb->sk;
+	if (sk && (!bpf_sk_fullsock(sk) || tw_sent_by_local_tcp(skb)))
+		return 1;
+	if (c->pkt.tun.type)
+		return 1;
+	sk = tw_sk_lookup(skb, c, true);
+	if (!sk)
+		return 1;
+	bpf_sk_release(sk);
+	return 0;
+}
+
+/*
+ * A FIN, SYN or RST ends the flow (or, a SYN, restarts it) only near where
+ * its sender has got (the reasoning and the windows: TW_RST_WINDOW in
+ * tlswatch/event.h); of a sender not heard from yet, any (an RST
+ * answering a SYN has seq 0). A decided flow (DONE) costs one lookup per
+ * packet and learns nothing (a map write per packet, for the rare close,
+ * would cost every packet): its references stay where its sides had got
+ * when it was decided, and its close may lie further ahead of them
+ * (tw_seq_near_done); beyond that, the host's TCP stack decides when it
+ * holds an end of the connection (tw_stack_vouches). Forgetting its entry
+ * on a spoofed packet was not harmless: the connection's next packets
  * began a new entry, copied as a preamble (up to TW_PROBE_SEGMENTS).
  */
-static __always_inline bool tw_rst_plausible(const struct tw_flow_val *v,
-					     int from, __u32 seq)
+static __always_inline bool tw_seq_plausible(struct __sk_buff *skb,
+					     const struct tw_ctx *c,
+					     const struct tw_flow_val *v,
+					     int from)
 {
-	__u32 bit = from ? 2 : 1;
+	__u32 bit = from ? 2 : 1, seq = c->pkt.seq;
 	__u32 ref = from ? v->next_seq[1] : v->next_seq[0];
 
 	if (!(v->seq_known & bit))
 		return true;
-	if (v->state == TW_FLOW_DONE)
-		return tw_seq_near_done(ref, seq);
-	return tw_seq_near(ref, seq);
+	if (v->state == TW_FLOW_DONE ? tw_seq_near_done(ref, seq)
+				     : tw_seq_near(ref, seq))
+		return true;
+	return tw_stack_vouches(skb, c) > 0;
 }
 
-/* An RST of flow @v not plausible for its sender: counted; the caller
- * leaves the flow as it is and copies nothing of the packet. */
-static __always_inline bool tw_rst_spoofed(const struct tw_ctx *c,
-					   struct tw_counters *cnt,
-					   const struct tw_flow_val *v, int from)
+/* A FIN or RST of flow @v not plausible for its sender: counted; the
+ * caller leaves the flow as it is and copies nothing of the packet. */
+static __always_inline bool tw_close_spoofed(struct __sk_buff *skb,
+					     const struct tw_ctx *c,
+					     struct tw_counters *cnt,
+					     const struct tw_flow_val *v, int from)
 {
-	if (!(c->pkt.tcp_flags & TCP_RST) ||
-	    tw_rst_plausible(v, from, c->pkt.seq))
+	if (!(c->pkt.tcp_flags & (TCP_FIN | TCP_RST)) ||
+	    tw_seq_plausible(skb, c, v, from))
 		return false;
-	cnt->c[TW_CNT_RSTS_IGNORED]++;
+	if (c->pkt.tcp_flags & TCP_RST)
+		cnt->c[TW_CNT_RSTS_IGNORED]++;
+	else
+		cnt->c[TW_CNT_SYNS_FINS_IGNORED]++;
 	return true;
+}
+
+/*
+ * A SYN or SYN-ACK of a flow that has an entry. A SYN: a new connection
+ * on a port pair whose entry is still here (its close was missed), or a
+ * spoofed one. Plausible for its sender, the old entry goes (it would
+ * hide the new handshake: TW_FLOW_END). Not plausible, it is noted and
+ * counted, and the entry stays (TW_FLOW_IGNORED): a receiver that still
+ * holds the connection answers such a SYN with an ACK (RFC 5961), and the
+ * real client then resets at a plausible sequence number; one that no
+ * longer holds it answers with a SYN-ACK, whose ack is that SYN's seq + 1:
+ * then the entry goes (the state tracking of netfilter's conntrack does
+ * the same). Any other SYN-ACK: TW_FLOW_KEPT.
+ */
+enum { TW_FLOW_KEPT, TW_FLOW_END, TW_FLOW_IGNORED };
+
+__noinline int tw_flow_syn(struct __sk_buff *skb, const struct tw_ctx *c,
+			   struct tw_flow_key *key, struct tw_flow_val *v,
+			   int from)
+{
+	struct tw_counters *cnt = tw_counters_get();
+
+	if (!c || !key || !v || !cnt)
+		return TW_FLOW_KEPT;
+	if (!(c->pkt.tcp_flags & TCP_ACK)) {
+		if (tw_seq_plausible(skb, c, v, from)) {
+			bpf_map_delete_elem(&tw_flows, key);
+			return TW_FLOW_END;
+		}
+		v->syn_seq = c->pkt.seq;
+		v->seq_known = (v->seq_known & ~(TW_SEQ_SYN(0) | TW_SEQ_SYN(1))) |
+			       TW_SEQ_SYN(from);
+		cnt->c[TW_CNT_SYNS_FINS_IGNORED]++;
+		return TW_FLOW_IGNORED;
+	}
+	if ((v->seq_known & TW_SEQ_SYN(!from)) && c->pkt.ack == v->syn_seq + 1 &&
+	    tw_synack_real(skb, c)) {
+		bpf_map_delete_elem(&tw_flows, key);
+		return TW_FLOW_END;
+	}
+	return TW_FLOW_KEPT;
 }
 
 /* Moves endpoint @e's reference to @seq when that is further along and
@@ -668,8 +842,8 @@ __noinline int tw_flow_next(struct __sk_buff *skb, struct tw_ctx *c,
 
 	if (!c || !key || !v || !cnt)
 		return 0;
-	if (tw_rst_spoofed(c, cnt, v, from))
-		return 0; /* the flow goes on, nothing of the RST copied */
+	if (tw_close_spoofed(skb, c, cnt, v, from))
+		return 0; /* the flow goes on, nothing of the packet copied */
 	tw_seq_learn(v, from, &c->pkt);
 	c->now = bpf_ktime_get_ns();
 	if (v->state == TW_FLOW_PROBE && c->pkt.payload_len) {
@@ -720,7 +894,7 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 	struct tw_counters *cnt;
 	struct tw_flow_key key;
 	struct tw_flow_val *v;
-	bool closing, opening;
+	bool closing;
 	__u32 enc_off = 0, enc_proto = 0;
 	int from, r;
 
@@ -749,30 +923,31 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 		return TC_ACT_UNSPEC;
 	cnt->c[TW_CNT_PACKETS_WATCHED]++;
 
+	/* ACKs: nothing to copy. One test of the flags for all three. */
+	if (c.pkt.payload_len == 0 &&
+	    !(c.pkt.tcp_flags & (TCP_FIN | TCP_RST | TCP_SYN)))
+		return TC_ACT_UNSPEC;
 	closing = c.pkt.tcp_flags & (TCP_FIN | TCP_RST);
-	opening = (c.pkt.tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
-	if (c.pkt.payload_len == 0 && !closing && !opening)
-		return TC_ACT_UNSPEC; /* ACKs: nothing to copy */
 
 	from = tw_flow_key_make(&key, c.pkt.family, c.pkt.saddr, c.pkt.sport,
 				c.pkt.daddr, c.pkt.dport) & 1;
 	v = bpf_map_lookup_elem(&tw_flows, &key);
-	if (opening) {
-		/* A new connection on a port pair whose entry is still here
-		 * (its close was missed, or evicted nowhere): the old entry
-		 * would hide the new handshake, so it goes. Looked up first:
-		 * the lookup takes no lock, a delete takes the bucket's, and
-		 * almost every SYN finds nothing. */
+	if (c.pkt.tcp_flags & TCP_SYN) {
+		/* Looked up first: the lookup takes no lock, a delete takes
+		 * the bucket's, and almost every SYN finds nothing. */
 		if (v) {
-			bpf_map_delete_elem(&tw_flows, &key);
-			v = NULL;
+			r = tw_flow_syn(skb, &c, &key, v, from);
+			if (r == TW_FLOW_IGNORED)
+				return TC_ACT_UNSPEC;
+			if (r == TW_FLOW_END)
+				v = NULL;
 		}
 		if (c.pkt.payload_len == 0)
 			return TC_ACT_UNSPEC;
 	}
 	if (v && v->state == TW_FLOW_DONE) {
 		/* the common case on a busy server: one lookup and out */
-		if (closing && !tw_rst_spoofed(&c, cnt, v, from)) {
+		if (closing && !tw_close_spoofed(skb, &c, cnt, v, from)) {
 			/* a server's close after a fatal alert it read */
 			if (from == v->server && tw_up_binds)
 				tw_up_bind(skb, &c);

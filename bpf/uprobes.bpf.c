@@ -75,7 +75,11 @@ struct {
  * Before, every such connection's protocol went out a second time at
  * SSL_free, under a new id, bound to its close. Past TW_UP_ALPN_SSLS
  * connections open at once, the oldest are forgotten and theirs goes out
- * twice, as before.
+ * twice, as before (an update the map refuses too: counted,
+ * uprobe_alpns_unnoted). An SSL reused for another connection
+ * (SSL_clear) is a new connection: its entry goes there
+ * (tw_up_clear_enter), or the next connection's protocol, a resumed one's
+ * read at SSL_free only, was taken for sent already and lost.
  */
 #define TW_UP_ALPN_SSLS 16384
 
@@ -360,7 +364,8 @@ static __always_inline void tw_up_chain_alpn(__u64 ssl, __u32 off,
 	p = bpf_map_lookup_elem(&tw_up_pending, &id);
 	if (p && p->hs_id == info->hs_id)
 		p->flags |= TW_UPF_ALPN;
-	bpf_map_update_elem(&tw_up_alpn_sent, &k, &info->hs_id, BPF_ANY);
+	if (bpf_map_update_elem(&tw_up_alpn_sent, &k, &info->hs_id, BPF_ANY))
+		tw_up_count(TW_UP_CNT_ALPNS_UNNOTED, 1);
 	tw_up_count(TW_UP_CNT_ALPNS, 1);
 }
 
@@ -381,6 +386,23 @@ static __always_inline bool tw_up_alpn_reported(__u64 id, __u64 ssl,
 	reported = !(p && (p->flags & TW_UPF_CHAIN) && p->hs_id == *hs_id);
 	bpf_map_delete_elem(&tw_up_alpn_sent, &k);
 	return reported;
+}
+
+/*
+ * SSL_clear entry (libssl, where the writer's site reads the ALPN
+ * protocol): the SSL is made ready for a new connection (SSL_new calls it
+ * too), so whatever tw_up_alpn_sent says of it was of an earlier one.
+ */
+SEC("uprobe")
+int BPF_KPROBE(tw_up_clear_enter, void *ssl)
+{
+	struct tw_up_ssl_key k = {
+		.ssl = (__u64)ssl, .tgid = bpf_get_current_pid_tgid() >> 32,
+	};
+
+	if (ssl)
+		bpf_map_delete_elem(&tw_up_alpn_sent, &k);
+	return 0;
 }
 
 SEC("uprobe")
@@ -519,7 +541,11 @@ static __always_inline void tw_up_alpn(__u64 id, __u64 ssl, __u32 off)
  * uprobe_calibrate(); 0: unknown); the close that follows names the
  * connection. A chain still pending on the thread was never sent on a
  * watched flow: it goes. The ALPN protocol is not sent again when it went
- * out with the connection's chain (tw_up_alpn_reported).
+ * out with the connection's chain (tw_up_alpn_reported), nor for an SSL
+ * that is not a server's (SSL_is_server(), its int at the offset
+ * TW_UP_OFF_SERVER; unknown: none is sent): a TLS client's SSL freed on
+ * the host (a reverse proxy's upstream, curl) holds the protocol its
+ * server selected, of no connection the agent follows.
  */
 SEC("uprobe")
 int BPF_KPROBE(tw_up_free_enter, void *ssl)
@@ -529,10 +555,11 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 	__u32 off_sent = tw_up_field(cookie, TW_UP_OFF_SENT);
 	__u32 off_read = tw_up_field(cookie, TW_UP_OFF_READ);
 	__u32 off_alpn = tw_up_field(cookie, TW_UP_OFF_ALPN);
+	__u32 off_server = tw_up_field(cookie, TW_UP_OFF_SERVER);
 	struct tw_up_pending *p = bpf_map_lookup_elem(&tw_up_pending, &id);
 	bool alpn_reported = ssl && tw_up_alpn_reported(id, (__u64)ssl, p);
+	__s32 read, server = 0;
 	__u8 sent[2];
-	__s32 read;
 
 	if (p && !(p->flags & (TW_UPF_ALERT | TW_UPF_ALERT_SENT)))
 		bpf_map_delete_elem(&tw_up_pending, &id);
@@ -546,7 +573,10 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 	    !bpf_probe_read_user(sent, sizeof(sent), (const void *)((__u64)ssl + off_sent)) &&
 	    sent[0] == TW_UP_ALERT_FATAL)
 		tw_up_alert(id, sent[1], TW_UPF_ALERT_SENT);
-	if (!alpn_reported)
+	if (!alpn_reported && off_server &&
+	    !bpf_probe_read_user(&server, sizeof(server),
+				 (const void *)((__u64)ssl + off_server)) &&
+	    server)
 		tw_up_alpn(id, (__u64)ssl, off_alpn);
 	return 0;
 }

@@ -113,7 +113,8 @@
 	X(PREAMBLE_BYTES, preamble_bytes, "Payload bytes copied before a handshake began (STARTTLS preambles)") \
 	X(FLOW_MAP_REFUSED, flow_map_refused, "Payload packets of a new flow not looked at because the flow map took no entry for it") \
 	X(COPY_FAILED, copy_failed, "Ring buffer records discarded because the packet's bytes could not be read") \
-	X(RSTS_IGNORED, rsts_ignored, "RSTs of a flow the kernel follows or has decided whose sequence number was not plausible for their sender (spoofed): ignored")
+	X(RSTS_IGNORED, rsts_ignored, "RSTs of a flow the kernel follows or has decided whose sequence number was not plausible for their sender (spoofed): ignored") \
+	X(SYNS_FINS_IGNORED, syns_fins_ignored, "SYNs and FINs of a flow the kernel follows or has decided whose sequence number was not plausible for their sender (spoofed): ignored")
 
 enum tw_counter {
 #define TW_COUNTER_ENUM(id, name, help) TW_CNT_##id,
@@ -251,7 +252,8 @@ enum tw_up_flags {
  * SSL_free's attach cookie: the offsets in the SSL object of what its
  * probe reads (uprobe_calibrate()), TW_UP_OFF_BITS each, 0 when unknown:
  * the last alert sent, the fatal alert read, s3.alpn_selected (a pointer,
- * its length the word after it).
+ * its length the word after it), the int that says the SSL is a server's
+ * (SSL_is_server()).
  */
 #define TW_UP_OFF_BITS     16
 #define TW_UP_OFF_MASK     ((1u << TW_UP_OFF_BITS) - 1)
@@ -259,6 +261,7 @@ enum tw_up_cookie_field {
 	TW_UP_OFF_SENT,
 	TW_UP_OFF_READ,
 	TW_UP_OFF_ALPN,
+	TW_UP_OFF_SERVER,
 };
 
 /*
@@ -283,6 +286,7 @@ enum tw_up_site_field {
 	X(LOST, uprobe_records_lost, "Uprobe records lost because the ring buffer was full") \
 	X(ALERTS, uprobe_alerts, "Fatal alerts the server's TLS library sent or read") \
 	X(ALPNS, uprobe_alpns, "ALPN protocols the server's TLS library selected, read with the chain or at SSL_free (once per connection)") \
+	X(ALPNS_UNNOTED, uprobe_alpns_unnoted, "ALPN protocols sent with their chain that the kernel could not note as sent (its map refused): sent again at SSL_free, the second dropped by the agent") \
 	X(BINDS, uprobe_binds, "Server packets that named the connection of a chain or alert")
 
 enum tw_up_counter {
@@ -364,7 +368,9 @@ struct tw_flow_val {
 	__u8 server;         /* index of the server endpoint in the key */
 	__u8 probes;         /* preamble segments copied while in PROBE */
 	__u8 budget_hit;     /* bit i: endpoint i's direction is over budget */
-	__u8 seq_known;      /* bit i: next_seq[i] holds */
+	__u8 seq_known;      /* bit i: next_seq[i] holds; TW_SEQ_SYN(i):
+			      * endpoint i sent a SYN not plausible for it,
+			      * at syn_seq (tw_flow_syn) */
 	__u8 head_len;       /* bytes in head */
 	__u8 head_from;      /* the endpoint whose first bytes head holds */
 	__u8 lost;           /* bit i: a record of endpoint i's direction was
@@ -374,15 +380,22 @@ struct tw_flow_val {
 	__u8 head[8];        /* while probing: the first TW_HEAD_BYTES bytes
 			      * head_from sent, in order, across segments (a
 			      * client may write its hello a byte at a time) */
-	__u8 pad2[4];
+	__u32 syn_seq;       /* the sequence number of that SYN: the other
+			      * side's SYN-ACK to it (ack syn_seq + 1) says
+			      * the connection is a new one */
 	__u64 fin;           /* bit i: endpoint i sent FIN (half-closed).
 			      * 64 bits: the kernel sets its bit with an
 			      * atomic fetch-or (tw_flow_closing), which the
 			      * BPF target without ALU32 has only for 64 */
 };
 
+/* seq_known: endpoint @e sent a SYN taken for no new connection yet. */
+#define TW_SEQ_SYN(e) (4u << (e))
+
 /*
- * Which RSTs end a flow, here and in userspace (userspace/flow/): only one
+ * Which RSTs end a flow, here and in userspace (userspace/flow/) (and, in
+ * the kernel, which FINs half-close it and which SYNs end its entry: the
+ * same test, tw_seq_plausible): only one
  * whose sequence number lies within TW_RST_WINDOW of the furthest sequence
  * number its sender is known to have reached (its SYN, its segments' ends,
  * the other side's ACKs). An off-path RST (injected, spoofed) guesses the
@@ -425,9 +438,11 @@ static inline int tw_seq_near(__u32 ref, __u32 seq)
  * sent since. Accepted from TW_RST_WINDOW behind to TW_RST_DONE_AHEAD
  * ahead: a real RST of a connection whose sender sent up to 4 MiB after
  * the handshake (a client's RST, nearly always) ends the entry; a blind
- * guess hits once in about 1000 tries. The entry of a real RST further
- * ahead is left to a later SYN on the same ports or to the LRU, where an
- * entry without packets is the first to go.
+ * guess hits once in about 1000 tries. Of a real RST further ahead, the
+ * kernel asks the host's TCP stack when it holds an end of the connection
+ * (tw_stack_vouches in bpf/tlswatch.bpf.c); of a forwarded connection its
+ * entry is left to the LRU, where an entry without packets is the first
+ * to go.
  */
 #define TW_RST_DONE_AHEAD (1u << 22)
 

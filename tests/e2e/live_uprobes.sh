@@ -168,7 +168,7 @@ case $attached in
 *) tap_ok "uprobes_attached says what happened, without the statistics" ;;
 esac
 ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')
-tap_eq "the agent loaded its 6 uprobe programs" 6 "$(wc -w <<<"$ours")"
+tap_eq "the agent loaded its 7 uprobe programs" 7 "$(wc -w <<<"$ours")"
 case $attached in
 *"certificates read where libssl writes them, offset 0x"*", the selected ALPN protocol with them)"*)
 	tap_ok "the certificates and the ALPN are read at libssl's writer (one probe per certificate)" ;;

@@ -10,8 +10,12 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -1539,6 +1543,275 @@ static void test_syn_forgets_a_stale_entry(void)
 	fx_close();
 }
 
+/* @c's SYN (no ACK, no payload) at @seq. */
+static struct spec syn_of(const struct spec *c, uint32_t seq)
+{
+	return bare(c, seq, TCP_SYN);
+}
+
+/*
+ * A SYN far from where its sender had got (spoofed) leaves the entry, of
+ * a flow being copied and of a decided one: counted, nothing copied, and
+ * the flow goes on as before. Before, any SYN deleted the entry: the
+ * connection's next payload began a new one, copied as a preamble.
+ */
+static void test_spoofed_syn_keeps_the_flow(void)
+{
+	struct spec c = client_hello4(), syn, more;
+	uint8_t data[100];
+	struct tw_flow_val v;
+	int done;
+
+	for (done = 0; done < 2; done++) {
+		if (!fx_open(0, 0)) { CHECK(0); return; }
+		run(&c);
+		if (done)
+			CHECK_INT(mark_done(&c), 0);
+		syn = syn_of(&c, 1517 + 0x80000000u);
+		run(&syn);
+		CHECK(flow_entry(&c, &v, NULL));
+		CHECK_INT(v.state, done ? TW_FLOW_DONE : TW_FLOW_HANDSHAKE);
+		CHECK_INT(counter(TW_CNT_SYNS_FINS_IGNORED), 1);
+		CHECK_INT(counter(TW_CNT_RSTS_IGNORED), 0);
+		memset(data, 0x17, sizeof(data));
+		data[1] = 0x03;
+		more = reverse(&c, 5000, 1517, TCP_PSH | TCP_ACK, data, sizeof(data));
+		run(&more);
+		/* copied on in the handshake phase; nothing once decided */
+		CHECK_INT(drain(), done ? 1 : 2);
+		CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
+		CHECK_INT(counter(TW_CNT_PREAMBLE_BYTES), 0);
+		fx_close();
+	}
+}
+
+/*
+ * A new connection on the port pair of a decided flow whose close was
+ * missed: its SYN (its own initial sequence number, far from the old
+ * one's) is ignored, and the server's SYN-ACK to it says the server took
+ * it for a new connection: the old entry goes, and the new hello is
+ * followed from its first byte. A SYN-ACK that acknowledges something
+ * else leaves the entry.
+ */
+static void test_syn_ack_to_an_ignored_syn_forgets_the_entry(void)
+{
+	struct spec c = client_hello4(), syn, synack, h2;
+	const uint32_t isn = 1517 + (3u << 28);
+	struct tw_flow_val v;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	run(&c);
+	CHECK_INT(mark_done(&c), 0);
+	syn = syn_of(&c, isn);
+	run(&syn);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(counter(TW_CNT_SYNS_FINS_IGNORED), 1);
+	synack = reverse(&c, 777, isn + 2, TCP_SYN | TCP_ACK, NULL, 0);
+	run(&synack);
+	CHECK(flow_entry(&c, &v, NULL));        /* not an answer to it */
+	synack.ack = isn + 1;
+	run(&synack);
+	CHECK(!flow_entry(&c, &v, NULL));
+	h2 = c;
+	h2.seq = isn + 1;
+	h2.ack = 778;
+	run(&h2);
+	CHECK_INT(drain(), 2);
+	CHECK(fx.recs[1].ev.flags & TW_EVF_FLOW_START);
+	CHECK_INT(fx.recs[1].ev.seq, isn + 1);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 2);
+	fx_close();
+}
+
+/*
+ * One FIN far from where its sender had got from each side (spoofed): of
+ * a flow being copied, no close record, no half-close; of a decided one,
+ * the entry stays. Before, each was taken: a close record for userspace,
+ * and the second deleted the entry.
+ */
+static void test_spoofed_fins_keep_the_flow(void)
+{
+	struct spec c = client_hello4(), fin;
+	struct tw_flow_val v;
+	int done;
+
+	for (done = 0; done < 2; done++) {
+		if (!fx_open(0, 0)) { CHECK(0); return; }
+		run(&c);
+		if (done)
+			CHECK_INT(mark_done(&c), 0);
+		fin = reverse(&c, 5000 + 0x80000000u, 1517, TCP_FIN | TCP_ACK, NULL, 0);
+		run(&fin);
+		fin = bare(&c, 1517 - (1u << 20), TCP_FIN | TCP_ACK);
+		run(&fin);
+		CHECK(flow_entry(&c, &v, NULL));
+		CHECK_INT(v.fin, 0);
+		CHECK_INT(drain(), 1);           /* the hello only */
+		CHECK_INT(counter(TW_CNT_SYNS_FINS_IGNORED), 2);
+		CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), 0);
+		/* real ones, where each side had got, still close it */
+		fin = bare(&c, 1517, TCP_FIN | TCP_ACK);
+		run(&fin);
+		fin = reverse(&c, 5000, 1518, TCP_FIN | TCP_ACK, NULL, 0);
+		run(&fin);
+		CHECK(!flow_entry(&c, &v, NULL));
+		CHECK_INT(counter(TW_CNT_SYNS_FINS_IGNORED), 2);
+		CHECK_INT(counter(TW_CNT_FLOWS_CLOSED), done ? 0 : 2);
+		fx_close();
+	}
+}
+
+/* ---- a connection of this host's TCP stack (loopback) ---- */
+
+struct local_conn {
+	int lfd, cfd, sfd;             /* listener, client, server */
+	uint16_t cport, sport;
+	uint32_t client_next;          /* the client's next sequence number */
+};
+
+/* @fd's next sequence number to send (TCP_REPAIR: root). */
+static bool repair_send_seq(int fd, uint32_t *seq)
+{
+	int on = 1, off = 0, q = TCP_SEND_QUEUE;
+	socklen_t len = sizeof(*seq);
+	bool ok;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)))
+		return false;
+	ok = !setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) &&
+	     !getsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, seq, &len);
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off)))
+		ok = false;
+	return ok;
+}
+
+static void local_conn_close(struct local_conn *lc)
+{
+	if (lc->cfd >= 0)
+		close(lc->cfd);
+	if (lc->sfd >= 0)
+		close(lc->sfd);
+	if (lc->lfd >= 0)
+		close(lc->lfd);
+}
+
+/* A TCP connection over 127.0.0.1, its server port watched in fx. */
+static bool local_conn_open(struct local_conn *lc)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+
+	lc->cfd = lc->sfd = -1;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lc->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lc->lfd < 0 || bind(lc->lfd, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(lc->lfd, 1) ||
+	    getsockname(lc->lfd, (struct sockaddr *)&a, &len))
+		goto fail;
+	lc->sport = ntohs(a.sin_port);
+	lc->cfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lc->cfd < 0 || connect(lc->cfd, (struct sockaddr *)&a, sizeof(a)))
+		goto fail;
+	lc->sfd = accept(lc->lfd, NULL, NULL);
+	len = sizeof(a);
+	if (lc->sfd < 0 || getsockname(lc->cfd, (struct sockaddr *)&a, &len) ||
+	    !repair_send_seq(lc->cfd, &lc->client_next))
+		goto fail;
+	lc->cport = ntohs(a.sin_port);
+	fx.skel->bss->tw_watched_ports[lc->sport >> 6] |= 1ULL << (lc->sport & 63);
+	return true;
+fail:
+	printf("# a loopback connection: %s\n", strerror(errno));
+	local_conn_close(lc);
+	return false;
+}
+
+/*
+ * A decided flow between two sockets of this host whose client sent 8 MiB
+ * since it was decided (its reference, where the hello ended, is that far
+ * behind): the client's real RST or FIN, where its socket has got, lies
+ * past the decided flow's window, and the host's TCP stack vouches for it
+ * (the receiving socket's rcv_nxt): the RST ends the entry, the FIN
+ * half-closes it. A spoofed one as far ahead, not where the socket is,
+ * is still ignored. Before, the entry of a side that sent more than
+ * TW_RST_DONE_AHEAD after the decision outlived its real RST.
+ */
+static void check_real_close_far_ahead(uint8_t flags)
+{
+	struct local_conn lc;
+	struct spec c = client_hello4(), x;
+	struct tw_flow_val v;
+	uint32_t far = 8u << 20;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	if (!local_conn_open(&lc)) { CHECK(0); fx_close(); return; }
+	c.src = c.dst = "127.0.0.1";
+	c.sport = lc.cport;
+	c.dport = lc.sport;
+	c.seq = lc.client_next - far - sizeof(hello);
+	run(&c);
+	CHECK_INT(mark_done(&c), 0);
+	x = bare(&c, lc.client_next + 0x40000000u, flags | TCP_ACK);
+	run(&x);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.fin, 0);
+	CHECK_INT(counter(flags & TCP_RST ? TW_CNT_RSTS_IGNORED
+					  : TW_CNT_SYNS_FINS_IGNORED), 1);
+	x.seq = lc.client_next;
+	run(&x);
+	if (flags & TCP_RST)
+		CHECK(!flow_entry(&c, &v, NULL));
+	else
+		CHECK(flow_entry(&c, &v, NULL) && v.fin != 0);
+	CHECK_INT(counter(TW_CNT_RSTS_IGNORED) +
+		  counter(TW_CNT_SYNS_FINS_IGNORED), 1);
+	local_conn_close(&lc);
+	fx_close();
+}
+
+/*
+ * The SYN-ACK that drops an entry must come from the server's TCP when the
+ * server is on this host: one with the addresses of a local listener that
+ * did not leave from a TCP socket of this host (here the test run's own
+ * socket, which is no TCP one) is spoofed, and the entry stays. Before,
+ * a spoofed SYN and a spoofed SYN-ACK answering it, two blind packets,
+ * dropped it.
+ */
+static void test_spoofed_syn_ack_of_a_local_server_keeps_the_entry(void)
+{
+	struct spec c = client_hello4(), syn, synack;
+	const uint32_t isn = 1517 + (3u << 28);
+	struct local_conn lc;
+	struct tw_flow_val v;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	if (!local_conn_open(&lc)) { CHECK(0); fx_close(); return; }
+	c.src = c.dst = "127.0.0.1";
+	c.sport = 40000;                  /* no socket: the client is elsewhere */
+	c.dport = lc.sport;               /* the listener's */
+	run(&c);
+	CHECK_INT(mark_done(&c), 0);
+	syn = syn_of(&c, isn);
+	run(&syn);
+	CHECK_INT(counter(TW_CNT_SYNS_FINS_IGNORED), 1);
+	synack = reverse(&c, 777, isn + 1, TCP_SYN | TCP_ACK, NULL, 0);
+	run(&synack);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_DONE);
+	local_conn_close(&lc);
+	fx_close();
+}
+
+static void test_real_rst_far_ahead_of_a_done_flow_ends_it(void)
+{
+	check_real_close_far_ahead(TCP_RST);
+}
+
+static void test_real_fin_far_ahead_of_a_done_flow_is_taken(void)
+{
+	check_real_close_far_ahead(TCP_FIN);
+}
+
 static void test_fins_on_done_flow_forget_it_silently(void)
 {
 	uint8_t junk[100];
@@ -2065,6 +2338,12 @@ int main(void)
 	RUN_TEST(test_fin_lost_to_the_marking_is_applied_again);
 	RUN_TEST(test_fin_applied_again_spares_a_flow_being_copied);
 	RUN_TEST(test_syn_forgets_a_stale_entry);
+	RUN_TEST(test_spoofed_syn_keeps_the_flow);
+	RUN_TEST(test_syn_ack_to_an_ignored_syn_forgets_the_entry);
+	RUN_TEST(test_spoofed_fins_keep_the_flow);
+	RUN_TEST(test_spoofed_syn_ack_of_a_local_server_keeps_the_entry);
+	RUN_TEST(test_real_rst_far_ahead_of_a_done_flow_ends_it);
+	RUN_TEST(test_real_fin_far_ahead_of_a_done_flow_is_taken);
 	RUN_TEST(test_both_ports_watched_server_is_hello_receiver);
 	RUN_TEST(test_record_becomes_segment);
 	RUN_TEST(test_handshake_records_do_not_wake_the_consumer);

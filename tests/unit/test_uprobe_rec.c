@@ -595,8 +595,9 @@ static void test_wire_alpn_wins_and_tls12_or_no_offer_does_not_wait(void)
 }
 
 /* The offsets measured in the libssl this test links: the ALPN pointer
- * 8-aligned, none colliding, all fitting SSL_free's attach cookie. */
-static void test_calibration_finds_the_alpn_next_to_no_alert(void)
+ * 8-aligned, the server flag 4-aligned, none colliding, all fitting
+ * SSL_free's attach cookie. */
+static void test_calibration_finds_the_alpn_and_server_next_to_no_alert(void)
 {
 	struct uprobe_alert_offsets o = uprobe_calibrate();
 	uint64_t cookie = uprobe_offsets_cookie(o);
@@ -612,8 +613,16 @@ static void test_calibration_finds_the_alpn_next_to_no_alert(void)
 	CHECK_INT((long)((cookie >> (TW_UP_OFF_READ * TW_UP_OFF_BITS)) & TW_UP_OFF_MASK),
 		  o.read);
 	CHECK_INT(uprobe_calibrate_alpn(), o.alpn); /* the same, again */
+	/* the int of SSL_is_server(): 4-aligned, apart from the others */
+	CHECK(o.server > 0 && o.server % 4 == 0);
+	CHECK(o.server + 4 <= o.alpn || o.server >= o.alpn + 16);
+	CHECK(o.server + 4 <= o.sent || o.server >= o.sent + 2);
+	CHECK(o.server + 4 <= o.read || o.server >= o.read + 4);
+	CHECK_INT((long)((cookie >> (TW_UP_OFF_SERVER * TW_UP_OFF_BITS)) & TW_UP_OFF_MASK),
+		  o.server);
 	o.alpn = TW_UP_OFF_MASK + 8;               /* does not fit: left out */
-	CHECK_INT(uprobe_offsets_cookie(o) >> (TW_UP_OFF_ALPN * TW_UP_OFF_BITS), 0);
+	CHECK_INT((uprobe_offsets_cookie(o) >> (TW_UP_OFF_ALPN * TW_UP_OFF_BITS)) &
+		  TW_UP_OFF_MASK, 0);
 }
 
 int main(void)
@@ -638,6 +647,6 @@ int main(void)
 	RUN_TEST(test_tls13_record_gets_the_selected_alpn);
 	RUN_TEST(test_wire_alpn_wins_and_tls12_or_no_offer_does_not_wait);
 	RUN_TEST(test_alpn_the_client_did_not_offer_is_not_taken);
-	RUN_TEST(test_calibration_finds_the_alpn_next_to_no_alert);
+	RUN_TEST(test_calibration_finds_the_alpn_and_server_next_to_no_alert);
 	return CHECK_EXIT_CODE();
 }

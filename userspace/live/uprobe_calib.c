@@ -164,9 +164,60 @@ static void probes_free(struct alert_probe *p)
 	}
 }
 
+/* A copy of @s's bytes in @buf (@size of them), and whether SSL_is_server()
+ * says @want. */
+static bool snapshot(const SSL *s, uint8_t *buf, size_t size, int want)
+{
+	memcpy(buf, s, size);
+	return SSL_is_server(s) == want;
+}
+
+/*
+ * The int that says an SSL is a server's (what SSL_is_server() returns;
+ * s->server in OpenSSL 3.0): the one 4-aligned word that is 1 after
+ * SSL_set_accept_state(), 0 after SSL_set_connect_state() and 1 again
+ * after a second SSL_set_accept_state() (the calls set nothing else that
+ * flips that way); 0 if none or two.
+ */
+static long calibrate_server(SSL_CTX *ctx)
+{
+	static const uint8_t one[4] = { 1, 0, 0, 0 }, zero[4];
+	SSL *s = SSL_new(ctx);
+	uint8_t *b[3] = { NULL, NULL, NULL };
+	size_t size = s ? malloc_usable_size(s) : 0, off;
+	long found = 0;
+	bool ok = s != NULL;
+	int i;
+
+	for (i = 0; ok && i < 3; i++)
+		ok = (b[i] = malloc(size)) != NULL;
+	if (ok) {
+		SSL_set_accept_state(s);
+		ok = snapshot(s, b[0], size, 1);
+		SSL_set_connect_state(s);
+		ok = ok && snapshot(s, b[1], size, 0);
+		SSL_set_accept_state(s);
+		ok = ok && snapshot(s, b[2], size, 1);
+	}
+	for (off = 4; ok && off + 4 <= size; off += 4) {
+		if (memcmp(b[0] + off, one, 4) || memcmp(b[1] + off, zero, 4) ||
+		    memcmp(b[2] + off, one, 4))
+			continue;
+		if (found) {
+			found = 0; /* two candidates: not sure, so none */
+			break;
+		}
+		found = (long)off;
+	}
+	for (i = 0; i < 3; i++)
+		free(b[i]);
+	SSL_free(s);
+	return found;
+}
+
 struct uprobe_alert_offsets uprobe_calibrate(void)
 {
-	struct uprobe_alert_offsets o = { 0, 0, 0 };
+	struct uprobe_alert_offsets o = { 0, 0, 0, 0 };
 	struct alert_probe p[2] = { { 0 }, { 0 } };
 	SSL_CTX *srv = SSL_CTX_new(TLS_server_method());
 	SSL_CTX *cli = SSL_CTX_new(TLS_client_method());
@@ -181,6 +232,7 @@ struct uprobe_alert_offsets uprobe_calibrate(void)
 			provoke_read(cli, i, &p[i]);
 		o.read = find_offset(p, false);
 		probes_free(p);
+		o.server = calibrate_server(srv);
 	}
 	SSL_CTX_free(srv);
 	SSL_CTX_free(cli);
@@ -199,5 +251,6 @@ uint64_t uprobe_offsets_cookie(struct uprobe_alert_offsets o)
 {
 	return uprobe_cookie_field(o.sent, TW_UP_OFF_SENT) |
 	       uprobe_cookie_field(o.read, TW_UP_OFF_READ) |
-	       uprobe_cookie_field(o.alpn, TW_UP_OFF_ALPN);
+	       uprobe_cookie_field(o.alpn, TW_UP_OFF_ALPN) |
+	       uprobe_cookie_field(o.server, TW_UP_OFF_SERVER);
 }

@@ -39,6 +39,8 @@
 
 #define UPROBE_COUNT_HOOK(in_ssl, sym, prog, ret, off, skip) +1
 #define UPROBE_N_HOOKS (0 UPROBE_HOOKS(UPROBE_COUNT_HOOK))
+/* per library at most 3 links: its hooks, or, in the libssl of the
+ * writer's site, SSL_free, the site and SSL_clear */
 #define UPROBE_MAX_LINKS (UPROBES_MAX_LIBS * UPROBE_N_HOOKS)
 
 struct uprobes {
@@ -100,64 +102,77 @@ static int load(struct uprobes *u, struct live *l, char *err, size_t errlen)
 	return r;
 }
 
+/* @prog in @lib at @offset from function @func's start (NULL: from the
+ * file's), a return probe if @retprobe, with @cookie; @what names it in
+ * the error. */
+static int attach_at(struct uprobes *u, struct bpf_program *prog,
+		     const struct uprobe_lib *lib, const char *func, long offset,
+		     bool retprobe, uint64_t cookie, const char *what, char *err,
+		     size_t errlen)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = func, .retprobe = retprobe,
+		    .bpf_cookie = cookie);
+	struct bpf_link *link;
+
+	if (u->n_links >= UPROBE_MAX_LINKS)
+		return -ENOSPC;
+	link = bpf_program__attach_uprobe_opts(prog, -1, lib->path, (size_t)offset,
+					       &uo);
+	if (!link) {
+		int r = -errno;
+
+		snprintf(err, errlen, "uprobes: %s in %s: %s", what, lib->path,
+			 strerror(-r));
+		return r;
+	}
+	u->links[u->n_links++] = link;
+	return 0;
+}
+
 /* Every hook of @lib's kind; @alert_off: see uprobe_calibrate(). */
 static int attach_lib(struct uprobes *u, const struct uprobe_lib *lib,
 		      __u64 alert_off, char *err, size_t errlen)
 {
 	size_t i;
-	long skip;
+	int r;
 
 	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = hooks[i].sym,
-			    .retprobe = hooks[i].retprobe,
-			    .bpf_cookie = alert_off);
-		struct bpf_link *link;
-
 		if (hooks[i].in_ssl != lib->is_ssl ||
 		    (hooks[i].needs_offset && !alert_off) ||
 		    (!hooks[i].in_ssl && u->site.offset)) /* i2d_X509: the site's job */
 			continue;
-		if (u->n_links >= UPROBE_MAX_LINKS)
-			return -ENOSPC;
-		skip = uprobe_probe_offset(lib->path, hooks[i].sym,
-					   hooks[i].past_null_check);
-		link = bpf_program__attach_uprobe_opts(hook_prog(u->skel, i), -1,
-						       lib->path, (size_t)skip, &uo);
-		if (!link) {
-			int r = -errno;
-
-			snprintf(err, errlen, "uprobes: %s in %s: %s", hooks[i].sym,
-				 lib->path, strerror(-r));
+		r = attach_at(u, hook_prog(u->skel, i), lib, hooks[i].sym,
+			      uprobe_probe_offset(lib->path, hooks[i].sym,
+						  hooks[i].past_null_check),
+			      hooks[i].retprobe, alert_off, hooks[i].sym, err, errlen);
+		if (r)
 			return r;
-		}
-		u->links[u->n_links++] = link;
 	}
 	return 0;
 }
 
-/* The writer's site probe, in the libssl it was measured in. */
+/*
+ * The writer's site probe, in the libssl it was measured in; where it
+ * reads the selected ALPN protocol (and notes the SSL as having sent it),
+ * SSL_clear's too (tw_up_clear_enter: an SSL made ready for another
+ * connection is a new one). SSL_clear's probe place is its first
+ * instruction past an endbr64, as for every hook.
+ */
 static int attach_site(struct uprobes *u, const struct uprobe_lib *lib,
 		       char *err, size_t errlen)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo,
-		    .bpf_cookie = uprobe_site_cookie(&u->site, lib->alert_off.alpn));
-	struct bpf_link *link;
+	uint64_t cookie = uprobe_site_cookie(&u->site, lib->alert_off.alpn);
+	int r;
 
 	if (!u->site.offset || lib->dev != u->site.dev || lib->ino != u->site.ino)
 		return 0;
-	if (u->n_links >= UPROBE_MAX_LINKS)
-		return -ENOSPC;
-	link = bpf_program__attach_uprobe_opts(u->skel->progs.tw_up_cert_site, -1,
-					       lib->path, (size_t)u->site.offset, &uo);
-	if (!link) {
-		int r = -errno;
-
-		snprintf(err, errlen, "uprobes: the certificate writer in %s: %s",
-			 lib->path, strerror(-r));
+	r = attach_at(u, u->skel->progs.tw_up_cert_site, lib, NULL, u->site.offset,
+		      false, cookie, "the certificate writer", err, errlen);
+	if (r || !((cookie >> (TW_UP_SITE_ALPN * TW_UP_OFF_BITS)) & TW_UP_OFF_MASK))
 		return r;
-	}
-	u->links[u->n_links++] = link;
-	return 0;
+	return attach_at(u, u->skel->progs.tw_up_clear_enter, lib, "SSL_clear",
+			 uprobe_probe_offset(lib->path, "SSL_clear", false), false, 0,
+			 "SSL_clear", err, errlen);
 }
 
 /*
@@ -269,7 +284,7 @@ static struct uprobe_alert_offsets alert_offsets(const struct uprobe_lib *lib)
 {
 	static struct uprobe_alert_offsets measured;
 	static bool done;
-	struct uprobe_alert_offsets none = { 0, 0, 0 };
+	struct uprobe_alert_offsets none = { 0, 0, 0, 0 };
 	struct uprobe_lib ssl, crypto;
 
 	if (!lib->is_ssl || uprobe_own_libs(&ssl, &crypto) ||

@@ -74,12 +74,13 @@ int uprobes_counters(const struct live *l, uint64_t out[TW_UP_CNT__MAX]);
 /*
  * The offsets in the SSL object, for the libssl this process links, of the
  * last alert it sent (level, description), of the fatal alert it read
- * (an int), and of the ALPN protocol it selected (s3.alpn_selected, its
- * length the word after it); each 0 when it cannot be told
- * (uprobe_calib.c and uprobe_calib_alpn.c say how they are measured).
+ * (an int), of the ALPN protocol it selected (s3.alpn_selected, its
+ * length the word after it), and of the int that says it is a server's
+ * (SSL_is_server()); each 0 when it cannot be told (uprobe_calib.c and
+ * uprobe_calib_alpn.c say how they are measured).
  */
 struct uprobe_alert_offsets {
-	long sent, read, alpn;
+	long sent, read, alpn, server;
 };
 
 struct uprobe_lib {

@@ -8,10 +8,11 @@ Usage:
       ClientHello) and writes "CLIENT_IP CLIENT_PORT NEXT_SEQ ACK" to OUT:
       the client's next sequence number after it and the server's, as the
       hello acknowledges. Gives up after 20 s (exit 1).
-  rst_inject.py send SRC_IP SRC_PORT DST_IP DST_PORT SEQ ACK
+  rst_inject.py send SRC_IP SRC_PORT DST_IP DST_PORT SEQ ACK [KIND]
       Sends one RST+ACK from SRC to DST through a raw IPv4 socket (run it
       in the namespace the source address lives in), crafted as
-      scripts/make-rst-capture.py crafts those of captures.
+      scripts/make-rst-capture.py crafts those of captures. KIND: rst
+      (the default), fin (FIN+ACK) or syn (a SYN: ACK 0 and no ACK flag).
 """
 import os
 import socket
@@ -61,9 +62,14 @@ def watch_hello(iface, server, port, out):
     return 1
 
 
-def send_rst(src, sport, dst, dport, seq, ack):
-    packet = crafting().rst_packet(socket.inet_aton(src), socket.inet_aton(dst),
-                                   sport, dport, seq, ack)
+def send_rst(src, sport, dst, dport, seq, ack, kind="rst"):
+    mod = crafting()
+    flags = {"rst": mod.TCP_RST | mod.TCP_ACK, "fin": mod.TCP_FIN | mod.TCP_ACK,
+             "syn": mod.TCP_SYN}[kind]
+    if kind == "syn":
+        ack = 0
+    packet = mod.rst_packet(socket.inet_aton(src), socket.inet_aton(dst),
+                            sport, dport, seq, ack, flags)
     sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
     sock.sendto(packet, (dst, 0))
     return 0
@@ -73,8 +79,8 @@ def main():
     a = sys.argv[1:]
     if len(a) == 5 and a[0] == "hello":
         return watch_hello(a[1], a[2], int(a[3]), a[4])
-    if len(a) == 7 and a[0] == "send":
-        return send_rst(a[1], int(a[2]), a[3], int(a[4]), int(a[5]), int(a[6]))
+    if len(a) in (7, 8) and a[0] == "send" and a[7:] in ([], ["rst"], ["fin"], ["syn"]):
+        return send_rst(a[1], int(a[2]), a[3], int(a[4]), int(a[5]), int(a[6]), *a[7:])
     raise SystemExit(__doc__)
 
 

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A TLS 1.3 server that serves its connections one after the other with
+ * one SSL object, made ready for the next with SSL_clear() (as servers
+ * that pool their SSL objects do); it selects ALPN "h2" when offered.
+ * After the last connection it frees the SSL before it closes the socket.
+ *
+ * Usage: ssl_clear_server ADDR PORT CERT KEY N
+ * Each connection is read until the client closes it; exit 0 when all N
+ * completed their handshake.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+static int select_h2(SSL *s, const unsigned char **out, unsigned char *outlen,
+		     const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const unsigned char h2[] = { 2, 'h', '2' };
+	unsigned char *sel;
+
+	(void)s;
+	(void)arg;
+	if (SSL_select_next_proto(&sel, outlen, h2, sizeof(h2), in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+static int listen_on(const char *addr, int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), on = 1;
+
+	if (fd < 0 || inet_pton(AF_INET, addr, &a.sin_addr) != 1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 4)) {
+		perror("listen");
+		return -1;
+	}
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	SSL_CTX *ctx;
+	SSL *ssl;
+	char buf[256];
+	int lfd, fd, i, n, ok = 0;
+
+	if (argc != 6) {
+		fprintf(stderr, "usage: ssl_clear_server ADDR PORT CERT KEY N\n");
+		return 2;
+	}
+	n = atoi(argv[5]);
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
+	    SSL_CTX_use_certificate_file(ctx, argv[3], SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, argv[4], SSL_FILETYPE_PEM) != 1) {
+		ERR_print_errors_fp(stderr);
+		return 1;
+	}
+	SSL_CTX_set_alpn_select_cb(ctx, select_h2, NULL);
+	lfd = listen_on(argv[1], atoi(argv[2]));
+	ssl = SSL_new(ctx);
+	if (lfd < 0 || !ssl)
+		return 1;
+	for (i = 0; i < n; i++) {
+		fd = accept(lfd, NULL, NULL);
+		if (fd < 0 || !SSL_set_fd(ssl, fd)) {
+			perror("accept");
+			return 1;
+		}
+		if (SSL_accept(ssl) == 1) {
+			ok++;
+			while (SSL_read(ssl, buf, sizeof(buf)) > 0)
+				;
+			SSL_shutdown(ssl);
+		}
+		ERR_print_errors_fp(stderr);
+		if (i + 1 < n) {
+			if (!SSL_clear(ssl)) {
+				ERR_print_errors_fp(stderr);
+				return 1;
+			}
+		} else {
+			SSL_free(ssl);       /* before the close, as servers do */
+		}
+		close(fd);
+	}
+	SSL_CTX_free(ctx);
+	close(lfd);
+	fprintf(stderr, "%d of %d handshakes\n", ok, n);
+	return ok == n ? 0 : 1;
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The ALPN protocol read by the uprobes (run --uprobes auto), with an SSL
+# object reused for a second connection, and a TLS client's SSL on the
+# same host.
+#
+# A TLS 1.3 server in a test namespace (tests/e2e/lib/ssl_clear_server.c,
+# built here against the system's OpenSSL 3, the agent's own libssl) serves
+# two connections with one SSL object, SSL_clear() in between, and selects
+# ALPN h2; `openssl s_client -alpn h2` on the host connects twice, the
+# second time resuming the first's session (no Certificate: its protocol
+# is read at SSL_free, which the server calls after the second).
+#   - The first connection's protocol goes out with its chain, and the
+#     kernel notes that SSL as having sent it; SSL_clear makes it a new
+#     connection, so the second's protocol is sent at SSL_free and names
+#     the connection with the server's close (uprobe_alpns 2, uprobe_binds
+#     2: the first's chain, the second's protocol). Before, the note of the
+#     first connection made SSL_free take the second's as sent already:
+#     never sent (uprobe_alpns 1, uprobe_binds 1). (The resumed handshake
+#     itself is reported before its server's close, without alpn_selected:
+#     the agent waits for the protocol only on a server whose chain it was
+#     served on that connection; README, --uprobes.)
+#   - s_client's own SSL (a client's), freed on the host where the probes
+#     also run, holds h2 too, and is no server's: no ALPN record for it.
+#     uprobe_alpns counts the two server connections, not four.
+# Needs root, a C compiler. TAP output; exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+BUILD=${BUILD:-build}
+export BUILD
+. tests/e2e/lib_netns.sh
+. tests/e2e/lib_uprobes.sh
+
+tn_require_root live_uprobes_reuse
+tn_require_cmds openssl ip ss "${CC:-cc}"
+tn_require_tlswatch
+PY=/usr/bin/python3
+
+tmp=$(tn_tmpdir)
+pki=$tmp/pki
+tn_make_pki "$pki"
+"${CC:-cc}" -O2 -Wall -Wextra -Werror -o "$tmp/ssl_clear_server" \
+	tests/e2e/lib/ssl_clear_server.c -lssl -lcrypto ||
+	tn_bail "building tests/e2e/lib/ssl_clear_server.c failed"
+tn_setup upreuse
+srv=$TN_PEER4
+
+log=$tmp/agent.log
+up_start_agent "$log" auto
+ip netns exec "$TN_NS" "$tmp/ssl_clear_server" "$srv" 443 "$pki/ecdsa.test.crt" \
+	"$pki/ecdsa.test.key" 2 2>"$tmp/server.err" &
+server=$!
+tn_bg "$server"
+tn_wait_listen 10 443 || tn_bail "ssl_clear_server did not start"
+
+handshakes() {
+	grep -c '"event":"handshake"' "$log"
+}
+# s_client: the session ticket read before the client quits (TLS 1.3
+# sends it after the handshake)
+(sleep 0.5; printf 'Q\n') | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
+	-servername ecdsa.test -alpn h2 -sess_out "$tmp/sess" >"$tmp/client1.log" 2>&1
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 1 ]"
+(sleep 0.5; printf 'Q\n') | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
+	-servername ecdsa.test -alpn h2 -sess_in "$tmp/sess" >"$tmp/client2.log" 2>&1
+tap_eq "the second connection resumed the first's session" 1 \
+	"$(grep -c '^Reused, TLSv1.3' "$tmp/client2.log")"
+wait "$server"
+tap_eq "the server served both with one SSL object" 0 "$?"
+sed 's/^/#   server: /' "$tmp/server.err"
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 2 ]"
+sleep 0.3                                   # the agent's last records
+kill -TERM "$AGENT_PID"
+tn_wait_cmd 15 sh -c "! kill -0 $AGENT_PID" || tap_fail "the agent stops on SIGTERM"
+wait "$AGENT_PID" 2>/dev/null
+
+tap_eq "two handshakes: TLS 1.3 ok, the first with the served chain and alpn_selected h2" \
+	"TLS1.3 ok 1 h2|TLS1.3 ok 0" "$("$PY" - "$log" <<'EOF'
+import json, sys
+hs = [json.loads(l) for l in open(sys.argv[1]) if '"event":"handshake"' in l]
+print("|".join("%s %s %d" % (e.get("version"), e.get("outcome"),
+                             e.get("observed") == "server" and len(e.get("chain", [])))
+               + (" " + e.get("alpn_selected", "-") if i == 0 else "")
+               for i, e in enumerate(hs)))
+EOF
+)"
+tap_eq "ALPN protocols read: the two server connections', not the clients'" 2 \
+	"$(tn_agent_counter "$log" uprobe_alpns)"
+tap_eq "every ALPN protocol sent with its chain was noted as sent" 0 \
+	"$(tn_agent_counter "$log" uprobe_alpns_unnoted)"
+tap_eq "binds: the first connection's chain, the second's protocol" 2 \
+	"$(tn_agent_counter "$log" uprobe_binds)"
+
+echo "# $TN_TESTS tests, $TN_FAILED failed"
+[ "$TN_FAILED" -eq 0 ]

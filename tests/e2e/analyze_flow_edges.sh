@@ -15,7 +15,8 @@
 #                 on (a SYN 5 s later): the hole waits 2 s of packet time
 #                 after the second FIN, then incomplete, 1 gap, dated
 #                 then. Before, the flow waited for the idle timeout (or
-#                 here, the end of the capture: dated 5 s after).
+#                 here, the end of the capture: dated 5 s after). Counted
+#                 in flows_closed_gapped (before: only in gaps).
 #   reuse-unseen  the capture begins after connection A's SYN (A's hello,
 #                 unanswered; its end not captured); then the same client
 #                 port opens connection B (a SYN with another ISN) and
@@ -60,6 +61,8 @@ assert_eq "fin-first: at the retransmitted alert" 2026-11-23T10:50:00.006000Z \
 	"$(kv_get "$T_TMP/out.kv" hs@40000.ts)"
 assert_eq "fin-first: no gap" 0 "$(kv_get "$T_TMP/out.kv" summary.problem_counts.gaps)"
 assert_eq "fin-first: no flow reopened" 0 "$(kv_get "$T_TMP/out.kv" summary.problem_counts.flows_reopened)"
+assert_eq "fin-first: no flow closed gapped" 0 \
+	"$(kv_get "$T_TMP/out.kv" summary.problem_counts.flows_closed_gapped)"
 assert_eq "fin-first: the handshake event of the capture in sending order (but its time)" \
 	"$(hs_lines "$T_TMP/alert-first.json")" "$(hs_lines "$T_TMP/out.json")"
 
@@ -68,6 +71,11 @@ assert_eq "alert-lost: exit 0, 1 handshake, incomplete, 1 gap" "0 1 incomplete 1
 	"$T_RC $(kv_get "$T_TMP/out.kv" summary.handshakes) $(kv_get "$T_TMP/out.kv" hs@40000.outcome) $(kv_get "$T_TMP/out.kv" summary.problem_counts.gaps)"
 assert_eq "alert-lost: 2 s after the client's FIN (the second)" 2026-11-23T10:50:02.006000Z \
 	"$(kv_get "$T_TMP/out.kv" hs@40000.ts)"
+assert_eq "alert-lost: a flow closed gapped" 1 \
+	"$(kv_get "$T_TMP/out.kv" summary.problem_counts.flows_closed_gapped)"
+assert_eq "alert-lost: the text report says so" \
+	"  flows_closed_gapped  1  Flows closed by both sides (FINs) with bytes before a FIN never seen: ended 2 s of packet time after the second FIN (their missing bytes also counted in gaps)" \
+	"$("$TW" analyze "$T_TMP/alert-lost.pcap" 2>/dev/null | grep '^  flows_closed_gapped ')"
 
 run_json "$T_TMP/reuse-unseen.pcap"
 assert_eq "reuse-unseen: exit 0" 0 "$T_RC"

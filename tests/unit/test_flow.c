@@ -1138,6 +1138,7 @@ static void test_bare_fin_past_a_hole_gaps_when_the_flow_ends(void)
 	CHECK_INT(flow_table_stats(t)->flows_timed_out, 0);
 	CHECK_INT(flow_table_stats(t)->flows_active, 0);
 	CHECK_INT(flow_table_stats(t)->gaps, 1);
+	CHECK_INT(flow_table_stats(t)->flows_closed_gapped, 1);
 	flow_table_free(t);
 
 	/* filled within the wait: the flow ends at the filling packet, once */
@@ -1148,6 +1149,7 @@ static void test_bare_fin_past_a_hole_gaps_when_the_flow_ends(void)
 	CHECK_STR(r.log, "d1'abcdef' end:fin@3000000 ");
 	CHECK_INT(flow_table_stats(t)->gaps, 0);
 	CHECK_INT(flow_table_stats(t)->flows_timed_out, 0);
+	CHECK_INT(flow_table_stats(t)->flows_closed_gapped, 0);
 	flow_table_free(t);
 
 	/* one FIN only: the other side may still send; the idle timeout */
@@ -1155,6 +1157,7 @@ static void test_bare_fin_past_a_hole_gaps_when_the_flow_ends(void)
 	flow_table_advance(t, S(1) + S(121));
 	CHECK_STR(r.log, "g1@122000000 end:idle@122000000 ");
 	CHECK_INT(flow_table_stats(t)->flows_timed_out, 1);
+	CHECK_INT(flow_table_stats(t)->flows_closed_gapped, 0);
 	flow_table_free(t);
 }
 

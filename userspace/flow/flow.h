@@ -122,6 +122,9 @@ struct flow_stats {
 	                                * with no byte lost: they go on */
 	uint64_t segments;
 	uint64_t segments_late;        /* starts_marked: of no known flow, unmarked */
+	uint64_t flows_closed_gapped;  /* both FINs seen, a hole before one
+	                                * still there FLOW_FIN_HOLE_WAIT_US
+	                                * later: ended then (and gaps counted) */
 	uint64_t rsts_ignored;         /* RSTs far from where their sender had
 	                                * got (spoofed): the flow goes on */
 	uint64_t retransmitted_bytes;  /* already delivered, dropped */

@@ -267,9 +267,11 @@ static void flow_expire_closing(struct flow_table *t)
 	struct flow_entry *fe;
 
 	while ((fe = TAILQ_FIRST(&t->closing)) &&
-	       t->now_us - fe->closing_since_us > FLOW_FIN_HOLE_WAIT_US)
+	       t->now_us - fe->closing_since_us > FLOW_FIN_HOLE_WAIT_US) {
+		t->stats.flows_closed_gapped++;
 		flow_entry_end(t, fe, FLOW_END_FIN,
 			       fe->closing_since_us + FLOW_FIN_HOLE_WAIT_US);
+	}
 }
 
 /* Packet time moves only forward; closing flows are looked for at every

@@ -25,6 +25,17 @@
 #                 stitched handshake, reported failed. The summary counts
 #                 A as reopened (flows_reopened 1; the text report says
 #                 so); the others count none.
+#   synack-reuse  A completes a handshake, its close not captured; B
+#                 reuses the port, its SYN lost: its SYN-ACK with another
+#                 ISN ends A (flows_reopened 1), two handshakes, both ok.
+#                 Before, B's packets went to A's decided flow: one
+#                 handshake. synack-reuse-closed: A closed before B, the
+#                 same two (this worked before).
+#                 synack-reuse-unseen: reuse-unseen with B's SYN lost: A
+#                 incomplete, B ok (before: one stitched handshake,
+#                 failed). server-only: synack-reuse's server packets
+#                 alone: two handshakes, each incomplete (one direction),
+#                 A ended by B's SYN-ACK (before: one, with a gap).
 . "$(dirname "$0")/lib.sh"
 t_require_tlswatch
 
@@ -37,7 +48,8 @@ print(" ".join(str(e.get(sys.argv[2])) for e in map(json.loads, open(sys.argv[1]
                if e["event"] == "handshake"))' "$1" "$2"
 }
 
-for m in fin-first alert-first alert-lost reuse-unseen; do
+for m in fin-first alert-first alert-lost reuse-unseen synack-reuse \
+	synack-reuse-closed synack-reuse-unseen server-only; do
 	if ! "$PY" scripts/make-edge-captures.py "$m" "$CAPS/tls12_rsa.pcap" "$T_TMP/$m.pcap" >/dev/null; then
 		not_ok "make-edge-captures.py writes $m"
 		t_done
@@ -92,4 +104,39 @@ assert_eq "reuse-unseen: A counted as reopened by B" 1 \
 assert_eq "reuse-unseen: the text report says so" \
 	"  flows_reopened       1  Flows ended by a new connection on the same addresses and ports (a port reused while the old connection was followed)" \
 	"$("$TW" analyze "$T_TMP/reuse-unseen.pcap" 2>/dev/null | grep '^  flows_reopened ')"
+
+# summary counts: flows handshakes reopened gaps closed_gapped midstream non_tls
+counts() {
+	local k out=""
+	for k in flows handshakes problem_counts.flows_reopened problem_counts.gaps \
+		problem_counts.flows_closed_gapped problem_counts.midstream_tls_flows \
+		problem_counts.non_tls_flows; do
+		out="$out $(kv_get "$T_TMP/out.kv" "summary.$k")"
+	done
+	echo "${out# }"
+}
+
+run_json "$T_TMP/synack-reuse.pcap"
+assert_eq "synack-reuse: exit 0, 26 packets" "0 26" "$T_RC $(kv_get "$T_TMP/out.kv" summary.packets)"
+assert_eq "synack-reuse: 2 flows, 2 handshakes, A reopened" "2 2 1 0 0 0 0" "$(counts)"
+assert_eq "synack-reuse: A ok, B ok" "ok ok" "$(hs_field "$T_TMP/out.json" outcome)"
+assert_eq "synack-reuse: both chains seen" "True True" "$(hs_field "$T_TMP/out.json" cert_visible)"
+
+run_json "$T_TMP/synack-reuse-closed.pcap"
+assert_eq "synack-reuse-closed: 2 flows, 2 handshakes, none reopened" "2 2 0 0 0 0 0" "$(counts)"
+assert_eq "synack-reuse-closed: A ok, B ok" "ok ok" "$(hs_field "$T_TMP/out.json" outcome)"
+
+run_json "$T_TMP/synack-reuse-unseen.pcap"
+assert_eq "synack-reuse-unseen: 2 flows, 2 handshakes, A reopened" "2 2 1 0 0 0 0" "$(counts)"
+assert_eq "synack-reuse-unseen: A incomplete, B ok" "incomplete ok" "$(hs_field "$T_TMP/out.json" outcome)"
+assert_eq "synack-reuse-unseen: A ends at B's SYN-ACK" \
+	"2026-11-23T10:50:05.002000Z 2026-11-23T10:50:05.008000Z" "$(hs_field "$T_TMP/out.json" ts)"
+
+run_json "$T_TMP/server-only.pcap"
+assert_eq "server-only: exit 0, 13 packets" "0 13" "$T_RC $(kv_get "$T_TMP/out.kv" summary.packets)"
+assert_eq "server-only: 2 flows, 2 handshakes, A reopened, no gap" "2 2 1 0 0 0 0" "$(counts)"
+assert_eq "server-only: both incomplete (one direction)" "incomplete incomplete" \
+	"$(hs_field "$T_TMP/out.json" outcome)"
+assert_eq "server-only: A ends at B's SYN-ACK" \
+	"2026-11-23T10:50:05.013000Z 2026-11-23T10:50:05.025000Z" "$(hs_field "$T_TMP/out.json" ts)"
 t_done

@@ -836,6 +836,60 @@ static void test_reopened_flow_takes_the_syn_sender_as_first_endpoint(void)
 	flow_table_free(t);
 }
 
+/* A segment with an ACK number (the others' is 0). */
+static void send_acking(struct flow_table *t, int dir, uint32_t seq,
+			uint8_t flags, uint32_t ack, const char *data)
+{
+	struct tw_segment seg = seg_of(CLIENT_PORT, dir, seq, flags, data, S(1));
+
+	seg.ack = ack;
+	flow_table_push(t, &seg);
+}
+
+/* A new connection on the port pair whose SYN the capture did not have
+ * (lost before the capture point, or a capture of the server's direction
+ * alone): the server's SYN-ACK with another ISN ends the old flow, as a
+ * SYN would. Before, the new connection was stitched to the old one. A
+ * retransmitted SYN-ACK (the same ISN) changes nothing. */
+static void test_syn_ack_with_new_isn_replaces_the_flow(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1000, ACK, "old");
+	send_seg(t, 1, 4999, SYN | ACK, NULL);
+	CHECK_STR(r.log, "d0'old' ");
+	send_acking(t, 1, 699999, SYN | ACK, 900000, NULL);
+	CHECK_STR(r.log, "d0'old' end:reopened ");
+	send_seg(t, 0, 900000, ACK, "new");
+	CHECK_STR(r.log, "d0'old' end:reopened d1'new' ");
+	CHECK_INT(flow_table_stats(t)->flows_reopened, 1);
+	CHECK_INT(r.last_client, 1);        /* the SYN-ACK's receiver */
+	flow_table_free(t);
+
+	/* a flow begun without a SYN-ACK: one far from where the server had
+	 * got (the client's ACKs say) reopens it; its own, late, does not */
+	t = table_new(&r, NULL);
+	send_acking(t, 0, 1000, ACK, 5000, "old");
+	send_acking(t, 1, 4999, SYN | ACK, 1000, NULL);
+	CHECK_INT(flow_table_stats(t)->flows_reopened, 0);
+	send_acking(t, 1, 699999, SYN | ACK, 900000, NULL);
+	CHECK_STR(r.log, "d0'old' end:reopened ");
+	CHECK_INT(flow_table_stats(t)->flows_reopened, 1);
+	flow_table_free(t);
+
+	/* the server's direction alone */
+	t = table_new(&r, NULL);
+	send_seg(t, 1, 4999, SYN | ACK, NULL);
+	send_seg(t, 1, 5000, ACK, "old");
+	send_seg(t, 1, 699999, SYN | ACK, NULL);
+	send_seg(t, 1, 700000, ACK, "new");
+	CHECK_STR(r.log, "d0'old' end:reopened d0'new' ");
+	CHECK_INT(flow_table_stats(t)->flows_created, 2);
+	flow_table_free(t);
+}
+
 static void test_max_flows_evicts_least_recently_active(void)
 {
 	struct rec r;
@@ -1304,16 +1358,6 @@ static void test_truncated_segment_without_bytes_is_a_hole(void)
 	flow_table_free(t);
 }
 
-/* A segment with an ACK number (the others' is 0). */
-static void send_acking(struct flow_table *t, int dir, uint32_t seq,
-			uint8_t flags, uint32_t ack, const char *data)
-{
-	struct tw_segment seg = seg_of(CLIENT_PORT, dir, seq, flags, data, S(1));
-
-	seg.ack = ack;
-	flow_table_push(t, &seg);
-}
-
 /* An injected RST half the sequence space from where its sender had got
  * is dropped whole: the flow goes on, and the real RST ends it later. */
 static void test_rst_far_from_its_sender_is_ignored(void)
@@ -1498,6 +1542,7 @@ int main(void)
 	RUN_TEST(test_per_direction_cap_gives_up_once);
 	RUN_TEST(test_global_cap_evicts_least_recent_holder);
 	RUN_TEST(test_global_cap_evicts_holders_in_activity_order);
+	RUN_TEST(test_syn_ack_with_new_isn_replaces_the_flow);
 	RUN_TEST(test_max_flows_evicts_least_recently_active);
 	RUN_TEST(test_idle_timeout_by_packet_time);
 	RUN_TEST(test_syn_sets_client_and_isn);

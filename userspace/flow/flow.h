@@ -21,7 +21,11 @@
  *   old flow ends with FLOW_END_REOPENED (counted) and a new one starts.
  *   So does one on a direction that had bytes but no SYN (the capture
  *   began after it) when seq + 1 is not within TW_RST_WINDOW of the next
- *   byte expected (the flow's own SYN, captured late, is).
+ *   byte expected (the flow's own SYN, captured late, is). A SYN-ACK says
+ *   the same of its direction (the new connection's SYN was not captured:
+ *   lost before the capture point, or only the server's direction is):
+ *   another seq than the SYN-ACK seen, or, without one, seq + 1 not within
+ *   TW_RST_WINDOW of where its sender was known to have got.
  * - A FIN past a hole waits for it: the direction half-closes once every
  *   byte before the FIN was delivered, the flow ends with FLOW_END_FIN
  *   once both have, or, both FINs seen, 2 s of packet time after the

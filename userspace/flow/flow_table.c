@@ -331,7 +331,12 @@ static void flow_handle_syn(struct flow_entry *fe, int from,
  * flow_rst_plausible: a SYN the capture had late, reordered, lies at or
  * just behind them; another connection's ISN, almost never), or by the
  * source's flow_start on a decided flow (live: the kernel began a new
- * handshake phase; it sends no SYNs). */
+ * handshake phase; it sends no SYNs). A SYN-ACK says so of its direction
+ * the same way, when the new connection's SYN was not captured (lost
+ * before the capture point; a capture of the server's direction alone):
+ * another ISN than the SYN-ACK seen, or, without one, its first byte not
+ * near where its sender was known to have got (its bytes, the other
+ * side's ACKs: a decided flow's too, unlike next_seq). */
 static bool flow_is_reopened(const struct flow_entry *fe, int from,
 			     const struct tw_segment *seg)
 {
@@ -339,10 +344,12 @@ static bool flow_is_reopened(const struct flow_entry *fe, int from,
 	bool decided = fe->pub.state == FLOW_DONE ||
 		       fe->pub.state == FLOW_IGNORED;
 
-	if ((seg->tcp_flags & (TW_TCP_SYN | TW_TCP_ACK)) != TW_TCP_SYN)
+	if (!(seg->tcp_flags & TW_TCP_SYN))
 		return seg->flow_start && decided;
 	if (d->has_syn)
 		return d->syn_seq != seg->seq;
+	if (seg->tcp_flags & TW_TCP_ACK)
+		return d->has_ref && !tw_seq_near(d->seq_ref, seg->seq + 1);
 	if (decided)
 		return true;
 	return d->started && !tw_seq_near(d->next_seq, seg->seq + 1);

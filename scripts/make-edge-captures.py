@@ -29,6 +29,13 @@ ISN 5000, one packet a millisecond from 2026-11-23T10:50:00Z):
                 port open connection B (client ISN 900000, server ISN
                 700000: another connection's) and complete the whole
                 handshake of IN's first connection on it, then close.
+  late-retrans  connection A completes IN's first handshake and closes
+                (both FINs, the last ACK); 100 ms later A's ClientHello
+                comes again (a retransmission the network held back, or a
+                second capture interface's copy), and after it the server's
+                first flight. One second later the client port is reused:
+                connection B (a SYN with ISN 900000, the server's ISN
+                700000) completes the handshake and closes.
   synack-reuse  A completes IN's first handshake, its close not captured;
                 five seconds later B reuses the client port, its SYN lost
                 before the capture point: the server's SYN-ACK (ISN 700000,
@@ -230,11 +237,17 @@ def reuse_after(msgs, mode):
     else:
         c.handshake()
         c.conversation(msgs)
-    if mode == "synack-reuse-closed":
+    if mode in ("late-retrans", "synack-reuse-closed"):
         c.close()
-    c.t += 5 * 1000000
+    if mode == "late-retrans":
+        c.t += 100 * 1000
+        c.seg(True, msgs[0][1], seq=1001)          # A's ClientHello again
+        c.seg(False, msgs[1][1][:1448], seq=5001)  # and the server's answer
+        c.t += 1000000
+    else:
+        c.t += 5 * 1000000
     c.next = {True: 900000, False: 700000}          # B
-    c.handshake(syn_seen=False)
+    c.handshake(syn_seen=mode == "late-retrans")
     c.conversation(msgs)
     c.close()
     if mode == "server-only":
@@ -311,8 +324,8 @@ def main():
         linktype, frames = LINKTYPE_ETHERNET, refusal(msgs, mode)
     elif mode == "reuse-unseen":
         linktype, frames = LINKTYPE_ETHERNET, reuse_unseen(msgs)
-    elif mode in ("synack-reuse", "synack-reuse-closed", "synack-reuse-unseen",
-                  "server-only"):
+    elif mode in ("late-retrans", "synack-reuse", "synack-reuse-closed",
+                  "synack-reuse-unseen", "server-only"):
         linktype, frames = LINKTYPE_ETHERNET, reuse_after(msgs, mode)
     elif mode in ("sll-vlan", "sll2-vlan", "ipv6", "ipv6-atomic", "ipv4-ah"):
         linktype, frames = rewrap(packets, mode)

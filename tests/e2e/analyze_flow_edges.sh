@@ -25,12 +25,19 @@
 #                 stitched handshake, reported failed. The summary counts
 #                 A as reopened (flows_reopened 1; the text report says
 #                 so); the others count none.
+#   late-retrans  A completes a handshake and closes; 100 ms later A's
+#                 ClientHello and the server's first flight come again,
+#                 then B reuses the port (a SYN with a new ISN): two
+#                 handshakes, both ok, nothing reopened. Before, the
+#                 retransmitted ClientHello began a third, incomplete one
+#                 (and B's SYN counted it reopened).
 #   synack-reuse  A completes a handshake, its close not captured; B
 #                 reuses the port, its SYN lost: its SYN-ACK with another
 #                 ISN ends A (flows_reopened 1), two handshakes, both ok.
 #                 Before, B's packets went to A's decided flow: one
 #                 handshake. synack-reuse-closed: A closed before B, the
-#                 same two (this worked before).
+#                 same two (this worked before; the closed A, remembered
+#                 now, must not take B's SYN-ACK for a late one).
 #                 synack-reuse-unseen: reuse-unseen with B's SYN lost: A
 #                 incomplete, B ok (before: one stitched handshake,
 #                 failed). server-only: synack-reuse's server packets
@@ -48,7 +55,7 @@ print(" ".join(str(e.get(sys.argv[2])) for e in map(json.loads, open(sys.argv[1]
                if e["event"] == "handshake"))' "$1" "$2"
 }
 
-for m in fin-first alert-first alert-lost reuse-unseen synack-reuse \
+for m in fin-first alert-first alert-lost reuse-unseen late-retrans synack-reuse \
 	synack-reuse-closed synack-reuse-unseen server-only; do
 	if ! "$PY" scripts/make-edge-captures.py "$m" "$CAPS/tls12_rsa.pcap" "$T_TMP/$m.pcap" >/dev/null; then
 		not_ok "make-edge-captures.py writes $m"
@@ -115,6 +122,14 @@ counts() {
 	done
 	echo "${out# }"
 }
+
+run_json "$T_TMP/late-retrans.pcap"
+assert_eq "late-retrans: exit 0, 32 packets" "0 32" "$T_RC $(kv_get "$T_TMP/out.kv" summary.packets)"
+assert_eq "late-retrans: 2 flows, 2 handshakes, none reopened, no gap" "2 2 0 0 0 0 0" "$(counts)"
+assert_eq "late-retrans: A ok, B ok" "ok ok" "$(hs_field "$T_TMP/out.json" outcome)"
+assert_eq "late-retrans: A at the server's Finished, B at its own" \
+	"2026-11-23T10:50:00.008000Z 2026-11-23T10:50:01.125000Z" "$(hs_field "$T_TMP/out.json" ts)"
+assert_eq "late-retrans: no chain cut" 0 "$(kv_get "$T_TMP/out.kv" summary.problem_counts.chains_truncated)"
 
 run_json "$T_TMP/synack-reuse.pcap"
 assert_eq "synack-reuse: exit 0, 26 packets" "0 26" "$T_RC $(kv_get "$T_TMP/out.kv" summary.packets)"

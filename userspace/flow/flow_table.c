@@ -188,6 +188,8 @@ static void flow_entry_end(struct flow_table *t, struct flow_entry *fe,
 	t->stats.flows_active--;
 	if (t->cb.end)
 		t->cb.end(t->ctx, &fe->pub, why, ts_us);
+	if (why == FLOW_END_FIN || why == FLOW_END_RST)
+		flow_closed_add(t, fe);
 	flow_entry_release(t, fe);
 }
 
@@ -274,13 +276,15 @@ static void flow_expire_closing(struct flow_table *t)
 	}
 }
 
-/* Packet time moves only forward; closing flows are looked for at every
- * step of it (the oldest is first), idle ones at most once per second. */
+/* Packet time moves only forward; closing flows and closed ones are
+ * looked for at every step of it (the oldest is first), idle ones at most
+ * once per second. */
 static void flow_advance_clock(struct flow_table *t, uint64_t ts_us)
 {
 	if (ts_us > t->now_us)
 		t->now_us = ts_us;
 	flow_expire_closing(t);
+	flow_closed_expire(t);
 	if (t->now_us < t->next_expire_us)
 		return;
 	flow_expire_idle(t);
@@ -548,6 +552,11 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 			t->stats.segments_late++;
 			return;
 		}
+		/* A capture's: of a flow that ended by FIN or RST */
+		if (flow_closed_absorbs(t, hash, seg)) {
+			t->stats.segments_after_close++;
+			return;
+		}
 		fe = flow_create(t, hash, seg);
 		if (!fe)
 			return;
@@ -635,6 +644,7 @@ void flow_table_free(struct flow_table *t)
 	if (!t)
 		return;
 	flow_table_flush(t, t->now_us);
+	flow_closed_free(t);
 	while (t->slabs) {
 		struct flow_slab *s = t->slabs;
 

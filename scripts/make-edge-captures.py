@@ -29,6 +29,25 @@ ISN 5000, one packet a millisecond from 2026-11-23T10:50:00Z):
                 port open connection B (client ISN 900000, server ISN
                 700000: another connection's) and complete the whole
                 handshake of IN's first connection on it, then close.
+  late-retrans  connection A completes IN's first handshake and closes
+                (both FINs, the last ACK); 100 ms later A's ClientHello
+                comes again (a retransmission the network held back, or a
+                second capture interface's copy), and after it the server's
+                first flight. One second later the client port is reused:
+                connection B (a SYN with ISN 900000, the server's ISN
+                700000) completes the handshake and closes.
+  synack-reuse  A completes IN's first handshake, its close not captured;
+                five seconds later B reuses the client port, its SYN lost
+                before the capture point: the server's SYN-ACK (ISN 700000,
+                acknowledging the client's ISN 900000) comes first, then
+                the client's ACK, the whole handshake and the close.
+  synack-reuse-closed
+                the same, A closed (both FINs, the last ACK) before B.
+  synack-reuse-unseen
+                reuse-unseen with B's SYN lost: B begins with the
+                server's SYN-ACK.
+  server-only   synack-reuse as a capture of the server's direction
+                alone (the server's packets only).
 
 Modes that rewrite every packet of IN, each as it was otherwise (times,
 TCP headers and payloads):
@@ -154,10 +173,18 @@ class Conn:
         for i in range(0, len(data), mss):
             self.seg(from_client, data[i:i + mss])
 
-    def handshake(self):
-        self.seg(True, flags=SYN)
+    def handshake(self, syn_seen=True):
+        """SYN, SYN-ACK, ACK; without @syn_seen the SYN is not captured."""
+        if syn_seen:
+            self.seg(True, flags=SYN)
+        else:
+            self.next[True] += 1
         self.seg(False, flags=SYN | ACK)
         self.seg(True, flags=ACK)
+
+    def conversation(self, msgs):
+        for fc, data in msgs:
+            self.send(fc, data)
 
     def close(self):
         """The client's FIN, the server's, the client's last ACK."""
@@ -196,9 +223,37 @@ def reuse_unseen(msgs):
     c.t += 5 * 1000000
     c.next = {True: 900000, False: 700000}          # B
     c.handshake()
-    for fc, data in msgs:
-        c.send(fc, data)
+    c.conversation(msgs)
     c.close()
+    return c.frames
+
+
+def reuse_after(msgs, mode):
+    """A, then B on the same addresses and ports (ISNs 900000, 700000)."""
+    c = Conn(cisn=1000, sisn=5000)
+    if mode == "synack-reuse-unseen":
+        c.next[True] += 1                          # A's SYN went uncaptured
+        c.send(True, msgs[0][1])
+    else:
+        c.handshake()
+        c.conversation(msgs)
+    if mode in ("late-retrans", "synack-reuse-closed"):
+        c.close()
+    if mode == "late-retrans":
+        c.t += 100 * 1000
+        c.seg(True, msgs[0][1], seq=1001)          # A's ClientHello again
+        c.seg(False, msgs[1][1][:1448], seq=5001)  # and the server's answer
+        c.t += 1000000
+    else:
+        c.t += 5 * 1000000
+    c.next = {True: 900000, False: 700000}          # B
+    c.handshake(syn_seen=mode == "late-retrans")
+    c.conversation(msgs)
+    c.close()
+    if mode == "server-only":
+        server = c.ends[False][0]
+        c.frames = [(t, f) for t, f in c.frames
+                    if f[ETH_LEN + 12:ETH_LEN + 16] == server]
     return c.frames
 
 
@@ -269,6 +324,9 @@ def main():
         linktype, frames = LINKTYPE_ETHERNET, refusal(msgs, mode)
     elif mode == "reuse-unseen":
         linktype, frames = LINKTYPE_ETHERNET, reuse_unseen(msgs)
+    elif mode in ("late-retrans", "synack-reuse", "synack-reuse-closed",
+                  "synack-reuse-unseen", "server-only"):
+        linktype, frames = LINKTYPE_ETHERNET, reuse_after(msgs, mode)
     elif mode in ("sll-vlan", "sll2-vlan", "ipv6", "ipv6-atomic", "ipv4-ah"):
         linktype, frames = rewrap(packets, mode)
     else:

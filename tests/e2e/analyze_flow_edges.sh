@@ -15,7 +15,8 @@
 #                 on (a SYN 5 s later): the hole waits 2 s of packet time
 #                 after the second FIN, then incomplete, 1 gap, dated
 #                 then. Before, the flow waited for the idle timeout (or
-#                 here, the end of the capture: dated 5 s after).
+#                 here, the end of the capture: dated 5 s after). Counted
+#                 in flows_closed_gapped (before: only in gaps).
 #   reuse-unseen  the capture begins after connection A's SYN (A's hello,
 #                 unanswered; its end not captured); then the same client
 #                 port opens connection B (a SYN with another ISN) and
@@ -24,6 +25,24 @@
 #                 stitched handshake, reported failed. The summary counts
 #                 A as reopened (flows_reopened 1; the text report says
 #                 so); the others count none.
+#   late-retrans  A completes a handshake and closes; 100 ms later A's
+#                 ClientHello and the server's first flight come again,
+#                 then B reuses the port (a SYN with a new ISN): two
+#                 handshakes, both ok, nothing reopened. Before, the
+#                 retransmitted ClientHello began a third, incomplete one
+#                 (and B's SYN counted it reopened).
+#   synack-reuse  A completes a handshake, its close not captured; B
+#                 reuses the port, its SYN lost: its SYN-ACK with another
+#                 ISN ends A (flows_reopened 1), two handshakes, both ok.
+#                 Before, B's packets went to A's decided flow: one
+#                 handshake. synack-reuse-closed: A closed before B, the
+#                 same two (this worked before; the closed A, remembered
+#                 now, must not take B's SYN-ACK for a late one).
+#                 synack-reuse-unseen: reuse-unseen with B's SYN lost: A
+#                 incomplete, B ok (before: one stitched handshake,
+#                 failed). server-only: synack-reuse's server packets
+#                 alone: two handshakes, each incomplete (one direction),
+#                 A ended by B's SYN-ACK (before: one, with a gap).
 . "$(dirname "$0")/lib.sh"
 t_require_tlswatch
 
@@ -36,7 +55,8 @@ print(" ".join(str(e.get(sys.argv[2])) for e in map(json.loads, open(sys.argv[1]
                if e["event"] == "handshake"))' "$1" "$2"
 }
 
-for m in fin-first alert-first alert-lost reuse-unseen; do
+for m in fin-first alert-first alert-lost reuse-unseen late-retrans synack-reuse \
+	synack-reuse-closed synack-reuse-unseen server-only; do
 	if ! "$PY" scripts/make-edge-captures.py "$m" "$CAPS/tls12_rsa.pcap" "$T_TMP/$m.pcap" >/dev/null; then
 		not_ok "make-edge-captures.py writes $m"
 		t_done
@@ -60,6 +80,8 @@ assert_eq "fin-first: at the retransmitted alert" 2026-11-23T10:50:00.006000Z \
 	"$(kv_get "$T_TMP/out.kv" hs@40000.ts)"
 assert_eq "fin-first: no gap" 0 "$(kv_get "$T_TMP/out.kv" summary.problem_counts.gaps)"
 assert_eq "fin-first: no flow reopened" 0 "$(kv_get "$T_TMP/out.kv" summary.problem_counts.flows_reopened)"
+assert_eq "fin-first: no flow closed gapped" 0 \
+	"$(kv_get "$T_TMP/out.kv" summary.problem_counts.flows_closed_gapped)"
 assert_eq "fin-first: the handshake event of the capture in sending order (but its time)" \
 	"$(hs_lines "$T_TMP/alert-first.json")" "$(hs_lines "$T_TMP/out.json")"
 
@@ -68,6 +90,11 @@ assert_eq "alert-lost: exit 0, 1 handshake, incomplete, 1 gap" "0 1 incomplete 1
 	"$T_RC $(kv_get "$T_TMP/out.kv" summary.handshakes) $(kv_get "$T_TMP/out.kv" hs@40000.outcome) $(kv_get "$T_TMP/out.kv" summary.problem_counts.gaps)"
 assert_eq "alert-lost: 2 s after the client's FIN (the second)" 2026-11-23T10:50:02.006000Z \
 	"$(kv_get "$T_TMP/out.kv" hs@40000.ts)"
+assert_eq "alert-lost: a flow closed gapped" 1 \
+	"$(kv_get "$T_TMP/out.kv" summary.problem_counts.flows_closed_gapped)"
+assert_eq "alert-lost: the text report says so" \
+	"  flows_closed_gapped  1  Flows closed by both sides (FINs) with bytes before a FIN never seen: ended 2 s of packet time after the second FIN (their missing bytes also counted in gaps)" \
+	"$("$TW" analyze "$T_TMP/alert-lost.pcap" 2>/dev/null | grep '^  flows_closed_gapped ')"
 
 run_json "$T_TMP/reuse-unseen.pcap"
 assert_eq "reuse-unseen: exit 0" 0 "$T_RC"
@@ -84,4 +111,47 @@ assert_eq "reuse-unseen: A counted as reopened by B" 1 \
 assert_eq "reuse-unseen: the text report says so" \
 	"  flows_reopened       1  Flows ended by a new connection on the same addresses and ports (a port reused while the old connection was followed)" \
 	"$("$TW" analyze "$T_TMP/reuse-unseen.pcap" 2>/dev/null | grep '^  flows_reopened ')"
+
+# summary counts: flows handshakes reopened gaps closed_gapped midstream non_tls
+counts() {
+	local k out=""
+	for k in flows handshakes problem_counts.flows_reopened problem_counts.gaps \
+		problem_counts.flows_closed_gapped problem_counts.midstream_tls_flows \
+		problem_counts.non_tls_flows; do
+		out="$out $(kv_get "$T_TMP/out.kv" "summary.$k")"
+	done
+	echo "${out# }"
+}
+
+run_json "$T_TMP/late-retrans.pcap"
+assert_eq "late-retrans: exit 0, 32 packets" "0 32" "$T_RC $(kv_get "$T_TMP/out.kv" summary.packets)"
+assert_eq "late-retrans: 2 flows, 2 handshakes, none reopened, no gap" "2 2 0 0 0 0 0" "$(counts)"
+assert_eq "late-retrans: A ok, B ok" "ok ok" "$(hs_field "$T_TMP/out.json" outcome)"
+assert_eq "late-retrans: A at the server's Finished, B at its own" \
+	"2026-11-23T10:50:00.008000Z 2026-11-23T10:50:01.125000Z" "$(hs_field "$T_TMP/out.json" ts)"
+assert_eq "late-retrans: no chain cut" 0 "$(kv_get "$T_TMP/out.kv" summary.problem_counts.chains_truncated)"
+
+run_json "$T_TMP/synack-reuse.pcap"
+assert_eq "synack-reuse: exit 0, 26 packets" "0 26" "$T_RC $(kv_get "$T_TMP/out.kv" summary.packets)"
+assert_eq "synack-reuse: 2 flows, 2 handshakes, A reopened" "2 2 1 0 0 0 0" "$(counts)"
+assert_eq "synack-reuse: A ok, B ok" "ok ok" "$(hs_field "$T_TMP/out.json" outcome)"
+assert_eq "synack-reuse: both chains seen" "True True" "$(hs_field "$T_TMP/out.json" cert_visible)"
+
+run_json "$T_TMP/synack-reuse-closed.pcap"
+assert_eq "synack-reuse-closed: 2 flows, 2 handshakes, none reopened" "2 2 0 0 0 0 0" "$(counts)"
+assert_eq "synack-reuse-closed: A ok, B ok" "ok ok" "$(hs_field "$T_TMP/out.json" outcome)"
+
+run_json "$T_TMP/synack-reuse-unseen.pcap"
+assert_eq "synack-reuse-unseen: 2 flows, 2 handshakes, A reopened" "2 2 1 0 0 0 0" "$(counts)"
+assert_eq "synack-reuse-unseen: A incomplete, B ok" "incomplete ok" "$(hs_field "$T_TMP/out.json" outcome)"
+assert_eq "synack-reuse-unseen: A ends at B's SYN-ACK" \
+	"2026-11-23T10:50:05.002000Z 2026-11-23T10:50:05.008000Z" "$(hs_field "$T_TMP/out.json" ts)"
+
+run_json "$T_TMP/server-only.pcap"
+assert_eq "server-only: exit 0, 13 packets" "0 13" "$T_RC $(kv_get "$T_TMP/out.kv" summary.packets)"
+assert_eq "server-only: 2 flows, 2 handshakes, A reopened, no gap" "2 2 1 0 0 0 0" "$(counts)"
+assert_eq "server-only: both incomplete (one direction)" "incomplete incomplete" \
+	"$(hs_field "$T_TMP/out.json" outcome)"
+assert_eq "server-only: A ends at B's SYN-ACK" \
+	"2026-11-23T10:50:05.013000Z 2026-11-23T10:50:05.025000Z" "$(hs_field "$T_TMP/out.json" ts)"
 t_done

@@ -196,8 +196,10 @@ static void fz_segment(struct fz *z, const uint8_t *b, uint64_t *ts_us)
 		.len = len,
 	};
 	/* An RST far from where its sender had got is dropped whole, bytes
-	 * and all (flow.h): the model takes back what it expected of it. */
+	 * and all (flow.h), and so is a late segment of a flow that ended by
+	 * FIN or RST: the model takes back what it expected of it. */
 	uint64_t ignored = flow_table_stats(z->t)->rsts_ignored;
+	uint64_t after_close = flow_table_stats(z->t)->segments_after_close;
 	bool was_alive = z->alive;
 	struct fz_dir was[2];
 
@@ -208,6 +210,11 @@ static void fz_segment(struct fz *z, const uint8_t *b, uint64_t *ts_us)
 	if (flow_table_stats(z->t)->rsts_ignored != ignored) {
 		FZ_ASSERT(was_alive && z->alive);
 		memcpy(z->dir, was, sizeof(was));
+	}
+	if (flow_table_stats(z->t)->segments_after_close != after_close) {
+		/* no flow was there, none began */
+		FZ_ASSERT(!was_alive);
+		z->alive = false;
 	}
 	*ts_us += 1000;
 }

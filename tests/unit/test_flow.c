@@ -836,6 +836,214 @@ static void test_reopened_flow_takes_the_syn_sender_as_first_endpoint(void)
 	flow_table_free(t);
 }
 
+/* A segment with an ACK number (the others' is 0). */
+static void send_acking(struct flow_table *t, int dir, uint32_t seq,
+			uint8_t flags, uint32_t ack, const char *data)
+{
+	struct tw_segment seg = seg_of(CLIENT_PORT, dir, seq, flags, data, S(1));
+
+	seg.ack = ack;
+	flow_table_push(t, &seg);
+}
+
+/* The handshake, the client's "hello", the server's "flight", both FINs:
+ * the flow ends at the second. */
+static void closed_connection(struct flow_table *t)
+{
+	handshake(t);
+	send_seg(t, 0, 1000, ACK, "hello");
+	send_seg(t, 1, 5000, ACK, "flight");
+	send_seg(t, 0, 1005, FIN | ACK, NULL);
+	send_seg(t, 1, 5006, FIN | ACK, NULL);
+}
+
+/* Segments of a connection that ended with both FINs, retransmitted after
+ * it (late: held up in the network, or another interface's copy), are
+ * absorbed: they begin no flow. Before, the client's hello began a flow of
+ * its own (an extra handshake, incomplete). A retransmitted SYN-ACK of the
+ * old connection is absorbed too; a SYN is a new connection. */
+static void test_late_retransmission_after_both_fins_is_absorbed(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	closed_connection(t);
+	CHECK_STR(r.log, "d0'hello' d1'flight' end:fin ");
+	send_port(t, CLIENT_PORT, 0, 1000, ACK, "hello", S(1) + 100000);
+	send_port(t, CLIENT_PORT, 1, 5000, ACK, "flight", S(1) + 200000);
+	send_port(t, CLIENT_PORT, 1, 5002, ACK | FIN, "ight", S(1) + 300000);
+	send_port(t, CLIENT_PORT, 1, 4999, SYN | ACK, NULL, S(1) + 400000);
+	CHECK_STR(r.log, "d0'hello' d1'flight' end:fin ");
+	CHECK_INT(flow_table_stats(t)->flows_created, 1);
+	CHECK_INT(flow_table_stats(t)->segments_after_close, 4);
+	send_port(t, CLIENT_PORT, 0, 77776, SYN, NULL, S(2));   /* port reused */
+	send_port(t, CLIENT_PORT, 0, 77777, ACK, "new", S(2));
+	CHECK_STR(r.log, "d0'hello' d1'flight' end:fin d0'new' ");
+	CHECK_INT(flow_table_stats(t)->flows_created, 2);
+	CHECK_INT(flow_table_stats(t)->flows_reopened, 0);
+	/* the old connection is forgotten once a new one took the pair */
+	CHECK_INT(flow_table_stats(t)->segments_after_close, 4);
+	flow_table_free(t);
+}
+
+/* An RST ends a connection as surely: what its peer had in flight comes
+ * after it and is absorbed. */
+static void test_late_segment_after_an_rst_is_absorbed(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1000, ACK, "hello");
+	send_seg(t, 1, 5000, RST, NULL);
+	send_seg(t, 0, 1000, ACK, "hello");
+	CHECK_STR(r.log, "d0'hello' end:rst ");
+	CHECK_INT(flow_table_stats(t)->flows_created, 1);
+	CHECK_INT(flow_table_stats(t)->segments_after_close, 1);
+	flow_table_free(t);
+}
+
+/* Bytes of a closed connection lie after its SYN and before where its
+ * sender had got (without a SYN: at most TW_RST_WINDOW before). Others,
+ * a SYN-ACK with another ISN (the new connection's SYN not captured) and
+ * any SYN, are a new connection on the port pair: a flow of their own. */
+static void test_after_close_only_the_old_sequence_space_is_absorbed(void)
+{
+	static const struct {
+		int dir;
+		uint32_t seq;
+		uint8_t flags;
+		int flows;
+	} cases[] = {
+		{ 0, 1000, ACK, 1 },            /* the client's first byte */
+		{ 0, 1006, ACK, 2 },            /* past the client's FIN */
+		{ 0, 999, ACK, 2 },             /* its SYN's place */
+		{ 0, 900001, ACK, 2 },          /* another connection's */
+		{ 1, 5005, ACK, 1 },            /* the server's last byte */
+		{ 1, 5007, ACK, 2 },            /* past its FIN */
+		{ 1, 699999, SYN | ACK, 2 },    /* a new SYN-ACK */
+		{ 1, 4999, SYN | ACK, 1 },      /* the old one, again */
+		{ 0, 999, SYN, 2 },             /* a SYN, even with the old ISN */
+	};
+	struct rec r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct flow_table *t = table_new(&r, NULL);
+
+		closed_connection(t);
+		send_seg(t, cases[i].dir, cases[i].seq, cases[i].flags,
+			 cases[i].flags & SYN ? NULL : "x");
+		CHECK_INT(flow_table_stats(t)->flows_created, cases[i].flows);
+		CHECK_INT(flow_table_stats(t)->segments_after_close,
+			  2 - cases[i].flows);
+		flow_table_free(t);
+	}
+
+	/* begun without a SYN: TW_RST_WINDOW behind where it had got */
+	struct flow_table *t = table_new(&r, NULL);
+	send_seg(t, 0, 300000, ACK, "hello");
+	send_seg(t, 0, 300005, FIN | ACK, NULL);
+	send_seg(t, 1, 5000, FIN | ACK, NULL);
+	send_seg(t, 0, 300006 - TW_RST_WINDOW, ACK, "x");
+	CHECK_INT(flow_table_stats(t)->flows_created, 1);
+	send_seg(t, 0, 300005 - TW_RST_WINDOW, ACK, "x");
+	CHECK_INT(flow_table_stats(t)->flows_created, 2);
+	flow_table_free(t);
+}
+
+/* Closed connections are kept FLOW_CLOSED_KEEP_S (60 s) of packet time,
+ * and at most FLOW_CLOSED_MAX of them, never more than max_flows: the
+ * oldest go first. */
+static void test_closed_flows_are_kept_for_a_bounded_time_and_count(void)
+{
+	struct flow_limits lim = { .max_flows = 3 };
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	closed_connection(t);
+	send_port(t, CLIENT_PORT, 0, 1000, ACK, "hello", S(61));
+	CHECK_INT(flow_table_stats(t)->flows_created, 1);
+	send_port(t, CLIENT_PORT, 0, 1000, ACK, "hello", S(61) + 1);
+	CHECK_INT(flow_table_stats(t)->flows_created, 2);
+	flow_table_free(t);
+
+	t = table_new(&r, &lim);
+	for (uint16_t port = 1; port <= 4; port++) {
+		send_port(t, port, 0, 1000, ACK, "hello", S(1));
+		send_port(t, port, 0, 1005, FIN | ACK, NULL, S(1));
+		send_port(t, port, 1, 5000, FIN | ACK, NULL, S(1));
+	}
+	send_port(t, 2, 0, 1000, ACK, "hello", S(2));      /* kept */
+	CHECK_INT(flow_table_stats(t)->flows_created, 4);
+	send_port(t, 1, 0, 1000, ACK, "hello", S(2));      /* forgotten */
+	CHECK_INT(flow_table_stats(t)->flows_created, 5);
+	flow_table_free(t);
+}
+
+/* Live (starts_marked), the source says where a flow starts and late
+ * records of an ended one are unmarked (segments_late): closed flows are
+ * not kept, a marked segment after the close begins a flow. */
+static void test_closed_flows_are_not_kept_when_starts_are_marked(void)
+{
+	struct flow_limits lim = { .starts_marked = true };
+	struct tw_segment seg = seg_of(CLIENT_PORT, 0, 1000, ACK, "hello", S(2));
+	struct rec r;
+	struct flow_table *t = table_new(&r, &lim);
+
+	closed_connection(t);
+	flow_table_push(t, &seg);
+	CHECK_INT(flow_table_stats(t)->segments_late, 1);
+	seg.flow_start = true;
+	flow_table_push(t, &seg);
+	CHECK_INT(flow_table_stats(t)->flows_created, 2);
+	CHECK_INT(flow_table_stats(t)->segments_after_close, 0);
+	flow_table_free(t);
+}
+
+/* A new connection on the port pair whose SYN the capture did not have
+ * (lost before the capture point, or a capture of the server's direction
+ * alone): the server's SYN-ACK with another ISN ends the old flow, as a
+ * SYN would. Before, the new connection was stitched to the old one. A
+ * retransmitted SYN-ACK (the same ISN) changes nothing. */
+static void test_syn_ack_with_new_isn_replaces_the_flow(void)
+{
+	struct rec r;
+	struct flow_table *t = table_new(&r, NULL);
+
+	handshake(t);
+	send_seg(t, 0, 1000, ACK, "old");
+	send_seg(t, 1, 4999, SYN | ACK, NULL);
+	CHECK_STR(r.log, "d0'old' ");
+	send_acking(t, 1, 699999, SYN | ACK, 900000, NULL);
+	CHECK_STR(r.log, "d0'old' end:reopened ");
+	send_seg(t, 0, 900000, ACK, "new");
+	CHECK_STR(r.log, "d0'old' end:reopened d1'new' ");
+	CHECK_INT(flow_table_stats(t)->flows_reopened, 1);
+	CHECK_INT(r.last_client, 1);        /* the SYN-ACK's receiver */
+	flow_table_free(t);
+
+	/* a flow begun without a SYN-ACK: one far from where the server had
+	 * got (the client's ACKs say) reopens it; its own, late, does not */
+	t = table_new(&r, NULL);
+	send_acking(t, 0, 1000, ACK, 5000, "old");
+	send_acking(t, 1, 4999, SYN | ACK, 1000, NULL);
+	CHECK_INT(flow_table_stats(t)->flows_reopened, 0);
+	send_acking(t, 1, 699999, SYN | ACK, 900000, NULL);
+	CHECK_STR(r.log, "d0'old' end:reopened ");
+	CHECK_INT(flow_table_stats(t)->flows_reopened, 1);
+	flow_table_free(t);
+
+	/* the server's direction alone */
+	t = table_new(&r, NULL);
+	send_seg(t, 1, 4999, SYN | ACK, NULL);
+	send_seg(t, 1, 5000, ACK, "old");
+	send_seg(t, 1, 699999, SYN | ACK, NULL);
+	send_seg(t, 1, 700000, ACK, "new");
+	CHECK_STR(r.log, "d0'old' end:reopened d0'new' ");
+	CHECK_INT(flow_table_stats(t)->flows_created, 2);
+	flow_table_free(t);
+}
+
 static void test_max_flows_evicts_least_recently_active(void)
 {
 	struct rec r;
@@ -1138,6 +1346,7 @@ static void test_bare_fin_past_a_hole_gaps_when_the_flow_ends(void)
 	CHECK_INT(flow_table_stats(t)->flows_timed_out, 0);
 	CHECK_INT(flow_table_stats(t)->flows_active, 0);
 	CHECK_INT(flow_table_stats(t)->gaps, 1);
+	CHECK_INT(flow_table_stats(t)->flows_closed_gapped, 1);
 	flow_table_free(t);
 
 	/* filled within the wait: the flow ends at the filling packet, once */
@@ -1148,6 +1357,7 @@ static void test_bare_fin_past_a_hole_gaps_when_the_flow_ends(void)
 	CHECK_STR(r.log, "d1'abcdef' end:fin@3000000 ");
 	CHECK_INT(flow_table_stats(t)->gaps, 0);
 	CHECK_INT(flow_table_stats(t)->flows_timed_out, 0);
+	CHECK_INT(flow_table_stats(t)->flows_closed_gapped, 0);
 	flow_table_free(t);
 
 	/* one FIN only: the other side may still send; the idle timeout */
@@ -1155,6 +1365,7 @@ static void test_bare_fin_past_a_hole_gaps_when_the_flow_ends(void)
 	flow_table_advance(t, S(1) + S(121));
 	CHECK_STR(r.log, "g1@122000000 end:idle@122000000 ");
 	CHECK_INT(flow_table_stats(t)->flows_timed_out, 1);
+	CHECK_INT(flow_table_stats(t)->flows_closed_gapped, 0);
 	flow_table_free(t);
 }
 
@@ -1299,16 +1510,6 @@ static void test_truncated_segment_without_bytes_is_a_hole(void)
 	CHECK_STR(r.log, "d0'abc' g0 g1 ");
 	CHECK_INT(flow_table_stats(t)->gaps, 2);
 	flow_table_free(t);
-}
-
-/* A segment with an ACK number (the others' is 0). */
-static void send_acking(struct flow_table *t, int dir, uint32_t seq,
-			uint8_t flags, uint32_t ack, const char *data)
-{
-	struct tw_segment seg = seg_of(CLIENT_PORT, dir, seq, flags, data, S(1));
-
-	seg.ack = ack;
-	flow_table_push(t, &seg);
 }
 
 /* An injected RST half the sequence space from where its sender had got
@@ -1495,6 +1696,12 @@ int main(void)
 	RUN_TEST(test_per_direction_cap_gives_up_once);
 	RUN_TEST(test_global_cap_evicts_least_recent_holder);
 	RUN_TEST(test_global_cap_evicts_holders_in_activity_order);
+	RUN_TEST(test_late_retransmission_after_both_fins_is_absorbed);
+	RUN_TEST(test_late_segment_after_an_rst_is_absorbed);
+	RUN_TEST(test_after_close_only_the_old_sequence_space_is_absorbed);
+	RUN_TEST(test_closed_flows_are_kept_for_a_bounded_time_and_count);
+	RUN_TEST(test_closed_flows_are_not_kept_when_starts_are_marked);
+	RUN_TEST(test_syn_ack_with_new_isn_replaces_the_flow);
 	RUN_TEST(test_max_flows_evicts_least_recently_active);
 	RUN_TEST(test_idle_timeout_by_packet_time);
 	RUN_TEST(test_syn_sets_client_and_isn);

@@ -57,6 +57,8 @@ void agent_read_counters(void *ctx, struct counter_values *cv)
 		counter_set(cv, COUNTER_FLOWS_EVICTED, sum->problems[SUM_FLOWS_EVICTED]);
 		counter_set(cv, COUNTER_HANDSHAKE_BYTES, pipeline_conn_bytes(ag->pl));
 		counter_set(cv, COUNTER_FLOWS_REOPENED, sum->problems[SUM_FLOWS_REOPENED]);
+		counter_set(cv, COUNTER_FLOWS_CLOSED_GAPPED,
+			    sum->problems[SUM_FLOWS_CLOSED_GAPPED]);
 		counter_set(cv, COUNTER_FLOWS_LOST, pipeline_flows_lost(ag->pl));
 		counter_set(cv, COUNTER_FLOWS_REFOUND,
 			    pipeline_flow_stats(ag->pl)->flows_refound);

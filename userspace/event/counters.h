@@ -47,6 +47,7 @@ enum counter_kind { COUNTER_CTR, COUNTER_GAUGE, COUNTER_STAT };
 	X(FLOWS_EVICTED, flows_evicted, COUNTER_CTR, "tlswatch_flows_evicted_total", NULL, NULL, "Flows evicted by the memory or flow bounds") \
 	X(HANDSHAKE_BYTES, handshake_memory_bytes, COUNTER_GAUGE, "tlswatch_handshake_memory_bytes", NULL, NULL, "Memory held by handshakes still undecided (bounded by --handshake-memory)") \
 	X(FLOWS_REOPENED, flows_reopened, COUNTER_CTR, "tlswatch_flows_reopened_total", NULL, NULL, "Decided flows ended by a new connection on the same addresses and ports") \
+	X(FLOWS_CLOSED_GAPPED, flows_closed_gapped, COUNTER_CTR, "tlswatch_flows_closed_gapped_total", NULL, NULL, "Flows closed by both sides (FINs) with bytes before a FIN never seen: ended 2 s after the second FIN (their missing bytes also counted in gaps)") \
 	X(FLOWS_LOST, flows_lost, COUNTER_CTR, "tlswatch_flows_lost_total", NULL, NULL, "Undecided handshakes the kernel side stopped following (its flow map evicted them, or a new connection took their addresses and ports), reported incomplete") \
 	X(FLOWS_REFOUND, flows_refound, COUNTER_CTR, "tlswatch_flows_refound_total", NULL, NULL, "Undecided handshakes the kernel side forgot and found again with no byte lost (each also counted in flows_tracked once more)") \
 	X(SEGMENTS_LATE, segments_late, COUNTER_CTR, "tlswatch_segments_late_total", NULL, NULL, "Records of no connection the agent knows, without the kernel's first-record mark: late ones of a connection that ended, dropped (not a loss)") \

@@ -21,7 +21,20 @@
  *   old flow ends with FLOW_END_REOPENED (counted) and a new one starts.
  *   So does one on a direction that had bytes but no SYN (the capture
  *   began after it) when seq + 1 is not within TW_RST_WINDOW of the next
- *   byte expected (the flow's own SYN, captured late, is).
+ *   byte expected (the flow's own SYN, captured late, is). A SYN-ACK says
+ *   the same of its direction (the new connection's SYN was not captured:
+ *   lost before the capture point, or only the server's direction is):
+ *   another seq than the SYN-ACK seen, or, without one, seq + 1 not within
+ *   TW_RST_WINDOW of where its sender was known to have got.
+ * - Unless starts_marked, a flow ended by FIN or RST is remembered for
+ *   FLOW_CLOSED_KEEP_S of packet time, at most FLOW_CLOSED_MAX of them and
+ *   never more than max_flows, the oldest forgotten first (flow_closed.c):
+ *   a segment of no flow whose first byte lies in its sender's sequence
+ *   space there (after its SYN, or without one at most TW_RST_WINDOW
+ *   behind, and before where it had got), or a SYN-ACK with the ISN its
+ *   sender had, is a late retransmission of it and starts nothing
+ *   (counted: segments_after_close). Any other, and any SYN without ACK,
+ *   is a new connection.
  * - A FIN past a hole waits for it: the direction half-closes once every
  *   byte before the FIN was delivered, the flow ends with FLOW_END_FIN
  *   once both have, or, both FINs seen, 2 s of packet time after the
@@ -122,6 +135,11 @@ struct flow_stats {
 	                                * with no byte lost: they go on */
 	uint64_t segments;
 	uint64_t segments_late;        /* starts_marked: of no known flow, unmarked */
+	uint64_t segments_after_close; /* late ones of a flow ended by FIN or
+	                                * RST (see above): dropped */
+	uint64_t flows_closed_gapped;  /* both FINs seen, a hole before one
+	                                * still there FLOW_FIN_HOLE_WAIT_US
+	                                * later: ended then (and gaps counted) */
 	uint64_t rsts_ignored;         /* RSTs far from where their sender had
 	                                * got (spoofed): the flow goes on */
 	uint64_t retransmitted_bytes;  /* already delivered, dropped */

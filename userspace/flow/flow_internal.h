@@ -63,6 +63,24 @@ struct flow_entry {
 /* Most recently active first, the oldest at the tail. */
 TAILQ_HEAD(flow_list, flow_entry);
 
+/* A flow ended by FIN or RST, as flow_closed.c remembers it: where each
+ * side's sequence space began (its SYN) and how far it got. */
+struct flow_closed {
+	struct flow_closed *hnext;              /* hash chain; the free list */
+	TAILQ_ENTRY(flow_closed) link;          /* oldest first */
+	uint64_t hash;
+	uint64_t closed_us;                     /* the table's clock then */
+	struct tw_endpoint ep[2];
+	struct flow_closed_dir {
+		uint32_t syn_seq;
+		uint32_t seq_ref;
+		bool has_syn;
+		bool has_ref;
+	} dir[2];
+};
+
+TAILQ_HEAD(flow_closed_list, flow_closed);
+
 /* Flow entries come from slabs of FLOW_SLAB_ENTRIES, kept for reuse: the
  * many small, long-lived entries of decided flows then do not sit between
  * the parser state of handshakes in the heap, so that what a flood's
@@ -91,6 +109,13 @@ struct flow_table {
 	struct flow_stats stats;
 	struct flow_slab *slabs;        /* every slab, freed with the table */
 	struct flow_entry *free_entries; /* chained through hnext */
+	/* flows ended by FIN or RST (flow_closed.c), allocated on first use */
+	struct flow_closed **closed_buckets;
+	uint32_t closed_nbuckets;       /* a power of two, 0 until allocated */
+	uint32_t closed_count;          /* on the closed list */
+	uint32_t closed_max;            /* FLOW_CLOSED_MAX, at most max_flows */
+	struct flow_closed_list closed; /* oldest first */
+	struct flow_closed *free_closed; /* chained through hnext */
 };
 
 static inline struct flow_entry *flow_entry_of(struct flow *f)
@@ -141,5 +166,21 @@ bool flow_rst_plausible(const struct flow_entry *fe, int from,
 
 /* flow_table.c, for reasm.c: keeps the list of flows holding data. */
 void flow_ooo_update(struct flow_table *t, struct flow_entry *fe);
+
+/* flow_closed.c: flows ended by FIN or RST, kept a while so that their
+ * late retransmissions start nothing (flow.h). */
+#define FLOW_CLOSED_KEEP_S 60
+#define FLOW_CLOSED_MAX    65536u
+/* Remembers @fe, which ends now by FIN or RST (nothing when out of memory:
+ * its late segments then begin a flow, as they did before). */
+void flow_closed_add(struct flow_table *t, const struct flow_entry *fe);
+/* Whether @seg (of no flow; @hash its endpoints') is a late one of a
+ * closed flow. A new connection on the port pair forgets the closed one. */
+bool flow_closed_absorbs(struct flow_table *t, uint64_t hash,
+			 const struct tw_segment *seg);
+/* Forgets the closed flows older than FLOW_CLOSED_KEEP_S (the clock). */
+void flow_closed_expire(struct flow_table *t);
+/* Frees every record (flow_table_free). */
+void flow_closed_free(struct flow_table *t);
 
 #endif

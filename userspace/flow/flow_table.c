@@ -188,6 +188,8 @@ static void flow_entry_end(struct flow_table *t, struct flow_entry *fe,
 	t->stats.flows_active--;
 	if (t->cb.end)
 		t->cb.end(t->ctx, &fe->pub, why, ts_us);
+	if (why == FLOW_END_FIN || why == FLOW_END_RST)
+		flow_closed_add(t, fe);
 	flow_entry_release(t, fe);
 }
 
@@ -267,18 +269,22 @@ static void flow_expire_closing(struct flow_table *t)
 	struct flow_entry *fe;
 
 	while ((fe = TAILQ_FIRST(&t->closing)) &&
-	       t->now_us - fe->closing_since_us > FLOW_FIN_HOLE_WAIT_US)
+	       t->now_us - fe->closing_since_us > FLOW_FIN_HOLE_WAIT_US) {
+		t->stats.flows_closed_gapped++;
 		flow_entry_end(t, fe, FLOW_END_FIN,
 			       fe->closing_since_us + FLOW_FIN_HOLE_WAIT_US);
+	}
 }
 
-/* Packet time moves only forward; closing flows are looked for at every
- * step of it (the oldest is first), idle ones at most once per second. */
+/* Packet time moves only forward; closing flows and closed ones are
+ * looked for at every step of it (the oldest is first), idle ones at most
+ * once per second. */
 static void flow_advance_clock(struct flow_table *t, uint64_t ts_us)
 {
 	if (ts_us > t->now_us)
 		t->now_us = ts_us;
 	flow_expire_closing(t);
+	flow_closed_expire(t);
 	if (t->now_us < t->next_expire_us)
 		return;
 	flow_expire_idle(t);
@@ -329,7 +335,12 @@ static void flow_handle_syn(struct flow_entry *fe, int from,
  * flow_rst_plausible: a SYN the capture had late, reordered, lies at or
  * just behind them; another connection's ISN, almost never), or by the
  * source's flow_start on a decided flow (live: the kernel began a new
- * handshake phase; it sends no SYNs). */
+ * handshake phase; it sends no SYNs). A SYN-ACK says so of its direction
+ * the same way, when the new connection's SYN was not captured (lost
+ * before the capture point; a capture of the server's direction alone):
+ * another ISN than the SYN-ACK seen, or, without one, its first byte not
+ * near where its sender was known to have got (its bytes, the other
+ * side's ACKs: a decided flow's too, unlike next_seq). */
 static bool flow_is_reopened(const struct flow_entry *fe, int from,
 			     const struct tw_segment *seg)
 {
@@ -337,10 +348,12 @@ static bool flow_is_reopened(const struct flow_entry *fe, int from,
 	bool decided = fe->pub.state == FLOW_DONE ||
 		       fe->pub.state == FLOW_IGNORED;
 
-	if ((seg->tcp_flags & (TW_TCP_SYN | TW_TCP_ACK)) != TW_TCP_SYN)
+	if (!(seg->tcp_flags & TW_TCP_SYN))
 		return seg->flow_start && decided;
 	if (d->has_syn)
 		return d->syn_seq != seg->seq;
+	if (seg->tcp_flags & TW_TCP_ACK)
+		return d->has_ref && !tw_seq_near(d->seq_ref, seg->seq + 1);
 	if (decided)
 		return true;
 	return d->started && !tw_seq_near(d->next_seq, seg->seq + 1);
@@ -539,6 +552,11 @@ void flow_table_push(struct flow_table *t, const struct tw_segment *seg)
 			t->stats.segments_late++;
 			return;
 		}
+		/* A capture's: of a flow that ended by FIN or RST */
+		if (flow_closed_absorbs(t, hash, seg)) {
+			t->stats.segments_after_close++;
+			return;
+		}
 		fe = flow_create(t, hash, seg);
 		if (!fe)
 			return;
@@ -626,6 +644,7 @@ void flow_table_free(struct flow_table *t)
 	if (!t)
 		return;
 	flow_table_flush(t, t->now_us);
+	flow_closed_free(t);
 	while (t->slabs) {
 		struct flow_slab *s = t->slabs;
 

@@ -707,6 +707,7 @@ struct summary *pipeline_summary(struct pipeline *pl)
 					      pl->conns.evicted_again;
 	pl->sum.problems[SUM_RSTS_IGNORED] = fs->rsts_ignored;
 	pl->sum.problems[SUM_FLOWS_REOPENED] = fs->flows_reopened;
+	pl->sum.problems[SUM_FLOWS_CLOSED_GAPPED] = fs->flows_closed_gapped;
 	return &pl->sum;
 }
 

@@ -252,7 +252,7 @@ run_tw analyze -q --db "$T_TMP/dd/agent.db" "$CAPS/tls12_rsa.pcap"
 assert_contains "analyze --db an agent's database: exit 3, refused" \
 	"3|tlswatch analyze: $T_TMP/dd/agent.db: a running tlswatch agent writes this database" \
 	"$T_RC|$(cat "$T_TMP/err")"
-dd_why="No such file or directory (a '..' in it follows a name that is not an existing directory)"
+dd_why="No such file or directory (a '..' in it follows '$T_TMP/dd/nx/', which is not an existing directory)"
 run_tw analyze -q --db "$T_TMP/dd/nx/../agent.db" "$CAPS/tls12_ipv6.pcap"
 assert_eq "analyze --db nx/../agent.db (nx missing): exit 3, said" \
 	"3|tlswatch analyze: $T_TMP/dd/nx/../agent.db: $dd_why" "$T_RC|$(cat "$T_TMP/err")"

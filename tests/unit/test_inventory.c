@@ -390,6 +390,17 @@ static void test_missing_directory_is_a_clear_error(void)
  * missing), the kernel does not: such a path names no file and is refused
  * before SQLite opens it, also when the file may be created. A ".." whose
  * directory exists is what the kernel says. */
+/* The refusal of db_path(@name), whose @prefix a ".." follows. */
+static void dotdot_refusal(char *want, size_t len, const char *name, const char *why,
+			   const char *prefix)
+{
+	char path[128];   /* db_path's own size */
+
+	snprintf(path, sizeof(path), "%s", db_path(name));
+	snprintf(want, len, "%s: %s (a '..' in it follows '%s', which is not an existing "
+		 "directory)", path, why, db_path(prefix));
+}
+
 static void test_dotdot_after_a_missing_directory_names_no_file(void)
 {
 	struct inventory *inv = NULL;
@@ -397,8 +408,7 @@ static void test_dotdot_after_a_missing_directory_names_no_file(void)
 	struct stat st;
 
 	CHECK_INT(inventory_check_path(db_path("nx/../dd.db"), false, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "%s: No such file or directory (a '..' in it follows "
-		 "a name that is not an existing directory)", db_path("nx/../dd.db"));
+	dotdot_refusal(want, sizeof(want), "nx/../dd.db", "No such file or directory", "nx/");
 	CHECK_STR(err, want);
 	CHECK_INT(inventory_open(db_path("nx/../dd.db"), &inv, err, sizeof(err)), -1);
 	CHECK(inv == NULL);
@@ -407,16 +417,22 @@ static void test_dotdot_after_a_missing_directory_names_no_file(void)
 	/* a file is no directory: "dd.txt/.." */
 	CHECK_INT(close(open(db_path("dd.txt"), O_WRONLY | O_CREAT, 0600)), 0);
 	CHECK_INT(inventory_check_path(db_path("dd.txt/../dd.db"), false, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "%s: Not a directory (a '..' in it follows a name "
-		 "that is not an existing directory)", db_path("dd.txt/../dd.db"));
+	dotdot_refusal(want, sizeof(want), "dd.txt/../dd.db", "Not a directory", "dd.txt/");
 	CHECK_STR(err, want);
 	CHECK_INT(mkdir(db_path("dd.d"), 0700), 0);
 	CHECK_INT(inventory_check_path(db_path("dd.d/../dd.db"), false, err, sizeof(err)), 0);
 	CHECK_INT(inventory_open(db_path("dd.d/../dd.db"), &inv, err, sizeof(err)), 0);
 	inventory_close(inv);
 	CHECK_INT(stat(db_path("dd.db"), &st), 0);
-	/* without "..", a missing directory is still SQLite's to say */
+	/* without "..", a missing directory is still SQLite's to say; so it
+	 * is when every ".." follows a directory, whatever comes after it:
+	 * the kernel and SQLite name the same missing file */
 	CHECK_INT(inventory_check_path(db_path("nx/dd.db"), false, err, sizeof(err)), 0);
+	CHECK_INT(inventory_check_path(db_path("dd.d/../nx/dd.db"), false, err, sizeof(err)), 0);
+	CHECK_INT(inventory_check_path(db_path("dd.d/../nx/../dd.db"), false, err, sizeof(err)), -1);
+	dotdot_refusal(want, sizeof(want), "dd.d/../nx/../dd.db", "No such file or directory",
+		       "dd.d/../nx/");
+	CHECK_STR(err, want);
 }
 
 /* SQLite would block opening a FIFO, and write its journal beside a

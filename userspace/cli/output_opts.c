@@ -11,7 +11,7 @@ void output_opts_init(struct output_opts *o, const char *metrics_addr)
 {
 	memset(o, 0, sizeof(*o));
 	o->webhook_events = WEBHOOK_EVENTS_DEFAULT;
-	o->alertmanager_resend_s = 60;
+	o->alertmanager_resend_s = OUTPUT_AM_RESEND_DEFAULT_S;
 	o->metrics_addr = metrics_addr;
 	o->metrics_optional = true;
 }

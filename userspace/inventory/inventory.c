@@ -397,31 +397,29 @@ static int inv_setup(struct inventory *inv, const char *path, char *err,
 	return inv_prepare(inv, err, errlen);
 }
 
-/* Whether @path has a ".." component. */
-static bool path_has_dotdot(const char *path)
+/* The length of the first prefix of @path that a ".." component follows
+ * and the kernel does not find as a directory ("nx/" of "nx/../inv.db",
+ * nx missing), or 0 when every ".." follows a directory. A prefix too long
+ * to test counts as not found. */
+static size_t path_dotdot_unfound(const char *path)
 {
-	const char *p;
-
-	for (p = path; (p = strstr(p, "..")) != NULL; p += 2)
-		if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
-			return true;
-	return false;
-}
-
-/* Whether the kernel finds the directory @path's last component would be
- * in (the trailing '/' asks for a directory). */
-static bool path_dir_found(const char *path)
-{
-	const char *slash = strrchr(path, '/');
 	char dir[PATH_MAX];
 	struct stat sb;
+	const char *p;
+	size_t n;
 
-	if (!slash)
-		return true;
-	if (snprintf(dir, sizeof(dir), "%.*s/", (int)(slash - path), path) >=
-	    (int)sizeof(dir))
-		return false;
-	return stat(dir, &sb) == 0;
+	for (p = path; (p = strstr(p, "..")) != NULL; p += 2) {
+		if (p == path || p[-1] != '/' || (p[2] != '\0' && p[2] != '/'))
+			continue;
+		n = (size_t)(p - path);   /* with its trailing '/': a directory */
+		if (n >= sizeof(dir))
+			return n;
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+		if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+			return n;
+	}
+	return 0;
 }
 
 int inventory_check_path(const char *path, bool must_exist, char *err,
@@ -437,13 +435,16 @@ int inventory_check_path(const char *path, bool must_exist, char *err,
 		 * nx does not exist, where the kernel finds no file; the lease
 		 * (inventory_lease.h) and analyze's --html check go by the
 		 * kernel and would miss the file SQLite opens. */
-		if (!path_has_dotdot(path) || path_dir_found(path)) {
+		size_t unfound = path_dotdot_unfound(path);
+
+		if (!unfound) {
 			if (!must_exist)
 				return 0;
 			snprintf(err, errlen, "%s: %s", path, strerror(e));
 		} else {
-			snprintf(err, errlen, "%s: %s (a '..' in it follows a name "
-				 "that is not an existing directory)", path, strerror(e));
+			snprintf(err, errlen, "%s: %s (a '..' in it follows '%.*s', "
+				 "which is not an existing directory)", path, strerror(e),
+				 (int)unfound, path);
 		}
 	} else if (S_ISDIR(sb.st_mode)) {
 		snprintf(err, errlen, "%s: is a directory, not a tlswatch inventory", path);

@@ -109,15 +109,16 @@ int inventory_copy(struct inventory *from, struct inventory **out, char *err,
  * Whether @path can be an inventory file, asked before SQLite is (which
  * would create its journal beside a device, and block on a FIFO): a
  * regular file, or none yet unless @must_exist (a path that cannot be
- * looked at is then left to SQLite to say). A path with a ".." whose
- * directory the kernel does not find ("nx/../inv.db", nx missing) names
+ * looked at is then left to SQLite to say). A path with a ".." after a
+ * prefix the kernel does not find as a directory ("nx/../inv.db", nx
+ * missing) names
  * no file, also when !@must_exist: SQLite would read the ".." by the
  * letter and open "inv.db", which the lease and the --html check, going
  * by the kernel, would not see. 0, or -1 with @err ("PATH: is a
  * directory, not a tlswatch inventory", "PATH: not a regular file, not a
  * tlswatch inventory", "PATH: No such file or directory", "PATH: No such
- * file or directory (a '..' in it follows a name that is not an existing
- * directory)").
+ * file or directory (a '..' in it follows 'nx/', which is not an
+ * existing directory)", naming the first such prefix).
  */
 int inventory_check_path(const char *path, bool must_exist, char *err,
 			 size_t errlen);

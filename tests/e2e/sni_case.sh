@@ -14,7 +14,9 @@
 # - 1 webhook for the critical findings, the first cert event (the name
 #   is a.test at both addresses; 4 before, one per spelling);
 # - 2 Alertmanager alerts (untrusted, hostname_mismatch), name "a.test"
-#   (8 before: one per spelling and kind).
+#   (8 before: one per spelling and kind);
+# - one name row, A.test (the first spelling seen), in the text report
+#   and in the HTML report (4 before).
 # Needs root (network namespace, tcpdump). About 10 seconds.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -63,6 +65,20 @@ tap_eq "4 handshake events, each SNI as sent" \
 	"$(events_of "$tmp/events.json" handshake)"
 tap_eq "2 cert events: one per address, not per spelling" \
 	"A.test@$TN_PEER4 a.Test@$second" "$(events_of "$tmp/events.json" cert)"
+
+# The text and HTML reports: one name row for the four spellings, shown
+# as first seen (four rows before, one per spelling).
+"$BUILD/tlswatch" analyze -q --html "$tmp/case.html" "$tmp/case.pcap" \
+	>"$tmp/report.txt" 2>"$tmp/err" ||
+	tap_fail "analyze --html exits 0" "$(cat "$tmp/err")"
+tap_eq "the text report: one name row, A.test, at both addresses" \
+	"  A.test  at $TN_PEER4:443 and others|    handshakes 4: ok 4, failed 0, aborted 0, incomplete 0; failure rate 0.0%" \
+	"$(sed -n '/^Server names/,/^$/p' "$tmp/report.txt" | grep -A1 '^  [^ ]' | paste -sd'|')"
+tap_eq "the text report: its certificate listed once, served 4 times" "1 1" \
+	"$(grep -c '^    certificate ' "$tmp/report.txt") $(grep -c 'served 4 times' "$tmp/report.txt")"
+tap_eq "the HTML report: one name, A.test, at both addresses" \
+	"<h3 class=\"name\">A.test <span class=\"note\">at $TN_PEER4:443, $second:443</span></h3>" \
+	"$(grep -o '<h3 class="name">.*</h3>' "$tmp/case.html" | paste -sd'|')"
 
 # The Alertmanager: a second receiver (its bodies are alert lists, not
 # events), outside the scratch directory whose events are checked.

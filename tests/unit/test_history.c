@@ -450,6 +450,60 @@ static void test_no_certificate_reasons_are_kept(void)
 	html_agg_free(f.second);
 }
 
+/*
+ * Host names are case-insensitive (RFC 4343): the spellings of one name
+ * are one name of the page, shown as first seen. The agent writes every
+ * row of a name under the spelling it first wrote (a.test's period is one
+ * row through A.test and A.TEST.; b.test's minute one row through
+ * B.TEST.); rows of other spellings (after a restart here, or of a
+ * tlswatch before this one) are joined to it when read.
+ */
+static void test_a_name_in_any_case_is_one_name(void)
+{
+	struct feed f = { .keep_s = HISTORY_KEEP_S };
+	struct html_agg *back = html_agg_new();
+	const char *p = db_path("case.db");
+
+	f.ref = html_agg_new();
+	f.second = html_agg_new();
+	CHECK(f.ref && f.second && back);
+	feed_open(&f, p);
+	feed_hs(&f, "a.test", T0_S * US, HS_OK, &cert_b, JA4_CRL, -1);
+	feed_write(&f);
+	feed_hs(&f, "A.test", (T0_S + 1) * US, HS_OK, &cert_b, JA4_CRL, -1);
+	feed_no_cert(&f, "b.test", (T0_S + 1) * US + 2, 0x0304, false, 0, 0);
+	feed_write(&f);
+	feed_no_cert(&f, "B.TEST.", (T0_S + 2) * US, 0x0304, false, 0, 0);
+	feed_hs(&f, "A.TEST.", (T0_S + 2) * US + 2, HS_FAILED, &cert_b, JA4_CRL, -1);
+	feed_write(&f);
+	feed_close(&f);
+	feed_open(&f, p);
+	feed_hs(&f, "A.Test", (T0_S + 3) * US, HS_OK, &cert_b, JA4_CRL, -1);
+	feed_write(&f);
+	feed_close(&f);
+	CHECK_INT(db_peek(p, "SELECT count(*) FROM history_name"), 3);
+	CHECK_INT(db_peek(p, "SELECT count(*) FROM history_period"), 2);
+	CHECK_INT(db_peek(p, "SELECT count(*) FROM history_name WHERE name = CAST('b.test' AS BLOB)"), 1);
+	CHECK_INT(load(p, back), 4 + 2);
+	CHECK_INT(back->n_names, 2);
+	CHECK_INT(back->names[0].sni_len, 6);
+	CHECK(!memcmp(back->names[0].sni, "a.test", 6));
+	CHECK_INT(back->names[0].handshakes, 4);
+	CHECK_INT(back->names[0].outcomes[HS_FAILED], 1);
+	CHECK_INT(back->names[0].n_runs, 1);
+	CHECK_INT(back->names[0].runs[0].handshakes, 4);
+	CHECK_INT(back->names[0].runs[0].first_us, T0_S * US);
+	CHECK_INT(back->names[0].runs[0].last_us, (T0_S + 3) * US);
+	CHECK_INT(back->names[1].sni_len, 6);
+	CHECK(!memcmp(back->names[1].sni, "b.test", 6));
+	CHECK_INT(back->names[1].handshakes, 2);
+	CHECK_INT(back->names[1].no_cert.tls13, 2);
+	check_same_agg(f.ref, back);
+	html_agg_free(back);
+	html_agg_free(f.ref);
+	html_agg_free(f.second);
+}
+
 /* A file of schema 4 (an agent not yet restarted on this version, or a
  * copy) is read as it is, opened read-only: its names without reasons,
  * and the page says the general words for them. */
@@ -832,6 +886,7 @@ int main(void)
 	RUN_TEST(test_rows_read_back_as_the_aggregates_of_the_events);
 	RUN_TEST(test_a_period_across_a_restart_is_joined);
 	RUN_TEST(test_no_certificate_reasons_are_kept);
+	RUN_TEST(test_a_name_in_any_case_is_one_name);
 	RUN_TEST(test_a_version_4_history_is_read_without_reasons);
 	RUN_TEST(test_inventory_findings_keep_the_history_details);
 	RUN_TEST(test_a_window_reads_its_seconds_and_the_periods_over_it);

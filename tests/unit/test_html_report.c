@@ -137,6 +137,56 @@ static void test_names_beyond_the_cap_are_counted_apart(void)
 	html_agg_free(a);
 }
 
+static int count_of(const char *hay, const char *needle);
+
+/* Host names are case-insensitive (RFC 4343): A.test, a.test and A.TEST.
+ * are one name row, shown as first seen, one serving period; a cert
+ * event in another spelling gives its findings to that period; the
+ * inventory's row (kept folded) joins it too. */
+static void test_a_name_in_any_case_is_one_row(void)
+{
+	struct html_agg *a = html_agg_new();
+	char subject[] = "CN=a.test";
+	struct cert_info leaf = fake_cert("c", subject);
+	const struct cert_info *chain[1] = { &leaf };
+	struct finding_list fl;
+	struct cert_view cv = { .sni = "a.TEST", .sni_len = 6, .n_chain = 1,
+				.chain = chain, .findings = &fl };
+	struct html_served inv = {
+		.name = "a.test", .addr = "10.0.0.9", .port = 443,
+		.sha256 = leaf.sha256_hex, .subject = subject, .issuer = subject,
+		.key = "EC-P256", .first_seen_us = T0_US, .last_seen_us = T0_US,
+		.count = 2, .findings = "",
+	};
+	char *page;
+
+	CHECK(a);
+	memset(&fl, 0, sizeof(fl));
+	finding_add(&fl, FINDING_UNTRUSTED, "self-signed certificate");
+	add(a, "A.test", T0_US, HS_OK, &leaf);
+	add(a, "a.test", T0_US + 1000000, HS_OK, &leaf);
+	add(a, "A.TEST.", T0_US + 2000000, HS_FAILED, &leaf);
+	html_agg_cert(a, &cv);
+	CHECK_INT(a->n_names, 1);
+	CHECK_INT(a->names[0].sni_len, 6);
+	CHECK(!memcmp(a->names[0].sni, "A.test", 6));
+	CHECK_INT(a->names[0].handshakes, 3);
+	CHECK_INT(a->names[0].outcomes[HS_FAILED], 1);
+	CHECK_INT(a->names[0].n_runs, 1);
+	CHECK_INT(a->names[0].runs[0].handshakes, 3);
+	CHECK_INT(a->names[0].runs[0].last_us, T0_US + 2000000);
+	CHECK_INT(a->names[0].runs[0].findings, 1u << FINDING_UNTRUSTED);
+	html_agg_served(a, &inv);
+	CHECK_INT(a->n_names, 1);
+	CHECK_INT(a->names[0].handshakes, 5);
+	page = html_page(a);
+	CHECK_INT(count_of(page, "<h3 class=\"name\">"), 1);
+	CHECK(page && strstr(page, "<h3 class=\"name\">A.test <span"));
+	CHECK(page && !strstr(page, ">a.test") && !strstr(page, "A.TEST."));
+	free(page);
+	html_agg_free(a);
+}
+
 /* The 2018 picture: B, then the old revoked A with failures, then B. */
 static void test_serving_periods_follow_the_served_leaf(void)
 {
@@ -626,6 +676,7 @@ int main(void)
 	RUN_TEST(test_incomplete_handshakes_stay_off_the_timeline);
 	RUN_TEST(test_names_beyond_the_cap_are_counted_apart);
 	RUN_TEST(test_serving_periods_follow_the_served_leaf);
+	RUN_TEST(test_a_name_in_any_case_is_one_row);
 	RUN_TEST(test_a_period_shows_what_it_showed);
 	RUN_TEST(test_runs_beyond_the_cap_grow_the_last_one);
 	RUN_TEST(test_clients_beyond_the_cap_are_counted_apart);

@@ -122,8 +122,88 @@ static void test_problems_only_those_counted(void)
 	free(text);
 }
 
+/* Handshakes of one name in three spellings (RFC 4343: one name), then
+ * the summary: the report of them. */
+static char *report_of_spellings(void)
+{
+	static const char *const snis[] = { "A.test", "a.test", "A.TEST." };
+	struct summary sum = { .source = "test" };
+	struct event sev = { .type = EVENT_SUMMARY, .summary = &sum };
+	struct output_opts o = { 0 };
+	struct sink_set *set = NULL;
+	char err[256] = "", *text = NULL, subject[] = "CN=a.test";
+	struct cert_info leaf;
+	struct finding_list fl;
+	size_t len = 0;
+	int i;
+
+	memset(&leaf, 0, sizeof(leaf));
+	memset(leaf.sha256, 0xab, sizeof(leaf.sha256));
+	memset(leaf.sha256_hex, 'a', 64);
+	leaf.subject = leaf.issuer = subject;
+	leaf.serial_hex = "01";
+	memset(&fl, 0, sizeof(fl));
+	finding_add(&fl, FINDING_UNTRUSTED, "self-signed certificate");
+	o.text_report = open_memstream(&text, &len);
+	CHECK(o.text_report != NULL);
+	CHECK_INT(sink_set_open(&o, &set, err, sizeof(err)), 0);
+	for (i = 0; set && i < 3; i++) {
+		const struct cert_info *chain[1] = { &leaf };
+		struct hs_record rec;
+		struct hs_view v;
+		struct cert_view cv;
+		struct event e = { .type = EVENT_HANDSHAKE, .handshake = &v };
+
+		memset(&v, 0, sizeof(v));
+		hs_record_init(&rec);
+		rec.has_sni = true;
+		rec.sni_len = (uint16_t)strlen(snis[i]);
+		memcpy(rec.sni, snis[i], rec.sni_len);
+		rec.outcome = HS_OK;
+		rec.server.addr.family = 4;
+		memcpy(rec.server.addr.bytes, "\x0a\x00\x00\x02", 4);
+		rec.server.port = 443;
+		v.rec = &rec;
+		v.n_chain = 1;
+		v.chain[0] = &leaf;
+		sink_set_emit(set, &e);
+		/* the cert event of the first handshake, as the pipeline says it */
+		if (i)
+			continue;
+		cv = (struct cert_view){ .server = &rec.server, .sni = rec.sni,
+					 .sni_len = rec.sni_len, .n_chain = 1,
+					 .chain = chain, .findings = &fl };
+		e = (struct event){ .type = EVENT_CERT, .cert = &cv };
+		sink_set_emit(set, &e);
+	}
+	if (set) {
+		sink_set_emit(set, &sev);
+		sink_set_close(set);
+	}
+	fclose(o.text_report);
+	return text;
+}
+
+/* Host names are case-insensitive (RFC 4343): A.test, a.test and A.TEST.
+ * are one name row, shown as first seen, its certificate listed once with
+ * the three servings and the finding of its cert event. */
+static void test_a_name_in_any_case_is_one_row(void)
+{
+	char *text = report_of_spellings();
+
+	CHECK(text != NULL);
+	CHECK_INT(lines_with(text, "  at 10.0.0.2:443"), 1);
+	CHECK(text && strstr(text, "\n  A.test  at 10.0.0.2:443\n"
+			     "    handshakes 3: ok 3, failed 0, aborted 0, incomplete 0;"));
+	CHECK_INT(lines_with(text, "    certificate "), 1);
+	CHECK(text && strstr(text, "  served 3 times\n"));
+	CHECK_INT(lines_with(text, "untrusted: self-signed certificate"), 1);
+	free(text);
+}
+
 int main(void)
 {
+	RUN_TEST(test_a_name_in_any_case_is_one_row);
 	RUN_TEST(test_problems_list_every_reason);
 	RUN_TEST(test_problems_only_those_counted);
 	RUN_TEST(test_spike_timeline_says_what_it_left_out);

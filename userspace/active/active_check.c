@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 
 #include "active_check.h"
+#include "common/host_name.h"
 #include "common/log.h"
 #include "common/strmap.h"
 
@@ -485,16 +486,21 @@ void active_free(struct active_checker *a)
 	free(a);
 }
 
+/* A target's key in the TTL cache: the address, the port and the name as
+ * compared (tw_host_name_fold_key: A.test, a.test and A.TEST. are one
+ * host, RFC 4343, so one check within the TTL, not one per spelling).
+ * Returns its length. */
 static size_t target_key(const struct tw_endpoint *server, const char *sni,
-			 uint8_t *key)
+			 uint8_t key[19 + TW_HOST_NAME_KEY_MAX])
 {
-	size_t n = sni ? strnlen(sni, HS_MAX_SNI) : 0;
+	size_t n = sni ? tw_host_name_fold_key(sni, strnlen(sni, HS_MAX_SNI),
+					       (char *)key + 19,
+					       TW_HOST_NAME_KEY_MAX) : 0;
 
 	key[0] = server->addr.family;
 	memcpy(key + 1, server->addr.bytes, 16);
 	key[17] = (uint8_t)(server->port >> 8);
 	key[18] = (uint8_t)server->port;
-	memcpy(key + 19, sni ? sni : "", n);
 	return 19 + n;
 }
 
@@ -510,7 +516,7 @@ static bool rate_allows(struct active_checker *a, uint64_t now)
 bool active_request(struct active_checker *a, const struct tw_endpoint *server,
 		    const char *sni, uint64_t now)
 {
-	uint8_t key[19 + HS_MAX_SNI];
+	uint8_t key[19 + TW_HOST_NAME_KEY_MAX];
 	size_t klen = target_key(server, sni, key);
 	uint64_t *last = strmap_get(a->cache, key, klen);
 	struct active_job *job;

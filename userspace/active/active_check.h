@@ -2,8 +2,10 @@
 /*
  * Active checks: TLS 1.3 encrypts the Certificate message, so the agent
  * asks the server itself. For a (server address, port, SNI) it has not
- * verified, it opens its own TLS connection from this host with that SNI
- * and records the chain and the stapled OCSP answer. A server may hold
+ * verified (the SNI as compared: A.test and a.test are one target, RFC
+ * 4343, checked with the spelling first asked for), it opens its own TLS
+ * connection from this host with that SNI and records the chain and the
+ * stapled OCSP answer. A server may hold
  * several certificates for a name (RSA and ECDSA side by side) and choose
  * per client: a check is up to ACTIVE_PROBES_MAX connections, one per key
  * family (ECDSA, RSA, Ed25519) in TLS 1.3 and in TLS 1.2, each offering

@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "common/host_name.h"
 #include "common/strmap.h"
 #include "detect/spike.h"
 #include "history_store.h"
@@ -136,11 +137,27 @@ struct period_cont {
  * gets a new row, which the report joins to the previous one). */
 #define HISTORY_MAX_PERIODS 4096
 
+/* The spelling a name's rows are written under: the first this store
+ * wrote for it (html_agg's row of a second is the name as first seen in
+ * that second; RFC 4343 makes A.test and a.test one name). So a name's
+ * rows of a minute, and a period's row, stay one row whatever spellings
+ * its handshakes used; rows of another spelling (written before a
+ * restart, past this bound, or by a tlswatch before this rule) are
+ * joined to it when read (html_agg finds names by their key). */
+struct name_spelling {
+	uint16_t len;
+	char sni[HS_MAX_SNI];
+};
+
+/* Names remembered at most; beyond, the map starts over. */
+#define HISTORY_MAX_SPELLINGS 4096
+
 struct history_store {
 	sqlite3 *db;
 	sqlite3_stmt *w[HW__COUNT];
 	sqlite3_stmt *prune[N_PRUNE];
-	struct strmap *periods;          /* name NUL server -> period_cont */
+	struct strmap *periods;          /* name key NUL server -> period_cont */
+	struct strmap *spellings;        /* name key -> name_spelling */
 	uint64_t newest_us;              /* the newest event written */
 };
 
@@ -157,7 +174,10 @@ int history_store_open(struct sqlite3 *db, struct history_store **out,
 	int i;
 
 	*out = NULL;
-	if (!st || !(st->periods = strmap_new(sizeof(struct period_cont)))) {
+	if (!st || !(st->periods = strmap_new(sizeof(struct period_cont))) ||
+	    !(st->spellings = strmap_new(sizeof(struct name_spelling)))) {
+		if (st)
+			strmap_free(st->periods);
 		free(st);
 		snprintf(err, errlen, "event history: out of memory");
 		return -ENOMEM;
@@ -190,6 +210,7 @@ void history_store_close(struct history_store *st)
 	for (i = 0; i < N_PRUNE; i++)
 		sqlite3_finalize(st->prune[i]);
 	strmap_free(st->periods);
+	strmap_free(st->spellings);
 	free(st);
 }
 
@@ -282,10 +303,33 @@ static int write_seconds(struct history_store *st, const struct html_agg *d,
 	return 0;
 }
 
+/* The spelling @nr's rows are written under (struct name_spelling): the
+ * first written for its key, @nr's own when new or out of memory. */
+static const struct name_spelling *name_spelling(struct history_store *st,
+						 const struct html_name *nr,
+						 struct name_spelling *own)
+{
+	struct name_spelling *sp;
+	bool created;
+
+	own->len = nr->sni_len;
+	memcpy(own->sni, nr->sni, nr->sni_len);
+	if (strmap_count(st->spellings) >= HISTORY_MAX_SPELLINGS &&
+	    !strmap_get(st->spellings, nr->key, nr->key_len))
+		strmap_clear(st->spellings);
+	sp = strmap_put(st->spellings, nr->key, nr->key_len, &created);
+	if (!sp)
+		return own;
+	if (created)
+		*sp = *own;
+	return sp;
+}
+
 /* The name's outcomes go with its first server (the report sums them
  * per name); its other servers are listed with zeros. */
 static int write_name(struct history_store *st, const struct html_name *nr,
-		      uint64_t minute, int server, char *err, size_t errlen)
+		      const struct name_spelling *sp, uint64_t minute,
+		      int server, char *err, size_t errlen)
 {
 	sqlite3_stmt *s = st->w[HW_NAME];
 	const uint64_t *o = nr->outcomes;
@@ -294,7 +338,7 @@ static int write_name(struct history_store *st, const struct html_name *nr,
 
 	/* the name's counts go in its first server's row */
 	return store_step(st, s, bind_u64(s, 1, minute) &&
-			  bind_blob(s, 2, nr->sni, nr->sni_len) &&
+			  bind_blob(s, 2, sp->sni, sp->len) &&
 			  bind_u64(s, 3, first ? o[HS_INCOMPLETE] : 0) &&
 			  bind_u64(s, 4, first ? o[HS_OK] : 0) &&
 			  bind_u64(s, 5, first ? o[HS_FAILED] : 0) &&
@@ -315,11 +359,13 @@ static int write_names(struct history_store *st, const struct html_agg *d,
 
 	for (n = 0; n < d->n_names; n++) {
 		const struct html_name *nr = &d->names[n];
+		struct name_spelling own;
+		const struct name_spelling *sp = name_spelling(st, nr, &own);
 
-		if (!nr->n_servers && write_name(st, nr, minute, -1, err, errlen))
+		if (!nr->n_servers && write_name(st, nr, sp, minute, -1, err, errlen))
 			return -EIO;
 		for (i = 0; i < nr->n_servers; i++)
-			if (write_name(st, nr, minute, i, err, errlen))
+			if (write_name(st, nr, sp, minute, i, err, errlen))
 				return -EIO;
 	}
 	return 0;
@@ -329,17 +375,19 @@ static int write_names(struct history_store *st, const struct html_agg *d,
 static uint64_t period_start(struct history_store *st, const struct html_name *nr,
 			     const char *server, const char *sha256, uint64_t first_us)
 {
-	char key[HS_MAX_SNI + 1 + TW_ENDPOINT_STRLEN];
+	char key[TW_HOST_NAME_KEY_MAX + 1 + TW_ENDPOINT_STRLEN];
 	size_t slen = strnlen(server, TW_ENDPOINT_STRLEN - 1);
+	size_t klen = nr->key_len + 1 + slen;
 	struct period_cont *c;
 
-	memcpy(key, nr->sni, nr->sni_len);
-	key[nr->sni_len] = 0;
-	memcpy(key + nr->sni_len + 1, server, slen);
+	/* by the name's key: a period goes on whatever the spelling */
+	memcpy(key, nr->key, nr->key_len);
+	key[nr->key_len] = 0;
+	memcpy(key + nr->key_len + 1, server, slen);
 	if (strmap_count(st->periods) >= HISTORY_MAX_PERIODS &&
-	    !strmap_get(st->periods, key, nr->sni_len + 1 + slen))
+	    !strmap_get(st->periods, key, klen))
 		strmap_clear(st->periods);
-	c = strmap_put(st->periods, key, nr->sni_len + 1 + slen, NULL);
+	c = strmap_put(st->periods, key, klen, NULL);
 	if (!c)
 		return first_us;        /* out of memory: a row of its own */
 	if (strcmp(c->sha256, sha256)) {
@@ -357,8 +405,10 @@ static int write_run(struct history_store *st, const struct html_agg *d,
 	const char *server = run->server >= 0 ? nr->servers[run->server] : "other";
 	const char *sha256 = d->certs[run->cert].sha256;
 	uint64_t first = period_start(st, nr, server, sha256, run->first_us);
+	struct name_spelling own;
+	const struct name_spelling *sp = name_spelling(st, nr, &own);
 
-	return store_step(st, s, bind_blob(s, 1, nr->sni, nr->sni_len) &&
+	return store_step(st, s, bind_blob(s, 1, sp->sni, sp->len) &&
 			  bind_text(s, 2, server) && bind_text(s, 3, sha256) &&
 			  bind_u64(s, 4, first) && bind_u64(s, 5, run->last_us) &&
 			  bind_u64(s, 6, run->handshakes) &&
@@ -564,8 +614,10 @@ int history_store_write(struct history_store *st, const struct html_agg *delta,
 		rc = store_fail(st->db, "writing", err, errlen);
 	if (rc) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		/* The rows it wrote are gone: periods start again. */
+		/* The rows it wrote are gone: periods and spellings start
+		 * again. */
 		strmap_clear(st->periods);
+		strmap_clear(st->spellings);
 	}
 	return rc;
 }

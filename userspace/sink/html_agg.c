@@ -188,31 +188,56 @@ static void cert_add_findings(struct html_cert *c, const struct finding_list *l)
 
 /* --- server names */
 
-/* The row of name @sni, NULL if it has none. */
-static struct html_name *name_find(struct html_agg *a, const char *sni,
-				   size_t len)
+/* The row of name @sni (@len bytes), NULL if it has none. A name is found
+ * by its key (tw_host_name_fold_key), so every spelling of it is one row
+ * (RFC 4343); @key and @key_len, when not NULL, get that key. */
+static struct html_name *name_find_key(struct html_agg *a, const char *sni,
+				       size_t len, char key[TW_HOST_NAME_KEY_MAX],
+				       size_t *key_len)
 {
+	char buf[TW_HOST_NAME_KEY_MAX];
+	size_t n;
 	int i;
 
+	if (!key)
+		key = buf;
+	n = tw_host_name_fold_key(sni, len, key, TW_HOST_NAME_KEY_MAX);
+	if (key_len)
+		*key_len = n;
 	for (i = 0; i < a->n_names; i++)
-		if (a->names[i].sni_len == len && !memcmp(a->names[i].sni, sni, len))
+		if (a->names[i].key_len == n && !memcmp(a->names[i].key, key, n))
 			return &a->names[i];
 	return NULL;
 }
 
-/* The row of name @sni, added when there is room. */
+static struct html_name *name_find(struct html_agg *a, const char *sni,
+				   size_t len)
+{
+	return name_find_key(a, sni, len, NULL, NULL);
+}
+
+/* The row of name @sni, added when there is room, shown as @sni: the
+ * first spelling seen. */
 static struct html_name *name_row(struct html_agg *a, const char *sni,
 				  size_t len)
 {
-	struct html_name *nr = name_find(a, sni, len);
+	char key[TW_HOST_NAME_KEY_MAX];
+	size_t key_len;
+	struct html_name *nr;
 
+	if (len > HS_MAX_SNI)           /* an inventory name is a C string */
+		len = HS_MAX_SNI;
+	nr = name_find_key(a, sni, len, key, &key_len);
 	if (nr)
 		return nr;
 	if (a->n_names == HTML_MAX_NAMES)
 		return NULL;
-	memcpy(a->names[a->n_names].sni, sni, len);
-	a->names[a->n_names].sni_len = (uint16_t)len;
-	return &a->names[a->n_names++];
+	nr = &a->names[a->n_names++];
+	memcpy(nr->sni, sni, len);
+	nr->sni_len = (uint16_t)len;
+	memcpy(nr->key, key, key_len);
+	nr->key_len = (uint16_t)key_len;
+	return nr;
 }
 
 /* The index of @server among the name's addresses (added when there is

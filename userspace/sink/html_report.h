@@ -7,7 +7,7 @@
  * stored history (history_store.h), or inventory rows when there is none.
  *
  * Memory is fixed whatever the capture size: the aggregate is one
- * allocation of sizeof(struct html_agg) (554,800 bytes, 542 KiB, on
+ * allocation of sizeof(struct html_agg) (563,008 bytes, 550 KiB, on
  * x86-64; test_html_report prints it), plus a map of at most
  * HTML_MAX_CLIENTS JA4s (each a key of at most 36 bytes and 16 bytes of
  * counts: under 128 KiB with the map's slack). What does not fit is
@@ -18,7 +18,8 @@
  *     column, when files are given out of order, moves the columns
  *     right the same way);
  *   - server names: the first HTML_MAX_NAMES names; later ones count under
- *     "other names";
+ *     "other names"; a name is one whatever its case (RFC 4343: A.test,
+ *     a.test and A.TEST. are one row, shown as first seen);
  *   - per name, HTML_NAME_MAX_RUNS serving periods (a period is a run of
  *     handshakes served the same leaf from the same server address); then
  *     the last period grows; HTML_NAME_MAX_SERVERS server addresses, the
@@ -36,6 +37,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/host_name.h"
 #include "event/event.h"
 #include "no_cert.h"
 
@@ -91,8 +93,12 @@ struct html_run {
 #define HTML_RUN_FINDINGS_UNKNOWN 0xffffffffu
 
 struct html_name {
-	char sni[HS_MAX_SNI + 1];     /* raw wire bytes */
+	char sni[HS_MAX_SNI + 1];     /* raw wire bytes, as first seen */
 	uint16_t sni_len;             /* 0: no SNI */
+	/* what the row is found by: the name as compared
+	 * (tw_host_name_fold_key; RFC 4343: A.test is a.test) */
+	char key[TW_HOST_NAME_KEY_MAX];
+	uint16_t key_len;
 	char servers[HTML_NAME_MAX_SERVERS][TW_ENDPOINT_STRLEN];
 	int n_servers;
 	bool more_servers;            /* beyond HTML_NAME_MAX_SERVERS */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/host_name.h"
 #include "common/printable.h"
 #include "common/strmap.h"
 #include "common/timefmt.h"
@@ -48,6 +49,8 @@ static void cert_text_fill(struct cert_text *t, const struct cert_info *ci)
 }
 
 struct name_row {
+	char sni[HS_MAX_SNI];           /* the spelling first seen */
+	uint16_t sni_len;
 	uint64_t handshakes;
 	uint64_t outcomes[HS_OUTCOME__COUNT];
 	int n_certs;
@@ -68,8 +71,10 @@ struct name_row {
 struct text_report {
 	struct sink base;               /* first: the sink is cast to it */
 	FILE *out;
-	struct strmap *names;           /* sni bytes ("" = none) -> name_row */
-	struct strmap *certs;           /* sha256 + sni bytes -> cert_row */
+	/* Names by their key (tw_host_name_fold_key: A.test, a.test and
+	 * A.TEST. are one name, RFC 4343), "" without SNI */
+	struct strmap *names;           /* name key -> name_row */
+	struct strmap *certs;           /* sha256 + name key -> cert_row */
 	uint64_t alerts[2][256];        /* [from_client][description] */
 	uint64_t encrypted_alerts[2];
 	char **spike_lines;
@@ -77,34 +82,54 @@ struct text_report {
 	uint64_t spike_lines_left_out;  /* past REPORT_MAX_SPIKE_LINES */
 };
 
-/* The row of @ci served for @nr, the name @sni (NULL: none); the key is
- * the fixed-size fingerprint followed by the name's bytes. A row is made
+/* The row of @ci served for @nr, the name whose key (name_of) is @key
+ * (@key_len bytes); the map's key is the fixed-size fingerprint followed
+ * by the name's. A row is made
  * only while the name lists fewer than NAME_MAX_CERTS: one it does not
  * list is never printed, and a name served a new certificate on every
  * handshake would otherwise cost a row (7 KB) each. NULL past that (the
  * name says more were not listed) or out of memory. */
 static struct cert_row *cert_row_of(struct text_report *r, struct name_row *nr,
-				    const char *sni, size_t sni_len,
+				    const char *key, size_t key_len,
 				    const struct cert_info *ci)
 {
-	uint8_t key[32 + HS_MAX_SNI];
-	size_t len = 32 + (sni ? (sni_len > HS_MAX_SNI ? HS_MAX_SNI : sni_len) : 0);
+	uint8_t mkey[32 + TW_HOST_NAME_KEY_MAX];
 	struct cert_row *row;
 
-	memcpy(key, ci->sha256, 32);
-	if (sni)
-		memcpy(key + 32, sni, len - 32);
-	row = strmap_get(r->certs, key, len);
+	memcpy(mkey, ci->sha256, 32);
+	memcpy(mkey + 32, key, key_len);
+	row = strmap_get(r->certs, mkey, 32 + key_len);
 	if (row)
 		return row;
 	if (nr->n_certs == NAME_MAX_CERTS) {
 		nr->certs_truncated = true;
 		return NULL;
 	}
-	row = strmap_put(r->certs, key, len, NULL);
+	row = strmap_put(r->certs, mkey, 32 + key_len, NULL);
 	if (row)
 		cert_text_fill(&row->cert, ci);
 	return row;
+}
+
+/* The row of the name @sni (@sni_len bytes; NULL: no SNI), found by its
+ * key, written into @key (its length in *@key_len), and made when new,
+ * shown as @sni: the first spelling seen. NULL out of memory. */
+static struct name_row *name_of(struct text_report *r, const char *sni,
+				size_t sni_len, char key[TW_HOST_NAME_KEY_MAX],
+				size_t *key_len, bool *created)
+{
+	struct name_row *nr;
+
+	if (sni_len > HS_MAX_SNI)
+		sni_len = HS_MAX_SNI;
+	*key_len = sni ? tw_host_name_fold_key(sni, sni_len, key,
+					       TW_HOST_NAME_KEY_MAX) : 0;
+	nr = strmap_put(r->names, key, *key_len, created);
+	if (nr && *created && sni) {
+		memcpy(nr->sni, sni, sni_len);
+		nr->sni_len = (uint16_t)sni_len;
+	}
+	return nr;
 }
 
 /* Counts one serving of @row for @nr (@count 0: a cert event with no
@@ -131,12 +156,13 @@ static void report_handshake(struct text_report *r, const struct hs_view *v)
 {
 	const struct hs_record *rec = v->rec;
 	struct name_row *nr;
-	char server[sizeof(nr->server)];
+	char server[sizeof(nr->server)], key[TW_HOST_NAME_KEY_MAX];
+	size_t key_len;
 	bool created;
 	int i;
 
-	nr = strmap_put(r->names, rec->has_sni ? rec->sni : "",
-			rec->has_sni ? rec->sni_len : 0, &created);
+	nr = name_of(r, rec->has_sni ? rec->sni : NULL, rec->sni_len, key,
+		     &key_len, &created);
 	if (!nr)
 		return;
 	tw_endpoint_format(&rec->server, server);
@@ -153,8 +179,7 @@ static void report_handshake(struct text_report *r, const struct hs_view *v)
 		nr->starttls[rec->starttls]++;
 	nr->sslv2_hellos += rec->sslv2_hello;
 	if (v->chain[0]) {
-		struct cert_row *row = cert_row_of(r, nr, rec->has_sni ? rec->sni : NULL,
-						   rec->sni_len, v->chain[0]);
+		struct cert_row *row = cert_row_of(r, nr, key, key_len, v->chain[0]);
 
 		if (row)
 			note_cert(nr, row, 1);
@@ -174,22 +199,23 @@ static void report_handshake(struct text_report *r, const struct hs_view *v)
  * the first detail of each kind kept (the handshake that showed it). */
 static void report_cert(struct text_report *r, const struct cert_view *cv)
 {
+	char key[TW_HOST_NAME_KEY_MAX];
 	struct name_row *nr;
 	struct cert_row *row;
+	size_t key_len;
 	bool created;
 	int i;
 
 	if (!cv->n_chain || !cv->chain[0])
 		return;
-	nr = strmap_put(r->names, cv->sni ? cv->sni : "", cv->sni ? cv->sni_len : 0,
-			&created);
+	nr = name_of(r, cv->sni, cv->sni_len, key, &key_len, &created);
 	if (!nr)
 		return;
 	if (created) {
 		tw_endpoint_format(cv->server, nr->server);
 		nr->n_servers = 1;
 	}
-	row = cert_row_of(r, nr, cv->sni, cv->sni_len, cv->chain[0]);
+	row = cert_row_of(r, nr, key, key_len, cv->chain[0]);
 	if (!row)
 		return;
 	note_cert(nr, row, 0);
@@ -316,6 +342,7 @@ static void print_names(struct text_report *r)
 	void *val;
 
 	fprintf(r->out, "\nServer names (handshakes, failure rate, certificates served)\n");
+	/* each name as first seen (its key is how it is found) */
 	for (i = 0; strmap_at(r->names, i, &key, &len, &val); i++) {
 		const struct name_row *nr = val;
 		uint64_t failures = nr->outcomes[HS_FAILED] + nr->outcomes[HS_ABORTED];
@@ -323,7 +350,7 @@ static void print_names(struct text_report *r)
 		int c;
 
 		if (len)
-			tw_printable(key, len, name, sizeof(name));
+			tw_printable(nr->sni, nr->sni_len, name, sizeof(name));
 		else
 			snprintf(name, sizeof(name), "(no SNI)");
 		fprintf(r->out, "  %s  at %s%s\n", name, nr->server,

@@ -196,6 +196,11 @@ def schema_check(schema, lists):
              for k, v in sorted(types.items()) if len(v) > 1]
     results.append((not clash, 'one key, one type: %d keys over every event' % len(types),
                     clash))
+    return tap_results(results)
+
+
+def tap_results(results):
+    """Prints (good, name, detail lines) as TAP lines; whether all are good."""
     for good, name, detail in results:
         print('%s - %s' % ('ok' if good else 'not ok', name))
         if not good:
@@ -250,12 +255,7 @@ def doc_check(schema, path):
                       'in events.md, not in the schema: %s' % sorted(uncommon)]
         results.append((good, 'events.md documents every key of %s (%d)' % (name, len(props)),
                         detail))
-    for good, name, detail in results:
-        print('%s - %s' % ('ok' if good else 'not ok', name))
-        if not good:
-            for d in detail:
-                print('#   ' + d)
-    return all(r[0] for r in results)
+    return tap_results(results)
 
 
 def main(argv):

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "findings.h"
+#include "common/comma_list.h"
 #include "common/host_name.h"
 #include "common/printable.h"
 #include "common/timefmt.h"
@@ -79,21 +80,18 @@ bool finding_kind_next(const char **p, int *kind)
 {
 	/* longer than every kind's name: no name cut to it matches */
 	char name[32];
+	const char *item;
 	size_t n;
 
-	if (!*p || !**p)
+	if (!comma_list_next(p, &item, &n))
 		return false;
-	n = strcspn(*p, ",");
 	if (n < sizeof(name)) {
-		memcpy(name, *p, n);
+		memcpy(name, item, n);
 		name[n] = '\0';
 		*kind = finding_kind_parse(name);
 	} else {
 		*kind = -1;
 	}
-	*p += n;
-	if (**p == ',')
-		(*p)++;
 	return true;
 }
 

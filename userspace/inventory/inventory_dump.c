@@ -18,7 +18,7 @@
 
 #include <sqlite3.h>
 
-#include "cert/findings.h"
+#include "common/comma_list.h"
 #include "common/json.h"
 #include "common/printable.h"
 #include "common/timefmt.h"
@@ -61,19 +61,14 @@ static const char sql_rollback_end[] =
  * newer tlswatch's) too; empty names are left out. */
 static void dump_findings_json(struct json_writer *j, const char *findings)
 {
-	const char *p = findings, *name = findings;
-	int kind;
+	const char *p = findings, *name;
+	size_t n;
 
 	jw_key(j, "findings");
 	jw_array_begin(j);
-	while (finding_kind_next(&p, &kind)) {
-		/* p is past the name and its comma, if it had one */
-		size_t n = (size_t)(p - name) - (p[-1] == ',');
-
+	while (comma_list_next(&p, &name, &n))
 		if (n)
 			jw_string_n(j, name, n);
-		name = p;
-	}
 	jw_array_end(j);
 }
 

@@ -765,7 +765,8 @@ static void test_file_record_end_whole_records_only(void)
 	CHECK_INT(record_end_exact(ng, 36, 28), 0);
 	CHECK_INT(record_end_exact(ng_be, sizeof(ng_be), 28), 40);
 	/* not a capture */
-	CHECK_INT(record_end_exact((const uint8_t *)"GET / HTTP/1.1\r\n\r\n", 18, 4), 0);
+	CHECK_INT(record_end_exact((const uint8_t *)"GET / HTTP/1.1\r\n\r\n",
+				   18, 4), 0);
 }
 
 /* Every beginning of the pcapng sample, each in a buffer of its exact

@@ -228,8 +228,8 @@ int grown_find_cut(struct inventory *inv, const struct inventory_capture *c,
 {
 	if (cut->len == 0)
 		return 0;
-	return inventory_capture_find_prefix(inv, cut->len, cut->sha256, c->size,
-					     was, err, errlen);
+	return inventory_capture_find_prefix(inv, cut->len, cut->sha256,
+					     c->size, was, err, errlen);
 }
 
 int grown_cuts_record(struct inventory *inv, const struct inventory_capture *c,
@@ -250,8 +250,8 @@ int grown_cuts_record(struct inventory *inv, const struct inventory_capture *c,
 			snprintf(err, errlen, "SHA-256 failed");
 			rc = -1;
 		} else {
-			rc = inventory_capture_add_prefix(inv, c, (uint32_t)end, hex,
-							  err, errlen);
+			rc = inventory_capture_add_prefix(inv, c, (uint32_t)end,
+							  hex, err, errlen);
 		}
 	}
 	digest_end(&d);

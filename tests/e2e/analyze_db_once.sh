@@ -8,7 +8,8 @@
 # were not, the same capture twice on one command line, a capture that
 # begins with the bytes of one added (it grew since, from under 64 KiB
 # too; not from a capture of the file's header alone, which is not
-# recorded; a copy cut short, under 64 KiB too). Standard input, and a
+# recorded; a copy cut short, under 64 KiB too, but not a capture that
+# only begins as one added). Standard input, and a
 # named pipe given by path, are recognised as a file is. (A run killed
 # part-way: analyze_db_killed.sh.) The captures are the committed ones
 # (scripts/make-captures.sh).
@@ -261,38 +262,67 @@ wait "$feeder" 2>/dev/null
 # A copy cut short below 64 KiB (digested whole) is recognised as one of
 # the capture it was cut from (it was not: it was added, counting those
 # handshakes again): each capture added records the digests of its
-# beginnings at 2^k bytes past its header (32 bytes to 32 KiB), and the
-# copy is compared at the longest it holds. From a capture under 64 KiB,
-# and from one over it; cut at a record's end, and within a record.
-"$PY" - "$CAPS/tls12_rsa.pcap" "$CAPS/tls12_weak.pcap" "$T_TMP" <<'PY'
+# beginnings at its record ends past its header, and the copy is looked
+# up by its bytes up to its last whole record (what follows is a record
+# cut short, which is not read). From a capture under 64 KiB, and from
+# one over it; cut at a record's end, and within a record; pcapng too.
+"$PY" - "$CAPS/tls12_rsa.pcap" "$CAPS/tls12_weak.pcap" "$CAPS/tls12_rsa.pcapng" "$T_TMP" <<'PY'
 import sys
 data = open(sys.argv[1], "rb").read()
 weak = open(sys.argv[2], "rb").read()
-out = sys.argv[3]
+ng = open(sys.argv[3], "rb").read()
+out = sys.argv[4]
 big = weak[:24] + weak[24:] * 16               # over 64 KiB
 open(out + "/cut_big.pcap", "wb").write(big)
 open(out + "/cut_big_part.pcap", "wb").write(big[:40000])
 open(out + "/cut_small_part.pcap", "wb").write(data[:5000])
-open(out + "/cut_small_tiny.pcap", "wb").write(data[:24 + 40])
-open(out + "/cut_small_header.pcap", "wb").write(data[:24 + 31])
+open(out + "/cut_small_end.pcap", "wb").write(data[:4965])      # a record's end
+open(out + "/cut_ng_part.pcapng", "wb").write(ng[:len(ng) - 100])
+open(out + "/cut_small_tiny.pcap", "wb").write(data[:24 + 40])  # no whole record
+# not cut from the capture added: its first connection (4468 bytes: more
+# than half of it), then another's records (its bytes past 4468 differ)
+open(out + "/cut_other.pcap", "wb").write(data[:4468] + weak[24:3444])
+# its whole records the capture added's first ones, then a record cut
+# short that is not the added capture's (analysis does not read it)
+open(out + "/cut_other_tail.pcap", "wb").write(data[:4468] + weak[24:100])
 PY
 "$TW" analyze -q --db "$T_TMP/cut.db" "$CAPS/tls12_rsa.pcap" "$T_TMP/cut_big.pcap" \
-	>/dev/null 2>"$T_TMP/err12"
+	"$CAPS/tls12_rsa.pcapng" >/dev/null 2>"$T_TMP/err12"
 assert_eq "setup: a capture under 64 KiB and one over it added" "0|" "$?|$(cat "$T_TMP/err12")"
-assert_eq "setup: counted" "rsa.test 2 weak.test 16" "$(rows "$T_TMP/cut.db")"
-for cut in small_part:4120:$CAPS/tls12_rsa.pcap small_tiny:56:$CAPS/tls12_rsa.pcap \
-	big_part:32792:$T_TMP/cut_big.pcap; do
+assert_eq "setup: counted" "rsa.test 4 weak.test 16" "$(rows "$T_TMP/cut.db")"
+for cut in small_part.pcap:4965:$CAPS/tls12_rsa.pcap small_end.pcap:4965:$CAPS/tls12_rsa.pcap \
+	other_tail.pcap:4468:$CAPS/tls12_rsa.pcap big_part.pcap:39779:$T_TMP/cut_big.pcap \
+	ng_part.pcapng:NG:$CAPS/tls12_rsa.pcapng; do
 	name=${cut%%:*} rest=${cut#*:}
-	copy=$T_TMP/cut_$name.pcap from=${rest#*:}
+	copy=$T_TMP/cut_$name from=${rest#*:} same=${rest%%:*}
+	# pcapng: up to the end of its last whole block
+	[ "$same" = NG ] && same=$("$PY" - "$copy" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+o = 0
+while o + 12 <= len(d):
+    n = struct.unpack("<I", d[o + 4:o + 8])[0]
+    if o + n > len(d):
+        break
+    o += n
+print(o)
+PY
+)
 	"$TW" analyze -q --db "$T_TMP/cut.db" "$copy" >/dev/null 2>"$T_TMP/err12"
 	rc=$?
 	assert_eq "cut short ($name, $(wc -c <"$copy") bytes): exit 2, said with the bytes compared" \
-		"2|tlswatch analyze: $copy: begins with the same ${rest%%:*} bytes as $from, added to the --db database $T_TMP/cut.db at TIME ($(wc -c <"$from") bytes then, $(wc -c <"$copy") now); adding it would count those handshakes twice" \
+		"2|tlswatch analyze: $copy: begins with the same $same bytes as $from, added to the --db database $T_TMP/cut.db at TIME ($(wc -c <"$from") bytes then, $(wc -c <"$copy") now); adding it would count those handshakes twice" \
 		"$rc|$(sed -E 's/ at [0-9-]{10}T[0-9:]{8}Z / at TIME /' "$T_TMP/err12")"
 done
-assert_eq "the copies cut short: nothing counted" "rsa.test 2 weak.test 16" "$(rows "$T_TMP/cut.db")"
-# under 32 bytes of records: nothing to tell one capture of the host from
-# another (a record's header alone), not recognised, and added
-"$TW" analyze -q --db "$T_TMP/cut.db" "$T_TMP/cut_small_header.pcap" >/dev/null 2>"$T_TMP/err12"
-assert_eq "cut short within 32 bytes of records: not recognised (exit 0)" 0 "$?"
+assert_eq "the copies cut short: nothing counted" "rsa.test 4 weak.test 16" "$(rows "$T_TMP/cut.db")"
+# no whole record: nothing read, so nothing counted, and not recorded
+"$TW" analyze -q --db "$T_TMP/cut.db" "$T_TMP/cut_small_tiny.pcap" >/dev/null 2>"$T_TMP/err12"
+assert_eq "cut short within its first record: not recognised (exit 0)" 0 "$?"
+assert_eq "cut short within its first record: nothing counted" "rsa.test 4 weak.test 16" "$(rows "$T_TMP/cut.db")"
+# A different capture whose first half is the first half of one added is
+# not a copy cut short of it (it was refused: its beginning was compared
+# at one length only, 4120 bytes): added, its handshakes counted
+"$TW" analyze -q --db "$T_TMP/cut.db" "$T_TMP/cut_other.pcap" >/dev/null 2>"$T_TMP/err12"
+assert_eq "a capture that only begins as one added: added (exit 0)" "0|" "$?|$(cat "$T_TMP/err12")"
+assert_eq "a capture that only begins as one added: counted" "rsa.test 5 weak.test 17" "$(rows "$T_TMP/cut.db")"
 t_done

@@ -713,6 +713,62 @@ static void test_file_header_len_pcapng_ends_at_first_packet_block(void)
 	CHECK_INT(capture_file_header_len(le, 60), 60);
 }
 
+/* capture_file_record_end: a record's end when all of it is in the
+ * bytes given, 0 when it is cut short (a copy cut within it), in either
+ * byte order; each call on a buffer of the exact size (ASan). */
+static size_t record_end_exact(const uint8_t *buf, size_t len, size_t at)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+	size_t end;
+
+	if (!copy)
+		return (size_t)-1;
+	memcpy(copy, buf, len);
+	end = capture_file_record_end(copy, len, at);
+	free(copy);
+	return end;
+}
+
+static void test_file_record_end_whole_records_only(void)
+{
+	/* a pcap header (its fields after the magic unread), a record of
+	 * 4 bytes captured, one of 0 */
+	uint8_t le[24 + 20 + 16] = { 0xd4, 0xc3, 0xb2, 0xa1 },
+		be[24 + 20 + 16] = { 0xa1, 0xb2, 0xc3, 0xd4 };
+	/* a section header, then an enhanced packet block of 32 bytes */
+	static const uint8_t ng[] = {
+		0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a,
+		1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 28, 0, 0, 0,
+		6, 0, 0, 0, 32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0, 0,
+	};
+	static const uint8_t ng_be[] = {
+		0x0a, 0x0d, 0x0d, 0x0a, 0, 0, 0, 28, 0x1a, 0x2b, 0x3c, 0x4d,
+		0, 1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 28,
+		0, 0, 0, 6, 0, 0, 0, 12, 0, 0, 0, 12,
+	};
+
+	le[24 + 8] = 4;
+	be[24 + 11] = 4;
+	CHECK_INT(record_end_exact(le, sizeof(le), 24), 44);
+	CHECK_INT(record_end_exact(le, sizeof(le), 44), 60);
+	CHECK_INT(record_end_exact(be, sizeof(be), 24), 44);
+	CHECK_INT(record_end_exact(be, sizeof(be), 44), 60);
+	/* cut within the record's data, within its header, at its start */
+	CHECK_INT(record_end_exact(le, 43, 24), 0);
+	CHECK_INT(record_end_exact(le, 59, 44), 0);
+	CHECK_INT(record_end_exact(le, 30, 24), 0);
+	CHECK_INT(record_end_exact(le, 44, 44), 0);
+	/* pcapng: the block's length, in the section's byte order */
+	CHECK_INT(record_end_exact(ng, sizeof(ng), 28), 60);
+	CHECK_INT(record_end_exact(ng, sizeof(ng) - 1, 28), 0);
+	CHECK_INT(record_end_exact(ng, 36, 28), 0);
+	CHECK_INT(record_end_exact(ng_be, sizeof(ng_be), 28), 40);
+	/* not a capture */
+	CHECK_INT(record_end_exact((const uint8_t *)"GET / HTTP/1.1\r\n\r\n",
+				   18, 4), 0);
+}
+
 /* Every beginning of the pcapng sample, each in a buffer of its exact
  * size (ASan: no byte past it is read): never past the first packet
  * block, never less for more bytes. */
@@ -776,6 +832,7 @@ int main(void)
 	RUN_TEST(test_file_header_len_pcapng_ends_at_first_packet_block);
 	RUN_TEST(test_file_header_len_reads_only_the_bytes_given);
 	RUN_TEST(test_file_header_len_other_bytes_are_0);
+	RUN_TEST(test_file_record_end_whole_records_only);
 	remove_tmpdir();
 	return CHECK_EXIT_CODE();
 }

@@ -79,3 +79,47 @@ size_t capture_file_header_len(const uint8_t *buf, size_t len)
 	c.off = 0;
 	return pcapng_header_len(&c);
 }
+
+/* The 32-bit number at @p, in the file's byte order (@le: little). */
+static uint32_t at32(const uint8_t *p, bool le)
+{
+	if (le)
+		return (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+		       (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+#define PCAP_RECORD_HEADER_LEN 16
+
+size_t capture_file_record_end(const uint8_t *buf, size_t len, size_t at)
+{
+	size_t left = at < len ? len - at : 0;
+	uint32_t rec;
+	bool le;
+
+	if (len < 12 || left < PCAPNG_BLOCK_MIN)
+		return 0;
+	/* the magic's first byte tells the byte order: a pcap file's d4 or
+	 * 4d (little endian), a1 (big); a pcapng section's byte-order magic
+	 * follows its type and length */
+	if (is_pcap(at32(buf, true))) {
+		le = buf[0] != 0xa1;
+		if (left < PCAP_RECORD_HEADER_LEN)
+			return 0;
+		rec = at32(buf + at + 8, le);   /* the bytes captured */
+		if (rec > left - PCAP_RECORD_HEADER_LEN)
+			return 0;
+		return at + PCAP_RECORD_HEADER_LEN + rec;
+	}
+	if (at32(buf, true) != PCAPNG_SHB)
+		return 0;
+	le = at32(buf + 8, true) == PCAPNG_BYTE_ORDER;
+	/* a block is read in the byte order of the first section: a file
+	 * of several sections in different orders is walked no further
+	 * than its first (its block lengths read wrong end beyond it) */
+	rec = at32(buf + at + 4, le);
+	if (rec < PCAPNG_BLOCK_MIN || rec > left)
+		return 0;
+	return at + rec;
+}

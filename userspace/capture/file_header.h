@@ -17,5 +17,12 @@
  * which capture a file is.
  */
 size_t capture_file_header_len(const uint8_t *buf, size_t len);
+/*
+ * Where the record (pcap's packet record, pcapng's block) that begins at
+ * @at of the capture file beginning with @buf ends, when all of it is in
+ * the @len bytes; 0 when it is not (the file cut short within it, or the
+ * bytes are not one), or @buf is not a capture.
+ */
+size_t capture_file_record_end(const uint8_t *buf, size_t len, size_t at);
 
 #endif

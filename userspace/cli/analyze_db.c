@@ -68,8 +68,8 @@ struct analyze_db {
 	                                         * in its place; -1: none */
 	char source[32];                        /* analyze_db_source's */
 	struct inventory_capture *ids;          /* head_sha256 "": not identified */
-	struct grown_cuts *cuts;                /* the ladder of each one
-	                                         * identified (analyze_grown.h) */
+	struct grown_cut *cuts;                 /* of each one identified
+	                                         * (analyze_grown.h) */
 	struct inventory_capture_added *was;    /* of the files added before */
 	struct grown_index *grown;              /* the captures added whole,
 	                                         * read once (find_grown) */
@@ -182,7 +182,8 @@ static int find_added(struct analyze_db *adb, int i,
 {
 	const struct inventory_capture *c = &adb->ids[i];
 	char err[512], when[TW_TIME_STRLEN];
-	uint32_t same = 0;
+	uint32_t same;
+	bool cut = false;
 	int rc = inventory_capture_find(adb->inv, c, was, err, sizeof(err));
 
 	if (rc == 0)
@@ -190,17 +191,19 @@ static int find_added(struct analyze_db *adb, int i,
 	else if (rc < 0)
 		fprintf(stderr, "tlswatch analyze: %s\n", err);
 	if (rc == 0) {
-		rc = grown_find_cut(adb->inv, c, &adb->cuts[i], was, &same, err,
+		rc = grown_find_cut(adb->inv, c, &adb->cuts[i], was, err,
 				    sizeof(err));
+		cut = rc == 1;
 		if (rc < 0)
 			fprintf(stderr, "tlswatch analyze: %s\n", err);
 	}
 	if (rc <= 0 || was->size == c->size)
 		return rc;
 	/* grown from one added whole, or one cut short of a head: the head
-	 * of the shorter; cut short below it: the ladder's length */
-	if (!same)
-		same = (uint32_t)(was->size < c->head_len ? was->size : c->head_len);
+	 * of the shorter; cut short below it: its whole records (what
+	 * follows them is a record cut short, not read) */
+	same = cut ? adb->cuts[i].len :
+	       (uint32_t)(was->size < c->head_len ? was->size : c->head_len);
 	fprintf(stderr, "tlswatch analyze: %s: begins with the same %llu bytes "
 		"as %s, added to the --db database %s at %s (%llu bytes then, "
 		"%llu now); adding it would count those handshakes twice\n",
@@ -246,14 +249,14 @@ static int refuse_twice(const struct analyze_db *adb, int i)
 	return EXIT_OK;
 }
 
-/* Identifies file @i, with its ladder: 0, or EXIT_USAGE said (given
- * twice), EXIT_INTERNAL said. */
+/* Identifies file @i, with its digest as a copy cut short: 0, or
+ * EXIT_USAGE said (given twice), EXIT_INTERNAL said. */
 static int identify_file(struct analyze_db *adb, int i)
 {
 	if (identify(adb, i, &adb->ids[i]) != 0)
 		return EXIT_OK;
 	/* head[] holds its head */
-	if (grown_cuts_digest(head, &adb->ids[i], &adb->cuts[i])) {
+	if (grown_cut_digest(head, &adb->ids[i], &adb->cuts[i])) {
 		fprintf(stderr, "tlswatch analyze: %s: SHA-256 failed\n",
 			adb->files[i]);
 		return EXIT_INTERNAL;
@@ -529,6 +532,31 @@ void analyze_db_added(struct analyze_db *adb, int i, uint64_t packets)
 		adb->opened[i] = true;
 }
 
+/*
+ * Records the beginnings of file @i (identified) at its record ends
+ * (grown_cuts_record), its head read again into head[] (one head in
+ * memory, not one per file): when its first bytes are no longer those
+ * identified (rewritten since), none. 0, or -1 with @err.
+ */
+static int record_cuts(struct analyze_db *adb, int i, char *err, size_t errlen)
+{
+	const struct inventory_capture *c = &adb->ids[i];
+	struct inventory_capture now;
+	uint8_t md[32];
+	char hex[65];
+
+	if (identify(adb, i, &now) != 0 || now.head_len < c->head_len)
+		return 0;
+	if (!tw_sha256(head, c->head_len, md)) {
+		snprintf(err, errlen, "%s: SHA-256 failed", adb->files[i]);
+		return -1;
+	}
+	tw_hex(md, sizeof(md), hex);
+	if (strcmp(hex, c->head_sha256) != 0)
+		return 0;
+	return grown_cuts_record(adb->inv, c, head, err, errlen);
+}
+
 /* Records the captures opened, with @added_us. 0, or -1 with @err. */
 static int record_opened(struct analyze_db *adb, uint64_t added_us, char *err,
 			 size_t errlen)
@@ -539,8 +567,7 @@ static int record_opened(struct analyze_db *adb, uint64_t added_us, char *err,
 		if (adb->opened[i] && identified(adb, i) &&
 		    (inventory_capture_add(adb->inv, &adb->ids[i], adb->files[i],
 					   added_us, err, errlen) ||
-		     grown_cuts_record(adb->inv, &adb->ids[i], &adb->cuts[i], err,
-				       errlen)))
+		     record_cuts(adb, i, err, errlen)))
 			return -1;
 	return 0;
 }

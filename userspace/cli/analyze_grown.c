@@ -7,9 +7,9 @@
  * database is asked again only about a hit, for its name and time.
  *
  * A copy cut short below the head is found the other way round: each
- * capture added records the digests of its beginnings at a ladder of
- * lengths (grown_cuts_digest), and a small capture asks for its own
- * beginning at the longest length of the ladder it holds.
+ * capture added records the digests of its beginnings at its record
+ * ends (grown_cuts_record), and a small capture asks for its own bytes
+ * up to its last whole record (grown_cut_digest).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -122,6 +122,23 @@ static int digest_to(struct grown_digest *d, const unsigned char *head,
 	return 0;
 }
 
+/* A new digest of @head's bytes, length by length. 0, or -1. */
+static int digest_begin(struct grown_digest *d)
+{
+	d->done = 0;
+	d->md = EVP_MD_CTX_new();
+	d->end = EVP_MD_CTX_new();
+	if (!d->md || !d->end || !EVP_DigestInit_ex(d->md, tw_md_sha256(), NULL))
+		return -1;
+	return 0;
+}
+
+static void digest_end(struct grown_digest *d)
+{
+	EVP_MD_CTX_free(d->md);
+	EVP_MD_CTX_free(d->end);
+}
+
 /* The first size of @gi past @header and below c->head_len whose
  * beginning of @head is in the set: 1 with *@begins, 0, -1 with @err. */
 static int grown_first(const struct grown_index *gi, struct grown_digest *d,
@@ -159,76 +176,84 @@ int grown_index_find(const struct grown_index *gi, struct inventory *inv,
 	struct inventory_capture begins = { 0 };
 	int rc = -1;
 
-	d.md = EVP_MD_CTX_new();
-	d.end = EVP_MD_CTX_new();
-	if (!d.md || !d.end || !EVP_DigestInit_ex(d.md, tw_md_sha256(), NULL))
+	if (digest_begin(&d))
 		snprintf(err, errlen, "SHA-256 failed");
 	else
 		rc = grown_first(gi, &d, head, c,
 				 capture_file_header_len(head, c->head_len),
 				 &begins, err, errlen);
-	EVP_MD_CTX_free(d.md);
-	EVP_MD_CTX_free(d.end);
+	digest_end(&d);
 	if (rc == 1)
 		rc = inventory_capture_find(inv, &begins, was, err, errlen);
 	return rc;
 }
 
-int grown_cuts_digest(const unsigned char *head,
-		      const struct inventory_capture *c, struct grown_cuts *out)
+/* The first record end of @head (@len bytes) past its header, or 0 when
+ * it holds no whole record past it. */
+static size_t first_record_end(const unsigned char *head, size_t len)
+{
+	size_t header = capture_file_header_len(head, len);
+
+	return header ? capture_file_record_end(head, len, header) : 0;
+}
+
+int grown_cut_digest(const unsigned char *head,
+		     const struct inventory_capture *c, struct grown_cut *out)
 {
 	struct grown_digest d = { 0 };
-	size_t header = capture_file_header_len(head, c->head_len);
-	int k, rc = 0;
+	size_t end, next;
+	int rc;
 
-	out->n = 0;
-	d.md = EVP_MD_CTX_new();
-	d.end = EVP_MD_CTX_new();
-	if (!d.md || !d.end || !EVP_DigestInit_ex(d.md, tw_md_sha256(), NULL))
-		rc = -1;
-	for (k = GROWN_CUT_MIN_SHIFT; rc == 0 && k <= GROWN_CUT_MAX_SHIFT; k++) {
-		size_t len = header + ((size_t)1 << k);
-
-		/* a header that says nothing (0: not a capture) stops it too */
-		if (header == 0 || len > c->head_len)
-			break;
-		out->len[out->n] = (uint32_t)len;
-		rc = digest_to(&d, head, (uint32_t)len, out->sha256[out->n]);
-		if (rc == 0)
-			out->n++;
-	}
-	EVP_MD_CTX_free(d.md);
-	EVP_MD_CTX_free(d.end);
+	out->len = 0;
+	/* a bigger one is known by its head (cut short at 64 KiB or more) */
+	if (c->size >= INVENTORY_CAPTURE_HEAD || c->head_len != c->size)
+		return 0;
+	end = first_record_end(head, c->head_len);
+	if (!end)
+		return 0;
+	/* bounded: each record moves on by 12 bytes at least */
+	while ((next = capture_file_record_end(head, c->head_len, end)) != 0)
+		end = next;
+	rc = digest_begin(&d) ? -1 :
+	     digest_to(&d, head, (uint32_t)end, out->sha256);
+	digest_end(&d);
+	if (rc == 0)
+		out->len = (uint32_t)end;
 	return rc;
 }
 
 int grown_find_cut(struct inventory *inv, const struct inventory_capture *c,
-		   const struct grown_cuts *cuts, struct inventory_capture_added *was,
-		   uint32_t *same, char *err, size_t errlen)
+		   const struct grown_cut *cut, struct inventory_capture_added *was,
+		   char *err, size_t errlen)
 {
-	unsigned last;
-	int rc;
-
-	if (c->size >= INVENTORY_CAPTURE_HEAD || cuts->n == 0)
+	if (cut->len == 0)
 		return 0;
-	/* the longest it holds: one cut from the same capture holds all the
-	 * shorter ones too */
-	last = cuts->n - 1;
-	rc = inventory_capture_find_prefix(inv, cuts->len[last], cuts->sha256[last],
-					   c->size, was, err, errlen);
-	if (rc == 1)
-		*same = cuts->len[last];
-	return rc;
+	return inventory_capture_find_prefix(inv, cut->len, cut->sha256,
+					     c->size, was, err, errlen);
 }
 
 int grown_cuts_record(struct inventory *inv, const struct inventory_capture *c,
-		      const struct grown_cuts *cuts, char *err, size_t errlen)
+		      const unsigned char *head, char *err, size_t errlen)
 {
-	unsigned i;
+	struct grown_digest d = { 0 };
+	char hex[65];
+	size_t end = first_record_end(head, c->head_len);
+	int rc = digest_begin(&d);
 
-	for (i = 0; i < cuts->n; i++)
-		if (inventory_capture_add_prefix(inv, c, cuts->len[i],
-						 cuts->sha256[i], err, errlen))
-			return -1;
-	return 0;
+	if (rc)
+		snprintf(err, errlen, "SHA-256 failed");
+	/* a record end at the capture's size is the capture itself; each
+	 * record moves on by 12 bytes at least, so at most 64 KiB / 12 */
+	for (; rc == 0 && end && end < c->size;
+	     end = capture_file_record_end(head, c->head_len, end)) {
+		if (digest_to(&d, head, (uint32_t)end, hex)) {
+			snprintf(err, errlen, "SHA-256 failed");
+			rc = -1;
+		} else {
+			rc = inventory_capture_add_prefix(inv, c, (uint32_t)end,
+							  hex, err, errlen);
+		}
+	}
+	digest_end(&d);
+	return rc;
 }

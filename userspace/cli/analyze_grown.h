@@ -4,9 +4,8 @@
  * while it was smaller than INVENTORY_CAPTURE_HEAD (digested whole then:
  * its bytes are a beginning of the capture's head now); and whether a
  * capture smaller than that is a copy, cut short, of one added (its
- * bytes, digested whole, are a beginning of the other's head: each
- * capture added records the digests of its beginnings at a ladder of
- * lengths, GROWN_CUT_*).
+ * records are the first records of the other's head: each capture
+ * added records the digests of its beginnings at its record ends).
  */
 #ifndef TW_ANALYZE_GROWN_H
 #define TW_ANALYZE_GROWN_H
@@ -36,36 +35,34 @@ int grown_index_find(const struct grown_index *gi, struct inventory *inv,
 void grown_index_free(struct grown_index *gi);
 
 /*
- * The ladder: 2^k bytes past the file's header (capture_file_header_len),
- * k from GROWN_CUT_MIN_SHIFT to GROWN_CUT_MAX_SHIFT, up to the head's
- * length. A cut copy is compared at the longest length of the ladder it
- * holds, so it is recognised when it holds GROWN_CUT_MIN_SHIFT's 32
- * bytes of packet records (a record's header and the start of its
- * packet: one capture's, not another's of the same host), and shares
- * half of what it holds at least with the capture it was cut from.
+ * A copy cut short: every whole record it holds (pcap's packet records,
+ * pcapng's blocks) is the same as one added capture's first records, and
+ * what follows them, if anything, is a record cut short (which analysis
+ * does not read). Each capture added records the digest of its head up
+ * to each of its record ends past the file's header and short of its
+ * size (at most INVENTORY_CAPTURE_HEAD / 12 of them, pcapng's shortest
+ * block); a capture under INVENTORY_CAPTURE_HEAD is looked up by the
+ * digest of its bytes up to its last whole record.
  */
-#define GROWN_CUT_MIN_SHIFT 5
-#define GROWN_CUT_MAX_SHIFT 15       /* 32 KiB: below the 64 KiB head */
-#define GROWN_CUT_MAX (GROWN_CUT_MAX_SHIFT - GROWN_CUT_MIN_SHIFT + 1)
-
-struct grown_cuts {
-	unsigned n;
-	uint32_t len[GROWN_CUT_MAX];          /* ascending */
-	char sha256[GROWN_CUT_MAX][65];
+struct grown_cut {
+	uint32_t len;              /* its last whole record's end; 0: none */
+	char sha256[65];           /* of its bytes up to there */
 };
 
-/* The ladder's digests of @head (@c->head_len bytes, the head of @c)
- * into *@out. 0, or -1 (SHA-256 failed). */
-int grown_cuts_digest(const unsigned char *head,
-		      const struct inventory_capture *c, struct grown_cuts *out);
-/* Whether @c (its ladder @cuts), smaller than INVENTORY_CAPTURE_HEAD, is
- * a copy cut short of a capture added: 1 with *@was and *@same (the
- * bytes compared), 0, or -1 with @err. */
+/* The digest *@out of @head (@c->head_len bytes, the head of @c) up to
+ * its last whole record, when @c is under INVENTORY_CAPTURE_HEAD and
+ * holds one past the file's header (else out->len 0). 0, or -1 (SHA-256
+ * failed). */
+int grown_cut_digest(const unsigned char *head,
+		     const struct inventory_capture *c, struct grown_cut *out);
+/* Whether @c (its digest @cut) is a copy cut short of a capture added:
+ * 1 with *@was, 0, or -1 with @err. */
 int grown_find_cut(struct inventory *inv, const struct inventory_capture *c,
-		   const struct grown_cuts *cuts, struct inventory_capture_added *was,
-		   uint32_t *same, char *err, size_t errlen);
-/* Records the ladder @cuts of @c, added. 0, or -1 with @err. */
+		   const struct grown_cut *cut, struct inventory_capture_added *was,
+		   char *err, size_t errlen);
+/* Records, for @c added, the digests of @head (its first @c->head_len
+ * bytes) up to each of its record ends. 0, or -1 with @err. */
 int grown_cuts_record(struct inventory *inv, const struct inventory_capture *c,
-		      const struct grown_cuts *cuts, char *err, size_t errlen);
+		      const unsigned char *head, char *err, size_t errlen);
 
 #endif

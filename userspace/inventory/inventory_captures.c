@@ -33,15 +33,20 @@
 	" PRIMARY KEY (head_sha256, head_len, size))"
 
 /* The digests of a capture's beginnings shorter than its head, at the
- * lengths analyze_grown.c chooses: a copy of it cut short below the head
- * is one of them. */
+ * lengths analyze_grown.c chooses (its record ends): a copy of it cut
+ * short below the head, up to its last whole record, is one of them.
+ * (Rows at other lengths, of an earlier build, are digests of
+ * beginnings too: a match is still one.) Up to one row per record of
+ * the head: the key is the row, kept once (WITHOUT ROWID: not again in
+ * an index beside the table). */
 #define PREFIX_TABLE "analyzed_capture_prefix ("			\
 	" len INTEGER NOT NULL,"					\
 	" sha256 TEXT NOT NULL,"					\
 	" head_sha256 TEXT NOT NULL,"					\
 	" head_len INTEGER NOT NULL,"					\
 	" size INTEGER NOT NULL,"					\
-	" PRIMARY KEY (len, sha256, head_sha256, head_len, size))"
+	" PRIMARY KEY (len, sha256, head_sha256, head_len, size))"	\
+	" WITHOUT ROWID"
 
 static const char sql_create[] =
 	"CREATE TABLE IF NOT EXISTS " CAPTURE_TABLE ";"

@@ -11,10 +11,12 @@
  * packet pass.
  *
  * Cost on the common path: packets without payload, FIN, SYN or RST cost
- * the parse, a bitmap test and one test of the flags; a SYN, SYN-ACK, FIN
- * or RST on a watched port one flow-map lookup (and, for one whose
- * sequence number is not plausible for its sender, the checks of
- * tw_seq_plausible: a socket lookup at most); payload on a watched port
+ * the parse, a bitmap test and one test of the flags; a SYN-ACK a load
+ * more (a flow-map lookup only just after a SYN was ignored:
+ * tw_synack_awaited); a SYN, FIN or RST on a watched port one flow-map
+ * lookup (and, for one whose sequence number is not plausible for its
+ * sender, the checks of tw_seq_plausible: two socket lookups at most);
+ * payload on a watched port
  * costs one flow-map lookup once the flow is known (not TLS, or userspace
  * marked it done).
  * A connection that does not open with TLS has its first packets copied as

@@ -754,7 +754,8 @@ __noinline int tw_synack_real(struct __sk_buff *skb, const struct tw_ctx *c)
  *   - it vouches for the packet: plausible; an end of the connection
  *     refuses it: not;
  *   - a SYN to a port of this host that holds no connection on these
- *     addresses and ports (a listener only): the entry is stale whoever
+ *     addresses and ports (its lookup finds the listener, or a time-wait
+ *     or request socket, no established one): the entry is stale whoever
  *     sent the SYN, and ends at it. Waiting for the SYN-ACK failed for
  *     SYN cookies (their SYN-ACK leaves without a socket, like a spoofed
  *     one) and lost a TCP Fast Open SYN's payload, the ClientHello. A

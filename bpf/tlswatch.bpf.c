@@ -11,10 +11,12 @@
  * packet pass.
  *
  * Cost on the common path: packets without payload, FIN, SYN or RST cost
- * the parse, a bitmap test and one test of the flags; a SYN, SYN-ACK, FIN
- * or RST on a watched port one flow-map lookup (and, for one whose
- * sequence number is not plausible for its sender, the checks of
- * tw_seq_plausible: a socket lookup at most); payload on a watched port
+ * the parse, a bitmap test and one test of the flags; a SYN-ACK a load
+ * more (a flow-map lookup only just after a SYN was ignored:
+ * tw_synack_awaited); a SYN, FIN or RST on a watched port one flow-map
+ * lookup (and, for one whose sequence number is not plausible for its
+ * sender, the checks of tw_seq_plausible: two socket lookups at most);
+ * payload on a watched port
  * costs one flow-map lookup once the flow is known (not TLS, or userspace
  * marked it done).
  * A connection that does not open with TLS has its first packets copied as
@@ -61,6 +63,11 @@ const volatile __u8 tw_up_binds;
 /* When a wakeup was last forced (bpf_ktime_get_ns). Shared by all CPUs
  * without atomics: a lost update costs at most one extra wakeup. */
 __u64 tw_last_wake_ns;
+
+/* When tw_flow_syn last ignored a SYN (bpf_ktime_get_ns), 0 once
+ * TW_SYN_ANSWER_NS have passed since (tw_synack_awaited). Shared by all
+ * CPUs like tw_last_wake_ns; written only on that rare path. */
+__u64 tw_syn_ignored_ns;
 
 /* Watched server ports, one bit each; userspace writes it through the
  * skeleton's mmap of .bss, so changing ports needs no reload. Its own
@@ -639,47 +646,66 @@ static __always_inline bool tw_sent_by_local_tcp(struct __sk_buff *skb)
 	return sk && sk->protocol == IPPROTO_TCP_;
 }
 
+/* What the host's TCP stack says of a packet (tw_stack_vouches). */
+enum {
+	TW_STACK_NO_END = -1,  /* it holds no end of the connection */
+	TW_STACK_REFUSES,      /* an end refuses its sequence number */
+	TW_STACK_VOUCHES,      /* sent by it, or an end accepts the number */
+	TW_STACK_NO_CONN,      /* the receiver's port is here, no connection */
+};
+
 /*
- * The host's TCP stack, when it holds an end of the connection, on a
- * FIN, SYN or RST that lies out of the window of tw_seq_plausible: 1 when
- * it vouches for the packet, 0 when it does not, -1 when it holds no end
- * (forwarded traffic, a tunnel's inner packet). A packet this host's TCP
- * sends is real (tw_sent_by_local_tcp). Otherwise the
- * sequence number is judged as the stack judges it: against the
- * receiving socket's rcv_nxt (the packet comes to a local socket), or the
- * sending socket's snd_nxt (a local socket's addresses, sent by something
- * else: a raw socket), within TW_RST_WINDOW. Exact where the decided
- * flow's references are not: they stay where the sides had got when it
- * was decided, and a side may have sent gigabytes since. Only the packets
- * the window refuses get here (spoofed ones, and those of such a side):
- * a socket lookup on the rare path, nothing on any other.
+ * The host's TCP stack on a FIN, SYN or RST that lies out of the window
+ * of tw_seq_plausible. A packet this host's TCP sends is real
+ * (tw_sent_by_local_tcp): TW_STACK_VOUCHES. Otherwise the sequence number
+ * is judged as the stack judges it: against the receiving socket's
+ * rcv_nxt (the packet comes to a local socket), or the sending socket's
+ * snd_nxt (a local socket's addresses, sent by something else: a raw
+ * socket), within TW_RST_WINDOW: TW_STACK_VOUCHES or TW_STACK_REFUSES.
+ * Exact where the decided flow's references are not: they stay where the
+ * sides had got when it was decided, and a side may have sent gigabytes
+ * since. When the receiver's lookup finds a listener, a time-wait or a
+ * request socket, the host holds no open connection on these addresses
+ * and ports (an established one is found first): TW_STACK_NO_CONN. When
+ * neither end is here (forwarded traffic, a tunnel's inner packet, a
+ * server in another network namespace): TW_STACK_NO_END, no evidence
+ * either way. Only the packets the window refuses get here (spoofed ones,
+ * and those of such a side): a socket lookup on the rare path, nothing
+ * on any other.
  */
 __noinline int tw_stack_vouches(struct __sk_buff *skb, const struct tw_ctx *c)
 {
 	struct bpf_tcp_sock *tp;
 	struct bpf_sock *sk;
-	int verdict = -1;
-	__u32 i;
+	int verdict = TW_STACK_NO_END;
+	__u32 i, state;
 
 	if (!skb || !c || c->pkt.tun.type)
-		return -1;
+		return TW_STACK_NO_END;
 	if (tw_sent_by_local_tcp(skb))
-		return 1;
+		return TW_STACK_VOUCHES;
 	/* i 0: the receiver's socket; i 1: the sender's */
-	for (i = 0; i < 2 && verdict < 0; i++) {
+	for (i = 0; i < 2 && verdict == TW_STACK_NO_END; i++) {
 		sk = tw_sk_lookup(skb, c, i);
 		if (!sk)
 			continue;
-		/* a listener is no end of this connection; a request or
-		 * time-wait socket has no tcp_sock: no verdict either */
-		if (sk->state != BPF_TCP_LISTEN) {
+		state = sk->state;
+		if (state == BPF_TCP_LISTEN || state == BPF_TCP_TIME_WAIT ||
+		    state == BPF_TCP_NEW_SYN_RECV) {
+			/* no open connection here: of the receiver, that
+			 * says the entry's is gone; a listener on the
+			 * sender's port is no end of it */
+			if (!i)
+				verdict = TW_STACK_NO_CONN;
+		} else {
 			tp = bpf_tcp_sock(sk);
 			if (tp) {
 				/* both read: the verifier refuses the
 				 * pointer arithmetic of a chosen field */
 				__u32 rcv = tp->rcv_nxt, snd = tp->snd_nxt;
 
-				verdict = tw_seq_near(i ? snd : rcv, c->pkt.seq);
+				verdict = tw_seq_near(i ? snd : rcv, c->pkt.seq) ?
+					  TW_STACK_VOUCHES : TW_STACK_REFUSES;
 			}
 		}
 		bpf_sk_release(sk);
@@ -693,8 +719,9 @@ __noinline int tw_stack_vouches(struct __sk_buff *skb, const struct tw_ctx *c)
  * this one is not (no local socket holds its sender's address and port:
  * forwarded traffic, where nothing tells a spoofed one). Not one that
  * claims the addresses of a local socket without coming from it: spoofed.
- * (A SYN-ACK of SYN cookies leaves without a socket: it is taken for
- * spoofed, and the entry is left to the LRU.)
+ * (A SYN-ACK of SYN cookies leaves without a socket and would be taken
+ * for spoofed; but a local server's new connection has its entry end at
+ * the SYN already: tw_seq_plausible, TW_STACK_NO_CONN.)
  */
 __noinline int tw_synack_real(struct __sk_buff *skb, const struct tw_ctx *c)
 {
@@ -722,10 +749,27 @@ __noinline int tw_synack_real(struct __sk_buff *skb, const struct tw_ctx *c)
  * packet and learns nothing (a map write per packet, for the rare close,
  * would cost every packet): its references stay where its sides had got
  * when it was decided, and its close may lie further ahead of them
- * (tw_seq_near_done); beyond that, the host's TCP stack decides when it
- * holds an end of the connection (tw_stack_vouches). Forgetting its entry
- * on a spoofed packet was not harmless: the connection's next packets
- * began a new entry, copied as a preamble (up to TW_PROBE_SEGMENTS).
+ * (tw_seq_near_done). Beyond the window the host's TCP stack is asked
+ * (tw_stack_vouches):
+ *   - it vouches for the packet: plausible; an end of the connection
+ *     refuses it: not;
+ *   - a SYN to a port of this host that holds no connection on these
+ *     addresses and ports (its lookup finds the listener, or a time-wait
+ *     or request socket, no established one): the entry is stale whoever
+ *     sent the SYN, and ends at it. Waiting for the SYN-ACK failed for
+ *     SYN cookies (their SYN-ACK leaves without a socket, like a spoofed
+ *     one) and lost a TCP Fast Open SYN's payload, the ClientHello. A
+ *     spoofed SYN of a live connection finds its socket, which refuses it;
+ *   - a FIN of a decided flow that no end here refuses (forwarded traffic,
+ *     a server in another network namespace): plausible, as before FINs
+ *     were judged. Its references say nothing of a side that sent more
+ *     than TW_RST_DONE_AHEAD since (a download through a gateway), and the
+ *     entry of such a closed connection stayed, its FIN counted spoofed.
+ *     A spoofed one half-closes the entry at worst. A flow being copied
+ *     learns its references from every packet: the window alone judges.
+ * Forgetting an entry on a spoofed packet was not harmless: the
+ * connection's next packets began a new entry, copied as a preamble (up
+ * to TW_PROBE_SEGMENTS).
  */
 static __always_inline bool tw_seq_plausible(struct __sk_buff *skb,
 					     const struct tw_ctx *c,
@@ -734,13 +778,20 @@ static __always_inline bool tw_seq_plausible(struct __sk_buff *skb,
 {
 	__u32 bit = from ? 2 : 1, seq = c->pkt.seq;
 	__u32 ref = from ? v->next_seq[1] : v->next_seq[0];
+	int stack, kind;
 
 	if (!(v->seq_known & bit))
 		return true;
 	if (v->state == TW_FLOW_DONE ? tw_seq_near_done(ref, seq)
 				     : tw_seq_near(ref, seq))
 		return true;
-	return tw_stack_vouches(skb, c) > 0;
+	stack = tw_stack_vouches(skb, c);
+	if (stack == TW_STACK_VOUCHES || stack == TW_STACK_REFUSES)
+		return stack == TW_STACK_VOUCHES;
+	kind = c->pkt.tcp_flags & (TCP_FIN | TCP_SYN | TCP_RST);
+	if (kind == TCP_SYN)
+		return stack == TW_STACK_NO_CONN;
+	return kind == TCP_FIN && v->state == TW_FLOW_DONE;
 }
 
 /* A FIN or RST of flow @v not plausible for its sender: counted; the
@@ -770,7 +821,8 @@ static __always_inline bool tw_close_spoofed(struct __sk_buff *skb,
  * real client then resets at a plausible sequence number; one that no
  * longer holds it answers with a SYN-ACK, whose ack is that SYN's seq + 1:
  * then the entry goes (the state tracking of netfilter's conntrack does
- * the same). Any other SYN-ACK: TW_FLOW_KEPT.
+ * the same). Any other SYN-ACK: TW_FLOW_KEPT. A SYN-ACK is looked up at
+ * all only while one may answer an ignored SYN (tw_synack_awaited).
  */
 enum { TW_FLOW_KEPT, TW_FLOW_END, TW_FLOW_IGNORED };
 
@@ -791,6 +843,8 @@ __noinline int tw_flow_syn(struct __sk_buff *skb, const struct tw_ctx *c,
 		v->seq_known = (v->seq_known & ~(TW_SEQ_SYN(0) | TW_SEQ_SYN(1))) |
 			       TW_SEQ_SYN(from);
 		cnt->c[TW_CNT_SYNS_FINS_IGNORED]++;
+		/* | 1: 0 says none (a clock at 0 is not one that ran) */
+		tw_syn_ignored_ns = bpf_ktime_get_ns() | 1;
 		return TW_FLOW_IGNORED;
 	}
 	if ((v->seq_known & TW_SEQ_SYN(!from)) && c->pkt.ack == v->syn_seq + 1 &&
@@ -883,6 +937,34 @@ __noinline int tw_flow_first(struct __sk_buff *skb, struct tw_ctx *c,
 }
 
 /*
+ * How long after an ignored SYN a SYN-ACK may answer it: a round trip, a
+ * slow one included, many times over. The client sends its SYN again
+ * after 1 s, 3 s, 7 s... if no SYN-ACK comes, and each is ignored again
+ * and starts the time anew.
+ */
+#define TW_SYN_ANSWER_NS (10 * 1000000000ull)
+
+/*
+ * Whether a SYN-ACK (without payload) may answer a SYN tw_flow_syn
+ * ignored: one was in the last TW_SYN_ANSWER_NS. Nearly always none was,
+ * and a SYN-ACK then costs the load of tw_syn_ignored_ns, no flow lookup
+ * (as before SYNs were judged: issue 9, the per-packet cost). Past that
+ * time the first SYN-ACK clears it, unless a SYN was ignored meanwhile,
+ * so that the next ones read no clock either.
+ */
+static __always_inline bool tw_synack_awaited(void)
+{
+	__u64 t = tw_syn_ignored_ns;
+
+	if (!t)
+		return false;
+	if (bpf_ktime_get_ns() - t < TW_SYN_ANSWER_NS)
+		return true;
+	__sync_val_compare_and_swap(&tw_syn_ignored_ns, t, 0);
+	return false;
+}
+
+/*
  * The fast path, inlined: parse, port test, and for payload or FIN/RST on a
  * watched port one flow lookup; a decided flow ends there. (Parsing as a
  * global function cost ~10% of the per-packet cost on bulk traffic: the
@@ -923,10 +1005,14 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 		return TC_ACT_UNSPEC;
 	cnt->c[TW_CNT_PACKETS_WATCHED]++;
 
-	/* ACKs: nothing to copy. One test of the flags for all three. */
-	if (c.pkt.payload_len == 0 &&
-	    !(c.pkt.tcp_flags & (TCP_FIN | TCP_RST | TCP_SYN)))
-		return TC_ACT_UNSPEC;
+	if (c.pkt.payload_len == 0) {
+		r = c.pkt.tcp_flags & (TCP_FIN | TCP_RST | TCP_SYN | TCP_ACK);
+		/* ACKs: nothing to copy; a SYN-ACK: nothing unless it may
+		 * answer an ignored SYN (tw_flow_syn) */
+		if (!(r & (TCP_FIN | TCP_RST | TCP_SYN)) ||
+		    (r == (TCP_SYN | TCP_ACK) && !tw_synack_awaited()))
+			return TC_ACT_UNSPEC;
+	}
 	closing = c.pkt.tcp_flags & (TCP_FIN | TCP_RST);
 
 	from = tw_flow_key_make(&key, c.pkt.family, c.pkt.saddr, c.pkt.sport,

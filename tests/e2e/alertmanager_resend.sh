@@ -26,21 +26,9 @@
 set -u
 . "$(dirname "$0")/lib.sh"          # cd to the top; ok/not_ok; T_TMP
 . tests/e2e/lib_prom.sh             # am_*, hook_*
-. tests/e2e/lib_netns.sh            # tn_* (its EXIT trap is replaced below)
+. tests/e2e/lib_netns.sh            # tn_* (its EXIT trap: prom_live_traps)
 
-amr_cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	[ -n "$TN_AGENT_PID" ] && tn_stop_pid "$TN_AGENT_PID" TERM
-	prom_cleanup
-	rm -rf "$T_TMP"
-	[ "$rc" -eq 0 ] && [ "$T_FAILED" -ne 0 ] && rc=1
-	(exit "$rc")
-	tn_cleanup
-}
-trap amr_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+prom_live_traps
 
 t_require_tlswatch
 if [ "$(id -u)" -ne 0 ]; then

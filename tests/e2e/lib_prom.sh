@@ -366,6 +366,27 @@ hook_wait() { # seconds, n
 
 # --- cleanup ---------------------------------------------------------------
 
+# For a test with a live agent (lib_netns.sh, TN_AGENT_PID) beside what is
+# started here: its EXIT trap (prom_live_traps sets it, and INT and TERM
+# exit through it). Stops the agent, then all of prom_cleanup, removes
+# T_TMP, and ends in tn_cleanup (namespaces, veths, registered pids), which
+# exits with the test's status: 1 when a check failed.
+prom_live_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	[ -n "$TN_AGENT_PID" ] && tn_stop_pid "$TN_AGENT_PID" TERM
+	prom_cleanup
+	rm -rf "$T_TMP"
+	[ "$rc" -eq 0 ] && [ "$T_FAILED" -ne 0 ] && rc=1
+	(exit "$rc")
+	tn_cleanup
+}
+prom_live_traps() {
+	trap prom_live_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
 # Stops everything started here and removes every directory made here.
 # Register it in the caller's EXIT trap.
 prom_cleanup() {

@@ -62,6 +62,10 @@ TCP headers and payloads):
   ipv4-ah       an IPsec AH header (transport mode, 24 bytes) between the
                 IPv4 and TCP headers.
 
+  no-syn        every packet of IN but those with SYN set, unchanged (as
+                `tcpdump 'not (tcp[tcpflags] & tcp-syn != 0)'` writes
+                them): connections captured after their 3-way handshake.
+
 IP and TCP checksums are correct. Deterministic. Prints the number of
 packets written.
 """
@@ -312,6 +316,19 @@ def rewrap(packets, mode):
     return linktype, frames
 
 
+def no_syn(packets):
+    """(linktype, frames) of every packet of IN without SYN."""
+    frames = []
+    for ts, _, frame in packets:
+        ip = ipv4_of(frame)
+        if ip is None:
+            raise SystemExit("IN: a packet that is not IPv4 on Ethernet")
+        if ip[9] == IPPROTO_TCP and ip[(ip[0] & 15) * 4 + 13] & SYN:
+            continue
+        frames.append((round(ts * 1e6), frame))
+    return LINKTYPE_ETHERNET, frames
+
+
 def main():
     if len(sys.argv) != 4:
         raise SystemExit(__doc__)
@@ -329,6 +346,8 @@ def main():
         linktype, frames = LINKTYPE_ETHERNET, reuse_after(msgs, mode)
     elif mode in ("sll-vlan", "sll2-vlan", "ipv6", "ipv6-atomic", "ipv4-ah"):
         linktype, frames = rewrap(packets, mode)
+    elif mode == "no-syn":
+        linktype, frames = no_syn(packets)
     else:
         raise SystemExit(__doc__)
     write_pcap(out, linktype, frames)

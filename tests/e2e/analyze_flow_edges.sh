@@ -30,7 +30,18 @@
 #                 then B reuses the port (a SYN with a new ISN): two
 #                 handshakes, both ok, nothing reopened. Before, the
 #                 retransmitted ClientHello began a third, incomplete one
-#                 (and B's SYN counted it reopened).
+#                 (and B's SYN counted it reopened). The two late
+#                 segments are counted in segments_after_close (before:
+#                 counted nowhere shown).
+#   no-syn        tls12_rsa.pcap without its SYNs (connections captured
+#                 after their 3-way handshake), given twice: the second
+#                 copy's segments lie in the closed connections' sequence
+#                 space and are taken for late retransmissions (the
+#                 records are kept across files: a rotated set's next
+#                 file can hold a late retransmission of the one before).
+#                 2 handshakes, not 4, and its 18 segments with bytes
+#                 counted in segments_after_close. tls12_rsa.pcap given
+#                 twice: its SYNs start the connections again, 4.
 #   synack-reuse  A completes a handshake, its close not captured; B
 #                 reuses the port, its SYN lost: its SYN-ACK with another
 #                 ISN ends A (flows_reopened 1), two handshakes, both ok.
@@ -56,7 +67,7 @@ print(" ".join(str(e.get(sys.argv[2])) for e in map(json.loads, open(sys.argv[1]
 }
 
 for m in fin-first alert-first alert-lost reuse-unseen late-retrans synack-reuse \
-	synack-reuse-closed synack-reuse-unseen server-only; do
+	synack-reuse-closed synack-reuse-unseen server-only no-syn; do
 	if ! "$PY" scripts/make-edge-captures.py "$m" "$CAPS/tls12_rsa.pcap" "$T_TMP/$m.pcap" >/dev/null; then
 		not_ok "make-edge-captures.py writes $m"
 		t_done
@@ -130,6 +141,11 @@ assert_eq "late-retrans: A ok, B ok" "ok ok" "$(hs_field "$T_TMP/out.json" outco
 assert_eq "late-retrans: A at the server's Finished, B at its own" \
 	"2026-11-23T10:50:00.008000Z 2026-11-23T10:50:01.125000Z" "$(hs_field "$T_TMP/out.json" ts)"
 assert_eq "late-retrans: no chain cut" 0 "$(kv_get "$T_TMP/out.kv" summary.problem_counts.chains_truncated)"
+assert_eq "late-retrans: A's ClientHello and the server's first flight, late" 2 \
+	"$(kv_get "$T_TMP/out.kv" summary.problem_counts.segments_after_close)"
+assert_eq "late-retrans: the text report says so" \
+	"  segments_after_close 2  Segments of a connection already closed (FINs, RST) within 60 s of packet time: late retransmissions, or a capture given twice, dropped" \
+	"$("$TW" analyze "$T_TMP/late-retrans.pcap" 2>/dev/null | grep '^  segments_after_close ')"
 
 run_json "$T_TMP/synack-reuse.pcap"
 assert_eq "synack-reuse: exit 0, 26 packets" "0 26" "$T_RC $(kv_get "$T_TMP/out.kv" summary.packets)"
@@ -154,4 +170,16 @@ assert_eq "server-only: both incomplete (one direction)" "incomplete incomplete"
 	"$(hs_field "$T_TMP/out.json" outcome)"
 assert_eq "server-only: A ends at B's SYN-ACK" \
 	"2026-11-23T10:50:05.013000Z 2026-11-23T10:50:05.025000Z" "$(hs_field "$T_TMP/out.json" ts)"
+
+run_json "$T_TMP/no-syn.pcap"
+assert_eq "no-syn once: exit 0, 2 flows, 2 handshakes, nothing late" "0 2 2 0" \
+	"$T_RC $(kv_get "$T_TMP/out.kv" summary.flows) $(kv_get "$T_TMP/out.kv" summary.handshakes) $(kv_get "$T_TMP/out.kv" summary.problem_counts.segments_after_close)"
+run_json "$T_TMP/no-syn.pcap" "$T_TMP/no-syn.pcap"
+assert_eq "no-syn twice: exit 0, 2 flows, 2 handshakes (both ok)" "0 2 2 ok ok" \
+	"$T_RC $(kv_get "$T_TMP/out.kv" summary.flows) $(kv_get "$T_TMP/out.kv" summary.handshakes) $(hs_field "$T_TMP/out.json" outcome)"
+assert_eq "no-syn twice: the second copy's 18 segments taken for late ones" 18 \
+	"$(kv_get "$T_TMP/out.kv" summary.problem_counts.segments_after_close)"
+run_json "$CAPS/tls12_rsa.pcap" "$CAPS/tls12_rsa.pcap"
+assert_eq "tls12_rsa twice: the SYNs start them again: 4 handshakes, nothing late" "0 4 0" \
+	"$T_RC $(kv_get "$T_TMP/out.kv" summary.handshakes) $(kv_get "$T_TMP/out.kv" summary.problem_counts.segments_after_close)"
 t_done

@@ -82,7 +82,8 @@ struct cert_view {
 	X(RSTS_IGNORED, rsts_ignored, 1, "RSTs whose sequence number was not plausible for their sender (spoofed): ignored") \
 	X(CLOCK_OUTLIERS, clock_outliers, 1, "Packets dated far ahead of the ones after them (a corrupt record): read at the time of the one before") \
 	X(FLOWS_REOPENED, flows_reopened, 0, "Flows ended by a new connection on the same addresses and ports (a port reused while the old connection was followed)") \
-	X(FLOWS_CLOSED_GAPPED, flows_closed_gapped, 0, "Flows closed by both sides (FINs) with bytes before a FIN never seen: ended 2 s of packet time after the second FIN (their missing bytes also counted in gaps)")
+	X(FLOWS_CLOSED_GAPPED, flows_closed_gapped, 0, "Flows closed by both sides (FINs) with bytes before a FIN never seen: ended 2 s of packet time after the second FIN (their missing bytes also counted in gaps)") \
+	X(SEGMENTS_AFTER_CLOSE, segments_after_close, 1, "Segments of a connection already closed (FINs, RST) within 60 s of packet time: late retransmissions, or a capture given twice, dropped")
 
 enum summary_problem {
 #define SUMMARY_PROBLEM_ENUM(id, name, capture, help) SUM_##id,

@@ -33,7 +33,7 @@
  *   space there (after its SYN, or without one at most TW_RST_WINDOW
  *   behind, and before where it had got), or a SYN-ACK with the ISN its
  *   sender had, is a late retransmission of it and starts nothing
- *   (counted: segments_after_close). Any other, and any SYN without ACK,
+ *   (counted: segments_after_close, the summary problem). Any other, and any SYN without ACK,
  *   is a new connection.
  * - A FIN past a hole waits for it: the direction half-closes once every
  *   byte before the FIN was delivered, the flow ends with FLOW_END_FIN

@@ -129,8 +129,13 @@ void flow_closed_add(struct flow_table *t, const struct flow_entry *fe)
 /* Whether @seg, of side @d of a closed flow, was sent in that flow. A
  * SYN (without ACK) never was: the client opens a connection again (a
  * SYN held up since the handshake would have been answered before the
- * close; the same capture given twice, rotated files repeated, is read
- * twice as before). */
+ * close). So the same capture given twice (rotated files repeated) reads
+ * a connection twice only when its SYN is in it: its second copy's SYN
+ * forgets the record. Without one (captured after the handshake), the
+ * second copy's bytes lie in the closed range and are dropped as late
+ * ones, counted in segments_after_close. The records are kept across
+ * input files on purpose: a rotated set's next file can hold a late
+ * retransmission of the one before. */
 static bool closed_sent(const struct flow_closed_dir *d,
 			const struct tw_segment *seg)
 {

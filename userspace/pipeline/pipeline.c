@@ -708,6 +708,7 @@ struct summary *pipeline_summary(struct pipeline *pl)
 	pl->sum.problems[SUM_RSTS_IGNORED] = fs->rsts_ignored;
 	pl->sum.problems[SUM_FLOWS_REOPENED] = fs->flows_reopened;
 	pl->sum.problems[SUM_FLOWS_CLOSED_GAPPED] = fs->flows_closed_gapped;
+	pl->sum.problems[SUM_SEGMENTS_AFTER_CLOSE] = fs->segments_after_close;
 	return &pl->sum;
 }
 

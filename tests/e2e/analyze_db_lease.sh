@@ -170,13 +170,31 @@ tap_eq "a new --db with no readable capture: exit 3" 3 "$?"
 tap_eq "a new --db with no readable capture: no file left" "" "$(ls -A "$tmp" | grep -x 'new\.db.*')"
 rm -f "$fifo"
 mkfifo "$fifo" || tn_bail "mkfifo failed"
-"$TW" analyze -q --db "$new" "$fifo" >"$tmp/z.out" 2>"$tmp/z.err" &
+# The test's own end of the FIFO, opened read-write (does not block): the
+# run's open of it returns at once and its reading waits for the capture
+# (not inherited, 3>&-: the run's EOF comes when this shell closes it).
+exec 3<>"$fifo" || tn_bail "opening the FIFO failed"
+"$TW" analyze -q --db "$new" "$fifo" >"$tmp/z.out" 2>"$tmp/z.err" 3>&- &
 Z=$!
 tn_bg "$Z"
+# The agent starts only once the run holds the FIFO open: past its start,
+# where it found no file and so took no lease. Started before that (a
+# loaded host), the run could find the file the agent had just created
+# and lease it first, refusing the agent.
+reads_fifo() { # pid: it has $fifo open
+	local f
+	for f in /proc/"$1"/fd/*; do
+		[ "$(readlink "$f")" = "$fifo" ] && return 0
+	done
+	return 1
+}
+tn_wait_cmd 10 reads_fifo "$Z" || tn_bail "the analyze run did not open its FIFO"
+tap_eq "the run waiting on its FIFO created no file (took no lease)" "" "$(ls -A "$tmp" | grep -x 'new\.db')"
 db=$new
-agent_in_ns "$tmp/a4.jsonl" "$TN_PEER_IF"
+agent_in_ns "$tmp/a4.jsonl" "$TN_PEER_IF" 3>&-
 A4=$AGENT
-timeout 10 cp "$CAPS/tls12_rsa.pcap" "$fifo" 2>/dev/null
+timeout 10 cat "$CAPS/tls12_rsa.pcap" >&3
+exec 3>&-
 for i in $(seq 100); do kill -0 "$Z" 2>/dev/null || break; sleep 0.1; done
 wait "$Z"
 tap_eq "a run whose new --db an agent created meanwhile: exit 3" 3 "$?"

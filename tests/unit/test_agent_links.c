@@ -38,7 +38,9 @@
 /* veth pairs that, with IF_WATCHED, make LIVE_MAX_IFACES ends and one */
 #define FULL_PAIRS 128
 _Static_assert(2 * FULL_PAIRS == LIVE_MAX_IFACES, "the ends fill every entry");
-#define EVENTS_LOG "/tmp/test_agent_links.jsonl"
+/* this process's own (main): a fixed path was shared by runs at the
+ * same time */
+static char events_log[64];
 
 static const uint16_t port443 = 443;
 
@@ -91,12 +93,8 @@ static bool queue_empty(int fd)
 /* Creates STORM_PAIRS veth pairs at once, then deletes them. */
 static int link_storm(void)
 {
-	return sh("for i in $(seq " TW_STR(STORM_PAIRS) "); do "
-		  "echo \"link add twa$i type veth peer name twb$i\"; "
-		  "done >/tmp/test_agent_links.batch && "
-		  "for i in $(seq " TW_STR(STORM_PAIRS) "); do echo \"link del twa$i\"; done "
-		  ">>/tmp/test_agent_links.batch && ip -batch /tmp/test_agent_links.batch; "
-		  "r=$?; rm -f /tmp/test_agent_links.batch; exit $r");
+	return sh("{ " TW_IP_LINES(STORM_PAIRS, "link add twa$i type veth peer name twb$i")
+		  "; " TW_IP_LINES(STORM_PAIRS, "link del twa$i") "; } | ip -batch -");
 }
 
 struct fixture {
@@ -210,12 +208,12 @@ static void test_resync_waits_for_the_queue_to_empty(void)
 	fixture_close(&f);
 }
 
-/* Lines of EVENTS_LOG that contain @needle. */
+/* Lines of events_log that contain @needle. */
 static int log_lines_with(const char *needle)
 {
 	char line[4096];
 	int n = 0;
-	FILE *f = fopen(EVENTS_LOG, "r");
+	FILE *f = fopen(events_log, "r");
 
 	if (!f)
 		return -1;
@@ -224,12 +222,6 @@ static int log_lines_with(const char *needle)
 	fclose(f);
 	return n;
 }
-
-/* Runs @line (with $i) for i in 1..FULL_PAIRS as one ip -batch. */
-#define FULL_PAIRS_SH(line)                                                    \
-	"for i in $(seq " TW_STR(FULL_PAIRS) "); do echo \"" line "\"; done "     \
-	">/tmp/test_agent_links.batch && ip -batch /tmp/test_agent_links.batch; " \
-	"r=$?; rm -f /tmp/test_agent_links.batch; exit $r"
 
 /*
  * An interface skipped as another agent's, then free but not attachable
@@ -240,12 +232,12 @@ static int log_lines_with(const char *needle)
 static void test_retry_reports_a_failure_once(void)
 {
 	const char *glob[] = { "tw[cd]*" };
-	struct output_opts out = { .json_path = EVENTS_LOG };
+	struct output_opts out = { .json_path = events_log };
 	char err[256] = "";
 	struct fixture f;
 	int hold = -1, reads;
 
-	unlink(EVENTS_LOG);
+	unlink(events_log);
 	if (!fixture_open(&f) || sink_set_open(&out, &f.ag.sinks, err, sizeof(err)) < 0) {
 		printf("#   %s\n", err);
 		CHECK(false);
@@ -255,7 +247,7 @@ static void test_retry_reports_a_failure_once(void)
 	f.ag.o.ifaces = glob;
 	f.ag.o.n_ifaces = 1;
 	drain(f.ag.links_fd, MAX_DATAGRAMS);
-	CHECK_INT(sh(FULL_PAIRS_SH("link add twc$i type veth peer name twd$i")), 0);
+	CHECK_INT(sh(TW_IP_BATCH(FULL_PAIRS, "link add twc$i type veth peer name twd$i")), 0);
 	hold = live_hold_bind("twc1", (int)if_nametoindex("twc1"), err, sizeof(err));
 	CHECK(hold >= 0);
 	/* the notifications: twc1 refused (busy), the other ends attached */
@@ -278,8 +270,8 @@ static void test_retry_reports_a_failure_once(void)
 	sink_set_close(f.ag.sinks);
 	f.ag.sinks = NULL;
 	fixture_close(&f);
-	sh(FULL_PAIRS_SH("link del twc$i"));
-	unlink(EVENTS_LOG);
+	sh(TW_IP_BATCH(FULL_PAIRS, "link del twc$i"));
+	unlink(events_log);
 }
 
 int main(void)
@@ -289,6 +281,8 @@ int main(void)
 		       strerror(errno));
 		return 1;
 	}
+	snprintf(events_log, sizeof(events_log), "/tmp/test_agent_links.%d.jsonl",
+		 (int)getpid());
 	RUN_TEST(test_resync_when_the_last_read_empties_the_queue);
 	RUN_TEST(test_resync_waits_for_the_queue_to_empty);
 	RUN_TEST(test_retry_reports_a_failure_once);

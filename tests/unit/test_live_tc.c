@@ -290,17 +290,11 @@ static int hold_as_other_agent(const char *name)
 	return fd;
 }
 
-/* Runs @line (with $i) for i in 1..MANY_PAIRS as one ip -batch. */
-#define MANY_PAIRS_SH(line)                                                    \
-	"for i in $(seq " TW_STR(MANY_PAIRS) "); do echo \"" line "\"; done "     \
-	">/tmp/test_live_tc.batch && ip -batch /tmp/test_live_tc.batch; "      \
-	"r=$?; rm -f /tmp/test_live_tc.batch; exit $r"
-
 /* Creates (@add) or deletes MANY_PAIRS veth pairs tws1/twp1... at once. */
 static int many_pairs(bool add)
 {
-	return sh(add ? MANY_PAIRS_SH("link add tws$i type veth peer name twp$i")
-		      : MANY_PAIRS_SH("link del tws$i"));
+	return sh(add ? TW_IP_BATCH(MANY_PAIRS, "link add tws$i type veth peer name twp$i")
+		      : TW_IP_BATCH(MANY_PAIRS, "link del tws$i"));
 }
 
 /* The veth end @i of many_pairs() into @name. */

@@ -727,16 +727,22 @@ static void webhook_drain(struct webhook *w)
 	uint64_t deadline = wall_us() + (uint64_t)ms * 1000;
 	int64_t left, due;
 
-	while (wall_us() < deadline) {
+	/* looked at once at least, however late this thread runs: whether
+	 * it waited is then the outbox's to say, not the clock's */
+	do {
 		webhook_pump(w);
 		left = webhook_depth(w);
 		/* the next due time (a scan of the outbox) only when asked */
 		if (left <= 0 ||
 		    (!w->in_flight && ((due = webhook_next_due(w)) < 0 ||
-				       due > (int64_t)deadline)))
-			break;
+				       due > (int64_t)deadline))) {
+			webhook_say_left(w);
+			return;
+		}
 		usleep(20000);
-	}
+	} while (wall_us() < deadline);
+	/* (debug: whether a close, a reload's too, waited for its drain) */
+	pr_debug("webhook: the %u ms drain is over with alerts still to send\n", ms);
 	webhook_say_left(w);
 }
 

@@ -686,7 +686,9 @@ static __always_inline bool tw_dst_local(struct __sk_buff *skb,
 	in = skb->ingress_ifindex;
 	out = skb->ifindex;
 	f.ifindex = in ? in : out;
-	r = bpf_fib_lookup(skb, &f, sizeof(f), BPF_FIB_LOOKUP_SKIP_NEIGH);
+	/* no flags: BPF_FIB_LOOKUP_SKIP_NEIGH (6.3) fails on older kernels,
+	 * and a neighbour's state (NO_NEIGH or SUCCESS) says forwarded too */
+	r = bpf_fib_lookup(skb, &f, sizeof(f), 0);
 	return r == BPF_FIB_LKUP_RET_NOT_FWDED ||
 	       r == BPF_FIB_LKUP_RET_FWD_DISABLED;
 }

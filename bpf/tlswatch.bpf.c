@@ -646,6 +646,53 @@ static __always_inline bool tw_sent_by_local_tcp(struct __sk_buff *skb)
 	return sk && sk->protocol == IPPROTO_TCP_;
 }
 
+/*
+ * Whether the packet of @c goes to an address of this host, given the
+ * listener @sk its receiver lookup found. A listener bound to an address
+ * matched it: that address is this host's. One bound to the wildcard
+ * (0.0.0.0, or [::], which also takes IPv4) matches any destination with
+ * its port, that of a connection only forwarded through this host too:
+ * the host's routing decides, as for the packet on the device it came in
+ * on (ingress_ifindex; 0 for one this host sent). Not forwarded (a local
+ * route, or none) or forwarding disabled on that device: nothing here
+ * forwards the packet, so it can only be for this host.
+ */
+static __always_inline bool tw_dst_local(struct __sk_buff *skb,
+					 const struct tw_ctx *c,
+					 const struct bpf_sock *sk)
+{
+	struct bpf_fib_lookup f = {};
+	__u32 in, out;
+	long r;
+
+	if (c->pkt.family == 4) {
+		if (sk->src_ip4)
+			return true;
+		f.family = 2;   /* AF_INET */
+		f.ipv4_src = c->pkt.saddr[0];
+		f.ipv4_dst = c->pkt.daddr[0];
+	} else {
+		if (sk->src_ip6[0] | sk->src_ip6[1] | sk->src_ip6[2] |
+		    sk->src_ip6[3])
+			return true;
+		f.family = 10;  /* AF_INET6 */
+		__builtin_memcpy(f.ipv6_src, c->pkt.saddr, 16);
+		__builtin_memcpy(f.ipv6_dst, c->pkt.daddr, 16);
+	}
+	f.l4_protocol = IPPROTO_TCP_;
+	f.sport = bpf_htons(c->pkt.sport);
+	f.dport = bpf_htons(c->pkt.dport);
+	/* both read: the verifier refuses a chosen field of the context */
+	in = skb->ingress_ifindex;
+	out = skb->ifindex;
+	f.ifindex = in ? in : out;
+	/* no flags: BPF_FIB_LOOKUP_SKIP_NEIGH (6.3) fails on older kernels,
+	 * and a neighbour's state (NO_NEIGH or SUCCESS) says forwarded too */
+	r = bpf_fib_lookup(skb, &f, sizeof(f), 0);
+	return r == BPF_FIB_LKUP_RET_NOT_FWDED ||
+	       r == BPF_FIB_LKUP_RET_FWD_DISABLED;
+}
+
 /* What the host's TCP stack says of a packet (tw_stack_vouches). */
 enum {
 	TW_STACK_NO_END = -1,  /* it holds no end of the connection */
@@ -664,9 +711,11 @@ enum {
  * socket), within TW_RST_WINDOW: TW_STACK_VOUCHES or TW_STACK_REFUSES.
  * Exact where the decided flow's references are not: they stay where the
  * sides had got when it was decided, and a side may have sent gigabytes
- * since. When the receiver's lookup finds a listener, a time-wait or a
- * request socket, the host holds no open connection on these addresses
- * and ports (an established one is found first): TW_STACK_NO_CONN. When
+ * since. When the receiver's lookup finds a time-wait or a request
+ * socket, or a listener and the packet goes to this host (tw_dst_local: a
+ * wildcard listener matches forwarded traffic too), the host holds no
+ * open connection on these addresses and ports (an established one is
+ * found first): TW_STACK_NO_CONN. When
  * neither end is here (forwarded traffic, a tunnel's inner packet, a
  * server in another network namespace): TW_STACK_NO_END, no evidence
  * either way. Only the packets the window refuses get here (spoofed ones,
@@ -695,7 +744,8 @@ __noinline int tw_stack_vouches(struct __sk_buff *skb, const struct tw_ctx *c)
 			/* no open connection here: of the receiver, that
 			 * says the entry's is gone; a listener on the
 			 * sender's port is no end of it */
-			if (!i)
+			if (!i && (state != BPF_TCP_LISTEN ||
+				   tw_dst_local(skb, c, sk)))
 				verdict = TW_STACK_NO_CONN;
 		} else {
 			tp = bpf_tcp_sock(sk);

@@ -8,6 +8,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <netinet/in.h>
@@ -1881,6 +1883,85 @@ static void test_syn_to_a_local_listener_ends_a_stale_entry(void)
 	}
 }
 
+
+
+/* A listener bound to 0.0.0.0 of the port it is given (fd in *@lfd). */
+static bool wildcard_listener(int *lfd, uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+
+	a.sin_addr.s_addr = htonl(INADDR_ANY);
+	*lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (*lfd < 0)
+		return false;
+	if (bind(*lfd, (struct sockaddr *)&a, sizeof(a)) || listen(*lfd, 1) ||
+	    getsockname(*lfd, (struct sockaddr *)&a, &len)) {
+		close(*lfd);
+		return false;
+	}
+	*port = ntohs(a.sin_port);
+	return true;
+}
+
+/*
+ * A SYN far from where the client had got, of a decided flow to the port
+ * of a listener bound to 0.0.0.0. That listener matches any destination:
+ * @dst forwarded (not an address of this host: 192.0.2.1 routed out), the
+ * SYN is no evidence and is ignored, the entry stays; local (127.0.0.1),
+ * the host holds no such connection and the entry ends (review 11c, K1).
+ * Run in a network namespace of its own, where lo forwards and 192.0.2.0/24
+ * is routed: the host's own forwarding settings are left alone.
+ */
+static void wildcard_listener_case(const char *dst, bool forwarded)
+{
+	struct spec c = client_hello4(), syn;
+	struct tw_flow_val v;
+	uint16_t port;
+	int lfd;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	if (!wildcard_listener(&lfd, &port)) { CHECK(0); fx_close(); return; }
+	fx.skel->bss->tw_watched_ports[port >> 6] |= 1ULL << (port & 63);
+	c.dst = dst;
+	c.dport = port;
+	run(&c);
+	CHECK_INT(mark_done(&c), 0);
+	syn = syn_of(&c, 1517 + 0x80000000u);   /* test_spoofed_syn_keeps_the_flow's */
+	run(&syn);
+	CHECK_INT(flow_entry(&c, &v, NULL), forwarded);
+	CHECK_INT(counter(TW_CNT_SYNS_FINS_IGNORED), forwarded);
+	close(lfd);
+	fx_close();
+}
+
+static void test_syn_of_a_forwarded_flow_to_a_wildcard_listener_port(void)
+{
+	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int fwd;
+
+	if (home < 0 || unshare(CLONE_NEWNET)) {
+		CHECK(0);
+		if (home >= 0)
+			close(home);
+		return;
+	}
+	fwd = open("/proc/sys/net/ipv4/conf/lo/forwarding", O_WRONLY | O_CLOEXEC);
+	if (fwd >= 0 && write(fwd, "1", 1) == 1 &&
+	    system("ip link set lo up && ip route add 192.0.2.0/24 dev lo") == 0) {
+		wildcard_listener_case("192.0.2.1", true);
+		wildcard_listener_case("127.0.0.1", false);
+	} else {
+		CHECK(0);
+	}
+	if (fwd >= 0)
+		close(fwd);
+	CHECK(setns(home, CLONE_NEWNET) == 0);
+	close(home);
+	/* where lo does not forward (or does), 127.0.0.1 is still local */
+	wildcard_listener_case("127.0.0.1", false);
+}
+
 /* Whether /proc/net/tcp holds a TIME_WAIT socket (state 06) of local
  * port @lport and remote port @rport. */
 static bool time_wait_held(uint16_t lport, uint16_t rport)
@@ -2512,6 +2593,7 @@ int main(void)
 	RUN_TEST(test_spoofed_fins_keep_the_flow);
 	RUN_TEST(test_real_fin_of_a_forwarded_flow_is_taken);
 	RUN_TEST(test_syn_to_a_local_listener_ends_a_stale_entry);
+	RUN_TEST(test_syn_of_a_forwarded_flow_to_a_wildcard_listener_port);
 	RUN_TEST(test_syn_to_a_time_wait_socket_ends_the_entry);
 	RUN_TEST(test_syn_ack_is_looked_up_only_after_an_ignored_syn);
 	RUN_TEST(test_spoofed_syn_ack_of_a_local_server_keeps_the_entry);

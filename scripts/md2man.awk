@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # The Markdown of docs/events.md as man-page text (roff), for
-# tlswatch-events(5): "## heading" -> .SS, paragraphs, "| a | b | c |"
+# tlswatch-events(5): "## heading" -> .SS, "### heading" -> a bold
+# paragraph head, paragraphs, "| a | b | c |"
 # tables -> tagged paragraphs (a, (b), c), `code` and **bold** -> bold.
 # Only the subset events.md uses; the "# title" line is skipped.
 
@@ -31,6 +32,9 @@ function cell(s) {
 
 /^# / { next }
 /^## / { sub(/^## /, ""); print ".SS \"" inline($0) "\""; para = started = 0; next }
+# "### name" (a part of an event, such as handshake's tunnel): man pages
+# have no level below .SS, so a paragraph of its own headed in bold
+/^### / { sub(/^### /, ""); print ".PP"; print ".B"; print inline($0); para = 0; started = 1; next }
 /^\| *---/ { next }
 /^\|/ {
 	line = $0

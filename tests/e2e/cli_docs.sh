@@ -103,6 +103,9 @@ assert_eq "tlswatch-events(5): one subsection per event and the webhook" 6 \
 	"$(grep -c '^\.SS' "$MAN/tlswatch-events.5")"
 assert_contains "tlswatch-events(5): the finding kinds" "hostname_mismatch" \
 	"$(MANWIDTH=80 man -l "$MAN/tlswatch-events.5" 2>/dev/null)"
+# every Markdown heading became roff: "### `tunnel`" showed as it was
+assert_eq "tlswatch-events(5): no Markdown heading left" "" \
+	"$(MANWIDTH=80 man -l "$MAN/tlswatch-events.5" 2>/dev/null | grep -E '^ *#+ ')"
 
 # README names every command-line-only option (a key no configuration
 # file takes: in --help, not in --doc conf), of every command; it named

@@ -177,6 +177,8 @@ static int emit_handshakes(struct json_writer *j, const struct finding_list *fl)
 		rec.cipher = 0x1301;
 		strcpy(rec.ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1");
 		strcpy(rec.ja3, "0123456789abcdef0123456789abcdef");
+		if (o == HS_INCOMPLETE)   /* MD5 refused (a FIPS-only OpenSSL) */
+			rec.ja3[0] = '\0';
 		rec.outcome = (enum hs_outcome)o;
 		rec.starttls = (uint8_t)o;   /* none first, then protocols */
 		rec.sslv2_hello = o == HS_ABORTED;

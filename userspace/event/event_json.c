@@ -238,7 +238,8 @@ static void write_handshake(struct json_writer *j, const struct event *ev)
 		write_server_choices(j, rec);
 	if (rec->has_client_hello) {
 		jw_kv_str(j, "ja4", rec->ja4);
-		jw_kv_str(j, "ja3", rec->ja3);
+		if (rec->ja3[0])   /* empty: MD5 refused (tls_ja3) */
+			jw_kv_str(j, "ja3", rec->ja3);
 	}
 	jw_kv_str(j, "outcome", hs_outcome_name(rec->outcome));
 	write_alerts(j, rec);

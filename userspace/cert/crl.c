@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "common/digest.h"
+#include "common/grow.h"
 #include "common/open_regular.h"
 #include "cert_info.h"
 #include "crl.h"
@@ -134,18 +135,11 @@ static int crl_push(struct crl_store *s, X509_CRL *crl, const char *origin,
 		X509_CRL_free(crl);
 		return -1;
 	}
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		struct crl_entry *v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v) {
-			snprintf(err, errlen, "%s: out of memory", origin);
-			crl_scope_release(&scope);
-			X509_CRL_free(crl);
-			return -1;
-		}
-		s->v = v;
-		s->cap = cap;
+	if (tw_grow(&s->v, &s->cap, sizeof(*s->v), s->n, 1, 8, TW_GROW_NO_CAP) < 0) {
+		snprintf(err, errlen, "%s: out of memory", origin);
+		crl_scope_release(&scope);
+		X509_CRL_free(crl);
+		return -1;
 	}
 	e = &s->v[s->n++];
 	memset(e, 0, sizeof(*e));
@@ -255,24 +249,18 @@ static uint8_t *crl_read_file(const char *path, size_t *len, char *err,
 		return NULL;
 	}
 	for (;;) {
-		if (n == cap) {
-			uint8_t *nb;
+		/* one byte past CRL_MAX_BYTES: a file that fills it is too large */
+		int rc = tw_grow(&buf, &cap, 1, n, 1, 65536, CRL_MAX_BYTES + 1);
 
-			cap = cap ? cap * 2 : 65536;
-			if (cap > CRL_MAX_BYTES + 1)
-				cap = CRL_MAX_BYTES + 1;
-			nb = n == cap ? NULL : realloc(buf, cap);
-			if (!nb) {
-				if (n == cap)
-					snprintf(err, errlen, "--crl %s: larger than %u bytes",
-						 path, CRL_MAX_BYTES);
-				else
-					snprintf(err, errlen, "--crl %s: out of memory", path);
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = nb;
+		if (rc < 0) {
+			if (rc == -E2BIG)
+				snprintf(err, errlen, "--crl %s: larger than %u bytes",
+					 path, CRL_MAX_BYTES);
+			else
+				snprintf(err, errlen, "--crl %s: out of memory", path);
+			free(buf);
+			fclose(f);
+			return NULL;
 		}
 		got = fread(buf + n, 1, cap - n, f);
 		n += got;

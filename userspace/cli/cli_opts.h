@@ -122,7 +122,8 @@ struct cli_opts {
 	unsigned flow_map_entries;
 	/* the values in force, in order, for --show-config */
 	struct cli_setting *settings;
-	int n_settings, cap_settings;
+	int n_settings;
+	size_t cap_settings;
 	char *conf_text;           /* owns the strings taken from the file */
 };
 

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "cert/expect.h"
+#include "common/comma_list.h"
 #include "common/timefmt.h"
 #include "net/http_server.h"
 #include "tlswatch/event.h"
@@ -87,19 +88,23 @@ static int fail_on_item(const char *tok, uint32_t *mask, char *err, size_t errle
  * are refused like --webhook-events'. */
 static int parse_fail_on(const char *arg, uint32_t *mask, char *err, size_t errlen)
 {
-	char *copy = strdup(arg), *tok, *next;
+	char *copy = strdup(arg);
+	const char *p = copy, *item;
+	size_t n;
 	int rc = 0;
 
 	if (!copy) {
 		snprintf(err, errlen, "out of memory");
 		return -EXIT_INTERNAL;
 	}
-	for (tok = copy; tok && !rc; tok = next) {
-		next = strchr(tok, ',');
-		if (next)
-			*next++ = '\0';
-		rc = fail_on_item(tok, mask, err, errlen);
+	while (!rc && comma_list_next(&p, &item, &n)) {
+		/* the item ends the copy's string here (its comma, if any, is
+		 * behind p): fail_on_item names it in its message */
+		copy[item - copy + n] = '\0';
+		rc = fail_on_item(item, mask, err, errlen);
 	}
+	if (!rc && comma_list_ends_empty(arg))
+		rc = fail_on_item("", mask, err, errlen);
 	free(copy);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "common/decimal.h"
+#include "common/grow.h"
 #include "config_file.h"
 
 const struct cli_option cli_options[CLI_OPT__COUNT] = {
@@ -307,15 +308,9 @@ static int remember(struct cli_opts *o, enum cli_opt id, const char *value, int 
 		forget_settings(o, id);
 	if (other >= 0)
 		forget_settings(o, (enum cli_opt)other);
-	if (o->n_settings == o->cap_settings) {
-		int cap = o->cap_settings ? 2 * o->cap_settings : 32;
-		struct cli_setting *s = realloc(o->settings, (size_t)cap * sizeof(*s));
-
-		if (!s)
-			return -EXIT_INTERNAL;
-		o->settings = s;
-		o->cap_settings = cap;
-	}
+	if (tw_grow(&o->settings, &o->cap_settings, sizeof(*o->settings),
+		    (size_t)o->n_settings, 1, 32, TW_GROW_NO_CAP) < 0)
+		return -EXIT_INTERNAL;
 	o->settings[o->n_settings++] = (struct cli_setting){ id, value, line };
 	return 0;
 }

@@ -21,4 +21,14 @@ static inline bool comma_list_next(const char **p, const char **item, size_t *le
 	return true;
 }
 
+/* Whether @list ends with an empty item that comma_list_next never gives:
+ * the whole of "" or the last of "x,". For the lists that refuse empty
+ * items. */
+static inline bool comma_list_ends_empty(const char *list)
+{
+	size_t n = strlen(list);
+
+	return !n || list[n - 1] == ',';
+}
+
 #endif

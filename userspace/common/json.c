@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/decimal.h"
+#include "common/grow.h"
 #include "common/timefmt.h"
 #include "common/utf8.h"
 #include "json.h"
@@ -31,24 +32,13 @@ void jw_reset(struct json_writer *j)
 
 static bool jw_reserve(struct json_writer *j, size_t more)
 {
-	size_t want = j->len + more + 1;
-	char *p;
-
 	if (j->failed)
 		return false;
-	if (want <= j->cap)
-		return true;
-	if (want < 2 * j->cap)
-		want = 2 * j->cap;
-	if (want < 512)
-		want = 512;
-	p = realloc(j->buf, want);
-	if (!p) {
+	/* +1: the NUL kept after the text */
+	if (tw_grow(&j->buf, &j->cap, 1, j->len + 1, more, 512, TW_GROW_NO_CAP) < 0) {
 		j->failed = true;
 		return false;
 	}
-	j->buf = p;
-	j->cap = want;
 	return true;
 }
 

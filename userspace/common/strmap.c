@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "grow.h"
 #include "siphash.h"
 #include "strmap.h"
 
@@ -132,15 +133,9 @@ void *strmap_put(struct strmap *m, const void *key, size_t len, bool *created)
 	slot = strmap_find_slot(m, key, len, hash);
 	if (m->slots[slot])
 		return m->entries[m->slots[slot] - 1].value;
-	if (m->count == m->entries_cap) {
-		size_t cap = m->entries_cap ? m->entries_cap * 2 : 32;
-		struct strmap_entry *n = realloc(m->entries, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		m->entries = n;
-		m->entries_cap = cap;
-	}
+	if (tw_grow(&m->entries, &m->entries_cap, sizeof(*m->entries), m->count,
+		    1, 32, TW_GROW_NO_CAP) < 0)
+		return NULL;
 	en = &m->entries[m->count];
 	en->key = malloc(len + 1);
 	en->value = calloc(1, m->value_size ? m->value_size : 1);

@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "common/digest.h"
+#include "common/grow.h"
 #include "common/hex.h"
 #include "common/strmap.h"
 #include "outbox.h"
@@ -344,16 +345,11 @@ static size_t ob_pos(const void *base, size_t n, size_t size, int64_t id)
 static void *ob_open_slot(void **base, size_t *n, size_t *cap, size_t size,
 			  size_t i)
 {
-	char *a = *base;
+	char *a;
 
-	if (*n == *cap) {
-		size_t c = *cap ? 2 * *cap : 64;
-
-		if (!(a = realloc(a, c * size)))
-			return NULL;
-		*base = a;
-		*cap = c;
-	}
+	if (tw_grow(base, cap, size, *n, 1, 64, TW_GROW_NO_CAP) < 0)
+		return NULL;
+	a = *base;
 	memmove(a + (i + 1) * size, a + i * size, (*n - i) * size);
 	memset(a + i * size, 0, size);
 	(*n)++;

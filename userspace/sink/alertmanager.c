@@ -55,6 +55,7 @@
 #include <curl/curl.h>
 
 #include "common/endpoint.h"
+#include "common/grow.h"
 #include "common/host_name.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -91,7 +92,8 @@ struct am_alert {
 	enum finding_kind kind;
 	struct tw_endpoint server;     /* the label: where first seen */
 	struct tw_endpoint *serving;   /* AM_CERT: where served now */
-	int n_serving, cap_serving;
+	int n_serving;
+	size_t cap_serving;
 	enum spike_kind scope;
 	/* the alert's JSON object without endsAt and the closing brace */
 	char *json;
@@ -154,19 +156,10 @@ static void am_buf_add(struct am_buf *b, const char *s, size_t n)
 {
 	if (b->failed)
 		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p) {
-			b->failed = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
+	/* +1: the NUL kept after the text */
+	if (tw_grow(&b->p, &b->cap, 1, b->len, n + 1, 4096, TW_GROW_NO_CAP) < 0) {
+		b->failed = true;
+		return;
 	}
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
@@ -355,23 +348,14 @@ static int am_serving_index(const struct am_alert *a, const struct tw_endpoint *
 static void am_serving_add(struct am_sink *am, struct am_alert *a,
 			   const struct tw_endpoint *server)
 {
-	struct tw_endpoint *grown;
-	int cap;
-
 	if (am_serving_index(a, server) >= 0)
 		return;
-	if (a->n_serving == a->cap_serving) {
-		cap = a->cap_serving ? 2 * a->cap_serving : 2;
-		grown = cap <= AM_MAX_SERVERS ?
-			realloc(a->serving, (size_t)cap * sizeof(*grown)) : NULL;
-		if (!grown) {
-			if (!am->serving_full++)
-				pr_warn("alertmanager: an alert served at more than %d addresses (or out of memory): it resolves when those kept stop serving it\n",
-					a->n_serving);
-			return;
-		}
-		a->serving = grown;
-		a->cap_serving = cap;
+	if (tw_grow(&a->serving, &a->cap_serving, sizeof(*a->serving),
+		    (size_t)a->n_serving, 1, 2, AM_MAX_SERVERS) < 0) {
+		if (!am->serving_full++)
+			pr_warn("alertmanager: an alert served at more than %d addresses (or out of memory): it resolves when those kept stop serving it\n",
+				a->n_serving);
+		return;
 	}
 	a->serving[a->n_serving++] = *server;
 }

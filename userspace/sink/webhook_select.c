@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/comma_list.h"
 #include "detect/spike.h"
 #include "sink.h"
 
@@ -20,24 +21,23 @@ const char *webhook_selector_name(enum webhook_selector sel)
 
 int webhook_events_parse(const char *list, uint32_t *mask)
 {
-	const char *p = list;
+	const char *p = list, *item;
+	size_t n;
 
 	*mask = 0;
-	for (;;) {   /* an empty item (",x", "x,,y", "x,") matches no name */
-		size_t n = strcspn(p, ",");
+	/* an empty item (",x", "x,,y", "x,") matches no name */
+	while (comma_list_next(&p, &item, &n)) {
 		int i;
 
 		for (i = 0; i < WEBHOOK_SEL__COUNT; i++)
 			if (strlen(selector_names[i]) == n &&
-			    strncmp(p, selector_names[i], n) == 0)
+			    strncmp(item, selector_names[i], n) == 0)
 				break;
 		if (i == WEBHOOK_SEL__COUNT)
 			return -EINVAL;
 		*mask |= 1u << i;
-		if (!p[n])
-			return 0;
-		p += n + 1;
 	}
+	return comma_list_ends_empty(list) ? -EINVAL : 0;
 }
 
 static bool has_severity(const struct finding_list *l, enum finding_severity sev)

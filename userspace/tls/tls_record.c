@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/cursor.h"
+#include "common/cursor.h"
 #include "common/grow.h"
 #include "tls_conn.h"
 #include "tls_internal.h"

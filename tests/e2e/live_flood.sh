@@ -37,11 +37,14 @@
 #    undecided. Each one it forgot is counted (flows_lost >= LOST_FLOOD -
 #    TINY_MAP) and reported incomplete; those it kept end as aborted when
 #    the server resets them; every real handshake made meanwhile is
-#    reported. SLOW real handshakes pause 2 s between the server's flight
-#    and the client's answer, long enough for the flood to push them out of
-#    the map (thousands of new entries; the map's LRU gives an entry used
-#    recently a second chance): the kernel finds each again at the client's answer, no byte
-#    is lost, each is reported ok and counted in flows_refound.
+#    reported. SLOW real handshakes (each with its own server, on
+#    the real address) pause between the server's flight and the client's
+#    answer while the whole flood comes, until the agent has counted eight
+#    maps' worth of its flows, enough to push them out of the map (the
+#    map's LRU gives an entry used recently a second chance): the kernel
+#    finds each again at the client's answer, no byte is lost, each is
+#    reported ok and counted in flows_refound. The slow ones wait for
+#    their conditions (their pause begun, the agent's count), not a time.
 # Needs root. TAP output; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -68,6 +71,7 @@ TINY_MAP=${TINY_MAP:-1024}
 LOST_FLOOD=20000
 SLOW=3
 LOST_HS_MIB=256         # part 2: no budget eviction, only the kernel's
+SLOW_PORT=4430          # part 2: slow handshake i's server listens on SLOW_PORT + i
 
 ports_per_sink=$(((FLOOD + SINKS - 1) / SINKS))
 [ $((FIRST_PORT + ports_per_sink)) -le 32768 ] ||
@@ -246,35 +250,61 @@ trim_log "$log"
 
 # --- 2. a tiny kernel flow map: what it forgets is counted ---------------------
 start_sink
+# openssl s_server answers one connection at a time: a slow handshake
+# paused on the real server would hold back the next one's server flight
+# (past its 10 s socket timeout under load). Each slow one has its own
+# server, on the real address, port SLOW_PORT + i, which the agent watches.
+slow_ports=()
+for i in $(seq "$SLOW"); do
+	slow_ports+=($((SLOW_PORT + i)))
+	ip netns exec "$TN_NS" openssl s_server -quiet -www -accept "$real4:$((SLOW_PORT + i))" \
+		-cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" -cert_chain "$pki/inter.crt" \
+		>"$tmp/slow_server$i.log" 2>&1 &
+	tn_bg $!
+done
+tn_wait_cmd 10 sh -c "[ \$(ip netns exec '$TN_NS' ss -Hltn '( sport >= :$((SLOW_PORT + 1)) and sport <= :$((SLOW_PORT + SLOW)) )' | wc -l) -eq $SLOW ]" ||
+	tn_bail "the slow handshakes' servers did not start"
 drops0=$(veth_drops)
 log=$tmp/tiny.jsonl
 tn_start_agent "$log" --no-active-check --stats-interval 1 --flow-map "$TINY_MAP" \
-	--handshake-memory "$LOST_HS_MIB" || tn_bail "tlswatch run --flow-map $TINY_MAP did not start"
+	--handshake-memory "$LOST_HS_MIB" $(printf -- '--port %s ' "${slow_ports[@]}") ||
+	tn_bail "tlswatch run --flow-map $TINY_MAP did not start"
 # The flood and the slow clients on one CPU: the TC program runs in the
 # sender's context there, and the kernel's LRU map takes new entries from
 # a per-CPU list, so an entry made on another CPU could outlive any flood.
-start_flood "$LOST_FLOOD" "$tmp/tiny.out" "taskset -c 0"
-sleep 0.5                  # the flood is under way
+# The slow ones first: each pauses once the server's flight is in (its
+# ready file), so that the whole flood comes after their entries, however
+# long their start takes under load.
 slow_pids=()
 for i in $(seq "$SLOW"); do
-	taskset -c 0 timeout 45 "$PY" tests/e2e/lib/slow_handshake.py "$real4" 443 ecdsa.test "file:$tmp/resume" \
-		>"$tmp/slow$i.out" 2>&1 &
+	SLOW_HANDSHAKE_READY=$tmp/slow$i.ready taskset -c 0 timeout 300 "$PY" tests/e2e/lib/slow_handshake.py \
+		"$real4" "${slow_ports[i - 1]}" ecdsa.test "file:$tmp/resume" >"$tmp/slow$i.out" 2>&1 &
 	slow_pids+=($!)
 	tn_bg $!
 done
-# The slow ones pause after the server's flight until the flood has put
-# eight maps' worth of new flows through the kernel (whatever the host's
-# load makes its pace): their entries are then gone (the kernel's LRU is
-# approximate: an entry referenced lately survives a round of evictions).
-sleep 1
-tracked0=$(tn_agent_counter "$log" flows_tracked)
-case $tracked0 in *[!0-9]* | "") tracked0=0 ;; esac
+slow_paused() {
+	local i
+	for i in $(seq "$SLOW"); do [ -e "$tmp/slow$i.ready" ] || return 1; done
+}
+tn_wait_cmd 60 slow_paused || tn_note "tiny map: not every slow handshake got the server's flight"
+start_flood "$LOST_FLOOD" "$tmp/tiny.out" "taskset -c 0"
+# The slow ones stay paused until the flood has put eight maps' worth of
+# new flows through the kernel (whatever the host's load makes its pace):
+# their entries are then gone (the kernel's LRU is approximate: an entry
+# referenced lately survives a round of evictions). Before the flood the
+# agent tracked the slow ones only; a stale count only makes this wait
+# longer. Bounded by the flood itself: it ends (240 s at most) with
+# LOST_FLOOD > 8 maps' worth of flows.
 flood_past() {
 	local now
 	now=$(tn_agent_counter "$log" flows_tracked)
-	[ "$now" != missing ] && [ -n "$now" ] && [ "$now" -ge $((${tracked0:-0} + 8 * TINY_MAP)) ]
+	case $now in *[!0-9]* | "") now=0 ;; esac
+	[ "$now" -ge $((SLOW + 8 * TINY_MAP)) ] && return 0
+	kill -0 "$flood_pid" 2>/dev/null || return 2
+	return 1
 }
-tn_wait_cmd 30 flood_past || tn_note "tiny map: the flood did not reach 8 maps' worth of flows in 30 s"
+while flood_past; [ $? -eq 1 ]; do sleep 0.1; done
+flood_past || tn_note "tiny map: the flood ended before the agent counted 8 maps' worth of flows"
 touch "$tmp/resume"
 ok_real=$(real_handshakes 10 0.2)
 ok_slow=0

@@ -3,11 +3,15 @@
 the client's answer, so that it is still open when the agent's clock ticks.
 
 Usage: slow_handshake.py HOST PORT SNI PAUSE [AFTER]
-PAUSE is seconds, or file:PATH to pause until PATH exists (at most 30 s):
+PAUSE is seconds, or file:PATH to pause until PATH exists (at most 240 s,
+a guard against a caller that dies; callers bound the run with timeout):
 the caller decides when the pause has done its work. AFTER, in the same
 form: a second pause, once the handshake is complete and before the GET;
 the client then reads the answer (the connection goes on after the
 handshake, while the agent has it decided).
+If the environment names a file in SLOW_HANDSHAKE_READY, it is created
+once the server's flight is in (the first pause begins): the caller can
+wait for that instead of guessing how long a start takes.
 Exit 0 when the handshake completed and a GET was answered.
 """
 import os
@@ -21,7 +25,7 @@ def wait(pause):
     if not pause.startswith("file:"):
         time.sleep(float(pause))
         return
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 240
     while not os.path.exists(pause[5:]) and time.monotonic() < deadline:
         time.sleep(0.05)
 
@@ -63,8 +67,11 @@ def main():
         data = sock.recv(65536)
         if not data:
             sys.exit("server closed during the handshake")
-        if not paused:
-            wait(pause)                       # the server's flight is in
+        if not paused:                        # the server's flight is in
+            ready = os.environ.get("SLOW_HANDSHAKE_READY")
+            if ready:
+                open(ready, "w").close()
+            wait(pause)
             paused = True
         incoming.write(data)
     else:

@@ -73,6 +73,15 @@ out=$("$PY" "$CHECK" --doc-check "$T_TMP/events-no-ja3.md") &&
 	not_ok "a reference without ja3 fails the check" "$out"
 assert_contains "a reference without ja3: the key is named" \
 	"not ok - events.md documents every key of handshake (28)"$'\n'"#   not in events.md: ['ja3']" "$out"
+# The summary's problem_counts reasons: each one named, with the agent
+# summary's omissions marked (8 of 21 were left out, and the schema let the
+# agent's summary have segments_after_close).
+sed -e '/^| `gaps` |/d' -e 's/^| `not_tcp` | captures only |/| `not_tcp` | |/' \
+	docs/events.md >"$T_TMP/events-problems.md"
+out=$("$PY" "$CHECK" --doc-check "$T_TMP/events-problems.md") &&
+	not_ok "a reference without gaps fails the check" "$out"
+assert_contains "a reference without gaps, not_tcp unmarked: both named" \
+	"not ok - events.md lists every problem_counts reason (21)"$'\n'"#   not in events.md: ['gaps']"$'\n'"#   in events.md, not in the schema: []"$'\n'"#   listed twice: []"$'\n'"#   \"captures only\" where the agent summary disagrees: ['not_tcp']" "$out"
 
 "$SAMPLES" >"$T_TMP/samples.jsonl" || not_ok "$SAMPLES runs"
 validates "samples: every event type, finding kind, outcome, scope, problem, counter and STARTTLS protocol" 34 \

@@ -46,6 +46,11 @@ static const char *method_i(int i) { return revocation_method_name((enum revo_me
 static const char *spike_state_i(int i) { return spike_state_name((enum spike_state)i); }
 static const char *scope_i(int i) { return spike_kind_key((enum spike_kind)i); }
 static const char *problem_i(int i) { return summary_problem_names[i]; }
+/* the packet-level reasons, which the agent's summary leaves out */
+static const char *capture_problem_i(int i)
+{
+	return summary_problem_capture_only[i] ? summary_problem_names[i] : NULL;
+}
 static const char *counter_i(int i) { return counter_defs[i].name; }
 static const char *event_i(int i) { return event_type_name((enum event_type)i); }
 static const char *chain_error_i(int i) { return hs_chain_error_name((enum hs_chain_error)i); }
@@ -70,6 +75,7 @@ static const struct {
 	{ "spike_state", spike_state_i, SPIKE_RESOLVED + 1 },
 	{ "spike_scope", scope_i, SPIKE_KIND_COUNT },
 	{ "summary_problem", problem_i, SUM_PROBLEM__COUNT },
+	{ "agent_summary_omits", capture_problem_i, SUM_PROBLEM__COUNT },
 	{ "agent_counter", counter_i, COUNTER__COUNT },
 	{ "event", event_i, EVENT__COUNT },
 	{ "chain_error", chain_error_i, HS_CHAIN_TRUNCATED + 1 },

@@ -182,6 +182,8 @@ def schema_check(schema, lists):
             ours = schema['properties']['event']['enum']
         elif name == 'spike_scope':
             ours = list(defs['spike_scope']['properties'])
+        elif name == 'agent_summary_omits':
+            ours = agent_summary_omits(schema)
         else:
             ours = defs.get(name, {}).get('enum', [])
         results.append((sorted(ours) == sorted(code),
@@ -255,7 +257,44 @@ def doc_check(schema, path):
                       'in events.md, not in the schema: %s' % sorted(uncommon)]
         results.append((good, 'events.md documents every key of %s (%d)' % (name, len(props)),
                         detail))
+    results.append(doc_check_problems(schema, sections.get('summary', (set(), ''))[1]))
     return tap_results(results)
+
+
+def agent_summary_omits(schema):
+    """The problem_counts reasons the agent's summary may not have."""
+    agent = schema['$defs']['summary']['then']['properties']
+    return agent['problem_counts']['propertyNames']['not']['enum']
+
+
+def doc_check_problems(schema, text):
+    """The summary's table of problem_counts reasons ("| problem |"): each
+    reason of the schema once, of "captures only" exactly when the agent's
+    summary leaves it out. Of the other name-keyed counts, the groups and
+    ALPN IDs are IANA's registries and the agent's counters are README's
+    /metrics table, so only this list is the contract's own."""
+    rows, in_table = {}, False
+    for line in text.splitlines():
+        if line.startswith('| problem |'):
+            in_table = True
+        elif not line.startswith('|'):
+            in_table = False
+        elif in_table and not line.startswith('| ---'):
+            cells = [c.strip() for c in line.split('|')[1:3]]
+            for name in re.findall(r'`([a-z_0-9]+)`', cells[0]):
+                rows.setdefault(name, []).append(cells[1] == 'captures only')
+    names = schema['$defs']['summary_problem']['enum']
+    capture = set(agent_summary_omits(schema))
+    missing = [n for n in names if n not in rows]
+    extra = sorted(set(rows) - set(names))
+    twice = sorted(n for n, r in rows.items() if len(r) > 1)
+    marks = sorted(n for n in names if n in rows and rows[n][0] != (n in capture))
+    return (not (missing or extra or twice or marks),
+            'events.md lists every problem_counts reason (%d)' % len(names),
+            ['not in events.md: %s' % missing,
+             'in events.md, not in the schema: %s' % extra,
+             'listed twice: %s' % twice,
+             '"captures only" where the agent summary disagrees: %s' % marks])
 
 
 def main(argv):

@@ -159,6 +159,7 @@ struct sink_ops {
 struct sink {
 	const struct sink_ops *ops;
 	struct sink_set *set;          /* the set it belongs to */
+	int kind;                      /* its set's kind of sink (sink_set.c) */
 	uint64_t errors;               /* its events lost (sink_set_each_error) */
 };
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/grow.h"
 #include "common/log.h"
 #include "event/event_json.h"
 #include "sink.h"
@@ -46,8 +47,8 @@ static const struct sink_kind {
 
 struct sink_set {
 	struct output_opts opts;
-	struct sink **sinks;
-	int *kinds;                    /* sinks[i] is of sink_kinds[kinds[i]] */
+	struct sink **sinks;           /* each of sink_kinds[sinks[i]->kind] */
+	size_t cap;                    /* of sinks */
 	int n_sinks;
 	int opening;                   /* the kind being opened */
 	bool wants_json;
@@ -58,22 +59,17 @@ struct sink_set {
 
 int sink_set_add(struct sink_set *set, struct sink *s, char *err, size_t errlen)
 {
-	size_t want = (size_t)(set->n_sinks + 1);
-	struct sink **n = realloc(set->sinks, want * sizeof(*n));
-	int *k;
+	int rc = tw_grow(&set->sinks, &set->cap, sizeof(*set->sinks),
+			 (size_t)set->n_sinks, 1, SINK_N_KINDS, TW_GROW_NO_CAP);
 
-	if (n)
-		set->sinks = n;
-	k = n ? realloc(set->kinds, want * sizeof(*k)) : NULL;
-	if (!k) {
+	if (rc < 0) {
 		s->ops->close(s);
 		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+		return rc;
 	}
-	set->kinds = k;
 	s->set = set;
-	k[set->n_sinks] = set->opening;
-	n[set->n_sinks++] = s;
+	s->kind = set->opening;
+	set->sinks[set->n_sinks++] = s;
 	set->wants_json |= s->ops->wants_json;
 	return 0;
 }
@@ -211,9 +207,9 @@ static uint32_t sink_kinds_changed(const struct sink_set *set, const struct outp
 	for (i = 0; i < set->n_sinks; i++) {
 		struct sink *s = set->sinks[i];
 
-		present |= 1u << set->kinds[i];
+		present |= 1u << s->kind;
 		if (!s->ops->unchanged || !s->ops->unchanged(s, o))
-			changed |= 1u << set->kinds[i];
+			changed |= 1u << s->kind;
 	}
 	for (k = 0; k < SINK_N_KINDS; k++)
 		if (!sink_kinds[k].reload)
@@ -223,7 +219,7 @@ static uint32_t sink_kinds_changed(const struct sink_set *set, const struct outp
 	return changed;
 }
 
-/* Moves @from's sinks of @kind to the end of @to's arrays (sized for
+/* Moves @from's sinks of @kind to the end of @to's array (sized for
  * them); closes them instead when @close. */
 static void sink_set_move_kind(struct sink_set *to, struct sink_set *from,
 			       int kind, bool close)
@@ -233,15 +229,16 @@ static void sink_set_move_kind(struct sink_set *to, struct sink_set *from,
 	for (i = 0; i < from->n_sinks; i++) {
 		struct sink *s = from->sinks[i];
 
-		if (from->kinds[i] != kind)
+		if (!s || s->kind != kind)
 			continue;
+		from->sinks[i] = NULL;  /* moved or closed: the other kinds'
+					 * passes skip it */
 		if (close) {
 			s->ops->close(s);
 			continue;
 		}
 		s->set = to;
-		to->sinks[to->n_sinks] = s;
-		to->kinds[to->n_sinks++] = kind;
+		to->sinks[to->n_sinks++] = s;
 		to->wants_json |= s->ops->wants_json;
 	}
 }
@@ -263,10 +260,8 @@ int sink_set_reconfigure(struct sink_set *set, const struct output_opts *o,
 	cap = (size_t)(set->n_sinks + fresh->n_sinks) + 1;
 	old = *set;
 	set->sinks = malloc(cap * sizeof(*set->sinks));
-	set->kinds = malloc(cap * sizeof(*set->kinds));
-	if (!set->sinks || !set->kinds) {
-		free(set->sinks);
-		free(set->kinds);
+	set->cap = cap;
+	if (!set->sinks) {
 		*set = old;
 		sink_set_close(fresh);
 		snprintf(err, errlen, "out of memory");
@@ -282,7 +277,6 @@ int sink_set_reconfigure(struct sink_set *set, const struct output_opts *o,
 		sink_set_move_kind(set, fresh, k, false);
 	}
 	free(old.sinks);
-	free(old.kinds);
 	fresh->n_sinks = 0;
 	sink_set_close(fresh);
 	return 0;
@@ -412,7 +406,6 @@ void sink_set_close(struct sink_set *set)
 	for (i = 0; i < set->n_sinks; i++)
 		set->sinks[i]->ops->close(set->sinks[i]);
 	free(set->sinks);
-	free(set->kinds);
 	jw_free(&set->jw);
 	free(set);
 }

@@ -1968,43 +1968,50 @@ static void test_syn_to_a_local_listener_ends_a_stale_entry(void)
 
 
 
-/* A listener bound to 0.0.0.0 of the port it is given (fd in *@lfd). */
-static bool wildcard_listener(int *lfd, uint16_t *port)
+/* A listener bound to @addr ("0.0.0.0", "::", "::1": its family by its
+ * form) on a port of its own: the fd in *@lfd, the port in *@port. */
+static bool listener_on(const char *addr, int *lfd, uint16_t *port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	bool v6 = strchr(addr, ':') != NULL;
+	struct sockaddr *a = v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4;
+	socklen_t len = v6 ? sizeof(a6) : sizeof(a4);
 
-	a.sin_addr.s_addr = htonl(INADDR_ANY);
-	*lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr,
+		      v6 ? (void *)&a6.sin6_addr : (void *)&a4.sin_addr) != 1)
+		return false;
+	*lfd = socket(a->sa_family, SOCK_STREAM, 0);
 	if (*lfd < 0)
 		return false;
-	if (bind(*lfd, (struct sockaddr *)&a, sizeof(a)) || listen(*lfd, 1) ||
-	    getsockname(*lfd, (struct sockaddr *)&a, &len)) {
+	if (bind(*lfd, a, len) || listen(*lfd, 1) || getsockname(*lfd, a, &len)) {
 		close(*lfd);
 		return false;
 	}
-	*port = ntohs(a.sin_port);
+	*port = ntohs(v6 ? a6.sin6_port : a4.sin_port);
 	return true;
 }
 
 /*
- * A SYN far from where the client had got, of a decided flow to the port
- * of a listener bound to 0.0.0.0. That listener matches any destination:
- * @dst forwarded (not an address of this host: 192.0.2.1 routed out), the
- * SYN is no evidence and is ignored, the entry stays; local (127.0.0.1),
- * the host holds no such connection and the entry ends (review 11c, K1).
- * Run in a network namespace of its own, where lo forwards and 192.0.2.0/24
- * is routed: the host's own forwarding settings are left alone.
+ * A SYN far from where the client had got, of a decided flow @c to @dst
+ * on the port of a listener bound to @bound. One bound to the wildcard
+ * (0.0.0.0, ::) matches any destination: @dst forwarded (not an address
+ * of this host: 192.0.2.1 or 2001:db8::1 routed out), the SYN is no
+ * evidence and is ignored, the entry stays; local (127.0.0.1, ::1), or
+ * forwarding disabled, the host holds no such connection and the entry
+ * ends (review 11c, K1). One bound to an address: that address is this
+ * host's, the entry ends. (tw_dst_local, each family's branch.)
  */
-static void wildcard_listener_case(const char *dst, bool forwarded)
+static void listener_case(struct spec c, const char *bound, const char *dst,
+			  bool forwarded)
 {
-	struct spec c = client_hello4(), syn;
+	struct spec syn;
 	struct tw_flow_val v;
 	uint16_t port;
 	int lfd;
 
 	if (!fx_open(0, 0)) { CHECK(0); return; }
-	if (!wildcard_listener(&lfd, &port)) { CHECK(0); fx_close(); return; }
+	if (!listener_on(bound, &lfd, &port)) { CHECK(0); fx_close(); return; }
 	fx.skel->bss->tw_watched_ports[port >> 6] |= 1ULL << (port & 63);
 	c.dst = dst;
 	c.dport = port;
@@ -2018,10 +2025,27 @@ static void wildcard_listener_case(const char *dst, bool forwarded)
 	fx_close();
 }
 
+/* Writes @value into the sysctl file @path. */
+static bool sysctl_set(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, value, strlen(value)) == (ssize_t)strlen(value);
+	return !close(fd) && ok;
+}
+
+/*
+ * listener_case's cases in a network namespace of its own, where lo
+ * forwards and 192.0.2.0/24 and 2001:db8::/32 are routed: the host's own
+ * forwarding settings are left alone. IPv6's branch of tw_dst_local had
+ * no test.
+ */
 static void test_syn_of_a_forwarded_flow_to_a_wildcard_listener_port(void)
 {
 	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	int fwd;
 
 	if (home < 0 || unshare(CLONE_NEWNET)) {
 		CHECK(0);
@@ -2029,20 +2053,25 @@ static void test_syn_of_a_forwarded_flow_to_a_wildcard_listener_port(void)
 			close(home);
 		return;
 	}
-	fwd = open("/proc/sys/net/ipv4/conf/lo/forwarding", O_WRONLY | O_CLOEXEC);
-	if (fwd >= 0 && write(fwd, "1", 1) == 1 &&
-	    system("ip link set lo up && ip route add 192.0.2.0/24 dev lo") == 0) {
-		wildcard_listener_case("192.0.2.1", true);
-		wildcard_listener_case("127.0.0.1", false);
+	if (sysctl_set("/proc/sys/net/ipv4/conf/lo/forwarding", "1") &&
+	    system("ip link set lo up && ip route add 192.0.2.0/24 dev lo && "
+		   "ip -6 route add 2001:db8::/32 dev lo") == 0 &&
+	    sysctl_set("/proc/sys/net/ipv6/conf/lo/forwarding", "1")) {
+		listener_case(client_hello4(), "0.0.0.0", "192.0.2.1", true);
+		listener_case(client_hello4(), "0.0.0.0", "127.0.0.1", false);
+		listener_case(client_hello6(), "::", "2001:db8::1", true);
+		listener_case(client_hello6(), "::", "::1", false);
+		listener_case(client_hello6(), "::1", "::1", false);
+		/* routed out, but lo does not forward: nothing here would */
+		CHECK(sysctl_set("/proc/sys/net/ipv6/conf/lo/forwarding", "0"));
+		listener_case(client_hello6(), "::", "2001:db8::1", false);
 	} else {
 		CHECK(0);
 	}
-	if (fwd >= 0)
-		close(fwd);
 	CHECK(setns(home, CLONE_NEWNET) == 0);
 	close(home);
 	/* where lo does not forward (or does), 127.0.0.1 is still local */
-	wildcard_listener_case("127.0.0.1", false);
+	listener_case(client_hello4(), "0.0.0.0", "127.0.0.1", false);
 }
 
 /* Whether /proc/net/tcp holds a TIME_WAIT socket (state 06) of local

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Header parsing for the TC program: Ethernet with up to two VLAN tags,
- * IPv4 (options, AH, no fragments), IPv6 (extension headers, atomic
- * fragments, no others), TCP; and the first step into a tunnel (an IP protocol that may
+ * Header parsing for the TC program: Ethernet with VLAN tags, IPv4
+ * (options, AH, no fragments), IPv6 (extension headers, atomic fragments,
+ * no others), TCP; as many tags and extension headers as userspace follows
+ * (include/tlswatch/headers.h); and the first step into a tunnel (an IP protocol that may
  * encapsulate: bpf/decap.h goes on from there). Every header is copied to
  * the stack before it is looked at: directly when it sits in the linear
  * part of the skb, with bpf_skb_load_bytes() otherwise, so one code path
@@ -16,12 +17,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "tlswatch/headers.h"
 #include "tlswatch/tunnel.h"
 
 #define ETH_P_IP       0x0800
 #define ETH_P_IPV6     0x86DD
-#define ETH_P_8021Q    0x8100
-#define ETH_P_8021AD   0x88A8
 #define ETH_P_TEB      0x6558  /* transparent Ethernet bridging */
 #define ETH_HLEN       14
 #define VLAN_HLEN      4
@@ -42,8 +42,6 @@
 #define IP6_FRAG_OFFSET 0xFFF8 /* Fragment header: offset, 8-byte units */
 #define IP6_FRAG_MORE   0x0001 /* Fragment header: M, more fragments */
 
-#define TW_MAX_VLAN_TAGS 2
-#define TW_MAX_IPV6_EXT  6   /* extension headers walked before giving up */
 #define TW_MAX_DIRECT_OFF 1024 /* bounds the packet pointer arithmetic */
 
 /* What parsing learnt about one TCP segment. */
@@ -64,7 +62,9 @@ struct tw_pkt {
 enum tw_parse_result {
 	TW_PARSE_OK,         /* a TCP segment */
 	TW_PARSE_SKIP,       /* not IP, not TCP: nothing to do */
-	TW_PARSE_BAD,        /* truncated or impossible header */
+	TW_PARSE_BAD,        /* truncated or impossible header, or more VLAN
+			      * tags or IPv6 extension headers than
+			      * followed */
 	TW_PARSE_FRAG,       /* an IP fragment: skipped */
 	TW_PARSE_ENCAP,      /* an IP protocol that may encapsulate: the
 			      * addresses are the outer ones, the offset is
@@ -126,7 +126,7 @@ static __always_inline int tw_load(struct __sk_buff *skb, __u32 off, void *buf,
 })
 
 /* Ethernet and VLAN tags at *@off: returns the L3 ethertype, *off past
- * the tags. */
+ * the tags; TW_PARSE_BAD past TW_MAX_VLAN_TAGS of them. */
 static __always_inline int tw_parse_eth(struct __sk_buff *skb, __u32 *off,
 					__u16 *proto)
 {
@@ -141,7 +141,7 @@ static __always_inline int tw_parse_eth(struct __sk_buff *skb, __u32 *off,
 	*off += ETH_HLEN;
 #pragma unroll
 	for (i = 0; i < TW_MAX_VLAN_TAGS; i++) {
-		if (*proto != ETH_P_8021Q && *proto != ETH_P_8021AD)
+		if (!TW_ETH_P_IS_VLAN(*proto))
 			break;
 		/* tag = TCI (2 bytes), then the next ethertype (2 bytes) */
 		if (tw_load_hdr(skb, *off, &tag))
@@ -149,7 +149,8 @@ static __always_inline int tw_parse_eth(struct __sk_buff *skb, __u32 *off,
 		*proto = bpf_ntohs(tag.h_vlan_encapsulated_proto);
 		*off += VLAN_HLEN;
 	}
-	return TW_PARSE_OK;
+	/* one tag more: given up, and counted as userspace counts it */
+	return TW_ETH_P_IS_VLAN(*proto) ? TW_PARSE_BAD : TW_PARSE_OK;
 }
 
 /*
@@ -235,7 +236,8 @@ static __always_inline int tw_parse_ipv4(struct __sk_buff *skb, __u32 *off,
 }
 
 /* IPv6 header and the extension headers in front of TCP (or of a
- * possible tunnel: TW_PARSE_ENCAP, the protocol in *@next). */
+ * possible tunnel: TW_PARSE_ENCAP, the protocol in *@next); TW_PARSE_BAD
+ * past TW_MAX_IPV6_EXT of them. */
 static __always_inline int tw_parse_ipv6(struct __sk_buff *skb, __u32 *off,
 					 struct tw_pkt *p, __u32 *l4_len,
 					 __u32 *next_proto)
@@ -258,7 +260,8 @@ static __always_inline int tw_parse_ipv6(struct __sk_buff *skb, __u32 *off,
 		plen = skb->len > *off + sizeof(ip6) ? skb->len - *off - sizeof(ip6) : 0;
 	*off += sizeof(ip6);
 	next = ip6.nexthdr;
-	for (i = 0; i < TW_MAX_IPV6_EXT; i++) {
+	/* i: the extension headers skipped so far */
+	for (i = 0; i <= TW_MAX_IPV6_EXT; i++) {
 		if (next == IPPROTO_TCP_) {
 			*l4_len = plen;
 			return TW_PARSE_OK;
@@ -272,11 +275,13 @@ static __always_inline int tw_parse_ipv6(struct __sk_buff *skb, __u32 *off,
 		    next != IPPROTO_DSTOPTS_ && next != IPPROTO_AH_ &&
 		    next != IPPROTO_FRAG_)
 			return TW_PARSE_SKIP;
+		if (i == TW_MAX_IPV6_EXT)
+			break;  /* one more: given up, as userspace does */
 		r = tw_skip_ext(skb, off, next, &next, &plen);
 		if (r != TW_PARSE_OK)
 			return r;
 	}
-	return next == IPPROTO_TCP_ ? (*l4_len = plen, TW_PARSE_OK) : TW_PARSE_SKIP;
+	return TW_PARSE_BAD;
 }
 
 /* TCP header at @off; @l4_len is the TCP length the IP header claims. */

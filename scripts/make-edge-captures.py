@@ -61,6 +61,13 @@ TCP headers and payloads):
                 RFC 6946) between the IPv6 and TCP headers.
   ipv4-ah       an IPsec AH header (transport mode, 24 bytes) between the
                 IPv4 and TCP headers.
+  vlanN         N stacked VLAN tags (N 1-9; 802.1ad outside, 802.1Q
+                inside, VLAN ids 101, 102, ...) between the Ethernet and
+                IPv4 headers. Both parsers follow 4 (include/tlswatch/
+                headers.h).
+  ipv6-extN     the ipv6 mode's packets with N extension headers (N 1-9; a
+                hop-by-hop, then destination options, 8 bytes each) in
+                front of TCP. Both parsers follow 8.
 
   no-syn        every packet of IN but those with SYN set, unchanged (as
                 `tcpdump 'not (tcp[tcpflags] & tcp-syn != 0)'` writes
@@ -70,6 +77,7 @@ IP and TCP checksums are correct. Deterministic. Prints the number of
 packets written.
 """
 import os
+import re
 import struct
 import sys
 
@@ -82,6 +90,8 @@ LINKTYPE_ETHERNET, LINKTYPE_SLL, LINKTYPE_SLL2 = 1, 113, 276
 START_US = 1795431000 * 1000000          # 2026-11-23T10:50:00Z
 VLAN_ID = 100
 AH_SPI, IPPROTO_AH, IPPROTO_FRAG, IPPROTO_TCP = 0x1000, 51, 44, 6
+IPPROTO_HOPOPTS, IPPROTO_DSTOPTS = 0, 60
+PADN4 = b"\x01\x04\0\0\0\0"     # an option that pads 6 bytes
 
 
 # the Internet checksum, shared with the other capture generators
@@ -275,7 +285,7 @@ def v6_addr(v4):
     return b"\xfd" + bytes(11) + v4
 
 
-def ipv6(ip, atomic=False):
+def ipv6(ip, atomic=False, n_ext=0):
     tcp = ip[(ip[0] & 15) * 4:]
     src, dst = v6_addr(ip[12:16]), v6_addr(ip[16:20])
     pseudo = src + dst + struct.pack("!IxxxB", len(tcp), IPPROTO_TCP)
@@ -283,6 +293,9 @@ def ipv6(ip, atomic=False):
     ext, nh = b"", IPPROTO_TCP
     if atomic:
         ext, nh = struct.pack("!BBHI", IPPROTO_TCP, 0, 0, 0x5EED), IPPROTO_FRAG
+    for i in range(n_ext, 0, -1):      # built from the last one back
+        ext = bytes([nh, 0]) + PADN4 + ext
+        nh = IPPROTO_HOPOPTS if i == 1 else IPPROTO_DSTOPTS
     body = ext + tcp
     return ether(0x86DD, struct.pack("!IHBB16s16s", 6 << 28, len(body), nh, 64,
                                      src, dst) + body)
@@ -299,19 +312,33 @@ def ipv4_ah(ip, seq):
     return ether(0x0800, hdr + ah + ip[ihl:])
 
 
+def vlan(ip, tags):
+    tpids = [0x88A8] * (tags - 1) + [0x8100]
+    hdrs = b"".join(struct.pack("!HH", VLAN_ID + i + 1,
+                                tpids[i + 1] if i + 1 < tags else 0x0800)
+                    for i in range(tags))
+    return ether(tpids[0], hdrs + ip)
+
+
 def rewrap(packets, mode):
     """(linktype, frames) of every IPv4 packet of IN rewritten by @mode."""
     linktype = {"sll-vlan": LINKTYPE_SLL, "sll2-vlan": LINKTYPE_SLL2}.get(
         mode, LINKTYPE_ETHERNET)
+    counted = re.fullmatch(r"(vlan|ipv6-ext)([1-9])", mode)
     frames = []
     for i, (ts, _, frame) in enumerate(packets):
         ip = ipv4_of(frame)
         if ip is None:
             raise SystemExit("IN: a packet that is not IPv4 on Ethernet")
-        wrapped = {"sll-vlan": lambda: sll(ip), "sll2-vlan": lambda: sll2(ip),
-                   "ipv6": lambda: ipv6(ip),
-                   "ipv6-atomic": lambda: ipv6(ip, atomic=True),
-                   "ipv4-ah": lambda: ipv4_ah(ip, i + 1)}[mode]()
+        if counted and counted[1] == "vlan":
+            wrapped = vlan(ip, int(counted[2]))
+        elif counted:
+            wrapped = ipv6(ip, n_ext=int(counted[2]))
+        else:
+            wrapped = {"sll-vlan": lambda: sll(ip), "sll2-vlan": lambda: sll2(ip),
+                       "ipv6": lambda: ipv6(ip),
+                       "ipv6-atomic": lambda: ipv6(ip, atomic=True),
+                       "ipv4-ah": lambda: ipv4_ah(ip, i + 1)}[mode]()
         frames.append((round(ts * 1e6), wrapped))
     return linktype, frames
 
@@ -344,7 +371,8 @@ def main():
     elif mode in ("late-retrans", "synack-reuse", "synack-reuse-closed",
                   "synack-reuse-unseen", "server-only"):
         linktype, frames = LINKTYPE_ETHERNET, reuse_after(msgs, mode)
-    elif mode in ("sll-vlan", "sll2-vlan", "ipv6", "ipv6-atomic", "ipv4-ah"):
+    elif mode in ("sll-vlan", "sll2-vlan", "ipv6", "ipv6-atomic", "ipv4-ah") or \
+            re.fullmatch(r"(vlan|ipv6-ext)[1-9]", mode):
         linktype, frames = rewrap(packets, mode)
     elif mode == "no-syn":
         linktype, frames = no_syn(packets)

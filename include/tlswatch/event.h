@@ -105,7 +105,7 @@
 	X(RINGBUF_FULL, ringbuf_lost, "Ring buffer records lost because it was full") \
 	X(BUDGET_EXHAUSTED, budget_exhausted, "Flow directions that hit the byte budget") \
 	X(TRUNCATED, truncated, "Packets not copied completely")               \
-	X(BAD_HEADERS, bad_headers, "Packets with truncated or impossible headers") \
+	X(BAD_HEADERS, bad_headers, "Packets with truncated or impossible headers, or more VLAN tags or IPv6 extension headers than followed") \
 	X(FRAGMENTS, fragments, "IP fragments skipped")                        \
 	X(DECAPSULATED, decapsulated, "TCP packets found inside a tunnel") \
 	X(DECAP_TOO_DEEP, decap_too_deep, "Packets with more nested encapsulations than followed") \

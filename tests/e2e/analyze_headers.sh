@@ -14,6 +14,12 @@
 #                 an atomic fragment header (offset 0, M clear: the whole
 #                 packet, RFC 6946) in front of TCP. Before: counted as
 #                 ip_fragments and skipped, no handshake.
+#   vlan4, ipv6-ext8  four VLAN tags (802.1ad and 802.1Q), eight IPv6
+#                 extension headers: as many as both parsers follow
+#                 (include/tlswatch/headers.h; live_headers.sh has the
+#                 kernel follow them). Before, analyze followed 7
+#                 extension headers: no handshake.
+#   vlan5, ipv6-ext9  one more: every packet a bad header, no handshake.
 # Each must give the handshake events of its reference, but for the name
 # of the file: tls12_rsa.pcap itself, or the IPv6 rewrite of it.
 . "$(dirname "$0")/lib.sh"
@@ -23,7 +29,7 @@ hs_lines() { # json file: the handshake events, without the file's name
 	grep '"event":"handshake"' "$1" | sed 's/"source":"[^"]*",//'
 }
 
-for m in sll-vlan sll2-vlan ipv4-ah ipv6 ipv6-atomic; do
+for m in sll-vlan sll2-vlan ipv4-ah ipv6 ipv6-atomic vlan4 vlan5 ipv6-ext8 ipv6-ext9; do
 	if ! "$PY" scripts/make-edge-captures.py "$m" "$CAPS/tls12_rsa.pcap" "$T_TMP/$m.pcap" >/dev/null; then
 		not_ok "make-edge-captures.py writes $m"
 		t_done
@@ -54,4 +60,11 @@ check_rewrite sll-vlan "$T_TMP/plain.json"
 check_rewrite sll2-vlan "$T_TMP/plain.json"
 check_rewrite ipv4-ah "$T_TMP/plain.json"
 check_rewrite ipv6-atomic "$T_TMP/ipv6.json"
+check_rewrite vlan4 "$T_TMP/plain.json"
+check_rewrite ipv6-ext8 "$T_TMP/ipv6.json"
+for m in vlan5 ipv6-ext9; do
+	run_json "$T_TMP/$m.pcap"
+	assert_eq "$m: 40 packets, 40 bad headers, no handshake" "40 40 0" \
+		"$(kv_get "$T_TMP/out.kv" summary.packets) $(kv_get "$T_TMP/out.kv" summary.problem_counts.bad_headers) $(kv_get "$T_TMP/out.kv" summary.handshakes)"
+done
 t_done

@@ -10,6 +10,12 @@
 # handshakes: the agent must report all four ok, with their addresses, and
 # count no fragment. Before, the kernel took the atomic fragments for
 # fragments (counted, skipped) and AH for not TCP: no handshake.
+# Then, to an agent started anew (the same connections again), the
+# captures with four VLAN tags and with eight IPv6 extension headers, as
+# many as analyze follows (analyze_headers.sh): four handshakes again;
+# and to a third, one tag and one extension header more: every frame a
+# bad header, as analyze counts them. Before, the kernel followed two
+# tags and six extension headers and gave up on more uncounted.
 # The frames go to a MAC address nobody has: the namespace drops them.
 #
 # Needs root. TAP output; exits non-zero on any failure.
@@ -25,7 +31,7 @@ tn_require_tlswatch
 PY=/usr/bin/python3
 
 tmp=$(tn_tmpdir)
-for m in ipv6-atomic ipv4-ah; do
+for m in ipv6-atomic ipv4-ah vlan4 ipv6-ext8 vlan5 ipv6-ext9; do
 	"$PY" scripts/make-edge-captures.py "$m" tests/data/captures/tls12_rsa.pcap "$tmp/$m.pcap" >/dev/null ||
 		tn_bail "make-edge-captures.py $m"
 done
@@ -38,8 +44,6 @@ if ! ip link set dev "$TN_HOST_IF" mtu 9000 ||
 	! ip -n "$TN_NS" link set dev "$TN_PEER_IF" mtu 9000; then
 	tn_bail "cannot raise the MTU of $TN_HOST_IF"
 fi
-TN_AGENT_PORT=27302 tn_start_agent "$tmp/agent.jsonl" --no-active-check ||
-	tn_bail "the agent did not start"
 
 # every frame of a capture out of the interface, 2 ms apart
 send() { # pcap
@@ -57,24 +61,52 @@ while off + 16 <= len(data):
 s.close()
 PYEOF
 }
-send "$tmp/ipv6-atomic.pcap" || tap_fail "sending the IPv6 atomic fragments"
-send "$tmp/ipv4-ah.pcap" || tap_fail "sending the IPv4 AH packets"
-
-tn_wait_cmd 15 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$tmp/agent.jsonl') -ge 4 ]"
-sleep 0.5
-tn_stop_agent
-tap_eq "agent exits 0 on SIGTERM" 0 "$?"
-
-hs() { # the handshakes: client ip, port, outcome, version, one a line
-	grep '"event":"handshake"' "$tmp/agent.jsonl" | "$PY" -c '
+hs() { # log: the handshakes: client ip, port, outcome, version, one a line
+	grep '"event":"handshake"' "$1" | "$PY" -c '
 import json, sys
 for l in sys.stdin:
     e = json.loads(l)
     print(e["client"]["ip"], e["client"]["port"], e["outcome"], e.get("version"))' | sort
 }
-tap_eq "4 handshakes: both captures, both connections, ok" \
-	"127.0.0.1 38500 ok TLS1.2
+
+# An agent of its own sees captures $2...; waits for $1 handshakes (none:
+# the frames went out before the agent stops, and the TC hook ran on
+# each as it was sent). Log: $tmp/agent-$1-$2.jsonl
+round() { # handshakes, capture modes...
+	local want=$1 m log
+	log="$tmp/agent-$1-$2.jsonl"
+	shift
+	TN_AGENT_PORT=27302 tn_start_agent "$log" --no-active-check ||
+		tn_bail "the agent did not start"
+	for m in "$@"; do
+		send "$tmp/$m.pcap" || tap_fail "sending the $m frames"
+	done
+	[ "$want" -eq 0 ] ||
+		tn_wait_cmd 15 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge $want ]"
+	sleep 0.5
+	tn_stop_agent
+	tap_eq "$*: agent exits 0 on SIGTERM" 0 "$?"
+}
+
+four_ok="127.0.0.1 38500 ok TLS1.2
 127.0.0.1 38502 ok TLS1.2
 fd00::7f00:1 38500 ok TLS1.2
-fd00::7f00:1 38502 ok TLS1.2" "$(hs)"
-tap_eq "no fragment counted" 0 "$(tn_agent_counter "$tmp/agent.jsonl" fragments)"
+fd00::7f00:1 38502 ok TLS1.2"
+
+round 4 ipv6-atomic ipv4-ah
+log="$tmp/agent-4-ipv6-atomic.jsonl"
+tap_eq "4 handshakes: both captures, both connections, ok" "$four_ok" "$(hs "$log")"
+tap_eq "no fragment counted" 0 "$(tn_agent_counter "$log" fragments)"
+
+round 4 vlan4 ipv6-ext8
+log="$tmp/agent-4-vlan4.jsonl"
+tap_eq "4 VLAN tags, 8 extension headers: 4 handshakes ok" "$four_ok" "$(hs "$log")"
+tap_eq "4 VLAN tags, 8 extension headers: no bad header" 0 \
+	"$(tn_agent_counter "$log" bad_headers)"
+
+round 0 vlan5 ipv6-ext9
+log="$tmp/agent-0-vlan5.jsonl"
+tap_eq "5 VLAN tags, 9 extension headers: no handshake" "" "$(hs "$log")"
+# (packets_seen has the host's own IPv6 router solicitations besides)
+tap_eq "5 VLAN tags, 9 extension headers: 80 bad headers, none watched" \
+	"80 0" "$(tn_agent_counter "$log" bad_headers) $(tn_agent_counter "$log" packets_watched)"

@@ -36,8 +36,10 @@
 
 struct spec {
 	int family;           /* 4 or 6 */
-	int vlan_tags;        /* 0, 1 (802.1Q) or 2 (802.1ad + 802.1Q) */
-	bool ip6_ext;         /* hop-by-hop + destination options before TCP */
+	int vlan_tags;        /* VLAN tags: the outer ones 802.1ad, the
+			       * innermost 802.1Q */
+	int ip6_ext;          /* IPv6 extension headers before TCP: a
+			       * hop-by-hop, then destination options */
 	const char *src, *dst;
 	uint16_t sport, dport;
 	uint32_t seq, ack;
@@ -52,19 +54,16 @@ static uint8_t *put32(uint8_t *p, uint32_t v) { put16(p, v >> 16); put16(p + 2, 
 static size_t build(const struct spec *s, uint8_t *out)
 {
 	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
-	size_t ext = s->family == 6 && s->ip6_ext ? 16 : 0;
+	size_t ext = s->family == 6 ? 8 * (size_t)s->ip6_ext : 0;
 	uint16_t l4 = (uint16_t)(20 + s->plen);
 	uint8_t *p = out;
+	int i;
 
 	memcpy(p, macs, 12);
 	p += 12;
-	if (s->vlan_tags == 2) {
-		p = put16(p, 0x88A8);
-		p = put16(p, 100);
-	}
-	if (s->vlan_tags >= 1) {
-		p = put16(p, 0x8100);
-		p = put16(p, 200);
+	for (i = 0; i < s->vlan_tags; i++) {
+		p = put16(p, i + 1 < s->vlan_tags ? 0x88A8 : 0x8100);
+		p = put16(p, (uint16_t)(100 * (i + 1)));   /* VLAN id */
 	}
 	if (s->family == 4) {
 		p = put16(p, 0x0800);
@@ -88,15 +87,15 @@ static size_t build(const struct spec *s, uint8_t *out)
 		inet_pton(AF_INET6, s->src, p);
 		inet_pton(AF_INET6, s->dst, p + 16);
 		p += 32;
-		if (ext) {
-			/* hop-by-hop -> destination options -> TCP, each 8
-			 * bytes: next header, length 0, PadN of 4 */
-			static const uint8_t hbh[8] = { 60, 0, 1, 4, 0, 0, 0, 0 };
-			static const uint8_t dst[8] = { 6, 0, 1, 4, 0, 0, 0, 0 };
+		/* hop-by-hop -> destination options ... -> TCP, each 8
+		 * bytes: next header, length 0, PadN of 4 */
+		for (i = 0; i < s->ip6_ext; i++) {
+			static const uint8_t padn[6] = { 1, 4, 0, 0, 0, 0 };
 
-			memcpy(p, hbh, 8);
-			memcpy(p + 8, dst, 8);
-			p += 16;
+			*p++ = i + 1 < s->ip6_ext ? 60 : 6;
+			*p++ = 0;
+			memcpy(p, padn, sizeof(padn));
+			p += sizeof(padn);
 		}
 	}
 	p = put16(p, s->sport);
@@ -338,6 +337,17 @@ static struct spec client_hello4(void)
 	};
 
 	tls_payload(hello, sizeof(hello), 0x16, 1);
+	return s;
+}
+
+/* The same over IPv6. */
+static struct spec client_hello6(void)
+{
+	struct spec s = client_hello4();
+
+	s.family = 6;
+	s.src = "2001:db8::10";
+	s.dst = "2001:db8::1";
 	return s;
 }
 
@@ -757,15 +767,12 @@ static void test_non_tls_bytes_one_per_segment_are_copied_as_preamble(void)
 
 static void test_ipv6_with_extension_headers_is_emitted(void)
 {
-	struct spec s = client_hello4();
+	struct spec s = client_hello6();
 	uint8_t want[16];
 	struct rec *r;
 
 	if (!fx_open(0, 0)) { CHECK(0); return; }
-	s.family = 6;
-	s.ip6_ext = true;
-	s.src = "2001:db8::10";
-	s.dst = "2001:db8::1";
+	s.ip6_ext = 2;
 	run(&s);
 	CHECK_INT(drain(), 1);
 	r = &fx.recs[0];
@@ -789,14 +796,11 @@ static void test_ipv6_with_extension_headers_is_emitted(void)
 static void test_ipv6_fragment_is_skipped(void)
 {
 	static uint8_t pkt[4096];
-	struct spec s = client_hello4();
+	struct spec s = client_hello6();
 	size_t len;
 
 	if (!fx_open(0, 0)) { CHECK(0); return; }
-	s.family = 6;
-	s.ip6_ext = true;
-	s.src = "2001:db8::10";
-	s.dst = "2001:db8::1";
+	s.ip6_ext = 2;
 	len = build(&s, pkt);
 	pkt[14 + 40 + 8] = 44; /* destination options now says: fragment */
 	run_on(fx.skel->progs.tlswatch, pkt, len);
@@ -812,13 +816,10 @@ static void test_ipv6_fragment_is_skipped(void)
 static size_t build_ipv6_fragment(uint8_t *pkt, uint16_t offset_m)
 {
 	static const uint8_t frag[8] = { 6, 0, 0, 0, 0, 0, 0x12, 0x34 };
-	struct spec s = client_hello4();
+	struct spec s = client_hello6();
 	size_t len;
 
-	s.family = 6;
-	s.ip6_ext = true;
-	s.src = "2001:db8::10";
-	s.dst = "2001:db8::1";
+	s.ip6_ext = 2;
 	len = build(&s, pkt);
 	pkt[14 + 40] = 44;          /* hop-by-hop now says: fragment */
 	memcpy(pkt + 14 + 40 + 8, frag, 8);
@@ -915,18 +916,102 @@ static void test_vlan_8021q_is_parsed(void)
 
 static void test_qinq_8021ad_is_parsed(void)
 {
-	struct spec s = client_hello4();
+	struct spec s = client_hello6();
 
 	if (!fx_open(0, 0)) { CHECK(0); return; }
 	s.vlan_tags = 2;
-	s.family = 6;
-	s.src = "2001:db8::10";
-	s.dst = "2001:db8::1";
 	run(&s);
 	CHECK_INT(drain(), 1);
 	CHECK_INT(fx.recs[0].ev.family, 6);
 	CHECK_INT(fx.recs[0].ev.chunk_len, 517);
 	fx_close();
+}
+
+/*
+ * The hello of client_hello4 behind @tags VLAN tags, the outermost of
+ * ethertype @outer (0: as build() makes it): followed to the record when
+ * @followed, else given up and counted in bad_headers (what analyze counts
+ * for such a frame: tests/unit/test_decode.c).
+ */
+static void check_vlan_tags(int tags, uint16_t outer, bool followed)
+{
+	static uint8_t pkt[4096];
+	struct spec s = client_hello4();
+	size_t len;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	s.vlan_tags = tags;
+	len = build(&s, pkt);
+	if (outer)
+		put16(pkt + 12, outer);
+	run_on(fx.skel->progs.tlswatch, pkt, len);
+	CHECK_INT(drain(), followed);
+	if (followed) {
+		CHECK_INT(fx.recs[0].ev.seq, 1000);
+		CHECK_INT(fx.recs[0].ev.chunk_len, 517);
+		CHECK(memcmp(fx.recs[0].data, hello, 517) == 0);
+	}
+	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), followed);
+	CHECK_INT(counter(TW_CNT_BAD_HEADERS), !followed);
+	fx_close();
+}
+
+/*
+ * As many VLAN tags as analyze follows (TW_MAX_VLAN_TAGS, include/
+ * tlswatch/headers.h: 4), and the same tag types (0x9100, the stacked tag
+ * of switches from before 802.1ad, too); one more is a bad header. Before,
+ * the kernel followed 2 tags and neither 0x9100 nor the tags past 2
+ * counted anywhere: such a ClientHello was analysed offline and silently
+ * not followed live.
+ */
+static void test_vlan_tags_are_followed_as_far_as_analyze_does(void)
+{
+	check_vlan_tags(3, 0, true);
+	check_vlan_tags(4, 0, true);
+	check_vlan_tags(5, 0, false);
+	check_vlan_tags(2, 0x9100, true);
+}
+
+/* The hello of client_hello6 behind @n IPv6 extension headers, run by
+ * each program (tlswatch_l3: from the IP header): as check_vlan_tags. */
+static void check_ipv6_ext(int n, bool followed)
+{
+	static uint8_t pkt[4096];
+	struct spec s = client_hello6();
+	size_t len;
+	int l3;
+
+	s.ip6_ext = n;
+	for (l3 = 0; l3 < 2; l3++) {
+		if (!fx_open(0, 0)) { CHECK(0); return; }
+		len = build(&s, pkt);
+		if (l3)
+			run_on(fx.skel->progs.tlswatch_l3, pkt + 14, len - 14);
+		else
+			run_on(fx.skel->progs.tlswatch, pkt, len);
+		CHECK_INT(drain(), followed);
+		if (followed) {
+			CHECK_INT(fx.recs[0].ev.family, 6);
+			CHECK_INT(fx.recs[0].ev.seq, 1000);
+			CHECK_INT(fx.recs[0].ev.chunk_len, 517);
+			CHECK(memcmp(fx.recs[0].data, hello, 517) == 0);
+		}
+		CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), followed);
+		CHECK_INT(counter(TW_CNT_BAD_HEADERS), !followed);
+		fx_close();
+	}
+}
+
+/*
+ * As many IPv6 extension headers as analyze follows (TW_MAX_IPV6_EXT: 8);
+ * one more is a bad header. Before, the kernel followed 6 and gave up on
+ * 7 without counting it.
+ */
+static void test_ipv6_ext_headers_are_followed_as_far_as_analyze_does(void)
+{
+	check_ipv6_ext(7, true);
+	check_ipv6_ext(8, true);
+	check_ipv6_ext(9, false);
 }
 
 static void test_l3_program_parses_from_the_ip_header(void)
@@ -959,11 +1044,9 @@ static void test_truncated_headers_do_no_harm(void)
 		run_on(fx.skel->progs.tlswatch, pkt, cut);
 	/* VLAN + IPv6 + two extension headers + TCP: every cut from the tag
 	 * to the end of the TCP header */
+	s = client_hello6();
 	s.vlan_tags = 1;
-	s.family = 6;
-	s.ip6_ext = true;
-	s.src = "2001:db8::10";
-	s.dst = "2001:db8::1";
+	s.ip6_ext = 2;
 	len = build(&s, pkt);
 	for (cut = 14; cut < 14 + 4 + 40 + 16 + 20; cut++, runs++)
 		run_on(fx.skel->progs.tlswatch, pkt, cut);
@@ -1885,43 +1968,50 @@ static void test_syn_to_a_local_listener_ends_a_stale_entry(void)
 
 
 
-/* A listener bound to 0.0.0.0 of the port it is given (fd in *@lfd). */
-static bool wildcard_listener(int *lfd, uint16_t *port)
+/* A listener bound to @addr ("0.0.0.0", "::", "::1": its family by its
+ * form) on a port of its own: the fd in *@lfd, the port in *@port. */
+static bool listener_on(const char *addr, int *lfd, uint16_t *port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	bool v6 = strchr(addr, ':') != NULL;
+	struct sockaddr *a = v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4;
+	socklen_t len = v6 ? sizeof(a6) : sizeof(a4);
 
-	a.sin_addr.s_addr = htonl(INADDR_ANY);
-	*lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr,
+		      v6 ? (void *)&a6.sin6_addr : (void *)&a4.sin_addr) != 1)
+		return false;
+	*lfd = socket(a->sa_family, SOCK_STREAM, 0);
 	if (*lfd < 0)
 		return false;
-	if (bind(*lfd, (struct sockaddr *)&a, sizeof(a)) || listen(*lfd, 1) ||
-	    getsockname(*lfd, (struct sockaddr *)&a, &len)) {
+	if (bind(*lfd, a, len) || listen(*lfd, 1) || getsockname(*lfd, a, &len)) {
 		close(*lfd);
 		return false;
 	}
-	*port = ntohs(a.sin_port);
+	*port = ntohs(v6 ? a6.sin6_port : a4.sin_port);
 	return true;
 }
 
 /*
- * A SYN far from where the client had got, of a decided flow to the port
- * of a listener bound to 0.0.0.0. That listener matches any destination:
- * @dst forwarded (not an address of this host: 192.0.2.1 routed out), the
- * SYN is no evidence and is ignored, the entry stays; local (127.0.0.1),
- * the host holds no such connection and the entry ends (review 11c, K1).
- * Run in a network namespace of its own, where lo forwards and 192.0.2.0/24
- * is routed: the host's own forwarding settings are left alone.
+ * A SYN far from where the client had got, of a decided flow @c to @dst
+ * on the port of a listener bound to @bound. One bound to the wildcard
+ * (0.0.0.0, ::) matches any destination: @dst forwarded (not an address
+ * of this host: 192.0.2.1 or 2001:db8::1 routed out), the SYN is no
+ * evidence and is ignored, the entry stays; local (127.0.0.1, ::1), or
+ * forwarding disabled, the host holds no such connection and the entry
+ * ends (review 11c, K1). One bound to an address: that address is this
+ * host's, the entry ends. (tw_dst_local, each family's branch.)
  */
-static void wildcard_listener_case(const char *dst, bool forwarded)
+static void listener_case(struct spec c, const char *bound, const char *dst,
+			  bool forwarded)
 {
-	struct spec c = client_hello4(), syn;
+	struct spec syn;
 	struct tw_flow_val v;
 	uint16_t port;
 	int lfd;
 
 	if (!fx_open(0, 0)) { CHECK(0); return; }
-	if (!wildcard_listener(&lfd, &port)) { CHECK(0); fx_close(); return; }
+	if (!listener_on(bound, &lfd, &port)) { CHECK(0); fx_close(); return; }
 	fx.skel->bss->tw_watched_ports[port >> 6] |= 1ULL << (port & 63);
 	c.dst = dst;
 	c.dport = port;
@@ -1935,10 +2025,27 @@ static void wildcard_listener_case(const char *dst, bool forwarded)
 	fx_close();
 }
 
+/* Writes @value into the sysctl file @path. */
+static bool sysctl_set(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	ok = write(fd, value, strlen(value)) == (ssize_t)strlen(value);
+	return !close(fd) && ok;
+}
+
+/*
+ * listener_case's cases in a network namespace of its own, where lo
+ * forwards and 192.0.2.0/24 and 2001:db8::/32 are routed: the host's own
+ * forwarding settings are left alone. IPv6's branch of tw_dst_local had
+ * no test.
+ */
 static void test_syn_of_a_forwarded_flow_to_a_wildcard_listener_port(void)
 {
 	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	int fwd;
 
 	if (home < 0 || unshare(CLONE_NEWNET)) {
 		CHECK(0);
@@ -1946,20 +2053,25 @@ static void test_syn_of_a_forwarded_flow_to_a_wildcard_listener_port(void)
 			close(home);
 		return;
 	}
-	fwd = open("/proc/sys/net/ipv4/conf/lo/forwarding", O_WRONLY | O_CLOEXEC);
-	if (fwd >= 0 && write(fwd, "1", 1) == 1 &&
-	    system("ip link set lo up && ip route add 192.0.2.0/24 dev lo") == 0) {
-		wildcard_listener_case("192.0.2.1", true);
-		wildcard_listener_case("127.0.0.1", false);
+	if (sysctl_set("/proc/sys/net/ipv4/conf/lo/forwarding", "1") &&
+	    system("ip link set lo up && ip route add 192.0.2.0/24 dev lo && "
+		   "ip -6 route add 2001:db8::/32 dev lo") == 0 &&
+	    sysctl_set("/proc/sys/net/ipv6/conf/lo/forwarding", "1")) {
+		listener_case(client_hello4(), "0.0.0.0", "192.0.2.1", true);
+		listener_case(client_hello4(), "0.0.0.0", "127.0.0.1", false);
+		listener_case(client_hello6(), "::", "2001:db8::1", true);
+		listener_case(client_hello6(), "::", "::1", false);
+		listener_case(client_hello6(), "::1", "::1", false);
+		/* routed out, but lo does not forward: nothing here would */
+		CHECK(sysctl_set("/proc/sys/net/ipv6/conf/lo/forwarding", "0"));
+		listener_case(client_hello6(), "::", "2001:db8::1", false);
 	} else {
 		CHECK(0);
 	}
-	if (fwd >= 0)
-		close(fwd);
 	CHECK(setns(home, CLONE_NEWNET) == 0);
 	close(home);
 	/* where lo does not forward (or does), 127.0.0.1 is still local */
-	wildcard_listener_case("127.0.0.1", false);
+	listener_case(client_hello4(), "0.0.0.0", "127.0.0.1", false);
 }
 
 /* Whether /proc/net/tcp holds a TIME_WAIT socket (state 06) of local
@@ -2562,6 +2674,8 @@ int main(void)
 	RUN_TEST(test_ipv4_fragment_is_skipped);
 	RUN_TEST(test_vlan_8021q_is_parsed);
 	RUN_TEST(test_qinq_8021ad_is_parsed);
+	RUN_TEST(test_vlan_tags_are_followed_as_far_as_analyze_does);
+	RUN_TEST(test_ipv6_ext_headers_are_followed_as_far_as_analyze_does);
 	RUN_TEST(test_l3_program_parses_from_the_ip_header);
 	RUN_TEST(test_truncated_headers_do_no_harm);
 	RUN_TEST(test_impossible_header_lengths_are_counted);

@@ -297,6 +297,34 @@ static void test_vlan_too_many_tags_is_bad(void)
 	frame_free(&f);
 }
 
+/*
+ * The bound the kernel shares (TW_MAX_VLAN_TAGS, include/tlswatch/
+ * headers.h): 4 tags followed, 5 a bad header. The kernel's side of it:
+ * test_bpf_prog.c, test_vlan_tags_are_followed_as_far_as_analyze_does.
+ */
+static void test_vlan_four_tags_followed_five_are_bad(void)
+{
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+	int tags;
+
+	for (tags = 4; tags <= 5; tags++) {
+		struct frame f = { .len = 0 };
+		int i;
+
+		put_eth(&f, 0x88a8);
+		for (i = 1; i < tags; i++)
+			put_tag(&f, (uint16_t)i, 0x8100);
+		put_tag(&f, (uint16_t)tags, 0x0800);
+		put_ipv4_tcp_hello(&f);
+		CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), tags == 4);
+		if (tags == 4)
+			check_hello_v4(&seg, &f, 14 + 4 * 4 + 40);
+		frame_free(&f);
+	}
+	CHECK_STATS(st, .frames = 2, .tcp_segments = 1, .bad_headers = 1);
+}
+
 static void test_vlan_tag_cut_short_is_truncated(void)
 {
 	struct frame f = { .len = 0 };
@@ -899,6 +927,37 @@ static void test_ipv6_hop_by_hop_and_dstopts_skipped(void)
 	check_hello_v6(&seg, &f, 14 + 40 + 24 + 20);
 	CHECK_STATS(st, .frames = 1, .tcp_segments = 1);
 	frame_free(&f);
+}
+
+/*
+ * The bound the kernel shares (TW_MAX_IPV6_EXT, include/tlswatch/
+ * headers.h): 8 extension headers followed, 9 a bad header. Before, the
+ * walk gave up at 8 (it counted the upper-layer header among its 8 steps):
+ * it followed 7, one fewer than its bound said. The kernel's side:
+ * test_bpf_prog.c, test_ipv6_ext_headers_are_followed_as_far_as_analyze_does.
+ */
+static void test_ipv6_eight_ext_headers_followed_nine_are_bad(void)
+{
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+	uint32_t n;
+
+	for (n = 8; n <= 9; n++) {
+		struct frame f = { .len = 0 };
+		uint32_t i;
+
+		put_eth(&f, 0x86dd);
+		put_ipv6(&f, 0, (uint16_t)(8 * n + 25));
+		for (i = 1; i <= n; i++)
+			put_ext(&f, i < n ? 60 : 6, 0, 8);
+		put_tcp(&f);
+		put_hello(&f);
+		CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), n == 8);
+		if (n == 8)
+			check_hello_v6(&seg, &f, 14 + 40 + 8 * 8 + 20);
+		frame_free(&f);
+	}
+	CHECK_STATS(st, .frames = 2, .tcp_segments = 1, .bad_headers = 1);
 }
 
 static void test_ipv6_routing_and_ah_skipped(void)
@@ -1648,6 +1707,7 @@ int main(void)
 	RUN_TEST(test_vlan_8021q_tag_skipped);
 	RUN_TEST(test_qinq_stacked_tags_skipped);
 	RUN_TEST(test_vlan_too_many_tags_is_bad);
+	RUN_TEST(test_vlan_four_tags_followed_five_are_bad);
 	RUN_TEST(test_vlan_tag_cut_short_is_truncated);
 	RUN_TEST(test_linux_sll_ipv4);
 	RUN_TEST(test_linux_sll2_ipv6);
@@ -1683,6 +1743,7 @@ int main(void)
 	RUN_TEST(test_snaplen_cut_payload_is_truncated);
 	RUN_TEST(test_ipv6_hop_by_hop_and_dstopts_skipped);
 	RUN_TEST(test_ipv6_routing_and_ah_skipped);
+	RUN_TEST(test_ipv6_eight_ext_headers_followed_nine_are_bad);
 	RUN_TEST(test_ipv6_fragment_skipped);
 	RUN_TEST(test_ipv6_atomic_fragment_is_the_whole_packet);
 	RUN_TEST(test_ipv6_last_fragment_skipped);

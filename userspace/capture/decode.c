@@ -14,6 +14,7 @@
 
 #include "common/cursor.h"
 #include "decode_internal.h"
+#include "tlswatch/headers.h"
 
 #define ETH_HLEN        14
 #define SLL_HLEN        16
@@ -22,17 +23,12 @@
 
 #define ETHERTYPE_IPV4  0x0800
 #define ETHERTYPE_IPV6  0x86dd
-#define ETHERTYPE_VLAN  0x8100  /* 802.1Q */
-#define ETHERTYPE_QINQ  0x88a8  /* 802.1ad service tag */
-#define ETHERTYPE_QINQ_OLD 0x9100 /* pre-standard stacked tag */
-#define VLAN_MAX_TAGS   4       /* more than this is not a real frame */
 
 #define IP6_HOPOPTS     0
 #define IP6_ROUTING     43
 #define IP6_FRAGMENT    44
 #define IPPROTO_AH_     51      /* IPsec AH: IPv4 and IPv6 */
 #define IP6_DSTOPTS     60
-#define IP6_MAX_EXT     8       /* bounds the extension header walk */
 #define IP6_FRAG_OFFSET 0xfff8  /* Fragment header: offset, 8-byte units */
 #define IP6_FRAG_MORE   0x0001  /* Fragment header: M, more fragments */
 
@@ -194,12 +190,14 @@ int decode_ipv4(struct span s, struct dec *d)
 
 /*
  * Walks the IPv6 extension headers starting at @s (just after the fixed
- * header). Returns the upper-layer protocol with @s moved onto it, or -1
- * with the reason counted.
+ * header), TW_MAX_IPV6_EXT of them at most, as the kernel does. Returns
+ * the upper-layer protocol with @s moved onto it, or -1 with the reason
+ * counted (one extension header more: a bad header).
  */
 static int ipv6_skip_ext(struct span *s, uint8_t nh, struct dec *d)
 {
-	for (int i = 0; i < IP6_MAX_EXT; i++) {
+	/* i: the extension headers skipped so far */
+	for (int i = 0; i <= TW_MAX_IPV6_EXT; i++) {
 		switch (nh) {
 		case IP6_HOPOPTS:
 		case IP6_ROUTING:
@@ -210,6 +208,8 @@ static int ipv6_skip_ext(struct span *s, uint8_t nh, struct dec *d)
 		default:
 			return nh;
 		}
+		if (i == TW_MAX_IPV6_EXT)
+			break;
 		if (!ip_skip_ext_header(s, nh, &nh, d))
 			return -1;
 	}
@@ -268,12 +268,6 @@ static int decode_ip_any(struct span s, struct dec *d)
 	}
 }
 
-static bool ethertype_is_vlan(uint16_t type)
-{
-	return type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ ||
-	       type == ETHERTYPE_QINQ_OLD;
-}
-
 /*
  * @type: the ethertype of a link header (Ethernet, Linux cooked), @s what
  * follows it. VLAN tags are followed to the ethertype they carry: on
@@ -286,13 +280,13 @@ static int decode_ethertype(uint16_t type, struct span s, struct dec *d)
 	struct cursor c = cur_make(s.p, s.cap);
 	int tags;
 
-	for (tags = 0; tags < VLAN_MAX_TAGS && ethertype_is_vlan(type); tags++) {
+	for (tags = 0; tags < TW_MAX_VLAN_TAGS && TW_ETH_P_IS_VLAN(type); tags++) {
 		cur_skip(&c, 2);        /* PCP, DEI, VLAN id */
 		type = cur_u16(&c);
 	}
 	if (!cur_ok(&c))
 		return drop(&d->st->truncated_headers);
-	if (ethertype_is_vlan(type))    /* more than VLAN_MAX_TAGS */
+	if (TW_ETH_P_IS_VLAN(type))     /* more than TW_MAX_VLAN_TAGS */
 		return drop(&d->st->bad_headers);
 	s = span_after(s, (uint32_t)c.off);
 	switch (type) {

@@ -7,17 +7,20 @@
 # and by another to "origin". The agent runs inside edge, attached to
 # edge's two interfaces; an openssl s_server listens on edge:443 (cert
 # served.test) and another on origin:443 (cert origin.test). Each round
-# does one TLS 1.2 handshake from client to edge:443 (served) and one
-# s_client run inside edge to origin:443 (outgoing: its ClientHello
-# leaves from edge's own TCP socket):
+# does one TLS 1.2 handshake from client to edge:443 (served), and two
+# s_client runs inside edge (outgoing: their ClientHello leaves from
+# edge's own TCP socket): to origin:443, and to SMTP on origin:25 with
+# STARTTLS (the kernel has copied its preamble when the hello comes):
 #   - --direction served: exactly the served handshake is reported (one
 #     handshake event, its server edge:443; one cert event, its sha256
-#     served.test's), no event of origin.test, flows_outgoing 1;
-#   - --direction all (the default): both reported (two handshake events,
-#     the two certificates), flows_outgoing 0;
+#     served.test's), no event of origin.test; flows_outgoing 2,
+#     flows_tracked 2 = 1 handshake + 1 flows_not_tls (the SMTP preamble,
+#     forgotten at the gap record that ends it);
+#   - --direction all (the default): all three reported (three handshake
+#     events, a cert event for each), flows_outgoing 0;
 #   - the configuration file's `direction = served`, shown by
 #     --show-config, then `direction = all` and SIGHUP: config_reloaded,
-#     and the next outgoing handshake is followed (flows_outgoing stays 1);
+#     and the next outgoing handshake is followed (flows_outgoing stays 2);
 #   - a bad value is refused, exit 2: "tlswatch run: --direction:
 #     'sideways' is not all or served", in the file too.
 #
@@ -107,11 +110,28 @@ start_server() { # namespace, address, cert dir
 }
 start_server "$TN_NS" "$EDGE4" "$tmp/served"
 start_server "$ORIGIN_NS" "$ORIGIN4" "$tmp/origin"
+# SMTP on origin:25, upgraded with STARTTLS: the edge's outgoing hello
+# comes after a preamble the kernel has copied already
+ip netns exec "$ORIGIN_NS" "$PY" tests/e2e/lib/starttls_server.py \
+	"$tmp/origin/cert.pem" "$tmp/origin/key.pem" "smtp:$ORIGIN4:25" \
+	>"$tmp/origin/smtp.log" 2>&1 &
+tn_bg $!
+tn_wait_cmd 10 sh -c "ip netns exec '$ORIGIN_NS' ss -Hltn 'sport = :25' | grep -q ." ||
+	tn_bail "the SMTP server in origin did not start"
 
 handshake() { # namespace, address, name: one TLS 1.2 handshake and a GET
 	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 ip netns exec "$1" \
 		openssl s_client -connect "$2:443" -servername "$3" -tls1_2 \
 		>/dev/null 2>&1 || tap_fail "handshake with $3 ($2) failed"
+}
+
+smtp_out() { # the edge's STARTTLS handshake with origin:25
+	echo | timeout 15 ip netns exec "$TN_NS" openssl s_client -starttls smtp \
+		-connect "$ORIGIN4:25" -servername origin.test -tls1_2 \
+		>"$tmp/smtp_client.log" 2>&1 ||
+		grep -q 'Verify return code' "$tmp/smtp_client.log" ||
+		tap_fail "STARTTLS handshake with origin.test failed" \
+			"$(tail -5 "$tmp/smtp_client.log")"
 }
 
 # --- the agent, inside edge --------------------------------------------------
@@ -121,7 +141,7 @@ start_agent() { # log, extra args...
 	shift
 	: >"$log"
 	ip netns exec "$TN_NS" "$BUILD/tlswatch" run --iface "$EDGE_C_IF" \
-		--iface "$EDGE_O_IF" --json-log "$log" --db "$log.db" \
+		--iface "$EDGE_O_IF" --port 443 --port 25 --json-log "$log" --db "$log.db" \
 		--no-metrics --no-active-check --no-online --stats-interval 1 \
 		"$@" 2>"$log.stderr" &
 	AGENT_PID=$!
@@ -161,6 +181,7 @@ EOF
 # have been read. The agent stops after it.
 round() { # log
 	handshake "$TN_NS" "$ORIGIN4" origin.test
+	smtp_out
 	handshake "$CLIENT_NS" "$EDGE4" served.test
 	tn_wait_grep 15 '"event":"handshake".*"sni":"served.test"' "$1" ||
 		tap_fail "the served handshake was not reported"
@@ -171,6 +192,11 @@ round() { # log
 both="handshakes $(printf '%s\n' "$EDGE4:443/served.test" "$ORIGIN4:443/origin.test" |
 	LC_ALL=C sort | xargs) certs $(printf '%s\n' "$fp_served/served.test" \
 	"$fp_origin/origin.test" | LC_ALL=C sort | xargs) origin"
+# ... and with the STARTTLS one (the origin's certificate on port 25 too).
+all3="handshakes $(printf '%s\n' "$EDGE4:443/served.test" "$ORIGIN4:443/origin.test" \
+	"$ORIGIN4:25/origin.test" | LC_ALL=C sort | xargs) certs $(printf '%s\n' \
+	"$fp_served/served.test" "$fp_origin/origin.test" "$fp_origin/origin.test" |
+	LC_ALL=C sort | xargs) origin"
 
 # --- --direction served -------------------------------------------------------
 log=$tmp/served.jsonl
@@ -181,9 +207,13 @@ tap_eq "served: the agent exits 0" 0 "$?"
 tap_eq "served: only the served handshake and its certificate" \
 	"handshakes $EDGE4:443/served.test certs $fp_served/served.test no-origin" \
 	"$(events_of "$log")"
-tap_eq "served: flows_outgoing 1" 1 "$(tn_agent_counter "$log" flows_outgoing)"
-tap_eq "served: flows_tracked 1 (the outgoing one was never copied)" 1 \
+tap_eq "served: flows_outgoing 2 (to origin:443, and to origin:25 after STARTTLS)" 2 \
+	"$(tn_agent_counter "$log" flows_outgoing)"
+tap_eq "served: flows_tracked 2 (the served one, the SMTP preamble before the hello)" 2 \
 	"$(tn_agent_counter "$log" flows_tracked)"
+tap_eq "served: flows_not_tls 1 (that preamble, ended by a gap record)" 1 \
+	"$(tn_agent_counter "$log" flows_not_tls)"
+tap_eq "served: handshakes 1" 1 "$(tn_agent_counter "$log" handshakes)"
 
 # --- --direction all (the default) ------------------------------------------
 log=$tmp/all.jsonl
@@ -191,8 +221,8 @@ start_agent "$log"
 round "$log"
 stop_agent
 tap_eq "all: the agent exits 0" 0 "$?"
-tap_eq "all: both handshakes and both certificates" \
-	"$both" \
+tap_eq "all: the three handshakes and their certificates" \
+	"$all3" \
 	"$(events_of "$log")"
 tap_eq "all: flows_outgoing 0" 0 "$(tn_agent_counter "$log" flows_outgoing)"
 
@@ -221,5 +251,5 @@ tap_eq "reload: the agent exits 0" 0 "$?"
 tap_eq "reload: served before, the outgoing one after the reload too" \
 	"$both" \
 	"$(events_of "$log")"
-tap_eq "reload: flows_outgoing 1 (before the reload only)" 1 \
+tap_eq "reload: flows_outgoing 2 (before the reload only)" 2 \
 	"$(tn_agent_counter "$log" flows_outgoing)"

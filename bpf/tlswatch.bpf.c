@@ -22,6 +22,8 @@
  * A connection that does not open with TLS has its first packets copied as
  * a preamble (STARTTLS: at most TW_PREAMBLE_BYTES a side, TW_PROBE_SEGMENTS
  * packets) before it costs one lookup too.
+ * Under --direction served, the packet that starts a flow's handshake also
+ * has its socket looked at (tw_flow_outgoing); no other packet does.
  *
  * Wakeups: a wakeup of the consumer is an irq_work, a self-IPI that costs
  * microseconds in a VM, more than copying a handshake packet. Records are

@@ -22,6 +22,8 @@
  * A connection that does not open with TLS has its first packets copied as
  * a preamble (STARTTLS: at most TW_PREAMBLE_BYTES a side, TW_PROBE_SEGMENTS
  * packets) before it costs one lookup too.
+ * Under --direction served, the packet that starts a flow's handshake also
+ * has its socket looked at (tw_flow_outgoing); no other packet does.
  *
  * Wakeups: a wakeup of the consumer is an irq_work, a self-IPI that costs
  * microseconds in a VM, more than copying a handshake packet. Records are
@@ -75,6 +77,12 @@ __u64 tw_syn_ignored_ns;
  * otherwise take the line of ports 0-447 (443 with them) from the other
  * CPUs' caches. */
 __u64 tw_watched_ports[65536 / 64] __attribute__((aligned(64)));
+
+/* --direction served: 1 leaves the connections this host opens itself
+ * unfollowed (tw_flow_outgoing). In .bss, like tw_watched_ports, so a
+ * reload changes it without reloading the program; read only when a
+ * flow's handshake starts. */
+__u8 tw_served_only;
 
 /* tw_events, the ring buffer, and the uprobe side's maps */
 #include "uprobe_maps.h"
@@ -427,13 +435,66 @@ static __always_inline bool tw_head_add(struct __sk_buff *skb,
 	return v->head_len == TW_HEAD_BYTES && tw_is_handshake(v->head);
 }
 
+/* Sent by this host's TCP: leaving from a TCP socket (the connection's
+ * own, or the stack's reply socket for a connection it forgot). */
+static __always_inline bool tw_sent_by_local_tcp(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (!sk)
+		return false;
+	sk = bpf_sk_fullsock(sk);
+	return sk && sk->protocol == IPPROTO_TCP_;
+}
+
 /*
- * A flow in PROBE: true if this payload starts its handshake phase, either
- * itself or by completing the head.
+ * --direction served: whether the handshake this packet starts, with a
+ * hello of type @hs_type, is of a connection this host opened itself: a
+ * ClientHello (type 1) leaving this host from one of its TCP sockets. The
+ * packet that starts a handshake is always its hello's sender's
+ * (tw_head_add takes only that side's bytes), so on egress from here the
+ * client is here, whatever the ports say (tw_pick_server goes by the
+ * watched port, and took the far end for the server).
+ *
+ * Leaving, not only from a TCP socket (tw_sent_by_local_tcp): a veth
+ * keeps the sender's socket reference when the packet crosses into the
+ * other namespace (skb_scrub_packet no longer orphans it), so a hello a
+ * client namespace sends to this host's server comes in on TC ingress
+ * with the client's socket attached. What tells them apart is skb_iif
+ * (ingress_ifindex): set when a device received the packet (every
+ * ingress packet, and a forwarded one on its way out), 0 for one this
+ * host's stack made. Hence, not recognized: a connection of a container
+ * or another namespace forwarded through this host; the host received
+ * its packets from the container's interface before sending them on.
+ *
+ * Asked only when a flow's handshake starts (tw_flow_probe), once per
+ * flow: no other packet pays for it, and with the setting off a
+ * handshake's start pays one load of tw_served_only.
  */
-static __always_inline bool tw_flow_probe(struct __sk_buff *skb,
-					  struct tw_ctx *c,
-					  struct tw_flow_val *v, int from)
+static __always_inline bool tw_flow_outgoing(struct __sk_buff *skb,
+					     __u8 hs_type)
+{
+	return tw_served_only && hs_type == 1 && skb->ingress_ifindex == 0 &&
+	       tw_sent_by_local_tcp(skb);
+}
+
+/* What tw_flow_probe found in a payload of a flow in PROBE. */
+enum {
+	TW_PROBE_PREAMBLE,  /* no handshake yet: the bytes are a preamble */
+	TW_PROBE_STARTED,   /* the handshake phase starts with this packet */
+	TW_PROBE_OUTGOING,  /* a handshake this host's own client starts,
+			     * under --direction served: the flow is DONE */
+};
+
+/*
+ * A flow in PROBE: whether this payload starts its handshake phase, either
+ * itself or by completing the head, and whether that handshake is one to
+ * follow (tw_flow_outgoing: decided before anything of the hello is
+ * copied).
+ */
+static __always_inline int tw_flow_probe(struct __sk_buff *skb,
+					 struct tw_ctx *c,
+					 struct tw_flow_val *v, int from)
 {
 	__u8 hs_type = 0;
 
@@ -443,12 +504,16 @@ static __always_inline bool tw_flow_probe(struct __sk_buff *skb,
 		hs_type = v->head[5];
 		goto start;
 	}
-	return false;
+	return TW_PROBE_PREAMBLE;
 start:
+	if (tw_flow_outgoing(skb, hs_type)) {
+		v->state = TW_FLOW_DONE;
+		return TW_PROBE_OUTGOING;
+	}
 	v->state = TW_FLOW_HANDSHAKE;
 	v->start_ns = c->now;
 	v->server = tw_pick_server(c, from, hs_type);
-	return true;
+	return TW_PROBE_STARTED;
 }
 
 /* Userspace has had bytes of this flow (its preamble). */
@@ -457,13 +522,33 @@ static __always_inline bool tw_flow_seen(const struct tw_flow_val *v)
 	return v->copied[0] || v->copied[1];
 }
 
+/* The side a preamble record of endpoint @from is said to come from:
+ * the one on the watched port (no hello yet to tell otherwise). */
+static __always_inline __u8 tw_preamble_side(const struct tw_ctx *c, int from)
+{
+	return tw_pick_server(c, from, 0) == from ? TW_EVF_FROM_SERVER : 0;
+}
+
+/*
+ * Flow @v, probing, is given up: DONE; if userspace has had bytes of it
+ * (a preamble), a gap record with this packet (@flags: its side) tells it
+ * to forget them.
+ */
+static __always_inline void tw_flow_give_up(struct __sk_buff *skb,
+					    struct tw_ctx *c,
+					    struct tw_flow_val *v, __u8 flags)
+{
+	v->state = TW_FLOW_DONE;
+	if (tw_flow_seen(v))
+		tw_emit_gap(skb, c, flags);
+}
+
 /*
  * A payload packet of a flow in PROBE that does not start a handshake: the
  * preamble (STARTTLS), copied whole while its sender stays within
  * TW_PREAMBLE_BYTES and the flow within TW_PROBE_SEGMENTS, so that
  * userspace finds a hello that starts inside a packet and names the
- * protocol. Past either bound the flow is not TLS: DONE, and a gap record
- * tells userspace to forget what it was sent.
+ * protocol. Past either bound the flow is not TLS: given up.
  */
 static __always_inline void tw_flow_preamble(struct __sk_buff *skb,
 					     struct tw_ctx *c,
@@ -472,18 +557,14 @@ static __always_inline void tw_flow_preamble(struct __sk_buff *skb,
 {
 	__u32 copied = from ? v->copied[1] : v->copied[0];
 	__u32 len = c->pkt.payload_len;
-	__u8 flags = 0;
+	__u8 flags = tw_preamble_side(c, from);
 
-	if (tw_pick_server(c, from, 0) == from)
-		flags |= TW_EVF_FROM_SERVER;
 	if (!tw_flow_seen(v)) { /* userspace starts a flow with it */
 		flags |= TW_EVF_FLOW_START;
 		cnt->c[TW_CNT_FLOWS_TRACKED]++;
 	}
 	if (copied + len > TW_PREAMBLE_BYTES) {
-		v->state = TW_FLOW_DONE;
-		if (tw_flow_seen(v))
-			tw_emit_gap(skb, c, flags);
+		tw_flow_give_up(skb, c, v, flags);
 		return;
 	}
 	tw_copy_payload(skb, c, cnt, v, from, flags);
@@ -632,18 +713,6 @@ static __always_inline struct bpf_sock *tw_sk_lookup(struct __sk_buff *skb,
 		size = sizeof(t.ipv6);
 	}
 	return bpf_skc_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
-}
-
-/* Sent by this host's TCP: leaving from a TCP socket (the connection's
- * own, or the stack's reply socket for a connection it forgot). */
-static __always_inline bool tw_sent_by_local_tcp(struct __sk_buff *skb)
-{
-	struct bpf_sock *sk = skb->sk;
-
-	if (!sk)
-		return false;
-	sk = bpf_sk_fullsock(sk);
-	return sk && sk->protocol == IPPROTO_TCP_;
 }
 
 /*
@@ -943,6 +1012,7 @@ __noinline int tw_flow_next(struct __sk_buff *skb, struct tw_ctx *c,
 {
 	struct tw_counters *cnt = tw_counters_get();
 	__u8 flags = 0;
+	int r;
 
 	if (!c || !key || !v || !cnt)
 		return 0;
@@ -951,10 +1021,16 @@ __noinline int tw_flow_next(struct __sk_buff *skb, struct tw_ctx *c,
 	tw_seq_learn(v, from, &c->pkt);
 	c->now = bpf_ktime_get_ns();
 	if (v->state == TW_FLOW_PROBE && c->pkt.payload_len) {
-		if (tw_flow_probe(skb, c, v, from)) {
+		r = tw_flow_probe(skb, c, v, from);
+		if (r == TW_PROBE_STARTED) {
 			flags = TW_EVF_FLOW_START;
 			if (!tw_flow_seen(v)) /* not already as a preamble */
 				cnt->c[TW_CNT_FLOWS_TRACKED]++;
+		} else if (r == TW_PROBE_OUTGOING) {
+			/* nothing of the hello copied; a preamble userspace
+			 * has ends as one past its bounds does */
+			cnt->c[TW_CNT_FLOWS_OUTGOING]++;
+			tw_flow_give_up(skb, c, v, tw_preamble_side(c, from));
 		} else {
 			tw_flow_preamble(skb, c, cnt, v, from);
 		}

@@ -114,7 +114,8 @@
 	X(FLOW_MAP_REFUSED, flow_map_refused, "Payload packets of a new flow not looked at because the flow map took no entry for it") \
 	X(COPY_FAILED, copy_failed, "Ring buffer records discarded because the packet's bytes could not be read") \
 	X(RSTS_IGNORED, rsts_ignored, "RSTs of a flow the kernel follows or has decided whose sequence number was not plausible for their sender (spoofed): ignored") \
-	X(SYNS_FINS_IGNORED, syns_fins_ignored, "SYNs and FINs of a flow the kernel follows or has decided whose sequence number was not plausible for their sender (spoofed): ignored")
+	X(SYNS_FINS_IGNORED, syns_fins_ignored, "SYNs and FINs of a flow the kernel follows or has decided whose sequence number was not plausible for their sender (spoofed): ignored") \
+	X(FLOWS_OUTGOING, flows_outgoing, "Handshakes not followed under --direction served: their ClientHello left from a TCP socket of this host (a connection it opened)")
 
 enum tw_counter {
 #define TW_COUNTER_ENUM(id, name, help) TW_CNT_##id,

@@ -2290,6 +2290,29 @@ static void test_fin_applied_again_spares_a_flow_being_copied(void)
 	fx_close();
 }
 
+/*
+ * --direction served leaves alone only a hello this host's TCP sends (on
+ * egress, from its socket); a test run's packet has neither (its dummy
+ * socket is no TCP one), as a client's hello coming in: followed as
+ * under all, and nothing counted outgoing.
+ */
+static void test_served_only_follows_a_hello_not_sent_here(void)
+{
+	struct spec s = client_hello4();
+	struct tw_flow_val v;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	fx.skel->bss->tw_served_only = 1;
+	run(&s);
+	CHECK_INT(drain(), 1);
+	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START);
+	CHECK(flow_entry(&s, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
+	CHECK_INT(counter(TW_CNT_FLOWS_OUTGOING), 0);
+	fx_close();
+}
+
 static void test_both_ports_watched_server_is_hello_receiver(void)
 {
 	struct spec c = client_hello4();
@@ -2714,6 +2737,7 @@ int main(void)
 	RUN_TEST(test_real_rst_far_ahead_of_a_done_flow_ends_it);
 	RUN_TEST(test_real_fin_far_ahead_of_a_done_flow_is_taken);
 	RUN_TEST(test_both_ports_watched_server_is_hello_receiver);
+	RUN_TEST(test_served_only_follows_a_hello_not_sent_here);
 	RUN_TEST(test_record_becomes_segment);
 	RUN_TEST(test_handshake_records_do_not_wake_the_consumer);
 	RUN_TEST(test_alert_record_wakes_the_consumer);

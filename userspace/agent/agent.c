@@ -249,6 +249,7 @@ static enum agent_status agent_attach(struct agent *ag, char *err, size_t errlen
 		.ports = ag->o.ports,
 		.n_ports = ag->o.n_ports,
 		.udp_encap = ag->o.udp_encap,
+		.served_only = ag->o.served_only,
 		.dir_budget = ag->o.dir_budget,
 		.ringbuf_bytes = ag->o.ringbuf_bytes,
 		.max_flows = ag->o.max_flows,

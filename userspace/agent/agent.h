@@ -37,6 +37,7 @@ struct agent_opts {
 	const uint16_t *ports;         /* at least one */
 	int n_ports;
 	const struct tw_udp_encap *udp_encap; /* NULL: tw_udp_encap_default */
+	bool served_only;              /* --direction served */
 	uint32_t dir_budget;           /* bytes per flow direction */
 	uint32_t handshake_memory_mib; /* pipeline max_conn_bytes; 0: default */
 	uint32_t ringbuf_bytes;        /* a power of two >= 4 KiB; 0: default */
@@ -72,6 +73,7 @@ struct agent_reload {
 						 * tunnels (NULL: the default) */
 	const uint16_t *ports;                  /* watched server ports */
 	int n_ports;
+	bool served_only;                       /* --direction served */
 	const char *const *ignored;             /* options that differ but
 						 * need a restart ("iface") */
 	int n_ignored;

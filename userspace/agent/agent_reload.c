@@ -37,8 +37,10 @@ int agent_reload(struct agent *ag, const struct agent_reload *r)
 		cert_health_commit(ag->o.health, checks);
 	}
 	/* the kernel's tables of watched and tunnel ports, rewritten in
-	 * place (the options they point into outlive the agent's use) */
+	 * place (the options they point into outlive the agent's use), and
+	 * which handshakes it follows */
 	ag->o.udp_encap = r->udp_encap;
+	ag->o.served_only = r->served_only;
 	if (r->n_ports > 0) {
 		ag->o.ports = r->ports;
 		ag->o.n_ports = r->n_ports;
@@ -46,6 +48,7 @@ int agent_reload(struct agent *ag, const struct agent_reload *r)
 	if (ag->live) {
 		live_apply_ports(ag->live, ag->o.ports, ag->o.n_ports);
 		live_apply_udp_encap(ag->live, r->udp_encap);
+		live_apply_direction(ag->live, r->served_only);
 	}
 	snprintf(msg, sizeof(msg), "%s, %d webhook%s, %d Alertmanager%s", what,
 		 r->outputs->n_webhooks, r->outputs->n_webhooks == 1 ? "" : "s",

@@ -112,6 +112,7 @@ struct cli_opts {
 	const char *ifaces[CLI_MAX_IFACES];
 	int n_ifaces;
 	const char *log_path;
+	bool served_only;          /* --direction served */
 	const char *uprobes[CLI_MAX_UPROBES]; /* "auto", "off" or paths */
 	int n_uprobes;
 	bool active;

@@ -46,6 +46,21 @@ static int add_uprobes(struct cli_opts *o, const char *arg, char *err,
 			      "library paths", arg, err, errlen);
 }
 
+/* --direction: 'all' or 'served'. */
+static int set_direction(struct cli_opts *o, const char *arg, char *err,
+			 size_t errlen)
+{
+	if (strcmp(arg, "all") == 0)
+		o->served_only = false;
+	else if (strcmp(arg, "served") == 0)
+		o->served_only = true;
+	else {
+		snprintf(err, errlen, "'%s' is not all or served", arg);
+		return -EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* The table's least --ring-buffer (16 KiB) is the kernel side's. */
 _Static_assert((TW_RINGBUF_MIN >> 10) == 16,
 	       "--ring-buffer's minimum in option_table.h is TW_RINGBUF_MIN");
@@ -142,6 +157,7 @@ static int apply_general(struct cli_opts *o, enum cli_opt id, const char *arg,
 	case CLI_OPT_UDP_ENCAP:
 		return tw_udp_encap_add(&o->udp_encap, arg, err, errlen) ? -EXIT_USAGE : 0;
 	case CLI_OPT_JSON_LOG:        o->log_path = arg; return 0;
+	case CLI_OPT_DIRECTION:       return set_direction(o, arg, err, errlen);
 	case CLI_OPT_UPROBES:         return add_uprobes(o, arg, err, errlen);
 	case CLI_OPT_NO_ACTIVE_CHECK: o->active = false; return 0;
 	case CLI_OPT_STATS_INTERVAL:  o->stats_interval_s = (unsigned)u; return 0;

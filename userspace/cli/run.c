@@ -43,10 +43,10 @@ static const struct cli_help run_help = {
 "SIGHUP reopens the --json-log file and reads the options again (the\n"
 "configuration file as it is now, and the command line): --expect,\n"
 "--expect-dir, --crl, --ca-file, --ca-dir, --staple-max-age, the --webhook*\n"
-"and --alertmanager options, --instance, --udp-encap and --port take effect\n"
-"at once (an agent event config_reloaded); a configuration that cannot be\n"
-"used is refused whole (config_refused, the old one stays); other changed\n"
-"options wait for a restart (listed under \"ignored\").\n",
+"and --alertmanager options, --instance, --udp-encap, --port and --direction\n"
+"take effect at once (an agent event config_reloaded); a configuration that\n"
+"cannot be used is refused whole (config_refused, the old one stays); other\n"
+"changed options wait for a restart (listed under \"ignored\").\n",
 };
 
 static int run_exit_code(enum agent_status st)
@@ -85,6 +85,7 @@ static void agent_opts_from(struct cli_opts *o, struct cert_health *health,
 	ao->ports = o->ports;
 	ao->n_ports = o->n_ports;
 	ao->udp_encap = &o->udp_encap;
+	ao->served_only = o->served_only;
 	ao->dir_budget = o->dir_budget;
 	ao->handshake_memory_mib = o->handshake_memory_mib;
 	ao->ringbuf_bytes = o->ring_buffer_kib << 10;
@@ -224,6 +225,7 @@ static void run_on_reload(void *ctx, struct agent *ag)
 	r.udp_encap = &fresh->udp_encap;
 	r.ports = fresh->ports;
 	r.n_ports = fresh->n_ports;
+	r.served_only = fresh->served_only;
 	r.n_ignored = run_restart_only_changes(rr->running, fresh, ignored);
 	if (agent_reload(ag, &r) < 0) {
 		run_opts_free(fresh);

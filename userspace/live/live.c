@@ -235,6 +235,7 @@ static int load_program(struct live *l, const struct live_opts *o, char *err,
 	}
 	live_apply_ports(l, o->ports, o->n_ports);
 	live_apply_udp_encap(l, o->udp_encap);
+	live_apply_direction(l, o->served_only);
 	return 0;
 }
 
@@ -246,6 +247,11 @@ void live_apply_ports(struct live *l, const uint16_t *ports, int n)
 void live_apply_udp_encap(struct live *l, const struct tw_udp_encap *u)
 {
 	live_set_udp_encap(l->skel->bss->tw_udp_encap, u ? u : &tw_udp_encap_default);
+}
+
+void live_apply_direction(struct live *l, bool served_only)
+{
+	l->skel->bss->tw_served_only = served_only;
 }
 
 static bool tc_attached(const struct live_tc *t)

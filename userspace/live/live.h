@@ -72,6 +72,9 @@ struct live_opts {
 	bool server_binds;       /* a server's packets name the connection of
 				  * what the uprobes saw (--uprobes); without
 				  * it the TC program skips that lookup */
+	bool served_only;        /* --direction served: the handshakes of
+				  * connections this host opened are not
+				  * followed (counted: flows_outgoing) */
 };
 
 /* Kernel counters summed over CPUs (indexed by enum tw_counter), plus the
@@ -122,6 +125,11 @@ void live_set_udp_encap(uint8_t table[65536], const struct tw_udp_encap *u);
 /* The same for @l's program (at load, and at a reload while it runs):
  * @u, or NULL for tw_udp_encap_default; from the next packet on. */
 void live_apply_udp_encap(struct live *l, const struct tw_udp_encap *u);
+
+/* Whether @l's program follows only the handshakes this host serves
+ * (--direction served) or all (at load, and at a reload while it runs):
+ * from the next handshake that starts on; one already followed goes on. */
+void live_apply_direction(struct live *l, bool served_only);
 
 /*
  * Waits up to @timeout_ms for a wakeup from the kernel, then hands every

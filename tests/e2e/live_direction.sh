@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# --direction served: an edge follows the handshakes it serves, not the
+# connections it opens itself to a watched port (an origin fetch over 443).
+#
+# Three network namespaces: "edge", joined by one veth pair to "client"
+# and by another to "origin". The agent runs inside edge, attached to
+# edge's two interfaces; an openssl s_server listens on edge:443 (cert
+# served.test) and another on origin:443 (cert origin.test). Each round
+# does one TLS 1.2 handshake from client to edge:443 (served), and two
+# s_client runs inside edge (outgoing: their ClientHello leaves from
+# edge's own TCP socket): to origin:443, and to SMTP on origin:25 with
+# STARTTLS (the kernel has copied its preamble when the hello comes):
+#   - --direction served: exactly the served handshake is reported (one
+#     handshake event, its server edge:443; one cert event, its sha256
+#     served.test's), no event of origin.test; flows_outgoing 2,
+#     flows_tracked 2 = 1 handshake + 1 flows_not_tls (the SMTP preamble,
+#     forgotten at the gap record that ends it);
+#   - --direction all (the default): all three reported (three handshake
+#     events, a cert event for each), flows_outgoing 0;
+#   - the configuration file's `direction = served`, shown by
+#     --show-config, then `direction = all` and SIGHUP: config_reloaded,
+#     and the next outgoing handshake is followed (flows_outgoing stays 2);
+#   - a bad value is refused, exit 2: "tlswatch run: --direction:
+#     'sideways' is not all or served", in the file too.
+#
+# Needs root, openssl, ip, ss, python3. TAP output; exits non-zero on any
+# failure.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+export BUILD
+. tests/e2e/lib_netns.sh
+PY=${PY:-python3}
+
+tn_require_root live_direction
+tn_require_cmds openssl ip ss sha256sum timeout "$PY"
+tn_require_tlswatch
+
+tmp=$(tn_tmpdir)
+
+# --- bad values (no root needed, nothing attached) --------------------------
+out=$("$BUILD/tlswatch" run --direction sideways 2>&1 >/dev/null)
+tap_eq "--direction sideways: exit 2" 2 "$?"
+tap_eq "--direction sideways: says what it takes" \
+	"tlswatch run: --direction: 'sideways' is not all or served" \
+	"$(printf '%s\n' "$out" | head -1)"
+printf 'direction = sideways\n' >"$tmp/bad.conf"
+chmod 600 "$tmp/bad.conf"
+out=$("$BUILD/tlswatch" run --config "$tmp/bad.conf" --show-config 2>&1 >/dev/null)
+tap_eq "direction = sideways in the file: exit 2" 2 "$?"
+tap_eq "direction = sideways in the file: names the file and line" \
+	"tlswatch run: $tmp/bad.conf:1: direction: 'sideways' is not all or served" \
+	"$(printf '%s\n' "$out" | head -1)"
+
+# --- the namespaces ----------------------------------------------------------
+# edge is the lib's namespace (its cleanup kills what runs inside and
+# deletes it); client and origin are this test's, removed by a hook.
+o2=$((200 + ($$ / 256) % 50))
+[ "$o2" -eq 213 ] && o2=214
+NET=10.$o2.$(($$ % 256))
+EDGE4=$NET.1 CLIENT4=$NET.2 EDGE_O4=$NET.17 ORIGIN4=$NET.18
+TN_NS=tw-edge-$$
+CLIENT_NS=tw-dcli-$$
+ORIGIN_NS=tw-dorg-$$
+EDGE_C_IF=dec$$ EDGE_O_IF=deo$$
+
+ns_del() { # namespace: kills what runs inside (ours), then deletes it
+	local p i
+	for i in 1 2 3; do
+		p=$(ip netns pids "$1" 2>/dev/null)
+		[ -z "$p" ] && break
+		kill -KILL $p 2>/dev/null
+		sleep 0.2
+	done
+	ip netns del "$1" 2>/dev/null
+}
+tn_on_exit "ns_del $CLIENT_NS"
+tn_on_exit "ns_del $ORIGIN_NS"
+
+link_ns() { # peer namespace, edge ifname, edge address, peer address
+	ip link add "$2" netns "$TN_NS" type veth peer name "${2}p" netns "$1" &&
+	ip -n "$TN_NS" addr add "$3/28" dev "$2" &&
+	ip -n "$TN_NS" link set "$2" up &&
+	ip -n "$1" addr add "$4/28" dev "${2}p" &&
+	ip -n "$1" link set lo up &&
+	ip -n "$1" link set "${2}p" up
+}
+ip netns add "$TN_NS" && ip netns add "$CLIENT_NS" && ip netns add "$ORIGIN_NS" ||
+	tn_bail "cannot create the network namespaces"
+ip -n "$TN_NS" link set lo up || tn_bail "cannot bring up edge's lo"
+link_ns "$CLIENT_NS" "$EDGE_C_IF" "$EDGE4" "$CLIENT4" ||
+	tn_bail "cannot join client to edge"
+link_ns "$ORIGIN_NS" "$EDGE_O_IF" "$EDGE_O4" "$ORIGIN4" ||
+	tn_bail "cannot join origin to edge"
+
+# --- the servers ---------------------------------------------------------------
+mkdir -p "$tmp/served" "$tmp/origin"
+tn_ec_cert "$tmp/served" served.test
+tn_ec_cert "$tmp/origin" origin.test
+fp_served=$(openssl x509 -in "$tmp/served/cert.pem" -outform DER | sha256sum | cut -d' ' -f1)
+fp_origin=$(openssl x509 -in "$tmp/origin/cert.pem" -outform DER | sha256sum | cut -d' ' -f1)
+
+start_server() { # namespace, address, cert dir
+	ip netns exec "$1" openssl s_server -quiet -www -accept "$2:443" \
+		-cert "$3/cert.pem" -key "$3/key.pem" >"$3/server.log" 2>&1 &
+	tn_bg $!
+	tn_wait_cmd 10 sh -c "ip netns exec '$1' ss -Hltn 'sport = :443' | grep -q ." ||
+		tn_bail "openssl s_server in $1 did not start"
+}
+start_server "$TN_NS" "$EDGE4" "$tmp/served"
+start_server "$ORIGIN_NS" "$ORIGIN4" "$tmp/origin"
+# SMTP on origin:25, upgraded with STARTTLS: the edge's outgoing hello
+# comes after a preamble the kernel has copied already
+ip netns exec "$ORIGIN_NS" "$PY" tests/e2e/lib/starttls_server.py \
+	"$tmp/origin/cert.pem" "$tmp/origin/key.pem" "smtp:$ORIGIN4:25" \
+	>"$tmp/origin/smtp.log" 2>&1 &
+tn_bg $!
+tn_wait_cmd 10 sh -c "ip netns exec '$ORIGIN_NS' ss -Hltn 'sport = :25' | grep -q ." ||
+	tn_bail "the SMTP server in origin did not start"
+
+handshake() { # namespace, address, name: one TLS 1.2 handshake and a GET
+	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 ip netns exec "$1" \
+		openssl s_client -connect "$2:443" -servername "$3" -tls1_2 \
+		>/dev/null 2>&1 || tap_fail "handshake with $3 ($2) failed"
+}
+
+smtp_out() { # the edge's STARTTLS handshake with origin:25
+	echo | timeout 15 ip netns exec "$TN_NS" openssl s_client -starttls smtp \
+		-connect "$ORIGIN4:25" -servername origin.test -tls1_2 \
+		>"$tmp/smtp_client.log" 2>&1 ||
+		grep -q 'Verify return code' "$tmp/smtp_client.log" ||
+		tap_fail "STARTTLS handshake with origin.test failed" \
+			"$(tail -5 "$tmp/smtp_client.log")"
+}
+
+# --- the agent, inside edge --------------------------------------------------
+AGENT_PID=
+start_agent() { # log, extra args...
+	local log=$1
+	shift
+	: >"$log"
+	ip netns exec "$TN_NS" "$BUILD/tlswatch" run --iface "$EDGE_C_IF" \
+		--iface "$EDGE_O_IF" --port 443 --port 25 --json-log "$log" --db "$log.db" \
+		--no-metrics --no-active-check --no-online --stats-interval 1 \
+		"$@" 2>"$log.stderr" &
+	AGENT_PID=$!
+	tn_bg "$AGENT_PID"
+	tn_wait_grep 15 '"event":"agent".*"state":"started"' "$log" ||
+		{ sed 's/^/#   /' "$log.stderr"; tn_bail "the agent ($*) did not start"; }
+}
+# SIGTERM: it drains the ring and reports every handshake it followed
+# before "stopped"; its exit status.
+stop_agent() {
+	kill -TERM "$AGENT_PID"
+	wait "$AGENT_PID"
+}
+
+# What the log says, one line: handshake events as SERVER_IP:PORT/SNI, cert
+# events as sha256/SNI, each list sorted; "origin" when any event names
+# origin.test.
+events_of() { # log
+	"$PY" - "$1" <<'EOF'
+import json, sys
+hs, certs, origin = [], [], False
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("sni") == "origin.test":
+        origin = True
+    if e.get("event") == "handshake":
+        hs.append("%s:%d/%s" % (e["server"]["ip"], e["server"]["port"], e.get("sni", "-")))
+    elif e.get("event") == "cert":
+        certs.append("%s/%s" % (e["sha256"], e.get("sni", "-")))
+print("handshakes", " ".join(sorted(hs)), "certs", " ".join(sorted(certs)),
+      "origin" if origin else "no-origin")
+EOF
+}
+
+# One round: the outgoing handshake first, then the served one; once the
+# served one is reported, the outgoing one's records (earlier in the ring)
+# have been read. The agent stops after it.
+round() { # log
+	handshake "$TN_NS" "$ORIGIN4" origin.test
+	smtp_out
+	handshake "$CLIENT_NS" "$EDGE4" served.test
+	tn_wait_grep 15 '"event":"handshake".*"sni":"served.test"' "$1" ||
+		tap_fail "the served handshake was not reported"
+}
+
+# Both handshakes and both certificates, as events_of says them (sorted
+# by code point, as Python sorts).
+both="handshakes $(printf '%s\n' "$EDGE4:443/served.test" "$ORIGIN4:443/origin.test" |
+	LC_ALL=C sort | xargs) certs $(printf '%s\n' "$fp_served/served.test" \
+	"$fp_origin/origin.test" | LC_ALL=C sort | xargs) origin"
+# ... and with the STARTTLS one (the origin's certificate on port 25 too).
+all3="handshakes $(printf '%s\n' "$EDGE4:443/served.test" "$ORIGIN4:443/origin.test" \
+	"$ORIGIN4:25/origin.test" | LC_ALL=C sort | xargs) certs $(printf '%s\n' \
+	"$fp_served/served.test" "$fp_origin/origin.test" "$fp_origin/origin.test" |
+	LC_ALL=C sort | xargs) origin"
+
+# --- --direction served -------------------------------------------------------
+log=$tmp/served.jsonl
+start_agent "$log" --direction served
+round "$log"
+stop_agent
+tap_eq "served: the agent exits 0" 0 "$?"
+tap_eq "served: only the served handshake and its certificate" \
+	"handshakes $EDGE4:443/served.test certs $fp_served/served.test no-origin" \
+	"$(events_of "$log")"
+tap_eq "served: flows_outgoing 2 (to origin:443, and to origin:25 after STARTTLS)" 2 \
+	"$(tn_agent_counter "$log" flows_outgoing)"
+tap_eq "served: flows_tracked 2 (the served one, the SMTP preamble before the hello)" 2 \
+	"$(tn_agent_counter "$log" flows_tracked)"
+tap_eq "served: flows_not_tls 1 (that preamble, ended by a gap record)" 1 \
+	"$(tn_agent_counter "$log" flows_not_tls)"
+tap_eq "served: handshakes 1" 1 "$(tn_agent_counter "$log" handshakes)"
+
+# --- --direction all (the default) ------------------------------------------
+log=$tmp/all.jsonl
+start_agent "$log"
+round "$log"
+stop_agent
+tap_eq "all: the agent exits 0" 0 "$?"
+tap_eq "all: the three handshakes and their certificates" \
+	"$all3" \
+	"$(events_of "$log")"
+tap_eq "all: flows_outgoing 0" 0 "$(tn_agent_counter "$log" flows_outgoing)"
+
+# --- the configuration file, and a reload -------------------------------------
+conf=$tmp/direction.conf
+printf 'direction = served\n' >"$conf"
+chmod 600 "$conf"
+tap_eq "show-config: the file's direction" "direction = served" \
+	"$("$BUILD/tlswatch" run --config "$conf" --show-config | grep '^direction')"
+tap_eq "show-config: the command line's wins" "direction = all" \
+	"$("$BUILD/tlswatch" run --config "$conf" --direction all --show-config | grep '^direction')"
+log=$tmp/reload.jsonl
+start_agent "$log" --config "$conf"
+round "$log"
+printf 'direction = all\n' >"$conf"
+kill -HUP "$AGENT_PID"
+tn_wait_grep 15 '"state":"config_reloaded"' "$log" ||
+	tap_fail "no config_reloaded after SIGHUP"
+tap_eq "reload: nothing ignored (direction is reloadable)" 0 \
+	"$(grep '"state":"config_reloaded"' "$log" | grep -c '"ignored"')"
+handshake "$TN_NS" "$ORIGIN4" origin.test
+tn_wait_grep 15 '"event":"handshake".*"sni":"origin.test"' "$log" ||
+	tap_fail "the outgoing handshake after the reload was not reported"
+stop_agent
+tap_eq "reload: the agent exits 0" 0 "$?"
+tap_eq "reload: served before, the outgoing one after the reload too" \
+	"$both" \
+	"$(events_of "$log")"
+tap_eq "reload: flows_outgoing 2 (before the reload only)" 2 \
+	"$(tn_agent_counter "$log" flows_outgoing)"

@@ -523,6 +523,8 @@ static __always_inline void tw_up_alpn(__u64 id, __u64 ssl, __u32 off)
 	info.tgid = id >> 32;
 	info.tid = (__u32)id;
 	info.flags = TW_UPF_ALPN;
+	/* the process of a connection without a chain (resumed) */
+	bpf_get_current_comm(info.comm, sizeof(info.comm));
 	if (tw_up_emit(&info, sel[0], 0, sel[1], sel[1])) {
 		if (!p->flags) /* made here, for nothing */
 			bpf_map_delete_elem(&tw_up_pending, &id);

@@ -60,6 +60,7 @@ tn_wait_listen 10 8443 || tn_bail "the upstream s_server did not start"
 # --- 1. a client on the host reads the upstream's fatal alert --------------
 # (its own pid, that of the process whose SSL read the alert; it quits at
 # the alert, or at the Q after it)
+# shellcheck disable=SC2016 # expanded by that sh
 (sleep 1; printf 'Q\n') | timeout 10 sh -c 'echo $$ >"$0"; exec openssl s_client -connect "$1:8443" \
 	-tls1_3 -servername ecdsa.test' "$tmp/client1.pid" "$srv" >"$tmp/client1.log" 2>&1
 client=$(cat "$tmp/client1.pid")

@@ -62,6 +62,7 @@ tn_wait_listen 10 443 || tn_bail "ssl_clear_server did not start"
 client() { # n, sleep, extra options...
 	local n=$1 secs=$2
 	shift 2
+	# shellcheck disable=SC2016 # expanded by that sh
 	(sleep "$secs"; printf 'Q\n') | timeout 10 sh -c 'echo $$ >"$0"; exec "$@"' \
 		"$tmp/client$n.pid" openssl s_client -connect "$srv:443" -tls1_3 \
 		-servername ecdsa.test -alpn h2 "$@" >"$tmp/client$n.log" 2>&1

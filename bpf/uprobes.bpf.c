@@ -523,6 +523,8 @@ static __always_inline void tw_up_alpn(__u64 id, __u64 ssl, __u32 off)
 	info.tgid = id >> 32;
 	info.tid = (__u32)id;
 	info.flags = TW_UPF_ALPN;
+	/* the process of a connection without a chain (resumed) */
+	bpf_get_current_comm(info.comm, sizeof(info.comm));
 	if (tw_up_emit(&info, sel[0], 0, sel[1], sel[1])) {
 		if (!p->flags) /* made here, for nothing */
 			bpf_map_delete_elem(&tw_up_pending, &id);
@@ -541,11 +543,13 @@ static __always_inline void tw_up_alpn(__u64 id, __u64 ssl, __u32 off)
  * uprobe_calibrate(); 0: unknown); the close that follows names the
  * connection. A chain still pending on the thread was never sent on a
  * watched flow: it goes. The ALPN protocol is not sent again when it went
- * out with the connection's chain (tw_up_alpn_reported), nor for an SSL
- * that is not a server's (SSL_is_server(), its int at the offset
- * TW_UP_OFF_SERVER; unknown: none is sent): a TLS client's SSL freed on
- * the host (a reverse proxy's upstream, curl) holds the protocol its
- * server selected, of no connection the agent follows.
+ * out with the connection's chain (tw_up_alpn_reported). Neither alerts
+ * nor the protocol are read from an SSL that is not a server's
+ * (SSL_is_server(), its int at the offset TW_UP_OFF_SERVER; unknown:
+ * nothing is read): a TLS client's SSL freed on the host (a reverse
+ * proxy's upstream, curl, s_client) holds the alerts of its own
+ * connection and the protocol its server selected, of no connection the
+ * agent follows.
  */
 SEC("uprobe")
 int BPF_KPROBE(tw_up_free_enter, void *ssl)
@@ -563,7 +567,15 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 
 	if (p && !(p->flags & (TW_UPF_ALERT | TW_UPF_ALERT_SENT)))
 		bpf_map_delete_elem(&tw_up_pending, &id);
-	if (!ssl)
+	/* a client's SSL (or one whose side is unknown): neither its alerts
+	 * nor its protocol are of a connection served here; its alerts
+	 * would bind to the thread's next server packet on a watched flow
+	 * (a proxy's next accepted connection) or wait in tw_up_pending
+	 * for a thread that later serves under the same id */
+	if (!ssl || !off_server ||
+	    bpf_probe_read_user(&server, sizeof(server),
+				(const void *)((__u64)ssl + off_server)) ||
+	    !server)
 		return 0;
 	if (off_read &&
 	    !bpf_probe_read_user(&read, sizeof(read), (const void *)((__u64)ssl + off_read)) &&
@@ -573,10 +585,7 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 	    !bpf_probe_read_user(sent, sizeof(sent), (const void *)((__u64)ssl + off_sent)) &&
 	    sent[0] == TW_UP_ALERT_FATAL)
 		tw_up_alert(id, sent[1], TW_UPF_ALERT_SENT);
-	if (!alpn_reported && off_server &&
-	    !bpf_probe_read_user(&server, sizeof(server),
-				 (const void *)((__u64)ssl + off_server)) &&
-	    server)
+	if (!alpn_reported)
 		tw_up_alpn(id, (__u64)ssl, off_alpn);
 	return 0;
 }

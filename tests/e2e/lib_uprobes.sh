@@ -48,3 +48,23 @@ EOC
 	tn_wait_listen 10 443 ||
 		{ sed 's/^/#   /' "$dir/logs/error.log"; tn_bail "nginx did not start"; }
 }
+
+# How many entries of the kernel's pending map (tw_up_pending: the chains,
+# alerts and ALPN protocols waiting for the packet that names their
+# connection) of the agent AGENT are of process PID (their tgid): what
+# that process's TLS library calls left for a server packet to carry.
+up_pending_of() { # agent pid, pid
+	local fd id
+	for fd in /proc/"$1"/fdinfo/*; do
+		sed -n 's/^map_id:[[:space:]]*//p' "$fd"
+	done | sort -un | while read -r id; do
+		bpftool map show id "$id" | grep -q ' name tw_up_pending ' &&
+			bpftool -j map dump id "$id"
+	done | "${PY:-python3}" -c 'import json, sys
+n = 0
+for doc in sys.stdin:
+    for e in json.loads(doc):
+        v = e.get("formatted", e)["value"]
+        n += v["tgid"] == int(sys.argv[1])
+print(n)' "$2"
+}

@@ -26,8 +26,11 @@
 #     offering nothing (the handshakes above): none; a client that stays
 #     connected: reported at once, with alpn_selected h2 (read where libssl
 #     writes the certificate), and not sent again at SSL_free; a resumed
-#     connection (no chain) has its ALPN protocol read at SSL_free
-#     (uprobe_binds: one per chain, per alert, per such protocol);
+#     connection (no chain) has its ALPN protocol read at SSL_free, and its
+#     handshake, on a server whose chain was read before, waits for it:
+#     alpn_selected h2 and the serving process (before, it was reported at
+#     once, without either) (uprobe_binds: one per chain, per alert, per
+#     such protocol);
 #   - SIGTERM: every uprobe program and link of the agent is gone, nothing
 #     of it is left in tracefs' uprobe_events; the server still serves;
 #   - SIGKILL: the same, by the kernel alone; a new agent follows the
@@ -247,8 +250,9 @@ client13_ok -alpn h2 -sess_in "$tmp/sess"
 grep -q '^Reused, TLSv1.3' "$tmp/client.log" || tap_fail "the session was resumed" \
 	"$(grep -E '^(New|Reused)' "$tmp/client.log")"
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 8 ]"
-tap_eq "TLS 1.3 resumed: reported, without a chain" "TLS1.3 ok -" \
-	"$(hs_summary "$log" 8 | cut -d' ' -f1-2,4)"
+tap_eq "TLS 1.3 resumed: without a chain, alpn_selected h2 (read at SSL_free, waited for), its process" \
+	"TLS1.3 ok - $SERVER_PID /usr/bin/openssl h2" \
+	"$(hs_summary "$log" 8 | cut -d' ' -f1-2,4-6) $(hs_alpn "$log" 8)"
 stop_server
 start_server "$tmp/server3.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
 	-cert_chain "$pki/inter.crt"

@@ -13,16 +13,20 @@
 #   - The first connection's protocol goes out with its chain, and the
 #     kernel notes that SSL as having sent it; SSL_clear makes it a new
 #     connection, so the second's protocol is sent at SSL_free and names
-#     the connection with the server's close (uprobe_alpns 2, uprobe_binds
-#     2: the first's chain, the second's protocol). Before, the note of the
-#     first connection made SSL_free take the second's as sent already:
-#     never sent (uprobe_alpns 1, uprobe_binds 1). (The resumed handshake
-#     itself is reported before its server's close, without alpn_selected:
-#     the agent waits for the protocol only on a server whose chain it was
-#     served on that connection; README, --uprobes.)
+#     the connection with the server's close; its handshake, which served
+#     no chain on a server whose chain was read before, waits for it
+#     (bounded, 1 s, as a full one's): both handshake events carry
+#     alpn_selected h2 and the server's pid (uprobe_binds 2: the first's
+#     chain, the second's protocol). Before the SSL_clear probe, the note
+#     of the first connection made SSL_free take the second's as sent
+#     already: never sent (one event with h2, uprobe_binds 1); before the
+#     resumed handshake waited, it was reported without alpn_selected.
 #   - s_client's own SSL (a client's), freed on the host where the probes
 #     also run, holds h2 too, and is no server's: no ALPN record for it.
-#     uprobe_alpns counts the two server connections, not four.
+#     Counted by process, not by the host-wide uprobe_alpns (which every
+#     process with a server's SSL on the system libssl adds to): the
+#     server's protocols are read off its pid's handshake events, and
+#     nothing of either client's pid waits in the kernel's pending map.
 # Needs root, a C compiler. TAP output; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -32,7 +36,7 @@ export BUILD
 . tests/e2e/lib_uprobes.sh
 
 tn_require_root live_uprobes_reuse
-tn_require_cmds openssl ip ss "${CC:-cc}"
+tn_require_cmds openssl ip ss bpftool "${CC:-cc}"
 tn_require_tlswatch
 PY=/usr/bin/python3
 
@@ -53,16 +57,22 @@ server=$!
 tn_bg "$server"
 tn_wait_listen 10 443 || tn_bail "ssl_clear_server did not start"
 
-handshakes() {
-	grep -c '"event":"handshake"' "$log"
+# One s_client (its pid in client$n.pid: the process of its SSL): QUIT
+# it reads after SLEEP seconds.
+client() { # n, sleep, extra options...
+	local n=$1 secs=$2
+	shift 2
+	# shellcheck disable=SC2016 # expanded by that sh
+	(sleep "$secs"; printf 'Q\n') | timeout 10 sh -c 'echo $$ >"$0"; exec "$@"' \
+		"$tmp/client$n.pid" openssl s_client -connect "$srv:443" -tls1_3 \
+		-servername ecdsa.test -alpn h2 "$@" >"$tmp/client$n.log" 2>&1
 }
-# s_client: the session ticket read before the client quits (TLS 1.3
+# the first: the session ticket read before the client quits (TLS 1.3
 # sends it after the handshake)
-(sleep 0.5; printf 'Q\n') | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
-	-servername ecdsa.test -alpn h2 -sess_out "$tmp/sess" >"$tmp/client1.log" 2>&1
+client 1 0.5 -sess_out "$tmp/sess"
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 1 ]"
-(sleep 0.5; printf 'Q\n') | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
-	-servername ecdsa.test -alpn h2 -sess_in "$tmp/sess" >"$tmp/client2.log" 2>&1
+# the second quits at once: its close, and the server's, end the wait
+client 2 0 -sess_in "$tmp/sess"
 tap_eq "the second connection resumed the first's session" 1 \
 	"$(grep -c '^Reused, TLSv1.3' "$tmp/client2.log")"
 wait "$server"
@@ -70,22 +80,23 @@ tap_eq "the server served both with one SSL object" 0 "$?"
 sed 's/^/#   server: /' "$tmp/server.err"
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 2 ]"
 sleep 0.3                                   # the agent's last records
+tap_eq "nothing of the clients' SSLs (their ALPN protocol) waits in the kernel" "0 0" \
+	"$(up_pending_of "$AGENT_PID" "$(cat "$tmp/client1.pid")") $(up_pending_of "$AGENT_PID" "$(cat "$tmp/client2.pid")")"
 kill -TERM "$AGENT_PID"
 tn_wait_cmd 15 sh -c "! kill -0 $AGENT_PID" || tap_fail "the agent stops on SIGTERM"
 wait "$AGENT_PID" 2>/dev/null
 
-tap_eq "two handshakes: TLS 1.3 ok, the first with the served chain and alpn_selected h2" \
-	"TLS1.3 ok 1 h2|TLS1.3 ok 0" "$("$PY" - "$log" <<'EOF'
+tap_eq "two handshakes of the server's process: TLS 1.3 ok, alpn_selected h2, the first with the served chain" \
+	"TLS1.3 ok 1 h2 $server|TLS1.3 ok 0 h2 $server" "$("$PY" - "$log" <<'EOF'
 import json, sys
 hs = [json.loads(l) for l in open(sys.argv[1]) if '"event":"handshake"' in l]
-print("|".join("%s %s %d" % (e.get("version"), e.get("outcome"),
-                             e.get("observed") == "server" and len(e.get("chain", [])))
-               + (" " + e.get("alpn_selected", "-") if i == 0 else "")
-               for i, e in enumerate(hs)))
+print("|".join("%s %s %d %s %s" % (e.get("version"), e.get("outcome"),
+                                   e.get("observed") == "server" and len(e.get("chain", [])),
+                                   e.get("alpn_selected", "-"),
+                                   e.get("process", {}).get("pid", "-"))
+               for e in hs))
 EOF
 )"
-tap_eq "ALPN protocols read: the two server connections', not the clients'" 2 \
-	"$(tn_agent_counter "$log" uprobe_alpns)"
 tap_eq "every ALPN protocol sent with its chain was noted as sent" 0 \
 	"$(tn_agent_counter "$log" uprobe_alpns_unnoted)"
 tap_eq "binds: the first connection's chain, the second's protocol" 2 \

@@ -548,20 +548,52 @@ static void test_tls13_record_gets_the_selected_alpn(void)
 	struct hs_record r;
 
 	alpn_offered(&r, 0x0304);
-	CHECK(!conn_server_awaits_alpn(cs, &r)); /* no library followed */
+	CHECK(!conn_server_awaits_alpn(cs, false, &r)); /* no library followed */
 	CHECK_INT(conn_server_add(&cs, &v), 0);
-	CHECK(conn_server_awaits_alpn(cs, &r));  /* the close brings it */
+	CHECK(conn_server_awaits_alpn(cs, false, &r));  /* the close brings it */
 	CHECK_INT(hs_record_alpn_slot(&r), HS_ALPN_ENCRYPTED);
 	memset(&v, 0, sizeof(v));
 	v.alpn = (const uint8_t *)"h2";
 	v.alpn_len = 2;
 	CHECK_INT(conn_server_add(&cs, &v), 0);
-	CHECK(!conn_server_awaits_alpn(cs, &r));
+	CHECK(!conn_server_awaits_alpn(cs, false, &r));
 	conn_server_apply(cs, &r);
 	CHECK(r.has_alpn_selected);
 	CHECK_INT(r.alpn_selected.len, 2);
 	CHECK_STR(r.alpn_selected.bytes, "h2");
 	CHECK_STR(hs_alpn_slot_name(hs_record_alpn_slot(&r)), "h2");
+	conn_server_free(cs);
+	hs_record_release(&r);
+}
+
+/* A resumed TLS 1.3 connection serves no chain: on a server whose library
+ * served one before, it waits for the protocol read at SSL_free, which
+ * also names the process that served it. */
+static void test_resumed_tls13_waits_on_a_followed_server(void)
+{
+	struct tw_server_view v;
+	struct conn_server *cs = NULL;
+	struct hs_record r;
+
+	alpn_offered(&r, 0x0304);
+	r.resumed = true;
+	CHECK(!conn_server_awaits_alpn(cs, false, &r)); /* a server never followed */
+	CHECK(conn_server_awaits_alpn(cs, true, &r));
+	memset(&v, 0, sizeof(v));
+	v.pid = 4242;
+	v.exe = "/usr/sbin/nginx";
+	v.comm = "nginx";
+	v.alpn = (const uint8_t *)"h2";
+	v.alpn_len = 2;
+	CHECK_INT(conn_server_add(&cs, &v), 0);
+	CHECK(!conn_server_awaits_alpn(cs, true, &r)); /* it came */
+	conn_server_apply(cs, &r);
+	CHECK(r.has_alpn_selected);
+	CHECK_STR(r.alpn_selected.bytes, "h2");
+	CHECK_INT(r.server_pid, 4242);
+	CHECK_STR(r.server_exe, "/usr/sbin/nginx");
+	CHECK_STR(r.server_comm, "nginx");
+	CHECK_INT(r.n_chain, 0);
 	conn_server_free(cs);
 	hs_record_release(&r);
 }
@@ -578,11 +610,11 @@ static void test_wire_alpn_wins_and_tls12_or_no_offer_does_not_wait(void)
 	r.alpn_selected.len = 8;
 	memcpy(r.alpn_selected.bytes, "http/1.1", 9);
 	CHECK_INT(conn_server_add(&cs, &v), 0);
-	CHECK(!conn_server_awaits_alpn(cs, &r)); /* TLS 1.2 showed it */
+	CHECK(!conn_server_awaits_alpn(cs, false, &r)); /* TLS 1.2 showed it */
 	r.version = 0x0304;
 	r.has_alpn_selected = false;
 	r.n_alpn = 0;
-	CHECK(!conn_server_awaits_alpn(cs, &r)); /* nothing offered */
+	CHECK(!conn_server_awaits_alpn(cs, false, &r)); /* nothing offered */
 	r.has_alpn_selected = true;
 	v.n_certs = 0;
 	v.alpn = (const uint8_t *)"h2";
@@ -645,6 +677,7 @@ int main(void)
 	RUN_TEST(test_alert_read_without_a_wire_alert_is_added_and_fails);
 	RUN_TEST(test_alert_read_past_eight_wire_alerts_is_said_cut);
 	RUN_TEST(test_tls13_record_gets_the_selected_alpn);
+	RUN_TEST(test_resumed_tls13_waits_on_a_followed_server);
 	RUN_TEST(test_wire_alpn_wins_and_tls12_or_no_offer_does_not_wait);
 	RUN_TEST(test_alpn_the_client_did_not_offer_is_not_taken);
 	RUN_TEST(test_calibration_finds_the_alpn_and_server_next_to_no_alert);

@@ -206,6 +206,8 @@ static void on_alpn(struct up_asm *a, const struct tw_event *e,
 	if (!c)
 		c = chain_new(a, in->hs_id, e->ts_ns);
 	c->tgid = in->tgid;
+	memcpy(c->comm, in->comm, sizeof(c->comm));
+	c->comm[sizeof(c->comm) - 1] = '\0';
 	c->alpn_len = (uint8_t)e->chunk_len;
 	memcpy(c->alpn, bytes, e->chunk_len);
 }
@@ -314,9 +316,17 @@ static void on_bind(struct up_asm *a, const struct tw_event *e,
 	if (c && c->alpn_len && (in->flags & TW_UPF_ALPN)) {
 		v.alpn = c->alpn;
 		v.alpn_len = c->alpn_len;
+		if (!(in->flags & TW_UPF_CHAIN)) { /* a resumed connection's */
+			v.exe = exe_of(a, c->tgid);
+			v.comm = c->comm;
+		}
 		a->st.alpns_bound++;
 	}
 	if (c && (in->flags & TW_UPF_CHAIN)) {
+		/* the kernel's, kept for the process's connections that
+		 * serve no chain (resumed): the agent may not read it */
+		if (c->exe[0] && !exe_known(a, c->tgid))
+			up_asm_note_exe(a, c->tgid, c->exe);
 		v.exe = c->exe[0] ? c->exe : exe_of(a, c->tgid);
 		v.comm = c->comm;
 		v.chain_truncated = c->truncated;

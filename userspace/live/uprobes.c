@@ -296,6 +296,19 @@ static struct uprobe_alert_offsets alert_offsets(const struct uprobe_lib *lib)
 	return measured;
 }
 
+/* Why @lib's alerts and ALPN protocols are not followed, or "". */
+static const char *lib_unfollowed(const struct uprobe_lib *lib)
+{
+	if (!lib->is_ssl)
+		return "";
+	if (!lib->alert_off.sent)
+		return " (alerts and ALPN not followed: not the agent's own libssl)";
+	/* SSL_free reads nothing of an SSL not known to be a server's */
+	if (!uprobe_cookie_field(lib->alert_off.server, TW_UP_OFF_SERVER))
+		return " (alerts and ALPN not followed: a server's SSL not told from a client's)";
+	return "";
+}
+
 static void note_attached(const struct uprobes *u, uprobes_note_fn note,
 			  void *ctx)
 {
@@ -311,8 +324,7 @@ static void note_attached(const struct uprobes *u, uprobes_note_fn note,
 				", the selected ALPN protocol with them" : "");
 	for (i = 0; i < u->n_libs && off < sizeof(msg); i++)
 		off += snprintf(msg + off, sizeof(msg) - off, " %s%s", u->libs[i].path,
-				u->libs[i].is_ssl && !u->libs[i].alert_off.sent ?
-				" (alerts and ALPN not followed: not the agent's own libssl)" : "");
+				lib_unfollowed(&u->libs[i]));
 	if (note)
 		note(ctx, "uprobes_attached", msg);
 }
@@ -393,8 +405,10 @@ bool uprobes_follow_alpn(const struct uprobes *u)
 	int i;
 
 	for (i = 0; u && i < u->n_libs; i++)
-		if (u->libs[i].is_ssl && uprobe_offsets_cookie(u->libs[i].alert_off) >>
-					 (TW_UP_OFF_ALPN * TW_UP_OFF_BITS))
+		/* SSL_free reads the protocol of a server's SSL only */
+		if (u->libs[i].is_ssl &&
+		    uprobe_cookie_field(u->libs[i].alert_off.alpn, TW_UP_OFF_ALPN) &&
+		    uprobe_cookie_field(u->libs[i].alert_off.server, TW_UP_OFF_SERVER))
 			return true;
 	return false;
 }

@@ -59,8 +59,9 @@ int uprobes_open(struct live *l, const struct uprobes_opts *o,
 		 uprobes_note_fn note, void *note_ctx, struct uprobes **out,
 		 char *err, size_t errlen);
 
-/* Whether a libssl hooked has the offset of its selected ALPN known
- * (uprobe_calibrate()): its servers' SSL_free views carry it. */
+/* Whether a libssl hooked has the offsets of its selected ALPN and of
+ * the int that says an SSL is a server's known (uprobe_calibrate()): its
+ * servers' SSL_free views carry the protocol. */
 bool uprobes_follow_alpn(const struct uprobes *u);
 
 /* Detaches every uprobe, frees @u. NULL is ok. */

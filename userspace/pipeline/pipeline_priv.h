@@ -80,6 +80,12 @@ struct conn_lru {
  * server that never closes, and a connection that outlives it). */
 #define PIPELINE_SERVER_ALERT_WAIT_US 1000000ull
 
+/* Servers (address and port) whose library served a chain: a resumed TLS
+ * 1.3 handshake there, which serves none, waits for its ALPN protocol
+ * like a full one. At most this many; past it, all are forgotten and
+ * learned again from their next chain. */
+#define PIPELINE_FOLLOWED_SERVERS 4096
+
 /* server_view.c: what the server's library said about one connection. */
 struct conn_server;
 /* Adds @v to *@cs (allocated on first use). 0, or -1 out of memory. */
@@ -91,8 +97,9 @@ void conn_server_apply(struct conn_server *cs, struct hs_record *rec);
 bool conn_server_awaits_alert(const struct conn_server *cs,
 			      const struct hs_record *rec);
 /* True when @rec finished in TLS 1.3 with ALPN offered, and the followed
- * server's library will name the protocol it selected. */
-bool conn_server_awaits_alpn(const struct conn_server *cs,
+ * server's library will name the protocol it selected; @server_followed:
+ * the server's library served a chain on an earlier connection. */
+bool conn_server_awaits_alpn(const struct conn_server *cs, bool server_followed,
 			     const struct hs_record *rec);
 size_t conn_server_mem(const struct conn_server *cs);
 void conn_server_free(struct conn_server *cs);
@@ -132,6 +139,7 @@ struct pipeline {
 	uint64_t flows_lost;          /* see pipeline_flows_lost() */
 	uint64_t views_unmatched;     /* server views of no followed connection */
 	bool server_alpn;             /* the servers' libraries name their ALPN */
+	struct strmap *followed;      /* PIPELINE_FOLLOWED_SERVERS, on first use */
 	struct done_queue done;
 };
 

@@ -18,7 +18,7 @@ struct conn_server {
 	uint8_t n_certs;
 	bool truncated, lost;
 	struct hs_blob certs[HS_MAX_CHAIN];
-	uint32_t pid;
+	uint32_t pid;                 /* 0: no process known */
 	char exe[sizeof(((struct hs_record *)0)->server_exe)];
 	char comm[sizeof(((struct hs_record *)0)->server_comm)];
 	bool has_alert[2];            /* [1]: read from the client, [0]: sent */
@@ -68,6 +68,14 @@ static int take_chain(struct conn_server *cs, const struct tw_server_view *v)
 	return 0;
 }
 
+/* The serving process of @v into @cs. */
+static void take_process(struct conn_server *cs, const struct tw_server_view *v)
+{
+	cs->pid = v->pid;
+	snprintf(cs->exe, sizeof(cs->exe), "%s", v->exe ? v->exe : "");
+	snprintf(cs->comm, sizeof(cs->comm), "%s", v->comm ? v->comm : "");
+}
+
 int conn_server_add(struct conn_server **csp, const struct tw_server_view *v)
 {
 	struct conn_server *cs = *csp;
@@ -82,9 +90,7 @@ int conn_server_add(struct conn_server **csp, const struct tw_server_view *v)
 		cs->followed = true;
 		cs->truncated = v->chain_truncated;
 		cs->lost = v->chain_lost;
-		cs->pid = v->pid;
-		snprintf(cs->exe, sizeof(cs->exe), "%s", v->exe ? v->exe : "");
-		snprintf(cs->comm, sizeof(cs->comm), "%s", v->comm ? v->comm : "");
+		take_process(cs, v);
 		if (take_chain(cs, v))
 			cs->lost = true;
 	}
@@ -97,6 +103,10 @@ int conn_server_add(struct conn_server **csp, const struct tw_server_view *v)
 		cs->alert[0] = v->alert_sent;
 	}
 	if (v->alpn_len) { /* uint8_t: at most HS_MAX_ALPN_LEN */
+		/* read from a server's SSL only: without a chain (a resumed
+		 * connection), the process that selected it served it */
+		if (!cs->pid)
+			take_process(cs, v);
 		cs->has_alpn = true;
 		cs->alpn.len = v->alpn_len;
 		memcpy(cs->alpn.bytes, v->alpn, v->alpn_len);
@@ -160,7 +170,7 @@ void conn_server_apply(struct conn_server *cs, struct hs_record *rec)
 
 	if (!cs)
 		return;
-	if (cs->followed) {
+	if (cs->pid) {
 		rec->server_pid = cs->pid;
 		memcpy(rec->server_exe, cs->exe, sizeof(rec->server_exe));
 		memcpy(rec->server_comm, cs->comm, sizeof(rec->server_comm));
@@ -185,13 +195,16 @@ void conn_server_apply(struct conn_server *cs, struct hs_record *rec)
 }
 
 /* A TLS 1.3 handshake that finished with ALPN offered, on a server whose
- * library is followed: the protocol it selected went encrypted, and comes
- * with the server's close (its SSL_free). */
-bool conn_server_awaits_alpn(const struct conn_server *cs,
+ * library is followed (a chain came for it, or, @server_followed, for an
+ * earlier connection of that server: a resumed one serves none): the
+ * protocol it selected went encrypted, and comes with the server's close
+ * (its SSL_free). */
+bool conn_server_awaits_alpn(const struct conn_server *cs, bool server_followed,
 			     const struct hs_record *rec)
 {
-	return cs && cs->followed && !cs->has_alpn && rec->outcome == HS_OK &&
-	       rec->version == 0x0304 && rec->n_alpn && !rec->has_alpn_selected;
+	return (server_followed || (cs && cs->followed)) && !(cs && cs->has_alpn) &&
+	       rec->outcome == HS_OK && rec->version == 0x0304 && rec->n_alpn &&
+	       !rec->has_alpn_selected;
 }
 
 /* An alert decided the failure: a client's (plaintext in TLS 1.2, and

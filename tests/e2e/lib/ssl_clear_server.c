@@ -5,9 +5,16 @@
  * that pool their SSL objects do); it selects ALPN "h2" when offered.
  * After the last connection it frees the SSL before it closes the socket.
  *
- * Usage: ssl_clear_server ADDR PORT CERT KEY N
+ * With UPSTREAM_PORT, before it accepts each connection, the serving
+ * thread is a TLS client too, as a reverse proxy's is: it connects to
+ * ADDR:UPSTREAM_PORT, reads until the upstream ends the connection (its
+ * fatal alert, from a server that requires a client certificate) and
+ * frees that SSL.
+ *
+ * Usage: ssl_clear_server ADDR PORT CERT KEY N [UPSTREAM_PORT]
  * Each connection is read until the client closes it; exit 0 when all N
- * completed their handshake.
+ * completed their handshake (and, with UPSTREAM_PORT, every upstream
+ * connection ended on an alert).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -35,6 +42,35 @@ static int select_h2(SSL *s, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_OK;
 }
 
+/* One upstream connection as a TLS client; 0 when it ended on a fatal
+ * alert the upstream sent. */
+static int upstream_alert(SSL_CTX *cctx, const char *addr, int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), rc = 1;
+	char buf[256];
+	SSL *c;
+
+	if (fd < 0 || inet_pton(AF_INET, addr, &a.sin_addr) != 1 ||
+	    connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		perror("upstream");
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	c = SSL_new(cctx);
+	if (c && SSL_set_fd(c, fd) && SSL_connect(c) == 1) {
+		/* TLS 1.3: the client finishes first; the refusal comes after */
+		while (SSL_read(c, buf, sizeof(buf)) > 0)
+			;
+		rc = !(ERR_GET_REASON(ERR_peek_last_error()) >= SSL_AD_REASON_OFFSET);
+	}
+	ERR_clear_error();
+	SSL_free(c); /* before the close, as servers do */
+	close(fd);
+	return rc;
+}
+
 static int listen_on(const char *addr, int port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
@@ -51,16 +87,24 @@ static int listen_on(const char *addr, int port)
 
 int main(int argc, char **argv)
 {
-	SSL_CTX *ctx;
+	SSL_CTX *ctx, *cctx = NULL;
 	SSL *ssl;
 	char buf[256];
-	int lfd, fd, i, n, ok = 0;
+	int lfd, fd, i, n, ok = 0, upstream = 0, alerts = 0;
 
-	if (argc != 6) {
-		fprintf(stderr, "usage: ssl_clear_server ADDR PORT CERT KEY N\n");
+	if (argc != 6 && argc != 7) {
+		fprintf(stderr, "usage: ssl_clear_server ADDR PORT CERT KEY N [UPSTREAM_PORT]\n");
 		return 2;
 	}
 	n = atoi(argv[5]);
+	if (argc == 7) {
+		upstream = atoi(argv[6]);
+		cctx = SSL_CTX_new(TLS_client_method());
+		if (!cctx || !SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION)) {
+			ERR_print_errors_fp(stderr);
+			return 1;
+		}
+	}
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
 	    SSL_CTX_use_certificate_file(ctx, argv[3], SSL_FILETYPE_PEM) != 1 ||
@@ -74,6 +118,8 @@ int main(int argc, char **argv)
 	if (lfd < 0 || !ssl)
 		return 1;
 	for (i = 0; i < n; i++) {
+		if (upstream)
+			alerts += upstream_alert(cctx, argv[1], upstream) == 0;
 		fd = accept(lfd, NULL, NULL);
 		if (fd < 0 || !SSL_set_fd(ssl, fd)) {
 			perror("accept");
@@ -97,7 +143,11 @@ int main(int argc, char **argv)
 		close(fd);
 	}
 	SSL_CTX_free(ctx);
+	SSL_CTX_free(cctx);
 	close(lfd);
 	fprintf(stderr, "%d of %d handshakes\n", ok, n);
-	return ok == n ? 0 : 1;
+	if (upstream)
+		fprintf(stderr, "%d of %d upstream connections ended on an alert\n",
+			alerts, n);
+	return ok == n && (!upstream || alerts == n) ? 0 : 1;
 }

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# TLS clients' SSLs freed where the uprobes run (run --uprobes auto): their
+# alerts are of no connection the agent follows.
+#
+# An upstream `openssl s_server -Verify 1` in the test namespace, on a port
+# the agent does not watch, refuses every TLS 1.3 client without a
+# certificate with a fatal certificate_required alert, which the client's
+# SSL reads.
+#   - `openssl s_client` on the host gets that alert. Its SSL_free (a
+#     client's SSL) leaves nothing in the kernel's pending map: no alert
+#     of its thread waits there for a server packet (a thread that later
+#     serves under the same id would have sent it with its first one).
+#     Before, the alert it read waited there: one entry of its pid.
+#   - A server thread that is a TLS client too, as a reverse proxy's is
+#     (tests/e2e/lib/ssl_clear_server.c with an upstream): before it
+#     accepts a connection on the watched port, it connects upstream, gets
+#     the alert and frees that SSL; then it serves a client. That handshake
+#     is reported ok, with its served chain and no alert. Before, the
+#     upstream's alert went out with its chain and was taken for the
+#     client's: "client fatal certificate_required, observed server".
+# Needs root, bpftool, a C compiler. TAP output; exits non-zero on any
+# failure.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+BUILD=${BUILD:-build}
+export BUILD
+. tests/e2e/lib_netns.sh
+. tests/e2e/lib_uprobes.sh
+
+tn_require_root live_uprobes_clients
+tn_require_cmds openssl ip ss bpftool sha256sum "${CC:-cc}"
+tn_require_tlswatch
+PY=/usr/bin/python3
+
+tmp=$(tn_tmpdir)
+pki=$tmp/pki
+tn_make_pki "$pki"
+"${CC:-cc}" -O2 -Wall -Wextra -Werror -o "$tmp/ssl_clear_server" \
+	tests/e2e/lib/ssl_clear_server.c -lssl -lcrypto ||
+	tn_bail "building tests/e2e/lib/ssl_clear_server.c failed"
+tn_setup upcli
+srv=$TN_PEER4
+fp_leaf=$(openssl x509 -in "$pki/ecdsa.test.crt" -outform DER | sha256sum | cut -d' ' -f1)
+
+log=$tmp/agent.log
+up_start_agent "$log" auto
+
+# the upstream: not a watched port; stdin held open (at its end s_server
+# would stop)
+mkfifo "$tmp/upstream.in"
+ip netns exec "$TN_NS" openssl s_server -quiet -accept "$srv:8443" -tls1_3 \
+	-cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" -Verify 1 \
+	-CAfile "$pki/root.crt" <"$tmp/upstream.in" >"$tmp/upstream.log" 2>&1 &
+upstream=$!
+tn_bg "$upstream"
+exec 7>"$tmp/upstream.in"
+tn_wait_listen 10 8443 || tn_bail "the upstream s_server did not start"
+
+# --- 1. a client on the host reads the upstream's fatal alert --------------
+# (its own pid, that of the process whose SSL read the alert; it quits at
+# the alert, or at the Q after it)
+# shellcheck disable=SC2016 # expanded by that sh
+(sleep 1; printf 'Q\n') | timeout 10 sh -c 'echo $$ >"$0"; exec openssl s_client -connect "$1:8443" \
+	-tls1_3 -servername ecdsa.test' "$tmp/client1.pid" "$srv" >"$tmp/client1.log" 2>&1
+client=$(cat "$tmp/client1.pid")
+tap_eq "the host's client read the upstream's certificate_required" 1 \
+	"$(grep -c 'alert certificate required' "$tmp/client1.log")"
+tap_eq "no alert of the host's client waits for a server packet" 0 \
+	"$(up_pending_of "$AGENT_PID" "$client")"
+
+# --- 2. a serving thread that was a TLS client just before -----------------
+ip netns exec "$TN_NS" "$tmp/ssl_clear_server" "$srv" 443 "$pki/ecdsa.test.crt" \
+	"$pki/ecdsa.test.key" 1 8443 2>"$tmp/server.err" &
+server=$!
+tn_bg "$server"
+tn_wait_listen 10 443 || tn_bail "ssl_clear_server did not start"
+printf 'Q\n' | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
+	-servername ecdsa.test >"$tmp/client2.log" 2>&1
+wait "$server"
+tap_eq "the server got the upstream's alert, then served its client" 0 "$?"
+sed 's/^/#   server: /' "$tmp/server.err"
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 1 ]"
+tn_stop_pid "$AGENT_PID"
+
+tap_eq "the served handshake: ok, its chain, its process, no alert" \
+	"TLS1.3 ok server $fp_leaf $server -" "$("$PY" - "$log" <<'EOF'
+import json, sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e["event"] != "handshake":
+        continue
+    print(e.get("version"), e.get("outcome"), e.get("observed", "-"),
+          ",".join(c["sha256"] for c in e.get("chain", [])) or "-",
+          e.get("process", {}).get("pid", "-"),
+          ";".join("%s:%s:%s" % (a["from"], a["level"], a["description"])
+                   for a in e["alerts"]) or "-")
+EOF
+)"
+
+echo "# $TN_TESTS tests, $TN_FAILED failed"
+[ "$TN_FAILED" -eq 0 ]

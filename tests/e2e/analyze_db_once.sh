@@ -325,4 +325,48 @@ assert_eq "cut short within its first record: nothing counted" "rsa.test 4 weak.
 "$TW" analyze -q --db "$T_TMP/cut.db" "$T_TMP/cut_other.pcap" >/dev/null 2>"$T_TMP/err12"
 assert_eq "a capture that only begins as one added: added (exit 0)" "0|" "$?|$(cat "$T_TMP/err12")"
 assert_eq "a capture that only begins as one added: counted" "rsa.test 5 weak.test 17" "$(rows "$T_TMP/cut.db")"
+
+# pcapng of two sections in different byte orders (two files joined with
+# cat; libpcap reads the first only, exit 3, and the capture is added):
+# its blocks' ends are walked in each section's own order, so a copy cut
+# within the second section is compared up to its last whole block there,
+# and a capture whose second section differs is not taken for a copy cut
+# short (each block used to be read in the first section's order, the
+# walk stopping at the second section header: both compared at 116 bytes)
+"$PY" scripts/make-mixed-pcapng.py "$T_TMP" || not_ok "scripts/make-mixed-pcapng.py failed"
+mixed=$T_TMP/mixed-byteorder.pcapng
+"$TW" analyze -q --db "$T_TMP/mixed.db" "$mixed" >/dev/null 2>"$T_TMP/err13"
+assert_eq "two byte orders: exit 3, the second section not read by libpcap" \
+	"3|tlswatch analyze: $mixed: pcapng block size 469762048 > maximum 16777216; the rest of the file was not read" \
+	"$?|$(cat "$T_TMP/err13")"
+assert_eq "two byte orders: its beginnings at each block end short of its size" \
+	"116 144 164" "$(sqlite3 "$T_TMP/mixed.db" "SELECT group_concat(len, ' ') FROM (SELECT len FROM analyzed_capture_prefix ORDER BY len)")"
+head -c 228 "$mixed" >"$T_TMP/mixed_cut.pcapng"
+"$TW" analyze -q --db "$T_TMP/mixed.db" "$T_TMP/mixed_cut.pcapng" >/dev/null 2>"$T_TMP/err13"
+assert_eq "two byte orders, cut within the second section's packet: exit 2, compared up to its interface block" \
+	"2|tlswatch analyze: $T_TMP/mixed_cut.pcapng: begins with the same 164 bytes as $mixed, added to the --db database $T_TMP/mixed.db at TIME (232 bytes then, 228 now); adding it would count those handshakes twice" \
+	"$?|$(sed -E 's/ at [0-9-]{10}T[0-9:]{8}Z / at TIME /' "$T_TMP/err13")"
+other=$T_TMP/mixed-byteorder-other.pcapng
+"$TW" analyze -q --db "$T_TMP/mixed.db" "$other" >/dev/null 2>"$T_TMP/err13"
+assert_eq "two byte orders, another second section: added (exit 3 of libpcap's)" \
+	"3|tlswatch analyze: $other: pcapng block size 469762048 > maximum 16777216; the rest of the file was not read" \
+	"$?|$(cat "$T_TMP/err13")"
+assert_eq "two byte orders: both captures recorded" 2 \
+	"$(sqlite3 "$T_TMP/mixed.db" "SELECT count(*) FROM analyzed_capture")"
+# a block length no block has (13) in the second section: libpcap stops
+# there, and so does the walk of its record ends, said (not with -q)
+"$PY" - "$mixed" "$T_TMP/badlen.pcapng" <<'PY'
+import struct, sys
+first = open(sys.argv[1], "rb").read()[:116]     # the little-endian section
+bad = bytearray(first + first)
+struct.pack_into("<I", bad, 116 + 28 + 4, 13)    # its interface block's length
+open(sys.argv[2], "wb").write(bad)
+PY
+"$TW" analyze --db "$T_TMP/badlen.db" "$T_TMP/badlen.pcapng" >/dev/null 2>"$T_TMP/err13"
+assert_eq "a bad block length in the second section: exit 3, said by libpcap and by the walk" \
+	"3|tlswatch analyze: $T_TMP/badlen.pcapng: block in pcapng dump file has a length of 13 that is not a multiple of 4; the rest of the file was not read
+tlswatch analyze: $T_TMP/badlen.pcapng: pcapng block at byte 144 has a length of 13, not a multiple of 4: its beginnings are recorded for --db up to there" \
+	"$?|$(cat "$T_TMP/err13")"
+assert_eq "a bad block length: its beginnings up to the bad block" "116 144" \
+	"$(sqlite3 "$T_TMP/badlen.db" "SELECT group_concat(len, ' ') FROM (SELECT len FROM analyzed_capture_prefix ORDER BY len)")"
 t_done

@@ -554,7 +554,7 @@ static int record_cuts(struct analyze_db *adb, int i, char *err, size_t errlen)
 	tw_hex(md, sizeof(md), hex);
 	if (strcmp(hex, c->head_sha256) != 0)
 		return 0;
-	return grown_cuts_record(adb->inv, c, head, err, errlen);
+	return grown_cuts_record(adb->inv, c, head, adb->files[i], err, errlen);
 }
 
 /* Records the captures opened, with @added_us. 0, or -1 with @err. */

@@ -60,9 +60,11 @@ int grown_cut_digest(const unsigned char *head,
 int grown_find_cut(struct inventory *inv, const struct inventory_capture *c,
 		   const struct grown_cut *cut, struct inventory_capture_added *was,
 		   char *err, size_t errlen);
-/* Records, for @c added, the digests of @head (its first @c->head_len
- * bytes) up to each of its record ends. 0, or -1 with @err. */
+/* Records, for @c added (as @name), the digests of @head (its first
+ * @c->head_len bytes) up to each of its record ends, warning when bytes
+ * that are no record end them. 0, or -1 with @err. */
 int grown_cuts_record(struct inventory *inv, const struct inventory_capture *c,
-		      const unsigned char *head, char *err, size_t errlen);
+		      const unsigned char *head, const char *name, char *err,
+		      size_t errlen);
 
 #endif

@@ -48,6 +48,27 @@
 	" PRIMARY KEY (len, sha256, head_sha256, head_len, size))"	\
 	" WITHOUT ROWID"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+/* The rows of schema @s's prefix table beyond the bound (inventory.h:
+ * INVENTORY_CAPTURE_PREFIX_FIRST, _PAGE), and those of no capture: a
+ * capture's rows are its record ends by length, the first ones kept,
+ * and in each page of the file (the lengths (k - 1) * PAGE + 1 .. k *
+ * PAGE) the longest. */
+#define PRUNE_PREFIXES(s)						\
+	"DELETE FROM " s "analyzed_capture_prefix"			\
+	" WHERE (len, sha256, head_sha256, head_len, size) NOT IN"	\
+	" (SELECT len, sha256, head_sha256, head_len, size FROM"	\
+	"  (SELECT len, sha256, head_sha256, head_len, size,"		\
+	"   row_number() OVER (PARTITION BY head_sha256, head_len, size"	\
+	"    ORDER BY len) AS nth,"					\
+	"   len = max(len) OVER (PARTITION BY head_sha256, head_len, size," \
+	"    (len - 1) / " STR(INVENTORY_CAPTURE_PREFIX_PAGE) ") AS last_in_page" \
+	"   FROM " s "analyzed_capture_prefix"				\
+	"   WHERE (head_sha256, head_len, size) IN"			\
+	"    (SELECT head_sha256, head_len, size FROM " s "analyzed_capture))" \
+	"  WHERE nth <= " STR(INVENTORY_CAPTURE_PREFIX_FIRST) " OR last_in_page)"
+
 static const char sql_create[] =
 	"CREATE TABLE IF NOT EXISTS " CAPTURE_TABLE ";"
 	"CREATE TABLE IF NOT EXISTS " PREFIX_TABLE;
@@ -225,6 +246,18 @@ int inventory_capture_add_prefix(struct inventory *inv,
 	return 0;
 }
 
+int inventory_capture_prune_prefixes(struct inventory *inv, char *err,
+				     size_t errlen)
+{
+	if (inv_run_lost(inv, err, errlen) ||
+	    sqlite3_exec(inv->db, sql_create, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(inv->db, PRUNE_PREFIXES("main."), NULL, NULL,
+			 NULL) != SQLITE_OK)
+		return inv_fail(inv, "bounding the captures' beginnings", err,
+				errlen);
+	return 0;
+}
+
 int inventory_run_begin(struct inventory *inv, char *err, size_t errlen)
 {
 	if (sqlite3_exec(inv->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -258,7 +291,8 @@ void inventory_run_rollback(struct inventory *inv)
  * What a run on a copy wrote, carried into the file: the rows of the
  * tables an `analyze --db` run writes (served: sightings, findings,
  * rollbacks; analyzed_capture and analyzed_capture_prefix: the captures'
- * records) that differ from
+ * records, the latter then bounded as inventory_capture_prune_prefixes
+ * does) that differ from
  * the file's. A run only adds and updates rows, never deletes one, and
  * the lease keeps tlswatch's other writers off the file, so each row of
  * the copy that is not in the file as it is (EXCEPT compares whole
@@ -276,7 +310,10 @@ static const char sql_merge[] =
 	"INSERT OR IGNORE INTO run_file.analyzed_capture"
 	" SELECT * FROM main.analyzed_capture;"
 	"INSERT OR IGNORE INTO run_file.analyzed_capture_prefix"
-	" SELECT * FROM main.analyzed_capture_prefix";
+	" SELECT * FROM main.analyzed_capture_prefix;"
+	/* the copy's rows are bounded already; the file's of an older
+	 * tlswatch are bounded too, as a run without the copy does */
+	PRUNE_PREFIXES("run_file.");
 
 /* @inv's message, for the file @path. -1. */
 static int merge_fail(struct inventory *inv, const char *path, const char *what,

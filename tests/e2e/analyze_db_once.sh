@@ -335,7 +335,8 @@ assert_eq "a capture that only begins as one added: counted" "rsa.test 5 weak.te
 # captured) has 4094 record ends in its first 64 KiB: 64 + 16 rows kept,
 # not 4094 (some 0.6 MB with 12-byte pcapng blocks); rows an older
 # tlswatch kept beyond the bound are deleted by the next run that adds a
-# capture, with --webhook (merged into the file) too.
+# capture, with --webhook (merged into the file) too, which marks the
+# file bounded (table analyzed_capture_prefix_bound: done once).
 "$PY" - "$T_TMP" <<'PY'
 import struct, sys
 out = sys.argv[1]
@@ -367,10 +368,12 @@ assert_eq "tiny records, a copy cut at a page's end: recognised (exit 2)" \
 assert_eq "tiny records, a copy cut within a page past the 64th record: not recognised, added (the bound)" \
 	"0|" "$?|$(cat "$T_TMP/err14")"
 assert_eq "tiny records: each capture's beginnings bounded (2498 record ends: 64 + 10)" "74 80" "$(prefixes "$T_TMP/tiny.db")"
-# the rows an older tlswatch kept: every record end of the first capture
+# the rows an older tlswatch kept: every record end of the first capture,
+# in a file without the mark that its rows were bounded
 "$PY" - "$T_TMP/tiny.db" "$T_TMP/tiny.pcap" <<'PY'
 import hashlib, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
+db.execute("DROP TABLE analyzed_capture_prefix_bound")
 data = open(sys.argv[2], "rb").read()
 head = hashlib.sha256(data[:65536]).hexdigest()
 for end in range(40, 65537, 16):
@@ -383,11 +386,15 @@ cp "$T_TMP/tiny.db" "$T_TMP/tiny_hook.db"
 "$TW" analyze -q --db "$T_TMP/tiny.db" "$T_TMP/tiny_other.pcap" >/dev/null 2>"$T_TMP/err14"
 assert_eq "the next run adds a capture: exit 0" "0|" "$?|$(cat "$T_TMP/err14")"
 assert_eq "the next run: the older rows bounded, its own too" "74 80 80" "$(prefixes "$T_TMP/tiny.db")"
+assert_eq "the next run: the file marked bounded" "64|4096" \
+	"$(sqlite3 "$T_TMP/tiny.db" "SELECT * FROM analyzed_capture_prefix_bound")"
 "$TW" analyze -q --db "$T_TMP/tiny_hook.db" --webhook http://127.0.0.1:9/alerts \
 	"$T_TMP/tiny_third.pcap" >/dev/null 2>"$T_TMP/err14"
 assert_eq "the next run with --webhook (merged): exit 0" "0|" "$?|$(cat "$T_TMP/err14")"
 assert_eq "the next run with --webhook: the file's older rows bounded, its own too" \
 	"74 80 80" "$(prefixes "$T_TMP/tiny_hook.db")"
+assert_eq "the next run with --webhook: the file marked bounded" "64|4096" \
+	"$(sqlite3 "$T_TMP/tiny_hook.db" "SELECT * FROM analyzed_capture_prefix_bound")"
 
 # pcapng of two sections in different byte orders (two files joined with
 # cat; libpcap reads the first only, exit 3, and the capture is added):

@@ -383,9 +383,10 @@ int inventory_capture_add_prefix(struct inventory *inv,
  */
 #define INVENTORY_CAPTURE_PREFIX_FIRST 64
 #define INVENTORY_CAPTURE_PREFIX_PAGE 4096
-/* Deletes the beginnings beyond that bound, of every capture (those an
- * older tlswatch recorded too), and those of no capture. 0, or -1 with
- * @err. */
+/* Keeps, of the beginnings inventory_capture_add_prefix recorded (every
+ * record end: staged for the run), those within that bound; and, once
+ * per file, deletes those an older tlswatch kept beyond it. 0, or -1
+ * with @err. */
 int inventory_capture_prune_prefixes(struct inventory *inv, char *err,
 				     size_t errlen);
 /* Records @c as added under @name at @added_us. 0, or -1 with @err. */

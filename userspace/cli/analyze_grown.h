@@ -41,8 +41,10 @@ void grown_index_free(struct grown_index *gi);
  * does not read). Each capture added records the digest of its head up
  * to each of its record ends past the file's header and short of its
  * size (at most INVENTORY_CAPTURE_HEAD / 12 of them, pcapng's shortest
- * block); a capture under INVENTORY_CAPTURE_HEAD is looked up by the
- * digest of its bytes up to its last whole record.
+ * block, of which the database keeps at most 80: inventory.h,
+ * INVENTORY_CAPTURE_PREFIX_FIRST); a capture under
+ * INVENTORY_CAPTURE_HEAD is looked up by the digest of its bytes up to
+ * its last whole record.
  */
 struct grown_cut {
 	uint32_t len;              /* its last whole record's end; 0: none */

@@ -4,7 +4,10 @@
 analyze"): DIR/mixed-linktypes.pcapng, whose second interface is Linux
 cooked (113) after an Ethernet one, and DIR/mixed-byteorder.pcapng, a
 little-endian section followed by a big-endian one (two files joined with
-cat). Each packet is an empty IPv4 header; only the framing matters.
+cat), and DIR/mixed-byteorder-other.pcapng, the same but for the
+second section's packet (shorter, other bytes): not a copy of the first
+cut short (analyze --db walks each section's blocks in its own byte
+order). Each packet is an empty IPv4 header; only the framing matters.
 
 Usage: make-mixed-pcapng.py DIR
 """
@@ -48,6 +51,9 @@ def main():
     with open(os.path.join(out, "mixed-byteorder.pcapng"), "wb") as f:
         f.write(section("<") + interface(1, "<") + packet(0, ETHER, "<") +
                 section(">") + interface(1, ">") + packet(0, ETHER, ">"))
+    with open(os.path.join(out, "mixed-byteorder-other.pcapng"), "wb") as f:
+        f.write(section("<") + interface(1, "<") + packet(0, ETHER, "<") +
+                section(">") + interface(1, ">") + packet(0, ETHER[:-4], ">"))
 
 
 if __name__ == "__main__":

@@ -265,7 +265,8 @@ wait "$feeder" 2>/dev/null
 # beginnings at its record ends past its header, and the copy is looked
 # up by its bytes up to its last whole record (what follows is a record
 # cut short, which is not read). From a capture under 64 KiB, and from
-# one over it; cut at a record's end, and within a record; pcapng too.
+# one over it (cut at a 4 KiB page's end: its records are past the first
+# 64, see below); cut at a record's end, and within a record; pcapng too.
 "$PY" - "$CAPS/tls12_rsa.pcap" "$CAPS/tls12_weak.pcap" "$CAPS/tls12_rsa.pcapng" "$T_TMP" <<'PY'
 import sys
 data = open(sys.argv[1], "rb").read()
@@ -274,7 +275,7 @@ ng = open(sys.argv[3], "rb").read()
 out = sys.argv[4]
 big = weak[:24] + weak[24:] * 16               # over 64 KiB
 open(out + "/cut_big.pcap", "wb").write(big)
-open(out + "/cut_big_part.pcap", "wb").write(big[:40000])
+open(out + "/cut_big_part.pcap", "wb").write(big[:40960])  # at a page's end
 open(out + "/cut_small_part.pcap", "wb").write(data[:5000])
 open(out + "/cut_small_end.pcap", "wb").write(data[:4965])      # a record's end
 open(out + "/cut_ng_part.pcapng", "wb").write(ng[:len(ng) - 100])
@@ -291,7 +292,7 @@ PY
 assert_eq "setup: a capture under 64 KiB and one over it added" "0|" "$?|$(cat "$T_TMP/err12")"
 assert_eq "setup: counted" "rsa.test 4 weak.test 16" "$(rows "$T_TMP/cut.db")"
 for cut in small_part.pcap:4965:$CAPS/tls12_rsa.pcap small_end.pcap:4965:$CAPS/tls12_rsa.pcap \
-	other_tail.pcap:4468:$CAPS/tls12_rsa.pcap big_part.pcap:39779:$T_TMP/cut_big.pcap \
+	other_tail.pcap:4468:$CAPS/tls12_rsa.pcap big_part.pcap:40884:$T_TMP/cut_big.pcap \
 	ng_part.pcapng:NG:$CAPS/tls12_rsa.pcapng; do
 	name=${cut%%:*} rest=${cut#*:}
 	copy=$T_TMP/cut_$name from=${rest#*:} same=${rest%%:*}
@@ -325,4 +326,117 @@ assert_eq "cut short within its first record: nothing counted" "rsa.test 4 weak.
 "$TW" analyze -q --db "$T_TMP/cut.db" "$T_TMP/cut_other.pcap" >/dev/null 2>"$T_TMP/err12"
 assert_eq "a capture that only begins as one added: added (exit 0)" "0|" "$?|$(cat "$T_TMP/err12")"
 assert_eq "a capture that only begins as one added: counted" "rsa.test 5 weak.test 17" "$(rows "$T_TMP/cut.db")"
+
+
+# The beginnings kept per capture are bounded: those at its first 64
+# record ends, and at its last record end within each 4 KiB page (a copy
+# cut at a page's end: a full disk, a copy killed, a writer's buffer).
+# A capture of 5000 records of 16 bytes (a record header, nothing
+# captured) has 4094 record ends in its first 64 KiB: 64 + 16 rows kept,
+# not 4094 (some 0.6 MB with 12-byte pcapng blocks); rows an older
+# tlswatch kept beyond the bound are deleted by the next run that adds a
+# capture, with --webhook (merged into the file) too, which marks the
+# file bounded (table analyzed_capture_prefix_bound: done once).
+"$PY" - "$T_TMP" <<'PY'
+import struct, sys
+out = sys.argv[1]
+def tiny(n, ts):
+    return (struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1) +
+            b"".join(struct.pack("<IIII", ts + i, 0, 0, 0) for i in range(n)))
+data = tiny(5000, 0)
+open(out + "/tiny.pcap", "wb").write(data)
+open(out + "/tiny_page.pcap", "wb").write(data[:40960])   # a page's end
+open(out + "/tiny_mid.pcap", "wb").write(data[:40000])    # within a page
+open(out + "/tiny_other.pcap", "wb").write(tiny(5000, 100000))
+open(out + "/tiny_third.pcap", "wb").write(tiny(5000, 200000))
+PY
+prefixes() { # db: the rows of beginnings, of each capture
+	sqlite3 "$1" "SELECT count(*) FROM analyzed_capture_prefix GROUP BY size, head_sha256 ORDER BY 1" | paste -sd' '
+}
+"$TW" analyze -q --db "$T_TMP/tiny.db" "$T_TMP/tiny.pcap" >/dev/null 2>"$T_TMP/err14"
+assert_eq "tiny records: added" "0|" "$?|$(cat "$T_TMP/err14")"
+assert_eq "tiny records: 80 beginnings kept of 4094" 80 "$(prefixes "$T_TMP/tiny.db")"
+assert_eq "tiny records: the first 64 record ends, then each page's last" \
+	"40|1048|64 4088 8184 12280 16376 20472 24568 28664 32760 36856 40952 45048 49144 53240 57336 61432 65528" \
+	"$(sqlite3 "$T_TMP/tiny.db" "SELECT min(len), max(len), count(*) FROM (SELECT len FROM analyzed_capture_prefix ORDER BY len LIMIT 64);
+		SELECT group_concat(len, ' ') FROM (SELECT len FROM analyzed_capture_prefix WHERE len > 1048 ORDER BY len)" | paste -sd' ')"
+"$TW" analyze -q --db "$T_TMP/tiny.db" "$T_TMP/tiny_page.pcap" >/dev/null 2>"$T_TMP/err14"
+assert_eq "tiny records, a copy cut at a page's end: recognised (exit 2)" \
+	"2|tlswatch analyze: $T_TMP/tiny_page.pcap: begins with the same 40952 bytes as $T_TMP/tiny.pcap, added to the --db database $T_TMP/tiny.db at TIME (80024 bytes then, 40960 now); adding it would count those handshakes twice" \
+	"$?|$(sed -E 's/ at [0-9-]{10}T[0-9:]{8}Z / at TIME /' "$T_TMP/err14")"
+"$TW" analyze -q --db "$T_TMP/tiny.db" "$T_TMP/tiny_mid.pcap" >/dev/null 2>"$T_TMP/err14"
+assert_eq "tiny records, a copy cut within a page past the 64th record: not recognised, added (the bound)" \
+	"0|" "$?|$(cat "$T_TMP/err14")"
+assert_eq "tiny records: each capture's beginnings bounded (2498 record ends: 64 + 10)" "74 80" "$(prefixes "$T_TMP/tiny.db")"
+# the rows an older tlswatch kept: every record end of the first capture,
+# in a file without the mark that its rows were bounded
+"$PY" - "$T_TMP/tiny.db" "$T_TMP/tiny.pcap" <<'PY'
+import hashlib, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DROP TABLE analyzed_capture_prefix_bound")
+data = open(sys.argv[2], "rb").read()
+head = hashlib.sha256(data[:65536]).hexdigest()
+for end in range(40, 65537, 16):
+    db.execute("INSERT OR IGNORE INTO analyzed_capture_prefix VALUES (?, ?, ?, 65536, ?)",
+               (end, hashlib.sha256(data[:end]).hexdigest(), head, len(data)))
+db.commit()
+PY
+assert_eq "setup: an older tlswatch's rows" "74 4094" "$(prefixes "$T_TMP/tiny.db")"
+cp "$T_TMP/tiny.db" "$T_TMP/tiny_hook.db"
+"$TW" analyze -q --db "$T_TMP/tiny.db" "$T_TMP/tiny_other.pcap" >/dev/null 2>"$T_TMP/err14"
+assert_eq "the next run adds a capture: exit 0" "0|" "$?|$(cat "$T_TMP/err14")"
+assert_eq "the next run: the older rows bounded, its own too" "74 80 80" "$(prefixes "$T_TMP/tiny.db")"
+assert_eq "the next run: the file marked bounded" "64|4096" \
+	"$(sqlite3 "$T_TMP/tiny.db" "SELECT * FROM analyzed_capture_prefix_bound")"
+"$TW" analyze -q --db "$T_TMP/tiny_hook.db" --webhook http://127.0.0.1:9/alerts \
+	"$T_TMP/tiny_third.pcap" >/dev/null 2>"$T_TMP/err14"
+assert_eq "the next run with --webhook (merged): exit 0" "0|" "$?|$(cat "$T_TMP/err14")"
+assert_eq "the next run with --webhook: the file's older rows bounded, its own too" \
+	"74 80 80" "$(prefixes "$T_TMP/tiny_hook.db")"
+assert_eq "the next run with --webhook: the file marked bounded" "64|4096" \
+	"$(sqlite3 "$T_TMP/tiny_hook.db" "SELECT * FROM analyzed_capture_prefix_bound")"
+
+# pcapng of two sections in different byte orders (two files joined with
+# cat; libpcap reads the first only, exit 3, and the capture is added):
+# its blocks' ends are walked in each section's own order, so a copy cut
+# within the second section is compared up to its last whole block there,
+# and a capture whose second section differs is not taken for a copy cut
+# short (each block used to be read in the first section's order, the
+# walk stopping at the second section header: both compared at 116 bytes)
+"$PY" scripts/make-mixed-pcapng.py "$T_TMP" || not_ok "scripts/make-mixed-pcapng.py failed"
+mixed=$T_TMP/mixed-byteorder.pcapng
+"$TW" analyze -q --db "$T_TMP/mixed.db" "$mixed" >/dev/null 2>"$T_TMP/err13"
+assert_eq "two byte orders: exit 3, the second section not read by libpcap" \
+	"3|tlswatch analyze: $mixed: pcapng block size 469762048 > maximum 16777216; the rest of the file was not read" \
+	"$?|$(cat "$T_TMP/err13")"
+assert_eq "two byte orders: its beginnings at each block end short of its size" \
+	"116 144 164" "$(sqlite3 "$T_TMP/mixed.db" "SELECT group_concat(len, ' ') FROM (SELECT len FROM analyzed_capture_prefix ORDER BY len)")"
+head -c 228 "$mixed" >"$T_TMP/mixed_cut.pcapng"
+"$TW" analyze -q --db "$T_TMP/mixed.db" "$T_TMP/mixed_cut.pcapng" >/dev/null 2>"$T_TMP/err13"
+assert_eq "two byte orders, cut within the second section's packet: exit 2, compared up to its interface block" \
+	"2|tlswatch analyze: $T_TMP/mixed_cut.pcapng: begins with the same 164 bytes as $mixed, added to the --db database $T_TMP/mixed.db at TIME (232 bytes then, 228 now); adding it would count those handshakes twice" \
+	"$?|$(sed -E 's/ at [0-9-]{10}T[0-9:]{8}Z / at TIME /' "$T_TMP/err13")"
+other=$T_TMP/mixed-byteorder-other.pcapng
+"$TW" analyze -q --db "$T_TMP/mixed.db" "$other" >/dev/null 2>"$T_TMP/err13"
+assert_eq "two byte orders, another second section: added (exit 3 of libpcap's)" \
+	"3|tlswatch analyze: $other: pcapng block size 469762048 > maximum 16777216; the rest of the file was not read" \
+	"$?|$(cat "$T_TMP/err13")"
+assert_eq "two byte orders: both captures recorded" 2 \
+	"$(sqlite3 "$T_TMP/mixed.db" "SELECT count(*) FROM analyzed_capture")"
+# a block length no block has (13) in the second section: libpcap stops
+# there, and so does the walk of its record ends, said (not with -q)
+"$PY" - "$mixed" "$T_TMP/badlen.pcapng" <<'PY'
+import struct, sys
+first = open(sys.argv[1], "rb").read()[:116]     # the little-endian section
+bad = bytearray(first + first)
+struct.pack_into("<I", bad, 116 + 28 + 4, 13)    # its interface block's length
+open(sys.argv[2], "wb").write(bad)
+PY
+"$TW" analyze --db "$T_TMP/badlen.db" "$T_TMP/badlen.pcapng" >/dev/null 2>"$T_TMP/err13"
+assert_eq "a bad block length in the second section: exit 3, said by libpcap and by the walk" \
+	"3|tlswatch analyze: $T_TMP/badlen.pcapng: block in pcapng dump file has a length of 13 that is not a multiple of 4; the rest of the file was not read
+tlswatch analyze: $T_TMP/badlen.pcapng: pcapng block at byte 144 has a length of 13, not a multiple of 4: its beginnings are recorded for --db up to there" \
+	"$?|$(cat "$T_TMP/err13")"
+assert_eq "a bad block length: its beginnings up to the bad block" "116 144" \
+	"$(sqlite3 "$T_TMP/badlen.db" "SELECT group_concat(len, ' ') FROM (SELECT len FROM analyzed_capture_prefix ORDER BY len)")"
 t_done

@@ -9,6 +9,12 @@
  * header block is 12 bytes at the least); an answer past the input is
  * the end of the block the input ends in, at most one 32-bit length past
  * it.
+ *
+ * Then capture_walk_next() over the same bytes (analyze --db's record
+ * ends, each pcapng section in its own byte order): every end past the
+ * one before by 12 bytes at least and within the input, so the walk is
+ * bounded whatever the block lengths say; a walk stopped by bytes that
+ * are no record says why, and gives nothing more.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,9 +44,31 @@ static uint32_t magic_of(const uint8_t *data)
 	return m;
 }
 
+static void walk_copy(const uint8_t *data, size_t size)
+{
+	uint8_t *copy = malloc(size ? size : 1);
+	struct capture_walk w;
+	size_t end, before = 0, n = 0;
+
+	if (!copy)
+		abort();
+	memcpy(copy, data, size);
+	capture_walk_begin(&w, copy, size);
+	while ((end = capture_walk_next(&w)) != 0) {
+		if (end > size || (before && end < before + 12) || ++n > size / 12)
+			abort();
+		before = end;
+	}
+	if (w.why[0] && capture_walk_next(&w) != 0)
+		abort();
+	free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t r = header_len_of_copy(data, size), whole, p;
+
+	walk_copy(data, size);
 	uint32_t magic;
 
 	if (size < 4) {

@@ -713,23 +713,34 @@ static void test_file_header_len_pcapng_ends_at_first_packet_block(void)
 	CHECK_INT(capture_file_header_len(le, 60), 60);
 }
 
-/* capture_file_record_end: a record's end when all of it is in the
- * bytes given, 0 when it is cut short (a copy cut within it), in either
- * byte order; each call on a buffer of the exact size (ASan). */
-static size_t record_end_exact(const uint8_t *buf, size_t len, size_t at)
+/* The record ends capture_walk_next() gives for the first @len bytes of
+ * @buf (in a buffer of that exact size: ASan), as "44 60" ("" none), and
+ * the walk's why into @why. */
+static const char *walk_ends(const uint8_t *buf, size_t len, char *why,
+			     size_t whylen)
 {
+	static char out[256];
 	uint8_t *copy = malloc(len ? len : 1);
-	size_t end;
+	struct capture_walk w;
+	size_t end, n = 0;
 
+	out[0] = '\0';
+	why[0] = '\0';
 	if (!copy)
-		return (size_t)-1;
+		return "malloc failed";
 	memcpy(copy, buf, len);
-	end = capture_file_record_end(copy, len, at);
+	capture_walk_begin(&w, copy, len);
+	while ((end = capture_walk_next(&w)) != 0 && n < sizeof(out) - 24)
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%zu",
+				      n ? " " : "", end);
+	snprintf(why, whylen, "%s", w.why);
 	free(copy);
-	return end;
+	return out;
 }
 
-static void test_file_record_end_whole_records_only(void)
+/* Whole records only: a record cut short (a copy cut within it) ends
+ * the walk, in either byte order, from the first packet record on. */
+static void test_file_walk_whole_records_only(void)
 {
 	/* a pcap header (its fields after the magic unread), a record of
 	 * 4 bytes captured, one of 0 */
@@ -747,26 +758,115 @@ static void test_file_record_end_whole_records_only(void)
 		0, 1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 28,
 		0, 0, 0, 6, 0, 0, 0, 12, 0, 0, 0, 12,
 	};
+	char why[96];
 
 	le[24 + 8] = 4;
 	be[24 + 11] = 4;
-	CHECK_INT(record_end_exact(le, sizeof(le), 24), 44);
-	CHECK_INT(record_end_exact(le, sizeof(le), 44), 60);
-	CHECK_INT(record_end_exact(be, sizeof(be), 24), 44);
-	CHECK_INT(record_end_exact(be, sizeof(be), 44), 60);
+	CHECK_STR(walk_ends(le, sizeof(le), why, sizeof(why)), "44 60");
+	CHECK_STR(walk_ends(be, sizeof(be), why, sizeof(why)), "44 60");
 	/* cut within the record's data, within its header, at its start */
-	CHECK_INT(record_end_exact(le, 43, 24), 0);
-	CHECK_INT(record_end_exact(le, 59, 44), 0);
-	CHECK_INT(record_end_exact(le, 30, 24), 0);
-	CHECK_INT(record_end_exact(le, 44, 44), 0);
+	CHECK_STR(walk_ends(le, 59, why, sizeof(why)), "44");
+	CHECK_STR(walk_ends(le, 43, why, sizeof(why)), "");
+	CHECK_STR(walk_ends(le, 30, why, sizeof(why)), "");
+	CHECK_STR(walk_ends(le, 24, why, sizeof(why)), "");
+	CHECK_STR(why, "");
 	/* pcapng: the block's length, in the section's byte order */
-	CHECK_INT(record_end_exact(ng, sizeof(ng), 28), 60);
-	CHECK_INT(record_end_exact(ng, sizeof(ng) - 1, 28), 0);
-	CHECK_INT(record_end_exact(ng, 36, 28), 0);
-	CHECK_INT(record_end_exact(ng_be, sizeof(ng_be), 28), 40);
+	CHECK_STR(walk_ends(ng, sizeof(ng), why, sizeof(why)), "60");
+	CHECK_STR(walk_ends(ng, sizeof(ng) - 1, why, sizeof(why)), "");
+	CHECK_STR(walk_ends(ng, 36, why, sizeof(why)), "");
+	CHECK_STR(walk_ends(ng_be, sizeof(ng_be), why, sizeof(why)), "40");
+	CHECK_STR(why, "");
 	/* not a capture */
-	CHECK_INT(record_end_exact((const uint8_t *)"GET / HTTP/1.1\r\n\r\n",
-				   18, 4), 0);
+	CHECK_STR(walk_ends((const uint8_t *)"GET / HTTP/1.1\r\n\r\n", 18, why,
+			    sizeof(why)), "");
+}
+
+/* A section header of 28 bytes, an interface description of 20 and an
+ * enhanced packet block of 32, in byte order @be or little: at @p. */
+static size_t mixed_section(uint8_t *p, bool be)
+{
+	static const uint32_t words[] = {
+		0x0a0d0d0a, 28, 0x1a2b3c4d, 0x00000001, 0xffffffff, 0xffffffff, 28,
+		1, 20, 0x00000001, 0x00040000, 20,
+		6, 32, 0, 0, 0, 0, 0, 32,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		uint32_t v = words[i];
+
+		if (be) {
+			p[4 * i] = (uint8_t)(v >> 24);
+			p[4 * i + 1] = (uint8_t)(v >> 16);
+			p[4 * i + 2] = (uint8_t)(v >> 8);
+			p[4 * i + 3] = (uint8_t)v;
+		} else {
+			p[4 * i] = (uint8_t)v;
+			p[4 * i + 1] = (uint8_t)(v >> 8);
+			p[4 * i + 2] = (uint8_t)(v >> 16);
+			p[4 * i + 3] = (uint8_t)(v >> 24);
+		}
+	}
+	return 4 * i;
+}
+
+/* A pcapng file of two sections in different byte orders (two files
+ * joined with cat): each block's length is read in its own section's
+ * order (it used to be read in the first's, so the walk stopped at the
+ * second section header, its length read as 469762048). */
+static void test_file_walk_follows_each_sections_byte_order(void)
+{
+	uint8_t buf[160];
+	char why[96];
+	size_t n;
+
+	n = mixed_section(buf, false);
+	n += mixed_section(buf + n, true);
+	CHECK_INT(n, sizeof(buf));
+	CHECK_STR(walk_ends(buf, sizeof(buf), why, sizeof(why)), "80 108 128 160");
+	CHECK_STR(why, "");
+	/* cut within the second section's packet block */
+	CHECK_STR(walk_ends(buf, sizeof(buf) - 4, why, sizeof(why)), "80 108 128");
+	n = mixed_section(buf, true);
+	n += mixed_section(buf + n, false);
+	CHECK_STR(walk_ends(buf, n, why, sizeof(why)), "80 108 128 160");
+	CHECK_STR(why, "");
+}
+
+/* A block length no block has, in the second section: the walk stops
+ * there, said (a length of 0 would keep it in place for ever). */
+static void test_file_walk_stops_at_a_bad_block_length(void)
+{
+	static const struct {
+		size_t at;            /* the byte changed */
+		uint8_t value;
+		const char *ends, *why;
+	} cases[] = {
+		/* the second interface block's length (big endian) */
+		{ 80 + 28 + 7, 13, "80 108",
+		  "pcapng block at byte 108 has a length of 13, not a multiple of 4" },
+		{ 80 + 28 + 7, 0, "80 108",
+		  "pcapng block at byte 108 has a length of 0, under 12" },
+		{ 80 + 28 + 7, 8, "80 108",
+		  "pcapng block at byte 108 has a length of 8, under 12" },
+		/* the second section header's byte-order magic */
+		{ 80 + 8, 0x99, "80",
+		  "pcapng section header at byte 80 has no byte-order magic" },
+		/* the first section's interface block, before any packet */
+		{ 28 + 4, 30, "",
+		  "pcapng block at byte 28 has a length of 30, not a multiple of 4" },
+	};
+	uint8_t buf[160];
+	char why[96];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = mixed_section(buf, false);
+		n += mixed_section(buf + n, true);
+		buf[cases[i].at] = cases[i].value;
+		CHECK_STR(walk_ends(buf, n, why, sizeof(why)), cases[i].ends);
+		CHECK_STR(why, cases[i].why);
+	}
 }
 
 /* Every beginning of the pcapng sample, each in a buffer of its exact
@@ -832,7 +932,9 @@ int main(void)
 	RUN_TEST(test_file_header_len_pcapng_ends_at_first_packet_block);
 	RUN_TEST(test_file_header_len_reads_only_the_bytes_given);
 	RUN_TEST(test_file_header_len_other_bytes_are_0);
-	RUN_TEST(test_file_record_end_whole_records_only);
+	RUN_TEST(test_file_walk_whole_records_only);
+	RUN_TEST(test_file_walk_follows_each_sections_byte_order);
+	RUN_TEST(test_file_walk_stops_at_a_bad_block_length);
 	remove_tmpdir();
 	return CHECK_EXIT_CODE();
 }

@@ -5,6 +5,7 @@
  * pcapng's blocks up to the first that holds a packet.
  */
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "common/cursor.h"
 #include "file_header.h"
@@ -80,7 +81,7 @@ size_t capture_file_header_len(const uint8_t *buf, size_t len)
 	return pcapng_header_len(&c);
 }
 
-/* The 32-bit number at @p, in the file's byte order (@le: little). */
+/* The 32-bit number at @p, in the byte order @le (little) or big. */
 static uint32_t at32(const uint8_t *p, bool le)
 {
 	if (le)
@@ -92,34 +93,89 @@ static uint32_t at32(const uint8_t *p, bool le)
 
 #define PCAP_RECORD_HEADER_LEN 16
 
-size_t capture_file_record_end(const uint8_t *buf, size_t len, size_t at)
+/* The end of the pcap record at w->at: 0 when it is cut short. */
+static size_t pcap_record_end(const struct capture_walk *w)
 {
-	size_t left = at < len ? len - at : 0;
-	uint32_t rec;
-	bool le;
+	size_t left = w->len - w->at;
+	uint32_t caplen;
 
-	if (len < 12 || left < PCAPNG_BLOCK_MIN)
+	if (left < PCAP_RECORD_HEADER_LEN)
 		return 0;
-	/* the magic's first byte tells the byte order: a pcap file's d4 or
-	 * 4d (little endian), a1 (big); a pcapng section's byte-order magic
-	 * follows its type and length */
-	if (is_pcap(at32(buf, true))) {
-		le = buf[0] != 0xa1;
-		if (left < PCAP_RECORD_HEADER_LEN)
+	caplen = at32(w->buf + w->at + 8, w->le);   /* the bytes captured */
+	if (caplen > left - PCAP_RECORD_HEADER_LEN)
+		return 0;
+	return w->at + PCAP_RECORD_HEADER_LEN + caplen;
+}
+
+/* The end of the pcapng block at w->at, a section header block setting
+ * the byte order of its section (its own length included): 0 when it is
+ * cut short, or with w->why when it is no block. */
+static size_t pcapng_block_end(struct capture_walk *w)
+{
+	const uint8_t *p = w->buf + w->at;
+	size_t left = w->len - w->at;
+	uint32_t len;
+
+	if (left < 8)
+		return 0;
+	if (at32(p, true) == PCAPNG_SHB) {
+		if (left < 12)
 			return 0;
-		rec = at32(buf + at + 8, le);   /* the bytes captured */
-		if (rec > left - PCAP_RECORD_HEADER_LEN)
+		if (at32(p + 8, true) != PCAPNG_BYTE_ORDER &&
+		    at32(p + 8, false) != PCAPNG_BYTE_ORDER) {
+			snprintf(w->why, sizeof(w->why), "pcapng section header "
+				 "at byte %zu has no byte-order magic", w->at);
 			return 0;
-		return at + PCAP_RECORD_HEADER_LEN + rec;
+		}
+		w->le = at32(p + 8, true) == PCAPNG_BYTE_ORDER;
 	}
-	if (at32(buf, true) != PCAPNG_SHB)
+	len = at32(p + 4, w->le);
+	/* as libpcap refuses it: a walk never stays in place */
+	if (len < PCAPNG_BLOCK_MIN || len % 4 != 0) {
+		snprintf(w->why, sizeof(w->why), "pcapng block at byte %zu has "
+			 "a length of %u, %s", w->at, len, len < PCAPNG_BLOCK_MIN ?
+			 "under 12" : "not a multiple of 4");
 		return 0;
-	le = at32(buf + 8, true) == PCAPNG_BYTE_ORDER;
-	/* a block is read in the byte order of the first section: a file
-	 * of several sections in different orders is walked no further
-	 * than its first (its block lengths read wrong end beyond it) */
-	rec = at32(buf + at + 4, le);
-	if (rec < PCAPNG_BLOCK_MIN || rec > left)
+	}
+	return len > left ? 0 : w->at + len;
+}
+
+size_t capture_walk_next(struct capture_walk *w)
+{
+	size_t end;
+
+	if (w->at >= w->len || w->why[0])
 		return 0;
-	return at + rec;
+	end = w->pcapng ? pcapng_block_end(w) : pcap_record_end(w);
+	if (end)
+		w->at = end;
+	return end;
+}
+
+void capture_walk_begin(struct capture_walk *w, const uint8_t *buf, size_t len)
+{
+	size_t header = capture_file_header_len(buf, len);
+
+	w->buf = buf;
+	w->len = len;
+	w->why[0] = '\0';
+	/* no record past a header that is not all there (0: not a capture) */
+	w->at = header && header <= len ? header : len;
+	if (w->at == len)
+		return;
+	w->pcapng = at32(buf, true) == PCAPNG_SHB;
+	if (!w->pcapng) {
+		/* the magic's first byte: a pcap file's d4 or 4d (little
+		 * endian), a1 (big) */
+		w->le = buf[0] != 0xa1;
+		return;
+	}
+	/* the header's blocks, for the byte order of the section the first
+	 * packet block is in (a header block that is no block stops the
+	 * walk, w->why) */
+	w->at = 0;
+	while (w->at < header && capture_walk_next(w))
+		;
+	if (w->at != header)
+		w->at = len;
 }

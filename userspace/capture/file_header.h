@@ -3,6 +3,7 @@
 #ifndef TW_FILE_HEADER_H
 #define TW_FILE_HEADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,11 +19,29 @@
  */
 size_t capture_file_header_len(const uint8_t *buf, size_t len);
 /*
- * Where the record (pcap's packet record, pcapng's block) that begins at
- * @at of the capture file beginning with @buf ends, when all of it is in
- * the @len bytes; 0 when it is not (the file cut short within it, or the
- * bytes are not one), or @buf is not a capture.
+ * The whole records (pcap's packet records, pcapng's blocks) past the
+ * header of the capture file that begins with @buf (@len bytes of it),
+ * walked one by one: pcapng's in the byte order of the section each is
+ * in (a file may join sections written in either order). The walk ends
+ * at the first record not all in the @len bytes (a copy cut short), or
+ * at bytes that are no record (a pcapng block length under 12 or not a
+ * multiple of 4, a section header without a byte-order magic: @why says
+ * which, and where). Bounded: each record is at least 12 bytes.
  */
-size_t capture_file_record_end(const uint8_t *buf, size_t len, size_t at);
+struct capture_walk {
+	const uint8_t *buf;
+	size_t len;
+	size_t at;          /* where the next record begins */
+	bool pcapng;
+	bool le;            /* pcap: the file's byte order; pcapng: the section's */
+	char why[96];       /* "": the walk has not met bytes that are no record */
+};
+
+/* A walk of @buf from its first packet record on (none when @buf is not
+ * a capture, or its header is not all in the @len bytes). */
+void capture_walk_begin(struct capture_walk *w, const uint8_t *buf, size_t len);
+/* The end of the next whole record, or 0: no more (w->why says why when
+ * it was bytes that are no record). */
+size_t capture_walk_next(struct capture_walk *w);
 
 #endif

@@ -554,10 +554,11 @@ static int record_cuts(struct analyze_db *adb, int i, char *err, size_t errlen)
 	tw_hex(md, sizeof(md), hex);
 	if (strcmp(hex, c->head_sha256) != 0)
 		return 0;
-	return grown_cuts_record(adb->inv, c, head, err, errlen);
+	return grown_cuts_record(adb->inv, c, head, adb->files[i], err, errlen);
 }
 
-/* Records the captures opened, with @added_us. 0, or -1 with @err. */
+/* Records the captures opened, with @added_us, and bounds the rows of
+ * their beginnings (of every capture's). 0, or -1 with @err. */
 static int record_opened(struct analyze_db *adb, uint64_t added_us, char *err,
 			 size_t errlen)
 {
@@ -569,7 +570,8 @@ static int record_opened(struct analyze_db *adb, uint64_t added_us, char *err,
 					   added_us, err, errlen) ||
 		     record_cuts(adb, i, err, errlen)))
 			return -1;
-	return 0;
+	/* every record end was digested; the rows kept are bounded */
+	return inventory_capture_prune_prefixes(adb->inv, err, errlen);
 }
 
 int analyze_db_commit(struct analyze_db *adb)

@@ -21,6 +21,7 @@
 #include "common/digest.h"
 #include "common/grow.h"
 #include "common/hex.h"
+#include "common/log.h"
 #include "common/strmap.h"
 
 struct grown_index {
@@ -188,32 +189,26 @@ int grown_index_find(const struct grown_index *gi, struct inventory *inv,
 	return rc;
 }
 
-/* The first record end of @head (@len bytes) past its header, or 0 when
- * it holds no whole record past it. */
-static size_t first_record_end(const unsigned char *head, size_t len)
-{
-	size_t header = capture_file_header_len(head, len);
-
-	return header ? capture_file_record_end(head, len, header) : 0;
-}
-
 int grown_cut_digest(const unsigned char *head,
 		     const struct inventory_capture *c, struct grown_cut *out)
 {
 	struct grown_digest d = { 0 };
-	size_t end, next;
+	struct capture_walk w;
+	size_t end = 0, next;
 	int rc;
 
 	out->len = 0;
 	/* a bigger one is known by its head (cut short at 64 KiB or more) */
 	if (c->size >= INVENTORY_CAPTURE_HEAD || c->head_len != c->size)
 		return 0;
-	end = first_record_end(head, c->head_len);
+	/* bounded: each record moves on by 12 bytes at least; bytes that
+	 * are no record end it as a record cut short does (analysis reads
+	 * no further either) */
+	capture_walk_begin(&w, head, c->head_len);
+	while ((next = capture_walk_next(&w)) != 0)
+		end = next;
 	if (!end)
 		return 0;
-	/* bounded: each record moves on by 12 bytes at least */
-	while ((next = capture_file_record_end(head, c->head_len, end)) != 0)
-		end = next;
 	rc = digest_begin(&d) ? -1 :
 	     digest_to(&d, head, (uint32_t)end, out->sha256);
 	digest_end(&d);
@@ -233,19 +228,21 @@ int grown_find_cut(struct inventory *inv, const struct inventory_capture *c,
 }
 
 int grown_cuts_record(struct inventory *inv, const struct inventory_capture *c,
-		      const unsigned char *head, char *err, size_t errlen)
+		      const unsigned char *head, const char *name, char *err,
+		      size_t errlen)
 {
 	struct grown_digest d = { 0 };
+	struct capture_walk w;
 	char hex[65];
-	size_t end = first_record_end(head, c->head_len);
+	size_t end;
 	int rc = digest_begin(&d);
 
 	if (rc)
 		snprintf(err, errlen, "SHA-256 failed");
+	capture_walk_begin(&w, head, c->head_len);
 	/* a record end at the capture's size is the capture itself; each
 	 * record moves on by 12 bytes at least, so at most 64 KiB / 12 */
-	for (; rc == 0 && end && end < c->size;
-	     end = capture_file_record_end(head, c->head_len, end)) {
+	while (rc == 0 && (end = capture_walk_next(&w)) != 0 && end < c->size) {
 		if (digest_to(&d, head, (uint32_t)end, hex)) {
 			snprintf(err, errlen, "SHA-256 failed");
 			rc = -1;
@@ -255,5 +252,9 @@ int grown_cuts_record(struct inventory *inv, const struct inventory_capture *c,
 		}
 	}
 	digest_end(&d);
+	/* libpcap stopped there too, with its own words */
+	if (rc == 0 && w.why[0])
+		pr_warn("%s: %s: its beginnings are recorded for --db up to "
+			"there\n", name, w.why);
 	return rc;
 }

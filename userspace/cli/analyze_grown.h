@@ -41,8 +41,10 @@ void grown_index_free(struct grown_index *gi);
  * does not read). Each capture added records the digest of its head up
  * to each of its record ends past the file's header and short of its
  * size (at most INVENTORY_CAPTURE_HEAD / 12 of them, pcapng's shortest
- * block); a capture under INVENTORY_CAPTURE_HEAD is looked up by the
- * digest of its bytes up to its last whole record.
+ * block, of which the database keeps at most 80: inventory.h,
+ * INVENTORY_CAPTURE_PREFIX_FIRST); a capture under
+ * INVENTORY_CAPTURE_HEAD is looked up by the digest of its bytes up to
+ * its last whole record.
  */
 struct grown_cut {
 	uint32_t len;              /* its last whole record's end; 0: none */
@@ -60,9 +62,11 @@ int grown_cut_digest(const unsigned char *head,
 int grown_find_cut(struct inventory *inv, const struct inventory_capture *c,
 		   const struct grown_cut *cut, struct inventory_capture_added *was,
 		   char *err, size_t errlen);
-/* Records, for @c added, the digests of @head (its first @c->head_len
- * bytes) up to each of its record ends. 0, or -1 with @err. */
+/* Records, for @c added (as @name), the digests of @head (its first
+ * @c->head_len bytes) up to each of its record ends, warning when bytes
+ * that are no record end them. 0, or -1 with @err. */
 int grown_cuts_record(struct inventory *inv, const struct inventory_capture *c,
-		      const unsigned char *head, char *err, size_t errlen);
+		      const unsigned char *head, const char *name, char *err,
+		      size_t errlen);
 
 #endif

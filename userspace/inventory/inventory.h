@@ -372,6 +372,23 @@ int inventory_capture_find_prefix(struct inventory *inv, uint32_t len,
 int inventory_capture_add_prefix(struct inventory *inv,
 				 const struct inventory_capture *c, uint32_t len,
 				 const char *sha256, char *err, size_t errlen);
+/*
+ * The beginnings kept per capture, so that a capture of tiny packets
+ * does not leave a row per record (up to INVENTORY_CAPTURE_HEAD / 12 of
+ * them, some 0.6 MB): those up to each of its first
+ * INVENTORY_CAPTURE_PREFIX_FIRST record ends, and up to its last record
+ * end within each INVENTORY_CAPTURE_PREFIX_PAGE bytes of the file (a
+ * copy cut short at a page boundary: a full disk, a copy killed, a
+ * writer's buffer). At most 64 + 16 per capture.
+ */
+#define INVENTORY_CAPTURE_PREFIX_FIRST 64
+#define INVENTORY_CAPTURE_PREFIX_PAGE 4096
+/* Keeps, of the beginnings inventory_capture_add_prefix recorded (every
+ * record end: staged for the run), those within that bound; and, once
+ * per file, deletes those an older tlswatch kept beyond it. 0, or -1
+ * with @err. */
+int inventory_capture_prune_prefixes(struct inventory *inv, char *err,
+				     size_t errlen);
 /* Records @c as added under @name at @added_us. 0, or -1 with @err. */
 int inventory_capture_add(struct inventory *inv, const struct inventory_capture *c,
 			  const char *name, uint64_t added_us, char *err,

@@ -39,7 +39,7 @@
  * beginnings too: a match is still one.) Up to one row per record of
  * the head: the key is the row, kept once (WITHOUT ROWID: not again in
  * an index beside the table). */
-#define PREFIX_TABLE "analyzed_capture_prefix ("			\
+#define PREFIX_COLUMNS "("						\
 	" len INTEGER NOT NULL,"					\
 	" sha256 TEXT NOT NULL,"					\
 	" head_sha256 TEXT NOT NULL,"					\
@@ -47,10 +47,67 @@
 	" size INTEGER NOT NULL,"					\
 	" PRIMARY KEY (len, sha256, head_sha256, head_len, size))"	\
 	" WITHOUT ROWID"
+#define PREFIX_TABLE "analyzed_capture_prefix " PREFIX_COLUMNS
+#define PREFIX_COLS "len, sha256, head_sha256, head_len, size"
+
+/*
+ * The bound on a capture's rows (inventory.h: INVENTORY_CAPTURE_PREFIX_
+ * FIRST, _PAGE), said once: table @t's rows, each capture's ranked by
+ * length (its record ends), and whether it is the longest in its page of
+ * the file (the lengths (k - 1) * PAGE + 1 .. k * PAGE); PREFIX_KEPT
+ * over them keeps the first ones and the longest of each page.
+ */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define PREFIX_RANKED(t)						\
+	"SELECT " PREFIX_COLS ","					\
+	" row_number() OVER (PARTITION BY head_sha256, head_len, size"	\
+	"  ORDER BY len) AS nth,"					\
+	" len = max(len) OVER (PARTITION BY head_sha256, head_len, size," \
+	"  (len - 1) / " STR(INVENTORY_CAPTURE_PREFIX_PAGE) ") AS last_in_page" \
+	" FROM " t
+#define PREFIX_KEPT "(nth <= " STR(INVENTORY_CAPTURE_PREFIX_FIRST) " OR last_in_page)"
+
+/* A run's rows are staged (one capture's are all its record ends), and
+ * those kept moved into the file's table at the end of the run. */
+#define PREFIX_NEW "temp.analyzed_capture_prefix_new"
+static const char sql_keep_new[] =
+	"INSERT OR IGNORE INTO main.analyzed_capture_prefix SELECT " PREFIX_COLS
+	" FROM (" PREFIX_RANKED(PREFIX_NEW) ") WHERE " PREFIX_KEPT ";"
+	"DELETE FROM " PREFIX_NEW;
+
+/*
+ * The rows an older tlswatch kept beyond the bound, deleted once per file
+ * (schema @s): a sort of the whole table, too slow to run each time (5 s
+ * for 800,000 rows), so the bound is marked done in the file. Through a
+ * temporary table of the rows to drop, each then deleted by its key (a
+ * NOT IN over the ranked rows is scanned again for each row).
+ */
+#define PREFIX_BOUNDED(s)						\
+	"SELECT 1 FROM " s "analyzed_capture_prefix_bound WHERE first = " \
+	STR(INVENTORY_CAPTURE_PREFIX_FIRST) " AND page = "		\
+	STR(INVENTORY_CAPTURE_PREFIX_PAGE)
+#define PREFIX_BOUND_OLD(s)						\
+	"CREATE TABLE IF NOT EXISTS " s PREFIX_TABLE ";"		\
+	"CREATE TEMP TABLE IF NOT EXISTS analyzed_capture_prefix_drop "	\
+	PREFIX_COLUMNS ";"						\
+	"INSERT OR IGNORE INTO temp.analyzed_capture_prefix_drop"	\
+	" SELECT " PREFIX_COLS " FROM ("				\
+	PREFIX_RANKED(s "analyzed_capture_prefix") ") WHERE NOT " PREFIX_KEPT ";" \
+	"DELETE FROM " s "analyzed_capture_prefix WHERE (" PREFIX_COLS ") IN" \
+	" (SELECT " PREFIX_COLS " FROM temp.analyzed_capture_prefix_drop);" \
+	"DROP TABLE temp.analyzed_capture_prefix_drop;"			\
+	"CREATE TABLE IF NOT EXISTS " s "analyzed_capture_prefix_bound"	\
+	" (first INTEGER NOT NULL, page INTEGER NOT NULL);"		\
+	"DELETE FROM " s "analyzed_capture_prefix_bound;"		\
+	"INSERT INTO " s "analyzed_capture_prefix_bound VALUES ("	\
+	STR(INVENTORY_CAPTURE_PREFIX_FIRST) ", "			\
+	STR(INVENTORY_CAPTURE_PREFIX_PAGE) ")"
 
 static const char sql_create[] =
 	"CREATE TABLE IF NOT EXISTS " CAPTURE_TABLE ";"
-	"CREATE TABLE IF NOT EXISTS " PREFIX_TABLE;
+	"CREATE TABLE IF NOT EXISTS " PREFIX_TABLE ";"
+	"CREATE TEMP TABLE IF NOT EXISTS analyzed_capture_prefix_new " PREFIX_COLUMNS;
 
 /* The exact capture first, then one that begins with the same bytes. */
 static const char sql_find[] =
@@ -71,7 +128,7 @@ static const char sql_find_prefix[] =
 	" ORDER BY c.added_us LIMIT 1";
 
 static const char sql_add_prefix[] =
-	"INSERT OR IGNORE INTO analyzed_capture_prefix"
+	"INSERT OR IGNORE INTO " PREFIX_NEW
 	" (len, sha256, head_sha256, head_len, size) VALUES (?4, ?5, ?1, ?2, ?3)";
 
 static const char sql_add[] =
@@ -225,6 +282,36 @@ int inventory_capture_add_prefix(struct inventory *inv,
 	return 0;
 }
 
+/* The bound applied once to schema @bounded's file (PREFIX_BOUNDED,
+ * PREFIX_BOUND_OLD of one schema). SQLITE_OK, or SQLite's error. */
+static int prefixes_bound_once(sqlite3 *db, const char *bounded,
+			       const char *bound_old)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = SQLITE_ERROR;
+
+	/* no such table (a file no run bounded yet) fails to prepare */
+	if (sqlite3_prepare_v2(db, bounded, -1, &st, NULL) == SQLITE_OK)
+		rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return SQLITE_OK;
+	return sqlite3_exec(db, bound_old, NULL, NULL, NULL);
+}
+
+int inventory_capture_prune_prefixes(struct inventory *inv, char *err,
+				     size_t errlen)
+{
+	if (inv_run_lost(inv, err, errlen) ||
+	    sqlite3_exec(inv->db, sql_create, NULL, NULL, NULL) != SQLITE_OK ||
+	    prefixes_bound_once(inv->db, PREFIX_BOUNDED("main."),
+				PREFIX_BOUND_OLD("main.")) != SQLITE_OK ||
+	    sqlite3_exec(inv->db, sql_keep_new, NULL, NULL, NULL) != SQLITE_OK)
+		return inv_fail(inv, "bounding the captures' beginnings", err,
+				errlen);
+	return 0;
+}
+
 int inventory_run_begin(struct inventory *inv, char *err, size_t errlen)
 {
 	if (sqlite3_exec(inv->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -258,7 +345,8 @@ void inventory_run_rollback(struct inventory *inv)
  * What a run on a copy wrote, carried into the file: the rows of the
  * tables an `analyze --db` run writes (served: sightings, findings,
  * rollbacks; analyzed_capture and analyzed_capture_prefix: the captures'
- * records) that differ from
+ * records, the copy's bounded already, the file's of an older tlswatch
+ * bounded once as inventory_capture_prune_prefixes does) that differ from
  * the file's. A run only adds and updates rows, never deletes one, and
  * the lease keeps tlswatch's other writers off the file, so each row of
  * the copy that is not in the file as it is (EXCEPT compares whole
@@ -311,6 +399,8 @@ int inventory_run_merge(struct inventory *copy, const char *path, char *err,
 	if (sqlite3_exec(copy->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		merge_fail(copy, path, "beginning the run's merge", err, errlen);
 	else if (sqlite3_exec(copy->db, sql_merge, NULL, NULL, NULL) != SQLITE_OK ||
+		 prefixes_bound_once(copy->db, PREFIX_BOUNDED("run_file."),
+				     PREFIX_BOUND_OLD("run_file.")) != SQLITE_OK ||
 		 sqlite3_exec(copy->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		merge_fail(copy, path, "merging the run", err, errlen);
 	else

@@ -310,6 +310,21 @@ tn_start_s_server() { # log file, s_server options...
 	tn_s_server_on 443 "$@"
 }
 
+# A webhook receiver (tests/e2e/lib/webhook_receiver.py) on 127.0.0.1:PORT
+# (0: any) answering as DIR/NAME.mode says (MODE at first), recording to
+# DIR/NAME.jsonl (appended); its port in DIR/NAME.port, its pid in
+# RECEIVER_PID. Stopped at exit.
+tn_start_receiver() { # dir, name, port, mode
+	echo "$4" >"$1/$2.mode"
+	: >"$1/$2.port"
+	"${PY:-python3}" tests/e2e/lib/webhook_receiver.py --out "$1/$2.jsonl" \
+		--port "$3" --mode-file "$1/$2.mode" --max-seconds 120 \
+		>"$1/$2.port" 2>>"$1/$2.err" &
+	RECEIVER_PID=$!
+	tn_bg "$RECEIVER_PID"
+	tn_wait_cmd 10 grep -q . "$1/$2.port" || tn_bail "receiver $2 did not start"
+}
+
 # The value of the sample of FAMILY whose labels are exactly LABELS
 # ('reason="too_large"') in the Prometheus exposition FILE; empty if none.
 tn_metric() { # file, family, labels

@@ -39,17 +39,8 @@ PY=/usr/bin/python3
 tmp=$(tn_tmpdir)
 tn_setup whr
 
-# start_receiver NAME PORT MODE: a receiver recording to $tmp/NAME.jsonl
-# (appended), on PORT (0: any); its port in $tmp/NAME.port.
 start_receiver() { # name, port, mode
-	echo "$3" >"$tmp/$1.mode"
-	: >"$tmp/$1.port"
-	$PY tests/e2e/lib/webhook_receiver.py --out "$tmp/$1.jsonl" --port "$2" \
-		--mode-file "$tmp/$1.mode" --max-seconds 120 \
-		>"$tmp/$1.port" 2>>"$tmp/$1.err" &
-	RECEIVER_PID=$!
-	tn_bg "$RECEIVER_PID"
-	tn_wait_cmd 10 grep -q . "$tmp/$1.port" || tn_bail "receiver $1 did not start"
+	tn_start_receiver "$tmp" "$@"
 }
 
 # keys FILE [STATUS]: the sorted distinct Idempotency-Keys of the requests

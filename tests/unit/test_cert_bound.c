@@ -5,8 +5,14 @@
  * entry outlives its eviction exactly until its last unpin (run under
  * ASan: a read of a freed entry fails the test).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+
+#include <openssl/pem.h>
 
 #include "cert/cert_info.h"
 #include "cert/health.h"
@@ -276,16 +282,16 @@ static void test_pipeline_keeps_at_most_the_newest_pinned_chains(void)
 			second = last;
 	}
 	flood(pipeline_cert_cache(pl), (int)i, CERT_CACHE_DEFAULT_MAX);
-	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 1024);
+	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 4096);
 	last = keep_cert(pl, i + CERT_CACHE_DEFAULT_MAX);   /* takes first's slot */
 	CHECK(chain_pins_get(pl, first) == NULL);
-	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 1023);
+	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 4095);
 	kept = chain_pins_get(pl, second);   /* ASan: still alive */
 	CHECK(kept && kept->n_chain == 1 && kept->chain[0] &&
 	      !strcmp(kept->chain[0]->serial_hex, "4d494e5400000001"));
 	chain_pins_drop(pl, second);
 	CHECK(chain_pins_get(pl, second) == NULL);
-	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 1022);
+	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 4094);
 	CHECK(chain_pins_get(pl, last) != NULL);
 	pipeline_free(pl);
 }
@@ -293,7 +299,7 @@ static void test_pipeline_keeps_at_most_the_newest_pinned_chains(void)
 /*
  * A cert event kept again while its answer is pending (the next handshake
  * of a busy name) keeps its one slot, as the health checker keeps one wait
- * per cert event: 1,024 handshakes of one name let go of no other chain.
+ * per cert event: 4,096 handshakes of one name let go of no other chain.
  * Kept again, it is the most recent: the least recently kept goes first.
  */
 static void test_pipeline_busy_name_keeps_one_pinned_chain(void)
@@ -321,7 +327,7 @@ static void test_pipeline_busy_name_keeps_one_pinned_chain(void)
 	/* both evicted, alive by their pins: the busy one pinned once */
 	flood(pipeline_cert_cache(pl), 2, CERT_CACHE_DEFAULT_MAX);
 	CHECK_INT(cert_cache_live(pipeline_cert_cache(pl)), 4096 + 2);
-	/* room for 1,022 more; the next one lets go of other, the least
+	/* room for 4,094 more; the next one lets go of other, the least
 	 * recently kept, not of the busy name kept after it */
 	for (i = 2; i < PIPELINE_MAX_PINNED_CHAINS; i++)
 		keep_cert(pl, i);
@@ -408,6 +414,296 @@ static void test_trust_store_issuer_stays_out_of_the_served_cache(void)
 	unlink(bundle);
 }
 
+/* --- every cert event waiting for an online answer is said again */
+
+#define WAITING (4096 + 3)   /* one past 4,096 waits: three let go */
+
+struct resent {
+	int events[WAITING + 1];     /* cert events by server port */
+	int ocsp[WAITING + 1];       /* of them, those with the responder's
+				      * (failed: nothing listens) answer */
+	int problems;
+};
+
+static void count_cert(void *ctx, const struct event *ev)
+{
+	struct resent *r = ctx;
+	uint16_t port;
+
+	if (ev->type != EVENT_CERT)
+		return;
+	port = ev->cert->server->port;
+	CHECK(port >= 1 && port <= WAITING);
+	if (port < 1 || port > WAITING)
+		return;
+	r->events[port]++;
+	if (ev->cert->revocation && !strcmp(ev->cert->revocation->method, "ocsp"))
+		r->ocsp[port]++;
+}
+
+static void count_problem(void *ctx, const char *message)
+{
+	((struct resent *)ctx)->problems++;
+}
+
+/*
+ * 4,099 cert events (one chain, served on 4,099 ports) wait at once for
+ * the responder's answer, which comes after the last of them was judged
+ * (answers are taken only when the pipeline drains them). Each of the
+ * 4,096 most recent is said again with the answer; the 3 oldest were let
+ * go and are counted. Before, past 1,024 waits the oldest were let go
+ * silently: 1,024 re-sent, 3,075 lost, nothing counted.
+ */
+static void test_every_waiting_cert_event_is_said_again(void)
+{
+	static struct resent r;
+	char root[1200], err[256] = "";
+	struct cert_health_opts ho = {
+		.ca_file = hf_path("root.crt", root, sizeof(root)),
+		.online = true, .ocsp_timeout_ms = 2000,
+	};
+	struct cert_health_stats hs;
+	struct cert_health *h = NULL;
+	struct pipeline *pl = NULL;
+	struct hs_record rec;
+	size_t len = 0;
+	int port, once = 0, twice = 0, other = 0;
+
+	memset(&r, 0, sizeof(r));
+	CHECK_INT(cert_health_open(&ho, &h, err, sizeof(err)), 0);
+	if (h) {
+		struct pipeline_opts po = {
+			.health = h, .emit = count_cert, .emit_ctx = &r,
+			.problem = count_problem, .problem_ctx = &r,
+		};
+
+		pl = pipeline_new(&po);
+	}
+	CHECK(pl != NULL);
+	memset(&rec, 0, sizeof(rec));
+	rec.start_us = rec.end_us = (uint64_t)time(NULL) * 1000000;
+	rec.server.addr.family = 4;
+	rec.server.addr.bytes[0] = 127;
+	rec.server.addr.bytes[3] = 1;
+	rec.chain[0].data = leaf_der("good.test", &len);
+	rec.chain[0].len = (uint32_t)len;
+	rec.chain[1].data = leaf_der("inter", &len);
+	rec.chain[1].len = (uint32_t)len;
+	rec.n_chain = 2;
+	CHECK(rec.chain[0].data && rec.chain[1].data);
+	for (port = 1; pl && rec.chain[0].data && rec.chain[1].data &&
+	     port <= WAITING; port++) {
+		rec.server.port = (uint16_t)port;
+		pipeline_report_active(pl, &rec);
+	}
+	if (pl)
+		pipeline_finish(pl, rec.end_us, 30000);
+	for (port = 1; port <= WAITING; port++) {
+		once += r.events[port] == 1 && r.ocsp[port] == 0;
+		twice += r.events[port] == 2 && r.ocsp[port] == 1;
+		other += r.events[port] < 1 || r.events[port] > 2;
+	}
+	CHECK_INT(twice, 4096);
+	CHECK_INT(once, 3);
+	CHECK_INT(other, 0);
+	/* the oldest three: ports 1-3 */
+	CHECK_INT(r.events[1] + r.events[2] + r.events[3], 3);
+	CHECK_INT(r.events[4], 2);
+	cert_health_stats(h, &hs);
+	CHECK_INT(hs.waits_let_go, 3);
+	CHECK(pl && pipeline_cert_updates_lost(pl) == 0);
+	/* every wait settled: no chain left pinned for one */
+	CHECK(pl && TAILQ_EMPTY(&pl->pins.kept));
+	CHECK(r.problems > 0);   /* the responder cannot be reached */
+	free(rec.chain[0].data);
+	free(rec.chain[1].data);
+	pipeline_free(pl);
+	cert_health_close(h);
+}
+
+/* --- a wait whose last answer changes nothing lets go of its chain */
+
+/* DER of the PEM certificate @path (malloc'd), NULL when unreadable. */
+static uint8_t *pem_der(const char *path, size_t *len, X509 **keep)
+{
+	unsigned char *der = NULL;
+	uint8_t *copy = NULL;
+	FILE *f = fopen(path, "r");
+	X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	int n = x ? i2d_X509(x, &der) : -1;
+
+	if (f)
+		fclose(f);
+	if (n > 0 && (copy = malloc((size_t)n)))
+		memcpy(copy, der, (size_t)n);
+	*len = n > 0 ? (size_t)n : 0;
+	OPENSSL_free(der);
+	*keep = x;
+	return copy;
+}
+
+/* Takes one request off @lfd (the responder's and CRL server's socket):
+ * the connection, left open for the answer, or -1. *@ocsp: it is the
+ * OCSP query (a POST), not the CRL download (a GET). */
+static int take_request(int lfd, bool *ocsp)
+{
+	static char buf[16384];
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+	size_t len = 0, want = 0;
+	char *hdr_end = NULL, *cl;
+	ssize_t n;
+	int c = -1;
+
+	/* bounded: a request that never comes fails the test, not hangs it */
+	if (poll(&pfd, 1, 10000) == 1)
+		c = accept(lfd, NULL, NULL);
+	while (c >= 0 && len < sizeof(buf) - 1) {
+		n = read(c, buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (!hdr_end && (hdr_end = strstr(buf, "\r\n\r\n"))) {
+			cl = strcasestr(buf, "Content-Length:");
+			want = (size_t)(hdr_end + 4 - buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
+		}
+		if (hdr_end && len >= want)
+			break;
+	}
+	*ocsp = !strncmp(buf, "POST ", 5);
+	return c;
+}
+
+/* Answers the request on @c (@body NULL: 500, the server failed). */
+static void answer(int c, const uint8_t *body, size_t len)
+{
+	char head[256];
+	int n = snprintf(head, sizeof(head), "HTTP/1.1 %s\r\nContent-Length: %zu\r\n"
+			 "Content-Type: application/ocsp-response\r\n"
+			 "Connection: close\r\n\r\n",
+			 body ? "200 OK" : "500 Internal Server Error", body ? len : 0);
+
+	CHECK(write(c, head, (size_t)n) == n);
+	CHECK(!body || write(c, body, len) == (ssize_t)len);
+	close(c);
+}
+
+/* Delivers answers as they come until @events[1] reaches @want (at most
+ * 10 s): the health fd may be readable with no answer in (a problem it
+ * said signals it too), so one poll is not enough. */
+static void drain_until(struct pipeline *pl, struct cert_health *h,
+			const int *events, int want)
+{
+	struct pollfd pfd = { .fd = cert_health_fd(h), .events = POLLIN };
+	int i;
+
+	for (i = 0; i < 100 && events[1] < want; i++) {
+		if (poll(&pfd, 1, 100) < 0)
+			break;
+		pipeline_drain_checks(pl);
+	}
+}
+
+/*
+ * A cert event waits for three answers: its responder's, its CRL's and
+ * its intermediate's CRL's. The responder says good (the event is said
+ * again, still pending); then both CRL downloads fail, which changes
+ * nothing: no update, but the wait is over, and so is its chain's pin. Before, only an update no longer
+ * pending let go of a pin: this one stayed pinned until newer ones pushed
+ * it out, each such pin in place of a chain a wait still needed (whose
+ * answer was then lost).
+ */
+static void test_settled_wait_lets_go_of_its_chain(void)
+{
+	char dir[] = "/tmp/tw-cert-bound-pki-XXXXXX", cmd[4096], path[1200];
+	char err[256] = "";
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	struct cert_health_opts ho = { .online = true, .ocsp_timeout_ms = 10000 };
+	struct cert_health *h = NULL;
+	struct pipeline *pl = NULL;
+	static struct resent r;
+	X509 *leaf = NULL, *inter = NULL;
+	struct hs_record rec;
+	uint8_t *good = NULL;
+	size_t len = 0, good_len = 0;
+	int lfd, c[3] = { -1, -1, -1 }, i;
+	bool is_ocsp[3] = { false, false, false };
+
+	memset(&r, 0, sizeof(r));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	      listen(lfd, 4) == 0 &&
+	      getsockname(lfd, (struct sockaddr *)&a, &alen) == 0);
+	CHECK(mkdtemp(dir) != NULL);
+	/* its leaves name this socket as their CRL's server and responder */
+	snprintf(cmd, sizeof(cmd), "scripts/make-health-pki.sh '%s' %u %u >/dev/null",
+		 dir, ntohs(a.sin_port), ntohs(a.sin_port));
+	CHECK_INT(hf_sh(cmd), 0);
+	snprintf(path, sizeof(path), "%s/root.crt", dir);
+	ho.ca_file = path;
+	CHECK_INT(cert_health_open(&ho, &h, err, sizeof(err)), 0);
+	if (h) {
+		struct pipeline_opts po = {
+			.health = h, .emit = count_cert, .emit_ctx = &r,
+			.problem = count_problem, .problem_ctx = &r,
+		};
+
+		pl = pipeline_new(&po);
+	}
+	CHECK(pl != NULL);
+	memset(&rec, 0, sizeof(rec));
+	rec.start_us = rec.end_us = (uint64_t)time(NULL) * 1000000;
+	rec.server.addr.family = 4;
+	rec.server.port = 1;
+	snprintf(cmd, sizeof(cmd), "%s/good.test.crt", dir);
+	rec.chain[0].data = pem_der(cmd, &len, &leaf);
+	rec.chain[0].len = (uint32_t)len;
+	snprintf(cmd, sizeof(cmd), "%s/inter.crt", dir);
+	rec.chain[1].data = pem_der(cmd, &len, &inter);
+	rec.chain[1].len = (uint32_t)len;
+	rec.n_chain = 2;
+	snprintf(cmd, sizeof(cmd), "%s/ocsp/good-good.der", dir);
+	good = hf_read(cmd, &good_len);
+	if (pl && leaf && inter && good && rec.chain[0].data && rec.chain[1].data) {
+		pipeline_report_active(pl, &rec);
+		CHECK_INT(r.events[1], 1);
+		/* the leaf's responder, its CRL, the intermediate's CRL */
+		for (i = 0; i < 3; i++) {
+			c[i] = take_request(lfd, &is_ocsp[i]);
+			CHECK(c[i] >= 0);
+		}
+		CHECK_INT(is_ocsp[0] + is_ocsp[1] + is_ocsp[2], 1);
+		for (i = 0; i < 3; i++)
+			if (is_ocsp[i])
+				answer(c[i], good, good_len);
+		drain_until(pl, h, r.events, 2);
+		CHECK_INT(r.events[1], 2);     /* said again: the responder's good */
+		CHECK_INT(r.ocsp[1], 1);
+		CHECK(!TAILQ_EMPTY(&pl->pins.kept));   /* the CRLs may change it */
+		for (i = 0; i < 3; i++)
+			if (!is_ocsp[i])
+				answer(c[i], NULL, 0);
+		/* until every check is done: returns once they are */
+		judge_wait_checks(pl, 10000);
+		CHECK_INT(r.events[1], 2);     /* nothing changed: not said */
+		CHECK(TAILQ_EMPTY(&pl->pins.kept));
+		CHECK(pipeline_cert_updates_lost(pl) == 0);
+	}
+	free(good);
+	free(rec.chain[0].data);
+	free(rec.chain[1].data);
+	X509_free(leaf);
+	X509_free(inter);
+	pipeline_free(pl);
+	cert_health_close(h);
+	if (lfd >= 0)
+		close(lfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK_INT(hf_sh(cmd), 0);
+}
+
 /* --- distinct counts: exact to the bound, estimated past it */
 
 static void digest_of(uint32_t i, uint8_t d[32])
@@ -465,6 +761,8 @@ int main(void)
 	RUN_TEST(test_pipeline_keeps_at_most_the_newest_pinned_chains);
 	RUN_TEST(test_pipeline_busy_name_keeps_one_pinned_chain);
 	RUN_TEST(test_trust_store_issuer_stays_out_of_the_served_cache);
+	RUN_TEST(test_every_waiting_cert_event_is_said_again);
+	RUN_TEST(test_settled_wait_lets_go_of_its_chain);
 	RUN_TEST(test_distinct_exact_to_the_bound_then_estimated);
 	cert_mint_done();
 	hf_cleanup();

@@ -31,7 +31,6 @@
 #include "supersede.h"
 
 #define HEALTH_MAX_CHAIN 12          /* certificates judged per chain */
-#define HEALTH_MAX_WAITS 1024        /* results waiting for online answers */
 #define HEALTH_MAX_ISSUERS 64        /* trust-store issuers parsed for staples */
 #define HEALTH_WAIT_MAX_S 600        /* given up after this long */
 #define HEALTH_MAX_PROBLEMS 64
@@ -42,7 +41,10 @@
 struct health_wait {
 	struct health_wait *next;
 	struct cert_health_result res;   /* as last returned or delivered */
-	struct finding_list base;        /* res.findings before revocation */
+	int base_n;                      /* res.findings before revocation's:
+	                                  * its first base_n (revocation_judge
+	                                  * only appends kinds no earlier
+	                                  * check gives), not a copy of 4.6 KB */
 	STACK_OF(X509) *chain;           /* leaf first, with issuers (owned) */
 	struct staple_info staple;
 	bool has_staple;
@@ -61,8 +63,9 @@ struct cert_health {
 	struct ocsp_client *ocsp;        /* answers do not depend on the
 	                                  * trust store: kept across reloads */
 	int efd;
-	struct health_wait *waits;
-	int n_waits;
+	struct health_wait *waits;       /* most recently checked first */
+	int n_waits;                     /* at most CERT_HEALTH_MAX_WAITS */
+	uint64_t waits_let_go;           /* cert_health_stats */
 	char problems[HEALTH_MAX_PROBLEMS][256];
 	int n_problems;
 	int dropped_problems;
@@ -561,9 +564,10 @@ static void health_wait_add(struct cert_health *h, const struct cert_health_resu
 		health_unlink_wait(h, w);
 		health_wait_free(w);
 	}
-	if (h->n_waits >= HEALTH_MAX_WAITS) {
+	if (h->n_waits >= CERT_HEALTH_MAX_WAITS) {
 		/* The oldest is at the end: it gets no update, only its next
-		 * handshake's check will show the answer. */
+		 * handshake's check will show the answer. The pipeline lets go
+		 * of its pinned chain in the same order. */
 		struct health_wait **pp = &h->waits;
 
 		while ((*pp)->next)
@@ -571,14 +575,16 @@ static void health_wait_add(struct cert_health *h, const struct cert_health_resu
 		health_wait_free(*pp);
 		*pp = NULL;
 		h->n_waits--;
+		h->waits_let_go++;
 	}
 	w = calloc(1, sizeof(*w));
 	if (!w) {
 		sk_X509_pop_free(chain, X509_free);
+		h->waits_let_go++;
 		return;
 	}
 	w->res = *r;
-	w->base = *base;
+	w->base_n = base->n;
 	w->chain = chain;
 	w->has_staple = staple != NULL;
 	if (staple)
@@ -635,6 +641,7 @@ void cert_health_stats(const struct cert_health *h, struct cert_health_stats *ou
 	out->inventory_refused = h ? inventory_refused(h->inv) : 0;
 	out->crl_urls_forgotten = h ? h->crl_forgotten +
 				      crl_fetch_forgotten(h->checks->fetch) : 0;
+	out->waits_let_go = h ? h->waits_let_go : 0;
 }
 
 bool cert_health_prefetch(struct cert_health *h, const struct cert_health_input *in)
@@ -743,7 +750,7 @@ static bool health_rejudge(struct cert_health *h, struct health_wait *w)
 	const char *name = inventory_name(&w->res, buf);
 	bool changed;
 
-	r.findings = w->base;
+	r.findings.n = w->base_n;
 	r.pending = health_revocation(h, w->chain, w->has_staple ? &w->staple : NULL,
 				      w->at, false, &r);
 	changed = memcmp(&r.revocation, &w->res.revocation, sizeof(r.revocation)) ||
@@ -774,6 +781,8 @@ static void health_rejudge_all(struct cert_health *h,
 			ev->updated(ev->ctx, &w->res);
 		if (!w->res.pending || now - w->started > HEALTH_WAIT_MAX_S) {
 			health_unlink_wait(h, w);
+			if (ev && ev->settled)
+				ev->settled(ev->ctx, &w->res);
 			health_wait_free(w);
 		}
 	}

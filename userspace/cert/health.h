@@ -36,6 +36,14 @@
 #include "staple.h"
 
 #define CERT_HEALTH_SNI_MAX 256
+/* Cert events (sni, server, leaf) kept waiting for online answers, to be
+ * judged again and re-sent when they come: as many as the certificates
+ * the pipeline's cache keeps (CERT_CACHE_DEFAULT_MAX), so a flood of new
+ * leaves pushes certificates out of the cache before it pushes a wait
+ * out. Past it the least recently checked is let go, counted
+ * (cert_health_stats.waits_let_go): its answer is not re-sent, the next
+ * handshake says it. The pipeline pins as many chains (pipeline_priv.h). */
+#define CERT_HEALTH_MAX_WAITS CERT_CACHE_DEFAULT_MAX
 
 struct cert_health;
 struct inventory;
@@ -148,6 +156,10 @@ struct cert_health_stats {
 	uint64_t inventory_unanswered;
 	uint64_t inventory_refused;
 	uint64_t crl_urls_forgotten;   /* crl_fetch.h, over every reload */
+	uint64_t waits_let_go;         /* cert events let go while waiting
+	                                * for online answers (at
+	                                * CERT_HEALTH_MAX_WAITS, or out of
+	                                * memory): no update for them */
 };
 void cert_health_stats(const struct cert_health *h, struct cert_health_stats *out);
 
@@ -191,6 +203,10 @@ struct cert_health_events {
 	/* Something for an "agent" event: an unreachable responder, a CRL
 	 * download that failed, an inventory write that failed. */
 	void (*problem)(void *ctx, const char *message);
+	/* The wait of @r's cert event is over (its answers are in, changed
+	 * or not, or it waited HEALTH_WAIT_MAX_S): no update follows, what
+	 * was kept to repeat it can go. After updated() when that came. */
+	void (*settled)(void *ctx, const struct cert_health_result *r);
 	void *ctx;
 };
 
@@ -203,7 +219,7 @@ void cert_health_tick(struct cert_health *h);
 
 /* Readable when drain has something to deliver; poll it with POLLIN. */
 int cert_health_fd(struct cert_health *h);
-/* Delivers what is ready; never blocks. Either callback may be NULL. */
+/* Delivers what is ready; never blocks. Any callback may be NULL. */
 void cert_health_drain(struct cert_health *h, const struct cert_health_events *ev);
 /*
  * Waits (at most @timeout_ms) until every online check started so far has

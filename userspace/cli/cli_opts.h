@@ -18,6 +18,7 @@
 
 #include "check_opts.h"
 #include "common/tunnel.h"
+#include "deliver/outbox.h"   /* OUTBOX_DEFAULT_MAX_ROWS: a default */
 #include "output_opts.h"
 
 enum cli_cmd { CLI_ANALYZE, CLI_RUN, CLI_INVENTORY, CLI__COUNT };

@@ -227,6 +227,7 @@ static int apply_output(struct output_opts *out, enum cli_opt id, const char *ar
 	case CLI_OPT_WEBHOOK_COOLDOWN:  out->webhook_cooldown_s = (unsigned)u; return 0;
 	case CLI_OPT_WEBHOOK_TIMEOUT:   out->webhook_timeout_ms = (unsigned)u * 1000; return 0;
 	case CLI_OPT_WEBHOOK_RETRY_MAX: out->webhook_retry_max_s = (unsigned)u; return 0;
+	case CLI_OPT_WEBHOOK_OUTBOX_MAX: out->webhook_outbox_max = (unsigned)u; return 0;
 	case CLI_OPT_ALERTMANAGER:
 		return output_opts_add_url(out->alertmanagers, &out->n_alertmanagers, arg,
 					   err, errlen);

@@ -215,6 +215,11 @@
 	  OT_UINT, 0, 1, 43200, "300",                                         \
 	  "longest wait between two tries of a request (no retry waits more "  \
 	  "than 12 h)")                                                        \
+	X(WEBHOOK_OUTBOX_MAX, "webhook-outbox-max", 0, "ROWS", CMD_AR,          \
+	  DELIVERY, OT_UINT, 0, 1, 1000000, TW_NUM(OUTBOX_DEFAULT_MAX_ROWS),   \
+	  "requests kept waiting for their receivers, all receivers "          \
+	  "together (each alert is one per --webhook URL); past it the "       \
+	  "oldest non-critical is dropped, counted")                           \
 	X(ALERTMANAGER, "alertmanager", 0, "URL", CMD_AR, DELIVERY, OT_STR,     \
 	  OF_REPEAT, 0, 0, "",                                                 \
 	  "push critical findings and spikes to the Alertmanager at URL (its " \
@@ -255,6 +260,7 @@
 	X(WEBHOOK_TIMEOUT, WEBHOOK, ALERTMANAGER)  /* both sinks' requests */  \
 	X(WEBHOOK_CA_FILE, WEBHOOK, ALERTMANAGER)  /* both sinks' requests */  \
 	X(WEBHOOK_RETRY_MAX, WEBHOOK, WEBHOOK)                                 \
+	X(WEBHOOK_OUTBOX_MAX, WEBHOOK, WEBHOOK)                                \
 	X(ALERTMANAGER_RESEND, ALERTMANAGER, ALERTMANAGER)                     \
 	X(INSTANCE, ALERTMANAGER, ALERTMANAGER)
 

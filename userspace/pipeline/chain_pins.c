@@ -134,12 +134,17 @@ uint64_t chain_pins_keep(struct pipeline *pl, uint64_t old_id,
 	return p->id;
 }
 
-void chain_pins_free(struct pipeline *pl)
+void chain_pins_drop_all(struct pipeline *pl)
 {
 	struct pinned_chain *p;
 
 	while (pl->pins.slots && (p = TAILQ_FIRST(&pl->pins.kept)))
 		chain_pins_release(pl, p);
+}
+
+void chain_pins_free(struct pipeline *pl)
+{
+	chain_pins_drop_all(pl);
 	free(pl->pins.slots);
 	pl->pins.slots = NULL;
 }

@@ -406,8 +406,13 @@ static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
 	bool created;
 	uint32_t mask;
 
-	if (strmap_count(pl->cert_events) >= PIPELINE_MAX_CERT_EVENTS)
+	if (strmap_count(pl->cert_events) >= PIPELINE_MAX_CERT_EVENTS) {
+		/* their pin ids go with them: a chain kept for one could
+		 * never be let go of but by newer ones pushing it out, in
+		 * place of a chain a wait still needs */
 		strmap_clear(pl->cert_events);
+		chain_pins_drop_all(pl);
+	}
 	seen = strmap_put(pl->cert_events, key,
 			  cert_key(rec->has_sni, rec->sni, rec->sni_len, &rec->server,
 				   v->chain[0]->sha256_hex, key),
@@ -506,20 +511,41 @@ static void on_health_updated(void *ctx, const struct cert_health_result *r)
 	seen = strmap_get(pl->cert_events, key,
 			  cert_key(r->has_sni, r->sni, r->sni_len, &r->server,
 				   r->leaf_sha256_hex, key));
-	/* Forgotten past a bound (the tuple, or its chain past the
-	 * PIPELINE_MAX_PINNED_CHAINS most recently kept): the next
-	 * handshake says it. */
+	/* Forgotten past a bound (the tuple, reset at
+	 * PIPELINE_MAX_CERT_EVENTS, or its chain, out of memory): the next
+	 * handshake says it. Counted: an answer that changed the event and
+	 * was not said. */
 	kept = seen ? chain_pins_get(pl, seen->pin_id) : NULL;
-	if (!kept)
+	if (!kept) {
+		pl->updates_unsaid++;
 		return;
+	}
 	findings = staple_carry(seen, r->staple_unknown, &r->findings, &carried);
 	seen->finding_mask = finding_list_mask(findings);
 	seen->ts_us = r->ts_us;
 	emit_cert(pl, seen, kept->chain, kept->n_chain, findings, seen->observed, r);
-	if (!r->pending) {
+}
+
+/* No update follows for @r's cert event (answered, changed or not): its
+ * chain need not stay pinned, its slot goes to a wait still open. */
+static void on_health_settled(void *ctx, const struct cert_health_result *r)
+{
+	struct pipeline *pl = ctx;
+	uint8_t key[CERT_KEY_MAX];
+	struct cert_seen *seen;
+
+	seen = strmap_get(pl->cert_events, key,
+			  cert_key(r->has_sni, r->sni, r->sni_len, &r->server,
+				   r->leaf_sha256_hex, key));
+	if (seen && seen->pin_id) {
 		chain_pins_drop(pl, seen->pin_id);
 		seen->pin_id = 0;
 	}
+}
+
+uint64_t pipeline_cert_updates_lost(const struct pipeline *pl)
+{
+	return pl->updates_unsaid;
 }
 
 static void on_health_problem(void *ctx, const char *message)
@@ -537,6 +563,7 @@ static const struct cert_health_events *health_events(struct pipeline *pl,
 {
 	ev->updated = on_health_updated;
 	ev->problem = on_health_problem;
+	ev->settled = on_health_settled;
 	ev->ctx = pl;
 	return ev;
 }

@@ -5,6 +5,7 @@
 
 #include <sys/queue.h>
 
+#include "cert/health.h"
 #include "cert/staple_cache.h"
 #include "common/distinct.h"
 #include "common/strmap.h"
@@ -33,9 +34,10 @@ struct cert_seen {
 #define PIPELINE_MAX_CERT_EVENTS 65536
 
 /* chain_pins.c: chains kept alive for cert events an online answer may
- * repeat (the health checker keeps as many waits, HEALTH_MAX_WAITS, and
- * lets go of them in the same order). */
-#define PIPELINE_MAX_PINNED_CHAINS 1024
+ * repeat: one per wait the health checker keeps, and let go of in the
+ * same order (the least recently kept first) or when it says the wait is
+ * over (settled), so a wait never outlives its chain. */
+#define PIPELINE_MAX_PINNED_CHAINS CERT_HEALTH_MAX_WAITS
 
 struct pinned_chain {
 	uint64_t id;                  /* 0: a free slot */
@@ -138,6 +140,7 @@ struct pipeline {
 	struct conn_lru conns;
 	uint64_t flows_lost;          /* see pipeline_flows_lost() */
 	uint64_t views_unmatched;     /* server views of no followed connection */
+	uint64_t updates_unsaid;      /* see pipeline_cert_updates_lost() */
 	bool server_alpn;             /* the servers' libraries name their ALPN */
 	struct strmap *followed;      /* PIPELINE_FOLLOWED_SERVERS, on first use */
 	struct done_queue done;
@@ -190,6 +193,9 @@ uint64_t chain_pins_keep(struct pipeline *pl, uint64_t old_id,
 /* The chain kept as @id, NULL once let go. */
 const struct pinned_chain *chain_pins_get(const struct pipeline *pl, uint64_t id);
 void chain_pins_drop(struct pipeline *pl, uint64_t id);
+/* Lets go of every chain kept (the cert events they were kept for were
+ * forgotten). */
+void chain_pins_drop_all(struct pipeline *pl);
 void chain_pins_free(struct pipeline *pl);
 
 #endif

@@ -86,6 +86,7 @@ struct output_opts {
 	unsigned webhook_cooldown_s;
 	unsigned webhook_timeout_ms;
 	unsigned webhook_retry_max_s;  /* longest wait between two tries */
+	unsigned webhook_outbox_max;   /* rows the outbox keeps; 0: its default */
 	const char *webhook_ca_file;   /* PEM CAs for https receivers (webhooks
 					* and Alertmanager); NULL: the system store */
 	/* Alertmanager v2 API base URLs */

@@ -508,12 +508,20 @@ static enum webhook_fault webhook_fault_of(const struct webhook *w, int rc)
 	return WEBHOOK_FAULT_FOR_RUN;
 }
 
+/* The outbox's bounds from the options: the file's, the one in memory
+ * (no usable file) and the overflow's alike. */
+static struct outbox_opts webhook_outbox_opts(const struct output_opts *o)
+{
+	return (struct outbox_opts){ .cooldown_s = o->webhook_cooldown_s,
+				     .max_rows = o->webhook_outbox_max };
+}
+
 /* The first write that fails (with @rc) moves new alerts to memory, said
  * once per failure: until the file takes data again when its file system
  * is read-only or full, else for the run. */
 static struct outbox *webhook_overflow(struct webhook *w, int rc)
 {
-	struct outbox_opts oo = { .cooldown_s = w->o.webhook_cooldown_s };
+	struct outbox_opts oo = webhook_outbox_opts(&w->o);
 	char err[256];
 
 	if (w->main_fault == WEBHOOK_FAULT_NONE) {
@@ -571,7 +579,7 @@ static void webhook_take_over(struct webhook *w, struct outbox *ob, int moved)
 /* The file to move what memory holds into (see enum webhook_fault). */
 static struct outbox *webhook_file(struct webhook *w)
 {
-	struct outbox_opts oo = { .cooldown_s = w->o.webhook_cooldown_s };
+	struct outbox_opts oo = webhook_outbox_opts(&w->o);
 	struct outbox *ob;
 	char err[256];
 
@@ -778,6 +786,7 @@ static bool webhook_unchanged(struct sink *s, const struct output_opts *o)
 	    w->o.webhook_cooldown_s != o->webhook_cooldown_s ||
 	    w->o.webhook_timeout_ms != o->webhook_timeout_ms ||
 	    w->o.webhook_retry_max_s != o->webhook_retry_max_s ||
+	    w->o.webhook_outbox_max != o->webhook_outbox_max ||
 	    !sink_str_same(w->o.webhook_secret_file, o->webhook_secret_file) ||
 	    !sink_str_same(w->o.webhook_ca_file, o->webhook_ca_file) ||
 	    !receiver_ca_unchanged(o->webhook_ca_file, &w->ca))
@@ -818,7 +827,7 @@ static void webhook_retarget(struct webhook *w)
 static int webhook_setup(struct webhook *w, const struct output_opts *o,
 			 char *err, size_t errlen)
 {
-	struct outbox_opts oo = { .cooldown_s = o->webhook_cooldown_s };
+	struct outbox_opts oo = webhook_outbox_opts(o);
 	struct http_pool_opts po = {
 		.threads = webhook_in_flight_max(o),
 		.timeout_ms = (int)o->webhook_timeout_ms,

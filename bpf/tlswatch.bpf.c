@@ -435,8 +435,17 @@ static __always_inline bool tw_head_add(struct __sk_buff *skb,
 	return v->head_len == TW_HEAD_BYTES && tw_is_handshake(v->head);
 }
 
-/* Sent by this host's TCP: leaving from a TCP socket (the connection's
- * own, or the stack's reply socket for a connection it forgot). */
+/*
+ * Sent by this host's TCP: leaving from a TCP stream socket, the
+ * connection's own. A protocol of TCP alone is not that: a raw socket
+ * opened as socket(AF_INET, SOCK_RAW, IPPROTO_TCP) has it too, its type
+ * SOCK_RAW, and any process with CAP_NET_RAW (a container's, by default)
+ * can send what it likes through one. The stack's reply socket, which
+ * answers a packet of a connection it no longer holds with an RST, is
+ * such a raw socket of protocol TCP as well, and nothing a BPF program
+ * can read tells it from a user's: its RST is judged by its sequence
+ * number like any other (it lies where the packet it answers acked).
+ */
 static __always_inline bool tw_sent_by_local_tcp(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
@@ -444,7 +453,7 @@ static __always_inline bool tw_sent_by_local_tcp(struct __sk_buff *skb)
 	if (!sk)
 		return false;
 	sk = bpf_sk_fullsock(sk);
-	return sk && sk->protocol == IPPROTO_TCP_;
+	return sk && sk->protocol == IPPROTO_TCP_ && sk->type == SOCK_STREAM;
 }
 
 /*

@@ -18,7 +18,16 @@ Usage:
       same bytes, from a socket whose protocol is TCP (only its type,
       SOCK_RAW, says it is not the TCP stack's), as a process with
       CAP_NET_RAW (a container's, by default) can open one.
+  rst_inject.py connect SRC_IP SRC_PORT DST_IP DST_PORT
+      Sends one SYN from SRC to DST through a TCP stream socket of the
+      namespace it runs in, made IP_TRANSPARENT (CAP_NET_RAW, a Docker
+      container's by default) to bind to and send from SRC, an address
+      that namespace need not have: the kernel's own SYN, its sequence
+      number the kernel's choice. The socket is closed
+      0.2 s later, before a retransmission (closing one in SYN_SENT sends
+      nothing).
 """
+import errno
 import os
 import socket
 import struct
@@ -30,6 +39,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import script_module  # noqa: E402  (scripts/lib/script_module.py)
 
 ETH_P_ALL = 0x0003
+IP_TRANSPARENT = 19  # <linux/in.h>; Python's socket module lacks the name
 
 
 def crafting():
@@ -88,6 +98,19 @@ def send_rst(src, sport, dst, dport, seq, ack, kind="rst", via="raw"):
     return 0
 
 
+def connect_syn(src, sport, dst, dport):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_IP, IP_TRANSPARENT, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((src, sport))
+        sock.setblocking(False)
+        err = sock.connect_ex((dst, dport))
+        if err not in (0, errno.EINPROGRESS):
+            raise SystemExit("connect: %s" % os.strerror(err))
+        time.sleep(0.2)
+    return 0
+
+
 def main():
     a = sys.argv[1:]
     if len(a) == 5 and a[0] == "hello":
@@ -95,6 +118,8 @@ def main():
     if (len(a) in (7, 8, 9) and a[0] == "send" and a[7:8] in ([], *([k] for k in KINDS))
             and a[8:9] in ([], *([v] for v in SOCKETS))):
         return send_rst(a[1], int(a[2]), a[3], int(a[4]), int(a[5]), int(a[6]), *a[7:])
+    if len(a) == 5 and a[0] == "connect":
+        return connect_syn(a[1], int(a[2]), a[3], int(a[4]))
     raise SystemExit(__doc__)
 
 

@@ -1,28 +1,28 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# A SYN a container's TCP socket sends is not one the host's TCP sent.
+# A reset a container's TCP socket sends is not one the host's TCP sent.
 #
 # Three test namespaces, none of them the host's: "the host" (the agent,
 # attached to both its veths, and a TLS 1.2 client,
 # tests/e2e/lib/slow_handshake.py), a server namespace (`openssl
 # s_server`) behind one veth, and "a container" behind the other. With the
 # client's handshake reported (the kernel has the flow marked done), a
-# process in the container opens a TCP socket made IP_TRANSPARENT
-# (CAP_NET_RAW, which a Docker container has by default), binds it to the
-# server's address and port and connects to the client's: one SYN of the flow's addresses, sent by the container's TCP
-# stack, its sequence number the kernel's random choice
-# (tests/e2e/lib/rst_inject.py connect). It reaches the agent on TC
-# ingress of the host's end of the container's veth. On kernel 6.18 a veth
-# keeps the sender's socket reference across the namespaces, so it came
-# with the container's TCP socket, and the kernel side took it for one the
-# host's TCP sent: plausible, the flow's entry ended, and the rest of the
-# connection was copied as a preamble (a new connection for the agent, not
-# TLS). Now a packet received is never the host's own (skb_iif set): the
-# host's TCP stack is asked, the client's socket refuses the SYN's
-# sequence number (it lies within 256 KiB of rcv_nxt once in 16,384
-# runs), and the entry stays: syns_fins_ignored 1, one flow tracked, no
-# preamble. The client's connection goes on (its stack answers the SYN
-# with an ACK, RFC 5961).
+# process in the container sends, from a TCP socket bound to the server's
+# address and port (IP_TRANSPARENT), a reset "from the server" to the
+# client, half the sequence space from where the server had got
+# (tests/e2e/lib/rst_inject.py sockreset: the socket in TCP_REPAIR mode,
+# to choose the sequence number; a container with only CAP_NET_RAW gets
+# the same from a SYN, at a sequence number of the kernel's choice). It
+# reaches the agent on TC ingress of the host's end of the container's
+# veth. On kernel 6.18 a veth keeps the sender's socket reference across
+# the namespaces, so it came with the container's TCP socket, and the
+# kernel side took it for one the host's TCP sent: plausible, the flow's
+# entry ended, and the rest of the connection was copied as a preamble (a
+# new connection for the agent, not TLS). Now a packet received is never
+# the host's own (skb_iif set): the host's TCP stack is asked, the
+# client's socket refuses the reset's sequence number, and the entry
+# stays: rsts_ignored 1, one flow tracked, no preamble. The client's stack
+# drops the reset (RFC 5961) and its connection goes on.
 # Needs root. TAP output; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -95,12 +95,13 @@ client=$!
 tn_bg "$client"
 wait "$watcher"
 tap_eq "the ClientHello was seen on the server's veth" 0 "$?"
-read -r cip cport _ _ <"$tmp/hello"
+read -r cip cport cnext snext <"$tmp/hello"
 tn_wait_cmd 5 grep -q "\"port\":$cport}" "$log"
 tap_eq "the handshake was reported" 0 "$?"
 sleep 0.3                               # the agent marked the flow done
-ip netns exec "$TN_NS" "$PY" "$INJECT" connect "$SRV4" 443 "$cip" "$cport"
-tap_eq "the container's TCP socket sent a SYN with the flow's addresses" 0 "$?"
+ip netns exec "$TN_NS" "$PY" "$INJECT" sockreset "$SRV4" 443 "$cip" "$cport" \
+	$(((snext + (1 << 31)) % (1 << 32))) "$cnext"
+tap_eq "the container's TCP socket sent a reset with the flow's addresses" 0 "$?"
 sleep 0.3                               # it went through the TC program
 touch "$tmp/go"
 wait "$client"
@@ -117,8 +118,8 @@ hs = [json.loads(l) for l in open(sys.argv[1])]
 print(" ".join(e["outcome"] for e in hs if e.get("event") == "handshake") or "none")
 PYEOF
 )"
-tap_eq "the kernel side ignored the container's SYN" 1 \
-	"$(tn_agent_counter "$log" syns_fins_ignored)"
+tap_eq "the kernel side ignored the container's reset" 1 \
+	"$(tn_agent_counter "$log" rsts_ignored)"
 tap_eq "the kernel tracked the connection once" 1 \
 	"$(tn_agent_counter "$log" flows_tracked)"
 tap_eq "no preamble copied after the handshake" 0 \

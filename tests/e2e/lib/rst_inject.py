@@ -18,16 +18,15 @@ Usage:
       same bytes, from a socket whose protocol is TCP (only its type,
       SOCK_RAW, says it is not the TCP stack's), as a process with
       CAP_NET_RAW (a container's, by default) can open one.
-  rst_inject.py connect SRC_IP SRC_PORT DST_IP DST_PORT
-      Sends one SYN from SRC to DST through a TCP stream socket of the
-      namespace it runs in, made IP_TRANSPARENT (CAP_NET_RAW, a Docker
-      container's by default) to bind to and send from SRC, an address
-      that namespace need not have: the kernel's own SYN, its sequence
-      number the kernel's choice. The socket is closed
-      0.2 s later, before a retransmission (closing one in SYN_SENT sends
-      nothing).
+  rst_inject.py sockreset SRC_IP SRC_PORT DST_IP DST_PORT SEQ ACK
+      Sends one RST+ACK from SRC to DST, at SEQ, through a TCP stream socket
+      of the namespace it runs in: the kernel's own reset, not a crafted
+      one. The socket is made IP_TRANSPARENT (to bind to and send from SRC,
+      an address that namespace need not have) and put in TCP_REPAIR mode
+      (CAP_NET_ADMIN) to take SEQ and ACK as where its connection has got
+      and connect without a SYN; it leaves repair mode without a window
+      probe and is closed with a zero linger time: one RST, at SEQ.
 """
-import errno
 import os
 import socket
 import struct
@@ -39,7 +38,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import script_module  # noqa: E402  (scripts/lib/script_module.py)
 
 ETH_P_ALL = 0x0003
-IP_TRANSPARENT = 19  # <linux/in.h>; Python's socket module lacks the name
+# <linux/in.h>, <linux/tcp.h>: names Python's socket module lacks
+IP_TRANSPARENT = 19
+TCP_REPAIR, TCP_REPAIR_QUEUE, TCP_QUEUE_SEQ = 19, 20, 21
+TCP_RECV_QUEUE, TCP_SEND_QUEUE = 1, 2
+TCP_REPAIR_OFF_NO_WP = -1
 
 
 def crafting():
@@ -98,16 +101,17 @@ def send_rst(src, sport, dst, dport, seq, ack, kind="rst", via="raw"):
     return 0
 
 
-def connect_syn(src, sport, dst, dport):
+def sock_reset(src, sport, dst, dport, seq, ack):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_IP, IP_TRANSPARENT, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_TCP, TCP_REPAIR, 1)
         sock.bind((src, sport))
-        sock.setblocking(False)
-        err = sock.connect_ex((dst, dport))
-        if err not in (0, errno.EINPROGRESS):
-            raise SystemExit("connect: %s" % os.strerror(err))
-        time.sleep(0.2)
+        for queue, value in ((TCP_SEND_QUEUE, seq), (TCP_RECV_QUEUE, ack)):
+            sock.setsockopt(socket.SOL_TCP, TCP_REPAIR_QUEUE, queue)
+            sock.setsockopt(socket.SOL_TCP, TCP_QUEUE_SEQ, struct.pack("I", value))
+        sock.connect((dst, dport))  # in repair mode: established, no SYN
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.setsockopt(socket.SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP)
     return 0
 
 
@@ -118,8 +122,8 @@ def main():
     if (len(a) in (7, 8, 9) and a[0] == "send" and a[7:8] in ([], *([k] for k in KINDS))
             and a[8:9] in ([], *([v] for v in SOCKETS))):
         return send_rst(a[1], int(a[2]), a[3], int(a[4]), int(a[5]), int(a[6]), *a[7:])
-    if len(a) == 5 and a[0] == "connect":
-        return connect_syn(a[1], int(a[2]), a[3], int(a[4]))
+    if len(a) == 7 and a[0] == "sockreset":
+        return sock_reset(a[1], int(a[2]), a[3], int(a[4]), int(a[5]), int(a[6]))
     raise SystemExit(__doc__)
 
 

@@ -435,16 +435,45 @@ static __always_inline bool tw_head_add(struct __sk_buff *skb,
 	return v->head_len == TW_HEAD_BYTES && tw_is_handshake(v->head);
 }
 
-/* Sent by this host's TCP: leaving from a TCP socket (the connection's
- * own, or the stack's reply socket for a connection it forgot). */
+/*
+ * The socket this host's stack sent the packet from, or NULL: one made
+ * here (egress), not received. skb->sk alone does not say that: a veth
+ * keeps the sender's socket reference when the packet crosses into the
+ * other namespace (skb_scrub_packet no longer orphans it, kernel 6.18),
+ * so a packet a container's socket sends comes in on TC ingress of the
+ * host's end with that socket attached. What tells them apart is skb_iif
+ * (ingress_ifindex): set when a device received the packet (every
+ * ingress packet, and a forwarded one on its way out), 0 for one this
+ * host's stack made. Hence, not this host's: a packet of a container or
+ * another namespace forwarded through this host; the host received it
+ * from the container's interface before sending it on.
+ */
+static __always_inline struct bpf_sock *tw_local_sk(struct __sk_buff *skb)
+{
+	if (skb->ingress_ifindex)
+		return NULL;
+	return skb->sk;
+}
+
+/*
+ * Sent by this host's TCP: made here (tw_local_sk) from a TCP stream
+ * socket, the connection's own. A protocol of TCP alone is not that: a
+ * raw socket opened as socket(AF_INET, SOCK_RAW, IPPROTO_TCP) has it too,
+ * its type SOCK_RAW, and any process with CAP_NET_RAW (a container's, by
+ * default) can send what it likes through one. The stack's reply socket,
+ * which answers a packet of a connection it no longer holds with an RST,
+ * is such a raw socket of protocol TCP as well, and nothing a BPF program
+ * can read tells it from a user's: its RST is judged by its sequence
+ * number like any other (it lies where the packet it answers acked).
+ */
 static __always_inline bool tw_sent_by_local_tcp(struct __sk_buff *skb)
 {
-	struct bpf_sock *sk = skb->sk;
+	struct bpf_sock *sk = tw_local_sk(skb);
 
 	if (!sk)
 		return false;
 	sk = bpf_sk_fullsock(sk);
-	return sk && sk->protocol == IPPROTO_TCP_;
+	return sk && sk->protocol == IPPROTO_TCP_ && sk->type == SOCK_STREAM;
 }
 
 /*
@@ -456,16 +485,11 @@ static __always_inline bool tw_sent_by_local_tcp(struct __sk_buff *skb)
  * client is here, whatever the ports say (tw_pick_server goes by the
  * watched port, and took the far end for the server).
  *
- * Leaving, not only from a TCP socket (tw_sent_by_local_tcp): a veth
- * keeps the sender's socket reference when the packet crosses into the
- * other namespace (skb_scrub_packet no longer orphans it), so a hello a
- * client namespace sends to this host's server comes in on TC ingress
- * with the client's socket attached. What tells them apart is skb_iif
- * (ingress_ifindex): set when a device received the packet (every
- * ingress packet, and a forwarded one on its way out), 0 for one this
- * host's stack made. Hence, not recognized: a connection of a container
- * or another namespace forwarded through this host; the host received
- * its packets from the container's interface before sending them on.
+ * Leaving, not only from a TCP socket (tw_sent_by_local_tcp asks both):
+ * a hello a client namespace sends to this host's server comes in on TC
+ * ingress with the client's socket attached (tw_local_sk). Hence, not
+ * recognized: a connection of a container or another namespace forwarded
+ * through this host.
  *
  * Asked only when a flow's handshake starts (tw_flow_probe), once per
  * flow: no other packet pays for it, and with the setting off a
@@ -474,8 +498,7 @@ static __always_inline bool tw_sent_by_local_tcp(struct __sk_buff *skb)
 static __always_inline bool tw_flow_outgoing(struct __sk_buff *skb,
 					     __u8 hs_type)
 {
-	return tw_served_only && hs_type == 1 && skb->ingress_ifindex == 0 &&
-	       tw_sent_by_local_tcp(skb);
+	return tw_served_only && hs_type == 1 && tw_sent_by_local_tcp(skb);
 }
 
 /* What tw_flow_probe found in a payload of a flow in PROBE. */
@@ -576,9 +599,13 @@ static __always_inline void tw_flow_preamble(struct __sk_buff *skb,
 /*
  * A packet the server sends: if its thread has a chain or an alert pending
  * (the uprobes put it there just before), this packet names that
- * connection. Only packets sent from a local socket (egress, in the
- * sending thread's context) qualify: a packet received, or forwarded, runs
- * here in whatever task the CPU happened to interrupt.
+ * connection. Only packets this host's TCP sent (tw_sent_by_local_tcp:
+ * made here, on egress, in the sending thread's context) qualify: a
+ * packet received, or forwarded, runs here in whatever task the CPU
+ * happened to interrupt, and so does one a server in another namespace
+ * sent, on the ingress of this namespace's end of its veth, though it
+ * carries its socket (tw_local_sk): a pending entry of an unrelated thread
+ * would name the wrong connection.
  */
 __noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
 {
@@ -589,10 +616,10 @@ __noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
 	struct tw_event *ev;
 	__u32 zero = 0;
 
-	if (!c)
+	if (!c || !skb || !tw_sent_by_local_tcp(skb))
 		return 0;
 	p = bpf_map_lookup_elem(&tw_up_pending, &id);
-	if (!p || !bpf_get_socket_cookie(skb))
+	if (!p)
 		return 0;
 	uc = bpf_map_lookup_elem(&tw_up_counters, &zero);
 	ev = bpf_ringbuf_reserve(&tw_events, TW_UP_BIND_BYTES, 0);
@@ -834,13 +861,15 @@ __noinline int tw_stack_vouches(struct __sk_buff *skb, const struct tw_ctx *c)
 
 /*
  * A SYN-ACK that may end an entry (tw_flow_syn): sent by this host's TCP
- * (on egress from its request socket, or any TCP socket), or by a host
- * this one is not (no local socket holds its sender's address and port:
- * forwarded traffic, where nothing tells a spoofed one). Not one that
- * claims the addresses of a local socket without coming from it: spoofed.
- * (A SYN-ACK of SYN cookies leaves without a socket and would be taken
- * for spoofed; but a local server's new connection has its entry end at
- * the SYN already: tw_seq_plausible, TW_STACK_NO_CONN.)
+ * (made here, tw_local_sk: from its request socket, which only the stack
+ * makes, or a TCP stream socket, tw_sent_by_local_tcp), or by a host this
+ * one is not (no local socket holds its sender's address and port:
+ * forwarded traffic, a server in another namespace, where nothing tells a
+ * spoofed one). Not one that claims the addresses of a local socket
+ * without coming from it: spoofed. (A SYN-ACK of SYN cookies leaves
+ * without a socket and would be taken for spoofed; but a local server's
+ * new connection has its entry end at the SYN already: tw_seq_plausible,
+ * TW_STACK_NO_CONN.)
  */
 __noinline int tw_synack_real(struct __sk_buff *skb, const struct tw_ctx *c)
 {
@@ -848,7 +877,7 @@ __noinline int tw_synack_real(struct __sk_buff *skb, const struct tw_ctx *c)
 
 	if (!skb || !c)
 		return 0;
-	sk = skb->sk;
+	sk = tw_local_sk(skb);
 	if (sk && (!bpf_sk_fullsock(sk) || tw_sent_by_local_tcp(skb)))
 		return 1;
 	if (c->pkt.tun.type)

@@ -9,13 +9,19 @@
 #    marked done), tests/e2e/lib/rst_inject.py sends segments no real stack
 #    would: a FIN "from the server" half the sequence space from where the
 #    server had got, a FIN "from the client" 1 MiB behind where the client
-#    had got, and a SYN "from the client" a quarter of the space ahead.
-#    Both TCP stacks drop the FINs and answer the SYN with an ACK (RFC
-#    5961); the kernel side must keep the flow's entry, so the GET and its
-#    answer cost a lookup each and nothing is copied: syns_fins_ignored 3,
-#    one flow tracked, no preamble. Before, the second FIN (and, alone, the
-#    SYN) deleted the entry, and the rest of the connection was copied as a
-#    preamble: a new connection for the agent, not TLS.
+#    had got, a SYN "from the client" a quarter of the space ahead, and
+#    another an eighth ahead sent through a raw socket whose protocol is
+#    TCP (socket(AF_INET, SOCK_RAW, IPPROTO_TCP), as a process with
+#    CAP_NET_RAW opens one: it leaves this host's stack on egress of the
+#    watched veth with that socket attached). Both TCP stacks drop the
+#    FINs and answer the SYNs with an ACK (RFC 5961); the kernel side must
+#    keep the flow's entry, so the GET and its answer cost a lookup each
+#    and nothing is copied: syns_fins_ignored 4, one flow tracked, no
+#    preamble. Before, the second FIN (and, alone, the SYN) deleted the
+#    entry, and the rest of the connection was copied as a preamble: a new
+#    connection for the agent, not TLS; and before the kernel side asked
+#    for a stream socket, the raw socket's SYN was taken for one the
+#    host's TCP sent, and did the same.
 # 2. tests/e2e/lib/bulk_reset.py: a TLS 1.2 connection on port 8443 whose
 #    server, once the handshake is reported, sends 6 MiB and resets the
 #    connection; then one whose client sends 6 MiB and resets. Each reset
@@ -87,6 +93,9 @@ tap_eq "a FIN far behind the client's sent" 0 "$?"
 "$PY" "$INJECT" send "$cip" "$cport" "$TN_PEER4" 443 \
 	$(((cnext + (1 << 30)) % (1 << 32))) 0 syn
 tap_eq "a SYN far ahead of the client's sent" 0 "$?"
+"$PY" "$INJECT" send "$cip" "$cport" "$TN_PEER4" 443 \
+	$(((cnext + (1 << 29)) % (1 << 32))) 0 syn tcp
+tap_eq "a SYN far ahead of the client's sent through an IPPROTO_TCP raw socket" 0 "$?"
 sleep 0.3                               # they went through the TC program
 touch "$tmp/go"
 wait "$client"
@@ -132,7 +141,7 @@ print(" ".join(e["outcome"] for e in hs) or "none")
 PYEOF
 )
 tap_eq "three handshake events, ok" "ok ok ok" "$outcome"
-tap_eq "the kernel side ignored the two FINs and the SYN" 3 \
+tap_eq "the kernel side ignored the two FINs and the two SYNs" 4 \
 	"$(tn_agent_counter "$log" syns_fins_ignored)"
 tap_eq "the kernel side ignored no reset: the real ones ended their entries" 0 \
 	"$(tn_agent_counter "$log" rsts_ignored)"

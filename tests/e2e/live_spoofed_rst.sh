@@ -7,16 +7,23 @@
 # first flight. During the pause, tests/e2e/lib/rst_inject.py sends two
 # resets no real stack would: one "from the server" (from inside the
 # namespace) half the sequence space from where the server had got, one
-# "from the client" (from the host) 1 MiB behind where the client had got.
-# Both cross the watched veth. Both TCP stacks drop them (RFC 5961), the
-# handshake completes, and the agent must say so: one handshake event,
-# ok, none aborted, and the kernel side's rsts_ignored 2. Before, the
-# kernel deleted the flow's entry at the first reset, whose close record
-# ended the handshake in the agent (incomplete: the reset lay past a hole),
-# and the rest of the connection was followed as a second one.
+# "from the client" (from the host) 1 MiB behind where the client had got,
+# and one more "from the client" 2 MiB behind, sent through a raw socket
+# whose protocol is TCP (socket(AF_INET, SOCK_RAW, IPPROTO_TCP), as a
+# process with CAP_NET_RAW opens one), so that it leaves this host's stack
+# on egress of the watched veth with a socket attached. All cross the
+# watched veth. Both TCP stacks drop them (RFC 5961), the handshake
+# completes, and the agent must say so: one handshake event, ok, none
+# aborted, and the kernel side's rsts_ignored 3. Before, the kernel deleted
+# the flow's entry at the first reset, whose close record ended the
+# handshake in the agent (incomplete: the reset lay past a hole), and the
+# rest of the connection was followed as a second one. And before the
+# kernel side asked for a stream socket, the third reset was taken for
+# one the host's TCP sent (its socket's protocol is TCP) and ended the
+# flow's entry the same way.
 #
 # Then, with the handshake reported (the kernel has the flow marked done)
-# and before the client's GET, a third reset "from the server", half the
+# and before the client's GET, a fourth reset "from the server", half the
 # sequence space away again: the kernel keeps the flow's entry, so the
 # GET and its answer cost a lookup each and nothing is copied. Before, a
 # decided flow's entry went at any reset, and the rest of the connection
@@ -62,7 +69,10 @@ tap_eq "a reset far from the server's sequence number sent" 0 "$?"
 "$PY" "$INJECT" send "$cip" "$cport" "$TN_PEER4" 443 \
 	$(((cnext - (1 << 20) + (1 << 32)) % (1 << 32))) "$snext"
 tap_eq "a reset far behind the client's sent" 0 "$?"
-sleep 0.5                               # both went through the TC program
+"$PY" "$INJECT" send "$cip" "$cport" "$TN_PEER4" 443 \
+	$(((cnext - (2 << 20) + (1 << 32)) % (1 << 32))) "$snext" rst tcp
+tap_eq "a reset far behind the client's sent through an IPPROTO_TCP raw socket" 0 "$?"
+sleep 0.5                               # all went through the TC program
 touch "$tmp/go"
 tn_wait_cmd 5 grep -q "\"port\":$cport}" "$log"
 tap_eq "the handshake was reported" 0 "$?"
@@ -89,7 +99,7 @@ print(" ".join(e["outcome"] for e in hs) or "none")
 PYEOF
 )
 tap_eq "one handshake event for the connection, ok" ok "$outcome"
-tap_eq "the kernel side ignored the three resets" 3 "$(tn_agent_counter "$log" rsts_ignored)"
+tap_eq "the kernel side ignored the four resets" 4 "$(tn_agent_counter "$log" rsts_ignored)"
 tap_eq "no handshake aborted" 0 \
 	"$(tn_agent_counter "$log" handshakes_aborted)"
 tap_eq "the kernel tracked the one connection once" 1 \

@@ -8,11 +8,24 @@ Usage:
       ClientHello) and writes "CLIENT_IP CLIENT_PORT NEXT_SEQ ACK" to OUT:
       the client's next sequence number after it and the server's, as the
       hello acknowledges. Gives up after 20 s (exit 1).
-  rst_inject.py send SRC_IP SRC_PORT DST_IP DST_PORT SEQ ACK [KIND]
+  rst_inject.py send SRC_IP SRC_PORT DST_IP DST_PORT SEQ ACK [KIND [SOCKET]]
       Sends one RST+ACK from SRC to DST through a raw IPv4 socket (run it
       in the namespace the source address lives in), crafted as
       scripts/make-rst-capture.py crafts those of captures. KIND: rst
       (the default), fin (FIN+ACK) or syn (a SYN: ACK 0 and no ACK flag).
+      SOCKET: raw (the default), socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+      or tcp, socket(AF_INET, SOCK_RAW, IPPROTO_TCP) with IP_HDRINCL: the
+      same bytes, from a socket whose protocol is TCP (only its type,
+      SOCK_RAW, says it is not the TCP stack's), as a process with
+      CAP_NET_RAW (a container's, by default) can open one.
+  rst_inject.py sockreset SRC_IP SRC_PORT DST_IP DST_PORT SEQ ACK
+      Sends one RST+ACK from SRC to DST, at SEQ, through a TCP stream socket
+      of the namespace it runs in: the kernel's own reset, not a crafted
+      one. The socket is made IP_TRANSPARENT (to bind to and send from SRC,
+      an address that namespace need not have) and put in TCP_REPAIR mode
+      (CAP_NET_ADMIN) to take SEQ and ACK as where its connection has got
+      and connect without a SYN; it leaves repair mode without a window
+      probe and is closed with a zero linger time: one RST, at SEQ.
 """
 import os
 import socket
@@ -25,6 +38,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import script_module  # noqa: E402  (scripts/lib/script_module.py)
 
 ETH_P_ALL = 0x0003
+# <linux/in.h>, <linux/tcp.h>: names Python's socket module lacks
+IP_TRANSPARENT = 19
+TCP_REPAIR, TCP_REPAIR_QUEUE, TCP_QUEUE_SEQ = 19, 20, 21
+TCP_RECV_QUEUE, TCP_SEND_QUEUE = 1, 2
+TCP_REPAIR_OFF_NO_WP = -1
 
 
 def crafting():
@@ -62,7 +80,12 @@ def watch_hello(iface, server, port, out):
     return 1
 
 
-def send_rst(src, sport, dst, dport, seq, ack, kind="rst"):
+# The socket each SOCKET of "send" opens: (protocol, needs IP_HDRINCL).
+SOCKETS = {"raw": (socket.IPPROTO_RAW, False), "tcp": (socket.IPPROTO_TCP, True)}
+KINDS = ("rst", "fin", "syn")
+
+
+def send_rst(src, sport, dst, dport, seq, ack, kind="rst", via="raw"):
     mod = crafting()
     flags = {"rst": mod.TCP_RST | mod.TCP_ACK, "fin": mod.TCP_FIN | mod.TCP_ACK,
              "syn": mod.TCP_SYN}[kind]
@@ -70,8 +93,25 @@ def send_rst(src, sport, dst, dport, seq, ack, kind="rst"):
         ack = 0
     packet = mod.rst_packet(socket.inet_aton(src), socket.inet_aton(dst),
                             sport, dport, seq, ack, flags)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-    sock.sendto(packet, (dst, 0))
+    proto, hdrincl = SOCKETS[via]
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW, proto) as sock:
+        if hdrincl:  # IPPROTO_RAW implies it; the packet has its IP header
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+        sock.sendto(packet, (dst, 0))
+    return 0
+
+
+def sock_reset(src, sport, dst, dport, seq, ack):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_IP, IP_TRANSPARENT, 1)
+        sock.setsockopt(socket.SOL_TCP, TCP_REPAIR, 1)
+        sock.bind((src, sport))
+        for queue, value in ((TCP_SEND_QUEUE, seq), (TCP_RECV_QUEUE, ack)):
+            sock.setsockopt(socket.SOL_TCP, TCP_REPAIR_QUEUE, queue)
+            sock.setsockopt(socket.SOL_TCP, TCP_QUEUE_SEQ, struct.pack("I", value))
+        sock.connect((dst, dport))  # in repair mode: established, no SYN
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.setsockopt(socket.SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP)
     return 0
 
 
@@ -79,8 +119,11 @@ def main():
     a = sys.argv[1:]
     if len(a) == 5 and a[0] == "hello":
         return watch_hello(a[1], a[2], int(a[3]), a[4])
-    if len(a) in (7, 8) and a[0] == "send" and a[7:] in ([], ["rst"], ["fin"], ["syn"]):
+    if (len(a) in (7, 8, 9) and a[0] == "send" and a[7:8] in ([], *([k] for k in KINDS))
+            and a[8:9] in ([], *([v] for v in SOCKETS))):
         return send_rst(a[1], int(a[2]), a[3], int(a[4]), int(a[5]), int(a[6]), *a[7:])
+    if len(a) == 7 and a[0] == "sockreset":
+        return sock_reset(a[1], int(a[2]), a[3], int(a[4]), int(a[5]), int(a[6]))
     raise SystemExit(__doc__)
 
 

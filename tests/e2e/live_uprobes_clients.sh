@@ -36,9 +36,7 @@ PY=/usr/bin/python3
 tmp=$(tn_tmpdir)
 pki=$tmp/pki
 tn_make_pki "$pki"
-"${CC:-cc}" -O2 -Wall -Wextra -Werror -o "$tmp/ssl_clear_server" \
-	tests/e2e/lib/ssl_clear_server.c -lssl -lcrypto ||
-	tn_bail "building tests/e2e/lib/ssl_clear_server.c failed"
+up_build_ssl_clear_server "$tmp"
 tn_setup upcli
 srv=$TN_PEER4
 fp_leaf=$(openssl x509 -in "$pki/ecdsa.test.crt" -outform DER | sha256sum | cut -d' ' -f1)
@@ -70,11 +68,8 @@ tap_eq "no alert of the host's client waits for a server packet" 0 \
 	"$(up_pending_of "$AGENT_PID" "$client")"
 
 # --- 2. a serving thread that was a TLS client just before -----------------
-ip netns exec "$TN_NS" "$tmp/ssl_clear_server" "$srv" 443 "$pki/ecdsa.test.crt" \
-	"$pki/ecdsa.test.key" 1 8443 2>"$tmp/server.err" &
-server=$!
-tn_bg "$server"
-tn_wait_listen 10 443 || tn_bail "ssl_clear_server did not start"
+up_start_ssl_clear_server "$pki" "$tmp/server.err" 1 8443
+server=$UP_SERVER_PID
 printf 'Q\n' | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
 	-servername ecdsa.test >"$tmp/client2.log" 2>&1
 wait "$server"

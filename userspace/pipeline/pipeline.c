@@ -129,15 +129,23 @@ static void conn_report(struct pipeline *pl, struct flow *f, struct conn *c)
 	judge_record(pl, rec);
 }
 
+/* @f's handshake is decided: the source stops copying it (at the end of
+ * the turn), its later bytes here are dropped. */
+static void flow_decided(struct pipeline *pl, struct flow *f)
+{
+	done_queue_add(pl, f, f->client < 0 ? 0 : f->client);
+	flow_mark_done(pl->flows, f);
+}
+
 static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c)
 {
-	int client = f->client < 0 ? 0 : f->client;
+	bool decided = f->state == FLOW_DONE; /* at its deferral (conn_defer) */
 
 	conn_report(pl, f, c);
-	done_queue_add(pl, f, client);
 	conn_free(pl, c);
 	f->user = NULL;
-	flow_mark_done(pl->flows, f);
+	if (!decided)
+		flow_decided(pl, f);
 }
 
 /* An undecided handshake of @f ends for @why: did the source lose it
@@ -480,6 +488,11 @@ static bool conn_defer(struct pipeline *pl, struct conn *c, uint64_t ts_us)
 	c->defer_until_us = ts_us + PIPELINE_SERVER_ALERT_WAIT_US;
 	TAILQ_INSERT_TAIL(&pl->conns.waiting, c, waiting);
 	pl->conns.deferred++;
+	/* What it waits for is read at SSL_free and named by the server's
+	 * close, which the kernel binds on a done flow too (tw_handle); its
+	 * application data is of no use: the kernel stops copying it now,
+	 * not at the report (up to a second and --dir-budget later). */
+	flow_decided(pl, c->flow);
 	return true;
 }
 

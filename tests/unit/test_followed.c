@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The servers whose library names its ALPN protocol (followed.c): noted
- * from a chain view with a protocol, looked up by address and port,
+ * from a chain view with a protocol (or from a protocol that came later for
+ * a connection with a chain), looked up by address and port,
  * forgotten by a full handshake without a chain view, all forgotten past
  * FOLLOWED_SERVERS_MAX. */
 #include <string.h>
@@ -36,22 +37,26 @@ static void test_note_needs_a_chain_with_its_protocol(void)
 					    .alpn = (const uint8_t *)"h2" };
 
 	CHECK(!followed_has(&fs, &a));
-	CHECK_INT(followed_note_view(&fs, &v), 0);        /* no offset known */
-	CHECK_INT(followed_note_view(&fs, &alpn_only), 0); /* SSL_free's, no chain */
+	CHECK_INT(followed_note_view(&fs, &v, false), 0);        /* no offset known */
+	CHECK_INT(followed_note_view(&fs, &alpn_only, false), 0); /* SSL_free's, no chain */
 	CHECK_INT(followed_count(&fs), 0);
 	CHECK(!followed_has(&fs, &a));
 	v = chain_view(a, "h2");
-	CHECK_INT(followed_note_view(&fs, &v), 0);
-	CHECK_INT(followed_note_view(&fs, &v), 0);        /* once */
+	CHECK_INT(followed_note_view(&fs, &v, false), 0);
+	CHECK_INT(followed_note_view(&fs, &v, false), 0);        /* once */
 	CHECK_INT(followed_count(&fs), 1);
 	CHECK(followed_has(&fs, &a));
+	alpn_only.server.port = 444;   /* SSL_free's, of a connection with a chain */
+	CHECK_INT(followed_note_view(&fs, &alpn_only, true), 0);
+	CHECK_INT(followed_count(&fs), 2);
+	CHECK(followed_has(&fs, &alpn_only.server));
 	v.server.port = 8443;                              /* another server */
 	CHECK(!followed_has(&fs, &v.server));
 	v = chain_view(server(0x0100000a, 8443), "h2");
 	v.n_certs = 0;
 	v.chain_lost = true;                               /* a lost chain counts */
-	CHECK_INT(followed_note_view(&fs, &v), 0);
-	CHECK_INT(followed_count(&fs), 2);
+	CHECK_INT(followed_note_view(&fs, &v, false), 0);
+	CHECK_INT(followed_count(&fs), 3);
 	followed_free(&fs);
 	CHECK_INT(followed_count(&fs), 0);
 }
@@ -65,9 +70,9 @@ static void test_a_full_handshake_without_a_chain_forgets(void)
 
 	followed_note_report(&fs, &a, &rec, false);        /* nothing noted yet */
 	v = chain_view(a, "h2");
-	CHECK_INT(followed_note_view(&fs, &v), 0);
+	CHECK_INT(followed_note_view(&fs, &v, false), 0);
 	v = chain_view(b, "http/1.1");
-	CHECK_INT(followed_note_view(&fs, &v), 0);
+	CHECK_INT(followed_note_view(&fs, &v, false), 0);
 	followed_note_report(&fs, &a, &rec, true);         /* its chain came */
 	rec.resumed = true;
 	followed_note_report(&fs, &a, &rec, false);        /* serves none */
@@ -84,7 +89,7 @@ static void test_a_full_handshake_without_a_chain_forgets(void)
 	followed_note_report(&fs, &a, &rec, false);        /* again: nothing */
 	CHECK_INT(followed_count(&fs), 1);
 	v = chain_view(a, "h2");                           /* learned again */
-	CHECK_INT(followed_note_view(&fs, &v), 0);
+	CHECK_INT(followed_note_view(&fs, &v, false), 0);
 	CHECK(followed_has(&fs, &a));
 	CHECK_INT(followed_count(&fs), 2);
 	followed_free(&fs);
@@ -98,14 +103,14 @@ static void test_all_forgotten_past_the_bound(void)
 
 	for (i = 0; i < FOLLOWED_SERVERS_MAX; i++) {
 		v = chain_view(server(i, 443), "h2");
-		CHECK_INT(followed_note_view(&fs, &v), 0);
+		CHECK_INT(followed_note_view(&fs, &v, false), 0);
 	}
 	CHECK_INT(followed_count(&fs), 4096);
 	v = chain_view(server(7, 443), "h2");              /* known: kept */
-	CHECK_INT(followed_note_view(&fs, &v), 0);
+	CHECK_INT(followed_note_view(&fs, &v, false), 0);
 	CHECK_INT(followed_count(&fs), 4096);
 	v = chain_view(server(FOLLOWED_SERVERS_MAX, 443), "h2");
-	CHECK_INT(followed_note_view(&fs, &v), 0);
+	CHECK_INT(followed_note_view(&fs, &v, false), 0);
 	CHECK_INT(followed_count(&fs), 1);
 	CHECK(followed_has(&fs, &v.server));
 	v.server = server(0, 443);

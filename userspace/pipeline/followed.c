@@ -14,13 +14,14 @@ static void server_key(const struct tw_endpoint *ep, uint8_t key[SERVER_KEY_LEN]
 	memcpy(key + 1 + sizeof(ep->addr.bytes), &ep->port, 2);
 }
 
-int followed_note_view(struct followed_servers *fs, const struct tw_server_view *v)
+int followed_note_view(struct followed_servers *fs, const struct tw_server_view *v,
+		       bool chain_before)
 {
 	uint8_t key[SERVER_KEY_LEN];
 
-	/* a chain without the protocol: the library's ALPN offset is not
-	 * known (or the client offered none), no view will name it */
-	if (!(v->n_certs || v->chain_lost) || !v->alpn_len)
+	/* a chain whose protocol never came: the library's ALPN offset is
+	 * not known (or the client offered none), no view may name it */
+	if (!(v->n_certs || v->chain_lost || chain_before) || !v->alpn_len)
 		return 0;
 	if (!fs->m && !(fs->m = strmap_new(1)))
 		return -1;

@@ -542,7 +542,9 @@ static __always_inline void tw_up_alpn(__u64 id, __u64 ssl, __u32 off)
  * offsets the attach cookie gives (enum tw_up_cookie_field;
  * uprobe_calibrate(); 0: unknown); the close that follows names the
  * connection. A chain still pending on the thread was never sent on a
- * watched flow: it goes. The ALPN protocol is not sent again when it went
+ * watched flow: it goes (not at a client's SSL_free: a proxy thread frees
+ * its upstream's while its served connection's chain or protocol waits
+ * for that connection's next packet). The ALPN protocol is not sent again when it went
  * out with the connection's chain (tw_up_alpn_reported). Neither alerts
  * nor the protocol are read from an SSL that is not a server's
  * (SSL_is_server(), its int at the offset TW_UP_OFF_SERVER; unknown:
@@ -563,19 +565,27 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 	struct tw_up_pending *p = bpf_map_lookup_elem(&tw_up_pending, &id);
 	bool alpn_reported = ssl && tw_up_alpn_reported(id, (__u64)ssl, p);
 	__s32 read, server = 0;
+	bool side_known;
 	__u8 sent[2];
 
+	if (!ssl) /* SSL_free(NULL) frees nothing */
+		return 0;
+	side_known = off_server &&
+		     !bpf_probe_read_user(&server, sizeof(server),
+					  (const void *)((__u64)ssl + off_server));
+	/* a client's SSL (a proxy's upstream, freed while its served
+	 * connection's chain or ALPN protocol waits on the thread for that
+	 * connection's next packet): the pending entry is not its own */
+	if (side_known && !server)
+		return 0;
 	if (p && !(p->flags & (TW_UPF_ALERT | TW_UPF_ALERT_SENT)))
 		bpf_map_delete_elem(&tw_up_pending, &id);
-	/* a client's SSL (or one whose side is unknown): neither its alerts
-	 * nor its protocol are of a connection served here; its alerts
-	 * would bind to the thread's next server packet on a watched flow
-	 * (a proxy's next accepted connection) or wait in tw_up_pending
-	 * for a thread that later serves under the same id */
-	if (!ssl || !off_server ||
-	    bpf_probe_read_user(&server, sizeof(server),
-				(const void *)((__u64)ssl + off_server)) ||
-	    !server)
+	/* one whose side is unknown (as a client's): its alerts and
+	 * protocol may be of no connection served here; they would bind to
+	 * the thread's next server packet on a watched flow (a proxy's next
+	 * accepted connection) or wait in tw_up_pending for a thread that
+	 * later serves under the same id */
+	if (!side_known)
 		return 0;
 	if (off_read &&
 	    !bpf_probe_read_user(&read, sizeof(read), (const void *)((__u64)ssl + off_read)) &&

@@ -5,17 +5,19 @@
 # and an nginx configuration in a scratch directory.
 
 # `tlswatch run --uprobes MODE` in $TN_NS on $TN_PEER_IF, port 443, its
-# JSON log in LOG (stderr in LOG.stderr); waits for "started" (bails
-# otherwise). Sets AGENT_PID.
-up_start_agent() { # log, mode
-	: >"$1"
+# JSON log in LOG (stderr in LOG.stderr), with OPTIONS more; waits for
+# "started" (bails otherwise). Sets AGENT_PID.
+up_start_agent() { # log, mode, options...
+	local log=$1 mode=$2
+	shift 2
+	: >"$log"
 	ip netns exec "$TN_NS" "${BUILD:-build}/tlswatch" run --iface "$TN_PEER_IF" --port 443 \
-		--uprobes "$2" --no-active-check --no-metrics --db "${TMPDIR:-/tmp}/tlswatch-e2e.$$/inventory.db" \
-		--json-log "$1" 2>"$1.stderr" &
+		--uprobes "$mode" --no-active-check --no-metrics --db "${TMPDIR:-/tmp}/tlswatch-e2e.$$/inventory.db" \
+		--json-log "$log" "$@" 2>"$log.stderr" &
 	AGENT_PID=$!
 	tn_bg "$AGENT_PID"
-	tn_wait_grep 15 '"state":"started"' "$1" ||
-		{ sed 's/^/#   /' "$1.stderr"; tn_bail "the agent did not start"; }
+	tn_wait_grep 15 '"state":"started"' "$log" ||
+		{ sed 's/^/#   /' "$log.stderr"; tn_bail "the agent did not start"; }
 }
 
 # nginx (one worker, in the foreground) in $TN_NS with DIR/nginx.conf made
@@ -67,4 +69,26 @@ for doc in sys.stdin:
         v = e.get("formatted", e)["value"]
         n += v["tgid"] == int(sys.argv[1])
 print(n)' "$2"
+}
+
+# Builds tests/e2e/lib/ssl_clear_server.c into DIR/ssl_clear_server
+# (bails otherwise); up_start_ssl_clear_server runs that one.
+up_build_ssl_clear_server() { # dir
+	UP_SSL_CLEAR_SERVER=$1/ssl_clear_server
+	"${CC:-cc}" -O2 -Wall -Wextra -Werror -o "$UP_SSL_CLEAR_SERVER" \
+		tests/e2e/lib/ssl_clear_server.c -lssl -lcrypto ||
+		tn_bail "building tests/e2e/lib/ssl_clear_server.c failed"
+}
+
+# ssl_clear_server in $TN_NS on $TN_PEER4:443 with PKI's ecdsa.test, for
+# N connections (and its UPSTREAM_PORT, see ssl_clear_server.c), stderr
+# in ERR; waits until it listens (bails otherwise). Sets UP_SERVER_PID.
+up_start_ssl_clear_server() { # pki, err, n [upstream port]
+	local pki=$1 err=$2
+	shift 2
+	ip netns exec "$TN_NS" "$UP_SSL_CLEAR_SERVER" "$TN_PEER4" 443 "$pki/ecdsa.test.crt" \
+		"$pki/ecdsa.test.key" "$@" 2>"$err" &
+	UP_SERVER_PID=$!
+	tn_bg "$UP_SERVER_PID"
+	tn_wait_listen 10 443 || tn_bail "ssl_clear_server did not start"
 }

@@ -19,6 +19,9 @@
 #     is reported ok, with its served chain and no alert. Before, the
 #     upstream's alert went out with its chain and was taken for the
 #     client's: "client fatal certificate_required, observed server".
+#   - The same server frees an upstream SSL after its client's and before
+#     it closes that client's socket: the resumed client's ALPN protocol,
+#     read at its SSL_free, still goes out with that close (below).
 # Needs root, bpftool, a C compiler. TAP output; exits non-zero on any
 # failure.
 set -u
@@ -36,9 +39,7 @@ PY=/usr/bin/python3
 tmp=$(tn_tmpdir)
 pki=$tmp/pki
 tn_make_pki "$pki"
-"${CC:-cc}" -O2 -Wall -Wextra -Werror -o "$tmp/ssl_clear_server" \
-	tests/e2e/lib/ssl_clear_server.c -lssl -lcrypto ||
-	tn_bail "building tests/e2e/lib/ssl_clear_server.c failed"
+up_build_ssl_clear_server "$tmp"
 tn_setup upcli
 srv=$TN_PEER4
 fp_leaf=$(openssl x509 -in "$pki/ecdsa.test.crt" -outform DER | sha256sum | cut -d' ' -f1)
@@ -70,21 +71,38 @@ tap_eq "no alert of the host's client waits for a server packet" 0 \
 	"$(up_pending_of "$AGENT_PID" "$client")"
 
 # --- 2. a serving thread that was a TLS client just before -----------------
-ip netns exec "$TN_NS" "$tmp/ssl_clear_server" "$srv" 443 "$pki/ecdsa.test.crt" \
-	"$pki/ecdsa.test.key" 1 8443 2>"$tmp/server.err" &
-server=$!
-tn_bg "$server"
-tn_wait_listen 10 443 || tn_bail "ssl_clear_server did not start"
+up_start_ssl_clear_server "$pki" "$tmp/server.err" 1 8443
+server=$UP_SERVER_PID
 printf 'Q\n' | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
 	-servername ecdsa.test >"$tmp/client2.log" 2>&1
 wait "$server"
 tap_eq "the server got the upstream's alert, then served its client" 0 "$?"
 sed 's/^/#   server: /' "$tmp/server.err"
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 1 ]"
+
+# --- 3. a proxy that frees its upstream's SSL after its client's ----------
+# A full connection (ALPN h2: the server's chain view names it, its
+# resumed handshakes wait for it), then a resumed one (its ALPN protocol
+# read at its SSL_free only, pending until its close). Between the two,
+# the thread frees an upstream (client) SSL: the resumed connection keeps
+# its protocol. Before, that SSL_free deleted the thread's pending entry:
+# the handshake was reported a second later, without alpn_selected.
+up_start_ssl_clear_server "$pki" "$tmp/server3.err" 2 8443
+server3=$UP_SERVER_PID
+(sleep 0.5; printf 'Q\n') | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
+	-servername ecdsa.test -alpn h2 -sess_out "$tmp/sess" >"$tmp/client3.log" 2>&1
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 2 ]"
+printf 'Q\n' | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
+	-servername ecdsa.test -alpn h2 -sess_in "$tmp/sess" >"$tmp/client4.log" 2>&1
+tap_eq "the second connection resumed the first's session" 1 \
+	"$(grep -c '^Reused, TLSv1.3' "$tmp/client4.log")"
+wait "$server3"
+tap_eq "the server served both, with an upstream alert before each and after the last" 0 "$?"
+sed 's/^/#   server: /' "$tmp/server3.err"
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 3 ]"
 tn_stop_pid "$AGENT_PID"
 
-tap_eq "the served handshake: ok, its chain, its process, no alert" \
-	"TLS1.3 ok server $fp_leaf $server -" "$("$PY" - "$log" <<'EOF'
+"$PY" - "$log" >"$tmp/handshakes" <<'EOF'
 import json, sys
 for l in open(sys.argv[1]):
     e = json.loads(l)
@@ -94,9 +112,14 @@ for l in open(sys.argv[1]):
           ",".join(c["sha256"] for c in e.get("chain", [])) or "-",
           e.get("process", {}).get("pid", "-"),
           ";".join("%s:%s:%s" % (a["from"], a["level"], a["description"])
-                   for a in e["alerts"]) or "-")
+                   for a in e["alerts"]) or "-",
+          e.get("resumed", False), e.get("alpn_selected", "-"))
 EOF
-)"
+tap_eq "the served handshake: ok, its chain, its process, no alert" \
+	"TLS1.3 ok server $fp_leaf $server - False -" "$(sed -n 1p "$tmp/handshakes")"
+tap_eq "behind a freed upstream SSL: the full handshake, then the resumed one with its ALPN protocol" \
+	"TLS1.3 ok server $fp_leaf $server3 - False h2|TLS1.3 ok - - $server3 - True h2" \
+	"$(sed -n 2,3p "$tmp/handshakes" | paste -sd'|')"
 
 echo "# $TN_TESTS tests, $TN_FAILED failed"
 [ "$TN_FAILED" -eq 0 ]

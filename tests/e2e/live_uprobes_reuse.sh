@@ -43,19 +43,14 @@ PY=/usr/bin/python3
 tmp=$(tn_tmpdir)
 pki=$tmp/pki
 tn_make_pki "$pki"
-"${CC:-cc}" -O2 -Wall -Wextra -Werror -o "$tmp/ssl_clear_server" \
-	tests/e2e/lib/ssl_clear_server.c -lssl -lcrypto ||
-	tn_bail "building tests/e2e/lib/ssl_clear_server.c failed"
+up_build_ssl_clear_server "$tmp"
 tn_setup upreuse
 srv=$TN_PEER4
 
 log=$tmp/agent.log
 up_start_agent "$log" auto
-ip netns exec "$TN_NS" "$tmp/ssl_clear_server" "$srv" 443 "$pki/ecdsa.test.crt" \
-	"$pki/ecdsa.test.key" 2 2>"$tmp/server.err" &
-server=$!
-tn_bg "$server"
-tn_wait_listen 10 443 || tn_bail "ssl_clear_server did not start"
+up_start_ssl_clear_server "$pki" "$tmp/server.err" 2
+server=$UP_SERVER_PID
 
 # One s_client (its pid in client$n.pid: the process of its SSL): QUIT
 # it reads after SLEEP seconds.

@@ -86,10 +86,53 @@ static void test_siphash_matches_the_reference_vectors(void)
 	CHECK(tw_siphash13(key, msg, 15) != tw_siphash(key, msg, 15, 2, 4));
 }
 
+/* A deletion keeps the others reachable (a probe chain through the freed
+ * slot too: 500 keys in 1,024 slots collide) and in insertion order. */
+static void test_del_keeps_the_rest(void)
+{
+	struct strmap *m = strmap_new(sizeof(int));
+	char key[16];
+	const char *k;
+	int i, n;
+
+	CHECK(m != NULL);
+	CHECK(!strmap_del(m, "x", 1));            /* empty, no index yet */
+	for (i = 0; i < 500; i++) {
+		n = snprintf(key, sizeof(key), "k%d", i);
+		*(int *)strmap_put(m, key, (size_t)n, NULL) = i;
+	}
+	for (i = 0; i < 500; i += 2) {
+		n = snprintf(key, sizeof(key), "k%d", i);
+		CHECK(strmap_del(m, key, (size_t)n));
+		CHECK(!strmap_del(m, key, (size_t)n));
+	}
+	CHECK_INT(strmap_count(m), 250);
+	for (i = 0; i < 500; i++) {
+		int *v;
+
+		n = snprintf(key, sizeof(key), "k%d", i);
+		v = strmap_get(m, key, (size_t)n);
+		if (i % 2) {
+			CHECK(v && *v == i);
+		} else {
+			CHECK(v == NULL);
+		}
+	}
+	CHECK(strmap_at(m, 0, &k, NULL, NULL));
+	CHECK_STR(k, "k1");
+	CHECK(strmap_at(m, 249, &k, NULL, NULL));
+	CHECK_STR(k, "k499");
+	CHECK(strmap_put(m, "k0", 2, NULL) != NULL);  /* again, at the end */
+	CHECK(strmap_at(m, 250, &k, NULL, NULL));
+	CHECK_STR(k, "k0");
+	strmap_free(m);
+}
+
 int main(void)
 {
 	RUN_TEST(test_put_get_and_insertion_order);
 	RUN_TEST(test_siphash_matches_the_reference_vectors);
 	RUN_TEST(test_grows_past_many_keys_and_clears);
+	RUN_TEST(test_del_keeps_the_rest);
 	return CHECK_EXIT_CODE();
 }

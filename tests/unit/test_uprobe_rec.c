@@ -657,8 +657,34 @@ static void test_calibration_finds_the_alpn_and_server_next_to_no_alert(void)
 		  TW_UP_OFF_MASK, 0);
 }
 
+/* The pid of a process that died is reused by another server: its chain
+ * names another executable, which replaces the cached one, and its
+ * resumed connections (no chain: the executable from the cache) get it. */
+static void test_reused_pid_replaces_the_cached_executable(void)
+{
+	struct up_asm *a = up_asm_new();
+
+	n_seen = 0;
+	feed(a, cert_rec(7, 0, 300, 0, 300));
+	feed(a, bind_rec(7, 1, TW_UPF_CHAIN, 0, 0));
+	CHECK_STR(seen.exe, "/usr/sbin/nginx");
+	cert_rec(8, 0, 300, 0, 300);             /* /usr/bin/caddy, pid 4242 */
+	strcpy(info_of()->exe[0], "caddy");
+	strcpy(info_of()->exe[1], "bin");
+	feed(a, TW_UP_REC_BYTES);
+	feed(a, bind_rec(8, 1, TW_UPF_CHAIN, 0, 0));
+	CHECK_STR(seen.exe, "/usr/bin/caddy");
+	feed(a, alpn_rec(9, "h2", 2));
+	feed(a, bind_rec(9, 0, TW_UPF_ALPN, 0, 0));
+	CHECK_INT(n_seen, 3);
+	CHECK_INT(seen.alpn_len, 2);
+	CHECK_STR(seen.exe, "/usr/bin/caddy");
+	up_asm_free(a);
+}
+
 int main(void)
 {
+	RUN_TEST(test_reused_pid_replaces_the_cached_executable);
 	RUN_TEST(test_chain_in_chunks_is_joined_to_the_bound_connection);
 	RUN_TEST(test_missing_chunk_reports_the_chain_lost);
 	RUN_TEST(test_certificate_too_big_is_counted_and_the_chain_lost);

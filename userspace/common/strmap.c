@@ -101,9 +101,21 @@ void *strmap_get(const struct strmap *m, const void *key, size_t len)
 	return e ? m->entries[e - 1].value : NULL;
 }
 
+/* Points the (cleared) index table at every entry again. */
+static void strmap_reindex(struct strmap *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->count; i++) {
+		size_t s = strmap_find_slot(m, m->entries[i].key, m->entries[i].len,
+					    m->entries[i].hash);
+		m->slots[s] = (uint32_t)(i + 1);
+	}
+}
+
 static bool strmap_grow(struct strmap *m)
 {
-	size_t nslots = m->nslots ? m->nslots * 2 : 64, i;
+	size_t nslots = m->nslots ? m->nslots * 2 : 64;
 	uint32_t *slots = calloc(nslots, sizeof(*slots));
 
 	if (!slots)
@@ -111,11 +123,31 @@ static bool strmap_grow(struct strmap *m)
 	free(m->slots);
 	m->slots = slots;
 	m->nslots = nslots;
-	for (i = 0; i < m->count; i++) {
-		size_t s = strmap_find_slot(m, m->entries[i].key, m->entries[i].len,
-					    m->entries[i].hash);
-		m->slots[s] = (uint32_t)(i + 1);
-	}
+	strmap_reindex(m);
+	return true;
+}
+
+bool strmap_del(struct strmap *m, const void *key, size_t len)
+{
+	uint32_t e;
+	size_t i;
+
+	if (!m->nslots)
+		return false;
+	e = m->slots[strmap_find_slot(m, key, len, strmap_hash(m->seed, key, len))];
+	if (!e)
+		return false;
+	i = e - 1;
+	free(m->entries[i].key);
+	free(m->entries[i].value);
+	/* the later entries move down one (insertion order kept), and with
+	 * open addressing a freed slot would cut its probe chains: the
+	 * index is built again */
+	memmove(&m->entries[i], &m->entries[i + 1],
+		(m->count - i - 1) * sizeof(*m->entries));
+	m->count--;
+	memset(m->slots, 0, m->nslots * sizeof(*m->slots));
+	strmap_reindex(m);
 	return true;
 }
 

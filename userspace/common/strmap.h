@@ -22,6 +22,9 @@ void *strmap_get(const struct strmap *m, const void *key, size_t len);
 /* The value of @key, inserted (zeroed) if absent; *@created says which.
  * NULL on allocation failure. */
 void *strmap_put(struct strmap *m, const void *key, size_t len, bool *created);
+/* Removes @key; false if it was not there. O(count) (the order is kept,
+ * the index rebuilt): for maps that delete seldom. */
+bool strmap_del(struct strmap *m, const void *key, size_t len);
 size_t strmap_count(const struct strmap *m);
 void strmap_clear(struct strmap *m);
 

@@ -212,22 +212,34 @@ static void on_alpn(struct up_asm *a, const struct tw_event *e,
 	memcpy(c->alpn, bytes, e->chunk_len);
 }
 
-void up_asm_note_exe(struct up_asm *a, uint32_t pid, const char *path)
-{
-	struct up_exe *e = &a->exe[a->n_exe++ % UP_ASM_EXES];
-
-	e->pid = pid;
-	snprintf(e->path, sizeof(e->path), "%s", path);
-}
-
-static const char *exe_known(const struct up_asm *a, uint32_t pid)
+/* The entry of @pid, or NULL. */
+static struct up_exe *exe_slot(struct up_asm *a, uint32_t pid)
 {
 	int i;
 
 	for (i = 0; i < UP_ASM_EXES; i++)
 		if (a->exe[i].pid == pid && pid)
-			return a->exe[i].path;
+			return &a->exe[i];
 	return NULL;
+}
+
+void up_asm_note_exe(struct up_asm *a, uint32_t pid, const char *path)
+{
+	/* a pid noted before is replaced where it is: a lookup finds the
+	 * first entry of a pid, which would stay the dead process's */
+	struct up_exe *e = exe_slot(a, pid);
+
+	if (!e)
+		e = &a->exe[a->n_exe++ % UP_ASM_EXES];
+	e->pid = pid;
+	snprintf(e->path, sizeof(e->path), "%s", path);
+}
+
+static const char *exe_known(struct up_asm *a, uint32_t pid)
+{
+	const struct up_exe *e = exe_slot(a, pid);
+
+	return e ? e->path : NULL;
 }
 
 /* /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold ") ". */
@@ -324,8 +336,11 @@ static void on_bind(struct up_asm *a, const struct tw_event *e,
 	}
 	if (c && (in->flags & TW_UPF_CHAIN)) {
 		/* the kernel's, kept for the process's connections that
-		 * serve no chain (resumed): the agent may not read it */
-		if (c->exe[0] && !exe_known(a, c->tgid))
+		 * serve no chain (resumed): the agent may not read it; one
+		 * that differs is of a new process under a reused pid */
+		const char *known = exe_known(a, c->tgid);
+
+		if (c->exe[0] && (!known || strcmp(known, c->exe)))
 			up_asm_note_exe(a, c->tgid, c->exe);
 		v.exe = c->exe[0] ? c->exe : exe_of(a, c->tgid);
 		v.comm = c->comm;

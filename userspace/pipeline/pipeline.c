@@ -123,19 +123,29 @@ static void conn_report(struct pipeline *pl, struct flow *f, struct conn *c)
 	rec->server = f->ep[!client];
 	conn_tunnel(f, client, &rec->tunnel);
 	rec->start_us = f->first_ts_us;
+	followed_note_report(&pl->followed, &rec->server, rec,
+			     conn_server_has_chain(c->server));
 	conn_server_apply(c->server, rec);
 	judge_record(pl, rec);
 }
 
+/* @f's handshake is decided: the source stops copying it (at the end of
+ * the turn), its later bytes here are dropped. */
+static void flow_decided(struct pipeline *pl, struct flow *f)
+{
+	done_queue_add(pl, f, f->client < 0 ? 0 : f->client);
+	flow_mark_done(pl->flows, f);
+}
+
 static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c)
 {
-	int client = f->client < 0 ? 0 : f->client;
+	bool decided = f->state == FLOW_DONE; /* at its deferral (conn_defer) */
 
 	conn_report(pl, f, c);
-	done_queue_add(pl, f, client);
 	conn_free(pl, c);
 	f->user = NULL;
-	flow_mark_done(pl->flows, f);
+	if (!decided)
+		flow_decided(pl, f);
 }
 
 /* An undecided handshake of @f ends for @why: did the source lose it
@@ -445,49 +455,17 @@ static struct conn *conn_sniff_at_end(struct pipeline *pl, struct flow *f,
 	return hold;
 }
 
-/* @ep's key in pl->followed: its bytes without the struct's padding. */
-#define SERVER_KEY_LEN (1 + sizeof(((struct tw_addr *)0)->bytes) + 2)
-static void server_key(const struct tw_endpoint *ep, uint8_t key[SERVER_KEY_LEN])
-{
-	key[0] = ep->addr.family;
-	memcpy(key + 1, ep->addr.bytes, sizeof(ep->addr.bytes));
-	memcpy(key + 1 + sizeof(ep->addr.bytes), &ep->port, 2);
-}
-
-/* @ep's library served a chain (pl->followed). */
-static void server_followed_note(struct pipeline *pl, const struct tw_endpoint *ep)
-{
-	uint8_t key[SERVER_KEY_LEN];
-
-	if (!pl->server_alpn)
-		return; /* only a resumed handshake's ALPN wait asks */
-	if (!pl->followed && !(pl->followed = strmap_new(1))) {
-		pr_warn("out of memory: resumed handshakes are reported without waiting for their ALPN protocol\n");
-		return;
-	}
-	server_key(ep, key);
-	if (strmap_get(pl->followed, key, sizeof(key)))
-		return;
-	if (strmap_count(pl->followed) >= PIPELINE_FOLLOWED_SERVERS)
-		strmap_clear(pl->followed);
-	if (!strmap_put(pl->followed, key, sizeof(key), NULL))
-		pr_warn("out of memory: a server's resumed handshakes are reported without waiting for their ALPN protocol\n");
-}
-
-/* Whether @rec resumed a session on a server whose library served a
- * chain (on an earlier connection: a resumed one serves none). */
+/* Whether @rec resumed a session on a server whose library names its
+ * ALPN protocol (learned from an earlier connection: a resumed one serves
+ * no chain). */
 static bool conn_resumed_on_followed(const struct pipeline *pl,
 				     const struct conn *c,
 				     const struct hs_record *rec)
 {
 	const struct flow *f = c->flow;
 	int client = f->client < 0 ? 0 : f->client;
-	uint8_t key[SERVER_KEY_LEN];
 
-	if (!rec->resumed || !pl->followed)
-		return false;
-	server_key(&f->ep[!client], key);
-	return strmap_get(pl->followed, key, sizeof(key)) != NULL;
+	return rec->resumed && followed_has(&pl->followed, &f->ep[!client]);
 }
 
 /*
@@ -510,6 +488,11 @@ static bool conn_defer(struct pipeline *pl, struct conn *c, uint64_t ts_us)
 	c->defer_until_us = ts_us + PIPELINE_SERVER_ALERT_WAIT_US;
 	TAILQ_INSERT_TAIL(&pl->conns.waiting, c, waiting);
 	pl->conns.deferred++;
+	/* What it waits for is read at SSL_free and named by the server's
+	 * close, which the kernel binds on a done flow too (tw_handle); its
+	 * application data is of no use: the kernel stops copying it now,
+	 * not at the report (up to a second and --dir-budget later). */
+	flow_decided(pl, c->flow);
 	return true;
 }
 
@@ -554,8 +537,10 @@ void pipeline_server_view(void *ctx, const struct tw_server_view *v)
 	struct flow *f = flow_table_find(pl->flows, &v->client, &v->server);
 	struct conn *c = f ? f->user : NULL;
 
-	if (v->n_certs || v->chain_lost)
-		server_followed_note(pl, &v->server);
+	/* only a resumed handshake's ALPN wait asks */
+	if (pl->server_alpn &&
+	    followed_note_view(&pl->followed, v, c && conn_server_has_chain(c->server)))
+		pr_warn("out of memory: a server's resumed handshakes are reported without waiting for their ALPN protocol\n");
 	if (!c || !c->tls) {
 		/* the ALPN of a connection that outlived its report's wait
 		 * is expected to come late: not counted */
@@ -679,7 +664,7 @@ void pipeline_free(struct pipeline *pl)
 	hold_free(pl);
 	done_queue_free(pl);
 	strmap_free(pl->cert_events);
-	strmap_free(pl->followed);
+	followed_free(&pl->followed);
 	chain_pins_free(pl);
 	distinct_free(pl->leaves);
 	distinct_free(pl->all_certs);

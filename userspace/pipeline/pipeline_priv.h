@@ -10,6 +10,7 @@
 #include "common/distinct.h"
 #include "common/strmap.h"
 #include "detect/spike.h"
+#include "followed.h"
 #include "pipeline.h"
 
 /* What was last said about a leaf served for a (name, address, port), so
@@ -82,12 +83,6 @@ struct conn_lru {
  * server that never closes, and a connection that outlives it). */
 #define PIPELINE_SERVER_ALERT_WAIT_US 1000000ull
 
-/* Servers (address and port) whose library served a chain: a resumed TLS
- * 1.3 handshake there, which serves none, waits for its ALPN protocol
- * like a full one. At most this many; past it, all are forgotten and
- * learned again from their next chain. */
-#define PIPELINE_FOLLOWED_SERVERS 4096
-
 /* server_view.c: what the server's library said about one connection. */
 struct conn_server;
 /* Adds @v to *@cs (allocated on first use). 0, or -1 out of memory. */
@@ -103,6 +98,8 @@ bool conn_server_awaits_alert(const struct conn_server *cs,
  * the server's library served a chain on an earlier connection. */
 bool conn_server_awaits_alpn(const struct conn_server *cs, bool server_followed,
 			     const struct hs_record *rec);
+/* True when a chain view came for the connection. */
+bool conn_server_has_chain(const struct conn_server *cs);
 size_t conn_server_mem(const struct conn_server *cs);
 void conn_server_free(struct conn_server *cs);
 
@@ -142,7 +139,7 @@ struct pipeline {
 	uint64_t views_unmatched;     /* server views of no followed connection */
 	uint64_t updates_unsaid;      /* see pipeline_cert_updates_lost() */
 	bool server_alpn;             /* the servers' libraries name their ALPN */
-	struct strmap *followed;      /* PIPELINE_FOLLOWED_SERVERS, on first use */
+	struct followed_servers followed; /* followed.h */
 	struct done_queue done;
 };
 

@@ -38,6 +38,11 @@ void conn_server_free(struct conn_server *cs)
 	free(cs);
 }
 
+bool conn_server_has_chain(const struct conn_server *cs)
+{
+	return cs && cs->followed;
+}
+
 size_t conn_server_mem(const struct conn_server *cs)
 {
 	size_t n = 0;

@@ -9,12 +9,14 @@
  * thread is a TLS client too, as a reverse proxy's is: it connects to
  * ADDR:UPSTREAM_PORT, reads until the upstream ends the connection (its
  * fatal alert, from a server that requires a client certificate) and
- * frees that SSL.
+ * frees that SSL; once more after it frees the SSL of the last connection
+ * and before it closes that socket, as a proxy that frees its upstream's
+ * SSL after its client's does.
  *
  * Usage: ssl_clear_server ADDR PORT CERT KEY N [UPSTREAM_PORT]
  * Each connection is read until the client closes it; exit 0 when all N
- * completed their handshake (and, with UPSTREAM_PORT, every upstream
- * connection ended on an alert).
+ * completed their handshake (and, with UPSTREAM_PORT, all N + 1 upstream
+ * connections ended on an alert).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -90,7 +92,7 @@ int main(int argc, char **argv)
 	SSL_CTX *ctx, *cctx = NULL;
 	SSL *ssl;
 	char buf[256];
-	int lfd, fd, i, n, ok = 0, upstream = 0, alerts = 0;
+	int lfd, fd, i, n, ok = 0, upstream = 0, ups = 0, alerts = 0;
 
 	if (argc != 6 && argc != 7) {
 		fprintf(stderr, "usage: ssl_clear_server ADDR PORT CERT KEY N [UPSTREAM_PORT]\n");
@@ -118,8 +120,10 @@ int main(int argc, char **argv)
 	if (lfd < 0 || !ssl)
 		return 1;
 	for (i = 0; i < n; i++) {
-		if (upstream)
+		if (upstream) {
 			alerts += upstream_alert(cctx, argv[1], upstream) == 0;
+			ups++;
+		}
 		fd = accept(lfd, NULL, NULL);
 		if (fd < 0 || !SSL_set_fd(ssl, fd)) {
 			perror("accept");
@@ -139,6 +143,10 @@ int main(int argc, char **argv)
 			}
 		} else {
 			SSL_free(ssl);       /* before the close, as servers do */
+			if (upstream) {
+				alerts += upstream_alert(cctx, argv[1], upstream) == 0;
+				ups++;
+			}
 		}
 		close(fd);
 	}
@@ -148,6 +156,6 @@ int main(int argc, char **argv)
 	fprintf(stderr, "%d of %d handshakes\n", ok, n);
 	if (upstream)
 		fprintf(stderr, "%d of %d upstream connections ended on an alert\n",
-			alerts, n);
-	return ok == n && (!upstream || alerts == n) ? 0 : 1;
+			alerts, ups);
+	return ok == n && alerts == ups ? 0 : 1;
 }

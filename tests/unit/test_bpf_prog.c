@@ -966,25 +966,23 @@ static void test_qinq_8021ad_is_parsed(void)
 }
 
 /*
- * The hello of client_hello4 behind @tags VLAN tags, the outermost of
- * ethertype @outer (0: as build() makes it): followed to the record when
- * @followed, else given up and counted in bad_headers (what analyze counts
- * for such a frame: tests/unit/test_decode.c).
+ * The hello of client_hello4 or client_hello6 (@family) in the frame @pkt,
+ * run by a fresh program (@l3: tlswatch_l3, from the IP header past the
+ * 14-byte Ethernet one): followed to the record when @followed, else given
+ * up and counted in bad_headers (what analyze counts for such a frame:
+ * tests/unit/test_decode.c); nothing else.
  */
-static void check_vlan_tags(int tags, uint16_t outer, bool followed)
+static void check_hello_followed(const uint8_t *pkt, size_t len, int family,
+				 bool l3, bool followed)
 {
-	static uint8_t pkt[4096];
-	struct spec s = client_hello4();
-	size_t len;
-
 	if (!fx_open(0, 0)) { CHECK(0); return; }
-	s.vlan_tags = tags;
-	len = build(&s, pkt);
-	if (outer)
-		put16(pkt + 12, outer);
-	run_on(fx.skel->progs.tlswatch, pkt, len);
+	if (l3)
+		run_on(fx.skel->progs.tlswatch_l3, pkt + 14, len - 14);
+	else
+		run_on(fx.skel->progs.tlswatch, pkt, len);
 	CHECK_INT(drain(), followed);
 	if (followed) {
+		CHECK_INT(fx.recs[0].ev.family, family);
 		CHECK_INT(fx.recs[0].ev.seq, 1000);
 		CHECK_INT(fx.recs[0].ev.chunk_len, 517);
 		CHECK(memcmp(fx.recs[0].data, hello, 517) == 0);
@@ -992,6 +990,21 @@ static void check_vlan_tags(int tags, uint16_t outer, bool followed)
 	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), followed);
 	CHECK_INT(counter(TW_CNT_BAD_HEADERS), !followed);
 	fx_close();
+}
+
+/* The hello of client_hello4 behind @tags VLAN tags, the outermost of
+ * ethertype @outer (0: as build() makes it): check_hello_followed. */
+static void check_vlan_tags(int tags, uint16_t outer, bool followed)
+{
+	static uint8_t pkt[4096];
+	struct spec s = client_hello4();
+	size_t len;
+
+	s.vlan_tags = tags;
+	len = build(&s, pkt);
+	if (outer)
+		put16(pkt + 12, outer);
+	check_hello_followed(pkt, len, 4, false, followed);
 }
 
 /*
@@ -1011,33 +1024,17 @@ static void test_vlan_tags_are_followed_as_far_as_analyze_does(void)
 }
 
 /* The hello of client_hello6 behind @n IPv6 extension headers, run by
- * each program (tlswatch_l3: from the IP header): as check_vlan_tags. */
+ * each program: check_hello_followed. */
 static void check_ipv6_ext(int n, bool followed)
 {
 	static uint8_t pkt[4096];
 	struct spec s = client_hello6();
 	size_t len;
-	int l3;
 
 	s.ip6_ext = n;
-	for (l3 = 0; l3 < 2; l3++) {
-		if (!fx_open(0, 0)) { CHECK(0); return; }
-		len = build(&s, pkt);
-		if (l3)
-			run_on(fx.skel->progs.tlswatch_l3, pkt + 14, len - 14);
-		else
-			run_on(fx.skel->progs.tlswatch, pkt, len);
-		CHECK_INT(drain(), followed);
-		if (followed) {
-			CHECK_INT(fx.recs[0].ev.family, 6);
-			CHECK_INT(fx.recs[0].ev.seq, 1000);
-			CHECK_INT(fx.recs[0].ev.chunk_len, 517);
-			CHECK(memcmp(fx.recs[0].data, hello, 517) == 0);
-		}
-		CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), followed);
-		CHECK_INT(counter(TW_CNT_BAD_HEADERS), !followed);
-		fx_close();
-	}
+	len = build(&s, pkt);
+	check_hello_followed(pkt, len, 6, false, followed);
+	check_hello_followed(pkt, len, 6, true, followed);
 }
 
 /*

@@ -244,7 +244,7 @@ __noinline int tw_decap(struct __sk_buff *skb, struct tw_pkt *p, __u32 off,
 		__builtin_memset(p->daddr, 0, sizeof(p->daddr));
 		inner = e.inner;
 		if (inner == ETH_P_TEB) {
-			r = tw_parse_eth(skb, &off, &inner);
+			r = tw_parse_eth(skb, &off, &inner, false);
 			if (r != TW_PARSE_OK)
 				return r;
 		}

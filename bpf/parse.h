@@ -125,10 +125,19 @@ static __always_inline int tw_load(struct __sk_buff *skb, __u32 off, void *buf,
 	r_;                                                                \
 })
 
-/* Ethernet and VLAN tags at *@off: returns the L3 ethertype, *off past
- * the tags; TW_PARSE_BAD past TW_MAX_VLAN_TAGS of them. */
+/*
+ * Ethernet and VLAN tags at *@off: returns the L3 ethertype, *off past
+ * the tags; TW_PARSE_BAD past TW_MAX_VLAN_TAGS of them. Of the @outer
+ * frame (not one a tunnel carries: bpf/decap.h), the skb may hold the
+ * outer tag in its metadata instead (skb->vlan_present): the receive path
+ * takes it out before TC ingress runs (as a NIC's VLAN offload does), and
+ * a packet sent through a VLAN device reaches TC egress of the device
+ * under it so too. That tag counts: a frame of five tags shows four in
+ * its bytes, and `analyze` sees the five of the wire (a capture holds the
+ * tag in the frame).
+ */
 static __always_inline int tw_parse_eth(struct __sk_buff *skb, __u32 *off,
-					__u16 *proto)
+					__u16 *proto, bool outer)
 {
 	struct vlan_hdr tag;  /* also the Ethernet header's last 4 bytes */
 	int i;
@@ -143,6 +152,11 @@ static __always_inline int tw_parse_eth(struct __sk_buff *skb, __u32 *off,
 	for (i = 0; i < TW_MAX_VLAN_TAGS; i++) {
 		if (!TW_ETH_P_IS_VLAN(*proto))
 			break;
+		/* the last tag to follow, with one in the metadata: one too
+		 * many (asked only here, so that the verifier follows no
+		 * other frame twice) */
+		if (outer && i == TW_MAX_VLAN_TAGS - 1 && skb->vlan_present)
+			return TW_PARSE_BAD;
 		/* tag = TCI (2 bytes), then the next ethertype (2 bytes) */
 		if (tw_load_hdr(skb, *off, &tag))
 			return TW_PARSE_BAD;
@@ -326,7 +340,7 @@ static __always_inline int tw_parse_packet(struct __sk_buff *skb, bool l2,
 	int r;
 
 	if (l2) {
-		r = tw_parse_eth(skb, &off, &proto);
+		r = tw_parse_eth(skb, &off, &proto, true);
 		if (r != TW_PARSE_OK)
 			return r;
 	} else {

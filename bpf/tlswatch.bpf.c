@@ -506,7 +506,7 @@ enum {
 	TW_PROBE_PREAMBLE,  /* no handshake yet: the bytes are a preamble */
 	TW_PROBE_STARTED,   /* the handshake phase starts with this packet */
 	TW_PROBE_OUTGOING,  /* a handshake this host's own client starts,
-			     * under --direction served: the flow is DONE */
+			     * under --direction served: to be given up */
 };
 
 /*
@@ -529,10 +529,8 @@ static __always_inline int tw_flow_probe(struct __sk_buff *skb,
 	}
 	return TW_PROBE_PREAMBLE;
 start:
-	if (tw_flow_outgoing(skb, hs_type)) {
-		v->state = TW_FLOW_DONE;
-		return TW_PROBE_OUTGOING;
-	}
+	if (tw_flow_outgoing(skb, hs_type))
+		return TW_PROBE_OUTGOING;  /* tw_flow_next gives it up */
 	v->state = TW_FLOW_HANDSHAKE;
 	v->start_ns = c->now;
 	v->server = tw_pick_server(c, from, hs_type);
@@ -553,15 +551,29 @@ static __always_inline __u8 tw_preamble_side(const struct tw_ctx *c, int from)
 }
 
 /*
- * Flow @v, probing, is given up: DONE; if userspace has had bytes of it
- * (a preamble), a gap record with this packet (@flags: its side) tells it
- * to forget them.
+ * Flow @v, probing, is decided without a handshake phase: DONE, with
+ * @server its server endpoint. A DONE flow still needs it: a close of the
+ * server's binds the closing thread's pending uprobe entry (tw_handle), a
+ * close of the client's must not, and the new entry's 0 is the client
+ * about half the time (the endpoints' order in the key).
+ */
+static __always_inline void tw_flow_done(struct tw_flow_val *v, __u8 server)
+{
+	v->state = TW_FLOW_DONE;
+	v->server = server;
+}
+
+/*
+ * Flow @v, probing, is given up: DONE (tw_flow_done, @server); if
+ * userspace has had bytes of it (a preamble), a gap record with this
+ * packet (@flags: its side) tells it to forget them.
  */
 static __always_inline void tw_flow_give_up(struct __sk_buff *skb,
 					    struct tw_ctx *c,
-					    struct tw_flow_val *v, __u8 flags)
+					    struct tw_flow_val *v,
+					    __u8 server, __u8 flags)
 {
-	v->state = TW_FLOW_DONE;
+	tw_flow_done(v, server);
 	if (tw_flow_seen(v))
 		tw_emit_gap(skb, c, flags);
 }
@@ -580,6 +592,7 @@ static __always_inline void tw_flow_preamble(struct __sk_buff *skb,
 {
 	__u32 copied = from ? v->copied[1] : v->copied[0];
 	__u32 len = c->pkt.payload_len;
+	__u8 server = tw_pick_server(c, from, 0); /* no hello: by the port */
 	__u8 flags = tw_preamble_side(c, from);
 
 	if (!tw_flow_seen(v)) { /* userspace starts a flow with it */
@@ -587,13 +600,13 @@ static __always_inline void tw_flow_preamble(struct __sk_buff *skb,
 		cnt->c[TW_CNT_FLOWS_TRACKED]++;
 	}
 	if (copied + len > TW_PREAMBLE_BYTES) {
-		tw_flow_give_up(skb, c, v, flags);
+		tw_flow_give_up(skb, c, v, server, flags);
 		return;
 	}
 	tw_copy_payload(skb, c, cnt, v, from, flags);
 	cnt->c[TW_CNT_PREAMBLE_BYTES] += len;
 	if (++v->probes >= TW_PROBE_SEGMENTS)
-		v->state = TW_FLOW_DONE;
+		tw_flow_done(v, server);
 }
 
 /*
@@ -1059,7 +1072,9 @@ __noinline int tw_flow_next(struct __sk_buff *skb, struct tw_ctx *c,
 			/* nothing of the hello copied; a preamble userspace
 			 * has ends as one past its bounds does */
 			cnt->c[TW_CNT_FLOWS_OUTGOING]++;
-			tw_flow_give_up(skb, c, v, tw_preamble_side(c, from));
+			/* the server: the far end, the hello's receiver */
+			tw_flow_give_up(skb, c, v, !from,
+					tw_preamble_side(c, from));
 		} else {
 			tw_flow_preamble(skb, c, cnt, v, from);
 		}

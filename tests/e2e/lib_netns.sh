@@ -157,7 +157,7 @@ tn_stop_pid() { # pid [signal]
 }
 
 tn_cleanup() {
-	local rc=$? h p i
+	local rc=$? h p
 	trap - EXIT INT TERM
 	# before the hooks: prom_cleanup removes the webhook receiver's log
 	[ -n "${HOOK_OUT:-}" ] && tn_check_events "$HOOK_OUT" "the webhook bodies of this test"
@@ -168,14 +168,7 @@ tn_cleanup() {
 		tn_stop_pid "$p"
 	done
 	if [ -n "$TN_NS" ] && ip netns pids "$TN_NS" >/dev/null 2>&1; then
-		# anything still running inside the namespace was started by us
-		for i in 1 2 3; do
-			p=$(ip netns pids "$TN_NS" 2>/dev/null)
-			[ -z "$p" ] && break
-			kill -KILL $p 2>/dev/null
-			sleep 0.2
-		done
-		ip netns del "$TN_NS" 2>/dev/null    # takes the peer end along
+		tn_ns_del "$TN_NS"    # takes the peer end along
 	fi
 	[ -n "$TN_HOST_IF" ] && ip link del "$TN_HOST_IF" 2>/dev/null
 	tn_check_events "${TMPDIR:-/tmp}/tlswatch-e2e.$$"
@@ -184,6 +177,21 @@ tn_cleanup() {
 		rc=1
 	fi
 	exit "$rc"
+}
+
+# Deletes network namespace NS, killing first what still runs inside: a
+# namespace a test made runs only what the test started there. A veth end
+# inside goes with it.
+tn_ns_del() { # namespace
+	local p i
+	for i in 1 2 3; do
+		p=$(ip netns pids "$1" 2>/dev/null)
+		[ -z "$p" ] && break
+		# shellcheck disable=SC2086 # one word per pid
+		kill -KILL $p 2>/dev/null
+		sleep 0.2
+	done
+	ip netns del "$1" 2>/dev/null
 }
 
 # The JSON events in a directory or file must validate against

@@ -27,7 +27,7 @@
 # Needs root, openssl, ip, ss, python3. TAP output; exits non-zero on any
 # failure.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 export BUILD
 . tests/e2e/lib_netns.sh
@@ -65,18 +65,8 @@ CLIENT_NS=tw-dcli-$$
 ORIGIN_NS=tw-dorg-$$
 EDGE_C_IF=dec$$ EDGE_O_IF=deo$$
 
-ns_del() { # namespace: kills what runs inside (ours), then deletes it
-	local p i
-	for i in 1 2 3; do
-		p=$(ip netns pids "$1" 2>/dev/null)
-		[ -z "$p" ] && break
-		kill -KILL $p 2>/dev/null
-		sleep 0.2
-	done
-	ip netns del "$1" 2>/dev/null
-}
-tn_on_exit "ns_del $CLIENT_NS"
-tn_on_exit "ns_del $ORIGIN_NS"
+tn_on_exit "tn_ns_del $CLIENT_NS"
+tn_on_exit "tn_ns_del $ORIGIN_NS"
 
 link_ns() { # peer namespace, edge ifname, edge address, peer address
 	ip link add "$2" netns "$TN_NS" type veth peer name "${2}p" netns "$1" &&

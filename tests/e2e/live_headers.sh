@@ -16,7 +16,15 @@
 # and to a third, one tag and one extension header more: every frame a
 # bad header, as analyze counts them. Before, the kernel followed two
 # tags and six extension headers and gave up on more uncounted.
-# The frames go to a MAC address nobody has: the namespace drops them.
+# The same two rounds once more with the frames sent from inside the
+# namespace, out of its end of the veth, so that they reach the watched
+# interface's TC ingress: the receive path has taken the outer tag out of
+# the frame into the packet's metadata by then (as a NIC's VLAN offload
+# does), so the kernel must count it: four tags followed, five a bad
+# header. Before, it saw four tags of a frame of five in the bytes and
+# followed them: two handshakes ok, no bad header.
+# The frames go to a MAC address nobody has: the namespace (the host, on
+# ingress) drops them.
 #
 # Needs root. TAP output; exits non-zero on any failure.
 set -u
@@ -45,9 +53,16 @@ if ! ip link set dev "$TN_HOST_IF" mtu 9000 ||
 	tn_bail "cannot raise the MTU of $TN_HOST_IF"
 fi
 
-# every frame of a capture out of the interface, 2 ms apart
-send() { # pcap
-	"$PY" - "$1" "$TN_HOST_IF" <<'PYEOF'
+# every frame of a capture, 2 ms apart: out of the host end (out: where
+# the agent's TC egress sees it) or out of the namespace end (in: it
+# arrives at the host end, its TC ingress)
+send() { # out|in, pcap
+	local ns=() dev=$TN_HOST_IF
+	if [ "$1" = in ]; then
+		ns=(ip netns exec "$TN_NS")
+		dev=$TN_PEER_IF
+	fi
+	"${ns[@]}" "$PY" - "$2" "$dev" <<'PYEOF'
 import socket, struct, sys, time
 data = open(sys.argv[1], "rb").read()
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
@@ -69,23 +84,23 @@ for l in sys.stdin:
     print(e["client"]["ip"], e["client"]["port"], e["outcome"], e.get("version"))' | sort
 }
 
-# An agent of its own sees captures $2...; waits for $1 handshakes (none:
-# the frames went out before the agent stops, and the TC hook ran on
-# each as it was sent). Log: $tmp/agent-$1-$2.jsonl
-round() { # handshakes, capture modes...
-	local want=$1 m log
-	log="$tmp/agent-$1-$2.jsonl"
-	shift
+# An agent of its own sees captures $3... sent $1 (send); waits for $2
+# handshakes (none: the frames went out before the agent stops, and the
+# TC hook ran on each as it was sent). Log: $tmp/agent-$1-$2-$3.jsonl
+round() { # out|in, handshakes, capture modes...
+	local dir=$1 want=$2 m log
+	log="$tmp/agent-$1-$2-$3.jsonl"
+	shift 2
 	TN_AGENT_PORT=27302 tn_start_agent "$log" --no-active-check ||
 		tn_bail "the agent did not start"
 	for m in "$@"; do
-		send "$tmp/$m.pcap" || tap_fail "sending the $m frames"
+		send "$dir" "$tmp/$m.pcap" || tap_fail "sending the $m frames $dir"
 	done
 	[ "$want" -eq 0 ] ||
 		tn_wait_cmd 15 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge $want ]"
 	sleep 0.5
 	tn_stop_agent
-	tap_eq "$*: agent exits 0 on SIGTERM" 0 "$?"
+	tap_eq "$* $dir: agent exits 0 on SIGTERM" 0 "$?"
 }
 
 four_ok="127.0.0.1 38500 ok TLS1.2
@@ -93,20 +108,24 @@ four_ok="127.0.0.1 38500 ok TLS1.2
 fd00::7f00:1 38500 ok TLS1.2
 fd00::7f00:1 38502 ok TLS1.2"
 
-round 4 ipv6-atomic ipv4-ah
-log="$tmp/agent-4-ipv6-atomic.jsonl"
+round out 4 ipv6-atomic ipv4-ah
+log="$tmp/agent-out-4-ipv6-atomic.jsonl"
 tap_eq "4 handshakes: both captures, both connections, ok" "$four_ok" "$(hs "$log")"
 tap_eq "no fragment counted" 0 "$(tn_agent_counter "$log" fragments)"
 
-round 4 vlan4 ipv6-ext8
-log="$tmp/agent-4-vlan4.jsonl"
-tap_eq "4 VLAN tags, 8 extension headers: 4 handshakes ok" "$four_ok" "$(hs "$log")"
-tap_eq "4 VLAN tags, 8 extension headers: no bad header" 0 \
-	"$(tn_agent_counter "$log" bad_headers)"
+# the VLAN tags and extension headers analyze follows, and one more, on
+# either hook
+for dir in out in; do
+	round "$dir" 4 vlan4 ipv6-ext8
+	log="$tmp/agent-$dir-4-vlan4.jsonl"
+	tap_eq "$dir: 4 VLAN tags, 8 extension headers: 4 handshakes ok" "$four_ok" "$(hs "$log")"
+	tap_eq "$dir: 4 VLAN tags, 8 extension headers: no bad header" 0 \
+		"$(tn_agent_counter "$log" bad_headers)"
 
-round 0 vlan5 ipv6-ext9
-log="$tmp/agent-0-vlan5.jsonl"
-tap_eq "5 VLAN tags, 9 extension headers: no handshake" "" "$(hs "$log")"
-# (packets_seen has the host's own IPv6 router solicitations besides)
-tap_eq "5 VLAN tags, 9 extension headers: 80 bad headers, none watched" \
-	"80 0" "$(tn_agent_counter "$log" bad_headers) $(tn_agent_counter "$log" packets_watched)"
+	round "$dir" 0 vlan5 ipv6-ext9
+	log="$tmp/agent-$dir-0-vlan5.jsonl"
+	tap_eq "$dir: 5 VLAN tags, 9 extension headers: no handshake" "" "$(hs "$log")"
+	# (packets_seen has the host's own IPv6 router solicitations besides)
+	tap_eq "$dir: 5 VLAN tags, 9 extension headers: 80 bad headers, none watched" \
+		"80 0" "$(tn_agent_counter "$log" bad_headers) $(tn_agent_counter "$log" packets_watched)"
+done

@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -170,6 +171,8 @@ static int collect(void *ctx, void *data, size_t size)
 
 /* The ring's size for the next fx_open (0: the program's). */
 static uint32_t fx_ring_bytes;
+/* 1: the next fx_open's program binds pending uprobe entries (--uprobes) */
+static uint8_t fx_up_binds;
 
 /* @wake_bytes, @wake_gap_ns: 0 keeps the program's defaults. */
 static bool fx_open_wake(uint32_t budget, uint32_t chunk_bytes,
@@ -189,6 +192,7 @@ static bool fx_open_wake(uint32_t budget, uint32_t chunk_bytes,
 		fx.skel->rodata->tw_wake_bytes = wake_bytes;
 	if (wake_gap_ns)
 		fx.skel->rodata->tw_wake_gap_ns = wake_gap_ns;
+	fx.skel->rodata->tw_up_binds = fx_up_binds;
 	if (fx_ring_bytes &&
 	    bpf_map__set_max_entries(fx.skel->maps.tw_events, fx_ring_bytes))
 		printf("# the ring's size: %s\n", strerror(errno));
@@ -257,19 +261,29 @@ static int drain(void)
 	return fx.nrec;
 }
 
+/* Counter @i of the per-CPU array @map whose value is @n counters (struct
+ * tw_counters, tw_up_counters), summed over the CPUs. */
+static uint64_t percpu_counter(const struct bpf_map *map, size_t n, int i)
+{
+	int ncpu = libbpf_num_possible_cpus(), cpu;
+	uint64_t per[ncpu > 0 ? ncpu * n : 1], sum = 0;
+	__u32 zero = 0;
+
+	if (ncpu < 1 || bpf_map_lookup_elem(bpf_map__fd(map), &zero, per))
+		return UINT64_MAX;
+	for (cpu = 0; cpu < ncpu; cpu++)
+		sum += per[cpu * n + i];
+	return sum;
+}
+
 static uint64_t counter(enum tw_counter c)
 {
-	int ncpu = libbpf_num_possible_cpus(), i;
-	struct tw_counters per[ncpu > 0 ? ncpu : 1];
-	__u32 zero = 0;
-	uint64_t sum = 0;
+	return percpu_counter(fx.skel->maps.tw_counters, TW_CNT__MAX, c);
+}
 
-	if (ncpu < 1 || bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.tw_counters),
-					    &zero, per))
-		return UINT64_MAX;
-	for (i = 0; i < ncpu; i++)
-		sum += per[i].c[c];
-	return sum;
+static uint64_t up_counter(enum tw_up_counter c)
+{
+	return percpu_counter(fx.skel->maps.tw_up_counters, TW_UP_CNT__MAX, c);
 }
 
 static void endpoint(struct tw_endpoint *ep, int family, const char *ip,
@@ -579,11 +593,38 @@ static void test_starttls_handshake_after_plaintext_is_tracked(void)
 	fx_close();
 }
 
+/*
+ * The server's address after the client's (unlike client_hello4's): the
+ * server is second in the flow key, where a new entry's server (0) is the
+ * client. A flow decided without a handshake phase must say its server:
+ * a close of the server's binds a pending uprobe entry of its thread
+ * (tw_handle), one of the client's must not.
+ */
+static struct spec client_hello4_server_second(void)
+{
+	struct spec s = client_hello4();
+
+	s.dst = "192.0.2.20";
+	return s;
+}
+
+/* The flow of @s (its sender the client) is DONE with the far end, the
+ * one on the watched port, its server (second in the key). */
+static void check_done_server_second(const struct spec *s)
+{
+	struct tw_flow_val v;
+	int server_is_src = -1;
+
+	CHECK(flow_entry(s, &v, &server_is_src));
+	CHECK_INT(v.state, TW_FLOW_DONE);
+	CHECK_INT(v.server, 1);
+	CHECK_INT(server_is_src, 0);
+}
+
 static void test_non_tls_flow_is_given_up_after_probes(void)
 {
 	uint8_t junk[100];
-	struct spec s = client_hello4(), c = client_hello4();
-	struct tw_flow_val v;
+	struct spec s = client_hello4_server_second(), c = s;
 	int i;
 
 	if (!fx_open(0, 0)) { CHECK(0); return; }
@@ -595,8 +636,7 @@ static void test_non_tls_flow_is_given_up_after_probes(void)
 		run(&s);
 	}
 	CHECK_INT(drain(), TW_PROBE_SEGMENTS);   /* the preamble, copied */
-	CHECK(flow_entry(&s, &v, NULL));
-	CHECK_INT(v.state, TW_FLOW_DONE);
+	check_done_server_second(&s);
 	run(&c); /* a handshake record now is not looked at */
 	CHECK_INT(drain(), TW_PROBE_SEGMENTS);
 	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1); /* as a preamble */
@@ -610,8 +650,7 @@ static void test_non_tls_flow_is_given_up_after_probes(void)
 static void test_preamble_past_its_bytes_is_given_up_with_a_gap(void)
 {
 	static uint8_t text[3000];
-	struct spec s = client_hello4();
-	struct tw_flow_val v;
+	struct spec s = client_hello4_server_second();
 
 	if (!fx_open(0, 0)) { CHECK(0); return; }
 	memset(text, 'a', sizeof(text));
@@ -627,8 +666,7 @@ static void test_preamble_past_its_bytes_is_given_up_with_a_gap(void)
 	CHECK_INT(fx.recs[1].ev.seq, 1000 + sizeof(text));
 	CHECK_INT(fx.recs[1].ev.wire_len, TW_PREAMBLE_BYTES - sizeof(text) + 1);
 	CHECK_INT(fx.recs[1].ev.flags, TW_EVF_TRUNCATED);
-	CHECK(flow_entry(&s, &v, NULL));
-	CHECK_INT(v.state, TW_FLOW_DONE);
+	check_done_server_second(&s);
 	CHECK_INT(counter(TW_CNT_PREAMBLE_BYTES), sizeof(text));
 	fx_close();
 }
@@ -928,25 +966,23 @@ static void test_qinq_8021ad_is_parsed(void)
 }
 
 /*
- * The hello of client_hello4 behind @tags VLAN tags, the outermost of
- * ethertype @outer (0: as build() makes it): followed to the record when
- * @followed, else given up and counted in bad_headers (what analyze counts
- * for such a frame: tests/unit/test_decode.c).
+ * The hello of client_hello4 or client_hello6 (@family) in the frame @pkt,
+ * run by a fresh program (@l3: tlswatch_l3, from the IP header past the
+ * 14-byte Ethernet one): followed to the record when @followed, else given
+ * up and counted in bad_headers (what analyze counts for such a frame:
+ * tests/unit/test_decode.c); nothing else.
  */
-static void check_vlan_tags(int tags, uint16_t outer, bool followed)
+static void check_hello_followed(const uint8_t *pkt, size_t len, int family,
+				 bool l3, bool followed)
 {
-	static uint8_t pkt[4096];
-	struct spec s = client_hello4();
-	size_t len;
-
 	if (!fx_open(0, 0)) { CHECK(0); return; }
-	s.vlan_tags = tags;
-	len = build(&s, pkt);
-	if (outer)
-		put16(pkt + 12, outer);
-	run_on(fx.skel->progs.tlswatch, pkt, len);
+	if (l3)
+		run_on(fx.skel->progs.tlswatch_l3, pkt + 14, len - 14);
+	else
+		run_on(fx.skel->progs.tlswatch, pkt, len);
 	CHECK_INT(drain(), followed);
 	if (followed) {
+		CHECK_INT(fx.recs[0].ev.family, family);
 		CHECK_INT(fx.recs[0].ev.seq, 1000);
 		CHECK_INT(fx.recs[0].ev.chunk_len, 517);
 		CHECK(memcmp(fx.recs[0].data, hello, 517) == 0);
@@ -954,6 +990,21 @@ static void check_vlan_tags(int tags, uint16_t outer, bool followed)
 	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), followed);
 	CHECK_INT(counter(TW_CNT_BAD_HEADERS), !followed);
 	fx_close();
+}
+
+/* The hello of client_hello4 behind @tags VLAN tags, the outermost of
+ * ethertype @outer (0: as build() makes it): check_hello_followed. */
+static void check_vlan_tags(int tags, uint16_t outer, bool followed)
+{
+	static uint8_t pkt[4096];
+	struct spec s = client_hello4();
+	size_t len;
+
+	s.vlan_tags = tags;
+	len = build(&s, pkt);
+	if (outer)
+		put16(pkt + 12, outer);
+	check_hello_followed(pkt, len, 4, false, followed);
 }
 
 /*
@@ -973,33 +1024,17 @@ static void test_vlan_tags_are_followed_as_far_as_analyze_does(void)
 }
 
 /* The hello of client_hello6 behind @n IPv6 extension headers, run by
- * each program (tlswatch_l3: from the IP header): as check_vlan_tags. */
+ * each program: check_hello_followed. */
 static void check_ipv6_ext(int n, bool followed)
 {
 	static uint8_t pkt[4096];
 	struct spec s = client_hello6();
 	size_t len;
-	int l3;
 
 	s.ip6_ext = n;
-	for (l3 = 0; l3 < 2; l3++) {
-		if (!fx_open(0, 0)) { CHECK(0); return; }
-		len = build(&s, pkt);
-		if (l3)
-			run_on(fx.skel->progs.tlswatch_l3, pkt + 14, len - 14);
-		else
-			run_on(fx.skel->progs.tlswatch, pkt, len);
-		CHECK_INT(drain(), followed);
-		if (followed) {
-			CHECK_INT(fx.recs[0].ev.family, 6);
-			CHECK_INT(fx.recs[0].ev.seq, 1000);
-			CHECK_INT(fx.recs[0].ev.chunk_len, 517);
-			CHECK(memcmp(fx.recs[0].data, hello, 517) == 0);
-		}
-		CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), followed);
-		CHECK_INT(counter(TW_CNT_BAD_HEADERS), !followed);
-		fx_close();
-	}
+	len = build(&s, pkt);
+	check_hello_followed(pkt, len, 6, false, followed);
+	check_hello_followed(pkt, len, 6, true, followed);
 }
 
 /*
@@ -2316,6 +2351,122 @@ static void test_served_only_follows_a_hello_not_sent_here(void)
 	fx_close();
 }
 
+/* A TCP socket of this host bound to 127.0.0.1:@port; -1 on failure. */
+static int loopback_socket(uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 &&
+	    (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
+	     bind(fd, (struct sockaddr *)&a, sizeof(a)))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * The hello of a real connection of this host, client 127.0.0.1:@cport to
+ * 127.0.0.1:PORT, in this process's network namespace, fx's program on lo's
+ * TC egress under --direction served with --uprobes, this thread holding
+ * a pending uprobe entry. The flow is outgoing: DONE, its server the far
+ * end (the server's index in the key: 1 when @cport < PORT). Then the
+ * client's close binds nothing (its FIN leaves from this thread), the
+ * server's does (one bind, the entry gone).
+ */
+static void outgoing_close_case(uint16_t cport)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tc);
+	struct spec c = client_hello4();
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	struct tw_up_pending pend = { .hs_id = 7, .n_certs = 1,
+				      .flags = TW_UPF_CHAIN };
+	struct tw_flow_val v;
+	__u64 tid = (__u64)getpid() << 32 | (__u32)gettid();
+	int lfd = -1, cfd = -1, sfd = -1, server_is_src = -1;
+
+	fx_up_binds = 1;
+	if (!fx_open(0, 0)) { CHECK(0); fx_up_binds = 0; return; }
+	fx_up_binds = 0;
+	fx.skel->bss->tw_served_only = 1;
+	hook.ifindex = (int)if_nametoindex("lo");
+	tc.prog_fd = bpf_program__fd(fx.skel->progs.tlswatch);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	pend.tgid = (__u32)getpid();
+	lfd = loopback_socket(PORT);
+	cfd = loopback_socket(cport);
+	if (hook.ifindex <= 0 || bpf_tc_hook_create(&hook) ||
+	    bpf_tc_attach(&hook, &tc) ||
+	    bpf_map_update_elem(bpf_map__fd(fx.skel->maps.tw_up_pending),
+				&tid, &pend, BPF_ANY) ||
+	    lfd < 0 || cfd < 0 || listen(lfd, 1) ||
+	    connect(cfd, (struct sockaddr *)&a, sizeof(a)) ||
+	    (sfd = accept(lfd, NULL, NULL)) < 0 ||
+	    write(cfd, hello, sizeof(hello)) != (ssize_t)sizeof(hello)) {
+		printf("# an outgoing hello over lo: %s\n", strerror(errno));
+		CHECK(0);
+		goto out;
+	}
+	c.src = c.dst = "127.0.0.1";
+	c.sport = cport;
+	CHECK(flow_entry(&c, &v, &server_is_src));
+	CHECK_INT(v.state, TW_FLOW_DONE);
+	CHECK_INT(v.server, cport < PORT ? 1 : 0);
+	CHECK_INT(server_is_src, 0);
+	CHECK_INT(counter(TW_CNT_FLOWS_OUTGOING), 1);
+	CHECK_INT(drain(), 0);
+	close(cfd);
+	cfd = -1;
+	CHECK_INT(up_counter(TW_UP_CNT_BINDS), 0);
+	CHECK(bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.tw_up_pending),
+				  &tid, &pend) == 0);
+	close(sfd);
+	sfd = -1;
+	CHECK_INT(up_counter(TW_UP_CNT_BINDS), 1);
+	CHECK(bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.tw_up_pending),
+				  &tid, &pend) != 0);
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (cfd >= 0)
+		close(cfd);
+	if (lfd >= 0)
+		close(lfd);
+	hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+	bpf_tc_hook_destroy(&hook);
+	fx_close();
+}
+
+/*
+ * --direction served: outgoing_close_case with the client first in the
+ * flow key (its port below the server's) and second. Before, an outgoing
+ * flow kept the new entry's server 0: with the client first, the client's
+ * close bound the entry of its thread (a proxy's upstream connection
+ * taking the chain of the connection it serves).
+ */
+static void test_client_close_of_an_outgoing_flow_binds_nothing(void)
+{
+	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	if (home < 0 || unshare(CLONE_NEWNET)) {
+		CHECK(0);
+		if (home >= 0)
+			close(home);
+		return;
+	}
+	if (system("ip link set lo up") == 0) {
+		outgoing_close_case(PORT - 1);
+		outgoing_close_case(PORT + 1);
+	} else {
+		CHECK(0);
+	}
+	CHECK(setns(home, CLONE_NEWNET) == 0);
+	close(home);
+}
+
 static void test_both_ports_watched_server_is_hello_receiver(void)
 {
 	struct spec c = client_hello4();
@@ -2741,6 +2892,7 @@ int main(void)
 	RUN_TEST(test_real_fin_far_ahead_of_a_done_flow_is_taken);
 	RUN_TEST(test_both_ports_watched_server_is_hello_receiver);
 	RUN_TEST(test_served_only_follows_a_hello_not_sent_here);
+	RUN_TEST(test_client_close_of_an_outgoing_flow_binds_nothing);
 	RUN_TEST(test_record_becomes_segment);
 	RUN_TEST(test_handshake_records_do_not_wake_the_consumer);
 	RUN_TEST(test_alert_record_wakes_the_consumer);

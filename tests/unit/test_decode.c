@@ -298,31 +298,52 @@ static void test_vlan_too_many_tags_is_bad(void)
 }
 
 /*
+ * A bound both parsers share (include/tlswatch/headers.h): the frame @put
+ * builds with @max headers of its kind is decoded, its hello checked by
+ * @check at @off; with @max + 1 it is a bad header; nothing else counted.
+ */
+static void check_header_bound(void (*put)(struct frame *, uint32_t),
+			       uint32_t max,
+			       void (*check)(const struct tw_segment *,
+					     const struct frame *, uint32_t),
+			       uint32_t off)
+{
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+	uint32_t n;
+
+	for (n = max; n <= max + 1; n++) {
+		struct frame f = { .len = 0 };
+
+		put(&f, n);
+		CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), n == max);
+		if (n == max)
+			check(&seg, &f, off);
+		frame_free(&f);
+	}
+	CHECK_STATS(st, .frames = 2, .tcp_segments = 1, .bad_headers = 1);
+}
+
+/* The IPv4 hello behind @tags VLAN tags: 802.1ad outside, 802.1Q inside. */
+static void put_vlan_hello(struct frame *f, uint32_t tags)
+{
+	uint32_t i;
+
+	put_eth(f, 0x88a8);
+	for (i = 1; i < tags; i++)
+		put_tag(f, (uint16_t)i, 0x8100);
+	put_tag(f, (uint16_t)tags, 0x0800);
+	put_ipv4_tcp_hello(f);
+}
+
+/*
  * The bound the kernel shares (TW_MAX_VLAN_TAGS, include/tlswatch/
  * headers.h): 4 tags followed, 5 a bad header. The kernel's side of it:
  * test_bpf_prog.c, test_vlan_tags_are_followed_as_far_as_analyze_does.
  */
 static void test_vlan_four_tags_followed_five_are_bad(void)
 {
-	struct decode_stats st = { 0 };
-	struct tw_segment seg;
-	int tags;
-
-	for (tags = 4; tags <= 5; tags++) {
-		struct frame f = { .len = 0 };
-		int i;
-
-		put_eth(&f, 0x88a8);
-		for (i = 1; i < tags; i++)
-			put_tag(&f, (uint16_t)i, 0x8100);
-		put_tag(&f, (uint16_t)tags, 0x0800);
-		put_ipv4_tcp_hello(&f);
-		CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), tags == 4);
-		if (tags == 4)
-			check_hello_v4(&seg, &f, 14 + 4 * 4 + 40);
-		frame_free(&f);
-	}
-	CHECK_STATS(st, .frames = 2, .tcp_segments = 1, .bad_headers = 1);
+	check_header_bound(put_vlan_hello, 4, check_hello_v4, 14 + 4 * 4 + 40);
 }
 
 static void test_vlan_tag_cut_short_is_truncated(void)
@@ -929,6 +950,20 @@ static void test_ipv6_hop_by_hop_and_dstopts_skipped(void)
 	frame_free(&f);
 }
 
+/* The IPv6 hello behind @n extension headers of 8 bytes: a hop-by-hop,
+ * then destination options. */
+static void put_ipv6_ext_hello(struct frame *f, uint32_t n)
+{
+	uint32_t i;
+
+	put_eth(f, 0x86dd);
+	put_ipv6(f, 0, (uint16_t)(8 * n + 25));
+	for (i = 1; i <= n; i++)
+		put_ext(f, i < n ? 60 : 6, 0, 8);
+	put_tcp(f);
+	put_hello(f);
+}
+
 /*
  * The bound the kernel shares (TW_MAX_IPV6_EXT, include/tlswatch/
  * headers.h): 8 extension headers followed, 9 a bad header. Before, the
@@ -938,26 +973,8 @@ static void test_ipv6_hop_by_hop_and_dstopts_skipped(void)
  */
 static void test_ipv6_eight_ext_headers_followed_nine_are_bad(void)
 {
-	struct decode_stats st = { 0 };
-	struct tw_segment seg;
-	uint32_t n;
-
-	for (n = 8; n <= 9; n++) {
-		struct frame f = { .len = 0 };
-		uint32_t i;
-
-		put_eth(&f, 0x86dd);
-		put_ipv6(&f, 0, (uint16_t)(8 * n + 25));
-		for (i = 1; i <= n; i++)
-			put_ext(&f, i < n ? 60 : 6, 0, 8);
-		put_tcp(&f);
-		put_hello(&f);
-		CHECK_INT(decode(&f, DLT_EN10MB, &seg, &st), n == 8);
-		if (n == 8)
-			check_hello_v6(&seg, &f, 14 + 40 + 8 * 8 + 20);
-		frame_free(&f);
-	}
-	CHECK_STATS(st, .frames = 2, .tcp_segments = 1, .bad_headers = 1);
+	check_header_bound(put_ipv6_ext_hello, 8, check_hello_v6,
+			   14 + 40 + 8 * 8 + 20);
 }
 
 static void test_ipv6_routing_and_ah_skipped(void)

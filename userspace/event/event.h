@@ -67,7 +67,7 @@ struct cert_view {
 	X(NOT_TCP, not_tcp, 1, "IP packets that are not TCP")                     \
 	X(IP_FRAGMENTS, ip_fragments, 1, "IP fragments skipped")                  \
 	X(TRUNCATED_HEADERS, truncated_headers, 1, "Packets whose headers were cut by the snap length") \
-	X(BAD_HEADERS, bad_headers, 1, "Packets with impossible headers")         \
+	X(BAD_HEADERS, bad_headers, 1, "Packets with impossible headers, or more VLAN tags or IPv6 extension headers than followed") \
 	X(TRUNCATED_PAYLOAD, truncated_payload, 1, "Packets whose payload was cut by the snap length") \
 	X(TUNNELS_TOO_DEEP, tunnels_too_deep, 1, "Packets with more nested encapsulations than followed") \
 	X(FLOWS_EVICTED, flows_evicted, 0, "Flows evicted by the memory or flow bounds") \

@@ -333,13 +333,13 @@ assert_eq "a capture that only begins as one added: counted" "rsa.test 5 weak.te
 
 # The beginnings kept per capture are bounded: those at its first 64
 # record ends, and at its last record end within each 4 KiB page (a copy
-# cut at a page's end: a full disk, a copy killed, a writer's buffer).
+# cut at a page's end: a full disk, a writer's 4 KiB buffer).
 # A capture of 5000 records of 16 bytes (a record header, nothing
 # captured) has 4094 record ends in its first 64 KiB: 64 + 16 rows kept,
 # not 4094 (some 0.6 MB with 12-byte pcapng blocks); rows an older
 # tlswatch kept beyond the bound are deleted by the next run that adds a
 # capture, with --webhook (merged into the file) too, which marks the
-# last capture bounded (table analyzed_capture_prefix_bound, a row per
+# last capture bounded (table analyzed_capture_prefix_mark, a row per
 # bound: first, page, the last capture's rowid); later runs bound only
 # the captures added after it (an older tlswatch still writing into the
 # file), the whole table never again.
@@ -362,7 +362,7 @@ prefixes() { # db: the rows of beginnings, of each capture
 	sqlite3 "$1" "SELECT count(*) FROM analyzed_capture_prefix GROUP BY size, head_sha256 ORDER BY 1" | paste -sd' '
 }
 marks() { # db: the marks of the bounds applied, "rowid|first|page|upto" each
-	sqlite3 "$1" "SELECT rowid, * FROM analyzed_capture_prefix_bound ORDER BY first" | paste -sd' '
+	sqlite3 "$1" "SELECT rowid, * FROM analyzed_capture_prefix_mark ORDER BY first" | paste -sd' '
 }
 "$TW" analyze -q --db "$T_TMP/tiny.db" "$T_TMP/tiny.pcap" >/dev/null 2>"$T_TMP/err14"
 assert_eq "tiny records: added" "0|" "$?|$(cat "$T_TMP/err14")"
@@ -397,8 +397,8 @@ for end in range(40, 65537, 16):
 db.commit()
 PY
 }
-sqlite3 "$T_TMP/tiny.db" "DELETE FROM analyzed_capture_prefix_bound;
-	INSERT INTO analyzed_capture_prefix_bound VALUES (32, 8192, 0)"
+sqlite3 "$T_TMP/tiny.db" "DELETE FROM analyzed_capture_prefix_mark;
+	INSERT INTO analyzed_capture_prefix_mark VALUES (32, 8192, 0)"
 old_rows "$T_TMP/tiny.db" "$T_TMP/tiny.pcap" known
 assert_eq "setup: an older tlswatch's rows" "74 4094" "$(prefixes "$T_TMP/tiny.db")"
 cp "$T_TMP/tiny.db" "$T_TMP/tiny_hook.db"
@@ -436,7 +436,7 @@ done
 # capture before the mark are not looked at again, and the mark's row is
 # updated in place (its rowid, set to 7, stays)
 old_rows "$T_TMP/tiny.db" "$T_TMP/tiny.pcap" known
-sqlite3 "$T_TMP/tiny.db" "UPDATE analyzed_capture_prefix_bound SET rowid = 7 WHERE first = 64"
+sqlite3 "$T_TMP/tiny.db" "UPDATE analyzed_capture_prefix_mark SET rowid = 7 WHERE first = 64"
 "$TW" analyze -q --db "$T_TMP/tiny.db" "$T_TMP/tiny_fifth.pcap" >/dev/null 2>"$T_TMP/err14"
 assert_eq "a run after the mark: exit 0" "0|" "$?|$(cat "$T_TMP/err14")"
 assert_eq "a run after the mark: the captures before it not bounded again" \

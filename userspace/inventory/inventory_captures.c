@@ -84,7 +84,7 @@ static const char sql_keep_new[] =
  * added, each after the last); a run bounds the captures added since
  * then by others than itself (an older tlswatch writing into the file
  * after a newer one), and marks the file's last capture. The first run
- * on a file marks none: every capture, a sort of the whole table (13 s
+ * on a file marks none: every capture, a sort of the whole table (12 s
  * for 800,000 rows on 2 CPUs), once; later runs look only at the
  * captures added since (PREFIX_PENDING), and sort nothing when those are
  * their own. Through a temporary table of the rows to drop, each then
@@ -95,16 +95,16 @@ static const char sql_keep_new[] =
 	" WHERE first = " STR(INVENTORY_CAPTURE_PREFIX_FIRST)		\
 	" AND page = " STR(INVENTORY_CAPTURE_PREFIX_PAGE)
 #define PREFIX_MARK_CREATE(s)						\
-	"CREATE TABLE IF NOT EXISTS " s "analyzed_capture_prefix_bound"	\
+	"CREATE TABLE IF NOT EXISTS " s "analyzed_capture_prefix_mark"	\
 	" (first INTEGER NOT NULL, page INTEGER NOT NULL,"		\
 	" upto INTEGER NOT NULL, PRIMARY KEY (first, page));"		\
-	"INSERT OR IGNORE INTO " s "analyzed_capture_prefix_bound VALUES (" \
+	"INSERT OR IGNORE INTO " s "analyzed_capture_prefix_mark VALUES (" \
 	STR(INVENTORY_CAPTURE_PREFIX_FIRST) ", "			\
 	STR(INVENTORY_CAPTURE_PREFIX_PAGE) ", 0)"
 /* the captures added since the mark, not by this run */
 #define PREFIX_SINCE(s)							\
 	"SELECT head_sha256, head_len, size FROM " s "analyzed_capture"	\
-	" WHERE rowid > (SELECT upto FROM " s "analyzed_capture_prefix_bound" \
+	" WHERE rowid > (SELECT upto FROM " s "analyzed_capture_prefix_mark" \
 	PREFIX_MARK_WHERE ")"						\
 	" EXCEPT SELECT head_sha256, head_len, size FROM temp.analyzed_capture_run"
 #define PREFIX_PENDING(s) "SELECT EXISTS (" PREFIX_SINCE(s) ")"
@@ -120,7 +120,7 @@ static const char sql_keep_new[] =
 	" (SELECT " PREFIX_COLS " FROM temp.analyzed_capture_prefix_drop);" \
 	"DROP TABLE temp.analyzed_capture_prefix_drop"
 #define PREFIX_MARK(s)							\
-	"UPDATE " s "analyzed_capture_prefix_bound SET upto ="		\
+	"UPDATE " s "analyzed_capture_prefix_mark SET upto ="		\
 	" (SELECT coalesce(max(rowid), 0) FROM " s "analyzed_capture)"	\
 	PREFIX_MARK_WHERE
 
@@ -395,8 +395,8 @@ void inventory_run_rollback(struct inventory *inv)
  * What a run on a copy wrote, carried into the file: the rows of the
  * tables an `analyze --db` run writes (served: sightings, findings,
  * rollbacks; analyzed_capture and analyzed_capture_prefix: the captures'
- * records, the copy's bounded already, the file's of an older tlswatch
- * bounded once as inventory_capture_prune_prefixes does) that differ from
+ * records, the run's bounded already on the copy, the file's of an older
+ * tlswatch bounded here, since the file's mark) that differ from
  * the file's. A run only adds and updates rows, never deletes one, and
  * the lease keeps tlswatch's other writers off the file, so each row of
  * the copy that is not in the file as it is (EXCEPT compares whole

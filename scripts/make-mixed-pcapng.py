@@ -5,9 +5,10 @@ analyze"): DIR/mixed-linktypes.pcapng, whose second interface is Linux
 cooked (113) after an Ethernet one, and DIR/mixed-byteorder.pcapng, a
 little-endian section followed by a big-endian one (two files joined with
 cat), and DIR/mixed-byteorder-other.pcapng, the same but for the
-second section's packet (shorter, other bytes): not a copy of the first
-cut short (analyze --db walks each section's blocks in its own byte
-order). Each packet is an empty IPv4 header; only the framing matters.
+second section's packet (shorter, other bytes): analysed as the first is
+(libpcap reads neither's second section), so analyze --db refuses it as a
+copy of the first cut short. Each packet is an empty IPv4 header; only the
+framing matters.
 
 Usage: make-mixed-pcapng.py DIR
 """

@@ -21,6 +21,9 @@ rows() { # db: "name count" of each row, in listing order
 	"$TW" inventory --db "$1" --json 2>/dev/null | "$PY" -c 'import json,sys
 print(" ".join("%s %s" % (r["name"], r["count"]) for r in map(json.loads, sys.stdin)))'
 }
+ends() { # db [condition]: the lengths of the beginnings recorded, shortest first
+	sqlite3 "$1" "SELECT group_concat(len, ' ') FROM (SELECT len FROM analyzed_capture_prefix WHERE ${2:-1} ORDER BY len)"
+}
 
 "$TW" analyze -q --db "$db" "$CAPS/tls12_rsa.pcap" >"$T_TMP/out1"
 assert_eq "first run: exit 0" 0 "$?"
@@ -330,13 +333,16 @@ assert_eq "a capture that only begins as one added: counted" "rsa.test 5 weak.te
 
 # The beginnings kept per capture are bounded: those at its first 64
 # record ends, and at its last record end within each 4 KiB page (a copy
-# cut at a page's end: a full disk, a copy killed, a writer's buffer).
+# cut at a page's end: a full disk, a writer's 4 KiB buffer).
 # A capture of 5000 records of 16 bytes (a record header, nothing
 # captured) has 4094 record ends in its first 64 KiB: 64 + 16 rows kept,
 # not 4094 (some 0.6 MB with 12-byte pcapng blocks); rows an older
 # tlswatch kept beyond the bound are deleted by the next run that adds a
 # capture, with --webhook (merged into the file) too, which marks the
-# file bounded (table analyzed_capture_prefix_bound: done once).
+# last capture bounded (table analyzed_capture_prefix_mark, a row per
+# bound: first, page, the last capture's rowid); later runs bound only
+# the captures added after it (an older tlswatch still writing into the
+# file), the whole table never again.
 "$PY" - "$T_TMP" <<'PY'
 import struct, sys
 out = sys.argv[1]
@@ -349,17 +355,22 @@ open(out + "/tiny_page.pcap", "wb").write(data[:40960])   # a page's end
 open(out + "/tiny_mid.pcap", "wb").write(data[:40000])    # within a page
 open(out + "/tiny_other.pcap", "wb").write(tiny(5000, 100000))
 open(out + "/tiny_third.pcap", "wb").write(tiny(5000, 200000))
+open(out + "/tiny_fourth.pcap", "wb").write(tiny(5000, 300000))
+open(out + "/tiny_fifth.pcap", "wb").write(tiny(5000, 400000))
 PY
 prefixes() { # db: the rows of beginnings, of each capture
 	sqlite3 "$1" "SELECT count(*) FROM analyzed_capture_prefix GROUP BY size, head_sha256 ORDER BY 1" | paste -sd' '
+}
+marks() { # db: the marks of the bounds applied, "rowid|first|page|upto" each
+	sqlite3 "$1" "SELECT rowid, * FROM analyzed_capture_prefix_mark ORDER BY first" | paste -sd' '
 }
 "$TW" analyze -q --db "$T_TMP/tiny.db" "$T_TMP/tiny.pcap" >/dev/null 2>"$T_TMP/err14"
 assert_eq "tiny records: added" "0|" "$?|$(cat "$T_TMP/err14")"
 assert_eq "tiny records: 80 beginnings kept of 4094" 80 "$(prefixes "$T_TMP/tiny.db")"
 assert_eq "tiny records: the first 64 record ends, then each page's last" \
 	"40|1048|64 4088 8184 12280 16376 20472 24568 28664 32760 36856 40952 45048 49144 53240 57336 61432 65528" \
-	"$(sqlite3 "$T_TMP/tiny.db" "SELECT min(len), max(len), count(*) FROM (SELECT len FROM analyzed_capture_prefix ORDER BY len LIMIT 64);
-		SELECT group_concat(len, ' ') FROM (SELECT len FROM analyzed_capture_prefix WHERE len > 1048 ORDER BY len)" | paste -sd' ')"
+	"$(sqlite3 "$T_TMP/tiny.db" "SELECT min(len), max(len), count(*) FROM (SELECT len FROM analyzed_capture_prefix ORDER BY len LIMIT 64)") $(
+		ends "$T_TMP/tiny.db" "len > 1048")"
 "$TW" analyze -q --db "$T_TMP/tiny.db" "$T_TMP/tiny_page.pcap" >/dev/null 2>"$T_TMP/err14"
 assert_eq "tiny records, a copy cut at a page's end: recognised (exit 2)" \
 	"2|tlswatch analyze: $T_TMP/tiny_page.pcap: begins with the same 40952 bytes as $T_TMP/tiny.pcap, added to the --db database $T_TMP/tiny.db at TIME (80024 bytes then, 40960 now); adding it would count those handshakes twice" \
@@ -368,61 +379,118 @@ assert_eq "tiny records, a copy cut at a page's end: recognised (exit 2)" \
 assert_eq "tiny records, a copy cut within a page past the 64th record: not recognised, added (the bound)" \
 	"0|" "$?|$(cat "$T_TMP/err14")"
 assert_eq "tiny records: each capture's beginnings bounded (2498 record ends: 64 + 10)" "74 80" "$(prefixes "$T_TMP/tiny.db")"
-# the rows an older tlswatch kept: every record end of the first capture,
-# in a file without the mark that its rows were bounded
-"$PY" - "$T_TMP/tiny.db" "$T_TMP/tiny.pcap" <<'PY'
+# the rows an older tlswatch kept: every record end of a capture (of the
+# first one added here, or of one it adds, @added), in a file where a
+# build of another bound marked its own (left as it is)
+old_rows() { # db capture added
+	"$PY" - "$@" <<'PY'
 import hashlib, sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-db.execute("DROP TABLE analyzed_capture_prefix_bound")
 data = open(sys.argv[2], "rb").read()
 head = hashlib.sha256(data[:65536]).hexdigest()
+if sys.argv[3] == "added":
+    db.execute("INSERT INTO analyzed_capture VALUES (?, 65536, ?, 'old', 1)",
+               (head, len(data)))
 for end in range(40, 65537, 16):
     db.execute("INSERT OR IGNORE INTO analyzed_capture_prefix VALUES (?, ?, ?, 65536, ?)",
                (end, hashlib.sha256(data[:end]).hexdigest(), head, len(data)))
 db.commit()
 PY
+}
+sqlite3 "$T_TMP/tiny.db" "DELETE FROM analyzed_capture_prefix_mark;
+	INSERT INTO analyzed_capture_prefix_mark VALUES (32, 8192, 0)"
+old_rows "$T_TMP/tiny.db" "$T_TMP/tiny.pcap" known
 assert_eq "setup: an older tlswatch's rows" "74 4094" "$(prefixes "$T_TMP/tiny.db")"
 cp "$T_TMP/tiny.db" "$T_TMP/tiny_hook.db"
 "$TW" analyze -q --db "$T_TMP/tiny.db" "$T_TMP/tiny_other.pcap" >/dev/null 2>"$T_TMP/err14"
 assert_eq "the next run adds a capture: exit 0" "0|" "$?|$(cat "$T_TMP/err14")"
 assert_eq "the next run: the older rows bounded, its own too" "74 80 80" "$(prefixes "$T_TMP/tiny.db")"
-assert_eq "the next run: the file marked bounded" "64|4096" \
-	"$(sqlite3 "$T_TMP/tiny.db" "SELECT * FROM analyzed_capture_prefix_bound")"
+assert_eq "the next run: its bound marked up to its capture (the 3rd), the other bound's mark kept" \
+	"1|32|8192|0 2|64|4096|3" "$(marks "$T_TMP/tiny.db")"
 "$TW" analyze -q --db "$T_TMP/tiny_hook.db" --webhook http://127.0.0.1:9/alerts \
 	"$T_TMP/tiny_third.pcap" >/dev/null 2>"$T_TMP/err14"
 assert_eq "the next run with --webhook (merged): exit 0" "0|" "$?|$(cat "$T_TMP/err14")"
 assert_eq "the next run with --webhook: the file's older rows bounded, its own too" \
 	"74 80 80" "$(prefixes "$T_TMP/tiny_hook.db")"
-assert_eq "the next run with --webhook: the file marked bounded" "64|4096" \
-	"$(sqlite3 "$T_TMP/tiny_hook.db" "SELECT * FROM analyzed_capture_prefix_bound")"
+assert_eq "the next run with --webhook: the file marked up to its capture" \
+	"1|32|8192|0 2|64|4096|3" "$(marks "$T_TMP/tiny_hook.db")"
+# an older tlswatch adds a capture after the mark, with all its rows; the
+# next run bounds them (they were kept for ever, the file marked already)
+for db in tiny tiny_hook; do
+	old_rows "$T_TMP/$db.db" "$T_TMP/tiny_fourth.pcap" added
+	assert_eq "$db: setup: an older tlswatch's capture after the mark" \
+		"74 80 80 4094" "$(prefixes "$T_TMP/$db.db")"
+done
+"$TW" analyze -q --db "$T_TMP/tiny.db" "$T_TMP/tiny_third.pcap" >/dev/null 2>"$T_TMP/err14"
+assert_eq "a run after the older tlswatch's: exit 0" "0|" "$?|$(cat "$T_TMP/err14")"
+"$TW" analyze -q --db "$T_TMP/tiny_hook.db" --webhook http://127.0.0.1:9/alerts \
+	"$T_TMP/tiny_other.pcap" >/dev/null 2>"$T_TMP/err14"
+assert_eq "a run after the older tlswatch's, with --webhook: exit 0" "0|" "$?|$(cat "$T_TMP/err14")"
+for db in tiny tiny_hook; do
+	assert_eq "$db: the older tlswatch's capture added after the mark: bounded" \
+		"74 80 80 80 80" "$(prefixes "$T_TMP/$db.db")"
+	assert_eq "$db: marked up to the last capture (the 5th)" \
+		"1|32|8192|0 2|64|4096|5" "$(marks "$T_TMP/$db.db")"
+done
+# The whole table is bounded once per file: rows beyond the bound of a
+# capture before the mark are not looked at again, and the mark's row is
+# updated in place (its rowid, set to 7, stays)
+old_rows "$T_TMP/tiny.db" "$T_TMP/tiny.pcap" known
+sqlite3 "$T_TMP/tiny.db" "UPDATE analyzed_capture_prefix_mark SET rowid = 7 WHERE first = 64"
+"$TW" analyze -q --db "$T_TMP/tiny.db" "$T_TMP/tiny_fifth.pcap" >/dev/null 2>"$T_TMP/err14"
+assert_eq "a run after the mark: exit 0" "0|" "$?|$(cat "$T_TMP/err14")"
+assert_eq "a run after the mark: the captures before it not bounded again" \
+	"74 80 80 80 80 4094" "$(prefixes "$T_TMP/tiny.db")"
+assert_eq "a run after the mark: the mark updated in place" \
+	"1|32|8192|0 7|64|4096|6" "$(marks "$T_TMP/tiny.db")"
 
 # pcapng of two sections in different byte orders (two files joined with
-# cat; libpcap reads the first only, exit 3, and the capture is added):
-# its blocks' ends are walked in each section's own order, so a copy cut
-# within the second section is compared up to its last whole block there,
-# and a capture whose second section differs is not taken for a copy cut
-# short (each block used to be read in the first section's order, the
-# walk stopping at the second section header: both compared at 116 bytes)
+# cat): libpcap reads the first only (exit 3), and so does the walk of
+# its record ends, which stops at the second section header, said (not
+# with -q). A copy cut within the second section, and a capture whose
+# second section differs, are analysed as it was (the first section
+# alone): both refused as copies cut short (the walk used to go on in the
+# second section's order, so the other capture was added, its handshakes
+# counted twice).
 "$PY" scripts/make-mixed-pcapng.py "$T_TMP" || not_ok "scripts/make-mixed-pcapng.py failed"
 mixed=$T_TMP/mixed-byteorder.pcapng
-"$TW" analyze -q --db "$T_TMP/mixed.db" "$mixed" >/dev/null 2>"$T_TMP/err13"
-assert_eq "two byte orders: exit 3, the second section not read by libpcap" \
-	"3|tlswatch analyze: $mixed: pcapng block size 469762048 > maximum 16777216; the rest of the file was not read" \
+"$TW" analyze --db "$T_TMP/mixed.db" "$mixed" >/dev/null 2>"$T_TMP/err13"
+assert_eq "two byte orders: exit 3, the second section read neither by libpcap nor by the walk" \
+	"3|tlswatch analyze: $mixed: pcapng block size 469762048 > maximum 16777216; the rest of the file was not read
+tlswatch analyze: $mixed: section at byte 116 in the other byte order: libpcap reads no further: its beginnings are recorded for --db up to there" \
 	"$?|$(cat "$T_TMP/err13")"
-assert_eq "two byte orders: its beginnings at each block end short of its size" \
-	"116 144 164" "$(sqlite3 "$T_TMP/mixed.db" "SELECT group_concat(len, ' ') FROM (SELECT len FROM analyzed_capture_prefix ORDER BY len)")"
+assert_eq "two byte orders: its beginning at the first section's end only" \
+	"116" "$(ends "$T_TMP/mixed.db")"
 head -c 228 "$mixed" >"$T_TMP/mixed_cut.pcapng"
-"$TW" analyze -q --db "$T_TMP/mixed.db" "$T_TMP/mixed_cut.pcapng" >/dev/null 2>"$T_TMP/err13"
-assert_eq "two byte orders, cut within the second section's packet: exit 2, compared up to its interface block" \
-	"2|tlswatch analyze: $T_TMP/mixed_cut.pcapng: begins with the same 164 bytes as $mixed, added to the --db database $T_TMP/mixed.db at TIME (232 bytes then, 228 now); adding it would count those handshakes twice" \
-	"$?|$(sed -E 's/ at [0-9-]{10}T[0-9:]{8}Z / at TIME /' "$T_TMP/err13")"
 other=$T_TMP/mixed-byteorder-other.pcapng
-"$TW" analyze -q --db "$T_TMP/mixed.db" "$other" >/dev/null 2>"$T_TMP/err13"
-assert_eq "two byte orders, another second section: added (exit 3 of libpcap's)" \
-	"3|tlswatch analyze: $other: pcapng block size 469762048 > maximum 16777216; the rest of the file was not read" \
-	"$?|$(cat "$T_TMP/err13")"
-assert_eq "two byte orders: both captures recorded" 2 \
+for copy in "$T_TMP/mixed_cut.pcapng" "$other"; do
+	"$TW" analyze -q --db "$T_TMP/mixed.db" "$copy" >/dev/null 2>"$T_TMP/err13"
+	rc=$?
+	assert_eq "two byte orders, $(basename "$copy"): exit 2, compared up to the first section's end" \
+		"2|tlswatch analyze: $copy: begins with the same 116 bytes as $mixed, added to the --db database $T_TMP/mixed.db at TIME (232 bytes then, 228 now); adding it would count those handshakes twice" \
+		"$rc|$(sed -E 's/ at [0-9-]{10}T[0-9:]{8}Z / at TIME /' "$T_TMP/err13")"
+done
+assert_eq "two byte orders: one capture recorded" 1 \
 	"$(sqlite3 "$T_TMP/mixed.db" "SELECT count(*) FROM analyzed_capture")"
+# the same with handshakes: a capture of two, then two different
+# big-endian sections appended (the two files joined with it)
+"$PY" - "$CAPS/tls12_rsa.pcapng" "$mixed" "$other" "$T_TMP" <<'PY'
+import sys
+rsa = open(sys.argv[1], "rb").read()
+for name, joined in (("a", sys.argv[2]), ("b", sys.argv[3])):
+    open(sys.argv[4] + "/joined_%s.pcapng" % name, "wb").write(
+        rsa + open(joined, "rb").read()[116:])
+PY
+"$TW" analyze -q --db "$T_TMP/joined.db" "$T_TMP/joined_a.pcapng" >/dev/null 2>&1
+assert_eq "a capture and a big-endian section: exit 3, counted" \
+	"3|rsa.test 2" "$?|$(rows "$T_TMP/joined.db")"
+"$TW" analyze -q --db "$T_TMP/joined.db" "$T_TMP/joined_b.pcapng" >/dev/null 2>"$T_TMP/err13"
+rc=$?
+assert_eq "the same capture and another big-endian section: exit 2, refused" \
+	"2|tlswatch analyze: $T_TMP/joined_b.pcapng: begins with the same $(wc -c <"$CAPS/tls12_rsa.pcapng") bytes as $T_TMP/joined_a.pcapng, added to the --db database $T_TMP/joined.db at TIME ($(wc -c <"$T_TMP/joined_a.pcapng") bytes then, $(wc -c <"$T_TMP/joined_b.pcapng") now); adding it would count those handshakes twice" \
+	"$rc|$(sed -E 's/ at [0-9-]{10}T[0-9:]{8}Z / at TIME /' "$T_TMP/err13")"
+assert_eq "the same capture and another big-endian section: not counted again" \
+	"rsa.test 2" "$(rows "$T_TMP/joined.db")"
 # a block length no block has (13) in the second section: libpcap stops
 # there, and so does the walk of its record ends, said (not with -q)
 "$PY" - "$mixed" "$T_TMP/badlen.pcapng" <<'PY'
@@ -438,5 +506,5 @@ assert_eq "a bad block length in the second section: exit 3, said by libpcap and
 tlswatch analyze: $T_TMP/badlen.pcapng: pcapng block at byte 144 has a length of 13, not a multiple of 4: its beginnings are recorded for --db up to there" \
 	"$?|$(cat "$T_TMP/err13")"
 assert_eq "a bad block length: its beginnings up to the bad block" "116 144" \
-	"$(sqlite3 "$T_TMP/badlen.db" "SELECT group_concat(len, ' ') FROM (SELECT len FROM analyzed_capture_prefix ORDER BY len)")"
+	"$(ends "$T_TMP/badlen.db")"
 t_done

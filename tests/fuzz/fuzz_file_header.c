@@ -11,7 +11,7 @@
  * it.
  *
  * Then capture_walk_next() over the same bytes (analyze --db's record
- * ends, each pcapng section in its own byte order): every end past the
+ * ends, as far as libpcap reads): every end past the
  * one before by 12 bytes at least and within the input, so the walk is
  * bounded whatever the block lengths say; a walk stopped by bytes that
  * are no record says why, and gives nothing more.
@@ -67,9 +67,9 @@ static void walk_copy(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t r = header_len_of_copy(data, size), whole, p;
+	uint32_t magic;
 
 	walk_copy(data, size);
-	uint32_t magic;
 
 	if (size < 4) {
 		if (r != 0)

@@ -810,31 +810,45 @@ static size_t mixed_section(uint8_t *p, bool be)
 	return 4 * i;
 }
 
-/* A pcapng file of two sections in different byte orders (two files
- * joined with cat): each block's length is read in its own section's
- * order (it used to be read in the first's, so the walk stopped at the
- * second section header, its length read as 469762048). */
-static void test_file_walk_follows_each_sections_byte_order(void)
+/* A pcapng file of two sections (two files joined with cat): libpcap
+ * reads the whole file in its first section's byte order and stops with
+ * an error at a section in the other, so the walk ends there too, said
+ * (it used to go on in the second section's order, recording record ends
+ * analysis never reaches). */
+static void test_file_walk_stops_at_a_section_in_the_other_byte_order(void)
 {
+	static const struct {
+		bool first_be, second_be;
+		const char *ends, *why;
+	} cases[] = {
+		{ false, false, "80 108 128 160", "" },
+		{ true, true, "80 108 128 160", "" },
+		{ false, true, "80", "section at byte 80 in the other byte "
+				     "order: libpcap reads no further" },
+		{ true, false, "80", "section at byte 80 in the other byte "
+				     "order: libpcap reads no further" },
+	};
 	uint8_t buf[160];
 	char why[96];
-	size_t n;
+	size_t i, n;
 
-	n = mixed_section(buf, false);
-	n += mixed_section(buf + n, true);
-	CHECK_INT(n, sizeof(buf));
-	CHECK_STR(walk_ends(buf, sizeof(buf), why, sizeof(why)), "80 108 128 160");
-	CHECK_STR(why, "");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = mixed_section(buf, cases[i].first_be);
+		n += mixed_section(buf + n, cases[i].second_be);
+		CHECK_INT(n, sizeof(buf));
+		CHECK_STR(walk_ends(buf, n, why, sizeof(why)), cases[i].ends);
+		CHECK_STR(why, cases[i].why);
+	}
 	/* cut within the second section's packet block */
-	CHECK_STR(walk_ends(buf, sizeof(buf) - 4, why, sizeof(why)), "80 108 128");
-	n = mixed_section(buf, true);
+	n = mixed_section(buf, false);
 	n += mixed_section(buf + n, false);
-	CHECK_STR(walk_ends(buf, n, why, sizeof(why)), "80 108 128 160");
+	CHECK_STR(walk_ends(buf, n - 4, why, sizeof(why)), "80 108 128");
 	CHECK_STR(why, "");
 }
 
-/* A block length no block has, in the second section: the walk stops
- * there, said (a length of 0 would keep it in place for ever). */
+/* Bytes where libpcap stops with an error, in the second section of two
+ * big-endian ones: the walk stops there, said (a length of 0 would keep
+ * it in place for ever). */
 static void test_file_walk_stops_at_a_bad_block_length(void)
 {
 	static const struct {
@@ -842,26 +856,32 @@ static void test_file_walk_stops_at_a_bad_block_length(void)
 		uint8_t value;
 		const char *ends, *why;
 	} cases[] = {
-		/* the second interface block's length (big endian) */
+		/* the second interface block's length */
 		{ 80 + 28 + 7, 13, "80 108",
 		  "pcapng block at byte 108 has a length of 13, not a multiple of 4" },
 		{ 80 + 28 + 7, 0, "80 108",
 		  "pcapng block at byte 108 has a length of 0, under 12" },
 		{ 80 + 28 + 7, 8, "80 108",
 		  "pcapng block at byte 108 has a length of 8, under 12" },
+		/* its trailing length */
+		{ 80 + 28 + 19, 24, "80 108",
+		  "pcapng block at byte 108 has a length of 20, and 24 at its end" },
 		/* the second section header's byte-order magic */
 		{ 80 + 8, 0x99, "80",
 		  "pcapng section header at byte 80 has no byte-order magic" },
 		/* the first section's interface block, before any packet */
-		{ 28 + 4, 30, "",
+		{ 28 + 7, 30, "",
 		  "pcapng block at byte 28 has a length of 30, not a multiple of 4" },
+		/* the first packet block's trailing length */
+		{ 48 + 31, 36, "",
+		  "pcapng block at byte 48 has a length of 32, and 36 at its end" },
 	};
 	uint8_t buf[160];
 	char why[96];
 	size_t i, n;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		n = mixed_section(buf, false);
+		n = mixed_section(buf, true);
 		n += mixed_section(buf + n, true);
 		buf[cases[i].at] = cases[i].value;
 		CHECK_STR(walk_ends(buf, n, why, sizeof(why)), cases[i].ends);
@@ -933,7 +953,7 @@ int main(void)
 	RUN_TEST(test_file_header_len_reads_only_the_bytes_given);
 	RUN_TEST(test_file_header_len_other_bytes_are_0);
 	RUN_TEST(test_file_walk_whole_records_only);
-	RUN_TEST(test_file_walk_follows_each_sections_byte_order);
+	RUN_TEST(test_file_walk_stops_at_a_section_in_the_other_byte_order);
 	RUN_TEST(test_file_walk_stops_at_a_bad_block_length);
 	remove_tmpdir();
 	return CHECK_EXIT_CODE();

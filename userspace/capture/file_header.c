@@ -107,14 +107,15 @@ static size_t pcap_record_end(const struct capture_walk *w)
 	return w->at + PCAP_RECORD_HEADER_LEN + caplen;
 }
 
-/* The end of the pcapng block at w->at, a section header block setting
- * the byte order of its section (its own length included): 0 when it is
- * cut short, or with w->why when it is no block. */
+/* The end of the pcapng block at w->at, in the byte order of the file's
+ * first section: 0 when it is cut short, or with w->why where libpcap
+ * reads no further (bytes that are no block, a section in the other
+ * byte order). */
 static size_t pcapng_block_end(struct capture_walk *w)
 {
 	const uint8_t *p = w->buf + w->at;
 	size_t left = w->len - w->at;
-	uint32_t len;
+	uint32_t len, trail;
 
 	if (left < 8)
 		return 0;
@@ -127,7 +128,16 @@ static size_t pcapng_block_end(struct capture_walk *w)
 				 "at byte %zu has no byte-order magic", w->at);
 			return 0;
 		}
-		w->le = at32(p + 8, true) == PCAPNG_BYTE_ORDER;
+		/* libpcap reads a whole file in its first section's order
+		 * and stops with an error at a section in the other: the
+		 * records past it are never analysed, so none is a record
+		 * end a copy of this capture could be cut at */
+		if ((at32(p + 8, true) == PCAPNG_BYTE_ORDER) != w->le) {
+			snprintf(w->why, sizeof(w->why), "section at byte %zu "
+				 "in the other byte order: libpcap reads no "
+				 "further", w->at);
+			return 0;
+		}
 	}
 	len = at32(p + 4, w->le);
 	/* as libpcap refuses it: a walk never stays in place */
@@ -137,7 +147,17 @@ static size_t pcapng_block_end(struct capture_walk *w)
 			 "under 12" : "not a multiple of 4");
 		return 0;
 	}
-	return len > left ? 0 : w->at + len;
+	if (len > left)
+		return 0;
+	/* libpcap stops at a block whose trailing length is not the one
+	 * it begins with */
+	trail = at32(p + len - 4, w->le);
+	if (trail != len) {
+		snprintf(w->why, sizeof(w->why), "pcapng block at byte %zu has "
+			 "a length of %u, and %u at its end", w->at, len, trail);
+		return 0;
+	}
+	return w->at + len;
 }
 
 size_t capture_walk_next(struct capture_walk *w)
@@ -170,9 +190,12 @@ void capture_walk_begin(struct capture_walk *w, const uint8_t *buf, size_t len)
 		w->le = buf[0] != 0xa1;
 		return;
 	}
-	/* the header's blocks, for the byte order of the section the first
-	 * packet block is in (a header block that is no block stops the
-	 * walk, w->why) */
+	/* the first section's byte order, the one libpcap reads the whole
+	 * file in (a header holds its section header's 12 bytes at least;
+	 * without a byte-order magic the walk below stops at byte 0) */
+	w->le = len >= 12 && at32(buf + 8, true) == PCAPNG_BYTE_ORDER;
+	/* the header's blocks (one that is no block, or a section in the
+	 * other byte order, stops the walk: w->why) */
 	w->at = 0;
 	while (w->at < header && capture_walk_next(w))
 		;

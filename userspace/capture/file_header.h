@@ -21,19 +21,21 @@ size_t capture_file_header_len(const uint8_t *buf, size_t len);
 /*
  * The whole records (pcap's packet records, pcapng's blocks) past the
  * header of the capture file that begins with @buf (@len bytes of it),
- * walked one by one: pcapng's in the byte order of the section each is
- * in (a file may join sections written in either order). The walk ends
- * at the first record not all in the @len bytes (a copy cut short), or
- * at bytes that are no record (a pcapng block length under 12 or not a
- * multiple of 4, a section header without a byte-order magic: @why says
- * which, and where). Bounded: each record is at least 12 bytes.
+ * walked one by one, as far as libpcap reads them: pcapng's in the byte
+ * order of the file's first section, across the sections written in it.
+ * The walk ends at the first record not all in the @len bytes (a copy cut
+ * short), or where libpcap stops with an error (a pcapng block length
+ * under 12 or not a multiple of 4, a trailing length that is not the
+ * leading one, a section header without a byte-order magic or in the
+ * other byte order: @why says which, and where). Bounded: each record is
+ * at least 12 bytes.
  */
 struct capture_walk {
 	const uint8_t *buf;
 	size_t len;
 	size_t at;          /* where the next record begins */
 	bool pcapng;
-	bool le;            /* pcap: the file's byte order; pcapng: the section's */
+	bool le;            /* the file's byte order (pcapng: its first section's) */
 	char why[96];       /* "": the walk has not met bytes that are no record */
 };
 

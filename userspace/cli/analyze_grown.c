@@ -252,7 +252,8 @@ int grown_cuts_record(struct inventory *inv, const struct inventory_capture *c,
 		}
 	}
 	digest_end(&d);
-	/* libpcap stopped there too, with its own words */
+	/* where libpcap stopped too (bytes that are no block, a section in
+	 * the other byte order), with its own words */
 	if (rc == 0 && w.why[0])
 		pr_warn("%s: %s: its beginnings are recorded for --db up to "
 			"there\n", name, w.why);

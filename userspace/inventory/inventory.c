@@ -518,6 +518,7 @@ int inventory_copy(struct inventory *from, struct inventory **out, char *err,
 	inv = inv_connect("", "", err, errlen);
 	if (!inv)
 		return -1;
+	inv->is_copy = true;
 	snprintf(inv->where, sizeof(inv->where), "%.*s (a temporary copy)",
 		 (int)sizeof(inv->where) - 24, from->where);
 	b = sqlite3_backup_init(inv->db, "main", from->db, "main");

@@ -378,15 +378,19 @@ int inventory_capture_add_prefix(struct inventory *inv,
  * them, some 0.6 MB): those up to each of its first
  * INVENTORY_CAPTURE_PREFIX_FIRST record ends, and up to its last record
  * end within each INVENTORY_CAPTURE_PREFIX_PAGE bytes of the file (a
- * copy cut short at a page boundary: a full disk, a copy killed, a
- * writer's buffer). At most 64 + 16 per capture.
+ * copy cut short at a multiple of 4 KiB: a full disk, a writer killed
+ * with its 4 KiB buffer unwritten). At most 64 + 16 per capture. A copy
+ * cut at any other offset past the 64th record end (an interrupted scp,
+ * curl, wget, rsync --partial) is not recognised below the head.
  */
 #define INVENTORY_CAPTURE_PREFIX_FIRST 64
 #define INVENTORY_CAPTURE_PREFIX_PAGE 4096
 /* Keeps, of the beginnings inventory_capture_add_prefix recorded (every
- * record end: staged for the run), those within that bound; and, once
- * per file, deletes those an older tlswatch kept beyond it. 0, or -1
- * with @err. */
+ * record end: staged for the run), those within that bound; and deletes
+ * those an older tlswatch kept beyond it for the captures added since
+ * the file's mark (every capture the first time), then marks the file
+ * (on a copy, inventory_run_merge does this in the file). 0, or -1 with
+ * @err. */
 int inventory_capture_prune_prefixes(struct inventory *inv, char *err,
 				     size_t errlen);
 /* Records @c as added under @name at @added_us. 0, or -1 with @err. */

@@ -20,6 +20,7 @@ struct inventory {
 	int version;              /* the file's schema version */
 	bool run_open;            /* an `analyze --db` run's transaction
 	                           * was begun and not ended: inv_run_lost */
+	bool is_copy;             /* inventory_copy's: merged into its file */
 	sqlite3_stmt *record;
 	sqlite3_stmt *set_findings;
 	sqlite3_stmt *find_newer;

@@ -704,6 +704,131 @@ static void test_settled_wait_lets_go_of_its_chain(void)
 	CHECK_INT(hf_sh(cmd), 0);
 }
 
+/* --- an answer judges again only the waits it concerns */
+
+static const char *const apart[] = {   /* leaves of inter, apart */
+	"good.test", "revoked.test", "unknown.test", "a-old.test",
+	"a-new.test", "ends.test", "hold.test", "expired.test",
+};
+#define APART (int)(sizeof(apart) / sizeof(apart[0]))
+
+struct settled_count {
+	int settled, problems;
+};
+
+static void count_settled(void *ctx, const struct cert_health_result *r)
+{
+	((struct settled_count *)ctx)->settled++;
+}
+
+static void count_health_problem(void *ctx, const char *message)
+{
+	((struct settled_count *)ctx)->problems++;
+}
+
+/* Drains @h until *@count reaches @want (at most 10 s). */
+static void drain_health_until(struct cert_health *h, const struct cert_health_events *ev,
+			       const int *count, int want)
+{
+	struct pollfd pfd = { .fd = cert_health_fd(h), .events = POLLIN };
+	int i;
+
+	for (i = 0; i < 100 && *count < want; i++) {
+		if (poll(&pfd, 1, 100) < 0)
+			break;
+		cert_health_drain(h, ev);
+	}
+}
+
+/*
+ * APART cert events wait, each for its own leaf's responder (no CRL is
+ * named). The responder answers (a failure: the wait is over) one query
+ * at a time, each drained before the next: each answer judges again its
+ * one wait, APART in all. Before, every drain judged every wait again:
+ * at least APART * (APART + 1) / 2 (36), more with the drains the
+ * answers' problems wake (36 to 53 measured).
+ */
+static void test_an_answer_judges_again_only_its_waits(void)
+{
+	char dir[] = "/tmp/tw-cert-bound-apart-XXXXXX", cmd[4096], path[1200];
+	char err[256] = "";
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	struct cert_health_opts ho = { .online = true, .ocsp_timeout_ms = 10000 };
+	struct cert_health *h = NULL;
+	struct cert_info *ci[APART + 1] = { NULL };
+	struct settled_count sc = { 0, 0 };
+	struct cert_health_events ev = {
+		.settled = count_settled, .problem = count_health_problem, .ctx = &sc,
+	};
+	struct cert_health_stats hs;
+	int lfd, i, c;
+	bool ocsp;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	      listen(lfd, APART) == 0 &&
+	      getsockname(lfd, (struct sockaddr *)&a, &alen) == 0);
+	CHECK(mkdtemp(dir) != NULL);
+	/* the leaves' responder is this socket; no CRL is named */
+	snprintf(cmd, sizeof(cmd), "scripts/make-health-pki.sh '%s' none %u >/dev/null",
+		 dir, ntohs(a.sin_port));
+	CHECK_INT(hf_sh(cmd), 0);
+	snprintf(path, sizeof(path), "%s/root.crt", dir);
+	ho.ca_file = path;
+	CHECK_INT(cert_health_open(&ho, &h, err, sizeof(err)), 0);
+	for (i = 0; i <= APART; i++) {
+		const char *err_text = NULL;
+		uint8_t *der;
+		size_t len = 0;
+		X509 *x = NULL;
+
+		snprintf(cmd, sizeof(cmd), "%s/%s.crt", dir, i < APART ? apart[i] : "inter");
+		der = pem_der(cmd, &len, &x);
+		if (der)
+			ci[i] = cert_info_parse(der, len, &err_text);
+		CHECK(ci[i] != NULL);
+		free(der);
+		X509_free(x);
+	}
+	for (i = 0; h && ci[APART] && i < APART; i++) {
+		const struct cert_info *chain[2] = { ci[i], ci[APART] };
+		struct tw_endpoint server = { .addr.family = 4, .port = (uint16_t)(i + 1) };
+		struct cert_health_input in = {
+			.sni = apart[i], .server = &server, .chain = chain, .n_chain = 2,
+			.ts_us = (uint64_t)time(NULL) * 1000000,
+		};
+		struct cert_health_result res;
+
+		if (!ci[i])
+			continue;
+		cert_health_check(h, &in, &res);
+		CHECK(res.pending);
+	}
+	for (i = 1; h && i <= APART; i++) {
+		c = take_request(lfd, &ocsp);
+		CHECK(c >= 0 && ocsp);
+		if (c < 0)
+			break;
+		answer(c, NULL, 0);
+		drain_health_until(h, &ev, &sc.settled, i);
+		CHECK_INT(sc.settled, i);
+	}
+	if (h) {
+		cert_health_stats(h, &hs);
+		CHECK_INT(hs.waits_rejudged, APART);
+		CHECK_INT(hs.waits_let_go, 0);
+	}
+	for (i = 0; i <= APART; i++)
+		cert_info_free(ci[i]);
+	cert_health_close(h);
+	if (lfd >= 0)
+		close(lfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK_INT(hf_sh(cmd), 0);
+}
+
 /* --- distinct counts: exact to the bound, estimated past it */
 
 static void digest_of(uint32_t i, uint8_t d[32])
@@ -763,6 +888,7 @@ int main(void)
 	RUN_TEST(test_trust_store_issuer_stays_out_of_the_served_cache);
 	RUN_TEST(test_every_waiting_cert_event_is_said_again);
 	RUN_TEST(test_settled_wait_lets_go_of_its_chain);
+	RUN_TEST(test_an_answer_judges_again_only_its_waits);
 	RUN_TEST(test_distinct_exact_to_the_bound_then_estimated);
 	cert_mint_done();
 	hf_cleanup();

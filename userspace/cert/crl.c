@@ -114,6 +114,17 @@ void crl_store_forget(struct crl_store *s, const char *origin)
 		crl_drop_origin(s, origin, 0, UINT64_MAX);
 }
 
+void crl_store_origin_issuers(const struct crl_store *s, const char *origin,
+			      void (*fn)(void *ctx, const X509_NAME *issuer),
+			      void *ctx)
+{
+	size_t i;
+
+	for (i = 0; s && i < s->n; i++)
+		if (!strcmp(s->v[i].origin, origin))
+			fn(ctx, X509_CRL_get_issuer(s->v[i].crl));
+}
+
 /* Takes ownership of @crl, also on failure. */
 static int crl_push(struct crl_store *s, X509_CRL *crl, const char *origin,
 		    char *err, size_t errlen)

@@ -16,6 +16,7 @@
 #include "staple.h"   /* enum ocsp_cert_status */
 
 typedef struct x509_st X509;
+typedef struct X509_name_st X509_NAME;
 
 #define CRL_URL_MAX 256
 #define CRL_ORIGIN_MAX 256
@@ -53,6 +54,13 @@ void crl_store_forget(struct crl_store *s, const char *origin);
 /* The earliest nextUpdate of the CRLs added from @origin; 0 if none has
  * one (or none is there). */
 int64_t crl_store_next_update(const struct crl_store *s, const char *origin);
+
+/* Calls @fn with the issuer name of each CRL added from @origin: the
+ * certificates whose revocation those CRLs can answer (crl_check matches
+ * the issuer's subject to it). */
+void crl_store_origin_issuers(const struct crl_store *s, const char *origin,
+			      void (*fn)(void *ctx, const X509_NAME *issuer),
+			      void *ctx);
 
 struct crl_answer {
 	/* GOOD: a CRL of the issuer, signature verified, does not list the

@@ -160,6 +160,7 @@ void crl_fetch_want(struct crl_fetch *f, const char *url, int64_t now,
 	}
 	e->last_used = ++f->uses;
 	if (may_fetch && !e->in_flight && now >= e->expires) {
+		out->changed = true;
 		if (http_pool_submit(f->pool, CRL_FETCH_KIND, url, NULL, 0, NULL,
 				     NULL, 0) == 0)
 			e->in_flight = true;

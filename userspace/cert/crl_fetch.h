@@ -38,6 +38,9 @@ enum crl_fetch_state {
 struct crl_fetch_status {
 	enum crl_fetch_state state;
 	bool in_flight;       /* a download is out (started now or before) */
+	bool changed;         /* this call started a download or recorded
+	                       * that it could not: what others asking for
+	                       * @url are told may differ now */
 	char error[200];
 };
 

@@ -15,11 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
 #include "common/hex.h"
+#include "common/strmap.h"
 #include "common/host_name.h"
 #include "common/log.h"
 #include "health_checks.h"
@@ -38,8 +40,33 @@
 #define HEALTH_INVENTORY_FLUSH_MS 1000
 #define HEALTH_DB_REOPEN_MS 5000      /* a read-only database: opened again */
 
+/*
+ * What a wait's re-judgement reads, as keys of the index of waits
+ * (cert_health.awaited): a certificate's OCSP answer (HEALTH_KEY_OCSP and
+ * its SHA-256, the OCSP client's key), a CRL URL's download
+ * (HEALTH_KEY_CRL_URL and the URL) and the CRLs of an issuer
+ * (HEALTH_KEY_CRL_ISSUER and the hash of its subject name: a CRL from any
+ * URL answers for the certificates of its issuer). A wait is judged
+ * again only when one of its keys was touched: its answers, or another
+ * wait's that it shares.
+ */
+enum { HEALTH_KEY_OCSP = 'o', HEALTH_KEY_CRL_URL = 'u', HEALTH_KEY_CRL_ISSUER = 'i' };
+#define HEALTH_KEY_MAX (1 + CRL_URL_MAX)
+
+struct health_link {                 /* one key of one wait */
+	struct health_link *next;        /* the key's waits */
+	struct health_link **pprev;      /* what points at this one */
+	struct health_link *wait_next;   /* the wait's keys */
+	struct health_wait *w;
+	size_t len;
+	uint8_t key[];
+};
+
 struct health_wait {
-	struct health_wait *next;
+	struct health_wait *next, *prev; /* cert_health.waits, newest first */
+	uint64_t seq;                    /* order of adding: next's is lower */
+	int dirty_at;                    /* in cert_health.dirty; -1: not */
+	struct health_link *links;       /* what it waits on */
 	struct cert_health_result res;   /* as last returned or delivered */
 	int base_n;                      /* res.findings before revocation's:
 	                                  * its first base_n (revocation_judge
@@ -64,8 +91,23 @@ struct cert_health {
 	                                  * trust store: kept across reloads */
 	int efd;
 	struct health_wait *waits;       /* most recently checked first */
+	struct health_wait *oldest;      /* the last of them */
 	int n_waits;                     /* at most CERT_HEALTH_MAX_WAITS */
+	uint64_t wait_seq;
+	struct strmap *awaited;          /* key (health_link) -> the first
+	                                  * link of its waits; rebuilt past
+	                                  * twice the keys of the waits */
+	size_t n_links;                  /* of every wait */
+	/* The waits to judge again at the next drain (what they wait on
+	 * was touched), and the drain's copy of them: both at most
+	 * CERT_HEALTH_MAX_WAITS. */
+	struct health_wait **dirty, **judging;
+	int n_dirty;
+	bool all_dirty;                  /* a reload: every wait */
+	uint64_t ocsp_cleared_seen;      /* ocsp_client_cleared, last drain */
+	uint64_t crl_forgotten_seen;     /* crl_fetch_forgotten, last drain */
 	uint64_t waits_let_go;           /* cert_health_stats */
+	uint64_t waits_rejudged;         /* cert_health_stats */
 	char problems[HEALTH_MAX_PROBLEMS][256];
 	int n_problems;
 	int dropped_problems;
@@ -188,6 +230,13 @@ static int health_open_db(struct cert_health *h, const struct cert_health_opts *
 static int health_open_parts(struct cert_health *h, const struct cert_health_opts *o,
 			     char *err, size_t errlen)
 {
+	h->awaited = strmap_new(sizeof(struct health_link *));
+	h->dirty = calloc(CERT_HEALTH_MAX_WAITS, sizeof(*h->dirty));
+	h->judging = calloc(CERT_HEALTH_MAX_WAITS, sizeof(*h->judging));
+	if (!h->awaited || !h->dirty || !h->judging) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	if (o->online && health_open_online(h, o, err, errlen))
 		return -1;
 	if (cert_checks_open(o, h->pool, &h->checks, err, errlen))
@@ -231,8 +280,14 @@ int cert_health_open(const struct cert_health_opts *o, struct cert_health **out,
 
 static void health_wait_free(struct health_wait *w)
 {
+	struct health_link *l, *next;
+
 	if (!w)
 		return;
+	for (l = w->links; l; l = next) {
+		next = l->wait_next;
+		free(l);
+	}
 	sk_X509_pop_free(w->chain, X509_free);
 	free(w);
 }
@@ -250,6 +305,9 @@ void cert_health_close(struct cert_health *h)
 		next = w->next;
 		health_wait_free(w);
 	}
+	strmap_free(h->awaited);
+	free(h->dirty);
+	free(h->judging);
 	if (!h->inv_borrowed)
 		inventory_close(h->inv);
 	free(h->db_path);
@@ -257,6 +315,232 @@ void cert_health_close(struct cert_health *h)
 		close(h->efd);
 	cert_cache_free(h->issuers);
 	free(h);
+}
+
+/* --- the index of waits: what each waits on (struct health_link) */
+
+/* Keys past which the index is made again from the waits' own. */
+#define HEALTH_INDEX_SLACK 1024
+
+static size_t health_key(uint8_t out[HEALTH_KEY_MAX], int kind, const void *bytes,
+			 size_t len)
+{
+	if (len > HEALTH_KEY_MAX - 1)
+		len = HEALTH_KEY_MAX - 1;   /* never: URLs are shorter */
+	out[0] = (uint8_t)kind;
+	memcpy(out + 1, bytes, len);
+	return len + 1;
+}
+
+/* The key of the CRLs that @name's holder issues: crl_check matches
+ * their issuer to it as X509_NAME_cmp does (the canonical encoding,
+ * which this hashes). Two names on one hash, or a name that cannot be
+ * hashed (0), only make more waits judged again, never fewer. */
+static size_t health_issuer_key(uint8_t out[HEALTH_KEY_MAX], const X509_NAME *name)
+{
+	int ok = 0;
+	unsigned long hash = X509_NAME_hash_ex(name, NULL, NULL, &ok);
+
+	if (!ok) {
+		hash = 0;
+		ERR_clear_error();
+	}
+	return health_key(out, HEALTH_KEY_CRL_ISSUER, &hash, sizeof(hash));
+}
+
+static void health_mark(struct cert_health *h, struct health_wait *w)
+{
+	if (w->dirty_at >= 0)
+		return;
+	w->dirty_at = h->n_dirty;   /* < CERT_HEALTH_MAX_WAITS: once a wait */
+	h->dirty[h->n_dirty++] = w;
+}
+
+static void health_unmark(struct cert_health *h, struct health_wait *w)
+{
+	struct health_wait *last;
+
+	if (w->dirty_at < 0)
+		return;
+	last = h->dirty[--h->n_dirty];
+	h->dirty[w->dirty_at] = last;
+	last->dirty_at = w->dirty_at;
+	w->dirty_at = -1;
+}
+
+/* What @key names changed: its waits are judged again at the next drain. */
+static void health_mark_key(struct cert_health *h, const uint8_t *key, size_t len)
+{
+	struct health_link **first = strmap_get(h->awaited, key, len), *l;
+
+	for (l = first ? *first : NULL; l; l = l->next)
+		health_mark(h, l->w);
+}
+
+static void health_touch(struct cert_health *h, int kind, const void *bytes, size_t len)
+{
+	uint8_t key[HEALTH_KEY_MAX];
+
+	health_mark_key(h, key, health_key(key, kind, bytes, len));
+}
+
+static void health_touch_issuer(void *ctx, const X509_NAME *name)
+{
+	uint8_t key[HEALTH_KEY_MAX];
+
+	health_mark_key(ctx, key, health_issuer_key(key, name));
+}
+
+static void health_link_push(struct health_link **first, struct health_link *l)
+{
+	l->next = *first;
+	if (l->next)
+		l->next->pprev = &l->next;
+	l->pprev = first;
+	*first = l;
+}
+
+static void health_link_out(struct health_link *l)
+{
+	*l->pprev = l->next;
+	if (l->next)
+		l->next->pprev = l->pprev;
+	l->pprev = NULL;
+}
+
+/* Adds a key to @w's (not yet in the index). False when out of memory. */
+static bool health_wait_key(struct health_wait *w, const uint8_t *key, size_t len)
+{
+	struct health_link *l = calloc(1, sizeof(*l) + len);
+
+	if (!l)
+		return false;
+	l->w = w;
+	l->len = len;
+	memcpy(l->key, key, len);
+	l->wait_next = w->links;
+	w->links = l;
+	return true;
+}
+
+/* How many certificates of @chain revocation judges, from the leaf on:
+ * the last is the anchor (or an issuer not served), not judged itself,
+ * except a lone leaf, for its staple. */
+static int health_judged(STACK_OF(X509) *chain)
+{
+	int n = chain ? sk_X509_num(chain) : 0;
+
+	if (n > HEALTH_MAX_CHAIN)
+		n = HEALTH_MAX_CHAIN;
+	return n > 1 ? n - 1 : n;
+}
+
+/* The keys of everything judging @w's chain reads (health_judge_cert)
+ * that an answer can change. False when out of memory. */
+static bool health_wait_keys(struct health_wait *w)
+{
+	int i, j, n = health_judged(w->chain);
+	uint8_t key[HEALTH_KEY_MAX];
+
+	for (i = 0; i < n && i + 1 < sk_X509_num(w->chain); i++) {
+		X509 *x = sk_X509_value(w->chain, i);
+		X509 *issuer = sk_X509_value(w->chain, i + 1);
+		const struct revo_facts *f = revo_facts_of(x);
+
+		if (!health_wait_key(w, key, health_issuer_key(key,
+							       X509_get_subject_name(issuer))))
+			return false;
+		if (!f)   /* nothing was asked online for it either */
+			continue;
+		if (f->has_sha256 &&
+		    !health_wait_key(w, key, health_key(key, HEALTH_KEY_OCSP, f->sha256,
+							 sizeof(f->sha256))))
+			return false;
+		for (j = 0; j < f->n_crl_urls; j++)
+			if (!health_wait_key(w, key, health_key(key, HEALTH_KEY_CRL_URL,
+								 f->crl_urls[j],
+								 strlen(f->crl_urls[j]))))
+				return false;
+	}
+	return true;
+}
+
+static void health_wait_unindex(struct cert_health *h, struct health_wait *w)
+{
+	struct health_link *l;
+
+	for (l = w->links; l; l = l->wait_next) {
+		if (l->pprev) {
+			health_link_out(l);
+			h->n_links--;
+		}
+	}
+}
+
+/* Puts @w's keys in the index. False (none put) when out of memory. */
+static bool health_wait_index(struct cert_health *h, struct health_wait *w)
+{
+	struct health_link **first, *l;
+
+	for (l = w->links; l; l = l->wait_next) {
+		first = strmap_put(h->awaited, l->key, l->len, NULL);
+		if (!first) {
+			health_wait_unindex(h, w);
+			return false;
+		}
+		health_link_push(first, l);
+		h->n_links++;
+	}
+	return true;
+}
+
+/*
+ * The index keeps the keys of the waits gone (a strmap forgets nothing):
+ * past twice the keys of the waits there are, it is made again from
+ * them, so it stays bounded as they are. Out of memory, the old one
+ * (which has every key the new would) stays.
+ */
+static void health_index_trim(struct cert_health *h)
+{
+	struct health_wait *w;
+	struct health_link *l;
+	struct strmap *m;
+
+	if (strmap_count(h->awaited) <= 2 * h->n_links + HEALTH_INDEX_SLACK)
+		return;
+	m = strmap_new(sizeof(struct health_link *));
+	for (w = h->waits; m && w; w = w->next)
+		for (l = w->links; m && l; l = l->wait_next)
+			if (l->pprev && !strmap_put(m, l->key, l->len, NULL)) {
+				strmap_free(m);
+				m = NULL;
+			}
+	if (!m)
+		return;
+	/* every key is in: nothing below can fail */
+	for (w = h->waits; w; w = w->next)
+		for (l = w->links; l; l = l->wait_next)
+			if (l->pprev)
+				health_link_push(strmap_get(m, l->key, l->len), l);
+	strmap_free(h->awaited);
+	h->awaited = m;
+}
+
+/* Takes @w out of the waits, the index and the marks, and frees it. */
+static void health_wait_drop(struct cert_health *h, struct health_wait *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		h->waits = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	else
+		h->oldest = w->prev;
+	h->n_waits--;
+	health_wait_unindex(h, w);
+	health_unmark(h, w);
+	health_wait_free(w);
 }
 
 /* --- the checks */
@@ -440,12 +724,19 @@ static bool health_judge_cert(struct cert_health *h, STACK_OF(X509) *chain,
 		for (i = 0; i < f->n_crl_urls; i++) {
 			crl_fetch_want(h->checks->fetch, f->crl_urls[i], now, may_fetch, &fs);
 			pending |= fs.in_flight;
+			/* a download started (or could not be): the waits on
+			 * it read something else now */
+			if (fs.changed)
+				health_touch(h, HEALTH_KEY_CRL_URL, f->crl_urls[i],
+					     strlen(f->crl_urls[i]));
 		}
 		if (f->has_sha256) {
 			ocsp_client_lookup(h->ocsp, x, issuer, f->sha256,
 					   f->has_ocsp_url ? f->ocsp_url : NULL, now,
 					   may_fetch, &c->ocsp);
 			pending |= c->ocsp.in_flight;
+			if (c->ocsp.changed)
+				health_touch(h, HEALTH_KEY_OCSP, f->sha256, sizeof(f->sha256));
 		}
 	}
 	crl_check(h->checks->crls, x, issuer, at, &c->crl);
@@ -465,14 +756,10 @@ static bool health_revocation(struct cert_health *h, STACK_OF(X509) *chain,
 		.certs = certs, .staple = staple, .at = at,
 		.staple_max_age_s = h->checks->staple_max_age_s,
 	};
-	int i, n = chain ? sk_X509_num(chain) : 0;
+	int i, n = health_judged(chain);
 	bool pending = false;
 
-	if (n > HEALTH_MAX_CHAIN)
-		n = HEALTH_MAX_CHAIN;
-	/* The last certificate is the anchor (or an issuer not served): it is
-	 * not judged itself, except a lone leaf, for its staple. */
-	for (i = 0; i < n && (i < n - 1 || i == 0); i++)
+	for (i = 0; i < n; i++)
 		pending |= health_judge_cert(h, chain, i, at, may_fetch, &certs[i]);
 	in.n = i;
 	if (in.n == 0) {
@@ -537,19 +824,6 @@ static bool health_same_target(const struct cert_health_result *a,
 	       tw_endpoint_equal(&a->server, &b->server);
 }
 
-static void health_unlink_wait(struct cert_health *h, struct health_wait *w)
-{
-	struct health_wait **pp;
-
-	for (pp = &h->waits; *pp; pp = &(*pp)->next) {
-		if (*pp == w) {
-			*pp = w->next;
-			h->n_waits--;
-			return;
-		}
-	}
-}
-
 /* Keeps @r for re-judging; takes @chain. One wait per cert event target. */
 static void health_wait_add(struct cert_health *h, const struct cert_health_result *r,
 			    const struct finding_list *base, STACK_OF(X509) *chain,
@@ -560,21 +834,13 @@ static void health_wait_add(struct cert_health *h, const struct cert_health_resu
 	for (w = h->waits; w; w = w->next)
 		if (health_same_target(&w->res, r))
 			break;
-	if (w) {
-		health_unlink_wait(h, w);
-		health_wait_free(w);
-	}
+	if (w)
+		health_wait_drop(h, w);
 	if (h->n_waits >= CERT_HEALTH_MAX_WAITS) {
 		/* The oldest is at the end: it gets no update, only its next
 		 * handshake's check will show the answer. The pipeline lets go
 		 * of its pinned chain in the same order. */
-		struct health_wait **pp = &h->waits;
-
-		while ((*pp)->next)
-			pp = &(*pp)->next;
-		health_wait_free(*pp);
-		*pp = NULL;
-		h->n_waits--;
+		health_wait_drop(h, h->oldest);
 		h->waits_let_go++;
 	}
 	w = calloc(1, sizeof(*w));
@@ -583,17 +849,29 @@ static void health_wait_add(struct cert_health *h, const struct cert_health_resu
 		h->waits_let_go++;
 		return;
 	}
+	w->dirty_at = -1;
+	w->chain = chain;
+	if (!health_wait_keys(w) || !health_wait_index(h, w)) {
+		health_wait_free(w);   /* and @chain */
+		h->waits_let_go++;
+		return;
+	}
 	w->res = *r;
 	w->base_n = base->n;
-	w->chain = chain;
 	w->has_staple = staple != NULL;
 	if (staple)
 		w->staple = *staple;
 	w->at = at;
 	w->started = time(NULL);
+	w->seq = ++h->wait_seq;
 	w->next = h->waits;
+	if (w->next)
+		w->next->prev = w;
+	else
+		h->oldest = w;
 	h->waits = w;
 	h->n_waits++;
+	health_index_trim(h);
 }
 
 void cert_health_check(struct cert_health *h, const struct cert_health_input *in,
@@ -642,6 +920,7 @@ void cert_health_stats(const struct cert_health *h, struct cert_health_stats *ou
 	out->crl_urls_forgotten = h ? h->crl_forgotten +
 				      crl_fetch_forgotten(h->checks->fetch) : 0;
 	out->waits_let_go = h ? h->waits_let_go : 0;
+	out->waits_rejudged = h ? h->waits_rejudged : 0;
 }
 
 bool cert_health_prefetch(struct cert_health *h, const struct cert_health_input *in)
@@ -769,21 +1048,67 @@ static bool health_rejudge(struct cert_health *h, struct health_wait *w)
 	return changed;
 }
 
-static void health_rejudge_all(struct cert_health *h,
-			       const struct cert_health_events *ev)
+/*
+ * Marks the waits whose re-judgement may read something changed that no
+ * answer's key names: every wait after a reload, after the OCSP cache
+ * was emptied (full) or CRL URLs were forgotten with their CRLs (to make
+ * room); and the waits older than HEALTH_WAIT_MAX_S, the oldest last in
+ * the list (they are let go).
+ */
+static void health_mark_unkeyed(struct cert_health *h, time_t now)
 {
-	struct health_wait *w, *next;
-	time_t now = time(NULL);
+	uint64_t cleared = ocsp_client_cleared(h->ocsp);
+	uint64_t forgotten = crl_fetch_forgotten(h->checks->fetch);
+	bool all = h->all_dirty || cleared != h->ocsp_cleared_seen ||
+		   forgotten != h->crl_forgotten_seen;
+	struct health_wait *w;
 
-	for (w = h->waits; w; w = next) {
-		next = w->next;
+	h->all_dirty = false;
+	h->ocsp_cleared_seen = cleared;
+	h->crl_forgotten_seen = forgotten;
+	for (w = h->oldest; w && (all || now - w->started > HEALTH_WAIT_MAX_S); w = w->prev)
+		health_mark(h, w);
+}
+
+static int health_newest_first(const void *a, const void *b)
+{
+	const struct health_wait *x = *(struct health_wait *const *)a;
+	const struct health_wait *y = *(struct health_wait *const *)b;
+
+	return x->seq < y->seq ? 1 : x->seq > y->seq ? -1 : 0;
+}
+
+/*
+ * Judges the marked waits again, each once, newest first (the order of
+ * the list, which all of them were judged in before the index: updates
+ * come out in the same order). An answer so costs the waits it concerns,
+ * not all of them (CERT_HEALTH_MAX_WAITS, each a few CRL and OCSP
+ * look-ups, for each of thousands of answers).
+ */
+static void health_rejudge_marked(struct cert_health *h,
+				  const struct cert_health_events *ev)
+{
+	time_t now = time(NULL);
+	struct health_wait *w;
+	int i, n;
+
+	health_mark_unkeyed(h, now);
+	n = h->n_dirty;
+	for (i = 0; i < n; i++) {
+		h->judging[i] = h->dirty[i];
+		h->judging[i]->dirty_at = -1;
+	}
+	h->n_dirty = 0;
+	qsort(h->judging, (size_t)n, sizeof(*h->judging), health_newest_first);
+	for (i = 0; i < n; i++) {
+		w = h->judging[i];
+		h->waits_rejudged++;
 		if (health_rejudge(h, w) && ev && ev->updated)
 			ev->updated(ev->ctx, &w->res);
 		if (!w->res.pending || now - w->started > HEALTH_WAIT_MAX_S) {
-			health_unlink_wait(h, w);
 			if (ev && ev->settled)
 				ev->settled(ev->ctx, &w->res);
-			health_wait_free(w);
+			health_wait_drop(h, w);
 		}
 	}
 }
@@ -857,7 +1182,6 @@ void cert_health_drain(struct cert_health *h, const struct cert_health_events *e
 	struct http_result *r;
 	char problem[600];
 	uint64_t count;
-	bool answered = false;
 	int rc;
 
 	if (!h)
@@ -869,17 +1193,23 @@ void cert_health_drain(struct cert_health *h, const struct cert_health_events *e
 	while ((r = http_pool_take(h->pool))) {
 		int64_t now = (int64_t)time(NULL);
 
-		if (r->kind == OCSP_KIND)
+		if (r->kind == OCSP_KIND) {
 			rc = ocsp_client_complete(h->ocsp, r, now, problem, sizeof(problem));
-		else
+			health_touch(h, HEALTH_KEY_OCSP, r->key, r->key_len);
+		} else {
+			/* the CRLs it replaces, the URL, the CRLs it brings */
+			crl_store_origin_issuers(h->checks->crls, r->url,
+						 health_touch_issuer, h);
 			rc = crl_fetch_complete(h->checks->fetch, r, now, problem, sizeof(problem));
+			health_touch(h, HEALTH_KEY_CRL_URL, r->url, strlen(r->url));
+			crl_store_origin_issuers(h->checks->crls, r->url,
+						 health_touch_issuer, h);
+		}
 		if (rc)
 			health_problem(h, problem);
 		http_result_free(r);
-		answered = true;
 	}
-	if (answered || h->waits)
-		health_rejudge_all(h, ev);
+	health_rejudge_marked(h, ev);
 	health_deliver_problems(h, ev);
 }
 
@@ -938,6 +1268,8 @@ void cert_health_commit(struct cert_health *h, struct cert_checks *c)
 	h->crl_forgotten += crl_fetch_forgotten(h->checks->fetch);
 	cert_checks_free(h->checks);
 	h->checks = c;
+	/* every wait is judged under the new state at the next drain */
+	h->all_dirty = true;
 }
 
 void cert_checks_describe(const struct cert_checks *c, char *buf, size_t len)

@@ -160,6 +160,11 @@ struct cert_health_stats {
 	                                * for online answers (at
 	                                * CERT_HEALTH_MAX_WAITS, or out of
 	                                * memory): no update for them */
+	uint64_t waits_rejudged;       /* waits judged again by a drain: one
+	                                * for each wait an answer (or a
+	                                * reload, or its HEALTH_WAIT_MAX_S)
+	                                * concerns, not each wait for each
+	                                * answer */
 };
 void cert_health_stats(const struct cert_health *h, struct cert_health_stats *out);
 

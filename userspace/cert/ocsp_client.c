@@ -35,6 +35,7 @@ struct ocsp_entry {
 struct ocsp_client {
 	struct http_pool *pool;
 	struct strmap *cache;     /* sha256 of the certificate -> ocsp_entry */
+	uint64_t cleared;         /* ocsp_client_cleared */
 };
 
 bool ocsp_responder_url(X509 *cert, char *url, size_t len)
@@ -307,18 +308,27 @@ void ocsp_client_lookup(struct ocsp_client *c, X509 *cert, X509 *issuer,
 	if (!e && !may_query)
 		return;
 	if (!e) {
-		if (strmap_count(c->cache) >= OCSP_CACHE_MAX)
+		if (strmap_count(c->cache) >= OCSP_CACHE_MAX) {
 			ocsp_cache_clear(c);
+			c->cleared++;
+		}
 		e = strmap_put(c->cache, key, 32, NULL);
 		if (!e)
 			return;
 		snprintf(e->url, sizeof(e->url), "%s", url);
 	}
-	if (may_query && !e->in_flight && now >= e->expires)
+	if (may_query && !e->in_flight && now >= e->expires) {
 		ocsp_start(c, e, cert, issuer, key, now);
+		out->changed = true;
+	}
 	out->state = e->state;
 	out->answer = e->answer;
 	out->in_flight = e->in_flight;
+}
+
+uint64_t ocsp_client_cleared(const struct ocsp_client *c)
+{
+	return c ? c->cleared : 0;
 }
 
 static int64_t ocsp_ttl_end(const struct ocsp_answer *a, int64_t now)

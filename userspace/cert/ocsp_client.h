@@ -63,6 +63,9 @@ struct ocsp_lookup {
 	struct ocsp_answer answer;
 	char url[HTTP_URL_MAX];
 	bool in_flight;      /* a query is out (a first one, or a refresh) */
+	bool changed;        /* this lookup started a query or recorded that
+	                      * it could not: what others asking about the
+	                      * certificate are told may differ now */
 };
 
 struct ocsp_client;
@@ -80,6 +83,10 @@ void ocsp_client_free(struct ocsp_client *c);
 void ocsp_client_lookup(struct ocsp_client *c, X509 *cert, X509 *issuer,
 			const uint8_t key[32], const char *url, int64_t now,
 			bool may_query, struct ocsp_lookup *out);
+
+/* How many times the cache was emptied (full, OCSP_CACHE_MAX answers):
+ * every lookup may tell something else since. */
+uint64_t ocsp_client_cleared(const struct ocsp_client *c);
 
 /*
  * Takes a finished pool job of kind OCSP_KIND: checks the answer and

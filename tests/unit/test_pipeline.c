@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "capture/server_view.h"
 #include "pipeline/pipeline.h"
 #include "tls_build.h"
 
@@ -18,6 +19,8 @@ struct run {
 	enum hs_outcome outcome;
 	int asked;                /* flow_followed calls */
 	bool followed;            /* its answer */
+	bool done_unfollows;      /* false from the first flow_done on, as
+				   * the kernel's entry once marked DONE */
 	int marked;               /* flow_done calls */
 	int fins;                 /* flow_fin calls */
 };
@@ -40,7 +43,7 @@ static bool followed(void *ctx, const struct tw_endpoint *client,
 	(void)client;
 	(void)server;
 	r->asked++;
-	return r->followed;
+	return r->followed && !(r->done_unfollows && r->marked);
 }
 
 static void marked(void *ctx, const struct tw_endpoint *client,
@@ -87,8 +90,8 @@ static struct tw_endpoint ep4(uint8_t last, uint16_t port)
 }
 
 /* The ClientHello of client port @port at @seq, packet time @ts_us,
- * marked as the start of the flow by the source. */
-static void send_hello_from(struct pipeline *pl, uint64_t ts_us, uint32_t seq,
+ * marked as the start of the flow by the source: its length. */
+static uint32_t send_hello_from(struct pipeline *pl, uint64_t ts_us, uint32_t seq,
 			    uint16_t port)
 {
 	static const uint16_t ciphers[] = { 0x1301, 0xc02f };
@@ -111,11 +114,12 @@ static void send_hello_from(struct pipeline *pl, uint64_t ts_us, uint32_t seq,
 	pipeline_segment(pl, &seg);
 	tb_free(&msg);
 	tb_free(&rec);
+	return seg.len;
 }
 
-static void send_hello(struct pipeline *pl, uint64_t ts_us, uint32_t seq)
+static uint32_t send_hello(struct pipeline *pl, uint64_t ts_us, uint32_t seq)
 {
-	send_hello_from(pl, ts_us, seq, 40000);
+	return send_hello_from(pl, ts_us, seq, 40000);
 }
 
 /* The client's FIN after its hello. */
@@ -270,6 +274,40 @@ static void test_restarted_flow_counts_the_old_handshake_lost(void)
 	pipeline_flush(pl, S(3));
 	CHECK_INT(r.handshakes, 2);
 	CHECK_INT(pipeline_flows_lost(pl), 1);   /* a capture file: not asked */
+	pipeline_free(pl);
+}
+
+/* A handshake decided while the server's library view says its chain
+ * was lost waits for the server's own alerts (conn_defer), its flow
+ * marked done at the source at once; the agent then stops within the
+ * wait. Reported with its outcome, and not lost: the kernel stopped
+ * following it because it was decided. */
+static void test_deferred_handshake_ended_in_its_wait_is_not_lost(void)
+{
+	struct run r = { .followed = true, .done_unfollows = true };
+	struct pipeline *pl = pipeline_for(&r, true);
+	struct tw_server_view v = {
+		.ts_us = S(1) + 10, .client = ep4(1, 40000), .server = ep4(2, 443),
+		.exe = "", .comm = "", .chain_lost = true,
+	};
+	/* the client's fatal bad_certificate */
+	static const uint8_t alert[] = { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x2a };
+	struct tw_segment a = {
+		.ts_us = S(1) + 20, .src = ep4(1, 40000), .dst = ep4(2, 443),
+		.tcp_flags = TW_TCP_ACK | TW_TCP_PSH,
+		.payload = alert, .len = sizeof(alert), .wire_len = sizeof(alert),
+	};
+
+	a.seq = 1000 + send_hello(pl, S(1), 1000);
+	pipeline_server_view(pl, &v);
+	pipeline_segment(pl, &a);
+	CHECK_INT(r.handshakes, 0);              /* waiting */
+	pipeline_tick(pl, S(1) + 50);
+	CHECK_INT(r.marked, 1);
+	pipeline_flush(pl, S(1) + 100);
+	CHECK_INT(r.handshakes, 1);
+	CHECK_INT(r.outcome, HS_FAILED);
+	CHECK_INT(pipeline_flows_lost(pl), 0);
 	pipeline_free(pl);
 }
 
@@ -428,6 +466,7 @@ int main(void)
 	RUN_TEST(test_undecided_handshake_the_source_follows_is_not_lost);
 	RUN_TEST(test_reset_handshake_is_not_asked_about);
 	RUN_TEST(test_restarted_flow_counts_the_old_handshake_lost);
+	RUN_TEST(test_deferred_handshake_ended_in_its_wait_is_not_lost);
 	RUN_TEST(test_flow_evicted_twice_is_counted_once);
 	RUN_TEST(test_held_certificates_are_charged_to_the_budget);
 	RUN_TEST(test_hello_retry_alone_counts_no_version);

@@ -148,14 +148,18 @@ static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c)
 		flow_decided(pl, f);
 }
 
-/* An undecided handshake of @f ends for @why: did the source lose it
- * before? (A FIN or RST says it did not; a restart says it did.) */
+/* A handshake of @f ends for @why: did the source lose it before? (A FIN
+ * or RST says it did not; a restart says it did.) One decided and waiting
+ * (conn_defer, FLOW_DONE) was not: its flow was marked done at the
+ * decision, so the source stopped following it on purpose. */
 static bool conn_lost_by_source(const struct pipeline *pl, const struct flow *f,
 				enum flow_end_reason why)
 {
 	const struct pipeline_opts *o = &pl->opts;
 	int client = f->client < 0 ? 0 : f->client;
 
+	if (f->state == FLOW_DONE)
+		return false;
 	if (why == FLOW_END_RESTARTED)
 		return true;
 	if (why == FLOW_END_FIN || why == FLOW_END_RST || !o->flow_followed)

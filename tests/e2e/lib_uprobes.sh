@@ -4,6 +4,37 @@
 # the agent inside the namespace, where the server's packets leave from,
 # and an nginx configuration in a scratch directory.
 
+# The checks and setup a uprobe test starts with: root, COMMANDS, the
+# built tool, $tmp and the test PKI in $pki (tn_begin_with_pki); PY the
+# python to run helpers with; then tn_setup TAG, the server's address in
+# $srv.
+up_begin() { # test name, namespace tag, commands...
+	local name=$1 tag=$2
+	shift 2
+	tn_begin_with_pki "$name" "$@"
+	PY=/usr/bin/python3
+	tn_setup "$tag"
+	srv=$TN_PEER4
+}
+
+# `openssl s_server -quiet` in $TN_NS on $srv:PORT with OPTIONS more, its
+# output in LOG, its stdin held open on fd 7 (at the end of its input it
+# would stop reading from the terminal and close at once); waits until it
+# listens (bails otherwise). Sets UP_S_SERVER_PID.
+up_start_s_server() { # port, log, options...
+	local port=$1 log=$2
+	shift 2
+	# shellcheck disable=SC2154 # $tmp: up_begin's (tn_begin_with_pki)
+	rm -f "$tmp/server.in"
+	mkfifo "$tmp/server.in"
+	ip netns exec "$TN_NS" openssl s_server -quiet -accept "$srv:$port" "$@" \
+		<"$tmp/server.in" >"$log" 2>&1 &
+	UP_S_SERVER_PID=$!
+	tn_bg "$UP_S_SERVER_PID"
+	exec 7>"$tmp/server.in"
+	tn_wait_listen 10 "$port" || tn_bail "openssl s_server on port $port did not start"
+}
+
 # `tlswatch run --uprobes MODE` in $TN_NS on $TN_PEER_IF, port 443, its
 # JSON log in LOG (stderr in LOG.stderr), with OPTIONS more; waits for
 # "started" (bails otherwise). Sets AGENT_PID.

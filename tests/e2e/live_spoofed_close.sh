@@ -36,21 +36,13 @@ cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 export BUILD
 . tests/e2e/lib_netns.sh
+. tests/e2e/lib_spoofed.sh
 
-tn_require_root live_spoofed_close
-tn_require_cmds openssl ip ss timeout
-tn_require_tlswatch
-
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-INJECT=tests/e2e/lib/rst_inject.py
+sp_begin live_spoofed_close
 BULK=tests/e2e/lib/bulk_reset.py
 BULK_BYTES=$((6 << 20))
-
-tmp=$(tn_tmpdir)
-tn_make_pki "$tmp/pki"
 tn_setup sclose
-tn_start_rsa_server "$tmp/pki"
+tn_start_rsa_server "$pki"
 log=$tmp/agent.jsonl
 tn_start_agent "$log" --no-active-check --stats-interval 3600 --port 8443 ||
 	tn_bail "tlswatch run did not start"
@@ -70,17 +62,8 @@ hs_reported() { # n
 }
 
 # --- 1. spoofed FINs and a spoofed SYN of a decided connection
-timeout 25 "$PY" "$INJECT" hello "$TN_HOST_IF" "$TN_PEER4" 443 "$tmp/hello" &
-watcher=$!
-tn_bg "$watcher"
-sleep 0.3                               # the watcher's socket is bound
-timeout 40 "$PY" tests/e2e/lib/slow_handshake.py "$TN_PEER4" 443 rsa.test \
-	0 "file:$tmp/go" 2>"$tmp/client.err" &
-client=$!
-tn_bg "$client"
-wait "$watcher"
-tap_eq "the ClientHello was seen on the veth" 0 "$?"
-read -r cip cport cnext snext <"$tmp/hello"
+sp_start_client "" "$TN_HOST_IF" "$TN_PEER4" "the ClientHello was seen on the veth" \
+	0 "file:$tmp/go"
 tn_wait_cmd 5 grep -q "\"port\":$cport}" "$log"
 tap_eq "the handshake was reported" 0 "$?"
 sleep 0.3                               # the agent marked the flow done
@@ -97,18 +80,14 @@ tap_eq "a SYN far ahead of the client's sent" 0 "$?"
 	$(((cnext + (1 << 29)) % (1 << 32))) 0 syn tcp
 tap_eq "a SYN far ahead of the client's sent through an IPPROTO_TCP raw socket" 0 "$?"
 sleep 0.3                               # they went through the TC program
-touch "$tmp/go"
-wait "$client"
-rc=$?
-tap_eq "the connection went on: a GET was answered" 0 "$rc"
-[ "$rc" -eq 0 ] || sed 's/^/#   client: /' "$tmp/client.err"
+sp_finish_client "$tmp/go" "the connection went on: a GET was answered"
 
 # --- 2. real resets 6 MiB past a decided flow's references
 bulk_round() { # who resets, n-th handshake
 	local who=$1 n=$2 server client
 	rm -f "$tmp/go.$who"
 	ip netns exec "$TN_NS" timeout 40 "$PY" "$BULK" server "$TN_PEER4" 8443 \
-		"$tmp/pki/rsa.test.crt" "$tmp/pki/rsa.test.key" "$who" "$BULK_BYTES" \
+		"$pki/rsa.test.crt" "$pki/rsa.test.key" "$who" "$BULK_BYTES" \
 		2>"$tmp/bulk_server.$who.err" &
 	server=$!
 	tn_bg "$server"

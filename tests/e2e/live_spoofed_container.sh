@@ -29,17 +29,9 @@ cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 export BUILD
 . tests/e2e/lib_netns.sh
+. tests/e2e/lib_spoofed.sh
 
-tn_require_root live_spoofed_container
-tn_require_cmds openssl ip ss timeout
-tn_require_tlswatch
-
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-INJECT=tests/e2e/lib/rst_inject.py
-
-tmp=$(tn_tmpdir)
-tn_make_pki "$tmp/pki"
+sp_begin live_spoofed_container
 # The container: tn_setup's namespace, $TN_PEER4; its veth's other end
 # moves into "the host", a namespace of its own ($TN_HOST4 there).
 tn_setup scon
@@ -70,7 +62,7 @@ for dev in "$TN_HOST_IF" "$SRV_HOST_IF"; do
 done
 
 ip netns exec "$SRVNS" openssl s_server -quiet -www -accept "$SRV4:443" \
-	-cert "$tmp/pki/rsa.test.crt" -key "$tmp/pki/rsa.test.key" >"$tmp/server.log" 2>&1 &
+	-cert "$pki/rsa.test.crt" -key "$pki/rsa.test.key" >"$tmp/server.log" 2>&1 &
 tn_bg $!
 tn_wait_cmd 10 sh -c "ip netns exec '$SRVNS' ss -Hltn 'sport = :443' | grep -q ." ||
 	tn_bail "openssl s_server did not start"
@@ -85,17 +77,8 @@ tn_bg "$agent"
 tn_wait_grep 15 '"event":"agent".*"state":"started"' "$log" ||
 	{ sed 's/^/#   /' "$log.stderr"; tn_bail "tlswatch run did not start"; }
 
-ip netns exec "$HOSTNS" timeout 25 "$PY" "$INJECT" hello "$SRV_HOST_IF" "$SRV4" 443 "$tmp/hello" &
-watcher=$!
-tn_bg "$watcher"
-sleep 0.3                               # the watcher's socket is bound
-ip netns exec "$HOSTNS" timeout 40 "$PY" tests/e2e/lib/slow_handshake.py "$SRV4" 443 \
-	rsa.test 0 "file:$tmp/go" 2>"$tmp/client.err" &
-client=$!
-tn_bg "$client"
-wait "$watcher"
-tap_eq "the ClientHello was seen on the server's veth" 0 "$?"
-read -r cip cport cnext snext <"$tmp/hello"
+sp_start_client "$HOSTNS" "$SRV_HOST_IF" "$SRV4" \
+	"the ClientHello was seen on the server's veth" 0 "file:$tmp/go"
 tn_wait_cmd 5 grep -q "\"port\":$cport}" "$log"
 tap_eq "the handshake was reported" 0 "$?"
 sleep 0.3                               # the agent marked the flow done
@@ -103,11 +86,7 @@ ip netns exec "$TN_NS" "$PY" "$INJECT" sockreset "$SRV4" 443 "$cip" "$cport" \
 	$(((snext + (1 << 31)) % (1 << 32))) "$cnext"
 tap_eq "the container's TCP socket sent a reset with the flow's addresses" 0 "$?"
 sleep 0.3                               # it went through the TC program
-touch "$tmp/go"
-wait "$client"
-rc=$?
-tap_eq "the connection went on: a GET was answered" 0 "$rc"
-[ "$rc" -eq 0 ] || sed 's/^/#   client: /' "$tmp/client.err"
+sp_finish_client "$tmp/go" "the connection went on: a GET was answered"
 sleep 0.3
 tn_stop_pid "$agent"
 tap_check "the agent stopped" grep -q '"state":"stopped"' "$log"

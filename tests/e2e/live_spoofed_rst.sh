@@ -35,34 +35,17 @@ cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 export BUILD
 . tests/e2e/lib_netns.sh
+. tests/e2e/lib_spoofed.sh
 
-tn_require_root live_spoofed_rst
-tn_require_cmds openssl ip ss timeout
-tn_require_tlswatch
-
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-INJECT=tests/e2e/lib/rst_inject.py
-
-tmp=$(tn_tmpdir)
-tn_make_pki "$tmp/pki"
+sp_begin live_spoofed_rst
 tn_setup rst
-tn_start_rsa_server "$tmp/pki"
+tn_start_rsa_server "$pki"
 log=$tmp/agent.jsonl
 tn_start_agent "$log" --no-active-check --stats-interval 3600 ||
 	tn_bail "tlswatch run did not start"
 
-timeout 25 "$PY" "$INJECT" hello "$TN_HOST_IF" "$TN_PEER4" 443 "$tmp/hello" &
-watcher=$!
-tn_bg "$watcher"
-sleep 0.3                               # the watcher's socket is bound
-timeout 40 "$PY" tests/e2e/lib/slow_handshake.py "$TN_PEER4" 443 rsa.test \
-	"file:$tmp/go" "file:$tmp/go2" 2>"$tmp/client.err" &
-client=$!
-tn_bg "$client"
-wait "$watcher"
-tap_eq "the ClientHello was seen on the veth" 0 "$?"
-read -r cip cport cnext snext <"$tmp/hello"
+sp_start_client "" "$TN_HOST_IF" "$TN_PEER4" "the ClientHello was seen on the veth" \
+	"file:$tmp/go" "file:$tmp/go2"
 ip netns exec "$TN_NS" "$PY" "$INJECT" send "$TN_PEER4" 443 "$cip" "$cport" \
 	$(((snext + (1 << 31)) % (1 << 32))) "$cnext"
 tap_eq "a reset far from the server's sequence number sent" 0 "$?"
@@ -81,11 +64,7 @@ ip netns exec "$TN_NS" "$PY" "$INJECT" send "$TN_PEER4" 443 "$cip" "$cport" \
 	$(((snext + (1 << 31)) % (1 << 32))) "$cnext"
 tap_eq "a reset far from the server's sent after the handshake" 0 "$?"
 sleep 0.3
-touch "$tmp/go2"
-wait "$client"
-rc=$?
-tap_eq "the handshake completed and a GET was answered" 0 "$rc"
-[ "$rc" -eq 0 ] || sed 's/^/#   client: /' "$tmp/client.err"
+sp_finish_client "$tmp/go2" "the handshake completed and a GET was answered"
 sleep 0.3
 tn_stop_agent
 tap_eq "agent exits 0 on SIGTERM" 0 "$?"

@@ -49,16 +49,7 @@ export BUILD
 . tests/e2e/lib_uprobes.sh
 . scripts/lib/common.sh
 
-tn_require_root live_uprobes
-tn_require_cmds openssl ip ss bpftool sha256sum
-tn_require_tlswatch
-PY=/usr/bin/python3
-
-tmp=$(tn_tmpdir)
-pki=$tmp/pki
-tn_make_pki "$pki"
-tn_setup upr
-srv=$TN_PEER4
+up_begin live_uprobes upr openssl ip ss bpftool sha256sum
 
 # tracefs, to look for uprobe entries left behind (mounted for the test
 # when it is not, and unmounted after)
@@ -85,24 +76,9 @@ ours_gone() {
 	[ -z "$(ours_left)" ]
 }
 
-# s_server with its stdin held open (at the end of its input it would
-# stop reading from the terminal and close at once); SERVER_PID.
-start_server() { # log, options...
-	local log=$1
-	shift
-	rm -f "$tmp/server.in"
-	mkfifo "$tmp/server.in"
-	ip netns exec "$TN_NS" openssl s_server -quiet -accept "$srv:443" "$@" \
-		<"$tmp/server.in" >"$log" 2>&1 &
-	SERVER_PID=$!
-	tn_bg "$SERVER_PID"
-	exec 7>"$tmp/server.in"
-	tn_wait_listen 10 443 || tn_bail "openssl s_server did not start"
-}
-
 stop_server() {
 	exec 7>&-
-	tn_stop_pid "$SERVER_PID"
+	tn_stop_pid "$UP_S_SERVER_PID"
 	tn_wait_cmd 10 sh -c "! ip netns exec '$TN_NS' ss -Hltn 'sport = :443' | grep -q ." ||
 		tn_bail "openssl s_server still listening"
 }
@@ -179,14 +155,14 @@ case $attached in
 	"got: $attached" ;;
 esac
 
-start_server "$tmp/server.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
+up_start_s_server 443 "$tmp/server.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
 	-cert_chain "$pki/inter.crt"
 client13_ok
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 1 ]"
 tap_eq "TLS 1.3 handshake: the served chain, from the server's library, and who served it" \
-	"TLS1.3 ok server $fp_leaf,$fp_inter $SERVER_PID /usr/bin/openssl -" "$(hs_summary "$log" 1)"
+	"TLS1.3 ok server $fp_leaf,$fp_inter $UP_S_SERVER_PID /usr/bin/openssl -" "$(hs_summary "$log" 1)"
 tap_eq "its cert event: observed server, the serving process" \
-	"server $SERVER_PID /usr/bin/openssl $fp_leaf" \
+	"server $UP_S_SERVER_PID /usr/bin/openssl $fp_leaf" \
 	"$("$PY" -c 'import json, sys
 for l in open(sys.argv[1]):
     e = json.loads(l)
@@ -197,28 +173,28 @@ for l in open(sys.argv[1]):
 client13 -verify_return_error
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 2 ]"
 tap_eq "TLS 1.3 client rejecting the chain: unknown_ca as the server's library read it" \
-	"TLS1.3 failed server $fp_leaf,$fp_inter $SERVER_PID /usr/bin/openssl client:fatal:unknown_ca:False:server" \
+	"TLS1.3 failed server $fp_leaf,$fp_inter $UP_S_SERVER_PID /usr/bin/openssl client:fatal:unknown_ca:False:server" \
 	"$(hs_summary "$log" 2)"
 stop_server
 
 # --- 3. the server's own alert, encrypted on the wire -----------------------
-start_server "$tmp/server2.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
+up_start_s_server 443 "$tmp/server2.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
 	-Verify 1 -CAfile "$pki/root.crt"
 client13 -CAfile "$pki/root.crt"
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 3 ]"
 tap_eq "a required client certificate missing: certificate_required as the server sent it" \
-	"TLS1.3 failed server $fp_leaf $SERVER_PID /usr/bin/openssl server:fatal:certificate_required:False:server" \
+	"TLS1.3 failed server $fp_leaf $UP_S_SERVER_PID /usr/bin/openssl server:fatal:certificate_required:False:server" \
 	"$(hs_summary "$log" 3)"
 stop_server
 
 # --- 3b. the ALPN protocol the server selected, encrypted on the wire -------
-start_server "$tmp/server_alpn.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
+up_start_s_server 443 "$tmp/server_alpn.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
 	-cert_chain "$pki/inter.crt" -alpn h2
 client13_ok -alpn h2,http/1.1
 grep -q '^ALPN protocol: h2$' "$tmp/client.log" || tap_fail "the client says h2 was selected"
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 4 ]"
 tap_eq "TLS 1.3 with ALPN: alpn_selected h2, read from the server's SSL" \
-	"TLS1.3 ok server $fp_leaf,$fp_inter $SERVER_PID /usr/bin/openssl - h2" \
+	"TLS1.3 ok server $fp_leaf,$fp_inter $UP_S_SERVER_PID /usr/bin/openssl - h2" \
 	"$(hs_summary "$log" 4) $(hs_alpn "$log" 4)"
 client13 -alpn http/1.1
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 5 ]"
@@ -251,10 +227,10 @@ grep -q '^Reused, TLSv1.3' "$tmp/client.log" || tap_fail "the session was resume
 	"$(grep -E '^(New|Reused)' "$tmp/client.log")"
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 8 ]"
 tap_eq "TLS 1.3 resumed: without a chain, alpn_selected h2 (read at SSL_free, waited for), its process" \
-	"TLS1.3 ok - $SERVER_PID /usr/bin/openssl h2" \
+	"TLS1.3 ok - $UP_S_SERVER_PID /usr/bin/openssl h2" \
 	"$(hs_summary "$log" 8 | cut -d' ' -f1-2,4-6) $(hs_alpn "$log" 8)"
 stop_server
-start_server "$tmp/server3.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
+up_start_s_server 443 "$tmp/server3.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
 	-cert_chain "$pki/inter.crt"
 
 # --- 4. SIGTERM: everything detached ----------------------------------------
@@ -297,7 +273,7 @@ up_start_agent "$log3" auto
 client13_ok
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log3') -ge 1 ]"
 tap_eq "restarted after SIGKILL: the chain is followed again" \
-	"TLS1.3 ok server $fp_leaf,$fp_inter $SERVER_PID /usr/bin/openssl -" "$(hs_summary "$log3" 1)"
+	"TLS1.3 ok server $fp_leaf,$fp_inter $UP_S_SERVER_PID /usr/bin/openssl -" "$(hs_summary "$log3" 1)"
 tn_stop_pid "$AGENT_PID"
 stop_server
 
@@ -308,10 +284,10 @@ stop_server
 # libssl files and reads the certificates at i2d_X509 instead, for both.
 mkdir -p "$tmp/lib"
 cp "$(ldd "$(command -v openssl)" | awk '$1 == "libssl.so.3" {print $3}')" "$tmp/lib/libssl.so.3"
-LD_LIBRARY_PATH=$tmp/lib start_server "$tmp/server4.log" -cert "$pki/ecdsa.test.crt" \
+LD_LIBRARY_PATH=$tmp/lib up_start_s_server 443 "$tmp/server4.log" -cert "$pki/ecdsa.test.crt" \
 	-key "$pki/ecdsa.test.key" -cert_chain "$pki/inter.crt"
-grep -q "$tmp/lib/libssl.so.3" "/proc/$SERVER_PID/maps" ||
-	tap_fail "the server maps the copy of libssl" "$(grep libssl "/proc/$SERVER_PID/maps")"
+grep -q "$tmp/lib/libssl.so.3" "/proc/$UP_S_SERVER_PID/maps" ||
+	tap_fail "the server maps the copy of libssl" "$(grep libssl "/proc/$UP_S_SERVER_PID/maps")"
 log5=$tmp/agent5.log
 up_start_agent "$log5" auto
 attached=$(grep '"state":"uprobes_attached"' "$log5")
@@ -325,7 +301,7 @@ esac
 client13_ok
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log5') -ge 1 ]"
 tap_eq "another libssl: the chain read at i2d_X509" \
-	"TLS1.3 ok server $fp_leaf,$fp_inter $SERVER_PID /usr/bin/openssl -" "$(hs_summary "$log5" 1)"
+	"TLS1.3 ok server $fp_leaf,$fp_inter $UP_S_SERVER_PID /usr/bin/openssl -" "$(hs_summary "$log5" 1)"
 tn_stop_pid "$AGENT_PID"
 stop_server
 

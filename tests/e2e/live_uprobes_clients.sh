@@ -31,32 +31,16 @@ export BUILD
 . tests/e2e/lib_netns.sh
 . tests/e2e/lib_uprobes.sh
 
-tn_require_root live_uprobes_clients
-tn_require_cmds openssl ip ss bpftool sha256sum "${CC:-cc}"
-tn_require_tlswatch
-PY=/usr/bin/python3
-
-tmp=$(tn_tmpdir)
-pki=$tmp/pki
-tn_make_pki "$pki"
+up_begin live_uprobes_clients upcli openssl ip ss bpftool sha256sum "${CC:-cc}"
 up_build_ssl_clear_server "$tmp"
-tn_setup upcli
-srv=$TN_PEER4
 fp_leaf=$(openssl x509 -in "$pki/ecdsa.test.crt" -outform DER | sha256sum | cut -d' ' -f1)
 
 log=$tmp/agent.log
 up_start_agent "$log" auto
 
-# the upstream: not a watched port; stdin held open (at its end s_server
-# would stop)
-mkfifo "$tmp/upstream.in"
-ip netns exec "$TN_NS" openssl s_server -quiet -accept "$srv:8443" -tls1_3 \
-	-cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" -Verify 1 \
-	-CAfile "$pki/root.crt" <"$tmp/upstream.in" >"$tmp/upstream.log" 2>&1 &
-upstream=$!
-tn_bg "$upstream"
-exec 7>"$tmp/upstream.in"
-tn_wait_listen 10 8443 || tn_bail "the upstream s_server did not start"
+# the upstream: not a watched port
+up_start_s_server 8443 "$tmp/upstream.log" -tls1_3 -cert "$pki/ecdsa.test.crt" \
+	-key "$pki/ecdsa.test.key" -Verify 1 -CAfile "$pki/root.crt"
 
 # --- 1. a client on the host reads the upstream's fatal alert --------------
 # (its own pid, that of the process whose SSL read the alert; it quits at

@@ -28,16 +28,9 @@ cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
 export BUILD
 . tests/e2e/lib_netns.sh
+. tests/e2e/lib_uprobes.sh
 
-tn_require_root live_uprobes_hostside
-tn_require_cmds openssl ip ss ldd
-tn_require_tlswatch
-PY=/usr/bin/python3
-
-tmp=$(tn_tmpdir)
-pki=$tmp/pki
-tn_make_pki "$pki"
-tn_setup upbh
+up_begin live_uprobes_hostside upbh openssl ip ss ldd
 # "The host": a namespace of its own; the veth's host end moves into it
 # (and loses its addresses on the way). Deleted on exit; the veth goes
 # with the namespaces.

@@ -29,16 +29,7 @@ export BUILD
 . tests/e2e/lib_uprobes.sh
 . scripts/lib/common.sh
 
-tn_require_root live_uprobes_nginx
-tn_require_cmds openssl ip ss nginx sha256sum
-tn_require_tlswatch
-PY=/usr/bin/python3
-
-tmp=$(tn_tmpdir)
-pki=$tmp/pki
-tn_make_pki "$pki"
-tn_setup upn
-srv=$TN_PEER4
+up_begin live_uprobes_nginx upn openssl ip ss nginx sha256sum
 
 # dual.test twice: RSA-2048 and EC P-256, both signed by the test
 # intermediate; chain files leaf + intermediate

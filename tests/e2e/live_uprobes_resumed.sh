@@ -27,26 +27,12 @@ export BUILD
 . tests/e2e/lib_netns.sh
 . tests/e2e/lib_uprobes.sh
 
-tn_require_root live_uprobes_resumed
-tn_require_cmds openssl ip ss od
-tn_require_tlswatch
-PY=/usr/bin/python3
-
-tmp=$(tn_tmpdir)
-pki=$tmp/pki
-tn_make_pki "$pki"
-tn_setup upres
-srv=$TN_PEER4
+up_begin live_uprobes_resumed upres openssl ip ss od
 log=$tmp/agent.log
 up_start_agent "$log" auto --stats-interval 1
 
-mkfifo "$tmp/server.in"
-ip netns exec "$TN_NS" openssl s_server -quiet -accept "$srv:443" -tls1_3 \
-	-cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" -alpn h2 \
-	<"$tmp/server.in" >"$tmp/server.log" 2>&1 &
-tn_bg $!
-exec 7>"$tmp/server.in"
-tn_wait_listen 10 443 || tn_bail "s_server did not start"
+up_start_s_server 443 "$tmp/server.log" -tls1_3 -cert "$pki/ecdsa.test.crt" \
+	-key "$pki/ecdsa.test.key" -alpn h2
 
 # The agent's stats lines so far.
 stats_lines() { grep -c '"counters"' "$log"; }

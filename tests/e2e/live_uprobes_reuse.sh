@@ -35,17 +35,8 @@ export BUILD
 . tests/e2e/lib_netns.sh
 . tests/e2e/lib_uprobes.sh
 
-tn_require_root live_uprobes_reuse
-tn_require_cmds openssl ip ss bpftool "${CC:-cc}"
-tn_require_tlswatch
-PY=/usr/bin/python3
-
-tmp=$(tn_tmpdir)
-pki=$tmp/pki
-tn_make_pki "$pki"
+up_begin live_uprobes_reuse upreuse openssl ip ss bpftool "${CC:-cc}"
 up_build_ssl_clear_server "$tmp"
-tn_setup upreuse
-srv=$TN_PEER4
 
 log=$tmp/agent.log
 up_start_agent "$log" auto

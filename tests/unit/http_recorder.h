@@ -3,7 +3,8 @@
  * A tiny HTTP server on 127.0.0.1 for the alert senders' unit tests: it
  * reads each request (headers, then Content-Length bytes), answers 200
  * (500 while @failing is set) and records the body, the request line
- * and a log of every request's answer and body.
+ * and a log of every request's answer and body. http_read_request, its
+ * reading, serves tests that answer by hand too.
  */
 #ifndef TW_TEST_HTTP_RECORDER_H
 #define TW_TEST_HTTP_RECORDER_H
@@ -34,27 +35,43 @@ struct recorder {
 	pthread_mutex_t lock;
 };
 
+/*
+ * Reads one request on @c into @buf (NUL-terminated): its headers, then
+ * Content-Length bytes, or as much as @size holds. The end of its headers
+ * in @hdr_end (NULL: they did not end within @buf); -1 when the peer
+ * closed, or the read failed, before that.
+ */
+static inline int http_read_request(int c, char *buf, size_t size, char **hdr_end)
+{
+	size_t len = 0, want = 0;
+	char *cl;
+	ssize_t n;
+
+	*hdr_end = NULL;
+	while (len < size - 1) {
+		n = read(c, buf + len, size - 1 - len);
+		if (n <= 0)
+			return -1;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (!*hdr_end && (*hdr_end = strstr(buf, "\r\n\r\n"))) {
+			cl = strcasestr(buf, "Content-Length:");
+			want = (size_t)(*hdr_end + 4 - buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
+		}
+		if (*hdr_end && len >= want)
+			break;
+	}
+	return 0;
+}
+
 /* Reads one request (headers, then Content-Length bytes), answers 200. */
 static inline void recorder_serve(struct recorder *r, int c)
 {
 	static char buf[65536];
-	size_t len = 0, want = 0;
-	char *hdr_end = NULL, *cl;
-	ssize_t n;
+	char *hdr_end;
 
-	while (len < sizeof(buf) - 1) {
-		n = read(c, buf + len, sizeof(buf) - 1 - len);
-		if (n <= 0)
-			return;
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (!hdr_end && (hdr_end = strstr(buf, "\r\n\r\n"))) {
-			cl = strcasestr(buf, "Content-Length:");
-			want = (size_t)(hdr_end + 4 - buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
-		}
-		if (hdr_end && len >= want)
-			break;
-	}
+	if (http_read_request(c, buf, sizeof(buf), &hdr_end) < 0)
+		return;
 	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 	static const char fail[] = "HTTP/1.1 500 Internal Server Error\r\n"
 				   "Content-Length: 0\r\nConnection: close\r\n\r\n";

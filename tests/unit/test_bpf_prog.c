@@ -2072,6 +2072,29 @@ static bool sysctl_set(const char *path, const char *value)
 	return !close(fd) && ok;
 }
 
+/* Enters a network namespace of its own (the host's settings stay
+ * alone): the fd of the one left, for leave_netns; -1 (a failed check)
+ * when that failed. */
+static int enter_netns(void)
+{
+	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	if (home < 0 || unshare(CLONE_NEWNET)) {
+		CHECK(0);
+		if (home >= 0)
+			close(home);
+		return -1;
+	}
+	return home;
+}
+
+/* Back to the namespace enter_netns left. */
+static void leave_netns(int home)
+{
+	CHECK(setns(home, CLONE_NEWNET) == 0);
+	close(home);
+}
+
 /*
  * listener_case's cases in a network namespace of its own, where lo
  * forwards and 192.0.2.0/24 and 2001:db8::/32 are routed: the host's own
@@ -2080,14 +2103,10 @@ static bool sysctl_set(const char *path, const char *value)
  */
 static void test_syn_of_a_forwarded_flow_to_a_wildcard_listener_port(void)
 {
-	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int home = enter_netns();
 
-	if (home < 0 || unshare(CLONE_NEWNET)) {
-		CHECK(0);
-		if (home >= 0)
-			close(home);
+	if (home < 0)
 		return;
-	}
 	if (sysctl_set("/proc/sys/net/ipv4/conf/lo/forwarding", "1") &&
 	    system("ip link set lo up && ip route add 192.0.2.0/24 dev lo && "
 		   "ip -6 route add 2001:db8::/32 dev lo") == 0 &&
@@ -2103,8 +2122,7 @@ static void test_syn_of_a_forwarded_flow_to_a_wildcard_listener_port(void)
 	} else {
 		CHECK(0);
 	}
-	CHECK(setns(home, CLONE_NEWNET) == 0);
-	close(home);
+	leave_netns(home);
 	/* where lo does not forward (or does), 127.0.0.1 is still local */
 	listener_case(client_hello4(), "0.0.0.0", "127.0.0.1", false);
 }
@@ -2449,22 +2467,17 @@ out:
  */
 static void test_client_close_of_an_outgoing_flow_binds_nothing(void)
 {
-	int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int home = enter_netns();
 
-	if (home < 0 || unshare(CLONE_NEWNET)) {
-		CHECK(0);
-		if (home >= 0)
-			close(home);
+	if (home < 0)
 		return;
-	}
 	if (system("ip link set lo up") == 0) {
 		outgoing_close_case(PORT - 1);
 		outgoing_close_case(PORT + 1);
 	} else {
 		CHECK(0);
 	}
-	CHECK(setns(home, CLONE_NEWNET) == 0);
-	close(home);
+	leave_netns(home);
 }
 
 static void test_both_ports_watched_server_is_hello_receiver(void)

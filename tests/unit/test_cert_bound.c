@@ -20,6 +20,7 @@
 #include "check.h"
 #include "common/distinct.h"
 #include "health_fixture.h"
+#include "http_recorder.h"
 #include "pipeline/pipeline_priv.h"
 #include "sink/sink.h"
 
@@ -446,6 +447,26 @@ static void count_problem(void *ctx, const char *message)
 	((struct resent *)ctx)->problems++;
 }
 
+/* A pipeline judging with @h's online answers (NULL without @h) whose
+ * cert events and problems @r counts. */
+static struct pipeline *counting_pipeline(struct cert_health *h, struct resent *r)
+{
+	struct pipeline_opts po = {
+		.health = h, .emit = count_cert, .emit_ctx = r,
+		.problem = count_problem, .problem_ctx = r,
+	};
+
+	return h ? pipeline_new(&po) : NULL;
+}
+
+/* An IPv4 handshake record of now, the rest zero. */
+static void record_now(struct hs_record *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->start_us = rec->end_us = (uint64_t)time(NULL) * 1000000;
+	rec->server.addr.family = 4;
+}
+
 /*
  * 4,099 cert events (one chain, served on 4,099 ports) wait at once for
  * the responder's answer, which comes after the last of them was judged
@@ -471,18 +492,9 @@ static void test_every_waiting_cert_event_is_said_again(void)
 
 	memset(&r, 0, sizeof(r));
 	CHECK_INT(cert_health_open(&ho, &h, err, sizeof(err)), 0);
-	if (h) {
-		struct pipeline_opts po = {
-			.health = h, .emit = count_cert, .emit_ctx = &r,
-			.problem = count_problem, .problem_ctx = &r,
-		};
-
-		pl = pipeline_new(&po);
-	}
+	pl = counting_pipeline(h, &r);
 	CHECK(pl != NULL);
-	memset(&rec, 0, sizeof(rec));
-	rec.start_us = rec.end_us = (uint64_t)time(NULL) * 1000000;
-	rec.server.addr.family = 4;
+	record_now(&rec);
 	rec.server.addr.bytes[0] = 127;
 	rec.server.addr.bytes[3] = 1;
 	rec.chain[0].data = leaf_der("good.test", &len);
@@ -542,6 +554,34 @@ static uint8_t *pem_der(const char *path, size_t *len, X509 **keep)
 	return copy;
 }
 
+/*
+ * A socket listening on 127.0.0.1 (-1 on failure) and, in @dir (a
+ * mkdtemp template), the PKI of scripts/make-health-pki.sh whose leaves
+ * name it as their responder and, with @crl, as their CRL's server; the
+ * path of its root in @path.
+ */
+static int health_pki_on_socket(char *dir, int backlog, bool crl, char *path, size_t size)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	char cmd[4096], crl_port[16] = "none";
+	int lfd;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	      listen(lfd, backlog) == 0 &&
+	      getsockname(lfd, (struct sockaddr *)&a, &alen) == 0);
+	CHECK(mkdtemp(dir) != NULL);
+	if (crl)
+		snprintf(crl_port, sizeof(crl_port), "%u", ntohs(a.sin_port));
+	snprintf(cmd, sizeof(cmd), "scripts/make-health-pki.sh '%s' %s %u >/dev/null",
+		 dir, crl_port, ntohs(a.sin_port));
+	CHECK_INT(hf_sh(cmd), 0);
+	snprintf(path, size, "%s/root.crt", dir);
+	return lfd;
+}
+
 /* Takes one request off @lfd (the responder's and CRL server's socket):
  * the connection, left open for the answer, or -1. *@ocsp: it is the
  * OCSP query (a POST), not the CRL download (a GET). */
@@ -549,27 +589,15 @@ static int take_request(int lfd, bool *ocsp)
 {
 	static char buf[16384];
 	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
-	size_t len = 0, want = 0;
-	char *hdr_end = NULL, *cl;
-	ssize_t n;
+	char *hdr_end;
 	int c = -1;
 
 	/* bounded: a request that never comes fails the test, not hangs it */
 	if (poll(&pfd, 1, 10000) == 1)
 		c = accept(lfd, NULL, NULL);
-	while (c >= 0 && len < sizeof(buf) - 1) {
-		n = read(c, buf + len, sizeof(buf) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (!hdr_end && (hdr_end = strstr(buf, "\r\n\r\n"))) {
-			cl = strcasestr(buf, "Content-Length:");
-			want = (size_t)(hdr_end + 4 - buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
-		}
-		if (hdr_end && len >= want)
-			break;
-	}
+	/* what came before the peer closed is still looked at */
+	if (c >= 0)
+		http_read_request(c, buf, sizeof(buf), &hdr_end);
 	*ocsp = !strncmp(buf, "POST ", 5);
 	return c;
 }
@@ -617,8 +645,6 @@ static void test_settled_wait_lets_go_of_its_chain(void)
 {
 	char dir[] = "/tmp/tw-cert-bound-pki-XXXXXX", cmd[4096], path[1200];
 	char err[256] = "";
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t alen = sizeof(a);
 	struct cert_health_opts ho = { .online = true, .ocsp_timeout_ms = 10000 };
 	struct cert_health *h = NULL;
 	struct pipeline *pl = NULL;
@@ -631,31 +657,13 @@ static void test_settled_wait_lets_go_of_its_chain(void)
 	bool is_ocsp[3] = { false, false, false };
 
 	memset(&r, 0, sizeof(r));
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	      listen(lfd, 4) == 0 &&
-	      getsockname(lfd, (struct sockaddr *)&a, &alen) == 0);
-	CHECK(mkdtemp(dir) != NULL);
 	/* its leaves name this socket as their CRL's server and responder */
-	snprintf(cmd, sizeof(cmd), "scripts/make-health-pki.sh '%s' %u %u >/dev/null",
-		 dir, ntohs(a.sin_port), ntohs(a.sin_port));
-	CHECK_INT(hf_sh(cmd), 0);
-	snprintf(path, sizeof(path), "%s/root.crt", dir);
+	lfd = health_pki_on_socket(dir, 4, true, path, sizeof(path));
 	ho.ca_file = path;
 	CHECK_INT(cert_health_open(&ho, &h, err, sizeof(err)), 0);
-	if (h) {
-		struct pipeline_opts po = {
-			.health = h, .emit = count_cert, .emit_ctx = &r,
-			.problem = count_problem, .problem_ctx = &r,
-		};
-
-		pl = pipeline_new(&po);
-	}
+	pl = counting_pipeline(h, &r);
 	CHECK(pl != NULL);
-	memset(&rec, 0, sizeof(rec));
-	rec.start_us = rec.end_us = (uint64_t)time(NULL) * 1000000;
-	rec.server.addr.family = 4;
+	record_now(&rec);
 	rec.server.port = 1;
 	snprintf(cmd, sizeof(cmd), "%s/good.test.crt", dir);
 	rec.chain[0].data = pem_der(cmd, &len, &leaf);
@@ -752,8 +760,6 @@ static void test_an_answer_judges_again_only_its_waits(void)
 {
 	char dir[] = "/tmp/tw-cert-bound-apart-XXXXXX", cmd[4096], path[1200];
 	char err[256] = "";
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t alen = sizeof(a);
 	struct cert_health_opts ho = { .online = true, .ocsp_timeout_ms = 10000 };
 	struct cert_health *h = NULL;
 	struct cert_info *ci[APART + 1] = { NULL };
@@ -765,17 +771,8 @@ static void test_an_answer_judges_again_only_its_waits(void)
 	int lfd, i, c;
 	bool ocsp;
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	      listen(lfd, APART) == 0 &&
-	      getsockname(lfd, (struct sockaddr *)&a, &alen) == 0);
-	CHECK(mkdtemp(dir) != NULL);
 	/* the leaves' responder is this socket; no CRL is named */
-	snprintf(cmd, sizeof(cmd), "scripts/make-health-pki.sh '%s' none %u >/dev/null",
-		 dir, ntohs(a.sin_port));
-	CHECK_INT(hf_sh(cmd), 0);
-	snprintf(path, sizeof(path), "%s/root.crt", dir);
+	lfd = health_pki_on_socket(dir, APART, false, path, sizeof(path));
 	ho.ca_file = path;
 	CHECK_INT(cert_health_open(&ho, &h, err, sizeof(err)), 0);
 	for (i = 0; i <= APART; i++) {

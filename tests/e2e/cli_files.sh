@@ -183,6 +183,9 @@ assert_eq "analyze --json --html -: said" \
 # an earlier page stays as it was (it was left an empty report), a file it
 # created goes, and --html - writes nothing to standard output.
 cp "$h/page.html" "$h/kept.html"
+mkdir "$h/sub"
+ln -s sub/link2.html "$h/dangling.html"
+ln -s target.html "$h/sub/link2.html"
 for bad in "--webhook http://127.0.0.1:9/ --webhook-secret-file $T_TMP/none.key" \
 	"--webhook http://127.0.0.1:9/ --webhook-ca-file $T_TMP/none.pem" \
 	"--alertmanager http://127.0.0.1:9/ --webhook-ca-file $T_TMP/none.pem"; do
@@ -195,11 +198,25 @@ for bad in "--webhook http://127.0.0.1:9/ --webhook-secret-file $T_TMP/none.key"
 	run_tw analyze --html "$h/new.html" $bad "$h/a.pcap"
 	assert_eq "analyze --html NEW $bad: exit 3, no file left" "3|no" \
 		"$T_RC|$([ -e "$h/new.html" ] && echo yes || echo no)"
+	# --html names a symbolic link to no file (through another link,
+	# relative ones, from their own directories): the file made is the
+	# last link's target, and it goes; the links stay
+	rm -f "$h/sub/target.html"
+	# shellcheck disable=SC2086
+	run_tw analyze --html "$h/dangling.html" $bad "$h/a.pcap"
+	assert_eq "analyze --html DANGLING-LINK $bad: exit 3, no target left, the links kept" \
+		"3|no|sub/link2.html|target.html" \
+		"$T_RC|$([ -e "$h/sub/target.html" ] && echo yes || echo no)|$(readlink "$h/dangling.html")|$(readlink "$h/sub/link2.html")"
 	# shellcheck disable=SC2086
 	run_tw analyze --html - $bad "$h/a.pcap"
 	assert_eq "analyze --html - $bad: exit 3, nothing on standard output" "3|" \
 		"$T_RC|$(cat "$T_TMP/out")"
 done
+# A run that writes its page through the dangling link writes the target.
+run_tw analyze -q --html "$h/dangling.html" "$h/a.pcap"
+assert_eq "analyze --html DANGLING-LINK: exit 0, the page at the target, the link kept" \
+	"0|yes|sub/link2.html" \
+	"$T_RC|$(cmp -s "$h/sub/target.html" "$h/kept.html" && echo yes)|$(readlink "$h/dangling.html")"
 # A longer earlier page is replaced whole (not written over in place).
 { cat "$h/kept.html"; printf '<!-- %05000d -->\n' 0; } >"$h/long.html"
 run_tw analyze -q --html "$h/long.html" "$h/a.pcap"

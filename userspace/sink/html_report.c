@@ -7,11 +7,14 @@
  * truncated until the page is written: a sink closed without a summary
  * (the run failed before it read anything: a refused
  * --webhook-secret-file, a sink opened after this one) writes nothing,
- * leaves an earlier page as it was and removes the file it created. "-"
+ * leaves an earlier page as it was and removes the file it created (the
+ * target of a symbolic link to no file, the link kept). "-"
  * is standard output, written at the summary too.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,7 +30,7 @@ struct html_report {
 	FILE *out;
 	struct html_agg *agg;
 	bool written;
-	bool created;                   /* the open made the file */
+	char *created;                  /* the name the open made the file under */
 };
 
 /* A failure at the summary is the caller's to say (the sink set counts
@@ -69,17 +72,18 @@ static int html_event(struct sink *s, const struct event *ev, const char *json,
 }
 
 /* No page was written: the file this sink created goes, while it is
- * still the one at @path (same device and inode). */
+ * still the one under the name it was created under (same device and
+ * inode; the target of a link --html named, not the link). */
 static void html_discard(struct html_report *r)
 {
 	struct stat open_sb, path_sb;
 
 	if (r->out == stdout || !r->created)
 		return;
-	if (fstat(fileno(r->out), &open_sb) == 0 && stat(r->path, &path_sb) == 0 &&
+	if (fstat(fileno(r->out), &open_sb) == 0 && lstat(r->created, &path_sb) == 0 &&
 	    open_sb.st_dev == path_sb.st_dev && open_sb.st_ino == path_sb.st_ino &&
-	    unlink(r->path) != 0)
-		pr_warn("%s: cannot remove it: %s\n", r->path, strerror(errno));
+	    unlink(r->created) != 0)
+		pr_warn("%s: cannot remove it: %s\n", r->created, strerror(errno));
 }
 
 static void html_close(struct sink *s)
@@ -91,6 +95,7 @@ static void html_close(struct sink *s)
 	if (r->out && r->out != stdout && fclose(r->out) != 0)
 		pr_warn("%s: %s\n", r->path, strerror(errno));
 	html_agg_free(r->agg);
+	free(r->created);
 	free(r);
 }
 
@@ -100,25 +105,92 @@ static const struct sink_ops html_report_ops = {
 	.close = html_close,
 };
 
+/* Symbolic links followed at most (the kernel's own bound, MAXSYMLINKS). */
+#define HTML_MAX_LINKS 40
+
 /*
- * @path opened for writing, created when missing (*@created), not
- * truncated: the page replaces what is there when it is written. NULL
- * with errno.
+ * The name a file opened at @path would be created under: @path itself,
+ * or, when it is a symbolic link (to no file), its target, each relative
+ * target taken from the directory of the link that holds it, through at
+ * most HTML_MAX_LINKS links. Allocated; NULL with errno (ELOOP past the
+ * bound). A name that changes meanwhile is caught by the O_EXCL open.
  */
-static FILE *html_open_file(const char *path, bool *created)
+static char *html_link_target(const char *path)
+{
+	char *cur = strdup(path), *next, *slash;
+	char target[PATH_MAX];
+	ssize_t n;
+	int i, e;
+
+	for (i = 0; cur && i <= HTML_MAX_LINKS; i++) {
+		n = readlink(cur, target, sizeof(target));
+		if (n < 0 && (errno == ENOENT || errno == EINVAL))
+			return cur;     /* no file, or not a link: the name */
+		if (n < 0 || (size_t)n == sizeof(target)) {
+			e = n < 0 ? errno : ENAMETOOLONG;
+			free(cur);
+			errno = e;
+			return NULL;
+		}
+		slash = target[0] == '/' ? NULL : strrchr(cur, '/');
+		if (asprintf(&next, "%.*s%.*s", slash ? (int)(slash - cur + 1) : 0, cur,
+			     (int)n, target) < 0)
+			next = NULL;
+		free(cur);
+		cur = next;
+	}
+	if (!cur)
+		errno = ENOMEM;
+	else {
+		free(cur);
+		errno = ELOOP;
+	}
+	return NULL;
+}
+
+/* @name created for writing (O_EXCL: only a file this call made). */
+static int html_create(const char *name)
+{
+	return open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0666);
+}
+
+/*
+ * @path opened for writing, not truncated: the page replaces what is
+ * there when it is written. A missing file is created, also through a
+ * symbolic link to no file (its target, as fopen did); *@created is then
+ * the name it was created under (allocated), for html_discard, else
+ * NULL. NULL with errno.
+ */
+static FILE *html_open_file(const char *path, char **created)
 {
 	int fd, e;
 	FILE *f;
 
-	*created = true;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0666);
-	if (fd < 0 && errno == EEXIST) {
-		*created = false;
+	*created = NULL;
+	fd = html_create(path);
+	if (fd >= 0) {
+		*created = strdup(path);
+		if (!*created) {
+			close(fd);
+			unlink(path);
+			errno = ENOMEM;
+			return NULL;
+		}
+	} else if (errno == EEXIST) {
 		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-		/* a symbolic link to no file: created through it, as fopen
-		 * did (not removed: which name to remove is unclear) */
-		if (fd < 0 && errno == ENOENT)
-			fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
+		if (fd < 0 && errno == ENOENT) {
+			/* a symbolic link to no file */
+			*created = html_link_target(path);
+			if (!*created)
+				return NULL;
+			fd = html_create(*created);
+			if (fd < 0) {
+				e = errno;
+				free(*created);
+				*created = NULL;
+				errno = e;
+			}
+		}
 	}
 	if (fd < 0)
 		return NULL;
@@ -127,7 +199,9 @@ static FILE *html_open_file(const char *path, bool *created)
 		e = errno;
 		close(fd);
 		if (*created)
-			unlink(path);
+			unlink(*created);
+		free(*created);
+		*created = NULL;
 		errno = e;
 	}
 	return f;

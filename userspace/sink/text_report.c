@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/grow.h"
 #include "common/host_name.h"
 #include "common/printable.h"
 #include "common/strmap.h"
@@ -78,7 +79,7 @@ struct text_report {
 	uint64_t alerts[2][256];        /* [from_client][description] */
 	uint64_t encrypted_alerts[2];
 	char **spike_lines;
-	int n_spike_lines;
+	size_t n_spike_lines, cap_spike_lines;
 	uint64_t spike_lines_left_out;  /* past REPORT_MAX_SPIKE_LINES */
 };
 
@@ -260,19 +261,19 @@ static void format_spike(const struct spike_event *ev, char *buf, size_t len)
 
 static void report_spike(struct text_report *r, const struct spike_event *ev)
 {
-	char line[600], **n;
+	char line[600];
 
 	if (r->n_spike_lines >= REPORT_MAX_SPIKE_LINES) {
 		r->spike_lines_left_out++;
 		return;
 	}
 	format_spike(ev, line, sizeof(line));
-	n = realloc(r->spike_lines, (r->n_spike_lines + 1) * sizeof(*n));
-	if (!n)
+	/* out of memory: the line is left out, as before (best effort) */
+	if (tw_grow(&r->spike_lines, &r->cap_spike_lines, sizeof(*r->spike_lines),
+		    r->n_spike_lines, 1, 16, REPORT_MAX_SPIKE_LINES) < 0)
 		return;
-	r->spike_lines = n;
-	n[r->n_spike_lines] = strdup(line);
-	if (n[r->n_spike_lines])
+	r->spike_lines[r->n_spike_lines] = strdup(line);
+	if (r->spike_lines[r->n_spike_lines])
 		r->n_spike_lines++;
 }
 
@@ -526,7 +527,7 @@ static void print_problems(struct text_report *r, const struct summary *sum)
 
 static int report_summary(struct text_report *r, const struct summary *sum)
 {
-	int i;
+	size_t i;
 
 	print_overview(r, sum);
 	print_choices(r, sum);
@@ -571,7 +572,7 @@ static int report_event(struct sink *s, const struct event *ev,
 static void report_close(struct sink *s)
 {
 	struct text_report *r = (struct text_report *)s;
-	int i;
+	size_t i;
 
 	strmap_free(r->names);
 	strmap_free(r->certs);

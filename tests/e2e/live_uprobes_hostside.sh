@@ -18,7 +18,7 @@
 # as the receive runs when the sender re-enables softirqs; not always), so
 # a pending entry of an unrelated thread could name the wrong connection.
 # Asserted: 3 TLS 1.3 handshakes reported ok, the 3 chains read by the
-# uprobes (uprobe_chains 3), none bound (uprobe_binds 0): the handshake
+# uprobes (uprobe_chains 3 or more: the counter is host-wide), none bound (uprobe_binds 0): the handshake
 # events carry no chain and no process, as the README's --uprobes section
 # says of such a setup. Before, binds happened (most runs 3, one per
 # chain; a run whose receive ran in another task could bind fewer).
@@ -93,7 +93,16 @@ for l in open(sys.argv[1]):
               e.get("process", {}).get("pid", "-"))
 EOF
 )"
-tap_eq "the uprobes read the 3 chains served" 3 "$(tn_agent_counter "$log" uprobe_chains)"
+# At least 3, not exactly: the uprobes sit on the libssl file, so any
+# process on the host that writes a certificate through it at the same
+# moment (another TLS server, a concurrent test) adds to uprobe_chains;
+# CI saw 4 once. What the test is about, the binds, is this agent's own.
+chains=$(tn_agent_counter "$log" uprobe_chains)
+if [ "${chains:-0}" -ge 3 ] 2>/dev/null; then
+	tap_ok "the uprobes read the 3 chains served (uprobe_chains $chains)"
+else
+	tap_fail "the uprobes read the 3 chains served" "expected: 3 or more" "got:      $chains"
+fi
 tap_eq "no packet received from the veth named a connection" 0 \
 	"$(tn_agent_counter "$log" uprobe_binds)"
 

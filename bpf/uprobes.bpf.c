@@ -18,7 +18,9 @@
  *         destination of the second call, the return copies what was
  *         written there: four traps per certificate.
  *     Either copies the DER into the ring buffer and adds it to the
- *     thread's pending chain. A chain is the certificates written back to
+ *     thread's pending chain; the writer's site first skips one written
+ *     for a client's SSL (a proxy's client certificate), which the
+ *     i2d_X509 hooks, not knowing the SSL, cannot. A chain is the certificates written back to
  *     back: one more than TW_UP_CHAIN_GAP_NS after the last starts a new
  *     chain.
  *   - SSL_free entry (libssl, only where the offsets of the SSL's alerts

@@ -18,7 +18,9 @@
  *         destination of the second call, the return copies what was
  *         written there: four traps per certificate.
  *     Either copies the DER into the ring buffer and adds it to the
- *     thread's pending chain. A chain is the certificates written back to
+ *     thread's pending chain; the writer's site first skips one written
+ *     for a client's SSL (a proxy's client certificate), which the
+ *     i2d_X509 hooks, not knowing the SSL, cannot. A chain is the certificates written back to
  *     back: one more than TW_UP_CHAIN_GAP_NS after the last starts a new
  *     chain.
  *   - SSL_free entry (libssl, only where the offsets of the SSL's alerts
@@ -405,23 +407,48 @@ int BPF_KPROBE(tw_up_clear_enter, void *ssl)
 	return 0;
 }
 
+/*
+ * Whether @ssl is known to be a server's (SSL_is_server(): the int at
+ * @off, 0 when unknown) into @server; false when its side is unknown.
+ */
+static __always_inline bool tw_up_side(__u64 ssl, __u32 off, __s32 *server)
+{
+	return ssl && off &&
+	       !bpf_probe_read_user(server, sizeof(*server), (const void *)(ssl + off));
+}
+
+/*
+ * A chain written for a client's SSL (a reverse proxy's client
+ * certificate to its upstream, mTLS between tiers) is not recorded: as
+ * the thread's pending chain it would be bound to the thread's next
+ * server packet on a watched flow (the next served connection's) and
+ * reported as that connection's chain, or have the chain served next
+ * appended to it. Counted (uprobe_client_certs), nothing else.
+ */
 SEC("uprobe")
 int BPF_KPROBE(tw_up_cert_site)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx), end;
 	__u64 slot = PT_REGS_SP(ctx) + tw_up_field(cookie, TW_UP_SITE_FRAME);
+	__u64 ssl = tw_up_reg(ctx, tw_up_field(cookie, TW_UP_SITE_REG));
 	int len = (int)PT_REGS_RC(ctx);
 	struct tw_up_info info = {};
+	__s32 server = 0;
 
 	/* the checks keep a jump from elsewhere to this spot, with other
 	 * values in %rax and the frame, from being taken for a write */
 	if (len <= 0 || bpf_probe_read_user(&end, sizeof(end), (const void *)slot) ||
-	    !tw_up_is_der_seq(end - len, (__u32)len) ||
-	    tw_up_cert_written(end - len, len, &info) || !info.hs_id)
+	    !tw_up_is_der_seq(end - len, (__u32)len))
+		return 0;
+	if (tw_up_side(ssl, tw_up_field(cookie, TW_UP_SITE_SERVER), &server) &&
+	    !server) {
+		tw_up_count(TW_UP_CNT_CLIENT_CERTS, 1);
+		return 0;
+	}
+	if (tw_up_cert_written(end - len, len, &info) || !info.hs_id)
 		return 0;
 	if (info.cert_index == 0)
-		tw_up_chain_alpn(tw_up_reg(ctx, tw_up_field(cookie, TW_UP_SITE_REG)),
-				 tw_up_field(cookie, TW_UP_SITE_ALPN), &info);
+		tw_up_chain_alpn(ssl, tw_up_field(cookie, TW_UP_SITE_ALPN), &info);
 	return 0;
 }
 
@@ -570,9 +597,7 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 
 	if (!ssl) /* SSL_free(NULL) frees nothing */
 		return 0;
-	side_known = off_server &&
-		     !bpf_probe_read_user(&server, sizeof(server),
-					  (const void *)((__u64)ssl + off_server));
+	side_known = tw_up_side((__u64)ssl, off_server, &server);
 	/* a client's SSL (a proxy's upstream, freed while its served
 	 * connection's chain or ALPN protocol waits on the thread for that
 	 * connection's next packet): the pending entry is not its own */

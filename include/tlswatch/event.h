@@ -269,13 +269,15 @@ enum tw_up_cookie_field {
  * The Certificate writer's probe's attach cookie (uprobe_site.c), fields
  * of TW_UP_OFF_BITS, 0 when unknown: where the writer's output pointer is
  * in its frame (bytes above %rsp), s3.alpn_selected's offset in the SSL
- * (as TW_UP_OFF_ALPN), and which callee-saved register holds the SSL
- * there (1..TW_UP_SITE_REGS: %rbx, %rbp, %r12, %r13, %r14, %r15).
+ * (as TW_UP_OFF_ALPN), which callee-saved register holds the SSL
+ * there (1..TW_UP_SITE_REGS: %rbx, %rbp, %r12, %r13, %r14, %r15), and the
+ * offset of the int that says the SSL is a server's (as TW_UP_OFF_SERVER).
  */
 enum tw_up_site_field {
 	TW_UP_SITE_FRAME,
 	TW_UP_SITE_ALPN,
 	TW_UP_SITE_REG,
+	TW_UP_SITE_SERVER,
 };
 #define TW_UP_SITE_REGS    6
 
@@ -288,6 +290,7 @@ enum tw_up_site_field {
 	X(ALERTS, uprobe_alerts, "Fatal alerts the server's TLS library sent or read") \
 	X(ALPNS, uprobe_alpns, "ALPN protocols the server's TLS library selected, read with the chain or at SSL_free (once per connection)") \
 	X(ALPNS_UNNOTED, uprobe_alpns_unnoted, "ALPN protocols sent with their chain that the kernel could not note as sent (its map refused): sent again at SSL_free, the second dropped by the agent") \
+	X(CLIENT_CERTS, uprobe_client_certs, "Certificates a TLS client's SSL wrote (a client certificate, e.g. a proxy's to its upstream): not recorded") \
 	X(BINDS, uprobe_binds, "Server packets that named the connection of a chain or alert")
 
 enum tw_up_counter {

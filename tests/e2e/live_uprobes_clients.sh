@@ -22,6 +22,16 @@
 #   - The same server frees an upstream SSL after its client's and before
 #     it closes that client's socket: the resumed client's ALPN protocol,
 #     read at its SSL_free, still goes out with that close (below).
+#   - A server thread whose upstream connections present a client
+#     certificate (signed by the test's root, which the upstream trusts),
+#     as a proxy with nginx's proxy_ssl_certificate does, before each
+#     connection it serves (a full one, then a resumed one, which serves
+#     no chain) and after it frees the last one's SSL: the certificates
+#     its client SSL writes are not recorded (uprobe_client_certs 3); the
+#     full handshake's chain is exactly the served certificate, the
+#     resumed one has none. Before, the client certificate was the
+#     thread's pending chain, bound to the resumed connection's first
+#     server packet and reported as its served chain.
 # Needs root, bpftool, a C compiler. TAP output; exits non-zero on any
 # failure.
 set -u
@@ -84,7 +94,30 @@ wait "$server3"
 tap_eq "the server served both, with an upstream alert before each and after the last" 0 "$?"
 sed 's/^/#   server: /' "$tmp/server3.err"
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 3 ]"
+
+# --- 4. a proxy that presents a client certificate upstream ----------------
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-subj "/CN=proxy client" -keyout "$tmp/client.key" -out "$tmp/client.csr" \
+	>"$tmp/client.req.log" 2>&1 &&
+	openssl x509 -req -in "$tmp/client.csr" -CA "$pki/root.crt" -CAkey "$pki/root.key" \
+		-days 2 -out "$tmp/client.crt" >>"$tmp/client.req.log" 2>&1 ||
+	{ sed 's/^/#   /' "$tmp/client.req.log"; tn_bail "making the client certificate failed"; }
+up_start_ssl_clear_server "$pki" "$tmp/server4.err" 2 8443 "$tmp/client.crt" "$tmp/client.key"
+server4=$UP_SERVER_PID
+(sleep 0.5; printf 'Q\n') | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
+	-servername ecdsa.test -alpn h2 -sess_out "$tmp/sess4" >"$tmp/client5.log" 2>&1
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 4 ]"
+printf 'Q\n' | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
+	-servername ecdsa.test -alpn h2 -sess_in "$tmp/sess4" >"$tmp/client6.log" 2>&1
+tap_eq "the second connection resumed the first's session" 1 \
+	"$(grep -c '^Reused, TLSv1.3' "$tmp/client6.log")"
+wait "$server4"
+tap_eq "the server served both, with a client certificate upstream before each and after the last" 0 "$?"
+sed 's/^/#   server: /' "$tmp/server4.err"
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 5 ]"
 tn_stop_pid "$AGENT_PID"
+tap_eq "the client certificates written were not recorded" 3 \
+	"$(tn_agent_counter "$log" uprobe_client_certs)"
 
 "$PY" - "$log" >"$tmp/handshakes" <<'EOF'
 import json, sys
@@ -104,6 +137,10 @@ tap_eq "the served handshake: ok, its chain, its process, no alert" \
 tap_eq "behind a freed upstream SSL: the full handshake, then the resumed one with its ALPN protocol" \
 	"TLS1.3 ok server $fp_leaf $server3 - False h2|TLS1.3 ok - - $server3 - True h2" \
 	"$(sed -n 2,3p "$tmp/handshakes" | paste -sd'|')"
+tap_eq "behind client certificates written upstream: the served chain, then none for the resumed one" \
+	"TLS1.3 ok server $fp_leaf $server4 - False h2|TLS1.3 ok - - $server4 - True h2" \
+	"$(sed -n 4,5p "$tmp/handshakes" | paste -sd'|')"
+tap_eq "no other handshake" 5 "$(wc -l <"$tmp/handshakes")"
 
 echo "# $TN_TESTS tests, $TN_FAILED failed"
 [ "$TN_FAILED" -eq 0 ]

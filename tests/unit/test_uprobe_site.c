@@ -7,6 +7,7 @@
  */
 #include "check.h"
 #include "live/uprobes.h"
+#include "tlswatch/event.h"
 
 #define JNE_REL8 0x75, 0x39
 #define JNE_REL32 0x0f, 0x85, 0x35, 0x00, 0x00, 0x00
@@ -47,10 +48,35 @@ static void test_other_shapes_are_refused(void)
 	CHECK_INT(uprobe_site_len(mem, 0), 0);
 }
 
+static long site_field(uint64_t cookie, unsigned f)
+{
+	return (long)((cookie >> (f * TW_UP_OFF_BITS)) & TW_UP_OFF_MASK);
+}
+
+/* The writer's probe gets the SSL's server flag offset (it records no
+ * chain written for a client's SSL) only with the register that holds
+ * the SSL: without it, nothing of the SSL is read. */
+static void test_site_cookie_carries_the_server_flag_with_the_register(void)
+{
+	struct uprobe_site site = { .frame_off = 0x58, .ssl_reg = 3 };
+	uint64_t cookie = uprobe_site_cookie(&site, 0x1c8, 0x24);
+
+	CHECK_INT(site_field(cookie, TW_UP_SITE_FRAME), 0x58);
+	CHECK_INT(site_field(cookie, TW_UP_SITE_ALPN), 0x1c8);
+	CHECK_INT(site_field(cookie, TW_UP_SITE_REG), 3);
+	CHECK_INT(site_field(cookie, TW_UP_SITE_SERVER), 0x24);
+	site.ssl_reg = 0;
+	cookie = uprobe_site_cookie(&site, 0x1c8, 0x24);
+	CHECK_INT(site_field(cookie, TW_UP_SITE_ALPN), 0);
+	CHECK_INT(site_field(cookie, TW_UP_SITE_SERVER), 0);
+	CHECK_INT(site_field(cookie, TW_UP_SITE_FRAME), 0x58);
+}
+
 int main(void)
 {
 	RUN_TEST(test_debian_openssl_3_0_writer);
 	RUN_TEST(test_other_register_compares);
 	RUN_TEST(test_other_shapes_are_refused);
+	RUN_TEST(test_site_cookie_carries_the_server_flag_with_the_register);
 	return CHECK_EXIT_CODE();
 }

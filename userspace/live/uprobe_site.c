@@ -176,11 +176,14 @@ static unsigned find_ssl_reg(struct uprobes_bpf *skel, const struct uprobe_lib *
 	return reg;
 }
 
-uint64_t uprobe_site_cookie(const struct uprobe_site *site, long alpn_off)
+uint64_t uprobe_site_cookie(const struct uprobe_site *site, long alpn_off,
+			    long server_off)
 {
+	/* the SSL's offsets are of no use without the register that holds it */
 	return uprobe_cookie_field((long)site->frame_off, TW_UP_SITE_FRAME) |
 	       uprobe_cookie_field(site->ssl_reg ? alpn_off : 0, TW_UP_SITE_ALPN) |
-	       uprobe_cookie_field(site->ssl_reg, TW_UP_SITE_REG);
+	       uprobe_cookie_field(site->ssl_reg, TW_UP_SITE_REG) |
+	       uprobe_cookie_field(site->ssl_reg ? server_off : 0, TW_UP_SITE_SERVER);
 }
 
 int uprobe_site_find(struct uprobes_bpf *skel, struct uprobe_site *site)

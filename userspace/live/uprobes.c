@@ -161,7 +161,8 @@ static int attach_lib(struct uprobes *u, const struct uprobe_lib *lib,
 static int attach_site(struct uprobes *u, const struct uprobe_lib *lib,
 		       char *err, size_t errlen)
 {
-	uint64_t cookie = uprobe_site_cookie(&u->site, lib->alert_off.alpn);
+	uint64_t cookie = uprobe_site_cookie(&u->site, lib->alert_off.alpn,
+					     lib->alert_off.server);
 	int r;
 
 	if (!u->site.offset || lib->dev != u->site.dev || lib->ino != u->site.ino)

@@ -147,8 +147,10 @@ struct uprobes_bpf;
 int uprobe_site_find(struct uprobes_bpf *skel, struct uprobe_site *site);
 
 /* The writer's probe's attach cookie (enum tw_up_site_field), with
- * @alpn_off the offset of the selected ALPN in the SSL (0: unknown). */
-uint64_t uprobe_site_cookie(const struct uprobe_site *site, long alpn_off);
+ * @alpn_off the offset of the selected ALPN in the SSL and @server_off
+ * that of its SSL_is_server() int (0: unknown). */
+uint64_t uprobe_site_cookie(const struct uprobe_site *site, long alpn_off,
+			    long server_off);
 
 /* Bytes of the register compare before the conditional jump at @b (@n
  * bytes: the instructions an i2d_X509 call returns to), or 0 when @b is

@@ -13,10 +13,16 @@
  * and before it closes that socket, as a proxy that frees its upstream's
  * SSL after its client's does.
  *
- * Usage: ssl_clear_server ADDR PORT CERT KEY N [UPSTREAM_PORT]
+ * With CLIENT_CERT and CLIENT_KEY too, the upstream connections present
+ * that client certificate (as a proxy that authenticates to its upstream
+ * does, nginx's proxy_ssl_certificate): each completes its handshake, the
+ * client's SSL writing its certificate, and is shut down.
+ *
+ * Usage: ssl_clear_server ADDR PORT CERT KEY N [UPSTREAM_PORT [CLIENT_CERT CLIENT_KEY]]
  * Each connection is read until the client closes it; exit 0 when all N
  * completed their handshake (and, with UPSTREAM_PORT, all N + 1 upstream
- * connections ended on an alert).
+ * connections ended on an alert, or, with a client certificate, completed
+ * their handshake).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -45,8 +51,10 @@ static int select_h2(SSL *s, const unsigned char **out, unsigned char *outlen,
 }
 
 /* One upstream connection as a TLS client; 0 when it ended on a fatal
- * alert the upstream sent. */
-static int upstream_alert(SSL_CTX *cctx, const char *addr, int port)
+ * alert the upstream sent, or, with @client_cert, when its handshake
+ * (the client certificate written) completed. */
+static int upstream_alert(SSL_CTX *cctx, const char *addr, int port,
+			  int client_cert)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int fd = socket(AF_INET, SOCK_STREAM, 0), rc = 1;
@@ -62,10 +70,15 @@ static int upstream_alert(SSL_CTX *cctx, const char *addr, int port)
 	}
 	c = SSL_new(cctx);
 	if (c && SSL_set_fd(c, fd) && SSL_connect(c) == 1) {
-		/* TLS 1.3: the client finishes first; the refusal comes after */
-		while (SSL_read(c, buf, sizeof(buf)) > 0)
-			;
-		rc = !(ERR_GET_REASON(ERR_peek_last_error()) >= SSL_AD_REASON_OFFSET);
+		if (client_cert) { /* its certificate written and accepted */
+			rc = 0;
+			SSL_shutdown(c);
+		} else {
+			/* TLS 1.3: the client finishes first; the refusal comes after */
+			while (SSL_read(c, buf, sizeof(buf)) > 0)
+				;
+			rc = !(ERR_GET_REASON(ERR_peek_last_error()) >= SSL_AD_REASON_OFFSET);
+		}
 	}
 	ERR_clear_error();
 	SSL_free(c); /* before the close, as servers do */
@@ -92,17 +105,22 @@ int main(int argc, char **argv)
 	SSL_CTX *ctx, *cctx = NULL;
 	SSL *ssl;
 	char buf[256];
-	int lfd, fd, i, n, ok = 0, upstream = 0, ups = 0, alerts = 0;
+	int lfd, fd, i, n, ok = 0, upstream = 0, ups = 0, alerts = 0, client_cert;
 
-	if (argc != 6 && argc != 7) {
-		fprintf(stderr, "usage: ssl_clear_server ADDR PORT CERT KEY N [UPSTREAM_PORT]\n");
+	if (argc != 6 && argc != 7 && argc != 9) {
+		fprintf(stderr, "usage: ssl_clear_server ADDR PORT CERT KEY N "
+			"[UPSTREAM_PORT [CLIENT_CERT CLIENT_KEY]]\n");
 		return 2;
 	}
 	n = atoi(argv[5]);
-	if (argc == 7) {
+	client_cert = argc == 9;
+	if (argc >= 7) {
 		upstream = atoi(argv[6]);
 		cctx = SSL_CTX_new(TLS_client_method());
-		if (!cctx || !SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION)) {
+		if (!cctx || !SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION) ||
+		    (client_cert &&
+		     (SSL_CTX_use_certificate_file(cctx, argv[7], SSL_FILETYPE_PEM) != 1 ||
+		      SSL_CTX_use_PrivateKey_file(cctx, argv[8], SSL_FILETYPE_PEM) != 1))) {
 			ERR_print_errors_fp(stderr);
 			return 1;
 		}
@@ -121,7 +139,7 @@ int main(int argc, char **argv)
 		return 1;
 	for (i = 0; i < n; i++) {
 		if (upstream) {
-			alerts += upstream_alert(cctx, argv[1], upstream) == 0;
+			alerts += upstream_alert(cctx, argv[1], upstream, client_cert) == 0;
 			ups++;
 		}
 		fd = accept(lfd, NULL, NULL);
@@ -144,7 +162,7 @@ int main(int argc, char **argv)
 		} else {
 			SSL_free(ssl);       /* before the close, as servers do */
 			if (upstream) {
-				alerts += upstream_alert(cctx, argv[1], upstream) == 0;
+				alerts += upstream_alert(cctx, argv[1], upstream, client_cert) == 0;
 				ups++;
 			}
 		}
@@ -155,7 +173,7 @@ int main(int argc, char **argv)
 	close(lfd);
 	fprintf(stderr, "%d of %d handshakes\n", ok, n);
 	if (upstream)
-		fprintf(stderr, "%d of %d upstream connections ended on an alert\n",
-			alerts, ups);
+		fprintf(stderr, "%d of %d upstream connections %s\n", alerts, ups,
+			client_cert ? "completed their handshake" : "ended on an alert");
 	return ok == n && alerts == ups ? 0 : 1;
 }

@@ -105,47 +105,25 @@ static const struct sink_ops html_report_ops = {
 	.close = html_close,
 };
 
-/* Symbolic links followed at most (the kernel's own bound, MAXSYMLINKS). */
-#define HTML_MAX_LINKS 40
-
 /*
- * The name a file opened at @path would be created under: @path itself,
- * or, when it is a symbolic link (to no file), its target, each relative
- * target taken from the directory of the link that holds it, through at
- * most HTML_MAX_LINKS links. Allocated; NULL with errno (ELOOP past the
- * bound). A name that changes meanwhile is caught by the O_EXCL open.
+ * The name the file open at @fd has now (allocated; NULL when it cannot
+ * be told: no /proc), read back from the descriptor: for a file created
+ * through symbolic links, the kernel's own walk named it. Reading the
+ * links here instead and creating their target by name would step past
+ * fs.protected_symlinks (readlink is not subject to it): a link swapped
+ * in /tmp between the two could have root create a file of another
+ * user's choosing.
  */
-static char *html_link_target(const char *path)
+static char *html_fd_name(int fd)
 {
-	char *cur = strdup(path), *next, *slash;
-	char target[PATH_MAX];
+	char proc[64], name[PATH_MAX];
 	ssize_t n;
-	int i, e;
 
-	for (i = 0; cur && i <= HTML_MAX_LINKS; i++) {
-		n = readlink(cur, target, sizeof(target));
-		if (n < 0 && (errno == ENOENT || errno == EINVAL))
-			return cur;     /* no file, or not a link: the name */
-		if (n < 0 || (size_t)n == sizeof(target)) {
-			e = n < 0 ? errno : ENAMETOOLONG;
-			free(cur);
-			errno = e;
-			return NULL;
-		}
-		slash = target[0] == '/' ? NULL : strrchr(cur, '/');
-		if (asprintf(&next, "%.*s%.*s", slash ? (int)(slash - cur + 1) : 0, cur,
-			     (int)n, target) < 0)
-			next = NULL;
-		free(cur);
-		cur = next;
-	}
-	if (!cur)
-		errno = ENOMEM;
-	else {
-		free(cur);
-		errno = ELOOP;
-	}
-	return NULL;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, name, sizeof(name));
+	if (n <= 0 || (size_t)n == sizeof(name) || name[0] != '/')
+		return NULL;
+	return strndup(name, (size_t)n);
 }
 
 /* @name created for writing (O_EXCL: only a file this call made). */
@@ -159,7 +137,8 @@ static int html_create(const char *name)
  * there when it is written. A missing file is created, also through a
  * symbolic link to no file (its target, as fopen did); *@created is then
  * the name it was created under (allocated), for html_discard, else
- * NULL. NULL with errno.
+ * NULL (also when that name cannot be told: the file then stays). NULL
+ * with errno.
  */
 static FILE *html_open_file(const char *path, char **created)
 {
@@ -179,17 +158,11 @@ static FILE *html_open_file(const char *path, char **created)
 	} else if (errno == EEXIST) {
 		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0 && errno == ENOENT) {
-			/* a symbolic link to no file */
-			*created = html_link_target(path);
-			if (!*created)
-				return NULL;
-			fd = html_create(*created);
-			if (fd < 0) {
-				e = errno;
-				free(*created);
-				*created = NULL;
-				errno = e;
-			}
+			/* a symbolic link to no file: created through it by
+			 * the kernel, which names what it created */
+			fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
+			if (fd >= 0)
+				*created = html_fd_name(fd);
 		}
 	}
 	if (fd < 0)

@@ -334,7 +334,9 @@ tap_eq "tiny map: the server acknowledged every flood connection's hello" \
 tap_eq "tiny map: the 10 real handshakes completed" 10 "$ok_real"
 tap_eq "tiny map: the $SLOW slow handshakes completed" "$SLOW" "$ok_slow"
 tap_eq "tiny map: neither end of the veth dropped a packet" "$drops0" "$(veth_drops)"
-reset_flood "$log"    # those the kernel still follows end as aborted
+# those the kernel still follows end as aborted
+reset_flood "$log" || tn_note "tiny map: handshake memory not back to 0 within 20 s of the reset" \
+	"($(tn_agent_counter "$log" handshake_memory_bytes) bytes)"
 tn_stop_agent
 tap_eq "tiny map: agent exits 0 on SIGTERM" 0 "$?"
 lost=$(tn_agent_counter "$log" flows_lost)

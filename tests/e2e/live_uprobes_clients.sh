@@ -27,7 +27,7 @@
 #     as a proxy with nginx's proxy_ssl_certificate does, before each
 #     connection it serves (a full one, then a resumed one, which serves
 #     no chain) and after it frees the last one's SSL: the certificates
-#     its client SSL writes are not recorded (uprobe_client_certs 3); the
+#     its client SSL writes are not recorded (uprobe_client_certs 3 or more); the
 #     full handshake's chain is exactly the served certificate, the
 #     resumed one has none. Before, the client certificate was the
 #     thread's pending chain, bound to the resumed connection's first
@@ -116,8 +116,15 @@ tap_eq "the server served both, with a client certificate upstream before each a
 sed 's/^/#   server: /' "$tmp/server4.err"
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 5 ]"
 tn_stop_pid "$AGENT_PID"
-tap_eq "the client certificates written were not recorded" 3 \
-	"$(tn_agent_counter "$log" uprobe_client_certs)"
+# At least 3: the counter is host-wide (the uprobes sit on the libssl
+# file, so another process's client certificate written meanwhile adds to
+# it); the handshake lines below pin what was not recorded exactly.
+certs=$(tn_agent_counter "$log" uprobe_client_certs)
+if [ "${certs:-0}" -ge 3 ] 2>/dev/null; then
+	tap_ok "the client certificates written were not recorded (uprobe_client_certs $certs)"
+else
+	tap_fail "the client certificates written were not recorded" "expected: 3 or more" "got:      $certs"
+fi
 
 "$PY" - "$log" >"$tmp/handshakes" <<'EOF'
 import json, sys

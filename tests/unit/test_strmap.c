@@ -128,11 +128,40 @@ static void test_del_keeps_the_rest(void)
 	strmap_free(m);
 }
 
+/* A bounded map: a key already there never clears it; a new one finding
+ * it full forgets all first. */
+static void test_put_bounded_forgets_all_when_full(void)
+{
+	struct strmap *m = strmap_new(sizeof(int));
+	bool created;
+	int *v;
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK(strmap_put_bounded(m, "a", 1, 2, &created) != NULL);
+	CHECK(created);
+	v = strmap_put_bounded(m, "b", 1, 2, &created);
+	CHECK(v != NULL && created);
+	if (v)
+		*v = 7;
+	v = strmap_put_bounded(m, "b", 1, 2, &created);   /* full, but known */
+	CHECK(v != NULL && !created && *v == 7);
+	CHECK_INT(strmap_count(m), 2);
+	CHECK(strmap_put_bounded(m, "c", 1, 2, &created) != NULL);
+	CHECK(created);
+	CHECK_INT(strmap_count(m), 1);                     /* a and b forgotten */
+	CHECK(strmap_get(m, "a", 1) == NULL);
+	CHECK(strmap_get(m, "c", 1) != NULL);
+	strmap_free(m);
+}
+
 int main(void)
 {
 	RUN_TEST(test_put_get_and_insertion_order);
 	RUN_TEST(test_siphash_matches_the_reference_vectors);
 	RUN_TEST(test_grows_past_many_keys_and_clears);
 	RUN_TEST(test_del_keeps_the_rest);
+	RUN_TEST(test_put_bounded_forgets_all_when_full);
 	return CHECK_EXIT_CODE();
 }

@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 
 #include "active_check.h"
+#include "common/endpoint.h"
 #include "common/host_name.h"
 #include "common/log.h"
 #include "common/strmap.h"
@@ -491,17 +492,14 @@ void active_free(struct active_checker *a)
  * host, RFC 4343, so one check within the TTL, not one per spelling).
  * Returns its length. */
 static size_t target_key(const struct tw_endpoint *server, const char *sni,
-			 uint8_t key[19 + TW_HOST_NAME_KEY_MAX])
+			 uint8_t key[TW_ENDPOINT_KEY_LEN + TW_HOST_NAME_KEY_MAX])
 {
 	size_t n = sni ? tw_host_name_fold_key(sni, strnlen(sni, HS_MAX_SNI),
-					       (char *)key + 19,
+					       (char *)key + TW_ENDPOINT_KEY_LEN,
 					       TW_HOST_NAME_KEY_MAX) : 0;
 
-	key[0] = server->addr.family;
-	memcpy(key + 1, server->addr.bytes, 16);
-	key[17] = (uint8_t)(server->port >> 8);
-	key[18] = (uint8_t)server->port;
-	return 19 + n;
+	tw_endpoint_key(server, key);
+	return TW_ENDPOINT_KEY_LEN + n;
 }
 
 static bool rate_allows(struct active_checker *a, uint64_t now)
@@ -516,7 +514,7 @@ static bool rate_allows(struct active_checker *a, uint64_t now)
 bool active_request(struct active_checker *a, const struct tw_endpoint *server,
 		    const char *sni, uint64_t now)
 {
-	uint8_t key[19 + TW_HOST_NAME_KEY_MAX];
+	uint8_t key[TW_ENDPOINT_KEY_LEN + TW_HOST_NAME_KEY_MAX];
 	size_t klen = target_key(server, sni, key);
 	uint64_t *last = strmap_get(a->cache, key, klen);
 	struct active_job *job;

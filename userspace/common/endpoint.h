@@ -27,6 +27,18 @@ static inline bool tw_endpoint_equal(const struct tw_endpoint *a,
 	       memcmp(a->addr.bytes, b->addr.bytes, 16) == 0;
 }
 
+/* @ep as a map key: its bytes without the struct's padding (family, the
+ * 16 address bytes, the port big-endian). */
+#define TW_ENDPOINT_KEY_LEN 19
+static inline void tw_endpoint_key(const struct tw_endpoint *ep,
+				   uint8_t key[TW_ENDPOINT_KEY_LEN])
+{
+	key[0] = ep->addr.family;
+	memcpy(key + 1, ep->addr.bytes, 16);
+	key[17] = (uint8_t)(ep->port >> 8);
+	key[18] = (uint8_t)ep->port;
+}
+
 /* RFC 5952 text for IPv6, dotted quad for IPv4. @buf has TW_ADDR_STRLEN bytes. */
 const char *tw_addr_format(const struct tw_addr *addr, char *buf);
 /* "192.0.2.1:443" or "[2001:db8::1]:443". @buf has TW_ENDPOINT_STRLEN bytes. */

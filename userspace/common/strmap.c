@@ -61,6 +61,14 @@ void strmap_clear(struct strmap *m)
 		memset(m->slots, 0, m->nslots * sizeof(*m->slots));
 }
 
+void *strmap_put_bounded(struct strmap *m, const void *key, size_t len,
+			 size_t max, bool *created)
+{
+	if (m->count >= max && !strmap_get(m, key, len))
+		strmap_clear(m);
+	return strmap_put(m, key, len, created);
+}
+
 void strmap_free(struct strmap *m)
 {
 	if (!m)

@@ -27,6 +27,11 @@ void *strmap_put(struct strmap *m, const void *key, size_t len, bool *created);
 bool strmap_del(struct strmap *m, const void *key, size_t len);
 size_t strmap_count(const struct strmap *m);
 void strmap_clear(struct strmap *m);
+/* strmap_put into a map of at most @max keys: a new key finding it full
+ * first forgets all (each is learned again when next put), so memory
+ * stays bounded and no lookup ever needs a slow eviction. */
+void *strmap_put_bounded(struct strmap *m, const void *key, size_t len,
+			 size_t max, bool *created);
 
 /* Iteration in insertion order: for (i = 0; strmap_at(m, i, ...); i++). */
 bool strmap_at(const struct strmap *m, size_t i, const char **key,

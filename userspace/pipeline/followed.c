@@ -1,23 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* The servers whose library names its ALPN protocol (followed.h). */
-#include <string.h>
-
+#include "common/endpoint.h"
 #include "common/strmap.h"
 #include "followed.h"
-
-/* @ep's key: its bytes without the struct's padding. */
-#define SERVER_KEY_LEN (1 + sizeof(((struct tw_addr *)0)->bytes) + 2)
-static void server_key(const struct tw_endpoint *ep, uint8_t key[SERVER_KEY_LEN])
-{
-	key[0] = ep->addr.family;
-	memcpy(key + 1, ep->addr.bytes, sizeof(ep->addr.bytes));
-	memcpy(key + 1 + sizeof(ep->addr.bytes), &ep->port, 2);
-}
 
 int followed_note_view(struct followed_servers *fs, const struct tw_server_view *v,
 		       bool chain_before)
 {
-	uint8_t key[SERVER_KEY_LEN];
+	uint8_t key[TW_ENDPOINT_KEY_LEN];
 
 	/* a chain whose protocol never came: the library's ALPN offset is
 	 * not known (or the client offered none), no view may name it */
@@ -25,34 +15,31 @@ int followed_note_view(struct followed_servers *fs, const struct tw_server_view 
 		return 0;
 	if (!fs->m && !(fs->m = strmap_new(1)))
 		return -1;
-	server_key(&v->server, key);
-	if (strmap_get(fs->m, key, sizeof(key)))
-		return 0;
-	if (strmap_count(fs->m) >= FOLLOWED_SERVERS_MAX)
-		strmap_clear(fs->m);
-	return strmap_put(fs->m, key, sizeof(key), NULL) ? 0 : -1;
+	tw_endpoint_key(&v->server, key);
+	return strmap_put_bounded(fs->m, key, sizeof(key), FOLLOWED_SERVERS_MAX,
+				  NULL) ? 0 : -1;
 }
 
 void followed_note_report(struct followed_servers *fs,
 			  const struct tw_endpoint *server,
 			  const struct hs_record *rec, bool chain_view)
 {
-	uint8_t key[SERVER_KEY_LEN];
+	uint8_t key[TW_ENDPOINT_KEY_LEN];
 
 	/* a failed one may have ended before the server wrote its chain */
 	if (!fs->m || chain_view || rec->resumed || rec->outcome != HS_OK)
 		return;
-	server_key(server, key);
+	tw_endpoint_key(server, key);
 	strmap_del(fs->m, key, sizeof(key));
 }
 
 bool followed_has(const struct followed_servers *fs, const struct tw_endpoint *server)
 {
-	uint8_t key[SERVER_KEY_LEN];
+	uint8_t key[TW_ENDPOINT_KEY_LEN];
 
 	if (!fs->m)
 		return false;
-	server_key(server, key);
+	tw_endpoint_key(server, key);
 	return strmap_get(fs->m, key, sizeof(key)) != NULL;
 }
 

@@ -314,10 +314,8 @@ static const struct name_spelling *name_spelling(struct history_store *st,
 
 	own->len = nr->sni_len;
 	memcpy(own->sni, nr->sni, nr->sni_len);
-	if (strmap_count(st->spellings) >= HISTORY_MAX_SPELLINGS &&
-	    !strmap_get(st->spellings, nr->key, nr->key_len))
-		strmap_clear(st->spellings);
-	sp = strmap_put(st->spellings, nr->key, nr->key_len, &created);
+	sp = strmap_put_bounded(st->spellings, nr->key, nr->key_len,
+				HISTORY_MAX_SPELLINGS, &created);
 	if (!sp)
 		return own;
 	if (created)
@@ -384,10 +382,7 @@ static uint64_t period_start(struct history_store *st, const struct html_name *n
 	memcpy(key, nr->key, nr->key_len);
 	key[nr->key_len] = 0;
 	memcpy(key + nr->key_len + 1, server, slen);
-	if (strmap_count(st->periods) >= HISTORY_MAX_PERIODS &&
-	    !strmap_get(st->periods, key, klen))
-		strmap_clear(st->periods);
-	c = strmap_put(st->periods, key, klen, NULL);
+	c = strmap_put_bounded(st->periods, key, klen, HISTORY_MAX_PERIODS, NULL);
 	if (!c)
 		return first_us;        /* out of memory: a row of its own */
 	if (strcmp(c->sha256, sha256)) {

@@ -41,6 +41,12 @@ struct conn {
 	struct tls_preamble *pre;
 };
 
+/* The index in @f->ep of its client; 0 while no hello named one. */
+static int flow_client(const struct flow *f)
+{
+	return f->client < 0 ? 0 : f->client;
+}
+
 /* --- the connection budget (pipeline_opts.max_conn_bytes) */
 
 static void conn_unlink(struct pipeline *pl, struct conn *c)
@@ -117,7 +123,7 @@ static void conn_tunnel(const struct flow *f, int client, struct tw_tunnel *t)
 static void conn_report(struct pipeline *pl, struct flow *f, struct conn *c)
 {
 	struct hs_record *rec = tls_conn_record(c->tls);
-	int client = f->client < 0 ? 0 : f->client;
+	int client = flow_client(f);
 
 	rec->client = f->ep[client];
 	rec->server = f->ep[!client];
@@ -133,7 +139,7 @@ static void conn_report(struct pipeline *pl, struct flow *f, struct conn *c)
  * the turn), its later bytes here are dropped. */
 static void flow_decided(struct pipeline *pl, struct flow *f)
 {
-	done_queue_add(pl, f, f->client < 0 ? 0 : f->client);
+	done_queue_add(pl, f, flow_client(f));
 	flow_mark_done(pl->flows, f);
 }
 
@@ -156,7 +162,7 @@ static bool conn_lost_by_source(const struct pipeline *pl, const struct flow *f,
 				enum flow_end_reason why)
 {
 	const struct pipeline_opts *o = &pl->opts;
-	int client = f->client < 0 ? 0 : f->client;
+	int client = flow_client(f);
 
 	if (f->state == FLOW_DONE)
 		return false;
@@ -467,7 +473,7 @@ static bool conn_resumed_on_followed(const struct pipeline *pl,
 				     const struct hs_record *rec)
 {
 	const struct flow *f = c->flow;
-	int client = f->client < 0 ? 0 : f->client;
+	int client = flow_client(f);
 
 	return rec->resumed && followed_has(&pl->followed, &f->ep[!client]);
 }

@@ -15,12 +15,11 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include "common/stringify.h"
 #include "ocsp_client.h"
 #include "served_chain.h"
 #include "staple.h"
 
-#define STAPLE_STR_(x) #x
-#define STAPLE_STR(x) STAPLE_STR_(x)
 
 const char *ocsp_status_name(enum ocsp_cert_status s)
 {
@@ -251,6 +250,6 @@ void staple_check_time(struct staple_info *out, int64_t at)
 	    out->this_update <= at + OCSP_SKEW_S)
 		return;
 	staple_init(out);
-	out->error = "OCSP thisUpdate more than " STAPLE_STR(OCSP_SKEW_S)
+	out->error = "OCSP thisUpdate more than " TW_STRINGIFY(OCSP_SKEW_S)
 		     " s after the handshake";
 }

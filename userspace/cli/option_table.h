@@ -12,14 +12,12 @@
  * OT_DOUBLE values (and are shown in the help); "default" is the value
  * applied before the configuration file and the command line, and shown in
  * the help ("" when the default is not a value of the option: the help
- * text says what it is). A list's bound is said with TW_NUM(its macro).
+ * text says what it is). A list's bound is said with TW_STRINGIFY(its macro).
  */
 #ifndef TW_CLI_OPTION_TABLE_H
 #define TW_CLI_OPTION_TABLE_H
 
-/* A bound's macro (a plain number) as text, for the help. */
-#define TW_NUM_(x) #x
-#define TW_NUM(x) TW_NUM_(x)
+#include "common/stringify.h"
 
 /* Subcommands an option belongs to. */
 #define CMD_A (1u << CLI_ANALYZE)
@@ -56,17 +54,17 @@
 	X(PORT, "port", 0, "PORT", CMD_AR, GENERAL, OT_UINT, OF_REPEAT, 1,      \
 	  65535, "",                                                           \
 	  "watched TCP server port (repeatable, at most "                      \
-	  TW_NUM(CLI_MAX_PORTS) " ports); default: every port for analyze, "   \
+	  TW_STRINGIFY(CLI_MAX_PORTS) " ports); default: every port for analyze, "   \
 	  "443 for run")                                                       \
 	X(UDP_ENCAP, "udp-encap", 0, "PORT:KIND", CMD_AR, GENERAL, OT_STR,     \
 	  OF_REPEAT, 0, 0, "",                                                 \
 	  "UDP destination port PORT carries tunnels of KIND: vxlan, geneve, " \
 	  "fou or gue, or none to stop decapsulating it (repeatable, at most " \
-	  TW_NUM(TW_UDP_ENCAP_USER_MAX) " ports besides the defaults; none "    \
+	  TW_STRINGIFY(TW_UDP_ENCAP_USER_MAX) " ports besides the defaults; none "    \
 	  "takes no room); default: "                                          \
 	  "4789:vxlan and 6081:geneve, FOU and GUE have no standard port")     \
 	X(IFACE, "iface", 0, "IF", CMD_R, GENERAL, OT_STR, OF_REPEAT, 0, 0, "", \
-	  "watch interface IF (repeatable, at most " TW_NUM(CLI_MAX_IFACES)    \
+	  "watch interface IF (repeatable, at most " TW_STRINGIFY(CLI_MAX_IFACES)    \
 	  "), or every interface whose name "                                  \
 	  "matches the glob IF ('veth*'), also those that appear later; "      \
 	  "default: every interface that is up at start, except loopback")     \
@@ -90,7 +88,7 @@
 	  "included: 'auto' (the libraries of the processes listening on the " \
 	  "watched ports, and the system's OpenSSL 3), 'off', or the path of " \
 	  "a libssl.so.3 or libcrypto.so.3 (repeatable, at most "              \
-	  TW_NUM(CLI_MAX_UPROBES) " paths)")                                   \
+	  TW_STRINGIFY(CLI_MAX_UPROBES) " paths)")                                   \
 	X(STATS_INTERVAL, "stats-interval", 0, "SECS", CMD_R, GENERAL, OT_UINT, \
 	  0, 1, 86400, "60", "an agent stats event every SECS seconds")        \
 	X(DIR_BUDGET, "dir-budget", 0, "BYTES", CMD_R, GENERAL, OT_UINT, 0,     \
@@ -147,7 +145,7 @@
 	X(CA_DIR, "ca-dir", 0, "DIR", CMD_AR, CHECKS, OT_STR, 0, 0, 0, "",      \
 	  "trust store: every PEM file in DIR")                                \
 	X(CRL, "crl", 0, "FILE", CMD_AR, CHECKS, OT_STR, OF_REPEAT, 0, 0, "",   \
-	  "a CRL, PEM or DER (repeatable, at most " TW_NUM(CHECK_MAX_CRL)      \
+	  "a CRL, PEM or DER (repeatable, at most " TW_STRINGIFY(CHECK_MAX_CRL)      \
 	  " files); applies to every certificate of a "                        \
 	  "chain whose issuer signed it")                                      \
 	X(ONLINE, "online", 0, NULL, CMD_AR, CHECKS, OT_FLAG, 0, 0, 0, "",      \
@@ -164,7 +162,7 @@
 	X(EXPECT, "expect", 0, "NAME=SHA256", CMD_AR, CHECKS, OT_STR,           \
 	  OF_REPEAT, 0, 0, "",                                                 \
 	  "the leaf deployed for NAME (repeatable, at most "                   \
-	  TW_NUM(CHECK_MAX_EXPECT) "); another leaf served for "               \
+	  TW_STRINGIFY(CHECK_MAX_EXPECT) "); another leaf served for "               \
 	  "NAME is 'unexpected'")                                              \
 	X(EXPECT_DIR, "expect-dir", 0, "DIR", CMD_AR, CHECKS, OT_STR, 0, 0, 0,  \
 	  "", "the PEM certificates deployed; names from their SANs")          \
@@ -183,8 +181,8 @@
 	X(WEBHOOK, "webhook", 0, "URL", CMD_AR, DELIVERY, OT_STR, OF_REPEAT, 0, \
 	  0, "",                                                               \
 	  "POST selected events to URL (http or https, at most "               \
-	  TW_NUM(OUTPUT_URL_LEN) " bytes; repeatable, at most "                \
-	  TW_NUM(OUTPUT_MAX_URLS) " URLs); a durable outbox in the --db file " \
+	  TW_STRINGIFY(OUTPUT_URL_LEN) " bytes; repeatable, at most "                \
+	  TW_STRINGIFY(OUTPUT_MAX_URLS) " URLs); a durable outbox in the --db file " \
 	  "keeps them until the receiver answers 2xx")                         \
 	X(WEBHOOK_EVENTS, "webhook-events", 0, "LIST", CMD_AR, DELIVERY, OT_STR, \
 	  0, 0, 0, "critical,spike,agent-error",                               \
@@ -208,7 +206,7 @@
 	X(WEBHOOK_CA_FILE, "webhook-ca-file", 0, "FILE", CMD_AR, DELIVERY,      \
 	  OT_STR, 0, 0, 0, "",                                                 \
 	  "verify https webhook and Alertmanager receivers against the PEM "   \
-	  "CA certificates in FILE (at most " TW_NUM(SINK_CA_FILE_MAX)         \
+	  "CA certificates in FILE (at most " TW_STRINGIFY(SINK_CA_FILE_MAX)         \
 	  " bytes) instead of the system store; read at start (run: and "     \
 	  "at each SIGHUP)")                                                   \
 	X(WEBHOOK_RETRY_MAX, "webhook-retry-max", 0, "SECS", CMD_AR, DELIVERY,  \
@@ -216,17 +214,17 @@
 	  "longest wait between two tries of a request (no retry waits more "  \
 	  "than 12 h)")                                                        \
 	X(WEBHOOK_OUTBOX_MAX, "webhook-outbox-max", 0, "ROWS", CMD_AR,          \
-	  DELIVERY, OT_UINT, 0, 1, 1000000, TW_NUM(OUTBOX_DEFAULT_MAX_ROWS),   \
+	  DELIVERY, OT_UINT, 0, 1, 1000000, TW_STRINGIFY(OUTBOX_DEFAULT_MAX_ROWS),   \
 	  "requests kept waiting for their receivers, all receivers "          \
 	  "together (each alert is one per --webhook URL); past it the "       \
 	  "oldest non-critical is dropped, counted")                           \
 	X(ALERTMANAGER, "alertmanager", 0, "URL", CMD_AR, DELIVERY, OT_STR,     \
 	  OF_REPEAT, 0, 0, "",                                                 \
 	  "push critical findings and spikes to the Alertmanager at URL (its " \
-	  "v2 API; at most " TW_NUM(OUTPUT_URL_LEN) " bytes; repeatable, at "  \
-	  "most " TW_NUM(OUTPUT_MAX_URLS) " URLs)")                            \
+	  "v2 API; at most " TW_STRINGIFY(OUTPUT_URL_LEN) " bytes; repeatable, at "  \
+	  "most " TW_STRINGIFY(OUTPUT_MAX_URLS) " URLs)")                            \
 	X(ALERTMANAGER_RESEND, "alertmanager-resend", 0, "SECS", CMD_AR,        \
-	  DELIVERY, OT_UINT, 0, 1, 3600, TW_NUM(OUTPUT_AM_RESEND_DEFAULT_S),   \
+	  DELIVERY, OT_UINT, 0, 1, 3600, TW_STRINGIFY(OUTPUT_AM_RESEND_DEFAULT_S),   \
 	  "send every active alert again every SECS, its endsAt 3 SECS "       \
 	  "ahead: Alertmanager ends it by itself that long after the agent "   \
 	  "stops sending it")                                                  \

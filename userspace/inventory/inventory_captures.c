@@ -21,6 +21,7 @@
 
 #include <sqlite3.h>
 
+#include "common/stringify.h"
 #include "inventory.h"
 #include "inventory_internal.h"
 
@@ -57,16 +58,17 @@
  * the file (the lengths (k - 1) * PAGE + 1 .. k * PAGE); PREFIX_KEPT
  * over them keeps the first ones and the longest of each page.
  */
-#define STR_(x) #x
-#define STR(x) STR_(x)
 #define PREFIX_RANKED(t)						\
 	"SELECT " PREFIX_COLS ","					\
 	" row_number() OVER (PARTITION BY head_sha256, head_len, size"	\
 	"  ORDER BY len) AS nth,"					\
 	" len = max(len) OVER (PARTITION BY head_sha256, head_len, size," \
-	"  (len - 1) / " STR(INVENTORY_CAPTURE_PREFIX_PAGE) ") AS last_in_page" \
+	"  (len - 1) / " TW_STRINGIFY(INVENTORY_CAPTURE_PREFIX_PAGE)	\
+	") AS last_in_page"						\
 	" FROM " t
-#define PREFIX_KEPT "(nth <= " STR(INVENTORY_CAPTURE_PREFIX_FIRST) " OR last_in_page)"
+#define PREFIX_KEPT							\
+	"(nth <= " TW_STRINGIFY(INVENTORY_CAPTURE_PREFIX_FIRST)		\
+	" OR last_in_page)"
 
 /* A run's rows are staged (one capture's are all its record ends), and
  * those kept moved into the file's table at the end of the run. */
@@ -92,15 +94,15 @@ static const char sql_keep_new[] =
  * for each row).
  */
 #define PREFIX_MARK_WHERE						\
-	" WHERE first = " STR(INVENTORY_CAPTURE_PREFIX_FIRST)		\
-	" AND page = " STR(INVENTORY_CAPTURE_PREFIX_PAGE)
+	" WHERE first = " TW_STRINGIFY(INVENTORY_CAPTURE_PREFIX_FIRST)		\
+	" AND page = " TW_STRINGIFY(INVENTORY_CAPTURE_PREFIX_PAGE)
 #define PREFIX_MARK_CREATE(s)						\
 	"CREATE TABLE IF NOT EXISTS " s "analyzed_capture_prefix_mark"	\
 	" (first INTEGER NOT NULL, page INTEGER NOT NULL,"		\
 	" upto INTEGER NOT NULL, PRIMARY KEY (first, page));"		\
 	"INSERT OR IGNORE INTO " s "analyzed_capture_prefix_mark VALUES (" \
-	STR(INVENTORY_CAPTURE_PREFIX_FIRST) ", "			\
-	STR(INVENTORY_CAPTURE_PREFIX_PAGE) ", 0)"
+	TW_STRINGIFY(INVENTORY_CAPTURE_PREFIX_FIRST) ", "			\
+	TW_STRINGIFY(INVENTORY_CAPTURE_PREFIX_PAGE) ", 0)"
 /* the captures added since the mark, not by this run */
 #define PREFIX_SINCE(s)							\
 	"SELECT head_sha256, head_len, size FROM " s "analyzed_capture"	\

@@ -19,14 +19,13 @@
 #include "cert/cert_info.h"
 #include "common/log.h"
 #include "common/open_regular.h"
+#include "common/stringify.h"
 #include "common/timefmt.h"
 #include "receiver_ca.h"
 #include "sink.h"
 
 #define RECEIVER_CA_OPT "--webhook-ca-file"
-#define RECEIVER_CA_NUM_(x) #x
-#define RECEIVER_CA_NUM(x) RECEIVER_CA_NUM_(x)
-#define RECEIVER_CA_MAX_TEXT RECEIVER_CA_NUM(SINK_CA_FILE_MAX)
+#define RECEIVER_CA_MAX_TEXT TW_STRINGIFY(SINK_CA_FILE_MAX)
 
 /* Reads all of @fd, at most SINK_CA_FILE_MAX bytes, NUL-terminated. */
 static int receiver_ca_read(int fd, struct receiver_ca *ca, const char **why)

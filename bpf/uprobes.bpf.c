@@ -28,6 +28,8 @@
  *     alerts the server sent and read on that connection, TLS 1.3's
  *     encrypted ones too (servers free the SSL before they close the
  *     socket), and the ALPN protocol it selected (TLS 1.3 encrypts it).
+ *   - Not a uprobe: the kernel's sched_process_free tracepoint, where a
+ *     thread gone takes its pending entry with it (tw_up_task_free).
  *
  * Which connection: none of these knows its socket. The thread's next
  * packet sent from a local socket on a watched flow does (the Certificate
@@ -449,6 +451,31 @@ int BPF_KPROBE(tw_up_cert_site)
 		return 0;
 	if (info.cert_index == 0)
 		tw_up_chain_alpn(ssl, tw_up_field(cookie, TW_UP_SITE_ALPN), &info);
+	return 0;
+}
+
+/*
+ * A task freed (sched_process_free: after its exit, once its pid may be
+ * given to a new one): its pending entry, which no packet of its can name
+ * now, goes. Before, the entry of a thread that served a chain or read or
+ * sent a fatal alert and then exited before its next packet on a watched
+ * flow (killed mid-handshake; a server on an unwatched port, whose chain
+ * waits until SSL_free) stayed until the LRU pushed it out, and a thread
+ * later given the same pid and tgid had its first server packet take the
+ * dead one's chain or alert. At the free rather than at the exit
+ * (sched_process_exit): the exit runs before the task's files are
+ * closed, and the close a dying server's socket sends (after an alert its
+ * SSL_free recorded) still names its connection. Cost: one lookup (no
+ * lock) per task freed on the host while the uprobes are attached; the
+ * delete only where there is an entry.
+ */
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(tw_up_task_free, struct task_struct *p)
+{
+	__u64 id = (__u64)p->tgid << 32 | (__u32)p->pid;
+
+	if (bpf_map_lookup_elem(&tw_up_pending, &id))
+		bpf_map_delete_elem(&tw_up_pending, &id);
 	return 0;
 }
 

@@ -82,24 +82,32 @@ EOC
 		{ sed 's/^/#   /' "$dir/logs/error.log"; tn_bail "nginx did not start"; }
 }
 
-# How many entries of the kernel's pending map (tw_up_pending: the chains,
-# alerts and ALPN protocols waiting for the packet that names their
-# connection) of the agent AGENT are of process PID (their tgid): what
-# that process's TLS library calls left for a server packet to carry.
-up_pending_of() { # agent pid, pid
+# How many entries of the kernel map named MAP of the agent AGENT are of
+# process PID (the tgid in their key or their value): per process, where
+# the map, like the counters, is shared by every process using the
+# hooked library.
+up_map_entries_of() { # agent pid, map name, pid
 	local fd id
 	for fd in /proc/"$1"/fdinfo/*; do
 		sed -n 's/^map_id:[[:space:]]*//p' "$fd"
 	done | sort -un | while read -r id; do
-		bpftool map show id "$id" | grep -q ' name tw_up_pending ' &&
+		bpftool map show id "$id" | grep -q " name $2 " &&
 			bpftool -j map dump id "$id"
 	done | "${PY:-python3}" -c 'import json, sys
 n = 0
 for doc in sys.stdin:
     for e in json.loads(doc):
-        v = e.get("formatted", e)["value"]
-        n += v["tgid"] == int(sys.argv[1])
-print(n)' "$2"
+        f = e.get("formatted", e)
+        n += any(isinstance(f[p], dict) and f[p].get("tgid") == int(sys.argv[1])
+                 for p in ("key", "value"))
+print(n)' "$3"
+}
+
+# Of the pending map (tw_up_pending: the chains, alerts and ALPN
+# protocols waiting for the packet that names their connection): what
+# process PID's TLS library calls left for a server packet to carry.
+up_pending_of() { # agent pid, pid
+	up_map_entries_of "$1" tw_up_pending "$2"
 }
 
 # Builds tests/e2e/lib/ssl_clear_server.c into DIR/ssl_clear_server

@@ -21,6 +21,11 @@
 #     of the first connection made SSL_free take the second's as sent
 #     already: never sent (one event with h2, uprobe_binds 1); before the
 #     resumed handshake waited, it was reported without alpn_selected.
+#   - While the first connection is open, the kernel's map of the SSLs
+#     whose protocol went out with their chain (tw_up_alpn_sent) holds
+#     exactly one entry of the server's pid: its SSL was noted. Read per
+#     process: the host-wide uprobe_alpns_unnoted, asserted 0 before,
+#     counts any process's refused note on the same libssl file.
 #   - s_client's own SSL (a client's), freed on the host where the probes
 #     also run, holds h2 too, and is no server's: no ALPN record for it.
 #     Counted by process, not by the host-wide uprobe_alpns (which every
@@ -43,22 +48,35 @@ up_start_agent "$log" auto
 up_start_ssl_clear_server "$pki" "$tmp/server.err" 2
 server=$UP_SERVER_PID
 
-# One s_client (its pid in client$n.pid: the process of its SSL): QUIT
-# it reads after SLEEP seconds.
-client() { # n, sleep, extra options...
-	local n=$1 secs=$2
-	shift 2
+# One s_client (its pid in client$n.pid: the process of its SSL), its
+# input (Q: quit) from standard input.
+client() { # n, extra options...
+	local n=$1
+	shift
 	# shellcheck disable=SC2016 # expanded by that sh
-	(sleep "$secs"; printf 'Q\n') | timeout 10 sh -c 'echo $$ >"$0"; exec "$@"' \
+	timeout 10 sh -c 'echo $$ >"$0"; exec "$@"' \
 		"$tmp/client$n.pid" openssl s_client -connect "$srv:443" -tls1_3 \
 		-servername ecdsa.test -alpn h2 "$@" >"$tmp/client$n.log" 2>&1
 }
-# the first: the session ticket read before the client quits (TLS 1.3
-# sends it after the handshake)
-client 1 0.5 -sess_out "$tmp/sess"
+# the first stays open (its input on fd 9) until the session ticket is
+# read (TLS 1.3 sends it after the handshake; -sess_out writes it then)
+# and the kernel's note of its protocol is counted
+mkfifo "$tmp/client1.in"
+client 1 -sess_out "$tmp/sess" <"$tmp/client1.in" &
+client1=$!
+tn_bg "$client1"
+exec 9>"$tmp/client1.in"
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 1 ]"
+tn_wait_cmd 10 test -s "$tmp/sess" || tap_fail "the first client read a session ticket"
+# Per process: the map, like the uprobe_alpns_unnoted counter, is shared
+# by every process using the libssl file; its entries carry their pid.
+tap_eq "the first connection's protocol, sent with its chain, is noted as sent (the server's one entry)" 1 \
+	"$(up_map_entries_of "$AGENT_PID" tw_up_alpn_sent "$server")"
+printf 'Q\n' >&9
+exec 9>&-
+wait "$client1"
 # the second quits at once: its close, and the server's, end the wait
-client 2 0 -sess_in "$tmp/sess"
+printf 'Q\n' | client 2 -sess_in "$tmp/sess"
 tap_eq "the second connection resumed the first's session" 1 \
 	"$(grep -c '^Reused, TLSv1.3' "$tmp/client2.log")"
 wait "$server"
@@ -83,8 +101,6 @@ print("|".join("%s %s %d %s %s" % (e.get("version"), e.get("outcome"),
                for e in hs))
 EOF
 )"
-tap_eq "every ALPN protocol sent with its chain was noted as sent" 0 \
-	"$(tn_agent_counter "$log" uprobe_alpns_unnoted)"
 tap_eq "binds: the first connection's chain, the second's protocol" 2 \
 	"$(tn_agent_counter "$log" uprobe_binds)"
 

@@ -7,8 +7,9 @@
 #include "siphash.h"
 #include "strmap.h"
 
-/* Entries live in an insertion-ordered array; the index table maps hash
- * slots to entry numbers (+1, 0 = empty). */
+/* Entries live in an array in insertion order (a deletion moves the last
+ * into the hole); the index table maps hash slots to entry numbers (+1,
+ * 0 = empty), linear probing. */
 struct strmap_entry {
 	char *key;            /* NUL-terminated copy; may contain NULs */
 	size_t len;
@@ -36,15 +37,24 @@ static uint64_t strmap_hash(const uint64_t seed[2], const void *key, size_t len)
 
 struct strmap *strmap_new(size_t value_size)
 {
+	struct strmap *m = strmap_new_seeded(value_size, NULL);
+
+	if (m && getrandom(m->seed, sizeof(m->seed), GRND_NONBLOCK) != sizeof(m->seed)) {
+		m->seed[0] = (uint64_t)(uintptr_t)m ^ 0x9e3779b97f4a7c15ULL;
+		m->seed[1] = (uint64_t)(uintptr_t)&m->seed ^ 0xbf58476d1ce4e5b9ULL;
+	}
+	return m;
+}
+
+struct strmap *strmap_new_seeded(size_t value_size, const uint64_t seed[2])
+{
 	struct strmap *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return NULL;
 	m->value_size = value_size;
-	if (getrandom(m->seed, sizeof(m->seed), GRND_NONBLOCK) != sizeof(m->seed)) {
-		m->seed[0] = (uint64_t)(uintptr_t)m ^ 0x9e3779b97f4a7c15ULL;
-		m->seed[1] = (uint64_t)(uintptr_t)&m->seed ^ 0xbf58476d1ce4e5b9ULL;
-	}
+	if (seed)
+		memcpy(m->seed, seed, sizeof(m->seed));
 	return m;
 }
 
@@ -135,27 +145,63 @@ static bool strmap_grow(struct strmap *m)
 	return true;
 }
 
+/* The slot holding entry number @e (0-based): its probe from its home. */
+static size_t strmap_slot_of(const struct strmap *m, size_t e)
+{
+	size_t mask = m->nslots - 1, i = m->entries[e].hash & mask;
+
+	while (m->slots[i] != e + 1)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/*
+ * Empties slot @i without cutting a probe chain through it (linear
+ * probing's backward shift): walking the run after it, an entry whose home
+ * slot lies cyclically in (hole, its slot] stays (its probe never passes
+ * the hole); any other moves into the hole, which moves on to its slot.
+ * Costs the run's length; no tombstones, so lookups never slow down.
+ */
+static void strmap_unslot(struct strmap *m, size_t i)
+{
+	size_t mask = m->nslots - 1, j = i, home;
+
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!m->slots[j])
+			break;
+		home = m->entries[m->slots[j] - 1].hash & mask;
+		if (((j - home) & mask) < ((j - i) & mask))
+			continue;
+		m->slots[i] = m->slots[j];
+		i = j;
+	}
+	m->slots[i] = 0;
+}
+
 bool strmap_del(struct strmap *m, const void *key, size_t len)
 {
+	size_t slot, i, last;
 	uint32_t e;
-	size_t i;
 
 	if (!m->nslots)
 		return false;
-	e = m->slots[strmap_find_slot(m, key, len, strmap_hash(m->seed, key, len))];
+	slot = strmap_find_slot(m, key, len, strmap_hash(m->seed, key, len));
+	e = m->slots[slot];
 	if (!e)
 		return false;
 	i = e - 1;
+	last = m->count - 1;
 	free(m->entries[i].key);
 	free(m->entries[i].value);
-	/* the later entries move down one (insertion order kept), and with
-	 * open addressing a freed slot would cut its probe chains: the
-	 * index is built again */
-	memmove(&m->entries[i], &m->entries[i + 1],
-		(m->count - i - 1) * sizeof(*m->entries));
+	strmap_unslot(m, slot);
+	/* the last entry fills the hole (its slot says where it went now):
+	 * the array stays dense for strmap_at, nothing else moves */
+	if (i != last) {
+		m->slots[strmap_slot_of(m, last)] = (uint32_t)(i + 1);
+		m->entries[i] = m->entries[last];
+	}
 	m->count--;
-	memset(m->slots, 0, m->nslots * sizeof(*m->slots));
-	strmap_reindex(m);
 	return true;
 }
 

@@ -50,6 +50,7 @@ struct uprobes {
 	struct uprobe_lib libs[UPROBES_MAX_LIBS];
 	int n_libs;
 	struct uprobe_site site;       /* offset 0: the i2d_X509 hooks */
+	struct bpf_link *task_free;    /* tw_up_task_free */
 };
 
 struct uprobe_hook {
@@ -99,6 +100,21 @@ static int load(struct uprobes *u, struct live *l, char *err, size_t errlen)
 	r = uprobes_bpf__load(u->skel);
 	if (r)
 		snprintf(err, errlen, "uprobes: loading the programs: %s", strerror(-r));
+	return r;
+}
+
+/* The pending entries of threads gone go with them (tw_up_task_free):
+ * attached before any uprobe can make one. */
+static int attach_task_free(struct uprobes *u, char *err, size_t errlen)
+{
+	int r;
+
+	u->task_free = bpf_program__attach_trace(u->skel->progs.tw_up_task_free);
+	if (u->task_free)
+		return 0;
+	r = -errno;
+	snprintf(err, errlen, "uprobes: the sched_process_free tracepoint: %s",
+		 strerror(-r));
 	return r;
 }
 
@@ -351,6 +367,8 @@ int uprobes_open(struct live *l, const struct uprobes_opts *o,
 		r = u->skel ? load(u, l, err, errlen) : -errno;
 	}
 	if (!r)
+		r = attach_task_free(u, err, errlen);
+	if (!r)
 		find_site(u);
 	for (i = 0; !r && i < u->n_libs; i++) {
 		u->libs[i].alert_off = alert_offsets(&u->libs[i]);
@@ -376,6 +394,7 @@ void uprobes_close(struct uprobes *u)
 		return;
 	for (i = 0; i < u->n_links; i++)
 		bpf_link__destroy(u->links[i]);
+	bpf_link__destroy(u->task_free);
 	uprobes_bpf__destroy(u->skel);
 	free(u);
 }

@@ -176,6 +176,22 @@ for opt in --ca-file --crl; do
 	done
 done
 
+# A --db SQLite cannot open asked for a store: refused at once, exit 3
+# also under -q (it went on in memory, exit 0, and added nothing), the
+# file untouched and no capture read.
+printf 'garbage %.0s' $(seq 200) >"$T_TMP/junk.db"
+cp "$T_TMP/junk.db" "$T_TMP/junk.orig"
+run_err -q --db "$T_TMP/junk.db" "$CAPS/tls12_rsa.pcap"
+assert_eq "--db not a database, -q: exit 3, one line naming it" \
+	"3|tlswatch analyze: inventory $T_TMP/junk.db: file is not a database" \
+	"$T_RC|$(cat "$T_TMP/err")"
+assert_eq "--db not a database: nothing reported" "" "$(cat "$T_TMP/out")"
+assert_true "--db not a database: the file untouched" cmp -s "$T_TMP/junk.db" "$T_TMP/junk.orig"
+run_err -q --db "$T_TMP/junk.db" --webhook http://127.0.0.1:1/ "$CAPS/tls12_rsa.pcap"
+assert_eq "--db not a database with --webhook: exit 3, one line naming it" \
+	"3|tlswatch analyze: inventory $T_TMP/junk.db: file is not a database" \
+	"$T_RC|$(cat "$T_TMP/err")"
+
 # A URL over 2048 bytes: refused with the options (2), before any file is
 # created, not an alert lost later; the bound itself is accepted.
 url=http://127.0.0.1:1/$(head -c 2029 /dev/zero | tr '\0' x)

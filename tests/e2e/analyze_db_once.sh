@@ -507,4 +507,14 @@ tlswatch analyze: $T_TMP/badlen.pcapng: pcapng block at byte 144 has a length of
 	"$?|$(cat "$T_TMP/err13")"
 assert_eq "a bad block length: its beginnings up to the bad block" "116 144" \
 	"$(ends "$T_TMP/badlen.db")"
+# a second section of major version 2 (scripts/make-mixed-pcapng.py):
+# libpcap stops at its header, and so does the walk, said (it went on
+# past it, recording beginnings analysis never reaches)
+"$TW" analyze --db "$T_TMP/version.db" "$T_TMP/mixed-version.pcapng" >/dev/null 2>"$T_TMP/err13"
+assert_eq "a section of major version 2: exit 3, said by libpcap and by the walk" \
+	"3|tlswatch analyze: $T_TMP/mixed-version.pcapng: unknown pcapng savefile major version number 2; the rest of the file was not read
+tlswatch analyze: $T_TMP/mixed-version.pcapng: pcapng section header at byte 116 has major version 2: libpcap reads no further: its beginnings are recorded for --db up to there" \
+	"$?|$(cat "$T_TMP/err13")"
+assert_eq "a section of major version 2: its beginning at the first section's end only" \
+	"116" "$(ends "$T_TMP/version.db")"
 t_done

@@ -785,8 +785,11 @@ static void test_file_walk_whole_records_only(void)
  * enhanced packet block of 32, in byte order @be or little: at @p. */
 static size_t mixed_section(uint8_t *p, bool be)
 {
-	static const uint32_t words[] = {
-		0x0a0d0d0a, 28, 0x1a2b3c4d, 0x00000001, 0xffffffff, 0xffffffff, 28,
+	/* [3]: major version 1, minor 0, two 16-bit numbers (the one
+	 * word's bytes would make a big-endian section's major 0) */
+	const uint32_t words[] = {
+		0x0a0d0d0a, 28, 0x1a2b3c4d, be ? 0x00010000 : 0x00000001,
+		0xffffffff, 0xffffffff, 28,
 		1, 20, 0x00000001, 0x00040000, 20,
 		6, 32, 0, 0, 0, 0, 0, 32,
 	};
@@ -869,6 +872,16 @@ static void test_file_walk_stops_at_a_bad_block_length(void)
 		/* the second section header's byte-order magic */
 		{ 80 + 8, 0x99, "80",
 		  "pcapng section header at byte 80 has no byte-order magic" },
+		/* its major version (libpcap: "unknown pcapng savefile major
+		 * version number 2"); its minor, which libpcap does not
+		 * look at past the first section */
+		{ 80 + 13, 2, "80",
+		  "pcapng section header at byte 80 has major version 2: "
+		  "libpcap reads no further" },
+		{ 80 + 12, 1, "80",
+		  "pcapng section header at byte 80 has major version 257: "
+		  "libpcap reads no further" },
+		{ 80 + 15, 5, "80 108 128 160", "" },
 		/* the first section's interface block, before any packet */
 		{ 28 + 7, 30, "",
 		  "pcapng block at byte 28 has a length of 30, not a multiple of 4" },

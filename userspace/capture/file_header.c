@@ -14,6 +14,10 @@
 #define PCAPNG_SHB 0x0a0d0d0aU        /* the same in either byte order */
 #define PCAPNG_BYTE_ORDER 0x1a2b3c4dU
 #define PCAPNG_BLOCK_MIN 12U          /* type, length, length again */
+/* a section header's fixed part libpcap reads: byte-order magic,
+ * major and minor version, section length */
+#define PCAPNG_SHB_MIN (PCAPNG_BLOCK_MIN + 16U)
+#define PCAPNG_MAJOR 1U
 
 static bool is_pcap(uint32_t magic)
 {
@@ -107,19 +111,53 @@ static size_t pcap_record_end(const struct capture_walk *w)
 	return w->at + PCAP_RECORD_HEADER_LEN + caplen;
 }
 
+/* The 16-bit number at @p, in the byte order @le (little) or big. */
+static uint16_t at16(const uint8_t *p, bool le)
+{
+	return le ? (uint16_t)(p[0] | p[1] << 8) : (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Whether libpcap reads on past the whole section header of @len bytes
+ * at w->at, @p, as it does past one later in the file: its fixed part is
+ * there and its major version is 1 (the minor is not looked at there;
+ * the first section's, checked when libpcap opens the file, varies with
+ * its version). Else false with w->why. */
+static bool pcapng_section_read_on(struct capture_walk *w, const uint8_t *p,
+				   uint32_t len)
+{
+	unsigned int major;
+
+	if (len < PCAPNG_SHB_MIN) {
+		snprintf(w->why, sizeof(w->why), "pcapng section header at "
+			 "byte %zu has a length of %u, under %u", w->at, len,
+			 PCAPNG_SHB_MIN);
+		return false;
+	}
+	major = at16(p + 12, w->le);
+	if (major != PCAPNG_MAJOR) {
+		snprintf(w->why, sizeof(w->why), "pcapng section header at "
+			 "byte %zu has major version %u: libpcap reads no "
+			 "further", w->at, major);
+		return false;
+	}
+	return true;
+}
+
 /* The end of the pcapng block at w->at, in the byte order of the file's
  * first section: 0 when it is cut short, or with w->why where libpcap
  * reads no further (bytes that are no block, a section in the other
- * byte order). */
+ * byte order or of another major version). */
 static size_t pcapng_block_end(struct capture_walk *w)
 {
 	const uint8_t *p = w->buf + w->at;
 	size_t left = w->len - w->at;
 	uint32_t len, trail;
+	bool section;
 
 	if (left < 8)
 		return 0;
-	if (at32(p, true) == PCAPNG_SHB) {
+	section = at32(p, true) == PCAPNG_SHB;
+	if (section) {
 		if (left < 12)
 			return 0;
 		if (at32(p + 8, true) != PCAPNG_BYTE_ORDER &&
@@ -157,6 +195,9 @@ static size_t pcapng_block_end(struct capture_walk *w)
 			 "a length of %u, and %u at its end", w->at, len, trail);
 		return 0;
 	}
+	/* then, as libpcap does with a whole block, the section's fields */
+	if (section && !pcapng_section_read_on(w, p, len))
+		return 0;
 	return w->at + len;
 }
 

@@ -26,8 +26,9 @@ size_t capture_file_header_len(const uint8_t *buf, size_t len);
  * The walk ends at the first record not all in the @len bytes (a copy cut
  * short), or where libpcap stops with an error (a pcapng block length
  * under 12 or not a multiple of 4, a trailing length that is not the
- * leading one, a section header without a byte-order magic or in the
- * other byte order: @why says which, and where). Bounded: each record is
+ * leading one, a section header without a byte-order magic, in the
+ * other byte order, shorter than its fixed fields or of a major version
+ * other than 1: @why says which, and where). Bounded: each record is
  * at least 12 bytes.
  */
 struct capture_walk {

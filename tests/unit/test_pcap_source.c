@@ -900,6 +900,14 @@ static void test_file_walk_stops_at_a_bad_block_length(void)
 		CHECK_STR(walk_ends(buf, n, why, sizeof(why)), cases[i].ends);
 		CHECK_STR(why, cases[i].why);
 	}
+	/* a second section header of 16 bytes, whole but without the
+	 * version and section length libpcap reads ("block of type
+	 * 168627466 in pcapng dump file is too short") */
+	n = mixed_section(buf, false);
+	memcpy(buf + n, (const uint8_t[]){ 0x0a, 0x0d, 0x0d, 0x0a, 16, 0, 0, 0,
+					   0x4d, 0x3c, 0x2b, 0x1a, 16, 0, 0, 0 }, 16);
+	CHECK_STR(walk_ends(buf, n + 16, why, sizeof(why)), "80");
+	CHECK_STR(why, "pcapng section header at byte 80 has a length of 16, under 28");
 }
 
 /* Every beginning of the pcapng sample, each in a buffer of its exact

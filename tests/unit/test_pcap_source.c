@@ -910,6 +910,56 @@ static void test_file_walk_stops_at_a_bad_block_length(void)
 	CHECK_STR(why, "pcapng section header at byte 80 has a length of 16, under 28");
 }
 
+/* The offset capture_pcapng_other_order_at() finds in @buf, written to a
+ * file, for @reached. */
+static long long other_order_at(const uint8_t *buf, size_t len, uint64_t reached)
+{
+	FILE *fp = tmpfile();
+	long long at;
+
+	if (!fp || fwrite(buf, 1, len, fp) != len || fflush(fp) != 0) {
+		printf("# tmpfile: %s\n", strerror(errno));
+		if (fp)
+			fclose(fp);
+		return -2;
+	}
+	at = (long long)capture_pcapng_other_order_at(fileno(fp), reached);
+	fclose(fp);
+	return at;
+}
+
+/* Where libpcap stopped at a section in the other byte order, found in
+ * the file as far as libpcap read it, and only there. */
+static void test_other_order_section_found_where_libpcap_stopped(void)
+{
+	uint8_t buf[160 + 4];
+	size_t n;
+
+	n = mixed_section(buf, false);
+	n += mixed_section(buf + n, true);
+	CHECK_INT(other_order_at(buf, n, n), 80);
+	CHECK_INT(other_order_at(buf, n, 81), 80);
+	/* libpcap stopped before it (an earlier block's error) */
+	CHECK_INT(other_order_at(buf, n, 80), -1);
+	n = mixed_section(buf, true);
+	n += mixed_section(buf + n, false);
+	CHECK_INT(other_order_at(buf, n, n), 80);
+	/* one byte order: a file cut short, or an error of another kind */
+	n = mixed_section(buf, true);
+	n += mixed_section(buf + n, true);
+	CHECK_INT(other_order_at(buf, n, n), -1);
+	CHECK_INT(other_order_at(buf, n - 4, n - 4), -1);
+	/* a block of a bad length before it */
+	n = mixed_section(buf, false);
+	n += mixed_section(buf + n, true);
+	buf[28 + 4] = 13;
+	CHECK_INT(other_order_at(buf, n, n), -1);
+	/* not pcapng: a pcap file */
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, "\xd4\xc3\xb2\xa1", 4);
+	CHECK_INT(other_order_at(buf, sizeof(buf), sizeof(buf)), -1);
+}
+
 /* Every beginning of the pcapng sample, each in a buffer of its exact
  * size (ASan: no byte past it is read): never past the first packet
  * block, never less for more bytes. */
@@ -976,6 +1026,7 @@ int main(void)
 	RUN_TEST(test_file_walk_whole_records_only);
 	RUN_TEST(test_file_walk_stops_at_a_section_in_the_other_byte_order);
 	RUN_TEST(test_file_walk_stops_at_a_bad_block_length);
+	RUN_TEST(test_other_order_section_found_where_libpcap_stopped);
 	remove_tmpdir();
 	return CHECK_EXIT_CODE();
 }

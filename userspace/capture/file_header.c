@@ -6,6 +6,7 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "common/cursor.h"
 #include "file_header.h"
@@ -95,6 +96,15 @@ static uint32_t at32(const uint8_t *p, bool le)
 	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
+/* The byte order the pcapng section header at @p (12 bytes) gives its
+ * section: 1 little endian, 0 big, -1 none (no byte-order magic). */
+static int section_order(const uint8_t *p)
+{
+	if (at32(p + 8, true) == PCAPNG_BYTE_ORDER)
+		return 1;
+	return at32(p + 8, false) == PCAPNG_BYTE_ORDER ? 0 : -1;
+}
+
 #define PCAP_RECORD_HEADER_LEN 16
 
 /* The end of the pcap record at w->at: 0 when it is cut short. */
@@ -160,8 +170,7 @@ static size_t pcapng_block_end(struct capture_walk *w)
 	if (section) {
 		if (left < 12)
 			return 0;
-		if (at32(p + 8, true) != PCAPNG_BYTE_ORDER &&
-		    at32(p + 8, false) != PCAPNG_BYTE_ORDER) {
+		if (section_order(p) < 0) {
 			snprintf(w->why, sizeof(w->why), "pcapng section header "
 				 "at byte %zu has no byte-order magic", w->at);
 			return 0;
@@ -170,7 +179,7 @@ static size_t pcapng_block_end(struct capture_walk *w)
 		 * and stops with an error at a section in the other: the
 		 * records past it are never analysed, so none is a record
 		 * end a copy of this capture could be cut at */
-		if ((at32(p + 8, true) == PCAPNG_BYTE_ORDER) != w->le) {
+		if (section_order(p) != w->le) {
 			snprintf(w->why, sizeof(w->why), "section at byte %zu "
 				 "in the other byte order: libpcap reads no "
 				 "further", w->at);
@@ -234,7 +243,7 @@ void capture_walk_begin(struct capture_walk *w, const uint8_t *buf, size_t len)
 	/* the first section's byte order, the one libpcap reads the whole
 	 * file in (a header holds its section header's 12 bytes at least;
 	 * without a byte-order magic the walk below stops at byte 0) */
-	w->le = len >= 12 && at32(buf + 8, true) == PCAPNG_BYTE_ORDER;
+	w->le = len >= 12 && section_order(buf) == 1;
 	/* the header's blocks (one that is no block, or a section in the
 	 * other byte order, stops the walk: w->why) */
 	w->at = 0;
@@ -242,4 +251,37 @@ void capture_walk_begin(struct capture_walk *w, const uint8_t *buf, size_t len)
 		;
 	if (w->at != header)
 		w->at = len;
+}
+
+int64_t capture_pcapng_other_order_at(int fd, uint64_t reached)
+{
+	uint8_t p[12];
+	uint64_t at = 0;
+	int order = -1;
+
+	/* bounded: each block moves on by PCAPNG_BLOCK_MIN bytes at least */
+	while (at < reached) {
+		ssize_t n = pread(fd, p, sizeof(p), (off_t)at);
+		uint32_t len;
+
+		/* a block cut short: where a truncated file ends */
+		if (n != (ssize_t)sizeof(p))
+			return -1;
+		if (at32(p, true) == PCAPNG_SHB) {
+			if (section_order(p) < 0)
+				return -1;
+			if (order < 0)
+				order = section_order(p);
+			else if (section_order(p) != order)
+				return (int64_t)at;
+		} else if (order < 0) {
+			return -1;         /* not pcapng */
+		}
+		/* read in the first section's order, as libpcap does */
+		len = at32(p + 4, order == 1);
+		if (len < PCAPNG_BLOCK_MIN || len % 4 != 0)
+			return -1;
+		at += len;
+	}
+	return -1;
 }

@@ -47,4 +47,17 @@ void capture_walk_begin(struct capture_walk *w, const uint8_t *buf, size_t len);
  * it was bytes that are no record). */
 size_t capture_walk_next(struct capture_walk *w);
 
+/*
+ * Where libpcap, reading the pcapng file @fd in the byte order of its
+ * first section, met a section header in the other byte order before
+ * byte @reached (as far as its reading got): that header's offset, or -1
+ * when it did not (not pcapng, a block cut short or of a bad length
+ * first). libpcap's own message for it is often not about byte orders:
+ * the header's length read in the wrong order is one too large, or one
+ * past the end of the file (a "truncated" file). Reads the first 12
+ * bytes of each block from the start of the file with pread(), which
+ * leaves a FILE reading @fd where it was.
+ */
+int64_t capture_pcapng_other_order_at(int fd, uint64_t reached);
+
 #endif

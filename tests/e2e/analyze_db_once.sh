@@ -517,4 +517,19 @@ tlswatch analyze: $T_TMP/mixed-version.pcapng: pcapng section header at byte 116
 	"$?|$(cat "$T_TMP/err13")"
 assert_eq "a section of major version 2: its beginning at the first section's end only" \
 	"116" "$(ends "$T_TMP/version.db")"
+# A file of session 12's interim build keeps an unused
+# analyzed_capture_prefix_bound table: dropped when the file is opened,
+# nothing else changed (the run adds nothing: its capture was added)
+"$TW" analyze -q --db "$T_TMP/leftover.db" "$CAPS/tls12_rsa.pcap" >/dev/null 2>&1
+# (one line each: the dump below is compared without that table's lines)
+sqlite3 "$T_TMP/leftover.db" \
+	"CREATE TABLE analyzed_capture_prefix_bound (first INTEGER NOT NULL, page INTEGER NOT NULL)" \
+	"INSERT INTO analyzed_capture_prefix_bound VALUES (32, 4096)"
+sqlite3 "$T_TMP/leftover.db" .dump | grep -v analyzed_capture_prefix_bound >"$T_TMP/leftover.before"
+"$TW" analyze -q --db "$T_TMP/leftover.db" "$CAPS/tls12_rsa.pcap" >/dev/null 2>"$T_TMP/err15"
+assert_eq "a leftover table: the run made again, exit 0, nothing said" "0|" "$?|$(cat "$T_TMP/err15")"
+assert_eq "a leftover table: dropped at open" 0 \
+	"$(sqlite3 "$T_TMP/leftover.db" "SELECT count(*) FROM sqlite_master WHERE name = 'analyzed_capture_prefix_bound'")"
+sqlite3 "$T_TMP/leftover.db" .dump >"$T_TMP/leftover.after"
+assert_true "a leftover table: nothing else changed" cmp -s "$T_TMP/leftover.before" "$T_TMP/leftover.after"
 t_done

@@ -229,12 +229,11 @@ static FILE *html_open_file(const char *path, int *dir, char **name)
 
 	*dir = -1;
 	*name = NULL;
-	for (hops = 0; hops <= HTML_MAX_LINKS && fd < 0; hops++) {
+	for (hops = 0; hops <= HTML_MAX_LINKS; hops++) {
 		/* relative to the directory of the link it is the target of */
 		d = html_open_dir(at, next, base);
 		if (at != AT_FDCWD)
 			close(at);
-		at = AT_FDCWD;
 		if (d < 0)
 			return NULL;
 		fd = openat(d, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -244,35 +243,29 @@ static FILE *html_open_file(const char *path, int *dir, char **name)
 			if (!*name) {
 				unlinkat(d, base, 0);
 				close(fd);
-				close(d);
 				errno = ENOMEM;
-				return NULL;
+				goto fail;
 			}
 			*dir = d;
 			break;
 		}
-		/* there is something: a file to open, or a link */
-		if (errno == EEXIST)
-			fd = openat(d, base, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-		/* ENOENT: a link to no file, followed one step here */
-		if (fd < 0 && (errno != ENOENT || html_read_link(d, base, target) < 0)) {
-			e = errno;
-			close(d);
-			errno = e;
-			return NULL;
-		}
+		/* something is there: a file to open, or a link */
+		if (errno != EEXIST)
+			goto fail;
+		fd = openat(d, base, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 		if (fd >= 0) {
 			close(d);
 			break;
 		}
+		/* ENOENT: a link to no file, followed one step here */
+		if (errno != ENOENT || html_read_link(d, base, target) < 0)
+			goto fail;
 		at = d;
 		next = target;
 	}
 	if (fd < 0) {
-		if (at != AT_FDCWD)
-			close(at);
 		errno = ELOOP;
-		return NULL;
+		goto fail;
 	}
 	f = fdopen(fd, "w");
 	if (!f) {
@@ -288,6 +281,11 @@ static FILE *html_open_file(const char *path, int *dir, char **name)
 		errno = e;
 	}
 	return f;
+fail:
+	e = errno;
+	close(d);
+	errno = e;
+	return NULL;
 }
 
 int html_report_open(const struct output_opts *o, struct sink_set *set,

@@ -7,7 +7,13 @@ little-endian section followed by a big-endian one (two files joined with
 cat), and DIR/mixed-byteorder-other.pcapng, the same but for the
 second section's packet (shorter, other bytes): analysed as the first is
 (libpcap reads neither's second section), so analyze --db refuses it as a
-copy of the first cut short. Each packet is an empty IPv4 header; only the
+copy of the first cut short; and DIR/mixed-version.pcapng, two
+little-endian sections, the second of major version 2, which libpcap
+refuses ("unknown pcapng savefile major version number 2"); and
+DIR/mixed-byteorder-long.pcapng, mixed-byteorder.pcapng whose big-endian
+section header is 256 bytes long (a comment): its length read in the
+first section's order is 65536, past the end of the file, so libpcap
+says the file is truncated. Each packet is an empty IPv4 header; only the
 framing matters.
 
 Usage: make-mixed-pcapng.py DIR
@@ -24,8 +30,12 @@ def block(kind, body, order):
             struct.pack(order + "I", total))
 
 
-def section(order):
-    return block(0x0A0D0D0A, struct.pack(order + "IHHq", 0x1A2B3C4D, 1, 0, -1), order)
+def section(order, major=1, comment=b""):
+    body = struct.pack(order + "IHHq", 0x1A2B3C4D, major, 0, -1)
+    if comment:     # opt_comment, then opt_endofopt
+        body += (struct.pack(order + "HH", 1, len(comment)) + comment +
+                 b"\0" * (-len(comment) % 4) + struct.pack(order + "HH", 0, 0))
+    return block(0x0A0D0D0A, body, order)
 
 
 def interface(linktype, order):
@@ -55,6 +65,14 @@ def main():
     with open(os.path.join(out, "mixed-byteorder-other.pcapng"), "wb") as f:
         f.write(section("<") + interface(1, "<") + packet(0, ETHER, "<") +
                 section(">") + interface(1, ">") + packet(0, ETHER[:-4], ">"))
+    long_header = section(">", comment=b"x" * 220)
+    assert len(long_header) == 256
+    with open(os.path.join(out, "mixed-byteorder-long.pcapng"), "wb") as f:
+        f.write(section("<") + interface(1, "<") + packet(0, ETHER, "<") +
+                long_header + interface(1, ">") + packet(0, ETHER, ">"))
+    with open(os.path.join(out, "mixed-version.pcapng"), "wb") as f:
+        f.write(section("<") + interface(1, "<") + packet(0, ETHER, "<") +
+                section("<", 2) + interface(1, "<") + packet(0, ETHER, "<"))
 
 
 if __name__ == "__main__":

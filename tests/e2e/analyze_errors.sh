@@ -176,6 +176,22 @@ for opt in --ca-file --crl; do
 	done
 done
 
+# A --db SQLite cannot open asked for a store: refused at once, exit 3
+# also under -q (it went on in memory, exit 0, and added nothing), the
+# file untouched and no capture read.
+printf 'garbage %.0s' $(seq 200) >"$T_TMP/junk.db"
+cp "$T_TMP/junk.db" "$T_TMP/junk.orig"
+run_err -q --db "$T_TMP/junk.db" "$CAPS/tls12_rsa.pcap"
+assert_eq "--db not a database, -q: exit 3, one line naming it" \
+	"3|tlswatch analyze: inventory $T_TMP/junk.db: file is not a database" \
+	"$T_RC|$(cat "$T_TMP/err")"
+assert_eq "--db not a database: nothing reported" "" "$(cat "$T_TMP/out")"
+assert_true "--db not a database: the file untouched" cmp -s "$T_TMP/junk.db" "$T_TMP/junk.orig"
+run_err -q --db "$T_TMP/junk.db" --webhook http://127.0.0.1:1/ "$CAPS/tls12_rsa.pcap"
+assert_eq "--db not a database with --webhook: exit 3, one line naming it" \
+	"3|tlswatch analyze: inventory $T_TMP/junk.db: file is not a database" \
+	"$T_RC|$(cat "$T_TMP/err")"
+
 # A URL over 2048 bytes: refused with the options (2), before any file is
 # created, not an alert lost later; the bound itself is accepted.
 url=http://127.0.0.1:1/$(head -c 2029 /dev/zero | tr '\0' x)
@@ -199,13 +215,29 @@ assert_eq "pcapng with two link types: exit 3" 3 "$T_RC"
 assert_contains "pcapng with two link types: libpcap's reason" \
 	"mixed-linktypes.pcapng: an interface has a type 113 different from the type of the first interface; the rest of the file was not read" \
 	"$(cat "$T_TMP/err")"
-run_err "$T_TMP/mixed-byteorder.pcapng"
-assert_eq "pcapng with two byte orders: exit 3" 3 "$T_RC"
-assert_contains "pcapng with two byte orders: the rest of the file was not read" \
-	"mixed-byteorder.pcapng: pcapng block size 469762048 > maximum 16777216; the rest of the file was not read" \
-	"$(cat "$T_TMP/err")"
-assert_contains "pcapng with two byte orders: the first section was read" \
-	"1 packet, 0 TLS connections" "$(cat "$T_TMP/out")"
+# two byte orders: said as such, where libpcap's words are about the
+# length it read in the wrong order (a block too large; or, for a header
+# of 256 bytes, one past the end of the file: "truncated", which passed
+# for a capture cut short, exit 0, and said nothing with -q); from a pipe
+# (no going back to look) libpcap's words
+for f in mixed-byteorder mixed-byteorder-long; do
+	run_json -q "$T_TMP/$f.pcapng"
+	assert_eq "pcapng with two byte orders ($f): exit 3, one line" \
+		"3|tlswatch analyze: $T_TMP/$f.pcapng: the file has sections with different byte orders: the section at byte 116 is in the other; the rest of the file was not read" \
+		"$T_RC|$(cat "$T_TMP/err")"
+	assert_eq "pcapng with two byte orders ($f): the first section read, not a truncated file, an unread input" \
+		"1|false|1" "$(kv_get "$T_TMP/out.kv" summary.packets)|$(kv_get "$T_TMP/out.kv" summary.truncated_file)|$(kv_get "$T_TMP/out.kv" summary.problem_counts.unread_inputs)"
+done
+T_RC=0
+"$TW" analyze -q - <"$T_TMP/mixed-byteorder.pcapng" >/dev/null 2>"$T_TMP/err" || T_RC=$?
+assert_eq "pcapng with two byte orders on standard input (a file): said as such" \
+	"3|tlswatch analyze: stdin: the file has sections with different byte orders: the section at byte 116 is in the other; the rest of the file was not read" \
+	"$T_RC|$(cat "$T_TMP/err")"
+T_RC=0
+cat "$T_TMP/mixed-byteorder.pcapng" | "$TW" analyze -q - >/dev/null 2>"$T_TMP/err" || T_RC=$?
+assert_eq "pcapng with two byte orders through a pipe: libpcap's words" \
+	"3|tlswatch analyze: stdin: pcapng block size 469762048 > maximum 16777216; the rest of the file was not read" \
+	"$T_RC|$(cat "$T_TMP/err")"
 
 run_err --help
 assert_eq "--help: exit 0" 0 "$T_RC"

@@ -212,6 +212,40 @@ for bad in "--webhook http://127.0.0.1:9/ --webhook-secret-file $T_TMP/none.key"
 	assert_eq "analyze --html - $bad: exit 3, nothing on standard output" "3|" \
 		"$T_RC|$(cat "$T_TMP/out")"
 done
+# Only a file the run created goes, removed where it was created
+# (tests/e2e/lib/html_race.c makes each race happen at its one point):
+# a file another process makes at a dangling link's target between the
+# look that found none and the creating open is opened, not created, and
+# stays; a directory of the page's path swapped for a link to another
+# between the discard's look and its removal does not send the removal
+# into that other directory; a link in a sticky world-writable directory
+# owned by another user is not followed (as fs.protected_symlinks; this
+# run follows the last links itself), exit 3, nothing created.
+race=$T_TMP/html_race.so
+"${CC:-cc}" -shared -fPIC -o "$race" tests/e2e/lib/html_race.c -ldl 2>"$T_TMP/cc.err"
+assert_eq "the race shim builds" "" "$(cat "$T_TMP/cc.err")"
+secret_bad=(--webhook http://127.0.0.1:9/ --webhook-secret-file "$T_TMP/none.key")
+ln -s race-target.html "$h/race.html"
+T_RC=0
+TW_RACE_CREATE="$h/race-target.html" LD_PRELOAD=$race "$TW" analyze --html "$h/race.html" \
+	"${secret_bad[@]}" "$h/a.pcap" >/dev/null 2>"$T_TMP/err" || T_RC=$?
+assert_eq "--html DANGLING-LINK, its target made by another meanwhile, a failed run: exit 3, that file kept" \
+	"3|other" "$T_RC|$(cat "$h/race-target.html" 2>&1)"
+mkdir "$h/swap" "$h/victim"
+echo victim >"$h/victim/new.html"
+T_RC=0
+TW_RACE_SWAP_DIR="$h/swap" TW_RACE_SWAP_TO="$h/victim" TW_RACE_NAME=new.html LD_PRELOAD=$race \
+	"$TW" analyze --html "$h/swap/new.html" "${secret_bad[@]}" "$h/a.pcap" >/dev/null 2>"$T_TMP/err" || T_RC=$?
+assert_eq "--html DIR/NEW, DIR swapped for a link before the removal: exit 3, the file made removed, the other kept" \
+	"3|victim|$h/victim|" "$T_RC|$(cat "$h/victim/new.html" 2>&1)|$(readlink "$h/swap")|$(ls -A "$h/swap.moved")"
+mkdir -m 1777 "$h/sticky"
+ln -s target.html "$h/sticky/theirs.html"
+chown -h nobody "$h/sticky/theirs.html"
+run_tw analyze -q --html "$h/sticky/theirs.html" "$h/a.pcap"
+assert_eq "--html another user's link in a sticky world-writable directory: exit 3, said, nothing created" \
+	"3|tlswatch analyze: --html $h/sticky/theirs.html: Permission denied|theirs.html" \
+	"$T_RC|$(cat "$T_TMP/err")|$(ls -A "$h/sticky")"
+
 # A run that writes its page through the dangling link writes the target.
 run_tw analyze -q --html "$h/dangling.html" "$h/a.pcap"
 assert_eq "analyze --html DANGLING-LINK: exit 0, the page at the target, the link kept" \

@@ -785,8 +785,11 @@ static void test_file_walk_whole_records_only(void)
  * enhanced packet block of 32, in byte order @be or little: at @p. */
 static size_t mixed_section(uint8_t *p, bool be)
 {
-	static const uint32_t words[] = {
-		0x0a0d0d0a, 28, 0x1a2b3c4d, 0x00000001, 0xffffffff, 0xffffffff, 28,
+	/* [3]: major version 1, minor 0, two 16-bit numbers (the one
+	 * word's bytes would make a big-endian section's major 0) */
+	const uint32_t words[] = {
+		0x0a0d0d0a, 28, 0x1a2b3c4d, be ? 0x00010000 : 0x00000001,
+		0xffffffff, 0xffffffff, 28,
 		1, 20, 0x00000001, 0x00040000, 20,
 		6, 32, 0, 0, 0, 0, 0, 32,
 	};
@@ -869,6 +872,16 @@ static void test_file_walk_stops_at_a_bad_block_length(void)
 		/* the second section header's byte-order magic */
 		{ 80 + 8, 0x99, "80",
 		  "pcapng section header at byte 80 has no byte-order magic" },
+		/* its major version (libpcap: "unknown pcapng savefile major
+		 * version number 2"); its minor, which libpcap does not
+		 * look at past the first section */
+		{ 80 + 13, 2, "80",
+		  "pcapng section header at byte 80 has major version 2: "
+		  "libpcap reads no further" },
+		{ 80 + 12, 1, "80",
+		  "pcapng section header at byte 80 has major version 257: "
+		  "libpcap reads no further" },
+		{ 80 + 15, 5, "80 108 128 160", "" },
 		/* the first section's interface block, before any packet */
 		{ 28 + 7, 30, "",
 		  "pcapng block at byte 28 has a length of 30, not a multiple of 4" },
@@ -887,6 +900,64 @@ static void test_file_walk_stops_at_a_bad_block_length(void)
 		CHECK_STR(walk_ends(buf, n, why, sizeof(why)), cases[i].ends);
 		CHECK_STR(why, cases[i].why);
 	}
+	/* a second section header of 16 bytes, whole but without the
+	 * version and section length libpcap reads ("block of type
+	 * 168627466 in pcapng dump file is too short") */
+	n = mixed_section(buf, false);
+	memcpy(buf + n, (const uint8_t[]){ 0x0a, 0x0d, 0x0d, 0x0a, 16, 0, 0, 0,
+					   0x4d, 0x3c, 0x2b, 0x1a, 16, 0, 0, 0 }, 16);
+	CHECK_STR(walk_ends(buf, n + 16, why, sizeof(why)), "80");
+	CHECK_STR(why, "pcapng section header at byte 80 has a length of 16, under 28");
+}
+
+/* The offset capture_pcapng_other_order_at() finds in @buf, written to a
+ * file, for @reached. */
+static long long other_order_at(const uint8_t *buf, size_t len, uint64_t reached)
+{
+	FILE *fp = tmpfile();
+	long long at;
+
+	if (!fp || fwrite(buf, 1, len, fp) != len || fflush(fp) != 0) {
+		printf("# tmpfile: %s\n", strerror(errno));
+		if (fp)
+			fclose(fp);
+		return -2;
+	}
+	at = (long long)capture_pcapng_other_order_at(fileno(fp), reached);
+	fclose(fp);
+	return at;
+}
+
+/* Where libpcap stopped at a section in the other byte order, found in
+ * the file as far as libpcap read it, and only there. */
+static void test_other_order_section_found_where_libpcap_stopped(void)
+{
+	uint8_t buf[160 + 4];
+	size_t n;
+
+	n = mixed_section(buf, false);
+	n += mixed_section(buf + n, true);
+	CHECK_INT(other_order_at(buf, n, n), 80);
+	CHECK_INT(other_order_at(buf, n, 81), 80);
+	/* libpcap stopped before it (an earlier block's error) */
+	CHECK_INT(other_order_at(buf, n, 80), -1);
+	n = mixed_section(buf, true);
+	n += mixed_section(buf + n, false);
+	CHECK_INT(other_order_at(buf, n, n), 80);
+	/* one byte order: a file cut short, or an error of another kind */
+	n = mixed_section(buf, true);
+	n += mixed_section(buf + n, true);
+	CHECK_INT(other_order_at(buf, n, n), -1);
+	CHECK_INT(other_order_at(buf, n - 4, n - 4), -1);
+	/* a block of a bad length before it */
+	n = mixed_section(buf, false);
+	n += mixed_section(buf + n, true);
+	buf[28 + 4] = 13;
+	CHECK_INT(other_order_at(buf, n, n), -1);
+	/* not pcapng: a pcap file */
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, "\xd4\xc3\xb2\xa1", 4);
+	CHECK_INT(other_order_at(buf, sizeof(buf), sizeof(buf)), -1);
 }
 
 /* Every beginning of the pcapng sample, each in a buffer of its exact
@@ -955,6 +1026,7 @@ int main(void)
 	RUN_TEST(test_file_walk_whole_records_only);
 	RUN_TEST(test_file_walk_stops_at_a_section_in_the_other_byte_order);
 	RUN_TEST(test_file_walk_stops_at_a_bad_block_length);
+	RUN_TEST(test_other_order_section_found_where_libpcap_stopped);
 	remove_tmpdir();
 	return CHECK_EXIT_CODE();
 }

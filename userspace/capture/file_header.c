@@ -6,6 +6,7 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "common/cursor.h"
 #include "file_header.h"
@@ -14,6 +15,10 @@
 #define PCAPNG_SHB 0x0a0d0d0aU        /* the same in either byte order */
 #define PCAPNG_BYTE_ORDER 0x1a2b3c4dU
 #define PCAPNG_BLOCK_MIN 12U          /* type, length, length again */
+/* a section header's fixed part libpcap reads: byte-order magic,
+ * major and minor version, section length */
+#define PCAPNG_SHB_MIN (PCAPNG_BLOCK_MIN + 16U)
+#define PCAPNG_MAJOR 1U
 
 static bool is_pcap(uint32_t magic)
 {
@@ -91,6 +96,15 @@ static uint32_t at32(const uint8_t *p, bool le)
 	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
+/* The byte order the pcapng section header at @p (12 bytes) gives its
+ * section: 1 little endian, 0 big, -1 none (no byte-order magic). */
+static int section_order(const uint8_t *p)
+{
+	if (at32(p + 8, true) == PCAPNG_BYTE_ORDER)
+		return 1;
+	return at32(p + 8, false) == PCAPNG_BYTE_ORDER ? 0 : -1;
+}
+
 #define PCAP_RECORD_HEADER_LEN 16
 
 /* The end of the pcap record at w->at: 0 when it is cut short. */
@@ -107,23 +121,56 @@ static size_t pcap_record_end(const struct capture_walk *w)
 	return w->at + PCAP_RECORD_HEADER_LEN + caplen;
 }
 
+/* The 16-bit number at @p, in the byte order @le (little) or big. */
+static uint16_t at16(const uint8_t *p, bool le)
+{
+	return le ? (uint16_t)(p[0] | p[1] << 8) : (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Whether libpcap reads on past the whole section header of @len bytes
+ * at w->at, @p, as it does past one later in the file: its fixed part is
+ * there and its major version is 1 (the minor is not looked at there;
+ * the first section's, checked when libpcap opens the file, varies with
+ * its version). Else false with w->why. */
+static bool pcapng_section_read_on(struct capture_walk *w, const uint8_t *p,
+				   uint32_t len)
+{
+	unsigned int major;
+
+	if (len < PCAPNG_SHB_MIN) {
+		snprintf(w->why, sizeof(w->why), "pcapng section header at "
+			 "byte %zu has a length of %u, under %u", w->at, len,
+			 PCAPNG_SHB_MIN);
+		return false;
+	}
+	major = at16(p + 12, w->le);
+	if (major != PCAPNG_MAJOR) {
+		snprintf(w->why, sizeof(w->why), "pcapng section header at "
+			 "byte %zu has major version %u: libpcap reads no "
+			 "further", w->at, major);
+		return false;
+	}
+	return true;
+}
+
 /* The end of the pcapng block at w->at, in the byte order of the file's
  * first section: 0 when it is cut short, or with w->why where libpcap
  * reads no further (bytes that are no block, a section in the other
- * byte order). */
+ * byte order or of another major version). */
 static size_t pcapng_block_end(struct capture_walk *w)
 {
 	const uint8_t *p = w->buf + w->at;
 	size_t left = w->len - w->at;
 	uint32_t len, trail;
+	bool section;
 
 	if (left < 8)
 		return 0;
-	if (at32(p, true) == PCAPNG_SHB) {
+	section = at32(p, true) == PCAPNG_SHB;
+	if (section) {
 		if (left < 12)
 			return 0;
-		if (at32(p + 8, true) != PCAPNG_BYTE_ORDER &&
-		    at32(p + 8, false) != PCAPNG_BYTE_ORDER) {
+		if (section_order(p) < 0) {
 			snprintf(w->why, sizeof(w->why), "pcapng section header "
 				 "at byte %zu has no byte-order magic", w->at);
 			return 0;
@@ -132,7 +179,7 @@ static size_t pcapng_block_end(struct capture_walk *w)
 		 * and stops with an error at a section in the other: the
 		 * records past it are never analysed, so none is a record
 		 * end a copy of this capture could be cut at */
-		if ((at32(p + 8, true) == PCAPNG_BYTE_ORDER) != w->le) {
+		if (section_order(p) != w->le) {
 			snprintf(w->why, sizeof(w->why), "section at byte %zu "
 				 "in the other byte order: libpcap reads no "
 				 "further", w->at);
@@ -157,6 +204,9 @@ static size_t pcapng_block_end(struct capture_walk *w)
 			 "a length of %u, and %u at its end", w->at, len, trail);
 		return 0;
 	}
+	/* then, as libpcap does with a whole block, the section's fields */
+	if (section && !pcapng_section_read_on(w, p, len))
+		return 0;
 	return w->at + len;
 }
 
@@ -193,7 +243,7 @@ void capture_walk_begin(struct capture_walk *w, const uint8_t *buf, size_t len)
 	/* the first section's byte order, the one libpcap reads the whole
 	 * file in (a header holds its section header's 12 bytes at least;
 	 * without a byte-order magic the walk below stops at byte 0) */
-	w->le = len >= 12 && at32(buf + 8, true) == PCAPNG_BYTE_ORDER;
+	w->le = len >= 12 && section_order(buf) == 1;
 	/* the header's blocks (one that is no block, or a section in the
 	 * other byte order, stops the walk: w->why) */
 	w->at = 0;
@@ -201,4 +251,37 @@ void capture_walk_begin(struct capture_walk *w, const uint8_t *buf, size_t len)
 		;
 	if (w->at != header)
 		w->at = len;
+}
+
+int64_t capture_pcapng_other_order_at(int fd, uint64_t reached)
+{
+	uint8_t p[12];
+	uint64_t at = 0;
+	int order = -1;
+
+	/* bounded: each block moves on by PCAPNG_BLOCK_MIN bytes at least */
+	while (at < reached) {
+		ssize_t n = pread(fd, p, sizeof(p), (off_t)at);
+		uint32_t len;
+
+		/* a block cut short: where a truncated file ends */
+		if (n != (ssize_t)sizeof(p))
+			return -1;
+		if (at32(p, true) == PCAPNG_SHB) {
+			if (section_order(p) < 0)
+				return -1;
+			if (order < 0)
+				order = section_order(p);
+			else if (section_order(p) != order)
+				return (int64_t)at;
+		} else if (order < 0) {
+			return -1;         /* not pcapng */
+		}
+		/* read in the first section's order, as libpcap does */
+		len = at32(p + 4, order == 1);
+		if (len < PCAPNG_BLOCK_MIN || len % 4 != 0)
+			return -1;
+		at += len;
+	}
+	return -1;
 }

@@ -26,8 +26,9 @@ size_t capture_file_header_len(const uint8_t *buf, size_t len);
  * The walk ends at the first record not all in the @len bytes (a copy cut
  * short), or where libpcap stops with an error (a pcapng block length
  * under 12 or not a multiple of 4, a trailing length that is not the
- * leading one, a section header without a byte-order magic or in the
- * other byte order: @why says which, and where). Bounded: each record is
+ * leading one, a section header without a byte-order magic, in the
+ * other byte order, shorter than its fixed fields or of a major version
+ * other than 1: @why says which, and where). Bounded: each record is
  * at least 12 bytes.
  */
 struct capture_walk {
@@ -45,5 +46,18 @@ void capture_walk_begin(struct capture_walk *w, const uint8_t *buf, size_t len);
 /* The end of the next whole record, or 0: no more (w->why says why when
  * it was bytes that are no record). */
 size_t capture_walk_next(struct capture_walk *w);
+
+/*
+ * Where libpcap, reading the pcapng file @fd in the byte order of its
+ * first section, met a section header in the other byte order before
+ * byte @reached (as far as its reading got): that header's offset, or -1
+ * when it did not (not pcapng, a block cut short or of a bad length
+ * first). libpcap's own message for it is often not about byte orders:
+ * the header's length read in the wrong order is one too large, or one
+ * past the end of the file (a "truncated" file). Reads the first 12
+ * bytes of each block from the start of the file with pread(), which
+ * leaves a FILE reading @fd where it was.
+ */
+int64_t capture_pcapng_other_order_at(int fd, uint64_t reached);
 
 #endif

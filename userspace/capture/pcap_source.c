@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/timefmt.h"
+#include "file_header.h"
 #include "pcap_clock.h"
 #include "pcap_source.h"
 
@@ -190,12 +191,29 @@ static void source_progress(struct pcap_source *src,
 
 /*
  * A read error at the end of the file is a capture cut short (a copy
- * still being written, a full disk): keep what was read and say so.
+ * still being written, a full disk): keep what was read and say so. But
+ * first, a pcapng section in the other byte order where libpcap stopped
+ * (files joined with cat): libpcap reads its header's length in the
+ * wrong order, and says the block is too large, or, when that length
+ * runs past the end of the file, that the file is truncated, which
+ * would pass for a capture cut short (exit 0, and silent with -q) while
+ * a whole section was dropped. Not for a pipe (no going back).
  */
 static int source_read_error(struct pcap_source *src)
 {
 	const char *why = pcap_geterr(src->pcap);
+	FILE *fp = pcap_file(src->pcap);
+	long reached = fp ? ftell(fp) : -1;
+	int64_t other = reached > 0 ?
+		capture_pcapng_other_order_at(fileno(fp), (uint64_t)reached) : -1;
 
+	if (other >= 0) {
+		snprintf(src->stats.error, sizeof(src->stats.error), "%s: the "
+			 "file has sections with different byte orders: the "
+			 "section at byte %lld is in the other", src->name,
+			 (long long)other);
+		return -1;
+	}
 	if (strstr(why, "truncated")) {
 		src->stats.truncated_file = true;
 		return 0;

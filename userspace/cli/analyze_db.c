@@ -450,9 +450,12 @@ int analyze_db_prepare(const char *db, char *const *files, int n_files,
 }
 
 /* Opens the database, and begins the run's transaction in it unless
- * @on_copy (analyze_db_check): true, or false when it cannot be used
- * (the checks say why, and keep the inventory in memory: nothing is
- * added; or said here: leased by another, or busy, *@rc EXIT_INPUT). */
+ * @on_copy (analyze_db_check): true, or false when it cannot be used:
+ * not a file at all (*@rc EXIT_OK: the checks say why and refuse it),
+ * or said here with *@rc EXIT_INPUT: leased by another, busy, or one
+ * SQLite cannot open (not a database, a read-only directory). The run
+ * asked for a store: going on in memory would add nothing and exit 0,
+ * which a script (or -q) could not tell from a run that added. */
 static bool open_db(struct analyze_db *adb, bool on_copy, int *rc)
 {
 	char err[512];
@@ -463,10 +466,13 @@ static bool open_db(struct analyze_db *adb, bool on_copy, int *rc)
 		if (*rc != EXIT_OK)
 			return false;
 	}
-	/* not a file at all, or not a database: said by the checks */
-	if (inventory_check_path(adb->db, false, err, sizeof(err)) ||
-	    inventory_open(adb->db, &adb->inv, err, sizeof(err)))
+	if (inventory_check_path(adb->db, false, err, sizeof(err)))
 		return false;
+	if (inventory_open(adb->db, &adb->inv, err, sizeof(err))) {
+		fprintf(stderr, "tlswatch analyze: %s\n", err);
+		*rc = EXIT_INPUT;
+		return false;
+	}
 	if (!on_copy && inventory_run_begin(adb->inv, err, sizeof(err))) {
 		fprintf(stderr, "tlswatch analyze: %s\n", err);
 		*rc = EXIT_INPUT;

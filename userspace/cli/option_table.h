@@ -116,7 +116,8 @@
 	  "the event history that report draws; default "                      \
 	  "/var/lib/tlswatch/inventory.db for run and inventory, in memory "   \
 	  "for analyze; analyze has the file to itself for its run (refused "  \
-	  "while an agent writes it, and an agent refused meanwhile)")         \
+	  "while an agent writes it, and an agent refused meanwhile) and "     \
+	  "exits 3 when SQLite cannot open it")                                \
 	X(FAIL_ON, "fail-on", 0, "KINDS", CMD_A, GENERAL, OT_STR, OF_REPEAT, 0, \
 	  0, "",                                                               \
 	  "exit 1 if any handshake has one of these findings (comma-"          \
@@ -292,9 +293,9 @@
 	  "the --config file, a --ca-file, --ca-dir, --crl or --expect-dir, "  \
 	  "a refused --webhook-secret-file, an unusable --webhook-ca-file, a " \
 	  "--db that is not a regular file or names no file (nx/../inv.db, "   \
-	  "nx missing), or that a running agent or "                           \
-	  "another analyze --db run writes (refused at once, before anything " \
-	  "is read); or an output cannot be written: "                          \
+	  "nx missing), that SQLite cannot open (not a database), or that a "  \
+	  "running agent or another analyze --db run writes (refused at "      \
+	  "once, before anything is read); or an output cannot be written: "   \
 	  "a --html FILE that cannot be created or written, standard output "  \
 	  "(a full disk); it wins over 1")                                     \
 	X(CMD_R, 3,                                                            \

@@ -8,8 +8,8 @@
  * (the run failed before it read anything: a refused
  * --webhook-secret-file, a sink opened after this one) writes nothing,
  * leaves an earlier page as it was and removes the file it created (the
- * target of a symbolic link to no file, the link kept). "-"
- * is standard output, written at the summary too.
+ * target of a symbolic link to no file, the link kept), and only that
+ * file. "-" is standard output, written at the summary too.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +30,10 @@ struct html_report {
 	FILE *out;
 	struct html_agg *agg;
 	bool written;
-	char *created;                  /* the name the open made the file under */
+	/* the file this sink created: its directory (O_PATH) and its name
+	 * in it, for html_discard; -1 and NULL when it opened one there */
+	int created_dir;
+	char *created_name;
 };
 
 /* A failure at the summary is the caller's to say (the sink set counts
@@ -73,17 +76,23 @@ static int html_event(struct sink *s, const struct event *ev, const char *json,
 
 /* No page was written: the file this sink created goes, while it is
  * still the one under the name it was created under (same device and
- * inode; the target of a link --html named, not the link). */
+ * inode), looked up and removed in the directory it was created in, not
+ * by its path again (whose directories may have been renamed or swapped
+ * for links meanwhile). A file put under that name in that directory
+ * between the two calls would go instead: no call removes a name only
+ * while it is a given inode, and only a writer of that directory can. */
 static void html_discard(struct html_report *r)
 {
-	struct stat open_sb, path_sb;
+	struct stat open_sb, name_sb;
 
-	if (r->out == stdout || !r->created)
+	if (r->out == stdout || r->created_dir < 0)
 		return;
-	if (fstat(fileno(r->out), &open_sb) == 0 && lstat(r->created, &path_sb) == 0 &&
-	    open_sb.st_dev == path_sb.st_dev && open_sb.st_ino == path_sb.st_ino &&
-	    unlink(r->created) != 0)
-		pr_warn("%s: cannot remove it: %s\n", r->created, strerror(errno));
+	if (fstat(fileno(r->out), &open_sb) == 0 &&
+	    fstatat(r->created_dir, r->created_name, &name_sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    open_sb.st_dev == name_sb.st_dev && open_sb.st_ino == name_sb.st_ino &&
+	    unlinkat(r->created_dir, r->created_name, 0) != 0)
+		pr_warn("%s: cannot remove the file it created: %s\n", r->path,
+			strerror(errno));
 }
 
 static void html_close(struct sink *s)
@@ -95,7 +104,9 @@ static void html_close(struct sink *s)
 	if (r->out && r->out != stdout && fclose(r->out) != 0)
 		pr_warn("%s: %s\n", r->path, strerror(errno));
 	html_agg_free(r->agg);
-	free(r->created);
+	if (r->created_dir >= 0)
+		close(r->created_dir);
+	free(r->created_name);
 	free(r);
 }
 
@@ -105,79 +116,176 @@ static const struct sink_ops html_report_ops = {
 	.close = html_close,
 };
 
-/*
- * The name the file open at @fd has now (allocated; NULL when it cannot
- * be told: no /proc), read back from the descriptor: for a file created
- * through symbolic links, the kernel's own walk named it. Reading the
- * links here instead and creating their target by name would step past
- * fs.protected_symlinks (readlink is not subject to it): a link swapped
- * in /tmp between the two could have root create a file of another
- * user's choosing.
- */
-static char *html_fd_name(int fd)
-{
-	char proc[64], name[PATH_MAX];
-	ssize_t n;
+/* The kernel's bound on the links of one path (MAXSYMLINKS). */
+#define HTML_MAX_LINKS 40
 
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	n = readlink(proc, name, sizeof(name));
-	if (n <= 0 || (size_t)n == sizeof(name) || name[0] != '/')
-		return NULL;
-	return strndup(name, (size_t)n);
+/*
+ * Whether the kernel lets this process follow the symbolic link @link_sb
+ * found in the directory @dir_sb when fs.protected_symlinks is set: a
+ * link of its own, or not in a sticky world-writable directory (/tmp),
+ * or owned by that directory's owner. html_open_file follows the links
+ * at the end of --html's path itself, so it asks this whatever the
+ * setting: root is never made to write where another user's link in
+ * /tmp points.
+ */
+static bool html_may_follow(const struct stat *dir_sb, const struct stat *link_sb)
+{
+	return link_sb->st_uid == geteuid() ||
+	       (dir_sb->st_mode & (S_ISVTX | S_IWOTH)) != (S_ISVTX | S_IWOTH) ||
+	       dir_sb->st_uid == link_sb->st_uid;
 }
 
-/* @name created for writing (O_EXCL: only a file this call made). */
-static int html_create(const char *name)
+/*
+ * The directory of @path (relative to the directory @at), opened by the
+ * kernel's walk (O_PATH: only to create and remove in), and the last
+ * name of @path into @base. -1 with errno.
+ */
+static int html_open_dir(int at, const char *path, char base[NAME_MAX + 1])
 {
-	return open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0666);
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	char dir[PATH_MAX];
+	size_t n = slash ? (size_t)(slash - path) : 0;
+
+	if (!*name) {
+		errno = EISDIR;        /* "dir/": what open() says of it */
+		return -1;
+	}
+	if (strlen(name) > NAME_MAX || n >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(base, name, strlen(name) + 1);
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (n == 0)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)n, path);
+	return openat(at, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+/*
+ * The target of the symbolic link @name in the directory @dir into
+ * @target, read through a descriptor of the link itself (so the link
+ * checked is the link read, whatever is renamed meanwhile). 0; 1 when
+ * @name is no link any more (looked at again: @target is @name); -1
+ * with errno (EACCES: a link html_may_follow refuses).
+ */
+static int html_read_link(int dir, const char *name, char target[PATH_MAX])
+{
+	struct stat dir_sb, link_sb;
+	ssize_t n = -1;
+	int fd = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC), e;
+
+	if (fd < 0 && errno != ENOENT)
+		return -1;
+	if (fd >= 0 && (fstat(fd, &link_sb) != 0 || fstat(dir, &dir_sb) != 0))
+		goto fail;
+	/* removed, or replaced by a file, since it was found a link */
+	if (fd < 0 || !S_ISLNK(link_sb.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		snprintf(target, PATH_MAX, "%s", name);
+		return 1;
+	}
+	if (!html_may_follow(&dir_sb, &link_sb)) {
+		errno = EACCES;
+		goto fail;
+	}
+	n = readlinkat(fd, "", target, PATH_MAX);
+	if (n == PATH_MAX)
+		errno = ENAMETOOLONG;
+	if (n <= 0 || n == PATH_MAX)
+		goto fail;
+	target[n] = '\0';
+	close(fd);
+	return 0;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
 }
 
 /*
  * @path opened for writing, not truncated: the page replaces what is
- * there when it is written. A missing file is created, also through a
- * symbolic link to no file (its target, as fopen did); *@created is then
- * the name it was created under (allocated), for html_discard, else
- * NULL (also when that name cannot be told: the file then stays). NULL
- * with errno.
+ * there when it is written. A missing file is created with O_EXCL, also
+ * at the end of symbolic links to no file (as fopen did): each such link
+ * is opened itself, checked as fs.protected_symlinks would check it,
+ * read through that descriptor, and its target created with O_EXCL in
+ * the directory the kernel's walk of the target's path opens (which
+ * checks the links on that path itself). So a file another process
+ * makes under that name meanwhile is opened, never taken for one this
+ * call made, and *@dir and *@name (allocated) are set for a file this
+ * call created only (else -1 and NULL). NULL with errno.
  */
-static FILE *html_open_file(const char *path, char **created)
+static FILE *html_open_file(const char *path, int *dir, char **name)
 {
-	int fd, e;
+	char target[PATH_MAX], base[NAME_MAX + 1];
+	const char *next = path;
+	int at = AT_FDCWD, d = -1, fd = -1, hops, e;
 	FILE *f;
 
-	*created = NULL;
-	fd = html_create(path);
-	if (fd >= 0) {
-		*created = strdup(path);
-		if (!*created) {
-			close(fd);
-			unlink(path);
-			errno = ENOMEM;
+	*dir = -1;
+	*name = NULL;
+	for (hops = 0; hops <= HTML_MAX_LINKS; hops++) {
+		/* relative to the directory of the link it is the target of */
+		d = html_open_dir(at, next, base);
+		if (at != AT_FDCWD)
+			close(at);
+		if (d < 0)
 			return NULL;
+		fd = openat(d, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			    O_CLOEXEC | O_NOCTTY, 0666);
+		if (fd >= 0) {
+			*name = strdup(base);
+			if (!*name) {
+				unlinkat(d, base, 0);
+				close(fd);
+				errno = ENOMEM;
+				goto fail;
+			}
+			*dir = d;
+			break;
 		}
-	} else if (errno == EEXIST) {
-		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-		if (fd < 0 && errno == ENOENT) {
-			/* a symbolic link to no file: created through it by
-			 * the kernel, which names what it created */
-			fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
-			if (fd >= 0)
-				*created = html_fd_name(fd);
+		/* something is there: a file to open, or a link */
+		if (errno != EEXIST)
+			goto fail;
+		fd = openat(d, base, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd >= 0) {
+			close(d);
+			break;
 		}
+		/* ENOENT: a link to no file, followed one step here */
+		if (errno != ENOENT || html_read_link(d, base, target) < 0)
+			goto fail;
+		at = d;
+		next = target;
 	}
-	if (fd < 0)
-		return NULL;
+	if (fd < 0) {
+		errno = ELOOP;
+		goto fail;
+	}
 	f = fdopen(fd, "w");
 	if (!f) {
 		e = errno;
 		close(fd);
-		if (*created)
-			unlink(*created);
-		free(*created);
-		*created = NULL;
+		if (*dir >= 0) {
+			unlinkat(*dir, *name, 0);
+			close(*dir);
+		}
+		free(*name);
+		*dir = -1;
+		*name = NULL;
 		errno = e;
 	}
 	return f;
+fail:
+	e = errno;
+	close(d);
+	errno = e;
+	return NULL;
 }
 
 int html_report_open(const struct output_opts *o, struct sink_set *set,
@@ -195,8 +303,9 @@ int html_report_open(const struct output_opts *o, struct sink_set *set,
 	}
 	r->base.ops = &html_report_ops;
 	r->path = o->html_path;
-	r->out = strcmp(o->html_path, "-") ? html_open_file(o->html_path, &r->created)
-					    : stdout;
+	r->created_dir = -1;
+	r->out = strcmp(o->html_path, "-") ?
+		html_open_file(o->html_path, &r->created_dir, &r->created_name) : stdout;
 	if (!r->out) {
 		int rc = -errno;
 

@@ -177,44 +177,119 @@ round() { # log
 		tap_fail "the served handshake was not reported"
 }
 
-# Both handshakes and both certificates, as events_of says them (sorted
-# by code point, as Python sorts).
-both="handshakes $(printf '%s\n' "$EDGE4:443/served.test" "$ORIGIN4:443/origin.test" |
-	LC_ALL=C sort | xargs) certs $(printf '%s\n' "$fp_served/served.test" \
-	"$fp_origin/origin.test" | LC_ALL=C sort | xargs) origin"
-# ... and with the STARTTLS one (the origin's certificate on port 25 too).
-all3="handshakes $(printf '%s\n' "$EDGE4:443/served.test" "$ORIGIN4:443/origin.test" \
-	"$ORIGIN4:25/origin.test" | LC_ALL=C sort | xargs) certs $(printf '%s\n' \
-	"$fp_served/served.test" "$fp_origin/origin.test" "$fp_origin/origin.test" |
-	LC_ALL=C sort | xargs) origin"
+# Its arguments sorted by code point, as Python sorts (events_of), on one line.
+sorted() {
+	printf '%s\n' "$@" | LC_ALL=C sort | xargs
+}
+
+# Both handshakes and both certificates, as events_of says them.
+both="handshakes $(sorted "$EDGE4:443/served.test" "$ORIGIN4:443/origin.test") certs $(sorted \
+	"$fp_served/served.test" "$fp_origin/origin.test") origin"
+
+# A handshake of edge's client with edge's own server: to edge's address,
+# so over edge's lo, where both ends are edge's. Waits until the log holds
+# two served.test handshakes (round's and this one).
+local_round() { # log
+	handshake "$TN_NS" "$EDGE4" served.test
+	tn_wait_cmd 15 sh -c "[ \$(grep -c '\"event\":\"handshake\".*\"sni\":\"served.test\"' '$1') -ge 2 ]" ||
+		tap_fail "the handshake over lo was not reported"
+}
 
 # --- --direction served -------------------------------------------------------
 log=$tmp/served.jsonl
-start_agent "$log" --direction served
+start_agent "$log" --iface lo --direction served
 round "$log"
+local_round "$log"
 stop_agent
 tap_eq "served: the agent exits 0" 0 "$?"
-tap_eq "served: only the served handshake and its certificate" \
-	"handshakes $EDGE4:443/served.test certs $fp_served/served.test no-origin" \
+tap_eq "served: the served handshake, the one over lo, and their certificate" \
+	"handshakes $EDGE4:443/served.test $EDGE4:443/served.test certs $fp_served/served.test no-origin" \
 	"$(events_of "$log")"
 tap_eq "served: flows_outgoing 2 (to origin:443, and to origin:25 after STARTTLS)" 2 \
 	"$(tn_agent_counter "$log" flows_outgoing)"
-tap_eq "served: flows_tracked 2 (the served one, the SMTP preamble before the hello)" 2 \
+tap_eq "served: flows_tracked 3 (the served one, the one over lo, the SMTP preamble before the hello)" 3 \
 	"$(tn_agent_counter "$log" flows_tracked)"
 tap_eq "served: flows_not_tls 1 (that preamble, ended by a gap record)" 1 \
 	"$(tn_agent_counter "$log" flows_not_tls)"
-tap_eq "served: handshakes 1" 1 "$(tn_agent_counter "$log" handshakes)"
+tap_eq "served: handshakes 2" 2 "$(tn_agent_counter "$log" handshakes)"
 
 # --- --direction all (the default) ------------------------------------------
 log=$tmp/all.jsonl
-start_agent "$log"
+start_agent "$log" --iface lo
 round "$log"
+local_round "$log"
 stop_agent
 tap_eq "all: the agent exits 0" 0 "$?"
-tap_eq "all: the three handshakes and their certificates" \
-	"$all3" \
+tap_eq "all: the three handshakes, the one over lo, and their certificates" \
+	"handshakes $(sorted "$EDGE4:443/served.test" "$EDGE4:443/served.test" \
+	"$ORIGIN4:443/origin.test" "$ORIGIN4:25/origin.test") certs $(sorted \
+	"$fp_served/served.test" "$fp_origin/origin.test" "$fp_origin/origin.test") origin" \
 	"$(events_of "$log")"
 tap_eq "all: flows_outgoing 0" 0 "$(tn_agent_counter "$log" flows_outgoing)"
+
+# --- handshakes first seen from their server's side ----------------------------
+# Each run holds two connections' ClientHellos unanswered (held_server.py,
+# port 8443) until the agent has started: edge's client to origin's server
+# (outgoing), client's to edge's (served). The agent sees each first at its
+# ServerHello: coming in to edge's client socket, and leaving edge's server
+# socket. Then a served handshake on 443, reported after both (the ring's
+# order). Without the hello there is no SNI: handshakes and certificates
+# of those two say "-".
+held_server() { # namespace, address, cert dir, tag
+	ip netns exec "$1" "$PY" tests/e2e/lib/held_server.py "$3/cert.pem" "$3/key.pem" \
+		"$2" 8443 "$tmp/$4.ready" "$tmp/held.go" >"$tmp/$4.server.log" 2>&1 &
+	tn_bg $!
+	tn_wait_cmd 10 sh -c "ip netns exec '$1' ss -Hltn 'sport = :8443' | grep -q ." ||
+		tn_bail "held_server.py in $1 did not start"
+}
+held_client() { # namespace, address, tag: waits for the server's answer
+	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 60 ip netns exec "$1" \
+		openssl s_client -connect "$2:8443" -tls1_2 -ign_eof >"$tmp/$3.client.log" 2>&1
+	grep -q '^HTTP/1.0 200 OK' "$tmp/$3.client.log"
+}
+held_round() { # log, agent args...
+	local log=$1 out_pid in_pid
+	shift
+	rm -f "$tmp/held.go" "$tmp/held_out.ready" "$tmp/held_in.ready"
+	held_server "$ORIGIN_NS" "$ORIGIN4" "$tmp/origin" held_out
+	held_server "$TN_NS" "$EDGE4" "$tmp/served" held_in
+	held_client "$TN_NS" "$ORIGIN4" held_out &
+	out_pid=$!
+	tn_bg "$out_pid"
+	held_client "$CLIENT_NS" "$EDGE4" held_in &
+	in_pid=$!
+	tn_bg "$in_pid"
+	tn_wait_cmd 15 test -e "$tmp/held_out.ready" -a -e "$tmp/held_in.ready" ||
+		tn_bail "the held servers did not get their hellos"
+	start_agent "$log" --port 8443 "$@"
+	touch "$tmp/held.go"
+	wait "$out_pid" || tap_fail "the held handshake with origin failed"
+	wait "$in_pid" || tap_fail "the held handshake with edge failed"
+	handshake "$CLIENT_NS" "$EDGE4" served.test
+	tn_wait_grep 15 '"event":"handshake".*"sni":"served.test"' "$log" ||
+		tap_fail "the served handshake after the held ones was not reported"
+	stop_agent
+}
+
+log=$tmp/held_served.jsonl
+held_round "$log" --direction served
+tap_eq "held, served: the agent exits 0" 0 "$?"
+tap_eq "held, served: edge's own server's handshakes only" \
+	"handshakes $(sorted "$EDGE4:443/served.test" "$EDGE4:8443/-") certs $(sorted \
+	"$fp_served/-" "$fp_served/served.test") no-origin" \
+	"$(events_of "$log")"
+tap_eq "held, served: flows_outgoing 1 (the one whose ServerHello came in)" 1 \
+	"$(tn_agent_counter "$log" flows_outgoing)"
+tap_eq "held, served: flows_tracked 2" 2 "$(tn_agent_counter "$log" flows_tracked)"
+
+log=$tmp/held_all.jsonl
+held_round "$log"
+tap_eq "held, all: the agent exits 0" 0 "$?"
+tap_eq "held, all: the three handshakes" \
+	"handshakes $(sorted "$EDGE4:443/served.test" "$EDGE4:8443/-" "$ORIGIN4:8443/-") certs $(sorted \
+	"$fp_served/-" "$fp_served/served.test" "$fp_origin/-") no-origin" \
+	"$(events_of "$log")"
+tap_eq "held, all: flows_outgoing 0" 0 "$(tn_agent_counter "$log" flows_outgoing)"
 
 # --- the configuration file, and a reload -------------------------------------
 conf=$tmp/direction.conf

@@ -508,7 +508,10 @@ __noinline int tw_receiver_here(struct __sk_buff *skb, const struct tw_ctx *c);
  *     local server, over a watched loopback, is served here);
  *   - a server's message (a ServerHello, of a handshake whose hello was
  *     missed: the agent started after it, or it was lost): not sent here,
- *     to a client that is one of this host's sockets.
+ *     to a client that is one of this host's sockets. Not a Certificate,
+ *     which tw_pick_server takes for the server's but may be the
+ *     client's: a served connection joined at its client's Certificate
+ *     would be left unfollowed.
  * Sent here means leaving, not only from a TCP socket (tw_local_sk): a
  * hello a client namespace sends to this host's server comes in on TC
  * ingress with the client's socket attached. Hence, not recognized: a
@@ -531,7 +534,10 @@ static __always_inline bool tw_flow_outgoing(struct __sk_buff *skb,
 		return false;
 	if (tw_hs_from_client(hs_type))
 		return tw_sent_by_local_tcp(skb) && !tw_receiver_here(skb, c);
-	return !tw_sent_by_local_tcp(skb) && tw_receiver_here(skb, c);
+	/* a Certificate may be the client's (client authentication): not
+	 * judged, followed as under all */
+	return hs_type != 11 && !tw_sent_by_local_tcp(skb) &&
+	       tw_receiver_here(skb, c);
 }
 
 /* What tw_flow_probe found in a payload of a flow in PROBE. */

@@ -11,13 +11,27 @@
 # s_client runs inside edge (outgoing: their ClientHello leaves from
 # edge's own TCP socket): to origin:443, and to SMTP on origin:25 with
 # STARTTLS (the kernel has copied its preamble when the hello comes):
-#   - --direction served: exactly the served handshake is reported (one
-#     handshake event, its server edge:443; one cert event, its sha256
-#     served.test's), no event of origin.test; flows_outgoing 2,
-#     flows_tracked 2 = 1 handshake + 1 flows_not_tls (the SMTP preamble,
-#     forgotten at the gap record that ends it);
-#   - --direction all (the default): all three reported (three handshake
-#     events, a cert event for each), flows_outgoing 0;
+# Both runs also watch edge's lo and do a handshake from edge's own client
+# to edge's server (to edge's address: over lo, both ends edge's):
+#   - --direction served: exactly the served handshakes are reported (two
+#     handshake events, their server edge:443, the client's and the one
+#     over lo; one cert event, its sha256 served.test's), no event of
+#     origin.test; flows_outgoing 2, flows_tracked 3 = 2 handshakes + 1
+#     flows_not_tls (the SMTP preamble, forgotten at the gap record that
+#     ends it). Before, the one over lo was taken for outgoing (3);
+#   - --direction all (the default): all four reported (four handshake
+#     events, a cert event for each certificate and address),
+#     flows_outgoing 0;
+#   - handshakes first seen at their ServerHello: held_server.py holds two
+#     ClientHellos unanswered (port 8443) until the agent has started, one
+#     of edge's client to origin, one of client's to edge. Under served
+#     only edge's own server's is reported (no SNI: "-"), flows_outgoing
+#     1, flows_tracked 2; before, the one whose ServerHello came in to
+#     edge's client was followed too. Under all both are;
+#   - a STARTTLS connection with both ports watched (edge's client ports
+#     narrowed to 2525-2526, watched too): its preamble names no server,
+#     and the hello decides: under served flows_outgoing 1, flows_not_tls
+#     1, nothing of origin; under all its handshake's server is origin:25;
 #   - the configuration file's `direction = served`, shown by
 #     --show-config, then `direction = all` and SIGHUP: config_reloaded,
 #     and the next outgoing handshake is followed (flows_outgoing stays 2);
@@ -290,6 +304,54 @@ tap_eq "held, all: the three handshakes" \
 	"$fp_served/-" "$fp_served/served.test" "$fp_origin/-") no-origin" \
 	"$(events_of "$log")"
 tap_eq "held, all: flows_outgoing 0" 0 "$(tn_agent_counter "$log" flows_outgoing)"
+
+# --- a STARTTLS preamble with both ports watched ------------------------------
+# edge's client ports are 2525 and 2526 alone, both watched as well as 25:
+# the SMTP connection to origin:25 has both its ports watched. Its
+# preamble (origin's greeting first) has no hello to name the server
+# yet, and the kernel takes each preamble packet's sender for it; the
+# hello, at a packet start, names it: the receiver. The direction and the
+# reported server go by the hello.
+both_round() { # log, agent args...
+	local log=$1
+	shift
+	start_agent "$log" --port 2525 --port 2526 "$@"
+	smtp_out
+	handshake "$CLIENT_NS" "$EDGE4" served.test
+	tn_wait_grep 15 '"event":"handshake".*"sni":"served.test"' "$log" ||
+		tap_fail "the served handshake after the STARTTLS one was not reported"
+	stop_agent
+}
+ports=$(ip netns exec "$TN_NS" cat /proc/sys/net/ipv4/ip_local_port_range | xargs)
+ip netns exec "$TN_NS" sysctl -qw net.ipv4.ip_local_port_range="2525 2526" ||
+	tn_bail "cannot narrow edge's client ports"
+
+log=$tmp/both_served.jsonl
+both_round "$log" --direction served
+tap_eq "both ports, served: the agent exits 0" 0 "$?"
+tap_eq "both ports, served: only the served handshake" \
+	"handshakes $EDGE4:443/served.test certs $fp_served/served.test no-origin" \
+	"$(events_of "$log")"
+tap_eq "both ports, served: flows_outgoing 1 (the STARTTLS one)" 1 \
+	"$(tn_agent_counter "$log" flows_outgoing)"
+tap_eq "both ports, served: flows_not_tls 1 (its preamble, ended by a gap record)" 1 \
+	"$(tn_agent_counter "$log" flows_not_tls)"
+
+log=$tmp/both_all.jsonl
+both_round "$log"
+tap_eq "both ports, all: the agent exits 0" 0 "$?"
+tap_eq "both ports, all: the STARTTLS handshake's server is origin:25" \
+	"handshakes $(sorted "$EDGE4:443/served.test" "$ORIGIN4:25/origin.test") certs $(sorted \
+	"$fp_served/served.test" "$fp_origin/origin.test") origin" \
+	"$(events_of "$log")"
+tap_eq "both ports, all: flows_outgoing 0" 0 "$(tn_agent_counter "$log" flows_outgoing)"
+tap_eq "both ports, all: the STARTTLS client's port is a watched one" yes \
+	"$("$PY" -c 'import json, sys
+p = [json.loads(l)["client"]["port"] for l in open(sys.argv[1])
+     if "\"event\":\"handshake\"" in l and json.loads(l)["server"]["port"] == 25]
+print("yes" if len(p) == 1 and p[0] in (2525, 2526) else p)' "$log")"
+ip netns exec "$TN_NS" sysctl -qw net.ipv4.ip_local_port_range="$ports" ||
+	tn_bail "cannot give edge its client ports back"
 
 # --- the configuration file, and a reload -------------------------------------
 conf=$tmp/direction.conf

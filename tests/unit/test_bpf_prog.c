@@ -2608,6 +2608,72 @@ out:
 }
 
 /*
+ * --direction served, a handshake joined after its hello (the agent
+ * started after it): its first message @hs_type, from the server
+ * 127.0.0.1:PORT to @cport, comes in through BPF_PROG_TEST_RUN (not sent
+ * by this host's TCP), in a namespace where a real connection from
+ * 127.0.0.1:40000 to that server is open. Outgoing (@outgoing: DONE,
+ * counted, nothing copied, the server the sender) when it is a server's
+ * message to that connection's client socket; followed otherwise.
+ */
+static void server_message_case(uint8_t hs_type, uint16_t cport, bool outgoing)
+{
+	struct spec c = client_hello4(), s;
+	struct tw_flow_val v;
+	int server_is_src = -1;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	fx.skel->bss->tw_served_only = 1;
+	c.src = c.dst = "127.0.0.1";
+	c.sport = cport;
+	tls_payload(hello, sizeof(hello), 0x16, hs_type);
+	s = reverse(&c, 5000, 1000, TCP_PSH | TCP_ACK, hello, sizeof(hello));
+	run(&s);
+	CHECK(flow_entry(&c, &v, &server_is_src));
+	CHECK_INT(v.state, outgoing ? TW_FLOW_DONE : TW_FLOW_HANDSHAKE);
+	CHECK_INT(server_is_src, 0);
+	CHECK_INT(counter(TW_CNT_FLOWS_OUTGOING), outgoing);
+	CHECK_INT(drain(), !outgoing);
+	fx_close();
+}
+
+/*
+ * server_message_case: a ServerHello to the open connection's client is
+ * outgoing (before, only a ClientHello was judged, and the host's own
+ * connection joined at its ServerHello was followed); one to a port no
+ * socket holds (a connection forwarded through the host) is not, nor is
+ * a Certificate, which may be the client's.
+ */
+static void test_served_only_judges_a_server_message_by_its_receiver(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	int home = enter_netns(), lfd = -1, cfd = -1, sfd = -1;
+
+	if (home < 0)
+		return;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (system("ip link set lo up") != 0 ||
+	    (lfd = bound_socket("127.0.0.1", PORT)) < 0 || listen(lfd, 1) ||
+	    (cfd = bound_socket("127.0.0.1", 40000)) < 0 ||
+	    connect(cfd, (struct sockaddr *)&a, sizeof(a)) ||
+	    (sfd = accept(lfd, NULL, NULL)) < 0) {
+		printf("# a connection over lo: %s\n", strerror(errno));
+		CHECK(0);
+	} else {
+		server_message_case(2, 40000, true);
+		server_message_case(2, 40001, false);
+		server_message_case(11, 40000, false);
+	}
+	if (sfd >= 0)
+		close(sfd);
+	if (cfd >= 0)
+		close(cfd);
+	if (lfd >= 0)
+		close(lfd);
+	leave_netns(home);
+}
+
+/*
  * Both ports watched, a handshake whose first message is a
  * ClientKeyExchange (the hello and the server's flight missed: the agent
  * started between them): its sender is the client, the server the
@@ -3059,6 +3125,7 @@ int main(void)
 	RUN_TEST(test_served_only_follows_a_hello_not_sent_here);
 	RUN_TEST(test_client_close_of_an_outgoing_flow_binds_nothing);
 	RUN_TEST(test_served_only_follows_a_local_server);
+	RUN_TEST(test_served_only_judges_a_server_message_by_its_receiver);
 	RUN_TEST(test_both_ports_watched_client_key_exchange_names_the_receiver);
 	RUN_TEST(test_record_becomes_segment);
 	RUN_TEST(test_handshake_records_do_not_wake_the_consumer);

@@ -70,7 +70,8 @@
 	  "), or every interface whose name "                                  \
 	  "matches the glob IF ('veth*'), also those that appear later; "      \
 	  "default: every interface that is up at start, except loopback")     \
-	X(DIRECTION, "direction", 0, "WHICH", CMD_R, GENERAL, OT_STR, 0, 0, 0, \
+	X(DIRECTION, "direction", 0, "all|served", CMD_R, GENERAL, OT_STR, 0, 0, \
+	  0,                                                                   \
 	  "all",                                                               \
 	  "which connections on the watched ports to follow: 'all', or "      \
 	  "'served' (only those this host serves: a handshake whose client "  \

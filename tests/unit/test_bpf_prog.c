@@ -2347,10 +2347,10 @@ static void test_fin_applied_again_spares_a_flow_being_copied(void)
  * --direction served leaves alone only a hello this host's TCP sends (on
  * egress, from its socket); a test run's packet has neither (its dummy
  * socket is no TCP one), as a client's hello coming in: followed as
- * under all, and nothing counted outgoing. Only this negative case can be
- * run here: the positive one, an outgoing hello left alone, needs an skb
- * with a TCP socket, which BPF_PROG_TEST_RUN never gives; it is covered
- * by tests/e2e/live_direction.sh only.
+ * under all, and nothing counted outgoing. The positive case, an outgoing
+ * hello left alone, needs an skb with a TCP socket, which
+ * BPF_PROG_TEST_RUN never gives: a real connection's hello on TC egress
+ * (outgoing_close_case), and tests/e2e/live_direction.sh.
  */
 static void test_served_only_follows_a_hello_not_sent_here(void)
 {

@@ -392,14 +392,14 @@ static __always_inline bool tw_starts_handshake(struct __sk_buff *skb,
 /*
  * Whether a handshake message of type @hs_type, the first of a flow's
  * handshake phase, is its client's: a ClientHello (1), or, of a handshake
- * whose hello was missed, a ClientKeyExchange (16) or CertificateVerify
- * (15), the messages only a client sends (userspace's "Who is the client"
- * takes the same). Any other, a Certificate included (the kernel cannot
- * wait for what follows it), is taken for the server's.
+ * whose hello was missed, one only a client sends (tw_hs_client_only, as
+ * userspace's "Who is the client" takes them). Any other, a Certificate
+ * included (the kernel cannot wait for what follows it), is taken for the
+ * server's.
  */
 static __always_inline bool tw_hs_from_client(__u8 hs_type)
 {
-	return hs_type == 1 || hs_type == 15 || hs_type == 16;
+	return hs_type == 1 || tw_hs_client_only(hs_type);
 }
 
 /*

@@ -464,6 +464,18 @@ static inline int tw_seq_moves_ref(__u32 ref, __u32 seq)
 }
 
 /*
+ * Handshake messages only a client sends in the clear (TLS 1.2 and
+ * older): a CertificateVerify (15) or a ClientKeyExchange (16). The first
+ * of a connection whose ClientHello was missed names its sender the
+ * client: userspace's tls_sniff and the kernel side's tw_hs_from_client
+ * both ask this.
+ */
+static inline int tw_hs_client_only(__u8 type)
+{
+	return type == 15 || type == 16;
+}
+
+/*
  * Fills @k from one packet's endpoints and returns the index in the key of
  * the sender (0 or 1). Addresses are 4 words (IPv4: word 0, rest zero).
  * Kernel and userspace both use this, so they build identical keys.

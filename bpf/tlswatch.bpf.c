@@ -23,7 +23,9 @@
  * a preamble (STARTTLS: at most TW_PREAMBLE_BYTES a side, TW_PROBE_SEGMENTS
  * packets) before it costs one lookup too.
  * Under --direction served, the packet that starts a flow's handshake also
- * has its socket looked at (tw_flow_outgoing); no other packet does.
+ * has its socket looked at, and, when it leaves from here with a client's
+ * message or comes in with a server's, one socket lookup more
+ * (tw_flow_outgoing); no other packet does.
  *
  * Wakeups: a wakeup of the consumer is an irq_work, a self-IPI that costs
  * microseconds in a VM, more than copying a handshake packet. Records are
@@ -388,8 +390,21 @@ static __always_inline bool tw_starts_handshake(struct __sk_buff *skb,
 }
 
 /*
+ * Whether a handshake message of type @hs_type, the first of a flow's
+ * handshake phase, is its client's: a ClientHello (1), or, of a handshake
+ * whose hello was missed, one only a client sends (tw_hs_client_only, as
+ * userspace's "Who is the client" takes them). Any other, a Certificate
+ * included (the kernel cannot wait for what follows it), is taken for the
+ * server's.
+ */
+static __always_inline bool tw_hs_from_client(__u8 hs_type)
+{
+	return hs_type == 1 || tw_hs_client_only(hs_type);
+}
+
+/*
  * Which endpoint is the server: the one on a watched port; if both are,
- * the receiver of a ClientHello (handshake type 1), else its sender.
+ * the receiver of a client's message (tw_hs_from_client), else its sender.
  */
 static __always_inline __u8 tw_pick_server(const struct tw_ctx *c, int from,
 					   __u8 hs_type)
@@ -399,7 +414,7 @@ static __always_inline __u8 tw_pick_server(const struct tw_ctx *c, int from,
 
 	if (src != dst)
 		return src ? from : !from;
-	return hs_type == 1 ? !from : from;
+	return tw_hs_from_client(hs_type) ? !from : from;
 }
 
 /*
@@ -476,29 +491,53 @@ static __always_inline bool tw_sent_by_local_tcp(struct __sk_buff *skb)
 	return sk && sk->protocol == IPPROTO_TCP_ && sk->type == SOCK_STREAM;
 }
 
+__noinline int tw_receiver_here(struct __sk_buff *skb, const struct tw_ctx *c);
+
 /*
  * --direction served: whether the handshake this packet starts, with a
- * hello of type @hs_type, is of a connection this host opened itself: a
- * ClientHello (type 1) leaving this host from one of its TCP sockets. The
- * packet that starts a handshake is always its hello's sender's
- * (tw_head_add takes only that side's bytes), so on egress from here the
- * client is here, whatever the ports say (tw_pick_server goes by the
- * watched port, and took the far end for the server).
- *
- * Leaving, not only from a TCP socket (tw_sent_by_local_tcp asks both):
- * a hello a client namespace sends to this host's server comes in on TC
- * ingress with the client's socket attached (tw_local_sk). Hence, not
- * recognized: a connection of a container or another namespace forwarded
- * through this host.
+ * message of type @hs_type, is one this host does not serve: its client
+ * is here and its server is not. The packet that starts a handshake is
+ * always its first message's sender's (tw_head_add takes only that side's
+ * bytes), so the message's type says which end sent it
+ * (tw_hs_from_client), whatever the ports say (tw_pick_server goes by the
+ * watched port):
+ *   - a client's message (a ClientHello; a ClientKeyExchange or
+ *     CertificateVerify when the hello was missed): leaving this host from
+ *     one of its TCP sockets (tw_sent_by_local_tcp), to a server that is
+ *     not one of its sockets too (tw_receiver_here: a local client to a
+ *     local server, over a watched loopback, is served here);
+ *   - a server's message (a ServerHello, of a handshake whose hello was
+ *     missed: the agent started after it, or it was lost): not sent here,
+ *     to a client that is one of this host's sockets. Not a Certificate,
+ *     which tw_pick_server takes for the server's but may be the
+ *     client's: a served connection joined at its client's Certificate
+ *     would be left unfollowed.
+ * Sent here means leaving, not only from a TCP socket (tw_local_sk): a
+ * hello a client namespace sends to this host's server comes in on TC
+ * ingress with the client's socket attached. Hence, not recognized: a
+ * connection of a container or another namespace forwarded through this
+ * host; and, the other way round, a connection of this host's client to
+ * a server in another namespace here (a container's) is taken for
+ * outgoing: that server's socket is not in this namespace.
  *
  * Asked only when a flow's handshake starts (tw_flow_probe), once per
- * flow: no other packet pays for it, and with the setting off a
- * handshake's start pays one load of tw_served_only.
+ * flow: no other packet pays for it. With the setting off a handshake's
+ * start pays one load of tw_served_only; on, a hello coming in (what a
+ * server gets) no socket lookup, one leaving from here or a server's
+ * message coming in one.
  */
 static __always_inline bool tw_flow_outgoing(struct __sk_buff *skb,
+					     const struct tw_ctx *c,
 					     __u8 hs_type)
 {
-	return tw_served_only && hs_type == 1 && tw_sent_by_local_tcp(skb);
+	if (!tw_served_only)
+		return false;
+	if (tw_hs_from_client(hs_type))
+		return tw_sent_by_local_tcp(skb) && !tw_receiver_here(skb, c);
+	/* a Certificate may be the client's (client authentication): not
+	 * judged, followed as under all */
+	return hs_type != 11 && !tw_sent_by_local_tcp(skb) &&
+	       tw_receiver_here(skb, c);
 }
 
 /* What tw_flow_probe found in a payload of a flow in PROBE. */
@@ -513,7 +552,8 @@ enum {
  * A flow in PROBE: whether this payload starts its handshake phase, either
  * itself or by completing the head, and whether that handshake is one to
  * follow (tw_flow_outgoing: decided before anything of the hello is
- * copied).
+ * copied; one not to follow gets its server, the end the message's type
+ * names, for tw_flow_next to give it up with).
  */
 static __always_inline int tw_flow_probe(struct __sk_buff *skb,
 					 struct tw_ctx *c,
@@ -529,8 +569,10 @@ static __always_inline int tw_flow_probe(struct __sk_buff *skb,
 	}
 	return TW_PROBE_PREAMBLE;
 start:
-	if (tw_flow_outgoing(skb, hs_type))
+	if (tw_flow_outgoing(skb, c, hs_type)) {
+		v->server = tw_hs_from_client(hs_type) ? !from : from;
 		return TW_PROBE_OUTGOING;  /* tw_flow_next gives it up */
+	}
 	v->state = TW_FLOW_HANDSHAKE;
 	v->start_ns = c->now;
 	v->server = tw_pick_server(c, from, hs_type);
@@ -800,6 +842,33 @@ static __always_inline bool tw_dst_local(struct __sk_buff *skb,
 	r = bpf_fib_lookup(skb, &f, sizeof(f), 0);
 	return r == BPF_FIB_LKUP_RET_NOT_FWDED ||
 	       r == BPF_FIB_LKUP_RET_FWD_DISABLED;
+}
+
+/*
+ * --direction served (tw_flow_outgoing): whether the packet's receiver is
+ * one of this host's TCP sockets, in the network namespace of the
+ * packet's device: its lookup (tw_sk_lookup) finds the connection's
+ * socket, open or, a server's not yet accepted, a request socket. Not a
+ * listener: one bound to the wildcard matches any destination with its
+ * port (an edge that listens on 443 and connects to an origin's 443),
+ * and a connection's socket is there once its first bytes are sent
+ * (a TCP Fast Open hello in the SYN, which only a listener takes, is
+ * the exception). Not a time-wait socket either: no connection. Nor the
+ * inner packet of a tunnel, whose addresses are not this namespace's.
+ */
+__noinline int tw_receiver_here(struct __sk_buff *skb, const struct tw_ctx *c)
+{
+	struct bpf_sock *sk;
+	__u32 state;
+
+	if (!skb || !c || c->pkt.tun.type)
+		return 0;
+	sk = tw_sk_lookup(skb, c, false);
+	if (!sk)
+		return 0;
+	state = sk->state;
+	bpf_sk_release(sk);
+	return state != BPF_TCP_LISTEN && state != BPF_TCP_TIME_WAIT;
 }
 
 /* What the host's TCP stack says of a packet (tw_stack_vouches). */
@@ -1072,8 +1141,8 @@ __noinline int tw_flow_next(struct __sk_buff *skb, struct tw_ctx *c,
 			/* nothing of the hello copied; a preamble userspace
 			 * has ends as one past its bounds does */
 			cnt->c[TW_CNT_FLOWS_OUTGOING]++;
-			/* the server: the far end, the hello's receiver */
-			tw_flow_give_up(skb, c, v, !from,
+			/* the server: as tw_flow_probe named it */
+			tw_flow_give_up(skb, c, v, v->server,
 					tw_preamble_side(c, from));
 		} else {
 			tw_flow_preamble(skb, c, cnt, v, from);
@@ -1083,16 +1152,21 @@ __noinline int tw_flow_next(struct __sk_buff *skb, struct tw_ctx *c,
 	return 0;
 }
 
-/* A packet with payload of a flow not seen yet: probing starts with it
- * (and may start the handshake phase at once). */
-__noinline int tw_flow_first(struct __sk_buff *skb, struct tw_ctx *c,
-			     struct tw_flow_key *key, int from)
+/*
+ * A packet with payload of a flow not seen yet: probing starts with it
+ * (and may start the handshake phase at once: the caller hands it to
+ * tw_flow_next when this says the entry was made). Not calling
+ * tw_flow_next itself keeps this frame, which holds the new entry, off
+ * the stack of tw_flow_next's calls (the verifier's 512 bytes for a
+ * chain of calls: tw_flow_next's socket lookup, tw_receiver_here, did
+ * not fit under it).
+ */
+__noinline int tw_flow_first(struct tw_flow_key *key)
 {
 	struct tw_flow_val nv = { .state = TW_FLOW_PROBE };
 	struct tw_counters *cnt = tw_counters_get();
-	struct tw_flow_val *v;
 
-	if (!c || !key || !cnt)
+	if (!key || !cnt)
 		return 0;
 	if (bpf_map_update_elem(&tw_flows, key, &nv, BPF_NOEXIST)) {
 		/* no memory, or another CPU's packet of the flow won the race:
@@ -1100,10 +1174,7 @@ __noinline int tw_flow_first(struct __sk_buff *skb, struct tw_ctx *c,
 		cnt->c[TW_CNT_FLOW_MAP_REFUSED]++;
 		return 0;
 	}
-	v = bpf_map_lookup_elem(&tw_flows, key);
-	if (!v)
-		return 0;
-	return tw_flow_next(skb, c, key, v, from);
+	return 1;
 }
 
 /*
@@ -1211,10 +1282,11 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 		}
 		return TC_ACT_UNSPEC;
 	}
+	if (!v && c.pkt.payload_len && !closing && /* a FIN/RST starts nothing */
+	    tw_flow_first(&key))
+		v = bpf_map_lookup_elem(&tw_flows, &key);
 	if (v)
 		tw_flow_next(skb, &c, &key, v, from);
-	else if (c.pkt.payload_len && !closing) /* a FIN/RST starts nothing */
-		tw_flow_first(skb, &c, &key, from);
 	return TC_ACT_UNSPEC;
 }
 

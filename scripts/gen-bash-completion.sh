@@ -5,7 +5,9 @@
 # the completion cannot drift from the options. Usage: gen-bash-completion.sh
 # PATH/TO/tlswatch. Help format read: option lines start with two spaces and
 # a dash ("  -q, --quiet", "  --ca-file FILE  text"); an argument is an
-# upper-case word after the option (FILE, PATH, DIR, IF, N, ADDR:PORT...).
+# upper-case word after the option (FILE, PATH, DIR, IF, N, ADDR:PORT...),
+# or the values it takes, lower-case words joined by '|' (all|served),
+# which are then offered.
 set -eu
 bin=$1
 
@@ -23,7 +25,7 @@ options_of() { # command -> lines "OPTION [METAVAR]"
 		for (i = 1; i <= NF; i++) {
 			w = $i; sub(/,$/, "", w)
 			if (w ~ /^-/) { opt[++n] = w; continue }
-			if (w ~ /^[A-Z][A-Z0-9_:=]*$/) arg = w
+			if (w ~ /^[A-Z][A-Z0-9_:=]*$/ || w ~ /^[a-z][a-z0-9-]*(\|[a-z][a-z0-9-]*)+$/) arg = w
 			break
 		}
 		for (i = 1; i <= n; i++) print opt[i], arg
@@ -63,7 +65,8 @@ _tlswatch_argument() { # command option -> what the option's argument is ('' for
 	case \$1:\$2 in
 MID
 for c in $commands; do
-	options_of "$c" | awk -v c="$c" 'NF == 2 { print "\t" c ":" $1 ") echo " $2 " ;;" }' | sort -u
+	# quoted: a list of values holds '|'
+	options_of "$c" | awk -v c="$c" -v q="'" 'NF == 2 { print "\t" c ":" $1 ") echo " q $2 q " ;;" }' | sort -u
 done
 cat <<MID
 	esac
@@ -87,14 +90,15 @@ _tlswatch_reply() { # compgen arguments...
 }
 
 _tlswatch() {
-	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} cmd
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} cmd arg
 	COMPREPLY=()
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		_tlswatch_reply -W "$_tlswatch_commands --help --version" -- "$cur"
 		return
 	fi
 	cmd=${COMP_WORDS[1]}
-	case $(_tlswatch_argument "$cmd" "$prev") in
+	arg=$(_tlswatch_argument "$cmd" "$prev")
+	case $arg in
 	'') ;;
 	FILE | PATH)
 		compopt -o filenames 2>/dev/null
@@ -108,6 +112,10 @@ _tlswatch() {
 		;;
 	IF)
 		_tlswatch_reply -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"
+		return
+		;;
+	*'|'*) # the values it takes
+		_tlswatch_reply -W "${arg//|/ }" -- "$cur"
 		return
 		;;
 	*) return ;; # a value to type: nothing to offer

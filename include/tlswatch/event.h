@@ -115,7 +115,7 @@
 	X(COPY_FAILED, copy_failed, "Ring buffer records discarded because the packet's bytes could not be read") \
 	X(RSTS_IGNORED, rsts_ignored, "RSTs of a flow the kernel follows or has decided whose sequence number was not plausible for their sender (spoofed): ignored") \
 	X(SYNS_FINS_IGNORED, syns_fins_ignored, "SYNs and FINs of a flow the kernel follows or has decided whose sequence number was not plausible for their sender (spoofed): ignored") \
-	X(FLOWS_OUTGOING, flows_outgoing, "Handshakes not followed under --direction served: their ClientHello left from a TCP socket of this host (a connection it opened)")
+	X(FLOWS_OUTGOING, flows_outgoing, "Handshakes not followed under --direction served: their client is this host and their server is not (a connection it opened itself)")
 
 enum tw_counter {
 #define TW_COUNTER_ENUM(id, name, help) TW_CNT_##id,
@@ -461,6 +461,18 @@ static inline int tw_seq_near_done(__u32 ref, __u32 seq)
 static inline int tw_seq_moves_ref(__u32 ref, __u32 seq)
 {
 	return tw_seq_near(ref, seq) && (__s32)(seq - ref) > 0;
+}
+
+/*
+ * Handshake messages only a client sends in the clear (TLS 1.2 and
+ * older): a CertificateVerify (15) or a ClientKeyExchange (16). The first
+ * of a connection whose ClientHello was missed names its sender the
+ * client: userspace's tls_sniff and the kernel side's tw_hs_from_client
+ * both ask this.
+ */
+static inline int tw_hs_client_only(__u8 type)
+{
+	return type == 15 || type == 16;
 }
 
 /*

@@ -100,6 +100,10 @@ tap_eq "completion: FILE argument" "$TMP/c/ca.pem $TMP/c/cap.pcap " \
 tap_eq "completion: DIR argument" "$TMP/c/sub " "$(complete_words tlswatch run --ca-dir "$TMP/c/")"
 tap_eq "completion: interface argument" "lo " "$(complete_words tlswatch run --iface l)"
 tap_eq "completion: nothing for a number" "" "$(complete_words tlswatch run --port "")"
+tap_eq "completion: the values of --direction" "all served " \
+	"$(complete_words tlswatch run --direction "")"
+tap_eq "completion: a value of --direction" "served " \
+	"$(complete_words tlswatch run --direction s)"
 tap_eq "completion: analyze operands are files" "$TMP/c/cap.pcap " \
 	"$(complete_words tlswatch analyze --json "$TMP/c/cap")"
 tap_eq "completion: run has no operands" "" "$(complete_words tlswatch run "$TMP/c/")"

@@ -11,13 +11,27 @@
 # s_client runs inside edge (outgoing: their ClientHello leaves from
 # edge's own TCP socket): to origin:443, and to SMTP on origin:25 with
 # STARTTLS (the kernel has copied its preamble when the hello comes):
-#   - --direction served: exactly the served handshake is reported (one
-#     handshake event, its server edge:443; one cert event, its sha256
-#     served.test's), no event of origin.test; flows_outgoing 2,
-#     flows_tracked 2 = 1 handshake + 1 flows_not_tls (the SMTP preamble,
-#     forgotten at the gap record that ends it);
-#   - --direction all (the default): all three reported (three handshake
-#     events, a cert event for each), flows_outgoing 0;
+# Both runs also watch edge's lo and do a handshake from edge's own client
+# to edge's server (to edge's address: over lo, both ends edge's):
+#   - --direction served: exactly the served handshakes are reported (two
+#     handshake events, their server edge:443, the client's and the one
+#     over lo; one cert event, its sha256 served.test's), no event of
+#     origin.test; flows_outgoing 2, flows_tracked 3 = 2 handshakes + 1
+#     flows_not_tls (the SMTP preamble, forgotten at the gap record that
+#     ends it). Before, the one over lo was taken for outgoing (3);
+#   - --direction all (the default): all four reported (four handshake
+#     events, a cert event for each certificate and address),
+#     flows_outgoing 0;
+#   - handshakes first seen at their ServerHello: held_server.py holds two
+#     ClientHellos unanswered (port 8443) until the agent has started, one
+#     of edge's client to origin, one of client's to edge. Under served
+#     only edge's own server's is reported (no SNI: "-"), flows_outgoing
+#     1, flows_tracked 2; before, the one whose ServerHello came in to
+#     edge's client was followed too. Under all both are;
+#   - a STARTTLS connection with both ports watched (edge's client ports
+#     narrowed to 2525-2526, watched too): its preamble names no server,
+#     and the hello decides: under served flows_outgoing 1, flows_not_tls
+#     1, nothing of origin; under all its handshake's server is origin:25;
 #   - the configuration file's `direction = served`, shown by
 #     --show-config, then `direction = all` and SIGHUP: config_reloaded,
 #     and the next outgoing handshake is followed (flows_outgoing stays 2);
@@ -177,44 +191,167 @@ round() { # log
 		tap_fail "the served handshake was not reported"
 }
 
-# Both handshakes and both certificates, as events_of says them (sorted
-# by code point, as Python sorts).
-both="handshakes $(printf '%s\n' "$EDGE4:443/served.test" "$ORIGIN4:443/origin.test" |
-	LC_ALL=C sort | xargs) certs $(printf '%s\n' "$fp_served/served.test" \
-	"$fp_origin/origin.test" | LC_ALL=C sort | xargs) origin"
-# ... and with the STARTTLS one (the origin's certificate on port 25 too).
-all3="handshakes $(printf '%s\n' "$EDGE4:443/served.test" "$ORIGIN4:443/origin.test" \
-	"$ORIGIN4:25/origin.test" | LC_ALL=C sort | xargs) certs $(printf '%s\n' \
-	"$fp_served/served.test" "$fp_origin/origin.test" "$fp_origin/origin.test" |
-	LC_ALL=C sort | xargs) origin"
+# Its arguments sorted by code point, as Python sorts (events_of), on one line.
+sorted() {
+	printf '%s\n' "$@" | LC_ALL=C sort | xargs
+}
+
+# Both handshakes and both certificates, as events_of says them.
+both="handshakes $(sorted "$EDGE4:443/served.test" "$ORIGIN4:443/origin.test") certs $(sorted \
+	"$fp_served/served.test" "$fp_origin/origin.test") origin"
+
+# A handshake of edge's client with edge's own server: to edge's address,
+# so over edge's lo, where both ends are edge's. Waits until the log holds
+# two served.test handshakes (round's and this one).
+local_round() { # log
+	handshake "$TN_NS" "$EDGE4" served.test
+	tn_wait_cmd 15 sh -c "[ \$(grep -c '\"event\":\"handshake\".*\"sni\":\"served.test\"' '$1') -ge 2 ]" ||
+		tap_fail "the handshake over lo was not reported"
+}
 
 # --- --direction served -------------------------------------------------------
 log=$tmp/served.jsonl
-start_agent "$log" --direction served
+start_agent "$log" --iface lo --direction served
 round "$log"
+local_round "$log"
 stop_agent
 tap_eq "served: the agent exits 0" 0 "$?"
-tap_eq "served: only the served handshake and its certificate" \
-	"handshakes $EDGE4:443/served.test certs $fp_served/served.test no-origin" \
+tap_eq "served: the served handshake, the one over lo, and their certificate" \
+	"handshakes $EDGE4:443/served.test $EDGE4:443/served.test certs $fp_served/served.test no-origin" \
 	"$(events_of "$log")"
 tap_eq "served: flows_outgoing 2 (to origin:443, and to origin:25 after STARTTLS)" 2 \
 	"$(tn_agent_counter "$log" flows_outgoing)"
-tap_eq "served: flows_tracked 2 (the served one, the SMTP preamble before the hello)" 2 \
+tap_eq "served: flows_tracked 3 (the served one, the one over lo, the SMTP preamble before the hello)" 3 \
 	"$(tn_agent_counter "$log" flows_tracked)"
 tap_eq "served: flows_not_tls 1 (that preamble, ended by a gap record)" 1 \
 	"$(tn_agent_counter "$log" flows_not_tls)"
-tap_eq "served: handshakes 1" 1 "$(tn_agent_counter "$log" handshakes)"
+tap_eq "served: handshakes 2" 2 "$(tn_agent_counter "$log" handshakes)"
 
 # --- --direction all (the default) ------------------------------------------
 log=$tmp/all.jsonl
-start_agent "$log"
+start_agent "$log" --iface lo
 round "$log"
+local_round "$log"
 stop_agent
 tap_eq "all: the agent exits 0" 0 "$?"
-tap_eq "all: the three handshakes and their certificates" \
-	"$all3" \
+tap_eq "all: the three handshakes, the one over lo, and their certificates" \
+	"handshakes $(sorted "$EDGE4:443/served.test" "$EDGE4:443/served.test" \
+	"$ORIGIN4:443/origin.test" "$ORIGIN4:25/origin.test") certs $(sorted \
+	"$fp_served/served.test" "$fp_origin/origin.test" "$fp_origin/origin.test") origin" \
 	"$(events_of "$log")"
 tap_eq "all: flows_outgoing 0" 0 "$(tn_agent_counter "$log" flows_outgoing)"
+
+# --- handshakes first seen from their server's side ----------------------------
+# Each run holds two connections' ClientHellos unanswered (held_server.py,
+# port 8443) until the agent has started: edge's client to origin's server
+# (outgoing), client's to edge's (served). The agent sees each first at its
+# ServerHello: coming in to edge's client socket, and leaving edge's server
+# socket. Then a served handshake on 443, reported after both (the ring's
+# order). Without the hello there is no SNI: handshakes and certificates
+# of those two say "-".
+held_server() { # namespace, address, cert dir, tag
+	ip netns exec "$1" "$PY" tests/e2e/lib/held_server.py "$3/cert.pem" "$3/key.pem" \
+		"$2" 8443 "$tmp/$4.ready" "$tmp/held.go" >"$tmp/$4.server.log" 2>&1 &
+	tn_bg $!
+	tn_wait_cmd 10 sh -c "ip netns exec '$1' ss -Hltn 'sport = :8443' | grep -q ." ||
+		tn_bail "held_server.py in $1 did not start"
+}
+held_client() { # namespace, address, tag: waits for the server's answer
+	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 60 ip netns exec "$1" \
+		openssl s_client -connect "$2:8443" -tls1_2 -ign_eof >"$tmp/$3.client.log" 2>&1
+	grep -q '^HTTP/1.0 200 OK' "$tmp/$3.client.log"
+}
+held_round() { # log, agent args...
+	local log=$1 out_pid in_pid
+	shift
+	rm -f "$tmp/held.go" "$tmp/held_out.ready" "$tmp/held_in.ready"
+	held_server "$ORIGIN_NS" "$ORIGIN4" "$tmp/origin" held_out
+	held_server "$TN_NS" "$EDGE4" "$tmp/served" held_in
+	held_client "$TN_NS" "$ORIGIN4" held_out &
+	out_pid=$!
+	tn_bg "$out_pid"
+	held_client "$CLIENT_NS" "$EDGE4" held_in &
+	in_pid=$!
+	tn_bg "$in_pid"
+	tn_wait_cmd 15 test -e "$tmp/held_out.ready" -a -e "$tmp/held_in.ready" ||
+		tn_bail "the held servers did not get their hellos"
+	start_agent "$log" --port 8443 "$@"
+	touch "$tmp/held.go"
+	wait "$out_pid" || tap_fail "the held handshake with origin failed"
+	wait "$in_pid" || tap_fail "the held handshake with edge failed"
+	handshake "$CLIENT_NS" "$EDGE4" served.test
+	tn_wait_grep 15 '"event":"handshake".*"sni":"served.test"' "$log" ||
+		tap_fail "the served handshake after the held ones was not reported"
+	stop_agent
+}
+
+log=$tmp/held_served.jsonl
+held_round "$log" --direction served
+tap_eq "held, served: the agent exits 0" 0 "$?"
+tap_eq "held, served: edge's own server's handshakes only" \
+	"handshakes $(sorted "$EDGE4:443/served.test" "$EDGE4:8443/-") certs $(sorted \
+	"$fp_served/-" "$fp_served/served.test") no-origin" \
+	"$(events_of "$log")"
+tap_eq "held, served: flows_outgoing 1 (the one whose ServerHello came in)" 1 \
+	"$(tn_agent_counter "$log" flows_outgoing)"
+tap_eq "held, served: flows_tracked 2" 2 "$(tn_agent_counter "$log" flows_tracked)"
+
+log=$tmp/held_all.jsonl
+held_round "$log"
+tap_eq "held, all: the agent exits 0" 0 "$?"
+tap_eq "held, all: the three handshakes" \
+	"handshakes $(sorted "$EDGE4:443/served.test" "$EDGE4:8443/-" "$ORIGIN4:8443/-") certs $(sorted \
+	"$fp_served/-" "$fp_served/served.test" "$fp_origin/-") no-origin" \
+	"$(events_of "$log")"
+tap_eq "held, all: flows_outgoing 0" 0 "$(tn_agent_counter "$log" flows_outgoing)"
+
+# --- a STARTTLS preamble with both ports watched ------------------------------
+# edge's client ports are 2525 and 2526 alone, both watched as well as 25:
+# the SMTP connection to origin:25 has both its ports watched. Its
+# preamble (origin's greeting first) has no hello to name the server
+# yet, and the kernel takes each preamble packet's sender for it; the
+# hello, at a packet start, names it: the receiver. The direction and the
+# reported server go by the hello.
+both_round() { # log, agent args...
+	local log=$1
+	shift
+	start_agent "$log" --port 2525 --port 2526 "$@"
+	smtp_out
+	handshake "$CLIENT_NS" "$EDGE4" served.test
+	tn_wait_grep 15 '"event":"handshake".*"sni":"served.test"' "$log" ||
+		tap_fail "the served handshake after the STARTTLS one was not reported"
+	stop_agent
+}
+ports=$(ip netns exec "$TN_NS" cat /proc/sys/net/ipv4/ip_local_port_range | xargs)
+ip netns exec "$TN_NS" sysctl -qw net.ipv4.ip_local_port_range="2525 2526" ||
+	tn_bail "cannot narrow edge's client ports"
+
+log=$tmp/both_served.jsonl
+both_round "$log" --direction served
+tap_eq "both ports, served: the agent exits 0" 0 "$?"
+tap_eq "both ports, served: only the served handshake" \
+	"handshakes $EDGE4:443/served.test certs $fp_served/served.test no-origin" \
+	"$(events_of "$log")"
+tap_eq "both ports, served: flows_outgoing 1 (the STARTTLS one)" 1 \
+	"$(tn_agent_counter "$log" flows_outgoing)"
+tap_eq "both ports, served: flows_not_tls 1 (its preamble, ended by a gap record)" 1 \
+	"$(tn_agent_counter "$log" flows_not_tls)"
+
+log=$tmp/both_all.jsonl
+both_round "$log"
+tap_eq "both ports, all: the agent exits 0" 0 "$?"
+tap_eq "both ports, all: the STARTTLS handshake's server is origin:25" \
+	"handshakes $(sorted "$EDGE4:443/served.test" "$ORIGIN4:25/origin.test") certs $(sorted \
+	"$fp_served/served.test" "$fp_origin/origin.test") origin" \
+	"$(events_of "$log")"
+tap_eq "both ports, all: flows_outgoing 0" 0 "$(tn_agent_counter "$log" flows_outgoing)"
+tap_eq "both ports, all: the STARTTLS client's port is a watched one" yes \
+	"$("$PY" -c 'import json, sys
+p = [json.loads(l)["client"]["port"] for l in open(sys.argv[1])
+     if "\"event\":\"handshake\"" in l and json.loads(l)["server"]["port"] == 25]
+print("yes" if len(p) == 1 and p[0] in (2525, 2526) else p)' "$log")"
+ip netns exec "$TN_NS" sysctl -qw net.ipv4.ip_local_port_range="$ports" ||
+	tn_bail "cannot give edge its client ports back"
 
 # --- the configuration file, and a reload -------------------------------------
 conf=$tmp/direction.conf

@@ -2347,10 +2347,10 @@ static void test_fin_applied_again_spares_a_flow_being_copied(void)
  * --direction served leaves alone only a hello this host's TCP sends (on
  * egress, from its socket); a test run's packet has neither (its dummy
  * socket is no TCP one), as a client's hello coming in: followed as
- * under all, and nothing counted outgoing. Only this negative case can be
- * run here: the positive one, an outgoing hello left alone, needs an skb
- * with a TCP socket, which BPF_PROG_TEST_RUN never gives; it is covered
- * by tests/e2e/live_direction.sh only.
+ * under all, and nothing counted outgoing. The positive case, an outgoing
+ * hello left alone, needs an skb with a TCP socket, which
+ * BPF_PROG_TEST_RUN never gives: a real connection's hello on TC egress
+ * (outgoing_close_case), and tests/e2e/live_direction.sh.
  */
 static void test_served_only_follows_a_hello_not_sent_here(void)
 {
@@ -2369,15 +2369,16 @@ static void test_served_only_follows_a_hello_not_sent_here(void)
 	fx_close();
 }
 
-/* A TCP socket of this host bound to 127.0.0.1:@port; -1 on failure. */
-static int loopback_socket(uint16_t port)
+/* A TCP socket bound to @addr:@port, in the current network namespace;
+ * -1 on failure. */
+static int bound_socket(const char *addr, uint16_t port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1;
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd >= 0 &&
-	    (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
+	    (inet_pton(AF_INET, addr, &a.sin_addr) != 1 ||
+	     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
 	     bind(fd, (struct sockaddr *)&a, sizeof(a)))) {
 		close(fd);
 		fd = -1;
@@ -2385,54 +2386,125 @@ static int loopback_socket(uint16_t port)
 	return fd;
 }
 
-/*
- * The hello of a real connection of this host, client 127.0.0.1:@cport to
- * 127.0.0.1:PORT, in this process's network namespace, fx's program on lo's
- * TC egress under --direction served with --uprobes, this thread holding
- * a pending uprobe entry. The flow is outgoing: DONE, its server the far
- * end (the server's index in the key: 1 when @cport < PORT). Then the
- * client's close binds nothing (its FIN leaves from this thread), the
- * server's does (one bind, the entry gone).
- */
-static void outgoing_close_case(uint16_t cport)
+/* fx's program on the TC egress of @ifname, in the current network
+ * namespace (the hook is destroyed with its device). */
+static bool attach_egress(const char *ifname)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, tc);
+
+	hook.ifindex = (int)if_nametoindex(ifname);
+	tc.prog_fd = bpf_program__fd(fx.skel->progs.tlswatch);
+	return hook.ifindex > 0 && !bpf_tc_hook_create(&hook) &&
+	       !bpf_tc_attach(&hook, &tc);
+}
+
+/*
+ * A network namespace besides the current one (@here, an fd of it), joined
+ * to it by a veth pair: twc (@caddr/24) here, tws (@saddr/24, with lo) in
+ * the new one, both up, the current namespace the current one again. The
+ * new namespace's fd, or -1. Unnamed: it goes with the fd and its sockets.
+ */
+static int netns_beside(int here, const char *caddr, const char *saddr)
+{
+	char cmd[256];
+	int there;
+
+	if (unshare(CLONE_NEWNET))
+		return -1;
+	there = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (setns(here, CLONE_NEWNET)) {
+		printf("# cannot go back to the test's namespace: %s\n", strerror(errno));
+		exit(1);
+	}
+	if (there < 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd),
+		 "ip link add twc type veth peer name tws netns /proc/%d/fd/%d && "
+		 "ip addr add %s/24 dev twc && ip link set twc up",
+		 (int)getpid(), there, caddr);
+	/* the child must see the fd: a copy without O_CLOEXEC */
+	if (fcntl(there, F_SETFD, 0) || system(cmd) != 0 ||
+	    fcntl(there, F_SETFD, FD_CLOEXEC) || setns(there, CLONE_NEWNET))
+		goto fail;
+	snprintf(cmd, sizeof(cmd),
+		 "ip link set lo up && ip addr add %s/24 dev tws && ip link set tws up",
+		 saddr);
+	if (system(cmd) != 0) {
+		CHECK(setns(here, CLONE_NEWNET) == 0);
+		goto fail;
+	}
+	if (setns(here, CLONE_NEWNET)) {
+		printf("# cannot go back to the test's namespace: %s\n", strerror(errno));
+		exit(1);
+	}
+	return there;
+fail:
+	close(there);
+	return -1;
+}
+
+/*
+ * The hello of a real connection of this host, client @caddr:@cport to a
+ * server @saddr:PORT in another network namespace (netns_beside), fx's
+ * program on the TC egress of both ends of their veth pair, under
+ * --direction served with --uprobes, this thread holding a pending uprobe
+ * entry. The flow is outgoing (the client here, the server not): DONE,
+ * its server the far end (the server's index in the key). Then the
+ * client's close binds nothing (its FIN leaves from this thread), the
+ * server's does (one bind, the entry gone).
+ */
+static void outgoing_close_case(const char *caddr, const char *saddr,
+				uint16_t cport)
+{
 	struct spec c = client_hello4();
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
 	struct tw_up_pending pend = { .hs_id = 7, .n_certs = 1,
 				      .flags = TW_UPF_CHAIN };
+	struct tw_endpoint ce, se;
+	struct tw_flow_key key;
 	struct tw_flow_val v;
 	__u64 tid = (__u64)getpid() << 32 | (__u32)gettid();
-	int lfd = -1, cfd = -1, sfd = -1, server_is_src = -1;
+	int here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	int there = -1, lfd = -1, cfd = -1, sfd = -1, server_is_src = -1;
 
 	fx_up_binds = 1;
-	if (!fx_open(0, 0)) { CHECK(0); fx_up_binds = 0; return; }
+	if (here < 0 || !fx_open(0, 0)) {
+		CHECK(0);
+		fx_up_binds = 0;
+		if (here >= 0)
+			close(here);
+		return;
+	}
 	fx_up_binds = 0;
 	fx.skel->bss->tw_served_only = 1;
-	hook.ifindex = (int)if_nametoindex("lo");
-	tc.prog_fd = bpf_program__fd(fx.skel->progs.tlswatch);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	pend.tgid = (__u32)getpid();
-	lfd = loopback_socket(PORT);
-	cfd = loopback_socket(cport);
-	if (hook.ifindex <= 0 || bpf_tc_hook_create(&hook) ||
-	    bpf_tc_attach(&hook, &tc) ||
+	inet_pton(AF_INET, saddr, &a.sin_addr);
+	there = netns_beside(here, caddr, saddr);
+	/* the server's socket and hook in its namespace, the client's here */
+	if (there < 0 || setns(there, CLONE_NEWNET) ||
+	    (lfd = bound_socket(saddr, PORT)) < 0 || listen(lfd, 1) ||
+	    !attach_egress("tws") || setns(here, CLONE_NEWNET) ||
+	    !attach_egress("twc") ||
 	    bpf_map_update_elem(bpf_map__fd(fx.skel->maps.tw_up_pending),
 				&tid, &pend, BPF_ANY) ||
-	    lfd < 0 || cfd < 0 || listen(lfd, 1) ||
+	    (cfd = bound_socket(caddr, cport)) < 0 ||
 	    connect(cfd, (struct sockaddr *)&a, sizeof(a)) ||
 	    (sfd = accept(lfd, NULL, NULL)) < 0 ||
 	    write(cfd, hello, sizeof(hello)) != (ssize_t)sizeof(hello)) {
-		printf("# an outgoing hello over lo: %s\n", strerror(errno));
+		printf("# an outgoing hello over a veth: %s\n", strerror(errno));
 		CHECK(0);
+		CHECK(setns(here, CLONE_NEWNET) == 0);
 		goto out;
 	}
-	c.src = c.dst = "127.0.0.1";
+	c.src = caddr;
+	c.dst = saddr;
 	c.sport = cport;
+	endpoint(&ce, 4, caddr, cport);
+	endpoint(&se, 4, saddr, PORT);
 	CHECK(flow_entry(&c, &v, &server_is_src));
 	CHECK_INT(v.state, TW_FLOW_DONE);
-	CHECK_INT(v.server, cport < PORT ? 1 : 0);
+	CHECK_INT(v.server, live_flow_key(&ce, &se, &key) ? 0 : 1);
 	CHECK_INT(server_is_src, 0);
 	CHECK_INT(counter(TW_CNT_FLOWS_OUTGOING), 1);
 	CHECK_INT(drain(), 0);
@@ -2453,17 +2525,23 @@ out:
 		close(cfd);
 	if (lfd >= 0)
 		close(lfd);
-	hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-	bpf_tc_hook_destroy(&hook);
+	/* deleting twc takes tws, and the hooks, with it */
+	if (system("ip link del twc 2>/dev/null") != 0)
+		printf("# twc was not there to delete\n");
+	if (there >= 0)
+		close(there);
+	close(here);
 	fx_close();
 }
 
 /*
  * --direction served: outgoing_close_case with the client first in the
- * flow key (its port below the server's) and second. Before, an outgoing
- * flow kept the new entry's server 0: with the client first, the client's
- * close bound the entry of its thread (a proxy's upstream connection
- * taking the chain of the connection it serves).
+ * flow key (its address below the server's) and second. Before, an
+ * outgoing flow kept the new entry's server 0: with the client first, the
+ * client's close bound the entry of its thread (a proxy's upstream
+ * connection taking the chain of the connection it serves). The server is
+ * in a namespace of its own: one in this namespace (over lo) is this
+ * host's, and its handshakes served (test_served_only_follows_a_local_server).
  */
 static void test_client_close_of_an_outgoing_flow_binds_nothing(void)
 {
@@ -2471,13 +2549,153 @@ static void test_client_close_of_an_outgoing_flow_binds_nothing(void)
 
 	if (home < 0)
 		return;
-	if (system("ip link set lo up") == 0) {
-		outgoing_close_case(PORT - 1);
-		outgoing_close_case(PORT + 1);
-	} else {
-		CHECK(0);
-	}
+	outgoing_close_case("10.99.0.1", "10.99.0.2", 40000);
+	outgoing_close_case("10.99.0.2", "10.99.0.1", 40000);
 	leave_netns(home);
+}
+
+/*
+ * --direction served: a real connection over lo, client and server both
+ * of this namespace, fx's program on lo's TC egress. The host serves it:
+ * its hello starts the handshake phase (copied, FLOW_START), nothing
+ * counted outgoing. Before, every hello leaving from a TCP socket of this
+ * host was taken for outgoing, a local client's to a local server too.
+ */
+static void test_served_only_follows_a_local_server(void)
+{
+	struct spec c = client_hello4();
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	struct tw_flow_val v;
+	int home = enter_netns(), lfd = -1, cfd = -1, sfd = -1;
+	int server_is_src = -1;
+
+	if (home < 0)
+		return;
+	if (system("ip link set lo up") != 0 || !fx_open(0, 0)) {
+		CHECK(0);
+		leave_netns(home);
+		return;
+	}
+	fx.skel->bss->tw_served_only = 1;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (!attach_egress("lo") ||
+	    (lfd = bound_socket("127.0.0.1", PORT)) < 0 || listen(lfd, 1) ||
+	    (cfd = bound_socket("127.0.0.1", 40000)) < 0 ||
+	    connect(cfd, (struct sockaddr *)&a, sizeof(a)) ||
+	    (sfd = accept(lfd, NULL, NULL)) < 0 ||
+	    write(cfd, hello, sizeof(hello)) != (ssize_t)sizeof(hello)) {
+		printf("# a hello over lo: %s\n", strerror(errno));
+		CHECK(0);
+		goto out;
+	}
+	c.src = c.dst = "127.0.0.1";
+	CHECK(flow_entry(&c, &v, &server_is_src));
+	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	CHECK_INT(server_is_src, 0);
+	CHECK_INT(counter(TW_CNT_FLOWS_OUTGOING), 0);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
+	CHECK_INT(drain(), 1);
+	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START);
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (cfd >= 0)
+		close(cfd);
+	if (lfd >= 0)
+		close(lfd);
+	fx_close();
+	leave_netns(home); /* the namespace, lo's hook with it, goes */
+}
+
+/*
+ * --direction served, a handshake joined after its hello (the agent
+ * started after it): its first message @hs_type, from the server
+ * 127.0.0.1:PORT to @cport, comes in through BPF_PROG_TEST_RUN (not sent
+ * by this host's TCP), in a namespace where a real connection from
+ * 127.0.0.1:40000 to that server is open. Outgoing (@outgoing: DONE,
+ * counted, nothing copied, the server the sender) when it is a server's
+ * message to that connection's client socket; followed otherwise.
+ */
+static void server_message_case(uint8_t hs_type, uint16_t cport, bool outgoing)
+{
+	struct spec c = client_hello4(), s;
+	struct tw_flow_val v;
+	int server_is_src = -1;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	fx.skel->bss->tw_served_only = 1;
+	c.src = c.dst = "127.0.0.1";
+	c.sport = cport;
+	tls_payload(hello, sizeof(hello), 0x16, hs_type);
+	s = reverse(&c, 5000, 1000, TCP_PSH | TCP_ACK, hello, sizeof(hello));
+	run(&s);
+	CHECK(flow_entry(&c, &v, &server_is_src));
+	CHECK_INT(v.state, outgoing ? TW_FLOW_DONE : TW_FLOW_HANDSHAKE);
+	CHECK_INT(server_is_src, 0);
+	CHECK_INT(counter(TW_CNT_FLOWS_OUTGOING), outgoing);
+	CHECK_INT(drain(), !outgoing);
+	fx_close();
+}
+
+/*
+ * server_message_case: a ServerHello to the open connection's client is
+ * outgoing (before, only a ClientHello was judged, and the host's own
+ * connection joined at its ServerHello was followed); one to a port no
+ * socket holds (a connection forwarded through the host) is not, nor is
+ * a Certificate, which may be the client's.
+ */
+static void test_served_only_judges_a_server_message_by_its_receiver(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	int home = enter_netns(), lfd = -1, cfd = -1, sfd = -1;
+
+	if (home < 0)
+		return;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (system("ip link set lo up") != 0 ||
+	    (lfd = bound_socket("127.0.0.1", PORT)) < 0 || listen(lfd, 1) ||
+	    (cfd = bound_socket("127.0.0.1", 40000)) < 0 ||
+	    connect(cfd, (struct sockaddr *)&a, sizeof(a)) ||
+	    (sfd = accept(lfd, NULL, NULL)) < 0) {
+		printf("# a connection over lo: %s\n", strerror(errno));
+		CHECK(0);
+	} else {
+		server_message_case(2, 40000, true);
+		server_message_case(2, 40001, false);
+		server_message_case(11, 40000, false);
+	}
+	if (sfd >= 0)
+		close(sfd);
+	if (cfd >= 0)
+		close(cfd);
+	if (lfd >= 0)
+		close(lfd);
+	leave_netns(home);
+}
+
+/*
+ * Both ports watched, a handshake whose first message is a
+ * ClientKeyExchange (the hello and the server's flight missed: the agent
+ * started between them): its sender is the client, the server the
+ * receiver, as userspace names them ("Who is the client"). Before, any
+ * message but a ClientHello named its sender the server.
+ */
+static void test_both_ports_watched_client_key_exchange_names_the_receiver(void)
+{
+	struct spec c = client_hello4();
+	struct tw_flow_val v;
+	int server_is_src = -1;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	c.sport = 8443; /* also watched below */
+	fx.skel->bss->tw_watched_ports[8443 >> 6] |= 1ULL << (8443 & 63);
+	tls_payload(hello, sizeof(hello), 0x16, 16);
+	run(&c);
+	CHECK_INT(drain(), 1);
+	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START);
+	CHECK(flow_entry(&c, &v, &server_is_src));
+	CHECK_INT(server_is_src, 0);
+	fx_close();
 }
 
 static void test_both_ports_watched_server_is_hello_receiver(void)
@@ -2906,6 +3124,9 @@ int main(void)
 	RUN_TEST(test_both_ports_watched_server_is_hello_receiver);
 	RUN_TEST(test_served_only_follows_a_hello_not_sent_here);
 	RUN_TEST(test_client_close_of_an_outgoing_flow_binds_nothing);
+	RUN_TEST(test_served_only_follows_a_local_server);
+	RUN_TEST(test_served_only_judges_a_server_message_by_its_receiver);
+	RUN_TEST(test_both_ports_watched_client_key_exchange_names_the_receiver);
 	RUN_TEST(test_record_becomes_segment);
 	RUN_TEST(test_handshake_records_do_not_wake_the_consumer);
 	RUN_TEST(test_alert_record_wakes_the_consumer);

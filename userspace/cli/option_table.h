@@ -68,14 +68,15 @@
 	  "), or every interface whose name "                                  \
 	  "matches the glob IF ('veth*'), also those that appear later; "      \
 	  "default: every interface that is up at start, except loopback")     \
-	X(DIRECTION, "direction", 0, "WHICH", CMD_R, GENERAL, OT_STR, 0, 0, 0, \
+	X(DIRECTION, "direction", 0, "all|served", CMD_R, GENERAL, OT_STR, 0, 0, \
+	  0,                                                                   \
 	  "all",                                                               \
 	  "which connections on the watched ports to follow: 'all', or "      \
-	  "'served' (only those this host serves: a handshake whose "          \
-	  "ClientHello leaves from a TCP socket of this host, a connection "   \
-	  "it opened itself, is not followed and is counted in "               \
-	  "flows_outgoing; one of a container, forwarded through the host, "   \
-	  "is still followed)")                                                \
+	  "'served' (only those this host serves: a handshake whose client "  \
+	  "is this host and whose server is not, a connection it opened "     \
+	  "itself, is not followed and is counted in flows_outgoing; one "    \
+	  "between two local sockets, over lo, is served; one of a "          \
+	  "container, forwarded through the host, is still followed)")        \
 	X(JSON_LOG, "json-log", 0, "FILE", CMD_R, GENERAL, OT_STR, 0, 0, 0, "-", \
 	  "append events to FILE ('-': standard output); SIGHUP reopens it")   \
 	X(NO_ACTIVE_CHECK, "no-active-check", 0, NULL, CMD_R, GENERAL, OT_FLAG, \

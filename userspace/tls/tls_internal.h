@@ -27,8 +27,7 @@
 #define TLS_HS_CERTIFICATE        11
 #define TLS_HS_SERVER_KEY_EXCHANGE 12
 #define TLS_HS_CERTIFICATE_STATUS 22
-#define TLS_HS_CERTIFICATE_VERIFY 15
-#define TLS_HS_CLIENT_KEY_EXCHANGE 16
+/* CertificateVerify, ClientKeyExchange: tw_hs_client_only (tlswatch/event.h) */
 
 /* Extension types this parser reads. */
 #define TLS_EXT_SERVER_NAME       0x0000

@@ -11,6 +11,7 @@
 
 #include "common/cursor.h"
 #include "common/grow.h"
+#include "tlswatch/event.h" /* tw_hs_client_only, shared with the kernel side */
 #include "tls_conn.h"
 #include "tls_internal.h"
 
@@ -44,7 +45,7 @@ static enum tls_sniff tls_sniff_sslv2(struct cursor *c)
  * CertificateStatus. Anything else keeps the server, as before. */
 static enum tls_sniff tls_sniff_by_next_message(uint8_t type)
 {
-	if (type == TLS_HS_CLIENT_KEY_EXCHANGE || type == TLS_HS_CERTIFICATE_VERIFY)
+	if (tw_hs_client_only(type))
 		return TLS_SNIFF_CLIENT_HANDSHAKE;
 	return TLS_SNIFF_SERVER_HANDSHAKE;
 }
@@ -156,7 +157,7 @@ static enum tls_sniff tls_sniff_upto(const uint8_t *p, size_t n, size_t max)
 	if (type == TLS_HS_CLIENT_HELLO)
 		return TLS_SNIFF_CLIENT_HELLO;
 	/* messages only a client sends in the clear (TLS <= 1.2) */
-	if (type == TLS_HS_CLIENT_KEY_EXCHANGE || type == TLS_HS_CERTIFICATE_VERIFY)
+	if (tw_hs_client_only(type))
 		return TLS_SNIFF_CLIENT_HANDSHAKE;
 	/* the last message before the server's Finished (TLS <= 1.2): the
 	 * handshake was before the flow began here (a capture that starts

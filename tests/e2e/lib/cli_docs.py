@@ -58,7 +58,8 @@ def readme_options(readme, cmd):
     col = COMMANDS.index(cmd)
     rows = []
     for line in section.splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        # a cell's own '|' is escaped (`--direction all\|served`)
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
         m = re.match(r"^`(?:-[a-zA-Z], )?--([a-z][a-z-]*)", cells[0]) if cells else None
         if not m or len(cells) != 6:
             continue

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/queue.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,19 +55,24 @@ enum { HEALTH_KEY_OCSP = 'o', HEALTH_KEY_CRL_URL = 'u', HEALTH_KEY_CRL_ISSUER = 
 #define HEALTH_KEY_MAX (1 + CRL_URL_MAX)
 
 struct health_link {                 /* one key of one wait */
-	struct health_link *next;        /* the key's waits */
-	struct health_link **pprev;      /* what points at this one */
-	struct health_link *wait_next;   /* the wait's keys */
+	LIST_ENTRY(health_link) by_key;  /* the key's waits (its entry in
+	                                  * cert_health.awaited) */
+	SLIST_ENTRY(health_link) of_wait; /* the wait's keys */
+	bool indexed;                    /* in by_key */
 	struct health_wait *w;
 	size_t len;
 	uint8_t key[];
 };
 
+/* The value of each key in cert_health.awaited: the links of its waits. */
+LIST_HEAD(health_links, health_link);
+
 struct health_wait {
-	struct health_wait *next, *prev; /* cert_health.waits, newest first */
-	uint64_t seq;                    /* order of adding: next's is lower */
+	TAILQ_ENTRY(health_wait) order;  /* cert_health.waits */
+	uint64_t seq;                    /* order of adding: the next one's
+	                                  * in the list is lower */
 	int dirty_at;                    /* in cert_health.dirty; -1: not */
-	struct health_link *links;       /* what it waits on */
+	SLIST_HEAD(, health_link) links; /* what it waits on */
 	struct cert_health_result res;   /* as last returned or delivered */
 	int base_n;                      /* res.findings before revocation's:
 	                                  * its first base_n (revocation_judge
@@ -90,12 +96,12 @@ struct cert_health {
 	struct ocsp_client *ocsp;        /* answers do not depend on the
 	                                  * trust store: kept across reloads */
 	int efd;
-	struct health_wait *waits;       /* most recently checked first */
-	struct health_wait *oldest;      /* the last of them */
+	TAILQ_HEAD(health_waits, health_wait) waits; /* most recently
+	                                  * checked first */
 	int n_waits;                     /* at most CERT_HEALTH_MAX_WAITS */
 	uint64_t wait_seq;
-	struct strmap *awaited;          /* key (health_link) -> the first
-	                                  * link of its waits; rebuilt past
+	struct strmap *awaited;          /* key (health_link) -> its waits'
+	                                  * links (health_links); rebuilt past
 	                                  * twice the keys of the waits */
 	size_t n_links;                  /* of every wait */
 	/* The waits to judge again at the next drain (what they wait on
@@ -230,7 +236,7 @@ static int health_open_db(struct cert_health *h, const struct cert_health_opts *
 static int health_open_parts(struct cert_health *h, const struct cert_health_opts *o,
 			     char *err, size_t errlen)
 {
-	h->awaited = strmap_new(sizeof(struct health_link *));
+	h->awaited = strmap_new(sizeof(struct health_links));
 	h->dirty = calloc(CERT_HEALTH_MAX_WAITS, sizeof(*h->dirty));
 	h->judging = calloc(CERT_HEALTH_MAX_WAITS, sizeof(*h->judging));
 	if (!h->awaited || !h->dirty || !h->judging) {
@@ -256,6 +262,7 @@ int cert_health_open(const struct cert_health_opts *o, struct cert_health **out,
 		return -1;
 	}
 	h->online = o->online;
+	TAILQ_INIT(&h->waits);
 	h->issuers = cert_cache_new(HEALTH_MAX_ISSUERS);
 	if (!h->issuers) {
 		snprintf(err, errlen, "out of memory");
@@ -280,12 +287,12 @@ int cert_health_open(const struct cert_health_opts *o, struct cert_health **out,
 
 static void health_wait_free(struct health_wait *w)
 {
-	struct health_link *l, *next;
+	struct health_link *l;
 
 	if (!w)
 		return;
-	for (l = w->links; l; l = next) {
-		next = l->wait_next;
+	while ((l = SLIST_FIRST(&w->links))) {
+		SLIST_REMOVE_HEAD(&w->links, of_wait);
 		free(l);
 	}
 	sk_X509_pop_free(w->chain, X509_free);
@@ -294,15 +301,15 @@ static void health_wait_free(struct health_wait *w)
 
 void cert_health_close(struct cert_health *h)
 {
-	struct health_wait *w, *next;
+	struct health_wait *w;
 
 	if (!h)
 		return;
 	http_pool_free(h->pool);   /* first: no worker runs after this */
 	ocsp_client_free(h->ocsp);
 	cert_checks_free(h->checks);
-	for (w = h->waits; w; w = next) {
-		next = w->next;
+	while ((w = TAILQ_FIRST(&h->waits))) {
+		TAILQ_REMOVE(&h->waits, w, order);
 		health_wait_free(w);
 	}
 	strmap_free(h->awaited);
@@ -371,10 +378,12 @@ static void health_unmark(struct cert_health *h, struct health_wait *w)
 /* What @key names changed: its waits are judged again at the next drain. */
 static void health_mark_key(struct cert_health *h, const uint8_t *key, size_t len)
 {
-	struct health_link **first = strmap_get(h->awaited, key, len), *l;
+	struct health_links *links = strmap_get(h->awaited, key, len);
+	struct health_link *l;
 
-	for (l = first ? *first : NULL; l; l = l->next)
-		health_mark(h, l->w);
+	if (links)
+		LIST_FOREACH(l, links, by_key)
+			health_mark(h, l->w);
 }
 
 static void health_touch(struct cert_health *h, int kind, const void *bytes, size_t len)
@@ -391,21 +400,10 @@ static void health_touch_issuer(void *ctx, const X509_NAME *name)
 	health_mark_key(ctx, key, health_issuer_key(key, name));
 }
 
-static void health_link_push(struct health_link **first, struct health_link *l)
+static void health_link_push(struct health_links *links, struct health_link *l)
 {
-	l->next = *first;
-	if (l->next)
-		l->next->pprev = &l->next;
-	l->pprev = first;
-	*first = l;
-}
-
-static void health_link_out(struct health_link *l)
-{
-	*l->pprev = l->next;
-	if (l->next)
-		l->next->pprev = l->pprev;
-	l->pprev = NULL;
+	LIST_INSERT_HEAD(links, l, by_key);
+	l->indexed = true;
 }
 
 /* Adds a key to @w's (not yet in the index). False when out of memory. */
@@ -418,8 +416,7 @@ static bool health_wait_key(struct health_wait *w, const uint8_t *key, size_t le
 	l->w = w;
 	l->len = len;
 	memcpy(l->key, key, len);
-	l->wait_next = w->links;
-	w->links = l;
+	SLIST_INSERT_HEAD(&w->links, l, of_wait);
 	return true;
 }
 
@@ -469,9 +466,10 @@ static void health_wait_unindex(struct cert_health *h, struct health_wait *w)
 {
 	struct health_link *l;
 
-	for (l = w->links; l; l = l->wait_next) {
-		if (l->pprev) {
-			health_link_out(l);
+	SLIST_FOREACH(l, &w->links, of_wait) {
+		if (l->indexed) {
+			LIST_REMOVE(l, by_key);
+			l->indexed = false;
 			h->n_links--;
 		}
 	}
@@ -480,15 +478,16 @@ static void health_wait_unindex(struct cert_health *h, struct health_wait *w)
 /* Puts @w's keys in the index. False (none put) when out of memory. */
 static bool health_wait_index(struct cert_health *h, struct health_wait *w)
 {
-	struct health_link **first, *l;
+	struct health_links *links;
+	struct health_link *l;
 
-	for (l = w->links; l; l = l->wait_next) {
-		first = strmap_put(h->awaited, l->key, l->len, NULL);
-		if (!first) {
+	SLIST_FOREACH(l, &w->links, of_wait) {
+		links = strmap_put(h->awaited, l->key, l->len, NULL);
+		if (!links) {
 			health_wait_unindex(h, w);
 			return false;
 		}
-		health_link_push(first, l);
+		health_link_push(links, l);
 		h->n_links++;
 	}
 	return true;
@@ -508,19 +507,22 @@ static void health_index_trim(struct cert_health *h)
 
 	if (strmap_count(h->awaited) <= 2 * h->n_links + HEALTH_INDEX_SLACK)
 		return;
-	m = strmap_new(sizeof(struct health_link *));
-	for (w = h->waits; m && w; w = w->next)
-		for (l = w->links; m && l; l = l->wait_next)
-			if (l->pprev && !strmap_put(m, l->key, l->len, NULL)) {
+	m = strmap_new(sizeof(struct health_links));
+	TAILQ_FOREACH(w, &h->waits, order) {
+		SLIST_FOREACH(l, &w->links, of_wait) {
+			if (m && l->indexed && !strmap_put(m, l->key, l->len, NULL)) {
 				strmap_free(m);
 				m = NULL;
 			}
+		}
+	}
 	if (!m)
 		return;
-	/* every key is in: nothing below can fail */
-	for (w = h->waits; w; w = w->next)
-		for (l = w->links; l; l = l->wait_next)
-			if (l->pprev)
+	/* every key is in: nothing below can fail. A link moves to its key's
+	 * list in @m (the old list's head goes with the old map). */
+	TAILQ_FOREACH(w, &h->waits, order)
+		SLIST_FOREACH(l, &w->links, of_wait)
+			if (l->indexed)
 				health_link_push(strmap_get(m, l->key, l->len), l);
 	strmap_free(h->awaited);
 	h->awaited = m;
@@ -529,14 +531,7 @@ static void health_index_trim(struct cert_health *h)
 /* Takes @w out of the waits, the index and the marks, and frees it. */
 static void health_wait_drop(struct cert_health *h, struct health_wait *w)
 {
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		h->waits = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	else
-		h->oldest = w->prev;
+	TAILQ_REMOVE(&h->waits, w, order);
 	h->n_waits--;
 	health_wait_unindex(h, w);
 	health_unmark(h, w);
@@ -831,7 +826,7 @@ static void health_wait_add(struct cert_health *h, const struct cert_health_resu
 {
 	struct health_wait *w;
 
-	for (w = h->waits; w; w = w->next)
+	TAILQ_FOREACH(w, &h->waits, order)
 		if (health_same_target(&w->res, r))
 			break;
 	if (w)
@@ -840,7 +835,7 @@ static void health_wait_add(struct cert_health *h, const struct cert_health_resu
 		/* The oldest is at the end: it gets no update, only its next
 		 * handshake's check will show the answer. The pipeline lets go
 		 * of its pinned chain in the same order. */
-		health_wait_drop(h, h->oldest);
+		health_wait_drop(h, TAILQ_LAST(&h->waits, health_waits));
 		h->waits_let_go++;
 	}
 	w = calloc(1, sizeof(*w));
@@ -850,6 +845,7 @@ static void health_wait_add(struct cert_health *h, const struct cert_health_resu
 		return;
 	}
 	w->dirty_at = -1;
+	SLIST_INIT(&w->links);
 	w->chain = chain;
 	if (!health_wait_keys(w) || !health_wait_index(h, w)) {
 		health_wait_free(w);   /* and @chain */
@@ -864,12 +860,7 @@ static void health_wait_add(struct cert_health *h, const struct cert_health_resu
 	w->at = at;
 	w->started = time(NULL);
 	w->seq = ++h->wait_seq;
-	w->next = h->waits;
-	if (w->next)
-		w->next->prev = w;
-	else
-		h->oldest = w;
-	h->waits = w;
+	TAILQ_INSERT_HEAD(&h->waits, w, order);
 	h->n_waits++;
 	health_index_trim(h);
 }
@@ -1066,8 +1057,11 @@ static void health_mark_unkeyed(struct cert_health *h, time_t now)
 	h->all_dirty = false;
 	h->ocsp_cleared_seen = cleared;
 	h->crl_forgotten_seen = forgotten;
-	for (w = h->oldest; w && (all || now - w->started > HEALTH_WAIT_MAX_S); w = w->prev)
+	TAILQ_FOREACH_REVERSE(w, &h->waits, health_waits, order) {
+		if (!all && now - w->started <= HEALTH_WAIT_MAX_S)
+			break;
 		health_mark(h, w);
+	}
 }
 
 static int health_newest_first(const void *a, const void *b)
@@ -1225,7 +1219,7 @@ int cert_health_flush(struct cert_health *h, int timeout_ms,
 		int64_t left;
 
 		cert_health_drain(h, ev);
-		if (!h->waits && http_pool_outstanding(h->pool) == 0)
+		if (TAILQ_EMPTY(&h->waits) && http_pool_outstanding(h->pool) == 0)
 			return 0;
 		left = deadline - health_now_ms();
 		if (left <= 0)

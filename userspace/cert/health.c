@@ -49,10 +49,16 @@
  * (HEALTH_KEY_CRL_ISSUER and the hash of its subject name: a CRL from any
  * URL answers for the certificates of its issuer). A wait is judged
  * again only when one of its keys was touched: its answers, or another
- * wait's that it shares.
+ * wait's that it shares. One more key, HEALTH_KEY_EVENT and the cert
+ * event's (cert_health_event_key), finds the one wait of a cert event
+ * when it is checked again; nothing touches it.
  */
-enum { HEALTH_KEY_OCSP = 'o', HEALTH_KEY_CRL_URL = 'u', HEALTH_KEY_CRL_ISSUER = 'i' };
-#define HEALTH_KEY_MAX (1 + CRL_URL_MAX)
+enum {
+	HEALTH_KEY_OCSP = 'o', HEALTH_KEY_CRL_URL = 'u', HEALTH_KEY_CRL_ISSUER = 'i',
+	HEALTH_KEY_EVENT = 'e',
+};
+#define HEALTH_KEY_MAX (1 + (CRL_URL_MAX > CERT_HEALTH_EVENT_KEY_MAX ? \
+			     CRL_URL_MAX : CERT_HEALTH_EVENT_KEY_MAX))
 
 struct health_link {                 /* one key of one wait */
 	LIST_ENTRY(health_link) by_key;  /* the key's waits (its entry in
@@ -333,7 +339,7 @@ static size_t health_key(uint8_t out[HEALTH_KEY_MAX], int kind, const void *byte
 			 size_t len)
 {
 	if (len > HEALTH_KEY_MAX - 1)
-		len = HEALTH_KEY_MAX - 1;   /* never: URLs are shorter */
+		len = HEALTH_KEY_MAX - 1;   /* never: URLs and events are shorter */
 	out[0] = (uint8_t)kind;
 	memcpy(out + 1, bytes, len);
 	return len + 1;
@@ -353,6 +359,35 @@ static size_t health_issuer_key(uint8_t out[HEALTH_KEY_MAX], const X509_NAME *na
 		ERR_clear_error();
 	}
 	return health_key(out, HEALTH_KEY_CRL_ISSUER, &hash, sizeof(hash));
+}
+
+size_t cert_health_event_key(bool has_sni, const char *sni, size_t sni_len,
+			     const struct tw_endpoint *server, const char *sha_hex,
+			     uint8_t key[CERT_HEALTH_EVENT_KEY_MAX])
+{
+	size_t k = 0;
+
+	memcpy(key, sha_hex, 64);
+	k += 64;
+	tw_endpoint_key(server, key + k);
+	k += TW_ENDPOINT_KEY_LEN;
+	key[k++] = has_sni;
+	if (sni_len > TW_HOST_NAME_KEY_MAX - 1)
+		sni_len = TW_HOST_NAME_KEY_MAX - 1;
+	/* its NUL is in the room, not in the key */
+	return k + tw_host_name_fold_key(sni, sni_len, (char *)key + k,
+					 TW_HOST_NAME_KEY_MAX);
+}
+
+/* @r's cert event's key in the index: HEALTH_KEY_EVENT, then its own. */
+static size_t health_event_key(uint8_t out[HEALTH_KEY_MAX],
+			       const struct cert_health_result *r)
+{
+	uint8_t event[CERT_HEALTH_EVENT_KEY_MAX];
+
+	return health_key(out, HEALTH_KEY_EVENT, event,
+			  cert_health_event_key(r->has_sni, r->sni, r->sni_len,
+						&r->server, r->leaf_sha256_hex, event));
 }
 
 static void health_mark(struct cert_health *h, struct health_wait *w)
@@ -809,28 +844,20 @@ static void health_record(struct cert_health *h, const char *name,
 		health_db_problem(h, err);
 }
 
-static bool health_same_target(const struct cert_health_result *a,
-			       const struct cert_health_result *b)
-{
-	/* the cert event's key (pipeline/judge.c): the name as compared */
-	return !strcmp(a->leaf_sha256_hex, b->leaf_sha256_hex) &&
-	       a->has_sni == b->has_sni &&
-	       tw_host_name_same_key(a->sni, a->sni_len, b->sni, b->sni_len) &&
-	       tw_endpoint_equal(&a->server, &b->server);
-}
-
-/* Keeps @r for re-judging; takes @chain. One wait per cert event target. */
+/* Keeps @r for re-judging; takes @chain. One wait per cert event: found
+ * by its key in the index (a look-up, not a pass over up to
+ * CERT_HEALTH_MAX_WAITS waits for each pending handshake). */
 static void health_wait_add(struct cert_health *h, const struct cert_health_result *r,
 			    const struct finding_list *base, STACK_OF(X509) *chain,
 			    const struct staple_info *staple, int64_t at)
 {
+	uint8_t event[HEALTH_KEY_MAX];
+	size_t event_len = health_event_key(event, r);
+	struct health_links *same = strmap_get(h->awaited, event, event_len);
 	struct health_wait *w;
 
-	TAILQ_FOREACH(w, &h->waits, order)
-		if (health_same_target(&w->res, r))
-			break;
-	if (w)
-		health_wait_drop(h, w);
+	if (same && !LIST_EMPTY(same))
+		health_wait_drop(h, LIST_FIRST(same)->w);
 	if (h->n_waits >= CERT_HEALTH_MAX_WAITS) {
 		/* The oldest is at the end: it gets no update, only its next
 		 * handshake's check will show the answer. The pipeline lets go
@@ -847,7 +874,8 @@ static void health_wait_add(struct cert_health *h, const struct cert_health_resu
 	w->dirty_at = -1;
 	SLIST_INIT(&w->links);
 	w->chain = chain;
-	if (!health_wait_keys(w) || !health_wait_index(h, w)) {
+	if (!health_wait_key(w, event, event_len) || !health_wait_keys(w) ||
+	    !health_wait_index(h, w)) {
 		health_wait_free(w);   /* and @chain */
 		h->waits_let_go++;
 		return;

@@ -30,6 +30,7 @@
 
 #include "cert_info.h"
 #include "common/endpoint.h"
+#include "common/host_name.h"
 #include "common/key_family.h"
 #include "findings.h"
 #include "revocation.h"
@@ -149,6 +150,19 @@ struct cert_health_result {
  */
 void cert_health_check(struct cert_health *h, const struct cert_health_input *in,
 		       struct cert_health_result *out);
+
+/*
+ * The identity of a cert event, (name as compared, server, leaf), as map
+ * key bytes: the pipeline files its cert events under it, and a wait for
+ * online answers is found by it (one wait per cert event). The name
+ * (tw_host_name_fold_key, at most @sni_len bytes of @sni) comes last,
+ * after the fixed-length leaf and server, so no two identities share a
+ * key. Returns the key's length.
+ */
+#define CERT_HEALTH_EVENT_KEY_MAX (64 + TW_ENDPOINT_KEY_LEN + 1 + TW_HOST_NAME_KEY_MAX)
+size_t cert_health_event_key(bool has_sni, const char *sni, size_t sni_len,
+			     const struct tw_endpoint *server, const char *sha_hex,
+			     uint8_t key[CERT_HEALTH_EVENT_KEY_MAX]);
 
 /* What the inventory did not take: sightings of unanswered handshakes,
  * and new rows refused at INVENTORY_MAX_ROWS. */

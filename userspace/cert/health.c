@@ -35,7 +35,10 @@
 
 #define HEALTH_MAX_CHAIN 12          /* certificates judged per chain */
 #define HEALTH_MAX_ISSUERS 64        /* trust-store issuers parsed for staples */
-#define HEALTH_WAIT_MAX_S 600        /* given up after this long */
+#define HEALTH_WAIT_MAX_S 600        /* given up after this long (the
+                                      * monotonic clock: a step of the
+                                      * wall clock neither holds a wait
+                                      * longer nor lets it go early) */
 #define HEALTH_MAX_PROBLEMS 64
 #define HEALTH_DB_PROBLEM_EVERY_S 60
 #define HEALTH_INVENTORY_FLUSH_MS 1000
@@ -88,7 +91,7 @@ struct health_wait {
 	struct staple_info staple;
 	bool has_staple;
 	int64_t at;                      /* handshake time, seconds */
-	time_t started;
+	int64_t started_ms;              /* health_now_ms() when added */
 };
 
 struct cert_health {
@@ -886,7 +889,7 @@ static void health_wait_add(struct cert_health *h, const struct cert_health_resu
 	if (staple)
 		w->staple = *staple;
 	w->at = at;
-	w->started = time(NULL);
+	w->started_ms = health_now_ms();
 	w->seq = ++h->wait_seq;
 	TAILQ_INSERT_HEAD(&h->waits, w, order);
 	h->n_waits++;
@@ -1067,14 +1070,22 @@ static bool health_rejudge(struct cert_health *h, struct health_wait *w)
 	return changed;
 }
 
+/* @w has waited HEALTH_WAIT_MAX_S at @now_ms (health_now_ms). */
+static bool health_wait_over(const struct health_wait *w, int64_t now_ms)
+{
+	return now_ms - w->started_ms > (int64_t)HEALTH_WAIT_MAX_S * 1000;
+}
+
 /*
  * Marks the waits whose re-judgement may read something changed that no
  * answer's key names: every wait after a reload, after the OCSP cache
  * was emptied (full) or CRL URLs were forgotten with their CRLs (to make
- * room); and the waits older than HEALTH_WAIT_MAX_S, the oldest last in
- * the list (they are let go).
+ * room); and the waits older than HEALTH_WAIT_MAX_S (they are let go),
+ * from the oldest, last in the list, up to the first that is not: the
+ * list is in the order of started_ms (each wait goes in first, with the
+ * monotonic clock's time), so none after it is either.
  */
-static void health_mark_unkeyed(struct cert_health *h, time_t now)
+static void health_mark_unkeyed(struct cert_health *h, int64_t now_ms)
 {
 	uint64_t cleared = ocsp_client_cleared(h->ocsp);
 	uint64_t forgotten = crl_fetch_forgotten(h->checks->fetch);
@@ -1086,7 +1097,7 @@ static void health_mark_unkeyed(struct cert_health *h, time_t now)
 	h->ocsp_cleared_seen = cleared;
 	h->crl_forgotten_seen = forgotten;
 	TAILQ_FOREACH_REVERSE(w, &h->waits, health_waits, order) {
-		if (!all && now - w->started <= HEALTH_WAIT_MAX_S)
+		if (!all && !health_wait_over(w, now_ms))
 			break;
 		health_mark(h, w);
 	}
@@ -1110,11 +1121,11 @@ static int health_newest_first(const void *a, const void *b)
 static void health_rejudge_marked(struct cert_health *h,
 				  const struct cert_health_events *ev)
 {
-	time_t now = time(NULL);
+	int64_t now_ms = health_now_ms();
 	struct health_wait *w;
 	int i, n;
 
-	health_mark_unkeyed(h, now);
+	health_mark_unkeyed(h, now_ms);
 	n = h->n_dirty;
 	for (i = 0; i < n; i++) {
 		h->judging[i] = h->dirty[i];
@@ -1127,7 +1138,11 @@ static void health_rejudge_marked(struct cert_health *h,
 		h->waits_rejudged++;
 		if (health_rejudge(h, w) && ev && ev->updated)
 			ev->updated(ev->ctx, &w->res);
-		if (!w->res.pending || now - w->started > HEALTH_WAIT_MAX_S) {
+		if (!w->res.pending || health_wait_over(w, now_ms)) {
+			/* answers still out: they will come to no wait, and
+			 * not be said with this cert event (cert_updates_lost) */
+			if (w->res.pending)
+				h->waits_let_go++;
 			if (ev && ev->settled)
 				ev->settled(ev->ctx, &w->res);
 			health_wait_drop(h, w);

@@ -20,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "cert/cert_info.h"
+#include "cert/crl_fetch.h"
 #include "cert/health.h"
 #include "check.h"
 #include "health_fixture.h"
@@ -326,6 +327,174 @@ static void test_cert_event_checked_again_keeps_one_wait(void)
 }
 
 
+/* --- what a wait keeps needed */
+
+#define FLOOD CRL_FETCH_MAX_URLS   /* new CRL URLs: the table ages */
+
+/* A certificate @cn issued by @issuer (NULL: self-signed) with @key
+ * (@ikey signing), a CA or not, naming @crl_url (NULL: none). */
+static X509 *mint(const char *cn, long serial, X509 *issuer, EVP_PKEY *key,
+		  EVP_PKEY *ikey, bool ca, const char *crl_url)
+{
+	X509 *x = X509_new();
+	X509_EXTENSION *ext;
+	X509V3_CTX ctx;
+	char uri[300];
+	bool ok = x != NULL;
+
+	ok = ok && X509_set_version(x, 2) &&
+	     ASN1_INTEGER_set(X509_get_serialNumber(x), serial) &&
+	     X509_gmtime_adj(X509_getm_notBefore(x), -86400) &&
+	     X509_gmtime_adj(X509_getm_notAfter(x), 365L * 86400) &&
+	     X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+					(const unsigned char *)cn, -1, -1, 0) &&
+	     X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer)
+					     : X509_get_subject_name(x)) &&
+	     X509_set_pubkey(x, key);
+	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
+	if (ok && ca) {
+		ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints,
+					  "critical,CA:TRUE");
+		ok = ext && X509_add_ext(x, ext, -1);
+		X509_EXTENSION_free(ext);
+	}
+	if (ok && crl_url) {
+		snprintf(uri, sizeof(uri), "URI:%s", crl_url);
+		ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_crl_distribution_points, uri);
+		ok = ext && X509_add_ext(x, ext, -1);
+		X509_EXTENSION_free(ext);
+	}
+	ok = ok && X509_sign(x, ikey, EVP_sha256()) > 0;
+	if (!ok) {
+		X509_free(x);
+		x = NULL;
+	}
+	CHECK(x != NULL);
+	return x;
+}
+
+/* @x as cert_info (NULL on failure). */
+static struct cert_info *info_of(X509 *x)
+{
+	unsigned char *der = NULL;
+	const char *err = NULL;
+	struct cert_info *ci = NULL;
+	int len = x ? i2d_X509(x, &der) : -1;
+
+	if (len > 0)
+		ci = cert_info_parse(der, (size_t)len, &err);
+	OPENSSL_free(der);
+	CHECK(ci != NULL);
+	return ci;
+}
+
+/* A port on 127.0.0.1 where nothing listens (bound, so nothing will):
+ * a download from it fails at once. The socket, or -1. */
+static int dead_port(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	      getsockname(fd, (struct sockaddr *)&a, &alen) == 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* The PKI's root and @flood_root in one PEM file, @path. 0 or -1. */
+static int trust_both(struct setup *s, X509 *flood_root, char *path, size_t len)
+{
+	char cmd[1400];
+	FILE *f;
+	int rc = -1;
+
+	snprintf(path, len, "%s/trust.pem", s->dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s/root.crt' '%s'", s->dir, path);
+	if (hf_sh(cmd) == 0 && (f = fopen(path, "a"))) {
+		rc = PEM_write_X509(f, flood_root) ? 0 : -1;
+		if (fclose(f))
+			rc = -1;
+	}
+	CHECK_INT(rc, 0);
+	return rc;
+}
+
+/*
+ * revoked.test waits for its responder (held); its CRL and its
+ * intermediate's are downloaded: said again, revoked. Then 4,096 new
+ * certificates (another CA's) each name a CRL URL of their own: the
+ * table of URLs is full and forgets the half asked for least recently.
+ * The URLs of the waiting revoked.test stay: asked for again, it is
+ * still revoked, nothing downloaded again. Before, they were forgotten
+ * with their CRLs (a wait refreshes its URLs only when it is judged
+ * again): the wait was said again without its CRL's answer, and the
+ * next handshake waited for the downloads again.
+ */
+static void test_waiting_crl_urls_outlive_the_table_ageing(void)
+{
+	static const char *const crls[] = {
+		"/inter.crl", "inter.crl", "/root.crl", "root.crl", NULL,
+	};
+	struct cert_health_opts o = { .online = true, .ocsp_timeout_ms = 60000 };
+	struct cert_health_result res;
+	struct cert_health_stats st;
+	char trust[1200], url[128], cn[64], err[256] = "";
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *root = key ? mint("Flood Root", 1, NULL, key, key, true, NULL) : NULL;
+	struct cert_info *leaf;
+	struct setup s;
+	uint16_t port = 0;
+	int dead, i, updates;
+
+	setup_open(&s, true, NULL);
+	dead = dead_port(&port);
+	/* the facade again, trusting the flood's root too */
+	cert_health_close(s.h);
+	s.h = NULL;
+	if (root && trust_both(&s, root, trust, sizeof(trust)) == 0) {
+		o.ca_file = trust;
+		CHECK_INT(cert_health_open(&o, &s.h, err, sizeof(err)), 0);
+	}
+	check_pki(&s, "revoked.test", 1, &res);
+	CHECK(res.pending);
+	serve(&s, 3, crls);   /* its query (held), two downloads */
+	drain_until(s.h, &s.ev, &s.said.updates[1], 1);
+	CHECK_INT(s.said.updates[1], 1);
+	CHECK_INT(s.said.status[1], OCSP_ST_REVOKED);
+	for (i = 0; s.h && i < FLOOD; i++) {
+		X509 *x;
+
+		snprintf(cn, sizeof(cn), "flood-%d.test", i);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u/%d.crl", port, i);
+		x = mint(cn, 100 + i, root, key, key, false, url);
+		leaf = info_of(x);
+		X509_free(x);
+		if (!leaf)
+			break;
+		check_chain(&s, &leaf, 1, (uint16_t)(PORTS + i), &res);
+		cert_info_free(leaf);
+		if (i % 64 == 63)   /* the failed downloads, their waits */
+			cert_health_drain(s.h, &s.ev);
+	}
+	if (s.h) {
+		cert_health_drain(s.h, &s.ev);
+		cert_health_stats(s.h, &st);
+		CHECK(st.crl_urls_forgotten > 0);   /* the table aged */
+	}
+	updates = s.said.updates[1];
+	CHECK_INT(updates, 1);   /* said again only with its answer */
+	check_pki(&s, "revoked.test", 1, &res);
+	CHECK_INT(res.revocation.status, OCSP_ST_REVOKED);
+	CHECK(res.pending);   /* its responder: still held */
+	setup_close(&s);
+	if (dead >= 0)
+		close(dead);
+	X509_free(root);
+	EVP_PKEY_free(key);
+}
+
 /* --- which answers judge a wait again */
 
 /*
@@ -372,5 +541,6 @@ int main(void)
 	RUN_TEST(test_wait_past_its_limit_is_let_go_and_counted);
 	RUN_TEST(test_cert_event_checked_again_keeps_one_wait);
 	RUN_TEST(test_crl_from_another_url_of_the_issuer_judges_its_waits);
+	RUN_TEST(test_waiting_crl_urls_outlive_the_table_ageing);
 	return CHECK_EXIT_CODE();
 }

@@ -242,6 +242,8 @@ static int health_open_db(struct cert_health *h, const struct cert_health_opts *
 	return 1;
 }
 
+static bool health_url_awaited(void *ctx, const char *url, size_t len);
+
 static int health_open_parts(struct cert_health *h, const struct cert_health_opts *o,
 			     char *err, size_t errlen)
 {
@@ -256,6 +258,7 @@ static int health_open_parts(struct cert_health *h, const struct cert_health_opt
 		return -1;
 	if (cert_checks_open(o, h->pool, &h->checks, err, errlen))
 		return -1;
+	crl_fetch_set_needed(h->checks->fetch, health_url_awaited, h);
 	return health_open_db(h, o, err, errlen);
 }
 
@@ -391,6 +394,18 @@ static size_t health_event_key(uint8_t out[HEALTH_KEY_MAX],
 	return health_key(out, HEALTH_KEY_EVENT, event,
 			  cert_health_event_key(r->has_sni, r->sni, r->sni_len,
 						&r->server, r->leaf_sha256_hex, event));
+}
+
+/* crl_fetch_needed_fn: a wait reads @url's CRL when judged again (it is
+ * a key of the index with waits), so the URL is not aged out under it. */
+static bool health_url_awaited(void *ctx, const char *url, size_t len)
+{
+	struct cert_health *h = ctx;
+	uint8_t key[HEALTH_KEY_MAX];
+	struct health_links *links;
+
+	links = strmap_get(h->awaited, key, health_key(key, HEALTH_KEY_CRL_URL, url, len));
+	return links && !LIST_EMPTY(links);
 }
 
 static void health_mark(struct cert_health *h, struct health_wait *w)
@@ -1305,6 +1320,7 @@ void cert_health_commit(struct cert_health *h, struct cert_checks *c)
 	h->crl_forgotten += crl_fetch_forgotten(h->checks->fetch);
 	cert_checks_free(h->checks);
 	h->checks = c;
+	crl_fetch_set_needed(c->fetch, health_url_awaited, h);
 	/* every wait is judged under the new state at the next drain */
 	h->all_dirty = true;
 }

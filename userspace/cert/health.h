@@ -172,8 +172,12 @@ struct cert_health_stats {
 	uint64_t crl_urls_forgotten;   /* crl_fetch.h, over every reload */
 	uint64_t waits_let_go;         /* cert events let go while waiting
 	                                * for online answers (at
-	                                * CERT_HEALTH_MAX_WAITS, or out of
-	                                * memory): no update for them */
+	                                * CERT_HEALTH_MAX_WAITS, past
+	                                * HEALTH_WAIT_MAX_S with answers
+	                                * still out, or out of memory): no
+	                                * update for them, whether or not
+	                                * their answers would have changed
+	                                * them (not known when let go) */
 	uint64_t waits_rejudged;       /* waits judged again by a drain: one
 	                                * for each wait an answer (or a
 	                                * reload, or its HEALTH_WAIT_MAX_S)

@@ -160,9 +160,64 @@ static void test_full_table_forgets_the_least_recently_asked_half(void)
 	teardown(&fx);
 }
 
+/* Needed by the test's owner: the URLs of shards below *ctx; each call
+ * counted. */
+static int needed_calls;
+
+static bool needed_below(void *ctx, const char *url, size_t len)
+{
+	int below = *(const int *)ctx, i;
+
+	needed_calls++;
+	return sscanf(url, "http://127.0.0.1:9/shard%d.crl", &i) == 1 && i < below;
+}
+
+/*
+ * The owner still needs the oldest 3,071 (waiting cert events
+ * read their CRLs): a full table forgets only the least recent of the
+ * rest, and keeps them even though they were asked for least recently.
+ * With the URLs kept, it ages again only once half a table of new URLs
+ * came, not at each new one (each ageing is a pass over the table).
+ */
+static void test_ageing_keeps_the_urls_still_needed(void)
+{
+	int below = CRL_FETCH_MAX_URLS * 3 / 4 - 1, i;
+	struct crl_fetch_status st;
+	struct fixture fx;
+
+	if (setup(&fx)) {
+		CHECK(!"fixture");
+		teardown(&fx);
+		return;
+	}
+	crl_fetch_set_needed(fx.fetch, needed_below, &below);
+	for (i = 0; i < CRL_FETCH_MAX_URLS; i++)
+		want(&fx, i, true, &st);
+	needed_calls = 0;
+	want(&fx, CRL_FETCH_MAX_URLS, true, &st);
+	CHECK_INT(needed_calls, CRL_FETCH_MAX_URLS);   /* one ageing */
+	/* the newest half and the 3,071 needed: every URL */
+	CHECK_INT(crl_fetch_forgotten(fx.fetch), 0);
+	/* 4,096 kept: the next ageing when the 6,144th URL comes */
+	for (i = CRL_FETCH_MAX_URLS + 1; i < CRL_FETCH_MAX_URLS * 3 / 2; i++)
+		want(&fx, i, true, &st);
+	CHECK_INT(needed_calls, CRL_FETCH_MAX_URLS);
+	want(&fx, CRL_FETCH_MAX_URLS * 3 / 2, true, &st);
+	CHECK_INT(needed_calls, CRL_FETCH_MAX_URLS + CRL_FETCH_MAX_URLS * 3 / 2);
+	/* the newest half of the 6,144 there were is 3,072 to 6,143: of
+	 * the rest, 0 to 3,071, only 3,071 is not needed */
+	CHECK_INT(crl_fetch_forgotten(fx.fetch), 1);
+	CHECK(remembered(&fx, 0));
+	CHECK(remembered(&fx, below - 1));
+	CHECK(!remembered(&fx, below));
+	CHECK(remembered(&fx, below + 1));
+	teardown(&fx);
+}
+
 int main(void)
 {
 	RUN_TEST(test_full_table_forgets_the_least_recently_asked_half);
 	RUN_TEST(test_refresh_with_garbage_keeps_the_last_crl);
+	RUN_TEST(test_ageing_keeps_the_urls_still_needed);
 	return CHECK_EXIT_CODE();
 }

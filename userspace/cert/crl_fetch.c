@@ -21,6 +21,9 @@ struct crl_fetch {
 	struct strmap *urls;  /* URL -> crl_fetch_entry */
 	uint64_t uses;        /* crl_fetch_want calls: the LRU clock */
 	uint64_t forgotten;   /* URLs aged out, since the start */
+	size_t aged_to;       /* URLs left by the last ageing */
+	crl_fetch_needed_fn needed;
+	void *needed_ctx;
 };
 
 struct crl_fetch *crl_fetch_new(struct http_pool *pool, struct crl_store *store)
@@ -37,6 +40,14 @@ struct crl_fetch *crl_fetch_new(struct http_pool *pool, struct crl_store *store)
 		return NULL;
 	}
 	return f;
+}
+
+void crl_fetch_set_needed(struct crl_fetch *f, crl_fetch_needed_fn fn, void *ctx)
+{
+	if (!f)
+		return;
+	f->needed = fn;
+	f->needed_ctx = ctx;
 }
 
 void crl_fetch_free(struct crl_fetch *f)
@@ -103,9 +114,12 @@ static int crl_fetch_rebuild(struct crl_fetch *f, const bool *keep)
 	return 0;
 }
 
-/* The table is full: keeps the half asked for most recently, and every
- * URL with a download out; forgets the rest. A URL asked for again later
- * is downloaded again. -1 (nothing forgotten) when memory is short. */
+/* The table is full: keeps the half asked for most recently, every URL
+ * with a download out and every URL the owner still needs (a waiting cert
+ * event reads its CRL when judged again, without asking first: its
+ * last_used is as old as its wait); forgets the rest. A URL asked for
+ * again later is downloaded again. -1 (nothing forgotten) when memory is
+ * short. */
 static int crl_fetch_age(struct crl_fetch *f)
 {
 	size_t n = strmap_count(f->urls), i, len;
@@ -120,13 +134,16 @@ static int crl_fetch_age(struct crl_fetch *f)
 		for (i = 0; strmap_at(f->urls, i, &key, &len, &val); i++) {
 			e = val;
 			slots[i] = (struct crl_fetch_age_slot){ e->last_used, i };
-			keep[i] = e->in_flight;
+			keep[i] = e->in_flight ||
+				  (f->needed && f->needed(f->needed_ctx, key, len));
 		}
 		qsort(slots, n, sizeof(*slots), by_last_used_desc);
 		for (i = 0; i < n / 2; i++)
 			keep[slots[i].index] = true;
 		rc = crl_fetch_rebuild(f, keep);
 	}
+	if (rc == 0)
+		f->aged_to = strmap_count(f->urls);
 	free(slots);
 	free(keep);
 	return rc;
@@ -135,6 +152,16 @@ static int crl_fetch_age(struct crl_fetch *f)
 uint64_t crl_fetch_forgotten(const struct crl_fetch *f)
 {
 	return f ? f->forgotten : 0;
+}
+
+/* Time to age: the table is full, and half of it came since the last
+ * ageing (what was kept then, needed still, is not aged again for each
+ * new URL). */
+static bool crl_fetch_full(const struct crl_fetch *f)
+{
+	size_t n = strmap_count(f->urls);
+
+	return n >= CRL_FETCH_MAX_URLS && n >= f->aged_to + CRL_FETCH_MAX_URLS / 2;
 }
 
 void crl_fetch_want(struct crl_fetch *f, const char *url, int64_t now,
@@ -152,7 +179,7 @@ void crl_fetch_want(struct crl_fetch *f, const char *url, int64_t now,
 	if (!e) {
 		/* Many distinct URLs (a CDN's shards, or something generating
 		 * them): the ones not asked for lately make room. */
-		if (strmap_count(f->urls) >= CRL_FETCH_MAX_URLS && crl_fetch_age(f))
+		if (crl_fetch_full(f) && crl_fetch_age(f))
 			return;
 		e = strmap_put(f->urls, url, len, NULL);
 		if (!e)

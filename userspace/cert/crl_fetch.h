@@ -4,9 +4,9 @@
  * the CRL store: one download per URL at a time, the result kept until the
  * CRL's nextUpdate (a failure is retried after a minute). At most
  * CRL_FETCH_MAX_URLS URLs are remembered: when a new one comes to a full
- * table, the half asked for least recently (none with a download out) are
- * forgotten with their CRLs, and counted. Owner thread only, like the
- * store.
+ * table, the half asked for least recently (none with a download out, and
+ * none the owner says it still needs: crl_fetch_set_needed) are forgotten
+ * with their CRLs, and counted. Owner thread only, like the store.
  */
 #ifndef TW_CRL_FETCH_H
 #define TW_CRL_FETCH_H
@@ -50,6 +50,17 @@ struct crl_fetch_status {
  */
 void crl_fetch_want(struct crl_fetch *f, const char *url, int64_t now,
 		    bool may_fetch, struct crl_fetch_status *out);
+
+/*
+ * Whether @url (@len bytes) is still needed by someone who asked for it
+ * and will read its CRL again without asking (a cert event waiting for
+ * other answers): kept when the table ages, as a URL with a download out
+ * is. The table so holds at most about twice (the URLs needed and
+ * CRL_FETCH_MAX_URLS / 2): it ages again only once half of
+ * CRL_FETCH_MAX_URLS new URLs came since it last did. NULL @fn: none is.
+ */
+typedef bool (*crl_fetch_needed_fn)(void *ctx, const char *url, size_t len);
+void crl_fetch_set_needed(struct crl_fetch *f, crl_fetch_needed_fn fn, void *ctx);
 
 /* URLs forgotten to make room (with their CRLs), since @f was made. */
 uint64_t crl_fetch_forgotten(const struct crl_fetch *f);

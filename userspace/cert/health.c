@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/queue.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,7 +35,10 @@
 
 #define HEALTH_MAX_CHAIN 12          /* certificates judged per chain */
 #define HEALTH_MAX_ISSUERS 64        /* trust-store issuers parsed for staples */
-#define HEALTH_WAIT_MAX_S 600        /* given up after this long */
+#define HEALTH_WAIT_MAX_S 600        /* given up after this long (the
+                                      * monotonic clock: a step of the
+                                      * wall clock neither holds a wait
+                                      * longer nor lets it go early) */
 #define HEALTH_MAX_PROBLEMS 64
 #define HEALTH_DB_PROBLEM_EVERY_S 60
 #define HEALTH_INVENTORY_FLUSH_MS 1000
@@ -48,25 +52,36 @@
  * (HEALTH_KEY_CRL_ISSUER and the hash of its subject name: a CRL from any
  * URL answers for the certificates of its issuer). A wait is judged
  * again only when one of its keys was touched: its answers, or another
- * wait's that it shares.
+ * wait's that it shares. One more key, HEALTH_KEY_EVENT and the cert
+ * event's (cert_health_event_key), finds the one wait of a cert event
+ * when it is checked again; nothing touches it.
  */
-enum { HEALTH_KEY_OCSP = 'o', HEALTH_KEY_CRL_URL = 'u', HEALTH_KEY_CRL_ISSUER = 'i' };
-#define HEALTH_KEY_MAX (1 + CRL_URL_MAX)
+enum {
+	HEALTH_KEY_OCSP = 'o', HEALTH_KEY_CRL_URL = 'u', HEALTH_KEY_CRL_ISSUER = 'i',
+	HEALTH_KEY_EVENT = 'e',
+};
+#define HEALTH_KEY_MAX (1 + (CRL_URL_MAX > CERT_HEALTH_EVENT_KEY_MAX ? \
+			     CRL_URL_MAX : CERT_HEALTH_EVENT_KEY_MAX))
 
 struct health_link {                 /* one key of one wait */
-	struct health_link *next;        /* the key's waits */
-	struct health_link **pprev;      /* what points at this one */
-	struct health_link *wait_next;   /* the wait's keys */
+	LIST_ENTRY(health_link) by_key;  /* the key's waits (its entry in
+	                                  * cert_health.awaited) */
+	SLIST_ENTRY(health_link) of_wait; /* the wait's keys */
+	bool indexed;                    /* in by_key */
 	struct health_wait *w;
 	size_t len;
 	uint8_t key[];
 };
 
+/* The value of each key in cert_health.awaited: the links of its waits. */
+LIST_HEAD(health_links, health_link);
+
 struct health_wait {
-	struct health_wait *next, *prev; /* cert_health.waits, newest first */
-	uint64_t seq;                    /* order of adding: next's is lower */
+	TAILQ_ENTRY(health_wait) order;  /* cert_health.waits */
+	uint64_t seq;                    /* order of adding: the next one's
+	                                  * in the list is lower */
 	int dirty_at;                    /* in cert_health.dirty; -1: not */
-	struct health_link *links;       /* what it waits on */
+	SLIST_HEAD(, health_link) links; /* what it waits on */
 	struct cert_health_result res;   /* as last returned or delivered */
 	int base_n;                      /* res.findings before revocation's:
 	                                  * its first base_n (revocation_judge
@@ -76,7 +91,7 @@ struct health_wait {
 	struct staple_info staple;
 	bool has_staple;
 	int64_t at;                      /* handshake time, seconds */
-	time_t started;
+	int64_t started_ms;              /* health_now_ms() when added */
 };
 
 struct cert_health {
@@ -90,12 +105,12 @@ struct cert_health {
 	struct ocsp_client *ocsp;        /* answers do not depend on the
 	                                  * trust store: kept across reloads */
 	int efd;
-	struct health_wait *waits;       /* most recently checked first */
-	struct health_wait *oldest;      /* the last of them */
+	TAILQ_HEAD(health_waits, health_wait) waits; /* most recently
+	                                  * checked first */
 	int n_waits;                     /* at most CERT_HEALTH_MAX_WAITS */
 	uint64_t wait_seq;
-	struct strmap *awaited;          /* key (health_link) -> the first
-	                                  * link of its waits; rebuilt past
+	struct strmap *awaited;          /* key (health_link) -> its waits'
+	                                  * links (health_links); rebuilt past
 	                                  * twice the keys of the waits */
 	size_t n_links;                  /* of every wait */
 	/* The waits to judge again at the next drain (what they wait on
@@ -227,10 +242,12 @@ static int health_open_db(struct cert_health *h, const struct cert_health_opts *
 	return 1;
 }
 
+static bool health_url_awaited(void *ctx, const char *url, size_t len);
+
 static int health_open_parts(struct cert_health *h, const struct cert_health_opts *o,
 			     char *err, size_t errlen)
 {
-	h->awaited = strmap_new(sizeof(struct health_link *));
+	h->awaited = strmap_new(sizeof(struct health_links));
 	h->dirty = calloc(CERT_HEALTH_MAX_WAITS, sizeof(*h->dirty));
 	h->judging = calloc(CERT_HEALTH_MAX_WAITS, sizeof(*h->judging));
 	if (!h->awaited || !h->dirty || !h->judging) {
@@ -241,6 +258,7 @@ static int health_open_parts(struct cert_health *h, const struct cert_health_opt
 		return -1;
 	if (cert_checks_open(o, h->pool, &h->checks, err, errlen))
 		return -1;
+	crl_fetch_set_needed(h->checks->fetch, health_url_awaited, h);
 	return health_open_db(h, o, err, errlen);
 }
 
@@ -256,6 +274,7 @@ int cert_health_open(const struct cert_health_opts *o, struct cert_health **out,
 		return -1;
 	}
 	h->online = o->online;
+	TAILQ_INIT(&h->waits);
 	h->issuers = cert_cache_new(HEALTH_MAX_ISSUERS);
 	if (!h->issuers) {
 		snprintf(err, errlen, "out of memory");
@@ -280,12 +299,12 @@ int cert_health_open(const struct cert_health_opts *o, struct cert_health **out,
 
 static void health_wait_free(struct health_wait *w)
 {
-	struct health_link *l, *next;
+	struct health_link *l;
 
 	if (!w)
 		return;
-	for (l = w->links; l; l = next) {
-		next = l->wait_next;
+	while ((l = SLIST_FIRST(&w->links))) {
+		SLIST_REMOVE_HEAD(&w->links, of_wait);
 		free(l);
 	}
 	sk_X509_pop_free(w->chain, X509_free);
@@ -294,15 +313,15 @@ static void health_wait_free(struct health_wait *w)
 
 void cert_health_close(struct cert_health *h)
 {
-	struct health_wait *w, *next;
+	struct health_wait *w;
 
 	if (!h)
 		return;
 	http_pool_free(h->pool);   /* first: no worker runs after this */
 	ocsp_client_free(h->ocsp);
 	cert_checks_free(h->checks);
-	for (w = h->waits; w; w = next) {
-		next = w->next;
+	while ((w = TAILQ_FIRST(&h->waits))) {
+		TAILQ_REMOVE(&h->waits, w, order);
 		health_wait_free(w);
 	}
 	strmap_free(h->awaited);
@@ -326,7 +345,7 @@ static size_t health_key(uint8_t out[HEALTH_KEY_MAX], int kind, const void *byte
 			 size_t len)
 {
 	if (len > HEALTH_KEY_MAX - 1)
-		len = HEALTH_KEY_MAX - 1;   /* never: URLs are shorter */
+		len = HEALTH_KEY_MAX - 1;   /* never: URLs and events are shorter */
 	out[0] = (uint8_t)kind;
 	memcpy(out + 1, bytes, len);
 	return len + 1;
@@ -346,6 +365,47 @@ static size_t health_issuer_key(uint8_t out[HEALTH_KEY_MAX], const X509_NAME *na
 		ERR_clear_error();
 	}
 	return health_key(out, HEALTH_KEY_CRL_ISSUER, &hash, sizeof(hash));
+}
+
+size_t cert_health_event_key(bool has_sni, const char *sni, size_t sni_len,
+			     const struct tw_endpoint *server, const char *sha_hex,
+			     uint8_t key[CERT_HEALTH_EVENT_KEY_MAX])
+{
+	size_t k = 0;
+
+	memcpy(key, sha_hex, 64);
+	k += 64;
+	tw_endpoint_key(server, key + k);
+	k += TW_ENDPOINT_KEY_LEN;
+	key[k++] = has_sni;
+	if (sni_len > TW_HOST_NAME_KEY_MAX - 1)
+		sni_len = TW_HOST_NAME_KEY_MAX - 1;
+	/* its NUL is in the room, not in the key */
+	return k + tw_host_name_fold_key(sni, sni_len, (char *)key + k,
+					 TW_HOST_NAME_KEY_MAX);
+}
+
+/* @r's cert event's key in the index: HEALTH_KEY_EVENT, then its own. */
+static size_t health_event_key(uint8_t out[HEALTH_KEY_MAX],
+			       const struct cert_health_result *r)
+{
+	uint8_t event[CERT_HEALTH_EVENT_KEY_MAX];
+
+	return health_key(out, HEALTH_KEY_EVENT, event,
+			  cert_health_event_key(r->has_sni, r->sni, r->sni_len,
+						&r->server, r->leaf_sha256_hex, event));
+}
+
+/* crl_fetch_needed_fn: a wait reads @url's CRL when judged again (it is
+ * a key of the index with waits), so the URL is not aged out under it. */
+static bool health_url_awaited(void *ctx, const char *url, size_t len)
+{
+	struct cert_health *h = ctx;
+	uint8_t key[HEALTH_KEY_MAX];
+	struct health_links *links;
+
+	links = strmap_get(h->awaited, key, health_key(key, HEALTH_KEY_CRL_URL, url, len));
+	return links && !LIST_EMPTY(links);
 }
 
 static void health_mark(struct cert_health *h, struct health_wait *w)
@@ -371,10 +431,12 @@ static void health_unmark(struct cert_health *h, struct health_wait *w)
 /* What @key names changed: its waits are judged again at the next drain. */
 static void health_mark_key(struct cert_health *h, const uint8_t *key, size_t len)
 {
-	struct health_link **first = strmap_get(h->awaited, key, len), *l;
+	struct health_links *links = strmap_get(h->awaited, key, len);
+	struct health_link *l;
 
-	for (l = first ? *first : NULL; l; l = l->next)
-		health_mark(h, l->w);
+	if (links)
+		LIST_FOREACH(l, links, by_key)
+			health_mark(h, l->w);
 }
 
 static void health_touch(struct cert_health *h, int kind, const void *bytes, size_t len)
@@ -391,21 +453,10 @@ static void health_touch_issuer(void *ctx, const X509_NAME *name)
 	health_mark_key(ctx, key, health_issuer_key(key, name));
 }
 
-static void health_link_push(struct health_link **first, struct health_link *l)
+static void health_link_push(struct health_links *links, struct health_link *l)
 {
-	l->next = *first;
-	if (l->next)
-		l->next->pprev = &l->next;
-	l->pprev = first;
-	*first = l;
-}
-
-static void health_link_out(struct health_link *l)
-{
-	*l->pprev = l->next;
-	if (l->next)
-		l->next->pprev = l->pprev;
-	l->pprev = NULL;
+	LIST_INSERT_HEAD(links, l, by_key);
+	l->indexed = true;
 }
 
 /* Adds a key to @w's (not yet in the index). False when out of memory. */
@@ -418,8 +469,7 @@ static bool health_wait_key(struct health_wait *w, const uint8_t *key, size_t le
 	l->w = w;
 	l->len = len;
 	memcpy(l->key, key, len);
-	l->wait_next = w->links;
-	w->links = l;
+	SLIST_INSERT_HEAD(&w->links, l, of_wait);
 	return true;
 }
 
@@ -469,9 +519,10 @@ static void health_wait_unindex(struct cert_health *h, struct health_wait *w)
 {
 	struct health_link *l;
 
-	for (l = w->links; l; l = l->wait_next) {
-		if (l->pprev) {
-			health_link_out(l);
+	SLIST_FOREACH(l, &w->links, of_wait) {
+		if (l->indexed) {
+			LIST_REMOVE(l, by_key);
+			l->indexed = false;
 			h->n_links--;
 		}
 	}
@@ -480,15 +531,16 @@ static void health_wait_unindex(struct cert_health *h, struct health_wait *w)
 /* Puts @w's keys in the index. False (none put) when out of memory. */
 static bool health_wait_index(struct cert_health *h, struct health_wait *w)
 {
-	struct health_link **first, *l;
+	struct health_links *links;
+	struct health_link *l;
 
-	for (l = w->links; l; l = l->wait_next) {
-		first = strmap_put(h->awaited, l->key, l->len, NULL);
-		if (!first) {
+	SLIST_FOREACH(l, &w->links, of_wait) {
+		links = strmap_put(h->awaited, l->key, l->len, NULL);
+		if (!links) {
 			health_wait_unindex(h, w);
 			return false;
 		}
-		health_link_push(first, l);
+		health_link_push(links, l);
 		h->n_links++;
 	}
 	return true;
@@ -508,19 +560,22 @@ static void health_index_trim(struct cert_health *h)
 
 	if (strmap_count(h->awaited) <= 2 * h->n_links + HEALTH_INDEX_SLACK)
 		return;
-	m = strmap_new(sizeof(struct health_link *));
-	for (w = h->waits; m && w; w = w->next)
-		for (l = w->links; m && l; l = l->wait_next)
-			if (l->pprev && !strmap_put(m, l->key, l->len, NULL)) {
+	m = strmap_new(sizeof(struct health_links));
+	TAILQ_FOREACH(w, &h->waits, order) {
+		SLIST_FOREACH(l, &w->links, of_wait) {
+			if (m && l->indexed && !strmap_put(m, l->key, l->len, NULL)) {
 				strmap_free(m);
 				m = NULL;
 			}
+		}
+	}
 	if (!m)
 		return;
-	/* every key is in: nothing below can fail */
-	for (w = h->waits; w; w = w->next)
-		for (l = w->links; l; l = l->wait_next)
-			if (l->pprev)
+	/* every key is in: nothing below can fail. A link moves to its key's
+	 * list in @m (the old list's head goes with the old map). */
+	TAILQ_FOREACH(w, &h->waits, order)
+		SLIST_FOREACH(l, &w->links, of_wait)
+			if (l->indexed)
 				health_link_push(strmap_get(m, l->key, l->len), l);
 	strmap_free(h->awaited);
 	h->awaited = m;
@@ -529,14 +584,7 @@ static void health_index_trim(struct cert_health *h)
 /* Takes @w out of the waits, the index and the marks, and frees it. */
 static void health_wait_drop(struct cert_health *h, struct health_wait *w)
 {
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		h->waits = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	else
-		h->oldest = w->prev;
+	TAILQ_REMOVE(&h->waits, w, order);
 	h->n_waits--;
 	health_wait_unindex(h, w);
 	health_unmark(h, w);
@@ -814,33 +862,25 @@ static void health_record(struct cert_health *h, const char *name,
 		health_db_problem(h, err);
 }
 
-static bool health_same_target(const struct cert_health_result *a,
-			       const struct cert_health_result *b)
-{
-	/* the cert event's key (pipeline/judge.c): the name as compared */
-	return !strcmp(a->leaf_sha256_hex, b->leaf_sha256_hex) &&
-	       a->has_sni == b->has_sni &&
-	       tw_host_name_same_key(a->sni, a->sni_len, b->sni, b->sni_len) &&
-	       tw_endpoint_equal(&a->server, &b->server);
-}
-
-/* Keeps @r for re-judging; takes @chain. One wait per cert event target. */
+/* Keeps @r for re-judging; takes @chain. One wait per cert event: found
+ * by its key in the index (a look-up, not a pass over up to
+ * CERT_HEALTH_MAX_WAITS waits for each pending handshake). */
 static void health_wait_add(struct cert_health *h, const struct cert_health_result *r,
 			    const struct finding_list *base, STACK_OF(X509) *chain,
 			    const struct staple_info *staple, int64_t at)
 {
+	uint8_t event[HEALTH_KEY_MAX];
+	size_t event_len = health_event_key(event, r);
+	struct health_links *same = strmap_get(h->awaited, event, event_len);
 	struct health_wait *w;
 
-	for (w = h->waits; w; w = w->next)
-		if (health_same_target(&w->res, r))
-			break;
-	if (w)
-		health_wait_drop(h, w);
+	if (same && !LIST_EMPTY(same))
+		health_wait_drop(h, LIST_FIRST(same)->w);
 	if (h->n_waits >= CERT_HEALTH_MAX_WAITS) {
 		/* The oldest is at the end: it gets no update, only its next
 		 * handshake's check will show the answer. The pipeline lets go
 		 * of its pinned chain in the same order. */
-		health_wait_drop(h, h->oldest);
+		health_wait_drop(h, TAILQ_LAST(&h->waits, health_waits));
 		h->waits_let_go++;
 	}
 	w = calloc(1, sizeof(*w));
@@ -850,8 +890,10 @@ static void health_wait_add(struct cert_health *h, const struct cert_health_resu
 		return;
 	}
 	w->dirty_at = -1;
+	SLIST_INIT(&w->links);
 	w->chain = chain;
-	if (!health_wait_keys(w) || !health_wait_index(h, w)) {
+	if (!health_wait_key(w, event, event_len) || !health_wait_keys(w) ||
+	    !health_wait_index(h, w)) {
 		health_wait_free(w);   /* and @chain */
 		h->waits_let_go++;
 		return;
@@ -862,14 +904,9 @@ static void health_wait_add(struct cert_health *h, const struct cert_health_resu
 	if (staple)
 		w->staple = *staple;
 	w->at = at;
-	w->started = time(NULL);
+	w->started_ms = health_now_ms();
 	w->seq = ++h->wait_seq;
-	w->next = h->waits;
-	if (w->next)
-		w->next->prev = w;
-	else
-		h->oldest = w;
-	h->waits = w;
+	TAILQ_INSERT_HEAD(&h->waits, w, order);
 	h->n_waits++;
 	health_index_trim(h);
 }
@@ -1048,14 +1085,22 @@ static bool health_rejudge(struct cert_health *h, struct health_wait *w)
 	return changed;
 }
 
+/* @w has waited HEALTH_WAIT_MAX_S at @now_ms (health_now_ms). */
+static bool health_wait_over(const struct health_wait *w, int64_t now_ms)
+{
+	return now_ms - w->started_ms > (int64_t)HEALTH_WAIT_MAX_S * 1000;
+}
+
 /*
  * Marks the waits whose re-judgement may read something changed that no
  * answer's key names: every wait after a reload, after the OCSP cache
  * was emptied (full) or CRL URLs were forgotten with their CRLs (to make
- * room); and the waits older than HEALTH_WAIT_MAX_S, the oldest last in
- * the list (they are let go).
+ * room); and the waits older than HEALTH_WAIT_MAX_S (they are let go),
+ * from the oldest, last in the list, up to the first that is not: the
+ * list is in the order of started_ms (each wait goes in first, with the
+ * monotonic clock's time), so none after it is either.
  */
-static void health_mark_unkeyed(struct cert_health *h, time_t now)
+static void health_mark_unkeyed(struct cert_health *h, int64_t now_ms)
 {
 	uint64_t cleared = ocsp_client_cleared(h->ocsp);
 	uint64_t forgotten = crl_fetch_forgotten(h->checks->fetch);
@@ -1066,8 +1111,11 @@ static void health_mark_unkeyed(struct cert_health *h, time_t now)
 	h->all_dirty = false;
 	h->ocsp_cleared_seen = cleared;
 	h->crl_forgotten_seen = forgotten;
-	for (w = h->oldest; w && (all || now - w->started > HEALTH_WAIT_MAX_S); w = w->prev)
+	TAILQ_FOREACH_REVERSE(w, &h->waits, health_waits, order) {
+		if (!all && !health_wait_over(w, now_ms))
+			break;
 		health_mark(h, w);
+	}
 }
 
 static int health_newest_first(const void *a, const void *b)
@@ -1088,11 +1136,11 @@ static int health_newest_first(const void *a, const void *b)
 static void health_rejudge_marked(struct cert_health *h,
 				  const struct cert_health_events *ev)
 {
-	time_t now = time(NULL);
+	int64_t now_ms = health_now_ms();
 	struct health_wait *w;
 	int i, n;
 
-	health_mark_unkeyed(h, now);
+	health_mark_unkeyed(h, now_ms);
 	n = h->n_dirty;
 	for (i = 0; i < n; i++) {
 		h->judging[i] = h->dirty[i];
@@ -1105,7 +1153,11 @@ static void health_rejudge_marked(struct cert_health *h,
 		h->waits_rejudged++;
 		if (health_rejudge(h, w) && ev && ev->updated)
 			ev->updated(ev->ctx, &w->res);
-		if (!w->res.pending || now - w->started > HEALTH_WAIT_MAX_S) {
+		if (!w->res.pending || health_wait_over(w, now_ms)) {
+			/* answers still out: they will come to no wait, and
+			 * not be said with this cert event (cert_updates_lost) */
+			if (w->res.pending)
+				h->waits_let_go++;
 			if (ev && ev->settled)
 				ev->settled(ev->ctx, &w->res);
 			health_wait_drop(h, w);
@@ -1225,7 +1277,7 @@ int cert_health_flush(struct cert_health *h, int timeout_ms,
 		int64_t left;
 
 		cert_health_drain(h, ev);
-		if (!h->waits && http_pool_outstanding(h->pool) == 0)
+		if (TAILQ_EMPTY(&h->waits) && http_pool_outstanding(h->pool) == 0)
 			return 0;
 		left = deadline - health_now_ms();
 		if (left <= 0)
@@ -1268,6 +1320,7 @@ void cert_health_commit(struct cert_health *h, struct cert_checks *c)
 	h->crl_forgotten += crl_fetch_forgotten(h->checks->fetch);
 	cert_checks_free(h->checks);
 	h->checks = c;
+	crl_fetch_set_needed(c->fetch, health_url_awaited, h);
 	/* every wait is judged under the new state at the next drain */
 	h->all_dirty = true;
 }

@@ -30,6 +30,7 @@
 
 #include "cert_info.h"
 #include "common/endpoint.h"
+#include "common/host_name.h"
 #include "common/key_family.h"
 #include "findings.h"
 #include "revocation.h"
@@ -150,6 +151,19 @@ struct cert_health_result {
 void cert_health_check(struct cert_health *h, const struct cert_health_input *in,
 		       struct cert_health_result *out);
 
+/*
+ * The identity of a cert event, (name as compared, server, leaf), as map
+ * key bytes: the pipeline files its cert events under it, and a wait for
+ * online answers is found by it (one wait per cert event). The name
+ * (tw_host_name_fold_key, at most @sni_len bytes of @sni) comes last,
+ * after the fixed-length leaf and server, so no two identities share a
+ * key. Returns the key's length.
+ */
+#define CERT_HEALTH_EVENT_KEY_MAX (64 + TW_ENDPOINT_KEY_LEN + 1 + TW_HOST_NAME_KEY_MAX)
+size_t cert_health_event_key(bool has_sni, const char *sni, size_t sni_len,
+			     const struct tw_endpoint *server, const char *sha_hex,
+			     uint8_t key[CERT_HEALTH_EVENT_KEY_MAX]);
+
 /* What the inventory did not take: sightings of unanswered handshakes,
  * and new rows refused at INVENTORY_MAX_ROWS. */
 struct cert_health_stats {
@@ -158,8 +172,12 @@ struct cert_health_stats {
 	uint64_t crl_urls_forgotten;   /* crl_fetch.h, over every reload */
 	uint64_t waits_let_go;         /* cert events let go while waiting
 	                                * for online answers (at
-	                                * CERT_HEALTH_MAX_WAITS, or out of
-	                                * memory): no update for them */
+	                                * CERT_HEALTH_MAX_WAITS, past
+	                                * HEALTH_WAIT_MAX_S with answers
+	                                * still out, or out of memory): no
+	                                * update for them, whether or not
+	                                * their answers would have changed
+	                                * them (not known when let go) */
 	uint64_t waits_rejudged;       /* waits judged again by a drain: one
 	                                * for each wait an answer (or a
 	                                * reload, or its HEALTH_WAIT_MAX_S)

@@ -58,7 +58,7 @@ enum counter_kind { COUNTER_CTR, COUNTER_GAUGE, COUNTER_STAT };
 	X(INVENTORY_UNANSWERED, inventory_unanswered, COUNTER_CTR, "tlswatch_inventory_refused_total", "reason", "unanswered", "Sightings the inventory did not record") \
 	X(INVENTORY_REFUSED, inventory_full, COUNTER_CTR, "tlswatch_inventory_refused_total", "reason", "full", "Sightings the inventory did not record") \
 	X(CRL_URLS_FORGOTTEN, crl_urls_forgotten, COUNTER_CTR, "tlswatch_crl_urls_forgotten_total", NULL, NULL, "CRL distribution points forgotten, with their CRLs, when the table of those followed was full (downloaded again when asked for)") \
-	X(CERT_UPDATES_LOST, cert_updates_lost, COUNTER_CTR, "tlswatch_cert_updates_lost_total", NULL, NULL, "Cert events whose online answer (--online) is not sent again: let go past 4,096 waiting at once, or forgotten with the 65,536 cert events remembered (the next handshake says it)") \
+	X(CERT_UPDATES_LOST, cert_updates_lost, COUNTER_CTR, "tlswatch_cert_updates_lost_total", NULL, NULL, "Cert events whose online answer (--online) is not sent again: let go past 4,096 waiting at once or after 600 s of waiting (changed or not), or forgotten with the 65,536 cert events remembered (the next handshake says it)") \
 	X(EVENTS_LOST, events_lost, COUNTER_CTR, "tlswatch_events_lost_total", NULL, NULL, "Events the --json-log file could not take (its disk full): not written") \
 	X(RECORDS_BAD, ringbuf_bad_records, COUNTER_CTR, "tlswatch_ringbuf_bad_records_total", NULL, NULL, "Ring buffer records that did not decode") \
 	X(ACTIVE_CHECKS, active_checks, COUNTER_CTR, "tlswatch_active_checks_total", "result", "ok", "The agent's own TLS checks of TLS 1.3 endpoints") \

@@ -298,32 +298,6 @@ void judge_advance_spikes(struct pipeline *pl, uint64_t now_us)
 	spike_detector_advance(pl->spikes, now_us);
 }
 
-/* Key of a (name, address, port, leaf) tuple, the name as compared
- * (tw_host_name_fold_key: "A.test" is a.test, one cert event for both).
- * Returns its length. */
-static size_t cert_key(bool has_sni, const char *sni, size_t sni_len,
-		       const struct tw_endpoint *server, const char *sha_hex,
-		       uint8_t *key)
-{
-	size_t k = 0;
-
-	if (sni_len > HS_MAX_SNI)
-		sni_len = HS_MAX_SNI;
-	key[k++] = has_sni;
-	/* room for HS_MAX_SNI bytes and the NUL the fold writes, which the
-	 * address overwrites */
-	k += tw_host_name_fold_key(sni, sni_len, (char *)key + k, HS_MAX_SNI + 1);
-	key[k++] = server->addr.family;
-	memcpy(key + k, server->addr.bytes, 16);
-	k += 16;
-	key[k++] = (uint8_t)(server->port >> 8);
-	key[k++] = (uint8_t)server->port;
-	memcpy(key + k, sha_hex, 64);
-	return k + 64;
-}
-
-#define CERT_KEY_MAX (1 + HS_MAX_SNI + 1 + 16 + 2 + 64)
-
 static const struct revocation_view *
 revocation_view(const struct cert_health_result *h, struct revocation_view *out)
 {
@@ -401,7 +375,7 @@ static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
 	const struct hs_record *rec = v->rec;
 	const struct finding_list *findings = &v->findings;
 	struct finding_list carried;
-	uint8_t key[CERT_KEY_MAX];
+	uint8_t key[CERT_HEALTH_EVENT_KEY_MAX];
 	struct cert_seen *seen;
 	bool created;
 	uint32_t mask;
@@ -414,8 +388,8 @@ static void judge_cert_event(struct pipeline *pl, const struct hs_view *v,
 		chain_pins_drop_all(pl);
 	}
 	seen = strmap_put(pl->cert_events, key,
-			  cert_key(rec->has_sni, rec->sni, rec->sni_len, &rec->server,
-				   v->chain[0]->sha256_hex, key),
+			  cert_health_event_key(rec->has_sni, rec->sni, rec->sni_len,
+						&rec->server, v->chain[0]->sha256_hex, key),
 			  &created);
 	if (!seen) {
 		pr_warn("out of memory: cert event not emitted\n");
@@ -505,12 +479,12 @@ static void on_health_updated(void *ctx, const struct cert_health_result *r)
 	struct pipeline *pl = ctx;
 	const struct pinned_chain *kept;
 	struct finding_list carried;
-	uint8_t key[CERT_KEY_MAX];
+	uint8_t key[CERT_HEALTH_EVENT_KEY_MAX];
 	struct cert_seen *seen;
 
 	seen = strmap_get(pl->cert_events, key,
-			  cert_key(r->has_sni, r->sni, r->sni_len, &r->server,
-				   r->leaf_sha256_hex, key));
+			  cert_health_event_key(r->has_sni, r->sni, r->sni_len,
+						&r->server, r->leaf_sha256_hex, key));
 	/* Forgotten past a bound (the tuple, reset at
 	 * PIPELINE_MAX_CERT_EVENTS, or its chain, out of memory): the next
 	 * handshake says it. Counted: an answer that changed the event and
@@ -531,12 +505,12 @@ static void on_health_updated(void *ctx, const struct cert_health_result *r)
 static void on_health_settled(void *ctx, const struct cert_health_result *r)
 {
 	struct pipeline *pl = ctx;
-	uint8_t key[CERT_KEY_MAX];
+	uint8_t key[CERT_HEALTH_EVENT_KEY_MAX];
 	struct cert_seen *seen;
 
 	seen = strmap_get(pl->cert_events, key,
-			  cert_key(r->has_sni, r->sni, r->sni_len, &r->server,
-				   r->leaf_sha256_hex, key));
+			  cert_health_event_key(r->has_sni, r->sni, r->sni_len,
+						&r->server, r->leaf_sha256_hex, key));
 	if (seen && seen->pin_id) {
 		chain_pins_drop(pl, seen->pin_id);
 		seen->pin_id = 0;

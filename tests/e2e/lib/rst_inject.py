@@ -12,7 +12,10 @@ Usage:
       Sends one RST+ACK from SRC to DST through a raw IPv4 socket (run it
       in the namespace the source address lives in), crafted as
       scripts/make-rst-capture.py crafts those of captures. KIND: rst
-      (the default), fin (FIN+ACK) or syn (a SYN: ACK 0 and no ACK flag).
+      (the default), fin (FIN+ACK), syn (a SYN: ACK 0 and no ACK flag),
+      synack (SYN+ACK) or ack (a bare ACK: to a port whose connection this
+      host no longer holds, it makes the kernel answer with its own reset,
+      at sequence number ACK).
       SOCKET: raw (the default), socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
       or tcp, socket(AF_INET, SOCK_RAW, IPPROTO_TCP) with IP_HDRINCL: the
       same bytes, from a socket whose protocol is TCP (only its type,
@@ -82,13 +85,14 @@ def watch_hello(iface, server, port, out):
 
 # The socket each SOCKET of "send" opens: (protocol, needs IP_HDRINCL).
 SOCKETS = {"raw": (socket.IPPROTO_RAW, False), "tcp": (socket.IPPROTO_TCP, True)}
-KINDS = ("rst", "fin", "syn")
+KINDS = ("rst", "fin", "syn", "synack", "ack")
 
 
 def send_rst(src, sport, dst, dport, seq, ack, kind="rst", via="raw"):
     mod = crafting()
     flags = {"rst": mod.TCP_RST | mod.TCP_ACK, "fin": mod.TCP_FIN | mod.TCP_ACK,
-             "syn": mod.TCP_SYN}[kind]
+             "syn": mod.TCP_SYN, "synack": mod.TCP_SYN | mod.TCP_ACK,
+             "ack": mod.TCP_ACK}[kind]
     if kind == "syn":
         ack = 0
     packet = mod.rst_packet(socket.inet_aton(src), socket.inet_aton(dst),

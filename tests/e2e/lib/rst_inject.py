@@ -29,9 +29,16 @@ Usage:
       (CAP_NET_ADMIN) to take SEQ and ACK as where its connection has got
       and connect without a SYN; it leaves repair mode without a window
       probe and is closed with a zero linger time: one RST, at SEQ.
+  rst_inject.py clienthello SRC_IP SRC_PORT DST_IP DST_PORT SEQ ACK SNI
+      Sends one segment (ACK+PSH) whose payload is a TLS ClientHello for
+      SNI (Python's ssl module's, as a client of this host would send it),
+      from SRC to DST through socket(AF_INET, SOCK_RAW, IPPROTO_TCP) with
+      IP_HDRINCL: a hello that leaves this host from a raw socket, not
+      from a TCP connection of its stack.
 """
 import os
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -46,6 +53,7 @@ IP_TRANSPARENT = 19
 TCP_REPAIR, TCP_REPAIR_QUEUE, TCP_QUEUE_SEQ = 19, 20, 21
 TCP_RECV_QUEUE, TCP_SEND_QUEUE = 1, 2
 TCP_REPAIR_OFF_NO_WP = -1
+TCP_PSH = 0x08
 
 
 def crafting():
@@ -105,6 +113,31 @@ def send_rst(src, sport, dst, dport, seq, ack, kind="rst", via="raw"):
     return 0
 
 
+def client_hello(sni):
+    """The first flight of a TLS client of Python's ssl module: its
+    ClientHello record."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing, server_hostname=sni)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def send_hello(src, sport, dst, dport, seq, ack, sni):
+    mod = crafting()
+    packet = mod.rst_packet(socket.inet_aton(src), socket.inet_aton(dst), sport,
+                            dport, seq, ack, mod.TCP_ACK | TCP_PSH, client_hello(sni))
+    with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP) as sock:
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+        sock.sendto(packet, (dst, 0))
+    return 0
+
+
 def sock_reset(src, sport, dst, dport, seq, ack):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_IP, IP_TRANSPARENT, 1)
@@ -126,6 +159,8 @@ def main():
     if (len(a) in (7, 8, 9) and a[0] == "send" and a[7:8] in ([], *([k] for k in KINDS))
             and a[8:9] in ([], *([v] for v in SOCKETS))):
         return send_rst(a[1], int(a[2]), a[3], int(a[4]), int(a[5]), int(a[6]), *a[7:])
+    if len(a) == 8 and a[0] == "clienthello":
+        return send_hello(a[1], int(a[2]), a[3], int(a[4]), int(a[5]), int(a[6]), a[7])
     if len(a) == 7 and a[0] == "sockreset":
         return sock_reset(a[1], int(a[2]), a[3], int(a[4]), int(a[5]), int(a[6]))
     raise SystemExit(__doc__)

@@ -473,7 +473,7 @@ static __always_inline bool tw_sent_by_local_tcp(struct __sk_buff *skb)
 	if (!sk)
 		return false;
 	sk = bpf_sk_fullsock(sk);
-	return sk && sk->protocol == IPPROTO_TCP_ && sk->type == SOCK_STREAM;
+	return sk && sk->protocol == TW_IPPROTO_TCP && sk->type == SOCK_STREAM;
 }
 
 /*
@@ -788,7 +788,7 @@ static __always_inline bool tw_dst_local(struct __sk_buff *skb,
 		__builtin_memcpy(f.ipv6_src, c->pkt.saddr, 16);
 		__builtin_memcpy(f.ipv6_dst, c->pkt.daddr, 16);
 	}
-	f.l4_protocol = IPPROTO_TCP_;
+	f.l4_protocol = TW_IPPROTO_TCP;
 	f.sport = bpf_htons(c->pkt.sport);
 	f.dport = bpf_htons(c->pkt.dport);
 	/* both read: the verifier refuses a chosen field of the context */

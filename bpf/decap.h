@@ -50,7 +50,8 @@ struct tw_encap {
 	__u8 has_id;
 };
 
-/* The ethertype of a GRE or Geneve protocol type we follow, or 0. */
+/* The ethertype of a GRE or Geneve protocol type we follow, or 0 (not
+ * IP: given up, tw_decap). */
 static __always_inline __u16 tw_inner_ethertype(__u16 ptype)
 {
 	return ptype == TW_ETH_P_IPV4 || ptype == TW_ETH_P_IPV6 ||
@@ -76,9 +77,8 @@ static __always_inline int tw_parse_gre(struct __sk_buff *skb, __u32 *off,
 	flags = (__u16)h[0] << 8 | h[1];
 	if (flags & (GRE_F_ROUTE | GRE_VER_MASK))
 		return TW_PARSE_SKIP;
+	/* 0 for another protocol type: tw_decap gives it up, not IP */
 	e->inner = tw_inner_ethertype((__u16)h[2] << 8 | h[3]);
-	if (!e->inner)
-		return TW_PARSE_SKIP;
 	if (flags & GRE_F_CSUM)
 		hl += 4;
 	if (flags & GRE_F_KEY) {
@@ -117,9 +117,7 @@ static __always_inline int tw_parse_vni(struct __sk_buff *skb, __u32 *off,
 	}
 	if (h[0] >> 6)         /* a Geneve version we do not know */
 		return TW_PARSE_SKIP;
-	e->inner = tw_inner_ethertype((__u16)h[2] << 8 | h[3]);
-	if (!e->inner)
-		return TW_PARSE_SKIP;
+	e->inner = tw_inner_ethertype((__u16)h[2] << 8 | h[3]); /* as GRE's */
 	*off += GENEVE_HLEN + (__u32)(h[0] & 0x3f) * 4;
 	return TW_PARSE_OK;
 }
@@ -252,8 +250,11 @@ __noinline int tw_decap(struct __sk_buff *skb, struct tw_pkt *p, __u32 off,
 			r = tw_parse_ipv4(skb, &off, p, &l4_len, &proto);
 		else if (inner == TW_ETH_P_IPV6)
 			r = tw_parse_ipv6(skb, &off, p, &l4_len, &proto);
-		else
+		else {  /* not IP (GRE's or Geneve's protocol type, the
+			 * carried frame's ethertype): counted as such */
+			p->family = 0;
 			return TW_PARSE_SKIP;
+		}
 		if (r == TW_PARSE_OK)
 			return tw_parse_tcp(skb, off, l4_len, p);
 		if (r != TW_PARSE_ENCAP)

@@ -42,7 +42,9 @@ struct tw_pkt {
 
 enum tw_parse_result {
 	TW_PARSE_OK,         /* a TCP segment */
-	TW_PARSE_SKIP,       /* not IP, not TCP: nothing to do */
+	TW_PARSE_SKIP,       /* not IP, not TCP: nothing to do; family 0:
+			      * no IP header at the layer given up (not_ip),
+			      * else the IP packet's (not_tcp) */
 	TW_PARSE_BAD,        /* truncated or impossible header, or more VLAN
 			      * tags or IPv6 extension headers than
 			      * followed */
@@ -220,8 +222,10 @@ static __always_inline int tw_parse_ipv4(struct __sk_buff *skb, __u32 *off,
 			return r;
 	}
 	if (proto != TW_IPPROTO_TCP) {
-		if (!tw_encap_proto(proto))
+		if (!tw_encap_proto(proto)) {
+			p->family = 4;  /* IP, not TCP (TW_PARSE_SKIP) */
 			return TW_PARSE_SKIP;
+		}
 		*next = proto;
 		r = TW_PARSE_ENCAP;
 	}
@@ -335,8 +339,9 @@ static __always_inline int tw_parse_packet(struct __sk_buff *skb, bool l2,
 		r = tw_parse_ipv4(skb, &off, p, &l4_len, next);
 	else if (proto == TW_ETH_P_IPV6)
 		r = tw_parse_ipv6(skb, &off, p, &l4_len, next);
-	else
-		return TW_PARSE_SKIP;
+	else    /* where only IP comes (no link layer), another version is
+		 * an impossible header, as analyze counts a raw-IP capture's */
+		return l2 ? TW_PARSE_SKIP : TW_PARSE_BAD;
 	if (r == TW_PARSE_ENCAP)
 		*enc_off = off;
 	if (r != TW_PARSE_OK)

@@ -1165,7 +1165,12 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 			cnt->c[TW_CNT_DECAP_TOO_DEEP]++;
 	}
 	if (r != TW_PARSE_OK) {
-		if (r == TW_PARSE_BAD)
+		/* as analyze counts them (capture/decode.c); not IP or not
+		 * TCP by the family of the layer given up (TW_PARSE_SKIP):
+		 * only packets that are not TCP take these tests */
+		if (r == TW_PARSE_SKIP)
+			cnt->c[c.pkt.family ? TW_CNT_NOT_TCP : TW_CNT_NOT_IP]++;
+		else if (r == TW_PARSE_BAD)
 			cnt->c[TW_CNT_BAD_HEADERS]++;
 		else if (r == TW_PARSE_FRAG)
 			cnt->c[TW_CNT_FRAGMENTS]++;

@@ -103,8 +103,13 @@ def send_rst(src, sport, dst, dport, seq, ack, kind="rst", via="raw"):
              "ack": mod.TCP_ACK}[kind]
     if kind == "syn":
         ack = 0
-    packet = mod.rst_packet(socket.inet_aton(src), socket.inet_aton(dst),
-                            sport, dport, seq, ack, flags)
+    return send_packet(mod.rst_packet(socket.inet_aton(src), socket.inet_aton(dst),
+                                      sport, dport, seq, ack, flags), dst, via)
+
+
+def send_packet(packet, dst, via):
+    """Sends the IPv4 @packet to @dst through the raw socket @via opens
+    (SOCKETS)."""
     proto, hdrincl = SOCKETS[via]
     with socket.socket(socket.AF_INET, socket.SOCK_RAW, proto) as sock:
         if hdrincl:  # IPPROTO_RAW implies it; the packet has its IP header
@@ -130,12 +135,9 @@ def client_hello(sni):
 
 def send_hello(src, sport, dst, dport, seq, ack, sni):
     mod = crafting()
-    packet = mod.rst_packet(socket.inet_aton(src), socket.inet_aton(dst), sport,
-                            dport, seq, ack, mod.TCP_ACK | TCP_PSH, client_hello(sni))
-    with socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP) as sock:
-        sock.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
-        sock.sendto(packet, (dst, 0))
-    return 0
+    return send_packet(mod.rst_packet(socket.inet_aton(src), socket.inet_aton(dst),
+                                      sport, dport, seq, ack, mod.TCP_ACK | TCP_PSH,
+                                      client_hello(sni)), dst, "tcp")
 
 
 def sock_reset(src, sport, dst, dport, seq, ack):

@@ -45,22 +45,23 @@ __u8 tw_udp_encap[65536];
 /* What the encapsulation header in front of the inner packet said. */
 struct tw_encap {
 	__u32 id;
-	__u16 inner;         /* ETH_P_IP, ETH_P_IPV6 or ETH_P_TEB */
+	__u16 inner;         /* TW_ETH_P_IPV4, TW_ETH_P_IPV6 or TW_ETH_P_TEB */
 	__u8 type;           /* enum tw_tunnel_type */
 	__u8 has_id;
 };
 
-/* The ethertype of a GRE or Geneve protocol type we follow, or 0. */
+/* The ethertype of a GRE or Geneve protocol type we follow, or 0 (not
+ * IP: given up, tw_decap). */
 static __always_inline __u16 tw_inner_ethertype(__u16 ptype)
 {
-	return ptype == ETH_P_IP || ptype == ETH_P_IPV6 || ptype == ETH_P_TEB ?
-	       ptype : 0;
+	return ptype == TW_ETH_P_IPV4 || ptype == TW_ETH_P_IPV6 ||
+	       ptype == TW_ETH_P_TEB ? ptype : 0;
 }
 
-/* IP version nibble of the byte at *@off: ETH_P_IP, ETH_P_IPV6 or 0. */
+/* IP version nibble of the byte at *@off: TW_ETH_P_IPV4, TW_ETH_P_IPV6 or 0. */
 static __always_inline __u16 tw_ip_by_nibble(__u8 b)
 {
-	return (b >> 4) == 4 ? ETH_P_IP : (b >> 4) == 6 ? ETH_P_IPV6 : 0;
+	return (b >> 4) == 4 ? TW_ETH_P_IPV4 : (b >> 4) == 6 ? TW_ETH_P_IPV6 : 0;
 }
 
 /* GRE header at *@off (RFC 2784, RFC 2890 key and sequence number). */
@@ -76,9 +77,8 @@ static __always_inline int tw_parse_gre(struct __sk_buff *skb, __u32 *off,
 	flags = (__u16)h[0] << 8 | h[1];
 	if (flags & (GRE_F_ROUTE | GRE_VER_MASK))
 		return TW_PARSE_SKIP;
+	/* 0 for another protocol type: tw_decap gives it up, not IP */
 	e->inner = tw_inner_ethertype((__u16)h[2] << 8 | h[3]);
-	if (!e->inner)
-		return TW_PARSE_SKIP;
 	if (flags & GRE_F_CSUM)
 		hl += 4;
 	if (flags & GRE_F_KEY) {
@@ -93,7 +93,7 @@ static __always_inline int tw_parse_gre(struct __sk_buff *skb, __u32 *off,
 	if (flags & GRE_F_SEQ)
 		hl += 4;
 	if (!e->type)
-		e->type = e->inner == ETH_P_TEB ? TW_TUN_GRETAP : TW_TUN_GRE;
+		e->type = e->inner == TW_ETH_P_TEB ? TW_TUN_GRETAP : TW_TUN_GRE;
 	*off += hl;
 	return TW_PARSE_OK;
 }
@@ -111,15 +111,13 @@ static __always_inline int tw_parse_vni(struct __sk_buff *skb, __u32 *off,
 	if (e->type == TW_TUN_VXLAN) {
 		if (!(h[0] & VXLAN_F_VNI))
 			return TW_PARSE_SKIP;
-		e->inner = ETH_P_TEB;
+		e->inner = TW_ETH_P_TEB;
 		*off += VXLAN_HLEN;
 		return TW_PARSE_OK;
 	}
 	if (h[0] >> 6)         /* a Geneve version we do not know */
 		return TW_PARSE_SKIP;
-	e->inner = tw_inner_ethertype((__u16)h[2] << 8 | h[3]);
-	if (!e->inner)
-		return TW_PARSE_SKIP;
+	e->inner = tw_inner_ethertype((__u16)h[2] << 8 | h[3]); /* as GRE's */
 	*off += GENEVE_HLEN + (__u32)(h[0] & 0x3f) * 4;
 	return TW_PARSE_OK;
 }
@@ -146,9 +144,9 @@ static __always_inline int tw_parse_fou_gue(struct __sk_buff *skb, __u32 *off,
 	if ((h[0] >> 6) != 0 || (h[0] & GUE_F_CTRL))
 		return TW_PARSE_SKIP;
 	*off += GUE_HLEN + (__u32)(h[0] & 0x1f) * 4;
-	e->inner = h[1] == IPPROTO_IPIP_ ? ETH_P_IP :
-		   h[1] == IPPROTO_IPV6_ ? ETH_P_IPV6 : 0;
-	*gre = h[1] == IPPROTO_GRE_;
+	e->inner = h[1] == TW_IPPROTO_IPIP ? TW_ETH_P_IPV4 :
+		   h[1] == TW_IPPROTO_IPV6 ? TW_ETH_P_IPV6 : 0;
+	*gre = h[1] == TW_IPPROTO_GRE;
 	return e->inner || *gre ? TW_PARSE_OK : TW_PARSE_SKIP;
 }
 
@@ -186,17 +184,17 @@ static __always_inline int tw_parse_encap(struct __sk_buff *skb, __u32 *off,
 					  struct tw_encap *e)
 {
 	switch (proto) {
-	case IPPROTO_IPIP_:
+	case TW_IPPROTO_IPIP:
 		e->type = family == 4 ? TW_TUN_IPIP : TW_TUN_IP4IP6;
-		e->inner = ETH_P_IP;
+		e->inner = TW_ETH_P_IPV4;
 		return TW_PARSE_OK;
-	case IPPROTO_IPV6_:
+	case TW_IPPROTO_IPV6:
 		e->type = family == 4 ? TW_TUN_SIT : TW_TUN_IP6IP6;
-		e->inner = ETH_P_IPV6;
+		e->inner = TW_ETH_P_IPV6;
 		return TW_PARSE_OK;
-	case IPPROTO_GRE_:
+	case TW_IPPROTO_GRE:
 		return tw_parse_gre(skb, off, e);
-	case IPPROTO_UDP_:
+	case TW_IPPROTO_UDP:
 		return tw_parse_udp_encap(skb, off, e);
 	default:
 		return TW_PARSE_SKIP;
@@ -243,17 +241,20 @@ __noinline int tw_decap(struct __sk_buff *skb, struct tw_pkt *p, __u32 off,
 		__builtin_memset(p->saddr, 0, sizeof(p->saddr));
 		__builtin_memset(p->daddr, 0, sizeof(p->daddr));
 		inner = e.inner;
-		if (inner == ETH_P_TEB) {
+		if (inner == TW_ETH_P_TEB) {
 			r = tw_parse_eth(skb, &off, &inner, false);
 			if (r != TW_PARSE_OK)
 				return r;
 		}
-		if (inner == ETH_P_IP)
+		if (inner == TW_ETH_P_IPV4)
 			r = tw_parse_ipv4(skb, &off, p, &l4_len, &proto);
-		else if (inner == ETH_P_IPV6)
+		else if (inner == TW_ETH_P_IPV6)
 			r = tw_parse_ipv6(skb, &off, p, &l4_len, &proto);
-		else
+		else {  /* not IP (GRE's or Geneve's protocol type, the
+			 * carried frame's ethertype): counted as such */
+			p->family = 0;
 			return TW_PARSE_SKIP;
+		}
 		if (r == TW_PARSE_OK)
 			return tw_parse_tcp(skb, off, l4_len, p);
 		if (r != TW_PARSE_ENCAP)

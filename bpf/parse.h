@@ -20,27 +20,8 @@
 #include "tlswatch/headers.h"
 #include "tlswatch/tunnel.h"
 
-#define ETH_P_IP       0x0800
-#define ETH_P_IPV6     0x86DD
-#define ETH_P_TEB      0x6558  /* transparent Ethernet bridging */
 #define ETH_HLEN       14
 #define VLAN_HLEN      4
-
-#define IPPROTO_HOPOPTS_ 0
-#define IPPROTO_IPIP_    4
-#define IPPROTO_TCP_     6
-#define IPPROTO_UDP_     17
-#define IPPROTO_IPV6_    41
-#define IPPROTO_ROUTING_ 43
-#define IPPROTO_FRAG_    44
-#define IPPROTO_GRE_     47
-#define IPPROTO_AH_      51
-#define IPPROTO_DSTOPTS_ 60
-
-#define IP_MF          0x2000
-#define IP_OFFMASK     0x1FFF
-#define IP6_FRAG_OFFSET 0xFFF8 /* Fragment header: offset, 8-byte units */
-#define IP6_FRAG_MORE   0x0001 /* Fragment header: M, more fragments */
 
 #define TW_MAX_DIRECT_OFF 1024 /* bounds the packet pointer arithmetic */
 
@@ -61,7 +42,9 @@ struct tw_pkt {
 
 enum tw_parse_result {
 	TW_PARSE_OK,         /* a TCP segment */
-	TW_PARSE_SKIP,       /* not IP, not TCP: nothing to do */
+	TW_PARSE_SKIP,       /* not IP, not TCP: nothing to do; family 0:
+			      * no IP header at the layer given up (not_ip),
+			      * else the IP packet's (not_tcp) */
 	TW_PARSE_BAD,        /* truncated or impossible header, or more VLAN
 			      * tags or IPv6 extension headers than
 			      * followed */
@@ -76,8 +59,8 @@ enum tw_parse_result {
  * asked about packets that are not TCP: plain traffic pays nothing. */
 static __always_inline bool tw_encap_proto(__u8 proto)
 {
-	return proto == IPPROTO_IPIP_ || proto == IPPROTO_IPV6_ ||
-	       proto == IPPROTO_GRE_ || proto == IPPROTO_UDP_;
+	return proto == TW_IPPROTO_IPIP || proto == TW_IPPROTO_IPV6 ||
+	       proto == TW_IPPROTO_GRE || proto == TW_IPPROTO_UDP;
 }
 
 /* Copies @len bytes at @off from the packet into @buf: a few bytes, or a
@@ -186,16 +169,17 @@ static __always_inline int tw_skip_ext(struct __sk_buff *skb, __u32 *off,
 	/* AH counts its length in 4-byte units minus 2, the Fragment header
 	 * is 8 bytes, the others count 8-byte units not counting the first
 	 * 8 bytes */
-	if (nh == IPPROTO_AH_)
+	if (nh == TW_IPPROTO_AH)
 		hlen = ((__u32)ext[1] + 2) * 4;
-	else if (nh == IPPROTO_FRAG_)
+	else if (nh == TW_IPPROTO_FRAGMENT)
 		hlen = 8;
 	else
 		hlen = ((__u32)ext[1] + 1) * 8;
 	if (hlen > *plen)
 		return TW_PARSE_BAD;
-	if (nh == IPPROTO_FRAG_ &&
-	    ((((__u32)ext[2] << 8) | ext[3]) & (IP6_FRAG_OFFSET | IP6_FRAG_MORE)))
+	if (nh == TW_IPPROTO_FRAGMENT &&
+	    ((((__u32)ext[2] << 8) | ext[3]) &
+	     (TW_IP6_FRAG_OFFSET | TW_IP6_FRAG_MORE)))
 		return TW_PARSE_FRAG;
 	*plen -= hlen;
 	*off += hlen;
@@ -226,20 +210,22 @@ static __always_inline int tw_parse_ipv4(struct __sk_buff *skb, __u32 *off,
 		tot = skb->len - *off;
 	if (ihl < sizeof(ip) || tot < ihl)
 		return TW_PARSE_BAD;
-	if (bpf_ntohs(ip.frag_off) & (IP_MF | IP_OFFMASK))
+	if (bpf_ntohs(ip.frag_off) & (TW_IP4_MF | TW_IP4_OFFMASK))
 		return TW_PARSE_FRAG;
 	*off += ihl;
 	*l4_len = tot - ihl;
 	proto = ip.protocol;
 	/* IPsec AH (transport mode) in front of TCP, as IPv6 has it */
-	if (proto == IPPROTO_AH_) {
+	if (proto == TW_IPPROTO_AH) {
 		r = tw_skip_ext(skb, off, proto, &proto, l4_len);
 		if (r != TW_PARSE_OK)
 			return r;
 	}
-	if (proto != IPPROTO_TCP_) {
-		if (!tw_encap_proto(proto))
+	if (proto != TW_IPPROTO_TCP) {
+		if (!tw_encap_proto(proto)) {
+			p->family = 4;  /* IP, not TCP (TW_PARSE_SKIP) */
 			return TW_PARSE_SKIP;
+		}
 		*next = proto;
 		r = TW_PARSE_ENCAP;
 	}
@@ -276,7 +262,7 @@ static __always_inline int tw_parse_ipv6(struct __sk_buff *skb, __u32 *off,
 	next = ip6.nexthdr;
 	/* i: the extension headers skipped so far */
 	for (i = 0; i <= TW_MAX_IPV6_EXT; i++) {
-		if (next == IPPROTO_TCP_) {
+		if (next == TW_IPPROTO_TCP) {
 			*l4_len = plen;
 			return TW_PARSE_OK;
 		}
@@ -285,9 +271,9 @@ static __always_inline int tw_parse_ipv6(struct __sk_buff *skb, __u32 *off,
 			*next_proto = next;
 			return TW_PARSE_ENCAP;
 		}
-		if (next != IPPROTO_HOPOPTS_ && next != IPPROTO_ROUTING_ &&
-		    next != IPPROTO_DSTOPTS_ && next != IPPROTO_AH_ &&
-		    next != IPPROTO_FRAG_)
+		if (next != TW_IPPROTO_HOPOPTS && next != TW_IPPROTO_ROUTING &&
+		    next != TW_IPPROTO_DSTOPTS && next != TW_IPPROTO_AH &&
+		    next != TW_IPPROTO_FRAGMENT)
 			return TW_PARSE_SKIP;
 		if (i == TW_MAX_IPV6_EXT)
 			break;  /* one more: given up, as userspace does */
@@ -346,15 +332,16 @@ static __always_inline int tw_parse_packet(struct __sk_buff *skb, bool l2,
 	} else {
 		if (tw_load(skb, 0, &ver, 1))
 			return TW_PARSE_BAD;
-		proto = (ver >> 4) == 4 ? ETH_P_IP :
-			(ver >> 4) == 6 ? ETH_P_IPV6 : 0;
+		proto = (ver >> 4) == 4 ? TW_ETH_P_IPV4 :
+			(ver >> 4) == 6 ? TW_ETH_P_IPV6 : 0;
 	}
-	if (proto == ETH_P_IP)
+	if (proto == TW_ETH_P_IPV4)
 		r = tw_parse_ipv4(skb, &off, p, &l4_len, next);
-	else if (proto == ETH_P_IPV6)
+	else if (proto == TW_ETH_P_IPV6)
 		r = tw_parse_ipv6(skb, &off, p, &l4_len, next);
-	else
-		return TW_PARSE_SKIP;
+	else    /* where only IP comes (no link layer), another version is
+		 * an impossible header, as analyze counts a raw-IP capture's */
+		return l2 ? TW_PARSE_SKIP : TW_PARSE_BAD;
 	if (r == TW_PARSE_ENCAP)
 		*enc_off = off;
 	if (r != TW_PARSE_OK)

@@ -488,7 +488,7 @@ static __always_inline bool tw_sent_by_local_tcp(struct __sk_buff *skb)
 	if (!sk)
 		return false;
 	sk = bpf_sk_fullsock(sk);
-	return sk && sk->protocol == IPPROTO_TCP_ && sk->type == SOCK_STREAM;
+	return sk && sk->protocol == TW_IPPROTO_TCP && sk->type == SOCK_STREAM;
 }
 
 __noinline int tw_receiver_here(struct __sk_buff *skb, const struct tw_ctx *c);
@@ -830,7 +830,7 @@ static __always_inline bool tw_dst_local(struct __sk_buff *skb,
 		__builtin_memcpy(f.ipv6_src, c->pkt.saddr, 16);
 		__builtin_memcpy(f.ipv6_dst, c->pkt.daddr, 16);
 	}
-	f.l4_protocol = IPPROTO_TCP_;
+	f.l4_protocol = TW_IPPROTO_TCP;
 	f.sport = bpf_htons(c->pkt.sport);
 	f.dport = bpf_htons(c->pkt.dport);
 	/* both read: the verifier refuses a chosen field of the context */
@@ -1236,7 +1236,12 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 			cnt->c[TW_CNT_DECAP_TOO_DEEP]++;
 	}
 	if (r != TW_PARSE_OK) {
-		if (r == TW_PARSE_BAD)
+		/* as analyze counts them (capture/decode.c); not IP or not
+		 * TCP by the family of the layer given up (TW_PARSE_SKIP):
+		 * only packets that are not TCP take these tests */
+		if (r == TW_PARSE_SKIP)
+			cnt->c[c.pkt.family ? TW_CNT_NOT_TCP : TW_CNT_NOT_IP]++;
+		else if (r == TW_PARSE_BAD)
 			cnt->c[TW_CNT_BAD_HEADERS]++;
 		else if (r == TW_PARSE_FRAG)
 			cnt->c[TW_CNT_FRAGMENTS]++;

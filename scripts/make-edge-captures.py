@@ -72,6 +72,11 @@ TCP headers and payloads):
   no-syn        every packet of IN but those with SYN set, unchanged (as
                 `tcpdump 'not (tcp[tcpflags] & tcp-syn != 0)'` writes
                 them): connections captured after their 3-way handshake.
+  not-tcp       every packet of IN, unchanged, then eight frames neither
+                parser follows, one a millisecond: four not IP (an ARP
+                request; behind a VLAN tag; in GRE; in VXLAN, port 4789)
+                and four IP not TCP (UDP to port 53; ICMP echo; ICMPv6
+                echo; UDP to port 53 in IPIP).
 
 IP and TCP checksums are correct. Deterministic. Prints the number of
 packets written.
@@ -356,6 +361,39 @@ def no_syn(packets):
     return LINKTYPE_ETHERNET, frames
 
 
+def not_tcp(packets):
+    """(linktype, frames) of every packet of IN, then NOT_TCP_FRAMES."""
+    frames = [(round(ts * 1e6), frame) for ts, _, frame in packets]
+    last = frames[-1][0] if frames else START_US
+    for i, frame in enumerate(not_tcp_frames()):
+        frames.append((last + 1000 * (i + 1), frame))
+    return LINKTYPE_ETHERNET, frames
+
+
+def not_tcp_frames():
+    """The not-tcp mode's eight frames (see the usage)."""
+    a, b = bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])
+    a6, b6 = v6_addr(a), v6_addr(b)
+    arp = bytes([0, 1, 8, 0, 6, 4, 0, 1]) + bytes(20)
+    udp53 = struct.pack("!HHHH", 40000, 53, 16, 0) + bytes(8)
+    icmp = bytes([8, 0, 0, 0, 0, 1, 0, 1])
+    inner_arp = ether(0x0806, arp)
+    vxlan = struct.pack("!HHHH", 40001, 4789, 16 + len(inner_arp), 0) + \
+        bytes([8, 0, 0, 0, 0, 0, 42, 0])
+    ipv6 = struct.pack("!IHBB", 0x60000000, len(icmp), 58, 64) + a6 + b6
+    return [
+        ether(0x0806, arp),
+        ether(0x8100, struct.pack("!HH", VLAN_ID, 0x0806) + arp),
+        ether(0x0800, ipv4_header(a, b, 47, 4 + len(arp)) + b"\0\0\x08\x06" + arp),
+        ether(0x0800, ipv4_header(a, b, 17, len(vxlan) + len(inner_arp)) + vxlan + inner_arp),
+        ether(0x0800, ipv4_header(a, b, 17, len(udp53)) + udp53),
+        ether(0x0800, ipv4_header(a, b, 1, len(icmp)) + icmp),
+        ether(0x86DD, ipv6 + bytes([128]) + icmp[1:]),
+        ether(0x0800, ipv4_header(a, b, 4, 20 + len(udp53)) +
+              ipv4_header(a, b, 17, len(udp53)) + udp53),
+    ]
+
+
 def main():
     if len(sys.argv) != 4:
         raise SystemExit(__doc__)
@@ -376,6 +414,8 @@ def main():
         linktype, frames = rewrap(packets, mode)
     elif mode == "no-syn":
         linktype, frames = no_syn(packets)
+    elif mode == "not-tcp":
+        linktype, frames = not_tcp(packets)
     else:
         raise SystemExit(__doc__)
     write_pcap(out, linktype, frames)

@@ -74,12 +74,13 @@ def checksum(data):
     return ~s & 0xFFFF
 
 
-def rst_packet(src, dst, sport, dport, seq, ack, flags=TCP_RST | TCP_ACK):
-    """An IPv4 RST+ACK (or a segment without payload with other @flags)
+def rst_packet(src, dst, sport, dport, seq, ack, flags=TCP_RST | TCP_ACK,
+               payload=b""):
+    """An IPv4 RST+ACK (or a segment with other @flags, and @payload)
     from src:sport to dst:dport (addresses as 4 bytes), its IP and TCP
     checksums set."""
     tcp = bytearray(struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF,
-                                ack & 0xFFFFFFFF, 5 << 4, flags, 0, 0, 0))
+                                ack & 0xFFFFFFFF, 5 << 4, flags, 0, 0, 0) + payload)
     pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
     struct.pack_into("!H", tcp, 16, checksum(pseudo + bytes(tcp)))
     ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000,

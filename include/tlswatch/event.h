@@ -105,6 +105,8 @@
 	X(RINGBUF_FULL, ringbuf_lost, "Ring buffer records lost because it was full") \
 	X(BUDGET_EXHAUSTED, budget_exhausted, "Flow directions that hit the byte budget") \
 	X(TRUNCATED, truncated, "Packets not copied completely")               \
+	X(NOT_IP, not_ip, "Frames that are not IPv4 or IPv6 (ARP, LLDP, ...), outside a tunnel or inside one") \
+	X(NOT_TCP, not_tcp, "IP packets that are not TCP (UDP, ICMP, ...) nor a tunnel followed") \
 	X(BAD_HEADERS, bad_headers, "Packets with truncated or impossible headers, or more VLAN tags or IPv6 extension headers than followed") \
 	X(FRAGMENTS, fragments, "IP fragments skipped")                        \
 	X(DECAPSULATED, decapsulated, "TCP packets found inside a tunnel") \

@@ -7,7 +7,10 @@
  * and by userspace alike.
  *
  * A packet with more than that is given up by both, and counted as a bad
- * header: bad_headers in the kernel's counters and in analyze's.
+ * header: bad_headers in the kernel's counters and in analyze's. The
+ * numbers both read the headers by (ethertypes, IP protocols, fragment
+ * bits) are defined here too, once: TW_ names, clear of the system
+ * headers' and vmlinux.h's.
  */
 #ifndef TLSWATCH_HEADERS_H
 #define TLSWATCH_HEADERS_H
@@ -36,5 +39,31 @@
 #define TW_ETH_P_QINQ_OLD  0x9100
 #define TW_ETH_P_IS_VLAN(t) \
 	((t) == TW_ETH_P_8021Q || (t) == TW_ETH_P_8021AD || (t) == TW_ETH_P_QINQ_OLD)
+
+/* The ethertypes followed: IP, and Ethernet inside GRE (gretap). */
+#define TW_ETH_P_IPV4      0x0800
+#define TW_ETH_P_IPV6      0x86DD
+#define TW_ETH_P_TEB       0x6558  /* transparent Ethernet bridging */
+
+/*
+ * IP protocol numbers: TCP; the IPv6 extension headers followed to it
+ * (and AH, which IPv4 has too); those that may carry a tunnel.
+ */
+#define TW_IPPROTO_HOPOPTS  0
+#define TW_IPPROTO_IPIP     4
+#define TW_IPPROTO_TCP      6
+#define TW_IPPROTO_UDP      17
+#define TW_IPPROTO_IPV6     41
+#define TW_IPPROTO_ROUTING  43
+#define TW_IPPROTO_FRAGMENT 44
+#define TW_IPPROTO_GRE      47
+#define TW_IPPROTO_AH       51
+#define TW_IPPROTO_DSTOPTS  60
+
+/* Fragments: IPv4's flags and offset field; IPv6's Fragment header's. */
+#define TW_IP4_MF           0x2000  /* more fragments */
+#define TW_IP4_OFFMASK      0x1FFF
+#define TW_IP6_FRAG_OFFSET  0xFFF8  /* offset, 8-byte units */
+#define TW_IP6_FRAG_MORE    0x0001  /* M, more fragments */
 
 #endif

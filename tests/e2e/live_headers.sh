@@ -23,6 +23,12 @@
 # does), so the kernel must count it: four tags followed, five a bad
 # header. Before, it saw four tags of a frame of five in the bytes and
 # followed them: two handshakes ok, no bad header.
+# Last, on either hook, the two handshakes followed by frames that are
+# not IP (ARP, also behind a tag and in GRE and VXLAN) and packets that
+# are not TCP (UDP, ICMP, ICMPv6, UDP in IPIP): not_ip 4 and not_tcp 4, as
+# analyze counts them. Before, the kernel counted them nowhere but in
+# packets_seen. The link carries nothing else (no address on either end,
+# IPv6 off): the counts are exact.
 # The frames go to a MAC address nobody has: the namespace (the host, on
 # ingress) drops them.
 #
@@ -39,7 +45,7 @@ tn_require_tlswatch
 PY=/usr/bin/python3
 
 tmp=$(tn_tmpdir)
-for m in ipv6-atomic ipv4-ah vlan4 ipv6-ext8 vlan5 ipv6-ext9; do
+for m in ipv6-atomic ipv4-ah vlan4 ipv6-ext8 vlan5 ipv6-ext9 not-tcp; do
 	"$PY" scripts/make-edge-captures.py "$m" tests/data/captures/tls12_rsa.pcap "$tmp/$m.pcap" >/dev/null ||
 		tn_bail "make-edge-captures.py $m"
 done
@@ -51,6 +57,14 @@ tn_setup hdr
 if ! ip link set dev "$TN_HOST_IF" mtu 9000 ||
 	! ip -n "$TN_NS" link set dev "$TN_PEER_IF" mtu 9000; then
 	tn_bail "cannot raise the MTU of $TN_HOST_IF"
+fi
+# nothing of the host's own on the link (IPv6's router solicitations and
+# MLD reports, what a daemon sends to an interface with an address): the
+# frames sent are all the agent sees, counted exactly
+if ! ip addr flush dev "$TN_HOST_IF" ||
+	! sysctl -qw "net.ipv6.conf.$TN_HOST_IF.disable_ipv6=1" ||
+	! ip netns exec "$TN_NS" sysctl -qw "net.ipv6.conf.$TN_PEER_IF.disable_ipv6=1"; then
+	tn_bail "cannot take the addresses off $TN_HOST_IF"
 fi
 
 # every frame of a capture, 2 ms apart: out of the host end (out: where
@@ -125,7 +139,23 @@ for dir in out in; do
 	round "$dir" 0 vlan5 ipv6-ext9
 	log="$tmp/agent-$dir-0-vlan5.jsonl"
 	tap_eq "$dir: 5 VLAN tags, 9 extension headers: no handshake" "" "$(hs "$log")"
-	# (packets_seen has the host's own IPv6 router solicitations besides)
 	tap_eq "$dir: 5 VLAN tags, 9 extension headers: 80 bad headers, none watched" \
 		"80 0" "$(tn_agent_counter "$log" bad_headers) $(tn_agent_counter "$log" packets_watched)"
+done
+
+# frames that are not IP and packets that are not TCP, after the two
+# handshakes (make-edge-captures.py not-tcp: ARP, also behind a tag and in
+# GRE and VXLAN; UDP, ICMP, ICMPv6, UDP in IPIP): counted as analyze counts
+# them, on either hook. Before, the kernel counted them in packets_seen
+# alone.
+want=$("$BUILD/tlswatch" analyze --json "$tmp/not-tcp.pcap" 2>/dev/null | tail -n1 |
+	"$PY" -c 'import json, sys; p = json.load(sys.stdin)["problem_counts"]; print(p["not_ip"], p["not_tcp"])')
+tap_eq "analyze: 4 frames not IP, 4 packets not TCP" "4 4" "$want"
+for dir in out in; do
+	round "$dir" 2 not-tcp
+	log="$tmp/agent-$dir-2-not-tcp.jsonl"
+	tap_eq "$dir: not IP, not TCP: the 2 handshakes ok" "127.0.0.1 38500 ok TLS1.2
+127.0.0.1 38502 ok TLS1.2" "$(hs "$log")"
+	tap_eq "$dir: not_ip and not_tcp as analyze counts them" "$want" \
+		"$(tn_agent_counter "$log" not_ip) $(tn_agent_counter "$log" not_tcp)"
 done

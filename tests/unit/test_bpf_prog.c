@@ -15,6 +15,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pcap/dlt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,6 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "capture/decode.h"
 #include "check.h"
 #include "live/flow_map.h"
 #include "live/live.h"
@@ -3059,6 +3061,120 @@ static void test_l3_program_decapsulates_too(void)
 	fx_close();
 }
 
+/* ---- packets that are not TCP: counted as analyze counts them ---- */
+
+/*
+ * Runs the program (tlswatch_l3 when @l3: the packet starts at its IP
+ * header) on the @n bytes at @pkt, and decode_frame() of a capture of the
+ * same link type (Ethernet, raw IP) on them: both must count the packet
+ * under @want ("not_ip", "not_tcp" or "bad_headers"), and under no other of
+ * the three.
+ */
+static void check_not_followed(const char *what, const uint8_t *pkt, size_t n,
+			       bool l3, const char *want)
+{
+	static const enum tw_counter kc[3] = {
+		TW_CNT_NOT_IP, TW_CNT_NOT_TCP, TW_CNT_BAD_HEADERS,
+	};
+	static const char *const names[3] = { "not_ip", "not_tcp", "bad_headers" };
+	struct decode_stats st = { 0 };
+	struct tw_segment seg;
+	uint64_t before[3], got_k, got_u;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		before[i] = counter(kc[i]);
+	run_on(l3 ? fx.skel->progs.tlswatch_l3 : fx.skel->progs.tlswatch, pkt, n);
+	CHECK_INT(decode_frame(l3 ? DLT_RAW : DLT_EN10MB, pkt, (uint32_t)n,
+			       (uint32_t)n, 0, &seg, &st, NULL), 0);
+	for (i = 0; i < 3; i++) {
+		got_k = counter(kc[i]) - before[i];
+		got_u = i == 0 ? st.not_ip : i == 1 ? st.not_tcp : st.bad_headers;
+		if (got_k != (strcmp(names[i], want) == 0) || got_u != got_k)
+			printf("# %s: %s: kernel %llu, analyze %llu\n", what,
+			       names[i], (unsigned long long)got_k,
+			       (unsigned long long)got_u);
+		CHECK_INT(got_k, strcmp(names[i], want) == 0);
+		CHECK_INT(got_u, strcmp(names[i], want) == 0);
+	}
+}
+
+/* An ARP request's 28 bytes (the addresses are of no matter). */
+static uint8_t *put_arp(uint8_t *p)
+{
+	static const uint8_t arp[28] = { 0, 1, 8, 0, 6, 4, 0, 1 };
+
+	memcpy(p, arp, sizeof(arp));
+	return p + sizeof(arp);
+}
+
+static void test_not_ip_and_not_tcp_are_counted_as_analyze_does(void)
+{
+	static uint8_t pkt[4096];
+	static const uint8_t udp53[16] = {
+		0xc0, 0x00, 0x00, 53, 0, 16, 0, 0,      /* UDP to 53 */
+		1, 2, 3, 4, 5, 6, 7, 8,
+	};
+	static const uint8_t icmp[8] = { 8, 0, 0, 0, 0, 1, 0, 1 };
+	static const uint8_t gre_arp[4] = { 0, 0, 0x08, 0x06 };
+	static const uint8_t gre_v1[8] = { 0x20, 0x01, 0x88, 0x0b, 0, 0, 0, 0 };
+	static const uint8_t vxlan[16] = {
+		0xc0, 0x00, 0x12, 0xb5, 0, 0, 0, 0,     /* UDP to 4789 */
+		0x08, 0, 0, 0, 0x01, 0x02, 0x03, 0,     /* I, VNI 0x010203 */
+	};
+	static const uint8_t hbh_icmp6[16] = {
+		58, 0, 1, 4, 0, 0, 0, 0,                /* hop-by-hop: ICMPv6 */
+		128, 0, 0, 0, 0, 1, 0, 1,               /* echo request */
+	};
+	struct spec s;
+	uint8_t *p;
+	size_t n;
+
+	if (!fx_open(0, 0)) { CHECK(0); return; }
+	/* ARP, and ARP behind a VLAN tag */
+	n = eth_front(pkt, (size_t)(put_arp(pkt) - pkt), 0x0806);
+	check_not_followed("ARP", pkt, n, false, "not_ip");
+	p = put16(pkt, 100);                        /* VLAN id */
+	p = put16(p, 0x0806);
+	n = eth_front(pkt, (size_t)(put_arp(p) - pkt), 0x8100);
+	check_not_followed("ARP behind a VLAN tag", pkt, n, false, "not_ip");
+	/* UDP to a port no tunnel is on, ICMP, ICMPv6 behind hop-by-hop */
+	n = wrap(pkt, 0, 4, 17, udp53, sizeof(udp53));
+	check_not_followed("UDP to port 53", pkt, n, true, "not_tcp");
+	n = eth_front(pkt, n, 0x0800);
+	check_not_followed("UDP to port 53 on Ethernet", pkt, n, false, "not_tcp");
+	n = eth_front(pkt, wrap(pkt, 0, 4, 1, icmp, sizeof(icmp)), 0x0800);
+	check_not_followed("ICMP", pkt, n, false, "not_tcp");
+	n = eth_front(pkt, wrap(pkt, 0, 6, 0, hbh_icmp6, sizeof(hbh_icmp6)), 0x86DD);
+	check_not_followed("ICMPv6 behind hop-by-hop", pkt, n, false, "not_tcp");
+	/* inside tunnels: ARP in GRE, ARP in VXLAN, UDP in IPIP; GRE of
+	 * version 1 (PPTP), not decapsulated */
+	n = eth_front(pkt, wrap(pkt, (size_t)(put_arp(pkt) - pkt), 4, 47, gre_arp,
+				sizeof(gre_arp)), 0x0800);
+	check_not_followed("ARP in GRE", pkt, n, false, "not_ip");
+	n = eth_front(pkt, (size_t)(put_arp(pkt) - pkt), 0x0806);
+	n = eth_front(pkt, wrap(pkt, n, 4, 17, vxlan, sizeof(vxlan)), 0x0800);
+	check_not_followed("ARP in VXLAN", pkt, n, false, "not_ip");
+	n = wrap(pkt, wrap(pkt, 0, 4, 17, udp53, sizeof(udp53)), 4, 4, NULL, 0);
+	check_not_followed("UDP in IPIP", pkt, n, true, "not_tcp");
+	n = eth_front(pkt, wrap(pkt, 0, 4, 47, gre_v1, sizeof(gre_v1)), 0x0800);
+	check_not_followed("GRE version 1", pkt, n, false, "not_tcp");
+	/* no link layer, and not IP: an impossible header for both */
+	n = wrap(pkt, 0, 4, 17, udp53, sizeof(udp53));
+	pkt[0] = 0x55;
+	check_not_followed("IP version 5 without a link layer", pkt, n, true,
+			   "bad_headers");
+	/* a TCP segment is none of them, and costs none of the tests */
+	n = build((s = client_hello4(), &s), pkt);
+	run_on(fx.skel->progs.tlswatch, pkt, n);
+	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), 1);
+	CHECK_INT(counter(TW_CNT_NOT_IP), 4);
+	CHECK_INT(counter(TW_CNT_NOT_TCP), 6);
+	CHECK_INT(counter(TW_CNT_BAD_HEADERS), 1);
+	CHECK_INT(counter(TW_CNT_PACKETS_SEEN), 12);
+	fx_close();
+}
+
 int main(void)
 {
 	RUN_TEST(test_ipv4_client_hello_emits_one_record);
@@ -3139,5 +3255,6 @@ int main(void)
 	RUN_TEST(test_three_layers_are_counted_not_followed);
 	RUN_TEST(test_udp_on_other_ports_is_not_decapsulated);
 	RUN_TEST(test_l3_program_decapsulates_too);
+	RUN_TEST(test_not_ip_and_not_tcp_are_counted_as_analyze_does);
 	return CHECK_EXIT_CODE();
 }

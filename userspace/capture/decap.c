@@ -25,15 +25,6 @@
 #include "common/cursor.h"
 #include "decode_internal.h"
 
-#define IPPROTO_IPIP_   4
-#define IPPROTO_UDP_    17
-#define IPPROTO_IPV6_   41
-#define IPPROTO_GRE_    47
-
-#define ETHERTYPE_IPV4  0x0800
-#define ETHERTYPE_IPV6  0x86dd
-#define ETHERTYPE_TEB   0x6558  /* transparent Ethernet bridging */
-
 #define GRE_F_CSUM      0x8000
 #define GRE_F_ROUTE     0x4000
 #define GRE_F_KEY       0x2000
@@ -52,7 +43,7 @@ struct encap {
 	uint8_t type;        /* enum tw_tunnel_type */
 	bool has_id;
 	uint32_t id;
-	uint16_t inner;      /* ETHERTYPE_IPV4, _IPV6 or _TEB; 0: not followed */
+	uint16_t inner;      /* TW_ETH_P_IPV4, _IPV6 or _TEB; 0: not followed */
 };
 
 /* Parsers of one header at *@s: 1 with *@s past it, or 0 with the reason
@@ -74,12 +65,12 @@ static int encap_gre(struct span *s, struct encap *e, struct dec *d)
 		return drop(&d->st->truncated_headers);
 	if (flags & (GRE_F_ROUTE | GRE_VER_MASK))
 		return drop(&d->st->not_tcp);
-	if (ptype != ETHERTYPE_IPV4 && ptype != ETHERTYPE_IPV6 &&
-	    ptype != ETHERTYPE_TEB)
+	if (ptype != TW_ETH_P_IPV4 && ptype != TW_ETH_P_IPV6 &&
+	    ptype != TW_ETH_P_TEB)
 		return drop(&d->st->not_ip);
 	e->inner = ptype;
 	if (!e->type) {         /* not GRE inside FOU or GUE */
-		e->type = ptype == ETHERTYPE_TEB ? TW_TUN_GRETAP : TW_TUN_GRE;
+		e->type = ptype == TW_ETH_P_TEB ? TW_TUN_GRETAP : TW_TUN_GRE;
 		e->has_id = flags & GRE_F_KEY;
 		e->id = key;
 	}
@@ -105,13 +96,13 @@ static int encap_vni(struct span *s, struct encap *e, struct dec *d)
 	if (e->type == TW_TUN_VXLAN) {
 		if (!(first & VXLAN_F_VNI))
 			return drop(&d->st->not_tcp);
-		e->inner = ETHERTYPE_TEB;
+		e->inner = TW_ETH_P_TEB;
 		hlen = VXLAN_HLEN;
 	} else {
 		if (first >> 6)         /* a Geneve version we do not know */
 			return drop(&d->st->not_tcp);
-		if (ptype != ETHERTYPE_IPV4 && ptype != ETHERTYPE_IPV6 &&
-		    ptype != ETHERTYPE_TEB)
+		if (ptype != TW_ETH_P_IPV4 && ptype != TW_ETH_P_IPV6 &&
+		    ptype != TW_ETH_P_TEB)
 			return drop(&d->st->not_ip);
 		e->inner = ptype;
 		hlen = GENEVE_HLEN + (uint32_t)(first & 0x3f) * 4;
@@ -124,7 +115,7 @@ static int encap_vni(struct span *s, struct encap *e, struct dec *d)
 
 static uint16_t ip_by_nibble(uint8_t b)
 {
-	return b >> 4 == 4 ? ETHERTYPE_IPV4 : b >> 4 == 6 ? ETHERTYPE_IPV6 : 0;
+	return b >> 4 == 4 ? TW_ETH_P_IPV4 : b >> 4 == 6 ? TW_ETH_P_IPV6 : 0;
 }
 
 /* FOU or GUE; GRE right behind them is part of the same layer. */
@@ -150,10 +141,10 @@ static int encap_fou_gue(struct span *s, struct encap *e, struct dec *d)
 	if (hlen > s->cap)
 		return drop(&d->st->truncated_headers);
 	*s = span_after(*s, hlen);
-	if (proto == IPPROTO_GRE_)
+	if (proto == TW_IPPROTO_GRE)
 		return encap_gre(s, e, d);
-	e->inner = proto == IPPROTO_IPIP_ ? ETHERTYPE_IPV4 :
-		   proto == IPPROTO_IPV6_ ? ETHERTYPE_IPV6 : 0;
+	e->inner = proto == TW_IPPROTO_IPIP ? TW_ETH_P_IPV4 :
+		   proto == TW_IPPROTO_IPV6 ? TW_ETH_P_IPV6 : 0;
 	return e->inner ? 1 : drop(&d->st->not_tcp);
 }
 
@@ -185,15 +176,15 @@ static int encap_parse(struct span *s, uint8_t proto, uint8_t family,
 		       struct encap *e, struct dec *d)
 {
 	switch (proto) {
-	case IPPROTO_IPIP_:
+	case TW_IPPROTO_IPIP:
 		e->type = family == 4 ? TW_TUN_IPIP : TW_TUN_IP4IP6;
-		e->inner = ETHERTYPE_IPV4;
+		e->inner = TW_ETH_P_IPV4;
 		return 1;
-	case IPPROTO_IPV6_:
+	case TW_IPPROTO_IPV6:
 		e->type = family == 4 ? TW_TUN_SIT : TW_TUN_IP6IP6;
-		e->inner = ETHERTYPE_IPV6;
+		e->inner = TW_ETH_P_IPV6;
 		return 1;
-	case IPPROTO_GRE_:
+	case TW_IPPROTO_GRE:
 		return encap_gre(s, e, d);
 	default:
 		return encap_udp(s, e, d);
@@ -202,8 +193,8 @@ static int encap_parse(struct span *s, uint8_t proto, uint8_t family,
 
 bool decap_proto(uint8_t proto)
 {
-	return proto == IPPROTO_IPIP_ || proto == IPPROTO_IPV6_ ||
-	       proto == IPPROTO_GRE_ || proto == IPPROTO_UDP_;
+	return proto == TW_IPPROTO_IPIP || proto == TW_IPPROTO_IPV6 ||
+	       proto == TW_IPPROTO_GRE || proto == TW_IPPROTO_UDP;
 }
 
 static void tunnel_record(struct tw_tunnel *t, const struct encap *e,
@@ -235,10 +226,10 @@ int decap(struct span s, uint8_t proto, uint8_t family, const uint8_t *addrs,
 		tunnel_record(t, &e, family, addrs);
 	t->depth++;
 	switch (e.inner) {
-	case ETHERTYPE_IPV4:
+	case TW_ETH_P_IPV4:
 		r = decode_ipv4(s, d);
 		break;
-	case ETHERTYPE_IPV6:
+	case TW_ETH_P_IPV6:
 		r = decode_ipv6(s, d);
 		break;
 	default:

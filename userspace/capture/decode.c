@@ -21,20 +21,6 @@
 #define SLL2_HLEN       20
 #define NULL_HLEN       4
 
-#define ETHERTYPE_IPV4  0x0800
-#define ETHERTYPE_IPV6  0x86dd
-
-#define IP6_HOPOPTS     0
-#define IP6_ROUTING     43
-#define IP6_FRAGMENT    44
-#define IPPROTO_AH_     51      /* IPsec AH: IPv4 and IPv6 */
-#define IP6_DSTOPTS     60
-#define IP6_FRAG_OFFSET 0xfff8  /* Fragment header: offset, 8-byte units */
-#define IP6_FRAG_MORE   0x0001  /* Fragment header: M, more fragments */
-
-#define IP4_MF          0x2000
-#define IP4_OFFSET_MASK 0x1fff
-
 #define TCP_HLEN        20
 #define TCP_FLAG_MASK   (TW_TCP_FIN | TW_TCP_SYN | TW_TCP_RST | TW_TCP_PSH | TW_TCP_ACK)
 
@@ -131,9 +117,9 @@ static bool ip_skip_ext_header(struct span *s, uint8_t nh, uint8_t *next,
 	frag = cur_u16(&c);             /* a Fragment header's offset and M */
 	/* AH counts 4-byte words minus 2, the Fragment header is 8 bytes,
 	 * the others count 8-byte words minus 1: each is 8 bytes or more */
-	if (nh == IPPROTO_AH_)
+	if (nh == TW_IPPROTO_AH)
 		hlen = ((uint32_t)len + 2) * 4;
-	else if (nh == IP6_FRAGMENT)
+	else if (nh == TW_IPPROTO_FRAGMENT)
 		hlen = 8;
 	else
 		hlen = ((uint32_t)len + 1) * 8;
@@ -141,7 +127,8 @@ static bool ip_skip_ext_header(struct span *s, uint8_t nh, uint8_t *next,
 		return drop(&d->st->bad_headers);
 	if (!cur_ok(&c) || hlen > s->cap)
 		return drop(&d->st->truncated_headers);
-	if (nh == IP6_FRAGMENT && (frag & (IP6_FRAG_OFFSET | IP6_FRAG_MORE)))
+	if (nh == TW_IPPROTO_FRAGMENT &&
+	    (frag & (TW_IP6_FRAG_OFFSET | TW_IP6_FRAG_MORE)))
 		return drop(&d->st->ip_fragments);
 	*s = span_after(*s, hlen);
 	return true;
@@ -171,16 +158,16 @@ int decode_ipv4(struct span s, struct dec *d)
 		return drop(&d->st->bad_headers);
 	if (ihl > s.cap)
 		return drop(&d->st->truncated_headers);
-	if (frag & (IP4_MF | IP4_OFFSET_MASK))
+	if (frag & (TW_IP4_MF | TW_IP4_OFFMASK))
 		return drop(&d->st->ip_fragments);
 	/* ihl <= cap <= wire still holds after the clamp: total >= ihl */
 	s = span_after(ip_extent(s, total), ihl);
 	/* IPsec AH (transport mode) in front of TCP, as IPv6 has it */
-	if (proto == IPPROTO_AH_ && !ip_skip_ext_header(&s, proto, &proto, d))
+	if (proto == TW_IPPROTO_AH && !ip_skip_ext_header(&s, proto, &proto, d))
 		return 0;
-	if (proto != IPPROTO_TCP_ && decap_proto(proto))
+	if (proto != TW_IPPROTO_TCP && decap_proto(proto))
 		return decap(s, proto, 4, addrs, d);
-	if (proto != IPPROTO_TCP_)
+	if (proto != TW_IPPROTO_TCP)
 		return drop(&d->st->not_tcp);
 
 	addr_set(&d->seg->src.addr, 4, addrs);
@@ -199,11 +186,11 @@ static int ipv6_skip_ext(struct span *s, uint8_t nh, struct dec *d)
 	/* i: the extension headers skipped so far */
 	for (int i = 0; i <= TW_MAX_IPV6_EXT; i++) {
 		switch (nh) {
-		case IP6_HOPOPTS:
-		case IP6_ROUTING:
-		case IP6_DSTOPTS:
-		case IPPROTO_AH_:
-		case IP6_FRAGMENT:
+		case TW_IPPROTO_HOPOPTS:
+		case TW_IPPROTO_ROUTING:
+		case TW_IPPROTO_DSTOPTS:
+		case TW_IPPROTO_AH:
+		case TW_IPPROTO_FRAGMENT:
 			break;
 		default:
 			return nh;
@@ -241,9 +228,9 @@ int decode_ipv6(struct span s, struct dec *d)
 	proto = ipv6_skip_ext(&s, nh, d);
 	if (proto < 0)
 		return 0;
-	if (proto != IPPROTO_TCP_ && decap_proto((uint8_t)proto))
+	if (proto != TW_IPPROTO_TCP && decap_proto((uint8_t)proto))
 		return decap(s, (uint8_t)proto, 6, addrs, d);
-	if (proto != IPPROTO_TCP_)      /* UDP, ICMPv6, ESP, no next header */
+	if (proto != TW_IPPROTO_TCP)    /* UDP, ICMPv6, ESP, no next header */
 		return drop(&d->st->not_tcp);
 
 	addr_set(&d->seg->src.addr, 6, addrs);
@@ -290,9 +277,9 @@ static int decode_ethertype(uint16_t type, struct span s, struct dec *d)
 		return drop(&d->st->bad_headers);
 	s = span_after(s, (uint32_t)c.off);
 	switch (type) {
-	case ETHERTYPE_IPV4:
+	case TW_ETH_P_IPV4:
 		return decode_ipv4(s, d);
-	case ETHERTYPE_IPV6:
+	case TW_ETH_P_IPV6:
 		return decode_ipv6(s, d);
 	default:
 		return drop(&d->st->not_ip);

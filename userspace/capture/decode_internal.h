@@ -7,8 +7,7 @@
 #define TW_DECODE_INTERNAL_H
 
 #include "decode.h"
-
-#define IPPROTO_TCP_    6
+#include "tlswatch/headers.h"  /* the header numbers, shared with bpf/ */
 
 /* A span of bytes for the next layer: @cap captured, @wire on the wire. */
 struct span {

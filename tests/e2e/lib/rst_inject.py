@@ -12,7 +12,10 @@ Usage:
       Sends one RST+ACK from SRC to DST through a raw IPv4 socket (run it
       in the namespace the source address lives in), crafted as
       scripts/make-rst-capture.py crafts those of captures. KIND: rst
-      (the default), fin (FIN+ACK) or syn (a SYN: ACK 0 and no ACK flag).
+      (the default), fin (FIN+ACK), syn (a SYN: ACK 0 and no ACK flag),
+      synack (SYN+ACK) or ack (a bare ACK: to a port whose connection this
+      host no longer holds, it makes the kernel answer with its own reset,
+      at sequence number ACK).
       SOCKET: raw (the default), socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
       or tcp, socket(AF_INET, SOCK_RAW, IPPROTO_TCP) with IP_HDRINCL: the
       same bytes, from a socket whose protocol is TCP (only its type,
@@ -26,9 +29,16 @@ Usage:
       (CAP_NET_ADMIN) to take SEQ and ACK as where its connection has got
       and connect without a SYN; it leaves repair mode without a window
       probe and is closed with a zero linger time: one RST, at SEQ.
+  rst_inject.py clienthello SRC_IP SRC_PORT DST_IP DST_PORT SEQ ACK SNI
+      Sends one segment (ACK+PSH) whose payload is a TLS ClientHello for
+      SNI (Python's ssl module's, as a client of this host would send it),
+      from SRC to DST through socket(AF_INET, SOCK_RAW, IPPROTO_TCP) with
+      IP_HDRINCL: a hello that leaves this host from a raw socket, not
+      from a TCP connection of its stack.
 """
 import os
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -43,6 +53,7 @@ IP_TRANSPARENT = 19
 TCP_REPAIR, TCP_REPAIR_QUEUE, TCP_QUEUE_SEQ = 19, 20, 21
 TCP_RECV_QUEUE, TCP_SEND_QUEUE = 1, 2
 TCP_REPAIR_OFF_NO_WP = -1
+TCP_PSH = 0x08
 
 
 def crafting():
@@ -82,23 +93,51 @@ def watch_hello(iface, server, port, out):
 
 # The socket each SOCKET of "send" opens: (protocol, needs IP_HDRINCL).
 SOCKETS = {"raw": (socket.IPPROTO_RAW, False), "tcp": (socket.IPPROTO_TCP, True)}
-KINDS = ("rst", "fin", "syn")
+KINDS = ("rst", "fin", "syn", "synack", "ack")
 
 
 def send_rst(src, sport, dst, dport, seq, ack, kind="rst", via="raw"):
     mod = crafting()
     flags = {"rst": mod.TCP_RST | mod.TCP_ACK, "fin": mod.TCP_FIN | mod.TCP_ACK,
-             "syn": mod.TCP_SYN}[kind]
+             "syn": mod.TCP_SYN, "synack": mod.TCP_SYN | mod.TCP_ACK,
+             "ack": mod.TCP_ACK}[kind]
     if kind == "syn":
         ack = 0
-    packet = mod.rst_packet(socket.inet_aton(src), socket.inet_aton(dst),
-                            sport, dport, seq, ack, flags)
+    return send_packet(mod.rst_packet(socket.inet_aton(src), socket.inet_aton(dst),
+                                      sport, dport, seq, ack, flags), dst, via)
+
+
+def send_packet(packet, dst, via):
+    """Sends the IPv4 @packet to @dst through the raw socket @via opens
+    (SOCKETS)."""
     proto, hdrincl = SOCKETS[via]
     with socket.socket(socket.AF_INET, socket.SOCK_RAW, proto) as sock:
         if hdrincl:  # IPPROTO_RAW implies it; the packet has its IP header
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
         sock.sendto(packet, (dst, 0))
     return 0
+
+
+def client_hello(sni):
+    """The first flight of a TLS client of Python's ssl module: its
+    ClientHello record."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing, server_hostname=sni)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def send_hello(src, sport, dst, dport, seq, ack, sni):
+    mod = crafting()
+    return send_packet(mod.rst_packet(socket.inet_aton(src), socket.inet_aton(dst),
+                                      sport, dport, seq, ack, mod.TCP_ACK | TCP_PSH,
+                                      client_hello(sni)), dst, "tcp")
 
 
 def sock_reset(src, sport, dst, dport, seq, ack):
@@ -122,6 +161,8 @@ def main():
     if (len(a) in (7, 8, 9) and a[0] == "send" and a[7:8] in ([], *([k] for k in KINDS))
             and a[8:9] in ([], *([v] for v in SOCKETS))):
         return send_rst(a[1], int(a[2]), a[3], int(a[4]), int(a[5]), int(a[6]), *a[7:])
+    if len(a) == 8 and a[0] == "clienthello":
+        return send_hello(a[1], int(a[2]), a[3], int(a[4]), int(a[5]), int(a[6]), a[7])
     if len(a) == 7 and a[0] == "sockreset":
         return sock_reset(a[1], int(a[2]), a[3], int(a[4]), int(a[5]), int(a[6]))
     raise SystemExit(__doc__)

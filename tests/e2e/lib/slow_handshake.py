@@ -5,7 +5,12 @@ the client's answer, so that it is still open when the agent's clock ticks.
 Usage: slow_handshake.py HOST PORT SNI PAUSE [AFTER]
 PAUSE is seconds, or file:PATH to pause until PATH exists (at most 240 s,
 a guard against a caller that dies; callers bound the run with timeout):
-the caller decides when the pause has done its work. AFTER, in the same
+the caller decides when the pause has done its work. Or vanish:PATH: the
+same pause, and then the client leaves its connection without a word (the
+socket put in TCP_REPAIR mode and closed: no FIN, no RST; CAP_NET_ADMIN)
+and exits 0, so that this host's stack no longer holds a connection the
+server still has: what the server sends next is answered by the kernel's
+own reset. AFTER, in the same
 form: a second pause, once the handshake is complete and before the GET;
 the client then reads the answer (the connection goes on after the
 handshake, while the agent has it decided).
@@ -20,8 +25,12 @@ import ssl
 import sys
 import time
 
+TCP_REPAIR = 19  # <linux/tcp.h>: Python's socket module lacks it
+
 
 def wait(pause):
+    if pause.startswith("vanish:"):
+        pause = "file:" + pause[len("vanish:"):]
     if not pause.startswith("file:"):
         time.sleep(float(pause))
         return
@@ -73,6 +82,11 @@ def main():
                 open(ready, "w").close()
             wait(pause)
             paused = True
+            if pause.startswith("vanish:"):
+                # closed in repair mode: the socket goes, nothing is sent
+                sock.setsockopt(socket.SOL_TCP, TCP_REPAIR, 1)
+                sock.close()
+                return
         incoming.write(data)
     else:
         sys.exit("handshake did not finish")

@@ -245,6 +245,35 @@ run_tw analyze -q --html "$h/sticky/theirs.html" "$h/a.pcap"
 assert_eq "--html another user's link in a sticky world-writable directory: exit 3, said, nothing created" \
 	"3|tlswatch analyze: --html $h/sticky/theirs.html: Permission denied|theirs.html" \
 	"$T_RC|$(cat "$T_TMP/err")|$(ls -A "$h/sticky")"
+# Nor when its target exists (an earlier page, an empty file, a device:
+# what the checks above let through), also at the end of a link of our
+# own there: the kernel, which followed those, checks them only when
+# fs.protected_symlinks is set (before, with it 0, the page went there).
+printf '<!DOCTYPE html>\ntheirs\n' >"$h/theirs-target.html"
+ln -s ../theirs-target.html "$h/sticky/theirs-page.html"
+ln -s /dev/full "$h/sticky/theirs-dev.html"
+chown -h nobody "$h/sticky/theirs-page.html" "$h/sticky/theirs-dev.html"
+ln -s theirs-page.html "$h/sticky/ours-to-theirs.html"
+for link in theirs-page theirs-dev ours-to-theirs; do
+	run_tw analyze -q --html "$h/sticky/$link.html" "$h/a.pcap"
+	assert_eq "--html $link.html, another user's link in a sticky world-writable directory to a file: exit 3, said, the file kept" \
+		"3|tlswatch analyze: --html $h/sticky/$link.html: Permission denied|<!DOCTYPE html> theirs " \
+		"$T_RC|$(cat "$T_TMP/err")|$(tr '\n' ' ' <"$h/theirs-target.html")"
+done
+# The links the run follows itself to a file: relative, through a link
+# to a link, the links kept; procfs's are the kernel's (/dev/stderr, a
+# pipe here, leads to /proc/self/fd/2, which reads as no path).
+ln -s sub/page-link.html "$h/to-page.html"
+ln -s ../kept-copy.html "$h/sub/page-link.html"
+printf '<!DOCTYPE html>\nold\n' >"$h/kept-copy.html"
+run_tw analyze -q --html "$h/to-page.html" "$h/a.pcap"
+assert_eq "--html LINK to a LINK to an earlier page: exit 0, the page there, the links kept" \
+	"0|yes|sub/page-link.html|../kept-copy.html" \
+	"$T_RC|$(cmp -s "$h/kept-copy.html" "$h/kept.html" && echo yes)|$(readlink "$h/to-page.html")|$(readlink "$h/sub/page-link.html")"
+"$TW" analyze -q --html /dev/stderr "$h/a.pcap" 2>&1 >/dev/null </dev/null | cat >"$T_TMP/page.pipe"
+T_RC=${PIPESTATUS[0]}
+assert_eq "--html /dev/stderr, a pipe: exit 0, the page through it" "0|yes" \
+	"$T_RC|$(cmp -s "$T_TMP/page.pipe" "$h/kept.html" && echo yes)"
 
 # A run that writes its page through the dangling link writes the target.
 run_tw analyze -q --html "$h/dangling.html" "$h/a.pcap"

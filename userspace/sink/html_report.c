@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -124,9 +126,10 @@ static const struct sink_ops html_report_ops = {
  * found in the directory @dir_sb when fs.protected_symlinks is set: a
  * link of its own, or not in a sticky world-writable directory (/tmp),
  * or owned by that directory's owner. html_open_file follows the links
- * at the end of --html's path itself, so it asks this whatever the
- * setting: root is never made to write where another user's link in
- * /tmp points.
+ * at the end of --html's path itself, to an existing file too, so it
+ * asks this whatever the setting: root is never made to write where
+ * another user's link in /tmp points (an earlier page, an empty file, a
+ * device: what the --html checks let through).
  */
 static bool html_may_follow(const struct stat *dir_sb, const struct stat *link_sb)
 {
@@ -163,6 +166,18 @@ static int html_open_dir(int at, const char *path, char base[NAME_MAX + 1])
 	else
 		snprintf(dir, sizeof(dir), "%.*s", (int)n, path);
 	return openat(at, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+/*
+ * Whether @dir is in procfs, whose links the kernel follows itself: a
+ * descriptor's (/proc/self/fd/1, where /dev/stdout leads) reads as no
+ * path when it is a pipe or a deleted file, and is a process's own.
+ */
+static bool html_in_proc(int dir)
+{
+	struct statfs sfs;
+
+	return fstatfs(dir, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
 }
 
 /*
@@ -211,20 +226,23 @@ fail:
 /*
  * @path opened for writing, not truncated: the page replaces what is
  * there when it is written. A missing file is created with O_EXCL, also
- * at the end of symbolic links to no file (as fopen did): each such link
- * is opened itself, checked as fs.protected_symlinks would check it,
- * read through that descriptor, and its target created with O_EXCL in
- * the directory the kernel's walk of the target's path opens (which
- * checks the links on that path itself). So a file another process
- * makes under that name meanwhile is opened, never taken for one this
- * call made, and *@dir and *@name (allocated) are set for a file this
- * call created only (else -1 and NULL). NULL with errno.
+ * at the end of symbolic links (as fopen did): each link at the end of
+ * the path, to a file or to none, is opened itself, checked as
+ * fs.protected_symlinks would check it, read through that descriptor,
+ * and its target opened, or created with O_EXCL, in the directory the
+ * kernel's walk of the target's path opens (which checks the links on
+ * that path itself); procfs's links only are the kernel's to follow
+ * (html_in_proc). So a file another process makes under that name
+ * meanwhile is opened, never taken for one this call made, and *@dir and
+ * *@name (allocated) are set for a file this call created only (else -1
+ * and NULL). NULL with errno.
  */
 static FILE *html_open_file(const char *path, int *dir, char **name)
 {
 	char target[PATH_MAX], base[NAME_MAX + 1];
 	const char *next = path;
 	int at = AT_FDCWD, d = -1, fd = -1, hops, e;
+	bool proc;
 	FILE *f;
 
 	*dir = -1;
@@ -249,16 +267,21 @@ static FILE *html_open_file(const char *path, int *dir, char **name)
 			*dir = d;
 			break;
 		}
-		/* something is there: a file to open, or a link */
+		/* something is there: a file to open, or a link (not followed
+		 * by the kernel, which checks it only as the setting says) */
 		if (errno != EEXIST)
 			goto fail;
-		fd = openat(d, base, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		proc = html_in_proc(d);
+		fd = openat(d, base, O_WRONLY | O_CLOEXEC | O_NOCTTY |
+			    (proc ? 0 : O_NOFOLLOW));
 		if (fd >= 0) {
 			close(d);
 			break;
 		}
-		/* ENOENT: a link to no file, followed one step here */
-		if (errno != ENOENT || html_read_link(d, base, target) < 0)
+		/* ELOOP: a link, followed one step here; ENOENT: gone
+		 * meanwhile, looked at again */
+		if (proc || (errno != ELOOP && errno != ENOENT) ||
+		    html_read_link(d, base, target) < 0)
 			goto fail;
 		at = d;
 		next = target;

@@ -260,6 +260,21 @@ for link in theirs-page theirs-dev ours-to-theirs; do
 		"3|tlswatch analyze: --html $h/sticky/$link.html: Permission denied|<!DOCTYPE html> theirs " \
 		"$T_RC|$(cat "$T_TMP/err")|$(tr '\n' ' ' <"$h/theirs-target.html")"
 done
+# Nor is a file another user made there beforehand written (theirs to
+# read and change after): as fs.protected_regular would refuse fopen's
+# "w" (O_CREAT), whatever that setting; the run opens an existing file
+# without O_CREAT, where the kernel does not look. A file of root's there
+# is written.
+printf '<!DOCTYPE html>\ntheirs\n' >"$h/sticky/theirs-file.html"
+chown nobody "$h/sticky/theirs-file.html"
+run_tw analyze -q --html "$h/sticky/theirs-file.html" "$h/a.pcap"
+assert_eq "--html another user's file in a sticky world-writable directory: exit 3, said, the file kept" \
+	"3|tlswatch analyze: --html $h/sticky/theirs-file.html: Permission denied|<!DOCTYPE html> theirs " \
+	"$T_RC|$(cat "$T_TMP/err")|$(tr '\n' ' ' <"$h/sticky/theirs-file.html")"
+printf '<!DOCTYPE html>\nours\n' >"$h/sticky/ours-file.html"
+run_tw analyze -q --html "$h/sticky/ours-file.html" "$h/a.pcap"
+assert_eq "--html root's own file in a sticky world-writable directory: exit 0, the page there" "0|yes" \
+	"$T_RC|$(cmp -s "$h/sticky/ours-file.html" "$h/kept.html" && echo yes)"
 # The links the run follows itself to a file: relative, through a link
 # to a link, the links kept; procfs's are the kernel's (/dev/stderr, a
 # pipe here, leads to /proc/self/fd/2, which reads as no path).

@@ -122,20 +122,41 @@ static const struct sink_ops html_report_ops = {
 #define HTML_MAX_LINKS 40
 
 /*
- * Whether the kernel lets this process follow the symbolic link @link_sb
- * found in the directory @dir_sb when fs.protected_symlinks is set: a
- * link of its own, or not in a sticky world-writable directory (/tmp),
- * or owned by that directory's owner. html_open_file follows the links
- * at the end of --html's path itself, to an existing file too, so it
- * asks this whatever the setting: root is never made to write where
- * another user's link in /tmp points (an earlier page, an empty file, a
- * device: what the --html checks let through).
+ * Whether the kernel's rules for sticky world-writable directories (/tmp)
+ * trust @sb, a symbolic link to follow (fs.protected_symlinks) or a
+ * regular file to open as fopen's "w" did, with O_CREAT
+ * (fs.protected_regular), found in the directory @dir_sb: one of this
+ * process's own, or not in such a directory, or owned by that
+ * directory's owner. html_open_file follows the links at the end of
+ * --html's path itself, to an existing file too, and opens an existing
+ * file without O_CREAT, so it asks this whatever the settings: root
+ * never writes where another user's link in /tmp points (an earlier
+ * page, an empty file, a device: what the --html checks let through),
+ * nor into a file another user made there beforehand (theirs to read and
+ * change after).
  */
-static bool html_may_follow(const struct stat *dir_sb, const struct stat *link_sb)
+static bool html_trusted(const struct stat *dir_sb, const struct stat *sb)
 {
-	return link_sb->st_uid == geteuid() ||
+	return sb->st_uid == geteuid() ||
 	       (dir_sb->st_mode & (S_ISVTX | S_IWOTH)) != (S_ISVTX | S_IWOTH) ||
-	       dir_sb->st_uid == link_sb->st_uid;
+	       dir_sb->st_uid == sb->st_uid;
+}
+
+/* 0 when the file open at @fd in the directory @dir is one html_trusted
+ * lets this process write: not a regular file (a device, a FIFO: the
+ * kernel's rule for FIFOs would need a look before an open that may
+ * block), or a trusted one; -1 with errno (EACCES: refused). */
+static int html_check_opened(int dir, int fd)
+{
+	struct stat dir_sb, sb;
+
+	if (fstat(fd, &sb) != 0 || fstat(dir, &dir_sb) != 0)
+		return -1;
+	if (S_ISREG(sb.st_mode) && !html_trusted(&dir_sb, &sb)) {
+		errno = EACCES;
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -185,7 +206,7 @@ static bool html_in_proc(int dir)
  * @target, read through a descriptor of the link itself (so the link
  * checked is the link read, whatever is renamed meanwhile). 0; 1 when
  * @name is no link any more (looked at again: @target is @name); -1
- * with errno (EACCES: a link html_may_follow refuses).
+ * with errno (EACCES: a link html_trusted refuses).
  */
 static int html_read_link(int dir, const char *name, char target[PATH_MAX])
 {
@@ -204,7 +225,7 @@ static int html_read_link(int dir, const char *name, char target[PATH_MAX])
 		snprintf(target, PATH_MAX, "%s", name);
 		return 1;
 	}
-	if (!html_may_follow(&dir_sb, &link_sb)) {
+	if (!html_trusted(&dir_sb, &link_sb)) {
 		errno = EACCES;
 		goto fail;
 	}
@@ -232,8 +253,10 @@ fail:
  * and its target opened, or created with O_EXCL, in the directory the
  * kernel's walk of the target's path opens (which checks the links on
  * that path itself); procfs's links only are the kernel's to follow
- * (html_in_proc). So a file another process makes under that name
- * meanwhile is opened, never taken for one this call made, and *@dir and
+ * (html_in_proc). An existing regular file is checked as
+ * fs.protected_regular would check it (html_check_opened). So a file
+ * another process makes under that name meanwhile is opened (or
+ * refused), never taken for one this call made, and *@dir and
  * *@name (allocated) are set for a file this call created only (else -1
  * and NULL). NULL with errno.
  */
@@ -274,6 +297,12 @@ static FILE *html_open_file(const char *path, int *dir, char **name)
 		proc = html_in_proc(d);
 		fd = openat(d, base, O_WRONLY | O_CLOEXEC | O_NOCTTY |
 			    (proc ? 0 : O_NOFOLLOW));
+		if (fd >= 0 && !proc && html_check_opened(d, fd) != 0) {
+			e = errno;
+			close(fd);
+			errno = e;
+			goto fail;
+		}
 		if (fd >= 0) {
 			close(d);
 			break;

@@ -260,6 +260,18 @@ for link in theirs-page theirs-dev ours-to-theirs; do
 		"3|tlswatch analyze: --html $h/sticky/$link.html: Permission denied|<!DOCTYPE html> theirs " \
 		"$T_RC|$(cat "$T_TMP/err")|$(tr '\n' ' ' <"$h/theirs-target.html")"
 done
+# tlswatch inventory --html opens its page the same way (it used fopen,
+# the kernel's walk): refused there too; over a longer earlier page, the
+# new page alone.
+run_tw inventory --db "$h/inv.db" --html "$h/sticky/theirs-page.html"
+assert_eq "inventory --html another user's link in a sticky world-writable directory to a page: exit 3, said, the page kept" \
+	"3|tlswatch inventory: --html $h/sticky/theirs-page.html: Permission denied|<!DOCTYPE html> theirs " \
+	"$T_RC|$(cat "$T_TMP/err")|$(tr '\n' ' ' <"$h/theirs-target.html")"
+run_tw inventory --db "$h/inv.db" --html "$h/inv-page.html"
+{ cat "$h/inv-page.html"; printf '<!-- %05000d -->\n' 0; } >"$h/inv-long.html"
+run_tw inventory --db "$h/inv.db" --html "$h/inv-long.html"
+assert_eq "inventory --html over a longer earlier page: exit 0, the new page alone" "0|yes" \
+	"$T_RC|$(cmp -s "$h/inv-long.html" "$h/inv-page.html" && echo yes)"
 # Nor is a file another user made there beforehand written (theirs to
 # read and change after): as fs.protected_regular would refuse fopen's
 # "w" (O_CREAT), whatever that setting; the run opens an existing file

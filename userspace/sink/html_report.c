@@ -38,17 +38,23 @@ struct html_report {
 	char *created_name;
 };
 
-/* A failure at the summary is the caller's to say (the sink set counts
- * it: analyze names the file, also with -q). The file is emptied first
- * (a device or FIFO has nothing to empty). */
-static int html_write(struct html_report *r)
+/* @f emptied (a device or FIFO has nothing to empty). 0, or -1 with
+ * errno. */
+static int html_empty(FILE *f)
 {
 	struct stat sb;
 
+	if (fstat(fileno(f), &sb) != 0)
+		return -1;
+	return S_ISREG(sb.st_mode) ? ftruncate(fileno(f), 0) : 0;
+}
+
+/* A failure at the summary is the caller's to say (the sink set counts
+ * it: analyze names the file, also with -q). The file is emptied first. */
+static int html_write(struct html_report *r)
+{
 	r->written = true;
-	if (r->out != stdout &&
-	    (fstat(fileno(r->out), &sb) != 0 ||
-	     (S_ISREG(sb.st_mode) && ftruncate(fileno(r->out), 0) != 0)))
+	if (r->out != stdout && html_empty(r->out) != 0)
 		return -EIO;
 	return html_render(r->agg, r->out);
 }
@@ -338,6 +344,26 @@ fail:
 	close(d);
 	errno = e;
 	return NULL;
+}
+
+FILE *html_page_open(const char *path)
+{
+	char *name;
+	int dir, e;
+	FILE *f = html_open_file(path, &dir, &name);
+
+	if (!f)
+		return NULL;
+	if (dir >= 0)
+		close(dir);
+	free(name);
+	if (html_empty(f) != 0) {
+		e = errno;
+		fclose(f);
+		errno = e;
+		return NULL;
+	}
+	return f;
 }
 
 int html_report_open(const struct output_opts *o, struct sink_set *set,

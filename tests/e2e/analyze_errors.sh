@@ -238,6 +238,25 @@ cat "$T_TMP/mixed-byteorder.pcapng" | "$TW" analyze -q - >/dev/null 2>"$T_TMP/er
 assert_eq "pcapng with two byte orders through a pipe: libpcap's words" \
 	"3|tlswatch analyze: stdin: pcapng block size 469762048 > maximum 16777216; the rest of the file was not read" \
 	"$T_RC|$(cat "$T_TMP/err")"
+# A pcapng cut short (a copy still being written, the usual read error):
+# before it is called truncated, its blocks are walked from the start for
+# a section in the other byte order, 32 KiB per read: 28 reads for these
+# 9,202 blocks of 846,498 bytes (before: one read per block, 9,205 in all; the
+# walk of a big capture took three times its analysis).
+"$PY" - "$T_TMP/cut.pcapng" <<-'PYEOF'
+	import struct, sys
+	rec = struct.pack("<7I", 6, 92, 0, 0, 0, 60, 60) + bytes(60) + struct.pack("<I", 92)
+	with open(sys.argv[1], "wb") as f:
+	    f.write(struct.pack("<IIIHHqI", 0x0A0D0D0A, 28, 0x1A2B3C4D, 1, 0, -1, 28))
+	    f.write(struct.pack("<IIHHII", 1, 20, 1, 0, 65535, 20))
+	    f.write(rec * 9200 + rec[:50])
+PYEOF
+T_RC=0
+strace -f -qq -e trace=pread64 -o "$T_TMP/strace" "$TW" analyze "$T_TMP/cut.pcapng" \
+	>"$T_TMP/out" 2>"$T_TMP/err" </dev/null || T_RC=$?
+assert_eq "pcapng cut short: exit 0, truncated, its blocks walked back in 28 reads" \
+	"0|Warning: the capture is truncated; the report covers what was read.|28" \
+	"$T_RC|$(grep -i truncated "$T_TMP/out")|$(grep -c '^[0-9]* *pread64(' "$T_TMP/strace")"
 
 run_err --help
 assert_eq "--help: exit 0" 0 "$T_RC"

@@ -245,6 +245,62 @@ run_tw analyze -q --html "$h/sticky/theirs.html" "$h/a.pcap"
 assert_eq "--html another user's link in a sticky world-writable directory: exit 3, said, nothing created" \
 	"3|tlswatch analyze: --html $h/sticky/theirs.html: Permission denied|theirs.html" \
 	"$T_RC|$(cat "$T_TMP/err")|$(ls -A "$h/sticky")"
+# Nor when its target exists (an earlier page, an empty file, a device:
+# what the checks above let through), also at the end of a link of our
+# own there: the kernel, which followed those, checks them only when
+# fs.protected_symlinks is set (before, with it 0, the page went there).
+printf '<!DOCTYPE html>\ntheirs\n' >"$h/theirs-target.html"
+ln -s ../theirs-target.html "$h/sticky/theirs-page.html"
+ln -s /dev/full "$h/sticky/theirs-dev.html"
+chown -h nobody "$h/sticky/theirs-page.html" "$h/sticky/theirs-dev.html"
+ln -s theirs-page.html "$h/sticky/ours-to-theirs.html"
+for link in theirs-page theirs-dev ours-to-theirs; do
+	run_tw analyze -q --html "$h/sticky/$link.html" "$h/a.pcap"
+	assert_eq "--html $link.html, another user's link in a sticky world-writable directory to a file: exit 3, said, the file kept" \
+		"3|tlswatch analyze: --html $h/sticky/$link.html: Permission denied|<!DOCTYPE html> theirs " \
+		"$T_RC|$(cat "$T_TMP/err")|$(tr '\n' ' ' <"$h/theirs-target.html")"
+done
+# tlswatch inventory --html opens its page the same way (it used fopen,
+# the kernel's walk): refused there too; over a longer earlier page, the
+# new page alone.
+run_tw inventory --db "$h/inv.db" --html "$h/sticky/theirs-page.html"
+assert_eq "inventory --html another user's link in a sticky world-writable directory to a page: exit 3, said, the page kept" \
+	"3|tlswatch inventory: --html $h/sticky/theirs-page.html: Permission denied|<!DOCTYPE html> theirs " \
+	"$T_RC|$(cat "$T_TMP/err")|$(tr '\n' ' ' <"$h/theirs-target.html")"
+run_tw inventory --db "$h/inv.db" --html "$h/inv-page.html"
+{ cat "$h/inv-page.html"; printf '<!-- %05000d -->\n' 0; } >"$h/inv-long.html"
+run_tw inventory --db "$h/inv.db" --html "$h/inv-long.html"
+assert_eq "inventory --html over a longer earlier page: exit 0, the new page alone" "0|yes" \
+	"$T_RC|$(cmp -s "$h/inv-long.html" "$h/inv-page.html" && echo yes)"
+# Nor is a file another user made there beforehand written (theirs to
+# read and change after): as fs.protected_regular would refuse fopen's
+# "w" (O_CREAT), whatever that setting; the run opens an existing file
+# without O_CREAT, where the kernel does not look. A file of root's there
+# is written.
+printf '<!DOCTYPE html>\ntheirs\n' >"$h/sticky/theirs-file.html"
+chown nobody "$h/sticky/theirs-file.html"
+run_tw analyze -q --html "$h/sticky/theirs-file.html" "$h/a.pcap"
+assert_eq "--html another user's file in a sticky world-writable directory: exit 3, said, the file kept" \
+	"3|tlswatch analyze: --html $h/sticky/theirs-file.html: Permission denied|<!DOCTYPE html> theirs " \
+	"$T_RC|$(cat "$T_TMP/err")|$(tr '\n' ' ' <"$h/sticky/theirs-file.html")"
+printf '<!DOCTYPE html>\nours\n' >"$h/sticky/ours-file.html"
+run_tw analyze -q --html "$h/sticky/ours-file.html" "$h/a.pcap"
+assert_eq "--html root's own file in a sticky world-writable directory: exit 0, the page there" "0|yes" \
+	"$T_RC|$(cmp -s "$h/sticky/ours-file.html" "$h/kept.html" && echo yes)"
+# The links the run follows itself to a file: relative, through a link
+# to a link, the links kept; procfs's are the kernel's (/dev/stderr, a
+# pipe here, leads to /proc/self/fd/2, which reads as no path).
+ln -s sub/page-link.html "$h/to-page.html"
+ln -s ../kept-copy.html "$h/sub/page-link.html"
+printf '<!DOCTYPE html>\nold\n' >"$h/kept-copy.html"
+run_tw analyze -q --html "$h/to-page.html" "$h/a.pcap"
+assert_eq "--html LINK to a LINK to an earlier page: exit 0, the page there, the links kept" \
+	"0|yes|sub/page-link.html|../kept-copy.html" \
+	"$T_RC|$(cmp -s "$h/kept-copy.html" "$h/kept.html" && echo yes)|$(readlink "$h/to-page.html")|$(readlink "$h/sub/page-link.html")"
+"$TW" analyze -q --html /dev/stderr "$h/a.pcap" 2>&1 >/dev/null </dev/null | cat >"$T_TMP/page.pipe"
+T_RC=${PIPESTATUS[0]}
+assert_eq "--html /dev/stderr, a pipe: exit 0, the page through it" "0|yes" \
+	"$T_RC|$(cmp -s "$T_TMP/page.pipe" "$h/kept.html" && echo yes)"
 
 # A run that writes its page through the dangling link writes the target.
 run_tw analyze -q --html "$h/dangling.html" "$h/a.pcap"

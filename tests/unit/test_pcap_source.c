@@ -960,6 +960,33 @@ static void test_other_order_section_found_where_libpcap_stopped(void)
 	CHECK_INT(other_order_at(buf, sizeof(buf), sizeof(buf)), -1);
 }
 
+/* The walk reads the file 32 KiB at a time: a section in the other byte
+ * order past the first window, its header across that window's end
+ * (blocks of 32 bytes, one of 40, from byte 80 to 32760), is found there. */
+static void test_other_order_section_found_past_the_window(void)
+{
+	size_t len = 32760 + 80, n, i;
+	uint8_t *buf = calloc(1, len);
+
+	CHECK(buf != NULL);
+	if (!buf)
+		return;
+	n = mixed_section(buf, false);
+	for (i = 0; i < 1021; i++) {
+		uint8_t blen = i < 1020 ? 32 : 40;
+
+		buf[n] = 6;
+		buf[n + 4] = blen;
+		buf[n + blen - 4] = blen;
+		n += blen;
+	}
+	CHECK_INT(n, 32760);
+	n += mixed_section(buf + n, true);
+	CHECK_INT(other_order_at(buf, n, n), 32760);
+	CHECK_INT(other_order_at(buf, n, 32760), -1);
+	free(buf);
+}
+
 /* Every beginning of the pcapng sample, each in a buffer of its exact
  * size (ASan: no byte past it is read): never past the first packet
  * block, never less for more bytes. */
@@ -1027,6 +1054,7 @@ int main(void)
 	RUN_TEST(test_file_walk_stops_at_a_section_in_the_other_byte_order);
 	RUN_TEST(test_file_walk_stops_at_a_bad_block_length);
 	RUN_TEST(test_other_order_section_found_where_libpcap_stopped);
+	RUN_TEST(test_other_order_section_found_past_the_window);
 	remove_tmpdir();
 	return CHECK_EXIT_CODE();
 }

@@ -253,20 +253,36 @@ void capture_walk_begin(struct capture_walk *w, const uint8_t *buf, size_t len)
 		w->at = len;
 }
 
+/* The walk back's window on the file: a block header read with each
+ * pread() of its own made the walk of a big capture cut short (a copy
+ * still being written, the usual read error) a system call per packet,
+ * three times the whole analysis. */
+#define OTHER_ORDER_WINDOW (32U * 1024U)
+
 int64_t capture_pcapng_other_order_at(int fd, uint64_t reached)
 {
-	uint8_t p[12];
-	uint64_t at = 0;
+	uint8_t win[OTHER_ORDER_WINDOW];
+	uint64_t at = 0, win_at = 0;
+	size_t win_len = 0;
 	int order = -1;
 
 	/* bounded: each block moves on by PCAPNG_BLOCK_MIN bytes at least */
 	while (at < reached) {
-		ssize_t n = pread(fd, p, sizeof(p), (off_t)at);
+		const uint8_t *p;
 		uint32_t len;
 
+		/* the block's first 12 bytes, from the window or a new one
+		 * beginning at the block */
+		if (at + PCAPNG_BLOCK_MIN > win_at + win_len) {
+			ssize_t n = pread(fd, win, sizeof(win), (off_t)at);
+
+			win_at = at;
+			win_len = n > 0 ? (size_t)n : 0;
+		}
 		/* a block cut short: where a truncated file ends */
-		if (n != (ssize_t)sizeof(p))
+		if (at + PCAPNG_BLOCK_MIN > win_at + win_len)
 			return -1;
+		p = win + (at - win_at);
 		if (at32(p, true) == PCAPNG_SHB) {
 			if (section_order(p) < 0)
 				return -1;

@@ -54,9 +54,9 @@ size_t capture_walk_next(struct capture_walk *w);
  * when it did not (not pcapng, a block cut short or of a bad length
  * first). libpcap's own message for it is often not about byte orders:
  * the header's length read in the wrong order is one too large, or one
- * past the end of the file (a "truncated" file). Reads the first 12
- * bytes of each block from the start of the file with pread(), which
- * leaves a FILE reading @fd where it was.
+ * past the end of the file (a "truncated" file). Reads the blocks'
+ * headers from the start of the file with pread() (32 KiB at a time:
+ * not one call per block), which leaves a FILE reading @fd where it was.
  */
 int64_t capture_pcapng_other_order_at(int fd, uint64_t reached);
 

@@ -34,7 +34,7 @@ static int add_row(void *ctx, const struct inventory_leaf *l, bool current)
 
 static int write_page(const struct html_agg *agg, const char *path)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	FILE *f = strcmp(path, "-") ? html_page_open(path) : stdout;
 	int rc;
 
 	if (!f) {

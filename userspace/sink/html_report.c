@@ -17,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -36,17 +38,23 @@ struct html_report {
 	char *created_name;
 };
 
-/* A failure at the summary is the caller's to say (the sink set counts
- * it: analyze names the file, also with -q). The file is emptied first
- * (a device or FIFO has nothing to empty). */
-static int html_write(struct html_report *r)
+/* @f emptied (a device or FIFO has nothing to empty). 0, or -1 with
+ * errno. */
+static int html_empty(FILE *f)
 {
 	struct stat sb;
 
+	if (fstat(fileno(f), &sb) != 0)
+		return -1;
+	return S_ISREG(sb.st_mode) ? ftruncate(fileno(f), 0) : 0;
+}
+
+/* A failure at the summary is the caller's to say (the sink set counts
+ * it: analyze names the file, also with -q). The file is emptied first. */
+static int html_write(struct html_report *r)
+{
 	r->written = true;
-	if (r->out != stdout &&
-	    (fstat(fileno(r->out), &sb) != 0 ||
-	     (S_ISREG(sb.st_mode) && ftruncate(fileno(r->out), 0) != 0)))
+	if (r->out != stdout && html_empty(r->out) != 0)
 		return -EIO;
 	return html_render(r->agg, r->out);
 }
@@ -120,19 +128,41 @@ static const struct sink_ops html_report_ops = {
 #define HTML_MAX_LINKS 40
 
 /*
- * Whether the kernel lets this process follow the symbolic link @link_sb
- * found in the directory @dir_sb when fs.protected_symlinks is set: a
- * link of its own, or not in a sticky world-writable directory (/tmp),
- * or owned by that directory's owner. html_open_file follows the links
- * at the end of --html's path itself, so it asks this whatever the
- * setting: root is never made to write where another user's link in
- * /tmp points.
+ * Whether the kernel's rules for sticky world-writable directories (/tmp)
+ * trust @sb, a symbolic link to follow (fs.protected_symlinks) or a
+ * regular file to open as fopen's "w" did, with O_CREAT
+ * (fs.protected_regular), found in the directory @dir_sb: one of this
+ * process's own, or not in such a directory, or owned by that
+ * directory's owner. html_open_file follows the links at the end of
+ * --html's path itself, to an existing file too, and opens an existing
+ * file without O_CREAT, so it asks this whatever the settings: root
+ * never writes where another user's link in /tmp points (an earlier
+ * page, an empty file, a device: what the --html checks let through),
+ * nor into a file another user made there beforehand (theirs to read and
+ * change after).
  */
-static bool html_may_follow(const struct stat *dir_sb, const struct stat *link_sb)
+static bool html_trusted(const struct stat *dir_sb, const struct stat *sb)
 {
-	return link_sb->st_uid == geteuid() ||
+	return sb->st_uid == geteuid() ||
 	       (dir_sb->st_mode & (S_ISVTX | S_IWOTH)) != (S_ISVTX | S_IWOTH) ||
-	       dir_sb->st_uid == link_sb->st_uid;
+	       dir_sb->st_uid == sb->st_uid;
+}
+
+/* 0 when the file open at @fd in the directory @dir is one html_trusted
+ * lets this process write: not a regular file (a device, a FIFO: the
+ * kernel's rule for FIFOs would need a look before an open that may
+ * block), or a trusted one; -1 with errno (EACCES: refused). */
+static int html_check_opened(int dir, int fd)
+{
+	struct stat dir_sb, sb;
+
+	if (fstat(fd, &sb) != 0 || fstat(dir, &dir_sb) != 0)
+		return -1;
+	if (S_ISREG(sb.st_mode) && !html_trusted(&dir_sb, &sb)) {
+		errno = EACCES;
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -166,11 +196,23 @@ static int html_open_dir(int at, const char *path, char base[NAME_MAX + 1])
 }
 
 /*
+ * Whether @dir is in procfs, whose links the kernel follows itself: a
+ * descriptor's (/proc/self/fd/1, where /dev/stdout leads) reads as no
+ * path when it is a pipe or a deleted file, and is a process's own.
+ */
+static bool html_in_proc(int dir)
+{
+	struct statfs sfs;
+
+	return fstatfs(dir, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+}
+
+/*
  * The target of the symbolic link @name in the directory @dir into
  * @target, read through a descriptor of the link itself (so the link
  * checked is the link read, whatever is renamed meanwhile). 0; 1 when
  * @name is no link any more (looked at again: @target is @name); -1
- * with errno (EACCES: a link html_may_follow refuses).
+ * with errno (EACCES: a link html_trusted refuses).
  */
 static int html_read_link(int dir, const char *name, char target[PATH_MAX])
 {
@@ -189,7 +231,7 @@ static int html_read_link(int dir, const char *name, char target[PATH_MAX])
 		snprintf(target, PATH_MAX, "%s", name);
 		return 1;
 	}
-	if (!html_may_follow(&dir_sb, &link_sb)) {
+	if (!html_trusted(&dir_sb, &link_sb)) {
 		errno = EACCES;
 		goto fail;
 	}
@@ -211,20 +253,25 @@ fail:
 /*
  * @path opened for writing, not truncated: the page replaces what is
  * there when it is written. A missing file is created with O_EXCL, also
- * at the end of symbolic links to no file (as fopen did): each such link
- * is opened itself, checked as fs.protected_symlinks would check it,
- * read through that descriptor, and its target created with O_EXCL in
- * the directory the kernel's walk of the target's path opens (which
- * checks the links on that path itself). So a file another process
- * makes under that name meanwhile is opened, never taken for one this
- * call made, and *@dir and *@name (allocated) are set for a file this
- * call created only (else -1 and NULL). NULL with errno.
+ * at the end of symbolic links (as fopen did): each link at the end of
+ * the path, to a file or to none, is opened itself, checked as
+ * fs.protected_symlinks would check it, read through that descriptor,
+ * and its target opened, or created with O_EXCL, in the directory the
+ * kernel's walk of the target's path opens (which checks the links on
+ * that path itself); procfs's links only are the kernel's to follow
+ * (html_in_proc). An existing regular file is checked as
+ * fs.protected_regular would check it (html_check_opened). So a file
+ * another process makes under that name meanwhile is opened (or
+ * refused), never taken for one this call made, and *@dir and
+ * *@name (allocated) are set for a file this call created only (else -1
+ * and NULL). NULL with errno.
  */
 static FILE *html_open_file(const char *path, int *dir, char **name)
 {
 	char target[PATH_MAX], base[NAME_MAX + 1];
 	const char *next = path;
 	int at = AT_FDCWD, d = -1, fd = -1, hops, e;
+	bool proc;
 	FILE *f;
 
 	*dir = -1;
@@ -249,16 +296,27 @@ static FILE *html_open_file(const char *path, int *dir, char **name)
 			*dir = d;
 			break;
 		}
-		/* something is there: a file to open, or a link */
+		/* something is there: a file to open, or a link (not followed
+		 * by the kernel, which checks it only as the setting says) */
 		if (errno != EEXIST)
 			goto fail;
-		fd = openat(d, base, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		proc = html_in_proc(d);
+		fd = openat(d, base, O_WRONLY | O_CLOEXEC | O_NOCTTY |
+			    (proc ? 0 : O_NOFOLLOW));
+		if (fd >= 0 && !proc && html_check_opened(d, fd) != 0) {
+			e = errno;
+			close(fd);
+			errno = e;
+			goto fail;
+		}
 		if (fd >= 0) {
 			close(d);
 			break;
 		}
-		/* ENOENT: a link to no file, followed one step here */
-		if (errno != ENOENT || html_read_link(d, base, target) < 0)
+		/* ELOOP: a link, followed one step here; ENOENT: gone
+		 * meanwhile, looked at again */
+		if (proc || (errno != ELOOP && errno != ENOENT) ||
+		    html_read_link(d, base, target) < 0)
 			goto fail;
 		at = d;
 		next = target;
@@ -286,6 +344,26 @@ fail:
 	close(d);
 	errno = e;
 	return NULL;
+}
+
+FILE *html_page_open(const char *path)
+{
+	char *name;
+	int dir, e;
+	FILE *f = html_open_file(path, &dir, &name);
+
+	if (!f)
+		return NULL;
+	if (dir >= 0)
+		close(dir);
+	free(name);
+	if (html_empty(f) != 0) {
+		e = errno;
+		fclose(f);
+		errno = e;
+		return NULL;
+	}
+	return f;
 }
 
 int html_report_open(const struct output_opts *o, struct sink_set *set,

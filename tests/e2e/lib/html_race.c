@@ -5,8 +5,10 @@
  *
  * TW_RACE_CREATE=FILE: another process creates FILE (it holds "other")
  *   right after an open for writing without O_CREAT found no file (the
- *   --html open that meets a symbolic link to no file), before the open
- *   that creates the link's target.
+ *   --html open that meets a symbolic link to no file), or after a
+ *   symbolic link was read (readlinkat: the --html open that follows the
+ *   link itself), whichever comes first: before the open that creates the
+ *   link's target.
  * TW_RACE_SWAP_DIR=DIR, TW_RACE_SWAP_TO=OTHER, TW_RACE_NAME=NAME: right
  *   after a look at a file NAME that does not follow links and finds it
  *   (the --html discard's "is it still ours?"), DIR is renamed DIR.moved
@@ -30,18 +32,18 @@ typedef int (*open_fn)(const char *, int, ...);
 typedef int (*openat_fn)(int, const char *, int, ...);
 typedef int (*lstat_fn)(const char *, struct stat *);
 typedef int (*fstatat_fn)(int, const char *, struct stat *, int);
+typedef ssize_t (*readlinkat_fn)(int, const char *, char *, size_t);
 
 static int created, swapped;
 
-/* After an open that found no file to write to: FILE appears. */
-static void race_create(int rc, int flags)
+/* FILE appears (once). */
+static void race_create_now(void)
 {
 	const char *file = getenv("TW_RACE_CREATE");
 	openat_fn real = (openat_fn)dlsym(RTLD_NEXT, "openat");
 	int e = errno, fd;
 
-	if (created || !file || !real || rc >= 0 || e != ENOENT ||
-	    (flags & O_ACCMODE) != O_WRONLY || (flags & (O_CREAT | O_PATH)))
+	if (created || !file || !real)
 		return;
 	created = 1;
 	fd = real(AT_FDCWD, file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -53,6 +55,14 @@ static void race_create(int rc, int flags)
 		perror("html_race: create");
 	}
 	errno = e;
+}
+
+/* After an open that found no file to write to: FILE appears. */
+static void race_create(int rc, int flags)
+{
+	if (rc < 0 && errno == ENOENT && (flags & O_ACCMODE) == O_WRONLY &&
+	    !(flags & (O_CREAT | O_PATH)))
+		race_create_now();
 }
 
 /* After a look at NAME that found it: DIR is swapped for a link. */
@@ -124,4 +134,14 @@ int fstatat(int dir, const char *path, struct stat *sb, int flags)
 	if (flags & AT_SYMLINK_NOFOLLOW)
 		race_swap(rc, path);
 	return rc;
+}
+
+ssize_t readlinkat(int dir, const char *path, char *buf, size_t size)
+{
+	readlinkat_fn real = (readlinkat_fn)dlsym(RTLD_NEXT, "readlinkat");
+	ssize_t n = real(dir, path, buf, size);
+
+	if (n > 0)
+		race_create_now();
+	return n;
 }

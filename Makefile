@@ -142,9 +142,13 @@ $(BUILD)/libtlswatch-san.a: $(SAN_LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
+# The tests that make strdup fail on demand (tests/unit/fail_strdup.h).
+UNIT_WRAP_STRDUP := test_crl_fetch test_text_report
+$(UNIT_WRAP_STRDUP:%=$(BUILD)/tests/%): UNIT_LDFLAGS := -Wl,--wrap=strdup
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtlswatch-san.a
 	@mkdir -p $(@D)
-	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(BUILD)/libtlswatch-san.a $(PKG_LIBS)
+	$(CLANG) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(BUILD)/libtlswatch-san.a $(PKG_LIBS) $(UNIT_LDFLAGS)
 
 san: $(UNIT_BINS) $(BUILD)/tlswatch-san
 

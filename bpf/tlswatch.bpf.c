@@ -511,7 +511,10 @@ __noinline int tw_receiver_here(struct __sk_buff *skb, const struct tw_ctx *c);
  *     to a client that is one of this host's sockets. Not a Certificate,
  *     which tw_pick_server takes for the server's but may be the
  *     client's: a served connection joined at its client's Certificate
- *     would be left unfollowed.
+ *     would be left unfollowed. Nor a NewSessionTicket: a connection
+ *     joined there is past its handshake, no handshake to leave out; it
+ *     counts in flows_midstream_tls (not a handshake) under any
+ *     direction, as README's definitions of both counters say.
  * Sent here means leaving, not only from a TCP socket (tw_local_sk): a
  * hello a client namespace sends to this host's server comes in on TC
  * ingress with the client's socket attached. Hence, not recognized: a
@@ -535,9 +538,11 @@ static __always_inline bool tw_flow_outgoing(struct __sk_buff *skb,
 	if (tw_hs_from_client(hs_type))
 		return tw_sent_by_local_tcp(skb) && !tw_receiver_here(skb, c);
 	/* a Certificate may be the client's (client authentication): not
-	 * judged, followed as under all */
-	return hs_type != 11 && !tw_sent_by_local_tcp(skb) &&
-	       tw_receiver_here(skb, c);
+	 * judged, followed as under all; a NewSessionTicket is no handshake
+	 * (tw_hs_after_handshake): followed as under all too, for userspace
+	 * to count in flows_midstream_tls whatever the direction */
+	return hs_type != 11 && !tw_hs_after_handshake(hs_type) &&
+	       !tw_sent_by_local_tcp(skb) && tw_receiver_here(skb, c);
 }
 
 /* What tw_flow_probe found in a payload of a flow in PROBE. */

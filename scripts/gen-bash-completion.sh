@@ -7,7 +7,8 @@
 # a dash ("  -q, --quiet", "  --ca-file FILE  text"); an argument is an
 # upper-case word after the option (FILE, PATH, DIR, IF, N, ADDR:PORT...),
 # or the values it takes, lower-case words joined by '|' (all|served),
-# which are then offered.
+# which are then offered (option_table.h: an option with a fixed set of
+# values has them as its ARG, the one place they are written).
 set -eu
 bin=$1
 
@@ -17,9 +18,28 @@ if [ -z "$commands" ]; then
 	exit 1
 fi
 
+# Each command's help, asked once. A command that takes no argument
+# (version) refuses --help with "unexpected argument": it has no options,
+# and its refusal is not shown. Any other failure stops the build.
+helps=$(mktemp -d)
+trap 'rm -rf "$helps"' EXIT
+for c in $commands; do
+	if ! "$bin" "$c" --help >"$helps/$c" 2>"$helps/$c.err"; then
+		if ! grep -q "unexpected argument '--help'" "$helps/$c.err"; then
+			echo "gen-bash-completion: '$bin $c --help' failed:" >&2
+			cat "$helps/$c.err" >&2
+			exit 1
+		fi
+		: >"$helps/$c"
+	fi
+done
+help_of() { # command -> its --help ("" when it takes no argument)
+	cat "$helps/$1"
+}
+
 # "  --ca-file FILE  text" -> "--ca-file FILE"; "  -q, --quiet" -> "-q" and "--quiet"
 options_of() { # command -> lines "OPTION [METAVAR]"
-	"$bin" "$1" --help | awk '
+	help_of "$1" | awk '
 	/^  -/ {
 		n = 0; arg = ""
 		for (i = 1; i <= NF; i++) {
@@ -35,14 +55,14 @@ options_of() { # command -> lines "OPTION [METAVAR]"
 # A help with an "Options:" heading and no option line read: the format
 # changed under this script; fail the build rather than complete nothing.
 for c in $commands; do
-	if "$bin" "$c" --help | grep -q '^Options:' && [ -z "$(options_of "$c")" ]; then
+	if help_of "$c" | grep -q '^Options:' && [ -z "$(options_of "$c")" ]; then
 		echo "gen-bash-completion: no option lines read from '$bin $c --help'" >&2
 		exit 1
 	fi
 done
 
 operands_are_files() { # command: its usage line ends in FILE...
-	"$bin" "$1" --help | head -1 | grep -q ' FILE\.\.\.$'
+	help_of "$1" | head -1 | grep -q ' FILE\.\.\.$'
 }
 
 cat <<HEAD

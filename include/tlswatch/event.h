@@ -478,6 +478,18 @@ static inline int tw_hs_client_only(__u8 type)
 }
 
 /*
+ * A NewSessionTicket (4), the last message before the server's Finished
+ * (TLS 1.2 and older): a connection whose first handshake message it is
+ * was joined after its handshake, counted in midstream_tls_flows (live:
+ * flows_midstream_tls), not as a handshake. Userspace's tls_sniff and the
+ * kernel side's --direction served test (tw_flow_outgoing) both ask this.
+ */
+static inline int tw_hs_after_handshake(__u8 type)
+{
+	return type == 4;
+}
+
+/*
  * Fills @k from one packet's endpoints and returns the index in the key of
  * the sender (0 or 1). Addresses are 4 words (IPv4: word 0, rest zero).
  * Kernel and userspace both use this, so they build identical keys.

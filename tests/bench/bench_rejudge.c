@@ -11,9 +11,9 @@
  * leaf with the default 256 leaves.
  * Prints the waits, answers, re-judgements and the CPU time of the drains.
  * Usage: bench_rejudge [leaves, default 256, at most 256], from the top
- * of the tree (it runs scripts/make-health-pki.sh). Built as the other
- * benchmarks: . scripts/lib/bench-build.sh;
- * bench_build tests/bench/bench_rejudge.c build/bench/bench_rejudge
+ * of the tree (it runs scripts/make-health-pki.sh). Built and run by
+ * scripts/bench-rejudge.sh (make bench), which writes its section of
+ * BENCHMARKS.md.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -104,6 +104,25 @@ tap_eq "completion: the values of --direction" "all served " \
 	"$(complete_words tlswatch run --direction "")"
 tap_eq "completion: a value of --direction" "served " \
 	"$(complete_words tlswatch run --direction s)"
+tap_eq "completion: the values of --webhook-format" "json slack " \
+	"$(complete_words tlswatch analyze --webhook-format "")"
+tap_eq "completion: a value of --webhook-format" "slack " \
+	"$(complete_words tlswatch run --webhook-format s)"
+# Every option whose help shows a set of values (option_table.h's ARG
+# "a|b") completes to exactly those, for each command: none is left out.
+valued=0
+for cmd in analyze run inventory; do
+	while read -r opt values; do
+		valued=$((valued + 1))
+		tap_eq "completion: $cmd $opt offers $values" "$(tr '|' '\n' <<<"$values" | sort | tr '\n' ' ')" \
+			"$(complete_words tlswatch "$cmd" "$opt" "")"
+	done < <("$BUILD/tlswatch" "$cmd" --help |
+		 awk '/^  -/ && $2 ~ /^[a-z][a-z0-9-]*(\|[a-z][a-z0-9-]*)+$/ { print $1, $2 }')
+done
+# --direction (run), --webhook-format (analyze, run)
+tap_eq "completion: options with a set of values" 3 "$valued"
+tap_eq "completion generator: nothing on stderr (version takes no --help)" "" \
+	"$(scripts/gen-bash-completion.sh "$BUILD/tlswatch" 2>&1 >/dev/null)"
 tap_eq "completion: analyze operands are files" "$TMP/c/cap.pcap " \
 	"$(complete_words tlswatch analyze --json "$TMP/c/cap")"
 tap_eq "completion: run has no operands" "" "$(complete_words tlswatch run "$TMP/c/")"

@@ -2635,21 +2635,24 @@ static void server_message_case(uint8_t hs_type, uint16_t cport, bool outgoing)
 	CHECK_INT(v.state, outgoing ? TW_FLOW_DONE : TW_FLOW_HANDSHAKE);
 	CHECK_INT(server_is_src, 0);
 	CHECK_INT(counter(TW_CNT_FLOWS_OUTGOING), outgoing);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), !outgoing);
 	CHECK_INT(drain(), !outgoing);
+	if (!outgoing)   /* userspace starts the flow with it */
+		CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START | TW_EVF_FROM_SERVER);
 	fx_close();
 }
 
 /*
- * server_message_case: a ServerHello to the open connection's client is
- * outgoing (before, only a ClientHello was judged, and the host's own
- * connection joined at its ServerHello was followed); one to a port no
- * socket holds (a connection forwarded through the host) is not, nor is
- * a Certificate, which may be the client's.
+ * In a fresh namespace with lo up, a real connection over it from
+ * 127.0.0.1:40000 to a server on 127.0.0.1:PORT (accepted), for
+ * server_message_case; server_message_cases runs @hs_types[i] to client
+ * port @cports[i], outgoing @outgoing[i], with it open.
  */
-static void test_served_only_judges_a_server_message_by_its_receiver(void)
+static void server_message_cases(int n, const uint8_t *hs_types,
+				 const uint16_t *cports, const bool *outgoing)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
-	int home = enter_netns(), lfd = -1, cfd = -1, sfd = -1;
+	int home = enter_netns(), lfd = -1, cfd = -1, sfd = -1, i;
 
 	if (home < 0)
 		return;
@@ -2662,9 +2665,8 @@ static void test_served_only_judges_a_server_message_by_its_receiver(void)
 		printf("# a connection over lo: %s\n", strerror(errno));
 		CHECK(0);
 	} else {
-		server_message_case(2, 40000, true);
-		server_message_case(2, 40001, false);
-		server_message_case(11, 40000, false);
+		for (i = 0; i < n; i++)
+			server_message_case(hs_types[i], cports[i], outgoing[i]);
 	}
 	if (sfd >= 0)
 		close(sfd);
@@ -2673,6 +2675,40 @@ static void test_served_only_judges_a_server_message_by_its_receiver(void)
 	if (lfd >= 0)
 		close(lfd);
 	leave_netns(home);
+}
+
+/*
+ * server_message_case: a ServerHello to the open connection's client is
+ * outgoing (before, only a ClientHello was judged, and the host's own
+ * connection joined at its ServerHello was followed); one to a port no
+ * socket holds (a connection forwarded through the host) is not, nor is
+ * a Certificate, which may be the client's.
+ */
+static void test_served_only_judges_a_server_message_by_its_receiver(void)
+{
+	static const uint8_t types[] = { 2, 2, 11 };
+	static const uint16_t cports[] = { 40000, 40001, 40000 };
+	static const bool outgoing[] = { true, false, false };
+
+	server_message_cases(3, types, cports, outgoing);
+}
+
+/*
+ * server_message_case: a NewSessionTicket to the open connection's client
+ * is not outgoing: the connection was joined after its handshake, no
+ * handshake (README: flows_outgoing counts handshakes; flows_midstream_tls
+ * connections joined after theirs, a NewSessionTicket first included).
+ * Followed as under --direction all (tracked 1, outgoing 0, its record
+ * copied), for userspace to count it in flows_midstream_tls. Before, it
+ * was counted in flows_outgoing (1) and never reached userspace.
+ */
+static void test_served_only_follows_a_connection_joined_at_a_session_ticket(void)
+{
+	static const uint8_t types[] = { 4 };
+	static const uint16_t cports[] = { 40000 };
+	static const bool outgoing[] = { false };
+
+	server_message_cases(1, types, cports, outgoing);
 }
 
 /*
@@ -3242,6 +3278,7 @@ int main(void)
 	RUN_TEST(test_client_close_of_an_outgoing_flow_binds_nothing);
 	RUN_TEST(test_served_only_follows_a_local_server);
 	RUN_TEST(test_served_only_judges_a_server_message_by_its_receiver);
+	RUN_TEST(test_served_only_follows_a_connection_joined_at_a_session_ticket);
 	RUN_TEST(test_both_ports_watched_client_key_exchange_names_the_receiver);
 	RUN_TEST(test_record_becomes_segment);
 	RUN_TEST(test_handshake_records_do_not_wake_the_consumer);

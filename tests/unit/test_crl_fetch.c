@@ -6,12 +6,16 @@
  * keeps the last CRL. The downloads go to a real HTTP pool, at a loopback
  * port nothing listens on; their answers are made here.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "fail_strdup.h"
 #include "health_fixture.h"
 #include "cert/crl_fetch.h"
 
@@ -24,9 +28,12 @@ struct fixture {
 	struct crl_fetch *fetch;
 };
 
-static int setup(struct fixture *fx)
+/* A fixture whose pool holds at most @max_queued jobs not started
+ * (0: the pool's default) and gives each transfer @timeout_ms. */
+static int setup_pool(struct fixture *fx, int max_queued, int timeout_ms)
 {
-	struct http_pool_opts o = { .threads = 1, .timeout_ms = 500 };
+	struct http_pool_opts o = { .threads = 1, .timeout_ms = timeout_ms,
+				    .max_queued = max_queued };
 	char err[256];
 
 	memset(fx, 0, sizeof(*fx));
@@ -37,6 +44,11 @@ static int setup(struct fixture *fx)
 	fx->store = crl_store_new();
 	fx->fetch = fx->store ? crl_fetch_new(fx->pool, fx->store) : NULL;
 	return fx->fetch ? 0 : -1;
+}
+
+static int setup(struct fixture *fx)
+{
+	return setup_pool(fx, 0, 500);
 }
 
 static void teardown(struct fixture *fx)
@@ -214,10 +226,89 @@ static void test_ageing_keeps_the_urls_still_needed(void)
 	teardown(&fx);
 }
 
+/* A download that cannot start for lack of memory says so (before, every
+ * failed submit said the queue was full). */
+static void test_download_not_started_for_lack_of_memory_says_so(void)
+{
+	struct crl_fetch_status st;
+	struct fixture fx;
+
+	if (setup(&fx)) {
+		CHECK(!"fixture");
+		teardown(&fx);
+		return;
+	}
+	fail_strdup_left = 1;   /* the pool's copy of the URL */
+	crl_fetch_want(fx.fetch, "http://127.0.0.1:9/a.crl", T0, true, &st);
+	CHECK_INT(fail_strdup_left, 0);
+	CHECK_INT(st.state, CRL_FETCH_FAILED);
+	CHECK(!st.in_flight);
+	CHECK_STR(st.error, "download not started: out of memory");
+	CHECK_INT(http_pool_outstanding(fx.pool), 0);
+	teardown(&fx);
+}
+
+/* A loopback listener that is never accepted from: a download from it
+ * holds the pool's one worker until the pool is freed. Its fd, or -1;
+ * its port in *@port. */
+static int silent_server(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 8) ||
+	    getsockname(fd, (struct sockaddr *)&a, &alen)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* A download that cannot start because the pool's queue is full says
+ * so. The pool has one worker and room for one job: the first download
+ * holds the worker (its server never answers), so of the next two, one
+ * at most is queued, whether the worker had taken the first yet or not:
+ * one of the three is refused, and the first refused is the one asked. */
+static void test_download_not_started_for_a_full_queue_says_so(void)
+{
+	struct crl_fetch_status st;
+	struct fixture fx;
+	char url[128];
+	uint16_t port = 0;
+	int lfd = silent_server(&port), i, refused = 0;
+
+	if (lfd < 0) {
+		CHECK(!"a loopback listener");
+		return;
+	}
+	if (setup_pool(&fx, 1, 60000)) {
+		CHECK(!"fixture");
+		teardown(&fx);
+		close(lfd);
+		return;
+	}
+	for (i = 0; i < 3 && !refused; i++) {
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u/%d.crl", port, i);
+		crl_fetch_want(fx.fetch, url, T0, true, &st);
+		refused = !st.in_flight;
+	}
+	CHECK(refused);
+	CHECK_INT(st.state, CRL_FETCH_FAILED);
+	CHECK_STR(st.error, "download not started: the request queue is full");
+	teardown(&fx);   /* aborts the download that waits */
+	close(lfd);
+}
+
 int main(void)
 {
 	RUN_TEST(test_full_table_forgets_the_least_recently_asked_half);
 	RUN_TEST(test_refresh_with_garbage_keeps_the_last_crl);
 	RUN_TEST(test_ageing_keeps_the_urls_still_needed);
+	RUN_TEST(test_download_not_started_for_lack_of_memory_says_so);
+	RUN_TEST(test_download_not_started_for_a_full_queue_says_so);
 	return CHECK_EXIT_CODE();
 }

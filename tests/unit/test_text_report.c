@@ -6,13 +6,16 @@
 
 #include "check.h"
 #include "detect/spike.h"
+#include "fail_strdup.h"
 #include "sink/sink.h"
 
 #define T0_US 1767225600000000ull   /* 2026-01-01T00:00:00Z */
 
 /* The report of @n spike events (firing and resolving by turns), then
- * @sum. */
-static char *report_of(struct summary *sum, int n)
+ * @sum; the events at @no_memory[0..n_no_memory) find no memory for their
+ * line (the report's strdup of it fails). */
+static char *report_failing(struct summary *sum, int n, const int *no_memory,
+			    int n_no_memory)
 {
 	struct output_opts o = { 0 };
 	struct event ev = { .type = EVENT_SUMMARY, .summary = sum };
@@ -32,8 +35,14 @@ static char *report_of(struct summary *sum, int n)
 			.handshakes = 10, .failures = 9, .rate = 0.9,
 		};
 		struct event e = { .type = EVENT_SPIKE, .ts_us = sp.ts_us, .spike = &sp };
+		int j;
 
+		for (j = 0; j < n_no_memory; j++)
+			if (no_memory[j] == i)
+				fail_strdup_left = 1;
 		sink_set_emit(set, &e);
+		CHECK_INT(fail_strdup_left, 0);   /* the line's strdup took it */
+		fail_strdup_left = 0;
 	}
 	if (set) {
 		sink_set_emit(set, &ev);
@@ -41,6 +50,11 @@ static char *report_of(struct summary *sum, int n)
 	}
 	fclose(o.text_report);
 	return text;
+}
+
+static char *report_of(struct summary *sum, int n)
+{
+	return report_failing(sum, n, NULL, 0);
 }
 
 static int lines_with(const char *text, const char *needle)
@@ -73,6 +87,41 @@ static void test_spike_timeline_says_what_it_left_out(void)
 	free(text);
 	text = report_of_spikes(1000);
 	CHECK(text && !strstr(text, "not listed"));
+	free(text);
+}
+
+/* A spike line left out for lack of memory is counted apart from those
+ * past the bound, wherever it was (not "later"); before, it was left out
+ * without a word, and a timeline none of whose lines was kept had no
+ * heading either. */
+static void test_spike_timeline_says_what_memory_left_out(void)
+{
+	struct summary sum = { .source = "test" };
+	const int second = 1, first = 0;
+	char *text = report_failing(&sum, 3, &second, 1);
+
+	CHECK_INT(lines_with(text, " sni=a.test: 9 of 10 failed"), 2);
+	CHECK(text && strstr(text, "\n  (1 spike event not listed: out of memory)\n"));
+	CHECK(text && !strstr(text, "later spike"));
+	free(text);
+	text = report_failing(&sum, 1, &first, 1);
+	CHECK_INT(lines_with(text, " sni=a.test: 9 of 10 failed"), 0);
+	CHECK(text && strstr(text, "\nFailure spikes (timeline)\n"
+				   "  (1 spike event not listed: out of memory)\n"));
+	free(text);
+}
+
+/* Both causes: the first line finds no memory, 1,000 are listed (the
+ * 2nd to the 1,001st), the 1,002nd is past the bound. */
+static void test_spike_timeline_says_both_causes(void)
+{
+	struct summary sum = { .source = "test" };
+	const int first = 0;
+	char *text = report_failing(&sum, 1002, &first, 1);
+
+	CHECK_INT(lines_with(text, " sni=a.test: 9 of 10 failed"), 1000);
+	CHECK(text && strstr(text, "\n  (1 later spike event not listed: at most 1000)\n"
+				   "  (1 spike event not listed: out of memory)\n"));
 	free(text);
 }
 
@@ -207,5 +256,7 @@ int main(void)
 	RUN_TEST(test_problems_list_every_reason);
 	RUN_TEST(test_problems_only_those_counted);
 	RUN_TEST(test_spike_timeline_says_what_it_left_out);
+	RUN_TEST(test_spike_timeline_says_what_memory_left_out);
+	RUN_TEST(test_spike_timeline_says_both_causes);
 	return CHECK_EXIT_CODE();
 }

@@ -187,12 +187,18 @@ void crl_fetch_want(struct crl_fetch *f, const char *url, int64_t now,
 	}
 	e->last_used = ++f->uses;
 	if (may_fetch && !e->in_flight && now >= e->expires) {
+		char why[sizeof(e->error)];
+		int rc = http_pool_submit(f->pool, CRL_FETCH_KIND, url, NULL, 0,
+					  NULL, NULL, 0);
+
 		out->changed = true;
-		if (http_pool_submit(f->pool, CRL_FETCH_KIND, url, NULL, 0, NULL,
-				     NULL, 0) == 0)
+		if (rc == 0) {
 			e->in_flight = true;
-		else
-			crl_fetch_failed(e, now, "too many online checks queued");
+		} else {
+			snprintf(why, sizeof(why), "download not started: %s",
+				 http_pool_submit_strerror(rc));
+			crl_fetch_failed(e, now, why);
+		}
 	}
 	out->state = e->state;
 	out->in_flight = e->in_flight;

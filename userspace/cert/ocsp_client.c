@@ -272,14 +272,19 @@ static void ocsp_start(struct ocsp_client *c, struct ocsp_entry *e, X509 *cert,
 {
 	uint8_t *req = NULL;
 	size_t len = 0;
+	char why[128];
+	int rc;
 
 	if (ocsp_request_der(cert, issuer, &req, &len)) {
 		ocsp_fail(e, now, "cannot build the OCSP request");
 		return;
 	}
-	if (http_pool_submit(c->pool, OCSP_KIND, e->url, key, 32,
-			     "application/ocsp-request", req, len)) {
-		ocsp_fail(e, now, "too many online checks queued");
+	rc = http_pool_submit(c->pool, OCSP_KIND, e->url, key, 32,
+			      "application/ocsp-request", req, len);
+	if (rc) {
+		snprintf(why, sizeof(why), "query not sent: %s",
+			 http_pool_submit_strerror(rc));
+		ocsp_fail(e, now, why);
 		free(req);
 		return;
 	}

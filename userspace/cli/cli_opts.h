@@ -166,6 +166,12 @@ void cli_option_needs_text(enum cli_opt id, char *buf, size_t len);
  * not a value of it (no --port: analyze watches every port; no
  * --ca-file: the system store). */
 const char *cli_option_default(enum cli_opt id, enum cli_cmd cmd);
+/* An option whose ARG in the table is the values it takes, "all|served"
+ * (the help, the man pages and the bash completion show that list): the
+ * index of @arg in it, or -EXIT_USAGE with @err ("'x' is not all or
+ * served"). The one list of those values: parse with this, never with
+ * strings of one's own. */
+int cli_option_choice(enum cli_opt id, const char *arg, char *err, size_t errlen);
 
 /* help.c: the --help text, the man pages' sections, the configuration file */
 void cli_print_help(FILE *out, enum cli_cmd cmd, const char *usage,

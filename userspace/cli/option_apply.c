@@ -46,18 +46,15 @@ static int add_uprobes(struct cli_opts *o, const char *arg, char *err,
 			      "library paths", arg, err, errlen);
 }
 
-/* --direction: 'all' or 'served'. */
+/* --direction: its table's values, "all|served". */
 static int set_direction(struct cli_opts *o, const char *arg, char *err,
 			 size_t errlen)
 {
-	if (strcmp(arg, "all") == 0)
-		o->served_only = false;
-	else if (strcmp(arg, "served") == 0)
-		o->served_only = true;
-	else {
-		snprintf(err, errlen, "'%s' is not all or served", arg);
-		return -EXIT_USAGE;
-	}
+	int i = cli_option_choice(CLI_OPT_DIRECTION, arg, err, errlen);
+
+	if (i < 0)
+		return i;
+	o->served_only = i == 1;
 	return 0;
 }
 
@@ -222,8 +219,15 @@ static int apply_output(struct output_opts *out, enum cli_opt id, const char *ar
 		return 0;
 	case CLI_OPT_WEBHOOK_SECRET_FILE: out->webhook_secret_file = arg; return 0;
 	case CLI_OPT_WEBHOOK_CA_FILE:   out->webhook_ca_file = arg; return 0;
-	case CLI_OPT_WEBHOOK_FORMAT:
-		return output_opts_set_format(out, arg, err, errlen);
+	case CLI_OPT_WEBHOOK_FORMAT: {
+		/* the table's values, in the order of enum webhook_format */
+		int i = cli_option_choice(CLI_OPT_WEBHOOK_FORMAT, arg, err, errlen);
+
+		if (i < 0)
+			return i;
+		out->webhook_format = (enum webhook_format)i;
+		return 0;
+	}
 	case CLI_OPT_WEBHOOK_COOLDOWN:  out->webhook_cooldown_s = (unsigned)u; return 0;
 	case CLI_OPT_WEBHOOK_TIMEOUT:   out->webhook_timeout_ms = (unsigned)u * 1000; return 0;
 	case CLI_OPT_WEBHOOK_RETRY_MAX: out->webhook_retry_max_s = (unsigned)u; return 0;

@@ -8,7 +8,10 @@
  *   X(ID, "long-name", short, "ARG", commands, group, type, flags,
  *     min, max, "default", "help")
  *
- * ARG is NULL for an option without a value. min/max bound OT_UINT and
+ * ARG is NULL for an option without a value; an option that takes one of
+ * a fixed set of values has them as ARG, joined by '|' ("all|served"): the
+ * help shows them, the bash completion offers them, and the option is
+ * parsed with cli_option_choice (its values' index). min/max bound OT_UINT and
  * OT_DOUBLE values (and are shown in the help); "default" is the value
  * applied before the configuration file and the command line, and shown in
  * the help ("" when the default is not a value of the option: the help
@@ -195,8 +198,8 @@
 	  DELIVERY, OT_STR, 0, 0, 0, "",                                       \
 	  "sign each request with the key in FILE (mode 0600 or stricter): "   \
 	  "header Tlswatch-Signature")                                         \
-	X(WEBHOOK_FORMAT, "webhook-format", 0, "F", CMD_AR, DELIVERY, OT_STR, 0, \
-	  0, 0, "json",                                                        \
+	X(WEBHOOK_FORMAT, "webhook-format", 0, "json|slack", CMD_AR, DELIVERY, \
+	  OT_STR, 0, 0, 0, "json",                                             \
 	  "json (the event) or slack (one readable message for chat "          \
 	  "incoming-webhooks)")                                                \
 	X(WEBHOOK_COOLDOWN, "webhook-cooldown", 0, "SECS", CMD_AR, DELIVERY,    \

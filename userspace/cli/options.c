@@ -77,6 +77,38 @@ const char *cli_option_default(enum cli_opt id, enum cli_cmd cmd)
 	return opt->def;
 }
 
+/* The value of an option's "a|b|c" list that starts at @p: its length in
+ * *@len; the next one's start, or NULL after the last. */
+static const char *choice_next(const char *p, size_t *len)
+{
+	const char *bar = strchr(p, '|');
+
+	*len = bar ? (size_t)(bar - p) : strlen(p);
+	return bar ? bar + 1 : NULL;
+}
+
+int cli_option_choice(enum cli_opt id, const char *arg, char *err, size_t errlen)
+{
+	const char *p, *next;
+	size_t len, off;
+	int i = 0, n = 0;
+
+	for (p = cli_options[id].arg; p; p = next, n++) {
+		next = choice_next(p, &len);
+		if (len == strlen(arg) && strncmp(p, arg, len) == 0)
+			return n;
+	}
+	/* "'x' is not a, b or c": the list with its bars said in words */
+	off = (size_t)snprintf(err, errlen, "'%s' is not ", arg);
+	for (p = cli_options[id].arg; p && off < errlen; p = next, i++) {
+		next = choice_next(p, &len);
+		off += (size_t)snprintf(err + off, errlen - off, "%s%.*s",
+					i == 0 ? "" : i == n - 1 ? " or " : ", ",
+					(int)len, p);
+	}
+	return -EXIT_USAGE;
+}
+
 static int find_option(const char *name)
 {
 	int i;

@@ -61,16 +61,3 @@ int output_opts_add_url(const char **list, int *n, const char *url,
 	return 0;
 }
 
-int output_opts_set_format(struct output_opts *o, const char *arg,
-			   char *err, size_t errlen)
-{
-	if (strcmp(arg, "json") == 0)
-		o->webhook_format = WEBHOOK_FORMAT_JSON;
-	else if (strcmp(arg, "slack") == 0)
-		o->webhook_format = WEBHOOK_FORMAT_SLACK;
-	else {
-		snprintf(err, errlen, "'%s' is not json or slack", arg);
-		return -EXIT_USAGE;
-	}
-	return 0;
-}

@@ -17,8 +17,5 @@ void output_opts_init(struct output_opts *o, const char *metrics_addr);
  * -EXIT_USAGE with @err. */
 int output_opts_add_url(const char **list, int *n, const char *url,
 			char *err, size_t errlen);
-/* "json" or "slack". 0, or -EXIT_USAGE with @err. */
-int output_opts_set_format(struct output_opts *o, const char *arg,
-			   char *err, size_t errlen);
 
 #endif

@@ -6,6 +6,7 @@
  * libcurl runs outside it. Each worker keeps one curl handle so repeated
  * queries to the same responder reuse the connection.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -425,17 +426,18 @@ int http_pool_submit_headers(struct http_pool *p, int kind, const char *url,
 
 	if (!p || !url || strlen(url) > HTTP_REQUEST_URL_LEN || key_len > HTTP_KEY_MAX ||
 	    !http_headers_valid(headers))
-		return -1;
+		return -EINVAL;
 	pthread_mutex_lock(&p->lock);
 	if (p->queued >= p->max_queued) {
 		pthread_mutex_unlock(&p->lock);
-		return -1;
+		return -EAGAIN;
 	}
 	pthread_mutex_unlock(&p->lock);
+	/* the arguments are valid: what fails in it is an allocation */
 	j = http_job_new(kind, url, key, key_len, content_type, body, body_len,
 			 headers);
 	if (!j)
-		return -1;
+		return -ENOMEM;
 	pthread_mutex_lock(&p->lock);
 	if (p->queue_tail)
 		p->queue_tail->next = j;
@@ -447,6 +449,18 @@ int http_pool_submit_headers(struct http_pool *p, int kind, const char *url,
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
+}
+
+const char *http_pool_submit_strerror(int rc)
+{
+	switch (rc) {
+	case -EAGAIN:
+		return "the request queue is full";
+	case -ENOMEM:
+		return "out of memory";
+	default:
+		return "the request is not valid (URL too long, or a bad header)";
+	}
 }
 
 struct http_result *http_pool_take(struct http_pool *p)

@@ -73,8 +73,10 @@ void http_pool_free(struct http_pool *p);
 
 /*
  * Queues a GET (@body NULL) or a POST of @body with @content_type.
- * Copies everything. 0, or -1 when the queue is full, the URL longer than
- * HTTP_REQUEST_URL_LEN bytes or memory short.
+ * Copies everything. 0, or -errno: -EAGAIN when max_queued jobs wait
+ * already, -ENOMEM when memory is short, -EINVAL when the URL is longer
+ * than HTTP_REQUEST_URL_LEN bytes or the key than HTTP_KEY_MAX
+ * (http_pool_submit_strerror says which in words).
  */
 int http_pool_submit(struct http_pool *p, int kind, const char *url,
 		     const void *key, size_t key_len, const char *content_type,
@@ -82,14 +84,20 @@ int http_pool_submit(struct http_pool *p, int kind, const char *url,
 
 /*
  * The same with extra request headers, @headers a NULL-terminated list of
- * "Name: value" strings (NULL: none), copied. -1 as above, and when there
- * are more than HTTP_HEADERS_MAX, one is longer than HTTP_HEADER_LEN_MAX
- * or one holds a CR or LF (it would smuggle in a header of its own).
+ * "Name: value" strings (NULL: none), copied. -errno as above, -EINVAL
+ * also when there are more than HTTP_HEADERS_MAX, one is longer than
+ * HTTP_HEADER_LEN_MAX or one holds a CR or LF (it would smuggle in a
+ * header of its own).
  */
 int http_pool_submit_headers(struct http_pool *p, int kind, const char *url,
 			     const void *key, size_t key_len,
 			     const char *content_type, const uint8_t *body,
 			     size_t body_len, const char *const *headers);
+
+/* Why a submit that returned @rc (< 0) queued nothing, for a message:
+ * "the request queue is full", "out of memory" or "the request is not
+ * valid (URL too long, or a bad header)". */
+const char *http_pool_submit_strerror(int rc);
 
 /*
  * @url as logs may show it: "scheme://host[:port]", then "/…" when it

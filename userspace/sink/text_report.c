@@ -81,6 +81,7 @@ struct text_report {
 	char **spike_lines;
 	size_t n_spike_lines, cap_spike_lines;
 	uint64_t spike_lines_left_out;  /* past REPORT_MAX_SPIKE_LINES */
+	uint64_t spike_lines_no_memory; /* their line not kept: out of memory */
 };
 
 /* The row of @ci served for @nr, the name whose key (name_of) is @key
@@ -268,13 +269,15 @@ static void report_spike(struct text_report *r, const struct spike_event *ev)
 		return;
 	}
 	format_spike(ev, line, sizeof(line));
-	/* out of memory: the line is left out, as before (best effort) */
+	/* out of memory: the line is left out (best effort), and counted,
+	 * so the report says the timeline misses it */
 	if (tw_grow(&r->spike_lines, &r->cap_spike_lines, sizeof(*r->spike_lines),
-		    r->n_spike_lines, 1, 16, REPORT_MAX_SPIKE_LINES) < 0)
+		    r->n_spike_lines, 1, 16, REPORT_MAX_SPIKE_LINES) < 0 ||
+	    !(r->spike_lines[r->n_spike_lines] = strdup(line))) {
+		r->spike_lines_no_memory++;
 		return;
-	r->spike_lines[r->n_spike_lines] = strdup(line);
-	if (r->spike_lines[r->n_spike_lines])
-		r->n_spike_lines++;
+	}
+	r->n_spike_lines++;
 }
 
 /* "1 handshake", "2 handshakes": the word for @n of a thing. */
@@ -533,7 +536,9 @@ static int report_summary(struct text_report *r, const struct summary *sum)
 	print_choices(r, sum);
 	print_names(r);
 	print_alerts(r);
-	if (r->n_spike_lines) {
+	/* a spike none of whose lines was kept still has its heading and
+	 * the line that says why */
+	if (r->n_spike_lines || r->spike_lines_no_memory) {
 		fprintf(r->out, "\nFailure spikes (timeline)\n");
 		for (i = 0; i < r->n_spike_lines; i++)
 			fprintf(r->out, "  %s\n", r->spike_lines[i]);
@@ -542,6 +547,11 @@ static int report_summary(struct text_report *r, const struct summary *sum)
 				(unsigned long long)r->spike_lines_left_out,
 				plural(r->spike_lines_left_out, "event", "events"),
 				REPORT_MAX_SPIKE_LINES);
+		/* not "later": such a line may be anywhere in the timeline */
+		if (r->spike_lines_no_memory)
+			fprintf(r->out, "  (%llu spike %s not listed: out of memory)\n",
+				(unsigned long long)r->spike_lines_no_memory,
+				plural(r->spike_lines_no_memory, "event", "events"));
 	}
 	print_problems(r, sum);
 	return fflush(r->out) != 0 ? -EIO : 0;

@@ -23,11 +23,11 @@
 /* Handshake message types. */
 #define TLS_HS_CLIENT_HELLO       1
 #define TLS_HS_SERVER_HELLO       2
-#define TLS_HS_NEW_SESSION_TICKET 4
 #define TLS_HS_CERTIFICATE        11
 #define TLS_HS_SERVER_KEY_EXCHANGE 12
 #define TLS_HS_CERTIFICATE_STATUS 22
-/* CertificateVerify, ClientKeyExchange: tw_hs_client_only (tlswatch/event.h) */
+/* CertificateVerify, ClientKeyExchange: tw_hs_client_only (tlswatch/event.h);
+ * NewSessionTicket: tw_hs_after_handshake (the same) */
 
 /* Extension types this parser reads. */
 #define TLS_EXT_SERVER_NAME       0x0000

@@ -159,10 +159,9 @@ static enum tls_sniff tls_sniff_upto(const uint8_t *p, size_t n, size_t max)
 	/* messages only a client sends in the clear (TLS <= 1.2) */
 	if (tw_hs_client_only(type))
 		return TLS_SNIFF_CLIENT_HANDSHAKE;
-	/* the last message before the server's Finished (TLS <= 1.2): the
-	 * handshake was before the flow began here (a capture that starts
-	 * late; a retransmission after the connection closed) */
-	if (type == TLS_HS_NEW_SESSION_TICKET)
+	/* the handshake was before the flow began here (a capture that
+	 * starts late; a retransmission after the connection closed) */
+	if (tw_hs_after_handshake(type))
 		return TLS_SNIFF_MIDSTREAM;
 	if (type == TLS_HS_CERTIFICATE) {
 		c = cur_make(p, n);

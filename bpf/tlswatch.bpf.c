@@ -403,6 +403,22 @@ static __always_inline bool tw_hs_from_client(__u8 hs_type)
 }
 
 /*
+ * Whether @hs_type is a message only a server sends in the clear: a
+ * ServerHello (2), NewSessionTicket (4), ServerKeyExchange (12),
+ * CertificateRequest (13), ServerHelloDone (14) or CertificateStatus
+ * (22). What tw_flow_outgoing judges a server's message by: not by
+ * "anything not a client's", which takes in a Certificate (either side's)
+ * and a record that is no message at all, TLS 1.2's encrypted Finished
+ * (a handshake record after the ChangeCipherSpec, its first byte
+ * ciphertext), the client's of a served connection joined there too.
+ */
+static __always_inline bool tw_hs_server_only(__u8 hs_type)
+{
+	return hs_type == 2 || hs_type == 4 || hs_type == 12 ||
+	       hs_type == 13 || hs_type == 14 || hs_type == 22;
+}
+
+/*
  * Which endpoint is the server: the one on a watched port; if both are,
  * the receiver of a client's message (tw_hs_from_client), else its sender.
  */
@@ -506,15 +522,17 @@ __noinline int tw_receiver_here(struct __sk_buff *skb, const struct tw_ctx *c);
  *     one of its TCP sockets (tw_sent_by_local_tcp), to a server that is
  *     not one of its sockets too (tw_receiver_here: a local client to a
  *     local server, over a watched loopback, is served here);
- *   - a server's message (a ServerHello, of a handshake whose hello was
- *     missed: the agent started after it, or it was lost): not sent here,
- *     to a client that is one of this host's sockets. Not a Certificate,
- *     which tw_pick_server takes for the server's but may be the
- *     client's: a served connection joined at its client's Certificate
- *     would be left unfollowed. Nor a NewSessionTicket: a connection
- *     joined there is past its handshake, no handshake to leave out; it
- *     counts in flows_midstream_tls (not a handshake) under any
- *     direction, as README's definitions of both counters say.
+ *   - a message only a server sends (tw_hs_server_only: a ServerHello,
+ *     of a handshake whose hello was missed: the agent started after it,
+ *     or it was lost): not sent here, to a client that is one of this
+ *     host's sockets. Not a Certificate, which tw_pick_server takes for
+ *     the server's but may be the client's, nor an encrypted Finished,
+ *     whose first byte is ciphertext: a served connection joined at its
+ *     client's Certificate or Finished would be left unfollowed. Nor a
+ *     NewSessionTicket: a connection joined there is past its handshake,
+ *     no handshake to leave out; it counts in flows_midstream_tls (not a
+ *     handshake) under any direction, as README's definitions of both
+ *     counters say.
  * Sent here means leaving, not only from a TCP socket (tw_local_sk): a
  * hello a client namespace sends to this host's server comes in on TC
  * ingress with the client's socket attached. Hence, not recognized: a
@@ -537,11 +555,12 @@ static __always_inline bool tw_flow_outgoing(struct __sk_buff *skb,
 		return false;
 	if (tw_hs_from_client(hs_type))
 		return tw_sent_by_local_tcp(skb) && !tw_receiver_here(skb, c);
-	/* a Certificate may be the client's (client authentication): not
+	/* a Certificate may be the client's (client authentication), an
+	 * encrypted record is either side's (tw_hs_server_only): not
 	 * judged, followed as under all; a NewSessionTicket is no handshake
 	 * (tw_hs_after_handshake): followed as under all too, for userspace
 	 * to count in flows_midstream_tls whatever the direction */
-	return hs_type != 11 && !tw_hs_after_handshake(hs_type) &&
+	return tw_hs_server_only(hs_type) && !tw_hs_after_handshake(hs_type) &&
 	       !tw_sent_by_local_tcp(skb) && tw_receiver_here(skb, c);
 }
 

@@ -2611,14 +2611,17 @@ out:
 
 /*
  * --direction served, a handshake joined after its hello (the agent
- * started after it): its first message @hs_type, from the server
- * 127.0.0.1:PORT to @cport, comes in through BPF_PROG_TEST_RUN (not sent
- * by this host's TCP), in a namespace where a real connection from
- * 127.0.0.1:40000 to that server is open. Outgoing (@outgoing: DONE,
- * counted, nothing copied, the server the sender) when it is a server's
- * message to that connection's client socket; followed otherwise.
+ * started after it): its first record, a handshake record whose first
+ * byte is @hs_type, from the server 127.0.0.1:PORT to @cport (or, not
+ * @from_server, from @cport to the server), comes in through
+ * BPF_PROG_TEST_RUN (not sent by this host's TCP), in a namespace where
+ * a real connection from 127.0.0.1:40000 to that server is open.
+ * Outgoing (@outgoing: DONE, counted, nothing copied, the server the
+ * sender) when it is a server's message to that connection's client
+ * socket; followed otherwise.
  */
-static void server_message_case(uint8_t hs_type, uint16_t cport, bool outgoing)
+static void served_record_case(uint8_t hs_type, uint16_t cport,
+			       bool from_server, bool outgoing)
 {
 	struct spec c = client_hello4(), s;
 	struct tw_flow_val v;
@@ -2629,7 +2632,8 @@ static void server_message_case(uint8_t hs_type, uint16_t cport, bool outgoing)
 	c.src = c.dst = "127.0.0.1";
 	c.sport = cport;
 	tls_payload(hello, sizeof(hello), 0x16, hs_type);
-	s = reverse(&c, 5000, 1000, TCP_PSH | TCP_ACK, hello, sizeof(hello));
+	s = from_server ? reverse(&c, 5000, 1000, TCP_PSH | TCP_ACK, hello,
+				  sizeof(hello)) : c;
 	run(&s);
 	CHECK(flow_entry(&c, &v, &server_is_src));
 	CHECK_INT(v.state, outgoing ? TW_FLOW_DONE : TW_FLOW_HANDSHAKE);
@@ -2645,11 +2649,13 @@ static void server_message_case(uint8_t hs_type, uint16_t cport, bool outgoing)
 /*
  * In a fresh namespace with lo up, a real connection over it from
  * 127.0.0.1:40000 to a server on 127.0.0.1:PORT (accepted), for
- * server_message_case; server_message_cases runs @hs_types[i] to client
- * port @cports[i], outgoing @outgoing[i], with it open.
+ * served_record_case; served_record_cases runs @hs_types[i] to (or, not
+ * @from_server[i], from) client port @cports[i], outgoing @outgoing[i],
+ * with it open.
  */
-static void server_message_cases(int n, const uint8_t *hs_types,
-				 const uint16_t *cports, const bool *outgoing)
+static void served_record_cases(int n, const uint8_t *hs_types,
+				const uint16_t *cports, const bool *from_server,
+				const bool *outgoing)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
 	int home = enter_netns(), lfd = -1, cfd = -1, sfd = -1, i;
@@ -2666,7 +2672,8 @@ static void server_message_cases(int n, const uint8_t *hs_types,
 		CHECK(0);
 	} else {
 		for (i = 0; i < n; i++)
-			server_message_case(hs_types[i], cports[i], outgoing[i]);
+			served_record_case(hs_types[i], cports[i],
+					   from_server[i], outgoing[i]);
 	}
 	if (sfd >= 0)
 		close(sfd);
@@ -2678,23 +2685,29 @@ static void server_message_cases(int n, const uint8_t *hs_types,
 }
 
 /*
- * server_message_case: a ServerHello to the open connection's client is
+ * served_record_case: a ServerHello to the open connection's client is
  * outgoing (before, only a ClientHello was judged, and the host's own
  * connection joined at its ServerHello was followed); one to a port no
  * socket holds (a connection forwarded through the host) is not, nor is
- * a Certificate, which may be the client's.
+ * a Certificate, which may be the client's. Nor is a record that is no
+ * message a server sends in the clear: TLS 1.2's encrypted Finished
+ * (after its ChangeCipherSpec, in a handshake record) starts with a byte
+ * of ciphertext, here the client's to the open connection's server
+ * socket; before, any such byte but 1, 15 and 16 was taken for a
+ * server's message and the host's served connection for outgoing.
  */
 static void test_served_only_judges_a_server_message_by_its_receiver(void)
 {
-	static const uint8_t types[] = { 2, 2, 11 };
-	static const uint16_t cports[] = { 40000, 40001, 40000 };
-	static const bool outgoing[] = { true, false, false };
+	static const uint8_t types[] = { 2, 2, 11, 0x5a };
+	static const uint16_t cports[] = { 40000, 40001, 40000, 40000 };
+	static const bool from_server[] = { true, true, true, false };
+	static const bool outgoing[] = { true, false, false, false };
 
-	server_message_cases(3, types, cports, outgoing);
+	served_record_cases(4, types, cports, from_server, outgoing);
 }
 
 /*
- * server_message_case: a NewSessionTicket to the open connection's client
+ * served_record_case: a NewSessionTicket to the open connection's client
  * is not outgoing: the connection was joined after its handshake, no
  * handshake (README: flows_outgoing counts handshakes; flows_midstream_tls
  * connections joined after theirs, a NewSessionTicket first included).
@@ -2706,9 +2719,10 @@ static void test_served_only_follows_a_connection_joined_at_a_session_ticket(voi
 {
 	static const uint8_t types[] = { 4 };
 	static const uint16_t cports[] = { 40000 };
+	static const bool from_server[] = { true };
 	static const bool outgoing[] = { false };
 
-	server_message_cases(1, types, cports, outgoing);
+	served_record_cases(1, types, cports, from_server, outgoing);
 }
 
 /*

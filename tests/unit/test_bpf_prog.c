@@ -2642,7 +2642,8 @@ static void served_record_case(uint8_t hs_type, uint16_t cport,
 	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), !outgoing);
 	CHECK_INT(drain(), !outgoing);
 	if (!outgoing)   /* userspace starts the flow with it */
-		CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START | TW_EVF_FROM_SERVER);
+		CHECK_INT(fx.recs[0].ev.flags,
+			  TW_EVF_FLOW_START | (from_server ? TW_EVF_FROM_SERVER : 0));
 	fx_close();
 }
 

@@ -797,6 +797,16 @@ static __always_inline struct bpf_sock *tw_sk_lookup(struct __sk_buff *skb,
 	return bpf_skc_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
 }
 
+/* Whether the listener @sk is bound to an address (that a lookup with a
+ * packet's address matched: it is this host's), not the wildcard. */
+static __always_inline bool tw_sk_bound(const struct tw_ctx *c,
+					const struct bpf_sock *sk)
+{
+	if (c->pkt.family == 4)
+		return sk->src_ip4;
+	return sk->src_ip6[0] | sk->src_ip6[1] | sk->src_ip6[2] | sk->src_ip6[3];
+}
+
 /*
  * Whether the packet of @c goes to an address of this host, given the
  * listener @sk its receiver lookup found. A listener bound to an address
@@ -816,16 +826,13 @@ static __always_inline bool tw_dst_local(struct __sk_buff *skb,
 	__u32 in, out;
 	long r;
 
+	if (tw_sk_bound(c, sk))
+		return true;
 	if (c->pkt.family == 4) {
-		if (sk->src_ip4)
-			return true;
 		f.family = 2;   /* AF_INET */
 		f.ipv4_src = c->pkt.saddr[0];
 		f.ipv4_dst = c->pkt.daddr[0];
 	} else {
-		if (sk->src_ip6[0] | sk->src_ip6[1] | sk->src_ip6[2] |
-		    sk->src_ip6[3])
-			return true;
 		f.family = 10;  /* AF_INET6 */
 		__builtin_memcpy(f.ipv6_src, c->pkt.saddr, 16);
 		__builtin_memcpy(f.ipv6_dst, c->pkt.daddr, 16);
@@ -876,7 +883,7 @@ enum {
 	TW_STACK_NO_END = -1,  /* it holds no end of the connection */
 	TW_STACK_REFUSES,      /* an end refuses its sequence number */
 	TW_STACK_VOUCHES,      /* sent by it, or an end accepts the number */
-	TW_STACK_NO_CONN,      /* the receiver's port is here, no connection */
+	TW_STACK_NO_CONN,      /* an end's port is here, no connection */
 };
 
 /*
@@ -893,7 +900,13 @@ enum {
  * socket, or a listener and the packet goes to this host (tw_dst_local: a
  * wildcard listener matches forwarded traffic too), the host holds no
  * open connection on these addresses and ports (an established one is
- * found first): TW_STACK_NO_CONN. When
+ * found first): TW_STACK_NO_CONN. So too when the sender's lookup finds
+ * a time-wait or a request socket (they match the whole tuple: the
+ * sender's address is this host's), or a listener that is this host's
+ * end: bound to the packet's source address, or the packet made here
+ * (tw_local_sk: the reset the stack sends for a connection it no longer
+ * holds leaves from its control socket; a wildcard listener's port alone
+ * is no end of a forwarded connection). When
  * neither end is here (forwarded traffic, a tunnel's inner packet, a
  * server in another network namespace): TW_STACK_NO_END, no evidence
  * either way. Only the packets the window refuses get here (spoofed ones,
@@ -919,11 +932,11 @@ __noinline int tw_stack_vouches(struct __sk_buff *skb, const struct tw_ctx *c)
 		state = sk->state;
 		if (state == BPF_TCP_LISTEN || state == BPF_TCP_TIME_WAIT ||
 		    state == BPF_TCP_NEW_SYN_RECV) {
-			/* no open connection here: of the receiver, that
-			 * says the entry's is gone; a listener on the
-			 * sender's port is no end of it */
-			if (!i && (state != BPF_TCP_LISTEN ||
-				   tw_dst_local(skb, c, sk)))
+			/* no open connection here, where an end of it
+			 * is: the entry's is gone */
+			if (state != BPF_TCP_LISTEN ||
+			    (i ? tw_local_sk(skb) || tw_sk_bound(c, sk)
+			       : tw_dst_local(skb, c, sk)))
 				verdict = TW_STACK_NO_CONN;
 		} else {
 			tp = bpf_tcp_sock(sk);
@@ -983,13 +996,25 @@ __noinline int tw_synack_real(struct __sk_buff *skb, const struct tw_ctx *c)
  * (tw_stack_vouches):
  *   - it vouches for the packet: plausible; an end of the connection
  *     refuses it: not;
- *   - a SYN to a port of this host that holds no connection on these
- *     addresses and ports (its lookup finds the listener, or a time-wait
- *     or request socket, no established one): the entry is stale whoever
- *     sent the SYN, and ends at it. Waiting for the SYN-ACK failed for
+ *   - a SYN, FIN or RST of which an end is this host's and holds no
+ *     connection on these addresses and ports (TW_STACK_NO_CONN: its
+ *     lookup finds a listener, or a time-wait or request socket, no
+ *     established one): the entry is stale whoever sent the packet, and
+ *     the packet is taken. For a SYN, waiting for the SYN-ACK failed for
  *     SYN cookies (their SYN-ACK leaves without a socket, like a spoofed
  *     one) and lost a TCP Fast Open SYN's payload, the ClientHello. A
- *     spoofed SYN of a live connection finds its socket, which refuses it;
+ *     reset the stack sends for a connection it closed, or one to it,
+ *     was counted spoofed and the entry left to the LRU. A spoofed
+ *     packet of a live connection finds its socket, which refuses it;
+ *   - a SYN that no end here can judge whose payload starts with a
+ *     ClientHello (TCP Fast Open: a new connection reusing the ports of a
+ *     forwarded one whose close was missed): plausible, the hello starts
+ *     the new flow. Ignored, its hello was lost, and the SYN-ACK
+ *     accepting it acknowledges the data too (not the SYN's seq + 1 that
+ *     tw_flow_syn waits for): the stale entry stayed and hid the new
+ *     connection. A spoofed one makes the port pair's later packets
+ *     copied as a handshake, within the budget: what a spoofed hello on
+ *     a port pair without an entry does too;
  *   - a FIN of a decided flow that no end here refuses (forwarded traffic,
  *     a server in another network namespace): plausible, as before FINs
  *     were judged. Its references say nothing of a side that sent more
@@ -1008,6 +1033,7 @@ static __always_inline bool tw_seq_plausible(struct __sk_buff *skb,
 {
 	__u32 bit = from ? 2 : 1, seq = c->pkt.seq;
 	__u32 ref = from ? v->next_seq[1] : v->next_seq[0];
+	__u8 hs_type = 0;
 	int stack, kind;
 
 	if (!(v->seq_known & bit))
@@ -1016,11 +1042,11 @@ static __always_inline bool tw_seq_plausible(struct __sk_buff *skb,
 				     : tw_seq_near(ref, seq))
 		return true;
 	stack = tw_stack_vouches(skb, c);
-	if (stack == TW_STACK_VOUCHES || stack == TW_STACK_REFUSES)
-		return stack == TW_STACK_VOUCHES;
+	if (stack != TW_STACK_NO_END)
+		return stack != TW_STACK_REFUSES;
 	kind = c->pkt.tcp_flags & (TCP_FIN | TCP_SYN | TCP_RST);
 	if (kind == TCP_SYN)
-		return stack == TW_STACK_NO_CONN;
+		return tw_starts_handshake(skb, c, &hs_type) && hs_type == 1;
 	return kind == TCP_FIN && v->state == TW_FLOW_DONE;
 }
 

@@ -15,10 +15,11 @@
  * more (a flow-map lookup only just after a SYN was ignored:
  * tw_synack_awaited); a SYN, FIN or RST on a watched port one flow-map
  * lookup (and, for one whose sequence number is not plausible for its
- * sender, the checks of tw_seq_plausible: two socket lookups at most);
- * payload on a watched port
- * costs one flow-map lookup once the flow is known (not TLS, or userspace
- * marked it done).
+ * sender, the checks of tw_seq_plausible: two socket lookups at most;
+ * the close that ends an entry, one write to tw_closed); payload on a
+ * watched port costs one flow-map lookup once the flow is known (not TLS,
+ * or userspace marked it done), and a flow's first payload one lookup of
+ * tw_closed more (a late retransmission of a closed connection?).
  * A connection that does not open with TLS has its first packets copied as
  * a preamble (STARTTLS: at most TW_PREAMBLE_BYTES a side, TW_PROBE_SEGMENTS
  * packets) before it costs one lookup too.

@@ -20,7 +20,6 @@
 #include "tlswatch/headers.h"
 #include "tlswatch/tunnel.h"
 
-#define ETH_HLEN       14
 #define VLAN_HLEN      4
 
 #define TW_MAX_DIRECT_OFF 1024 /* bounds the packet pointer arithmetic */
@@ -127,10 +126,10 @@ static __always_inline int tw_parse_eth(struct __sk_buff *skb, __u32 *off,
 
 	/* the addresses are of no use here: the ethertype alone (with the
 	 * 2 bytes before it, so that one struct serves both) */
-	if (tw_load_hdr(skb, *off + ETH_HLEN - sizeof(tag), &tag))
+	if (tw_load_hdr(skb, *off + TW_ETH_HLEN - sizeof(tag), &tag))
 		return TW_PARSE_BAD;
 	*proto = bpf_ntohs(tag.h_vlan_encapsulated_proto);
-	*off += ETH_HLEN;
+	*off += TW_ETH_HLEN;
 #pragma unroll
 	for (i = 0; i < TW_MAX_VLAN_TAGS; i++) {
 		if (!TW_ETH_P_IS_VLAN(*proto))

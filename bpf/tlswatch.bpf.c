@@ -15,10 +15,11 @@
  * more (a flow-map lookup only just after a SYN was ignored:
  * tw_synack_awaited); a SYN, FIN or RST on a watched port one flow-map
  * lookup (and, for one whose sequence number is not plausible for its
- * sender, the checks of tw_seq_plausible: two socket lookups at most);
- * payload on a watched port
- * costs one flow-map lookup once the flow is known (not TLS, or userspace
- * marked it done).
+ * sender, the checks of tw_seq_plausible: two socket lookups at most;
+ * the close that ends an entry, one write to tw_closed); payload on a
+ * watched port costs one flow-map lookup once the flow is known (not TLS,
+ * or userspace marked it done), and a flow's first payload one lookup of
+ * tw_closed more (a late retransmission of a closed connection?).
  * A connection that does not open with TLS has its first packets copied as
  * a preamble (STARTTLS: at most TW_PREAMBLE_BYTES a side, TW_PROBE_SEGMENTS
  * packets) before it costs one lookup too.
@@ -102,6 +103,31 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tw_counters);
 } tw_counters SEC(".maps");
+
+/*
+ * Where the sides of a connection whose entry ended at its close (both
+ * FINs, or an RST: tw_flow_closing) had got, so that a late
+ * retransmission of it (tw_flow_late) starts no new flow: a ClientHello
+ * sent again after both FINs began a second handshake that no server
+ * answered. Written on a close, read on a flow's first payload: no other
+ * packet pays for it. A few seconds of closes on a busy server: a
+ * retransmission comes within its timeouts (200 ms, doubling), and one
+ * whose record was evicted starts a flow, as before.
+ */
+#define TW_CLOSED_FLOWS 4096
+
+struct tw_closed {
+	__u32 next_seq[2];   /* tw_flow_val's, at the close */
+	__u8 seq_known;      /* bit i: next_seq[i] holds */
+	__u8 pad[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TW_CLOSED_FLOWS);
+	__type(key, struct tw_flow_key);
+	__type(value, struct tw_closed);
+} tw_closed SEC(".maps");
 
 /* What one packet's records are made from. */
 struct tw_ctx {
@@ -730,16 +756,44 @@ __noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
 }
 
 /*
+ * The entry of a closed connection goes; where its sides had got stays in
+ * tw_closed (not kept when that map takes nothing: a late retransmission
+ * then starts a flow, as before).
+ */
+static __always_inline void tw_flow_forget(struct tw_flow_key *key,
+					   const struct tw_flow_val *v)
+{
+	struct tw_closed cl = {
+		.next_seq = { v->next_seq[0], v->next_seq[1] },
+		.seq_known = v->seq_known & 3,
+	};
+
+	bpf_map_update_elem(&tw_closed, key, &cl, BPF_ANY);
+	bpf_map_delete_elem(&tw_flows, key);
+}
+
+/*
  * FIN half-closes a flow: the other side may still answer (a client that
  * sends its hello and closes still gets the server's flight, and the
  * server's alert is the explanation). The entry goes on RST (of a flow
  * being followed, only a plausible one reaches here: tw_flow_next), or
- * when both sides have sent FIN.
+ * when both sides have sent FIN. A FIN says where its sender ends, a
+ * decided flow's too (which learns nothing from other packets): nothing it
+ * sends later lies before that (tw_flow_late).
  */
 static __always_inline void tw_flow_closing(struct tw_flow_key *key,
 					    struct tw_flow_val *v, int from,
-					    __u8 tcp_flags)
+					    const struct tw_pkt *p)
 {
+	if (p->tcp_flags & TCP_FIN) {
+		__u32 end = p->seq + p->payload_len + 1;
+
+		if (from)
+			v->next_seq[1] = end;
+		else
+			v->next_seq[0] = end;
+		v->seq_known |= from ? 2 : 1;
+	}
 	/*
 	 * The two sides' FINs can be handled at the same time on two CPUs
 	 * (both ends close together; each direction's packets run where
@@ -750,9 +804,9 @@ static __always_inline void tw_flow_closing(struct tw_flow_key *key,
 	 * instruction only for FINs; userspace's writes (flow_map.c) are
 	 * whole-value and stay best effort.
 	 */
-	if ((tcp_flags & TCP_RST) ||
+	if ((p->tcp_flags & TCP_RST) ||
 	    (__sync_fetch_and_or(&v->fin, 1u << from) & (1u << !from)))
-		bpf_map_delete_elem(&tw_flows, key);
+		tw_flow_forget(key, v);
 }
 
 /*
@@ -785,7 +839,7 @@ static __always_inline void tw_flow_copy(struct __sk_buff *skb,
 		cnt->c[TW_CNT_FLOWS_CLOSED]++;
 	}
 	if (closing)
-		tw_flow_closing(key, v, from, c->pkt.tcp_flags);
+		tw_flow_closing(key, v, from, &c->pkt);
 }
 
 /*
@@ -821,6 +875,16 @@ static __always_inline struct bpf_sock *tw_sk_lookup(struct __sk_buff *skb,
 	return bpf_skc_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
 }
 
+/* Whether the listener @sk is bound to an address (that a lookup with a
+ * packet's address matched: it is this host's), not the wildcard. */
+static __always_inline bool tw_sk_bound(const struct tw_ctx *c,
+					const struct bpf_sock *sk)
+{
+	if (c->pkt.family == 4)
+		return sk->src_ip4;
+	return sk->src_ip6[0] | sk->src_ip6[1] | sk->src_ip6[2] | sk->src_ip6[3];
+}
+
 /*
  * Whether the packet of @c goes to an address of this host, given the
  * listener @sk its receiver lookup found. A listener bound to an address
@@ -840,16 +904,13 @@ static __always_inline bool tw_dst_local(struct __sk_buff *skb,
 	__u32 in, out;
 	long r;
 
+	if (tw_sk_bound(c, sk))
+		return true;
 	if (c->pkt.family == 4) {
-		if (sk->src_ip4)
-			return true;
 		f.family = 2;   /* AF_INET */
 		f.ipv4_src = c->pkt.saddr[0];
 		f.ipv4_dst = c->pkt.daddr[0];
 	} else {
-		if (sk->src_ip6[0] | sk->src_ip6[1] | sk->src_ip6[2] |
-		    sk->src_ip6[3])
-			return true;
 		f.family = 10;  /* AF_INET6 */
 		__builtin_memcpy(f.ipv6_src, c->pkt.saddr, 16);
 		__builtin_memcpy(f.ipv6_dst, c->pkt.daddr, 16);
@@ -900,7 +961,7 @@ enum {
 	TW_STACK_NO_END = -1,  /* it holds no end of the connection */
 	TW_STACK_REFUSES,      /* an end refuses its sequence number */
 	TW_STACK_VOUCHES,      /* sent by it, or an end accepts the number */
-	TW_STACK_NO_CONN,      /* the receiver's port is here, no connection */
+	TW_STACK_NO_CONN,      /* an end's port is here, no connection */
 };
 
 /*
@@ -917,7 +978,13 @@ enum {
  * socket, or a listener and the packet goes to this host (tw_dst_local: a
  * wildcard listener matches forwarded traffic too), the host holds no
  * open connection on these addresses and ports (an established one is
- * found first): TW_STACK_NO_CONN. When
+ * found first): TW_STACK_NO_CONN. So too when the sender's lookup finds
+ * a time-wait or a request socket (they match the whole tuple: the
+ * sender's address is this host's), or a listener that is this host's
+ * end: bound to the packet's source address, or the packet made here
+ * (tw_local_sk: the reset the stack sends for a connection it no longer
+ * holds leaves from its control socket; a wildcard listener's port alone
+ * is no end of a forwarded connection). When
  * neither end is here (forwarded traffic, a tunnel's inner packet, a
  * server in another network namespace): TW_STACK_NO_END, no evidence
  * either way. Only the packets the window refuses get here (spoofed ones,
@@ -943,11 +1010,11 @@ __noinline int tw_stack_vouches(struct __sk_buff *skb, const struct tw_ctx *c)
 		state = sk->state;
 		if (state == BPF_TCP_LISTEN || state == BPF_TCP_TIME_WAIT ||
 		    state == BPF_TCP_NEW_SYN_RECV) {
-			/* no open connection here: of the receiver, that
-			 * says the entry's is gone; a listener on the
-			 * sender's port is no end of it */
-			if (!i && (state != BPF_TCP_LISTEN ||
-				   tw_dst_local(skb, c, sk)))
+			/* no open connection here, where an end of it
+			 * is: the entry's is gone */
+			if (state != BPF_TCP_LISTEN ||
+			    (i ? tw_local_sk(skb) || tw_sk_bound(c, sk)
+			       : tw_dst_local(skb, c, sk)))
 				verdict = TW_STACK_NO_CONN;
 		} else {
 			tp = bpf_tcp_sock(sk);
@@ -1007,13 +1074,25 @@ __noinline int tw_synack_real(struct __sk_buff *skb, const struct tw_ctx *c)
  * (tw_stack_vouches):
  *   - it vouches for the packet: plausible; an end of the connection
  *     refuses it: not;
- *   - a SYN to a port of this host that holds no connection on these
- *     addresses and ports (its lookup finds the listener, or a time-wait
- *     or request socket, no established one): the entry is stale whoever
- *     sent the SYN, and ends at it. Waiting for the SYN-ACK failed for
+ *   - a SYN, FIN or RST of which an end is this host's and holds no
+ *     connection on these addresses and ports (TW_STACK_NO_CONN: its
+ *     lookup finds a listener, or a time-wait or request socket, no
+ *     established one): the entry is stale whoever sent the packet, and
+ *     the packet is taken. For a SYN, waiting for the SYN-ACK failed for
  *     SYN cookies (their SYN-ACK leaves without a socket, like a spoofed
  *     one) and lost a TCP Fast Open SYN's payload, the ClientHello. A
- *     spoofed SYN of a live connection finds its socket, which refuses it;
+ *     reset the stack sends for a connection it closed, or one to it,
+ *     was counted spoofed and the entry left to the LRU. A spoofed
+ *     packet of a live connection finds its socket, which refuses it;
+ *   - a SYN that no end here can judge whose payload starts with a
+ *     ClientHello (TCP Fast Open: a new connection reusing the ports of a
+ *     forwarded one whose close was missed): plausible, the hello starts
+ *     the new flow. Ignored, its hello was lost, and the SYN-ACK
+ *     accepting it acknowledges the data too (not the SYN's seq + 1 that
+ *     tw_flow_syn waits for): the stale entry stayed and hid the new
+ *     connection. A spoofed one makes the port pair's later packets
+ *     copied as a handshake, within the budget: what a spoofed hello on
+ *     a port pair without an entry does too;
  *   - a FIN of a decided flow that no end here refuses (forwarded traffic,
  *     a server in another network namespace): plausible, as before FINs
  *     were judged. Its references say nothing of a side that sent more
@@ -1032,6 +1111,7 @@ static __always_inline bool tw_seq_plausible(struct __sk_buff *skb,
 {
 	__u32 bit = from ? 2 : 1, seq = c->pkt.seq;
 	__u32 ref = from ? v->next_seq[1] : v->next_seq[0];
+	__u8 hs_type = 0;
 	int stack, kind;
 
 	if (!(v->seq_known & bit))
@@ -1040,11 +1120,11 @@ static __always_inline bool tw_seq_plausible(struct __sk_buff *skb,
 				     : tw_seq_near(ref, seq))
 		return true;
 	stack = tw_stack_vouches(skb, c);
-	if (stack == TW_STACK_VOUCHES || stack == TW_STACK_REFUSES)
-		return stack == TW_STACK_VOUCHES;
+	if (stack != TW_STACK_NO_END)
+		return stack != TW_STACK_REFUSES;
 	kind = c->pkt.tcp_flags & (TCP_FIN | TCP_SYN | TCP_RST);
 	if (kind == TCP_SYN)
-		return stack == TW_STACK_NO_CONN;
+		return tw_starts_handshake(skb, c, &hs_type) && hs_type == 1;
 	return kind == TCP_FIN && v->state == TW_FLOW_DONE;
 }
 
@@ -1177,21 +1257,47 @@ __noinline int tw_flow_next(struct __sk_buff *skb, struct tw_ctx *c,
 }
 
 /*
+ * Whether payload @p of endpoint @from, on the addresses and ports of a
+ * connection that closed (@cl), is a late retransmission of it: it ends
+ * at or before where its sender had got (a FIN's sender ends there), and
+ * lies within TW_RST_WINDOW behind (the window of the closes: a new
+ * connection on the same ports has its own initial sequence number, which
+ * Linux draws ahead of the old one's, and one elsewhere falls inside
+ * once in 16384).
+ */
+static __always_inline bool tw_flow_late(const struct tw_closed *cl,
+					 const struct tw_pkt *p, int from)
+{
+	__u32 ref = from ? cl->next_seq[1] : cl->next_seq[0];
+
+	return (cl->seq_known & (from ? 2 : 1)) && tw_seq_near(ref, p->seq) &&
+	       (__s32)(p->seq + p->payload_len - ref) <= 0;
+}
+
+/*
  * A packet with payload of a flow not seen yet: probing starts with it
  * (and may start the handshake phase at once: the caller hands it to
- * tw_flow_next when this says the entry was made). Not calling
+ * tw_flow_next when this says the entry was made), unless it is a late
+ * retransmission of a connection that closed (tw_flow_late: counted). Not calling
  * tw_flow_next itself keeps this frame, which holds the new entry, off
  * the stack of tw_flow_next's calls (the verifier's 512 bytes for a
  * chain of calls: tw_flow_next's socket lookup, tw_receiver_here, did
  * not fit under it).
  */
-__noinline int tw_flow_first(struct tw_flow_key *key)
+__noinline int tw_flow_first(struct tw_flow_key *key, const struct tw_ctx *c,
+			     int from)
 {
 	struct tw_flow_val nv = { .state = TW_FLOW_PROBE };
 	struct tw_counters *cnt = tw_counters_get();
+	struct tw_closed *cl;
 
-	if (!key || !cnt)
+	if (!key || !c || !cnt)
 		return 0;
+	cl = bpf_map_lookup_elem(&tw_closed, key);
+	if (cl && tw_flow_late(cl, &c->pkt, from)) {
+		cnt->c[TW_CNT_LATE_AFTER_CLOSE]++;
+		return 0;
+	}
 	if (bpf_map_update_elem(&tw_flows, key, &nv, BPF_NOEXIST)) {
 		/* no memory, or another CPU's packet of the flow won the race:
 		 * this packet is not copied */
@@ -1307,12 +1413,12 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 			/* a server's close after a fatal alert it read */
 			if (from == v->server && tw_up_binds)
 				tw_up_bind(skb, &c);
-			tw_flow_closing(&key, v, from, c.pkt.tcp_flags);
+			tw_flow_closing(&key, v, from, &c.pkt);
 		}
 		return TC_ACT_UNSPEC;
 	}
 	if (!v && c.pkt.payload_len && !closing && /* a FIN/RST starts nothing */
-	    tw_flow_first(&key))
+	    tw_flow_first(&key, &c, from))
 		v = bpf_map_lookup_elem(&tw_flows, &key);
 	if (v)
 		tw_flow_next(skb, &c, &key, v, from);

@@ -12,9 +12,9 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "tlswatch/headers.h"
+
 #define TC_ACT_UNSPEC (-1)
-#define ETH_P_IP      0x0800
-#define ETH_P_IPV6    0x86DD
 
 struct bench_key {          /* the size of the agent's struct tw_flow_key */
 	__u32 addr[2][4];
@@ -59,7 +59,7 @@ static __always_inline int floor_parse(struct __sk_buff *skb,
 
 	if ((void *)(eth + 1) > end)
 		return -1;
-	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+	if (eth->h_proto == bpf_htons(TW_ETH_P_IPV4)) {
 		struct iphdr *ip = (void *)(eth + 1);
 
 		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_TCP ||
@@ -70,7 +70,7 @@ static __always_inline int floor_parse(struct __sk_buff *skb,
 		key->addr[1][0] = ip->daddr;
 		key->family = 4;
 		ip_end = sizeof(*eth) + bpf_ntohs(ip->tot_len);
-	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+	} else if (eth->h_proto == bpf_htons(TW_ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = (void *)(eth + 1);
 
 		if ((void *)(ip6 + 1) > end || ip6->nexthdr != IPPROTO_TCP)

@@ -40,6 +40,9 @@
 #define TW_ETH_P_IS_VLAN(t) \
 	((t) == TW_ETH_P_8021Q || (t) == TW_ETH_P_8021AD || (t) == TW_ETH_P_QINQ_OLD)
 
+/* An Ethernet header: two addresses and the ethertype. */
+#define TW_ETH_HLEN        14
+
 /* The ethertypes followed: IP, and Ethernet inside GRE (gretap). */
 #define TW_ETH_P_IPV4      0x0800
 #define TW_ETH_P_IPV6      0x86DD

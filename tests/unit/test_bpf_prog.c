@@ -1378,6 +1378,52 @@ static void test_fins_in_either_order_forget_the_flow(void)
 	}
 }
 
+/*
+ * A ClientHello retransmitted after both sides' FINs (the hello was lost
+ * past the capture point, the server closed without it, its FIN acking
+ * 1000, then the client's FIN after its hello; the client sends the hello
+ * again), of a flow being copied and of a decided one: it lies wholly
+ * before where the client had got (its FIN), a late retransmission of the
+ * closed connection, and starts nothing (counted in late_after_close).
+ * Before, the entry was gone and the hello began a new flow: a second
+ * handshake followed, that no server answered. A hello on the same ports
+ * further on (a new connection whose SYN was missed) starts a flow.
+ */
+static void test_hello_retransmitted_after_both_fins_starts_nothing(void)
+{
+	struct spec c = client_hello4(), fin_c, fin_s, next;
+	struct tw_flow_val v;
+	int done;
+
+	fin_c = bare(&c, 1517, TCP_FIN | TCP_ACK);
+	fin_s = reverse(&c, 5000, 1000, TCP_FIN | TCP_ACK, NULL, 0);
+	for (done = 0; done < 2; done++) {
+		if (!fx_open(0, 0)) { CHECK(0); return; }
+		run(&c);
+		if (done)
+			CHECK_INT(mark_done(&c), 0);
+		run(&fin_s);
+		run(&fin_c);
+		CHECK(!flow_entry(&c, &v, NULL));
+		CHECK_INT(drain(), done ? 1 : 3);   /* the hello, its closes */
+		run(&c);
+		CHECK(!flow_entry(&c, &v, NULL));
+		CHECK_INT(drain(), done ? 1 : 3);   /* nothing more */
+		CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
+		CHECK_INT(counter(TW_CNT_LATE_AFTER_CLOSE), 1);
+		next = c;
+		next.seq = 1517 + (3u << 28);
+		run(&next);
+		CHECK(flow_entry(&c, &v, NULL));
+		CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+		CHECK_INT(drain(), done ? 2 : 4);
+		CHECK(fx.recs[done ? 1 : 3].ev.flags & TW_EVF_FLOW_START);
+		CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 2);
+		CHECK_INT(counter(TW_CNT_LATE_AFTER_CLOSE), 1);
+		fx_close();
+	}
+}
+
 static void test_fin_with_payload_sends_data_then_close(void)
 {
 	struct spec c = client_hello4(), f;
@@ -2004,6 +2050,55 @@ static void test_syn_to_a_local_listener_ends_a_stale_entry(void)
 }
 
 
+/*
+ * A new connection, opened with TCP Fast Open, on the port pair of a
+ * forwarded flow (no end of it here: 192.0.2.x has no socket) whose close
+ * was missed, decided or being copied: its SYN carries the ClientHello, at
+ * its own initial sequence number, far from the entry's references. The
+ * hello ends the stale entry and starts the new flow. Before, the SYN was
+ * ignored and its hello lost; worse, the SYN-ACK accepting the data
+ * acknowledges it too (isn + 1 + its length), so it answered no ignored
+ * SYN (tw_flow_syn wants isn + 1): the entry stayed, and the new
+ * connection was not followed at all. A SYN with other data, not a hello,
+ * is still ignored.
+ */
+static void test_fast_open_hello_of_a_forwarded_port_pair_starts_a_flow(void)
+{
+	struct spec c = client_hello4(), syn;
+	const uint32_t isn = 1517 + (3u << 28);
+	uint8_t junk[100];
+	struct tw_flow_val v;
+	int done;
+
+	memset(junk, 'x', sizeof(junk));
+	for (done = 0; done < 2; done++) {
+		if (!fx_open(0, 0)) { CHECK(0); return; }
+		run(&c);
+		if (done)
+			CHECK_INT(mark_done(&c), 0);
+		syn = syn_of(&c, isn);
+		syn.payload = junk;
+		syn.plen = sizeof(junk);
+		run(&syn);
+		CHECK_INT(counter(TW_CNT_SYNS_FINS_IGNORED), 1);
+		CHECK(flow_entry(&c, &v, NULL));
+		CHECK_INT(v.state, done ? TW_FLOW_DONE : TW_FLOW_HANDSHAKE);
+		CHECK_INT(drain(), 1);           /* the old hello only */
+		syn.payload = hello;
+		syn.plen = sizeof(hello);
+		run(&syn);
+		CHECK_INT(counter(TW_CNT_SYNS_FINS_IGNORED), 1);
+		CHECK(flow_entry(&c, &v, NULL));
+		CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+		CHECK_INT(drain(), 2);
+		CHECK(fx.recs[1].ev.flags & TW_EVF_FLOW_START);
+		CHECK_INT(fx.recs[1].ev.seq, isn);
+		CHECK_INT(fx.recs[1].ev.chunk_len, sizeof(hello));
+		CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 2);
+		fx_close();
+	}
+}
+
 
 /* A listener bound to @addr ("0.0.0.0", "::", "::1": its family by its
  * form) on a port of its own: the fd in *@lfd, the port in *@port. */
@@ -2131,20 +2226,27 @@ static void test_syn_of_a_forwarded_flow_to_a_wildcard_listener_port(void)
 
 /* Whether /proc/net/tcp holds a TIME_WAIT socket (state 06) of local
  * port @lport and remote port @rport. */
-static bool time_wait_held(uint16_t lport, uint16_t rport)
+/* The state (/proc/net/tcp's number) of this namespace's IPv4 socket on
+ * local port @lport to @rport, 0 when there is none. */
+static unsigned int tcp_state(uint16_t lport, uint16_t rport)
 {
 	char line[256];
-	unsigned int lp, rp, st;
-	bool held = false;
+	unsigned int lp, rp, st, found = 0;
 	FILE *f = fopen("/proc/net/tcp", "r");
 
 	if (!f)
-		return false;
-	while (!held && fgets(line, sizeof(line), f))
-		held = sscanf(line, " %*u: %*x:%x %*x:%x %x", &lp, &rp, &st) == 3 &&
-		       lp == lport && rp == rport && st == 6;
+		return 0;
+	while (!found && fgets(line, sizeof(line), f))
+		if (sscanf(line, " %*u: %*x:%x %*x:%x %x", &lp, &rp, &st) == 3 &&
+		    lp == lport && rp == rport)
+			found = st;
 	fclose(f);
-	return held;
+	return found;
+}
+
+static bool time_wait_held(uint16_t lport, uint16_t rport)
+{
+	return tcp_state(lport, rport) == 6;
 }
 
 /*
@@ -2182,6 +2284,61 @@ static void test_syn_to_a_time_wait_socket_ends_the_entry(void)
 	CHECK_INT(counter(TW_CNT_SYNS_FINS_IGNORED), 0);
 	local_conn_close(&lc);
 	fx_close();
+}
+
+/*
+ * A decided flow between two sockets of this host whose client sent 8 MiB
+ * since it was decided, and whose close the kernel side missed; the host
+ * holds no connection on its addresses and ports any more. A reset far
+ * ahead of the entry's references (the host's own stack answering a late
+ * packet, or anyone's) is past the decided flow's window, and no socket
+ * holds the connection to judge it: the entry is stale whoever sent it,
+ * and ends. Three cases: to the server's end in TIME_WAIT (the server
+ * closed first); from it; from the server's listener, its connection
+ * aborted (SO_LINGER 0: no TIME_WAIT). Before, each was counted in
+ * rsts_ignored (as spoofed) and the entry left to the LRU.
+ */
+static void test_reset_of_a_connection_the_host_closed_ends_its_entry(void)
+{
+	const uint32_t far = 8u << 20;
+	struct linger abort_now = { .l_onoff = 1, .l_linger = 0 };
+	struct spec c = client_hello4(), rst;
+	struct local_conn lc;
+	struct tw_flow_val v;
+	int tries, i;
+
+	for (i = 0; i < 3; i++) {
+		if (!fx_open(0, 0)) { CHECK(0); return; }
+		if (!local_conn_open(&lc)) { CHECK(0); fx_close(); return; }
+		c.src = c.dst = "127.0.0.1";
+		c.sport = lc.cport;
+		c.dport = lc.sport;
+		c.seq = lc.client_next - far - sizeof(hello);
+		run(&c);
+		CHECK_INT(mark_done(&c), 0);
+		if (i == 2)
+			CHECK_INT(setsockopt(lc.sfd, SOL_SOCKET, SO_LINGER,
+					     &abort_now, sizeof(abort_now)), 0);
+		close(lc.sfd);
+		lc.sfd = -1;
+		close(lc.cfd);
+		lc.cfd = -1;
+		/* the FINs are handled in softirq: waited for, not timed */
+		for (tries = 0; tries < 1000 &&
+		     ((i < 2 && !time_wait_held(lc.sport, lc.cport)) ||
+		      tcp_state(lc.cport, lc.sport)); tries++)
+			usleep(1000);
+		CHECK(i == 2 || time_wait_held(lc.sport, lc.cport));
+		CHECK_INT(tcp_state(lc.cport, lc.sport), 0); /* the client's: gone */
+		rst = i ? reverse(&c, 5000 + far + 0x40000000u, 0, TCP_RST, NULL, 0)
+			: bare(&c, lc.client_next + 0x40000000u, TCP_RST);
+		run(&rst);
+		CHECK(!flow_entry(&c, &v, NULL));
+		CHECK_INT(counter(TW_CNT_RSTS_IGNORED), 0);
+		CHECK_INT(drain(), 1);           /* the hello only */
+		local_conn_close(&lc);
+		fx_close();
+	}
 }
 
 /*
@@ -3263,6 +3420,7 @@ int main(void)
 	RUN_TEST(test_spoofed_rst_of_a_done_flow_keeps_its_entry);
 	RUN_TEST(test_rst_window_edges_of_a_done_flow);
 	RUN_TEST(test_fins_in_either_order_forget_the_flow);
+	RUN_TEST(test_hello_retransmitted_after_both_fins_starts_nothing);
 	RUN_TEST(test_rst_after_fin_ends_the_flow_in_the_kernel);
 	RUN_TEST(test_fin_with_payload_sends_data_then_close);
 	RUN_TEST(test_fin_on_untracked_flow_is_silent);
@@ -3284,6 +3442,8 @@ int main(void)
 	RUN_TEST(test_syn_to_a_local_listener_ends_a_stale_entry);
 	RUN_TEST(test_syn_of_a_forwarded_flow_to_a_wildcard_listener_port);
 	RUN_TEST(test_syn_to_a_time_wait_socket_ends_the_entry);
+	RUN_TEST(test_reset_of_a_connection_the_host_closed_ends_its_entry);
+	RUN_TEST(test_fast_open_hello_of_a_forwarded_port_pair_starts_a_flow);
 	RUN_TEST(test_syn_ack_is_looked_up_only_after_an_ignored_syn);
 	RUN_TEST(test_spoofed_syn_ack_of_a_local_server_keeps_the_entry);
 	RUN_TEST(test_real_rst_far_ahead_of_a_done_flow_ends_it);

@@ -16,7 +16,6 @@
 #include "decode_internal.h"
 #include "tlswatch/headers.h"
 
-#define ETH_HLEN        14
 #define SLL_HLEN        16
 #define SLL2_HLEN       20
 #define NULL_HLEN       4
@@ -295,7 +294,7 @@ int decode_ether(struct span s, struct dec *d)
 	type = cur_u16(&c);
 	if (!cur_ok(&c))
 		return drop(&d->st->truncated_headers);
-	return decode_ethertype(type, span_after(s, ETH_HLEN), d);
+	return decode_ethertype(type, span_after(s, TW_ETH_HLEN), d);
 }
 
 /* Linux cooked v1: packet type, ARPHRD, address length, address[8], protocol. */

@@ -15,11 +15,9 @@
  * more (a flow-map lookup only just after a SYN was ignored:
  * tw_synack_awaited); a SYN, FIN or RST on a watched port one flow-map
  * lookup (and, for one whose sequence number is not plausible for its
- * sender, the checks of tw_seq_plausible: two socket lookups at most;
- * the close that ends an entry, one write to tw_closed); payload on a
- * watched port costs one flow-map lookup once the flow is known (not TLS,
- * or userspace marked it done), and a flow's first payload one lookup of
- * tw_closed more (a late retransmission of a closed connection?).
+ * sender, the checks of tw_seq_plausible: two socket lookups at most);
+ * payload on a watched port costs one flow-map lookup once the flow is
+ * known (not TLS, or userspace marked it done).
  * A connection that does not open with TLS has its first packets copied as
  * a preamble (STARTTLS: at most TW_PREAMBLE_BYTES a side, TW_PROBE_SEGMENTS
  * packets) before it costs one lookup too.
@@ -103,31 +101,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tw_counters);
 } tw_counters SEC(".maps");
-
-/*
- * Where the sides of a connection whose entry ended at its close (both
- * FINs, or an RST: tw_flow_closing) had got, so that a late
- * retransmission of it (tw_flow_late) starts no new flow: a ClientHello
- * sent again after both FINs began a second handshake that no server
- * answered. Written on a close, read on a flow's first payload: no other
- * packet pays for it. A few seconds of closes on a busy server: a
- * retransmission comes within its timeouts (200 ms, doubling), and one
- * whose record was evicted starts a flow, as before.
- */
-#define TW_CLOSED_FLOWS 4096
-
-struct tw_closed {
-	__u32 next_seq[2];   /* tw_flow_val's, at the close */
-	__u8 seq_known;      /* bit i: next_seq[i] holds */
-	__u8 pad[3];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TW_CLOSED_FLOWS);
-	__type(key, struct tw_flow_key);
-	__type(value, struct tw_closed);
-} tw_closed SEC(".maps");
 
 /* What one packet's records are made from. */
 struct tw_ctx {
@@ -756,44 +729,16 @@ __noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
 }
 
 /*
- * The entry of a closed connection goes; where its sides had got stays in
- * tw_closed (not kept when that map takes nothing: a late retransmission
- * then starts a flow, as before).
- */
-static __always_inline void tw_flow_forget(struct tw_flow_key *key,
-					   const struct tw_flow_val *v)
-{
-	struct tw_closed cl = {
-		.next_seq = { v->next_seq[0], v->next_seq[1] },
-		.seq_known = v->seq_known & 3,
-	};
-
-	bpf_map_update_elem(&tw_closed, key, &cl, BPF_ANY);
-	bpf_map_delete_elem(&tw_flows, key);
-}
-
-/*
  * FIN half-closes a flow: the other side may still answer (a client that
  * sends its hello and closes still gets the server's flight, and the
  * server's alert is the explanation). The entry goes on RST (of a flow
  * being followed, only a plausible one reaches here: tw_flow_next), or
- * when both sides have sent FIN. A FIN says where its sender ends, a
- * decided flow's too (which learns nothing from other packets): nothing it
- * sends later lies before that (tw_flow_late).
+ * when both sides have sent FIN.
  */
 static __always_inline void tw_flow_closing(struct tw_flow_key *key,
 					    struct tw_flow_val *v, int from,
-					    const struct tw_pkt *p)
+					    __u8 tcp_flags)
 {
-	if (p->tcp_flags & TCP_FIN) {
-		__u32 end = p->seq + p->payload_len + 1;
-
-		if (from)
-			v->next_seq[1] = end;
-		else
-			v->next_seq[0] = end;
-		v->seq_known |= from ? 2 : 1;
-	}
 	/*
 	 * The two sides' FINs can be handled at the same time on two CPUs
 	 * (both ends close together; each direction's packets run where
@@ -804,9 +749,9 @@ static __always_inline void tw_flow_closing(struct tw_flow_key *key,
 	 * instruction only for FINs; userspace's writes (flow_map.c) are
 	 * whole-value and stay best effort.
 	 */
-	if ((p->tcp_flags & TCP_RST) ||
+	if ((tcp_flags & TCP_RST) ||
 	    (__sync_fetch_and_or(&v->fin, 1u << from) & (1u << !from)))
-		tw_flow_forget(key, v);
+		bpf_map_delete_elem(&tw_flows, key);
 }
 
 /*
@@ -839,7 +784,7 @@ static __always_inline void tw_flow_copy(struct __sk_buff *skb,
 		cnt->c[TW_CNT_FLOWS_CLOSED]++;
 	}
 	if (closing)
-		tw_flow_closing(key, v, from, &c->pkt);
+		tw_flow_closing(key, v, from, c->pkt.tcp_flags);
 }
 
 /*
@@ -1257,47 +1202,21 @@ __noinline int tw_flow_next(struct __sk_buff *skb, struct tw_ctx *c,
 }
 
 /*
- * Whether payload @p of endpoint @from, on the addresses and ports of a
- * connection that closed (@cl), is a late retransmission of it: it ends
- * at or before where its sender had got (a FIN's sender ends there), and
- * lies within TW_RST_WINDOW behind (the window of the closes: a new
- * connection on the same ports has its own initial sequence number, which
- * Linux draws ahead of the old one's, and one elsewhere falls inside
- * once in 16384).
- */
-static __always_inline bool tw_flow_late(const struct tw_closed *cl,
-					 const struct tw_pkt *p, int from)
-{
-	__u32 ref = from ? cl->next_seq[1] : cl->next_seq[0];
-
-	return (cl->seq_known & (from ? 2 : 1)) && tw_seq_near(ref, p->seq) &&
-	       (__s32)(p->seq + p->payload_len - ref) <= 0;
-}
-
-/*
  * A packet with payload of a flow not seen yet: probing starts with it
  * (and may start the handshake phase at once: the caller hands it to
- * tw_flow_next when this says the entry was made), unless it is a late
- * retransmission of a connection that closed (tw_flow_late: counted). Not calling
+ * tw_flow_next when this says the entry was made). Not calling
  * tw_flow_next itself keeps this frame, which holds the new entry, off
  * the stack of tw_flow_next's calls (the verifier's 512 bytes for a
  * chain of calls: tw_flow_next's socket lookup, tw_receiver_here, did
  * not fit under it).
  */
-__noinline int tw_flow_first(struct tw_flow_key *key, const struct tw_ctx *c,
-			     int from)
+__noinline int tw_flow_first(struct tw_flow_key *key)
 {
 	struct tw_flow_val nv = { .state = TW_FLOW_PROBE };
 	struct tw_counters *cnt = tw_counters_get();
-	struct tw_closed *cl;
 
-	if (!key || !c || !cnt)
+	if (!key || !cnt)
 		return 0;
-	cl = bpf_map_lookup_elem(&tw_closed, key);
-	if (cl && tw_flow_late(cl, &c->pkt, from)) {
-		cnt->c[TW_CNT_LATE_AFTER_CLOSE]++;
-		return 0;
-	}
 	if (bpf_map_update_elem(&tw_flows, key, &nv, BPF_NOEXIST)) {
 		/* no memory, or another CPU's packet of the flow won the race:
 		 * this packet is not copied */
@@ -1413,12 +1332,12 @@ static __always_inline int tw_handle(struct __sk_buff *skb, bool l2)
 			/* a server's close after a fatal alert it read */
 			if (from == v->server && tw_up_binds)
 				tw_up_bind(skb, &c);
-			tw_flow_closing(&key, v, from, &c.pkt);
+			tw_flow_closing(&key, v, from, c.pkt.tcp_flags);
 		}
 		return TC_ACT_UNSPEC;
 	}
 	if (!v && c.pkt.payload_len && !closing && /* a FIN/RST starts nothing */
-	    tw_flow_first(&key, &c, from))
+	    tw_flow_first(&key))
 		v = bpf_map_lookup_elem(&tw_flows, &key);
 	if (v)
 		tw_flow_next(skb, &c, &key, v, from);

@@ -117,8 +117,7 @@
 	X(COPY_FAILED, copy_failed, "Ring buffer records discarded because the packet's bytes could not be read") \
 	X(RSTS_IGNORED, rsts_ignored, "RSTs of a flow the kernel follows or has decided whose sequence number was not plausible for their sender (spoofed): ignored") \
 	X(SYNS_FINS_IGNORED, syns_fins_ignored, "SYNs and FINs of a flow the kernel follows or has decided whose sequence number was not plausible for their sender (spoofed): ignored") \
-	X(FLOWS_OUTGOING, flows_outgoing, "Handshakes not followed under --direction served: their client is this host and their server is not (a connection it opened itself)") \
-	X(LATE_AFTER_CLOSE, late_after_close, "Payload packets of a connection the kernel saw close (both FINs, or an RST) lying before where their sender had got: late retransmissions, which start no new flow")
+	X(FLOWS_OUTGOING, flows_outgoing, "Handshakes not followed under --direction served: their client is this host and their server is not (a connection it opened itself)")
 
 enum tw_counter {
 #define TW_COUNTER_ENUM(id, name, help) TW_CNT_##id,

@@ -1378,52 +1378,6 @@ static void test_fins_in_either_order_forget_the_flow(void)
 	}
 }
 
-/*
- * A ClientHello retransmitted after both sides' FINs (the hello was lost
- * past the capture point, the server closed without it, its FIN acking
- * 1000, then the client's FIN after its hello; the client sends the hello
- * again), of a flow being copied and of a decided one: it lies wholly
- * before where the client had got (its FIN), a late retransmission of the
- * closed connection, and starts nothing (counted in late_after_close).
- * Before, the entry was gone and the hello began a new flow: a second
- * handshake followed, that no server answered. A hello on the same ports
- * further on (a new connection whose SYN was missed) starts a flow.
- */
-static void test_hello_retransmitted_after_both_fins_starts_nothing(void)
-{
-	struct spec c = client_hello4(), fin_c, fin_s, next;
-	struct tw_flow_val v;
-	int done;
-
-	fin_c = bare(&c, 1517, TCP_FIN | TCP_ACK);
-	fin_s = reverse(&c, 5000, 1000, TCP_FIN | TCP_ACK, NULL, 0);
-	for (done = 0; done < 2; done++) {
-		if (!fx_open(0, 0)) { CHECK(0); return; }
-		run(&c);
-		if (done)
-			CHECK_INT(mark_done(&c), 0);
-		run(&fin_s);
-		run(&fin_c);
-		CHECK(!flow_entry(&c, &v, NULL));
-		CHECK_INT(drain(), done ? 1 : 3);   /* the hello, its closes */
-		run(&c);
-		CHECK(!flow_entry(&c, &v, NULL));
-		CHECK_INT(drain(), done ? 1 : 3);   /* nothing more */
-		CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
-		CHECK_INT(counter(TW_CNT_LATE_AFTER_CLOSE), 1);
-		next = c;
-		next.seq = 1517 + (3u << 28);
-		run(&next);
-		CHECK(flow_entry(&c, &v, NULL));
-		CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
-		CHECK_INT(drain(), done ? 2 : 4);
-		CHECK(fx.recs[done ? 1 : 3].ev.flags & TW_EVF_FLOW_START);
-		CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 2);
-		CHECK_INT(counter(TW_CNT_LATE_AFTER_CLOSE), 1);
-		fx_close();
-	}
-}
-
 static void test_fin_with_payload_sends_data_then_close(void)
 {
 	struct spec c = client_hello4(), f;
@@ -3420,7 +3374,6 @@ int main(void)
 	RUN_TEST(test_spoofed_rst_of_a_done_flow_keeps_its_entry);
 	RUN_TEST(test_rst_window_edges_of_a_done_flow);
 	RUN_TEST(test_fins_in_either_order_forget_the_flow);
-	RUN_TEST(test_hello_retransmitted_after_both_fins_starts_nothing);
 	RUN_TEST(test_rst_after_fin_ends_the_flow_in_the_kernel);
 	RUN_TEST(test_fin_with_payload_sends_data_then_close);
 	RUN_TEST(test_fin_on_untracked_flow_is_silent);

@@ -129,12 +129,14 @@ up_build_ssl_clear_server() { # dir
 # and DIR/client.key (bails otherwise).
 up_make_client_cert() { # pki, dir
 	local pki=$1 dir=$2
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	if ! { openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 		-subj "/CN=proxy client" -keyout "$dir/client.key" -out "$dir/client.csr" \
 		>"$dir/client.req.log" 2>&1 &&
 		openssl x509 -req -in "$dir/client.csr" -CA "$pki/root.crt" -CAkey "$pki/root.key" \
-			-days 2 -out "$dir/client.crt" >>"$dir/client.req.log" 2>&1 ||
-		{ sed 's/^/#   /' "$dir/client.req.log"; tn_bail "making the client certificate failed"; }
+			-days 2 -out "$dir/client.crt" >>"$dir/client.req.log" 2>&1; }; then
+		sed 's/^/#   /' "$dir/client.req.log"
+		tn_bail "making the client certificate failed"
+	fi
 }
 
 # ssl_clear_server in $TN_NS on $TN_PEER4:443 with PKI's ecdsa.test, for

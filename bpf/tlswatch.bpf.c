@@ -684,6 +684,15 @@ static __always_inline void tw_flow_preamble(struct __sk_buff *skb,
  * sent, on the ingress of this namespace's end of its veth, though it
  * carries its socket (tw_local_sk): a pending entry of an unrelated thread
  * would name the wrong connection.
+ *
+ * What SSL_free recorded (the fatal alerts, and the ALPN protocol of a
+ * connection without a chain: TW_UPF_ALPN without TW_UPF_CHAIN) is of the
+ * connection freed, whose close (FIN or RST) the thread sends next on
+ * it: only a close takes it. Any other packet takes only the chain (and
+ * the protocol read with it), and the rest waits for the close. Before,
+ * a thread that freed one connection's SSL and sent a packet of another
+ * before closing the first (an event loop serving several) lent the
+ * first's alert to the second (live_uprobes_shared.sh).
  */
 __noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
 {
@@ -692,12 +701,18 @@ __noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
 	struct tw_up_counters *uc;
 	struct tw_up_info *info;
 	struct tw_event *ev;
+	__u8 at_close, flags;
 	__u32 zero = 0;
 
 	if (!c || !skb || !tw_sent_by_local_tcp(skb))
 		return 0;
 	p = bpf_map_lookup_elem(&tw_up_pending, &id);
 	if (!p)
+		return 0;
+	at_close = p->flags & (TW_UPF_ALERT | TW_UPF_ALERT_SENT |
+			       (p->flags & TW_UPF_CHAIN ? 0 : TW_UPF_ALPN));
+	flags = c->pkt.tcp_flags & (TCP_FIN | TCP_RST) ? p->flags : p->flags & ~at_close;
+	if (!flags)
 		return 0;
 	uc = bpf_map_lookup_elem(&tw_up_counters, &zero);
 	ev = bpf_ringbuf_reserve(&tw_events, TW_UP_BIND_BYTES, 0);
@@ -715,14 +730,20 @@ __noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
 	info->tgid = id >> 32;
 	info->tid = (__u32)id;
 	info->cert_index = p->n_certs;
-	info->alert = p->alert;
-	info->flags = p->flags;
-	info->alert_sent = p->alert_sent;
+	info->alert = flags & TW_UPF_ALERT ? p->alert : 0;
+	info->flags = flags;
+	info->alert_sent = flags & TW_UPF_ALERT_SENT ? p->alert_sent : 0;
 	info->exe_parts = 0;
 	info->pad[0] = info->pad[1] = 0;
 	__builtin_memset(info->comm, 0, sizeof(info->comm));
 	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
-	bpf_map_delete_elem(&tw_up_pending, &id);
+	if (flags == p->flags) {
+		bpf_map_delete_elem(&tw_up_pending, &id);
+	} else { /* the chain went: what SSL_free recorded waits */
+		p->flags = at_close;
+		p->hs_id = 0;
+		p->n_certs = 0;
+	}
 	if (uc)
 		uc->c[TW_UP_CNT_BINDS]++;
 	return 0;

@@ -110,13 +110,33 @@ up_pending_of() { # agent pid, pid
 	up_map_entries_of "$1" tw_up_pending "$2"
 }
 
+# Builds the OpenSSL test server tests/e2e/lib/NAME.c into DIR/NAME
+# (bails otherwise).
+up_build_server() { # name, dir
+	"${CC:-cc}" -O2 -Wall -Wextra -Werror -o "$2/$1" "tests/e2e/lib/$1.c" -lssl -lcrypto ||
+		tn_bail "building tests/e2e/lib/$1.c failed"
+}
+
 # Builds tests/e2e/lib/ssl_clear_server.c into DIR/ssl_clear_server
 # (bails otherwise); up_start_ssl_clear_server runs that one.
 up_build_ssl_clear_server() { # dir
 	UP_SSL_CLEAR_SERVER=$1/ssl_clear_server
-	"${CC:-cc}" -O2 -Wall -Wextra -Werror -o "$UP_SSL_CLEAR_SERVER" \
-		tests/e2e/lib/ssl_clear_server.c -lssl -lcrypto ||
-		tn_bail "building tests/e2e/lib/ssl_clear_server.c failed"
+	up_build_server ssl_clear_server "$1"
+}
+
+# A client certificate "proxy client" signed by PKI's root (which an
+# upstream `s_server -Verify 1 -CAfile root.crt` trusts) into DIR/client.crt
+# and DIR/client.key (bails otherwise).
+up_make_client_cert() { # pki, dir
+	local pki=$1 dir=$2
+	if ! { openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-subj "/CN=proxy client" -keyout "$dir/client.key" -out "$dir/client.csr" \
+		>"$dir/client.req.log" 2>&1 &&
+		openssl x509 -req -in "$dir/client.csr" -CA "$pki/root.crt" -CAkey "$pki/root.key" \
+			-days 2 -out "$dir/client.crt" >>"$dir/client.req.log" 2>&1; }; then
+		sed 's/^/#   /' "$dir/client.req.log"
+		tn_bail "making the client certificate failed"
+	fi
 }
 
 # ssl_clear_server in $TN_NS on $TN_PEER4:443 with PKI's ecdsa.test, for

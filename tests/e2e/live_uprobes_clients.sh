@@ -96,12 +96,7 @@ sed 's/^/#   server: /' "$tmp/server3.err"
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 3 ]"
 
 # --- 4. a proxy that presents a client certificate upstream ----------------
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-subj "/CN=proxy client" -keyout "$tmp/client.key" -out "$tmp/client.csr" \
-	>"$tmp/client.req.log" 2>&1 &&
-	openssl x509 -req -in "$tmp/client.csr" -CA "$pki/root.crt" -CAkey "$pki/root.key" \
-		-days 2 -out "$tmp/client.crt" >>"$tmp/client.req.log" 2>&1 ||
-	{ sed 's/^/#   /' "$tmp/client.req.log"; tn_bail "making the client certificate failed"; }
+up_make_client_cert "$pki" "$tmp"
 up_start_ssl_clear_server "$pki" "$tmp/server4.err" 2 8443 "$tmp/client.crt" "$tmp/client.key"
 server4=$UP_SERVER_PID
 (sleep 0.5; printf 'Q\n') | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \

@@ -28,37 +28,49 @@ static struct tw_server_view chain_view(struct tw_endpoint ep, const char *alpn)
 	};
 }
 
-static void test_note_needs_a_chain_with_its_protocol(void)
+static void test_note_needs_a_protocol(void)
 {
 	struct followed_servers fs = { 0 };
 	struct tw_endpoint a = server(0x0100000a, 443);
 	struct tw_server_view v = chain_view(a, "");
-	struct tw_server_view alpn_only = { .server = a, .alpn_len = 2,
-					    .alpn = (const uint8_t *)"h2" };
 
 	CHECK(!followed_has(&fs, &a));
-	CHECK_INT(followed_note_view(&fs, &v, false), 0);        /* no offset known */
-	CHECK_INT(followed_note_view(&fs, &alpn_only, false), 0); /* SSL_free's, no chain */
+	CHECK_INT(followed_note_view(&fs, &v), 0);     /* no offset, or none selected */
 	CHECK_INT(followed_count(&fs), 0);
 	CHECK(!followed_has(&fs, &a));
 	v = chain_view(a, "h2");
-	CHECK_INT(followed_note_view(&fs, &v, false), 0);
-	CHECK_INT(followed_note_view(&fs, &v, false), 0);        /* once */
+	CHECK_INT(followed_note_view(&fs, &v), 0);
+	CHECK_INT(followed_note_view(&fs, &v), 0);     /* once */
 	CHECK_INT(followed_count(&fs), 1);
 	CHECK(followed_has(&fs, &a));
-	alpn_only.server.port = 444;   /* SSL_free's, of a connection with a chain */
-	CHECK_INT(followed_note_view(&fs, &alpn_only, true), 0);
-	CHECK_INT(followed_count(&fs), 2);
-	CHECK(followed_has(&fs, &alpn_only.server));
-	v.server.port = 8443;                              /* another server */
+	v.server.port = 8443;                          /* another server */
 	CHECK(!followed_has(&fs, &v.server));
 	v = chain_view(server(0x0100000a, 8443), "h2");
 	v.n_certs = 0;
-	v.chain_lost = true;                               /* a lost chain counts */
-	CHECK_INT(followed_note_view(&fs, &v, false), 0);
-	CHECK_INT(followed_count(&fs), 3);
+	v.chain_lost = true;                           /* a lost chain counts */
+	CHECK_INT(followed_note_view(&fs, &v), 0);
+	CHECK_INT(followed_count(&fs), 2);
 	followed_free(&fs);
 	CHECK_INT(followed_count(&fs), 0);
+}
+
+/* SSL_free's protocol, without a chain: of a connection whose chain the
+ * i2d_X509 probes read, or of a resumed one. A server whose clients
+ * resume sessions made before the agent started is followed from the
+ * first; before, only a chain's connection noted it. */
+static void test_a_protocol_without_a_chain_notes(void)
+{
+	struct followed_servers fs = { 0 };
+	struct tw_server_view none = { .server = server(0x0100000a, 443) };
+	struct tw_server_view h2 = { .server = server(0x0100000a, 443), .alpn_len = 2,
+				     .alpn = (const uint8_t *)"h2" };
+
+	CHECK_INT(followed_note_view(&fs, &none), 0);  /* an alert's view */
+	CHECK(!followed_has(&fs, &none.server));
+	CHECK_INT(followed_note_view(&fs, &h2), 0);
+	CHECK_INT(followed_count(&fs), 1);
+	CHECK(followed_has(&fs, &h2.server));
+	followed_free(&fs);
 }
 
 static void test_a_full_handshake_without_a_chain_forgets(void)
@@ -70,9 +82,9 @@ static void test_a_full_handshake_without_a_chain_forgets(void)
 
 	followed_note_report(&fs, &a, &rec, false);        /* nothing noted yet */
 	v = chain_view(a, "h2");
-	CHECK_INT(followed_note_view(&fs, &v, false), 0);
+	CHECK_INT(followed_note_view(&fs, &v), 0);
 	v = chain_view(b, "http/1.1");
-	CHECK_INT(followed_note_view(&fs, &v, false), 0);
+	CHECK_INT(followed_note_view(&fs, &v), 0);
 	followed_note_report(&fs, &a, &rec, true);         /* its chain came */
 	rec.resumed = true;
 	followed_note_report(&fs, &a, &rec, false);        /* serves none */
@@ -89,7 +101,7 @@ static void test_a_full_handshake_without_a_chain_forgets(void)
 	followed_note_report(&fs, &a, &rec, false);        /* again: nothing */
 	CHECK_INT(followed_count(&fs), 1);
 	v = chain_view(a, "h2");                           /* learned again */
-	CHECK_INT(followed_note_view(&fs, &v, false), 0);
+	CHECK_INT(followed_note_view(&fs, &v), 0);
 	CHECK(followed_has(&fs, &a));
 	CHECK_INT(followed_count(&fs), 2);
 	followed_free(&fs);
@@ -103,14 +115,14 @@ static void test_all_forgotten_past_the_bound(void)
 
 	for (i = 0; i < FOLLOWED_SERVERS_MAX; i++) {
 		v = chain_view(server(i, 443), "h2");
-		CHECK_INT(followed_note_view(&fs, &v, false), 0);
+		CHECK_INT(followed_note_view(&fs, &v), 0);
 	}
 	CHECK_INT(followed_count(&fs), 4096);
 	v = chain_view(server(7, 443), "h2");              /* known: kept */
-	CHECK_INT(followed_note_view(&fs, &v, false), 0);
+	CHECK_INT(followed_note_view(&fs, &v), 0);
 	CHECK_INT(followed_count(&fs), 4096);
 	v = chain_view(server(FOLLOWED_SERVERS_MAX, 443), "h2");
-	CHECK_INT(followed_note_view(&fs, &v, false), 0);
+	CHECK_INT(followed_note_view(&fs, &v), 0);
 	CHECK_INT(followed_count(&fs), 1);
 	CHECK(followed_has(&fs, &v.server));
 	v.server = server(0, 443);
@@ -122,7 +134,8 @@ static void test_all_forgotten_past_the_bound(void)
 
 int main(void)
 {
-	RUN_TEST(test_note_needs_a_chain_with_its_protocol);
+	RUN_TEST(test_note_needs_a_protocol);
+	RUN_TEST(test_a_protocol_without_a_chain_notes);
 	RUN_TEST(test_a_full_handshake_without_a_chain_forgets);
 	RUN_TEST(test_all_forgotten_past_the_bound);
 	return CHECK_EXIT_CODE();

@@ -4,14 +4,19 @@
 #include "common/strmap.h"
 #include "followed.h"
 
-int followed_note_view(struct followed_servers *fs, const struct tw_server_view *v,
-		       bool chain_before)
+int followed_note_view(struct followed_servers *fs, const struct tw_server_view *v)
 {
 	uint8_t key[TW_ENDPOINT_KEY_LEN];
 
-	/* a chain whose protocol never came: the library's ALPN offset is
-	 * not known (or the client offered none), no view may name it */
-	if (!(v->n_certs || v->chain_lost || chain_before) || !v->alpn_len)
+	/* no protocol: the library's ALPN offset is not known, or the
+	 * server selected none (a server that never selects one is never
+	 * noted: its resumed handshakes have nothing to wait for). Any
+	 * view with one, a resumed connection's read at SSL_free too,
+	 * proves the library names it: before, only a connection with a
+	 * chain noted its server, so a server whose clients resumed
+	 * sessions made before the agent started had each resumed
+	 * handshake reported without its protocol until a full one came */
+	if (!v->alpn_len)
 		return 0;
 	if (!fs->m && !(fs->m = strmap_new(1)))
 		return -1;

@@ -21,14 +21,12 @@ struct followed_servers {
 	struct strmap *m;             /* on first use */
 };
 
-/* Notes @v's server when @v names the protocol the server selected for
- * a connection whose chain its library served: in that chain's view
- * (the writer's probe reads it there), or later (@chain_before: its
- * SSL_free, where the i2d_X509 probes read the chain). Its library is
- * hooked and its ALPN offset known. 0, or -1 out of memory (the server
- * is not noted). */
-int followed_note_view(struct followed_servers *fs, const struct tw_server_view *v,
-		       bool chain_before);
+/* Notes @v's server when @v names the protocol the server selected: in
+ * a chain's view (the writer's probe reads it there), or at SSL_free (a
+ * connection whose chain the i2d_X509 probes read, or a resumed one,
+ * which serves none). Its library is hooked and its ALPN offset known.
+ * 0, or -1 out of memory (the server is not noted). */
+int followed_note_view(struct followed_servers *fs, const struct tw_server_view *v);
 /* Forgets @server when @rec, a full handshake on it that succeeded, came
  * with no chain view (@chain_view false): its library no longer tells
  * (restarted with an unhooked one, its views lost). */

@@ -548,8 +548,7 @@ void pipeline_server_view(void *ctx, const struct tw_server_view *v)
 	struct conn *c = f ? f->user : NULL;
 
 	/* only a resumed handshake's ALPN wait asks */
-	if (pl->server_alpn &&
-	    followed_note_view(&pl->followed, v, c && conn_server_has_chain(c->server)))
+	if (pl->server_alpn && followed_note_view(&pl->followed, v))
 		pr_warn("out of memory: a server's resumed handshakes are reported without waiting for their ALPN protocol\n");
 	if (!c || !c->tls) {
 		/* the ALPN of a connection that outlived its report's wait

@@ -180,7 +180,11 @@ void conn_server_apply(struct conn_server *cs, struct hs_record *rec)
 		memcpy(rec->server_exe, cs->exe, sizeof(rec->server_exe));
 		memcpy(rec->server_comm, cs->comm, sizeof(rec->server_comm));
 	}
-	if (cs->n_certs && rec->n_chain == 0 && !cs->lost) {
+	/* a resumed handshake serves no certificate: a chain bound to it was
+	 * written for another SSL of its thread (a proxy's client
+	 * certificate to its upstream, read by the i2d_X509 probes, which do
+	 * not know the SSL), not served on this connection */
+	if (cs->n_certs && rec->n_chain == 0 && !cs->lost && !rec->resumed) {
 		for (i = 0; i < cs->n_certs; i++) {
 			rec->chain[i] = cs->certs[i];
 			cs->certs[i].data = NULL;

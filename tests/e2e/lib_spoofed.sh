@@ -50,3 +50,15 @@ sp_finish_client() { # go file, description
 	tap_eq "$2" 0 "$rc"
 	[ "$rc" -eq 0 ] || sed 's/^/#   client: /' "$tmp/client.err"
 }
+
+# The outcomes of the handshake events in LOG (the agent's JSON lines)
+# whose client port is PORT, space-separated, in order ("none" if none).
+sp_outcomes() { # log, port
+	"$PY" - "$1" "$2" <<'PYEOF'
+import json, sys
+port = int(sys.argv[2])
+seen = [json.loads(l) for l in open(sys.argv[1])]
+hs = [e for e in seen if e.get("event") == "handshake" and e["client"]["port"] == port]
+print(" ".join(e["outcome"] for e in hs) or "none")
+PYEOF
+}

@@ -71,14 +71,7 @@ sleep 0.3
 tn_stop_agent
 tap_eq "agent exits 0 on SIGTERM" 0 "$?"
 
-outcome=$("$PY" - "$log" "$cport" <<'PYEOF'
-import json, sys
-port = int(sys.argv[2])
-seen = [json.loads(l) for l in open(sys.argv[1])]
-hs = [e for e in seen if e.get("event") == "handshake" and e["client"]["port"] == port]
-print(" ".join(e["outcome"] for e in hs) or "none")
-PYEOF
-)
+outcome=$(sp_outcomes "$log" "$cport")
 tap_eq "one handshake event for the connection, aborted" aborted "$outcome"
 tap_eq "the kernel side ignored the one reset out of the window" 1 \
 	"$(tn_agent_counter "$log" rsts_ignored)"

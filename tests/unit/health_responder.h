@@ -22,6 +22,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "cert/health.h"
 #include "check.h"
 #include "health_fixture.h"
 #include "http_recorder.h"
@@ -117,6 +118,21 @@ static __attribute__((unused)) void answer(int c, const uint8_t *body, size_t le
 	CHECK(write(c, head, (size_t)n) == n);
 	CHECK(!body || write(c, body, len) == (ssize_t)len);
 	close(c);
+}
+
+/* Drains @h until *@count reaches @want (at most 10 s). */
+static __attribute__((unused)) void drain_health_until(struct cert_health *h,
+							const struct cert_health_events *ev,
+							const int *count, int want)
+{
+	struct pollfd pfd = { .fd = cert_health_fd(h), .events = POLLIN };
+	int i;
+
+	for (i = 0; i < 100 && *count < want; i++) {
+		if (poll(&pfd, 1, 100) < 0)
+			break;
+		cert_health_drain(h, ev);
+	}
 }
 
 #endif

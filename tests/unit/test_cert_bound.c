@@ -654,19 +654,6 @@ static void count_health_problem(void *ctx, const char *message)
 	((struct settled_count *)ctx)->problems++;
 }
 
-/* Drains @h until *@count reaches @want (at most 10 s). */
-static void drain_health_until(struct cert_health *h, const struct cert_health_events *ev,
-			       const int *count, int want)
-{
-	struct pollfd pfd = { .fd = cert_health_fd(h), .events = POLLIN };
-	int i;
-
-	for (i = 0; i < 100 && *count < want; i++) {
-		if (poll(&pfd, 1, 100) < 0)
-			break;
-		cert_health_drain(h, ev);
-	}
-}
 
 /*
  * APART cert events wait, each for its own leaf's responder (no CRL is

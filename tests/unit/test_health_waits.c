@@ -85,19 +85,6 @@ static void on_problem(void *ctx, const char *message)
 	((struct said *)ctx)->problems++;
 }
 
-/* Drains @h until *@count reaches @want (at most 10 s). */
-static void drain_until(struct cert_health *h, const struct cert_health_events *ev,
-			const int *count, int want)
-{
-	struct pollfd pfd = { .fd = cert_health_fd(h), .events = POLLIN };
-	int i;
-
-	for (i = 0; i < 100 && *count < want; i++) {
-		if (poll(&pfd, 1, 100) < 0)
-			break;
-		cert_health_drain(h, ev);
-	}
-}
 
 /* --- a test's PKI, responder and facade */
 
@@ -460,7 +447,7 @@ static void test_waiting_crl_urls_outlive_the_table_ageing(void)
 	check_pki(&s, "revoked.test", 1, &res);
 	CHECK(res.pending);
 	serve(&s, 3, crls);   /* its query (held), two downloads */
-	drain_until(s.h, &s.ev, &s.said.updates[1], 1);
+	drain_health_until(s.h, &s.ev, &s.said.updates[1], 1);
 	CHECK_INT(s.said.updates[1], 1);
 	CHECK_INT(s.said.status[1], OCSP_ST_REVOKED);
 	for (i = 0; s.h && i < FLOOD; i++) {
@@ -522,13 +509,13 @@ static void test_crl_from_another_url_of_the_issuer_judges_its_waits(void)
 	CHECK(res.pending);
 	CHECK(res.revocation.status != OCSP_ST_REVOKED);
 	serve(&s, 3, failed);   /* its query (held) and two downloads */
-	drain_until(s.h, &s.ev, &s.said.problems, 2);
+	drain_health_until(s.h, &s.ev, &s.said.problems, 2);
 	CHECK_INT(s.said.problems, 2);
 	updates = s.said.updates[1];
 	check_pki(&s, "shard1.test", 2, &res);
 	CHECK(res.pending);
 	serve(&s, 2, full_at_shard);   /* its query (held), its download */
-	drain_until(s.h, &s.ev, &s.said.updates[1], updates + 1);
+	drain_health_until(s.h, &s.ev, &s.said.updates[1], updates + 1);
 	CHECK_INT(s.said.updates[1], updates + 1);
 	CHECK_INT(s.said.status[1], OCSP_ST_REVOKED);
 	setup_close(&s);

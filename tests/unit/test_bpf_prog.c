@@ -2838,13 +2838,11 @@ static void test_served_only_follows_a_connection_joined_at_a_session_ticket(voi
 }
 
 /*
- * Both ports watched, a handshake whose first message is a
- * ClientKeyExchange (the hello and the server's flight missed: the agent
- * started between them): its sender is the client, the server the
- * receiver, as userspace names them ("Who is the client"). Before, any
- * message but a ClientHello named its sender the server.
+ * Both ports watched (8443 and PORT), a handshake whose first message,
+ * of type @hs_type, goes from 8443 to PORT: its copy starts the flow,
+ * and the receiver is the server.
  */
-static void test_both_ports_watched_client_key_exchange_names_the_receiver(void)
+static void both_ports_watched_case(uint8_t hs_type)
 {
 	struct spec c = client_hello4();
 	struct tw_flow_val v;
@@ -2853,7 +2851,7 @@ static void test_both_ports_watched_client_key_exchange_names_the_receiver(void)
 	if (!fx_open(0, 0)) { CHECK(0); return; }
 	c.sport = 8443; /* also watched below */
 	fx.skel->bss->tw_watched_ports[8443 >> 6] |= 1ULL << (8443 & 63);
-	tls_payload(hello, sizeof(hello), 0x16, 16);
+	tls_payload(hello, sizeof(hello), 0x16, hs_type);
 	run(&c);
 	CHECK_INT(drain(), 1);
 	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START);
@@ -2862,21 +2860,21 @@ static void test_both_ports_watched_client_key_exchange_names_the_receiver(void)
 	fx_close();
 }
 
+/*
+ * Both ports watched, a handshake whose first message is a
+ * ClientKeyExchange (the hello and the server's flight missed: the agent
+ * started between them): its sender is the client, the server the
+ * receiver, as userspace names them ("Who is the client"). Before, any
+ * message but a ClientHello named its sender the server.
+ */
+static void test_both_ports_watched_client_key_exchange_names_the_receiver(void)
+{
+	both_ports_watched_case(16);
+}
+
 static void test_both_ports_watched_server_is_hello_receiver(void)
 {
-	struct spec c = client_hello4();
-	struct tw_flow_val v;
-	int server_is_src = -1;
-
-	if (!fx_open(0, 0)) { CHECK(0); return; }
-	c.sport = 8443; /* also watched below */
-	fx.skel->bss->tw_watched_ports[8443 >> 6] |= 1ULL << (8443 & 63);
-	run(&c);
-	CHECK_INT(drain(), 1);
-	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START);
-	CHECK(flow_entry(&c, &v, &server_is_src));
-	CHECK_INT(server_is_src, 0);
-	fx_close();
+	both_ports_watched_case(1);
 }
 
 static void test_record_becomes_segment(void)

@@ -402,10 +402,13 @@ static __always_inline bool tw_hs_from_client(__u8 hs_type)
 }
 
 /*
- * Whether @hs_type is a message only a server sends in the clear: a
- * ServerHello (2), NewSessionTicket (4), ServerKeyExchange (12),
- * CertificateRequest (13), ServerHelloDone (14) or CertificateStatus
- * (22). What tw_flow_outgoing judges a server's message by: not by
+ * Whether @hs_type is a message only a server sends in the clear during a
+ * handshake: a ServerHello (2), ServerKeyExchange (12), CertificateRequest
+ * (13), ServerHelloDone (14) or CertificateStatus (22); not a
+ * NewSessionTicket (4), which comes after the handshake: a connection
+ * joined there has no handshake to leave out, and is followed for
+ * userspace to count in flows_midstream_tls (tw_hs_after_handshake).
+ * What tw_flow_outgoing judges a server's message by: not by
  * "anything not a client's", which takes in a Certificate (either side's)
  * and a record that is no message at all, TLS 1.2's encrypted Finished
  * (a handshake record after the ChangeCipherSpec, its first byte
@@ -413,8 +416,8 @@ static __always_inline bool tw_hs_from_client(__u8 hs_type)
  */
 static __always_inline bool tw_hs_server_only(__u8 hs_type)
 {
-	return hs_type == 2 || hs_type == 4 || hs_type == 12 ||
-	       hs_type == 13 || hs_type == 14 || hs_type == 22;
+	return hs_type == 2 || hs_type == 12 || hs_type == 13 ||
+	       hs_type == 14 || hs_type == 22;
 }
 
 /*
@@ -555,12 +558,10 @@ static __always_inline bool tw_flow_outgoing(struct __sk_buff *skb,
 	if (tw_hs_from_client(hs_type))
 		return tw_sent_by_local_tcp(skb) && !tw_receiver_here(skb, c);
 	/* a Certificate may be the client's (client authentication), an
-	 * encrypted record is either side's (tw_hs_server_only): not
-	 * judged, followed as under all; a NewSessionTicket is no handshake
-	 * (tw_hs_after_handshake): followed as under all too, for userspace
-	 * to count in flows_midstream_tls whatever the direction */
-	return tw_hs_server_only(hs_type) && !tw_hs_after_handshake(hs_type) &&
-	       !tw_sent_by_local_tcp(skb) && tw_receiver_here(skb, c);
+	 * encrypted record is either side's, a NewSessionTicket is no
+	 * handshake (tw_hs_server_only): not judged, followed as under all */
+	return tw_hs_server_only(hs_type) && !tw_sent_by_local_tcp(skb) &&
+	       tw_receiver_here(skb, c);
 }
 
 /* What tw_flow_probe found in a payload of a flow in PROBE. */

@@ -153,13 +153,9 @@ static __always_inline int tw_up_chain_add(__u64 id, __u64 now,
 	np.tgid = id >> 32;
 	np.n_certs = 1;
 	np.flags = TW_UPF_CHAIN;
-	if (p) {
-		/* the alerts an SSL_free read, waiting for that connection's
-		 * close (tw_up_bind), keep their place: the one it sent as
-		 * well as the one it read */
+	if (p) { /* an alert still waiting for its packet keeps its place */
 		np.alert = p->alert;
-		np.alert_sent = p->alert_sent;
-		np.flags |= p->flags & (TW_UPF_ALERT | TW_UPF_ALERT_SENT);
+		np.flags |= p->flags & TW_UPF_ALERT;
 	}
 	if (bpf_map_update_elem(&tw_up_pending, &id, &np, BPF_ANY))
 		return -1;

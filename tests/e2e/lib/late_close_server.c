@@ -5,23 +5,19 @@
  * an event-driven server with several connections on a thread may.
  *
  * It accepts a first connection, whose handshake fails (its client
- * rejects the certificate: a fatal alert the SSL reads; with "sent", the
- * server asks the first client for a certificate and gets none: a fatal
- * alert the SSL sends), frees that SSL, then accepts a second one and
- * completes its handshake; only then does it close the first socket. The
- * second is read until its client closes it, shut down, freed, and
- * closed.
+ * rejects the certificate: a fatal alert the SSL reads), frees that SSL,
+ * then accepts a second one and completes its handshake; only then does
+ * it close the first socket. The second is read until its client closes
+ * it, shut down, freed, and closed.
  *
- * Usage: late_close_server ADDR PORT CERT KEY [sent]
+ * Usage: late_close_server ADDR PORT CERT KEY
  * Exit 0 when the first handshake failed and the second succeeded.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -43,11 +39,9 @@ static int listen_on(const char *addr, int port)
 }
 
 /* A connection accepted on @lfd with a new SSL of @ctx, the SSL in @ssl,
- * the socket in @fd, its client asked for a certificate it must send when
- * @need_cert: whether its handshake completed in @done; -1 on a setup
- * failure, else 0. */
-static int serve(SSL_CTX *ctx, int lfd, bool need_cert, SSL **ssl, int *fd,
-		 int *done)
+ * the socket in @fd: whether its handshake completed in @done; -1 on a
+ * setup failure, else 0. */
+static int serve(SSL_CTX *ctx, int lfd, SSL **ssl, int *fd, int *done)
 {
 	*fd = accept(lfd, NULL, NULL);
 	*ssl = SSL_new(ctx);
@@ -55,9 +49,6 @@ static int serve(SSL_CTX *ctx, int lfd, bool need_cert, SSL **ssl, int *fd,
 		perror("accept");
 		return -1;
 	}
-	if (need_cert)
-		SSL_set_verify(*ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-			       NULL);
 	*done = SSL_accept(*ssl) == 1;
 	return 0;
 }
@@ -68,10 +59,9 @@ int main(int argc, char **argv)
 	SSL *first, *second;
 	char buf[256];
 	int lfd, fd1, fd2, done, ok;
-	bool sent = argc == 6 && strcmp(argv[5], "sent") == 0;
 
-	if (argc != 5 && !sent) {
-		fprintf(stderr, "usage: late_close_server ADDR PORT CERT KEY [sent]\n");
+	if (argc != 5) {
+		fprintf(stderr, "usage: late_close_server ADDR PORT CERT KEY\n");
 		return 2;
 	}
 	/* the first client is gone when the server writes to it */
@@ -86,11 +76,11 @@ int main(int argc, char **argv)
 	lfd = listen_on(argv[1], atoi(argv[2]));
 	if (lfd < 0)
 		return 1;
-	if (serve(ctx, lfd, sent, &first, &fd1, &done))
+	if (serve(ctx, lfd, &first, &fd1, &done))
 		return 1;
 	ERR_clear_error();
 	SSL_free(first); /* its socket stays open meanwhile */
-	if (serve(ctx, lfd, false, &second, &fd2, &ok))
+	if (serve(ctx, lfd, &second, &fd2, &ok))
 		return 1;
 	close(fd1);
 	if (ok) {

@@ -1877,6 +1877,26 @@ fail:
 }
 
 /*
+ * fx open with a local_conn @lc, and in @c its client's hello, copied and
+ * marked done: a decided flow between two sockets of this host, the hello
+ * ending @behind bytes before where the client's socket has got. False
+ * (fx closed) when either could not be opened.
+ */
+static bool local_flow_done(struct local_conn *lc, struct spec *c,
+			    uint32_t behind)
+{
+	if (!fx_open(0, 0)) { CHECK(0); return false; }
+	if (!local_conn_open(lc)) { CHECK(0); fx_close(); return false; }
+	c->src = c->dst = "127.0.0.1";
+	c->sport = lc->cport;
+	c->dport = lc->sport;
+	c->seq = lc->client_next - behind - sizeof(hello);
+	run(c);
+	CHECK_INT(mark_done(c), 0);
+	return true;
+}
+
+/*
  * A decided flow between two sockets of this host whose client sent 8 MiB
  * since it was decided (its reference, where the hello ended, is that far
  * behind): the client's real RST or FIN, where its socket has got, lies
@@ -1893,14 +1913,8 @@ static void check_real_close_far_ahead(uint8_t flags)
 	struct tw_flow_val v;
 	uint32_t far = 8u << 20;
 
-	if (!fx_open(0, 0)) { CHECK(0); return; }
-	if (!local_conn_open(&lc)) { CHECK(0); fx_close(); return; }
-	c.src = c.dst = "127.0.0.1";
-	c.sport = lc.cport;
-	c.dport = lc.sport;
-	c.seq = lc.client_next - far - sizeof(hello);
-	run(&c);
-	CHECK_INT(mark_done(&c), 0);
+	if (!local_flow_done(&lc, &c, far))
+		return;
 	x = bare(&c, lc.client_next + 0x40000000u, flags | TCP_ACK);
 	run(&x);
 	CHECK(flow_entry(&c, &v, NULL));
@@ -1933,14 +1947,8 @@ static void test_spoofed_syn_ack_of_a_local_server_keeps_the_entry(void)
 	struct tw_flow_val v;
 	uint32_t isn;
 
-	if (!fx_open(0, 0)) { CHECK(0); return; }
-	if (!local_conn_open(&lc)) { CHECK(0); fx_close(); return; }
-	c.src = c.dst = "127.0.0.1";
-	c.sport = lc.cport;
-	c.dport = lc.sport;
-	c.seq = lc.client_next - sizeof(hello);
-	run(&c);
-	CHECK_INT(mark_done(&c), 0);
+	if (!local_flow_done(&lc, &c, 0))
+		return;
 	isn = lc.client_next + 0x40000000u;
 	syn = syn_of(&c, isn);
 	run(&syn);
@@ -2216,14 +2224,8 @@ static void test_syn_to_a_time_wait_socket_ends_the_entry(void)
 	struct tw_flow_val v;
 	int tries;
 
-	if (!fx_open(0, 0)) { CHECK(0); return; }
-	if (!local_conn_open(&lc)) { CHECK(0); fx_close(); return; }
-	c.src = c.dst = "127.0.0.1";
-	c.sport = lc.cport;
-	c.dport = lc.sport;
-	c.seq = lc.client_next - sizeof(hello);
-	run(&c);
-	CHECK_INT(mark_done(&c), 0);
+	if (!local_flow_done(&lc, &c, 0))
+		return;
 	close(lc.sfd);
 	lc.sfd = -1;
 	close(lc.cfd);
@@ -2262,14 +2264,8 @@ static void test_reset_of_a_connection_the_host_closed_ends_its_entry(void)
 	int tries, i;
 
 	for (i = 0; i < 3; i++) {
-		if (!fx_open(0, 0)) { CHECK(0); return; }
-		if (!local_conn_open(&lc)) { CHECK(0); fx_close(); return; }
-		c.src = c.dst = "127.0.0.1";
-		c.sport = lc.cport;
-		c.dport = lc.sport;
-		c.seq = lc.client_next - far - sizeof(hello);
-		run(&c);
-		CHECK_INT(mark_done(&c), 0);
+		if (!local_flow_done(&lc, &c, far))
+			return;
 		if (i == 2)
 			CHECK_INT(setsockopt(lc.sfd, SOL_SOCKET, SO_LINGER,
 					     &abort_now, sizeof(abort_now)), 0);

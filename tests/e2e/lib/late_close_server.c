@@ -24,19 +24,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-static int listen_on(const char *addr, int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), on = 1;
-
-	if (fd < 0 || inet_pton(AF_INET, addr, &a.sin_addr) != 1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
-	    bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 4)) {
-		perror("listen");
-		return -1;
-	}
-	return fd;
-}
+#include "tcp_listen.h"
 
 /* A connection accepted on @lfd with a new SSL of @ctx, the SSL in @ssl,
  * the socket in @fd: whether its handshake completed in @done; -1 on a

@@ -35,6 +35,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "tcp_listen.h"
+
 static int select_h2(SSL *s, const unsigned char **out, unsigned char *outlen,
 		     const unsigned char *in, unsigned int inlen, void *arg)
 {
@@ -84,20 +86,6 @@ static int upstream_alert(SSL_CTX *cctx, const char *addr, int port,
 	SSL_free(c); /* before the close, as servers do */
 	close(fd);
 	return rc;
-}
-
-static int listen_on(const char *addr, int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), on = 1;
-
-	if (fd < 0 || inet_pton(AF_INET, addr, &a.sin_addr) != 1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
-	    bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 4)) {
-		perror("listen");
-		return -1;
-	}
-	return fd;
 }
 
 int main(int argc, char **argv)

@@ -17,9 +17,8 @@
 # handshake "failed", and under CCM_8 a refusal's 11-byte alert made it
 # "ok". A client that closes at once, before the server could have
 # refused its Finished, leaves the two alike: refused-at-once.test, whose
-# close_notify goes out before the server's refusal, stays "failed"; so
-# does any client that sent a Certificate (the server may check it for
-# any time): its first encrypted record is not a bare Finished. tshark
+# close_notify goes out before the server's refusal, stays "failed"
+# (mutual TLS with a certificate: outcome_mtls.sh). tshark
 # shows that the scenarios happened as meant (the lengths of the last
 # records). A client offering 9 ALPN protocols gets alpn_truncated.
 #
@@ -170,8 +169,8 @@ print(" ".join(out))' "$1" "${2:-0}"
 # (443 holds notickets.test, then alpn9.test: the first one is meant)
 tap_eq "tshark: notickets.test: the client's Finished and close_notify, then the server's, no ticket" \
 	"s69 c1 c69 c19 s19" "$(tls_records 443 | awk '{ print $(NF-4), $(NF-3), $(NF-2), $(NF-1), $NF }')"
-# (the empty Certificate first: no bare Finished, so no 19 bytes of the
-# server's after it is taken for a close_notify reply)
+# (the refusal of the empty Certificate comes before the client's close,
+# so it is no close_notify reply)
 tap_eq "tshark: refused.test: the client's empty Certificate and Finished, then the server's 19-byte alert" \
 	"c25 c69 s19" "$(tls_records 8443 | awk '{ print $(NF-2), $(NF-1), $NF }')"
 # (whether the client's close_notify goes out before the refusal comes in

@@ -18,33 +18,30 @@
  *
  *              A server that sends no session tickets answers the
  *              client's close_notify with its own, alert-sized too: no
- *              length tells it from a refusal, only the client's first
- *              flight and the times can, and only sometimes:
- *              - A client whose first encrypted record is not a bare
- *                Finished (its length under the suite) sent a Certificate:
- *                the server asked for one. Checking it may take the server
- *                any time (an OCSP or CRL lookup), so no delay shows the
- *                refusal is over: the server's alert-sized record is
- *                failed, close_notify reply or not. (A padded Finished, or
- *                one sharing its record, is taken for a Certificate.)
- *              - Otherwise the server can only refuse the Finished as it
- *                reads it, at once. Its alert-sized record is the reply to
- *                the client's close_notify when the close came more than
- *                twice the handshake's longest turn (the ServerHello after
- *                the ClientHello, the client's Finished after the server's
- *                flight: about a round trip seen from either end) plus
- *                TLS13_CLOSE_SLACK_US after the Finished, the reply was
- *                read after the close, is dated at or after it and no
- *                more than a turn plus TLS13_CLOSE_SLACK_US after it. The
- *                slack covers scheduling, millisecond timestamps (a turn
- *                of 0) and the order of the two directions in live mode.
+ *              length tells it from a refusal, only the times can, and
+ *              only sometimes. A server refuses the client's flight (its
+ *              Finished, or its Certificate: mutual TLS) as it reads it.
+ *              Its alert-sized record is the reply to the client's
+ *              close_notify when the close came more than twice the
+ *              handshake's longest turn (the ServerHello after the
+ *              ClientHello, the client's flight after the server's: about
+ *              a round trip seen from either end) plus
+ *              TLS13_CLOSE_SLACK_US after the client's flight, the reply
+ *              was read after the close, is dated at or after it and no
+ *              more than a turn plus TLS13_CLOSE_SLACK_US after it. The
+ *              slack covers scheduling, millisecond timestamps (a turn
+ *              of 0), checking a client certificate against local trust
+ *              and the order of the two directions in live mode.
  *              What stays wrong, on the side of failed where it can: a
- *              client that sent a certificate, or closed within those
- *              bounds, against a server without tickets (failed though
- *              it finished), a reply the capture shows before the close
- *              (failed); and one case ok: a refusal of a bare Finished
- *              lost before the capture point and sent again (after a
- *              retransmission timeout) just after a late close.
+ *              client that closed within those bounds against a server
+ *              without tickets (failed though it finished), a reply the
+ *              capture shows before the close (failed); and on the side
+ *              of ok: a server that checks a client certificate for
+ *              longer than those bounds (an OCSP or CRL lookup) and
+ *              refuses it within a turn and the slack after a late
+ *              close, and a refusal lost before the capture point and
+ *              sent again (after a retransmission timeout) just after a
+ *              late close.
  *  close       aborted on FIN/RST before a decision, incomplete when the
  *              capture ended, or when a gap, parse errors or a capture of
  *              one direction only left us blind.
@@ -58,7 +55,8 @@
 #include "tls_internal.h"
 
 /* Slack on the times that tell a TLS 1.3 close_notify reply from a
- * refusal: scheduling, millisecond timestamps, live mode's order. */
+ * refusal: scheduling, millisecond timestamps, a client certificate
+ * checked against local trust, live mode's order. */
 #define TLS13_CLOSE_SLACK_US 10000
 
 /* AlertDescription values that are not errors (RFC 8446 6.1). */
@@ -68,11 +66,7 @@
 /* An encrypted alert: 2 bytes and the inner content type, then the tag. */
 #define TLS13_ALERT_PLAINTEXT_LEN 3
 #define TLS13_AEAD_TAG_LEN        16
-/* A Finished: its 4-byte message header, then the inner content type */
-#define TLS13_FINISHED_OVERHEAD   5
-/* TLS 1.3 suites whose tag is not 16 bytes (RFC 8446 B.4, RFC 9150), or
- * whose hash is SHA-384 */
-#define TLS_AES_256_GCM_SHA384    0x1302
+/* TLS 1.3 suites whose tag is not 16 bytes (RFC 8446 B.4, RFC 9150) */
 #define TLS_AES_128_CCM_8_SHA256  0x1305
 #define TLS_SHA256_SHA256         0xc0b4
 #define TLS_SHA384_SHA384         0xc0b5
@@ -89,8 +83,6 @@ struct tls_conn {
 	bool first_app_done[2];      /* TLS 1.3: first application_data seen */
 	bool client_closed;          /* the client sent FIN before the decision */
 	bool client_finished;        /* TLS 1.3: ... and it was not an alert */
-	bool client_sent_cert;       /* TLS 1.3: its first encrypted record
-				      * was not a bare Finished */
 	bool client_closing;         /* TLS 1.3: an alert-sized record after
 				      * the Finished, at client_close_us */
 	uint64_t client_finished_us;
@@ -130,16 +122,6 @@ static uint16_t tls13_tag_len(uint16_t cipher)
 static uint16_t tls13_alert_len(uint16_t cipher)
 {
 	return TLS13_ALERT_PLAINTEXT_LEN + tls13_tag_len(cipher);
-}
-
-/* ... and of an encrypted Finished alone (unpadded): the HMAC of the
- * suite's hash, 69 bytes with TLS_AES_256_GCM_SHA384, 53 with
- * TLS_AES_128_GCM_SHA256, 45 with CCM_8. */
-static uint16_t tls13_finished_len(uint16_t cipher)
-{
-	bool sha384 = cipher == TLS_AES_256_GCM_SHA384 || cipher == TLS_SHA384_SHA384;
-
-	return TLS13_FINISHED_OVERHEAD + (sha384 ? 48 : 32) + tls13_tag_len(cipher);
 }
 
 /* Microseconds from @from to @to; 0 when @to is not later (clock steps). */
@@ -570,18 +552,16 @@ static uint64_t tls_add_sat(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-/* TLS 1.3: the client's Finished at @ts_us (its first encrypted record,
- * @len bytes: a Certificate when not a bare Finished), and the
- * handshake's longest turn up to it. */
-static void tls_conn_client_finished(struct tls_conn *c, uint16_t len,
-				     uint64_t ts_us)
+/* TLS 1.3: the client's flight at @ts_us (its first encrypted record:
+ * its Finished, or the Certificate before it), and the handshake's
+ * longest turn up to it. */
+static void tls_conn_client_finished(struct tls_conn *c, uint64_t ts_us)
 {
 	uint64_t hello_turn = tls_elapsed(c->client_hello_us, c->server_hello_us);
 	uint64_t finished_turn = tls_elapsed(c->server_last_us, ts_us);
 
 	c->client_finished = true;
 	c->client_finished_us = ts_us;
-	c->client_sent_cert = len != tls13_finished_len(c->rec.cipher);
 	/* without the ClientHello's time, no turn is known: never a reply */
 	c->turn_us = !c->rec.has_client_hello ? UINT64_MAX :
 		     hello_turn > finished_turn ? hello_turn : finished_turn;
@@ -600,18 +580,17 @@ static void tls_conn_client_after_finished(struct tls_conn *c, bool alert_sized,
 
 /*
  * TLS 1.3: is the server's alert-sized record at @ts_us, after the
- * client's Finished, the reply to the client's close_notify rather than a
- * refusal? No client certificate, a close later than twice the turn plus
- * the slack after the Finished, the reply at or after the close and no
- * later than a turn plus the slack (why, and what stays undecidable: the
- * comment at the top).
+ * client's flight, the reply to the client's close_notify rather than a
+ * refusal? A close later than twice the turn plus the slack after the
+ * flight, the reply at or after the close and no later than a turn plus
+ * the slack (why, and what stays undecidable: the comment at the top).
  */
 static bool tls_conn_answers_close(const struct tls_conn *c, uint64_t ts_us)
 {
 	uint64_t slack = tls_add_sat(c->turn_us, TLS13_CLOSE_SLACK_US);
 
-	if (!c->client_closing || c->client_sent_cert ||
-	    c->turn_us == UINT64_MAX || ts_us < c->client_close_us)
+	if (!c->client_closing || c->turn_us == UINT64_MAX ||
+	    ts_us < c->client_close_us)
 		return false;
 	return tls_elapsed(c->client_finished_us, c->client_close_us) >
 	       tls_add_sat(c->turn_us, slack) &&
@@ -648,7 +627,7 @@ static void tls_conn_application_data(struct tls_conn *c, struct tls_dir *d,
 	} else if (c->client_finished) {
 		tls_conn_decide(c, HS_OK, c->client_finished_us);
 	} else if (client) {
-		tls_conn_client_finished(c, len, ts_us);
+		tls_conn_client_finished(c, ts_us);
 	}
 	c->first_app_done[client] = true;
 }

@@ -8,19 +8,24 @@
 #   bulk:  handshakes mixed into bulk TLS traffic (the >= 1 GB/s target).
 # On each: `analyze --json --ca-file ROOT`, `analyze --json`, and tshark
 # extracting the same fields. Then peak RSS of tlswatch on dense captures
-# of growing size, and a perf profile (top entries) of both analyze runs on
-# the dense capture. Writes the section "analyze" of BENCHMARKS.md.
+# of growing size, a perf profile (top entries) of both analyze runs on
+# the dense capture, and `analyze --json` against tshark on a smaller dense
+# capture wrapped in tunnels and on one with STARTTLS preambles. Writes the
+# section "analyze" of BENCHMARKS.md.
 #
 # Environment:
 #   BENCH_DENSE_MB  dense capture size, MB (default 256)
 #   BENCH_MB        bulk capture size, MB (default 1024)
 #   BENCH_RSS_MB    largest dense capture of the RSS series (default 1024;
 #                   the series is a quarter, a half and all of it)
+#   BENCH_EDGE_MB   size of the tunnel and STARTTLS inputs (default 32)
+#   BENCH_ONLY=tunnels  only those inputs: their subsection of the section
+#                   is replaced, the rest left as it is
 #   BENCH_RUNS      tlswatch runs per row, the median is reported (default 3)
 #   BENCH_TSHARK=0  do not run tshark: reuse its figures from the last run on
 #                   the same capture (re-runs after a change), else leave it out
 #   BENCH_QUICK=1   quick look: dense 32 MB, bulk 64 MB, RSS series to 128 MB,
-#                   one run each (same tables; do not commit its figures)
+#                   tunnels 8 MB, one run each (same tables; do not commit its figures)
 #   BENCH_CPU       core to pin to (default 0)
 #   BUILD           build directory (default build)
 set -eu
@@ -30,10 +35,12 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	: "${BENCH_DENSE_MB:=32}" "${BENCH_MB:=64}" "${BENCH_RSS_MB:=128}" "${BENCH_RUNS:=1}"
+	: "${BENCH_EDGE_MB:=8}"
 fi
 DENSE_MB=${BENCH_DENSE_MB:-256}
 BULK_MB=${BENCH_MB:-1024}
 RSS_MB=${BENCH_RSS_MB:-1024}
+EDGE_MB=${BENCH_EDGE_MB:-32}
 RUNS=${BENCH_RUNS:-3}
 TSHARK=${BENCH_TSHARK:-1}
 CPU=${BENCH_CPU:-0}
@@ -48,12 +55,15 @@ for f in tests/data/captures/*.pcap; do
 done
 [ -x "$TW" ] || { echo "bench: $TW missing: run make all" >&2; exit 1; }
 
-capture() { # kind(dense|bulk) MB -> path (generated once, then reused)
-	local kind=$1 mb=$2 flag="" path=$dir/bench-$1-$2m.pcap
-	[ "$kind" = dense ] && flag=--dense
+capture() { # kind(dense|bulk|starttls) MB -> path (generated once, then reused)
+	local kind=$1 mb=$2 flags=() path=$dir/bench-$1-$2m.pcap
+	case $kind in
+	dense) flags=(--dense) ;;
+	starttls) flags=(--dense --starttls) ;;
+	esac
 	if [ ! -s "$path" ]; then
 		echo "bench: generating a $mb MB $kind capture" >&2
-		$PY scripts/make-bench-capture.py $flag "$path.tmp" "$mb" "${seeds[@]}" >/dev/null
+		$PY scripts/make-bench-capture.py "${flags[@]}" "$path.tmp" "$mb" "${seeds[@]}" >/dev/null
 		mv "$path.tmp" "$path"
 	fi
 	cat "$path" >/dev/null   # every tool reads from the page cache
@@ -119,6 +129,18 @@ ratio() { # tshark-prefix tlswatch-prefix -> "61x (CPU 58x)"
 	$PY -c "import sys; w = float(sys.argv[1]) / max(float(sys.argv[2]), 0.001); c = float(sys.argv[3]) / max(float(sys.argv[4]), 0.001); print(f'{w:.0f}x (CPU time {c:.0f}x)')" "$a" "$b" "$ac" "$bc"
 }
 
+# tshark on PCAP into PREFIX (BENCH_TSHARK=1), or its last run's figures
+# when they are newer than PCAP; 1 when there are none.
+tshark_figures() { # pcap prefix what
+	if [ "$TSHARK" = 1 ]; then
+		echo "bench: $3, tshark (this takes a while)" >&2
+		tshark_fields "$1" "$2"
+	elif [ -s "$2.time" ] && [ "$2.time" -nt "$1" ]; then
+		echo "bench: $3, tshark: the last run's figures on this file" >&2
+	fi
+	[ -s "$2.time" ] && [ "$2.time" -nt "$1" ]
+}
+
 bench_capture() { # kind MB -> table on stdout, ratios in $dir/$kind.ratio
 	local kind=$1 pcap size p=$dir/$1-$2m
 	pcap=$(capture "$kind" "$2")
@@ -131,13 +153,7 @@ bench_capture() { # kind MB -> table on stdout, ratios in $dir/$kind.ratio
 	row "tlswatch analyze --json --ca-file root.crt" "$p-ca" "$size" "$(handshakes_tw "$p-ca")"
 	row "tlswatch analyze --json" "$p-plain" "$size" "$(handshakes_tw "$p-plain")"
 	: >"$dir/$kind.ratio"
-	if [ "$TSHARK" = 1 ]; then
-		echo "bench: $kind capture, tshark (this takes a while)" >&2
-		tshark_fields "$pcap" "$p-ts"
-	elif [ -s "$p-ts.time" ] && [ "$p-ts.time" -nt "$pcap" ]; then
-		echo "bench: $kind capture, tshark: the last run's figures on this file" >&2
-	fi
-	if [ -s "$p-ts.time" ] && [ "$p-ts.time" -nt "$pcap" ]; then
+	if tshark_figures "$pcap" "$p-ts" "$kind capture"; then
 		row "tshark (same fields)" "$p-ts" "$size" "$(handshakes_ts "$p-ts")"
 		echo "Speed vs tshark: **$(ratio "$p-ts" "$p-ca")** with \`--ca-file\`, $(ratio "$p-ts" "$p-plain") without." >"$dir/$kind.ratio"
 		[ "$TSHARK" = 1 ] ||
@@ -145,6 +161,73 @@ bench_capture() { # kind MB -> table on stdout, ratios in $dir/$kind.ratio
 	fi
 	echo
 	echo "Capture: $((size / 1000000)) MB, \`$(basename "$pcap")\`. Handshakes: tlswatch's handshake events; tshark's ClientHellos."
+}
+
+# Tunnels and STARTTLS preambles: the dense capture of $EDGE_MB MB as it
+# is, then with every packet wrapped by tests/e2e/lib/encap.py (the
+# tunnels test's) in each of ENCAPS between two outer addresses, and a
+# dense capture whose connections open with SMTP's STARTTLS exchange.
+ENCAPS=(vxlan gre geneve ipip)
+encap_capture() { # layer MB -> path (made once from the dense capture)
+	local path=$dir/bench-$1-$2m.pcap src
+	src=$(capture dense "$2")
+	if [ ! -s "$path" ] || [ "$path" -ot "$src" ]; then
+		echo "bench: wrapping the $2 MB dense capture in $1" >&2
+		$PY tests/e2e/lib/encap.py "$src" "$path.tmp" "$1" 198.51.100.1 198.51.100.2 \
+			--mss 65535 >/dev/null
+		mv "$path.tmp" "$path"
+	fi
+	cat "$path" >/dev/null
+	echo "$path"
+}
+
+tunnels_table() {
+	local name label pcap p tw ts
+	echo "| input | size | tlswatch wall s | CPU s | MB/s (CPU) | handshakes | tshark wall s | CPU s | ClientHellos | speed vs tshark |"
+	echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+	for name in dense "${ENCAPS[@]}" starttls; do
+		case $name in
+		dense) pcap=$(capture dense "$EDGE_MB") label="no tunnel (the dense capture)" ;;
+		starttls) pcap=$(capture starttls "$EDGE_MB") label="STARTTLS (SMTP, port 587)" ;;
+		vxlan) pcap=$(encap_capture "$name" "$EDGE_MB") label="VXLAN (UDP 4789)" ;;
+		geneve) pcap=$(encap_capture "$name" "$EDGE_MB") label="Geneve (UDP 6081, an option)" ;;
+		*) pcap=$(encap_capture "$name" "$EDGE_MB") label=${name^^} ;;
+		esac
+		p=$dir/tunnels-$name-${EDGE_MB}m
+		echo "bench: $label, tlswatch" >&2
+		measure_tw "$p-tw" "$pcap"
+		tw="$(cat "$p-tw.time") $(handshakes_tw "$p-tw")"
+		ts="- - - -"
+		tshark_figures "$pcap" "$p-ts" "$label" &&
+			ts="$(cat "$p-ts.time") $(handshakes_ts "$p-ts")"
+		$PY - "$label" "$(stat -c %s "$pcap")" $tw $ts <<'PY'
+import sys
+label, size, s, _, cpu, hs, ts, _, tcpu, ths = sys.argv[1:]
+size, s, cpu = int(size), max(float(s), 0.01), max(float(cpu), 0.01)
+if ts == "-":
+    tshark = "- | - | - | -"
+else:
+    ts, tcpu = float(ts), float(tcpu)
+    tshark = f"{ts:.2f} | {tcpu:.2f} | {ths} | {ts / s:.0f}x (CPU time {tcpu / cpu:.0f}x)"
+print(f"| {label} | {size / 1e6:.0f} MB | {s:.2f} | {cpu:.2f} | {size / 1e6 / cpu:.0f} | {hs} | {tshark} |")
+PY
+	done
+}
+
+# The subsection of tunnels_table, with its own load average (it may run
+# alone: BENCH_ONLY=tunnels).
+tunnels_section() {
+	local before after table
+	before=$(cut -d' ' -f1-3 /proc/loadavg)
+	table=$(tunnels_table)
+	after=$(cut -d' ' -f1-3 /proc/loadavg)
+	echo "### Tunnels and STARTTLS preambles"
+	echo
+	echo "The dense capture of $EDGE_MB MB as it is, then each packet wrapped by \`tests/e2e/lib/encap.py\` (the tunnels test's) in one tunnel between two outer addresses, and a dense capture of $EDGE_MB MB whose connections open with SMTP's STARTTLS exchange (\`make-bench-capture.py --dense --starttls\`): README \"Tunnels\" and \"STARTTLS and other upgraded protocols\". \`analyze --json\`, the median of $RUNS run(s), and tshark extracting the same fields as above (it decodes the same tunnels and SMTP's STARTTLS), each pinned to one core; load average $before at the start, $after at the end ($(date -u '+%Y-%m-%d')). At this size tlswatch's times are a few hundredths of a second, about 0.03 s of them its start (the same on a capture of one handshake), and their last digit is the timer's: the MB/s are lower than the dense table's above for that reason, and the ratios to tshark too."
+	echo
+	echo "$table"
+	echo
+	echo "Run alone: \`BENCH_ONLY=tunnels scripts/bench-analyze.sh\` (BENCH_EDGE_MB=$EDGE_MB BENCH_RUNS=$RUNS; it replaces this subsection only)."
 }
 
 rss_series() { # dense captures of a quarter, a half and all of $RSS_MB
@@ -224,12 +307,25 @@ profile() { # name analyze-args... (the capture last)
 	fi
 }
 
-echo "bench: dense $DENSE_MB MB, bulk $BULK_MB MB, RSS series to $RSS_MB MB, $RUNS run(s)" >&2
+if [ "${BENCH_ONLY:-}" = tunnels ]; then
+	md=$dir/analyze-tunnels.md
+	tunnels_section >"$md"
+	if [ "${BENCH_QUICK:-0}" = 1 ]; then
+		echo "bench: quick mode: BENCHMARKS.md left as it is" >&2
+	else
+		bench_subsections analyze "$md"
+	fi
+	cat "$md"
+	exit 0
+fi
+[ -z "${BENCH_ONLY:-}" ] || { echo "bench: BENCH_ONLY=$BENCH_ONLY: only 'tunnels' can run alone" >&2; exit 2; }
+echo "bench: dense $DENSE_MB MB, bulk $BULK_MB MB, RSS series to $RSS_MB MB, tunnels $EDGE_MB MB, $RUNS run(s)" >&2
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 dense_table=$(bench_capture dense "$DENSE_MB")
 bulk_table=$(bench_capture bulk "$BULK_MB")
 rss_table=$(rss_series)
 undecided_table=$(undecided_series)
+tunnels_part=$(tunnels_section)
 dense_pcap=$(capture dense "$DENSE_MB")
 echo "bench: profiles" >&2
 prof_ca=$(profile ca --ca-file "$ROOT" "$dense_pcap")
@@ -276,7 +372,9 @@ md=$dir/analyze.md
 	echo
 	echo "$prof_plain"
 	echo
-	echo "Command: \`make bench\` or \`scripts/bench-analyze.sh\` (BENCH_DENSE_MB=$DENSE_MB BENCH_MB=$BULK_MB BENCH_RSS_MB=$RSS_MB BENCH_RUNS=$RUNS). Quick look after a change: \`BENCH_QUICK=1 scripts/bench-analyze.sh\`; without tshark: \`BENCH_TSHARK=0\`."
+	echo "$tunnels_part"
+	echo
+	echo "Command: \`make bench\` or \`scripts/bench-analyze.sh\` (BENCH_DENSE_MB=$DENSE_MB BENCH_MB=$BULK_MB BENCH_RSS_MB=$RSS_MB BENCH_EDGE_MB=$EDGE_MB BENCH_RUNS=$RUNS). Quick look after a change: \`BENCH_QUICK=1 scripts/bench-analyze.sh\`; without tshark: \`BENCH_TSHARK=0\`."
 } >"$md"
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	echo "bench: quick mode: BENCHMARKS.md left as it is" >&2

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Builds a large benchmark capture from real seed captures.
 
-Usage: make-bench-capture.py [--dense] OUT.pcap SIZE_MB SEED.pcap...
+Usage: make-bench-capture.py [--dense] [--starttls] OUT.pcap SIZE_MB SEED.pcap...
 
 Every TCP connection of the seed captures (real openssl handshakes taken
 with tcpdump, IPv4 and IPv6) becomes a template; templates with the same
@@ -19,6 +19,10 @@ handshakes an edge mostly sees (SEED_WEIGHTS), and the successful ones
 carry some application data before they close, so that there is one
 handshake per DENSE_BYTES_PER_HANDSHAKE bytes of file on average.
 
+--starttls: every connection to port 587 begins with an SMTP STARTTLS
+exchange (SMTP_PREAMBLE) before its ClientHello, as submission servers see
+it; the bytes of the file include the preamble.
+
 Packet times start at 2026-11-23T10:46:00Z, just after the seeds were
 taken, so staples, "expiring soon" and validity read as in the tests.
 Deterministic (fixed seed). Prints the number of handshakes written.
@@ -34,6 +38,15 @@ PACKET_GAP_S = 0.00002
 DENSE_OPEN = 64
 DENSE_BYTES_PER_HANDSHAKE = 8000   # issue 9: at least one per 10 KB
 APP_RECORD = b"\x17\x03\x03" + struct.pack("!H", 1443) + bytes(1443)
+# --starttls: (from_client, line) of the SMTP exchange before the hello
+SMTP_PREAMBLE = [
+    (False, b"220 mail.test ESMTP\r\n"),
+    (True, b"EHLO client.test\r\n"),
+    (False, b"250-mail.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n"),
+    (True, b"STARTTLS\r\n"),
+    (False, b"220 2.0.0 Ready to start TLS\r\n"),
+]
+SMTP_SUBMISSION_PORT = 587
 
 # Dense mix: (weight, the handshake succeeds and carries data afterwards).
 # Seeds not listed weigh 1 and carry no data.
@@ -174,9 +187,9 @@ class Writer:
         conn["cseq" if from_client else "sseq"] += step
 
 
-def new_conn(rng, n, v6=False):
+def new_conn(rng, n, v6=False, port=443):
     """Connection number @n: a client address of its own (10.0.0.0/8 or
-    2001:db8:1::/48 plus n) and port, one of four servers."""
+    2001:db8:1::/48 plus n) and port, one of four servers on @port."""
     if v6:
         client = b"\x20\x01\x0d\xb8\x00\x01" + bytes(6) + struct.pack("!I", n)
         server = b"\x20\x01\x0d\xb8\xff\xff" + bytes(9) + bytes([1 + n % 4])
@@ -184,7 +197,7 @@ def new_conn(rng, n, v6=False):
         client = struct.pack("!I", (10 << 24) | (n & 0xFFFFFF))
         server = bytes([192, 0, 2, 1 + n % 4])
     return {"client": (client, 1024 + (n * 7919) % 60000),
-            "server": (server, 443),
+            "server": (server, port),
             "cseq": rng.randrange(1 << 32), "sseq": rng.randrange(1 << 32)}
 
 
@@ -216,14 +229,18 @@ def bulk(w, rng, tpls, size):
     return handshakes
 
 
-def dense_script(rng, tpl, data_records):
+def dense_script(rng, tpl, data_records, starttls=False):
     """The packets of one dense connection: the template, with
     @data_records application_data records from the server before its
-    first FIN/RST when it carries data."""
+    first FIN/RST when it carries data, and the SMTP preamble before its
+    first payload with @starttls."""
     name, _, pkts = tpl
     carries = SEED_WEIGHTS.get(name, (1, False))[1]
-    out, added = [], not carries
+    out, added, greeted = [], not carries, not starttls
     for pkt in pkts:
+        if not greeted and pkt[2]:
+            out += [(from_client, 0x18, line) for from_client, line in SMTP_PREAMBLE]
+            greeted = True
         if not added and pkt[1] & 0x05:
             out += [(False, 0x18, APP_RECORD)] * data_records
             added = True
@@ -231,7 +248,7 @@ def dense_script(rng, tpl, data_records):
     return out
 
 
-def dense(w, rng, tpls, size):
+def dense(w, rng, tpls, size, starttls=False):
     weights = []
     for name, _, _ in tpls:
         per_seed = sum(1 for t in tpls if t[0] == name)
@@ -249,8 +266,9 @@ def dense(w, rng, tpls, size):
         while len(live) < DENSE_OPEN:
             tpl = rng.choices(tpls, weights)[0]
             records = rng.randint(0, int(2 * mean_records))
-            live.append((new_conn(rng, n, tpl[1]),
-                         iter(dense_script(rng, tpl, records))))
+            port = SMTP_SUBMISSION_PORT if starttls else 443
+            live.append((new_conn(rng, n, tpl[1], port),
+                         iter(dense_script(rng, tpl, records, starttls))))
             n += 1
             handshakes += 1
         i = rng.randrange(len(live))
@@ -268,10 +286,10 @@ def dense(w, rng, tpls, size):
 
 def main():
     args = sys.argv[1:]
-    is_dense = bool(args) and args[0] == "--dense"
-    if is_dense:
-        args = args[1:]
-    if len(args) < 3:
+    flags = set()
+    while args and args[0] in ("--dense", "--starttls"):
+        flags.add(args.pop(0))
+    if len(args) < 3 or ("--starttls" in flags and "--dense" not in flags):
         raise SystemExit(__doc__)
     out, size = args[0], int(args[1]) << 20
     tpls = templates(args[2:])
@@ -279,7 +297,10 @@ def main():
         raise SystemExit("no TLS connection in the seed captures")
     rng = random.Random(1)
     w = Writer(out)
-    handshakes = (dense if is_dense else bulk)(w, rng, tpls, size)
+    if "--dense" in flags:
+        handshakes = dense(w, rng, tpls, size, "--starttls" in flags)
+    else:
+        handshakes = bulk(w, rng, tpls, size)
     w.f.close()
     print(handshakes)
 

@@ -2521,17 +2521,80 @@ static int bound_socket(const char *addr, uint16_t port)
 	return fd;
 }
 
-/* fx's program on the TC egress of @ifname, in the current network
- * namespace (the hook is destroyed with its device). */
-static bool attach_egress(const char *ifname)
+/* fx's program on the TC hook @point (BPF_TC_EGRESS or BPF_TC_INGRESS)
+ * of @ifname, in the current network namespace (the hook is destroyed
+ * with its device). */
+static bool attach_tc(const char *ifname, enum bpf_tc_attach_point point)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = point);
 	LIBBPF_OPTS(bpf_tc_opts, tc);
+	int r;
 
 	hook.ifindex = (int)if_nametoindex(ifname);
 	tc.prog_fd = bpf_program__fd(fx.skel->progs.tlswatch);
-	return hook.ifindex > 0 && !bpf_tc_hook_create(&hook) &&
-	       !bpf_tc_attach(&hook, &tc);
+	if (hook.ifindex <= 0)
+		return false;
+	r = bpf_tc_hook_create(&hook);  /* the device's clsact, once */
+	return (!r || r == -EEXIST) && !bpf_tc_attach(&hook, &tc);
+}
+
+static bool attach_egress(const char *ifname)
+{
+	return attach_tc(ifname, BPF_TC_EGRESS);
+}
+
+/* The Internet checksum of @n bytes at @p, added to @sum. */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)(p[n - 1] << 8);
+	return sum;
+}
+
+/*
+ * @s (IPv4, no VLAN) sent by this namespace's stack from a raw IP socket,
+ * not a TCP one: what another host, or a spoofer, would send. Its TCP
+ * checksum is filled in (the receiving stack checks it), its IP header's
+ * by the kernel (IP_HDRINCL).
+ */
+static bool send_raw4(const struct spec *s)
+{
+	static uint8_t pkt[4096];
+	size_t n = build(s, pkt), tcp_len = n - 14 - 20;
+	uint8_t *ip = pkt + 14, *tcp = ip + 20, pseudo[4] = { 0, 6 };
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	uint32_t sum;
+	ssize_t sent;
+	int fd;
+
+	pseudo[2] = (uint8_t)(tcp_len >> 8);
+	pseudo[3] = (uint8_t)tcp_len;
+	sum = csum_add(csum_add(csum_add(0, ip + 12, 8), pseudo, 4), tcp, tcp_len);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16(tcp + 16, (uint16_t)~sum);
+	memcpy(&dst.sin_addr, ip + 16, 4);
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0)
+		return false;
+	sent = sendto(fd, ip, n - 14, 0, (struct sockaddr *)&dst, sizeof(dst));
+	close(fd);
+	return sent == (ssize_t)(n - 14);
+}
+
+/* Waits, 1 ms at a time and 1000 times at most, until fx's program has
+ * seen @n packets on watched ports: the stack handles what a raw socket
+ * sends, and answers, in softirq. */
+static void wait_watched(uint64_t n)
+{
+	int tries;
+
+	for (tries = 0; tries < 1000 && counter(TW_CNT_PACKETS_WATCHED) < n; tries++)
+		usleep(1000);
 }
 
 /*
@@ -3014,6 +3077,185 @@ static void test_both_ports_watched_client_key_exchange_names_the_receiver(void)
 static void test_both_ports_watched_server_is_hello_receiver(void)
 {
 	both_ports_watched_case(1);
+}
+
+/*
+ * A decided flow to a server listening on the wildcard (0.0.0.0) whose
+ * connection the host no longer holds (nor does its client: 40000 has no
+ * socket), and a reset from the listener's port, far from the entry's
+ * references, made on this host (fx's program on lo's egress: no
+ * interface received it): the host holds no connection there, and the
+ * entry ends, without a reset counted ignored. @stack: the host's stack
+ * makes it, answering a late ACK (sent here from a raw socket, over lo)
+ * at the ACK's ack; on kernels that attach the listener to it (6.18),
+ * it leaves from a TCP stream socket, vouched for (tw_sent_by_local_tcp).
+ * Not: a raw socket here sends it, as the stack's control socket sends
+ * its resets where no socket is attached (a raw socket of protocol TCP,
+ * which nothing tells from a user's): the listener its sender's lookup
+ * finds is this host's end of the connection though bound to no address
+ * (tw_stack_vouches, TW_STACK_NO_CONN, the tw_local_sk branch). The same
+ * reset received from elsewhere is no evidence (a wildcard listener's
+ * port alone is no end of a forwarded connection):
+ * test_syn_of_a_forwarded_flow_to_a_wildcard_listener_port.
+ */
+static void wildcard_reset_case(bool stack)
+{
+	struct spec c = client_hello4(), x;
+	struct tw_flow_val v;
+	int home = enter_netns(), lfd = -1;
+	uint16_t port;
+
+	if (home < 0)
+		return;
+	if (system("ip link set lo up") != 0 || !fx_open(0, 0)) {
+		CHECK(0);
+		leave_netns(home);
+		return;
+	}
+	if (!listener_on("0.0.0.0", &lfd, &port) || !attach_egress("lo")) {
+		CHECK(0);
+		goto out;
+	}
+	fx.skel->bss->tw_watched_ports[port >> 6] |= 1ULL << (port & 63);
+	c.src = c.dst = "127.0.0.1";
+	c.dport = port;
+	run(&c);
+	CHECK_INT(mark_done(&c), 0);
+	if (stack) {
+		x = bare(&c, 1000 + sizeof(hello), TCP_ACK);
+		x.ack = 5000 + 0x40000000u;     /* the reset's seq */
+	} else {
+		x = reverse(&c, 5000 + 0x40000000u, 0, TCP_RST, NULL, 0);
+	}
+	CHECK(send_raw4(&x));
+	/* the hello, and the reset (after the ACK it answers) */
+	wait_watched(stack ? 3 : 2);
+	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), stack ? 3 : 2);
+	CHECK(!flow_entry(&c, &v, NULL));
+	CHECK_INT(counter(TW_CNT_RSTS_IGNORED), 0);
+	CHECK_INT(drain(), 1);                  /* the hello only */
+out:
+	if (lfd >= 0)
+		close(lfd);
+	fx_close();
+	leave_netns(home);
+}
+
+static void test_reset_made_here_for_a_wildcard_listener_ends_the_entry(void)
+{
+	wildcard_reset_case(true);
+	wildcard_reset_case(false);
+}
+
+/*
+ * A SYN-ACK from a server in another network namespace (a container's),
+ * on TC ingress of this namespace's end of their veth (twc), answering a
+ * SYN that tw_flow_syn ignored (its sequence number far from the
+ * entry's, no end of the connection in this namespace to judge it): no
+ * socket here holds its sender's address and port, so nothing tells it
+ * from a spoofed one, and it is taken (tw_synack_real): the entry ends.
+ * The SYN is sent for real from a raw socket here, so that the server's
+ * stack answers it; the SYN-ACK comes with the server's request socket
+ * attached (a veth keeps it), on ingress: not made here.
+ */
+static void test_syn_ack_of_a_server_in_another_namespace_ends_the_entry(void)
+{
+	struct spec c = client_hello4(), syn;
+	const uint32_t isn = 1517 + (3u << 28);
+	struct tw_flow_val v;
+	int home = enter_netns(), here = -1, there = -1, lfd = -1;
+
+	if (home < 0)
+		return;
+	if (!fx_open(0, 0)) {
+		CHECK(0);
+		leave_netns(home);
+		return;
+	}
+	here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	there = here < 0 ? -1 : netns_beside(here, "10.99.0.1", "10.99.0.2");
+	if (there < 0 || setns(there, CLONE_NEWNET) ||
+	    (lfd = bound_socket("10.99.0.2", PORT)) < 0 || listen(lfd, 1) ||
+	    setns(here, CLONE_NEWNET) || !attach_tc("twc", BPF_TC_INGRESS)) {
+		printf("# a server beside: %s\n", strerror(errno));
+		CHECK(0);
+		CHECK(here < 0 || setns(here, CLONE_NEWNET) == 0);
+		goto out;
+	}
+	c.src = "10.99.0.1";
+	c.dst = "10.99.0.2";
+	run(&c);
+	CHECK_INT(mark_done(&c), 0);
+	syn = syn_of(&c, isn);
+	run(&syn);
+	CHECK_INT(counter(TW_CNT_SYNS_FINS_IGNORED), 1);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK(send_raw4(&syn));
+	wait_watched(3);                        /* the hello, the SYN, the SYN-ACK */
+	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), 3);
+	CHECK(!flow_entry(&c, &v, NULL));
+	CHECK_INT(counter(TW_CNT_SYNS_FINS_IGNORED), 1);
+out:
+	if (lfd >= 0)
+		close(lfd);
+	if (there >= 0)
+		close(there);
+	if (here >= 0)
+		close(here);
+	fx_close();
+	leave_netns(home); /* twc, tws and the namespace beside go with it */
+}
+
+/*
+ * --direction served, README's limit: a local client's TCP Fast Open
+ * hello (in its SYN, over lo) to a local server is taken for outgoing:
+ * only the listener holds the connection when the SYN leaves, and a
+ * listener is not a connection's socket (tw_receiver_here). DONE,
+ * counted in flows_outgoing, nothing copied. The namespace's Fast Open
+ * setting (0x207: client and server, no cookie needed) is its own.
+ */
+static void test_served_only_takes_a_local_fast_open_hello_for_outgoing(void)
+{
+	struct spec c = client_hello4();
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	struct tw_flow_val v;
+	int home = enter_netns(), lfd = -1, cfd = -1, qlen = 5;
+
+	if (home < 0)
+		return;
+	if (system("ip link set lo up") != 0 ||
+	    !sysctl_set("/proc/sys/net/ipv4/tcp_fastopen", "519") ||
+	    !fx_open(0, 0)) {
+		CHECK(0);
+		leave_netns(home);
+		return;
+	}
+	fx.skel->bss->tw_served_only = 1;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (!attach_egress("lo") ||
+	    (lfd = bound_socket("127.0.0.1", PORT)) < 0 ||
+	    setsockopt(lfd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen)) ||
+	    listen(lfd, 1) ||
+	    (cfd = bound_socket("127.0.0.1", 40000)) < 0 ||
+	    sendto(cfd, hello, sizeof(hello), MSG_FASTOPEN,
+		   (struct sockaddr *)&a, sizeof(a)) != (ssize_t)sizeof(hello)) {
+		printf("# a Fast Open hello over lo: %s\n", strerror(errno));
+		CHECK(0);
+		goto out;
+	}
+	c.src = c.dst = "127.0.0.1";
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_DONE);
+	CHECK_INT(counter(TW_CNT_FLOWS_OUTGOING), 1);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 0);
+	CHECK_INT(drain(), 0);
+out:
+	if (cfd >= 0)
+		close(cfd);
+	if (lfd >= 0)
+		close(lfd);
+	fx_close();
+	leave_netns(home);
 }
 
 static void test_record_becomes_segment(void)
@@ -3545,6 +3787,9 @@ int main(void)
 	RUN_TEST(test_served_only_judges_a_server_message_by_its_receiver);
 	RUN_TEST(test_served_only_takes_a_server_hello_from_elsewhere_for_outgoing);
 	RUN_TEST(test_served_only_loopback_server_hello_after_a_full_map);
+	RUN_TEST(test_served_only_takes_a_local_fast_open_hello_for_outgoing);
+	RUN_TEST(test_reset_made_here_for_a_wildcard_listener_ends_the_entry);
+	RUN_TEST(test_syn_ack_of_a_server_in_another_namespace_ends_the_entry);
 	RUN_TEST(test_served_only_follows_a_connection_joined_at_a_session_ticket);
 	RUN_TEST(test_both_ports_watched_client_key_exchange_names_the_receiver);
 	RUN_TEST(test_record_becomes_segment);

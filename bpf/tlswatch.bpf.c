@@ -510,6 +510,7 @@ static __always_inline bool tw_sent_by_local_tcp(struct __sk_buff *skb)
 }
 
 __noinline int tw_receiver_here(struct __sk_buff *skb, const struct tw_ctx *c);
+__noinline int tw_sender_here(struct __sk_buff *skb, const struct tw_ctx *c);
 
 /*
  * --direction served: whether the handshake this packet starts, with a
@@ -527,7 +528,12 @@ __noinline int tw_receiver_here(struct __sk_buff *skb, const struct tw_ctx *c);
  *   - a message only a server sends (tw_hs_server_only: a ServerHello,
  *     of a handshake whose hello was missed: the agent started after it,
  *     or it was lost): not sent here, to a client that is one of this
- *     host's sockets. Not a Certificate, which tw_pick_server takes for
+ *     host's sockets, from a server that is not one of them too
+ *     (tw_sender_here: over a watched loopback the server's message
+ *     passes twice, leaving and coming in; its copy coming in starts the
+ *     flow when the one leaving could not make its entry, the flow map
+ *     full, and took a local server's connection for outgoing). Not a
+ *     Certificate, which tw_pick_server takes for
  *     the server's but may be the client's, nor an encrypted Finished,
  *     whose first byte is ciphertext: a served connection joined at its
  *     client's Certificate or Finished would be left unfollowed. Nor a
@@ -547,7 +553,8 @@ __noinline int tw_receiver_here(struct __sk_buff *skb, const struct tw_ctx *c);
  * flow: no other packet pays for it. With the setting off a handshake's
  * start pays one load of tw_served_only; on, a hello coming in (what a
  * server gets) no socket lookup, one leaving from here or a server's
- * message coming in one.
+ * message coming in one, and a server's message coming in to a client
+ * here (the connection outgoing, or a local one over lo) one more.
  */
 static __always_inline bool tw_flow_outgoing(struct __sk_buff *skb,
 					     const struct tw_ctx *c,
@@ -561,7 +568,7 @@ static __always_inline bool tw_flow_outgoing(struct __sk_buff *skb,
 	 * encrypted record is either side's, a NewSessionTicket is no
 	 * handshake (tw_hs_server_only): not judged, followed as under all */
 	return tw_hs_server_only(hs_type) && !tw_sent_by_local_tcp(skb) &&
-	       tw_receiver_here(skb, c);
+	       tw_receiver_here(skb, c) && !tw_sender_here(skb, c);
 }
 
 /* What tw_flow_probe found in a payload of a flow in PROBE. */
@@ -897,9 +904,9 @@ static __always_inline bool tw_dst_local(struct __sk_buff *skb,
 }
 
 /*
- * --direction served (tw_flow_outgoing): whether the packet's receiver is
- * one of this host's TCP sockets, in the network namespace of the
- * packet's device: its lookup (tw_sk_lookup) finds the connection's
+ * --direction served (tw_flow_outgoing): whether the packet's receiver
+ * (@sender false) or its sender (true) is one of this host's TCP
+ * sockets, in the network namespace of the packet's device: its lookup (tw_sk_lookup) finds the connection's
  * socket, open or, a server's not yet accepted, a request socket. Not a
  * listener: one bound to the wildcard matches any destination with its
  * port (an edge that listens on 443 and connects to an origin's 443),
@@ -908,19 +915,33 @@ static __always_inline bool tw_dst_local(struct __sk_buff *skb,
  * the exception). Not a time-wait socket either: no connection. Nor the
  * inner packet of a tunnel, whose addresses are not this namespace's.
  */
-__noinline int tw_receiver_here(struct __sk_buff *skb, const struct tw_ctx *c)
+static __always_inline int tw_conn_here(struct __sk_buff *skb,
+					const struct tw_ctx *c, bool sender)
 {
 	struct bpf_sock *sk;
 	__u32 state;
 
 	if (!skb || !c || c->pkt.tun.type)
 		return 0;
-	sk = tw_sk_lookup(skb, c, false);
+	sk = tw_sk_lookup(skb, c, sender);
 	if (!sk)
 		return 0;
 	state = sk->state;
 	bpf_sk_release(sk);
 	return state != BPF_TCP_LISTEN && state != BPF_TCP_TIME_WAIT;
+}
+
+__noinline int tw_receiver_here(struct __sk_buff *skb, const struct tw_ctx *c)
+{
+	return tw_conn_here(skb, c, false);
+}
+
+/* The same of the packet's sender (tw_flow_outgoing, a server's message
+ * coming in): a function of its own, so that the hello's call of
+ * tw_receiver_here passes no more arguments than before. */
+__noinline int tw_sender_here(struct __sk_buff *skb, const struct tw_ctx *c)
+{
+	return tw_conn_here(skb, c, true);
 }
 
 /* What the host's TCP stack says of a packet (tw_stack_vouches). */

@@ -289,6 +289,19 @@ tn_wait_cmd() { # seconds, command...
 	"$@" >/dev/null 2>&1
 }
 
+# The kernel maps named NAME of the agent of pid PID (those its fds hold:
+# another agent's, another test's, are left alone), dumped by bpftool as
+# JSON, one document a map.
+tn_agent_map_dump() { # agent pid, map name
+	local fd id
+	for fd in /proc/"$1"/fdinfo/*; do
+		sed -n 's/^map_id:[[:space:]]*//p' "$fd" 2>/dev/null
+	done | sort -un | while read -r id; do
+		bpftool map show id "$id" | grep -q " name $2 " &&
+			bpftool -j map dump id "$id"
+	done
+}
+
 # Waits until FILE has a line matching the extended regex.
 tn_wait_grep() { # seconds, regex, file
 	tn_wait_cmd "$1" grep -Eq "$2" "$3"

@@ -62,3 +62,32 @@ hs = [e for e in seen if e.get("event") == "handshake" and e["client"]["port"] =
 print(" ".join(e["outcome"] for e in hs) or "none")
 PYEOF
 }
+
+# The state of the kernel's flow entry between client port CPORT and
+# server port SPORT (struct tw_flow_val's: 3, TW_FLOW_DONE, once the agent
+# marked it done) in the flow map of the agent of pid PID; "none" when it
+# has none.
+sp_flow_state() { # agent pid, client port, server port
+	tn_agent_map_dump "$1" tw_flows | "$PY" -c 'import json, sys
+ports = sorted(int(p) for p in sys.argv[1:3])
+state = "none"
+for doc in sys.stdin:
+    for e in json.loads(doc):
+        f = e.get("formatted", e)
+        if sorted(f["key"]["port"]) == ports:
+            state = f["value"]["state"]
+print(state)' "$2" "$3"
+}
+
+sp_flow_done() { # agent pid, client port, server port
+	[ "$(sp_flow_state "$@")" = 3 ]
+}
+
+# What the spoofed packets sent next are about: a decided flow. Waits,
+# 0.1 s at a time and 5 s at most (tn_wait_cmd), until the agent of pid
+# PID has marked the flow of client port CPORT and server port SPORT done
+# in the kernel; one check (DESCRIPTION): it has.
+sp_wait_flow_done() { # agent pid, client port, server port, description
+	tn_wait_cmd 5 sp_flow_done "$1" "$2" "$3"
+	tap_eq "$4" 3 "$(sp_flow_state "$1" "$2" "$3")"
+}

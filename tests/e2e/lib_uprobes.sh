@@ -87,13 +87,7 @@ EOC
 # the map, like the counters, is shared by every process using the
 # hooked library.
 up_map_entries_of() { # agent pid, map name, pid
-	local fd id
-	for fd in /proc/"$1"/fdinfo/*; do
-		sed -n 's/^map_id:[[:space:]]*//p' "$fd"
-	done | sort -un | while read -r id; do
-		bpftool map show id "$id" | grep -q " name $2 " &&
-			bpftool -j map dump id "$id"
-	done | "${PY:-python3}" -c 'import json, sys
+	tn_agent_map_dump "$1" "$2" | "${PY:-python3}" -c 'import json, sys
 n = 0
 for doc in sys.stdin:
     for e in json.loads(doc):

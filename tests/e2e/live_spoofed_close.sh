@@ -66,7 +66,7 @@ sp_start_client "" "$TN_HOST_IF" "$TN_PEER4" "the ClientHello was seen on the ve
 	0 "file:$tmp/go"
 tn_wait_cmd 5 grep -q "\"port\":$cport}" "$log"
 tap_eq "the handshake was reported" 0 "$?"
-sleep 0.3                               # the agent marked the flow done
+sp_wait_flow_done "$TN_AGENT_PID" "$cport" 443 "the agent marked the flow done in the kernel"
 ip netns exec "$TN_NS" "$PY" "$INJECT" send "$TN_PEER4" 443 "$cip" "$cport" \
 	$(((snext + (1 << 31)) % (1 << 32))) "$cnext" fin
 tap_eq "a FIN far from the server's sequence number sent" 0 "$?"
@@ -98,7 +98,8 @@ bulk_round() { # who resets, n-th handshake
 	tn_bg "$client"
 	tn_wait_cmd 5 hs_reported "$n"
 	tap_eq "$who bulk: the handshake was reported" 0 "$?"
-	sleep 0.3                       # the agent marked the flow done
+	sp_wait_flow_done "$TN_AGENT_PID" "$(hs_port "$n")" 8443 \
+		"$who bulk: the agent marked the flow done in the kernel"
 	touch "$tmp/go.$who"
 	wait "$client"
 	tap_eq "$who bulk: the client's side went through" 0 "$?"

@@ -81,7 +81,7 @@ sp_start_client "$HOSTNS" "$SRV_HOST_IF" "$SRV4" \
 	"the ClientHello was seen on the server's veth" 0 "file:$tmp/go"
 tn_wait_cmd 5 grep -q "\"port\":$cport}" "$log"
 tap_eq "the handshake was reported" 0 "$?"
-sleep 0.3                               # the agent marked the flow done
+sp_wait_flow_done "$agent" "$cport" 443 "the agent marked the flow done in the kernel"
 ip netns exec "$TN_NS" "$PY" "$INJECT" sockreset "$SRV4" 443 "$cip" "$cport" \
 	$(((snext + (1 << 31)) % (1 << 32))) "$cnext"
 tap_eq "the container's TCP socket sent a reset with the flow's addresses" 0 "$?"

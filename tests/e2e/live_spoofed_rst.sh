@@ -59,7 +59,7 @@ sleep 0.5                               # all went through the TC program
 touch "$tmp/go"
 tn_wait_cmd 5 grep -q "\"port\":$cport}" "$log"
 tap_eq "the handshake was reported" 0 "$?"
-sleep 0.3                               # the agent marked the flow done
+sp_wait_flow_done "$TN_AGENT_PID" "$cport" 443 "the agent marked the flow done in the kernel"
 ip netns exec "$TN_NS" "$PY" "$INJECT" send "$TN_PEER4" 443 "$cip" "$cport" \
 	$(((snext + (1 << 31)) % (1 << 32))) "$cnext"
 tap_eq "a reset far from the server's sent after the handshake" 0 "$?"

@@ -62,7 +62,7 @@ sleep 0.5                               # both went through the TC program
 touch "$tmp/go"
 tn_wait_cmd 5 grep -q "\"port\":$cport}" "$log"
 tap_eq "the handshake was reported" 0 "$?"
-sleep 0.3                               # the agent marked the flow done
+sp_wait_flow_done "$TN_AGENT_PID" "$cport" 443 "the agent marked the flow done in the kernel"
 syn=$(((snext + (1 << 31)) % (1 << 32)))
 "$PY" "$INJECT" send "$TN_HOST4" 443 "$cip" "$cport" "$syn" 0 syn tcp
 tap_eq "a SYN far from the server's sequence number sent" 0 "$?"

@@ -175,6 +175,10 @@ static int collect(void *ctx, void *data, size_t size)
 static uint32_t fx_ring_bytes;
 /* 1: the next fx_open's program binds pending uprobe entries (--uprobes) */
 static uint8_t fx_up_binds;
+/* n: the next fx_open's flow map a plain hash of n entries, which refuses
+ * a new entry once full (the program's LRU map evicts instead, and
+ * refuses only when it finds no free node: TW_CNT_FLOW_MAP_REFUSED) */
+static uint32_t fx_flows_max;
 
 /* @wake_bytes, @wake_gap_ns: 0 keeps the program's defaults. */
 static bool fx_open_wake(uint32_t budget, uint32_t chunk_bytes,
@@ -198,6 +202,10 @@ static bool fx_open_wake(uint32_t budget, uint32_t chunk_bytes,
 	if (fx_ring_bytes &&
 	    bpf_map__set_max_entries(fx.skel->maps.tw_events, fx_ring_bytes))
 		printf("# the ring's size: %s\n", strerror(errno));
+	if (fx_flows_max &&
+	    (bpf_map__set_type(fx.skel->maps.tw_flows, BPF_MAP_TYPE_HASH) ||
+	     bpf_map__set_max_entries(fx.skel->maps.tw_flows, fx_flows_max)))
+		printf("# the flow map's type and size: %s\n", strerror(errno));
 	if (tlswatch_bpf__load(fx.skel)) {
 		printf("# loading the skeleton: %s\n", strerror(errno));
 		tlswatch_bpf__destroy(fx.skel);
@@ -230,13 +238,16 @@ static void fx_close(void)
 	memset(&fx, 0, sizeof(fx));
 }
 
-/* Runs @prog on one packet; checks the verdict and that it is unchanged. */
-static void run_on(struct bpf_program *prog, const uint8_t *pkt, size_t len)
+/* Runs @prog on one packet, its skb's fields from @ctx (NULL: none set);
+ * checks the verdict and that the packet is unchanged. */
+static void run_on_ctx(struct bpf_program *prog, const uint8_t *pkt, size_t len,
+		       struct __sk_buff *ctx)
 {
 	static uint8_t out[4096];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt,
 		    .data_size_in = (__u32)len, .data_out = out,
-		    .data_size_out = sizeof(out), .repeat = 1);
+		    .data_size_out = sizeof(out), .repeat = 1,
+		    .ctx_in = ctx, .ctx_size_in = ctx ? sizeof(*ctx) : 0);
 	int r;
 
 	memset(out, 0xAA, sizeof(out));
@@ -247,11 +258,26 @@ static void run_on(struct bpf_program *prog, const uint8_t *pkt, size_t len)
 	CHECK(memcmp(out, pkt, len) == 0);
 }
 
+static void run_on(struct bpf_program *prog, const uint8_t *pkt, size_t len)
+{
+	run_on_ctx(prog, pkt, len, NULL);
+}
+
 static void run(const struct spec *s)
 {
 	static uint8_t pkt[4096];
 
 	run_on(fx.skel->progs.tlswatch, pkt, build(s, pkt));
+}
+
+/* @s as received by the device of index @ifindex (TC ingress: the skb's
+ * ingress_ifindex set), not sent by this host. */
+static void run_received(const struct spec *s, uint32_t ifindex)
+{
+	static uint8_t pkt[4096];
+	struct __sk_buff ctx = { .ingress_ifindex = ifindex };
+
+	run_on_ctx(fx.skel->progs.tlswatch, pkt, build(s, pkt), &ctx);
 }
 
 /* Consumes the ring buffer; returns the number of records now held. */
@@ -2495,17 +2521,80 @@ static int bound_socket(const char *addr, uint16_t port)
 	return fd;
 }
 
-/* fx's program on the TC egress of @ifname, in the current network
- * namespace (the hook is destroyed with its device). */
-static bool attach_egress(const char *ifname)
+/* fx's program on the TC hook @point (BPF_TC_EGRESS or BPF_TC_INGRESS)
+ * of @ifname, in the current network namespace (the hook is destroyed
+ * with its device). */
+static bool attach_tc(const char *ifname, enum bpf_tc_attach_point point)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = point);
 	LIBBPF_OPTS(bpf_tc_opts, tc);
+	int r;
 
 	hook.ifindex = (int)if_nametoindex(ifname);
 	tc.prog_fd = bpf_program__fd(fx.skel->progs.tlswatch);
-	return hook.ifindex > 0 && !bpf_tc_hook_create(&hook) &&
-	       !bpf_tc_attach(&hook, &tc);
+	if (hook.ifindex <= 0)
+		return false;
+	r = bpf_tc_hook_create(&hook);  /* the device's clsact, once */
+	return (!r || r == -EEXIST) && !bpf_tc_attach(&hook, &tc);
+}
+
+static bool attach_egress(const char *ifname)
+{
+	return attach_tc(ifname, BPF_TC_EGRESS);
+}
+
+/* The Internet checksum of @n bytes at @p, added to @sum. */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)(p[n - 1] << 8);
+	return sum;
+}
+
+/*
+ * @s (IPv4, no VLAN) sent by this namespace's stack from a raw IP socket,
+ * not a TCP one: what another host, or a spoofer, would send. Its TCP
+ * checksum is filled in (the receiving stack checks it), its IP header's
+ * by the kernel (IP_HDRINCL).
+ */
+static bool send_raw4(const struct spec *s)
+{
+	static uint8_t pkt[4096];
+	size_t n = build(s, pkt), tcp_len = n - 14 - 20;
+	uint8_t *ip = pkt + 14, *tcp = ip + 20, pseudo[4] = { 0, 6 };
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	uint32_t sum;
+	ssize_t sent;
+	int fd;
+
+	pseudo[2] = (uint8_t)(tcp_len >> 8);
+	pseudo[3] = (uint8_t)tcp_len;
+	sum = csum_add(csum_add(csum_add(0, ip + 12, 8), pseudo, 4), tcp, tcp_len);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16(tcp + 16, (uint16_t)~sum);
+	memcpy(&dst.sin_addr, ip + 16, 4);
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0)
+		return false;
+	sent = sendto(fd, ip, n - 14, 0, (struct sockaddr *)&dst, sizeof(dst));
+	close(fd);
+	return sent == (ssize_t)(n - 14);
+}
+
+/* Waits, 1 ms at a time and 1000 times at most, until fx's program has
+ * seen @n packets on watched ports: the stack handles what a raw socket
+ * sends, and answers, in softirq. */
+static void wait_watched(uint64_t n)
+{
+	int tries;
+
+	for (tries = 0; tries < 1000 && counter(TW_CNT_PACKETS_WATCHED) < n; tries++)
+		usleep(1000);
 }
 
 /*
@@ -2719,15 +2808,16 @@ out:
 /*
  * --direction served, a handshake joined after its hello (the agent
  * started after it): its first record, a handshake record whose first
- * byte is @hs_type, from the server 127.0.0.1:PORT to @cport (or, not
+ * byte is @hs_type, from the server @saddr:PORT to @caddr:@cport (or, not
  * @from_server, from @cport to the server), comes in through
  * BPF_PROG_TEST_RUN (not sent by this host's TCP), in a namespace where
- * a real connection from 127.0.0.1:40000 to that server is open.
+ * a real connection from @caddr:40000 to that server is open.
  * Outgoing (@outgoing: DONE, counted, nothing copied, the server the
  * sender) when it is a server's message to that connection's client
- * socket; followed otherwise.
+ * socket from a server not here; followed otherwise.
  */
-static void served_record_case(uint8_t hs_type, uint16_t cport,
+static void served_record_case(const char *caddr, const char *saddr,
+			       uint8_t hs_type, uint16_t cport,
 			       bool from_server, bool outgoing)
 {
 	struct spec c = client_hello4(), s;
@@ -2736,7 +2826,8 @@ static void served_record_case(uint8_t hs_type, uint16_t cport,
 
 	if (!fx_open(0, 0)) { CHECK(0); return; }
 	fx.skel->bss->tw_served_only = 1;
-	c.src = c.dst = "127.0.0.1";
+	c.src = caddr;
+	c.dst = saddr;
 	c.sport = cport;
 	tls_payload(hello, sizeof(hello), 0x16, hs_type);
 	s = from_server ? reverse(&c, 5000, 1000, TCP_PSH | TCP_ACK, hello,
@@ -2754,6 +2845,43 @@ static void served_record_case(uint8_t hs_type, uint16_t cport,
 	fx_close();
 }
 
+/* In the current namespace, a connection from @caddr:40000 to
+ * @saddr:PORT, its server's listener and accepted socket in the
+ * namespace @there (-1: this one): the fds in @fds (listener, client,
+ * server), or false with those opened closed. */
+static bool served_conn_open(const char *caddr, const char *saddr, int there,
+			     int here, int fds[3])
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	int i;
+
+	fds[0] = fds[1] = fds[2] = -1;
+	if (inet_pton(AF_INET, saddr, &a.sin_addr) != 1 ||
+	    (there >= 0 && setns(there, CLONE_NEWNET)) ||
+	    (fds[0] = bound_socket(saddr, PORT)) < 0 || listen(fds[0], 1) ||
+	    (there >= 0 && setns(here, CLONE_NEWNET)) ||
+	    (fds[1] = bound_socket(caddr, 40000)) < 0 ||
+	    connect(fds[1], (struct sockaddr *)&a, sizeof(a)) ||
+	    (fds[2] = accept(fds[0], NULL, NULL)) < 0) {
+		printf("# a connection %s -> %s: %s\n", caddr, saddr, strerror(errno));
+		CHECK(there < 0 || setns(here, CLONE_NEWNET) == 0);
+		for (i = 0; i < 3; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		return false;
+	}
+	return true;
+}
+
+static void served_conn_close(int fds[3])
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 /*
  * In a fresh namespace with lo up, a real connection over it from
  * 127.0.0.1:40000 to a server on 127.0.0.1:PORT (accepted), for
@@ -2765,53 +2893,131 @@ static void served_record_cases(int n, const uint8_t *hs_types,
 				const uint16_t *cports, const bool *from_server,
 				const bool *outgoing)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
-	int home = enter_netns(), lfd = -1, cfd = -1, sfd = -1, i;
+	int home = enter_netns(), fds[3], i;
 
 	if (home < 0)
 		return;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (system("ip link set lo up") != 0 ||
-	    (lfd = bound_socket("127.0.0.1", PORT)) < 0 || listen(lfd, 1) ||
-	    (cfd = bound_socket("127.0.0.1", 40000)) < 0 ||
-	    connect(cfd, (struct sockaddr *)&a, sizeof(a)) ||
-	    (sfd = accept(lfd, NULL, NULL)) < 0) {
-		printf("# a connection over lo: %s\n", strerror(errno));
+	    !served_conn_open("127.0.0.1", "127.0.0.1", -1, home, fds)) {
 		CHECK(0);
-	} else {
-		for (i = 0; i < n; i++)
-			served_record_case(hs_types[i], cports[i],
-					   from_server[i], outgoing[i]);
+		leave_netns(home);
+		return;
 	}
-	if (sfd >= 0)
-		close(sfd);
-	if (cfd >= 0)
-		close(cfd);
-	if (lfd >= 0)
-		close(lfd);
+	for (i = 0; i < n; i++)
+		served_record_case("127.0.0.1", "127.0.0.1", hs_types[i], cports[i],
+				   from_server[i], outgoing[i]);
+	served_conn_close(fds);
 	leave_netns(home);
 }
 
 /*
- * served_record_case: a ServerHello to the open connection's client is
- * outgoing (before, only a ClientHello was judged, and the host's own
- * connection joined at its ServerHello was followed); one to a port no
- * socket holds (a connection forwarded through the host) is not, nor is
- * a Certificate, which may be the client's. Nor is a record that is no
- * message a server sends in the clear: TLS 1.2's encrypted Finished
- * (after its ChangeCipherSpec, in a handshake record) starts with a byte
- * of ciphertext, here the client's to the open connection's server
- * socket; before, any such byte but 1, 15 and 16 was taken for a
- * server's message and the host's served connection for outgoing.
+ * served_record_case over lo: a ServerHello to the open connection's
+ * client from its server, both sockets here, is served: followed, not
+ * outgoing (what the copy of a local server's ServerHello coming in over
+ * lo is: test_served_only_loopback_server_hello_after_a_full_map). One to
+ * a port no socket holds (a connection forwarded through the host) is
+ * not outgoing either, nor is a Certificate, which may be the client's.
+ * Nor is a record that is no message a server sends in the clear: TLS
+ * 1.2's encrypted Finished (after its ChangeCipherSpec, in a handshake
+ * record) starts with a byte of ciphertext, here the client's to the
+ * open connection's server socket; before, any such byte but 1, 15 and
+ * 16 was taken for a server's message and the host's served connection
+ * for outgoing. A ServerHello to a client here from a server that is
+ * not: test_served_only_takes_a_server_hello_from_elsewhere_for_outgoing.
  */
 static void test_served_only_judges_a_server_message_by_its_receiver(void)
 {
 	static const uint8_t types[] = { 2, 2, 11, 0x5a };
 	static const uint16_t cports[] = { 40000, 40001, 40000, 40000 };
 	static const bool from_server[] = { true, true, true, false };
-	static const bool outgoing[] = { true, false, false, false };
+	static const bool outgoing[] = { false, false, false, false };
 
 	served_record_cases(4, types, cports, from_server, outgoing);
+}
+
+/*
+ * --direction served: a connection of this host's client 10.99.0.1 to a
+ * server 10.99.0.2 in a namespace beside (netns_beside), joined at its
+ * ServerHello coming in: outgoing (before, only a ClientHello was judged,
+ * and the host's own connection joined at its ServerHello was followed).
+ */
+static void test_served_only_takes_a_server_hello_from_elsewhere_for_outgoing(void)
+{
+	int home = enter_netns(), here, there, fds[3];
+
+	if (home < 0)
+		return;
+	here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	there = here < 0 ? -1 : netns_beside(here, "10.99.0.1", "10.99.0.2");
+	if (there < 0 ||
+	    !served_conn_open("10.99.0.1", "10.99.0.2", there, here, fds)) {
+		CHECK(0);
+	} else {
+		served_record_case("10.99.0.1", "10.99.0.2", 2, 40000, true, true);
+		served_conn_close(fds);
+	}
+	if (there >= 0)
+		close(there);
+	if (here >= 0)
+		close(here);
+	leave_netns(home); /* twc, tws and the namespace beside go with it */
+}
+
+/*
+ * --direction served, the flow map full, over lo: a local server's
+ * ServerHello (of a handshake whose hello was missed) leaves, and its
+ * copy leaving cannot make the flow's entry (TW_CNT_FLOW_MAP_REFUSED);
+ * the copy coming in, once there is room, starts the flow. Both ends are
+ * this host's sockets: served, followed (HANDSHAKE, its record copied as
+ * the server's, nothing outgoing). Before, the copy coming in was judged
+ * by its receiver alone (a client here, the server's copy not sent here)
+ * and the served connection taken for outgoing. The copy leaving is run
+ * without its socket (BPF_PROG_TEST_RUN): refused before anything of it
+ * is looked at.
+ */
+static void test_served_only_loopback_server_hello_after_a_full_map(void)
+{
+	struct tw_flow_key filler = { 0 };
+	struct tw_flow_val v = { .state = TW_FLOW_DONE };
+	struct spec c = client_hello4(), s;
+	int home = enter_netns(), fds[3], server_is_src = -1, fd;
+
+	if (home < 0)
+		return;
+	fx_flows_max = 1;
+	if (system("ip link set lo up") != 0 || !fx_open(0, 0)) {
+		fx_flows_max = 0;
+		CHECK(0);
+		leave_netns(home);
+		return;
+	}
+	fx_flows_max = 0;
+	fx.skel->bss->tw_served_only = 1;
+	fd = bpf_map__fd(fx.skel->maps.tw_flows);
+	if (!served_conn_open("127.0.0.1", "127.0.0.1", -1, home, fds)) {
+		CHECK(0);
+		goto out;
+	}
+	c.src = c.dst = "127.0.0.1";
+	tls_payload(hello, sizeof(hello), 0x16, 2);
+	s = reverse(&c, 5000, 1000, TCP_PSH | TCP_ACK, hello, sizeof(hello));
+	CHECK_INT(bpf_map_update_elem(fd, &filler, &v, BPF_NOEXIST), 0);
+	run(&s);                                   /* the copy leaving */
+	CHECK_INT(counter(TW_CNT_FLOW_MAP_REFUSED), 1);
+	CHECK(!flow_entry(&c, &v, NULL));
+	CHECK_INT(bpf_map_delete_elem(fd, &filler), 0);
+	run_received(&s, 1);                       /* coming in on lo */
+	CHECK(flow_entry(&c, &v, &server_is_src));
+	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	CHECK_INT(server_is_src, 0);
+	CHECK_INT(counter(TW_CNT_FLOWS_OUTGOING), 0);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 1);
+	CHECK_INT(drain(), 1);
+	CHECK_INT(fx.recs[0].ev.flags, TW_EVF_FLOW_START | TW_EVF_FROM_SERVER);
+	served_conn_close(fds);
+out:
+	fx_close();
+	leave_netns(home);
 }
 
 /*
@@ -2871,6 +3077,185 @@ static void test_both_ports_watched_client_key_exchange_names_the_receiver(void)
 static void test_both_ports_watched_server_is_hello_receiver(void)
 {
 	both_ports_watched_case(1);
+}
+
+/*
+ * A decided flow to a server listening on the wildcard (0.0.0.0) whose
+ * connection the host no longer holds (nor does its client: 40000 has no
+ * socket), and a reset from the listener's port, far from the entry's
+ * references, made on this host (fx's program on lo's egress: no
+ * interface received it): the host holds no connection there, and the
+ * entry ends, without a reset counted ignored. @stack: the host's stack
+ * makes it, answering a late ACK (sent here from a raw socket, over lo)
+ * at the ACK's ack; on kernels that attach the listener to it (6.18),
+ * it leaves from a TCP stream socket, vouched for (tw_sent_by_local_tcp).
+ * Not: a raw socket here sends it, as the stack's control socket sends
+ * its resets where no socket is attached (a raw socket of protocol TCP,
+ * which nothing tells from a user's): the listener its sender's lookup
+ * finds is this host's end of the connection though bound to no address
+ * (tw_stack_vouches, TW_STACK_NO_CONN, the tw_local_sk branch). The same
+ * reset received from elsewhere is no evidence (a wildcard listener's
+ * port alone is no end of a forwarded connection):
+ * test_syn_of_a_forwarded_flow_to_a_wildcard_listener_port.
+ */
+static void wildcard_reset_case(bool stack)
+{
+	struct spec c = client_hello4(), x;
+	struct tw_flow_val v;
+	int home = enter_netns(), lfd = -1;
+	uint16_t port;
+
+	if (home < 0)
+		return;
+	if (system("ip link set lo up") != 0 || !fx_open(0, 0)) {
+		CHECK(0);
+		leave_netns(home);
+		return;
+	}
+	if (!listener_on("0.0.0.0", &lfd, &port) || !attach_egress("lo")) {
+		CHECK(0);
+		goto out;
+	}
+	fx.skel->bss->tw_watched_ports[port >> 6] |= 1ULL << (port & 63);
+	c.src = c.dst = "127.0.0.1";
+	c.dport = port;
+	run(&c);
+	CHECK_INT(mark_done(&c), 0);
+	if (stack) {
+		x = bare(&c, 1000 + sizeof(hello), TCP_ACK);
+		x.ack = 5000 + 0x40000000u;     /* the reset's seq */
+	} else {
+		x = reverse(&c, 5000 + 0x40000000u, 0, TCP_RST, NULL, 0);
+	}
+	CHECK(send_raw4(&x));
+	/* the hello, and the reset (after the ACK it answers) */
+	wait_watched(stack ? 3 : 2);
+	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), stack ? 3 : 2);
+	CHECK(!flow_entry(&c, &v, NULL));
+	CHECK_INT(counter(TW_CNT_RSTS_IGNORED), 0);
+	CHECK_INT(drain(), 1);                  /* the hello only */
+out:
+	if (lfd >= 0)
+		close(lfd);
+	fx_close();
+	leave_netns(home);
+}
+
+static void test_reset_made_here_for_a_wildcard_listener_ends_the_entry(void)
+{
+	wildcard_reset_case(true);
+	wildcard_reset_case(false);
+}
+
+/*
+ * A SYN-ACK from a server in another network namespace (a container's),
+ * on TC ingress of this namespace's end of their veth (twc), answering a
+ * SYN that tw_flow_syn ignored (its sequence number far from the
+ * entry's, no end of the connection in this namespace to judge it): no
+ * socket here holds its sender's address and port, so nothing tells it
+ * from a spoofed one, and it is taken (tw_synack_real): the entry ends.
+ * The SYN is sent for real from a raw socket here, so that the server's
+ * stack answers it; the SYN-ACK comes with the server's request socket
+ * attached (a veth keeps it), on ingress: not made here.
+ */
+static void test_syn_ack_of_a_server_in_another_namespace_ends_the_entry(void)
+{
+	struct spec c = client_hello4(), syn;
+	const uint32_t isn = 1517 + (3u << 28);
+	struct tw_flow_val v;
+	int home = enter_netns(), here = -1, there = -1, lfd = -1;
+
+	if (home < 0)
+		return;
+	if (!fx_open(0, 0)) {
+		CHECK(0);
+		leave_netns(home);
+		return;
+	}
+	here = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	there = here < 0 ? -1 : netns_beside(here, "10.99.0.1", "10.99.0.2");
+	if (there < 0 || setns(there, CLONE_NEWNET) ||
+	    (lfd = bound_socket("10.99.0.2", PORT)) < 0 || listen(lfd, 1) ||
+	    setns(here, CLONE_NEWNET) || !attach_tc("twc", BPF_TC_INGRESS)) {
+		printf("# a server beside: %s\n", strerror(errno));
+		CHECK(0);
+		CHECK(here < 0 || setns(here, CLONE_NEWNET) == 0);
+		goto out;
+	}
+	c.src = "10.99.0.1";
+	c.dst = "10.99.0.2";
+	run(&c);
+	CHECK_INT(mark_done(&c), 0);
+	syn = syn_of(&c, isn);
+	run(&syn);
+	CHECK_INT(counter(TW_CNT_SYNS_FINS_IGNORED), 1);
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK(send_raw4(&syn));
+	wait_watched(3);                        /* the hello, the SYN, the SYN-ACK */
+	CHECK_INT(counter(TW_CNT_PACKETS_WATCHED), 3);
+	CHECK(!flow_entry(&c, &v, NULL));
+	CHECK_INT(counter(TW_CNT_SYNS_FINS_IGNORED), 1);
+out:
+	if (lfd >= 0)
+		close(lfd);
+	if (there >= 0)
+		close(there);
+	if (here >= 0)
+		close(here);
+	fx_close();
+	leave_netns(home); /* twc, tws and the namespace beside go with it */
+}
+
+/*
+ * --direction served, README's limit: a local client's TCP Fast Open
+ * hello (in its SYN, over lo) to a local server is taken for outgoing:
+ * only the listener holds the connection when the SYN leaves, and a
+ * listener is not a connection's socket (tw_receiver_here). DONE,
+ * counted in flows_outgoing, nothing copied. The namespace's Fast Open
+ * setting (0x207: client and server, no cookie needed) is its own.
+ */
+static void test_served_only_takes_a_local_fast_open_hello_for_outgoing(void)
+{
+	struct spec c = client_hello4();
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	struct tw_flow_val v;
+	int home = enter_netns(), lfd = -1, cfd = -1, qlen = 5;
+
+	if (home < 0)
+		return;
+	if (system("ip link set lo up") != 0 ||
+	    !sysctl_set("/proc/sys/net/ipv4/tcp_fastopen", "519") ||
+	    !fx_open(0, 0)) {
+		CHECK(0);
+		leave_netns(home);
+		return;
+	}
+	fx.skel->bss->tw_served_only = 1;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (!attach_egress("lo") ||
+	    (lfd = bound_socket("127.0.0.1", PORT)) < 0 ||
+	    setsockopt(lfd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen)) ||
+	    listen(lfd, 1) ||
+	    (cfd = bound_socket("127.0.0.1", 40000)) < 0 ||
+	    sendto(cfd, hello, sizeof(hello), MSG_FASTOPEN,
+		   (struct sockaddr *)&a, sizeof(a)) != (ssize_t)sizeof(hello)) {
+		printf("# a Fast Open hello over lo: %s\n", strerror(errno));
+		CHECK(0);
+		goto out;
+	}
+	c.src = c.dst = "127.0.0.1";
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_DONE);
+	CHECK_INT(counter(TW_CNT_FLOWS_OUTGOING), 1);
+	CHECK_INT(counter(TW_CNT_FLOWS_TRACKED), 0);
+	CHECK_INT(drain(), 0);
+out:
+	if (cfd >= 0)
+		close(cfd);
+	if (lfd >= 0)
+		close(lfd);
+	fx_close();
+	leave_netns(home);
 }
 
 static void test_record_becomes_segment(void)
@@ -3400,6 +3785,11 @@ int main(void)
 	RUN_TEST(test_client_close_of_an_outgoing_flow_binds_nothing);
 	RUN_TEST(test_served_only_follows_a_local_server);
 	RUN_TEST(test_served_only_judges_a_server_message_by_its_receiver);
+	RUN_TEST(test_served_only_takes_a_server_hello_from_elsewhere_for_outgoing);
+	RUN_TEST(test_served_only_loopback_server_hello_after_a_full_map);
+	RUN_TEST(test_served_only_takes_a_local_fast_open_hello_for_outgoing);
+	RUN_TEST(test_reset_made_here_for_a_wildcard_listener_ends_the_entry);
+	RUN_TEST(test_syn_ack_of_a_server_in_another_namespace_ends_the_entry);
 	RUN_TEST(test_served_only_follows_a_connection_joined_at_a_session_ticket);
 	RUN_TEST(test_both_ports_watched_client_key_exchange_names_the_receiver);
 	RUN_TEST(test_record_becomes_segment);

@@ -480,6 +480,68 @@ static void test_decided_flow_closed_in_its_turn_is_not_marked(void)
 	pipeline_free(pl);
 }
 
+/* The server's next records of the flow after its alert, as the kernel
+ * copies them while the flow is not marked done: @n of them, neither
+ * the flow's start. */
+static void send_server_records(struct pipeline *pl, uint64_t ts_us, int n)
+{
+	static const uint8_t data[] = { 0x17, 0x03, 0x03, 0x00, 0x01, 0x00 };
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct tw_segment seg = {
+			.ts_us = ts_us + (uint64_t)i, .src = ep4(2, 443),
+			.dst = ep4(1, 40000),
+			.seq = 5007 + (uint32_t)(i * (int)sizeof(data)),
+			.tcp_flags = TW_TCP_ACK | TW_TCP_PSH,
+			.payload = data, .len = sizeof(data), .wire_len = sizeof(data),
+		};
+
+		pipeline_segment(pl, &seg);
+	}
+}
+
+/*
+ * Live (starts_marked), a flow table of 4 flows: a handshake decided (its
+ * flow queued to be marked done at the turn's end), then, in the same
+ * turn, four new hellos; the fourth evicts the decided flow, the least
+ * recently active. It is marked done at its eviction (the client and
+ * server of marked(): 40000 and 443), once, and the turn's end marks
+ * nothing more. The kernel, which copies a flow until it is marked,
+ * sends nothing more of it then: no record dropped as late. Before, the
+ * turn's end no longer found the flow and marked nothing: the kernel kept
+ * copying it, and each of its records (3 here) was dropped as late.
+ */
+static void test_decided_flow_evicted_in_its_turn_is_marked_done(void)
+{
+	struct run r = { 0 };
+	struct pipeline_opts o = {
+		.emit = on_event, .emit_ctx = &r,
+		.flow_done = marked, .flow_done_ctx = &r,
+		.flow = { .max_flows = 4, .starts_marked = true },
+	};
+	struct pipeline *pl = pipeline_new(&o);
+	uint16_t i;
+
+	CHECK(pl != NULL);
+	if (!pl)
+		return;
+	send_hello(pl, S(1), 1000);
+	send_alert(pl, S(1) + 300);
+	CHECK_INT(r.handshakes, 1);
+	CHECK_INT(r.marked, 0);                  /* queued for the tick */
+	for (i = 1; i <= 4; i++)
+		send_hello_from(pl, S(1) + 300 + i, 1000, (uint16_t)(40000 + i));
+	CHECK_INT(pipeline_flow_stats(pl)->flows_evicted, 1);
+	CHECK_INT(r.marked, 1);
+	pipeline_tick(pl, S(1) + 400);
+	CHECK_INT(r.marked, 1);
+	if (!r.marked)                           /* the kernel copies on */
+		send_server_records(pl, S(1) + 500, 3);
+	CHECK_INT(pipeline_flow_stats(pl)->segments_late, 0);
+	pipeline_free(pl);
+}
+
 /* A FIN of a flow marked done goes to the source (flow_fin): the kernel
  * may have recorded it while the marking was read and written back. A FIN
  * before the marking does not: the marking read it. */
@@ -589,6 +651,7 @@ int main(void)
 {
 	RUN_TEST(test_decided_flow_still_open_is_marked_done_at_the_tick);
 	RUN_TEST(test_decided_flow_closed_in_its_turn_is_not_marked);
+	RUN_TEST(test_decided_flow_evicted_in_its_turn_is_marked_done);
 	RUN_TEST(test_fin_after_the_marking_goes_to_the_source);
 	RUN_TEST(test_end_after_the_marking_is_not_sent_to_the_source);
 	RUN_TEST(test_undecided_handshake_the_source_lost_is_counted);

@@ -10,7 +10,9 @@
  * no syscall: before, both were spent to find nothing. A flow still open
  * is marked as before, a turn later: LIVE_MAX_BATCH_MS at most, during
  * which the kernel copies what it would have. Bounded: past
- * DONE_QUEUE_MAX in one turn, a flow is marked at once.
+ * DONE_QUEUE_MAX in one turn, a flow is marked at once. So is one the
+ * flow table evicts within the turn (done_queue_flow_ends): the flush
+ * finds it no more, and the kernel's entry, still open, stays undecided.
  */
 #include <stdlib.h>
 
@@ -44,6 +46,19 @@ void done_queue_add(struct pipeline *pl, struct flow *f, int client)
 	e->client = f->ep[client];
 	e->server = f->ep[!client];
 	e->first_ts_us = f->first_ts_us;
+}
+
+void done_queue_flow_ends(struct pipeline *pl, struct flow *f, int client,
+			  enum flow_end_reason why)
+{
+	/* FLOW_DONE without the mark: queued (done_queue_add). A FIN or RST
+	 * end is the kernel's too, a restart or reopening a new connection
+	 * on the port pair (marking it would stop the new one), the end of
+	 * input the agent's: only an eviction leaves the kernel's entry
+	 * open. */
+	if (why == FLOW_END_EVICTED && pl->opts.flow_done &&
+	    f->state == FLOW_DONE && !(f->user_flags & PL_FLOW_MARKED))
+		mark_now(pl, f, client);
 }
 
 void done_queue_flush(struct pipeline *pl)

@@ -603,6 +603,7 @@ static void on_end(void *ctx, struct flow *f, enum flow_end_reason why,
 	/* a flow whose handshake the memory budget evicted is counted once */
 	if (why == FLOW_END_EVICTED && (f->user_flags & PL_FLOW_EVICTED))
 		pl->conns.evicted_again++;
+	done_queue_flow_ends(pl, f, flow_client(f), why);
 	if (c && !c->tls && !c->pre)
 		c = conn_sniff_at_end(pl, f, c, ts_us);
 	f->user = NULL;

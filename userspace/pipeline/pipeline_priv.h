@@ -149,9 +149,12 @@ struct pipeline {
 #define PL_FLOW_EVICTED 0x02
 
 /* done_queue.c: @f (client endpoint @client) is to be marked done at the
- * source; flush: those still open are, now (PL_FLOW_MARKED); free: at the
- * end. */
+ * source; flush: those still open are, now (PL_FLOW_MARKED); flow_ends:
+ * @f (client endpoint @client) leaves the flow table for @why, and if the
+ * flush would have marked it, it is marked now; free: at the end. */
 void done_queue_add(struct pipeline *pl, struct flow *f, int client);
+void done_queue_flow_ends(struct pipeline *pl, struct flow *f, int client,
+			  enum flow_end_reason why);
 void done_queue_flush(struct pipeline *pl);
 void done_queue_free(struct pipeline *pl);
 

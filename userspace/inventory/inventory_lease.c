@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/output_file.h"
 #include "inventory_lease.h"
 
 /* @op (LOCK_SH, LOCK_EX) without waiting: 0, or -errno (-EWOULDBLOCK: a
@@ -27,17 +28,19 @@ static int lease_flock(int fd, int op)
 	return r < 0 ? -errno : 0;
 }
 
-/* open() failed: the process is out of descriptors or memory (said, and
- * returned), or the path cannot be a database this process writes, which
- * SQLite's open then says (0, nothing to lease). */
-static int lease_open_failed(const char *path, char *err, size_t errlen)
+/* Opening @path failed (-errno @r): the process is out of descriptors
+ * or memory, or the path is another user's link or file in a sticky
+ * world-writable directory, or a file with other names
+ * (common/output_file.h: SQLite would open and write it by its path):
+ * said, and returned. Or the path cannot be a database this process
+ * writes, which SQLite's open then says (0, nothing to lease). */
+static int lease_open_failed(const char *path, int r, char *err, size_t errlen)
 {
-	int r = -errno;
-
-	if (r != -EMFILE && r != -ENFILE && r != -ENOMEM)
+	if (r != -EMFILE && r != -ENFILE && r != -ENOMEM && r != -EACCES &&
+	    r != -EMLINK)
 		return 0;
 	snprintf(err, errlen, "%s: opening it for its lease: %s", path,
-		 strerror(-r));
+		 tw_output_error(r));
 	return r;
 }
 
@@ -45,6 +48,7 @@ static int lease_open_failed(const char *path, char *err, size_t errlen)
  * it is not a regular file. 0, or -errno said. */
 static int lease_open(const char *path, int *fd, char *err, size_t errlen)
 {
+	struct tw_output o;
 	struct stat sb;
 	int r;
 
@@ -53,13 +57,15 @@ static int lease_open(const char *path, int *fd, char *err, size_t errlen)
 	 * opened; inventory_check_path() says what it is */
 	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
 		return 0;
-	/* O_NONBLOCK: should it have become a FIFO since */
+	/* (TW_OUTPUT_LOCK opens with O_NONBLOCK: should it have become a
+	 * FIFO since) */
 	do
-		*fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-			   0644);
-	while (*fd < 0 && errno == EINTR);
-	if (*fd < 0)
-		return lease_open_failed(path, err, errlen);
+		r = tw_output_open(path, TW_OUTPUT_LOCK, &o);
+	while (r == -EINTR);
+	if (r)
+		return lease_open_failed(path, r, err, errlen);
+	tw_output_forget_created(&o);
+	*fd = o.fd;
 	if (fstat(*fd, &sb) != 0) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));

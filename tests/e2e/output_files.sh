@@ -100,13 +100,30 @@ for _ in $(seq 300); do
 	kill -0 "$AGENT_PID" 2>/dev/null || break
 	sleep 0.1
 done
+# SIGHUP reopens the log by its path: moved away, and another user's
+# link put in its place, the reopening is refused (the reload with it,
+# config_refused in the old file, still written), the link not followed
+mv "$h/sticky/ours.jsonl" "$h/sticky/ours.old"
+ln -s ../victim.txt "$h/sticky/ours.jsonl"
+chown -h nobody "$h/sticky/ours.jsonl"
+kill -HUP "$AGENT_PID"
+for _ in $(seq 300); do
+	grep -q '"state":"config_refused"' "$h/sticky/ours.old" && break
+	kill -0 "$AGENT_PID" 2>/dev/null || break
+	sleep 0.1
+done
 kill "$AGENT_PID" 2>/dev/null
 T_RC=0
 wait "$AGENT_PID" || T_RC=$?
 AGENT_PID=
+state() { # line N of the old log: its event and state
+	sed -n "$1p" "$h/sticky/ours.old" | "$PY" -c 'import json,sys; e=json.load(sys.stdin); print(e["event"], e["state"])'
+}
 assert_eq "--json-log root's own file there through root's own link: exit 0, appended after what was there" \
-	"0|ours|agent started" \
-	"$T_RC|$(head -n1 "$h/sticky/ours.jsonl")|$(sed -n 2p "$h/sticky/ours.jsonl" | "$PY" -c 'import json,sys; e=json.load(sys.stdin); print(e["event"], e["state"])')"
+	"0|ours|agent started" "$T_RC|$(head -n1 "$h/sticky/ours.old")|$(state 2)"
+assert_eq "--json-log replaced by another user's link there, SIGHUP: the reload refused, said in the old log, the link's target unchanged" \
+	"--json-log $h/ours/ours.jsonl: cannot reopen: Permission denied; still writing to the old file|victim" \
+	"$(grep '"state":"config_refused"' "$h/sticky/ours.old" | "$PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())["message"])')|$(cat "$h/victim.txt")"
 
 # --- --html ------------------------------------------------------------
 # (the end-of-path link and another user's file: tests/e2e/cli_files.sh)

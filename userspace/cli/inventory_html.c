@@ -45,9 +45,11 @@ static FILE *open_page(const char *path, int *rc)
 	if (*rc)
 		return NULL;
 	tw_output_forget_created(&o);
-	f = tw_output_empty(o.fd) == 0 ? fdopen(o.fd, "w") : NULL;
+	*rc = tw_output_empty(o.fd);
+	f = *rc ? NULL : fdopen(o.fd, "w");
 	if (!f) {
-		*rc = -errno;
+		if (!*rc)
+			*rc = -errno;
 		close(o.fd);
 	}
 	return f;

@@ -369,9 +369,9 @@ int tw_output_empty(int fd)
 {
 	struct stat sb;
 
-	if (fstat(fd, &sb) != 0)
-		return -1;
-	return S_ISREG(sb.st_mode) ? ftruncate(fd, 0) : 0;
+	if (fstat(fd, &sb) != 0 || (S_ISREG(sb.st_mode) && ftruncate(fd, 0) != 0))
+		return -errno;
+	return 0;
 }
 
 const char *tw_output_error(int rc)

@@ -66,7 +66,7 @@ int tw_output_remove_created(const struct tw_output *out);
 void tw_output_forget_created(struct tw_output *out);
 
 /* The regular file open at @fd emptied (a device or FIFO has nothing to
- * empty). 0, or -1 with errno. */
+ * empty). 0, or -errno. */
 int tw_output_empty(int fd);
 
 /* What tw_output_open's @rc means: strerror's text, or a sentence for

@@ -14,7 +14,23 @@ t_require_tlswatch
 
 if [ "$(id -u)" -ne 0 ] || ! id nobody >/dev/null 2>&1; then
 	ok "# SKIP needs root (sysctls, chown) and the user nobody"
-	t_done
+	# SQLite's files beside the database (opened by it with O_CREAT, not
+# O_EXCL): another user's -wal in a sticky world-writable directory (a
+# crafted log SQLite would replay into the database), a -journal with
+# another name; refused before SQLite opens anything, the database the
+# lease created removed
+printf 'theirs\n' >"$h/sticky/side.db-wal"
+chown nobody "$h/sticky/side.db-wal"
+run_tw analyze -q --db "$h/sticky/side.db" "$A"
+assert_eq "analyze --db with another user's -wal beside it there: exit 3, said, no database left, the -wal unchanged" \
+	"3|tlswatch analyze: $h/sticky/side.db: SQLite's $h/sticky/side.db-wal beside it: Permission denied|side.db-wal|theirs" \
+	"$T_RC|$(cat "$T_TMP/err")|$(ls -A "$h/sticky" | grep '^side')|$(cat "$h/sticky/side.db-wal")"
+ln "$h/victim.txt" "$h/hl.db-journal"
+run_tw analyze -q --db "$h/hl.db" "$A"
+assert_eq "analyze --db with a hard link as its -journal: exit 3, said, the linked file unchanged" \
+	"3|tlswatch analyze: $h/hl.db: SQLite's $h/hl.db-journal beside it: the file has other names (hard links); refusing to write into it|victim" \
+	"$T_RC|$(cat "$T_TMP/err")|$(cat "$h/victim.txt")"
+t_done
 fi
 
 SYSCTLS=(fs.protected_symlinks fs.protected_regular fs.protected_hardlinks)
@@ -161,4 +177,20 @@ run_tw analyze -q --db "$h/sticky/evil/inv.db" "$A"
 assert_eq "analyze --db through another user's link in the middle of the path: exit 3, said, nothing created" \
 	"3|tlswatch analyze: $h/sticky/evil/inv.db: opening it for its lease: Permission denied|" \
 	"$T_RC|$(cat "$T_TMP/err")|$(ls -A "$h/elsewhere")"
+# SQLite's files beside the database (opened by it with O_CREAT, not
+# O_EXCL): another user's -wal in a sticky world-writable directory (a
+# crafted log SQLite would replay into the database), a -journal with
+# another name; refused before SQLite opens anything, the database the
+# lease created removed
+printf 'theirs\n' >"$h/sticky/side.db-wal"
+chown nobody "$h/sticky/side.db-wal"
+run_tw analyze -q --db "$h/sticky/side.db" "$A"
+assert_eq "analyze --db with another user's -wal beside it there: exit 3, said, no database left, the -wal unchanged" \
+	"3|tlswatch analyze: $h/sticky/side.db: SQLite's $h/sticky/side.db-wal beside it: Permission denied|side.db-wal|theirs" \
+	"$T_RC|$(cat "$T_TMP/err")|$(ls -A "$h/sticky" | grep '^side')|$(cat "$h/sticky/side.db-wal")"
+ln "$h/victim.txt" "$h/hl.db-journal"
+run_tw analyze -q --db "$h/hl.db" "$A"
+assert_eq "analyze --db with a hard link as its -journal: exit 3, said, the linked file unchanged" \
+	"3|tlswatch analyze: $h/hl.db: SQLite's $h/hl.db-journal beside it: the file has other names (hard links); refusing to write into it|victim" \
+	"$T_RC|$(cat "$T_TMP/err")|$(cat "$h/victim.txt")"
 t_done

@@ -183,6 +183,12 @@ static void test_file_with_other_names_is_refused(void)
 	CHECK_INT(open_write("real/hard.log", TW_OUTPUT_REPLACE, "x", NULL), -EMLINK);
 	CHECK_INT(open_write("real/hard.log", TW_OUTPUT_LOCK, "", NULL), -EMLINK);
 	CHECK_STR(contents("shadow"), "secret\n");
+	/* looked at only (a file another library opens by its path) */
+	CHECK_INT(tw_output_probe(at(p, "real/hard.log")), -EMLINK);
+	CHECK_INT(tw_output_probe(at(p, "real/none.log")), 0);
+	CHECK_INT(tw_output_probe(at(p, "none/none.log")), 0);
+	CHECK_INT(tw_output_probe(at(p, "shadow-link")), 0);
+	CHECK_INT(access(p, F_OK) == 0 ? 0 : errno, ENOENT);
 	CHECK_STR(tw_output_error(-EMLINK),
 		  "the file has other names (hard links); refusing to write into it");
 }
@@ -214,6 +220,8 @@ static void test_sticky_directory_rules_apply_whatever_the_sysctls(void)
 	CHECK_INT(open_write("tmp/theirs-file.log", TW_OUTPUT_APPEND, "x", NULL),
 		  -EACCES);
 	CHECK_INT(open_write("tmp/theirs-dir/x.db", TW_OUTPUT_LOCK, "", NULL), -EACCES);
+	CHECK_INT(tw_output_probe(at(p, "tmp/theirs-file.log")), -EACCES);
+	CHECK_INT(tw_output_probe(at(p, "tmp/theirs.log")), -EACCES);
 	CHECK_INT(access(at(p, "real/x.log"), F_OK) == 0 ? 0 : errno, ENOENT);
 	CHECK_STR(contents("shadow"), "secret\n");
 	CHECK_STR(contents("tmp/theirs-file.log"), "theirs\n");

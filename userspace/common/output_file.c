@@ -119,6 +119,7 @@ struct walk {
 	int dir;
 	char rest[PATH_MAX];
 	int links;                     /* followed so far */
+	bool done;                     /* the last name reached */
 };
 
 /*
@@ -221,6 +222,19 @@ static int walk_dir(struct walk *w, const char *name, const char *after)
 	return 0;
 }
 
+/* The walk of @path begun: from the root or the working directory. 0,
+ * or -errno. */
+static int walk_start(struct walk *w, const char *path)
+{
+	if (!*path)
+		return -ENOENT;
+	if (strlen(path) >= sizeof(w->rest))
+		return -ENAMETOOLONG;
+	memcpy(w->rest, path, strlen(path) + 1);
+	w->dir = open(path[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return w->dir < 0 ? -errno : 0;
+}
+
 /* The open(2) flags of @mode, and its creation mode into *@perm. */
 static int output_flags(enum tw_output_mode mode, mode_t *perm)
 {
@@ -260,6 +274,7 @@ static int walk_last(struct walk *w, const char *name, int flags, mode_t perm,
 		out->fd = fd;
 		out->created_dir = w->dir;
 		w->dir = -1;
+		w->done = true;
 		return 0;
 	}
 	/* something is there: a file to open, or a link (not followed by
@@ -272,6 +287,7 @@ static int walk_last(struct walk *w, const char *name, int flags, mode_t perm,
 		return fail_closing(fd);
 	if (fd >= 0) {
 		out->fd = fd;
+		w->done = true;
 		return 0;
 	}
 	/* ELOOP: a link, followed one step here; ENOENT: gone meanwhile,
@@ -311,20 +327,15 @@ int tw_output_open(const char *path, enum tw_output_mode mode,
 	struct walk w = { .dir = -1 };
 	const char *after;
 	mode_t perm;
-	int flags = output_flags(mode, &perm), last, e;
+	int flags = output_flags(mode, &perm), last, e, rc;
 
 	out->fd = -1;
 	out->created_dir = -1;
 	out->created_name = NULL;
-	if (!*path)
-		return -ENOENT;
-	if (strlen(path) >= sizeof(w.rest))
-		return -ENAMETOOLONG;
-	memcpy(w.rest, path, strlen(path) + 1);
-	w.dir = open(path[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (w.dir < 0)
-		return -errno;
-	while (out->fd < 0) {
+	rc = walk_start(&w, path);
+	if (rc)
+		return rc;
+	while (!w.done) {
 		last = walk_next(&w, name, &after);
 		if (last < 0 ||
 		    (last ? walk_last(&w, name, flags, perm, out) :
@@ -339,6 +350,59 @@ fail:
 	if (w.dir >= 0)
 		close(w.dir);
 	return -e;
+}
+
+/* The last name of the path, @name in w->dir, looked at only: a link
+ * followed (0, walk on), a file checked (output_check_opened), nothing
+ * there taken as nothing to refuse. 0, or -1 with errno. */
+static int walk_probe_last(struct walk *w, const char *name)
+{
+	struct stat sb;
+	int fd = openat(w->dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT) {
+		w->done = true;
+		return 0;
+	}
+	if (fd < 0 || fstat(fd, &sb) != 0)
+		return fail_closing(fd);
+	if (S_ISLNK(sb.st_mode) && !output_in_proc(w->dir)) {
+		if (walk_follow(w, fd, "") != 0)
+			return fail_closing(fd);
+		close(fd);
+		return 0;
+	}
+	if (output_check_opened(w->dir, fd) != 0)
+		return fail_closing(fd);
+	close(fd);
+	w->done = true;
+	return 0;
+}
+
+int tw_output_probe(const char *path)
+{
+	char name[NAME_MAX + 1];
+	struct walk w = { .dir = -1 };
+	const char *after;
+	int last, e, rc;
+
+	rc = walk_start(&w, path);
+	if (rc)
+		return rc;
+	while (!w.done) {
+		last = walk_next(&w, name, &after);
+		if (last < 0 || (last ? walk_probe_last(&w, name) :
+				 walk_dir(&w, name, after)) != 0)
+			goto fail;
+	}
+	close(w.dir);
+	return 0;
+fail:
+	e = errno;
+	if (w.dir >= 0)
+		close(w.dir);
+	/* a directory of the path missing: nothing there either */
+	return e == ENOENT ? 0 : -e;
 }
 
 int tw_output_remove_created(const struct tw_output *out)

@@ -56,6 +56,16 @@ struct tw_output {
 int tw_output_open(const char *path, enum tw_output_mode mode,
 		   struct tw_output *out);
 
+/*
+ * Whether @path, a file another library opens or creates by its path
+ * (SQLite's -wal, -shm and -journal beside a database), is one the rules
+ * above let this process write: 0 when nothing is there (nor its
+ * directory), or when what is there passes them (through the links on
+ * the path); -EACCES, -EMLINK, or another -errno of the walk. Creates
+ * nothing. A look: the name may change after it.
+ */
+int tw_output_probe(const char *path);
+
 /* Removes the file tw_output_open created, while it is still the one
  * under that name in that directory (a writer of that directory could
  * swap it between the look and the removal: no call removes a name only

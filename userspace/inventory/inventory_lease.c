@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,6 +45,41 @@ static int lease_open_failed(const char *path, int r, char *err, size_t errlen)
 	return r;
 }
 
+/*
+ * SQLite opens its -wal, -shm and -journal files beside the database
+ * (by the database's path with its links resolved: the file open at
+ * @fd) with O_CREAT and O_NOFOLLOW: a link there fails that open, but
+ * another user's file in a sticky world-writable directory, or a second
+ * name of another file, would be taken (a crafted -wal replayed into the
+ * database, or root's file written through it). Refused as the database
+ * itself would be (common/output_file.h). 0, or -errno said.
+ */
+static int lease_check_beside(int fd, const char *path, char *err, size_t errlen)
+{
+	static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
+	char proc[32], real[PATH_MAX], side[PATH_MAX + 16];
+	ssize_t n;
+	size_t i;
+	int r;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, real, sizeof(real) - 1);
+	/* no path to look beside (no /proc): SQLite's own opens decide */
+	if (n <= 0 || (size_t)n >= sizeof(real) - 1)
+		return 0;
+	real[n] = '\0';
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(side, sizeof(side), "%s%s", real, suffixes[i]);
+		r = tw_output_probe(side);
+		if (r == -EACCES || r == -EMLINK) {
+			snprintf(err, errlen, "%s: SQLite's %s beside it: %s", path,
+				 side, tw_output_error(r));
+			return r;
+		}
+	}
+	return 0;
+}
+
 /* *@fd: @path opened (created empty when missing) read-only, or -1 when
  * it is not a regular file. 0, or -errno said. */
 static int lease_open(const char *path, int *fd, char *err, size_t errlen)
@@ -64,20 +100,22 @@ static int lease_open(const char *path, int *fd, char *err, size_t errlen)
 	while (r == -EINTR);
 	if (r)
 		return lease_open_failed(path, r, err, errlen);
-	tw_output_forget_created(&o);
 	*fd = o.fd;
 	if (fstat(*fd, &sb) != 0) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	} else if (S_ISREG(sb.st_mode)) {
+		r = lease_check_beside(*fd, path, err, errlen);
+	}
+	/* refused: the file this call created goes with it */
+	if (r)
+		tw_output_remove_created(&o);
+	tw_output_forget_created(&o);
+	if (r || !S_ISREG(sb.st_mode)) {
 		inventory_lease_end(*fd);
 		*fd = -1;
-		return r;
 	}
-	if (!S_ISREG(sb.st_mode)) {
-		inventory_lease_end(*fd);
-		*fd = -1;
-	}
-	return 0;
+	return r;
 }
 
 /*

@@ -253,8 +253,9 @@ static int output_flags(enum tw_output_mode mode, mode_t *perm)
 
 /*
  * The last name of the path, @name in w->dir: created with O_EXCL, or
- * the file there opened and checked (output_check_opened), or its link
- * followed (then 0 with out->fd -1: walk on). 0, or -1 with errno.
+ * the file there opened and checked (output_check_opened), both setting
+ * w->done; or its link followed (w->rest its target: walk on). 0, or -1
+ * with errno.
  */
 static int walk_last(struct walk *w, const char *name, int flags, mode_t perm,
 		     struct tw_output *out)

@@ -145,6 +145,8 @@ $(BUILD)/libtlswatch-san.a: $(SAN_LIB_OBJS)
 # The tests that make strdup fail on demand (tests/unit/fail_strdup.h).
 UNIT_WRAP_STRDUP := test_crl_fetch test_text_report
 $(UNIT_WRAP_STRDUP:%=$(BUILD)/tests/%): UNIT_LDFLAGS := -Wl,--wrap=strdup
+# The test that writes to a capture during the walk's reads (pread).
+$(BUILD)/tests/test_pcap_source: UNIT_LDFLAGS := -Wl,--wrap=pread
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtlswatch-san.a
 	@mkdir -p $(@D)

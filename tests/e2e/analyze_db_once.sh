@@ -67,13 +67,15 @@ assert_eq "the same capture twice: nothing counted" "" "$(rows "$T_TMP/twice.db"
 # the captures up (they opened the file again: quick_check, migrations,
 # prepares), for a new database, for one that exists, and for a capture
 # added before (its temporary copy is made through that connection).
-# Besides SQLite's, one read-only descriptor holds the run's lease.
+# Besides SQLite's, one read-only descriptor holds the run's lease
+# (opened by its name in its directory, common/output_file.c: counted
+# when the open succeeded; a try to create it finds it there).
 for run in new:rsa existing:weak again:weak; do
 	strace -f -e trace=open,openat -o "$T_TMP/strace" \
 		"$TW" analyze -q --db "$T_TMP/once.db" "$CAPS/tls12_${run#*:}.pcap" >/dev/null
 	assert_eq "${run%:*}: the database file is opened once by SQLite, once for the lease" \
 		"1 1" "$(grep -c "\"$T_TMP/once.db\", O_RDWR" "$T_TMP/strace") $(
-			grep -c "\"$T_TMP/once.db\", O_RDONLY" "$T_TMP/strace")"
+			grep "\"once.db\", O_RDONLY" "$T_TMP/strace" | grep -vc ' = -1 ')"
 done
 assert_eq "the database opened once: both captures counted" \
 	"rsa.test 2 weak.test 1" "$(rows "$T_TMP/once.db")"

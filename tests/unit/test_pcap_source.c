@@ -785,12 +785,14 @@ static void test_file_walk_whole_records_only(void)
  * enhanced packet block of 32, in byte order @be or little: at @p. */
 static size_t mixed_section(uint8_t *p, bool be)
 {
-	/* [3]: major version 1, minor 0, two 16-bit numbers (the one
-	 * word's bytes would make a big-endian section's major 0) */
+	/* [3]: major version 1, minor 0, and [9]: link type 1 (Ethernet),
+	 * 16 reserved bits: two 16-bit numbers each (one word's bytes
+	 * would make a big-endian section's major and link type 0) */
+	const uint32_t two16 = be ? 0x00010000 : 0x00000001;
 	const uint32_t words[] = {
-		0x0a0d0d0a, 28, 0x1a2b3c4d, be ? 0x00010000 : 0x00000001,
+		0x0a0d0d0a, 28, 0x1a2b3c4d, two16,
 		0xffffffff, 0xffffffff, 28,
-		1, 20, 0x00000001, 0x00040000, 20,
+		1, 20, two16, 0x00040000, 20,
 		6, 32, 0, 0, 0, 0, 0, 32,
 	};
 	size_t i;
@@ -910,9 +912,33 @@ static void test_file_walk_stops_at_a_bad_block_length(void)
 	CHECK_STR(why, "pcapng section header at byte 80 has a length of 16, under 28");
 }
 
+/* The test links with -Wl,--wrap=pread (Makefile): the walk's reads come
+ * here. While pread_grow_fd is >= 0, the first read appends a block's
+ * worth of bytes to that file (a writer rewriting the capture during
+ * the walk), then reads. */
+static int pread_grow_fd = -1;
+
+ssize_t __real_pread(int fd, void *buf, size_t n, off_t at);
+ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t at);
+
+ssize_t __wrap_pread(int fd, void *buf, size_t n, off_t at)
+{
+	static const uint8_t more[32];
+	struct stat sb;
+
+	if (pread_grow_fd >= 0 && fstat(pread_grow_fd, &sb) == 0) {
+		if (pwrite(pread_grow_fd, more, sizeof(more), sb.st_size) !=
+		    (ssize_t)sizeof(more))
+			printf("# pwrite: %s\n", strerror(errno));
+		pread_grow_fd = -1;
+	}
+	return __real_pread(fd, buf, n, at);
+}
+
 /* The offset capture_pcapng_other_order_at() finds in @buf, written to a
- * file, for @reached. */
-static long long other_order_at(const uint8_t *buf, size_t len, uint64_t reached)
+ * file, for @reached; with @grow, the file written to during the walk. */
+static long long other_order_at_grown(const uint8_t *buf, size_t len,
+				      uint64_t reached, bool grow)
 {
 	FILE *fp = tmpfile();
 	long long at;
@@ -921,11 +947,18 @@ static long long other_order_at(const uint8_t *buf, size_t len, uint64_t reached
 		printf("# tmpfile: %s\n", strerror(errno));
 		if (fp)
 			fclose(fp);
-		return -2;
+		return -3;
 	}
+	pread_grow_fd = grow ? fileno(fp) : -1;
 	at = (long long)capture_pcapng_other_order_at(fileno(fp), reached);
+	pread_grow_fd = -1;
 	fclose(fp);
 	return at;
+}
+
+static long long other_order_at(const uint8_t *buf, size_t len, uint64_t reached)
+{
+	return other_order_at_grown(buf, len, reached, false);
 }
 
 /* Where libpcap stopped at a section in the other byte order, found in
@@ -985,6 +1018,27 @@ static void test_other_order_section_found_past_the_window(void)
 	CHECK_INT(other_order_at(buf, n, n), 32760);
 	CHECK_INT(other_order_at(buf, n, 32760), -1);
 	free(buf);
+}
+
+/* A file written to while the walk reads it (a capture rewritten, or
+ * still being written, under the analysis): what the walk found may be
+ * of neither the file libpcap read nor the file as it is now, so it says
+ * CAPTURE_FILE_CHANGED, with or without a section in the other order. */
+static void test_other_order_walk_says_a_file_changed_meanwhile(void)
+{
+	uint8_t buf[160];
+	size_t n;
+
+	n = mixed_section(buf, false);
+	n += mixed_section(buf + n, true);
+	CHECK_INT(other_order_at_grown(buf, n, n, true), CAPTURE_FILE_CHANGED);
+	n = mixed_section(buf, true);
+	n += mixed_section(buf + n, true);
+	CHECK_INT(other_order_at_grown(buf, n, n, true), CAPTURE_FILE_CHANGED);
+	/* unchanged: found as before */
+	n = mixed_section(buf, false);
+	n += mixed_section(buf + n, true);
+	CHECK_INT(other_order_at_grown(buf, n, n, false), 80);
 }
 
 /* Every beginning of the pcapng sample, each in a buffer of its exact
@@ -1055,6 +1109,7 @@ int main(void)
 	RUN_TEST(test_file_walk_stops_at_a_bad_block_length);
 	RUN_TEST(test_other_order_section_found_where_libpcap_stopped);
 	RUN_TEST(test_other_order_section_found_past_the_window);
+	RUN_TEST(test_other_order_walk_says_a_file_changed_meanwhile);
 	remove_tmpdir();
 	return CHECK_EXIT_CODE();
 }

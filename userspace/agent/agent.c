@@ -13,6 +13,7 @@
 
 #include "agent_internal.h"
 #include "common/log.h"
+#include "common/output_file.h"
 
 static volatile sig_atomic_t stop_requested, reopen_requested;
 
@@ -161,7 +162,7 @@ static void agent_hangup(struct agent *ag)
 	if (rc < 0) {
 		snprintf(msg, sizeof(msg), "--json-log %s: cannot reopen: %s; still "
 			 "writing to the old file", ag->o.outputs.json_path,
-			 strerror(-rc));
+			 tw_output_error(rc));
 		agent_reload_refused(ag, msg);
 	} else if (ag->o.on_reload) {
 		ag->o.on_reload(ag->o.reload_ctx, ag);

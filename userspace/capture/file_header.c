@@ -6,6 +6,7 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cursor.h"
@@ -259,7 +260,7 @@ void capture_walk_begin(struct capture_walk *w, const uint8_t *buf, size_t len)
  * three times the whole analysis. */
 #define OTHER_ORDER_WINDOW (32U * 1024U)
 
-int64_t capture_pcapng_other_order_at(int fd, uint64_t reached)
+static int64_t other_order_walk(int fd, uint64_t reached)
 {
 	uint8_t win[OTHER_ORDER_WINDOW];
 	uint64_t at = 0, win_at = 0;
@@ -300,4 +301,29 @@ int64_t capture_pcapng_other_order_at(int fd, uint64_t reached)
 		at += len;
 	}
 	return -1;
+}
+
+/* Whether @a and @b, the file's status before and after the walk, say it
+ * was written meanwhile (its size or its time of change moved). */
+static bool status_moved(const struct stat *a, const struct stat *b)
+{
+	return a->st_size != b->st_size ||
+	       a->st_mtim.tv_sec != b->st_mtim.tv_sec ||
+	       a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
+}
+
+int64_t capture_pcapng_other_order_at(int fd, uint64_t reached)
+{
+	struct stat before, after;
+	int64_t at;
+
+	/* a file rewritten during the walk (its header's blocks read in
+	 * windows, not at once) could show a section libpcap never met, or
+	 * hide one it did: said as such, not as either */
+	if (fstat(fd, &before) != 0)
+		return -1;
+	at = other_order_walk(fd, reached);
+	if (fstat(fd, &after) != 0 || status_moved(&before, &after))
+		return CAPTURE_FILE_CHANGED;
+	return at;
 }

@@ -57,7 +57,11 @@ size_t capture_walk_next(struct capture_walk *w);
  * past the end of the file (a "truncated" file). Reads the blocks'
  * headers from the start of the file with pread() (32 KiB at a time:
  * not one call per block), which leaves a FILE reading @fd where it was.
+ * CAPTURE_FILE_CHANGED when the file's size or modification time moved
+ * during that walk (written meanwhile: what it found may be of neither
+ * the file libpcap read nor the file as it is now).
  */
+#define CAPTURE_FILE_CHANGED (-2)
 int64_t capture_pcapng_other_order_at(int fd, uint64_t reached);
 
 #endif

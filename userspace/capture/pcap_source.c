@@ -214,6 +214,13 @@ static int source_read_error(struct pcap_source *src)
 			 (long long)other);
 		return -1;
 	}
+	/* neither a section in the other order nor a capture cut short can
+	 * be told of a file being rewritten: unread, not misreported */
+	if (other == CAPTURE_FILE_CHANGED) {
+		snprintf(src->stats.error, sizeof(src->stats.error), "%s: the "
+			 "file changed while it was read (%s)", src->name, why);
+		return -1;
+	}
 	if (strstr(why, "truncated")) {
 		src->stats.truncated_file = true;
 		return 0;

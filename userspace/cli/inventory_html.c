@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "common/output_file.h"
 #include "inventory/inventory.h"
 #include "sink/history_store.h"
 #include "sink/html_report.h"
@@ -32,13 +34,35 @@ static int add_row(void *ctx, const struct inventory_leaf *l, bool current)
 	return 0;
 }
 
+/* @path opened as analyze's --html opens its page (common/output_file.h),
+ * and emptied: the page is written at once. NULL with *@rc (-errno). */
+static FILE *open_page(const char *path, int *rc)
+{
+	struct tw_output o;
+	FILE *f;
+
+	*rc = tw_output_open(path, TW_OUTPUT_REPLACE, &o);
+	if (*rc)
+		return NULL;
+	tw_output_forget_created(&o);
+	*rc = tw_output_empty(o.fd);
+	f = *rc ? NULL : fdopen(o.fd, "w");
+	if (!f) {
+		if (!*rc)
+			*rc = -errno;
+		close(o.fd);
+	}
+	return f;
+}
+
 static int write_page(const struct html_agg *agg, const char *path)
 {
-	FILE *f = strcmp(path, "-") ? html_page_open(path) : stdout;
-	int rc;
+	int rc = 0;
+	FILE *f = strcmp(path, "-") ? open_page(path, &rc) : stdout;
 
 	if (!f) {
-		fprintf(stderr, "tlswatch inventory: --html %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "tlswatch inventory: --html %s: %s\n", path,
+			tw_output_error(rc));
 		return EXIT_INPUT;
 	}
 	rc = html_render(agg, f);

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/output_file.h"
 #include "inventory_lease.h"
 
 /* @op (LOCK_SH, LOCK_EX) without waiting: 0, or -errno (-EWOULDBLOCK: a
@@ -27,24 +29,62 @@ static int lease_flock(int fd, int op)
 	return r < 0 ? -errno : 0;
 }
 
-/* open() failed: the process is out of descriptors or memory (said, and
- * returned), or the path cannot be a database this process writes, which
- * SQLite's open then says (0, nothing to lease). */
-static int lease_open_failed(const char *path, char *err, size_t errlen)
+/* Opening @path failed (-errno @r): the process is out of descriptors
+ * or memory, or the path is another user's link or file in a sticky
+ * world-writable directory, or a file with other names
+ * (common/output_file.h: SQLite would open and write it by its path):
+ * said, and returned. Or the path cannot be a database this process
+ * writes, which SQLite's open then says (0, nothing to lease). */
+static int lease_open_failed(const char *path, int r, char *err, size_t errlen)
 {
-	int r = -errno;
-
-	if (r != -EMFILE && r != -ENFILE && r != -ENOMEM)
+	if (r != -EMFILE && r != -ENFILE && r != -ENOMEM && r != -EACCES &&
+	    r != -EMLINK)
 		return 0;
 	snprintf(err, errlen, "%s: opening it for its lease: %s", path,
-		 strerror(-r));
+		 tw_output_error(r));
 	return r;
+}
+
+/*
+ * SQLite opens its -wal, -shm and -journal files beside the database
+ * (by the database's path with its links resolved: the file open at
+ * @fd) with O_CREAT and O_NOFOLLOW: a link there fails that open, but
+ * another user's file in a sticky world-writable directory, or a second
+ * name of another file, would be taken (a crafted -wal replayed into the
+ * database, or root's file written through it). Refused as the database
+ * itself would be (common/output_file.h). 0, or -errno said.
+ */
+static int lease_check_beside(int fd, const char *path, char *err, size_t errlen)
+{
+	static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
+	char proc[32], real[PATH_MAX], side[PATH_MAX + 16];
+	ssize_t n;
+	size_t i;
+	int r;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, real, sizeof(real) - 1);
+	/* no path to look beside (no /proc): SQLite's own opens decide */
+	if (n <= 0 || (size_t)n >= sizeof(real) - 1)
+		return 0;
+	real[n] = '\0';
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(side, sizeof(side), "%s%s", real, suffixes[i]);
+		r = tw_output_probe(side);
+		if (r == -EACCES || r == -EMLINK) {
+			snprintf(err, errlen, "%s: SQLite's %s beside it: %s", path,
+				 side, tw_output_error(r));
+			return r;
+		}
+	}
+	return 0;
 }
 
 /* *@fd: @path opened (created empty when missing) read-only, or -1 when
  * it is not a regular file. 0, or -errno said. */
 static int lease_open(const char *path, int *fd, char *err, size_t errlen)
 {
+	struct tw_output o;
 	struct stat sb;
 	int r;
 
@@ -53,25 +93,29 @@ static int lease_open(const char *path, int *fd, char *err, size_t errlen)
 	 * opened; inventory_check_path() says what it is */
 	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
 		return 0;
-	/* O_NONBLOCK: should it have become a FIFO since */
+	/* (TW_OUTPUT_LOCK opens with O_NONBLOCK: should it have become a
+	 * FIFO since) */
 	do
-		*fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-			   0644);
-	while (*fd < 0 && errno == EINTR);
-	if (*fd < 0)
-		return lease_open_failed(path, err, errlen);
+		r = tw_output_open(path, TW_OUTPUT_LOCK, &o);
+	while (r == -EINTR);
+	if (r)
+		return lease_open_failed(path, r, err, errlen);
+	*fd = o.fd;
 	if (fstat(*fd, &sb) != 0) {
 		r = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	} else if (S_ISREG(sb.st_mode)) {
+		r = lease_check_beside(*fd, path, err, errlen);
+	}
+	/* refused: the file this call created goes with it */
+	if (r)
+		tw_output_remove_created(&o);
+	tw_output_forget_created(&o);
+	if (r || !S_ISREG(sb.st_mode)) {
 		inventory_lease_end(*fd);
 		*fd = -1;
-		return r;
 	}
-	if (!S_ISREG(sb.st_mode)) {
-		inventory_lease_end(*fd);
-		*fd = -1;
-	}
-	return 0;
+	return r;
 }
 
 /*

@@ -235,12 +235,4 @@ int html_agg_find_cert(const struct html_agg *a, const char *sha256);
 /* Writes the page. 0, or -EIO. */
 int html_render(const struct html_agg *a, FILE *out);
 
-/* @path opened for writing as analyze's --html opens its page
- * (html_report.c: the symbolic links at its end followed, and a file in
- * a sticky world-writable directory written, only as the kernel's
- * fs.protected_symlinks and fs.protected_regular allow, whatever their
- * settings), and emptied: for a page written at once (tlswatch
- * inventory --html). NULL with errno. */
-FILE *html_page_open(const char *path);
-
 #endif

@@ -17,12 +17,12 @@
  * terminal).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/output_file.h"
 #include "sink.h"
 
 #define JSON_LINES_BUF (64 * 1024) /* a file's buffer: about 90 events */
@@ -38,9 +38,19 @@ struct json_lines {
 	bool failing;                  /* the last write failed */
 };
 
+/* @path opened to append to (common/output_file.h: another user's link
+ * or file in a sticky world-writable directory such as /tmp, or a file
+ * with other names, is refused whatever the fs.protected_* sysctls say,
+ * at the start and at each SIGHUP's reopening). The fd, or -errno. */
 static int json_lines_fopen(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+	struct tw_output o;
+	int rc = tw_output_open(path, TW_OUTPUT_APPEND, &o);
+
+	if (rc)
+		return rc;
+	tw_output_forget_created(&o);
+	return o.fd;
 }
 
 static unsigned count_lines(const char *p, size_t n)
@@ -167,7 +177,7 @@ static int json_lines_reopen(struct sink *s)
 		return 0;
 	fd = json_lines_fopen(jl->path);
 	if (fd < 0)
-		return -errno;   /* said by the reload it refuses (agent.c) */
+		return fd;       /* said by the reload it refuses (agent.c) */
 	json_lines_flush(s);      /* what the old file can take; the rest
 				   * goes to the new one */
 	close(jl->fd);
@@ -229,10 +239,10 @@ int json_lines_open(const struct output_opts *o, struct sink_set *set,
 	jl->fd = -1;
 	if (strcmp(o->json_path, "-") != 0) {
 		jl->buf = malloc(JSON_LINES_BUF);
-		jl->fd = jl->buf ? json_lines_fopen(o->json_path) : -1;
+		jl->fd = jl->buf ? json_lines_fopen(o->json_path) : -ENOMEM;
 		if (jl->fd < 0) {
-			rc = jl->buf ? -errno : -ENOMEM;
-			snprintf(err, errlen, "%s: %s", o->json_path, strerror(-rc));
+			rc = jl->fd;
+			snprintf(err, errlen, "%s: %s", o->json_path, tw_output_error(rc));
 			free(jl->buf);
 			free(jl);
 			return rc;

@@ -8,7 +8,9 @@
 # upper-case word after the option (FILE, PATH, DIR, IF, N, ADDR:PORT...),
 # or the values it takes, lower-case words joined by '|' (all|served),
 # which are then offered (option_table.h: an option with a fixed set of
-# values has them as its ARG, the one place they are written).
+# values has them as its ARG, generated from the list its enum is), maybe
+# with an upper-case word last, what else it takes (auto|off|PATH: the
+# values, and files).
 set -eu
 bin=$1
 
@@ -45,7 +47,9 @@ options_of() { # command -> lines "OPTION [METAVAR]"
 		for (i = 1; i <= NF; i++) {
 			w = $i; sub(/,$/, "", w)
 			if (w ~ /^-/) { opt[++n] = w; continue }
-			if (w ~ /^[A-Z][A-Z0-9_:=]*$/ || w ~ /^[a-z][a-z0-9-]*(\|[a-z][a-z0-9-]*)+$/) arg = w
+			if (w ~ /^[A-Z][A-Z0-9_:=]*$/ ||
+			    w ~ /^[a-z][a-z0-9-]*(\|[a-z][a-z0-9-]*)*(\|[A-Z][A-Z0-9_]*)?$/ && w ~ /\|/)
+				arg = w
 			break
 		}
 		for (i = 1; i <= n; i++) print opt[i], arg
@@ -134,8 +138,16 @@ _tlswatch() {
 		_tlswatch_reply -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"
 		return
 		;;
-	*'|'*) # the values it takes
-		_tlswatch_reply -W "${arg//|/ }" -- "$cur"
+	*'|'*) # the values it takes, maybe what else last (auto|off|PATH)
+		local values=${arg//|/ } more=${arg##*|}
+		[[ $more == [A-Z]* ]] && values=${values% *}
+		_tlswatch_reply -W "$values" -- "$cur"
+		case $more in
+		FILE | PATH)
+			compopt -o filenames 2>/dev/null
+			mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -f -- "$cur")
+			;;
+		esac
 		return
 		;;
 	*) return ;; # a value to type: nothing to offer

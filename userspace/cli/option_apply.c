@@ -28,14 +28,19 @@ static int add_port(struct cli_opts *o, unsigned long port, char *err, size_t er
 	return 0;
 }
 
+/* Whether @arg is one of --uprobes' modes (CLI_UPROBES_MODES). */
+static bool uprobes_mode(const char *arg)
+{
+	return cli_option_choice(CLI_OPT_UPROBES, arg, NULL, 0) >= 0;
+}
+
 /* --uprobes: 'auto' or 'off' alone (the last one given wins), or paths. */
 static int add_uprobes(struct cli_opts *o, const char *arg, char *err,
 		       size_t errlen)
 {
-	bool mode = !strcmp(arg, "auto") || !strcmp(arg, "off");
+	bool mode = uprobes_mode(arg);
 
-	if (mode || (o->n_uprobes == 1 && (!strcmp(o->uprobes[0], "auto") ||
-					   !strcmp(o->uprobes[0], "off"))))
+	if (mode || (o->n_uprobes == 1 && uprobes_mode(o->uprobes[0])))
 		o->n_uprobes = 0;
 	if (!mode && arg[0] != '/') {
 		snprintf(err, errlen, "'%s' is not 'auto', 'off' or an absolute "
@@ -46,7 +51,7 @@ static int add_uprobes(struct cli_opts *o, const char *arg, char *err,
 			      "library paths", arg, err, errlen);
 }
 
-/* --direction: its table's values, "all|served". */
+/* --direction: CLI_DIRECTIONS. */
 static int set_direction(struct cli_opts *o, const char *arg, char *err,
 			 size_t errlen)
 {
@@ -54,7 +59,7 @@ static int set_direction(struct cli_opts *o, const char *arg, char *err,
 
 	if (i < 0)
 		return i;
-	o->served_only = i == 1;
+	o->served_only = i == CLI_DIRECTION_SERVED;
 	return 0;
 }
 
@@ -220,7 +225,7 @@ static int apply_output(struct output_opts *out, enum cli_opt id, const char *ar
 	case CLI_OPT_WEBHOOK_SECRET_FILE: out->webhook_secret_file = arg; return 0;
 	case CLI_OPT_WEBHOOK_CA_FILE:   out->webhook_ca_file = arg; return 0;
 	case CLI_OPT_WEBHOOK_FORMAT: {
-		/* the table's values, in the order of enum webhook_format */
+		/* the table's ARG is WEBHOOK_FORMATS: the index is the enum */
 		int i = cli_option_choice(CLI_OPT_WEBHOOK_FORMAT, arg, err, errlen);
 
 		if (i < 0)

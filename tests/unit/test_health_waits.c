@@ -22,6 +22,7 @@
 #include "cert/cert_info.h"
 #include "cert/crl_fetch.h"
 #include "cert/health.h"
+#include "cert/revo_facts.h"
 #include "check.h"
 #include "health_fixture.h"
 #include "health_responder.h"
@@ -97,16 +98,69 @@ struct setup {
 	struct cert_health_events ev;
 };
 
+/*
+ * The two PKIs (their leaves name the socket as their CRL server too, or
+ * not), each made once with its socket and shared by the tests: making
+ * one (scripts/make-health-pki.sh, a few dozen openssl runs) took most of
+ * each test's time. A test still starts with a facade of its own, and
+ * with no request of an earlier test's on the socket (pki_flush).
+ */
+struct pki {
+	char dir[64], root[1200];
+	int lfd;
+};
+static struct pki pkis[2];   /* by crl */
+
+static const struct pki *pki_get(bool crl)
+{
+	struct pki *p = &pkis[crl];
+
+	if (!p->dir[0]) {
+		snprintf(p->dir, sizeof(p->dir), "/tmp/tw-health-waits-XXXXXX");
+		p->lfd = health_pki_on_socket(p->dir, 16, crl, p->root, sizeof(p->root));
+	}
+	return p;
+}
+
+/* Closes the connections still queued on @lfd: requests of a facade
+ * closed since, which no test took. Its workers are joined, so every
+ * connection it made is queued already. */
+static void pki_flush(int lfd)
+{
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+	int c;
+
+	while (lfd >= 0 && poll(&pfd, 1, 0) == 1 && (c = accept(lfd, NULL, NULL)) >= 0)
+		close(c);
+}
+
+static void pkis_remove(void)
+{
+	char cmd[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(pkis) / sizeof(pkis[0]); i++) {
+		if (!pkis[i].dir[0])
+			continue;
+		if (pkis[i].lfd >= 0)
+			close(pkis[i].lfd);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pkis[i].dir);
+		CHECK_INT(hf_sh(cmd), 0);
+	}
+}
+
 /* @crl: the PKI's certificates name the socket as their CRL server too.
  * @ca_file: the trust store (NULL: the PKI's root). */
 static void setup_open(struct setup *s, bool crl, const char *ca_file)
 {
 	struct cert_health_opts o = { .online = true, .ocsp_timeout_ms = 60000 };
+	const struct pki *p = pki_get(crl);
 	char err[256] = "";
 
 	memset(s, 0, sizeof(*s));
-	snprintf(s->dir, sizeof(s->dir), "/tmp/tw-health-waits-XXXXXX");
-	s->lfd = health_pki_on_socket(s->dir, 16, crl, s->root, sizeof(s->root));
+	memcpy(s->dir, p->dir, sizeof(s->dir));
+	memcpy(s->root, p->root, sizeof(s->root));
+	s->lfd = p->lfd;
 	s->ev = (struct cert_health_events){
 		.updated = on_updated, .settled = on_settled, .problem = on_problem,
 		.ctx = &s->said,
@@ -117,17 +171,13 @@ static void setup_open(struct setup *s, bool crl, const char *ca_file)
 
 static void setup_close(struct setup *s)
 {
-	char cmd[256];
 	int i;
 
 	/* first: the requests out fail at once, not at their timeout */
 	for (i = 0; i < s->n_held; i++)
 		close(s->held[i]);
-	if (s->lfd >= 0)
-		close(s->lfd);
 	cert_health_close(s->h);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
-	CHECK_INT(hf_sh(cmd), 0);
+	pki_flush(s->lfd);
 	wall_step_s = mono_step_s = 0;
 }
 
@@ -317,16 +367,21 @@ static void test_cert_event_checked_again_keeps_one_wait(void)
 /* --- what a wait keeps needed */
 
 #define FLOOD CRL_FETCH_MAX_URLS   /* new CRL URLs: the table ages */
+/* Each flood certificate names as many URLs as a certificate's are read
+ * (a quarter of the certificates to mint and check: those took most of
+ * the test's time, above all under the sanitizers) */
+#define FLOOD_URLS REVO_FACTS_MAX_CRL_URLS
+_Static_assert(FLOOD % FLOOD_URLS == 0, "the flood is whole certificates");
 
 /* A certificate @cn issued by @issuer (NULL: self-signed) with @key
- * (@ikey signing), a CA or not, naming @crl_url (NULL: none). */
+ * (@ikey signing), a CA or not, naming the CRL URLs @crl_uris
+ * ("URI:http://a,URI:http://b"; NULL: none). */
 static X509 *mint(const char *cn, long serial, X509 *issuer, EVP_PKEY *key,
-		  EVP_PKEY *ikey, bool ca, const char *crl_url)
+		  EVP_PKEY *ikey, bool ca, const char *crl_uris)
 {
 	X509 *x = X509_new();
 	X509_EXTENSION *ext;
 	X509V3_CTX ctx;
-	char uri[300];
 	bool ok = x != NULL;
 
 	ok = ok && X509_set_version(x, 2) &&
@@ -345,9 +400,9 @@ static X509 *mint(const char *cn, long serial, X509 *issuer, EVP_PKEY *key,
 		ok = ext && X509_add_ext(x, ext, -1);
 		X509_EXTENSION_free(ext);
 	}
-	if (ok && crl_url) {
-		snprintf(uri, sizeof(uri), "URI:%s", crl_url);
-		ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_crl_distribution_points, uri);
+	if (ok && crl_uris) {
+		ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_crl_distribution_points,
+					  crl_uris);
 		ok = ext && X509_add_ext(x, ext, -1);
 		X509_EXTENSION_free(ext);
 	}
@@ -410,9 +465,10 @@ static int trust_both(struct setup *s, X509 *flood_root, char *path, size_t len)
 
 /*
  * revoked.test waits for its responder (held); its CRL and its
- * intermediate's are downloaded: said again, revoked. Then 4,096 new
- * certificates (another CA's) each name a CRL URL of their own: the
- * table of URLs is full and forgets the half asked for least recently.
+ * intermediate's are downloaded: said again, revoked. Then 1,024 new
+ * certificates (another CA's) each name 4 CRL URLs of their own, 4,096
+ * new URLs: the table of URLs is full and forgets the half asked for
+ * least recently.
  * The URLs of the waiting revoked.test stay: asked for again, it is
  * still revoked, nothing downloaded again. Before, they were forgotten
  * with their CRLs (a wait refreshes its URLs only when it is judged
@@ -427,13 +483,14 @@ static void test_waiting_crl_urls_outlive_the_table_ageing(void)
 	struct cert_health_opts o = { .online = true, .ocsp_timeout_ms = 60000 };
 	struct cert_health_result res;
 	struct cert_health_stats st;
-	char trust[1200], url[128], cn[64], err[256] = "";
+	char trust[1200], uris[FLOOD_URLS * 64], cn[64], err[256] = "";
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	X509 *root = key ? mint("Flood Root", 1, NULL, key, key, true, NULL) : NULL;
 	struct cert_info *leaf;
 	struct setup s;
 	uint16_t port = 0;
-	int dead, i, updates;
+	int dead, i, j, updates;
+	size_t off;
 
 	setup_open(&s, true, NULL);
 	dead = dead_port(&port);
@@ -450,19 +507,23 @@ static void test_waiting_crl_urls_outlive_the_table_ageing(void)
 	drain_health_until(s.h, &s.ev, &s.said.updates[1], 1);
 	CHECK_INT(s.said.updates[1], 1);
 	CHECK_INT(s.said.status[1], OCSP_ST_REVOKED);
-	for (i = 0; s.h && i < FLOOD; i++) {
+	for (i = 0; s.h && i < FLOOD / FLOOD_URLS; i++) {
 		X509 *x;
 
 		snprintf(cn, sizeof(cn), "flood-%d.test", i);
-		snprintf(url, sizeof(url), "http://127.0.0.1:%u/%d.crl", port, i);
-		x = mint(cn, 100 + i, root, key, key, false, url);
+		for (j = 0, off = 0; j < FLOOD_URLS; j++)
+			off += (size_t)snprintf(uris + off, sizeof(uris) - off,
+						"%sURI:http://127.0.0.1:%u/%d.crl",
+						j ? "," : "", port, i * FLOOD_URLS + j);
+		x = mint(cn, 100 + i, root, key, key, false, uris);
 		leaf = info_of(x);
 		X509_free(x);
 		if (!leaf)
 			break;
 		check_chain(&s, &leaf, 1, (uint16_t)(PORTS + i), &res);
 		cert_info_free(leaf);
-		if (i % 64 == 63)   /* the failed downloads, their waits */
+		/* every 64 URLs: the failed downloads, their waits */
+		if (i % (64 / FLOOD_URLS) == 64 / FLOOD_URLS - 1)
 			cert_health_drain(s.h, &s.ev);
 	}
 	if (s.h) {
@@ -529,5 +590,6 @@ int main(void)
 	RUN_TEST(test_cert_event_checked_again_keeps_one_wait);
 	RUN_TEST(test_crl_from_another_url_of_the_issuer_judges_its_waits);
 	RUN_TEST(test_waiting_crl_urls_outlive_the_table_ageing);
+	pkis_remove();
 	return CHECK_EXIT_CODE();
 }

@@ -26,6 +26,7 @@
 #include "check.h"
 #include "health_fixture.h"
 #include "health_responder.h"
+#include "pipeline/pipeline_priv.h"
 
 static pthread_t test_thread;
 static int64_t wall_step_s, mono_step_s;
@@ -66,14 +67,15 @@ struct said {
 	int settled, problems;
 };
 
-static void on_updated(void *ctx, const struct cert_health_result *r)
+static bool on_updated(void *ctx, const struct cert_health_result *r)
 {
 	struct said *s = ctx;
 
 	if (r->server.port >= PORTS)
-		return;
+		return true;
 	s->updates[r->server.port]++;
 	s->status[r->server.port] = r->revocation.status;
+	return true;
 }
 
 static void on_settled(void *ctx, const struct cert_health_result *r)
@@ -364,6 +366,106 @@ static void test_cert_event_checked_again_keeps_one_wait(void)
 }
 
 
+/* --- what is counted as lost (cert_updates_lost) */
+
+static void count_cert_events(void *ctx, const struct event *ev)
+{
+	if (ev->type == EVENT_CERT)
+		(*(int *)ctx)++;
+}
+
+/* The agent's cert_updates_lost with @h. */
+static uint64_t updates_lost(struct cert_health *h)
+{
+	struct cert_health_stats st;
+
+	cert_health_stats(h, &st);
+	return st.waits_let_go;
+}
+
+/* Waits until @n online answers are in, without taking them (the
+ * facade's fd counts them: read, its count is added up; drain takes
+ * every answer in whatever its count). At most 10 s. */
+static void answers_in(struct cert_health *h, uint64_t n)
+{
+	struct pollfd pfd = { .fd = cert_health_fd(h), .events = POLLIN };
+	uint64_t got = 0, count;
+	int i;
+
+	for (i = 0; i < 100 && got < n; i++)
+		if (poll(&pfd, 1, 100) == 1 && read(pfd.fd, &count, sizeof(count)) ==
+		    (ssize_t)sizeof(count))
+			got += count;
+	CHECK_INT(got, n);
+}
+
+/*
+ * revoked.test's cert event, said by a pipeline, waits for its responder
+ * (held) and two CRLs; the pipeline forgets it (as at
+ * PIPELINE_MAX_CERT_EVENTS). The CRLs come, revoked, and are taken 601 s
+ * later: the wait is judged again (changed: revoked) and let go, its
+ * responder's answer still out. One cert event's update lost: counted
+ * once. Before, twice: by the pipeline (a change it could not say) and
+ * by the facade (a wait let go with answers out).
+ */
+static void test_lost_update_of_a_wait_let_go_counts_once(void)
+{
+	static const char *const crls[] = {
+		"/inter.crl", "inter.crl", "/root.crl", "root.crl", NULL,
+	};
+	int events = 0;
+	struct pipeline_opts po = { .emit = count_cert_events, .emit_ctx = &events };
+	struct setup s;
+
+	setup_open(&s, true, NULL);
+	po.health = s.h;
+	po.problem = on_problem;   /* the responder's failure, when closed */
+	po.problem_ctx = &s.said;
+	struct hs_record rec = { .n_chain = 2 };
+	struct pipeline *pl = NULL;
+	X509 *leaf = NULL, *inter = NULL;
+	char path[1200];
+	size_t len = 0;
+
+	pl = s.h ? pipeline_new(&po) : NULL;
+	CHECK(pl != NULL);
+	rec.start_us = rec.end_us = (uint64_t)time(NULL) * 1000000;
+	rec.server.addr.family = 4;
+	rec.server.port = 1;
+	snprintf(path, sizeof(path), "%s/revoked.test.crt", s.dir);
+	rec.chain[0].data = pem_der(path, &len, &leaf);
+	rec.chain[0].len = (uint32_t)len;
+	snprintf(path, sizeof(path), "%s/inter.crt", s.dir);
+	rec.chain[1].data = pem_der(path, &len, &inter);
+	rec.chain[1].len = (uint32_t)len;
+	if (pl && rec.chain[0].data && rec.chain[1].data) {
+		pipeline_report_active(pl, &rec);
+		CHECK_INT(events, 1);
+		/* what the pipeline does past PIPELINE_MAX_CERT_EVENTS */
+		strmap_clear(pl->cert_events);
+		chain_pins_drop_all(pl);
+		serve(&s, 3, crls);   /* its query (held), two downloads */
+		answers_in(s.h, 2);
+		mono_step_s = 601;
+		pipeline_drain_checks(pl);
+		CHECK_INT(events, 1);   /* forgotten: not said */
+		CHECK_INT(updates_lost(s.h), 1);
+		/* its answer, when it comes, is for no wait: no more */
+		CHECK_INT(s.n_held, 1);
+		close(s.held[0]);
+		s.n_held = 0;
+		judge_wait_checks(pl, 10000);
+		CHECK_INT(events, 1);
+		CHECK_INT(updates_lost(s.h), 1);
+	}
+	free(rec.chain[0].data);
+	free(rec.chain[1].data);
+	X509_free(leaf);
+	X509_free(inter);
+	pipeline_free(pl);
+	setup_close(&s);
+}
+
 /* --- what a wait keeps needed */
 
 #define FLOOD CRL_FETCH_MAX_URLS   /* new CRL URLs: the table ages */
@@ -588,6 +690,7 @@ int main(void)
 	RUN_TEST(test_wall_clock_step_lets_go_of_no_wait);
 	RUN_TEST(test_wait_past_its_limit_is_let_go_and_counted);
 	RUN_TEST(test_cert_event_checked_again_keeps_one_wait);
+	RUN_TEST(test_lost_update_of_a_wait_let_go_counts_once);
 	RUN_TEST(test_crl_from_another_url_of_the_issuer_judges_its_waits);
 	RUN_TEST(test_waiting_crl_urls_outlive_the_table_ageing);
 	pkis_remove();

@@ -415,18 +415,17 @@ static void test_lost_update_of_a_wait_let_go_counts_once(void)
 	};
 	int events = 0;
 	struct pipeline_opts po = { .emit = count_cert_events, .emit_ctx = &events };
+	struct hs_record rec = { .n_chain = 2 };
+	struct pipeline *pl = NULL;
+	X509 *leaf = NULL, *inter = NULL;
+	char path[1200];
 	struct setup s;
+	size_t len = 0;
 
 	setup_open(&s, true, NULL);
 	po.health = s.h;
 	po.problem = on_problem;   /* the responder's failure, when closed */
 	po.problem_ctx = &s.said;
-	struct hs_record rec = { .n_chain = 2 };
-	struct pipeline *pl = NULL;
-	X509 *leaf = NULL, *inter = NULL;
-	char path[1200];
-	size_t len = 0;
-
 	pl = s.h ? pipeline_new(&po) : NULL;
 	CHECK(pl != NULL);
 	rec.start_us = rec.end_us = (uint64_t)time(NULL) * 1000000;

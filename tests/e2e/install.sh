@@ -131,6 +131,34 @@ for cmd in analyze run inventory; do
 done
 # --direction and --uprobes (run), --webhook-format (analyze, run)
 tap_eq "completion: options with a set of values" 4 "$valued"
+# Every option whose values are too many for its ARG ('tlswatch --doc
+# values CMD', the lists the options are parsed with) completes to exactly
+# those, a list's after its last comma, PORT:KIND's after the colon.
+listed=0
+for cmd in analyze run inventory; do
+	while read -r opt form values; do
+		listed=$((listed + 1))
+		case $form in
+		list) pre=expired, ;;
+		*) pre=1: ;;
+		esac
+		tap_eq "completion: $cmd $opt offers its $form" \
+			"$(tr ' ' '\n' <<<"$values" | sed "s/^/$pre/" | sort | tr '\n' ' ')" \
+			"$(complete_words tlswatch "$cmd" "$opt" "$pre")"
+	done < <("$BUILD/tlswatch" --doc values "$cmd")
+done
+# --fail-on (analyze), --webhook-events and --udp-encap (analyze, run)
+tap_eq "completion: options with a list of values" 5 "$listed"
+tap_eq "completion: a finding kind after a comma" "expired,revoked expired,revoked_staple " \
+	"$(complete_words tlswatch analyze --fail-on expired,rev)"
+tap_eq "completion: the first item of --webhook-events" "agent agent-error " \
+	"$(complete_words tlswatch run --webhook-events agent)"
+tap_eq "completion: a KIND after PORT:" "4789:geneve 4789:gue " \
+	"$(complete_words tlswatch run --udp-encap 4789:g)"
+tap_eq "completion: a KIND after PORT: split at the colon (COMP_WORDBREAKS)" "geneve gue " \
+	"$(complete_words tlswatch run --udp-encap 4789 : g)"
+tap_eq "completion: nothing for the port of PORT:KIND" "" \
+	"$(complete_words tlswatch run --udp-encap 47)"
 tap_eq "completion generator: nothing on stderr (version takes no --help)" "" \
 	"$(scripts/gen-bash-completion.sh "$BUILD/tlswatch" 2>&1 >/dev/null)"
 tap_eq "completion: analyze operands are files" "$TMP/c/cap.pcap " \

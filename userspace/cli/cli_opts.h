@@ -131,6 +131,7 @@ struct cli_opts {
 
 /* "expired,revoked,spike": bit per finding kind; bit 31 for "spike". */
 #define FAIL_ON_SPIKE (1u << 31)
+#define FAIL_ON_SPIKE_NAME "spike"
 
 /*
  * Builds @o (which must not be in use; free it with cli_opts_free) from the

@@ -88,7 +88,7 @@ static int fail_on_item(const char *tok, uint32_t *mask, char *err, size_t errle
 		snprintf(err, errlen, "an empty item (a comma too many, or none given)");
 		return -EXIT_USAGE;
 	}
-	if (strcmp(tok, "spike") == 0) {
+	if (strcmp(tok, FAIL_ON_SPIKE_NAME) == 0) {
 		*mask |= FAIL_ON_SPIKE;
 		return 0;
 	}
@@ -124,6 +124,20 @@ static int parse_fail_on(const char *arg, uint32_t *mask, char *err, size_t errl
 		rc = fail_on_item("", mask, err, errlen);
 	free(copy);
 	return rc;
+}
+
+/* "'x' is not a list of critical, warning, ...": the selectors'
+ * names, from the list they are parsed with. */
+static void webhook_events_refused(const char *arg, char *err, size_t errlen)
+{
+	const char *name;
+	size_t off;
+	int i;
+
+	off = (size_t)snprintf(err, errlen, "'%s' is not a list of ", arg);
+	for (i = 0; (name = webhook_selector_name((enum webhook_selector)i)) &&
+		    off < errlen; i++)
+		off += (size_t)snprintf(err + off, errlen - off, "%s%s", i ? ", " : "", name);
 }
 
 /* --since, --until: "2026-12-06T14:00:00Z" as µs since the epoch. */
@@ -218,7 +232,7 @@ static int apply_output(struct output_opts *out, enum cli_opt id, const char *ar
 		return output_opts_add_url(out->webhooks, &out->n_webhooks, arg, err, errlen);
 	case CLI_OPT_WEBHOOK_EVENTS:
 		if (webhook_events_parse(arg, &out->webhook_events) < 0) {
-			snprintf(err, errlen, "'%s' is not a list of critical, warning, cert, spike, agent-error, agent, handshake, summary", arg);
+			webhook_events_refused(arg, err, errlen);
 			return -EXIT_USAGE;
 		}
 		return 0;

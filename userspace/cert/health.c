@@ -891,8 +891,9 @@ static void health_wait_add(struct cert_health *h, const struct cert_health_resu
 		/* The oldest is at the end: it gets no update, only its next
 		 * handshake's check will show the answer. The pipeline lets go
 		 * of its pinned chain in the same order. */
-		health_wait_lost(h, TAILQ_LAST(&h->waits, health_waits));
-		health_wait_drop(h, TAILQ_LAST(&h->waits, health_waits));
+		w = TAILQ_LAST(&h->waits, health_waits);
+		health_wait_lost(h, w);
+		health_wait_drop(h, w);
 	}
 	w = calloc(1, sizeof(*w));
 	if (!w) {

@@ -16,11 +16,13 @@
  * WEBHOOK_FORMATS...), so an index is its enum's value by construction.
  * An upper-case word last in such an ARG ("auto|off|PATH") is what else
  * the option takes: never a value, the completion offers files for it.
- * min/max bound OT_UINT and
- * OT_DOUBLE values (and are shown in the help); "default" is the value
- * applied before the configuration file and the command line, and shown in
- * the help ("" when the default is not a value of the option: the help
- * text says what it is). A list's bound is said with TW_STRINGIFY(its macro).
+ * An option whose set is too big for its ARG (--fail-on KINDS) has its
+ * values printed by 'tlswatch --doc values' (doc.c) for the completion.
+ * min/max bound OT_UINT and OT_DOUBLE values (and are shown in the
+ * help); "default" is the value applied before the configuration file
+ * and the command line, and shown in the help ("" when the default is
+ * not a value of the option: the help text says what it is). A list's
+ * bound is said with TW_STRINGIFY(its macro).
  */
 #ifndef TW_CLI_OPTION_TABLE_H
 #define TW_CLI_OPTION_TABLE_H

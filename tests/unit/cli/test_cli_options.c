@@ -413,6 +413,12 @@ static void test_command_line_errors(void)
 		  -EXIT_USAGE);
 	CHECK_STR(err, "--fail-on: unknown finding kind 'bogus'");
 	cli_opts_free(&o);
+	/* the selectors named from the list they are parsed with */
+	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--webhook-events", "cert,bogus", "a.pcap"),
+		  -EXIT_USAGE);
+	CHECK_STR(err, "--webhook-events: 'cert,bogus' is not a list of critical, warning, "
+		  "cert, spike, agent-error, agent, handshake, summary");
+	cli_opts_free(&o);
 	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--json"), -EXIT_USAGE);
 	CHECK_STR(err, "no capture file given");
 	cli_opts_free(&o);

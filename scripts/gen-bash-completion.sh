@@ -8,7 +8,11 @@
 # upper-case word after the option (FILE, PATH, DIR, IF, N, ADDR:PORT...),
 # or the values it takes, lower-case words joined by '|' (all|served),
 # which are then offered (option_table.h: an option with a fixed set of
-# values has them as its ARG, the one place they are written).
+# values has them as its ARG, generated from the list its enum is), maybe
+# with an upper-case word last, what else it takes (auto|off|PATH: the
+# values, and files). An option whose set is too big for its ARG (--fail-on
+# KINDS, --webhook-events LIST, --udp-encap PORT:KIND) has its values from
+# 'tlswatch --doc values top', the lists the options are parsed with.
 set -eu
 bin=$1
 
@@ -45,7 +49,9 @@ options_of() { # command -> lines "OPTION [METAVAR]"
 		for (i = 1; i <= NF; i++) {
 			w = $i; sub(/,$/, "", w)
 			if (w ~ /^-/) { opt[++n] = w; continue }
-			if (w ~ /^[A-Z][A-Z0-9_:=]*$/ || w ~ /^[a-z][a-z0-9-]*(\|[a-z][a-z0-9-]*)+$/) arg = w
+			if (w ~ /^[A-Z][A-Z0-9_:=]*$/ ||
+			    w ~ /^[a-z][a-z0-9-]*(\|[a-z][a-z0-9-]*)*(\|[A-Z][A-Z0-9_]*)?$/ && w ~ /\|/)
+				arg = w
 			break
 		}
 		for (i = 1; i <= n; i++) print opt[i], arg
@@ -60,6 +66,13 @@ for c in $commands; do
 		exit 1
 	fi
 done
+
+# "--fail-on list revoked expired ...": option, form, values
+values=$("$bin" --doc values top)
+if [ -z "$values" ]; then
+	echo "gen-bash-completion: no values from '$bin --doc values top'" >&2
+	exit 1
+fi
 
 operands_are_files() { # command: its usage line ends in FILE...
 	help_of "$1" | head -1 | grep -q ' FILE\.\.\.$'
@@ -92,6 +105,15 @@ cat <<MID
 	esac
 }
 
+_tlswatch_values() { # option -> "FORM VALUE...": list (comma-separated) or after-colon
+	case \$1 in
+MID
+# shellcheck disable=SC2016 # the quote is awk's
+printf '%s\n' "$values" | awk -v q="'" '{ o = $1; $1 = ""; print "\t" o ") echo " q substr($0, 2) q " ;;" }'
+cat <<MID
+	esac
+}
+
 _tlswatch_file_operands() { # command: true when its operands are files
 	case \$1 in
 MID
@@ -118,6 +140,30 @@ _tlswatch() {
 	fi
 	cmd=${COMP_WORDS[1]}
 	arg=$(_tlswatch_argument "$cmd" "$prev")
+	if [ -z "$arg" ] && [ "$prev" = : ] && [ "$COMP_CWORD" -ge 4 ]; then
+		# PORT:KIND split at ':' (COMP_WORDBREAKS): the KIND after it
+		local opt=${COMP_WORDS[COMP_CWORD - 3]} values
+		values=$(_tlswatch_values "$opt")
+		if [ -n "$(_tlswatch_argument "$cmd" "$opt")" ] && [ "${values%% *}" = after-colon ]; then
+			_tlswatch_reply -W "${values#* }" -- "$cur"
+			return
+		fi
+	fi
+	if [ -n "$arg" ] && values=$(_tlswatch_values "$prev") && [ -n "$values" ]; then
+		local pre=
+		case ${values%% *} in
+		list) # the item after the last comma
+			pre=${cur%"${cur##*,}"}
+			compopt -o nospace 2>/dev/null
+			;;
+		after-colon) # the port first: nothing to offer for it
+			pre=${cur%"${cur##*:}"}
+			[ -n "$pre" ] || return
+			;;
+		esac
+		_tlswatch_reply -P "$pre" -W "${values#* }" -- "${cur#"$pre"}"
+		return
+	fi
 	case $arg in
 	'') ;;
 	FILE | PATH)
@@ -134,8 +180,16 @@ _tlswatch() {
 		_tlswatch_reply -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"
 		return
 		;;
-	*'|'*) # the values it takes
-		_tlswatch_reply -W "${arg//|/ }" -- "$cur"
+	*'|'*) # the values it takes, maybe what else last (auto|off|PATH)
+		local values=${arg//|/ } more=${arg##*|}
+		[[ $more == [A-Z]* ]] && values=${values% *}
+		_tlswatch_reply -W "$values" -- "$cur"
+		case $more in
+		FILE | PATH)
+			compopt -o filenames 2>/dev/null
+			mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -f -- "$cur")
+			;;
+		esac
 		return
 		;;
 	*) return ;; # a value to type: nothing to offer

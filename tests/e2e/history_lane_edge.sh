@@ -11,7 +11,8 @@
 # A second database, seconds S to S+99 (100 columns of 8.2): c.test served
 # C1 over S..S+98 and C4 in the last second, a bar too narrow for its
 # label, which went after it, past the plot's right edge (x 992): now it
-# ends 2 units before the bar; b.test served C2 at S+0.2 s and C3 from
+# ends 2 units before the bar, in the lane's second row (in the first it
+# was over C1's bar); b.test served C2 at S+0.2 s and C3 from
 # S+0.7 s on, both in the first column, drawn over each other before (C3
 # now has the lane's second row).
 . "$(dirname "$0")/lib.sh"
@@ -71,12 +72,12 @@ assert_eq "report --html of 100 seconds exits 0" 0 "$?"
 "$PY" tests/e2e/lib/html_dom.py "$T_TMP/rows.html" >"$T_TMP/facts"
 assert_eq "the timeline: 100 columns" 100 "$(fact timeline.columns)"
 # labels in the order first served, lanes too: c.test (C1 at S), b.test
-assert_eq "c.test's lane: C1, C4, in one row" "C1,C4 223 223" \
+assert_eq "c.test's lane: C1, C4, in two rows" "C1,C4 223 249" \
 	"$(fact lane.c.test) $(fact lane.c.test.0.y) $(fact lane.c.test.1.y)"
 assert_eq "b.test's lane: C2, C3" "C2,C3" "$(fact lane.b.test)"
-assert_eq "C2 in the first column, b.test's first row" "170.0,178.2 249" \
+assert_eq "C2 in the first column, b.test's first row" "170.0,178.2 275" \
 	"$(fact lane.b.test.0.x) $(fact lane.b.test.0.y)"
-assert_eq "C3 from the first column on, in b.test's second row" "170.0,990.0 275" \
+assert_eq "C3 from the first column on, in b.test's second row" "170.0,990.0 301" \
 	"$(fact lane.b.test.1.x) $(fact lane.b.test.1.y)"
 assert_eq "C4 in the last column" "981.8,990.0" "$(fact lane.c.test.1.x)"
 assert_eq "C4's label ends before its bar, inside the plot" "979.8,end" \

@@ -108,19 +108,57 @@ tap_eq "completion: the values of --webhook-format" "json slack " \
 	"$(complete_words tlswatch analyze --webhook-format "")"
 tap_eq "completion: a value of --webhook-format" "slack " \
 	"$(complete_words tlswatch run --webhook-format s)"
+tap_eq "completion: the values of --uprobes, then files" "auto ca.pem cap.pcap off sub " \
+	"$(cd "$TMP/c" && complete_words tlswatch run --uprobes "")"
+tap_eq "completion: a value of --uprobes" "off " \
+	"$(cd "$TMP/c/sub" && complete_words tlswatch run --uprobes o)"
+tap_eq "completion: a library path for --uprobes" "$TMP/c/cap.pcap " \
+	"$(complete_words tlswatch run --uprobes "$TMP/c/cap")"
 # Every option whose help shows a set of values (option_table.h's ARG
-# "a|b") completes to exactly those, for each command: none is left out.
+# "a|b", maybe "a|b|PATH") completes to exactly those (and, with PATH,
+# the files: none in an empty directory), for each command: none is left
+# out.
 valued=0
+mkdir -p "$TMP/empty"
 for cmd in analyze run inventory; do
 	while read -r opt values; do
 		valued=$((valued + 1))
-		tap_eq "completion: $cmd $opt offers $values" "$(tr '|' '\n' <<<"$values" | sort | tr '\n' ' ')" \
-			"$(complete_words tlswatch "$cmd" "$opt" "")"
+		tap_eq "completion: $cmd $opt offers $values" \
+			"$(tr '|' '\n' <<<"$values" | grep -v '^[A-Z]' | sort | tr '\n' ' ')" \
+			"$(cd "$TMP/empty" && complete_words tlswatch "$cmd" "$opt" "")"
 	done < <("$BUILD/tlswatch" "$cmd" --help |
-		 awk '/^  -/ && $2 ~ /^[a-z][a-z0-9-]*(\|[a-z][a-z0-9-]*)+$/ { print $1, $2 }')
+		 awk '/^  -/ && $2 ~ /\|/ && $2 ~ /^[a-z][a-z0-9-]*(\|[a-z][a-z0-9-]*)*(\|[A-Z][A-Z0-9_]*)?$/ { print $1, $2 }')
 done
-# --direction (run), --webhook-format (analyze, run)
-tap_eq "completion: options with a set of values" 3 "$valued"
+# --direction and --uprobes (run), --webhook-format (analyze, run)
+tap_eq "completion: options with a set of values" 4 "$valued"
+# Every option whose values are too many for its ARG ('tlswatch --doc
+# values CMD', the lists the options are parsed with) completes to exactly
+# those, a list's after its last comma, PORT:KIND's after the colon.
+listed=0
+for cmd in analyze run inventory; do
+	while read -r opt form values; do
+		listed=$((listed + 1))
+		case $form in
+		list) pre=expired, ;;
+		*) pre=1: ;;
+		esac
+		tap_eq "completion: $cmd $opt offers its $form" \
+			"$(tr ' ' '\n' <<<"$values" | sed "s/^/$pre/" | sort | tr '\n' ' ')" \
+			"$(complete_words tlswatch "$cmd" "$opt" "$pre")"
+	done < <("$BUILD/tlswatch" --doc values "$cmd")
+done
+# --fail-on (analyze), --webhook-events and --udp-encap (analyze, run)
+tap_eq "completion: options with a list of values" 5 "$listed"
+tap_eq "completion: a finding kind after a comma" "expired,revoked expired,revoked_staple " \
+	"$(complete_words tlswatch analyze --fail-on expired,rev)"
+tap_eq "completion: the first item of --webhook-events" "agent agent-error " \
+	"$(complete_words tlswatch run --webhook-events agent)"
+tap_eq "completion: a KIND after PORT:" "4789:geneve 4789:gue " \
+	"$(complete_words tlswatch run --udp-encap 4789:g)"
+tap_eq "completion: a KIND after PORT: split at the colon (COMP_WORDBREAKS)" "geneve gue " \
+	"$(complete_words tlswatch run --udp-encap 4789 : g)"
+tap_eq "completion: nothing for the port of PORT:KIND" "" \
+	"$(complete_words tlswatch run --udp-encap 47)"
 tap_eq "completion generator: nothing on stderr (version takes no --help)" "" \
 	"$(scripts/gen-bash-completion.sh "$BUILD/tlswatch" 2>&1 >/dev/null)"
 tap_eq "completion: analyze operands are files" "$TMP/c/cap.pcap " \

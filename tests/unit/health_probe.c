@@ -100,9 +100,10 @@ static void emit_result(const char *event, const struct cert_health_result *r)
 	jw_free(&j);
 }
 
-static void on_update(void *ctx, const struct cert_health_result *r)
+static bool on_update(void *ctx, const struct cert_health_result *r)
 {
 	emit_result("update", r);
+	return true;
 }
 
 static void on_problem(void *ctx, const char *msg)

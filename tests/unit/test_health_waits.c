@@ -22,9 +22,11 @@
 #include "cert/cert_info.h"
 #include "cert/crl_fetch.h"
 #include "cert/health.h"
+#include "cert/revo_facts.h"
 #include "check.h"
 #include "health_fixture.h"
 #include "health_responder.h"
+#include "pipeline/pipeline_priv.h"
 
 static pthread_t test_thread;
 static int64_t wall_step_s, mono_step_s;
@@ -65,14 +67,15 @@ struct said {
 	int settled, problems;
 };
 
-static void on_updated(void *ctx, const struct cert_health_result *r)
+static bool on_updated(void *ctx, const struct cert_health_result *r)
 {
 	struct said *s = ctx;
 
 	if (r->server.port >= PORTS)
-		return;
+		return true;
 	s->updates[r->server.port]++;
 	s->status[r->server.port] = r->revocation.status;
+	return true;
 }
 
 static void on_settled(void *ctx, const struct cert_health_result *r)
@@ -97,16 +100,69 @@ struct setup {
 	struct cert_health_events ev;
 };
 
+/*
+ * The two PKIs (their leaves name the socket as their CRL server too, or
+ * not), each made once with its socket and shared by the tests: making
+ * one (scripts/make-health-pki.sh, a few dozen openssl runs) took most of
+ * each test's time. A test still starts with a facade of its own, and
+ * with no request of an earlier test's on the socket (pki_flush).
+ */
+struct pki {
+	char dir[64], root[1200];
+	int lfd;
+};
+static struct pki pkis[2];   /* by crl */
+
+static const struct pki *pki_get(bool crl)
+{
+	struct pki *p = &pkis[crl];
+
+	if (!p->dir[0]) {
+		snprintf(p->dir, sizeof(p->dir), "/tmp/tw-health-waits-XXXXXX");
+		p->lfd = health_pki_on_socket(p->dir, 16, crl, p->root, sizeof(p->root));
+	}
+	return p;
+}
+
+/* Closes the connections still queued on @lfd: requests of a facade
+ * closed since, which no test took. Its workers are joined, so every
+ * connection it made is queued already. */
+static void pki_flush(int lfd)
+{
+	struct pollfd pfd = { .fd = lfd, .events = POLLIN };
+	int c;
+
+	while (lfd >= 0 && poll(&pfd, 1, 0) == 1 && (c = accept(lfd, NULL, NULL)) >= 0)
+		close(c);
+}
+
+static void pkis_remove(void)
+{
+	char cmd[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(pkis) / sizeof(pkis[0]); i++) {
+		if (!pkis[i].dir[0])
+			continue;
+		if (pkis[i].lfd >= 0)
+			close(pkis[i].lfd);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pkis[i].dir);
+		CHECK_INT(hf_sh(cmd), 0);
+	}
+}
+
 /* @crl: the PKI's certificates name the socket as their CRL server too.
  * @ca_file: the trust store (NULL: the PKI's root). */
 static void setup_open(struct setup *s, bool crl, const char *ca_file)
 {
 	struct cert_health_opts o = { .online = true, .ocsp_timeout_ms = 60000 };
+	const struct pki *p = pki_get(crl);
 	char err[256] = "";
 
 	memset(s, 0, sizeof(*s));
-	snprintf(s->dir, sizeof(s->dir), "/tmp/tw-health-waits-XXXXXX");
-	s->lfd = health_pki_on_socket(s->dir, 16, crl, s->root, sizeof(s->root));
+	memcpy(s->dir, p->dir, sizeof(s->dir));
+	memcpy(s->root, p->root, sizeof(s->root));
+	s->lfd = p->lfd;
 	s->ev = (struct cert_health_events){
 		.updated = on_updated, .settled = on_settled, .problem = on_problem,
 		.ctx = &s->said,
@@ -117,17 +173,13 @@ static void setup_open(struct setup *s, bool crl, const char *ca_file)
 
 static void setup_close(struct setup *s)
 {
-	char cmd[256];
 	int i;
 
 	/* first: the requests out fail at once, not at their timeout */
 	for (i = 0; i < s->n_held; i++)
 		close(s->held[i]);
-	if (s->lfd >= 0)
-		close(s->lfd);
 	cert_health_close(s->h);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
-	CHECK_INT(hf_sh(cmd), 0);
+	pki_flush(s->lfd);
 	wall_step_s = mono_step_s = 0;
 }
 
@@ -314,19 +366,123 @@ static void test_cert_event_checked_again_keeps_one_wait(void)
 }
 
 
+/* --- what is counted as lost (cert_updates_lost) */
+
+static void count_cert_events(void *ctx, const struct event *ev)
+{
+	if (ev->type == EVENT_CERT)
+		(*(int *)ctx)++;
+}
+
+/* The agent's cert_updates_lost with @h. */
+static uint64_t updates_lost(struct cert_health *h)
+{
+	struct cert_health_stats st;
+
+	cert_health_stats(h, &st);
+	return st.waits_let_go;
+}
+
+/* Waits until @n online answers are in, without taking them (the
+ * facade's fd counts them: read, its count is added up; drain takes
+ * every answer in whatever its count). At most 10 s. */
+static void answers_in(struct cert_health *h, uint64_t n)
+{
+	struct pollfd pfd = { .fd = cert_health_fd(h), .events = POLLIN };
+	uint64_t got = 0, count;
+	int i;
+
+	for (i = 0; i < 100 && got < n; i++)
+		if (poll(&pfd, 1, 100) == 1 && read(pfd.fd, &count, sizeof(count)) ==
+		    (ssize_t)sizeof(count))
+			got += count;
+	CHECK_INT(got, n);
+}
+
+/*
+ * revoked.test's cert event, said by a pipeline, waits for its responder
+ * (held) and two CRLs; the pipeline forgets it (as at
+ * PIPELINE_MAX_CERT_EVENTS). The CRLs come, revoked, and are taken 601 s
+ * later: the wait is judged again (changed: revoked) and let go, its
+ * responder's answer still out. One cert event's update lost: counted
+ * once. Before, twice: by the pipeline (a change it could not say) and
+ * by the facade (a wait let go with answers out).
+ */
+static void test_lost_update_of_a_wait_let_go_counts_once(void)
+{
+	static const char *const crls[] = {
+		"/inter.crl", "inter.crl", "/root.crl", "root.crl", NULL,
+	};
+	int events = 0;
+	struct pipeline_opts po = { .emit = count_cert_events, .emit_ctx = &events };
+	struct hs_record rec = { .n_chain = 2 };
+	struct pipeline *pl = NULL;
+	X509 *leaf = NULL, *inter = NULL;
+	char path[1200];
+	struct setup s;
+	size_t len = 0;
+
+	setup_open(&s, true, NULL);
+	po.health = s.h;
+	po.problem = on_problem;   /* the responder's failure, when closed */
+	po.problem_ctx = &s.said;
+	pl = s.h ? pipeline_new(&po) : NULL;
+	CHECK(pl != NULL);
+	rec.start_us = rec.end_us = (uint64_t)time(NULL) * 1000000;
+	rec.server.addr.family = 4;
+	rec.server.port = 1;
+	snprintf(path, sizeof(path), "%s/revoked.test.crt", s.dir);
+	rec.chain[0].data = pem_der(path, &len, &leaf);
+	rec.chain[0].len = (uint32_t)len;
+	snprintf(path, sizeof(path), "%s/inter.crt", s.dir);
+	rec.chain[1].data = pem_der(path, &len, &inter);
+	rec.chain[1].len = (uint32_t)len;
+	if (pl && rec.chain[0].data && rec.chain[1].data) {
+		pipeline_report_active(pl, &rec);
+		CHECK_INT(events, 1);
+		/* what the pipeline does past PIPELINE_MAX_CERT_EVENTS */
+		strmap_clear(pl->cert_events);
+		chain_pins_drop_all(pl);
+		serve(&s, 3, crls);   /* its query (held), two downloads */
+		answers_in(s.h, 2);
+		mono_step_s = 601;
+		pipeline_drain_checks(pl);
+		CHECK_INT(events, 1);   /* forgotten: not said */
+		CHECK_INT(updates_lost(s.h), 1);
+		/* its answer, when it comes, is for no wait: no more */
+		CHECK_INT(s.n_held, 1);
+		close(s.held[0]);
+		s.n_held = 0;
+		judge_wait_checks(pl, 10000);
+		CHECK_INT(events, 1);
+		CHECK_INT(updates_lost(s.h), 1);
+	}
+	free(rec.chain[0].data);
+	free(rec.chain[1].data);
+	X509_free(leaf);
+	X509_free(inter);
+	pipeline_free(pl);
+	setup_close(&s);
+}
+
 /* --- what a wait keeps needed */
 
 #define FLOOD CRL_FETCH_MAX_URLS   /* new CRL URLs: the table ages */
+/* Each flood certificate names as many URLs as a certificate's are read
+ * (a quarter of the certificates to mint and check: those took most of
+ * the test's time, above all under the sanitizers) */
+#define FLOOD_URLS REVO_FACTS_MAX_CRL_URLS
+_Static_assert(FLOOD % FLOOD_URLS == 0, "the flood is whole certificates");
 
 /* A certificate @cn issued by @issuer (NULL: self-signed) with @key
- * (@ikey signing), a CA or not, naming @crl_url (NULL: none). */
+ * (@ikey signing), a CA or not, naming the CRL URLs @crl_uris
+ * ("URI:http://a,URI:http://b"; NULL: none). */
 static X509 *mint(const char *cn, long serial, X509 *issuer, EVP_PKEY *key,
-		  EVP_PKEY *ikey, bool ca, const char *crl_url)
+		  EVP_PKEY *ikey, bool ca, const char *crl_uris)
 {
 	X509 *x = X509_new();
 	X509_EXTENSION *ext;
 	X509V3_CTX ctx;
-	char uri[300];
 	bool ok = x != NULL;
 
 	ok = ok && X509_set_version(x, 2) &&
@@ -345,9 +501,9 @@ static X509 *mint(const char *cn, long serial, X509 *issuer, EVP_PKEY *key,
 		ok = ext && X509_add_ext(x, ext, -1);
 		X509_EXTENSION_free(ext);
 	}
-	if (ok && crl_url) {
-		snprintf(uri, sizeof(uri), "URI:%s", crl_url);
-		ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_crl_distribution_points, uri);
+	if (ok && crl_uris) {
+		ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_crl_distribution_points,
+					  crl_uris);
 		ok = ext && X509_add_ext(x, ext, -1);
 		X509_EXTENSION_free(ext);
 	}
@@ -410,9 +566,10 @@ static int trust_both(struct setup *s, X509 *flood_root, char *path, size_t len)
 
 /*
  * revoked.test waits for its responder (held); its CRL and its
- * intermediate's are downloaded: said again, revoked. Then 4,096 new
- * certificates (another CA's) each name a CRL URL of their own: the
- * table of URLs is full and forgets the half asked for least recently.
+ * intermediate's are downloaded: said again, revoked. Then 1,024 new
+ * certificates (another CA's) each name 4 CRL URLs of their own, 4,096
+ * new URLs: the table of URLs is full and forgets the half asked for
+ * least recently.
  * The URLs of the waiting revoked.test stay: asked for again, it is
  * still revoked, nothing downloaded again. Before, they were forgotten
  * with their CRLs (a wait refreshes its URLs only when it is judged
@@ -427,13 +584,14 @@ static void test_waiting_crl_urls_outlive_the_table_ageing(void)
 	struct cert_health_opts o = { .online = true, .ocsp_timeout_ms = 60000 };
 	struct cert_health_result res;
 	struct cert_health_stats st;
-	char trust[1200], url[128], cn[64], err[256] = "";
+	char trust[1200], uris[FLOOD_URLS * 64], cn[64], err[256] = "";
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	X509 *root = key ? mint("Flood Root", 1, NULL, key, key, true, NULL) : NULL;
 	struct cert_info *leaf;
 	struct setup s;
 	uint16_t port = 0;
-	int dead, i, updates;
+	int dead, i, j, updates;
+	size_t off;
 
 	setup_open(&s, true, NULL);
 	dead = dead_port(&port);
@@ -450,19 +608,23 @@ static void test_waiting_crl_urls_outlive_the_table_ageing(void)
 	drain_health_until(s.h, &s.ev, &s.said.updates[1], 1);
 	CHECK_INT(s.said.updates[1], 1);
 	CHECK_INT(s.said.status[1], OCSP_ST_REVOKED);
-	for (i = 0; s.h && i < FLOOD; i++) {
+	for (i = 0; s.h && i < FLOOD / FLOOD_URLS; i++) {
 		X509 *x;
 
 		snprintf(cn, sizeof(cn), "flood-%d.test", i);
-		snprintf(url, sizeof(url), "http://127.0.0.1:%u/%d.crl", port, i);
-		x = mint(cn, 100 + i, root, key, key, false, url);
+		for (j = 0, off = 0; j < FLOOD_URLS; j++)
+			off += (size_t)snprintf(uris + off, sizeof(uris) - off,
+						"%sURI:http://127.0.0.1:%u/%d.crl",
+						j ? "," : "", port, i * FLOOD_URLS + j);
+		x = mint(cn, 100 + i, root, key, key, false, uris);
 		leaf = info_of(x);
 		X509_free(x);
 		if (!leaf)
 			break;
 		check_chain(&s, &leaf, 1, (uint16_t)(PORTS + i), &res);
 		cert_info_free(leaf);
-		if (i % 64 == 63)   /* the failed downloads, their waits */
+		/* every 64 URLs: the failed downloads, their waits */
+		if (i % (64 / FLOOD_URLS) == 64 / FLOOD_URLS - 1)
 			cert_health_drain(s.h, &s.ev);
 	}
 	if (s.h) {
@@ -527,7 +689,9 @@ int main(void)
 	RUN_TEST(test_wall_clock_step_lets_go_of_no_wait);
 	RUN_TEST(test_wait_past_its_limit_is_let_go_and_counted);
 	RUN_TEST(test_cert_event_checked_again_keeps_one_wait);
+	RUN_TEST(test_lost_update_of_a_wait_let_go_counts_once);
 	RUN_TEST(test_crl_from_another_url_of_the_issuer_judges_its_waits);
 	RUN_TEST(test_waiting_crl_urls_outlive_the_table_ageing);
+	pkis_remove();
 	return CHECK_EXIT_CODE();
 }

@@ -540,7 +540,8 @@ static void two_leaves_init(struct two_leaves *t)
 /* The plot spans x 170 to 990. A.test served C1 for 99 seconds, then C2
  * in the last one: C2's bar (8.2 wide) is too narrow for its label, and
  * after it the label ran past the plot's right edge (x 992): it goes
- * before the bar, its end 2 units left of it. */
+ * before the bar, its end 2 units left of it; there it would be over
+ * C1's bar, so C2 has the lane's second row (26 units lower). */
 static void test_a_narrow_period_at_the_right_edge_keeps_its_label_inside(void)
 {
 	struct two_leaves t;
@@ -561,16 +562,20 @@ static void test_a_narrow_period_at_the_right_edge_keeps_its_label_inside(void)
 		"<text x=\"173.00\" y=\"237\" font-weight=\"bold\">C1</text></g>\n"
 		"<g class=\"run\" data-cert=\"2\"><title>C2 from 00:01:39 to 00:01:39: "
 		"1 handshakes, 0 failed</title>"
-		"<rect x=\"981.80\" y=\"223\" width=\"8.20\" height=\"20\" fill=\"#cec\" stroke=\"#000\"/>"
-		"<text x=\"979.80\" y=\"237\" text-anchor=\"end\" font-weight=\"bold\">C2</text></g>\n"
+		"<rect x=\"981.80\" y=\"249\" width=\"8.20\" height=\"20\" fill=\"#cec\" stroke=\"#000\"/>"
+		"<text x=\"979.80\" y=\"263\" text-anchor=\"end\" font-weight=\"bold\">C2</text></g>\n"
 		"</g>");
 	free(lane);
 	free(page);
 	html_agg_free(t.a);
 }
 
-/* A narrow period with room after it keeps its label there. */
-static void test_a_narrow_period_with_room_has_its_label_after_it(void)
+/* A narrow period with room after it keeps its label there, and the bar
+ * after it goes to the next row: C1 again from column 51 (x 588.2 to
+ * 990) begins under C2's label (x 590.2 to 621.2), which was drawn over
+ * it; it is in the second row, and the chart one row taller (220 + 2 *
+ * 26 + 6). */
+static void test_a_narrow_period_has_its_label_after_it_over_no_bar(void)
 {
 	struct two_leaves t;
 	char *page;
@@ -583,6 +588,9 @@ static void test_a_narrow_period_with_room_has_its_label_after_it(void)
 	/* C2 over column 50 of 100: x 580 to 588.2, its label at 590.2 */
 	CHECK(has_bar(page, "580.00", 223, "8.20"));
 	CHECK(page && strstr(page, "<text x=\"590.20\" y=\"237\" font-weight=\"bold\">C2</text>"));
+	CHECK(has_bar(page, "170.00", 223, "410.00"));
+	CHECK(has_bar(page, "588.20", 249, "401.80"));
+	CHECK(page && strstr(page, "viewBox=\"0 0 1000 278\""));
 	free(page);
 	html_agg_free(t.a);
 }
@@ -613,8 +621,8 @@ static void test_periods_in_one_column_get_rows_of_their_own(void)
 /* The 2018 picture in 2 s columns: C1 over seconds 0-2, the old C2 over
  * 3-6, C1 again over 7-9. C2 begins in the column C1's first period ends
  * in, C1's second period in the one C2 ends in: C2 goes to the second
- * row, both of C1's periods stay in the first, side by side (z.test has
- * no lane). */
+ * row; C1's second period begins under the labels after the first two
+ * (too narrow for theirs): the third row (z.test has no lane). */
 static void test_a_change_within_a_column_keeps_the_lane_readable(void)
 {
 	struct two_leaves t;
@@ -634,8 +642,8 @@ static void test_a_change_within_a_column_keeps_the_lane_readable(void)
 	 * 3.5 to 5.5 */
 	CHECK(has_bar(page, "170.00", 223, "2.98"));
 	CHECK(has_bar(page, "172.23", 249, "3.72"));
-	CHECK(has_bar(page, "175.21", 223, "2.98"));
-	CHECK(page && strstr(page, "viewBox=\"0 0 1000 278\""));
+	CHECK(has_bar(page, "175.21", 275, "2.98"));
+	CHECK(page && strstr(page, "viewBox=\"0 0 1000 304\""));
 	free(page);
 	html_agg_free(t.a);
 }
@@ -684,7 +692,7 @@ int main(void)
 	RUN_TEST(test_page_states_its_window);
 	RUN_TEST(test_an_inventory_row_gives_its_findings_to_cert_and_period);
 	RUN_TEST(test_a_narrow_period_at_the_right_edge_keeps_its_label_inside);
-	RUN_TEST(test_a_narrow_period_with_room_has_its_label_after_it);
+	RUN_TEST(test_a_narrow_period_has_its_label_after_it_over_no_bar);
 	RUN_TEST(test_periods_in_one_column_get_rows_of_their_own);
 	RUN_TEST(test_a_change_within_a_column_keeps_the_lane_readable);
 	RUN_TEST(test_one_leaf_from_two_addresses_is_one_bar);

@@ -1778,40 +1778,47 @@ static struct tls_conn *conn_fed_message(bool from_client, const uint8_t *msg,
 	return c;
 }
 
-/* Sets every recorded length field of @msg to its maximum, one at a time. */
-static int count_oversized_length_errors(const struct tb *msg, bool from_client)
+/* Sets every recorded length field of @msg to its maximum, one at a
+ * time: the mask of the fields that were no parse error (bit i: field
+ * i), and the chain error the last of them left in *@chain_error. */
+static uint32_t oversized_lengths_accepted(const struct tb *msg, bool from_client,
+					   enum hs_chain_error *chain_error)
 {
-	int errors = 0;
+	uint32_t accepted = 0;
 	size_t i;
 
-	for (i = 0; i < msg->n_lengths; i++) {
+	CHECK(msg->n_lengths <= 32);
+	*chain_error = HS_CHAIN_READ;
+	for (i = 0; i < msg->n_lengths && i < 32; i++) {
 		uint8_t *copy = malloc(msg->n);
 		struct tls_conn *c;
 
-		if (!copy)
-			return -1;
+		if (!copy) {
+			CHECK(copy != NULL);
+			return UINT32_MAX;
+		}
 		memcpy(copy, msg->p, msg->n);
 		memset(copy + msg->len_off[i], 0xff, (size_t)msg->len_width[i]);
 		c = conn_fed_message(from_client, copy, msg->n);
-		if (tls_conn_record(c)->parse_error)
-			errors++;
-		else
-			printf("#   length field %zu (offset %zu) accepted\n", i,
-			       msg->len_off[i]);
+		if (!tls_conn_record(c)->parse_error) {
+			accepted |= 1u << i;
+			*chain_error = tls_conn_record(c)->chain_error;
+		}
 		tls_conn_free(c);
 		free(copy);
 	}
-	return errors;
+	return accepted;
 }
 
 static void test_client_hello_every_oversized_length_is_parse_error(void)
 {
 	struct tb_client_hello ch = std_hello();
+	enum hs_chain_error chain_error;
 	struct tb msg = { 0 };
 
 	tb_client_hello(&msg, &ch);
 	CHECK_INT(msg.n_lengths, 20);
-	CHECK_INT(count_oversized_length_errors(&msg, true), 20);
+	CHECK_INT(oversized_lengths_accepted(&msg, true, &chain_error), 0);
 	tb_free(&msg);
 }
 
@@ -1820,18 +1827,21 @@ static void test_server_messages_every_oversized_length_is_parse_error(void)
 	const uint8_t *ders[] = { der_leaf, der_int };
 	const size_t lens[] = { sizeof(der_leaf), sizeof(der_int) };
 	struct tb sh = { 0 }, cert = { 0 }, status = { 0 };
+	enum hs_chain_error chain_error;
 
 	tb_server_hello(&sh, 0x1301, 0x0304, false, false);
 	CHECK_INT(sh.n_lengths, 5);
-	CHECK_INT(count_oversized_length_errors(&sh, false), 5);
+	CHECK_INT(oversized_lengths_accepted(&sh, false, &chain_error), 0);
 	tb_certificate(&cert, ders, lens, 2);
 	CHECK_INT(cert.n_lengths, 4);
-	/* the message length is not an error: a Certificate above the cap
-	 * is skipped and said too_large */
-	CHECK_INT(count_oversized_length_errors(&cert, false), 3);
+	/* the message length (field 0) is not an error: a Certificate above
+	 * the cap is skipped and said too_large */
+	CHECK_INT(cert.len_off[0], 1);
+	CHECK_INT(oversized_lengths_accepted(&cert, false, &chain_error), 1u << 0);
+	CHECK_INT(chain_error, HS_CHAIN_TOO_LARGE);
 	tb_certificate_status(&status, der_root, sizeof(der_root));
 	CHECK_INT(status.n_lengths, 2);
-	CHECK_INT(count_oversized_length_errors(&status, false), 2);
+	CHECK_INT(oversized_lengths_accepted(&status, false, &chain_error), 0);
 	tb_free(&sh);
 	tb_free(&cert);
 	tb_free(&status);

@@ -77,8 +77,8 @@ void agent_read_counters(void *ctx, struct counter_values *cv)
 		counter_set(cv, COUNTER_INVENTORY_UNANSWERED, hs.inventory_unanswered);
 		counter_set(cv, COUNTER_INVENTORY_REFUSED, hs.inventory_refused);
 		counter_set(cv, COUNTER_CRL_URLS_FORGOTTEN, hs.crl_urls_forgotten);
-		counter_set(cv, COUNTER_CERT_UPDATES_LOST, hs.waits_let_go +
-			    (ag->pl ? pipeline_cert_updates_lost(ag->pl) : 0));
+		/* the pipeline's forgotten cert events too: their waits */
+		counter_set(cv, COUNTER_CERT_UPDATES_LOST, hs.waits_let_go);
 	}
 	counter_set(cv, COUNTER_CONFIG_RELOADS, ag->reloads_applied);
 	counter_set(cv, COUNTER_CONFIG_REFUSED, ag->reloads_refused);

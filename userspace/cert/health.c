@@ -92,6 +92,7 @@ struct health_wait {
 	bool has_staple;
 	int64_t at;                      /* handshake time, seconds */
 	int64_t started_ms;              /* health_now_ms() when added */
+	bool lost;                       /* counted in waits_let_go */
 };
 
 struct cert_health {
@@ -581,6 +582,16 @@ static void health_index_trim(struct cert_health *h)
 	h->awaited = m;
 }
 
+/* @w's answers will not all be said with its cert event (an update its
+ * owner could not say, or let go with answers out): counted once in
+ * waits_let_go (cert_updates_lost), however often and however it ends. */
+static void health_wait_lost(struct cert_health *h, struct health_wait *w)
+{
+	if (!w->lost)
+		h->waits_let_go++;
+	w->lost = true;
+}
+
 /* Takes @w out of the waits, the index and the marks, and frees it. */
 static void health_wait_drop(struct cert_health *h, struct health_wait *w)
 {
@@ -880,8 +891,9 @@ static void health_wait_add(struct cert_health *h, const struct cert_health_resu
 		/* The oldest is at the end: it gets no update, only its next
 		 * handshake's check will show the answer. The pipeline lets go
 		 * of its pinned chain in the same order. */
-		health_wait_drop(h, TAILQ_LAST(&h->waits, health_waits));
-		h->waits_let_go++;
+		w = TAILQ_LAST(&h->waits, health_waits);
+		health_wait_lost(h, w);
+		health_wait_drop(h, w);
 	}
 	w = calloc(1, sizeof(*w));
 	if (!w) {
@@ -1151,13 +1163,14 @@ static void health_rejudge_marked(struct cert_health *h,
 	for (i = 0; i < n; i++) {
 		w = h->judging[i];
 		h->waits_rejudged++;
-		if (health_rejudge(h, w) && ev && ev->updated)
-			ev->updated(ev->ctx, &w->res);
+		if (health_rejudge(h, w) && ev && ev->updated &&
+		    !ev->updated(ev->ctx, &w->res))
+			health_wait_lost(h, w);
 		if (!w->res.pending || health_wait_over(w, now_ms)) {
 			/* answers still out: they will come to no wait, and
 			 * not be said with this cert event (cert_updates_lost) */
 			if (w->res.pending)
-				h->waits_let_go++;
+				health_wait_lost(h, w);
 			if (ev && ev->settled)
 				ev->settled(ev->ctx, &w->res);
 			health_wait_drop(h, w);

@@ -177,7 +177,9 @@ struct cert_health_stats {
 	                                * still out, or out of memory): no
 	                                * update for them, whether or not
 	                                * their answers would have changed
-	                                * them (not known when let go) */
+	                                * them (not known when let go); and
+	                                * those an update of which updated()
+	                                * could not say. Each wait once. */
 	uint64_t waits_rejudged;       /* waits judged again by a drain: one
 	                                * for each wait an answer (or a
 	                                * reload, or its HEALTH_WAIT_MAX_S)
@@ -221,8 +223,10 @@ const struct cert_info *cert_health_built_issuer(struct cert_health *h,
 
 struct cert_health_events {
 	/* A result changed (revocation object or findings) since it was
-	 * returned or last updated: re-emit the cert event. */
-	void (*updated)(void *ctx, const struct cert_health_result *r);
+	 * returned or last updated: re-emit the cert event. False when it
+	 * could not be (the caller forgot it): the wait's updates are lost,
+	 * counted once in waits_let_go however the wait ends. */
+	bool (*updated)(void *ctx, const struct cert_health_result *r);
 	/* Something for an "agent" event: an unreachable responder, a CRL
 	 * download that failed, an inventory write that failed. */
 	void (*problem)(void *ctx, const char *message);

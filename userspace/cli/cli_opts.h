@@ -131,6 +131,7 @@ struct cli_opts {
 
 /* "expired,revoked,spike": bit per finding kind; bit 31 for "spike". */
 #define FAIL_ON_SPIKE (1u << 31)
+#define FAIL_ON_SPIKE_NAME "spike"
 
 /*
  * Builds @o (which must not be in use; free it with cli_opts_free) from the
@@ -169,8 +170,10 @@ const char *cli_option_default(enum cli_opt id, enum cli_cmd cmd);
 /* An option whose ARG in the table is the values it takes, "all|served"
  * (the help, the man pages and the bash completion show that list): the
  * index of @arg in it, or -EXIT_USAGE with @err ("'x' is not all or
- * served"). The one list of those values: parse with this, never with
- * strings of one's own. */
+ * served"; @err may be NULL when @errlen is 0). The one list of those
+ * values: parse with this, never with strings of one's own; its index is
+ * the value of the enum generated from the same list (option_table.h). An
+ * upper-case word in the list ("PATH") is never matched. */
 int cli_option_choice(enum cli_opt id, const char *arg, char *err, size_t errlen);
 
 /* help.c: the --help text, the man pages' sections, the configuration file */

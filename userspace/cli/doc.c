@@ -7,6 +7,9 @@
 
 #include "cli.h"
 #include "cli_opts.h"
+#include "cert/findings.h"
+#include "common/tunnel.h"
+#include "sink/sink.h"
 
 /* roff: a backslash is \e; a '-' that starts a word is an option's minus. */
 static void roff_text(FILE *out, const char *s)
@@ -201,6 +204,53 @@ void cli_print_config(FILE *out, const struct cli_opts *o)
 	print_config(out, o->cmd, o, false);
 }
 
+/* --fail-on's items: the finding kinds, then "spike". */
+static const char *fail_on_value(unsigned i)
+{
+	return i < FINDING__COUNT ? finding_kind_name((enum finding_kind)i) :
+	       i == FINDING__COUNT ? FAIL_ON_SPIKE_NAME : NULL;
+}
+
+static const char *webhook_events_value(unsigned i)
+{
+	return webhook_selector_name((enum webhook_selector)i);
+}
+
+/* The options whose values are from a fixed set too many for their ARG
+ * (an option with a few has them as its ARG: the help shows them): how
+ * they are given, "list" (comma-separated) or "after-colon" (after
+ * "PORT:"), and the i-th value (NULL past the last) of the list each is
+ * parsed with. */
+static const struct {
+	enum cli_opt id;
+	const char *form;
+	const char *(*value)(unsigned i);
+} doc_value_sets[] = {
+	{ CLI_OPT_FAIL_ON, "list", fail_on_value },
+	{ CLI_OPT_WEBHOOK_EVENTS, "list", webhook_events_value },
+	{ CLI_OPT_UDP_ENCAP, "after-colon", tw_udp_encap_kind_name },
+};
+
+/* "--fail-on list revoked expired ... spike", a line per option of @cmd
+ * in doc_value_sets (every command: CLI__COUNT), for the bash
+ * completion (scripts/gen-bash-completion.sh). */
+static void doc_values(FILE *out, int cmd)
+{
+	const char *v;
+	size_t i;
+	unsigned j;
+
+	for (i = 0; i < sizeof(doc_value_sets) / sizeof(doc_value_sets[0]); i++) {
+		if (cmd < CLI__COUNT && !cli_opt_in(doc_value_sets[i].id, (enum cli_cmd)cmd))
+			continue;
+		fprintf(out, "--%s %s", cli_options[doc_value_sets[i].id].name,
+			doc_value_sets[i].form);
+		for (j = 0; (v = doc_value_sets[i].value(j)); j++)
+			fprintf(out, " %s", v);
+		fputc('\n', out);
+	}
+}
+
 static int doc_cmd(const char *name)
 {
 	int c;
@@ -216,7 +266,7 @@ int cli_doc(int argc, char **argv)
 	int cmd = argc == 3 ? doc_cmd(argv[2]) : -1;
 
 	if (cmd < 0) {
-		fprintf(stderr, "usage: tlswatch --doc man-options|man-exit|conf analyze|run|inventory|top\n");
+		fprintf(stderr, "usage: tlswatch --doc man-options|man-exit|conf|values analyze|run|inventory|top\n");
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "man-options") == 0 && cmd < CLI__COUNT)
@@ -225,6 +275,8 @@ int cli_doc(int argc, char **argv)
 		man_exit(stdout, 1u << cmd);
 	else if (strcmp(argv[1], "conf") == 0 && cmd < CLI__COUNT)
 		print_config(stdout, cmd, NULL, true);
+	else if (strcmp(argv[1], "values") == 0)
+		doc_values(stdout, cmd);
 	else
 		return cli_doc(0, argv);
 	return fflush(stdout) ? EXIT_INTERNAL : EXIT_OK;

@@ -28,14 +28,19 @@ static int add_port(struct cli_opts *o, unsigned long port, char *err, size_t er
 	return 0;
 }
 
+/* Whether @arg is one of --uprobes' modes (CLI_UPROBES_MODES). */
+static bool uprobes_mode(const char *arg)
+{
+	return cli_option_choice(CLI_OPT_UPROBES, arg, NULL, 0) >= 0;
+}
+
 /* --uprobes: 'auto' or 'off' alone (the last one given wins), or paths. */
 static int add_uprobes(struct cli_opts *o, const char *arg, char *err,
 		       size_t errlen)
 {
-	bool mode = !strcmp(arg, "auto") || !strcmp(arg, "off");
+	bool mode = uprobes_mode(arg);
 
-	if (mode || (o->n_uprobes == 1 && (!strcmp(o->uprobes[0], "auto") ||
-					   !strcmp(o->uprobes[0], "off"))))
+	if (mode || (o->n_uprobes == 1 && uprobes_mode(o->uprobes[0])))
 		o->n_uprobes = 0;
 	if (!mode && arg[0] != '/') {
 		snprintf(err, errlen, "'%s' is not 'auto', 'off' or an absolute "
@@ -46,7 +51,7 @@ static int add_uprobes(struct cli_opts *o, const char *arg, char *err,
 			      "library paths", arg, err, errlen);
 }
 
-/* --direction: its table's values, "all|served". */
+/* --direction: CLI_DIRECTIONS. */
 static int set_direction(struct cli_opts *o, const char *arg, char *err,
 			 size_t errlen)
 {
@@ -54,7 +59,7 @@ static int set_direction(struct cli_opts *o, const char *arg, char *err,
 
 	if (i < 0)
 		return i;
-	o->served_only = i == 1;
+	o->served_only = i == CLI_DIRECTION_SERVED;
 	return 0;
 }
 
@@ -83,7 +88,7 @@ static int fail_on_item(const char *tok, uint32_t *mask, char *err, size_t errle
 		snprintf(err, errlen, "an empty item (a comma too many, or none given)");
 		return -EXIT_USAGE;
 	}
-	if (strcmp(tok, "spike") == 0) {
+	if (strcmp(tok, FAIL_ON_SPIKE_NAME) == 0) {
 		*mask |= FAIL_ON_SPIKE;
 		return 0;
 	}
@@ -119,6 +124,20 @@ static int parse_fail_on(const char *arg, uint32_t *mask, char *err, size_t errl
 		rc = fail_on_item("", mask, err, errlen);
 	free(copy);
 	return rc;
+}
+
+/* "'x' is not a list of critical, warning, ...": the selectors'
+ * names, from the list they are parsed with. */
+static void webhook_events_refused(const char *arg, char *err, size_t errlen)
+{
+	const char *name;
+	size_t off;
+	int i;
+
+	off = (size_t)snprintf(err, errlen, "'%s' is not a list of ", arg);
+	for (i = 0; (name = webhook_selector_name((enum webhook_selector)i)) &&
+		    off < errlen; i++)
+		off += (size_t)snprintf(err + off, errlen - off, "%s%s", i ? ", " : "", name);
 }
 
 /* --since, --until: "2026-12-06T14:00:00Z" as µs since the epoch. */
@@ -213,14 +232,14 @@ static int apply_output(struct output_opts *out, enum cli_opt id, const char *ar
 		return output_opts_add_url(out->webhooks, &out->n_webhooks, arg, err, errlen);
 	case CLI_OPT_WEBHOOK_EVENTS:
 		if (webhook_events_parse(arg, &out->webhook_events) < 0) {
-			snprintf(err, errlen, "'%s' is not a list of critical, warning, cert, spike, agent-error, agent, handshake, summary", arg);
+			webhook_events_refused(arg, err, errlen);
 			return -EXIT_USAGE;
 		}
 		return 0;
 	case CLI_OPT_WEBHOOK_SECRET_FILE: out->webhook_secret_file = arg; return 0;
 	case CLI_OPT_WEBHOOK_CA_FILE:   out->webhook_ca_file = arg; return 0;
 	case CLI_OPT_WEBHOOK_FORMAT: {
-		/* the table's values, in the order of enum webhook_format */
+		/* the table's ARG is WEBHOOK_FORMATS: the index is the enum */
 		int i = cli_option_choice(CLI_OPT_WEBHOOK_FORMAT, arg, err, errlen);
 
 		if (i < 0)

@@ -11,16 +11,53 @@
  * ARG is NULL for an option without a value; an option that takes one of
  * a fixed set of values has them as ARG, joined by '|' ("all|served"): the
  * help shows them, the bash completion offers them, and the option is
- * parsed with cli_option_choice (its values' index). min/max bound OT_UINT and
- * OT_DOUBLE values (and are shown in the help); "default" is the value
- * applied before the configuration file and the command line, and shown in
- * the help ("" when the default is not a value of the option: the help
- * text says what it is). A list's bound is said with TW_STRINGIFY(its macro).
+ * parsed with cli_option_choice (its values' index). That ARG is generated
+ * by CLI_CHOICES from the list its enum is generated from (CLI_DIRECTIONS,
+ * WEBHOOK_FORMATS...), so an index is its enum's value by construction.
+ * An upper-case word last in such an ARG ("auto|off|PATH") is what else
+ * the option takes: never a value, the completion offers files for it.
+ * An option whose set is too big for its ARG (--fail-on KINDS) has its
+ * values printed by 'tlswatch --doc values' (doc.c) for the completion.
+ * min/max bound OT_UINT and OT_DOUBLE values (and are shown in the
+ * help); "default" is the value applied before the configuration file
+ * and the command line, and shown in the help ("" when the default is
+ * not a value of the option: the help text says what it is). A list's
+ * bound is said with TW_STRINGIFY(its macro).
  */
 #ifndef TW_CLI_OPTION_TABLE_H
 #define TW_CLI_OPTION_TABLE_H
 
 #include "common/stringify.h"
+#include "sink/sink.h"   /* WEBHOOK_FORMATS */
+
+/* The values of an option that takes one of a fixed set, in the order of
+ * its enum: X(ID, "name") (option_table.h's ARG and the enum are both
+ * generated from the list, so they cannot drift). */
+#define CLI_DIRECTIONS(X)                                                      \
+	X(ALL, "all")                                                          \
+	X(SERVED, "served")
+#define CLI_UPROBES_MODES(X)                                                   \
+	X(AUTO, "auto")                                                        \
+	X(OFF, "off")
+
+enum cli_direction {
+#define X(id, name) CLI_DIRECTION_##id,
+	CLI_DIRECTIONS(X)
+#undef X
+};
+enum cli_uprobes_mode {
+#define X(id, name) CLI_UPROBES_##id,
+	CLI_UPROBES_MODES(X)
+#undef X
+};
+
+/* A list's names joined by '|', as an option's ARG: "all|served". The
+ * first bar is skipped (the address of a literal's second character: a
+ * constant, as a static initializer needs). */
+#define CLI_CHOICE_BAR_(id, name) "|" name
+#define CLI_CHOICES(list) (&("" list(CLI_CHOICE_BAR_))[1])
+/* The same, then @more, what else the option takes: "auto|off|PATH" */
+#define CLI_CHOICES_OR(list, more) (&("" list(CLI_CHOICE_BAR_) "|" more)[1])
 
 /* Subcommands an option belongs to. */
 #define CMD_A (1u << CLI_ANALYZE)
@@ -71,7 +108,7 @@
 	  "), or every interface whose name "                                  \
 	  "matches the glob IF ('veth*'), also those that appear later; "      \
 	  "default: every interface that is up at start, except loopback")     \
-	X(DIRECTION, "direction", 0, "all|served", CMD_R, GENERAL, OT_STR, 0, 0, \
+	X(DIRECTION, "direction", 0, CLI_CHOICES(CLI_DIRECTIONS), CMD_R, GENERAL, OT_STR, 0, 0, \
 	  0,                                                                   \
 	  "all",                                                               \
 	  "which connections on the watched ports to follow: 'all', or "      \
@@ -85,7 +122,7 @@
 	X(NO_ACTIVE_CHECK, "no-active-check", 0, NULL, CMD_R, GENERAL, OT_FLAG, \
 	  0, 0, 0, "",                                                         \
 	  "never connect to servers (TLS 1.3 certificates then stay unseen)")  \
-	X(UPROBES, "uprobes", 0, "MODE", CMD_R, GENERAL, OT_STR, OF_REPEAT, 0, \
+	X(UPROBES, "uprobes", 0, CLI_CHOICES_OR(CLI_UPROBES_MODES, "PATH"), CMD_R, GENERAL, OT_STR, OF_REPEAT, 0, \
 	  0, "off",                                                            \
 	  "learn each connection's served chain and the alerts the server "    \
 	  "read from the server's own TLS library (OpenSSL 3), TLS 1.3 "       \
@@ -198,7 +235,7 @@
 	  DELIVERY, OT_STR, 0, 0, 0, "",                                       \
 	  "sign each request with the key in FILE (mode 0600 or stricter): "   \
 	  "header Tlswatch-Signature")                                         \
-	X(WEBHOOK_FORMAT, "webhook-format", 0, "json|slack", CMD_AR, DELIVERY, \
+	X(WEBHOOK_FORMAT, "webhook-format", 0, CLI_CHOICES(WEBHOOK_FORMATS), CMD_AR, DELIVERY, \
 	  OT_STR, 0, 0, 0, "json",                                             \
 	  "json (the event) or slack (one readable message for chat "          \
 	  "incoming-webhooks)")                                                \

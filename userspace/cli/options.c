@@ -95,7 +95,9 @@ int cli_option_choice(enum cli_opt id, const char *arg, char *err, size_t errlen
 
 	for (p = cli_options[id].arg; p; p = next, n++) {
 		next = choice_next(p, &len);
-		if (len == strlen(arg) && strncmp(p, arg, len) == 0)
+		/* an upper-case word ("PATH") says what else it takes */
+		if (!isupper((unsigned char)*p) && len == strlen(arg) &&
+		    strncmp(p, arg, len) == 0)
 			return n;
 	}
 	/* "'x' is not a, b or c": the list with its bars said in words */

@@ -92,22 +92,62 @@ static int udp_encap_set(struct tw_udp_encap *u, uint16_t port, uint8_t type)
 	return 0;
 }
 
-static int kind_parse(const char *name)
+/* The tunnel type of the @i-th KIND: TW_TUN_NONE ("none") first, then the
+ * UDP kinds in their enum's order; -1 past the last. */
+static int kind_type(unsigned i)
 {
 	unsigned t;
 
-	if (strcmp(name, "none") == 0)
+	if (i == 0)
 		return TW_TUN_NONE;
 	for (t = 1; t < TW_TUN__COUNT; t++)
-		if (udp_kind((uint8_t)t) && strcmp(name, tunnel_names[t]) == 0)
+		if (udp_kind((uint8_t)t) && --i == 0)
 			return (int)t;
 	return -1;
+}
+
+const char *tw_udp_encap_kind_name(unsigned i)
+{
+	int t = kind_type(i);
+
+	return t == TW_TUN_NONE ? "none" : t > 0 ? tunnel_names[t] : NULL;
+}
+
+static int kind_parse(const char *name)
+{
+	const char *kind;
+	unsigned i;
+
+	for (i = 0; (kind = tw_udp_encap_kind_name(i)); i++)
+		if (strcmp(name, kind) == 0)
+			return kind_type(i);
+	return -1;
+}
+
+/* "vxlan, geneve, fou, gue or none" into @buf. */
+static const char *kinds_said(char *buf, size_t len)
+{
+	const char *kind;
+	size_t off = 0;
+	unsigned i, n;
+
+	for (n = 0; tw_udp_encap_kind_name(n); n++)
+		;
+	buf[0] = '\0';
+	/* "none" (the first) said last: it takes a kind away */
+	for (i = 1; i <= n && off < len; i++) {
+		kind = tw_udp_encap_kind_name(i % n);
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+					i == 1 ? "" : i == n ? " or " : ", ", kind);
+	}
+	return buf;
 }
 
 int tw_udp_encap_add(struct tw_udp_encap *u, const char *spec, char *err,
 		     size_t errlen)
 {
 	const char *colon = strchr(spec, ':'), *end;
+	char kinds[64];
 	uint64_t port;
 	int kind;
 
@@ -122,8 +162,8 @@ int tw_udp_encap_add(struct tw_udp_encap *u, const char *spec, char *err,
 	}
 	kind = kind_parse(colon + 1);
 	if (kind < 0) {
-		snprintf(err, errlen, "'%s': the kind is not vxlan, geneve, fou, "
-			 "gue or none", spec);
+		snprintf(err, errlen, "'%s': the kind is not %s", spec,
+			 kinds_said(kinds, sizeof(kinds)));
 		return -1;
 	}
 	if (udp_encap_set(u, (uint16_t)port, (uint8_t)kind)) {

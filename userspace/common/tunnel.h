@@ -65,6 +65,10 @@ extern const struct tw_udp_encap tw_udp_encap_default;
  */
 int tw_udp_encap_add(struct tw_udp_encap *u, const char *spec, char *err,
 		     size_t errlen);
+/* The @i-th KIND tw_udp_encap_add takes ("none", "vxlan", ...), NULL
+ * past the last: the list its parse, its error and the bash completion
+ * read. */
+const char *tw_udp_encap_kind_name(unsigned i);
 /* The encapsulation on UDP port @port, TW_TUN_NONE if none. */
 uint8_t tw_udp_encap_type(const struct tw_udp_encap *u, uint16_t port);
 

@@ -472,8 +472,9 @@ void pipeline_report_active(struct pipeline *pl, struct hs_record *rec)
 	chain_pins_view_release(pl, &v);
 }
 
-/* An online check changed what is known of a leaf: say it again. */
-static void on_health_updated(void *ctx, const struct cert_health_result *r)
+/* An online check changed what is known of a leaf: say it again. False
+ * when forgotten (the facade counts the wait's updates lost, once). */
+static bool on_health_updated(void *ctx, const struct cert_health_result *r)
 {
 	const struct finding_list *findings;
 	struct pipeline *pl = ctx;
@@ -487,17 +488,16 @@ static void on_health_updated(void *ctx, const struct cert_health_result *r)
 						&r->server, r->leaf_sha256_hex, key));
 	/* Forgotten past a bound (the tuple, reset at
 	 * PIPELINE_MAX_CERT_EVENTS, or its chain, out of memory): the next
-	 * handshake says it. Counted: an answer that changed the event and
-	 * was not said. */
+	 * handshake says it. Counted by the facade (cert_updates_lost): an
+	 * answer that changed the event and was not said. */
 	kept = seen ? chain_pins_get(pl, seen->pin_id) : NULL;
-	if (!kept) {
-		pl->updates_unsaid++;
-		return;
-	}
+	if (!kept)
+		return false;
 	findings = staple_carry(seen, r->staple_unknown, &r->findings, &carried);
 	seen->finding_mask = finding_list_mask(findings);
 	seen->ts_us = r->ts_us;
 	emit_cert(pl, seen, kept->chain, kept->n_chain, findings, seen->observed, r);
+	return true;
 }
 
 /* No update follows for @r's cert event (answered, changed or not): its
@@ -515,11 +515,6 @@ static void on_health_settled(void *ctx, const struct cert_health_result *r)
 		chain_pins_drop(pl, seen->pin_id);
 		seen->pin_id = 0;
 	}
-}
-
-uint64_t pipeline_cert_updates_lost(const struct pipeline *pl)
-{
-	return pl->updates_unsaid;
 }
 
 static void on_health_problem(void *ctx, const char *message)

@@ -115,10 +115,6 @@ size_t pipeline_conn_bytes(const struct pipeline *pl);
 /* Undecided handshakes the source lost (see pipeline_opts.flow_followed):
  * each was reported incomplete. */
 uint64_t pipeline_flows_lost(const struct pipeline *pl);
-/* Online answers that changed a cert event the pipeline no longer
- * remembered (reset at PIPELINE_MAX_CERT_EVENTS, or its chain not kept:
- * out of memory): not said again; the next handshake says it. */
-uint64_t pipeline_cert_updates_lost(const struct pipeline *pl);
 /* The flow table's counters (flows reopened, evicted, timed out ...). */
 const struct flow_stats *pipeline_flow_stats(const struct pipeline *pl);
 /* Emits @sum as the summary event. */

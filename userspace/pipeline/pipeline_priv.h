@@ -137,7 +137,6 @@ struct pipeline {
 	struct conn_lru conns;
 	uint64_t flows_lost;          /* see pipeline_flows_lost() */
 	uint64_t views_unmatched;     /* server views of no followed connection */
-	uint64_t updates_unsaid;      /* see pipeline_cert_updates_lost() */
 	bool server_alpn;             /* the servers' libraries name their ALPN */
 	struct followed_servers followed; /* followed.h */
 	struct done_queue done;

@@ -463,6 +463,36 @@ struct lane {
  * edge, computed two ways). */
 #define SVG_EPSILON 1e-6
 
+/* A bar's label ("C2", "C2 !"), at most this wide, this far from a bar
+ * it is beside: inside the bar when it fits, else after it, or before it
+ * at the plot's right edge. */
+#define SVG_LABEL_W 31
+#define SVG_LABEL_GAP 2
+
+enum bar_label_at { LABEL_INSIDE, LABEL_AFTER, LABEL_BEFORE };
+
+static enum bar_label_at bar_label_at(double x0, double x1)
+{
+	if (x1 - x0 >= SVG_LABEL_W + 3)
+		return LABEL_INSIDE;
+	if (x1 + SVG_LABEL_GAP + SVG_LABEL_W > SVG_LEFT + SVG_PLOT_W)
+		return LABEL_BEFORE;
+	return LABEL_AFTER;
+}
+
+/* Where a bar from @x0 to @x1 and its label begin and end in its row:
+ * a row's next bar starts past both, so no label is drawn over another
+ * bar or label (narrow bars' labels did). */
+static double bar_left(double x0, double x1)
+{
+	return bar_label_at(x0, x1) == LABEL_BEFORE ? x0 - SVG_LABEL_GAP - SVG_LABEL_W : x0;
+}
+
+static double bar_right(double x0, double x1)
+{
+	return bar_label_at(x0, x1) == LABEL_AFTER ? x1 + SVG_LABEL_GAP + SVG_LABEL_W : x1;
+}
+
 /* The bar @run extends (the last of a row, its leaf's, not ended at
  * @x0), or NULL. */
 static struct lane_bar *lane_same_leaf(struct lane *ln, const struct html_run *run,
@@ -479,14 +509,18 @@ static struct lane_bar *lane_same_leaf(struct lane *ln, const struct html_run *r
 	return NULL;
 }
 
-/* The first row whose bars end at or before @x0: a new one when none. */
-static int lane_free_row(const struct lane *ln, double x0)
+/* The first row whose bars and labels end at or before @left: a new one
+ * when none. */
+static int lane_free_row(const struct lane *ln, double left)
 {
+	const struct lane_bar *b;
 	int i;
 
-	for (i = 0; i < ln->rows; i++)
-		if (ln->bars[ln->last[i]].x1 <= x0 + SVG_EPSILON)
+	for (i = 0; i < ln->rows; i++) {
+		b = &ln->bars[ln->last[i]];
+		if (bar_right(b->x0, b->x1) <= left + SVG_EPSILON)
 			return i;
+	}
 	return ln->rows;
 }
 
@@ -506,7 +540,8 @@ static void lane_add(struct lane *ln, const struct html_run *run, double x0,
 	}
 	b = &ln->bars[ln->n_bars];
 	*b = (struct lane_bar){
-		.x0 = x0, .x1 = x1, .row = lane_free_row(ln, x0), .cert = run->cert,
+		.x0 = x0, .x1 = x1, .row = lane_free_row(ln, bar_left(x0, x1)),
+		.cert = run->cert,
 		.periods = 1, .first_us = run->first_us, .last_us = run->last_us,
 		.handshakes = run->handshakes, .failures = run->failures,
 	};
@@ -534,21 +569,21 @@ static void lane_layout(const struct html_name *nr, const struct tl_geom *g,
 	}
 }
 
-/* A bar's label ("C2", "C2 !"), at most this wide: inside the bar when
- * it fits, else after it, or before it at the plot's right edge. */
-#define SVG_LABEL_W 31
-
 static void svg_bar_label(const struct lane_bar *b, int y, bool crit, FILE *f)
 {
 	double x = b->x0 + 3;
 	const char *anchor = "";
 
-	if (b->x1 - b->x0 < SVG_LABEL_W + 3) {
-		x = b->x1 + 2;
-		if (x + SVG_LABEL_W > SVG_LEFT + SVG_PLOT_W) {
-			x = b->x0 - 2;
-			anchor = " text-anchor=\"end\"";
-		}
+	switch (bar_label_at(b->x0, b->x1)) {
+	case LABEL_INSIDE:
+		break;
+	case LABEL_AFTER:
+		x = b->x1 + SVG_LABEL_GAP;
+		break;
+	case LABEL_BEFORE:
+		x = b->x0 - SVG_LABEL_GAP;
+		anchor = " text-anchor=\"end\"";
+		break;
 	}
 	fprintf(f, "<text x=\"%.2f\" y=\"%d\"%s font-weight=\"bold\">C%d%s</text>",
 		x, y + 17, anchor, b->cert + 1, crit ? " !" : "");

@@ -37,7 +37,18 @@
  * it); a system bundle of every public CA is about 200 KiB. */
 #define SINK_CA_FILE_MAX 1048576
 
-enum webhook_format { WEBHOOK_FORMAT_JSON, WEBHOOK_FORMAT_SLACK };
+/* --webhook-format's values, in the order of the enum: X(ID, "name").
+ * The option's ARG ("json|slack") is generated from this list too
+ * (option_table.h), so cli_option_choice's index is the enum value. */
+#define WEBHOOK_FORMATS(X)                                                     \
+	X(JSON, "json")                                                        \
+	X(SLACK, "slack")
+
+enum webhook_format {
+#define X(id, name) WEBHOOK_FORMAT_##id,
+	WEBHOOK_FORMATS(X)
+#undef X
+};
 
 /* Which events a webhook is sent for (--webhook-events), each defined once:
  *   X(ID, name, help) */

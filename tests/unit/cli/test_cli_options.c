@@ -413,6 +413,12 @@ static void test_command_line_errors(void)
 		  -EXIT_USAGE);
 	CHECK_STR(err, "--fail-on: unknown finding kind 'bogus'");
 	cli_opts_free(&o);
+	/* the selectors named from the list they are parsed with */
+	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--webhook-events", "cert,bogus", "a.pcap"),
+		  -EXIT_USAGE);
+	CHECK_STR(err, "--webhook-events: 'cert,bogus' is not a list of critical, warning, "
+		  "cert, spike, agent-error, agent, handshake, summary");
+	cli_opts_free(&o);
 	CHECK_INT(LOAD(CLI_ANALYZE, &o, err, "--json"), -EXIT_USAGE);
 	CHECK_STR(err, "no capture file given");
 	cli_opts_free(&o);
@@ -635,6 +641,61 @@ static void test_uprobes_mode_error_names_the_option_once(void)
 	cli_opts_free(&o);
 }
 
+/* The @index-th value of option @id's "a|b|c" ARG, into @out. */
+static const char *choice_at(enum cli_opt id, int index, char *out, size_t len)
+{
+	const char *p = cli_options[id].arg;
+	size_t n;
+
+	for (; index > 0 && p; index--) {
+		p = strchr(p, '|');
+		p = p ? p + 1 : NULL;
+	}
+	n = p ? strcspn(p, "|") : 0;
+	snprintf(out, len, "%.*s", (int)n, p ? p : "");
+	return out;
+}
+
+/* Each value of an option with a fixed set maps to its enum's value, and
+ * each enum value back to its name (the option's ARG and the enum are
+ * generated from one list); an upper-case word in the ARG is no value. */
+static void test_choices_are_their_enum_values(void)
+{
+	char err[256], name[32];
+
+#define X(id, nm)                                                              \
+	CHECK_INT(cli_option_choice(CLI_OPT_DIRECTION, nm, err, sizeof(err)),  \
+		  CLI_DIRECTION_##id);                                         \
+	CHECK_STR(choice_at(CLI_OPT_DIRECTION, CLI_DIRECTION_##id, name,       \
+			    sizeof(name)), nm);
+	CLI_DIRECTIONS(X)
+#undef X
+#define X(id, nm)                                                              \
+	CHECK_INT(cli_option_choice(CLI_OPT_UPROBES, nm, err, sizeof(err)),    \
+		  CLI_UPROBES_##id);                                           \
+	CHECK_STR(choice_at(CLI_OPT_UPROBES, CLI_UPROBES_##id, name,           \
+			    sizeof(name)), nm);
+	CLI_UPROBES_MODES(X)
+#undef X
+#define X(id, nm)                                                              \
+	CHECK_INT(cli_option_choice(CLI_OPT_WEBHOOK_FORMAT, nm, err,           \
+				    sizeof(err)), WEBHOOK_FORMAT_##id);        \
+	CHECK_STR(choice_at(CLI_OPT_WEBHOOK_FORMAT, WEBHOOK_FORMAT_##id, name, \
+			    sizeof(name)), nm);
+	WEBHOOK_FORMATS(X)
+#undef X
+	/* exactly the values: the exact ARGs the help shows */
+	CHECK_STR(cli_options[CLI_OPT_DIRECTION].arg, "all|served");
+	CHECK_STR(cli_options[CLI_OPT_UPROBES].arg, "auto|off|PATH");
+	CHECK_STR(cli_options[CLI_OPT_WEBHOOK_FORMAT].arg, "json|slack");
+	CHECK_INT(cli_option_choice(CLI_OPT_UPROBES, "PATH", err, sizeof(err)), -EXIT_USAGE);
+	CHECK_STR(err, "'PATH' is not auto, off or PATH");
+	CHECK_INT(cli_option_choice(CLI_OPT_WEBHOOK_FORMAT, "jsonx", err, sizeof(err)),
+		  -EXIT_USAGE);
+	CHECK_STR(err, "'jsonx' is not json or slack");
+	CHECK_INT(cli_option_choice(CLI_OPT_DIRECTION, "served", NULL, 0), CLI_DIRECTION_SERVED);
+}
+
 /* Bad values on analyze's command line, each with its message. */
 struct refusal {
 	const char *opt, *value, *want;
@@ -770,6 +831,7 @@ int main(void)
 	RUN_TEST(test_list_bounds_say_what_they_count);
 	RUN_TEST(test_alertmanager_resend_is_set_bounded_and_needs_alertmanager);
 	RUN_TEST(test_uprobes_mode_error_names_the_option_once);
+	RUN_TEST(test_choices_are_their_enum_values);
 	RUN_TEST(test_numbers_are_plain_digits);
 	RUN_TEST(test_factors_take_any_number_of_decimals);
 	RUN_TEST(test_list_items_are_never_empty);

@@ -46,6 +46,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
 
 #include "tlswatch/event.h"
 
@@ -153,10 +154,8 @@ static __always_inline int tw_up_chain_add(__u64 id, __u64 now,
 	np.tgid = id >> 32;
 	np.n_certs = 1;
 	np.flags = TW_UPF_CHAIN;
-	if (p) { /* an alert still waiting for its packet keeps its place */
-		np.alert = p->alert;
-		np.flags |= p->flags & TW_UPF_ALERT;
-	}
+	/* what SSL_free read waits elsewhere (tw_up_freed_q), for its
+	 * connection's close: a new chain takes nothing of it */
 	if (bpf_map_update_elem(&tw_up_pending, &id, &np, BPF_ANY))
 		return -1;
 	info->hs_id = np.hs_id;
@@ -523,55 +522,69 @@ int BPF_KPROBE(tw_up_site_calib, void *x509, __u8 **out)
 	return 0;
 }
 
-/* The thread's pending entry, made when it has none; NULL if the map
- * refuses. */
-static __always_inline struct tw_up_pending *tw_up_pending_get(__u64 id)
+/*
+ * What SSL_free read of the connections a thread freed, each waiting for
+ * that thread's next TCP close (tw_up_tcp_close), in the order freed: in
+ * the task (task storage: it goes with the thread, and only the thread
+ * itself touches it, from the probes and its own close). Kept apart from
+ * the thread's pending chain, which binds to any packet. Before, both
+ * were one entry per thread: a chain the thread wrote for another
+ * connection before that close dropped the alert the freed one sent (and
+ * the ALPN protocol of one without a chain), a later SSL_free of another
+ * connection deleted a waiting protocol or merged its alerts into the
+ * waiting ones, and the close of a connection the agent does not see (one
+ * over another interface: the agent's own active check over lo) left the
+ * record for the next close it saw, of another connection.
+ */
+struct tw_up_freed_q {
+	struct tw_up_freed r[TW_UP_FREED_QUEUE];
+	__u32 head;          /* the oldest */
+	__u32 n;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tw_up_freed_q);
+} tw_up_freed_q SEC(".maps");
+
+_Static_assert((TW_UP_FREED_QUEUE & (TW_UP_FREED_QUEUE - 1)) == 0,
+	       "the queue's index wraps with a mask");
+
+/* @f at the end of the thread's queue; a full queue's oldest, whose close
+ * never came, goes. */
+static __always_inline void tw_up_freed_push(const struct tw_up_freed *f)
 {
-	struct tw_up_pending *p = bpf_map_lookup_elem(&tw_up_pending, &id);
-	struct tw_up_pending np = {};
+	struct tw_up_freed_q *q;
+	__u32 i;
 
-	if (p)
-		return p;
-	np.tgid = id >> 32;
-	np.ts_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&tw_up_pending, &id, &np, BPF_ANY))
-		return NULL;
-	return bpf_map_lookup_elem(&tw_up_pending, &id);
-}
-
-/* The thread's pending entry says it read (@flag TW_UPF_ALERT) or sent
- * (TW_UPF_ALERT_SENT) the fatal alert @desc. */
-static __always_inline void tw_up_alert(__u64 id, __u8 desc, __u8 flag)
-{
-	struct tw_up_pending *p = tw_up_pending_get(id);
-
-	if (!p)
+	q = bpf_task_storage_get(&tw_up_freed_q, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!q)
 		return;
-	if (flag == TW_UPF_ALERT)
-		p->alert = desc;
-	else
-		p->alert_sent = desc;
-	p->flags |= flag;
-	tw_up_count(TW_UP_CNT_ALERTS, 1);
+	if (q->n >= TW_UP_FREED_QUEUE) {
+		q->head = (q->head + 1) & (TW_UP_FREED_QUEUE - 1);
+		q->n = TW_UP_FREED_QUEUE - 1;
+	}
+	i = (q->head + q->n) & (TW_UP_FREED_QUEUE - 1);
+	q->r[i] = *f;
+	q->n++;
 }
 
 /*
  * The ALPN protocol @ssl selected (s3.alpn_selected at @off, its length
  * the word after it; TLS 1.3 sends it encrypted): a TW_EV_UP_ALPN record
- * under a new handshake id, which the thread's pending entry carries to
- * the packet that names the connection. Not where a chain still waits for
- * its packet under its own id.
+ * under a new handshake id, which @f carries to the close that names the
+ * connection.
  */
-static __always_inline void tw_up_alpn(__u64 id, __u64 ssl, __u32 off)
+static __always_inline void tw_up_alpn(__u64 id, __u64 ssl, __u32 off,
+				       struct tw_up_freed *f)
 {
 	struct tw_up_info info = {};
-	struct tw_up_pending *p;
 	__u64 sel[2]; /* pointer, length */
 
 	if (!tw_up_alpn_read(ssl, off, sel))
-		return;
-	p = tw_up_pending_get(id);
-	if (!p || (p->flags & TW_UPF_CHAIN))
 		return;
 	info.hs_id = __sync_fetch_and_add(&tw_up_next_id, 1) + 1;
 	info.tgid = id >> 32;
@@ -579,13 +592,10 @@ static __always_inline void tw_up_alpn(__u64 id, __u64 ssl, __u32 off)
 	info.flags = TW_UPF_ALPN;
 	/* the process of a connection without a chain (resumed) */
 	bpf_get_current_comm(info.comm, sizeof(info.comm));
-	if (tw_up_emit(&info, sel[0], 0, sel[1], sel[1])) {
-		if (!p->flags) /* made here, for nothing */
-			bpf_map_delete_elem(&tw_up_pending, &id);
+	if (tw_up_emit(&info, sel[0], 0, sel[1], sel[1]))
 		return;
-	}
-	p->hs_id = info.hs_id;
-	p->flags |= TW_UPF_ALPN;
+	f->hs_id = info.hs_id;
+	f->flags |= TW_UPF_ALPN;
 	tw_up_count(TW_UP_CNT_ALPNS, 1);
 }
 
@@ -618,6 +628,7 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 	__u32 off_server = tw_up_field(cookie, TW_UP_OFF_SERVER);
 	struct tw_up_pending *p = bpf_map_lookup_elem(&tw_up_pending, &id);
 	bool alpn_reported = ssl && tw_up_alpn_reported(id, (__u64)ssl, p);
+	struct tw_up_freed f = { .tgid = id >> 32, .tid = (__u32)id };
 	__s32 read, server = 0;
 	bool side_known;
 	__u8 sent[2];
@@ -630,7 +641,7 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 	 * connection's next packet): the pending entry is not its own */
 	if (side_known && !server)
 		return 0;
-	if (p && !(p->flags & (TW_UPF_ALERT | TW_UPF_ALERT_SENT)))
+	if (p)
 		bpf_map_delete_elem(&tw_up_pending, &id);
 	/* one whose side is unknown (as a client's): its alerts and
 	 * protocol may be of no connection served here; they would bind to
@@ -641,13 +652,109 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 		return 0;
 	if (off_read &&
 	    !bpf_probe_read_user(&read, sizeof(read), (const void *)((__u64)ssl + off_read)) &&
-	    read > 0 && read < 256)
-		tw_up_alert(id, read, TW_UPF_ALERT);
+	    read > 0 && read < 256) {
+		f.alert = read;
+		f.flags |= TW_UPF_ALERT;
+		tw_up_count(TW_UP_CNT_ALERTS, 1);
+	}
 	if (off_sent &&
 	    !bpf_probe_read_user(sent, sizeof(sent), (const void *)((__u64)ssl + off_sent)) &&
-	    sent[0] == TW_UP_ALERT_FATAL)
-		tw_up_alert(id, sent[1], TW_UPF_ALERT_SENT);
+	    sent[0] == TW_UP_ALERT_FATAL) {
+		f.alert_sent = sent[1];
+		f.flags |= TW_UPF_ALERT_SENT;
+		tw_up_count(TW_UP_CNT_ALERTS, 1);
+	}
 	if (!alpn_reported)
-		tw_up_alpn(id, (__u64)ssl, off_alpn);
+		tw_up_alpn(id, (__u64)ssl, off_alpn, &f);
+	if (f.flags)
+		tw_up_freed_push(&f);
 	return 0;
 }
+
+#define TW_AF_INET       2
+#define TW_AF_INET6      10
+#define TW_SHUTDOWN_MASK 3 /* RCV_SHUTDOWN | SEND_SHUTDOWN, net/sock.h */
+
+/* @sk's connection as its server sends it (struct tw_up_conn); an IPv6
+ * socket's IPv4-mapped addresses as IPv4, which its packets are. False
+ * for another family. */
+static __always_inline bool tw_up_conn_of(struct sock *sk, struct tw_up_conn *k)
+{
+	struct sock_common *sc = &sk->__sk_common;
+	__u16 family = BPF_CORE_READ(sc, skc_family);
+	__u32 s6[4], d6[4];
+	int i;
+
+	/* not skc_num: the CLOSE of an RST close comes after the port's
+	 * release (inet_put_port) zeroed it */
+	k->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	k->dport = bpf_ntohs(BPF_CORE_READ(sc, skc_dport));
+	if (family == TW_AF_INET) {
+		k->family = 4;
+		k->saddr[0] = BPF_CORE_READ(sc, skc_rcv_saddr);
+		k->daddr[0] = BPF_CORE_READ(sc, skc_daddr);
+		return true;
+	}
+	if (family != TW_AF_INET6 ||
+	    BPF_CORE_READ_INTO(&s6, sc, skc_v6_rcv_saddr.in6_u.u6_addr32) ||
+	    BPF_CORE_READ_INTO(&d6, sc, skc_v6_daddr.in6_u.u6_addr32))
+		return false;
+	if (!s6[0] && !s6[1] && s6[2] == bpf_htonl(0xffff)) {
+		k->family = 4;
+		k->saddr[0] = s6[3];
+		k->daddr[0] = d6[3];
+		return true;
+	}
+	k->family = 6;
+	for (i = 0; i < 4; i++) {
+		k->saddr[i] = s6[i];
+		k->daddr[i] = d6[i];
+	}
+	return true;
+}
+
+/*
+ * The thread closes a connected TCP socket: close(2), or shutdown(2) with
+ * SHUT_WR, moves it to FIN_WAIT1 (or, after the client's FIN, LAST_ACK),
+ * in the closing thread, before its FIN goes out. The oldest SSL_free
+ * record the thread queued is of that connection, the one it freed and
+ * now closes, as servers do (nginx, s_server, haproxy free the SSL, then
+ * close): it moves to tw_up_closing under the connection, where the TC
+ * program takes it with that connection's FIN (tw_up_bind), whatever
+ * packets of other connections the thread sends meanwhile, and whether or
+ * not the agent sees this close. So does close(2) of a socket with data
+ * unread, which sends an RST: CLOSE from ESTABLISHED or CLOSE_WAIT with
+ * the socket shut down both ways, as tcp_close() does it first. Not any
+ * other change: it may come in softirq, in whatever thread the CPU
+ * interrupted (a received RST's CLOSE, where the socket was not shut down
+ * for sending: shutdown(2) leaves ESTABLISHED or CLOSE_WAIT at once). A
+ * BTF tracepoint, not a kprobe or fentry on tcp_close (neither
+ * loads on kernels built without kprobes or ftrace): one compare per TCP
+ * state change on the host while the uprobes are attached, a task storage
+ * lookup per close, a map update only where a record waits.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tw_up_tcp_close, struct sock *sk, int oldstate, int newstate)
+{
+	struct tw_up_freed_q *q;
+	struct tw_up_conn k = {};
+	struct tw_up_freed f;
+	__u32 i;
+
+	if (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK &&
+	    !(newstate == TCP_CLOSE &&
+	      (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT) &&
+	      BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown) == TW_SHUTDOWN_MASK))
+		return 0;
+	q = bpf_task_storage_get(&tw_up_freed_q, bpf_get_current_task_btf(), 0, 0);
+	if (!q || !q->n)
+		return 0;
+	i = q->head & (TW_UP_FREED_QUEUE - 1);
+	f = q->r[i];
+	q->head = (q->head + 1) & (TW_UP_FREED_QUEUE - 1);
+	q->n--;
+	if (tw_up_conn_of(sk, &k))
+		bpf_map_update_elem(&tw_up_closing, &k, &f, BPF_ANY);
+	return 0;
+}
+

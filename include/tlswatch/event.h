@@ -317,6 +317,40 @@ struct tw_up_pending {
 	__u8 pad[7];
 };
 
+/*
+ * What SSL_free read of a server's connection (its fatal alerts, the ALPN
+ * protocol of a connection without a chain), kept apart from the thread's
+ * chain: queued on the freeing thread (at most TW_UP_FREED_QUEUE, in
+ * order) until that thread's next TCP close or shutdown(SHUT_WR), which
+ * moves it to tw_up_closing under that socket's connection
+ * (struct tw_up_conn), where the TC program finds it by the 4-tuple of
+ * the connection's FIN or RST.
+ */
+#define TW_UP_FREED_QUEUE  4
+#define TW_UP_MAX_CLOSING  16384  /* connections closing with a record */
+
+struct tw_up_freed {
+	__u64 hs_id;         /* the ALPN protocol's record (TW_UPF_ALPN), or 0 */
+	__u32 tgid;
+	__u32 tid;
+	__u8 flags;          /* TW_UPF_ALERT, TW_UPF_ALERT_SENT, TW_UPF_ALPN */
+	__u8 alert;          /* as struct tw_up_pending */
+	__u8 alert_sent;
+	__u8 pad[5];
+};
+
+/* A TCP connection as its server (this host's socket) sends: the
+ * server's address and port first, as struct tw_pkt has them in the
+ * server's packets (IPv4 in word 0, ports in host order). */
+struct tw_up_conn {
+	__u32 saddr[4];
+	__u32 daddr[4];
+	__u16 sport;
+	__u16 dport;
+	__u8 family;         /* 4 or 6 */
+	__u8 pad[3];
+};
+
 /* The serving process's executable, read in the kernel (the agent keeps no
  * right to read other processes' /proc/PID/exe): its path components from
  * the file up, at most TW_UP_EXE_PARTS of at most TW_UP_EXE_PART - 1

@@ -4,21 +4,26 @@
  * serves another connection before it closes the failed one's socket, as
  * an event-driven server with several connections on a thread may.
  *
- * It accepts a first connection, whose handshake fails (its client
- * rejects the certificate: a fatal alert the SSL reads), frees that SSL,
- * then accepts a second one and completes its handshake; only then does
- * it close the first socket. The second is read until its client closes
- * it, shut down, freed, and closed.
+ * It accepts a first connection, whose handshake fails, frees that SSL,
+ * then accepts a second one and runs its handshake; only then does it
+ * close the first socket. By MODE:
+ *   read: the first client rejects the certificate (a fatal alert the
+ *         SSL reads); the second completes, is read until its client
+ *         closes it, shut down, freed and closed;
+ *   sent: the same, but the server asks the first client for a
+ *         certificate and gets none (a fatal alert the SSL sends);
+ *   both: the first as in read; the second is asked for a certificate
+ *         and has none (a fatal alert sent); both SSLs are freed before
+ *         either socket is closed, the first closed first.
  *
- * Usage: late_close_server ADDR PORT CERT KEY
- * Exit 0 when the first handshake failed and the second succeeded.
+ * Usage: late_close_server ADDR PORT CERT KEY read|sent|both
+ * Exit 0 when the handshakes ended as MODE says.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/socket.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -27,9 +32,11 @@
 #include "tcp_listen.h"
 
 /* A connection accepted on @lfd with a new SSL of @ctx, the SSL in @ssl,
- * the socket in @fd: whether its handshake completed in @done; -1 on a
- * setup failure, else 0. */
-static int serve(SSL_CTX *ctx, int lfd, SSL **ssl, int *fd, int *done)
+ * the socket in @fd, its client asked for a certificate it must send when
+ * @need_cert: whether its handshake completed in @done; -1 on a setup
+ * failure, else 0. */
+static int serve(SSL_CTX *ctx, int lfd, bool need_cert, SSL **ssl, int *fd,
+		 int *done)
 {
 	*fd = accept(lfd, NULL, NULL);
 	*ssl = SSL_new(ctx);
@@ -37,7 +44,11 @@ static int serve(SSL_CTX *ctx, int lfd, SSL **ssl, int *fd, int *done)
 		perror("accept");
 		return -1;
 	}
+	if (need_cert)
+		SSL_set_verify(*ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+			       NULL);
 	*done = SSL_accept(*ssl) == 1;
+	ERR_clear_error();
 	return 0;
 }
 
@@ -47,9 +58,11 @@ int main(int argc, char **argv)
 	SSL *first, *second;
 	char buf[256];
 	int lfd, fd1, fd2, done, ok;
+	bool sent = argc == 6 && strcmp(argv[5], "sent") == 0;
+	bool both = argc == 6 && strcmp(argv[5], "both") == 0;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: late_close_server ADDR PORT CERT KEY\n");
+	if (argc != 6 || (!sent && !both && strcmp(argv[5], "read") != 0)) {
+		fprintf(stderr, "usage: late_close_server ADDR PORT CERT KEY read|sent|both\n");
 		return 2;
 	}
 	/* the first client is gone when the server writes to it */
@@ -64,24 +77,27 @@ int main(int argc, char **argv)
 	lfd = listen_on(argv[1], atoi(argv[2]));
 	if (lfd < 0)
 		return 1;
-	if (serve(ctx, lfd, &first, &fd1, &done))
+	if (serve(ctx, lfd, sent, &first, &fd1, &done))
 		return 1;
-	ERR_clear_error();
 	SSL_free(first); /* its socket stays open meanwhile */
-	if (serve(ctx, lfd, &second, &fd2, &ok))
+	if (serve(ctx, lfd, both, &second, &fd2, &ok))
 		return 1;
+	if (both)
+		SSL_free(second);
 	close(fd1);
-	if (ok) {
-		while (SSL_read(second, buf, sizeof(buf)) > 0)
-			;
-		SSL_shutdown(second);
+	if (!both) {
+		if (ok) {
+			while (SSL_read(second, buf, sizeof(buf)) > 0)
+				;
+			SSL_shutdown(second);
+		}
+		ERR_print_errors_fp(stderr);
+		SSL_free(second);
 	}
-	ERR_print_errors_fp(stderr);
-	SSL_free(second);
 	close(fd2);
 	close(lfd);
 	SSL_CTX_free(ctx);
 	fprintf(stderr, "first handshake %s, second %s\n", done ? "done" : "failed",
 		ok ? "done" : "failed");
-	return !done && ok ? 0 : 1;
+	return !done && ok == !both ? 0 : 1;
 }

@@ -524,8 +524,9 @@ int BPF_KPROBE(tw_up_site_calib, void *x509, __u8 **out)
 
 /*
  * What SSL_free read of the connections a thread freed, each waiting for
- * that thread's next TCP close (tw_up_tcp_close), in the order freed: in
- * the task (task storage: it goes with the thread, and only the thread
+ * that thread's next TCP close (tw_up_tcp_close), in the order freed
+ * (oldest first; every server's SSL freed has its entry, one with nothing
+ * read too, so that its close takes its own): in the task (task storage: it goes with the thread, and only the thread
  * itself touches it, from the probes and its own close). Kept apart from
  * the thread's pending chain, which binds to any packet. Before, both
  * were one entry per thread: a chain the thread wrote for another
@@ -537,8 +538,7 @@ int BPF_KPROBE(tw_up_site_calib, void *x509, __u8 **out)
  * record for the next close it saw, of another connection.
  */
 struct tw_up_freed_q {
-	struct tw_up_freed r[TW_UP_FREED_QUEUE];
-	__u32 head;          /* the oldest */
+	struct tw_up_freed r[TW_UP_FREED_QUEUE]; /* oldest first */
 	__u32 n;
 };
 
@@ -549,27 +549,36 @@ struct {
 	__type(value, struct tw_up_freed_q);
 } tw_up_freed_q SEC(".maps");
 
-_Static_assert((TW_UP_FREED_QUEUE & (TW_UP_FREED_QUEUE - 1)) == 0,
-	       "the queue's index wraps with a mask");
+/* Entry @i of @q out, the later ones moved up. */
+static __always_inline void tw_up_freed_drop(struct tw_up_freed_q *q, __u32 i)
+{
+	__u32 j;
+
+	for (j = 0; j + 1 < TW_UP_FREED_QUEUE; j++)
+		if (j >= i && j + 1 < q->n)
+			q->r[j] = q->r[j + 1];
+	if (q->n)
+		q->n--;
+}
 
 /* @f at the end of the thread's queue; a full queue's oldest, whose close
  * never came, goes. */
 static __always_inline void tw_up_freed_push(const struct tw_up_freed *f)
 {
 	struct tw_up_freed_q *q;
-	__u32 i;
+	__u32 n;
 
 	q = bpf_task_storage_get(&tw_up_freed_q, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!q)
 		return;
-	if (q->n >= TW_UP_FREED_QUEUE) {
-		q->head = (q->head + 1) & (TW_UP_FREED_QUEUE - 1);
-		q->n = TW_UP_FREED_QUEUE - 1;
+	if (q->n >= TW_UP_FREED_QUEUE)
+		tw_up_freed_drop(q, 0);
+	n = q->n;
+	if (n < TW_UP_FREED_QUEUE) {
+		q->r[n] = *f;
+		q->n = n + 1;
 	}
-	i = (q->head + q->n) & (TW_UP_FREED_QUEUE - 1);
-	q->r[i] = *f;
-	q->n++;
 }
 
 /*
@@ -638,9 +647,13 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 	side_known = tw_up_side((__u64)ssl, off_server, &server);
 	/* a client's SSL (a proxy's upstream, freed while its served
 	 * connection's chain or ALPN protocol waits on the thread for that
-	 * connection's next packet): the pending entry is not its own */
-	if (side_known && !server)
+	 * connection's next packet): the pending entry is not its own, and
+	 * the close that follows is its socket's (tw_up_tcp_close) */
+	if (side_known && !server) {
+		f.client = 1;
+		tw_up_freed_push(&f);
 		return 0;
+	}
 	if (p)
 		bpf_map_delete_elem(&tw_up_pending, &id);
 	/* one whose side is unknown (as a client's): its alerts and
@@ -666,8 +679,7 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 	}
 	if (!alpn_reported)
 		tw_up_alpn(id, (__u64)ssl, off_alpn, &f);
-	if (f.flags)
-		tw_up_freed_push(&f);
+	tw_up_freed_push(&f);
 	return 0;
 }
 
@@ -717,9 +729,12 @@ static __always_inline bool tw_up_conn_of(struct sock *sk, struct tw_up_conn *k)
  * The thread closes a connected TCP socket: close(2), or shutdown(2) with
  * SHUT_WR, moves it to FIN_WAIT1 (or, after the client's FIN, LAST_ACK),
  * in the closing thread, before its FIN goes out. The oldest SSL_free
- * record the thread queued is of that connection, the one it freed and
- * now closes, as servers do (nginx, s_server, haproxy free the SSL, then
- * close): it moves to tw_up_closing under the connection, where the TC
+ * record the thread queued of a server's SSL is of that connection, the
+ * one it freed and now closes, as servers do (nginx, s_server, haproxy
+ * free the SSL, then close), unless the last one freed is a client's
+ * (a proxy's upstream, freed before the served connection it waits
+ * behind is closed): then the close is that client's socket's, and it
+ * takes that entry instead. The server's record moves to tw_up_closing under the connection, where the TC
  * program takes it with that connection's FIN (tw_up_bind), whatever
  * packets of other connections the thread sends meanwhile, and whether or
  * not the agent sees this close. So does close(2) of a socket with data
@@ -739,7 +754,7 @@ int BPF_PROG(tw_up_tcp_close, struct sock *sk, int oldstate, int newstate)
 	struct tw_up_freed_q *q;
 	struct tw_up_conn k = {};
 	struct tw_up_freed f;
-	__u32 i;
+	__u32 i, n, at = TW_UP_FREED_QUEUE;
 
 	if (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK &&
 	    !(newstate == TCP_CLOSE &&
@@ -747,13 +762,23 @@ int BPF_PROG(tw_up_tcp_close, struct sock *sk, int oldstate, int newstate)
 	      BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown) == TW_SHUTDOWN_MASK))
 		return 0;
 	q = bpf_task_storage_get(&tw_up_freed_q, bpf_get_current_task_btf(), 0, 0);
-	if (!q || !q->n)
+	if (!q)
 		return 0;
-	i = q->head & (TW_UP_FREED_QUEUE - 1);
-	f = q->r[i];
-	q->head = (q->head + 1) & (TW_UP_FREED_QUEUE - 1);
-	q->n--;
-	if (tw_up_conn_of(sk, &k))
+	n = q->n;
+	if (!n || n > TW_UP_FREED_QUEUE)
+		return 0;
+	if (q->r[n - 1].client) {
+		q->n = n - 1;
+		return 0;
+	}
+	for (i = 0; i < TW_UP_FREED_QUEUE; i++)
+		if (i < n && !q->r[i].client && at == TW_UP_FREED_QUEUE)
+			at = i;
+	if (at >= TW_UP_FREED_QUEUE)
+		return 0;
+	f = q->r[at];
+	tw_up_freed_drop(q, at);
+	if (f.flags && tw_up_conn_of(sk, &k))
 		bpf_map_update_elem(&tw_up_closing, &k, &f, BPF_ANY);
 	return 0;
 }

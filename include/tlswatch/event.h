@@ -336,7 +336,8 @@ struct tw_up_freed {
 	__u8 flags;          /* TW_UPF_ALERT, TW_UPF_ALERT_SENT, TW_UPF_ALPN */
 	__u8 alert;          /* as struct tw_up_pending */
 	__u8 alert_sent;
-	__u8 pad[5];
+	__u8 client;         /* queued only: a TLS client's SSL (nothing read) */
+	__u8 pad[4];
 };
 
 /* A TCP connection as its server (this host's socket) sends: the

@@ -31,12 +31,14 @@
  *   - Not a uprobe: the kernel's sched_process_free tracepoint, where a
  *     thread gone takes its pending entry with it (tw_up_task_free).
  *
- * Which connection: none of these knows its socket. The thread's next
- * packet sent from a local socket on a watched flow does (the Certificate
- * is written right after it is built; the close follows a fatal alert):
- * the TC program (tlswatch.bpf.c, tw_up_bind) looks up the pending entry
- * by bpf_get_current_pid_tgid() and emits TW_EV_UP_BIND with the packet's
- * 4-tuple.
+ * Which connection: none of these knows its socket. For a chain, the
+ * thread's next packet sent from a local socket on a watched flow does
+ * (the Certificate is written right after it is built): the TC program
+ * (tlswatch.bpf.c, tw_up_bind) looks up the pending entry by
+ * bpf_get_current_pid_tgid() and emits TW_EV_UP_BIND with the packet's
+ * 4-tuple. What SSL_free read goes to the socket the thread closes next
+ * (tw_up_tcp_close, a BTF tracepoint), and waits there, by 4-tuple, for
+ * that connection's FIN or RST.
  *
  * The probes only read the server's memory (bpf_probe_read_user) and never
  * write it or change a return value: the server does what it would do
@@ -456,17 +458,14 @@ int BPF_KPROBE(tw_up_cert_site)
 /*
  * A task freed (sched_process_free: after its exit, once its pid may be
  * given to a new one): its pending entry, which no packet of its can name
- * now, goes. Before, the entry of a thread that served a chain or read or
- * sent a fatal alert and then exited before its next packet on a watched
- * flow (killed mid-handshake; a server on an unwatched port, whose chain
- * waits until SSL_free) stayed until the LRU pushed it out, and a thread
- * later given the same pid and tgid had its first server packet take the
- * dead one's chain or alert. At the free rather than at the exit
- * (sched_process_exit): the exit runs before the task's files are
- * closed, and the close a dying server's socket sends (after an alert its
- * SSL_free recorded) still names its connection. Cost: one lookup (no
- * lock) per task freed on the host while the uprobes are attached; the
- * delete only where there is an entry.
+ * now, goes. Before, the entry of a thread that served a chain and then
+ * exited before its next packet on a watched flow (killed mid-handshake;
+ * a server on an unwatched port, whose chain waits until SSL_free) stayed
+ * until the LRU pushed it out, and a thread later given the same pid and
+ * tgid had its first server packet take the dead one's chain. (What its
+ * SSL_free read waits in the task's storage, which goes with the task.)
+ * Cost: one lookup (no lock) per task freed on the host while the
+ * uprobes are attached; the delete only where there is an entry.
  */
 SEC("tp_btf/sched_process_free")
 int BPF_PROG(tw_up_task_free, struct task_struct *p)
@@ -524,8 +523,8 @@ int BPF_KPROBE(tw_up_site_calib, void *x509, __u8 **out)
 
 /*
  * What SSL_free read of the connections a thread freed, each waiting for
- * that thread's next TCP close (tw_up_tcp_close), in the order freed
- * (oldest first; every server's SSL freed has its entry, one with nothing
+ * that thread's TCP close of its socket (tw_up_tcp_close), in the order
+ * freed (every SSL freed has its entry, a client's or one with nothing
  * read too, so that its close takes its own): in the task (task storage: it goes with the thread, and only the thread
  * itself touches it, from the probes and its own close). Kept apart from
  * the thread's pending chain, which binds to any packet. Before, both
@@ -728,13 +727,19 @@ static __always_inline bool tw_up_conn_of(struct sock *sk, struct tw_up_conn *k)
 /*
  * The thread closes a connected TCP socket: close(2), or shutdown(2) with
  * SHUT_WR, moves it to FIN_WAIT1 (or, after the client's FIN, LAST_ACK),
- * in the closing thread, before its FIN goes out. The oldest SSL_free
- * record the thread queued of a server's SSL is of that connection, the
- * one it freed and now closes, as servers do (nginx, s_server, haproxy
- * free the SSL, then close), unless the last one freed is a client's
- * (a proxy's upstream, freed before the served connection it waits
- * behind is closed): then the close is that client's socket's, and it
- * takes that entry instead. The server's record moves to tw_up_closing under the connection, where the TC
+ * in the closing thread, before its FIN goes out. The last SSL the
+ * thread freed and whose close has not come is that connection's, the
+ * one it now closes, as servers do (nginx, s_server, haproxy free the
+ * SSL, then close; a proxy frees and closes an upstream connection
+ * between a served connection's free and close): the newest entry goes,
+ * not the oldest. A close this hook does not see (one of a socket
+ * already closed, as by the peer's RST, changes no state) leaves its
+ * entry behind, under the next ones, until four more push it out; taken
+ * oldest first, such an entry went to the next connection
+ * (tests/e2e/demo.sh: expired13 was reported with the handshake_failure
+ * s_server sent on a connection the demo's agent does not follow). A client's entry (its SSL is a proxy's
+ * upstream) moves nothing: its close is its own socket's. A server's
+ * record moves to tw_up_closing under the connection, where the TC
  * program takes it with that connection's FIN (tw_up_bind), whatever
  * packets of other connections the thread sends meanwhile, and whether or
  * not the agent sees this close. So does close(2) of a socket with data
@@ -754,7 +759,7 @@ int BPF_PROG(tw_up_tcp_close, struct sock *sk, int oldstate, int newstate)
 	struct tw_up_freed_q *q;
 	struct tw_up_conn k = {};
 	struct tw_up_freed f;
-	__u32 i, n, at = TW_UP_FREED_QUEUE;
+	__u32 n;
 
 	if (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK &&
 	    !(newstate == TCP_CLOSE &&
@@ -767,18 +772,9 @@ int BPF_PROG(tw_up_tcp_close, struct sock *sk, int oldstate, int newstate)
 	n = q->n;
 	if (!n || n > TW_UP_FREED_QUEUE)
 		return 0;
-	if (q->r[n - 1].client) {
-		q->n = n - 1;
-		return 0;
-	}
-	for (i = 0; i < TW_UP_FREED_QUEUE; i++)
-		if (i < n && !q->r[i].client && at == TW_UP_FREED_QUEUE)
-			at = i;
-	if (at >= TW_UP_FREED_QUEUE)
-		return 0;
-	f = q->r[at];
-	tw_up_freed_drop(q, at);
-	if (f.flags && tw_up_conn_of(sk, &k))
+	f = q->r[n - 1];
+	q->n = n - 1;
+	if (f.flags && !f.client && tw_up_conn_of(sk, &k))
 		bpf_map_update_elem(&tw_up_closing, &k, &f, BPF_ANY);
 	return 0;
 }

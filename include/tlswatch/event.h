@@ -228,10 +228,11 @@ _Static_assert(2 * (TW_EVENT_DATA_BYTES(TW_CHUNK_MAX) + TW_RINGBUF_HDR) <= TW_RI
 
 /*
  * The uprobe side (bpf/uprobes.bpf.c and the bind in bpf/tlswatch.bpf.c).
- * A server thread that serves a chain or reads a fatal alert leaves a
- * struct tw_up_pending under its pid_tgid; the next packet that thread
- * sends from a local socket on a watched flow says which connection it
- * was (TW_EV_UP_BIND), and the entry goes.
+ * A server thread that serves a chain leaves a struct tw_up_pending
+ * under its pid_tgid; the next packet that thread sends from a local
+ * socket on a watched flow says which connection it was (TW_EV_UP_BIND),
+ * and the entry goes. What SSL_free reads goes by connection instead
+ * (struct tw_up_freed below).
  */
 #define TW_UP_CHUNK        4096   /* DER bytes per TW_EV_UP_CERT record */
 #define TW_UP_MAX_CHUNKS   16     /* 64 KiB: a bigger certificate is
@@ -240,11 +241,11 @@ _Static_assert(2 * (TW_EVENT_DATA_BYTES(TW_CHUNK_MAX) + TW_RINGBUF_HDR) <= TW_RI
 
 enum tw_up_flags {
 	TW_UPF_CHAIN   = 0x01, /* pending: certificates were served */
-	TW_UPF_ALERT   = 0x02, /* pending: a fatal alert was read (alert) */
+	TW_UPF_ALERT   = 0x02, /* freed: a fatal alert was read (alert) */
 	TW_UPF_TOO_BIG = 0x04, /* cert: longer than TW_UP_MAX_CHUNKS chunks,
 				* not copied (chunk_len 0, wire_len its size) */
 	TW_UPF_LOST    = 0x08, /* cert: a chunk could not be copied */
-	TW_UPF_ALERT_SENT = 0x10, /* pending: a fatal alert was sent (alert_sent) */
+	TW_UPF_ALERT_SENT = 0x10, /* freed: a fatal alert was sent (alert_sent) */
 	TW_UPF_ALPN    = 0x20, /* pending: the selected ALPN protocol went out
 				* as TW_EV_UP_ALPN under hs_id */
 };

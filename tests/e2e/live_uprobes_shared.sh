@@ -20,11 +20,20 @@
 #     have (a fatal alert the server's SSL sends). Before, the second
 #     connection's chain, started while the alert waited on the thread,
 #     dropped it: the first handshake was reported server:unknown:unknown;
-#   - both: the first as in read, the second as the first of sent; both
-#     SSLs are freed before either socket is closed. Before, the thread's
-#     one entry took both alerts, and the first close carried them: the
-#     first handshake was reported with both, the second with its wire
-#     guess only.
+#   - both: the first as in read, the second as the first of sent; the
+#     second is freed and closed before the first socket is. Before, the
+#     thread's one entry took both alerts, and the first close (the
+#     second connection's) carried them: the second handshake was
+#     reported with both, the first with its wire guess only;
+#   - reset: as read, but the first client (Python's ssl) resets its
+#     connection (SO_LINGER 0) after it rejects the certificate, and the
+#     second is asked for a certificate it does not have: the server's
+#     close of the first socket sends nothing and changes no TCP state,
+#     so nothing takes the first connection's record (its alert is the
+#     wire's), and it must not go to the second connection's close.
+#     Before, the second's chain carried the waiting alert to its close
+#     (and, with the records taken oldest first, that close took it): the
+#     second handshake was reported with the first's unknown_ca too.
 # Needs root, a C compiler. TAP output; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -38,9 +47,28 @@ up_build_server late_close_server "$tmp"
 log=$tmp/agent.log
 up_start_agent "$log" auto
 
+# A TLS 1.3 client of the test's server with SNI first.test that rejects
+# its certificate, then resets the connection.
+rst_client() {
+	"$PY" - "$srv" <<'PYEOF'
+import socket, ssl, struct, sys, time
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+s = socket.create_connection((sys.argv[1], 443), timeout=10)
+try:
+    ctx.wrap_socket(s, server_hostname="first.test").close()
+except ssl.SSLError:
+    pass
+time.sleep(1)  # the server reads the alert: a reset would discard it
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+PYEOF
+}
+
 # One case: late_close_server with MODE, its first client `openssl
-# s_client` with OPTIONS1 more, its second one with OPTIONS2; each
-# handshake by SNI, its outcome and alerts, are EXPECTED.
+# s_client` with OPTIONS1 more (rst_client with "reset"), its second one
+# with OPTIONS2; each handshake by SNI, its outcome and alerts, are
+# EXPECTED.
 shared_case() { # mode, expected, options1, options2
 	local mode=$1 expected=$2 seen server
 	local -a opts1 opts2
@@ -52,8 +80,12 @@ shared_case() { # mode, expected, options1, options2
 	server=$!
 	tn_bg "$server"
 	tn_wait_listen 10 443 || tn_bail "late_close_server did not start"
-	printf 'Q\n' | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
-		-servername first.test "${opts1[@]}" >"$tmp/client1.log" 2>&1
+	if [ "$mode" = reset ]; then
+		rst_client >"$tmp/client1.log" 2>&1
+	else
+		printf 'Q\n' | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
+			-servername first.test "${opts1[@]}" >"$tmp/client1.log" 2>&1
+	fi
 	printf 'Q\n' | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
 		-servername second.test "${opts2[@]}" >"$tmp/client2.log" 2>&1
 	wait "$server"
@@ -78,6 +110,8 @@ shared_case sent "first.test failed server:fatal:certificate_required:server|sec
 	"$root" "$root"
 shared_case both "first.test failed client:fatal:unknown_ca:server|second.test failed server:fatal:certificate_required:server" \
 	-verify_return_error "$root"
+shared_case reset "first.test failed client:fatal:unknown_ca:-|second.test failed server:fatal:certificate_required:server" \
+	"" "$root"
 tn_stop_pid "$AGENT_PID"
 
 echo "# $TN_TESTS tests, $TN_FAILED failed"

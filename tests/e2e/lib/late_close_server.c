@@ -13,10 +13,13 @@
  *   sent: the same, but the server asks the first client for a
  *         certificate and gets none (a fatal alert the SSL sends);
  *   both: the first as in read; the second is asked for a certificate
- *         and has none (a fatal alert sent); both SSLs are freed before
- *         either socket is closed, the first closed first.
+ *         and has none (a fatal alert sent); its SSL is freed and its
+ *         socket closed before the first socket is;
+ *   reset: as read, but the second is asked for a certificate and has
+ *         none (the first client resets its connection before the
+ *         server closes it).
  *
- * Usage: late_close_server ADDR PORT CERT KEY read|sent|both
+ * Usage: late_close_server ADDR PORT CERT KEY read|sent|both|reset
  * Exit 0 when the handshakes ended as MODE says.
  */
 #include <signal.h>
@@ -60,9 +63,10 @@ int main(int argc, char **argv)
 	int lfd, fd1, fd2, done, ok;
 	bool sent = argc == 6 && strcmp(argv[5], "sent") == 0;
 	bool both = argc == 6 && strcmp(argv[5], "both") == 0;
+	bool reset = argc == 6 && strcmp(argv[5], "reset") == 0;
 
-	if (argc != 6 || (!sent && !both && strcmp(argv[5], "read") != 0)) {
-		fprintf(stderr, "usage: late_close_server ADDR PORT CERT KEY read|sent|both\n");
+	if (argc != 6 || (!sent && !both && !reset && strcmp(argv[5], "read") != 0)) {
+		fprintf(stderr, "usage: late_close_server ADDR PORT CERT KEY read|sent|both|reset\n");
 		return 2;
 	}
 	/* the first client is gone when the server writes to it */
@@ -80,10 +84,12 @@ int main(int argc, char **argv)
 	if (serve(ctx, lfd, sent, &first, &fd1, &done))
 		return 1;
 	SSL_free(first); /* its socket stays open meanwhile */
-	if (serve(ctx, lfd, both, &second, &fd2, &ok))
+	if (serve(ctx, lfd, both || reset, &second, &fd2, &ok))
 		return 1;
-	if (both)
+	if (both) { /* each closed after the other's free, the last freed first */
 		SSL_free(second);
+		close(fd2);
+	}
 	close(fd1);
 	if (!both) {
 		if (ok) {
@@ -93,11 +99,11 @@ int main(int argc, char **argv)
 		}
 		ERR_print_errors_fp(stderr);
 		SSL_free(second);
+		close(fd2);
 	}
-	close(fd2);
 	close(lfd);
 	SSL_CTX_free(ctx);
 	fprintf(stderr, "first handshake %s, second %s\n", done ? "done" : "failed",
 		ok ? "done" : "failed");
-	return !done && ok == !both ? 0 : 1;
+	return !done && ok == !(both || reset) ? 0 : 1;
 }

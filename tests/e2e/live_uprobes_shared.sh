@@ -33,7 +33,16 @@
 #     wire's), and it must not go to the second connection's close.
 #     Before, the second's chain carried the waiting alert to its close
 #     (and, with the records taken oldest first, that close took it): the
-#     second handshake was reported with the first's unknown_ca too.
+#     second handshake was reported with the first's unknown_ca too;
+#   - alpn: the server selects h2 (ALPN); a first client (SNI first.test)
+#     saves its session, a second (second.test) resumes it and quits, a
+#     third (third.test) makes a full handshake; the server frees the
+#     second's SSL, serves the third whole (its chain, its SSL freed, its
+#     socket closed), then closes the second's socket. The resumed
+#     handshake (no chain: its protocol is read at SSL_free) gets h2.
+#     Before, the third's chain took the thread's entry, and the
+#     protocol waiting there for the second's close was lost: the resumed
+#     handshake was reported without alpn_selected.
 # Needs root, a C compiler. TAP output; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -112,6 +121,37 @@ shared_case both "first.test failed client:fatal:unknown_ca:server|second.test f
 	-verify_return_error "$root"
 shared_case reset "first.test failed client:fatal:unknown_ca:-|second.test failed server:fatal:certificate_required:server" \
 	"" "$root"
+# the alpn case: three clients offering h2, the second resuming the first
+ip netns exec "$TN_NS" "$tmp/late_close_server" "$srv" 443 "$pki/ecdsa.test.crt" \
+	"$pki/ecdsa.test.key" alpn 2>"$tmp/server.err" &
+server=$!
+tn_bg "$server"
+tn_wait_listen 10 443 || tn_bail "late_close_server did not start"
+seen=$(grep -c '"event":"handshake"' "$log")
+alpn_client() { # sni, seconds before it quits, options...
+	local sni=$1 wait=$2
+	shift 2
+	(sleep "$wait"; printf 'Q\n') | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
+		-servername "$sni" -CAfile "$pki/root.crt" -alpn h2 "$@" >"$tmp/$sni.log" 2>&1
+}
+# the first waits for its session ticket; the others quit at once (the
+# resumed one's protocol must come within the second its handshake waits)
+alpn_client first.test 0.5 -sess_out "$tmp/sess"
+alpn_client second.test 0 -sess_in "$tmp/sess"
+alpn_client third.test 0
+wait "$server"
+tap_eq "alpn: three handshakes, the second resumed" 0 "$?"
+sed 's/^/#   server: /' "$tmp/server.err"
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge $((seen + 3)) ]"
+tap_eq "alpn: the resumed handshake with the protocol read at its SSL_free" \
+	"first.test False h2|second.test True h2|third.test False h2" "$("$PY" - "$log" "$seen" <<'PYEOF'
+import json, sys
+hs = [json.loads(l) for l in open(sys.argv[1]) if '"event":"handshake"' in l]
+print("|".join(sorted("%s %s %s" % (e.get("sni"), e.get("resumed", False),
+                                    e.get("alpn_selected", "-"))
+                      for e in hs[int(sys.argv[2]):])))
+PYEOF
+)"
 tn_stop_pid "$AGENT_PID"
 
 echo "# $TN_TESTS tests, $TN_FAILED failed"

@@ -17,9 +17,15 @@
  *         socket closed before the first socket is;
  *   reset: as read, but the second is asked for a certificate and has
  *         none (the first client resets its connection before the
- *         server closes it).
+ *         server closes it);
+ *   alpn: three connections, the server selecting h2 (ALPN): a first
+ *         served whole (its client saves the session), a second (which
+ *         resumes it) read until its client closes it and freed, a third
+ *         served whole (its chain written, its SSL freed, its socket
+ *         closed) before the second's socket is closed; all three
+ *         complete.
  *
- * Usage: late_close_server ADDR PORT CERT KEY read|sent|both|reset
+ * Usage: late_close_server ADDR PORT CERT KEY read|sent|both|reset|alpn
  * Exit 0 when the handshakes ended as MODE says.
  */
 #include <signal.h>
@@ -55,18 +61,67 @@ static int serve(SSL_CTX *ctx, int lfd, bool need_cert, SSL **ssl, int *fd,
 	return 0;
 }
 
+/* h2, where the client offers it */
+static int select_h2(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		     const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const unsigned char h2[] = "\x02h2";
+
+	(void)ssl;
+	(void)arg;
+	return SSL_select_next_proto((unsigned char **)out, outlen, h2, sizeof(h2) - 1,
+				     in, inlen) == OPENSSL_NPN_NEGOTIATED ?
+		       SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_NOACK;
+}
+
+/* Reads @ssl until its client closes, then shuts it down. */
+static void drain(SSL *ssl)
+{
+	char buf[256];
+
+	while (SSL_read(ssl, buf, sizeof(buf)) > 0)
+		;
+	SSL_shutdown(ssl);
+}
+
+/* The alpn mode: 0 when all three handshakes completed, the second
+ * resumed. */
+static int alpn_mode(SSL_CTX *ctx, int lfd)
+{
+	SSL *ssl[3];
+	int fd[3], done[3], i;
+
+	SSL_CTX_set_alpn_select_cb(ctx, select_h2, NULL);
+	for (i = 0; i < 3; i++) {
+		if (serve(ctx, lfd, false, &ssl[i], &fd[i], &done[i]))
+			return 1;
+		if (done[i])
+			drain(ssl[i]);
+		if (i == 1)
+			done[i] = done[i] && SSL_session_reused(ssl[i]);
+		SSL_free(ssl[i]);
+		if (i != 1)
+			close(fd[i]);
+	}
+	close(fd[1]); /* after the third's chain, free and close */
+	fprintf(stderr, "handshakes %s, %s (resumed), %s\n", done[0] ? "done" : "failed",
+		done[1] ? "done" : "failed", done[2] ? "done" : "failed");
+	return !(done[0] && done[1] && done[2]);
+}
+
 int main(int argc, char **argv)
 {
 	SSL_CTX *ctx;
 	SSL *first, *second;
-	char buf[256];
 	int lfd, fd1, fd2, done, ok;
 	bool sent = argc == 6 && strcmp(argv[5], "sent") == 0;
 	bool both = argc == 6 && strcmp(argv[5], "both") == 0;
 	bool reset = argc == 6 && strcmp(argv[5], "reset") == 0;
+	bool alpn = argc == 6 && strcmp(argv[5], "alpn") == 0;
 
-	if (argc != 6 || (!sent && !both && !reset && strcmp(argv[5], "read") != 0)) {
-		fprintf(stderr, "usage: late_close_server ADDR PORT CERT KEY read|sent|both|reset\n");
+	if (argc != 6 ||
+	    (!sent && !both && !reset && !alpn && strcmp(argv[5], "read") != 0)) {
+		fprintf(stderr, "usage: late_close_server ADDR PORT CERT KEY read|sent|both|reset|alpn\n");
 		return 2;
 	}
 	/* the first client is gone when the server writes to it */
@@ -81,6 +136,8 @@ int main(int argc, char **argv)
 	lfd = listen_on(argv[1], atoi(argv[2]));
 	if (lfd < 0)
 		return 1;
+	if (alpn)
+		return alpn_mode(ctx, lfd);
 	if (serve(ctx, lfd, sent, &first, &fd1, &done))
 		return 1;
 	SSL_free(first); /* its socket stays open meanwhile */
@@ -92,11 +149,8 @@ int main(int argc, char **argv)
 	}
 	close(fd1);
 	if (!both) {
-		if (ok) {
-			while (SSL_read(second, buf, sizeof(buf)) > 0)
-				;
-			SSL_shutdown(second);
-		}
+		if (ok)
+			drain(second);
 		ERR_print_errors_fp(stderr);
 		SSL_free(second);
 		close(fd2);

@@ -731,7 +731,7 @@ __noinline int tw_up_bind_emit(struct __sk_buff *skb, struct tw_ctx *c,
  *
  * What SSL_free read (the fatal alerts, and the ALPN protocol of a
  * connection without a chain) waits elsewhere, by connection: the
- * freeing thread's next TCP close put it in tw_up_closing under that
+ * freeing thread's TCP close that follows put it in tw_up_closing under that
  * socket's 4-tuple (tw_up_tcp_close, uprobes.bpf.c), and only that
  * connection's close (FIN or RST) takes it, looked up by the packet's
  * 4-tuple: one more lookup per server close of a followed flow, none for

@@ -322,7 +322,8 @@ struct tw_up_pending {
  * What SSL_free read of a server's connection (its fatal alerts, the ALPN
  * protocol of a connection without a chain), kept apart from the thread's
  * chain: queued on the freeing thread (at most TW_UP_FREED_QUEUE, in
- * order) until that thread's next TCP close or shutdown(SHUT_WR), which
+ * order) until that thread closes a TCP socket (close(2), or shutdown(2)
+ * with SHUT_WR): the close takes the entry of the SSL freed last and
  * moves it to tw_up_closing under that socket's connection
  * (struct tw_up_conn), where the TC program finds it by the 4-tuple of
  * the connection's FIN or RST.

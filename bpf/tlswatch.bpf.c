@@ -683,44 +683,19 @@ static __always_inline void tw_flow_preamble(struct __sk_buff *skb,
 }
 
 /*
- * A packet the server sends: if its thread has a chain or an alert pending
- * (the uprobes put it there just before), this packet names that
- * connection. Only packets this host's TCP sent (tw_sent_by_local_tcp:
- * made here, on egress, in the sending thread's context) qualify: a
- * packet received, or forwarded, runs here in whatever task the CPU
- * happened to interrupt, and so does one a server in another namespace
- * sent, on the ingress of this namespace's end of its veth, though it
- * carries its socket (tw_local_sk): a pending entry of an unrelated thread
- * would name the wrong connection.
- *
- * What SSL_free recorded (the fatal alerts, and the ALPN protocol of a
- * connection without a chain: TW_UPF_ALPN without TW_UPF_CHAIN) is of the
- * connection freed, whose close (FIN or RST) the thread sends next on
- * it: only a close takes it. Any other packet takes only the chain (and
- * the protocol read with it), and the rest waits for the close. Before,
- * a thread that freed one connection's SSL and sent a packet of another
- * before closing the first (an event loop serving several) lent the
- * first's alert to the second (live_uprobes_shared.sh).
+ * One TW_EV_UP_BIND record: the packet in @c names the connection of what
+ * @f says (a chain of @n_certs certificates, alerts, an ALPN protocol).
+ * A global function: verified once, for its two callers.
  */
-__noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
+__noinline int tw_up_bind_emit(struct __sk_buff *skb, struct tw_ctx *c,
+			       const struct tw_up_freed *f, __u16 n_certs)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct tw_up_pending *p;
 	struct tw_up_counters *uc;
 	struct tw_up_info *info;
 	struct tw_event *ev;
-	__u8 at_close, flags;
 	__u32 zero = 0;
 
-	if (!c || !skb || !tw_sent_by_local_tcp(skb))
-		return 0;
-	p = bpf_map_lookup_elem(&tw_up_pending, &id);
-	if (!p)
-		return 0;
-	at_close = p->flags & (TW_UPF_ALERT | TW_UPF_ALERT_SENT |
-			       (p->flags & TW_UPF_CHAIN ? 0 : TW_UPF_ALPN));
-	flags = c->pkt.tcp_flags & (TCP_FIN | TCP_RST) ? p->flags : p->flags & ~at_close;
-	if (!flags)
+	if (!skb || !c || !f)
 		return 0;
 	uc = bpf_map_lookup_elem(&tw_up_counters, &zero);
 	ev = bpf_ringbuf_reserve(&tw_events, TW_UP_BIND_BYTES, 0);
@@ -734,26 +709,81 @@ __noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
 			  sizeof(struct tw_event_tail),
 		      skb, c, TW_EV_UP_BIND, 0, 0, 0);
 	ev->ts_ns = bpf_ktime_get_ns();
-	info->hs_id = p->hs_id;
-	info->tgid = id >> 32;
-	info->tid = (__u32)id;
-	info->cert_index = p->n_certs;
-	info->alert = flags & TW_UPF_ALERT ? p->alert : 0;
-	info->flags = flags;
-	info->alert_sent = flags & TW_UPF_ALERT_SENT ? p->alert_sent : 0;
+	info->hs_id = f->hs_id;
+	info->tgid = f->tgid;
+	info->tid = f->tid;
+	info->cert_index = n_certs;
+	info->alert = f->flags & TW_UPF_ALERT ? f->alert : 0;
+	info->flags = f->flags;
+	info->alert_sent = f->flags & TW_UPF_ALERT_SENT ? f->alert_sent : 0;
 	info->exe_parts = 0;
 	info->pad[0] = info->pad[1] = 0;
 	__builtin_memset(info->comm, 0, sizeof(info->comm));
 	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
-	if (flags == p->flags) {
-		bpf_map_delete_elem(&tw_up_pending, &id);
-	} else { /* the chain went: what SSL_free recorded waits */
-		p->flags = at_close;
-		p->hs_id = 0;
-		p->n_certs = 0;
-	}
 	if (uc)
 		uc->c[TW_UP_CNT_BINDS]++;
+	return 0;
+}
+
+/*
+ * A packet the server sends: if its thread has a chain pending (the
+ * uprobes put it there just before), this packet names that connection.
+ * Only packets this host's TCP sent (tw_sent_by_local_tcp: made here, on
+ * egress, in the sending thread's context) qualify: a packet received, or
+ * forwarded, runs here in whatever task the CPU happened to interrupt,
+ * and so does one a server in another namespace sent, on the ingress of
+ * this namespace's end of its veth, though it carries its socket
+ * (tw_local_sk): a pending entry of an unrelated thread would name the
+ * wrong connection.
+ *
+ * What SSL_free read (the fatal alerts, and the ALPN protocol of a
+ * connection without a chain) waits elsewhere, by connection: the
+ * freeing thread's TCP close that follows put it in tw_up_closing under that
+ * socket's 4-tuple (tw_up_tcp_close, uprobes.bpf.c), and only that
+ * connection's close (FIN or RST) takes it, looked up by the packet's
+ * 4-tuple: one more lookup per server close of a followed flow, none for
+ * other packets. Before, it waited on the thread with its chain: the
+ * thread's next close took it, of whichever connection, and the next
+ * chain or SSL_free of another connection dropped or changed it.
+ */
+__noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tw_up_conn k = {};
+	struct tw_up_freed f = {}, *w;
+	struct tw_up_pending *p;
+
+	if (!c || !skb || !tw_sent_by_local_tcp(skb))
+		return 0;
+	p = bpf_map_lookup_elem(&tw_up_pending, &id);
+	if (p && p->flags) {
+		f.hs_id = p->hs_id;
+		f.tgid = id >> 32;
+		f.tid = (__u32)id;
+		f.flags = p->flags;
+		tw_up_bind_emit(skb, c, &f, p->n_certs);
+		bpf_map_delete_elem(&tw_up_pending, &id);
+	}
+	if (!(c->pkt.tcp_flags & (TCP_FIN | TCP_RST)))
+		return 0;
+	/* an IPv4 packet's other words may hold an outer IPv6 header's */
+	if (c->pkt.family == 4) {
+		k.saddr[0] = c->pkt.saddr[0];
+		k.daddr[0] = c->pkt.daddr[0];
+	} else {
+		__builtin_memcpy(k.saddr, c->pkt.saddr, sizeof(k.saddr));
+		__builtin_memcpy(k.daddr, c->pkt.daddr, sizeof(k.daddr));
+	}
+	k.sport = c->pkt.sport;
+	k.dport = c->pkt.dport;
+	k.family = c->pkt.family;
+	w = bpf_map_lookup_elem(&tw_up_closing, &k);
+	if (!w)
+		return 0;
+	f = *w;
+	/* once: of a FIN and an RST on two CPUs, the one that deletes */
+	if (!bpf_map_delete_elem(&tw_up_closing, &k))
+		tw_up_bind_emit(skb, c, &f, 0);
 	return 0;
 }
 

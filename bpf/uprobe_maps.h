@@ -15,8 +15,8 @@ struct {
 	__uint(max_entries, TW_DEFAULT_RINGBUF);
 } tw_events SEC(".maps");
 
-/* Chains and alerts waiting for the packet that names their connection,
- * by the serving thread's pid_tgid. Empty, and one lookup per server
+/* Chains waiting for the packet that names their connection, by the
+ * serving thread's pid_tgid. Empty, and one lookup per server
  * packet in the handshake phase, when no uprobes are attached. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -24,6 +24,15 @@ struct {
 	__type(key, __u64);
 	__type(value, struct tw_up_pending);
 } tw_up_pending SEC(".maps");
+
+/* What SSL_free read, by the connection whose close the freeing thread
+ * made next (tw_up_tcp_close): taken by that connection's FIN or RST. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TW_UP_MAX_CLOSING);
+	__type(key, struct tw_up_conn);
+	__type(value, struct tw_up_freed);
+} tw_up_closing SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -31,12 +31,14 @@
  *   - Not a uprobe: the kernel's sched_process_free tracepoint, where a
  *     thread gone takes its pending entry with it (tw_up_task_free).
  *
- * Which connection: none of these knows its socket. The thread's next
- * packet sent from a local socket on a watched flow does (the Certificate
- * is written right after it is built; the close follows a fatal alert):
- * the TC program (tlswatch.bpf.c, tw_up_bind) looks up the pending entry
- * by bpf_get_current_pid_tgid() and emits TW_EV_UP_BIND with the packet's
- * 4-tuple.
+ * Which connection: none of these knows its socket. For a chain, the
+ * thread's next packet sent from a local socket on a watched flow does
+ * (the Certificate is written right after it is built): the TC program
+ * (tlswatch.bpf.c, tw_up_bind) looks up the pending entry by
+ * bpf_get_current_pid_tgid() and emits TW_EV_UP_BIND with the packet's
+ * 4-tuple. What SSL_free read goes to the socket the thread closes next
+ * (tw_up_tcp_close, a BTF tracepoint), and waits there, by 4-tuple, for
+ * that connection's FIN or RST.
  *
  * The probes only read the server's memory (bpf_probe_read_user) and never
  * write it or change a return value: the server does what it would do
@@ -46,6 +48,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
 
 #include "tlswatch/event.h"
 
@@ -153,10 +156,8 @@ static __always_inline int tw_up_chain_add(__u64 id, __u64 now,
 	np.tgid = id >> 32;
 	np.n_certs = 1;
 	np.flags = TW_UPF_CHAIN;
-	if (p) { /* an alert still waiting for its packet keeps its place */
-		np.alert = p->alert;
-		np.flags |= p->flags & TW_UPF_ALERT;
-	}
+	/* what SSL_free read waits elsewhere (tw_up_freed_q), for its
+	 * connection's close: a new chain takes nothing of it */
 	if (bpf_map_update_elem(&tw_up_pending, &id, &np, BPF_ANY))
 		return -1;
 	info->hs_id = np.hs_id;
@@ -457,17 +458,14 @@ int BPF_KPROBE(tw_up_cert_site)
 /*
  * A task freed (sched_process_free: after its exit, once its pid may be
  * given to a new one): its pending entry, which no packet of its can name
- * now, goes. Before, the entry of a thread that served a chain or read or
- * sent a fatal alert and then exited before its next packet on a watched
- * flow (killed mid-handshake; a server on an unwatched port, whose chain
- * waits until SSL_free) stayed until the LRU pushed it out, and a thread
- * later given the same pid and tgid had its first server packet take the
- * dead one's chain or alert. At the free rather than at the exit
- * (sched_process_exit): the exit runs before the task's files are
- * closed, and the close a dying server's socket sends (after an alert its
- * SSL_free recorded) still names its connection. Cost: one lookup (no
- * lock) per task freed on the host while the uprobes are attached; the
- * delete only where there is an entry.
+ * now, goes. Before, the entry of a thread that served a chain and then
+ * exited before its next packet on a watched flow (killed mid-handshake;
+ * a server on an unwatched port, whose chain waits until SSL_free) stayed
+ * until the LRU pushed it out, and a thread later given the same pid and
+ * tgid had its first server packet take the dead one's chain. (What its
+ * SSL_free read waits in the task's storage, which goes with the task.)
+ * Cost: one lookup (no lock) per task freed on the host while the
+ * uprobes are attached; the delete only where there is an entry.
  */
 SEC("tp_btf/sched_process_free")
 int BPF_PROG(tw_up_task_free, struct task_struct *p)
@@ -523,55 +521,78 @@ int BPF_KPROBE(tw_up_site_calib, void *x509, __u8 **out)
 	return 0;
 }
 
-/* The thread's pending entry, made when it has none; NULL if the map
- * refuses. */
-static __always_inline struct tw_up_pending *tw_up_pending_get(__u64 id)
-{
-	struct tw_up_pending *p = bpf_map_lookup_elem(&tw_up_pending, &id);
-	struct tw_up_pending np = {};
+/*
+ * What SSL_free read of the connections a thread freed, each waiting for
+ * that thread's TCP close of its socket (tw_up_tcp_close), in the order
+ * freed (every SSL freed has its entry, a client's or one with nothing
+ * read too, so that its close takes its own): in the task (task storage: it goes with the thread, and only the thread
+ * itself touches it, from the probes and its own close). Kept apart from
+ * the thread's pending chain, which binds to any packet. Before, both
+ * were one entry per thread: a chain the thread wrote for another
+ * connection before that close dropped the alert the freed one sent (and
+ * the ALPN protocol of one without a chain), a later SSL_free of another
+ * connection deleted a waiting protocol or merged its alerts into the
+ * waiting ones, and the close of a connection the agent does not see (one
+ * over another interface: the agent's own active check over lo) left the
+ * record for the next close it saw, of another connection.
+ */
+struct tw_up_freed_q {
+	struct tw_up_freed r[TW_UP_FREED_QUEUE]; /* oldest first */
+	__u32 n;
+};
 
-	if (p)
-		return p;
-	np.tgid = id >> 32;
-	np.ts_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&tw_up_pending, &id, &np, BPF_ANY))
-		return NULL;
-	return bpf_map_lookup_elem(&tw_up_pending, &id);
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct tw_up_freed_q);
+} tw_up_freed_q SEC(".maps");
+
+/* Entry @i of @q out, the later ones moved up. */
+static __always_inline void tw_up_freed_drop(struct tw_up_freed_q *q, __u32 i)
+{
+	__u32 j;
+
+	for (j = 0; j + 1 < TW_UP_FREED_QUEUE; j++)
+		if (j >= i && j + 1 < q->n)
+			q->r[j] = q->r[j + 1];
+	if (q->n)
+		q->n--;
 }
 
-/* The thread's pending entry says it read (@flag TW_UPF_ALERT) or sent
- * (TW_UPF_ALERT_SENT) the fatal alert @desc. */
-static __always_inline void tw_up_alert(__u64 id, __u8 desc, __u8 flag)
+/* @f at the end of the thread's queue; a full queue's oldest, whose close
+ * never came, goes. */
+static __always_inline void tw_up_freed_push(const struct tw_up_freed *f)
 {
-	struct tw_up_pending *p = tw_up_pending_get(id);
+	struct tw_up_freed_q *q;
+	__u32 n;
 
-	if (!p)
+	q = bpf_task_storage_get(&tw_up_freed_q, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!q)
 		return;
-	if (flag == TW_UPF_ALERT)
-		p->alert = desc;
-	else
-		p->alert_sent = desc;
-	p->flags |= flag;
-	tw_up_count(TW_UP_CNT_ALERTS, 1);
+	if (q->n >= TW_UP_FREED_QUEUE)
+		tw_up_freed_drop(q, 0);
+	n = q->n;
+	if (n < TW_UP_FREED_QUEUE) {
+		q->r[n] = *f;
+		q->n = n + 1;
+	}
 }
 
 /*
  * The ALPN protocol @ssl selected (s3.alpn_selected at @off, its length
  * the word after it; TLS 1.3 sends it encrypted): a TW_EV_UP_ALPN record
- * under a new handshake id, which the thread's pending entry carries to
- * the packet that names the connection. Not where a chain still waits for
- * its packet under its own id.
+ * under a new handshake id, which @f carries to the close that names the
+ * connection.
  */
-static __always_inline void tw_up_alpn(__u64 id, __u64 ssl, __u32 off)
+static __always_inline void tw_up_alpn(__u64 id, __u64 ssl, __u32 off,
+				       struct tw_up_freed *f)
 {
 	struct tw_up_info info = {};
-	struct tw_up_pending *p;
 	__u64 sel[2]; /* pointer, length */
 
 	if (!tw_up_alpn_read(ssl, off, sel))
-		return;
-	p = tw_up_pending_get(id);
-	if (!p || (p->flags & TW_UPF_CHAIN))
 		return;
 	info.hs_id = __sync_fetch_and_add(&tw_up_next_id, 1) + 1;
 	info.tgid = id >> 32;
@@ -579,13 +600,10 @@ static __always_inline void tw_up_alpn(__u64 id, __u64 ssl, __u32 off)
 	info.flags = TW_UPF_ALPN;
 	/* the process of a connection without a chain (resumed) */
 	bpf_get_current_comm(info.comm, sizeof(info.comm));
-	if (tw_up_emit(&info, sel[0], 0, sel[1], sel[1])) {
-		if (!p->flags) /* made here, for nothing */
-			bpf_map_delete_elem(&tw_up_pending, &id);
+	if (tw_up_emit(&info, sel[0], 0, sel[1], sel[1]))
 		return;
-	}
-	p->hs_id = info.hs_id;
-	p->flags |= TW_UPF_ALPN;
+	f->hs_id = info.hs_id;
+	f->flags |= TW_UPF_ALPN;
 	tw_up_count(TW_UP_CNT_ALPNS, 1);
 }
 
@@ -618,6 +636,7 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 	__u32 off_server = tw_up_field(cookie, TW_UP_OFF_SERVER);
 	struct tw_up_pending *p = bpf_map_lookup_elem(&tw_up_pending, &id);
 	bool alpn_reported = ssl && tw_up_alpn_reported(id, (__u64)ssl, p);
+	struct tw_up_freed f = { .tgid = id >> 32, .tid = (__u32)id };
 	__s32 read, server = 0;
 	bool side_known;
 	__u8 sent[2];
@@ -627,10 +646,14 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 	side_known = tw_up_side((__u64)ssl, off_server, &server);
 	/* a client's SSL (a proxy's upstream, freed while its served
 	 * connection's chain or ALPN protocol waits on the thread for that
-	 * connection's next packet): the pending entry is not its own */
-	if (side_known && !server)
+	 * connection's next packet): the pending entry is not its own, and
+	 * the close that follows is its socket's (tw_up_tcp_close) */
+	if (side_known && !server) {
+		f.client = 1;
+		tw_up_freed_push(&f);
 		return 0;
-	if (p && !(p->flags & (TW_UPF_ALERT | TW_UPF_ALERT_SENT)))
+	}
+	if (p)
 		bpf_map_delete_elem(&tw_up_pending, &id);
 	/* one whose side is unknown (as a client's): its alerts and
 	 * protocol may be of no connection served here; they would bind to
@@ -641,13 +664,118 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 		return 0;
 	if (off_read &&
 	    !bpf_probe_read_user(&read, sizeof(read), (const void *)((__u64)ssl + off_read)) &&
-	    read > 0 && read < 256)
-		tw_up_alert(id, read, TW_UPF_ALERT);
+	    read > 0 && read < 256) {
+		f.alert = read;
+		f.flags |= TW_UPF_ALERT;
+		tw_up_count(TW_UP_CNT_ALERTS, 1);
+	}
 	if (off_sent &&
 	    !bpf_probe_read_user(sent, sizeof(sent), (const void *)((__u64)ssl + off_sent)) &&
-	    sent[0] == TW_UP_ALERT_FATAL)
-		tw_up_alert(id, sent[1], TW_UPF_ALERT_SENT);
+	    sent[0] == TW_UP_ALERT_FATAL) {
+		f.alert_sent = sent[1];
+		f.flags |= TW_UPF_ALERT_SENT;
+		tw_up_count(TW_UP_CNT_ALERTS, 1);
+	}
 	if (!alpn_reported)
-		tw_up_alpn(id, (__u64)ssl, off_alpn);
+		tw_up_alpn(id, (__u64)ssl, off_alpn, &f);
+	tw_up_freed_push(&f);
 	return 0;
 }
+
+#define TW_AF_INET       2
+#define TW_AF_INET6      10
+#define TW_SHUTDOWN_MASK 3 /* RCV_SHUTDOWN | SEND_SHUTDOWN, net/sock.h */
+
+/* @sk's connection as its server sends it (struct tw_up_conn); an IPv6
+ * socket's IPv4-mapped addresses as IPv4, which its packets are. False
+ * for another family. */
+static __always_inline bool tw_up_conn_of(struct sock *sk, struct tw_up_conn *k)
+{
+	struct sock_common *sc = &sk->__sk_common;
+	__u16 family = BPF_CORE_READ(sc, skc_family);
+	__u32 s6[4], d6[4];
+	int i;
+
+	/* not skc_num: the CLOSE of an RST close comes after the port's
+	 * release (inet_put_port) zeroed it */
+	k->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	k->dport = bpf_ntohs(BPF_CORE_READ(sc, skc_dport));
+	if (family == TW_AF_INET) {
+		k->family = 4;
+		k->saddr[0] = BPF_CORE_READ(sc, skc_rcv_saddr);
+		k->daddr[0] = BPF_CORE_READ(sc, skc_daddr);
+		return true;
+	}
+	if (family != TW_AF_INET6 ||
+	    BPF_CORE_READ_INTO(&s6, sc, skc_v6_rcv_saddr.in6_u.u6_addr32) ||
+	    BPF_CORE_READ_INTO(&d6, sc, skc_v6_daddr.in6_u.u6_addr32))
+		return false;
+	if (!s6[0] && !s6[1] && s6[2] == bpf_htonl(0xffff)) {
+		k->family = 4;
+		k->saddr[0] = s6[3];
+		k->daddr[0] = d6[3];
+		return true;
+	}
+	k->family = 6;
+	for (i = 0; i < 4; i++) {
+		k->saddr[i] = s6[i];
+		k->daddr[i] = d6[i];
+	}
+	return true;
+}
+
+/*
+ * The thread closes a connected TCP socket: close(2), or shutdown(2) with
+ * SHUT_WR, moves it to FIN_WAIT1 (or, after the client's FIN, LAST_ACK),
+ * in the closing thread, before its FIN goes out. The last SSL the
+ * thread freed and whose close has not come is that connection's, the
+ * one it now closes, as servers do (nginx, s_server, haproxy free the
+ * SSL, then close; a proxy frees and closes an upstream connection
+ * between a served connection's free and close): the newest entry goes,
+ * not the oldest. A close this hook does not see (one of a socket
+ * already closed, as by the peer's RST, changes no state) leaves its
+ * entry behind, under the next ones, until four more push it out; taken
+ * oldest first, such an entry went to the next connection
+ * (tests/e2e/demo.sh: expired13 was reported with the handshake_failure
+ * s_server sent on a connection the demo's agent does not follow). A client's entry (its SSL is a proxy's
+ * upstream) moves nothing: its close is its own socket's. A server's
+ * record moves to tw_up_closing under the connection, where the TC
+ * program takes it with that connection's FIN (tw_up_bind), whatever
+ * packets of other connections the thread sends meanwhile, and whether or
+ * not the agent sees this close. So does close(2) of a socket with data
+ * unread, which sends an RST: CLOSE from ESTABLISHED or CLOSE_WAIT with
+ * the socket shut down both ways, as tcp_close() does it first. Not any
+ * other change: it may come in softirq, in whatever thread the CPU
+ * interrupted (a received RST's CLOSE, where the socket was not shut down
+ * for sending: shutdown(2) leaves ESTABLISHED or CLOSE_WAIT at once). A
+ * BTF tracepoint, not a kprobe or fentry on tcp_close (neither
+ * loads on kernels built without kprobes or ftrace): one compare per TCP
+ * state change on the host while the uprobes are attached, a task storage
+ * lookup per close, a map update only where a record waits.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tw_up_tcp_close, struct sock *sk, int oldstate, int newstate)
+{
+	struct tw_up_freed_q *q;
+	struct tw_up_conn k = {};
+	struct tw_up_freed f;
+	__u32 n;
+
+	if (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK &&
+	    !(newstate == TCP_CLOSE &&
+	      (oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT) &&
+	      BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown) == TW_SHUTDOWN_MASK))
+		return 0;
+	q = bpf_task_storage_get(&tw_up_freed_q, bpf_get_current_task_btf(), 0, 0);
+	if (!q)
+		return 0;
+	n = q->n;
+	if (!n || n > TW_UP_FREED_QUEUE)
+		return 0;
+	f = q->r[n - 1];
+	q->n = n - 1;
+	if (f.flags && !f.client && tw_up_conn_of(sk, &k))
+		bpf_map_update_elem(&tw_up_closing, &k, &f, BPF_ANY);
+	return 0;
+}
+

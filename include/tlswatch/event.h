@@ -228,10 +228,11 @@ _Static_assert(2 * (TW_EVENT_DATA_BYTES(TW_CHUNK_MAX) + TW_RINGBUF_HDR) <= TW_RI
 
 /*
  * The uprobe side (bpf/uprobes.bpf.c and the bind in bpf/tlswatch.bpf.c).
- * A server thread that serves a chain or reads a fatal alert leaves a
- * struct tw_up_pending under its pid_tgid; the next packet that thread
- * sends from a local socket on a watched flow says which connection it
- * was (TW_EV_UP_BIND), and the entry goes.
+ * A server thread that serves a chain leaves a struct tw_up_pending
+ * under its pid_tgid; the next packet that thread sends from a local
+ * socket on a watched flow says which connection it was (TW_EV_UP_BIND),
+ * and the entry goes. What SSL_free reads goes by connection instead
+ * (struct tw_up_freed below).
  */
 #define TW_UP_CHUNK        4096   /* DER bytes per TW_EV_UP_CERT record */
 #define TW_UP_MAX_CHUNKS   16     /* 64 KiB: a bigger certificate is
@@ -240,11 +241,11 @@ _Static_assert(2 * (TW_EVENT_DATA_BYTES(TW_CHUNK_MAX) + TW_RINGBUF_HDR) <= TW_RI
 
 enum tw_up_flags {
 	TW_UPF_CHAIN   = 0x01, /* pending: certificates were served */
-	TW_UPF_ALERT   = 0x02, /* pending: a fatal alert was read (alert) */
+	TW_UPF_ALERT   = 0x02, /* freed: a fatal alert was read (alert) */
 	TW_UPF_TOO_BIG = 0x04, /* cert: longer than TW_UP_MAX_CHUNKS chunks,
 				* not copied (chunk_len 0, wire_len its size) */
 	TW_UPF_LOST    = 0x08, /* cert: a chunk could not be copied */
-	TW_UPF_ALERT_SENT = 0x10, /* pending: a fatal alert was sent (alert_sent) */
+	TW_UPF_ALERT_SENT = 0x10, /* freed: a fatal alert was sent (alert_sent) */
 	TW_UPF_ALPN    = 0x20, /* pending: the selected ALPN protocol went out
 				* as TW_EV_UP_ALPN under hs_id */
 };
@@ -315,6 +316,42 @@ struct tw_up_pending {
 	__u8 flags;          /* enum tw_up_flags */
 	__u8 alert_sent;     /* ... sent (TW_UPF_ALERT_SENT) */
 	__u8 pad[7];
+};
+
+/*
+ * What SSL_free read of a server's connection (its fatal alerts, the ALPN
+ * protocol of a connection without a chain), kept apart from the thread's
+ * chain: queued on the freeing thread (at most TW_UP_FREED_QUEUE, in
+ * order) until that thread closes a TCP socket (close(2), or shutdown(2)
+ * with SHUT_WR): the close takes the entry of the SSL freed last and
+ * moves it to tw_up_closing under that socket's connection
+ * (struct tw_up_conn), where the TC program finds it by the 4-tuple of
+ * the connection's FIN or RST.
+ */
+#define TW_UP_FREED_QUEUE  4
+#define TW_UP_MAX_CLOSING  16384  /* connections closing with a record */
+
+struct tw_up_freed {
+	__u64 hs_id;         /* the ALPN protocol's record (TW_UPF_ALPN), or 0 */
+	__u32 tgid;
+	__u32 tid;
+	__u8 flags;          /* TW_UPF_ALERT, TW_UPF_ALERT_SENT, TW_UPF_ALPN */
+	__u8 alert;          /* as struct tw_up_pending */
+	__u8 alert_sent;
+	__u8 client;         /* queued only: a TLS client's SSL (nothing read) */
+	__u8 pad[4];
+};
+
+/* A TCP connection as its server (this host's socket) sends: the
+ * server's address and port first, as struct tw_pkt has them in the
+ * server's packets (IPv4 in word 0, ports in host order). */
+struct tw_up_conn {
+	__u32 saddr[4];
+	__u32 daddr[4];
+	__u16 sport;
+	__u16 dport;
+	__u8 family;         /* 4 or 6 */
+	__u8 pad[3];
 };
 
 /* The serving process's executable, read in the kernel (the agent keeps no

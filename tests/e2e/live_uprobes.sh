@@ -32,7 +32,7 @@
 #     once, without either) (uprobe_binds: one per chain, per alert, per
 #     such protocol);
 #   - SIGTERM: every uprobe program and link of the agent (its
-#     sched_process_free tracepoint's too) is gone, nothing
+#     tracepoints' too) is gone, nothing
 #     of it is left in tracefs' uprobe_events; the server still serves;
 #   - SIGKILL: the same, by the kernel alone; a new agent follows the
 #     server again; the server served every client throughout;
@@ -64,7 +64,7 @@ fp_leaf=$(openssl x509 -in "$pki/ecdsa.test.crt" -outform DER | sha256sum | cut 
 fp_inter=$(openssl x509 -in "$pki/inter.crt" -outform DER | sha256sum | cut -d' ' -f1)
 
 # The ids of the loaded uprobe programs of tlswatch (tw_up_*), and of the
-# tracepoint program beside them (tracing: tw_up_task_free).
+# tracepoint programs beside them (tracing: tw_up_task_free, tw_up_tcp_close).
 uprobe_prog_ids() {
 	bpftool prog show 2>/dev/null |
 		sed -n 's/^\([0-9]*\): \(kprobe\|tracing\)  name tw_up_.*/\1/p' | sort -n
@@ -150,7 +150,7 @@ case $attached in
 *) tap_ok "uprobes_attached says what happened, without the statistics" ;;
 esac
 ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')
-tap_eq "the agent loaded its 8 programs (7 uprobe, 1 tracepoint)" 8 "$(wc -w <<<"$ours")"
+tap_eq "the agent loaded its 9 programs (7 uprobe, 2 tracepoint)" 9 "$(wc -w <<<"$ours")"
 case $attached in
 *"certificates read where libssl writes them, offset 0x"*", the selected ALPN protocol with them)"*)
 	tap_ok "the certificates and the ALPN are read at libssl's writer (one probe per certificate)" ;;

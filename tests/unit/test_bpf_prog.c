@@ -2805,6 +2805,93 @@ out:
 	leave_netns(home); /* the namespace, lo's hook with it, goes */
 }
 
+/* Records of @kind the ring has given so far. */
+static int records_of(uint16_t kind)
+{
+	int i, n = 0;
+
+	for (i = 0; i < fx.nrec; i++)
+		n += fx.recs[i].ev.kind == kind;
+	return n;
+}
+
+/*
+ * --uprobes: a real connection over lo, client 127.0.0.1:40000, server
+ * 127.0.0.1:PORT, fx's program on lo's TC egress, in the handshake
+ * phase. This thread has a chain pending, and what an SSL_free read (a
+ * fatal alert sent) waits for the connection's close in tw_up_closing,
+ * under its 4-tuple as the server sends it. The server's next data
+ * packet takes only the chain (one bind, the pending entry gone, the
+ * record still waiting); its FIN takes the record (a second bind, the
+ * record gone). What SSL_free read binds to a close only, the chain to
+ * any packet: no test said so.
+ */
+static void test_freed_record_binds_only_to_its_close(void)
+{
+	struct spec c = client_hello4();
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	struct tw_up_pending pend = { .hs_id = 7, .n_certs = 2,
+				      .flags = TW_UPF_CHAIN };
+	struct tw_up_freed freed = { .flags = TW_UPF_ALERT_SENT,
+				     .alert_sent = 116 };
+	struct tw_up_conn conn = { .sport = PORT, .dport = 40000, .family = 4 };
+	__u64 tid = (__u64)getpid() << 32 | (__u32)gettid();
+	int home = enter_netns(), lfd = -1, cfd = -1, sfd = -1, pfd, cl;
+	struct tw_flow_val v;
+
+	if (home < 0)
+		return;
+	fx_up_binds = 1;
+	if (system("ip link set lo up") != 0 || !fx_open(0, 0)) {
+		CHECK(0);
+		fx_up_binds = 0;
+		leave_netns(home);
+		return;
+	}
+	fx_up_binds = 0;
+	pend.tgid = (__u32)getpid();
+	freed.tgid = freed.tid = (__u32)getpid();
+	conn.saddr[0] = conn.daddr[0] = htonl(INADDR_LOOPBACK);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	pfd = bpf_map__fd(fx.skel->maps.tw_up_pending);
+	cl = bpf_map__fd(fx.skel->maps.tw_up_closing);
+	if (!attach_egress("lo") ||
+	    (lfd = bound_socket("127.0.0.1", PORT)) < 0 || listen(lfd, 1) ||
+	    (cfd = bound_socket("127.0.0.1", 40000)) < 0 ||
+	    connect(cfd, (struct sockaddr *)&a, sizeof(a)) ||
+	    (sfd = accept(lfd, NULL, NULL)) < 0 ||
+	    write(cfd, hello, sizeof(hello)) != (ssize_t)sizeof(hello) ||
+	    bpf_map_update_elem(pfd, &tid, &pend, BPF_ANY) ||
+	    bpf_map_update_elem(cl, &conn, &freed, BPF_ANY) ||
+	    write(sfd, "x", 1) != 1) {
+		printf("# a hello and an answer over lo: %s\n", strerror(errno));
+		CHECK(0);
+		goto out;
+	}
+	c.src = c.dst = "127.0.0.1";
+	c.sport = 40000;
+	CHECK(flow_entry(&c, &v, NULL));
+	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
+	CHECK_INT(up_counter(TW_UP_CNT_BINDS), 1);
+	CHECK(bpf_map_lookup_elem(pfd, &tid, &pend) != 0);
+	CHECK(bpf_map_lookup_elem(cl, &conn, &freed) == 0);
+	close(sfd);
+	sfd = -1;
+	CHECK_INT(up_counter(TW_UP_CNT_BINDS), 2);
+	CHECK(bpf_map_lookup_elem(cl, &conn, &freed) != 0);
+	drain();
+	CHECK_INT(records_of(TW_EV_UP_BIND), 2);
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (cfd >= 0)
+		close(cfd);
+	if (lfd >= 0)
+		close(lfd);
+	fx_close();
+	leave_netns(home); /* the namespace, lo's hook with it, goes */
+}
+
 /*
  * --direction served, a handshake joined after its hello (the agent
  * started after it): its first record, a handshake record whose first
@@ -3784,6 +3871,7 @@ int main(void)
 	RUN_TEST(test_served_only_follows_a_hello_not_sent_here);
 	RUN_TEST(test_client_close_of_an_outgoing_flow_binds_nothing);
 	RUN_TEST(test_served_only_follows_a_local_server);
+	RUN_TEST(test_freed_record_binds_only_to_its_close);
 	RUN_TEST(test_served_only_judges_a_server_message_by_its_receiver);
 	RUN_TEST(test_served_only_takes_a_server_hello_from_elsewhere_for_outgoing);
 	RUN_TEST(test_served_only_loopback_server_hello_after_a_full_map);

@@ -50,7 +50,7 @@ struct uprobes {
 	struct uprobe_lib libs[UPROBES_MAX_LIBS];
 	int n_libs;
 	struct uprobe_site site;       /* offset 0: the i2d_X509 hooks */
-	struct bpf_link *task_free;    /* tw_up_task_free */
+	struct bpf_link *kernel[2];    /* the kernel hooks (attach_kernel) */
 };
 
 struct uprobe_hook {
@@ -83,6 +83,7 @@ static int load(struct uprobes *u, struct live *l, char *err, size_t errlen)
 	struct { struct bpf_map *map; const char *name; } shared[] = {
 		{ u->skel->maps.tw_events, "tw_events" },
 		{ u->skel->maps.tw_up_pending, "tw_up_pending" },
+		{ u->skel->maps.tw_up_closing, "tw_up_closing" },
 		{ u->skel->maps.tw_up_counters, "tw_up_counters" },
 	};
 	size_t i;
@@ -103,19 +104,32 @@ static int load(struct uprobes *u, struct live *l, char *err, size_t errlen)
 	return r;
 }
 
-/* The pending entries of threads gone go with them (tw_up_task_free):
- * attached before any uprobe can make one. */
-static int attach_task_free(struct uprobes *u, char *err, size_t errlen)
+/*
+ * The kernel's side, attached before any uprobe can record anything: the
+ * pending entries of threads gone go with them (tw_up_task_free), and
+ * what SSL_free read goes to the connection its thread closes next
+ * (tw_up_tcp_close).
+ */
+static int attach_kernel(struct uprobes *u, char *err, size_t errlen)
 {
+	struct { struct bpf_program *prog; const char *what; } k[] = {
+		{ u->skel->progs.tw_up_task_free, "the sched_process_free tracepoint" },
+		{ u->skel->progs.tw_up_tcp_close, "the inet_sock_set_state tracepoint" },
+	};
+	size_t i;
 	int r;
 
-	u->task_free = bpf_program__attach_trace(u->skel->progs.tw_up_task_free);
-	if (u->task_free)
-		return 0;
-	r = -errno;
-	snprintf(err, errlen, "uprobes: the sched_process_free tracepoint: %s",
-		 strerror(-r));
-	return r;
+	_Static_assert(sizeof(k) / sizeof(k[0]) == sizeof(u->kernel) / sizeof(u->kernel[0]),
+		       "a link per kernel hook");
+	for (i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+		u->kernel[i] = bpf_program__attach_trace(k[i].prog);
+		if (!u->kernel[i]) {
+			r = -errno;
+			snprintf(err, errlen, "uprobes: %s: %s", k[i].what, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
 }
 
 /* @prog in @lib at @offset from function @func's start (NULL: from the
@@ -367,7 +381,7 @@ int uprobes_open(struct live *l, const struct uprobes_opts *o,
 		r = u->skel ? load(u, l, err, errlen) : -errno;
 	}
 	if (!r)
-		r = attach_task_free(u, err, errlen);
+		r = attach_kernel(u, err, errlen);
 	if (!r)
 		find_site(u);
 	for (i = 0; !r && i < u->n_libs; i++) {
@@ -394,7 +408,8 @@ void uprobes_close(struct uprobes *u)
 		return;
 	for (i = 0; i < u->n_links; i++)
 		bpf_link__destroy(u->links[i]);
-	bpf_link__destroy(u->task_free);
+	for (i = 0; i < (int)(sizeof(u->kernel) / sizeof(u->kernel[0])); i++)
+		bpf_link__destroy(u->kernel[i]);
 	uprobes_bpf__destroy(u->skel);
 	free(u);
 }

@@ -230,6 +230,49 @@ static void test_sticky_directory_rules_apply_whatever_the_sysctls(void)
 	CHECK_STR(contents("real/ours.log"), "o");
 }
 
+/* A FIFO at the path with no reader is ENXIO at once, not an open that
+ * waits for a reader forever (the agent stuck before its first event);
+ * with a reader it is written, blocking as before; another user's in a
+ * sticky world-writable directory is refused (fs.protected_fifos), as
+ * their regular file is. alarm(): the unfixed open never returns. */
+static void test_fifo_is_not_waited_for(void)
+{
+	char p[PATH_MAX], c = 0;
+	int rd, fl;
+	struct tw_output o;
+
+	alarm(10);
+	CHECK_INT(mkfifo(at(p, "fifo.html"), 0600), 0);
+	CHECK_INT(open_write("fifo.html", TW_OUTPUT_REPLACE, "x", NULL), -ENXIO);
+	CHECK_INT(open_write("fifo.html", TW_OUTPUT_APPEND, "x", NULL), -ENXIO);
+	CHECK_STR(tw_output_error(-ENXIO),
+		  "a FIFO with no reader, or a socket; refusing to wait for one");
+	rd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	CHECK(rd >= 0);
+	CHECK_INT(tw_output_open(p, TW_OUTPUT_APPEND, &o), 0);
+	fl = fcntl(o.fd, F_GETFL);
+	CHECK_INT(fl >= 0 && !(fl & O_NONBLOCK), 1);
+	CHECK_INT(write(o.fd, "f", 1), 1);
+	CHECK_INT(read(rd, &c, 1), 1);
+	CHECK_INT(c, 'f');
+	close(o.fd);
+	if (geteuid() == 0) {
+		/* tmp: the sticky world-writable directory of the test above */
+		CHECK_INT(mkfifo(at(p, "tmp/theirs.fifo"), 0666), 0);
+		CHECK_INT(chown(p, 65534, 65534), 0);
+		close(rd);
+		rd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		CHECK(rd >= 0);
+		CHECK_INT(open_write("tmp/theirs.fifo", TW_OUTPUT_APPEND, "x", NULL),
+			  -EACCES);
+		CHECK_INT(tw_output_probe(p), -EACCES);
+		/* nothing written: no writer, end of file */
+		CHECK_INT(read(rd, &c, 1), 0);
+	}
+	close(rd);
+	alarm(0);
+}
+
 /* procfs's links are the kernel's: a pipe's descriptor names no file. */
 static void test_proc_descriptor_links_are_the_kernels(void)
 {
@@ -266,6 +309,7 @@ int main(void)
 	RUN_TEST(test_links_are_bounded_as_the_kernel_bounds_them);
 	RUN_TEST(test_file_with_other_names_is_refused);
 	RUN_TEST(test_sticky_directory_rules_apply_whatever_the_sysctls);
+	RUN_TEST(test_fifo_is_not_waited_for);
 	RUN_TEST(test_proc_descriptor_links_are_the_kernels);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	rc = system(cmd);

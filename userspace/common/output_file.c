@@ -48,10 +48,10 @@ static bool output_trusted(const struct stat *dir_sb, const struct stat *sb)
 }
 
 /*
- * 0 when the file open at @fd in the directory @dir may be written: not
- * a regular file (a device, a FIFO: the kernel's rule for FIFOs would
- * need a look before an open that may block), or a trusted one with one
- * name only. A second name (a hard link) may be another user's, made
+ * 0 when the file open at @fd in the directory @dir may be written: a
+ * device, or a trusted FIFO (as fs.protected_fifos would: another user's
+ * FIFO in /tmp would be read by them), or a trusted regular file with
+ * one name only. A second name (a hard link) may be another user's, made
  * where they can write to a file root owns elsewhere (as
  * fs.protected_hardlinks=0 lets them): written through, that file would
  * be changed. -1 with errno (EACCES, EMLINK: refused).
@@ -62,12 +62,14 @@ static int output_check_opened(int dir, int fd)
 
 	if (fstat(fd, &sb) != 0 || fstat(dir, &dir_sb) != 0)
 		return -1;
-	if (!S_ISREG(sb.st_mode))
+	if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode))
 		return 0;
 	if (!output_trusted(&dir_sb, &sb)) {
 		errno = EACCES;
 		return -1;
 	}
+	if (!S_ISREG(sb.st_mode))
+		return 0;
 	if (sb.st_nlink > 1) {
 		errno = EMLINK;
 		return -1;
@@ -251,6 +253,14 @@ static int output_flags(enum tw_output_mode mode, mode_t *perm)
 	}
 }
 
+/* O_NONBLOCK taken off the file open at @fd. 0, or -1 with errno. */
+static int output_blocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
 /*
  * The last name of the path, @name in w->dir: created with O_EXCL, or
  * the file there opened and checked (output_check_opened), both setting
@@ -283,8 +293,13 @@ static int walk_last(struct walk *w, const char *name, int flags, mode_t perm,
 	if (errno != EEXIST)
 		return -1;
 	proc = output_in_proc(w->dir);
-	fd = openat(w->dir, name, flags | (proc ? 0 : O_NOFOLLOW));
+	/* O_NONBLOCK: a FIFO put there (or a pipe's /proc link) with no
+	 * reader is ENXIO, not an open that waits for one forever */
+	fd = openat(w->dir, name, flags | O_NONBLOCK | (proc ? 0 : O_NOFOLLOW));
 	if (fd >= 0 && !proc && output_check_opened(w->dir, fd) != 0)
+		return fail_closing(fd);
+	/* writes wait as they did (a FIFO's reader, a pipe) */
+	if (fd >= 0 && !(flags & O_NONBLOCK) && output_blocking(fd) != 0)
 		return fail_closing(fd);
 	if (fd >= 0) {
 		out->fd = fd;
@@ -444,5 +459,8 @@ const char *tw_output_error(int rc)
 	if (rc == -EMLINK)
 		return "the file has other names (hard links); refusing to write "
 		       "into it";
+	if (rc == -ENXIO)
+		return "a FIFO with no reader, or a socket; refusing to wait for "
+		       "one";
 	return strerror(-rc);
 }

@@ -11,8 +11,9 @@
  * sysctls say:
  *   - fs.protected_symlinks: a link there is followed only when it is
  *     this process's own or its directory owner's;
- *   - fs.protected_regular: an existing regular file there is opened
- *     only when it is this process's own or its directory owner's;
+ *   - fs.protected_regular and fs.protected_fifos: an existing regular
+ *     file or FIFO there is opened only when it is this process's own or
+ *     its directory owner's;
  *   - fs.protected_hardlinks' aim: a regular file with more than one
  *     name is refused anywhere (another user may have linked a file
  *     root owns elsewhere into a directory they can write).
@@ -48,10 +49,11 @@ struct tw_output {
  * @path opened as @mode says into *@out, created (mode 0666 less the
  * umask, 0644 for TW_OUTPUT_LOCK) with O_EXCL when missing, also at the
  * end of links. A file another process makes under that name meanwhile
- * is opened (or refused), never taken for one this call created. 0, or
- * -errno: -EACCES for a link or file the rules above refuse, -EMLINK for
- * a regular file with more than one name. On failure *@out holds no
- * descriptor (fd -1).
+ * is opened (or refused), never taken for one this call created. An
+ * existing file is opened without waiting (a FIFO with no reader: -ENXIO),
+ * then blocking again but for TW_OUTPUT_LOCK. 0, or -errno: -EACCES for a
+ * link, file or FIFO the rules above refuse, -EMLINK for a regular file
+ * with more than one name. On failure *@out holds no descriptor (fd -1).
  */
 int tw_output_open(const char *path, enum tw_output_mode mode,
 		   struct tw_output *out);
@@ -80,7 +82,7 @@ void tw_output_forget_created(struct tw_output *out);
 int tw_output_empty(int fd);
 
 /* What tw_output_open's @rc means: strerror's text, or a sentence for
- * -EMLINK. */
+ * -EMLINK and -ENXIO. */
 const char *tw_output_error(int rc);
 
 #endif

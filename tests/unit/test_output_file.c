@@ -230,6 +230,89 @@ static void test_sticky_directory_rules_apply_whatever_the_sysctls(void)
 	CHECK_STR(contents("real/ours.log"), "o");
 }
 
+/*
+ * A directory another user owns (their home, or one they made in /tmp
+ * under the name tlswatch's path goes through): the kernel's rules do not
+ * look at links outside sticky directories, but their links lead only to
+ * their own directories and files (absolute targets, ".." out of their
+ * directory, root's directories or files reached through them refused),
+ * whatever the name says. Files created there without links, and links
+ * within their own directories, are still written. Needs root (chown).
+ */
+static void test_another_users_links_lead_only_to_their_files(void)
+{
+	char p[PATH_MAX], target[PATH_MAX];
+	bool created;
+	static const char *const links[][2] = {
+		{ "../victim", "theirs/up.log" },
+		{ "sub/../../victim", "theirs/sub-up.log" },
+		{ "ours.log", "theirs/to-root-file.log" },
+		{ "ours-dir/x.log", "theirs/to-root-dir.log" },
+		{ "../real", "theirs/up-dir" },
+		{ "../victim", "tmp/squat/up.log" },
+	};
+	static const char *const theirs[] = {
+		"theirs", "theirs/sub", "theirs/their.log", "theirs/abs.log",
+		"theirs/abs-dir", "theirs/to-their-file.log",
+		"theirs/to-their-dir.log", "tmp/squat",
+	};
+	size_t i;
+
+	if (geteuid() != 0) {
+		printf("# skipped: needs root\n");
+		return;
+	}
+	CHECK_INT(mkdir(at(p, "theirs"), 0755), 0);
+	CHECK_INT(mkdir(at(p, "theirs/sub"), 0755), 0);
+	CHECK_INT(mkdir(at(p, "theirs/ours-dir"), 0755), 0);
+	/* tmp: the sticky world-writable directory of the test above */
+	CHECK_INT(mkdir(at(p, "tmp/squat"), 0755), 0);
+	/* (shadow has two names by now: refused for that alone) */
+	mk("victim", "root's only name\n");
+	mk("theirs/ours.log", "root's\n");
+	mk("theirs/their.log", "theirs\n");
+	link_to(at(target, "victim"), "theirs/abs.log");
+	link_to(at(target, "real"), "theirs/abs-dir");
+	link_to("their.log", "theirs/to-their-file.log");
+	link_to("sub/new.log", "theirs/to-their-dir.log");
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		link_to(links[i][0], links[i][1]);
+		CHECK_INT(lchown(at(p, links[i][1]), 65534, 65534), 0);
+	}
+	for (i = 0; i < sizeof(theirs) / sizeof(theirs[0]); i++)
+		CHECK_INT(lchown(at(p, theirs[i]), 65534, 65534), 0);
+
+	CHECK_INT(open_write("theirs/abs.log", TW_OUTPUT_APPEND, "x", NULL), -EACCES);
+	CHECK_INT(open_write("theirs/abs-dir/x.log", TW_OUTPUT_REPLACE, "x", NULL),
+		  -EACCES);
+	CHECK_INT(open_write("theirs/abs-dir/x.db", TW_OUTPUT_LOCK, "", NULL), -EACCES);
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		const char *name = i == 4 ? "theirs/up-dir/x.log" : links[i][1];
+
+		CHECK_INT(open_write(name, TW_OUTPUT_APPEND, "x", NULL), -EACCES);
+		CHECK_INT(tw_output_probe(at(p, name)), -EACCES);
+	}
+	CHECK_STR(contents("victim"), "root's only name\n");
+	CHECK_STR(contents("theirs/ours.log"), "root's\n");
+	CHECK_INT(access(at(p, "real/x.log"), F_OK) == 0 ? 0 : errno, ENOENT);
+	CHECK_INT(access(at(p, "theirs/ours-dir/x.log"), F_OK) == 0 ? 0 : errno,
+		  ENOENT);
+	/* their links within their own directories, root's file there by
+	 * its own name, a new file: written */
+	CHECK_INT(open_write("theirs/to-their-file.log", TW_OUTPUT_APPEND, "+", &created),
+		  0);
+	CHECK(!created);
+	CHECK_STR(contents("theirs/their.log"), "theirs\n+");
+	CHECK_INT(open_write("theirs/to-their-dir.log", TW_OUTPUT_APPEND, "n", &created),
+		  0);
+	CHECK(created);
+	CHECK_STR(contents("theirs/sub/new.log"), "n");
+	CHECK_INT(open_write("theirs/ours.log", TW_OUTPUT_APPEND, "+", NULL), 0);
+	CHECK_STR(contents("theirs/ours.log"), "root's\n+");
+	CHECK_INT(open_write("theirs/plain.log", TW_OUTPUT_APPEND, "p", &created), 0);
+	CHECK(created);
+}
+
 /* A FIFO at the path with no reader is ENXIO at once, not an open that
  * waits for a reader forever (the agent stuck before its first event);
  * with a reader it is written, blocking as before; another user's in a
@@ -309,6 +392,7 @@ int main(void)
 	RUN_TEST(test_links_are_bounded_as_the_kernel_bounds_them);
 	RUN_TEST(test_file_with_other_names_is_refused);
 	RUN_TEST(test_sticky_directory_rules_apply_whatever_the_sysctls);
+	RUN_TEST(test_another_users_links_lead_only_to_their_files);
 	RUN_TEST(test_fifo_is_not_waited_for);
 	RUN_TEST(test_proc_descriptor_links_are_the_kernels);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -33,6 +33,30 @@ static int fail_closing(int fd)
 	return -1;
 }
 
+/* The walk: the directory reached (O_PATH) and the rest of the path to
+ * walk from it. */
+struct walk {
+	int dir;
+	char rest[PATH_MAX];
+	int links;                     /* followed so far */
+	bool done;                     /* the last name reached */
+	/* a link of another user's (not this process's, not root's)
+	 * followed: the walk goes on only through their own directories and
+	 * links to their own file (as systemd's CHASE_SAFE), so that a link
+	 * in a directory they own (one made in /tmp before tlswatch's, a
+	 * home directory) cannot lead root to its own files elsewhere, which
+	 * the kernel's rules (sticky directories only) let it follow */
+	bool limited;
+	uid_t owner;                   /* whose, when limited */
+};
+
+/* Whether @sb, met on the walk, may be gone through or opened: not
+ * limited to another user's files (struct walk), or theirs. */
+static bool walk_owned(const struct walk *w, const struct stat *sb)
+{
+	return !w->limited || sb->st_uid == w->owner;
+}
+
 /*
  * Whether the kernel's rules for sticky world-writable directories trust
  * @sb, a symbolic link to follow (fs.protected_symlinks) or a regular
@@ -48,7 +72,8 @@ static bool output_trusted(const struct stat *dir_sb, const struct stat *sb)
 }
 
 /*
- * 0 when the file open at @fd in the directory @dir may be written: a
+ * 0 when the file open at @fd in the directory w->dir may be written
+ * (and the walk's limit to another user's files, struct walk, kept): a
  * device, or a trusted FIFO (as fs.protected_fifos would: another user's
  * FIFO in /tmp would be read by them), or a trusted regular file with
  * one name only. A second name (a hard link) may be another user's, made
@@ -56,12 +81,16 @@ static bool output_trusted(const struct stat *dir_sb, const struct stat *sb)
  * fs.protected_hardlinks=0 lets them): written through, that file would
  * be changed. -1 with errno (EACCES, EMLINK: refused).
  */
-static int output_check_opened(int dir, int fd)
+static int output_check_opened(const struct walk *w, int fd)
 {
 	struct stat dir_sb, sb;
 
-	if (fstat(fd, &sb) != 0 || fstat(dir, &dir_sb) != 0)
+	if (fstat(fd, &sb) != 0 || fstat(w->dir, &dir_sb) != 0)
 		return -1;
+	if (!walk_owned(w, &sb)) {
+		errno = EACCES;
+		return -1;
+	}
 	if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode))
 		return 0;
 	if (!output_trusted(&dir_sb, &sb)) {
@@ -91,20 +120,26 @@ static bool output_in_proc(int dir)
 
 /*
  * The target of the symbolic link open at @link_fd (O_PATH | O_NOFOLLOW)
- * in the directory @dir into @target, read through that descriptor (so
- * the link checked is the link read, whatever is renamed meanwhile). 0,
- * or -1 with errno (EACCES: a link output_trusted refuses).
+ * in the directory w->dir into @target, read through that descriptor (so
+ * the link checked is the link read, whatever is renamed meanwhile); the
+ * walk limited to its owner's files when it is another user's (struct
+ * walk). 0, or -1 with errno (EACCES: a link output_trusted refuses, or
+ * not the owner's the walk is limited to).
  */
-static int output_read_link(int dir, int link_fd, char target[PATH_MAX])
+static int output_read_link(struct walk *w, int link_fd, char target[PATH_MAX])
 {
 	struct stat dir_sb, link_sb;
 	ssize_t n;
 
-	if (fstat(link_fd, &link_sb) != 0 || fstat(dir, &dir_sb) != 0)
+	if (fstat(link_fd, &link_sb) != 0 || fstat(w->dir, &dir_sb) != 0)
 		return -1;
-	if (!output_trusted(&dir_sb, &link_sb)) {
+	if (!output_trusted(&dir_sb, &link_sb) || !walk_owned(w, &link_sb)) {
 		errno = EACCES;
 		return -1;
+	}
+	if (link_sb.st_uid != geteuid() && link_sb.st_uid != 0) {
+		w->limited = true;
+		w->owner = link_sb.st_uid;
 	}
 	n = readlinkat(link_fd, "", target, PATH_MAX);
 	if (n == PATH_MAX || n == 0)
@@ -114,15 +149,6 @@ static int output_read_link(int dir, int link_fd, char target[PATH_MAX])
 	target[n] = '\0';
 	return 0;
 }
-
-/* The walk: the directory reached (O_PATH) and the rest of the path to
- * walk from it. */
-struct walk {
-	int dir;
-	char rest[PATH_MAX];
-	int links;                     /* followed so far */
-	bool done;                     /* the last name reached */
-};
 
 /*
  * The link open at @link_fd, met in w->dir with @after left to walk
@@ -139,7 +165,7 @@ static int walk_follow(struct walk *w, int link_fd, const char *after)
 		errno = ELOOP;
 		return -1;
 	}
-	if (output_read_link(w->dir, link_fd, target) != 0)
+	if (output_read_link(w, link_fd, target) != 0)
 		return -1;
 	n = *after ? snprintf(rest, sizeof(rest), "%s/%s", target, after) :
 		     snprintf(rest, sizeof(rest), "%s", target);
@@ -148,6 +174,11 @@ static int walk_follow(struct walk *w, int link_fd, const char *after)
 		return -1;
 	}
 	if (target[0] == '/') {
+		/* the root is not another user's own */
+		if (w->limited) {
+			errno = EACCES;
+			return -1;
+		}
 		root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (root < 0)
 			return -1;
@@ -213,9 +244,9 @@ static int walk_dir(struct walk *w, const char *name, const char *after)
 		close(fd);
 		return 0;
 	}
-	if (!S_ISDIR(sb.st_mode)) {
+	if (!S_ISDIR(sb.st_mode) || !walk_owned(w, &sb)) {
 		close(fd);
-		errno = ENOTDIR;
+		errno = S_ISDIR(sb.st_mode) ? EACCES : ENOTDIR;
 		return -1;
 	}
 	close(w->dir);
@@ -296,7 +327,7 @@ static int walk_last(struct walk *w, const char *name, int flags, mode_t perm,
 	/* O_NONBLOCK: a FIFO put there (or a pipe's /proc link) with no
 	 * reader is ENXIO, not an open that waits for one forever */
 	fd = openat(w->dir, name, flags | O_NONBLOCK | (proc ? 0 : O_NOFOLLOW));
-	if (fd >= 0 && !proc && output_check_opened(w->dir, fd) != 0)
+	if (fd >= 0 && !proc && output_check_opened(w, fd) != 0)
 		return fail_closing(fd);
 	/* writes wait as they did (a FIFO's reader, a pipe) */
 	if (fd >= 0 && !(flags & O_NONBLOCK) && output_blocking(fd) != 0)
@@ -388,7 +419,7 @@ static int walk_probe_last(struct walk *w, const char *name)
 		close(fd);
 		return 0;
 	}
-	if (output_check_opened(w->dir, fd) != 0)
+	if (output_check_opened(w, fd) != 0)
 		return fail_closing(fd);
 	close(fd);
 	w->done = true;

@@ -14,6 +14,12 @@
  *   - fs.protected_regular and fs.protected_fifos: an existing regular
  *     file or FIFO there is opened only when it is this process's own or
  *     its directory owner's;
+ *   - beyond the kernel's rules, anywhere: a link of another user's
+ *     (not this process's, not root's) leads only to their own
+ *     directories, links and file (no absolute target, no ".." out of
+ *     their directories), so a directory they own on the path (their
+ *     home, one they made in /tmp under the name the path goes through)
+ *     cannot lead root to its own files elsewhere;
  *   - fs.protected_hardlinks' aim: a regular file with more than one
  *     name is refused anywhere (another user may have linked a file
  *     root owns elsewhere into a directory they can write).

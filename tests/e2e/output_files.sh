@@ -182,6 +182,15 @@ run_tw analyze -q --db "$h/sticky/evil/inv.db" "$A"
 assert_eq "analyze --db through another user's link in the middle of the path: exit 3, said, nothing created" \
 	"3|tlswatch analyze: $h/sticky/evil/inv.db: opening it for its lease: Permission denied|" \
 	"$T_RC|$(cat "$T_TMP/err")|$(ls -A "$h/elsewhere")"
+# ".." after a link: the parent of where the link led, for the lease as
+# for SQLite (which resolves the path's links itself, then its ".."): one
+# database, where both put it
+mkdir -p "$h/real/sub"
+ln -s real/sub "$h/a"
+run_tw analyze -q --db "$h/a/../dd.db" "$A"
+assert_eq "analyze --db a/../dd.db with a a link: exit 0, one database, in the link target's parent" \
+	"0|dd.db sub||ok" \
+	"$T_RC|$(ls "$h/real" | tr '\n' ' ' | sed 's/ $//')|$(ls "$h" | grep '^dd' || true)|$("$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("pragma integrity_check").fetchone()[0])' "$h/real/dd.db")"
 # SQLite's files beside the database (opened by it with O_CREAT, not
 # O_EXCL): another user's -wal in a sticky world-writable directory (a
 # crafted log SQLite would replay into the database), a -journal with

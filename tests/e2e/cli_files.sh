@@ -243,7 +243,7 @@ ln -s target.html "$h/sticky/theirs.html"
 chown -h nobody "$h/sticky/theirs.html"
 run_tw analyze -q --html "$h/sticky/theirs.html" "$h/a.pcap"
 assert_eq "--html another user's link in a sticky world-writable directory: exit 3, said, nothing created" \
-	"3|tlswatch analyze: --html $h/sticky/theirs.html: Permission denied|theirs.html" \
+	"3|tlswatch analyze: --html $h/sticky/theirs.html: another user's link, file or FIFO on the path; refusing to follow or open it|theirs.html" \
 	"$T_RC|$(cat "$T_TMP/err")|$(ls -A "$h/sticky")"
 # Nor when its target exists (an earlier page, an empty file, a device:
 # what the checks above let through), also at the end of a link of our
@@ -257,7 +257,7 @@ ln -s theirs-page.html "$h/sticky/ours-to-theirs.html"
 for link in theirs-page theirs-dev ours-to-theirs; do
 	run_tw analyze -q --html "$h/sticky/$link.html" "$h/a.pcap"
 	assert_eq "--html $link.html, another user's link in a sticky world-writable directory to a file: exit 3, said, the file kept" \
-		"3|tlswatch analyze: --html $h/sticky/$link.html: Permission denied|<!DOCTYPE html> theirs " \
+		"3|tlswatch analyze: --html $h/sticky/$link.html: another user's link, file or FIFO on the path; refusing to follow or open it|<!DOCTYPE html> theirs " \
 		"$T_RC|$(cat "$T_TMP/err")|$(tr '\n' ' ' <"$h/theirs-target.html")"
 done
 # tlswatch inventory --html opens its page the same way (it used fopen,
@@ -265,7 +265,7 @@ done
 # new page alone.
 run_tw inventory --db "$h/inv.db" --html "$h/sticky/theirs-page.html"
 assert_eq "inventory --html another user's link in a sticky world-writable directory to a page: exit 3, said, the page kept" \
-	"3|tlswatch inventory: --html $h/sticky/theirs-page.html: Permission denied|<!DOCTYPE html> theirs " \
+	"3|tlswatch inventory: --html $h/sticky/theirs-page.html: another user's link, file or FIFO on the path; refusing to follow or open it|<!DOCTYPE html> theirs " \
 	"$T_RC|$(cat "$T_TMP/err")|$(tr '\n' ' ' <"$h/theirs-target.html")"
 run_tw inventory --db "$h/inv.db" --html "$h/inv-page.html"
 { cat "$h/inv-page.html"; printf '<!-- %05000d -->\n' 0; } >"$h/inv-long.html"
@@ -281,7 +281,7 @@ printf '<!DOCTYPE html>\ntheirs\n' >"$h/sticky/theirs-file.html"
 chown nobody "$h/sticky/theirs-file.html"
 run_tw analyze -q --html "$h/sticky/theirs-file.html" "$h/a.pcap"
 assert_eq "--html another user's file in a sticky world-writable directory: exit 3, said, the file kept" \
-	"3|tlswatch analyze: --html $h/sticky/theirs-file.html: Permission denied|<!DOCTYPE html> theirs " \
+	"3|tlswatch analyze: --html $h/sticky/theirs-file.html: another user's link, file or FIFO on the path; refusing to follow or open it|<!DOCTYPE html> theirs " \
 	"$T_RC|$(cat "$T_TMP/err")|$(tr '\n' ' ' <"$h/sticky/theirs-file.html")"
 printf '<!DOCTYPE html>\nours\n' >"$h/sticky/ours-file.html"
 run_tw analyze -q --html "$h/sticky/ours-file.html" "$h/a.pcap"

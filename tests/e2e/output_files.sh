@@ -56,21 +56,21 @@ ln -s ../victim.txt "$h/sticky/theirs.jsonl"
 chown -h nobody "$h/sticky/theirs.jsonl"
 run_agent "$h/sticky/theirs.jsonl"
 assert_eq "--json-log another user's link in a sticky world-writable directory: exit 3, said, its target unchanged" \
-	"3|tlswatch run: $h/sticky/theirs.jsonl: Permission denied|victim" \
+	"3|tlswatch run: $h/sticky/theirs.jsonl: another user's link, file or FIFO on the path; refusing to follow or open it|victim" \
 	"$T_RC|$(cat "$T_TMP/err")|$(cat "$h/victim.txt")"
 # to no file: nothing created at its target
 ln -s ../elsewhere/new.jsonl "$h/sticky/dangling.jsonl"
 chown -h nobody "$h/sticky/dangling.jsonl"
 run_agent "$h/sticky/dangling.jsonl"
 assert_eq "--json-log another user's dangling link there: exit 3, said, nothing created" \
-	"3|tlswatch run: $h/sticky/dangling.jsonl: Permission denied|" \
+	"3|tlswatch run: $h/sticky/dangling.jsonl: another user's link, file or FIFO on the path; refusing to follow or open it|" \
 	"$T_RC|$(cat "$T_TMP/err")|$(ls -A "$h/elsewhere")"
 # another user's file there (fs.protected_regular=0 let O_CREAT open it)
 printf 'theirs\n' >"$h/sticky/theirs-file.jsonl"
 chown nobody "$h/sticky/theirs-file.jsonl"
 run_agent "$h/sticky/theirs-file.jsonl"
 assert_eq "--json-log another user's file there: exit 3, said, the file unchanged" \
-	"3|tlswatch run: $h/sticky/theirs-file.jsonl: Permission denied|theirs" \
+	"3|tlswatch run: $h/sticky/theirs-file.jsonl: another user's link, file or FIFO on the path; refusing to follow or open it|theirs" \
 	"$T_RC|$(cat "$T_TMP/err")|$(cat "$h/sticky/theirs-file.jsonl")"
 # a hard link there to a file root owns elsewhere (what another user can
 # make with fs.protected_hardlinks=0)
@@ -84,7 +84,7 @@ ln -s ../elsewhere "$h/sticky/evil"
 chown -h nobody "$h/sticky/evil"
 run_agent "$h/sticky/evil/x.jsonl"
 assert_eq "--json-log through another user's link in the middle of the path: exit 3, said, nothing created" \
-	"3|tlswatch run: $h/sticky/evil/x.jsonl: Permission denied|" \
+	"3|tlswatch run: $h/sticky/evil/x.jsonl: another user's link, file or FIFO on the path; refusing to follow or open it|" \
 	"$T_RC|$(cat "$T_TMP/err")|$(ls -A "$h/elsewhere")"
 # root's own file there, reached through root's own link in the middle of
 # the path: appended to (what was there kept)
@@ -120,7 +120,7 @@ state() { # line N of the old log: its event and state
 assert_eq "--json-log root's own file there through root's own link: exit 0, appended after what was there" \
 	"0|ours|agent started" "$T_RC|$(head -n1 "$h/sticky/ours.old")|$(state 2)"
 assert_eq "--json-log replaced by another user's link there, SIGHUP: the reload refused, said in the old log, the link's target unchanged" \
-	"--json-log $h/ours/ours.jsonl: cannot reopen: Permission denied; still writing to the old file|victim" \
+	"--json-log $h/ours/ours.jsonl: cannot reopen: another user's link, file or FIFO on the path; refusing to follow or open it; still writing to the old file|victim" \
 	"$(grep '"state":"config_refused"' "$h/sticky/ours.old" | "$PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())["message"])')|$(cat "$h/victim.txt")"
 
 # a directory another user made in the sticky directory under the name
@@ -134,7 +134,7 @@ ln -s ../../root.txt "$h/sticky/squat/x.jsonl"
 chown -h nobody "$h/sticky/squat" "$h/sticky/squat/x.jsonl"
 run_agent "$h/sticky/squat/x.jsonl"
 assert_eq "--json-log another user's link in a directory they made there, to root's file: exit 3, said, its target unchanged" \
-	"3|tlswatch run: $h/sticky/squat/x.jsonl: Permission denied|root" \
+	"3|tlswatch run: $h/sticky/squat/x.jsonl: another user's link, file or FIFO on the path; refusing to follow or open it|root" \
 	"$T_RC|$(cat "$T_TMP/err")|$(cat "$h/root.txt")"
 
 # --- --html ------------------------------------------------------------
@@ -150,7 +150,7 @@ assert_eq "analyze --html a FIFO with no reader: exit 3, said" \
 # (the end-of-path link and another user's file: tests/e2e/cli_files.sh)
 run_tw analyze -q --html "$h/sticky/evil/page.html" "$A"
 assert_eq "analyze --html through another user's link in the middle of the path: exit 3, said, nothing created" \
-	"3|tlswatch analyze: --html $h/sticky/evil/page.html: Permission denied|" \
+	"3|tlswatch analyze: --html $h/sticky/evil/page.html: another user's link, file or FIFO on the path; refusing to follow or open it|" \
 	"$T_RC|$(cat "$T_TMP/err")|$(ls -A "$h/elsewhere")"
 # (an earlier page of root's: what --html writes over)
 printf '<!DOCTYPE html>\nvictim\n' >"$h/victim.html"
@@ -164,7 +164,7 @@ assert_eq "analyze --html through root's own link in the middle of the path: exi
 	"0|<!DOCTYPE html>" "$T_RC|$(head -n1 "$h/sticky/page.html")"
 run_tw inventory --db "$T_TMP/inv.db" --html "$h/sticky/evil/inv.html"
 assert_eq "inventory --html through another user's link in the middle of the path: exit 3, said, nothing created" \
-	"3|tlswatch inventory: --html $h/sticky/evil/inv.html: Permission denied|" \
+	"3|tlswatch inventory: --html $h/sticky/evil/inv.html: another user's link, file or FIFO on the path; refusing to follow or open it|" \
 	"$T_RC|$(cat "$T_TMP/err")|$(ls -A "$h/elsewhere")"
 run_tw inventory --db "$T_TMP/inv.db" --html "$h/sticky/hard.html"
 assert_eq "inventory --html a hard link to root's file: exit 3, said, the file unchanged" \
@@ -176,11 +176,11 @@ ln -s ../elsewhere/inv.db "$h/sticky/theirs.db"
 chown -h nobody "$h/sticky/theirs.db"
 run_tw analyze -q --db "$h/sticky/theirs.db" "$A"
 assert_eq "analyze --db another user's dangling link there: exit 3, said, no database created at its target" \
-	"3|tlswatch analyze: $h/sticky/theirs.db: opening it for its lease: Permission denied|" \
+	"3|tlswatch analyze: $h/sticky/theirs.db: opening it for its lease: another user's link, file or FIFO on the path; refusing to follow or open it|" \
 	"$T_RC|$(cat "$T_TMP/err")|$(ls -A "$h/elsewhere")"
 run_tw analyze -q --db "$h/sticky/evil/inv.db" "$A"
 assert_eq "analyze --db through another user's link in the middle of the path: exit 3, said, nothing created" \
-	"3|tlswatch analyze: $h/sticky/evil/inv.db: opening it for its lease: Permission denied|" \
+	"3|tlswatch analyze: $h/sticky/evil/inv.db: opening it for its lease: another user's link, file or FIFO on the path; refusing to follow or open it|" \
 	"$T_RC|$(cat "$T_TMP/err")|$(ls -A "$h/elsewhere")"
 # ".." after a link: the parent of where the link led, for the lease as
 # for SQLite (which resolves the path's links itself, then its ".."): one
@@ -200,7 +200,7 @@ printf 'theirs\n' >"$h/sticky/side.db-wal"
 chown nobody "$h/sticky/side.db-wal"
 run_tw analyze -q --db "$h/sticky/side.db" "$A"
 assert_eq "analyze --db with another user's -wal beside it there: exit 3, said, no database left, the -wal unchanged" \
-	"3|tlswatch analyze: $h/sticky/side.db: SQLite's $h/sticky/side.db-wal beside it: Permission denied|side.db-wal|theirs" \
+	"3|tlswatch analyze: $h/sticky/side.db: SQLite's $h/sticky/side.db-wal beside it: another user's link, file or FIFO on the path; refusing to follow or open it|side.db-wal|theirs" \
 	"$T_RC|$(cat "$T_TMP/err")|$(ls -A "$h/sticky" | grep '^side')|$(cat "$h/sticky/side.db-wal")"
 ln "$h/victim.txt" "$h/hl.db-journal"
 run_tw analyze -q --db "$h/hl.db" "$A"

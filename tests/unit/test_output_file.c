@@ -191,6 +191,10 @@ static void test_file_with_other_names_is_refused(void)
 	CHECK_INT(access(p, F_OK) == 0 ? 0 : errno, ENOENT);
 	CHECK_STR(tw_output_error(-EMLINK),
 		  "the file has other names (hard links); refusing to write into it");
+	/* not "Permission denied", which root would read of its own refusal */
+	CHECK_STR(tw_output_error(-TW_OUTPUT_REFUSED),
+		  "another user's link, file or FIFO on the path; refusing to "
+		  "follow or open it");
 }
 
 /* In a sticky world-writable directory: another user's link (at the end
@@ -215,13 +219,13 @@ static void test_sticky_directory_rules_apply_whatever_the_sysctls(void)
 	CHECK_INT(lchown(at(p, "tmp/theirs.log"), 65534, 65534), 0);
 	CHECK_INT(chown(at(p, "tmp/theirs-file.log"), 65534, 65534), 0);
 	CHECK_INT(open_write("tmp/theirs-dir/x.log", TW_OUTPUT_APPEND, "x", NULL),
-		  -EACCES);
-	CHECK_INT(open_write("tmp/theirs.log", TW_OUTPUT_APPEND, "x", NULL), -EACCES);
+		  -TW_OUTPUT_REFUSED);
+	CHECK_INT(open_write("tmp/theirs.log", TW_OUTPUT_APPEND, "x", NULL), -TW_OUTPUT_REFUSED);
 	CHECK_INT(open_write("tmp/theirs-file.log", TW_OUTPUT_APPEND, "x", NULL),
-		  -EACCES);
-	CHECK_INT(open_write("tmp/theirs-dir/x.db", TW_OUTPUT_LOCK, "", NULL), -EACCES);
-	CHECK_INT(tw_output_probe(at(p, "tmp/theirs-file.log")), -EACCES);
-	CHECK_INT(tw_output_probe(at(p, "tmp/theirs.log")), -EACCES);
+		  -TW_OUTPUT_REFUSED);
+	CHECK_INT(open_write("tmp/theirs-dir/x.db", TW_OUTPUT_LOCK, "", NULL), -TW_OUTPUT_REFUSED);
+	CHECK_INT(tw_output_probe(at(p, "tmp/theirs-file.log")), -TW_OUTPUT_REFUSED);
+	CHECK_INT(tw_output_probe(at(p, "tmp/theirs.log")), -TW_OUTPUT_REFUSED);
 	CHECK_INT(access(at(p, "real/x.log"), F_OK) == 0 ? 0 : errno, ENOENT);
 	CHECK_STR(contents("shadow"), "secret\n");
 	CHECK_STR(contents("tmp/theirs-file.log"), "theirs\n");
@@ -282,15 +286,15 @@ static void test_another_users_links_lead_only_to_their_files(void)
 	for (i = 0; i < sizeof(theirs) / sizeof(theirs[0]); i++)
 		CHECK_INT(lchown(at(p, theirs[i]), 65534, 65534), 0);
 
-	CHECK_INT(open_write("theirs/abs.log", TW_OUTPUT_APPEND, "x", NULL), -EACCES);
+	CHECK_INT(open_write("theirs/abs.log", TW_OUTPUT_APPEND, "x", NULL), -TW_OUTPUT_REFUSED);
 	CHECK_INT(open_write("theirs/abs-dir/x.log", TW_OUTPUT_REPLACE, "x", NULL),
-		  -EACCES);
-	CHECK_INT(open_write("theirs/abs-dir/x.db", TW_OUTPUT_LOCK, "", NULL), -EACCES);
+		  -TW_OUTPUT_REFUSED);
+	CHECK_INT(open_write("theirs/abs-dir/x.db", TW_OUTPUT_LOCK, "", NULL), -TW_OUTPUT_REFUSED);
 	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
 		const char *name = i == 4 ? "theirs/up-dir/x.log" : links[i][1];
 
-		CHECK_INT(open_write(name, TW_OUTPUT_APPEND, "x", NULL), -EACCES);
-		CHECK_INT(tw_output_probe(at(p, name)), -EACCES);
+		CHECK_INT(open_write(name, TW_OUTPUT_APPEND, "x", NULL), -TW_OUTPUT_REFUSED);
+		CHECK_INT(tw_output_probe(at(p, name)), -TW_OUTPUT_REFUSED);
 	}
 	CHECK_STR(contents("victim"), "root's only name\n");
 	CHECK_STR(contents("theirs/ours.log"), "root's\n");
@@ -347,8 +351,8 @@ static void test_fifo_is_not_waited_for(void)
 		rd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		CHECK(rd >= 0);
 		CHECK_INT(open_write("tmp/theirs.fifo", TW_OUTPUT_APPEND, "x", NULL),
-			  -EACCES);
-		CHECK_INT(tw_output_probe(p), -EACCES);
+			  -TW_OUTPUT_REFUSED);
+		CHECK_INT(tw_output_probe(p), -TW_OUTPUT_REFUSED);
 		/* nothing written: no writer, end of file */
 		CHECK_INT(read(rd, &c, 1), 0);
 	}

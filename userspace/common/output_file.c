@@ -79,7 +79,7 @@ static bool output_trusted(const struct stat *dir_sb, const struct stat *sb)
  * one name only. A second name (a hard link) may be another user's, made
  * where they can write to a file root owns elsewhere (as
  * fs.protected_hardlinks=0 lets them): written through, that file would
- * be changed. -1 with errno (EACCES, EMLINK: refused).
+ * be changed. -1 with errno (TW_OUTPUT_REFUSED, EMLINK: refused).
  */
 static int output_check_opened(const struct walk *w, int fd)
 {
@@ -88,13 +88,13 @@ static int output_check_opened(const struct walk *w, int fd)
 	if (fstat(fd, &sb) != 0 || fstat(w->dir, &dir_sb) != 0)
 		return -1;
 	if (!walk_owned(w, &sb)) {
-		errno = EACCES;
+		errno = TW_OUTPUT_REFUSED;
 		return -1;
 	}
 	if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode))
 		return 0;
 	if (!output_trusted(&dir_sb, &sb)) {
-		errno = EACCES;
+		errno = TW_OUTPUT_REFUSED;
 		return -1;
 	}
 	if (!S_ISREG(sb.st_mode))
@@ -123,7 +123,8 @@ static bool output_in_proc(int dir)
  * in the directory w->dir into @target, read through that descriptor (so
  * the link checked is the link read, whatever is renamed meanwhile); the
  * walk limited to its owner's files when it is another user's (struct
- * walk). 0, or -1 with errno (EACCES: a link output_trusted refuses, or
+ * walk). 0, or -1 with errno (TW_OUTPUT_REFUSED: a link output_trusted
+ * refuses, or
  * not the owner's the walk is limited to).
  */
 static int output_read_link(struct walk *w, int link_fd, char target[PATH_MAX])
@@ -134,7 +135,7 @@ static int output_read_link(struct walk *w, int link_fd, char target[PATH_MAX])
 	if (fstat(link_fd, &link_sb) != 0 || fstat(w->dir, &dir_sb) != 0)
 		return -1;
 	if (!output_trusted(&dir_sb, &link_sb) || !walk_owned(w, &link_sb)) {
-		errno = EACCES;
+		errno = TW_OUTPUT_REFUSED;
 		return -1;
 	}
 	if (link_sb.st_uid != geteuid() && link_sb.st_uid != 0) {
@@ -176,7 +177,7 @@ static int walk_follow(struct walk *w, int link_fd, const char *after)
 	if (target[0] == '/') {
 		/* the root is not another user's own */
 		if (w->limited) {
-			errno = EACCES;
+			errno = TW_OUTPUT_REFUSED;
 			return -1;
 		}
 		root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -246,7 +247,7 @@ static int walk_dir(struct walk *w, const char *name, const char *after)
 	}
 	if (!S_ISDIR(sb.st_mode) || !walk_owned(w, &sb)) {
 		close(fd);
-		errno = S_ISDIR(sb.st_mode) ? EACCES : ENOTDIR;
+		errno = S_ISDIR(sb.st_mode) ? TW_OUTPUT_REFUSED : ENOTDIR;
 		return -1;
 	}
 	close(w->dir);
@@ -490,6 +491,9 @@ const char *tw_output_error(int rc)
 	if (rc == -EMLINK)
 		return "the file has other names (hard links); refusing to write "
 		       "into it";
+	if (rc == -TW_OUTPUT_REFUSED)
+		return "another user's link, file or FIFO on the path; refusing "
+		       "to follow or open it";
 	if (rc == -ENXIO)
 		return "a FIFO with no reader, or a socket; refusing to wait for "
 		       "one";

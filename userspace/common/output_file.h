@@ -28,6 +28,12 @@
  * TW_OUTPUT_MAX_LINKS links are followed (the kernel's MAXSYMLINKS).
  */
 
+/* The errno of a link, file or FIFO the rules above refuse: not EACCES,
+ * which open(2) says of a file the process may not write (root would read
+ * "Permission denied" of its own refusals); ENOLINK as systemd's chase()
+ * says an unsafe path. */
+#define TW_OUTPUT_REFUSED ENOLINK
+
 /* The kernel's bound on the links of one path (MAXSYMLINKS). */
 #define TW_OUTPUT_MAX_LINKS 40
 
@@ -57,9 +63,10 @@ struct tw_output {
  * end of links. A file another process makes under that name meanwhile
  * is opened (or refused), never taken for one this call created. An
  * existing file is opened without waiting (a FIFO with no reader: -ENXIO),
- * then blocking again but for TW_OUTPUT_LOCK. 0, or -errno: -EACCES for a
- * link, file or FIFO the rules above refuse, -EMLINK for a regular file
- * with more than one name. On failure *@out holds no descriptor (fd -1).
+ * then blocking again but for TW_OUTPUT_LOCK. 0, or -errno:
+ * -TW_OUTPUT_REFUSED for a link, file or FIFO the rules above refuse,
+ * -EMLINK for a regular file with more than one name. On failure *@out
+ * holds no descriptor (fd -1).
  */
 int tw_output_open(const char *path, enum tw_output_mode mode,
 		   struct tw_output *out);
@@ -69,8 +76,8 @@ int tw_output_open(const char *path, enum tw_output_mode mode,
  * (SQLite's -wal, -shm and -journal beside a database), is one the rules
  * above let this process write: 0 when nothing is there (nor its
  * directory), or when what is there passes them (through the links on
- * the path); -EACCES, -EMLINK, or another -errno of the walk. Creates
- * nothing. A look: the name may change after it.
+ * the path); -TW_OUTPUT_REFUSED, -EMLINK, or another -errno of the walk.
+ * Creates nothing. A look: the name may change after it.
  */
 int tw_output_probe(const char *path);
 
@@ -88,7 +95,7 @@ void tw_output_forget_created(struct tw_output *out);
 int tw_output_empty(int fd);
 
 /* What tw_output_open's @rc means: strerror's text, or a sentence for
- * -EMLINK and -ENXIO. */
+ * -TW_OUTPUT_REFUSED, -EMLINK and -ENXIO. */
 const char *tw_output_error(int rc);
 
 #endif

@@ -38,7 +38,7 @@ static int lease_flock(int fd, int op)
 static int lease_open_failed(const char *path, int r, char *err, size_t errlen)
 {
 	if (r != -EMFILE && r != -ENFILE && r != -ENOMEM && r != -EACCES &&
-	    r != -EMLINK)
+	    r != -TW_OUTPUT_REFUSED && r != -EMLINK)
 		return 0;
 	snprintf(err, errlen, "%s: opening it for its lease: %s", path,
 		 tw_output_error(r));
@@ -71,7 +71,7 @@ static int lease_check_beside(int fd, const char *path, char *err, size_t errlen
 	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
 		snprintf(side, sizeof(side), "%s%s", real, suffixes[i]);
 		r = tw_output_probe(side);
-		if (r == -EACCES || r == -EMLINK) {
+		if (r == -EACCES || r == -TW_OUTPUT_REFUSED || r == -EMLINK) {
 			snprintf(err, errlen, "%s: SQLite's %s beside it: %s", path,
 				 side, tw_output_error(r));
 			return r;

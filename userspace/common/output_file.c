@@ -124,8 +124,7 @@ static bool output_in_proc(int dir)
  * the link checked is the link read, whatever is renamed meanwhile); the
  * walk limited to its owner's files when it is another user's (struct
  * walk). 0, or -1 with errno (TW_OUTPUT_REFUSED: a link output_trusted
- * refuses, or
- * not the owner's the walk is limited to).
+ * refuses, or not the owner's the walk is limited to).
  */
 static int output_read_link(struct walk *w, int link_fd, char target[PATH_MAX])
 {

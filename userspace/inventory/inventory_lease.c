@@ -34,10 +34,12 @@ static int lease_flock(int fd, int op)
  * world-writable directory, or a file with other names
  * (common/output_file.h: SQLite would open and write it by its path):
  * said, and returned. Or the path cannot be a database this process
- * writes, which SQLite's open then says (0, nothing to lease). */
+ * writes, which SQLite's open then says (0, nothing to lease): EACCES
+ * among them, which the kernel says to SQLite as well (an agent without
+ * root's file rights then keeps its inventory in memory, live_caps.sh). */
 static int lease_open_failed(const char *path, int r, char *err, size_t errlen)
 {
-	if (r != -EMFILE && r != -ENFILE && r != -ENOMEM && r != -EACCES &&
+	if (r != -EMFILE && r != -ENFILE && r != -ENOMEM &&
 	    r != -TW_OUTPUT_REFUSED && r != -EMLINK)
 		return 0;
 	snprintf(err, errlen, "%s: opening it for its lease: %s", path,
@@ -71,7 +73,7 @@ static int lease_check_beside(int fd, const char *path, char *err, size_t errlen
 	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
 		snprintf(side, sizeof(side), "%s%s", real, suffixes[i]);
 		r = tw_output_probe(side);
-		if (r == -EACCES || r == -TW_OUTPUT_REFUSED || r == -EMLINK) {
+		if (r == -TW_OUTPUT_REFUSED || r == -EMLINK) {
 			snprintf(err, errlen, "%s: SQLite's %s beside it: %s", path,
 				 side, tw_output_error(r));
 			return r;

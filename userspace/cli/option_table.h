@@ -63,8 +63,8 @@ enum cli_uprobes_mode {
 #define CLI_CHOICES_OR(list, more) (&("" list(CLI_CHOICE_BAR_) "|" more)[1])
 /* The name of value @index of @list ("all" for CLI_DIRECTION_ALL), as a
  * default: a row of a static array of the names, a constant address as a
- * static initializer needs (a name has at most CLI_CHOICE_LEN - 1 bytes:
- * a longer one does not compile). */
+ * static initializer needs (a name has at most CLI_CHOICE_LEN - 1 bytes,
+ * options.c asserts it of each list it is used with). */
 #define CLI_CHOICE_LEN 16
 #define CLI_CHOICE_NAME_(id, name, ...) name,
 #define CLI_CHOICE_NAME(list, index)                                           \

@@ -132,7 +132,7 @@ _tlswatch_reply() { # compgen arguments...
 }
 
 _tlswatch() {
-	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} cmd arg
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} cmd arg values
 	COMPREPLY=()
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		_tlswatch_reply -W "$_tlswatch_commands --help --version" -- "$cur"
@@ -140,12 +140,20 @@ _tlswatch() {
 	fi
 	cmd=${COMP_WORDS[1]}
 	arg=$(_tlswatch_argument "$cmd" "$prev")
-	if [ -z "$arg" ] && [ "$prev" = : ] && [ "$COMP_CWORD" -ge 4 ]; then
-		# PORT:KIND split at ':' (COMP_WORDBREAKS): the KIND after it
-		local opt=${COMP_WORDS[COMP_CWORD - 3]} values
+	if [ -z "$arg" ] && { [ "$prev" = : ] || [ "$cur" = : ]; }; then
+		# PORT:KIND split at ':' (COMP_WORDBREAKS): the KIND after it,
+		# every KIND when the word is the ':' itself ("4789:", nothing
+		# typed after it yet)
+		local back=3 kind=$cur opt
+		if [ "$cur" = : ]; then
+			back=2
+			kind=
+		fi
+		opt=${COMP_WORDS[COMP_CWORD - back]}
 		values=$(_tlswatch_values "$opt")
-		if [ -n "$(_tlswatch_argument "$cmd" "$opt")" ] && [ "${values%% *}" = after-colon ]; then
-			_tlswatch_reply -W "${values#* }" -- "$cur"
+		if [ "$COMP_CWORD" -gt "$back" ] && [ -n "$(_tlswatch_argument "$cmd" "$opt")" ] &&
+			[ "${values%% *}" = after-colon ]; then
+			_tlswatch_reply -W "${values#* }" -- "$kind"
 			return
 		fi
 	fi

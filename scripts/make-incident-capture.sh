@@ -86,14 +86,8 @@ sleep 1.1
 serve B "$PHASE_GOOD_AFTER" "${crl[@]}"
 b2=$SERVED_OK
 sleep 0.3
-tn_stop_tcpdump "$out/incident.pcap"
-agent_rc=
-if [ -n "${INCIDENT_AGENT:-}" ]; then
-	tn_stop_agent
-	agent_rc=$?
-fi
-[ "${TN_TCPDUMP_DROPS:-0}" -eq 0 ] || tn_bail "tcpdump dropped $TN_TCPDUMP_DROPS packets"
-rm -f "$out/incident.pcap.stderr"
+tn_stop_capture "${INCIDENT_AGENT:-}" "$out/incident.pcap"
+agent_rc=$TN_AGENT_RC
 cp "$pki/root.crt" "$ca/inter.crl" "$out/" || exit 1
 cat >"$out/facts.txt" <<FACTS
 fp_a=$(fp "$ca/A.crt")

@@ -90,13 +90,7 @@ client 4435 "${trusts[@]}" "${stranger[@]}"
 client 4436 -no-CAfile -no-CApath -no-CAstore -verify_return_error "${mine[@]}"
 sleep 1.5   # the last segments through the agent's ring buffer
 
-tn_stop_tcpdump "$out/mtls.pcap"
-agent_rc=
-if [ -n "${MTLS_AGENT:-}" ]; then
-	tn_stop_agent
-	agent_rc=$?
-fi
-[ "${TN_TCPDUMP_DROPS:-0}" -eq 0 ] || tn_bail "tcpdump dropped $TN_TCPDUMP_DROPS packets"
-rm -f "$out/mtls.pcap.stderr"
+tn_stop_capture "${MTLS_AGENT:-}" "$out/mtls.pcap"
+agent_rc=$TN_AGENT_RC
 echo "agent_rc=$agent_rc" >>"$out/facts.txt"
 tn_note "wrote $out/mtls.pcap"

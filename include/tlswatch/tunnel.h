@@ -20,12 +20,18 @@
  * iproute2's: `ip tunnel` modes for IP in IP, `ip link` types otherwise.
  */
 #define TW_TUNNEL_TYPES(X)                                                     \
+	TW_TUNNEL_IP_TYPES(X)                                                  \
+	TW_TUNNEL_UDP_TYPES(X)
+/* ... those carried in IP, then those carried in UDP (the KINDs of
+ * --udp-encap: its parse, its help and its refusal read this list) */
+#define TW_TUNNEL_IP_TYPES(X)                                                  \
 	X(IPIP, "ipip", "IPv4 in IPv4 (IP protocol 4)")                        \
 	X(SIT, "sit", "IPv6 in IPv4 (6in4, IP protocol 41)")                   \
 	X(IP4IP6, "ip4ip6", "IPv4 in IPv6 (4in6)")                             \
 	X(IP6IP6, "ip6ip6", "IPv6 in IPv6")                                    \
 	X(GRE, "gre", "GRE carrying IPv4 or IPv6 (key, checksum, sequence number)") \
-	X(GRETAP, "gretap", "GRE carrying Ethernet (transparent Ethernet bridging)") \
+	X(GRETAP, "gretap", "GRE carrying Ethernet (transparent Ethernet bridging)")
+#define TW_TUNNEL_UDP_TYPES(X)                                                 \
 	X(VXLAN, "vxlan", "VXLAN (UDP, default port 4789)")                    \
 	X(GENEVE, "geneve", "Geneve (UDP, default port 6081)")                 \
 	X(FOU, "fou", "foo-over-UDP: IPv4, IPv6 or GRE right after the UDP header (no default port)") \

@@ -157,6 +157,13 @@ tap_eq "completion: a KIND after PORT:" "4789:geneve 4789:gue " \
 	"$(complete_words tlswatch run --udp-encap 4789:g)"
 tap_eq "completion: a KIND after PORT: split at the colon (COMP_WORDBREAKS)" "geneve gue " \
 	"$(complete_words tlswatch run --udp-encap 4789 : g)"
+# (the line "--udp-encap 4789:" with nothing after the colon yet: bash's
+# word is the ':' itself)
+tap_eq "completion: every KIND right after PORT: split at the colon" "fou geneve gue none vxlan " \
+	"$(complete_words tlswatch run --udp-encap 4789 :)"
+tap_eq "completion: no global variable left in the shell" "unset" \
+	"$(bash -c '. "$0"; COMP_WORDS=(tlswatch analyze --fail-on ex); COMP_CWORD=3; _tlswatch
+		echo "${values-unset}"' "$root/usr/share/bash-completion/completions/tlswatch")"
 tap_eq "completion: nothing for the port of PORT:KIND" "" \
 	"$(complete_words tlswatch run --udp-encap 47)"
 tap_eq "completion generator: nothing on stderr (version takes no --help)" "" \

@@ -485,3 +485,19 @@ tn_stop_tcpdump() { # pcap file
 	TN_TCPDUMP_DROPS=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel.*/\1/p' \
 		"$pcap.stderr" | head -1)
 }
+
+# The end of a capture a scripts/make-*-capture.sh writes, with the agent
+# run beside it when WANT_AGENT is not empty: tcpdump stops and must have
+# dropped nothing (tn_bail otherwise: the capture would say something else
+# than the wire did), its stderr goes, and TN_AGENT_RC is the agent's exit
+# status (empty: no agent ran). Not in a subshell.
+tn_stop_capture() { # want_agent, pcap file
+	tn_stop_tcpdump "$2"
+	TN_AGENT_RC=
+	if [ -n "$1" ]; then
+		tn_stop_agent
+		TN_AGENT_RC=$?
+	fi
+	[ "${TN_TCPDUMP_DROPS:-0}" -eq 0 ] || tn_bail "tcpdump dropped $TN_TCPDUMP_DROPS packets"
+	rm -f "$2.stderr"
+}

@@ -2180,6 +2180,23 @@ static void leave_netns(int home)
 	close(home);
 }
 
+/* enter_netns, lo up and the fixture open (fx_open reads fx_up_binds and
+ * fx_flows_max: set them first): the home namespace, or -1 (failed, back
+ * there). Undone by fx_close and leave_netns. */
+static int enter_netns_fx(void)
+{
+	int home = enter_netns();
+
+	if (home < 0)
+		return -1;
+	if (system("ip link set lo up") != 0 || !fx_open(0, 0)) {
+		CHECK(0);
+		leave_netns(home);
+		return -1;
+	}
+	return home;
+}
+
 /*
  * listener_case's cases in a network namespace of its own, where lo
  * forwards and 192.0.2.0/24 and 2001:db8::/32 are routed: the host's own
@@ -2764,16 +2781,11 @@ static void test_served_only_follows_a_local_server(void)
 	struct spec c = client_hello4();
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
 	struct tw_flow_val v;
-	int home = enter_netns(), lfd = -1, cfd = -1, sfd = -1;
+	int home = enter_netns_fx(), lfd = -1, cfd = -1, sfd = -1;
 	int server_is_src = -1;
 
 	if (home < 0)
 		return;
-	if (system("ip link set lo up") != 0 || !fx_open(0, 0)) {
-		CHECK(0);
-		leave_netns(home);
-		return;
-	}
 	fx.skel->bss->tw_served_only = 1;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (!attach_egress("lo") ||
@@ -2836,16 +2848,13 @@ static void test_freed_record_binds_only_to_its_close(void)
 				     .alert_sent = 116 };
 	struct tw_up_conn conn = { .sport = PORT, .dport = 40000, .family = 4 };
 	__u64 tid = (__u64)getpid() << 32 | (__u32)gettid();
-	int home = enter_netns(), lfd = -1, cfd = -1, sfd = -1, pfd, cl;
+	int home, lfd = -1, cfd = -1, sfd = -1, pfd, cl;
 	struct tw_flow_val v;
 
-	if (home < 0)
-		return;
 	fx_up_binds = 1;
-	if (system("ip link set lo up") != 0 || !fx_open(0, 0)) {
-		CHECK(0);
+	home = enter_netns_fx();
+	if (home < 0) {
 		fx_up_binds = 0;
-		leave_netns(home);
 		return;
 	}
 	fx_up_binds = 0;
@@ -3067,15 +3076,12 @@ static void test_served_only_loopback_server_hello_after_a_full_map(void)
 	struct tw_flow_key filler = { 0 };
 	struct tw_flow_val v = { .state = TW_FLOW_DONE };
 	struct spec c = client_hello4(), s;
-	int home = enter_netns(), fds[3], server_is_src = -1, fd;
+	int home, fds[3], server_is_src = -1, fd;
 
-	if (home < 0)
-		return;
 	fx_flows_max = 1;
-	if (system("ip link set lo up") != 0 || !fx_open(0, 0)) {
+	home = enter_netns_fx();
+	if (home < 0) {
 		fx_flows_max = 0;
-		CHECK(0);
-		leave_netns(home);
 		return;
 	}
 	fx_flows_max = 0;
@@ -3189,16 +3195,11 @@ static void wildcard_reset_case(bool stack)
 {
 	struct spec c = client_hello4(), x;
 	struct tw_flow_val v;
-	int home = enter_netns(), lfd = -1;
+	int home = enter_netns_fx(), lfd = -1;
 	uint16_t port;
 
 	if (home < 0)
 		return;
-	if (system("ip link set lo up") != 0 || !fx_open(0, 0)) {
-		CHECK(0);
-		leave_netns(home);
-		return;
-	}
 	if (!listener_on("0.0.0.0", &lfd, &port) || !attach_egress("lo")) {
 		CHECK(0);
 		goto out;
@@ -3306,20 +3307,14 @@ static void test_served_only_takes_a_local_fast_open_hello_for_outgoing(void)
 	struct spec c = client_hello4();
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
 	struct tw_flow_val v;
-	int home = enter_netns(), lfd = -1, cfd = -1, qlen = 5;
+	int home = enter_netns_fx(), lfd = -1, cfd = -1, qlen = 5;
 
 	if (home < 0)
 		return;
-	if (system("ip link set lo up") != 0 ||
-	    !sysctl_set("/proc/sys/net/ipv4/tcp_fastopen", "519") ||
-	    !fx_open(0, 0)) {
-		CHECK(0);
-		leave_netns(home);
-		return;
-	}
 	fx.skel->bss->tw_served_only = 1;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (!attach_egress("lo") ||
+	if (!sysctl_set("/proc/sys/net/ipv4/tcp_fastopen", "519") ||
+	    !attach_egress("lo") ||
 	    (lfd = bound_socket("127.0.0.1", PORT)) < 0 ||
 	    setsockopt(lfd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen)) ||
 	    listen(lfd, 1) ||

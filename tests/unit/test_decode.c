@@ -1581,7 +1581,7 @@ static void test_udp_encap_none_takes_a_default_away(void)
 	CHECK_INT(tw_udp_encap_type(&u, 8472), TW_TUN_VXLAN);
 	CHECK_INT(tw_udp_encap_type(&u, 6081), TW_TUN_GENEVE);
 	CHECK_INT(tw_udp_encap_add(&u, "8472:gre", err, sizeof(err)), -1);
-	CHECK_STR(err, "'8472:gre': the kind is not vxlan, geneve, fou, gue or none");
+	CHECK_STR(err, "'8472:gre': the kind is not vxlan, geneve, fou, gue, or none");
 	CHECK_INT(tw_udp_encap_add(&u, "0:fou", err, sizeof(err)), -1);
 	CHECK_STR(err, "'0:fou': the port is not 1..65535");
 	CHECK_INT(tw_udp_encap_add(&u, "5555", err, sizeof(err)), -1);

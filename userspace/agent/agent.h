@@ -43,7 +43,9 @@ struct agent_opts {
 	uint32_t ringbuf_bytes;        /* a power of two >= 4 KiB; 0: default */
 	uint32_t max_flows;            /* kernel flow map entries; 0: default */
 	bool active;                   /* check TLS 1.3 names ourselves */
-	/* --uprobes: none or "off": no uprobes; "auto"; or library paths */
+	/* --uprobes: auto (the libraries found), or library paths, or
+	 * neither: no uprobes */
+	bool uprobes_auto;
 	const char *const *uprobes;
 	int n_uprobes;
 	unsigned stats_interval_s;

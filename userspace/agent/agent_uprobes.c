@@ -28,12 +28,12 @@ static void on_note(void *ctx, const char *state, const char *message)
 	agent_report(ag, state, message);
 }
 
-/* "off" or nothing: no uprobes; "auto"; else library paths. */
+/* auto, or library paths; neither: no uprobes. */
 bool agent_uprobes_wanted(const struct agent_opts *o, bool *auto_find)
 {
 	if (auto_find)
-		*auto_find = o->n_uprobes == 1 && !strcmp(o->uprobes[0], "auto");
-	return o->n_uprobes > 0 && strcmp(o->uprobes[0], "off") != 0;
+		*auto_find = o->uprobes_auto;
+	return o->uprobes_auto || o->n_uprobes > 0;
 }
 
 enum agent_status agent_uprobes_open(struct agent *ag, char *err, size_t errlen)

@@ -175,6 +175,9 @@ const char *cli_option_default(enum cli_opt id, enum cli_cmd cmd);
  * the value of the enum generated from the same list (option_table.h). An
  * upper-case word in the list ("PATH") is never matched. */
 int cli_option_choice(enum cli_opt id, const char *arg, char *err, size_t errlen);
+/* --uprobes' mode: CLI_UPROBES_AUTO or CLI_UPROBES_OFF (none given too),
+ * or -1 when library paths were given. */
+int cli_uprobes_mode(const struct cli_opts *o);
 
 /* help.c: the --help text, the man pages' sections, the configuration file */
 void cli_print_help(FILE *out, enum cli_cmd cmd, const char *usage,

@@ -34,6 +34,17 @@ static bool uprobes_mode(const char *arg)
 	return cli_option_choice(CLI_OPT_UPROBES, arg, NULL, 0) >= 0;
 }
 
+int cli_uprobes_mode(const struct cli_opts *o)
+{
+	int i;
+
+	if (o->n_uprobes == 0)
+		return CLI_UPROBES_OFF;   /* the default: none given */
+	/* a mode is given alone (add_uprobes) */
+	i = cli_option_choice(CLI_OPT_UPROBES, o->uprobes[0], NULL, 0);
+	return i < 0 ? -1 : i;
+}
+
 /* --uprobes: 'auto' or 'off' alone (the last one given wins), or paths. */
 static int add_uprobes(struct cli_opts *o, const char *arg, char *err,
 		       size_t errlen)
@@ -43,8 +54,9 @@ static int add_uprobes(struct cli_opts *o, const char *arg, char *err,
 	if (mode || (o->n_uprobes == 1 && uprobes_mode(o->uprobes[0])))
 		o->n_uprobes = 0;
 	if (!mode && arg[0] != '/') {
-		snprintf(err, errlen, "'%s' is not 'auto', 'off' or an absolute "
-			 "library path", arg);
+		snprintf(err, errlen, "'%s' is not "
+			 CLI_UPROBES_MODES(CLI_CHOICE_QUOTED_)
+			 "or an absolute library path", arg);
 		return -EXIT_USAGE;
 	}
 	return check_opts_add(o->uprobes, &o->n_uprobes, CLI_MAX_UPROBES,

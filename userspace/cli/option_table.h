@@ -28,17 +28,20 @@
 #define TW_CLI_OPTION_TABLE_H
 
 #include "common/stringify.h"
-#include "sink/sink.h"   /* WEBHOOK_FORMATS */
+#include "common/tunnel.h" /* TW_UDP_KINDS_SAID */
+#include "sink/sink.h"   /* WEBHOOK_FORMATS, WEBHOOK_SELECTORS */
 
 /* The values of an option that takes one of a fixed set, in the order of
- * its enum: X(ID, "name") (option_table.h's ARG and the enum are both
+ * its enum: X(ID, "name"), or X(ID, "name", "what it does") where the help
+ * says it (option_table.h's ARG, default, help and the enum are all
  * generated from the list, so they cannot drift). */
 #define CLI_DIRECTIONS(X)                                                      \
 	X(ALL, "all")                                                          \
 	X(SERVED, "served")
 #define CLI_UPROBES_MODES(X)                                                   \
-	X(AUTO, "auto")                                                        \
-	X(OFF, "off")
+	X(AUTO, "auto", "the libraries of the processes listening on the "     \
+	  "watched ports, and the system's OpenSSL 3")                         \
+	X(OFF, "off", "no uprobes")
 
 enum cli_direction {
 #define X(id, name) CLI_DIRECTION_##id,
@@ -46,7 +49,7 @@ enum cli_direction {
 #undef X
 };
 enum cli_uprobes_mode {
-#define X(id, name) CLI_UPROBES_##id,
+#define X(id, name, what) CLI_UPROBES_##id,
 	CLI_UPROBES_MODES(X)
 #undef X
 };
@@ -54,10 +57,25 @@ enum cli_uprobes_mode {
 /* A list's names joined by '|', as an option's ARG: "all|served". The
  * first bar is skipped (the address of a literal's second character: a
  * constant, as a static initializer needs). */
-#define CLI_CHOICE_BAR_(id, name) "|" name
+#define CLI_CHOICE_BAR_(id, name, ...) "|" name
 #define CLI_CHOICES(list) (&("" list(CLI_CHOICE_BAR_))[1])
 /* The same, then @more, what else the option takes: "auto|off|PATH" */
 #define CLI_CHOICES_OR(list, more) (&("" list(CLI_CHOICE_BAR_) "|" more)[1])
+/* The name of value @index of @list ("all" for CLI_DIRECTION_ALL), as a
+ * default: a row of a static array of the names, a constant address as a
+ * static initializer needs (a name has at most CLI_CHOICE_LEN - 1 bytes,
+ * options.c asserts it of each list it is used with). */
+#define CLI_CHOICE_LEN 16
+#define CLI_CHOICE_NAME_(id, name, ...) name,
+#define CLI_CHOICE_NAME(list, index)                                           \
+	(((const char[][CLI_CHOICE_LEN]){ list(CLI_CHOICE_NAME_) })[index])
+/* "'auto' (what it does), 'off' (...), ": a list's values as the help
+ * says them, and as a refusal does ("'auto', 'off', ") */
+#define CLI_CHOICE_SAID_(id, name, what) "'" name "' (" what "), "
+#define CLI_CHOICE_QUOTED_(id, name, ...) "'" name "', "
+/* "; critical: cert events with a critical finding; warning: ...":
+ * --webhook-events' selectors, as its help says them */
+#define CLI_SELECTOR_SAID_(id, name, help) "; " name ": " help
 
 /* Subcommands an option belongs to. */
 #define CMD_A (1u << CLI_ANALYZE)
@@ -98,8 +116,9 @@ enum cli_uprobes_mode {
 	  "443 for run")                                                       \
 	X(UDP_ENCAP, "udp-encap", 0, "PORT:KIND", CMD_AR, GENERAL, OT_STR,     \
 	  OF_REPEAT, 0, 0, "",                                                 \
-	  "UDP destination port PORT carries tunnels of KIND: vxlan, geneve, " \
-	  "fou or gue, or none to stop decapsulating it (repeatable, at most " \
+	  "UDP destination port PORT carries tunnels of KIND: "                \
+	  TW_UDP_KINDS_SAID "or " TW_UDP_ENCAP_NONE " to stop decapsulating "  \
+	  "it (repeatable, at most "                                           \
 	  TW_STRINGIFY(TW_UDP_ENCAP_USER_MAX) " ports besides the defaults; none "    \
 	  "takes no room); default: "                                          \
 	  "4789:vxlan and 6081:geneve, FOU and GUE have no standard port")     \
@@ -110,7 +129,7 @@ enum cli_uprobes_mode {
 	  "default: every interface that is up at start, except loopback")     \
 	X(DIRECTION, "direction", 0, CLI_CHOICES(CLI_DIRECTIONS), CMD_R, GENERAL, OT_STR, 0, 0, \
 	  0,                                                                   \
-	  "all",                                                               \
+	  CLI_CHOICE_NAME(CLI_DIRECTIONS, CLI_DIRECTION_ALL),                  \
 	  "which connections on the watched ports to follow: 'all', or "      \
 	  "'served' (only those this host serves: a handshake whose client "  \
 	  "is this host and whose server is not, a connection it opened "     \
@@ -123,11 +142,10 @@ enum cli_uprobes_mode {
 	  0, 0, 0, "",                                                         \
 	  "never connect to servers (TLS 1.3 certificates then stay unseen)")  \
 	X(UPROBES, "uprobes", 0, CLI_CHOICES_OR(CLI_UPROBES_MODES, "PATH"), CMD_R, GENERAL, OT_STR, OF_REPEAT, 0, \
-	  0, "off",                                                            \
+	  0, CLI_CHOICE_NAME(CLI_UPROBES_MODES, CLI_UPROBES_OFF),              \
 	  "learn each connection's served chain and the alerts the server "    \
 	  "read from the server's own TLS library (OpenSSL 3), TLS 1.3 "       \
-	  "included: 'auto' (the libraries of the processes listening on the " \
-	  "watched ports, and the system's OpenSSL 3), 'off', or the path of " \
+	  "included: " CLI_UPROBES_MODES(CLI_CHOICE_SAID_) "or the path of "   \
 	  "a libssl.so.3 or libcrypto.so.3 (repeatable, at most "              \
 	  TW_STRINGIFY(CLI_MAX_UPROBES) " paths)")                                   \
 	X(STATS_INTERVAL, "stats-interval", 0, "SECS", CMD_R, GENERAL, OT_UINT, \
@@ -228,15 +246,14 @@ enum cli_uprobes_mode {
 	  "keeps them until the receiver answers 2xx")                         \
 	X(WEBHOOK_EVENTS, "webhook-events", 0, "LIST", CMD_AR, DELIVERY, OT_STR, \
 	  0, 0, 0, "critical,spike,agent-error",                               \
-	  "which events (comma-separated): critical (cert events with a "      \
-	  "critical finding), warning, cert, spike, agent-error, agent, "      \
-	  "handshake, summary")                                                \
+	  "which events (comma-separated)"                                     \
+	  WEBHOOK_SELECTORS(CLI_SELECTOR_SAID_))                               \
 	X(WEBHOOK_SECRET_FILE, "webhook-secret-file", 0, "FILE", CMD_AR,        \
 	  DELIVERY, OT_STR, 0, 0, 0, "",                                       \
 	  "sign each request with the key in FILE (mode 0600 or stricter): "   \
 	  "header Tlswatch-Signature")                                         \
 	X(WEBHOOK_FORMAT, "webhook-format", 0, CLI_CHOICES(WEBHOOK_FORMATS), CMD_AR, DELIVERY, \
-	  OT_STR, 0, 0, 0, "json",                                             \
+	  OT_STR, 0, 0, 0, CLI_CHOICE_NAME(WEBHOOK_FORMATS, WEBHOOK_FORMAT_JSON), \
 	  "json (the event) or slack (one readable message for chat "          \
 	  "incoming-webhooks)")                                                \
 	X(WEBHOOK_COOLDOWN, "webhook-cooldown", 0, "SECS", CMD_AR, DELIVERY,    \

@@ -14,6 +14,14 @@
 #include "common/grow.h"
 #include "config_file.h"
 
+/* Each name CLI_CHOICE_NAME may read fits its row, its NUL included. */
+#define X(id, name, ...) \
+	_Static_assert(sizeof(name) <= CLI_CHOICE_LEN, "CLI_CHOICE_LEN: " name);
+CLI_DIRECTIONS(X)
+CLI_UPROBES_MODES(X)
+WEBHOOK_FORMATS(X)
+#undef X
+
 const struct cli_option cli_options[CLI_OPT__COUNT] = {
 #define X(id, nm, sh, ar, cm, gr, ty, fl, mn, mx, df, hl) \
 	[CLI_OPT_##id] = { nm, sh, ar, cm, CLI_GROUP_##gr, ty, fl, mn, mx, df, hl },

@@ -91,8 +91,10 @@ static void agent_opts_from(struct cli_opts *o, struct cert_health *health,
 	ao->ringbuf_bytes = o->ring_buffer_kib << 10;
 	ao->max_flows = o->flow_map_entries;
 	ao->active = o->active;
+	ao->uprobes_auto = cli_uprobes_mode(o) == CLI_UPROBES_AUTO;
+	/* the paths, when no mode was given */
 	ao->uprobes = o->uprobes;
-	ao->n_uprobes = o->n_uprobes;
+	ao->n_uprobes = cli_uprobes_mode(o) < 0 ? o->n_uprobes : 0;
 	ao->stats_interval_s = o->stats_interval_s;
 	ao->health = health;
 	ao->start_problem = o->check.db_warning[0] ? o->check.db_warning : NULL;
@@ -151,7 +153,7 @@ static bool strset_differ(const char *const *a, int na, const char *const *b, in
 /* --uprobes off, written or not (the default), is no library at all. */
 static int run_n_uprobes(const struct cli_opts *o)
 {
-	return o->n_uprobes == 1 && !strcmp(o->uprobes[0], "off") ? 0 : o->n_uprobes;
+	return cli_uprobes_mode(o) == CLI_UPROBES_OFF ? 0 : o->n_uprobes;
 }
 
 /* Options a reload cannot apply, each with how to tell it changed:

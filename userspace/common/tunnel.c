@@ -37,12 +37,6 @@ const char *tw_tunnel_format(const struct tw_tunnel *t, char *buf)
 	return buf;
 }
 
-static bool udp_kind(uint8_t type)
-{
-	return type == TW_TUN_VXLAN || type == TW_TUN_GENEVE ||
-	       type == TW_TUN_FOU || type == TW_TUN_GUE;
-}
-
 const struct tw_udp_encap tw_udp_encap_default = {
 	.n = TW_UDP_ENCAP_DEFAULTS,
 	.e = { { TW_VXLAN_PORT, TW_TUN_VXLAN }, { TW_GENEVE_PORT, TW_TUN_GENEVE } },
@@ -92,25 +86,26 @@ static int udp_encap_set(struct tw_udp_encap *u, uint16_t port, uint8_t type)
 	return 0;
 }
 
-/* The tunnel type of the @i-th KIND: TW_TUN_NONE ("none") first, then the
- * UDP kinds in their enum's order; -1 past the last. */
+/* --udp-encap's KINDs: TW_TUN_NONE ("none") first, then the UDP kinds in
+ * their list's order. */
+static const uint8_t udp_kinds[] = {
+	TW_TUN_NONE,
+#define TW_TUNNEL_UDP(id, name, what) TW_TUN_##id,
+	TW_TUNNEL_UDP_TYPES(TW_TUNNEL_UDP)
+#undef TW_TUNNEL_UDP
+};
+
+/* The tunnel type of the @i-th KIND; -1 past the last. */
 static int kind_type(unsigned i)
 {
-	unsigned t;
-
-	if (i == 0)
-		return TW_TUN_NONE;
-	for (t = 1; t < TW_TUN__COUNT; t++)
-		if (udp_kind((uint8_t)t) && --i == 0)
-			return (int)t;
-	return -1;
+	return i < sizeof(udp_kinds) ? udp_kinds[i] : -1;
 }
 
 const char *tw_udp_encap_kind_name(unsigned i)
 {
 	int t = kind_type(i);
 
-	return t == TW_TUN_NONE ? "none" : t > 0 ? tunnel_names[t] : NULL;
+	return t == TW_TUN_NONE ? TW_UDP_ENCAP_NONE : t > 0 ? tunnel_names[t] : NULL;
 }
 
 static int kind_parse(const char *name)
@@ -124,30 +119,10 @@ static int kind_parse(const char *name)
 	return -1;
 }
 
-/* "vxlan, geneve, fou, gue or none" into @buf. */
-static const char *kinds_said(char *buf, size_t len)
-{
-	const char *kind;
-	size_t off = 0;
-	unsigned i, n;
-
-	for (n = 0; tw_udp_encap_kind_name(n); n++)
-		;
-	buf[0] = '\0';
-	/* "none" (the first) said last: it takes a kind away */
-	for (i = 1; i <= n && off < len; i++) {
-		kind = tw_udp_encap_kind_name(i % n);
-		off += (size_t)snprintf(buf + off, len - off, "%s%s",
-					i == 1 ? "" : i == n ? " or " : ", ", kind);
-	}
-	return buf;
-}
-
 int tw_udp_encap_add(struct tw_udp_encap *u, const char *spec, char *err,
 		     size_t errlen)
 {
 	const char *colon = strchr(spec, ':'), *end;
-	char kinds[64];
 	uint64_t port;
 	int kind;
 
@@ -162,8 +137,8 @@ int tw_udp_encap_add(struct tw_udp_encap *u, const char *spec, char *err,
 	}
 	kind = kind_parse(colon + 1);
 	if (kind < 0) {
-		snprintf(err, errlen, "'%s': the kind is not %s", spec,
-			 kinds_said(kinds, sizeof(kinds)));
+		snprintf(err, errlen, "'%s': the kind is not " TW_UDP_KINDS_SAID
+			 "or " TW_UDP_ENCAP_NONE, spec);
 		return -1;
 	}
 	if (udp_encap_set(u, (uint16_t)port, (uint8_t)kind)) {

@@ -65,6 +65,11 @@ extern const struct tw_udp_encap tw_udp_encap_default;
  */
 int tw_udp_encap_add(struct tw_udp_encap *u, const char *spec, char *err,
 		     size_t errlen);
+/* The KIND that takes a port's encapsulation away, and the others as
+ * text: "vxlan, geneve, fou, gue, " (the help and the refusal say them). */
+#define TW_UDP_ENCAP_NONE "none"
+#define TW_UDP_KIND_SAID_(id, name, what) name ", "
+#define TW_UDP_KINDS_SAID TW_TUNNEL_UDP_TYPES(TW_UDP_KIND_SAID_)
 /* The @i-th KIND tw_udp_encap_add takes ("none", "vxlan", ...), NULL
  * past the last: the list its parse, its error and the bash completion
  * read. */

@@ -637,7 +637,7 @@ static void test_uprobes_mode_error_names_the_option_once(void)
 
 	write_conf("");
 	CHECK_INT(LOAD(CLI_RUN, &o, err, "--uprobes", "AUTO"), -EXIT_USAGE);
-	CHECK_STR(err, "--uprobes: 'AUTO' is not 'auto', 'off' or an absolute library path");
+	CHECK_STR(err, "--uprobes: 'AUTO' is not 'auto', 'off', or an absolute library path");
 	cli_opts_free(&o);
 }
 
@@ -670,7 +670,7 @@ static void test_choices_are_their_enum_values(void)
 			    sizeof(name)), nm);
 	CLI_DIRECTIONS(X)
 #undef X
-#define X(id, nm)                                                              \
+#define X(id, nm, what)                                                        \
 	CHECK_INT(cli_option_choice(CLI_OPT_UPROBES, nm, err, sizeof(err)),    \
 		  CLI_UPROBES_##id);                                           \
 	CHECK_STR(choice_at(CLI_OPT_UPROBES, CLI_UPROBES_##id, name,           \
@@ -694,6 +694,47 @@ static void test_choices_are_their_enum_values(void)
 		  -EXIT_USAGE);
 	CHECK_STR(err, "'jsonx' is not json or slack");
 	CHECK_INT(cli_option_choice(CLI_OPT_DIRECTION, "served", NULL, 0), CLI_DIRECTION_SERVED);
+	/* the defaults are the lists' names (CLI_CHOICE_NAME) */
+	CHECK_STR(cli_options[CLI_OPT_DIRECTION].def, "all");
+	CHECK_STR(cli_options[CLI_OPT_UPROBES].def, "off");
+	CHECK_STR(cli_options[CLI_OPT_WEBHOOK_FORMAT].def, "json");
+}
+
+/* --uprobes' mode as the agent is given it: a mode, or -1 for paths; the
+ * last mode given wins, and a mode after paths drops them. */
+static void test_uprobes_mode_of_the_options(void)
+{
+	static const struct {
+		const char *a, *b;
+		int mode, n;
+	} cases[] = {
+		{ NULL, NULL, CLI_UPROBES_OFF, 0 },
+		{ "auto", NULL, CLI_UPROBES_AUTO, 1 },
+		{ "auto", "off", CLI_UPROBES_OFF, 1 },
+		{ "/l/libssl.so.3", NULL, -1, 1 },
+		{ "/l/libssl.so.3", "/l/libcrypto.so.3", -1, 2 },
+		{ "/l/libssl.so.3", "auto", CLI_UPROBES_AUTO, 1 },
+		{ "off", "/l/libssl.so.3", -1, 1 },
+	};
+	struct cli_opts o;
+	char err[512];
+	size_t i;
+	int rc;
+
+	write_conf("");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!cases[i].a)
+			rc = LOAD(CLI_RUN, &o, err);
+		else if (!cases[i].b)
+			rc = LOAD(CLI_RUN, &o, err, "--uprobes", cases[i].a);
+		else
+			rc = LOAD(CLI_RUN, &o, err, "--uprobes", cases[i].a,
+				  "--uprobes", cases[i].b);
+		CHECK_INT(rc, 0);
+		CHECK_INT(cli_uprobes_mode(&o), cases[i].mode);
+		CHECK_INT(o.n_uprobes, cases[i].n);
+		cli_opts_free(&o);
+	}
 }
 
 /* Bad values on analyze's command line, each with its message. */
@@ -832,6 +873,7 @@ int main(void)
 	RUN_TEST(test_alertmanager_resend_is_set_bounded_and_needs_alertmanager);
 	RUN_TEST(test_uprobes_mode_error_names_the_option_once);
 	RUN_TEST(test_choices_are_their_enum_values);
+	RUN_TEST(test_uprobes_mode_of_the_options);
 	RUN_TEST(test_numbers_are_plain_digits);
 	RUN_TEST(test_factors_take_any_number_of_decimals);
 	RUN_TEST(test_list_items_are_never_empty);

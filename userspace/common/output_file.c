@@ -367,38 +367,6 @@ static int walk_last(struct walk *w, const char *name, int flags, mode_t perm,
 	return 0;
 }
 
-int tw_output_open(const char *path, enum tw_output_mode mode,
-		   struct tw_output *out)
-{
-	char name[NAME_MAX + 1];
-	struct walk w = { .dir = -1 };
-	const char *after;
-	mode_t perm;
-	int flags = output_flags(mode, &perm), last, e, rc;
-
-	out->fd = -1;
-	out->created_dir = -1;
-	out->created_name = NULL;
-	rc = walk_start(&w, path);
-	if (rc)
-		return rc;
-	while (!w.done) {
-		last = walk_next(&w, name, &after);
-		if (last < 0 ||
-		    (last ? walk_last(&w, name, flags, perm, out) :
-			    walk_dir(&w, name, after)) != 0)
-			goto fail;
-	}
-	if (w.dir >= 0)
-		close(w.dir);
-	return 0;
-fail:
-	e = errno;
-	if (w.dir >= 0)
-		close(w.dir);
-	return -e;
-}
-
 /* The last name of the path, @name in w->dir, looked at only: a link
  * followed (0, walk on), a file checked (output_check_opened), nothing
  * there taken as nothing to refuse. 0, or -1 with errno. */
@@ -426,7 +394,13 @@ static int walk_probe_last(struct walk *w, const char *name)
 	return 0;
 }
 
-int tw_output_probe(const char *path)
+/*
+ * The walk of @path, name by name, to its last one: opened with @flags
+ * and @perm into @out (walk_last), or with @out NULL only looked at
+ * (walk_probe_last). 0, or -errno.
+ */
+static int walk_path(const char *path, int flags, mode_t perm,
+		     struct tw_output *out)
 {
 	char name[NAME_MAX + 1];
 	struct walk w = { .dir = -1 };
@@ -438,18 +412,45 @@ int tw_output_probe(const char *path)
 		return rc;
 	while (!w.done) {
 		last = walk_next(&w, name, &after);
-		if (last < 0 || (last ? walk_probe_last(&w, name) :
-				 walk_dir(&w, name, after)) != 0)
+		if (last < 0)
+			goto fail;
+		if (!last)
+			rc = walk_dir(&w, name, after);
+		else if (out)
+			rc = walk_last(&w, name, flags, perm, out);
+		else
+			rc = walk_probe_last(&w, name);
+		if (rc != 0)
 			goto fail;
 	}
-	close(w.dir);
+	if (w.dir >= 0)
+		close(w.dir);
 	return 0;
 fail:
 	e = errno;
 	if (w.dir >= 0)
 		close(w.dir);
+	return -e;
+}
+
+int tw_output_open(const char *path, enum tw_output_mode mode,
+		   struct tw_output *out)
+{
+	mode_t perm;
+	int flags = output_flags(mode, &perm);
+
+	out->fd = -1;
+	out->created_dir = -1;
+	out->created_name = NULL;
+	return walk_path(path, flags, perm, out);
+}
+
+int tw_output_probe(const char *path)
+{
+	int r = walk_path(path, 0, 0, NULL);
+
 	/* a directory of the path missing: nothing there either */
-	return e == ENOENT ? 0 : -e;
+	return r == -ENOENT ? 0 : r;
 }
 
 int tw_output_remove_created(const struct tw_output *out)

@@ -17,10 +17,15 @@
 #   - IPv6: a client over IPv6 rejects the certificate (a fatal alert the
 #     server reads): the server's record binds to that connection's
 #     close (no IPv6 test before).
+#   - unread: the client rejects the certificate and sends a byte more;
+#     the server (tests/e2e/lib/late_close_server.c) frees the SSL and
+#     closes the socket with that byte unread: the kernel resets the
+#     connection (no FIN), and the RST takes the record (no test of a
+#     close that resets before).
 # Not here: IPv4 to a server's IPv6 socket (IPv4-mapped addresses):
 # `openssl s_server` listens IPv6-only; the socket's cookie, which keys
 # the record, is the same for every family.
-# Needs root, openssl, python3, bpftool. TAP output; exits non-zero on any failure.
+# Needs root, openssl, python3, bpftool, a C compiler. TAP output; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BUILD=${BUILD:-build}
@@ -28,7 +33,7 @@ export BUILD
 . tests/e2e/lib_netns.sh
 . tests/e2e/lib_uprobes.sh
 
-up_begin live_uprobes_netns upns openssl ip ss bpftool
+up_begin live_uprobes_netns upns openssl ip ss bpftool "${CC:-cc}"
 log=$tmp/agent.log
 up_start_agent "$log" auto
 CPORT=40123
@@ -65,14 +70,15 @@ one_server() { # namespace, addr, options...
 
 # A TLS 1.3 client (Python's ssl) in namespace NS (the host: "") from
 # BIND (ADDR:PORT, or "-") to ADDR:443 with SNI; it trusts the test's
-# root when TRUST is 1; it closes after the server (close_notify first
-# when the handshake succeeded). Then waits for the server's exit.
-one_client() { # namespace, bind, addr, sni, trust
+# root when TRUST is 1; refused, it sends one byte more when BYTE is 1;
+# it closes after the server (close_notify first when the handshake
+# succeeded). Then waits for the server's exit.
+one_client() { # namespace, bind, addr, sni, trust, [byte]
 	local -a in_ns=()
 	[ -n "$1" ] && in_ns=(ip netns exec "$1")
-	"${in_ns[@]}" "$PY" - "$2" "$3" "$4" "$5" "$pki/root.crt" >"$tmp/client.log" 2>&1 <<'PYEOF'
+	"${in_ns[@]}" "$PY" - "$2" "$3" "$4" "$5" "${6:-0}" "$pki/root.crt" >"$tmp/client.log" 2>&1 <<'PYEOF'
 import os, socket, ssl, sys
-bind, addr, sni, trust, root = sys.argv[1:]
+bind, addr, sni, trust, byte, root = sys.argv[1:]
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 ctx.minimum_version = ssl.TLSVersion.TLSv1_3
 ctx.check_hostname = False  # the SNI names the case, not the certificate
@@ -88,17 +94,23 @@ if bind != "-":
 s.connect((addr, 443))
 # the socket's own fd (wrap_socket takes s's)
 raw = socket.socket(fileno=os.dup(s.fileno()))
+raw.settimeout(10)  # s's timeout made the file non-blocking: raw's too
 t = ctx.wrap_socket(s, server_hostname=sni, do_handshake_on_connect=False)
 try:
     t.do_handshake()
     t.unwrap()
 except ssl.SSLError as e:
     print("refused:", e)
+    if byte == "1":
+        raw.send(b"x")
 # the server closes first: its socket's close, which moves what its
 # SSL_free read, then changes its state (a reset from here, on data left
 # unread, would close it first, and its close would move nothing)
-while raw.recv(4096):
-    pass
+try:
+    while raw.recv(4096):
+        pass
+except ConnectionResetError:
+    print("reset")
 raw.close()
 t.close()
 PYEOF
@@ -148,8 +160,22 @@ tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge $((seen
 tap_eq "IPv6: the alert the server read goes with its connection" \
 	"v6.test failed client:fatal:unknown_ca:server" "$(handshakes_since "$seen")"
 
+# --- a close that resets: the server's close with data unread ---------------
+up_build_server late_close_server "$tmp"
+seen=$(seen_handshakes)
+ip netns exec "$TN_NS" "$tmp/late_close_server" "$srv" 443 "$pki/ecdsa.test.chain.pem" \
+	"$pki/ecdsa.test.key" unread 2>"$tmp/server.err" &
+ONE_PID=$!
+tn_bg "$ONE_PID"
+tn_wait_listen 10 443 || tn_bail "late_close_server did not start"
+one_client "" - "$srv" unread.test 0 1
+tap_eq "unread: the server reset the connection" "reset" "$(grep -x reset "$tmp/client.log")"
+tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge $((seen + 1)) ]"
+tap_eq "unread: the alert the server read goes with its connection's RST" \
+	"unread.test failed client:fatal:unknown_ca:server" "$(handshakes_since "$seen")"
+
 tn_stop_pid "$AGENT_PID"
-tap_eq "one bind per chain and per alert read: 2 chains, 1 alert" 3 \
+tap_eq "one bind per chain and per alert read: 3 chains, 2 alerts" 5 \
 	"$(tn_agent_counter "$log" uprobe_binds)"
 
 if [ "$TN_FAILED" -ne 0 ]; then

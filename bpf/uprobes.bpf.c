@@ -737,9 +737,11 @@ int BPF_PROG(tw_up_tcp_close, struct sock *sk, int oldstate, int newstate)
 	if (!f.flags || f.client)
 		return 0;
 	/* the socket's cookie, which its FIN and RST carry (skb->sk): unique
-	 * on the host for as long as it runs, so neither the same addresses
-	 * and ports in another namespace nor a later connection reusing them
-	 * takes the record; generated here if the socket had none */
+	 * on the host and never reused, so neither the same addresses and
+	 * ports in another namespace nor a later connection reusing them
+	 * takes the record; generated here if the socket had none. (An MPTCP
+	 * socket's close lands here too: its packets carry its subflows',
+	 * and its record is not sent, README's limits.) */
 	cookie = bpf_get_socket_cookie(sk);
 	if (cookie)
 		bpf_map_update_elem(&tw_up_closing, &cookie, &f, BPF_ANY);

@@ -74,6 +74,14 @@ uprobe_prog_ids() {
 		sed -n 's/^\([0-9]*\): \(kprobe\|tracing\)  name tw_up_.*/\1/p' | sort -n
 }
 
+# Of those, the ones agent PID loaded (an fd of it: its fdinfo's
+# prog_id): not another agent's, started meanwhile by another test.
+agent_uprobe_progs() { # pid
+	comm -12 <(uprobe_prog_ids) \
+		<(cat /proc/"$1"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -u) |
+		tr '\n' ' '
+}
+
 # The programs of $ours still loaded (the kernel frees them once the last
 # fd and link are gone, after the process's exit), and whether none is.
 ours_left() {
@@ -180,7 +188,6 @@ handshakes() { # log
 }
 
 log=$tmp/agent.log
-before=$(uprobe_prog_ids)
 
 # --- 1. the agent first, then the server ------------------------------------
 up_start_agent "$log" auto
@@ -194,7 +201,7 @@ case $attached in
 *'"counters"'* | *'"names"'*) tap_fail "uprobes_attached says what happened, without the statistics" "got: $attached" ;;
 *) tap_ok "uprobes_attached says what happened, without the statistics" ;;
 esac
-ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')
+ours=$(agent_uprobe_progs "$AGENT_PID")
 tap_eq "the agent loaded its 9 programs (7 uprobe, 2 tracepoint)" 9 "$(wc -w <<<"$ours")"
 our_maps=$(agent_map_ids "$AGENT_PID" | tr '\n' ' ')
 tap_eq "the agent holds the uprobe side's maps (the SSL_free queue, the closing sockets)" yes \
@@ -309,9 +316,9 @@ client13_ok
 
 # --- 5. SIGKILL: the kernel detaches them; a new agent follows again --------
 log2=$tmp/agent2.log
-before=$(uprobe_prog_ids)
 up_start_agent "$log2" auto
-ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')
+ours=$(agent_uprobe_progs "$AGENT_PID")
+tap_eq "SIGKILL: the agent loaded its 9 programs" 9 "$(wc -w <<<"$ours")"
 # after SIGKILL the TC filters stay (the next agent replaces its stale
 # filter: README, tlswatch run), and the maps the TC program shares with
 # them: only the uprobe object's own go with the process
@@ -333,6 +340,7 @@ client13_ok
 
 log3=$tmp/agent3.log
 up_start_agent "$log3" auto
+ours_last=$(agent_uprobe_progs "$AGENT_PID")
 client13_ok
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log3') -ge 1 ]"
 tap_eq "restarted after SIGKILL: the chain is followed again" \
@@ -379,6 +387,7 @@ tn_bg "$LISTENER_PID"
 tn_wait_listen 10 443 || tn_bail "the plain listener did not start"
 log4=$tmp/agent4.log
 up_start_agent "$log4" auto
+ours_last="$ours_last $(agent_uprobe_progs "$AGENT_PID")"
 tap_eq "a listener without OpenSSL 3: one uprobes_unsupported event naming it" \
 	"1 pid $LISTENER_PID (/usr/bin/python3.11) listens on a watched port without OpenSSL 3 (no TLS library mapped)" \
 	"$(grep -c '"state":"uprobes_unsupported"' "$log4") $("$PY" -c 'import json, sys
@@ -390,7 +399,8 @@ tn_stop_pid "$AGENT_PID"
 tn_stop_pid "$LISTENER_PID"
 
 tap_eq "the server served every client throughout" "$CLIENTS" "$SERVED"
-ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')
+ours=$ours_last
+tap_eq "the last two agents loaded their 9 programs each" 18 "$(wc -w <<<"$ours")"
 tn_wait_cmd 10 ours_gone
 tap_eq "after the last stop: no uprobe program of these agents is left" "" \
 	"$(ours_left)"

@@ -737,19 +737,22 @@ __noinline int tw_up_bind_emit(struct __sk_buff *skb, struct tw_ctx *c,
  * wrong connection.
  *
  * What SSL_free read (the fatal alerts, and the ALPN protocol of a
- * connection without a chain) waits elsewhere, by connection: the
- * freeing thread's TCP close that follows put it in tw_up_closing under that
- * socket's 4-tuple (tw_up_tcp_close, uprobes.bpf.c), and only that
- * connection's close (FIN or RST) takes it, looked up by the packet's
- * 4-tuple: one more lookup per server close of a followed flow, none for
- * other packets. Before, it waited on the thread with its chain: the
+ * connection without a chain) waits elsewhere, by socket: the freeing
+ * thread's TCP close that follows put it in tw_up_closing under that
+ * socket's cookie (tw_up_tcp_close, uprobes.bpf.c), and only that
+ * socket's close (FIN or RST) takes it, looked up by the cookie of the
+ * packet's socket: one helper call and one lookup per server close of a
+ * followed flow, none for other packets. By the 4-tuple instead, a
+ * connection of another network namespace with the same addresses and
+ * ports (containers' often are), or an earlier connection of the same
+ * 4-tuple whose close the agent did not see, lent its record to this
+ * one. Before, it waited on the thread with its chain: the
  * thread's next close took it, of whichever connection, and the next
  * chain or SSL_free of another connection dropped or changed it.
  */
 __noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct tw_up_conn k = {};
+	__u64 id = bpf_get_current_pid_tgid(), k;
 	struct tw_up_freed f = {}, *w;
 	struct tw_up_pending *p;
 
@@ -766,17 +769,9 @@ __noinline int tw_up_bind(struct __sk_buff *skb, struct tw_ctx *c)
 	}
 	if (!(c->pkt.tcp_flags & (TCP_FIN | TCP_RST)))
 		return 0;
-	/* an IPv4 packet's other words may hold an outer IPv6 header's */
-	if (c->pkt.family == 4) {
-		k.saddr[0] = c->pkt.saddr[0];
-		k.daddr[0] = c->pkt.daddr[0];
-	} else {
-		__builtin_memcpy(k.saddr, c->pkt.saddr, sizeof(k.saddr));
-		__builtin_memcpy(k.daddr, c->pkt.daddr, sizeof(k.daddr));
-	}
-	k.sport = c->pkt.sport;
-	k.dport = c->pkt.dport;
-	k.family = c->pkt.family;
+	/* the sending socket's (tw_sent_by_local_tcp: skb->sk, a full TCP
+	 * socket), as tw_up_tcp_close keyed the record */
+	k = bpf_get_socket_cookie(skb);
 	w = bpf_map_lookup_elem(&tw_up_closing, &k);
 	if (!w)
 		return 0;

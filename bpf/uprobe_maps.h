@@ -25,12 +25,12 @@ struct {
 	__type(value, struct tw_up_pending);
 } tw_up_pending SEC(".maps");
 
-/* What SSL_free read, by the connection whose close the freeing thread
- * made next (tw_up_tcp_close): taken by that connection's FIN or RST. */
+/* What SSL_free read, by the cookie of the socket whose close the freeing
+ * thread made next (tw_up_tcp_close): taken by that socket's FIN or RST. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, TW_UP_MAX_CLOSING);
-	__type(key, struct tw_up_conn);
+	__type(key, __u64);
 	__type(value, struct tw_up_freed);
 } tw_up_closing SEC(".maps");
 

@@ -37,8 +37,8 @@
  * (tlswatch.bpf.c, tw_up_bind) looks up the pending entry by
  * bpf_get_current_pid_tgid() and emits TW_EV_UP_BIND with the packet's
  * 4-tuple. What SSL_free read goes to the socket the thread closes next
- * (tw_up_tcp_close, a BTF tracepoint), and waits there, by 4-tuple, for
- * that connection's FIN or RST.
+ * (tw_up_tcp_close, a BTF tracepoint), and waits there, by the socket's
+ * cookie, for that connection's FIN or RST.
  *
  * The probes only read the server's memory (bpf_probe_read_user) and never
  * write it or change a return value: the server does what it would do
@@ -682,47 +682,7 @@ int BPF_KPROBE(tw_up_free_enter, void *ssl)
 	return 0;
 }
 
-#define TW_AF_INET       2
-#define TW_AF_INET6      10
 #define TW_SHUTDOWN_MASK 3 /* RCV_SHUTDOWN | SEND_SHUTDOWN, net/sock.h */
-
-/* @sk's connection as its server sends it (struct tw_up_conn); an IPv6
- * socket's IPv4-mapped addresses as IPv4, which its packets are. False
- * for another family. */
-static __always_inline bool tw_up_conn_of(struct sock *sk, struct tw_up_conn *k)
-{
-	struct sock_common *sc = &sk->__sk_common;
-	__u16 family = BPF_CORE_READ(sc, skc_family);
-	__u32 s6[4], d6[4];
-	int i;
-
-	/* not skc_num: the CLOSE of an RST close comes after the port's
-	 * release (inet_put_port) zeroed it */
-	k->sport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	k->dport = bpf_ntohs(BPF_CORE_READ(sc, skc_dport));
-	if (family == TW_AF_INET) {
-		k->family = 4;
-		k->saddr[0] = BPF_CORE_READ(sc, skc_rcv_saddr);
-		k->daddr[0] = BPF_CORE_READ(sc, skc_daddr);
-		return true;
-	}
-	if (family != TW_AF_INET6 ||
-	    BPF_CORE_READ_INTO(&s6, sc, skc_v6_rcv_saddr.in6_u.u6_addr32) ||
-	    BPF_CORE_READ_INTO(&d6, sc, skc_v6_daddr.in6_u.u6_addr32))
-		return false;
-	if (!s6[0] && !s6[1] && s6[2] == bpf_htonl(0xffff)) {
-		k->family = 4;
-		k->saddr[0] = s6[3];
-		k->daddr[0] = d6[3];
-		return true;
-	}
-	k->family = 6;
-	for (i = 0; i < 4; i++) {
-		k->saddr[i] = s6[i];
-		k->daddr[i] = d6[i];
-	}
-	return true;
-}
 
 /*
  * The thread closes a connected TCP socket: close(2), or shutdown(2) with
@@ -739,8 +699,8 @@ static __always_inline bool tw_up_conn_of(struct sock *sk, struct tw_up_conn *k)
  * (tests/e2e/demo.sh: expired13 was reported with the handshake_failure
  * s_server sent on a connection the demo's agent does not follow). A client's entry (its SSL is a proxy's
  * upstream) moves nothing: its close is its own socket's. A server's
- * record moves to tw_up_closing under the connection, where the TC
- * program takes it with that connection's FIN (tw_up_bind), whatever
+ * record moves to tw_up_closing under the socket's cookie, where the TC
+ * program takes it with that socket's FIN (tw_up_bind), whatever
  * packets of other connections the thread sends meanwhile, and whether or
  * not the agent sees this close. So does close(2) of a socket with data
  * unread, which sends an RST: CLOSE from ESTABLISHED or CLOSE_WAIT with
@@ -757,8 +717,8 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tw_up_tcp_close, struct sock *sk, int oldstate, int newstate)
 {
 	struct tw_up_freed_q *q;
-	struct tw_up_conn k = {};
 	struct tw_up_freed f;
+	__u64 cookie;
 	__u32 n;
 
 	if (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK &&
@@ -774,8 +734,17 @@ int BPF_PROG(tw_up_tcp_close, struct sock *sk, int oldstate, int newstate)
 		return 0;
 	f = q->r[n - 1];
 	q->n = n - 1;
-	if (f.flags && !f.client && tw_up_conn_of(sk, &k))
-		bpf_map_update_elem(&tw_up_closing, &k, &f, BPF_ANY);
+	if (!f.flags || f.client)
+		return 0;
+	/* the socket's cookie, which its FIN and RST carry (skb->sk): unique
+	 * on the host and never reused, so neither the same addresses and
+	 * ports in another namespace nor a later connection reusing them
+	 * takes the record; generated here if the socket had none. (An MPTCP
+	 * socket's close lands here too: its packets carry its subflows',
+	 * and its record is not sent, README's limits.) */
+	cookie = bpf_get_socket_cookie(sk);
+	if (cookie)
+		bpf_map_update_elem(&tw_up_closing, &cookie, &f, BPF_ANY);
 	return 0;
 }
 

@@ -324,9 +324,11 @@ struct tw_up_pending {
  * chain: queued on the freeing thread (at most TW_UP_FREED_QUEUE, in
  * order) until that thread closes a TCP socket (close(2), or shutdown(2)
  * with SHUT_WR): the close takes the entry of the SSL freed last and
- * moves it to tw_up_closing under that socket's connection
- * (struct tw_up_conn), where the TC program finds it by the 4-tuple of
- * the connection's FIN or RST.
+ * moves it to tw_up_closing under that socket's cookie (a __u64 unique on
+ * the host: SO_COOKIE's), where the TC program finds it by the cookie of
+ * the socket that sends the connection's FIN or RST. Not its 4-tuple: the
+ * same addresses and ports in another network namespace, or a later
+ * connection of the same 4-tuple whose close moved nothing, took it.
  */
 #define TW_UP_FREED_QUEUE  4
 #define TW_UP_MAX_CLOSING  16384  /* connections closing with a record */
@@ -340,18 +342,6 @@ struct tw_up_freed {
 	__u8 alert_sent;
 	__u8 client;         /* queued only: a TLS client's SSL (nothing read) */
 	__u8 pad[4];
-};
-
-/* A TCP connection as its server (this host's socket) sends: the
- * server's address and port first, as struct tw_pkt has them in the
- * server's packets (IPv4 in word 0, ports in host order). */
-struct tw_up_conn {
-	__u32 saddr[4];
-	__u32 daddr[4];
-	__u16 sport;
-	__u16 dport;
-	__u8 family;         /* 4 or 6 */
-	__u8 pad[3];
 };
 
 /* The serving process's executable, read in the kernel (the agent keeps no

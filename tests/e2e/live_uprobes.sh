@@ -32,9 +32,13 @@
 #     once, without either) (uprobe_binds: one per chain, per alert, per
 #     such protocol);
 #   - SIGTERM: every uprobe program and link of the agent (its
-#     tracepoints' too) is gone, nothing
+#     tracepoints' too) is gone, every map it held (the SSL_free queue's
+#     task storage and the closing sockets' among them: checked held at
+#     start) too, nothing
 #     of it is left in tracefs' uprobe_events; the server still serves;
-#   - SIGKILL: the same, by the kernel alone; a new agent follows the
+#   - SIGKILL: the same, by the kernel alone (of the maps, the uprobe
+#     object's own: the TC filters, and the maps they share, stay until
+#     the next agent replaces them); a new agent follows the
 #     server again; the server served every client throughout;
 #   - a server on a copy of libssl (another file: no writer site measured
 #     there): the chain is read at i2d_X509 instead, the same leaf and
@@ -70,6 +74,14 @@ uprobe_prog_ids() {
 		sed -n 's/^\([0-9]*\): \(kprobe\|tracing\)  name tw_up_.*/\1/p' | sort -n
 }
 
+# Of those, the ones agent PID loaded (an fd of it: its fdinfo's
+# prog_id): not another agent's, started meanwhile by another test.
+agent_uprobe_progs() { # pid
+	comm -12 <(uprobe_prog_ids) \
+		<(cat /proc/"$1"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -u) |
+		tr '\n' ' '
+}
+
 # The programs of $ours still loaded (the kernel frees them once the last
 # fd and link are gone, after the process's exit), and whether none is.
 ours_left() {
@@ -77,6 +89,47 @@ ours_left() {
 }
 ours_gone() {
 	[ -z "$(ours_left)" ]
+}
+
+# The ids of the maps process PID holds (an fd of it: its fdinfo's
+# map_id): the agent's, those its uprobe programs alone use (the task
+# storage of the queued SSL_free records, tw_up_freed_q) and the shared
+# ones (tw_up_closing) among them; and which of $our_maps are still
+# loaded (the kernel frees a map with its last fd and program).
+agent_map_ids() { # pid
+	cat /proc/"$1"/fdinfo/* 2>/dev/null | sed -n 's/^map_id:[[:space:]]*//p' | sort -nu
+}
+our_maps_left() {
+	comm -12 <(tr ' ' '\n' <<<"$our_maps" | grep . | sort -n) \
+		<(bpftool map show 2>/dev/null | sed -n 's/^\([0-9]*\): .*/\1/p' | sort -n) |
+		tr '\n' ' '
+}
+our_maps_gone() {
+	[ -z "$(our_maps_left)" ]
+}
+# The name of loaded map ID.
+map_name() { # id
+	bpftool map show id "$1" 2>/dev/null | sed -n 's/^[0-9]*: [a-z_]*  name \([^ ]*\) .*/\1/p'
+}
+# Whether the maps $our_maps holds include every NAME: "yes", or the
+# names missing.
+our_map_names() { # name...
+	local n id names= missing=
+	for id in $our_maps; do
+		names="$names $(map_name "$id")"
+	done
+	for n in "$@"; do
+		case " $names " in *" $n "*) ;; *) missing="$missing $n" ;; esac
+	done
+	echo "${missing:-yes}"
+}
+# Of $our_maps, the ids of those named NAME...
+our_maps_named() { # name...
+	local id n
+	for id in $our_maps; do
+		n=$(map_name "$id")
+		case " $* " in *" $n "*) printf '%s ' "$id" ;; esac
+	done
 }
 
 stop_server() {
@@ -135,7 +188,6 @@ handshakes() { # log
 }
 
 log=$tmp/agent.log
-before=$(uprobe_prog_ids)
 
 # --- 1. the agent first, then the server ------------------------------------
 up_start_agent "$log" auto
@@ -149,8 +201,11 @@ case $attached in
 *'"counters"'* | *'"names"'*) tap_fail "uprobes_attached says what happened, without the statistics" "got: $attached" ;;
 *) tap_ok "uprobes_attached says what happened, without the statistics" ;;
 esac
-ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')
+ours=$(agent_uprobe_progs "$AGENT_PID")
 tap_eq "the agent loaded its 9 programs (7 uprobe, 2 tracepoint)" 9 "$(wc -w <<<"$ours")"
+our_maps=$(agent_map_ids "$AGENT_PID" | tr '\n' ' ')
+tap_eq "the agent holds the uprobe side's maps (the SSL_free queue, the closing sockets)" yes \
+	"$(our_map_names tw_up_freed_q tw_up_closing tw_up_pending tw_up_dest)"
 case $attached in
 *"certificates read where libssl writes them, offset 0x"*", the selected ALPN protocol with them)"*)
 	tap_ok "the certificates and the ALPN are read at libssl's writer (one probe per certificate)" ;;
@@ -252,27 +307,40 @@ tap_eq "one bind per chain, per alert and per ALPN protocol without a chain" \
 	10 "$(tn_agent_counter "$log" uprobe_binds)"
 left=$(ours_left)
 tap_eq "after SIGTERM: none of its uprobe programs is left" "" "${left% }"
+tn_wait_cmd 10 our_maps_gone
+left=$(our_maps_left)
+tap_eq "after SIGTERM: none of its maps is left" "" "${left% }"
 tap_eq "after SIGTERM: nothing of it in tracefs uprobe_events" 0 \
 	"$(grep -c "libbpf_${AGENT_PID}_" "$TRACEFS/uprobe_events")"
 client13_ok
 
 # --- 5. SIGKILL: the kernel detaches them; a new agent follows again --------
 log2=$tmp/agent2.log
-before=$(uprobe_prog_ids)
 up_start_agent "$log2" auto
-ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')
+ours=$(agent_uprobe_progs "$AGENT_PID")
+tap_eq "SIGKILL: the agent loaded its 9 programs" 9 "$(wc -w <<<"$ours")"
+# after SIGKILL the TC filters stay (the next agent replaces its stale
+# filter: README, tlswatch run), and the maps the TC program shares with
+# them: only the uprobe object's own go with the process
+our_maps=$(agent_map_ids "$AGENT_PID" | tr '\n' ' ')
+our_maps=$(our_maps_named tw_up_freed_q tw_up_dest tw_up_alpn_sent)
+tap_eq "SIGKILL: the agent holds the uprobe object's own maps" 3 "$(wc -w <<<"$our_maps")"
 kill -KILL "$AGENT_PID"
 tn_wait_cmd 10 sh -c "! kill -0 $AGENT_PID"
 wait "$AGENT_PID" 2>/dev/null
 tn_wait_cmd 10 ours_gone
 left=$(ours_left)
 tap_eq "after SIGKILL: none of its uprobe programs is left" "" "${left% }"
+tn_wait_cmd 10 our_maps_gone
+left=$(our_maps_left)
+tap_eq "after SIGKILL: none of the uprobe object's own maps is left" "" "${left% }"
 tap_eq "after SIGKILL: nothing of it in tracefs uprobe_events" 0 \
 	"$(grep -c "libbpf_${AGENT_PID}_" "$TRACEFS/uprobe_events")"
 client13_ok
 
 log3=$tmp/agent3.log
 up_start_agent "$log3" auto
+ours_last=$(agent_uprobe_progs "$AGENT_PID")
 client13_ok
 tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log3') -ge 1 ]"
 tap_eq "restarted after SIGKILL: the chain is followed again" \
@@ -319,6 +387,7 @@ tn_bg "$LISTENER_PID"
 tn_wait_listen 10 443 || tn_bail "the plain listener did not start"
 log4=$tmp/agent4.log
 up_start_agent "$log4" auto
+ours_last="$ours_last $(agent_uprobe_progs "$AGENT_PID")"
 tap_eq "a listener without OpenSSL 3: one uprobes_unsupported event naming it" \
 	"1 pid $LISTENER_PID (/usr/bin/python3.11) listens on a watched port without OpenSSL 3 (no TLS library mapped)" \
 	"$(grep -c '"state":"uprobes_unsupported"' "$log4") $("$PY" -c 'import json, sys
@@ -330,7 +399,8 @@ tn_stop_pid "$AGENT_PID"
 tn_stop_pid "$LISTENER_PID"
 
 tap_eq "the server served every client throughout" "$CLIENTS" "$SERVED"
-ours=$(comm -13 <(echo "$before") <(uprobe_prog_ids) | tr '\n' ' ')
+ours=$ours_last
+tap_eq "the last two agents loaded their 9 programs each" 18 "$(wc -w <<<"$ours")"
 tn_wait_cmd 10 ours_gone
 tap_eq "after the last stop: no uprobe program of these agents is left" "" \
 	"$(ours_left)"

@@ -2832,7 +2832,7 @@ static int records_of(uint16_t kind)
  * 127.0.0.1:PORT, fx's program on lo's TC egress, in the handshake
  * phase. This thread has a chain pending, and what an SSL_free read (a
  * fatal alert sent) waits for the connection's close in tw_up_closing,
- * under its 4-tuple as the server sends it. The server's next data
+ * under the server socket's cookie (SO_COOKIE). The server's next data
  * packet takes only the chain (one bind, the pending entry gone, the
  * record still waiting); its FIN takes the record (a second bind, the
  * record gone). What SSL_free read binds to a close only, the chain to
@@ -2846,7 +2846,8 @@ static void test_freed_record_binds_only_to_its_close(void)
 				      .flags = TW_UPF_CHAIN };
 	struct tw_up_freed freed = { .flags = TW_UPF_ALERT_SENT,
 				     .alert_sent = 116 };
-	struct tw_up_conn conn = { .sport = PORT, .dport = 40000, .family = 4 };
+	__u64 cookie = 0;
+	socklen_t cookie_len = sizeof(cookie);
 	__u64 tid = (__u64)getpid() << 32 | (__u32)gettid();
 	int home, lfd = -1, cfd = -1, sfd = -1, pfd, cl;
 	struct tw_flow_val v;
@@ -2860,7 +2861,6 @@ static void test_freed_record_binds_only_to_its_close(void)
 	fx_up_binds = 0;
 	pend.tgid = (__u32)getpid();
 	freed.tgid = freed.tid = (__u32)getpid();
-	conn.saddr[0] = conn.daddr[0] = htonl(INADDR_LOOPBACK);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	pfd = bpf_map__fd(fx.skel->maps.tw_up_pending);
 	cl = bpf_map__fd(fx.skel->maps.tw_up_closing);
@@ -2870,8 +2870,9 @@ static void test_freed_record_binds_only_to_its_close(void)
 	    connect(cfd, (struct sockaddr *)&a, sizeof(a)) ||
 	    (sfd = accept(lfd, NULL, NULL)) < 0 ||
 	    write(cfd, hello, sizeof(hello)) != (ssize_t)sizeof(hello) ||
+	    getsockopt(sfd, SOL_SOCKET, SO_COOKIE, &cookie, &cookie_len) ||
 	    bpf_map_update_elem(pfd, &tid, &pend, BPF_ANY) ||
-	    bpf_map_update_elem(cl, &conn, &freed, BPF_ANY) ||
+	    bpf_map_update_elem(cl, &cookie, &freed, BPF_ANY) ||
 	    write(sfd, "x", 1) != 1) {
 		printf("# a hello and an answer over lo: %s\n", strerror(errno));
 		CHECK(0);
@@ -2883,11 +2884,11 @@ static void test_freed_record_binds_only_to_its_close(void)
 	CHECK_INT(v.state, TW_FLOW_HANDSHAKE);
 	CHECK_INT(up_counter(TW_UP_CNT_BINDS), 1);
 	CHECK(bpf_map_lookup_elem(pfd, &tid, &pend) != 0);
-	CHECK(bpf_map_lookup_elem(cl, &conn, &freed) == 0);
+	CHECK(bpf_map_lookup_elem(cl, &cookie, &freed) == 0);
 	close(sfd);
 	sfd = -1;
 	CHECK_INT(up_counter(TW_UP_CNT_BINDS), 2);
-	CHECK(bpf_map_lookup_elem(cl, &conn, &freed) != 0);
+	CHECK(bpf_map_lookup_elem(cl, &cookie, &freed) != 0);
 	drain();
 	CHECK_INT(records_of(TW_EV_UP_BIND), 2);
 out:

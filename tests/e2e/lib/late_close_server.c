@@ -18,6 +18,9 @@
  *   reset: as read, but the second is asked for a certificate and has
  *         none (the first client resets its connection before the
  *         server closes it);
+ *   unread: one connection, whose client rejects the certificate, then
+ *         sends a byte: its SSL freed, its socket closed with that byte
+ *         unread (the kernel resets the connection instead of a FIN);
  *   alpn: three connections, the server selecting h2 (ALPN): a first
  *         served whole (its client saves the session), a second (which
  *         resumes it) read until its client closes it and freed, a third
@@ -25,9 +28,10 @@
  *         closed) before the second's socket is closed; all three
  *         complete.
  *
- * Usage: late_close_server ADDR PORT CERT KEY read|sent|both|reset|alpn
+ * Usage: late_close_server ADDR PORT CERT KEY read|sent|both|reset|unread|alpn
  * Exit 0 when the handshakes ended as MODE says.
  */
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -109,6 +113,25 @@ static int alpn_mode(SSL_CTX *ctx, int lfd)
 	return !(done[0] && done[1] && done[2]);
 }
 
+/* The unread mode: 0 when the handshake failed and the client's byte
+ * came (left unread by the close). */
+static int unread_mode(SSL_CTX *ctx, int lfd)
+{
+	SSL *ssl;
+	int fd, done, r;
+	struct pollfd p;
+
+	if (serve(ctx, lfd, false, &ssl, &fd, &done))
+		return 1;
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	r = poll(&p, 1, 10000);
+	SSL_free(ssl);
+	close(fd);
+	fprintf(stderr, "handshake %s, the client's byte %s\n", done ? "done" : "failed",
+		r == 1 ? "came" : "did not come");
+	return done || r != 1;
+}
+
 int main(int argc, char **argv)
 {
 	SSL_CTX *ctx;
@@ -118,10 +141,11 @@ int main(int argc, char **argv)
 	bool both = argc == 6 && strcmp(argv[5], "both") == 0;
 	bool reset = argc == 6 && strcmp(argv[5], "reset") == 0;
 	bool alpn = argc == 6 && strcmp(argv[5], "alpn") == 0;
+	bool unread = argc == 6 && strcmp(argv[5], "unread") == 0;
 
 	if (argc != 6 ||
-	    (!sent && !both && !reset && !alpn && strcmp(argv[5], "read") != 0)) {
-		fprintf(stderr, "usage: late_close_server ADDR PORT CERT KEY read|sent|both|reset|alpn\n");
+	    (!sent && !both && !reset && !alpn && !unread && strcmp(argv[5], "read") != 0)) {
+		fprintf(stderr, "usage: late_close_server ADDR PORT CERT KEY read|sent|both|reset|unread|alpn\n");
 		return 2;
 	}
 	/* the first client is gone when the server writes to it */
@@ -138,6 +162,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (alpn)
 		return alpn_mode(ctx, lfd);
+	if (unread)
+		return unread_mode(ctx, lfd);
 	if (serve(ctx, lfd, sent, &first, &fd1, &done))
 		return 1;
 	SSL_free(first); /* its socket stays open meanwhile */

@@ -470,10 +470,37 @@ tn_start_tcpdump() { # pcap file, filter...
 	tn_wait_grep 10 'listening on' "$pcap.stderr"
 }
 
+# Whether process @pid sleeps (state S: waits for something, here poll).
+tn_pid_sleeps() { # pid
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" = S ]
+}
+
 # Stops tcpdump (SIGINT, so it prints its counters); sets TN_TCPDUMP_DROPS
 # to the count of packets it says the kernel dropped. Not in a subshell.
 tn_stop_tcpdump() { # pcap file
-	local pid=$TN_TCPDUMP_PID pcap=$1 i
+	local pid=$TN_TCPDUMP_PID pcap=$1 i size last=-1 still=0
+	# tcpdump writes each packet once it has read it (-U); what the
+	# kernel holds for it unread (a tcpdump waiting for a CPU on a busy
+	# host) is lost to the SIGINT, which ends its loop before it reads
+	# on, and the capture then lacks the last packets of the traffic
+	# (sni_case.sh saw a handshake "incomplete" in CI; capture_stop.sh).
+	# So first wait until tcpdump sleeps (in poll: nothing left to read)
+	# and its file has not grown for 0.3 s; at most 5 s, after which
+	# it is stopped anyway (a longer wait only costs time).
+	for i in $(seq 50); do
+		size=$(stat -c %s "$pcap" 2>/dev/null || echo 0)
+		if [ "$size" = "$last" ] && tn_pid_sleeps "$pid"; then
+			still=$((still + 1))
+			[ "$still" -ge 3 ] && break
+		else
+			still=0
+		fi
+		last=$size
+		sleep 0.1
+	done
 	kill -INT "$pid" 2>/dev/null
 	for i in $(seq 50); do
 		kill -0 "$pid" 2>/dev/null || break

@@ -302,6 +302,49 @@ tn_agent_map_dump() { # agent pid, map name
 	done
 }
 
+# The kernel counter NAME (TW_KERNEL_COUNTERS in include/tlswatch/event.h,
+# the one list of them: its order is that of struct tw_counters' array)
+# of the agent of pid PID, summed over the CPUs of its per-CPU map
+# tw_counters; "none" when it has no such map. Read while it runs: what
+# the TC program did so far, not what the agent reported.
+tn_kcounter() { # agent pid, counter name
+	tn_agent_map_dump "$1" tw_counters | "${PY:-python3}" -c 'import json, re, struct, sys
+name, header = sys.argv[1], open(sys.argv[2]).read()
+body = re.search(r"#define TW_KERNEL_COUNTERS\(X\)((?:.*\\\n)*.*)", header).group(1)
+idx = re.findall(r"X\(\w+, (\w+),", body).index(name)
+total, seen = 0, False
+for doc in sys.stdin:                   # one document a map
+    for e in json.loads(doc):
+        for v in e["values"]:
+            seen = True
+            val = v.get("formatted", v)["value"]
+            if isinstance(val, dict):   # with BTF: struct tw_counters
+                total += val["c"][idx]
+            else:                       # without: its bytes, little-endian
+                raw = bytes(int(b, 16) for b in val)
+                total += struct.unpack_from("<Q", raw, 8 * idx)[0]
+print(total if seen else "none")' "$2" include/tlswatch/event.h
+}
+
+tn_kcounter_at_least() { # agent pid, counter name, n
+	local v
+	v=$(tn_kcounter "$1" "$2")
+	[ "$v" != none ] && [ "$v" -ge "$3" ]
+}
+
+# What "the packets went through the TC program" means: waits, 0.1 s at a
+# time and SECONDS at most (tn_wait_cmd), until the agent of pid PID's
+# kernel counter NAME (tn_kcounter) is at least N; its status. The exact
+# value is the caller's to check (the agent's "stopped" event).
+tn_wait_kcounter() { # seconds, agent pid, counter name, n
+	tn_wait_cmd "$1" tn_kcounter_at_least "$2" "$3" "$4"
+}
+
+# Waits until FILE exists (a helper made it: its socket is bound, ...).
+tn_wait_file() { # seconds, file
+	tn_wait_cmd "$1" test -e "$2"
+}
+
 # Waits until FILE has a line matching the extended regex.
 tn_wait_grep() { # seconds, regex, file
 	tn_wait_cmd "$1" grep -Eq "$2" "$3"

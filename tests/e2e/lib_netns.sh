@@ -458,16 +458,24 @@ tn_start_agent() { # log file, extra args...
 	fi
 }
 
-# The end of a live run captured with tcpdump: a moment for the last
-# segments to go through the ring buffer, then the agent (it must exit 0)
-# and tcpdump (it must have dropped nothing) stop; two TAP lines.
+# The end of a live run captured with tcpdump (whose filter takes only
+# packets of the agent's watched ports): tcpdump stops (it must have
+# dropped nothing), then, once the agent's TC program saw as many watched
+# packets as tcpdump captured (tn_wait_kcounter; on ingress, tcpdump sees
+# a packet just before the TC program runs on it, maybe on another CPU),
+# the agent stops (it must exit 0): it reads the ring to its end before
+# it exits, so every segment of the capture is in its output; three TAP
+# lines.
 tn_stop_agent_and_tcpdump() { # pcap file
-	local agent_rc=0
-	sleep 1.5
-	tn_stop_agent || agent_rc=$?
-	tap_eq "agent exits 0 on SIGTERM" 0 "$agent_rc"
+	local agent_rc=0 captured
 	tn_stop_tcpdump "$1"
 	tap_eq "tcpdump dropped no packet" 0 "${TN_TCPDUMP_DROPS:-unknown}"
+	captured=$(tcpdump -n -r "$1" 2>/dev/null | grep -c .)
+	tn_wait_kcounter 10 "$TN_AGENT_PID" packets_watched "$captured"
+	tap_check "the agent's TC program saw the $captured packets tcpdump did" \
+		tn_kcounter_at_least "$TN_AGENT_PID" packets_watched "$captured"
+	tn_stop_agent || agent_rc=$?
+	tap_eq "agent exits 0 on SIGTERM" 0 "$agent_rc"
 }
 
 # SIGTERM, then waits up to 10 s; the agent's exit status.

@@ -345,6 +345,16 @@ tn_wait_file() { # seconds, file
 	tn_wait_cmd "$1" test -e "$2"
 }
 
+# Waits until FILE has at least N lines matching the extended regex (the
+# agent's log: N handshake events).
+tn_wait_count() { # seconds, regex, file, n
+	tn_wait_cmd "$1" tn_count_at_least "$2" "$3" "$4"
+}
+
+tn_count_at_least() { # regex, file, n
+	[ "$(grep -Ec "$1" "$2")" -ge "$3" ]
+}
+
 # Waits until FILE has a line matching the extended regex.
 tn_wait_grep() { # seconds, regex, file
 	tn_wait_cmd "$1" grep -Eq "$2" "$3"

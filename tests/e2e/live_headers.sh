@@ -111,7 +111,7 @@ round() { # out|in, handshakes, capture modes...
 		send "$dir" "$tmp/$m.pcap" || tap_fail "sending the $m frames $dir"
 	done
 	[ "$want" -eq 0 ] ||
-		tn_wait_cmd 15 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge $want ]"
+		tn_wait_count 15 '"event":"handshake"' "$log" "$want"
 	sleep 0.5
 	tn_stop_agent
 	tap_eq "$* $dir: agent exits 0 on SIGTERM" 0 "$?"

@@ -241,7 +241,7 @@ start_db_agent() { # label
 loop_pid=$!
 tn_bg "$loop_pid"
 start_db_agent load1
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$tmp/agent-load1.jsonl') -ge 5 ]"
+tn_wait_count 10 '"event":"handshake"' "$tmp/agent-load1.jsonl" 5
 sleep 1.5                              # the inventory flushes every second
 kill_agent
 tap_check "load, SIGKILL: the database passes integrity_check" db_ok

@@ -66,7 +66,7 @@ client 1 -sess_out "$tmp/sess" <"$tmp/client1.in" &
 client1=$!
 tn_bg "$client1"
 exec 9>"$tmp/client1.in"
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 1 ]"
+tn_wait_count 10 '"event":"handshake"' "$log" 1
 tn_wait_cmd 10 test -s "$tmp/sess" || tap_fail "the first client read a session ticket"
 # Per process: the map, like the uprobe_alpns_unnoted counter, is shared
 # by every process using the libssl file; its entries carry their pid.
@@ -82,7 +82,7 @@ tap_eq "the second connection resumed the first's session" 1 \
 wait "$server"
 tap_eq "the server served both with one SSL object" 0 "$?"
 sed 's/^/#   server: /' "$tmp/server.err"
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 2 ]"
+tn_wait_count 10 '"event":"handshake"' "$log" 2
 sleep 0.3                                   # the agent's last records
 tap_eq "nothing of the clients' SSLs (their ALPN protocol) waits in the kernel" "0 0" \
 	"$(up_pending_of "$AGENT_PID" "$(cat "$tmp/client1.pid")") $(up_pending_of "$AGENT_PID" "$(cat "$tmp/client2.pid")")"

@@ -114,7 +114,7 @@ tn_wait_cmd 10 sh -c "[ \$(grep -c . '$tmp/b.jsonl') -ge 2 ]" || true
 queued=$(rows_for "$url_a")
 write_conf "$url_b"
 kill -HUP "$TN_AGENT_PID"
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"state\":\"config_reloaded\"' '$log') -ge 2 ]" || true
+tn_wait_count 10 '"state":"config_reloaded"' "$log" 2 || true
 tap_eq "2. SIGHUP with A and B in the file, then with B: reloaded, 2 webhooks, then 1" \
 	"0 CRLs, 0 expectations, 2 webhooks, 0 Alertmanagers|0 CRLs, 0 expectations, 1 webhook, 0 Alertmanagers" \
 	"$($PY -c 'import json, sys
@@ -167,7 +167,7 @@ waited_said() {
 said_before=$(left_said)
 waited_before=$(waited_said)
 kill -HUP "$TN_AGENT_PID"
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"state\":\"config_reloaded\"' '$log') -ge 3 ]" || true
+tn_wait_count 10 '"state":"config_reloaded"' "$log" 3 || true
 tap_eq "5. B down, the file names A, SIGHUP: reloaded" 3 "$(reloads)"
 tap_eq "5. the replaced sender did not wait for its drain (nothing of its own left to send)" \
 	"$waited_before" "$(waited_said)"

@@ -355,6 +355,19 @@ tn_count_at_least() { # regex, file, n
 	[ "$(grep -Ec "$1" "$2")" -ge "$3" ]
 }
 
+# Waits until the namespace (NETNS, default the test's) holds no TCP
+# connection but those in TIME-WAIT: each closed on both sides, its last
+# segments on the wire (a capture of them can stop). TIME-WAIT is the end
+# of an active close: what is left is at most its last ACK, sent as it
+# began.
+tn_wait_conns_closed() { # seconds, [netns]
+	tn_wait_cmd "$1" tn_conns_closed "${2:-$TN_NS}"
+}
+
+tn_conns_closed() { # netns
+	[ -z "$(ip netns exec "$1" ss -Htn state connected exclude time-wait)" ]
+}
+
 # Waits until FILE has a line matching the extended regex.
 tn_wait_grep() { # seconds, regex, file
 	tn_wait_cmd "$1" grep -Eq "$2" "$3"

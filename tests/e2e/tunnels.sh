@@ -97,7 +97,7 @@ tn_wait_cmd 10 sh -c "[ \$(ip netns exec '$NS' ss -Hltn 'sport = :443' | wc -l) 
 tn_start_tcpdump "$tmp/plain.pcap" tcp port 443 || tn_bail "tcpdump did not start"
 handshake plain4 "$P4"
 handshake plain6 "$P6"
-sleep 0.3
+tn_wait_conns_closed 10 "$NS"
 tn_stop_tcpdump "$tmp/plain.pcap"
 
 # --- part 1: real tunnels

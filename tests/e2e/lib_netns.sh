@@ -368,6 +368,18 @@ tn_conns_closed() { # netns
 	[ -z "$(ip netns exec "$1" ss -Htn state connected exclude time-wait)" ]
 }
 
+# Waits until process PID catches signal SIGNUM (its handler installed:
+# /proc/PID/status SigCgt), so that the signal, sent now, is not fatal.
+tn_wait_sig_caught() { # seconds, pid, signal number
+	tn_wait_cmd "$1" tn_sig_caught "$2" "$3"
+}
+
+tn_sig_caught() { # pid, signal number
+	local mask
+	mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+	[ -n "$mask" ] && (((0x$mask >> ($2 - 1)) & 1))
+}
+
 # Waits until FILE has a line matching the extended regex.
 tn_wait_grep() { # seconds, regex, file
 	tn_wait_cmd "$1" grep -Eq "$2" "$3"

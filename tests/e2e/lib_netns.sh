@@ -302,15 +302,20 @@ tn_agent_map_dump() { # agent pid, map name
 	done
 }
 
-# The kernel counter NAME (TW_KERNEL_COUNTERS in include/tlswatch/event.h,
-# the one list of them: its order is that of struct tw_counters' array)
-# of the agent of pid PID, summed over the CPUs of its per-CPU map
-# tw_counters; "none" when it has no such map. Read while it runs: what
-# the TC program did so far, not what the agent reported.
+# The kernel counter NAME of the agent of pid PID, summed over the CPUs of
+# its per-CPU map: tw_counters, whose array's order is TW_KERNEL_COUNTERS'
+# in include/tlswatch/event.h (the one list of them), or for the uprobe_*
+# ones tw_up_counters and TW_UPROBE_COUNTERS; "none" when it has no such
+# map. Read while it runs: what the BPF programs did so far, not what the
+# agent reported.
 tn_kcounter() { # agent pid, counter name
-	tn_agent_map_dump "$1" tw_counters | "${PY:-python3}" -c 'import json, re, struct, sys
-name, header = sys.argv[1], open(sys.argv[2]).read()
-body = re.search(r"#define TW_KERNEL_COUNTERS\(X\)((?:.*\\\n)*.*)", header).group(1)
+	local list=TW_KERNEL_COUNTERS map=tw_counters
+	case $2 in
+	uprobe_*) list=TW_UPROBE_COUNTERS map=tw_up_counters ;;
+	esac
+	tn_agent_map_dump "$1" "$map" | "${PY:-python3}" -c 'import json, re, struct, sys
+name, header, macro = sys.argv[1], open(sys.argv[2]).read(), sys.argv[3]
+body = re.search(r"#define " + macro + r"\(X\)((?:.*\\\n)*.*)", header).group(1)
 idx = re.findall(r"X\(\w+, (\w+),", body).index(name)
 total, seen = 0, False
 for doc in sys.stdin:                   # one document a map
@@ -318,12 +323,12 @@ for doc in sys.stdin:                   # one document a map
         for v in e["values"]:
             seen = True
             val = v.get("formatted", v)["value"]
-            if isinstance(val, dict):   # with BTF: struct tw_counters
+            if isinstance(val, dict):   # with BTF: the struct
                 total += val["c"][idx]
             else:                       # without: its bytes, little-endian
                 raw = bytes(int(b, 16) for b in val)
                 total += struct.unpack_from("<Q", raw, 8 * idx)[0]
-print(total if seen else "none")' "$2" include/tlswatch/event.h
+print(total if seen else "none")' "$2" include/tlswatch/event.h "$list"
 }
 
 tn_kcounter_at_least() { # agent pid, counter name, n

@@ -208,9 +208,12 @@ tn_start_agent "$log2" --port 8443 --port 9443 --no-online --no-metrics ||
 hs resume2-12.test 9443 -tls1_2 -sess_out "$tmp/resume2.sess"
 hs resume2-12.test 9443 -tls1_2 -sess_in "$tmp/resume2.sess"
 client_says resume2-12.test 2 '^Reused, TLSv1'
+check_started=$SECONDS
 hs active-13.test 443 -tls1_3
 tn_wait_grep 20 '"observed":"active"' "$log2" || tn_note "no active check reported"
-sleep 2    # a check wrongly started for the resumed handshake would be in by now
+# a negative wait: a check wrongly started for the resumed handshake (before
+# the TLS 1.3 one) would be in by now: twice what that one took, and 2 s
+sleep $(((SECONDS - check_started) * 2 + 2))
 tn_stop_agent
 tap_eq "active checks: the TLS 1.3 name, not the resumed TLS 1.2 one" \
 	"active-13.test" "$(active_snis "$log2")"

@@ -163,7 +163,7 @@ tap_eq "4. the $((k - 1)) marks name B, under the same alerts; none names A" \
 tn_wait_cmd 40 sh -c "[ \$(grep -c '\"event\":\"spike\".*\"state\":\"resolved\"' '$log') -ge $((2 * k)) ]" || true
 tap_eq "5. the second episode resolved its $k scopes" $((2 * k)) "$(events resolved)"
 tn_wait_cmd 10 bash -c "[ \"\$(sql 'SELECT count(*) FROM outbox')\" = 0 ] && grep -q . '$tmp/b.jsonl'" || true
-sleep 2   # a request to B would come within a second
+sleep 2   # two retries (webhook-retry-max = 1): a request to B would have come
 tap_eq "5. B was sent 1 alert, a resolved, answered 200" "1 resolved 200" \
 	"$($PY -c 'import json, sys
 R = [json.loads(l) for l in open(sys.argv[1])]

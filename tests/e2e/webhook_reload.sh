@@ -146,7 +146,7 @@ tap_eq "3. no row of the outbox names A" "" "$(rows_for "$url_a")"
 # 4. A back on its port, answering 200: nothing comes.
 a_before=$(grep -c . "$tmp/a.jsonl")
 start_receiver a "$a_port" ok
-sleep 3   # a retry to A would come within 1 s
+sleep 3   # three retries (webhook-retry-max = 1): a retry to A would have come
 tap_eq "4. A, answering again on its port, receives nothing" 0 \
 	"$(( $(grep -c . "$tmp/a.jsonl") - a_before ))"
 

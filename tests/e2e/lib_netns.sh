@@ -331,10 +331,10 @@ for doc in sys.stdin:                   # one document a map
 print(total if seen else "none")' "$2" include/tlswatch/event.h "$list"
 }
 
-tn_kcounter_at_least() { # agent pid, counter name, n
+tn_kcounter_at_least() { # agent pid, counter name, n (else says the counter)
 	local v
 	v=$(tn_kcounter "$1" "$2")
-	[ "$v" != none ] && [ "$v" -ge "$3" ]
+	[ "$v" != none ] && [ "$v" -ge "$3" ] || { echo "$2: $v"; return 1; }
 }
 
 # What "the packets went through the TC program" means: waits, 0.1 s at a

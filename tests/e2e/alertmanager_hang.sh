@@ -90,7 +90,7 @@ wait_listed() { # names, seconds
 handshake expired.test
 wait_listed expired.test 10
 assert_eq "the first name's alerts reach Alertmanager" expired.test "$(names_listed)"
-sleep 1   # the hanging listener holds its first request now
+hook_wait 10 1   # the hanging listener holds its first request now
 handshake other.test
 wait_listed "expired.test other.test" 10
 assert_eq "the second name's alerts reach it within 10 s, while the hanging one holds its requests (30 s timeout)" \

@@ -105,7 +105,7 @@ chain() { # sni, json lines file, [group: the group instead of the alerts]
 	              'chain=%d' % len(e.get('chain', [])), last)
 	EOF
 }
-tn_wait_cmd 15 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 3 ]" ||
+tn_wait_count 15 '"event":"handshake"' "$log" 3 ||
 	tn_note "the agent logged fewer than 3 handshakes"
 tap_eq "live: huge.test is reported, its chain too large (the length it declared)" \
 	"failed too_large $huge_len chain=0 client:illegal_parameter" "$(chain huge.test "$log")"

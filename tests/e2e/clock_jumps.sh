@@ -88,8 +88,9 @@ tn_bg "$TN_AGENT_PID"
 tn_wait_grep 15 '"state":"started"' "$log" || tn_bail "the agent did not start"
 
 made=0
-slow_handshake() { # pauses 4 s between the server's flight and its answer
-	$PY tests/e2e/lib/slow_handshake.py "$TN_PEER4" 443 rsa.test 4 2>>"$tmp/slow.err"
+slow_handshake() { # ready file, go file: pauses between the server's flight and its answer
+	SLOW_HANDSHAKE_READY=$1 $PY tests/e2e/lib/slow_handshake.py "$TN_PEER4" 443 rsa.test \
+		"file:$2" 2>>"$tmp/slow.err"
 }
 burst() { # n handshakes
 	local i
@@ -103,11 +104,15 @@ stats_year() { # the year of the last stats event
 now_year=$(date -u +%Y)
 jump() { # offset, expected year: the clock jumps during a slow handshake
 	local slow
-	slow_handshake &
+	rm -f "$tmp/ready" "$tmp/go"
+	slow_handshake "$tmp/ready" "$tmp/go" &
 	slow=$!
-	sleep 1                         # its server flight is in, it waits
+	tn_bg "$slow"
+	# its server flight is in, it waits (until the agent's clock jumped)
+	tn_wait_file 10 "$tmp/ready" || tap_fail "the slow handshake's server flight came in"
 	echo "$1" >"$tmp/faketime"
 	tn_wait_cmd 5 sh -c "grep '\"state\":\"stats\"' '$log' | tail -1 | grep -q '\"ts\":\"$2'"
+	touch "$tmp/go"
 	wait "$slow" && made=$((made + 1))
 }
 burst 10
@@ -117,7 +122,7 @@ burst 10
 jump -3650d "$((now_year - 10))"
 tap_eq "live: then ten years back" "$((now_year - 10))" "$(stats_year)"
 burst 10
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge $made ]"
+tn_wait_count 10 '"event":"handshake"' "$log" "$made"
 tn_stop_agent
 tap_eq "live: the agent stops cleanly (exit 0)" 0 "$?"
 tap_eq "live: 32 handshakes made (2 slow)" 32 "$made"

@@ -302,6 +302,89 @@ tn_agent_map_dump() { # agent pid, map name
 	done
 }
 
+# The kernel counter NAME of the agent of pid PID, summed over the CPUs of
+# its per-CPU map: tw_counters, whose array's order is TW_KERNEL_COUNTERS'
+# in include/tlswatch/event.h (the one list of them), or for the uprobe_*
+# ones tw_up_counters and TW_UPROBE_COUNTERS; "none" when it has no such
+# map. Read while it runs: what the BPF programs did so far, not what the
+# agent reported.
+tn_kcounter() { # agent pid, counter name
+	local list=TW_KERNEL_COUNTERS map=tw_counters
+	case $2 in
+	uprobe_*) list=TW_UPROBE_COUNTERS map=tw_up_counters ;;
+	esac
+	tn_agent_map_dump "$1" "$map" | "${PY:-python3}" -c 'import json, re, struct, sys
+name, header, macro = sys.argv[1], open(sys.argv[2]).read(), sys.argv[3]
+body = re.search(r"#define " + macro + r"\(X\)((?:.*\\\n)*.*)", header).group(1)
+idx = re.findall(r"X\(\w+, (\w+),", body).index(name)
+total, seen = 0, False
+for doc in sys.stdin:                   # one document a map
+    for e in json.loads(doc):
+        for v in e["values"]:
+            seen = True
+            val = v.get("formatted", v)["value"]
+            if isinstance(val, dict):   # with BTF: the struct
+                total += val["c"][idx]
+            else:                       # without: its bytes, little-endian
+                raw = bytes(int(b, 16) for b in val)
+                total += struct.unpack_from("<Q", raw, 8 * idx)[0]
+print(total if seen else "none")' "$2" include/tlswatch/event.h "$list"
+}
+
+tn_kcounter_at_least() { # agent pid, counter name, n (else says the counter)
+	local v
+	v=$(tn_kcounter "$1" "$2")
+	[ "$v" != none ] && [ "$v" -ge "$3" ] || { echo "$2: $v"; return 1; }
+}
+
+# What "the packets went through the TC program" means: waits, 0.1 s at a
+# time and SECONDS at most (tn_wait_cmd), until the agent of pid PID's
+# kernel counter NAME (tn_kcounter) is at least N; its status. The exact
+# value is the caller's to check (the agent's "stopped" event).
+tn_wait_kcounter() { # seconds, agent pid, counter name, n
+	tn_wait_cmd "$1" tn_kcounter_at_least "$2" "$3" "$4"
+}
+
+# Waits until FILE exists (a helper made it: its socket is bound, ...).
+tn_wait_file() { # seconds, file
+	tn_wait_cmd "$1" test -e "$2"
+}
+
+# Waits until FILE has at least N lines matching the extended regex (the
+# agent's log: N handshake events).
+tn_wait_count() { # seconds, regex, file, n
+	tn_wait_cmd "$1" tn_count_at_least "$2" "$3" "$4"
+}
+
+tn_count_at_least() { # regex, file, n
+	[ "$(grep -Ec "$1" "$2")" -ge "$3" ]
+}
+
+# Waits until the namespace (NETNS, default the test's) holds no TCP
+# connection but those in TIME-WAIT: each closed on both sides, its last
+# segments on the wire (a capture of them can stop). TIME-WAIT is the end
+# of an active close: what is left is at most its last ACK, sent as it
+# began.
+tn_wait_conns_closed() { # seconds, [netns]
+	tn_wait_cmd "$1" tn_conns_closed "${2:-$TN_NS}"
+}
+
+tn_conns_closed() { # netns
+	[ -z "$(ip netns exec "$1" ss -Htn state connected exclude time-wait)" ]
+}
+
+# Waits until process PID catches signal SIGNUM (its handler installed:
+# /proc/PID/status SigCgt), so that the signal, sent now, is not fatal.
+tn_wait_sig_caught() { # seconds, pid, signal number
+	tn_wait_cmd "$1" tn_sig_caught "$2" "$3"
+}
+
+tn_sig_caught() { # pid, signal number
+	local mask
+	mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+	[ -n "$mask" ] && (((0x$mask >> ($2 - 1)) & 1))
+}
+
 # Waits until FILE has a line matching the extended regex.
 tn_wait_grep() { # seconds, regex, file
 	tn_wait_cmd "$1" grep -Eq "$2" "$3"
@@ -415,16 +498,24 @@ tn_start_agent() { # log file, extra args...
 	fi
 }
 
-# The end of a live run captured with tcpdump: a moment for the last
-# segments to go through the ring buffer, then the agent (it must exit 0)
-# and tcpdump (it must have dropped nothing) stop; two TAP lines.
+# The end of a live run captured with tcpdump (whose filter takes only
+# packets of the agent's watched ports): tcpdump stops (it must have
+# dropped nothing), then, once the agent's TC program saw as many watched
+# packets as tcpdump captured (tn_wait_kcounter; on ingress, tcpdump sees
+# a packet just before the TC program runs on it, maybe on another CPU),
+# the agent stops (it must exit 0): it reads the ring to its end before
+# it exits, so every segment of the capture is in its output; three TAP
+# lines.
 tn_stop_agent_and_tcpdump() { # pcap file
-	local agent_rc=0
-	sleep 1.5
-	tn_stop_agent || agent_rc=$?
-	tap_eq "agent exits 0 on SIGTERM" 0 "$agent_rc"
+	local agent_rc=0 captured
 	tn_stop_tcpdump "$1"
 	tap_eq "tcpdump dropped no packet" 0 "${TN_TCPDUMP_DROPS:-unknown}"
+	captured=$(tcpdump -n -r "$1" 2>/dev/null | grep -c .)
+	tn_wait_kcounter 10 "$TN_AGENT_PID" packets_watched "$captured"
+	tap_check "the agent's TC program saw the $captured packets tcpdump did" \
+		tn_kcounter_at_least "$TN_AGENT_PID" packets_watched "$captured"
+	tn_stop_agent || agent_rc=$?
+	tap_eq "agent exits 0 on SIGTERM" 0 "$agent_rc"
 }
 
 # SIGTERM, then waits up to 10 s; the agent's exit status.

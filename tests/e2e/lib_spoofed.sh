@@ -25,10 +25,11 @@ sp_start_client() { # netns, iface, server, description, pauses...
 	local in=()
 	shift 4
 	[ -n "$netns" ] && in=(ip netns exec "$netns")
+	rm -f "$tmp/hello.bound"
 	"${in[@]}" timeout 25 "$PY" "$INJECT" hello "$iface" "$server" 443 "$tmp/hello" &
 	watcher=$!
 	tn_bg "$watcher"
-	sleep 0.3                               # the watcher's socket is bound
+	tn_wait_file 10 "$tmp/hello.bound" || tn_bail "rst_inject.py hello did not bind its socket"
 	"${in[@]}" timeout 40 "$PY" tests/e2e/lib/slow_handshake.py "$server" 443 \
 		rsa.test "$@" 2>"$tmp/client.err" &
 	client=$!
@@ -79,15 +80,22 @@ for doc in sys.stdin:
 print(state)' "$2" "$3"
 }
 
-sp_flow_done() { # agent pid, client port, server port
-	[ "$(sp_flow_state "$@")" = 3 ]
+sp_flow_is() { # agent pid, client port, server port, state
+	[ "$(sp_flow_state "$1" "$2" "$3")" = "$4" ]
 }
 
-# What the spoofed packets sent next are about: a decided flow. Waits,
-# 0.1 s at a time and 5 s at most (tn_wait_cmd), until the agent of pid
-# PID has marked the flow of client port CPORT and server port SPORT done
-# in the kernel; one check (DESCRIPTION): it has.
+# Waits, 0.1 s at a time and 5 s at most (tn_wait_cmd), until the flow of
+# client port CPORT and server port SPORT in the kernel of the agent of pid
+# PID is in STATE (sp_flow_state's: 3 done, "none" gone); one check
+# (DESCRIPTION): it is.
+sp_wait_flow_state() { # agent pid, client port, server port, state, description
+	tn_wait_cmd 5 sp_flow_is "$1" "$2" "$3" "$4"
+	tap_eq "$5" "$4" "$(sp_flow_state "$1" "$2" "$3")"
+}
+
+# What the spoofed packets sent next are about: a decided flow. One check
+# (DESCRIPTION): the agent of pid PID marked the flow of client port CPORT
+# and server port SPORT done in the kernel (waited for).
 sp_wait_flow_done() { # agent pid, client port, server port, description
-	tn_wait_cmd 5 sp_flow_done "$1" "$2" "$3"
-	tap_eq "$4" 3 "$(sp_flow_state "$1" "$2" "$3")"
+	sp_wait_flow_state "$1" "$2" "$3" 3 "$4"
 }

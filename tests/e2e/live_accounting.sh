@@ -87,11 +87,11 @@ for r in range(rounds):
 print(ok, failed)
 EOF
 )
-sleep 0.3
-tn_stop_agent
-tap_eq "port reuse: agent exits 0 on SIGTERM" 0 "$?"
 read -r ok failed <<<"$out"
 total=$((REUSE_PORTS * REUSE_ROUNDS))
+tn_wait_count 15 '"event":"handshake"' "$log" "$total"
+tn_stop_agent
+tap_eq "port reuse: agent exits 0 on SIGTERM" 0 "$?"
 tap_eq "port reuse: every handshake from a reused port completes" "$total 0" "${ok:-?} ${failed:-?}"
 tap_eq "port reuse: the kernel side tracked each connection" "$total" "$(tn_agent_counter "$log" flows_tracked)"
 tap_eq "port reuse: each is reported" "$total" "$(handshakes_in "$log")"
@@ -108,7 +108,9 @@ tn_start_agent "$log" --no-active-check --stats-interval 3600 ||
 timeout $((LOAD_SECONDS + 30)) openssl s_time -connect "$TN_PEER4:443" -new \
 	-time "$LOAD_SECONDS" >"$tmp/s_time.log" 2>&1
 tap_eq "load: openssl s_time ran" 0 "$?"
-sleep 0.3
+# every connection the kernel side tracked is a handshake the agent
+# reports (else the count asserted below says what else it was)
+tn_wait_count 15 '"event":"handshake"' "$log" "$(tn_kcounter "$TN_AGENT_PID" flows_tracked)"
 tn_stop_agent
 tap_eq "load: agent exits 0 on SIGTERM" 0 "$?"
 tracked=$(tn_agent_counter "$log" flows_tracked)

@@ -105,8 +105,14 @@ for sni in rsa.test ecdsa.test rsa.test ecdsa.test rsa.test; do
 done
 tap_eq "5 TLS 1.3 client handshakes succeed" 5 "$n_ok"
 
+checks_started=$SECONDS
 tn_wait_cmd 20 sh -c "python3 '$LIVE' events --log '$log' --event cert --field observed=active | grep -q rsa.test && python3 '$LIVE' events --log '$log' --event cert --field observed=active | grep -q ecdsa.test"
-sleep 1
+# both checks ended (the stats event's counter, every second), each of
+# their probes' connections closed: the capture holds them whole
+checks_done() { [ "$(tn_agent_counter "$log" active_checks)" = 2 ]; }
+tn_wait_cmd 20 checks_done
+checks_took=$((SECONDS - checks_started))
+tn_wait_conns_closed 10
 agent_rc=0
 tn_stop_agent || agent_rc=$?
 tap_eq "agent exits 0 on SIGTERM" 0 "$agent_rc"
@@ -145,8 +151,8 @@ for sni in rsa.test ecdsa.test; do
 	client13 "$sni" && n_ok=$((n_ok + 1))
 done
 tap_eq "2 TLS 1.3 client handshakes succeed" 2 "$n_ok"
-# as long as the active checks took above, and then some
-sleep 3
+# as long as the active checks took above, and then some (at least 3 s)
+sleep $((checks_took * 2 + 3))
 tn_stop_agent || true
 tn_stop_tcpdump "$pcap"
 active_events=$(python3 "$LIVE" events --log "$log" --event cert --field observed=active | wc -l)

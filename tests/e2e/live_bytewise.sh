@@ -57,7 +57,7 @@ for c in $(seq "$CLIENTS"); do
 done
 tap_eq "every byte-by-byte hello was sent" "$TOTAL" "$sent"
 tap_eq "the server answered every one" "$TOTAL" "$answered"
-sleep 0.3
+tn_wait_count 15 '"event":"handshake"' "$log" "$TOTAL"
 tn_stop_agent
 tap_eq "agent exits 0 on SIGTERM" 0 "$?"
 

@@ -205,7 +205,7 @@ both="handshakes $(sorted "$EDGE4:443/served.test" "$ORIGIN4:443/origin.test") c
 # two served.test handshakes (round's and this one).
 local_round() { # log
 	handshake "$TN_NS" "$EDGE4" served.test
-	tn_wait_cmd 15 sh -c "[ \$(grep -c '\"event\":\"handshake\".*\"sni\":\"served.test\"' '$1') -ge 2 ]" ||
+	tn_wait_count 15 '"event":"handshake".*"sni":"served.test"' "$1" 2 ||
 		tap_fail "the handshake over lo was not reported"
 }
 

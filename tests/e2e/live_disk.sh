@@ -104,7 +104,10 @@ start_agent() { # label, shell commands run first in the mount namespace, [optio
 during_fault() { # label
 	burst "b-$1-" 20
 	tn_wait_cmd 10 sh -c "[ \$(grep '\"event\":\"handshake\"' '$log' | grep -c '\"sni\":\"b-$1-') -ge 20 ]"
-	sleep 2.5                       # at least two inventory flushes
+	# a negative wait: at least two inventory flushes (every second,
+	# HEALTH_INVENTORY_FLUSH_MS), each of which would say a second error;
+	# the first, checked next, shows they are said
+	sleep 2.5
 	tap_eq "$1: every handshake during the fault is reported" 20 "$(reported "b-$1-")"
 	tap_eq "$1: exactly one error event" 1 "$(errors)"
 	tn_note "$1: $(grep '"state":"error"' "$log" | grep -o '"message":"[^"]*"')"
@@ -252,7 +255,7 @@ tap_eq "full: the memory outbox is said once only" 1 \
 	"$(grep -c 'new alerts are kept in memory' "$log.stderr")"
 hook_mode ok
 for i in $(seq 75); do [ "$(delivered /full b-full-)" = "20 20" ] && break; sleep 0.2; done
-sleep 2                            # a repeat would come within a retry
+sleep 2                            # two retries (--webhook-retry-max 1): a repeat would have come
 tap_eq "full: once the receiver answers, each is delivered exactly once" "20 20" \
 	"$(delivered /full b-full-)"
 tap_eq "full: under one Idempotency-Key each, the one it was first sent with" "20 20" \
@@ -283,7 +286,7 @@ for i in $(seq 50); do [ "$(alerted y-full-)" -ge 2 ] && break; sleep 0.2; done
 in_ns dd if=/dev/zero of="$small/fill" bs=4k 2>/dev/null
 hook_mode ok
 for i in $(seq 40); do [ "$(delivered /full y-full-)" = "2 2" ] && break; sleep 0.2; done
-sleep 1.5                          # a repeat would come within a tick
+sleep 1.5                          # six ticks (SINK_TICK_MS, 250 ms): a repeat would have come
 tap_eq "full, filled again: a delivered alert whose row cannot be removed is not sent again" \
 	"2 2" "$(delivered /full y-full-)"
 in_ns rm -f "$small/fill"
@@ -383,7 +386,7 @@ tap_eq "rw2ro: and their claims (the cooldown holds across a restart)" 20 \
 	"$(in_ns sqlite3 "$small/inv.db" "SELECT count(*) FROM outbox_sent WHERE dedup_key LIKE 'cert|b-rw2ro-%'" 2>&1)"
 echo ok >"$HOOK_MODE"
 for i in $(seq 75); do [ "$(delivered /rw2ro b-rw2ro-)" = "20 20" ] && break; sleep 0.2; done
-sleep 2                            # a repeat would come within a retry
+sleep 2                            # two retries (--webhook-retry-max 1): a repeat would have come
 tap_eq "rw2ro: once the receiver answers, each is delivered exactly once" "20 20" \
 	"$(delivered /rw2ro b-rw2ro-)"
 tap_eq "rw2ro: delivered, they leave the outbox file" 0 "$(outbox_rows b-rw2ro-)"

@@ -148,11 +148,7 @@ while [ "$rounds" -lt 60 ] && [ "$after" -lt 3 ]; do
 	fi
 done
 tap_eq "the reload took effect (an ECDSA-only client failed, then 3 more turns)" 3 "$after"
-sleep 2
-agent_rc=0
-tn_stop_agent || agent_rc=$?
-tn_stop_tcpdump "$pcap"
-tap_eq "agent exits 0 on SIGTERM" 0 "$agent_rc"
+tn_stop_agent_and_tcpdump "$pcap"
 
 n=$(grep -c . "$clients")
 tap_eq "one handshake event per client, each with the leaf its client received" \

@@ -69,7 +69,7 @@ fi
 
 # every frame of a capture, 2 ms apart: out of the host end (out: where
 # the agent's TC egress sees it) or out of the namespace end (in: it
-# arrives at the host end, its TC ingress)
+# arrives at the host end, its TC ingress); prints how many it sent
 send() { # out|in, pcap
 	local ns=() dev=$TN_HOST_IF
 	if [ "$1" = in ]; then
@@ -81,13 +81,15 @@ import socket, struct, sys, time
 data = open(sys.argv[1], "rb").read()
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
 s.bind((sys.argv[2], 0))
-off = 24
+off, sent = 24, 0
 while off + 16 <= len(data):
     caplen = struct.unpack("<I", data[off + 8:off + 12])[0]
     s.send(data[off + 16:off + 16 + caplen])
     off += 16 + caplen
+    sent += 1
     time.sleep(0.002)
 s.close()
+print(sent)
 PYEOF
 }
 hs() { # log: the handshakes: client ip, port, outcome, version, one a line
@@ -98,21 +100,24 @@ for l in sys.stdin:
     print(e["client"]["ip"], e["client"]["port"], e["outcome"], e.get("version"))' | sort
 }
 
-# An agent of its own sees captures $3... sent $1 (send); waits for $2
-# handshakes (none: the frames went out before the agent stops, and the
-# TC hook ran on each as it was sent). Log: $tmp/agent-$1-$2-$3.jsonl
+# An agent of its own sees captures $3... sent $1 (send); waits until its
+# TC program ran on every frame (packets_seen: nothing else is on the
+# link) and for $2 handshakes. Log: $tmp/agent-$1-$2-$3.jsonl
 round() { # out|in, handshakes, capture modes...
-	local dir=$1 want=$2 m log
+	local dir=$1 want=$2 m log n frames=0
 	log="$tmp/agent-$1-$2-$3.jsonl"
 	shift 2
 	TN_AGENT_PORT=27302 tn_start_agent "$log" --no-active-check ||
 		tn_bail "the agent did not start"
 	for m in "$@"; do
-		send "$dir" "$tmp/$m.pcap" || tap_fail "sending the $m frames $dir"
+		n=$(send "$dir" "$tmp/$m.pcap") || tap_fail "sending the $m frames $dir"
+		frames=$((frames + ${n:-0}))
 	done
+	# every frame went through the TC program (in: in the host's
+	# softirq, after send returned)
+	tn_wait_kcounter 10 "$TN_AGENT_PID" packets_seen "$frames"
 	[ "$want" -eq 0 ] ||
-		tn_wait_cmd 15 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge $want ]"
-	sleep 0.5
+		tn_wait_count 15 '"event":"handshake"' "$log" "$want"
 	tn_stop_agent
 	tap_eq "$* $dir: agent exits 0 on SIGTERM" 0 "$?"
 }

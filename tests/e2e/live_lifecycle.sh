@@ -241,8 +241,11 @@ start_db_agent() { # label
 loop_pid=$!
 tn_bg "$loop_pid"
 start_db_agent load1
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$tmp/agent-load1.jsonl') -ge 5 ]"
-sleep 1.5                              # the inventory flushes every second
+tn_wait_count 10 '"event":"handshake"' "$tmp/agent-load1.jsonl" 5
+# a flush of the inventory (every second) wrote the served name and the
+# undelivered alerts: a kill now must leave them in the database
+flushed() { [ "$(db_rows served)" -ge 1 ] && [ "$(db_rows outbox)" -ge 1 ]; }
+tn_wait_cmd 10 flushed
 kill_agent
 tap_check "load, SIGKILL: the database passes integrity_check" db_ok
 served_at_kill=$(db_rows served)

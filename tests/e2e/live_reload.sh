@@ -407,7 +407,9 @@ log=$tmp/early.jsonl
 	--ca-dir "$tmp/cadir" 2>"$log.stderr" &
 TN_AGENT_PID=$!
 tn_bg "$TN_AGENT_PID"
-sleep 0.15
+# SIGHUP's default action ends a process: the agent catches it first
+# thing, before it loads anything
+tn_wait_sig_caught 10 "$TN_AGENT_PID" 1 || tap_fail "the agent catches SIGHUP"
 kill -HUP "$TN_AGENT_PID"
 tn_wait_grep 30 '"state":"config_reloaded"' "$log" || true
 tap_eq "(i) a SIGHUP while it loads: it starts, then reloads" "started config_reloaded" \

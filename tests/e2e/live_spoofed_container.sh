@@ -85,9 +85,8 @@ sp_wait_flow_done "$agent" "$cport" 443 "the agent marked the flow done in the k
 ip netns exec "$TN_NS" "$PY" "$INJECT" sockreset "$SRV4" 443 "$cip" "$cport" \
 	$(((snext + (1 << 31)) % (1 << 32))) "$cnext"
 tap_eq "the container's TCP socket sent a reset with the flow's addresses" 0 "$?"
-sleep 0.3                               # it went through the TC program
+tn_wait_kcounter 10 "$agent" rsts_ignored 1   # it went through the TC program
 sp_finish_client "$tmp/go" "the connection went on: a GET was answered"
-sleep 0.3
 tn_stop_pid "$agent"
 tap_check "the agent stopped" grep -q '"state":"stopped"' "$log"
 

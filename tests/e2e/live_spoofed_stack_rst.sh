@@ -54,7 +54,8 @@ tap_eq "this host no longer does" 0 \
 ip netns exec "$TN_NS" "$PY" "$INJECT" send "$TN_PEER4" 443 "$cip" "$cport" \
 	"$snext" $(((cnext + (1 << 31)) % (1 << 32))) ack
 tap_eq "an ACK acknowledging half the sequence space away sent" 0 "$?"
-sleep 0.5                               # the stack's reset went through the TC program
+# the stack's reset went through the TC program
+tn_wait_kcounter 10 "$TN_AGENT_PID" rsts_ignored 1
 tap_eq "the server dropped the stack's reset out of its window" 1 "$(server_holds)"
 tap_eq "the flow went on: no handshake reported yet" 0 \
 	"$(grep -c "\"port\":$cport}" "$log")"
@@ -67,7 +68,6 @@ tn_wait_cmd 5 sh -c "[ \"\$(ip netns exec '$TN_NS' ss -Htn state established \
 tap_eq "the server took the stack's reset in its window: its connection ended" 0 "$?"
 tn_wait_cmd 5 grep -q "\"port\":$cport}" "$log"
 tap_eq "the handshake was reported" 0 "$?"
-sleep 0.3
 tn_stop_agent
 tap_eq "agent exits 0 on SIGTERM" 0 "$?"
 

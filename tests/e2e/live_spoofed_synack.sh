@@ -58,7 +58,10 @@ tap_eq "a SYN far from the client's sequence number sent" 0 "$?"
 "$PY" "$INJECT" send "$TN_HOST4" 443 "$cip" "$cport" "$snext" $(((syn + 1) % (1 << 32))) \
 	synack tcp
 tap_eq "a SYN-ACK answering it sent through an IPPROTO_TCP raw socket of the host" 0 "$?"
-sleep 0.5                               # both went through the TC program
+# both went through the TC program: the SYN-ACK, sent from the host, in
+# its sender's system call; the SYN, from the namespace, in the host's
+# softirq
+tn_wait_kcounter 10 "$TN_AGENT_PID" syns_fins_ignored 1
 touch "$tmp/go"
 tn_wait_cmd 5 grep -q "\"port\":$cport}" "$log"
 tap_eq "the handshake was reported" 0 "$?"
@@ -69,9 +72,10 @@ tap_eq "a SYN far from the server's sequence number sent" 0 "$?"
 ip netns exec "$TN_NS" "$PY" "$INJECT" send "$cip" "$cport" "$TN_HOST4" 443 \
 	"$cnext" $(((syn + 1) % (1 << 32))) synack
 tap_eq "a SYN-ACK answering it sent from the client's namespace" 0 "$?"
-sleep 0.5
+tn_wait_kcounter 10 "$TN_AGENT_PID" syns_fins_ignored 2
+sp_wait_flow_state "$TN_AGENT_PID" "$cport" 443 none \
+	"the far end's SYN-ACK ended the decided flow's kernel entry"
 sp_finish_client "$tmp/go2" "the handshake completed and a GET was answered"
-sleep 0.3
 tn_stop_agent
 tap_eq "agent exits 0 on SIGTERM" 0 "$?"
 

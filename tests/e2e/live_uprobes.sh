@@ -216,7 +216,7 @@ esac
 up_start_s_server 443 "$tmp/server.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
 	-cert_chain "$pki/inter.crt"
 client13_ok
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 1 ]"
+tn_wait_count 10 '"event":"handshake"' "$log" 1
 tap_eq "TLS 1.3 handshake: the served chain, from the server's library, and who served it" \
 	"TLS1.3 ok server $fp_leaf,$fp_inter $UP_S_SERVER_PID /usr/bin/openssl -" "$(hs_summary "$log" 1)"
 tap_eq "its cert event: observed server, the serving process" \
@@ -229,7 +229,7 @@ for l in open(sys.argv[1]):
 
 # --- 2. the client rejects the chain: the alert the server read ------------
 client13 -verify_return_error
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 2 ]"
+tn_wait_count 10 '"event":"handshake"' "$log" 2
 tap_eq "TLS 1.3 client rejecting the chain: unknown_ca as the server's library read it" \
 	"TLS1.3 failed server $fp_leaf,$fp_inter $UP_S_SERVER_PID /usr/bin/openssl client:fatal:unknown_ca:False:server" \
 	"$(hs_summary "$log" 2)"
@@ -239,7 +239,7 @@ stop_server
 up_start_s_server 443 "$tmp/server2.log" -cert "$pki/ecdsa.test.crt" -key "$pki/ecdsa.test.key" \
 	-Verify 1 -CAfile "$pki/root.crt"
 client13 -CAfile "$pki/root.crt"
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 3 ]"
+tn_wait_count 10 '"event":"handshake"' "$log" 3
 tap_eq "a required client certificate missing: certificate_required as the server sent it" \
 	"TLS1.3 failed server $fp_leaf $UP_S_SERVER_PID /usr/bin/openssl server:fatal:certificate_required:False:server" \
 	"$(hs_summary "$log" 3)"
@@ -250,12 +250,12 @@ up_start_s_server 443 "$tmp/server_alpn.log" -cert "$pki/ecdsa.test.crt" -key "$
 	-cert_chain "$pki/inter.crt" -alpn h2
 client13_ok -alpn h2,http/1.1
 grep -q '^ALPN protocol: h2$' "$tmp/client.log" || tap_fail "the client says h2 was selected"
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 4 ]"
+tn_wait_count 10 '"event":"handshake"' "$log" 4
 tap_eq "TLS 1.3 with ALPN: alpn_selected h2, read from the server's SSL" \
 	"TLS1.3 ok server $fp_leaf,$fp_inter $UP_S_SERVER_PID /usr/bin/openssl - h2" \
 	"$(hs_summary "$log" 4) $(hs_alpn "$log" 4)"
 client13 -alpn http/1.1
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 5 ]"
+tn_wait_count 10 '"event":"handshake"' "$log" 5
 tap_eq "TLS 1.3 offering only a protocol the server lacks: refused, no alpn_selected" \
 	"failed server:fatal:no_application_protocol:False:- -" \
 	"$(hs_summary "$log" 5 | cut -d' ' -f2,7) $(hs_alpn "$log" 5)"
@@ -270,7 +270,7 @@ tap_eq "TLS 1.3 offering no ALPN (the handshakes before): no alpn_selected" "- -
 	-servername ecdsa.test -CAfile "$pki/root.crt" -alpn h2,http/1.1 \
 	>"$tmp/client_open.log" 2>&1 &
 open_pid=$!
-tn_wait_cmd 3 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 6 ]"
+tn_wait_count 3 '"event":"handshake"' "$log" 6
 tap_eq "TLS 1.3 with ALPN, the client still connected: reported with alpn_selected h2" \
 	"open h2" "$(kill -0 "$open_pid" 2>/dev/null && echo open || echo closed) $(hs_alpn "$log" 6)"
 wait "$open_pid"
@@ -279,11 +279,11 @@ wait "$open_pid"
 (sleep 0.5; printf 'Q\n') | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
 	-servername ecdsa.test -CAfile "$pki/root.crt" -alpn h2 -sess_out "$tmp/sess" \
 	>"$tmp/client_sess.log" 2>&1
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 7 ]"
+tn_wait_count 10 '"event":"handshake"' "$log" 7
 client13_ok -alpn h2 -sess_in "$tmp/sess"
 grep -q '^Reused, TLSv1.3' "$tmp/client.log" || tap_fail "the session was resumed" \
 	"$(grep -E '^(New|Reused)' "$tmp/client.log")"
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 8 ]"
+tn_wait_count 10 '"event":"handshake"' "$log" 8
 tap_eq "TLS 1.3 resumed: without a chain, alpn_selected h2 (read at SSL_free, waited for), its process" \
 	"TLS1.3 ok - $UP_S_SERVER_PID /usr/bin/openssl h2" \
 	"$(hs_summary "$log" 8 | cut -d' ' -f1-2,4-6) $(hs_alpn "$log" 8)"
@@ -342,7 +342,7 @@ log3=$tmp/agent3.log
 up_start_agent "$log3" auto
 ours_last=$(agent_uprobe_progs "$AGENT_PID")
 client13_ok
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log3') -ge 1 ]"
+tn_wait_count 10 '"event":"handshake"' "$log3" 1
 tap_eq "restarted after SIGKILL: the chain is followed again" \
 	"TLS1.3 ok server $fp_leaf,$fp_inter $UP_S_SERVER_PID /usr/bin/openssl -" "$(hs_summary "$log3" 1)"
 tn_stop_pid "$AGENT_PID"
@@ -370,7 +370,7 @@ case $attached in
 *) tap_fail "another libssl: no writer site, the i2d_X509 probes" "got: $attached" ;;
 esac
 client13_ok
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log5') -ge 1 ]"
+tn_wait_count 10 '"event":"handshake"' "$log5" 1
 tap_eq "another libssl: the chain read at i2d_X509" \
 	"TLS1.3 ok server $fp_leaf,$fp_inter $UP_S_SERVER_PID /usr/bin/openssl -" "$(hs_summary "$log5" 1)"
 tn_stop_pid "$AGENT_PID"

@@ -72,7 +72,7 @@ printf 'Q\n' | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
 wait "$server"
 tap_eq "the server got the upstream's alert, then served its client" 0 "$?"
 sed 's/^/#   server: /' "$tmp/server.err"
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 1 ]"
+tn_wait_count 10 '"event":"handshake"' "$log" 1
 
 # --- 3. a proxy that frees its upstream's SSL after its client's ----------
 # A full connection (ALPN h2: the server's chain view names it, its
@@ -85,7 +85,7 @@ up_start_ssl_clear_server "$pki" "$tmp/server3.err" 2 8443
 server3=$UP_SERVER_PID
 (sleep 0.5; printf 'Q\n') | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
 	-servername ecdsa.test -alpn h2 -sess_out "$tmp/sess" >"$tmp/client3.log" 2>&1
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 2 ]"
+tn_wait_count 10 '"event":"handshake"' "$log" 2
 printf 'Q\n' | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
 	-servername ecdsa.test -alpn h2 -sess_in "$tmp/sess" >"$tmp/client4.log" 2>&1
 tap_eq "the second connection resumed the first's session" 1 \
@@ -93,7 +93,7 @@ tap_eq "the second connection resumed the first's session" 1 \
 wait "$server3"
 tap_eq "the server served both, with an upstream alert before each and after the last" 0 "$?"
 sed 's/^/#   server: /' "$tmp/server3.err"
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 3 ]"
+tn_wait_count 10 '"event":"handshake"' "$log" 3
 
 # --- 4. a proxy that presents a client certificate upstream ----------------
 up_make_client_cert "$pki" "$tmp"
@@ -101,7 +101,7 @@ up_start_ssl_clear_server "$pki" "$tmp/server4.err" 2 8443 "$tmp/client.crt" "$t
 server4=$UP_SERVER_PID
 (sleep 0.5; printf 'Q\n') | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
 	-servername ecdsa.test -alpn h2 -sess_out "$tmp/sess4" >"$tmp/client5.log" 2>&1
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 4 ]"
+tn_wait_count 10 '"event":"handshake"' "$log" 4
 printf 'Q\n' | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
 	-servername ecdsa.test -alpn h2 -sess_in "$tmp/sess4" >"$tmp/client6.log" 2>&1
 tap_eq "the second connection resumed the first's session" 1 \
@@ -109,7 +109,7 @@ tap_eq "the second connection resumed the first's session" 1 \
 wait "$server4"
 tap_eq "the server served both, with a client certificate upstream before each and after the last" 0 "$?"
 sed 's/^/#   server: /' "$tmp/server4.err"
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 5 ]"
+tn_wait_count 10 '"event":"handshake"' "$log" 5
 tn_stop_pid "$AGENT_PID"
 # At least 3: the counter is host-wide (the uprobes sit on the libssl
 # file, so another process's client certificate written meanwhile adds to

@@ -45,7 +45,7 @@ grep -q "$tmp/lib/libssl.so.3" "/proc/$server/maps" ||
 	tap_fail "the server maps the copy of libssl" "$(grep libssl "/proc/$server/maps")"
 (sleep 0.5; printf 'Q\n') | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
 	-servername ecdsa.test -sess_out "$tmp/sess" >"$tmp/client1.log" 2>&1
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 1 ]"
+tn_wait_count 10 '"event":"handshake"' "$log" 1
 printf 'Q\n' | timeout 10 openssl s_client -connect "$srv:443" -tls1_3 \
 	-servername ecdsa.test -sess_in "$tmp/sess" >"$tmp/client2.log" 2>&1
 tap_eq "the second connection resumed the first's session" 1 \
@@ -53,7 +53,7 @@ tap_eq "the second connection resumed the first's session" 1 \
 wait "$server"
 tap_eq "the server served both, with a client certificate upstream before each and after the last" 0 "$?"
 sed 's/^/#   server: /' "$tmp/server.err"
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 2 ]"
+tn_wait_count 10 '"event":"handshake"' "$log" 2
 tn_stop_pid "$AGENT_PID"
 
 tap_eq "the full handshake: its served chain; the resumed one: none" \

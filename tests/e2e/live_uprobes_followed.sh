@@ -56,7 +56,7 @@ conn() { # n, port, options...
 }
 # Until N handshake events are in the log.
 handshakes() { # n
-	tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge $1 ]" ||
+	tn_wait_count 10 '"event":"handshake"' "$log" "$1" ||
 		tn_bail "no handshake event number $1"
 }
 # Whether the agent's last stats say N packets named a connection.

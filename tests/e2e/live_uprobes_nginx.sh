@@ -90,7 +90,7 @@ client() { # tls (1.2|1.3), rsa|ec, extra s_client options...
 }
 
 wait_handshakes() { # n
-	tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge $1 ]"
+	tn_wait_count 10 '"event":"handshake"' "$log" "$1"
 }
 
 # Handshake events from the N-th on: "version leaf,inter observed pid exe".

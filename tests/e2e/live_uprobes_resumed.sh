@@ -40,7 +40,7 @@ stats_lines() { grep -c '"counters"' "$log"; }
 # after it (the counter read after the connection's last packet).
 copied_after() { # n
 	local n
-	tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge $1 ]"
+	tn_wait_count 10 '"event":"handshake"' "$log" "$1"
 	n=$(stats_lines)
 	tn_wait_cmd 10 sh -c "[ \$(grep -c '\"counters\"' '$log') -gt $n ]"
 	tn_agent_counter "$log" bytes_copied

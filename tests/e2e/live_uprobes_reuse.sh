@@ -66,7 +66,7 @@ client 1 -sess_out "$tmp/sess" <"$tmp/client1.in" &
 client1=$!
 tn_bg "$client1"
 exec 9>"$tmp/client1.in"
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 1 ]"
+tn_wait_count 10 '"event":"handshake"' "$log" 1
 tn_wait_cmd 10 test -s "$tmp/sess" || tap_fail "the first client read a session ticket"
 # Per process: the map, like the uprobe_alpns_unnoted counter, is shared
 # by every process using the libssl file; its entries carry their pid.
@@ -82,10 +82,16 @@ tap_eq "the second connection resumed the first's session" 1 \
 wait "$server"
 tap_eq "the server served both with one SSL object" 0 "$?"
 sed 's/^/#   server: /' "$tmp/server.err"
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge 2 ]"
-sleep 0.3                                   # the agent's last records
+tn_wait_count 10 '"event":"handshake"' "$log" 2
+clients_pending() { # what of the two clients' SSLs waits in the kernel
+	echo "$(up_pending_of "$AGENT_PID" "$(cat "$tmp/client1.pid")")" \
+		"$(up_pending_of "$AGENT_PID" "$(cat "$tmp/client2.pid")")"
+}
+# the agent's last records (its ring read) clear them
+clients_cleared() { [ "$(clients_pending)" = "0 0" ]; }
+tn_wait_cmd 10 clients_cleared
 tap_eq "nothing of the clients' SSLs (their ALPN protocol) waits in the kernel" "0 0" \
-	"$(up_pending_of "$AGENT_PID" "$(cat "$tmp/client1.pid")") $(up_pending_of "$AGENT_PID" "$(cat "$tmp/client2.pid")")"
+	"$(clients_pending)"
 kill -TERM "$AGENT_PID"
 tn_wait_cmd 15 sh -c "! kill -0 $AGENT_PID" || tap_fail "the agent stops on SIGTERM"
 wait "$AGENT_PID" 2>/dev/null

@@ -110,7 +110,7 @@ refusals() { # port: the clients its s_server refused for want of a certificate
 	grep -c 'peer did not return a certificate' "$tmp/server.$1.log"
 }
 # the server may log the last refusal after its client is gone
-tn_wait_cmd 5 sh -c "[ \$(grep -c 'peer did not return' '$tmp/server.8443.log') -ge 2 ]"
+tn_wait_count 5 'peer did not return' "$tmp/server.8443.log" 2
 tap_eq "s_server 8443 refused refused.test and refused-at-once.test" 2 "$(refusals 8443)"
 tap_eq "s_server 9443 refused ccm8-refused.test" 1 "$(refusals 9443)"
 n_made=7
@@ -149,7 +149,7 @@ notickets.test TLS1.3 TLS_AES_256_GCM_SHA384 ok alerts= cut=
 refused-at-once.test TLS1.3 TLS_AES_256_GCM_SHA384 failed alerts=server:unknown:unknown:true cut=
 refused.test TLS1.3 TLS_AES_256_GCM_SHA384 failed alerts=server:unknown:unknown:true cut="
 
-tn_wait_cmd 15 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge $n_made ]" ||
+tn_wait_count 15 '"event":"handshake"' "$log" "$n_made" ||
 	tn_note "the agent logged fewer than $n_made handshakes"
 tap_eq "live: version, cipher, outcome, alerts of each handshake" "$want" "$(facts "$log")"
 tn_stop_agent_and_tcpdump "$tmp/edges.pcap"

@@ -45,7 +45,7 @@ phase() { # n, leaf
 			>"$tmp/client$n.$i.log" 2>&1 ||
 			tn_note "phase $n handshake $i: s_client status $?"
 	done
-	sleep 0.3
+	tn_wait_conns_closed 10
 	tn_stop_s_server
 	tn_stop_tcpdump "$tmp/p$n.pcap"
 	[ "${TN_TCPDUMP_DROPS:-0}" -eq 0 ] || tn_note "phase $n: tcpdump dropped $TN_TCPDUMP_DROPS"

@@ -75,7 +75,7 @@ capture() { # name, version flag, good count, bad count
 		[ "$n" -eq "$4" ] && tap_ok "$name: $4 failing $v handshakes" ||
 			tap_fail "$name: $4 failing $v handshakes (only $n failed)"
 	fi
-	sleep 0.5
+	tn_wait_conns_closed 10
 	tn_stop_tcpdump "$pcap"
 	[ "${TN_TCPDUMP_DROPS:-0}" -eq 0 ] ||
 		tn_note "$name: tcpdump says the kernel dropped $TN_TCPDUMP_DROPS packets"

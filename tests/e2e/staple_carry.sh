@@ -53,7 +53,7 @@ hs() { # s_client args...
 		timeout 10 openssl s_client -connect "$srv:443" -servername revoked.test \
 			-tls1_2 -CAfile "$pki/root.crt" "$@" >"$tmp/client.$n.log" 2>&1 ||
 		tap_fail "s_client #$n $* completes" "$(tail -3 "$tmp/client.$n.log")"
-	tn_wait_cmd 10 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge $n ]" ||
+	tn_wait_count 10 '"event":"handshake"' "$log" "$n" ||
 		tap_fail "the agent reports handshake #$n" "$(tail -2 "$log")"
 }
 hs -status
@@ -70,12 +70,7 @@ tn_s_server_on 443 "$tmp/server2.log" -cert "$pki/revoked.test.crt" \
 tn_wait_listen 10 443 || tn_bail "openssl s_server (no staple) did not start"
 hs -status
 tap_check "s_client #5 asked and got no staple" grep -q 'OCSP response: no response sent' "$tmp/client.5.log"
-sleep 0.5
-agent_rc=0
-tn_stop_agent || agent_rc=$?
-tap_eq "agent exits 0 on SIGTERM" 0 "$agent_rc"
-tn_stop_tcpdump "$tmp/staple.pcap"
-tap_eq "tcpdump dropped no packet" 0 "${TN_TCPDUMP_DROPS:-unknown}"
+tn_stop_agent_and_tcpdump "$tmp/staple.pcap"
 
 # "FINDINGS;FINDINGS;..." of the handshake events, then "|", then the
 # findings of each cert event, in order.

@@ -83,7 +83,7 @@ hs 4435 good.test
 hs 4436 ends.test
 hs 4437 late.test
 hs 4438 revoked.test
-sleep 0.5
+tn_wait_conns_closed 10
 tn_stop_tcpdump "$tmp/all.pcap"
 tap_eq "tcpdump dropped no packet" 0 "${TN_TCPDUMP_DROPS:-unknown}"
 tap_check "OpenSSL's client verifies the misordered chain and honours its revoked staple" \

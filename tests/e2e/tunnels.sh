@@ -97,7 +97,7 @@ tn_wait_cmd 10 sh -c "[ \$(ip netns exec '$NS' ss -Hltn 'sport = :443' | wc -l) 
 tn_start_tcpdump "$tmp/plain.pcap" tcp port 443 || tn_bail "tcpdump did not start"
 handshake plain4 "$P4"
 handshake plain6 "$P6"
-sleep 0.3
+tn_wait_conns_closed 10 "$NS"
 tn_stop_tcpdump "$tmp/plain.pcap"
 
 # --- part 1: real tunnels
@@ -260,7 +260,7 @@ for i in "${!CRAFTED[@]}"; do
 done
 
 n_expect=$(wc -l <"$tmp/expect")
-tn_wait_cmd 15 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$tmp/agent.jsonl') -ge $n_expect ]"
+tn_wait_count 15 '"event":"handshake"' "$tmp/agent.jsonl" "$n_expect"
 tn_stop_agent
 tn_stop_tcpdump "$tmp/underlay.pcap"
 
@@ -376,7 +376,7 @@ tap_eq "config_reloaded names no option it ignored" "[]" \
 l = sys.stdin.readline()
 print(json.dumps(json.loads(l).get("ignored", [])) if l else "no event")')"
 fou_wrapped 21002
-tn_wait_cmd 10 sh -c "[ \$(grep -c '\"port\":21002[,}]' '$tmp/reload.jsonl') -ge 1 ]"
+tn_wait_count 10 '"port":21002[,}]' "$tmp/reload.jsonl" 1
 tn_stop_agent
 tap_eq "before the reload, FOU on its port: not followed; after it: followed, through fou" \
 	"0 1 fou" \

@@ -96,7 +96,7 @@ while [ "$SECONDS" -lt "$deadline" ] && [ "$want" -lt 40 ]; do
 	sleep 0.3
 done
 tap_check "run: handshakes succeeded under the agent ($want)" [ "$want" -ge 10 ]
-tn_wait_cmd 20 sh -c "[ \$(grep -c '\"event\":\"handshake\"' '$log') -ge $want ]"
+tn_wait_count 20 '"event":"handshake"' "$log" "$want"
 kill -TERM "$agent"
 for i in $(seq 600); do kill -0 "$agent" 2>/dev/null || break; sleep 0.1; done
 wait "$agent"

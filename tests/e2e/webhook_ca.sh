@@ -184,7 +184,14 @@ kill -HUP "$TN_AGENT_PID"
 tn_wait_grep 15 '"state":"config_reloaded"' "$log"
 assert_eq "5. SIGHUP with the file of another CA: reloaded once" 1 \
 	"$(grep -c '"state":"config_reloaded"' "$log")"
-sleep 3   # retries at most 1 s apart (webhook-retry-max): several fail
+# a retry with the other CA's file fails (retries at most 1 s apart,
+# webhook-retry-max): it is said after the reload
+retry_failed() {
+	sed -n '/configuration reloaded/,$p' "$log.stderr" |
+		grep -q 'SSL certificate problem: unable to get local issuer certificate'
+}
+tn_wait_cmd 10 retry_failed
+assert_true "5. a retry with the other CA fails: it is said" retry_failed
 assert_eq "5. the receiver still got nothing" 0 "$(grep -c . "$HOOK_OUT")"
 # A file that cannot be read refuses the reload as a whole.
 rm "$tmp/receivers-ca.pem"

@@ -571,7 +571,7 @@ pcap=$tmp/evil_sni.pcap
 if tn_start_tcpdump "$pcap" tcp port 443; then
 	printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -connect "$TN_PEER4:443" \
 		-tls1_2 -servername "$evil_sni" -CAfile "$CA" >"$tmp/evil_client.log" 2>&1
-	sleep 0.5
+	tn_wait_conns_closed 10
 	tn_stop_tcpdump "$pcap"
 fi
 from=$(($(hook_count) + 1))
@@ -674,9 +674,12 @@ assert_eq "live: SIGTERM detached its filters" "0 0" "$(filters ingress) $(filte
 agent_args=(--db "$tmp/agent6b.db" --webhook "$HOOK_URL/hook" --webhook-events agent
 	--no-metrics --no-active-check --no-online --ca-file "$CA" --stats-interval 1)
 from=$(($(hook_count) + 1))
+stats_sent() { # n: at least N stats reports were sent, each its own alert
+	[ "$(hq "$from" 'sum(B(r)["state"] == "stats" for r in R)')" -ge "$1" ]
+}
 for run in 1 2; do
 	if start_agent "$tmp/agent6b-$run.jsonl"; then
-		sleep 2.5
+		tn_wait_cmd 10 stats_sent "$run"   # every second (--stats-interval 1)
 		tn_stop_agent
 	fi
 	AGENT_PID=''

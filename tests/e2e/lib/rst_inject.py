@@ -7,7 +7,9 @@ Usage:
       SERVER_IP:PORT whose payload starts a TLS handshake record (a
       ClientHello) and writes "CLIENT_IP CLIENT_PORT NEXT_SEQ ACK" to OUT:
       the client's next sequence number after it and the server's, as the
-      hello acknowledges. Gives up after 20 s (exit 1).
+      hello acknowledges. Gives up after 20 s (exit 1). Creates OUT.bound
+      once its socket is bound (what it sees from then on is queued to it):
+      a client may start then.
   rst_inject.py send SRC_IP SRC_PORT DST_IP DST_PORT SEQ ACK [KIND [SOCKET]]
       Sends one RST+ACK from SRC to DST through a raw IPv4 socket (run it
       in the namespace the source address lives in), crafted as
@@ -65,6 +67,7 @@ def watch_hello(iface, server, port, out):
     want = socket.inet_aton(server)
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     sock.bind((iface, 0))
+    open(out + ".bound", "w").close()
     sock.settimeout(0.5)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

@@ -48,7 +48,6 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
-#include <bpf/bpf_endian.h>
 
 #include "tlswatch/event.h"
 
@@ -548,36 +547,25 @@ struct {
 	__type(value, struct tw_up_freed_q);
 } tw_up_freed_q SEC(".maps");
 
-/* Entry @i of @q out, the later ones moved up. */
-static __always_inline void tw_up_freed_drop(struct tw_up_freed_q *q, __u32 i)
-{
-	__u32 j;
-
-	for (j = 0; j + 1 < TW_UP_FREED_QUEUE; j++)
-		if (j >= i && j + 1 < q->n)
-			q->r[j] = q->r[j + 1];
-	if (q->n)
-		q->n--;
-}
-
 /* @f at the end of the thread's queue; a full queue's oldest, whose close
  * never came, goes. */
 static __always_inline void tw_up_freed_push(const struct tw_up_freed *f)
 {
 	struct tw_up_freed_q *q;
-	__u32 n;
+	__u32 n, j;
 
 	q = bpf_task_storage_get(&tw_up_freed_q, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!q)
 		return;
-	if (q->n >= TW_UP_FREED_QUEUE)
-		tw_up_freed_drop(q, 0);
 	n = q->n;
-	if (n < TW_UP_FREED_QUEUE) {
-		q->r[n] = *f;
-		q->n = n + 1;
+	if (n >= TW_UP_FREED_QUEUE) {
+		for (j = 0; j + 1 < TW_UP_FREED_QUEUE; j++)
+			q->r[j] = q->r[j + 1];
+		n = TW_UP_FREED_QUEUE - 1;
 	}
+	q->r[n] = *f;
+	q->n = n + 1;
 }
 
 /*

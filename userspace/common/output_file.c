@@ -150,13 +150,8 @@ static int output_read_link(struct walk *w, int link_fd, char target[PATH_MAX])
 	return 0;
 }
 
-/*
- * The link open at @link_fd, met in w->dir with @after left to walk
- * behind it ("" at the end of the path), followed: w->rest becomes its
- * target then @after, w->dir the root for an absolute target. -1 with
- * errno.
- */
-static int walk_follow(struct walk *w, int link_fd, const char *after)
+/* walk_follow's work, @link_fd left open. -1 with errno. */
+static int walk_to_target(struct walk *w, int link_fd, const char *after)
 {
 	char target[PATH_MAX], rest[PATH_MAX];
 	int n, root;
@@ -186,6 +181,20 @@ static int walk_follow(struct walk *w, int link_fd, const char *after)
 		w->dir = root;
 	}
 	memcpy(w->rest, rest, (size_t)n + 1);
+	return 0;
+}
+
+/*
+ * The link open at @link_fd, met in w->dir with @after left to walk
+ * behind it ("" at the end of the path), followed: w->rest becomes its
+ * target then @after, w->dir the root for an absolute target. @link_fd
+ * is closed. 0, or -1 with errno.
+ */
+static int walk_follow(struct walk *w, int link_fd, const char *after)
+{
+	if (walk_to_target(w, link_fd, after) != 0)
+		return fail_closing(link_fd);
+	close(link_fd);
 	return 0;
 }
 
@@ -253,10 +262,7 @@ static int walk_dir(struct walk *w, const char *name, const char *after)
 	if (fd < 0 || fstat(fd, &sb) != 0)
 		return fail_closing(fd);
 	if (S_ISLNK(sb.st_mode)) {
-		if (walk_follow(w, fd, after) != 0)
-			return fail_closing(fd);
-		close(fd);
-		return 0;
+		return walk_follow(w, fd, after);
 	}
 	if (!S_ISDIR(sb.st_mode) || !walk_owned(w, &sb)) {
 		close(fd);
@@ -364,10 +370,7 @@ static int walk_last(struct walk *w, const char *name, int flags, mode_t perm,
 		if (fstat(link_fd, &sb) != 0)
 			return fail_closing(link_fd);
 		if (S_ISLNK(sb.st_mode)) {
-			if (walk_follow(w, link_fd, "") != 0)
-				return fail_closing(link_fd);
-			close(link_fd);
-			return 0;
+			return walk_follow(w, link_fd, "");
 		}
 		close(link_fd);
 	}
@@ -396,10 +399,7 @@ static int walk_probe_last(struct walk *w, const char *name)
 	if (fd < 0 || fstat(fd, &sb) != 0)
 		return fail_closing(fd);
 	if (S_ISLNK(sb.st_mode) && !output_in_proc(w->dir)) {
-		if (walk_follow(w, fd, "") != 0)
-			return fail_closing(fd);
-		close(fd);
-		return 0;
+		return walk_follow(w, fd, "");
 	}
 	if (output_check_opened(w, fd) != 0)
 		return fail_closing(fd);

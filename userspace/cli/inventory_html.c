@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "common/output_file.h"
@@ -39,18 +38,15 @@ static int add_row(void *ctx, const struct inventory_leaf *l, bool current)
 static FILE *open_page(const char *path, int *rc)
 {
 	struct tw_output o;
-	FILE *f;
+	FILE *f = tw_output_fopen(path, &o, rc);
 
-	*rc = tw_output_open(path, TW_OUTPUT_REPLACE, &o);
-	if (*rc)
+	if (!f)
 		return NULL;
 	tw_output_forget_created(&o);
-	*rc = tw_output_empty(o.fd);
-	f = *rc ? NULL : fdopen(o.fd, "w");
-	if (!f) {
-		if (!*rc)
-			*rc = -errno;
-		close(o.fd);
+	*rc = tw_output_empty(fileno(f));
+	if (*rc) {
+		fclose(f);
+		return NULL;
 	}
 	return f;
 }

@@ -491,6 +491,24 @@ void tw_output_forget_created(struct tw_output *out)
 	out->created_name = NULL;
 }
 
+FILE *tw_output_fopen(const char *path, struct tw_output *out, int *rc)
+{
+	FILE *f;
+
+	*rc = tw_output_open(path, TW_OUTPUT_REPLACE, out);
+	if (*rc)
+		return NULL;
+	f = fdopen(out->fd, "w");
+	if (!f) {
+		*rc = -errno;
+		tw_output_remove_created(out);
+		tw_output_forget_created(out);
+		close(out->fd);
+		out->fd = -1;
+	}
+	return f;
+}
+
 int tw_output_empty(int fd)
 {
 	struct stat sb;

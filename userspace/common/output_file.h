@@ -2,6 +2,8 @@
 #ifndef TW_OUTPUT_FILE_H
 #define TW_OUTPUT_FILE_H
 
+#include <stdio.h>
+
 /*
  * Opening a file tlswatch writes (--html, --json-log, the --db lease),
  * as root too, safely: the path is walked one name at a time, each
@@ -70,6 +72,14 @@ struct tw_output {
  */
 int tw_output_open(const char *path, enum tw_output_mode mode,
 		   struct tw_output *out);
+
+/*
+ * tw_output_open(@path, TW_OUTPUT_REPLACE) as a stdio stream, not
+ * truncated (the caller empties it when it writes: tw_output_empty). NULL
+ * with *@rc (-errno) when refused or failed; a file this call created is
+ * removed again when no stream could be made on it.
+ */
+FILE *tw_output_fopen(const char *path, struct tw_output *out, int *rc);
 
 /*
  * Whether @path, a file another library opens or creates by its path

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/log.h"
 #include "common/output_file.h"
@@ -103,37 +102,11 @@ static const struct sink_ops html_report_ops = {
 	.close = html_close,
 };
 
-/*
- * @path opened for writing, not truncated: the page replaces what is
- * there when it is written (common/output_file.h: links and files in
- * sticky world-writable directories, hard links), into @o; a file this
- * call created is o's created_dir and created_name. NULL with errno.
- */
-static FILE *html_open_file(const char *path, struct tw_output *o)
-{
-	int rc = tw_output_open(path, TW_OUTPUT_REPLACE, o);
-	FILE *f;
-
-	if (rc) {
-		errno = -rc;
-		return NULL;
-	}
-	f = fdopen(o->fd, "w");
-	if (!f) {
-		rc = errno;
-		tw_output_remove_created(o);
-		tw_output_forget_created(o);
-		close(o->fd);
-		o->fd = -1;
-		errno = rc;
-	}
-	return f;
-}
-
 int html_report_open(const struct output_opts *o, struct sink_set *set,
 		     char *err, size_t errlen)
 {
 	struct html_report *r;
+	int rc = 0;
 
 	if (!o->html_path)
 		return 0;
@@ -146,11 +119,12 @@ int html_report_open(const struct output_opts *o, struct sink_set *set,
 	r->base.ops = &html_report_ops;
 	r->path = o->html_path;
 	r->file = (struct tw_output){ .fd = -1, .created_dir = -1 };
+	/* not truncated: the page replaces what is there when it is
+	 * written (html_write); a file created here goes if none is
+	 * (html_discard) */
 	r->out = strcmp(o->html_path, "-") ?
-		html_open_file(o->html_path, &r->file) : stdout;
+		tw_output_fopen(o->html_path, &r->file, &rc) : stdout;
 	if (!r->out) {
-		int rc = -errno;
-
 		snprintf(err, errlen, "--html %s: %s", o->html_path, tw_output_error(rc));
 		html_close(&r->base);
 		return rc;

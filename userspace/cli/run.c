@@ -80,6 +80,8 @@ int run_load_options_again(struct cli_opts *fresh, char *err, size_t errlen)
 static void agent_opts_from(struct cli_opts *o, struct cert_health *health,
 			    struct agent_opts *ao)
 {
+	int uprobes = cli_uprobes_mode(o);
+
 	ao->ifaces = o->ifaces;
 	ao->n_ifaces = o->n_ifaces;
 	ao->ports = o->ports;
@@ -91,10 +93,10 @@ static void agent_opts_from(struct cli_opts *o, struct cert_health *health,
 	ao->ringbuf_bytes = o->ring_buffer_kib << 10;
 	ao->max_flows = o->flow_map_entries;
 	ao->active = o->active;
-	ao->uprobes_auto = cli_uprobes_mode(o) == CLI_UPROBES_AUTO;
+	ao->uprobes_auto = uprobes == CLI_UPROBES_AUTO;
 	/* the paths, when no mode was given */
 	ao->uprobes = o->uprobes;
-	ao->n_uprobes = cli_uprobes_mode(o) < 0 ? o->n_uprobes : 0;
+	ao->n_uprobes = uprobes < 0 ? o->n_uprobes : 0;
 	ao->stats_interval_s = o->stats_interval_s;
 	ao->health = health;
 	ao->start_problem = o->check.db_warning[0] ? o->check.db_warning : NULL;
